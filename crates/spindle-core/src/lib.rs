@@ -1,0 +1,15 @@
+//! Spindle's domain model: traces, observations and scores, and the rules that merge them.
+//!
+//! Everything here is pure: no IO, no clocks, no randomness. Wire formats convert into these
+//! types in `spindle-ingest`; storage backends persist them in `spindle-store`.
+
+pub mod error;
+pub mod merge;
+pub mod model;
+pub mod record;
+pub mod time;
+
+pub use error::{Error, ErrorKind};
+pub use merge::{Field, Stamp};
+pub use model::{Level, ObservationType, ScoreDataType, ScoreSource};
+pub use record::{ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};

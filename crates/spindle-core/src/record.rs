@@ -1,0 +1,232 @@
+//! Traces, observations and scores as stored: plain fields plus the stamps that merge them.
+//!
+//! A record is also a patch: a create or update event becomes a record with only the fields
+//! it sets, and [`TraceRecord::merge`] (and friends) folds patches into the stored record.
+
+use crate::merge::{merge_first, merge_lww, merge_map, Stamp, Stamps};
+use crate::model::{Level, ObservationType, ScoreDataType, ScoreSource};
+use crate::time::Micros;
+use std::collections::{BTreeMap, BTreeSet};
+
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            first { $($first:ident : $first_ty:ty),* $(,)? }
+            lww { $($lww:ident : $lww_ty:ty),* $(,)? }
+            sets { $($set:ident),* $(,)? }
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name {
+            /// The entity id, unique within a project.
+            pub id: String,
+            $(pub $first: Option<$first_ty>,)*
+            $(pub $lww: Option<$lww_ty>,)*
+            $(pub $set: BTreeSet<String>,)*
+            /// Metadata, one JSON-or-plain string per key (parsed on read).
+            pub metadata: BTreeMap<String, String>,
+            /// The stamp of every field that has a value.
+            pub stamps: Stamps,
+        }
+
+        impl $name {
+            /// A record with only its id set.
+            pub fn new(id: impl Into<String>) -> Self {
+                $name { id: id.into(), ..Default::default() }
+            }
+
+            /// Folds `other` (a patch or another stored copy of the same entity) into `self`.
+            pub fn merge(&mut self, other: $name) {
+                debug_assert_eq!(self.id, other.id);
+                let $name { id: _, $($first,)* $($lww,)* $($set,)* metadata, stamps } = other;
+                $(merge_first(&mut self.$first, &mut self.stamps, $first, &stamps, stringify!($first));)*
+                $(merge_lww(&mut self.$lww, &mut self.stamps, $lww, &stamps, stringify!($lww));)*
+                $(self.$set.extend($set);)*
+                merge_map(&mut self.metadata, &mut self.stamps, metadata, &stamps, "metadata");
+            }
+
+            /// Gives every present field that has no stamp yet the stamp `stamp`.
+            pub fn stamp_unstamped(&mut self, stamp: Stamp) {
+                $(if self.$first.is_some() {
+                    self.stamps.entry(stringify!($first).to_owned()).or_insert(stamp);
+                })*
+                $(if self.$lww.is_some() {
+                    self.stamps.entry(stringify!($lww).to_owned()).or_insert(stamp);
+                })*
+                for key in self.metadata.keys() {
+                    self.stamps.entry(format!("metadata.{key}")).or_insert(stamp);
+                }
+            }
+
+            /// Drops stamps of fields that no longer have a value (after manual edits).
+            pub fn is_empty_patch(&self) -> bool {
+                true $(&& self.$first.is_none())* $(&& self.$lww.is_none())*
+                    $(&& self.$set.is_empty())* && self.metadata.is_empty()
+            }
+        }
+    };
+}
+
+record!(
+    /// A trace: one execution of the application, the root of a tree of observations.
+    TraceRecord {
+        first {
+            timestamp: Micros,
+            environment: String,
+        }
+        lww {
+            name: String,
+            user_id: String,
+            session_id: String,
+            release: String,
+            version: String,
+            public: bool,
+            bookmarked: bool,
+            input: String,
+            output: String,
+            external_id: String,
+        }
+        sets { tags }
+    }
+);
+
+record!(
+    /// An observation: one step of a trace (span, generation, event, tool call, ...).
+    ObservationRecord {
+        first {
+            trace_id: String,
+            start_time: Micros,
+            environment: String,
+        }
+        lww {
+            observation_type: ObservationType,
+            parent_observation_id: String,
+            name: String,
+            end_time: Micros,
+            completion_start_time: Micros,
+            level: Level,
+            status_message: String,
+            version: String,
+            model: String,
+            model_parameters: String,
+            usage_details: BTreeMap<String, i64>,
+            cost_details: BTreeMap<String, f64>,
+            prompt_name: String,
+            prompt_version: i64,
+            input: String,
+            output: String,
+        }
+        sets {}
+    }
+);
+
+record!(
+    /// A score: a numeric, categorical, boolean or text judgement on a trace, an observation,
+    /// a session or a dataset run.
+    ScoreRecord {
+        first {
+            timestamp: Micros,
+            environment: String,
+        }
+        lww {
+            name: String,
+            value: f64,
+            string_value: String,
+            data_type: ScoreDataType,
+            source: ScoreSource,
+            trace_id: String,
+            observation_id: String,
+            session_id: String,
+            dataset_run_id: String,
+            comment: String,
+            config_id: String,
+            queue_id: String,
+            author_user_id: String,
+            execution_trace_id: String,
+        }
+        sets {}
+    }
+);
+
+/// Everything one request asks the store to write, already converted and validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    pub traces: Vec<TraceRecord>,
+    pub observations: Vec<ObservationRecord>,
+    pub scores: Vec<ScoreRecord>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        self.traces.is_empty() && self.observations.is_empty() && self.scores.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.traces.len() + self.observations.len() + self.scores.len()
+    }
+
+    /// Appends another batch.
+    pub fn extend(&mut self, other: WriteBatch) {
+        self.traces.extend(other.traces);
+        self.observations.extend(other.observations);
+        self.scores.extend(other.scores);
+    }
+
+    /// Merges records of the same entity within the batch, so each id appears once.
+    pub fn coalesce(&mut self) {
+        self.traces = coalesce_by_id(std::mem::take(&mut self.traces), TraceRecord::merge);
+        self.observations =
+            coalesce_by_id(std::mem::take(&mut self.observations), ObservationRecord::merge);
+        self.scores = coalesce_by_id(std::mem::take(&mut self.scores), ScoreRecord::merge);
+    }
+}
+
+trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl HasId for TraceRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+impl HasId for ObservationRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+impl HasId for ScoreRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn coalesce_by_id<R: HasId>(records: Vec<R>, merge: fn(&mut R, R)) -> Vec<R> {
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<R> = Vec::with_capacity(records.len());
+    for record in records {
+        match index.get(record.id()) {
+            Some(&position) => merge(&mut out[position], record),
+            None => {
+                index.insert(record.id().to_owned(), out.len());
+                out.push(record);
+            }
+        }
+    }
+    out
+}
+
+impl TraceRecord {
+    /// A trace patch that only says the trace exists, first seen at `timestamp`.
+    pub fn shallow(id: impl Into<String>, timestamp: Micros, stamp: Stamp) -> Self {
+        let mut record = TraceRecord::new(id);
+        record.timestamp = Some(timestamp);
+        record.stamp_unstamped(stamp.implicit());
+        record
+    }
+}
+
+#[cfg(test)]
+mod tests;
