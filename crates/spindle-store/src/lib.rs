@@ -1,0 +1,180 @@
+//! Storage for Spindle: the [`Store`] trait every backend implements, the query types the
+//! read API speaks in, and the SQLite backend.
+//!
+//! A backend commits a [`WriteBatch`] before `write` returns `Ok`: a 2xx answer from the server
+//! means the data is durable. Writes merge with what is stored using the core merge rules, so
+//! the result does not depend on arrival order.
+
+pub mod query;
+pub mod sqlite;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use query::*;
+pub use spindle_core::{Error, ErrorKind, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+
+use async_trait::async_trait;
+use spindle_core::time::Micros;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An organization owns projects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
+/// A project: the unit that API keys grant access to and that every datum belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub organization: Organization,
+    /// Days after which data is deleted; `None` keeps everything.
+    pub retention_days: Option<u32>,
+    pub created_at: Micros,
+}
+
+/// An API key pair. Only a hash of the secret key is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub public_key: String,
+    /// `sha256:<hex>` of the secret key, salted with the public key.
+    pub secret_hash: String,
+    /// The last four characters of the secret key, to help people tell keys apart.
+    pub secret_hint: String,
+    pub project_id: String,
+    pub note: Option<String>,
+    pub created_at: Micros,
+    pub revoked_at: Option<Micros>,
+}
+
+impl ApiKey {
+    /// Hashes a secret key for storage and comparison.
+    pub fn hash_secret(public_key: &str, secret_key: &str) -> String {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(public_key.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(secret_key.as_bytes());
+        format!("sha256:{}", hex::encode(hasher.finalize()))
+    }
+
+    /// Whether `secret_key` is this key's secret.
+    pub fn verify(&self, secret_key: &str) -> bool {
+        let expected = Self::hash_secret(&self.public_key, secret_key);
+        constant_time_eq(expected.as_bytes(), self.secret_hash.as_bytes())
+    }
+}
+
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    left.iter()
+        .zip(right)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}
+
+/// A media blob's metadata; the bytes live in the backend's blob area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaRecord {
+    /// base64url of the SHA-256 of the content, first 22 characters.
+    pub id: String,
+    pub project_id: String,
+    pub sha256_hash: String,
+    pub content_type: String,
+    pub content_length: i64,
+    pub trace_id: Option<String>,
+    pub observation_id: Option<String>,
+    pub field: Option<String>,
+    pub uploaded_at: Option<Micros>,
+    pub upload_http_status: Option<i64>,
+    pub created_at: Micros,
+}
+
+/// The storage interface. Every method is scoped to a project where data is concerned:
+/// one project's calls never see another project's rows.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- organizations, projects, keys ---
+    async fn upsert_organization(&self, organization: &Organization) -> Result<()>;
+    /// Creates a project; an existing project with the same id is left as it is.
+    async fn upsert_project(&self, project: &Project) -> Result<()>;
+    async fn get_project(&self, project_id: &str) -> Result<Option<Project>>;
+    async fn list_projects(&self) -> Result<Vec<Project>>;
+    /// Creates a key; fails with `InvalidArgument` when the public key exists for another
+    /// project, and is a no-op when the same key exists already.
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>>;
+    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>>;
+    /// Marks a key revoked; returns whether a live key was revoked.
+    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool>;
+
+    // --- writes ---
+    /// Merges the batch into the project's data and commits it before returning `Ok`.
+    /// Fails with `Overloaded` (without writing) when the write path is saturated.
+    async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()>;
+    /// Deletes traces with their observations and scores; returns how many traces existed.
+    async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64>;
+    async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool>;
+
+    // --- reads ---
+    async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>>;
+    async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>>;
+    async fn list_observations(
+        &self,
+        project_id: &str,
+        query: &ObservationQuery,
+    ) -> Result<Page<ObservationView>>;
+    async fn get_observation(
+        &self,
+        project_id: &str,
+        observation_id: &str,
+    ) -> Result<Option<ObservationView>>;
+    async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>>;
+    async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>>;
+    async fn list_sessions(
+        &self,
+        project_id: &str,
+        query: &SessionQuery,
+    ) -> Result<Page<SessionView>>;
+    async fn get_session(&self, project_id: &str, session_id: &str)
+        -> Result<Option<SessionView>>;
+    async fn daily_metrics(
+        &self,
+        project_id: &str,
+        query: &MetricsQuery,
+    ) -> Result<Page<DailyMetrics>>;
+
+    // --- media ---
+    /// Records media metadata; returns the stored record (existing one if already known).
+    async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord>;
+    async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>>;
+    /// Stores the bytes of a media object and marks it uploaded.
+    async fn put_media_bytes(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        bytes: Vec<u8>,
+        at: Micros,
+    ) -> Result<()>;
+    async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>>;
+    async fn mark_media_uploaded(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        at: Micros,
+        http_status: Option<i64>,
+    ) -> Result<bool>;
+
+    // --- operations ---
+    /// Whether the backend can serve requests (for the readiness probe).
+    async fn ready(&self) -> Result<()>;
+    /// Number of write batches waiting to be committed.
+    fn write_queue_depth(&self) -> usize;
+    /// Stops accepting writes, commits what is queued and closes.
+    async fn shutdown(&self) -> Result<()>;
+}
