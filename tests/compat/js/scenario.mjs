@@ -1,0 +1,275 @@
+// Drives the official Langfuse JS SDK (@langfuse/tracing + @langfuse/otel +
+// @langfuse/client 5.x) against the server named by LANGFUSE_BASE_URL and
+// prints one line `COMPAT_SUMMARY {json}` with the ids it created and every
+// warning/error the SDK or the OpenTelemetry exporter reported.
+import { diag, DiagLogLevel } from "@opentelemetry/api";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { LangfuseSpanProcessor } from "@langfuse/otel";
+import {
+  createTraceId,
+  getActiveSpanId,
+  getActiveTraceId,
+  observe,
+  propagateAttributes,
+  setActiveTraceIO,
+  startActiveObservation,
+  startObservation,
+} from "@langfuse/tracing";
+import { LangfuseClient } from "@langfuse/client";
+
+const sdkLog = [];
+for (const level of ["warn", "error"]) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    sdkLog.push({ logger: "console", level, message: args.map(String).join(" ").slice(0, 2000) });
+    original(...args);
+  };
+}
+diag.setLogger(
+  {
+    error: (...a) => sdkLog.push({ logger: "otel-diag", level: "error", message: a.map(String).join(" ") }),
+    warn: (...a) => sdkLog.push({ logger: "otel-diag", level: "warn", message: a.map(String).join(" ") }),
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  },
+  DiagLogLevel.WARN,
+);
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    process.stderr.write(`missing environment variable ${name}\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const run = need("COMPAT_RUN_ID");
+const flushTimeoutMs = Number(process.env.COMPAT_FLUSH_TIMEOUT || "30") * 1000;
+const p = "js";
+
+const processor = new LangfuseSpanProcessor({
+  publicKey: need("LANGFUSE_PUBLIC_KEY"),
+  secretKey: need("LANGFUSE_SECRET_KEY"),
+  baseUrl: need("LANGFUSE_BASE_URL"),
+  environment: "compat",
+  release: "rel-js",
+});
+const provider = new NodeTracerProvider({ spanProcessors: [processor] });
+provider.register();
+
+const langfuse = new LangfuseClient({
+  publicKey: need("LANGFUSE_PUBLIC_KEY"),
+  secretKey: need("LANGFUSE_SECRET_KEY"),
+  baseUrl: need("LANGFUSE_BASE_URL"),
+});
+
+const TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"];
+const summary = { sdk: "javascript", major: "v5", run, prefix: p };
+
+async function bounded(label, fn) {
+  const started = Date.now();
+  let timer;
+  const status = await Promise.race([
+    Promise.resolve()
+      .then(fn)
+      .then(() => "ok")
+      .catch((e) => `error: ${e && e.stack ? e.stack : e}`),
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), flushTimeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  (summary.flush ||= {})[label] = status;
+  (summary.flush_seconds ||= {})[label] = (Date.now() - started) / 1000;
+}
+
+// ---- startActiveObservation root with every asType via startObservation ----
+const types = { children: {} };
+await startActiveObservation(`${p}-types`, async (root) => {
+  types.trace = root.traceId;
+  types.root = root.id;
+  root.update({ input: { all: "types" } });
+  for (const t of TYPES) {
+    const o = startObservation(`js-${t}`, { input: { t } }, { asType: t });
+    o.update({ output: `out-${t}` });
+    types.children[t] = o.id;
+    o.end();
+  }
+  const ev = startObservation("js-event", { input: { e: 1 }, level: "WARNING" }, { asType: "event" });
+  types.children.event = ev.id;
+  // nested active observation of another type
+  await startActiveObservation(
+    "js-active-agent",
+    async (agent) => {
+      types.active_agent = agent.id;
+      const tool = startObservation("js-agent-tool", { input: "q" }, { asType: "tool" });
+      types.agent_tool = tool.id;
+      tool.update({ output: "a" }).end();
+      agent.update({ output: "agent-done" });
+    },
+    { asType: "agent" },
+  );
+  root.update({ output: { done: true } });
+});
+summary.types = types;
+
+// ---- generation with every field ----
+const gen = {};
+await startActiveObservation(`${p}-generations`, async (root) => {
+  gen.trace = root.traceId;
+  gen.root = root.id;
+  const g = startObservation(
+    "js-gen",
+    {
+      input: [{ role: "user", content: "hi" }],
+      model: "gpt-4o",
+      modelParameters: { temperature: 0.3, maxTokens: 50 },
+      completionStartTime: new Date("2024-01-02T03:04:05.678Z"),
+      metadata: { k: "v" },
+      version: "gen-v1",
+    },
+    { asType: "generation" },
+  );
+  gen.full = g.id;
+  g.update({
+    output: { role: "assistant", content: "yo" },
+    usageDetails: { input: 10, output: 5, total: 15 },
+    costDetails: { input: 0.01, output: 0.02, total: 0.03 },
+  });
+  g.end();
+  const failed = startObservation(
+    "js-gen-failed",
+    { model: "gpt-4o", level: "ERROR", statusMessage: "js rate limited" },
+    { asType: "generation" },
+  );
+  gen.failed = failed.id;
+  failed.end();
+});
+summary.generations = gen;
+
+// ---- propagateAttributes ----
+const prop = { user_id: `user-${p}-${run}`, session_id: `sess-${p}-${run}`, trace_name: `${p}-prop-trace` };
+await startActiveObservation(`${p}-prop-root`, async (root) => {
+  prop.trace = root.traceId;
+  prop.root = root.id;
+  await propagateAttributes(
+    {
+      userId: prop.user_id,
+      sessionId: prop.session_id,
+      tags: ["jt1", "jt2"],
+      metadata: { tenant: "acme", tier: "gold" },
+      version: "js-app-v2",
+      traceName: prop.trace_name,
+    },
+    async () => {
+      await startActiveObservation(
+        "js-prop-child",
+        async (c) => {
+          prop.child = c.id;
+          await propagateAttributes({ tags: ["jt3"], metadata: { extra: "x" } }, async () => {
+            const gc = startObservation("js-prop-grandchild");
+            prop.grandchild = gc.id;
+            gc.end();
+          });
+        },
+        { asType: "generation" },
+      );
+    },
+  );
+  setActiveTraceIO({ input: { traceIn: 1 }, output: { traceOut: 2 } });
+});
+summary.propagate = prop;
+
+// ---- observe(): sync-style and async functions, nested, and a failing one ----
+const obs = { children: {} };
+const jsInner = observe(
+  async (x) => {
+    obs.children.inner = getActiveSpanId();
+    return x * 2;
+  },
+  { name: "jsInner", asType: "tool" },
+);
+const jsOuter = observe(
+  async (x, y) => {
+    obs.trace = getActiveTraceId();
+    obs.outer = getActiveSpanId();
+    const doubled = await jsInner(x);
+    return { doubled, y };
+  },
+  { name: `${p}-observed`, asType: "chain" },
+);
+obs.result = await jsOuter(21, "why");
+summary.observe = obs;
+
+const failing = {};
+const jsFailing = observe(
+  async () => {
+    failing.trace = getActiveTraceId();
+    failing.span = getActiveSpanId();
+    throw new Error("js boom");
+  },
+  { name: `${p}-failing` },
+);
+try {
+  await jsFailing();
+  failing.raised = false;
+} catch (e) {
+  failing.raised = true;
+}
+summary.exception = failing;
+
+// ---- linking to an external trace id from a seed ----
+const seed = `${p}-${run}-external-id`;
+const linkedTrace = await createTraceId(seed);
+const linked = { seed, trace: linkedTrace, parent: "0123456789abcdef" };
+const l = startObservation(
+  "js-linked",
+  { input: "linked" },
+  { parentSpanContext: { traceId: linkedTrace, spanId: linked.parent, traceFlags: 1 } },
+);
+linked.span = l.id;
+linked.span_trace = l.traceId;
+l.end();
+summary.trace_context = linked;
+
+// ---- scores through @langfuse/client ----
+const scoreSession = `score-sess-${p}-${run}`;
+const sc = { session_id: scoreSession };
+await propagateAttributes({ sessionId: scoreSession }, async () => {
+  await startActiveObservation(`${p}-scored`, async (root) => {
+    sc.trace = root.traceId;
+    sc.root = root.id;
+    const child = startObservation("js-scored-child", {}, { asType: "generation" });
+    sc.child = child.id;
+    langfuse.score.observation({ otelSpan: child.otelSpan }, { name: "obs-method-num", value: 0.25 });
+    langfuse.score.trace({ otelSpan: child.otelSpan }, { name: "trace-method-cat", value: "ok", dataType: "CATEGORICAL" });
+    child.end();
+    langfuse.score.activeObservation({ name: "active-obs-bool", value: 1, dataType: "BOOLEAN" });
+    langfuse.score.activeTrace({ name: "active-trace-num", value: 4, comment: "4 of 5" });
+  });
+});
+const base = { traceId: sc.trace };
+langfuse.score.create({ ...base, name: "trace-num", value: 0.7, comment: "ok", metadata: { a: 1 } });
+langfuse.score.create({ ...base, name: "trace-cat", value: "good", dataType: "CATEGORICAL" });
+langfuse.score.create({ ...base, name: "trace-bool", value: 1, dataType: "BOOLEAN" });
+langfuse.score.create({ ...base, name: "trace-text", value: "free text", dataType: "TEXT" });
+const ob = { traceId: sc.trace, observationId: sc.child };
+langfuse.score.create({ ...ob, name: "obs-num", value: 3 });
+langfuse.score.create({ ...ob, name: "obs-cat", value: "bad", dataType: "CATEGORICAL" });
+langfuse.score.create({ ...ob, name: "obs-bool", value: 0, dataType: "BOOLEAN" });
+langfuse.score.create({ ...ob, name: "obs-text", value: "obs text", dataType: "TEXT" });
+langfuse.score.create({ sessionId: scoreSession, name: "sess-num", value: -1.5 });
+langfuse.score.create({ sessionId: scoreSession, name: "sess-cat", value: "meh", dataType: "CATEGORICAL" });
+langfuse.score.create({ sessionId: scoreSession, name: "sess-bool", value: 1, dataType: "BOOLEAN" });
+langfuse.score.create({ sessionId: scoreSession, name: "sess-text", value: "session text", dataType: "TEXT" });
+summary.scores = sc;
+
+await bounded("span_flush", () => processor.forceFlush());
+await bounded("score_flush", () => langfuse.score.flush());
+await bounded("provider_shutdown", () => provider.shutdown());
+await bounded("client_shutdown", () => langfuse.shutdown());
+summary.sdk_log = sdkLog;
+process.stdout.write("COMPAT_SUMMARY " + JSON.stringify(summary) + "\n");
+process.exit(0);

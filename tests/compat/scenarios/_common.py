@@ -1,0 +1,91 @@
+"""Helpers shared by the Python scenario scripts (all SDK versions).
+
+A scenario script drives one official SDK against the server named by the
+LANGFUSE_* environment variables, then prints one line
+``COMPAT_SUMMARY {json}`` on stdout: the ids it created and anything the SDK
+logged at WARNING or above, so the pytest side knows what to look up and can
+show why an export failed.
+"""
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+
+SUMMARY_PREFIX = "COMPAT_SUMMARY "
+
+
+class _Collector(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        try:
+            msg = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken log call must not kill the run
+            msg = str(record.msg)
+        self.records.append(
+            {"logger": record.name, "level": record.levelname, "message": msg[:2000]}
+        )
+
+
+def install_log_collector():
+    """Collect every WARNING+ record of every logger (SDK, OTel exporter, httpx)."""
+    collector = _Collector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    # The SDKs often configure their own loggers with propagate=True; make sure
+    # their level lets warnings through.
+    for name in ("langfuse", "opentelemetry"):
+        lg = logging.getLogger(name)
+        if lg.level == logging.NOTSET or lg.level > logging.WARNING:
+            lg.setLevel(logging.WARNING)
+    return collector
+
+
+def bounded(fn, timeout, label, summary):
+    """Run fn() in a thread and give up after `timeout` seconds.
+
+    Records the outcome in summary["flush"][label] as "ok", "timeout" or the
+    exception text.
+    """
+    result = {}
+
+    def target():
+        try:
+            fn()
+            result["status"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            result["status"] = f"error: {type(exc).__name__}: {exc}"
+
+    started = time.monotonic()
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(timeout)
+    status = result.get("status", "timeout")
+    summary.setdefault("flush", {})[label] = status
+    summary.setdefault("flush_seconds", {})[label] = round(time.monotonic() - started, 3)
+    return status
+
+
+def env(name, default=None):
+    value = os.environ.get(name, default)
+    if value is None:
+        sys.stderr.write(f"missing environment variable {name}\n")
+        sys.exit(2)
+    return value
+
+
+def emit_summary(summary):
+    sys.stdout.write(SUMMARY_PREFIX + json.dumps(summary, default=str) + "\n")
+    sys.stdout.flush()
+
+
+# A 1x1 transparent PNG, used for the media upload case.
+PNG_1X1_B64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
+    "60e6kgAAAABJRU5ErkJggg=="
+)

@@ -1,0 +1,343 @@
+"""Scenario for the OpenTelemetry-based Python SDKs (langfuse 4.x and 5.x).
+
+Both majors expose the same tracing API; 4.x additionally has
+``set_current_trace_io`` / ``span.set_trace_io``. Run through py_v5.py or
+py_v4.py with the matching virtualenv. Every case makes its own trace and
+records its ids in the summary; the pytest side asserts what the server
+stored.
+"""
+
+import asyncio
+import base64
+import datetime as dt
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import (  # noqa: E402
+    PNG_1X1_B64,
+    bounded,
+    emit_summary,
+    env,
+    install_log_collector,
+)
+
+OBSERVATION_TYPES = [
+    "span",
+    "generation",
+    "agent",
+    "tool",
+    "chain",
+    "retriever",
+    "embedding",
+    "evaluator",
+    "guardrail",
+]
+
+
+def main(major):
+    collector = install_log_collector()
+
+    import langfuse as langfuse_pkg
+    from langfuse import Langfuse, observe, propagate_attributes
+
+    run = env("COMPAT_RUN_ID")
+    p = f"py{major}"  # prefix of every name this run creates
+    flush_timeout = float(os.environ.get("COMPAT_FLUSH_TIMEOUT", "30"))
+
+    lf = Langfuse(
+        public_key=env("LANGFUSE_PUBLIC_KEY"),
+        secret_key=env("LANGFUSE_SECRET_KEY"),
+        base_url=env("LANGFUSE_BASE_URL"),
+        environment="compat",
+        release=f"rel-{p}",
+        # 4.x's flush() waits for the score consumer thread, which only sends
+        # after flush_interval seconds: keep it short.
+        flush_interval=1,
+    )
+    summary = {
+        "sdk": "python",
+        "sdk_version": getattr(langfuse_pkg, "__version__", None)
+        or _dist_version("langfuse"),
+        "major": major,
+        "run": run,
+        "prefix": p,
+    }
+
+    # ---- auth_check -----------------------------------------------------
+    try:
+        summary["auth_check"] = bool(lf.auth_check())
+    except Exception as exc:  # noqa: BLE001
+        summary["auth_check"] = f"error: {type(exc).__name__}: {exc}"
+
+    # ---- @observe, sync and nested ----------------------------------------
+    ids = {}
+
+    @observe()
+    def inner_sync(x):
+        ids["inner"] = lf.get_current_observation_id()
+        return x * 2
+
+    @observe(name=f"{p}-outer-sync")
+    def outer_sync(x):
+        ids["trace"] = lf.get_current_trace_id()
+        ids["outer"] = lf.get_current_observation_id()
+        return {"doubled": inner_sync(x)}
+
+    summary["observe_sync"] = {"result": outer_sync(21), **ids}
+
+    # ---- @observe, async with asyncio.gather ------------------------------
+    aids = {"fetch": {}}
+
+    @observe(name="fetch")
+    async def fetch(key):
+        await asyncio.sleep(0.01)
+        aids["fetch"][key] = lf.get_current_observation_id()
+        return f"doc-{key}"
+
+    @observe(name=f"{p}-outer-async")
+    async def outer_async(question):
+        aids["trace"] = lf.get_current_trace_id()
+        aids["outer"] = lf.get_current_observation_id()
+        docs = await asyncio.gather(fetch("a"), fetch("b"))
+        return {"question": question, "docs": list(docs)}
+
+    summary["observe_async"] = {"result": asyncio.run(outer_async("why?")), **aids}
+
+    # ---- every as_type: decorator, context manager, manual, event ----------
+    tids = {"observe": {}, "ctx": {}, "manual": {}}
+
+    def make_typed(t):
+        @observe(name=f"obs-{t}", as_type=t)
+        def typed(v):
+            tids["observe"][t] = lf.get_current_observation_id()
+            return {"type": t, "v": v}
+
+        return typed
+
+    with lf.start_as_current_observation(name=f"{p}-types", input={"all": "types"}) as root:
+        tids["trace"] = root.trace_id
+        tids["root"] = root.id
+        for t in OBSERVATION_TYPES:
+            make_typed(t)(1)
+        for t in OBSERVATION_TYPES:
+            with lf.start_as_current_observation(name=f"ctx-{t}", as_type=t, input=f"in-{t}") as o:
+                o.update(output=f"out-{t}")
+                tids["ctx"][t] = o.id
+        for t in OBSERVATION_TYPES:
+            o = lf.start_observation(name=f"manual-{t}", as_type=t, input={"t": t})
+            tids["manual"][t] = o.id
+            o.end()
+        ev = lf.create_event(name="ctx-event", input={"e": 1}, output="ev-out", level="WARNING")
+        tids["event"] = ev.id
+        root.update(output={"done": True})
+    summary["types"] = tids
+
+    # ---- generations: every field; update_current_generation ---------------
+    gids = {}
+
+    def fake_llm(prompt):
+        return {"role": "assistant", "content": f"echo: {prompt}"}, {"input": 7, "output": 3, "total": 10}
+
+    @observe(name="decorated-llm", as_type="generation")
+    def decorated_llm(prompt):
+        gids["decorated"] = lf.get_current_observation_id()
+        reply, usage = fake_llm(prompt)
+        lf.update_current_generation(
+            model="fake-model-1",
+            model_parameters={"temperature": 0.1},
+            usage_details=usage,
+            cost_details={"input": 0.0007, "output": 0.0003, "total": 0.001},
+            metadata={"provider": "fake"},
+        )
+        return reply
+
+    with lf.start_as_current_observation(name=f"{p}-generations") as root:
+        gids["trace"] = root.trace_id
+        gids["root"] = root.id
+        with lf.start_as_current_observation(
+            name="llm-call",
+            as_type="generation",
+            input=[{"role": "user", "content": "hi"}],
+            model="gpt-4o-mini",
+            model_parameters={"temperature": 0.2, "max_tokens": 100},
+            completion_start_time=dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.timezone.utc),
+            metadata={"str": "s", "num": 1, "flag": True, "nested": {"a": [1, 2]}},
+            version="v9",
+        ) as gen:
+            gids["full"] = gen.id
+            gen.update(
+                output={"role": "assistant", "content": "hello"},
+                usage_details={"input": 10, "output": 5, "total": 15},
+                cost_details={"input": 0.001, "output": 0.002, "total": 0.003},
+            )
+        gids["decorated_result"] = decorated_llm("ping")
+        failed = lf.start_observation(
+            name="llm-failed",
+            as_type="generation",
+            model="gpt-4o-mini",
+            level="ERROR",
+            status_message="rate limited",
+        )
+        gids["failed"] = failed.id
+        failed.end()
+    summary["generations"] = gids
+
+    # ---- manual start_observation / end, with children ------------------------
+    mids = {}
+    mroot = lf.start_observation(name=f"{p}-manual-root", input={"q": "manual"})
+    mids["trace"] = mroot.trace_id
+    mids["root"] = mroot.id
+    child = mroot.start_observation(name="manual-child", as_type="tool", input={"cmd": "ls"})
+    mids["child"] = child.id
+    grandchild = child.start_observation(name="manual-grandchild", input="deep")
+    mids["grandchild"] = grandchild.id
+    grandchild.update(output="deeper")
+    grandchild.end()
+    child.update(output={"files": 3}, metadata={"exit": "0"})
+    child.end()
+    mgen = mroot.start_observation(
+        name="manual-gen", as_type="generation", model="manual-model", usage_details={"input": 1, "output": 2}
+    )
+    mids["gen"] = mgen.id
+    mgen.end()
+    mroot.update(output={"done": "manual"})
+    mroot.end()
+    summary["manual"] = mids
+
+    # ---- update_current_span ---------------------------------------------------
+    uids = {}
+
+    @observe(name=f"{p}-update-span")
+    def updated():
+        uids["trace"] = lf.get_current_trace_id()
+        uids["span"] = lf.get_current_observation_id()
+        lf.update_current_span(
+            metadata={"step": "one", "count": 2},
+            level="WARNING",
+            status_message="careful",
+            version="span-v1",
+        )
+        return "updated-result"
+
+    updated()
+    summary["update_span"] = uids
+
+    # ---- propagate_attributes --------------------------------------------------
+    user_id = f"user-{p}-{run}"
+    session_id = f"sess-{p}-{run}"
+    pids = {"user_id": user_id, "session_id": session_id, "trace_name": f"{p}-prop-trace"}
+    with lf.start_as_current_observation(name=f"{p}-prop-root") as root:
+        pids["trace"] = root.trace_id
+        pids["root"] = root.id
+        with propagate_attributes(
+            user_id=user_id,
+            session_id=session_id,
+            tags=["t1", "t2"],
+            metadata={"tenant": "acme", "tier": "gold"},
+            version="app-v2",
+            trace_name=f"{p}-prop-trace",
+        ):
+            with lf.start_as_current_observation(name="prop-child", as_type="generation") as c:
+                pids["child"] = c.id
+                with propagate_attributes(tags=["t3"], metadata={"extra": "x"}):
+                    with lf.start_as_current_observation(name="prop-grandchild") as g:
+                        pids["grandchild"] = g.id
+    summary["propagate"] = pids
+
+    # ---- trace_context with create_trace_id(seed) --------------------------------
+    seed = f"{p}-{run}-external-id"
+    linked_trace = Langfuse.create_trace_id(seed=seed)
+    lids = {"seed": seed, "trace": linked_trace}
+    with lf.start_as_current_observation(name="linked-root", trace_context={"trace_id": linked_trace}) as s:
+        lids["root"] = s.id
+        lids["root_trace_id"] = s.trace_id
+    with lf.start_as_current_observation(
+        name="linked-child-later",
+        trace_context={"trace_id": linked_trace, "parent_span_id": lids["root"]},
+    ) as s2:
+        lids["child"] = s2.id
+    summary["trace_context"] = lids
+
+    # ---- scores of every data type on trace, observation and session -----------
+    score_session = f"score-sess-{p}-{run}"
+    sids = {"session_id": score_session}
+    with propagate_attributes(session_id=score_session):
+        with lf.start_as_current_observation(name=f"{p}-scored") as sroot:
+            sids["trace"] = sroot.trace_id
+            sids["root"] = sroot.id
+            with lf.start_as_current_observation(name="scored-child", as_type="generation") as sc:
+                sids["child"] = sc.id
+                lf.score_current_span(name="cur-span-num", value=0.5, comment="via score_current_span")
+                lf.score_current_trace(name="cur-trace-cat", value="fine", data_type="CATEGORICAL")
+            sroot.score(name="span-method-bool", value=0, data_type="BOOLEAN")
+            sroot.score_trace(name="trace-method-num", value=7)
+    tid, oid = sids["trace"], sids["child"]
+    lf.create_score(name="trace-num", value=0.9, trace_id=tid, comment="good", metadata={"k": "v"})
+    lf.create_score(name="trace-cat", value="good", trace_id=tid, data_type="CATEGORICAL")
+    lf.create_score(name="trace-bool", value=1, trace_id=tid, data_type="BOOLEAN")
+    lf.create_score(name="trace-text", value="free text", trace_id=tid, data_type="TEXT")
+    lf.create_score(name="obs-num", value=3, trace_id=tid, observation_id=oid, data_type="NUMERIC")
+    lf.create_score(name="obs-cat", value="bad", trace_id=tid, observation_id=oid, data_type="CATEGORICAL")
+    lf.create_score(name="obs-bool", value=0, trace_id=tid, observation_id=oid, data_type="BOOLEAN")
+    lf.create_score(name="obs-text", value="obs text", trace_id=tid, observation_id=oid, data_type="TEXT")
+    lf.create_score(name="sess-num", value=-1.5, session_id=score_session)
+    lf.create_score(name="sess-cat", value="meh", session_id=score_session, data_type="CATEGORICAL")
+    lf.create_score(name="sess-bool", value=1, session_id=score_session, data_type="BOOLEAN")
+    lf.create_score(name="sess-text", value="session text", session_id=score_session, data_type="TEXT")
+    summary["scores"] = sids
+
+    # ---- exception inside @observe -------------------------------------------------
+    eids = {}
+
+    @observe(name=f"{p}-failing")
+    def failing():
+        eids["trace"] = lf.get_current_trace_id()
+        eids["span"] = lf.get_current_observation_id()
+        raise ValueError("boom in observe")
+
+    try:
+        failing()
+        eids["raised"] = False
+    except ValueError:
+        eids["raised"] = True
+    summary["exception"] = eids
+
+    # ---- base64 data-URI media in the input ------------------------------------------
+    media = {"sha256_b64": _sha256_b64(base64.b64decode(PNG_1X1_B64))}
+    with lf.start_as_current_observation(
+        name=f"{p}-media", input={"image": f"data:image/png;base64,{PNG_1X1_B64}", "caption": "pixel"}
+    ) as mroot:
+        media["trace"] = mroot.trace_id
+        media["span"] = mroot.id
+    summary["media"] = media
+
+    # ---- 4.x only: set_current_trace_io / span.set_trace_io --------------------------
+    if hasattr(lf, "set_current_trace_io"):
+        tio = {}
+        with lf.start_as_current_observation(name=f"{p}-trace-io", input="span-in") as s:
+            tio["trace"] = s.trace_id
+            lf.set_current_trace_io(input={"trace": "in"}, output={"trace": "out"})
+            s.update(output="span-out")
+        summary["trace_io"] = tio
+
+    bounded(lf.flush, flush_timeout, "flush", summary)
+    bounded(lf.shutdown, flush_timeout, "shutdown", summary)
+    summary["sdk_log"] = collector.records
+    emit_summary(summary)
+
+
+def _sha256_b64(data):
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _dist_version(name):
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:  # noqa: BLE001
+        return None
