@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn types_round_trip() {
         for ty in ObservationType::ALL {
-            assert_eq!(ObservationType::parse(&ty.as_str().to_lowercase()), Some(*ty));
+            assert_eq!(
+                ObservationType::parse(&ty.as_str().to_lowercase()),
+                Some(*ty)
+            );
         }
     }
 }

@@ -177,8 +177,10 @@ impl WriteBatch {
     /// Merges records of the same entity within the batch, so each id appears once.
     pub fn coalesce(&mut self) {
         self.traces = coalesce_by_id(std::mem::take(&mut self.traces), TraceRecord::merge);
-        self.observations =
-            coalesce_by_id(std::mem::take(&mut self.observations), ObservationRecord::merge);
+        self.observations = coalesce_by_id(
+            std::mem::take(&mut self.observations),
+            ObservationRecord::merge,
+        );
         self.scores = coalesce_by_id(std::mem::take(&mut self.scores), ScoreRecord::merge);
     }
 }

@@ -27,9 +27,8 @@ pub fn parse_iso(text: &str) -> Option<Micros> {
         .ok()
         .map(to_micros)
         .or_else(|| {
-            let format = time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second]"
-            );
+            let format =
+                time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
             PrimitiveDateTime::parse(&normalized, &format)
                 .ok()
                 .map(|dt| to_micros(dt.assume_offset(UtcOffset::UTC)))
@@ -50,8 +49,8 @@ fn to_micros(datetime: OffsetDateTime) -> Micros {
 /// Formats as ISO-8601 in UTC with millisecond precision: `2024-01-02T03:04:05.678Z`.
 pub fn format_iso(micros: Micros) -> String {
     let nanos = i128::from(micros.div_euclid(1_000)) * 1_000_000;
-    let datetime = OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let datetime =
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
@@ -99,7 +98,10 @@ mod tests {
 
     #[test]
     fn formats_with_milliseconds() {
-        assert_eq!(format_iso(1_795_236_498_451_113), "2026-11-21T04:48:18.451Z");
+        assert_eq!(
+            format_iso(1_795_236_498_451_113),
+            "2026-11-21T04:48:18.451Z"
+        );
         assert_eq!(format_iso(0), "1970-01-01T00:00:00.000Z");
     }
 }

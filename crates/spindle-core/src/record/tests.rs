@@ -5,7 +5,12 @@ fn stamp(at: Micros, rank: u8, tiebreak: u64) -> Stamp {
     Stamp::explicit(at, rank, tiebreak)
 }
 
-fn trace_patch(at: Micros, rank: u8, tiebreak: u64, edit: impl FnOnce(&mut TraceRecord)) -> TraceRecord {
+fn trace_patch(
+    at: Micros,
+    rank: u8,
+    tiebreak: u64,
+    edit: impl FnOnce(&mut TraceRecord),
+) -> TraceRecord {
     let mut record = TraceRecord::new("t1");
     edit(&mut record);
     record.stamp_unstamped(stamp(at, rank, tiebreak));
@@ -14,8 +19,12 @@ fn trace_patch(at: Micros, rank: u8, tiebreak: u64, edit: impl FnOnce(&mut Trace
 
 #[test]
 fn update_wins_over_create_on_equal_time() {
-    let create = trace_patch(10, Stamp::RANK_CREATE, 1, |r| r.name = Some("created".into()));
-    let update = trace_patch(10, Stamp::RANK_UPDATE, 2, |r| r.name = Some("updated".into()));
+    let create = trace_patch(10, Stamp::RANK_CREATE, 1, |r| {
+        r.name = Some("created".into())
+    });
+    let update = trace_patch(10, Stamp::RANK_UPDATE, 2, |r| {
+        r.name = Some("updated".into())
+    });
     let mut a = create.clone();
     a.merge(update.clone());
     let mut b = update;
@@ -60,7 +69,10 @@ fn tags_union_and_metadata_merge_per_key() {
     });
     let mut merged = a;
     merged.merge(b);
-    assert_eq!(merged.tags.iter().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
+    assert_eq!(
+        merged.tags.iter().cloned().collect::<Vec<_>>(),
+        vec!["a", "b"]
+    );
     assert_eq!(merged.metadata.get("k").map(String::as_str), Some("2"));
     assert_eq!(merged.metadata.get("keep").map(String::as_str), Some("x"));
 }
@@ -68,8 +80,12 @@ fn tags_union_and_metadata_merge_per_key() {
 #[test]
 fn coalesce_merges_same_ids() {
     let mut batch = WriteBatch::default();
-    batch.traces.push(trace_patch(1, 0, 1, |r| r.name = Some("a".into())));
-    batch.traces.push(trace_patch(2, 1, 2, |r| r.user_id = Some("u".into())));
+    batch
+        .traces
+        .push(trace_patch(1, 0, 1, |r| r.name = Some("a".into())));
+    batch
+        .traces
+        .push(trace_patch(2, 1, 2, |r| r.user_id = Some("u".into())));
     batch.coalesce();
     assert_eq!(batch.traces.len(), 1);
     assert_eq!(batch.traces[0].name.as_deref(), Some("a"));

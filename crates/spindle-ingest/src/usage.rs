@@ -1,0 +1,235 @@
+//! Usage shapes of every SDK and convention to one map of usage types
+//! (`input`, `output`, `total`, `input_cached_tokens`, `output_reasoning_tokens`, ...).
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A usage map as sent in `usageDetails` / `langfuse.observation.usage_details`: either
+/// Langfuse's own `{input, output, total, ...}` map (kept as given) or an OpenAI/Anthropic
+/// usage object (flattened). Negative and non-integer values are dropped.
+pub fn from_json_map(map: &Map<String, Value>) -> BTreeMap<String, i64> {
+    let is_provider_object = map.keys().any(|key| {
+        matches!(
+            key.as_str(),
+            "prompt_tokens"
+                | "completion_tokens"
+                | "input_tokens"
+                | "output_tokens"
+                | "total_tokens"
+        )
+    });
+    if is_provider_object {
+        return from_provider_object(map);
+    }
+    map.iter()
+        .filter_map(|(key, value)| Some((key.clone(), non_negative(value)?)))
+        .collect()
+}
+
+fn non_negative(value: &Value) -> Option<i64> {
+    let number = match value {
+        Value::Number(number) => number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|v| v.is_finite())
+                .map(|v| v.round() as i64)
+        })?,
+        Value::String(text) => text.trim().parse::<i64>().ok()?,
+        _ => return None,
+    };
+    (number >= 0).then_some(number)
+}
+
+/// OpenAI `{prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details: {...},
+/// completion_tokens_details: {...}}` and Anthropic/OpenAI-responses `{input_tokens,
+/// output_tokens, *_details}`: details become `input_<k>` / `output_<k>` and are subtracted.
+fn from_provider_object(map: &Map<String, Value>) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    let input = map
+        .get("prompt_tokens")
+        .or_else(|| map.get("input_tokens"))
+        .and_then(non_negative);
+    let output = map
+        .get("completion_tokens")
+        .or_else(|| map.get("output_tokens"))
+        .and_then(non_negative);
+    let total = map.get("total_tokens").and_then(non_negative);
+    let mut input_details = 0;
+    let mut output_details = 0;
+    for (key, value) in map {
+        let (direction, details) = match key.as_str() {
+            "prompt_tokens_details" | "input_tokens_details" => ("input", value),
+            "completion_tokens_details" | "output_tokens_details" => ("output", value),
+            "prompt_tokens" | "completion_tokens" | "input_tokens" | "output_tokens"
+            | "total_tokens" => continue,
+            "cache_read_input_tokens" => {
+                if let Some(count) = non_negative(value) {
+                    out.insert("input_cache_read".to_owned(), count);
+                    input_details += count;
+                }
+                continue;
+            }
+            "cache_creation_input_tokens" => {
+                if let Some(count) = non_negative(value) {
+                    out.insert("input_cache_creation".to_owned(), count);
+                    input_details += count;
+                }
+                continue;
+            }
+            other => {
+                if let Some(count) = non_negative(value) {
+                    out.insert(other.to_owned(), count);
+                }
+                continue;
+            }
+        };
+        let Value::Object(details) = details else {
+            continue;
+        };
+        for (detail, value) in details {
+            if let Some(count) = non_negative(value) {
+                out.insert(format!("{direction}_{detail}"), count);
+                if direction == "input" {
+                    input_details += count;
+                } else {
+                    output_details += count;
+                }
+            }
+        }
+    }
+    // Anthropic's input_tokens exclude cache tokens; OpenAI's prompt_tokens include them.
+    let anthropic_style =
+        map.contains_key("input_tokens") && map.contains_key("cache_read_input_tokens");
+    if let Some(input) = input {
+        let subtract = if anthropic_style { 0 } else { input_details };
+        out.insert("input".to_owned(), (input - subtract).max(0));
+    }
+    if let Some(output) = output {
+        out.insert("output".to_owned(), (output - output_details).max(0));
+    }
+    match total {
+        Some(total) => {
+            out.insert("total".to_owned(), total);
+        }
+        None => {
+            let sum: i64 = out.values().sum();
+            if sum > 0 {
+                out.insert("total".to_owned(), sum);
+            }
+        }
+    }
+    out
+}
+
+/// Flat usage keys of `gen_ai.usage.*`, `llm.token_count.*` and `ai.usage.*` (prefix already
+/// stripped) to usage types. Cache and reasoning details are subtracted from input/output.
+pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    let mut input = None;
+    let mut output = None;
+    let mut total = None;
+    let mut input_details = 0;
+    let mut output_details = 0;
+    for (key, value) in raw {
+        let Some(count) = non_negative(value) else {
+            continue;
+        };
+        let key = key.strip_prefix("details.").unwrap_or(key);
+        match key {
+            "prompt_tokens" | "input_tokens" | "prompt" | "promptTokens" | "inputTokens" => {
+                input = Some(count)
+            }
+            "completion_tokens" | "output_tokens" | "completion" | "completionTokens"
+            | "outputTokens" => output = Some(count),
+            "total_tokens" | "total" | "tokens" | "totalTokens" => total = Some(count),
+            "cache_read_input_tokens"
+            | "cache_read.input_tokens"
+            | "prompt_details.cache_read"
+            | "input_tokens.cached"
+            | "cachedInputTokens"
+            | "cached_tokens" => {
+                out.insert("input_cached_tokens".to_owned(), count);
+                input_details += count;
+            }
+            "cache_creation_input_tokens"
+            | "cache_creation.input_tokens"
+            | "prompt_details.cache_write"
+            | "prompt_details.cache_input" => {
+                out.insert("input_cache_creation".to_owned(), count);
+                input_details += count;
+            }
+            "reasoning.output_tokens"
+            | "completion_details.reasoning"
+            | "reasoningTokens"
+            | "reasoning_tokens" => {
+                out.insert("output_reasoning_tokens".to_owned(), count);
+                output_details += count;
+            }
+            "completion_details.audio" => {
+                out.insert("output_audio_tokens".to_owned(), count);
+                output_details += count;
+            }
+            other => {
+                out.insert(other.to_owned(), count);
+            }
+        }
+    }
+    if let Some(input) = input {
+        out.insert("input".to_owned(), (input - input_details).max(0));
+    }
+    if let Some(output) = output {
+        out.insert("output".to_owned(), (output - output_details).max(0));
+    }
+    if let Some(total) = total {
+        out.insert("total".to_owned(), total);
+    } else if input.is_some() || output.is_some() {
+        out.insert("total".to_owned(), input.unwrap_or(0) + output.unwrap_or(0));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check_map(input: Value, expected: Value) {
+        let Value::Object(map) = input else {
+            panic!("test input must be an object")
+        };
+        let got = serde_json::to_value(from_json_map(&map)).expect("serializable");
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn langfuse_maps_are_kept() {
+        check_map(
+            json!({"input": 10, "output": 5, "total": 15, "cache_read_input_tokens": 2}),
+            json!({"cache_read_input_tokens": 2, "input": 10, "output": 5, "total": 15}),
+        );
+        check_map(
+            json!({"input": -1, "output": "x", "total": 3}),
+            json!({"total": 3}),
+        );
+    }
+
+    #[test]
+    fn openai_usage_is_flattened() {
+        check_map(
+            json!({"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
+                   "prompt_tokens_details": {"cached_tokens": 20},
+                   "completion_tokens_details": {"reasoning_tokens": 10}}),
+            json!({"input": 80, "input_cached_tokens": 20, "output": 40,
+                   "output_reasoning_tokens": 10, "total": 150}),
+        );
+    }
+
+    #[test]
+    fn gen_ai_flat_usage() {
+        let Value::Object(raw) = json!({"input_tokens": 12, "output_tokens": 3}) else {
+            unreachable!()
+        };
+        let got = serde_json::to_value(from_flat_usage(&raw)).expect("serializable");
+        assert_eq!(got, json!({"input": 12, "output": 3, "total": 15}));
+    }
+}
