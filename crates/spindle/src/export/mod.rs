@@ -1,0 +1,197 @@
+//! Background delivery: a bounded queue feeding one exporter thread that batches observations
+//! (OTLP/HTTP protobuf, gzip) and scores (JSON array), retries with backoff and answers flushes.
+//!
+//! The queue never blocks the instrumented code and never grows past its bound: when it is full
+//! new items are dropped, counted and logged. The exporter thread owns its own single-threaded
+//! tokio runtime, so delivery works the same from sync programs and from any async runtime.
+
+pub mod otlp;
+mod sender;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crate::config::Config;
+use sender::HttpSender;
+
+/// Largest number of scores sent in one request.
+const MAX_SCORES_PER_REQUEST: usize = 100;
+
+/// One item of the export queue.
+pub(crate) enum Message {
+    Span(Box<otlp::Span>),
+    Score(Box<serde_json::Value>),
+    Flush(Ack),
+    Shutdown(Ack),
+}
+
+/// How the exporter tells a waiting caller that a flush is done.
+pub(crate) enum Ack {
+    Blocking(SyncSender<()>),
+    Async(tokio::sync::oneshot::Sender<()>),
+}
+
+impl Ack {
+    fn send(self) {
+        match self {
+            Ack::Blocking(sender) => {
+                let _ = sender.send(());
+            }
+            Ack::Async(sender) => {
+                let _ = sender.send(());
+            }
+        }
+    }
+}
+
+/// The producer side of the queue plus the exporter thread's handle.
+pub(crate) struct Exporter {
+    sender: SyncSender<Message>,
+    dropped: AtomicU64,
+    shut_down: AtomicBool,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Exporter {
+    pub(crate) fn start(config: Config) -> Self {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(config.max_queue_size);
+        let worker = std::thread::Builder::new()
+            .name("spindle-exporter".to_owned())
+            .spawn(move || run_worker(config, receiver))
+            .map_err(|error| tracing::error!(%error, "could not start the spindle exporter thread"))
+            .ok();
+        Self { sender, dropped: AtomicU64::new(0), shut_down: AtomicBool::new(false), worker: Mutex::new(worker) }
+    }
+
+    /// Queues one item without blocking; a full queue drops it and counts the drop.
+    pub(crate) fn enqueue(&self, message: Message) {
+        match self.sender.try_send(message) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if dropped.is_power_of_two() {
+                    tracing::warn!(dropped, "spindle export queue full or closed, item dropped");
+                }
+            }
+        }
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Blocks until everything queued before this call has been sent (or given up on).
+    pub(crate) fn flush(&self) {
+        if self.shut_down.load(Ordering::Acquire) {
+            return;
+        }
+        let (ack_sender, ack_receiver) = std::sync::mpsc::sync_channel(1);
+        if self.sender.send(Message::Flush(Ack::Blocking(ack_sender))).is_err() {
+            return;
+        }
+        let _ = ack_receiver.recv();
+    }
+
+    /// Waits, without blocking the async runtime, until everything queued before this call has
+    /// been sent (or given up on).
+    pub(crate) async fn flush_async(&self) {
+        if self.shut_down.load(Ordering::Acquire) {
+            return;
+        }
+        let (ack_sender, ack_receiver) = tokio::sync::oneshot::channel();
+        let mut message = Message::Flush(Ack::Async(ack_sender));
+        loop {
+            match self.sender.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(returned)) => {
+                    message = returned;
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                Err(TrySendError::Disconnected(_)) => return,
+            }
+        }
+        let _ = ack_receiver.await;
+    }
+
+    /// Flushes, then stops the exporter thread; later items are dropped.
+    pub(crate) fn shutdown(&self) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (ack_sender, ack_receiver) = std::sync::mpsc::sync_channel(1);
+        if self.sender.send(Message::Shutdown(Ack::Blocking(ack_sender))).is_ok() {
+            let _ = ack_receiver.recv();
+        }
+        let worker = self.worker.lock().ok().and_then(|mut guard| guard.take());
+        if let Some(worker) = worker {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// The exporter thread: collects items, sends a batch at `flush_at` or every `flush_interval`.
+fn run_worker(config: Config, receiver: Receiver<Message>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "could not start the spindle exporter runtime, nothing will be sent");
+            return;
+        }
+    };
+    let Some(sender) = HttpSender::new(&config) else {
+        return;
+    };
+    let mut spans: Vec<otlp::Span> = Vec::with_capacity(config.flush_at);
+    let mut scores: Vec<serde_json::Value> = Vec::new();
+    let mut deadline = Instant::now() + config.flush_interval;
+    let send_all = |spans: &mut Vec<otlp::Span>, scores: &mut Vec<serde_json::Value>| {
+        while !spans.is_empty() {
+            let take = spans.len().min(config.flush_at);
+            let batch: Vec<otlp::Span> = spans.drain(..take).collect();
+            runtime.block_on(sender.send_spans(batch));
+        }
+        while !scores.is_empty() {
+            let take = scores.len().min(MAX_SCORES_PER_REQUEST);
+            let batch: Vec<serde_json::Value> = scores.drain(..take).collect();
+            runtime.block_on(sender.send_scores(batch));
+        }
+    };
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(wait) {
+            Ok(Message::Span(span)) => {
+                spans.push(*span);
+                if spans.len() >= config.flush_at {
+                    send_all(&mut spans, &mut Vec::new());
+                }
+            }
+            Ok(Message::Score(score)) => {
+                scores.push(*score);
+                if scores.len() >= MAX_SCORES_PER_REQUEST {
+                    send_all(&mut Vec::new(), &mut scores);
+                }
+            }
+            Ok(Message::Flush(ack)) => {
+                send_all(&mut spans, &mut scores);
+                ack.send();
+                deadline = Instant::now() + config.flush_interval;
+            }
+            Ok(Message::Shutdown(ack)) => {
+                send_all(&mut spans, &mut scores);
+                ack.send();
+                return;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                send_all(&mut spans, &mut scores);
+                deadline = Instant::now() + config.flush_interval;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                send_all(&mut spans, &mut scores);
+                return;
+            }
+        }
+    }
+}

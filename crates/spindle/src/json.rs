@@ -1,0 +1,115 @@
+//! JSON encodings of attribute values, byte for byte like the Python SDK 5.x.
+//!
+//! Input, output, model parameters, usage and cost are written like Python's `json.dumps`
+//! (`", "` and `": "` separators); metadata values are compact JSON; a value that is a JSON
+//! string is sent raw for input and output.
+
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter};
+use std::io;
+
+/// A serde_json formatter writing Python's default `json.dumps` separators.
+struct PythonFormatter;
+
+impl Formatter for PythonFormatter {
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+}
+
+/// Serializes `value` like Python's `json.dumps`; `None` when it cannot be serialized.
+pub(crate) fn python_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+    let mut buffer = Vec::with_capacity(64);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut buffer, PythonFormatter);
+    match value.serialize(&mut serializer) {
+        Ok(()) => String::from_utf8(buffer).ok(),
+        Err(error) => {
+            tracing::warn!(%error, "value not serializable as json, attribute skipped");
+            None
+        }
+    }
+}
+
+/// Serializes `value` as compact JSON (metadata values); `None` when it cannot be serialized.
+pub(crate) fn compact_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+    let mut buffer = Vec::with_capacity(32);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut buffer, CompactFormatter);
+    match value.serialize(&mut serializer) {
+        Ok(()) => String::from_utf8(buffer).ok(),
+        Err(error) => {
+            tracing::warn!(%error, "value not serializable as json, attribute skipped");
+            None
+        }
+    }
+}
+
+/// Encodes an input or output value: a JSON string is sent raw, `null` is omitted, anything
+/// else is Python-style JSON text.
+pub(crate) fn io_value<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+    let text = python_json(value)?;
+    if text == "null" {
+        return None;
+    }
+    if text.starts_with('"') {
+        return serde_json::from_str::<String>(&text).ok();
+    }
+    Some(text)
+}
+
+/// Encodes an already built JSON value the way [`io_value`] does.
+pub(crate) fn io_json_value(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text.clone()),
+        other => python_json(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check_python(value: serde_json::Value, expected: &str) {
+        assert_eq!(python_json(&value).as_deref(), Some(expected));
+    }
+
+    #[test]
+    fn python_separators() {
+        check_python(json!({"args": [21], "kwargs": {}}), r#"{"args": [21], "kwargs": {}}"#);
+        check_python(json!([{"role": "user", "content": "hi"}]), r#"[{"role": "user", "content": "hi"}]"#);
+        check_python(json!({"temperature": 0.2, "max_tokens": 100, "stream": false}), r#"{"temperature": 0.2, "max_tokens": 100, "stream": false}"#);
+        check_python(json!({"input": 0.001, "total": 1.0}), r#"{"input": 0.001, "total": 1.0}"#);
+    }
+
+    #[test]
+    fn metadata_is_compact() {
+        assert_eq!(compact_json(&json!({"a": [1, 2]})).as_deref(), Some(r#"{"a":[1,2]}"#));
+        assert_eq!(compact_json("s").as_deref(), Some(r#""s""#));
+        assert_eq!(compact_json(&1).as_deref(), Some("1"));
+        assert_eq!(compact_json(&true).as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn io_strings_are_raw_and_null_is_omitted() {
+        assert_eq!(io_value("answer to why?").as_deref(), Some("answer to why?"));
+        assert_eq!(io_value(&Option::<i32>::None), None);
+        assert_eq!(io_value(&json!({"doubled": 42})).as_deref(), Some(r#"{"doubled": 42}"#));
+    }
+}
