@@ -195,7 +195,7 @@ def main(major):
     mids["grandchild"] = grandchild.id
     grandchild.update(output="deeper")
     grandchild.end()
-    child.update(output={"files": 3}, metadata={"exit": "0"})
+    child.update(output={"files": 3}, metadata={"exit": "ok"})
     child.end()
     mgen = mroot.start_observation(
         name="manual-gen", as_type="generation", model="manual-model", usage_details={"input": 1, "output": 2}

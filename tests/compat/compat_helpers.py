@@ -1,0 +1,210 @@
+"""Assertion helpers over the read API's trace / observation / score objects."""
+
+import datetime as dt
+
+_MISSING = object()
+
+
+def obs_map(trace):
+    """id -> observation of a GET /api/public/traces/{id} answer."""
+    return {o.get("id"): o for o in (trace.get("observations") or []) if isinstance(o, dict)}
+
+
+def describe(o):
+    keep = (
+        "id", "name", "type", "parentObservationId", "level", "statusMessage", "model",
+        "input", "output", "usageDetails", "metadata",
+    )
+    return {k: o.get(k) for k in keep if k in o}
+
+
+def check_obs(
+    ck,
+    observations,
+    oid,
+    *,
+    name=_MISSING,
+    type=_MISSING,
+    parent=_MISSING,
+    input=_MISSING,
+    output=_MISSING,
+    level=_MISSING,
+    status_message=_MISSING,
+    model=_MISSING,
+    model_parameters=_MISSING,
+    usage=_MISSING,
+    cost=_MISSING,
+    metadata=_MISSING,
+    version=_MISSING,
+    environment=_MISSING,
+    completion_start_time=_MISSING,
+    trace_id=_MISSING,
+):
+    o = observations.get(oid)
+    label = f"observation {name if name is not _MISSING else ''!s} ({oid})"
+    if o is None:
+        ck.fail(f"{label}: not in the trace's observations (ids present: {sorted(observations)})")
+        return None
+    if name is not _MISSING:
+        ck.eq(o.get("name"), name, f"{label}.name")
+    if type is not _MISSING:
+        ck.eq(o.get("type"), type, f"{label}.type")
+    if parent is not _MISSING:
+        ck.eq(o.get("parentObservationId"), parent, f"{label}.parentObservationId")
+    if input is not _MISSING:
+        ck.eq(o.get("input"), input, f"{label}.input")
+    if output is not _MISSING:
+        ck.eq(o.get("output"), output, f"{label}.output")
+    if level is not _MISSING:
+        ck.eq(o.get("level"), level, f"{label}.level")
+    if status_message is not _MISSING:
+        ck.eq(o.get("statusMessage"), status_message, f"{label}.statusMessage")
+    if model is not _MISSING:
+        ck.eq(o.get("model"), model, f"{label}.model")
+    if version is not _MISSING:
+        ck.eq(o.get("version"), version, f"{label}.version")
+    if environment is not _MISSING:
+        ck.eq(o.get("environment"), environment, f"{label}.environment")
+    if trace_id is not _MISSING:
+        ck.eq(o.get("traceId"), trace_id, f"{label}.traceId")
+    if model_parameters is not _MISSING:
+        mp = o.get("modelParameters")
+        if not isinstance(mp, dict):
+            ck.fail(f"{label}.modelParameters: expected {model_parameters!r}, got {mp!r}")
+        else:
+            for k, v in model_parameters.items():
+                ck.true(
+                    k in mp and loose_eq(mp[k], v),
+                    f"{label}.modelParameters[{k!r}]: expected {v!r}, got {mp.get(k, '<missing>')!r}",
+                )
+    if usage is not _MISSING:
+        ck.subset(o.get("usageDetails"), usage, f"{label}.usageDetails")
+    if cost is not _MISSING:
+        cd = o.get("costDetails")
+        if not isinstance(cd, dict):
+            ck.fail(f"{label}.costDetails: expected {cost!r}, got {cd!r}")
+        else:
+            for k, v in cost.items():
+                ck.approx(cd.get(k), v, f"{label}.costDetails[{k!r}]")
+    if metadata is not _MISSING:
+        ck.subset(o.get("metadata"), metadata, f"{label}.metadata")
+    if completion_start_time is not _MISSING:
+        got = parse_ts(o.get("completionStartTime"))
+        ck.eq(got, completion_start_time, f"{label}.completionStartTime")
+    return o
+
+
+def loose_eq(a, b):
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def parse_ts(s):
+    if not isinstance(s, str):
+        return s
+    try:
+        return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        return s
+
+
+def children_of(observations, parent_id):
+    return sorted(
+        (o for o in observations.values() if o.get("parentObservationId") == parent_id),
+        key=lambda o: o.get("name") or "",
+    )
+
+
+def scores_named(scores, name):
+    return [s for s in scores if s.get("name") == name]
+
+
+def check_score(
+    ck,
+    scores,
+    name,
+    *,
+    data_type,
+    value=_MISSING,
+    string_value=_MISSING,
+    trace_id=_MISSING,
+    observation_id=_MISSING,
+    session_id=_MISSING,
+    comment=_MISSING,
+    metadata=_MISSING,
+    where="",
+):
+    found = scores_named(scores, name)
+    label = f"score {name!r}{' ' + where if where else ''}"
+    if len(found) != 1:
+        ck.fail(
+            f"{label}: expected exactly one, found {len(found)} "
+            f"(names present: {sorted(s.get('name') for s in scores)})"
+        )
+        if not found:
+            return None
+    s = found[0]
+    ck.eq(s.get("dataType"), data_type, f"{label}.dataType")
+    if value is not _MISSING:
+        ck.true(
+            isinstance(s.get("value"), (int, float)) and not isinstance(s.get("value"), bool)
+            and abs(s["value"] - value) < 1e-9,
+            f"{label}.value: expected {value!r}, got {s.get('value')!r}",
+        )
+    if string_value is not _MISSING:
+        ck.eq(s.get("stringValue"), string_value, f"{label}.stringValue")
+    if trace_id is not _MISSING:
+        ck.eq(s.get("traceId"), trace_id, f"{label}.traceId")
+    if observation_id is not _MISSING:
+        ck.eq(s.get("observationId"), observation_id, f"{label}.observationId")
+    if session_id is not _MISSING:
+        ck.eq(s.get("sessionId"), session_id, f"{label}.sessionId")
+    if comment is not _MISSING:
+        ck.eq(s.get("comment"), comment, f"{label}.comment")
+    if metadata is not _MISSING:
+        ck.subset(s.get("metadata"), metadata, f"{label}.metadata")
+    return s
+
+
+def expected_scores(kind):
+    """(name, dataType, value, stringValue) of the 4 data types, per target prefix."""
+    return {
+        "trace": [
+            ("trace-num", "NUMERIC", None, None),
+            ("trace-cat", "CATEGORICAL", None, "good"),
+            ("trace-bool", "BOOLEAN", 1, "True"),
+            ("trace-text", "TEXT", None, "free text"),
+        ],
+        "obs": [
+            ("obs-num", "NUMERIC", 3, None),
+            ("obs-cat", "CATEGORICAL", None, "bad"),
+            ("obs-bool", "BOOLEAN", 0, "False"),
+            ("obs-text", "TEXT", None, "obs text"),
+        ],
+        "sess": [
+            ("sess-num", "NUMERIC", -1.5, None),
+            ("sess-cat", "CATEGORICAL", None, "meh"),
+            ("sess-bool", "BOOLEAN", 1, "True"),
+            ("sess-text", "TEXT", None, "session text"),
+        ],
+    }[kind]
+
+
+def assert_clean_run(summary):
+    """The SDK reported no export/upload errors and every flush finished."""
+    problems = []
+    for label, status in (summary.get("flush") or {}).items():
+        if status != "ok":
+            problems.append(f"{label}: {status} (after {summary.get('flush_seconds', {}).get(label)} s)")
+    for rec in summary.get("sdk_log") or []:
+        if str(rec.get("level", "")).upper() in ("ERROR", "CRITICAL", "WARNING", "WARN"):
+            problems.append(f"SDK log {rec.get('level')} {rec.get('logger')}: {rec.get('message')}")
+    if problems:
+        raise AssertionError(
+            f"{summary.get('sdk')} {summary.get('major')} {summary.get('sdk_version', '')}: the SDK reported problems "
+            "while talking to the server:\n  - " + "\n  - ".join(problems)
+        )

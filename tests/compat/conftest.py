@@ -1,0 +1,424 @@
+"""Fixtures of the SDK compatibility suites.
+
+* ``server``: one Spindle server for the whole session, on a free port with a
+  temporary data dir. Project A comes from the LANGFUSE_INIT_* variables;
+  project B is created with the CLI while the server is stopped (start, stop,
+  ``projects create`` + ``keys create``, start again), which also checks that
+  the LANGFUSE_INIT_* set-up is idempotent on restart.
+* ``api`` / ``api_b``: httpx clients with basic auth for project A / B.
+* ``scenario``: runs one SDK scenario script (tests/compat/scenarios, js/)
+  once per session as a subprocess with the matching virtualenv or node, and
+  returns its parsed JSON summary.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+SUMMARY_PREFIX = "COMPAT_SUMMARY "
+
+PROJECT_A = {
+    "org_id": "compat-org",
+    "org_name": "Compat Org",
+    "id": "compat-project-a",
+    "name": "Compat Project A",
+    "pk": "pk-lf-compat-a",
+    "sk": "sk-lf-compat-a-secret",
+}
+PROJECT_B = {
+    "id": "compat-project-b",
+    "name": "Compat Project B",
+    "pk": "pk-lf-compat-b",
+    "sk": "sk-lf-compat-b-secret",
+}
+
+HEALTH_TIMEOUT = float(os.environ.get("COMPAT_HEALTH_TIMEOUT", "20"))
+SCENARIO_TIMEOUT = float(os.environ.get("COMPAT_SCENARIO_TIMEOUT", "180"))
+FLUSH_TIMEOUT = os.environ.get("COMPAT_FLUSH_TIMEOUT", "30")
+
+RUN_ID = os.environ.get("COMPAT_RUN_ID") or uuid.uuid4().hex[:10]
+
+
+def spindle_bin():
+    path = Path(os.environ.get("SPINDLE_BIN") or REPO / "target" / "debug" / "spindle")
+    if not path.exists():
+        pytest.fail(
+            f"server binary {path} does not exist: build it with `cargo build -p spindle-server` "
+            "or set SPINDLE_BIN",
+            pytrace=False,
+        )
+    return path
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path, n=4000):
+    try:
+        data = Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+    return data[-n:]
+
+
+class SpindleServer:
+    def __init__(self, binary, data_dir, log_dir):
+        self.binary = binary
+        self.data_dir = data_dir
+        self.log_dir = Path(log_dir)
+        self.proc = None
+        self.port = None
+        self.starts = 0
+        self.cli_errors = []
+        self.stop_results = []
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self):
+        e = dict(os.environ)
+        for k in list(e):
+            if k.startswith("LANGFUSE_") or k.startswith("SPINDLE_"):
+                del e[k]
+        e.update(
+            {
+                "LANGFUSE_INIT_ORG_ID": PROJECT_A["org_id"],
+                "LANGFUSE_INIT_ORG_NAME": PROJECT_A["org_name"],
+                "LANGFUSE_INIT_PROJECT_ID": PROJECT_A["id"],
+                "LANGFUSE_INIT_PROJECT_NAME": PROJECT_A["name"],
+                "LANGFUSE_INIT_PROJECT_PUBLIC_KEY": PROJECT_A["pk"],
+                "LANGFUSE_INIT_PROJECT_SECRET_KEY": PROJECT_A["sk"],
+                "RUST_LOG": os.environ.get("RUST_LOG", "info"),
+            }
+        )
+        return e
+
+    def start(self):
+        self.starts += 1
+        self.port = free_port()
+        self.log_path = self.log_dir / f"server-{self.starts}.log"
+        self._log = open(self.log_path, "wb")
+        cmd = [
+            str(self.binary),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
+        self.proc = subprocess.Popen(cmd, env=self.env(), stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"`{' '.join(cmd)}` exited with {self.proc.returncode} before it was healthy:\n"
+                    + _tail(self.log_path)
+                )
+            try:
+                r = httpx.get(f"{self.base_url}/api/public/health", timeout=1)
+                last = f"{r.status_code} {r.text[:200]}"
+                if r.status_code == 200:
+                    return
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(
+            f"GET /api/public/health did not answer 200 within {HEALTH_TIMEOUT}s (last: {last}):\n"
+            + _tail(self.log_path)
+        )
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+                rc = "killed after 15 s without exiting on SIGTERM"
+        else:
+            rc = f"had already exited with {self.proc.returncode}"
+        self.stop_results.append(rc)
+        self._log.close()
+        self.proc = None
+        return rc
+
+    def cli(self, *args):
+        cmd = [str(self.binary), *args]
+        r = subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            self.cli_errors.append(
+                f"`{' '.join(cmd)}` exited with {r.returncode}\nstdout: {r.stdout[-2000:]}\nstderr: {r.stderr[-2000:]}"
+            )
+        return r
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    d = Path(os.environ.get("COMPAT_ARTIFACTS") or tempfile.mkdtemp(prefix="spindle-compat-"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def server(artifacts_dir):
+    binary = spindle_bin()
+    data_dir = Path(tempfile.mkdtemp(prefix="spindle-compat-data-"))
+    srv = SpindleServer(binary, data_dir, artifacts_dir)
+    try:
+        srv.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    # Second project: created with the CLI while the server is stopped.
+    srv.stop()
+    srv.cli(
+        "projects", "create", "--data-dir", str(data_dir), "--id", PROJECT_B["id"], "--name", PROJECT_B["name"]
+    )
+    srv.cli(
+        "keys",
+        "create",
+        "--data-dir",
+        str(data_dir),
+        "--project-id",
+        PROJECT_B["id"],
+        "--public-key",
+        PROJECT_B["pk"],
+        "--secret-key",
+        PROJECT_B["sk"],
+    )
+    try:
+        srv.start()
+    except RuntimeError as exc:
+        pytest.fail(f"restart on the same data dir failed: {exc}", pytrace=False)
+    yield srv
+    srv.stop()
+
+
+def make_client(server, pk, sk):
+    return httpx.Client(base_url=server.base_url, auth=(pk, sk), timeout=15)
+
+
+@pytest.fixture(scope="session")
+def api(server):
+    with make_client(server, PROJECT_A["pk"], PROJECT_A["sk"]) as c:
+        yield Api(c)
+
+
+@pytest.fixture(scope="session")
+def api_b(server):
+    with make_client(server, PROJECT_B["pk"], PROJECT_B["sk"]) as c:
+        yield Api(c)
+
+
+class ApiError(AssertionError):
+    pass
+
+
+class Api:
+    """Thin wrapper that turns unexpected statuses into readable failures."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, path, params=None, expect=200):
+        r = self.client.get(path, params=params)
+        if expect is not None and r.status_code != expect:
+            raise ApiError(
+                f"GET {r.request.url}: expected {expect}, got {r.status_code}: {r.text[:1500]}"
+            )
+        try:
+            return r.json()
+        except ValueError:
+            raise ApiError(f"GET {r.request.url}: body is not JSON: {r.text[:500]!r}") from None
+
+    def raw(self, method, path, **kw):
+        return self.client.request(method, path, **kw)
+
+    def trace(self, trace_id):
+        return self.get(f"/api/public/traces/{trace_id}")
+
+    def scores_v2(self, **params):
+        return self.get("/api/public/v2/scores", params={"limit": 100, **params})["data"]
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def _venv_python(name):
+    return HERE / f".venv-{name}" / "bin" / "python"
+
+
+SCENARIOS = {
+    "py_v5": lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_v5.py")],
+    "py_v4": lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_v4.py")],
+    "py_v2": lambda: [str(_venv_python("v2")), str(HERE / "scenarios" / "py_v2.py")],
+    "py_v5_isolation": lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_v5_isolation.py")],
+    "js": lambda: [os.environ.get("COMPAT_NODE", "node"), str(HERE / "js" / "scenario.mjs")],
+}
+
+
+def run_scenario(name, server, pk, sk, artifacts_dir, extra_env=None):
+    cmd = SCENARIOS[name]()
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("LANGFUSE_") or k.startswith("OTEL_"):
+            del env[k]
+    env.update(
+        {
+            "LANGFUSE_PUBLIC_KEY": pk,
+            "LANGFUSE_SECRET_KEY": sk,
+            "LANGFUSE_BASE_URL": server.base_url,
+            "LANGFUSE_HOST": server.base_url,
+            "COMPAT_RUN_ID": RUN_ID,
+            "COMPAT_FLUSH_TIMEOUT": FLUSH_TIMEOUT,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra_env or {})
+    started = time.monotonic()
+    try:
+        r = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=SCENARIO_TIMEOUT, cwd=str(HERE)
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(
+            f"scenario {name} did not finish within {SCENARIO_TIMEOUT}s\nstderr: {(exc.stderr or '')[-3000:]}",
+            pytrace=False,
+        )
+    (Path(artifacts_dir) / f"{name}.stdout").write_text(r.stdout)
+    (Path(artifacts_dir) / f"{name}.stderr").write_text(r.stderr)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith(SUMMARY_PREFIX)]
+    if r.returncode != 0 or not lines:
+        pytest.fail(
+            f"scenario {name} ({' '.join(cmd)}) exited with {r.returncode} and "
+            f"{'a' if lines else 'no'} summary\nstdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-5000:]}",
+            pytrace=False,
+        )
+    summary = json.loads(lines[-1][len(SUMMARY_PREFIX):])
+    summary["_elapsed"] = round(time.monotonic() - started, 2)
+    summary["_stderr_tail"] = r.stderr[-3000:]
+    return summary
+
+
+_scenario_cache = {}
+
+
+@pytest.fixture(scope="session")
+def scenario(server, artifacts_dir):
+    """scenario(name) -> summary; each scenario runs at most once per session."""
+
+    def get(name):
+        if name not in _scenario_cache:
+            try:
+                _scenario_cache[name] = run_scenario(
+                    name, server, PROJECT_A["pk"], PROJECT_A["sk"], artifacts_dir
+                )
+            except BaseException as exc:  # remember failures, don't re-run for every test
+                _scenario_cache[name] = exc
+        got = _scenario_cache[name]
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
+    return get
+
+
+# ---------------------------------------------------------------- soft checks
+
+
+class Check:
+    """Collects every mismatch of a test so one run reports all of them."""
+
+    def __init__(self, context=""):
+        self.context = context
+        self.problems = []
+
+    def fail(self, what):
+        self.problems.append(what)
+
+    def eq(self, actual, expected, what):
+        if actual != expected:
+            self.problems.append(f"{what}: expected {expected!r}, got {actual!r}")
+            return False
+        return True
+
+    def true(self, cond, what):
+        if not cond:
+            self.problems.append(what)
+        return bool(cond)
+
+    def approx(self, actual, expected, what, tol=1e-9):
+        try:
+            ok = abs(float(actual) - float(expected)) <= tol * max(1.0, abs(float(expected)))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            self.problems.append(f"{what}: expected ≈{expected!r}, got {actual!r}")
+        return ok
+
+    def subset(self, actual, expected, what):
+        """Every key of `expected` is in `actual` with an equal value."""
+        if not isinstance(actual, dict):
+            self.problems.append(f"{what}: expected an object containing {expected!r}, got {actual!r}")
+            return False
+        ok = True
+        for k, v in expected.items():
+            if k not in actual:
+                self.problems.append(f"{what}: key {k!r} missing (expected {v!r}); got {actual!r}")
+                ok = False
+            elif actual[k] != v and not _num_eq(actual[k], v):
+                self.problems.append(f"{what}[{k!r}]: expected {v!r}, got {actual[k]!r}")
+                ok = False
+        return ok
+
+    def done(self):
+        if self.problems:
+            head = f"{len(self.problems)} mismatch(es)" + (f" in {self.context}" if self.context else "")
+            raise AssertionError(head + ":\n  - " + "\n  - ".join(self.problems))
+
+
+def _num_eq(a, b):
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    return False
+
+
+@pytest.fixture
+def check(request):
+    c = Check(request.node.name)
+    yield c
+    # done() is called explicitly by tests so the failure points at the test body
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skipped test is a failure here: these suites must never skip silently."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and not hasattr(rep, "wasxfail"):
+        rep.outcome = "failed"
+        rep.longrepr = f"skipped, which the compat suites do not allow: {rep.longrepr}"

@@ -1,0 +1,48 @@
+"""Writes one trace and one score with the keys it is given (project B in the
+auth suite) using langfuse 5.x, and checks auth_check() with a wrong secret."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import bounded, emit_summary, env, install_log_collector  # noqa: E402
+
+
+def main():
+    collector = install_log_collector()
+    from langfuse import Langfuse
+
+    run = env("COMPAT_RUN_ID")
+    timeout = float(os.environ.get("COMPAT_FLUSH_TIMEOUT", "30"))
+    pk, sk, url = env("LANGFUSE_PUBLIC_KEY"), env("LANGFUSE_SECRET_KEY"), env("LANGFUSE_BASE_URL")
+    summary = {"sdk": "python", "major": "v5", "run": run}
+
+    wrong = Langfuse(public_key=pk, secret_key=sk + "-wrong", base_url=url, tracing_enabled=False)
+    try:
+        summary["auth_check_wrong_secret"] = wrong.auth_check()
+    except Exception as exc:  # noqa: BLE001
+        summary["auth_check_wrong_secret"] = f"raised {type(exc).__name__}: {exc}"[:500]
+    n_wrong = len(collector.records)
+
+    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    summary["auth_check"] = lf.auth_check()
+    session_id = f"iso-sess-{run}"
+    from langfuse import propagate_attributes
+
+    with propagate_attributes(session_id=session_id, user_id=f"iso-user-{run}"):
+        with lf.start_as_current_observation(name="iso-trace", input={"project": "b"}) as root:
+            summary["trace"] = root.trace_id
+            summary["span"] = root.id
+            lf.score_current_trace(name="iso-score", value=1.0)
+    summary["session_id"] = session_id
+    bounded(lf.flush, timeout, "flush", summary)
+    bounded(lf.shutdown, timeout, "shutdown", summary)
+    # records logged by the wrong-key client are expected; keep the rest
+    summary["wrong_key_log"] = collector.records[:n_wrong]
+    summary["sdk_log"] = collector.records[n_wrong:]
+    emit_summary(summary)
+
+
+if __name__ == "__main__":
+    main()

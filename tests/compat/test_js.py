@@ -1,0 +1,162 @@
+"""JS SDK @langfuse/tracing + @langfuse/otel + @langfuse/client 5.x against Spindle."""
+
+import datetime as dt
+import hashlib
+
+import pytest
+
+from compat_helpers import (
+    assert_clean_run,
+    check_obs,
+    check_score,
+    expected_scores,
+    obs_map,
+)
+from conftest import Check
+
+TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
+
+
+@pytest.fixture(scope="module")
+def run(scenario):
+    return scenario("js")
+
+
+def test_sdk_run_clean(run):
+    assert_clean_run(run)
+
+
+def test_start_active_observation_every_as_type(api, run):
+    ck = Check("js types")
+    ids = run["types"]
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    ck.eq(t.get("name"), "js-types", "trace.name")
+    ck.eq(t.get("input"), {"all": "types"}, "trace.input")
+    ck.eq(t.get("output"), {"done": True}, "trace.output")
+    ck.eq(t.get("environment"), "compat", "trace.environment")
+    ck.eq(t.get("release"), "rel-js", "trace.release")
+    check_obs(ck, obs, ids["root"], name="js-types", type="SPAN", parent=None,
+              input={"all": "types"}, output={"done": True}, environment="compat")
+    for ty in TYPES:
+        check_obs(ck, obs, ids["children"][ty], name=f"js-{ty}", type=ty.upper(), parent=ids["root"],
+                  input={"t": ty}, output=f"out-{ty}")
+    check_obs(ck, obs, ids["children"]["event"], name="js-event", type="EVENT", parent=ids["root"],
+              input={"e": 1}, level="WARNING")
+    check_obs(ck, obs, ids["active_agent"], name="js-active-agent", type="AGENT", parent=ids["root"],
+              output="agent-done")
+    check_obs(ck, obs, ids["agent_tool"], name="js-agent-tool", type="TOOL", parent=ids["active_agent"],
+              input="q", output="a")
+    ck.eq(len(obs), 1 + len(TYPES) + 1 + 2, "number of observations")
+    ck.done()
+
+
+def test_generation_fields(api, run):
+    ck = Check("js generation")
+    ids = run["generations"]
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    check_obs(
+        ck, obs, ids["full"], name="js-gen", type="GENERATION", parent=ids["root"],
+        input=[{"role": "user", "content": "hi"}], output={"role": "assistant", "content": "yo"},
+        model="gpt-4o", model_parameters={"temperature": 0.3, "maxTokens": 50},
+        usage={"input": 10, "output": 5, "total": 15}, cost={"input": 0.01, "output": 0.02, "total": 0.03},
+        completion_start_time=dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.timezone.utc),
+        metadata={"k": "v"}, version="gen-v1", level="DEFAULT",
+    )
+    check_obs(ck, obs, ids["failed"], name="js-gen-failed", type="GENERATION", parent=ids["root"],
+              model="gpt-4o", level="ERROR", status_message="js rate limited")
+    ck.done()
+
+
+def test_propagate_attributes(api, run):
+    ck = Check("js propagateAttributes")
+    ids = run["propagate"]
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    ck.eq(t.get("name"), ids["trace_name"], "trace.name (traceName)")
+    ck.eq(t.get("userId"), ids["user_id"], "trace.userId")
+    ck.eq(t.get("sessionId"), ids["session_id"], "trace.sessionId")
+    ck.eq(sorted(t.get("tags") or []), ["jt1", "jt2", "jt3"], "trace.tags")
+    ck.subset(t.get("metadata"), {"tenant": "acme", "tier": "gold", "extra": "x"}, "trace.metadata")
+    ck.eq(t.get("version"), "js-app-v2", "trace.version")
+    ck.eq(t.get("input"), {"traceIn": 1}, "trace.input (setActiveTraceIO)")
+    ck.eq(t.get("output"), {"traceOut": 2}, "trace.output (setActiveTraceIO)")
+    check_obs(ck, obs, ids["root"], name="js-prop-root", type="SPAN", parent=None)
+    check_obs(ck, obs, ids["child"], name="js-prop-child", type="GENERATION", parent=ids["root"])
+    check_obs(ck, obs, ids["grandchild"], name="js-prop-grandchild", type="SPAN", parent=ids["child"])
+    listed = api.get("/api/public/traces", params={"userId": ids["user_id"], "limit": 100})
+    ck.eq([x.get("id") for x in listed.get("data", [])], [ids["trace"]], "GET /api/public/traces?userId=")
+    sess = api.get(f"/api/public/sessions/{ids['session_id']}")
+    ck.eq([x.get("id") for x in sess.get("traces", [])], [ids["trace"]], "session.traces ids")
+    ck.done()
+
+
+def test_observe_wrapper(api, run):
+    ck = Check("js observe()")
+    ids = run["observe"]
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    ck.eq(t.get("name"), "js-observed", "trace.name")
+    ck.eq(len(obs), 2, "number of observations")
+    check_obs(ck, obs, ids["outer"], name="js-observed", type="CHAIN", parent=None,
+              input=[21, "why"], output={"doubled": 42, "y": "why"})
+    check_obs(ck, obs, ids["children"]["inner"], name="jsInner", type="TOOL", parent=ids["outer"],
+              input=21, output=42)
+    ck.done()
+
+
+def test_observe_failing_function(api, run):
+    ck = Check("js observe() on a throwing function")
+    ids = run["exception"]
+    ck.eq(ids.get("raised"), True, "the error propagated to the caller")
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    check_obs(ck, obs, ids["span"], name="js-failing", type="SPAN", parent=None, level="ERROR",
+              status_message="js boom", output={"error": "Error: js boom"})
+    ck.done()
+
+
+def test_parent_span_context_with_seeded_trace_id(api, run):
+    ck = Check("js createTraceId(seed) + parentSpanContext")
+    ids = run["trace_context"]
+    expected = hashlib.sha256(ids["seed"].encode()).digest()[:16].hex()
+    ck.eq(ids["trace"], expected, "createTraceId(seed) (SDK side)")
+    t = api.trace(expected)
+    obs = obs_map(t)
+    check_obs(ck, obs, ids["span"], name="js-linked", type="SPAN", parent=ids["parent"], input="linked",
+              trace_id=expected)
+    ck.done()
+
+
+def test_scores_via_client(api, run):
+    ck = Check("js scores")
+    ids = run["scores"]
+    tid, oid, sid = ids["trace"], ids["child"], ids["session_id"]
+    by_trace = api.scores_v2(traceId=tid)
+    for kind, obs_id in (("trace", None), ("obs", oid)):
+        for name, dtype, value, sval in expected_scores(kind):
+            kw = {"value": value} if value is not None else {}
+            if sval is not None:
+                kw["string_value"] = sval
+            check_score(ck, by_trace, name, data_type=dtype, trace_id=tid, observation_id=obs_id, **kw)
+    check_score(ck, by_trace, "trace-num", data_type="NUMERIC", value=0.7, comment="ok", metadata={"a": 1})
+    check_score(ck, by_trace, "obs-method-num", data_type="NUMERIC", value=0.25, observation_id=oid)
+    check_score(ck, by_trace, "trace-method-cat", data_type="CATEGORICAL", string_value="ok",
+                observation_id=None)
+    check_score(ck, by_trace, "active-obs-bool", data_type="BOOLEAN", value=1, string_value="True",
+                observation_id=ids["root"])
+    check_score(ck, by_trace, "active-trace-num", data_type="NUMERIC", value=4, comment="4 of 5",
+                observation_id=None)
+    ck.eq(len(by_trace), 12, "number of scores listed for the trace")
+    by_session = api.scores_v2(sessionId=sid)
+    for name, dtype, value, sval in expected_scores("sess"):
+        kw = {"value": value} if value is not None else {}
+        if sval is not None:
+            kw["string_value"] = sval
+        check_score(ck, by_session, name, data_type=dtype, session_id=sid, trace_id=None, **kw)
+    ck.eq(len(by_session), 4, "number of scores listed for the session")
+    t = api.trace(tid)
+    ck.eq(t.get("sessionId"), sid, "trace.sessionId (propagated)")
+    ck.eq(len([s for s in t.get("scores", []) if isinstance(s, dict)]), 12, "trace detail: number of scores")
+    ck.done()

@@ -1,0 +1,338 @@
+"""Python SDK langfuse 5.x and 4.x (OpenTelemetry based) against Spindle.
+
+The scenario (scenarios/_py_otel.py) runs once per major version; each test
+reads one case back through the public API and checks the stored tree.
+"""
+
+import base64
+import datetime as dt
+import hashlib
+
+import pytest
+
+from compat_helpers import (
+    assert_clean_run,
+    check_obs,
+    check_score,
+    expected_scores,
+    obs_map,
+)
+from conftest import Check
+
+TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
+
+
+@pytest.fixture(scope="module", params=["v5", "v4"])
+def run(request, scenario):
+    return scenario(f"py_{request.param}")
+
+
+def _trace(api, run, case):
+    return api.trace(run[case]["trace"])
+
+
+def test_sdk_run_clean(run):
+    """flush()/shutdown() finish in time and the SDK logged no export, score or media error."""
+    assert_clean_run(run)
+
+
+def test_auth_check(run):
+    assert run["auth_check"] is True, f"Langfuse.auth_check() returned {run['auth_check']!r}"
+
+
+def test_observe_sync_nested(api, run):
+    ck = Check("@observe sync nested")
+    ids, p = run["observe_sync"], run["prefix"]
+    t = _trace(api, run, "observe_sync")
+    obs = obs_map(t)
+    ck.eq(t.get("id"), ids["trace"], "trace.id")
+    ck.eq(t.get("name"), f"{p}-outer-sync", "trace.name")
+    ck.eq(t.get("input"), {"args": [21], "kwargs": {}}, "trace.input (from the root observation)")
+    ck.eq(t.get("output"), {"doubled": 42}, "trace.output (from the root observation)")
+    ck.eq(t.get("environment"), "compat", "trace.environment")
+    ck.eq(t.get("release"), f"rel-{p}", "trace.release")
+    ck.eq(len(obs), 2, "number of observations")
+    check_obs(ck, obs, ids["outer"], name=f"{p}-outer-sync", type="SPAN", parent=None,
+              input={"args": [21], "kwargs": {}}, output={"doubled": 42}, level="DEFAULT",
+              environment="compat", trace_id=ids["trace"])
+    check_obs(ck, obs, ids["inner"], name="inner_sync", type="SPAN", parent=ids["outer"],
+              input={"args": [21], "kwargs": {}}, output=42)
+    ck.done()
+
+
+def test_observe_async_gather(api, run):
+    ck = Check("@observe async + asyncio.gather")
+    ids, p = run["observe_async"], run["prefix"]
+    t = _trace(api, run, "observe_async")
+    obs = obs_map(t)
+    ck.eq(t.get("name"), f"{p}-outer-async", "trace.name")
+    ck.eq(len(obs), 3, "number of observations")
+    check_obs(ck, obs, ids["outer"], name=f"{p}-outer-async", type="SPAN", parent=None,
+              input={"args": ["why?"], "kwargs": {}},
+              output={"question": "why?", "docs": ["doc-a", "doc-b"]})
+    for key in ("a", "b"):
+        check_obs(ck, obs, ids["fetch"][key], name="fetch", type="SPAN", parent=ids["outer"],
+                  input={"args": [key], "kwargs": {}}, output=f"doc-{key}")
+    ck.done()
+
+
+def test_every_observation_type(api, run):
+    ck = Check("every as_type")
+    ids, p = run["types"], run["prefix"]
+    t = _trace(api, run, "types")
+    obs = obs_map(t)
+    ck.eq(t.get("name"), f"{p}-types", "trace.name")
+    check_obs(ck, obs, ids["root"], name=f"{p}-types", type="SPAN", parent=None,
+              input={"all": "types"}, output={"done": True})
+    for ty in TYPES:
+        check_obs(ck, obs, ids["observe"][ty], name=f"obs-{ty}", type=ty.upper(), parent=ids["root"],
+                  input={"args": [1], "kwargs": {}}, output={"type": ty, "v": 1})
+        check_obs(ck, obs, ids["ctx"][ty], name=f"ctx-{ty}", type=ty.upper(), parent=ids["root"],
+                  input=f"in-{ty}", output=f"out-{ty}")
+        check_obs(ck, obs, ids["manual"][ty], name=f"manual-{ty}", type=ty.upper(), parent=ids["root"],
+                  input={"t": ty})
+    check_obs(ck, obs, ids["event"], name="ctx-event", type="EVENT", parent=ids["root"],
+              input={"e": 1}, output="ev-out", level="WARNING")
+    ck.eq(len(obs), 1 + 3 * len(TYPES) + 1, "number of observations")
+    ck.done()
+
+
+def test_generation_fields(api, run):
+    ck = Check("generations")
+    ids, p = run["generations"], run["prefix"]
+    t = _trace(api, run, "generations")
+    obs = obs_map(t)
+    check_obs(ck, obs, ids["root"], name=f"{p}-generations", type="SPAN", parent=None)
+    check_obs(
+        ck, obs, ids["full"], name="llm-call", type="GENERATION", parent=ids["root"],
+        input=[{"role": "user", "content": "hi"}],
+        output={"role": "assistant", "content": "hello"},
+        model="gpt-4o-mini",
+        model_parameters={"temperature": 0.2, "max_tokens": 100},
+        usage={"input": 10, "output": 5, "total": 15},
+        cost={"input": 0.001, "output": 0.002, "total": 0.003},
+        completion_start_time=dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.timezone.utc),
+        metadata={"str": "s", "num": 1, "flag": True, "nested": {"a": [1, 2]}},
+        version="v9",
+        level="DEFAULT",
+    )
+    check_obs(
+        ck, obs, ids["decorated"], name="decorated-llm", type="GENERATION", parent=ids["root"],
+        input={"args": ["ping"], "kwargs": {}},
+        output={"role": "assistant", "content": "echo: ping"},
+        model="fake-model-1",
+        model_parameters={"temperature": 0.1},
+        usage={"input": 7, "output": 3, "total": 10},
+        cost={"input": 0.0007, "output": 0.0003, "total": 0.001},
+        metadata={"provider": "fake"},
+    )
+    check_obs(ck, obs, ids["failed"], name="llm-failed", type="GENERATION", parent=ids["root"],
+              model="gpt-4o-mini", level="ERROR", status_message="rate limited")
+    ck.true(
+        isinstance(t.get("totalCost"), (int, float)) and abs(t["totalCost"] - 0.004) < 1e-9,
+        f"trace.totalCost: expected 0.004 (sum of the cost_details totals), got {t.get('totalCost')!r}",
+    )
+    ck.done()
+
+
+def test_manual_start_observation_end(api, run):
+    ck = Check("manual start_observation/end")
+    ids, p = run["manual"], run["prefix"]
+    t = _trace(api, run, "manual")
+    obs = obs_map(t)
+    ck.eq(t.get("name"), f"{p}-manual-root", "trace.name")
+    ck.eq(t.get("input"), {"q": "manual"}, "trace.input")
+    ck.eq(t.get("output"), {"done": "manual"}, "trace.output")
+    ck.eq(len(obs), 4, "number of observations")
+    check_obs(ck, obs, ids["root"], name=f"{p}-manual-root", type="SPAN", parent=None,
+              input={"q": "manual"}, output={"done": "manual"})
+    check_obs(ck, obs, ids["child"], name="manual-child", type="TOOL", parent=ids["root"],
+              input={"cmd": "ls"}, output={"files": 3}, metadata={"exit": "ok"})
+    check_obs(ck, obs, ids["grandchild"], name="manual-grandchild", type="SPAN", parent=ids["child"],
+              input="deep", output="deeper")
+    check_obs(ck, obs, ids["gen"], name="manual-gen", type="GENERATION", parent=ids["root"],
+              model="manual-model", usage={"input": 1, "output": 2})
+    ck.done()
+
+
+def test_update_current_span(api, run):
+    ck = Check("update_current_span")
+    ids, p = run["update_span"], run["prefix"]
+    t = _trace(api, run, "update_span")
+    obs = obs_map(t)
+    check_obs(ck, obs, ids["span"], name=f"{p}-update-span", type="SPAN", parent=None,
+              metadata={"step": "one", "count": 2}, level="WARNING", status_message="careful",
+              version="span-v1", output="updated-result")
+    ck.done()
+
+
+def test_propagate_attributes(api, run):
+    ck = Check("propagate_attributes")
+    ids, p = run["propagate"], run["prefix"]
+    t = _trace(api, run, "propagate")
+    obs = obs_map(t)
+    ck.eq(t.get("name"), ids["trace_name"], "trace.name (propagated trace_name)")
+    ck.eq(t.get("userId"), ids["user_id"], "trace.userId")
+    ck.eq(t.get("sessionId"), ids["session_id"], "trace.sessionId")
+    ck.eq(sorted(t.get("tags") or []), ["t1", "t2", "t3"], "trace.tags")
+    ck.subset(t.get("metadata"), {"tenant": "acme", "tier": "gold", "extra": "x"}, "trace.metadata")
+    ck.eq(t.get("version"), "app-v2", "trace.version")
+    check_obs(ck, obs, ids["root"], name=f"{p}-prop-root", type="SPAN", parent=None)
+    check_obs(ck, obs, ids["child"], name="prop-child", type="GENERATION", parent=ids["root"], version="app-v2")
+    check_obs(ck, obs, ids["grandchild"], name="prop-grandchild", type="SPAN", parent=ids["child"])
+
+    # the same trace through the list endpoints' filters
+    for params, what in (
+        ({"userId": ids["user_id"]}, "userId"),
+        ({"sessionId": ids["session_id"]}, "sessionId"),
+        ({"tags": "t3"}, "tags=t3"),
+        ({"name": ids["trace_name"]}, "name"),
+    ):
+        listed = api.get("/api/public/traces", params={**params, "limit": 100})
+        got = [x.get("id") for x in listed.get("data", [])]
+        ck.true(ids["trace"] in got, f"GET /api/public/traces?{what}: trace {ids['trace']} not listed (got {got})")
+        if what == "userId":
+            ck.eq(got, [ids["trace"]], "GET /api/public/traces?userId= lists exactly that user's trace")
+    sess = api.get(f"/api/public/sessions/{ids['session_id']}")
+    ck.eq(sess.get("id"), ids["session_id"], "GET /api/public/sessions/{id}.id")
+    ck.eq([x.get("id") for x in sess.get("traces", [])], [ids["trace"]], "session.traces ids")
+    ck.done()
+
+
+def test_trace_context_with_seeded_trace_id(api, run):
+    ck = Check("trace_context + create_trace_id(seed)")
+    ids = run["trace_context"]
+    expected_id = hashlib.sha256(ids["seed"].encode()).digest()[:16].hex()
+    ck.eq(ids["trace"], expected_id, "create_trace_id(seed) (SDK side)")
+    ck.eq(ids["root_trace_id"], expected_id, "span.trace_id under trace_context")
+    t = api.trace(expected_id)
+    obs = obs_map(t)
+    ck.eq(t.get("id"), expected_id, "trace.id")
+    ck.eq(len(obs), 2, "number of observations")
+    check_obs(ck, obs, ids["root"], name="linked-root", type="SPAN", trace_id=expected_id)
+    check_obs(ck, obs, ids["child"], name="linked-child-later", type="SPAN", parent=ids["root"],
+              trace_id=expected_id)
+    ck.true(t.get("name") in ("linked-root", "linked-child-later"),
+            f"trace.name: expected the name of an as_root span, got {t.get('name')!r}")
+    ck.done()
+
+
+def test_scores_on_trace_observation_session(api, run):
+    ck = Check("scores")
+    ids = run["scores"]
+    tid, oid, sid = ids["trace"], ids["child"], ids["session_id"]
+    by_trace = api.scores_v2(traceId=tid)
+    for name, dtype, value, sval in expected_scores("trace"):
+        kw = {"value": value} if value is not None else {}
+        if sval is not None:
+            kw["string_value"] = sval
+        check_score(ck, by_trace, name, data_type=dtype, trace_id=tid, observation_id=None,
+                    where="(v2 scores?traceId)", **kw)
+    check_score(ck, by_trace, "trace-num", data_type="NUMERIC", value=0.9, comment="good",
+                metadata={"k": "v"}, where="(v2 scores?traceId)")
+    for name, dtype, value, sval in expected_scores("obs"):
+        kw = {"value": value} if value is not None else {}
+        if sval is not None:
+            kw["string_value"] = sval
+        check_score(ck, by_trace, name, data_type=dtype, trace_id=tid, observation_id=oid,
+                    where="(v2 scores?traceId)", **kw)
+    # the span/trace helper methods
+    check_score(ck, by_trace, "cur-span-num", data_type="NUMERIC", value=0.5, observation_id=oid,
+                comment="via score_current_span")
+    check_score(ck, by_trace, "cur-trace-cat", data_type="CATEGORICAL", string_value="fine",
+                observation_id=None)
+    check_score(ck, by_trace, "span-method-bool", data_type="BOOLEAN", value=0, string_value="False",
+                observation_id=ids["root"])
+    check_score(ck, by_trace, "trace-method-num", data_type="NUMERIC", value=7, observation_id=None)
+    ck.eq(len(by_trace), 12, "number of scores listed for the trace")
+
+    by_session = api.scores_v2(sessionId=sid)
+    for name, dtype, value, sval in expected_scores("sess"):
+        kw = {"value": value} if value is not None else {}
+        if sval is not None:
+            kw["string_value"] = sval
+        check_score(ck, by_session, name, data_type=dtype, session_id=sid, trace_id=None,
+                    where="(v2 scores?sessionId)", **kw)
+    ck.eq(len(by_session), 4, "number of scores listed for the session")
+
+    # trace detail carries the trace's scores as full objects
+    t = api.trace(tid)
+    detail = [s for s in t.get("scores", []) if isinstance(s, dict)]
+    ck.eq(sorted(s.get("name") for s in detail),
+          sorted(["trace-num", "trace-cat", "trace-bool", "trace-text", "obs-num", "obs-cat", "obs-bool",
+                  "obs-text", "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num"]),
+          "GET /api/public/traces/{id} scores (names)")
+    ck.eq(t.get("sessionId"), sid, "trace.sessionId")
+    # v1 list endpoint
+    v1 = api.get("/api/public/scores", params={"limit": 100, "name": "trace-bool"})["data"]
+    ck.true(any(s.get("traceId") == tid for s in v1),
+            f"GET /api/public/scores?name=trace-bool: no score of trace {tid} (got {v1})")
+    ck.done()
+
+
+def test_exception_inside_observe(api, run):
+    ck = Check("exception inside @observe")
+    ids, p = run["exception"], run["prefix"]
+    ck.eq(ids.get("raised"), True, "the exception propagated to the caller")
+    t = _trace(api, run, "exception")
+    obs = obs_map(t)
+    check_obs(ck, obs, ids["span"], name=f"{p}-failing", type="SPAN", parent=None,
+              level="ERROR", status_message="boom in observe", output=None,
+              input={"args": [], "kwargs": {}})
+    ck.done()
+
+
+def test_media_data_uri_upload(api, run):
+    ck = Check("base64 data-URI media")
+    ids, p = run["media"], run["prefix"]
+    sha = base64.b64decode(ids["sha256_b64"])
+    media_id = base64.urlsafe_b64encode(sha).decode()[:22]
+    t = _trace(api, run, "media")
+    obs = obs_map(t)
+    check_obs(
+        ck, obs, ids["span"], name=f"{p}-media",
+        input={"image": f"@@@langfuseMedia:type=image/png|id={media_id}|source=base64_data_uri@@@",
+               "caption": "pixel"},
+    )
+    ck.done()
+
+
+def test_observation_read_endpoints(api, run):
+    """v1 list, v1 by id and v2 cursor observations agree with the trace detail."""
+    ck = Check("observation endpoints")
+    ids = run["generations"]
+    tid = ids["trace"]
+    detail = obs_map(api.trace(tid))
+    v1 = api.get("/api/public/observations", params={"traceId": tid, "limit": 100})
+    v1_ids = {o.get("id"): o for o in v1.get("data", [])}
+    ck.eq(sorted(v1_ids), sorted(detail), "GET /api/public/observations?traceId= ids")
+    ck.eq((v1.get("meta") or {}).get("totalItems"), len(detail), "observations v1 meta.totalItems")
+    one = api.get(f"/api/public/observations/{ids['full']}")
+    check_obs(ck, {one.get("id"): one}, ids["full"], name="llm-call", type="GENERATION", parent=ids["root"],
+              model="gpt-4o-mini", usage={"input": 10, "output": 5, "total": 15})
+    gens = api.get("/api/public/observations", params={"traceId": tid, "type": "GENERATION", "limit": 100})
+    ck.eq(sorted(o.get("id") for o in gens.get("data", [])),
+          sorted([ids["full"], ids["decorated"], ids["failed"]]), "observations?type=GENERATION ids")
+    v2 = api.get("/api/public/v2/observations", params={"traceId": tid, "limit": 100})
+    v2_obs = {o.get("id"): o for o in v2.get("data", [])}
+    ck.eq(sorted(v2_obs), sorted(detail), "GET /api/public/v2/observations?traceId= ids")
+    for oid, o in v2_obs.items():
+        if oid in detail:
+            ck.eq(o.get("parentObservationId"), detail[oid].get("parentObservationId"),
+                  f"v2 observation {oid}.parentObservationId")
+            ck.eq(o.get("type"), detail[oid].get("type"), f"v2 observation {oid}.type")
+            ck.eq(o.get("traceId"), tid, f"v2 observation {oid}.traceId")
+    ck.done()
+
+
+def test_trace_io_v4(api, scenario):
+    """langfuse 4.x only: set_current_trace_io sets the trace's input/output."""
+    run = scenario("py_v4")
+    ck = Check("set_current_trace_io")
+    t = api.trace(run["trace_io"]["trace"])
+    ck.eq(t.get("name"), "pyv4-trace-io", "trace.name")
+    ck.eq(t.get("input"), {"trace": "in"}, "trace.input (langfuse.trace.input)")
+    ck.eq(t.get("output"), {"trace": "out"}, "trace.output (langfuse.trace.output)")
+    obs = list(obs_map(t).values())
+    ck.eq([(o.get("input"), o.get("output")) for o in obs], [("span-in", "span-out")], "observation input/output")
+    ck.done()
