@@ -74,10 +74,10 @@ def test_wrong_keys_get_401(server, cred_name):
     assert not problems, "\n".join(problems)
 
 
-def test_sdk_auth_check_with_wrong_secret(iso_run):
-    got = iso_run["auth_check_wrong_secret"]
+def test_sdk_auth_check_with_wrong_keys(iso_run):
+    got = iso_run["auth_check_wrong_keys"]
     assert got is False or (isinstance(got, str) and got.startswith("raised")), (
-        f"Langfuse.auth_check() with a wrong secret returned {got!r}; expected False or an exception"
+        f"Langfuse.auth_check() with unknown keys returned {got!r}; expected False or an exception"
     )
 
 

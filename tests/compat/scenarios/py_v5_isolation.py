@@ -1,5 +1,5 @@
 """Writes one trace and one score with the keys it is given (project B in the
-auth suite) using langfuse 5.x, and checks auth_check() with a wrong secret."""
+auth suite) using langfuse 5.x, and checks auth_check() with unknown keys."""
 
 import os
 import sys
@@ -18,15 +18,20 @@ def main():
     pk, sk, url = env("LANGFUSE_PUBLIC_KEY"), env("LANGFUSE_SECRET_KEY"), env("LANGFUSE_BASE_URL")
     summary = {"sdk": "python", "major": "v5", "run": run}
 
-    wrong = Langfuse(public_key=pk, secret_key=sk + "-wrong", base_url=url, tracing_enabled=False)
+    # The SDK keeps one client per public key in the process, so the wrong
+    # credentials use a public key of their own.
+    wrong = Langfuse(public_key=pk + "-unknown", secret_key=sk + "-wrong", base_url=url, tracing_enabled=False)
     try:
-        summary["auth_check_wrong_secret"] = wrong.auth_check()
+        summary["auth_check_wrong_keys"] = wrong.auth_check()
     except Exception as exc:  # noqa: BLE001
-        summary["auth_check_wrong_secret"] = f"raised {type(exc).__name__}: {exc}"[:500]
+        summary["auth_check_wrong_keys"] = f"raised {type(exc).__name__}: {exc}"[:500]
     n_wrong = len(collector.records)
 
     lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
-    summary["auth_check"] = lf.auth_check()
+    try:
+        summary["auth_check"] = lf.auth_check()
+    except Exception as exc:  # noqa: BLE001
+        summary["auth_check"] = f"raised {type(exc).__name__}: {exc}"[:1500]
     session_id = f"iso-sess-{run}"
     from langfuse import propagate_attributes
 
