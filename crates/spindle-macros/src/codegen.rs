@@ -81,11 +81,7 @@ pub(crate) fn expand(args: ObserveArgs, function: ItemFn) -> syn::Result<TokenSt
         let __spindle_scope = ::spindle::__private::start(#name, #observation_type, #input);
     };
     let body = if sig.asyncness.is_some() {
-        let future = if nameable_return {
-            quote!(async move { let __spindle_body: #return_type = #block; __spindle_body })
-        } else {
-            quote!(async move #block)
-        };
+        let future = quote!(async move #block);
         let binding = if nameable_return { quote!(let __spindle_ret: #return_type) } else { quote!(let __spindle_ret) };
         quote! {
             #start

@@ -185,3 +185,8 @@ pub trait CaptureAny {
 impl<T: ?Sized> CaptureAny for Wrap<'_, T> {
     fn __spindle_capture(&self, _scope: &ObserveScope, _capture_output: bool) {}
 }
+
+/// The OTLP messages the SDK sends, for test receivers.
+pub mod otlp {
+    pub use crate::export::otlp::*;
+}

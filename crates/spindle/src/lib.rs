@@ -40,7 +40,7 @@ mod client;
 mod config;
 mod context;
 mod current;
-pub mod export;
+mod export;
 mod ids;
 mod json;
 mod observation;

@@ -1,0 +1,242 @@
+//! Test support: an in-process OTLP/HTTP receiver (axum on 127.0.0.1:0) that gunzips and decodes
+//! protobuf exports, records spans, scores and headers, and can answer 503 a number of times.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use prost::Message;
+use serde_json::{json, Value};
+use spindle::__private::otlp;
+
+/// One span as the receiver decoded it; attribute values are tagged like the capture files
+/// (`{"string": …}`, `{"bool": …}`, `{"int": …}`, `{"array": […]}`).
+#[derive(Clone, Debug)]
+pub struct RecordedSpan {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: String,
+    pub name: String,
+    pub kind: i32,
+    pub flags: u32,
+    pub start: u64,
+    pub end: u64,
+    pub status_code: i32,
+    pub status_message: String,
+    pub attributes: BTreeMap<String, Value>,
+    pub resource: BTreeMap<String, Value>,
+    pub scope_name: String,
+    pub scope_attributes: BTreeMap<String, Value>,
+}
+
+impl RecordedSpan {
+    /// The string value of an attribute.
+    pub fn string(&self, key: &str) -> Option<&str> {
+        self.attributes.get(key)?.get("string")?.as_str()
+    }
+
+    /// The attribute decoded as JSON text.
+    pub fn json(&self, key: &str) -> Option<Value> {
+        serde_json::from_str(self.string(key)?).ok()
+    }
+}
+
+/// Headers of one request.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct Recorded {
+    spans: Mutex<Vec<RecordedSpan>>,
+    scores: Mutex<Vec<Value>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    failures_left: AtomicUsize,
+}
+
+/// A running receiver; it stops with the test process.
+pub struct Receiver {
+    pub base_url: String,
+    recorded: Arc<Recorded>,
+}
+
+fn to_tagged(value: &otlp::AnyValue) -> Value {
+    use otlp::any_value::Value as V;
+    match &value.value {
+        Some(V::StringValue(text)) => json!({"string": text}),
+        Some(V::BoolValue(flag)) => json!({"bool": flag}),
+        Some(V::IntValue(number)) => json!({"int": number}),
+        Some(V::DoubleValue(number)) => json!({"double": number}),
+        Some(V::ArrayValue(array)) => json!({"array": array.values.iter().map(to_tagged).collect::<Vec<_>>()}),
+        None => Value::Null,
+    }
+}
+
+fn to_map(attributes: &[otlp::KeyValue]) -> BTreeMap<String, Value> {
+    attributes
+        .iter()
+        .map(|kv| (kv.key.clone(), kv.value.as_ref().map(to_tagged).unwrap_or(Value::Null)))
+        .collect()
+}
+
+fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+impl Recorded {
+    fn should_fail(&self) -> bool {
+        self.failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok()
+    }
+
+    fn record_request(&self, path: &str, headers: &HeaderMap, status: StatusCode) {
+        self.requests.lock().unwrap().push(RecordedRequest {
+            path: path.to_owned(),
+            headers: header_map(headers),
+            status: status.as_u16(),
+        });
+    }
+}
+
+async fn traces(State(recorded): State<Arc<Recorded>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    let path = "/api/public/otel/v1/traces";
+    if recorded.should_fail() {
+        recorded.record_request(path, &headers, StatusCode::SERVICE_UNAVAILABLE);
+        return (StatusCode::SERVICE_UNAVAILABLE, "{}");
+    }
+    let gzipped = headers.get("content-encoding").is_some_and(|v| v == "gzip");
+    let raw = if gzipped {
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut decoded).expect("valid gzip");
+        decoded
+    } else {
+        body.to_vec()
+    };
+    let request = otlp::ExportTraceServiceRequest::decode(&raw[..]).expect("valid protobuf");
+    let mut decoded = Vec::new();
+    for resource_spans in &request.resource_spans {
+        let resource = resource_spans.resource.as_ref().map(|r| to_map(&r.attributes)).unwrap_or_default();
+        for scope_spans in &resource_spans.scope_spans {
+            let scope = scope_spans.scope.clone().unwrap_or_default();
+            for span in &scope_spans.spans {
+                let status = span.status.clone().unwrap_or_default();
+                decoded.push(RecordedSpan {
+                    trace_id: hex::encode(&span.trace_id),
+                    span_id: hex::encode(&span.span_id),
+                    parent_span_id: hex::encode(&span.parent_span_id),
+                    name: span.name.clone(),
+                    kind: span.kind,
+                    flags: span.flags,
+                    start: span.start_time_unix_nano,
+                    end: span.end_time_unix_nano,
+                    status_code: status.code,
+                    status_message: status.message,
+                    attributes: to_map(&span.attributes),
+                    resource: resource.clone(),
+                    scope_name: scope.name.clone(),
+                    scope_attributes: to_map(&scope.attributes),
+                });
+            }
+        }
+    }
+    recorded.spans.lock().unwrap().extend(decoded);
+    recorded.record_request(path, &headers, StatusCode::OK);
+    (StatusCode::OK, "{}")
+}
+
+async fn scores(State(recorded): State<Arc<Recorded>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    let path = "/api/public/scores";
+    if recorded.should_fail() {
+        recorded.record_request(path, &headers, StatusCode::SERVICE_UNAVAILABLE);
+        return (StatusCode::SERVICE_UNAVAILABLE, "{}");
+    }
+    let items: Vec<Value> = serde_json::from_slice(&body).expect("a json array of scores");
+    recorded.scores.lock().unwrap().extend(items);
+    recorded.record_request(path, &headers, StatusCode::ACCEPTED);
+    (StatusCode::ACCEPTED, r#"{"message":"Accepted"}"#)
+}
+
+impl Receiver {
+    /// Starts a receiver on its own thread that answers 503 to the first `failures` requests.
+    pub fn start(failures: usize) -> Self {
+        let recorded = Arc::new(Recorded::default());
+        recorded.failures_left.store(failures, Ordering::SeqCst);
+        let app = Router::new()
+            .route("/api/public/otel/v1/traces", post(traces))
+            .route("/api/public/scores", post(scores))
+            .with_state(recorded.clone());
+        let (address_sender, address_receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("receiver runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                address_sender.send(listener.local_addr().expect("address")).expect("send address");
+                axum::serve(listener, app).await.expect("serve");
+            });
+        });
+        let address = address_receiver.recv().expect("receiver address");
+        Self { base_url: format!("http://{address}"), recorded }
+    }
+
+    /// A client sending to this receiver (small retry backoff to keep tests quick).
+    pub fn client(&self) -> spindle::Client {
+        self.builder().build().expect("valid configuration")
+    }
+
+    /// A client builder preconfigured for this receiver.
+    pub fn builder(&self) -> spindle::ClientBuilder {
+        spindle::Client::builder()
+            .public_key("pk-lf-test")
+            .secret_key("sk-lf-test")
+            .base_url(&self.base_url)
+            .environment("staging")
+            .release("rel-1.2.3")
+            .flush_interval(Duration::from_secs(3600))
+            .retry_initial_backoff(Duration::from_millis(10))
+    }
+
+    pub fn spans(&self) -> Vec<RecordedSpan> {
+        self.recorded.spans.lock().unwrap().clone()
+    }
+
+    /// The spans of one trace.
+    pub fn trace(&self, trace_id: &str) -> Vec<RecordedSpan> {
+        self.spans().into_iter().filter(|span| span.trace_id == trace_id).collect()
+    }
+
+    /// The one span called `name`; panics with the names seen otherwise.
+    pub fn span_named(&self, name: &str) -> RecordedSpan {
+        let spans = self.spans();
+        let found: Vec<&RecordedSpan> = spans.iter().filter(|span| span.name == name).collect();
+        assert_eq!(found.len(), 1, "expected one span named {name}, got {}", found.len());
+        found[0].clone()
+    }
+
+    pub fn scores(&self) -> Vec<Value> {
+        self.recorded.scores.lock().unwrap().clone()
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.recorded.requests.lock().unwrap().clone()
+    }
+}
