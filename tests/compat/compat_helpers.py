@@ -208,3 +208,17 @@ def assert_clean_run(summary):
             f"{summary.get('sdk')} {summary.get('major')} {summary.get('sdk_version', '')}: the SDK reported problems "
             "while talking to the server:\n  - " + "\n  - ".join(problems)
         )
+
+
+def check_times(ck, observations):
+    """Every observation has a parseable startTime and endTime >= startTime
+    (structure only: no wall-clock values are compared)."""
+    for oid, o in observations.items():
+        start, end = parse_ts(o.get("startTime")), parse_ts(o.get("endTime"))
+        if not isinstance(start, dt.datetime):
+            ck.fail(f"observation {o.get('name')} ({oid}).startTime: not an ISO timestamp: {o.get('startTime')!r}")
+            continue
+        if end is not None and not isinstance(end, dt.datetime):
+            ck.fail(f"observation {o.get('name')} ({oid}).endTime: not an ISO timestamp: {o.get('endTime')!r}")
+        elif end is not None and end < start:
+            ck.fail(f"observation {o.get('name')} ({oid}): endTime {o.get('endTime')} < startTime {o.get('startTime')}")

@@ -9,6 +9,7 @@ from compat_helpers import (
     assert_clean_run,
     check_obs,
     check_score,
+    check_times,
     expected_scores,
     obs_map,
 )
@@ -48,6 +49,7 @@ def test_start_active_observation_every_as_type(api, run):
     check_obs(ck, obs, ids["agent_tool"], name="js-agent-tool", type="TOOL", parent=ids["active_agent"],
               input="q", output="a")
     ck.eq(len(obs), 1 + len(TYPES) + 1 + 2, "number of observations")
+    check_times(ck, obs)
     ck.done()
 
 

@@ -14,6 +14,7 @@ from compat_helpers import (
     assert_clean_run,
     check_obs,
     check_score,
+    check_times,
     expected_scores,
     obs_map,
 )
@@ -94,6 +95,7 @@ def test_every_observation_type(api, run):
     check_obs(ck, obs, ids["event"], name="ctx-event", type="EVENT", parent=ids["root"],
               input={"e": 1}, output="ev-out", level="WARNING")
     ck.eq(len(obs), 1 + 3 * len(TYPES) + 1, "number of observations")
+    check_times(ck, obs)
     ck.done()
 
 
@@ -295,6 +297,19 @@ def test_media_data_uri_upload(api, run):
                "caption": "pixel"},
     )
     ck.done()
+
+
+def test_media_resolve_references(run):
+    """The SDK reads the upload back: resolve_media_references() uses
+    GET /api/public/media/{id} and downloads its url."""
+    m = run["media"]
+    from scenarios._common import PNG_1X1_B64
+
+    expected = {"image": f"data:image/png;base64,{PNG_1X1_B64}"}
+    assert m.get("resolved") == expected, (
+        f"Langfuse.resolve_media_references() returned {m.get('resolved')!r} (status {m.get('resolve_status')}), "
+        f"expected the original data URI; SDK log: {m.get('resolve_log')}"
+    )
 
 
 def test_observation_read_endpoints(api, run):

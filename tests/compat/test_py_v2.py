@@ -3,7 +3,7 @@ tracing-tutorial examples of seed 000, with a fake LLM."""
 
 import pytest
 
-from compat_helpers import assert_clean_run, check_obs, check_score, obs_map
+from compat_helpers import assert_clean_run, check_obs, check_score, check_times, obs_map
 from conftest import Check
 
 
@@ -29,6 +29,7 @@ def test_manual_trace_spans_generation_events(api, run):
     ck.subset(t.get("metadata"), {"plan": "pro", "source": "web-chat"}, "trace.metadata")
     ck.eq(t.get("output"), {"final": "done"}, "trace.output (trace.update)")
     ck.eq(len(obs), 8, "number of observations")
+    check_times(ck, obs)
     docs = [
         "Reset via Settings > Security > Change Password",
         "Send a password-reset email from the login page",

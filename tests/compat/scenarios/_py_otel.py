@@ -323,6 +323,24 @@ def main(major):
         summary["trace_io"] = tio
 
     bounded(lf.flush, flush_timeout, "flush", summary)
+
+    # Read the uploaded media back through the SDK (GET /api/public/media/{id},
+    # then the returned url). Its log records are kept apart from sdk_log.
+    n_before = len(collector.records)
+    media_id = base64.urlsafe_b64encode(base64.b64decode(media["sha256_b64"])).decode()[:22]
+    ref = f"@@@langfuseMedia:type=image/png|id={media_id}|source=base64_data_uri@@@"
+    holder = {}
+
+    def resolve():
+        holder["value"] = lf.resolve_media_references(
+            obj={"image": ref}, resolve_with="base64_data_uri", content_fetch_timeout_seconds=5
+        )
+
+    media["resolve_status"] = bounded(resolve, flush_timeout, "resolve_media_references", {})
+    media["resolved"] = holder.get("value")
+    media["resolve_log"] = collector.records[n_before:]
+    del collector.records[n_before:]
+
     bounded(lf.shutdown, flush_timeout, "shutdown", summary)
     summary["sdk_log"] = collector.records
     emit_summary(summary)
