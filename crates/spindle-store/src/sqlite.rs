@@ -1,1 +1,779 @@
-//! The SQLite backend.
+//! The SQLite backend: one writer thread with group commit behind a bounded queue, a small
+//! pool of read connections, and the schema as versioned migrations.
+//!
+//! Files live in one directory: `spindle.db` (with its WAL) holds everything, media bytes
+//! included. A write is acknowledged only after the transaction that holds it has committed.
+
+mod filters;
+mod reads;
+mod rows;
+mod schema;
+mod writer;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+use spindle_core::time::Micros;
+use spindle_core::{Error, ErrorKind, WriteBatch};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use crate::{
+    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
+    Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
+    TraceQuery, TraceView,
+};
+use writer::{in_transaction, writer_gone, Command, Writer};
+
+/// The database file name inside a data directory.
+pub const DATABASE_FILE: &str = "spindle.db";
+
+/// Tuning of a [`SqliteStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Write batches that may wait for the writer; past this, `write` fails with `Overloaded`.
+    pub queue_capacity: usize,
+    /// At most this many waiting batches are committed together in one transaction.
+    pub max_group_batches: usize,
+    /// Read connections (concurrent read queries).
+    pub read_connections: usize,
+    /// `PRAGMA synchronous = FULL` (fsync on every commit, survives power loss) instead of
+    /// `NORMAL` (survives a crash of the process, may lose the last commits on power loss).
+    pub synchronous_full: bool,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            queue_capacity: 64,
+            max_group_batches: 32,
+            read_connections: 4,
+            synchronous_full: true,
+        }
+    }
+}
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    sender: mpsc::Sender<Command>,
+    depth: Arc<AtomicUsize>,
+    closed: AtomicBool,
+    writer_thread: Mutex<Option<JoinHandle<()>>>,
+    readers: Arc<ReadPool>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps a SQLite error to a store error: lock contention is `Unavailable`, the rest `Internal`.
+pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(code, _) = &error {
+        if matches!(
+            code.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        ) {
+            return Error::new(ErrorKind::Unavailable, format!("sqlite is busy: {error}"));
+        }
+        if code.code == rusqlite::ErrorCode::DiskFull {
+            return Error::new(ErrorKind::Unavailable, format!("sqlite: {error}"));
+        }
+    }
+    Error::internal(format!("sqlite: {error}"))
+}
+
+/// Now, in microseconds since the epoch.
+pub(crate) fn now_micros() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `dir_or_file`: a directory gets `spindle.db`
+    /// inside it; a path ending in `.db`, `.sqlite` or `.sqlite3`, or an existing file, is the
+    /// database file itself. Applies pending migrations and starts the writer thread.
+    pub fn open(dir_or_file: &Path, options: SqliteOptions) -> Result<SqliteStore> {
+        let path = database_path(dir_or_file)?;
+        let mut connection = schema::open_writer(&path, options.synchronous_full)?;
+        schema::migrate(&mut connection)?;
+        let capacity = options.queue_capacity.max(1);
+        let (sender, receiver) = mpsc::channel(capacity);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let writer = Writer {
+            connection,
+            receiver,
+            depth: depth.clone(),
+            max_group_batches: options.max_group_batches.max(1),
+        };
+        let writer_thread = std::thread::Builder::new()
+            .name("spindle-sqlite-writer".to_owned())
+            .spawn(move || writer.run())
+            .map_err(|e| Error::internal(format!("cannot start the sqlite writer: {e}")))?;
+        let readers = Arc::new(ReadPool {
+            path: path.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(options.read_connections.max(1))),
+        });
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                sender,
+                depth,
+                closed: AtomicBool::new(false),
+                writer_thread: Mutex::new(Some(writer_thread)),
+                readers,
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `job` in a transaction on the writer's connection (waits for queue space).
+    async fn exec<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(writer_gone());
+        }
+        let (reply, response) = oneshot::channel();
+        let command = Command::Exec(Box::new(move |connection: &mut Connection| {
+            let _ = reply.send(in_transaction(connection, job));
+        }));
+        self.inner
+            .sender
+            .send(command)
+            .await
+            .map_err(|_| writer_gone())?;
+        response.await.map_err(|_| writer_gone())?
+    }
+
+    /// Runs `job` on a read connection off the async runtime.
+    async fn read<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        self.inner.readers.run(job).await
+    }
+}
+
+fn database_path(dir_or_file: &Path) -> Result<PathBuf> {
+    let looks_like_file = dir_or_file.is_file()
+        || matches!(
+            dir_or_file.extension().and_then(|e| e.to_str()),
+            Some("db" | "sqlite" | "sqlite3")
+        );
+    let (dir, file) = if looks_like_file {
+        let dir = dir_or_file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        (dir.to_path_buf(), dir_or_file.to_path_buf())
+    } else {
+        (dir_or_file.to_path_buf(), dir_or_file.join(DATABASE_FILE))
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Error::new(
+            ErrorKind::Unavailable,
+            format!("data directory {}: {e}", dir.display()),
+        )
+    })?;
+    Ok(file)
+}
+
+/// Read connections, opened lazily, at most `permits` in use at once.
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl ReadPool {
+    async fn run<R: Send + 'static>(
+        self: &Arc<Self>,
+        job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| writer_gone())?;
+        let pool = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let connection = match pool.take() {
+                Some(connection) => connection,
+                None => schema::open_reader(&pool.path)?,
+            };
+            let result = job(&connection);
+            pool.put(connection);
+            result
+        })
+        .await
+        .map_err(|e| Error::internal(format!("read task failed: {e}")))?
+    }
+
+    fn take(&self) -> Option<Connection> {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop()
+    }
+
+    fn put(&self, connection: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(connection);
+    }
+}
+
+fn project_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        retention_days: row
+            .get::<_, Option<i64>>(2)?
+            .and_then(|d| u32::try_from(d).ok()),
+        created_at: row.get(3)?,
+        organization: Organization {
+            id: row.get(4)?,
+            name: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+        },
+    })
+}
+
+const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
+     p.organization_id, g.name FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
+
+fn api_key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey {
+        public_key: row.get(0)?,
+        project_id: row.get(1)?,
+        secret_hash: row.get(2)?,
+        secret_hint: row.get(3)?,
+        note: row.get(4)?,
+        created_at: row.get(5)?,
+        revoked_at: row.get(6)?,
+    })
+}
+
+const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, secret_hint, note, \
+     created_at, revoked_at FROM api_keys";
+
+fn media_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<MediaRecord> {
+    Ok(MediaRecord {
+        project_id: row.get(0)?,
+        id: row.get(1)?,
+        sha256_hash: row.get(2)?,
+        content_type: row.get(3)?,
+        content_length: row.get(4)?,
+        trace_id: row.get(5)?,
+        observation_id: row.get(6)?,
+        field: row.get(7)?,
+        uploaded_at: row.get(8)?,
+        upload_http_status: row.get(9)?,
+        created_at: row.get(10)?,
+    })
+}
+
+const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, content_length, \
+     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at FROM media";
+
+fn json_ids(ids: &[String]) -> String {
+    serde_json::Value::Array(ids.iter().cloned().map(serde_json::Value::String).collect())
+        .to_string()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
+        let organization = organization.clone();
+        self.exec(move |tx| {
+            tx.execute(
+                "INSERT INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                params![organization.id, organization.name, now_micros()],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn upsert_project(&self, project: &Project) -> Result<()> {
+        let project = project.clone();
+        self.exec(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![
+                    project.organization.id,
+                    project.organization.name,
+                    project.created_at
+                ],
+            )
+            .map_err(sql_error)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO projects (id, organization_id, name, retention_days,
+                     created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    project.id,
+                    project.organization.id,
+                    project.name,
+                    project.retention_days,
+                    project.created_at
+                ],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
+        let project_id = project_id.to_owned();
+        self.read(move |connection| {
+            connection
+                .prepare_cached(&format!("{PROJECT_SELECT} WHERE p.id = ?1"))
+                .and_then(|mut s| s.query_row(params![project_id], project_from_row).optional())
+                .map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(&format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"))
+                .map_err(sql_error)?;
+            let rows = statement.query_map([], project_from_row).map_err(sql_error)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
+        let key = key.clone();
+        self.exec(move |tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT project_id FROM api_keys WHERE public_key = ?1",
+                    params![key.public_key],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(sql_error)?;
+            match existing {
+                Some(project_id) if project_id == key.project_id => return Ok(()),
+                Some(_) => {
+                    return Err(Error::invalid(
+                        "publicKey",
+                        "already exists for another project",
+                    ))
+                }
+                None => {}
+            }
+            let project_exists: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)",
+                    params![key.project_id],
+                    |row| row.get(0),
+                )
+                .map_err(sql_error)?;
+            if !project_exists {
+                return Err(Error::invalid(
+                    "projectId",
+                    format!("unknown project {:?}", key.project_id),
+                ));
+            }
+            tx.execute(
+                "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint, note,
+                     created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    key.public_key,
+                    key.project_id,
+                    key.secret_hash,
+                    key.secret_hint,
+                    key.note,
+                    key.created_at,
+                    key.revoked_at
+                ],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
+        let public_key = public_key.to_owned();
+        self.read(move |connection| {
+            connection
+                .prepare_cached(&format!("{API_KEY_SELECT} WHERE public_key = ?1"))
+                .and_then(|mut s| s.query_row(params![public_key], api_key_from_row).optional())
+                .map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        let project_id = project_id.map(str::to_owned);
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare_cached(&format!(
+                    "{API_KEY_SELECT} WHERE ?1 IS NULL OR project_id = ?1
+                     ORDER BY created_at, public_key"
+                ))
+                .map_err(sql_error)?;
+            let rows = statement
+                .query_map(params![project_id], api_key_from_row)
+                .map_err(sql_error)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
+        let public_key = public_key.to_owned();
+        self.exec(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE api_keys SET revoked_at = ?2
+                     WHERE public_key = ?1 AND revoked_at IS NULL",
+                    params![public_key, at],
+                )
+                .map_err(sql_error)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(writer_gone());
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (reply, response) = oneshot::channel();
+        self.inner.depth.fetch_add(1, Ordering::AcqRel);
+        let command = Command::Write {
+            project_id: project_id.to_owned(),
+            batch,
+            reply,
+        };
+        if let Err(error) = self.inner.sender.try_send(command) {
+            self.inner.depth.fetch_sub(1, Ordering::AcqRel);
+            return Err(match error {
+                mpsc::error::TrySendError::Full(_) => {
+                    Error::new(ErrorKind::Overloaded, "the write queue is full")
+                }
+                mpsc::error::TrySendError::Closed(_) => writer_gone(),
+            });
+        }
+        response.await.map_err(|_| writer_gone())?
+    }
+
+    async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
+        let project_id = project_id.to_owned();
+        let ids = json_ids(trace_ids);
+        self.exec(move |tx| {
+            let deleted = tx
+                .execute(
+                    "DELETE FROM traces WHERE project_id = ?1
+                     AND id IN (SELECT value FROM json_each(?2))",
+                    params![project_id, ids],
+                )
+                .map_err(sql_error)?;
+            tx.execute(
+                "DELETE FROM observations WHERE project_id = ?1
+                 AND trace_id IN (SELECT value FROM json_each(?2))",
+                params![project_id, ids],
+            )
+            .map_err(sql_error)?;
+            tx.execute(
+                "DELETE FROM scores WHERE project_id = ?1
+                 AND trace_id IN (SELECT value FROM json_each(?2))",
+                params![project_id, ids],
+            )
+            .map_err(sql_error)?;
+            let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
+            if deleted > 0 {
+                writer::add_trace_count(tx, &project_id, -deleted)?;
+            }
+            Ok(u64::try_from(deleted).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
+        let project_id = project_id.to_owned();
+        let score_id = score_id.to_owned();
+        self.exec(move |tx| {
+            let deleted = tx
+                .execute(
+                    "DELETE FROM scores WHERE project_id = ?1 AND id = ?2",
+                    params![project_id, score_id],
+                )
+                .map_err(sql_error)?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_traces(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        let project_id = project_id.to_owned();
+        let trace_id = trace_id.to_owned();
+        self.read(move |c| reads::get_trace(c, &project_id, &trace_id))
+            .await
+    }
+
+    async fn list_observations(
+        &self,
+        project_id: &str,
+        query: &ObservationQuery,
+    ) -> Result<Page<ObservationView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_observations(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_observation(
+        &self,
+        project_id: &str,
+        observation_id: &str,
+    ) -> Result<Option<ObservationView>> {
+        let project_id = project_id.to_owned();
+        let observation_id = observation_id.to_owned();
+        self.read(move |c| reads::get_observation(c, &project_id, &observation_id))
+            .await
+    }
+
+    async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_scores(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
+        let project_id = project_id.to_owned();
+        let score_id = score_id.to_owned();
+        self.read(move |c| reads::get_score(c, &project_id, &score_id))
+            .await
+    }
+
+    async fn list_sessions(
+        &self,
+        project_id: &str,
+        query: &SessionQuery,
+    ) -> Result<Page<SessionView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_sessions(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_session(
+        &self,
+        project_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionView>> {
+        let project_id = project_id.to_owned();
+        let session_id = session_id.to_owned();
+        self.read(move |c| reads::get_session(c, &project_id, &session_id))
+            .await
+    }
+
+    async fn daily_metrics(
+        &self,
+        project_id: &str,
+        query: &MetricsQuery,
+    ) -> Result<Page<DailyMetrics>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::daily_metrics(c, &project_id, &query))
+            .await
+    }
+
+    async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
+        let media = media.clone();
+        self.exec(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO media (project_id, id, sha256_hash, content_type,
+                     content_length, trace_id, observation_id, field, uploaded_at,
+                     upload_http_status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    media.project_id,
+                    media.id,
+                    media.sha256_hash,
+                    media.content_type,
+                    media.content_length,
+                    media.trace_id,
+                    media.observation_id,
+                    media.field,
+                    media.uploaded_at,
+                    media.upload_http_status,
+                    media.created_at
+                ],
+            )
+            .map_err(sql_error)?;
+            tx.query_row(
+                &format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2"),
+                params![media.project_id, media.id],
+                media_from_row,
+            )
+            .map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.read(move |connection| {
+            connection
+                .prepare_cached(&format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2"))
+                .and_then(|mut s| {
+                    s.query_row(params![project_id, media_id], media_from_row)
+                        .optional()
+                })
+                .map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn put_media_bytes(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        bytes: Vec<u8>,
+        at: Micros,
+    ) -> Result<()> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.exec(move |tx| {
+            let updated = tx
+                .execute(
+                    "UPDATE media SET uploaded_at = ?3, upload_http_status = 200
+                     WHERE project_id = ?1 AND id = ?2",
+                    params![project_id, media_id, at],
+                )
+                .map_err(sql_error)?;
+            if updated == 0 {
+                return Err(Error::not_found(format!("media {media_id:?}")));
+            }
+            tx.execute(
+                "INSERT INTO media_blobs (project_id, id, bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes",
+                params![project_id, media_id, bytes],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.read(move |connection| {
+            connection
+                .prepare_cached("SELECT bytes FROM media_blobs WHERE project_id = ?1 AND id = ?2")
+                .and_then(|mut s| {
+                    s.query_row(params![project_id, media_id], |row| row.get(0))
+                        .optional()
+                })
+                .map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn mark_media_uploaded(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        at: Micros,
+        http_status: Option<i64>,
+    ) -> Result<bool> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.exec(move |tx| {
+            let updated = tx
+                .execute(
+                    "UPDATE media SET uploaded_at = ?3, upload_http_status = ?4
+                     WHERE project_id = ?1 AND id = ?2",
+                    params![project_id, media_id, at, http_status],
+                )
+                .map_err(sql_error)?;
+            Ok(updated > 0)
+        })
+        .await
+    }
+
+    async fn ready(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(writer_gone());
+        }
+        self.read(|connection| {
+            connection
+                .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                .map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    fn write_queue_depth(&self) -> usize {
+        self.inner.depth.load(Ordering::Acquire)
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let (reply, done) = oneshot::channel();
+        if self.inner.sender.send(Command::Shutdown(reply)).await.is_ok() {
+            let _ = done.await;
+        }
+        let handle = self
+            .inner
+            .writer_thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            tokio::task::spawn_blocking(move || handle.join())
+                .await
+                .map_err(|e| Error::internal(format!("joining the sqlite writer: {e}")))?
+                .map_err(|_| Error::internal("the sqlite writer panicked"))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,967 @@
+//! The read queries: traces with their derived fields, observations (page or keyset),
+//! scores, sessions and daily metrics. Each runs on one read connection.
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use spindle_core::time::Micros;
+use spindle_core::{Error, Level};
+use std::collections::{BTreeMap, HashMap};
+
+use super::filters::{
+    compile_filters, level_of_rank, like_escape, rank_of, Column, ColumnKind, Sql,
+};
+use super::rows::{
+    ObservationRow, ScoreRow, TraceRow, OBSERVATION_COLUMNS, OBSERVATION_COLUMN_COUNT,
+    SCORE_COLUMNS, TRACE_COLUMNS,
+};
+use super::sql_error;
+use crate::{
+    Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
+    Page, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
+};
+
+/// The default page size when a query asks for 0 items.
+const DEFAULT_LIMIT: u32 = 50;
+
+/// Seconds from the earliest start to the latest end of a trace's observations (`t`).
+const TRACE_LATENCY: &str = "(SELECT (max(coalesce(max(o2.end_time, o2.start_time), \
+     o2.start_time)) - min(o2.start_time)) / 1000000.0 FROM observations o2 \
+     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
+
+/// The sum of a trace's observation costs.
+const TRACE_COST: &str = "(SELECT coalesce(sum(o2.total_cost), 0.0) FROM observations o2 \
+     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
+
+/// The worst level rank of a trace's observations (1 = DEFAULT without observations).
+const TRACE_LEVEL: &str = "(SELECT coalesce(max(CASE o2.level WHEN 'DEBUG' THEN 0 \
+     WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END), 1) FROM observations o2 \
+     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
+
+const OBSERVATION_LEVEL: &str =
+    "(CASE o.level WHEN 'DEBUG' THEN 0 WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END)";
+
+const TRACE_FILTER_COLUMNS: &[Column] = &[
+    ("id", ColumnKind::Text("t.id")),
+    ("name", ColumnKind::Text("t.name")),
+    ("timestamp", ColumnKind::Datetime("t.timestamp")),
+    ("userId", ColumnKind::Text("t.user_id")),
+    ("sessionId", ColumnKind::Text("t.session_id")),
+    ("release", ColumnKind::Text("t.release")),
+    ("version", ColumnKind::Text("t.version")),
+    ("environment", ColumnKind::Text("t.environment")),
+    ("externalId", ColumnKind::Text("t.external_id")),
+    ("tags", ColumnKind::Array("t.tags")),
+    ("metadata", ColumnKind::Object("t.metadata")),
+    ("bookmarked", ColumnKind::Boolean("t.bookmarked")),
+    ("public", ColumnKind::Boolean("t.public")),
+    ("level", ColumnKind::Level(TRACE_LEVEL)),
+    ("latency", ColumnKind::Number(TRACE_LATENCY)),
+    ("totalCost", ColumnKind::Number(TRACE_COST)),
+];
+
+const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
+    ("id", ColumnKind::Text("o.id")),
+    ("traceId", ColumnKind::Text("o.trace_id")),
+    ("name", ColumnKind::Text("o.name")),
+    ("type", ColumnKind::Text("o.type")),
+    ("parentObservationId", ColumnKind::Text("o.parent_observation_id")),
+    ("startTime", ColumnKind::Datetime("o.start_time")),
+    ("endTime", ColumnKind::Datetime("o.end_time")),
+    ("completionStartTime", ColumnKind::Datetime("o.completion_start_time")),
+    ("level", ColumnKind::Level(OBSERVATION_LEVEL)),
+    ("statusMessage", ColumnKind::Text("o.status_message")),
+    ("version", ColumnKind::Text("o.version")),
+    ("environment", ColumnKind::Text("o.environment")),
+    ("model", ColumnKind::Text("o.model")),
+    ("promptName", ColumnKind::Text("o.prompt_name")),
+    ("metadata", ColumnKind::Object("o.metadata")),
+    ("totalCost", ColumnKind::Number("coalesce(o.total_cost, 0.0)")),
+    (
+        "latency",
+        ColumnKind::Number("((o.end_time - o.start_time) / 1000000.0)"),
+    ),
+    ("inputTokens", ColumnKind::Number("o.usage_input")),
+    ("outputTokens", ColumnKind::Number("o.usage_output")),
+    ("totalTokens", ColumnKind::Number("o.usage_total")),
+    ("userId", ColumnKind::Text("t.user_id")),
+    ("sessionId", ColumnKind::Text("t.session_id")),
+    ("traceName", ColumnKind::Text("t.name")),
+    ("tags", ColumnKind::Array("coalesce(t.tags, '[]')")),
+];
+
+const SCORE_FILTER_COLUMNS: &[Column] = &[
+    ("id", ColumnKind::Text("s.id")),
+    ("name", ColumnKind::Text("s.name")),
+    ("value", ColumnKind::Number("s.value")),
+    ("stringValue", ColumnKind::Text("s.string_value")),
+    ("dataType", ColumnKind::Text("s.data_type")),
+    ("source", ColumnKind::Text("s.source")),
+    ("timestamp", ColumnKind::Datetime("s.timestamp")),
+    ("traceId", ColumnKind::Text("s.trace_id")),
+    ("observationId", ColumnKind::Text("s.observation_id")),
+    ("sessionId", ColumnKind::Text("s.session_id")),
+    ("datasetRunId", ColumnKind::Text("s.dataset_run_id")),
+    ("environment", ColumnKind::Text("s.environment")),
+    ("configId", ColumnKind::Text("s.config_id")),
+    ("queueId", ColumnKind::Text("s.queue_id")),
+    ("comment", ColumnKind::Text("s.comment")),
+    ("authorUserId", ColumnKind::Text("s.author_user_id")),
+    ("metadata", ColumnKind::Object("s.metadata")),
+    ("userId", ColumnKind::Text("t.user_id")),
+    ("traceName", ColumnKind::Text("t.name")),
+    ("tags", ColumnKind::Array("coalesce(t.tags, '[]')")),
+];
+
+/// Page number (from 1), limit and row offset of a page request.
+fn paging(page: u32, limit: u32) -> (u32, u32, i64) {
+    let page = page.max(1);
+    let limit = if limit == 0 { DEFAULT_LIMIT } else { limit };
+    (page, limit, i64::from(page - 1) * i64::from(limit))
+}
+
+fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
+    let total: i64 = connection
+        .prepare_cached(&sql.text)
+        .and_then(|mut statement| {
+            statement.query_row(params_from_iter(sql.params.iter()), |row| row.get(0))
+        })
+        .map_err(sql_error)?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+fn trace_view(row: TraceRow) -> Result<TraceView> {
+    let created_at = row.created_at;
+    let updated_at = row.updated_at;
+    Ok(TraceView {
+        record: row.into_record()?,
+        created_at,
+        updated_at,
+        latency_seconds: None,
+        total_cost: 0.0,
+        level: Level::Default,
+        observation_ids: Vec::new(),
+        score_ids: Vec::new(),
+        observations: Vec::new(),
+        scores: Vec::new(),
+    })
+}
+
+/// Appends `AND every tag is in <tags_expr>`.
+fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
+    for tag in tags {
+        let mut condition = Sql::new(&format!(
+            "EXISTS (SELECT 1 FROM json_each({tags_expr}) WHERE value = "
+        ));
+        condition.bind(tag.clone()).push(")");
+        sql.and(condition);
+    }
+}
+
+fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        let mut condition = Sql::new(&format!("{expr} = "));
+        condition.bind(value.clone());
+        sql.and(condition);
+    }
+}
+
+fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
+    if !values.is_empty() {
+        let mut condition = Sql::new(&format!("{expr} IN "));
+        condition.bind_list(values.iter().cloned());
+        sql.and(condition);
+    }
+}
+
+fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Option<Micros>) {
+    if let Some(from) = from {
+        let mut condition = Sql::new(&format!("{expr} >= "));
+        condition.bind(from);
+        sql.and(condition);
+    }
+    if let Some(to) = to {
+        let mut condition = Sql::new(&format!("{expr} < "));
+        condition.bind(to);
+        sql.and(condition);
+    }
+}
+
+// --- traces ---
+
+pub(crate) fn list_traces(
+    connection: &Connection,
+    project_id: &str,
+    query: &TraceQuery,
+) -> Result<Page<TraceView>> {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut conditions = Sql::new("t.project_id = ");
+    conditions.bind(project_id.to_owned());
+    let unfiltered = query.user_id.is_none()
+        && query.name.is_none()
+        && query.session_id.is_none()
+        && query.version.is_none()
+        && query.release.is_none()
+        && query.tags.is_empty()
+        && query.environments.is_empty()
+        && query.from_timestamp.is_none()
+        && query.to_timestamp.is_none()
+        && query.filters.is_empty()
+        && query.search.as_deref().is_none_or(|s| s.trim().is_empty());
+    equals(&mut conditions, "t.user_id", &query.user_id);
+    equals(&mut conditions, "t.name", &query.name);
+    equals(&mut conditions, "t.session_id", &query.session_id);
+    equals(&mut conditions, "t.version", &query.version);
+    equals(&mut conditions, "t.release", &query.release);
+    all_tags(&mut conditions, "t.tags", &query.tags);
+    any_of(&mut conditions, "t.environment", &query.environments);
+    time_range(
+        &mut conditions,
+        "t.timestamp",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+    compile_filters(&mut conditions, &query.filters, TRACE_FILTER_COLUMNS)?;
+    if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", like_escape(search));
+        let mut condition = Sql::new("(t.id = ");
+        condition.bind(search.to_owned());
+        for column in ["t.name", "t.input", "t.output"] {
+            condition
+                .push(&format!(" OR {column} LIKE "))
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+        }
+        condition.push(
+            " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
+             AND o2.trace_id = t.id AND (",
+        );
+        for (index, column) in ["o2.name", "o2.input", "o2.output"].iter().enumerate() {
+            if index > 0 {
+                condition.push(" OR ");
+            }
+            condition
+                .push(&format!("{column} LIKE "))
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+        }
+        condition.push(")))");
+        conditions.and(condition);
+    }
+
+    let (order_expr, direction) = match &query.order_by {
+        None => ("t.timestamp", Direction::Desc),
+        Some(order) => {
+            let expr = match order.column.as_str() {
+                "timestamp" => "t.timestamp",
+                "name" => "t.name",
+                "userId" => "t.user_id",
+                "sessionId" => "t.session_id",
+                "release" => "t.release",
+                "version" => "t.version",
+                "id" => "t.id",
+                "latency" => TRACE_LATENCY,
+                "totalCost" => TRACE_COST,
+                other => {
+                    return Err(Error::invalid(
+                        "orderBy.column",
+                        format!(
+                            "unknown column {other:?} (expected one of timestamp, name, userId, \
+                             sessionId, release, version, latency, totalCost, id)"
+                        ),
+                    ))
+                }
+            };
+            (expr, order.direction)
+        }
+    };
+    let direction = match direction {
+        Direction::Asc => "ASC",
+        Direction::Desc => "DESC",
+    };
+
+    let total_items = if unfiltered {
+        connection
+            .prepare_cached("SELECT trace_count FROM project_stats WHERE project_id = ?1")
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![project_id], |row| row.get::<_, i64>(0))
+                    .optional()
+            })
+            .map_err(sql_error)?
+            .map_or(0, |n| u64::try_from(n).unwrap_or(0))
+    } else {
+        let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
+        count_sql.append(&conditions);
+        count(connection, &count_sql)?
+    };
+
+    let mut select = Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "));
+    select.append(&conditions);
+    select.push(&format!(
+        " ORDER BY {order_expr} {direction}, t.id {direction} LIMIT "
+    ));
+    select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
+    let mut items = query_traces(connection, &select)?;
+    fill_derived(connection, project_id, &mut items)?;
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items,
+        next_cursor: None,
+    })
+}
+
+fn query_traces(connection: &Connection, sql: &Sql) -> Result<Vec<TraceView>> {
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let rows = statement
+        .query_map(params_from_iter(sql.params.iter()), |row| {
+            TraceRow::read(row, 0)
+        })
+        .map_err(sql_error)?;
+    let mut views = Vec::new();
+    for row in rows {
+        views.push(trace_view(row.map_err(sql_error)?)?);
+    }
+    Ok(views)
+}
+
+/// Per-trace accumulator of the derived fields.
+#[derive(Default)]
+struct Derived {
+    min_start: Option<Micros>,
+    max_end: Option<Micros>,
+    total_cost: f64,
+    level_rank: i64,
+    observation_ids: Vec<String>,
+    score_ids: Vec<String>,
+}
+
+/// Computes latency, total cost, level, observation and score ids for the given traces only.
+fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceView]) -> Result<()> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::Value::Array(
+        views
+            .iter()
+            .map(|v| serde_json::Value::String(v.record.id.clone()))
+            .collect(),
+    )
+    .to_string();
+    let mut derived: HashMap<String, Derived> = HashMap::new();
+    {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT o.trace_id, o.id, o.start_time, o.end_time, o.total_cost, o.level
+                 FROM observations o
+                 WHERE o.project_id = ?1 AND o.trace_id IN (SELECT value FROM json_each(?2))
+                 ORDER BY o.sort_time, o.id",
+            )
+            .map_err(sql_error)?;
+        let mut rows = statement.query(params![project_id, ids]).map_err(sql_error)?;
+        while let Some(row) = rows.next().map_err(sql_error)? {
+            let trace_id: String = row.get(0).map_err(sql_error)?;
+            let id: String = row.get(1).map_err(sql_error)?;
+            let start: Option<Micros> = row.get(2).map_err(sql_error)?;
+            let end: Option<Micros> = row.get(3).map_err(sql_error)?;
+            let cost: Option<f64> = row.get(4).map_err(sql_error)?;
+            let level: Option<String> = row.get(5).map_err(sql_error)?;
+            let entry = derived.entry(trace_id).or_insert_with(|| Derived {
+                level_rank: 1,
+                ..Derived::default()
+            });
+            if let Some(start) = start {
+                let end = end.map_or(start, |end| end.max(start));
+                entry.min_start = Some(entry.min_start.map_or(start, |m| m.min(start)));
+                entry.max_end = Some(entry.max_end.map_or(end, |m| m.max(end)));
+            }
+            entry.total_cost += cost.unwrap_or(0.0);
+            let rank = level.as_deref().and_then(Level::parse).map_or(1, rank_of);
+            entry.level_rank = entry.level_rank.max(rank);
+            entry.observation_ids.push(id);
+        }
+    }
+    {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT s.trace_id, s.id FROM scores s
+                 WHERE s.project_id = ?1 AND s.trace_id IN (SELECT value FROM json_each(?2))
+                 ORDER BY s.timestamp, s.id",
+            )
+            .map_err(sql_error)?;
+        let mut rows = statement.query(params![project_id, ids]).map_err(sql_error)?;
+        while let Some(row) = rows.next().map_err(sql_error)? {
+            let trace_id: String = row.get(0).map_err(sql_error)?;
+            let id: String = row.get(1).map_err(sql_error)?;
+            derived
+                .entry(trace_id)
+                .or_insert_with(|| Derived {
+                    level_rank: 1,
+                    ..Derived::default()
+                })
+                .score_ids
+                .push(id);
+        }
+    }
+    for view in views.iter_mut() {
+        let Some(entry) = derived.remove(&view.record.id) else {
+            continue;
+        };
+        view.latency_seconds = match (entry.min_start, entry.max_end) {
+            (Some(start), Some(end)) => Some((end - start) as f64 / 1_000_000.0),
+            _ => None,
+        };
+        view.total_cost = entry.total_cost;
+        view.level = level_of_rank(entry.level_rank);
+        view.observation_ids = entry.observation_ids;
+        view.score_ids = entry.score_ids;
+    }
+    Ok(())
+}
+
+pub(crate) fn get_trace(
+    connection: &Connection,
+    project_id: &str,
+    trace_id: &str,
+) -> Result<Option<TraceView>> {
+    let mut select = Sql::new(&format!(
+        "SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "
+    ));
+    select
+        .bind(project_id.to_owned())
+        .push(" AND t.id = ")
+        .bind(trace_id.to_owned());
+    let mut views = query_traces(connection, &select)?;
+    fill_derived(connection, project_id, &mut views)?;
+    let Some(mut view) = views.pop() else {
+        return Ok(None);
+    };
+    let mut observations = Sql::new(&format!(
+        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+         WHERE o.project_id = "
+    ));
+    observations
+        .bind(project_id.to_owned())
+        .push(" AND o.trace_id = ")
+        .bind(trace_id.to_owned())
+        .push(" ORDER BY o.start_time IS NULL, o.start_time, o.id");
+    view.observations = query_observations(connection, &observations)?;
+    let mut scores = Sql::new(&format!(
+        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+    ));
+    scores
+        .bind(project_id.to_owned())
+        .push(" AND s.trace_id = ")
+        .bind(trace_id.to_owned())
+        .push(" ORDER BY s.timestamp, s.id");
+    view.scores = query_scores(connection, &scores)?;
+    Ok(Some(view))
+}
+
+// --- observations ---
+
+const OBSERVATION_TRACE_CONTEXT: &str = "t.name, t.user_id, t.session_id, t.tags, t.release";
+const OBSERVATION_FROM: &str = "FROM observations o LEFT JOIN traces t \
+     ON t.project_id = o.project_id AND t.id = o.trace_id";
+
+fn query_observations(connection: &Connection, sql: &Sql) -> Result<Vec<ObservationView>> {
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let mut rows = statement
+        .query(params_from_iter(sql.params.iter()))
+        .map_err(sql_error)?;
+    let mut views = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        let observation = ObservationRow::read(row, 0).map_err(sql_error)?;
+        let at = OBSERVATION_COLUMN_COUNT;
+        let trace_name: Option<String> = row.get(at).map_err(sql_error)?;
+        let user_id: Option<String> = row.get(at + 1).map_err(sql_error)?;
+        let session_id: Option<String> = row.get(at + 2).map_err(sql_error)?;
+        let tags: Option<String> = row.get(at + 3).map_err(sql_error)?;
+        let release: Option<String> = row.get(at + 4).map_err(sql_error)?;
+        let created_at = observation.created_at;
+        let updated_at = observation.updated_at;
+        views.push(ObservationView {
+            record: observation.into_record()?,
+            created_at,
+            updated_at,
+            trace_name,
+            user_id,
+            session_id,
+            tags: parse_tags(tags.as_deref())?,
+            release,
+        });
+    }
+    Ok(views)
+}
+
+fn parse_tags(text: Option<&str>) -> Result<Vec<String>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| Error::internal(format!("stored traces.tags is not readable: {e}"))),
+    }
+}
+
+pub(crate) fn list_observations(
+    connection: &Connection,
+    project_id: &str,
+    query: &ObservationQuery,
+) -> Result<Page<ObservationView>> {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut conditions = Sql::new("o.project_id = ");
+    conditions.bind(project_id.to_owned());
+    if let Some(observation_type) = query.observation_type {
+        let mut condition = Sql::new("o.type = ");
+        condition.bind(observation_type.as_str().to_owned());
+        conditions.and(condition);
+    }
+    equals(&mut conditions, "o.name", &query.name);
+    equals(&mut conditions, "t.user_id", &query.user_id);
+    equals(&mut conditions, "t.session_id", &query.session_id);
+    if let Some(level) = query.level {
+        let mut condition = Sql::new(&format!("{OBSERVATION_LEVEL} = "));
+        condition.bind(rank_of(level));
+        conditions.and(condition);
+    }
+    equals(&mut conditions, "o.trace_id", &query.trace_id);
+    equals(&mut conditions, "o.version", &query.version);
+    equals(
+        &mut conditions,
+        "o.parent_observation_id",
+        &query.parent_observation_id,
+    );
+    match query.is_root {
+        Some(true) => {
+            conditions.and(Sql::new(
+                "(o.parent_observation_id IS NULL OR o.parent_observation_id = '')",
+            ));
+        }
+        Some(false) => {
+            conditions.and(Sql::new(
+                "(o.parent_observation_id IS NOT NULL AND o.parent_observation_id != '')",
+            ));
+        }
+        None => {}
+    }
+    any_of(&mut conditions, "o.environment", &query.environments);
+    time_range(
+        &mut conditions,
+        "o.start_time",
+        query.from_start_time,
+        query.to_start_time,
+    );
+    compile_filters(&mut conditions, &query.filters, OBSERVATION_FILTER_COLUMNS)?;
+
+    let needs_trace = conditions.text.contains("t.");
+    let mut count_sql = Sql::new(if needs_trace {
+        "SELECT count(*) FROM observations o LEFT JOIN traces t \
+         ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
+    } else {
+        "SELECT count(*) FROM observations o WHERE "
+    });
+    count_sql.append(&conditions);
+    let total_items = count(connection, &count_sql)?;
+
+    let mut select = Sql::new(&format!(
+        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "
+    ));
+    select.append(&conditions);
+    if let Some(cursor) = &query.after {
+        select
+            .push(" AND (o.sort_time, o.id) < (")
+            .bind(cursor.time)
+            .push(", ")
+            .bind(cursor.id.clone())
+            .push(")");
+    }
+    select.push(" ORDER BY o.sort_time DESC, o.id DESC LIMIT ");
+    select.bind(i64::from(limit) + 1);
+    if query.after.is_none() {
+        select.push(" OFFSET ").bind(offset);
+    }
+    let mut items = query_observations(connection, &select)?;
+    let has_more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = if has_more {
+        items.last().map(|last| Cursor {
+            time: last.record.start_time.unwrap_or(i64::MIN),
+            id: last.record.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items,
+        next_cursor,
+    })
+}
+
+pub(crate) fn get_observation(
+    connection: &Connection,
+    project_id: &str,
+    observation_id: &str,
+) -> Result<Option<ObservationView>> {
+    let mut select = Sql::new(&format!(
+        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+         WHERE o.project_id = "
+    ));
+    select
+        .bind(project_id.to_owned())
+        .push(" AND o.id = ")
+        .bind(observation_id.to_owned());
+    Ok(query_observations(connection, &select)?.pop())
+}
+
+// --- scores ---
+
+const SCORE_TRACE_CONTEXT: &str = "t.user_id, t.tags, t.environment, t.session_id";
+const SCORE_FROM: &str =
+    "FROM scores s LEFT JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id";
+const SCORE_COLUMN_COUNT: usize = 21;
+
+fn query_scores(connection: &Connection, sql: &Sql) -> Result<Vec<ScoreView>> {
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let mut rows = statement
+        .query(params_from_iter(sql.params.iter()))
+        .map_err(sql_error)?;
+    let mut views = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        let score = ScoreRow::read(row, 0).map_err(sql_error)?;
+        let at = SCORE_COLUMN_COUNT;
+        let trace_user_id: Option<String> = row.get(at).map_err(sql_error)?;
+        let tags: Option<String> = row.get(at + 1).map_err(sql_error)?;
+        let trace_environment: Option<String> = row.get(at + 2).map_err(sql_error)?;
+        let trace_session_id: Option<String> = row.get(at + 3).map_err(sql_error)?;
+        let created_at = score.created_at;
+        let updated_at = score.updated_at;
+        views.push(ScoreView {
+            record: score.into_record()?,
+            created_at,
+            updated_at,
+            trace_user_id,
+            trace_tags: parse_tags(tags.as_deref())?,
+            trace_environment,
+            trace_session_id,
+        });
+    }
+    Ok(views)
+}
+
+pub(crate) fn list_scores(
+    connection: &Connection,
+    project_id: &str,
+    query: &ScoreQuery,
+) -> Result<Page<ScoreView>> {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut conditions = Sql::new("s.project_id = ");
+    conditions.bind(project_id.to_owned());
+    equals(&mut conditions, "t.user_id", &query.user_id);
+    equals(&mut conditions, "s.name", &query.name);
+    if let Some(data_type) = query.data_type {
+        let mut condition = Sql::new("s.data_type = ");
+        condition.bind(data_type.as_str().to_owned());
+        conditions.and(condition);
+    }
+    if let Some(source) = query.source {
+        let mut condition = Sql::new("s.source = ");
+        condition.bind(source.as_str().to_owned());
+        conditions.and(condition);
+    }
+    equals(&mut conditions, "s.config_id", &query.config_id);
+    equals(&mut conditions, "s.queue_id", &query.queue_id);
+    all_tags(&mut conditions, "coalesce(t.tags, '[]')", &query.trace_tags);
+    any_of(&mut conditions, "s.environment", &query.environments);
+    time_range(
+        &mut conditions,
+        "s.timestamp",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+    if let Some((operator, value)) = &query.value {
+        let operator = match operator.trim() {
+            op @ ("<" | ">" | "<=" | ">=" | "=") => op,
+            "!=" => "IS NOT",
+            other => {
+                return Err(Error::invalid(
+                    "operator",
+                    format!("unknown operator {other:?} (expected one of <, >, <=, >=, !=, =)"),
+                ))
+            }
+        };
+        if !value.is_finite() {
+            return Err(Error::invalid("value", "not a finite number"));
+        }
+        let mut condition = Sql::new(&format!("s.value {operator} "));
+        condition.bind(*value);
+        conditions.and(condition);
+    }
+    any_of(&mut conditions, "s.id", &query.score_ids);
+    equals(&mut conditions, "s.session_id", &query.session_id);
+    equals(&mut conditions, "s.trace_id", &query.trace_id);
+    any_of(&mut conditions, "s.observation_id", &query.observation_ids);
+    equals(&mut conditions, "s.dataset_run_id", &query.dataset_run_id);
+    compile_filters(&mut conditions, &query.filters, SCORE_FILTER_COLUMNS)?;
+
+    let mut count_sql = Sql::new(&format!("SELECT count(*) {SCORE_FROM} WHERE "));
+    count_sql.append(&conditions);
+    let total_items = count(connection, &count_sql)?;
+    let mut select = Sql::new(&format!(
+        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE "
+    ));
+    select.append(&conditions);
+    select.push(" ORDER BY s.timestamp DESC, s.id DESC LIMIT ");
+    select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
+    let items = query_scores(connection, &select)?;
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items,
+        next_cursor: None,
+    })
+}
+
+pub(crate) fn get_score(
+    connection: &Connection,
+    project_id: &str,
+    score_id: &str,
+) -> Result<Option<ScoreView>> {
+    let mut select = Sql::new(&format!(
+        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+    ));
+    select
+        .bind(project_id.to_owned())
+        .push(" AND s.id = ")
+        .bind(score_id.to_owned());
+    Ok(query_scores(connection, &select)?.pop())
+}
+
+// --- sessions ---
+
+pub(crate) fn list_sessions(
+    connection: &Connection,
+    project_id: &str,
+    query: &SessionQuery,
+) -> Result<Page<SessionView>> {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut grouped = Sql::new(
+        "SELECT t.session_id AS id, min(t.timestamp) AS created_at, t.environment AS environment \
+         FROM traces t WHERE t.project_id = ",
+    );
+    grouped.bind(project_id.to_owned());
+    grouped.push(" AND t.session_id IS NOT NULL AND t.session_id != ''");
+    any_of(&mut grouped, "t.environment", &query.environments);
+    grouped.push(" GROUP BY t.session_id HAVING 1");
+    time_range(
+        &mut grouped,
+        "min(t.timestamp)",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+    let mut count_sql = Sql::new("SELECT count(*) FROM (");
+    count_sql.append(&grouped).push(")");
+    let total_items = count(connection, &count_sql)?;
+    let mut select = Sql::new("SELECT id, created_at, environment FROM (");
+    select
+        .append(&grouped)
+        .push(") ORDER BY created_at DESC, id DESC LIMIT ")
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset);
+    let items = query_sessions(connection, &select)?;
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items,
+        next_cursor: None,
+    })
+}
+
+fn query_sessions(connection: &Connection, sql: &Sql) -> Result<Vec<SessionView>> {
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let rows = statement
+        .query_map(params_from_iter(sql.params.iter()), |row| {
+            Ok(SessionView {
+                id: row.get(0)?,
+                created_at: row.get::<_, Option<Micros>>(1)?.unwrap_or(0),
+                environment: row
+                    .get::<_, Option<String>>(2)?
+                    .unwrap_or_else(|| "default".to_owned()),
+                traces: Vec::new(),
+            })
+        })
+        .map_err(sql_error)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)
+}
+
+pub(crate) fn get_session(
+    connection: &Connection,
+    project_id: &str,
+    session_id: &str,
+) -> Result<Option<SessionView>> {
+    let mut select = Sql::new(
+        "SELECT t.session_id, min(t.timestamp), t.environment FROM traces t \
+         WHERE t.project_id = ",
+    );
+    select
+        .bind(project_id.to_owned())
+        .push(" AND t.session_id = ")
+        .bind(session_id.to_owned())
+        .push(" GROUP BY t.session_id");
+    let Some(mut session) = query_sessions(connection, &select)?.pop() else {
+        return Ok(None);
+    };
+    let mut traces = Sql::new(&format!(
+        "SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "
+    ));
+    traces
+        .bind(project_id.to_owned())
+        .push(" AND t.session_id = ")
+        .bind(session_id.to_owned())
+        .push(" ORDER BY t.timestamp, t.id");
+    session.traces = query_traces(connection, &traces)?;
+    fill_derived(connection, project_id, &mut session.traces)?;
+    Ok(Some(session))
+}
+
+// --- daily metrics ---
+
+const DAY_OF_TRACE: &str = "strftime('%Y-%m-%d', t.timestamp / 1000000.0, 'unixepoch')";
+
+pub(crate) fn daily_metrics(
+    connection: &Connection,
+    project_id: &str,
+    query: &MetricsQuery,
+) -> Result<Page<DailyMetrics>> {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut conditions = Sql::new("t.project_id = ");
+    conditions.bind(project_id.to_owned());
+    conditions.push(" AND t.timestamp IS NOT NULL");
+    equals(&mut conditions, "t.name", &query.trace_name);
+    equals(&mut conditions, "t.user_id", &query.user_id);
+    all_tags(&mut conditions, "t.tags", &query.tags);
+    any_of(&mut conditions, "t.environment", &query.environments);
+    time_range(
+        &mut conditions,
+        "t.timestamp",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+
+    let mut count_sql = Sql::new(&format!(
+        "SELECT count(DISTINCT {DAY_OF_TRACE}) FROM traces t WHERE "
+    ));
+    count_sql.append(&conditions);
+    let total_items = count(connection, &count_sql)?;
+
+    let mut days_sql = Sql::new(&format!(
+        "SELECT {DAY_OF_TRACE} AS day, count(*) FROM traces t WHERE "
+    ));
+    days_sql
+        .append(&conditions)
+        .push(" GROUP BY day ORDER BY day DESC LIMIT ")
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset);
+    let mut days: Vec<DailyMetrics> = {
+        let mut statement = connection.prepare_cached(&days_sql.text).map_err(sql_error)?;
+        let rows = statement
+            .query_map(params_from_iter(days_sql.params.iter()), |row| {
+                Ok(DailyMetrics {
+                    date: row.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    count_traces: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                    count_observations: 0,
+                    total_cost: 0.0,
+                    usage: Vec::new(),
+                })
+            })
+            .map_err(sql_error)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)?
+    };
+    if days.is_empty() {
+        return Ok(Page {
+            items: days,
+            page,
+            limit,
+            total_items,
+            next_cursor: None,
+        });
+    }
+
+    let mut usage_sql = Sql::new(&format!(
+        "SELECT {DAY_OF_TRACE} AS day, o.model, count(*), count(DISTINCT t.id), \
+         coalesce(sum(o.total_cost), 0.0), coalesce(sum(o.usage_input), 0), \
+         coalesce(sum(o.usage_output), 0), coalesce(sum(o.usage_total), 0) \
+         FROM traces t JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id \
+         WHERE "
+    ));
+    usage_sql.append(&conditions);
+    usage_sql.push(&format!(" AND {DAY_OF_TRACE} IN "));
+    usage_sql.bind_list(days.iter().map(|d| d.date.clone()));
+    usage_sql.push(" GROUP BY day, o.model ORDER BY day, o.model");
+    let mut per_day: BTreeMap<String, (u64, f64, Vec<ModelUsage>)> = BTreeMap::new();
+    {
+        let mut statement = connection.prepare_cached(&usage_sql.text).map_err(sql_error)?;
+        let mut rows = statement
+            .query(params_from_iter(usage_sql.params.iter()))
+            .map_err(sql_error)?;
+        while let Some(row) = rows.next().map_err(sql_error)? {
+            let day: Option<String> = row.get(0).map_err(sql_error)?;
+            let model: Option<String> = row.get(1).map_err(sql_error)?;
+            let observations: i64 = row.get(2).map_err(sql_error)?;
+            let traces: i64 = row.get(3).map_err(sql_error)?;
+            let cost: f64 = row.get(4).map_err(sql_error)?;
+            let entry = per_day.entry(day.unwrap_or_default()).or_default();
+            entry.0 += u64::try_from(observations).unwrap_or(0);
+            entry.1 += cost;
+            if let Some(model) = model.filter(|m| !m.is_empty()) {
+                entry.2.push(ModelUsage {
+                    model,
+                    input_usage: row.get(5).map_err(sql_error)?,
+                    output_usage: row.get(6).map_err(sql_error)?,
+                    total_usage: row.get(7).map_err(sql_error)?,
+                    count_traces: u64::try_from(traces).unwrap_or(0),
+                    count_observations: u64::try_from(observations).unwrap_or(0),
+                    total_cost: cost,
+                });
+            }
+        }
+    }
+    for day in &mut days {
+        if let Some((observations, cost, usage)) = per_day.remove(&day.date) {
+            day.count_observations = observations;
+            day.total_cost = cost;
+            day.usage = usage;
+        }
+    }
+    Ok(Page {
+        items: days,
+        page,
+        limit,
+        total_items,
+        next_cursor: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rows::TRACE_COLUMN_COUNT;
+    use super::*;
+
+    #[test]
+    fn column_counts_match_the_column_lists() {
+        assert_eq!(TRACE_COLUMNS.split(',').count(), TRACE_COLUMN_COUNT);
+        assert_eq!(OBSERVATION_COLUMNS.split(',').count(), OBSERVATION_COLUMN_COUNT);
+        assert_eq!(SCORE_COLUMNS.split(',').count(), SCORE_COLUMN_COUNT);
+    }
+
+    #[test]
+    fn paging_defaults() {
+        assert_eq!(paging(0, 0), (1, 50, 0));
+        assert_eq!(paging(3, 10), (3, 10, 20));
+    }
+}
