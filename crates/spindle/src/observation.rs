@@ -867,11 +867,10 @@ impl Observation {
     /// span.update(spindle::ObservationUpdate::new().output("ok").version("1.2.0"));
     /// span.end();
     /// ```
-    pub fn update(&self, update: ObservationUpdate) -> &Self {
+    pub fn update(&self, update: ObservationUpdate) {
         if let Some(state) = &self.state {
             state.apply(update.attributes);
         }
-        self
     }
 
     /// Sets the input.
@@ -879,11 +878,10 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_input("question");
     /// ```
-    pub fn set_input<T: Serialize + ?Sized>(&self, input: &T) -> &Self {
+    pub fn set_input<T: Serialize + ?Sized>(&self, input: &T) {
         if self.state.is_some() {
             self.update(ObservationUpdate::new().input(input));
         }
-        self
     }
 
     /// Sets the output.
@@ -891,11 +889,10 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_output(&serde_json::json!({"answer": 42}));
     /// ```
-    pub fn set_output<T: Serialize + ?Sized>(&self, output: &T) -> &Self {
+    pub fn set_output<T: Serialize + ?Sized>(&self, output: &T) {
         if self.state.is_some() {
             self.update(ObservationUpdate::new().output(output));
         }
-        self
     }
 
     /// Sets metadata (see [`ObservationUpdate::metadata`]).
@@ -903,11 +900,10 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_metadata(&serde_json::json!({"region": "us-east-1"}));
     /// ```
-    pub fn set_metadata<T: Serialize + ?Sized>(&self, metadata: &T) -> &Self {
+    pub fn set_metadata<T: Serialize + ?Sized>(&self, metadata: &T) {
         if self.state.is_some() {
             self.update(ObservationUpdate::new().metadata(metadata));
         }
-        self
     }
 
     /// Sets the level.
@@ -915,8 +911,8 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_level(spindle::Level::Warning);
     /// ```
-    pub fn set_level(&self, level: Level) -> &Self {
-        self.update(ObservationUpdate::new().level(level))
+    pub fn set_level(&self, level: Level) {
+        self.update(ObservationUpdate::new().level(level));
     }
 
     /// Renames the observation.
@@ -924,11 +920,10 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_name("renamed");
     /// ```
-    pub fn set_name(&self, name: impl Into<String>) -> &Self {
+    pub fn set_name(&self, name: impl Into<String>) {
         if let Some(state) = &self.state {
             state.set_name(name.into());
         }
-        self
     }
 
     /// Sets the trace's input and output on this observation (`langfuse.trace.input` and
@@ -937,9 +932,9 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_trace_io(Some(&"question"), Some(&"answer"));
     /// ```
-    pub fn set_trace_io<I: Serialize + ?Sized, O: Serialize + ?Sized>(&self, input: Option<&I>, output: Option<&O>) -> &Self {
+    pub fn set_trace_io<I: Serialize + ?Sized, O: Serialize + ?Sized>(&self, input: Option<&I>, output: Option<&O>) {
         let Some(state) = &self.state else {
-            return self;
+            return;
         };
         if let Some(text) = input.and_then(|value| json::io_value(value)) {
             state.set(semconv::TRACE_INPUT, AttrValue::Str(text));
@@ -947,7 +942,6 @@ impl Observation {
         if let Some(text) = output.and_then(|value| json::io_value(value)) {
             state.set(semconv::TRACE_OUTPUT, AttrValue::Str(text));
         }
-        self
     }
 
     /// Makes the trace public (`langfuse.trace.public = true`).
@@ -955,11 +949,10 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_trace_as_public();
     /// ```
-    pub fn set_trace_as_public(&self) -> &Self {
+    pub fn set_trace_as_public(&self) {
         if let Some(state) = &self.state {
             state.set(semconv::TRACE_PUBLIC, AttrValue::Bool(true));
         }
-        self
     }
 
     /// Describes a child of this observation, current or not.

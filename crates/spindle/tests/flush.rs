@@ -1,0 +1,113 @@
+//! Delivery: 100,000 observations from 8 threads all arrive after `flush()`, and a server that
+//! answers 503 twice then 200 loses nothing; non-retryable refusals drop only their batch.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use support::Receiver;
+
+fn produce(client: &spindle::Client, threads: usize, per_thread: usize) {
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let client = client.clone();
+            scope.spawn(move || {
+                for index in 0..per_thread {
+                    client.observation(format!("obs-{thread}-{index}")).start().end();
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn hundred_thousand_observations_from_eight_threads_all_arrive() {
+    let receiver = Receiver::start(0);
+    let client = receiver.client();
+    produce(&client, 8, 12_500);
+    client.flush();
+    assert_eq!(client.dropped_count(), 0);
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 100_000);
+    let names: HashSet<String> = spans.into_iter().map(|span| span.name).collect();
+    assert_eq!(names.len(), 100_000);
+    assert!(names.contains("obs-7-12499"));
+    let requests = receiver.requests();
+    assert!(requests.len() >= 100_000 / 512, "batched by flush_at");
+}
+
+#[test]
+fn server_answering_503_twice_loses_nothing() {
+    let receiver = Receiver::start(2);
+    let client = receiver.client();
+    produce(&client, 8, 1_000);
+    client.flush();
+    assert_eq!(receiver.spans().len(), 8_000);
+    let statuses: Vec<u16> = receiver.requests().iter().map(|request| request.status).collect();
+    assert_eq!(&statuses[..3], &[503, 503, 200]);
+}
+
+#[test]
+fn scores_are_retried_too() {
+    let receiver = Receiver::start(1);
+    let client = receiver.client();
+    client.create_score(spindle::Score::numeric("retried", 1.0).session_id("s"));
+    client.flush();
+    assert_eq!(receiver.scores().len(), 1);
+}
+
+#[test]
+fn flush_interval_sends_without_flush() {
+    let receiver = Receiver::start(0);
+    let client = receiver.builder().flush_interval(Duration::from_millis(20)).build().unwrap();
+    client.observation("interval-span").start().end();
+    // no flush(): wait for the exporter's timer, polling without asserting on time
+    while receiver.spans().is_empty() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(receiver.span_named("interval-span").name, "interval-span");
+}
+
+#[test]
+fn unreachable_server_gives_up_without_blocking_forever() {
+    let client = spindle::Client::builder()
+        .public_key("pk")
+        .secret_key("sk")
+        .base_url("http://127.0.0.1:9")
+        .max_attempts(2)
+        .retry_initial_backoff(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    client.observation("lost").start().end();
+    client.flush();
+    client.shutdown();
+    client.observation("after-shutdown").start().end();
+    client.flush();
+    assert_eq!(client.dropped_count(), 1);
+}
+
+#[test]
+fn full_queue_drops_and_counts() {
+    let receiver = Receiver::start(0);
+    let client = receiver.builder().max_queue_size(10).flush_at(1_000_000).build().unwrap();
+    for index in 0..1_000 {
+        client.observation(format!("q-{index}")).start().end();
+    }
+    client.flush();
+    let received = receiver.spans().len() as u64;
+    assert_eq!(received + client.dropped_count(), 1_000);
+    assert!(client.dropped_count() > 0);
+}
+
+#[test]
+fn async_flush() {
+    let receiver = Receiver::start(0);
+    let client = receiver.client();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        client.observation("async-flushed").run_async(|_| async {}).await;
+        client.flush_async().await;
+    });
+    assert_eq!(receiver.span_named("async-flushed").name, "async-flushed");
+}
