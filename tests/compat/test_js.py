@@ -162,3 +162,20 @@ def test_scores_via_client(api, run):
     ck.eq(t.get("sessionId"), sid, "trace.sessionId (propagated)")
     ck.eq(len([s for s in t.get("scores", []) if isinstance(s, dict)]), 12, "trace detail: number of scores")
     ck.done()
+
+
+def test_client_rest_reads(run):
+    """@langfuse/client's REST API reads what the server returns."""
+    ck = Check("js REST reads")
+    reads = run.get("sdk_reads") or {}
+    for label, r in reads.items():
+        ck.true(r.get("ok"), f"{label}: {r.get('error')}")
+    g = run["generations"]
+    r = reads.get("api.trace.get", {})
+    if r.get("ok"):
+        ck.eq(r["value"], {"name": "js-generations", "observations": sorted([g["root"], g["full"], g["failed"]])},
+              "langfuse.api.trace.get")
+    r = reads.get("api.sessions.get", {})
+    if r.get("ok"):
+        ck.eq(r["value"], [run["propagate"]["trace"]], "langfuse.api.sessions.get traces")
+    ck.done()

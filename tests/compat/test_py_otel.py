@@ -340,6 +340,38 @@ def test_observation_read_endpoints(api, run):
     ck.done()
 
 
+def test_sdk_rest_client_reads(run):
+    """The SDK's own REST client (pydantic models) can read what the server returns."""
+    ck = Check("SDK REST client reads")
+    reads = run.get("sdk_reads") or {}
+    for label, r in reads.items():
+        ck.true(r.get("ok"), f"{label}: {r.get('error')}")
+    g = run["generations"]
+    gen_ids = sorted([g["root"], g["full"], g["decorated"], g["failed"]])
+    want = {
+        "api.health.health": "OK",
+        "api.observations.get_many(trace_id) [v2 observations]": gen_ids,
+    }
+    if run["major"] == "v4":
+        want.update({
+            "api.trace.get": {"name": f"{run['prefix']}-generations", "observations": gen_ids,
+                              "types": ["GENERATION", "GENERATION", "GENERATION", "SPAN"]},
+            "api.trace.list(user_id)": [run["propagate"]["trace"]],
+            "api.sessions.get": [run["propagate"]["trace"]],
+            "api.scores.get_many(trace_id) [v2 scores]": sorted(
+                ["trace-num", "trace-cat", "trace-bool", "trace-text", "obs-num", "obs-cat", "obs-bool", "obs-text",
+                 "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num"]),
+            "api.legacy.observations_v1.get_many(trace_id)": gen_ids,
+        })
+    for label, value in want.items():
+        r = reads.get(label)
+        if r is None:
+            ck.fail(f"{label}: not run by the scenario")
+        elif r.get("ok"):
+            ck.eq(r.get("value"), value, label)
+    ck.done()
+
+
 def test_trace_io_v4(api, scenario):
     """langfuse 4.x only: set_current_trace_io sets the trace's input/output."""
     run = scenario("py_v4")

@@ -136,3 +136,36 @@ def test_exception_inside_observe(api, run):
     check_obs(ck, obs, ids["span"], name="failing_step", type="SPAN", parent=None, level="ERROR",
               status_message="v2 boom")
     ck.done()
+
+
+def test_sdk_fetch_helpers(run):
+    """langfuse<3's fetch_* helpers (pydantic models) read what the server returns."""
+    ck = Check("v2 fetch_* reads")
+    reads = run.get("sdk_reads") or {}
+    for label, r in reads.items():
+        ck.true(r.get("ok"), f"{label}: {r.get('error')}")
+    m = run["manual"]
+    obs_ids = sorted([m["retrieval"], m["llm_span"], m["generation"], m["tool"], m["event_cache"], m["event_warn"],
+                      m["db_span"]])
+    want = {
+        "fetch_traces(user_id)": [m["trace"]],
+        "fetch_observation": "gpt-4o-mini",
+    }
+    for label, value in want.items():
+        r = reads.get(label, {})
+        if r.get("ok"):
+            ck.eq(r.get("value"), value, label)
+    r = reads.get("fetch_trace", {})
+    if r.get("ok"):
+        v = r["value"]
+        ck.eq(v.get("name"), "v2-support-query", "fetch_trace().name")
+        ck.true(set(obs_ids) <= set(v.get("observations") or []), f"fetch_trace().observations: {v.get('observations')}")
+        ck.eq(v.get("scores"), ["error", "gen-quality", "helpfulness"], "fetch_trace().scores names")
+    r = reads.get("fetch_observations(trace_id)", {})
+    if r.get("ok"):
+        ck.true(set(obs_ids) <= set(r["value"]), f"fetch_observations(trace_id): {r['value']}")
+        ck.eq(len(r["value"]), 8, "fetch_observations(trace_id) count")
+    r = reads.get("fetch_sessions", {})
+    if r.get("ok"):
+        ck.true(m["session_id"] in r["value"], f"fetch_sessions(): {m['session_id']} not in {r['value']}")
+    ck.done()

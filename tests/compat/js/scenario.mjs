@@ -268,6 +268,24 @@ summary.scores = sc;
 
 await bounded("span_flush", () => processor.forceFlush());
 await bounded("score_flush", () => langfuse.score.flush());
+// read back through the client's REST API
+const reads = {};
+async function sdkRead(label, fn) {
+  try {
+    reads[label] = { ok: true, value: await fn() };
+  } catch (e) {
+    reads[label] = { ok: false, error: String(e && e.stack ? e.stack : e).slice(0, 3000) };
+  }
+}
+await sdkRead("api.trace.get", async () => {
+  const t = await langfuse.api.trace.get(gen.trace);
+  return { name: t.name, observations: t.observations.map((o) => o.id).sort() };
+});
+await sdkRead("api.sessions.get", async () => {
+  const s = await langfuse.api.sessions.get(prop.session_id);
+  return s.traces.map((t) => t.id);
+});
+summary.sdk_reads = reads;
 await bounded("provider_shutdown", () => provider.shutdown());
 await bounded("client_shutdown", () => langfuse.shutdown());
 summary.sdk_log = sdkLog;

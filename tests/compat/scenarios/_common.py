@@ -89,3 +89,18 @@ PNG_1X1_B64 = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
     "60e6kgAAAABJRU5ErkJggg=="
 )
+
+
+def sdk_read(reads, label, fn):
+    """Run one read through the SDK's own API client; keep its result or error."""
+    try:
+        reads[label] = {"ok": True, "value": fn()}
+    except Exception as exc:  # noqa: BLE001 - a failed read is data for the test
+        reads[label] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:3000]}
+
+
+def attr(obj, name):
+    """Field of an API model object or of a plain dict."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)

@@ -17,10 +17,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
     PNG_1X1_B64,
+    attr,
     bounded,
     emit_summary,
     env,
     install_log_collector,
+    sdk_read,
 )
 
 OBSERVATION_TYPES = [
@@ -323,6 +325,51 @@ def main(major):
         summary["trace_io"] = tio
 
     bounded(lf.flush, flush_timeout, "flush", summary)
+
+    # Read data back through the SDK's own REST client (its models validate
+    # the server's answers).
+    reads = {}
+    n_reads_log = len(collector.records)
+    gtrace = summary["generations"]["trace"]
+    sdk_read(reads, "api.health.health", lambda: attr(lf.api.health.health(), "status"))
+    sdk_read(
+        reads,
+        "api.observations.get_many(trace_id) [v2 observations]",
+        lambda: sorted(attr(o, "id") for o in lf.api.observations.get_many(trace_id=gtrace, limit=100).data),
+    )
+    if hasattr(lf.api, "sessions"):  # 4.x still has the v1 read clients
+        def trace_get():
+            t = lf.api.trace.get(gtrace)
+            return {
+                "name": t.name,
+                "observations": sorted(o.id for o in t.observations),
+                "types": sorted(str(getattr(o.type, "value", o.type)) for o in t.observations),
+            }
+
+        sdk_read(reads, "api.trace.get", trace_get)
+        sdk_read(
+            reads,
+            "api.trace.list(user_id)",
+            lambda: [t.id for t in lf.api.trace.list(user_id=summary["propagate"]["user_id"]).data],
+        )
+        sdk_read(
+            reads,
+            "api.sessions.get",
+            lambda: [t.id for t in lf.api.sessions.get(summary["propagate"]["session_id"]).traces],
+        )
+        sdk_read(
+            reads,
+            "api.scores.get_many(trace_id) [v2 scores]",
+            lambda: sorted(s.name for s in lf.api.scores.get_many(trace_id=summary["scores"]["trace"], limit=100).data),
+        )
+        sdk_read(
+            reads,
+            "api.legacy.observations_v1.get_many(trace_id)",
+            lambda: sorted(o.id for o in lf.api.legacy.observations_v1.get_many(trace_id=gtrace, limit=100).data),
+        )
+    summary["sdk_reads"] = reads
+    summary["sdk_reads_log"] = collector.records[n_reads_log:]
+    del collector.records[n_reads_log:]
 
     # Read the uploaded media back through the SDK (GET /api/public/media/{id},
     # then the returned url). Its log records are kept apart from sdk_log.

@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import bounded, emit_summary, env, install_log_collector  # noqa: E402
+from _common import bounded, emit_summary, env, install_log_collector, sdk_read  # noqa: E402
 
 
 class _Usage:
@@ -272,6 +272,23 @@ def main():
 
     bounded(langfuse_context.flush, flush_timeout, "decorator_flush", summary)
     bounded(langfuse.flush, flush_timeout, "flush", summary)
+    # read back through the SDK's fetch_* helpers (their models validate the answers)
+    reads = {}
+    n_reads_log = len(collector.records)
+    mt = manual["trace"]
+
+    def fetch_trace():
+        t = langfuse.fetch_trace(mt).data
+        return {"name": t.name, "observations": sorted(o.id for o in t.observations), "scores": sorted(s.name for s in t.scores)}
+
+    sdk_read(reads, "fetch_trace", fetch_trace)
+    sdk_read(reads, "fetch_traces(user_id)", lambda: [t.id for t in langfuse.fetch_traces(user_id=user_id).data])
+    sdk_read(reads, "fetch_observations(trace_id)", lambda: sorted(o.id for o in langfuse.fetch_observations(trace_id=mt, limit=100).data))
+    sdk_read(reads, "fetch_observation", lambda: langfuse.fetch_observation(manual["generation"]).data.model)
+    sdk_read(reads, "fetch_sessions", lambda: sorted(s.id for s in langfuse.fetch_sessions(limit=100).data))
+    summary["sdk_reads"] = reads
+    summary["sdk_reads_log"] = collector.records[n_reads_log:]
+    del collector.records[n_reads_log:]
     bounded(langfuse.shutdown, flush_timeout, "shutdown", summary)
     summary["sdk_log"] = collector.records
     emit_summary(summary)
