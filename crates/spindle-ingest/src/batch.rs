@@ -32,6 +32,16 @@ pub struct Parsed {
 /// Parses a whole request body. Fails as a whole only when the body is not JSON or has no
 /// `batch` array; individual bad events land in [`Parsed::errors`].
 pub fn parse(body: &[u8], fresh_id: &mut dyn FnMut() -> String) -> Result<Parsed, Error> {
+    parse_allowing(body, &|_| true, fresh_id)
+}
+
+/// Like [`parse`], but events whose `type` fails `allowed` are refused with status 403
+/// (a public key alone may only create scores).
+pub fn parse_allowing(
+    body: &[u8],
+    allowed: &dyn Fn(&str) -> bool,
+    fresh_id: &mut dyn FnMut() -> String,
+) -> Result<Parsed, Error> {
     let root: Value = serde_json::from_slice(body)
         .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
     let Value::Object(root) = root else {
@@ -50,6 +60,18 @@ pub fn parse(body: &[u8], fresh_id: &mut dyn FnMut() -> String) -> Result<Parsed
             .and_then(Value::as_str)
             .unwrap_or("unknown")
             .to_owned();
+        let event_type = event
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !allowed(event_type) {
+            parsed.errors.push(EventError {
+                id: envelope_id,
+                status: 403,
+                message: format!("{path}.type: {event_type:?} is not allowed with a public key alone; only score-create is"),
+            });
+            continue;
+        }
         match parse_event(event, &path, fresh_id, &mut parsed.batch) {
             Ok(()) => parsed.successes.push(envelope_id),
             Err(error) => parsed.errors.push(EventError {

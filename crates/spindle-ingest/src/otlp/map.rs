@@ -71,13 +71,17 @@ fn map_span(context: &SpanContext<'_>, now: Micros, batch: &mut WriteBatch) {
         .attr("langfuse.internal.as_root")
         .and_then(Attr::as_bool)
         .unwrap_or(false);
+    let is_app_root = context
+        .attr("langfuse.internal.is_app_root")
+        .and_then(Attr::as_bool)
+        .unwrap_or(false);
     let is_root = span.parent_span_id.is_none() || as_root;
 
     // Implicit trace fields: derived from the root span, outranked by explicit attributes.
     let mut implicit = TraceRecord::new(&span.trace_id);
     implicit.timestamp = Some(start);
     implicit.environment = Some(environment.clone());
-    if is_root {
+    if is_root || is_app_root {
         implicit.name = Some(span.name.clone()).filter(|name| !name.is_empty());
         implicit.input = observation.input.clone();
         implicit.output = observation.output.clone();

@@ -1,0 +1,115 @@
+//! Server configuration: one typed struct, every option documented once on its field, read
+//! from flags and `SPINDLE_*` variables by clap and validated before anything starts.
+
+use clap::Args;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Options of `spindle serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "SPINDLE_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, env = "SPINDLE_PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    #[command(flatten)]
+    pub storage: StorageConfig,
+
+    /// Largest accepted request body in bytes, after decompression.
+    #[arg(long, env = "SPINDLE_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Write batches that may wait for a commit; beyond it ingestion answers 503 with Retry-After.
+    #[arg(long, env = "SPINDLE_WRITE_QUEUE", default_value_t = 64)]
+    pub write_queue: usize,
+
+    /// Ingestion requests processed at once; beyond it ingestion answers 429 with Retry-After.
+    #[arg(long, env = "SPINDLE_MAX_INFLIGHT_INGEST", default_value_t = 64)]
+    pub max_inflight_ingest: usize,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "SPINDLE_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter, in `RUST_LOG` syntax.
+    #[arg(long, env = "SPINDLE_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Seconds to let in-flight requests finish after SIGTERM before exiting.
+    #[arg(long, env = "SPINDLE_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
+    pub shutdown_grace_seconds: u64,
+}
+
+/// Where the data lives; shared by `serve` and the admin commands.
+#[derive(Debug, Clone, Args)]
+pub struct StorageConfig {
+    /// Directory of the embedded SQLite database and media blobs.
+    #[arg(long, env = "SPINDLE_DATA_DIR", default_value = "./spindle-data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL; `sqlite://PATH` (default: the data dir). PostgreSQL support is in progress.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl ServeConfig {
+    /// Checks the values clap cannot check alone. The message names the variable.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.max_body_bytes < 1024 {
+            anyhow::bail!("SPINDLE_MAX_BODY_BYTES (--max-body-bytes) must be at least 1024");
+        }
+        if self.write_queue == 0 {
+            anyhow::bail!("SPINDLE_WRITE_QUEUE (--write-queue) must be at least 1");
+        }
+        if self.max_inflight_ingest == 0 {
+            anyhow::bail!("SPINDLE_MAX_INFLIGHT_INGEST (--max-inflight-ingest) must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Headless set-up, read from the same variables Langfuse uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InitConfig {
+    pub org_id: Option<String>,
+    pub org_name: Option<String>,
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+    pub public_key: Option<String>,
+    pub secret_key: Option<String>,
+}
+
+impl InitConfig {
+    /// Reads `LANGFUSE_INIT_*` from an environment map (tests pass their own).
+    pub fn from_env(env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+        let get = |key: &str| env.get(key).filter(|value| !value.is_empty()).cloned();
+        let config = InitConfig {
+            org_id: get("LANGFUSE_INIT_ORG_ID"),
+            org_name: get("LANGFUSE_INIT_ORG_NAME"),
+            project_id: get("LANGFUSE_INIT_PROJECT_ID"),
+            project_name: get("LANGFUSE_INIT_PROJECT_NAME"),
+            public_key: get("LANGFUSE_INIT_PROJECT_PUBLIC_KEY"),
+            secret_key: get("LANGFUSE_INIT_PROJECT_SECRET_KEY"),
+        };
+        if config.public_key.is_some() != config.secret_key.is_some() {
+            anyhow::bail!(
+                "LANGFUSE_INIT_PROJECT_PUBLIC_KEY and LANGFUSE_INIT_PROJECT_SECRET_KEY must be set together"
+            );
+        }
+        if config.public_key.is_some() && config.project_id.is_none() {
+            anyhow::bail!("LANGFUSE_INIT_PROJECT_PUBLIC_KEY needs LANGFUSE_INIT_PROJECT_ID");
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,17 @@
+//! The Spindle server: a Langfuse-compatible HTTP API over a [`spindle_store::Store`].
+//!
+//! Handlers are thin: extract, convert with `spindle-ingest`, call the store once, convert the
+//! result with [`api`]. Errors become HTTP statuses in one place, [`error::http_status`].
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod resolver;
+pub mod routes;
+pub mod state;
+
+pub use routes::app;
+pub use state::AppState;

@@ -1,0 +1,354 @@
+//! The `spindle` binary: `serve`, and the admin commands for projects and API keys.
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser, Subcommand};
+use spindle_server::bootstrap::{bootstrap, insert_key};
+use spindle_server::config::{InitConfig, LogFormat, ServeConfig, StorageConfig};
+use spindle_server::resolver::{open_store, StoreOptions};
+use spindle_server::state::{AppState, Limits};
+use spindle_store::{Organization, Project};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "spindle",
+    version,
+    about = "Spindle: open-source LLM observability, Langfuse-compatible, in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (API and web UI).
+    Serve(Box<ServeConfig>),
+    /// Manage projects.
+    Projects {
+        #[command(subcommand)]
+        command: ProjectsCommand,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print the `serve` options as a Markdown table (for the README).
+    #[command(hide = true)]
+    ConfigTable,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectsCommand {
+    /// Create a project (no-op when it exists).
+    Create {
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// Project id.
+        #[arg(long)]
+        id: String,
+        /// Project name (defaults to the id).
+        #[arg(long)]
+        name: Option<String>,
+        /// Organization id.
+        #[arg(long, default_value = "default-org")]
+        org_id: String,
+        /// Organization name.
+        #[arg(long, default_value = "Default Organization")]
+        org_name: String,
+    },
+    /// List projects.
+    List {
+        #[command(flatten)]
+        storage: StorageConfig,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create an API key pair for a project; prints the secret key once.
+    Create {
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// The project the key grants access to.
+        #[arg(long)]
+        project_id: String,
+        /// Use this public key instead of generating one.
+        #[arg(long, requires = "secret_key")]
+        public_key: Option<String>,
+        /// Use this secret key instead of generating one.
+        #[arg(long, requires = "public_key")]
+        secret_key: Option<String>,
+    },
+    /// List API keys (secrets are never shown).
+    List {
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// Only this project's keys.
+        #[arg(long)]
+        project_id: Option<String>,
+    },
+    /// Revoke an API key by its public key.
+    Revoke {
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// The public key to revoke.
+        public_key: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|duration| duration.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+fn admin_store(
+    storage: &StorageConfig,
+) -> anyhow::Result<std::sync::Arc<dyn spindle_store::Store>> {
+    open_store(storage, StoreOptions { write_queue: 16 })
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(config) => serve(*config).await,
+        Command::ConfigTable => {
+            print_config_table();
+            Ok(())
+        }
+        Command::Projects { command } => match command {
+            ProjectsCommand::Create {
+                storage,
+                id,
+                name,
+                org_id,
+                org_name,
+            } => {
+                let store = admin_store(&storage)?;
+                let organization = Organization {
+                    id: org_id,
+                    name: org_name,
+                };
+                store.upsert_organization(&organization).await?;
+                store
+                    .upsert_project(&Project {
+                        name: name.unwrap_or_else(|| id.clone()),
+                        id: id.clone(),
+                        organization,
+                        retention_days: None,
+                        created_at: now_micros(),
+                    })
+                    .await?;
+                store.shutdown().await?;
+                println!("project {id}");
+                Ok(())
+            }
+            ProjectsCommand::List { storage } => {
+                let store = admin_store(&storage)?;
+                for project in store.list_projects().await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        project.id, project.name, project.organization.id
+                    );
+                }
+                store.shutdown().await?;
+                Ok(())
+            }
+        },
+        Command::Keys { command } => match command {
+            KeysCommand::Create {
+                storage,
+                project_id,
+                public_key,
+                secret_key,
+            } => {
+                let store = admin_store(&storage)?;
+                if store.get_project(&project_id).await?.is_none() {
+                    anyhow::bail!("project {project_id:?} does not exist; create it with `spindle projects create`");
+                }
+                let public_key =
+                    public_key.unwrap_or_else(|| format!("pk-lf-{}", uuid::Uuid::new_v4()));
+                let secret_key =
+                    secret_key.unwrap_or_else(|| format!("sk-lf-{}", uuid::Uuid::new_v4()));
+                insert_key(
+                    store.as_ref(),
+                    &project_id,
+                    &public_key,
+                    &secret_key,
+                    now_micros(),
+                )
+                .await?;
+                store.shutdown().await?;
+                println!("LANGFUSE_PUBLIC_KEY={public_key}\nLANGFUSE_SECRET_KEY={secret_key}");
+                Ok(())
+            }
+            KeysCommand::List {
+                storage,
+                project_id,
+            } => {
+                let store = admin_store(&storage)?;
+                for key in store.list_api_keys(project_id.as_deref()).await? {
+                    let state = if key.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!(
+                        "{}\t{}\t...{}\t{state}",
+                        key.public_key, key.project_id, key.secret_hint
+                    );
+                }
+                store.shutdown().await?;
+                Ok(())
+            }
+            KeysCommand::Revoke {
+                storage,
+                public_key,
+            } => {
+                let store = admin_store(&storage)?;
+                let revoked = store.revoke_api_key(&public_key, now_micros()).await?;
+                store.shutdown().await?;
+                if !revoked {
+                    anyhow::bail!("no active key {public_key:?}");
+                }
+                println!("revoked {public_key}");
+                Ok(())
+            }
+        },
+    }
+}
+
+fn init_logging(config: &ServeConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    init_logging(&config);
+    config.validate()?;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let init = InitConfig::from_env(&env)?;
+    if config.storage.database_url.is_none() {
+        std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+            format!(
+                "SPINDLE_DATA_DIR: cannot create the data directory {}",
+                config.storage.data_dir.display()
+            )
+        })?;
+    }
+    let store = open_store(
+        &config.storage,
+        StoreOptions {
+            write_queue: config.write_queue,
+        },
+    )?;
+    if let Some(keys) = bootstrap(store.as_ref(), &init, now_micros()).await? {
+        println!(
+            "\nCreated project {:?} with an API key. The secret key is shown only this once:\n\n  LANGFUSE_PUBLIC_KEY={}\n  LANGFUSE_SECRET_KEY={}\n  LANGFUSE_BASE_URL=http://{}:{}\n",
+            keys.project_id, keys.public_key, keys.secret_key, config.host, config.port
+        );
+    }
+    let address = std::net::SocketAddr::new(config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| {
+            format!("SPINDLE_PORT: cannot listen on {address} (is another server using the port?)")
+        })?;
+    let local = listener.local_addr()?;
+    let public_base_url = format!("http://{local}");
+    let state = AppState::new(
+        store.clone(),
+        Limits {
+            max_body_bytes: config.max_body_bytes,
+        },
+        config.max_inflight_ingest,
+        &public_base_url,
+    );
+    let app = spindle_server::app(state);
+    tracing::info!(address = %local, data_dir = %config.storage.data_dir.display(), "spindle listening");
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
+    server.await.context("serving HTTP")?;
+    tracing::info!("no longer accepting requests; committing queued writes");
+    tokio::time::timeout(grace, store.shutdown())
+        .await
+        .context("store shutdown timed out")??;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+fn print_config_table() {
+    let command = Cli::command();
+    let Some(serve) = command.find_subcommand("serve") else {
+        return;
+    };
+    println!("| flag | variable | default | meaning |\n|---|---|---|---|");
+    for argument in serve.get_arguments() {
+        let Some(long) = argument.get_long() else {
+            continue;
+        };
+        let env = argument
+            .get_env()
+            .map(|env| format!("`{}`", env.to_string_lossy()))
+            .unwrap_or_default();
+        let default = argument
+            .get_default_values()
+            .iter()
+            .map(|value| value.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = argument
+            .get_help()
+            .map(|help| help.to_string())
+            .unwrap_or_default();
+        println!(
+            "| `--{long}` | {env} | {} | {help} |",
+            if default.is_empty() {
+                String::new()
+            } else {
+                format!("`{default}`")
+            }
+        );
+    }
+}

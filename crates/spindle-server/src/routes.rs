@@ -1,0 +1,62 @@
+//! The HTTP surface: every route, and the router that ties them to their handlers.
+
+pub mod body;
+pub mod ingest;
+pub mod media;
+pub mod ops;
+pub mod params;
+pub mod read;
+
+use crate::state::AppState;
+use axum::routing::{get, post, put};
+use axum::Router;
+
+/// The whole application, without a socket: tests drive it with `tower::ServiceExt::oneshot`.
+pub fn app(state: AppState) -> Router {
+    let public = Router::new()
+        .route("/otel/v1/traces", post(ingest::otel_traces))
+        .route("/otel/v1/metrics", post(ingest::otel_metrics))
+        .route("/ingestion", post(ingest::ingestion))
+        .route(
+            "/scores",
+            post(ingest::create_scores).get(read::list_scores),
+        )
+        .route(
+            "/scores/{id}",
+            get(read::get_score).delete(read::delete_score),
+        )
+        .route("/v2/scores", get(read::list_scores))
+        .route(
+            "/traces",
+            get(read::list_traces).delete(read::delete_traces),
+        )
+        .route(
+            "/traces/{id}",
+            get(read::get_trace).delete(read::delete_trace),
+        )
+        .route("/observations", get(read::list_observations))
+        .route("/observations/{id}", get(read::get_observation))
+        .route("/v2/observations", get(read::list_observations_v2))
+        .route("/sessions", get(read::list_sessions))
+        .route("/sessions/{id}", get(read::get_session))
+        .route("/metrics/daily", get(read::daily_metrics))
+        .route("/projects", get(read::projects))
+        .route("/health", get(ops::health))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/media", post(media::create))
+        .route("/media/{id}", get(media::get).patch(media::patch))
+        .route("/media/{id}/content", get(media::content))
+        .route("/media/{project}/{id}/upload", put(media::upload))
+        .fallback(ops::not_found)
+        .layer(ops::cors());
+    Router::new()
+        .nest("/api/public", public)
+        .route("/metrics", get(ops::metrics))
+        .route("/livez", get(ops::livez))
+        .route("/readyz", get(ops::readyz))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::observe_requests,
+        ))
+        .with_state(state)
+}

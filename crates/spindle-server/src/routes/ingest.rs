@@ -1,0 +1,265 @@
+//! Write endpoints: OTLP traces, batch ingestion and score creation.
+
+use super::body::{blocking, content_type, fresh_id, now_micros, read_body, require_json};
+use crate::auth::{Access, ProjectAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use spindle_core::merge::{tiebreak_of, Stamp};
+use spindle_core::{Error, ErrorKind, WriteBatch};
+use spindle_ingest::otlp;
+use std::time::Instant;
+use tokio::sync::OwnedSemaphorePermit;
+
+/// Takes one of the bounded ingestion slots, or fails with 429 and `Retry-After`.
+fn ingest_permit(
+    state: &AppState,
+    endpoint: &'static str,
+) -> Result<OwnedSemaphorePermit, ApiError> {
+    state
+        .ingest_permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            state.metrics.add(
+                "spindle_rejected_requests_total",
+                vec![
+                    ("endpoint", endpoint.into()),
+                    ("reason", "too_many_requests".into()),
+                ],
+                1.0,
+            );
+            ApiError(Error::new(
+                ErrorKind::Overloaded,
+                "too many ingestion requests in flight; retry after the delay in Retry-After",
+            ))
+        })
+}
+
+/// Commits a batch, recording commit latency and ingested counts.
+async fn commit(
+    state: &AppState,
+    project_id: &str,
+    batch: WriteBatch,
+    endpoint: &'static str,
+    events: usize,
+    bytes: usize,
+) -> ApiResult<()> {
+    let started = Instant::now();
+    if !batch.is_empty() {
+        state
+            .store
+            .write(project_id, batch)
+            .await
+            .inspect_err(|error| {
+                state.metrics.add(
+                    "spindle_rejected_requests_total",
+                    vec![
+                        ("endpoint", endpoint.into()),
+                        ("reason", format!("{:?}", error.kind).to_lowercase()),
+                    ],
+                    1.0,
+                );
+            })?;
+        state.metrics.observe(
+            "spindle_commit_latency_seconds",
+            vec![],
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    state.metrics.add(
+        "spindle_ingested_events_total",
+        vec![("endpoint", endpoint.into())],
+        events as f64,
+    );
+    state.metrics.add(
+        "spindle_ingested_bytes_total",
+        vec![("endpoint", endpoint.into())],
+        bytes as f64,
+    );
+    Ok(())
+}
+
+/// `POST /api/public/otel/v1/traces`: OTLP/HTTP protobuf or JSON, gzip or not.
+pub async fn otel_traces(
+    State(state): State<AppState>,
+    auth: ProjectAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    auth.require_full()?;
+    if let Some(version) = headers.get("x-langfuse-ingestion-version") {
+        let text = version.to_str().unwrap_or_default();
+        match text.trim().parse::<u32>() {
+            Ok(version) if version <= 4 => {}
+            _ => {
+                return Err(Error::invalid(
+                    "x-langfuse-ingestion-version",
+                    format!("unsupported version {text:?}; the highest supported is 4"),
+                )
+                .into())
+            }
+        }
+    }
+    let content_type = content_type(&headers);
+    let encoding = otlp::Encoding::from_content_type(&content_type).ok_or_else(|| {
+        Error::new(
+            ErrorKind::UnsupportedMediaType,
+            format!(
+                "Content-Type: expected application/x-protobuf or application/json, got {content_type:?}"
+            ),
+        )
+    })?;
+    let _permit = ingest_permit(&state, "otel")?;
+    let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    let bytes = body.len();
+    let now = now_micros();
+    let (batch, spans) = blocking(move || {
+        let export = otlp::decode(&body, encoding)?;
+        let spans = export.span_count();
+        Ok((otlp::to_batch(&export, now), spans))
+    })
+    .await?;
+    commit(&state, &auth.project_id, batch, "otel", spans, bytes).await?;
+    Ok(Json(json!({})).into_response())
+}
+
+/// `POST /api/public/otel/v1/metrics`: accepted and discarded, as Langfuse does.
+pub async fn otel_metrics(auth: ProjectAuth) -> ApiResult<Json<Value>> {
+    auth.require_full()?;
+    Ok(Json(json!({})))
+}
+
+/// `POST /api/public/ingestion`: a batch of events, answered with 207 per-event results.
+pub async fn ingestion(
+    State(state): State<AppState>,
+    auth: ProjectAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    require_json(&headers)?;
+    let _permit = ingest_permit(&state, "ingestion")?;
+    let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    let bytes = body.len();
+    let scores_only = auth.access == Access::ScoresOnly;
+    let parsed = blocking(move || {
+        let allowed = move |event_type: &str| !scores_only || event_type == "score-create";
+        spindle_ingest::batch::parse_allowing(&body, &allowed, &mut fresh_id)
+    })
+    .await?;
+    let accepted = parsed.successes.len();
+    if !parsed.errors.is_empty() {
+        state.metrics.add(
+            "spindle_rejected_events_total",
+            vec![("endpoint", "ingestion".into())],
+            parsed.errors.len() as f64,
+        );
+        tracing::info!(
+            project_id = %auth.project_id,
+            rejected = parsed.errors.len(),
+            first_error = %parsed.errors[0].message,
+            "ingestion batch had invalid events"
+        );
+    }
+    commit(
+        &state,
+        &auth.project_id,
+        parsed.batch,
+        "ingestion",
+        accepted,
+        bytes,
+    )
+    .await?;
+    let successes: Vec<Value> = parsed
+        .successes
+        .iter()
+        .map(|id| json!({"id": id, "status": 201}))
+        .collect();
+    let errors: Vec<Value> = parsed
+        .errors
+        .iter()
+        .map(|error| {
+            json!({
+                "id": error.id,
+                "status": error.status,
+                "message": "Invalid request data",
+                "error": error.message,
+            })
+        })
+        .collect();
+    Ok((
+        StatusCode::MULTI_STATUS,
+        Json(json!({"successes": successes, "errors": errors})),
+    )
+        .into_response())
+}
+
+/// `POST /api/public/scores`: one score object (200 `{id}`) or an array (202 / 207).
+pub async fn create_scores(
+    State(state): State<AppState>,
+    auth: ProjectAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    require_json(&headers)?;
+    let _permit = ingest_permit(&state, "scores")?;
+    let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    let bytes = body.len();
+    let now = now_micros();
+    let root: Value = serde_json::from_slice(&body)
+        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
+    match root {
+        Value::Object(object) => {
+            let stamp = Stamp::explicit(now, Stamp::RANK_CREATE, tiebreak_of(&body));
+            let score =
+                spindle_ingest::score::parse_score(&object, "body", now, stamp, &mut fresh_id)?;
+            let id = score.id.clone();
+            let batch = WriteBatch {
+                scores: vec![score],
+                ..WriteBatch::default()
+            };
+            commit(&state, &auth.project_id, batch, "scores", 1, bytes).await?;
+            Ok(Json(json!({"id": id})).into_response())
+        }
+        Value::Array(items) => {
+            let mut batch = WriteBatch::default();
+            let mut errors = Vec::new();
+            for (index, item) in items.iter().enumerate() {
+                let path = format!("[{index}]");
+                let stamp = Stamp::explicit(
+                    now,
+                    Stamp::RANK_CREATE,
+                    tiebreak_of(item.to_string().as_bytes()),
+                );
+                let parsed = match item {
+                    Value::Object(object) => {
+                        spindle_ingest::score::parse_score(object, &path, now, stamp, &mut fresh_id)
+                    }
+                    _ => Err(Error::invalid(&path, "expected a score object")),
+                };
+                match parsed {
+                    Ok(score) => batch.scores.push(score),
+                    Err(error) => errors.push(json!({"message": error.message})),
+                }
+            }
+            let accepted = batch.scores.len();
+            commit(&state, &auth.project_id, batch, "scores", accepted, bytes).await?;
+            if errors.is_empty() {
+                Ok((StatusCode::ACCEPTED, Json(json!({"message": "Accepted"}))).into_response())
+            } else {
+                let rejected = errors.len();
+                Ok((
+                    StatusCode::MULTI_STATUS,
+                    Json(json!({"accepted": accepted, "rejected": rejected, "errors": errors})),
+                )
+                    .into_response())
+            }
+        }
+        _ => Err(Error::invalid("body", "expected a score object or an array of scores").into()),
+    }
+}

@@ -1,0 +1,198 @@
+//! Media uploads as the SDKs do them (wire spec §3.6): register the media, `PUT` the bytes to
+//! the returned URL, then `PATCH` the upload status. Blobs are kept by the store.
+
+use super::body::{now_micros, read_body, require_json};
+use crate::auth::FullAuth;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::Digest;
+use spindle_core::time::{format_iso, parse_iso};
+use spindle_core::Error;
+use spindle_store::MediaRecord;
+
+/// The media id Langfuse's SDKs expect: base64url of the SHA-256, first 22 characters.
+pub fn media_id_from_hash(sha256_base64: &str) -> String {
+    sha256_base64
+        .replace('+', "-")
+        .replace('/', "_")
+        .chars()
+        .take(22)
+        .collect()
+}
+
+/// `POST /api/public/media`
+pub async fn create(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    require_json(&headers)?;
+    let body = read_body(&headers, body, 1024 * 1024).await?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
+    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+    let sha256_hash =
+        text("sha256Hash").ok_or_else(|| Error::invalid("sha256Hash", "is required"))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(&sha256_hash)
+        .map_err(|_| Error::invalid("sha256Hash", "expected the base64 SHA-256 of the content"))?;
+    if decoded.len() != 32 {
+        return Err(
+            Error::invalid("sha256Hash", "expected the base64 SHA-256 of the content").into(),
+        );
+    }
+    let content_type =
+        text("contentType").ok_or_else(|| Error::invalid("contentType", "is required"))?;
+    let content_length = value
+        .get("contentLength")
+        .and_then(Value::as_i64)
+        .filter(|length| *length >= 0)
+        .ok_or_else(|| {
+            Error::invalid(
+                "contentLength",
+                "is required and must be a non-negative integer",
+            )
+        })?;
+    if content_length as usize > state.limits.max_body_bytes {
+        return Err(Error::invalid(
+            "contentLength",
+            format!(
+                "larger than the limit of {} bytes",
+                state.limits.max_body_bytes
+            ),
+        )
+        .into());
+    }
+    let media_id = media_id_from_hash(&sha256_hash);
+    let record = MediaRecord {
+        id: media_id.clone(),
+        project_id: auth.project_id.clone(),
+        sha256_hash,
+        content_type,
+        content_length,
+        trace_id: text("traceId"),
+        observation_id: text("observationId"),
+        field: text("field"),
+        uploaded_at: None,
+        upload_http_status: None,
+        created_at: now_micros(),
+    };
+    let stored = state.store.upsert_media(&record).await?;
+    let upload_url = if stored.uploaded_at.is_some() {
+        Value::Null
+    } else {
+        Value::String(format!(
+            "{}/api/public/media/{}/{}/upload",
+            state.public_base_url, auth.project_id, media_id
+        ))
+    };
+    Ok(Json(json!({"mediaId": media_id, "uploadUrl": upload_url})))
+}
+
+/// `PUT /api/public/media/{projectId}/{mediaId}/upload`: the upload URL handed out above.
+/// Unauthenticated like a presigned URL; only bytes whose SHA-256 matches are accepted.
+pub async fn upload(
+    State(state): State<AppState>,
+    Path((project_id, media_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<StatusCode> {
+    let media = state
+        .store
+        .get_media(&project_id, &media_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
+    let bytes = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
+    if digest != media.sha256_hash {
+        return Err(
+            Error::invalid("body", "content does not match the registered sha256Hash").into(),
+        );
+    }
+    state
+        .store
+        .put_media_bytes(&project_id, &media_id, bytes, now_micros())
+        .await?;
+    Ok(StatusCode::OK)
+}
+
+/// `PATCH /api/public/media/{mediaId}`: the SDK reports how the upload went.
+pub async fn patch(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(media_id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
+    let uploaded_at = match value.get("uploadedAt").and_then(Value::as_str) {
+        Some(text) => parse_iso(text)
+            .ok_or_else(|| Error::invalid("uploadedAt", "not an ISO-8601 timestamp"))?,
+        None => now_micros(),
+    };
+    let status = value.get("uploadHttpStatus").and_then(Value::as_i64);
+    if !state
+        .store
+        .mark_media_uploaded(&auth.project_id, &media_id, uploaded_at, status)
+        .await?
+    {
+        return Err(Error::not_found(format!("media {media_id:?}")).into());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/public/media/{mediaId}`: metadata and a download URL.
+pub async fn get(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(media_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let media = state
+        .store
+        .get_media(&auth.project_id, &media_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
+    Ok(Json(json!({
+        "mediaId": media.id,
+        "contentType": media.content_type,
+        "contentLength": media.content_length,
+        "uploadedAt": media.uploaded_at.map(format_iso),
+        "url": format!("{}/api/public/media/{}/content", state.public_base_url, media.id),
+        "urlExpiry": Value::Null,
+    })))
+}
+
+/// `GET /api/public/media/{mediaId}/content`: the bytes, with their content type.
+pub async fn content(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(media_id): Path<String>,
+) -> ApiResult<Response> {
+    let media = state
+        .store
+        .get_media(&auth.project_id, &media_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
+    let bytes = state
+        .store
+        .get_media_bytes(&auth.project_id, &media_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("content of media {media_id:?}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.content_type),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_DISPOSITION, "attachment".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,213 @@
+//! Query-string parsing for the read endpoints, with errors that name the parameter.
+
+use serde_json::Value;
+use spindle_core::time::{parse_iso, Micros};
+use spindle_core::Error;
+use spindle_store::{Direction, Filter, FilterValue, OrderBy};
+
+/// The query string as key/value pairs; keys may repeat (`tags=a&tags=b`).
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(raw: Option<&str>) -> Result<Self, Error> {
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
+            .map_err(|error| Error::invalid("query", format!("malformed query string: {error}")))?;
+        Ok(Params(pairs))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(candidate, _)| candidate == key)
+            .map(|(_, value)| value.as_str())
+            .filter(|value| !value.is_empty())
+    }
+
+    pub fn string(&self, key: &str) -> Option<String> {
+        self.get(key).map(str::to_owned)
+    }
+
+    /// Every value of a repeatable parameter (also accepting `key[]` and comma lists).
+    pub fn all(&self, key: &str) -> Vec<String> {
+        let bracketed = format!("{key}[]");
+        self.0
+            .iter()
+            .filter(|(candidate, _)| *candidate == key || *candidate == bracketed)
+            .flat_map(|(_, value)| value.split(','))
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+            .collect()
+    }
+
+    pub fn page(&self) -> Result<u32, Error> {
+        match self.get("page") {
+            None => Ok(1),
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|page| *page >= 1)
+                .ok_or_else(|| Error::invalid("page", "must be a whole number of at least 1")),
+        }
+    }
+
+    pub fn limit(&self, max: u32) -> Result<u32, Error> {
+        match self.get("limit") {
+            None => Ok(50),
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|limit| (1..=max).contains(limit))
+                .ok_or_else(|| Error::invalid("limit", format!("must be between 1 and {max}"))),
+        }
+    }
+
+    pub fn timestamp(&self, key: &str) -> Result<Option<Micros>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(text) => parse_iso(text)
+                .map(Some)
+                .ok_or_else(|| Error::invalid(key, "not an ISO-8601 timestamp")),
+        }
+    }
+
+    pub fn boolean(&self, key: &str) -> Result<Option<bool>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(Error::invalid(key, "must be true or false")),
+        }
+    }
+
+    pub fn parsed<T>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Result<Option<T>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(text) => parse(text)
+                .map(Some)
+                .ok_or_else(|| Error::invalid(key, format!("expected {expected}"))),
+        }
+    }
+
+    /// `orderBy=<column>.<asc|desc>`.
+    pub fn order_by(&self) -> Result<Option<OrderBy>, Error> {
+        let Some(text) = self.get("orderBy") else {
+            return Ok(None);
+        };
+        let (column, direction) = text.rsplit_once('.').unwrap_or((text, "desc"));
+        let direction = match direction.to_ascii_lowercase().as_str() {
+            "asc" => Direction::Asc,
+            "desc" => Direction::Desc,
+            _ => {
+                return Err(Error::invalid(
+                    "orderBy",
+                    "expected <column>.asc or <column>.desc",
+                ))
+            }
+        };
+        Ok(Some(OrderBy {
+            column: column.to_owned(),
+            direction,
+        }))
+    }
+
+    /// The advanced `filter` parameter: a JSON array of conditions.
+    pub fn filters(&self) -> Result<Vec<Filter>, Error> {
+        match self.get("filter") {
+            None => Ok(Vec::new()),
+            Some(text) => parse_filters(text),
+        }
+    }
+}
+
+/// Parses `[{type, column, operator, value, key?}, ...]`.
+pub fn parse_filters(text: &str) -> Result<Vec<Filter>, Error> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|error| Error::invalid("filter", format!("invalid JSON: {error}")))?;
+    let Value::Array(items) = value else {
+        return Err(Error::invalid(
+            "filter",
+            "expected a JSON array of conditions",
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| parse_filter(item, index))
+        .collect()
+}
+
+fn parse_filter(item: &Value, index: usize) -> Result<Filter, Error> {
+    let path = format!("filter[{index}]");
+    let object = item
+        .as_object()
+        .ok_or_else(|| Error::invalid(&path, "expected an object"))?;
+    let text_field = |key: &str| -> Result<String, Error> {
+        object
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Error::invalid(format!("{path}.{key}"), "is required and must be a string")
+            })
+    };
+    let filter_type = text_field("type")?;
+    let column = text_field("column")?;
+    let operator = text_field("operator")?;
+    let key = object.get("key").and_then(Value::as_str).map(str::to_owned);
+    let raw = object.get("value").unwrap_or(&Value::Null);
+    let value_field = format!("{path}.value");
+    let value = match filter_type.as_str() {
+        "datetime" => FilterValue::Datetime(
+            raw.as_str()
+                .and_then(parse_iso)
+                .ok_or_else(|| Error::invalid(&value_field, "expected an ISO-8601 timestamp"))?,
+        ),
+        "number" | "numberObject" => FilterValue::Number(
+            raw.as_f64()
+                .or_else(|| raw.as_str().and_then(|text| text.parse().ok()))
+                .ok_or_else(|| Error::invalid(&value_field, "expected a number"))?,
+        ),
+        "string" | "stringObject" => FilterValue::String(
+            raw.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::invalid(&value_field, "expected a string"))?,
+        ),
+        "boolean" | "booleanObject" => FilterValue::Boolean(
+            raw.as_bool()
+                .ok_or_else(|| Error::invalid(&value_field, "expected a boolean"))?,
+        ),
+        "stringOptions" | "arrayOptions" | "categoryOptions" => FilterValue::Strings(
+            raw.as_array()
+                .ok_or_else(|| Error::invalid(&value_field, "expected an array of strings"))?
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| Error::invalid(&value_field, "expected an array of strings"))?,
+        ),
+        "null" => FilterValue::Null,
+        other => {
+            return Err(Error::invalid(
+                format!("{path}.type"),
+                format!("unknown filter type {other:?}"),
+            ))
+        }
+    };
+    if filter_type.ends_with("Object") && key.is_none() {
+        return Err(Error::invalid(
+            format!("{path}.key"),
+            "is required for object filters",
+        ));
+    }
+    Ok(Filter {
+        column,
+        operator,
+        value,
+        key,
+    })
+}

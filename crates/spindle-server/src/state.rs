@@ -1,0 +1,44 @@
+//! Shared state of the HTTP layer: the services handlers call, and the configuration.
+
+use crate::auth::AuthService;
+use crate::metrics::Metrics;
+use spindle_store::Store;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<AuthService>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+    /// Bounds the ingestion requests processed at once (bodies held in memory).
+    pub ingest_permits: Arc<Semaphore>,
+    /// Where `PUT` upload URLs for media point.
+    pub public_base_url: Arc<str>,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        limits: Limits,
+        max_inflight_ingest: usize,
+        public_base_url: &str,
+    ) -> Self {
+        AppState {
+            auth: Arc::new(AuthService::new(store.clone())),
+            store,
+            metrics: Arc::new(Metrics::default()),
+            limits,
+            ingest_permits: Arc::new(Semaphore::new(max_inflight_ingest)),
+            public_base_url: public_base_url.into(),
+        }
+    }
+}
