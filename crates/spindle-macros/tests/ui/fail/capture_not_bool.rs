@@ -1,0 +1,8 @@
+use spindle::observe;
+
+#[observe(capture_input = "no")]
+fn query(text: &str) -> usize {
+    text.len()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use spindle::observe;
+
+#[observe(name = "a", name = "b")]
+fn query(text: &str) -> usize {
+    text.len()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use spindle::observe;
+
+#[observe]
+struct Query;
+
+fn main() {}

@@ -1,0 +1,11 @@
+use spindle::observe;
+
+struct Connection;
+
+#[observe]
+fn query(connection: Connection, text: &str) -> usize {
+    let _ = connection;
+    text.len()
+}
+
+fn main() {}

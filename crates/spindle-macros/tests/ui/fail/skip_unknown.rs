@@ -1,0 +1,8 @@
+use spindle::observe;
+
+#[observe(skip(api_key))]
+fn query(text: &str) -> usize {
+    text.len()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use spindle::observe;
+
+#[observe(level = "debug")]
+fn query(text: &str) -> usize {
+    text.len()
+}
+
+fn main() {}

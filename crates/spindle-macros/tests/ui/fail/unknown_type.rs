@@ -1,0 +1,8 @@
+use spindle::observe;
+
+#[observe(as_type = "llm")]
+fn query(text: &str) -> usize {
+    text.len()
+}
+
+fn main() {}
