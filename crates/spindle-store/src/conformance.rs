@@ -1,1 +1,138 @@
-//! The conformance suite.
+//! The store conformance suite: the behaviour every [`Store`] backend must have, run as one
+//! `#[tokio::test]` per case by [`conformance_suite!`](crate::conformance_suite).
+//!
+//! A backend's test file passes a constructor, a closure from [`OpenOptions`] to a future of
+//! the store:
+//!
+//! ```text
+//! spindle_store::conformance_suite!(|options: spindle_store::conformance::OpenOptions| async move {
+//!     let mut sqlite = SqliteOptions::default();
+//!     if let Some(capacity) = options.queue_capacity {
+//!         sqlite.queue_capacity = capacity;
+//!     }
+//!     SqliteStore::open(&options.dir, sqlite).expect("open the store")
+//! });
+//! ```
+
+mod cases;
+mod fixtures;
+
+pub use cases::*;
+
+use crate::Store;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// What a case asks of the backend's constructor.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// A directory private to the case; opening it again reopens the same data.
+    pub dir: PathBuf,
+    /// A write-queue capacity to use instead of the default (the overload case sets 1).
+    pub queue_capacity: Option<usize>,
+}
+
+/// A backend constructor; implemented by every `Fn(OpenOptions) -> impl Future<Output = S>`.
+pub trait Constructor: Send + Sync {
+    fn open(&self, options: OpenOptions) -> Pin<Box<dyn Future<Output = Arc<dyn Store>> + Send>>;
+}
+
+impl<F, Fut, S> Constructor for F
+where
+    F: Fn(OpenOptions) -> Fut + Send + Sync,
+    Fut: Future<Output = S> + Send + 'static,
+    S: Store,
+{
+    fn open(&self, options: OpenOptions) -> Pin<Box<dyn Future<Output = Arc<dyn Store>> + Send>> {
+        let future = self(options);
+        Box::pin(async move { Arc::new(future.await) as Arc<dyn Store> })
+    }
+}
+
+/// One case's environment: the constructor and a private temporary directory.
+pub struct Harness {
+    constructor: Box<dyn Constructor>,
+    dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Panics when no temporary directory can be made (this is test support code).
+    pub fn new(constructor: impl Constructor + 'static) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("spindle-conformance-")
+            .tempdir()
+            .expect("create a temporary directory");
+        Harness {
+            constructor: Box::new(constructor),
+            dir,
+        }
+    }
+
+    /// Opens the case's store with default options.
+    pub async fn open(&self) -> Arc<dyn Store> {
+        self.constructor
+            .open(OpenOptions {
+                dir: self.dir.path().to_path_buf(),
+                queue_capacity: None,
+            })
+            .await
+    }
+
+    /// Opens the case's store with a write queue of `capacity` batches.
+    pub async fn open_with_queue(&self, capacity: usize) -> Arc<dyn Store> {
+        self.constructor
+            .open(OpenOptions {
+                dir: self.dir.path().to_path_buf(),
+                queue_capacity: Some(capacity),
+            })
+            .await
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance case for the backend built by
+/// `$constructor` (see the module docs). The calling crate needs `tokio` with `macros` and
+/// `rt-multi-thread`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($constructor:expr) => {
+        $crate::__conformance_cases!(
+            $constructor;
+            round_trip_every_field,
+            merge_across_separate_writes,
+            order_and_splits_do_not_matter,
+            project_isolation,
+            trace_query_parameters,
+            trace_filters,
+            invalid_filters_name_the_field,
+            trace_ordering_and_pagination,
+            trace_search,
+            derived_trace_fields,
+            observation_queries,
+            observation_cursor_visits_every_row_once,
+            scores_of_every_data_type,
+            sessions,
+            daily_metrics,
+            delete_traces_and_scores,
+            projects_and_keys,
+            media,
+            overload_is_reported_and_acknowledged_writes_persist,
+            shutdown_commits_queued_writes,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($constructor:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let harness = $crate::conformance::Harness::new($constructor);
+                $crate::conformance::$case(&harness).await;
+            }
+        )*
+    };
+}

@@ -352,7 +352,10 @@ impl Store for SqliteStore {
         self.read(move |connection| {
             connection
                 .prepare_cached(&format!("{PROJECT_SELECT} WHERE p.id = ?1"))
-                .and_then(|mut s| s.query_row(params![project_id], project_from_row).optional())
+                .and_then(|mut s| {
+                    s.query_row(params![project_id], project_from_row)
+                        .optional()
+                })
                 .map_err(sql_error)
         })
         .await
@@ -363,8 +366,11 @@ impl Store for SqliteStore {
             let mut statement = connection
                 .prepare_cached(&format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"))
                 .map_err(sql_error)?;
-            let rows = statement.query_map([], project_from_row).map_err(sql_error)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)
+            let rows = statement
+                .query_map([], project_from_row)
+                .map_err(sql_error)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sql_error)
         })
         .await
     }
@@ -427,7 +433,10 @@ impl Store for SqliteStore {
         self.read(move |connection| {
             connection
                 .prepare_cached(&format!("{API_KEY_SELECT} WHERE public_key = ?1"))
-                .and_then(|mut s| s.query_row(params![public_key], api_key_from_row).optional())
+                .and_then(|mut s| {
+                    s.query_row(params![public_key], api_key_from_row)
+                        .optional()
+                })
                 .map_err(sql_error)
         })
         .await
@@ -445,7 +454,8 @@ impl Store for SqliteStore {
             let rows = statement
                 .query_map(params![project_id], api_key_from_row)
                 .map_err(sql_error)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sql_error)
         })
         .await
     }
@@ -599,11 +609,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_session(
-        &self,
-        project_id: &str,
-        session_id: &str,
-    ) -> Result<Option<SessionView>> {
+    async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>> {
         let project_id = project_id.to_owned();
         let session_id = session_id.to_owned();
         self.read(move |c| reads::get_session(c, &project_id, &session_id))
@@ -759,7 +765,13 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let (reply, done) = oneshot::channel();
-        if self.inner.sender.send(Command::Shutdown(reply)).await.is_ok() {
+        if self
+            .inner
+            .sender
+            .send(Command::Shutdown(reply))
+            .await
+            .is_ok()
+        {
             let _ = done.await;
         }
         let handle = self

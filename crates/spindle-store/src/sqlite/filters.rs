@@ -183,9 +183,11 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                     sql.push(&format!("({expr} IS NOT NULL AND {expr} != '')"));
                 }
                 "any of" | "none of" => {
-                    let values = strings_of(&filter.value).ok_or_else(|| wrong_value("a list of strings"))?;
+                    let values = strings_of(&filter.value)
+                        .ok_or_else(|| wrong_value("a list of strings"))?;
                     let not = if operator == "none of" { "NOT " } else { "" };
-                    sql.push(&format!("{value_expr} {not}IN ")).bind_list(values);
+                    sql.push(&format!("{value_expr} {not}IN "))
+                        .bind_list(values);
                 }
                 op => {
                     let FilterValue::String(text) = &filter.value else {
@@ -195,7 +197,8 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                             unknown_operator(OPS)
                         });
                     };
-                    string_condition(&mut sql, &value_expr, op, text).ok_or_else(|| unknown_operator(OPS))?;
+                    string_condition(&mut sql, &value_expr, op, text)
+                        .ok_or_else(|| unknown_operator(OPS))?;
                 }
             }
         }
@@ -221,7 +224,11 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                         (_, true) => return Err(wrong_value("a datetime")),
                         (_, false) => return Err(wrong_value("a finite number")),
                     };
-                    let op = if operator == "!=" { "IS NOT" } else { operator.as_str() };
+                    let op = if operator == "!=" {
+                        "IS NOT"
+                    } else {
+                        operator.as_str()
+                    };
                     sql.push(&format!("{expr} {op} ")).bind(value);
                 }
                 _ => return Err(unknown_operator(OPS)),
@@ -246,12 +253,15 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
             if !OPS.contains(&operator.as_str()) {
                 return Err(unknown_operator(OPS));
             }
-            let values = strings_of(&filter.value).ok_or_else(|| wrong_value("a list of strings"))?;
+            let values =
+                strings_of(&filter.value).ok_or_else(|| wrong_value("a list of strings"))?;
             match operator.as_str() {
                 "any of" => {
-                    sql.push(&format!("EXISTS (SELECT 1 FROM json_each({expr}) WHERE value IN "))
-                        .bind_list(values)
-                        .push(")");
+                    sql.push(&format!(
+                        "EXISTS (SELECT 1 FROM json_each({expr}) WHERE value IN "
+                    ))
+                    .bind_list(values)
+                    .push(")");
                 }
                 "none of" => {
                     sql.push(&format!(
@@ -284,7 +294,10 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                 "ends with",
             ];
             let Some(key) = filter.key.as_deref() else {
-                return Err(Error::invalid(field("key"), "required for an object column"));
+                return Err(Error::invalid(
+                    field("key"),
+                    "required for an object column",
+                ));
             };
             if !OPS.contains(&operator.as_str()) {
                 return Err(unknown_operator(OPS));
@@ -331,7 +344,9 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                 Level::parse(text).map(rank_of).ok_or_else(|| {
                     Error::invalid(
                         field("value"),
-                        format!("unknown level {text:?} (expected DEBUG, DEFAULT, WARNING or ERROR)"),
+                        format!(
+                            "unknown level {text:?} (expected DEBUG, DEFAULT, WARNING or ERROR)"
+                        ),
                     )
                 })
             };
@@ -344,8 +359,12 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                     sql.push(&format!("{rank_expr} {} ", operator)).bind(rank);
                 }
                 "any of" | "none of" => {
-                    let values = strings_of(&filter.value).ok_or_else(|| wrong_value("a list of levels"))?;
-                    let ranks = values.iter().map(|v| parse(v)).collect::<Result<Vec<i64>>>()?;
+                    let values =
+                        strings_of(&filter.value).ok_or_else(|| wrong_value("a list of levels"))?;
+                    let ranks = values
+                        .iter()
+                        .map(|v| parse(v))
+                        .collect::<Result<Vec<i64>>>()?;
                     let not = if operator == "none of" { "NOT " } else { "" };
                     sql.push(&format!("{rank_expr} {not}IN ")).bind_list(ranks);
                 }

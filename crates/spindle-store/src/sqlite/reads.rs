@@ -63,10 +63,16 @@ const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
     ("traceId", ColumnKind::Text("o.trace_id")),
     ("name", ColumnKind::Text("o.name")),
     ("type", ColumnKind::Text("o.type")),
-    ("parentObservationId", ColumnKind::Text("o.parent_observation_id")),
+    (
+        "parentObservationId",
+        ColumnKind::Text("o.parent_observation_id"),
+    ),
     ("startTime", ColumnKind::Datetime("o.start_time")),
     ("endTime", ColumnKind::Datetime("o.end_time")),
-    ("completionStartTime", ColumnKind::Datetime("o.completion_start_time")),
+    (
+        "completionStartTime",
+        ColumnKind::Datetime("o.completion_start_time"),
+    ),
     ("level", ColumnKind::Level(OBSERVATION_LEVEL)),
     ("statusMessage", ColumnKind::Text("o.status_message")),
     ("version", ColumnKind::Text("o.version")),
@@ -74,7 +80,10 @@ const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
     ("model", ColumnKind::Text("o.model")),
     ("promptName", ColumnKind::Text("o.prompt_name")),
     ("metadata", ColumnKind::Object("o.metadata")),
-    ("totalCost", ColumnKind::Number("coalesce(o.total_cost, 0.0)")),
+    (
+        "totalCost",
+        ColumnKind::Number("coalesce(o.total_cost, 0.0)"),
+    ),
     (
         "latency",
         ColumnKind::Number("((o.end_time - o.start_time) / 1000000.0)"),
@@ -220,7 +229,12 @@ pub(crate) fn list_traces(
         query.to_timestamp,
     );
     compile_filters(&mut conditions, &query.filters, TRACE_FILTER_COLUMNS)?;
-    if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = format!("%{}%", like_escape(search));
         let mut condition = Sql::new("(t.id = ");
         condition.bind(search.to_owned());
@@ -326,14 +340,27 @@ fn query_traces(connection: &Connection, sql: &Sql) -> Result<Vec<TraceView>> {
 }
 
 /// Per-trace accumulator of the derived fields.
-#[derive(Default)]
 struct Derived {
     min_start: Option<Micros>,
     max_end: Option<Micros>,
     total_cost: f64,
-    level_rank: i64,
+    /// The worst level rank seen; `None` without observations (the level is then DEFAULT).
+    level_rank: Option<i64>,
     observation_ids: Vec<String>,
     score_ids: Vec<String>,
+}
+
+impl Derived {
+    fn new() -> Self {
+        Derived {
+            min_start: None,
+            max_end: None,
+            total_cost: 0.0,
+            level_rank: None,
+            observation_ids: Vec::new(),
+            score_ids: Vec::new(),
+        }
+    }
 }
 
 /// Computes latency, total cost, level, observation and score ids for the given traces only.
@@ -358,7 +385,9 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
                  ORDER BY o.sort_time, o.id",
             )
             .map_err(sql_error)?;
-        let mut rows = statement.query(params![project_id, ids]).map_err(sql_error)?;
+        let mut rows = statement
+            .query(params![project_id, ids])
+            .map_err(sql_error)?;
         while let Some(row) = rows.next().map_err(sql_error)? {
             let trace_id: String = row.get(0).map_err(sql_error)?;
             let id: String = row.get(1).map_err(sql_error)?;
@@ -366,10 +395,7 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
             let end: Option<Micros> = row.get(3).map_err(sql_error)?;
             let cost: Option<f64> = row.get(4).map_err(sql_error)?;
             let level: Option<String> = row.get(5).map_err(sql_error)?;
-            let entry = derived.entry(trace_id).or_insert_with(|| Derived {
-                level_rank: 1,
-                ..Derived::default()
-            });
+            let entry = derived.entry(trace_id).or_insert_with(Derived::new);
             if let Some(start) = start {
                 let end = end.map_or(start, |end| end.max(start));
                 entry.min_start = Some(entry.min_start.map_or(start, |m| m.min(start)));
@@ -377,7 +403,7 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
             }
             entry.total_cost += cost.unwrap_or(0.0);
             let rank = level.as_deref().and_then(Level::parse).map_or(1, rank_of);
-            entry.level_rank = entry.level_rank.max(rank);
+            entry.level_rank = Some(entry.level_rank.map_or(rank, |worst| worst.max(rank)));
             entry.observation_ids.push(id);
         }
     }
@@ -389,16 +415,15 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
                  ORDER BY s.timestamp, s.id",
             )
             .map_err(sql_error)?;
-        let mut rows = statement.query(params![project_id, ids]).map_err(sql_error)?;
+        let mut rows = statement
+            .query(params![project_id, ids])
+            .map_err(sql_error)?;
         while let Some(row) = rows.next().map_err(sql_error)? {
             let trace_id: String = row.get(0).map_err(sql_error)?;
             let id: String = row.get(1).map_err(sql_error)?;
             derived
                 .entry(trace_id)
-                .or_insert_with(|| Derived {
-                    level_rank: 1,
-                    ..Derived::default()
-                })
+                .or_insert_with(Derived::new)
                 .score_ids
                 .push(id);
         }
@@ -412,7 +437,7 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
             _ => None,
         };
         view.total_cost = entry.total_cost;
-        view.level = level_of_rank(entry.level_rank);
+        view.level = entry.level_rank.map_or(Level::Default, level_of_rank);
         view.observation_ids = entry.observation_ids;
         view.score_ids = entry.score_ids;
     }
@@ -795,7 +820,8 @@ fn query_sessions(connection: &Connection, sql: &Sql) -> Result<Vec<SessionView>
             })
         })
         .map_err(sql_error)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sql_error)
 }
 
 pub(crate) fn get_session(
@@ -868,7 +894,9 @@ pub(crate) fn daily_metrics(
         .push(" OFFSET ")
         .bind(offset);
     let mut days: Vec<DailyMetrics> = {
-        let mut statement = connection.prepare_cached(&days_sql.text).map_err(sql_error)?;
+        let mut statement = connection
+            .prepare_cached(&days_sql.text)
+            .map_err(sql_error)?;
         let rows = statement
             .query_map(params_from_iter(days_sql.params.iter()), |row| {
                 Ok(DailyMetrics {
@@ -880,7 +908,8 @@ pub(crate) fn daily_metrics(
                 })
             })
             .map_err(sql_error)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_error)?
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql_error)?
     };
     if days.is_empty() {
         return Ok(Page {
@@ -905,7 +934,9 @@ pub(crate) fn daily_metrics(
     usage_sql.push(" GROUP BY day, o.model ORDER BY day, o.model");
     let mut per_day: BTreeMap<String, (u64, f64, Vec<ModelUsage>)> = BTreeMap::new();
     {
-        let mut statement = connection.prepare_cached(&usage_sql.text).map_err(sql_error)?;
+        let mut statement = connection
+            .prepare_cached(&usage_sql.text)
+            .map_err(sql_error)?;
         let mut rows = statement
             .query(params_from_iter(usage_sql.params.iter()))
             .map_err(sql_error)?;
@@ -955,7 +986,10 @@ mod tests {
     #[test]
     fn column_counts_match_the_column_lists() {
         assert_eq!(TRACE_COLUMNS.split(',').count(), TRACE_COLUMN_COUNT);
-        assert_eq!(OBSERVATION_COLUMNS.split(',').count(), OBSERVATION_COLUMN_COUNT);
+        assert_eq!(
+            OBSERVATION_COLUMNS.split(',').count(),
+            OBSERVATION_COLUMN_COUNT
+        );
         assert_eq!(SCORE_COLUMNS.split(',').count(), SCORE_COLUMN_COUNT);
     }
 

@@ -281,7 +281,10 @@ impl ObservationRow {
             trace_id: self.trace_id,
             start_time: self.start_time,
             environment: self.environment,
-            observation_type: self.observation_type.as_deref().and_then(ObservationType::parse),
+            observation_type: self
+                .observation_type
+                .as_deref()
+                .and_then(ObservationType::parse),
             parent_observation_id: self.parent_observation_id,
             name: self.name,
             end_time: self.end_time,
@@ -479,7 +482,11 @@ pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
             group.push(serde_json::Value::from(stamp.at));
             group.push(serde_json::Value::from(stamp.rank));
             group.push(serde_json::Value::from(stamp.tiebreak));
-            group.extend(fields.into_iter().map(|f| serde_json::Value::String(f.to_owned())));
+            group.extend(
+                fields
+                    .into_iter()
+                    .map(|f| serde_json::Value::String(f.to_owned())),
+            );
             serde_json::Value::Array(group)
         })
         .collect();
@@ -535,7 +542,14 @@ mod tests {
 
     #[test]
     fn corrupt_stamps_are_errors_not_panics() {
-        for text in ["", "{", "[[1]]", "[[1,2,3,4,5]]", "[[300,1,0,0,\"a\"]]", "[1]"] {
+        for text in [
+            "",
+            "{",
+            "[[1]]",
+            "[[1,2,3,4,5]]",
+            "[[300,1,0,0,\"a\"]]",
+            "[1]",
+        ] {
             assert!(decode_stamps(text, "x").is_err(), "{text}");
         }
     }
@@ -550,8 +564,9 @@ mod tests {
         with_total.insert("total".into(), 10.0);
         assert_eq!(total_cost(&with_total), Some(10.0));
         assert_eq!(total_cost(&BTreeMap::new()), None);
-        let usage: BTreeMap<String, i64> =
-            [("input".to_owned(), 3), ("output".to_owned(), 4)].into_iter().collect();
+        let usage: BTreeMap<String, i64> = [("input".to_owned(), 3), ("output".to_owned(), 4)]
+            .into_iter()
+            .collect();
         assert_eq!(total_usage(&usage), Some(7));
     }
 }

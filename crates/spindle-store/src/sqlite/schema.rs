@@ -85,9 +85,9 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<()> {
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_error)?;
-        transaction.execute_batch(sql).map_err(|e| {
-            spindle_core::Error::internal(format!("migration {name} failed: {e}"))
-        })?;
+        transaction
+            .execute_batch(sql)
+            .map_err(|e| spindle_core::Error::internal(format!("migration {name} failed: {e}")))?;
         transaction
             .execute_batch(&format!("PRAGMA user_version = {version}"))
             .map_err(sql_error)?;

@@ -239,7 +239,9 @@ fn upsert_trace(
             ))
             .map_err(sql_error)?;
         select
-            .query_row(params![project_id, incoming.id], |row| TraceRow::read(row, 0))
+            .query_row(params![project_id, incoming.id], |row| {
+                TraceRow::read(row, 0)
+            })
             .optional()
             .map_err(sql_error)?
     };
@@ -403,7 +405,9 @@ fn upsert_score(
             ))
             .map_err(sql_error)?;
         select
-            .query_row(params![project_id, incoming.id], |row| ScoreRow::read(row, 0))
+            .query_row(params![project_id, incoming.id], |row| {
+                ScoreRow::read(row, 0)
+            })
             .optional()
             .map_err(sql_error)?
     };

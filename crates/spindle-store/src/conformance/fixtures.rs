@@ -1,0 +1,131 @@
+//! Builders of records and patches for the conformance cases, and a small seeded generator.
+
+use spindle_core::merge::Stamp;
+use spindle_core::time::Micros;
+use spindle_core::{ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+
+/// 2026-01-01T00:00:00Z, the base time of the fixtures.
+pub const BASE: Micros = 1_767_225_600_000_000;
+/// One second in microseconds.
+pub const SECOND: Micros = 1_000_000;
+/// One day in microseconds.
+pub const DAY: Micros = 86_400 * SECOND;
+
+/// An explicit create stamp at `at`.
+pub fn create_stamp(at: Micros) -> Stamp {
+    Stamp::explicit(at, Stamp::RANK_CREATE, at as u64 ^ 0x5bd1_e995)
+}
+
+/// An explicit update stamp at `at`.
+pub fn update_stamp(at: Micros) -> Stamp {
+    Stamp::explicit(at, Stamp::RANK_UPDATE, at as u64 ^ 0x1b87_3593)
+}
+
+/// A trace patch: `edit` sets fields, which all get `stamp`.
+pub fn trace(id: &str, stamp: Stamp, edit: impl FnOnce(&mut TraceRecord)) -> TraceRecord {
+    let mut record = TraceRecord::new(id);
+    edit(&mut record);
+    record.stamp_unstamped(stamp);
+    record
+}
+
+/// An observation patch: `edit` sets fields, which all get `stamp`.
+pub fn observation(
+    id: &str,
+    stamp: Stamp,
+    edit: impl FnOnce(&mut ObservationRecord),
+) -> ObservationRecord {
+    let mut record = ObservationRecord::new(id);
+    edit(&mut record);
+    record.stamp_unstamped(stamp);
+    record
+}
+
+/// A score patch: `edit` sets fields, which all get `stamp`.
+pub fn score(id: &str, stamp: Stamp, edit: impl FnOnce(&mut ScoreRecord)) -> ScoreRecord {
+    let mut record = ScoreRecord::new(id);
+    edit(&mut record);
+    record.stamp_unstamped(stamp);
+    record
+}
+
+/// A created trace with a timestamp, name and environment.
+pub fn simple_trace(id: &str, timestamp: Micros, name: &str) -> TraceRecord {
+    trace(id, create_stamp(timestamp), |t| {
+        t.timestamp = Some(timestamp);
+        t.name = Some(name.to_owned());
+        t.environment = Some("default".to_owned());
+    })
+}
+
+/// A created span of `trace_id`.
+pub fn simple_observation(
+    id: &str,
+    trace_id: &str,
+    start: Micros,
+    end: Option<Micros>,
+) -> ObservationRecord {
+    observation(id, create_stamp(start), |o| {
+        o.trace_id = Some(trace_id.to_owned());
+        o.start_time = Some(start);
+        o.end_time = end;
+        o.name = Some(format!("span-{id}"));
+        o.environment = Some("default".to_owned());
+        o.observation_type = Some(spindle_core::ObservationType::Span);
+    })
+}
+
+pub fn batch_of_traces(traces: Vec<TraceRecord>) -> WriteBatch {
+    WriteBatch {
+        traces,
+        ..WriteBatch::default()
+    }
+}
+
+pub fn batch_of_observations(observations: Vec<ObservationRecord>) -> WriteBatch {
+    WriteBatch {
+        observations,
+        ..WriteBatch::default()
+    }
+}
+
+pub fn batch_of_scores(scores: Vec<ScoreRecord>) -> WriteBatch {
+    WriteBatch {
+        scores,
+        ..WriteBatch::default()
+    }
+}
+
+/// A deterministic pseudo-random generator (SplitMix64), so property cases are reproducible.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
