@@ -93,7 +93,7 @@ class SpindleServer:
     def env(self):
         e = dict(os.environ)
         for k in list(e):
-            if k.startswith("LANGFUSE_") or k.startswith("SPINDLE_"):
+            if k.startswith(("LANGFUSE_", "SPINDLE_")) or k == "DATABASE_URL":
                 del e[k]
         e.update(
             {

@@ -79,7 +79,9 @@ def test_observe_decorator_with_langfuse_context(api, run):
     ck.eq(t.get("userId"), ids["user_id"], "trace.userId (update_current_trace)")
     ck.eq(t.get("sessionId"), session_id, "trace.sessionId (update_current_trace)")
     ck.eq(sorted(t.get("tags") or []), ["production", "rag", "support"], "trace.tags")
-    ck.subset(t.get("metadata"), {"pipeline_version": "2.1"}, "trace.metadata")
+    # Metadata values are JSON-parsed on read (wire spec §3.5, as the Langfuse
+    # server does), so the string "2.1" comes back as the number 2.1.
+    ck.subset(t.get("metadata"), {"pipeline_version": 2.1}, "trace.metadata")
     ck.eq(t.get("input"), {"args": ["How do I reset my password?"], "kwargs": {"user_id": ids["user_id"]}},
           "trace.input")
     ck.eq(t.get("output"), ids["result"], "trace.output")
