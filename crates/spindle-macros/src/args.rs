@@ -36,7 +36,10 @@ pub(crate) struct ObserveArgs {
 /// Stores `value` in `slot` unless the key was already given.
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
     if slot.is_some() {
-        return Err(syn::Error::new(key.span(), format!("duplicate `{key}` argument")));
+        return Err(syn::Error::new(
+            key.span(),
+            format!("duplicate `{key}` argument"),
+        ));
     }
     *slot = Some(value);
     Ok(())

@@ -12,7 +12,10 @@ use crate::args::ObserveArgs;
 fn mentions_impl_trait(return_type: &ReturnType) -> bool {
     match return_type {
         ReturnType::Default => false,
-        ReturnType::Type(_, ty) => ty.to_token_stream().into_iter().any(|token| token.to_string() == "impl"),
+        ReturnType::Type(_, ty) => ty
+            .to_token_stream()
+            .into_iter()
+            .any(|token| token.to_string() == "impl"),
     }
 }
 
@@ -30,18 +33,32 @@ fn captured_arguments(function: &ItemFn, args: &ObserveArgs) -> syn::Result<Vec<
     let skipped = args.skip.as_deref().unwrap_or_default();
     for skip in skipped {
         if !names.iter().any(|name| name == skip) {
-            return Err(syn::Error::new(skip.span(), format!("`skip`: this function has no argument named `{skip}`")));
+            return Err(syn::Error::new(
+                skip.span(),
+                format!("`skip`: this function has no argument named `{skip}`"),
+            ));
         }
     }
-    Ok(names.into_iter().filter(|name| !skipped.contains(name)).collect())
+    Ok(names
+        .into_iter()
+        .filter(|name| !skipped.contains(name))
+        .collect())
 }
 
 /// Expands `#[observe(args)]` on `function`.
 pub(crate) fn expand(args: ObserveArgs, function: ItemFn) -> syn::Result<TokenStream> {
     if function.sig.constness.is_some() {
-        return Err(syn::Error::new(function.sig.constness.span(), "`#[observe]` cannot be used on a `const fn`"));
+        return Err(syn::Error::new(
+            function.sig.constness.span(),
+            "`#[observe]` cannot be used on a `const fn`",
+        ));
     }
-    let ItemFn { attrs, vis, sig, block } = &function;
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = &function;
     let name = match &args.name {
         Some(name) => name.to_token_stream(),
         None => {
@@ -54,11 +71,13 @@ pub(crate) fn expand(args: ObserveArgs, function: ItemFn) -> syn::Result<TokenSt
         Some((variant, span)) => quote_spanned!(*span=> ::spindle::__private::Type::#variant),
         None => quote!(::spindle::__private::Type::Span),
     };
-    let capture_input = args.capture_input.as_ref().map_or(true, |flag| flag.value);
-    let capture_output = args.capture_output.as_ref().map_or(true, |flag| flag.value);
+    let capture_input = args.capture_input.as_ref().is_none_or(|flag| flag.value);
+    let capture_output = args.capture_output.as_ref().is_none_or(|flag| flag.value);
     let captured = captured_arguments(&function, &args)?;
     let input = if capture_input {
-        let pushes = captured.iter().map(|ident| quote_spanned!(ident.span()=> __spindle_args.arg(&#ident);));
+        let pushes = captured
+            .iter()
+            .map(|ident| quote_spanned!(ident.span()=> __spindle_args.arg(&#ident);));
         quote! {
             ::core::option::Option::Some(&|__spindle_args: &mut ::spindle::__private::ArgsCapture| { #(#pushes)* })
         }
@@ -82,7 +101,11 @@ pub(crate) fn expand(args: ObserveArgs, function: ItemFn) -> syn::Result<TokenSt
     };
     let body = if sig.asyncness.is_some() {
         let future = quote!(async move #block);
-        let binding = if nameable_return { quote!(let __spindle_ret: #return_type) } else { quote!(let __spindle_ret) };
+        let binding = if nameable_return {
+            quote!(let __spindle_ret: #return_type)
+        } else {
+            quote!(let __spindle_ret)
+        };
         quote! {
             #start
             #binding = __spindle_scope.instrument(#future).await;
@@ -90,7 +113,11 @@ pub(crate) fn expand(args: ObserveArgs, function: ItemFn) -> syn::Result<TokenSt
             __spindle_ret
         }
     } else {
-        let closure = if nameable_return { quote!(move || -> #return_type #block) } else { quote!(move || #block) };
+        let closure = if nameable_return {
+            quote!(move || -> #return_type #block)
+        } else {
+            quote!(move || #block)
+        };
         quote! {
             #start
             let __spindle_guard = __spindle_scope.enter();

@@ -58,10 +58,15 @@ pub fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
     let function = match syn::parse::<syn::ItemFn>(item) {
         Ok(function) => function,
         Err(error) => {
-            return syn::Error::new(error.span(), "`#[observe]` can only be used on functions and methods")
-                .into_compile_error()
-                .into()
+            return syn::Error::new(
+                error.span(),
+                "`#[observe]` can only be used on functions and methods",
+            )
+            .into_compile_error()
+            .into()
         }
     };
-    codegen::expand(args, function).unwrap_or_else(syn::Error::into_compile_error).into()
+    codegen::expand(args, function)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

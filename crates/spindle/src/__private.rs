@@ -44,20 +44,35 @@ pub struct ObserveScope {
 /// Starts the observation of one `#[observe]` call; with tracing disabled this is one relaxed
 /// atomic load and nothing is captured.
 #[inline]
-pub fn start(name: &'static str, observation_type: ObservationType, capture: Option<&dyn Fn(&mut ArgsCapture)>) -> ObserveScope {
+pub fn start(
+    name: &'static str,
+    observation_type: ObservationType,
+    capture: Option<&dyn Fn(&mut ArgsCapture)>,
+) -> ObserveScope {
     if !crate::client::any_client_enabled() {
-        return ObserveScope { state: None, ctx: None };
+        return ObserveScope {
+            state: None,
+            ctx: None,
+        };
     }
     start_slow(name, observation_type, capture)
 }
 
 #[cold]
 #[inline(never)]
-fn start_slow(name: &'static str, observation_type: ObservationType, capture: Option<&dyn Fn(&mut ArgsCapture)>) -> ObserveScope {
+fn start_slow(
+    name: &'static str,
+    observation_type: ObservationType,
+    capture: Option<&dyn Fn(&mut ArgsCapture)>,
+) -> ObserveScope {
     let ctx = context::current();
-    let mut builder = ObservationBuilder::for_client(None, name.to_owned()).as_type(observation_type);
+    let mut builder =
+        ObservationBuilder::for_client(None, name.to_owned()).as_type(observation_type);
     if ctx.observation.is_none() && crate::client::global_inner().is_none() {
-        return ObserveScope { state: None, ctx: None };
+        return ObserveScope {
+            state: None,
+            ctx: None,
+        };
     }
     if let Some(capture) = capture {
         let mut args = ArgsCapture { args: Vec::new() };
@@ -69,8 +84,14 @@ fn start_slow(name: &'static str, observation_type: ObservationType, capture: Op
     }
     let (observation, child_ctx) = builder.start_in(ctx);
     match observation.state {
-        Some(state) => ObserveScope { state: Some(state), ctx: Some(child_ctx) },
-        None => ObserveScope { state: None, ctx: None },
+        Some(state) => ObserveScope {
+            state: Some(state),
+            ctx: Some(child_ctx),
+        },
+        None => ObserveScope {
+            state: None,
+            ctx: None,
+        },
     }
 }
 
@@ -97,7 +118,10 @@ impl ObserveScope {
     fn record_output<T: Serialize + ?Sized>(&self, output: &T) {
         if let Some(state) = &self.state {
             if let Some(text) = json::io_value(output) {
-                state.set(spindle_semconv::OBSERVATION_OUTPUT, crate::observation::AttrValue::Str(text));
+                state.set(
+                    spindle_semconv::OBSERVATION_OUTPUT,
+                    crate::observation::AttrValue::Str(text),
+                );
             }
         }
     }
@@ -129,7 +153,9 @@ pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
 /// Capture traits, imported anonymously by generated code.
 pub mod capture {
-    pub use super::{CaptureAny as _, CaptureResult as _, CaptureResultSerialize as _, CaptureSerialize as _};
+    pub use super::{
+        CaptureAny as _, CaptureResult as _, CaptureResultSerialize as _, CaptureSerialize as _,
+    };
 }
 
 /// `Result` with a serializable `Ok` and a displayable `Err`.

@@ -73,7 +73,13 @@ impl std::fmt::Debug for Client {
         formatter
             .debug_struct("Client")
             .field("enabled", &self.is_enabled())
-            .field("base_url", &self.inner.as_ref().map(|inner| inner.config.base_url.as_str()))
+            .field(
+                "base_url",
+                &self
+                    .inner
+                    .as_ref()
+                    .map(|inner| inner.config.base_url.as_str()),
+            )
             .finish()
     }
 }
@@ -111,7 +117,13 @@ impl Client {
         let sample_threshold = (config.sample_rate.clamp(0.0, 1.0) * (1u64 << 63) as f64) as u64;
         let exporter = Exporter::start(config.clone());
         ANY_CLIENT_ENABLED.store(true, Ordering::Relaxed);
-        Self { inner: Some(Arc::new(ClientInner { config, exporter, sample_threshold })) }
+        Self {
+            inner: Some(Arc::new(ClientInner {
+                config,
+                exporter,
+                sample_threshold,
+            })),
+        }
     }
 
     pub(crate) fn from_inner(inner: Arc<ClientInner>) -> Self {
@@ -215,7 +227,9 @@ impl Client {
     /// assert_eq!(spindle::Client::disabled().dropped_count(), 0);
     /// ```
     pub fn dropped_count(&self) -> u64 {
-        self.inner.as_ref().map_or(0, |inner| inner.exporter.dropped())
+        self.inner
+            .as_ref()
+            .map_or(0, |inner| inner.exporter.dropped())
     }
 }
 

@@ -110,12 +110,18 @@ impl Default for ClientBuilder {
     }
 }
 
-fn parse_number<T: std::str::FromStr>(variable: &'static str, value: &str) -> Result<T, ConfigError> {
-    value.trim().parse::<T>().map_err(|_| ConfigError::InvalidValue {
-        variable,
-        value: value.to_owned(),
-        reason: "not a number",
-    })
+fn parse_number<T: std::str::FromStr>(
+    variable: &'static str,
+    value: &str,
+) -> Result<T, ConfigError> {
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|_| ConfigError::InvalidValue {
+            variable,
+            value: value.to_owned(),
+            reason: "not a number",
+        })
 }
 
 impl ClientBuilder {
@@ -154,22 +160,32 @@ impl ClientBuilder {
         K: Into<String>,
         V: Into<String>,
     {
-        let vars: HashMap<String, String> = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let mut builder = Self::default();
-        builder.public_key = get("LANGFUSE_PUBLIC_KEY");
-        builder.secret_key = get("LANGFUSE_SECRET_KEY");
-        builder.base_url = get("LANGFUSE_BASE_URL").or_else(|| get("LANGFUSE_HOST"));
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut builder = Self {
+            public_key: get("LANGFUSE_PUBLIC_KEY"),
+            secret_key: get("LANGFUSE_SECRET_KEY"),
+            base_url: get("LANGFUSE_BASE_URL").or_else(|| get("LANGFUSE_HOST")),
+            ..Self::default()
+        };
         if let Some(value) = get("LANGFUSE_FLUSH_AT") {
             builder.flush_at = parse_number("LANGFUSE_FLUSH_AT", &value)?;
         }
         if let Some(value) = get("LANGFUSE_FLUSH_INTERVAL") {
             let seconds: f64 = parse_number("LANGFUSE_FLUSH_INTERVAL", &value)?;
-            builder.flush_interval = Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                variable: "LANGFUSE_FLUSH_INTERVAL",
-                value: value.clone(),
-                reason: "not a non-negative number of seconds",
-            })?;
+            builder.flush_interval =
+                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
+                    variable: "LANGFUSE_FLUSH_INTERVAL",
+                    value: value.clone(),
+                    reason: "not a non-negative number of seconds",
+                })?;
         }
         builder.environment = get("LANGFUSE_TRACING_ENVIRONMENT");
         builder.release = get("LANGFUSE_RELEASE");
@@ -181,11 +197,12 @@ impl ClientBuilder {
         }
         if let Some(value) = get("LANGFUSE_TIMEOUT") {
             let seconds: f64 = parse_number("LANGFUSE_TIMEOUT", &value)?;
-            builder.timeout = Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                variable: "LANGFUSE_TIMEOUT",
-                value: value.clone(),
-                reason: "not a non-negative number of seconds",
-            })?;
+            builder.timeout =
+                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
+                    variable: "LANGFUSE_TIMEOUT",
+                    value: value.clone(),
+                    reason: "not a non-negative number of seconds",
+                })?;
         }
         if let Some(value) = get("LANGFUSE_OTEL_COMPRESSION") {
             builder.gzip = match value.to_ascii_lowercase().as_str() {
@@ -368,8 +385,12 @@ impl ClientBuilder {
         if !self.tracing_enabled {
             return Ok(None);
         }
-        let public_key = self.public_key.ok_or(ConfigError::Missing { variable: "LANGFUSE_PUBLIC_KEY" })?;
-        let secret_key = self.secret_key.ok_or(ConfigError::Missing { variable: "LANGFUSE_SECRET_KEY" })?;
+        let public_key = self.public_key.ok_or(ConfigError::Missing {
+            variable: "LANGFUSE_PUBLIC_KEY",
+        })?;
+        let secret_key = self.secret_key.ok_or(ConfigError::Missing {
+            variable: "LANGFUSE_SECRET_KEY",
+        })?;
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(ConfigError::InvalidValue {
@@ -451,10 +472,27 @@ mod tests {
     fn env_errors_name_the_variable() {
         check_error(&[], "LANGFUSE_PUBLIC_KEY");
         check_error(&[("LANGFUSE_PUBLIC_KEY", "p")], "LANGFUSE_SECRET_KEY");
-        check_error(&[("LANGFUSE_PUBLIC_KEY", "p"), ("LANGFUSE_SECRET_KEY", "s"), ("LANGFUSE_SAMPLE_RATE", "2")], "LANGFUSE_SAMPLE_RATE");
+        check_error(
+            &[
+                ("LANGFUSE_PUBLIC_KEY", "p"),
+                ("LANGFUSE_SECRET_KEY", "s"),
+                ("LANGFUSE_SAMPLE_RATE", "2"),
+            ],
+            "LANGFUSE_SAMPLE_RATE",
+        );
         check_error(&[("LANGFUSE_TIMEOUT", "x")], "LANGFUSE_TIMEOUT");
-        check_error(&[("LANGFUSE_FLUSH_INTERVAL", "-1")], "LANGFUSE_FLUSH_INTERVAL");
-        check_error(&[("LANGFUSE_PUBLIC_KEY", "p"), ("LANGFUSE_SECRET_KEY", "s"), ("LANGFUSE_BASE_URL", "ftp://x")], "LANGFUSE_BASE_URL");
+        check_error(
+            &[("LANGFUSE_FLUSH_INTERVAL", "-1")],
+            "LANGFUSE_FLUSH_INTERVAL",
+        );
+        check_error(
+            &[
+                ("LANGFUSE_PUBLIC_KEY", "p"),
+                ("LANGFUSE_SECRET_KEY", "s"),
+                ("LANGFUSE_BASE_URL", "ftp://x"),
+            ],
+            "LANGFUSE_BASE_URL",
+        );
     }
 
     #[test]
@@ -470,7 +508,11 @@ mod tests {
             ("LANGFUSE_SAMPLE_RATE", "0.5"),
             ("LANGFUSE_TIMEOUT", "2"),
         ];
-        let config = ClientBuilder::from_env_vars(vars).unwrap().validate().unwrap().unwrap();
+        let config = ClientBuilder::from_env_vars(vars)
+            .unwrap()
+            .validate()
+            .unwrap()
+            .unwrap();
         assert_eq!(config.base_url, "http://localhost:3000");
         assert_eq!(config.flush_at, 10);
         assert_eq!(config.flush_interval, Duration::from_millis(500));
@@ -483,6 +525,10 @@ mod tests {
     #[test]
     fn tracing_disabled_needs_no_keys() {
         let vars = [("LANGFUSE_TRACING_ENABLED", "false")];
-        assert!(ClientBuilder::from_env_vars(vars).unwrap().validate().unwrap().is_none());
+        assert!(ClientBuilder::from_env_vars(vars)
+            .unwrap()
+            .validate()
+            .unwrap()
+            .is_none());
     }
 }

@@ -29,12 +29,17 @@ thread_local! {
 
 /// A copy of this thread's current context (empty while the thread shuts down).
 pub(crate) fn current() -> Ctx {
-    CURRENT.try_with(|current| current.borrow().clone()).unwrap_or_default()
+    CURRENT
+        .try_with(|current| current.borrow().clone())
+        .unwrap_or_default()
 }
 
 /// The current observation, if any.
 pub(crate) fn current_observation() -> Option<Arc<ObsState>> {
-    CURRENT.try_with(|current| current.borrow().observation.clone()).ok().flatten()
+    CURRENT
+        .try_with(|current| current.borrow().observation.clone())
+        .ok()
+        .flatten()
 }
 
 fn swap(ctx: &mut Ctx) {
@@ -52,7 +57,10 @@ pub struct EnterGuard {
 pub(crate) fn enter(ctx: Ctx) -> EnterGuard {
     let mut previous = ctx;
     swap(&mut previous);
-    EnterGuard { previous, _not_send: PhantomData }
+    EnterGuard {
+        previous,
+        _not_send: PhantomData,
+    }
 }
 
 impl Drop for EnterGuard {
@@ -87,7 +95,11 @@ pin_project_lite::pin_project! {
 
 impl<F> Instrumented<F> {
     pub(crate) fn new(inner: F, ctx: Option<Ctx>, end_on_panic: bool) -> Self {
-        Self { inner, ctx, end_on_panic }
+        Self {
+            inner,
+            ctx,
+            end_on_panic,
+        }
     }
 }
 

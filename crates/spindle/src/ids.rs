@@ -57,7 +57,11 @@ pub(crate) fn random_span_id() -> [u8; 8] {
 }
 
 fn parse_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != N * 2 || !text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if text.len() != N * 2
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         return None;
     }
     let mut bytes = [0u8; N];
@@ -92,9 +96,15 @@ impl TraceContext {
     /// ```
     pub fn new(trace_id: &str) -> Option<Self> {
         match parse_hex::<16>(trace_id) {
-            Some(trace_id) => Some(Self { trace_id, parent_span_id: None }),
+            Some(trace_id) => Some(Self {
+                trace_id,
+                parent_span_id: None,
+            }),
             None => {
-                tracing::warn!(trace_id, "invalid trace id, expected 32 lowercase hex characters");
+                tracing::warn!(
+                    trace_id,
+                    "invalid trace id, expected 32 lowercase hex characters"
+                );
                 None
             }
         }
@@ -112,7 +122,10 @@ impl TraceContext {
     pub fn with_parent_span_id(mut self, parent_span_id: &str) -> Self {
         match parse_hex::<8>(parent_span_id) {
             Some(parent) => self.parent_span_id = Some(parent),
-            None => tracing::warn!(parent_span_id, "invalid observation id, expected 16 lowercase hex characters"),
+            None => tracing::warn!(
+                parent_span_id,
+                "invalid observation id, expected 16 lowercase hex characters"
+            ),
         }
         self
     }
@@ -135,7 +148,10 @@ impl TraceContext {
         if version.len() != 2 || version == "ff" || flags.len() != 2 {
             return None;
         }
-        Some(Self { trace_id: parse_hex::<16>(trace_id)?, parent_span_id: Some(parse_hex::<8>(parent_id)?) })
+        Some(Self {
+            trace_id: parse_hex::<16>(trace_id)?,
+            parent_span_id: Some(parse_hex::<8>(parent_id)?),
+        })
     }
 
     /// The trace id, as 32 hex characters.
@@ -170,7 +186,10 @@ mod tests {
 
     #[test]
     fn seeded_ids_match_python() {
-        assert_eq!(create_trace_id("external-123"), "d851607a82a0e1e55d6f5f2f78c5a3ef");
+        assert_eq!(
+            create_trace_id("external-123"),
+            "d851607a82a0e1e55d6f5f2f78c5a3ef"
+        );
         assert_eq!(create_observation_id("external-123"), "d851607a82a0e1e5");
     }
 
@@ -181,6 +200,9 @@ mod tests {
         assert_eq!(context.trace_id, [1; 16]);
         assert_eq!(context.parent_span_id, Some([2; 8]));
         assert!(TraceContext::from_traceparent("00-zz-11-01").is_none());
-        assert!(TraceContext::from_traceparent("00-00000000000000000000000000000000-0000000000000001-01").is_none());
+        assert!(TraceContext::from_traceparent(
+            "00-00000000000000000000000000000000-0000000000000001-01"
+        )
+        .is_none());
     }
 }

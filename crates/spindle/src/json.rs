@@ -12,7 +12,11 @@ use std::io;
 struct PythonFormatter;
 
 impl Formatter for PythonFormatter {
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
@@ -20,7 +24,11 @@ impl Formatter for PythonFormatter {
         }
     }
 
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
@@ -92,15 +100,30 @@ mod tests {
 
     #[test]
     fn python_separators() {
-        check_python(json!({"args": [21], "kwargs": {}}), r#"{"args": [21], "kwargs": {}}"#);
-        check_python(json!([{"role": "user", "content": "hi"}]), r#"[{"role": "user", "content": "hi"}]"#);
-        check_python(json!({"temperature": 0.2, "max_tokens": 100, "stream": false}), r#"{"temperature": 0.2, "max_tokens": 100, "stream": false}"#);
-        check_python(json!({"input": 0.001, "total": 1.0}), r#"{"input": 0.001, "total": 1.0}"#);
+        check_python(
+            json!({"args": [21], "kwargs": {}}),
+            r#"{"args": [21], "kwargs": {}}"#,
+        );
+        check_python(
+            json!([{"role": "user", "content": "hi"}]),
+            r#"[{"role": "user", "content": "hi"}]"#,
+        );
+        check_python(
+            json!({"temperature": 0.2, "max_tokens": 100, "stream": false}),
+            r#"{"temperature": 0.2, "max_tokens": 100, "stream": false}"#,
+        );
+        check_python(
+            json!({"input": 0.001, "total": 1.0}),
+            r#"{"input": 0.001, "total": 1.0}"#,
+        );
     }
 
     #[test]
     fn metadata_is_compact() {
-        assert_eq!(compact_json(&json!({"a": [1, 2]})).as_deref(), Some(r#"{"a":[1,2]}"#));
+        assert_eq!(
+            compact_json(&json!({"a": [1, 2]})).as_deref(),
+            Some(r#"{"a":[1,2]}"#)
+        );
         assert_eq!(compact_json("s").as_deref(), Some(r#""s""#));
         assert_eq!(compact_json(&1).as_deref(), Some("1"));
         assert_eq!(compact_json(&true).as_deref(), Some("true"));
@@ -108,8 +131,14 @@ mod tests {
 
     #[test]
     fn io_strings_are_raw_and_null_is_omitted() {
-        assert_eq!(io_value("answer to why?").as_deref(), Some("answer to why?"));
+        assert_eq!(
+            io_value("answer to why?").as_deref(),
+            Some("answer to why?")
+        );
         assert_eq!(io_value(&Option::<i32>::None), None);
-        assert_eq!(io_value(&json!({"doubled": 42})).as_deref(), Some(r#"{"doubled": 42}"#));
+        assert_eq!(
+            io_value(&json!({"doubled": 42})).as_deref(),
+            Some(r#"{"doubled": 42}"#)
+        );
     }
 }

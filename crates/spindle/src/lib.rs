@@ -54,12 +54,16 @@ pub use client::{get_client, Client};
 pub use config::{ClientBuilder, ConfigError};
 pub use context::{spawn, FutureExt, Instrumented};
 pub use current::{
-    current_observation, get_current_observation_id, get_current_trace_id, score_current_span, score_current_trace,
-    update_current_generation, update_current_span,
+    current_observation, get_current_observation_id, get_current_trace_id, score_current_span,
+    score_current_trace, update_current_generation, update_current_span,
 };
 pub use ids::{create_observation_id, create_trace_id, new_trace_id, TraceContext};
-pub use observation::{observation, Level, Observation, ObservationBuilder, ObservationType, ObservationUpdate};
-pub use propagation::{current_baggage, propagate_attributes, propagate_attributes_async, PropagatedAttributes};
+pub use observation::{
+    observation, Level, Observation, ObservationBuilder, ObservationType, ObservationUpdate,
+};
+pub use propagation::{
+    current_baggage, propagate_attributes, propagate_attributes_async, PropagatedAttributes,
+};
 pub use score::{Score, ScoreValue};
 
 /// Records a function call as an observation: sync or async, free function or method.

@@ -125,7 +125,9 @@ impl AttrValue {
             AttrValue::StrArray(items) => Value::ArrayValue(otlp::ArrayValue {
                 values: items
                     .into_iter()
-                    .map(|item| otlp::AnyValue { value: Some(Value::StringValue(item)) })
+                    .map(|item| otlp::AnyValue {
+                        value: Some(Value::StringValue(item)),
+                    })
                     .collect(),
             }),
         };
@@ -147,7 +149,10 @@ impl Attributes {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&AttrValue> {
-        self.0.iter().find(|(existing, _)| existing == key).map(|(_, value)| value)
+        self.0
+            .iter()
+            .find(|(existing, _)| existing == key)
+            .map(|(_, value)| value)
     }
 
     fn merge(&mut self, other: Attributes) {
@@ -158,12 +163,18 @@ impl Attributes {
 }
 
 fn now_unix_nanos() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 /// Formats a time like Python's `isoformat()` of a UTC datetime: microseconds and `Z`.
 pub(crate) fn iso_micros(time: SystemTime) -> String {
-    let nanos = time.duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
+    let nanos = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0);
     let Ok(datetime) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
         return "1970-01-01T00:00:00.000000Z".to_owned();
     };
@@ -231,7 +242,10 @@ impl ObsState {
 
     /// Marks the observation as failed with `message` (level ERROR and status message).
     pub(crate) fn record_error(&self, message: String) {
-        self.set(semconv::OBSERVATION_LEVEL, AttrValue::Str(Level::Error.as_str().to_owned()));
+        self.set(
+            semconv::OBSERVATION_LEVEL,
+            AttrValue::Str(Level::Error.as_str().to_owned()),
+        );
         self.set(semconv::OBSERVATION_STATUS_MESSAGE, AttrValue::Str(message));
     }
 
@@ -253,7 +267,10 @@ impl ObsState {
                 return None;
             }
             data.ended = true;
-            Some((std::mem::take(&mut data.name), std::mem::take(&mut data.attributes)))
+            Some((
+                std::mem::take(&mut data.name),
+                std::mem::take(&mut data.attributes),
+            ))
         });
         let Some(Some((name, attributes))) = taken else {
             return;
@@ -261,7 +278,9 @@ impl ObsState {
         if !self.sampled {
             return;
         }
-        let end = end_unix_nanos.unwrap_or_else(now_unix_nanos).max(self.start_unix_nanos);
+        let end = end_unix_nanos
+            .unwrap_or_else(now_unix_nanos)
+            .max(self.start_unix_nanos);
         let span = self.to_otlp(name, attributes, end);
         self.client.exporter.enqueue(Message::Span(Box::new(span)));
     }
@@ -273,15 +292,24 @@ impl ObsState {
                 Some(AttrValue::Str(message)) => message.clone(),
                 _ => String::new(),
             };
-            otlp::Status { message, code: otlp::STATUS_CODE_ERROR }
+            otlp::Status {
+                message,
+                code: otlp::STATUS_CODE_ERROR,
+            }
         } else {
-            otlp::Status { message: String::new(), code: otlp::STATUS_CODE_UNSET }
+            otlp::Status {
+                message: String::new(),
+                code: otlp::STATUS_CODE_UNSET,
+            }
         };
         otlp::Span {
             trace_id: self.trace_id.to_vec(),
             span_id: self.span_id.to_vec(),
             trace_state: String::new(),
-            parent_span_id: self.parent_span_id.map(|id| id.to_vec()).unwrap_or_default(),
+            parent_span_id: self
+                .parent_span_id
+                .map(|id| id.to_vec())
+                .unwrap_or_default(),
             name,
             kind: otlp::SPAN_KIND_INTERNAL,
             start_time_unix_nano: self.start_unix_nanos,
@@ -289,7 +317,10 @@ impl ObsState {
             attributes: attributes
                 .0
                 .into_iter()
-                .map(|(key, value)| otlp::KeyValue { key: key.into_owned(), value: Some(value.into_otlp()) })
+                .map(|(key, value)| otlp::KeyValue {
+                    key: key.into_owned(),
+                    value: Some(value.into_otlp()),
+                })
                 .collect(),
             dropped_attributes_count: 0,
             status: Some(status),
@@ -396,15 +427,18 @@ impl ObservationUpdate {
                         continue;
                     }
                     if let Some(text) = json::compact_json(&entry) {
-                        self.attributes
-                            .set(format!("{}.{key}", semconv::OBSERVATION_METADATA), AttrValue::Str(text));
+                        self.attributes.set(
+                            format!("{}.{key}", semconv::OBSERVATION_METADATA),
+                            AttrValue::Str(text),
+                        );
                     }
                 }
             }
             serde_json::Value::Null => {}
             other => {
                 if let Some(text) = json::compact_json(&other) {
-                    self.attributes.set(semconv::OBSERVATION_METADATA, AttrValue::Str(text));
+                    self.attributes
+                        .set(semconv::OBSERVATION_METADATA, AttrValue::Str(text));
                 }
             }
         }
@@ -417,7 +451,10 @@ impl ObservationUpdate {
     /// let _update = spindle::ObservationUpdate::new().level(spindle::Level::Debug);
     /// ```
     pub fn level(mut self, level: Level) -> Self {
-        self.attributes.set(semconv::OBSERVATION_LEVEL, AttrValue::Str(level.as_str().to_owned()));
+        self.attributes.set(
+            semconv::OBSERVATION_LEVEL,
+            AttrValue::Str(level.as_str().to_owned()),
+        );
         self
     }
 
@@ -455,7 +492,10 @@ impl ObservationUpdate {
     ///     .model_parameters(&serde_json::json!({"temperature": 0.2}));
     /// ```
     pub fn model_parameters<T: Serialize + ?Sized>(self, parameters: &T) -> Self {
-        self.set_string(semconv::OBSERVATION_MODEL_PARAMETERS, json::python_json(parameters))
+        self.set_string(
+            semconv::OBSERVATION_MODEL_PARAMETERS,
+            json::python_json(parameters),
+        )
     }
 
     /// Sets usage details (a JSON object of non-negative integers: `input`, `output`, `total`, …).
@@ -485,7 +525,10 @@ impl ObservationUpdate {
     ///     .completion_start_time(std::time::SystemTime::now());
     /// ```
     pub fn completion_start_time(self, time: SystemTime) -> Self {
-        self.set_string(semconv::OBSERVATION_COMPLETION_START_TIME, Some(format!("\"{}\"", iso_micros(time))))
+        self.set_string(
+            semconv::OBSERVATION_COMPLETION_START_TIME,
+            Some(format!("\"{}\"", iso_micros(time))),
+        )
     }
 
     /// Links the prompt (name and version) a generation used.
@@ -494,8 +537,12 @@ impl ObservationUpdate {
     /// let _update = spindle::ObservationUpdate::new().prompt("support-answer", 3);
     /// ```
     pub fn prompt(mut self, name: impl Into<String>, version: i64) -> Self {
-        self.attributes.set(semconv::OBSERVATION_PROMPT_NAME, AttrValue::Str(name.into()));
-        self.attributes.set(semconv::OBSERVATION_PROMPT_VERSION, AttrValue::Int(version));
+        self.attributes.set(
+            semconv::OBSERVATION_PROMPT_NAME,
+            AttrValue::Str(name.into()),
+        );
+        self.attributes
+            .set(semconv::OBSERVATION_PROMPT_VERSION, AttrValue::Int(version));
         self
     }
 }
@@ -651,7 +698,10 @@ impl ObservationBuilder {
     fn start_with(self, ctx: Option<Ctx>) -> (Observation, Ctx) {
         let ctx = ctx.unwrap_or_else(context::current);
         let state = self.start_state(&ctx);
-        let child_ctx = Ctx { observation: state.clone(), propagated: ctx.propagated };
+        let child_ctx = Ctx {
+            observation: state.clone(),
+            propagated: ctx.propagated,
+        };
         (Observation { state }, child_ctx)
     }
 
@@ -665,13 +715,19 @@ impl ObservationBuilder {
         let client = self
             .client
             .or_else(|| parent.as_ref().map(|p| p.client.clone()))
-            .or_else(|| crate::client::global_inner())?;
+            .or_else(crate::client::global_inner)?;
         let mut attributes = Attributes::default();
         let (trace_id, parent_span_id, sampled) = match (&self.trace_context, &parent) {
             (Some(trace_context), _) => {
                 attributes.set(semconv::INTERNAL_IS_APP_ROOT, AttrValue::Bool(true));
-                let parent_span_id = trace_context.parent_span_id.unwrap_or_else(ids::random_span_id);
-                (trace_context.trace_id, Some(parent_span_id), client.is_sampled(&trace_context.trace_id))
+                let parent_span_id = trace_context
+                    .parent_span_id
+                    .unwrap_or_else(ids::random_span_id);
+                (
+                    trace_context.trace_id,
+                    Some(parent_span_id),
+                    client.is_sampled(&trace_context.trace_id),
+                )
             }
             (None, Some(parent)) => (parent.trace_id, Some(parent.span_id), parent.sampled),
             (None, None) => {
@@ -689,7 +745,10 @@ impl ObservationBuilder {
         if let Some(release) = &client.config.release {
             attributes.set(semconv::RELEASE, AttrValue::Str(release.clone()));
         }
-        attributes.set(semconv::OBSERVATION_TYPE, AttrValue::Str(self.observation_type.as_str().to_owned()));
+        attributes.set(
+            semconv::OBSERVATION_TYPE,
+            AttrValue::Str(self.observation_type.as_str().to_owned()),
+        );
         attributes.merge(self.update.attributes);
         if self.trace_context.is_some() {
             attributes.set(semconv::INTERNAL_AS_ROOT, AttrValue::Bool(true));
@@ -701,7 +760,11 @@ impl ObservationBuilder {
             parent_span_id,
             sampled,
             start_unix_nanos: now_unix_nanos(),
-            data: Mutex::new(ObsData { name: self.name, attributes, ended: false }),
+            data: Mutex::new(ObsData {
+                name: self.name,
+                attributes,
+                ended: false,
+            }),
         }))
     }
 
@@ -830,7 +893,9 @@ impl Observation {
     /// assert!(!spindle::Observation::noop().is_recording());
     /// ```
     pub fn is_recording(&self) -> bool {
-        self.state.as_ref().is_some_and(|state| state.sampled && !state.is_ended())
+        self.state
+            .as_ref()
+            .is_some_and(|state| state.sampled && !state.is_ended())
     }
 
     /// The observation id (16 hex characters), `None` for a no-op handle.
@@ -857,7 +922,9 @@ impl Observation {
     /// assert_eq!(spindle::Observation::noop().traceparent(), None);
     /// ```
     pub fn traceparent(&self) -> Option<String> {
-        self.state.as_ref().map(|state| ids::format_traceparent(&state.trace_id, &state.span_id))
+        self.state
+            .as_ref()
+            .map(|state| ids::format_traceparent(&state.trace_id, &state.span_id))
     }
 
     /// Applies an update; ignored after [`end`](Self::end).
@@ -932,7 +999,11 @@ impl Observation {
     /// ```
     /// spindle::Observation::noop().set_trace_io(Some(&"question"), Some(&"answer"));
     /// ```
-    pub fn set_trace_io<I: Serialize + ?Sized, O: Serialize + ?Sized>(&self, input: Option<&I>, output: Option<&O>) {
+    pub fn set_trace_io<I: Serialize + ?Sized, O: Serialize + ?Sized>(
+        &self,
+        input: Option<&I>,
+        output: Option<&O>,
+    ) {
         let Some(state) = &self.state else {
             return;
         };
@@ -964,7 +1035,11 @@ impl Observation {
     /// ```
     pub fn child(&self, name: impl Into<String>) -> ObservationBuilder {
         match &self.state {
-            Some(state) => ObservationBuilder::new(Some(state.client.clone()), Parent::Of(state.clone()), name.into()),
+            Some(state) => ObservationBuilder::new(
+                Some(state.client.clone()),
+                Parent::Of(state.clone()),
+                name.into(),
+            ),
             None => ObservationBuilder::new(None, Parent::Disabled, name.into()),
         }
     }
@@ -982,7 +1057,10 @@ impl Observation {
             return body();
         }
         let propagated = context::current().propagated;
-        let _guard = context::enter(Ctx { observation: self.state.clone(), propagated });
+        let _guard = context::enter(Ctx {
+            observation: self.state.clone(),
+            propagated,
+        });
         body()
     }
 
@@ -993,7 +1071,9 @@ impl Observation {
     /// ```
     pub fn score(&self, score: Score) {
         if let Some(state) = &self.state {
-            let score = score.trace_id(hex::encode(state.trace_id)).observation_id(hex::encode(state.span_id));
+            let score = score
+                .trace_id(hex::encode(state.trace_id))
+                .observation_id(hex::encode(state.span_id));
             Client::from_inner(state.client.clone()).create_score(score);
         }
     }
@@ -1005,7 +1085,8 @@ impl Observation {
     /// ```
     pub fn score_trace(&self, score: Score) {
         if let Some(state) = &self.state {
-            Client::from_inner(state.client.clone()).create_score(score.trace_id(hex::encode(state.trace_id)));
+            Client::from_inner(state.client.clone())
+                .create_score(score.trace_id(hex::encode(state.trace_id)));
         }
     }
 

@@ -16,12 +16,17 @@ pub(crate) fn is_valid_environment(environment: &str) -> bool {
     !environment.is_empty()
         && environment.len() <= 40
         && !environment.starts_with("langfuse")
-        && environment.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        && environment
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn validated(field: &'static str, value: String) -> Option<String> {
     if value.chars().count() > semconv::MAX_PROPAGATED_VALUE_LEN || !value.is_ascii() {
-        tracing::warn!(field, "propagated value is not ascii of at most 200 characters, dropped");
+        tracing::warn!(
+            field,
+            "propagated value is not ascii of at most 200 characters, dropped"
+        );
         return None;
     }
     Some(value)
@@ -136,7 +141,11 @@ impl PropagatedAttributes {
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         let key = key.into();
         if let Some(value) = validated("metadata", value.into()) {
-            match self.metadata.iter_mut().find(|(existing, _)| *existing == key) {
+            match self
+                .metadata
+                .iter_mut()
+                .find(|(existing, _)| *existing == key)
+            {
                 Some(slot) => slot.1 = value,
                 None => self.metadata.push((key, value)),
             }
@@ -177,7 +186,10 @@ impl PropagatedAttributes {
                 "langfuse_session_id" => attributes = attributes.session_id(value),
                 "langfuse_version" => attributes = attributes.version(value),
                 "langfuse_trace_name" => attributes = attributes.trace_name(value),
-                "langfuse_tags" => attributes = attributes.tags(value.split(',').map(str::to_owned).collect::<Vec<_>>()),
+                "langfuse_tags" => {
+                    attributes =
+                        attributes.tags(value.split(',').map(str::to_owned).collect::<Vec<_>>())
+                }
                 other => {
                     if let Some(metadata_key) = other.strip_prefix("langfuse_metadata_") {
                         attributes = attributes.metadata(metadata_key, value);
@@ -213,11 +225,17 @@ impl PropagatedAttributes {
             attributes.set(semconv::TRACE_USER_ID, AttrValue::Str(user_id.clone()));
         }
         if let Some(session_id) = &self.session_id {
-            attributes.set(semconv::TRACE_SESSION_ID, AttrValue::Str(session_id.clone()));
+            attributes.set(
+                semconv::TRACE_SESSION_ID,
+                AttrValue::Str(session_id.clone()),
+            );
         }
         for (key, value) in &self.metadata {
             if let Some(text) = json::compact_json(value) {
-                attributes.set(format!("{}.{key}", semconv::TRACE_METADATA), AttrValue::Str(text));
+                attributes.set(
+                    format!("{}.{key}", semconv::TRACE_METADATA),
+                    AttrValue::Str(text),
+                );
             }
         }
         if let Some(version) = &self.version {
@@ -233,7 +251,8 @@ impl PropagatedAttributes {
 
     fn baggage(&self, trace_id: Option<String>) -> String {
         let mut members = Vec::new();
-        let mut push = |key: String, value: &str| members.push(format!("{key}={}", percent_encode(value)));
+        let mut push =
+            |key: String, value: &str| members.push(format!("{key}={}", percent_encode(value)));
         if let Some(user_id) = &self.user_id {
             push("langfuse_user_id".to_owned(), user_id);
         }
@@ -278,7 +297,9 @@ fn percent_decode(value: &str) -> String {
     let mut index = 0;
     while index < bytes.len() {
         if bytes[index] == b'%' && index + 2 < bytes.len() {
-            if let (Some(high), Some(low)) = (hex_digit(bytes[index + 1]), hex_digit(bytes[index + 2])) {
+            if let (Some(high), Some(low)) =
+                (hex_digit(bytes[index + 1]), hex_digit(bytes[index + 2]))
+            {
                 decoded.push(high * 16 + low);
                 index += 3;
                 continue;
@@ -299,7 +320,10 @@ fn enter_scope(attributes: PropagatedAttributes) -> Ctx {
         merged.write_to(&mut written);
         observation.apply(written);
     }
-    Ctx { observation: current.observation, propagated: Some(Arc::new(merged)) }
+    Ctx {
+        observation: current.observation,
+        propagated: Some(Arc::new(merged)),
+    }
 }
 
 /// Runs `body` with `attributes` propagated: they are written on the current observation now
@@ -326,7 +350,10 @@ pub fn propagate_attributes<R>(attributes: PropagatedAttributes, body: impl FnOn
 /// assert_eq!(value, 7);
 /// # });
 /// ```
-pub async fn propagate_attributes_async<F: Future>(attributes: PropagatedAttributes, future: F) -> F::Output {
+pub async fn propagate_attributes_async<F: Future>(
+    attributes: PropagatedAttributes,
+    future: F,
+) -> F::Output {
     let ctx = enter_scope(attributes);
     Instrumented::new(future, Some(ctx), false).await
 }
@@ -345,7 +372,9 @@ pub fn current_baggage() -> Option<String> {
     if !propagated.as_baggage {
         return None;
     }
-    let trace_id = current.observation.map(|observation| hex::encode(observation.trace_id));
+    let trace_id = current
+        .observation
+        .map(|observation| hex::encode(observation.trace_id));
     Some(propagated.baggage(trace_id))
 }
 
@@ -355,17 +384,28 @@ mod tests {
 
     #[test]
     fn validation_drops_long_and_non_ascii_values() {
-        let attributes = PropagatedAttributes::new().user_id("x".repeat(201)).session_id("é").metadata("k", "ok");
+        let attributes = PropagatedAttributes::new()
+            .user_id("x".repeat(201))
+            .session_id("é")
+            .metadata("k", "ok");
         assert_eq!(attributes.user_id, None);
         assert_eq!(attributes.session_id, None);
         assert_eq!(attributes.metadata, vec![("k".to_owned(), "ok".to_owned())]);
-        assert!(PropagatedAttributes::new().user_id("x".repeat(200)).user_id.is_some());
+        assert!(PropagatedAttributes::new()
+            .user_id("x".repeat(200))
+            .user_id
+            .is_some());
     }
 
     #[test]
     fn nested_scopes_merge() {
-        let outer = PropagatedAttributes::new().tags(["t1", "t2"]).metadata("tenant", "acme").user_id("u");
-        let inner = PropagatedAttributes::new().tags(["t3", "t1"]).metadata("extra", "1");
+        let outer = PropagatedAttributes::new()
+            .tags(["t1", "t2"])
+            .metadata("tenant", "acme")
+            .user_id("u");
+        let inner = PropagatedAttributes::new()
+            .tags(["t3", "t1"])
+            .metadata("extra", "1");
         let merged = inner.merged_into(Some(&outer));
         assert_eq!(merged.tags, vec!["t1", "t2", "t3"]);
         assert_eq!(merged.metadata.len(), 2);

@@ -163,7 +163,10 @@ impl Score {
     /// The JSON body item, keys in Python's order, nulls omitted.
     pub(crate) fn to_wire(&self, environment: Option<&str>, timestamp: &str) -> Value {
         let mut body = Map::new();
-        let id = self.id.clone().unwrap_or_else(|| hex::encode(crate::ids::random_span_id()));
+        let id = self
+            .id
+            .clone()
+            .unwrap_or_else(|| hex::encode(crate::ids::random_span_id()));
         body.insert("id".into(), Value::String(id));
         if let Some(trace_id) = &self.trace_id {
             body.insert("traceId".into(), Value::String(trace_id.clone()));
@@ -172,13 +175,19 @@ impl Score {
             body.insert("sessionId".into(), Value::String(session_id.clone()));
         }
         if let Some(observation_id) = &self.observation_id {
-            body.insert("observationId".into(), Value::String(observation_id.clone()));
+            body.insert(
+                "observationId".into(),
+                Value::String(observation_id.clone()),
+            );
         }
         body.insert("name".into(), Value::String(self.name.clone()));
         let (value, data_type) = match &self.value {
             ScoreValue::Numeric(number) => (serde_json::json!(number), None),
             ScoreValue::Categorical(label) => (Value::String(label.clone()), Some("CATEGORICAL")),
-            ScoreValue::Boolean(flag) => (serde_json::json!(if *flag { 1.0 } else { 0.0 }), Some("BOOLEAN")),
+            ScoreValue::Boolean(flag) => (
+                serde_json::json!(if *flag { 1.0 } else { 0.0 }),
+                Some("BOOLEAN"),
+            ),
         };
         body.insert("value".into(), value);
         if let Some(comment) = &self.comment {
@@ -219,7 +228,10 @@ mod tests {
             serde_json::to_string(&wire).unwrap(),
             r#"{"id":"4019e9b21a88c1a3","traceId":"d851607a82a0e1e55d6f5f2f78c5a3ef","name":"num-score","value":0.87,"comment":"good","environment":"staging","timestamp":"2026-11-21T04:46:53.687294Z","metadata":{"judge":"llm"}}"#
         );
-        let boolean = Score::boolean("bool-score", true).session_id("s").id("x").to_wire(None, "t");
+        let boolean = Score::boolean("bool-score", true)
+            .session_id("s")
+            .id("x")
+            .to_wire(None, "t");
         assert_eq!(
             serde_json::to_string(&boolean).unwrap(),
             r#"{"id":"x","sessionId":"s","name":"bool-score","value":1.0,"dataType":"BOOLEAN","timestamp":"t"}"#

@@ -14,7 +14,10 @@ fn produce(client: &spindle::Client, threads: usize, per_thread: usize) {
             let client = client.clone();
             scope.spawn(move || {
                 for index in 0..per_thread {
-                    client.observation(format!("obs-{thread}-{index}")).start().end();
+                    client
+                        .observation(format!("obs-{thread}-{index}"))
+                        .start()
+                        .end();
                 }
             });
         }
@@ -44,7 +47,11 @@ fn server_answering_503_twice_loses_nothing() {
     produce(&client, 8, 1_000);
     client.flush();
     assert_eq!(receiver.spans().len(), 8_000);
-    let statuses: Vec<u16> = receiver.requests().iter().map(|request| request.status).collect();
+    let statuses: Vec<u16> = receiver
+        .requests()
+        .iter()
+        .map(|request| request.status)
+        .collect();
     assert_eq!(&statuses[..3], &[503, 503, 200]);
 }
 
@@ -60,7 +67,11 @@ fn scores_are_retried_too() {
 #[test]
 fn flush_interval_sends_without_flush() {
     let receiver = Receiver::start(0);
-    let client = receiver.builder().flush_interval(Duration::from_millis(20)).build().unwrap();
+    let client = receiver
+        .builder()
+        .flush_interval(Duration::from_millis(20))
+        .build()
+        .unwrap();
     client.observation("interval-span").start().end();
     // no flush(): wait for the exporter's timer, polling without asserting on time
     while receiver.spans().is_empty() {
@@ -90,7 +101,12 @@ fn unreachable_server_gives_up_without_blocking_forever() {
 #[test]
 fn full_queue_drops_and_counts() {
     let receiver = Receiver::start(0);
-    let client = receiver.builder().max_queue_size(10).flush_at(1_000_000).build().unwrap();
+    let client = receiver
+        .builder()
+        .max_queue_size(10)
+        .flush_at(1_000_000)
+        .build()
+        .unwrap();
     for index in 0..1_000 {
         client.observation(format!("q-{index}")).start().end();
     }
@@ -104,9 +120,15 @@ fn full_queue_drops_and_counts() {
 fn async_flush() {
     let receiver = Receiver::start(0);
     let client = receiver.client();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        client.observation("async-flushed").run_async(|_| async {}).await;
+        client
+            .observation("async-flushed")
+            .run_async(|_| async {})
+            .await;
         client.flush_async().await;
     });
     assert_eq!(receiver.span_named("async-flushed").name, "async-flushed");

@@ -27,12 +27,24 @@ fn flushed() -> &'static Receiver {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn assert_child_of(child: &RecordedSpan, parent: &RecordedSpan) {
-    assert_eq!(child.trace_id, parent.trace_id, "{} in the trace of {}", child.name, parent.name);
-    assert_eq!(child.parent_span_id, parent.span_id, "{} under {}", child.name, parent.name);
+    assert_eq!(
+        child.trace_id, parent.trace_id,
+        "{} in the trace of {}",
+        child.name, parent.name
+    );
+    assert_eq!(
+        child.parent_span_id, parent.span_id,
+        "{} under {}",
+        child.name, parent.name
+    );
 }
 
 #[observe]
@@ -54,12 +66,23 @@ fn observe_sync_nesting_input_and_output() {
     let inner = receiver.span_named("inner_sync");
     assert_child_of(&inner, &outer);
     assert_eq!(outer.parent_span_id, "");
-    assert_eq!(outer.attributes["langfuse.internal.is_app_root"], json!({"bool": true}));
-    assert!(!inner.attributes.contains_key("langfuse.internal.is_app_root"));
+    assert_eq!(
+        outer.attributes["langfuse.internal.is_app_root"],
+        json!({"bool": true})
+    );
+    assert!(!inner
+        .attributes
+        .contains_key("langfuse.internal.is_app_root"));
     for span in [&outer, &inner] {
         assert_eq!(span.string("langfuse.observation.type"), Some("span"));
-        assert_eq!(span.string("langfuse.observation.input"), Some(r#"{"args": [21], "kwargs": {}}"#));
-        assert_eq!(span.string("langfuse.observation.output"), Some(r#"{"doubled": 42}"#));
+        assert_eq!(
+            span.string("langfuse.observation.input"),
+            Some(r#"{"args": [21], "kwargs": {}}"#)
+        );
+        assert_eq!(
+            span.string("langfuse.observation.output"),
+            Some(r#"{"doubled": 42}"#)
+        );
         assert_eq!(span.string("langfuse.environment"), Some("staging"));
         assert_eq!(span.string("langfuse.release"), Some("rel-1.2.3"));
         assert_eq!(span.kind, 1);
@@ -69,9 +92,18 @@ fn observe_sync_nesting_input_and_output() {
     }
     assert!(outer.start <= inner.start && inner.end <= outer.end);
     assert_eq!(outer.scope_name, "langfuse-sdk");
-    assert_eq!(outer.scope_attributes["public_key"], json!({"string": "pk-lf-test"}));
-    assert_eq!(outer.resource["langfuse.environment"], json!({"string": "staging"}));
-    assert_eq!(outer.resource["telemetry.sdk.language"], json!({"string": "rust"}));
+    assert_eq!(
+        outer.scope_attributes["public_key"],
+        json!({"string": "pk-lf-test"})
+    );
+    assert_eq!(
+        outer.resource["langfuse.environment"],
+        json!({"string": "staging"})
+    );
+    assert_eq!(
+        outer.resource["telemetry.sdk.language"],
+        json!({"string": "rust"})
+    );
 }
 
 #[observe(as_type = "generation", name = "inner-async-gen")]
@@ -103,8 +135,13 @@ async fn outer_async(question: String) -> String {
     let (vector, keyword) = tokio::join!(vector_search(&question), keyword_search(&question));
     let mut branches = futures::future::join_all((0..3).map(spawned_tool)).await;
     branches.push(spindle::spawn(spawned_tool(10)).await.unwrap());
-    let unlinked = tokio::spawn(async { spindle::get_current_trace_id() }).await.unwrap();
-    assert_eq!(unlinked, None, "plain tokio::spawn starts from an empty context");
+    let unlinked = tokio::spawn(async { spindle::get_current_trace_id() })
+        .await
+        .unwrap();
+    assert_eq!(
+        unlinked, None,
+        "plain tokio::spawn starts from an empty context"
+    );
     assert_eq!(vector.len() + keyword.len(), 2);
     assert_eq!(branches, vec![1, 2, 3, 11]);
     inner_async_gen(&question).await
@@ -117,19 +154,39 @@ fn observe_async_nesting_join_and_spawn() {
     assert_eq!(answer, "answer to why?");
     let receiver = flushed();
     let outer = receiver.span_named("outer_async");
-    assert_eq!(outer.string("langfuse.observation.input"), Some(r#"{"args": ["why?"], "kwargs": {}}"#));
-    assert_eq!(outer.string("langfuse.observation.output"), Some("answer to why?"));
+    assert_eq!(
+        outer.string("langfuse.observation.input"),
+        Some(r#"{"args": ["why?"], "kwargs": {}}"#)
+    );
+    assert_eq!(
+        outer.string("langfuse.observation.output"),
+        Some("answer to why?")
+    );
     let generation = receiver.span_named("inner-async-gen");
     assert_child_of(&generation, &outer);
-    assert_eq!(generation.string("langfuse.observation.type"), Some("generation"));
+    assert_eq!(
+        generation.string("langfuse.observation.type"),
+        Some("generation")
+    );
     for name in ["vector_search", "keyword_search"] {
         let span = receiver.span_named(name);
         assert_child_of(&span, &outer);
         assert_eq!(span.string("langfuse.observation.type"), Some("retriever"));
     }
-    let tools: Vec<RecordedSpan> = receiver.trace(&outer.trace_id).into_iter().filter(|s| s.name == "spawned_tool").collect();
+    let tools: Vec<RecordedSpan> = receiver
+        .trace(&outer.trace_id)
+        .into_iter()
+        .filter(|s| s.name == "spawned_tool")
+        .collect();
     assert_eq!(tools.len(), 4);
-    let mut inputs: Vec<String> = tools.iter().map(|tool| tool.string("langfuse.observation.input").unwrap().to_owned()).collect();
+    let mut inputs: Vec<String> = tools
+        .iter()
+        .map(|tool| {
+            tool.string("langfuse.observation.input")
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     inputs.sort();
     assert_eq!(inputs[0], r#"{"args": [0], "kwargs": {}}"#);
     assert_eq!(inputs[3], r#"{"args": [2], "kwargs": {}}"#);
@@ -195,16 +252,31 @@ fn errors_and_panics_mark_the_observation() {
     let receiver = flushed();
     let failing = receiver.span_named("failing-result");
     assert_eq!(failing.string("langfuse.observation.level"), Some("ERROR"));
-    assert_eq!(failing.string("langfuse.observation.status_message"), Some("boom in observe"));
+    assert_eq!(
+        failing.string("langfuse.observation.status_message"),
+        Some("boom in observe")
+    );
     assert_eq!(failing.status_code, 2);
     assert_eq!(failing.status_message, "boom in observe");
     assert_eq!(failing.string("langfuse.observation.output"), None);
-    assert_eq!(failing.string("langfuse.observation.input"), Some(r#"{"args": [true], "kwargs": {}}"#));
+    assert_eq!(
+        failing.string("langfuse.observation.input"),
+        Some(r#"{"args": [true], "kwargs": {}}"#)
+    );
     let async_parse = receiver.span_named("async-question-mark");
-    assert_eq!(async_parse.string("langfuse.observation.level"), Some("ERROR"));
+    assert_eq!(
+        async_parse.string("langfuse.observation.level"),
+        Some("ERROR")
+    );
     let parse = receiver.span_named("question-mark");
-    assert_eq!(parse.string("langfuse.observation.status_message"), Some("invalid digit found in string"));
-    for (name, message) in [("panicking", "boom in panic"), ("async-panicking", "async boom")] {
+    assert_eq!(
+        parse.string("langfuse.observation.status_message"),
+        Some("invalid digit found in string")
+    );
+    for (name, message) in [
+        ("panicking", "boom in panic"),
+        ("async-panicking", "async boom"),
+    ] {
         let span = receiver.span_named(name);
         assert_eq!(span.string("langfuse.observation.level"), Some("ERROR"));
         assert_eq!(span.status_message, message);
@@ -248,27 +320,46 @@ fn capture_flags_skip_methods_and_generics() {
     assert_eq!(no_io("s"), "S");
     assert_eq!(skipping("q", "key"), 4);
     assert_eq!(ok_result().unwrap(), vec![1, 2]);
-    let agent = Agent { prefix: "p-".to_owned() };
+    let agent = Agent {
+        prefix: "p-".to_owned(),
+    };
     assert_eq!(agent.act(7u8), "p-7");
     assert_eq!(agent.iter(3).count(), 3);
     let receiver = flushed();
     let no_io = receiver.span_named("no-io");
     assert!(!no_io.attributes.contains_key("langfuse.observation.input"));
     assert!(!no_io.attributes.contains_key("langfuse.observation.output"));
-    assert_eq!(receiver.span_named("skipping").string("langfuse.observation.input"), Some(r#"{"args": ["q"], "kwargs": {}}"#));
-    assert_eq!(receiver.span_named("ok-result").string("langfuse.observation.output"), Some("[1, 2]"));
+    assert_eq!(
+        receiver
+            .span_named("skipping")
+            .string("langfuse.observation.input"),
+        Some(r#"{"args": ["q"], "kwargs": {}}"#)
+    );
+    assert_eq!(
+        receiver
+            .span_named("ok-result")
+            .string("langfuse.observation.output"),
+        Some("[1, 2]")
+    );
     let method = receiver.span_named("agent-method");
     assert_eq!(method.string("langfuse.observation.type"), Some("agent"));
-    assert_eq!(method.string("langfuse.observation.input"), Some(r#"{"args": [7], "kwargs": {}}"#));
+    assert_eq!(
+        method.string("langfuse.observation.input"),
+        Some(r#"{"args": [7], "kwargs": {}}"#)
+    );
     assert_eq!(method.string("langfuse.observation.output"), Some("p-7"));
     let iter = receiver.span_named("agent-iter");
-    assert_eq!(iter.string("langfuse.observation.output"), Some(r#"{"start": 0, "end": 3}"#));
+    assert_eq!(
+        iter.string("langfuse.observation.output"),
+        Some(r#"{"start": 0, "end": 3}"#)
+    );
 }
 
 #[test]
 fn generation_with_every_attribute() {
     setup();
-    let completion_start = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_704_164_645_678_000);
+    let completion_start =
+        std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_704_164_645_678_000);
     spindle::observation("gen-root").run(|_| {
         spindle::observation("llm-call")
             .as_type(ObservationType::Generation)
@@ -297,25 +388,48 @@ fn generation_with_every_attribute() {
     let expected = [
         ("langfuse.version", "v9"),
         ("langfuse.observation.type", "generation"),
-        ("langfuse.observation.input", r#"[{"role": "user", "content": "hi"}]"#),
+        (
+            "langfuse.observation.input",
+            r#"[{"role": "user", "content": "hi"}]"#,
+        ),
         ("langfuse.observation.model.name", "gpt-4o-mini"),
-        ("langfuse.observation.completion_start_time", r#""2024-01-02T03:04:05.678000Z""#),
-        ("langfuse.observation.model.parameters", r#"{"temperature": 0.2, "max_tokens": 100, "stream": false}"#),
+        (
+            "langfuse.observation.completion_start_time",
+            r#""2024-01-02T03:04:05.678000Z""#,
+        ),
+        (
+            "langfuse.observation.model.parameters",
+            r#"{"temperature": 0.2, "max_tokens": 100, "stream": false}"#,
+        ),
         ("langfuse.observation.metadata.str", r#""s""#),
         ("langfuse.observation.metadata.num", "1"),
         ("langfuse.observation.metadata.nested", r#"{"a":[1,2]}"#),
         ("langfuse.observation.level", "ERROR"),
         ("langfuse.observation.status_message", "rate limited"),
-        ("langfuse.observation.output", r#"{"role": "assistant", "content": "hello"}"#),
-        ("langfuse.observation.usage_details", r#"{"input": 10, "output": 5, "total": 15, "cache_read_input_tokens": 2}"#),
-        ("langfuse.observation.cost_details", r#"{"input": 0.001, "output": 0.002, "total": 0.003}"#),
+        (
+            "langfuse.observation.output",
+            r#"{"role": "assistant", "content": "hello"}"#,
+        ),
+        (
+            "langfuse.observation.usage_details",
+            r#"{"input": 10, "output": 5, "total": 15, "cache_read_input_tokens": 2}"#,
+        ),
+        (
+            "langfuse.observation.cost_details",
+            r#"{"input": 0.001, "output": 0.002, "total": 0.003}"#,
+        ),
         ("langfuse.observation.prompt.name", "my-prompt"),
     ];
     for (key, value) in expected {
         assert_eq!(generation.string(key), Some(value), "{key}");
     }
-    assert_eq!(generation.attributes["langfuse.observation.prompt.version"], json!({"int": 3}));
-    assert!(!generation.attributes.contains_key("langfuse.observation.metadata.none"));
+    assert_eq!(
+        generation.attributes["langfuse.observation.prompt.version"],
+        json!({"int": 3})
+    );
+    assert!(!generation
+        .attributes
+        .contains_key("langfuse.observation.metadata.none"));
     assert_eq!(generation.status_code, 2);
     assert_eq!(generation.status_message, "rate limited");
 }
@@ -334,10 +448,14 @@ fn propagate_attributes_like_python() {
         .metadata("too-long", "x".repeat(201));
     spindle::observation("prop-root").run(|_| {
         spindle::propagate_attributes(outer, || {
-            spindle::observation("prop-child").as_type(ObservationType::Generation).run(|child| {
-                child.update(ObservationUpdate::new().model("m").output("x"));
-            });
-            let inner = PropagatedAttributes::new().tags(["t3"]).metadata("extra", "1");
+            spindle::observation("prop-child")
+                .as_type(ObservationType::Generation)
+                .run(|child| {
+                    child.update(ObservationUpdate::new().model("m").output("x"));
+                });
+            let inner = PropagatedAttributes::new()
+                .tags(["t3"])
+                .metadata("extra", "1");
             spindle::propagate_attributes(inner, || {
                 spindle::observation("prop-grandchild").run(|_| ());
             });
@@ -357,32 +475,53 @@ fn propagate_attributes_like_python() {
         assert_eq!(span.string("session.id"), Some("sess-7"));
         assert_eq!(span.string("langfuse.version"), Some("app-v2"));
         assert_eq!(span.string("langfuse.trace.name"), Some("my-trace-name"));
-        assert_eq!(span.string("langfuse.trace.metadata.tenant"), Some(r#""acme""#));
+        assert_eq!(
+            span.string("langfuse.trace.metadata.tenant"),
+            Some(r#""acme""#)
+        );
         assert_eq!(span.string("langfuse.trace.metadata.n"), Some(r#""3""#));
-        assert!(!span.attributes.contains_key("langfuse.trace.metadata.too-long"));
+        assert!(!span
+            .attributes
+            .contains_key("langfuse.trace.metadata.too-long"));
     }
     let tags = |span: &RecordedSpan| span.attributes["langfuse.trace.tags"].clone();
-    assert_eq!(tags(&child), json!({"array": [{"string": "t1"}, {"string": "t2"}]}));
-    assert_eq!(tags(&grandchild), json!({"array": [{"string": "t1"}, {"string": "t2"}, {"string": "t3"}]}));
+    assert_eq!(
+        tags(&child),
+        json!({"array": [{"string": "t1"}, {"string": "t2"}]})
+    );
+    assert_eq!(
+        tags(&grandchild),
+        json!({"array": [{"string": "t1"}, {"string": "t2"}, {"string": "t3"}]})
+    );
     assert_eq!(tags(&root), tags(&grandchild));
     assert_eq!(root.string("langfuse.trace.metadata.extra"), Some(r#""1""#));
-    assert!(!child.attributes.contains_key("langfuse.trace.metadata.extra"));
-    assert_eq!(grandchild.string("langfuse.trace.metadata.extra"), Some(r#""1""#));
+    assert!(!child
+        .attributes
+        .contains_key("langfuse.trace.metadata.extra"));
+    assert_eq!(
+        grandchild.string("langfuse.trace.metadata.extra"),
+        Some(r#""1""#)
+    );
     assert!(!after.attributes.contains_key("user.id"));
 }
 
 #[test]
 fn propagate_attributes_async_and_baggage() {
     setup();
-    let attributes = PropagatedAttributes::new().user_id("async-user").session_id("async-session").as_baggage(true);
-    let baggage = runtime().block_on(spindle::observation("prop-async-root").run_async(|_| async {
-        spindle::propagate_attributes_async(attributes, async {
-            tokio::task::yield_now().await;
-            spindle::observation("prop-async-child").run(|_| ());
-            spindle::current_baggage()
-        })
-        .await
-    }));
+    let attributes = PropagatedAttributes::new()
+        .user_id("async-user")
+        .session_id("async-session")
+        .as_baggage(true);
+    let baggage = runtime().block_on(spindle::observation("prop-async-root").run_async(
+        |_| async {
+            spindle::propagate_attributes_async(attributes, async {
+                tokio::task::yield_now().await;
+                spindle::observation("prop-async-child").run(|_| ());
+                spindle::current_baggage()
+            })
+            .await
+        },
+    ));
     let receiver = flushed();
     let root = receiver.span_named("prop-async-root");
     let child = receiver.span_named("prop-async-child");
@@ -391,7 +530,10 @@ fn propagate_attributes_async_and_baggage() {
     assert_eq!(root.string("session.id"), Some("async-session"));
     assert_eq!(
         baggage.unwrap(),
-        format!("langfuse_user_id=async-user,langfuse_session_id=async-session,langfuse_trace_id={}", root.trace_id)
+        format!(
+            "langfuse_user_id=async-user,langfuse_session_id=async-session,langfuse_trace_id={}",
+            root.trace_id
+        )
     );
 }
 
@@ -400,13 +542,20 @@ fn manual_observations_updates_events_and_trace_io() {
     setup();
     let span = spindle::observation("manual-span").input("m-in").start();
     let current_before = spindle::get_current_observation_id();
-    let generation = span.child("manual-child-gen").as_type(ObservationType::Generation).start();
+    let generation = span
+        .child("manual-child-gen")
+        .as_type(ObservationType::Generation)
+        .start();
     generation.update(ObservationUpdate::new().model("gpt-x").output("m-out"));
     generation.end();
     generation.set_output("ignored after end");
     span.child("manual-event")
         .metadata(&json!({"k": "v"}))
-        .with(ObservationUpdate::new().level(Level::Warning).output("ev-out"))
+        .with(
+            ObservationUpdate::new()
+                .level(Level::Warning)
+                .output("ev-out"),
+        )
         .input(&json!({"e": 1}))
         .event();
     span.set_trace_io(Some(&json!({"traceIn": 1})), Some(&json!({"traceOut": 2})));
@@ -417,7 +566,10 @@ fn manual_observations_updates_events_and_trace_io() {
         drop(forgotten); // ended on drop, with a warning
     }
     span.end();
-    assert_eq!(current_before, None, "a manual observation does not become current");
+    assert_eq!(
+        current_before, None,
+        "a manual observation does not become current"
+    );
     assert_eq!(in_scope, span.id());
     let receiver = flushed();
     let root = receiver.span_named("manual-span");
@@ -428,16 +580,37 @@ fn manual_observations_updates_events_and_trace_io() {
         assert_child_of(child, &root);
     }
     assert_eq!(root.string("langfuse.observation.input"), Some("m-in"));
-    assert_eq!(root.string("langfuse.trace.input"), Some(r#"{"traceIn": 1}"#));
-    assert_eq!(root.string("langfuse.trace.output"), Some(r#"{"traceOut": 2}"#));
-    assert_eq!(root.attributes["langfuse.trace.public"], json!({"bool": true}));
-    assert_eq!(generation.string("langfuse.observation.output"), Some("m-out"));
-    assert_eq!(generation.string("langfuse.observation.model.name"), Some("gpt-x"));
+    assert_eq!(
+        root.string("langfuse.trace.input"),
+        Some(r#"{"traceIn": 1}"#)
+    );
+    assert_eq!(
+        root.string("langfuse.trace.output"),
+        Some(r#"{"traceOut": 2}"#)
+    );
+    assert_eq!(
+        root.attributes["langfuse.trace.public"],
+        json!({"bool": true})
+    );
+    assert_eq!(
+        generation.string("langfuse.observation.output"),
+        Some("m-out")
+    );
+    assert_eq!(
+        generation.string("langfuse.observation.model.name"),
+        Some("gpt-x")
+    );
     assert_eq!(event.string("langfuse.observation.type"), Some("event"));
     assert_eq!(event.start, event.end);
     assert_eq!(event.string("langfuse.observation.level"), Some("WARNING"));
-    assert_eq!(event.string("langfuse.observation.input"), Some(r#"{"e": 1}"#));
-    assert_eq!(event.string("langfuse.observation.metadata.k"), Some(r#""v""#));
+    assert_eq!(
+        event.string("langfuse.observation.input"),
+        Some(r#"{"e": 1}"#)
+    );
+    assert_eq!(
+        event.string("langfuse.observation.metadata.k"),
+        Some(r#""v""#)
+    );
     assert_eq!(event.status_code, 0);
     assert_eq!(root.string("langfuse.observation.id"), None);
     assert_eq!(Some(root.span_id.clone()), span.id());
@@ -458,29 +631,45 @@ fn all_observation_types_and_current_ids() {
         ObservationType::Guardrail,
         ObservationType::Generation,
     ];
-    let (trace_id, observation_id) = spindle::observation("all-types-root").input(&json!({"root": true})).run(|root| {
-        for observation_type in types {
-            let name = format!("obs-{}", observation_type.as_str());
-            spindle::observation(name).as_type(observation_type).run(|child| {
-                child.set_input(&format!("in-{}", observation_type.as_str()));
-                assert_eq!(spindle::get_current_trace_id(), root.trace_id());
-                assert_eq!(spindle::get_current_observation_id(), child.id());
-            });
-        }
-        root.set_output(&json!({"done": true}));
-        (spindle::get_current_trace_id(), spindle::get_current_observation_id())
-    });
+    let (trace_id, observation_id) = spindle::observation("all-types-root")
+        .input(&json!({"root": true}))
+        .run(|root| {
+            for observation_type in types {
+                let name = format!("obs-{}", observation_type.as_str());
+                spindle::observation(name)
+                    .as_type(observation_type)
+                    .run(|child| {
+                        child.set_input(&format!("in-{}", observation_type.as_str()));
+                        assert_eq!(spindle::get_current_trace_id(), root.trace_id());
+                        assert_eq!(spindle::get_current_observation_id(), child.id());
+                    });
+            }
+            root.set_output(&json!({"done": true}));
+            (
+                spindle::get_current_trace_id(),
+                spindle::get_current_observation_id(),
+            )
+        });
     assert_eq!(spindle::get_current_trace_id(), None);
     let receiver = flushed();
     let root = receiver.span_named("all-types-root");
     assert_eq!(Some(root.trace_id.clone()), trace_id);
     assert_eq!(Some(root.span_id.clone()), observation_id);
-    assert_eq!(root.string("langfuse.observation.output"), Some(r#"{"done": true}"#));
+    assert_eq!(
+        root.string("langfuse.observation.output"),
+        Some(r#"{"done": true}"#)
+    );
     for observation_type in types {
         let span = receiver.span_named(&format!("obs-{}", observation_type.as_str()));
         assert_child_of(&span, &root);
-        assert_eq!(span.string("langfuse.observation.type"), Some(observation_type.as_str()));
-        assert_eq!(span.string("langfuse.observation.input").map(str::to_owned), Some(format!("in-{}", observation_type.as_str())));
+        assert_eq!(
+            span.string("langfuse.observation.type"),
+            Some(observation_type.as_str())
+        );
+        assert_eq!(
+            span.string("langfuse.observation.input").map(str::to_owned),
+            Some(format!("in-{}", observation_type.as_str()))
+        );
     }
 }
 
@@ -490,25 +679,43 @@ fn trace_context_joins_existing_traces() {
     let seeded = spindle::create_trace_id("external-123");
     assert_eq!(seeded, "d851607a82a0e1e55d6f5f2f78c5a3ef");
     let context = spindle::TraceContext::new(&seeded).unwrap();
-    let linked = spindle::observation("linked-root").trace_context(context).start();
+    let linked = spindle::observation("linked-root")
+        .trace_context(context)
+        .start();
     let linked_id = linked.id().unwrap();
     linked.end();
-    let later = spindle::TraceContext::new(&seeded).unwrap().with_parent_span_id(&linked_id);
-    spindle::observation("linked-child-later").trace_context(later).run(|_| ());
+    let later = spindle::TraceContext::new(&seeded)
+        .unwrap()
+        .with_parent_span_id(&linked_id);
+    spindle::observation("linked-child-later")
+        .trace_context(later)
+        .run(|_| ());
     let header = format!("00-{seeded}-00f067aa0ba902b7-01");
     let from_header = spindle::TraceContext::from_traceparent(&header).unwrap();
-    spindle::observation("from-traceparent").trace_context(from_header).run(|_| ());
+    spindle::observation("from-traceparent")
+        .trace_context(from_header)
+        .run(|_| ());
     let receiver = flushed();
     let root = receiver.span_named("linked-root");
     let child = receiver.span_named("linked-child-later");
     let remote = receiver.span_named("from-traceparent");
     assert_eq!(root.trace_id, seeded);
-    assert_eq!(root.parent_span_id.len(), 16, "a never-exported random parent, as in Python");
+    assert_eq!(
+        root.parent_span_id.len(),
+        16,
+        "a never-exported random parent, as in Python"
+    );
     assert_child_of(&child, &root);
     assert_eq!(remote.parent_span_id, "00f067aa0ba902b7");
     for span in [&root, &child, &remote] {
-        assert_eq!(span.attributes["langfuse.internal.as_root"], json!({"bool": true}));
-        assert_eq!(span.attributes["langfuse.internal.is_app_root"], json!({"bool": true}));
+        assert_eq!(
+            span.attributes["langfuse.internal.as_root"],
+            json!({"bool": true})
+        );
+        assert_eq!(
+            span.attributes["langfuse.internal.is_app_root"],
+            json!({"bool": true})
+        );
     }
 }
 
@@ -518,11 +725,27 @@ fn scores_on_traces_observations_and_sessions() {
     let seeded = spindle::create_trace_id("score-trace");
     let client = spindle::get_client();
     client.create_score(
-        Score::numeric("num-score", 0.87).comment("good").trace_id(&seeded).metadata(&json!({"judge": "llm"})),
+        Score::numeric("num-score", 0.87)
+            .comment("good")
+            .trace_id(&seeded)
+            .metadata(&json!({"judge": "llm"})),
     );
-    client.create_score(Score::categorical("cat-score", "positive").trace_id(&seeded).observation_id("ff8262a55687ab00"));
-    client.create_score(Score::boolean("bool-score", true).trace_id(&seeded).comment("yes"));
-    client.create_score(Score::numeric("obs-num", 3.0).id("my-score-id-1").trace_id(&seeded).observation_id("ff8262a55687ab00"));
+    client.create_score(
+        Score::categorical("cat-score", "positive")
+            .trace_id(&seeded)
+            .observation_id("ff8262a55687ab00"),
+    );
+    client.create_score(
+        Score::boolean("bool-score", true)
+            .trace_id(&seeded)
+            .comment("yes"),
+    );
+    client.create_score(
+        Score::numeric("obs-num", 3.0)
+            .id("my-score-id-1")
+            .trace_id(&seeded)
+            .observation_id("ff8262a55687ab00"),
+    );
     client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
     client.create_score(Score::numeric("nowhere-score", 1.0));
     let (trace_id, span_id) = spindle::observation("score-ctx").run(|span| {
@@ -535,7 +758,11 @@ fn scores_on_traces_observations_and_sessions() {
     let receiver = flushed();
     let scores = receiver.scores();
     let find = |name: &str| -> Value {
-        let mut found = scores.iter().filter(|score| score["name"] == name).cloned().collect::<Vec<_>>();
+        let mut found = scores
+            .iter()
+            .filter(|score| score["name"] == name)
+            .cloned()
+            .collect::<Vec<_>>();
         assert_eq!(found.len(), 1, "one score named {name}");
         let mut score = found.remove(0);
         let timestamp = score.as_object_mut().unwrap().remove("timestamp").unwrap();
@@ -562,7 +789,13 @@ fn scores_on_traces_observations_and_sessions() {
     assert!(session.get("traceId").is_none());
     assert!(scores.iter().all(|score| score["name"] != "nowhere-score"));
     let span_score = find("span-score");
-    assert_eq!((span_score["traceId"].as_str().unwrap(), span_score["observationId"].as_str().unwrap()), (trace_id.as_str(), span_id.as_str()));
+    assert_eq!(
+        (
+            span_score["traceId"].as_str().unwrap(),
+            span_score["observationId"].as_str().unwrap()
+        ),
+        (trace_id.as_str(), span_id.as_str())
+    );
     let trace_score = find("trace-score-from-span");
     assert_eq!(trace_score["traceId"], trace_id);
     assert!(trace_score.get("observationId").is_none());
@@ -577,9 +810,15 @@ fn headers_follow_python() {
     spindle::observation("headers-probe").run(|_| ());
     let receiver = flushed();
     let requests = receiver.requests();
-    let traces = requests.iter().find(|request| request.path.ends_with("/v1/traces")).unwrap();
+    let traces = requests
+        .iter()
+        .find(|request| request.path.ends_with("/v1/traces"))
+        .unwrap();
     let header = |name: &str| traces.headers.get(name).map(String::as_str);
-    assert_eq!(header("authorization"), Some("Basic cGstbGYtdGVzdDpzay1sZi10ZXN0"));
+    assert_eq!(
+        header("authorization"),
+        Some("Basic cGstbGYtdGVzdDpzay1sZi10ZXN0")
+    );
     assert_eq!(header("content-type"), Some("application/x-protobuf"));
     assert_eq!(header("content-encoding"), Some("gzip"));
     assert_eq!(header("x-langfuse-sdk-name"), Some("rust"));
@@ -593,7 +832,9 @@ fn disabled_and_unsampled_clients_send_nothing() {
     let receiver = Receiver::start(0);
     let disabled = receiver.builder().tracing_enabled(false).build().unwrap();
     let unsampled = receiver.builder().sample_rate(0.0).build().unwrap();
-    disabled.observation("disabled-span").run(|span| assert!(!span.is_recording()));
+    disabled
+        .observation("disabled-span")
+        .run(|span| assert!(!span.is_recording()));
     unsampled.observation("unsampled-span").run(|span| {
         assert!(!span.is_recording());
         span.child("unsampled-child").start().end();

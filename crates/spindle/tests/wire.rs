@@ -77,35 +77,43 @@ fn failing() -> Result<(), Boom> {
 /// The scenario of the capture, step by step.
 fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     assert_eq!(outer_sync(21), json!({"doubled": 42}));
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(outer_async("why?")), "answer to why?");
     no_io();
     assert!(failing().is_err());
 
-    spindle::observation("all-types-root").input(&json!({"root": true})).run(|root| {
-        for observation_type in [
-            ObservationType::Span,
-            ObservationType::Agent,
-            ObservationType::Tool,
-            ObservationType::Chain,
-            ObservationType::Retriever,
-            ObservationType::Embedding,
-            ObservationType::Evaluator,
-            ObservationType::Guardrail,
-        ] {
-            let kind = observation_type.as_str();
-            spindle::observation(format!("obs-{kind}"))
-                .as_type(observation_type)
-                .input(&format!("in-{kind}"))
-                .run(|child| child.set_output(&format!("out-{kind}")));
-        }
-        spindle::observation("an-event")
-            .input(&json!({"e": 1}))
-            .with(ObservationUpdate::new().output("ev-out").level(Level::Warning))
-            .metadata(&json!({"k": "v"}))
-            .event();
-        root.set_output(&json!({"done": true}));
-    });
+    spindle::observation("all-types-root")
+        .input(&json!({"root": true}))
+        .run(|root| {
+            for observation_type in [
+                ObservationType::Span,
+                ObservationType::Agent,
+                ObservationType::Tool,
+                ObservationType::Chain,
+                ObservationType::Retriever,
+                ObservationType::Embedding,
+                ObservationType::Evaluator,
+                ObservationType::Guardrail,
+            ] {
+                let kind = observation_type.as_str();
+                spindle::observation(format!("obs-{kind}"))
+                    .as_type(observation_type)
+                    .input(&format!("in-{kind}"))
+                    .run(|child| child.set_output(&format!("out-{kind}")));
+            }
+            spindle::observation("an-event")
+                .input(&json!({"e": 1}))
+                .with(
+                    ObservationUpdate::new()
+                        .output("ev-out")
+                        .level(Level::Warning),
+                )
+                .metadata(&json!({"k": "v"}))
+                .event();
+            root.set_output(&json!({"done": true}));
+        });
 
     spindle::observation("gen-root").run(|root| {
         root.child("llm-call")
@@ -149,9 +157,14 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
                 .as_type(ObservationType::Generation)
                 .with(ObservationUpdate::new().model("m"))
                 .run(|child| child.set_output("x"));
-            spindle::propagate_attributes(PropagatedAttributes::new().tags(["t3"]).metadata("extra", "1"), || {
-                spindle::observation("prop-grandchild").run(|_| ());
-            });
+            spindle::propagate_attributes(
+                PropagatedAttributes::new()
+                    .tags(["t3"])
+                    .metadata("extra", "1"),
+                || {
+                    spindle::observation("prop-grandchild").run(|_| ());
+                },
+            );
         });
     });
 
@@ -161,23 +174,50 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     });
 
     let seeded = spindle::create_trace_id("external-123");
-    let linked = spindle::observation("linked-root").trace_context(spindle::TraceContext::new(&seeded).unwrap()).start();
+    let linked = spindle::observation("linked-root")
+        .trace_context(spindle::TraceContext::new(&seeded).unwrap())
+        .start();
     let linked_id = linked.id().unwrap();
     linked.end();
-    let later = spindle::TraceContext::new(&seeded).unwrap().with_parent_span_id(&linked_id);
-    spindle::observation("linked-child-later").trace_context(later).run(|_| ());
+    let later = spindle::TraceContext::new(&seeded)
+        .unwrap()
+        .with_parent_span_id(&linked_id);
+    spindle::observation("linked-child-later")
+        .trace_context(later)
+        .run(|_| ());
 
     let manual = spindle::observation("manual-span").input("m-in").start();
-    let generation = manual.child("manual-child-gen").as_type(ObservationType::Generation).start();
+    let generation = manual
+        .child("manual-child-gen")
+        .as_type(ObservationType::Generation)
+        .start();
     generation.update(ObservationUpdate::new().model("gpt-x").output("m-out"));
     generation.end();
     manual.end();
 
     let client = spindle::get_client();
-    client.create_score(Score::numeric("num-score", 0.87).comment("good").trace_id(&seeded).metadata(&json!({"judge": "llm"})));
-    client.create_score(Score::categorical("cat-score", "positive").trace_id(&seeded).observation_id(&linked_id));
-    client.create_score(Score::boolean("bool-score", true).comment("yes").trace_id(&seeded));
-    client.create_score(Score::numeric("obs-num", 3.0).id("my-score-id-1").trace_id(&seeded).observation_id(&linked_id));
+    client.create_score(
+        Score::numeric("num-score", 0.87)
+            .comment("good")
+            .trace_id(&seeded)
+            .metadata(&json!({"judge": "llm"})),
+    );
+    client.create_score(
+        Score::categorical("cat-score", "positive")
+            .trace_id(&seeded)
+            .observation_id(&linked_id),
+    );
+    client.create_score(
+        Score::boolean("bool-score", true)
+            .comment("yes")
+            .trace_id(&seeded),
+    );
+    client.create_score(
+        Score::numeric("obs-num", 3.0)
+            .id("my-score-id-1")
+            .trace_id(&seeded)
+            .observation_id(&linked_id),
+    );
     client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
     spindle::observation("score-ctx").run(|span| {
         span.score(Score::numeric("span-score", 0.5));
@@ -192,15 +232,22 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
 
 /// Tagged attribute values as the capture writes them; ids and times are not attributes.
 fn python_attributes(span: &Value) -> BTreeMap<String, Value> {
-    span["attributes"].as_object().unwrap().iter().map(|(key, value)| (key.clone(), value.clone())).collect()
+    span["attributes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
 }
 
 #[test]
 fn attributes_match_python_5() {
     let receiver = Receiver::start(0);
     assert!(receiver.client().install_global());
-    let rust_spans: BTreeMap<String, RecordedSpan> =
-        run_python_scenario(&receiver).into_iter().map(|span| (span.name.clone(), span)).collect();
+    let rust_spans: BTreeMap<String, RecordedSpan> = run_python_scenario(&receiver)
+        .into_iter()
+        .map(|span| (span.name.clone(), span))
+        .collect();
     let (python_spans, python_scores) = python_capture();
 
     assert_eq!(
@@ -210,21 +257,48 @@ fn attributes_match_python_5() {
     );
     for (name, python) in &python_spans {
         let rust = &rust_spans[name];
-        assert_eq!(rust.attributes, python_attributes(python), "attributes of {name}");
+        assert_eq!(
+            rust.attributes,
+            python_attributes(python),
+            "attributes of {name}"
+        );
         let python_status = &python["status"];
-        let rust_code = if rust.status_code == 2 { "ERROR" } else { "UNSET" };
+        let rust_code = if rust.status_code == 2 {
+            "ERROR"
+        } else {
+            "UNSET"
+        };
         assert_eq!(rust_code, python_status["code"], "status of {name}");
-        assert_eq!(rust.status_message, python_status["message"], "status message of {name}");
-        assert_eq!(rust.flags as u64, python["flags"].as_u64().unwrap(), "flags of {name}");
+        assert_eq!(
+            rust.status_message, python_status["message"],
+            "status message of {name}"
+        );
+        assert_eq!(
+            rust.flags as u64,
+            python["flags"].as_u64().unwrap(),
+            "flags of {name}"
+        );
         assert_eq!(rust.kind, 1);
-        assert_eq!(rust.parent_span_id.is_empty(), python["parent_span_id"] == "", "root-ness of {name}");
-        assert_eq!(rust.start == rust.end, python["start_time_unix_nano"] == python["end_time_unix_nano"], "{name}");
+        assert_eq!(
+            rust.parent_span_id.is_empty(),
+            python["parent_span_id"] == "",
+            "root-ness of {name}"
+        );
+        assert_eq!(
+            rust.start == rust.end,
+            python["start_time_unix_nano"] == python["end_time_unix_nano"],
+            "{name}"
+        );
         assert_eq!(rust.scope_name, "langfuse-sdk");
     }
     // parents: same shape as in the capture
     for (name, python) in &python_spans {
-        let python_parent = python_spans.values().find(|p| p["span_id"] == python["parent_span_id"]);
-        let rust_parent = rust_spans.values().find(|r| r.span_id == rust_spans[name].parent_span_id);
+        let python_parent = python_spans
+            .values()
+            .find(|p| p["span_id"] == python["parent_span_id"]);
+        let rust_parent = rust_spans
+            .values()
+            .find(|r| r.span_id == rust_spans[name].parent_span_id);
         assert_eq!(
             rust_parent.map(|span| span.name.as_str()),
             python_parent.map(|span| span["name"].as_str().unwrap()),
@@ -233,34 +307,74 @@ fn attributes_match_python_5() {
     }
     let python_resource = python_spans_resource();
     let some_rust = rust_spans.values().next().unwrap();
-    for key in ["langfuse.environment", "langfuse.release", "service.name", "telemetry.sdk.language", "telemetry.sdk.name", "telemetry.sdk.version", "service.instance.id"] {
-        assert!(python_resource.contains_key(key) && some_rust.resource.contains_key(key), "resource key {key}");
+    for key in [
+        "langfuse.environment",
+        "langfuse.release",
+        "service.name",
+        "telemetry.sdk.language",
+        "telemetry.sdk.name",
+        "telemetry.sdk.version",
+        "service.instance.id",
+    ] {
+        assert!(
+            python_resource.contains_key(key) && some_rust.resource.contains_key(key),
+            "resource key {key}"
+        );
     }
-    assert_eq!(some_rust.resource["langfuse.environment"], python_resource["langfuse.environment"]);
-    assert_eq!(some_rust.resource["langfuse.release"], python_resource["langfuse.release"]);
+    assert_eq!(
+        some_rust.resource["langfuse.environment"],
+        python_resource["langfuse.environment"]
+    );
+    assert_eq!(
+        some_rust.resource["langfuse.release"],
+        python_resource["langfuse.release"]
+    );
 
     let rust_scores = receiver.scores();
     assert_eq!(rust_scores.len(), python_scores.len());
     for python in &python_scores {
         let name = python["name"].as_str().unwrap();
-        let rust = rust_scores.iter().find(|score| score["name"] == name).unwrap_or_else(|| panic!("score {name}"));
-        let keys = |score: &Value| score.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        let rust = rust_scores
+            .iter()
+            .find(|score| score["name"] == name)
+            .unwrap_or_else(|| panic!("score {name}"));
+        let keys = |score: &Value| {
+            score
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(keys(rust), keys(python), "fields of score {name}, in order");
         for (key, value) in python.as_object().unwrap() {
             match key.as_str() {
-                "id" if value != "my-score-id-1" => assert_eq!(rust[key].as_str().unwrap().len(), 16),
-                "id" | "name" | "value" | "comment" | "environment" | "dataType" | "metadata" | "sessionId" => {
+                "id" if value != "my-score-id-1" => {
+                    assert_eq!(rust[key].as_str().unwrap().len(), 16)
+                }
+                "id" | "name" | "value" | "comment" | "environment" | "dataType" | "metadata"
+                | "sessionId" => {
                     assert_eq!(&rust[key], value, "{key} of score {name}")
                 }
-                "timestamp" => assert_eq!(rust[key].as_str().unwrap().len(), value.as_str().unwrap().len()),
-                _ => assert_eq!(rust[key].as_str().unwrap().len(), value.as_str().unwrap().len(), "{key} of {name}"),
+                "timestamp" => assert_eq!(
+                    rust[key].as_str().unwrap().len(),
+                    value.as_str().unwrap().len()
+                ),
+                _ => assert_eq!(
+                    rust[key].as_str().unwrap().len(),
+                    value.as_str().unwrap().len(),
+                    "{key} of {name}"
+                ),
             }
         }
     }
 }
 
 fn python_spans_resource() -> BTreeMap<String, Value> {
-    let line = CAPTURE.lines().find(|line| line.contains("/api/public/otel/v1/traces")).unwrap();
+    let line = CAPTURE
+        .lines()
+        .find(|line| line.contains("/api/public/otel/v1/traces"))
+        .unwrap();
     let request: Value = serde_json::from_str(line).unwrap();
     request["body"]["resource_spans"][0]["resource"]["attributes"]
         .as_object()

@@ -63,7 +63,12 @@ impl Exporter {
             .spawn(move || run_worker(config, receiver))
             .map_err(|error| tracing::error!(%error, "could not start the spindle exporter thread"))
             .ok();
-        Self { sender, dropped: AtomicU64::new(0), shut_down: AtomicBool::new(false), worker: Mutex::new(worker) }
+        Self {
+            sender,
+            dropped: AtomicU64::new(0),
+            shut_down: AtomicBool::new(false),
+            worker: Mutex::new(worker),
+        }
     }
 
     /// Queues one item without blocking; a full queue drops it and counts the drop.
@@ -89,7 +94,11 @@ impl Exporter {
             return;
         }
         let (ack_sender, ack_receiver) = std::sync::mpsc::sync_channel(1);
-        if self.sender.send(Message::Flush(Ack::Blocking(ack_sender))).is_err() {
+        if self
+            .sender
+            .send(Message::Flush(Ack::Blocking(ack_sender)))
+            .is_err()
+        {
             return;
         }
         let _ = ack_receiver.recv();
@@ -122,7 +131,11 @@ impl Exporter {
             return;
         }
         let (ack_sender, ack_receiver) = std::sync::mpsc::sync_channel(1);
-        if self.sender.send(Message::Shutdown(Ack::Blocking(ack_sender))).is_ok() {
+        if self
+            .sender
+            .send(Message::Shutdown(Ack::Blocking(ack_sender)))
+            .is_ok()
+        {
             let _ = ack_receiver.recv();
         }
         let worker = self.worker.lock().ok().and_then(|mut guard| guard.take());
@@ -134,7 +147,10 @@ impl Exporter {
 
 /// The exporter thread: collects items, sends a batch at `flush_at` or every `flush_interval`.
 fn run_worker(config: Config, receiver: Receiver<Message>) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             tracing::error!(%error, "could not start the spindle exporter runtime, nothing will be sent");

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use prost::Message as _;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
 use spindle_semconv as semconv;
 
 use super::otlp;
@@ -31,7 +33,9 @@ pub(crate) struct HttpSender {
 fn string_attribute(key: &str, value: &str) -> otlp::KeyValue {
     otlp::KeyValue {
         key: key.to_owned(),
-        value: Some(otlp::AnyValue { value: Some(otlp::any_value::Value::StringValue(value.to_owned())) }),
+        value: Some(otlp::AnyValue {
+            value: Some(otlp::any_value::Value::StringValue(value.to_owned())),
+        }),
     }
 }
 
@@ -57,8 +61,15 @@ impl HttpSender {
         insert(semconv::HEADER_SDK_NAME, crate::SDK_NAME);
         insert(semconv::HEADER_SDK_VERSION, crate::SDK_VERSION);
         insert(semconv::HEADER_PUBLIC_KEY, &config.public_key);
-        insert(USER_AGENT.as_str(), &format!("spindle-rust/{}", crate::SDK_VERSION));
-        let http = match reqwest::Client::builder().default_headers(headers).timeout(config.timeout).build() {
+        insert(
+            USER_AGENT.as_str(),
+            &format!("spindle-rust/{}", crate::SDK_VERSION),
+        );
+        let http = match reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .build()
+        {
             Ok(http) => http,
             Err(error) => {
                 tracing::error!(%error, "could not build the http client, nothing will be sent");
@@ -70,7 +81,10 @@ impl HttpSender {
             string_attribute(semconv::RESOURCE_SDK_NAME, "spindle"),
             string_attribute(semconv::RESOURCE_SDK_VERSION, crate::SDK_VERSION),
             string_attribute(semconv::RESOURCE_SERVICE_NAME, &config.service_name),
-            string_attribute(semconv::RESOURCE_SERVICE_INSTANCE_ID, &crate::ids::new_trace_id()),
+            string_attribute(
+                semconv::RESOURCE_SERVICE_INSTANCE_ID,
+                &crate::ids::new_trace_id(),
+            ),
         ];
         if let Some(environment) = &config.environment {
             resource_attributes.push(string_attribute(semconv::ENVIRONMENT, environment));
@@ -85,11 +99,17 @@ impl HttpSender {
             gzip: config.gzip,
             max_attempts: config.max_attempts,
             initial_backoff: config.retry_initial_backoff,
-            resource: otlp::Resource { attributes: resource_attributes, dropped_attributes_count: 0 },
+            resource: otlp::Resource {
+                attributes: resource_attributes,
+                dropped_attributes_count: 0,
+            },
             scope: otlp::InstrumentationScope {
                 name: semconv::SCOPE_NAME.to_owned(),
                 version: crate::SDK_VERSION.to_owned(),
-                attributes: vec![string_attribute(semconv::SCOPE_PUBLIC_KEY, &config.public_key)],
+                attributes: vec![string_attribute(
+                    semconv::SCOPE_PUBLIC_KEY,
+                    &config.public_key,
+                )],
                 dropped_attributes_count: 0,
             },
         })
@@ -115,7 +135,10 @@ impl HttpSender {
         let span_count = spans.len();
         let mut body = self.encode_spans(spans);
         if self.gzip {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
+            let mut encoder = flate2::write::GzEncoder::new(
+                Vec::with_capacity(body.len() / 4),
+                flate2::Compression::fast(),
+            );
             let compressed = encoder.write_all(&body).and_then(|()| encoder.finish());
             match compressed {
                 Ok(compressed) => body = compressed,
@@ -132,7 +155,10 @@ impl HttpSender {
                 .http
                 .post(&self.traces_url)
                 .header(CONTENT_TYPE, "application/x-protobuf")
-                .header(semconv::HEADER_INGESTION_VERSION, semconv::INGESTION_VERSION)
+                .header(
+                    semconv::HEADER_INGESTION_VERSION,
+                    semconv::INGESTION_VERSION,
+                )
                 .body(body.clone());
             if gzip {
                 request = request.header(CONTENT_ENCODING, "gzip");
@@ -152,16 +178,27 @@ impl HttpSender {
             }
         };
         self.send_with_retries("scores", score_count, || {
-            self.http.post(&self.scores_url).header(CONTENT_TYPE, "application/json").body(body.clone())
+            self.http
+                .post(&self.scores_url)
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone())
         })
         .await;
     }
 
-    async fn send_with_retries(&self, what: &'static str, item_count: usize, request: impl Fn() -> reqwest::RequestBuilder) {
+    async fn send_with_retries(
+        &self,
+        what: &'static str,
+        item_count: usize,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) {
         let mut backoff = self.initial_backoff;
         for attempt in 1..=self.max_attempts {
             let outcome = match request().send().await {
-                Ok(response) => classify(response.status().as_u16(), response.headers().get(RETRY_AFTER)),
+                Ok(response) => classify(
+                    response.status().as_u16(),
+                    response.headers().get(RETRY_AFTER),
+                ),
                 Err(error) => {
                     tracing::debug!(%error, what, attempt, "export attempt failed");
                     Attempt::Retry(None)
@@ -177,13 +214,20 @@ impl HttpSender {
                     if attempt == self.max_attempts {
                         break;
                     }
-                    let delay = retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(backoff);
+                    let delay = retry_after
+                        .map(|d| d.min(MAX_RETRY_AFTER))
+                        .unwrap_or(backoff);
                     tokio::time::sleep(delay).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }
-        tracing::error!(what, item_count, attempts = self.max_attempts, "export failed after retries, batch dropped");
+        tracing::error!(
+            what,
+            item_count,
+            attempts = self.max_attempts,
+            "export failed after retries, batch dropped"
+        );
     }
 }
 

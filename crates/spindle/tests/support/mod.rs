@@ -79,7 +79,9 @@ fn to_tagged(value: &otlp::AnyValue) -> Value {
         Some(V::BoolValue(flag)) => json!({"bool": flag}),
         Some(V::IntValue(number)) => json!({"int": number}),
         Some(V::DoubleValue(number)) => json!({"double": number}),
-        Some(V::ArrayValue(array)) => json!({"array": array.values.iter().map(to_tagged).collect::<Vec<_>>()}),
+        Some(V::ArrayValue(array)) => {
+            json!({"array": array.values.iter().map(to_tagged).collect::<Vec<_>>()})
+        }
         None => Value::Null,
     }
 }
@@ -87,21 +89,33 @@ fn to_tagged(value: &otlp::AnyValue) -> Value {
 fn to_map(attributes: &[otlp::KeyValue]) -> BTreeMap<String, Value> {
     attributes
         .iter()
-        .map(|kv| (kv.key.clone(), kv.value.as_ref().map(to_tagged).unwrap_or(Value::Null)))
+        .map(|kv| {
+            (
+                kv.key.clone(),
+                kv.value.as_ref().map(to_tagged).unwrap_or(Value::Null),
+            )
+        })
         .collect()
 }
 
 fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
     headers
         .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect()
 }
 
 impl Recorded {
     fn should_fail(&self) -> bool {
         self.failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
             .is_ok()
     }
 
@@ -114,7 +128,11 @@ impl Recorded {
     }
 }
 
-async fn traces(State(recorded): State<Arc<Recorded>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+async fn traces(
+    State(recorded): State<Arc<Recorded>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     let path = "/api/public/otel/v1/traces";
     if recorded.should_fail() {
         recorded.record_request(path, &headers, StatusCode::SERVICE_UNAVAILABLE);
@@ -123,7 +141,9 @@ async fn traces(State(recorded): State<Arc<Recorded>>, headers: HeaderMap, body:
     let gzipped = headers.get("content-encoding").is_some_and(|v| v == "gzip");
     let raw = if gzipped {
         let mut decoded = Vec::new();
-        flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut decoded).expect("valid gzip");
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut decoded)
+            .expect("valid gzip");
         decoded
     } else {
         body.to_vec()
@@ -131,7 +151,11 @@ async fn traces(State(recorded): State<Arc<Recorded>>, headers: HeaderMap, body:
     let request = otlp::ExportTraceServiceRequest::decode(&raw[..]).expect("valid protobuf");
     let mut decoded = Vec::new();
     for resource_spans in &request.resource_spans {
-        let resource = resource_spans.resource.as_ref().map(|r| to_map(&r.attributes)).unwrap_or_default();
+        let resource = resource_spans
+            .resource
+            .as_ref()
+            .map(|r| to_map(&r.attributes))
+            .unwrap_or_default();
         for scope_spans in &resource_spans.scope_spans {
             let scope = scope_spans.scope.clone().unwrap_or_default();
             for span in &scope_spans.spans {
@@ -160,7 +184,11 @@ async fn traces(State(recorded): State<Arc<Recorded>>, headers: HeaderMap, body:
     (StatusCode::OK, "{}")
 }
 
-async fn scores(State(recorded): State<Arc<Recorded>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+async fn scores(
+    State(recorded): State<Arc<Recorded>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     let path = "/api/public/scores";
     if recorded.should_fail() {
         recorded.record_request(path, &headers, StatusCode::SERVICE_UNAVAILABLE);
@@ -189,13 +217,20 @@ impl Receiver {
                 .build()
                 .expect("receiver runtime");
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-                address_sender.send(listener.local_addr().expect("address")).expect("send address");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                address_sender
+                    .send(listener.local_addr().expect("address"))
+                    .expect("send address");
                 axum::serve(listener, app).await.expect("serve");
             });
         });
         let address = address_receiver.recv().expect("receiver address");
-        Self { base_url: format!("http://{address}"), recorded }
+        Self {
+            base_url: format!("http://{address}"),
+            recorded,
+        }
     }
 
     /// A client sending to this receiver (small retry backoff to keep tests quick).
@@ -221,14 +256,22 @@ impl Receiver {
 
     /// The spans of one trace.
     pub fn trace(&self, trace_id: &str) -> Vec<RecordedSpan> {
-        self.spans().into_iter().filter(|span| span.trace_id == trace_id).collect()
+        self.spans()
+            .into_iter()
+            .filter(|span| span.trace_id == trace_id)
+            .collect()
     }
 
     /// The one span called `name`; panics with the names seen otherwise.
     pub fn span_named(&self, name: &str) -> RecordedSpan {
         let spans = self.spans();
         let found: Vec<&RecordedSpan> = spans.iter().filter(|span| span.name == name).collect();
-        assert_eq!(found.len(), 1, "expected one span named {name}, got {}", found.len());
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one span named {name}, got {}",
+            found.len()
+        );
         found[0].clone()
     }
 
