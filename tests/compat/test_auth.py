@@ -63,15 +63,48 @@ def test_health_needs_no_auth(server):
 def test_wrong_keys_get_401(server, cred_name):
     cred = BAD_CREDENTIALS[cred_name]
     problems = []
-    with httpx.Client(base_url=server.base_url, timeout=10) as c:
-        for method, path, body in ENDPOINTS:
-            kw = {"auth": cred} if cred is not None else {}
-            if body is not None:
-                kw["json"] = body
+    for method, path, body in ENDPOINTS:
+        kw = {"auth": cred} if cred is not None else {}
+        if body is not None:
+            kw["json"] = body
+        # a fresh connection per request: connection reuse is tested separately
+        with httpx.Client(base_url=server.base_url, timeout=10) as c:
             r = c.request(method, path, **kw)
-            if r.status_code != 401:
-                problems.append(f"{method} {path} with {cred_name}: expected 401, got {r.status_code} {r.text[:200]}")
+        if r.status_code != 401:
+            problems.append(f"{method} {path} with {cred_name}: expected 401, got {r.status_code} {r.text[:200]}")
+        elif not isinstance(_json_or_none(r), dict) or not _json_or_none(r).get("message"):
+            problems.append(f"{method} {path} with {cred_name}: 401 body is not {{\"message\": ...}}: {r.text[:200]}")
     assert not problems, "\n".join(problems)
+
+
+def _json_or_none(r):
+    try:
+        return r.json()
+    except ValueError:
+        return None
+
+
+def test_keep_alive_connection_survives_a_401(server):
+    """SDK HTTP clients keep connections alive: after a 401 answer to a POST
+    with a body, the next request on the same connection must get an answer."""
+    problems = []
+    with httpx.Client(base_url=server.base_url, timeout=10) as c:
+        for i in range(20):
+            for method, path, body in ENDPOINTS:
+                if body is None:
+                    continue
+                r = c.request(method, path, json=body, auth=(PROJECT_A["pk"], "wrong"))
+                try:
+                    r2 = c.get("/api/public/health")
+                    if r2.status_code != 200:
+                        problems.append(f"GET /api/public/health after a 401'd {method} {path}: {r2.status_code}")
+                except httpx.HTTPError as exc:
+                    problems.append(
+                        f"round {i}: GET /api/public/health on the connection that just got 401 for "
+                        f"{method} {path} (status {r.status_code}, response connection header "
+                        f"{r.headers.get('connection')!r}): {type(exc).__name__}: {exc}"
+                    )
+    assert not problems, f"{len(problems)} failures:\n" + "\n".join(problems[:10])
 
 
 def test_sdk_auth_check_with_wrong_keys(iso_run):
