@@ -18,7 +18,7 @@ from compat_helpers import (
     expected_scores,
     obs_map,
 )
-from conftest import Check
+from conftest import PROJECT_A, Check
 
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
 
@@ -130,6 +130,13 @@ def test_generation_fields(api, run):
     )
     check_obs(ck, obs, ids["failed"], name="llm-failed", type="GENERATION", parent=ids["root"],
               model="gpt-4o-mini", level="ERROR", status_message="rate limited")
+    full = obs.get(ids["full"]) or {}
+    # the v1 observation's legacy usage fields (wire spec §9)
+    ck.subset(full.get("usage"), {"input": 10, "output": 5, "total": 15}, "llm-call.usage (legacy object)")
+    ck.eq((full.get("promptTokens"), full.get("completionTokens"), full.get("totalTokens")), (10, 5, 15),
+          "llm-call (promptTokens, completionTokens, totalTokens)")
+    ck.approx(full.get("calculatedTotalCost"), 0.003, "llm-call.calculatedTotalCost")
+    ck.eq(full.get("projectId"), PROJECT_A["id"], "llm-call.projectId")
     ck.true(
         isinstance(t.get("totalCost"), (int, float)) and abs(t["totalCost"] - 0.004) < 1e-9,
         f"trace.totalCost: expected 0.004 (sum of the cost_details totals), got {t.get('totalCost')!r}",
@@ -198,6 +205,33 @@ def test_propagate_attributes(api, run):
     sess = api.get(f"/api/public/sessions/{ids['session_id']}")
     ck.eq(sess.get("id"), ids["session_id"], "GET /api/public/sessions/{id}.id")
     ck.eq([x.get("id") for x in sess.get("traces", [])], [ids["trace"]], "session.traces ids")
+    ck.done()
+
+
+def test_trace_list_item_shape(api, run):
+    """A GET /api/public/traces item carries observation and score ids, htmlPath, latency, totalCost."""
+    ck = Check("trace list item")
+    ids = run["scores"]
+    detail = api.trace(ids["trace"])
+    listed = api.get("/api/public/traces", params={"sessionId": ids["session_id"], "limit": 10}).get("data", [])
+    ck.eq([x.get("id") for x in listed], [ids["trace"]], "GET /api/public/traces?sessionId= ids")
+    if listed:
+        item = listed[0]
+        ck.eq(sorted(item.get("observations") or []), sorted(o.get("id") for o in detail.get("observations", [])),
+              "item.observations (ids)")
+        ck.eq(sorted(item.get("scores") or []), sorted(s.get("id") for s in detail.get("scores", [])),
+              "item.scores (ids)")
+        ck.eq(item.get("htmlPath"), f"/project/{PROJECT_A['id']}/traces/{ids['trace']}", "item.htmlPath")
+        ck.eq(item.get("projectId"), PROJECT_A["id"], "item.projectId")
+        ck.true(isinstance(item.get("latency"), (int, float)) and item["latency"] >= 0,
+                f"item.latency: expected a number >= 0 (seconds), got {item.get('latency')!r}")
+        ck.true(isinstance(item.get("totalCost"), (int, float)), f"item.totalCost: got {item.get('totalCost')!r}")
+        for k in ("timestamp", "createdAt", "updatedAt"):
+            ck.true(isinstance(item.get(k), str), f"item.{k}: expected an ISO string, got {item.get(k)!r}")
+    meta = api.get("/api/public/traces", params={"limit": 1, "page": 1}).get("meta") or {}
+    ck.eq((meta.get("page"), meta.get("limit")), (1, 1), "traces meta (page, limit)")
+    ck.true(isinstance(meta.get("totalItems"), int) and isinstance(meta.get("totalPages"), int)
+            and meta["totalPages"] == meta["totalItems"], f"traces meta with limit=1: {meta}")
     ck.done()
 
 
