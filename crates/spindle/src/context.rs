@@ -46,6 +46,13 @@ fn swap(ctx: &mut Ctx) {
     let _ = CURRENT.try_with(|current| std::mem::swap(&mut *current.borrow_mut(), ctx));
 }
 
+/// Makes `ctx` current and returns the one it replaces.
+pub(crate) fn replace(ctx: Ctx) -> Ctx {
+    let mut previous = ctx;
+    swap(&mut previous);
+    previous
+}
+
 /// Makes a context current until dropped, then restores the previous one. Not `Send`: it must
 /// be dropped on the thread that made it.
 #[doc(hidden)]

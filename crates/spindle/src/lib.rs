@@ -43,6 +43,7 @@ mod current;
 mod export;
 mod ids;
 mod json;
+mod layer;
 mod observation;
 mod propagation;
 mod score;
@@ -58,6 +59,7 @@ pub use current::{
     score_current_trace, update_current_generation, update_current_span,
 };
 pub use ids::{create_observation_id, create_trace_id, new_trace_id, TraceContext};
+pub use layer::SpindleLayer;
 pub use observation::{
     observation, Level, Observation, ObservationBuilder, ObservationType, ObservationUpdate,
 };

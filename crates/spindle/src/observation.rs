@@ -612,6 +612,10 @@ impl ObservationBuilder {
         Self::new(client, Parent::Current, name)
     }
 
+    pub(crate) fn child_of(parent: Arc<ObsState>, name: String) -> Self {
+        Self::new(Some(parent.client.clone()), Parent::Of(parent), name)
+    }
+
     /// Sets the observation type (default [`ObservationType::Span`]).
     ///
     /// ```

@@ -145,8 +145,20 @@ impl Exporter {
     }
 }
 
+thread_local! {
+    static IS_EXPORTER_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is the exporter's (whose own `tracing` spans must not be recorded).
+pub(crate) fn is_exporter_thread() -> bool {
+    IS_EXPORTER_THREAD
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(false)
+}
+
 /// The exporter thread: collects items, sends a batch at `flush_at` or every `flush_interval`.
 fn run_worker(config: Config, receiver: Receiver<Message>) {
+    let _ = IS_EXPORTER_THREAD.try_with(|flag| flag.set(true));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
