@@ -270,17 +270,35 @@ def _venv_python(name):
     return HERE / f".venv-{name}" / "bin" / "python"
 
 
+def _py(venv, script):
+    return lambda: [str(_venv_python(venv)), str(HERE / "scenarios" / script)]
+
+
+def _node():
+    return lambda: [os.environ.get("COMPAT_NODE", "node"), str(HERE / "js" / "scenario.mjs")]
+
+
+# name -> (command, extra environment)
 SCENARIOS = {
-    "py_v5": lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_v5.py")],
-    "py_v4": lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_v4.py")],
-    "py_v2": lambda: [str(_venv_python("v2")), str(HERE / "scenarios" / "py_v2.py")],
-    "py_v5_isolation": lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_v5_isolation.py")],
-    "js": lambda: [os.environ.get("COMPAT_NODE", "node"), str(HERE / "js" / "scenario.mjs")],
+    "py_v5": (_py("v5", "py_v5.py"), {}),
+    # same calls, one span per export request (children reach the server
+    # before their parents, in separate requests), no gzip
+    "py_v5_split": (
+        _py("v5", "py_v5.py"),
+        {"COMPAT_VARIANT": "split", "LANGFUSE_FLUSH_AT": "1", "LANGFUSE_OTEL_COMPRESSION": "none"},
+    ),
+    "py_v4": (_py("v4", "py_v4.py"), {}),
+    "py_v2": (_py("v2", "py_v2.py"), {}),
+    "py_v5_isolation": (_py("v5", "py_v5_isolation.py"), {}),
+    "js": (_node(), {}),
+    # same calls, exportMode "immediate" (one request per span) and gzip bodies
+    "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),
 }
 
 
 def run_scenario(name, server, pk, sk, artifacts_dir, extra_env=None):
-    cmd = SCENARIOS[name]()
+    cmd_fn, scenario_env = SCENARIOS[name]
+    cmd = cmd_fn()
     env = dict(os.environ)
     for k in list(env):
         if k.startswith("LANGFUSE_") or k.startswith("OTEL_"):
@@ -296,6 +314,7 @@ def run_scenario(name, server, pk, sk, artifacts_dir, extra_env=None):
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(scenario_env)
     env.update(extra_env or {})
     started = time.monotonic()
     try:

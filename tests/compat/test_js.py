@@ -18,9 +18,11 @@ from conftest import Check
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
 
 
-@pytest.fixture(scope="module")
-def run(scenario):
-    return scenario("js")
+@pytest.fixture(scope="module", params=["default", "immediate"])
+def run(request, scenario):
+    """default: batched OTLP/JSON; immediate: exportMode "immediate" (one
+    request per span, children before parents) with gzip bodies."""
+    return scenario("js" if request.param == "default" else "js_immediate")
 
 
 def test_sdk_run_clean(run):
@@ -32,12 +34,12 @@ def test_start_active_observation_every_as_type(api, run):
     ids = run["types"]
     t = api.trace(ids["trace"])
     obs = obs_map(t)
-    ck.eq(t.get("name"), "js-types", "trace.name")
+    ck.eq(t.get("name"), f"{run['prefix']}-types", "trace.name")
     ck.eq(t.get("input"), {"all": "types"}, "trace.input")
     ck.eq(t.get("output"), {"done": True}, "trace.output")
     ck.eq(t.get("environment"), "compat", "trace.environment")
     ck.eq(t.get("release"), "rel-js", "trace.release")
-    check_obs(ck, obs, ids["root"], name="js-types", type="SPAN", parent=None,
+    check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-types", type="SPAN", parent=None,
               input={"all": "types"}, output={"done": True}, environment="compat")
     for ty in TYPES:
         check_obs(ck, obs, ids["children"][ty], name=f"js-{ty}", type=ty.upper(), parent=ids["root"],
@@ -84,7 +86,7 @@ def test_propagate_attributes(api, run):
     ck.eq(t.get("version"), "js-app-v2", "trace.version")
     ck.eq(t.get("input"), {"traceIn": 1}, "trace.input (setActiveTraceIO)")
     ck.eq(t.get("output"), {"traceOut": 2}, "trace.output (setActiveTraceIO)")
-    check_obs(ck, obs, ids["root"], name="js-prop-root", type="SPAN", parent=None)
+    check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prop-root", type="SPAN", parent=None)
     check_obs(ck, obs, ids["child"], name="js-prop-child", type="GENERATION", parent=ids["root"])
     check_obs(ck, obs, ids["grandchild"], name="js-prop-grandchild", type="SPAN", parent=ids["child"])
     listed = api.get("/api/public/traces", params={"userId": ids["user_id"], "limit": 100})
@@ -99,9 +101,9 @@ def test_observe_wrapper(api, run):
     ids = run["observe"]
     t = api.trace(ids["trace"])
     obs = obs_map(t)
-    ck.eq(t.get("name"), "js-observed", "trace.name")
+    ck.eq(t.get("name"), f"{run['prefix']}-observed", "trace.name")
     ck.eq(len(obs), 2, "number of observations")
-    check_obs(ck, obs, ids["outer"], name="js-observed", type="CHAIN", parent=None,
+    check_obs(ck, obs, ids["outer"], name=f"{run['prefix']}-observed", type="CHAIN", parent=None,
               input=[21, "why"], output={"doubled": 42, "y": "why"})
     check_obs(ck, obs, ids["children"]["inner"], name="jsInner", type="TOOL", parent=ids["outer"],
               input=21, output=42)
@@ -114,7 +116,7 @@ def test_observe_failing_function(api, run):
     ck.eq(ids.get("raised"), True, "the error propagated to the caller")
     t = api.trace(ids["trace"])
     obs = obs_map(t)
-    check_obs(ck, obs, ids["span"], name="js-failing", type="SPAN", parent=None, level="ERROR",
+    check_obs(ck, obs, ids["span"], name=f"{run['prefix']}-failing", type="SPAN", parent=None, level="ERROR",
               status_message="js boom", output={"error": "Error: js boom"})
     ck.done()
 
@@ -173,7 +175,7 @@ def test_client_rest_reads(run):
     g = run["generations"]
     r = reads.get("api.trace.get", {})
     if r.get("ok"):
-        ck.eq(r["value"], {"name": "js-generations", "observations": sorted([g["root"], g["full"], g["failed"]])},
+        ck.eq(r["value"], {"name": f"{run['prefix']}-generations", "observations": sorted([g["root"], g["full"], g["failed"]])},
               "langfuse.api.trace.get")
     r = reads.get("api.sessions.get", {})
     if r.get("ok"):

@@ -23,8 +23,10 @@ from conftest import PROJECT_A, Check
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
 
 
-@pytest.fixture(scope="module", params=["v5", "v4"])
+@pytest.fixture(scope="module", params=["v5", "v4", "v5_split"])
 def run(request, scenario):
+    """v5 and v4 with default settings; v5_split: 5.x exporting one span per
+    request without gzip, so children arrive before their parents."""
     return scenario(f"py_{request.param}")
 
 

@@ -47,7 +47,9 @@ function need(name) {
 
 const run = need("COMPAT_RUN_ID");
 const flushTimeoutMs = Number(process.env.COMPAT_FLUSH_TIMEOUT || "30") * 1000;
-const p = "js";
+// A variant (other transport settings, same calls) names its traces apart.
+const variant = process.env.COMPAT_VARIANT || "";
+const p = variant ? `js-${variant}` : "js";
 
 const processor = new LangfuseSpanProcessor({
   publicKey: need("LANGFUSE_PUBLIC_KEY"),
@@ -55,6 +57,7 @@ const processor = new LangfuseSpanProcessor({
   baseUrl: need("LANGFUSE_BASE_URL"),
   environment: "compat",
   release: "rel-js",
+  ...(variant === "immediate" ? { exportMode: "immediate" } : {}),
 });
 const provider = new NodeTracerProvider({ spanProcessors: [processor] });
 provider.register();
@@ -66,7 +69,7 @@ const langfuse = new LangfuseClient({
 });
 
 const TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"];
-const summary = { sdk: "javascript", major: "v5", run, prefix: p };
+const summary = { sdk: "javascript", major: "v5", run, prefix: p, variant };
 
 async function bounded(label, fn) {
   const started = Date.now();

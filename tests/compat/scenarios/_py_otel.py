@@ -45,7 +45,10 @@ def main(major):
     from langfuse import Langfuse, observe, propagate_attributes
 
     run = env("COMPAT_RUN_ID")
-    p = f"py{major}"  # prefix of every name this run creates
+    # prefix of every name this run creates; a variant (other transport
+    # settings, same calls) gets its own so the runs don't collide
+    variant = os.environ.get("COMPAT_VARIANT", "")
+    p = f"py{major}{'-' + variant if variant else ''}"
     flush_timeout = float(os.environ.get("COMPAT_FLUSH_TIMEOUT", "30"))
 
     lf = Langfuse(
