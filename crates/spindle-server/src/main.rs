@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server (API and web UI).
+    /// Run the server.
     Serve(Box<ServeConfig>),
     /// Manage projects.
     Projects {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, every Rust test (unit, golden,
+# store conformance, HTTP, crash, SDK), then the official SDKs' compatibility suites against
+# the real server binary. Installs the SDK test clients itself (tests/compat/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace --no-fail-fast
+
+step "SDK compatibility suites (official Python and JS SDKs against the server)"
+SPINDLE_BIN="$PWD/target/debug/spindle" tests/compat/run.sh
