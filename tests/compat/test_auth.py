@@ -89,7 +89,7 @@ def test_keep_alive_connection_survives_a_401(server):
     with a body, the next request on the same connection must get an answer."""
     problems = []
     with httpx.Client(base_url=server.base_url, timeout=10) as c:
-        for i in range(20):
+        for i in range(100):
             for method, path, body in ENDPOINTS:
                 if body is None:
                     continue
