@@ -678,3 +678,85 @@ pub fn daily_metrics(day: DailyMetrics) -> DailyMetricsItem {
             .collect(),
     }
 }
+
+/// Field groups of `GET /api/public/v3/scores` beyond the core fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScoreV3Fields {
+    pub details: bool,
+    pub subject: bool,
+    pub annotation: bool,
+}
+
+impl ScoreV3Fields {
+    pub fn parse(text: Option<&str>) -> Result<Self, spindle_core::Error> {
+        let mut fields = ScoreV3Fields::default();
+        for group in text
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|group| !group.is_empty())
+        {
+            match group {
+                "details" => fields.details = true,
+                "subject" => fields.subject = true,
+                "annotation" => fields.annotation = true,
+                other => {
+                    return Err(spindle_core::Error::invalid(
+                        "fields",
+                        format!("unknown field group {other:?}; expected any of details, subject, annotation"),
+                    ))
+                }
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// A v3 score: `value` typed by `dataType` (number, boolean or string).
+pub fn score_v3(view: ScoreView, project_id: &str, fields: ScoreV3Fields) -> Value {
+    let v1 = score_v1(view, project_id);
+    let value = match v1.data_type.as_str() {
+        "NUMERIC" => serde_json::json!(v1.value),
+        "BOOLEAN" => Value::Bool(v1.value != 0.0),
+        _ => serde_json::json!(v1.string_value.clone().unwrap_or_default()),
+    };
+    let mut out = serde_json::json!({
+        "id": v1.id,
+        "projectId": v1.project_id,
+        "name": v1.name,
+        "value": value,
+        "dataType": v1.data_type,
+        "source": v1.source,
+        "timestamp": v1.timestamp,
+        "environment": v1.environment,
+        "createdAt": v1.created_at,
+        "updatedAt": v1.updated_at,
+    });
+    let Value::Object(map) = &mut out else {
+        return out;
+    };
+    if fields.details {
+        map.insert("comment".into(), serde_json::json!(v1.comment));
+        map.insert("configId".into(), serde_json::json!(v1.config_id));
+        map.insert("metadata".into(), v1.metadata.clone());
+    }
+    if fields.annotation {
+        map.insert("authorUserId".into(), serde_json::json!(v1.author_user_id));
+        map.insert("queueId".into(), serde_json::json!(v1.queue_id));
+    }
+    if fields.subject {
+        let subject = if let Some(observation_id) = &v1.observation_id {
+            serde_json::json!({"kind": "observation", "id": observation_id, "traceId": v1.trace_id})
+        } else if let Some(trace_id) = &v1.trace_id {
+            serde_json::json!({"kind": "trace", "id": trace_id})
+        } else if let Some(session_id) = &v1.session_id {
+            serde_json::json!({"kind": "session", "id": session_id})
+        } else if let Some(run_id) = &v1.dataset_run_id {
+            serde_json::json!({"kind": "experiment", "id": run_id})
+        } else {
+            Value::Null
+        };
+        map.insert("subject".into(), subject);
+    }
+    out
+}

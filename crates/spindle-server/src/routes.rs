@@ -26,6 +26,7 @@ pub fn app(state: AppState) -> Router {
             get(read::get_score).delete(read::delete_score),
         )
         .route("/v2/scores", get(read::list_scores))
+        .route("/v3/scores", get(read::list_scores_v3))
         .route(
             "/traces",
             get(read::list_traces).delete(read::delete_traces),

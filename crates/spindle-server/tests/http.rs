@@ -331,6 +331,52 @@ async fn scores_endpoints() {
     let all = app.get("/api/public/scores").await.json();
     assert_eq!(all["meta"]["totalItems"], 4);
 
+    let v3 = app
+        .get("/api/public/v3/scores?traceId=t9&dataType=categorical&fields=details,subject")
+        .await
+        .json();
+    assert_eq!(v3["data"].as_array().map(Vec::len), Some(1), "{v3}");
+    assert_eq!(v3["data"][0]["value"], "good");
+    assert_eq!(
+        v3["data"][0]["subject"],
+        json!({"kind": "trace", "id": "t9"})
+    );
+    assert!(v3["data"][0].get("comment").is_some());
+    let boolean_v3 = app.get("/api/public/v3/scores?sessionId=sess").await.json();
+    assert_eq!(boolean_v3["data"][0]["value"], true);
+    let first = app.get("/api/public/v3/scores?limit=2").await.json();
+    let cursor = first["meta"]["cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let second = app
+        .get(&format!("/api/public/v3/scores?limit=2&cursor={cursor}"))
+        .await
+        .json();
+    let mut ids: Vec<String> = first["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["data"].as_array().unwrap())
+        .map(|score| score["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(second["meta"]["cursor"], Value::Null);
+    assert_eq!(
+        app.get("/api/public/v3/scores?fields=everything")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get("/api/public/v3/scores?observationId=o")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+
     let deleted = app
         .send(
             Request::delete("/api/public/scores/a1")

@@ -372,3 +372,148 @@ pub async fn projects(
         "retentionDays": project.retention_days,
     }]})))
 }
+
+/// `GET /api/public/v3/scores`: comma-list filters, typed values, an opaque cursor.
+pub async fn list_scores_v3(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    use spindle_store::{Filter, FilterValue};
+    let params = Params::parse(raw.as_deref())?;
+    let fields = api::ScoreV3Fields::parse(params.get("fields"))?;
+    let limit = params.limit(100)?;
+    let page = match params.get("cursor") {
+        None => 1,
+        Some(text) => {
+            let invalid = || Error::invalid("cursor", "not a cursor returned by this endpoint");
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(text.trim_end_matches('='))
+                .map_err(|_| invalid())?;
+            let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+            value
+                .get("page")
+                .and_then(Value::as_u64)
+                .and_then(|page| u32::try_from(page).ok())
+                .filter(|page| *page >= 1)
+                .ok_or_else(invalid)?
+        }
+    };
+    let mut filters = Vec::new();
+    let mut any_of = |parameter: &str, column: &str, upper: bool| {
+        let values: Vec<String> = params
+            .all(parameter)
+            .into_iter()
+            .map(|value| {
+                if upper {
+                    value.to_ascii_uppercase()
+                } else {
+                    value
+                }
+            })
+            .collect();
+        if !values.is_empty() {
+            filters.push(Filter {
+                column: column.to_owned(),
+                operator: "any of".to_owned(),
+                value: FilterValue::Strings(values),
+                key: None,
+            });
+        }
+    };
+    any_of("id", "id", false);
+    any_of("name", "name", false);
+    any_of("source", "source", true);
+    any_of("dataType", "dataType", true);
+    any_of("environment", "environment", false);
+    any_of("configId", "configId", false);
+    any_of("queueId", "queueId", false);
+    any_of("authorUserId", "authorUserId", false);
+    any_of("traceId", "traceId", false);
+    any_of("sessionId", "sessionId", false);
+    any_of("observationId", "observationId", false);
+    any_of("experimentId", "datasetRunId", false);
+    if !params.all("observationId").is_empty() && params.all("traceId").is_empty() {
+        return Err(Error::invalid("observationId", "requires traceId").into());
+    }
+    let data_types = params.all("dataType");
+    let single_type = (data_types.len() == 1).then(|| data_types[0].to_ascii_uppercase());
+    for (parameter, operator) in [("valueMin", ">="), ("valueMax", "<=")] {
+        if let Some(bound) =
+            params.parsed(parameter, |text| text.parse::<f64>().ok(), "a number")?
+        {
+            if single_type.as_deref() != Some("NUMERIC") {
+                return Err(Error::invalid(parameter, "requires dataType=NUMERIC").into());
+            }
+            filters.push(Filter {
+                column: "value".to_owned(),
+                operator: operator.to_owned(),
+                value: FilterValue::Number(bound),
+                key: None,
+            });
+        }
+    }
+    let values = params.all("value");
+    if !values.is_empty() {
+        match single_type.as_deref() {
+            Some("CATEGORICAL") => filters.push(Filter {
+                column: "stringValue".to_owned(),
+                operator: "any of".to_owned(),
+                value: FilterValue::Strings(values),
+                key: None,
+            }),
+            Some("BOOLEAN") | Some("NUMERIC") if values.len() == 1 => {
+                let number = match (single_type.as_deref(), values[0].as_str()) {
+                    (Some("BOOLEAN"), "true") => 1.0,
+                    (Some("BOOLEAN"), "false") => 0.0,
+                    (Some("NUMERIC"), text) => text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|number| number.is_finite())
+                        .ok_or_else(|| Error::invalid("value", "must be a finite number"))?,
+                    _ => return Err(Error::invalid("value", "must be true or false").into()),
+                };
+                filters.push(Filter {
+                    column: "value".to_owned(),
+                    operator: "=".to_owned(),
+                    value: FilterValue::Number(number),
+                    key: None,
+                });
+            }
+            Some("BOOLEAN") | Some("NUMERIC") => {
+                return Err(Error::invalid(
+                    "value",
+                    "takes one value for NUMERIC and BOOLEAN scores",
+                )
+                .into())
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "value",
+                    "requires a single dataType of NUMERIC, BOOLEAN or CATEGORICAL",
+                )
+                .into())
+            }
+        }
+    }
+    let query = ScoreQuery {
+        page,
+        limit,
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        filters,
+        ..ScoreQuery::default()
+    };
+    let result = state.store.list_scores(&auth.project_id, &query).await?;
+    let has_more = u64::from(page) * u64::from(limit) < result.total_items;
+    let cursor = has_more.then(|| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(json!({"page": page + 1}).to_string())
+    });
+    let data: Vec<Value> = result
+        .items
+        .into_iter()
+        .map(|view| api::score_v3(view, &auth.project_id, fields))
+        .collect();
+    Ok(Json(json!({"data": data, "meta": {"limit": limit, "cursor": cursor}})).into_response())
+}
