@@ -1,0 +1,23 @@
+//! `POST /api/public/ingestion` bodies: every event is either accepted or reported, and the
+//! accepted ones coalesce into one record per entity.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut counter = 0u64;
+    let mut fresh_id = || {
+        counter += 1;
+        format!("fuzz-{counter}")
+    };
+    if let Ok(parsed) = spindle_ingest::batch::parse(data, &mut fresh_id) {
+        let events = serde_json::from_slice::<serde_json::Value>(data)
+            .ok()
+            .and_then(|root| root.get("batch")?.as_array().map(Vec::len))
+            .expect("a parsed body has a batch array");
+        assert_eq!(parsed.successes.len() + parsed.errors.len(), events);
+        let mut batch = parsed.batch;
+        batch.coalesce();
+    }
+});

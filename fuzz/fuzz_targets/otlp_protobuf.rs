@@ -1,0 +1,19 @@
+//! OTLP/HTTP protobuf bodies: decode, map to records, coalesce. Any input must give a result
+//! or an error, never a panic.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use spindle_ingest::otlp::{self, Encoding};
+
+/// A fixed "now" (2026-11-21T04:48:18Z) so runs are reproducible.
+const NOW: i64 = 1_795_236_498_000_000;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(export) = otlp::decode(data, Encoding::Protobuf) {
+        let spans = export.span_count();
+        let mut batch = otlp::to_batch(&export, NOW);
+        assert!(batch.observations.len() <= spans);
+        batch.coalesce();
+    }
+});
