@@ -206,6 +206,12 @@ def test_propagate_attributes(api, run):
             ck.eq(got, [ids["trace"]], "GET /api/public/traces?userId= lists exactly that user's trace")
     sess = api.get(f"/api/public/sessions/{ids['session_id']}")
     ck.eq(sess.get("id"), ids["session_id"], "GET /api/public/sessions/{id}.id")
+    ck.eq(sess.get("projectId"), PROJECT_A["id"], "session.projectId")
+    ck.eq(sess.get("environment"), "compat", "session.environment")
+    ck.true(isinstance(sess.get("createdAt"), str), f"session.createdAt: {sess.get('createdAt')!r}")
+    listed_sessions = api.get("/api/public/sessions", params={"limit": 100}).get("data", [])
+    ck.true(any(x.get("id") == ids["session_id"] for x in listed_sessions),
+            f"GET /api/public/sessions does not list {ids['session_id']}")
     ck.eq([x.get("id") for x in sess.get("traces", [])], [ids["trace"]], "session.traces ids")
     ck.done()
 

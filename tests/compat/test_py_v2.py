@@ -28,6 +28,7 @@ def test_manual_trace_spans_generation_events(api, run):
     ck.eq(sorted(t.get("tags") or []), ["production", "support"], "trace.tags")
     ck.subset(t.get("metadata"), {"plan": "pro", "source": "web-chat"}, "trace.metadata")
     ck.eq(t.get("output"), {"final": "done"}, "trace.output (trace.update)")
+    ck.eq(t.get("environment"), "default", "trace.environment (none configured)")
     ck.eq(len(obs), 8, "number of observations")
     check_times(ck, obs)
     docs = [
