@@ -113,6 +113,9 @@ fn span_times(span: &Span, now: Micros) -> (Micros, Micros) {
 }
 
 fn environment(context: &SpanContext<'_>) -> String {
+    if context.attr("langfuse.experiment.id").is_some() {
+        return "sdk-experiment".to_owned();
+    }
     let keys = [
         "langfuse.environment",
         "deployment.environment.name",
@@ -589,6 +592,13 @@ fn observation_metadata(context: &SpanContext<'_>) -> BTreeMap<String, String> {
             metadata.insert(name.to_owned(), value.to_text());
         }
     }
+    for (key, value) in context.attrs.iter() {
+        if let Some(name) = key.strip_prefix("langfuse.") {
+            if name.starts_with("experiment.") {
+                metadata.insert(name.to_owned(), value.to_text());
+            }
+        }
+    }
     if !context.resource.0.is_empty() {
         metadata.insert(
             "resourceAttributes".to_owned(),
@@ -728,3 +738,6 @@ fn tags(value: &Attr) -> Vec<String> {
         other => vec![other.to_text()],
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,178 @@
+use super::*;
+use crate::otlp::decoded::{Attr, Attrs, Export, ResourceSpans, Scope, ScopeSpans, Span};
+use expect_test::{expect, Expect};
+
+fn s(text: &str) -> Attr {
+    Attr::Str(text.to_owned())
+}
+
+/// Maps one span of `scope` with `attributes` and renders the interesting fields.
+fn check(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>, expected: Expect) {
+    let span = Span {
+        trace_id: "0123456789abcdef0123456789abcdef".into(),
+        span_id: "00000000000000aa".into(),
+        parent_span_id: parent.map(str::to_owned),
+        name: "span-name".into(),
+        start_time_unix_nano: 1_000_000_000,
+        end_time_unix_nano: 3_000_000_000,
+        attributes: Attrs(
+            attributes
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect(),
+        ),
+        events: Vec::new(),
+        status_code: 0,
+        status_message: String::new(),
+    };
+    let export = Export {
+        resource_spans: vec![ResourceSpans {
+            resource: Attrs::default(),
+            scope_spans: vec![ScopeSpans {
+                scope: Scope {
+                    name: scope.into(),
+                    ..Scope::default()
+                },
+                spans: vec![span],
+            }],
+        }],
+    };
+    let mut batch = to_batch(&export, 0);
+    batch.coalesce();
+    let observation = &batch.observations[0];
+    let trace = &batch.traces[0];
+    let mut metadata = observation.metadata.clone();
+    metadata.remove("scope");
+    let rendered = format!(
+        "type={:?} name={:?} model={:?} params={:?} usage={:?} cost={:?} level={:?} env={:?}\ninput={:?}\noutput={:?}\nmetadata={:?}\ntrace name={:?} user={:?} session={:?} tags={:?} metadata={:?}",
+        observation.observation_type,
+        observation.name,
+        observation.model,
+        observation.model_parameters,
+        observation.usage_details,
+        observation.cost_details,
+        observation.level,
+        observation.environment,
+        observation.input,
+        observation.output,
+        metadata,
+        trace.name,
+        trace.user_id,
+        trace.session_id,
+        trace.tags,
+        trace.metadata,
+    );
+    expected.assert_eq(&rendered);
+}
+
+#[test]
+fn opentelemetry_gen_ai() {
+    check(
+        "opentelemetry.instrumentation.openai",
+        Some("00000000000000bb"),
+        vec![
+            ("gen_ai.operation.name", s("chat")),
+            ("gen_ai.request.model", s("gpt-4o")),
+            ("gen_ai.response.model", s("gpt-4o-2024-08-06")),
+            ("gen_ai.request.temperature", Attr::Double(0.2)),
+            ("gen_ai.usage.input_tokens", Attr::Int(100)),
+            ("gen_ai.usage.output_tokens", Attr::Int(20)),
+            ("gen_ai.usage.cost", Attr::Double(0.01)),
+            (
+                "gen_ai.input.messages",
+                s(r#"[{"role":"user","content":"hi"}]"#),
+            ),
+            (
+                "gen_ai.output.messages",
+                s(r#"[{"role":"assistant","content":"yo"}]"#),
+            ),
+            ("gen_ai.conversation.id", s("conv-1")),
+            ("deployment.environment.name", s("Production")),
+        ],
+        expect![[r#"
+            type=Some(Generation) name=Some("span-name") model=Some("gpt-4o-2024-08-06") params=Some("{\"temperature\":0.2}") usage=Some({"input": 100, "output": 20, "total": 120}) cost=Some({"total": 0.01}) level=Some(Default) env=Some("production")
+            input=Some("[{\"role\":\"user\",\"content\":\"hi\"}]")
+            output=Some("[{\"role\":\"assistant\",\"content\":\"yo\"}]")
+            metadata={"attributes": "{\"gen_ai.operation.name\":\"chat\",\"gen_ai.request.model\":\"gpt-4o\",\"gen_ai.response.model\":\"gpt-4o-2024-08-06\",\"gen_ai.request.temperature\":\"0.2\",\"gen_ai.usage.input_tokens\":\"100\",\"gen_ai.usage.output_tokens\":\"20\",\"gen_ai.usage.cost\":\"0.01\",\"gen_ai.conversation.id\":\"conv-1\",\"deployment.environment.name\":\"Production\"}"}
+            trace name=None user=None session=Some("conv-1") tags={} metadata={}"#]],
+    );
+}
+
+#[test]
+fn openinference() {
+    check(
+        "openinference.instrumentation.langchain",
+        None,
+        vec![
+            ("openinference.span.kind", s("LLM")),
+            ("llm.model_name", s("claude-3-5-sonnet")),
+            ("llm.invocation_parameters", s(r#"{"max_tokens": 100}"#)),
+            ("llm.token_count.prompt", Attr::Int(7)),
+            ("llm.token_count.completion", Attr::Int(3)),
+            ("llm.token_count.total", Attr::Int(10)),
+            ("llm.input_messages.0.message.role", s("user")),
+            ("llm.input_messages.0.message.content", s("hello")),
+            ("output.value", s("hi there")),
+            ("user.id", s("u-9")),
+            ("tag.tags", s("a,b")),
+        ],
+        expect![[r#"
+            type=Some(Generation) name=Some("span-name") model=Some("claude-3-5-sonnet") params=Some("{\"max_tokens\":100}") usage=Some({"input": 7, "output": 3, "total": 10}) cost=None level=Some(Default) env=Some("default")
+            input=Some("[{\"role\":\"user\",\"content\":\"hello\"}]")
+            output=Some("hi there")
+            metadata={"attributes": "{\"openinference.span.kind\":\"LLM\",\"llm.model_name\":\"claude-3-5-sonnet\",\"llm.invocation_parameters\":\"{\\\"max_tokens\\\": 100}\",\"llm.token_count.prompt\":\"7\",\"llm.token_count.completion\":\"3\",\"llm.token_count.total\":\"10\",\"tag.tags\":\"a,b\"}"}
+            trace name=Some("span-name") user=Some("u-9") session=None tags={"a", "b"} metadata={}"#]],
+    );
+}
+
+#[test]
+fn vercel_ai_sdk() {
+    check(
+        "ai",
+        Some("00000000000000bb"),
+        vec![
+            ("ai.operationId", s("ai.generateText.doGenerate")),
+            ("ai.model.id", s("gpt-4o-mini")),
+            (
+                "ai.prompt.messages",
+                s(r#"[{"role":"user","content":"q"}]"#),
+            ),
+            ("ai.response.text", s("answer")),
+            ("ai.usage.promptTokens", Attr::Int(5)),
+            ("ai.usage.completionTokens", Attr::Int(6)),
+            ("ai.telemetry.metadata.userId", s("web-user")),
+            ("ai.telemetry.metadata.sessionId", s("web-session")),
+            ("ai.telemetry.metadata.feature", s("chat")),
+        ],
+        expect![[r#"
+            type=Some(Generation) name=Some("span-name") model=Some("gpt-4o-mini") params=None usage=Some({"input": 5, "output": 6, "total": 11}) cost=None level=Some(Default) env=Some("default")
+            input=Some("[{\"role\":\"user\",\"content\":\"q\"}]")
+            output=Some("answer")
+            metadata={"attributes": "{\"ai.operationId\":\"ai.generateText.doGenerate\",\"ai.model.id\":\"gpt-4o-mini\",\"ai.usage.promptTokens\":\"5\",\"ai.usage.completionTokens\":\"6\",\"ai.telemetry.metadata.userId\":\"web-user\",\"ai.telemetry.metadata.sessionId\":\"web-session\",\"ai.telemetry.metadata.feature\":\"chat\"}", "feature": "chat"}
+            trace name=None user=Some("web-user") session=Some("web-session") tags={} metadata={}"#]],
+    );
+}
+
+#[test]
+fn langfuse_python_v3_generation_declared_as_span() {
+    check(
+        "langfuse-sdk",
+        None,
+        vec![
+            ("langfuse.observation.type", s("span")),
+            ("langfuse.observation.model.name", s("gpt-4o")),
+            ("langfuse.observation.metadata.count", Attr::Int(3)),
+            ("langfuse.observation.metadata", s(r#"["x","y"]"#)),
+            ("langfuse.trace.tags", Attr::Array(vec![s("t1"), s("t2")])),
+            ("langfuse.trace.metadata", s(r#"{"tenant":"acme"}"#)),
+            ("langfuse.observation.level", s("warn")),
+            ("langfuse.experiment.id", s("exp-1")),
+        ],
+        expect![[r#"
+            type=Some(Span) name=Some("span-name") model=Some("gpt-4o") params=None usage=None cost=None level=Some(Warning) env=Some("sdk-experiment")
+            input=None
+            output=None
+            metadata={"0": "x", "1": "y", "count": "3", "experiment.id": "exp-1"}
+            trace name=Some("span-name") user=None session=None tags={"t1", "t2"} metadata={"tenant": "acme"}"#]],
+    );
+}
