@@ -288,6 +288,7 @@ SCENARIOS = {
         {"COMPAT_VARIANT": "split", "LANGFUSE_FLUSH_AT": "1", "LANGFUSE_OTEL_COMPRESSION": "none"},
     ),
     "py_v4": (_py("v4", "py_v4.py"), {}),
+    "py_v3": (_py("v3", "py_v3.py"), {}),
     "py_v2": (_py("v2", "py_v2.py"), {}),
     "py_v5_isolation": (_py("v5", "py_v5_isolation.py"), {}),
     "js": (_node(), {}),

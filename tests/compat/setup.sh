@@ -3,6 +3,7 @@
 #   .venv-runner  pytest + httpx (runs the tests)
 #   .venv-v5      langfuse>=5,<6
 #   .venv-v4      langfuse>=4,<5
+#   .venv-v3      langfuse>=3,<4 (beyond the issue's list: many users are still on 3.x)
 #   .venv-v2      langfuse<3
 #   js/node_modules  from js/package-lock.json (npm ci)
 # Needs python3.11 (or $COMPAT_PYTHON), node >= 20 and npm, and access to the
@@ -20,6 +21,7 @@ VENVS=(
   "runner|pytest>=8,<9 httpx>=0.27,<1"
   "v5|langfuse>=5,<6"
   "v4|langfuse>=4,<5"
+  "v3|langfuse>=3,<4"
   "v2|langfuse<3"
 )
 
@@ -42,7 +44,7 @@ for entry in "${VENVS[@]}"; do
   echo "$want" > "$stamp"
 done
 
-for name in v5 v4 v2; do
+for name in v5 v4 v3 v2; do
   printf 'setup: .venv-%s has langfuse %s\n' "$name" \
     "$(".venv-$name/bin/python" -c 'from importlib.metadata import version; print(version("langfuse"))')"
 done

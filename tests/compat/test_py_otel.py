@@ -1,4 +1,4 @@
-"""Python SDK langfuse 5.x and 4.x (OpenTelemetry based) against Spindle.
+"""Python SDK langfuse 5.x, 4.x and 3.x (OpenTelemetry based) against Spindle.
 
 The scenario (scenarios/_py_otel.py) runs once per major version; each test
 reads one case back through the public API and checks the stored tree.
@@ -23,10 +23,10 @@ from conftest import PROJECT_A, Check
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
 
 
-@pytest.fixture(scope="module", params=["v5", "v4", "v5_split"])
+@pytest.fixture(scope="module", params=["v5", "v4", "v3", "v5_split"])
 def run(request, scenario):
-    """v5 and v4 with default settings; v5_split: 5.x exporting one span per
-    request without gzip, so children arrive before their parents."""
+    """v5, v4 and v3 with default settings; v5_split: 5.x exporting one span
+    per request without gzip, so children arrive before their parents."""
     return scenario(f"py_{request.param}")
 
 
@@ -390,19 +390,25 @@ def test_sdk_rest_client_reads(run):
         ck.true(r.get("ok"), f"{label}: {r.get('error')}")
     g = run["generations"]
     gen_ids = sorted([g["root"], g["full"], g["decorated"], g["failed"]])
-    want = {
-        "api.health.health": "OK",
-        "api.observations.get_many(trace_id) [v2 observations]": gen_ids,
-    }
-    if run["major"] == "v4":
+    scores12 = sorted(["trace-num", "trace-cat", "trace-bool", "trace-text", "obs-num", "obs-cat", "obs-bool",
+                       "obs-text", "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num"])
+    want = {"api.health.health": "OK"}
+    major = run["major"]
+    if major == "v3":
+        want["api.observations.get_many(trace_id) [v1 observations]"] = gen_ids
+        want["api.score_v_2.get(trace_id) [v2 scores]"] = scores12
+    else:
+        want["api.observations.get_many(trace_id) [v2 observations]"] = gen_ids
+    if major in ("v3", "v4"):
         want.update({
             "api.trace.get": {"name": f"{run['prefix']}-generations", "observations": gen_ids,
                               "types": ["GENERATION", "GENERATION", "GENERATION", "SPAN"]},
             "api.trace.list(user_id)": [run["propagate"]["trace"]],
             "api.sessions.get": [run["propagate"]["trace"]],
-            "api.scores.get_many(trace_id) [v2 scores]": sorted(
-                ["trace-num", "trace-cat", "trace-bool", "trace-text", "obs-num", "obs-cat", "obs-bool", "obs-text",
-                 "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num"]),
+        })
+    if major == "v4":
+        want.update({
+            "api.scores.get_many(trace_id) [v2 scores]": scores12,
             "api.legacy.observations_v1.get_many(trace_id)": gen_ids,
         })
     for label, value in want.items():
@@ -424,4 +430,24 @@ def test_trace_io_v4(api, scenario):
     ck.eq(t.get("output"), {"trace": "out"}, "trace.output (langfuse.trace.output)")
     obs = list(obs_map(t).values())
     ck.eq([(o.get("input"), o.get("output")) for o in obs], [("span-in", "span-out")], "observation input/output")
+    ck.done()
+
+
+def test_update_current_trace_v3(api, scenario):
+    """langfuse 3.x only: update_current_trace sets every trace-level field."""
+    run = scenario("py_v3")
+    ut = run["update_trace"]
+    ck = Check("update_current_trace (3.x)")
+    t = api.trace(ut["trace"])
+    ck.eq(t.get("name"), "pyv3-renamed-trace", "trace.name")
+    ck.eq(t.get("userId"), ut["user_id"], "trace.userId")
+    ck.eq(t.get("sessionId"), ut["session_id"], "trace.sessionId")
+    ck.eq(sorted(t.get("tags") or []), ["u1", "u2"], "trace.tags")
+    ck.eq(t.get("input"), {"trace": "in"}, "trace.input")
+    ck.eq(t.get("output"), {"trace": "out"}, "trace.output")
+    ck.subset(t.get("metadata"), {"mk": "mv"}, "trace.metadata")
+    ck.eq(t.get("version"), "tv3", "trace.version")
+    ck.eq(t.get("public"), True, "trace.public")
+    check_obs(ck, obs_map(t), ut["span"], name="pyv3-update-trace", type="SPAN", parent=None,
+              input="span-in", output="span-out")
     ck.done()

@@ -196,7 +196,7 @@ def main(major):
     mids["root"] = mroot.id
     child = mroot.start_observation(name="manual-child", as_type="tool", input={"cmd": "ls"})
     mids["child"] = child.id
-    grandchild = child.start_observation(name="manual-grandchild", input="deep")
+    grandchild = child.start_observation(name="manual-grandchild", as_type="span", input="deep")  # 3.x needs as_type
     mids["grandchild"] = grandchild.id
     grandchild.update(output="deeper")
     grandchild.end()
@@ -327,6 +327,26 @@ def main(major):
             s.update(output="span-out")
         summary["trace_io"] = tio
 
+    # ---- 3.x only: update_current_trace ----------------------------------------
+    if hasattr(lf, "update_current_trace"):
+        ut = {"user_id": f"ut-user-{p}-{run}", "session_id": f"ut-sess-{p}-{run}"}
+        with lf.start_as_current_observation(name=f"{p}-update-trace", input="span-in") as s:
+            ut["trace"] = s.trace_id
+            ut["span"] = s.id
+            lf.update_current_trace(
+                name=f"{p}-renamed-trace",
+                user_id=ut["user_id"],
+                session_id=ut["session_id"],
+                tags=["u1", "u2"],
+                input={"trace": "in"},
+                output={"trace": "out"},
+                metadata={"mk": "mv"},
+                version="tv3",
+                public=True,
+            )
+            s.update(output="span-out")
+        summary["update_trace"] = ut
+
     bounded(lf.flush, flush_timeout, "flush", summary)
 
     # Read data back through the SDK's own REST client (its models validate
@@ -335,12 +355,15 @@ def main(major):
     n_reads_log = len(collector.records)
     gtrace = summary["generations"]["trace"]
     sdk_read(reads, "api.health.health", lambda: attr(lf.api.health.health(), "status"))
-    sdk_read(
-        reads,
-        "api.observations.get_many(trace_id) [v2 observations]",
-        lambda: sorted(attr(o, "id") for o in lf.api.observations.get_many(trace_id=gtrace, limit=100).data),
-    )
-    if hasattr(lf.api, "sessions"):  # 4.x still has the v1 read clients
+    ptrace, psession = summary["propagate"]["trace"], summary["propagate"]["session_id"]
+    strace = summary["scores"]["trace"]
+    if major == "v3":
+        obs_many = ("api.observations.get_many(trace_id) [v1 observations]", lf.api.observations.get_many)
+    else:
+        obs_many = ("api.observations.get_many(trace_id) [v2 observations]", lf.api.observations.get_many)
+    sdk_read(reads, obs_many[0], lambda: sorted(attr(o, "id") for o in obs_many[1](trace_id=gtrace, limit=100).data))
+    if major in ("v3", "v4"):  # 5.x dropped the v1 trace/session read clients
+
         def trace_get():
             t = lf.api.trace.get(gtrace)
             return {
@@ -350,26 +373,17 @@ def main(major):
             }
 
         sdk_read(reads, "api.trace.get", trace_get)
-        sdk_read(
-            reads,
-            "api.trace.list(user_id)",
-            lambda: [t.id for t in lf.api.trace.list(user_id=summary["propagate"]["user_id"]).data],
-        )
-        sdk_read(
-            reads,
-            "api.sessions.get",
-            lambda: [t.id for t in lf.api.sessions.get(summary["propagate"]["session_id"]).traces],
-        )
-        sdk_read(
-            reads,
-            "api.scores.get_many(trace_id) [v2 scores]",
-            lambda: sorted(s.name for s in lf.api.scores.get_many(trace_id=summary["scores"]["trace"], limit=100).data),
-        )
-        sdk_read(
-            reads,
-            "api.legacy.observations_v1.get_many(trace_id)",
-            lambda: sorted(o.id for o in lf.api.legacy.observations_v1.get_many(trace_id=gtrace, limit=100).data),
-        )
+        sdk_read(reads, "api.trace.list(user_id)",
+                 lambda: [t.id for t in lf.api.trace.list(user_id=summary["propagate"]["user_id"]).data])
+        sdk_read(reads, "api.sessions.get", lambda: [t.id for t in lf.api.sessions.get(psession).traces])
+    if major == "v3":
+        sdk_read(reads, "api.score_v_2.get(trace_id) [v2 scores]",
+                 lambda: sorted(x.name for x in lf.api.score_v_2.get(trace_id=strace, limit=100).data))
+    if major == "v4":
+        sdk_read(reads, "api.scores.get_many(trace_id) [v2 scores]",
+                 lambda: sorted(x.name for x in lf.api.scores.get_many(trace_id=strace, limit=100).data))
+        sdk_read(reads, "api.legacy.observations_v1.get_many(trace_id)",
+                 lambda: sorted(o.id for o in lf.api.legacy.observations_v1.get_many(trace_id=gtrace, limit=100).data))
     summary["sdk_reads"] = reads
     summary["sdk_reads_log"] = collector.records[n_reads_log:]
     del collector.records[n_reads_log:]
