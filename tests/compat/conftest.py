@@ -274,8 +274,8 @@ def _py(venv, script):
     return lambda: [str(_venv_python(venv)), str(HERE / "scenarios" / script)]
 
 
-def _node():
-    return lambda: [os.environ.get("COMPAT_NODE", "node"), str(HERE / "js" / "scenario.mjs")]
+def _node(script="scenario.mjs"):
+    return lambda: [os.environ.get("COMPAT_NODE", "node"), str(HERE / "js" / script)]
 
 
 # name -> (command, extra environment)
@@ -294,6 +294,7 @@ SCENARIOS = {
     "js": (_node(), {}),
     # same calls, exportMode "immediate" (one request per span) and gzip bodies
     "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),
+    "js_legacy": (_node("legacy.mjs"), {}),
 }
 
 

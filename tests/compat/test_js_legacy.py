@@ -1,0 +1,47 @@
+"""Legacy JS SDK (npm `langfuse` 3.x, batch ingestion) against Spindle.
+
+Not in the issue's list, but the SDK is still widely used and it sends the
+events of a batch out of causal order (updates before creates), which the
+server's merge must absorb."""
+
+import pytest
+
+from compat_helpers import assert_clean_run, check_obs, check_score, obs_map
+from conftest import Check
+
+
+@pytest.fixture(scope="module")
+def run(scenario):
+    return scenario("js_legacy")
+
+
+def test_sdk_run_clean(run):
+    assert_clean_run(run)
+
+
+def test_out_of_order_batch_merges(api, run):
+    ck = Check("legacy JS trace")
+    ids = run["trace"]
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    ck.eq(t.get("name"), "jsl-trace", "trace.name")
+    ck.eq(t.get("userId"), ids["user_id"], "trace.userId")
+    ck.eq(t.get("sessionId"), ids["session_id"], "trace.sessionId")
+    ck.eq(sorted(t.get("tags") or []), ["jl1", "jl2"], "trace.tags")
+    ck.subset(t.get("metadata"), {"plan": "pro"}, "trace.metadata")
+    ck.eq(t.get("input"), {"q": "legacy"}, "trace.input")
+    ck.eq(t.get("output"), {"a": "done"}, "trace.output (trace.update)")
+    ck.eq(t.get("environment"), "compat", "trace.environment")
+    ck.eq(t.get("release"), "rel-jsl", "trace.release")
+    ck.eq(len(obs), 3, "number of observations")
+    check_obs(ck, obs, ids["span"], name="jsl-span", type="SPAN", parent=None, input={"step": 1},
+              output="span-out", level="ERROR", status_message="legacy failure", metadata={"k": "v"})
+    check_obs(ck, obs, ids["gen"], name="jsl-gen", type="GENERATION", parent=ids["span"], model="gpt-4o-mini",
+              model_parameters={"temperature": 0.5}, input=[{"role": "user", "content": "hi"}],
+              output={"role": "assistant", "content": "yo"}, usage={"input": 10, "output": 20, "total": 30})
+    check_obs(ck, obs, ids["event"], name="jsl-event", type="EVENT", parent=ids["span"], level="WARNING",
+              input={"e": 1})
+    scores = [s for s in t.get("scores", []) if isinstance(s, dict)]
+    check_score(ck, scores, "jsl-score", data_type="NUMERIC", value=1, comment="c", observation_id=None)
+    check_score(ck, scores, "jsl-cat", data_type="CATEGORICAL", string_value="good", observation_id=ids["gen"])
+    ck.done()
