@@ -326,6 +326,25 @@ def test_exception_inside_observe(api, run):
     ck.done()
 
 
+def test_payloads_round_trip(api, run):
+    """Unicode (astral, RTL, escapes, U+2028) and a ~600 KB input come back exactly."""
+    ck = Check("payloads")
+    ids = run["payloads"]
+    t = _trace(api, run, "payloads")
+    obs = obs_map(t)
+    root = obs.get(ids["span"]) or {}
+    big = (root.get("input") or {}).get("big") if isinstance(root.get("input"), dict) else None
+    if not isinstance(big, str):
+        ck.fail(f"root.input.big: expected a string of {ids['big_len']} chars, got {type(big).__name__}")
+    else:
+        ck.eq(len(big), ids["big_len"], "root.input.big length")
+        ck.eq(hashlib.sha256(big.encode()).hexdigest(), ids["big_sha256"], "root.input.big sha256")
+    ck.eq(root.get("output"), ids["tricky"], "root.output (unicode string)")
+    check_obs(ck, obs, ids["child"], name="tricky-meta", parent=ids["span"], input=[ids["tricky"]],
+              metadata={"tricky": ids["tricky"]})
+    ck.done()
+
+
 def test_media_data_uri_upload(api, run):
     ck = Check("base64 data-URI media")
     ids, p = run["media"], run["prefix"]

@@ -1,6 +1,8 @@
 """Legacy Python SDK langfuse<3 (batch ingestion) against Spindle: the
 tracing-tutorial examples of seed 000, with a fake LLM."""
 
+from urllib.parse import quote
+
 import pytest
 
 from compat_helpers import assert_clean_run, check_obs, check_score, check_times, obs_map
@@ -171,4 +173,20 @@ def test_sdk_fetch_helpers(run):
     r = reads.get("fetch_sessions", {})
     if r.get("ok"):
         ck.true(m["session_id"] in r["value"], f"fetch_sessions(): {m['session_id']} not in {r['value']}")
+    ck.done()
+
+
+def test_caller_chosen_trace_id_with_special_characters(api, run):
+    """Trace ids are caller-chosen strings in the batch API; one with ':', ' ',
+    '/', '?', '#' and non-ASCII is stored and readable by its percent-encoded path."""
+    ck = Check("special-character trace id")
+    ids = run["external_id"]
+    t = api.get(f"/api/public/traces/{quote(ids['trace'], safe='')}")
+    ck.eq(t.get("id"), ids["trace"], "trace.id")
+    ck.eq(t.get("name"), "v2-external-id", "trace.name")
+    check_obs(ck, obs_map(t), ids["span"], name="ext-span", parent=None, output="ext-out", trace_id=ids["trace"])
+    listed = api.get("/api/public/traces", params={"name": "v2-external-id", "limit": 10}).get("data", [])
+    ck.eq([x.get("id") for x in listed], [ids["trace"]], "GET /api/public/traces?name=v2-external-id ids")
+    obs = api.get("/api/public/observations", params={"traceId": ids["trace"], "limit": 10}).get("data", [])
+    ck.eq([o.get("id") for o in obs], [ids["span"]], "GET /api/public/observations?traceId=<special id>")
     ck.done()

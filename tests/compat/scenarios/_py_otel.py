@@ -309,6 +309,20 @@ def main(major):
         eids["raised"] = True
     summary["exception"] = eids
 
+    # ---- payloads: unicode and a large (~600 KB) input round-trip exactly ----------
+    import hashlib
+
+    chunk = hashlib.sha256(f"{p}-{run}".encode()).hexdigest()
+    big = "".join(hashlib.sha256(f"{chunk}{i}".encode()).hexdigest() for i in range(600_000 // 64))
+    tricky = "héllo 🌍 中文 עברית\n\t\"quoted\" \\ back\\slash \u2028 end"
+    pay = {"big_len": len(big), "big_sha256": hashlib.sha256(big.encode()).hexdigest(), "tricky": tricky}
+    with lf.start_as_current_observation(name=f"{p}-payloads", input={"big": big}, output=tricky) as s:
+        pay["trace"] = s.trace_id
+        pay["span"] = s.id
+        with lf.start_as_current_observation(name="tricky-meta", metadata={"tricky": tricky}, input=[tricky]) as c:
+            pay["child"] = c.id
+    summary["payloads"] = pay
+
     # ---- base64 data-URI media in the input ------------------------------------------
     media = {"sha256_b64": _sha256_b64(base64.b64decode(PNG_1X1_B64))}
     with lf.start_as_current_observation(

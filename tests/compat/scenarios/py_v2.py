@@ -152,6 +152,13 @@ def main():
     trace.update(output={"final": "done"})
     summary["manual"] = manual
 
+    # ---- a caller-chosen trace id with URL-hostile characters ------------------------
+    ext_id = f"ext:order 42/β?x=1#{run}"
+    ext = langfuse.trace(id=ext_id, name="v2-external-id", input="ext-in")
+    ext_span = ext.span(name="ext-span")
+    ext_span.end(output="ext-out")
+    summary["external_id"] = {"trace": ext_id, "span": ext_span.id}
+
     # ---- @observe decorator with langfuse_context -------------------------------------
     dec = {}
 
