@@ -298,52 +298,102 @@ SCENARIOS = {
 }
 
 
-def run_scenario(name, server, pk, sk, artifacts_dir, extra_env=None):
-    cmd_fn, scenario_env = SCENARIOS[name]
-    cmd = cmd_fn()
-    env = dict(os.environ)
-    for k in list(env):
-        if k.startswith("LANGFUSE_") or k.startswith("OTEL_"):
-            del env[k]
-    env.update(
-        {
-            "LANGFUSE_PUBLIC_KEY": pk,
-            "LANGFUSE_SECRET_KEY": sk,
-            "LANGFUSE_BASE_URL": server.base_url,
-            "LANGFUSE_HOST": server.base_url,
-            "COMPAT_RUN_ID": RUN_ID,
-            "COMPAT_FLUSH_TIMEOUT": FLUSH_TIMEOUT,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(scenario_env)
-    env.update(extra_env or {})
-    started = time.monotonic()
-    try:
-        r = subprocess.run(
-            cmd, env=env, capture_output=True, text=True, timeout=SCENARIO_TIMEOUT, cwd=str(HERE)
+# Scenarios that write with project B's keys; all others use project A's.
+SCENARIO_PROJECT = {"py_v5_isolation": PROJECT_B}
+
+# COMPAT_PARALLEL=1 (the default) starts every scenario the selected tests
+# need at once, as concurrent SDK clients of one server; 0 runs them one by one.
+PARALLEL = os.environ.get("COMPAT_PARALLEL", "1") != "0"
+
+
+class _Launched:
+    def __init__(self, name, server, artifacts_dir):
+        cmd_fn, scenario_env = SCENARIOS[name]
+        keys = SCENARIO_PROJECT.get(name, PROJECT_A)
+        self.name = name
+        self.cmd = cmd_fn()
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("LANGFUSE_") or k.startswith("OTEL_"):
+                del env[k]
+        env.update(
+            {
+                "LANGFUSE_PUBLIC_KEY": keys["pk"],
+                "LANGFUSE_SECRET_KEY": keys["sk"],
+                "LANGFUSE_BASE_URL": server.base_url,
+                "LANGFUSE_HOST": server.base_url,
+                "COMPAT_RUN_ID": RUN_ID,
+                "COMPAT_FLUSH_TIMEOUT": FLUSH_TIMEOUT,
+                "PYTHONUNBUFFERED": "1",
+            }
         )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"scenario {name} did not finish within {SCENARIO_TIMEOUT}s\nstderr: {(exc.stderr or '')[-3000:]}",
-            pytrace=False,
-        )
-    (Path(artifacts_dir) / f"{name}.stdout").write_text(r.stdout)
-    (Path(artifacts_dir) / f"{name}.stderr").write_text(r.stderr)
-    lines = [ln for ln in r.stdout.splitlines() if ln.startswith(SUMMARY_PREFIX)]
-    if r.returncode != 0 or not lines:
-        pytest.fail(
-            f"scenario {name} ({' '.join(cmd)}) exited with {r.returncode} and "
-            f"{'a' if lines else 'no'} summary\nstdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-5000:]}",
-            pytrace=False,
-        )
-    summary = json.loads(lines[-1][len(SUMMARY_PREFIX):])
-    summary["_elapsed"] = round(time.monotonic() - started, 2)
-    summary["_stderr_tail"] = r.stderr[-3000:]
-    return summary
+        env.update(scenario_env)
+        self.out_path = Path(artifacts_dir) / f"{name}.stdout"
+        self.err_path = Path(artifacts_dir) / f"{name}.stderr"
+        self._out = open(self.out_path, "w")
+        self._err = open(self.err_path, "w")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(self.cmd, env=env, stdout=self._out, stderr=self._err, cwd=str(HERE))
+
+    def collect(self):
+        """Wait (bounded) for the scenario and return its parsed summary."""
+        remaining = max(1.0, SCENARIO_TIMEOUT - (time.monotonic() - self.started))
+        timed_out = False
+        try:
+            self.proc.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._out.close()
+        self._err.close()
+        stdout = self.out_path.read_text(errors="replace")
+        stderr = self.err_path.read_text(errors="replace")
+        if timed_out:
+            pytest.fail(
+                f"scenario {self.name} did not finish within {SCENARIO_TIMEOUT}s\nstderr: {stderr[-3000:]}",
+                pytrace=False,
+            )
+        lines = [ln for ln in stdout.splitlines() if ln.startswith(SUMMARY_PREFIX)]
+        if self.proc.returncode != 0 or not lines:
+            pytest.fail(
+                f"scenario {self.name} ({' '.join(self.cmd)}) exited with {self.proc.returncode} and "
+                f"{'a' if lines else 'no'} summary\nstdout: {stdout[-3000:]}\nstderr: {stderr[-5000:]}",
+                pytrace=False,
+            )
+        summary = json.loads(lines[-1][len(SUMMARY_PREFIX):])
+        summary["_elapsed"] = round(time.monotonic() - self.started, 2)
+        summary["_stderr_tail"] = stderr[-3000:]
+        return summary
 
 
 _scenario_cache = {}
+_needed_scenarios = []
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Note which scenarios the selected tests use (module attribute SCENARIOS_USED)."""
+    for item in items:
+        mod = getattr(item, "module", None)
+        for name in getattr(mod, "SCENARIOS_USED", ()):
+            if name not in _needed_scenarios:
+                _needed_scenarios.append(name)
+
+
+def _run_all(names, server, artifacts_dir):
+    launched = []
+    for name in names:
+        if name in _scenario_cache:
+            continue
+        try:
+            launched.append(_Launched(name, server, artifacts_dir))
+        except BaseException as exc:  # noqa: BLE001 - e.g. a missing venv or node
+            _scenario_cache[name] = exc
+    for job in launched:
+        try:
+            _scenario_cache[job.name] = job.collect()
+        except BaseException as exc:  # remember failures, don't re-run for every test
+            _scenario_cache[job.name] = exc
 
 
 @pytest.fixture(scope="session")
@@ -352,12 +402,10 @@ def scenario(server, artifacts_dir):
 
     def get(name):
         if name not in _scenario_cache:
-            try:
-                _scenario_cache[name] = run_scenario(
-                    name, server, PROJECT_A["pk"], PROJECT_A["sk"], artifacts_dir
-                )
-            except BaseException as exc:  # remember failures, don't re-run for every test
-                _scenario_cache[name] = exc
+            if PARALLEL:
+                _run_all(list(dict.fromkeys(_needed_scenarios + [name])), server, artifacts_dir)
+            else:
+                _run_all([name], server, artifacts_dir)
         got = _scenario_cache[name]
         if isinstance(got, BaseException):
             raise got

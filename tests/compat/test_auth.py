@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from compat_helpers import assert_clean_run
-from conftest import PROJECT_A, PROJECT_B, Check, run_scenario
+from conftest import PROJECT_A, PROJECT_B, Check
 
 ENDPOINTS = [
     ("GET", "/api/public/traces", None),
@@ -28,11 +28,14 @@ BAD_CREDENTIALS = {
     "empty credentials": ("", ""),
 }
 
+# scenarios this module reads (started together when COMPAT_PARALLEL=1)
+SCENARIOS_USED = ["py_v5_isolation", "py_v5"]
+
 
 @pytest.fixture(scope="module")
-def iso_run(server, artifacts_dir):
+def iso_run(scenario):
     """Project B writes one trace (+ score) with the Python 5.x SDK."""
-    return run_scenario("py_v5_isolation", server, PROJECT_B["pk"], PROJECT_B["sk"], artifacts_dir)
+    return scenario("py_v5_isolation")
 
 
 def test_second_project_created_with_cli(server):

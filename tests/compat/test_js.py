@@ -17,6 +17,9 @@ from conftest import Check
 
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
 
+# scenarios this module reads (started together when COMPAT_PARALLEL=1)
+SCENARIOS_USED = ["js", "js_immediate"]
+
 
 @pytest.fixture(scope="module", params=["default", "immediate"])
 def run(request, scenario):

@@ -9,6 +9,9 @@ import pytest
 from compat_helpers import assert_clean_run, check_obs, check_score, obs_map
 from conftest import Check
 
+# scenarios this module reads (started together when COMPAT_PARALLEL=1)
+SCENARIOS_USED = ["js_legacy"]
+
 
 @pytest.fixture(scope="module")
 def run(scenario):

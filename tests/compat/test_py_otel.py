@@ -22,6 +22,9 @@ from conftest import PROJECT_A, Check
 
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
 
+# scenarios this module reads (started together when COMPAT_PARALLEL=1)
+SCENARIOS_USED = ["py_v5", "py_v4", "py_v3", "py_v5_split"]
+
 
 @pytest.fixture(scope="module", params=["v5", "v4", "v3", "v5_split"])
 def run(request, scenario):

@@ -8,6 +8,9 @@ import pytest
 from compat_helpers import assert_clean_run, check_obs, check_score, check_times, obs_map
 from conftest import Check
 
+# scenarios this module reads (started together when COMPAT_PARALLEL=1)
+SCENARIOS_USED = ["py_v2"]
+
 
 @pytest.fixture(scope="module")
 def run(scenario):
