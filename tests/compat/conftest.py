@@ -371,9 +371,9 @@ _scenario_cache = {}
 _needed_scenarios = []
 
 
-def pytest_collection_modifyitems(session, config, items):
+def pytest_collection_finish(session):
     """Note which scenarios the selected tests use (module attribute SCENARIOS_USED)."""
-    for item in items:
+    for item in session.items:
         mod = getattr(item, "module", None)
         for name in getattr(mod, "SCENARIOS_USED", ()):
             if name not in _needed_scenarios:
