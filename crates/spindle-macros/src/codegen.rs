@@ -108,6 +108,7 @@ pub(crate) fn expand(args: ObserveArgs, function: ItemFn) -> syn::Result<TokenSt
         };
         quote! {
             #start
+            #[allow(clippy::let_unit_value)]
             #binding = __spindle_scope.instrument(#future).await;
             #capture
             __spindle_ret

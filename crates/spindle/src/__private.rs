@@ -16,22 +16,31 @@ use crate::observation::{ObsState, ObservationBuilder, ObservationType};
 pub use crate::observation::ObservationType as Type;
 pub use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
-/// Collects a call's arguments as Python's `{"args": [...], "kwargs": {}}`.
+/// Collects a call's arguments as Python's `{"args": [...], "kwargs": {}}`, written straight
+/// into one buffer with Python's separators.
 pub struct ArgsCapture {
-    args: Vec<serde_json::Value>,
+    buffer: Vec<u8>,
+    count: usize,
 }
 
 impl ArgsCapture {
-    /// Records one argument.
+    /// Records one argument (`null` with a warning if it cannot be serialized).
     #[inline]
     pub fn arg<T: Serialize + ?Sized>(&mut self, value: &T) {
-        match serde_json::to_value(value) {
-            Ok(value) => self.args.push(value),
-            Err(error) => {
-                tracing::warn!(%error, "argument not serializable, captured as null");
-                self.args.push(serde_json::Value::Null);
-            }
+        if self.count > 0 {
+            self.buffer.extend_from_slice(b", ");
         }
+        self.count += 1;
+        let mark = self.buffer.len();
+        if !json::write_python_json(&mut self.buffer, value) {
+            self.buffer.truncate(mark);
+            self.buffer.extend_from_slice(b"null");
+        }
+    }
+
+    fn finish(mut self) -> Option<String> {
+        self.buffer.extend_from_slice(b"], \"kwargs\": {}}");
+        String::from_utf8(self.buffer).ok()
     }
 }
 
@@ -75,10 +84,11 @@ fn start_slow(
         };
     }
     if let Some(capture) = capture {
-        let mut args = ArgsCapture { args: Vec::new() };
+        let mut buffer = Vec::with_capacity(64);
+        buffer.extend_from_slice(b"{\"args\": [");
+        let mut args = ArgsCapture { buffer, count: 0 };
         capture(&mut args);
-        let input = serde_json::json!({"args": args.args, "kwargs": {}});
-        if let Some(text) = json::io_json_value(&input) {
+        if let Some(text) = args.finish() {
             builder = builder.with(crate::ObservationUpdate::new().input_raw(text));
         }
     }

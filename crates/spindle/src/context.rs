@@ -165,6 +165,10 @@ impl<F: Future> FutureExt for F {}
 /// Spawns a future on the current tokio runtime, keeping the caller's current observation as
 /// its parent (`tokio::spawn` alone starts from an empty context).
 ///
+/// # Panics
+///
+/// Like `tokio::spawn`, when called outside a tokio runtime.
+///
 /// ```
 /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 /// # runtime.block_on(async {

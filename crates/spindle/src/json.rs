@@ -54,6 +54,18 @@ pub(crate) fn python_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
     }
 }
 
+/// Appends `value` to `buffer` like Python's `json.dumps`; `false` (and a warning) on failure.
+pub(crate) fn write_python_json<T: Serialize + ?Sized>(buffer: &mut Vec<u8>, value: &T) -> bool {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *buffer, PythonFormatter);
+    match value.serialize(&mut serializer) {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "value not serializable as json, captured as null");
+            false
+        }
+    }
+}
+
 /// Serializes `value` as compact JSON (metadata values); `None` when it cannot be serialized.
 pub(crate) fn compact_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
     let mut buffer = Vec::with_capacity(32);
@@ -78,15 +90,6 @@ pub(crate) fn io_value<T: Serialize + ?Sized>(value: &T) -> Option<String> {
         return serde_json::from_str::<String>(&text).ok();
     }
     Some(text)
-}
-
-/// Encodes an already built JSON value the way [`io_value`] does.
-pub(crate) fn io_json_value(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(text) => Some(text.clone()),
-        other => python_json(other),
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Delivery: 100,000 observations from 8 threads all arrive after `flush()`, and a server that
+//! Delivery: 100,000 observations from 8 tasks all arrive after `flush()`, and a server that
 //! answers 503 twice then 200 loses nothing; non-retryable refusals drop only their batch.
 
 mod support;
@@ -8,24 +8,37 @@ use std::time::Duration;
 
 use support::Receiver;
 
-fn produce(client: &spindle::Client, threads: usize, per_thread: usize) {
-    std::thread::scope(|scope| {
-        for thread in 0..threads {
-            let client = client.clone();
-            scope.spawn(move || {
-                for index in 0..per_thread {
-                    client
-                        .observation(format!("obs-{thread}-{index}"))
-                        .start()
-                        .end();
-                }
-            });
+/// Ends `per_task` observations from each of `tasks` concurrent tokio tasks.
+fn produce(client: &spindle::Client, tasks: usize, per_task: usize) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|task| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    for index in 0..per_task {
+                        client
+                            .observation(format!("obs-{task}-{index}"))
+                            .start()
+                            .end();
+                        if index % 1_000 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
         }
     });
 }
 
 #[test]
-fn hundred_thousand_observations_from_eight_threads_all_arrive() {
+fn hundred_thousand_observations_from_eight_tasks_all_arrive() {
     let receiver = Receiver::start(0);
     let client = receiver.client();
     produce(&client, 8, 12_500);

@@ -843,3 +843,29 @@ fn disabled_and_unsampled_clients_send_nothing() {
     unsampled.flush();
     assert!(receiver.spans().is_empty());
 }
+
+#[observe(name = "unit-async")]
+async fn unit_async(flag: bool) {
+    if flag {
+        return;
+    }
+    tokio::task::yield_now().await;
+}
+
+#[observe(name = "unit-sync")]
+fn unit_sync() {}
+
+#[test]
+fn unit_returning_functions_have_no_output() {
+    setup();
+    unit_sync();
+    runtime().block_on(unit_async(true));
+    let receiver = flushed();
+    for name in ["unit-sync", "unit-async"] {
+        let span = receiver.span_named(name);
+        assert!(
+            !span.attributes.contains_key("langfuse.observation.output"),
+            "{name}"
+        );
+    }
+}
