@@ -291,7 +291,11 @@ def test_scores_on_trace_observation_session(api, run):
     check_score(ck, by_trace, "span-method-bool", data_type="BOOLEAN", value=0, string_value="False",
                 observation_id=ids["root"])
     check_score(ck, by_trace, "trace-method-num", data_type="NUMERIC", value=7, observation_id=None)
-    ck.eq(len(by_trace), 12, "number of scores listed for the trace")
+    up = check_score(ck, by_trace, "upsert", data_type="NUMERIC", value=2, comment="second",
+                     where="(written twice with one score_id)")
+    if up:
+        ck.eq(up.get("id"), ids["upsert_id"], "score 'upsert'.id")
+    ck.eq(len(by_trace), 13, "number of scores listed for the trace")
 
     by_session = api.scores_v2(sessionId=sid)
     for name, dtype, value, sval in expected_scores("sess"):
@@ -307,7 +311,7 @@ def test_scores_on_trace_observation_session(api, run):
     detail = [s for s in t.get("scores", []) if isinstance(s, dict)]
     ck.eq(sorted(s.get("name") for s in detail),
           sorted(["trace-num", "trace-cat", "trace-bool", "trace-text", "obs-num", "obs-cat", "obs-bool",
-                  "obs-text", "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num"]),
+                  "obs-text", "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num", "upsert"]),
           "GET /api/public/traces/{id} scores (names)")
     ck.eq(t.get("sessionId"), sid, "trace.sessionId")
     # v1 list endpoint
@@ -413,7 +417,8 @@ def test_sdk_rest_client_reads(run):
     g = run["generations"]
     gen_ids = sorted([g["root"], g["full"], g["decorated"], g["failed"]])
     scores12 = sorted(["trace-num", "trace-cat", "trace-bool", "trace-text", "obs-num", "obs-cat", "obs-bool",
-                       "obs-text", "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num"])
+                       "obs-text", "cur-span-num", "cur-trace-cat", "span-method-bool", "trace-method-num",
+                       "upsert"])
     want = {"api.health.health": "OK"}
     major = run["major"]
     if major == "v3":

@@ -291,6 +291,10 @@ def main(major):
     lf.create_score(name="sess-cat", value="meh", session_id=score_session, data_type="CATEGORICAL")
     lf.create_score(name="sess-bool", value=1, session_id=score_session, data_type="BOOLEAN")
     lf.create_score(name="sess-text", value="session text", session_id=score_session, data_type="TEXT")
+    # the same score id twice: the second write updates the score
+    sids["upsert_id"] = f"{p}-{run}-upsert-score"
+    lf.create_score(name="upsert", value=1, trace_id=tid, score_id=sids["upsert_id"], comment="first")
+    lf.create_score(name="upsert", value=2, trace_id=tid, score_id=sids["upsert_id"], comment="second")
     summary["scores"] = sids
 
     # ---- exception inside @observe -------------------------------------------------
