@@ -5,10 +5,10 @@
 //! means the data is durable. Writes merge with what is stored using the core merge rules, so
 //! the result does not depend on arrival order.
 
-pub mod query;
-pub mod sqlite;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod query;
+pub mod sqlite;
 
 pub use query::*;
 pub use spindle_core::{Error, ErrorKind, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
@@ -141,8 +141,7 @@ pub trait Store: Send + Sync + 'static {
         project_id: &str,
         query: &SessionQuery,
     ) -> Result<Page<SessionView>>;
-    async fn get_session(&self, project_id: &str, session_id: &str)
-        -> Result<Option<SessionView>>;
+    async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>>;
     async fn daily_metrics(
         &self,
         project_id: &str,

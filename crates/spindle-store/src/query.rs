@@ -1,7 +1,9 @@
 //! Query and result types of the read side, independent of any wire format.
 
 use spindle_core::time::Micros;
-use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource, TraceRecord};
+use spindle_core::{
+    Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource, TraceRecord,
+};
 
 /// One page of results. `total_items` counts every match, not just this page.
 #[derive(Debug, Clone, PartialEq)]

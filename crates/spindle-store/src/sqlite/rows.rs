@@ -71,7 +71,7 @@ pub(crate) struct TraceRow {
     pub updated_at: Micros,
 }
 
-/// One row of `observations`, with the columns derived on write.
+/// One row of `observations` (the columns derived on write are only read by SQL).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ObservationRow {
     pub id: String,
@@ -98,12 +98,6 @@ pub(crate) struct ObservationRow {
     pub stamps: String,
     pub created_at: Micros,
     pub updated_at: Micros,
-    /// `cost_details["total"]`, else the sum of its entries; `None` without costs.
-    pub total_cost: Option<f64>,
-    pub usage_input: Option<i64>,
-    pub usage_output: Option<i64>,
-    /// `usage_details["total"]`, else the sum of its entries.
-    pub usage_total: Option<i64>,
 }
 
 /// One row of `scores`.
@@ -157,29 +151,6 @@ impl TraceRow {
         })
     }
 
-    pub fn from_record(record: &TraceRecord, created_at: Micros, updated_at: Micros) -> Self {
-        TraceRow {
-            id: record.id.clone(),
-            timestamp: record.timestamp,
-            environment: record.environment.clone(),
-            name: record.name.clone(),
-            user_id: record.user_id.clone(),
-            session_id: record.session_id.clone(),
-            release: record.release.clone(),
-            version: record.version.clone(),
-            public: record.public,
-            bookmarked: record.bookmarked,
-            external_id: record.external_id.clone(),
-            tags: encode_set(&record.tags),
-            metadata: encode_string_map(&record.metadata),
-            input: record.input.clone(),
-            output: record.output.clone(),
-            stamps: encode_stamps(&record.stamps),
-            created_at,
-            updated_at,
-        }
-    }
-
     pub fn into_record(self) -> Result<TraceRecord> {
         let mut record = TraceRecord {
             id: self.id,
@@ -205,8 +176,7 @@ impl TraceRow {
 }
 
 impl ObservationRow {
-    /// Reads the columns of [`OBSERVATION_COLUMNS`] starting at `offset`; the derived columns
-    /// are not read (they are only used by SQL).
+    /// Reads the columns of [`OBSERVATION_COLUMNS`] starting at `offset`.
     pub fn read(row: &Row<'_>, offset: usize) -> rusqlite::Result<ObservationRow> {
         Ok(ObservationRow {
             id: row.get(offset)?,
@@ -233,46 +203,7 @@ impl ObservationRow {
             stamps: row.get(offset + 21)?,
             created_at: row.get(offset + 22)?,
             updated_at: row.get(offset + 23)?,
-            total_cost: None,
-            usage_input: None,
-            usage_output: None,
-            usage_total: None,
         })
-    }
-
-    pub fn from_record(record: &ObservationRecord, created_at: Micros, updated_at: Micros) -> Self {
-        let usage = record.usage_details.as_ref();
-        let costs = record.cost_details.as_ref();
-        ObservationRow {
-            id: record.id.clone(),
-            trace_id: record.trace_id.clone(),
-            start_time: record.start_time,
-            environment: record.environment.clone(),
-            observation_type: record.observation_type.map(|t| t.as_str().to_owned()),
-            parent_observation_id: record.parent_observation_id.clone(),
-            name: record.name.clone(),
-            end_time: record.end_time,
-            completion_start_time: record.completion_start_time,
-            level: record.level.map(|l| l.as_str().to_owned()),
-            status_message: record.status_message.clone(),
-            version: record.version.clone(),
-            model: record.model.clone(),
-            model_parameters: record.model_parameters.clone(),
-            usage_details: usage.map(encode_usage),
-            cost_details: costs.map(encode_costs),
-            prompt_name: record.prompt_name.clone(),
-            prompt_version: record.prompt_version,
-            input: record.input.clone(),
-            output: record.output.clone(),
-            metadata: encode_string_map(&record.metadata),
-            stamps: encode_stamps(&record.stamps),
-            created_at,
-            updated_at,
-            total_cost: costs.and_then(total_cost),
-            usage_input: usage.and_then(|u| u.get("input").copied()),
-            usage_output: usage.and_then(|u| u.get("output").copied()),
-            usage_total: usage.and_then(total_usage),
-        }
     }
 
     pub fn into_record(self) -> Result<ObservationRecord> {
@@ -336,32 +267,6 @@ impl ScoreRow {
         })
     }
 
-    pub fn from_record(record: &ScoreRecord, created_at: Micros, updated_at: Micros) -> Self {
-        ScoreRow {
-            id: record.id.clone(),
-            timestamp: record.timestamp,
-            environment: record.environment.clone(),
-            name: record.name.clone(),
-            value: record.value.filter(|v| v.is_finite()),
-            string_value: record.string_value.clone(),
-            data_type: record.data_type.map(|t| t.as_str().to_owned()),
-            source: record.source.map(|s| s.as_str().to_owned()),
-            trace_id: record.trace_id.clone(),
-            observation_id: record.observation_id.clone(),
-            session_id: record.session_id.clone(),
-            dataset_run_id: record.dataset_run_id.clone(),
-            comment: record.comment.clone(),
-            config_id: record.config_id.clone(),
-            queue_id: record.queue_id.clone(),
-            author_user_id: record.author_user_id.clone(),
-            execution_trace_id: record.execution_trace_id.clone(),
-            metadata: encode_string_map(&record.metadata),
-            stamps: encode_stamps(&record.stamps),
-            created_at,
-            updated_at,
-        }
-    }
-
     pub fn into_record(self) -> Result<ScoreRecord> {
         let mut record = ScoreRecord {
             id: self.id,
@@ -386,6 +291,87 @@ impl ScoreRow {
         };
         record.stamp_unstamped(WEAKEST_STAMP);
         Ok(record)
+    }
+}
+
+/// The encoded columns of a trace about to be written; plain fields are bound from the
+/// record itself.
+pub(crate) struct TraceColumns<'a> {
+    pub record: &'a TraceRecord,
+    pub tags: String,
+    pub metadata: String,
+    pub stamps: String,
+}
+
+impl<'a> TraceColumns<'a> {
+    pub fn new(record: &'a TraceRecord) -> Self {
+        TraceColumns {
+            record,
+            tags: encode_set(&record.tags),
+            metadata: encode_string_map(&record.metadata),
+            stamps: encode_stamps(&record.stamps),
+        }
+    }
+}
+
+/// The encoded and derived columns of an observation about to be written.
+pub(crate) struct ObservationColumns<'a> {
+    pub record: &'a ObservationRecord,
+    pub observation_type: Option<&'static str>,
+    pub level: Option<&'static str>,
+    pub usage_details: Option<String>,
+    pub cost_details: Option<String>,
+    pub metadata: String,
+    pub stamps: String,
+    /// `cost_details["total"]`, else the sum of its entries; `None` without costs.
+    pub total_cost: Option<f64>,
+    pub usage_input: Option<i64>,
+    pub usage_output: Option<i64>,
+    /// `usage_details["total"]`, else the sum of its entries.
+    pub usage_total: Option<i64>,
+}
+
+impl<'a> ObservationColumns<'a> {
+    pub fn new(record: &'a ObservationRecord) -> Self {
+        let usage = record.usage_details.as_ref();
+        let costs = record.cost_details.as_ref();
+        ObservationColumns {
+            record,
+            observation_type: record.observation_type.map(ObservationType::as_str),
+            level: record.level.map(Level::as_str),
+            usage_details: usage.map(encode_usage),
+            cost_details: costs.map(encode_costs),
+            metadata: encode_string_map(&record.metadata),
+            stamps: encode_stamps(&record.stamps),
+            total_cost: costs.and_then(total_cost),
+            usage_input: usage.and_then(|u| u.get("input").copied()),
+            usage_output: usage.and_then(|u| u.get("output").copied()),
+            usage_total: usage.and_then(total_usage),
+        }
+    }
+}
+
+/// The encoded columns of a score about to be written.
+pub(crate) struct ScoreColumns<'a> {
+    pub record: &'a ScoreRecord,
+    /// The value if finite (SQLite cannot store NaN).
+    pub value: Option<f64>,
+    pub data_type: Option<&'static str>,
+    pub source: Option<&'static str>,
+    pub metadata: String,
+    pub stamps: String,
+}
+
+impl<'a> ScoreColumns<'a> {
+    pub fn new(record: &'a ScoreRecord) -> Self {
+        ScoreColumns {
+            record,
+            value: record.value.filter(|v| v.is_finite()),
+            data_type: record.data_type.map(ScoreDataType::as_str),
+            source: record.source.map(ScoreSource::as_str),
+            metadata: encode_string_map(&record.metadata),
+            stamps: encode_stamps(&record.stamps),
+        }
     }
 }
 
@@ -416,8 +402,7 @@ fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
 }
 
 fn encode_set(set: &BTreeSet<String>) -> String {
-    serde_json::Value::Array(set.iter().cloned().map(serde_json::Value::String).collect())
-        .to_string()
+    serde_json::to_string(set).unwrap_or_else(|_| "[]".to_owned())
 }
 
 fn decode_set(text: &str, column: &str) -> Result<BTreeSet<String>> {
@@ -425,11 +410,7 @@ fn decode_set(text: &str, column: &str) -> Result<BTreeSet<String>> {
 }
 
 fn encode_string_map(map: &BTreeMap<String, String>) -> String {
-    let object: serde_json::Map<String, serde_json::Value> = map
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
-    serde_json::Value::Object(object).to_string()
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
 }
 
 fn decode_string_map(text: &str, column: &str) -> Result<BTreeMap<String, String>> {
@@ -437,11 +418,7 @@ fn decode_string_map(text: &str, column: &str) -> Result<BTreeMap<String, String
 }
 
 fn encode_usage(usage: &BTreeMap<String, i64>) -> String {
-    let object: serde_json::Map<String, serde_json::Value> = usage
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::from(*v)))
-        .collect();
-    serde_json::Value::Object(object).to_string()
+    serde_json::to_string(usage).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// Costs as a JSON object; non-finite numbers (which JSON cannot hold) are left out.
@@ -470,27 +447,30 @@ fn decode_optional<T: serde::de::DeserializeOwned>(
 /// Encodes stamps compactly: fields that share a stamp are grouped,
 /// `[[priority, at, rank, tiebreak, "field", ...], ...]`.
 pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
+    use std::fmt::Write as _;
     let mut groups: BTreeMap<Stamp, Vec<&str>> = BTreeMap::new();
     for (field, stamp) in stamps {
         groups.entry(*stamp).or_default().push(field);
     }
-    let encoded: Vec<serde_json::Value> = groups
-        .into_iter()
-        .map(|(stamp, fields)| {
-            let mut group = Vec::with_capacity(4 + fields.len());
-            group.push(serde_json::Value::from(stamp.priority));
-            group.push(serde_json::Value::from(stamp.at));
-            group.push(serde_json::Value::from(stamp.rank));
-            group.push(serde_json::Value::from(stamp.tiebreak));
-            group.extend(
-                fields
-                    .into_iter()
-                    .map(|f| serde_json::Value::String(f.to_owned())),
-            );
-            serde_json::Value::Array(group)
-        })
-        .collect();
-    serde_json::Value::Array(encoded).to_string()
+    let mut out = String::with_capacity(32 + stamps.len() * 24);
+    out.push('[');
+    for (index, (stamp, fields)) in groups.into_iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "[{},{},{},{}",
+            stamp.priority, stamp.at, stamp.rank, stamp.tiebreak
+        );
+        for field in fields {
+            out.push(',');
+            out.push_str(&serde_json::to_string(field).unwrap_or_else(|_| "\"\"".to_owned()));
+        }
+        out.push(']');
+    }
+    out.push(']');
+    out
 }
 
 /// Decodes [`encode_stamps`]' format.

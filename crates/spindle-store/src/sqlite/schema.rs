@@ -16,6 +16,10 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The page size of new databases: spans of a few KB fit a 16 KB page without overflow
+/// chains; the write bench spent about a third less system time than with 4 KB pages.
+const PAGE_SIZE: u32 = 16384;
+
 /// How long a connection waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -32,7 +36,8 @@ pub(crate) fn open_writer(path: &Path, synchronous_full: bool) -> Result<Connect
     let synchronous = if synchronous_full { "FULL" } else { "NORMAL" };
     connection
         .execute_batch(&format!(
-            "PRAGMA journal_mode = WAL;
+            "PRAGMA page_size = {PAGE_SIZE};
+             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = {synchronous};
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -32000;

@@ -3,16 +3,19 @@
 //!
 //! A batch's sender hears `Ok` only after the transaction holding it has committed.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior,
+};
 use spindle_core::time::Micros;
 use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::rows::{
-    ObservationRow, ScoreRow, TraceRow, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS,
+    ObservationColumns, ObservationRow, ScoreColumns, ScoreRow, TraceColumns, TraceRow,
     WEAKEST_STAMP,
 };
 use super::{now_micros, sql_error};
@@ -148,60 +151,140 @@ impl Writer {
     /// Commits the group in one transaction; if that fails, retries each batch on its own so
     /// one bad batch does not fail the others.
     fn commit_group(&mut self, group: Vec<WriteJob>) {
-        if group.len() == 1 {
+        let all: Vec<(&str, &WriteBatch)> = group
+            .iter()
+            .map(|job| (job.project_id.as_str(), &job.batch))
+            .collect();
+        let result = apply(&mut self.connection, &all);
+        if result.is_ok() || group.len() == 1 {
             for job in group {
-                let result = apply(&mut self.connection, vec![(job.project_id, job.batch)]);
-                let _ = job.reply.send(result);
+                let _ = job.reply.send(result.clone());
             }
             return;
         }
-        let batches: Vec<(String, WriteBatch)> = group
-            .iter()
-            .map(|job| (job.project_id.clone(), job.batch.clone()))
-            .collect();
-        match apply(&mut self.connection, batches) {
-            Ok(()) => {
-                for job in group {
-                    let _ = job.reply.send(Ok(()));
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, batches = group.len(), "group commit failed, retrying batches one by one");
-                for job in group {
-                    let result = apply(&mut self.connection, vec![(job.project_id, job.batch)]);
-                    let _ = job.reply.send(result);
-                }
-            }
+        if let Err(error) = &result {
+            tracing::warn!(%error, batches = group.len(), "group commit failed, retrying batches one by one");
+        }
+        for job in group {
+            let result = apply(
+                &mut self.connection,
+                &[(job.project_id.as_str(), &job.batch)],
+            );
+            let _ = job.reply.send(result);
         }
     }
 }
 
+/// The prepared statements of one write transaction.
+struct Statements<'c> {
+    select_trace: CachedStatement<'c>,
+    upsert_trace: CachedStatement<'c>,
+    select_observation: CachedStatement<'c>,
+    upsert_observation: CachedStatement<'c>,
+    select_score: CachedStatement<'c>,
+    upsert_score: CachedStatement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(transaction: &'c Transaction<'_>) -> Result<Self> {
+        let prepare = |sql: &str| transaction.prepare_cached(sql).map_err(sql_error);
+        Ok(Statements {
+            select_trace: prepare(SELECT_TRACE)?,
+            upsert_trace: prepare(UPSERT_TRACE)?,
+            select_observation: prepare(SELECT_OBSERVATION)?,
+            upsert_observation: prepare(UPSERT_OBSERVATION)?,
+            select_score: prepare(SELECT_SCORE)?,
+            upsert_score: prepare(UPSERT_SCORE)?,
+        })
+    }
+}
+
+/// Groups records by id, keeping first-seen order: each entity's patches together.
+fn by_id<'r, R>(records: impl Iterator<Item = &'r R>, id: fn(&R) -> &str) -> Vec<Vec<&'r R>>
+where
+    R: 'r,
+{
+    let mut index: HashMap<&'r str, usize> = HashMap::new();
+    let mut groups: Vec<Vec<&'r R>> = Vec::new();
+    for record in records {
+        match index.get(id(record)) {
+            Some(&position) => groups[position].push(record),
+            None => {
+                index.insert(id(record), groups.len());
+                groups.push(vec![record]);
+            }
+        }
+    }
+    groups
+}
+
+/// Folds the stored record (if any) and every patch into one record. A lone new patch is
+/// borrowed as it is; merging clones, after giving unstamped fields the weakest stamp.
+fn fold<'r, R: Clone>(
+    stored: Option<R>,
+    patches: &[&'r R],
+    stamp: fn(&mut R),
+    merge: fn(&mut R, R),
+) -> Option<Cow<'r, R>> {
+    let (first, rest) = patches.split_first()?;
+    if stored.is_none() && rest.is_empty() {
+        return Some(Cow::Borrowed(*first));
+    }
+    let mut merged = match stored {
+        Some(stored) => {
+            let mut patch = (*first).clone();
+            stamp(&mut patch);
+            let mut stored = stored;
+            merge(&mut stored, patch);
+            stored
+        }
+        None => {
+            let mut first = (*first).clone();
+            stamp(&mut first);
+            first
+        }
+    };
+    for patch in rest {
+        let mut patch = (*patch).clone();
+        stamp(&mut patch);
+        merge(&mut merged, patch);
+    }
+    Some(Cow::Owned(merged))
+}
+
 /// Merges the batches into the database in one transaction and commits it.
-fn apply(connection: &mut Connection, batches: Vec<(String, WriteBatch)>) -> Result<()> {
-    let mut by_project: BTreeMap<String, WriteBatch> = BTreeMap::new();
+fn apply(connection: &mut Connection, batches: &[(&str, &WriteBatch)]) -> Result<()> {
+    let mut by_project: BTreeMap<&str, Vec<&WriteBatch>> = BTreeMap::new();
     for (project_id, batch) in batches {
-        by_project.entry(project_id).or_default().extend(batch);
+        by_project.entry(project_id).or_default().push(batch);
     }
     let now = now_micros();
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql_error)?;
-    for (project_id, mut batch) in by_project {
-        batch.coalesce();
-        let mut new_traces: i64 = 0;
-        for trace in batch.traces {
-            if upsert_trace(&transaction, &project_id, trace, now)? {
-                new_traces += 1;
+    {
+        let mut statements = Statements::prepare(&transaction)?;
+        for (project_id, batches) in by_project {
+            let mut new_traces: i64 = 0;
+            let traces = by_id(batches.iter().flat_map(|b| b.traces.iter()), |r| &r.id);
+            for patches in traces {
+                if upsert_trace(&mut statements, project_id, &patches, now)? {
+                    new_traces += 1;
+                }
             }
-        }
-        for observation in batch.observations {
-            upsert_observation(&transaction, &project_id, observation, now)?;
-        }
-        for score in batch.scores {
-            upsert_score(&transaction, &project_id, score, now)?;
-        }
-        if new_traces > 0 {
-            add_trace_count(&transaction, &project_id, new_traces)?;
+            let observations = by_id(batches.iter().flat_map(|b| b.observations.iter()), |r| {
+                &r.id
+            });
+            for patches in observations {
+                upsert_observation(&mut statements, project_id, &patches, now)?;
+            }
+            let scores = by_id(batches.iter().flat_map(|b| b.scores.iter()), |r| &r.id);
+            for patches in scores {
+                upsert_score(&mut statements, project_id, &patches, now)?;
+            }
+            if new_traces > 0 {
+                add_trace_count(&transaction, project_id, new_traces)?;
+            }
         }
     }
     transaction.commit().map_err(sql_error)
@@ -224,248 +307,249 @@ pub(crate) fn add_trace_count(
     Ok(())
 }
 
-/// Merges one trace patch; returns whether the trace is new.
+fn weakest_trace(record: &mut TraceRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+
+fn weakest_observation(record: &mut ObservationRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+
+fn weakest_score(record: &mut ScoreRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+
+const SELECT_TRACE: &str = concat!(
+    "SELECT t.id, t.timestamp, t.environment, t.name, t.user_id, t.session_id, t.release, ",
+    "t.version, t.public, t.bookmarked, t.external_id, t.tags, t.metadata, t.input, t.output, ",
+    "t.stamps, t.created_at, t.updated_at FROM traces t WHERE t.project_id = ?1 AND t.id = ?2"
+);
+
+const UPSERT_TRACE: &str = "INSERT INTO traces (project_id, id, timestamp, environment, name,
+         user_id, session_id, release, version, public, bookmarked, external_id, created_at,
+         updated_at, tags, metadata, input, output, stamps)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+         ?19)
+     ON CONFLICT (project_id, id) DO UPDATE SET
+         timestamp = excluded.timestamp, environment = excluded.environment,
+         name = excluded.name, user_id = excluded.user_id, session_id = excluded.session_id,
+         release = excluded.release, version = excluded.version, public = excluded.public,
+         bookmarked = excluded.bookmarked, external_id = excluded.external_id,
+         updated_at = excluded.updated_at, tags = excluded.tags, metadata = excluded.metadata,
+         input = excluded.input, output = excluded.output, stamps = excluded.stamps";
+
+/// Merges one trace's patches with the stored trace; returns whether the trace is new.
 fn upsert_trace(
-    transaction: &Transaction<'_>,
+    statements: &mut Statements<'_>,
     project_id: &str,
-    mut incoming: TraceRecord,
+    patches: &[&TraceRecord],
     now: Micros,
 ) -> Result<bool> {
-    incoming.stamp_unstamped(WEAKEST_STAMP);
-    let existing = {
-        let mut select = transaction
-            .prepare_cached(&format!(
-                "SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = ?1 AND t.id = ?2"
-            ))
-            .map_err(sql_error)?;
-        select
-            .query_row(params![project_id, incoming.id], |row| {
-                TraceRow::read(row, 0)
-            })
-            .optional()
-            .map_err(sql_error)?
+    let Some(id) = patches.first().map(|r| r.id.as_str()) else {
+        return Ok(false);
     };
-    let (merged, created_at, is_new) = match existing {
-        Some(row) => {
-            let created_at = row.created_at;
-            let mut stored = row.into_record()?;
-            stored.merge(incoming);
-            (stored, created_at, false)
-        }
-        None => (incoming, now, true),
-    };
-    let row = TraceRow::from_record(&merged, created_at, now);
-    let mut upsert = transaction
-        .prepare_cached(
-            "INSERT INTO traces (project_id, id, timestamp, environment, name, user_id,
-                 session_id, release, version, public, bookmarked, external_id, created_at,
-                 updated_at, tags, metadata, input, output, stamps)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 ?17, ?18, ?19)
-             ON CONFLICT (project_id, id) DO UPDATE SET
-                 timestamp = excluded.timestamp, environment = excluded.environment,
-                 name = excluded.name, user_id = excluded.user_id,
-                 session_id = excluded.session_id, release = excluded.release,
-                 version = excluded.version, public = excluded.public,
-                 bookmarked = excluded.bookmarked, external_id = excluded.external_id,
-                 updated_at = excluded.updated_at, tags = excluded.tags,
-                 metadata = excluded.metadata, input = excluded.input,
-                 output = excluded.output, stamps = excluded.stamps",
-        )
+    let stored = statements
+        .select_trace
+        .query_row(params![project_id, id], |row| TraceRow::read(row, 0))
+        .optional()
         .map_err(sql_error)?;
-    upsert
+    let created_at = stored.as_ref().map_or(now, |row| row.created_at);
+    let is_new = stored.is_none();
+    let stored = stored.map(TraceRow::into_record).transpose()?;
+    let Some(merged) = fold(stored, patches, weakest_trace, TraceRecord::merge) else {
+        return Ok(false);
+    };
+    let columns = TraceColumns::new(&merged);
+    let r = columns.record;
+    statements
+        .upsert_trace
         .execute(params![
             project_id,
-            row.id,
-            row.timestamp,
-            row.environment,
-            row.name,
-            row.user_id,
-            row.session_id,
-            row.release,
-            row.version,
-            row.public,
-            row.bookmarked,
-            row.external_id,
-            row.created_at,
-            row.updated_at,
-            row.tags,
-            row.metadata,
-            row.input,
-            row.output,
-            row.stamps,
+            r.id,
+            r.timestamp,
+            r.environment,
+            r.name,
+            r.user_id,
+            r.session_id,
+            r.release,
+            r.version,
+            r.public,
+            r.bookmarked,
+            r.external_id,
+            created_at,
+            now,
+            columns.tags,
+            columns.metadata,
+            r.input,
+            r.output,
+            columns.stamps,
         ])
         .map_err(sql_error)?;
     Ok(is_new)
 }
 
+const SELECT_OBSERVATION: &str = concat!(
+    "SELECT o.id, o.trace_id, o.start_time, o.environment, o.type, o.parent_observation_id, ",
+    "o.name, o.end_time, o.completion_start_time, o.level, o.status_message, o.version, ",
+    "o.model, o.model_parameters, o.usage_details, o.cost_details, o.prompt_name, ",
+    "o.prompt_version, o.input, o.output, o.metadata, o.stamps, o.created_at, o.updated_at ",
+    "FROM observations o WHERE o.project_id = ?1 AND o.id = ?2"
+);
+
+const UPSERT_OBSERVATION: &str = "INSERT INTO observations (project_id, id, trace_id,
+         start_time, end_time, environment, type, parent_observation_id, name,
+         completion_start_time, level, version, model, prompt_name, prompt_version, total_cost,
+         usage_input, usage_output, usage_total, created_at, updated_at, status_message,
+         model_parameters, usage_details, cost_details, metadata, input, output, stamps)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
+     ON CONFLICT (project_id, id) DO UPDATE SET
+         trace_id = excluded.trace_id, start_time = excluded.start_time,
+         end_time = excluded.end_time, environment = excluded.environment,
+         type = excluded.type, parent_observation_id = excluded.parent_observation_id,
+         name = excluded.name, completion_start_time = excluded.completion_start_time,
+         level = excluded.level, version = excluded.version, model = excluded.model,
+         prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version,
+         total_cost = excluded.total_cost, usage_input = excluded.usage_input,
+         usage_output = excluded.usage_output, usage_total = excluded.usage_total,
+         updated_at = excluded.updated_at, status_message = excluded.status_message,
+         model_parameters = excluded.model_parameters, usage_details = excluded.usage_details,
+         cost_details = excluded.cost_details, metadata = excluded.metadata,
+         input = excluded.input, output = excluded.output, stamps = excluded.stamps";
+
 fn upsert_observation(
-    transaction: &Transaction<'_>,
+    statements: &mut Statements<'_>,
     project_id: &str,
-    mut incoming: ObservationRecord,
+    patches: &[&ObservationRecord],
     now: Micros,
 ) -> Result<()> {
-    incoming.stamp_unstamped(WEAKEST_STAMP);
-    let existing = {
-        let mut select = transaction
-            .prepare_cached(&format!(
-                "SELECT {OBSERVATION_COLUMNS} FROM observations o
-                 WHERE o.project_id = ?1 AND o.id = ?2"
-            ))
-            .map_err(sql_error)?;
-        select
-            .query_row(params![project_id, incoming.id], |row| {
-                ObservationRow::read(row, 0)
-            })
-            .optional()
-            .map_err(sql_error)?
+    let Some(id) = patches.first().map(|r| r.id.as_str()) else {
+        return Ok(());
     };
-    let (merged, created_at) = match existing {
-        Some(row) => {
-            let created_at = row.created_at;
-            let mut stored = row.into_record()?;
-            stored.merge(incoming);
-            (stored, created_at)
-        }
-        None => (incoming, now),
-    };
-    let row = ObservationRow::from_record(&merged, created_at, now);
-    let mut upsert = transaction
-        .prepare_cached(
-            "INSERT INTO observations (project_id, id, trace_id, start_time, end_time,
-                 environment, type, parent_observation_id, name, completion_start_time, level,
-                 version, model, prompt_name, prompt_version, total_cost, usage_input,
-                 usage_output, usage_total, created_at, updated_at, status_message,
-                 model_parameters, usage_details, cost_details, metadata, input, output, stamps)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
-             ON CONFLICT (project_id, id) DO UPDATE SET
-                 trace_id = excluded.trace_id, start_time = excluded.start_time,
-                 end_time = excluded.end_time, environment = excluded.environment,
-                 type = excluded.type, parent_observation_id = excluded.parent_observation_id,
-                 name = excluded.name, completion_start_time = excluded.completion_start_time,
-                 level = excluded.level, version = excluded.version, model = excluded.model,
-                 prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version,
-                 total_cost = excluded.total_cost, usage_input = excluded.usage_input,
-                 usage_output = excluded.usage_output, usage_total = excluded.usage_total,
-                 updated_at = excluded.updated_at, status_message = excluded.status_message,
-                 model_parameters = excluded.model_parameters,
-                 usage_details = excluded.usage_details, cost_details = excluded.cost_details,
-                 metadata = excluded.metadata, input = excluded.input,
-                 output = excluded.output, stamps = excluded.stamps",
-        )
+    let stored = statements
+        .select_observation
+        .query_row(params![project_id, id], |row| ObservationRow::read(row, 0))
+        .optional()
         .map_err(sql_error)?;
-    upsert
+    let created_at = stored.as_ref().map_or(now, |row| row.created_at);
+    let stored = stored.map(ObservationRow::into_record).transpose()?;
+    let Some(merged) = fold(
+        stored,
+        patches,
+        weakest_observation,
+        ObservationRecord::merge,
+    ) else {
+        return Ok(());
+    };
+    let columns = ObservationColumns::new(&merged);
+    let r = columns.record;
+    statements
+        .upsert_observation
         .execute(params![
             project_id,
-            row.id,
-            row.trace_id,
-            row.start_time,
-            row.end_time,
-            row.environment,
-            row.observation_type,
-            row.parent_observation_id,
-            row.name,
-            row.completion_start_time,
-            row.level,
-            row.version,
-            row.model,
-            row.prompt_name,
-            row.prompt_version,
-            row.total_cost,
-            row.usage_input,
-            row.usage_output,
-            row.usage_total,
-            row.created_at,
-            row.updated_at,
-            row.status_message,
-            row.model_parameters,
-            row.usage_details,
-            row.cost_details,
-            row.metadata,
-            row.input,
-            row.output,
-            row.stamps,
+            r.id,
+            r.trace_id,
+            r.start_time,
+            r.end_time,
+            r.environment,
+            columns.observation_type,
+            r.parent_observation_id,
+            r.name,
+            r.completion_start_time,
+            columns.level,
+            r.version,
+            r.model,
+            r.prompt_name,
+            r.prompt_version,
+            columns.total_cost,
+            columns.usage_input,
+            columns.usage_output,
+            columns.usage_total,
+            created_at,
+            now,
+            r.status_message,
+            r.model_parameters,
+            columns.usage_details,
+            columns.cost_details,
+            columns.metadata,
+            r.input,
+            r.output,
+            columns.stamps,
         ])
         .map_err(sql_error)?;
     Ok(())
 }
 
+const SELECT_SCORE: &str = concat!(
+    "SELECT s.id, s.timestamp, s.environment, s.name, s.value, s.string_value, s.data_type, ",
+    "s.source, s.trace_id, s.observation_id, s.session_id, s.dataset_run_id, s.comment, ",
+    "s.config_id, s.queue_id, s.author_user_id, s.execution_trace_id, s.metadata, s.stamps, ",
+    "s.created_at, s.updated_at FROM scores s WHERE s.project_id = ?1 AND s.id = ?2"
+);
+
+const UPSERT_SCORE: &str = "INSERT INTO scores (project_id, id, timestamp, environment, name,
+         value, string_value, data_type, source, trace_id, observation_id, session_id,
+         dataset_run_id, config_id, queue_id, author_user_id, execution_trace_id, created_at,
+         updated_at, comment, metadata, stamps)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+         ?19, ?20, ?21, ?22)
+     ON CONFLICT (project_id, id) DO UPDATE SET
+         timestamp = excluded.timestamp, environment = excluded.environment,
+         name = excluded.name, value = excluded.value, string_value = excluded.string_value,
+         data_type = excluded.data_type, source = excluded.source,
+         trace_id = excluded.trace_id, observation_id = excluded.observation_id,
+         session_id = excluded.session_id, dataset_run_id = excluded.dataset_run_id,
+         config_id = excluded.config_id, queue_id = excluded.queue_id,
+         author_user_id = excluded.author_user_id,
+         execution_trace_id = excluded.execution_trace_id, updated_at = excluded.updated_at,
+         comment = excluded.comment, metadata = excluded.metadata, stamps = excluded.stamps";
+
 fn upsert_score(
-    transaction: &Transaction<'_>,
+    statements: &mut Statements<'_>,
     project_id: &str,
-    mut incoming: ScoreRecord,
+    patches: &[&ScoreRecord],
     now: Micros,
 ) -> Result<()> {
-    incoming.stamp_unstamped(WEAKEST_STAMP);
-    let existing = {
-        let mut select = transaction
-            .prepare_cached(&format!(
-                "SELECT {SCORE_COLUMNS} FROM scores s WHERE s.project_id = ?1 AND s.id = ?2"
-            ))
-            .map_err(sql_error)?;
-        select
-            .query_row(params![project_id, incoming.id], |row| {
-                ScoreRow::read(row, 0)
-            })
-            .optional()
-            .map_err(sql_error)?
+    let Some(id) = patches.first().map(|r| r.id.as_str()) else {
+        return Ok(());
     };
-    let (merged, created_at) = match existing {
-        Some(row) => {
-            let created_at = row.created_at;
-            let mut stored = row.into_record()?;
-            stored.merge(incoming);
-            (stored, created_at)
-        }
-        None => (incoming, now),
-    };
-    let row = ScoreRow::from_record(&merged, created_at, now);
-    let mut upsert = transaction
-        .prepare_cached(
-            "INSERT INTO scores (project_id, id, timestamp, environment, name, value,
-                 string_value, data_type, source, trace_id, observation_id, session_id,
-                 dataset_run_id, config_id, queue_id, author_user_id, execution_trace_id,
-                 created_at, updated_at, comment, metadata, stamps)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 ?17, ?18, ?19, ?20, ?21, ?22)
-             ON CONFLICT (project_id, id) DO UPDATE SET
-                 timestamp = excluded.timestamp, environment = excluded.environment,
-                 name = excluded.name, value = excluded.value,
-                 string_value = excluded.string_value, data_type = excluded.data_type,
-                 source = excluded.source, trace_id = excluded.trace_id,
-                 observation_id = excluded.observation_id, session_id = excluded.session_id,
-                 dataset_run_id = excluded.dataset_run_id, config_id = excluded.config_id,
-                 queue_id = excluded.queue_id, author_user_id = excluded.author_user_id,
-                 execution_trace_id = excluded.execution_trace_id,
-                 updated_at = excluded.updated_at, comment = excluded.comment,
-                 metadata = excluded.metadata, stamps = excluded.stamps",
-        )
+    let stored = statements
+        .select_score
+        .query_row(params![project_id, id], |row| ScoreRow::read(row, 0))
+        .optional()
         .map_err(sql_error)?;
-    upsert
+    let created_at = stored.as_ref().map_or(now, |row| row.created_at);
+    let stored = stored.map(ScoreRow::into_record).transpose()?;
+    let Some(merged) = fold(stored, patches, weakest_score, ScoreRecord::merge) else {
+        return Ok(());
+    };
+    let columns = ScoreColumns::new(&merged);
+    let r = columns.record;
+    statements
+        .upsert_score
         .execute(params![
             project_id,
-            row.id,
-            row.timestamp,
-            row.environment,
-            row.name,
-            row.value,
-            row.string_value,
-            row.data_type,
-            row.source,
-            row.trace_id,
-            row.observation_id,
-            row.session_id,
-            row.dataset_run_id,
-            row.config_id,
-            row.queue_id,
-            row.author_user_id,
-            row.execution_trace_id,
-            row.created_at,
-            row.updated_at,
-            row.comment,
-            row.metadata,
-            row.stamps,
+            r.id,
+            r.timestamp,
+            r.environment,
+            r.name,
+            columns.value,
+            r.string_value,
+            columns.data_type,
+            columns.source,
+            r.trace_id,
+            r.observation_id,
+            r.session_id,
+            r.dataset_run_id,
+            r.config_id,
+            r.queue_id,
+            r.author_user_id,
+            r.execution_trace_id,
+            created_at,
+            now,
+            r.comment,
+            columns.metadata,
+            columns.stamps,
         ])
         .map_err(sql_error)?;
     Ok(())
@@ -490,4 +574,21 @@ pub(crate) fn writer_gone() -> Error {
         spindle_core::ErrorKind::Unavailable,
         "the store is shutting down",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rows::{OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS};
+    use super::*;
+
+    fn squash(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn write_selects_read_the_row_columns() {
+        assert!(squash(SELECT_TRACE).contains(&squash(TRACE_COLUMNS)));
+        assert!(squash(SELECT_OBSERVATION).contains(&squash(OBSERVATION_COLUMNS)));
+        assert!(squash(SELECT_SCORE).contains(&squash(SCORE_COLUMNS)));
+    }
 }
