@@ -426,6 +426,9 @@ def test_sdk_rest_client_reads(run):
         want["api.score_v_2.get(trace_id) [v2 scores]"] = scores12
     else:
         want["api.observations.get_many(trace_id) [v2 observations]"] = gen_ids
+    if major == "v5":
+        want["api.scores.get_many(trace_id) [v3 scores]"] = scores12
+        want["api.scores.get_many(session_id) [v3 scores]"] = ["sess-bool", "sess-cat", "sess-num", "sess-text"]
     if major in ("v3", "v4"):
         want.update({
             "api.trace.get": {"name": f"{run['prefix']}-generations", "observations": gen_ids,

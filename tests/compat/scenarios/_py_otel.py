@@ -397,6 +397,12 @@ def main(major):
     if major == "v3":
         sdk_read(reads, "api.score_v_2.get(trace_id) [v2 scores]",
                  lambda: sorted(x.name for x in lf.api.score_v_2.get(trace_id=strace, limit=100).data))
+    if major == "v5":  # 5.x reads scores through the cursor-paged v3 endpoint
+        sdk_read(reads, "api.scores.get_many(trace_id) [v3 scores]",
+                 lambda: sorted(x.name for x in lf.api.scores.get_many(trace_id=strace, limit=100).data))
+        sdk_read(reads, "api.scores.get_many(session_id) [v3 scores]",
+                 lambda: sorted(x.name for x in lf.api.scores.get_many(
+                     session_id=summary["scores"]["session_id"], limit=100).data))
     if major == "v4":
         sdk_read(reads, "api.scores.get_many(trace_id) [v2 scores]",
                  lambda: sorted(x.name for x in lf.api.scores.get_many(trace_id=strace, limit=100).data))
