@@ -3,7 +3,11 @@
 //! handlers parse, resolvable `$ref`s, and response schemas that list exactly the keys the
 //! `api` converters produce, with values of the documented types.
 
-use serde_json::{Map, Value};
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request};
+use serde_json::{json, Map, Value};
 use spindle_core::time::parse_iso_strict;
 use spindle_core::{
     Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource, TraceRecord,
@@ -13,6 +17,7 @@ use spindle_store::{
     DailyMetrics, ModelUsage, ObservationView, Page, ScoreView, SessionView, TraceView,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use support::{basic, PK1, SK1};
 
 const DOCUMENT: &str = include_str!("../openapi.json");
 const ROUTES: &str = include_str!("../src/routes.rs");
@@ -1233,4 +1238,189 @@ fn read_rs_scanner_follows_loops_and_closures() {
     bound.sort();
     assert_eq!(bound, vec!["experimentId", "id", "valueMax", "valueMin"]);
     assert!(literals_bound_to(body, "unknown").is_none());
+}
+
+// --- the document against the running app ------------------------------------------------------
+
+/// A concrete URL for a documented path: ids of the data [`seed`] stored, or unknown ones.
+fn concrete_path(path: &str) -> String {
+    let id = match path {
+        "/api/public/traces/{id}" => "trace-1",
+        "/api/public/observations/{id}" => "obs-1",
+        "/api/public/scores/{id}" => "score-1",
+        "/api/public/sessions/{id}" => "session-1",
+        _ => "unknown-id",
+    };
+    path.replace("{id}", id).replace("{project}", "p1")
+}
+
+/// The documented JSON example of an operation's request body, else `{}`.
+fn example_body(operation: &Value) -> Value {
+    match &operation["requestBody"]["content"]["application/json"]["example"] {
+        Value::Null => json!({}),
+        example => example.clone(),
+    }
+}
+
+fn security_schemes(doc: &Value, operation: &Value) -> BTreeSet<String> {
+    let requirements = operation
+        .get("security")
+        .unwrap_or(&doc["security"])
+        .as_array()
+        .expect("security requirements");
+    requirements.iter().flat_map(keys).collect()
+}
+
+async fn request(
+    app: &support::TestApp,
+    method: &str,
+    path: &str,
+    authorization: Option<String>,
+    body: &Value,
+) -> support::Response {
+    let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("a method");
+    let mut builder = Request::builder().method(method).uri(path);
+    if let Some(authorization) = authorization {
+        builder = builder.header(header::AUTHORIZATION, authorization);
+    }
+    app.send(
+        builder
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("a request"),
+    )
+    .await
+}
+
+/// Checks a response against the operation's documented responses: a documented status, and a
+/// body matching the documented JSON schema of that status.
+fn check_response(doc: &Value, label: &str, operation: &Value, response: &support::Response) {
+    let status = response.status.as_u16().to_string();
+    let documented = operation["responses"]
+        .get(&status)
+        .map(|documented| resolve(doc, documented))
+        .unwrap_or_else(|| {
+            panic!(
+                "{label}: status {status} is not documented; body: {}",
+                String::from_utf8_lossy(&response.body)
+            )
+        });
+    if let Some(schema) = documented["content"]["application/json"].get("schema") {
+        let body = response.json();
+        let mut errors = Vec::new();
+        check(doc, schema, &body, label, &mut errors);
+        assert!(
+            errors.is_empty(),
+            "{label}: the {status} body does not match the documented schema:\n{}\n\n{body:#}",
+            errors.join("\n")
+        );
+    }
+    if let Some(headers) = documented["headers"].as_object() {
+        for name in headers.keys() {
+            assert!(
+                response.headers.contains_key(name.as_str()),
+                "{label}: documented header {name} is missing"
+            );
+        }
+    }
+}
+
+/// Stores a trace with a generation and a score through the ingestion API.
+async fn seed(app: &support::TestApp) {
+    let response = app
+        .post_json(
+            "/api/public/ingestion",
+            &json!({"batch": [
+                {"id": "e1", "type": "trace-create", "timestamp": "2026-11-21T04:48:18.451Z",
+                 "body": {"id": "trace-1", "name": "chat", "sessionId": "session-1",
+                          "userId": "user-1", "tags": ["a"], "input": {"q": "hi"}}},
+                {"id": "e2", "type": "generation-create", "timestamp": "2026-11-21T04:48:18.5Z",
+                 "body": {"id": "obs-1", "traceId": "trace-1", "name": "llm", "model": "gpt-4o",
+                          "usageDetails": {"input": 3, "output": 5},
+                          "costDetails": {"input": 0.1}, "endTime": "2026-11-21T04:48:19Z"}},
+                {"id": "e3", "type": "score-create", "timestamp": "2026-11-21T04:48:20Z",
+                 "body": {"id": "score-1", "traceId": "trace-1", "observationId": "obs-1",
+                          "name": "quality", "value": 0.9}},
+            ]}),
+        )
+        .await;
+    assert_eq!(response.status.as_u16(), 207);
+    assert_eq!(response.json()["errors"], json!([]), "seed batch rejected");
+}
+
+#[tokio::test]
+async fn every_operation_answers_as_documented() {
+    let doc = document();
+    let app = support::app().await;
+    seed(&app).await;
+    let mut operations: Vec<(String, String, Value)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            if HTTP_METHODS.contains(&method.as_str()) {
+                operations.push((path.clone(), method.clone(), operation.clone()));
+            }
+        }
+    }
+    // Reads first, deletions last, so every read sees the seeded data.
+    let rank = |method: &str| match method {
+        "get" => 0,
+        "delete" => 2,
+        _ => 1,
+    };
+    operations.sort_by_key(|(path, method, _)| (rank(method), path.clone()));
+    for (path, method, operation) in &operations {
+        let url = concrete_path(path);
+        let label = format!("{} {url}", method.to_uppercase());
+        let schemes = security_schemes(&doc, operation);
+        let body = example_body(operation);
+
+        // Without credentials: 401 exactly where authentication is documented.
+        let anonymous = request(&app, method, &url, None, &body).await;
+        if schemes.is_empty() {
+            assert_ne!(
+                anonymous.status.as_u16(),
+                401,
+                "{label}: documented as open"
+            );
+        } else {
+            assert_eq!(
+                anonymous.status.as_u16(),
+                401,
+                "{label} without credentials"
+            );
+            check_response(&doc, &label, operation, &anonymous);
+        }
+        // A public key alone: accepted where bearerAuth is documented, else 403.
+        if !schemes.is_empty() {
+            let bearer = request(&app, method, &url, Some(format!("Bearer {PK1}")), &body).await;
+            if schemes.contains("bearerAuth") {
+                assert!(
+                    ![401, 403].contains(&bearer.status.as_u16()),
+                    "{label}: documented as open to a public key alone, got {}",
+                    bearer.status
+                );
+            } else {
+                assert_eq!(
+                    bearer.status.as_u16(),
+                    403,
+                    "{label} with a public key alone"
+                );
+            }
+            check_response(&doc, &label, operation, &bearer);
+        }
+        // With the key pair: a documented status and body.
+        let response = request(&app, method, &url, Some(basic(PK1, SK1)), &body).await;
+        check_response(&doc, &label, operation, &response);
+        if path == "/api/public/openapi.json" {
+            assert_eq!(response.json(), doc, "the served document is openapi.json");
+        }
+        if method == "get" && !path.contains("/media") && path.starts_with("/api/public/") {
+            assert!(
+                response.status.is_success(),
+                "{label}: {} {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+    }
 }
