@@ -19,5 +19,14 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(parsed.successes.len() + parsed.errors.len(), events);
         let mut batch = parsed.batch;
         batch.coalesce();
+        let unique = |ids: Vec<&str>| {
+            ids.iter().collect::<std::collections::BTreeSet<_>>().len() == ids.len()
+        };
+        assert!(unique(batch.traces.iter().map(|t| t.id.as_str()).collect()));
+        assert!(unique(
+            batch.observations.iter().map(|o| o.id.as_str()).collect()
+        ));
+        assert!(unique(batch.scores.iter().map(|s| s.id.as_str()).collect()));
+        assert!(batch.observations.iter().all(|o| o.trace_id.is_some()));
     }
 });
