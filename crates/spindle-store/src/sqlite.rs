@@ -66,7 +66,76 @@ struct Inner {
     depth: Arc<AtomicUsize>,
     closed: AtomicBool,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Checkpointer,
     readers: Arc<ReadPool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.checkpointer.stop_without_waiting();
+    }
+}
+
+/// A thread that checkpoints the WAL into the database file with its own connection, so the
+/// writer thread does not stall on checkpoints (and their fsyncs).
+struct Checkpointer {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// How often the checkpointer runs.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Checkpointer {
+    fn start(path: PathBuf) -> Result<Checkpointer> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("spindle-sqlite-checkpoint".to_owned())
+            .spawn(move || {
+                let connection = match schema::open_checkpointer(&path) {
+                    Ok(connection) => connection,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot open the checkpoint connection");
+                        return;
+                    }
+                };
+                while !stop_flag.load(Ordering::Acquire) {
+                    std::thread::park_timeout(CHECKPOINT_INTERVAL);
+                    // PASSIVE copies what it can without waiting for the writer or readers.
+                    if let Err(error) = schema::checkpoint(&connection, "PASSIVE") {
+                        tracing::debug!(%error, "passive checkpoint failed");
+                    }
+                }
+                if let Err(error) = schema::checkpoint(&connection, "TRUNCATE") {
+                    tracing::debug!(%error, "final checkpoint failed");
+                }
+            })
+            .map_err(|e| Error::internal(format!("cannot start the sqlite checkpointer: {e}")))?;
+        Ok(Checkpointer {
+            stop,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    fn stop_without_waiting(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+        {
+            thread.thread().unpark();
+        }
+    }
+
+    fn take_thread(&self) -> Option<JoinHandle<()>> {
+        self.thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -122,6 +191,7 @@ impl SqliteStore {
             .name("spindle-sqlite-writer".to_owned())
             .spawn(move || writer.run())
             .map_err(|e| Error::internal(format!("cannot start the sqlite writer: {e}")))?;
+        let checkpointer = Checkpointer::start(path.clone())?;
         let readers = Arc::new(ReadPool {
             path: path.clone(),
             idle: Mutex::new(Vec::new()),
@@ -134,6 +204,7 @@ impl SqliteStore {
                 depth,
                 closed: AtomicBool::new(false),
                 writer_thread: Mutex::new(Some(writer_thread)),
+                checkpointer,
                 readers,
             }),
         })
@@ -512,12 +583,13 @@ impl Store for SqliteStore {
                     params![project_id, ids],
                 )
                 .map_err(sql_error)?;
-            tx.execute(
-                "DELETE FROM observations WHERE project_id = ?1
-                 AND trace_id IN (SELECT value FROM json_each(?2))",
-                params![project_id, ids],
-            )
-            .map_err(sql_error)?;
+            let deleted_observations = tx
+                .execute(
+                    "DELETE FROM observations WHERE project_id = ?1
+                     AND trace_id IN (SELECT value FROM json_each(?2))",
+                    params![project_id, ids],
+                )
+                .map_err(sql_error)?;
             tx.execute(
                 "DELETE FROM scores WHERE project_id = ?1
                  AND trace_id IN (SELECT value FROM json_each(?2))",
@@ -525,8 +597,9 @@ impl Store for SqliteStore {
             )
             .map_err(sql_error)?;
             let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
-            if deleted > 0 {
-                writer::add_trace_count(tx, &project_id, -deleted)?;
+            let deleted_observations = i64::try_from(deleted_observations).unwrap_or(i64::MAX);
+            if deleted > 0 || deleted_observations > 0 {
+                writer::add_counts(tx, &project_id, -deleted, -deleted_observations)?;
             }
             Ok(u64::try_from(deleted).unwrap_or(0))
         })
@@ -785,6 +858,13 @@ impl Store for SqliteStore {
                 .await
                 .map_err(|e| Error::internal(format!("joining the sqlite writer: {e}")))?
                 .map_err(|_| Error::internal("the sqlite writer panicked"))?;
+        }
+        self.inner.checkpointer.stop_without_waiting();
+        if let Some(handle) = self.inner.checkpointer.take_thread() {
+            tokio::task::spawn_blocking(move || handle.join())
+                .await
+                .map_err(|e| Error::internal(format!("joining the sqlite checkpointer: {e}")))?
+                .map_err(|_| Error::internal("the sqlite checkpointer panicked"))?;
         }
         Ok(())
     }

@@ -137,6 +137,21 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
+/// A counter of `project_stats` (`trace_count` or `observation_count`).
+fn project_counter(connection: &Connection, project_id: &str, column: &str) -> Result<u64> {
+    let value = connection
+        .prepare_cached(&format!(
+            "SELECT {column} FROM project_stats WHERE project_id = ?1"
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![project_id], |row| row.get::<_, i64>(0))
+                .optional()
+        })
+        .map_err(sql_error)?;
+    Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
 fn trace_view(row: TraceRow) -> Result<TraceView> {
     let created_at = row.created_at;
     let updated_at = row.updated_at;
@@ -293,15 +308,7 @@ pub(crate) fn list_traces(
     };
 
     let total_items = if unfiltered {
-        connection
-            .prepare_cached("SELECT trace_count FROM project_stats WHERE project_id = ?1")
-            .and_then(|mut statement| {
-                statement
-                    .query_row(params![project_id], |row| row.get::<_, i64>(0))
-                    .optional()
-            })
-            .map_err(sql_error)?
-            .map_or(0, |n| u64::try_from(n).unwrap_or(0))
+        project_counter(connection, project_id, "trace_count")?
     } else {
         let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
         count_sql.append(&conditions);
@@ -346,8 +353,10 @@ struct Derived {
     total_cost: f64,
     /// The worst level rank seen; `None` without observations (the level is then DEFAULT).
     level_rank: Option<i64>,
-    observation_ids: Vec<String>,
-    score_ids: Vec<String>,
+    /// (start time, id), sorted before use (observations without a start time first).
+    observations: Vec<(Micros, String)>,
+    /// (timestamp, id), sorted before use.
+    scores: Vec<(Option<Micros>, String)>,
 }
 
 impl Derived {
@@ -357,8 +366,8 @@ impl Derived {
             max_end: None,
             total_cost: 0.0,
             level_rank: None,
-            observation_ids: Vec::new(),
-            score_ids: Vec::new(),
+            observations: Vec::new(),
+            scores: Vec::new(),
         }
     }
 }
@@ -381,8 +390,7 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
             .prepare_cached(
                 "SELECT o.trace_id, o.id, o.start_time, o.end_time, o.total_cost, o.level
                  FROM observations o
-                 WHERE o.project_id = ?1 AND o.trace_id IN (SELECT value FROM json_each(?2))
-                 ORDER BY o.sort_time, o.id",
+                 WHERE o.project_id = ?1 AND o.trace_id IN (SELECT value FROM json_each(?2))",
             )
             .map_err(sql_error)?;
         let mut rows = statement
@@ -404,15 +412,14 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
             entry.total_cost += cost.unwrap_or(0.0);
             let rank = level.as_deref().and_then(Level::parse).map_or(1, rank_of);
             entry.level_rank = Some(entry.level_rank.map_or(rank, |worst| worst.max(rank)));
-            entry.observation_ids.push(id);
+            entry.observations.push((start.unwrap_or(i64::MIN), id));
         }
     }
     {
         let mut statement = connection
             .prepare_cached(
-                "SELECT s.trace_id, s.id FROM scores s
-                 WHERE s.project_id = ?1 AND s.trace_id IN (SELECT value FROM json_each(?2))
-                 ORDER BY s.timestamp, s.id",
+                "SELECT s.trace_id, s.id, s.timestamp FROM scores s
+                 WHERE s.project_id = ?1 AND s.trace_id IN (SELECT value FROM json_each(?2))",
             )
             .map_err(sql_error)?;
         let mut rows = statement
@@ -421,11 +428,12 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
         while let Some(row) = rows.next().map_err(sql_error)? {
             let trace_id: String = row.get(0).map_err(sql_error)?;
             let id: String = row.get(1).map_err(sql_error)?;
+            let timestamp: Option<Micros> = row.get(2).map_err(sql_error)?;
             derived
                 .entry(trace_id)
                 .or_insert_with(Derived::new)
-                .score_ids
-                .push(id);
+                .scores
+                .push((timestamp, id));
         }
     }
     for view in views.iter_mut() {
@@ -438,8 +446,12 @@ fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceVie
         };
         view.total_cost = entry.total_cost;
         view.level = entry.level_rank.map_or(Level::Default, level_of_rank);
-        view.observation_ids = entry.observation_ids;
-        view.score_ids = entry.score_ids;
+        let mut observations = entry.observations;
+        observations.sort_unstable();
+        view.observation_ids = observations.into_iter().map(|(_, id)| id).collect();
+        let mut scores = entry.scores;
+        scores.sort_unstable();
+        view.score_ids = scores.into_iter().map(|(_, id)| id).collect();
     }
     Ok(())
 }
@@ -577,15 +589,32 @@ pub(crate) fn list_observations(
     );
     compile_filters(&mut conditions, &query.filters, OBSERVATION_FILTER_COLUMNS)?;
 
-    let needs_trace = conditions.text.contains("t.");
-    let mut count_sql = Sql::new(if needs_trace {
-        "SELECT count(*) FROM observations o LEFT JOIN traces t \
-         ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
+    let unfiltered = query.observation_type.is_none()
+        && query.name.is_none()
+        && query.user_id.is_none()
+        && query.session_id.is_none()
+        && query.level.is_none()
+        && query.trace_id.is_none()
+        && query.version.is_none()
+        && query.parent_observation_id.is_none()
+        && query.is_root.is_none()
+        && query.environments.is_empty()
+        && query.from_start_time.is_none()
+        && query.to_start_time.is_none()
+        && query.filters.is_empty();
+    let total_items = if unfiltered {
+        project_counter(connection, project_id, "observation_count")?
     } else {
-        "SELECT count(*) FROM observations o WHERE "
-    });
-    count_sql.append(&conditions);
-    let total_items = count(connection, &count_sql)?;
+        let needs_trace = conditions.text.contains("t.");
+        let mut count_sql = Sql::new(if needs_trace {
+            "SELECT count(*) FROM observations o LEFT JOIN traces t \
+             ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
+        } else {
+            "SELECT count(*) FROM observations o WHERE "
+        });
+        count_sql.append(&conditions);
+        count(connection, &count_sql)?
+    };
 
     let mut select = Sql::new(&format!(
         "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "

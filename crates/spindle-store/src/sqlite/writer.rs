@@ -266,6 +266,7 @@ fn apply(connection: &mut Connection, batches: &[(&str, &WriteBatch)]) -> Result
         let mut statements = Statements::prepare(&transaction)?;
         for (project_id, batches) in by_project {
             let mut new_traces: i64 = 0;
+            let mut new_observations: i64 = 0;
             let traces = by_id(batches.iter().flat_map(|b| b.traces.iter()), |r| &r.id);
             for patches in traces {
                 if upsert_trace(&mut statements, project_id, &patches, now)? {
@@ -276,33 +277,38 @@ fn apply(connection: &mut Connection, batches: &[(&str, &WriteBatch)]) -> Result
                 &r.id
             });
             for patches in observations {
-                upsert_observation(&mut statements, project_id, &patches, now)?;
+                if upsert_observation(&mut statements, project_id, &patches, now)? {
+                    new_observations += 1;
+                }
             }
             let scores = by_id(batches.iter().flat_map(|b| b.scores.iter()), |r| &r.id);
             for patches in scores {
                 upsert_score(&mut statements, project_id, &patches, now)?;
             }
-            if new_traces > 0 {
-                add_trace_count(&transaction, project_id, new_traces)?;
+            if new_traces > 0 || new_observations > 0 {
+                add_counts(&transaction, project_id, new_traces, new_observations)?;
             }
         }
     }
     transaction.commit().map_err(sql_error)
 }
 
-/// Adds `delta` to the project's trace counter.
-pub(crate) fn add_trace_count(
+/// Adds to the project's trace and observation counters.
+pub(crate) fn add_counts(
     transaction: &Transaction<'_>,
     project_id: &str,
-    delta: i64,
+    traces: i64,
+    observations: i64,
 ) -> Result<()> {
     transaction
         .prepare_cached(
-            "INSERT INTO project_stats (project_id, trace_count) VALUES (?1, max(?2, 0))
+            "INSERT INTO project_stats (project_id, trace_count, observation_count)
+             VALUES (?1, max(?2, 0), max(?3, 0))
              ON CONFLICT (project_id) DO UPDATE
-             SET trace_count = max(trace_count + ?2, 0)",
+             SET trace_count = max(trace_count + ?2, 0),
+                 observation_count = max(observation_count + ?3, 0)",
         )
-        .and_then(|mut statement| statement.execute(params![project_id, delta]))
+        .and_then(|mut statement| statement.execute(params![project_id, traces, observations]))
         .map_err(sql_error)?;
     Ok(())
 }
@@ -417,14 +423,15 @@ const UPSERT_OBSERVATION: &str = "INSERT INTO observations (project_id, id, trac
          cost_details = excluded.cost_details, metadata = excluded.metadata,
          input = excluded.input, output = excluded.output, stamps = excluded.stamps";
 
+/// Merges one observation's patches with the stored one; returns whether it is new.
 fn upsert_observation(
     statements: &mut Statements<'_>,
     project_id: &str,
     patches: &[&ObservationRecord],
     now: Micros,
-) -> Result<()> {
+) -> Result<bool> {
     let Some(id) = patches.first().map(|r| r.id.as_str()) else {
-        return Ok(());
+        return Ok(false);
     };
     let stored = statements
         .select_observation
@@ -432,6 +439,7 @@ fn upsert_observation(
         .optional()
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
+    let is_new = stored.is_none();
     let stored = stored.map(ObservationRow::into_record).transpose()?;
     let Some(merged) = fold(
         stored,
@@ -439,7 +447,7 @@ fn upsert_observation(
         weakest_observation,
         ObservationRecord::merge,
     ) else {
-        return Ok(());
+        return Ok(false);
     };
     let columns = ObservationColumns::new(&merged);
     let r = columns.record;
@@ -477,7 +485,7 @@ fn upsert_observation(
             columns.stamps,
         ])
         .map_err(sql_error)?;
-    Ok(())
+    Ok(is_new)
 }
 
 const SELECT_SCORE: &str = concat!(
