@@ -5,6 +5,7 @@
 //! means the data is durable. Writes merge with what is stored using the core merge rules, so
 //! the result does not depend on arrival order.
 
+pub mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod query;

@@ -4,6 +4,7 @@
 //! Files live in one directory: `spindle.db` (with its WAL) holds everything, media bytes
 //! included. A write is acknowledged only after the transaction that holds it has committed.
 
+mod accounts;
 mod filters;
 mod reads;
 mod rows;

@@ -17,6 +17,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_counters_and_planner_stats",
         include_str!("../../migrations/sqlite/0002_counters_and_planner_stats.sql"),
     ),
+    (
+        "0003_accounts",
+        include_str!("../../migrations/sqlite/0003_accounts.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
