@@ -3,6 +3,8 @@
 //! The entry point and its documentation live here; [`args`] parses the attribute's arguments
 //! and [`codegen`] writes the wrapped function.
 
+#![warn(missing_docs)]
+
 mod args;
 mod codegen;
 

@@ -7,6 +7,8 @@
 //! assert_eq!(spindle_semconv::OBSERVATION_TYPE, "langfuse.observation.type");
 //! ```
 
+#![warn(missing_docs)]
+
 /// Name of the instrumentation scope every SDK span is exported under.
 ///
 /// ```

@@ -58,14 +58,20 @@ pub(crate) fn replace(ctx: Ctx) -> Ctx {
 #[doc(hidden)]
 pub struct EnterGuard {
     previous: Ctx,
+    #[cfg(feature = "opentelemetry")]
+    _otel: Option<opentelemetry::ContextGuard>,
     _not_send: PhantomData<*const ()>,
 }
 
 pub(crate) fn enter(ctx: Ctx) -> EnterGuard {
+    #[cfg(feature = "opentelemetry")]
+    let otel = ctx.observation.as_deref().map(crate::otel::attach);
     let mut previous = ctx;
     swap(&mut previous);
     EnterGuard {
         previous,
+        #[cfg(feature = "opentelemetry")]
+        _otel: otel,
         _not_send: PhantomData,
     }
 }

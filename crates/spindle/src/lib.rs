@@ -36,6 +36,8 @@
 //! Configure a client with [`Client::builder`] or [`Client::from_env`] and make it global with
 //! [`Client::install_global`]; call [`Client::flush`] before a short program exits.
 
+#![warn(missing_docs)]
+
 mod client;
 mod config;
 mod context;
@@ -45,6 +47,7 @@ mod ids;
 mod json;
 mod layer;
 mod observation;
+mod otel;
 mod propagation;
 mod score;
 

@@ -736,8 +736,16 @@ impl ObservationBuilder {
             (None, Some(parent)) => (parent.trace_id, Some(parent.span_id), parent.sampled),
             (None, None) => {
                 attributes.set(semconv::INTERNAL_IS_APP_ROOT, AttrValue::Bool(true));
-                let trace_id = ids::random_trace_id();
-                (trace_id, None, client.is_sampled(&trace_id))
+                match crate::otel::current_parent() {
+                    // under a span of other OpenTelemetry instrumentation: join its trace
+                    Some((trace_id, parent_span_id)) => {
+                        (trace_id, Some(parent_span_id), client.is_sampled(&trace_id))
+                    }
+                    None => {
+                        let trace_id = ids::random_trace_id();
+                        (trace_id, None, client.is_sampled(&trace_id))
+                    }
+                }
             }
         };
         if let Some(propagated) = &ctx.propagated {
