@@ -34,21 +34,16 @@ impl Sql {
         self
     }
 
-    /// Appends `(?, ?, ...)` bound to `values`; `(NULL)` when empty, which matches nothing.
-    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
-        self.text.push('(');
-        let mut first = true;
-        for value in values {
-            if !first {
-                self.text.push_str(", ");
-            }
-            first = false;
-            self.bind(value);
-        }
-        if first {
-            self.text.push_str("NULL");
-        }
-        self.text.push(')');
+    /// Appends `(SELECT value FROM json_each(?))` bound to `values` as one JSON array, so a
+    /// list of any length is one parameter (an empty list matches nothing).
+    pub fn bind_list<V: Into<serde_json::Value>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
+        let array = serde_json::Value::Array(values.into_iter().map(Into::into).collect());
+        self.text.push_str("(SELECT value FROM json_each(");
+        self.bind(array.to_string());
+        self.text.push_str("))");
         self
     }
 
