@@ -138,3 +138,84 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user_version(connection: &Connection) -> i64 {
+        connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap_or(-1)
+    }
+
+    #[test]
+    fn migrations_apply_in_order_and_upgrade_existing_data() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("upgrade.db");
+        let mut connection = open_writer(&path, false).expect("open");
+        // A database at version 1 with data in it.
+        connection.execute_batch(MIGRATIONS[0].1).expect("v1");
+        connection
+            .execute_batch(
+                "PRAGMA user_version = 1;
+                 INSERT INTO project_stats (project_id, trace_count) VALUES ('p', 1);
+                 INSERT INTO observations (project_id, id, created_at, updated_at)
+                     VALUES ('p', 'o1', 0, 0), ('p', 'o2', 0, 0), ('q', 'o1', 0, 0);",
+            )
+            .expect("v1 data");
+        migrate(&mut connection).expect("migrate");
+        assert_eq!(user_version(&connection), SCHEMA_VERSION);
+        let counts: Vec<(String, i64, i64)> = connection
+            .prepare(
+                "SELECT project_id, trace_count, observation_count FROM project_stats ORDER BY 1",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .expect("counts");
+        assert_eq!(counts, vec![("p".into(), 1, 2), ("q".into(), 0, 1)]);
+        // Migrating again is a no-op, and a newer database is refused.
+        migrate(&mut connection).expect("idempotent");
+        connection
+            .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .expect("bump");
+        let error = migrate(&mut connection).expect_err("newer schema");
+        assert_eq!(error.kind, spindle_core::ErrorKind::Unavailable);
+    }
+
+    #[test]
+    fn planner_uses_equality_indexes() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut connection = open_writer(&dir.path().join("plan.db"), false).expect("open");
+        migrate(&mut connection).expect("migrate");
+        let reader = open_reader(&dir.path().join("plan.db")).expect("reader");
+        let plan = |sql: &str| -> String {
+            reader
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .and_then(|mut s| {
+                    s.query_map([], |r| r.get::<_, String>(3))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map(|rows| rows.join("; "))
+                .expect("plan")
+        };
+        let by_trace = plan(
+            "SELECT o.id FROM observations o WHERE o.project_id = 'p' AND o.trace_id = 't' \
+             ORDER BY o.sort_time DESC, o.id DESC LIMIT 50",
+        );
+        assert!(by_trace.contains("observations_by_trace"), "{by_trace}");
+        let by_user = plan(
+            "SELECT t.id FROM traces t WHERE t.project_id = 'p' AND t.user_id = 'u' \
+             ORDER BY t.timestamp DESC, t.id DESC LIMIT 50",
+        );
+        assert!(by_user.contains("traces_by_user"), "{by_user}");
+        let newest = plan(
+            "SELECT t.id FROM traces t WHERE t.project_id = 'p' \
+             ORDER BY t.timestamp DESC, t.id DESC LIMIT 50",
+        );
+        assert!(newest.contains("traces_by_time"), "{newest}");
+        assert!(!newest.contains("TEMP B-TREE"), "{newest}");
+    }
+}
