@@ -752,7 +752,9 @@ impl ObservationBuilder {
             propagated.write_to(&mut attributes);
         }
         if let Some(environment) = &client.config.environment {
-            attributes.set(semconv::ENVIRONMENT, AttrValue::Str(environment.clone()));
+            if attributes.get(semconv::ENVIRONMENT).is_none() {
+                attributes.set(semconv::ENVIRONMENT, AttrValue::Str(environment.clone()));
+            }
         }
         if let Some(release) = &client.config.release {
             attributes.set(semconv::RELEASE, AttrValue::Str(release.clone()));

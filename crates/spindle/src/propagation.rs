@@ -56,6 +56,8 @@ pub struct PropagatedAttributes {
     trace_name: Option<String>,
     tags: Vec<String>,
     metadata: Vec<(String, String)>,
+    environment: Option<String>,
+    prompt: Option<(String, i64)>,
     as_baggage: bool,
 }
 
@@ -153,6 +155,34 @@ impl PropagatedAttributes {
         self
     }
 
+    /// Sets the environment of the observations in scope (`langfuse.environment`); a value not
+    /// matching `^(?!langfuse)[a-z0-9_-]+$` (at most 40 characters) is dropped with a warning.
+    ///
+    /// ```
+    /// let _attributes = spindle::PropagatedAttributes::new().environment("prod-eu");
+    /// ```
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        let environment = environment.into();
+        if is_valid_environment(&environment) {
+            self.environment = Some(environment);
+        } else {
+            tracing::warn!(environment, "invalid environment, dropped");
+        }
+        self
+    }
+
+    /// Links a prompt (name and version) to the observations in scope.
+    ///
+    /// ```
+    /// let _attributes = spindle::PropagatedAttributes::new().prompt("my-prompt", 3);
+    /// ```
+    pub fn prompt(mut self, name: impl Into<String>, version: i64) -> Self {
+        if let Some(name) = validated("prompt", name.into()) {
+            self.prompt = Some((name, version));
+        }
+        self
+    }
+
     /// Also carries the attributes as W3C baggage (`langfuse_<key>` entries), readable with
     /// [`current_baggage`] for outgoing requests.
     ///
@@ -209,6 +239,8 @@ impl PropagatedAttributes {
         merged.session_id = self.session_id.or(merged.session_id);
         merged.version = self.version.or(merged.version);
         merged.trace_name = self.trace_name.or(merged.trace_name);
+        merged.environment = self.environment.or(merged.environment);
+        merged.prompt = self.prompt.or(merged.prompt);
         merged.as_baggage |= self.as_baggage;
         let tags = std::mem::take(&mut merged.tags);
         merged.tags = tags;
@@ -246,6 +278,19 @@ impl PropagatedAttributes {
         }
         if let Some(trace_name) = &self.trace_name {
             attributes.set(semconv::TRACE_NAME, AttrValue::Str(trace_name.clone()));
+        }
+        if let Some(environment) = &self.environment {
+            attributes.set(semconv::ENVIRONMENT, AttrValue::Str(environment.clone()));
+        }
+        if let Some((name, version)) = &self.prompt {
+            attributes.set(
+                semconv::OBSERVATION_PROMPT_NAME,
+                AttrValue::Str(name.clone()),
+            );
+            attributes.set(
+                semconv::OBSERVATION_PROMPT_VERSION,
+                AttrValue::Int(*version),
+            );
         }
     }
 

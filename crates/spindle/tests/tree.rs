@@ -869,3 +869,38 @@ fn unit_returning_functions_have_no_output() {
         );
     }
 }
+
+#[test]
+fn propagated_environment_and_prompt() {
+    setup();
+    let attributes = PropagatedAttributes::new()
+        .environment("prod-eu")
+        .prompt("my-prompt", 3)
+        .user_id("u-1");
+    spindle::propagate_attributes(attributes, || {
+        spindle::observation("prompted-gen")
+            .as_type(ObservationType::Generation)
+            .with(ObservationUpdate::new().model("gpt-4o"))
+            .run(|_| ());
+    });
+    let invalid = PropagatedAttributes::new().environment("Langfuse Prod");
+    spindle::propagate_attributes(invalid, || spindle::observation("unprompted").run(|_| ()));
+    let receiver = flushed();
+    let prompted = receiver.span_named("prompted-gen");
+    assert_eq!(prompted.string("langfuse.environment"), Some("prod-eu"));
+    assert_eq!(
+        prompted.string("langfuse.observation.prompt.name"),
+        Some("my-prompt")
+    );
+    assert_eq!(
+        prompted.attributes["langfuse.observation.prompt.version"],
+        json!({"int": 3})
+    );
+    assert_eq!(prompted.string("user.id"), Some("u-1"));
+    assert_eq!(
+        receiver
+            .span_named("unprompted")
+            .string("langfuse.environment"),
+        Some("staging")
+    );
+}

@@ -1,3 +1,4 @@
+//! trybuild case `capture_not_bool`: see tests/ui.rs.
 use spindle::observe;
 
 #[observe(capture_input = "no")]

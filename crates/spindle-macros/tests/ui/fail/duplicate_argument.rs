@@ -1,3 +1,4 @@
+//! trybuild case `duplicate_argument`: see tests/ui.rs.
 use spindle::observe;
 
 #[observe(name = "a", name = "b")]

@@ -1,3 +1,4 @@
+//! trybuild case `not_a_function`: see tests/ui.rs.
 use spindle::observe;
 
 #[observe]

@@ -1,3 +1,4 @@
+//! trybuild case `not_serialize`: see tests/ui.rs.
 use spindle::observe;
 
 struct Connection;

@@ -1,3 +1,4 @@
+//! trybuild case `skip_unknown`: see tests/ui.rs.
 use spindle::observe;
 
 #[observe(skip(api_key))]

@@ -1,3 +1,4 @@
+//! trybuild case `unknown_argument`: see tests/ui.rs.
 use spindle::observe;
 
 #[observe(level = "debug")]

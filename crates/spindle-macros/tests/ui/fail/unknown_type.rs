@@ -1,3 +1,4 @@
+//! trybuild case `unknown_type`: see tests/ui.rs.
 use spindle::observe;
 
 #[observe(as_type = "llm")]

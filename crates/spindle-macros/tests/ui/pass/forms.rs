@@ -1,3 +1,4 @@
+//! trybuild case `forms`: see tests/ui.rs.
 use spindle::observe;
 
 #[derive(serde::Serialize)]
