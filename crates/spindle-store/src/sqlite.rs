@@ -555,10 +555,12 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let (reply, response) = oneshot::channel();
+        // Kept until the reply so that the batch is freed here, off the writer thread.
+        let batch = Arc::new(batch);
         self.inner.depth.fetch_add(1, Ordering::AcqRel);
         let command = Command::Write {
             project_id: project_id.to_owned(),
-            batch,
+            batch: Arc::clone(&batch),
             reply,
         };
         if let Err(error) = self.inner.sender.try_send(command) {
@@ -570,7 +572,9 @@ impl Store for SqliteStore {
                 mpsc::error::TrySendError::Closed(_) => writer_gone(),
             });
         }
-        response.await.map_err(|_| writer_gone())?
+        let result = response.await.map_err(|_| writer_gone())?;
+        drop(batch);
+        result
     }
 
     async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {

@@ -26,10 +26,11 @@ pub(crate) type ExecJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// What the writer thread is asked to do.
 pub(crate) enum Command {
-    /// Merge a batch into a project's data; reply after commit.
+    /// Merge a batch into a project's data; reply after commit. The sender keeps its own
+    /// reference to the batch, so the batch is freed on its thread, not the writer's.
     Write {
         project_id: String,
-        batch: WriteBatch,
+        batch: Arc<WriteBatch>,
         reply: oneshot::Sender<Result<()>>,
     },
     /// Run a job on the connection; the job replies itself.
@@ -41,7 +42,7 @@ pub(crate) enum Command {
 /// One queued write.
 struct WriteJob {
     project_id: String,
-    batch: WriteBatch,
+    batch: Arc<WriteBatch>,
     reply: oneshot::Sender<Result<()>>,
 }
 
@@ -153,11 +154,14 @@ impl Writer {
     fn commit_group(&mut self, group: Vec<WriteJob>) {
         let all: Vec<(&str, &WriteBatch)> = group
             .iter()
-            .map(|job| (job.project_id.as_str(), &job.batch))
+            .map(|job| (job.project_id.as_str(), job.batch.as_ref()))
             .collect();
         let result = apply(&mut self.connection, &all);
+        drop(all);
         if result.is_ok() || group.len() == 1 {
             for job in group {
+                // Release the batch first: the sender then holds the last reference.
+                drop(job.batch);
                 let _ = job.reply.send(result.clone());
             }
             return;
@@ -168,8 +172,9 @@ impl Writer {
         for job in group {
             let result = apply(
                 &mut self.connection,
-                &[(job.project_id.as_str(), &job.batch)],
+                &[(job.project_id.as_str(), job.batch.as_ref())],
             );
+            drop(job.batch);
             let _ = job.reply.send(result);
         }
     }
