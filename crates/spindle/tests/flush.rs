@@ -146,3 +146,27 @@ fn async_flush() {
     });
     assert_eq!(receiver.span_named("async-flushed").name, "async-flushed");
 }
+
+#[test]
+fn large_observations_are_split_across_requests() {
+    let receiver = Receiver::start(0);
+    let client = receiver.client();
+    let big_input = "x".repeat(1024 * 1024);
+    for index in 0..12 {
+        client
+            .observation(format!("big-{index}"))
+            .input(&big_input)
+            .start()
+            .end();
+    }
+    client.flush();
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 12);
+    assert!(spans
+        .iter()
+        .all(|span| span.string("langfuse.observation.input").map(str::len) == Some(1024 * 1024)));
+    assert!(
+        receiver.requests().len() >= 3,
+        "at most 4 MiB of spans per request"
+    );
+}

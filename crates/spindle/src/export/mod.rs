@@ -20,6 +20,24 @@ use sender::HttpSender;
 /// Largest number of scores sent in one request.
 const MAX_SCORES_PER_REQUEST: usize = 100;
 
+/// Largest encoded (uncompressed) OTLP request the exporter builds; a single larger span is
+/// still sent alone.
+const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many spans from the front of `spans` go in the next request: at most `max_spans`, and
+/// at most `max_bytes` encoded, but always at least one.
+fn batch_len(spans: &[otlp::Span], max_spans: usize, max_bytes: usize) -> usize {
+    use prost::Message as _;
+    let mut bytes = 0usize;
+    for (index, span) in spans.iter().take(max_spans).enumerate() {
+        bytes += span.encoded_len() + 8;
+        if bytes > max_bytes {
+            return index.max(1);
+        }
+    }
+    spans.len().min(max_spans)
+}
+
 /// One item of the export queue.
 pub(crate) enum Message {
     Span(Box<otlp::Span>),
@@ -177,7 +195,7 @@ fn run_worker(config: Config, receiver: Receiver<Message>) {
     let mut deadline = Instant::now() + config.flush_interval;
     let send_all = |spans: &mut Vec<otlp::Span>, scores: &mut Vec<serde_json::Value>| {
         while !spans.is_empty() {
-            let take = spans.len().min(config.flush_at);
+            let take = batch_len(spans, config.flush_at, MAX_REQUEST_BYTES);
             let batch: Vec<otlp::Span> = spans.drain(..take).collect();
             runtime.block_on(sender.send_spans(batch));
         }
@@ -221,5 +239,31 @@ fn run_worker(config: Config, receiver: Receiver<Message>) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span_with_name_len(len: usize) -> otlp::Span {
+        otlp::Span {
+            name: "x".repeat(len),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn batches_respect_count_and_size() {
+        let small: Vec<otlp::Span> = (0..10).map(|_| span_with_name_len(10)).collect();
+        assert_eq!(batch_len(&small, 4, 1_000_000), 4);
+        assert_eq!(batch_len(&small, 100, 1_000_000), 10);
+        let large: Vec<otlp::Span> = (0..10).map(|_| span_with_name_len(1_000)).collect();
+        assert_eq!(batch_len(&large, 100, 2_500), 2);
+        assert_eq!(
+            batch_len(&large, 100, 10),
+            1,
+            "one oversized span is sent alone"
+        );
     }
 }

@@ -208,6 +208,7 @@ impl Receiver {
         let app = Router::new()
             .route("/api/public/otel/v1/traces", post(traces))
             .route("/api/public/scores", post(scores))
+            .layer(axum::extract::DefaultBodyLimit::disable())
             .with_state(recorded.clone());
         let (address_sender, address_receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
