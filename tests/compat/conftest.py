@@ -76,8 +76,9 @@ def _tail(path, n=4000):
 
 
 class SpindleServer:
-    def __init__(self, binary, data_dir, log_dir):
+    def __init__(self, binary, data_dir, log_dir, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.data_dir = data_dir
         self.log_dir = Path(log_dir)
         self.proc = None
@@ -122,6 +123,7 @@ class SpindleServer:
             str(self.port),
             "--data-dir",
             str(self.data_dir),
+            *self.extra_args,
         ]
         self.proc = subprocess.Popen(cmd, env=self.env(), stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + HEALTH_TIMEOUT
@@ -296,6 +298,14 @@ SCENARIOS = {
     "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),
     "js_legacy": (_node("legacy.mjs"), {}),
 }
+# bursts of small exports for the backpressure suite (its own server)
+for _v in ("v5", "v4"):
+    for _k in ("a", "b"):
+        SCENARIOS[f"burst_{_v}_{_k}"] = (
+            _py(_v, "py_burst.py"),
+            {"COMPAT_BURST_TAG": f"{_v}{_k}", "LANGFUSE_FLUSH_AT": "3", "COMPAT_BURST_TRACES": "20",
+             "COMPAT_BURST_SPANS": "10"},
+        )
 
 
 # Scenarios that write with project B's keys; all others use project A's.
