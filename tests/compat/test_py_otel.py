@@ -481,3 +481,28 @@ def test_update_current_trace_v3(api, scenario):
     check_obs(ck, obs_map(t), ut["span"], name="pyv3-update-trace", type="SPAN", parent=None,
               input="span-in", output="span-out")
     ck.done()
+
+
+def test_v5_score_array_with_repeated_id(api):
+    """Python 5.x batches scores into one POST /api/public/scores array; when
+    the same score id is written twice before a flush (an update), both land
+    in one array and the later item must win, as it does across requests and
+    in /api/public/ingestion batches. (The SDK scenario hits this only when
+    both writes fall into the same batch, so it is checked here directly,
+    with the exact body shape 5.x sends.)"""
+    import uuid
+
+    sid, tid = uuid.uuid4().hex[:16], uuid.uuid4().hex
+    body = [
+        {"id": sid, "traceId": tid, "name": "dup", "value": 1.0, "comment": "first",
+         "environment": "default", "timestamp": "2026-01-01T00:00:00.000001Z"},
+        {"id": sid, "traceId": tid, "name": "dup", "value": 2.0, "comment": "second",
+         "environment": "default", "timestamp": "2026-01-01T00:00:00.005000Z"},
+    ]
+    r = api.raw("POST", "/api/public/scores", json=body)
+    assert r.status_code in (200, 202, 207), f"POST /api/public/scores: {r.status_code} {r.text[:300]}"
+    got = api.get(f"/api/public/scores/{sid}")
+    assert (got.get("value"), got.get("comment")) == (2.0, "second"), (
+        f"POST /api/public/scores {body} -> GET /api/public/scores/{sid} has value={got.get('value')!r} "
+        f"comment={got.get('comment')!r}; expected the later item (2.0, 'second')"
+    )
