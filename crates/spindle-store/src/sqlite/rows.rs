@@ -447,16 +447,20 @@ fn decode_optional<T: serde::de::DeserializeOwned>(
 /// Encodes stamps compactly: fields that share a stamp are grouped,
 /// `[[priority, at, rank, tiebreak, "field", ...], ...]`.
 pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
-    use std::fmt::Write as _;
-    let mut groups: BTreeMap<Stamp, Vec<&str>> = BTreeMap::new();
+    use std::io::Write as _;
+    // Records usually carry a handful of distinct stamps: a linear scan groups them cheaply.
+    let mut groups: Vec<(Stamp, Vec<&str>)> = Vec::new();
     for (field, stamp) in stamps {
-        groups.entry(*stamp).or_default().push(field);
+        match groups.iter_mut().find(|(s, _)| s == stamp) {
+            Some((_, fields)) => fields.push(field),
+            None => groups.push((*stamp, vec![field.as_str()])),
+        }
     }
-    let mut out = String::with_capacity(32 + stamps.len() * 24);
-    out.push('[');
-    for (index, (stamp, fields)) in groups.into_iter().enumerate() {
+    let mut out: Vec<u8> = Vec::with_capacity(16 + stamps.len() * 24);
+    out.push(b'[');
+    for (index, (stamp, fields)) in groups.iter().enumerate() {
         if index > 0 {
-            out.push(',');
+            out.push(b',');
         }
         let _ = write!(
             out,
@@ -464,13 +468,13 @@ pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
             stamp.priority, stamp.at, stamp.rank, stamp.tiebreak
         );
         for field in fields {
-            out.push(',');
-            out.push_str(&serde_json::to_string(field).unwrap_or_else(|_| "\"\"".to_owned()));
+            out.push(b',');
+            let _ = serde_json::to_writer(&mut out, field);
         }
-        out.push(']');
+        out.push(b']');
     }
-    out.push(']');
-    out
+    out.push(b']');
+    String::from_utf8(out).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// Decodes [`encode_stamps`]' format.
