@@ -292,7 +292,10 @@ SCENARIOS = {
     "py_v4": (_py("v4", "py_v4.py"), {}),
     "py_v3": (_py("v3", "py_v3.py"), {}),
     "py_v2": (_py("v2", "py_v2.py"), {}),
-    "py_v5_isolation": (_py("v5", "py_v5_isolation.py"), {}),
+    "py_v5_isolation": (
+        _py("v5", "py_v5_isolation.py"),
+        {"COMPAT_OTHER_PUBLIC_KEY": PROJECT_A["pk"], "COMPAT_OTHER_SECRET_KEY": PROJECT_A["sk"]},
+    ),
     "js": (_node(), {}),
     # same calls, exportMode "immediate" (one request per span) and gzip bodies
     "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),

@@ -138,8 +138,8 @@ def test_other_project_sees_none_of_the_data(api, api_b, scenario, iso_run):
     ck = Check("project isolation")
     listed = api_b.get("/api/public/traces", params={"limit": 100})
     ids_b = [x.get("id") for x in listed.get("data", [])]
-    ck.eq(ids_b, [iso_run["trace"]], "GET /api/public/traces with project B keys")
-    ck.eq((listed.get("meta") or {}).get("totalItems"), 1, "traces meta.totalItems with project B keys")
+    ck.eq(sorted(ids_b), sorted([iso_run["trace"], iso_run["trace_2"]]), "GET /api/public/traces with project B keys")
+    ck.eq((listed.get("meta") or {}).get("totalItems"), 2, "traces meta.totalItems with project B keys")
     for tid in sorted(a_traces):
         r = api_b.raw("GET", f"/api/public/traces/{tid}")
         ck.eq(r.status_code, 404, f"GET /api/public/traces/{tid} (project A's) with project B keys")
@@ -156,7 +156,7 @@ def test_other_project_sees_none_of_the_data(api, api_b, scenario, iso_run):
     sessions_b = [s.get("id") for s in api_b.get("/api/public/sessions", params={"limit": 100}).get("data", [])]
     ck.eq(sessions_b, [iso_run["session_id"]], "GET /api/public/sessions with project B keys")
     v2_b = api_b.get("/api/public/v2/observations", params={"limit": 1000}).get("data", [])
-    ck.eq(sorted({o.get("traceId") for o in v2_b}), [iso_run["trace"]],
+    ck.eq(sorted({o.get("traceId") for o in v2_b}), sorted([iso_run["trace"], iso_run["trace_2"]]),
           "trace ids of GET /api/public/v2/observations with project B keys")
     # and the reverse: project A does not see B's trace
     r = api.raw("GET", f"/api/public/traces/{iso_run['trace']}")
@@ -165,4 +165,22 @@ def test_other_project_sees_none_of_the_data(api, api_b, scenario, iso_run):
     ck.true(iso_run["trace"] not in a_ids, "project B's trace is listed with project A keys")
     a_sessions = [s.get("id") for s in api.get("/api/public/sessions", params={"limit": 100}).get("data", [])]
     ck.true(iso_run["session_id"] not in a_sessions, "project B's session is listed with project A keys")
+    ck.done()
+
+
+def test_two_clients_in_one_process_keep_their_projects(api, api_b, iso_run):
+    """Python 5.x with two clients (project B's and project A's keys) in one
+    process: each client's spans are stored in its own project only."""
+    ck = Check("two clients in one process")
+    a_trace, b_trace = iso_run.get("other_trace"), iso_run.get("trace_2")
+    ck.true(a_trace and b_trace, f"the scenario did not create both traces: {a_trace!r}, {b_trace!r}")
+    if a_trace and b_trace:
+        ck.eq(api.raw("GET", f"/api/public/traces/{a_trace}").status_code, 200, "project A client's trace, A keys")
+        ck.eq(api_b.raw("GET", f"/api/public/traces/{a_trace}").status_code, 404,
+              "project A client's trace, B keys")
+        ck.eq(api_b.raw("GET", f"/api/public/traces/{b_trace}").status_code, 200, "project B client's trace, B keys")
+        ck.eq(api.raw("GET", f"/api/public/traces/{b_trace}").status_code, 404, "project B client's trace, A keys")
+        t = api.trace(a_trace)
+        ck.eq(t.get("name"), "iso-other-client-trace", "trace.name")
+        ck.eq(t.get("projectId"), PROJECT_A["id"], "trace.projectId")
     ck.done()

@@ -41,6 +41,18 @@ def main():
             summary["span"] = root.id
             lf.score_current_trace(name="iso-score", value=1.0)
     summary["session_id"] = session_id
+
+    # A second client in the same process with the other project's keys: each
+    # client's spans must reach only its own project.
+    other_pk, other_sk = os.environ.get("COMPAT_OTHER_PUBLIC_KEY"), os.environ.get("COMPAT_OTHER_SECRET_KEY")
+    other = None
+    if other_pk and other_sk:
+        other = Langfuse(public_key=other_pk, secret_key=other_sk, base_url=url, flush_interval=1)
+        with other.start_as_current_observation(name="iso-other-client-trace") as o:
+            summary["other_trace"] = o.trace_id
+        with lf.start_as_current_observation(name="iso-trace-2") as s2:
+            summary["trace_2"] = s2.trace_id
+        bounded(other.flush, timeout, "other_flush", summary)
     bounded(lf.flush, timeout, "flush", summary)
     bounded(lf.shutdown, timeout, "shutdown", summary)
     # records logged by the wrong-key client are expected; keep the rest
