@@ -184,3 +184,21 @@ def test_client_rest_reads(run):
     if r.get("ok"):
         ck.eq(r["value"], [run["propagate"]["trace"]], "langfuse.api.sessions.get traces")
     ck.done()
+
+
+def test_media_data_uri_upload(api, run):
+    """The span processor uploads a base64 data URI found in the input and
+    stores a media reference in its place."""
+    import base64
+    import hashlib
+
+    from scenarios._common import PNG_1X1_B64
+
+    ck = Check("js media")
+    ids = run["media"]
+    media_id = base64.urlsafe_b64encode(hashlib.sha256(base64.b64decode(PNG_1X1_B64)).digest()).decode()[:22]
+    t = api.trace(ids["trace"])
+    check_obs(ck, obs_map(t), ids["span"], name=f"{run['prefix']}-media",
+              input={"image": f"@@@langfuseMedia:type=image/png|id={media_id}|source=base64_data_uri@@@",
+                     "caption": "pixel"})
+    ck.done()

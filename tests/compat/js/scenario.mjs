@@ -237,6 +237,17 @@ linked.span_trace = l.traceId;
 l.end();
 summary.trace_context = linked;
 
+// ---- base64 data-URI media in the input (the span processor uploads it) ----
+const PNG_1X1_B64 =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+const media = {};
+await startActiveObservation(`${p}-media`, async (root) => {
+  media.trace = root.traceId;
+  media.span = root.id;
+  root.update({ input: { image: `data:image/png;base64,${PNG_1X1_B64}`, caption: "pixel" } });
+});
+summary.media = media;
+
 // ---- scores through @langfuse/client ----
 const scoreSession = `score-sess-${p}-${run}`;
 const sc = { session_id: scoreSession };
