@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod resolver;
 pub mod routes;
 pub mod state;
+pub mod ui;
 
 pub use routes::app;
 pub use state::AppState;

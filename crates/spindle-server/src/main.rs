@@ -255,7 +255,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let store = open_store(
+    let (store, accounts) = spindle_server::resolver::open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
@@ -282,7 +282,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         },
         config.max_inflight_ingest,
         &public_base_url,
-    );
+    )
+    .with_accounts(accounts.clone());
+    spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
     let app = spindle_server::app(state);
     tracing::info!(address = %local, data_dir = %config.storage.data_dir.display(), "spindle listening");
     let grace = Duration::from_secs(config.shutdown_grace_seconds);

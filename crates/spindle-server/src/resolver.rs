@@ -2,6 +2,7 @@
 
 use crate::config::StorageConfig;
 use anyhow::Context;
+use spindle_store::accounts::Accounts;
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::Store;
 use std::path::PathBuf;
@@ -18,6 +19,14 @@ pub fn open_store(
     storage: &StorageConfig,
     options: StoreOptions,
 ) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_backend(storage, options)?.0)
+}
+
+/// Like [`open_store`], with the same backend's UI accounts.
+pub fn open_backend(
+    storage: &StorageConfig,
+    options: StoreOptions,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Accounts>)> {
     let url = storage.database_url.as_deref().unwrap_or("");
     let sqlite_path: PathBuf = if url.is_empty() {
         storage.data_dir.clone()
@@ -34,5 +43,6 @@ pub fn open_store(
     };
     let store = SqliteStore::open(&sqlite_path, sqlite_options)
         .with_context(|| format!("opening the SQLite database in {}", sqlite_path.display()))?;
-    Ok(Arc::new(store))
+    let store = Arc::new(store);
+    Ok((store.clone(), store))
 }

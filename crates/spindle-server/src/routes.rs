@@ -55,6 +55,9 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/livez", get(ops::livez))
         .route("/readyz", get(ops::readyz))
+        // Every other path is the web UI: its internal `/api/ui` API, assets and pages are
+        // not part of the public API (nor of openapi.json).
+        .fallback_service(crate::ui::app(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::observe_requests,

@@ -2,6 +2,7 @@
 
 use crate::auth::AuthService;
 use crate::metrics::Metrics;
+use spindle_store::accounts::Accounts;
 use spindle_store::Store;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub ingest_permits: Arc<Semaphore>,
     /// Where `PUT` upload URLs for media point.
     pub public_base_url: Arc<str>,
+    /// UI accounts (users, sessions); `None` for a backend without them (the UI answers 503).
+    pub accounts: Option<Arc<dyn Accounts>>,
 }
 
 /// Request limits.
@@ -39,6 +42,13 @@ impl AppState {
             limits,
             ingest_permits: Arc::new(Semaphore::new(max_inflight_ingest)),
             public_base_url: public_base_url.into(),
+            accounts: None,
         }
+    }
+
+    /// Adds the UI accounts backend.
+    pub fn with_accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
+        self.accounts = Some(accounts);
+        self
     }
 }

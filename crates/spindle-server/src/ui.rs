@@ -1,0 +1,48 @@
+//! The web UI: the embedded single-page app, the session sign-in, and the internal JSON API
+//! under `/api/ui` the app reads. Every `/api/ui` route except sign-in needs a session;
+//! every write needs the session's CSRF token in the `x-spindle-csrf` header.
+
+pub mod api;
+pub mod assets;
+pub mod bootstrap;
+mod bundle;
+pub mod session;
+
+use crate::state::AppState;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+/// The header a write must carry: the session's CSRF token (any value for sign-in).
+pub const CSRF_HEADER: &str = "x-spindle-csrf";
+
+/// The UI's routes, the fallback of [`crate::app`]: `/api/ui/...`, `/assets/...`, and
+/// `index.html` for every other `GET` (the app routes in the browser).
+pub fn app(state: AppState) -> Router {
+    let project = Router::new()
+        .route("/traces", get(api::list_traces))
+        .route("/traces/{id}", get(api::get_trace))
+        .route("/observations", get(api::list_observations))
+        .route("/scores", get(api::list_scores).post(api::create_score))
+        .route("/sessions", get(api::list_sessions))
+        .route("/sessions/{id}", get(api::get_session))
+        .route("/users", get(api::list_users))
+        .route("/dashboard", get(api::dashboard))
+        .route("/keys", get(api::list_keys).post(api::create_key))
+        .route("/keys/{public_key}", delete(api::revoke_key))
+        .route("/views", get(api::list_views).post(api::save_view))
+        .route("/views/{id}", delete(api::delete_view))
+        .route("/members", get(api::list_members).post(api::invite_member));
+    let ui_api = Router::new()
+        .route("/auth/sign-in", post(session::sign_in))
+        .route("/auth/sign-out", post(session::sign_out))
+        .route("/auth/link", get(session::sign_in_with_link))
+        .route("/me", get(session::me))
+        .route("/me/password", post(session::set_password))
+        .nest("/projects/{project_id}", project)
+        .fallback(assets::api_not_found);
+    Router::new()
+        .nest("/api/ui", ui_api)
+        .route("/assets/{*path}", get(assets::asset))
+        .fallback(assets::spa)
+        .with_state(state)
+}

@@ -1,0 +1,131 @@
+//! The first UI account: the admin from `LANGFUSE_INIT_USER_EMAIL` /
+//! `LANGFUSE_INIT_USER_PASSWORD` (applied on every start), or, when no user exists and those
+//! are unset, an admin without a password and a one-time sign-in link to print.
+
+use anyhow::Context;
+use spindle_core::time::Micros;
+use spindle_store::accounts::{
+    hash_password, new_token, token_hash, verify_password, Accounts, User,
+};
+use std::collections::BTreeMap;
+
+/// How long the first-start sign-in link stays valid: 24 hours.
+pub const FIRST_LINK_SECONDS: i64 = 24 * 3600;
+
+/// What the bootstrap did, for the start-up message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    /// Users exist (or the configured admin is up to date): nothing to say.
+    Nothing,
+    /// The configured admin was created or its password updated.
+    Configured { email: String },
+    /// No user existed: open this path once to sign in as the admin and set a password.
+    Link { path: String },
+}
+
+/// Applies the admin configuration from `env`.
+pub async fn bootstrap_admin(
+    accounts: &dyn Accounts,
+    env: &BTreeMap<String, String>,
+    now: Micros,
+) -> anyhow::Result<AdminBootstrap> {
+    let value = |key: &str| {
+        env.get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let email = value("LANGFUSE_INIT_USER_EMAIL");
+    let password = env
+        .get("LANGFUSE_INIT_USER_PASSWORD")
+        .filter(|v| !v.is_empty())
+        .cloned();
+    match (email, password) {
+        (Some(email), Some(password)) => {
+            if password.chars().count() < super::session::MIN_PASSWORD_CHARS {
+                anyhow::bail!(
+                    "LANGFUSE_INIT_USER_PASSWORD: must have at least {} characters",
+                    super::session::MIN_PASSWORD_CHARS
+                );
+            }
+            let existing = accounts.get_user_by_email(&email).await?;
+            if let Some(user) = existing {
+                let current = user
+                    .password_hash
+                    .as_deref()
+                    .is_some_and(|hash| verify_password(hash, &password));
+                if current {
+                    return Ok(AdminBootstrap::Nothing);
+                }
+                accounts
+                    .set_password_hash(&user.id, &hash_password(&password)?)
+                    .await?;
+                return Ok(AdminBootstrap::Configured { email });
+            }
+            accounts
+                .create_user(&User {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    email: email.clone(),
+                    name: value("LANGFUSE_INIT_USER_NAME"),
+                    password_hash: Some(hash_password(&password)?),
+                    is_admin: true,
+                    created_at: now,
+                })
+                .await
+                .context("creating the admin user")?;
+            Ok(AdminBootstrap::Configured { email })
+        }
+        (Some(_), None) => {
+            anyhow::bail!("LANGFUSE_INIT_USER_PASSWORD: required with LANGFUSE_INIT_USER_EMAIL")
+        }
+        (None, Some(_)) => {
+            anyhow::bail!("LANGFUSE_INIT_USER_EMAIL: required with LANGFUSE_INIT_USER_PASSWORD")
+        }
+        (None, None) => {
+            if !accounts.list_users().await?.is_empty() {
+                return Ok(AdminBootstrap::Nothing);
+            }
+            let user = User {
+                id: uuid::Uuid::new_v4().to_string(),
+                email: "admin@localhost".to_owned(),
+                name: Some("Admin".to_owned()),
+                password_hash: None,
+                is_admin: true,
+                created_at: now,
+            };
+            accounts.create_user(&user).await?;
+            let token = new_token();
+            accounts
+                .create_sign_in_link(
+                    &token_hash(&token),
+                    &user.id,
+                    now + FIRST_LINK_SECONDS * 1_000_000,
+                )
+                .await?;
+            Ok(AdminBootstrap::Link {
+                path: format!("/api/ui/auth/link?token={token}"),
+            })
+        }
+    }
+}
+
+/// Runs [`bootstrap_admin`] at start-up and prints what a person needs to sign in.
+pub async fn announce(
+    accounts: &dyn Accounts,
+    env: &BTreeMap<String, String>,
+    base_url: &str,
+) -> anyhow::Result<()> {
+    let now = crate::routes::body::now_micros();
+    match bootstrap_admin(accounts, env, now).await? {
+        AdminBootstrap::Nothing => {}
+        AdminBootstrap::Configured { email } => {
+            tracing::info!(%email, "web UI admin configured from LANGFUSE_INIT_USER_EMAIL");
+        }
+        AdminBootstrap::Link { path } => {
+            println!(
+                "\nNo web UI user exists yet. Open this one-time link within 24 hours to sign in \
+                 as the admin and set a password:\n\n  {base_url}{path}\n"
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! Signing in and out of the web UI: the session cookie (HttpOnly, SameSite=Lax), the
+//! [`SignedIn`] extractor, CSRF checks for writes, and project access.
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use spindle_core::time::Micros;
+use spindle_core::{Error, ErrorKind};
+use spindle_store::accounts::{
+    hash_password, new_token, token_hash, verify_password, Accounts, Role, UiSession, User,
+};
+use std::sync::Arc;
+
+use super::CSRF_HEADER;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::body::{blocking, now_micros};
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "spindle_session";
+
+/// How long a session lasts: 14 days.
+pub const SESSION_SECONDS: i64 = 14 * 24 * 3600;
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The accounts backend, or 503 when the store has none.
+pub fn accounts(state: &AppState) -> Result<Arc<dyn Accounts>, Error> {
+    state.accounts.clone().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Unavailable,
+            "this storage backend has no UI accounts",
+        )
+    })
+}
+
+fn unauthenticated() -> Error {
+    Error::new(ErrorKind::Unauthenticated, "not signed in")
+}
+
+/// The value of the session cookie, if the request has one.
+fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+/// Refuses a request whose `Origin` names another host than the one it was sent to.
+fn check_origin(headers: &HeaderMap) -> Result<(), Error> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    if origin_host == host {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::PermissionDenied,
+            "cross-origin request refused",
+        ))
+    }
+}
+
+fn csrf_refused() -> Error {
+    Error::new(
+        ErrorKind::PermissionDenied,
+        "missing or wrong x-spindle-csrf header",
+    )
+}
+
+/// A request from a signed-in browser. For methods other than GET and HEAD it also checks
+/// the CSRF header against the session's token.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: UiSession,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let accounts = accounts(state)?;
+        let token = session_token(&parts.headers).ok_or_else(unauthenticated)?;
+        let session = accounts
+            .get_session(&token_hash(token), now_micros())
+            .await?
+            .ok_or_else(unauthenticated)?;
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            check_origin(&parts.headers)?;
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if sent.is_empty() || sent != session.csrf_token {
+                return Err(csrf_refused().into());
+            }
+        }
+        let user = accounts
+            .get_user(&session.user_id)
+            .await?
+            .ok_or_else(unauthenticated)?;
+        Ok(SignedIn { user, session })
+    }
+}
+
+/// What a signed-in user may do in one project.
+#[derive(Debug, Clone)]
+pub struct ProjectAccess {
+    pub project_id: String,
+    pub role: Role,
+}
+
+impl ProjectAccess {
+    /// Fails unless the user owns the project (keys, members).
+    pub fn require_owner(&self) -> Result<(), Error> {
+        if self.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::PermissionDenied,
+                "only a project owner may do this",
+            ))
+        }
+    }
+}
+
+/// The signed-in user's access to `project_id`: admins own every project, others need a
+/// membership. Unknown projects and projects without access are both "not found", so a
+/// user cannot probe which projects exist.
+pub async fn project_access(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: &str,
+) -> Result<ProjectAccess, Error> {
+    let not_found = || Error::not_found(format!("project {project_id:?}"));
+    if state.store.get_project(project_id).await?.is_none() {
+        return Err(not_found());
+    }
+    if signed_in.user.is_admin {
+        return Ok(ProjectAccess {
+            project_id: project_id.to_owned(),
+            role: Role::Owner,
+        });
+    }
+    let memberships = accounts(state)?
+        .memberships_of_user(&signed_in.user.id)
+        .await?;
+    memberships
+        .into_iter()
+        .find(|membership| membership.project_id == project_id)
+        .map(|membership| ProjectAccess {
+            project_id: project_id.to_owned(),
+            role: membership.role,
+        })
+        .ok_or_else(not_found)
+}
+
+fn session_cookie(token: &str, max_age: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("spindle_session=; Path=/; Max-Age=0"))
+}
+
+/// Creates a session for `user_id`; returns the cookie to set.
+async fn start_session(accounts: &dyn Accounts, user_id: &str) -> Result<HeaderValue, Error> {
+    let token = new_token();
+    let now: Micros = now_micros();
+    accounts
+        .create_session(&UiSession {
+            token_hash: token_hash(&token),
+            user_id: user_id.to_owned(),
+            csrf_token: new_token(),
+            created_at: now,
+            expires_at: now + SESSION_SECONDS * 1_000_000,
+        })
+        .await?;
+    // Sweeping here keeps the table small without a background task.
+    if let Err(error) = accounts.delete_expired(now).await {
+        tracing::warn!(%error, "cannot delete expired sessions");
+    }
+    Ok(session_cookie(&token, SESSION_SECONDS))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInBody {
+    email: String,
+    password: String,
+}
+
+/// `POST /api/ui/auth/sign-in` `{email, password}`: sets the session cookie.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    check_origin(&headers)?;
+    // A custom header cannot be sent cross-site without a CORS preflight, which this
+    // route never grants: this stops login CSRF.
+    if headers.get(CSRF_HEADER).is_none() {
+        return Err(csrf_refused().into());
+    }
+    let body: SignInBody = serde_json::from_slice(&body).map_err(|error| {
+        Error::invalid("body", format!("expected {{email, password}}: {error}"))
+    })?;
+    let accounts = accounts(&state)?;
+    let wrong = || Error::new(ErrorKind::Unauthenticated, "wrong email or password");
+    let user = accounts.get_user_by_email(&body.email).await?;
+    let Some(user) = user else {
+        return Err(wrong().into());
+    };
+    let Some(hash) = user.password_hash.clone() else {
+        return Err(wrong().into());
+    };
+    let password = body.password;
+    let matches = blocking(move || Ok(verify_password(&hash, &password))).await?;
+    if !matches {
+        return Err(wrong().into());
+    }
+    let cookie = start_session(accounts.as_ref(), &user.id).await?;
+    let mut response = Json(json!({"ok": true})).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// `POST /api/ui/auth/sign-out`: ends the session and clears the cookie.
+pub async fn sign_out(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Response> {
+    accounts(&state)?
+        .delete_session(&signed_in.session.token_hash)
+        .await?;
+    let mut response = Json(json!({"ok": true})).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0));
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkQuery {
+    token: String,
+}
+
+/// `GET /api/ui/auth/link?token=…`: a one-time sign-in link (first start, invitations).
+pub async fn sign_in_with_link(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> ApiResult<Response> {
+    let accounts = accounts(&state)?;
+    let user_id = accounts
+        .consume_sign_in_link(&token_hash(&query.token), now_micros())
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unauthenticated,
+                "this sign-in link is unknown, used or expired",
+            )
+        })?;
+    let cookie = start_session(accounts.as_ref(), &user_id).await?;
+    let mut response = Redirect::to("/settings?welcome=1").into_response();
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// `GET /api/ui/me`: the user, the CSRF token for writes, and the projects they can open.
+pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Json<Value>> {
+    let accounts = accounts(&state)?;
+    let projects = state.store.list_projects().await?;
+    let memberships = accounts.memberships_of_user(&signed_in.user.id).await?;
+    let visible: Vec<Value> = projects
+        .into_iter()
+        .filter_map(|project| {
+            let role = if signed_in.user.is_admin {
+                Some(Role::Owner)
+            } else {
+                memberships
+                    .iter()
+                    .find(|m| m.project_id == project.id)
+                    .map(|m| m.role)
+            }?;
+            Some(json!({"id": project.id, "name": project.name, "role": role.as_str()}))
+        })
+        .collect();
+    Ok(Json(json!({
+        "user": {
+            "id": signed_in.user.id,
+            "email": signed_in.user.email,
+            "name": signed_in.user.name,
+            "admin": signed_in.user.is_admin,
+            "hasPassword": signed_in.user.password_hash.is_some(),
+        },
+        "csrfToken": signed_in.session.csrf_token,
+        "projects": visible,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordBody {
+    password: String,
+}
+
+/// `POST /api/ui/me/password` `{password}`.
+pub async fn set_password(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Json(body): Json<PasswordBody>,
+) -> ApiResult<Json<Value>> {
+    if body.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::invalid(
+            "password",
+            format!("must have at least {MIN_PASSWORD_CHARS} characters"),
+        )
+        .into());
+    }
+    let password = body.password;
+    let hash = blocking(move || hash_password(&password)).await?;
+    accounts(&state)?
+        .set_password_hash(&signed_in.user.id, &hash)
+        .await?;
+    Ok(Json(json!({"ok": true})))
+}

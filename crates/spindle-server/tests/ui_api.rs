@@ -1,0 +1,655 @@
+//! The web UI's server side through the whole HTTP stack: sign-in, cookie flags, CSRF,
+//! project scoping, API keys shown once, the data endpoints, and the embedded app.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use spindle_server::bootstrap::insert_key;
+use spindle_server::state::{AppState, Limits};
+use spindle_server::ui::bootstrap::{bootstrap_admin, AdminBootstrap};
+use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
+use spindle_store::sqlite::{SqliteOptions, SqliteStore};
+use spindle_store::{Organization, Project, Store};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_PASSWORD: &str = "admin-password";
+const MEMBER_EMAIL: &str = "member@example.com";
+const MEMBER_PASSWORD: &str = "member-password";
+
+struct Ui {
+    router: Router,
+    accounts: Arc<SqliteStore>,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "not JSON ({error}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `name=value` part of the session cookie this reply sets.
+    fn cookie(&self) -> String {
+        let set_cookie = self
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("a Set-Cookie header")
+            .to_str()
+            .expect("ascii");
+        set_cookie.split(';').next().expect("pair").to_owned()
+    }
+}
+
+/// Two projects (`p1` with a key, `p2`), the admin from `LANGFUSE_INIT_USER_*`, and a member
+/// of `p2` only.
+async fn ui() -> Ui {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = Arc::new(
+        SqliteStore::open(
+            dir.path(),
+            SqliteOptions {
+                synchronous_full: false,
+                ..SqliteOptions::default()
+            },
+        )
+        .expect("open store"),
+    );
+    let store: Arc<dyn Store> = sqlite.clone();
+    let organization = Organization {
+        id: "org".into(),
+        name: "Org".into(),
+    };
+    store.upsert_organization(&organization).await.expect("org");
+    for project in ["p1", "p2"] {
+        store
+            .upsert_project(&Project {
+                id: project.into(),
+                name: format!("Project {project}"),
+                organization: organization.clone(),
+                retention_days: None,
+                created_at: 0,
+            })
+            .await
+            .expect("project");
+    }
+    insert_key(store.as_ref(), "p1", "pk-lf-ui", "sk-lf-ui", 0)
+        .await
+        .expect("key");
+    let env: BTreeMap<String, String> = [
+        ("LANGFUSE_INIT_USER_EMAIL", ADMIN_EMAIL),
+        ("LANGFUSE_INIT_USER_PASSWORD", ADMIN_PASSWORD),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let outcome = bootstrap_admin(sqlite.as_ref(), &env, 1)
+        .await
+        .expect("bootstrap");
+    assert_eq!(
+        outcome,
+        AdminBootstrap::Configured {
+            email: ADMIN_EMAIL.into()
+        }
+    );
+    sqlite
+        .create_user(&User {
+            id: "member".into(),
+            email: MEMBER_EMAIL.into(),
+            name: None,
+            password_hash: Some(hash_password(MEMBER_PASSWORD).expect("hash")),
+            is_admin: false,
+            created_at: 1,
+        })
+        .await
+        .expect("member");
+    sqlite
+        .set_membership(
+            &Membership {
+                user_id: "member".into(),
+                project_id: "p2".into(),
+                role: Role::Member,
+            },
+            1,
+        )
+        .await
+        .expect("membership");
+    let state = AppState::new(
+        store,
+        Limits {
+            max_body_bytes: 1 << 20,
+        },
+        8,
+        "http://test",
+    )
+    .with_accounts(sqlite.clone());
+    Ui {
+        router: spindle_server::app(state),
+        accounts: sqlite,
+        _dir: dir,
+    }
+}
+
+impl Ui {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> Reply {
+        self.send(
+            Request::post("/api/ui/auth/sign-in")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-spindle-csrf", "1")
+                .body(Body::from(
+                    json!({"email": email, "password": password}).to_string(),
+                ))
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Signs in; returns the cookie and the CSRF token.
+    async fn session(&self, email: &str, password: &str) -> (String, String) {
+        let reply = self.sign_in(email, password).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let cookie = reply.cookie();
+        let me = self.get("/api/ui/me", &cookie).await;
+        assert_eq!(me.status, StatusCode::OK);
+        let csrf = me.json()["csrfToken"].as_str().expect("csrf").to_owned();
+        (cookie, csrf)
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    async fn write(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        body: Value,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(csrf) = csrf {
+            request = request.header("x-spindle-csrf", csrf);
+        }
+        self.send(request.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+
+    async fn ingest(&self, batch: Value) {
+        let reply = self
+            .send(
+                Request::post("/api/public/ingestion")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, basic("pk-lf-ui", "sk-lf-ui"))
+                    .body(Body::from(json!({ "batch": batch }).to_string()))
+                    .expect("request"),
+            )
+            .await;
+        assert!(reply.status.is_success(), "{}", reply.text());
+    }
+}
+
+fn basic(public_key: &str, secret_key: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"))
+    )
+}
+
+fn event(kind: &str, id: &str, body: Value) -> Value {
+    json!({"id": id, "type": kind, "timestamp": "2026-01-01T00:00:00Z", "body": body})
+}
+
+#[tokio::test]
+async fn sign_in_sets_an_httponly_samesite_cookie_and_me_lists_projects() {
+    let ui = ui().await;
+    let reply = ui.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(set_cookie.starts_with("spindle_session="), "{set_cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(set_cookie.contains(flag), "{flag} missing in {set_cookie}");
+    }
+    let me = ui.get("/api/ui/me", &reply.cookie()).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let me = me.json();
+    assert_eq!(me["user"]["email"], ADMIN_EMAIL);
+    assert_eq!(me["user"]["admin"], true);
+    assert!(me["csrfToken"].as_str().is_some_and(|t| t.len() > 20));
+    let projects: Vec<&str> = me["projects"]
+        .as_array()
+        .expect("projects")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(projects, ["p1", "p2"]);
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_user_and_no_session_are_refused() {
+    let ui = ui().await;
+    let wrong = ui.sign_in(ADMIN_EMAIL, "not-the-password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers.get(header::SET_COOKIE).is_none());
+    let unknown = ui.sign_in("nobody@example.com", ADMIN_PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json()["message"], unknown.json()["message"]);
+    let anonymous = ui.get("/api/ui/me", "").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let forged = ui.get("/api/ui/me", "spindle_session=forged").await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn writes_need_the_csrf_token_and_the_same_origin() {
+    let ui = ui().await;
+    let no_header = ui
+        .send(
+            Request::post("/api/ui/auth/sign-in")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(no_header.status, StatusCode::FORBIDDEN, "login CSRF");
+    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let path = "/api/ui/projects/p1/keys";
+    let missing = ui.write("POST", path, &cookie, None, json!({})).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let wrong = ui
+        .write("POST", path, &cookie, Some("guess"), json!({}))
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let cross_origin = ui
+        .send(
+            Request::post(path)
+                .header(header::COOKIE, &cookie)
+                .header(header::HOST, "spindle.local")
+                .header(header::ORIGIN, "https://evil.example")
+                .header("x-spindle-csrf", &csrf)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(cross_origin.status, StatusCode::FORBIDDEN);
+    let listed = ui.get(path, &cookie).await.json();
+    assert_eq!(
+        listed["data"].as_array().expect("keys").len(),
+        1,
+        "no key created"
+    );
+    let allowed = ui
+        .write("POST", path, &cookie, Some(&csrf), json!({}))
+        .await;
+    assert_eq!(allowed.status, StatusCode::CREATED, "{}", allowed.text());
+}
+
+#[tokio::test]
+async fn members_see_only_their_projects() {
+    let ui = ui().await;
+    let (cookie, csrf) = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let me = ui.get("/api/ui/me", &cookie).await.json();
+    assert_eq!(
+        me["projects"],
+        json!([{"id": "p2", "name": "Project p2", "role": "member"}])
+    );
+    for path in [
+        "/api/ui/projects/p1/traces",
+        "/api/ui/projects/p1/keys",
+        "/api/ui/projects/p1/users",
+        "/api/ui/projects/nope/traces",
+    ] {
+        assert_eq!(
+            ui.get(path, &cookie).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        ui.get("/api/ui/projects/p2/traces", &cookie).await.status,
+        StatusCode::OK
+    );
+    let create = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p2/keys",
+            &cookie,
+            Some(&csrf),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        create.status,
+        StatusCode::FORBIDDEN,
+        "members do not manage keys"
+    );
+}
+
+#[tokio::test]
+async fn a_new_key_shows_its_secret_once_and_revocation_takes_effect() {
+    let ui = ui().await;
+    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let created = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/keys",
+            &cookie,
+            Some(&csrf),
+            json!({}),
+        )
+        .await
+        .json();
+    let public_key = created["publicKey"].as_str().expect("pk").to_owned();
+    let secret_key = created["secretKey"].as_str().expect("sk").to_owned();
+    assert!(secret_key.starts_with("sk-lf-"));
+    let listed = ui.get("/api/ui/projects/p1/keys", &cookie).await;
+    assert!(!listed.text().contains(&secret_key), "secret listed again");
+    assert!(listed.json()["data"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .all(|key| key.get("secretKey").is_none()));
+    let with_key = |pk: &str, sk: &str| {
+        Request::get("/api/public/traces")
+            .header(header::AUTHORIZATION, basic(pk, sk))
+            .body(Body::empty())
+            .expect("request")
+    };
+    assert_eq!(
+        ui.send(with_key(&public_key, &secret_key)).await.status,
+        StatusCode::OK
+    );
+    let other_project = ui
+        .write(
+            "DELETE",
+            &format!("/api/ui/projects/p2/keys/{public_key}"),
+            &cookie,
+            Some(&csrf),
+            json!({}),
+        )
+        .await;
+    assert_eq!(other_project.status, StatusCode::NOT_FOUND);
+    let revoked = ui
+        .write(
+            "DELETE",
+            &format!("/api/ui/projects/p1/keys/{public_key}"),
+            &cookie,
+            Some(&csrf),
+            json!({}),
+        )
+        .await;
+    assert_eq!(revoked.json()["revoked"], true);
+    assert_eq!(
+        ui.send(with_key(&public_key, &secret_key)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn traces_filter_search_detail_and_annotation() {
+    let ui = ui().await;
+    ui.ingest(json!([
+        event(
+            "trace-create",
+            "e1",
+            json!({"id": "t1", "name": "chat", "userId": "alice",
+            "sessionId": "s1", "timestamp": "2026-01-01T00:00:00Z",
+            "input": {"question": "where is the moon"}, "output": "behind the cloud"})
+        ),
+        event(
+            "generation-create",
+            "e2",
+            json!({"id": "g1", "traceId": "t1", "name": "llm",
+            "model": "gpt-x", "startTime": "2026-01-01T00:00:00Z",
+            "endTime": "2026-01-01T00:00:02Z",
+            "usageDetails": {"input": 12, "output": 8, "total": 20}})
+        ),
+        event(
+            "trace-create",
+            "e3",
+            json!({"id": "t2", "name": "chat", "userId": "bob",
+            "timestamp": "2026-01-01T00:01:00Z", "output": "plain answer"})
+        ),
+        event(
+            "score-create",
+            "e4",
+            json!({"id": "sc1", "traceId": "t2", "name": "quality",
+            "value": 0.2})
+        ),
+    ]))
+    .await;
+    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ids = |reply: Reply| -> Vec<String> {
+        let body = reply.json();
+        body["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|t| t["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let base = "/api/ui/projects/p1/traces";
+    let all = ui.get(base, &cookie).await.json();
+    let first = &all["data"][1];
+    assert_eq!(first["id"], "t1");
+    assert_eq!(
+        first["tokens"],
+        json!({"input": 12, "output": 8, "total": 20})
+    );
+    assert!(first.get("input").is_none(), "lists carry no input");
+    assert_eq!(all["data"][0]["scores"][0]["name"], "quality");
+    assert_eq!(
+        ids(ui.get(&format!("{base}?userId=alice"), &cookie).await),
+        ["t1"]
+    );
+    assert_eq!(
+        ids(ui.get(&format!("{base}?search=cloud"), &cookie).await),
+        ["t1"]
+    );
+    assert_eq!(
+        ids(ui
+            .get(&format!("{base}?scoreName=quality&scoreMax=0.5"), &cookie)
+            .await),
+        ["t2"]
+    );
+    assert!(ids(ui
+        .get(&format!("{base}?scoreName=quality&scoreMin=0.5"), &cookie)
+        .await)
+    .is_empty());
+    let detail = ui.get(&format!("{base}/t1"), &cookie).await.json();
+    assert_eq!(detail["input"]["question"], "where is the moon");
+    assert_eq!(detail["observations"][0]["model"], "gpt-x");
+
+    let annotated = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/scores",
+            &cookie,
+            Some(&csrf),
+            json!({"traceId": "t1", "name": "helpful", "value": 1, "comment": "good"}),
+        )
+        .await;
+    assert_eq!(
+        annotated.status,
+        StatusCode::CREATED,
+        "{}",
+        annotated.text()
+    );
+    let detail = ui.get(&format!("{base}/t1"), &cookie).await.json();
+    assert_eq!(detail["scores"][0]["name"], "helpful");
+    assert_eq!(detail["scores"][0]["source"], "ANNOTATION");
+
+    let users = ui.get("/api/ui/projects/p1/users", &cookie).await.json();
+    assert_eq!(users["meta"]["totalItems"], 2);
+    let session = ui
+        .get("/api/ui/projects/p1/sessions/s1", &cookie)
+        .await
+        .json();
+    assert_eq!(session["traces"][0]["id"], "t1");
+    let dashboard = ui
+        .get("/api/ui/projects/p1/dashboard", &cookie)
+        .await
+        .json();
+    assert_eq!(dashboard["traces"], 2);
+    assert_eq!(dashboard["latencyByModel"][0]["key"], "gpt-x");
+    assert_eq!(
+        ui.get("/api/ui/projects/p2/traces", &cookie).await.json()["data"],
+        json!([]),
+        "project scoping"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_link_works_once_and_sign_out_ends_the_session() {
+    let ui = ui().await;
+    let fresh = tempfile::tempdir().expect("dir");
+    let empty = SqliteStore::open(fresh.path(), SqliteOptions::default()).expect("open");
+    let outcome = bootstrap_admin(&empty, &BTreeMap::new(), 1)
+        .await
+        .expect("bootstrap");
+    let AdminBootstrap::Link { path } = outcome else {
+        panic!("expected a link, got {outcome:?}");
+    };
+    assert!(path.starts_with("/api/ui/auth/link?token="));
+    // The link of this app's store: made the same way for its admin.
+    let admin = ui
+        .accounts
+        .get_user_by_email(ADMIN_EMAIL)
+        .await
+        .expect("lookup")
+        .expect("admin");
+    let token = spindle_store::accounts::new_token();
+    ui.accounts
+        .create_sign_in_link(
+            &spindle_store::accounts::token_hash(&token),
+            &admin.id,
+            i64::MAX,
+        )
+        .await
+        .expect("link");
+    let link = format!("/api/ui/auth/link?token={token}");
+    let used = ui.get(&link, "").await;
+    assert_eq!(used.status, StatusCode::SEE_OTHER);
+    let cookie = used.cookie();
+    assert_eq!(ui.get("/api/ui/me", &cookie).await.status, StatusCode::OK);
+    assert_eq!(
+        ui.get(&link, "").await.status,
+        StatusCode::UNAUTHORIZED,
+        "once"
+    );
+    let me = ui.get("/api/ui/me", &cookie).await.json();
+    let csrf = me["csrfToken"].as_str().expect("csrf");
+    let out = ui
+        .write(
+            "POST",
+            "/api/ui/auth/sign-out",
+            &cookie,
+            Some(csrf),
+            json!({}),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert!(out.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .contains("Max-Age=0"));
+    assert_eq!(
+        ui.get("/api/ui/me", &cookie).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_app_is_served_with_spa_fallback_and_safe_headers() {
+    let ui = ui().await;
+    for path in ["/", "/traces", "/project/p1/traces/abc?x=1"] {
+        let reply = ui.get(path, "").await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(reply.headers[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html"));
+        let csp = reply.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-cache");
+    }
+    let missing_api = ui.get("/api/ui/nope", "").await;
+    assert_eq!(missing_api.status, StatusCode::NOT_FOUND);
+    assert!(missing_api.json()["message"].is_string());
+    assert_eq!(
+        ui.get("/assets/missing.js", "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let index = ui.get("/", "").await.text();
+    if let Some(start) = index.find("/assets/") {
+        let rest = &index[start..];
+        let end = rest.find('"').expect("quoted asset path");
+        let asset = ui.get(&rest[..end], "").await;
+        assert_eq!(asset.status, StatusCode::OK);
+        assert_eq!(
+            asset.headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
+    assert_eq!(
+        ui.get("/api/public/health", "").await.status,
+        StatusCode::OK,
+        "the public API is untouched"
+    );
+}
