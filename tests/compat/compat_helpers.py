@@ -222,3 +222,23 @@ def check_times(ck, observations):
             ck.fail(f"observation {o.get('name')} ({oid}).endTime: not an ISO timestamp: {o.get('endTime')!r}")
         elif end is not None and end < start:
             ck.fail(f"observation {o.get('name')} ({oid}): endTime {o.get('endTime')} < startTime {o.get('startTime')}")
+
+
+def check_trace_derived_times(ck, trace, observations):
+    """Trace timestamp = earliest observation start and latency = (latest
+    end - earliest start) in seconds (wire spec §3.7), compared with the
+    stored observation times themselves (no wall clock involved)."""
+    starts = [parse_ts(o.get("startTime")) for o in observations.values()]
+    ends = [parse_ts(o.get("endTime") or o.get("startTime")) for o in observations.values()]
+    if not starts or not all(isinstance(x, dt.datetime) for x in starts + ends):
+        ck.fail("observation times missing or unparseable; cannot check trace timestamp/latency")
+        return
+    first, last = min(starts), max(ends + starts)
+    ts = parse_ts(trace.get("timestamp"))
+    ck.eq(ts, first, "trace.timestamp (= earliest observation startTime)")
+    lat = trace.get("latency")
+    want = (last - first).total_seconds()
+    ck.true(
+        isinstance(lat, (int, float)) and abs(lat - want) <= 0.0015,
+        f"trace.latency: expected {want:.3f} s (latest end - earliest start), got {lat!r}",
+    )

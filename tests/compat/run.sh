@@ -21,8 +21,10 @@ if [[ ! -x "$SPINDLE_BIN" ]]; then
   exit 1
 fi
 
-export COMPAT_ARTIFACTS="${COMPAT_ARTIFACTS:-$HERE/artifacts}"
-rm -rf "$COMPAT_ARTIFACTS"
+if [[ -z "${COMPAT_ARTIFACTS:-}" ]]; then
+  export COMPAT_ARTIFACTS="$HERE/artifacts"
+  rm -rf "$COMPAT_ARTIFACTS"   # only ever the default location
+fi
 mkdir -p "$COMPAT_ARTIFACTS"
 echo "run: server logs and SDK output go to $COMPAT_ARTIFACTS"
 exec "$HERE/.venv-runner/bin/python" -m pytest -c "$HERE/pytest.ini" --rootdir "$HERE" "$HERE" "$@"

@@ -10,6 +10,7 @@ from compat_helpers import (
     check_obs,
     check_score,
     check_times,
+    check_trace_derived_times,
     expected_scores,
     obs_map,
 )
@@ -55,6 +56,7 @@ def test_start_active_observation_every_as_type(api, run):
               input="q", output="a")
     ck.eq(len(obs), 1 + len(TYPES) + 1 + 2, "number of observations")
     check_times(ck, obs)
+    check_trace_derived_times(ck, t, obs)
     ck.done()
 
 

@@ -15,6 +15,7 @@ from compat_helpers import (
     check_obs,
     check_score,
     check_times,
+    check_trace_derived_times,
     expected_scores,
     obs_map,
 )
@@ -101,6 +102,7 @@ def test_every_observation_type(api, run):
               input={"e": 1}, output="ev-out", level="WARNING")
     ck.eq(len(obs), 1 + 3 * len(TYPES) + 1, "number of observations")
     check_times(ck, obs)
+    check_trace_derived_times(ck, t, obs)
     ck.done()
 
 
