@@ -111,7 +111,7 @@ fn main() {
         .clone()
         .flush_at(10_000_000)
         .flush_interval(Duration::from_secs(3600))
-        .max_queue_size(2_000_000)
+        .max_queue_size(1_000_000)
         .build()
         .expect("valid configuration");
     let (enabled, enabled_no_io) = quiet.observation("bench-root").run(|_| {

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use crate::client::Client;
 
+/// Largest accepted export queue (the queue's slots are allocated up front).
+const MAX_QUEUE_SIZE: usize = 1_000_000;
+
 /// Default base URL when neither the builder nor the environment sets one.
 const DEFAULT_BASE_URL: &str = "https://cloud.langfuse.com";
 
@@ -327,8 +330,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Bounds the export queue (default 200,000 items); when it is full new observations are
-    /// dropped, counted and logged, never blocking the caller.
+    /// Bounds the export queue (default 200,000 items, at most 1,000,000); when it is full new
+    /// observations are dropped, counted and logged, never blocking the caller.
     ///
     /// ```
     /// let _builder = spindle::Client::builder().max_queue_size(10_000);
@@ -432,7 +435,7 @@ impl ClientBuilder {
             release: self.release,
             sample_rate: self.sample_rate,
             timeout: self.timeout,
-            max_queue_size: self.max_queue_size.max(1),
+            max_queue_size: self.max_queue_size.clamp(1, MAX_QUEUE_SIZE),
             max_attempts: self.max_attempts.max(1),
             retry_initial_backoff: self.retry_initial_backoff,
             gzip: self.gzip,

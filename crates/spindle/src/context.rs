@@ -30,20 +30,34 @@ thread_local! {
 /// A copy of this thread's current context (empty while the thread shuts down).
 pub(crate) fn current() -> Ctx {
     CURRENT
-        .try_with(|current| current.borrow().clone())
+        .try_with(|current| {
+            current
+                .try_borrow()
+                .map(|ctx| ctx.clone())
+                .unwrap_or_default()
+        })
         .unwrap_or_default()
 }
 
 /// The current observation, if any.
 pub(crate) fn current_observation() -> Option<Arc<ObsState>> {
     CURRENT
-        .try_with(|current| current.borrow().observation.clone())
+        .try_with(|current| {
+            current
+                .try_borrow()
+                .ok()
+                .and_then(|ctx| ctx.observation.clone())
+        })
         .ok()
         .flatten()
 }
 
 fn swap(ctx: &mut Ctx) {
-    let _ = CURRENT.try_with(|current| std::mem::swap(&mut *current.borrow_mut(), ctx));
+    let _ = CURRENT.try_with(|current| {
+        if let Ok(mut slot) = current.try_borrow_mut() {
+            std::mem::swap(&mut *slot, ctx);
+        }
+    });
 }
 
 /// Makes `ctx` current and returns the one it replaces.

@@ -170,3 +170,17 @@ fn large_observations_are_split_across_requests() {
         "at most 4 MiB of spans per request"
     );
 }
+
+#[test]
+fn extreme_settings_do_not_panic() {
+    let receiver = Receiver::start(0);
+    let client = receiver
+        .builder()
+        .flush_interval(Duration::MAX)
+        .flush_at(usize::MAX)
+        .build()
+        .unwrap();
+    client.observation("extreme").start().end();
+    client.flush();
+    assert_eq!(receiver.span_named("extreme").name, "extreme");
+}

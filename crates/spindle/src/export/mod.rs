@@ -20,6 +20,14 @@ use sender::HttpSender;
 /// Largest number of scores sent in one request.
 const MAX_SCORES_PER_REQUEST: usize = 100;
 
+/// When the next timed flush is due (a huge interval means "practically never", not a panic).
+fn next_deadline(interval: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(interval)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// Largest encoded (uncompressed) OTLP request the exporter builds; a single larger span is
 /// still sent alone.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -190,9 +198,9 @@ fn run_worker(config: Config, receiver: Receiver<Message>) {
     let Some(sender) = HttpSender::new(&config) else {
         return;
     };
-    let mut spans: Vec<otlp::Span> = Vec::with_capacity(config.flush_at);
+    let mut spans: Vec<otlp::Span> = Vec::with_capacity(config.flush_at.min(4096));
     let mut scores: Vec<serde_json::Value> = Vec::new();
-    let mut deadline = Instant::now() + config.flush_interval;
+    let mut deadline = next_deadline(config.flush_interval);
     let send_all = |spans: &mut Vec<otlp::Span>, scores: &mut Vec<serde_json::Value>| {
         while !spans.is_empty() {
             let take = batch_len(spans, config.flush_at, MAX_REQUEST_BYTES);
@@ -223,7 +231,7 @@ fn run_worker(config: Config, receiver: Receiver<Message>) {
             Ok(Message::Flush(ack)) => {
                 send_all(&mut spans, &mut scores);
                 ack.send();
-                deadline = Instant::now() + config.flush_interval;
+                deadline = next_deadline(config.flush_interval);
             }
             Ok(Message::Shutdown(ack)) => {
                 send_all(&mut spans, &mut scores);
@@ -232,7 +240,7 @@ fn run_worker(config: Config, receiver: Receiver<Message>) {
             }
             Err(RecvTimeoutError::Timeout) => {
                 send_all(&mut spans, &mut scores);
-                deadline = Instant::now() + config.flush_interval;
+                deadline = next_deadline(config.flush_interval);
             }
             Err(RecvTimeoutError::Disconnected) => {
                 send_all(&mut spans, &mut scores);

@@ -218,7 +218,7 @@ impl HttpSender {
                         .map(|d| d.min(MAX_RETRY_AFTER))
                         .unwrap_or(backoff);
                     tokio::time::sleep(delay).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    backoff = backoff.saturating_mul(2).min(MAX_BACKOFF);
                 }
             }
         }
