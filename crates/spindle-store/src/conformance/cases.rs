@@ -244,6 +244,10 @@ pub async fn merge_across_separate_writes(harness: &Harness) {
         again.created_at, stored.created_at,
         "created_at never changes"
     );
+    assert_eq!(
+        again.updated_at, stored.updated_at,
+        "a write that changes nothing does not touch updated_at"
+    );
 }
 
 /// A random set of patches for a few traces, observations and scores.

@@ -225,34 +225,36 @@ where
 
 /// Folds the stored record (if any) and every patch into one record. A lone new patch is
 /// borrowed as it is; merging clones, after giving unstamped fields the weakest stamp.
-fn fold<'r, R: Clone>(
+/// Returns `None` when there is nothing to write: no patches, or a stored record that the
+/// patches leave unchanged (a retried request, a repeated shallow trace).
+fn fold<'r, R: Clone + PartialEq>(
     stored: Option<R>,
     patches: &[&'r R],
     stamp: fn(&mut R),
     merge: fn(&mut R, R),
 ) -> Option<Cow<'r, R>> {
     let (first, rest) = patches.split_first()?;
-    if stored.is_none() && rest.is_empty() {
-        return Some(Cow::Borrowed(*first));
-    }
-    let mut merged = match stored {
-        Some(stored) => {
-            let mut patch = (*first).clone();
+    let Some(stored) = stored else {
+        if rest.is_empty() {
+            return Some(Cow::Borrowed(*first));
+        }
+        let mut merged = (*first).clone();
+        stamp(&mut merged);
+        for patch in rest {
+            let mut patch = (*patch).clone();
             stamp(&mut patch);
-            let mut stored = stored;
-            merge(&mut stored, patch);
-            stored
+            merge(&mut merged, patch);
         }
-        None => {
-            let mut first = (*first).clone();
-            stamp(&mut first);
-            first
-        }
+        return Some(Cow::Owned(merged));
     };
-    for patch in rest {
+    let mut merged = stored.clone();
+    for patch in patches {
         let mut patch = (*patch).clone();
         stamp(&mut patch);
         merge(&mut merged, patch);
+    }
+    if merged == stored {
+        return None;
     }
     Some(Cow::Owned(merged))
 }
