@@ -1,7 +1,7 @@
 //! The `#[observe]` attribute of the Spindle Rust SDK; use it through `spindle::observe`.
 //!
-//! The entry point and its documentation live here; [`args`] parses the attribute's arguments
-//! and [`codegen`] writes the wrapped function.
+//! The entry point and its documentation live here; `args` parses the attribute's arguments
+//! and `codegen` writes the wrapped function.
 
 #![warn(missing_docs)]
 

@@ -84,6 +84,11 @@ pub use score::{Score, ScoreValue};
 /// ```
 pub use spindle_macros::observe;
 
+/// The README's examples, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// Value of the `x-langfuse-sdk-name` header.
 ///
 /// ```
