@@ -625,6 +625,15 @@ async fn seed_filter_traces(store: &Arc<dyn Store>) {
             t.metadata
                 .insert("team".into(), format!("\"team-{}\"", index % 2));
             t.metadata.insert("plain".into(), format!("value {index}"));
+            // Numbers and booleans as the SDKs send them: bare, or JSON-quoted.
+            let number = if index == 2 {
+                format!("\"{}\"", index * 10)
+            } else {
+                format!("{}", index * 10)
+            };
+            t.metadata.insert("count".into(), number);
+            t.metadata
+                .insert("flag".into(), (index % 2 == 0).to_string());
             t.input = Some(format!("question number {index}"));
         }));
     }
@@ -908,6 +917,27 @@ pub async fn trace_filters(harness: &Harness) {
         ),
         (vec![metadata("ends with", "plain", "4")], &["t5"]),
         (vec![metadata("=", "missing", "x")], &[]),
+        (
+            vec![Filter {
+                key: Some("count".into()),
+                ..filter("metadata", ">=", FilterValue::Number(20.0))
+            }],
+            &["t3", "t4", "t5"],
+        ),
+        (
+            vec![Filter {
+                key: Some("count".into()),
+                ..filter("metadata", "=", FilterValue::Number(10.0))
+            }],
+            &["t2"],
+        ),
+        (
+            vec![Filter {
+                key: Some("flag".into()),
+                ..filter("metadata", "=", FilterValue::Boolean(true))
+            }],
+            &["t1", "t3", "t5"],
+        ),
         (
             vec![filter("bookmarked", "=", FilterValue::Boolean(true))],
             &["t3"],

@@ -287,6 +287,10 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                 "does not contain",
                 "starts with",
                 "ends with",
+                ">",
+                "<",
+                ">=",
+                "<=",
             ];
             let Some(key) = filter.key.as_deref() else {
                 return Err(Error::invalid(
@@ -297,16 +301,13 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
             if !OPS.contains(&operator.as_str()) {
                 return Err(unknown_operator(OPS));
             }
-            let FilterValue::String(text) = &filter.value else {
-                return Err(wrong_value("a string"));
-            };
             let mut lookup = Sql::new(&format!(
                 "coalesce((SELECT j.value FROM json_each({expr}) j WHERE j.key = "
             ));
             lookup.bind(key.to_owned()).push("), '')");
-            match operator.as_str() {
+            match (&filter.value, operator.as_str()) {
                 // A metadata value is stored as JSON text or plain text: match either.
-                "=" | "!=" => {
+                (FilterValue::String(text), "=" | "!=") => {
                     let not = if operator == "!=" { "NOT " } else { "" };
                     sql.push(&format!("{not}("))
                         .append(&lookup)
@@ -318,10 +319,11 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                         .bind(text.clone())
                         .push("))");
                 }
-                op => {
+                (FilterValue::String(text), op) => {
                     let mut inner = Sql::default();
-                    string_condition(&mut inner, "__lookup__", op, text)
-                        .ok_or_else(|| unknown_operator(OPS))?;
+                    if string_condition(&mut inner, "__lookup__", op, text).is_none() {
+                        return Err(wrong_value("a number"));
+                    }
                     let (before, after) = inner
                         .text
                         .split_once("__lookup__")
@@ -331,6 +333,27 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                     sql.text.push_str(&after);
                     sql.params.extend(inner.params);
                 }
+                // numberObject: the value read as a number (quoted numbers too).
+                (FilterValue::Number(number), "=" | "!=" | ">" | "<" | ">=" | "<=")
+                    if number.is_finite() =>
+                {
+                    sql.push("CAST(trim(")
+                        .append(&lookup)
+                        .push(&format!(", '\"') AS REAL) {operator} "))
+                        .bind(*number);
+                }
+                // booleanObject: `true`/`false`, quoted or not.
+                (FilterValue::Boolean(flag), "=" | "!=") => {
+                    let expected = if *flag { "true" } else { "false" };
+                    sql.push("(lower(trim(")
+                        .append(&lookup)
+                        .push(&format!(", '\"')) {operator} "))
+                        .bind(expected.to_owned())
+                        .push(")");
+                }
+                (FilterValue::Number(_), _) => return Err(wrong_value("a finite number")),
+                (FilterValue::Boolean(_), _) => return Err(wrong_value("a string")),
+                _ => return Err(wrong_value("a string, number or boolean")),
             }
         }
         ColumnKind::Level(rank_expr) => {
