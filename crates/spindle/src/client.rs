@@ -233,12 +233,32 @@ impl Client {
     }
 }
 
-/// The process-wide client ([`Client::install_global`]), or a disabled one.
+/// The process-wide client: the one given to [`Client::install_global`], else (like Python's
+/// `get_client()`) one built from the `LANGFUSE_*` environment variables and installed, else a
+/// disabled client. The environment is read once; a bad value is logged, not returned.
 ///
 /// ```
 /// let client = spindle::get_client();
 /// client.flush();
 /// ```
 pub fn get_client() -> Client {
+    if let Some(client) = GLOBAL_CLIENT.get() {
+        return client.clone();
+    }
+    static FROM_ENV: OnceLock<()> = OnceLock::new();
+    FROM_ENV.get_or_init(|| {
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        if !vars.iter().any(|(name, _)| name == "LANGFUSE_PUBLIC_KEY") {
+            return;
+        }
+        match ClientBuilder::from_env_vars(vars).and_then(ClientBuilder::build) {
+            Ok(client) => {
+                client.install_global();
+            }
+            Err(error) => {
+                tracing::warn!(%error, "no client from the environment, tracing disabled")
+            }
+        }
+    });
     GLOBAL_CLIENT.get().cloned().unwrap_or_default()
 }
