@@ -184,3 +184,26 @@ fn extreme_settings_do_not_panic() {
     client.flush();
     assert_eq!(receiver.span_named("extreme").name, "extreme");
 }
+
+#[test]
+fn retry_after_is_honoured() {
+    // the backoff alone would wait an hour: finishing at all shows Retry-After: 0 was used
+    let receiver = Receiver::start_with_retry_after(2, "0");
+    let client = receiver
+        .builder()
+        .retry_initial_backoff(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    client.observation("after-retry-after").start().end();
+    client.flush();
+    assert_eq!(
+        receiver.span_named("after-retry-after").name,
+        "after-retry-after"
+    );
+    let statuses: Vec<u16> = receiver
+        .requests()
+        .iter()
+        .map(|request| request.status)
+        .collect();
+    assert_eq!(statuses, [503, 503, 200]);
+}

@@ -251,3 +251,37 @@ fn classify(status: u16, retry_after: Option<&HeaderValue>) -> Attempt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(status: u16, retry_after: Option<&str>, expected: &str) {
+        let header = retry_after.map(|value| HeaderValue::from_str(value).unwrap());
+        let outcome = match classify(status, header.as_ref()) {
+            Attempt::Done => "done".to_owned(),
+            Attempt::GiveUp => "give up".to_owned(),
+            Attempt::Retry(None) => "retry".to_owned(),
+            Attempt::Retry(Some(delay)) => format!("retry after {}ms", delay.as_millis()),
+        };
+        assert_eq!(
+            outcome, expected,
+            "status {status}, retry-after {retry_after:?}"
+        );
+    }
+
+    #[test]
+    fn statuses_and_retry_after() {
+        check(200, None, "done");
+        check(202, None, "done");
+        check(400, None, "give up");
+        check(401, None, "give up");
+        check(500, None, "give up");
+        check(429, None, "retry");
+        check(502, None, "retry");
+        check(503, Some("2"), "retry after 2000ms");
+        check(504, Some("0.5"), "retry after 500ms");
+        check(503, Some("Wed, 21 Oct 2015 07:28:00 GMT"), "retry");
+        check(503, Some("-1"), "retry");
+    }
+}

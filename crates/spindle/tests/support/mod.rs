@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use prost::Message;
@@ -64,6 +65,7 @@ struct Recorded {
     scores: Mutex<Vec<Value>>,
     requests: Mutex<Vec<RecordedRequest>>,
     failures_left: AtomicUsize,
+    retry_after: Mutex<Option<String>>,
 }
 
 /// A running receiver; it stops with the test process.
@@ -132,11 +134,20 @@ async fn traces(
     State(recorded): State<Arc<Recorded>>,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, &'static str) {
+) -> Response {
     let path = "/api/public/otel/v1/traces";
     if recorded.should_fail() {
         recorded.record_request(path, &headers, StatusCode::SERVICE_UNAVAILABLE);
-        return (StatusCode::SERVICE_UNAVAILABLE, "{}");
+        let retry_after = recorded.retry_after.lock().unwrap().clone();
+        return match retry_after {
+            Some(seconds) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", seconds)],
+                "{}",
+            )
+                .into_response(),
+            None => (StatusCode::SERVICE_UNAVAILABLE, "{}").into_response(),
+        };
     }
     let gzipped = headers.get("content-encoding").is_some_and(|v| v == "gzip");
     let raw = if gzipped {
@@ -181,7 +192,7 @@ async fn traces(
     }
     recorded.spans.lock().unwrap().extend(decoded);
     recorded.record_request(path, &headers, StatusCode::OK);
-    (StatusCode::OK, "{}")
+    (StatusCode::OK, "{}").into_response()
 }
 
 async fn scores(
@@ -232,6 +243,13 @@ impl Receiver {
             base_url: format!("http://{address}"),
             recorded,
         }
+    }
+
+    /// Starts a receiver whose 503 answers carry `Retry-After: <seconds>`.
+    pub fn start_with_retry_after(failures: usize, seconds: &str) -> Self {
+        let receiver = Self::start(failures);
+        *receiver.recorded.retry_after.lock().unwrap() = Some(seconds.to_owned());
+        receiver
     }
 
     /// A client sending to this receiver (small retry backoff to keep tests quick).
