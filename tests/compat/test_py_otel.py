@@ -354,6 +354,31 @@ def test_payloads_round_trip(api, run):
     ck.done()
 
 
+def test_more_observe_shapes(api, run):
+    """Exception in an async @observe function, capture_input/output=False,
+    a LangfuseMedia object (raw bytes) in the output, set_current_trace_as_public()."""
+    ck = Check("more @observe shapes")
+    m, p = run["more"], run["prefix"]
+    ck.eq(m.get("async_raised"), True, "the async exception propagated")
+    t = api.trace(m["async_fail_trace"])
+    check_obs(ck, obs_map(t), m["async_fail_span"], name=f"{p}-async-failing", type="SPAN", parent=None,
+              level="ERROR", status_message="async boom", output=None)
+    t = api.trace(m["no_capture_trace"])
+    check_obs(ck, obs_map(t), m["no_capture_span"], name=f"{p}-no-capture", input=None, output=None)
+    ck.true("do-not-store" not in str(t), "capture_input=False: the argument reached the server anyway")
+    import base64 as b64
+
+    from scenarios._common import PNG_1X1_B64
+
+    media_id = b64.urlsafe_b64encode(hashlib.sha256(b64.b64decode(PNG_1X1_B64)).digest()).decode()[:22]
+    t = api.trace(m["media_bytes_trace"])
+    check_obs(ck, obs_map(t), m["media_bytes_span"], name=f"{p}-media-bytes",
+              output={"file": f"@@@langfuseMedia:type=image/png|id={media_id}|source=bytes@@@"})
+    if m.get("public"):
+        ck.eq(t.get("public"), True, "trace.public after set_current_trace_as_public()")
+    ck.done()
+
+
 def test_media_data_uri_upload(api, run):
     ck = Check("base64 data-URI media")
     ids, p = run["media"], run["prefix"]

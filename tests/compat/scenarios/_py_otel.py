@@ -327,6 +327,40 @@ def main(major):
             pay["child"] = c.id
     summary["payloads"] = pay
 
+    # ---- more @observe shapes: async exception, capture off, LangfuseMedia bytes, public ----
+    more = {}
+
+    @observe(name=f"{p}-async-failing")
+    async def async_failing():
+        more["async_fail_trace"] = lf.get_current_trace_id()
+        more["async_fail_span"] = lf.get_current_observation_id()
+        await asyncio.sleep(0)
+        raise RuntimeError("async boom")
+
+    try:
+        asyncio.run(async_failing())
+    except RuntimeError:
+        more["async_raised"] = True
+
+    @observe(name=f"{p}-no-capture", capture_input=False, capture_output=False)
+    def no_capture(secret):
+        more["no_capture_trace"] = lf.get_current_trace_id()
+        more["no_capture_span"] = lf.get_current_observation_id()
+        return {"secret": secret}
+
+    no_capture("do-not-store")
+
+    from langfuse.media import LangfuseMedia
+
+    with lf.start_as_current_observation(name=f"{p}-media-bytes") as s:
+        more["media_bytes_trace"] = s.trace_id
+        more["media_bytes_span"] = s.id
+        s.update(output={"file": LangfuseMedia(content_bytes=base64.b64decode(PNG_1X1_B64), content_type="image/png")})
+        if hasattr(lf, "set_current_trace_as_public"):
+            lf.set_current_trace_as_public()
+            more["public"] = True
+    summary["more"] = more
+
     # ---- base64 data-URI media in the input ------------------------------------------
     media = {"sha256_b64": _sha256_b64(base64.b64decode(PNG_1X1_B64))}
     with lf.start_as_current_observation(
