@@ -115,6 +115,17 @@ def test_observe_wrapper(api, run):
     ck.done()
 
 
+def test_observe_sync_function(api, run):
+    ck = Check("js observe() on a synchronous function")
+    ids = run["observe_sync"]
+    ck.eq(ids.get("result"), 5, "return value passed through")
+    t = api.trace(ids["trace"])
+    check_obs(ck, obs_map(t), ids["span"], name=f"{run['prefix']}-sync-observed", type="TOOL", parent=None,
+              input=[2, 3], output=5)
+    ck.eq(t.get("name"), f"{run['prefix']}-sync-observed", "trace.name")
+    ck.done()
+
+
 def test_observe_failing_function(api, run):
     ck = Check("js observe() on a throwing function")
     ids = run["exception"]

@@ -206,6 +206,19 @@ const jsOuter = observe(
 obs.result = await jsOuter(21, "why");
 summary.observe = obs;
 
+// a plain synchronous function wrapped with observe()
+const syncObs = {};
+const jsSync = observe(
+  (a, b) => {
+    syncObs.trace = getActiveTraceId();
+    syncObs.span = getActiveSpanId();
+    return a + b;
+  },
+  { name: `${p}-sync-observed`, asType: "tool" },
+);
+syncObs.result = jsSync(2, 3);
+summary.observe_sync = syncObs;
+
 const failing = {};
 const jsFailing = observe(
   async () => {
