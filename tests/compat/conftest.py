@@ -110,6 +110,16 @@ class SpindleServer:
         return e
 
     def start(self):
+        """Start on a free port; if another process grabbed the port between
+        picking and binding it, try again with a new one (3 attempts)."""
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except RuntimeError as exc:
+                if attempt == 2 or "in use" not in str(exc).lower():
+                    raise
+
+    def _start_once(self):
         self.starts += 1
         self.port = free_port()
         self.log_path = self.log_dir / f"server-{self.starts}.log"
