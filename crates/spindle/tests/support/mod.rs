@@ -66,6 +66,10 @@ struct Recorded {
     requests: Mutex<Vec<RecordedRequest>>,
     failures_left: AtomicUsize,
     retry_after: Mutex<Option<String>>,
+    /// While set, trace requests wait before being handled.
+    paused: std::sync::atomic::AtomicBool,
+    /// Trace requests that reached the handler.
+    arrived: AtomicUsize,
 }
 
 /// A running receiver; it stops with the test process.
@@ -136,6 +140,10 @@ async fn traces(
     body: Bytes,
 ) -> Response {
     let path = "/api/public/otel/v1/traces";
+    recorded.arrived.fetch_add(1, Ordering::SeqCst);
+    while recorded.paused.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     if recorded.should_fail() {
         recorded.record_request(path, &headers, StatusCode::SERVICE_UNAVAILABLE);
         let retry_after = recorded.retry_after.lock().unwrap().clone();
@@ -250,6 +258,21 @@ impl Receiver {
         let receiver = Self::start(failures);
         *receiver.recorded.retry_after.lock().unwrap() = Some(seconds.to_owned());
         receiver
+    }
+
+    /// Makes trace requests wait in the handler until [`Receiver::resume`].
+    pub fn pause(&self) {
+        self.recorded.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets waiting and later trace requests through.
+    pub fn resume(&self) {
+        self.recorded.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// How many trace requests have reached the handler (waiting ones included).
+    pub fn arrived(&self) -> usize {
+        self.recorded.arrived.load(Ordering::SeqCst)
     }
 
     /// A client sending to this receiver (small retry backoff to keep tests quick).
