@@ -248,6 +248,30 @@ def test_trace_list_item_shape(api, run):
     ck.done()
 
 
+def test_propagated_prompt_and_environment(api, run):
+    """propagate_attributes(environment=, prompt={name, version}) (4.x, 5.x):
+    the environment applies to trace and observations, the prompt link to the
+    generation only (wire spec §3.4, §3.6)."""
+    if run["major"] == "v3":
+        # 3.x's propagate_attributes has no environment/prompt: the case is not
+        # run there, which this test checks instead of skipping
+        assert "prompt_env" not in run
+        return
+    ck = Check("propagated prompt + environment")
+    ids = run["prompt_env"]
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    ck.eq(t.get("environment"), "compat-prop", "trace.environment")
+    check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prompt-env", type="SPAN", environment="compat-prop")
+    gen = check_obs(ck, obs, ids["gen"], name="prompted-gen", type="GENERATION", parent=ids["root"],
+                    environment="compat-prop")
+    if gen:
+        ck.eq((gen.get("promptName"), gen.get("promptVersion")), ("my-prompt", 3), "generation (promptName, promptVersion)")
+    root = obs.get(ids["root"]) or {}
+    ck.eq(root.get("promptName"), None, "span promptName (prompt links are for generations only)")
+    ck.done()
+
+
 def test_trace_context_with_seeded_trace_id(api, run):
     ck = Check("trace_context + create_trace_id(seed)")
     ids = run["trace_context"]

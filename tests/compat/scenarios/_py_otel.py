@@ -251,6 +251,19 @@ def main(major):
                         pids["grandchild"] = g.id
     summary["propagate"] = pids
 
+    # ---- propagated prompt link and environment (4.x and 5.x) ---------------------
+    import inspect
+
+    if "prompt" in inspect.signature(propagate_attributes).parameters:
+        pe = {}
+        with propagate_attributes(environment="compat-prop", prompt={"name": "my-prompt", "version": 3}):
+            with lf.start_as_current_observation(name=f"{p}-prompt-env") as root:
+                pe["trace"] = root.trace_id
+                pe["root"] = root.id
+                with lf.start_as_current_observation(name="prompted-gen", as_type="generation", model="m") as g:
+                    pe["gen"] = g.id
+        summary["prompt_env"] = pe
+
     # ---- trace_context with create_trace_id(seed) --------------------------------
     seed = f"{p}-{run}-external-id"
     linked_trace = Langfuse.create_trace_id(seed=seed)
