@@ -101,6 +101,23 @@ def test_propagate_attributes(api, run):
     ck.done()
 
 
+def test_propagated_prompt_and_environment(api, run):
+    """propagateAttributes({environment, prompt}): environment on trace and
+    observations, the prompt link on the generation only."""
+    ck = Check("js propagated prompt + environment")
+    ids = run["prompt_env"]
+    t = api.trace(ids["trace"])
+    obs = obs_map(t)
+    ck.eq(t.get("environment"), "compat-prop", "trace.environment")
+    check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prompt-env", type="SPAN", environment="compat-prop")
+    gen = check_obs(ck, obs, ids["gen"], name="prompted-gen", type="GENERATION", parent=ids["root"],
+                    environment="compat-prop")
+    if gen:
+        ck.eq((gen.get("promptName"), gen.get("promptVersion")), ("my-prompt", 3), "generation (promptName, promptVersion)")
+    ck.eq((obs.get(ids["root"]) or {}).get("promptName"), None, "span promptName (generations only)")
+    ck.done()
+
+
 def test_observe_wrapper(api, run):
     ck = Check("js observe()")
     ids = run["observe"]

@@ -185,6 +185,19 @@ await startActiveObservation(`${p}-prop-root`, async (root) => {
 });
 summary.propagate = prop;
 
+// ---- propagated prompt link and environment ----
+const promptEnv = {};
+await propagateAttributes({ environment: "compat-prop", prompt: { name: "my-prompt", version: 3 } }, async () => {
+  await startActiveObservation(`${p}-prompt-env`, async (root) => {
+    promptEnv.trace = root.traceId;
+    promptEnv.root = root.id;
+    const g = startObservation("prompted-gen", { model: "m" }, { asType: "generation" });
+    promptEnv.gen = g.id;
+    g.end();
+  });
+});
+summary.prompt_env = promptEnv;
+
 // ---- observe(): sync-style and async functions, nested, and a failing one ----
 const obs = { children: {} };
 const jsInner = observe(
