@@ -1,0 +1,151 @@
+// The shell: who is signed in, the project switcher and navigation, and the page for the
+// current path.
+
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, setCsrfToken, type Me } from "./api";
+import { Link, match, navigate, useLocation } from "./router";
+import { saveTheme, type Theme } from "./theme";
+import { SignIn } from "./pages/SignIn";
+import { Traces } from "./pages/Traces";
+import { TracePage } from "./pages/Trace";
+import { Sessions, SessionPage } from "./pages/Sessions";
+import { Users } from "./pages/Users";
+import { Scores } from "./pages/Scores";
+import { Dashboard } from "./pages/Dashboard";
+import { Settings } from "./pages/Settings";
+
+const SECTIONS: [string, string][] = [
+  ["traces", "Traces"],
+  ["sessions", "Sessions"],
+  ["users", "Users"],
+  ["scores", "Scores"],
+  ["dashboard", "Dashboard"],
+  ["settings", "Settings"],
+];
+
+export function App() {
+  const [me, setMe] = useState<Me | null>(null);
+  const [state, setState] = useState<"loading" | "signed-out" | "ready" | "error">("loading");
+  const [error, setError] = useState("");
+  const load = () => {
+    api
+      .get<Me>("/api/ui/me")
+      .then((value) => {
+        setCsrfToken(value.csrfToken);
+        setMe(value);
+        setState("ready");
+      })
+      .catch((reason: unknown) => {
+        if (reason instanceof ApiError && reason.status === 401) setState("signed-out");
+        else {
+          setError(reason instanceof Error ? reason.message : String(reason));
+          setState("error");
+        }
+      });
+  };
+  useEffect(load, []);
+  if (state === "loading") return <div class="center muted">Loading…</div>;
+  if (state === "error") return <div class="center error-box">{error}</div>;
+  if (state === "signed-out" || !me) return <SignIn onSignedIn={load} />;
+  return <Shell me={me} onSignedOut={() => setState("signed-out")} />;
+}
+
+function Shell(props: { me: Me; onSignedOut: () => void }) {
+  const location = useLocation();
+  const [theme, setTheme] = useState<Theme>((document.documentElement.dataset.theme as Theme) ?? "light");
+  const projects = props.me.projects;
+  const params = match("/project/:project/:section", location.path) ??
+    match("/project/:project/:section/:id", location.path) ?? { project: "", section: "" };
+  const projectId = params.project;
+  useEffect(() => {
+    if (projects.length === 0) return;
+    if (!projectId || !projects.some((project) => project.id === projectId)) {
+      const section = location.path === "/settings" ? "settings" : "traces";
+      navigate(`/project/${encodeURIComponent(projects[0].id)}/${section}${location.search.toString() ? `?${location.search}` : ""}`, true);
+    }
+  }, [projectId, projects.length]);
+  if (projects.length === 0) {
+    return <div class="center">You are not a member of any project yet. Ask a project owner to invite you.</div>;
+  }
+  const project = projects.find((candidate) => candidate.id === projectId);
+  if (!project) return <div class="center muted">Loading…</div>;
+  const base = `/project/${encodeURIComponent(project.id)}`;
+  const signOut = () => {
+    api.post("/api/ui/auth/sign-out").finally(() => {
+      setCsrfToken("");
+      props.onSignedOut();
+    });
+  };
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <Link href={`${base}/traces`} class="brand">
+          spindle
+        </Link>
+        <select
+          aria-label="Project"
+          value={project.id}
+          onChange={(event) => navigate(`/project/${encodeURIComponent(event.currentTarget.value)}/${params.section || "traces"}`)}
+        >
+          {projects.map((candidate) => (
+            <option key={candidate.id} value={candidate.id}>
+              {candidate.name}
+            </option>
+          ))}
+        </select>
+        <nav>
+          {SECTIONS.map(([section, label]) => (
+            <Link key={section} href={`${base}/${section}`} class={params.section === section ? "active" : ""}>
+              {label}
+            </Link>
+          ))}
+        </nav>
+        <span class="spacer" />
+        <button
+          type="button"
+          class="ghost"
+          aria-label="Toggle theme"
+          onClick={() => {
+            const next = theme === "dark" ? "light" : "dark";
+            saveTheme(next);
+            setTheme(next);
+          }}
+        >
+          {theme === "dark" ? "☀ light" : "☾ dark"}
+        </button>
+        <span class="muted small">{props.me.user.email}</span>
+        <button type="button" class="ghost" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        <Page projectId={project.id} role={project.role} path={location.path} search={location.search} me={props.me} />
+      </main>
+    </div>
+  );
+}
+
+function Page(props: { projectId: string; role: string; path: string; search: URLSearchParams; me: Me }) {
+  const { projectId, path } = props;
+  let params = match("/project/:project/traces/:id", path);
+  if (params) return <TracePage projectId={projectId} traceId={params.id} />;
+  params = match("/project/:project/sessions/:id", path);
+  if (params) return <SessionPage projectId={projectId} sessionId={params.id} />;
+  params = match("/project/:project/:section", path);
+  switch (params?.section) {
+    case "traces":
+      return <Traces projectId={projectId} search={props.search} />;
+    case "sessions":
+      return <Sessions projectId={projectId} />;
+    case "users":
+      return <Users projectId={projectId} />;
+    case "scores":
+      return <Scores projectId={projectId} />;
+    case "dashboard":
+      return <Dashboard projectId={projectId} />;
+    case "settings":
+      return <Settings projectId={projectId} role={props.role} me={props.me} welcome={props.search.get("welcome") === "1"} />;
+    default:
+      return <div class="center muted">Page not found.</div>;
+  }
+}

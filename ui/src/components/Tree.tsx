@@ -1,0 +1,73 @@
+// The observation tree: collapsible rows with type, level, latency, tokens and cost.
+
+import type { Observation } from "../api";
+import { cost, count, latency } from "../format";
+import type { Row } from "../tree";
+import { VirtualRows } from "./Virtual";
+
+export function tokensOf(observation: Observation): number {
+  const usage = observation.usageDetails ?? {};
+  return usage.total ?? Object.values(usage).reduce((sum, value) => sum + (value || 0), 0);
+}
+
+export function TypeBadge(props: { type: string }) {
+  return <span class={`badge type-${props.type.toLowerCase()}`}>{props.type.toLowerCase()}</span>;
+}
+
+export function ObservationTree(props: {
+  rows: Row<Observation>[];
+  selected: string | null;
+  onSelect: (id: string) => void;
+  onToggle: (id: string) => void;
+}) {
+  const selectedIndex = props.rows.findIndex((row) => row.node.observation.id === props.selected);
+  return (
+    <VirtualRows
+      class="tree"
+      items={props.rows}
+      scrollTo={selectedIndex}
+      render={(row) => {
+        const observation = row.node.observation;
+        const tokens = tokensOf(observation);
+        return (
+          <div
+            key={observation.id}
+            role="treeitem"
+            aria-expanded={row.hasChildren ? !row.collapsed : undefined}
+            aria-selected={observation.id === props.selected}
+            class={`tree-row level-${observation.level.toLowerCase()} ${observation.id === props.selected ? "selected" : ""}`}
+            style={{ paddingLeft: `${8 + row.node.depth * 16}px` }}
+            onClick={() => props.onSelect(observation.id)}
+            data-id={observation.id}
+          >
+            {row.hasChildren ? (
+              <button
+                type="button"
+                class="toggle"
+                aria-label={row.collapsed ? "expand" : "collapse"}
+                onClick={(event) => {
+                  event.stopPropagation();
+                  props.onToggle(observation.id);
+                }}
+              >
+                {row.collapsed ? "▸" : "▾"}
+              </button>
+            ) : (
+              <span class="toggle" />
+            )}
+            <TypeBadge type={observation.type} />
+            <span class="tree-name">{observation.name ?? observation.id}</span>
+            {observation.level === "ERROR" || observation.level === "WARNING" ? (
+              <span class={`badge level ${observation.level.toLowerCase()}`}>{observation.level.toLowerCase()}</span>
+            ) : null}
+            <span class="tree-metrics">
+              <span>{latency(observation.latency)}</span>
+              {tokens > 0 ? <span>{count(tokens)} tok</span> : null}
+              {observation.totalCost > 0 ? <span>{cost(observation.totalCost)}</span> : null}
+            </span>
+          </div>
+        );
+      }}
+    />
+  );
+}

@@ -1,0 +1,131 @@
+// Sessions: the list, and a session page that replays its traces turn by turn.
+
+import { useState } from "preact/hooks";
+import { api, projectPath, type Paged } from "../api";
+import { cost, latency, time } from "../format";
+import { useLoad } from "../hooks";
+import { Link } from "../router";
+import { IoView } from "../components/Json";
+import { Copy } from "../components/Copy";
+
+interface SessionRow {
+  id: string;
+  createdAt: string;
+  environment: string;
+}
+
+interface SessionTrace {
+  id: string;
+  timestamp: string;
+  name: string | null;
+  userId: string | null;
+  input: unknown;
+  output: unknown;
+  latency: number;
+  totalCost: number;
+  level: string;
+}
+
+export function Sessions(props: { projectId: string }) {
+  const [page, setPage] = useState(1);
+  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const sessions = useLoad(
+    () => api.get<Paged<SessionRow>>(`${projectPath(props.projectId, "/sessions")}?page=${page}&limit=50`),
+    [props.projectId, page],
+  );
+  const meta = sessions.data?.meta;
+  return (
+    <div class="page">
+      <div class="toolbar">
+        <h1>Sessions</h1>
+      </div>
+      {sessions.error ? <p class="error-box">{sessions.error}</p> : null}
+      <table class="data">
+        <thead>
+          <tr>
+            <th>Session</th>
+            <th>Started</th>
+            <th>Environment</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(sessions.data?.data ?? []).map((session) => (
+            <tr key={session.id}>
+              <td>
+                <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link>
+              </td>
+              <td>{time(session.createdAt)}</td>
+              <td>{session.environment}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {meta && meta.totalItems === 0 ? <p class="muted pad">No sessions yet: traces with a session id appear here.</p> : null}
+      {meta && meta.totalPages > 1 ? (
+        <div class="pager">
+          <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+            ← Previous
+          </button>
+          <span>
+            Page {page} of {meta.totalPages}
+          </span>
+          <button type="button" disabled={page >= meta.totalPages} onClick={() => setPage(page + 1)}>
+            Next →
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export function SessionPage(props: { projectId: string; sessionId: string }) {
+  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const session = useLoad(
+    () => api.get<{ id: string; createdAt: string; traces: SessionTrace[] }>(projectPath(props.projectId, `/sessions/${encodeURIComponent(props.sessionId)}`)),
+    [props.projectId, props.sessionId],
+  );
+  if (session.error) return <p class="error-box page">{session.error}</p>;
+  if (!session.data) return <p class="muted page">Loading session…</p>;
+  const traces = session.data.traces ?? [];
+  const users = [...new Set(traces.map((trace) => trace.userId).filter(Boolean))];
+  const totalCost = traces.reduce((sum, trace) => sum + (trace.totalCost || 0), 0);
+  const first = traces[0] ? Date.parse(traces[0].timestamp) : 0;
+  const last = traces.length ? Date.parse(traces[traces.length - 1].timestamp) + (traces[traces.length - 1].latency || 0) * 1000 : 0;
+  return (
+    <div class="page">
+      <div class="trace-head">
+        <h1>Session {session.data.id}</h1>
+        <div class="facts">
+          <span>
+            <Copy value={session.data.id} label="copy id" />
+          </span>
+          <span>{traces.length} traces</span>
+          <span>duration {latency((last - first) / 1000)}</span>
+          <span>cost {cost(totalCost)}</span>
+          <span>users {users.join(", ") || "–"}</span>
+        </div>
+      </div>
+      <ol class="turns">
+        {traces.map((trace, index) => (
+          <li key={trace.id} class="card turn">
+            <div class="turn-head">
+              <span class="muted">#{index + 1}</span> <Link href={`${base}/traces/${encodeURIComponent(trace.id)}`}>{trace.name ?? trace.id}</Link>
+              <span class="muted small"> {time(trace.timestamp)} · {latency(trace.latency)} · {cost(trace.totalCost)}</span>
+              {trace.userId ? <span class="muted small"> · {trace.userId}</span> : null}
+            </div>
+            <div class="turn-io">
+              <div>
+                <h3>Input</h3>
+                <IoView value={trace.input} label="turn input" />
+              </div>
+              <div>
+                <h3>Output</h3>
+                <IoView value={trace.output} label="turn output" />
+              </div>
+            </div>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}

@@ -1,0 +1,154 @@
+// Project settings: API keys (the secret shown once), members and invitations, and the
+// signed-in user's password.
+
+import { useState } from "preact/hooks";
+import { api, projectPath, type Me } from "../api";
+import { time } from "../format";
+import { useLoad } from "../hooks";
+import { Copy } from "../components/Copy";
+
+interface Key {
+  publicKey: string;
+  secretHint: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export function Settings(props: { projectId: string; role: string; me: Me; welcome: boolean }) {
+  const keys = useLoad(() => api.get<{ data: Key[] }>(projectPath(props.projectId, "/keys")), [props.projectId]);
+  const members = useLoad(() => api.get<{ data: { email: string; role: string }[] }>(projectPath(props.projectId, "/members")), [props.projectId]);
+  const [created, setCreated] = useState<{ publicKey: string; secretKey: string } | null>(null);
+  const [invite, setInvite] = useState("");
+  const [inviteLink, setInviteLink] = useState("");
+  const [password, setPassword] = useState("");
+  const [message, setMessage] = useState("");
+  const [error, setError] = useState("");
+  const owner = props.role === "owner";
+  const fail = (reason: Error) => setError(reason.message);
+  return (
+    <div class="page settings">
+      <h1>Settings</h1>
+      {props.welcome && !props.me.user.hasPassword ? <p class="card notice">Welcome! Set a password below so you can sign in again.</p> : null}
+      {error ? <p class="error-box" role="alert">{error}</p> : null}
+      {message ? <p class="card notice">{message}</p> : null}
+      <section class="card">
+        <h2>API keys</h2>
+        {created ? (
+          <div class="secret" role="status">
+            <p>Copy the secret key now: it is shown only this once.</p>
+            <p>
+              Public key <code>{created.publicKey}</code> <Copy value={created.publicKey} />
+            </p>
+            <p>
+              Secret key <code data-testid="secret-key">{created.secretKey}</code> <Copy value={created.secretKey} />
+            </p>
+          </div>
+        ) : null}
+        <table class="data compact">
+          <thead>
+            <tr>
+              <th>Public key</th>
+              <th>Secret</th>
+              <th>Created</th>
+              <th>Status</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {(keys.data?.data ?? []).map((key) => (
+              <tr key={key.publicKey}>
+                <td>
+                  <code>{key.publicKey}</code> <Copy value={key.publicKey} />
+                </td>
+                <td>
+                  <code>sk-…{key.secretHint}</code>
+                </td>
+                <td>{time(key.createdAt)}</td>
+                <td>{key.revokedAt ? `revoked ${time(key.revokedAt)}` : "active"}</td>
+                <td>
+                  {owner && !key.revokedAt ? (
+                    <button
+                      type="button"
+                      class="danger"
+                      onClick={() => {
+                        if (!confirm(`Revoke ${key.publicKey}? SDKs using it will be refused.`)) return;
+                        api.del(projectPath(props.projectId, `/keys/${encodeURIComponent(key.publicKey)}`)).then(() => keys.reload(true), fail);
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {owner ? (
+          <button
+            type="button"
+            class="primary"
+            onClick={() =>
+              api.post<{ publicKey: string; secretKey: string }>(projectPath(props.projectId, "/keys")).then((pair) => {
+                setCreated(pair);
+                keys.reload(true);
+              }, fail)
+            }
+          >
+            Create API key
+          </button>
+        ) : (
+          <p class="muted">Only project owners create and revoke keys.</p>
+        )}
+      </section>
+      <section class="card">
+        <h2>Members</h2>
+        <ul>
+          {(members.data?.data ?? []).map((member) => (
+            <li key={member.email}>
+              {member.email} <span class="muted">{member.role}</span>
+            </li>
+          ))}
+        </ul>
+        {(members.data?.data ?? []).length === 0 ? <p class="muted">Only admins so far.</p> : null}
+        {owner ? (
+          <form
+            class="inline"
+            onSubmit={(event) => {
+              event.preventDefault();
+              api.post<{ signInPath: string | null }>(projectPath(props.projectId, "/members"), { email: invite }).then((answer) => {
+                setInviteLink(answer.signInPath ? `${location.origin}${answer.signInPath}` : "");
+                setMessage(answer.signInPath ? "" : `${invite} can now open this project.`);
+                setInvite("");
+                members.reload(true);
+              }, fail);
+            }}
+          >
+            <input type="email" required placeholder="email" aria-label="Invite email" value={invite} onInput={(e) => setInvite(e.currentTarget.value)} />
+            <button type="submit">Invite</button>
+          </form>
+        ) : null}
+        {inviteLink ? (
+          <p class="secret">
+            Send this one-time sign-in link (valid 7 days): <code>{inviteLink}</code> <Copy value={inviteLink} />
+          </p>
+        ) : null}
+      </section>
+      <section class="card">
+        <h2>Your password</h2>
+        <form
+          class="inline"
+          onSubmit={(event) => {
+            event.preventDefault();
+            api.post("/api/ui/me/password", { password }).then(() => {
+              setPassword("");
+              setMessage("Password saved.");
+            }, fail);
+          }}
+        >
+          <input type="password" autocomplete="new-password" minLength={8} required placeholder="new password (8+ characters)" aria-label="New password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <button type="submit">Save password</button>
+        </form>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,265 @@
+// One trace: the observation tree or the timeline on the left, the selected observation
+// (or the trace itself) on the right, with input, output, metadata, usage, cost and scores.
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, projectPath, type Observation, type Score, type TraceDetail } from "../api";
+import { cost, count, latency, scoreValue, time } from "../format";
+import { useLoad } from "../hooks";
+import { Link, navigate, useLocation } from "../router";
+import { buildTree, span, visibleRows } from "../tree";
+import { Copy } from "../components/Copy";
+import { IoView, JsonView } from "../components/Json";
+import { ObservationTree, TypeBadge, tokensOf } from "../components/Tree";
+import { Timeline } from "../components/Timeline";
+import { lastTraceIds } from "./Traces";
+
+export function TracePage(props: { projectId: string; traceId: string }) {
+  const location = useLocation();
+  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const trace = useLoad(
+    () => api.get<TraceDetail>(projectPath(props.projectId, `/traces/${encodeURIComponent(props.traceId)}`)),
+    [props.projectId, props.traceId],
+  );
+  const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
+  const mode = location.search.get("view") === "timeline" ? "timeline" : "tree";
+  const selected = location.search.get("observation");
+  const setQuery = (change: Record<string, string | null>) => {
+    const query = new URLSearchParams(location.search);
+    for (const [key, value] of Object.entries(change)) {
+      if (value === null) query.delete(key);
+      else query.set(key, value);
+    }
+    const text = query.toString();
+    navigate(`${base}/traces/${encodeURIComponent(props.traceId)}${text ? `?${text}` : ""}`, true);
+  };
+  const observations = trace.data?.observations ?? [];
+  const roots = useMemo(() => buildTree(observations), [trace.data]);
+  const rows = useMemo(() => visibleRows(roots, collapsed), [roots, collapsed]);
+  const total = useMemo(() => span(observations), [trace.data]);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT")) return;
+      const index = lastTraceIds.indexOf(props.traceId);
+      if ((event.key === "j" || event.key === "k") && index >= 0) {
+        const next = lastTraceIds[index + (event.key === "j" ? 1 : -1)];
+        if (next) navigate(`${base}/traces/${encodeURIComponent(next)}`);
+      } else if (event.key === "Escape") {
+        history.back();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [props.traceId, base]);
+  if (trace.error) return <p class="error-box page" role="alert">{trace.error}</p>;
+  if (!trace.data) return <p class="muted page">Loading trace…</p>;
+  const data = trace.data;
+  const observation = observations.find((candidate) => candidate.id === selected) ?? null;
+  const tokens = observations.reduce((sum, item) => sum + tokensOf(item), 0);
+  return (
+    <div class="page trace-page">
+      <div class="trace-head">
+        <h1>
+          {data.name ?? "trace"} <span class={`badge level ${data.level.toLowerCase()}`}>{data.level.toLowerCase()}</span>
+        </h1>
+        <div class="facts">
+          <span>
+            id <code>{data.id}</code> <Copy value={data.id} />
+          </span>
+          <span>{time(data.timestamp)}</span>
+          {data.userId ? (
+            <span>
+              user <Link href={`${base}/traces?userId=${encodeURIComponent(data.userId)}`}>{data.userId}</Link>
+            </span>
+          ) : null}
+          {data.sessionId ? (
+            <span>
+              session <Link href={`${base}/sessions/${encodeURIComponent(data.sessionId)}`}>{data.sessionId}</Link>
+            </span>
+          ) : null}
+          <span>latency {latency(data.latency)}</span>
+          <span>tokens {count(tokens)}</span>
+          <span>cost {cost(data.totalCost)}</span>
+          <span>env {data.environment}</span>
+          {data.release ? <span>release {data.release}</span> : null}
+          {data.tags.map((tag) => (
+            <span key={tag} class="tag">
+              {tag}
+            </span>
+          ))}
+        </div>
+      </div>
+      <div class="split">
+        <section class="pane left">
+          <div class="tabs" role="tablist">
+            <button type="button" role="tab" aria-selected={mode === "tree"} class={mode === "tree" ? "active" : ""} onClick={() => setQuery({ view: null })}>
+              Tree
+            </button>
+            <button type="button" role="tab" aria-selected={mode === "timeline"} class={mode === "timeline" ? "active" : ""} onClick={() => setQuery({ view: "timeline" })}>
+              Timeline
+            </button>
+            <span class="muted small">{observations.length.toLocaleString("en-US")} observations</span>
+          </div>
+          <div
+            class={`tree-row trace-root ${observation ? "" : "selected"}`}
+            onClick={() => setQuery({ observation: null })}
+            role="button"
+            tabIndex={0}
+          >
+            <span class="badge type-trace">trace</span>
+            <span class="tree-name">{data.name ?? data.id}</span>
+          </div>
+          {mode === "tree" ? (
+            <ObservationTree
+              rows={rows}
+              selected={selected}
+              onSelect={(id) => setQuery({ observation: id })}
+              onToggle={(id) => {
+                const next = new Set(collapsed);
+                if (next.has(id)) next.delete(id);
+                else next.add(id);
+                setCollapsed(next);
+              }}
+            />
+          ) : (
+            <Timeline rows={rows} total={total} selected={selected} onSelect={(id) => setQuery({ observation: id })} />
+          )}
+        </section>
+        <section class="pane right detail" aria-label="Detail">
+          {observation ? (
+            <ObservationDetail observation={observation} scores={data.scores.filter((score) => score.observationId === observation.id)} />
+          ) : (
+            <>
+              <h2>Trace</h2>
+              <h3>Input</h3>
+              <IoView value={data.input} label="trace input" />
+              <h3>Output</h3>
+              <IoView value={data.output} label="trace output" />
+              <h3>Metadata</h3>
+              <JsonView value={data.metadata} label="trace metadata" />
+              <ScoreList scores={data.scores.filter((score) => !score.observationId)} />
+            </>
+          )}
+          <AddScore projectId={props.projectId} traceId={data.id} observationId={observation?.id ?? null} onAdded={() => trace.reload(true)} />
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Breakdown(props: { title: string; values: Record<string, number>; format: (v: number) => string }) {
+  const entries = Object.entries(props.values ?? {});
+  if (entries.length === 0) return null;
+  return (
+    <table class="kv">
+      <caption>{props.title}</caption>
+      <tbody>
+        {entries.map(([key, value]) => (
+          <tr key={key}>
+            <th>{key}</th>
+            <td class="num">{props.format(value)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ObservationDetail(props: { observation: Observation; scores: Score[] }) {
+  const o = props.observation;
+  return (
+    <>
+      <h2>
+        <TypeBadge type={o.type} /> {o.name ?? o.id}
+      </h2>
+      <div class="facts">
+        <span>
+          id <code>{o.id}</code> <Copy value={o.id} />
+        </span>
+        <span>start {time(o.startTime)}</span>
+        <span>latency {latency(o.latency)}</span>
+        {o.timeToFirstToken != null ? <span>time to first token {latency(o.timeToFirstToken)}</span> : null}
+        <span class={`badge level ${o.level.toLowerCase()}`}>{o.level.toLowerCase()}</span>
+        {o.model ? <span>model {o.model}</span> : null}
+        {o.promptName ? <span>prompt {o.promptName}</span> : null}
+        {o.version ? <span>version {o.version}</span> : null}
+      </div>
+      {o.statusMessage ? <p class="error-box">{o.statusMessage}</p> : null}
+      <div class="breakdowns">
+        <Breakdown title="Usage" values={o.usageDetails} format={(v) => v.toLocaleString("en-US")} />
+        <Breakdown title="Cost" values={o.costDetails} format={(v) => `$${v.toFixed(6)}`} />
+      </div>
+      {o.modelParameters && typeof o.modelParameters === "object" && Object.keys(o.modelParameters).length > 0 ? (
+        <>
+          <h3>Model parameters</h3>
+          <JsonView value={o.modelParameters} label="model parameters" />
+        </>
+      ) : null}
+      <h3>Input</h3>
+      <IoView value={o.input} label="observation input" />
+      <h3>Output</h3>
+      <IoView value={o.output} label="observation output" />
+      <h3>Metadata</h3>
+      <JsonView value={o.metadata} label="observation metadata" />
+      <ScoreList scores={props.scores} />
+    </>
+  );
+}
+
+function ScoreList(props: { scores: Score[] }) {
+  return (
+    <>
+      <h3>Scores</h3>
+      {props.scores.length === 0 ? <p class="muted">No scores.</p> : null}
+      <ul class="scores">
+        {props.scores.map((score) => (
+          <li key={score.id}>
+            <strong>{score.name}</strong> {scoreValue(score)} <span class="muted small">{score.source.toLowerCase()}</span>
+            {score.comment ? <span class="muted"> — {score.comment}</span> : null}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function AddScore(props: { projectId: string; traceId: string; observationId: string | null; onAdded: () => void }) {
+  const [name, setName] = useState("");
+  const [value, setValue] = useState("");
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState("");
+  return (
+    <form
+      class="add-score card"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const numeric = Number(value);
+        const body: Record<string, unknown> = { traceId: props.traceId, observationId: props.observationId, name, comment: comment || null };
+        if (value.trim() !== "" && Number.isFinite(numeric)) body.value = numeric;
+        else {
+          body.value = value;
+          body.dataType = "CATEGORICAL";
+        }
+        api.post(projectPath(props.projectId, "/scores"), body).then(
+          () => {
+            setName("");
+            setValue("");
+            setComment("");
+            setError("");
+            props.onAdded();
+          },
+          (reason: Error) => setError(reason.message),
+        );
+      }}
+    >
+      <h3>Add a score {props.observationId ? "to this observation" : "to the trace"}</h3>
+      <input name="score-name" placeholder="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Score name" />
+      <input name="score-value" placeholder="value" required value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-label="Score value" />
+      <input name="score-comment" placeholder="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} aria-label="Score comment" />
+      <button type="submit" class="primary">
+        Add score
+      </button>
+      {error ? <p class="error-box">{error}</p> : null}
+    </form>
+  );
+}
