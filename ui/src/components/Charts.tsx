@@ -5,6 +5,7 @@ export function Bars(props: { points: { label: string; value: number }[]; format
   const height = 160;
   const max = Math.max(1e-12, ...props.points.map((p) => p.value));
   const step = props.points.length > 0 ? width / props.points.length : width;
+  const barWidth = Math.min(step * 0.7, 48);
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
@@ -16,7 +17,7 @@ export function Bars(props: { points: { label: string; value: number }[]; format
             const h = (point.value / max) * height;
             return (
               <g key={point.label}>
-                <rect x={index * step + step * 0.15} y={height - h} width={step * 0.7} height={h} class="bar">
+                <rect x={index * step + (step - barWidth) / 2} y={height - h} width={barWidth} height={Math.max(h, point.value > 0 ? 1 : 0)} class="bar">
                   <title>{`${point.label}: ${props.format(point.value)}`}</title>
                 </rect>
                 {props.points.length <= 16 || index % Math.ceil(props.points.length / 8) === 0 ? (

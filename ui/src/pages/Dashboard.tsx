@@ -80,6 +80,19 @@ function LatencyTable(props: { title: string; rows: Stats[] }) {
   );
 }
 
+const EMPTY_DAY = { countTraces: 0, countObservations: 0, totalCost: 0, usage: [] };
+
+/** One entry per UTC day of the range, so quiet days show as zero instead of vanishing. */
+export function fillDays(daily: Day[], days: number, now = Date.now()): Day[] {
+  const byDate = new Map(daily.map((day) => [day.date, day]));
+  const out: Day[] = [];
+  for (let offset = days - 1; offset >= 0; offset--) {
+    const date = new Date(now - offset * 86_400_000).toISOString().slice(0, 10);
+    out.push(byDate.get(date) ?? { date, ...EMPTY_DAY });
+  }
+  return out;
+}
+
 export function Dashboard(props: { projectId: string }) {
   const [days, setDays] = useState(7);
   const data = useLoad(() => {
@@ -87,6 +100,7 @@ export function Dashboard(props: { projectId: string }) {
     return api.get<DashboardData>(`${projectPath(props.projectId, "/dashboard")}?fromTimestamp=${encodeURIComponent(from)}`);
   }, [props.projectId, days]);
   const d = data.data;
+  const daily = d ? fillDays(d.daily, days) : [];
   const byModel = new Map<string, { cost: number; tokens: number }>();
   for (const day of d?.daily ?? []) {
     for (const usage of day.usage) {
@@ -134,12 +148,12 @@ export function Dashboard(props: { projectId: string }) {
             </div>
           </div>
           <div class="grid">
-            <Bars title="Traces per day" points={d.daily.map((day) => ({ label: day.date, value: day.countTraces }))} format={(v) => String(v)} />
-            <Bars title="Observations per day" points={d.daily.map((day) => ({ label: day.date, value: day.countObservations }))} format={(v) => String(v)} />
-            <Bars title="Cost per day" points={d.daily.map((day) => ({ label: day.date, value: day.totalCost }))} format={cost} />
+            <Bars title="Traces per day" points={daily.map((day) => ({ label: day.date, value: day.countTraces }))} format={(v) => String(v)} />
+            <Bars title="Observations per day" points={daily.map((day) => ({ label: day.date, value: day.countObservations }))} format={(v) => String(v)} />
+            <Bars title="Cost per day" points={daily.map((day) => ({ label: day.date, value: day.totalCost }))} format={cost} />
             <Bars
               title="Tokens per day"
-              points={d.daily.map((day) => ({ label: day.date, value: day.usage.reduce((sum, usage) => sum + usage.totalUsage, 0) }))}
+              points={daily.map((day) => ({ label: day.date, value: day.usage.reduce((sum, usage) => sum + usage.totalUsage, 0) }))}
               format={(v) => v.toLocaleString("en-US")}
             />
             <HBars title="Cost by model" items={[...byModel.entries()].map(([label, entry]) => ({ label, value: entry.cost }))} format={cost} />

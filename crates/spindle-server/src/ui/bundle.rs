@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-P0qkybpg.css",
+        "assets/index--qIB9mX-.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-P0qkybpg.css"),
+        include_bytes!("../../../../ui/dist/assets/index--qIB9mX-.css"),
     ),
     (
-        "assets/index-vIyt0K-P.js",
+        "assets/index-D0FeSUGr.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-vIyt0K-P.js"),
+        include_bytes!("../../../../ui/dist/assets/index-D0FeSUGr.js"),
     ),
     (
         "favicon.svg",

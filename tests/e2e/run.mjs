@@ -1,0 +1,298 @@
+// End-to-end test of the web UI in headless Chromium (Debian's `chromium`, driven by
+// playwright-core from ui/node_modules). Builds nothing: starts the server binary from
+// SPINDLE_BIN (default target/debug/spindle) on a free port with a temp data dir, sends
+// traces with the official Python SDK, then signs in and walks the pages.
+
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..");
+const require = createRequire(join(repo, "ui", "package.json"));
+const { chromium } = require("playwright-core");
+
+const BIN = resolve(repo, process.env.SPINDLE_BIN ?? "target/debug/spindle");
+const PYTHON = resolve(repo, process.env.SPINDLE_E2E_PYTHON ?? "tests/compat/.venv-v5/bin/python");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = join(here, "screenshots");
+const EMAIL = "admin@e2e.test";
+const PASSWORD = "e2e-password-1";
+const PK = "pk-lf-e2e";
+const SK = "sk-lf-e2e";
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitFor(what, check, attempts = 300) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+const results = [];
+async function step(name, body) {
+  process.stdout.write(`• ${name} … `);
+  try {
+    await body();
+    results.push([name, true]);
+    console.log("ok");
+  } catch (error) {
+    results.push([name, false]);
+    console.log("FAILED");
+    throw error;
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "spindle-e2e-"));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const logPath = join(dataDir, "server.log");
+const serverLog = [];
+const server = spawn(BIN, ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", join(dataDir, "data")], {
+  env: {
+    ...process.env,
+    SPINDLE_LOG: "warn",
+    LANGFUSE_INIT_ORG_ID: "e2e-org",
+    LANGFUSE_INIT_ORG_NAME: "E2E Org",
+    LANGFUSE_INIT_PROJECT_ID: "e2e",
+    LANGFUSE_INIT_PROJECT_NAME: "E2E project",
+    LANGFUSE_INIT_PROJECT_PUBLIC_KEY: PK,
+    LANGFUSE_INIT_PROJECT_SECRET_KEY: SK,
+    LANGFUSE_INIT_USER_EMAIL: EMAIL,
+    LANGFUSE_INIT_USER_PASSWORD: PASSWORD,
+  },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+server.stdout.on("data", (chunk) => serverLog.push(chunk.toString()));
+server.stderr.on("data", (chunk) => serverLog.push(chunk.toString()));
+let browser;
+let failed = false;
+
+try {
+  await step("server starts", () => waitFor("the server to be ready", async () => (await fetch(`${base}/readyz`)).ok));
+
+  let ids;
+  await step("the Python SDK sends traces", async () => {
+    const output = execFileSync(PYTHON, [join(here, "send_traces.py")], {
+      env: { ...process.env, LANGFUSE_BASE_URL: base, LANGFUSE_PUBLIC_KEY: PK, LANGFUSE_SECRET_KEY: SK },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    ids = JSON.parse(output.trim().split("\n").pop());
+    const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
+    await waitFor("4 traces with scores", async () => {
+      const answer = await (await fetch(`${base}/api/public/traces?limit=10`, { headers: { authorization: auth } })).json();
+      return answer.data?.length === 4;
+    });
+  });
+
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: "light" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const dialogs = [];
+  const pageErrors = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    dialog.dismiss().catch(() => {});
+  });
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
+  const rows = page.locator("table.data tbody tr");
+  const expectRows = async (count, what) => {
+    await page.waitForFunction(
+      (expected) => document.querySelectorAll("table.data tbody tr").length === expected,
+      count,
+      { timeout: 20_000 },
+    ).catch(async () => {
+      throw new Error(`${what}: expected ${count} rows, got ${await rows.count()}`);
+    });
+  };
+
+  await step("sign in with a wrong password is refused", async () => {
+    await page.goto(base);
+    await page.fill('input[name="email"]', EMAIL);
+    await page.fill('input[name="password"]', "not-the-password");
+    await page.click('button[type="submit"]');
+    await page.locator('[role="alert"]').waitFor();
+    assert((await page.locator('[role="alert"]').textContent()).includes("wrong email or password"), "error shown");
+  });
+
+  await step("sign in", async () => {
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.getByRole("heading", { name: "Traces" }).waitFor();
+    await expectRows(4, "all traces");
+    const cookies = await context.cookies();
+    const session = cookies.find((cookie) => cookie.name === "spindle_session");
+    assert(session && session.httpOnly && session.sameSite === "Lax", "HttpOnly SameSite=Lax cookie");
+    await page.screenshot({ path: join(SHOTS, "traces.png"), fullPage: false });
+  });
+
+  await step("filter by user", async () => {
+    await page.getByRole("button", { name: /^Filters/ }).click();
+    await page.fill('input[name="User"]', "alice");
+    await page.press('input[name="User"]', "Tab");
+    await expectRows(2, "alice's traces");
+    assert(new URL(page.url()).searchParams.get("userId") === "alice", "the filter is in the URL");
+    const users = await page.locator("table.data tbody tr td:nth-child(3)").allTextContents();
+    assert(users.every((user) => user === "alice"), `only alice: ${users}`);
+  });
+
+  await step("the filtered view survives a reload (URL state)", async () => {
+    await page.reload();
+    await expectRows(2, "alice's traces after reload");
+  });
+
+  await step("filter by score", async () => {
+    await page.goto(`${base}/project/e2e/traces`);
+    await expectRows(4, "all traces");
+    await page.getByRole("button", { name: /^Filters/ }).click();
+    await page.fill('input[name="Score name"]', "quality");
+    await page.press('input[name="Score name"]', "Tab");
+    await expectRows(2, "traces with a quality score");
+    await page.fill('input[name="Score ≤"]', "0.5");
+    await page.press('input[name="Score ≤"]', "Tab");
+    await expectRows(1, "low quality");
+    assert((await rows.first().getAttribute("data-trace-id")) === ids.bob, "bob's trace");
+  });
+
+  await step("search a phrase from an output (the / key focuses the search)", async () => {
+    await page.goto(`${base}/project/e2e/traces`);
+    await expectRows(4, "all traces");
+    await page.locator("body").click({ position: { x: 5, y: 300 } });
+    await page.keyboard.press("/");
+    assert(await page.evaluate(() => document.activeElement?.getAttribute("name") === "search"), "/ focuses search");
+    await page.keyboard.type("purple lighthouse");
+    await page.keyboard.press("Enter");
+    await expectRows(1, "search results");
+    assert((await rows.first().getAttribute("data-trace-id")) === ids.turn0, "the first turn");
+  });
+
+  await step("open a trace and read an input", async () => {
+    await rows.first().locator("td:nth-child(2) a").click();
+    await page.locator(".tree-row", { hasText: "answer-llm" }).first().waitFor();
+    const traceInput = await page.locator(".detail").textContent();
+    assert(traceInput.includes("How do I reset my password?"), "trace input shown");
+    await page.locator(".tree-row", { hasText: "answer-llm" }).first().click();
+    await page.locator(".detail .message[data-role='user']").waitFor();
+    const user = await page.locator(".detail .message[data-role='user']").textContent();
+    assert(user.includes("How do I reset my password?"), `generation input as a conversation: ${user}`);
+    const detail = await page.locator(".detail").textContent();
+    assert(detail.includes("gpt-4o-mini"), "model shown");
+  });
+
+  await step("switch to the timeline", async () => {
+    await page.getByRole("tab", { name: "Timeline" }).click();
+    await page.locator(".timeline-bar").first().waitFor();
+    assert((await page.locator(".timeline-bar").count()) >= 3, "one bar per observation");
+    assert(new URL(page.url()).searchParams.get("view") === "timeline", "the tab is in the URL");
+    await page.screenshot({ path: join(SHOTS, "trace.png"), fullPage: false });
+  });
+
+  await step("add a score", async () => {
+    await page.locator(".trace-root").click();
+    await page.fill('input[name="score-name"]', "e2e-helpful");
+    await page.fill('input[name="score-value"]', "1");
+    await page.fill('input[name="score-comment"]', "added from the browser");
+    await page.getByRole("button", { name: "Add score" }).click();
+    await page.locator(".scores li", { hasText: "e2e-helpful" }).waitFor();
+    assert((await page.locator(".scores li", { hasText: "e2e-helpful" }).textContent()).includes("annotation"), "annotation source");
+  });
+
+  await step("open the session", async () => {
+    await page.locator(".trace-head a", { hasText: "support-session-1" }).click();
+    await page.getByRole("heading", { name: /Session support-session-1/ }).waitFor();
+    await page.locator(".turn").nth(1).waitFor();
+    assert((await page.locator(".turn").count()) === 2, "two turns");
+    const text = await page.locator(".turns").textContent();
+    assert(text.indexOf("How do I reset my password?") < text.indexOf("And where are settings?"), "turns in order");
+  });
+
+  await step("XSS payloads render as text and no script runs", async () => {
+    await page.goto(`${base}/project/e2e/traces?userId=mallory`);
+    await expectRows(1, "mallory's trace");
+    const name = await rows.first().locator("td:nth-child(2)").textContent();
+    assert(name.includes("<img src=x"), `the name is shown as text: ${name}`);
+    await rows.first().locator("td:nth-child(2) a").click();
+    await page.locator(".detail pre").first().waitFor();
+    await page.locator(".tree-row", { hasText: "chat-" }).first().click();
+    await page.locator(".detail .message[data-role='user']").waitFor();
+    const shown = await page.locator(".detail .message[data-role='user']").textContent();
+    assert(shown.includes('<script>window.__xss=2</script>'), "the payload is visible as text");
+    const injected = await page.evaluate(() => ({
+      xss: window.__xss,
+      images: document.querySelectorAll('img[src="x"]').length,
+      scripts: [...document.querySelectorAll("script")].filter((script) => !script.src).length,
+    }));
+    assert(injected.xss === undefined, "no injected script ran");
+    assert(injected.images === 0, "no injected element exists");
+    assert(injected.scripts === 0, "no inline script element exists");
+    assert(dialogs.length === 0, `no dialog fired: ${dialogs}`);
+  });
+
+  await step("the dashboard", async () => {
+    await page.goto(`${base}/project/e2e/dashboard`);
+    await page.locator("figcaption", { hasText: "Traces per day" }).waitFor();
+    await page.locator(".chart svg rect").first().waitFor();
+    const latency = await page.locator("figure", { hasText: "Generation latency by model" }).textContent();
+    assert(latency.includes("gpt-4o-mini"), "latency by model");
+    await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
+  });
+
+  await step("no page errors", async () => {
+    assert(pageErrors.length === 0, `page errors: ${pageErrors.join("; ")}`);
+  });
+} catch (error) {
+  failed = true;
+  console.error(error);
+  writeFileSync(logPath, serverLog.join(""));
+  console.error(`server log: ${logPath}`);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  server.kill("SIGTERM");
+  await new Promise((done) => {
+    if (server.exitCode !== null) done();
+    else server.once("exit", done);
+  });
+  if (!failed) rmSync(dataDir, { recursive: true, force: true });
+}
+
+const passed = results.filter(([, ok]) => ok).length;
+console.log(`\n${passed}/${results.length} end-to-end steps passed`);
+process.exit(failed ? 1 : 0);
