@@ -7,6 +7,10 @@
 # generated bundle.rs), the server binary (SPINDLE_BIN, default target/debug/spindle, built
 # beforehand with `cargo build -p spindle-server`), and the Python SDK venv made by
 # tests/compat/setup.sh (tests/compat/.venv-v5).
+#
+# package.json overrides rollup with its WebAssembly build (@rollup/wasm-node): the native
+# build's per-platform optional packages are not all on the registries we reach, and a lock
+# file that lacks them makes `npm ci` refuse to install. The output is byte-identical.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
