@@ -269,7 +269,9 @@ try {
   await step("the dashboard", async () => {
     await page.goto(`${base}/project/e2e/dashboard`);
     await page.locator("figcaption", { hasText: "Traces per day" }).waitFor();
-    await page.locator(".chart svg rect").first().waitFor();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll(".chart svg rect.bar")].some((bar) => Number(bar.getAttribute("height")) > 0),
+    );
     const latency = await page.locator("figure", { hasText: "Generation latency by model" }).textContent();
     assert(latency.includes("gpt-4o-mini"), "latency by model");
     await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
