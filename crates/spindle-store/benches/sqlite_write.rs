@@ -16,16 +16,25 @@ const PER_TRACE: usize = 10;
 const CONCURRENT_WRITERS: usize = 8;
 const BASE: i64 = 1_767_225_600_000_000;
 
+/// Pseudo-text of about `len` bytes: words of two or three syllables out of 40, about 60,000
+/// distinct words in all, so a full-text index sees a realistic spread of terms.
 fn text(seed: usize, len: usize) -> String {
-    let words = [
-        "lorem", "ipsum", "dolor", "sit", "amet", "tokens", "model", "chain",
+    const SYLLABLES: [&str; 40] = [
+        "ka", "lo", "mi", "ne", "tu", "ra", "si", "po", "ve", "da", "gu", "hi", "jo", "ze", "wa",
+        "by", "ce", "fo", "xu", "qui", "sta", "pre", "ton", "mar", "lin", "dor", "sel", "vin",
+        "bra", "glo", "tri", "ken", "sul", "mop", "rez", "fan", "tek", "nol", "gis", "pha",
     ];
     let mut out = String::with_capacity(len + 16);
-    let mut i = seed;
+    let mut state = (seed as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     while out.len() < len {
-        out.push_str(words[i % words.len()]);
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let syllables = 2 + (state % 2) as usize;
+        for k in 0..syllables {
+            out.push_str(SYLLABLES[((state >> (8 + 6 * k)) % 40) as usize]);
+        }
         out.push(' ');
-        i = i.wrapping_mul(31).wrapping_add(7);
     }
     out
 }

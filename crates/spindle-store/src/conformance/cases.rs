@@ -1225,6 +1225,57 @@ pub async fn trace_search(harness: &Harness) {
         .await
         .expect("search");
     assert_eq!(page.total_items, 1);
+    // A word's beginning matches, and so does a trace id.
+    assert_eq!(
+        sorted(trace_ids(&store, &search("needl")).await),
+        strings(&["t2"])
+    );
+    assert_eq!(
+        sorted(trace_ids(&store, &search("t4")).await),
+        strings(&["t4"])
+    );
+    // Query syntax in the text is just text: never an error.
+    for text in [
+        "\"",
+        "AND OR NOT",
+        "a* (b) NEAR(c d)",
+        "%",
+        "-x:y",
+        "'; DROP TABLE traces; --",
+    ] {
+        store
+            .list_traces(P, &search(text))
+            .await
+            .unwrap_or_else(|e| panic!("search {text:?}: {e:?}"));
+    }
+    assert!(trace_ids(&store, &search("%")).await.is_empty());
+    // Updated input replaces the old words; deleted traces are gone from results.
+    write(
+        &store,
+        P,
+        batch_of_traces(vec![trace("t3", update_stamp(BASE + DAY), |t| {
+            t.input = Some("replaced words".into());
+        })]),
+    )
+    .await;
+    store
+        .delete_traces(P, &strings(&["t4"]))
+        .await
+        .expect("delete");
+    assert_eq!(
+        sorted(trace_ids(&store, &search("question")).await),
+        strings(&["t1", "t2", "t5"])
+    );
+    assert_eq!(
+        sorted(trace_ids(&store, &search("REPLACED")).await),
+        strings(&["t3"])
+    );
+    // Observations deleted with their trace no longer match either.
+    store
+        .delete_traces(P, &strings(&["t2"]))
+        .await
+        .expect("delete");
+    assert!(trace_ids(&store, &search("needle")).await.is_empty());
 }
 
 /// Latency, total cost, level, observation and score ids are derived from the children.
