@@ -26,7 +26,7 @@ pub struct ArgsCapture {
 impl ArgsCapture {
     /// Records one argument (`null` with a warning if it cannot be serialized).
     #[inline]
-    pub fn arg<T: Serialize + ?Sized>(&mut self, value: &T) {
+    pub fn arg<T: Capturable + ?Sized>(&mut self, value: &T) {
         if self.count > 0 {
             self.buffer.extend_from_slice(b", ");
         }
@@ -43,6 +43,16 @@ impl ArgsCapture {
         String::from_utf8(self.buffer).ok()
     }
 }
+
+/// What an argument captured by `#[observe]` must be: `serde::Serialize`.
+#[diagnostic::on_unimplemented(
+    message = "`#[observe]` cannot capture an argument of type `{Self}`: it does not implement `serde::Serialize`",
+    label = "not serializable",
+    note = "derive or implement `serde::Serialize`, or leave the argument out with `#[observe(skip(...))]`"
+)]
+pub trait Capturable: Serialize {}
+
+impl<T: Serialize + ?Sized> Capturable for T {}
 
 /// One `#[observe]` call: the observation (if recording) and the context it makes current.
 pub struct ObserveScope {
