@@ -8,6 +8,7 @@
 pub mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod postgres;
 pub mod query;
 pub mod sqlite;
 

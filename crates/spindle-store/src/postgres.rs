@@ -1,0 +1,723 @@
+//! The PostgreSQL backend: a connection pool, versioned migrations applied under an
+//! advisory lock, and writes that merge with the stored rows inside row-locking
+//! transactions, so any number of `spindle serve` instances can share one database.
+//!
+//! No state that another instance could contradict lives in the process: every read goes
+//! to the database, and every write merges with what is stored at commit time. A write is
+//! acknowledged only after its transaction committed.
+
+mod filters;
+mod reads;
+mod rows;
+mod schema;
+mod writer;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
+use spindle_core::time::Micros;
+use spindle_core::{Error, ErrorKind, WriteBatch};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio_postgres::NoTls;
+
+use crate::{
+    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
+    Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
+    TraceQuery, TraceView,
+};
+pub use schema::SCHEMA_VERSION;
+
+/// Tuning of a [`PostgresStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// Connections in the pool (shared by reads and writes).
+    pub pool_size: usize,
+    /// Write batches in flight at once (waiting for a connection or committing); past this,
+    /// `write` fails with `Overloaded`.
+    pub queue_capacity: usize,
+    /// The schema to use instead of the connection's default `search_path` (created when
+    /// missing). Tests use one schema per case.
+    pub schema: Option<String>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 16,
+            queue_capacity: 64,
+            schema: None,
+        }
+    }
+}
+
+/// The PostgreSQL implementation of [`Store`].
+pub struct PostgresStore {
+    pool: Pool,
+    writes: Arc<Semaphore>,
+    queue_capacity: u32,
+    in_flight: Arc<AtomicUsize>,
+    closed: AtomicBool,
+    schema: Option<String>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Marks errors of transactions PostgreSQL aborted to resolve a conflict (retryable).
+const CONFLICT: &str = "postgres: transaction conflict";
+
+/// Maps a PostgreSQL error to a store error: lost connections, resource exhaustion and
+/// conflicts are `Unavailable`, text PostgreSQL cannot store is `InvalidArgument`, the rest
+/// `Internal`.
+pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
+    let Some(db) = error.as_db_error() else {
+        if error.is_closed() {
+            return Error::new(
+                ErrorKind::Unavailable,
+                format!("postgres connection lost: {error}"),
+            );
+        }
+        return Error::new(ErrorKind::Unavailable, format!("postgres: {error}"));
+    };
+    let code = db.code().code();
+    match code {
+        "40001" | "40P01" => Error::new(ErrorKind::Unavailable, format!("{CONFLICT}: {db}")),
+        // NUL characters and unsupported escapes: text PostgreSQL cannot hold.
+        "22021" | "22P05" | "54000" => Error::invalid(
+            db.column().unwrap_or("text"),
+            format!("cannot be stored in PostgreSQL: {}", db.message()),
+        ),
+        _ if code.starts_with("08") || code.starts_with("53") || code.starts_with("57") => {
+            Error::new(ErrorKind::Unavailable, format!("postgres: {db}"))
+        }
+        _ => Error::internal(format!("postgres: {db}")),
+    }
+}
+
+/// Whether an error is a conflict abort that a retry of the transaction resolves.
+pub(crate) fn is_conflict(error: &Error) -> bool {
+    error.kind == ErrorKind::Unavailable && error.message.starts_with(CONFLICT)
+}
+
+fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+    match error {
+        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
+        other => Error::new(ErrorKind::Unavailable, format!("postgres pool: {other}")),
+    }
+}
+
+/// Now, in microseconds since the epoch.
+pub(crate) fn now_micros() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Whether `name` is a plain schema name (`[a-z_][a-z0-9_]*`, at most 63 bytes).
+fn valid_schema_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// Parses a `postgres://` URL; the message names `DATABASE_URL` without echoing secrets.
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
+    url.parse::<tokio_postgres::Config>().map_err(|e| {
+        Error::invalid(
+            "DATABASE_URL",
+            format!("not a valid PostgreSQL connection URL: {e}"),
+        )
+    })
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url`, applies pending migrations (under an advisory
+    /// lock, so instances starting together do not race) and returns the store.
+    pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        let mut config = parse_url(url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if let Some(schema) = &options.schema {
+            if !valid_schema_name(schema) {
+                return Err(Error::invalid(
+                    "schema",
+                    "expected lower-case letters, digits and underscores",
+                ));
+            }
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .build()
+            .map_err(|e| Error::internal(format!("postgres pool: {e}")))?;
+        let capacity = options.queue_capacity.clamp(1, Semaphore::MAX_PERMITS);
+        let store = PostgresStore {
+            pool,
+            writes: Arc::new(Semaphore::new(capacity)),
+            queue_capacity: u32::try_from(capacity).unwrap_or(u32::MAX),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            closed: AtomicBool::new(false),
+            schema: options.schema.clone(),
+        };
+        let mut client = store.client().await?;
+        if let Some(schema) = &options.schema {
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await
+                .or_else(|e| {
+                    // Two instances creating the schema at once: the loser sees a duplicate.
+                    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+                        Ok(())
+                    } else {
+                        Err(pg_error(e))
+                    }
+                })?;
+        }
+        schema::migrate(&mut client).await?;
+        drop(client);
+        Ok(store)
+    }
+
+    /// Applies pending migrations to the database at `url` and returns their names.
+    pub async fn migrate(url: &str, schema: Option<String>) -> Result<Vec<&'static str>> {
+        let store = PostgresStore::open(
+            url,
+            PostgresOptions {
+                pool_size: 1,
+                schema: schema.clone(),
+                ..PostgresOptions::default()
+            },
+        )
+        .await?;
+        // `open` applied them; report what the table says was applied by this build.
+        let client = store.client().await?;
+        let rows = client
+            .query("SELECT name FROM spindle_migrations ORDER BY version", &[])
+            .await
+            .map_err(pg_error)?;
+        let applied: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get::<_, String>(0).map_err(pg_error))
+            .collect::<Result<_>>()?;
+        Ok(schema::MIGRATION_NAMES
+            .iter()
+            .copied()
+            .filter(|name| applied.iter().any(|a| a == name))
+            .collect())
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> Result<Client> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                &[&organization.id, &organization.name, &now_micros()],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(())
+    }
+
+    async fn upsert_project(&self, project: &Project) -> Result<()> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        transaction
+            .execute(
+                "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &project.organization.id,
+                    &project.organization.name,
+                    &project.created_at,
+                ],
+            )
+            .await
+            .map_err(pg_error)?;
+        let retention = project.retention_days.map(i64::from);
+        transaction
+            .execute(
+                "INSERT INTO projects (id, organization_id, name, retention_days, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[
+                    &project.id,
+                    &project.organization.id,
+                    &project.name,
+                    &retention,
+                    &project.created_at,
+                ],
+            )
+            .await
+            .map_err(pg_error)?;
+        transaction.commit().await.map_err(pg_error)
+    }
+
+    async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(&format!("{PROJECT_SELECT} WHERE p.id = $1"), &[&project_id])
+            .await
+            .map_err(pg_error)?;
+        rows.first().map(project_from_row).transpose()
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"),
+                &[],
+            )
+            .await
+            .map_err(pg_error)?;
+        rows.iter().map(project_from_row).collect()
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        let project_exists = transaction
+            .query_opt("SELECT 1 FROM projects WHERE id = $1", &[&key.project_id])
+            .await
+            .map_err(pg_error)?
+            .is_some();
+        let inserted = if project_exists {
+            transaction
+                .execute(
+                    "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint,
+                         note, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (public_key) DO NOTHING",
+                    &[
+                        &key.public_key,
+                        &key.project_id,
+                        &key.secret_hash,
+                        &key.secret_hint,
+                        &key.note,
+                        &key.created_at,
+                        &key.revoked_at,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?
+        } else {
+            0
+        };
+        if inserted == 0 {
+            let existing = transaction
+                .query_opt(
+                    "SELECT project_id FROM api_keys WHERE public_key = $1",
+                    &[&key.public_key],
+                )
+                .await
+                .map_err(pg_error)?;
+            match existing {
+                Some(row) => {
+                    let project_id: String = row.try_get(0).map_err(pg_error)?;
+                    if project_id != key.project_id {
+                        return Err(Error::invalid(
+                            "publicKey",
+                            "already exists for another project",
+                        ));
+                    }
+                }
+                None => {
+                    return Err(Error::invalid(
+                        "projectId",
+                        format!("unknown project {:?}", key.project_id),
+                    ));
+                }
+            }
+        }
+        transaction.commit().await.map_err(pg_error)
+    }
+
+    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("{API_KEY_SELECT} WHERE public_key = $1"),
+                &[&public_key],
+            )
+            .await
+            .map_err(pg_error)?;
+        rows.first().map(api_key_from_row).transpose()
+    }
+
+    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "{API_KEY_SELECT} WHERE $1::text IS NULL OR project_id = $1
+                     ORDER BY created_at, public_key"
+                ),
+                &[&project_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        rows.iter().map(api_key_from_row).collect()
+    }
+
+    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE api_keys SET revoked_at = $2 WHERE public_key = $1 AND revoked_at IS NULL",
+                &[&public_key, &at],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(changed > 0)
+    }
+
+    async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(writer::store_closed());
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let permit = match Arc::clone(&self.writes).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                return Err(Error::new(ErrorKind::Overloaded, "the write queue is full"))
+            }
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(writer::store_closed()),
+        };
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let _in_flight = InFlight(Arc::clone(&self.in_flight));
+        let result = async {
+            let mut client = self.client().await?;
+            writer::apply(&mut client, project_id, &batch).await
+        }
+        .await;
+        drop(permit);
+        result
+    }
+
+    async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        transaction
+            .execute(
+                "DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2::text[])",
+                &[&project_id, &trace_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        transaction
+            .execute(
+                "DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2::text[])",
+                &[&project_id, &trace_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        let deleted = transaction
+            .execute(
+                "DELETE FROM traces WHERE project_id = $1 AND id = ANY($2::text[])",
+                &[&project_id, &trace_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        transaction.commit().await.map_err(pg_error)?;
+        Ok(deleted)
+    }
+
+    async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let deleted = client
+            .execute(
+                "DELETE FROM scores WHERE project_id = $1 AND id = $2",
+                &[&project_id, &score_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(deleted > 0)
+    }
+
+    async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {
+        let client = self.client().await?;
+        reads::list_traces(&client, project_id, query).await
+    }
+
+    async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        let client = self.client().await?;
+        reads::get_trace(&client, project_id, trace_id).await
+    }
+
+    async fn list_observations(
+        &self,
+        project_id: &str,
+        query: &ObservationQuery,
+    ) -> Result<Page<ObservationView>> {
+        let client = self.client().await?;
+        reads::list_observations(&client, project_id, query).await
+    }
+
+    async fn get_observation(
+        &self,
+        project_id: &str,
+        observation_id: &str,
+    ) -> Result<Option<ObservationView>> {
+        let client = self.client().await?;
+        reads::get_observation(&client, project_id, observation_id).await
+    }
+
+    async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
+        let client = self.client().await?;
+        reads::list_scores(&client, project_id, query).await
+    }
+
+    async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
+        let client = self.client().await?;
+        reads::get_score(&client, project_id, score_id).await
+    }
+
+    async fn list_sessions(
+        &self,
+        project_id: &str,
+        query: &SessionQuery,
+    ) -> Result<Page<SessionView>> {
+        let client = self.client().await?;
+        reads::list_sessions(&client, project_id, query).await
+    }
+
+    async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>> {
+        let client = self.client().await?;
+        reads::get_session(&client, project_id, session_id).await
+    }
+
+    async fn daily_metrics(
+        &self,
+        project_id: &str,
+        query: &MetricsQuery,
+    ) -> Result<Page<DailyMetrics>> {
+        let client = self.client().await?;
+        reads::daily_metrics(&client, project_id, query).await
+    }
+
+    async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO media (project_id, id, sha256_hash, content_type, content_length,
+                     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                &[
+                    &media.project_id,
+                    &media.id,
+                    &media.sha256_hash,
+                    &media.content_type,
+                    &media.content_length,
+                    &media.trace_id,
+                    &media.observation_id,
+                    &media.field,
+                    &media.uploaded_at,
+                    &media.upload_http_status,
+                    &media.created_at,
+                ],
+            )
+            .await
+            .map_err(pg_error)?;
+        let row = client
+            .query_one(
+                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
+                &[&media.project_id, &media.id],
+            )
+            .await
+            .map_err(pg_error)?;
+        media_from_row(&row)
+    }
+
+    async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
+                &[&project_id, &media_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        rows.first().map(media_from_row).transpose()
+    }
+
+    async fn put_media_bytes(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        bytes: Vec<u8>,
+        at: Micros,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        let updated = transaction
+            .execute(
+                "UPDATE media SET uploaded_at = $3, upload_http_status = 200
+                 WHERE project_id = $1 AND id = $2",
+                &[&project_id, &media_id, &at],
+            )
+            .await
+            .map_err(pg_error)?;
+        if updated == 0 {
+            return Err(Error::not_found(format!("media {media_id:?}")));
+        }
+        transaction
+            .execute(
+                "INSERT INTO media_blobs (project_id, id, bytes) VALUES ($1, $2, $3)
+                 ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes",
+                &[&project_id, &media_id, &bytes],
+            )
+            .await
+            .map_err(pg_error)?;
+        transaction.commit().await.map_err(pg_error)
+    }
+
+    async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT bytes FROM media_blobs WHERE project_id = $1 AND id = $2",
+                &[&project_id, &media_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        row.map(|row| row.try_get(0).map_err(pg_error)).transpose()
+    }
+
+    async fn mark_media_uploaded(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        at: Micros,
+        http_status: Option<i64>,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let updated = client
+            .execute(
+                "UPDATE media SET uploaded_at = $3, upload_http_status = $4
+                 WHERE project_id = $1 AND id = $2",
+                &[&project_id, &media_id, &at, &http_status],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(updated > 0)
+    }
+
+    async fn ready(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(writer::store_closed());
+        }
+        let client = self.client().await?;
+        client.execute("SELECT 1", &[]).await.map_err(pg_error)?;
+        Ok(())
+    }
+
+    fn write_queue_depth(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        // Every write in flight holds a permit: taking them all waits for their commits.
+        let all = self
+            .writes
+            .acquire_many(self.queue_capacity)
+            .await
+            .map_err(|_| writer::store_closed())?;
+        drop(all);
+        self.writes.close();
+        Ok(())
+    }
+}
+
+/// Counts a write in flight until dropped (also when the caller's future is cancelled).
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
+     p.organization_id, g.name FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
+
+fn project_from_row(row: &tokio_postgres::Row) -> Result<Project> {
+    let retention: Option<i64> = row.try_get(2).map_err(pg_error)?;
+    Ok(Project {
+        id: row.try_get(0).map_err(pg_error)?,
+        name: row.try_get(1).map_err(pg_error)?,
+        retention_days: retention.and_then(|d| u32::try_from(d).ok()),
+        created_at: row.try_get(3).map_err(pg_error)?,
+        organization: Organization {
+            id: row.try_get(4).map_err(pg_error)?,
+            name: row
+                .try_get::<_, Option<String>>(5)
+                .map_err(pg_error)?
+                .unwrap_or_default(),
+        },
+    })
+}
+
+const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, secret_hint, note, \
+     created_at, revoked_at FROM api_keys";
+
+fn api_key_from_row(row: &tokio_postgres::Row) -> Result<ApiKey> {
+    Ok(ApiKey {
+        public_key: row.try_get(0).map_err(pg_error)?,
+        project_id: row.try_get(1).map_err(pg_error)?,
+        secret_hash: row.try_get(2).map_err(pg_error)?,
+        secret_hint: row.try_get(3).map_err(pg_error)?,
+        note: row.try_get(4).map_err(pg_error)?,
+        created_at: row.try_get(5).map_err(pg_error)?,
+        revoked_at: row.try_get(6).map_err(pg_error)?,
+    })
+}
+
+const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, content_length, \
+     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at FROM media";
+
+fn media_from_row(row: &tokio_postgres::Row) -> Result<MediaRecord> {
+    Ok(MediaRecord {
+        project_id: row.try_get(0).map_err(pg_error)?,
+        id: row.try_get(1).map_err(pg_error)?,
+        sha256_hash: row.try_get(2).map_err(pg_error)?,
+        content_type: row.try_get(3).map_err(pg_error)?,
+        content_length: row.try_get(4).map_err(pg_error)?,
+        trace_id: row.try_get(5).map_err(pg_error)?,
+        observation_id: row.try_get(6).map_err(pg_error)?,
+        field: row.try_get(7).map_err(pg_error)?,
+        uploaded_at: row.try_get(8).map_err(pg_error)?,
+        upload_http_status: row.try_get(9).map_err(pg_error)?,
+        created_at: row.try_get(10).map_err(pg_error)?,
+    })
+}

@@ -1,0 +1,355 @@
+//! Rows of the PostgreSQL data tables and their conversion to and from the core records.
+//!
+//! The layout is the SQLite backend's: plain fields in columns, JSON for tags, metadata,
+//! usage and cost, and the stamps in the same compact JSON encoding, so a row read back
+//! converts to exactly the record that was written, stamps included.
+
+use spindle_core::merge::{Stamp, Stamps};
+use spindle_core::time::Micros;
+use spindle_core::{
+    Error, Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource,
+    TraceRecord,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use tokio_postgres::Row;
+
+use super::pg_error;
+use crate::Result;
+
+/// The weakest possible stamp, given to any field that has a value but lost its stamp.
+pub(crate) const WEAKEST_STAMP: Stamp = Stamp {
+    priority: Stamp::PRIORITY_IMPLICIT,
+    at: i64::MIN,
+    rank: 0,
+    tiebreak: 0,
+};
+
+/// The trace columns, in the order [`trace_from_row`] expects, for a table aliased `t`.
+pub(crate) const TRACE_COLUMNS: &str = "t.id, t.timestamp, t.environment, t.name, t.user_id, \
+     t.session_id, t.release, t.version, t.public, t.bookmarked, t.external_id, t.tags::text, \
+     t.metadata::text, t.input, t.output, t.stamps, t.created_at, t.updated_at";
+#[cfg(test)]
+pub(crate) const TRACE_COLUMN_COUNT: usize = 18;
+
+/// The observation columns, in the order [`observation_from_row`] expects, for alias `o`.
+pub(crate) const OBSERVATION_COLUMNS: &str = "o.id, o.trace_id, o.start_time, o.environment, \
+     o.type, o.parent_observation_id, o.name, o.end_time, o.completion_start_time, o.level, \
+     o.status_message, o.version, o.model, o.model_parameters, o.usage_details, \
+     o.cost_details, o.prompt_name, o.prompt_version, o.input, o.output, o.metadata::text, \
+     o.stamps, o.created_at, o.updated_at";
+pub(crate) const OBSERVATION_COLUMN_COUNT: usize = 24;
+
+/// The score columns, in the order [`score_from_row`] expects, for alias `s`.
+pub(crate) const SCORE_COLUMNS: &str = "s.id, s.timestamp, s.environment, s.name, s.value, \
+     s.string_value, s.data_type, s.source, s.trace_id, s.observation_id, s.session_id, \
+     s.dataset_run_id, s.comment, s.config_id, s.queue_id, s.author_user_id, \
+     s.execution_trace_id, s.metadata::text, s.stamps, s.created_at, s.updated_at";
+pub(crate) const SCORE_COLUMN_COUNT: usize = 21;
+
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> Result<T> {
+    row.try_get(index).map_err(pg_error)
+}
+
+/// A stored trace with its creation and update times.
+pub(crate) struct Stored<R> {
+    pub record: R,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+}
+
+/// Reads the columns of [`TRACE_COLUMNS`] starting at `at`.
+pub(crate) fn trace_from_row(row: &Row, at: usize) -> Result<Stored<TraceRecord>> {
+    let tags: String = get(row, at + 11)?;
+    let metadata: String = get(row, at + 12)?;
+    let stamps: String = get(row, at + 15)?;
+    let mut record = TraceRecord {
+        id: get(row, at)?,
+        timestamp: get(row, at + 1)?,
+        environment: get(row, at + 2)?,
+        name: get(row, at + 3)?,
+        user_id: get(row, at + 4)?,
+        session_id: get(row, at + 5)?,
+        release: get(row, at + 6)?,
+        version: get(row, at + 7)?,
+        public: get(row, at + 8)?,
+        bookmarked: get(row, at + 9)?,
+        external_id: get(row, at + 10)?,
+        input: get(row, at + 13)?,
+        output: get(row, at + 14)?,
+        tags: decode_json::<BTreeSet<String>>(&tags, "traces.tags")?,
+        metadata: decode_json(&metadata, "traces.metadata")?,
+        stamps: decode_stamps(&stamps, "traces.stamps")?,
+    };
+    record.stamp_unstamped(WEAKEST_STAMP);
+    Ok(Stored {
+        record,
+        created_at: get(row, at + 16)?,
+        updated_at: get(row, at + 17)?,
+    })
+}
+
+/// Reads the columns of [`OBSERVATION_COLUMNS`] starting at `at`.
+pub(crate) fn observation_from_row(row: &Row, at: usize) -> Result<Stored<ObservationRecord>> {
+    let observation_type: Option<String> = get(row, at + 4)?;
+    let level: Option<String> = get(row, at + 9)?;
+    let usage: Option<String> = get(row, at + 14)?;
+    let cost: Option<String> = get(row, at + 15)?;
+    let metadata: String = get(row, at + 20)?;
+    let stamps: String = get(row, at + 21)?;
+    let mut record = ObservationRecord {
+        id: get(row, at)?,
+        trace_id: get(row, at + 1)?,
+        start_time: get(row, at + 2)?,
+        environment: get(row, at + 3)?,
+        observation_type: observation_type.as_deref().and_then(ObservationType::parse),
+        parent_observation_id: get(row, at + 5)?,
+        name: get(row, at + 6)?,
+        end_time: get(row, at + 7)?,
+        completion_start_time: get(row, at + 8)?,
+        level: level.as_deref().and_then(Level::parse),
+        status_message: get(row, at + 10)?,
+        version: get(row, at + 11)?,
+        model: get(row, at + 12)?,
+        model_parameters: get(row, at + 13)?,
+        usage_details: usage
+            .as_deref()
+            .map(|text| decode_json(text, "observations.usage_details"))
+            .transpose()?,
+        cost_details: cost
+            .as_deref()
+            .map(|text| decode_json(text, "observations.cost_details"))
+            .transpose()?,
+        prompt_name: get(row, at + 16)?,
+        prompt_version: get(row, at + 17)?,
+        input: get(row, at + 18)?,
+        output: get(row, at + 19)?,
+        metadata: decode_json(&metadata, "observations.metadata")?,
+        stamps: decode_stamps(&stamps, "observations.stamps")?,
+    };
+    record.stamp_unstamped(WEAKEST_STAMP);
+    Ok(Stored {
+        record,
+        created_at: get(row, at + 22)?,
+        updated_at: get(row, at + 23)?,
+    })
+}
+
+/// Reads the columns of [`SCORE_COLUMNS`] starting at `at`.
+pub(crate) fn score_from_row(row: &Row, at: usize) -> Result<Stored<ScoreRecord>> {
+    let data_type: Option<String> = get(row, at + 6)?;
+    let source: Option<String> = get(row, at + 7)?;
+    let metadata: String = get(row, at + 17)?;
+    let stamps: String = get(row, at + 18)?;
+    let mut record = ScoreRecord {
+        id: get(row, at)?,
+        timestamp: get(row, at + 1)?,
+        environment: get(row, at + 2)?,
+        name: get(row, at + 3)?,
+        value: get(row, at + 4)?,
+        string_value: get(row, at + 5)?,
+        data_type: data_type.as_deref().and_then(ScoreDataType::parse),
+        source: source.as_deref().and_then(ScoreSource::parse),
+        trace_id: get(row, at + 8)?,
+        observation_id: get(row, at + 9)?,
+        session_id: get(row, at + 10)?,
+        dataset_run_id: get(row, at + 11)?,
+        comment: get(row, at + 12)?,
+        config_id: get(row, at + 13)?,
+        queue_id: get(row, at + 14)?,
+        author_user_id: get(row, at + 15)?,
+        execution_trace_id: get(row, at + 16)?,
+        metadata: decode_json(&metadata, "scores.metadata")?,
+        stamps: decode_stamps(&stamps, "scores.stamps")?,
+    };
+    record.stamp_unstamped(WEAKEST_STAMP);
+    Ok(Stored {
+        record,
+        created_at: get(row, at + 19)?,
+        updated_at: get(row, at + 20)?,
+    })
+}
+
+/// The total cost of one observation: the `total` entry, else the sum of the others.
+pub(crate) fn total_cost(costs: &BTreeMap<String, f64>) -> Option<f64> {
+    if let Some(total) = costs.get("total") {
+        return total.is_finite().then_some(*total);
+    }
+    if costs.is_empty() {
+        return None;
+    }
+    Some(costs.values().filter(|v| v.is_finite()).sum())
+}
+
+/// The total usage of one observation: the `total` entry, else the sum of the others.
+pub(crate) fn total_usage(usage: &BTreeMap<String, i64>) -> Option<i64> {
+    if let Some(total) = usage.get("total") {
+        return Some(*total);
+    }
+    if usage.is_empty() {
+        return None;
+    }
+    Some(usage.values().fold(0i64, |acc, v| acc.saturating_add(*v)))
+}
+
+fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
+    Error::internal(format!("stored {column} is not readable: {reason}"))
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(text: &str, column: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(column, e))
+}
+
+pub(crate) fn encode_set(set: &BTreeSet<String>) -> String {
+    serde_json::to_string(set).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn encode_string_map(map: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
+}
+
+pub(crate) fn encode_usage(usage: &BTreeMap<String, i64>) -> String {
+    serde_json::to_string(usage).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Costs as a JSON object; non-finite numbers (which JSON cannot hold) are left out.
+pub(crate) fn encode_costs(costs: &BTreeMap<String, f64>) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = costs
+        .iter()
+        .filter_map(|(k, v)| {
+            serde_json::Number::from_f64(*v).map(|n| (k.clone(), serde_json::Value::Number(n)))
+        })
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
+/// Encodes stamps compactly (the SQLite backend's format): fields that share a stamp are
+/// grouped, `[[priority, at, rank, tiebreak, "field", ...], ...]`.
+pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
+    let mut groups: Vec<(Stamp, Vec<&str>)> = Vec::new();
+    for (field, stamp) in stamps {
+        match groups.iter_mut().find(|(s, _)| s == stamp) {
+            Some((_, fields)) => fields.push(field),
+            None => groups.push((*stamp, vec![field.as_str()])),
+        }
+    }
+    let groups: Vec<serde_json::Value> = groups
+        .into_iter()
+        .map(|(stamp, fields)| {
+            let mut group = vec![
+                serde_json::Value::from(stamp.priority),
+                serde_json::Value::from(stamp.at),
+                serde_json::Value::from(stamp.rank),
+                serde_json::Value::from(stamp.tiebreak),
+            ];
+            group.extend(fields.into_iter().map(serde_json::Value::from));
+            serde_json::Value::Array(group)
+        })
+        .collect();
+    serde_json::Value::Array(groups).to_string()
+}
+
+/// Decodes [`encode_stamps`]' format.
+pub(crate) fn decode_stamps(text: &str, column: &str) -> Result<Stamps> {
+    let groups: Vec<Vec<serde_json::Value>> =
+        serde_json::from_str(text).map_err(|e| corrupt(column, e))?;
+    let mut stamps = Stamps::new();
+    for group in groups {
+        let malformed = || corrupt(column, "malformed stamp group");
+        let (Some(priority), Some(at), Some(rank), Some(tiebreak)) = (
+            group.first().and_then(|v| v.as_u64()),
+            group.get(1).and_then(|v| v.as_i64()),
+            group.get(2).and_then(|v| v.as_u64()),
+            group.get(3).and_then(|v| v.as_u64()),
+        ) else {
+            return Err(malformed());
+        };
+        let stamp = Stamp {
+            priority: u8::try_from(priority).map_err(|_| malformed())?,
+            at,
+            rank: u8::try_from(rank).map_err(|_| malformed())?,
+            tiebreak,
+        };
+        for field in group.iter().skip(4) {
+            let field = field.as_str().ok_or_else(malformed)?;
+            stamps.insert(field.to_owned(), stamp);
+        }
+    }
+    Ok(stamps)
+}
+
+/// At most this many characters of input and output are indexed for search.
+const SEARCH_TEXT_LIMIT: usize = 200_000;
+
+/// The words of a text for the search index and for queries: lower-case, accents removed,
+/// every run of other characters one space.
+pub(crate) fn search_words(text: &str, limit: usize) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let mut words = String::with_capacity(text.len().min(limit));
+    let mut gap = false;
+    for c in text.chars().take(limit).nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if gap && !words.is_empty() {
+                words.push(' ');
+            }
+            gap = false;
+            words.extend(c.to_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    words
+}
+
+/// The text to index for a row's input and output; `None` without either.
+pub(crate) fn search_document(input: &Option<String>, output: &Option<String>) -> Option<String> {
+    if input.is_none() && output.is_none() {
+        return None;
+    }
+    let mut text = search_words(input.as_deref().unwrap_or(""), SEARCH_TEXT_LIMIT);
+    text.push(' ');
+    text.push_str(&search_words(
+        output.as_deref().unwrap_or(""),
+        SEARCH_TEXT_LIMIT,
+    ));
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_round_trip() {
+        let mut stamps = Stamps::new();
+        let a = Stamp::explicit(1_700_000_000_000_000, 0, u64::MAX);
+        let b = Stamp::explicit(-5, 1, 7).implicit();
+        stamps.insert("name".into(), a);
+        stamps.insert("input".into(), a);
+        stamps.insert("metadata.k".into(), b);
+        let text = encode_stamps(&stamps);
+        assert_eq!(decode_stamps(&text, "x").ok(), Some(stamps));
+        for bad in ["", "{", "[[1]]", "[[300,1,0,0,\"a\"]]", "[1]"] {
+            assert!(decode_stamps(bad, "x").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn column_counts_match_the_column_lists() {
+        assert_eq!(TRACE_COLUMNS.split(',').count(), TRACE_COLUMN_COUNT);
+        assert_eq!(
+            OBSERVATION_COLUMNS.split(',').count(),
+            OBSERVATION_COLUMN_COUNT
+        );
+        assert_eq!(SCORE_COLUMNS.split(',').count(), SCORE_COLUMN_COUNT);
+    }
+
+    #[test]
+    fn search_words_are_folded() {
+        assert_eq!(search_words("Héllo, WORLD-x_1!", 100), "hello world x 1");
+        assert_eq!(search_words("  ", 100), "");
+    }
+}

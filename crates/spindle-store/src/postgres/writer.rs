@@ -1,0 +1,816 @@
+//! The write path: a batch is merged with the stored rows in one transaction, so that any
+//! number of writers, in this process or in other instances, never lose or duplicate data.
+//!
+//! Per table, the batch's records (folded per id, in id order) are first compared with the
+//! stored rows without locking; records that change nothing are dropped (the merge is
+//! idempotent and monotone, so a record dominated by a stored row stays dominated). New ids
+//! are inserted with one multi-row `INSERT ... ON CONFLICT DO NOTHING`; ids that exist, or
+//! that another transaction inserted meanwhile, are locked with `SELECT ... FOR UPDATE`,
+//! merged with `spindle_core`'s merge and written back with one multi-row `UPDATE`.
+//! A transaction that PostgreSQL aborts for a deadlock or serialization failure is retried.
+
+use deadpool_postgres::{Client, Transaction};
+use spindle_core::time::Micros;
+use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+use super::rows::{
+    encode_costs, encode_set, encode_stamps, encode_string_map, encode_usage, observation_from_row,
+    score_from_row, search_document, total_cost, total_usage, trace_from_row, Stored,
+    OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS, WEAKEST_STAMP,
+};
+use super::{is_conflict, now_micros, pg_error};
+use crate::Result;
+
+/// How often a transaction aborted by a deadlock or serialization failure is retried.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Merges `batch` into the project's rows and commits.
+pub(crate) async fn apply(client: &mut Client, project_id: &str, batch: &WriteBatch) -> Result<()> {
+    let traces = fold(
+        batch.traces.iter(),
+        |r| &r.id,
+        TraceRecord::merge,
+        weak_trace,
+    );
+    let observations = fold(
+        batch.observations.iter(),
+        |r| &r.id,
+        ObservationRecord::merge,
+        weak_observation,
+    );
+    let scores = fold(
+        batch.scores.iter(),
+        |r| &r.id,
+        ScoreRecord::merge,
+        weak_score,
+    );
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = apply_once(client, project_id, &traces, &observations, &scores).await;
+        match result {
+            Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
+                tracing::debug!(%error, attempt, "write transaction conflicted, retrying");
+                let pause = 2u64.pow(attempt.min(6)) + u64::from(rand::random::<u8>() % 8);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn apply_once(
+    client: &mut Client,
+    project_id: &str,
+    traces: &[TraceRecord],
+    observations: &[ObservationRecord],
+    scores: &[ScoreRecord],
+) -> Result<()> {
+    let transaction = client.transaction().await.map_err(pg_error)?;
+    let now = now_micros();
+    merge_rows(&transaction, project_id, traces, now).await?;
+    merge_rows(&transaction, project_id, observations, now).await?;
+    merge_rows(&transaction, project_id, scores, now).await?;
+    transaction.commit().await.map_err(pg_error)
+}
+
+fn weak_trace(record: &mut TraceRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+fn weak_observation(record: &mut ObservationRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+fn weak_score(record: &mut ScoreRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+
+/// Folds each id's patches into one record (unstamped fields get the weakest stamp first),
+/// sorted by id so that every transaction takes its row locks in the same order.
+fn fold<'r, R: Clone + 'r>(
+    records: impl Iterator<Item = &'r R>,
+    id: fn(&R) -> &String,
+    merge: fn(&mut R, R),
+    weaken: fn(&mut R),
+) -> Vec<R> {
+    let mut by_id: BTreeMap<&'r String, R> = BTreeMap::new();
+    for record in records {
+        let mut patch = record.clone();
+        weaken(&mut patch);
+        match by_id.get_mut(id(record)) {
+            Some(folded) => merge(folded, patch),
+            None => {
+                by_id.insert(id(record), patch);
+            }
+        }
+    }
+    by_id.into_values().collect()
+}
+
+/// One column of a multi-row statement: its name, the array type it is sent as, the
+/// expression that reads it from the `unnest` row `u`, and the values.
+pub(crate) struct ColumnArray {
+    pub name: &'static str,
+    pub array_type: &'static str,
+    pub expr: &'static str,
+    pub values: Box<dyn ToSql + Sync + Send>,
+}
+
+fn column<T: ToSql + Sync + Send + 'static>(
+    name: &'static str,
+    array_type: &'static str,
+    expr: &'static str,
+    values: T,
+) -> ColumnArray {
+    ColumnArray {
+        name,
+        array_type,
+        expr,
+        values: Box::new(values),
+    }
+}
+
+/// A record type stored in one table.
+pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
+    const TABLE: &'static str;
+    fn id(&self) -> &str;
+    fn read(row: &Row) -> Result<Stored<Self>>;
+    fn merge_from(&mut self, other: Self);
+    /// The columns of these records, `id` first.
+    fn columns(records: &[&Self]) -> Vec<ColumnArray>;
+}
+
+impl Entity for TraceRecord {
+    const TABLE: &'static str = "traces";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn read(row: &Row) -> Result<Stored<Self>> {
+        trace_from_row(row, 0)
+    }
+    fn merge_from(&mut self, other: Self) {
+        self.merge(other);
+    }
+    fn columns(records: &[&Self]) -> Vec<ColumnArray> {
+        let text = |f: fn(&TraceRecord) -> Option<&str>| -> Vec<Option<String>> {
+            records.iter().map(|r| f(r).map(str::to_owned)).collect()
+        };
+        vec![
+            column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
+            column(
+                "timestamp",
+                "int8[]",
+                "u.timestamp",
+                records.iter().map(|r| r.timestamp).collect::<Vec<_>>(),
+            ),
+            column(
+                "environment",
+                "text[]",
+                "u.environment",
+                text(|r| r.environment.as_deref()),
+            ),
+            column("name", "text[]", "u.name", text(|r| r.name.as_deref())),
+            column(
+                "user_id",
+                "text[]",
+                "u.user_id",
+                text(|r| r.user_id.as_deref()),
+            ),
+            column(
+                "session_id",
+                "text[]",
+                "u.session_id",
+                text(|r| r.session_id.as_deref()),
+            ),
+            column(
+                "release",
+                "text[]",
+                "u.release",
+                text(|r| r.release.as_deref()),
+            ),
+            column(
+                "version",
+                "text[]",
+                "u.version",
+                text(|r| r.version.as_deref()),
+            ),
+            column(
+                "public",
+                "bool[]",
+                "u.public",
+                records.iter().map(|r| r.public).collect::<Vec<_>>(),
+            ),
+            column(
+                "bookmarked",
+                "bool[]",
+                "u.bookmarked",
+                records.iter().map(|r| r.bookmarked).collect::<Vec<_>>(),
+            ),
+            column(
+                "external_id",
+                "text[]",
+                "u.external_id",
+                text(|r| r.external_id.as_deref()),
+            ),
+            column(
+                "tags",
+                "text[]",
+                "u.tags::jsonb",
+                records
+                    .iter()
+                    .map(|r| encode_set(&r.tags))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "metadata",
+                "text[]",
+                "u.metadata::jsonb",
+                records
+                    .iter()
+                    .map(|r| encode_string_map(&r.metadata))
+                    .collect::<Vec<_>>(),
+            ),
+            column("input", "text[]", "u.input", text(|r| r.input.as_deref())),
+            column(
+                "output",
+                "text[]",
+                "u.output",
+                text(|r| r.output.as_deref()),
+            ),
+            column(
+                "stamps",
+                "text[]",
+                "u.stamps",
+                records
+                    .iter()
+                    .map(|r| encode_stamps(&r.stamps))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "search",
+                "text[]",
+                "strip(to_tsvector('simple'::regconfig, u.search))",
+                records
+                    .iter()
+                    .map(|r| search_document(&r.input, &r.output))
+                    .collect::<Vec<_>>(),
+            ),
+        ]
+    }
+}
+
+impl Entity for ObservationRecord {
+    const TABLE: &'static str = "observations";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn read(row: &Row) -> Result<Stored<Self>> {
+        observation_from_row(row, 0)
+    }
+    fn merge_from(&mut self, other: Self) {
+        self.merge(other);
+    }
+    fn columns(records: &[&Self]) -> Vec<ColumnArray> {
+        let text = |f: fn(&ObservationRecord) -> Option<&str>| -> Vec<Option<String>> {
+            records.iter().map(|r| f(r).map(str::to_owned)).collect()
+        };
+        let int = |f: fn(&ObservationRecord) -> Option<i64>| -> Vec<Option<i64>> {
+            records.iter().map(|r| f(r)).collect()
+        };
+        vec![
+            column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
+            column(
+                "trace_id",
+                "text[]",
+                "u.trace_id",
+                text(|r| r.trace_id.as_deref()),
+            ),
+            column(
+                "start_time",
+                "int8[]",
+                "u.start_time",
+                int(|r| r.start_time),
+            ),
+            column("end_time", "int8[]", "u.end_time", int(|r| r.end_time)),
+            column(
+                "environment",
+                "text[]",
+                "u.environment",
+                text(|r| r.environment.as_deref()),
+            ),
+            column(
+                "type",
+                "text[]",
+                "u.type",
+                text(|r| r.observation_type.map(|t| t.as_str())),
+            ),
+            column(
+                "parent_observation_id",
+                "text[]",
+                "u.parent_observation_id",
+                text(|r| r.parent_observation_id.as_deref()),
+            ),
+            column("name", "text[]", "u.name", text(|r| r.name.as_deref())),
+            column(
+                "completion_start_time",
+                "int8[]",
+                "u.completion_start_time",
+                int(|r| r.completion_start_time),
+            ),
+            column(
+                "level",
+                "text[]",
+                "u.level",
+                text(|r| r.level.map(|l| l.as_str())),
+            ),
+            column(
+                "version",
+                "text[]",
+                "u.version",
+                text(|r| r.version.as_deref()),
+            ),
+            column("model", "text[]", "u.model", text(|r| r.model.as_deref())),
+            column(
+                "prompt_name",
+                "text[]",
+                "u.prompt_name",
+                text(|r| r.prompt_name.as_deref()),
+            ),
+            column(
+                "prompt_version",
+                "int8[]",
+                "u.prompt_version",
+                int(|r| r.prompt_version),
+            ),
+            column(
+                "total_cost",
+                "float8[]",
+                "u.total_cost",
+                records
+                    .iter()
+                    .map(|r| r.cost_details.as_ref().and_then(total_cost))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "usage_input",
+                "int8[]",
+                "u.usage_input",
+                int(|r| {
+                    r.usage_details
+                        .as_ref()
+                        .and_then(|u| u.get("input").copied())
+                }),
+            ),
+            column(
+                "usage_output",
+                "int8[]",
+                "u.usage_output",
+                int(|r| {
+                    r.usage_details
+                        .as_ref()
+                        .and_then(|u| u.get("output").copied())
+                }),
+            ),
+            column(
+                "usage_total",
+                "int8[]",
+                "u.usage_total",
+                int(|r| r.usage_details.as_ref().and_then(total_usage)),
+            ),
+            column(
+                "status_message",
+                "text[]",
+                "u.status_message",
+                text(|r| r.status_message.as_deref()),
+            ),
+            column(
+                "model_parameters",
+                "text[]",
+                "u.model_parameters",
+                text(|r| r.model_parameters.as_deref()),
+            ),
+            column(
+                "usage_details",
+                "text[]",
+                "u.usage_details",
+                records
+                    .iter()
+                    .map(|r| r.usage_details.as_ref().map(encode_usage))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "cost_details",
+                "text[]",
+                "u.cost_details",
+                records
+                    .iter()
+                    .map(|r| r.cost_details.as_ref().map(encode_costs))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "metadata",
+                "text[]",
+                "u.metadata::jsonb",
+                records
+                    .iter()
+                    .map(|r| encode_string_map(&r.metadata))
+                    .collect::<Vec<_>>(),
+            ),
+            column("input", "text[]", "u.input", text(|r| r.input.as_deref())),
+            column(
+                "output",
+                "text[]",
+                "u.output",
+                text(|r| r.output.as_deref()),
+            ),
+            column(
+                "stamps",
+                "text[]",
+                "u.stamps",
+                records
+                    .iter()
+                    .map(|r| encode_stamps(&r.stamps))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "search",
+                "text[]",
+                "strip(to_tsvector('simple'::regconfig, u.search))",
+                records
+                    .iter()
+                    .map(|r| search_document(&r.input, &r.output))
+                    .collect::<Vec<_>>(),
+            ),
+        ]
+    }
+}
+
+impl Entity for ScoreRecord {
+    const TABLE: &'static str = "scores";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn read(row: &Row) -> Result<Stored<Self>> {
+        score_from_row(row, 0)
+    }
+    fn merge_from(&mut self, other: Self) {
+        self.merge(other);
+    }
+    fn columns(records: &[&Self]) -> Vec<ColumnArray> {
+        let text = |f: fn(&ScoreRecord) -> Option<&str>| -> Vec<Option<String>> {
+            records.iter().map(|r| f(r).map(str::to_owned)).collect()
+        };
+        vec![
+            column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
+            column(
+                "timestamp",
+                "int8[]",
+                "u.timestamp",
+                records.iter().map(|r| r.timestamp).collect::<Vec<_>>(),
+            ),
+            column(
+                "environment",
+                "text[]",
+                "u.environment",
+                text(|r| r.environment.as_deref()),
+            ),
+            column("name", "text[]", "u.name", text(|r| r.name.as_deref())),
+            column(
+                "value",
+                "float8[]",
+                "u.value",
+                records
+                    .iter()
+                    .map(|r| r.value.filter(|v| v.is_finite()))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "string_value",
+                "text[]",
+                "u.string_value",
+                text(|r| r.string_value.as_deref()),
+            ),
+            column(
+                "data_type",
+                "text[]",
+                "u.data_type",
+                text(|r| r.data_type.map(|d| d.as_str())),
+            ),
+            column(
+                "source",
+                "text[]",
+                "u.source",
+                text(|r| r.source.map(|s| s.as_str())),
+            ),
+            column(
+                "trace_id",
+                "text[]",
+                "u.trace_id",
+                text(|r| r.trace_id.as_deref()),
+            ),
+            column(
+                "observation_id",
+                "text[]",
+                "u.observation_id",
+                text(|r| r.observation_id.as_deref()),
+            ),
+            column(
+                "session_id",
+                "text[]",
+                "u.session_id",
+                text(|r| r.session_id.as_deref()),
+            ),
+            column(
+                "dataset_run_id",
+                "text[]",
+                "u.dataset_run_id",
+                text(|r| r.dataset_run_id.as_deref()),
+            ),
+            column(
+                "config_id",
+                "text[]",
+                "u.config_id",
+                text(|r| r.config_id.as_deref()),
+            ),
+            column(
+                "queue_id",
+                "text[]",
+                "u.queue_id",
+                text(|r| r.queue_id.as_deref()),
+            ),
+            column(
+                "author_user_id",
+                "text[]",
+                "u.author_user_id",
+                text(|r| r.author_user_id.as_deref()),
+            ),
+            column(
+                "execution_trace_id",
+                "text[]",
+                "u.execution_trace_id",
+                text(|r| r.execution_trace_id.as_deref()),
+            ),
+            column(
+                "comment",
+                "text[]",
+                "u.comment",
+                text(|r| r.comment.as_deref()),
+            ),
+            column(
+                "metadata",
+                "text[]",
+                "u.metadata::jsonb",
+                records
+                    .iter()
+                    .map(|r| encode_string_map(&r.metadata))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "stamps",
+                "text[]",
+                "u.stamps",
+                records
+                    .iter()
+                    .map(|r| encode_stamps(&r.stamps))
+                    .collect::<Vec<_>>(),
+            ),
+        ]
+    }
+}
+
+fn select_list<E: Entity>() -> &'static str {
+    match E::TABLE {
+        "traces" => TRACE_COLUMNS,
+        "observations" => OBSERVATION_COLUMNS,
+        _ => SCORE_COLUMNS,
+    }
+}
+
+fn alias<E: Entity>() -> &'static str {
+    match E::TABLE {
+        "traces" => "t",
+        "observations" => "o",
+        _ => "s",
+    }
+}
+
+/// Reads the stored rows of `ids`, locking them when `lock` is set.
+async fn select_rows<E: Entity>(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    ids: &[&str],
+    lock: bool,
+) -> Result<HashMap<String, Stored<E>>> {
+    let a = alias::<E>();
+    let sql = format!(
+        "SELECT {columns} FROM {table} {a} WHERE {a}.project_id = $1 AND {a}.id = ANY($2::text[]) \
+         ORDER BY {a}.id{lock}",
+        columns = select_list::<E>(),
+        table = E::TABLE,
+        lock = if lock { " FOR UPDATE" } else { "" },
+    );
+    let rows = transaction
+        .query(&sql, &[&project_id, &ids])
+        .await
+        .map_err(pg_error)?;
+    let mut stored = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let entry = E::read(row)?;
+        stored.insert(entry.record.id().to_owned(), entry);
+    }
+    Ok(stored)
+}
+
+/// Inserts the records whose id is free; returns the ids inserted.
+pub(crate) async fn insert_rows<E: Entity>(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    records: &[&E],
+    now: Micros,
+    times: Option<(&[Micros], &[Micros])>,
+) -> Result<HashSet<String>> {
+    if records.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let columns = E::columns(records);
+    let mut names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let mut exprs: Vec<String> = columns.iter().map(|c| c.expr.to_owned()).collect();
+    let mut arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
+        .collect();
+    let mut aliases: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project_id, &now];
+    params.extend(
+        columns
+            .iter()
+            .map(|c| c.values.as_ref() as &(dyn ToSql + Sync)),
+    );
+    let created: Vec<Micros>;
+    let updated: Vec<Micros>;
+    names.push("created_at");
+    names.push("updated_at");
+    if let Some((created_at, updated_at)) = times {
+        created = created_at.to_vec();
+        updated = updated_at.to_vec();
+        exprs.push("u.created_at".to_owned());
+        exprs.push("coalesce(u.updated_at, $2::int8)".to_owned());
+        arrays.push(format!("${}::int8[]", params.len() + 1));
+        arrays.push(format!("${}::int8[]", params.len() + 2));
+        aliases.push("created_at");
+        aliases.push("updated_at");
+        params.push(&created);
+        params.push(&updated);
+    } else {
+        exprs.push("$2::int8".to_owned());
+        exprs.push("$2::int8".to_owned());
+    }
+    let sql = format!(
+        "INSERT INTO {table} (project_id, {names}) \
+         SELECT $1, {exprs} FROM unnest({arrays}) AS u({aliases}) \
+         ON CONFLICT (project_id, id) DO NOTHING RETURNING id",
+        table = E::TABLE,
+        names = names.join(", "),
+        exprs = exprs.join(", "),
+        arrays = arrays.join(", "),
+        aliases = aliases.join(", "),
+    );
+    let rows = transaction.query(&sql, &params).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|row| row.try_get::<_, String>(0).map_err(pg_error))
+        .collect()
+}
+
+/// Rewrites the stored rows of these records (all columns but `created_at`).
+async fn update_rows<E: Entity>(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    records: &[&E],
+    now: Micros,
+) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let columns = E::columns(records);
+    let sets: Vec<String> = columns
+        .iter()
+        .skip(1)
+        .map(|c| format!("{} = {}", c.name, c.expr))
+        .collect();
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
+        .collect();
+    let aliases: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let sql = format!(
+        "UPDATE {table} AS x SET updated_at = $2, {sets} FROM unnest({arrays}) AS u({aliases}) \
+         WHERE x.project_id = $1 AND x.id = u.id",
+        table = E::TABLE,
+        sets = sets.join(", "),
+        arrays = arrays.join(", "),
+        aliases = aliases.join(", "),
+    );
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project_id, &now];
+    params.extend(
+        columns
+            .iter()
+            .map(|c| c.values.as_ref() as &(dyn ToSql + Sync)),
+    );
+    transaction.execute(&sql, &params).await.map_err(pg_error)?;
+    Ok(())
+}
+
+/// Merges folded records (one per id, sorted by id) into the table.
+async fn merge_rows<E: Entity>(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    records: &[E],
+    now: Micros,
+) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = records.iter().map(Entity::id).collect();
+    let snapshot = select_rows::<E>(transaction, project_id, &ids, false).await?;
+    let mut to_insert: Vec<&E> = Vec::new();
+    let mut to_lock: Vec<&E> = Vec::new();
+    for record in records {
+        match snapshot.get(record.id()) {
+            None => to_insert.push(record),
+            Some(stored) => {
+                let mut merged = stored.record.clone();
+                merged.merge_from(record.clone());
+                if merged != stored.record {
+                    to_lock.push(record);
+                }
+            }
+        }
+    }
+    drop(snapshot);
+    // Each round inserts what is missing and merges what exists; a row inserted or deleted
+    // by another transaction in between moves to the other list for the next round.
+    loop {
+        if !to_insert.is_empty() {
+            let inserted = insert_rows(transaction, project_id, &to_insert, now, None).await?;
+            to_lock.extend(to_insert.drain(..).filter(|r| !inserted.contains(r.id())));
+            to_lock.sort_by(|a, b| a.id().cmp(b.id()));
+        }
+        if to_lock.is_empty() {
+            return Ok(());
+        }
+        let lock_ids: Vec<&str> = to_lock.iter().map(|r| r.id()).collect();
+        let locked = select_rows::<E>(transaction, project_id, &lock_ids, true).await?;
+        let mut merged_rows: Vec<E> = Vec::with_capacity(to_lock.len());
+        for record in to_lock.drain(..) {
+            match locked.get(record.id()) {
+                None => to_insert.push(record),
+                Some(stored) => {
+                    let mut merged = stored.record.clone();
+                    merged.merge_from(record.clone());
+                    if merged != stored.record {
+                        merged_rows.push(merged);
+                    }
+                }
+            }
+        }
+        let refs: Vec<&E> = merged_rows.iter().collect();
+        update_rows(transaction, project_id, &refs, now).await?;
+        if to_insert.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+#[allow(dead_code)] // used by the copy from SQLite
+/// Writes records exactly as given (no merge), keeping their creation times; used by the
+/// copy from SQLite, where each record is already a complete stored row.
+pub(crate) async fn put_rows<E: Entity>(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    records: &[(E, Micros, Micros)],
+) -> Result<u64> {
+    let refs: Vec<&E> = records.iter().map(|(r, _, _)| r).collect();
+    let created: Vec<Micros> = records.iter().map(|(_, c, _)| *c).collect();
+    let updated: Vec<Micros> = records.iter().map(|(_, _, u)| *u).collect();
+    let inserted = insert_rows(
+        transaction,
+        project_id,
+        &refs,
+        0,
+        Some((&created, &updated)),
+    )
+    .await?;
+    Ok(inserted.len() as u64)
+}
+
+/// An error for writes that arrive after shutdown.
+pub(crate) fn store_closed() -> Error {
+    Error::new(
+        spindle_core::ErrorKind::Unavailable,
+        "the store is shutting down",
+    )
+}
