@@ -266,6 +266,39 @@ try {
     assert(dialogs.length === 0, `no dialog fired: ${dialogs}`);
   });
 
+  await step("live: a new trace appears without reloading", async () => {
+    await page.goto(`${base}/project/e2e/traces`);
+    await expectRows(4, "all traces");
+    const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
+    const sent = await fetch(`${base}/api/public/ingestion`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        batch: [
+          {
+            id: "live-event",
+            type: "trace-create",
+            timestamp: new Date().toISOString(),
+            body: { id: "live-trace", name: "arrived-live", timestamp: new Date().toISOString() },
+          },
+        ],
+      }),
+    });
+    assert(sent.ok, `ingestion answered ${sent.status}`);
+    await expectRows(5, "after a new trace arrived");
+    assert((await rows.first().textContent()).includes("arrived-live"), "the new trace is on top");
+  });
+
+  await step("dark theme and the tree", async () => {
+    await page.getByRole("button", { name: "Toggle theme" }).click();
+    assert((await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "dark theme applied");
+    await page.goto(`${base}/project/e2e/traces/${ids.turn1}`);
+    await page.locator(".tree-row", { hasText: "answer-llm" }).first().click();
+    await page.locator(".detail .message[data-role='assistant']").waitFor();
+    await page.screenshot({ path: join(SHOTS, "trace-tree-dark.png"), fullPage: false });
+    await page.getByRole("button", { name: "Toggle theme" }).click();
+  });
+
   await step("the dashboard", async () => {
     await page.goto(`${base}/project/e2e/dashboard`);
     await page.locator("figcaption", { hasText: "Traces per day" }).waitFor();
