@@ -90,7 +90,11 @@ pub(crate) fn open_checkpointer(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sql_error)?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
+    // Short: a checkpoint that finds the database busy is simply tried again later, and the
+    // last one must not hold up a shutdown.
+    connection
+        .busy_timeout(Duration::from_millis(100))
+        .map_err(sql_error)?;
     connection
         .execute_batch("PRAGMA wal_autocheckpoint = 0;")
         .map_err(sql_error)?;
