@@ -266,6 +266,16 @@ try {
     assert(dialogs.length === 0, `no dialog fired: ${dialogs}`);
   });
 
+  await step("observations: generations first, filtered by model", async () => {
+    await page.goto(`${base}/project/e2e/observations`);
+    await expectRows(4, "generations");
+    await page.fill('input[name="Model"]', "gpt-4o-mini");
+    await page.press('input[name="Model"]', "Tab");
+    await expectRows(2, "gpt-4o-mini generations");
+    const models = await page.locator("table.data tbody tr td:nth-child(4)").allTextContents();
+    assert(models.every((model) => model === "gpt-4o-mini"), `models: ${models}`);
+  });
+
   await step("live: a new trace appears without reloading", async () => {
     await page.goto(`${base}/project/e2e/traces`);
     await expectRows(4, "all traces");

@@ -7,6 +7,7 @@ import { Link, match, navigate, useLocation } from "./router";
 import { saveTheme, type Theme } from "./theme";
 import { SignIn } from "./pages/SignIn";
 import { Traces } from "./pages/Traces";
+import { Observations } from "./pages/Observations";
 import { TracePage } from "./pages/Trace";
 import { Sessions, SessionPage } from "./pages/Sessions";
 import { Users } from "./pages/Users";
@@ -16,6 +17,7 @@ import { Settings } from "./pages/Settings";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
+  ["observations", "Observations"],
   ["sessions", "Sessions"],
   ["users", "Users"],
   ["scores", "Scores"],
@@ -135,6 +137,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   switch (params?.section) {
     case "traces":
       return <Traces projectId={projectId} search={props.search} />;
+    case "observations":
+      return <Observations projectId={projectId} search={props.search} />;
     case "sessions":
       return <Sessions projectId={projectId} />;
     case "users":

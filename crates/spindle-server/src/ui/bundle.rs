@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index--qIB9mX-.css"),
     ),
     (
-        "assets/index-D0FeSUGr.js",
+        "assets/index-COG4dGAt.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D0FeSUGr.js"),
+        include_bytes!("../../../../ui/dist/assets/index-COG4dGAt.js"),
     ),
     (
         "favicon.svg",

@@ -1,0 +1,139 @@
+// The observations table, generations first: model, tokens, cost and latency, with filters
+// kept in the URL.
+
+import { api, projectPath, type Observation, type Paged } from "../api";
+import { cost, count, latency, time } from "../format";
+import { useLoad } from "../hooks";
+import { Link, navigate } from "../router";
+import { TypeBadge } from "../components/Tree";
+
+const TYPES = ["GENERATION", "SPAN", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "EVALUATOR", "GUARDRAIL"];
+
+/** The server query of the observations page's URL (type defaults to generations). */
+export function observationQuery(search: URLSearchParams): URLSearchParams {
+  const query = new URLSearchParams();
+  const type = search.get("type") ?? "GENERATION";
+  if (type !== "ALL") query.set("type", type);
+  for (const key of ["name", "userId", "level"]) {
+    const value = search.get(key)?.trim();
+    if (value) query.set(key, value);
+  }
+  const model = search.get("model")?.trim();
+  if (model) query.set("filter", JSON.stringify([{ type: "string", column: "model", operator: "=", value: model }]));
+  query.set("page", search.get("page") ?? "1");
+  query.set("limit", "50");
+  return query;
+}
+
+export function Observations(props: { projectId: string; search: URLSearchParams }) {
+  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const key = props.search.toString();
+  const observations = useLoad(
+    () => api.get<Paged<Observation>>(`${projectPath(props.projectId, "/observations")}?${observationQuery(props.search)}`),
+    [props.projectId, key],
+  );
+  const update = (change: Record<string, string>) => {
+    const next = new URLSearchParams(props.search);
+    for (const [name, value] of Object.entries(change)) {
+      if (value === "") next.delete(name);
+      else next.set(name, value);
+    }
+    if (!("page" in change)) next.delete("page");
+    const text = next.toString();
+    navigate(`${base}/observations${text ? `?${text}` : ""}`, true);
+  };
+  const page = Number(props.search.get("page") ?? "1") || 1;
+  const meta = observations.data?.meta;
+  const text = (name: string, label: string) => (
+    <input
+      name={label}
+      aria-label={label}
+      placeholder={label}
+      defaultValue={props.search.get(name) ?? ""}
+      key={props.search.get(name) ?? ""}
+      onChange={(event) => update({ [name]: event.currentTarget.value.trim() })}
+    />
+  );
+  return (
+    <div class="page">
+      <div class="toolbar">
+        <h1>Observations</h1>
+        <select aria-label="Type" value={props.search.get("type") ?? "GENERATION"} onChange={(e) => update({ type: e.currentTarget.value === "GENERATION" ? "" : e.currentTarget.value })}>
+          <option value="ALL">all types</option>
+          {TYPES.map((type) => (
+            <option key={type} value={type}>
+              {type.toLowerCase()}
+            </option>
+          ))}
+        </select>
+        {text("name", "Name")}
+        {text("model", "Model")}
+        {text("userId", "User")}
+        <select aria-label="Level" value={props.search.get("level") ?? ""} onChange={(e) => update({ level: e.currentTarget.value })}>
+          <option value="">any level</option>
+          <option value="ERROR">error</option>
+          <option value="WARNING">warning</option>
+          <option value="DEFAULT">default</option>
+          <option value="DEBUG">debug</option>
+        </select>
+      </div>
+      {observations.error ? <p class="error-box">{observations.error}</p> : null}
+      <div class="table-wrap">
+        <table class="data">
+          <thead>
+            <tr>
+              <th>Start</th>
+              <th>Type</th>
+              <th>Name</th>
+              <th>Model</th>
+              <th>Tokens in / out</th>
+              <th>Cost</th>
+              <th>Latency</th>
+              <th>Level</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(observations.data?.data ?? []).map((o) => (
+              <tr key={o.id}>
+                <td class="nowrap">{time(o.startTime)}</td>
+                <td>
+                  <TypeBadge type={o.type} />
+                </td>
+                <td>
+                  {o.traceId ? (
+                    <Link href={`${base}/traces/${encodeURIComponent(o.traceId)}?observation=${encodeURIComponent(o.id)}`}>{o.name ?? o.id}</Link>
+                  ) : (
+                    (o.name ?? o.id)
+                  )}
+                </td>
+                <td>{o.model ?? "–"}</td>
+                <td class="num">
+                  {count(o.usageDetails?.input)} / {count(o.usageDetails?.output)}
+                </td>
+                <td class="num">{cost(o.totalCost)}</td>
+                <td class="num">{latency(o.latency)}</td>
+                <td>
+                  <span class={`badge level ${o.level.toLowerCase()}`}>{o.level.toLowerCase()}</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {meta && meta.totalItems === 0 ? <p class="muted pad">No observation matches.</p> : null}
+      </div>
+      {meta && meta.totalPages > 1 ? (
+        <div class="pager">
+          <button type="button" disabled={page <= 1} onClick={() => update({ page: String(page - 1) })}>
+            ← Previous
+          </button>
+          <span>
+            Page {page} of {meta.totalPages} · {meta.totalItems.toLocaleString("en-US")} observations
+          </span>
+          <button type="button" disabled={page >= meta.totalPages} onClick={() => update({ page: String(page + 1) })}>
+            Next →
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
