@@ -17,6 +17,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// The content type is not one this endpoint accepts.
     UnsupportedMediaType,
+    /// Too many requests are being processed; the client should retry later.
+    RateLimited,
     /// The write path is saturated; the client should retry later.
     Overloaded,
     /// The service is shutting down or its storage is unreachable.

@@ -52,9 +52,17 @@ pub struct StorageConfig {
     #[arg(long, env = "SPINDLE_DATA_DIR", default_value = "./spindle-data")]
     pub data_dir: PathBuf,
 
-    /// Database URL; `sqlite://PATH` (default: the data dir). PostgreSQL support is in progress.
+    /// Database URL: `sqlite://PATH` (default: the data dir), or `postgres://USER@HOST/DB`
+    /// (`postgresql://` too) to store everything in PostgreSQL, shared by any number of
+    /// instances.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+
+    /// Connections this instance keeps to PostgreSQL (reads and writes share them); size it
+    /// so that all instances together stay below the server's `max_connections`. Ignored for
+    /// SQLite.
+    #[arg(long, env = "SPINDLE_DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -16,6 +16,7 @@ pub fn http_status(kind: ErrorKind) -> StatusCode {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -31,6 +32,7 @@ pub fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::NotFound => "LangfuseNotFoundError",
         ErrorKind::PayloadTooLarge => "PayloadTooLargeError",
         ErrorKind::UnsupportedMediaType => "UnsupportedMediaTypeError",
+        ErrorKind::RateLimited => "TooManyRequestsError",
         ErrorKind::Overloaded => "OverloadedError",
         ErrorKind::Unavailable => "ServiceUnavailableError",
         ErrorKind::Internal => "InternalServerError",
@@ -58,7 +60,10 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::json!({"message": message, "error": kind_name(self.0.kind)});
         let mut response = (status, axum::Json(body)).into_response();
-        if matches!(self.0.kind, ErrorKind::Overloaded | ErrorKind::Unavailable) {
+        if matches!(
+            self.0.kind,
+            ErrorKind::RateLimited | ErrorKind::Overloaded | ErrorKind::Unavailable
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));

@@ -286,9 +286,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .with_accounts(accounts.clone());
     spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
     let app = spindle_server::app(state);
+    // Signal handlers are in place before anyone can learn that the server listens, so a
+    // SIGTERM right after start-up still stops it cleanly.
+    let shutdown = shutdown_signal()?;
     tracing::info!(address = %local, data_dir = %config.storage.data_dir.display(), "spindle listening");
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     server.await.context("serving HTTP")?;
     tracing::info!("no longer accepting requests; committing queued writes");
     tokio::time::timeout(grace, store.shutdown())
@@ -298,26 +301,24 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers SIGTERM and Ctrl-C handlers now and returns the future that completes on either.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("installing the SIGINT handler")?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown signal received");
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received");
+    })
 }
 
 fn print_config_table() {

@@ -3,6 +3,7 @@
 use crate::config::StorageConfig;
 use anyhow::Context;
 use spindle_store::accounts::Accounts;
+use spindle_store::postgres::{PostgresOptions, PostgresStore};
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::Store;
 use std::path::PathBuf;
@@ -33,9 +34,23 @@ pub fn open_backend(
     } else if let Some(path) = url.strip_prefix("sqlite://") {
         PathBuf::from(path)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        anyhow::bail!("DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite://PATH or leave it unset");
+        if storage.database_pool_size == 0 {
+            anyhow::bail!("SPINDLE_DATABASE_POOL_SIZE (--database-pool-size) must be at least 1");
+        }
+        let postgres_options = PostgresOptions {
+            pool_size: storage.database_pool_size,
+            queue_capacity: options.write_queue,
+            schema: None,
+        };
+        // The message never echoes the URL: it may hold a password.
+        let store = PostgresStore::open_blocking(url, postgres_options)
+            .context("DATABASE_URL: opening the PostgreSQL database")?;
+        let store = Arc::new(store);
+        return Ok((store.clone(), store));
     } else {
-        anyhow::bail!("DATABASE_URL: unsupported scheme in {url:?}; expected sqlite://PATH");
+        anyhow::bail!(
+            "DATABASE_URL: unsupported scheme; expected sqlite://PATH or postgres://USER@HOST/DB"
+        );
     };
     let sqlite_options = SqliteOptions {
         queue_capacity: options.write_queue,

@@ -46,7 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .route("/media", post(media::create))
         .route("/media/{id}", get(media::get).patch(media::patch))
-        .route("/media/{id}/content", get(media::content))
+        .route("/media/{project}/{id}/download", get(media::download))
         .route("/media/{project}/{id}/upload", put(media::upload))
         .fallback(ops::not_found)
         .layer(ops::cors());
@@ -62,5 +62,6 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             ops::observe_requests,
         ))
+        .layer(axum::middleware::from_fn(ops::close_on_unread_body))
         .with_state(state)
 }

@@ -246,6 +246,30 @@ async fn otlp_protobuf_and_json_build_the_tree() {
 }
 
 #[tokio::test]
+async fn early_rejections_close_the_connection_when_the_body_is_unread() {
+    let app = app().await;
+    let rejected = app
+        .send(
+            Request::post("/api/public/ingestion")
+                .header(header::AUTHORIZATION, basic(PK1, "wrong"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({"batch": []}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(rejected.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(rejected.headers[header::CONNECTION], "close");
+    let accepted = app
+        .post_json("/api/public/ingestion", &json!({"batch": []}))
+        .await;
+    assert_eq!(accepted.status, StatusCode::MULTI_STATUS);
+    assert!(
+        accepted.headers.get(header::CONNECTION).is_none(),
+        "a read body keeps the connection"
+    );
+}
+
+#[tokio::test]
 async fn ingestion_reports_207_and_keeps_good_events() {
     let app = app().await;
     let response = app
@@ -317,6 +341,37 @@ async fn scores_endpoints() {
         partial["errors"][0]["message"],
         "[1].value: must be a number for NUMERIC scores"
     );
+
+    // Python 5.x updates a score by sending its id again, later, possibly in the same array.
+    let repeated = app
+        .post_json(
+            "/api/public/scores",
+            &json!([
+                {"id": "again", "traceId": "t9", "name": "n", "value": 1.0, "comment": "first", "timestamp": "2026-11-21T04:46:53.687294Z"},
+                {"id": "again", "traceId": "t9", "name": "n", "value": 2.0, "comment": "second", "timestamp": "2026-11-21T04:46:53.692294Z"},
+                {"id": "same-time", "traceId": "t9", "name": "n", "value": 1.0, "comment": "first"},
+                {"id": "same-time", "traceId": "t9", "name": "n", "value": 3.0, "comment": "last"},
+            ]),
+        )
+        .await;
+    assert_eq!(repeated.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.get("/api/public/scores/again").await.json()["comment"],
+        "second"
+    );
+    assert_eq!(
+        app.get("/api/public/scores/same-time").await.json()["comment"],
+        "last"
+    );
+    for id in ["again", "same-time"] {
+        app.send(
+            Request::delete(format!("/api/public/scores/{id}"))
+                .header(header::AUTHORIZATION, basic(PK1, SK1))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    }
 
     let fetched = app.get(&format!("/api/public/scores/{id}")).await.json();
     assert_eq!(fetched["name"], "helpful");
@@ -486,7 +541,7 @@ async fn bad_input_gets_precise_4xx_and_the_server_keeps_serving() {
     let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
         (otlp("application/x-protobuf", valid[..valid.len() / 2].to_vec()), StatusCode::BAD_REQUEST, "body: invalid OTLP protobuf"),
         (otlp("application/json", b"{\"resourceSpans\": [".to_vec()), StatusCode::BAD_REQUEST, "body: invalid JSON"),
-        (otlp("text/plain", b"hello".to_vec()), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
+        (otlp("text/plain", b"hello".to_vec()), StatusCode::BAD_REQUEST, "Invalid content type"),
         (
             otlp("application/json", json!({"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "xyz", "spanId": "2222222222222222"}]}]}]}).to_string().into_bytes()),
             StatusCode::BAD_REQUEST,
@@ -731,9 +786,27 @@ async fn media_upload_flow() {
         Value::Null,
         "already uploaded media is not uploaded twice"
     );
+    let described = app
+        .get(&format!("/api/public/media/{media_id}"))
+        .await
+        .json();
+    assert!(described["urlExpiry"].as_str().is_some(), "{described}");
+    let url = described["url"]
+        .as_str()
+        .expect("download url")
+        .trim_start_matches("http://test")
+        .to_owned();
+    // The download URL works without credentials, like a presigned URL...
     let content = app
-        .get(&format!("/api/public/media/{media_id}/content"))
+        .send(Request::get(&url).body(Body::empty()).unwrap())
         .await;
+    assert_eq!(content.status, StatusCode::OK);
     assert_eq!(content.body, bytes);
     assert_eq!(content.headers[header::CONTENT_TYPE], "image/png");
+    // ...but not with a forged token.
+    let forged = url.replace("token=", "token=00");
+    let denied = app
+        .send(Request::get(&forged).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }

@@ -151,6 +151,17 @@ const MODEL_KEYS: &[&str] = &[
     "model",
 ];
 
+/// Python SDK versions up to 3.3 declared generations as spans; later ones mean it.
+fn is_python_sdk_up_to_3_3(version: &str) -> bool {
+    let mut parts = version.split(['.', '-', '+']);
+    let major = parts.next().and_then(|part| part.parse::<u32>().ok());
+    let minor = parts
+        .next()
+        .and_then(|part| part.parse::<u32>().ok())
+        .unwrap_or(0);
+    matches!(major, Some(major) if major < 3 || (major == 3 && minor <= 3))
+}
+
 fn observation_type(context: &SpanContext<'_>) -> ObservationType {
     let declared = context
         .attr("langfuse.observation.type")
@@ -159,6 +170,7 @@ fn observation_type(context: &SpanContext<'_>) -> ObservationType {
     // Python SDK <= 3.3 declared generations as spans but sent generation-only keys.
     if declared == Some(ObservationType::Span)
         && context.is_langfuse_scope()
+        && is_python_sdk_up_to_3_3(&context.scope.version)
         && context
             .resource
             .get("telemetry.sdk.language")

@@ -80,9 +80,9 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     if content_type.is_empty() || content_type.contains("json") {
         Ok(())
     } else {
-        Err(Error::new(
-            ErrorKind::UnsupportedMediaType,
-            format!("Content-Type: expected application/json, got {content_type:?}"),
+        Err(Error::invalid(
+            "Content-Type",
+            format!("Invalid content type: expected application/json, got {content_type:?}"),
         )
         .into())
     }

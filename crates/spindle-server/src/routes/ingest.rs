@@ -35,7 +35,7 @@ fn ingest_permit(
                 1.0,
             );
             ApiError(Error::new(
-                ErrorKind::Overloaded,
+                ErrorKind::RateLimited,
                 "too many ingestion requests in flight; retry after the delay in Retry-After",
             ))
         })
@@ -107,12 +107,11 @@ pub async fn otel_traces(
         }
     }
     let content_type = content_type(&headers);
+    // Langfuse answers 400 to an unsupported content type, and so do we.
     let encoding = otlp::Encoding::from_content_type(&content_type).ok_or_else(|| {
-        Error::new(
-            ErrorKind::UnsupportedMediaType,
-            format!(
-                "Content-Type: expected application/x-protobuf or application/json, got {content_type:?}"
-            ),
+        Error::invalid(
+            "Content-Type",
+            format!("Invalid content type: expected application/x-protobuf or application/json, got {content_type:?}"),
         )
     })?;
     let _permit = ingest_permit(&state, "otel")?;
@@ -199,6 +198,14 @@ pub async fn ingestion(
         .into_response())
 }
 
+/// The time a score body was written: its `timestamp`, or now.
+fn score_time(body: &serde_json::Map<String, Value>, now: i64) -> i64 {
+    body.get("timestamp")
+        .and_then(Value::as_str)
+        .and_then(spindle_core::time::parse_iso)
+        .unwrap_or(now)
+}
+
 /// `POST /api/public/scores`: one score object (200 `{id}`) or an array (202 / 207).
 pub async fn create_scores(
     State(state): State<AppState>,
@@ -215,7 +222,11 @@ pub async fn create_scores(
         .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
     match root {
         Value::Object(object) => {
-            let stamp = Stamp::explicit(now, Stamp::RANK_CREATE, tiebreak_of(&body));
+            let stamp = Stamp::explicit(
+                score_time(&object, now),
+                Stamp::RANK_CREATE,
+                tiebreak_of(&body),
+            );
             let score =
                 spindle_ingest::score::parse_score(&object, "body", now, stamp, &mut fresh_id)?;
             let id = score.id.clone();
@@ -231,11 +242,15 @@ pub async fn create_scores(
             let mut errors = Vec::new();
             for (index, item) in items.iter().enumerate() {
                 let path = format!("[{index}]");
-                let stamp = Stamp::explicit(
-                    now,
-                    Stamp::RANK_CREATE,
-                    tiebreak_of(item.to_string().as_bytes()),
-                );
+                // Python 5.x updates a score by sending its id again, with a later timestamp,
+                // possibly in the same array: the later timestamp (then the later entry) wins.
+                let at = item
+                    .as_object()
+                    .map(|object| score_time(object, now))
+                    .unwrap_or(now);
+                let tiebreak = ((index as u64) << 32)
+                    | (tiebreak_of(item.to_string().as_bytes()) & 0xffff_ffff);
+                let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, tiebreak);
                 let parsed = match item {
                     Value::Object(object) => {
                         spindle_ingest::score::parse_score(object, &path, now, stamp, &mut fresh_id)

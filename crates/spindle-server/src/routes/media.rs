@@ -149,7 +149,28 @@ pub async fn patch(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/public/media/{mediaId}`: metadata and a download URL.
+/// How long a download URL handed out by `GET /api/public/media/{mediaId}` stays valid.
+const DOWNLOAD_URL_SECONDS: i64 = 3600;
+
+/// The token of a download URL: a hash of what only holders of the content (or the server)
+/// know, the full SHA-256 of the bytes, bound to the project, the media id and the expiry.
+fn download_token(media: &MediaRecord, expires: i64) -> String {
+    let mut hasher = sha2::Sha256::new();
+    for part in [
+        "spindle-media-download",
+        &media.project_id,
+        &media.id,
+        &media.sha256_hash,
+        &expires.to_string(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// `GET /api/public/media/{mediaId}`: metadata and a download URL that works without
+/// credentials until `urlExpiry`, like the presigned URLs the SDKs expect.
 pub async fn get(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
@@ -160,30 +181,51 @@ pub async fn get(
         .get_media(&auth.project_id, &media_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
+    let expires = now_micros() / 1_000_000 + DOWNLOAD_URL_SECONDS;
+    let token = download_token(&media, expires);
     Ok(Json(json!({
         "mediaId": media.id,
         "contentType": media.content_type,
         "contentLength": media.content_length,
         "uploadedAt": media.uploaded_at.map(format_iso),
-        "url": format!("{}/api/public/media/{}/content", state.public_base_url, media.id),
-        "urlExpiry": Value::Null,
+        "url": format!(
+            "{}/api/public/media/{}/{}/download?expires={expires}&token={token}",
+            state.public_base_url, media.project_id, media.id
+        ),
+        "urlExpiry": format_iso(expires * 1_000_000),
     })))
 }
 
-/// `GET /api/public/media/{mediaId}/content`: the bytes, with their content type.
-pub async fn content(
+/// `GET /api/public/media/{projectId}/{mediaId}/download?expires=&token=`: the bytes.
+pub async fn download(
     State(state): State<AppState>,
-    FullAuth(auth): FullAuth,
-    Path(media_id): Path<String>,
+    Path((project_id, media_id)): Path<(String, String)>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult<Response> {
+    let params = super::params::Params::parse(raw.as_deref())?;
+    let expires = params
+        .parsed("expires", |text| text.parse::<i64>().ok(), "a Unix time")?
+        .ok_or_else(|| Error::invalid("expires", "is required"))?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| Error::invalid("token", "is required"))?;
+    let denied = || {
+        Error::new(
+            spindle_core::ErrorKind::PermissionDenied,
+            "this download URL is invalid or has expired",
+        )
+    };
     let media = state
         .store
-        .get_media(&auth.project_id, &media_id)
+        .get_media(&project_id, &media_id)
         .await?
-        .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
+        .ok_or_else(denied)?;
+    if expires < now_micros() / 1_000_000 || download_token(&media, expires) != token {
+        return Err(denied().into());
+    }
     let bytes = state
         .store
-        .get_media_bytes(&auth.project_id, &media_id)
+        .get_media_bytes(&project_id, &media_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("content of media {media_id:?}")))?;
     Ok((

@@ -79,6 +79,59 @@ pub fn cors() -> CorsLayer {
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
+/// A request body that notes whether it was read to the end.
+struct TrackedBody {
+    inner: axum::body::Body,
+    finished: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(None) = polled {
+            self.finished
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// When a handler answers without reading the whole request body (an early 401, 400, 413 or
+/// 429), the rest of the body is still on the connection: the response then says
+/// `Connection: close`, so clients open a fresh connection instead of reusing a broken one.
+pub async fn close_on_unread_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+        http_body::Body::is_end_stream(&body),
+    ));
+    let tracked = TrackedBody {
+        inner: body,
+        finished: finished.clone(),
+    };
+    let request = Request::from_parts(parts, axum::body::Body::new(tracked));
+    let mut response = next.run(request).await;
+    if !finished.load(std::sync::atomic::Ordering::Relaxed) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 /// Records latency by route and logs what happened to rejected requests.
 pub async fn observe_requests(
     State(state): State<AppState>,

@@ -176,3 +176,21 @@ fn langfuse_python_v3_generation_declared_as_span() {
             trace name=Some("span-name") user=None session=None tags={"t1", "t2"} metadata={"tenant": "acme"}"#]],
     );
 }
+
+#[test]
+fn the_python_generation_override_is_for_old_sdks_only() {
+    let cases = [
+        ("3.0.0", true),
+        ("3.3.4", true),
+        ("2.60.10", true),
+        ("3.4.0", false),
+        ("3.15.0", false),
+        ("4.18.0", false),
+        ("5.0.4", false),
+        ("", false),
+        ("nightly", false),
+    ];
+    for (version, expected) in cases {
+        assert_eq!(is_python_sdk_up_to_3_3(version), expected, "{version}");
+    }
+}
