@@ -1,0 +1,460 @@
+//! Deterministic OTLP exports shaped like the Python SDK 5's: scope `langfuse-sdk`, a root
+//! span per trace with children of several observation types, chat-message input/output,
+//! model, usage and cost on generations, propagated user, session, tags and metadata.
+
+use spindle_ingest::otlp::proto::{
+    any_value, AnyValue, ArrayValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
+    Resource, ResourceSpans, ScopeSpans, Span, Status,
+};
+
+/// A small deterministic generator (SplitMix64), so the same seed gives the same load.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound.max(1)
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const WORDS: &[&str] = &[
+    "the",
+    "model",
+    "answer",
+    "question",
+    "customer",
+    "order",
+    "refund",
+    "policy",
+    "invoice",
+    "shipping",
+    "account",
+    "password",
+    "reset",
+    "please",
+    "thanks",
+    "could",
+    "would",
+    "should",
+    "because",
+    "however",
+    "therefore",
+    "document",
+    "section",
+    "paragraph",
+    "retrieved",
+    "context",
+    "summary",
+    "details",
+    "product",
+    "warranty",
+    "return",
+    "days",
+    "within",
+    "before",
+    "after",
+    "request",
+    "support",
+    "ticket",
+    "priority",
+    "status",
+    "update",
+    "delivery",
+    "address",
+    "payment",
+    "method",
+    "credit",
+    "card",
+    "balance",
+    "subscription",
+    "plan",
+    "monthly",
+    "annual",
+    "discount",
+    "coupon",
+    "code",
+    "error",
+    "timeout",
+    "retry",
+    "success",
+    "failed",
+    "user",
+    "assistant",
+    "system",
+    "tool",
+    "search",
+    "database",
+    "query",
+    "result",
+    "results",
+    "relevant",
+    "score",
+    "ranking",
+    "embedding",
+    "vector",
+    "chunk",
+    "source",
+    "citation",
+    "according",
+    "to",
+    "our",
+    "records",
+    "your",
+    "is",
+    "are",
+    "was",
+    "were",
+    "will",
+    "be",
+    "a",
+    "an",
+    "of",
+    "in",
+    "on",
+    "for",
+    "with",
+    "and",
+    "or",
+    "not",
+    "this",
+    "that",
+    "it",
+    "we",
+    "you",
+];
+
+/// Words separated by spaces, about `len` bytes long.
+pub fn prose(rng: &mut Rng, len: usize) -> String {
+    let mut out = String::with_capacity(len + 16);
+    while out.len() < len {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(rng.pick(WORDS));
+        if rng.below(12) == 0 {
+            out.push('.');
+        }
+    }
+    out.truncate(len);
+    out
+}
+
+/// Parameters of the generated load.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadShape {
+    pub spans: usize,
+    pub spans_per_trace: usize,
+    pub span_bytes: usize,
+    pub batch_spans: usize,
+    pub seed: u64,
+}
+
+/// The pre-encoded requests and what they contain.
+#[derive(Debug)]
+pub struct Load {
+    pub bodies: Vec<Vec<u8>>,
+    pub spans: usize,
+    pub traces: usize,
+    /// Protobuf bytes before any compression.
+    pub raw_bytes: usize,
+}
+
+/// 2026-11-01T00:00:00Z in nanoseconds.
+const BASE_NANOS: u64 = 1_793_491_200_000_000_000;
+
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(value) }),
+    }
+}
+
+fn string_kv(key: &str, value: impl Into<String>) -> KeyValue {
+    kv(key, any_value::Value::StringValue(value.into()))
+}
+
+/// Python's `json.dumps` of a string (the words need no escaping).
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}
+
+/// ISO 8601 with microseconds, as Python's `datetime.isoformat()` + `Z`.
+fn iso_micros(nanos: u64) -> String {
+    let micros = (nanos / 1_000) as i128;
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
+}
+
+const TYPES: &[&str] = &["retriever", "generation", "tool", "span", "generation"];
+const MODELS: &[&str] = &[
+    "gpt-4o",
+    "gpt-4o-mini",
+    "claude-3-5-sonnet",
+    "llama-3.1-70b",
+];
+const TAGS: &[&str] = &[
+    "production",
+    "beta",
+    "support",
+    "sales",
+    "eval",
+    "mobile",
+    "web",
+];
+
+/// One trace's spans in export order (children end, and are exported, before their parents).
+fn trace_spans(shape: &LoadShape, trace_index: usize, count: usize, rng: &mut Rng) -> Vec<Span> {
+    let mut trace_id = [0u8; 16];
+    trace_id[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+    trace_id[8..].copy_from_slice(&(trace_index as u64).to_be_bytes());
+    let span_ids: Vec<Vec<u8>> = (0..count)
+        .map(|_| rng.next_u64().to_be_bytes().to_vec())
+        .collect();
+    let user = format!("user-{:03}", rng.below(200));
+    let session = format!("session-{:06}", trace_index / 4);
+    let first_tag = rng.pick(TAGS);
+    let second_tag = rng.pick(TAGS);
+    let tenant = rng.pick(&["acme", "globex", "initech", "umbrella"]);
+    let trace_name = rng.pick(&["support-chat", "rag-answer", "order-agent"]);
+    let start = BASE_NANOS + trace_index as u64 * 50_000_000;
+    let propagated = [
+        string_kv("user.id", user),
+        string_kv("session.id", session),
+        string_kv("langfuse.trace.name", trace_name),
+        kv(
+            "langfuse.trace.tags",
+            any_value::Value::ArrayValue(ArrayValue {
+                values: [first_tag, second_tag]
+                    .iter()
+                    .map(|tag| AnyValue {
+                        value: Some(any_value::Value::StringValue((*tag).to_owned())),
+                    })
+                    .collect(),
+            }),
+        ),
+        string_kv("langfuse.trace.metadata.tenant", json_string(tenant)),
+        string_kv("langfuse.trace.metadata.app_version", json_string("2.14.0")),
+    ];
+    let mut spans = Vec::with_capacity(count);
+    for index in 0..count {
+        let observation_type = if index == 0 {
+            "span"
+        } else {
+            TYPES[(index - 1) % TYPES.len()]
+        };
+        // Children hang off the root; every third one is nested under its predecessor.
+        let parent = match index {
+            0 => Vec::new(),
+            1 => span_ids[0].clone(),
+            _ if index % 3 == 0 => span_ids[index - 1].clone(),
+            _ => span_ids[0].clone(),
+        };
+        let span_start = start + index as u64 * 2_000_000;
+        let span_end = if index == 0 {
+            start + count as u64 * 2_000_000 + 1_000_000
+        } else {
+            span_start + 1_500_000
+        };
+        let name = match observation_type {
+            "span" if index == 0 => trace_name.to_owned(),
+            "retriever" => "vector-search".to_owned(),
+            "generation" => "llm-call".to_owned(),
+            "tool" => rng
+                .pick(&["lookup_order", "get_weather", "create_ticket"])
+                .to_owned(),
+            _ => "postprocess".to_owned(),
+        };
+        let mut attributes = Vec::with_capacity(24);
+        if index == 0 {
+            attributes.push(kv(
+                "langfuse.internal.is_app_root",
+                any_value::Value::BoolValue(true),
+            ));
+        }
+        attributes.push(string_kv("langfuse.observation.type", observation_type));
+        attributes.extend(propagated.iter().cloned());
+        attributes.push(string_kv(
+            "langfuse.observation.metadata.request_id",
+            json_string(&format!("req-{trace_index}-{index}")),
+        ));
+        attributes.push(string_kv(
+            "langfuse.observation.metadata.region",
+            json_string(rng.pick(&["eu-west-1", "us-east-1", "ap-south-1"])),
+        ));
+        if observation_type == "generation" {
+            let input_tokens = 200 + rng.below(800);
+            let output_tokens = 50 + rng.below(300);
+            attributes.push(string_kv(
+                "langfuse.observation.model.name",
+                rng.pick(MODELS),
+            ));
+            attributes.push(string_kv(
+                "langfuse.observation.model.parameters",
+                "{\"temperature\": 0.7, \"max_tokens\": 512}",
+            ));
+            attributes.push(string_kv(
+                "langfuse.observation.usage_details",
+                format!(
+                    "{{\"input\": {input_tokens}, \"output\": {output_tokens}, \"total\": {}}}",
+                    input_tokens + output_tokens
+                ),
+            ));
+            let input_cost = input_tokens as f64 * 2.5e-6;
+            let output_cost = output_tokens as f64 * 1e-5;
+            attributes.push(string_kv(
+                "langfuse.observation.cost_details",
+                format!(
+                    "{{\"input\": {input_cost}, \"output\": {output_cost}, \"total\": {}}}",
+                    input_cost + output_cost
+                ),
+            ));
+            attributes.push(string_kv(
+                "langfuse.observation.completion_start_time",
+                json_string(&iso_micros(span_start + 400_000)),
+            ));
+        }
+        let mut span = Span {
+            trace_id: trace_id.to_vec(),
+            span_id: span_ids[index].clone(),
+            parent_span_id: parent,
+            name,
+            kind: 1,
+            start_time_unix_nano: span_start,
+            end_time_unix_nano: span_end,
+            attributes,
+            flags: 256,
+            status: Some(Status::default()),
+            ..Default::default()
+        };
+        // Fill input and output up to the span size: 60 % input, 40 % output.
+        let envelope = prost::Message::encoded_len(&span) + 160;
+        let room = shape.span_bytes.saturating_sub(envelope);
+        let input_room = room * 6 / 10;
+        let system = "You are a helpful support assistant. Answer using the context.";
+        let user_text = prose(rng, input_room.saturating_sub(system.len()));
+        let input = format!(
+            "[{{\"role\": \"system\", \"content\": {}}}, {{\"role\": \"user\", \"content\": {}}}]",
+            json_string(system),
+            json_string(&user_text)
+        );
+        let output = format!(
+            "{{\"role\": \"assistant\", \"content\": {}}}",
+            json_string(&prose(rng, room - input_room))
+        );
+        span.attributes
+            .push(string_kv("langfuse.observation.input", input));
+        span.attributes
+            .push(string_kv("langfuse.observation.output", output));
+        spans.push(span);
+    }
+    // Export order: the deepest, latest-ending spans first, the root last.
+    spans.reverse();
+    spans
+}
+
+fn envelope(spans: Vec<Span>) -> ExportTraceServiceRequest {
+    let resource = Resource {
+        attributes: vec![
+            string_kv("telemetry.sdk.language", "python"),
+            string_kv("telemetry.sdk.name", "opentelemetry"),
+            string_kv("telemetry.sdk.version", "1.45.2"),
+            string_kv("service.name", "unknown_service:python"),
+            string_kv(
+                "service.instance.id",
+                "6f1c2a9e-3b7d-4c8e-9f10-2a3b4c5d6e7f",
+            ),
+        ],
+        dropped_attributes_count: 0,
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(resource),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: "langfuse-sdk".to_owned(),
+                    version: "5.0.4".to_owned(),
+                    attributes: vec![string_kv("public_key", crate::server::PUBLIC_KEY)],
+                    dropped_attributes_count: 0,
+                }),
+                spans,
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
+/// Generates and encodes the whole load (gzip-compressed when `gzip`).
+pub fn build(shape: &LoadShape, gzip: bool) -> anyhow::Result<Load> {
+    use std::io::Write;
+    let mut rng = Rng::new(shape.seed);
+    let per_trace = shape.spans_per_trace.max(1);
+    let mut bodies = Vec::new();
+    let mut pending: Vec<Span> = Vec::with_capacity(shape.batch_spans);
+    let mut raw_bytes = 0;
+    let mut produced = 0;
+    let mut traces = 0;
+    let mut flush = |pending: &mut Vec<Span>| -> anyhow::Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let request = envelope(std::mem::take(pending));
+        let encoded = prost::Message::encode_to_vec(&request);
+        raw_bytes += encoded.len();
+        let body = if gzip {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(&encoded)?;
+            encoder.finish()?
+        } else {
+            encoded
+        };
+        bodies.push(body);
+        Ok(())
+    };
+    while produced < shape.spans {
+        let count = per_trace.min(shape.spans - produced);
+        for span in trace_spans(shape, traces, count, &mut rng) {
+            pending.push(span);
+            if pending.len() >= shape.batch_spans.max(1) {
+                flush(&mut pending)?;
+            }
+        }
+        produced += count;
+        traces += 1;
+    }
+    flush(&mut pending)?;
+    Ok(Load {
+        bodies,
+        spans: produced,
+        traces,
+        raw_bytes,
+    })
+}

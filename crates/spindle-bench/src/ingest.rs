@@ -1,0 +1,408 @@
+//! The ingest benchmark: pre-encoded OTLP protobuf exports sent by concurrent keep-alive
+//! workers to a fresh server, timed until every span is readable through the public API.
+
+use crate::generate::{self, LoadShape};
+use crate::http::Connection;
+use crate::report::{self, median, met, mib, millis, percentile};
+use crate::server::{self, Server};
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const OTLP_PATH: &str = "/api/public/otel/v1/traces";
+/// The store's SQLite threads (the writer, and the checkpointer where there is one) as
+/// `/proc` names them: Linux truncates thread names to 15 bytes, so they look alike.
+const SQLITE_THREADS: &str = "spindle-sqlite";
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// The `spindle` server binary to benchmark.
+    #[arg(long)]
+    pub server_bin: PathBuf,
+    /// Spans to send.
+    #[arg(long, default_value_t = 100_000)]
+    pub spans: usize,
+    /// Spans per trace (one root, the rest children).
+    #[arg(long, default_value_t = 10)]
+    pub spans_per_trace: usize,
+    /// Approximate encoded size of one span in bytes.
+    #[arg(long, default_value_t = 3000)]
+    pub span_bytes: usize,
+    /// Concurrent connections sending requests.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Spans per export request (the Python SDK flushes at 512).
+    #[arg(long, default_value_t = 500)]
+    pub batch_spans: usize,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Gzip the request bodies (`Content-Encoding: gzip`, the Python SDK 5 default).
+    #[arg(long)]
+    pub gzip: bool,
+    /// Runs, each against a fresh server and data directory; figures are their medians.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone)]
+struct RunResult {
+    wall: Duration,
+    spans_per_second: f64,
+    mb_per_second: f64,
+    p50: Duration,
+    p95: Duration,
+    retries: usize,
+    drain: Duration,
+    peak_rss: u64,
+    idle_rss: u64,
+    db_bytes: u64,
+    /// The data directory after a clean shutdown (WAL checkpointed).
+    db_bytes_after_stop: u64,
+    /// Server CPU seconds during the load (first request → all readable).
+    server_cpu: f64,
+    /// Of which the SQLite threads (writer and checkpointer).
+    sqlite_cpu: f64,
+    /// CPU seconds used by processes other than the server and this benchmark meanwhile.
+    other_cpu: f64,
+    /// Seconds the SQLite threads waited for a CPU while runnable.
+    runqueue_wait: f64,
+}
+
+pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
+    let shape = LoadShape {
+        spans: args.spans,
+        spans_per_trace: args.spans_per_trace,
+        span_bytes: args.span_bytes,
+        batch_spans: args.batch_spans,
+        seed: args.seed,
+    };
+    eprintln!("generating {} spans ...", shape.spans);
+    let load = generate::build(&shape, args.gzip)?;
+    let sent_bytes: usize = load.bodies.iter().map(Vec::len).sum();
+    eprintln!(
+        "{} requests, {} traces, {:.1} MiB protobuf ({:.0} bytes/span), {:.1} MiB on the wire",
+        load.bodies.len(),
+        load.traces,
+        mib(load.raw_bytes as f64),
+        load.raw_bytes as f64 / load.spans as f64,
+        mib(sent_bytes as f64)
+    );
+    let bodies = Arc::new(load.bodies);
+    let mut results = Vec::new();
+    for run_index in 0..args.runs.max(1) {
+        let result = one_run(
+            &args,
+            bodies.clone(),
+            load.spans,
+            load.traces,
+            load.raw_bytes,
+        )
+        .await
+        .with_context(|| format!("run {}", run_index + 1))?;
+        eprintln!(
+            "run {}: {:.0} spans/s, {:.1} MB/s, wall {:.2} s (drain {:.0} ms), p50 {:.1} ms, p95 {:.1} ms, retries {}, peak RSS {:.0} MiB, idle RSS {:.0} MiB, {:.0} db bytes/span, server CPU {:.1} s ({:.2} cores, SQLite threads {:.2} cores), other processes {:.2} cores, SQLite threads waited {:.1} s for a CPU",
+            run_index + 1,
+            result.spans_per_second,
+            result.mb_per_second,
+            result.wall.as_secs_f64(),
+            millis(result.drain),
+            millis(result.p50),
+            millis(result.p95),
+            result.retries,
+            mib(result.peak_rss as f64),
+            mib(result.idle_rss as f64),
+            result.db_bytes as f64 / load.spans as f64,
+            result.server_cpu,
+            result.server_cpu / result.wall.as_secs_f64(),
+            result.sqlite_cpu / result.wall.as_secs_f64(),
+            result.other_cpu / result.wall.as_secs_f64(),
+            result.runqueue_wait,
+        );
+        results.push(result);
+    }
+    print_markdown(&args, &results, load.spans, load.raw_bytes, sent_bytes);
+    Ok(())
+}
+
+async fn one_run(
+    args: &IngestArgs,
+    bodies: Arc<Vec<Vec<u8>>>,
+    spans: usize,
+    traces: usize,
+    raw_bytes: usize,
+) -> anyhow::Result<RunResult> {
+    let scratch = tempfile::Builder::new()
+        .prefix("spindle-bench-ingest-")
+        .tempdir()?;
+    let data_dir = scratch.path().join("data");
+    let server = Server::start(
+        &args.server_bin,
+        &data_dir,
+        &scratch.path().join("server.log"),
+    )
+    .await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let server_cpu_before = server.cpu_seconds()?;
+    let wait_before = server.runqueue_wait_seconds(SQLITE_THREADS)?;
+    let sqlite_cpu_before = sqlite_cpu(&server)?;
+    let own_cpu_before = server::own_cpu_seconds()?;
+    let machine_before = server::machine_busy_seconds()?;
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..args.concurrency.max(1) {
+        let next = next.clone();
+        let bodies = bodies.clone();
+        let port = server.port;
+        let gzip = args.gzip;
+        workers.push(tokio::spawn(async move {
+            send_worker(port, gzip, &bodies, &next).await
+        }));
+    }
+    let mut latencies = Vec::with_capacity(bodies.len());
+    let mut retries = 0;
+    for worker in workers {
+        let (worker_latencies, worker_retries) = worker.await??;
+        latencies.extend(worker_latencies);
+        retries += worker_retries;
+    }
+    let sent = Instant::now();
+    let mut reader = Connection::new(server.port, server::authorization());
+    loop {
+        let observations = total_items(&mut reader, "/api/public/observations?limit=1").await?;
+        let trace_count = total_items(&mut reader, "/api/public/traces?limit=1").await?;
+        if observations == spans as u64 && trace_count == traces as u64 {
+            break;
+        }
+        if observations > spans as u64 || trace_count > traces as u64 {
+            bail!("the server reports {observations} observations and {trace_count} traces, more than were sent");
+        }
+        if sent.elapsed() > Duration::from_secs(300) {
+            bail!("only {observations}/{spans} observations and {trace_count}/{traces} traces readable 300 s after the load");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let wall = started.elapsed();
+    let drain = sent.elapsed();
+    let server_cpu = server.cpu_seconds()? - server_cpu_before;
+    let runqueue_wait = server.runqueue_wait_seconds(SQLITE_THREADS)? - wait_before;
+    let sqlite_cpu = sqlite_cpu(&server)? - sqlite_cpu_before;
+    let own_cpu = server::own_cpu_seconds()? - own_cpu_before;
+    let other_cpu =
+        (server::machine_busy_seconds()? - machine_before - server_cpu - own_cpu).max(0.0);
+    let peak_rss = server.peak_rss()?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_rss = server.rss()?;
+    let db_bytes = server::dir_size(&data_dir)?;
+    server.stop()?;
+    let db_bytes_after_stop = server::dir_size(&data_dir)?;
+    Ok(RunResult {
+        wall,
+        spans_per_second: spans as f64 / wall.as_secs_f64(),
+        mb_per_second: raw_bytes as f64 / 1e6 / wall.as_secs_f64(),
+        p50: percentile(&latencies, 0.50),
+        p95: percentile(&latencies, 0.95),
+        retries,
+        drain,
+        peak_rss,
+        idle_rss,
+        db_bytes,
+        db_bytes_after_stop,
+        server_cpu,
+        sqlite_cpu,
+        other_cpu,
+        runqueue_wait,
+    })
+}
+
+/// CPU seconds of the store's SQLite threads.
+fn sqlite_cpu(server: &Server) -> anyhow::Result<f64> {
+    Ok(server
+        .thread_cpu_seconds()?
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(SQLITE_THREADS))
+        .map(|(_, seconds)| seconds)
+        .sum())
+}
+
+/// Sends requests from the shared queue until it is empty; returns the latency of each
+/// accepted request (from its first attempt) and the number of retries.
+async fn send_worker(
+    port: u16,
+    gzip: bool,
+    bodies: &[Vec<u8>],
+    next: &AtomicUsize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut connection = Connection::new(port, server::authorization());
+    let mut latencies = Vec::new();
+    let mut retries = 0;
+    loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(body) = bodies.get(index) else {
+            return Ok((latencies, retries));
+        };
+        let started = Instant::now();
+        loop {
+            let response = connection
+                .post(OTLP_PATH, "application/x-protobuf", gzip, body)
+                .await?;
+            match response.status {
+                200..=299 => break,
+                429 | 503 => {
+                    retries += 1;
+                    let delay = response.retry_after_seconds.unwrap_or(0.1).clamp(0.01, 5.0);
+                    tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+                }
+                status => bail!(
+                    "request {index} got {status}: {}",
+                    String::from_utf8_lossy(&response.body)
+                ),
+            }
+        }
+        latencies.push(started.elapsed());
+    }
+}
+
+/// `meta.totalItems` of a list endpoint.
+pub async fn total_items(connection: &mut Connection, path: &str) -> anyhow::Result<u64> {
+    let response = connection.get(path).await?;
+    if response.status != 200 {
+        bail!(
+            "GET {path} got {}: {}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        );
+    }
+    let value: serde_json::Value = serde_json::from_slice(&response.body)?;
+    value["meta"]["totalItems"]
+        .as_u64()
+        .with_context(|| format!("GET {path}: no meta.totalItems"))
+}
+
+fn print_markdown(
+    args: &IngestArgs,
+    results: &[RunResult],
+    spans: usize,
+    raw_bytes: usize,
+    sent_bytes: usize,
+) {
+    let pick = |f: &dyn Fn(&RunResult) -> f64| -> f64 {
+        median(&results.iter().map(f).collect::<Vec<_>>())
+    };
+    let spans_per_second = pick(&|r| r.spans_per_second);
+    let mb_per_second = pick(&|r| r.mb_per_second);
+    let wall = pick(&|r| r.wall.as_secs_f64());
+    let drain = pick(&|r| millis(r.drain));
+    let p50 = pick(&|r| millis(r.p50));
+    let p95 = pick(&|r| millis(r.p95));
+    let peak = pick(&|r| mib(r.peak_rss as f64));
+    let idle = pick(&|r| mib(r.idle_rss as f64));
+    let db = pick(&|r| r.db_bytes as f64 / spans as f64);
+    let retries = pick(&|r| r.retries as f64);
+    println!("### Ingest (OTLP protobuf)\n");
+    println!(
+        "Machine: {}. Date: {}.\n",
+        report::machine(),
+        report::now_utc()
+    );
+    println!("Command: `{}`\n", report::command_line());
+    println!(
+        "{spans} spans, {} per trace, {:.0} protobuf bytes per span ({:.1} MiB; {:.1} MiB sent{}), {} spans per request, {} connections. Medians of {} runs, each on a fresh server and data directory.\n",
+        args.spans_per_trace,
+        raw_bytes as f64 / spans as f64,
+        mib(raw_bytes as f64),
+        mib(sent_bytes as f64),
+        if args.gzip { ", gzip" } else { ", uncompressed" },
+        args.batch_spans,
+        args.concurrency,
+        results.len()
+    );
+    println!("| metric | median | runs |\n|---|---|---|");
+    let runs = |f: &dyn Fn(&RunResult) -> String| -> String {
+        results.iter().map(f).collect::<Vec<_>>().join(" / ")
+    };
+    println!(
+        "| spans/s (first request → all spans readable) | {spans_per_second:.0} | {} |",
+        runs(&|r| format!("{:.0}", r.spans_per_second))
+    );
+    println!(
+        "| MB/s of protobuf | {mb_per_second:.1} | {} |",
+        runs(&|r| format!("{:.1}", r.mb_per_second))
+    );
+    println!(
+        "| wall time | {wall:.2} s | {} |",
+        runs(&|r| format!("{:.2}", r.wall.as_secs_f64()))
+    );
+    println!(
+        "| last response → all readable | {drain:.0} ms | {} |",
+        runs(&|r| format!("{:.0}", millis(r.drain)))
+    );
+    println!(
+        "| request latency p50 | {p50:.1} ms | {} |",
+        runs(&|r| format!("{:.1}", millis(r.p50)))
+    );
+    println!(
+        "| request latency p95 | {p95:.1} ms | {} |",
+        runs(&|r| format!("{:.1}", millis(r.p95)))
+    );
+    println!(
+        "| 429/503 retries | {retries:.0} | {} |",
+        runs(&|r| r.retries.to_string())
+    );
+    println!(
+        "| server peak RSS (VmHWM) | {peak:.0} MiB | {} |",
+        runs(&|r| format!("{:.0}", mib(r.peak_rss as f64)))
+    );
+    println!(
+        "| server idle RSS 3 s after | {idle:.0} MiB | {} |",
+        runs(&|r| format!("{:.0}", mib(r.idle_rss as f64)))
+    );
+    println!(
+        "| data dir bytes per span, at the end of the load (with the WAL) | {db:.0} | {} |",
+        runs(&|r| format!("{:.0}", r.db_bytes as f64 / spans as f64))
+    );
+    println!(
+        "| data dir bytes per span, after a clean shutdown | {:.0} | {} |",
+        pick(&|r| r.db_bytes_after_stop as f64 / spans as f64),
+        runs(&|r| format!("{:.0}", r.db_bytes_after_stop as f64 / spans as f64))
+    );
+    println!(
+        "| server CPU during the load | {:.2} cores | {} |",
+        pick(&|r| r.server_cpu / r.wall.as_secs_f64()),
+        runs(&|r| format!("{:.2}", r.server_cpu / r.wall.as_secs_f64()))
+    );
+    println!(
+        "| of which the SQLite writer and checkpointer threads | {:.2} cores | {} |",
+        pick(&|r| r.sqlite_cpu / r.wall.as_secs_f64()),
+        runs(&|r| format!("{:.2}", r.sqlite_cpu / r.wall.as_secs_f64()))
+    );
+    println!(
+        "| spans per server CPU-second | {:.0} | {} |",
+        pick(&|r| spans as f64 / r.server_cpu),
+        runs(&|r| format!("{:.0}", spans as f64 / r.server_cpu))
+    );
+    println!(
+        "| other processes' CPU meanwhile (noise) | {:.2} cores | {} |",
+        pick(&|r| r.other_cpu / r.wall.as_secs_f64()),
+        runs(&|r| format!("{:.2}", r.other_cpu / r.wall.as_secs_f64()))
+    );
+    println!(
+        "| SQLite threads' time runnable but waiting for a CPU | {:.1} s | {} |",
+        pick(&|r| r.runqueue_wait),
+        runs(&|r| format!("{:.1}", r.runqueue_wait))
+    );
+    println!();
+    println!("| target | result | |\n|---|---|---|");
+    println!(
+        "| ≥ 20,000 spans/s sustained, every span readable at the end | {spans_per_second:.0} spans/s | {} |",
+        met(spans_per_second >= 20_000.0)
+    );
+    println!(
+        "| peak memory < 300 MB | {:.0} MB | {} |",
+        peak * 1.048_576,
+        met(peak * 1.048_576 < 300.0)
+    );
+}

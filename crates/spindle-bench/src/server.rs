@@ -1,0 +1,251 @@
+//! Runs the `spindle` binary under test: a free port, a data directory, the init project and
+//! key from the environment, and its memory read from `/proc`.
+
+use crate::http::Connection;
+use anyhow::{bail, Context};
+use base64::Engine;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PROJECT_ID: &str = "bench-project";
+pub const PUBLIC_KEY: &str = "pk-lf-bench";
+pub const SECRET_KEY: &str = "sk-lf-bench";
+
+/// A running server process; stopped with SIGTERM when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    /// Time from spawning the process to the first healthy answer.
+    pub startup: Duration,
+}
+
+/// The `Authorization` header value for the bench project's key.
+pub fn authorization() -> String {
+    let pair = format!("{PUBLIC_KEY}:{SECRET_KEY}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl Server {
+    /// Starts `server_bin serve` on `data_dir`, logging to `log_file`, and waits until
+    /// `GET /api/public/health` answers 200.
+    pub async fn start(
+        server_bin: &Path,
+        data_dir: &Path,
+        log_file: &Path,
+    ) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let log = std::fs::File::create(log_file)
+            .with_context(|| format!("creating {}", log_file.display()))?;
+        let started = Instant::now();
+        let child = Command::new(server_bin)
+            .arg("serve")
+            .arg("--host")
+            .arg("127.0.0.1")
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("LANGFUSE_INIT_PROJECT_ID", PROJECT_ID)
+            .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", PUBLIC_KEY)
+            .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", SECRET_KEY)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", server_bin.display()))?;
+        let mut server = Server {
+            child,
+            port,
+            startup: Duration::ZERO,
+        };
+        let mut connection = Connection::new(port, authorization());
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "the server exited with {status} during start-up; see {}",
+                    log_file.display()
+                );
+            }
+            if let Ok(response) = connection.get("/api/public/health").await {
+                if response.status == 200 {
+                    break;
+                }
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("the server did not become healthy within 120 s");
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        server.startup = started.elapsed();
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `VmHWM` (peak resident set) in bytes.
+    pub fn peak_rss(&self) -> anyhow::Result<u64> {
+        proc_status_bytes(self.pid(), "VmHWM:")
+    }
+
+    /// `VmRSS` (current resident set) in bytes.
+    pub fn rss(&self) -> anyhow::Result<u64> {
+        proc_status_bytes(self.pid(), "VmRSS:")
+    }
+
+    /// CPU time the server used so far (user + system), in seconds.
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        Ok(stat_ticks(&format!("/proc/{}/stat", self.pid()))? as f64 / TICKS_PER_SECOND)
+    }
+
+    /// CPU seconds used by each thread so far, summed by thread name.
+    pub fn thread_cpu_seconds(&self) -> anyhow::Result<Vec<(String, f64)>> {
+        let mut by_name: Vec<(String, f64)> = Vec::new();
+        for entry in std::fs::read_dir(format!("/proc/{}/task", self.pid()))? {
+            let task = entry?.path();
+            let name = std::fs::read_to_string(task.join("comm"))?
+                .trim()
+                .to_owned();
+            let seconds =
+                stat_ticks(&task.join("stat").to_string_lossy())? as f64 / TICKS_PER_SECOND;
+            match by_name.iter_mut().find(|(known, _)| *known == name) {
+                Some((_, total)) => *total += seconds,
+                None => by_name.push((name, seconds)),
+            }
+        }
+        Ok(by_name)
+    }
+
+    /// Seconds the server's threads whose name starts with `prefix` spent runnable but
+    /// waiting for a CPU (`schedstat`).
+    pub fn runqueue_wait_seconds(&self, prefix: &str) -> anyhow::Result<f64> {
+        let mut total_nanos: u64 = 0;
+        for entry in std::fs::read_dir(format!("/proc/{}/task", self.pid()))? {
+            let task = entry?.path();
+            let name = std::fs::read_to_string(task.join("comm"))?;
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            let schedstat = std::fs::read_to_string(task.join("schedstat"))?;
+            total_nanos += schedstat
+                .split_whitespace()
+                .nth(1)
+                .and_then(|wait| wait.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+        Ok(total_nanos as f64 / 1e9)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit (SIGKILL after 60 s).
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> anyhow::Result<()> {
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child.kill()?;
+        self.child.wait()?;
+        bail!("the server did not stop within 60 s of SIGTERM")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.terminate();
+    }
+}
+
+fn proc_status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .with_context(|| format!("{field} missing from /proc/{pid}/status"))?;
+    let kib: u64 = line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .with_context(|| format!("parsing {line:?}"))?;
+    Ok(kib * 1024)
+}
+
+/// Total size of the files under `dir`, in bytes.
+pub fn dir_size(dir: &Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    let mut pending: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current)? {
+            let entry = entry?;
+            let metadata = entry.metadata()?;
+            if metadata.is_dir() {
+                pending.push(entry.path());
+            } else {
+                total += metadata.len();
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// `USER_HZ` on Linux.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// utime + stime of a `/proc/.../stat` file, in clock ticks.
+fn stat_ticks(path: &str) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    // The command name may contain spaces: count fields after its closing parenthesis.
+    let after_name = stat
+        .rfind(')')
+        .map(|end| &stat[end + 1..])
+        .with_context(|| format!("parsing {path}"))?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: u64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0);
+    let stime: u64 = fields.get(12).and_then(|f| f.parse().ok()).unwrap_or(0);
+    Ok(utime + stime)
+}
+
+/// CPU seconds this benchmark process used so far.
+pub fn own_cpu_seconds() -> anyhow::Result<f64> {
+    Ok(stat_ticks("/proc/self/stat")? as f64 / TICKS_PER_SECOND)
+}
+
+/// CPU seconds every process on the machine used so far (all busy states of `/proc/stat`).
+pub fn machine_busy_seconds() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat.lines().next().context("empty /proc/stat")?;
+    // cpu user nice system idle iowait irq softirq steal ...
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|value| value.parse().unwrap_or(0))
+        .collect();
+    let busy: u64 = [0usize, 1, 2, 5, 6, 7]
+        .iter()
+        .map(|&index| values.get(index).copied().unwrap_or(0))
+        .sum();
+    Ok(busy as f64 / TICKS_PER_SECOND)
+}
