@@ -6,6 +6,7 @@
 //! to the database, and every write merges with what is stored at commit time. A write is
 //! acknowledged only after its transaction committed.
 
+mod accounts;
 mod filters;
 mod reads;
 mod rows;
@@ -68,6 +69,36 @@ impl std::fmt::Debug for PostgresStore {
             .field("schema", &self.schema)
             .finish_non_exhaustive()
     }
+}
+
+/// Connects once, creates the schema if asked and applies pending migrations.
+async fn prepare(
+    config: tokio_postgres::Config,
+    schema: Option<String>,
+) -> Result<Vec<&'static str>> {
+    let (mut client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    let connection = tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "migration connection closed");
+        }
+    });
+    if let Some(schema) = &schema {
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await
+            .or_else(|e| {
+                // Two instances creating the schema at once: the loser sees a duplicate.
+                if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+                    Ok(())
+                } else {
+                    Err(pg_error(e))
+                }
+            })?;
+    }
+    let applied = schema::migrate(&mut client).await;
+    drop(client);
+    let _ = connection.await;
+    applied
 }
 
 /// Marks errors of transactions PostgreSQL aborted to resolve a conflict (retryable).
@@ -145,6 +176,34 @@ impl PostgresStore {
     /// Connects to the database at `url`, applies pending migrations (under an advisory
     /// lock, so instances starting together do not race) and returns the store.
     pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        let (store, config) = PostgresStore::build(url, &options)?;
+        prepare(config, options.schema).await?;
+        Ok(store)
+    }
+
+    /// Like [`PostgresStore::open`], for callers outside the async runtime: the migrations
+    /// run on a thread of their own (connections of the pool are made later, lazily, on
+    /// the runtime that uses the store).
+    pub fn open_blocking(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        let (store, config) = PostgresStore::build(url, &options)?;
+        let schema = options.schema.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::internal(format!("starting a runtime for migrations: {e}")))?;
+            runtime.block_on(prepare(config, schema))
+        })
+        .join()
+        .map_err(|_| Error::internal("the migration thread panicked"))??;
+        Ok(store)
+    }
+
+    /// The store with a lazy pool, and the connection settings for [`prepare`].
+    fn build(
+        url: &str,
+        options: &PostgresOptions,
+    ) -> Result<(PostgresStore, tokio_postgres::Config)> {
         let mut config = parse_url(url)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
@@ -159,7 +218,7 @@ impl PostgresStore {
             config.options(format!("-c search_path={schema}"));
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -178,51 +237,21 @@ impl PostgresStore {
             closed: AtomicBool::new(false),
             schema: options.schema.clone(),
         };
-        let mut client = store.client().await?;
-        if let Some(schema) = &options.schema {
-            client
-                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .await
-                .or_else(|e| {
-                    // Two instances creating the schema at once: the loser sees a duplicate.
-                    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-                        Ok(())
-                    } else {
-                        Err(pg_error(e))
-                    }
-                })?;
-        }
-        schema::migrate(&mut client).await?;
-        drop(client);
-        Ok(store)
+        Ok((store, config))
     }
 
-    /// Applies pending migrations to the database at `url` and returns their names.
+    /// Applies pending migrations to the database at `url` (in `schema`, if given) and
+    /// returns the names of the migrations this call applied.
     pub async fn migrate(url: &str, schema: Option<String>) -> Result<Vec<&'static str>> {
-        let store = PostgresStore::open(
+        let (_store, config) = PostgresStore::build(
             url,
-            PostgresOptions {
+            &PostgresOptions {
                 pool_size: 1,
                 schema: schema.clone(),
                 ..PostgresOptions::default()
             },
-        )
-        .await?;
-        // `open` applied them; report what the table says was applied by this build.
-        let client = store.client().await?;
-        let rows = client
-            .query("SELECT name FROM spindle_migrations ORDER BY version", &[])
-            .await
-            .map_err(pg_error)?;
-        let applied: Vec<String> = rows
-            .iter()
-            .map(|row| row.try_get::<_, String>(0).map_err(pg_error))
-            .collect::<Result<_>>()?;
-        Ok(schema::MIGRATION_NAMES
-            .iter()
-            .copied()
-            .filter(|name| applied.iter().any(|a| a == name))
-            .collect())
+        )?;
+        prepare(config, schema).await
     }
 
     /// A pooled connection.

@@ -163,8 +163,13 @@ async fn write_with_retry(store: &Arc<dyn Store>, batch: WriteBatch) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_stores_eight_writers_end_with_identical_complete_trees() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let first: Arc<dyn Store> = Arc::new(postgres_support::open_in(dir.path(), None).await);
-    let second: Arc<dyn Store> = Arc::new(postgres_support::open_in(dir.path(), None).await);
+    // Both open (and migrate) the fresh schema at the same moment.
+    let (first, second) = tokio::join!(
+        postgres_support::open_in(dir.path(), None),
+        postgres_support::open_in(dir.path(), None)
+    );
+    let first: Arc<dyn Store> = Arc::new(first);
+    let second: Arc<dyn Store> = Arc::new(second);
     first
         .upsert_project(&Project {
             id: PROJECT.into(),

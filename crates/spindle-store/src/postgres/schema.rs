@@ -2,20 +2,23 @@
 //! transaction-scoped advisory lock, so several instances starting at once apply each one
 //! exactly once.
 
-use deadpool_postgres::Client;
 use spindle_core::{Error, ErrorKind};
+use tokio_postgres::Client;
 
 use super::pg_error;
 use crate::Result;
 
 /// The migrations, in order; migration `i` (0-based) brings the schema to version `i + 1`.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
-
-/// The names of the migrations, in order.
-pub(crate) const MIGRATION_NAMES: &[&str] = &["0001_initial"];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "0002_accounts",
+        include_str!("../../migrations/postgres/0002_accounts.sql"),
+    ),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

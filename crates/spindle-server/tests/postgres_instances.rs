@@ -1,0 +1,382 @@
+//! Several instances, one database: two `spindle serve` processes on one fresh PostgreSQL
+//! database, 8 writer threads sending interleaved OTLP span creates and ingestion-API
+//! creates and updates of the same traces through both, then both instances return the
+//! same, complete trees. Fails (never skips) when PostgreSQL is not reachable.
+
+use prost::Message;
+use spindle_ingest::otlp::proto;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
+const TRACES: u64 = 8;
+const SPANS: u64 = 10;
+const WRITERS: usize = 8;
+
+fn database_url() -> String {
+    std::env::var("SPINDLE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh database next to the test database; dropped by [`FreshDatabase::drop`].
+struct FreshDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl FreshDatabase {
+    fn create() -> FreshDatabase {
+        let admin_url = database_url();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("spindle_it_{}_{nanos}", std::process::id());
+        admin(&admin_url, &format!("CREATE DATABASE {name}"));
+        FreshDatabase { admin_url, name }
+    }
+
+    fn url(&self) -> String {
+        let config: tokio_postgres::Config = self.admin_url.parse().expect("test database URL");
+        let host = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+            _ => "127.0.0.1".to_owned(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let user = config.get_user().unwrap_or("postgres");
+        let password = config
+            .get_password()
+            .map(|p| format!(":{}", String::from_utf8_lossy(p)))
+            .unwrap_or_default();
+        format!("postgres://{user}{password}@{host}:{port}/{}", self.name)
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        admin(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Runs one statement on the test database.
+fn admin(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (client, connection) = match tokio_postgres::connect(url, tokio_postgres::NoTls).await
+        {
+            Ok(pair) => pair,
+            Err(error) => panic!(
+                "PostgreSQL is required for this test and is not reachable at {url}: {error}\n\
+                 start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
+                 (or point SPINDLE_TEST_DATABASE_URL at another server)"
+            ),
+        };
+        let connection = tokio::spawn(connection);
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        drop(client);
+        let _ = connection.await;
+    });
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// A server process, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn spawn(database_url: &str, port: u16) -> Server {
+    let data_dir = std::env::temp_dir().join(format!("spindle-pg-unused-{port}"));
+    Server(
+        Command::new(env!("CARGO_BIN_EXE_spindle"))
+            .args(["serve", "--port", &port.to_string(), "--database-url"])
+            .arg(database_url)
+            .args(["--database-pool-size", "8", "--data-dir"])
+            .arg(data_dir)
+            .env("LANGFUSE_INIT_PROJECT_ID", "pg")
+            .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "pk-lf-pg")
+            .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", "sk-lf-pg")
+            .env("SPINDLE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server"),
+    )
+}
+
+fn wait_healthy(server: &mut Server, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = request(port, "GET", "/api/public/health", "", None) {
+            return;
+        }
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("the server exited during start-up: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server did not become healthy");
+}
+
+/// A minimal HTTP/1.1 client: returns the status and body.
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: Option<&[u8]>,
+) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let body = body.unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status line"))?;
+    let body_start = text
+        .find("\r\n\r\n")
+        .map(|index| index + 4)
+        .unwrap_or(response.len());
+    Ok((status, response[body_start..].to_vec()))
+}
+
+fn trace_bytes(trace: u64) -> Vec<u8> {
+    let mut id = [0u8; 16];
+    id[0] = 0xcd;
+    id[8..].copy_from_slice(&trace.to_be_bytes());
+    id.to_vec()
+}
+
+fn span_bytes(trace: u64, span: u64) -> Vec<u8> {
+    (0x1000 + trace * 100 + span).to_be_bytes().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One request a writer sends.
+enum Operation {
+    Otlp(Vec<u8>),
+    Ingestion(Vec<u8>),
+}
+
+fn otlp_spans(trace: u64, spans: std::ops::Range<u64>) -> Operation {
+    let spans = spans
+        .map(|span| proto::Span {
+            trace_id: trace_bytes(trace),
+            span_id: span_bytes(trace, span),
+            parent_span_id: if span == 0 {
+                Vec::new()
+            } else {
+                span_bytes(trace, 0)
+            },
+            name: format!("step-{span}"),
+            start_time_unix_nano: 1_700_000_000_000_000_000 + span * 1_000_000,
+            end_time_unix_nano: 1_700_000_000_000_000_000 + span * 1_000_000 + 500_000,
+            attributes: vec![proto::KeyValue {
+                key: "langfuse.observation.input".into(),
+                value: Some(proto::AnyValue {
+                    value: Some(proto::any_value::Value::StringValue(format!(
+                        "input {trace}/{span}"
+                    ))),
+                }),
+            }],
+            ..proto::Span::default()
+        })
+        .collect();
+    Operation::Otlp(
+        proto::ExportTraceServiceRequest {
+            resource_spans: vec![proto::ResourceSpans {
+                resource: None,
+                scope_spans: vec![proto::ScopeSpans {
+                    scope: None,
+                    spans,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        }
+        .encode_to_vec(),
+    )
+}
+
+fn ingestion(events: Vec<serde_json::Value>) -> Operation {
+    Operation::Ingestion(serde_json::to_vec(&serde_json::json!({ "batch": events })).expect("json"))
+}
+
+fn operations() -> Vec<Operation> {
+    let mut out = Vec::new();
+    for trace in 0..TRACES {
+        let trace_id = hex(&trace_bytes(trace));
+        out.push(otlp_spans(trace, 0..SPANS / 2));
+        out.push(otlp_spans(trace, SPANS / 2..SPANS));
+        out.push(ingestion(vec![serde_json::json!({
+            "id": format!("trace-create-{trace}"),
+            "type": "trace-create",
+            "timestamp": "2023-11-14T22:13:20.000Z",
+            "body": {
+                "id": trace_id,
+                "name": format!("trace-{trace}"),
+                "userId": format!("user-{}", trace % 3),
+                "metadata": {"instance": "any"},
+                "tags": ["pg"],
+            },
+        })]));
+        for half in [0..SPANS / 2, SPANS / 2..SPANS] {
+            let events = half
+                .map(|span| {
+                    serde_json::json!({
+                        "id": format!("update-{trace}-{span}"),
+                        "type": "span-update",
+                        "timestamp": "2030-01-01T00:00:00.000Z",
+                        "body": {
+                            "id": hex(&span_bytes(trace, span)),
+                            "traceId": trace_id,
+                            "output": format!("final-{span}"),
+                        },
+                    })
+                })
+                .collect();
+            out.push(ingestion(events));
+        }
+    }
+    // Interleave deterministically: every writer gets parts of every trace.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for i in (1..out.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    out
+}
+
+fn send(port: u16, operation: &Operation) {
+    let (path, content_type, body) = match operation {
+        Operation::Otlp(body) => ("/api/public/otel/v1/traces", "application/x-protobuf", body),
+        Operation::Ingestion(body) => ("/api/public/ingestion", "application/json", body),
+    };
+    for _ in 0..600 {
+        let (status, response) = request(port, "POST", path, content_type, Some(body))
+            .unwrap_or_else(|e| panic!("POST {path} on {port}: {e}"));
+        match status {
+            429 | 503 => std::thread::sleep(Duration::from_millis(20)),
+            200 => return,
+            207 => {
+                let answer: serde_json::Value =
+                    serde_json::from_slice(&response).expect("207 body is JSON");
+                let errors = answer["errors"].as_array().map_or(0, Vec::len);
+                assert_eq!(errors, 0, "ingestion errors: {answer}");
+                return;
+            }
+            other => panic!(
+                "POST {path} on {port}: {other} {}",
+                String::from_utf8_lossy(&response)
+            ),
+        }
+    }
+    panic!("POST {path} on {port} stayed overloaded");
+}
+
+fn get_json(port: u16, path: &str) -> serde_json::Value {
+    let (status, body) = request(port, "GET", path, "application/json", None).expect("GET request");
+    assert_eq!(
+        status,
+        200,
+        "GET {path}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    serde_json::from_slice(&body).expect("JSON body")
+}
+
+#[test]
+fn two_instances_eight_writers_identical_complete_trees() {
+    let database = FreshDatabase::create();
+    let url = database.url();
+    let ports = [free_port(), free_port()];
+    // One after the other: the first start also creates the web UI's admin, which two
+    // instances starting at the same moment would both try (see the store crate's
+    // concurrency test for two stores migrating one schema at once).
+    let mut first = spawn(&url, ports[0]);
+    wait_healthy(&mut first, ports[0]);
+    let mut second = spawn(&url, ports[1]);
+    wait_healthy(&mut second, ports[1]);
+
+    let mut lanes: Vec<Vec<Operation>> = (0..WRITERS).map(|_| Vec::new()).collect();
+    for (index, operation) in operations().into_iter().enumerate() {
+        lanes[index % WRITERS].push(operation);
+    }
+    std::thread::scope(|scope| {
+        for (writer, lane) in lanes.iter().enumerate() {
+            scope.spawn(move || {
+                for (index, operation) in lane.iter().enumerate() {
+                    send(ports[(writer + index) % 2], operation);
+                }
+            });
+        }
+    });
+
+    for trace in 0..TRACES {
+        let trace_id = hex(&trace_bytes(trace));
+        let path = format!("/api/public/traces/{trace_id}");
+        let views = [get_json(ports[0], &path), get_json(ports[1], &path)];
+        assert_eq!(views[0], views[1], "both instances return the same trace");
+        let view = &views[0];
+        assert_eq!(view["name"], format!("trace-{trace}"), "{view}");
+        let observations = view["observations"].as_array().expect("observations");
+        assert_eq!(observations.len() as u64, SPANS, "{view}");
+        for span in 0..SPANS {
+            let id = hex(&span_bytes(trace, span));
+            let observation = observations
+                .iter()
+                .find(|o| o["id"] == id.as_str())
+                .unwrap_or_else(|| panic!("observation {id} of trace {trace_id}"));
+            assert_eq!(observation["name"], format!("step-{span}"));
+            assert_eq!(observation["output"], format!("final-{span}"));
+            assert_eq!(observation["input"], format!("input {trace}/{span}"));
+        }
+    }
+    let list = [
+        get_json(ports[0], "/api/public/traces?limit=100"),
+        get_json(ports[1], "/api/public/traces?limit=100"),
+    ];
+    assert_eq!(list[0], list[1]);
+    assert_eq!(list[0]["meta"]["totalItems"], TRACES, "{}", list[0]);
+    drop(first);
+    drop(second);
+}
