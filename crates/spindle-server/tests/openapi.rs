@@ -21,7 +21,13 @@ use support::{basic, PK1, SK1};
 
 const DOCUMENT: &str = include_str!("../openapi.json");
 const ROUTES: &str = include_str!("../src/routes.rs");
-const READ_HANDLERS: &str = include_str!("../src/routes/read.rs");
+/// The handler modules of `src/routes/`, by the name routes.rs calls them with.
+const HANDLER_MODULES: &[(&str, &str)] = &[
+    ("read", include_str!("../src/routes/read.rs")),
+    ("ingest", include_str!("../src/routes/ingest.rs")),
+    ("media", include_str!("../src/routes/media.rs")),
+    ("ops", include_str!("../src/routes/ops.rs")),
+];
 
 const HTTP_METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -786,13 +792,31 @@ fn overload_and_error_responses_carry_the_documented_shape() {
     );
 }
 
-/// The query parameters each read handler parses (`params.string("userId")`, `params.page()`,
-/// ...), including those parsed by the helper functions it calls.
-fn parsed_query_parameters() -> BTreeMap<String, BTreeSet<String>> {
-    // Split read.rs into its top-level functions.
+/// `params\n    .get("x")` (rustfmt's chains) as `params.get("x")`.
+fn join_method_chains(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(found) = rest.find("params") {
+        let after = &rest[found + "params".len()..];
+        out.push_str(&rest[..found + "params".len()]);
+        let trimmed = after.trim_start();
+        rest = if trimmed.starts_with('.') {
+            trimmed
+        } else {
+            after
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The query parameters each handler of a module parses (`params.string("userId")`,
+/// `params.page()`, ...), including those parsed by the helper functions it calls.
+fn parsed_query_parameters(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+    // Split the module into its top-level functions.
     let mut functions: BTreeMap<String, String> = BTreeMap::new();
     let mut current: Option<(String, String)> = None;
-    for line in READ_HANDLERS.lines() {
+    for line in source.lines() {
         let header = ["pub async fn ", "pub fn ", "async fn ", "fn "]
             .iter()
             .find_map(|prefix| line.strip_prefix(prefix));
@@ -815,6 +839,8 @@ fn parsed_query_parameters() -> BTreeMap<String, BTreeSet<String>> {
         functions.insert(name, body);
     }
     let direct = |body: &str| -> BTreeSet<String> {
+        let joined = join_method_chains(body);
+        let body = joined.as_str();
         let mut names = BTreeSet::new();
         for (call, implied) in [
             ("params.page()", "page"),
@@ -842,7 +868,7 @@ fn parsed_query_parameters() -> BTreeMap<String, BTreeSet<String>> {
                         .collect();
                     let bound = literals_bound_to(body, &variable).unwrap_or_else(|| {
                         panic!(
-                            "read.rs: `{call}{variable}`: cannot tell which parameter names \
+                            "routes: `{call}{variable}`: cannot tell which parameter names \
                              `{variable}` takes; extend this test"
                         )
                     });
@@ -954,22 +980,28 @@ fn literals_bound_to(body: &str, variable: &str) -> Option<Vec<String>> {
 }
 
 #[test]
-fn every_query_parameter_the_read_handlers_parse_is_documented() {
+fn every_query_parameter_the_handlers_parse_is_documented() {
     let doc = document();
-    let parsed = parsed_query_parameters();
+    let parsed: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = HANDLER_MODULES
+        .iter()
+        .map(|(module, source)| (*module, parsed_query_parameters(source)))
+        .collect();
     assert!(
-        parsed["list_traces"].contains("orderBy") && parsed["list_scores"].contains("operator"),
-        "the read.rs scanner is out of date: {parsed:?}"
+        parsed["read"]["list_traces"].contains("orderBy")
+            && parsed["read"]["list_scores"].contains("operator"),
+        "the handler scanner is out of date: {parsed:?}"
     );
-    let mut checked = 0;
+    let mut with_parameters = 0;
     for route in registered_routes() {
         for (method, handler) in &route.handlers {
-            let Some(function) = handler.strip_prefix("read::") else {
-                continue;
-            };
+            let (module, function) = handler
+                .split_once("::")
+                .unwrap_or_else(|| panic!("handler {handler:?} is not module::function"));
             let expected = parsed
+                .get(module)
+                .unwrap_or_else(|| panic!("no source for handler module {module}; add it"))
                 .get(function)
-                .unwrap_or_else(|| panic!("read.rs has no function {function}"));
+                .unwrap_or_else(|| panic!("{module}.rs has no function {function}"));
             let operation = &doc["paths"][&route.path][method];
             let documented: BTreeSet<String> = operation["parameters"]
                 .as_array()
@@ -983,14 +1015,16 @@ fn every_query_parameter_the_read_handlers_parse_is_documented() {
                 .unwrap_or_default();
             assert_eq!(
                 expected, &documented,
-                "{method} {}: query parameters parsed by read::{function} (left) vs documented \
-                 (right)",
+                "{method} {}: query parameters parsed by {handler} (left) vs documented (right)",
                 route.path
             );
-            checked += 1;
+            with_parameters += usize::from(!expected.is_empty());
         }
     }
-    assert!(checked >= 10, "only {checked} read operations checked");
+    assert!(
+        with_parameters >= 8,
+        "only {with_parameters} operations with query parameters"
+    );
 }
 
 #[test]
@@ -1238,6 +1272,10 @@ fn read_rs_scanner_follows_loops_and_closures() {
     bound.sort();
     assert_eq!(bound, vec!["experimentId", "id", "valueMax", "valueMin"]);
     assert!(literals_bound_to(body, "unknown").is_none());
+    assert_eq!(
+        join_method_chains("let t = params\n        .get(\"token\");"),
+        "let t = params.get(\"token\");"
+    );
 }
 
 // --- the document against the running app ------------------------------------------------------
@@ -1411,6 +1449,13 @@ async fn every_operation_answers_as_documented() {
         // With the key pair: a documented status and body.
         let response = request(&app, method, &url, Some(basic(PK1, SK1)), &body).await;
         check_response(&doc, &label, operation, &response);
+        if path == "/api/public/ingestion" {
+            assert_eq!(
+                response.json()["errors"],
+                json!([]),
+                "{label}: the example is valid"
+            );
+        }
         if path == "/api/public/openapi.json" {
             assert_eq!(response.json(), doc, "the served document is openapi.json");
         }
@@ -1422,5 +1467,30 @@ async fn every_operation_answers_as_documented() {
                 String::from_utf8_lossy(&response.body)
             );
         }
+    }
+}
+
+#[test]
+fn every_example_matches_its_schema() {
+    let doc = document();
+    let mut examples = Vec::new();
+    walk(&doc, String::new(), &mut |path, value| {
+        if let (Some(example), Some(schema)) = (value.get("example"), value.get("schema")) {
+            examples.push((path.to_owned(), example.clone(), schema.clone()));
+        }
+    });
+    assert!(
+        examples.len() >= 10,
+        "only {} examples found",
+        examples.len()
+    );
+    for (path, example, schema) in examples {
+        let mut errors = Vec::new();
+        check(&doc, &schema, &example, &path, &mut errors);
+        assert!(
+            errors.is_empty(),
+            "the example at {path} does not match its schema:\n{}",
+            errors.join("\n")
+        );
     }
 }
