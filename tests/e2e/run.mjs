@@ -244,6 +244,15 @@ try {
     assert(text.indexOf("How do I reset my password?") < text.indexOf("And where are settings?"), "turns in order");
   });
 
+  await step("the sessions list shows totals", async () => {
+    await page.goto(`${base}/project/e2e/sessions`);
+    const row = page.locator("table.data tbody tr", { hasText: "support-session-1" });
+    await row.waitFor();
+    const cells = await row.locator("td").allTextContents();
+    assert(cells[2] === "2", `two traces: ${cells}`);
+    assert(cells[5] === "alice", `users: ${cells}`);
+  });
+
   await step("XSS payloads render as text and no script runs", async () => {
     await page.goto(`${base}/project/e2e/traces?userId=mallory`);
     await expectRows(1, "mallory's trace");

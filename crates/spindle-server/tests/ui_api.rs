@@ -535,6 +535,11 @@ async fn traces_filter_search_detail_and_annotation() {
 
     let users = ui.get("/api/ui/projects/p1/users", &cookie).await.json();
     assert_eq!(users["meta"]["totalItems"], 2);
+    let sessions = ui.get("/api/ui/projects/p1/sessions", &cookie).await.json();
+    assert_eq!(sessions["data"][0]["id"], "s1");
+    assert_eq!(sessions["data"][0]["traceCount"], 1);
+    assert_eq!(sessions["data"][0]["userIds"], json!(["alice"]));
+    assert_eq!(sessions["data"][0]["durationSeconds"], 2.0);
     let session = ui
         .get("/api/ui/projects/p1/sessions/s1", &cookie)
         .await

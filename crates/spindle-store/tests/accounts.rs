@@ -229,6 +229,7 @@ async fn aggregates_for_users_tokens_and_latency() {
         let mut record = spindle_core::TraceRecord::new(trace);
         record.user_id = Some(user_id.into());
         record.name = Some("chat".into());
+        record.session_id = Some("s1".into());
         record.timestamp = Some(start);
         record.stamp_unstamped(stamp());
         batch.traces.push(record);
@@ -268,6 +269,19 @@ async fn aggregates_for_users_tokens_and_latency() {
         .expect("tokens");
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens["t1"].input, 10);
+    let sessions = store
+        .session_stats("p1", &["s1".into(), "nope".into()])
+        .await
+        .expect("sessions");
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions["s1"].traces, 2);
+    assert_eq!(sessions["s1"].users, ["alice"]);
+    assert_eq!(sessions["s1"].first, Some(1_000_000));
+    assert_eq!(
+        sessions["s1"].last,
+        Some(7_000_000),
+        "the last observation's end"
+    );
     let report = store
         .latency_report("p1", None, None)
         .await

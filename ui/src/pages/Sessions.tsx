@@ -2,7 +2,7 @@
 
 import { useState } from "preact/hooks";
 import { api, projectPath, type Paged } from "../api";
-import { cost, latency, time } from "../format";
+import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
 import { IoView } from "../components/Json";
@@ -12,6 +12,10 @@ interface SessionRow {
   id: string;
   createdAt: string;
   environment: string;
+  traceCount?: number;
+  userIds?: string[];
+  durationSeconds?: number | null;
+  totalCost?: number;
 }
 
 interface SessionTrace {
@@ -45,6 +49,10 @@ export function Sessions(props: { projectId: string }) {
           <tr>
             <th>Session</th>
             <th>Started</th>
+            <th>Traces</th>
+            <th>Duration</th>
+            <th>Cost</th>
+            <th>Users</th>
             <th>Environment</th>
           </tr>
         </thead>
@@ -55,6 +63,10 @@ export function Sessions(props: { projectId: string }) {
                 <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link>
               </td>
               <td>{time(session.createdAt)}</td>
+              <td class="num">{count(session.traceCount)}</td>
+              <td class="num">{latency(session.durationSeconds)}</td>
+              <td class="num">{cost(session.totalCost)}</td>
+              <td>{(session.userIds ?? []).join(", ")}</td>
               <td>{session.environment}</td>
             </tr>
           ))}

@@ -352,11 +352,28 @@ pub async fn list_sessions(
         .store
         .list_sessions(&access.project_id, &query)
         .await?;
+    let ids: Vec<String> = page.items.iter().map(|view| view.id.clone()).collect();
+    let stats = accounts(&state)?
+        .session_stats(&access.project_id, &ids)
+        .await?;
     let project = access.project_id.clone();
-    Ok(Json(PageResponse::from_page(page, |view| {
-        api::session(view, &project, false)
-    }))
-    .into_response())
+    let response = PageResponse::from_page(page, |view| {
+        let totals = stats.get(&view.id).cloned();
+        let mut item =
+            serde_json::to_value(api::session(view, &project, false)).unwrap_or(Value::Null);
+        if let (Value::Object(object), Some(totals)) = (&mut item, totals) {
+            let duration = match (totals.first, totals.last) {
+                (Some(first), Some(last)) => Some((last - first).max(0) as f64 / 1e6),
+                _ => None,
+            };
+            object.insert("traceCount".to_owned(), json!(totals.traces));
+            object.insert("userIds".to_owned(), json!(totals.users));
+            object.insert("durationSeconds".to_owned(), json!(duration));
+            object.insert("totalCost".to_owned(), json!(totals.total_cost));
+        }
+        item
+    });
+    Ok(Json(serde_json::to_value(response).unwrap_or(Value::Null)).into_response())
 }
 
 /// `GET …/sessions/{id}`: the session's traces with their input and output, oldest first,

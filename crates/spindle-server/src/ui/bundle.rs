@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index--qIB9mX-.css"),
     ),
     (
-        "assets/index-COG4dGAt.js",
+        "assets/index-BcktF6UW.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-COG4dGAt.js"),
+        include_bytes!("../../../../ui/dist/assets/index-BcktF6UW.js"),
     ),
     (
         "favicon.svg",

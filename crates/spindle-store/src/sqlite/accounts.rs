@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{now_micros, sql_error, SqliteStore};
 use crate::accounts::{
-    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, TokenTotals, UiSession,
-    User, UserSummary,
+    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, SessionStats, TokenTotals,
+    UiSession, User, UserSummary,
 };
 use crate::{Page, Result};
 
@@ -510,6 +510,79 @@ impl Accounts for SqliteStore {
                 .map_err(sql_error)?;
             rows.collect::<rusqlite::Result<HashMap<_, _>>>()
                 .map_err(sql_error)
+        })
+        .await
+    }
+
+    async fn session_stats(
+        &self,
+        project_id: &str,
+        session_ids: &[String],
+    ) -> Result<HashMap<String, SessionStats>> {
+        if session_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut values: Vec<String> = Vec::with_capacity(session_ids.len() + 1);
+        values.push(project_id.to_owned());
+        values.extend(session_ids.iter().cloned());
+        self.read(move |connection| {
+            let placeholders = vec!["?"; values.len() - 1].join(", ");
+            let mut stats: HashMap<String, SessionStats> = HashMap::new();
+            let mut statement = connection
+                .prepare(&format!(
+                    "SELECT session_id, count(*), min(coalesce(timestamp, created_at)),
+                         max(coalesce(timestamp, created_at)), group_concat(DISTINCT user_id)
+                     FROM traces WHERE project_id = ? AND session_id IN ({placeholders})
+                     GROUP BY session_id"
+                ))
+                .map_err(sql_error)?;
+            let mut rows = statement
+                .query(params_from_iter(values.iter()))
+                .map_err(sql_error)?;
+            while let Some(row) = rows.next().map_err(sql_error)? {
+                let session_id: String = row.get(0).map_err(sql_error)?;
+                let users: Option<String> = row.get(4).map_err(sql_error)?;
+                let mut users: Vec<String> = users
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|user| !user.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                users.sort();
+                stats.insert(
+                    session_id,
+                    SessionStats {
+                        traces: row.get::<_, i64>(1).map_err(sql_error)? as u64,
+                        first: row.get(2).map_err(sql_error)?,
+                        last: row.get(3).map_err(sql_error)?,
+                        users,
+                        total_cost: 0.0,
+                    },
+                );
+            }
+            let mut statement = connection
+                .prepare(&format!(
+                    "SELECT t.session_id, coalesce(sum(o.total_cost), 0.0),
+                         max(coalesce(o.end_time, o.start_time))
+                     FROM traces t
+                     JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
+                     WHERE t.project_id = ? AND t.session_id IN ({placeholders})
+                     GROUP BY t.session_id"
+                ))
+                .map_err(sql_error)?;
+            let mut rows = statement
+                .query(params_from_iter(values.iter()))
+                .map_err(sql_error)?;
+            while let Some(row) = rows.next().map_err(sql_error)? {
+                let session_id: String = row.get(0).map_err(sql_error)?;
+                let cost: f64 = row.get(1).map_err(sql_error)?;
+                let last_end: Option<Micros> = row.get(2).map_err(sql_error)?;
+                if let Some(entry) = stats.get_mut(&session_id) {
+                    entry.total_cost = cost;
+                    entry.last = entry.last.max(last_end);
+                }
+            }
+            Ok(stats)
         })
         .await
     }
