@@ -1,3 +1,5 @@
+//! Tests of the price table, matching, costs and token counts.
+
 use super::*;
 use spindle_core::time::parse_iso;
 

@@ -1,3 +1,5 @@
+//! Merge tests: unit cases and the order-independence property.
+
 use super::*;
 use proptest::prelude::*;
 

@@ -1,3 +1,5 @@
+//! Batch ingestion: per-event errors naming the field, and request-level failures.
+
 use super::*;
 use serde_json::json;
 

@@ -1,3 +1,5 @@
+//! Table-driven tests of the span mapper for each attribute convention.
+
 use super::*;
 use crate::otlp::decoded::{Attr, Attrs, Export, ResourceSpans, Scope, ScopeSpans, Span};
 use expect_test::{expect, Expect};
