@@ -10,6 +10,8 @@ fuzz/corpus/<target>/seed-*:
                   protobuf export re-encoded as OTLP/JSON;
 * otlp_protobuf:  every captured protobuf export (stored decoded in the fixtures) encoded
                   back to protobuf by the small encoder below;
+* usage_json:     every usageDetails object of the ingestion bodies, and the usage_details
+                  attributes of the OTLP exports;
 * gunzip:         gzip of a few of the bodies above, one of them split into two gzip members.
 
 It also writes fuzz/dicts/<target>.dict, libFuzzer dictionaries of the string literals of the
@@ -41,6 +43,7 @@ DICT_SOURCES = {
     "otlp_json": ["otlp/*.rs", "usage.rs", "fields.rs"],
     "ingestion_json": ["batch.rs", "score.rs", "usage.rs", "fields.rs"],
     "score_json": ["score.rs", "fields.rs"],
+    "usage_json": ["usage.rs"],
 }
 
 SPAN_KINDS = {"UNSPECIFIED": 0, "INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
@@ -229,6 +232,26 @@ def export_json(export):
 
 # --- corpus files ---------------------------------------------------------------------------
 
+def usage_objects(value):
+    """usageDetails / usage objects, and usage_details attributes (JSON strings), anywhere."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in ("usageDetails", "usage") and isinstance(inner, dict):
+                yield inner
+            elif "usage" in key and isinstance(inner, dict) and isinstance(inner.get("string"), str):
+                try:
+                    parsed = json.loads(inner["string"])
+                except ValueError:
+                    continue
+                if isinstance(parsed, dict):
+                    yield parsed
+            else:
+                yield from usage_objects(inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from usage_objects(item)
+
+
 def dumps(value):
     return json.dumps(value, separators=(",", ":")).encode("utf-8")
 
@@ -283,6 +306,8 @@ def main():
                 body, kind, route = request.get("body"), request.get("body_kind"), request.get("path")
                 if body is None:
                     continue
+                for usage in usage_objects(body):
+                    write("usage_json", dumps(usage), counts)
                 if route == "/api/public/ingestion" and kind == "json":
                     data = dumps(body)
                     write("ingestion_json", data, counts)
@@ -316,6 +341,11 @@ def main():
          "body": {"id": "o1", "type": "EVENT", "level": "WARNING", "modelParameters": {"t": "0.5"}}},
         {"id": "e4", "type": "sdk-log", "timestamp": "2026-11-21T04:48:18Z", "body": {"log": {}}},
     ]}), counts)
+    write("usage_json", dumps({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
+                               "prompt_tokens_details": {"cached_tokens": 2},
+                               "completion_tokens_details": {"reasoning_tokens": 1}}), counts)
+    write("usage_json", dumps({"input_tokens": 10, "output_tokens": 5,
+                               "cache_read_input_tokens": 3}), counts)
     write("otlp_protobuf", b"", counts)
     write("otlp_json", b'{"resourceSpans":[]}', counts)
     write("score_json", dumps({"name": "t", "value": "x" * 10, "dataType": "TEXT", "sessionId": "s"}), counts)
