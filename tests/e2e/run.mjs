@@ -285,9 +285,53 @@ try {
     assert(models.every((model) => model === "gpt-4o-mini"), `models: ${models}`);
   });
 
+  await step("a trace of 10,000 observations renders only the rows in view", async () => {
+    const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
+    const start = Date.parse("2026-01-01T00:00:00Z");
+    const iso = (ms) => new Date(start + ms).toISOString();
+    const batch = [{ id: "big-t", type: "trace-create", timestamp: iso(0), body: { id: "big-trace", name: "big", timestamp: iso(0) } }];
+    for (let index = 0; index < 10_000; index++) {
+      const parent = index % 100 === 0 ? undefined : `big-${index - (index % 100)}`;
+      batch.push({
+        id: `big-e${index}`,
+        type: "span-create",
+        timestamp: iso(index),
+        body: { id: `big-${index}`, traceId: "big-trace", parentObservationId: parent, name: `step-${index}`, startTime: iso(index), endTime: iso(index + 5) },
+      });
+    }
+    const sent = await fetch(`${base}/api/public/ingestion`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({ batch }),
+    });
+    assert(sent.ok, `ingestion answered ${sent.status}`);
+    await page.goto(`${base}/project/e2e/traces/big-trace`);
+    await page.locator(".pane.left", { hasText: "10,000 observations" }).waitFor({ timeout: 60_000 });
+    const rendered = await page.locator(".tree [role='treeitem']").count();
+    assert(rendered > 0 && rendered < 300, `only the rows in view are rendered: ${rendered}`);
+    await page.locator(".tree").evaluate((element) => {
+      element.scrollTop = element.scrollHeight;
+      element.dispatchEvent(new Event("scroll"));
+    });
+    await page.locator(".tree [data-id='big-9999']").click();
+    await page.locator(".detail h2", { hasText: "step-9999" }).waitFor();
+    await page.locator(".tree").evaluate((element) => {
+      element.scrollTop = 0;
+      element.dispatchEvent(new Event("scroll"));
+    });
+    await page.locator(".tree [data-id='big-1']").waitFor();
+    await page.locator(".tree [data-id='big-0'] button.toggle").click();
+    await page.locator(".tree [data-id='big-1']").waitFor({ state: "detached" });
+    // The selected observation stays in view when rows above it collapse.
+    await page.locator(".tree [data-id='big-9999']").waitFor();
+    await page.getByRole("tab", { name: "Timeline" }).click();
+    const bars = await page.locator(".timeline-bar").count();
+    assert(bars > 0 && bars < 300, `only the bars in view are rendered: ${bars}`);
+  });
+
   await step("live: a new trace appears without reloading", async () => {
     await page.goto(`${base}/project/e2e/traces`);
-    await expectRows(4, "all traces");
+    await expectRows(5, "all traces");
     const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
     const sent = await fetch(`${base}/api/public/ingestion`, {
       method: "POST",
@@ -304,7 +348,7 @@ try {
       }),
     });
     assert(sent.ok, `ingestion answered ${sent.status}`);
-    await expectRows(5, "after a new trace arrived");
+    await expectRows(6, "after a new trace arrived");
     assert((await rows.first().textContent()).includes("arrived-live"), "the new trace is on top");
   });
 
