@@ -1406,6 +1406,40 @@ async fn every_operation_answers_as_documented() {
         _ => 1,
     };
     operations.sort_by_key(|(path, method, _)| (rank(method), path.clone()));
+    // Undocumented methods get 405; unknown paths under /api/public get a 404 `Error`.
+    for (path, methods) in documented_methods(&doc) {
+        let other = ["patch", "put", "delete", "post"]
+            .into_iter()
+            .find(|method| !methods.contains(*method))
+            .expect("some method is not documented");
+        let response = request(
+            &app,
+            other,
+            &concrete_path(&path),
+            Some(basic(PK1, SK1)),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(response.status.as_u16(), 405, "{other} {path}");
+    }
+    let unknown = request(
+        &app,
+        "get",
+        "/api/public/nope",
+        Some(basic(PK1, SK1)),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(unknown.status.as_u16(), 404);
+    let mut errors = Vec::new();
+    check(
+        &doc,
+        schema(&doc, "Error"),
+        &unknown.json(),
+        "404",
+        &mut errors,
+    );
+    assert!(errors.is_empty(), "{errors:?}");
     for (path, method, operation) in &operations {
         let url = concrete_path(path);
         let label = format!("{} {url}", method.to_uppercase());
