@@ -35,6 +35,23 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Apply pending schema migrations to the database and exit.
+    Migrate {
+        #[command(flatten)]
+        storage: StorageConfig,
+    },
+    /// Copy a SQLite data directory into PostgreSQL in batches; run it again to resume.
+    CopyToPostgres {
+        /// The SQLite data directory (or database file) to copy from.
+        #[arg(long)]
+        data_dir: std::path::PathBuf,
+        /// The PostgreSQL database to copy into (`postgres://USER@HOST/DB`).
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// Rows per batch (one PostgreSQL transaction each).
+        #[arg(long, default_value_t = 1000)]
+        batch_rows: usize,
+    },
     /// Print the `serve` options as a Markdown table (for the README).
     #[command(hide = true)]
     ConfigTable,
@@ -124,6 +141,12 @@ fn admin_store(
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => serve(*config).await,
+        Command::Migrate { storage } => migrate(&storage).await,
+        Command::CopyToPostgres {
+            data_dir,
+            database_url,
+            batch_rows,
+        } => copy_to_postgres(&data_dir, &database_url, batch_rows).await,
         Command::ConfigTable => {
             print_config_table();
             Ok(())
@@ -240,6 +263,69 @@ fn init_logging(config: &ServeConfig) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+}
+
+/// `spindle migrate`: PostgreSQL URLs get their pending migrations; SQLite data dirs are
+/// brought up to date by opening them.
+async fn migrate(storage: &StorageConfig) -> anyhow::Result<()> {
+    let url = storage.database_url.as_deref().unwrap_or("");
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let applied = spindle_store::postgres::PostgresStore::migrate(url, None)
+            .await
+            .context("DATABASE_URL: migrating the PostgreSQL database")?;
+        if applied.is_empty() {
+            println!("the PostgreSQL schema is up to date");
+        }
+        for name in applied {
+            println!("applied {name}");
+        }
+        return Ok(());
+    }
+    let store = admin_store(storage)?;
+    store.shutdown().await?;
+    println!("the SQLite schema is up to date");
+    Ok(())
+}
+
+/// `spindle copy-to-postgres`: the copy itself lives in the store crate.
+async fn copy_to_postgres(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    batch_rows: usize,
+) -> anyhow::Result<()> {
+    use spindle_store::postgres::copy::{copy_from_sqlite, CopyOptions};
+    use spindle_store::postgres::{PostgresOptions, PostgresStore};
+    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        anyhow::bail!("DATABASE_URL (--database-url): expected postgres://USER@HOST/DB");
+    }
+    let target = PostgresStore::open(
+        database_url,
+        PostgresOptions {
+            pool_size: 2,
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .context("DATABASE_URL: opening the PostgreSQL database")?;
+    let mut last_print = std::time::Instant::now();
+    let options = CopyOptions {
+        batch_rows: batch_rows.max(1),
+        max_batches: None,
+    };
+    let summary = copy_from_sqlite(data_dir, &target, &options, |progress| {
+        let done = progress.copied >= progress.total;
+        if done || last_print.elapsed() >= Duration::from_secs(2) {
+            println!("{}: {}/{}", progress.table, progress.copied, progress.total);
+            last_print = std::time::Instant::now();
+        }
+    })
+    .await
+    .with_context(|| format!("copying {} into PostgreSQL", data_dir.display()))?;
+    for table in &summary.tables {
+        println!("{}: {} rows", table.table, table.copied);
+    }
+    println!("copy complete (an interrupted copy resumes where it stopped when run again)");
+    Ok(())
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {

@@ -10,86 +10,13 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod postgres_support;
+use postgres_support::FreshDatabase;
+
 const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
 const TRACES: u64 = 8;
 const SPANS: u64 = 10;
 const WRITERS: usize = 8;
-
-fn database_url() -> String {
-    std::env::var("SPINDLE_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// A fresh database next to the test database; dropped by [`FreshDatabase::drop`].
-struct FreshDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl FreshDatabase {
-    fn create() -> FreshDatabase {
-        let admin_url = database_url();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!("spindle_it_{}_{nanos}", std::process::id());
-        admin(&admin_url, &format!("CREATE DATABASE {name}"));
-        FreshDatabase { admin_url, name }
-    }
-
-    fn url(&self) -> String {
-        let config: tokio_postgres::Config = self.admin_url.parse().expect("test database URL");
-        let host = match config.get_hosts().first() {
-            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-            _ => "127.0.0.1".to_owned(),
-        };
-        let port = config.get_ports().first().copied().unwrap_or(5432);
-        let user = config.get_user().unwrap_or("postgres");
-        let password = config
-            .get_password()
-            .map(|p| format!(":{}", String::from_utf8_lossy(p)))
-            .unwrap_or_default();
-        format!("postgres://{user}{password}@{host}:{port}/{}", self.name)
-    }
-}
-
-impl Drop for FreshDatabase {
-    fn drop(&mut self) {
-        admin(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
-/// Runs one statement on the test database.
-fn admin(url: &str, sql: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let (client, connection) = match tokio_postgres::connect(url, tokio_postgres::NoTls).await
-        {
-            Ok(pair) => pair,
-            Err(error) => panic!(
-                "PostgreSQL is required for this test and is not reachable at {url}: {error}\n\
-                 start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
-                 (or point SPINDLE_TEST_DATABASE_URL at another server)"
-            ),
-        };
-        let connection = tokio::spawn(connection);
-        client
-            .batch_execute(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        drop(client);
-        let _ = connection.await;
-    });
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -7,6 +7,7 @@
 //! acknowledged only after its transaction committed.
 
 mod accounts;
+pub mod copy;
 mod filters;
 mod reads;
 mod rows;

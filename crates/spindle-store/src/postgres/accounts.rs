@@ -8,8 +8,8 @@ use tokio_postgres::Row;
 
 use super::{now_micros, pg_error, PostgresStore};
 use crate::accounts::{
-    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, TokenTotals, UiSession,
-    User, UserSummary,
+    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, SessionStats,
+    TokenTotals, UiSession, User, UserSummary,
 };
 use crate::{Page, Result};
 
@@ -459,6 +459,67 @@ impl Accounts for PostgresStore {
                 ))
             })
             .collect()
+    }
+
+    async fn session_stats(
+        &self,
+        project_id: &str,
+        session_ids: &[String],
+    ) -> Result<HashMap<String, SessionStats>> {
+        if session_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT session_id, count(*), min(coalesce(timestamp, created_at)),
+                     max(coalesce(timestamp, created_at)),
+                     array_remove(array_agg(DISTINCT user_id), NULL)
+                 FROM traces WHERE project_id = $1 AND session_id = ANY($2::text[])
+                 GROUP BY session_id",
+                &[&project_id, &session_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        let mut stats: HashMap<String, SessionStats> = HashMap::new();
+        for row in &rows {
+            let mut users: Vec<String> = row.try_get(4).map_err(pg_error)?;
+            users.retain(|user| !user.is_empty());
+            users.sort();
+            stats.insert(
+                row.try_get(0).map_err(pg_error)?,
+                SessionStats {
+                    traces: u64::try_from(row.try_get::<_, i64>(1).map_err(pg_error)?)
+                        .unwrap_or(0),
+                    first: row.try_get(2).map_err(pg_error)?,
+                    last: row.try_get(3).map_err(pg_error)?,
+                    users,
+                    total_cost: 0.0,
+                },
+            );
+        }
+        let rows = client
+            .query(
+                "SELECT t.session_id, coalesce(sum(o.total_cost), 0.0)::float8,
+                     max(coalesce(o.end_time, o.start_time))
+                 FROM traces t
+                 JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
+                 WHERE t.project_id = $1 AND t.session_id = ANY($2::text[])
+                 GROUP BY t.session_id",
+                &[&project_id, &session_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        for row in &rows {
+            let session_id: String = row.try_get(0).map_err(pg_error)?;
+            let cost: f64 = row.try_get(1).map_err(pg_error)?;
+            let last_end: Option<Micros> = row.try_get(2).map_err(pg_error)?;
+            if let Some(entry) = stats.get_mut(&session_id) {
+                entry.total_cost = cost;
+                entry.last = entry.last.max(last_end);
+            }
+        }
+        Ok(stats)
     }
 
     async fn latency_report(

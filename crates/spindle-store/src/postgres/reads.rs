@@ -28,7 +28,10 @@ const TRACE_LATENCY: &str = "(SELECT (max(greatest(o2.end_time, o2.start_time)) 
      - min(o2.start_time)) / 1000000.0::float8 FROM observations o2 \
      WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
 
-const TRACE_COST: &str = "(SELECT coalesce(sum(o2.total_cost), 0.0)::float8 FROM observations o2 \
+/// Sums of costs are taken over `numeric`, so they do not depend on row order (SQLite's
+/// `sum()` compensates rounding errors too).
+const TRACE_COST: &str = "(SELECT coalesce(sum(o2.total_cost::numeric), 0.0)::float8 \
+     FROM observations o2 \
      WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
 
 const TRACE_LEVEL: &str = "(SELECT coalesce(max(CASE o2.level WHEN 'DEBUG' THEN 0 \
@@ -911,7 +914,8 @@ pub(crate) async fn daily_metrics(
     }
     let mut usage_sql = Sql::new(&format!(
         "SELECT {DAY_OF_TRACE} AS day, o.model, count(*), count(DISTINCT t.id), \
-         coalesce(sum(o.total_cost), 0.0)::float8, coalesce(sum(o.usage_input), 0)::int8, \
+         coalesce(sum(o.total_cost::numeric), 0.0)::float8, \
+         coalesce(sum(o.usage_input), 0)::int8, \
          coalesce(sum(o.usage_output), 0)::int8, coalesce(sum(o.usage_total), 0)::int8 \
          FROM traces t JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id \
          WHERE "

@@ -785,26 +785,33 @@ async fn merge_rows<E: Entity>(
     }
 }
 
-#[allow(dead_code)] // used by the copy from SQLite
-/// Writes records exactly as given (no merge), keeping their creation times; used by the
-/// copy from SQLite, where each record is already a complete stored row.
-pub(crate) async fn put_rows<E: Entity>(
+/// Writes complete stored records keeping their creation and update times (the copy from
+/// SQLite); ids that exist already are merged with the stored rows instead.
+pub(crate) async fn copy_rows<E: Entity>(
     transaction: &Transaction<'_>,
     project_id: &str,
-    records: &[(E, Micros, Micros)],
-) -> Result<u64> {
+    mut records: Vec<(E, Micros, Micros)>,
+) -> Result<()> {
+    records.sort_by(|a, b| a.0.id().cmp(b.0.id()));
+    records.dedup_by(|a, b| a.0.id() == b.0.id());
     let refs: Vec<&E> = records.iter().map(|(r, _, _)| r).collect();
     let created: Vec<Micros> = records.iter().map(|(_, c, _)| *c).collect();
     let updated: Vec<Micros> = records.iter().map(|(_, _, u)| *u).collect();
+    let now = now_micros();
     let inserted = insert_rows(
         transaction,
         project_id,
         &refs,
-        0,
+        now,
         Some((&created, &updated)),
     )
     .await?;
-    Ok(inserted.len() as u64)
+    let existing: Vec<E> = records
+        .into_iter()
+        .filter(|(r, _, _)| !inserted.contains(r.id()))
+        .map(|(r, _, _)| r)
+        .collect();
+    merge_rows(transaction, project_id, &existing, now).await
 }
 
 /// An error for writes that arrive after shutdown.

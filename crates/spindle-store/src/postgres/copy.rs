@@ -1,0 +1,698 @@
+//! Moving up: copies a whole SQLite data directory (organizations, projects, keys, traces,
+//! observations, scores, media with their bytes) into PostgreSQL, in batches, resumably.
+//!
+//! Each table is read in rowid order; every batch is written in one PostgreSQL transaction
+//! together with the table's position in `spindle_copy_progress`, so an interrupted copy
+//! resumes after the last committed batch. Rows keep their creation and update times; a row
+//! that already exists in PostgreSQL (written by a live instance, or by an earlier run) is
+//! merged with the copy using the core merge rules instead of being overwritten.
+
+use rusqlite::{params, Connection, OpenFlags};
+use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::rows::{decode_stamps, WEAKEST_STAMP};
+use super::writer::{copy_rows, Entity};
+use super::{pg_error, PostgresStore};
+use crate::sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
+use crate::{Result, Store};
+
+/// How a copy runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOptions {
+    /// Rows per batch (and per PostgreSQL transaction).
+    pub batch_rows: usize,
+    /// Stop after this many batches in total (to test resuming); `None` copies everything.
+    pub max_batches: Option<usize>,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            batch_rows: 1_000,
+            max_batches: None,
+        }
+    }
+}
+
+/// Where a copy stands, reported after every batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyProgress {
+    pub table: &'static str,
+    /// Rows of this table copied so far, earlier runs included.
+    pub copied: u64,
+    /// Rows of this table in the source.
+    pub total: u64,
+}
+
+/// The outcome of [`copy_from_sqlite`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySummary {
+    /// Rows copied per table, earlier runs included.
+    pub tables: Vec<CopyProgress>,
+    /// False when `max_batches` stopped the copy early; run it again to go on.
+    pub complete: bool,
+}
+
+const PROGRESS_TABLE: &str = "CREATE TABLE IF NOT EXISTS spindle_copy_progress (
+    source     text NOT NULL,
+    table_name text NOT NULL,
+    last_rowid bigint NOT NULL,
+    copied     bigint NOT NULL,
+    PRIMARY KEY (source, table_name)
+)";
+
+fn sqlite_error(error: rusqlite::Error) -> Error {
+    Error::internal(format!("reading the sqlite database: {error}"))
+}
+
+/// The SQLite database file of a data directory (or the file itself).
+fn source_file(data_dir: &Path) -> PathBuf {
+    if data_dir.is_file() {
+        data_dir.to_path_buf()
+    } else {
+        data_dir.join(DATABASE_FILE)
+    }
+}
+
+/// Copies the SQLite database in `data_dir` into `target`. The source is first opened as a
+/// store (which brings its schema up to date), then read without writing.
+pub async fn copy_from_sqlite(
+    data_dir: &Path,
+    target: &PostgresStore,
+    options: &CopyOptions,
+    mut progress: impl FnMut(&CopyProgress) + Send,
+) -> Result<CopySummary> {
+    let file = source_file(data_dir);
+    if !file.is_file() {
+        return Err(Error::invalid(
+            "dataDir",
+            format!("no SQLite database at {}", file.display()),
+        ));
+    }
+    let upgraded = SqliteStore::open(&file, SqliteOptions::default())?;
+    upgraded.shutdown().await?;
+    drop(upgraded);
+    let source_name = std::fs::canonicalize(&file)
+        .unwrap_or_else(|_| file.clone())
+        .display()
+        .to_string();
+    let reader = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || {
+            Connection::open_with_flags(
+                &file,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(sqlite_error)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("sqlite reader: {e}")))??
+    };
+    let reader = Arc::new(Mutex::new(reader));
+    let client = target.client().await?;
+    client
+        .batch_execute(PROGRESS_TABLE)
+        .await
+        .map_err(pg_error)?;
+    drop(client);
+
+    let mut copier = Copier {
+        reader,
+        target,
+        source: source_name,
+        batch_rows: options.batch_rows.max(1),
+        batches_left: options.max_batches,
+        tables: Vec::new(),
+    };
+    copier.copy_accounts_of_projects().await?;
+    let tables: [(&'static str, TableKind); 5] = [
+        ("traces", TableKind::Traces),
+        ("observations", TableKind::Observations),
+        ("scores", TableKind::Scores),
+        ("media", TableKind::Media),
+        ("media_blobs", TableKind::MediaBlobs),
+    ];
+    for (table, kind) in tables {
+        if !copier.copy_table(table, kind, &mut progress).await? {
+            return Ok(CopySummary {
+                tables: copier.tables,
+                complete: false,
+            });
+        }
+    }
+    Ok(CopySummary {
+        tables: copier.tables,
+        complete: true,
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TableKind {
+    Traces,
+    Observations,
+    Scores,
+    Media,
+    MediaBlobs,
+}
+
+/// One batch read from SQLite.
+enum Rows {
+    Traces(Vec<(String, TraceRecord, i64, i64)>),
+    Observations(Vec<(String, ObservationRecord, i64, i64)>),
+    Scores(Vec<(String, ScoreRecord, i64, i64)>),
+    Media(Vec<crate::MediaRecord>),
+    MediaBlobs(Vec<(String, String, Vec<u8>)>),
+}
+
+struct Copier<'a> {
+    reader: Arc<Mutex<Connection>>,
+    target: &'a PostgresStore,
+    source: String,
+    batch_rows: usize,
+    batches_left: Option<usize>,
+    tables: Vec<CopyProgress>,
+}
+
+impl Copier<'_> {
+    async fn read<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let connection = reader
+                .lock()
+                .map_err(|_| Error::internal("the sqlite reader is poisoned"))?;
+            job(&connection)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("sqlite reader: {e}")))?
+    }
+
+    /// Organizations, projects and keys: few rows, copied whole, existing rows kept.
+    async fn copy_accounts_of_projects(&mut self) -> Result<()> {
+        let (organizations, projects, keys) = self
+            .read(|c| {
+                let organizations = c
+                    .prepare("SELECT id, name, created_at FROM organizations ORDER BY rowid")
+                    .and_then(|mut s| {
+                        s.query_map([], |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, i64>(2)?,
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .map_err(sqlite_error)?;
+                let projects = c
+                    .prepare(
+                        "SELECT id, organization_id, name, retention_days, created_at
+                         FROM projects ORDER BY rowid",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map([], |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, Option<i64>>(3)?,
+                                r.get::<_, i64>(4)?,
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .map_err(sqlite_error)?;
+                let keys = c
+                    .prepare(
+                        "SELECT public_key, project_id, secret_hash, secret_hint, note,
+                             created_at, revoked_at FROM api_keys ORDER BY rowid",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map([], |r| {
+                            Ok(crate::ApiKey {
+                                public_key: r.get(0)?,
+                                project_id: r.get(1)?,
+                                secret_hash: r.get(2)?,
+                                secret_hint: r.get(3)?,
+                                note: r.get(4)?,
+                                created_at: r.get(5)?,
+                                revoked_at: r.get(6)?,
+                            })
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .map_err(sqlite_error)?;
+                Ok((organizations, projects, keys))
+            })
+            .await?;
+        let mut client = self.target.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        for (id, name, created_at) in &organizations {
+            transaction
+                .execute(
+                    "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                    &[id, name, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for (id, organization_id, name, retention_days, created_at) in &projects {
+            transaction
+                .execute(
+                    "INSERT INTO projects (id, organization_id, name, retention_days, created_at)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    &[id, organization_id, name, retention_days, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for key in &keys {
+            // A key revoked in either database stays revoked.
+            transaction
+                .execute(
+                    "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint,
+                         note, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (public_key) DO UPDATE
+                     SET revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at)",
+                    &[
+                        &key.public_key,
+                        &key.project_id,
+                        &key.secret_hash,
+                        &key.secret_hint,
+                        &key.note,
+                        &key.created_at,
+                        &key.revoked_at,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        transaction.commit().await.map_err(pg_error)?;
+        for (table, total) in [
+            ("organizations", organizations.len()),
+            ("projects", projects.len()),
+            ("api_keys", keys.len()),
+        ] {
+            self.tables.push(CopyProgress {
+                table,
+                copied: total as u64,
+                total: total as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Copies one table batch by batch; returns false when `max_batches` ran out.
+    async fn copy_table(
+        &mut self,
+        table: &'static str,
+        kind: TableKind,
+        progress: &mut (impl FnMut(&CopyProgress) + Send),
+    ) -> Result<bool> {
+        let total: i64 = self
+            .read(move |c| {
+                c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                    .map_err(sqlite_error)
+            })
+            .await?;
+        let client = self.target.client().await?;
+        let position = client
+            .query_opt(
+                "SELECT last_rowid, copied FROM spindle_copy_progress
+                 WHERE source = $1 AND table_name = $2",
+                &[&self.source, &table],
+            )
+            .await
+            .map_err(pg_error)?;
+        drop(client);
+        let (mut last_rowid, mut copied): (i64, i64) = match position {
+            Some(row) => (
+                row.try_get(0).map_err(pg_error)?,
+                row.try_get(1).map_err(pg_error)?,
+            ),
+            None => (0, 0),
+        };
+        let mut report = CopyProgress {
+            table,
+            copied: u64::try_from(copied).unwrap_or(0),
+            total: u64::try_from(total).unwrap_or(0),
+        };
+        progress(&report);
+        loop {
+            if self.batches_left == Some(0) {
+                self.tables.push(report);
+                return Ok(false);
+            }
+            let limit = i64::try_from(self.batch_rows).unwrap_or(i64::MAX);
+            let (rows, next_rowid, count) = self
+                .read(move |c| read_batch(c, kind, last_rowid, limit))
+                .await?;
+            if count == 0 {
+                self.tables.push(report);
+                return Ok(true);
+            }
+            let mut client = self.target.client().await?;
+            let transaction = client.transaction().await.map_err(pg_error)?;
+            write_batch(&transaction, rows).await?;
+            copied += i64::try_from(count).unwrap_or(0);
+            transaction
+                .execute(
+                    "INSERT INTO spindle_copy_progress (source, table_name, last_rowid, copied)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (source, table_name)
+                     DO UPDATE SET last_rowid = excluded.last_rowid, copied = excluded.copied",
+                    &[&self.source, &table, &next_rowid, &copied],
+                )
+                .await
+                .map_err(pg_error)?;
+            transaction.commit().await.map_err(pg_error)?;
+            last_rowid = next_rowid;
+            if let Some(left) = self.batches_left.as_mut() {
+                *left -= 1;
+            }
+            report.copied = u64::try_from(copied).unwrap_or(0);
+            progress(&report);
+        }
+    }
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str, column: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("{column}: {e}").into(),
+        )
+    })
+}
+
+fn stamps(text: &str, column: &str) -> rusqlite::Result<spindle_core::merge::Stamps> {
+    decode_stamps(text, column).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.message.into())
+    })
+}
+
+/// Reads up to `limit` rows after `after` (rowid order); returns the rows, the last rowid
+/// read and the number of rows.
+fn read_batch(
+    c: &Connection,
+    kind: TableKind,
+    after: i64,
+    limit: i64,
+) -> Result<(Rows, i64, usize)> {
+    let mut last = after;
+    let rows = match kind {
+        TableKind::Traces => {
+            let mut statement = c
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, timestamp, environment, name, user_id,
+                         session_id, release, version, public, bookmarked, external_id, tags,
+                         metadata, input, output, stamps, created_at, updated_at
+                     FROM traces WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(sqlite_error)?;
+            let rows = statement
+                .query_map(params![after, limit], |r| {
+                    let mut record = TraceRecord {
+                        id: r.get(2)?,
+                        timestamp: r.get(3)?,
+                        environment: r.get(4)?,
+                        name: r.get(5)?,
+                        user_id: r.get(6)?,
+                        session_id: r.get(7)?,
+                        release: r.get(8)?,
+                        version: r.get(9)?,
+                        public: r.get(10)?,
+                        bookmarked: r.get(11)?,
+                        external_id: r.get(12)?,
+                        tags: json(&r.get::<_, String>(13)?, "traces.tags")?,
+                        metadata: json(&r.get::<_, String>(14)?, "traces.metadata")?,
+                        input: r.get(15)?,
+                        output: r.get(16)?,
+                        stamps: stamps(&r.get::<_, String>(17)?, "traces.stamps")?,
+                    };
+                    record.stamp_unstamped(WEAKEST_STAMP);
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        (r.get::<_, String>(1)?, record, r.get(18)?, r.get(19)?),
+                    ))
+                })
+                .map_err(sqlite_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite_error)?;
+            last = rows.last().map_or(last, |(rowid, _)| *rowid);
+            Rows::Traces(rows.into_iter().map(|(_, row)| row).collect())
+        }
+        TableKind::Observations => {
+            let mut statement = c
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, trace_id, start_time, environment, type,
+                         parent_observation_id, name, end_time, completion_start_time, level,
+                         status_message, version, model, model_parameters, usage_details,
+                         cost_details, prompt_name, prompt_version, input, output, metadata,
+                         stamps, created_at, updated_at
+                     FROM observations WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(sqlite_error)?;
+            let rows = statement
+                .query_map(params![after, limit], |r| {
+                    let usage: Option<String> = r.get(16)?;
+                    let cost: Option<String> = r.get(17)?;
+                    let mut record = ObservationRecord {
+                        id: r.get(2)?,
+                        trace_id: r.get(3)?,
+                        start_time: r.get(4)?,
+                        environment: r.get(5)?,
+                        observation_type: r
+                            .get::<_, Option<String>>(6)?
+                            .as_deref()
+                            .and_then(spindle_core::ObservationType::parse),
+                        parent_observation_id: r.get(7)?,
+                        name: r.get(8)?,
+                        end_time: r.get(9)?,
+                        completion_start_time: r.get(10)?,
+                        level: r
+                            .get::<_, Option<String>>(11)?
+                            .as_deref()
+                            .and_then(spindle_core::Level::parse),
+                        status_message: r.get(12)?,
+                        version: r.get(13)?,
+                        model: r.get(14)?,
+                        model_parameters: r.get(15)?,
+                        usage_details: usage
+                            .as_deref()
+                            .map(|t| json(t, "observations.usage_details"))
+                            .transpose()?,
+                        cost_details: cost
+                            .as_deref()
+                            .map(|t| json(t, "observations.cost_details"))
+                            .transpose()?,
+                        prompt_name: r.get(18)?,
+                        prompt_version: r.get(19)?,
+                        input: r.get(20)?,
+                        output: r.get(21)?,
+                        metadata: json(&r.get::<_, String>(22)?, "observations.metadata")?,
+                        stamps: stamps(&r.get::<_, String>(23)?, "observations.stamps")?,
+                    };
+                    record.stamp_unstamped(WEAKEST_STAMP);
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        (r.get::<_, String>(1)?, record, r.get(24)?, r.get(25)?),
+                    ))
+                })
+                .map_err(sqlite_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite_error)?;
+            last = rows.last().map_or(last, |(rowid, _)| *rowid);
+            Rows::Observations(rows.into_iter().map(|(_, row)| row).collect())
+        }
+        TableKind::Scores => {
+            let mut statement = c
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, timestamp, environment, name, value,
+                         string_value, data_type, source, trace_id, observation_id, session_id,
+                         dataset_run_id, comment, config_id, queue_id, author_user_id,
+                         execution_trace_id, metadata, stamps, created_at, updated_at
+                     FROM scores WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(sqlite_error)?;
+            let rows = statement
+                .query_map(params![after, limit], |r| {
+                    let mut record = ScoreRecord {
+                        id: r.get(2)?,
+                        timestamp: r.get(3)?,
+                        environment: r.get(4)?,
+                        name: r.get(5)?,
+                        value: r.get(6)?,
+                        string_value: r.get(7)?,
+                        data_type: r
+                            .get::<_, Option<String>>(8)?
+                            .as_deref()
+                            .and_then(spindle_core::ScoreDataType::parse),
+                        source: r
+                            .get::<_, Option<String>>(9)?
+                            .as_deref()
+                            .and_then(spindle_core::ScoreSource::parse),
+                        trace_id: r.get(10)?,
+                        observation_id: r.get(11)?,
+                        session_id: r.get(12)?,
+                        dataset_run_id: r.get(13)?,
+                        comment: r.get(14)?,
+                        config_id: r.get(15)?,
+                        queue_id: r.get(16)?,
+                        author_user_id: r.get(17)?,
+                        execution_trace_id: r.get(18)?,
+                        metadata: json(&r.get::<_, String>(19)?, "scores.metadata")?,
+                        stamps: stamps(&r.get::<_, String>(20)?, "scores.stamps")?,
+                    };
+                    record.stamp_unstamped(WEAKEST_STAMP);
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        (r.get::<_, String>(1)?, record, r.get(21)?, r.get(22)?),
+                    ))
+                })
+                .map_err(sqlite_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite_error)?;
+            last = rows.last().map_or(last, |(rowid, _)| *rowid);
+            Rows::Scores(rows.into_iter().map(|(_, row)| row).collect())
+        }
+        TableKind::Media => {
+            let mut statement = c
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, sha256_hash, content_type, content_length,
+                         trace_id, observation_id, field, uploaded_at, upload_http_status,
+                         created_at
+                     FROM media WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(sqlite_error)?;
+            let rows = statement
+                .query_map(params![after, limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        crate::MediaRecord {
+                            project_id: r.get(1)?,
+                            id: r.get(2)?,
+                            sha256_hash: r.get(3)?,
+                            content_type: r.get(4)?,
+                            content_length: r.get(5)?,
+                            trace_id: r.get(6)?,
+                            observation_id: r.get(7)?,
+                            field: r.get(8)?,
+                            uploaded_at: r.get(9)?,
+                            upload_http_status: r.get(10)?,
+                            created_at: r.get(11)?,
+                        },
+                    ))
+                })
+                .map_err(sqlite_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite_error)?;
+            last = rows.last().map_or(last, |(rowid, _)| *rowid);
+            Rows::Media(rows.into_iter().map(|(_, row)| row).collect())
+        }
+        TableKind::MediaBlobs => {
+            // Blobs can be large: a tenth of the batch size per round trip.
+            let blob_limit = (limit / 10).max(1);
+            let mut statement = c
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, bytes FROM media_blobs
+                     WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(sqlite_error)?;
+            let rows = statement
+                .query_map(params![after, blob_limit], |r| {
+                    Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+                })
+                .map_err(sqlite_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite_error)?;
+            last = rows.last().map_or(last, |(rowid, _)| *rowid);
+            Rows::MediaBlobs(rows.into_iter().map(|(_, row)| row).collect())
+        }
+    };
+    let count = match &rows {
+        Rows::Traces(r) => r.len(),
+        Rows::Observations(r) => r.len(),
+        Rows::Scores(r) => r.len(),
+        Rows::Media(r) => r.len(),
+        Rows::MediaBlobs(r) => r.len(),
+    };
+    Ok((rows, last, count))
+}
+
+/// Groups records by project.
+fn by_project<R>(rows: Vec<(String, R, i64, i64)>) -> BTreeMap<String, Vec<(R, i64, i64)>> {
+    let mut grouped: BTreeMap<String, Vec<(R, i64, i64)>> = BTreeMap::new();
+    for (project_id, record, created_at, updated_at) in rows {
+        grouped
+            .entry(project_id)
+            .or_default()
+            .push((record, created_at, updated_at));
+    }
+    grouped
+}
+
+async fn write_records<E: Entity>(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    rows: Vec<(String, E, i64, i64)>,
+) -> Result<()> {
+    for (project_id, records) in by_project(rows) {
+        copy_rows(transaction, &project_id, records).await?;
+    }
+    Ok(())
+}
+
+async fn write_batch(transaction: &deadpool_postgres::Transaction<'_>, rows: Rows) -> Result<()> {
+    match rows {
+        Rows::Traces(rows) => write_records(transaction, rows).await,
+        Rows::Observations(rows) => write_records(transaction, rows).await,
+        Rows::Scores(rows) => write_records(transaction, rows).await,
+        Rows::Media(rows) => {
+            for media in &rows {
+                transaction
+                    .execute(
+                        "INSERT INTO media (project_id, id, sha256_hash, content_type,
+                             content_length, trace_id, observation_id, field, uploaded_at,
+                             upload_http_status, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                         ON CONFLICT DO NOTHING",
+                        &[
+                            &media.project_id,
+                            &media.id,
+                            &media.sha256_hash,
+                            &media.content_type,
+                            &media.content_length,
+                            &media.trace_id,
+                            &media.observation_id,
+                            &media.field,
+                            &media.uploaded_at,
+                            &media.upload_http_status,
+                            &media.created_at,
+                        ],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+            }
+            Ok(())
+        }
+        Rows::MediaBlobs(rows) => {
+            for (project_id, id, bytes) in &rows {
+                transaction
+                    .execute(
+                        "INSERT INTO media_blobs (project_id, id, bytes) VALUES ($1, $2, $3)
+                         ON CONFLICT DO NOTHING",
+                        &[project_id, id, bytes],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+            }
+            Ok(())
+        }
+    }
+}
