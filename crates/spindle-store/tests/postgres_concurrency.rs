@@ -130,7 +130,7 @@ fn patches(rng: &mut Rng) -> Vec<WriteBatch> {
     let mut current = WriteBatch::default();
     for patch in out {
         current.extend(patch);
-        if current.len() >= 1 + rng.below(6) {
+        if current.len() > rng.below(6) {
             requests.push(std::mem::take(&mut current));
         }
     }

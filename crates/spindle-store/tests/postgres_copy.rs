@@ -30,7 +30,9 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
     record.timestamp = Some(at);
     record.name = Some(format!("name-{}", trace % 4));
     record.user_id = Some(format!("user-{}", trace % 3));
-    record.session_id = (trace % 2 == 0).then(|| format!("session-{}", trace % 5));
+    record.session_id = trace
+        .is_multiple_of(2)
+        .then(|| format!("session-{}", trace % 5));
     record.input = Some(format!("question number {trace}"));
     record.output = Some(format!("answer {trace}"));
     record.tags.insert(format!("tag-{}", trace % 2));

@@ -8,8 +8,8 @@ use tokio_postgres::Row;
 
 use super::{now_micros, pg_error, PostgresStore};
 use crate::accounts::{
-    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, SessionStats,
-    TokenTotals, UiSession, User, UserSummary,
+    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, SessionStats, TokenTotals,
+    UiSession, User, UserSummary,
 };
 use crate::{Page, Result};
 
@@ -489,8 +489,7 @@ impl Accounts for PostgresStore {
             stats.insert(
                 row.try_get(0).map_err(pg_error)?,
                 SessionStats {
-                    traces: u64::try_from(row.try_get::<_, i64>(1).map_err(pg_error)?)
-                        .unwrap_or(0),
+                    traces: u64::try_from(row.try_get::<_, i64>(1).map_err(pg_error)?).unwrap_or(0),
                     first: row.try_get(2).map_err(pg_error)?,
                     last: row.try_get(3).map_err(pg_error)?,
                     users,
