@@ -20,6 +20,8 @@ pub struct AppState {
     pub public_base_url: Arc<str>,
     /// UI accounts (users, sessions); `None` for a backend without them (the UI answers 503).
     pub accounts: Option<Arc<dyn Accounts>>,
+    /// Limits failed UI sign-ins per email.
+    pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
 }
 
 /// Request limits.
@@ -43,6 +45,7 @@ impl AppState {
             ingest_permits: Arc::new(Semaphore::new(max_inflight_ingest)),
             public_base_url: public_base_url.into(),
             accounts: None,
+            sign_in_guard: Arc::default(),
         }
     }
 

@@ -262,6 +262,23 @@ async fn sign_in_sets_an_httponly_samesite_cookie_and_me_lists_projects() {
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
         assert!(set_cookie.contains(flag), "{flag} missing in {set_cookie}");
     }
+    assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
+    let behind_tls = ui
+        .send(
+            Request::post("/api/ui/auth/sign-in")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-spindle-csrf", "1")
+                .header("x-forwarded-proto", "https")
+                .body(Body::from(
+                    json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert!(behind_tls.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .contains("; Secure"));
     let me = ui.get("/api/ui/me", &reply.cookie()).await;
     assert_eq!(me.status, StatusCode::OK);
     let me = me.json();
@@ -657,4 +674,21 @@ async fn the_app_is_served_with_spa_fallback_and_safe_headers() {
         StatusCode::OK,
         "the public API is untouched"
     );
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_email() {
+    let ui = ui().await;
+    let limit = spindle_server::ui::session::SignInGuard::MAX_FAILURES;
+    for _ in 0..limit {
+        let reply = ui.sign_in(MEMBER_EMAIL, "wrong-password").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = ui.sign_in(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::FORBIDDEN, "{}", locked.text());
+    assert!(locked.json()["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("too many failed sign-ins")));
+    let other = ui.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(other.status, StatusCode::OK, "other emails are not locked");
 }

@@ -13,7 +13,9 @@ use spindle_core::{Error, ErrorKind};
 use spindle_store::accounts::{
     hash_password, new_token, token_hash, verify_password, Accounts, Role, UiSession, User,
 };
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use super::CSRF_HEADER;
 use crate::error::{ApiError, ApiResult};
@@ -28,6 +30,61 @@ pub const SESSION_SECONDS: i64 = 14 * 24 * 3600;
 
 /// Shortest accepted password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Brute-force protection of sign-in: at most [`SignInGuard::MAX_FAILURES`] failed attempts
+/// per email within [`SignInGuard::WINDOW`], and the same password work for unknown emails
+/// as for known ones, so timing does not tell which accounts exist.
+#[derive(Default)]
+pub struct SignInGuard {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    dummy_hash: OnceLock<Option<String>>,
+}
+
+impl SignInGuard {
+    pub const MAX_FAILURES: u32 = 8;
+    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+    const TRACKED_LIMIT: usize = 10_000;
+
+    fn key(email: &str) -> String {
+        email.trim().to_ascii_lowercase()
+    }
+
+    /// Whether this email has used up its failed attempts.
+    pub fn blocked(&self, email: &str) -> bool {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures
+            .get(&Self::key(email))
+            .is_some_and(|(count, since)| {
+                *count >= Self::MAX_FAILURES && since.elapsed() < Self::WINDOW
+            })
+    }
+
+    fn failed(&self, email: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() >= Self::TRACKED_LIMIT {
+            failures.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+        }
+        let entry = failures
+            .entry(Self::key(email))
+            .or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= Self::WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    fn succeeded(&self, email: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.remove(&Self::key(email));
+    }
+
+    /// A hash to verify against when the email has no password, made once.
+    fn dummy_hash(&self) -> Option<String> {
+        self.dummy_hash
+            .get_or_init(|| hash_password("no such account").ok())
+            .clone()
+    }
+}
 
 /// The accounts backend, or 503 when the store has none.
 pub fn accounts(state: &AppState) -> Result<Arc<dyn Accounts>, Error> {
@@ -175,15 +232,33 @@ pub async fn project_access(
         .ok_or_else(not_found)
 }
 
-fn session_cookie(token: &str, max_age: i64) -> HeaderValue {
+/// Whether the browser reached us over HTTPS (directly or through a proxy that says so):
+/// then the cookie is `Secure` too.
+fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+        || headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|origin| origin.starts_with("https://"))
+}
+
+fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("spindle_session=; Path=/; Max-Age=0"))
 }
 
 /// Creates a session for `user_id`; returns the cookie to set.
-async fn start_session(accounts: &dyn Accounts, user_id: &str) -> Result<HeaderValue, Error> {
+async fn start_session(
+    accounts: &dyn Accounts,
+    user_id: &str,
+    secure: bool,
+) -> Result<HeaderValue, Error> {
     let token = new_token();
     let now: Micros = now_micros();
     accounts
@@ -199,7 +274,7 @@ async fn start_session(accounts: &dyn Accounts, user_id: &str) -> Result<HeaderV
     if let Err(error) = accounts.delete_expired(now).await {
         tracing::warn!(%error, "cannot delete expired sessions");
     }
-    Ok(session_cookie(&token, SESSION_SECONDS))
+    Ok(session_cookie(&token, SESSION_SECONDS, secure))
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,34 +299,55 @@ pub async fn sign_in(
         Error::invalid("body", format!("expected {{email, password}}: {error}"))
     })?;
     let accounts = accounts(&state)?;
-    let wrong = || Error::new(ErrorKind::Unauthenticated, "wrong email or password");
-    let user = accounts.get_user_by_email(&body.email).await?;
-    let Some(user) = user else {
-        return Err(wrong().into());
-    };
-    let Some(hash) = user.password_hash.clone() else {
-        return Err(wrong().into());
-    };
-    let password = body.password;
-    let matches = blocking(move || Ok(verify_password(&hash, &password))).await?;
-    if !matches {
-        return Err(wrong().into());
+    let guard = state.sign_in_guard.clone();
+    if guard.blocked(&body.email) {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            "too many failed sign-ins for this email; try again in 15 minutes",
+        )
+        .into());
     }
-    let cookie = start_session(accounts.as_ref(), &user.id).await?;
+    let user = accounts.get_user_by_email(&body.email).await?;
+    let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
+    let password = body.password;
+    let verify_guard = guard.clone();
+    let matches = blocking(move || {
+        Ok(match stored_hash {
+            Some(hash) => verify_password(&hash, &password),
+            None => {
+                if let Some(dummy) = verify_guard.dummy_hash() {
+                    verify_password(&dummy, &password);
+                }
+                false
+            }
+        })
+    })
+    .await?;
+    let Some(user) = user.filter(|_| matches) else {
+        guard.failed(&body.email);
+        return Err(Error::new(ErrorKind::Unauthenticated, "wrong email or password").into());
+    };
+    guard.succeeded(&body.email);
+    let cookie = start_session(accounts.as_ref(), &user.id, over_https(&headers)).await?;
     let mut response = Json(json!({"ok": true})).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 
 /// `POST /api/ui/auth/sign-out`: ends the session and clears the cookie.
-pub async fn sign_out(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Response> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    signed_in: SignedIn,
+) -> ApiResult<Response> {
     accounts(&state)?
         .delete_session(&signed_in.session.token_hash)
         .await?;
     let mut response = Json(json!({"ok": true})).into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie("", 0));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, over_https(&headers)),
+    );
     Ok(response)
 }
 
@@ -263,6 +359,7 @@ pub struct LinkQuery {
 /// `GET /api/ui/auth/link?token=…`: a one-time sign-in link (first start, invitations).
 pub async fn sign_in_with_link(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(query): Query<LinkQuery>,
 ) -> ApiResult<Response> {
     let accounts = accounts(&state)?;
@@ -275,7 +372,7 @@ pub async fn sign_in_with_link(
                 "this sign-in link is unknown, used or expired",
             )
         })?;
-    let cookie = start_session(accounts.as_ref(), &user_id).await?;
+    let cookie = start_session(accounts.as_ref(), &user_id, over_https(&headers)).await?;
     let mut response = Redirect::to("/settings?welcome=1").into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;
     response.headers_mut().insert(header::SET_COOKIE, cookie);
