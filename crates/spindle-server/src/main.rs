@@ -371,6 +371,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     )
     .with_accounts(accounts.clone());
     spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
+    // Per-project retention, hourly, in small batches (every instance may run it).
+    tokio::spawn(spindle_store::retention::run(
+        store.clone(),
+        Duration::from_secs(3600),
+        spindle_store::retention::RetentionOptions::default(),
+    ));
     let app = spindle_server::app(state);
     // Signal handlers are in place before anyone can learn that the server listens, so a
     // SIGTERM right after start-up still stops it cleanly.

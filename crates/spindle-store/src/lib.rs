@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod conformance;
 pub mod postgres;
 pub mod query;
+pub mod retention;
 pub mod sqlite;
 
 pub use query::*;
@@ -122,6 +123,36 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes traces with their observations and scores; returns how many traces existed.
     async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64>;
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool>;
+    /// Deletes at most `max_traces` of the project's oldest traces whose timestamp is before
+    /// `cutoff`, with their observations and scores; returns how many traces went. Retention
+    /// calls it repeatedly, so each call should hold locks only briefly. The default lists
+    /// and deletes through the methods above; backends may override it with one statement.
+    async fn delete_older_than(
+        &self,
+        project_id: &str,
+        cutoff: Micros,
+        max_traces: u32,
+    ) -> Result<u64> {
+        let page = self
+            .list_traces(
+                project_id,
+                &TraceQuery {
+                    limit: max_traces.max(1),
+                    to_timestamp: Some(cutoff),
+                    order_by: Some(OrderBy {
+                        column: "timestamp".to_owned(),
+                        direction: Direction::Asc,
+                    }),
+                    ..TraceQuery::default()
+                },
+            )
+            .await?;
+        if page.items.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = page.items.into_iter().map(|view| view.record.id).collect();
+        self.delete_traces(project_id, &ids).await
+    }
 
     // --- reads ---
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>>;

@@ -492,6 +492,50 @@ impl Store for PostgresStore {
         Ok(deleted > 0)
     }
 
+    async fn delete_older_than(
+        &self,
+        project_id: &str,
+        cutoff: Micros,
+        max_traces: u32,
+    ) -> Result<u64> {
+        let limit = i64::from(max_traces.max(1));
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        // Rows a writer holds are skipped, not waited for: the next round takes them.
+        let deleted = transaction
+            .execute(
+                "WITH doomed AS (
+                     SELECT id FROM traces WHERE project_id = $1 AND timestamp < $2
+                     ORDER BY timestamp LIMIT $3 FOR UPDATE SKIP LOCKED),
+                 scores_gone AS (DELETE FROM scores WHERE project_id = $1
+                     AND trace_id IN (SELECT id FROM doomed)),
+                 observations_gone AS (DELETE FROM observations WHERE project_id = $1
+                     AND trace_id IN (SELECT id FROM doomed))
+                 DELETE FROM traces WHERE project_id = $1 AND id IN (SELECT id FROM doomed)",
+                &[&project_id, &cutoff, &limit],
+            )
+            .await
+            .map_err(pg_error)?;
+        // Observations and scores whose trace is gone (or never came) age out too.
+        for (table, time) in [("observations", "start_time"), ("scores", "timestamp")] {
+            transaction
+                .execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE ctid IN (SELECT x.ctid FROM {table} x
+                         WHERE x.project_id = $1 AND x.{time} < $2 AND NOT EXISTS (
+                             SELECT 1 FROM traces t
+                             WHERE t.project_id = x.project_id AND t.id = x.trace_id)
+                         LIMIT $3 FOR UPDATE SKIP LOCKED)"
+                    ),
+                    &[&project_id, &cutoff, &limit],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        transaction.commit().await.map_err(pg_error)?;
+        Ok(deleted)
+    }
+
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {
         let client = self.client().await?;
         reads::list_traces(&client, project_id, query).await
