@@ -244,6 +244,14 @@ try {
     assert(text.indexOf("How do I reset my password?") < text.indexOf("And where are settings?"), "turns in order");
   });
 
+  await step("the users list and a user page", async () => {
+    await page.goto(`${base}/project/e2e/users`);
+    await page.locator("table.data tbody tr a", { hasText: "alice" }).click();
+    await page.getByRole("heading", { name: "User alice" }).waitFor();
+    await expectRows(2, "alice's traces on her page");
+    assert((await page.locator("main").textContent()).includes("support-session-1"), "her session is linked");
+  });
+
   await step("the sessions list shows totals", async () => {
     await page.goto(`${base}/project/e2e/sessions`);
     const row = page.locator("table.data tbody tr", { hasText: "support-session-1" });

@@ -11,6 +11,7 @@ import { Observations } from "./pages/Observations";
 import { TracePage } from "./pages/Trace";
 import { Sessions, SessionPage } from "./pages/Sessions";
 import { Users } from "./pages/Users";
+import { UserPage } from "./pages/User";
 import { Scores } from "./pages/Scores";
 import { Dashboard } from "./pages/Dashboard";
 import { Settings } from "./pages/Settings";
@@ -131,6 +132,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   const { projectId, path } = props;
   let params = match("/project/:project/traces/:id", path);
   if (params) return <TracePage projectId={projectId} traceId={params.id} />;
+  params = match("/project/:project/users/:id", path);
+  if (params) return <UserPage projectId={projectId} userId={params.id} />;
   params = match("/project/:project/sessions/:id", path);
   if (params) return <SessionPage projectId={projectId} sessionId={params.id} />;
   params = match("/project/:project/:section", path);

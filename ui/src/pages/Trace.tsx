@@ -69,7 +69,7 @@ export function TracePage(props: { projectId: string; traceId: string }) {
           <span>{time(data.timestamp)}</span>
           {data.userId ? (
             <span>
-              user <Link href={`${base}/traces?userId=${encodeURIComponent(data.userId)}`}>{data.userId}</Link>
+              user <Link href={`${base}/users/${encodeURIComponent(data.userId)}`}>{data.userId}</Link>
             </span>
           ) : null}
           {data.sessionId ? (

@@ -44,7 +44,7 @@ export function Users(props: { projectId: string }) {
           {(users.data?.data ?? []).map((user) => (
             <tr key={user.userId}>
               <td>
-                <Link href={`${base}/traces?userId=${encodeURIComponent(user.userId)}`}>{user.userId}</Link>
+                <Link href={`${base}/users/${encodeURIComponent(user.userId)}`}>{user.userId}</Link>
               </td>
               <td class="num">{count(user.traces)}</td>
               <td class="num">

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index--qIB9mX-.css"),
     ),
     (
-        "assets/index-BcktF6UW.js",
+        "assets/index-KLjbBb_n.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BcktF6UW.js"),
+        include_bytes!("../../../../ui/dist/assets/index-KLjbBb_n.js"),
     ),
     (
         "favicon.svg",
