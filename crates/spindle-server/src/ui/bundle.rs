@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index--qIB9mX-.css",
+        "assets/index-11rX2oTQ.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index--qIB9mX-.css"),
+        include_bytes!("../../../../ui/dist/assets/index-11rX2oTQ.css"),
     ),
     (
-        "assets/index-KLjbBb_n.js",
+        "assets/index-CQ1bInYA.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-KLjbBb_n.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CQ1bInYA.js"),
     ),
     (
         "favicon.svg",
