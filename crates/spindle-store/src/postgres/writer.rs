@@ -17,9 +17,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use super::rows::{
-    encode_costs, encode_set, encode_stamps, encode_string_map, encode_usage, observation_from_row,
-    score_from_row, search_document, total_cost, total_usage, trace_from_row, Stored,
-    OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS, WEAKEST_STAMP,
+    clean_observation, clean_score, clean_trace, encode_costs, encode_set, encode_stamps,
+    encode_string_map, encode_usage, observation_from_row, score_from_row, search_document,
+    total_cost, total_usage, trace_from_row, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
+    TRACE_COLUMNS, WEAKEST_STAMP,
 };
 use super::{is_conflict, now_micros, pg_error};
 use crate::Result;
@@ -78,12 +79,15 @@ async fn apply_once(
 }
 
 fn weak_trace(record: &mut TraceRecord) {
+    clean_trace(record);
     record.stamp_unstamped(WEAKEST_STAMP);
 }
 fn weak_observation(record: &mut ObservationRecord) {
+    clean_observation(record);
     record.stamp_unstamped(WEAKEST_STAMP);
 }
 fn weak_score(record: &mut ScoreRecord) {
+    clean_score(record);
     record.stamp_unstamped(WEAKEST_STAMP);
 }
 
@@ -95,14 +99,14 @@ fn fold<'r, R: Clone + 'r>(
     merge: fn(&mut R, R),
     weaken: fn(&mut R),
 ) -> Vec<R> {
-    let mut by_id: BTreeMap<&'r String, R> = BTreeMap::new();
+    let mut by_id: BTreeMap<String, R> = BTreeMap::new();
     for record in records {
         let mut patch = record.clone();
         weaken(&mut patch);
-        match by_id.get_mut(id(record)) {
+        match by_id.get_mut(id(&patch)) {
             Some(folded) => merge(folded, patch),
             None => {
-                by_id.insert(id(record), patch);
+                by_id.insert(id(&patch).clone(), patch);
             }
         }
     }
@@ -138,11 +142,16 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
     fn id(&self) -> &str;
     fn read(row: &Row) -> Result<Stored<Self>>;
     fn merge_from(&mut self, other: Self);
+    /// Replaces text PostgreSQL cannot store.
+    fn clean(&mut self);
     /// The columns of these records, `id` first.
     fn columns(records: &[&Self]) -> Vec<ColumnArray>;
 }
 
 impl Entity for TraceRecord {
+    fn clean(&mut self) {
+        clean_trace(self);
+    }
     const TABLE: &'static str = "traces";
     fn id(&self) -> &str {
         &self.id
@@ -262,6 +271,9 @@ impl Entity for TraceRecord {
 }
 
 impl Entity for ObservationRecord {
+    fn clean(&mut self) {
+        clean_observation(self);
+    }
     const TABLE: &'static str = "observations";
     fn id(&self) -> &str {
         &self.id
@@ -448,6 +460,9 @@ impl Entity for ObservationRecord {
 }
 
 impl Entity for ScoreRecord {
+    fn clean(&mut self) {
+        clean_score(self);
+    }
     const TABLE: &'static str = "scores";
     fn id(&self) -> &str {
         &self.id
@@ -792,6 +807,9 @@ pub(crate) async fn copy_rows<E: Entity>(
     project_id: &str,
     mut records: Vec<(E, Micros, Micros)>,
 ) -> Result<()> {
+    for (record, _, _) in records.iter_mut() {
+        record.clean();
+    }
     records.sort_by(|a, b| a.0.id().cmp(b.0.id()));
     records.dedup_by(|a, b| a.0.id() == b.0.id());
     let refs: Vec<&E> = records.iter().map(|(r, _, _)| r).collect();
