@@ -187,12 +187,16 @@ async fn one_run(
     }
     let wall = started.elapsed();
     let drain = sent.elapsed();
-    let server_cpu = server.cpu_seconds()? - server_cpu_before;
+    let cpu_after = server.cpu_seconds()?;
+    let server_cpu = cpu_after - server_cpu_before;
     let runqueue_wait = server.runqueue_wait_seconds(SQLITE_THREADS)? - wait_before;
     let sqlite_cpu = sqlite_cpu(&server)? - sqlite_cpu_before;
     let own_cpu = server::own_cpu_seconds()? - own_cpu_before;
     let other_cpu =
         (server::machine_busy_seconds()? - machine_before - server_cpu - own_cpu).max(0.0);
+    // The newest trace is the last one generated, which may be partial.
+    let last_trace_spans = spans - (traces - 1) * args.spans_per_trace.max(1);
+    check_stored_trace(&mut reader, last_trace_spans).await?;
     let peak_rss = server.peak_rss()?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_rss = server.rss()?;
@@ -264,6 +268,47 @@ async fn send_worker(
         }
         latencies.push(started.elapsed());
     }
+}
+
+/// Checks (after the timed window) that a stored trace looks like what was sent: user,
+/// session, tags, every span of it as an observation, and generations with model and usage.
+async fn check_stored_trace(
+    connection: &mut Connection,
+    spans_per_trace: usize,
+) -> anyhow::Result<()> {
+    let listed = connection.get("/api/public/traces?limit=1").await?;
+    let listed: serde_json::Value = serde_json::from_slice(&listed.body)?;
+    let trace = &listed["data"][0];
+    let id = trace["id"].as_str().context("no trace listed")?;
+    for field in ["userId", "sessionId", "name"] {
+        if trace[field].as_str().is_none_or(str::is_empty) {
+            bail!("stored trace {id} has no {field}: {trace}");
+        }
+    }
+    if trace["tags"].as_array().is_none_or(Vec::is_empty) {
+        bail!("stored trace {id} has no tags: {trace}");
+    }
+    let detail = connection.get(&format!("/api/public/traces/{id}")).await?;
+    let detail: serde_json::Value = serde_json::from_slice(&detail.body)?;
+    let observations = detail["observations"]
+        .as_array()
+        .with_context(|| format!("trace {id} has no observations array"))?;
+    if observations.len() != spans_per_trace {
+        bail!(
+            "trace {id} has {} observations, expected {spans_per_trace}",
+            observations.len()
+        );
+    }
+    let generations_ok = observations
+        .iter()
+        .filter(|observation| observation["type"] == "GENERATION")
+        .all(|generation| {
+            generation["model"].is_string() && generation["usageDetails"]["input"].is_number()
+        });
+    if !generations_ok {
+        bail!("trace {id}: a generation lacks its model or usage: {detail}");
+    }
+    Ok(())
 }
 
 /// `meta.totalItems` of a list endpoint.

@@ -254,10 +254,25 @@ async fn measure(
     })
 }
 
+/// The schema version this build's store creates, so a cache seeded by another schema is
+/// not reused (the server would migrate it during the timed start-up).
+async fn schema_version() -> anyhow::Result<i64> {
+    let scratch = tempfile::Builder::new()
+        .prefix("spindle-bench-schema-")
+        .tempdir()?;
+    let store = SqliteStore::open(scratch.path(), SqliteOptions::default())?;
+    let path = store.path().to_path_buf();
+    store.shutdown().await?;
+    let connection = rusqlite::Connection::open(&path)?;
+    Ok(connection.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
 pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
     let dir = args.cache_dir.join(format!(
-        "query-v{SEED_FORMAT}-traces{}-obs{}",
-        args.traces, args.observations_per_trace
+        "query-v{SEED_FORMAT}-schema{}-traces{}-obs{}",
+        schema_version().await?,
+        args.traces,
+        args.observations_per_trace
     ));
     let mut seeding = None;
     if args.reseed || !dir.join(COMPLETE_MARKER).exists() {
