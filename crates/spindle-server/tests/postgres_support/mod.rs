@@ -24,10 +24,13 @@ impl FreshDatabase {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         let name = format!("spindle_it_{}_{nanos}", std::process::id());
+        // Through the maintenance database, so a machine without the test database works.
+        let admin_url = maintenance_url(&admin_url);
         admin(&admin_url, &format!("CREATE DATABASE {name}"));
         FreshDatabase { admin_url, name }
     }
 
+    /// The URL of the fresh database.
     pub fn url(&self) -> String {
         let config: tokio_postgres::Config = self.admin_url.parse().expect("test database URL");
         let host = match config.get_hosts().first() {
@@ -53,7 +56,21 @@ impl Drop for FreshDatabase {
     }
 }
 
-/// Runs one statement on the test database.
+/// The test URL with the `postgres` maintenance database instead of its own.
+fn maintenance_url(url: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((server, database)) if !server.ends_with('/') => {
+            let query = database
+                .split_once('?')
+                .map(|(_, q)| format!("?{q}"))
+                .unwrap_or_default();
+            format!("{server}/postgres{query}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs one statement on the database at `url`.
 pub fn admin(url: &str, sql: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -82,9 +82,42 @@ async fn drop_stale_schemas() {
     }
 }
 
+/// Creates the test database when the server has none of that name yet (a fresh machine).
+async fn ensure_database(url: &str) {
+    let Ok(config) = url.parse::<tokio_postgres::Config>() else {
+        return;
+    };
+    let error = match config.connect(tokio_postgres::NoTls).await {
+        Ok((client, connection)) => {
+            drop(client);
+            let _ = connection.await;
+            return;
+        }
+        Err(error) => error,
+    };
+    if error.code() != Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) {
+        return;
+    }
+    let Some(name) = config.get_dbname().map(str::to_owned) else {
+        return;
+    };
+    let mut maintenance = config.clone();
+    maintenance.dbname("postgres");
+    if let Ok((client, connection)) = maintenance.connect(tokio_postgres::NoTls).await {
+        let connection = tokio::spawn(connection);
+        // Another test may create it at the same moment: its error is harmless.
+        let _ = client
+            .batch_execute(&format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
+            .await;
+        drop(client);
+        let _ = connection.await;
+    }
+}
+
 /// Opens a store in the schema of `key`, creating it on first use.
 pub async fn open_in(key: &Path, queue_capacity: Option<usize>) -> PostgresStore {
     let url = database_url();
+    ensure_database(&url).await;
     let mut options = PostgresOptions {
         pool_size: 8,
         schema: Some(schema_for(key)),
