@@ -692,3 +692,64 @@ async fn repeated_failed_sign_ins_lock_the_email() {
     let other = ui.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(other.status, StatusCode::OK, "other emails are not locked");
 }
+
+#[tokio::test]
+async fn saved_views_are_per_project_and_members_can_be_invited() {
+    let ui = ui().await;
+    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let saved = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/views",
+            &cookie,
+            Some(&csrf),
+            json!({"page": "traces", "name": "errors", "query": "errors=1"}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
+    let id = saved.json()["id"].as_str().expect("id").to_owned();
+    let listed = ui
+        .get("/api/ui/projects/p1/views?page=traces", &cookie)
+        .await
+        .json();
+    assert_eq!(listed["data"][0]["query"], "errors=1");
+    let other = ui
+        .get("/api/ui/projects/p2/views?page=traces", &cookie)
+        .await
+        .json();
+    assert_eq!(other["data"], json!([]));
+    let deleted = ui
+        .write(
+            "DELETE",
+            &format!("/api/ui/projects/p1/views/{id}"),
+            &cookie,
+            Some(&csrf),
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted.json()["deleted"], true);
+
+    let invited = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/members",
+            &cookie,
+            Some(&csrf),
+            json!({"email": "new@example.com"}),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
+    let link = invited.json()["signInPath"]
+        .as_str()
+        .expect("a one-time link for a new user")
+        .to_owned();
+    let opened = ui.get(&link, "").await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+    let me = ui.get("/api/ui/me", &opened.cookie()).await.json();
+    assert_eq!(me["user"]["email"], "new@example.com");
+    assert_eq!(me["user"]["hasPassword"], false);
+    assert_eq!(
+        me["projects"],
+        json!([{"id": "p1", "name": "Project p1", "role": "member"}])
+    );
+}
