@@ -129,7 +129,14 @@ fn paging(page: u32, limit: u32) -> (u32, u32, i64) {
     (page, limit, i64::from(page - 1) * i64::from(limit))
 }
 
+/// Prepared statements kept per connection; filters make many statement shapes, so the
+/// cache is emptied when it grows past this.
+const STATEMENT_CACHE_LIMIT: usize = 256;
+
 async fn query(client: &Client, sql: &Sql) -> Result<Vec<Row>> {
+    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache.clear();
+    }
     let (text, params) = sql.finish();
     let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
     client.query(&statement, &params).await.map_err(pg_error)

@@ -626,8 +626,9 @@ async fn select_rows<E: Entity>(
         table = E::TABLE,
         lock = if lock { " FOR UPDATE" } else { "" },
     );
+    let statement = transaction.prepare_cached(&sql).await.map_err(pg_error)?;
     let rows = transaction
-        .query(&sql, &[&project_id, &ids])
+        .query(&statement, &[&project_id, &ids])
         .await
         .map_err(pg_error)?;
     let mut stored = HashMap::with_capacity(rows.len());
@@ -693,7 +694,11 @@ pub(crate) async fn insert_rows<E: Entity>(
         arrays = arrays.join(", "),
         aliases = aliases.join(", "),
     );
-    let rows = transaction.query(&sql, &params).await.map_err(pg_error)?;
+    let statement = transaction.prepare_cached(&sql).await.map_err(pg_error)?;
+    let rows = transaction
+        .query(&statement, &params)
+        .await
+        .map_err(pg_error)?;
     rows.iter()
         .map(|row| row.try_get::<_, String>(0).map_err(pg_error))
         .collect()
@@ -735,7 +740,11 @@ async fn update_rows<E: Entity>(
             .iter()
             .map(|c| c.values.as_ref() as &(dyn ToSql + Sync)),
     );
-    transaction.execute(&sql, &params).await.map_err(pg_error)?;
+    let statement = transaction.prepare_cached(&sql).await.map_err(pg_error)?;
+    transaction
+        .execute(&statement, &params)
+        .await
+        .map_err(pg_error)?;
     Ok(())
 }
 
