@@ -381,6 +381,18 @@ try {
     await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
   });
 
+  await step("settings: a new key's secret is shown once", async () => {
+    await page.goto(`${base}/project/e2e/settings`);
+    await page.getByRole("button", { name: "Create API key" }).click();
+    const secret = await page.locator("[data-testid='secret-key']").textContent();
+    assert(secret.startsWith("sk-lf-"), `secret shown: ${secret}`);
+    await page.screenshot({ path: join(SHOTS, "settings.png"), fullPage: false });
+    await page.reload();
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+    await page.locator("table.data tbody tr").nth(1).waitFor();
+    assert(!(await page.locator("main").textContent()).includes(secret), "the secret is not shown again");
+  });
+
   await step("no page errors", async () => {
     assert(pageErrors.length === 0, `page errors: ${pageErrors.join("; ")}`);
   });

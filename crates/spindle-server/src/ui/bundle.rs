@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-11rX2oTQ.css",
+        "assets/index-BHiE5woP.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-11rX2oTQ.css"),
+        include_bytes!("../../../../ui/dist/assets/index-BHiE5woP.css"),
     ),
     (
-        "assets/index-CQ1bInYA.js",
+        "assets/index-CLyaN1vU.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CQ1bInYA.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CLyaN1vU.js"),
     ),
     (
         "favicon.svg",
