@@ -105,7 +105,10 @@ describe("tree and timeline components", () => {
     expect(total.end - total.start).toBe(10_000);
     expect(barOf(sample[2], total)).toEqual({ left: 0.1, width: 0.3 });
     expect(barOf(obs("open", null, 5, null), total)).toEqual({ left: 0.5, width: 0 });
-    render(<Timeline rows={rows} total={total} selected={null} onSelect={() => {}} />, container);
+    const toggled: string[] = [];
+    render(<Timeline rows={rows} total={total} selected={null} onSelect={() => {}} onToggle={(id) => toggled.push(id)} />, container);
+    (container.querySelector('[data-id="c1"] button.toggle') as HTMLButtonElement).click();
+    expect(toggled).toEqual(["c1"]);
     const bars = [...container.querySelectorAll<HTMLElement>(".timeline-bar")];
     expect(bars).toHaveLength(5);
     expect(bars[0].style.left).toBe("0%");

@@ -11,6 +11,7 @@ export function Timeline(props: {
   total: { start: number; end: number };
   selected: string | null;
   onSelect: (id: string) => void;
+  onToggle?: (id: string) => void;
 }) {
   const duration = (props.total.end - props.total.start) / 1000;
   const selectedIndex = props.rows.findIndex((row) => row.node.observation.id === props.selected);
@@ -37,6 +38,21 @@ export function Timeline(props: {
               data-id={observation.id}
             >
               <div class="timeline-label" style={{ paddingLeft: `${4 + row.node.depth * 10}px` }}>
+                {row.hasChildren && props.onToggle ? (
+                  <button
+                    type="button"
+                    class="toggle"
+                    aria-label={row.collapsed ? "expand" : "collapse"}
+                    onClick={(event) => {
+                      event.stopPropagation();
+                      props.onToggle?.(observation.id);
+                    }}
+                  >
+                    {row.collapsed ? "▸" : "▾"}
+                  </button>
+                ) : (
+                  <span class="toggle" />
+                )}
                 <TypeBadge type={observation.type} />
                 <span class="tree-name">{observation.name ?? observation.id}</span>
               </div>

@@ -33,6 +33,12 @@ export function TracePage(props: { projectId: string; traceId: string }) {
     navigate(`${base}/traces/${encodeURIComponent(props.traceId)}${text ? `?${text}` : ""}`, true);
   };
   const observations = trace.data?.observations ?? [];
+  const toggle = (id: string) => {
+    const next = new Set(collapsed);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setCollapsed(next);
+  };
   const roots = useMemo(() => buildTree(observations), [trace.data]);
   const rows = useMemo(() => visibleRows(roots, collapsed), [roots, collapsed]);
   const total = useMemo(() => span(observations), [trace.data]);
@@ -114,15 +120,10 @@ export function TracePage(props: { projectId: string; traceId: string }) {
               rows={rows}
               selected={selected}
               onSelect={(id) => setQuery({ observation: id })}
-              onToggle={(id) => {
-                const next = new Set(collapsed);
-                if (next.has(id)) next.delete(id);
-                else next.add(id);
-                setCollapsed(next);
-              }}
+              onToggle={toggle}
             />
           ) : (
-            <Timeline rows={rows} total={total} selected={selected} onSelect={(id) => setQuery({ observation: id })} />
+            <Timeline rows={rows} total={total} selected={selected} onSelect={(id) => setQuery({ observation: id })} onToggle={toggle} />
           )}
         </section>
         <section class="pane right detail" aria-label="Detail">

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-BHiE5woP.css"),
     ),
     (
-        "assets/index-CLyaN1vU.js",
+        "assets/index-BPWaGwpq.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CLyaN1vU.js"),
+        include_bytes!("../../../../ui/dist/assets/index-BPWaGwpq.js"),
     ),
     (
         "favicon.svg",
