@@ -21,6 +21,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_accounts",
         include_str!("../../migrations/sqlite/0003_accounts.sql"),
     ),
+    (
+        "0004_list_indexes",
+        include_str!("../../migrations/sqlite/0004_list_indexes.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -183,10 +183,13 @@ impl Writer {
 /// The prepared statements of one write transaction.
 struct Statements<'c> {
     select_trace: CachedStatement<'c>,
+    insert_trace: CachedStatement<'c>,
     upsert_trace: CachedStatement<'c>,
     select_observation: CachedStatement<'c>,
+    insert_observation: CachedStatement<'c>,
     upsert_observation: CachedStatement<'c>,
     select_score: CachedStatement<'c>,
+    insert_score: CachedStatement<'c>,
     upsert_score: CachedStatement<'c>,
 }
 
@@ -195,13 +198,22 @@ impl<'c> Statements<'c> {
         let prepare = |sql: &str| transaction.prepare_cached(sql).map_err(sql_error);
         Ok(Statements {
             select_trace: prepare(SELECT_TRACE)?,
+            insert_trace: prepare(&insert_if_new(UPSERT_TRACE))?,
             upsert_trace: prepare(UPSERT_TRACE)?,
             select_observation: prepare(SELECT_OBSERVATION)?,
+            insert_observation: prepare(&insert_if_new(UPSERT_OBSERVATION))?,
             upsert_observation: prepare(UPSERT_OBSERVATION)?,
             select_score: prepare(SELECT_SCORE)?,
+            insert_score: prepare(&insert_if_new(UPSERT_SCORE))?,
             upsert_score: prepare(UPSERT_SCORE)?,
         })
     }
+}
+
+/// The upsert turned into an insert that does nothing when the row exists.
+fn insert_if_new(upsert: &str) -> String {
+    let head = upsert.split("ON CONFLICT").next().unwrap_or(upsert);
+    format!("{head} ON CONFLICT (project_id, id) DO NOTHING")
 }
 
 /// Groups records by id, keeping first-seen order: each entity's patches together.
@@ -351,31 +363,50 @@ const UPSERT_TRACE: &str = "INSERT INTO traces (project_id, id, timestamp, envir
          updated_at = excluded.updated_at, tags = excluded.tags, metadata = excluded.metadata,
          input = excluded.input, output = excluded.output, stamps = excluded.stamps";
 
-/// Merges one trace's patches with the stored trace; returns whether the trace is new.
+/// Writes one trace's patches: inserted as they are when the trace is new (no read), else
+/// merged with the stored trace. Returns whether the trace is new.
 fn upsert_trace(
     statements: &mut Statements<'_>,
     project_id: &str,
     patches: &[&TraceRecord],
     now: Micros,
 ) -> Result<bool> {
-    let Some(id) = patches.first().map(|r| r.id.as_str()) else {
+    let Some(patch) = fold(None, patches, weakest_trace, TraceRecord::merge) else {
         return Ok(false);
     };
+    if execute_trace(&mut statements.insert_trace, project_id, &patch, now, now)? == 1 {
+        return Ok(true);
+    }
     let stored = statements
         .select_trace
-        .query_row(params![project_id, id], |row| TraceRow::read(row, 0))
+        .query_row(params![project_id, patch.id], |row| TraceRow::read(row, 0))
         .optional()
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
-    let is_new = stored.is_none();
     let stored = stored.map(TraceRow::into_record).transpose()?;
-    let Some(merged) = fold(stored, patches, weakest_trace, TraceRecord::merge) else {
+    let Some(merged) = fold(stored, &[patch.as_ref()], weakest_trace, TraceRecord::merge) else {
         return Ok(false);
     };
-    let columns = TraceColumns::new(&merged);
+    execute_trace(
+        &mut statements.upsert_trace,
+        project_id,
+        &merged,
+        created_at,
+        now,
+    )?;
+    Ok(false)
+}
+
+fn execute_trace(
+    statement: &mut CachedStatement<'_>,
+    project_id: &str,
+    record: &TraceRecord,
+    created_at: Micros,
+    now: Micros,
+) -> Result<usize> {
+    let columns = TraceColumns::new(record);
     let r = columns.record;
-    statements
-        .upsert_trace
+    statement
         .execute(params![
             project_id,
             r.id,
@@ -397,8 +428,7 @@ fn upsert_trace(
             r.output,
             columns.stamps,
         ])
-        .map_err(sql_error)?;
-    Ok(is_new)
+        .map_err(sql_error)
 }
 
 const SELECT_OBSERVATION: &str = concat!(
@@ -430,36 +460,65 @@ const UPSERT_OBSERVATION: &str = "INSERT INTO observations (project_id, id, trac
          cost_details = excluded.cost_details, metadata = excluded.metadata,
          input = excluded.input, output = excluded.output, stamps = excluded.stamps";
 
-/// Merges one observation's patches with the stored one; returns whether it is new.
+/// Writes one observation's patches: inserted as they are when the observation is new (the
+/// common case: an OTLP span is exported once), else merged with the stored one. Returns
+/// whether it is new.
 fn upsert_observation(
     statements: &mut Statements<'_>,
     project_id: &str,
     patches: &[&ObservationRecord],
     now: Micros,
 ) -> Result<bool> {
-    let Some(id) = patches.first().map(|r| r.id.as_str()) else {
+    let Some(patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
         return Ok(false);
     };
+    if execute_observation(
+        &mut statements.insert_observation,
+        project_id,
+        &patch,
+        now,
+        now,
+    )? == 1
+    {
+        return Ok(true);
+    }
     let stored = statements
         .select_observation
-        .query_row(params![project_id, id], |row| ObservationRow::read(row, 0))
+        .query_row(params![project_id, patch.id], |row| {
+            ObservationRow::read(row, 0)
+        })
         .optional()
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
-    let is_new = stored.is_none();
     let stored = stored.map(ObservationRow::into_record).transpose()?;
     let Some(merged) = fold(
         stored,
-        patches,
+        &[patch.as_ref()],
         weakest_observation,
         ObservationRecord::merge,
     ) else {
         return Ok(false);
     };
-    let columns = ObservationColumns::new(&merged);
+    execute_observation(
+        &mut statements.upsert_observation,
+        project_id,
+        &merged,
+        created_at,
+        now,
+    )?;
+    Ok(false)
+}
+
+fn execute_observation(
+    statement: &mut CachedStatement<'_>,
+    project_id: &str,
+    record: &ObservationRecord,
+    created_at: Micros,
+    now: Micros,
+) -> Result<usize> {
+    let columns = ObservationColumns::new(record);
     let r = columns.record;
-    statements
-        .upsert_observation
+    statement
         .execute(params![
             project_id,
             r.id,
@@ -491,8 +550,7 @@ fn upsert_observation(
             r.output,
             columns.stamps,
         ])
-        .map_err(sql_error)?;
-    Ok(is_new)
+        .map_err(sql_error)
 }
 
 const SELECT_SCORE: &str = concat!(
@@ -519,29 +577,49 @@ const UPSERT_SCORE: &str = "INSERT INTO scores (project_id, id, timestamp, envir
          execution_trace_id = excluded.execution_trace_id, updated_at = excluded.updated_at,
          comment = excluded.comment, metadata = excluded.metadata, stamps = excluded.stamps";
 
+/// Writes one score's patches: inserted when new, else merged with the stored score.
 fn upsert_score(
     statements: &mut Statements<'_>,
     project_id: &str,
     patches: &[&ScoreRecord],
     now: Micros,
 ) -> Result<()> {
-    let Some(id) = patches.first().map(|r| r.id.as_str()) else {
+    let Some(patch) = fold(None, patches, weakest_score, ScoreRecord::merge) else {
         return Ok(());
     };
+    if execute_score(&mut statements.insert_score, project_id, &patch, now, now)? == 1 {
+        return Ok(());
+    }
     let stored = statements
         .select_score
-        .query_row(params![project_id, id], |row| ScoreRow::read(row, 0))
+        .query_row(params![project_id, patch.id], |row| ScoreRow::read(row, 0))
         .optional()
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
     let stored = stored.map(ScoreRow::into_record).transpose()?;
-    let Some(merged) = fold(stored, patches, weakest_score, ScoreRecord::merge) else {
+    let Some(merged) = fold(stored, &[patch.as_ref()], weakest_score, ScoreRecord::merge) else {
         return Ok(());
     };
-    let columns = ScoreColumns::new(&merged);
+    execute_score(
+        &mut statements.upsert_score,
+        project_id,
+        &merged,
+        created_at,
+        now,
+    )?;
+    Ok(())
+}
+
+fn execute_score(
+    statement: &mut CachedStatement<'_>,
+    project_id: &str,
+    record: &ScoreRecord,
+    created_at: Micros,
+    now: Micros,
+) -> Result<usize> {
+    let columns = ScoreColumns::new(record);
     let r = columns.record;
-    statements
-        .upsert_score
+    statement
         .execute(params![
             project_id,
             r.id,
@@ -566,8 +644,7 @@ fn upsert_score(
             columns.metadata,
             columns.stamps,
         ])
-        .map_err(sql_error)?;
-    Ok(())
+        .map_err(sql_error)
 }
 
 /// Runs `job` in an immediate transaction on the writer's connection and commits it.
