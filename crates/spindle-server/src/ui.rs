@@ -22,6 +22,7 @@ pub fn app(state: AppState) -> Router {
         .route("/traces", get(api::list_traces))
         .route("/traces/{id}", get(api::get_trace))
         .route("/observations", get(api::list_observations))
+        .route("/observations/{id}", get(api::get_observation))
         .route("/scores", get(api::list_scores).post(api::create_score))
         .route("/sessions", get(api::list_sessions))
         .route("/sessions/{id}", get(api::get_session))

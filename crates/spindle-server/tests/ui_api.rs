@@ -471,7 +471,7 @@ async fn traces_filter_search_detail_and_annotation() {
             "generation-create",
             "e2",
             json!({"id": "g1", "traceId": "t1", "name": "llm",
-            "model": "gpt-x", "startTime": "2026-01-01T00:00:00Z",
+            "model": "gpt-x", "startTime": "2026-01-01T00:00:00Z", "input": "gen input",
             "endTime": "2026-01-01T00:00:02Z",
             "usageDetails": {"input": 12, "output": 8, "total": 20}})
         ),
@@ -530,6 +530,23 @@ async fn traces_filter_search_detail_and_annotation() {
     let detail = ui.get(&format!("{base}/t1"), &cookie).await.json();
     assert_eq!(detail["input"]["question"], "where is the moon");
     assert_eq!(detail["observations"][0]["model"], "gpt-x");
+    assert_eq!(
+        detail["observations"][0]["input"],
+        Value::Null,
+        "payloads come per observation"
+    );
+    let observation = ui
+        .get("/api/ui/projects/p1/observations/g1", &cookie)
+        .await
+        .json();
+    assert_eq!(observation["model"], "gpt-x");
+    assert_eq!(observation["input"], "gen input");
+    assert_eq!(
+        ui.get("/api/ui/projects/p2/observations/g1", &cookie)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 
     let annotated = ui
         .write(

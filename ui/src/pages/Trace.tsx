@@ -128,7 +128,11 @@ export function TracePage(props: { projectId: string; traceId: string }) {
         </section>
         <section class="pane right detail" aria-label="Detail">
           {observation ? (
-            <ObservationDetail observation={observation} scores={data.scores.filter((score) => score.observationId === observation.id)} />
+            <ObservationDetail
+              projectId={props.projectId}
+              observation={observation}
+              scores={data.scores.filter((score) => score.observationId === observation.id)}
+            />
           ) : (
             <>
               <h2>Trace</h2>
@@ -166,8 +170,16 @@ function Breakdown(props: { title: string; values: Record<string, number>; forma
   );
 }
 
-function ObservationDetail(props: { observation: Observation; scores: Score[] }) {
+function ObservationDetail(props: { projectId: string; observation: Observation; scores: Score[] }) {
   const o = props.observation;
+  // The trace comes without observation payloads; this one's are fetched on selection.
+  const full = useLoad(
+    () => api.get<Observation>(projectPath(props.projectId, `/observations/${encodeURIComponent(o.id)}`)),
+    [props.projectId, o.id],
+  );
+  const payload = full.data?.id === o.id ? full.data : null;
+  const io = (value: (full: Observation) => unknown, label: string, render: (value: unknown) => preact.JSX.Element) =>
+    full.error ? <p class="error-box">{full.error}</p> : payload ? render(value(payload)) : <p class="muted">Loading {label}…</p>;
   return (
     <>
       <h2>
@@ -197,11 +209,11 @@ function ObservationDetail(props: { observation: Observation; scores: Score[] })
         </>
       ) : null}
       <h3>Input</h3>
-      <IoView value={o.input} label="observation input" />
+      {io((p) => p.input, "input", (value) => <IoView value={value} label="observation input" />)}
       <h3>Output</h3>
-      <IoView value={o.output} label="observation output" />
+      {io((p) => p.output, "output", (value) => <IoView value={value} label="observation output" />)}
       <h3>Metadata</h3>
-      <JsonView value={o.metadata} label="observation metadata" />
+      {io((p) => p.metadata, "metadata", (value) => <JsonView value={value} label="observation metadata" />)}
       <ScoreList scores={props.scores} />
     </>
   );

@@ -192,19 +192,42 @@ pub async fn list_traces(
     Ok(Json(serde_json::to_value(response).unwrap_or(Value::Null)))
 }
 
-/// `GET …/traces/{id}`: the trace with all its observations and scores.
+/// `GET …/traces/{id}`: the trace with its input and output, all its scores, and all its
+/// observations without their input, output and metadata: a trace of thousands of large
+/// generations stays a small answer, and the page fetches one observation's payloads when
+/// it is selected (`GET …/observations/{id}`).
 pub async fn get_trace(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, trace_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let access = access(&state, &signed_in, &project_id).await?;
-    let view = state
+    let mut view = state
         .store
         .get_trace(&access.project_id, &trace_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("trace {trace_id:?}")))?;
+    for observation in &mut view.observations {
+        observation.record.input = None;
+        observation.record.output = None;
+        observation.record.metadata = Default::default();
+    }
     Ok(Json(api::trace_detail(view, &access.project_id)).into_response())
+}
+
+/// `GET …/observations/{id}`: one observation with its input, output and metadata.
+pub async fn get_observation(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, observation_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let access = access(&state, &signed_in, &project_id).await?;
+    let view = state
+        .store
+        .get_observation(&access.project_id, &observation_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("observation {observation_id:?}")))?;
+    Ok(Json(api::observation_v1(view, &access.project_id)).into_response())
 }
 
 /// `GET …/observations`: the public v1 parameters.

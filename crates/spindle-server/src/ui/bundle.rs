@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-BHiE5woP.css"),
     ),
     (
-        "assets/index-BPWaGwpq.js",
+        "assets/index-DEeVHT9G.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BPWaGwpq.js"),
+        include_bytes!("../../../../ui/dist/assets/index-DEeVHT9G.js"),
     ),
     (
         "favicon.svg",
