@@ -282,6 +282,7 @@ try {
     assert(injected.images === 0, "no injected element exists");
     assert(injected.scripts === 0, "no inline script element exists");
     assert(dialogs.length === 0, `no dialog fired: ${dialogs}`);
+    await page.screenshot({ path: join(SHOTS, "xss-trace.png"), fullPage: false });
   });
 
   await step("observations: generations first, filtered by model", async () => {
