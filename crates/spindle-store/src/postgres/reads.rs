@@ -183,16 +183,18 @@ fn search_condition(project_id: &str, search: &str) -> Sql {
     condition.bind(search.to_owned());
     match tsquery_of(search) {
         Some(expression) => {
+            // The lexemes are the writer's normalized words, taken verbatim (no parser).
             condition
-                .push(" OR t.search @@ to_tsquery('simple'::regconfig, ")
+                .push(" OR t.search @@ ")
                 .bind(expression.clone())
                 .push(
-                    ") OR t.id IN (SELECT o2.trace_id FROM observations o2 WHERE o2.project_id = ",
+                    "::tsquery OR t.id IN (SELECT o2.trace_id FROM observations o2 \
+                     WHERE o2.project_id = ",
                 )
                 .bind(project_id.to_owned())
-                .push(" AND o2.search @@ to_tsquery('simple'::regconfig, ")
+                .push(" AND o2.search @@ ")
                 .bind(expression)
-                .push(")))");
+                .push("::tsquery))");
         }
         None => {
             let pattern = format!("%{}%", like_escape(search));

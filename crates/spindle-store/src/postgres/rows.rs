@@ -408,6 +408,9 @@ const SEARCH_TEXT_LIMIT: usize = 200_000;
 pub(crate) fn search_words(text: &str, limit: usize) -> String {
     use unicode_normalization::char::is_combining_mark;
     use unicode_normalization::UnicodeNormalization;
+    if text.is_ascii() {
+        return ascii_search_words(&text.as_bytes()[..text.len().min(limit)]);
+    }
     let mut words = String::with_capacity(text.len().min(limit));
     let mut gap = false;
     for c in text.chars().take(limit).nfd() {
@@ -427,18 +430,48 @@ pub(crate) fn search_words(text: &str, limit: usize) -> String {
     words
 }
 
-/// The text to index for a row's input and output; `None` without either.
+/// [`search_words`] of ASCII text: no normalization needed.
+fn ascii_search_words(text: &[u8]) -> String {
+    let mut words = Vec::with_capacity(text.len());
+    let mut gap = false;
+    for &byte in text {
+        if byte.is_ascii_alphanumeric() {
+            if gap && !words.is_empty() {
+                words.push(b' ');
+            }
+            gap = false;
+            words.push(byte.to_ascii_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    // Only ASCII letters, digits and spaces were pushed.
+    String::from_utf8(words).unwrap_or_default()
+}
+
+/// Lexemes longer than this (in bytes) are not indexed (PostgreSQL's limit is 2047).
+const MAX_LEXEME_BYTES: usize = 2000;
+
+/// The distinct words of a row's input and output, space-separated, for
+/// `array_to_tsvector(string_to_array(..., ' '))`; `None` without either.
 pub(crate) fn search_document(input: &Option<String>, output: &Option<String>) -> Option<String> {
     if input.is_none() && output.is_none() {
         return None;
     }
-    let mut text = search_words(input.as_deref().unwrap_or(""), SEARCH_TEXT_LIMIT);
-    text.push(' ');
-    text.push_str(&search_words(
-        output.as_deref().unwrap_or(""),
-        SEARCH_TEXT_LIMIT,
-    ));
-    Some(text)
+    let input_words = search_words(input.as_deref().unwrap_or(""), SEARCH_TEXT_LIMIT);
+    let output_words = search_words(output.as_deref().unwrap_or(""), SEARCH_TEXT_LIMIT);
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut document = String::new();
+    for word in input_words.split(' ').chain(output_words.split(' ')) {
+        if word.is_empty() || word.len() > MAX_LEXEME_BYTES || !seen.insert(word) {
+            continue;
+        }
+        if !document.is_empty() {
+            document.push(' ');
+        }
+        document.push_str(word);
+    }
+    Some(document)
 }
 
 #[cfg(test)]
@@ -474,5 +507,12 @@ mod tests {
     fn search_words_are_folded() {
         assert_eq!(search_words("Héllo, WORLD-x_1!", 100), "hello world x 1");
         assert_eq!(search_words("  ", 100), "");
+        assert_eq!(search_words("Hello, WORLD-x_1!", 100), "hello world x 1");
+        assert_eq!(search_words("abc def", 5), "abc d");
+        assert_eq!(
+            search_document(&Some("b a b".into()), &Some("A c".into())).as_deref(),
+            Some("b a c")
+        );
+        assert_eq!(search_document(&None, &None), None);
     }
 }

@@ -115,19 +115,19 @@ fn fold<'r, R: Clone + 'r>(
 
 /// One column of a multi-row statement: its name, the array type it is sent as, the
 /// expression that reads it from the `unnest` row `u`, and the values.
-pub(crate) struct ColumnArray {
+pub(crate) struct ColumnArray<'r> {
     pub name: &'static str,
     pub array_type: &'static str,
     pub expr: &'static str,
-    pub values: Box<dyn ToSql + Sync + Send>,
+    pub values: Box<dyn ToSql + Sync + Send + 'r>,
 }
 
-fn column<T: ToSql + Sync + Send + 'static>(
+fn column<'r, T: ToSql + Sync + Send + 'r>(
     name: &'static str,
     array_type: &'static str,
     expr: &'static str,
     values: T,
-) -> ColumnArray {
+) -> ColumnArray<'r> {
     ColumnArray {
         name,
         array_type,
@@ -145,7 +145,7 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
     /// Replaces text PostgreSQL cannot store.
     fn clean(&mut self);
     /// The columns of these records, `id` first.
-    fn columns(records: &[&Self]) -> Vec<ColumnArray>;
+    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>>;
 }
 
 impl Entity for TraceRecord {
@@ -162,9 +162,9 @@ impl Entity for TraceRecord {
     fn merge_from(&mut self, other: Self) {
         self.merge(other);
     }
-    fn columns(records: &[&Self]) -> Vec<ColumnArray> {
-        let text = |f: fn(&TraceRecord) -> Option<&str>| -> Vec<Option<String>> {
-            records.iter().map(|r| f(r).map(str::to_owned)).collect()
+    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>> {
+        let text = |f: fn(&'r TraceRecord) -> Option<&'r str>| -> Vec<Option<&'r str>> {
+            records.iter().map(|r| f(r)).collect()
         };
         vec![
             column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
@@ -260,7 +260,7 @@ impl Entity for TraceRecord {
             column(
                 "search",
                 "text[]",
-                "strip(to_tsvector('simple'::regconfig, u.search))",
+                "array_to_tsvector(string_to_array(u.search, ' '))",
                 records
                     .iter()
                     .map(|r| search_document(&r.input, &r.output))
@@ -284,9 +284,9 @@ impl Entity for ObservationRecord {
     fn merge_from(&mut self, other: Self) {
         self.merge(other);
     }
-    fn columns(records: &[&Self]) -> Vec<ColumnArray> {
-        let text = |f: fn(&ObservationRecord) -> Option<&str>| -> Vec<Option<String>> {
-            records.iter().map(|r| f(r).map(str::to_owned)).collect()
+    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>> {
+        let text = |f: fn(&'r ObservationRecord) -> Option<&'r str>| -> Vec<Option<&'r str>> {
+            records.iter().map(|r| f(r)).collect()
         };
         let int = |f: fn(&ObservationRecord) -> Option<i64>| -> Vec<Option<i64>> {
             records.iter().map(|r| f(r)).collect()
@@ -449,7 +449,7 @@ impl Entity for ObservationRecord {
             column(
                 "search",
                 "text[]",
-                "strip(to_tsvector('simple'::regconfig, u.search))",
+                "array_to_tsvector(string_to_array(u.search, ' '))",
                 records
                     .iter()
                     .map(|r| search_document(&r.input, &r.output))
@@ -473,9 +473,9 @@ impl Entity for ScoreRecord {
     fn merge_from(&mut self, other: Self) {
         self.merge(other);
     }
-    fn columns(records: &[&Self]) -> Vec<ColumnArray> {
-        let text = |f: fn(&ScoreRecord) -> Option<&str>| -> Vec<Option<String>> {
-            records.iter().map(|r| f(r).map(str::to_owned)).collect()
+    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>> {
+        let text = |f: fn(&'r ScoreRecord) -> Option<&'r str>| -> Vec<Option<&'r str>> {
+            records.iter().map(|r| f(r)).collect()
         };
         vec![
             column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
