@@ -58,6 +58,8 @@ impl Default for PostgresOptions {
 pub struct PostgresStore {
     pool: Pool,
     writes: Arc<Semaphore>,
+    /// Connections writes may hold at once: the rest of the pool stays free for reads.
+    write_connections: Semaphore,
     queue_capacity: u32,
     in_flight: Arc<AtomicUsize>,
     closed: AtomicBool,
@@ -233,6 +235,7 @@ impl PostgresStore {
         let store = PostgresStore {
             pool,
             writes: Arc::new(Semaphore::new(capacity)),
+            write_connections: Semaphore::new((options.pool_size.max(1) * 3 / 4).max(1)),
             queue_capacity: u32::try_from(capacity).unwrap_or(u32::MAX),
             in_flight: Arc::new(AtomicUsize::new(0)),
             closed: AtomicBool::new(false),
@@ -444,6 +447,11 @@ impl Store for PostgresStore {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let _in_flight = InFlight(Arc::clone(&self.in_flight));
         let result = async {
+            let _connection = self
+                .write_connections
+                .acquire()
+                .await
+                .map_err(|_| writer::store_closed())?;
             let mut client = self.client().await?;
             writer::apply(&mut client, project_id, &batch).await
         }
