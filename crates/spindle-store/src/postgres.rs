@@ -514,7 +514,7 @@ impl Store for PostgresStore {
             .execute(
                 "WITH doomed AS (
                      SELECT id FROM traces WHERE project_id = $1 AND timestamp < $2
-                     ORDER BY timestamp LIMIT $3 FOR UPDATE SKIP LOCKED),
+                     ORDER BY timestamp ASC NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED),
                  scores_gone AS (DELETE FROM scores WHERE project_id = $1
                      AND trace_id IN (SELECT id FROM doomed)),
                  observations_gone AS (DELETE FROM observations WHERE project_id = $1

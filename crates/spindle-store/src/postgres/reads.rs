@@ -334,6 +334,11 @@ pub(crate) async fn list_traces(
             (expr, order.direction)
         }
     };
+    // Ids are never NULL: the tiebreak has no NULLS clause, so the time index serves it.
+    let id_direction = match direction {
+        Direction::Asc => "ASC",
+        Direction::Desc => "DESC",
+    };
     let direction = direction_sql(direction);
     let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
     count_sql.append(&conditions);
@@ -342,7 +347,7 @@ pub(crate) async fn list_traces(
     let mut select = Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "));
     select.append(&conditions);
     select.push(&format!(
-        " ORDER BY {order_expr} {direction}, t.id {direction} LIMIT "
+        " ORDER BY {order_expr} {direction}, t.id {id_direction} LIMIT "
     ));
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
     let mut items = query_traces(client, &select).await?;

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_accounts",
         include_str!("../../migrations/postgres/0002_accounts.sql"),
     ),
+    (
+        "0003_sort_indexes",
+        include_str!("../../migrations/postgres/0003_sort_indexes.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
