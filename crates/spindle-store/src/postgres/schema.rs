@@ -22,6 +22,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_sort_indexes",
         include_str!("../../migrations/postgres/0003_sort_indexes.sql"),
     ),
+    (
+        "0004_tags_index",
+        include_str!("../../migrations/postgres/0004_tags_index.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
