@@ -26,18 +26,22 @@ pub fn from_json_map(map: &Map<String, Value>) -> BTreeMap<String, i64> {
         .collect()
 }
 
+/// The largest usage count accepted (10^15): no request uses more, and sums of counts stay far
+/// from overflowing.
+pub const MAX_USAGE_COUNT: i64 = 1_000_000_000_000_000;
+
 fn non_negative(value: &Value) -> Option<i64> {
     let number = match value {
         Value::Number(number) => number.as_i64().or_else(|| {
             number
                 .as_f64()
-                .filter(|v| v.is_finite())
+                .filter(|v| v.is_finite() && v.abs() <= MAX_USAGE_COUNT as f64)
                 .map(|v| v.round() as i64)
         })?,
         Value::String(text) => text.trim().parse::<i64>().ok()?,
         _ => return None,
     };
-    (number >= 0).then_some(number)
+    (0..=MAX_USAGE_COUNT).contains(&number).then_some(number)
 }
 
 /// OpenAI `{prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details: {...},
@@ -54,8 +58,8 @@ fn from_provider_object(map: &Map<String, Value>) -> BTreeMap<String, i64> {
         .or_else(|| map.get("output_tokens"))
         .and_then(non_negative);
     let total = map.get("total_tokens").and_then(non_negative);
-    let mut input_details = 0;
-    let mut output_details = 0;
+    let mut input_details: i64 = 0;
+    let mut output_details: i64 = 0;
     for (key, value) in map {
         let (direction, details) = match key.as_str() {
             "prompt_tokens_details" | "input_tokens_details" => ("input", value),
@@ -65,14 +69,14 @@ fn from_provider_object(map: &Map<String, Value>) -> BTreeMap<String, i64> {
             "cache_read_input_tokens" => {
                 if let Some(count) = non_negative(value) {
                     out.insert("input_cache_read".to_owned(), count);
-                    input_details += count;
+                    input_details = input_details.saturating_add(count);
                 }
                 continue;
             }
             "cache_creation_input_tokens" => {
                 if let Some(count) = non_negative(value) {
                     out.insert("input_cache_creation".to_owned(), count);
-                    input_details += count;
+                    input_details = input_details.saturating_add(count);
                 }
                 continue;
             }
@@ -90,9 +94,9 @@ fn from_provider_object(map: &Map<String, Value>) -> BTreeMap<String, i64> {
             if let Some(count) = non_negative(value) {
                 out.insert(format!("{direction}_{detail}"), count);
                 if direction == "input" {
-                    input_details += count;
+                    input_details = input_details.saturating_add(count);
                 } else {
-                    output_details += count;
+                    output_details = output_details.saturating_add(count);
                 }
             }
         }
@@ -102,17 +106,22 @@ fn from_provider_object(map: &Map<String, Value>) -> BTreeMap<String, i64> {
         map.contains_key("input_tokens") && map.contains_key("cache_read_input_tokens");
     if let Some(input) = input {
         let subtract = if anthropic_style { 0 } else { input_details };
-        out.insert("input".to_owned(), (input - subtract).max(0));
+        out.insert("input".to_owned(), input.saturating_sub(subtract).max(0));
     }
     if let Some(output) = output {
-        out.insert("output".to_owned(), (output - output_details).max(0));
+        out.insert(
+            "output".to_owned(),
+            output.saturating_sub(output_details).max(0),
+        );
     }
     match total {
         Some(total) => {
             out.insert("total".to_owned(), total);
         }
         None => {
-            let sum: i64 = out.values().sum();
+            let sum = out
+                .values()
+                .fold(0i64, |sum, value| sum.saturating_add(*value));
             if sum > 0 {
                 out.insert("total".to_owned(), sum);
             }
@@ -128,8 +137,8 @@ pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
     let mut input = None;
     let mut output = None;
     let mut total = None;
-    let mut input_details = 0;
-    let mut output_details = 0;
+    let mut input_details: i64 = 0;
+    let mut output_details: i64 = 0;
     for (key, value) in raw {
         let Some(count) = non_negative(value) else {
             continue;
@@ -149,25 +158,25 @@ pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
             | "cachedInputTokens"
             | "cached_tokens" => {
                 out.insert("input_cached_tokens".to_owned(), count);
-                input_details += count;
+                input_details = input_details.saturating_add(count);
             }
             "cache_creation_input_tokens"
             | "cache_creation.input_tokens"
             | "prompt_details.cache_write"
             | "prompt_details.cache_input" => {
                 out.insert("input_cache_creation".to_owned(), count);
-                input_details += count;
+                input_details = input_details.saturating_add(count);
             }
             "reasoning.output_tokens"
             | "completion_details.reasoning"
             | "reasoningTokens"
             | "reasoning_tokens" => {
                 out.insert("output_reasoning_tokens".to_owned(), count);
-                output_details += count;
+                output_details = output_details.saturating_add(count);
             }
             "completion_details.audio" => {
                 out.insert("output_audio_tokens".to_owned(), count);
-                output_details += count;
+                output_details = output_details.saturating_add(count);
             }
             other => {
                 out.insert(other.to_owned(), count);
@@ -175,15 +184,24 @@ pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
         }
     }
     if let Some(input) = input {
-        out.insert("input".to_owned(), (input - input_details).max(0));
+        out.insert(
+            "input".to_owned(),
+            input.saturating_sub(input_details).max(0),
+        );
     }
     if let Some(output) = output {
-        out.insert("output".to_owned(), (output - output_details).max(0));
+        out.insert(
+            "output".to_owned(),
+            output.saturating_sub(output_details).max(0),
+        );
     }
     if let Some(total) = total {
         out.insert("total".to_owned(), total);
     } else if input.is_some() || output.is_some() {
-        out.insert("total".to_owned(), input.unwrap_or(0) + output.unwrap_or(0));
+        out.insert(
+            "total".to_owned(),
+            input.unwrap_or(0).saturating_add(output.unwrap_or(0)),
+        );
     }
     out
 }

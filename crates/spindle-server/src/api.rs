@@ -307,8 +307,7 @@ fn usage_total(usage: &BTreeMap<String, i64>) -> i64 {
         usage
             .iter()
             .filter(|(key, _)| key.starts_with("input") || key.starts_with("output"))
-            .map(|(_, value)| *value)
-            .sum()
+            .fold(0i64, |sum, (_, value)| sum.saturating_add(*value))
     })
 }
 

@@ -563,7 +563,8 @@ fn completion_start_time(context: &SpanContext<'_>, start: Micros) -> Option<Mic
     ["ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"]
         .iter()
         .find_map(|key| context.attr(key).and_then(Attr::as_f64))
-        .map(|ms| start + (ms * 1000.0) as Micros)
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| start.saturating_add((ms * 1000.0) as Micros))
 }
 
 /// Keys whose values are consumed as the observation's own fields, not kept as metadata.

@@ -955,8 +955,8 @@ pub(crate) fn daily_metrics(
 
     let mut usage_sql = Sql::new(&format!(
         "SELECT {DAY_OF_TRACE} AS day, o.model, count(*), count(DISTINCT t.id), \
-         coalesce(sum(o.total_cost), 0.0), coalesce(sum(o.usage_input), 0), \
-         coalesce(sum(o.usage_output), 0), coalesce(sum(o.usage_total), 0) \
+         coalesce(sum(o.total_cost), 0.0), CAST(total(o.usage_input) AS INTEGER), \
+         CAST(total(o.usage_output) AS INTEGER), CAST(total(o.usage_total) AS INTEGER) \
          FROM traces t JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id \
          WHERE "
     ));
