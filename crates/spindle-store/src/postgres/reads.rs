@@ -179,24 +179,30 @@ fn tsquery_of(search: &str) -> Option<String> {
 /// accent-insensitive, the last word as a prefix), or an exact trace id. Text without any
 /// word character falls back to a substring scan.
 fn search_condition(project_id: &str, search: &str) -> Sql {
-    let mut condition = Sql::new("(t.id = ");
-    condition.bind(search.to_owned());
+    let mut condition = Sql::new("");
     match tsquery_of(search) {
         Some(expression) => {
-            // The lexemes are the writer's normalized words, taken verbatim (no parser).
+            // The lexemes are the writer's normalized words, taken verbatim (no parser). The
+            // matching ids are gathered first (each side through its GIN index), so the trace
+            // table is probed by primary key instead of scanned.
             condition
-                .push(" OR t.search @@ ")
+                .push("t.id IN (SELECT ")
+                .bind(search.to_owned())
+                .push(" UNION ALL SELECT t3.id FROM traces t3 WHERE t3.project_id = ")
+                .bind(project_id.to_owned())
+                .push(" AND t3.search @@ ")
                 .bind(expression.clone())
                 .push(
-                    "::tsquery OR t.id IN (SELECT o2.trace_id FROM observations o2 \
+                    "::tsquery UNION ALL SELECT o2.trace_id FROM observations o2 \
                      WHERE o2.project_id = ",
                 )
                 .bind(project_id.to_owned())
                 .push(" AND o2.search @@ ")
                 .bind(expression)
-                .push("::tsquery))");
+                .push("::tsquery)");
         }
         None => {
+            condition.push("(t.id = ").bind(search.to_owned());
             let pattern = format!("%{}%", like_escape(search));
             for column in ["t.input", "t.output"] {
                 condition
