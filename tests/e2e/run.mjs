@@ -103,9 +103,9 @@ try {
     });
     ids = JSON.parse(output.trim().split("\n").pop());
     const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
-    await waitFor("4 traces with scores", async () => {
+    await waitFor("5 traces", async () => {
       const answer = await (await fetch(`${base}/api/public/traces?limit=10`, { headers: { authorization: auth } })).json();
-      return answer.data?.length === 4;
+      return answer.data?.length === 5;
     });
   });
 
@@ -158,7 +158,7 @@ try {
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
     await page.getByRole("heading", { name: "Traces" }).waitFor();
-    await expectRows(4, "all traces");
+    await expectRows(5, "all traces");
     const cookies = await context.cookies();
     const session = cookies.find((cookie) => cookie.name === "spindle_session");
     assert(session && session.httpOnly && session.sameSite === "Lax", "HttpOnly SameSite=Lax cookie");
@@ -182,7 +182,7 @@ try {
 
   await step("filter by score", async () => {
     await page.goto(`${base}/project/e2e/traces`);
-    await expectRows(4, "all traces");
+    await expectRows(5, "all traces");
     await page.getByRole("button", { name: /^Filters/ }).click();
     await page.fill('input[name="Score name"]', "quality");
     await page.press('input[name="Score name"]', "Tab");
@@ -195,7 +195,7 @@ try {
 
   await step("search a phrase from an output (the / key focuses the search)", async () => {
     await page.goto(`${base}/project/e2e/traces`);
-    await expectRows(4, "all traces");
+    await expectRows(5, "all traces");
     await page.locator("body").click({ position: { x: 5, y: 300 } });
     await page.keyboard.press("/");
     assert(await page.evaluate(() => document.activeElement?.getAttribute("name") === "search"), "/ focuses search");
@@ -285,6 +285,17 @@ try {
     await page.screenshot({ path: join(SHOTS, "xss-trace.png"), fullPage: false });
   });
 
+  await step("an image uploaded by the SDK shows in the output", async () => {
+    await page.goto(`${base}/project/e2e/traces/${ids.image}`);
+    const image = page.locator(".detail .media-list img");
+    await image.waitFor();
+    await page.waitForFunction(() => {
+      const element = document.querySelector(".detail .media-list img");
+      return element instanceof HTMLImageElement && element.complete && element.naturalWidth === 8;
+    });
+    assert((await image.getAttribute("src")).startsWith("/api/ui/projects/e2e/media/"), "served by the UI API");
+  });
+
   await step("observations: generations first, filtered by model", async () => {
     await page.goto(`${base}/project/e2e/observations`);
     await expectRows(4, "generations");
@@ -345,7 +356,7 @@ try {
 
   await step("live: a new trace appears without reloading", async () => {
     await page.goto(`${base}/project/e2e/traces`);
-    await expectRows(5, "all traces");
+    await expectRows(6, "all traces");
     const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
     const sent = await fetch(`${base}/api/public/ingestion`, {
       method: "POST",
@@ -362,7 +373,7 @@ try {
       }),
     });
     assert(sent.ok, `ingestion answered ${sent.status}`);
-    await expectRows(6, "after a new trace arrived");
+    await expectRows(7, "after a new trace arrived");
     assert((await rows.first().textContent()).includes("arrived-live"), "the new trace is on top");
   });
 

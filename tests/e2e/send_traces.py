@@ -3,10 +3,17 @@
 Prints one JSON line with the ids the browser test looks for.
 """
 
+import base64
 import json
 import os
 
 from langfuse import Langfuse, propagate_attributes
+
+
+# An 8x8 red PNG.
+PNG_8X8_B64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR42mO4aWCGFTEMLQkAUllPwVo06AYAAAAASUVORK5CYII="
+)
 
 
 def main():
@@ -77,6 +84,14 @@ def main():
                 gen.update(output={"role": "assistant", "content": payload})
             root.update(output=payload)
             ids["xss"] = root.trace_id
+
+    # An image attached to an output: the SDK uploads it and leaves a media reference.
+    from langfuse.media import LangfuseMedia
+
+    png = base64.b64decode(PNG_8X8_B64)
+    with lf.start_as_current_observation(name="with-image", input={"prompt": "draw a square"}) as root:
+        root.update(output={"image": LangfuseMedia(content_bytes=png, content_type="image/png")})
+        ids["image"] = root.trace_id
 
     lf.flush()
     lf.shutdown()

@@ -27,6 +27,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sessions", get(api::list_sessions))
         .route("/sessions/{id}", get(api::get_session))
         .route("/users", get(api::list_users))
+        .route("/media/{id}", get(api::media_content))
         .route("/dashboard", get(api::dashboard))
         .route("/keys", get(api::list_keys).post(api::create_key))
         .route("/keys/{public_key}", delete(api::revoke_key))

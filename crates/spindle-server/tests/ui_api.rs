@@ -770,3 +770,59 @@ async fn saved_views_are_per_project_and_members_can_be_invited() {
         json!([{"id": "p1", "name": "Project p1", "role": "member"}])
     );
 }
+
+#[tokio::test]
+async fn media_images_are_served_inline_and_other_types_as_downloads() {
+    let ui = ui().await;
+    let store: &dyn Store = ui.accounts.as_ref();
+    for (id, content_type, bytes) in [
+        ("img1", "image/png", b"\x89PNG fake".to_vec()),
+        (
+            "svg1",
+            "image/svg+xml",
+            b"<svg onload=alert(1)></svg>".to_vec(),
+        ),
+    ] {
+        store
+            .upsert_media(&spindle_store::MediaRecord {
+                id: id.into(),
+                project_id: "p1".into(),
+                sha256_hash: "hash".into(),
+                content_type: content_type.into(),
+                content_length: bytes.len() as i64,
+                trace_id: None,
+                observation_id: None,
+                field: None,
+                uploaded_at: None,
+                upload_http_status: None,
+                created_at: 1,
+            })
+            .await
+            .expect("media");
+        store
+            .put_media_bytes("p1", id, bytes, 2)
+            .await
+            .expect("bytes");
+    }
+    let (cookie, _) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let image = ui.get("/api/ui/projects/p1/media/img1", &cookie).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image.headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(image.body, b"\x89PNG fake");
+    let svg = ui.get("/api/ui/projects/p1/media/svg1", &cookie).await;
+    assert_eq!(
+        svg.headers[header::CONTENT_TYPE],
+        "application/octet-stream"
+    );
+    assert_eq!(svg.headers[header::CONTENT_DISPOSITION], "attachment");
+    assert_eq!(
+        ui.get("/api/ui/projects/p2/media/img1", &cookie)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ui.get("/api/ui/projects/p1/media/img1", "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

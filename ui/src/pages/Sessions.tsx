@@ -128,11 +128,11 @@ export function SessionPage(props: { projectId: string; sessionId: string }) {
             <div class="turn-io">
               <div>
                 <h3>Input</h3>
-                <IoView value={trace.input} label="turn input" />
+                <IoView value={trace.input} label="turn input" projectId={props.projectId} />
               </div>
               <div>
                 <h3>Output</h3>
-                <IoView value={trace.output} label="turn output" />
+                <IoView value={trace.output} label="turn output" projectId={props.projectId} />
               </div>
             </div>
           </li>

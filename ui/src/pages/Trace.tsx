@@ -137,9 +137,9 @@ export function TracePage(props: { projectId: string; traceId: string }) {
             <>
               <h2>Trace</h2>
               <h3>Input</h3>
-              <IoView value={data.input} label="trace input" />
+              <IoView value={data.input} label="trace input" projectId={props.projectId} />
               <h3>Output</h3>
-              <IoView value={data.output} label="trace output" />
+              <IoView value={data.output} label="trace output" projectId={props.projectId} />
               <h3>Metadata</h3>
               <JsonView value={data.metadata} label="trace metadata" />
               <ScoreList scores={data.scores.filter((score) => !score.observationId)} />
@@ -209,9 +209,9 @@ function ObservationDetail(props: { projectId: string; observation: Observation;
         </>
       ) : null}
       <h3>Input</h3>
-      {io((p) => p.input, "input", (value) => <IoView value={value} label="observation input" />)}
+      {io((p) => p.input, "input", (value) => <IoView value={value} label="observation input" projectId={props.projectId} />)}
       <h3>Output</h3>
-      {io((p) => p.output, "output", (value) => <IoView value={value} label="observation output" />)}
+      {io((p) => p.output, "output", (value) => <IoView value={value} label="observation output" projectId={props.projectId} />)}
       <h3>Metadata</h3>
       {io((p) => p.metadata, "metadata", (value) => <JsonView value={value} label="observation metadata" />)}
       <ScoreList scores={props.scores} />

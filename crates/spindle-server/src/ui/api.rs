@@ -4,7 +4,7 @@
 //! add what the pages need (token totals and scores per trace, users, latency percentiles).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -353,6 +353,50 @@ pub async fn create_score(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+/// Image types shown inline; everything else (SVG included, which can carry script) is
+/// only offered as a download.
+const INLINE_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// `GET …/media/{id}`: the bytes of an uploaded media object, for `<img>` tags of the app.
+pub async fn media_content(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project_id, media_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let access = access(&state, &signed_in, &project_id).await?;
+    let media = state
+        .store
+        .get_media(&access.project_id, &media_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
+    let bytes = state
+        .store
+        .get_media_bytes(&access.project_id, &media_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("content of media {media_id:?}")))?;
+    let content_type = media.content_type.to_ascii_lowercase();
+    let inline = INLINE_IMAGE_TYPES.contains(&content_type.as_str());
+    let (content_type, disposition) = if inline {
+        (content_type, "inline")
+    } else {
+        ("application/octet-stream".to_owned(), "attachment")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition.to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// `GET …/sessions`.

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-BHiE5woP.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BHiE5woP.css"),
+        "assets/index-BoftfBVx.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-BoftfBVx.js"),
     ),
     (
-        "assets/index-DEeVHT9G.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-DEeVHT9G.js"),
+        "assets/index-CpXNJLTt.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-CpXNJLTt.css"),
     ),
     (
         "favicon.svg",
