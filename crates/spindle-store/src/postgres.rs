@@ -470,7 +470,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        transaction
+        let deleted_observations = transaction
             .execute(
                 "DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2::text[])",
                 &[&project_id, &trace_ids],
@@ -484,6 +484,13 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
+        writer::add_counts(
+            &transaction,
+            project_id,
+            -i64::try_from(deleted).unwrap_or(i64::MAX),
+            -i64::try_from(deleted_observations).unwrap_or(i64::MAX),
+        )
+        .await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(deleted)
     }
@@ -510,23 +517,28 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
         // Rows a writer holds are skipped, not waited for: the next round takes them.
-        let deleted = transaction
-            .execute(
+        let counts = transaction
+            .query_one(
                 "WITH doomed AS (
                      SELECT id FROM traces WHERE project_id = $1 AND timestamp < $2
                      ORDER BY timestamp ASC NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED),
                  scores_gone AS (DELETE FROM scores WHERE project_id = $1
                      AND trace_id IN (SELECT id FROM doomed)),
                  observations_gone AS (DELETE FROM observations WHERE project_id = $1
-                     AND trace_id IN (SELECT id FROM doomed))
-                 DELETE FROM traces WHERE project_id = $1 AND id IN (SELECT id FROM doomed)",
+                     AND trace_id IN (SELECT id FROM doomed) RETURNING 1),
+                 traces_gone AS (DELETE FROM traces
+                     WHERE project_id = $1 AND id IN (SELECT id FROM doomed) RETURNING 1)
+                 SELECT (SELECT count(*) FROM traces_gone),
+                     (SELECT count(*) FROM observations_gone)",
                 &[&project_id, &cutoff, &limit],
             )
             .await
             .map_err(pg_error)?;
+        let deleted: i64 = counts.try_get(0).map_err(pg_error)?;
+        let mut deleted_observations: i64 = counts.try_get(1).map_err(pg_error)?;
         // Observations and scores whose trace is gone (or never came) age out too.
         for (table, time) in [("observations", "start_time"), ("scores", "timestamp")] {
-            transaction
+            let orphans = transaction
                 .execute(
                     &format!(
                         "DELETE FROM {table} WHERE ctid IN (SELECT x.ctid FROM {table} x
@@ -539,9 +551,13 @@ impl Store for PostgresStore {
                 )
                 .await
                 .map_err(pg_error)?;
+            if table == "observations" {
+                deleted_observations += i64::try_from(orphans).unwrap_or(i64::MAX);
+            }
         }
+        writer::add_counts(&transaction, project_id, -deleted, -deleted_observations).await?;
         transaction.commit().await.map_err(pg_error)?;
-        Ok(deleted)
+        Ok(u64::try_from(deleted).unwrap_or(0))
     }
 
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::rows::{decode_stamps, WEAKEST_STAMP};
-use super::writer::{copy_rows, Entity};
+use super::writer::{add_counts, copy_rows, Entity};
 use super::{pg_error, PostgresStore};
 use crate::sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
 use crate::{Result, Store};
@@ -643,7 +643,12 @@ async fn write_records<E: Entity>(
     rows: Vec<(String, E, i64, i64)>,
 ) -> Result<()> {
     for (project_id, records) in by_project(rows) {
-        copy_rows(transaction, &project_id, records).await?;
+        let copied = copy_rows(transaction, &project_id, records).await?;
+        match E::TABLE {
+            "traces" => add_counts(transaction, &project_id, copied, 0).await?,
+            "observations" => add_counts(transaction, &project_id, 0, copied).await?,
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -151,6 +151,15 @@ async fn count(client: &Client, sql: &Sql) -> Result<u64> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
+/// A project's count of `traces` or `observations` (the sum of its counter shards).
+async fn project_counter(client: &Client, project_id: &str, column: &str) -> Result<u64> {
+    let mut sql = Sql::new(&format!(
+        "SELECT coalesce(sum({column}), 0)::int8 FROM project_counts WHERE project_id = "
+    ));
+    sql.bind(project_id.to_owned());
+    count(client, &sql).await
+}
+
 /// The `tsquery` for a user's search text: every word must appear, the last one as a
 /// prefix. `None` when the text has no word characters.
 fn tsquery_of(search: &str) -> Option<String> {
@@ -346,9 +355,24 @@ pub(crate) async fn list_traces(
         Direction::Desc => "DESC",
     };
     let direction = direction_sql(direction);
-    let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
-    count_sql.append(&conditions);
-    let total_items = count(client, &count_sql).await?;
+    let unfiltered = q.user_id.is_none()
+        && q.name.is_none()
+        && q.session_id.is_none()
+        && q.version.is_none()
+        && q.release.is_none()
+        && q.tags.is_empty()
+        && q.environments.is_empty()
+        && q.from_timestamp.is_none()
+        && q.to_timestamp.is_none()
+        && q.filters.is_empty()
+        && q.search.as_deref().is_none_or(|s| s.trim().is_empty());
+    let total_items = if unfiltered {
+        project_counter(client, project_id, "traces").await?
+    } else {
+        let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
+        count_sql.append(&conditions);
+        count(client, &count_sql).await?
+    };
 
     let mut select = Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "));
     select.append(&conditions);
@@ -584,15 +608,32 @@ pub(crate) async fn list_observations(
     );
     compile_filters(&mut conditions, &q.filters, OBSERVATION_FILTER_COLUMNS)?;
 
-    let needs_trace = conditions.text.contains("t.");
-    let mut count_sql = Sql::new(if needs_trace {
-        "SELECT count(*) FROM observations o LEFT JOIN traces t \
-         ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
+    let unfiltered = q.observation_type.is_none()
+        && q.name.is_none()
+        && q.user_id.is_none()
+        && q.session_id.is_none()
+        && q.level.is_none()
+        && q.trace_id.is_none()
+        && q.version.is_none()
+        && q.parent_observation_id.is_none()
+        && q.is_root.is_none()
+        && q.environments.is_empty()
+        && q.from_start_time.is_none()
+        && q.to_start_time.is_none()
+        && q.filters.is_empty();
+    let total_items = if unfiltered {
+        project_counter(client, project_id, "observations").await?
     } else {
-        "SELECT count(*) FROM observations o WHERE "
-    });
-    count_sql.append(&conditions);
-    let total_items = count(client, &count_sql).await?;
+        let needs_trace = conditions.text.contains("t.");
+        let mut count_sql = Sql::new(if needs_trace {
+            "SELECT count(*) FROM observations o LEFT JOIN traces t \
+             ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
+        } else {
+            "SELECT count(*) FROM observations o WHERE "
+        });
+        count_sql.append(&conditions);
+        count(client, &count_sql).await?
+    };
 
     let mut select = Sql::new(&format!(
         "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "

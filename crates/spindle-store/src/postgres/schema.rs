@@ -26,6 +26,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_tags_index",
         include_str!("../../migrations/postgres/0004_tags_index.sql"),
     ),
+    (
+        "0005_counters",
+        include_str!("../../migrations/postgres/0005_counters.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

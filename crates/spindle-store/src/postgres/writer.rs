@@ -72,9 +72,10 @@ async fn apply_once(
 ) -> Result<()> {
     let transaction = client.transaction().await.map_err(pg_error)?;
     let now = now_micros();
-    merge_rows(&transaction, project_id, traces, now).await?;
-    merge_rows(&transaction, project_id, observations, now).await?;
+    let new_traces = merge_rows(&transaction, project_id, traces, now).await?;
+    let new_observations = merge_rows(&transaction, project_id, observations, now).await?;
     merge_rows(&transaction, project_id, scores, now).await?;
+    add_counts(&transaction, project_id, new_traces, new_observations).await?;
     transaction.commit().await.map_err(pg_error)
 }
 
@@ -754,9 +755,9 @@ async fn merge_rows<E: Entity>(
     project_id: &str,
     records: &[E],
     now: Micros,
-) -> Result<()> {
+) -> Result<i64> {
     if records.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let ids: Vec<&str> = records.iter().map(Entity::id).collect();
     let snapshot = select_rows::<E>(transaction, project_id, &ids, false).await?;
@@ -777,14 +778,16 @@ async fn merge_rows<E: Entity>(
     drop(snapshot);
     // Each round inserts what is missing and merges what exists; a row inserted or deleted
     // by another transaction in between moves to the other list for the next round.
+    let mut inserted_rows: i64 = 0;
     loop {
         if !to_insert.is_empty() {
             let inserted = insert_rows(transaction, project_id, &to_insert, now, None).await?;
+            inserted_rows += i64::try_from(inserted.len()).unwrap_or(i64::MAX);
             to_lock.extend(to_insert.drain(..).filter(|r| !inserted.contains(r.id())));
             to_lock.sort_by(|a, b| a.id().cmp(b.id()));
         }
         if to_lock.is_empty() {
-            return Ok(());
+            return Ok(inserted_rows);
         }
         let lock_ids: Vec<&str> = to_lock.iter().map(|r| r.id()).collect();
         let locked = select_rows::<E>(transaction, project_id, &lock_ids, true).await?;
@@ -804,7 +807,7 @@ async fn merge_rows<E: Entity>(
         let refs: Vec<&E> = merged_rows.iter().collect();
         update_rows(transaction, project_id, &refs, now).await?;
         if to_insert.is_empty() {
-            return Ok(());
+            return Ok(inserted_rows);
         }
     }
 }
@@ -815,7 +818,7 @@ pub(crate) async fn copy_rows<E: Entity>(
     transaction: &Transaction<'_>,
     project_id: &str,
     mut records: Vec<(E, Micros, Micros)>,
-) -> Result<()> {
+) -> Result<i64> {
     for (record, _, _) in records.iter_mut() {
         record.clean();
     }
@@ -838,7 +841,38 @@ pub(crate) async fn copy_rows<E: Entity>(
         .filter(|(r, _, _)| !inserted.contains(r.id()))
         .map(|(r, _, _)| r)
         .collect();
-    merge_rows(transaction, project_id, &existing, now).await
+    let copied = i64::try_from(inserted.len()).unwrap_or(i64::MAX);
+    Ok(copied + merge_rows(transaction, project_id, &existing, now).await?)
+}
+
+/// Shards of each project's counters (see migration 0005).
+const COUNTER_SHARDS: u8 = 16;
+
+/// Adds to the project's trace and observation counts, in a random shard.
+pub(crate) async fn add_counts(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    traces: i64,
+    observations: i64,
+) -> Result<()> {
+    if traces == 0 && observations == 0 {
+        return Ok(());
+    }
+    let shard = i16::from(rand::random::<u8>() % COUNTER_SHARDS);
+    let statement = transaction
+        .prepare_cached(
+            "INSERT INTO project_counts (project_id, shard, traces, observations)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, shard) DO UPDATE
+             SET traces = project_counts.traces + excluded.traces,
+                 observations = project_counts.observations + excluded.observations",
+        )
+        .await
+        .map_err(pg_error)?;
+    transaction
+        .execute(&statement, &[&project_id, &shard, &traces, &observations])
+        .await
+        .map_err(pg_error)?;
+    Ok(())
 }
 
 /// An error for writes that arrive after shutdown.
