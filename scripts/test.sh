@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, every Rust test (unit, golden,
 # store conformance, HTTP, crash, SDK), then the official SDKs' compatibility suites against
-# the real server binary. Installs the SDK test clients itself (tests/compat/setup.sh).
+# the real server binary, then the web UI's checks (bundle freshness, Vitest, end-to-end tests
+# in Chromium). Installs the SDK test clients itself (tests/compat/setup.sh); needs a running
+# PostgreSQL (127.0.0.1:5432, or SPINDLE_TEST_DATABASE_URL) and Debian's chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +19,8 @@ step "cargo test --workspace"
 cargo test --workspace --no-fail-fast
 
 step "SDK compatibility suites (official Python and JS SDKs against the server)"
+cargo build -p spindle-server
 SPINDLE_BIN="$PWD/target/debug/spindle" tests/compat/run.sh
+
+step "Web UI: bundle freshness, component tests, end-to-end tests in headless Chromium"
+SPINDLE_BIN="$PWD/target/debug/spindle" ui/check.sh

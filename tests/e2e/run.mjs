@@ -429,5 +429,5 @@ try {
 }
 
 const passed = results.filter(([, ok]) => ok).length;
-console.log(`\n${passed}/${results.length} end-to-end steps passed`);
+console.log(`\ne2e: ${passed} passed, ${results.length - passed} failed`);
 process.exit(failed ? 1 : 0);

@@ -61,7 +61,7 @@ pub async fn bootstrap_admin(
                     .await?;
                 return Ok(AdminBootstrap::Configured { email });
             }
-            accounts
+            let created = accounts
                 .create_user(&User {
                     id: uuid::Uuid::new_v4().to_string(),
                     email: email.clone(),
@@ -70,8 +70,14 @@ pub async fn bootstrap_admin(
                     is_admin: true,
                     created_at: now,
                 })
-                .await
-                .context("creating the admin user")?;
+                .await;
+            if let Err(error) = created {
+                // Another instance sharing the database created it at the same moment.
+                if accounts.get_user_by_email(&email).await?.is_some() {
+                    return Ok(AdminBootstrap::Nothing);
+                }
+                return Err(error).context("creating the admin user");
+            }
             Ok(AdminBootstrap::Configured { email })
         }
         (Some(_), None) => {
@@ -92,7 +98,13 @@ pub async fn bootstrap_admin(
                 is_admin: true,
                 created_at: now,
             };
-            accounts.create_user(&user).await?;
+            if let Err(error) = accounts.create_user(&user).await {
+                // Another instance sharing the database created the first user meanwhile.
+                if !accounts.list_users().await?.is_empty() {
+                    return Ok(AdminBootstrap::Nothing);
+                }
+                return Err(error.into());
+            }
             let token = new_token();
             accounts
                 .create_sign_in_link(
