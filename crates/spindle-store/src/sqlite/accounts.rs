@@ -439,8 +439,8 @@ impl Accounts for SqliteStore {
                          WHERE project_id = ?1 AND user_id IS NOT NULL AND user_id != ''
                          GROUP BY user_id ORDER BY last_seen DESC, user_id LIMIT ?2 OFFSET ?3)
                      SELECT u.user_id, u.traces, u.first_seen, u.last_seen,
-                         coalesce(sum(o.usage_input), 0), coalesce(sum(o.usage_output), 0),
-                         coalesce(sum(o.usage_total), 0), coalesce(sum(o.total_cost), 0.0)
+                         CAST(total(o.usage_input) AS INTEGER), CAST(total(o.usage_output) AS INTEGER),
+                         CAST(total(o.usage_total) AS INTEGER), coalesce(sum(o.total_cost), 0.0)
                      FROM u
                      LEFT JOIN traces t ON t.project_id = ?1 AND t.user_id = u.user_id
                      LEFT JOIN observations o ON o.project_id = ?1 AND o.trace_id = t.id
@@ -490,8 +490,8 @@ impl Accounts for SqliteStore {
             let placeholders = vec!["?"; values.len() - 1].join(", ");
             let mut statement = connection
                 .prepare(&format!(
-                    "SELECT trace_id, coalesce(sum(usage_input), 0),
-                         coalesce(sum(usage_output), 0), coalesce(sum(usage_total), 0)
+                    "SELECT trace_id, CAST(total(usage_input) AS INTEGER),
+                         CAST(total(usage_output) AS INTEGER), CAST(total(usage_total) AS INTEGER)
                      FROM observations WHERE project_id = ? AND trace_id IN ({placeholders})
                      GROUP BY trace_id"
                 ))
