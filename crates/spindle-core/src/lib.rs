@@ -10,6 +10,6 @@ pub mod record;
 pub mod time;
 
 pub use error::{Error, ErrorKind};
-pub use merge::{Field, Stamp};
+pub use merge::Stamp;
 pub use model::{Level, ObservationType, ScoreDataType, ScoreSource};
 pub use record::{ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};

@@ -70,13 +70,6 @@ pub fn tiebreak_of(bytes: &[u8]) -> u64 {
 /// The stamps of one record, keyed by field name (`name`, `metadata.<key>`, ...).
 pub type Stamps = BTreeMap<String, Stamp>;
 
-/// A value with the stamp it was written with; used while building records.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Field<T> {
-    pub value: T,
-    pub stamp: Stamp,
-}
-
 /// Merges a last-writer-wins field: `incoming` replaces `current` when its stamp is greater.
 pub fn merge_lww<T>(
     current: &mut Option<T>,

@@ -60,7 +60,7 @@ macro_rules! record {
                 }
             }
 
-            /// Drops stamps of fields that no longer have a value (after manual edits).
+            /// Whether the record sets no field at all (a patch that would change nothing).
             pub fn is_empty_patch(&self) -> bool {
                 true $(&& self.$first.is_none())* $(&& self.$lww.is_none())*
                     $(&& self.$set.is_empty())* && self.metadata.is_empty()

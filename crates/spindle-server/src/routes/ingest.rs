@@ -16,24 +16,14 @@ use spindle_ingest::otlp;
 use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 
-/// Takes one of the bounded ingestion slots, or fails with 429 and `Retry-After`.
-fn ingest_permit(
-    state: &AppState,
-    endpoint: &'static str,
-) -> Result<OwnedSemaphorePermit, ApiError> {
+/// Takes one of the bounded ingestion slots, or fails with 429 and `Retry-After` (counted as
+/// a rejected request by the request middleware, like every other rejection).
+fn ingest_permit(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
     state
         .ingest_permits
         .clone()
         .try_acquire_owned()
         .map_err(|_| {
-            state.metrics.add(
-                "spindle_rejected_requests_total",
-                vec![
-                    ("endpoint", endpoint.into()),
-                    ("reason", "too_many_requests".into()),
-                ],
-                1.0,
-            );
             ApiError(Error::new(
                 ErrorKind::RateLimited,
                 "too many ingestion requests in flight; retry after the delay in Retry-After",
@@ -52,20 +42,7 @@ async fn commit(
 ) -> ApiResult<()> {
     let started = Instant::now();
     if !batch.is_empty() {
-        state
-            .store
-            .write(project_id, batch)
-            .await
-            .inspect_err(|error| {
-                state.metrics.add(
-                    "spindle_rejected_requests_total",
-                    vec![
-                        ("endpoint", endpoint.into()),
-                        ("reason", format!("{:?}", error.kind).to_lowercase()),
-                    ],
-                    1.0,
-                );
-            })?;
+        state.store.write(project_id, batch).await?;
         state.metrics.observe(
             "spindle_commit_latency_seconds",
             vec![],
@@ -114,7 +91,7 @@ pub async fn otel_traces(
             format!("Invalid content type: expected application/x-protobuf or application/json, got {content_type:?}"),
         )
     })?;
-    let _permit = ingest_permit(&state, "otel")?;
+    let _permit = ingest_permit(&state)?;
     let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
     let bytes = body.len();
     let now = now_micros();
@@ -142,7 +119,7 @@ pub async fn ingestion(
     body: Body,
 ) -> ApiResult<Response> {
     require_json(&headers)?;
-    let _permit = ingest_permit(&state, "ingestion")?;
+    let _permit = ingest_permit(&state)?;
     let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
     let bytes = body.len();
     let scores_only = auth.access == Access::ScoresOnly;
@@ -214,7 +191,7 @@ pub async fn create_scores(
     body: Body,
 ) -> ApiResult<Response> {
     require_json(&headers)?;
-    let _permit = ingest_permit(&state, "scores")?;
+    let _permit = ingest_permit(&state)?;
     let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
     let bytes = body.len();
     let now = now_micros();
