@@ -15,6 +15,7 @@ macro_rules! record {
             first { $($first:ident : $first_ty:ty),* $(,)? }
             lww { $($lww:ident : $lww_ty:ty),* $(,)? }
             sets { $($set:ident),* $(,)? }
+            $(computed { $($computed:ident : $computed_ty:ty),* $(,)? })?
         }
     ) => {
         $(#[$meta])*
@@ -25,6 +26,10 @@ macro_rules! record {
             $(pub $first: Option<$first_ty>,)*
             $(pub $lww: Option<$lww_ty>,)*
             $(pub $set: BTreeSet<String>,)*
+            $($(
+                /// Computed by the store from the merged fields: never merged or stamped.
+                pub $computed: $computed_ty,
+            )*)?
             /// Metadata, one JSON-or-plain string per key (parsed on read).
             pub metadata: BTreeMap<String, String>,
             /// The stamp of every field that has a value.
@@ -40,7 +45,7 @@ macro_rules! record {
             /// Folds `other` (a patch or another stored copy of the same entity) into `self`.
             pub fn merge(&mut self, other: $name) {
                 debug_assert_eq!(self.id, other.id);
-                let $name { id: _, $($first,)* $($lww,)* $($set,)* metadata, stamps } = other;
+                let $name { id: _, $($first,)* $($lww,)* $($set,)* $($($computed: _,)*)? metadata, stamps } = other;
                 $(merge_first(&mut self.$first, &mut self.stamps, $first, &stamps, stringify!($first));)*
                 $(merge_lww(&mut self.$lww, &mut self.stamps, $lww, &stamps, stringify!($lww));)*
                 $(self.$set.extend($set);)*
@@ -119,8 +124,53 @@ record!(
             output: String,
         }
         sets {}
+        computed { derived: DerivedCost }
     }
 );
+
+/// What the store works out for an observation from its merged model, usage and I/O: usage
+/// counted by a tokenizer when none was reported, and cost from the matched model's prices
+/// when none was given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DerivedCost {
+    /// Usage counted by a tokenizer because the observation reported none; empty otherwise.
+    pub inferred_usage: BTreeMap<String, i64>,
+    /// USD per usage type (plus `total`) from usage × price; empty when the SDK gave costs or
+    /// no price applied.
+    pub calculated_cost: BTreeMap<String, f64>,
+    /// The id of the price entry the model matched (built-in or custom).
+    pub model_id: Option<String>,
+    /// The pricing tier that applied, if the entry has tiers.
+    pub tier: Option<String>,
+    /// USD per unit of the matched entry, by usage type.
+    pub prices: BTreeMap<String, f64>,
+}
+
+impl DerivedCost {
+    pub fn is_empty(&self) -> bool {
+        self == &DerivedCost::default()
+    }
+}
+
+impl ObservationRecord {
+    /// The usage to report and aggregate: as given, else as counted by the tokenizer.
+    pub fn effective_usage(&self) -> Option<&BTreeMap<String, i64>> {
+        match &self.usage_details {
+            Some(usage) if !usage.is_empty() => Some(usage),
+            _ if !self.derived.inferred_usage.is_empty() => Some(&self.derived.inferred_usage),
+            other => other.as_ref(),
+        }
+    }
+
+    /// The cost to report and aggregate: as given, else as calculated from the price table.
+    pub fn effective_cost(&self) -> Option<&BTreeMap<String, f64>> {
+        match &self.cost_details {
+            Some(cost) if !cost.is_empty() => Some(cost),
+            _ if !self.derived.calculated_cost.is_empty() => Some(&self.derived.calculated_cost),
+            other => other.as_ref(),
+        }
+    }
+}
 
 record!(
     /// A score: a numeric, categorical, boolean or text judgement on a trace, an observation,

@@ -4,10 +4,12 @@
 //!
 //! Pure computation: callers hand in the table, the observation's model, time and usage.
 
+pub mod derive;
 pub mod matching;
 pub mod table;
 pub mod tokens;
 
+pub use derive::{CustomModel, Pricer, ProjectPricing};
 pub use table::{ModelPrice, PriceTable, PriceTier, TierCondition};
 
 use std::collections::BTreeMap;

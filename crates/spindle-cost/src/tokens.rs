@@ -52,6 +52,7 @@ pub fn countable_text(stored: &str) -> String {
                 other => other.to_string(),
             }
         }
+        Ok(serde_json::Value::String(text)) => text,
         _ => stored.to_owned(),
     }
 }

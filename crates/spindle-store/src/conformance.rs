@@ -15,9 +15,11 @@
 //! ```
 
 mod cases;
+mod cost;
 mod fixtures;
 
 pub use cases::*;
+pub use cost::*;
 
 use crate::Store;
 use std::future::Future;
@@ -119,6 +121,10 @@ macro_rules! conformance_suite {
             media,
             overload_is_reported_and_acknowledged_writes_persist,
             shutdown_commits_queued_writes,
+            cost_from_builtin_prices,
+            inferred_usage_with_tokenizer,
+            custom_models_and_builtin_switch,
+            recompute_costs_over_a_range,
         );
     };
 }

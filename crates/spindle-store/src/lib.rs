@@ -8,13 +8,16 @@
 pub mod accounts;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod derived;
 pub mod postgres;
 pub mod query;
 pub mod retention;
 pub mod sqlite;
 
 pub use query::*;
+pub use spindle_core::record::DerivedCost;
 pub use spindle_core::{Error, ErrorKind, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+pub use spindle_cost::CustomModel;
 
 use async_trait::async_trait;
 use spindle_core::time::Micros;
@@ -153,6 +156,26 @@ pub trait Store: Send + Sync + 'static {
         let ids: Vec<String> = page.items.into_iter().map(|view| view.record.id).collect();
         self.delete_traces(project_id, &ids).await
     }
+
+    // --- custom models and prices ---
+    /// The project's custom models, oldest first.
+    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>>;
+    /// Stores a new custom model; it prices observations written from now on.
+    async fn create_model(&self, model: &CustomModel) -> Result<()>;
+    /// Deletes a custom model; `false` when there was none with that id.
+    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool>;
+    /// Whether the built-in price table applies to the project (by default it does).
+    async fn builtin_prices(&self, project_id: &str) -> Result<bool>;
+    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()>;
+    /// Works out the derived usage and cost again, with the prices of now, for the project's
+    /// observations that have a model and start in `[from, to)`, a chunk per transaction.
+    /// Returns how many observations changed.
+    async fn recompute_costs(
+        &self,
+        project_id: &str,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    ) -> Result<u64>;
 
     // --- reads ---
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>>;

@@ -9,6 +9,7 @@
 mod accounts;
 pub mod copy;
 mod filters;
+mod models;
 mod reads;
 mod rows;
 mod schema;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind, WriteBatch};
+use spindle_cost::{CustomModel, Pricer};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +57,9 @@ impl Default for PostgresOptions {
 }
 
 /// The PostgreSQL implementation of [`Store`].
+/// Observations recomputed per transaction, so that row locks are held briefly.
+const RECOMPUTE_CHUNK: u32 = 500;
+
 pub struct PostgresStore {
     pool: Pool,
     writes: Arc<Semaphore>,
@@ -64,6 +69,7 @@ pub struct PostgresStore {
     in_flight: Arc<AtomicUsize>,
     closed: AtomicBool,
     schema: Option<String>,
+    pricer: Arc<Pricer>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -240,6 +246,7 @@ impl PostgresStore {
             in_flight: Arc::new(AtomicUsize::new(0)),
             closed: AtomicBool::new(false),
             schema: options.schema.clone(),
+            pricer: Arc::new(Pricer::new()),
         };
         Ok((store, config))
     }
@@ -453,7 +460,7 @@ impl Store for PostgresStore {
                 .await
                 .map_err(|_| writer::store_closed())?;
             let mut client = self.client().await?;
-            writer::apply(&mut client, project_id, &batch).await
+            writer::apply(&mut client, &self.pricer, project_id, &batch).await
         }
         .await;
         drop(permit);
@@ -493,6 +500,61 @@ impl Store for PostgresStore {
         .await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(deleted)
+    }
+
+    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
+        let client = self.client().await?;
+        models::list(&client, project_id).await
+    }
+
+    async fn create_model(&self, model: &CustomModel) -> Result<()> {
+        let client = self.client().await?;
+        models::insert(&client, model).await
+    }
+
+    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
+        let client = self.client().await?;
+        models::delete(&client, project_id, model_id).await
+    }
+
+    async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
+        let client = self.client().await?;
+        models::builtin_enabled(&client, project_id).await
+    }
+
+    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
+        let client = self.client().await?;
+        models::set_builtin(&client, project_id, enabled).await
+    }
+
+    async fn recompute_costs(
+        &self,
+        project_id: &str,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    ) -> Result<u64> {
+        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
+        let mut client = self.client().await?;
+        let mut position = None;
+        let mut changed = 0;
+        loop {
+            let transaction = client.transaction().await.map_err(pg_error)?;
+            let (count, next) = models::recompute_chunk(
+                &transaction,
+                &self.pricer,
+                project_id,
+                range,
+                position.take(),
+                RECOMPUTE_CHUNK,
+            )
+            .await?;
+            transaction.commit().await.map_err(pg_error)?;
+            changed += count;
+            match next {
+                Some(next) => position = Some(next),
+                None => return Ok(changed),
+            }
+        }
     }
 
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod filters;
+mod models;
 mod reads;
 mod rows;
 mod schema;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind, WriteBatch};
+use spindle_cost::{CustomModel, Pricer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -69,6 +71,7 @@ struct Inner {
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Checkpointer,
     readers: Arc<ReadPool>,
+    pricer: Arc<Pricer>,
 }
 
 impl Drop for Inner {
@@ -163,6 +166,9 @@ pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
     Error::internal(format!("sqlite: {error}"))
 }
 
+/// Observations recomputed per writer transaction, so that ingestion goes on in between.
+const RECOMPUTE_CHUNK: u32 = 500;
+
 /// Now, in microseconds since the epoch.
 pub(crate) fn now_micros() -> Micros {
     std::time::SystemTime::now()
@@ -182,11 +188,13 @@ impl SqliteStore {
         let capacity = options.queue_capacity.max(1);
         let (sender, receiver) = mpsc::channel(capacity);
         let depth = Arc::new(AtomicUsize::new(0));
+        let pricer = Arc::new(Pricer::new());
         let writer = Writer {
             connection,
             receiver,
             depth: depth.clone(),
             max_group_batches: options.max_group_batches.max(1),
+            pricer: pricer.clone(),
         };
         let writer_thread = std::thread::Builder::new()
             .name("spindle-sqlite-writer".to_owned())
@@ -207,6 +215,7 @@ impl SqliteStore {
                 writer_thread: Mutex::new(Some(writer_thread)),
                 checkpointer,
                 readers,
+                pricer,
             }),
         })
     }
@@ -624,6 +633,61 @@ impl Store for SqliteStore {
             Ok(deleted > 0)
         })
         .await
+    }
+
+    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
+        let project_id = project_id.to_owned();
+        self.read(move |c| models::list(c, &project_id)).await
+    }
+
+    async fn create_model(&self, model: &CustomModel) -> Result<()> {
+        let model = model.clone();
+        self.exec(move |tx| models::insert(tx, &model)).await
+    }
+
+    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
+        let project_id = project_id.to_owned();
+        let model_id = model_id.to_owned();
+        self.exec(move |tx| models::delete(tx, &project_id, &model_id))
+            .await
+    }
+
+    async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
+        let project_id = project_id.to_owned();
+        self.read(move |c| models::builtin_enabled(c, &project_id))
+            .await
+    }
+
+    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
+        let project_id = project_id.to_owned();
+        self.exec(move |tx| models::set_builtin(tx, &project_id, enabled))
+            .await
+    }
+
+    async fn recompute_costs(
+        &self,
+        project_id: &str,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    ) -> Result<u64> {
+        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
+        let mut position = None;
+        let mut changed = 0;
+        loop {
+            let project_id = project_id.to_owned();
+            let pricer = self.inner.pricer.clone();
+            let after = position.take();
+            let (count, next) = self
+                .exec(move |tx| {
+                    models::recompute_chunk(tx, &pricer, &project_id, range, after, RECOMPUTE_CHUNK)
+                })
+                .await?;
+            changed += count;
+            match next {
+                Some(next) => position = Some(next),
+                None => return Ok(changed),
+            }
+        }
     }
 
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {

@@ -137,6 +137,19 @@ pub async fn round_trip_every_field(harness: &Harness) {
         },
     )
     .await;
+    // The store adds what it derives: the matched price entry (the cost was given).
+    let mut observation_record = observation_record;
+    observation_record.derived = spindle_core::DerivedCost {
+        model_id: Some("openai-gpt-4o".to_owned()),
+        prices: [
+            ("input".to_owned(), 2.5e-6),
+            ("input_cached_tokens".to_owned(), 1.25e-6),
+            ("output".to_owned(), 10e-6),
+        ]
+        .into_iter()
+        .collect(),
+        ..Default::default()
+    };
 
     let stored = store.get_trace(P, "trace-1").await.expect("get_trace");
     let stored = stored.expect("the trace exists");

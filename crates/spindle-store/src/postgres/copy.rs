@@ -192,9 +192,10 @@ impl Copier<'_> {
         .map_err(|e| Error::internal(format!("sqlite reader: {e}")))?
     }
 
-    /// Organizations, projects and keys: few rows, copied whole, existing rows kept.
+    /// Organizations, projects, keys and custom models: few rows, copied whole, existing rows
+    /// kept.
     async fn copy_accounts_of_projects(&mut self) -> Result<()> {
-        let (organizations, projects, keys) = self
+        let (organizations, projects, keys, models) = self
             .read(|c| {
                 let organizations = c
                     .prepare("SELECT id, name, created_at FROM organizations ORDER BY rowid")
@@ -211,8 +212,8 @@ impl Copier<'_> {
                     .map_err(sqlite_error)?;
                 let projects = c
                     .prepare(
-                        "SELECT id, organization_id, name, retention_days, created_at
-                         FROM projects ORDER BY rowid",
+                        "SELECT id, organization_id, name, retention_days, created_at,
+                             builtin_prices FROM projects ORDER BY rowid",
                     )
                     .and_then(|mut s| {
                         s.query_map([], |r| {
@@ -222,6 +223,7 @@ impl Copier<'_> {
                                 r.get::<_, String>(2)?,
                                 r.get::<_, Option<i64>>(3)?,
                                 r.get::<_, i64>(4)?,
+                                r.get::<_, bool>(5)?,
                             ))
                         })?
                         .collect::<rusqlite::Result<Vec<_>>>()
@@ -247,7 +249,31 @@ impl Copier<'_> {
                         .collect::<rusqlite::Result<Vec<_>>>()
                     })
                     .map_err(sqlite_error)?;
-                Ok((organizations, projects, keys))
+                let models = c
+                    .prepare(
+                        "SELECT id, project_id, model_name, match_pattern, start_date, unit,
+                             prices, tokenizer_id, tokenizer_config, created_at
+                         FROM models ORDER BY project_id, id",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map([], |r| {
+                            Ok(ModelRow {
+                                id: r.get(0)?,
+                                project_id: r.get(1)?,
+                                model_name: r.get(2)?,
+                                match_pattern: r.get(3)?,
+                                start_date: r.get(4)?,
+                                unit: r.get(5)?,
+                                prices: r.get(6)?,
+                                tokenizer_id: r.get(7)?,
+                                tokenizer_config: r.get(8)?,
+                                created_at: r.get(9)?,
+                            })
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .map_err(sqlite_error)?;
+                Ok((organizations, projects, keys, models))
             })
             .await?;
         let mut client = self.target.client().await?;
@@ -262,12 +288,42 @@ impl Copier<'_> {
                 .await
                 .map_err(pg_error)?;
         }
-        for (id, organization_id, name, retention_days, created_at) in &projects {
+        for (id, organization_id, name, retention_days, created_at, builtin_prices) in &projects {
             transaction
                 .execute(
-                    "INSERT INTO projects (id, organization_id, name, retention_days, created_at)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    &[id, organization_id, name, retention_days, created_at],
+                    "INSERT INTO projects (id, organization_id, name, retention_days, created_at,
+                         builtin_prices)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[
+                        id,
+                        organization_id,
+                        name,
+                        retention_days,
+                        created_at,
+                        builtin_prices,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for m in &models {
+            transaction
+                .execute(
+                    "INSERT INTO models (id, project_id, model_name, match_pattern, start_date,
+                         unit, prices, tokenizer_id, tokenizer_config, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                    &[
+                        &m.id,
+                        &m.project_id,
+                        &m.model_name,
+                        &m.match_pattern,
+                        &m.start_date,
+                        &m.unit,
+                        &m.prices,
+                        &m.tokenizer_id,
+                        &m.tokenizer_config,
+                        &m.created_at,
+                    ],
                 )
                 .await
                 .map_err(pg_error)?;
@@ -298,6 +354,7 @@ impl Copier<'_> {
             ("organizations", organizations.len()),
             ("projects", projects.len()),
             ("api_keys", keys.len()),
+            ("models", models.len()),
         ] {
             self.tables.push(CopyProgress {
                 table,
@@ -455,7 +512,7 @@ fn read_batch(
                          parent_observation_id, name, end_time, completion_start_time, level,
                          status_message, version, model, model_parameters, usage_details,
                          cost_details, prompt_name, prompt_version, input, output, metadata,
-                         stamps, created_at, updated_at
+                         stamps, created_at, updated_at, derived
                      FROM observations WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
                 )
                 .map_err(sqlite_error)?;
@@ -498,6 +555,14 @@ fn read_batch(
                         output: r.get(21)?,
                         metadata: json(&r.get::<_, String>(22)?, "observations.metadata")?,
                         stamps: stamps(&r.get::<_, String>(23)?, "observations.stamps")?,
+                        derived: crate::derived::decode(r.get::<_, Option<String>>(26)?.as_deref())
+                            .map_err(|e| {
+                                rusqlite::Error::FromSqlConversionFailure(
+                                    26,
+                                    rusqlite::types::Type::Text,
+                                    e.to_string().into(),
+                                )
+                            })?,
                     };
                     record.stamp_unstamped(WEAKEST_STAMP);
                     Ok((
@@ -700,4 +765,18 @@ async fn write_batch(transaction: &deadpool_postgres::Transaction<'_>, rows: Row
             Ok(())
         }
     }
+}
+
+/// A custom model's row, copied as stored.
+struct ModelRow {
+    id: String,
+    project_id: String,
+    model_name: String,
+    match_pattern: String,
+    start_date: Option<i64>,
+    unit: Option<String>,
+    prices: String,
+    tokenizer_id: Option<String>,
+    tokenizer_config: Option<String>,
+    created_at: i64,
 }

@@ -36,8 +36,8 @@ pub(crate) const OBSERVATION_COLUMNS: &str = "o.id, o.trace_id, o.start_time, o.
      o.type, o.parent_observation_id, o.name, o.end_time, o.completion_start_time, o.level, \
      o.status_message, o.version, o.model, o.model_parameters, o.usage_details, \
      o.cost_details, o.prompt_name, o.prompt_version, o.input, o.output, o.metadata::text, \
-     o.stamps, o.created_at, o.updated_at";
-pub(crate) const OBSERVATION_COLUMN_COUNT: usize = 24;
+     o.stamps, o.created_at, o.updated_at, o.derived";
+pub(crate) const OBSERVATION_COLUMN_COUNT: usize = 25;
 
 /// The score columns, in the order [`score_from_row`] expects, for alias `s`.
 pub(crate) const SCORE_COLUMNS: &str = "s.id, s.timestamp, s.environment, s.name, s.value, \
@@ -96,6 +96,7 @@ pub(crate) fn observation_from_row(row: &Row, at: usize) -> Result<Stored<Observ
     let cost: Option<String> = get(row, at + 15)?;
     let metadata: String = get(row, at + 20)?;
     let stamps: String = get(row, at + 21)?;
+    let derived: Option<String> = get(row, at + 24)?;
     let mut record = ObservationRecord {
         id: get(row, at)?,
         trace_id: get(row, at + 1)?,
@@ -125,6 +126,7 @@ pub(crate) fn observation_from_row(row: &Row, at: usize) -> Result<Stored<Observ
         output: get(row, at + 19)?,
         metadata: decode_json(&metadata, "observations.metadata")?,
         stamps: decode_stamps(&stamps, "observations.stamps")?,
+        derived: crate::derived::decode(derived.as_deref())?,
     };
     record.stamp_unstamped(WEAKEST_STAMP);
     Ok(Stored {

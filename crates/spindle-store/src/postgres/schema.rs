@@ -30,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_counters",
         include_str!("../../migrations/postgres/0005_counters.sql"),
     ),
+    (
+        "0006_cost",
+        include_str!("../../migrations/postgres/0006_cost.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

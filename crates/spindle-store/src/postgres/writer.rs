@@ -12,7 +12,9 @@
 use deadpool_postgres::{Client, Transaction};
 use spindle_core::time::Micros;
 use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+use spindle_cost::Pricer;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -29,19 +31,35 @@ use crate::Result;
 const MAX_ATTEMPTS: u32 = 8;
 
 /// Merges `batch` into the project's rows and commits.
-pub(crate) async fn apply(client: &mut Client, project_id: &str, batch: &WriteBatch) -> Result<()> {
+pub(crate) async fn apply(
+    client: &mut Client,
+    pricer: &Pricer,
+    project_id: &str,
+    batch: &WriteBatch,
+) -> Result<()> {
     let traces = fold(
         batch.traces.iter(),
         |r| &r.id,
         TraceRecord::merge,
         weak_trace,
     );
-    let observations = fold(
+    let mut observations = fold(
         batch.observations.iter(),
         |r| &r.id,
         ObservationRecord::merge,
         weak_observation,
     );
+    let pricing = if observations.is_empty() {
+        Arc::default()
+    } else {
+        super::models::pricing(&*client, pricer, project_id).await?
+    };
+    for observation in &mut observations {
+        observation.derived = pricer.derive(&pricing, observation);
+    }
+    let finish = |record: &mut ObservationRecord| {
+        record.derived = pricer.derive(&pricing, record);
+    };
     let scores = fold(
         batch.scores.iter(),
         |r| &r.id,
@@ -51,7 +69,13 @@ pub(crate) async fn apply(client: &mut Client, project_id: &str, batch: &WriteBa
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let result = apply_once(client, project_id, &traces, &observations, &scores).await;
+        let result = apply_once(
+            client,
+            project_id,
+            (&traces, &observations, &scores),
+            &finish,
+        )
+        .await;
         match result {
             Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
                 tracing::debug!(%error, attempt, "write transaction conflicted, retrying");
@@ -63,18 +87,31 @@ pub(crate) async fn apply(client: &mut Client, project_id: &str, batch: &WriteBa
     }
 }
 
+/// The records of one write, folded by id.
+type Folded<'a> = (
+    &'a [TraceRecord],
+    &'a [ObservationRecord],
+    &'a [ScoreRecord],
+);
+
 async fn apply_once(
     client: &mut Client,
     project_id: &str,
-    traces: &[TraceRecord],
-    observations: &[ObservationRecord],
-    scores: &[ScoreRecord],
+    (traces, observations, scores): Folded<'_>,
+    finish_observation: &(dyn Fn(&mut ObservationRecord) + Sync),
 ) -> Result<()> {
     let transaction = client.transaction().await.map_err(pg_error)?;
     let now = now_micros();
-    let new_traces = merge_rows(&transaction, project_id, traces, now).await?;
-    let new_observations = merge_rows(&transaction, project_id, observations, now).await?;
-    merge_rows(&transaction, project_id, scores, now).await?;
+    let new_traces = merge_rows(&transaction, project_id, traces, now, &|_| {}).await?;
+    let new_observations = merge_rows(
+        &transaction,
+        project_id,
+        observations,
+        now,
+        finish_observation,
+    )
+    .await?;
+    merge_rows(&transaction, project_id, scores, now, &|_| {}).await?;
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
     transaction.commit().await.map_err(pg_error)
 }
@@ -363,34 +400,26 @@ impl Entity for ObservationRecord {
                 "u.total_cost",
                 records
                     .iter()
-                    .map(|r| r.cost_details.as_ref().and_then(total_cost))
+                    .map(|r| r.effective_cost().and_then(total_cost))
                     .collect::<Vec<_>>(),
             ),
             column(
                 "usage_input",
                 "int8[]",
                 "u.usage_input",
-                int(|r| {
-                    r.usage_details
-                        .as_ref()
-                        .and_then(|u| u.get("input").copied())
-                }),
+                int(|r| r.effective_usage().and_then(|u| u.get("input").copied())),
             ),
             column(
                 "usage_output",
                 "int8[]",
                 "u.usage_output",
-                int(|r| {
-                    r.usage_details
-                        .as_ref()
-                        .and_then(|u| u.get("output").copied())
-                }),
+                int(|r| r.effective_usage().and_then(|u| u.get("output").copied())),
             ),
             column(
                 "usage_total",
                 "int8[]",
                 "u.usage_total",
-                int(|r| r.usage_details.as_ref().and_then(total_usage)),
+                int(|r| r.effective_usage().and_then(total_usage)),
             ),
             column(
                 "status_message",
@@ -445,6 +474,15 @@ impl Entity for ObservationRecord {
                 records
                     .iter()
                     .map(|r| encode_stamps(&r.stamps))
+                    .collect::<Vec<_>>(),
+            ),
+            column(
+                "derived",
+                "text[]",
+                "u.derived",
+                records
+                    .iter()
+                    .map(|r| crate::derived::encode(&r.derived))
                     .collect::<Vec<_>>(),
             ),
             column(
@@ -749,12 +787,14 @@ async fn update_rows<E: Entity>(
     Ok(())
 }
 
-/// Merges folded records (one per id, sorted by id) into the table.
+/// Merges folded records (one per id, sorted by id) into the table; `finish` completes a
+/// merged record before it is written (an observation's derived cost).
 async fn merge_rows<E: Entity>(
     transaction: &Transaction<'_>,
     project_id: &str,
     records: &[E],
     now: Micros,
+    finish: &(dyn Fn(&mut E) + Sync),
 ) -> Result<i64> {
     if records.is_empty() {
         return Ok(0);
@@ -799,6 +839,7 @@ async fn merge_rows<E: Entity>(
                     let mut merged = stored.record.clone();
                     merged.merge_from(record.clone());
                     if merged != stored.record {
+                        finish(&mut merged);
                         merged_rows.push(merged);
                     }
                 }
@@ -842,7 +883,7 @@ pub(crate) async fn copy_rows<E: Entity>(
         .map(|(r, _, _)| r)
         .collect();
     let copied = i64::try_from(inserted.len()).unwrap_or(i64::MAX);
-    Ok(copied + merge_rows(transaction, project_id, &existing, now).await?)
+    Ok(copied + merge_rows(transaction, project_id, &existing, now, &|_| {}).await?)
 }
 
 /// Shards of each project's counters (see migration 0005).

@@ -34,7 +34,7 @@ pub(crate) const OBSERVATION_COLUMNS: &str = "o.id, o.trace_id, o.start_time, o.
      o.type, o.parent_observation_id, o.name, o.end_time, o.completion_start_time, o.level, \
      o.status_message, o.version, o.model, o.model_parameters, o.usage_details, \
      o.cost_details, o.prompt_name, o.prompt_version, o.input, o.output, o.metadata, o.stamps, \
-     o.created_at, o.updated_at";
+     o.created_at, o.updated_at, o.derived";
 
 /// The score columns, in the order [`ScoreRow::read`] expects, for alias `s`.
 pub(crate) const SCORE_COLUMNS: &str = "s.id, s.timestamp, s.environment, s.name, s.value, \
@@ -46,7 +46,7 @@ pub(crate) const SCORE_COLUMNS: &str = "s.id, s.timestamp, s.environment, s.name
 #[cfg(test)]
 pub(crate) const TRACE_COLUMN_COUNT: usize = 18;
 /// Number of columns in [`OBSERVATION_COLUMNS`].
-pub(crate) const OBSERVATION_COLUMN_COUNT: usize = 24;
+pub(crate) const OBSERVATION_COLUMN_COUNT: usize = 25;
 
 /// One row of `traces`.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +98,7 @@ pub(crate) struct ObservationRow {
     pub stamps: String,
     pub created_at: Micros,
     pub updated_at: Micros,
+    pub derived: Option<String>,
 }
 
 /// One row of `scores`.
@@ -203,6 +204,7 @@ impl ObservationRow {
             stamps: row.get(offset + 21)?,
             created_at: row.get(offset + 22)?,
             updated_at: row.get(offset + 23)?,
+            derived: row.get(offset + 24)?,
         })
     }
 
@@ -233,6 +235,7 @@ impl ObservationRow {
             output: self.output,
             metadata: decode_string_map(&self.metadata, "observations.metadata")?,
             stamps: decode_stamps(&self.stamps, "observations.stamps")?,
+            derived: crate::derived::decode(self.derived.as_deref())?,
         };
         record.stamp_unstamped(WEAKEST_STAMP);
         Ok(record)
@@ -323,6 +326,7 @@ pub(crate) struct ObservationColumns<'a> {
     pub cost_details: Option<String>,
     pub metadata: String,
     pub stamps: String,
+    pub derived: Option<String>,
     /// `cost_details["total"]`, else the sum of its entries; `None` without costs.
     pub total_cost: Option<f64>,
     pub usage_input: Option<i64>,
@@ -333,16 +337,17 @@ pub(crate) struct ObservationColumns<'a> {
 
 impl<'a> ObservationColumns<'a> {
     pub fn new(record: &'a ObservationRecord) -> Self {
-        let usage = record.usage_details.as_ref();
-        let costs = record.cost_details.as_ref();
+        let usage = record.effective_usage();
+        let costs = record.effective_cost();
         ObservationColumns {
             record,
             observation_type: record.observation_type.map(ObservationType::as_str),
             level: record.level.map(Level::as_str),
-            usage_details: usage.map(encode_usage),
-            cost_details: costs.map(encode_costs),
+            usage_details: record.usage_details.as_ref().map(encode_usage),
+            cost_details: record.cost_details.as_ref().map(encode_costs),
             metadata: encode_string_map(&record.metadata),
             stamps: encode_stamps(&record.stamps),
+            derived: crate::derived::encode(&record.derived),
             total_cost: costs.and_then(total_cost),
             usage_input: usage.and_then(|u| u.get("input").copied()),
             usage_output: usage.and_then(|u| u.get("output").copied()),

@@ -25,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_list_indexes",
         include_str!("../../migrations/sqlite/0004_list_indexes.sql"),
     ),
+    (
+        "0005_cost",
+        include_str!("../../migrations/sqlite/0005_cost.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

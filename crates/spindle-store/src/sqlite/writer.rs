@@ -8,6 +8,7 @@ use rusqlite::{
 };
 use spindle_core::time::Micros;
 use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+use spindle_cost::{Pricer, ProjectPricing};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,6 +54,8 @@ pub(crate) struct Writer {
     /// Write batches sent but not yet taken by the writer.
     pub depth: Arc<AtomicUsize>,
     pub max_group_batches: usize,
+    /// Prices observations after they are merged.
+    pub pricer: Arc<Pricer>,
 }
 
 impl Writer {
@@ -156,7 +159,7 @@ impl Writer {
             .iter()
             .map(|job| (job.project_id.as_str(), job.batch.as_ref()))
             .collect();
-        let result = apply(&mut self.connection, &all);
+        let result = apply(&mut self.connection, &self.pricer, &all);
         drop(all);
         if result.is_ok() || group.len() == 1 {
             for job in group {
@@ -172,6 +175,7 @@ impl Writer {
         for job in group {
             let result = apply(
                 &mut self.connection,
+                &self.pricer,
                 &[(job.project_id.as_str(), job.batch.as_ref())],
             );
             drop(job.batch);
@@ -272,7 +276,11 @@ fn fold<'r, R: Clone + PartialEq>(
 }
 
 /// Merges the batches into the database in one transaction and commits it.
-fn apply(connection: &mut Connection, batches: &[(&str, &WriteBatch)]) -> Result<()> {
+fn apply(
+    connection: &mut Connection,
+    pricer: &Pricer,
+    batches: &[(&str, &WriteBatch)],
+) -> Result<()> {
     let mut by_project: BTreeMap<&str, Vec<&WriteBatch>> = BTreeMap::new();
     for (project_id, batch) in batches {
         by_project.entry(project_id).or_default().push(batch);
@@ -295,8 +303,14 @@ fn apply(connection: &mut Connection, batches: &[(&str, &WriteBatch)]) -> Result
             let observations = by_id(batches.iter().flat_map(|b| b.observations.iter()), |r| {
                 &r.id
             });
+            let pricing = if observations.is_empty() {
+                Arc::default()
+            } else {
+                super::models::pricing(&transaction, pricer, project_id)?
+            };
+            let prices = (pricer, pricing.as_ref());
             for patches in observations {
-                if upsert_observation(&mut statements, project_id, &patches, now)? {
+                if upsert_observation(&mut statements, project_id, &patches, prices, now)? {
                     new_observations += 1;
                 }
             }
@@ -435,7 +449,8 @@ const SELECT_OBSERVATION: &str = concat!(
     "SELECT o.id, o.trace_id, o.start_time, o.environment, o.type, o.parent_observation_id, ",
     "o.name, o.end_time, o.completion_start_time, o.level, o.status_message, o.version, ",
     "o.model, o.model_parameters, o.usage_details, o.cost_details, o.prompt_name, ",
-    "o.prompt_version, o.input, o.output, o.metadata, o.stamps, o.created_at, o.updated_at ",
+    "o.prompt_version, o.input, o.output, o.metadata, o.stamps, o.created_at, o.updated_at, ",
+    "o.derived ",
     "FROM observations o WHERE o.project_id = ?1 AND o.id = ?2"
 );
 
@@ -443,9 +458,9 @@ const UPSERT_OBSERVATION: &str = "INSERT INTO observations (project_id, id, trac
          start_time, end_time, environment, type, parent_observation_id, name,
          completion_start_time, level, version, model, prompt_name, prompt_version, total_cost,
          usage_input, usage_output, usage_total, created_at, updated_at, status_message,
-         model_parameters, usage_details, cost_details, metadata, input, output, stamps)
+         model_parameters, usage_details, cost_details, metadata, input, output, stamps, derived)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
+         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
      ON CONFLICT (project_id, id) DO UPDATE SET
          trace_id = excluded.trace_id, start_time = excluded.start_time,
          end_time = excluded.end_time, environment = excluded.environment,
@@ -458,7 +473,8 @@ const UPSERT_OBSERVATION: &str = "INSERT INTO observations (project_id, id, trac
          updated_at = excluded.updated_at, status_message = excluded.status_message,
          model_parameters = excluded.model_parameters, usage_details = excluded.usage_details,
          cost_details = excluded.cost_details, metadata = excluded.metadata,
-         input = excluded.input, output = excluded.output, stamps = excluded.stamps";
+         input = excluded.input, output = excluded.output, stamps = excluded.stamps,
+         derived = excluded.derived";
 
 /// Writes one observation's patches: inserted as they are when the observation is new (the
 /// common case: an OTLP span is exported once), else merged with the stored one. Returns
@@ -467,11 +483,13 @@ fn upsert_observation(
     statements: &mut Statements<'_>,
     project_id: &str,
     patches: &[&ObservationRecord],
+    (pricer, pricing): (&Pricer, &ProjectPricing),
     now: Micros,
 ) -> Result<bool> {
-    let Some(patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
+    let Some(mut patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
         return Ok(false);
     };
+    derive(pricer, pricing, &mut patch);
     if execute_observation(
         &mut statements.insert_observation,
         project_id,
@@ -491,7 +509,7 @@ fn upsert_observation(
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
     let stored = stored.map(ObservationRow::into_record).transpose()?;
-    let Some(merged) = fold(
+    let Some(mut merged) = fold(
         stored,
         &[patch.as_ref()],
         weakest_observation,
@@ -499,6 +517,7 @@ fn upsert_observation(
     ) else {
         return Ok(false);
     };
+    derive(pricer, pricing, &mut merged);
     execute_observation(
         &mut statements.upsert_observation,
         project_id,
@@ -507,6 +526,15 @@ fn upsert_observation(
         now,
     )?;
     Ok(false)
+}
+
+/// Sets what the store derives for an observation (usage and cost from the prices), cloning
+/// the record only when that changes it.
+fn derive(pricer: &Pricer, pricing: &ProjectPricing, record: &mut Cow<'_, ObservationRecord>) {
+    let derived = pricer.derive(pricing, record);
+    if derived != record.derived {
+        record.to_mut().derived = derived;
+    }
 }
 
 fn execute_observation(
@@ -549,6 +577,7 @@ fn execute_observation(
             r.input,
             r.output,
             columns.stamps,
+            columns.derived,
         ])
         .map_err(sql_error)
 }

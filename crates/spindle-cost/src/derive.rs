@@ -1,0 +1,259 @@
+//! What the store computes for an observation after merging it: the matched price entry, the
+//! usage counted by a tokenizer when none was reported, and the cost when none was given.
+
+use crate::table::{ModelPrice, PriceTable};
+use crate::{cost_of, tokens};
+use spindle_core::record::DerivedCost;
+use spindle_core::time::Micros;
+use spindle_core::ObservationRecord;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A model defined by a project (`POST /api/public/models`), as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomModel {
+    pub id: String,
+    pub project_id: String,
+    pub model_name: String,
+    /// A regular expression, matched case-insensitively against the model names of a
+    /// generation (as sent, without provider prefix, without date suffix).
+    pub match_pattern: String,
+    pub start_date: Option<Micros>,
+    /// `TOKENS` (the default), `CHARACTERS`, ...: informational, prices are per unit.
+    pub unit: Option<String>,
+    /// USD per unit, by usage type (`input`, `output`, `total`, `input_cached_tokens`, ...).
+    pub prices: BTreeMap<String, f64>,
+    /// `openai` or `claude`, as Langfuse names tokenizers; `None` infers no usage.
+    pub tokenizer_id: Option<String>,
+    /// JSON text, as given (`{"tokenizerModel": "gpt-4o"}`).
+    pub tokenizer_config: Option<String>,
+    pub created_at: Micros,
+}
+
+impl CustomModel {
+    /// The price entry this model defines; fails when the pattern is not a valid regex.
+    pub fn to_price(&self) -> Result<ModelPrice, String> {
+        ModelPrice::new(
+            self.id.clone(),
+            self.model_name.clone(),
+            &self.match_pattern,
+            self.start_date,
+            self.prices.clone(),
+            Vec::new(),
+            self.tokenizer_encoding(),
+            None,
+        )
+    }
+
+    /// The tiktoken encoding for this model's tokenizer settings.
+    fn tokenizer_encoding(&self) -> Option<String> {
+        let tokenizer = self.tokenizer_id.as_deref()?;
+        if !tokenizer.eq_ignore_ascii_case("openai") {
+            return None;
+        }
+        let model = self
+            .tokenizer_config
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .and_then(|config| config["tokenizerModel"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let legacy = ["gpt-4-", "gpt-4", "gpt-3.5", "gpt-35", "text-embedding"];
+        let encoding = if model.starts_with("gpt-4o")
+            || model.starts_with("gpt-4.1")
+            || model.starts_with("gpt-5")
+            || model.starts_with('o')
+            || !legacy.iter().any(|prefix| model.starts_with(prefix))
+        {
+            "o200k_base"
+        } else {
+            "cl100k_base"
+        };
+        Some(encoding.to_owned())
+    }
+}
+
+/// A project's pricing: its custom models (compiled) and whether built-in prices apply.
+#[derive(Debug, Clone)]
+pub struct ProjectPricing {
+    pub custom: Vec<ModelPrice>,
+    pub builtin_enabled: bool,
+}
+
+impl Default for ProjectPricing {
+    fn default() -> Self {
+        ProjectPricing {
+            custom: Vec::new(),
+            builtin_enabled: true,
+        }
+    }
+}
+
+/// The most model names whose matches are remembered before the memo is cleared.
+const MEMO_LIMIT: usize = 4096;
+
+/// Prices observations. Holds the built-in table and remembers, per model name, which
+/// built-in entries match it, so that the regular expressions run once per name.
+pub struct Pricer {
+    table: &'static PriceTable,
+    memo: Mutex<HashMap<String, Arc<Vec<Vec<usize>>>>>,
+    compiled: Mutex<HashMap<String, Arc<ProjectPricing>>>,
+}
+
+impl Default for Pricer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Pricer {
+    pub fn new() -> Self {
+        static TABLE: OnceLock<PriceTable> = OnceLock::new();
+        Pricer {
+            table: TABLE.get_or_init(PriceTable::builtin),
+            memo: Mutex::new(HashMap::new()),
+            compiled: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The built-in table.
+    pub fn table(&self) -> &PriceTable {
+        self.table
+    }
+
+    /// A project's pricing from its stored custom models, compiled once per distinct set
+    /// (keyed by the models' ids and creation times). Models with an invalid pattern are
+    /// skipped (the API refuses them; this only guards against hand-edited rows).
+    pub fn project(&self, models: &[CustomModel], builtin_enabled: bool) -> Arc<ProjectPricing> {
+        let mut key = String::from(if builtin_enabled { "1" } else { "0" });
+        for model in models {
+            key.push('|');
+            key.push_str(&model.id);
+            key.push(':');
+            key.push_str(&model.created_at.to_string());
+        }
+        let mut compiled = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pricing) = compiled.get(&key) {
+            return pricing.clone();
+        }
+        let pricing = Arc::new(ProjectPricing {
+            custom: models
+                .iter()
+                .filter_map(|model| model.to_price().ok())
+                .collect(),
+            builtin_enabled,
+        });
+        if compiled.len() >= MEMO_LIMIT {
+            compiled.clear();
+        }
+        compiled.insert(key, pricing.clone());
+        pricing
+    }
+
+    /// The entry pricing `model` at time `at`, as [`PriceTable::find`] decides, with the
+    /// built-in matches memoized.
+    pub fn find<'a>(
+        &'a self,
+        pricing: &'a ProjectPricing,
+        model: &str,
+        at: Micros,
+    ) -> Option<&'a ModelPrice> {
+        if let found @ Some(_) = self.table.find(&pricing.custom, false, model, at) {
+            return found;
+        }
+        if !pricing.builtin_enabled {
+            return None;
+        }
+        let matches = self.builtin_matches(model);
+        for indices in matches.iter() {
+            let best = indices
+                .iter()
+                .map(|&index| &self.table.models[index])
+                .filter(|entry| entry.start_date.is_none_or(|start| start <= at))
+                .max_by_key(|entry| entry.start_date.unwrap_or(i64::MIN));
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+
+    /// For each matching candidate of `model`, the indices of the built-in entries matching it.
+    fn builtin_matches(&self, model: &str) -> Arc<Vec<Vec<usize>>> {
+        let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = memo.get(model) {
+            return found.clone();
+        }
+        let matches: Vec<Vec<usize>> = crate::matching::candidates(model)
+            .iter()
+            .map(|name| {
+                self.table
+                    .models
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, entry)| entry.matches(name))
+                    .map(|(index, _)| index)
+                    .collect::<Vec<usize>>()
+            })
+            .filter(|indices| !indices.is_empty())
+            .collect();
+        let matches = Arc::new(matches);
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(model.to_owned(), matches.clone());
+        matches
+    }
+
+    /// What the store records for `record` (merged): see [`DerivedCost`]. Observations without
+    /// a model, or whose model matches no entry, get nothing.
+    pub fn derive(&self, pricing: &ProjectPricing, record: &ObservationRecord) -> DerivedCost {
+        let Some(model) = record.model.as_deref().filter(|m| !m.trim().is_empty()) else {
+            return DerivedCost::default();
+        };
+        let at = record.start_time.unwrap_or(Micros::MAX);
+        let Some(entry) = self.find(pricing, model, at) else {
+            return DerivedCost::default();
+        };
+        let mut derived = DerivedCost {
+            model_id: Some(entry.id.clone()),
+            prices: entry.prices.clone(),
+            ..DerivedCost::default()
+        };
+        let reported = record.usage_details.as_ref().filter(|u| !u.is_empty());
+        if reported.is_none() {
+            derived.inferred_usage = infer_usage(entry, record);
+        }
+        let given_cost = record.cost_details.as_ref().is_some_and(|c| !c.is_empty());
+        if !given_cost {
+            let usage = reported.unwrap_or(&derived.inferred_usage);
+            if let Some(cost) = cost_of(usage, entry) {
+                derived.calculated_cost = cost.details;
+                derived.tier = cost.tier;
+            }
+        }
+        derived
+    }
+}
+
+/// Counts input and output tokens with the entry's tokenizer; empty without a tokenizer or
+/// without input and output.
+fn infer_usage(entry: &ModelPrice, record: &ObservationRecord) -> BTreeMap<String, i64> {
+    let mut usage = BTreeMap::new();
+    let Some(encoding) = entry.tokenizer.as_deref() else {
+        return usage;
+    };
+    for (key, text) in [("input", &record.input), ("output", &record.output)] {
+        if let Some(text) = text.as_deref() {
+            if let Some(count) = tokens::count(encoding, &tokens::countable_text(text)) {
+                usage.insert(key.to_owned(), count);
+            }
+        }
+    }
+    if !usage.is_empty() {
+        let total = usage
+            .values()
+            .fold(0i64, |sum, count| sum.saturating_add(*count));
+        usage.insert("total".to_owned(), total);
+    }
+    usage
+}

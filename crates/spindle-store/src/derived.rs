@@ -1,0 +1,112 @@
+//! The stored form of an observation's derived cost (one JSON text column on both backends),
+//! the custom models' price maps, and the pricing lookup both writers share.
+
+use crate::Result;
+use spindle_core::record::DerivedCost;
+use spindle_core::Error;
+use std::collections::BTreeMap;
+
+/// `None` for nothing derived, else a JSON object with only the parts that are set.
+pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
+    if derived.is_empty() {
+        return None;
+    }
+    let mut object = serde_json::Map::new();
+    if !derived.inferred_usage.is_empty() {
+        object.insert(
+            "inferredUsage".to_owned(),
+            serde_json::json!(derived.inferred_usage),
+        );
+    }
+    if !derived.calculated_cost.is_empty() {
+        object.insert(
+            "calculatedCost".to_owned(),
+            finite_map(&derived.calculated_cost),
+        );
+    }
+    if let Some(model_id) = &derived.model_id {
+        object.insert("modelId".to_owned(), serde_json::json!(model_id));
+    }
+    if let Some(tier) = &derived.tier {
+        object.insert("tier".to_owned(), serde_json::json!(tier));
+    }
+    if !derived.prices.is_empty() {
+        object.insert("prices".to_owned(), finite_map(&derived.prices));
+    }
+    Some(serde_json::Value::Object(object).to_string())
+}
+
+/// The inverse of [`encode`].
+pub(crate) fn decode(text: Option<&str>) -> Result<DerivedCost> {
+    let Some(text) = text else {
+        return Ok(DerivedCost::default());
+    };
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|error| Error::internal(format!("stored derived cost is not JSON: {error}")))?;
+    let counts = |key: &str| -> BTreeMap<String, i64> {
+        value[key]
+            .as_object()
+            .map(|object| {
+                object
+                    .iter()
+                    .filter_map(|(k, v)| v.as_i64().map(|v| (k.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let amounts = |key: &str| -> BTreeMap<String, f64> {
+        value[key]
+            .as_object()
+            .map(|object| {
+                object
+                    .iter()
+                    .filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(DerivedCost {
+        inferred_usage: counts("inferredUsage"),
+        calculated_cost: amounts("calculatedCost"),
+        model_id: value["modelId"].as_str().map(str::to_owned),
+        tier: value["tier"].as_str().map(str::to_owned),
+        prices: amounts("prices"),
+    })
+}
+
+/// A price or cost map as a JSON object, leaving out numbers JSON cannot hold.
+pub(crate) fn finite_map(map: &BTreeMap<String, f64>) -> serde_json::Value {
+    serde_json::Value::Object(
+        map.iter()
+            .filter_map(|(k, v)| {
+                serde_json::Number::from_f64(*v).map(|n| (k.clone(), serde_json::Value::Number(n)))
+            })
+            .collect(),
+    )
+}
+
+/// Reads a stored price map (`{"input": 0.000001, ...}`).
+pub(crate) fn decode_prices(text: &str) -> Result<BTreeMap<String, f64>> {
+    serde_json::from_str(text)
+        .map_err(|error| Error::internal(format!("stored model prices are not readable: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        assert_eq!(encode(&DerivedCost::default()), None);
+        assert_eq!(decode(None).unwrap(), DerivedCost::default());
+        let derived = DerivedCost {
+            inferred_usage: BTreeMap::from([("input".to_owned(), 3), ("total".to_owned(), 3)]),
+            calculated_cost: BTreeMap::from([("input".to_owned(), 7.5e-6)]),
+            model_id: Some("openai-gpt-4o".to_owned()),
+            tier: None,
+            prices: BTreeMap::from([("input".to_owned(), 2.5e-6)]),
+        };
+        let text = encode(&derived).unwrap();
+        assert_eq!(decode(Some(&text)).unwrap(), derived);
+    }
+}

@@ -1,0 +1,185 @@
+//! Custom models, the built-in prices switch, the pricing the writer applies, and the
+//! recomputation of derived costs over a time range.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use spindle_core::time::Micros;
+use spindle_cost::{CustomModel, Pricer, ProjectPricing};
+use std::sync::Arc;
+
+use super::rows::{ObservationColumns, ObservationRow, OBSERVATION_COLUMNS};
+use super::sql_error;
+use crate::derived::{decode_prices, finite_map};
+use crate::Result;
+
+const MODEL_COLUMNS: &str = "id, project_id, model_name, match_pattern, start_date, unit, \
+     prices, tokenizer_id, tokenizer_config, created_at";
+
+fn model_from_row(row: &Row<'_>) -> rusqlite::Result<(CustomModel, String)> {
+    Ok((
+        CustomModel {
+            id: row.get(0)?,
+            project_id: row.get(1)?,
+            model_name: row.get(2)?,
+            match_pattern: row.get(3)?,
+            start_date: row.get(4)?,
+            unit: row.get(5)?,
+            prices: Default::default(),
+            tokenizer_id: row.get(7)?,
+            tokenizer_config: row.get(8)?,
+            created_at: row.get(9)?,
+        },
+        row.get(6)?,
+    ))
+}
+
+/// The project's custom models, oldest first.
+pub(crate) fn list(connection: &Connection, project_id: &str) -> Result<Vec<CustomModel>> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {MODEL_COLUMNS} FROM models WHERE project_id = ?1 ORDER BY created_at, id"
+        ))
+        .map_err(sql_error)?;
+    let rows = statement
+        .query_map(params![project_id], model_from_row)
+        .map_err(sql_error)?;
+    let mut models = Vec::new();
+    for row in rows {
+        let (mut model, prices) = row.map_err(sql_error)?;
+        model.prices = decode_prices(&prices)?;
+        models.push(model);
+    }
+    Ok(models)
+}
+
+/// Whether the built-in prices apply to the project (they do unless switched off).
+pub(crate) fn builtin_enabled(connection: &Connection, project_id: &str) -> Result<bool> {
+    let enabled: Option<bool> = connection
+        .prepare_cached("SELECT builtin_prices FROM projects WHERE id = ?1")
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![project_id], |row| row.get(0))
+                .optional()
+        })
+        .map_err(sql_error)?;
+    Ok(enabled.unwrap_or(true))
+}
+
+/// The pricing the writer applies to the project's observations.
+pub(crate) fn pricing(
+    connection: &Connection,
+    pricer: &Pricer,
+    project_id: &str,
+) -> Result<Arc<ProjectPricing>> {
+    let models = list(connection, project_id)?;
+    Ok(pricer.project(&models, builtin_enabled(connection, project_id)?))
+}
+
+pub(crate) fn insert(connection: &Connection, model: &CustomModel) -> Result<()> {
+    connection
+        .execute(
+            &format!(
+                "INSERT INTO models ({MODEL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+                 ?9, ?10)"
+            ),
+            params![
+                model.id,
+                model.project_id,
+                model.model_name,
+                model.match_pattern,
+                model.start_date,
+                model.unit,
+                finite_map(&model.prices).to_string(),
+                model.tokenizer_id,
+                model.tokenizer_config,
+                model.created_at,
+            ],
+        )
+        .map_err(sql_error)?;
+    Ok(())
+}
+
+pub(crate) fn delete(connection: &Connection, project_id: &str, model_id: &str) -> Result<bool> {
+    let deleted = connection
+        .execute(
+            "DELETE FROM models WHERE project_id = ?1 AND id = ?2",
+            params![project_id, model_id],
+        )
+        .map_err(sql_error)?;
+    Ok(deleted > 0)
+}
+
+pub(crate) fn set_builtin(connection: &Connection, project_id: &str, enabled: bool) -> Result<()> {
+    connection
+        .execute(
+            "UPDATE projects SET builtin_prices = ?2 WHERE id = ?1",
+            params![project_id, enabled],
+        )
+        .map_err(sql_error)?;
+    Ok(())
+}
+
+/// Where a recomputation has got to: the last observation done, by (start time, id).
+pub(crate) type Position = (Micros, String);
+
+/// Works out usage and cost again for up to `limit` of the project's observations with a
+/// model that start in `[from, to)` after `after`. Returns how many changed and where to go on
+/// from (`None` when the range is done).
+pub(crate) fn recompute_chunk(
+    connection: &Connection,
+    pricer: &Pricer,
+    project_id: &str,
+    (from, to): (Micros, Micros),
+    after: Option<Position>,
+    limit: u32,
+) -> Result<(u64, Option<Position>)> {
+    let pricing = pricing(connection, pricer, project_id)?;
+    let (after_time, after_id) = after.unwrap_or((from, String::new()));
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.project_id = ?1 \
+             AND o.model IS NOT NULL AND o.start_time >= ?2 AND o.start_time < ?3 \
+             AND (o.start_time > ?4 OR (o.start_time = ?4 AND o.id > ?5)) \
+             ORDER BY o.start_time, o.id LIMIT ?6"
+        ))
+        .map_err(sql_error)?;
+    let rows: Vec<ObservationRow> = statement
+        .query_map(
+            params![project_id, from, to, after_time, after_id, limit],
+            |row| ObservationRow::read(row, 0),
+        )
+        .map_err(sql_error)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(sql_error)?;
+    let full = rows.len() as u64 >= u64::from(limit);
+    let mut last = None;
+    let mut changed = 0u64;
+    let mut update = connection
+        .prepare_cached(
+            "UPDATE observations SET derived = ?3, total_cost = ?4, usage_input = ?5, \
+             usage_output = ?6, usage_total = ?7 WHERE project_id = ?1 AND id = ?2",
+        )
+        .map_err(sql_error)?;
+    for row in rows {
+        let mut record = row.into_record()?;
+        last = Some((record.start_time.unwrap_or(from), record.id.clone()));
+        let derived = pricer.derive(&pricing, &record);
+        if derived == record.derived {
+            continue;
+        }
+        record.derived = derived;
+        let columns = ObservationColumns::new(&record);
+        update
+            .execute(params![
+                project_id,
+                record.id,
+                columns.derived,
+                columns.total_cost,
+                columns.usage_input,
+                columns.usage_output,
+                columns.usage_total,
+            ])
+            .map_err(sql_error)?;
+        changed += 1;
+    }
+    Ok((changed, if full { last } else { None }))
+}
