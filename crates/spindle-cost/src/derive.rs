@@ -1,8 +1,9 @@
 //! What the store computes for an observation after merging it: the matched price entry, the
 //! usage counted by a tokenizer when none was reported, and the cost when none was given.
 
-use crate::table::{ModelPrice, PriceTable};
+use crate::table::{ModelPrice, PriceTable, PriceTier, TierCondition, TierOperator};
 use crate::{cost_of, tokens};
+use regex::Regex;
 use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
 use spindle_core::ObservationRecord;
@@ -27,19 +28,83 @@ pub struct CustomModel {
     pub tokenizer_id: Option<String>,
     /// JSON text, as given (`{"tokenizerModel": "gpt-4o"}`).
     pub tokenizer_config: Option<String>,
+    /// Tiers besides the default one (whose prices are `prices`), by ascending priority.
+    pub pricing_tiers: Vec<CustomTier>,
     pub created_at: Micros,
 }
 
+/// A pricing tier of a custom model: its prices apply when every condition holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomTier {
+    pub id: String,
+    pub name: String,
+    pub priority: i64,
+    pub conditions: Vec<CustomCondition>,
+    /// USD per unit, by usage type.
+    pub prices: BTreeMap<String, f64>,
+}
+
+/// The sum of the usage keys matching `usage_detail_pattern`, compared with `value`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomCondition {
+    pub usage_detail_pattern: String,
+    /// `gt`, `gte`, `lt`, `lte`, `eq` or `neq`.
+    pub operator: String,
+    pub value: f64,
+    #[serde(default)]
+    pub case_sensitive: bool,
+}
+
 impl CustomModel {
-    /// The price entry this model defines; fails when the pattern is not a valid regex.
+    /// The price entry this model defines; fails, naming the field, when a pattern is not a
+    /// valid regular expression or an operator is unknown.
     pub fn to_price(&self) -> Result<ModelPrice, String> {
+        let mut tiers = self.pricing_tiers.clone();
+        tiers.sort_by_key(|tier| tier.priority);
+        let tiers = tiers
+            .iter()
+            .enumerate()
+            .map(|(index, tier)| {
+                let conditions = tier
+                    .conditions
+                    .iter()
+                    .enumerate()
+                    .map(|(position, condition)| {
+                        let field = format!("pricingTiers[{index}].conditions[{position}]");
+                        let flags = if condition.case_sensitive { "" } else { "(?i)" };
+                        let pattern =
+                            Regex::new(&format!("{flags}{}", condition.usage_detail_pattern))
+                                .map_err(|error| {
+                                    format!("{field}.usageDetailPattern: invalid: {error}")
+                                })?;
+                        let operator =
+                            TierOperator::parse(&condition.operator).ok_or_else(|| {
+                                format!("{field}.operator: expected gt, gte, lt, lte, eq or neq")
+                            })?;
+                        Ok(TierCondition {
+                            usage: condition.usage_detail_pattern.clone(),
+                            pattern: Some(pattern),
+                            operator,
+                            value: condition.value,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                Ok(PriceTier {
+                    name: tier.name.clone(),
+                    conditions,
+                    prices: tier.prices.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         ModelPrice::new(
             self.id.clone(),
             self.model_name.clone(),
             &self.match_pattern,
             self.start_date,
             self.prices.clone(),
-            Vec::new(),
+            tiers,
             self.tokenizer_encoding(),
             None,
         )
@@ -120,17 +185,11 @@ impl Pricer {
         self.table
     }
 
-    /// A project's pricing from its stored custom models, compiled once per distinct set
-    /// (keyed by the models' ids and creation times). Models with an invalid pattern are
+    /// A project's pricing from its stored custom models, compiled once per distinct set. Models with an invalid pattern are
     /// skipped (the API refuses them; this only guards against hand-edited rows).
     pub fn project(&self, models: &[CustomModel], builtin_enabled: bool) -> Arc<ProjectPricing> {
-        let mut key = String::from(if builtin_enabled { "1" } else { "0" });
-        for model in models {
-            key.push('|');
-            key.push_str(&model.id);
-            key.push(':');
-            key.push_str(&model.created_at.to_string());
-        }
+        // Keyed by everything that prices: a model replaced under the same id recompiles.
+        let key = format!("{builtin_enabled}{models:?}");
         let mut compiled = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(pricing) = compiled.get(&key) {
             return pricing.clone();

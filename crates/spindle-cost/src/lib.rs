@@ -9,8 +9,8 @@ pub mod matching;
 pub mod table;
 pub mod tokens;
 
-pub use derive::{CustomModel, Pricer, ProjectPricing};
-pub use table::{ModelPrice, PriceTable, PriceTier, TierCondition};
+pub use derive::{CustomCondition, CustomModel, CustomTier, Pricer, ProjectPricing};
+pub use table::{ModelPrice, PriceTable, PriceTier, TierCondition, TierOperator};
 
 use std::collections::BTreeMap;
 
@@ -68,28 +68,23 @@ fn price_keys(usage_type: &str) -> &'static [&'static str] {
 /// Prices a usage map with `model`. `total` is only priced when the entry has a `total` price
 /// and nothing else was priced. Returns `None` when nothing in the usage has a price.
 pub fn cost_of(usage: &BTreeMap<String, i64>, model: &ModelPrice) -> Option<Cost> {
-    let input_total: i64 = usage
-        .iter()
-        .filter(|(key, _)| canonical_usage_type(key).starts_with("input"))
-        .map(|(_, count)| *count)
-        .sum();
-    let output_total: i64 = usage
-        .iter()
-        .filter(|(key, _)| canonical_usage_type(key).starts_with("output"))
-        .map(|(_, count)| *count)
-        .sum();
+    let sum = |keep: &dyn Fn(&str) -> bool| -> i64 {
+        usage
+            .iter()
+            .filter(|(key, _)| keep(key))
+            .fold(0i64, |total, (_, count)| total.saturating_add(*count))
+    };
     let tier = model.tiers.iter().find(|tier| {
         tier.conditions.iter().all(|condition| {
-            let value = match condition.usage.as_str() {
-                "input_total" => input_total,
-                "output_total" => output_total,
-                key => usage
-                    .iter()
-                    .filter(|(usage_key, _)| canonical_usage_type(usage_key) == key)
-                    .map(|(_, count)| *count)
-                    .sum(),
+            let value = match (&condition.pattern, condition.usage.as_str()) {
+                (Some(pattern), _) => sum(&|key| pattern.is_match(key)),
+                (None, "input_total") => sum(&|key| canonical_usage_type(key).starts_with("input")),
+                (None, "output_total") => {
+                    sum(&|key| canonical_usage_type(key).starts_with("output"))
+                }
+                (None, wanted) => sum(&|key| canonical_usage_type(key) == wanted),
             };
-            value > condition.greater_than
+            condition.operator.holds(value as f64, condition.value)
         })
     });
     let prices = tier.map(|tier| &tier.prices).unwrap_or(&model.prices);

@@ -16,11 +16,64 @@ pub struct PriceTier {
     pub prices: BTreeMap<String, f64>,
 }
 
-/// `usage > greater_than`, where `usage` is a usage type or `input_total` / `output_total`.
+/// `usage <operator> value`, where the usage is a usage type, `input_total` /
+/// `output_total`, or (custom tiers) the sum of the usage keys a regular expression matches.
 #[derive(Debug, Clone)]
 pub struct TierCondition {
     pub usage: String,
-    pub greater_than: i64,
+    /// Set for custom tiers: which usage keys count (Langfuse's `usageDetailPattern`).
+    pub pattern: Option<Regex>,
+    pub operator: TierOperator,
+    pub value: f64,
+}
+
+/// How a tier condition compares the usage with its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierOperator {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Eq,
+    Neq,
+}
+
+impl TierOperator {
+    /// Parses Langfuse's spelling (`gt`, `gte`, `lt`, `lte`, `eq`, `neq`).
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "gt" => TierOperator::Gt,
+            "gte" => TierOperator::Gte,
+            "lt" => TierOperator::Lt,
+            "lte" => TierOperator::Lte,
+            "eq" => TierOperator::Eq,
+            "neq" => TierOperator::Neq,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierOperator::Gt => "gt",
+            TierOperator::Gte => "gte",
+            TierOperator::Lt => "lt",
+            TierOperator::Lte => "lte",
+            TierOperator::Eq => "eq",
+            TierOperator::Neq => "neq",
+        }
+    }
+
+    /// Whether `usage <self> value` holds.
+    pub fn holds(self, usage: f64, value: f64) -> bool {
+        match self {
+            TierOperator::Gt => usage > value,
+            TierOperator::Gte => usage >= value,
+            TierOperator::Lt => usage < value,
+            TierOperator::Lte => usage <= value,
+            TierOperator::Eq => usage == value,
+            TierOperator::Neq => usage != value,
+        }
+    }
 }
 
 /// One priced model.
@@ -153,7 +206,9 @@ impl PriceTable {
                     name: tier.name,
                     conditions: vec![TierCondition {
                         usage: tier.condition.usage,
-                        greater_than: tier.condition.greater_than,
+                        pattern: None,
+                        operator: TierOperator::Gt,
+                        value: tier.condition.greater_than as f64,
                     }],
                     prices: per_token(tier.prices_per_million_tokens),
                 })

@@ -292,6 +292,8 @@ pub struct Observation {
     pub total_cost: f64,
     pub latency: Option<f64>,
     pub time_to_first_token: Option<f64>,
+    /// Spindle: the usage was counted with the model's tokenizer (the SDK reported none).
+    pub usage_inferred: bool,
 }
 
 /// The total of a cost map: its `total` entry, else the sum of its entries.
@@ -317,8 +319,15 @@ fn seconds_between(from: Option<Micros>, to: Option<Micros>) -> Option<f64> {
 
 pub fn observation_v1(view: ObservationView, project_id: &str) -> Observation {
     let record = view.record;
-    let usage_details = record.usage_details.clone().unwrap_or_default();
-    let cost_details = record.cost_details.clone().unwrap_or_default();
+    let usage_details = record.effective_usage().cloned().unwrap_or_default();
+    let cost_details = record.effective_cost().cloned().unwrap_or_default();
+    let usage_inferred = record
+        .usage_details
+        .as_ref()
+        .is_none_or(|usage| usage.is_empty())
+        && !record.derived.inferred_usage.is_empty();
+    let derived = record.derived;
+    let price = |key: &str| derived.prices.get(key).copied();
     let input_tokens = usage_details.get("input").copied().unwrap_or(0);
     let output_tokens = usage_details.get("output").copied().unwrap_or(0);
     let total_tokens = usage_total(&usage_details);
@@ -370,18 +379,19 @@ pub fn observation_v1(view: ObservationView, project_id: &str) -> Observation {
         prompt_tokens: input_tokens,
         completion_tokens: output_tokens,
         total_tokens,
-        usage_pricing_tier_name: None,
-        usage_pricing_tier_id: None,
-        model_id: None,
-        input_price: None,
-        output_price: None,
-        total_price: None,
+        usage_pricing_tier_id: derived.tier.clone(),
+        usage_pricing_tier_name: derived.tier.clone(),
+        input_price: price("input"),
+        output_price: price("output"),
+        total_price: price("total"),
+        model_id: derived.model_id,
         calculated_input_cost: cost_details.get("input").copied(),
         calculated_output_cost: cost_details.get("output").copied(),
         calculated_total_cost: has_cost.then(|| total_cost(&cost_details)),
         total_cost: total_cost(&cost_details),
         latency: seconds_between(Some(start_time), end_time),
         time_to_first_token: seconds_between(Some(start_time), record.completion_start_time),
+        usage_inferred,
         usage_details,
         cost_details,
         id: record.id,
@@ -495,13 +505,18 @@ pub fn observation_v2(
     }
     if fields.has("model") {
         put("providedModelName", serde_json::json!(v1.model));
-        put("internalModelId", Value::Null);
+        put("internalModelId", serde_json::json!(v1.model_id));
         put("modelParameters", v1.model_parameters.clone());
+        let as_text = |price: Option<f64>| serde_json::json!(price.map(|p| p.to_string()));
+        put("inputPrice", as_text(v1.input_price));
+        put("outputPrice", as_text(v1.output_price));
+        put("totalPrice", as_text(v1.total_price));
     }
     if fields.has("usage") {
         put("usageDetails", serde_json::json!(v1.usage_details));
         put("costDetails", serde_json::json!(v1.cost_details));
         put("totalCost", serde_json::json!(v1.total_cost));
+        put("usageInferred", Value::Bool(v1.usage_inferred));
     }
     if fields.has("prompt") {
         put("promptId", Value::Null);

@@ -91,6 +91,24 @@ pub(crate) fn decode_prices(text: &str) -> Result<BTreeMap<String, f64>> {
         .map_err(|error| Error::internal(format!("stored model prices are not readable: {error}")))
 }
 
+/// A custom model's extra tiers as stored: `None` when it has none.
+pub(crate) fn encode_tiers(tiers: &[spindle_cost::CustomTier]) -> Option<String> {
+    if tiers.is_empty() {
+        return None;
+    }
+    serde_json::to_string(tiers).ok()
+}
+
+/// The inverse of [`encode_tiers`].
+pub(crate) fn decode_tiers(text: Option<&str>) -> Result<Vec<spindle_cost::CustomTier>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text).map_err(|error| {
+            Error::internal(format!("stored pricing tiers are not readable: {error}"))
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ pub mod sqlite;
 pub use query::*;
 pub use spindle_core::record::DerivedCost;
 pub use spindle_core::{Error, ErrorKind, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
-pub use spindle_cost::CustomModel;
+pub use spindle_cost::{CustomCondition, CustomModel, CustomTier};
 
 use async_trait::async_trait;
 use spindle_core::time::Micros;
@@ -160,8 +160,9 @@ pub trait Store: Send + Sync + 'static {
     // --- custom models and prices ---
     /// The project's custom models, oldest first.
     async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>>;
-    /// Stores a new custom model; it prices observations written from now on.
-    async fn create_model(&self, model: &CustomModel) -> Result<()>;
+    /// Stores a custom model, replacing the project's model with the same id; it prices
+    /// observations written from now on.
+    async fn put_model(&self, model: &CustomModel) -> Result<()>;
     /// Deletes a custom model; `false` when there was none with that id.
     async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool>;
     /// Whether the built-in price table applies to the project (by default it does).

@@ -507,9 +507,9 @@ impl Store for PostgresStore {
         models::list(&client, project_id).await
     }
 
-    async fn create_model(&self, model: &CustomModel) -> Result<()> {
+    async fn put_model(&self, model: &CustomModel) -> Result<()> {
         let client = self.client().await?;
-        models::insert(&client, model).await
+        models::put(&client, model).await
     }
 
     async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {

@@ -640,9 +640,9 @@ impl Store for SqliteStore {
         self.read(move |c| models::list(c, &project_id)).await
     }
 
-    async fn create_model(&self, model: &CustomModel) -> Result<()> {
+    async fn put_model(&self, model: &CustomModel) -> Result<()> {
         let model = model.clone();
-        self.exec(move |tx| models::insert(tx, &model)).await
+        self.exec(move |tx| models::put(tx, &model)).await
     }
 
     async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {

@@ -16,6 +16,8 @@ CREATE TABLE models (
     prices           text NOT NULL,
     tokenizer_id     text,
     tokenizer_config text,
+    -- Tiers besides the default one, JSON.
+    pricing_tiers    text,
     created_at       bigint NOT NULL,
     PRIMARY KEY (project_id, id)
 );

@@ -16,6 +16,8 @@ CREATE TABLE models (
     prices           TEXT NOT NULL,
     tokenizer_id     TEXT,
     tokenizer_config TEXT,
+    -- Tiers besides the default one, JSON.
+    pricing_tiers    TEXT,
     created_at       INTEGER NOT NULL,
     PRIMARY KEY (project_id, id)
 ) WITHOUT ROWID;

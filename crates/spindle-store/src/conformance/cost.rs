@@ -93,6 +93,7 @@ fn custom(id: &str, project: &str, pattern: &str, input: f64, output: f64) -> Cu
         prices: BTreeMap::from([("input".to_owned(), input), ("output".to_owned(), output)]),
         tokenizer_id: None,
         tokenizer_config: None,
+        pricing_tiers: Vec::new(),
         created_at: BASE,
     }
 }
@@ -259,12 +260,12 @@ pub async fn custom_models_and_builtin_switch(harness: &Harness) {
     assert!(store.list_models(P).await.expect("list").is_empty());
     assert!(store.builtin_prices(P).await.expect("builtin"));
     store
-        .create_model(&custom("m1", P, "^my-model$", 1e-3, 2e-3))
+        .put_model(&custom("m1", P, "^my-model$", 1e-3, 2e-3))
         .await
         .expect("create m1");
     let mut cheap = custom("m2", P, "^gpt-4o$", 1.0, 0.0);
     cheap.created_at = BASE + 1;
-    store.create_model(&cheap).await.expect("create m2");
+    store.put_model(&cheap).await.expect("create m2");
     let listed = store.list_models(P).await.expect("list");
     assert_eq!(
         listed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
@@ -300,6 +301,44 @@ pub async fn custom_models_and_builtin_switch(harness: &Harness) {
     assert_eq!(overridden.derived.model_id.as_deref(), Some("m2"));
     close(cost_of(&overridden, "total"), 3.0, "custom beats built-in");
     assert!(stored(&store, Q, "other").await.derived.is_empty());
+
+    // A tier applies when its condition holds; putting a model under the same id replaces it.
+    let mut tiered = custom("m3", P, "^tiered$", 9.0, 0.0);
+    tiered.created_at = BASE + 2;
+    store.put_model(&tiered).await.expect("put m3");
+    tiered.prices = BTreeMap::from([("input".to_owned(), 1.0)]);
+    tiered.pricing_tiers = vec![crate::CustomTier {
+        id: "large".to_owned(),
+        name: "large context".to_owned(),
+        priority: 1,
+        conditions: vec![crate::CustomCondition {
+            usage_detail_pattern: "^input".to_owned(),
+            operator: "gt".to_owned(),
+            value: 100.0,
+            case_sensitive: false,
+        }],
+        prices: BTreeMap::from([("input".to_owned(), 0.5)]),
+    }];
+    store.put_model(&tiered).await.expect("replace m3");
+    assert_eq!(store.list_models(P).await.expect("list")[2], tiered);
+    write(
+        &store,
+        P,
+        vec![
+            generation("small", BASE, Some("tiered"), Some(usage(50, 0))),
+            generation("large", BASE, Some("tiered"), Some(usage(200, 0))),
+        ],
+    )
+    .await;
+    close(
+        cost_of(&stored(&store, P, "small").await, "total"),
+        50.0,
+        "default tier",
+    );
+    let large = stored(&store, P, "large").await;
+    close(cost_of(&large, "total"), 100.0, "large tier");
+    assert_eq!(large.derived.tier.as_deref(), Some("large context"));
+    assert!(store.delete_model(P, "m3").await.expect("delete m3"));
 
     assert!(store.delete_model(P, "m2").await.expect("delete"));
     assert!(!store.delete_model(P, "m2").await.expect("delete again"));
@@ -348,7 +387,7 @@ pub async fn recompute_costs_over_a_range(harness: &Harness) {
     .await;
     assert!(stored(&store, P, "old").await.derived.is_empty());
     store
-        .create_model(&custom("m1", P, "^my-model$", 1.0, 0.0))
+        .put_model(&custom("m1", P, "^my-model$", 1.0, 0.0))
         .await
         .expect("create");
     write(

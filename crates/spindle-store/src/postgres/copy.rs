@@ -252,7 +252,7 @@ impl Copier<'_> {
                 let models = c
                     .prepare(
                         "SELECT id, project_id, model_name, match_pattern, start_date, unit,
-                             prices, tokenizer_id, tokenizer_config, created_at
+                             prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers
                          FROM models ORDER BY project_id, id",
                     )
                     .and_then(|mut s| {
@@ -268,6 +268,7 @@ impl Copier<'_> {
                                 tokenizer_id: r.get(7)?,
                                 tokenizer_config: r.get(8)?,
                                 created_at: r.get(9)?,
+                                pricing_tiers: r.get(10)?,
                             })
                         })?
                         .collect::<rusqlite::Result<Vec<_>>>()
@@ -310,8 +311,9 @@ impl Copier<'_> {
             transaction
                 .execute(
                     "INSERT INTO models (id, project_id, model_name, match_pattern, start_date,
-                         unit, prices, tokenizer_id, tokenizer_config, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                         unit, prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                     ON CONFLICT DO NOTHING",
                     &[
                         &m.id,
                         &m.project_id,
@@ -323,6 +325,7 @@ impl Copier<'_> {
                         &m.tokenizer_id,
                         &m.tokenizer_config,
                         &m.created_at,
+                        &m.pricing_tiers,
                     ],
                 )
                 .await
@@ -779,4 +782,5 @@ struct ModelRow {
     tokenizer_id: Option<String>,
     tokenizer_config: Option<String>,
     created_at: i64,
+    pricing_tiers: Option<String>,
 }

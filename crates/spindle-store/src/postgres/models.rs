@@ -9,11 +9,11 @@ use tokio_postgres::Row;
 
 use super::pg_error;
 use super::rows::{observation_from_row, total_cost, total_usage, OBSERVATION_COLUMNS};
-use crate::derived::{decode_prices, encode, finite_map};
+use crate::derived::{decode_prices, decode_tiers, encode, encode_tiers, finite_map};
 use crate::Result;
 
 const MODEL_COLUMNS: &str = "id, project_id, model_name, match_pattern, start_date, unit, \
-     prices, tokenizer_id, tokenizer_config, created_at";
+     prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers";
 
 fn model_from_row(row: &Row) -> Result<CustomModel> {
     let prices: String = row.try_get(6).map_err(pg_error)?;
@@ -28,6 +28,7 @@ fn model_from_row(row: &Row) -> Result<CustomModel> {
         tokenizer_id: row.try_get(7).map_err(pg_error)?,
         tokenizer_config: row.try_get(8).map_err(pg_error)?,
         created_at: row.try_get(9).map_err(pg_error)?,
+        pricing_tiers: decode_tiers(row.try_get::<_, Option<&str>>(10).map_err(pg_error)?)?,
     })
 }
 
@@ -76,12 +77,18 @@ pub(crate) async fn pricing(
     Ok(pricer.project(&models, builtin))
 }
 
-pub(crate) async fn insert(client: &impl GenericClient, model: &CustomModel) -> Result<()> {
+/// Stores a model, replacing the project's model with the same id.
+pub(crate) async fn put(client: &impl GenericClient, model: &CustomModel) -> Result<()> {
     client
         .execute(
             &format!(
                 "INSERT INTO models ({MODEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                 $9, $10)"
+                 $9, $10, $11) ON CONFLICT (project_id, id) DO UPDATE SET \
+                 model_name = excluded.model_name, match_pattern = excluded.match_pattern, \
+                 start_date = excluded.start_date, unit = excluded.unit, \
+                 prices = excluded.prices, tokenizer_id = excluded.tokenizer_id, \
+                 tokenizer_config = excluded.tokenizer_config, \
+                 pricing_tiers = excluded.pricing_tiers"
             ),
             &[
                 &model.id,
@@ -94,6 +101,7 @@ pub(crate) async fn insert(client: &impl GenericClient, model: &CustomModel) -> 
                 &model.tokenizer_id,
                 &model.tokenizer_config,
                 &model.created_at,
+                &encode_tiers(&model.pricing_tiers),
             ],
         )
         .await

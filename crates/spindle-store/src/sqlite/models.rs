@@ -8,13 +8,16 @@ use std::sync::Arc;
 
 use super::rows::{ObservationColumns, ObservationRow, OBSERVATION_COLUMNS};
 use super::sql_error;
-use crate::derived::{decode_prices, finite_map};
+use crate::derived::{decode_prices, decode_tiers, encode_tiers, finite_map};
 use crate::Result;
 
 const MODEL_COLUMNS: &str = "id, project_id, model_name, match_pattern, start_date, unit, \
-     prices, tokenizer_id, tokenizer_config, created_at";
+     prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers";
 
-fn model_from_row(row: &Row<'_>) -> rusqlite::Result<(CustomModel, String)> {
+/// A model row, with its price map and tiers still encoded.
+type EncodedModel = (CustomModel, String, Option<String>);
+
+fn model_from_row(row: &Row<'_>) -> rusqlite::Result<EncodedModel> {
     Ok((
         CustomModel {
             id: row.get(0)?,
@@ -26,9 +29,11 @@ fn model_from_row(row: &Row<'_>) -> rusqlite::Result<(CustomModel, String)> {
             prices: Default::default(),
             tokenizer_id: row.get(7)?,
             tokenizer_config: row.get(8)?,
+            pricing_tiers: Vec::new(),
             created_at: row.get(9)?,
         },
         row.get(6)?,
+        row.get(10)?,
     ))
 }
 
@@ -44,8 +49,9 @@ pub(crate) fn list(connection: &Connection, project_id: &str) -> Result<Vec<Cust
         .map_err(sql_error)?;
     let mut models = Vec::new();
     for row in rows {
-        let (mut model, prices) = row.map_err(sql_error)?;
+        let (mut model, prices, tiers) = row.map_err(sql_error)?;
         model.prices = decode_prices(&prices)?;
+        model.pricing_tiers = decode_tiers(tiers.as_deref())?;
         models.push(model);
     }
     Ok(models)
@@ -74,12 +80,18 @@ pub(crate) fn pricing(
     Ok(pricer.project(&models, builtin_enabled(connection, project_id)?))
 }
 
-pub(crate) fn insert(connection: &Connection, model: &CustomModel) -> Result<()> {
+/// Stores a model, replacing the project's model with the same id.
+pub(crate) fn put(connection: &Connection, model: &CustomModel) -> Result<()> {
     connection
         .execute(
             &format!(
                 "INSERT INTO models ({MODEL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
-                 ?9, ?10)"
+                 ?9, ?10, ?11) ON CONFLICT (project_id, id) DO UPDATE SET \
+                 model_name = excluded.model_name, match_pattern = excluded.match_pattern, \
+                 start_date = excluded.start_date, unit = excluded.unit, \
+                 prices = excluded.prices, tokenizer_id = excluded.tokenizer_id, \
+                 tokenizer_config = excluded.tokenizer_config, \
+                 pricing_tiers = excluded.pricing_tiers"
             ),
             params![
                 model.id,
@@ -92,6 +104,7 @@ pub(crate) fn insert(connection: &Connection, model: &CustomModel) -> Result<()>
                 model.tokenizer_id,
                 model.tokenizer_config,
                 model.created_at,
+                encode_tiers(&model.pricing_tiers),
             ],
         )
         .map_err(sql_error)?;
