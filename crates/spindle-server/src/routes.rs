@@ -3,6 +3,7 @@
 pub mod body;
 pub mod ingest;
 pub mod media;
+pub mod models;
 pub mod ops;
 pub mod params;
 pub mod read;
@@ -42,6 +43,11 @@ pub fn app(state: AppState) -> Router {
         .route("/sessions/{id}", get(read::get_session))
         .route("/metrics/daily", get(read::daily_metrics))
         .route("/projects", get(read::projects))
+        .route("/models", get(models::list).post(models::create))
+        .route(
+            "/models/{id}",
+            get(models::get).put(models::upsert).delete(models::delete),
+        )
         .route("/health", get(ops::health))
         .route("/openapi.json", get(ops::openapi))
         .route("/media", post(media::create))

@@ -6,10 +6,11 @@ pub mod api;
 pub mod assets;
 pub mod bootstrap;
 mod bundle;
+pub mod pricing;
 pub mod session;
 
 use crate::state::AppState;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 /// The header a write must carry: the session's CSRF token (any value for sign-in).
@@ -33,7 +34,11 @@ pub fn app(state: AppState) -> Router {
         .route("/keys/{public_key}", delete(api::revoke_key))
         .route("/views", get(api::list_views).post(api::save_view))
         .route("/views/{id}", delete(api::delete_view))
-        .route("/members", get(api::list_members).post(api::invite_member));
+        .route("/members", get(api::list_members).post(api::invite_member))
+        .route("/models", get(pricing::list).post(pricing::create))
+        .route("/models/{id}", delete(pricing::delete))
+        .route("/pricing", put(pricing::set_pricing))
+        .route("/pricing/recompute", post(pricing::recompute));
     let ui_api = Router::new()
         .route("/auth/sign-in", post(session::sign_in))
         .route("/auth/sign-out", post(session::sign_out))

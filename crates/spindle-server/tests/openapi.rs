@@ -26,6 +26,7 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("read", include_str!("../src/routes/read.rs")),
     ("ingest", include_str!("../src/routes/ingest.rs")),
     ("media", include_str!("../src/routes/media.rs")),
+    ("models", include_str!("../src/routes/models.rs")),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
 
@@ -1287,6 +1288,7 @@ fn concrete_path(path: &str) -> String {
         "/api/public/observations/{id}" => "obs-1",
         "/api/public/scores/{id}" => "score-1",
         "/api/public/sessions/{id}" => "session-1",
+        "/api/public/models/{id}" => "openai-gpt-4o",
         _ => "unknown-id",
     };
     path.replace("{id}", id).replace("{project}", "p1")

@@ -826,3 +826,145 @@ async fn media_images_are_served_inline_and_other_types_as_downloads() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn models_page_custom_prices_builtin_switch_and_recompute() {
+    let ui = ui().await;
+    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let listed = ui.get("/api/ui/projects/p1/models", &cookie).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let listed = listed.json();
+    assert_eq!(listed["builtinPrices"], json!(true));
+    assert!(listed["data"].as_array().expect("data").len() > 50);
+
+    // A generation of a model nobody prices yet.
+    let generation = |id: &str, model: &str| {
+        event(
+            "generation-create",
+            &format!("e-{id}"),
+            json!({"id": id, "traceId": "t-cost", "model": model,
+                   "startTime": "2026-01-01T00:00:00Z",
+                   "usageDetails": {"input": 10, "output": 5}}),
+        )
+    };
+    ui.ingest(json!([generation("early", "my-model")])).await;
+    let early = ui
+        .get("/api/ui/projects/p1/observations/early", &cookie)
+        .await;
+    assert_eq!(early.status, StatusCode::OK, "{}", early.text());
+    assert_eq!(early.json()["calculatedTotalCost"], Value::Null);
+
+    let refused = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/models",
+            &cookie,
+            None,
+            json!({"modelName": "my-model", "matchPattern": "^my-model$"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "CSRF token required");
+    let created = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/models",
+            &cookie,
+            Some(&csrf),
+            json!({"modelName": "my-model", "matchPattern": "^my-model$",
+                   "inputPrice": 1.0, "outputPrice": 2.0}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let model_id = created.json()["id"].as_str().expect("id").to_owned();
+
+    // Earlier data keeps its (missing) price until a recompute over its time.
+    let early = ui
+        .get("/api/ui/projects/p1/observations/early", &cookie)
+        .await
+        .json();
+    assert_eq!(early["calculatedTotalCost"], Value::Null);
+    let recomputed = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/pricing/recompute",
+            &cookie,
+            Some(&csrf),
+            json!({"from": "2025-12-31T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(recomputed.status, StatusCode::OK, "{}", recomputed.text());
+    assert_eq!(recomputed.json()["changed"], json!(1));
+    let early = ui
+        .get("/api/ui/projects/p1/observations/early", &cookie)
+        .await
+        .json();
+    assert_eq!(early["calculatedTotalCost"], json!(20.0));
+    assert_eq!(early["modelId"], json!(model_id));
+    let bad_range = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/pricing/recompute",
+            &cookie,
+            Some(&csrf),
+            json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(bad_range.status, StatusCode::BAD_REQUEST);
+
+    // Built-in prices off: gpt-4o is no longer priced; the custom model still is.
+    let switched = ui
+        .write(
+            "PUT",
+            "/api/ui/projects/p1/pricing",
+            &cookie,
+            Some(&csrf),
+            json!({"builtinPrices": false}),
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::OK, "{}", switched.text());
+    ui.ingest(json!([
+        generation("off", "gpt-4o"),
+        generation("mine", "my-model")
+    ]))
+    .await;
+    let off = ui
+        .get("/api/ui/projects/p1/observations/off", &cookie)
+        .await
+        .json();
+    assert_eq!(off["calculatedTotalCost"], Value::Null);
+    let mine = ui
+        .get("/api/ui/projects/p1/observations/mine", &cookie)
+        .await
+        .json();
+    assert_eq!(mine["calculatedTotalCost"], json!(20.0));
+    assert_eq!(
+        ui.get("/api/ui/projects/p1/models", &cookie).await.json()["builtinPrices"],
+        json!(false)
+    );
+
+    let deleted = ui
+        .write(
+            "DELETE",
+            &format!("/api/ui/projects/p1/models/{model_id}"),
+            &cookie,
+            Some(&csrf),
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+
+    // A member may look at the prices of their project but not change them.
+    let (member_cookie, member_csrf) = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let listed = ui.get("/api/ui/projects/p2/models", &member_cookie).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let refused = ui
+        .write(
+            "PUT",
+            "/api/ui/projects/p2/pricing",
+            &member_cookie,
+            Some(&member_csrf),
+            json!({"builtinPrices": false}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

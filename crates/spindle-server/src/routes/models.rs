@@ -1,0 +1,505 @@
+//! `/api/public/models`: the project's custom models (create, replace, delete) and the
+//! built-in price table (read only), in Langfuse's shapes. Prices are USD per unit.
+
+use super::body::{fresh_id, now_micros, read_body, require_json};
+use super::params::Params;
+use crate::auth::FullAuth;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+use spindle_core::time::{format_iso, parse_iso, Micros};
+use spindle_core::{Error, ErrorKind};
+use spindle_cost::{CustomCondition, CustomModel, CustomTier, ModelPrice, Pricer, TierOperator};
+use spindle_store::Store;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Units Langfuse accepts for a model's usage.
+const UNITS: &[&str] = &[
+    "TOKENS",
+    "CHARACTERS",
+    "MILLISECONDS",
+    "SECONDS",
+    "IMAGES",
+    "REQUESTS",
+];
+
+/// The built-in entries (their ids are reserved).
+pub fn builtin() -> &'static [ModelPrice] {
+    static PRICER: OnceLock<Pricer> = OnceLock::new();
+    &PRICER.get_or_init(Pricer::new).table().models
+}
+
+fn price_map(prices: &BTreeMap<String, f64>) -> Value {
+    Value::Object(
+        prices
+            .iter()
+            .map(|(key, price)| (key.clone(), json!({"price": price})))
+            .collect(),
+    )
+}
+
+fn tier_json(
+    id: &str,
+    name: &str,
+    priority: i64,
+    conditions: Value,
+    prices: &BTreeMap<String, f64>,
+) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "isDefault": priority == 0,
+        "priority": priority,
+        "conditions": conditions,
+        "prices": prices,
+    })
+}
+
+/// A custom model as Langfuse returns it.
+pub fn custom_json(model: &CustomModel) -> Value {
+    let mut tiers = vec![tier_json(
+        &format!("{}-default", model.id),
+        "Standard",
+        0,
+        json!([]),
+        &model.prices,
+    )];
+    tiers.extend(model.pricing_tiers.iter().map(|tier| {
+        tier_json(
+            &tier.id,
+            &tier.name,
+            tier.priority,
+            json!(tier.conditions),
+            &tier.prices,
+        )
+    }));
+    let tokenizer_config = model
+        .tokenizer_config
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .unwrap_or(Value::Null);
+    json!({
+        "id": model.id,
+        "modelName": model.model_name,
+        "matchPattern": model.match_pattern,
+        "startDate": model.start_date.map(format_iso),
+        "unit": model.unit.as_deref().unwrap_or("TOKENS"),
+        "inputPrice": model.prices.get("input"),
+        "outputPrice": model.prices.get("output"),
+        "totalPrice": model.prices.get("total"),
+        "tokenizerId": model.tokenizer_id,
+        "tokenizerConfig": tokenizer_config,
+        "isLangfuseManaged": false,
+        "createdAt": format_iso(model.created_at),
+        "prices": price_map(&model.prices),
+        "pricingTiers": tiers,
+    })
+}
+
+/// A built-in entry as Langfuse returns its managed models, plus where its prices come from.
+pub fn builtin_json(entry: &ModelPrice) -> Value {
+    let mut tiers = vec![tier_json(
+        &format!("{}-default", entry.id),
+        "Standard",
+        0,
+        json!([]),
+        &entry.prices,
+    )];
+    for (index, tier) in entry.tiers.iter().enumerate() {
+        let conditions: Vec<Value> = tier
+            .conditions
+            .iter()
+            .map(|condition| {
+                let pattern = match condition.usage.as_str() {
+                    "input_total" => "^input".to_owned(),
+                    "output_total" => "^output".to_owned(),
+                    other => format!("^{other}$"),
+                };
+                json!({
+                    "usageDetailPattern": pattern,
+                    "operator": condition.operator.as_str(),
+                    "value": condition.value,
+                    "caseSensitive": false,
+                })
+            })
+            .collect();
+        tiers.push(tier_json(
+            &format!("{}-tier-{}", entry.id, index + 1),
+            &tier.name,
+            index as i64 + 1,
+            Value::Array(conditions),
+            &tier.prices,
+        ));
+    }
+    json!({
+        "id": entry.id,
+        "modelName": entry.model_name,
+        "matchPattern": entry.match_pattern,
+        "startDate": entry.start_date.map(format_iso),
+        "unit": "TOKENS",
+        "inputPrice": entry.prices.get("input"),
+        "outputPrice": entry.prices.get("output"),
+        "totalPrice": entry.prices.get("total"),
+        "tokenizerId": entry.tokenizer.as_ref().map(|_| "openai"),
+        "tokenizerConfig": entry.tokenizer.as_ref().map(|encoding| json!({"encoding": encoding})),
+        "isLangfuseManaged": true,
+        "createdAt": format_iso(entry.start_date.unwrap_or(0)),
+        "prices": price_map(&entry.prices),
+        "pricingTiers": tiers,
+        "source": entry.source,
+    })
+}
+
+/// Every model of the project: its custom ones (newest first), then the built-in ones.
+pub async fn all_models(store: &dyn Store, project_id: &str) -> Result<Vec<Value>, Error> {
+    let mut custom = store.list_models(project_id).await?;
+    custom.reverse();
+    Ok(custom
+        .iter()
+        .map(custom_json)
+        .chain(builtin().iter().map(builtin_json))
+        .collect())
+}
+
+fn price(value: &Value, field: &str) -> Result<Option<f64>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(number) => number
+            .as_f64()
+            .filter(|price| price.is_finite() && *price >= 0.0)
+            .map(Some)
+            .ok_or_else(|| Error::invalid(field, "must be a non-negative number")),
+        Value::String(text) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|price| price.is_finite() && *price >= 0.0)
+            .map(Some)
+            .ok_or_else(|| Error::invalid(field, "must be a non-negative number")),
+        _ => Err(Error::invalid(field, "must be a non-negative number")),
+    }
+}
+
+fn prices_of(value: &Value, field: &str) -> Result<BTreeMap<String, f64>, Error> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| Error::invalid(field, "must be an object of usage type to price"))?;
+    let mut prices = BTreeMap::new();
+    for (key, value) in object {
+        // Langfuse's `prices` shape is `{type: {price}}`; tiers use `{type: price}`.
+        let value = value.get("price").unwrap_or(value);
+        if let Some(price) = price(value, &format!("{field}.{key}"))? {
+            prices.insert(key.clone(), price);
+        }
+    }
+    Ok(prices)
+}
+
+/// Reads a create (or replace) request into a model of `project_id` with id `id`.
+pub fn model_from_body(project_id: &str, id: String, body: &Value) -> Result<CustomModel, Error> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| Error::invalid("body", "expected a JSON object"))?;
+    let empty = Value::Null;
+    let get = |key: &str| object.get(key).unwrap_or(&empty);
+    let text = |key: &str| -> Result<Option<String>, Error> {
+        match get(key) {
+            Value::Null => Ok(None),
+            Value::String(text) => Ok(Some(text.clone())),
+            _ => Err(Error::invalid(key, "must be a string")),
+        }
+    };
+    let model_name = text("modelName")?
+        .filter(|name| !name.trim().is_empty())
+        .ok_or_else(|| Error::invalid("modelName", "is required"))?;
+    let match_pattern = text("matchPattern")?
+        .filter(|pattern| !pattern.is_empty())
+        .ok_or_else(|| Error::invalid("matchPattern", "is required"))?;
+    let start_date = match text("startDate")? {
+        None => None,
+        Some(date) => Some(
+            parse_iso(&date)
+                .ok_or_else(|| Error::invalid("startDate", "must be an ISO 8601 date"))?,
+        ),
+    };
+    let unit = text("unit")?.map(|unit| unit.to_ascii_uppercase());
+    if let Some(unit) = &unit {
+        if !UNITS.contains(&unit.as_str()) {
+            return Err(Error::invalid(
+                "unit",
+                format!("must be one of {}", UNITS.join(", ")),
+            ));
+        }
+    }
+    let mut prices = BTreeMap::new();
+    for (key, usage_type) in [
+        ("inputPrice", "input"),
+        ("outputPrice", "output"),
+        ("totalPrice", "total"),
+    ] {
+        if let Some(price) = price(get(key), key)? {
+            prices.insert(usage_type.to_owned(), price);
+        }
+    }
+    if prices.contains_key("total")
+        && (prices.contains_key("input") || prices.contains_key("output"))
+    {
+        return Err(Error::invalid(
+            "totalPrice",
+            "cannot be set together with inputPrice or outputPrice",
+        ));
+    }
+    if !get("prices").is_null() {
+        if !prices.is_empty() {
+            return Err(Error::invalid(
+                "prices",
+                "cannot be set together with inputPrice, outputPrice or totalPrice",
+            ));
+        }
+        prices = prices_of(get("prices"), "prices")?;
+    }
+    let mut pricing_tiers = Vec::new();
+    if let Some(tiers) = get("pricingTiers").as_array() {
+        if !prices.is_empty() {
+            return Err(Error::invalid(
+                "pricingTiers",
+                "cannot be set together with flat prices (inputPrice, outputPrice, totalPrice, prices)",
+            ));
+        }
+        let mut defaults = 0;
+        for (index, tier) in tiers.iter().enumerate() {
+            let field = format!("pricingTiers[{index}]");
+            let tier_prices = prices_of(&tier["prices"], &format!("{field}.prices"))?;
+            if tier["isDefault"].as_bool() == Some(true) {
+                defaults += 1;
+                prices = tier_prices;
+                continue;
+            }
+            let name = tier["name"]
+                .as_str()
+                .filter(|name| !name.is_empty())
+                .ok_or_else(|| Error::invalid(format!("{field}.name"), "is required"))?;
+            let priority = tier["priority"]
+                .as_i64()
+                .filter(|priority| *priority > 0)
+                .ok_or_else(|| {
+                    Error::invalid(format!("{field}.priority"), "must be a positive integer")
+                })?;
+            let conditions = tier["conditions"]
+                .as_array()
+                .filter(|conditions| !conditions.is_empty())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        format!("{field}.conditions"),
+                        "a tier that is not the default needs at least one condition",
+                    )
+                })?
+                .iter()
+                .enumerate()
+                .map(|(position, condition)| {
+                    let field = format!("{field}.conditions[{position}]");
+                    let operator = condition["operator"].as_str().unwrap_or_default();
+                    if TierOperator::parse(operator).is_none() {
+                        return Err(Error::invalid(
+                            format!("{field}.operator"),
+                            "must be gt, gte, lt, lte, eq or neq",
+                        ));
+                    }
+                    Ok(CustomCondition {
+                        usage_detail_pattern: condition["usageDetailPattern"]
+                            .as_str()
+                            .filter(|pattern| !pattern.is_empty())
+                            .ok_or_else(|| {
+                                Error::invalid(format!("{field}.usageDetailPattern"), "is required")
+                            })?
+                            .to_owned(),
+                        operator: operator.to_owned(),
+                        value: condition["value"].as_f64().ok_or_else(|| {
+                            Error::invalid(format!("{field}.value"), "must be a number")
+                        })?,
+                        case_sensitive: condition["caseSensitive"].as_bool().unwrap_or(false),
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            pricing_tiers.push(CustomTier {
+                id: format!("{id}-tier-{priority}"),
+                name: name.to_owned(),
+                priority,
+                conditions,
+                prices: tier_prices,
+            });
+        }
+        if defaults != 1 {
+            return Err(Error::invalid(
+                "pricingTiers",
+                "must hold exactly one default tier (isDefault: true)",
+            ));
+        }
+    }
+    let tokenizer_id = text("tokenizerId")?;
+    if let Some(tokenizer) = &tokenizer_id {
+        if !["openai", "claude"].contains(&tokenizer.as_str()) {
+            return Err(Error::invalid("tokenizerId", "must be openai or claude"));
+        }
+    }
+    let tokenizer_config = match get("tokenizerConfig") {
+        Value::Null => None,
+        Value::Object(config) => Some(Value::Object(config.clone()).to_string()),
+        _ => return Err(Error::invalid("tokenizerConfig", "must be a JSON object")),
+    };
+    let model = CustomModel {
+        id,
+        project_id: project_id.to_owned(),
+        model_name,
+        match_pattern,
+        start_date,
+        unit,
+        prices,
+        tokenizer_id,
+        tokenizer_config,
+        pricing_tiers,
+        created_at: now_micros(),
+    };
+    model.to_price().map_err(|reason| {
+        let (field, reason) = reason
+            .split_once(": ")
+            .unwrap_or(("matchPattern", reason.as_str()));
+        Error::invalid(field, reason)
+    })?;
+    Ok(model)
+}
+
+async fn body_json(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
+    require_json(headers)?;
+    let bytes = read_body(headers, body, 1024 * 1024).await?;
+    Ok(serde_json::from_slice(&bytes)
+        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?)
+}
+
+fn is_builtin(id: &str) -> bool {
+    builtin().iter().any(|entry| entry.id == id)
+}
+
+/// `GET /api/public/models`
+pub async fn list(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw.as_deref())?;
+    let page = params.page()?;
+    let limit = params.limit(100)?;
+    let models = all_models(state.store.as_ref(), &auth.project_id).await?;
+    let total = models.len() as u64;
+    let start = (u64::from(page) - 1).saturating_mul(u64::from(limit));
+    let data: Vec<Value> = models
+        .into_iter()
+        .skip(usize::try_from(start).unwrap_or(usize::MAX))
+        .take(limit as usize)
+        .collect();
+    Ok(Json(json!({
+        "data": data,
+        "meta": {
+            "page": page,
+            "limit": limit,
+            "totalItems": total,
+            "totalPages": total.div_ceil(u64::from(limit.max(1))),
+        },
+    })))
+}
+
+/// `POST /api/public/models`
+pub async fn create(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let body = body_json(&headers, body).await?;
+    let model = model_from_body(&auth.project_id, fresh_id(), &body)?;
+    state.store.put_model(&model).await?;
+    Ok(Json(custom_json(&model)))
+}
+
+/// `PUT /api/public/models/{id}`: creates or replaces a custom model under its id.
+pub async fn upsert(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    if is_builtin(&id) {
+        return Err(Error::invalid("id", "built-in models cannot be modified; create a model of your own with the same match pattern to override it").into());
+    }
+    let body = body_json(&headers, body).await?;
+    let mut model = model_from_body(&auth.project_id, id.clone(), &body)?;
+    if let Some(existing) = state
+        .store
+        .list_models(&auth.project_id)
+        .await?
+        .into_iter()
+        .find(|existing| existing.id == id)
+    {
+        model.created_at = existing.created_at;
+    }
+    state.store.put_model(&model).await?;
+    Ok(Json(custom_json(&model)))
+}
+
+/// `GET /api/public/models/{id}`
+pub async fn get(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if let Some(model) = state
+        .store
+        .list_models(&auth.project_id)
+        .await?
+        .iter()
+        .find(|model| model.id == id)
+    {
+        return Ok(Json(custom_json(model)));
+    }
+    builtin()
+        .iter()
+        .find(|entry| entry.id == id)
+        .map(|entry| Json(builtin_json(entry)))
+        .ok_or_else(|| Error::not_found(format!("model {id:?}")).into())
+}
+
+/// `DELETE /api/public/models/{id}`
+pub async fn delete(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if state.store.delete_model(&auth.project_id, &id).await? {
+        return Ok(Json(json!({"message": "Model successfully deleted"})));
+    }
+    if is_builtin(&id) {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!("model {id:?} is built in and cannot be deleted; create a model with the same match pattern to override it, or switch built-in prices off for the project"),
+        )
+        .into());
+    }
+    Err(Error::not_found(format!("model {id:?}")).into())
+}
+
+/// Parses an optional ISO time field of a JSON body.
+pub fn optional_time(body: &Value, key: &str) -> Result<Option<Micros>, Error> {
+    match &body[key] {
+        Value::Null => Ok(None),
+        Value::String(text) => parse_iso(text)
+            .map(Some)
+            .ok_or_else(|| Error::invalid(key, "must be an ISO 8601 time")),
+        _ => Err(Error::invalid(key, "must be an ISO 8601 time")),
+    }
+}
