@@ -306,6 +306,7 @@ SCENARIOS = {
         _py("v5", "py_v5_isolation.py"),
         {"COMPAT_OTHER_PUBLIC_KEY": PROJECT_A["pk"], "COMPAT_OTHER_SECRET_KEY": PROJECT_A["sk"]},
     ),
+    "py_v5_cost": (_py("v5", "py_v5_cost.py"), {}),
     "js": (_node(), {}),
     # same calls, exportMode "immediate" (one request per span) and gzip bodies
     "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),
