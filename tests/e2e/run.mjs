@@ -410,6 +410,20 @@ try {
     assert(!(await page.locator("main").textContent()).includes(secret), "the secret is not shown again");
   });
 
+  await step("models: the built-in prices are listed and a custom model is added", async () => {
+    await page.goto(`${base}/project/e2e/models`);
+    await page.locator("[data-testid='builtin-models'] tbody tr", { hasText: "gpt-4o-mini" }).first().waitFor();
+    await page.fill('input[placeholder="my-finetune"]', "e2e-finetune");
+    await page.getByLabel("Input $ / 1M tokens").fill("3");
+    await page.getByLabel("Output $ / 1M tokens").fill("12");
+    await page.getByRole("button", { name: "Add model" }).click();
+    const row = page.locator("[data-testid='custom-models'] tbody tr", { hasText: "e2e-finetune" });
+    await row.waitFor();
+    const text = await row.textContent();
+    assert(text.includes("$3") && text.includes("$12"), `custom model prices: ${text}`);
+    await page.screenshot({ path: join(SHOTS, "models.png"), fullPage: false });
+  });
+
   await step("no page errors", async () => {
     assert(pageErrors.length === 0, `page errors: ${pageErrors.join("; ")}`);
   });

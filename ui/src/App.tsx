@@ -15,6 +15,7 @@ import { UserPage } from "./pages/User";
 import { Scores } from "./pages/Scores";
 import { Dashboard } from "./pages/Dashboard";
 import { Settings } from "./pages/Settings";
+import { Models } from "./pages/Models";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
@@ -23,6 +24,7 @@ const SECTIONS: [string, string][] = [
   ["users", "Users"],
   ["scores", "Scores"],
   ["dashboard", "Dashboard"],
+  ["models", "Models"],
   ["settings", "Settings"],
 ];
 
@@ -150,6 +152,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
       return <Scores projectId={projectId} />;
     case "dashboard":
       return <Dashboard projectId={projectId} />;
+    case "models":
+      return <Models projectId={projectId} role={props.role} />;
     case "settings":
       return <Settings projectId={projectId} role={props.role} me={props.me} welcome={props.search.get("welcome") === "1"} />;
     default:

@@ -53,6 +53,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 export const api = {
   get: <T>(path: string) => request<T>("GET", path),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body),
+  put: <T>(path: string, body?: unknown) => request<T>("PUT", path, body),
   del: <T>(path: string) => request<T>("DELETE", path),
 };
 
@@ -115,6 +116,11 @@ export interface Observation {
   usageDetails: Record<string, number>;
   costDetails: Record<string, number>;
   totalCost: number;
+  /** The price entry the model matched, built-in or custom. */
+  modelId?: string | null;
+  usagePricingTierName?: string | null;
+  /** The usage was counted with the model's tokenizer: the SDK reported none. */
+  usageInferred?: boolean;
   latency: number | null;
   timeToFirstToken: number | null;
   promptName: string | null;

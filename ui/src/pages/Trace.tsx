@@ -194,12 +194,18 @@ function ObservationDetail(props: { projectId: string; observation: Observation;
         {o.timeToFirstToken != null ? <span>time to first token {latency(o.timeToFirstToken)}</span> : null}
         <span class={`badge level ${o.level.toLowerCase()}`}>{o.level.toLowerCase()}</span>
         {o.model ? <span>model {o.model}</span> : null}
+        {o.modelId ? (
+          <span title="The price entry that matched the model (built-in or custom)">
+            priced as <code>{o.modelId}</code>
+            {o.usagePricingTierName ? ` (${o.usagePricingTierName})` : ""}
+          </span>
+        ) : null}
         {o.promptName ? <span>prompt {o.promptName}</span> : null}
         {o.version ? <span>version {o.version}</span> : null}
       </div>
       {o.statusMessage ? <p class="error-box">{o.statusMessage}</p> : null}
       <div class="breakdowns">
-        <Breakdown title="Usage" values={o.usageDetails} format={(v) => v.toLocaleString("en-US")} />
+        <Breakdown title={o.usageInferred ? "Usage (counted by the tokenizer)" : "Usage"} values={o.usageDetails} format={(v) => v.toLocaleString("en-US")} />
         <Breakdown title="Cost" values={o.costDetails} format={(v) => `$${v.toFixed(6)}`} />
       </div>
       {o.modelParameters && typeof o.modelParameters === "object" && Object.keys(o.modelParameters).length > 0 ? (

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-BoftfBVx.js",
+        "assets/index-By-u52As.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BoftfBVx.js"),
+        include_bytes!("../../../../ui/dist/assets/index-By-u52As.js"),
     ),
     (
-        "assets/index-CpXNJLTt.css",
+        "assets/index-Da-2gJ_s.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CpXNJLTt.css"),
+        include_bytes!("../../../../ui/dist/assets/index-Da-2gJ_s.css"),
     ),
     (
         "favicon.svg",
