@@ -316,3 +316,109 @@ fn infer_usage(entry: &ModelPrice, record: &ObservationRecord) -> BTreeMap<Strin
     }
     usage
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spindle_core::time::parse_iso;
+
+    fn generation(model: &str, usage: Option<&[(&str, i64)]>) -> ObservationRecord {
+        let mut record = ObservationRecord::new("g");
+        record.model = Some(model.to_owned());
+        record.start_time = parse_iso("2026-11-01T00:00:00Z");
+        record.usage_details =
+            usage.map(|pairs| pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect());
+        record
+    }
+
+    #[test]
+    fn the_memo_finds_what_the_table_finds() {
+        let pricer = Pricer::new();
+        let pricing = ProjectPricing::default();
+        let at = parse_iso("2026-11-01T00:00:00Z").expect("date");
+        for name in [
+            "gpt-4o",
+            "openai/gpt-4o-2024-08-06",
+            "gpt-4o-2024-05-13",
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "gemini-2.5-pro",
+            "no-such-model",
+            "",
+        ] {
+            for _ in 0..2 {
+                let memoized = pricer.find(&pricing, name, at).map(|e| e.id.clone());
+                let direct = pricer
+                    .table()
+                    .find(&[], true, name, at)
+                    .map(|e| e.id.clone());
+                assert_eq!(memoized, direct, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn derive_prices_reported_usage_and_keeps_given_costs() {
+        let pricer = Pricer::new();
+        let pricing = ProjectPricing::default();
+        let record = generation(
+            "gpt-4o",
+            Some(&[
+                ("input", 1000),
+                ("input_cached_tokens", 200),
+                ("output", 100),
+            ]),
+        );
+        let derived = pricer.derive(&pricing, &record);
+        assert_eq!(derived.model_id.as_deref(), Some("openai-gpt-4o"));
+        let total = derived.calculated_cost["total"];
+        let expected = 1000.0 * 2.5e-6 + 200.0 * 1.25e-6 + 100.0 * 10e-6;
+        assert!((total - expected).abs() < 1e-12, "{total} != {expected}");
+        assert!(derived.inferred_usage.is_empty());
+
+        let mut given = record.clone();
+        given.cost_details = Some(BTreeMap::from([("total".to_owned(), 9.0)]));
+        let derived = pricer.derive(&pricing, &given);
+        assert!(derived.calculated_cost.is_empty());
+        assert_eq!(derived.model_id.as_deref(), Some("openai-gpt-4o"));
+
+        let off = ProjectPricing {
+            custom: Vec::new(),
+            builtin_enabled: false,
+        };
+        assert!(pricer.derive(&off, &record).is_empty());
+        assert!(pricer
+            .derive(
+                &pricing,
+                &generation("no-such-model", Some(&[("input", 1)]))
+            )
+            .is_empty());
+    }
+
+    #[test]
+    fn custom_models_win_and_their_tokenizer_counts() {
+        let pricer = Pricer::new();
+        let custom = CustomModel {
+            id: "c1".to_owned(),
+            project_id: "p".to_owned(),
+            model_name: "gpt-4o".to_owned(),
+            match_pattern: "^gpt-4o$".to_owned(),
+            start_date: None,
+            unit: None,
+            prices: BTreeMap::from([("input".to_owned(), 1.0), ("output".to_owned(), 2.0)]),
+            tokenizer_id: Some("openai".to_owned()),
+            tokenizer_config: Some(r#"{"tokenizerModel":"gpt-4o"}"#.to_owned()),
+            pricing_tiers: Vec::new(),
+            created_at: 0,
+        };
+        let pricing = pricer.project(&[custom], true);
+        let mut record = generation("openai/gpt-4o", None);
+        record.input = Some(r#""hello world""#.to_owned());
+        let derived = pricer.derive(&pricing, &record);
+        assert_eq!(derived.model_id.as_deref(), Some("c1"));
+        assert_eq!(
+            derived.inferred_usage,
+            BTreeMap::from([("input".to_owned(), 2), ("total".to_owned(), 2)])
+        );
+        assert_eq!(derived.calculated_cost["total"], 2.0);
+    }
+}

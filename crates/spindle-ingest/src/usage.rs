@@ -250,4 +250,59 @@ mod tests {
         let got = serde_json::to_value(from_flat_usage(&raw)).expect("serializable");
         assert_eq!(got, json!({"input": 12, "output": 3, "total": 15}));
     }
+
+    /// Every usage shape of the wire spec (§4.2) becomes one map of usage types.
+    #[test]
+    fn usage_shapes_table() {
+        let objects = [
+            // Anthropic: input_tokens exclude the cache tokens.
+            (
+                json!({"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 30,
+                       "cache_creation_input_tokens": 10}),
+                json!({"input": 100, "input_cache_creation": 10, "input_cache_read": 30,
+                       "output": 20, "total": 160}),
+            ),
+            // OpenAI with audio and cached details: subtracted from input and output.
+            (
+                json!({"prompt_tokens": 50, "completion_tokens": 30, "total_tokens": 80,
+                       "prompt_tokens_details": {"audio_tokens": 5, "cached_tokens": 10},
+                       "completion_tokens_details": {"audio_tokens": 7}}),
+                json!({"input": 35, "input_audio_tokens": 5, "input_cached_tokens": 10,
+                       "output": 23, "output_audio_tokens": 7, "total": 80}),
+            ),
+            // Langfuse's own map: kept as given, unknown types by name.
+            (
+                json!({"input": 1, "output": 2, "images": 3}),
+                json!({"images": 3, "input": 1, "output": 2}),
+            ),
+        ];
+        for (input, expected) in objects {
+            check_map(input, expected);
+        }
+        let flat = [
+            // OpenInference `llm.token_count.*`.
+            (
+                json!({"prompt": 40, "completion": 12, "total": 52,
+                       "prompt_details.cache_read": 8}),
+                json!({"input": 32, "input_cached_tokens": 8, "output": 12, "total": 52}),
+            ),
+            // OpenTelemetry `gen_ai.usage.*` with reasoning tokens.
+            (
+                json!({"input_tokens": 20, "output_tokens": 15, "reasoning.output_tokens": 5}),
+                json!({"input": 20, "output": 10, "output_reasoning_tokens": 5, "total": 35}),
+            ),
+            // Vercel AI SDK `ai.usage.*`.
+            (
+                json!({"promptTokens": 7, "completionTokens": 3, "cachedInputTokens": 2}),
+                json!({"input": 5, "input_cached_tokens": 2, "output": 3, "total": 10}),
+            ),
+        ];
+        for (input, expected) in flat {
+            let Value::Object(raw) = input else {
+                unreachable!()
+            };
+            let got = serde_json::to_value(from_flat_usage(&raw)).expect("serializable");
+            assert_eq!(got, expected, "{raw:?}");
+        }
+    }
 }
