@@ -1,17 +1,19 @@
-//! `copy_from_sqlite`: a SQLite data directory with traces, observations, scores and media
-//! moves to PostgreSQL, interrupted once and resumed, and every read of the store API
-//! answers the same before and after.
+//! `copy_from_sqlite`: a SQLite data directory with traces, observations (their derived
+//! costs included), scores, media, custom models and the UI's users moves to PostgreSQL,
+//! interrupted once and resumed, and every read of the store API answers the same before and
+//! after.
 
 mod postgres_support;
 
 use spindle_core::merge::Stamp;
 use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord};
 use spindle_core::{TraceRecord, WriteBatch};
+use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
 use spindle_store::postgres::copy::{copy_from_sqlite, CopyOptions};
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{
-    ApiKey, MediaRecord, MetricsQuery, ObservationQuery, Organization, Project, ScoreQuery,
-    SessionQuery, Store, TraceQuery,
+    ApiKey, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization, Project,
+    ScoreQuery, SessionQuery, Store, TraceQuery,
 };
 use std::collections::BTreeMap;
 
@@ -51,7 +53,14 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
             ObservationType::Generation
         });
         observation.name = Some(format!("step-{index}"));
-        observation.model = (index > 0).then(|| "gpt-x".to_owned());
+        // Generation 2 is priced by the store (built-in gpt-4), generation 3 by the custom
+        // model of project copy-a.
+        observation.model = match index {
+            0 => None,
+            2 => Some("gpt-4-0613".to_owned()),
+            3 => Some("house-model".to_owned()),
+            _ => Some("gpt-x".to_owned()),
+        };
         observation.level = Some(if index == 4 {
             Level::Warning
         } else {
@@ -61,8 +70,8 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
             ("input".to_owned(), 10 + index as i64),
             ("output".to_owned(), 3),
         ]));
-        observation.cost_details =
-            Some(BTreeMap::from([("total".to_owned(), 0.001 * index as f64)]));
+        observation.cost_details = (index != 2 && index != 3)
+            .then(|| BTreeMap::from([("total".to_owned(), 0.001 * index as f64)]));
         observation.input = Some(format!("in {index}"));
         observation.stamp_unstamped(stamp(at + 1));
         observations.push(observation);
@@ -91,6 +100,14 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
     out.push(format!(
         "{:?}",
         store.list_api_keys(Some(project_id)).await.expect("keys")
+    ));
+    out.push(format!(
+        "{:?} {:?}",
+        store.list_models(project_id).await.expect("models"),
+        store
+            .builtin_prices(project_id)
+            .await
+            .expect("builtin prices")
     ));
     let traces = store
         .list_traces(
@@ -223,6 +240,29 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
             })
             .await
             .expect("key");
+        if p == 0 {
+            sqlite
+                .put_model(&CustomModel {
+                    id: "house".into(),
+                    project_id: (*project_id).into(),
+                    model_name: "house-model".into(),
+                    match_pattern: "^house-model$".into(),
+                    start_date: None,
+                    unit: Some("TOKENS".into()),
+                    prices: BTreeMap::from([("input".to_owned(), 0.5)]),
+                    tokenizer_id: None,
+                    tokenizer_config: None,
+                    pricing_tiers: Vec::new(),
+                    created_at: BASE,
+                })
+                .await
+                .expect("custom model");
+        } else {
+            sqlite
+                .set_builtin_prices(project_id, false)
+                .await
+                .expect("built-in prices off");
+        }
         for trace in 0..23 {
             sqlite
                 .write(project_id, seed_batch(p, trace))
@@ -252,6 +292,59 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
             }
         }
     }
+    // A UI user with a password, a membership and a saved view.
+    let user = User {
+        id: "user-1".into(),
+        email: "owner@example.com".into(),
+        name: Some("Owner".into()),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        is_admin: true,
+        created_at: BASE,
+    };
+    sqlite.create_user(&user).await.expect("user");
+    let membership = Membership {
+        user_id: "user-1".into(),
+        project_id: PROJECTS[0].into(),
+        role: Role::Owner,
+    };
+    sqlite
+        .set_membership(&membership, BASE)
+        .await
+        .expect("membership");
+    let view = SavedView {
+        id: "view-1".into(),
+        project_id: PROJECTS[0].into(),
+        user_id: "user-1".into(),
+        page: "traces".into(),
+        name: "errors".into(),
+        query: "level=ERROR".into(),
+        created_at: BASE,
+    };
+    sqlite.save_view(&view).await.expect("view");
+    let priced = sqlite
+        .get_observation(PROJECTS[0], "t0-0-o2")
+        .await
+        .expect("get")
+        .expect("priced generation");
+    assert_eq!(
+        priced.record.derived.model_id.as_deref(),
+        Some("openai-gpt-4")
+    );
+    let house = sqlite
+        .get_observation(PROJECTS[0], "t0-0-o3")
+        .await
+        .expect("get")
+        .expect("custom-priced generation");
+    assert_eq!(house.record.derived.model_id.as_deref(), Some("house"));
+    let unpriced = sqlite
+        .get_observation(PROJECTS[1], "t1-0-o2")
+        .await
+        .expect("get")
+        .expect("generation of copy-b");
+    assert!(
+        unpriced.record.derived.is_empty(),
+        "built-in prices are off"
+    );
     let mut before = Vec::new();
     for project_id in PROJECTS {
         before.push(answers(&sqlite, project_id).await);
@@ -314,6 +407,27 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
     .expect("repeated copy");
     assert!(third.complete);
 
+    assert_eq!(
+        postgres
+            .get_user_by_email("OWNER@example.com")
+            .await
+            .expect("user"),
+        Some(user)
+    );
+    assert_eq!(
+        postgres
+            .memberships_of_user("user-1")
+            .await
+            .expect("memberships"),
+        vec![membership]
+    );
+    assert_eq!(
+        postgres
+            .list_views(PROJECTS[0], "traces")
+            .await
+            .expect("views"),
+        vec![view]
+    );
     for (index, project_id) in PROJECTS.iter().enumerate() {
         let after = answers(&postgres, project_id).await;
         assert_eq!(after.len(), before[index].len());

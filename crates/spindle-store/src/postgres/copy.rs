@@ -128,6 +128,7 @@ pub async fn copy_from_sqlite(
         tables: Vec::new(),
     };
     copier.copy_accounts_of_projects().await?;
+    copier.copy_ui_accounts().await?;
     let tables: [(&'static str, TableKind); 5] = [
         ("traces", TableKind::Traces),
         ("observations", TableKind::Observations),
@@ -190,6 +191,119 @@ impl Copier<'_> {
         })
         .await
         .map_err(|e| Error::internal(format!("sqlite reader: {e}")))?
+    }
+
+    /// The web UI's users (with their password hashes), memberships and saved views, so
+    /// everyone signs in as before; existing rows are kept. Sessions and sign-in links are
+    /// not copied: people sign in again after the move.
+    async fn copy_ui_accounts(&mut self) -> Result<()> {
+        type UserRow = (String, String, Option<String>, Option<String>, bool, i64);
+        type MembershipRow = (String, String, String, i64);
+        type ViewRow = (String, String, String, String, String, String, i64);
+        let (users, memberships, views) = self
+            .read(|c| {
+                let users = c
+                    .prepare(
+                        "SELECT id, email, name, password_hash, is_admin, created_at
+                         FROM users ORDER BY rowid",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map([], |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<Vec<UserRow>>>()
+                    })
+                    .map_err(sqlite_error)?;
+                let memberships = c
+                    .prepare(
+                        "SELECT user_id, project_id, role, created_at FROM memberships
+                         ORDER BY rowid",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                            .collect::<rusqlite::Result<Vec<MembershipRow>>>()
+                    })
+                    .map_err(sqlite_error)?;
+                let views = c
+                    .prepare(
+                        "SELECT id, project_id, user_id, page, name, query, created_at
+                         FROM saved_views ORDER BY rowid",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map([], |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                                r.get(6)?,
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<Vec<ViewRow>>>()
+                    })
+                    .map_err(sqlite_error)?;
+                Ok((users, memberships, views))
+            })
+            .await?;
+        let mut client = self.target.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        for (id, email, name, password_hash, is_admin, created_at) in &users {
+            // An email that already has an account in PostgreSQL keeps that account.
+            transaction
+                .execute(
+                    "INSERT INTO users (id, email, name, password_hash, is_admin, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[id, email, name, password_hash, is_admin, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for (user_id, project_id, role, created_at) in &memberships {
+            transaction
+                .execute(
+                    "INSERT INTO memberships (user_id, project_id, role, created_at)
+                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)
+                     ON CONFLICT DO NOTHING",
+                    &[user_id, project_id, role, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for (id, project_id, user_id, page, name, query, created_at) in &views {
+            transaction
+                .execute(
+                    "INSERT INTO saved_views (id, project_id, user_id, page, name, query,
+                         created_at)
+                     SELECT $1, $2, $3, $4, $5, $6, $7
+                     WHERE EXISTS (SELECT 1 FROM users WHERE id = $3)
+                     ON CONFLICT DO NOTHING",
+                    &[id, project_id, user_id, page, name, query, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        transaction.commit().await.map_err(pg_error)?;
+        for (table, total) in [
+            ("users", users.len()),
+            ("memberships", memberships.len()),
+            ("saved_views", views.len()),
+        ] {
+            self.tables.push(CopyProgress {
+                table,
+                copied: total as u64,
+                total: total as u64,
+            });
+        }
+        Ok(())
     }
 
     /// Organizations, projects, keys and custom models: few rows, copied whole, existing rows
