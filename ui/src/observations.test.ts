@@ -17,3 +17,30 @@ describe("observations query", () => {
     expect(JSON.parse(query.get("filter")!)).toEqual([{ type: "string", column: "model", operator: "=", value: "gpt-4o" }]);
   });
 });
+
+describe("observations filter bar", () => {
+  it("encodes session, environment, metadata, latency, cost and time range", () => {
+    const now = Date.parse("2026-11-21T12:00:00Z");
+    const query = observationQuery(
+      new URLSearchParams(
+        "sessionId=s1&environment=prod&metaKey=tenant&metaValue=acme&latencyMin=0.5&costMax=0.01&range=24h&model=gpt-4o",
+      ),
+      now,
+    );
+    expect(query.get("sessionId")).toBe("s1");
+    expect(query.get("environment")).toBe("prod");
+    expect(query.get("fromStartTime")).toBe("2026-11-20T12:00:00.000Z");
+    expect(JSON.parse(query.get("filter")!)).toEqual([
+      { type: "string", column: "model", operator: "=", value: "gpt-4o" },
+      { type: "stringObject", column: "metadata", operator: "=", key: "tenant", value: "acme" },
+      { type: "number", column: "latency", operator: ">=", value: 0.5 },
+      { type: "number", column: "totalCost", operator: "<=", value: 0.01 },
+    ]);
+  });
+
+  it("leaves out a metadata key without a value and non-numbers", () => {
+    const query = observationQuery(new URLSearchParams("metaKey=tenant&latencyMin=abc&range=custom&from=2026-01-01T00:00"));
+    expect(query.has("filter")).toBe(false);
+    expect(query.get("fromStartTime")).toBe(new Date("2026-01-01T00:00").toISOString());
+  });
+});

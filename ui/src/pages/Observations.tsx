@@ -6,20 +6,49 @@ import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { TypeBadge } from "../components/Tree";
+import { RANGES } from "../filters";
 
 const TYPES = ["GENERATION", "SPAN", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "EVALUATOR", "GUARDRAIL"];
 
-/** The server query of the observations page's URL (type defaults to generations). */
-export function observationQuery(search: URLSearchParams): URLSearchParams {
+/** The server query of the observations page's URL (type defaults to generations); `now`
+ * (ms) anchors relative time ranges. */
+export function observationQuery(search: URLSearchParams, now = Date.now()): URLSearchParams {
   const query = new URLSearchParams();
   const type = search.get("type") ?? "GENERATION";
   if (type !== "ALL") query.set("type", type);
-  for (const key of ["name", "userId", "level"]) {
+  for (const key of ["name", "userId", "sessionId", "environment", "version", "level"]) {
     const value = search.get(key)?.trim();
     if (value) query.set(key, value);
   }
+  const conditions: Record<string, unknown>[] = [];
   const model = search.get("model")?.trim();
-  if (model) query.set("filter", JSON.stringify([{ type: "string", column: "model", operator: "=", value: model }]));
+  if (model) conditions.push({ type: "string", column: "model", operator: "=", value: model });
+  const metaKey = search.get("metaKey")?.trim();
+  const metaValue = search.get("metaValue") ?? "";
+  if (metaKey && metaValue !== "") {
+    conditions.push({ type: "stringObject", column: "metadata", operator: "=", key: metaKey, value: metaValue });
+  }
+  const ranges: [string, string, string][] = [
+    ["latency", "latencyMin", ">="],
+    ["latency", "latencyMax", "<="],
+    ["totalCost", "costMin", ">="],
+    ["totalCost", "costMax", "<="],
+  ];
+  for (const [column, key, operator] of ranges) {
+    const text = search.get(key)?.trim() ?? "";
+    const value = text === "" ? NaN : Number(text);
+    if (Number.isFinite(value)) conditions.push({ type: "number", column, operator, value });
+  }
+  if (conditions.length > 0) query.set("filter", JSON.stringify(conditions));
+  const range = search.get("range") ?? "all";
+  if (range === "custom") {
+    const from = search.get("from");
+    const to = search.get("to");
+    if (from) query.set("fromStartTime", new Date(from).toISOString());
+    if (to) query.set("toStartTime", new Date(to).toISOString());
+  } else if (range in RANGES) {
+    query.set("fromStartTime", new Date(now - RANGES[range]).toISOString());
+  }
   query.set("page", search.get("page") ?? "1");
   query.set("limit", "50");
   return query;
@@ -44,15 +73,18 @@ export function Observations(props: { projectId: string; search: URLSearchParams
   };
   const page = Number(props.search.get("page") ?? "1") || 1;
   const meta = observations.data?.meta;
-  const text = (name: string, label: string) => (
-    <input
-      name={label}
-      aria-label={label}
-      placeholder={label}
-      defaultValue={props.search.get(name) ?? ""}
-      key={props.search.get(name) ?? ""}
-      onChange={(event) => update({ [name]: event.currentTarget.value.trim() })}
-    />
+  const field = (name: string, label: string, type = "text") => (
+    <label>
+      {label}
+      <input
+        type={type}
+        name={label}
+        aria-label={label}
+        defaultValue={props.search.get(name) ?? ""}
+        key={props.search.get(name) ?? ""}
+        onChange={(event) => update({ [name]: event.currentTarget.value.trim() })}
+      />
+    </label>
   );
   return (
     <div class="page">
@@ -66,16 +98,45 @@ export function Observations(props: { projectId: string; search: URLSearchParams
             </option>
           ))}
         </select>
-        {text("name", "Name")}
-        {text("model", "Model")}
-        {text("userId", "User")}
-        <select aria-label="Level" value={props.search.get("level") ?? ""} onChange={(e) => update({ level: e.currentTarget.value })}>
-          <option value="">any level</option>
-          <option value="ERROR">error</option>
-          <option value="WARNING">warning</option>
-          <option value="DEFAULT">default</option>
-          <option value="DEBUG">debug</option>
+        <select aria-label="Time range" value={props.search.get("range") ?? "all"} onChange={(e) => update({ range: e.currentTarget.value === "all" ? "" : e.currentTarget.value })}>
+          <option value="all">all time</option>
+          {Object.keys(RANGES).map((range) => (
+            <option key={range} value={range}>
+              last {range}
+            </option>
+          ))}
+          <option value="custom">custom…</option>
         </select>
+      </div>
+      <div class="filters card" aria-label="Filters">
+        {field("name", "Name")}
+        {field("model", "Model")}
+        {field("userId", "User")}
+        {field("sessionId", "Session")}
+        {field("environment", "Environment")}
+        {field("version", "Version")}
+        <label>
+          Level
+          <select aria-label="Level" value={props.search.get("level") ?? ""} onChange={(e) => update({ level: e.currentTarget.value })}>
+            <option value="">any</option>
+            <option value="ERROR">error</option>
+            <option value="WARNING">warning</option>
+            <option value="DEFAULT">default</option>
+            <option value="DEBUG">debug</option>
+          </select>
+        </label>
+        {field("metaKey", "Metadata key")}
+        {field("metaValue", "Metadata value")}
+        {field("latencyMin", "Latency ≥ s", "number")}
+        {field("latencyMax", "Latency ≤ s", "number")}
+        {field("costMin", "Cost ≥ $", "number")}
+        {field("costMax", "Cost ≤ $", "number")}
+        {props.search.get("range") === "custom" ? (
+          <>
+            {field("from", "From", "datetime-local")}
+            {field("to", "To", "datetime-local")}
+          </>
+        ) : null}
       </div>
       {observations.error ? <p class="error-box">{observations.error}</p> : null}
       <div class="table-wrap">
