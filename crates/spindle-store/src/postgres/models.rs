@@ -15,20 +15,20 @@ use crate::Result;
 const MODEL_COLUMNS: &str = "id, project_id, model_name, match_pattern, start_date, unit, \
      prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers";
 
-fn model_from_row(row: &Row) -> Result<CustomModel> {
-    let prices: String = row.try_get(6).map_err(pg_error)?;
+fn model_from_row(row: &Row, at: usize) -> Result<CustomModel> {
+    let prices: String = row.try_get(at + 6).map_err(pg_error)?;
     Ok(CustomModel {
-        id: row.try_get(0).map_err(pg_error)?,
-        project_id: row.try_get(1).map_err(pg_error)?,
-        model_name: row.try_get(2).map_err(pg_error)?,
-        match_pattern: row.try_get(3).map_err(pg_error)?,
-        start_date: row.try_get(4).map_err(pg_error)?,
-        unit: row.try_get(5).map_err(pg_error)?,
+        id: row.try_get(at).map_err(pg_error)?,
+        project_id: row.try_get(at + 1).map_err(pg_error)?,
+        model_name: row.try_get(at + 2).map_err(pg_error)?,
+        match_pattern: row.try_get(at + 3).map_err(pg_error)?,
+        start_date: row.try_get(at + 4).map_err(pg_error)?,
+        unit: row.try_get(at + 5).map_err(pg_error)?,
         prices: decode_prices(&prices)?,
-        tokenizer_id: row.try_get(7).map_err(pg_error)?,
-        tokenizer_config: row.try_get(8).map_err(pg_error)?,
-        created_at: row.try_get(9).map_err(pg_error)?,
-        pricing_tiers: decode_tiers(row.try_get::<_, Option<&str>>(10).map_err(pg_error)?)?,
+        tokenizer_id: row.try_get(at + 7).map_err(pg_error)?,
+        tokenizer_config: row.try_get(at + 8).map_err(pg_error)?,
+        created_at: row.try_get(at + 9).map_err(pg_error)?,
+        pricing_tiers: decode_tiers(row.try_get::<_, Option<&str>>(at + 10).map_err(pg_error)?)?,
     })
 }
 
@@ -47,7 +47,7 @@ pub(crate) async fn list(
         .query(&statement, &[&project_id])
         .await
         .map_err(pg_error)?;
-    rows.iter().map(model_from_row).collect()
+    rows.iter().map(|row| model_from_row(row, 0)).collect()
 }
 
 /// Whether the built-in prices apply to the project (they do unless switched off).
@@ -66,14 +66,39 @@ pub(crate) async fn builtin_enabled(client: &impl GenericClient, project_id: &st
     }
 }
 
-/// The pricing the writer applies to the project's observations.
+/// The pricing the writer applies to the project's observations: its switch and its custom
+/// models in one round trip.
 pub(crate) async fn pricing(
     client: &impl GenericClient,
     pricer: &Pricer,
     project_id: &str,
 ) -> Result<Arc<ProjectPricing>> {
-    let models = list(client, project_id).await?;
-    let builtin = builtin_enabled(client, project_id).await?;
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT coalesce((SELECT builtin_prices FROM projects WHERE id = $1), true), \
+                 {MODEL_COLUMNS} \
+             FROM (SELECT 1) AS one \
+             LEFT JOIN models ON models.project_id = $1 \
+             ORDER BY created_at, id"
+        ))
+        .await
+        .map_err(pg_error)?;
+    let rows = client
+        .query(&statement, &[&project_id])
+        .await
+        .map_err(pg_error)?;
+    let mut builtin = true;
+    let mut models = Vec::new();
+    for row in &rows {
+        builtin = row.try_get(0).map_err(pg_error)?;
+        if row
+            .try_get::<_, Option<&str>>(1)
+            .map_err(pg_error)?
+            .is_some()
+        {
+            models.push(model_from_row(row, 1)?);
+        }
+    }
     Ok(pricer.project(&models, builtin))
 }
 
