@@ -19,6 +19,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
   const members = useLoad(() => api.get<{ data: { email: string; role: string }[] }>(projectPath(props.projectId, "/members")), [props.projectId]);
   const [created, setCreated] = useState<{ publicKey: string; secretKey: string } | null>(null);
   const [invite, setInvite] = useState("");
+  const [inviteRole, setInviteRole] = useState("member");
   const [inviteLink, setInviteLink] = useState("");
   const [password, setPassword] = useState("");
   const [message, setMessage] = useState("");
@@ -115,7 +116,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
             class="inline"
             onSubmit={(event) => {
               event.preventDefault();
-              api.post<{ signInPath: string | null }>(projectPath(props.projectId, "/members"), { email: invite }).then((answer) => {
+              api.post<{ signInPath: string | null }>(projectPath(props.projectId, "/members"), { email: invite, role: inviteRole }).then((answer) => {
                 setInviteLink(answer.signInPath ? `${location.origin}${answer.signInPath}` : "");
                 setMessage(answer.signInPath ? "" : `${invite} can now open this project.`);
                 setInvite("");
@@ -124,6 +125,10 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
             }}
           >
             <input type="email" required placeholder="email" aria-label="Invite email" value={invite} onInput={(e) => setInvite(e.currentTarget.value)} />
+            <select aria-label="Invite role" value={inviteRole} onChange={(e) => setInviteRole(e.currentTarget.value)}>
+              <option value="member">member</option>
+              <option value="owner">owner</option>
+            </select>
             <button type="submit">Invite</button>
           </form>
         ) : null}
