@@ -168,7 +168,7 @@ pub(crate) async fn set_builtin(
 pub(crate) type Position = (Micros, String);
 
 /// Works out usage and cost again for up to `limit` of the project's observations with a
-/// model that start in `[from, to)` after `after`, locking the rows it reads. Returns how
+/// model that start in `[from, to)` (by sort time: no start time sorts first) after `after`, locking the rows it reads. Returns how
 /// many changed and where to go on from (`None` when the range is done).
 pub(crate) async fn recompute_chunk(
     client: &impl GenericClient,
@@ -183,9 +183,9 @@ pub(crate) async fn recompute_chunk(
     let statement = client
         .prepare_cached(&format!(
             "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.project_id = $1 \
-             AND o.model IS NOT NULL AND o.start_time >= $2 AND o.start_time < $3 \
-             AND (o.start_time, o.id) > ($4, $5) \
-             ORDER BY o.start_time, o.id LIMIT $6 FOR UPDATE"
+             AND o.sort_time >= $2 AND o.sort_time < $3 \
+             AND (o.sort_time, o.id) > ($4, $5) \
+             AND o.model IS NOT NULL ORDER BY o.sort_time, o.id LIMIT $6 FOR UPDATE"
         ))
         .await
         .map_err(pg_error)?;
@@ -215,7 +215,7 @@ pub(crate) async fn recompute_chunk(
     let mut changed = 0u64;
     for row in &rows {
         let mut record = observation_from_row(row, 0)?.record;
-        last = Some((record.start_time.unwrap_or(from), record.id.clone()));
+        last = Some((record.start_time.unwrap_or(Micros::MIN), record.id.clone()));
         let derived = pricer.derive(&pricing, &record);
         if derived == record.derived {
             continue;

@@ -135,7 +135,7 @@ pub(crate) fn set_builtin(connection: &Connection, project_id: &str, enabled: bo
 pub(crate) type Position = (Micros, String);
 
 /// Works out usage and cost again for up to `limit` of the project's observations with a
-/// model that start in `[from, to)` after `after`. Returns how many changed and where to go on
+/// model that start in `[from, to)` (by sort time: no start time sorts first) after `after`. Returns how many changed and where to go on
 /// from (`None` when the range is done).
 pub(crate) fn recompute_chunk(
     connection: &Connection,
@@ -150,9 +150,9 @@ pub(crate) fn recompute_chunk(
     let mut statement = connection
         .prepare_cached(&format!(
             "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.project_id = ?1 \
-             AND o.model IS NOT NULL AND o.start_time >= ?2 AND o.start_time < ?3 \
-             AND (o.start_time > ?4 OR (o.start_time = ?4 AND o.id > ?5)) \
-             ORDER BY o.start_time, o.id LIMIT ?6"
+             AND o.sort_time >= ?2 AND o.sort_time < ?3 \
+             AND (o.sort_time > ?4 OR (o.sort_time = ?4 AND o.id > ?5)) \
+             AND o.model IS NOT NULL ORDER BY o.sort_time, o.id LIMIT ?6"
         ))
         .map_err(sql_error)?;
     let rows: Vec<ObservationRow> = statement
@@ -174,7 +174,7 @@ pub(crate) fn recompute_chunk(
         .map_err(sql_error)?;
     for row in rows {
         let mut record = row.into_record()?;
-        last = Some((record.start_time.unwrap_or(from), record.id.clone()));
+        last = Some((record.start_time.unwrap_or(Micros::MIN), record.id.clone()));
         let derived = pricer.derive(&pricing, &record);
         if derived == record.derived {
             continue;
