@@ -144,6 +144,9 @@ pub struct DerivedCost {
     pub tier: Option<String>,
     /// USD per unit of the matched entry, by usage type.
     pub prices: BTreeMap<String, f64>,
+    /// A fingerprint of the encoding, input and output `inferred_usage` was counted from: the
+    /// count is reused while they stay the same.
+    pub counted: Option<u64>,
 }
 
 impl DerivedCost {

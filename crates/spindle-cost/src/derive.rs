@@ -263,6 +263,44 @@ impl Pricer {
         matches
     }
 
+    /// Counts, ahead of the store's writer, the tokens of generations that will need it: a
+    /// model with a tokenizer in the built-in table, input or output, and no usage. The count
+    /// goes into the patch's `derived` with its fingerprint, and [`Pricer::derive`] reuses it
+    /// when the merged observation still has that input and output and its model still uses
+    /// that encoding. Returns how many were counted. Callers run it off the writer, so that
+    /// the expensive part of cost tracking spreads over the request threads.
+    pub fn count_ahead(&self, records: &mut [ObservationRecord]) -> usize {
+        let mut counted = 0;
+        for record in records.iter_mut() {
+            if !Self::may_count(record) {
+                continue;
+            }
+            let Some(model) = record.model.as_deref() else {
+                continue;
+            };
+            let at = record.start_time.unwrap_or(Micros::MAX);
+            let builtin = ProjectPricing::default();
+            let Some(encoding) = self
+                .find(&builtin, model, at)
+                .and_then(|entry| entry.tokenizer.clone())
+            else {
+                continue;
+            };
+            record.derived.inferred_usage = infer_usage(&encoding, record);
+            record.derived.counted = Some(fingerprint(&encoding, record));
+            counted += 1;
+        }
+        counted
+    }
+
+    /// Whether [`Pricer::count_ahead`] might count this record's tokens: it has a model,
+    /// input or output, and no usage.
+    pub fn may_count(record: &ObservationRecord) -> bool {
+        record.model.is_some()
+            && (record.input.is_some() || record.output.is_some())
+            && record.usage_details.as_ref().is_none_or(|u| u.is_empty())
+    }
+
     /// What the store records for `record` (merged): see [`DerivedCost`]. Observations without
     /// a model, or whose model matches no entry, get nothing.
     pub fn derive(&self, pricing: &ProjectPricing, record: &ObservationRecord) -> DerivedCost {
@@ -280,7 +318,15 @@ impl Pricer {
         };
         let reported = record.usage_details.as_ref().filter(|u| !u.is_empty());
         if reported.is_none() {
-            derived.inferred_usage = infer_usage(entry, record);
+            if let Some(encoding) = entry.tokenizer.as_deref() {
+                let fingerprint = fingerprint(encoding, record);
+                derived.counted = Some(fingerprint);
+                derived.inferred_usage = if record.derived.counted == Some(fingerprint) {
+                    record.derived.inferred_usage.clone()
+                } else {
+                    infer_usage(encoding, record)
+                };
+            }
         }
         let given_cost = record.cost_details.as_ref().is_some_and(|c| !c.is_empty());
         if !given_cost {
@@ -294,13 +340,17 @@ impl Pricer {
     }
 }
 
-/// Counts input and output tokens with the entry's tokenizer; empty without a tokenizer or
-/// without input and output.
-fn infer_usage(entry: &ModelPrice, record: &ObservationRecord) -> BTreeMap<String, i64> {
+/// Identifies what a token count was made from: the encoding, the input and the output.
+fn fingerprint(encoding: &str, record: &ObservationRecord) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (encoding, &record.input, &record.output).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Counts input and output tokens with `encoding`; empty without input and output.
+fn infer_usage(encoding: &str, record: &ObservationRecord) -> BTreeMap<String, i64> {
     let mut usage = BTreeMap::new();
-    let Some(encoding) = entry.tokenizer.as_deref() else {
-        return usage;
-    };
     for (key, text) in [("input", &record.input), ("output", &record.output)] {
         if let Some(text) = text.as_deref() {
             if let Some(count) = tokens::count(encoding, &tokens::countable_text(text)) {
@@ -420,5 +470,40 @@ mod tests {
             BTreeMap::from([("input".to_owned(), 2), ("total".to_owned(), 2)])
         );
         assert_eq!(derived.calculated_cost["total"], 2.0);
+    }
+
+    #[test]
+    fn counts_made_ahead_are_reused_only_for_the_same_text() {
+        let pricer = Pricer::new();
+        let pricing = ProjectPricing::default();
+        let mut records = vec![
+            generation("gpt-4o", None),
+            generation("no-such-model", None),
+        ];
+        for record in &mut records {
+            record.input = Some(r#""hello world""#.to_owned());
+        }
+        assert!(Pricer::may_count(&records[0]));
+        assert_eq!(
+            pricer.count_ahead(&mut records),
+            1,
+            "only a known model is counted"
+        );
+        assert_eq!(records[0].derived.inferred_usage["input"], 2);
+        assert!(records[1].derived.is_empty());
+
+        // A planted count with the right fingerprint is taken as it is (no recount)...
+        let mut planted = records[0].clone();
+        planted
+            .derived
+            .inferred_usage
+            .insert("input".to_owned(), 999);
+        let derived = pricer.derive(&pricing, &planted);
+        assert_eq!(derived.inferred_usage["input"], 999);
+        // ...and a changed input is counted again.
+        planted.input = Some(r#""hello world, again""#.to_owned());
+        let derived = pricer.derive(&pricing, &planted);
+        assert_eq!(derived.inferred_usage["input"], 4);
+        assert_ne!(derived.counted, records[0].derived.counted);
     }
 }

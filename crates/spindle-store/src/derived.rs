@@ -1,10 +1,13 @@
 //! The stored form of an observation's derived cost (one JSON text column on both backends),
-//! the custom models' price maps, and the pricing lookup both writers share.
+//! the custom models' price maps and tiers, and the token counting both stores do before a
+//! batch reaches the writer.
 
 use crate::Result;
 use spindle_core::record::DerivedCost;
-use spindle_core::Error;
+use spindle_core::{Error, WriteBatch};
+use spindle_cost::Pricer;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// `None` for nothing derived, else a JSON object with only the parts that are set.
 pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
@@ -32,6 +35,10 @@ pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
     }
     if !derived.prices.is_empty() {
         object.insert("prices".to_owned(), finite_map(&derived.prices));
+    }
+    if let Some(counted) = derived.counted {
+        // As text: JSON numbers lose the low bits of a u64.
+        object.insert("counted".to_owned(), serde_json::json!(counted.to_string()));
     }
     Some(serde_json::Value::Object(object).to_string())
 }
@@ -71,6 +78,7 @@ pub(crate) fn decode(text: Option<&str>) -> Result<DerivedCost> {
         model_id: value["modelId"].as_str().map(str::to_owned),
         tier: value["tier"].as_str().map(str::to_owned),
         prices: amounts("prices"),
+        counted: value["counted"].as_str().and_then(|text| text.parse().ok()),
     })
 }
 
@@ -109,6 +117,22 @@ pub(crate) fn decode_tiers(text: Option<&str>) -> Result<Vec<spindle_cost::Custo
     }
 }
 
+/// Counts the tokens the writer would have to count (see [`Pricer::count_ahead`]) on the
+/// blocking pool, before the batch goes to the writer; a batch with nothing to count is
+/// returned as it is.
+pub(crate) async fn count_ahead(pricer: &Arc<Pricer>, mut batch: WriteBatch) -> Result<WriteBatch> {
+    if !batch.observations.iter().any(Pricer::may_count) {
+        return Ok(batch);
+    }
+    let pricer = Arc::clone(pricer);
+    tokio::task::spawn_blocking(move || {
+        pricer.count_ahead(&mut batch.observations);
+        batch
+    })
+    .await
+    .map_err(|error| Error::internal(format!("token counting failed: {error}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +147,7 @@ mod tests {
             model_id: Some("openai-gpt-4o".to_owned()),
             tier: None,
             prices: BTreeMap::from([("input".to_owned(), 2.5e-6)]),
+            counted: Some(u64::MAX - 7),
         };
         let text = encode(&derived).unwrap();
         assert_eq!(decode(Some(&text)).unwrap(), derived);

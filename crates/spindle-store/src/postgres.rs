@@ -454,6 +454,7 @@ impl Store for PostgresStore {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let _in_flight = InFlight(Arc::clone(&self.in_flight));
         let result = async {
+            let batch = crate::derived::count_ahead(&self.pricer, batch).await?;
             let _connection = self
                 .write_connections
                 .acquire()

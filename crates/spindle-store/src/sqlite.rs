@@ -563,6 +563,7 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
+        let batch = crate::derived::count_ahead(&self.inner.pricer, batch).await?;
         let (reply, response) = oneshot::channel();
         // Kept until the reply so that the batch is freed here, off the writer thread.
         let batch = Arc::new(batch);
