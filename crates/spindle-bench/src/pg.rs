@@ -1,0 +1,138 @@
+//! PostgreSQL for the benchmarks: a fresh database per run (created from the URL's
+//! database name, dropped afterwards), the bytes its tables take, and the CPU time of the
+//! `postgres` processes on this machine.
+
+use anyhow::{bail, Context};
+
+/// The URL's database name and the same URL pointing at the `postgres` maintenance database.
+fn split(url: &str) -> anyhow::Result<(String, String)> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        bail!("--database-url {url:?}: expected postgres://USER@HOST:PORT/DATABASE");
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, format!("?{query}")),
+        None => (rest, String::new()),
+    };
+    let Some((authority, database)) = rest.split_once('/') else {
+        bail!("--database-url {url:?}: no database name");
+    };
+    if database.is_empty()
+        || !database
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        bail!("--database-url {url:?}: the database name must be letters, digits and _");
+    }
+    Ok((
+        database.to_owned(),
+        format!("{scheme}://{authority}/postgres{query}"),
+    ))
+}
+
+async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// Drops (if it exists) and creates the database named in `url`.
+pub async fn recreate(url: &str) -> anyhow::Result<()> {
+    let (database, maintenance) = split(url)?;
+    let client = connect(&maintenance).await?;
+    // Two statements: a multi-statement string would run as one transaction block.
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .await
+        .with_context(|| format!("dropping database {database}"))?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {database}"))
+        .await
+        .with_context(|| format!("creating database {database}"))?;
+    Ok(())
+}
+
+/// Drops the database named in `url`.
+pub async fn drop_database(url: &str) -> anyhow::Result<()> {
+    let (database, maintenance) = split(url)?;
+    let client = connect(&maintenance).await?;
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .await
+        .with_context(|| format!("dropping database {database}"))?;
+    Ok(())
+}
+
+/// Whether the database named in `url` exists.
+pub async fn exists(url: &str) -> anyhow::Result<bool> {
+    let (database, maintenance) = split(url)?;
+    let client = connect(&maintenance).await?;
+    let row = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&database])
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Bytes of every table of the `public` schema with its indexes and TOAST.
+pub async fn table_bytes(url: &str) -> anyhow::Result<u64> {
+    let client = connect(url).await?;
+    let row = client
+        .query_one(
+            "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname = 'public'",
+            &[],
+        )
+        .await?;
+    let bytes: i64 = row.get(0);
+    Ok(u64::try_from(bytes).unwrap_or(0))
+}
+
+/// Runs `statement` on the database of `url` (a marker table, `VACUUM ANALYZE`).
+pub async fn execute(url: &str, statement: &str) -> anyhow::Result<()> {
+    let client = connect(url).await?;
+    client
+        .batch_execute(statement)
+        .await
+        .with_context(|| format!("running {statement:?}"))?;
+    Ok(())
+}
+
+/// Whether `table` exists in the database of `url`.
+pub async fn has_table(url: &str, table: &str) -> anyhow::Result<bool> {
+    let client = connect(url).await?;
+    let row = client
+        .query_opt(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = $1",
+            &[&table],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// CPU seconds used so far by every process named `postgres` (the server and its backends;
+/// backends that exited meanwhile are not counted).
+pub fn cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut total = 0.0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() != "postgres" {
+            continue;
+        }
+        total += crate::server::stat_seconds(&format!("/proc/{pid}/stat")).unwrap_or(0.0);
+    }
+    total
+}
