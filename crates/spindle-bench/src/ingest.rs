@@ -60,6 +60,10 @@ pub struct IngestArgs {
     /// Append the key figures as JSON lines to this file (read by `summary`).
     #[arg(long)]
     pub results: Option<PathBuf>,
+    /// With `--database-url`: sample `pg_stat_activity` every 10 ms during the load and
+    /// report which statements the database's backends were running or waiting in.
+    #[arg(long)]
+    pub sample_statements: bool,
 }
 
 impl IngestArgs {
@@ -260,6 +264,15 @@ async fn one_run(
     let own_cpu_before = server::own_cpu_seconds()?;
     let machine_before = server::machine_busy_seconds()?;
     let postgres_before = pg::cpu_seconds();
+    let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = match (&args.database_url, args.sample_statements) {
+        (Some(url), true) => Some(tokio::spawn(pg::sample_activity(
+            url.clone(),
+            Duration::from_millis(10),
+            stop_sampling.clone(),
+        ))),
+        _ => None,
+    };
     let started = Instant::now();
     let mut workers = Vec::new();
     for worker in 0..args.concurrency.max(1) {
@@ -297,6 +310,11 @@ async fn one_run(
     }
     let wall = started.elapsed();
     let drain = sent.elapsed();
+    stop_sampling.store(true, Ordering::Relaxed);
+    if let Some(sampler) = sampler {
+        let (samples, polls) = sampler.await??;
+        print_activity(&samples, polls);
+    }
     let server_cpu = servers_cpu(&servers)? - server_cpu_before;
     let postgres_cpu = (pg::cpu_seconds() - postgres_before).max(0.0);
     let runqueue_wait = server.runqueue_wait_seconds(SQLITE_THREADS)? - wait_before;
@@ -343,6 +361,24 @@ async fn one_run(
         runqueue_wait,
         postgres_cpu,
     })
+}
+
+fn print_activity(samples: &pg::ActivitySamples, polls: u64) {
+    let total: u64 = samples.values().sum();
+    let mut rows: Vec<(&(String, String), &u64)> = samples.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1));
+    println!(
+        "\nPostgreSQL backends sampled every 10 ms ({polls} polls, {total} active backend samples, {:.2} active backends on average):\n",
+        total as f64 / polls.max(1) as f64
+    );
+    println!("| statement | running or waiting in | share of samples |\n|---|---|---|");
+    for ((statement, wait), count) in rows.into_iter().take(15) {
+        println!(
+            "| `{statement}` | {wait} | {:.1} % |",
+            *count as f64 * 100.0 / total.max(1) as f64
+        );
+    }
+    println!();
 }
 
 /// CPU seconds of the store's SQLite threads.

@@ -136,3 +136,65 @@ pub fn cpu_seconds() -> f64 {
     }
     total
 }
+
+/// Samples of what the database's backends were doing: (statement kind, wait event) → count.
+pub type ActivitySamples = std::collections::BTreeMap<(String, String), u64>;
+
+/// A short name for a statement: its first words up to the table name, numbers dropped.
+fn statement_kind(query: &str) -> String {
+    let words: Vec<&str> = query.split_whitespace().collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let table_after = |keyword: &str| -> Option<String> {
+        let at = upper.iter().position(|w| w == keyword)?;
+        words.get(at + 1).map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_')
+                .to_owned()
+        })
+    };
+    let first = upper.first().cloned().unwrap_or_default();
+    let table = match first.as_str() {
+        "INSERT" => table_after("INTO"),
+        "UPDATE" => words.get(1).map(|w| (*w).to_owned()),
+        "SELECT" => table_after("FROM"),
+        _ => None,
+    };
+    let lock = if upper.iter().any(|w| w == "UPDATE") && first == "SELECT" {
+        " … FOR UPDATE"
+    } else {
+        ""
+    };
+    match table {
+        Some(table) => format!("{first} {table}{lock}"),
+        None => first,
+    }
+}
+
+/// Polls `pg_stat_activity` every `every` until `stop` is set, counting the active backends
+/// of the database of `url` by statement kind and wait event: a sampling profile of where
+/// the database's time goes, for servers without `pg_stat_statements`.
+pub async fn sample_activity(
+    url: String,
+    every: std::time::Duration,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<(ActivitySamples, u64)> {
+    let (database, _) = split(&url)?;
+    let client = connect(&url).await?;
+    let statement = client
+        .prepare(
+            "SELECT query, COALESCE(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity \
+             WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        .await?;
+    let mut samples = ActivitySamples::new();
+    let mut polls = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        for row in client.query(&statement, &[&database]).await? {
+            let query: String = row.get(0);
+            let wait: String = row.get(1);
+            *samples.entry((statement_kind(&query), wait)).or_default() += 1;
+        }
+        polls += 1;
+        tokio::time::sleep(every).await;
+    }
+    Ok((samples, polls))
+}
