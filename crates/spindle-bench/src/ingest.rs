@@ -525,7 +525,8 @@ fn print_markdown(
         ),
         None => "SQLite".to_owned(),
     };
-    println!("### Ingest ({}, {backend})\n", args.format.label());
+    let gzip = if args.gzip { ", gzip" } else { "" };
+    println!("### Ingest ({}{gzip}, {backend})\n", args.format.label());
     println!(
         "Machine: {}. Date: {}. Load average at the end: {}.\n",
         report::machine(),
