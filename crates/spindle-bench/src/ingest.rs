@@ -263,7 +263,7 @@ async fn one_run(
     let sqlite_cpu_before = sqlite_cpu(server)?;
     let own_cpu_before = server::own_cpu_seconds()?;
     let machine_before = server::machine_busy_seconds()?;
-    let postgres_before = pg::cpu_seconds();
+    let postgres_before = pg::cpu_by_pid();
     let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = match (&args.database_url, args.sample_statements) {
         (Some(url), true) => Some(tokio::spawn(pg::sample_activity(
@@ -316,7 +316,7 @@ async fn one_run(
         print_activity(&samples, polls);
     }
     let server_cpu = servers_cpu(&servers)? - server_cpu_before;
-    let postgres_cpu = (pg::cpu_seconds() - postgres_before).max(0.0);
+    let postgres_cpu = pg::cpu_since(&postgres_before);
     let runqueue_wait = server.runqueue_wait_seconds(SQLITE_THREADS)? - wait_before;
     let sqlite_cpu = sqlite_cpu(server)? - sqlite_cpu_before;
     let own_cpu = server::own_cpu_seconds()? - own_cpu_before;

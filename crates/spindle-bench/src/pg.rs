@@ -113,28 +113,37 @@ pub async fn has_table(url: &str, table: &str) -> anyhow::Result<bool> {
     Ok(row.is_some())
 }
 
-/// CPU seconds used so far by every process named `postgres` (the server and its backends;
-/// backends that exited meanwhile are not counted).
-pub fn cpu_seconds() -> f64 {
+/// CPU seconds used so far by each process named `postgres` (the server and its backends),
+/// by pid.
+pub fn cpu_by_pid() -> std::collections::HashMap<u32, f64> {
+    let mut by_pid = std::collections::HashMap::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0.0;
+        return by_pid;
     };
-    let mut total = 0.0;
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
             continue;
         };
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
         if comm.trim() != "postgres" {
             continue;
         }
-        total += crate::server::stat_seconds(&format!("/proc/{pid}/stat")).unwrap_or(0.0);
+        if let Ok(seconds) = crate::server::stat_seconds(&format!("/proc/{pid}/stat")) {
+            by_pid.insert(pid, seconds);
+        }
     }
-    total
+    by_pid
+}
+
+/// CPU seconds the `postgres` processes used since `before` (from [`cpu_by_pid`]): per
+/// process alive now, what it used since then (all of it for a process started since). A
+/// process that exited meanwhile is not counted, so this is a lower bound.
+pub fn cpu_since(before: &std::collections::HashMap<u32, f64>) -> f64 {
+    cpu_by_pid()
+        .into_iter()
+        .map(|(pid, now)| (now - before.get(&pid).copied().unwrap_or(0.0)).max(0.0))
+        .sum()
 }
 
 /// Samples of what the database's backends were doing: (statement kind, wait event) → count.
