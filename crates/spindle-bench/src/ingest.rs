@@ -64,6 +64,11 @@ pub struct IngestArgs {
     /// report which statements the database's backends were running or waiting in.
     #[arg(long)]
     pub sample_statements: bool,
+    /// With `--database-url`: SQL run on the fresh database once the servers have created
+    /// the schema and before the load (to try a storage change, e.g. `ALTER TABLE
+    /// observations ALTER COLUMN input SET COMPRESSION lz4`).
+    #[arg(long)]
+    pub postgres_setup: Option<String>,
 }
 
 impl IngestArgs {
@@ -252,6 +257,9 @@ async fn one_run(
     for instance in 0..args.instances.max(1) {
         let log = scratch.path().join(format!("server-{instance}.log"));
         servers.push(Server::start(&args.server_bin, &backend, &log, false).await?);
+    }
+    if let (Some(url), Some(setup)) = (&args.database_url, &args.postgres_setup) {
+        pg::execute(url, setup).await?;
     }
     let server = &servers[0];
     let next = Arc::new(AtomicUsize::new(0));
