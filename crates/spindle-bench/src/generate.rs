@@ -1,6 +1,8 @@
-//! Deterministic OTLP exports shaped like the Python SDK 5's: scope `langfuse-sdk`, a root
+//! Deterministic LLM traces shaped like the Python SDK 5's: scope `langfuse-sdk`, a root
 //! span per trace with children of several observation types, chat-message input/output,
-//! model, usage and cost on generations, propagated user, session, tags and metadata.
+//! model, usage and cost on generations, propagated user, session, tags and metadata. The
+//! same spans are encoded as OTLP protobuf, as OTLP JSON, or as Langfuse batch ingestion
+//! events (`POST /api/public/ingestion`).
 
 use spindle_ingest::otlp::proto::{
     any_value, AnyValue, ArrayValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
@@ -156,6 +158,42 @@ pub fn prose(rng: &mut Rng, len: usize) -> String {
     out
 }
 
+/// The wire format of the generated requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// OTLP/HTTP protobuf to `/api/public/otel/v1/traces` (the Python SDK 3 to 5).
+    Protobuf,
+    /// OTLP/HTTP JSON to `/api/public/otel/v1/traces` (the JS SDK 4 and 5).
+    Json,
+    /// Langfuse batch ingestion events to `/api/public/ingestion` (the Python SDK 2, legacy JS).
+    Ingestion,
+}
+
+impl Format {
+    /// The request path on a Spindle (or Langfuse) server.
+    pub fn path(self) -> &'static str {
+        match self {
+            Format::Protobuf | Format::Json => "/api/public/otel/v1/traces",
+            Format::Ingestion => "/api/public/ingestion",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Protobuf => "application/x-protobuf",
+            Format::Json | Format::Ingestion => "application/json",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Protobuf => "OTLP protobuf",
+            Format::Json => "OTLP JSON",
+            Format::Ingestion => "Langfuse batch ingestion",
+        }
+    }
+}
+
 /// Parameters of the generated load.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadShape {
@@ -172,7 +210,7 @@ pub struct Load {
     pub bodies: Vec<Vec<u8>>,
     pub spans: usize,
     pub traces: usize,
-    /// Protobuf bytes before any compression.
+    /// Encoded bytes (protobuf, OTLP JSON or ingestion JSON) before any compression.
     pub raw_bytes: usize,
 }
 
@@ -411,8 +449,17 @@ fn envelope(spans: Vec<Span>) -> ExportTraceServiceRequest {
     }
 }
 
+/// Encodes one request's spans in `format`.
+pub fn encode(spans: Vec<Span>, format: Format) -> Vec<u8> {
+    match format {
+        Format::Protobuf => prost::Message::encode_to_vec(&envelope(spans)),
+        Format::Json => otlp_json(&envelope(spans)).to_string().into_bytes(),
+        Format::Ingestion => ingestion_batch(&spans).to_string().into_bytes(),
+    }
+}
+
 /// Generates and encodes the whole load (gzip-compressed when `gzip`).
-pub fn build(shape: &LoadShape, gzip: bool) -> anyhow::Result<Load> {
+pub fn build(shape: &LoadShape, format: Format, gzip: bool) -> anyhow::Result<Load> {
     use std::io::Write;
     let mut rng = Rng::new(shape.seed);
     let per_trace = shape.spans_per_trace.max(1);
@@ -425,8 +472,7 @@ pub fn build(shape: &LoadShape, gzip: bool) -> anyhow::Result<Load> {
         if pending.is_empty() {
             return Ok(());
         }
-        let request = envelope(std::mem::take(pending));
-        let encoded = prost::Message::encode_to_vec(&request);
+        let encoded = encode(std::mem::take(pending), format);
         raw_bytes += encoded.len();
         let body = if gzip {
             let mut encoder =
@@ -457,4 +503,315 @@ pub fn build(shape: &LoadShape, gzip: bool) -> anyhow::Result<Load> {
         traces,
         raw_bytes,
     })
+}
+
+/// Every span of the load in request order, grouped as the requests would carry them (for
+/// the decode and raw-insert limits, which need the same data without HTTP).
+pub fn requests(shape: &LoadShape) -> Vec<Vec<Span>> {
+    let mut rng = Rng::new(shape.seed);
+    let per_trace = shape.spans_per_trace.max(1);
+    let mut requests = Vec::new();
+    let mut pending: Vec<Span> = Vec::with_capacity(shape.batch_spans);
+    let mut produced = 0;
+    let mut traces = 0;
+    while produced < shape.spans {
+        let count = per_trace.min(shape.spans - produced);
+        for span in trace_spans(shape, traces, count, &mut rng) {
+            pending.push(span);
+            if pending.len() >= shape.batch_spans.max(1) {
+                requests.push(std::mem::take(&mut pending));
+            }
+        }
+        produced += count;
+        traces += 1;
+    }
+    if !pending.is_empty() {
+        requests.push(pending);
+    }
+    requests
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn any_value_json(value: &AnyValue) -> serde_json::Value {
+    use serde_json::json;
+    match &value.value {
+        Some(any_value::Value::StringValue(text)) => json!({ "stringValue": text }),
+        Some(any_value::Value::BoolValue(flag)) => json!({ "boolValue": flag }),
+        Some(any_value::Value::IntValue(number)) => json!({ "intValue": number.to_string() }),
+        Some(any_value::Value::DoubleValue(number)) => json!({ "doubleValue": number }),
+        Some(any_value::Value::ArrayValue(array)) => {
+            json!({ "arrayValue": { "values": array.values.iter().map(any_value_json).collect::<Vec<_>>() } })
+        }
+        _ => json!({}),
+    }
+}
+
+fn attributes_json(attributes: &[KeyValue]) -> serde_json::Value {
+    attributes
+        .iter()
+        .map(|attribute| {
+            serde_json::json!({
+                "key": attribute.key,
+                "value": attribute.value.as_ref().map(any_value_json).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// OTLP/JSON as the JS SDK sends it: hex ids, nanoseconds as decimal strings.
+fn otlp_json(request: &ExportTraceServiceRequest) -> serde_json::Value {
+    use serde_json::json;
+    let resource_spans: Vec<serde_json::Value> = request
+        .resource_spans
+        .iter()
+        .map(|resource_spans| {
+            let scope_spans: Vec<serde_json::Value> = resource_spans
+                .scope_spans
+                .iter()
+                .map(|scope_spans| {
+                    let scope = scope_spans.scope.clone().unwrap_or_default();
+                    let spans: Vec<serde_json::Value> = scope_spans
+                        .spans
+                        .iter()
+                        .map(|span| {
+                            let mut value = json!({
+                                "traceId": hex(&span.trace_id),
+                                "spanId": hex(&span.span_id),
+                                "name": span.name,
+                                "kind": span.kind,
+                                "startTimeUnixNano": span.start_time_unix_nano.to_string(),
+                                "endTimeUnixNano": span.end_time_unix_nano.to_string(),
+                                "attributes": attributes_json(&span.attributes),
+                                "status": { "code": 0 },
+                                "flags": 257,
+                            });
+                            if !span.parent_span_id.is_empty() {
+                                value["parentSpanId"] = json!(hex(&span.parent_span_id));
+                            }
+                            value
+                        })
+                        .collect();
+                    json!({
+                        "scope": {
+                            "name": scope.name,
+                            "version": scope.version,
+                            "attributes": attributes_json(&scope.attributes),
+                        },
+                        "spans": spans,
+                    })
+                })
+                .collect();
+            json!({
+                "resource": {
+                    "attributes": attributes_json(
+                        &resource_spans.resource.clone().unwrap_or_default().attributes
+                    ),
+                },
+                "scopeSpans": scope_spans,
+            })
+        })
+        .collect();
+    json!({ "resourceSpans": resource_spans })
+}
+
+fn string_attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
+    span.attributes
+        .iter()
+        .find(|attribute| attribute.key == key)
+        .and_then(
+            |attribute| match attribute.value.as_ref()?.value.as_ref()? {
+                any_value::Value::StringValue(text) => Some(text.as_str()),
+                _ => None,
+            },
+        )
+}
+
+/// A JSON-encoded attribute value (input, output, usage) parsed back, or the text itself.
+fn json_attribute(span: &Span, key: &str) -> Option<serde_json::Value> {
+    string_attribute(span, key).map(|text| {
+        serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned()))
+    })
+}
+
+fn tags_of(span: &Span) -> Vec<String> {
+    span.attributes
+        .iter()
+        .find(|attribute| attribute.key == "langfuse.trace.tags")
+        .and_then(
+            |attribute| match attribute.value.as_ref()?.value.as_ref()? {
+                any_value::Value::ArrayValue(array) => Some(
+                    array
+                        .values
+                        .iter()
+                        .filter_map(|value| match value.value.as_ref()? {
+                            any_value::Value::StringValue(text) => Some(text.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+        )
+        .unwrap_or_default()
+}
+
+/// Metadata attributes under `prefix` as a JSON object.
+fn metadata_of(span: &Span, prefix: &str) -> serde_json::Value {
+    let mut metadata = serde_json::Map::new();
+    for attribute in &span.attributes {
+        if let Some(key) = attribute.key.strip_prefix(prefix) {
+            if let Some(value) = json_attribute(span, &attribute.key) {
+                metadata.insert(key.to_owned(), value);
+            }
+        }
+    }
+    serde_json::Value::Object(metadata)
+}
+
+/// The same spans as Langfuse batch ingestion events, as the Python SDK 2 sends them: a
+/// `trace-create` for each root span, then a `*-create` event for every span (generations
+/// with model, parameters, usage and cost).
+fn ingestion_batch(spans: &[Span]) -> serde_json::Value {
+    use serde_json::json;
+    let mut events = Vec::with_capacity(spans.len() + spans.len() / 8);
+    for span in spans {
+        let trace_id = hex(&span.trace_id);
+        let span_id = hex(&span.span_id);
+        let start = iso_micros(span.start_time_unix_nano);
+        if span.parent_span_id.is_empty() {
+            events.push(json!({
+                "id": format!("evt-{trace_id}"),
+                "type": "trace-create",
+                "timestamp": start,
+                "body": {
+                    "id": trace_id,
+                    "timestamp": start,
+                    "name": string_attribute(span, "langfuse.trace.name"),
+                    "userId": string_attribute(span, "user.id"),
+                    "sessionId": string_attribute(span, "session.id"),
+                    "tags": tags_of(span),
+                    "metadata": metadata_of(span, "langfuse.trace.metadata."),
+                    "input": json_attribute(span, "langfuse.observation.input"),
+                    "output": json_attribute(span, "langfuse.observation.output"),
+                },
+            }));
+        }
+        let observation_type =
+            string_attribute(span, "langfuse.observation.type").unwrap_or("span");
+        let mut body = json!({
+            "id": span_id,
+            "traceId": trace_id,
+            "name": span.name,
+            "startTime": start,
+            "endTime": iso_micros(span.end_time_unix_nano),
+            "metadata": metadata_of(span, "langfuse.observation.metadata."),
+            "input": json_attribute(span, "langfuse.observation.input"),
+            "output": json_attribute(span, "langfuse.observation.output"),
+        });
+        if !span.parent_span_id.is_empty() {
+            body["parentObservationId"] = json!(hex(&span.parent_span_id));
+        }
+        if observation_type == "generation" {
+            body["model"] = json!(string_attribute(span, "langfuse.observation.model.name"));
+            body["modelParameters"] =
+                json_attribute(span, "langfuse.observation.model.parameters").unwrap_or_default();
+            body["usageDetails"] =
+                json_attribute(span, "langfuse.observation.usage_details").unwrap_or_default();
+            body["costDetails"] =
+                json_attribute(span, "langfuse.observation.cost_details").unwrap_or_default();
+            body["completionStartTime"] =
+                json_attribute(span, "langfuse.observation.completion_start_time")
+                    .unwrap_or_default();
+        }
+        events.push(json!({
+            "id": format!("evt-{span_id}"),
+            "type": format!("{observation_type}-create"),
+            "timestamp": start,
+            "body": body,
+        }));
+    }
+    json!({
+        "batch": events,
+        "metadata": {
+            "batch_size": events.len(),
+            "sdk_integration": "default",
+            "sdk_name": "python",
+            "sdk_version": "2.60.10",
+            "public_key": crate::server::PUBLIC_KEY,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape() -> LoadShape {
+        LoadShape {
+            spans: 25,
+            spans_per_trace: 10,
+            span_bytes: 1500,
+            batch_spans: 10,
+            seed: 7,
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_load() {
+        for format in [Format::Protobuf, Format::Json, Format::Ingestion] {
+            let first = build(&shape(), format, false).unwrap();
+            let second = build(&shape(), format, false).unwrap();
+            assert_eq!(first.bodies, second.bodies);
+            assert_eq!((first.spans, first.traces), (25, 3));
+        }
+    }
+
+    #[test]
+    fn every_format_decodes_to_the_same_observations() {
+        use spindle_ingest::otlp::{self, Encoding};
+        let now = 1_800_000_000_000_000;
+        let observation_ids = |format: Format| -> Vec<String> {
+            let load = build(&shape(), format, false).unwrap();
+            let mut ids: Vec<String> = load
+                .bodies
+                .iter()
+                .flat_map(|body| {
+                    let batch = match format {
+                        Format::Protobuf => {
+                            otlp::to_batch(&otlp::decode(body, Encoding::Protobuf).unwrap(), now)
+                        }
+                        Format::Json => {
+                            otlp::to_batch(&otlp::decode(body, Encoding::Json).unwrap(), now)
+                        }
+                        Format::Ingestion => {
+                            let value: serde_json::Value = serde_json::from_slice(body).unwrap();
+                            let events = value["batch"].as_array().unwrap();
+                            assert!(events.iter().all(|event| event["type"]
+                                .as_str()
+                                .is_some_and(|kind| kind.ends_with("-create"))));
+                            return events
+                                .iter()
+                                .filter(|event| event["type"] != "trace-create")
+                                .map(|event| event["body"]["id"].as_str().unwrap().to_owned())
+                                .collect::<Vec<_>>();
+                        }
+                    };
+                    batch
+                        .observations
+                        .into_iter()
+                        .map(|observation| observation.id)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            ids.sort();
+            ids
+        };
+        let protobuf = observation_ids(Format::Protobuf);
+        assert_eq!(protobuf.len(), 25);
+        assert_eq!(protobuf, observation_ids(Format::Json));
+        assert_eq!(protobuf, observation_ids(Format::Ingestion));
+    }
 }

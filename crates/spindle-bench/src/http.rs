@@ -5,26 +5,34 @@ use anyhow::{bail, Context};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// One answer: status, the `Retry-After` header if any, and the body.
+/// One answer: status, the `Retry-After` and `Set-Cookie` headers if any, and the body.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub retry_after_seconds: Option<f64>,
+    pub set_cookie: Option<String>,
     pub body: Vec<u8>,
 }
 
 /// A keep-alive connection to `127.0.0.1:port` that reconnects when the server closes it.
 pub struct Connection {
     port: u16,
-    authorization: String,
+    /// Header lines sent with every request, each ending in CRLF.
+    headers: String,
     stream: Option<BufReader<TcpStream>>,
 }
 
 impl Connection {
+    /// A connection that sends `Authorization: {authorization}` with every request.
     pub fn new(port: u16, authorization: String) -> Self {
+        Connection::with_headers(port, format!("Authorization: {authorization}\r\n"))
+    }
+
+    /// A connection that sends `headers` (lines ending in CRLF) with every request.
+    pub fn with_headers(port: u16, headers: String) -> Self {
         Connection {
             port,
-            authorization,
+            headers,
             stream: None,
         }
     }
@@ -32,8 +40,8 @@ impl Connection {
     /// Sends `GET path` and reads the whole answer.
     pub async fn get(&mut self, path: &str) -> anyhow::Result<Response> {
         let head = format!(
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: {}\r\nAccept: application/json\r\n\r\n",
-            self.port, self.authorization
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{}Accept: application/json\r\n\r\n",
+            self.port, self.headers
         );
         self.round_trip(head.as_bytes(), &[]).await
     }
@@ -52,9 +60,9 @@ impl Connection {
             ""
         };
         let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: {}\r\nContent-Type: {content_type}\r\n{encoding}Content-Length: {}\r\n\r\n",
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{}Content-Type: {content_type}\r\n{encoding}Content-Length: {}\r\n\r\n",
             self.port,
-            self.authorization,
+            self.headers,
             body.len()
         );
         self.round_trip(head.as_bytes(), body).await
@@ -116,6 +124,7 @@ async fn exchange(
     let mut chunked = false;
     let mut keep_alive = true;
     let mut retry_after_seconds = None;
+    let mut set_cookie = None;
     loop {
         line.clear();
         if stream.read_line(&mut line).await? == 0 {
@@ -134,6 +143,7 @@ async fn exchange(
             "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
             "connection" => keep_alive = !value.eq_ignore_ascii_case("close"),
             "retry-after" => retry_after_seconds = value.parse().ok(),
+            "set-cookie" => set_cookie = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -171,6 +181,7 @@ async fn exchange(
         Response {
             status,
             retry_after_seconds,
+            set_cookie,
             body: response_body,
         },
         keep_alive,

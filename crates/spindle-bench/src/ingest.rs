@@ -1,17 +1,19 @@
-//! The ingest benchmark: pre-encoded OTLP protobuf exports sent by concurrent keep-alive
-//! workers to a fresh server, timed until every span is readable through the public API.
+//! The ingest benchmark: pre-encoded requests (OTLP protobuf, OTLP JSON or Langfuse batch
+//! ingestion) sent by concurrent keep-alive workers to fresh servers (SQLite, or one or more
+//! instances on one PostgreSQL database), timed until every span is readable through the
+//! public API.
 
-use crate::generate::{self, LoadShape};
+use crate::generate::{self, Format, LoadShape};
 use crate::http::Connection;
+use crate::pg;
 use crate::report::{self, median, met, mib, millis, percentile};
-use crate::server::{self, Server};
+use crate::results;
+use crate::server::{self, Backend, Server};
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const OTLP_PATH: &str = "/api/public/otel/v1/traces";
 /// The store's SQLite threads (the writer, and the checkpointer where there is one) as
 /// `/proc` names them: Linux truncates thread names to 15 bytes, so they look alike.
 const SQLITE_THREADS: &str = "spindle-sqlite";
@@ -42,9 +44,48 @@ pub struct IngestArgs {
     /// Gzip the request bodies (`Content-Encoding: gzip`, the Python SDK 5 default).
     #[arg(long)]
     pub gzip: bool,
+    /// Wire format of the requests.
+    #[arg(long, value_enum, default_value_t = Format::Protobuf)]
+    pub format: Format,
     /// Runs, each against a fresh server and data directory; figures are their medians.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Store in PostgreSQL instead of SQLite: `postgres://USER@HOST:PORT/DATABASE`. The
+    /// database is dropped and created afresh for every run, and dropped at the end.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Server instances on the one PostgreSQL database; connections are spread over them.
+    #[arg(long, default_value_t = 1)]
+    pub instances: usize,
+    /// Append the key figures as JSON lines to this file (read by `summary`).
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// With `--database-url`: sample `pg_stat_activity` every 10 ms during the load and
+    /// report which statements the database's backends were running or waiting in.
+    #[arg(long)]
+    pub sample_statements: bool,
+    /// With `--database-url`: SQL run on the fresh database once the servers have created
+    /// the schema and before the load (to try a storage change, e.g. `ALTER TABLE
+    /// observations ALTER COLUMN input SET COMPRESSION lz4`).
+    #[arg(long)]
+    pub postgres_setup: Option<String>,
+}
+
+impl IngestArgs {
+    /// A short name of the configuration for the results file.
+    fn key(&self) -> String {
+        let backend = match &self.database_url {
+            Some(_) => format!("postgres-x{}", self.instances.max(1)),
+            None => "sqlite".to_owned(),
+        };
+        let format = match self.format {
+            Format::Protobuf => "protobuf",
+            Format::Json => "json",
+            Format::Ingestion => "ingestion",
+        };
+        let gzip = if self.gzip { "-gzip" } else { "" };
+        format!("ingest.{backend}.{format}{gzip}")
+    }
 }
 
 /// What one run measured.
@@ -70,9 +111,17 @@ struct RunResult {
     other_cpu: f64,
     /// Seconds the SQLite threads waited for a CPU while runnable.
     runqueue_wait: f64,
+    /// CPU seconds of the `postgres` processes during the load.
+    postgres_cpu: f64,
 }
 
 pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
+    if args.database_url.is_none() && args.instances > 1 {
+        bail!("--instances needs --database-url (several servers share one PostgreSQL database)");
+    }
+    if args.gzip && args.format == Format::Ingestion {
+        bail!("--gzip applies to the OTLP formats only");
+    }
     let shape = LoadShape {
         spans: args.spans,
         spans_per_trace: args.spans_per_trace,
@@ -80,11 +129,15 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         batch_spans: args.batch_spans,
         seed: args.seed,
     };
-    eprintln!("generating {} spans ...", shape.spans);
-    let load = generate::build(&shape, args.gzip)?;
+    eprintln!(
+        "generating {} spans ({}) ...",
+        shape.spans,
+        args.format.label()
+    );
+    let load = generate::build(&shape, args.format, args.gzip)?;
     let sent_bytes: usize = load.bodies.iter().map(Vec::len).sum();
     eprintln!(
-        "{} requests, {} traces, {:.1} MiB protobuf ({:.0} bytes/span), {:.1} MiB on the wire",
+        "{} requests, {} traces, {:.1} MiB encoded ({:.0} bytes/span), {:.1} MiB on the wire",
         load.bodies.len(),
         load.traces,
         mib(load.raw_bytes as f64),
@@ -104,7 +157,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("run {}", run_index + 1))?;
         eprintln!(
-            "run {}: {:.0} spans/s, {:.1} MB/s, wall {:.2} s (drain {:.0} ms), p50 {:.1} ms, p95 {:.1} ms, retries {}, peak RSS {:.0} MiB, idle RSS {:.0} MiB, {:.0} db bytes/span, server CPU {:.1} s ({:.2} cores, SQLite threads {:.2} cores), other processes {:.2} cores, SQLite threads waited {:.1} s for a CPU",
+            "run {}: {:.0} spans/s, {:.1} MB/s, wall {:.2} s (drain {:.0} ms), p50 {:.1} ms, p95 {:.1} ms, retries {}, peak RSS {:.0} MiB, idle RSS {:.0} MiB, {:.0} db bytes/span, server CPU {:.1} s ({:.2} cores, SQLite threads {:.2} cores), postgres {:.2} cores, other processes {:.2} cores, SQLite threads waited {:.1} s for a CPU, load average {}",
             run_index + 1,
             result.spans_per_second,
             result.mb_per_second,
@@ -119,12 +172,66 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
             result.server_cpu,
             result.server_cpu / result.wall.as_secs_f64(),
             result.sqlite_cpu / result.wall.as_secs_f64(),
+            result.postgres_cpu / result.wall.as_secs_f64(),
             result.other_cpu / result.wall.as_secs_f64(),
             result.runqueue_wait,
+            report::load_average(),
         );
         results.push(result);
     }
+    if let Some(url) = &args.database_url {
+        pg::drop_database(url).await?;
+    }
     print_markdown(&args, &results, load.spans, load.raw_bytes, sent_bytes);
+    let pick = |f: &dyn Fn(&RunResult) -> f64| -> f64 {
+        median(&results.iter().map(f).collect::<Vec<_>>())
+    };
+    let key = args.key();
+    let file = args.results.as_deref();
+    let note = format!(
+        "{} spans, {} runs, load average {}",
+        load.spans,
+        results.len(),
+        report::load_average()
+    );
+    results::record(
+        file,
+        &format!("{key}.spans_per_s"),
+        pick(&|r| r.spans_per_second),
+        &note,
+    )?;
+    results::record(
+        file,
+        &format!("{key}.peak_rss_mib"),
+        pick(&|r| mib(r.peak_rss as f64)),
+        &note,
+    )?;
+    results::record(
+        file,
+        &format!("{key}.idle_rss_mib"),
+        pick(&|r| mib(r.idle_rss as f64)),
+        &note,
+    )?;
+    results::record(
+        file,
+        &format!("{key}.db_bytes_per_span"),
+        pick(&|r| r.db_bytes_after_stop as f64 / load.spans as f64),
+        &note,
+    )?;
+    results::record(
+        file,
+        &format!("{key}.server_cpu_us_per_span"),
+        pick(&|r| r.server_cpu * 1e6 / load.spans as f64),
+        &note,
+    )?;
+    if args.database_url.is_some() {
+        results::record(
+            file,
+            &format!("{key}.postgres_cpu_us_per_span"),
+            pick(&|r| r.postgres_cpu * 1e6 / load.spans as f64),
+            &note,
+        )?;
+    }
     Ok(())
 }
 
@@ -139,27 +246,51 @@ async fn one_run(
         .prefix("spindle-bench-ingest-")
         .tempdir()?;
     let data_dir = scratch.path().join("data");
-    let server = Server::start(
-        &args.server_bin,
-        &data_dir,
-        &scratch.path().join("server.log"),
-    )
-    .await?;
+    let backend = match &args.database_url {
+        Some(url) => {
+            pg::recreate(url).await?;
+            Backend::Postgres(url.clone())
+        }
+        None => Backend::DataDir(data_dir.clone()),
+    };
+    let mut servers = Vec::new();
+    for instance in 0..args.instances.max(1) {
+        let log = scratch.path().join(format!("server-{instance}.log"));
+        servers.push(Server::start(&args.server_bin, &backend, &log, false).await?);
+    }
+    if let (Some(url), Some(setup)) = (&args.database_url, &args.postgres_setup) {
+        pg::execute(url, setup).await?;
+    }
+    let server = &servers[0];
     let next = Arc::new(AtomicUsize::new(0));
-    let server_cpu_before = server.cpu_seconds()?;
+    let servers_cpu = |servers: &[Server]| -> anyhow::Result<f64> {
+        servers.iter().map(Server::cpu_seconds).sum()
+    };
+    let server_cpu_before = servers_cpu(&servers)?;
     let wait_before = server.runqueue_wait_seconds(SQLITE_THREADS)?;
-    let sqlite_cpu_before = sqlite_cpu(&server)?;
+    let sqlite_cpu_before = sqlite_cpu(server)?;
     let own_cpu_before = server::own_cpu_seconds()?;
     let machine_before = server::machine_busy_seconds()?;
+    let postgres_before = pg::cpu_by_pid();
+    let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = match (&args.database_url, args.sample_statements) {
+        (Some(url), true) => Some(tokio::spawn(pg::sample_activity(
+            url.clone(),
+            Duration::from_millis(10),
+            stop_sampling.clone(),
+        ))),
+        _ => None,
+    };
     let started = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..args.concurrency.max(1) {
+    for worker in 0..args.concurrency.max(1) {
         let next = next.clone();
         let bodies = bodies.clone();
-        let port = server.port;
+        let port = servers[worker % servers.len()].port;
         let gzip = args.gzip;
+        let format = args.format;
         workers.push(tokio::spawn(async move {
-            send_worker(port, gzip, &bodies, &next).await
+            send_worker(port, format, gzip, &bodies, &next).await
         }));
     }
     let mut latencies = Vec::with_capacity(bodies.len());
@@ -187,22 +318,39 @@ async fn one_run(
     }
     let wall = started.elapsed();
     let drain = sent.elapsed();
-    let cpu_after = server.cpu_seconds()?;
-    let server_cpu = cpu_after - server_cpu_before;
+    stop_sampling.store(true, Ordering::Relaxed);
+    if let Some(sampler) = sampler {
+        let (samples, polls) = sampler.await??;
+        print_activity(&samples, polls);
+    }
+    let server_cpu = servers_cpu(&servers)? - server_cpu_before;
+    let postgres_cpu = pg::cpu_since(&postgres_before);
     let runqueue_wait = server.runqueue_wait_seconds(SQLITE_THREADS)? - wait_before;
-    let sqlite_cpu = sqlite_cpu(&server)? - sqlite_cpu_before;
+    let sqlite_cpu = sqlite_cpu(server)? - sqlite_cpu_before;
     let own_cpu = server::own_cpu_seconds()? - own_cpu_before;
     let other_cpu =
-        (server::machine_busy_seconds()? - machine_before - server_cpu - own_cpu).max(0.0);
+        (server::machine_busy_seconds()? - machine_before - server_cpu - own_cpu - postgres_cpu)
+            .max(0.0);
     // The newest trace is the last one generated, which may be partial.
     let last_trace_spans = spans - (traces - 1) * args.spans_per_trace.max(1);
     check_stored_trace(&mut reader, last_trace_spans).await?;
-    let peak_rss = server.peak_rss()?;
+    let max_of = |values: anyhow::Result<Vec<u64>>| -> anyhow::Result<u64> {
+        Ok(values?.into_iter().max().unwrap_or(0))
+    };
+    let peak_rss = max_of(servers.iter().map(Server::peak_rss).collect())?;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle_rss = server.rss()?;
-    let db_bytes = server::dir_size(&data_dir)?;
-    server.stop()?;
-    let db_bytes_after_stop = server::dir_size(&data_dir)?;
+    let idle_rss = max_of(servers.iter().map(Server::rss).collect())?;
+    let db_bytes = match &args.database_url {
+        Some(url) => pg::table_bytes(url).await?,
+        None => server::dir_size(&data_dir)?,
+    };
+    for server in servers {
+        server.stop()?;
+    }
+    let db_bytes_after_stop = match &args.database_url {
+        Some(url) => pg::table_bytes(url).await?,
+        None => server::dir_size(&data_dir)?,
+    };
     Ok(RunResult {
         wall,
         spans_per_second: spans as f64 / wall.as_secs_f64(),
@@ -219,7 +367,26 @@ async fn one_run(
         sqlite_cpu,
         other_cpu,
         runqueue_wait,
+        postgres_cpu,
     })
+}
+
+fn print_activity(samples: &pg::ActivitySamples, polls: u64) {
+    let total: u64 = samples.values().sum();
+    let mut rows: Vec<(&(String, String), &u64)> = samples.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1));
+    println!(
+        "\nPostgreSQL backends sampled every 10 ms ({polls} polls, {total} active backend samples, {:.2} active backends on average):\n",
+        total as f64 / polls.max(1) as f64
+    );
+    println!("| statement | running or waiting in | share of samples |\n|---|---|---|");
+    for ((statement, wait), count) in rows.into_iter().take(15) {
+        println!(
+            "| `{statement}` | {wait} | {:.1} % |",
+            *count as f64 * 100.0 / total.max(1) as f64
+        );
+    }
+    println!();
 }
 
 /// CPU seconds of the store's SQLite threads.
@@ -236,6 +403,7 @@ fn sqlite_cpu(server: &Server) -> anyhow::Result<f64> {
 /// accepted request (from its first attempt) and the number of retries.
 async fn send_worker(
     port: u16,
+    format: Format,
     gzip: bool,
     bodies: &[Vec<u8>],
     next: &AtomicUsize,
@@ -251,9 +419,19 @@ async fn send_worker(
         let started = Instant::now();
         loop {
             let response = connection
-                .post(OTLP_PATH, "application/x-protobuf", gzip, body)
+                .post(format.path(), format.content_type(), gzip, body)
                 .await?;
             match response.status {
+                207 if format == Format::Ingestion => {
+                    let answer: serde_json::Value = serde_json::from_slice(&response.body)?;
+                    if answer["errors"]
+                        .as_array()
+                        .is_some_and(|errors| !errors.is_empty())
+                    {
+                        bail!("request {index}: events rejected: {answer}");
+                    }
+                    break;
+                }
                 200..=299 => break,
                 429 | 503 => {
                     retries += 1;
@@ -347,15 +525,25 @@ fn print_markdown(
     let idle = pick(&|r| mib(r.idle_rss as f64));
     let db = pick(&|r| r.db_bytes as f64 / spans as f64);
     let retries = pick(&|r| r.retries as f64);
-    println!("### Ingest (OTLP protobuf)\n");
+    let backend = match &args.database_url {
+        Some(_) => format!(
+            "PostgreSQL, {} instance{}",
+            args.instances.max(1),
+            if args.instances > 1 { "s" } else { "" }
+        ),
+        None => "SQLite".to_owned(),
+    };
+    let gzip = if args.gzip { ", gzip" } else { "" };
+    println!("### Ingest ({}{gzip}, {backend})\n", args.format.label());
     println!(
-        "Machine: {}. Date: {}.\n",
+        "Machine: {}. Date: {}. Load average at the end: {}.\n",
         report::machine(),
-        report::now_utc()
+        report::now_utc(),
+        report::load_average()
     );
     println!("Command: `{}`\n", report::command_line());
     println!(
-        "{spans} spans, {} per trace, {:.0} protobuf bytes per span ({:.1} MiB; {:.1} MiB sent{}), {} spans per request, {} connections. Medians of {} runs, each on a fresh server and data directory.\n",
+        "{spans} spans, {} per trace, {:.0} encoded bytes per span ({:.1} MiB; {:.1} MiB sent{}), {} spans per request, {} connections. Medians of {} runs, each on a fresh server and data directory (or database).\n",
         args.spans_per_trace,
         raw_bytes as f64 / spans as f64,
         mib(raw_bytes as f64),
@@ -374,7 +562,7 @@ fn print_markdown(
         runs(&|r| format!("{:.0}", r.spans_per_second))
     );
     println!(
-        "| MB/s of protobuf | {mb_per_second:.1} | {} |",
+        "| MB/s of encoded requests | {mb_per_second:.1} | {} |",
         runs(&|r| format!("{:.1}", r.mb_per_second))
     );
     println!(
@@ -406,11 +594,11 @@ fn print_markdown(
         runs(&|r| format!("{:.0}", mib(r.idle_rss as f64)))
     );
     println!(
-        "| data dir bytes per span, at the end of the load (with the WAL) | {db:.0} | {} |",
+        "| database bytes per span, at the end of the load (SQLite: with the WAL) | {db:.0} | {} |",
         runs(&|r| format!("{:.0}", r.db_bytes as f64 / spans as f64))
     );
     println!(
-        "| data dir bytes per span, after a clean shutdown | {:.0} | {} |",
+        "| database bytes per span, after a clean shutdown | {:.0} | {} |",
         pick(&|r| r.db_bytes_after_stop as f64 / spans as f64),
         runs(&|r| format!("{:.0}", r.db_bytes_after_stop as f64 / spans as f64))
     );
@@ -429,6 +617,23 @@ fn print_markdown(
         pick(&|r| spans as f64 / r.server_cpu),
         runs(&|r| format!("{:.0}", spans as f64 / r.server_cpu))
     );
+    if args.database_url.is_some() {
+        println!(
+            "| PostgreSQL processes' CPU during the load | {:.2} cores | {} |",
+            pick(&|r| r.postgres_cpu / r.wall.as_secs_f64()),
+            runs(&|r| format!("{:.2}", r.postgres_cpu / r.wall.as_secs_f64()))
+        );
+        println!(
+            "| PostgreSQL CPU per span | {:.0} µs | {} |",
+            pick(&|r| r.postgres_cpu * 1e6 / spans as f64),
+            runs(&|r| format!("{:.0}", r.postgres_cpu * 1e6 / spans as f64))
+        );
+        println!(
+            "| server CPU per span | {:.0} µs | {} |",
+            pick(&|r| r.server_cpu * 1e6 / spans as f64),
+            runs(&|r| format!("{:.0}", r.server_cpu * 1e6 / spans as f64))
+        );
+    }
     println!(
         "| other processes' CPU meanwhile (noise) | {:.2} cores | {} |",
         pick(&|r| r.other_cpu / r.wall.as_secs_f64()),
@@ -441,9 +646,14 @@ fn print_markdown(
     );
     println!();
     println!("| target | result | |\n|---|---|---|");
+    let target = if args.database_url.is_some() {
+        15_000.0
+    } else {
+        20_000.0
+    };
     println!(
-        "| ≥ 20,000 spans/s sustained, every span readable at the end | {spans_per_second:.0} spans/s | {} |",
-        met(spans_per_second >= 20_000.0)
+        "| ≥ {target:.0} spans/s sustained, every span readable at the end | {spans_per_second:.0} spans/s | {} |",
+        met(spans_per_second >= target)
     );
     println!(
         "| peak memory < 300 MB | {:.0} MB | {} |",

@@ -4,9 +4,14 @@
 mod generate;
 mod http;
 mod ingest;
+mod limits;
+mod pg;
+mod phoenix;
 mod query;
 mod report;
+mod results;
 mod server;
+mod summary;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -23,10 +28,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// OTLP protobuf ingest into a fresh server: throughput, latency, memory, bytes per span.
+    /// Ingest into fresh servers (OTLP protobuf or JSON, or batch ingestion; SQLite or
+    /// PostgreSQL): throughput, latency, memory, bytes per span.
     Ingest(ingest::IngestArgs),
-    /// Read-API latency against a data directory seeded with many traces.
+    /// Read latency (public and UI API) and start-up time on a database seeded with many
+    /// traces (SQLite, or PostgreSQL through `spindle copy-to-postgres`).
     Query(query::QueryArgs),
+    /// What the machine can do without the server: protobuf decode and raw SQLite inserts.
+    Limits(limits::LimitsArgs),
+    /// The same OTLP load and the equivalent queries against Spindle and Arize Phoenix.
+    Phoenix(phoenix::PhoenixArgs),
+    /// The results table from the figures the other subcommands recorded with `--results`.
+    Summary(summary::SummaryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +53,9 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Ingest(args) => ingest::run(args).await,
             Command::Query(args) => query::run(args).await,
+            Command::Limits(args) => limits::run(args).await,
+            Command::Phoenix(args) => phoenix::run(args).await,
+            Command::Summary(args) => summary::run(args),
         }
     })
 }

@@ -54,6 +54,19 @@ pub fn machine() -> String {
     format!("{cpus} CPUs (nproc), {memory_gib:.1} GiB RAM, {model}")
 }
 
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`), as `uptime` shows them.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// Today's date and time in UTC, to the minute.
 pub fn now_utc() -> String {
     let now = time::OffsetDateTime::now_utc();

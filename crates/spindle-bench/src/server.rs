@@ -1,5 +1,5 @@
-//! Runs the `spindle` binary under test: a free port, a data directory, the init project and
-//! key from the environment, and its memory read from `/proc`.
+//! Runs the `spindle` binary under test: a free port, a data directory or a PostgreSQL URL,
+//! the init project and key from the environment, and its memory read from `/proc`.
 
 use crate::http::Connection;
 use anyhow::{bail, Context};
@@ -29,31 +29,56 @@ pub fn authorization() -> String {
     )
 }
 
-fn free_port() -> anyhow::Result<u16> {
+/// Where a server keeps its data.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// SQLite in this data directory.
+    DataDir(PathBuf),
+    /// PostgreSQL at this URL (`--database-url`).
+    Postgres(String),
+}
+
+/// The admin account the UI benchmarks sign in with (`LANGFUSE_INIT_USER_*`).
+pub const ADMIN_EMAIL: &str = "bench@example.com";
+pub const ADMIN_PASSWORD: &str = "bench-password-1234";
+
+pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
 }
 
 impl Server {
-    /// Starts `server_bin serve` on `data_dir`, logging to `log_file`, and waits until
-    /// `GET /api/public/health` answers 200.
+    /// Starts `server_bin serve` on `backend`, logging to `log_file`, and waits until
+    /// `GET /api/public/health` answers 200. With `admin`, the UI admin account is
+    /// configured too (its password check at start-up costs a few milliseconds).
     pub async fn start(
         server_bin: &Path,
-        data_dir: &Path,
+        backend: &Backend,
         log_file: &Path,
+        admin: bool,
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let log = std::fs::File::create(log_file)
             .with_context(|| format!("creating {}", log_file.display()))?;
-        let started = Instant::now();
-        let child = Command::new(server_bin)
+        let mut command = Command::new(server_bin);
+        command
             .arg("serve")
             .arg("--host")
             .arg("127.0.0.1")
             .arg("--port")
-            .arg(port.to_string())
-            .arg("--data-dir")
-            .arg(data_dir)
+            .arg(port.to_string());
+        match backend {
+            Backend::DataDir(dir) => command.arg("--data-dir").arg(dir),
+            Backend::Postgres(url) => command.arg("--database-url").arg(url),
+        };
+        if admin {
+            command
+                .env("LANGFUSE_INIT_USER_EMAIL", ADMIN_EMAIL)
+                .env("LANGFUSE_INIT_USER_PASSWORD", ADMIN_PASSWORD);
+        }
+        let started = Instant::now();
+        let child = command
+            .env("SPINDLE_LOG", "warn")
             .env("LANGFUSE_INIT_PROJECT_ID", PROJECT_ID)
             .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", PUBLIC_KEY)
             .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", SECRET_KEY)
@@ -84,6 +109,62 @@ impl Server {
                 bail!("the server did not become healthy within 120 s");
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        server.startup = started.elapsed();
+        Ok(server)
+    }
+
+    /// Starts `phoenix serve` (Arize Phoenix, from its Python venv) with its SQLite database
+    /// in `working_dir`, and waits until `GET /healthz` answers 200.
+    pub async fn start_phoenix(
+        phoenix_bin: &Path,
+        working_dir: &Path,
+        log_file: &Path,
+    ) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let grpc_port = free_port()?;
+        let log = std::fs::File::create(log_file)
+            .with_context(|| format!("creating {}", log_file.display()))?;
+        let started = Instant::now();
+        let child = Command::new(phoenix_bin)
+            .arg("serve")
+            .env("PHOENIX_WORKING_DIR", working_dir)
+            .env("PHOENIX_HOST", "127.0.0.1")
+            .env("PHOENIX_PORT", port.to_string())
+            .env("PHOENIX_GRPC_PORT", grpc_port.to_string())
+            .env("PHOENIX_TELEMETRY_ENABLED", "false")
+            .env("PHOENIX_ALLOW_EXTERNAL_RESOURCES", "false")
+            .env("PHOENIX_ALLOWED_SANDBOX_PROVIDERS", "NONE")
+            .env("PHOENIX_LOG_MIGRATIONS", "false")
+            .env("PHOENIX_LOGGING_LEVEL", "warning")
+            .env("PHOENIX_DB_LOGGING_LEVEL", "warning")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", phoenix_bin.display()))?;
+        let mut server = Server {
+            child,
+            port,
+            startup: Duration::ZERO,
+        };
+        let mut connection = Connection::with_headers(port, String::new());
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "phoenix exited with {status} during start-up; see {}",
+                    log_file.display()
+                );
+            }
+            if let Ok(response) = connection.get("/healthz").await {
+                if response.status == 200 {
+                    break;
+                }
+            }
+            if started.elapsed() > Duration::from_secs(300) {
+                bail!("phoenix did not become healthy within 300 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         server.startup = started.elapsed();
         Ok(server)
@@ -226,6 +307,11 @@ fn stat_ticks(path: &str) -> anyhow::Result<u64> {
     let utime: u64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0);
     let stime: u64 = fields.get(12).and_then(|f| f.parse().ok()).unwrap_or(0);
     Ok(utime + stime)
+}
+
+/// utime + stime of a `/proc/.../stat` file, in seconds.
+pub fn stat_seconds(path: &str) -> anyhow::Result<f64> {
+    Ok(stat_ticks(path)? as f64 / TICKS_PER_SECOND)
 }
 
 /// CPU seconds this benchmark process used so far.
