@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-BoftfBVx.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BoftfBVx.js"),
-    ),
-    (
         "assets/index-CpXNJLTt.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-CpXNJLTt.css"),
+    ),
+    (
+        "assets/index-CzttkklI.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-CzttkklI.js"),
     ),
     (
         "favicon.svg",

@@ -30,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_counters",
         include_str!("../../migrations/postgres/0005_counters.sql"),
     ),
+    (
+        "0007_trace_tags_and_metadata",
+        include_str!("../../migrations/postgres/0007_trace_tags_and_metadata.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

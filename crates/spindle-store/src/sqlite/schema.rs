@@ -25,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_list_indexes",
         include_str!("../../migrations/sqlite/0004_list_indexes.sql"),
     ),
+    (
+        "0006_trace_tags_and_metadata",
+        include_str!("../../migrations/sqlite/0006_trace_tags_and_metadata.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
