@@ -30,6 +30,9 @@ const BIN = resolve(repo, process.env.SPINDLE_BIN ?? "target/release/spindle");
 const DATA = process.env.SPINDLE_BENCH_DATA;
 const RUNS = Number(process.env.SPINDLE_BENCH_RUNS ?? 7);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// A regular expression: only the measurements whose label matches it run (all by default).
+const ONLY = process.env.SPINDLE_BENCH_ONLY ? new RegExp(process.env.SPINDLE_BENCH_ONLY, "i") : null;
+const wanted = (label) => !ONLY || ONLY.test(label);
 const PROJECT = "bench-project";
 const EMAIL = "admin@bench.test";
 const PASSWORD = "bench-password-1";
@@ -116,6 +119,7 @@ try {
     return { elapsed, body };
   }
   async function measure(label, paths, headers = auth) {
+    if (!wanted(label)) return undefined;
     const list = Array.isArray(paths) ? paths : [paths];
     await timed(list[0], headers); // warm-up, left out
     const samples = [];
@@ -176,17 +180,18 @@ try {
 
   // The traces page from navigation until its table shows rows.
   const firstRows = [];
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < (wanted("UI traces page until rows show") ? RUNS : 0); run++) {
     await page.goto("about:blank");
     const started = performance.now();
     await page.goto(tracesUrl);
     await rowsShown();
     firstRows.push(performance.now() - started);
   }
-  report("UI traces page until rows show", firstRows);
+  if (firstRows.length > 0) report("UI traces page until rows show", firstRows);
 
   // A filter change: from committing the field until the table shows rows that all match.
   async function filterChange(label, field, values, rowsMatch) {
+    if (!wanted(label)) return;
     const samples = [];
     await page.goto(tracesUrl);
     await rowsShown();
@@ -215,7 +220,7 @@ try {
   });
   // Metadata: the key first (no value: no condition), then values in turn; the URL holds the
   // committed view, and the table is re-rendered once the rows of that view arrived.
-  {
+  if (wanted("UI filter change: metadata tenant = …")) {
     await page.goto(tracesUrl);
     await rowsShown();
     await page.getByRole("button", { name: /^Filters/ }).click();
@@ -239,7 +244,7 @@ try {
   // The trace with 10,000 observations: until the tree shows rows, then the timeline.
   const treeTimes = [];
   const timelineTimes = [];
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < (wanted("UI trace with 10,000 observations") ? RUNS : 0); run++) {
     await page.goto("about:blank");
     const started = performance.now();
     await page.goto(`${base}/project/${PROJECT}/traces/big-10000`);
@@ -250,8 +255,10 @@ try {
     await page.waitForFunction(() => document.querySelectorAll(".timeline .timeline-row").length > 0);
     timelineTimes.push(performance.now() - switched);
   }
-  report("UI trace with 10,000 observations: tree", treeTimes);
-  report("UI trace with 10,000 observations: switch to timeline", timelineTimes);
+  if (treeTimes.length > 0) {
+    report("UI trace with 10,000 observations: tree", treeTimes);
+    report("UI trace with 10,000 observations: switch to timeline", timelineTimes);
+  }
 
   console.log("\n| what | median | min | max | runs |\n|---|---|---|---|---|");
   for (const line of figures) {

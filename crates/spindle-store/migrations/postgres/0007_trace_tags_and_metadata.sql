@@ -121,4 +121,4 @@ INSERT INTO trace_metadata (project_id, key, value, ts, trace_id)
     ON CONFLICT DO NOTHING;
 
 -- Score lists filtered by name and a value range read the range from an index.
-CREATE INDEX scores_by_name_value ON scores (project_id, name, value);
+CREATE INDEX scores_by_name_value ON scores (project_id, name, value, timestamp, id);

@@ -117,8 +117,8 @@ INSERT OR IGNORE INTO trace_metadata (project_id, key, value, ts, trace_id)
           FROM traces t, json_each(t.metadata) j WHERE j.type = 'text') m
     WHERE length(m.value) <= 256;
 
--- Score lists filtered by name and a value range read the range from an index.
-CREATE INDEX scores_by_name_value ON scores (project_id, name, value);
+-- Score lists filtered by name and a value range count and order the range from an index.
+CREATE INDEX scores_by_name_value ON scores (project_id, name, value, timestamp, id);
 
 -- The fixed planner statistics of version 2, for the new tables and index.
 ANALYZE sqlite_schema;
@@ -128,5 +128,5 @@ INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
     ('trace_tags', 'trace_tags', '2000000 2000000 100000 2 1'),
     ('trace_tag_counts', 'trace_tag_counts', '1000 1000 1'),
     ('trace_metadata', 'trace_metadata', '2000000 2000000 200000 1000 2 1'),
-    ('scores', 'scores_by_name_value', '1000000 1000000 100000 10');
+    ('scores', 'scores_by_name_value', '1000000 1000000 100000 10 2 1');
 ANALYZE sqlite_schema;

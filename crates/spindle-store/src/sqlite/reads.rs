@@ -98,6 +98,9 @@ const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
     ("tags", ColumnKind::Array("coalesce(t.tags, '[]')")),
 ];
 
+/// The columns of [`SCORE_FILTER_COLUMNS`] that read the score's trace.
+const SCORE_FILTER_COLUMNS_OF_TRACE: &[&str] = &["userId", "traceName", "tags"];
+
 const SCORE_FILTER_COLUMNS: &[Column] = &[
     ("id", ColumnKind::Text("s.id")),
     ("name", ColumnKind::Text("s.name")),
@@ -916,15 +919,33 @@ pub(crate) fn list_scores(
     equals(&mut conditions, "s.dataset_run_id", &query.dataset_run_id);
     compile_filters(&mut conditions, &query.filters, SCORE_FILTER_COLUMNS)?;
 
-    let mut count_sql = Sql::new(&format!("SELECT count(*) {SCORE_FROM} WHERE "));
+    // Conditions on the trace's columns need the join; the others count and order the
+    // scores alone, from an index when one covers them (`scores_by_name_value` for a name
+    // and a value range), and only the page's rows are read.
+    let needs_trace = query.user_id.is_some()
+        || !query.trace_tags.is_empty()
+        || query
+            .filters
+            .iter()
+            .any(|f| SCORE_FILTER_COLUMNS_OF_TRACE.contains(&f.column.as_str()));
+    let from = if needs_trace {
+        SCORE_FROM
+    } else {
+        "FROM scores s"
+    };
+    let mut count_sql = Sql::new(&format!("SELECT count(*) {from} WHERE "));
     count_sql.append(&conditions);
     let total_items = count(connection, &count_sql)?;
     let mut select = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE "
+        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
     ));
-    select.append(&conditions);
-    select.push(" ORDER BY s.timestamp DESC, s.id DESC LIMIT ");
+    select
+        .bind(project_id.to_owned())
+        .push(&format!(" AND s.id IN (SELECT s.id {from} WHERE "))
+        .append(&conditions)
+        .push(" ORDER BY s.timestamp DESC, s.id DESC LIMIT ");
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
+    select.push(") ORDER BY s.timestamp DESC, s.id DESC");
     let items = query_scores(connection, &select)?;
     Ok(Page {
         items,
