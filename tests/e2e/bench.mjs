@@ -9,6 +9,8 @@
 //   SPINDLE_BIN=target/release/spindle SPINDLE_BENCH_DATA=/work/bench-cache/read/ui-1m \
 //       node tests/e2e/bench.mjs
 //
+// With SPINDLE_BENCH_DATABASE_URL=postgres://… it serves that database instead.
+//
 // It starts the server on that directory (the admin user comes from LANGFUSE_INIT_USER_*),
 // times the public API's reads with fetch, then drives headless Chromium (Debian's
 // `chromium`, playwright-core from ui/node_modules): the traces page until its table shows
@@ -28,6 +30,8 @@ const { chromium } = require("playwright-core");
 
 const BIN = resolve(repo, process.env.SPINDLE_BIN ?? "target/release/spindle");
 const DATA = process.env.SPINDLE_BENCH_DATA;
+// PostgreSQL instead of the data directory's SQLite database (seeded by SQL beforehand).
+const DATABASE_URL = process.env.SPINDLE_BENCH_DATABASE_URL;
 const RUNS = Number(process.env.SPINDLE_BENCH_RUNS ?? 7);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // A regular expression: only the measurements whose label matches it run (all by default).
@@ -40,7 +44,7 @@ const PK = "pk-lf-bench";
 const SK = "sk-lf-bench";
 
 if (!DATA) {
-  console.error("set SPINDLE_BENCH_DATA to a data directory seeded by the seed_read example");
+  console.error("set SPINDLE_BENCH_DATA to a data directory seeded by the seed_read example (with SPINDLE_BENCH_DATABASE_URL: any directory, for media)");
   process.exit(2);
 }
 
@@ -79,7 +83,9 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const serverLog = [];
 const startedAt = performance.now();
-const server = spawn(BIN, ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", DATA], {
+const serveArgs = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", DATA];
+if (DATABASE_URL) serveArgs.push("--database-url", DATABASE_URL);
+const server = spawn(BIN, serveArgs, {
   env: {
     ...process.env,
     SPINDLE_LOG: "warn",
