@@ -43,6 +43,24 @@ impl<'q> SplitQuery<'q> {
         split
     }
 
+    /// Removes the tag terms when there are several, and returns them (else nothing).
+    pub fn take_tags_if_several(&mut self) -> Vec<String> {
+        let tags: Vec<String> = self
+            .terms
+            .iter()
+            .filter_map(|term| match term {
+                IndexedTerm::Tag(tag) => Some(tag.clone()),
+                IndexedTerm::Metadata { .. } => None,
+            })
+            .collect();
+        if tags.len() < 2 {
+            return Vec::new();
+        }
+        self.terms
+            .retain(|term| matches!(term, IndexedTerm::Metadata { .. }));
+        tags
+    }
+
     /// Whether the trace rows must be read to decide the query's conditions (beyond the
     /// project and a time range).
     pub fn needs_trace_rows(&self, query: &TraceQuery) -> bool {
@@ -192,6 +210,30 @@ mod tests {
             filter("metadata", "=", FilterValue::Number(1.0), Some("k")),
             None,
         );
+    }
+
+    #[test]
+    fn several_tags_can_be_taken_out() {
+        let query = TraceQuery {
+            tags: vec!["a".into(), "b".into()],
+            filters: vec![filter(
+                "metadata",
+                "=",
+                FilterValue::String("x".into()),
+                Some("k"),
+            )],
+            ..TraceQuery::default()
+        };
+        let mut split = SplitQuery::of(&query);
+        assert_eq!(split.take_tags_if_several(), ["a", "b"]);
+        assert_eq!(split.terms, vec![metadata("k", &["x"])]);
+        let one = TraceQuery {
+            tags: vec!["a".into()],
+            ..TraceQuery::default()
+        };
+        let mut split = SplitQuery::of(&one);
+        assert!(split.take_tags_if_several().is_empty());
+        assert_eq!(split.terms, vec![tag("a")]);
     }
 
     #[test]

@@ -409,9 +409,14 @@ pub(crate) async fn list_traces(
 ) -> Result<Page<TraceView>> {
     let q = query_params;
     let (page, limit, offset) = paging(q.page, q.limit);
-    let split = SplitQuery::of(q);
+    let mut split = SplitQuery::of(q);
     let mut conditions = Sql::new("t.project_id = ");
     conditions.bind(project_id.to_owned());
+    // Several tags: the GIN index of `traces.tags` intersects them (and counts the result)
+    // faster than probing `trace_tags` once per row of the first tag.
+    let tags_on_rows = split.take_tags_if_several();
+    all_tags(&mut conditions, "t.tags", &tags_on_rows);
+    let index_only = tags_on_rows.is_empty() && !split.needs_trace_rows(q);
     equals(&mut conditions, "t.user_id", &q.user_id);
     equals(&mut conditions, "t.name", &q.name);
     equals(&mut conditions, "t.session_id", &q.session_id);
@@ -463,7 +468,7 @@ pub(crate) async fn list_traces(
     };
     let direction = direction_sql(direction);
     let unfiltered = split.terms.is_empty()
-        && !split.needs_trace_rows(q)
+        && index_only
         && q.from_timestamp.is_none()
         && q.to_timestamp.is_none();
     // A tag or metadata list in time order walks its index table in that order and reads
@@ -472,7 +477,7 @@ pub(crate) async fn list_traces(
     let trace_ts = format!("coalesce(t.timestamp, '{NULL_TIMESTAMP_KEY}'::int8)");
     let total_items = if unfiltered {
         project_counter(client, project_id, "traces").await?
-    } else if let Some(driver) = driver.filter(|_| !split.needs_trace_rows(q)) {
+    } else if let Some(driver) = driver.filter(|_| index_only) {
         count_from_index(client, project_id, q, &split, driver).await?
     } else {
         let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
