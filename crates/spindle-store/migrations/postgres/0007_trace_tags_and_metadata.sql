@@ -2,8 +2,8 @@
 -- (migration 0006 there), so tag and metadata filters and their counts read an index
 -- instead of every trace's JSON.
 --
--- A trigger on `traces` keeps them: every insert, merge, delete, retention delete and
--- `copy-to-postgres` row goes through it, whichever instance wrote it. `ts` is the trace's
+-- Triggers on `traces` keep them: every insert, merge, delete, retention delete and
+-- `copy-to-postgres` row goes through them, whichever instance wrote it. `ts` is the trace's
 -- timestamp as the lists sort it (NULL as the smallest bigint, which sorts last newest
 -- first), so a filtered list walks its newest page in order from the index.
 
@@ -47,61 +47,119 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     END
 $$;
 
-CREATE FUNCTION spindle_trace_index_rows() RETURNS trigger
+-- Statement-level triggers with transition tables: one set-based pass per statement (the
+-- writers insert and update many traces per statement), and one counter update per tag.
+CREATE FUNCTION spindle_trace_index_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     counter_shard smallint := floor(random() * 16)::smallint;
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.tags IS NOT DISTINCT FROM NEW.tags
-        AND OLD.metadata IS NOT DISTINCT FROM NEW.metadata
-        AND OLD.timestamp IS NOT DISTINCT FROM NEW.timestamp THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        DELETE FROM trace_tags
-            WHERE project_id = OLD.project_id
-            AND tag IN (SELECT jsonb_array_elements_text(OLD.tags))
-            AND ts = coalesce(OLD.timestamp, '-9223372036854775808'::bigint)
-            AND trace_id = OLD.id;
-        INSERT INTO trace_tag_counts (project_id, tag, shard, trace_count)
-            SELECT DISTINCT OLD.project_id, tag, counter_shard, -1
-            FROM jsonb_array_elements_text(OLD.tags) AS tag
-            ON CONFLICT (project_id, tag, shard)
-            DO UPDATE SET trace_count = trace_tag_counts.trace_count - 1;
-        DELETE FROM trace_metadata
-            WHERE project_id = OLD.project_id
-            AND (key, value) IN (
-                SELECT m.key, spindle_unquoted(m.value #>> '{}')
-                FROM jsonb_each(OLD.metadata) AS m WHERE jsonb_typeof(m.value) = 'string')
-            AND ts = coalesce(OLD.timestamp, '-9223372036854775808'::bigint)
-            AND trace_id = OLD.id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO trace_tags (project_id, tag, ts, trace_id)
-            SELECT DISTINCT NEW.project_id, tag,
-                coalesce(NEW.timestamp, '-9223372036854775808'::bigint), NEW.id
-            FROM jsonb_array_elements_text(NEW.tags) AS tag
-            ON CONFLICT DO NOTHING;
-        INSERT INTO trace_tag_counts (project_id, tag, shard, trace_count)
-            SELECT DISTINCT NEW.project_id, tag, counter_shard, 1
-            FROM jsonb_array_elements_text(NEW.tags) AS tag
-            ON CONFLICT (project_id, tag, shard)
-            DO UPDATE SET trace_count = trace_tag_counts.trace_count + 1;
-        INSERT INTO trace_metadata (project_id, key, value, ts, trace_id)
-            SELECT NEW.project_id, u.key, u.value,
-                coalesce(NEW.timestamp, '-9223372036854775808'::bigint), NEW.id
-            FROM (SELECT m.key, spindle_unquoted(m.value #>> '{}') AS value
-                  FROM jsonb_each(NEW.metadata) AS m
-                  WHERE jsonb_typeof(m.value) = 'string') AS u
-            WHERE length(u.value) <= 256
-            ON CONFLICT DO NOTHING;
-    END IF;
+    INSERT INTO trace_tags (project_id, tag, ts, trace_id)
+        SELECT r.project_id, x.tag, coalesce(r.timestamp, '-9223372036854775808'::bigint), r.id
+        FROM new_rows AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        ON CONFLICT DO NOTHING;
+    INSERT INTO trace_tag_counts (project_id, tag, shard, trace_count)
+        SELECT r.project_id, x.tag, counter_shard, count(*)
+        FROM new_rows AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        GROUP BY r.project_id, x.tag
+        ON CONFLICT (project_id, tag, shard)
+        DO UPDATE SET trace_count = trace_tag_counts.trace_count + excluded.trace_count;
+    INSERT INTO trace_metadata (project_id, key, value, ts, trace_id)
+        SELECT u.project_id, u.key, u.value, u.ts, u.id
+        FROM (SELECT r.project_id, m.key, spindle_unquoted(m.value #>> '{}') AS value,
+                coalesce(r.timestamp, '-9223372036854775808'::bigint) AS ts, r.id
+              FROM new_rows AS r, jsonb_each(r.metadata) AS m
+              WHERE jsonb_typeof(m.value) = 'string') AS u
+        WHERE length(u.value) <= 256
+        ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER traces_index_rows AFTER INSERT OR UPDATE OR DELETE ON traces
-    FOR EACH ROW EXECUTE FUNCTION spindle_trace_index_rows();
+-- A merge that changes tags, metadata or the timestamp: the old rows out, the new rows in.
+CREATE FUNCTION spindle_trace_index_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    counter_shard smallint := floor(random() * 16)::smallint;
+BEGIN
+    DELETE FROM trace_tags g
+        USING (SELECT o.* FROM old_rows o JOIN new_rows n ON n.project_id = o.project_id AND n.id = o.id
+          WHERE (o.tags, o.metadata, o.timestamp) IS DISTINCT FROM (n.tags, n.metadata, n.timestamp)) AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        WHERE g.project_id = r.project_id AND g.tag = x.tag
+        AND g.ts = coalesce(r.timestamp, '-9223372036854775808'::bigint) AND g.trace_id = r.id;
+    INSERT INTO trace_tag_counts (project_id, tag, shard, trace_count)
+        SELECT r.project_id, x.tag, counter_shard, -count(*)
+        FROM (SELECT o.* FROM old_rows o JOIN new_rows n ON n.project_id = o.project_id AND n.id = o.id
+          WHERE (o.tags, o.metadata, o.timestamp) IS DISTINCT FROM (n.tags, n.metadata, n.timestamp)) AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        GROUP BY r.project_id, x.tag
+        ON CONFLICT (project_id, tag, shard)
+        DO UPDATE SET trace_count = trace_tag_counts.trace_count + excluded.trace_count;
+    DELETE FROM trace_metadata g
+        USING (SELECT o.* FROM old_rows o JOIN new_rows n ON n.project_id = o.project_id AND n.id = o.id
+          WHERE (o.tags, o.metadata, o.timestamp) IS DISTINCT FROM (n.tags, n.metadata, n.timestamp)) AS r, jsonb_each(r.metadata) AS m
+        WHERE jsonb_typeof(m.value) = 'string'
+        AND g.project_id = r.project_id AND g.key = m.key
+        AND g.value = spindle_unquoted(m.value #>> '{}')
+        AND g.ts = coalesce(r.timestamp, '-9223372036854775808'::bigint) AND g.trace_id = r.id;
+    INSERT INTO trace_tags (project_id, tag, ts, trace_id)
+        SELECT r.project_id, x.tag, coalesce(r.timestamp, '-9223372036854775808'::bigint), r.id
+        FROM (SELECT n.* FROM new_rows n JOIN old_rows o ON o.project_id = n.project_id AND o.id = n.id
+          WHERE (o.tags, o.metadata, o.timestamp) IS DISTINCT FROM (n.tags, n.metadata, n.timestamp)) AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        ON CONFLICT DO NOTHING;
+    INSERT INTO trace_tag_counts (project_id, tag, shard, trace_count)
+        SELECT r.project_id, x.tag, counter_shard, count(*)
+        FROM (SELECT n.* FROM new_rows n JOIN old_rows o ON o.project_id = n.project_id AND o.id = n.id
+          WHERE (o.tags, o.metadata, o.timestamp) IS DISTINCT FROM (n.tags, n.metadata, n.timestamp)) AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        GROUP BY r.project_id, x.tag
+        ON CONFLICT (project_id, tag, shard)
+        DO UPDATE SET trace_count = trace_tag_counts.trace_count + excluded.trace_count;
+    INSERT INTO trace_metadata (project_id, key, value, ts, trace_id)
+        SELECT u.project_id, u.key, u.value, u.ts, u.id
+        FROM (SELECT r.project_id, m.key, spindle_unquoted(m.value #>> '{}') AS value,
+                coalesce(r.timestamp, '-9223372036854775808'::bigint) AS ts, r.id
+              FROM (SELECT n.* FROM new_rows n JOIN old_rows o ON o.project_id = n.project_id AND o.id = n.id
+          WHERE (o.tags, o.metadata, o.timestamp) IS DISTINCT FROM (n.tags, n.metadata, n.timestamp)) AS r, jsonb_each(r.metadata) AS m
+              WHERE jsonb_typeof(m.value) = 'string') AS u
+        WHERE length(u.value) <= 256
+        ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION spindle_trace_index_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    counter_shard smallint := floor(random() * 16)::smallint;
+BEGIN
+    DELETE FROM trace_tags g
+        USING old_rows AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        WHERE g.project_id = r.project_id AND g.tag = x.tag
+        AND g.ts = coalesce(r.timestamp, '-9223372036854775808'::bigint) AND g.trace_id = r.id;
+    INSERT INTO trace_tag_counts (project_id, tag, shard, trace_count)
+        SELECT r.project_id, x.tag, counter_shard, -count(*)
+        FROM old_rows AS r, jsonb_array_elements_text(r.tags) AS x(tag)
+        GROUP BY r.project_id, x.tag
+        ON CONFLICT (project_id, tag, shard)
+        DO UPDATE SET trace_count = trace_tag_counts.trace_count + excluded.trace_count;
+    DELETE FROM trace_metadata g
+        USING old_rows AS r, jsonb_each(r.metadata) AS m
+        WHERE jsonb_typeof(m.value) = 'string'
+        AND g.project_id = r.project_id AND g.key = m.key
+        AND g.value = spindle_unquoted(m.value #>> '{}')
+        AND g.ts = coalesce(r.timestamp, '-9223372036854775808'::bigint) AND g.trace_id = r.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER traces_index_insert AFTER INSERT ON traces
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION spindle_trace_index_insert();
+CREATE TRIGGER traces_index_update AFTER UPDATE ON traces
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION spindle_trace_index_update();
+CREATE TRIGGER traces_index_delete AFTER DELETE ON traces
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION spindle_trace_index_delete();
 
 -- The rows of the traces stored before this version.
 INSERT INTO trace_tags (project_id, tag, ts, trace_id)
