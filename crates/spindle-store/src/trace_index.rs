@@ -91,6 +91,22 @@ impl<'q> SplitQuery<'q> {
     }
 }
 
+/// Whether `filter` keeps the traces whose worst observation level is ERROR (`level = ERROR`
+/// or `level any of [ERROR]`): exactly the traces with an ERROR observation, which the
+/// partial index `observations_with_errors` lists.
+pub(crate) fn is_error_level(filter: &Filter) -> bool {
+    let is_error =
+        |text: &str| spindle_core::Level::parse(text) == Some(spindle_core::Level::Error);
+    let operator = filter.operator.trim().to_ascii_lowercase();
+    match (filter.column.as_str(), operator.as_str(), &filter.value) {
+        ("level", "=" | "any of", FilterValue::String(text)) => is_error(text),
+        ("level", "any of", FilterValue::Strings(values)) => {
+            !values.is_empty() && values.iter().all(|value| is_error(value))
+        }
+        _ => false,
+    }
+}
+
 fn push_unique(terms: &mut Vec<IndexedTerm>, term: IndexedTerm) {
     if !terms.contains(&term) {
         terms.push(term);
@@ -234,6 +250,30 @@ mod tests {
         let mut split = SplitQuery::of(&one);
         assert!(split.take_tags_if_several().is_empty());
         assert_eq!(split.terms, vec![tag("a")]);
+    }
+
+    #[test]
+    fn recognizes_the_error_level_filter() {
+        let level = |operator: &str, value: FilterValue| filter("level", operator, value, None);
+        let strings = |v: &[&str]| FilterValue::Strings(v.iter().map(|s| (*s).into()).collect());
+        assert!(is_error_level(&level(
+            "=",
+            FilterValue::String("ERROR".into())
+        )));
+        assert!(is_error_level(&level("any of", strings(&["ERROR"]))));
+        assert!(!is_error_level(&level(
+            "any of",
+            strings(&["ERROR", "WARNING"])
+        )));
+        assert!(!is_error_level(&level(
+            "!=",
+            FilterValue::String("ERROR".into())
+        )));
+        assert!(!is_error_level(&level("any of", strings(&[]))));
+        assert!(!is_error_level(&level(
+            "=",
+            FilterValue::String("LOUD".into())
+        )));
     }
 
     #[test]

@@ -180,3 +180,8 @@ INSERT INTO trace_metadata (project_id, key, value, ts, trace_id)
 
 -- Score lists filtered by name and a value range read the range from an index.
 CREATE INDEX scores_by_name_value ON scores (project_id, name, value, timestamp, id);
+
+-- Traces filtered by `level = ERROR` (the dashboard's error count, the UI's "errors only")
+-- are the traces of the few ERROR observations, listed by this partial index.
+CREATE INDEX observations_with_errors ON observations (project_id, trace_id)
+    WHERE level = 'ERROR';

@@ -120,13 +120,19 @@ INSERT OR IGNORE INTO trace_metadata (project_id, key, value, ts, trace_id)
 -- Score lists filtered by name and a value range count and order the range from an index.
 CREATE INDEX scores_by_name_value ON scores (project_id, name, value, timestamp, id);
 
--- The fixed planner statistics of version 2, for the new tables and index.
+-- Traces filtered by `level = ERROR` (the dashboard's error count, the UI's "errors only")
+-- are the traces of the few ERROR observations, listed by this partial index.
+CREATE INDEX observations_with_errors ON observations (project_id, trace_id)
+    WHERE level = 'ERROR';
+
+-- The fixed planner statistics of version 2, for the new tables and indexes.
 ANALYZE sqlite_schema;
 DELETE FROM sqlite_stat1 WHERE tbl IN ('trace_tags', 'trace_tag_counts', 'trace_metadata')
-    OR idx = 'scores_by_name_value';
+    OR idx IN ('scores_by_name_value', 'observations_with_errors');
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
     ('trace_tags', 'trace_tags', '2000000 2000000 100000 2 1'),
     ('trace_tag_counts', 'trace_tag_counts', '1000 1000 1'),
     ('trace_metadata', 'trace_metadata', '2000000 2000000 200000 1000 2 1'),
-    ('scores', 'scores_by_name_value', '1000000 1000000 100000 10 2 1');
+    ('scores', 'scores_by_name_value', '1000000 1000000 100000 10 2 1'),
+    ('observations', 'observations_with_errors', '10000 10000 2');
 ANALYZE sqlite_schema;

@@ -16,7 +16,7 @@ use super::rows::{
     observation_from_row, score_from_row, search_words, trace_from_row, OBSERVATION_COLUMNS,
     OBSERVATION_COLUMN_COUNT, SCORE_COLUMNS, SCORE_COLUMN_COUNT, TRACE_COLUMNS,
 };
-use crate::trace_index::{IndexedTerm, SplitQuery};
+use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
     Page, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
@@ -430,6 +430,15 @@ pub(crate) async fn list_traces(
         q.to_timestamp,
     );
     for (index, filter) in &split.other_filters {
+        if is_error_level(filter) {
+            let mut with_errors =
+                Sql::new("t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ");
+            with_errors
+                .bind(project_id.to_owned())
+                .push(" AND o3.level = 'ERROR')");
+            conditions.and(with_errors);
+            continue;
+        }
         conditions.and(compile_filter(*index, filter, TRACE_FILTER_COLUMNS)?);
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

@@ -14,7 +14,7 @@ use super::rows::{
     SCORE_COLUMNS, TRACE_COLUMNS,
 };
 use super::sql_error;
-use crate::trace_index::{IndexedTerm, SplitQuery};
+use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
     Page, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
@@ -373,6 +373,15 @@ pub(crate) fn list_traces(
         query.to_timestamp,
     );
     for (index, filter) in &split.other_filters {
+        if is_error_level(filter) {
+            let mut with_errors =
+                Sql::new("t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ");
+            with_errors
+                .bind(project_id.to_owned())
+                .push(" AND o3.level = 'ERROR')");
+            conditions.and(with_errors);
+            continue;
+        }
         conditions.and(compile_filter(*index, filter, TRACE_FILTER_COLUMNS)?);
     }
     if let Some(search) = query
