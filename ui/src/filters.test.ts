@@ -86,6 +86,10 @@ describe("server query", () => {
     ]);
   });
 
+  it("sends no metadata condition for a key without a value (it would match every trace)", () => {
+    expect(viewToQuery(view({ metaKey: "region" }), NOW).has("filter")).toBe(false);
+  });
+
   it("sends score bounds only with a score name", () => {
     expect(viewToQuery(view({ scoreMin: "0.5" }), NOW).has("scoreMin")).toBe(false);
     const query = viewToQuery(view({ scoreName: "quality", scoreMin: "0.5" }), NOW);

@@ -176,11 +176,12 @@ export function viewToQuery(view: TraceView, now: number, limit = 50): URLSearch
   } else if (view.level !== "") {
     conditions.push({ type: "stringOptions", column: "level", operator: "any of", value: [view.level] });
   }
-  if (view.metaKey.trim() !== "") {
+  // A key without a value matches every trace (a missing key reads as ""): no condition.
+  if (view.metaKey.trim() !== "" && view.metaValue !== "") {
     conditions.push({
       type: "stringObject",
       column: "metadata",
-      operator: view.metaValue === "" ? "contains" : "=",
+      operator: "=",
       key: view.metaKey.trim(),
       value: view.metaValue,
     });

@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod query;
 pub mod retention;
 pub mod sqlite;
+mod trace_index;
 
 pub use query::*;
 pub use spindle_core::record::DerivedCost;

@@ -129,6 +129,19 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
                 .expect("trace")
         ));
     }
+    // Tag lists read the index table, which the copy fills as it writes the traces.
+    let tagged = TraceQuery {
+        tags: vec!["tag-1".into()],
+        limit: 1000,
+        ..TraceQuery::default()
+    };
+    out.push(format!(
+        "{:?}",
+        store
+            .list_traces(project_id, &tagged)
+            .await
+            .expect("tagged")
+    ));
     let search = TraceQuery {
         search: Some("number 1".into()),
         ..TraceQuery::default()

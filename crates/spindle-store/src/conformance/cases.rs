@@ -2180,6 +2180,192 @@ pub async fn daily_metrics(harness: &Harness) {
     );
 }
 
+/// Tag and metadata filters (served by index tables) follow merges, timestamp changes and
+/// deletes, list newest first, combine with each other and with other conditions, and count
+/// exactly.
+pub async fn tag_and_metadata_filters_follow_writes(harness: &Harness) {
+    let store = harness.open().await;
+    seed_filter_traces(&store).await;
+    let metadata = |key: &str, value: &str| Filter {
+        key: Some(key.into()),
+        ..filter("metadata", "=", text(value))
+    };
+    let by_tags = |tags: &[&str]| TraceQuery {
+        tags: strings(tags),
+        ..TraceQuery::default()
+    };
+    let by_filters = |filters: Vec<Filter>| TraceQuery {
+        filters,
+        ..TraceQuery::default()
+    };
+    let check = |query: TraceQuery, expected: &'static [&'static str]| {
+        let store = store.clone();
+        async move {
+            let page = store.list_traces(P, &query).await.expect("list");
+            let ids: Vec<String> = page.items.iter().map(|t| t.record.id.clone()).collect();
+            assert_eq!(ids, strings(expected), "{query:?}");
+            assert_eq!(page.total_items, expected.len() as u64, "{query:?}");
+        }
+    };
+    // Newest first, as the unfiltered list.
+    check(by_tags(&["a"]), &["t5", "t1"]).await;
+    check(by_tags(&["a", "c"]), &["t5"]).await;
+    check(by_tags(&["a", "missing"]), &[]).await;
+    check(
+        by_filters(vec![filter("tags", "all of", list(&["b"]))]),
+        &["t2", "t1"],
+    )
+    .await;
+    check(
+        by_filters(vec![filter("tags", "any of", list(&["c"]))]),
+        &["t5", "t3"],
+    )
+    .await;
+    check(
+        by_filters(vec![metadata("team", "team-0")]),
+        &["t5", "t3", "t1"],
+    )
+    .await;
+    // The stored value is JSON text or plain text; either spelling of the filter finds it.
+    check(
+        by_filters(vec![metadata("team", "\"team-1\"")]),
+        &["t4", "t2"],
+    )
+    .await;
+    check(by_filters(vec![metadata("plain", "value 3")]), &["t4"]).await;
+    check(
+        TraceQuery {
+            tags: strings(&["c"]),
+            filters: vec![metadata("team", "team-0")],
+            ..TraceQuery::default()
+        },
+        &["t5", "t3"],
+    )
+    .await;
+    check(
+        TraceQuery {
+            tags: strings(&["a"]),
+            user_id: Some("alice".into()),
+            ..TraceQuery::default()
+        },
+        &["t1"],
+    )
+    .await;
+    check(
+        TraceQuery {
+            tags: strings(&["a"]),
+            environments: strings(&["dev"]),
+            ..TraceQuery::default()
+        },
+        &["t5"],
+    )
+    .await;
+    check(
+        TraceQuery {
+            tags: strings(&["a"]),
+            from_timestamp: Some(BASE + SECOND),
+            ..TraceQuery::default()
+        },
+        &["t5"],
+    )
+    .await;
+    check(
+        TraceQuery {
+            filters: vec![metadata("team", "team-0")],
+            to_timestamp: Some(BASE + 25 * SECOND),
+            ..TraceQuery::default()
+        },
+        &["t3", "t1"],
+    )
+    .await;
+    // Paging through a tag's traces.
+    let second = store
+        .list_traces(
+            P,
+            &TraceQuery {
+                tags: strings(&["a"]),
+                page: 2,
+                limit: 1,
+                ..TraceQuery::default()
+            },
+        )
+        .await
+        .expect("page 2");
+    assert_eq!(
+        second
+            .items
+            .iter()
+            .map(|t| t.record.id.as_str())
+            .collect::<Vec<_>>(),
+        ["t1"]
+    );
+    assert_eq!(second.total_items, 2);
+
+    // A merge adds a tag, changes a metadata value and moves a trace earlier in time.
+    write(
+        &store,
+        P,
+        batch_of_traces(vec![
+            trace("t2", update_stamp(BASE + DAY), |t| {
+                t.tags = ["a".to_owned()].into_iter().collect();
+                t.metadata.insert("team".into(), "\"team-0\"".into());
+            }),
+            trace("t4", create_stamp(BASE - DAY), |t| {
+                t.timestamp = Some(BASE - DAY);
+            }),
+        ]),
+    )
+    .await;
+    check(by_tags(&["a"]), &["t5", "t2", "t1"]).await;
+    check(by_tags(&["b"]), &["t2", "t1"]).await;
+    check(
+        by_filters(vec![metadata("team", "team-0")]),
+        &["t5", "t3", "t2", "t1"],
+    )
+    .await;
+    check(by_filters(vec![metadata("team", "team-1")]), &["t4"]).await;
+    check(
+        TraceQuery {
+            filters: vec![metadata("team", "team-1")],
+            from_timestamp: Some(BASE),
+            ..TraceQuery::default()
+        },
+        &[],
+    )
+    .await;
+
+    // Deleted traces leave nothing behind in either index.
+    store
+        .delete_traces(P, &strings(&["t1", "t4"]))
+        .await
+        .expect("delete");
+    check(by_tags(&["a"]), &["t5", "t2"]).await;
+    check(by_tags(&["b"]), &["t2"]).await;
+    check(by_filters(vec![metadata("team", "team-1")]), &[]).await;
+    check(
+        by_filters(vec![metadata("team", "team-0")]),
+        &["t5", "t3", "t2"],
+    )
+    .await;
+    // Another project's traces with the same tags stay apart.
+    write(
+        &store,
+        Q,
+        batch_of_traces(vec![trace("q1", create_stamp(BASE), |t| {
+            t.timestamp = Some(BASE);
+            t.tags = ["a".to_owned()].into_iter().collect();
+            t.metadata.insert("team".into(), "\"team-0\"".into());
+        })]),
+    )
+    .await;
+    check(by_tags(&["a"]), &["t5", "t2"]).await;
+    check(
+        by_filters(vec![metadata("team", "team-0")]),
+        &["t5", "t3", "t2"],
+    )
+    .await;
+}
+
 /// Deleting traces removes their observations and scores; scores delete on their own too.
 pub async fn delete_traces_and_scores(harness: &Harness) {
     let store = harness.open().await;

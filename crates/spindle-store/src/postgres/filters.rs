@@ -237,7 +237,8 @@ fn numeric_prefix(expr: &str) -> String {
     )
 }
 
-fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<Sql> {
+/// Compiles the filter at position `index` of `filter=` (the position names it in errors).
+pub(crate) fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<Sql> {
     let field = |part: &str| format!("filter[{index}].{part}");
     let Some((_, kind)) = columns.iter().find(|(name, _)| *name == filter.column) else {
         let known: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
@@ -294,8 +295,16 @@ fn compile_filter(index: usize, filter: &Filter, columns: &[Column]) -> Result<S
                 "any of" | "none of" => {
                     let values = strings_of(&filter.value)
                         .ok_or_else(|| wrong_value("a list of strings"))?;
+                    // Without "" in the list, `expr = ANY` is the same test, and an index on
+                    // the column serves it.
+                    let expr_tested =
+                        if operator == "any of" && !values.iter().any(String::is_empty) {
+                            expr.to_owned()
+                        } else {
+                            value_expr.clone()
+                        };
                     let not = if operator == "none of" { "NOT " } else { "" };
-                    sql.push(&format!("{not}({value_expr} = ANY("))
+                    sql.push(&format!("{not}({expr_tested} = ANY("))
                         .bind(values)
                         .push("))");
                 }

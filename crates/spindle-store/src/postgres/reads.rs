@@ -9,13 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Row;
 
 use super::filters::{
-    compile_filters, level_of_rank, like_escape, rank_of, Column, ColumnKind, Sql,
+    compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Column, ColumnKind, Sql,
 };
 use super::pg_error;
 use super::rows::{
     observation_from_row, score_from_row, search_words, trace_from_row, OBSERVATION_COLUMNS,
     OBSERVATION_COLUMN_COUNT, SCORE_COLUMNS, SCORE_COLUMN_COUNT, TRACE_COLUMNS,
 };
+use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
     Page, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
@@ -297,6 +298,110 @@ fn direction_sql(direction: Direction) -> &'static str {
 
 // --- traces ---
 
+/// The sort key `trace_tags` and `trace_metadata` keep for a trace's timestamp (NULL as the
+/// smallest bigint, so it sorts last newest first and first oldest first, as the lists do).
+const NULL_TIMESTAMP_KEY: i64 = i64::MIN;
+
+/// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
+/// `ts_expr` (a primary-key lookup).
+fn term_probe(project_id: &str, term: &IndexedTerm, id_expr: &str, ts_expr: &str) -> Sql {
+    let mut probe = Sql::default();
+    match term {
+        IndexedTerm::Tag(tag) => {
+            probe
+                .push("EXISTS (SELECT 1 FROM trace_tags g WHERE g.project_id = ")
+                .bind(project_id.to_owned())
+                .push(" AND g.tag = ")
+                .bind(tag.clone());
+        }
+        IndexedTerm::Metadata { key, values } => {
+            probe
+                .push("EXISTS (SELECT 1 FROM trace_metadata g WHERE g.project_id = ")
+                .bind(project_id.to_owned())
+                .push(" AND g.key = ")
+                .bind(key.clone());
+            metadata_values(&mut probe, "g.value", values);
+        }
+    }
+    probe.push(&format!(
+        " AND g.ts = {ts_expr} AND g.trace_id = {id_expr})"
+    ));
+    probe
+}
+
+fn metadata_values(sql: &mut Sql, expr: &str, values: &[String]) {
+    match values {
+        [one] => {
+            sql.push(&format!(" AND {expr} = ")).bind(one.clone());
+        }
+        many => {
+            sql.push(&format!(" AND {expr} = ANY("))
+                .bind(many.to_vec())
+                .push(")");
+        }
+    }
+}
+
+/// `FROM <index table> d` and the conditions that select `term`'s rows of the project.
+fn driver_source(project_id: &str, term: &IndexedTerm) -> (&'static str, Sql) {
+    let mut conditions = Sql::new("d.project_id = ");
+    conditions.bind(project_id.to_owned());
+    match term {
+        IndexedTerm::Tag(tag) => {
+            conditions.push(" AND d.tag = ").bind(tag.clone());
+            ("trace_tags d", conditions)
+        }
+        IndexedTerm::Metadata { key, values } => {
+            conditions.push(" AND d.key = ").bind(key.clone());
+            metadata_values(&mut conditions, "d.value", values);
+            ("trace_metadata d", conditions)
+        }
+    }
+}
+
+/// The query's time range on the index rows' sort key (NULL timestamps never match).
+fn index_time_range(sql: &mut Sql, query: &TraceQuery) {
+    if let Some(from) = query.from_timestamp {
+        sql.push(" AND d.ts >= ").bind(from);
+    }
+    if let Some(to) = query.to_timestamp {
+        sql.push(" AND d.ts < ")
+            .bind(to)
+            .push(" AND d.ts > ")
+            .bind(NULL_TIMESTAMP_KEY);
+    }
+}
+
+/// The exact number of traces matching a query the index tables answer alone: the kept
+/// count of one tag, or the driver's index rows that every other term's probe finds.
+async fn count_from_index(
+    client: &Client,
+    project_id: &str,
+    query: &TraceQuery,
+    split: &SplitQuery<'_>,
+    driver: &IndexedTerm,
+) -> Result<u64> {
+    let timeless = query.from_timestamp.is_none() && query.to_timestamp.is_none();
+    if let (IndexedTerm::Tag(tag), [_], true) = (driver, split.terms.as_slice(), timeless) {
+        let mut sql = Sql::new(
+            "SELECT coalesce(sum(trace_count), 0)::int8 FROM trace_tag_counts \
+             WHERE project_id = ",
+        );
+        sql.bind(project_id.to_owned())
+            .push(" AND tag = ")
+            .bind(tag.clone());
+        return count(client, &sql).await;
+    }
+    let (source, conditions) = driver_source(project_id, driver);
+    let mut count_sql = Sql::new(&format!("SELECT count(*) FROM {source} WHERE "));
+    count_sql.append(&conditions);
+    index_time_range(&mut count_sql, query);
+    for term in split.terms.iter().filter(|term| *term != driver) {
+        count_sql.and(term_probe(project_id, term, "d.trace_id", "d.ts"));
+    }
+    count(client, &count_sql).await
+}
+
 pub(crate) async fn list_traces(
     client: &Client,
     project_id: &str,
@@ -304,14 +409,19 @@ pub(crate) async fn list_traces(
 ) -> Result<Page<TraceView>> {
     let q = query_params;
     let (page, limit, offset) = paging(q.page, q.limit);
+    let mut split = SplitQuery::of(q);
     let mut conditions = Sql::new("t.project_id = ");
     conditions.bind(project_id.to_owned());
+    // Several tags: the GIN index of `traces.tags` intersects them (and counts the result)
+    // faster than probing `trace_tags` once per row of the first tag.
+    let tags_on_rows = split.take_tags_if_several();
+    all_tags(&mut conditions, "t.tags", &tags_on_rows);
+    let index_only = tags_on_rows.is_empty() && !split.needs_trace_rows(q);
     equals(&mut conditions, "t.user_id", &q.user_id);
     equals(&mut conditions, "t.name", &q.name);
     equals(&mut conditions, "t.session_id", &q.session_id);
     equals(&mut conditions, "t.version", &q.version);
     equals(&mut conditions, "t.release", &q.release);
-    all_tags(&mut conditions, "t.tags", &q.tags);
     any_of(&mut conditions, "t.environment", &q.environments);
     time_range(
         &mut conditions,
@@ -319,7 +429,18 @@ pub(crate) async fn list_traces(
         q.from_timestamp,
         q.to_timestamp,
     );
-    compile_filters(&mut conditions, &q.filters, TRACE_FILTER_COLUMNS)?;
+    for (index, filter) in &split.other_filters {
+        if is_error_level(filter) {
+            let mut with_errors =
+                Sql::new("t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ");
+            with_errors
+                .bind(project_id.to_owned())
+                .push(" AND o3.level = 'ERROR')");
+            conditions.and(with_errors);
+            continue;
+        }
+        conditions.and(compile_filter(*index, filter, TRACE_FILTER_COLUMNS)?);
+    }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         conditions.and(search_condition(project_id, search));
     }
@@ -355,30 +476,55 @@ pub(crate) async fn list_traces(
         Direction::Desc => "DESC",
     };
     let direction = direction_sql(direction);
-    let unfiltered = q.user_id.is_none()
-        && q.name.is_none()
-        && q.session_id.is_none()
-        && q.version.is_none()
-        && q.release.is_none()
-        && q.tags.is_empty()
-        && q.environments.is_empty()
+    let unfiltered = split.terms.is_empty()
+        && index_only
         && q.from_timestamp.is_none()
-        && q.to_timestamp.is_none()
-        && q.filters.is_empty()
-        && q.search.as_deref().is_none_or(|s| s.trim().is_empty());
+        && q.to_timestamp.is_none();
+    // A tag or metadata list in time order walks its index table in that order and reads
+    // only the traces it returns; otherwise the terms are primary-key probes of the tables.
+    let driver = split.driver(q).filter(|_| order_expr == "t.timestamp");
+    let trace_ts = format!("coalesce(t.timestamp, '{NULL_TIMESTAMP_KEY}'::int8)");
     let total_items = if unfiltered {
         project_counter(client, project_id, "traces").await?
+    } else if let Some(driver) = driver.filter(|_| index_only) {
+        count_from_index(client, project_id, q, &split, driver).await?
     } else {
         let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
         count_sql.append(&conditions);
+        for term in &split.terms {
+            count_sql.and(term_probe(project_id, term, "t.id", &trace_ts));
+        }
         count(client, &count_sql).await?
     };
 
-    let mut select = Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "));
+    let mut select = match driver {
+        Some(driver) => {
+            let (source, mut source_conditions) = driver_source(project_id, driver);
+            index_time_range(&mut source_conditions, q);
+            let mut sql = Sql::new(&format!(
+                "SELECT {TRACE_COLUMNS} FROM {source} JOIN traces t \
+                 ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
+            ));
+            sql.append(&source_conditions).push(" AND ");
+            sql
+        }
+        None => Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE ")),
+    };
     select.append(&conditions);
-    select.push(&format!(
-        " ORDER BY {order_expr} {direction}, t.id {id_direction} LIMIT "
-    ));
+    for term in split.terms.iter().filter(|term| Some(*term) != driver) {
+        match driver {
+            Some(_) => select.and(term_probe(project_id, term, "d.trace_id", "d.ts")),
+            None => select.and(term_probe(project_id, term, "t.id", &trace_ts)),
+        };
+    }
+    match driver {
+        Some(_) => select.push(&format!(
+            " ORDER BY d.ts {id_direction}, d.trace_id {id_direction} LIMIT "
+        )),
+        None => select.push(&format!(
+            " ORDER BY {order_expr} {direction}, t.id {id_direction} LIMIT "
+        )),
+    };
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
     let mut items = query_traces(client, &select).await?;
     fill_derived(client, project_id, &mut items).await?;

@@ -34,6 +34,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_cost",
         include_str!("../../migrations/postgres/0006_cost.sql"),
     ),
+    (
+        "0007_trace_tags_and_metadata",
+        include_str!("../../migrations/postgres/0007_trace_tags_and_metadata.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -7,13 +7,14 @@ use spindle_core::{Error, Level};
 use std::collections::{BTreeMap, HashMap};
 
 use super::filters::{
-    compile_filters, level_of_rank, like_escape, rank_of, Column, ColumnKind, Sql,
+    compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Column, ColumnKind, Sql,
 };
 use super::rows::{
     ObservationRow, ScoreRow, TraceRow, OBSERVATION_COLUMNS, OBSERVATION_COLUMN_COUNT,
     SCORE_COLUMNS, TRACE_COLUMNS,
 };
 use super::sql_error;
+use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
     Page, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
@@ -96,6 +97,9 @@ const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
     ("traceName", ColumnKind::Text("t.name")),
     ("tags", ColumnKind::Array("coalesce(t.tags, '[]')")),
 ];
+
+/// The columns of [`SCORE_FILTER_COLUMNS`] that read the score's trace.
+const SCORE_FILTER_COLUMNS_OF_TRACE: &[&str] = &["userId", "traceName", "tags"];
 
 const SCORE_FILTER_COLUMNS: &[Column] = &[
     ("id", ColumnKind::Text("s.id")),
@@ -237,31 +241,130 @@ fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Option<Micros
 
 // --- traces ---
 
+/// The sort key `trace_tags` and `trace_metadata` keep for a trace's timestamp (NULL sorts
+/// as the smallest value, as in `ORDER BY t.timestamp`).
+const NULL_TIMESTAMP_KEY: i64 = i64::MIN;
+
+/// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
+/// `ts_expr` (a primary-key lookup).
+fn term_probe(project_id: &str, term: &IndexedTerm, id_expr: &str, ts_expr: &str) -> Sql {
+    let mut probe = Sql::default();
+    match term {
+        IndexedTerm::Tag(tag) => {
+            probe
+                .push("EXISTS (SELECT 1 FROM trace_tags g WHERE g.project_id = ")
+                .bind(project_id.to_owned())
+                .push(" AND g.tag = ")
+                .bind(tag.clone());
+        }
+        IndexedTerm::Metadata { key, values } => {
+            probe
+                .push("EXISTS (SELECT 1 FROM trace_metadata g WHERE g.project_id = ")
+                .bind(project_id.to_owned())
+                .push(" AND g.key = ")
+                .bind(key.clone());
+            metadata_values(&mut probe, "g.value", values);
+        }
+    }
+    probe.push(&format!(
+        " AND g.ts = {ts_expr} AND g.trace_id = {id_expr})"
+    ));
+    probe
+}
+
+fn metadata_values(sql: &mut Sql, expr: &str, values: &[String]) {
+    match values {
+        [one] => {
+            sql.push(&format!(" AND {expr} = ")).bind(one.clone());
+        }
+        many => {
+            sql.push(&format!(" AND {expr} IN "))
+                .bind_list(many.iter().cloned());
+        }
+    }
+}
+
+/// `FROM <index table> d` and the conditions that select `term`'s rows of the project.
+fn driver_source(project_id: &str, term: &IndexedTerm) -> (&'static str, Sql) {
+    let mut conditions = Sql::new("d.project_id = ");
+    conditions.bind(project_id.to_owned());
+    match term {
+        IndexedTerm::Tag(tag) => {
+            conditions.push(" AND d.tag = ").bind(tag.clone());
+            ("trace_tags d", conditions)
+        }
+        IndexedTerm::Metadata { key, values } => {
+            conditions.push(" AND d.key = ").bind(key.clone());
+            metadata_values(&mut conditions, "d.value", values);
+            ("trace_metadata d", conditions)
+        }
+    }
+}
+
+/// The exact number of traces matching a query the index tables answer alone: the kept
+/// count of one tag, or the driver's index rows that every other term's probe finds.
+fn count_from_index(
+    connection: &Connection,
+    project_id: &str,
+    query: &TraceQuery,
+    split: &SplitQuery<'_>,
+    driver: &IndexedTerm,
+) -> Result<u64> {
+    let timeless = query.from_timestamp.is_none() && query.to_timestamp.is_none();
+    if let (IndexedTerm::Tag(tag), [_], true) = (driver, split.terms.as_slice(), timeless) {
+        let value = connection
+            .prepare_cached(
+                "SELECT trace_count FROM trace_tag_counts WHERE project_id = ?1 AND tag = ?2",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![project_id, tag], |row| row.get::<_, i64>(0))
+                    .optional()
+            })
+            .map_err(sql_error)?;
+        return Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)));
+    }
+    let (source, conditions) = driver_source(project_id, driver);
+    let mut count_sql = Sql::new(&format!("SELECT count(*) FROM {source} WHERE "));
+    count_sql.append(&conditions);
+    index_time_range(&mut count_sql, query);
+    for term in split.terms.iter().filter(|term| *term != driver) {
+        count_sql.and(term_probe(project_id, term, "d.trace_id", "d.ts"));
+    }
+    count(connection, &count_sql)
+}
+
+/// The query's time range on the index rows' sort key (NULL timestamps never match).
+fn index_time_range(sql: &mut Sql, query: &TraceQuery) {
+    if let Some(from) = query.from_timestamp {
+        sql.push(" AND d.ts >= ").bind(from);
+    }
+    if let Some(to) = query.to_timestamp {
+        sql.push(" AND d.ts < ")
+            .bind(to)
+            .push(" AND d.ts > ")
+            .bind(NULL_TIMESTAMP_KEY);
+    }
+}
+
 pub(crate) fn list_traces(
     connection: &Connection,
     project_id: &str,
     query: &TraceQuery,
 ) -> Result<Page<TraceView>> {
     let (page, limit, offset) = paging(query.page, query.limit);
+    let split = SplitQuery::of(query);
     let mut conditions = Sql::new("t.project_id = ");
     conditions.bind(project_id.to_owned());
-    let unfiltered = query.user_id.is_none()
-        && query.name.is_none()
-        && query.session_id.is_none()
-        && query.version.is_none()
-        && query.release.is_none()
-        && query.tags.is_empty()
-        && query.environments.is_empty()
+    let unfiltered = split.terms.is_empty()
+        && !split.needs_trace_rows(query)
         && query.from_timestamp.is_none()
-        && query.to_timestamp.is_none()
-        && query.filters.is_empty()
-        && query.search.as_deref().is_none_or(|s| s.trim().is_empty());
+        && query.to_timestamp.is_none();
     equals(&mut conditions, "t.user_id", &query.user_id);
     equals(&mut conditions, "t.name", &query.name);
     equals(&mut conditions, "t.session_id", &query.session_id);
     equals(&mut conditions, "t.version", &query.version);
     equals(&mut conditions, "t.release", &query.release);
-    all_tags(&mut conditions, "t.tags", &query.tags);
     any_of(&mut conditions, "t.environment", &query.environments);
     time_range(
         &mut conditions,
@@ -269,7 +372,18 @@ pub(crate) fn list_traces(
         query.from_timestamp,
         query.to_timestamp,
     );
-    compile_filters(&mut conditions, &query.filters, TRACE_FILTER_COLUMNS)?;
+    for (index, filter) in &split.other_filters {
+        if is_error_level(filter) {
+            let mut with_errors =
+                Sql::new("t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ");
+            with_errors
+                .bind(project_id.to_owned())
+                .push(" AND o3.level = 'ERROR')");
+            conditions.and(with_errors);
+            continue;
+        }
+        conditions.and(compile_filter(*index, filter, TRACE_FILTER_COLUMNS)?);
+    }
     if let Some(search) = query
         .search
         .as_deref()
@@ -309,20 +423,72 @@ pub(crate) fn list_traces(
         Direction::Asc => "ASC",
         Direction::Desc => "DESC",
     };
+    // A tag or metadata list in time order walks its index table in that order and reads
+    // only the traces it returns; otherwise the terms are primary-key probes of the tables.
+    let driver = split.driver(query).filter(|_| order_expr == "t.timestamp");
 
     let total_items = if unfiltered {
         project_counter(connection, project_id, "trace_count")?
+    } else if let Some(driver) = driver.filter(|_| !split.needs_trace_rows(query)) {
+        count_from_index(connection, project_id, query, &split, driver)?
     } else {
-        let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
+        let mut count_sql = match driver {
+            Some(driver) => {
+                let (source, mut source_conditions) = driver_source(project_id, driver);
+                index_time_range(&mut source_conditions, query);
+                let mut sql = Sql::new(&format!(
+                    "SELECT count(*) FROM {source} CROSS JOIN traces t \
+                     ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
+                ));
+                sql.append(&source_conditions).push(" AND ");
+                sql
+            }
+            None => Sql::new("SELECT count(*) FROM traces t WHERE "),
+        };
         count_sql.append(&conditions);
+        for term in split.terms.iter().filter(|term| Some(*term) != driver) {
+            count_sql.and(term_probe(
+                project_id,
+                term,
+                "t.id",
+                &format!("coalesce(t.timestamp, {NULL_TIMESTAMP_KEY})"),
+            ));
+        }
         count(connection, &count_sql)?
     };
 
-    let mut select = Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "));
+    let mut select = match driver {
+        Some(driver) => {
+            let (source, mut source_conditions) = driver_source(project_id, driver);
+            index_time_range(&mut source_conditions, query);
+            let mut sql = Sql::new(&format!(
+                "SELECT {TRACE_COLUMNS} FROM {source} CROSS JOIN traces t \
+                 ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
+            ));
+            sql.append(&source_conditions).push(" AND ");
+            sql
+        }
+        None => Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE ")),
+    };
     select.append(&conditions);
-    select.push(&format!(
-        " ORDER BY {order_expr} {direction}, t.id {direction} LIMIT "
-    ));
+    for term in split.terms.iter().filter(|term| Some(*term) != driver) {
+        let (id_expr, ts_expr) = match driver {
+            Some(_) => ("d.trace_id", "d.ts".to_owned()),
+            None => (
+                "t.id",
+                format!("coalesce(t.timestamp, {NULL_TIMESTAMP_KEY})"),
+            ),
+        };
+        select.and(term_probe(project_id, term, id_expr, &ts_expr));
+    }
+    match driver {
+        Some(_) => select.push(&format!(
+            " ORDER BY d.ts {direction}, d.trace_id {direction} LIMIT "
+        )),
+        None => select.push(&format!(
+            " ORDER BY {order_expr} {direction}, t.id {direction} LIMIT "
+        )),
+    };
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
     let mut items = query_traces(connection, &select)?;
     fill_derived(connection, project_id, &mut items)?;
@@ -762,15 +928,33 @@ pub(crate) fn list_scores(
     equals(&mut conditions, "s.dataset_run_id", &query.dataset_run_id);
     compile_filters(&mut conditions, &query.filters, SCORE_FILTER_COLUMNS)?;
 
-    let mut count_sql = Sql::new(&format!("SELECT count(*) {SCORE_FROM} WHERE "));
+    // Conditions on the trace's columns need the join; the others count and order the
+    // scores alone, from an index when one covers them (`scores_by_name_value` for a name
+    // and a value range), and only the page's rows are read.
+    let needs_trace = query.user_id.is_some()
+        || !query.trace_tags.is_empty()
+        || query
+            .filters
+            .iter()
+            .any(|f| SCORE_FILTER_COLUMNS_OF_TRACE.contains(&f.column.as_str()));
+    let from = if needs_trace {
+        SCORE_FROM
+    } else {
+        "FROM scores s"
+    };
+    let mut count_sql = Sql::new(&format!("SELECT count(*) {from} WHERE "));
     count_sql.append(&conditions);
     let total_items = count(connection, &count_sql)?;
     let mut select = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE "
+        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
     ));
-    select.append(&conditions);
-    select.push(" ORDER BY s.timestamp DESC, s.id DESC LIMIT ");
+    select
+        .bind(project_id.to_owned())
+        .push(&format!(" AND s.id IN (SELECT s.id {from} WHERE "))
+        .append(&conditions)
+        .push(" ORDER BY s.timestamp DESC, s.id DESC LIMIT ");
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
+    select.push(") ORDER BY s.timestamp DESC, s.id DESC");
     let items = query_scores(connection, &select)?;
     Ok(Page {
         items,

@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_cost",
         include_str!("../../migrations/sqlite/0005_cost.sql"),
     ),
+    (
+        "0006_trace_tags_and_metadata",
+        include_str!("../../migrations/sqlite/0006_trace_tags_and_metadata.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,344 @@
+//! Seeds a data directory for the read-path benchmarks (`tests/e2e/bench.mjs`): many traces
+//! written straight through `SqliteStore`, with users, sessions, tags, metadata, prose input
+//! and output, one generation each, a numeric score on every other trace, and two large
+//! traces (`big-1000`, `big-10000`) whose observations form a tree.
+//!
+//! `cargo run --release -p spindle-bench --example seed_read -- --data-dir DIR --traces N`
+
+use anyhow::Context;
+use clap::Parser;
+use spindle_core::merge::Stamp;
+use spindle_core::{ObservationType, ScoreDataType, ScoreSource};
+use spindle_store::sqlite::{SqliteOptions, SqliteStore};
+use spindle_store::{
+    ObservationRecord, Organization, Project, ScoreRecord, Store, TraceRecord, WriteBatch,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PROJECT_ID: &str = "bench-project";
+const USERS: u64 = 500;
+const TAGS: &[&str] = &[
+    "production",
+    "beta",
+    "support",
+    "sales",
+    "eval",
+    "mobile",
+    "web",
+];
+const TENANTS: &[&str] = &["acme", "globex", "initech", "umbrella"];
+const REGIONS: &[&str] = &["eu-west-1", "us-east-1", "ap-south-1"];
+const WORDS: &[&str] = &[
+    "the",
+    "model",
+    "answer",
+    "question",
+    "customer",
+    "order",
+    "refund",
+    "policy",
+    "invoice",
+    "shipping",
+    "account",
+    "password",
+    "reset",
+    "please",
+    "thanks",
+    "could",
+    "would",
+    "because",
+    "however",
+    "document",
+    "section",
+    "summary",
+    "delivery",
+    "warranty",
+    "billing",
+    "address",
+    "update",
+    "status",
+    "ticket",
+    "agent",
+    "search",
+    "result",
+    "context",
+    "retrieval",
+    "vector",
+    "support",
+    "product",
+    "return",
+    "label",
+    "tracking",
+    "number",
+    "payment",
+    "card",
+    "declined",
+];
+const SPREAD_MICROS: u64 = 30 * 24 * 3600 * 1_000_000;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// The data directory to create (it must not exist).
+    #[arg(long)]
+    data_dir: PathBuf,
+    #[arg(long, default_value_t = 1_000_000)]
+    traces: usize,
+    /// Traces per write batch.
+    #[arg(long, default_value_t = 5_000)]
+    batch: usize,
+}
+
+/// SplitMix64: the same seed gives the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound.max(1)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    fn prose(&mut self, chars: usize) -> String {
+        let mut text = String::with_capacity(chars + 12);
+        while text.len() < chars {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(self.pick(WORDS));
+        }
+        text
+    }
+}
+
+fn now_micros() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn generation(
+    rng: &mut Rng,
+    id: String,
+    trace_id: &str,
+    parent: Option<String>,
+    start: i64,
+    stamp: Stamp,
+) -> ObservationRecord {
+    let mut observation = ObservationRecord::new(id);
+    observation.trace_id = Some(trace_id.to_owned());
+    observation.parent_observation_id = parent;
+    observation.start_time = Some(start);
+    observation.end_time = Some(start + 200_000 + rng.below(1_500_000) as i64);
+    observation.environment = Some("default".to_owned());
+    observation.observation_type = Some(ObservationType::Generation);
+    observation.name = Some("llm-call".to_owned());
+    observation.model = Some(rng.pick(&["gpt-4o", "gpt-4o-mini"]).to_owned());
+    let input_tokens = 200 + rng.below(800) as i64;
+    let output_tokens = 50 + rng.below(300) as i64;
+    observation.usage_details = Some(
+        [
+            ("input".to_owned(), input_tokens),
+            ("output".to_owned(), output_tokens),
+            ("total".to_owned(), input_tokens + output_tokens),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    observation.cost_details = Some(
+        [("total".to_owned(), input_tokens as f64 * 2.5e-6)]
+            .into_iter()
+            .collect(),
+    );
+    observation.input = Some(format!(
+        "[{{\"role\": \"user\", \"content\": {}}}]",
+        serde_json::Value::String(rng.prose(300))
+    ));
+    observation.output = Some(format!(
+        "{{\"role\": \"assistant\", \"content\": {}}}",
+        serde_json::Value::String(rng.prose(300))
+    ));
+    observation.stamp_unstamped(stamp);
+    observation
+}
+
+fn trace(rng: &mut Rng, id: String, at: i64, index: usize, stamp: Stamp) -> TraceRecord {
+    let mut trace = TraceRecord::new(id);
+    trace.timestamp = Some(at);
+    trace.environment = Some("default".to_owned());
+    trace.name = Some(
+        rng.pick(&["support-chat", "rag-answer", "order-agent"])
+            .to_owned(),
+    );
+    trace.user_id = Some(format!("user-{:03}", rng.below(USERS)));
+    trace.session_id = Some(format!("session-{:06}", index / 4));
+    trace.release = Some("rel-2.14.0".to_owned());
+    trace.tags.insert(rng.pick(TAGS).to_owned());
+    trace.tags.insert(rng.pick(TAGS).to_owned());
+    trace
+        .metadata
+        .insert("tenant".to_owned(), format!("\"{}\"", rng.pick(TENANTS)));
+    trace
+        .metadata
+        .insert("region".to_owned(), format!("\"{}\"", rng.pick(REGIONS)));
+    trace
+        .metadata
+        .insert("app_version".to_owned(), "\"2.14.0\"".to_owned());
+    trace.input = Some(format!(
+        "{{\"question\": {}}}",
+        serde_json::Value::String(rng.prose(160))
+    ));
+    trace.output = Some(serde_json::Value::String(rng.prose(240)).to_string());
+    trace.stamp_unstamped(stamp);
+    trace
+}
+
+fn batch(first: usize, count: usize, end: i64) -> WriteBatch {
+    let mut batch = WriteBatch::default();
+    for index in first..first + count {
+        let mut rng = Rng(index as u64 ^ 0x5EED);
+        let at = end - rng.below(SPREAD_MICROS) as i64;
+        let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, index as u64);
+        let id = format!("{:016x}{:016x}", rng.next_u64(), index as u64);
+        batch
+            .traces
+            .push(trace(&mut rng, id.clone(), at, index, stamp));
+        let observation_id = format!("{:016x}", rng.next_u64());
+        batch
+            .observations
+            .push(generation(&mut rng, observation_id, &id, None, at, stamp));
+        if index % 2 == 0 {
+            let mut score = ScoreRecord::new(format!("score-{index}"));
+            score.timestamp = Some(at + 2_000_000);
+            score.environment = Some("default".to_owned());
+            score.name = Some("quality".to_owned());
+            score.value = Some(rng.below(1001) as f64 / 1000.0);
+            score.data_type = Some(ScoreDataType::Numeric);
+            score.source = Some(ScoreSource::Api);
+            score.trace_id = Some(id);
+            score.stamp_unstamped(stamp);
+            batch.scores.push(score);
+        }
+    }
+    batch
+}
+
+/// A trace with `size` generations: a root, then children of the root with 99 children each.
+fn big_trace(size: usize, end: i64) -> WriteBatch {
+    let mut rng = Rng(size as u64);
+    let id = format!("big-{size}");
+    let at = end - 60_000_000;
+    let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, size as u64);
+    let mut batch = WriteBatch::default();
+    batch.traces.push(trace(&mut rng, id.clone(), at, 0, stamp));
+    let root = format!("{id}-0");
+    batch
+        .observations
+        .push(generation(&mut rng, root.clone(), &id, None, at, stamp));
+    let mut parent = root.clone();
+    for position in 1..size {
+        let observation_id = format!("{id}-{position}");
+        let parent_id = if position % 100 == 1 {
+            parent = observation_id.clone();
+            root.clone()
+        } else {
+            parent.clone()
+        };
+        let start = at + position as i64 * 1_000;
+        batch.observations.push(generation(
+            &mut rng,
+            observation_id,
+            &id,
+            Some(parent_id),
+            start,
+            stamp,
+        ));
+    }
+    batch
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        !args.data_dir.exists(),
+        "{} exists already",
+        args.data_dir.display()
+    );
+    std::fs::create_dir_all(&args.data_dir)?;
+    let started = Instant::now();
+    let store = Arc::new(
+        SqliteStore::open(
+            &args.data_dir,
+            SqliteOptions {
+                synchronous_full: false,
+                ..SqliteOptions::default()
+            },
+        )
+        .context("opening the store")?,
+    );
+    let end = now_micros();
+    let organization = Organization {
+        id: "default-org".to_owned(),
+        name: "Default Organization".to_owned(),
+    };
+    store.upsert_organization(&organization).await?;
+    store
+        .upsert_project(&Project {
+            id: PROJECT_ID.to_owned(),
+            name: PROJECT_ID.to_owned(),
+            organization,
+            retention_days: None,
+            created_at: end,
+        })
+        .await?;
+    store.write(PROJECT_ID, big_trace(1_000, end)).await?;
+    store.write(PROJECT_ID, big_trace(10_000, end)).await?;
+    // Build the next batch while the writer thread commits the previous one.
+    let mut in_flight: Option<tokio::task::JoinHandle<spindle_store::Result<()>>> = None;
+    let mut first = 0;
+    let mut last_report = Instant::now();
+    while first < args.traces {
+        let count = args.batch.max(1).min(args.traces - first);
+        let next = batch(first, count, end);
+        if let Some(previous) = in_flight.take() {
+            previous.await??;
+        }
+        let writer = store.clone();
+        in_flight = Some(tokio::spawn(
+            async move { writer.write(PROJECT_ID, next).await },
+        ));
+        first += count;
+        if last_report.elapsed() >= Duration::from_secs(10) {
+            last_report = Instant::now();
+            eprintln!(
+                "seeded {first}/{} traces in {:.0} s",
+                args.traces,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if let Some(previous) = in_flight.take() {
+        previous.await??;
+    }
+    store.shutdown().await?;
+    println!(
+        "seeded {} traces (+2 large ones) into {} in {:.0} s",
+        args.traces,
+        args.data_dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
