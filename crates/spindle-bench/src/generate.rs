@@ -202,6 +202,9 @@ pub struct LoadShape {
     pub span_bytes: usize,
     pub batch_spans: usize,
     pub seed: u64,
+    /// Generations report usage but no cost, so the server prices them (as with most
+    /// OpenTelemetry instrumentations).
+    pub without_cost: bool,
 }
 
 /// The pre-encoded requests and what they contain.
@@ -364,15 +367,17 @@ fn trace_spans(shape: &LoadShape, trace_index: usize, count: usize, rng: &mut Rn
                     input_tokens + output_tokens
                 ),
             ));
-            let input_cost = input_tokens as f64 * 2.5e-6;
-            let output_cost = output_tokens as f64 * 1e-5;
-            attributes.push(string_kv(
-                "langfuse.observation.cost_details",
-                format!(
-                    "{{\"input\": {input_cost}, \"output\": {output_cost}, \"total\": {}}}",
-                    input_cost + output_cost
-                ),
-            ));
+            if !shape.without_cost {
+                let input_cost = input_tokens as f64 * 2.5e-6;
+                let output_cost = output_tokens as f64 * 1e-5;
+                attributes.push(string_kv(
+                    "langfuse.observation.cost_details",
+                    format!(
+                        "{{\"input\": {input_cost}, \"output\": {output_cost}, \"total\": {}}}",
+                        input_cost + output_cost
+                    ),
+                ));
+            }
             attributes.push(string_kv(
                 "langfuse.observation.completion_start_time",
                 json_string(&iso_micros(span_start + 400_000)),
@@ -756,6 +761,7 @@ mod tests {
             span_bytes: 1500,
             batch_spans: 10,
             seed: 7,
+            without_cost: false,
         }
     }
 

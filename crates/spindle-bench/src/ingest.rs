@@ -44,6 +44,10 @@ pub struct IngestArgs {
     /// Gzip the request bodies (`Content-Encoding: gzip`, the Python SDK 5 default).
     #[arg(long)]
     pub gzip: bool,
+    /// Generations report usage but no cost, so the server works the cost out from its
+    /// price table (most OpenTelemetry instrumentations send no cost).
+    #[arg(long)]
+    pub without_cost: bool,
     /// Wire format of the requests.
     #[arg(long, value_enum, default_value_t = Format::Protobuf)]
     pub format: Format,
@@ -128,6 +132,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         span_bytes: args.span_bytes,
         batch_spans: args.batch_spans,
         seed: args.seed,
+        without_cost: args.without_cost,
     };
     eprintln!(
         "generating {} spans ({}) ...",

@@ -56,6 +56,7 @@ pub async fn run(args: LimitsArgs) -> anyhow::Result<()> {
         span_bytes: args.span_bytes,
         batch_spans: args.batch_spans,
         seed: args.seed,
+        without_cost: false,
     };
     eprintln!("generating {} spans ...", shape.spans);
     let bodies: Vec<Vec<u8>> = generate::requests(&shape)

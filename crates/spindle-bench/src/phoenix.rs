@@ -349,6 +349,7 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
         span_bytes: args.span_bytes,
         batch_spans: args.batch_spans,
         seed: args.seed,
+        without_cost: false,
     };
     let requests = generate::requests(&shape);
     // A user and a trace of the load, for the queries.
