@@ -38,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_trace_tags_and_metadata",
         include_str!("../../migrations/postgres/0007_trace_tags_and_metadata.sql"),
     ),
+    (
+        "0008_lz4_compression",
+        include_str!("../../migrations/postgres/0008_lz4_compression.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
