@@ -18,9 +18,12 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace --no-fail-fast
 
+# Where cargo puts the binaries (CARGO_TARGET_DIR when set).
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+
 step "SDK compatibility suites (official Python and JS SDKs against the server)"
 cargo build -p spindle-server
-SPINDLE_BIN="$PWD/target/debug/spindle" tests/compat/run.sh
+SPINDLE_BIN="$target_dir/debug/spindle" tests/compat/run.sh
 
 step "Web UI: bundle freshness, component tests, end-to-end tests in headless Chromium"
-SPINDLE_BIN="$PWD/target/debug/spindle" ui/check.sh
+SPINDLE_BIN="$target_dir/debug/spindle" ui/check.sh

@@ -158,18 +158,34 @@ impl DerivedCost {
 impl ObservationRecord {
     /// The usage to report and aggregate: as given, else as counted by the tokenizer.
     pub fn effective_usage(&self) -> Option<&BTreeMap<String, i64>> {
-        match &self.usage_details {
-            Some(usage) if !usage.is_empty() => Some(usage),
-            _ if !self.derived.inferred_usage.is_empty() => Some(&self.derived.inferred_usage),
-            other => other.as_ref(),
-        }
+        self.effective_usage_with(&self.derived)
     }
 
     /// The cost to report and aggregate: as given, else as calculated from the price table.
     pub fn effective_cost(&self) -> Option<&BTreeMap<String, f64>> {
+        self.effective_cost_with(&self.derived)
+    }
+
+    /// [`Self::effective_usage`] with `derived` in place of the record's own.
+    pub fn effective_usage_with<'a>(
+        &'a self,
+        derived: &'a DerivedCost,
+    ) -> Option<&'a BTreeMap<String, i64>> {
+        match &self.usage_details {
+            Some(usage) if !usage.is_empty() => Some(usage),
+            _ if !derived.inferred_usage.is_empty() => Some(&derived.inferred_usage),
+            other => other.as_ref(),
+        }
+    }
+
+    /// [`Self::effective_cost`] with `derived` in place of the record's own.
+    pub fn effective_cost_with<'a>(
+        &'a self,
+        derived: &'a DerivedCost,
+    ) -> Option<&'a BTreeMap<String, f64>> {
         match &self.cost_details {
             Some(cost) if !cost.is_empty() => Some(cost),
-            _ if !self.derived.calculated_cost.is_empty() => Some(&self.derived.calculated_cost),
+            _ if !derived.calculated_cost.is_empty() => Some(&derived.calculated_cost),
             other => other.as_ref(),
         }
     }

@@ -170,11 +170,46 @@ impl Default for Pricer {
     }
 }
 
+/// The built-in table, parsed once per process.
+fn builtin_table() -> &'static PriceTable {
+    static TABLE: OnceLock<PriceTable> = OnceLock::new();
+    TABLE.get_or_init(PriceTable::builtin)
+}
+
+/// The built-in entry with this id, if there is one.
+pub fn builtin_entry(id: &str) -> Option<&'static ModelPrice> {
+    static INDEX: OnceLock<HashMap<&'static str, &'static ModelPrice>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            builtin_table()
+                .models
+                .iter()
+                .map(|entry| (entry.id.as_str(), entry))
+                .collect()
+        })
+        .get(id)
+        .copied()
+}
+
+/// Rounds to 12 significant digits: far below a billionth of a dollar on any real cost, and
+/// it keeps stored costs short (`0.0016` rather than `0.0016000000000000001`).
+fn round_cost(value: f64) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let digits = 12 - 1 - value.abs().log10().floor() as i32;
+    if !(0..=22).contains(&digits) {
+        // 10^digits is exact in an f64 only up to 10^22.
+        return value;
+    }
+    let factor = 10f64.powi(digits);
+    (value * factor).round() / factor
+}
+
 impl Pricer {
     pub fn new() -> Self {
-        static TABLE: OnceLock<PriceTable> = OnceLock::new();
         Pricer {
-            table: TABLE.get_or_init(PriceTable::builtin),
+            table: builtin_table(),
             memo: Mutex::new(HashMap::new()),
             compiled: Mutex::new(HashMap::new()),
         }
@@ -332,7 +367,11 @@ impl Pricer {
         if !given_cost {
             let usage = reported.unwrap_or(&derived.inferred_usage);
             if let Some(cost) = cost_of(usage, entry) {
-                derived.calculated_cost = cost.details;
+                derived.calculated_cost = cost
+                    .details
+                    .into_iter()
+                    .map(|(key, value)| (key, round_cost(value)))
+                    .collect();
                 derived.tier = cost.tier;
             }
         }
@@ -470,6 +509,16 @@ mod tests {
             BTreeMap::from([("input".to_owned(), 2), ("total".to_owned(), 2)])
         );
         assert_eq!(derived.calculated_cost["total"], 2.0);
+    }
+
+    #[test]
+    fn costs_are_rounded_to_twelve_digits() {
+        assert_eq!(round_cost(640.0 * 2.5e-6), 0.0016);
+        assert_eq!(round_cost(0.0), 0.0);
+        assert_eq!(round_cost(123456.789), 123456.789);
+        assert_eq!(round_cost(1.0 / 3.0), 0.333333333333);
+        assert_eq!(round_cost(2.0e-20), 2.0e-20);
+        assert_eq!(round_cost(0.0028100000000000004), 0.00281);
     }
 
     #[test]

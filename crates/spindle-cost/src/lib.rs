@@ -9,7 +9,7 @@ pub mod matching;
 pub mod table;
 pub mod tokens;
 
-pub use derive::{CustomCondition, CustomModel, CustomTier, Pricer, ProjectPricing};
+pub use derive::{builtin_entry, CustomCondition, CustomModel, CustomTier, Pricer, ProjectPricing};
 pub use table::{ModelPrice, PriceTable, PriceTier, TierCondition, TierOperator};
 
 use std::collections::BTreeMap;

@@ -33,7 +33,13 @@ pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
     if let Some(tier) = &derived.tier {
         object.insert("tier".to_owned(), serde_json::json!(tier));
     }
-    if !derived.prices.is_empty() {
+    // A built-in entry's prices are in the binary: only a custom model's are kept.
+    let builtin = derived
+        .model_id
+        .as_deref()
+        .and_then(spindle_cost::builtin_entry)
+        .is_some_and(|entry| entry.prices == derived.prices);
+    if !derived.prices.is_empty() && !builtin {
         object.insert("prices".to_owned(), finite_map(&derived.prices));
     }
     if let Some(counted) = derived.counted {
@@ -72,12 +78,19 @@ pub(crate) fn decode(text: Option<&str>) -> Result<DerivedCost> {
             })
             .unwrap_or_default()
     };
+    let model_id = value["modelId"].as_str().map(str::to_owned);
+    let mut prices = amounts("prices");
+    if prices.is_empty() {
+        if let Some(entry) = model_id.as_deref().and_then(spindle_cost::builtin_entry) {
+            prices = entry.prices.clone();
+        }
+    }
     Ok(DerivedCost {
         inferred_usage: counts("inferredUsage"),
         calculated_cost: amounts("calculatedCost"),
-        model_id: value["modelId"].as_str().map(str::to_owned),
+        model_id,
         tier: value["tier"].as_str().map(str::to_owned),
-        prices: amounts("prices"),
+        prices,
         counted: value["counted"].as_str().and_then(|text| text.parse().ok()),
     })
 }
@@ -151,5 +164,17 @@ mod tests {
         };
         let text = encode(&derived).unwrap();
         assert_eq!(decode(Some(&text)).unwrap(), derived);
+        // A built-in entry's prices are left out of the stored text and come back on read.
+        let builtin = DerivedCost {
+            model_id: Some("openai-gpt-4o".to_owned()),
+            prices: spindle_cost::builtin_entry("openai-gpt-4o")
+                .expect("built-in gpt-4o")
+                .prices
+                .clone(),
+            ..DerivedCost::default()
+        };
+        let text = encode(&builtin).unwrap();
+        assert!(!text.contains("prices"), "{text}");
+        assert_eq!(decode(Some(&text)).unwrap(), builtin);
     }
 }

@@ -180,7 +180,7 @@ pub(crate) fn recompute_chunk(
             continue;
         }
         record.derived = derived;
-        let columns = ObservationColumns::new(&record);
+        let columns = ObservationColumns::new(&record, &record.derived);
         update
             .execute(params![
                 project_id,

@@ -6,6 +6,7 @@
 
 use rusqlite::Row;
 use spindle_core::merge::{Stamp, Stamps};
+use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
 use spindle_core::{
     Error, Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource,
@@ -336,9 +337,10 @@ pub(crate) struct ObservationColumns<'a> {
 }
 
 impl<'a> ObservationColumns<'a> {
-    pub fn new(record: &'a ObservationRecord) -> Self {
-        let usage = record.effective_usage();
-        let costs = record.effective_cost();
+    /// The columns of `record` with `derived` as what the store works out for it.
+    pub fn new(record: &'a ObservationRecord, derived: &'a DerivedCost) -> Self {
+        let usage = record.effective_usage_with(derived);
+        let costs = record.effective_cost_with(derived);
         ObservationColumns {
             record,
             observation_type: record.observation_type.map(ObservationType::as_str),
@@ -347,7 +349,7 @@ impl<'a> ObservationColumns<'a> {
             cost_details: record.cost_details.as_ref().map(encode_costs),
             metadata: encode_string_map(&record.metadata),
             stamps: encode_stamps(&record.stamps),
-            derived: crate::derived::encode(&record.derived),
+            derived: crate::derived::encode(derived),
             total_cost: costs.and_then(total_cost),
             usage_input: usage.and_then(|u| u.get("input").copied()),
             usage_output: usage.and_then(|u| u.get("output").copied()),

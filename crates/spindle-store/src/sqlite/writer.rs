@@ -6,6 +6,7 @@
 use rusqlite::{
     params, CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior,
 };
+use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
 use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
 use spindle_cost::{Pricer, ProjectPricing};
@@ -486,14 +487,16 @@ fn upsert_observation(
     (pricer, pricing): (&Pricer, &ProjectPricing),
     now: Micros,
 ) -> Result<bool> {
-    let Some(mut patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
+    let Some(patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
         return Ok(false);
     };
-    derive(pricer, pricing, &mut patch);
+    // Derived without cloning the patch: it is written beside the record's own fields.
+    let derived = pricer.derive(pricing, &patch);
     if execute_observation(
         &mut statements.insert_observation,
         project_id,
         &patch,
+        &derived,
         now,
         now,
     )? == 1
@@ -509,7 +512,7 @@ fn upsert_observation(
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
     let stored = stored.map(ObservationRow::into_record).transpose()?;
-    let Some(mut merged) = fold(
+    let Some(merged) = fold(
         stored,
         &[patch.as_ref()],
         weakest_observation,
@@ -517,34 +520,27 @@ fn upsert_observation(
     ) else {
         return Ok(false);
     };
-    derive(pricer, pricing, &mut merged);
+    let derived = pricer.derive(pricing, &merged);
     execute_observation(
         &mut statements.upsert_observation,
         project_id,
         &merged,
+        &derived,
         created_at,
         now,
     )?;
     Ok(false)
 }
 
-/// Sets what the store derives for an observation (usage and cost from the prices), cloning
-/// the record only when that changes it.
-fn derive(pricer: &Pricer, pricing: &ProjectPricing, record: &mut Cow<'_, ObservationRecord>) {
-    let derived = pricer.derive(pricing, record);
-    if derived != record.derived {
-        record.to_mut().derived = derived;
-    }
-}
-
 fn execute_observation(
     statement: &mut CachedStatement<'_>,
     project_id: &str,
     record: &ObservationRecord,
+    derived: &DerivedCost,
     created_at: Micros,
     now: Micros,
 ) -> Result<usize> {
-    let columns = ObservationColumns::new(record);
+    let columns = ObservationColumns::new(record, derived);
     let r = columns.record;
     statement
         .execute(params![
