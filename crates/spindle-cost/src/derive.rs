@@ -337,7 +337,8 @@ impl Pricer {
     }
 
     /// What the store records for `record` (merged): see [`DerivedCost`]. Observations without
-    /// a model, or whose model matches no entry, get nothing.
+    /// a model, or whose model matches no entry, get nothing. The prices of a built-in entry
+    /// are left empty: they are the table's, and the store reads them from there.
     pub fn derive(&self, pricing: &ProjectPricing, record: &ObservationRecord) -> DerivedCost {
         let Some(model) = record.model.as_deref().filter(|m| !m.trim().is_empty()) else {
             return DerivedCost::default();
@@ -346,9 +347,15 @@ impl Pricer {
         let Some(entry) = self.find(pricing, model, at) else {
             return DerivedCost::default();
         };
+        // A built-in entry's prices are in the binary: the store fills them in on read.
+        let builtin = builtin_entry(&entry.id).is_some_and(|b| std::ptr::eq(b, entry));
         let mut derived = DerivedCost {
             model_id: Some(entry.id.clone()),
-            prices: entry.prices.clone(),
+            prices: if builtin {
+                BTreeMap::new()
+            } else {
+                entry.prices.clone()
+            },
             ..DerivedCost::default()
         };
         let reported = record.usage_details.as_ref().filter(|u| !u.is_empty());

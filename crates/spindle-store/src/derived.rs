@@ -9,44 +9,64 @@ use spindle_cost::Pricer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// `None` for nothing derived, else a JSON object with only the parts that are set.
+/// Finite entries of a cost or price map, serialized without building a JSON tree.
+struct Finite<'a>(&'a BTreeMap<String, f64>);
+
+impl serde::Serialize for Finite<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.0.iter().filter(|(_, value)| value.is_finite()) {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The stored JSON object: only the parts that are set.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored<'a> {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    inferred_usage: &'a BTreeMap<String, i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calculated_cost: Option<Finite<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prices: Option<Finite<'a>>,
+    /// As text: JSON numbers lose the low bits of a u64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counted: Option<String>,
+}
+
+/// `None` for nothing derived, else a JSON object with only the parts that are set. A
+/// built-in entry's prices are left out (they are in the binary; [`decode`] puts them back).
 pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
     if derived.is_empty() {
         return None;
     }
-    let mut object = serde_json::Map::new();
-    if !derived.inferred_usage.is_empty() {
-        object.insert(
-            "inferredUsage".to_owned(),
-            serde_json::json!(derived.inferred_usage),
-        );
-    }
-    if !derived.calculated_cost.is_empty() {
-        object.insert(
-            "calculatedCost".to_owned(),
-            finite_map(&derived.calculated_cost),
-        );
-    }
-    if let Some(model_id) = &derived.model_id {
-        object.insert("modelId".to_owned(), serde_json::json!(model_id));
-    }
-    if let Some(tier) = &derived.tier {
-        object.insert("tier".to_owned(), serde_json::json!(tier));
-    }
-    // A built-in entry's prices are in the binary: only a custom model's are kept.
     let builtin = derived
         .model_id
         .as_deref()
         .and_then(spindle_cost::builtin_entry)
         .is_some_and(|entry| entry.prices == derived.prices);
-    if !derived.prices.is_empty() && !builtin {
-        object.insert("prices".to_owned(), finite_map(&derived.prices));
-    }
-    if let Some(counted) = derived.counted {
-        // As text: JSON numbers lose the low bits of a u64.
-        object.insert("counted".to_owned(), serde_json::json!(counted.to_string()));
-    }
-    Some(serde_json::Value::Object(object).to_string())
+    let stored = Stored {
+        inferred_usage: &derived.inferred_usage,
+        calculated_cost: (!derived.calculated_cost.is_empty())
+            .then_some(Finite(&derived.calculated_cost)),
+        model_id: derived.model_id.as_deref(),
+        tier: derived.tier.as_deref(),
+        prices: (!derived.prices.is_empty() && !builtin && !derived.prices.is_empty())
+            .then_some(Finite(&derived.prices)),
+        counted: derived.counted.map(|counted| counted.to_string()),
+    };
+    serde_json::to_string(&stored).ok()
 }
 
 /// The inverse of [`encode`].
