@@ -18,9 +18,10 @@ use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::{CustomModel, Pricer};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::{
@@ -45,6 +46,11 @@ pub struct SqliteOptions {
     /// `PRAGMA synchronous = FULL` (fsync on every commit, survives power loss) instead of
     /// `NORMAL` (survives a crash of the process, may lose the last commits on power loss).
     pub synchronous_full: bool,
+    /// After this long without a read or a write, the store hands memory back: every
+    /// connection empties its page cache and, on glibc, freed heap returns to the operating
+    /// system. The next queries read their pages from the file again (the OS's file cache).
+    /// `None` keeps the caches as they are.
+    pub release_memory_after_idle: Option<Duration>,
 }
 
 impl Default for SqliteOptions {
@@ -54,6 +60,7 @@ impl Default for SqliteOptions {
             max_group_batches: 32,
             read_connections: 4,
             synchronous_full: true,
+            release_memory_after_idle: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -72,6 +79,10 @@ struct Inner {
     checkpointer: Checkpointer,
     readers: Arc<ReadPool>,
     pricer: Arc<Pricer>,
+    /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
+    activity: Arc<AtomicU64>,
+    /// Idle memory releases the writer has carried out.
+    memory_releases: Arc<AtomicU64>,
 }
 
 impl Drop for Inner {
@@ -88,10 +99,97 @@ struct Checkpointer {
 }
 
 /// How often the checkpointer runs.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+
+/// What the checkpointer needs to hand memory back once the store has been idle long enough.
+struct IdleRelease {
+    after: Duration,
+    activity: Arc<AtomicU64>,
+    readers: Arc<ReadPool>,
+    /// Weak, so that the checkpointer does not keep the writer thread alive.
+    writer: mpsc::WeakSender<Command>,
+    releases: Arc<AtomicU64>,
+}
+
+/// The checkpointer's view of the store's activity between two ticks.
+struct IdleWatch {
+    release: IdleRelease,
+    seen: u64,
+    since: Instant,
+    released: bool,
+}
+
+impl IdleWatch {
+    fn new(release: IdleRelease) -> IdleWatch {
+        IdleWatch {
+            seen: release.activity.load(Ordering::Acquire),
+            release,
+            since: Instant::now(),
+            released: false,
+        }
+    }
+
+    /// Called on every checkpointer tick: releases memory once per idle period.
+    fn tick(&mut self, checkpoint_connection: &Connection) {
+        let activity = self.release.activity.load(Ordering::Acquire);
+        if activity != self.seen {
+            self.seen = activity;
+            self.since = Instant::now();
+            self.released = false;
+            return;
+        }
+        if self.released || self.since.elapsed() < self.release.after {
+            return;
+        }
+        self.released = self.release.run(checkpoint_connection);
+    }
+}
+
+impl IdleRelease {
+    /// Empties the page caches of the checkpointer's connection and of the idle read
+    /// connections, then asks the writer to empty its own and return freed heap to the OS.
+    /// False when the writer's queue is full (tried again on the next tick).
+    fn run(&self, checkpoint_connection: &Connection) -> bool {
+        let Some(writer) = self.writer.upgrade() else {
+            return true;
+        };
+        release_connection_memory(checkpoint_connection);
+        self.readers.release_idle_memory();
+        let releases = Arc::clone(&self.releases);
+        let job = Command::Exec(Box::new(move |connection: &mut Connection| {
+            release_connection_memory(connection);
+            return_freed_heap();
+            releases.fetch_add(1, Ordering::AcqRel);
+        }));
+        writer.try_send(job).is_ok()
+    }
+}
+
+/// Hands the heap glibc keeps after frees (emptied page caches, decoded requests) back to the
+/// operating system; glibc returns only the top of each heap by itself.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn return_freed_heap() {
+    // SAFETY: `malloc_trim` takes no pointer; it walks glibc's own arenas under their locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators and platforms return memory by themselves, or offer no way to.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_freed_heap() {}
+
+/// Frees what a connection's page cache holds (`PRAGMA shrink_memory`, which calls
+/// `sqlite3_db_release_memory`).
+fn release_connection_memory(connection: &Connection) {
+    if let Err(error) = connection.execute_batch("PRAGMA shrink_memory") {
+        tracing::debug!(%error, "releasing sqlite memory failed");
+    }
+}
 
 impl Checkpointer {
-    fn start(path: PathBuf) -> Result<Checkpointer> {
+    fn start(path: PathBuf, idle_release: Option<IdleRelease>) -> Result<Checkpointer> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -104,11 +202,15 @@ impl Checkpointer {
                         return;
                     }
                 };
+                let mut idle_watch = idle_release.map(IdleWatch::new);
                 while !stop_flag.load(Ordering::Acquire) {
                     std::thread::park_timeout(CHECKPOINT_INTERVAL);
                     // PASSIVE copies what it can without waiting for the writer or readers.
                     if let Err(error) = schema::checkpoint(&connection, "PASSIVE") {
                         tracing::debug!(%error, "passive checkpoint failed");
+                    }
+                    if let Some(watch) = idle_watch.as_mut() {
+                        watch.tick(&connection);
                     }
                 }
                 if let Err(error) = schema::checkpoint(&connection, "TRUNCATE") {
@@ -200,12 +302,21 @@ impl SqliteStore {
             .name("spindle-sqlite-writer".to_owned())
             .spawn(move || writer.run())
             .map_err(|e| Error::internal(format!("cannot start the sqlite writer: {e}")))?;
-        let checkpointer = Checkpointer::start(path.clone())?;
         let readers = Arc::new(ReadPool {
             path: path.clone(),
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(options.read_connections.max(1))),
         });
+        let activity = Arc::new(AtomicU64::new(0));
+        let memory_releases = Arc::new(AtomicU64::new(0));
+        let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
+            after,
+            activity: Arc::clone(&activity),
+            readers: Arc::clone(&readers),
+            writer: sender.downgrade(),
+            releases: Arc::clone(&memory_releases),
+        });
+        let checkpointer = Checkpointer::start(path.clone(), idle_release)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -216,8 +327,21 @@ impl SqliteStore {
                 checkpointer,
                 readers,
                 pricer,
+                activity,
+                memory_releases,
             }),
         })
+    }
+
+    /// How many times the store has handed memory back after being idle
+    /// ([`SqliteOptions::release_memory_after_idle`]).
+    pub fn idle_memory_releases(&self) -> u64 {
+        self.inner.memory_releases.load(Ordering::Acquire)
+    }
+
+    /// Marks the store as in use, which postpones the next idle memory release.
+    fn touch(&self) {
+        self.inner.activity.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The database file.
@@ -233,6 +357,7 @@ impl SqliteStore {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(writer_gone());
         }
+        self.touch();
         let (reply, response) = oneshot::channel();
         let command = Command::Exec(Box::new(move |connection: &mut Connection| {
             let _ = reply.send(in_transaction(connection, job));
@@ -250,7 +375,10 @@ impl SqliteStore {
         &self,
         job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R> {
-        self.inner.readers.run(job).await
+        self.touch();
+        let result = self.inner.readers.run(job).await;
+        self.touch();
+        result
     }
 }
 
@@ -316,6 +444,17 @@ impl ReadPool {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop()
+    }
+
+    /// Empties the page caches of the connections not in use; those in use keep theirs.
+    fn release_idle_memory(&self) {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for connection in idle.iter() {
+            release_connection_memory(connection);
+        }
     }
 
     fn put(&self, connection: Connection) {
@@ -563,6 +702,7 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
+        self.touch();
         let batch = crate::derived::count_ahead(&self.inner.pricer, batch).await?;
         let (reply, response) = oneshot::channel();
         // Kept until the reply so that the batch is freed here, off the writer thread.
@@ -584,6 +724,7 @@ impl Store for SqliteStore {
         }
         let result = response.await.map_err(|_| writer_gone())?;
         drop(batch);
+        self.touch();
         result
     }
 
@@ -890,13 +1031,16 @@ impl Store for SqliteStore {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(writer_gone());
         }
-        self.read(|connection| {
-            connection
-                .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
-                .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        // Straight to the pool: a health probe is not activity that keeps the caches warm.
+        self.inner
+            .readers
+            .run(|connection| {
+                connection
+                    .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                    .map_err(sql_error)?;
+                Ok(())
+            })
+            .await
     }
 
     fn write_queue_depth(&self) -> usize {
