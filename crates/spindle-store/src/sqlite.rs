@@ -46,11 +46,15 @@ pub struct SqliteOptions {
     /// `PRAGMA synchronous = FULL` (fsync on every commit, survives power loss) instead of
     /// `NORMAL` (survives a crash of the process, may lose the last commits on power loss).
     pub synchronous_full: bool,
-    /// After this long without a read or a write, the store hands memory back: every
-    /// connection empties its page cache and, on glibc, freed heap returns to the operating
-    /// system. The next queries read their pages from the file again (the OS's file cache).
-    /// `None` keeps the caches as they are.
+    /// After this long without a read or a write, the store hands memory back: the writer's
+    /// and the checkpointer's connections empty their page caches and, on glibc, freed heap
+    /// returns to the operating system. `None` keeps the caches as they are.
     pub release_memory_after_idle: Option<Duration>,
+    /// After this long without a read or a write, the idle read connections empty their page
+    /// caches too; the next queries then read their pages from the file again (from the OS's
+    /// file cache, a few milliseconds on the first list query), so this waits longer than
+    /// the writer's release. Ignored when `release_memory_after_idle` is `None`.
+    pub release_read_caches_after_idle: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -61,6 +65,7 @@ impl Default for SqliteOptions {
             read_connections: 4,
             synchronous_full: true,
             release_memory_after_idle: Some(Duration::from_secs(1)),
+            release_read_caches_after_idle: Duration::from_secs(30),
         }
     }
 }
@@ -104,6 +109,7 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 /// What the checkpointer needs to hand memory back once the store has been idle long enough.
 struct IdleRelease {
     after: Duration,
+    readers_after: Duration,
     activity: Arc<AtomicU64>,
     readers: Arc<ReadPool>,
     /// Weak, so that the checkpointer does not keep the writer thread alive.
@@ -117,6 +123,7 @@ struct IdleWatch {
     seen: u64,
     since: Instant,
     released: bool,
+    readers_released: bool,
 }
 
 impl IdleWatch {
@@ -126,35 +133,42 @@ impl IdleWatch {
             release,
             since: Instant::now(),
             released: false,
+            readers_released: false,
         }
     }
 
-    /// Called on every checkpointer tick: releases memory once per idle period.
+    /// Called on every checkpointer tick: releases memory once per idle period, the read
+    /// connections' caches later than the rest.
     fn tick(&mut self, checkpoint_connection: &Connection) {
         let activity = self.release.activity.load(Ordering::Acquire);
         if activity != self.seen {
             self.seen = activity;
             self.since = Instant::now();
             self.released = false;
+            self.readers_released = false;
             return;
         }
-        if self.released || self.since.elapsed() < self.release.after {
-            return;
+        let idle_for = self.since.elapsed();
+        if !self.released && idle_for >= self.release.after {
+            self.released = self.release.run(checkpoint_connection);
         }
-        self.released = self.release.run(checkpoint_connection);
+        if self.released && !self.readers_released && idle_for >= self.release.readers_after {
+            self.release.readers.release_idle_memory();
+            return_freed_heap();
+            self.readers_released = true;
+        }
     }
 }
 
 impl IdleRelease {
-    /// Empties the page caches of the checkpointer's connection and of the idle read
-    /// connections, then asks the writer to empty its own and return freed heap to the OS.
-    /// False when the writer's queue is full (tried again on the next tick).
+    /// Empties the page cache of the checkpointer's connection, then asks the writer to
+    /// empty its own and return freed heap to the OS. False when the writer's queue is full
+    /// (tried again on the next tick).
     fn run(&self, checkpoint_connection: &Connection) -> bool {
         let Some(writer) = self.writer.upgrade() else {
             return true;
         };
         release_connection_memory(checkpoint_connection);
-        self.readers.release_idle_memory();
         let releases = Arc::clone(&self.releases);
         let job = Command::Exec(Box::new(move |connection: &mut Connection| {
             release_connection_memory(connection);
@@ -311,6 +325,7 @@ impl SqliteStore {
         let memory_releases = Arc::new(AtomicU64::new(0));
         let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
             after,
+            readers_after: options.release_read_caches_after_idle.max(after),
             activity: Arc::clone(&activity),
             readers: Arc::clone(&readers),
             writer: sender.downgrade(),

@@ -68,6 +68,7 @@ async fn idle_memory_release_keeps_the_store_working() {
         SqliteOptions {
             synchronous_full: false,
             release_memory_after_idle: Some(std::time::Duration::ZERO),
+            release_read_caches_after_idle: std::time::Duration::ZERO,
             ..SqliteOptions::default()
         },
     )
