@@ -46,14 +46,16 @@ pub struct SqliteOptions {
     /// `PRAGMA synchronous = FULL` (fsync on every commit, survives power loss) instead of
     /// `NORMAL` (survives a crash of the process, may lose the last commits on power loss).
     pub synchronous_full: bool,
-    /// After this long without a read or a write, the store hands memory back: the writer's
-    /// and the checkpointer's connections empty their page caches and, on glibc, freed heap
-    /// returns to the operating system. `None` keeps the caches as they are.
+    /// After this long without a read or a write, following writes, the store hands memory
+    /// back: the writer's and the checkpointer's connections empty their page caches and, on
+    /// glibc, freed heap returns to the operating system (the next request then faults its
+    /// memory in again, a few milliseconds). Reads alone do not lead to this release, only to
+    /// the later one of `release_read_caches_after_idle`. `None` keeps the caches as they are.
     pub release_memory_after_idle: Option<Duration>,
     /// After this long without a read or a write, the idle read connections empty their page
-    /// caches too; the next queries then read their pages from the file again (from the OS's
-    /// file cache, a few milliseconds on the first list query), so this waits longer than
-    /// the writer's release. Ignored when `release_memory_after_idle` is `None`.
+    /// caches too (the next queries read their pages from the OS's file cache again), and
+    /// freed heap returns to the operating system. Ignored when `release_memory_after_idle`
+    /// is `None`.
     pub release_read_caches_after_idle: Duration,
 }
 
@@ -86,6 +88,8 @@ struct Inner {
     pricer: Arc<Pricer>,
     /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
     activity: Arc<AtomicU64>,
+    /// Bumped by every write.
+    writes: Arc<AtomicU64>,
     /// Idle memory releases the writer has carried out.
     memory_releases: Arc<AtomicU64>,
 }
@@ -111,6 +115,7 @@ struct IdleRelease {
     after: Duration,
     readers_after: Duration,
     activity: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
     readers: Arc<ReadPool>,
     /// Weak, so that the checkpointer does not keep the writer thread alive.
     writer: mpsc::WeakSender<Command>,
@@ -121,6 +126,7 @@ struct IdleRelease {
 struct IdleWatch {
     release: IdleRelease,
     seen: u64,
+    seen_writes: u64,
     since: Instant,
     released: bool,
     readers_released: bool,
@@ -130,6 +136,7 @@ impl IdleWatch {
     fn new(release: IdleRelease) -> IdleWatch {
         IdleWatch {
             seen: release.activity.load(Ordering::Acquire),
+            seen_writes: release.writes.load(Ordering::Acquire),
             release,
             since: Instant::now(),
             released: false,
@@ -137,14 +144,18 @@ impl IdleWatch {
         }
     }
 
-    /// Called on every checkpointer tick: releases memory once per idle period, the read
-    /// connections' caches later than the rest.
+    /// Called on every checkpointer tick: releases the writer's memory once per idle period
+    /// that follows writes, and the read connections' caches once per longer idle period.
     fn tick(&mut self, checkpoint_connection: &Connection) {
         let activity = self.release.activity.load(Ordering::Acquire);
         if activity != self.seen {
             self.seen = activity;
             self.since = Instant::now();
-            self.released = false;
+            let writes = self.release.writes.load(Ordering::Acquire);
+            if writes != self.seen_writes {
+                self.seen_writes = writes;
+                self.released = false;
+            }
             self.readers_released = false;
             return;
         }
@@ -152,7 +163,7 @@ impl IdleWatch {
         if !self.released && idle_for >= self.release.after {
             self.released = self.release.run(checkpoint_connection);
         }
-        if self.released && !self.readers_released && idle_for >= self.release.readers_after {
+        if !self.readers_released && idle_for >= self.release.readers_after {
             self.release.readers.release_idle_memory();
             return_freed_heap();
             self.readers_released = true;
@@ -322,11 +333,13 @@ impl SqliteStore {
             permits: Arc::new(Semaphore::new(options.read_connections.max(1))),
         });
         let activity = Arc::new(AtomicU64::new(0));
+        let writes = Arc::new(AtomicU64::new(0));
         let memory_releases = Arc::new(AtomicU64::new(0));
         let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
             after,
             readers_after: options.release_read_caches_after_idle.max(after),
             activity: Arc::clone(&activity),
+            writes: Arc::clone(&writes),
             readers: Arc::clone(&readers),
             writer: sender.downgrade(),
             releases: Arc::clone(&memory_releases),
@@ -343,6 +356,7 @@ impl SqliteStore {
                 readers,
                 pricer,
                 activity,
+                writes,
                 memory_releases,
             }),
         })
@@ -359,6 +373,12 @@ impl SqliteStore {
         self.inner.activity.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Marks a write, which arms the release of the writer's memory.
+    fn touch_write(&self) {
+        self.inner.writes.fetch_add(1, Ordering::AcqRel);
+        self.touch();
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
@@ -372,7 +392,7 @@ impl SqliteStore {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(writer_gone());
         }
-        self.touch();
+        self.touch_write();
         let (reply, response) = oneshot::channel();
         let command = Command::Exec(Box::new(move |connection: &mut Connection| {
             let _ = reply.send(in_transaction(connection, job));
@@ -717,7 +737,7 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
-        self.touch();
+        self.touch_write();
         let batch = crate::derived::count_ahead(&self.inner.pricer, batch).await?;
         let (reply, response) = oneshot::channel();
         // Kept until the reply so that the batch is freed here, off the writer thread.
@@ -739,7 +759,7 @@ impl Store for SqliteStore {
         }
         let result = response.await.map_err(|_| writer_gone())?;
         drop(batch);
-        self.touch();
+        self.touch_write();
         result
     }
 
