@@ -73,6 +73,9 @@ pub struct IngestArgs {
     /// observations ALTER COLUMN input SET COMPRESSION lz4`).
     #[arg(long)]
     pub postgres_setup: Option<String>,
+    /// How long after the load (every span readable) the idle RSS is taken, in milliseconds.
+    #[arg(long, default_value_t = 3000)]
+    pub idle_wait_ms: u64,
 }
 
 impl IngestArgs {
@@ -343,7 +346,7 @@ async fn one_run(
         Ok(values?.into_iter().max().unwrap_or(0))
     };
     let peak_rss = max_of(servers.iter().map(Server::peak_rss).collect())?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_millis(args.idle_wait_ms)).await;
     let idle_rss = max_of(servers.iter().map(Server::rss).collect())?;
     let db_bytes = match &args.database_url {
         Some(url) => pg::table_bytes(url).await?,
@@ -595,7 +598,8 @@ fn print_markdown(
         runs(&|r| format!("{:.0}", mib(r.peak_rss as f64)))
     );
     println!(
-        "| server idle RSS 3 s after | {idle:.0} MiB | {} |",
+        "| server idle RSS {:.1} s after | {idle:.0} MiB | {} |",
+        args.idle_wait_ms as f64 / 1000.0,
         runs(&|r| format!("{:.0}", mib(r.idle_rss as f64)))
     );
     println!(

@@ -18,9 +18,10 @@ use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::{CustomModel, Pricer};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::{
@@ -45,6 +46,17 @@ pub struct SqliteOptions {
     /// `PRAGMA synchronous = FULL` (fsync on every commit, survives power loss) instead of
     /// `NORMAL` (survives a crash of the process, may lose the last commits on power loss).
     pub synchronous_full: bool,
+    /// After this long without a read or a write, following writes, the store hands memory
+    /// back: the writer's and the checkpointer's connections empty their page caches and, on
+    /// glibc, freed heap returns to the operating system (the next request then faults its
+    /// memory in again, a few milliseconds). Reads alone do not lead to this release, only to
+    /// the later one of `release_read_caches_after_idle`. `None` keeps the caches as they are.
+    pub release_memory_after_idle: Option<Duration>,
+    /// After this long without a read or a write, the idle read connections empty their page
+    /// caches too (the next queries read their pages from the OS's file cache again), and
+    /// freed heap returns to the operating system. Ignored when `release_memory_after_idle`
+    /// is `None`.
+    pub release_read_caches_after_idle: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -54,6 +66,8 @@ impl Default for SqliteOptions {
             max_group_batches: 32,
             read_connections: 4,
             synchronous_full: true,
+            release_memory_after_idle: Some(Duration::from_secs(1)),
+            release_read_caches_after_idle: Duration::from_secs(30),
         }
     }
 }
@@ -72,6 +86,12 @@ struct Inner {
     checkpointer: Checkpointer,
     readers: Arc<ReadPool>,
     pricer: Arc<Pricer>,
+    /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
+    activity: Arc<AtomicU64>,
+    /// Bumped by every write.
+    writes: Arc<AtomicU64>,
+    /// Idle memory releases the writer has carried out.
+    memory_releases: Arc<AtomicU64>,
 }
 
 impl Drop for Inner {
@@ -88,10 +108,113 @@ struct Checkpointer {
 }
 
 /// How often the checkpointer runs.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+
+/// What the checkpointer needs to hand memory back once the store has been idle long enough.
+struct IdleRelease {
+    after: Duration,
+    readers_after: Duration,
+    activity: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
+    readers: Arc<ReadPool>,
+    /// Weak, so that the checkpointer does not keep the writer thread alive.
+    writer: mpsc::WeakSender<Command>,
+    releases: Arc<AtomicU64>,
+}
+
+/// The checkpointer's view of the store's activity between two ticks.
+struct IdleWatch {
+    release: IdleRelease,
+    seen: u64,
+    seen_writes: u64,
+    since: Instant,
+    released: bool,
+    readers_released: bool,
+}
+
+impl IdleWatch {
+    fn new(release: IdleRelease) -> IdleWatch {
+        IdleWatch {
+            seen: release.activity.load(Ordering::Acquire),
+            seen_writes: release.writes.load(Ordering::Acquire),
+            release,
+            since: Instant::now(),
+            released: false,
+            readers_released: false,
+        }
+    }
+
+    /// Called on every checkpointer tick: releases the writer's memory once per idle period
+    /// that follows writes, and the read connections' caches once per longer idle period.
+    fn tick(&mut self, checkpoint_connection: &Connection) {
+        let activity = self.release.activity.load(Ordering::Acquire);
+        if activity != self.seen {
+            self.seen = activity;
+            self.since = Instant::now();
+            let writes = self.release.writes.load(Ordering::Acquire);
+            if writes != self.seen_writes {
+                self.seen_writes = writes;
+                self.released = false;
+            }
+            self.readers_released = false;
+            return;
+        }
+        let idle_for = self.since.elapsed();
+        if !self.released && idle_for >= self.release.after {
+            self.released = self.release.run(checkpoint_connection);
+        }
+        if !self.readers_released && idle_for >= self.release.readers_after {
+            self.release.readers.release_idle_memory();
+            return_freed_heap();
+            self.readers_released = true;
+        }
+    }
+}
+
+impl IdleRelease {
+    /// Empties the page cache of the checkpointer's connection, then asks the writer to
+    /// empty its own and return freed heap to the OS. False when the writer's queue is full
+    /// (tried again on the next tick).
+    fn run(&self, checkpoint_connection: &Connection) -> bool {
+        let Some(writer) = self.writer.upgrade() else {
+            return true;
+        };
+        release_connection_memory(checkpoint_connection);
+        let releases = Arc::clone(&self.releases);
+        let job = Command::Exec(Box::new(move |connection: &mut Connection| {
+            release_connection_memory(connection);
+            return_freed_heap();
+            releases.fetch_add(1, Ordering::AcqRel);
+        }));
+        writer.try_send(job).is_ok()
+    }
+}
+
+/// Hands the heap glibc keeps after frees (emptied page caches, decoded requests) back to the
+/// operating system; glibc returns only the top of each heap by itself.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn return_freed_heap() {
+    // SAFETY: `malloc_trim` takes no pointer; it walks glibc's own arenas under their locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators and platforms return memory by themselves, or offer no way to.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_freed_heap() {}
+
+/// Frees what a connection's page cache holds (`PRAGMA shrink_memory`, which calls
+/// `sqlite3_db_release_memory`).
+fn release_connection_memory(connection: &Connection) {
+    if let Err(error) = connection.execute_batch("PRAGMA shrink_memory") {
+        tracing::debug!(%error, "releasing sqlite memory failed");
+    }
+}
 
 impl Checkpointer {
-    fn start(path: PathBuf) -> Result<Checkpointer> {
+    fn start(path: PathBuf, idle_release: Option<IdleRelease>) -> Result<Checkpointer> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -104,11 +227,15 @@ impl Checkpointer {
                         return;
                     }
                 };
+                let mut idle_watch = idle_release.map(IdleWatch::new);
                 while !stop_flag.load(Ordering::Acquire) {
                     std::thread::park_timeout(CHECKPOINT_INTERVAL);
                     // PASSIVE copies what it can without waiting for the writer or readers.
                     if let Err(error) = schema::checkpoint(&connection, "PASSIVE") {
                         tracing::debug!(%error, "passive checkpoint failed");
+                    }
+                    if let Some(watch) = idle_watch.as_mut() {
+                        watch.tick(&connection);
                     }
                 }
                 if let Err(error) = schema::checkpoint(&connection, "TRUNCATE") {
@@ -200,12 +327,24 @@ impl SqliteStore {
             .name("spindle-sqlite-writer".to_owned())
             .spawn(move || writer.run())
             .map_err(|e| Error::internal(format!("cannot start the sqlite writer: {e}")))?;
-        let checkpointer = Checkpointer::start(path.clone())?;
         let readers = Arc::new(ReadPool {
             path: path.clone(),
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(options.read_connections.max(1))),
         });
+        let activity = Arc::new(AtomicU64::new(0));
+        let writes = Arc::new(AtomicU64::new(0));
+        let memory_releases = Arc::new(AtomicU64::new(0));
+        let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
+            after,
+            readers_after: options.release_read_caches_after_idle.max(after),
+            activity: Arc::clone(&activity),
+            writes: Arc::clone(&writes),
+            readers: Arc::clone(&readers),
+            writer: sender.downgrade(),
+            releases: Arc::clone(&memory_releases),
+        });
+        let checkpointer = Checkpointer::start(path.clone(), idle_release)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -216,8 +355,28 @@ impl SqliteStore {
                 checkpointer,
                 readers,
                 pricer,
+                activity,
+                writes,
+                memory_releases,
             }),
         })
+    }
+
+    /// How many times the store has handed memory back after being idle
+    /// ([`SqliteOptions::release_memory_after_idle`]).
+    pub fn idle_memory_releases(&self) -> u64 {
+        self.inner.memory_releases.load(Ordering::Acquire)
+    }
+
+    /// Marks the store as in use, which postpones the next idle memory release.
+    fn touch(&self) {
+        self.inner.activity.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Marks a write, which arms the release of the writer's memory.
+    fn touch_write(&self) {
+        self.inner.writes.fetch_add(1, Ordering::AcqRel);
+        self.touch();
     }
 
     /// The database file.
@@ -233,6 +392,7 @@ impl SqliteStore {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(writer_gone());
         }
+        self.touch_write();
         let (reply, response) = oneshot::channel();
         let command = Command::Exec(Box::new(move |connection: &mut Connection| {
             let _ = reply.send(in_transaction(connection, job));
@@ -250,7 +410,10 @@ impl SqliteStore {
         &self,
         job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R> {
-        self.inner.readers.run(job).await
+        self.touch();
+        let result = self.inner.readers.run(job).await;
+        self.touch();
+        result
     }
 }
 
@@ -316,6 +479,17 @@ impl ReadPool {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop()
+    }
+
+    /// Empties the page caches of the connections not in use; those in use keep theirs.
+    fn release_idle_memory(&self) {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for connection in idle.iter() {
+            release_connection_memory(connection);
+        }
     }
 
     fn put(&self, connection: Connection) {
@@ -563,6 +737,7 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
+        self.touch_write();
         let batch = crate::derived::count_ahead(&self.inner.pricer, batch).await?;
         let (reply, response) = oneshot::channel();
         // Kept until the reply so that the batch is freed here, off the writer thread.
@@ -584,6 +759,7 @@ impl Store for SqliteStore {
         }
         let result = response.await.map_err(|_| writer_gone())?;
         drop(batch);
+        self.touch_write();
         result
     }
 
@@ -890,13 +1066,16 @@ impl Store for SqliteStore {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(writer_gone());
         }
-        self.read(|connection| {
-            connection
-                .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
-                .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        // Straight to the pool: a health probe is not activity that keeps the caches warm.
+        self.inner
+            .readers
+            .run(|connection| {
+                connection
+                    .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                    .map_err(sql_error)?;
+                Ok(())
+            })
+            .await
     }
 
     fn write_queue_depth(&self) -> usize {
