@@ -171,7 +171,7 @@ impl Default for Pricer {
 }
 
 /// The built-in table, parsed once per process.
-fn builtin_table() -> &'static PriceTable {
+pub fn builtin_table() -> &'static PriceTable {
     static TABLE: OnceLock<PriceTable> = OnceLock::new();
     TABLE.get_or_init(PriceTable::builtin)
 }
@@ -305,6 +305,7 @@ impl Pricer {
     /// that encoding. Returns how many were counted. Callers run it off the writer, so that
     /// the expensive part of cost tracking spreads over the request threads.
     pub fn count_ahead(&self, records: &mut [ObservationRecord]) -> usize {
+        let builtin = ProjectPricing::default();
         let mut counted = 0;
         for record in records.iter_mut() {
             if !Self::may_count(record) {
@@ -314,7 +315,6 @@ impl Pricer {
                 continue;
             };
             let at = record.start_time.unwrap_or(Micros::MAX);
-            let builtin = ProjectPricing::default();
             let Some(encoding) = self
                 .find(&builtin, model, at)
                 .and_then(|entry| entry.tokenizer.clone())

@@ -9,7 +9,9 @@ pub mod matching;
 pub mod table;
 pub mod tokens;
 
-pub use derive::{builtin_entry, CustomCondition, CustomModel, CustomTier, Pricer, ProjectPricing};
+pub use derive::{
+    builtin_entry, builtin_table, CustomCondition, CustomModel, CustomTier, Pricer, ProjectPricing,
+};
 pub use table::{ModelPrice, PriceTable, PriceTier, TierCondition, TierOperator};
 
 use std::collections::BTreeMap;

@@ -62,8 +62,7 @@ pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
             .then_some(Finite(&derived.calculated_cost)),
         model_id: derived.model_id.as_deref(),
         tier: derived.tier.as_deref(),
-        prices: (!derived.prices.is_empty() && !builtin && !derived.prices.is_empty())
-            .then_some(Finite(&derived.prices)),
+        prices: (!derived.prices.is_empty() && !builtin).then_some(Finite(&derived.prices)),
         counted: derived.counted.map(|counted| counted.to_string()),
     };
     serde_json::to_string(&stored).ok()

@@ -8,7 +8,7 @@ mod accounts;
 mod filters;
 mod models;
 mod reads;
-mod rows;
+pub(crate) mod rows;
 mod schema;
 mod writer;
 

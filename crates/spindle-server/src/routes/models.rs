@@ -13,10 +13,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use spindle_core::time::{format_iso, parse_iso, Micros};
 use spindle_core::{Error, ErrorKind};
-use spindle_cost::{CustomCondition, CustomModel, CustomTier, ModelPrice, Pricer, TierOperator};
+use spindle_cost::{CustomCondition, CustomModel, CustomTier, ModelPrice, TierOperator};
 use spindle_store::Store;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 /// Units Langfuse accepts for a model's usage.
 const UNITS: &[&str] = &[
@@ -27,12 +26,6 @@ const UNITS: &[&str] = &[
     "IMAGES",
     "REQUESTS",
 ];
-
-/// The built-in entries (their ids are reserved).
-pub fn builtin() -> &'static [ModelPrice] {
-    static PRICER: OnceLock<Pricer> = OnceLock::new();
-    &PRICER.get_or_init(Pricer::new).table().models
-}
 
 fn price_map(prices: &BTreeMap<String, f64>) -> Value {
     Value::Object(
@@ -162,7 +155,12 @@ pub async fn all_models(store: &dyn Store, project_id: &str) -> Result<Vec<Value
     Ok(custom
         .iter()
         .map(custom_json)
-        .chain(builtin().iter().map(builtin_json))
+        .chain(
+            spindle_cost::builtin_table()
+                .models
+                .iter()
+                .map(builtin_json),
+        )
         .collect())
 }
 
@@ -382,7 +380,7 @@ async fn body_json(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
 }
 
 fn is_builtin(id: &str) -> bool {
-    builtin().iter().any(|entry| entry.id == id)
+    spindle_cost::builtin_entry(id).is_some()
 }
 
 /// `GET /api/public/models`
@@ -467,9 +465,7 @@ pub async fn get(
     {
         return Ok(Json(custom_json(model)));
     }
-    builtin()
-        .iter()
-        .find(|entry| entry.id == id)
+    spindle_cost::builtin_entry(&id)
         .map(|entry| Json(builtin_json(entry)))
         .ok_or_else(|| Error::not_found(format!("model {id:?}")).into())
 }

@@ -13,9 +13,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::rows::{decode_stamps, WEAKEST_STAMP};
 use super::writer::{add_counts, copy_rows, Entity};
 use super::{pg_error, PostgresStore};
+use crate::sqlite::rows::{
+    ObservationRow, ScoreRow, TraceRow, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS,
+};
 use crate::sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
 use crate::{Result, Store};
 
@@ -555,20 +557,38 @@ impl Copier<'_> {
     }
 }
 
-fn json<T: serde::de::DeserializeOwned>(text: &str, column: &str) -> rusqlite::Result<T> {
-    serde_json::from_str(text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("{column}: {e}").into(),
-        )
-    })
-}
-
-fn stamps(text: &str, column: &str) -> rusqlite::Result<spindle_core::merge::Stamps> {
-    decode_stamps(text, column).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.message.into())
-    })
+/// Reads up to `limit` rows of a record table after rowid `after`, with the SQLite store's own
+/// column list and row reader (`read` starts at column 2, after the rowid and project id).
+/// Returns each row's project id with its row, and the last rowid read.
+fn read_records<R>(
+    c: &Connection,
+    table: &str,
+    alias: &str,
+    columns: &str,
+    after: i64,
+    limit: i64,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+) -> Result<(Vec<(String, R)>, i64)> {
+    let mut statement = c
+        .prepare_cached(&format!(
+            "SELECT {alias}.rowid, {alias}.project_id, {columns} FROM {table} {alias} \
+             WHERE {alias}.rowid > ?1 ORDER BY {alias}.rowid LIMIT ?2"
+        ))
+        .map_err(sqlite_error)?;
+    let rows = statement
+        .query_map(params![after, limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, read(r)?))
+        })
+        .map_err(sqlite_error)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sqlite_error)?;
+    let last = rows.last().map_or(after, |(rowid, _, _)| *rowid);
+    Ok((
+        rows.into_iter()
+            .map(|(_, project, row)| (project, row))
+            .collect(),
+        last,
+    ))
 }
 
 /// Reads up to `limit` rows after `after` (rowid order); returns the rows, the last rowid
@@ -582,167 +602,52 @@ fn read_batch(
     let mut last = after;
     let rows = match kind {
         TableKind::Traces => {
-            let mut statement = c
-                .prepare_cached(
-                    "SELECT rowid, project_id, id, timestamp, environment, name, user_id,
-                         session_id, release, version, public, bookmarked, external_id, tags,
-                         metadata, input, output, stamps, created_at, updated_at
-                     FROM traces WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-                )
-                .map_err(sqlite_error)?;
-            let rows = statement
-                .query_map(params![after, limit], |r| {
-                    let mut record = TraceRecord {
-                        id: r.get(2)?,
-                        timestamp: r.get(3)?,
-                        environment: r.get(4)?,
-                        name: r.get(5)?,
-                        user_id: r.get(6)?,
-                        session_id: r.get(7)?,
-                        release: r.get(8)?,
-                        version: r.get(9)?,
-                        public: r.get(10)?,
-                        bookmarked: r.get(11)?,
-                        external_id: r.get(12)?,
-                        tags: json(&r.get::<_, String>(13)?, "traces.tags")?,
-                        metadata: json(&r.get::<_, String>(14)?, "traces.metadata")?,
-                        input: r.get(15)?,
-                        output: r.get(16)?,
-                        stamps: stamps(&r.get::<_, String>(17)?, "traces.stamps")?,
-                    };
-                    record.stamp_unstamped(WEAKEST_STAMP);
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        (r.get::<_, String>(1)?, record, r.get(18)?, r.get(19)?),
-                    ))
+            let (rows, next) = read_records(c, "traces", "t", TRACE_COLUMNS, after, limit, |r| {
+                TraceRow::read(r, 2)
+            })?;
+            last = next;
+            let rows = rows
+                .into_iter()
+                .map(|(project, row)| {
+                    let (created, updated) = (row.created_at, row.updated_at);
+                    Ok((project, row.into_record()?, created, updated))
                 })
-                .map_err(sqlite_error)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sqlite_error)?;
-            last = rows.last().map_or(last, |(rowid, _)| *rowid);
-            Rows::Traces(rows.into_iter().map(|(_, row)| row).collect())
+                .collect::<Result<Vec<_>>>()?;
+            Rows::Traces(rows)
         }
         TableKind::Observations => {
-            let mut statement = c
-                .prepare_cached(
-                    "SELECT rowid, project_id, id, trace_id, start_time, environment, type,
-                         parent_observation_id, name, end_time, completion_start_time, level,
-                         status_message, version, model, model_parameters, usage_details,
-                         cost_details, prompt_name, prompt_version, input, output, metadata,
-                         stamps, created_at, updated_at, derived
-                     FROM observations WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-                )
-                .map_err(sqlite_error)?;
-            let rows = statement
-                .query_map(params![after, limit], |r| {
-                    let usage: Option<String> = r.get(16)?;
-                    let cost: Option<String> = r.get(17)?;
-                    let mut record = ObservationRecord {
-                        id: r.get(2)?,
-                        trace_id: r.get(3)?,
-                        start_time: r.get(4)?,
-                        environment: r.get(5)?,
-                        observation_type: r
-                            .get::<_, Option<String>>(6)?
-                            .as_deref()
-                            .and_then(spindle_core::ObservationType::parse),
-                        parent_observation_id: r.get(7)?,
-                        name: r.get(8)?,
-                        end_time: r.get(9)?,
-                        completion_start_time: r.get(10)?,
-                        level: r
-                            .get::<_, Option<String>>(11)?
-                            .as_deref()
-                            .and_then(spindle_core::Level::parse),
-                        status_message: r.get(12)?,
-                        version: r.get(13)?,
-                        model: r.get(14)?,
-                        model_parameters: r.get(15)?,
-                        usage_details: usage
-                            .as_deref()
-                            .map(|t| json(t, "observations.usage_details"))
-                            .transpose()?,
-                        cost_details: cost
-                            .as_deref()
-                            .map(|t| json(t, "observations.cost_details"))
-                            .transpose()?,
-                        prompt_name: r.get(18)?,
-                        prompt_version: r.get(19)?,
-                        input: r.get(20)?,
-                        output: r.get(21)?,
-                        metadata: json(&r.get::<_, String>(22)?, "observations.metadata")?,
-                        stamps: stamps(&r.get::<_, String>(23)?, "observations.stamps")?,
-                        derived: crate::derived::decode(r.get::<_, Option<String>>(26)?.as_deref())
-                            .map_err(|e| {
-                                rusqlite::Error::FromSqlConversionFailure(
-                                    26,
-                                    rusqlite::types::Type::Text,
-                                    e.to_string().into(),
-                                )
-                            })?,
-                    };
-                    record.stamp_unstamped(WEAKEST_STAMP);
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        (r.get::<_, String>(1)?, record, r.get(24)?, r.get(25)?),
-                    ))
+            let (rows, next) = read_records(
+                c,
+                "observations",
+                "o",
+                OBSERVATION_COLUMNS,
+                after,
+                limit,
+                |r| ObservationRow::read(r, 2),
+            )?;
+            last = next;
+            let rows = rows
+                .into_iter()
+                .map(|(project, row)| {
+                    let (created, updated) = (row.created_at, row.updated_at);
+                    Ok((project, row.into_record()?, created, updated))
                 })
-                .map_err(sqlite_error)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sqlite_error)?;
-            last = rows.last().map_or(last, |(rowid, _)| *rowid);
-            Rows::Observations(rows.into_iter().map(|(_, row)| row).collect())
+                .collect::<Result<Vec<_>>>()?;
+            Rows::Observations(rows)
         }
         TableKind::Scores => {
-            let mut statement = c
-                .prepare_cached(
-                    "SELECT rowid, project_id, id, timestamp, environment, name, value,
-                         string_value, data_type, source, trace_id, observation_id, session_id,
-                         dataset_run_id, comment, config_id, queue_id, author_user_id,
-                         execution_trace_id, metadata, stamps, created_at, updated_at
-                     FROM scores WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-                )
-                .map_err(sqlite_error)?;
-            let rows = statement
-                .query_map(params![after, limit], |r| {
-                    let mut record = ScoreRecord {
-                        id: r.get(2)?,
-                        timestamp: r.get(3)?,
-                        environment: r.get(4)?,
-                        name: r.get(5)?,
-                        value: r.get(6)?,
-                        string_value: r.get(7)?,
-                        data_type: r
-                            .get::<_, Option<String>>(8)?
-                            .as_deref()
-                            .and_then(spindle_core::ScoreDataType::parse),
-                        source: r
-                            .get::<_, Option<String>>(9)?
-                            .as_deref()
-                            .and_then(spindle_core::ScoreSource::parse),
-                        trace_id: r.get(10)?,
-                        observation_id: r.get(11)?,
-                        session_id: r.get(12)?,
-                        dataset_run_id: r.get(13)?,
-                        comment: r.get(14)?,
-                        config_id: r.get(15)?,
-                        queue_id: r.get(16)?,
-                        author_user_id: r.get(17)?,
-                        execution_trace_id: r.get(18)?,
-                        metadata: json(&r.get::<_, String>(19)?, "scores.metadata")?,
-                        stamps: stamps(&r.get::<_, String>(20)?, "scores.stamps")?,
-                    };
-                    record.stamp_unstamped(WEAKEST_STAMP);
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        (r.get::<_, String>(1)?, record, r.get(21)?, r.get(22)?),
-                    ))
+            let (rows, next) = read_records(c, "scores", "s", SCORE_COLUMNS, after, limit, |r| {
+                ScoreRow::read(r, 2)
+            })?;
+            last = next;
+            let rows = rows
+                .into_iter()
+                .map(|(project, row)| {
+                    let (created, updated) = (row.created_at, row.updated_at);
+                    Ok((project, row.into_record()?, created, updated))
                 })
-                .map_err(sqlite_error)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sqlite_error)?;
-            last = rows.last().map_or(last, |(rowid, _)| *rowid);
-            Rows::Scores(rows.into_iter().map(|(_, row)| row).collect())
+                .collect::<Result<Vec<_>>>()?;
+            Rows::Scores(rows)
         }
         TableKind::Media => {
             let mut statement = c
