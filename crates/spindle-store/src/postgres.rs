@@ -13,6 +13,7 @@ mod models;
 mod reads;
 mod rows;
 mod schema;
+mod search;
 mod writer;
 
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::{CustomModel, Pricer};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -492,6 +494,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
+        search::forget(&transaction, project_id, trace_ids).await?;
         writer::add_counts(
             &transaction,
             project_id,
@@ -590,7 +593,9 @@ impl Store for PostgresStore {
                  observations_gone AS (DELETE FROM observations WHERE project_id = $1
                      AND trace_id IN (SELECT id FROM doomed) RETURNING 1),
                  traces_gone AS (DELETE FROM traces
-                     WHERE project_id = $1 AND id IN (SELECT id FROM doomed) RETURNING 1)
+                     WHERE project_id = $1 AND id IN (SELECT id FROM doomed) RETURNING 1),
+                 search_gone AS (DELETE FROM trace_search
+                     WHERE project_id = $1 AND trace_id IN (SELECT id FROM doomed))
                  SELECT (SELECT count(*) FROM traces_gone),
                      (SELECT count(*) FROM observations_gone)",
                 &[&project_id, &cutoff, &limit],
@@ -599,23 +604,29 @@ impl Store for PostgresStore {
             .map_err(pg_error)?;
         let deleted: i64 = counts.try_get(0).map_err(pg_error)?;
         let mut deleted_observations: i64 = counts.try_get(1).map_err(pg_error)?;
-        // Observations and scores whose trace is gone (or never came) age out too.
+        // Observations and scores whose trace is gone (or never came) age out too; the
+        // search words of those traces are worked out again from what is left.
         for (table, time) in [("observations", "start_time"), ("scores", "timestamp")] {
             let orphans = transaction
-                .execute(
+                .query(
                     &format!(
                         "DELETE FROM {table} WHERE ctid IN (SELECT x.ctid FROM {table} x
                          WHERE x.project_id = $1 AND x.{time} < $2 AND NOT EXISTS (
                              SELECT 1 FROM traces t
                              WHERE t.project_id = x.project_id AND t.id = x.trace_id)
-                         LIMIT $3 FOR UPDATE SKIP LOCKED)"
+                         LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING trace_id"
                     ),
                     &[&project_id, &cutoff, &limit],
                 )
                 .await
                 .map_err(pg_error)?;
             if table == "observations" {
-                deleted_observations += i64::try_from(orphans).unwrap_or(i64::MAX);
+                deleted_observations += i64::try_from(orphans.len()).unwrap_or(i64::MAX);
+                let mut traces = BTreeSet::new();
+                for row in &orphans {
+                    traces.extend(row.try_get::<_, Option<String>>(0).map_err(pg_error)?);
+                }
+                search::rebuild(&transaction, project_id, traces).await?;
             }
         }
         writer::add_counts(&transaction, project_id, -deleted, -deleted_observations).await?;

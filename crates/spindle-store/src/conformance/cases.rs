@@ -1289,6 +1289,54 @@ pub async fn trace_search(harness: &Harness) {
         .await
         .expect("delete");
     assert!(trace_ids(&store, &search("needle")).await.is_empty());
+    // An observation's output replaced by an update: the old words no longer match, the new
+    // ones do; text given later to an observation that had none matches too.
+    write(
+        &store,
+        P,
+        batch_of_observations(vec![
+            observation("o-words", create_stamp(BASE), |o| {
+                o.trace_id = Some("t1".into());
+                o.output = Some("zebrafish quokka".into());
+            }),
+            observation("o-later", create_stamp(BASE), |o| {
+                o.trace_id = Some("t5".into());
+                o.name = Some("no text yet".into());
+            }),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        sorted(trace_ids(&store, &search("quokka")).await),
+        strings(&["t1"])
+    );
+    write(
+        &store,
+        P,
+        batch_of_observations(vec![
+            observation("o-words", update_stamp(BASE + DAY), |o| {
+                o.output = Some("axolotl".into());
+            }),
+            observation("o-later", update_stamp(BASE + DAY), |o| {
+                o.input = Some("pangolin".into());
+            }),
+        ]),
+    )
+    .await;
+    assert!(trace_ids(&store, &search("quokka")).await.is_empty());
+    assert_eq!(
+        sorted(trace_ids(&store, &search("axolotl")).await),
+        strings(&["t1"])
+    );
+    assert_eq!(
+        sorted(trace_ids(&store, &search("pangolin")).await),
+        strings(&["t5"])
+    );
+    // The trace's other words are still found after the rebuild.
+    assert_eq!(
+        sorted(trace_ids(&store, &search("question")).await),
+        strings(&["t1", "t5"])
+    );
 }
 
 /// Latency, total cost, level, observation and score ids are derived from the children.

@@ -193,21 +193,14 @@ fn search_condition(project_id: &str, search: &str) -> Sql {
     match tsquery_of(search) {
         Some(expression) => {
             // The lexemes are the writer's normalized words, taken verbatim (no parser). The
-            // matching ids are gathered first (each side through its GIN index), so the trace
-            // table is probed by primary key instead of scanned.
+            // matching trace ids are gathered first (through the GIN index of
+            // `trace_search`), so the trace table is probed by primary key, not scanned.
             condition
                 .push("t.id IN (SELECT ")
                 .bind(search.to_owned())
-                .push(" UNION ALL SELECT t3.id FROM traces t3 WHERE t3.project_id = ")
+                .push(" UNION ALL SELECT s.trace_id FROM trace_search s WHERE s.project_id = ")
                 .bind(project_id.to_owned())
-                .push(" AND t3.search @@ ")
-                .bind(expression.clone())
-                .push(
-                    "::tsquery UNION ALL SELECT o2.trace_id FROM observations o2 \
-                     WHERE o2.project_id = ",
-                )
-                .bind(project_id.to_owned())
-                .push(" AND o2.search @@ ")
+                .push(" AND s.words @@ ")
                 .bind(expression)
                 .push("::tsquery)");
         }

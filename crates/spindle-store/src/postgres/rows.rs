@@ -402,9 +402,6 @@ pub(crate) fn clean_score(r: &mut ScoreRecord) {
     clean_keys(&mut r.stamps);
 }
 
-/// At most this many characters of input and output are indexed for search.
-const SEARCH_TEXT_LIMIT: usize = 200_000;
-
 /// The words of a text for the search index and for queries: lower-case, accents removed,
 /// every run of other characters one space.
 pub(crate) fn search_words(text: &str, limit: usize) -> String {
@@ -451,31 +448,6 @@ fn ascii_search_words(text: &[u8]) -> String {
     String::from_utf8(words).unwrap_or_default()
 }
 
-/// Lexemes longer than this (in bytes) are not indexed (PostgreSQL's limit is 2047).
-const MAX_LEXEME_BYTES: usize = 2000;
-
-/// The distinct words of a row's input and output, space-separated, for
-/// `array_to_tsvector(string_to_array(..., ' '))`; `None` without either.
-pub(crate) fn search_document(input: &Option<String>, output: &Option<String>) -> Option<String> {
-    if input.is_none() && output.is_none() {
-        return None;
-    }
-    let input_words = search_words(input.as_deref().unwrap_or(""), SEARCH_TEXT_LIMIT);
-    let output_words = search_words(output.as_deref().unwrap_or(""), SEARCH_TEXT_LIMIT);
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut document = String::new();
-    for word in input_words.split(' ').chain(output_words.split(' ')) {
-        if word.is_empty() || word.len() > MAX_LEXEME_BYTES || !seen.insert(word) {
-            continue;
-        }
-        if !document.is_empty() {
-            document.push(' ');
-        }
-        document.push_str(word);
-    }
-    Some(document)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,10 +483,5 @@ mod tests {
         assert_eq!(search_words("  ", 100), "");
         assert_eq!(search_words("Hello, WORLD-x_1!", 100), "hello world x 1");
         assert_eq!(search_words("abc def", 5), "abc d");
-        assert_eq!(
-            search_document(&Some("b a b".into()), &Some("A c".into())).as_deref(),
-            Some("b a c")
-        );
-        assert_eq!(search_document(&None, &None), None);
     }
 }

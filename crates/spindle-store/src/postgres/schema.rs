@@ -42,6 +42,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_lz4_compression",
         include_str!("../../migrations/postgres/0008_lz4_compression.sql"),
     ),
+    (
+        "0009_trace_search",
+        include_str!("../../migrations/postgres/0009_trace_search.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -20,10 +20,10 @@ use tokio_postgres::Row;
 
 use super::rows::{
     clean_observation, clean_score, clean_trace, encode_costs, encode_set, encode_stamps,
-    encode_string_map, encode_usage, observation_from_row, score_from_row, search_document,
-    total_cost, total_usage, trace_from_row, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
-    TRACE_COLUMNS, WEAKEST_STAMP,
+    encode_string_map, encode_usage, observation_from_row, score_from_row, total_cost, total_usage,
+    trace_from_row, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS, WEAKEST_STAMP,
 };
+use super::search::{SearchChanges, SearchText};
 use super::{is_conflict, now_micros, pg_error};
 use crate::Result;
 
@@ -102,16 +102,20 @@ async fn apply_once(
 ) -> Result<()> {
     let transaction = client.transaction().await.map_err(pg_error)?;
     let now = now_micros();
-    let new_traces = merge_rows(&transaction, project_id, traces, now, &|_| {}).await?;
+    let mut search = SearchChanges::default();
+    let new_traces =
+        merge_rows(&transaction, project_id, traces, now, &|_| {}, &mut search).await?;
     let new_observations = merge_rows(
         &transaction,
         project_id,
         observations,
         now,
         finish_observation,
+        &mut search,
     )
     .await?;
-    merge_rows(&transaction, project_id, scores, now, &|_| {}).await?;
+    merge_rows(&transaction, project_id, scores, now, &|_| {}, &mut search).await?;
+    search.flush(&transaction, project_id).await?;
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
     transaction.commit().await.map_err(pg_error)
 }
@@ -184,11 +188,19 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
     fn clean(&mut self);
     /// The columns of these records, `id` first.
     fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>>;
+    /// The trace this record's input and output are searched under, and those texts.
+    fn search_text(&self) -> Option<SearchText<'_>>;
 }
 
 impl Entity for TraceRecord {
     fn clean(&mut self) {
         clean_trace(self);
+    }
+    fn search_text(&self) -> Option<SearchText<'_>> {
+        Some(SearchText {
+            trace_id: &self.id,
+            texts: [self.input.as_deref(), self.output.as_deref()],
+        })
     }
     const TABLE: &'static str = "traces";
     fn id(&self) -> &str {
@@ -295,15 +307,6 @@ impl Entity for TraceRecord {
                     .map(|r| encode_stamps(&r.stamps))
                     .collect::<Vec<_>>(),
             ),
-            column(
-                "search",
-                "text[]",
-                "array_to_tsvector(string_to_array(u.search, ' '))",
-                records
-                    .iter()
-                    .map(|r| search_document(&r.input, &r.output))
-                    .collect::<Vec<_>>(),
-            ),
         ]
     }
 }
@@ -311,6 +314,12 @@ impl Entity for TraceRecord {
 impl Entity for ObservationRecord {
     fn clean(&mut self) {
         clean_observation(self);
+    }
+    fn search_text(&self) -> Option<SearchText<'_>> {
+        Some(SearchText {
+            trace_id: self.trace_id.as_deref()?,
+            texts: [self.input.as_deref(), self.output.as_deref()],
+        })
     }
     const TABLE: &'static str = "observations";
     fn id(&self) -> &str {
@@ -485,15 +494,6 @@ impl Entity for ObservationRecord {
                     .map(|r| crate::derived::encode(&r.derived))
                     .collect::<Vec<_>>(),
             ),
-            column(
-                "search",
-                "text[]",
-                "array_to_tsvector(string_to_array(u.search, ' '))",
-                records
-                    .iter()
-                    .map(|r| search_document(&r.input, &r.output))
-                    .collect::<Vec<_>>(),
-            ),
         ]
     }
 }
@@ -501,6 +501,9 @@ impl Entity for ObservationRecord {
 impl Entity for ScoreRecord {
     fn clean(&mut self) {
         clean_score(self);
+    }
+    fn search_text(&self) -> Option<SearchText<'_>> {
+        None
     }
     const TABLE: &'static str = "scores";
     fn id(&self) -> &str {
@@ -789,20 +792,21 @@ async fn update_rows<E: Entity>(
 
 /// Merges folded records (one per id, sorted by id) into the table; `finish` completes a
 /// merged record before it is written (an observation's derived cost).
-async fn merge_rows<E: Entity>(
+async fn merge_rows<'r, E: Entity>(
     transaction: &Transaction<'_>,
     project_id: &str,
-    records: &[E],
+    records: &'r [E],
     now: Micros,
     finish: &(dyn Fn(&mut E) + Sync),
+    search: &mut SearchChanges<'r>,
 ) -> Result<i64> {
     if records.is_empty() {
         return Ok(0);
     }
     let ids: Vec<&str> = records.iter().map(Entity::id).collect();
     let snapshot = select_rows::<E>(transaction, project_id, &ids, false).await?;
-    let mut to_insert: Vec<&E> = Vec::new();
-    let mut to_lock: Vec<&E> = Vec::new();
+    let mut to_insert: Vec<&'r E> = Vec::new();
+    let mut to_lock: Vec<&'r E> = Vec::new();
     for record in records {
         match snapshot.get(record.id()) {
             None => to_insert.push(record),
@@ -823,6 +827,9 @@ async fn merge_rows<E: Entity>(
         if !to_insert.is_empty() {
             let inserted = insert_rows(transaction, project_id, &to_insert, now, None).await?;
             inserted_rows += i64::try_from(inserted.len()).unwrap_or(i64::MAX);
+            for record in to_insert.iter().filter(|r| inserted.contains(r.id())) {
+                search.inserted(record.search_text());
+            }
             to_lock.extend(to_insert.drain(..).filter(|r| !inserted.contains(r.id())));
             to_lock.sort_by(|a, b| a.id().cmp(b.id()));
         }
@@ -840,6 +847,7 @@ async fn merge_rows<E: Entity>(
                     merged.merge_from(record.clone());
                     if merged != stored.record {
                         finish(&mut merged);
+                        search.updated(stored.record.search_text(), merged.search_text());
                         merged_rows.push(merged);
                     }
                 }
@@ -877,13 +885,26 @@ pub(crate) async fn copy_rows<E: Entity>(
         Some((&created, &updated)),
     )
     .await?;
-    let existing: Vec<E> = records
+    let (new, existing): (Vec<E>, Vec<E>) = records
         .into_iter()
-        .filter(|(r, _, _)| !inserted.contains(r.id()))
         .map(|(r, _, _)| r)
-        .collect();
+        .partition(|r| inserted.contains(r.id()));
+    let mut search = SearchChanges::default();
+    for record in &new {
+        search.inserted(record.search_text());
+    }
     let copied = i64::try_from(inserted.len()).unwrap_or(i64::MAX);
-    Ok(copied + merge_rows(transaction, project_id, &existing, now, &|_| {}).await?)
+    let merged = merge_rows(
+        transaction,
+        project_id,
+        &existing,
+        now,
+        &|_| {},
+        &mut search,
+    )
+    .await?;
+    search.flush(transaction, project_id).await?;
+    Ok(copied + merged)
 }
 
 /// Shards of each project's counters (see migration 0005).
