@@ -36,7 +36,8 @@ for backend in "${backends[@]}"; do
         echo "run: the postgres run needs psql on PATH" >&2
         exit 1
       fi
-      if ! PGCONNECT_TIMEOUT=10 psql -X -q -d "${pg_url%/*}/postgres" -c 'SELECT 1' >/dev/null; then
+      pg_base="${pg_url%%\?*}"   # the same server's maintenance database, query kept
+      if ! PGCONNECT_TIMEOUT=10 psql -X -q -d "${pg_base%/*}/postgres${pg_url#"$pg_base"}" -c 'SELECT 1' >/dev/null; then
         echo "run: PostgreSQL is required for the postgres run and is not reachable" \
              "(SPINDLE_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test);" \
              "start it with: pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start" >&2
