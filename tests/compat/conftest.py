@@ -1,7 +1,14 @@
 """Fixtures of the SDK compatibility suites.
 
+* ``backend``: the storage backend of this run, from ``COMPAT_BACKEND``
+  (``sqlite``, the default, or ``postgres``). It is an autouse session fixture
+  with that one parameter, so every test id ends in ``[sqlite]`` or
+  ``[postgres]`` and a failure says which backend it was on.
 * ``server``: one Spindle server for the whole session, on a free port with a
-  temporary data dir. Project A comes from the LANGFUSE_INIT_* variables;
+  temporary data dir; on PostgreSQL also with a fresh database
+  (``spindle_compat_<random>``, created with ``psql`` next to
+  ``SPINDLE_TEST_DATABASE_URL`` and dropped at the end; unreachable PostgreSQL
+  is a failure, never a skip). Project A comes from the LANGFUSE_INIT_* variables;
   project B is created with the CLI while the server is stopped (start, stop,
   ``projects create`` + ``keys create``, start again), which also checks that
   the LANGFUSE_INIT_* set-up is idempotent on restart.
@@ -11,8 +18,11 @@
   returns its parsed JSON summary.
 """
 
+import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +30,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -49,6 +60,90 @@ FLUSH_TIMEOUT = os.environ.get("COMPAT_FLUSH_TIMEOUT", "30")
 
 RUN_ID = os.environ.get("COMPAT_RUN_ID") or uuid.uuid4().hex[:10]
 
+BACKENDS = ("sqlite", "postgres")
+BACKEND = os.environ.get("COMPAT_BACKEND") or "sqlite"
+# The PostgreSQL server the fresh databases are created on (the Rust tests use the same variable).
+PG_URL = os.environ.get("SPINDLE_TEST_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/test"
+
+
+def pytest_configure(config):
+    if BACKEND not in BACKENDS:
+        raise pytest.UsageError(f"COMPAT_BACKEND={BACKEND!r}: expected one of {', '.join(BACKENDS)}")
+
+
+def pytest_report_header(config):
+    where = f" on {_redact(PG_URL)}" if BACKEND == "postgres" else ""
+    return f"compat backend: {BACKEND}{where} (COMPAT_BACKEND)"
+
+
+@pytest.fixture(scope="session", autouse=True, params=[BACKEND], ids=[BACKEND])
+def backend(request):
+    """The storage backend of this run; its only parameter puts it in every test id."""
+    return request.param
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def _redact(url):
+    """The URL without its password (for messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _with_database(url, name):
+    """`url` pointing at database `name` instead of its own (query kept)."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def _psql(url, sql):
+    """Runs one statement with psql; a failure (PostgreSQL down, psql missing) fails the tests."""
+    psql = os.environ.get("COMPAT_PSQL") or shutil.which("psql")
+    if not psql:
+        pytest.fail("COMPAT_BACKEND=postgres needs `psql` on PATH (or COMPAT_PSQL)", pytrace=False)
+    env = dict(os.environ)
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    try:
+        r = subprocess.run(
+            [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"psql {_redact(url)} -c {sql!r} did not finish within 60 s", pytrace=False)
+    if r.returncode != 0:
+        pytest.fail(
+            f"COMPAT_BACKEND=postgres: `{sql}` on {_redact(url)} failed (exit {r.returncode}): "
+            f"{r.stderr.strip()[-1500:]}\nPostgreSQL is required for this run: start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
+            "or point SPINDLE_TEST_DATABASE_URL at another server",
+            pytrace=False,
+        )
+
+
+@contextlib.contextmanager
+def fresh_database(label):
+    """On PostgreSQL: a new, empty database for one server, dropped afterwards; yields its URL.
+    On SQLite: yields None (the server's data dir holds everything)."""
+    if BACKEND != "postgres":
+        yield None
+        return
+    name = f"spindle_compat_{label}_{uuid.uuid4().hex[:12]}"
+    assert re.fullmatch(r"[a-z0-9_]+", name), name
+    # Created and dropped from the `postgres` maintenance database, so the test database
+    # itself need not exist.
+    admin_url = _with_database(PG_URL, "postgres")
+    _psql(admin_url, f"CREATE DATABASE {name}")
+    try:
+        yield _with_database(PG_URL, name)
+    finally:
+        if os.environ.get("COMPAT_KEEP_DATABASE") == "1":
+            print(f"compat: kept database {name}")
+        else:
+            _psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
 
 def spindle_bin():
     path = Path(os.environ.get("SPINDLE_BIN") or REPO / "target" / "debug" / "spindle")
@@ -76,10 +171,11 @@ def _tail(path, n=4000):
 
 
 class SpindleServer:
-    def __init__(self, binary, data_dir, log_dir, extra_args=()):
+    def __init__(self, binary, data_dir, log_dir, extra_args=(), database_url=None):
         self.binary = binary
         self.extra_args = list(extra_args)
         self.data_dir = data_dir
+        self.database_url = database_url
         self.log_dir = Path(log_dir)
         self.proc = None
         self.port = None
@@ -90,6 +186,14 @@ class SpindleServer:
     @property
     def base_url(self):
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def storage_args(self):
+        """`--data-dir` (+ `--database-url` on PostgreSQL): for `serve` and the admin commands."""
+        args = ["--data-dir", str(self.data_dir)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        return args
 
     def env(self):
         e = dict(os.environ)
@@ -131,8 +235,7 @@ class SpindleServer:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--data-dir",
-            str(self.data_dir),
+            *self.storage_args,
             *self.extra_args,
         ]
         self.proc = subprocess.Popen(cmd, env=self.env(), stdout=self._log, stderr=subprocess.STDOUT)
@@ -141,7 +244,7 @@ class SpindleServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"`{' '.join(cmd)}` exited with {self.proc.returncode} before it was healthy:\n"
+                    f"`{' '.join(map(_redact, cmd))}` exited with {self.proc.returncode} before it was healthy:\n"
                     + _tail(self.log_path)
                 )
             try:
@@ -182,7 +285,7 @@ class SpindleServer:
         r = subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             self.cli_errors.append(
-                f"`{' '.join(cmd)}` exited with {r.returncode}\nstdout: {r.stdout[-2000:]}\nstderr: {r.stderr[-2000:]}"
+                f"`{' '.join(map(_redact, cmd))}` exited with {r.returncode}\nstdout: {r.stdout[-2000:]}\nstderr: {r.stderr[-2000:]}"
             )
         return r
 
@@ -195,24 +298,28 @@ def artifacts_dir():
 
 
 @pytest.fixture(scope="session")
-def server(artifacts_dir):
+def database_url(backend):
+    """The main server's fresh PostgreSQL database (None on SQLite)."""
+    with fresh_database("main") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def server(artifacts_dir, database_url):
     binary = spindle_bin()
     data_dir = Path(tempfile.mkdtemp(prefix="spindle-compat-data-"))
-    srv = SpindleServer(binary, data_dir, artifacts_dir)
+    srv = SpindleServer(binary, data_dir, artifacts_dir, database_url=database_url)
     try:
         srv.start()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
     # Second project: created with the CLI while the server is stopped.
     srv.stop()
-    srv.cli(
-        "projects", "create", "--data-dir", str(data_dir), "--id", PROJECT_B["id"], "--name", PROJECT_B["name"]
-    )
+    srv.cli("projects", "create", *srv.storage_args, "--id", PROJECT_B["id"], "--name", PROJECT_B["name"])
     srv.cli(
         "keys",
         "create",
-        "--data-dir",
-        str(data_dir),
+        *srv.storage_args,
         "--project-id",
         PROJECT_B["id"],
         "--public-key",

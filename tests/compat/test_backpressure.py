@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_A, Api, SpindleServer, _Launched, make_client, spindle_bin
+from conftest import PROJECT_A, Api, SpindleServer, _Launched, fresh_database, make_client, spindle_bin
 
 BURSTS = ["burst_v5_a", "burst_v5_b", "burst_v4_a", "burst_v4_b"]
 RETRY_LOG = re.compile(r"(Transient error .* retrying|retrying in)", re.I)
@@ -16,7 +16,14 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture(scope="module")
-def saturated(artifacts_dir):
+def bp_database_url(backend):
+    """The second server's own fresh PostgreSQL database (None on SQLite)."""
+    with fresh_database("bp") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def saturated(artifacts_dir, bp_database_url):
     log_dir = Path(artifacts_dir) / "backpressure"
     log_dir.mkdir(parents=True, exist_ok=True)
     srv = SpindleServer(
@@ -24,6 +31,7 @@ def saturated(artifacts_dir):
         Path(tempfile.mkdtemp(prefix="spindle-compat-bp-")),
         log_dir,
         extra_args=["--max-inflight-ingest", "1", "--write-queue", "1"],
+        database_url=bp_database_url,
     )
     try:
         srv.start()
