@@ -463,7 +463,7 @@ impl Store for PostgresStore {
                 .await
                 .map_err(|_| writer::store_closed())?;
             let mut client = self.client().await?;
-            writer::apply(&mut client, &self.pricer, project_id, &batch).await
+            writer::apply(&mut client, &self.pricer, project_id, batch).await
         }
         .await;
         drop(permit);

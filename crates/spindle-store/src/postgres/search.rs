@@ -206,17 +206,31 @@ impl Words {
     /// The words of these texts (lower-case, accents removed), in rows of at most
     /// [`MAX_DOCUMENT_BYTES`]; none when the texts have no word.
     pub fn of<'t>(texts: impl Iterator<Item = &'t str>) -> Vec<Words> {
-        let folded: Vec<String> = texts
-            .map(|text| search_words(text, SEARCH_TEXT_LIMIT))
+        // ASCII text (the common case) is lower-cased in one pass and split at every byte
+        // that is not a letter or digit, which gives the same words as `search_words`; other
+        // text goes through `search_words` (accents removed), whose words are separated by
+        // single spaces.
+        let folded: Vec<(Vec<u8>, bool)> = texts
+            .map(|text| {
+                if text.is_ascii() {
+                    let end = text.len().min(SEARCH_TEXT_LIMIT);
+                    (text.as_bytes()[..end].to_ascii_lowercase(), true)
+                } else {
+                    (search_words(text, SEARCH_TEXT_LIMIT).into_bytes(), false)
+                }
+            })
             .collect();
-        let mut distinct: FxHashSet<&str> = FxHashSet::default();
-        for text in &folded {
-            distinct.extend(
-                text.split(' ')
-                    .filter(|w| !w.is_empty() && w.len() <= MAX_LEXEME_BYTES),
-            );
+        let estimate = folded.iter().map(|(t, _)| t.len() / 16).sum::<usize>();
+        let mut distinct: FxHashSet<&[u8]> =
+            FxHashSet::with_capacity_and_hasher(estimate.min(1 << 16), Default::default());
+        for (text, ascii) in &folded {
+            if *ascii {
+                add_words(&mut distinct, text.split(|b| !b.is_ascii_alphanumeric()));
+            } else {
+                add_words(&mut distinct, text.split(|b| *b == b' '));
+            }
         }
-        let mut sorted: Vec<&str> = distinct.into_iter().collect();
+        let mut sorted: Vec<&[u8]> = distinct.into_iter().collect();
         sorted.sort_unstable();
         let mut documents = Vec::new();
         let mut current = Words {
@@ -237,7 +251,7 @@ impl Words {
             }
             bytes += word.len();
             current.count += 1;
-            current.body.extend_from_slice(word.as_bytes());
+            current.body.extend_from_slice(word);
             // The lexeme's terminating zero, then its number of positions.
             current.body.extend_from_slice(&[0, 0, 0]);
         }
@@ -245,6 +259,15 @@ impl Words {
             documents.push(current);
         }
         documents
+    }
+}
+
+/// Adds the words that can be indexed.
+fn add_words<'a>(set: &mut FxHashSet<&'a [u8]>, words: impl Iterator<Item = &'a [u8]>) {
+    for word in words {
+        if !word.is_empty() && word.len() <= MAX_LEXEME_BYTES {
+            set.insert(word);
+        }
     }
 }
 
@@ -290,6 +313,29 @@ mod tests {
             ["ab", "apfel", "apple", "b", "zebra"]
         );
         assert!(Words::of(["  ,;", ""].into_iter()).is_empty());
+    }
+
+    #[test]
+    fn ascii_words_are_the_query_words() {
+        // The writer's ASCII fast path must split as `search_words` does for queries.
+        for text in [
+            "Hello, WORLD-x_1! snake_case CamelCase a1b2 {\"json\": [1, 2.5e3]}",
+            "tab\tnew\nline  multiple   spaces.end",
+            "",
+        ] {
+            let mut expected: Vec<String> = search_words(text, usize::MAX)
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
+            expected.sort();
+            expected.dedup();
+            let got: Vec<String> = Words::of([text].into_iter())
+                .iter()
+                .flat_map(lexemes)
+                .collect();
+            assert_eq!(got, expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -35,16 +35,11 @@ pub(crate) async fn apply(
     client: &mut Client,
     pricer: &Pricer,
     project_id: &str,
-    batch: &WriteBatch,
+    batch: WriteBatch,
 ) -> Result<()> {
-    let traces = fold(
-        batch.traces.iter(),
-        |r| &r.id,
-        TraceRecord::merge,
-        weak_trace,
-    );
+    let traces = fold(batch.traces, |r| &r.id, TraceRecord::merge, weak_trace);
     let mut observations = fold(
-        batch.observations.iter(),
+        batch.observations,
         |r| &r.id,
         ObservationRecord::merge,
         weak_observation,
@@ -60,12 +55,7 @@ pub(crate) async fn apply(
     let finish = |record: &mut ObservationRecord| {
         record.derived = pricer.derive(&pricing, record);
     };
-    let scores = fold(
-        batch.scores.iter(),
-        |r| &r.id,
-        ScoreRecord::merge,
-        weak_score,
-    );
+    let scores = fold(batch.scores, |r| &r.id, ScoreRecord::merge, weak_score);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -135,15 +125,14 @@ fn weak_score(record: &mut ScoreRecord) {
 
 /// Folds each id's patches into one record (unstamped fields get the weakest stamp first),
 /// sorted by id so that every transaction takes its row locks in the same order.
-fn fold<'r, R: Clone + 'r>(
-    records: impl Iterator<Item = &'r R>,
+fn fold<R>(
+    records: Vec<R>,
     id: fn(&R) -> &String,
     merge: fn(&mut R, R),
     weaken: fn(&mut R),
 ) -> Vec<R> {
     let mut by_id: BTreeMap<String, R> = BTreeMap::new();
-    for record in records {
-        let mut patch = record.clone();
+    for mut patch in records {
         weaken(&mut patch);
         match by_id.get_mut(id(&patch)) {
             Some(folded) => merge(folded, patch),
