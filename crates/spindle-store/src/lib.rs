@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod query;
 pub mod retention;
 pub mod sqlite;
+mod stamps;
 mod trace_index;
 
 pub use query::*;

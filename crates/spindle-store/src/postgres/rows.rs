@@ -4,7 +4,7 @@
 //! usage and cost, and the stamps in the same compact JSON encoding, so a row read back
 //! converts to exactly the record that was written, stamps included.
 
-use spindle_core::merge::{Stamp, Stamps};
+use spindle_core::merge::Stamp;
 use spindle_core::time::Micros;
 use spindle_core::{
     Error, Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource,
@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tokio_postgres::Row;
 
 use super::pg_error;
+pub(crate) use crate::stamps::{decode_stamps, encode_stamps};
 use crate::Result;
 
 /// The weakest possible stamp, given to any field that has a value but lost its stamp.
@@ -224,61 +225,6 @@ pub(crate) fn encode_costs(costs: &BTreeMap<String, f64>) -> String {
     serde_json::Value::Object(object).to_string()
 }
 
-/// Encodes stamps compactly (the SQLite backend's format): fields that share a stamp are
-/// grouped, `[[priority, at, rank, tiebreak, "field", ...], ...]`.
-pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
-    let mut groups: Vec<(Stamp, Vec<&str>)> = Vec::new();
-    for (field, stamp) in stamps {
-        match groups.iter_mut().find(|(s, _)| s == stamp) {
-            Some((_, fields)) => fields.push(field),
-            None => groups.push((*stamp, vec![field.as_str()])),
-        }
-    }
-    let groups: Vec<serde_json::Value> = groups
-        .into_iter()
-        .map(|(stamp, fields)| {
-            let mut group = vec![
-                serde_json::Value::from(stamp.priority),
-                serde_json::Value::from(stamp.at),
-                serde_json::Value::from(stamp.rank),
-                serde_json::Value::from(stamp.tiebreak),
-            ];
-            group.extend(fields.into_iter().map(serde_json::Value::from));
-            serde_json::Value::Array(group)
-        })
-        .collect();
-    serde_json::Value::Array(groups).to_string()
-}
-
-/// Decodes [`encode_stamps`]' format.
-pub(crate) fn decode_stamps(text: &str, column: &str) -> Result<Stamps> {
-    let groups: Vec<Vec<serde_json::Value>> =
-        serde_json::from_str(text).map_err(|e| corrupt(column, e))?;
-    let mut stamps = Stamps::new();
-    for group in groups {
-        let malformed = || corrupt(column, "malformed stamp group");
-        let (Some(priority), Some(at), Some(rank), Some(tiebreak)) = (
-            group.first().and_then(|v| v.as_u64()),
-            group.get(1).and_then(|v| v.as_i64()),
-            group.get(2).and_then(|v| v.as_u64()),
-            group.get(3).and_then(|v| v.as_u64()),
-        ) else {
-            return Err(malformed());
-        };
-        let stamp = Stamp {
-            priority: u8::try_from(priority).map_err(|_| malformed())?,
-            at,
-            rank: u8::try_from(rank).map_err(|_| malformed())?,
-            tiebreak,
-        };
-        for field in group.iter().skip(4) {
-            let field = field.as_str().ok_or_else(malformed)?;
-            stamps.insert(field.to_owned(), stamp);
-        }
-    }
-    Ok(stamps)
-}
-
 /// PostgreSQL text cannot hold NUL characters, which JSON input may carry (`\u0000`): they
 /// are stored as U+FFFD so that the rest of the record is kept (SQLite stores them as they
 /// are).
@@ -451,21 +397,6 @@ fn ascii_search_words(text: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stamps_round_trip() {
-        let mut stamps = Stamps::new();
-        let a = Stamp::explicit(1_700_000_000_000_000, 0, u64::MAX);
-        let b = Stamp::explicit(-5, 1, 7).implicit();
-        stamps.insert("name".into(), a);
-        stamps.insert("input".into(), a);
-        stamps.insert("metadata.k".into(), b);
-        let text = encode_stamps(&stamps);
-        assert_eq!(decode_stamps(&text, "x").ok(), Some(stamps));
-        for bad in ["", "{", "[[1]]", "[[300,1,0,0,\"a\"]]", "[1]"] {
-            assert!(decode_stamps(bad, "x").is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn column_counts_match_the_column_lists() {
