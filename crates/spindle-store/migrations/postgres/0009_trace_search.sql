@@ -9,9 +9,9 @@
 -- When a write changes text that was already indexed, the writer replaces the trace's rows
 -- with the words of its current text, so a search never matches words that are gone.
 CREATE TABLE trace_search (
-    project_id TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    words TSVECTOR NOT NULL
+    project_id text COLLATE "C" NOT NULL,
+    trace_id   text COLLATE "C" NOT NULL,
+    words      tsvector NOT NULL
 );
 CREATE INDEX trace_search_by_trace ON trace_search (project_id, trace_id);
 
