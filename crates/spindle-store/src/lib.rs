@@ -12,6 +12,7 @@ mod derived;
 pub mod postgres;
 pub mod query;
 pub mod retention;
+mod search;
 pub mod sqlite;
 mod stamps;
 mod trace_index;

@@ -13,9 +13,10 @@ use super::filters::{
 };
 use super::pg_error;
 use super::rows::{
-    observation_from_row, score_from_row, search_words, trace_from_row, OBSERVATION_COLUMNS,
+    observation_from_row, score_from_row, trace_from_row, OBSERVATION_COLUMNS,
     OBSERVATION_COLUMN_COUNT, SCORE_COLUMNS, SCORE_COLUMN_COUNT, TRACE_COLUMNS,
 };
+use crate::search::search_words;
 use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,

@@ -348,52 +348,6 @@ pub(crate) fn clean_score(r: &mut ScoreRecord) {
     clean_keys(&mut r.stamps);
 }
 
-/// The words of a text for the search index and for queries: lower-case, accents removed,
-/// every run of other characters one space.
-pub(crate) fn search_words(text: &str, limit: usize) -> String {
-    use unicode_normalization::char::is_combining_mark;
-    use unicode_normalization::UnicodeNormalization;
-    if text.is_ascii() {
-        return ascii_search_words(&text.as_bytes()[..text.len().min(limit)]);
-    }
-    let mut words = String::with_capacity(text.len().min(limit));
-    let mut gap = false;
-    for c in text.chars().take(limit).nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        if c.is_alphanumeric() {
-            if gap && !words.is_empty() {
-                words.push(' ');
-            }
-            gap = false;
-            words.extend(c.to_lowercase());
-        } else {
-            gap = true;
-        }
-    }
-    words
-}
-
-/// [`search_words`] of ASCII text: no normalization needed.
-fn ascii_search_words(text: &[u8]) -> String {
-    let mut words = Vec::with_capacity(text.len());
-    let mut gap = false;
-    for &byte in text {
-        if byte.is_ascii_alphanumeric() {
-            if gap && !words.is_empty() {
-                words.push(b' ');
-            }
-            gap = false;
-            words.push(byte.to_ascii_lowercase());
-        } else {
-            gap = true;
-        }
-    }
-    // Only ASCII letters, digits and spaces were pushed.
-    String::from_utf8(words).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,13 +360,5 @@ mod tests {
             OBSERVATION_COLUMN_COUNT
         );
         assert_eq!(SCORE_COLUMNS.split(',').count(), SCORE_COLUMN_COUNT);
-    }
-
-    #[test]
-    fn search_words_are_folded() {
-        assert_eq!(search_words("Héllo, WORLD-x_1!", 100), "hello world x 1");
-        assert_eq!(search_words("  ", 100), "");
-        assert_eq!(search_words("Hello, WORLD-x_1!", 100), "hello world x 1");
-        assert_eq!(search_words("abc def", 5), "abc d");
     }
 }

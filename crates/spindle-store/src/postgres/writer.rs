@@ -23,8 +23,8 @@ use super::rows::{
     encode_string_map, encode_usage, observation_from_row, score_from_row, total_cost, total_usage,
     trace_from_row, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS, WEAKEST_STAMP,
 };
-use super::search::{SearchChanges, SearchText};
 use super::{is_conflict, now_micros, pg_error};
+use crate::search::{SearchChanges, SearchText};
 use crate::Result;
 
 /// How often a transaction aborted by a deadlock or serialization failure is retried.
@@ -105,7 +105,7 @@ async fn apply_once(
     )
     .await?;
     merge_rows(&transaction, project_id, scores, now, &|_| {}, &mut search).await?;
-    search.flush(&transaction, project_id).await?;
+    super::search::flush(search, &transaction, project_id).await?;
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
     transaction.commit().await.map_err(pg_error)
 }
@@ -892,7 +892,7 @@ pub(crate) async fn copy_rows<E: Entity>(
         &mut search,
     )
     .await?;
-    search.flush(transaction, project_id).await?;
+    super::search::flush(search, transaction, project_id).await?;
     Ok(copied + merged)
 }
 

@@ -1,0 +1,344 @@
+//! Full-text search, shared by both backends: the words of a text, and what a write changes
+//! in a trace's words.
+//!
+//! Search answers trace ids, so each backend keeps insert-only rows per trace: a write adds
+//! one with the distinct words of the texts it added to the trace (its own input and output,
+//! and its observations'). The words the spans of a trace share (a conversation's history
+//! repeats in every generation) are then indexed once per write instead of once per span.
+//! When a write changes or removes text that was indexed before, the trace's rows are
+//! replaced by the words of its current text, so a search never matches words that are gone.
+
+use rustc_hash::FxHashSet;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// At most this many characters of each input and output are indexed.
+const SEARCH_TEXT_LIMIT: usize = 200_000;
+/// Words longer than this (in bytes) are not indexed (PostgreSQL's limit is 2047).
+const MAX_WORD_BYTES: usize = 2000;
+/// The words of one trace and write are split into rows of at most this many bytes
+/// (a PostgreSQL `tsvector` holds under 1 MiB).
+pub(crate) const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
+
+/// The words of a text for the search index and for queries: lower-case, accents removed,
+/// every run of other characters one space.
+pub(crate) fn search_words(text: &str, limit: usize) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    if text.is_ascii() {
+        return ascii_search_words(&text.as_bytes()[..text.len().min(limit)]);
+    }
+    let mut words = String::with_capacity(text.len().min(limit));
+    let mut gap = false;
+    for c in text.chars().take(limit).nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if gap && !words.is_empty() {
+                words.push(' ');
+            }
+            gap = false;
+            words.extend(c.to_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    words
+}
+
+/// [`search_words`] of ASCII text: no normalization needed.
+fn ascii_search_words(text: &[u8]) -> String {
+    let mut words = Vec::with_capacity(text.len());
+    let mut gap = false;
+    for &byte in text {
+        if byte.is_ascii_alphanumeric() {
+            if gap && !words.is_empty() {
+                words.push(b' ');
+            }
+            gap = false;
+            words.push(byte.to_ascii_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    // Only ASCII letters, digits and spaces were pushed.
+    String::from_utf8(words).unwrap_or_default()
+}
+
+/// The texts a record contributes to search: its trace's id and its input and output.
+pub(crate) struct SearchText<'a> {
+    pub trace_id: &'a str,
+    pub texts: [Option<&'a str>; 2],
+}
+
+impl SearchText<'_> {
+    fn is_empty(&self) -> bool {
+        self.texts.iter().all(|t| t.is_none_or(str::is_empty))
+    }
+}
+
+/// What one transaction changes in the search index.
+#[derive(Default)]
+pub(crate) struct SearchChanges<'r> {
+    /// Texts added to each trace.
+    added: BTreeMap<String, Vec<Cow<'r, str>>>,
+    /// Traces whose indexed text changed: their rows are rebuilt from the stored text.
+    rebuild: BTreeSet<String>,
+}
+
+impl<'r> SearchChanges<'r> {
+    /// A record that was inserted.
+    pub fn inserted(&mut self, text: Option<SearchText<'r>>) {
+        let Some(text) = text.filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let texts = self.texts_of(text.trace_id);
+        texts.extend(text.texts.into_iter().flatten().map(Cow::Borrowed));
+    }
+
+    /// A stored record (`before`) that a write changed into `after`.
+    pub fn updated(&mut self, before: Option<SearchText<'_>>, after: Option<SearchText<'_>>) {
+        let present = |text: &Option<&str>| text.is_some_and(|t| !t.is_empty());
+        match (before.filter(|b| !b.is_empty()), after) {
+            (None, None) => {}
+            // Nothing was indexed: the new text only adds words.
+            (None, Some(after)) => self.add_owned(after.trace_id, after.texts.iter().flatten()),
+            (Some(before), None) => {
+                self.rebuild.insert(before.trace_id.to_owned());
+            }
+            (Some(before), Some(after)) => {
+                let changed = before.trace_id != after.trace_id
+                    || before
+                        .texts
+                        .iter()
+                        .zip(&after.texts)
+                        .any(|(b, a)| present(b) && b != a);
+                if changed {
+                    // Indexed text changed or went away: the words are worked out again.
+                    self.rebuild.insert(before.trace_id.to_owned());
+                    self.rebuild.insert(after.trace_id.to_owned());
+                } else {
+                    // Text that arrived only now (an output after the input) adds its words.
+                    let arrived = before
+                        .texts
+                        .iter()
+                        .zip(&after.texts)
+                        .filter(|(b, _)| !present(b))
+                        .filter_map(|(_, a)| a.as_ref());
+                    self.add_owned(after.trace_id, arrived);
+                }
+            }
+        }
+    }
+
+    fn add_owned<S: AsRef<str>>(&mut self, trace_id: &str, texts: impl Iterator<Item = S>) {
+        let texts: Vec<Cow<'r, str>> = texts
+            .filter(|t| !t.as_ref().is_empty())
+            .map(|t| Cow::Owned(t.as_ref().to_owned()))
+            .collect();
+        if !texts.is_empty() {
+            self.texts_of(trace_id).extend(texts);
+        }
+    }
+
+    fn texts_of(&mut self, trace_id: &str) -> &mut Vec<Cow<'r, str>> {
+        if !self.added.contains_key(trace_id) {
+            self.added.insert(trace_id.to_owned(), Vec::new());
+        }
+        self.added.get_mut(trace_id).expect("inserted above")
+    }
+
+    /// Rebuilds these traces' words from their stored text.
+    pub fn rebuild<I: IntoIterator<Item = String>>(&mut self, trace_ids: I) {
+        self.rebuild.extend(trace_ids);
+    }
+
+    /// The texts added to each trace that is not rebuilt.
+    pub fn additions(&self) -> impl Iterator<Item = (&str, &[Cow<'r, str>])> {
+        self.added
+            .iter()
+            .filter(|(trace_id, _)| !self.rebuild.contains(*trace_id))
+            .map(|(trace_id, texts)| (trace_id.as_str(), texts.as_slice()))
+    }
+
+    /// The traces whose words are worked out again from their stored text.
+    pub fn rebuilds(&self) -> &BTreeSet<String> {
+        &self.rebuild
+    }
+}
+
+/// Calls `document` with the distinct words of these texts (lower-case, accents removed),
+/// sorted bytewise, in groups of at most [`MAX_DOCUMENT_BYTES`]; not at all when the texts
+/// have no word.
+pub(crate) fn distinct_words<'t>(
+    texts: impl Iterator<Item = &'t str>,
+    mut document: impl FnMut(&[&[u8]]),
+) {
+    // ASCII text (the common case) is lower-cased in one pass and split at every byte that is
+    // not a letter or digit, which gives the same words as `search_words`; other text goes
+    // through `search_words` (accents removed), whose words are separated by single spaces.
+    let folded: Vec<(Vec<u8>, bool)> = texts
+        .map(|text| {
+            if text.is_ascii() {
+                let end = text.len().min(SEARCH_TEXT_LIMIT);
+                (text.as_bytes()[..end].to_ascii_lowercase(), true)
+            } else {
+                (search_words(text, SEARCH_TEXT_LIMIT).into_bytes(), false)
+            }
+        })
+        .collect();
+    let estimate = folded.iter().map(|(t, _)| t.len() / 16).sum::<usize>();
+    let mut distinct: FxHashSet<&[u8]> =
+        FxHashSet::with_capacity_and_hasher(estimate.min(1 << 16), Default::default());
+    for (text, ascii) in &folded {
+        if *ascii {
+            add_words(&mut distinct, text.split(|b| !b.is_ascii_alphanumeric()));
+        } else {
+            add_words(&mut distinct, text.split(|b| *b == b' '));
+        }
+    }
+    let mut sorted: Vec<&[u8]> = distinct.into_iter().collect();
+    sorted.sort_unstable();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (index, word) in sorted.iter().enumerate() {
+        if bytes + word.len() > MAX_DOCUMENT_BYTES {
+            document(&sorted[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes += word.len();
+    }
+    if start < sorted.len() {
+        document(&sorted[start..]);
+    }
+}
+
+/// Adds the words that can be indexed.
+fn add_words<'a>(set: &mut FxHashSet<&'a [u8]>, words: impl Iterator<Item = &'a [u8]>) {
+    for word in words {
+        if !word.is_empty() && word.len() <= MAX_WORD_BYTES {
+            set.insert(word);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words_of(texts: &[&str]) -> Vec<Vec<String>> {
+        let mut documents = Vec::new();
+        distinct_words(texts.iter().copied(), |words| {
+            documents.push(
+                words
+                    .iter()
+                    .map(|w| String::from_utf8(w.to_vec()).expect("utf-8"))
+                    .collect(),
+            );
+        });
+        documents
+    }
+
+    #[test]
+    fn search_words_are_folded() {
+        assert_eq!(search_words("Héllo, WORLD-x_1!", 100), "hello world x 1");
+        assert_eq!(search_words("  ", 100), "");
+        assert_eq!(search_words("Hello, WORLD-x_1!", 100), "hello world x 1");
+        assert_eq!(search_words("abc def", 5), "abc d");
+    }
+
+    #[test]
+    fn words_are_distinct_sorted_and_folded() {
+        assert_eq!(
+            words_of(&["Zebra apple, APPLE ab", "Äpfel b zebra"]),
+            [["ab", "apfel", "apple", "b", "zebra"]]
+        );
+        assert!(words_of(&["  ,;", ""]).is_empty());
+    }
+
+    #[test]
+    fn ascii_words_are_the_query_words() {
+        // The ASCII fast path must split as `search_words` does for queries.
+        for text in [
+            "Hello, WORLD-x_1! snake_case CamelCase a1b2 {\"json\": [1, 2.5e3]}",
+            "tab\tnew\nline  multiple   spaces.end",
+            "",
+        ] {
+            let mut expected: Vec<String> = search_words(text, usize::MAX)
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
+            expected.sort();
+            expected.dedup();
+            let got: Vec<String> = words_of(&[text]).into_iter().flatten().collect();
+            assert_eq!(got, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn large_texts_are_split_into_documents() {
+        // Ten texts of 20,000 distinct words each (each under the indexed length).
+        let texts: Vec<String> = (0..10)
+            .map(|t| (0..20_000).map(|i| format!("w{t}x{i} ")).collect())
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let documents = words_of(&refs);
+        assert!(documents.len() >= 2, "{} documents", documents.len());
+        assert_eq!(documents.iter().map(Vec::len).sum::<usize>(), 200_000);
+        for document in &documents {
+            assert!(document.iter().map(String::len).sum::<usize>() <= MAX_DOCUMENT_BYTES);
+        }
+    }
+
+    #[test]
+    fn only_changed_indexed_text_rebuilds() {
+        let text =
+            |trace: &'static str, input: Option<&'static str>, output: Option<&'static str>| {
+                SearchText {
+                    trace_id: trace,
+                    texts: [input, output],
+                }
+            };
+        let mut changes = SearchChanges::default();
+        changes.inserted(Some(text("t1", Some("a b"), None)));
+        changes.inserted(Some(text("t2", None, None)));
+        changes.updated(
+            Some(text("t3", None, None)),
+            Some(text("t3", Some("c"), None)),
+        );
+        changes.updated(
+            Some(text("t4", Some("d"), None)),
+            Some(text("t4", Some("d"), None)),
+        );
+        changes.updated(
+            Some(text("t5", Some("d"), None)),
+            Some(text("t5", Some("e"), None)),
+        );
+        changes.updated(
+            Some(text("t6", Some("d"), None)),
+            Some(text("t7", Some("d"), None)),
+        );
+        // Output arriving after the input only adds the output's words.
+        changes.updated(
+            Some(text("t8", Some("x"), None)),
+            Some(text("t8", Some("x"), Some("y"))),
+        );
+        let added: Vec<(&str, Vec<&str>)> = changes
+            .additions()
+            .map(|(trace, texts)| (trace, texts.iter().map(AsRef::as_ref).collect()))
+            .collect();
+        assert_eq!(
+            added,
+            [("t1", vec!["a b"]), ("t3", vec!["c"]), ("t8", vec!["y"])],
+            "texts added"
+        );
+        assert_eq!(
+            changes.rebuilds().iter().collect::<Vec<_>>(),
+            ["t5", "t6", "t7"],
+            "traces rebuilt"
+        );
+    }
+}
