@@ -9,6 +9,7 @@
 //! replaced by the words of its current text, so a search never matches words that are gone.
 
 use rustc_hash::FxHashSet;
+use spindle_core::{ObservationRecord, TraceRecord};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,9 +73,67 @@ pub(crate) struct SearchText<'a> {
     pub texts: [Option<&'a str>; 2],
 }
 
-impl SearchText<'_> {
+impl<'a> SearchText<'a> {
+    /// A copy that outlives the record (kept while the record is merged).
+    pub fn to_owned_text(&self) -> OwnedSearchText {
+        OwnedSearchText {
+            trace_id: self.trace_id.to_owned(),
+            texts: self.texts.map(|t| t.map(str::to_owned)),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.texts.iter().all(|t| t.is_none_or(str::is_empty))
+    }
+}
+
+/// The words of a user's search text, each with whether it matches as a prefix (only the
+/// last: the user may still be typing it); at most 32. A trace matches when every word occurs
+/// somewhere in its text or its observations' text, whichever writes brought them.
+pub(crate) fn query_words(search: &str) -> Vec<(String, bool)> {
+    let words = search_words(search, 4096);
+    let mut words: Vec<String> = words
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(32)
+        .map(str::to_owned)
+        .collect();
+    let last = words.pop();
+    words.sort();
+    words.dedup();
+    let mut terms: Vec<(String, bool)> = words.into_iter().map(|w| (w, false)).collect();
+    terms.extend(last.map(|w| (w, true)));
+    terms
+}
+
+/// A trace's own input and output.
+pub(crate) fn trace_text(record: &TraceRecord) -> Option<SearchText<'_>> {
+    Some(SearchText {
+        trace_id: &record.id,
+        texts: [record.input.as_deref(), record.output.as_deref()],
+    })
+}
+
+/// An observation's input and output, searched under its trace (none without one).
+pub(crate) fn observation_text(record: &ObservationRecord) -> Option<SearchText<'_>> {
+    Some(SearchText {
+        trace_id: record.trace_id.as_deref()?,
+        texts: [record.input.as_deref(), record.output.as_deref()],
+    })
+}
+
+/// [`SearchText`] that owns its strings.
+pub(crate) struct OwnedSearchText {
+    trace_id: String,
+    texts: [Option<String>; 2],
+}
+
+impl OwnedSearchText {
+    pub fn borrow(&self) -> SearchText<'_> {
+        SearchText {
+            trace_id: &self.trace_id,
+            texts: [self.texts[0].as_deref(), self.texts[1].as_deref()],
+        }
     }
 }
 
@@ -95,6 +154,14 @@ impl<'r> SearchChanges<'r> {
         };
         let texts = self.texts_of(text.trace_id);
         texts.extend(text.texts.into_iter().flatten().map(Cow::Borrowed));
+    }
+
+    /// A record that was inserted, when it does not live as long as the batch (several
+    /// patches of one id folded into one).
+    pub fn inserted_owned(&mut self, text: Option<SearchText<'_>>) {
+        if let Some(text) = text {
+            self.add_owned(text.trace_id, text.texts.iter().flatten());
+        }
     }
 
     /// A stored record (`before`) that a write changed into `after`.

@@ -1337,6 +1337,21 @@ pub async fn trace_search(harness: &Harness) {
         sorted(trace_ids(&store, &search("question")).await),
         strings(&["t1", "t5"])
     );
+    // Every word must occur somewhere in the trace, not necessarily in one record or write.
+    write(
+        &store,
+        P,
+        batch_of_observations(vec![observation("o-kiwi", create_stamp(BASE), |o| {
+            o.trace_id = Some("t5".into());
+            o.output = Some("kiwi".into());
+        })]),
+    )
+    .await;
+    assert_eq!(
+        sorted(trace_ids(&store, &search("kiwi pangolin questio")).await),
+        strings(&["t5"])
+    );
+    assert!(trace_ids(&store, &search("kiwi axolotl")).await.is_empty());
 }
 
 /// Latency, total cost, level, observation and score ids are derived from the children.

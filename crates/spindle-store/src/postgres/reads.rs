@@ -16,7 +16,7 @@ use super::rows::{
     observation_from_row, score_from_row, trace_from_row, OBSERVATION_COLUMNS,
     OBSERVATION_COLUMN_COUNT, SCORE_COLUMNS, SCORE_COLUMN_COUNT, TRACE_COLUMNS,
 };
-use crate::search::search_words;
+use crate::search::query_words;
 use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
@@ -162,68 +162,69 @@ async fn project_counter(client: &Client, project_id: &str, column: &str) -> Res
     count(client, &sql).await
 }
 
-/// The `tsquery` for a user's search text: every word must appear, the last one as a
-/// prefix. `None` when the text has no word characters.
-fn tsquery_of(search: &str) -> Option<String> {
-    let words = search_words(search, 4096);
-    let words: Vec<&str> = words
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .take(32)
-        .collect();
-    let last = words.len().checked_sub(1)?;
-    let terms: Vec<String> = words
-        .iter()
-        .enumerate()
-        .map(|(index, word)| {
-            if index == last {
+/// One `tsquery` per word of a user's search text (see [`query_words`]); empty when the
+/// text has no word characters.
+fn tsqueries_of(search: &str) -> Vec<String> {
+    query_words(search)
+        .into_iter()
+        .map(|(word, prefix)| {
+            if prefix {
                 format!("'{word}':*")
             } else {
                 format!("'{word}'")
             }
         })
-        .collect();
-    Some(terms.join(" & "))
+        .collect()
 }
 
 /// Search over trace and observation input and output (word-based, case- and
-/// accent-insensitive, the last word as a prefix), or an exact trace id. Text without any
-/// word character falls back to a substring scan.
+/// accent-insensitive, the last word as a prefix; every word somewhere in the trace), or an
+/// exact trace id. Text without any word character falls back to a substring scan.
 fn search_condition(project_id: &str, search: &str) -> Sql {
-    let mut condition = Sql::new("");
-    match tsquery_of(search) {
-        Some(expression) => {
-            // The lexemes are the writer's normalized words, taken verbatim (no parser). The
-            // matching trace ids are gathered first (through the GIN index of
-            // `trace_search`), so the trace table is probed by primary key, not scanned.
-            condition
-                .push("t.id IN (SELECT ")
-                .bind(search.to_owned())
-                .push(" UNION ALL SELECT s.trace_id FROM trace_search s WHERE s.project_id = ")
-                .bind(project_id.to_owned())
-                .push(" AND s.words @@ ")
-                .bind(expression)
-                .push("::tsquery)");
-        }
-        None => {
-            condition.push("(t.id = ").bind(search.to_owned());
-            let pattern = format!("%{}%", like_escape(search));
-            for column in ["t.input", "t.output"] {
-                condition
-                    .push(&format!(" OR {column} ILIKE "))
-                    .bind(pattern.clone());
-            }
-            condition.push(
-                " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
-                 AND o2.trace_id = t.id AND (o2.input ILIKE ",
-            );
-            condition
-                .bind(pattern.clone())
-                .push(" OR o2.output ILIKE ")
-                .bind(pattern)
-                .push(")))");
-        }
+    let queries = tsqueries_of(search);
+    if queries.is_empty() {
+        return substring_condition(search);
     }
+    // The lexemes are the writer's normalized words, taken verbatim (no parser). Each word's
+    // traces come from the GIN index of `trace_search`; their intersection is gathered first,
+    // so the trace table is probed by primary key, not scanned.
+    let mut condition = Sql::new("t.id IN (SELECT ");
+    condition.bind(search.to_owned()).push(" UNION ALL (");
+    for (index, query) in queries.into_iter().enumerate() {
+        if index > 0 {
+            condition.push(" INTERSECT ");
+        }
+        condition
+            .push("SELECT s.trace_id FROM trace_search s WHERE s.project_id = ")
+            .bind(project_id.to_owned())
+            .push(" AND s.words @@ ")
+            .bind(query)
+            .push("::tsquery");
+    }
+    condition.push("))");
+    condition
+}
+
+/// A case-insensitive substring of the input or output of the trace or of one of its
+/// observations, or an exact trace id: a scan, for search text without words.
+fn substring_condition(search: &str) -> Sql {
+    let mut condition = Sql::new("(t.id = ");
+    condition.bind(search.to_owned());
+    let pattern = format!("%{}%", like_escape(search));
+    for column in ["t.input", "t.output"] {
+        condition
+            .push(&format!(" OR {column} ILIKE "))
+            .bind(pattern.clone());
+    }
+    condition.push(
+        " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
+         AND o2.trace_id = t.id AND (o2.input ILIKE ",
+    );
+    condition
+        .bind(pattern.clone())
+        .push(" OR o2.output ILIKE ")
+        .bind(pattern)
+        .push(")))");
     condition
 }
 
@@ -1169,9 +1170,9 @@ mod tests {
 
     #[test]
     fn search_text_becomes_a_safe_tsquery() {
-        assert_eq!(tsquery_of("NUMBER 3"), Some("'number' & '3':*".to_owned()));
-        assert_eq!(tsquery_of("'; DROP--"), Some("'drop':*".to_owned()));
-        assert_eq!(tsquery_of("% \""), None);
+        assert_eq!(tsqueries_of("NUMBER 3"), ["'number'", "'3':*"]);
+        assert_eq!(tsqueries_of("'; DROP--"), ["'drop':*"]);
+        assert!(tsqueries_of("% \"").is_empty());
     }
 
     #[test]

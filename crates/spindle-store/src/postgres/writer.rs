@@ -24,7 +24,7 @@ use super::rows::{
     trace_from_row, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS, WEAKEST_STAMP,
 };
 use super::{is_conflict, now_micros, pg_error};
-use crate::search::{SearchChanges, SearchText};
+use crate::search::{observation_text, trace_text, SearchChanges, SearchText};
 use crate::Result;
 
 /// How often a transaction aborted by a deadlock or serialization failure is retried.
@@ -186,10 +186,7 @@ impl Entity for TraceRecord {
         clean_trace(self);
     }
     fn search_text(&self) -> Option<SearchText<'_>> {
-        Some(SearchText {
-            trace_id: &self.id,
-            texts: [self.input.as_deref(), self.output.as_deref()],
-        })
+        trace_text(self)
     }
     const TABLE: &'static str = "traces";
     fn id(&self) -> &str {
@@ -305,10 +302,7 @@ impl Entity for ObservationRecord {
         clean_observation(self);
     }
     fn search_text(&self) -> Option<SearchText<'_>> {
-        Some(SearchText {
-            trace_id: self.trace_id.as_deref()?,
-            texts: [self.input.as_deref(), self.output.as_deref()],
-        })
+        observation_text(self)
     }
     const TABLE: &'static str = "observations";
     fn id(&self) -> &str {
