@@ -149,8 +149,9 @@ fn search_condition(project_id: &str, search: &str) -> Sql {
     if expressions.is_empty() {
         return substring_condition(search);
     }
-    // Each word's traces come from the FTS5 index; their intersection is gathered first, so
-    // traces are probed by primary key.
+    // Each word's traces come from the FTS5 index (`CROSS JOIN` keeps SQLite from scanning
+    // `trace_search_rows` and probing the index per row); their intersection is gathered
+    // first, so traces are probed by primary key.
     let mut condition = Sql::new("t.id IN (SELECT ");
     condition
         .bind(search.to_owned())
@@ -162,7 +163,7 @@ fn search_condition(project_id: &str, search: &str) -> Sql {
         condition
             .push(
                 "SELECT r.trace_id FROM trace_search f \
-                 JOIN trace_search_rows r ON r.rowid = f.rowid WHERE trace_search MATCH ",
+                 CROSS JOIN trace_search_rows r ON r.rowid = f.rowid WHERE trace_search MATCH ",
             )
             .bind(expression)
             .push(" AND r.project_id = ")
