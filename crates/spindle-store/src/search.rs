@@ -1,7 +1,8 @@
-//! Full-text search, shared by both backends: the words of a text, and what a write changes
-//! in a trace's words.
+//! Word-based full-text search: the words of a text, the words of a query, and what a write
+//! changes in a trace's words. PostgreSQL's index is built on it (`postgres/search.rs`);
+//! SQLite searches by a substring scan instead (`sqlite/reads.rs` says why).
 //!
-//! Search answers trace ids, so each backend keeps insert-only rows per trace: a write adds
+//! Search answers trace ids, so the index keeps insert-only rows per trace: a write adds
 //! one with the distinct words of the texts it added to the trace (its own input and output,
 //! and its observations'). The words the spans of a trace share (a conversation's history
 //! repeats in every generation) are then indexed once per write instead of once per span.
@@ -73,15 +74,7 @@ pub(crate) struct SearchText<'a> {
     pub texts: [Option<&'a str>; 2],
 }
 
-impl<'a> SearchText<'a> {
-    /// A copy that outlives the record (kept while the record is merged).
-    pub fn to_owned_text(&self) -> OwnedSearchText {
-        OwnedSearchText {
-            trace_id: self.trace_id.to_owned(),
-            texts: self.texts.map(|t| t.map(str::to_owned)),
-        }
-    }
-
+impl SearchText<'_> {
     fn is_empty(&self) -> bool {
         self.texts.iter().all(|t| t.is_none_or(str::is_empty))
     }
@@ -122,21 +115,6 @@ pub(crate) fn observation_text(record: &ObservationRecord) -> Option<SearchText<
     })
 }
 
-/// [`SearchText`] that owns its strings.
-pub(crate) struct OwnedSearchText {
-    trace_id: String,
-    texts: [Option<String>; 2],
-}
-
-impl OwnedSearchText {
-    pub fn borrow(&self) -> SearchText<'_> {
-        SearchText {
-            trace_id: &self.trace_id,
-            texts: [self.texts[0].as_deref(), self.texts[1].as_deref()],
-        }
-    }
-}
-
 /// What one transaction changes in the search index.
 #[derive(Default)]
 pub(crate) struct SearchChanges<'r> {
@@ -154,14 +132,6 @@ impl<'r> SearchChanges<'r> {
         };
         let texts = self.texts_of(text.trace_id);
         texts.extend(text.texts.into_iter().flatten().map(Cow::Borrowed));
-    }
-
-    /// A record that was inserted, when it does not live as long as the batch (several
-    /// patches of one id folded into one).
-    pub fn inserted_owned(&mut self, text: Option<SearchText<'_>>) {
-        if let Some(text) = text {
-            self.add_owned(text.trace_id, text.texts.iter().flatten());
-        }
     }
 
     /// A stored record (`before`) that a write changed into `after`.

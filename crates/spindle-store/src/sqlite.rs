@@ -10,7 +10,6 @@ mod models;
 mod reads;
 pub(crate) mod rows;
 mod schema;
-mod search;
 mod writer;
 
 use async_trait::async_trait;
@@ -788,7 +787,6 @@ impl Store for SqliteStore {
                 params![project_id, ids],
             )
             .map_err(sql_error)?;
-            search::forget_json(tx, &project_id, &ids)?;
             let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
             let deleted_observations = i64::try_from(deleted_observations).unwrap_or(i64::MAX);
             if deleted > 0 || deleted_observations > 0 {

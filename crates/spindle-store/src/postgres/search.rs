@@ -25,15 +25,9 @@ pub(crate) async fn flush(
             documents.push(Words::new(words));
         });
     }
-    let rebuild: Vec<&str> = changes.rebuilds().iter().map(String::as_str).collect();
+    let rebuild: Vec<String> = changes.rebuilds().iter().cloned().collect();
     if !rebuild.is_empty() {
-        client
-            .execute(
-                "DELETE FROM trace_search WHERE project_id = $1 AND trace_id = ANY($2::text[])",
-                &[&project_id, &rebuild],
-            )
-            .await
-            .map_err(pg_error)?;
+        forget(client, project_id, &rebuild).await?;
         let rows = client
             .query(
                 "SELECT id, input, output FROM traces

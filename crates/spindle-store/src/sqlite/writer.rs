@@ -21,7 +21,6 @@ use super::rows::{
     WEAKEST_STAMP,
 };
 use super::{now_micros, sql_error};
-use crate::search::{observation_text, trace_text, OwnedSearchText, SearchChanges, SearchText};
 use crate::Result;
 
 /// A job run on the writer's connection, outside any group (keys, deletes, media, ...).
@@ -296,10 +295,9 @@ fn apply(
         for (project_id, batches) in by_project {
             let mut new_traces: i64 = 0;
             let mut new_observations: i64 = 0;
-            let mut search = SearchChanges::default();
             let traces = by_id(batches.iter().flat_map(|b| b.traces.iter()), |r| &r.id);
             for patches in traces {
-                if upsert_trace(&mut statements, project_id, &patches, now, &mut search)? {
+                if upsert_trace(&mut statements, project_id, &patches, now)? {
                     new_traces += 1;
                 }
             }
@@ -313,15 +311,7 @@ fn apply(
             };
             let prices = (pricer, pricing.as_ref());
             for patches in observations {
-                let outcome = upsert_observation(
-                    &mut statements,
-                    project_id,
-                    &patches,
-                    prices,
-                    now,
-                    &mut search,
-                )?;
-                if outcome {
+                if upsert_observation(&mut statements, project_id, &patches, prices, now)? {
                     new_observations += 1;
                 }
             }
@@ -329,7 +319,6 @@ fn apply(
             for patches in scores {
                 upsert_score(&mut statements, project_id, &patches, now)?;
             }
-            super::search::flush(search, &transaction, project_id)?;
             if new_traces > 0 || new_observations > 0 {
                 add_counts(&transaction, project_id, new_traces, new_observations)?;
             }
@@ -389,33 +378,18 @@ const UPSERT_TRACE: &str = "INSERT INTO traces (project_id, id, timestamp, envir
          updated_at = excluded.updated_at, tags = excluded.tags, metadata = excluded.metadata,
          input = excluded.input, output = excluded.output, stamps = excluded.stamps";
 
-/// Tells `search` about an inserted record: borrowed for the transaction when it is one
-/// patch of the batch, copied when several patches were folded into it.
-fn inserted<'r, R: Clone>(
-    search: &mut SearchChanges<'r>,
-    record: Cow<'r, R>,
-    text: for<'a> fn(&'a R) -> Option<SearchText<'a>>,
-) {
-    match record {
-        Cow::Borrowed(record) => search.inserted(text(record)),
-        Cow::Owned(record) => search.inserted_owned(text(&record)),
-    }
-}
-
 /// Writes one trace's patches: inserted as they are when the trace is new (no read), else
 /// merged with the stored trace. Returns whether the trace is new.
-fn upsert_trace<'r>(
+fn upsert_trace(
     statements: &mut Statements<'_>,
     project_id: &str,
-    patches: &[&'r TraceRecord],
+    patches: &[&TraceRecord],
     now: Micros,
-    search: &mut SearchChanges<'r>,
 ) -> Result<bool> {
     let Some(patch) = fold(None, patches, weakest_trace, TraceRecord::merge) else {
         return Ok(false);
     };
     if execute_trace(&mut statements.insert_trace, project_id, &patch, now, now)? == 1 {
-        inserted(search, patch, trace_text);
         return Ok(true);
     }
     let stored = statements
@@ -425,17 +399,9 @@ fn upsert_trace<'r>(
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
     let stored = stored.map(TraceRow::into_record).transpose()?;
-    let before = stored
-        .as_ref()
-        .and_then(trace_text)
-        .map(|text| text.to_owned_text());
     let Some(merged) = fold(stored, &[patch.as_ref()], weakest_trace, TraceRecord::merge) else {
         return Ok(false);
     };
-    search.updated(
-        before.as_ref().map(OwnedSearchText::borrow),
-        trace_text(&merged),
-    );
     execute_trace(
         &mut statements.upsert_trace,
         project_id,
@@ -514,13 +480,12 @@ const UPSERT_OBSERVATION: &str = "INSERT INTO observations (project_id, id, trac
 /// Writes one observation's patches: inserted as they are when the observation is new (the
 /// common case: an OTLP span is exported once), else merged with the stored one. Returns
 /// whether it is new.
-fn upsert_observation<'r>(
+fn upsert_observation(
     statements: &mut Statements<'_>,
     project_id: &str,
-    patches: &[&'r ObservationRecord],
+    patches: &[&ObservationRecord],
     (pricer, pricing): (&Pricer, &ProjectPricing),
     now: Micros,
-    search: &mut SearchChanges<'r>,
 ) -> Result<bool> {
     let Some(patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
         return Ok(false);
@@ -536,7 +501,6 @@ fn upsert_observation<'r>(
         now,
     )? == 1
     {
-        inserted(search, patch, observation_text);
         return Ok(true);
     }
     let stored = statements
@@ -548,10 +512,6 @@ fn upsert_observation<'r>(
         .map_err(sql_error)?;
     let created_at = stored.as_ref().map_or(now, |row| row.created_at);
     let stored = stored.map(ObservationRow::into_record).transpose()?;
-    let before = stored
-        .as_ref()
-        .and_then(observation_text)
-        .map(|text| text.to_owned_text());
     let Some(merged) = fold(
         stored,
         &[patch.as_ref()],
@@ -560,10 +520,6 @@ fn upsert_observation<'r>(
     ) else {
         return Ok(false);
     };
-    search.updated(
-        before.as_ref().map(OwnedSearchText::borrow),
-        observation_text(&merged),
-    );
     let derived = pricer.derive(pricing, &merged);
     execute_observation(
         &mut statements.upsert_observation,

@@ -1,8 +1,11 @@
-//! Migration 0009 moves the search words of a database written before it (a `search`
-//! column per trace and observation) into `trace_search`, so search keeps finding them.
+//! PostgreSQL's word search (`trace_search`): words of separate writes match together, and
+//! migration 0009 moves the words of a database written before it (a `search` column per
+//! trace and observation) into `trace_search`, so search keeps finding them.
 
 mod postgres_support;
 
+use spindle_core::merge::Stamp;
+use spindle_core::{ObservationRecord, TraceRecord, WriteBatch};
 use spindle_store::{Store, TraceQuery};
 
 /// The migrations before 0009, as a database of that version has them.
@@ -63,10 +66,6 @@ async fn search_words_written_before_0009_are_still_found() {
     let _ = connection.await;
 
     let store = postgres_support::open_in(key.path(), None).await;
-    let search = |text: &str| TraceQuery {
-        search: Some(text.into()),
-        ..TraceQuery::default()
-    };
     for (text, expected) in [("walrus", "t1"), ("narwhal", "t2"), ("TUSK", "t2")] {
         let page = store.list_traces("p", &search(text)).await.expect("search");
         let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
@@ -78,4 +77,60 @@ async fn search_words_written_before_0009_are_still_found() {
         .expect("search")
         .items
         .is_empty());
+}
+
+fn search(text: &str) -> TraceQuery {
+    TraceQuery {
+        search: Some(text.into()),
+        ..TraceQuery::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_word_may_come_from_another_record_and_write() {
+    let key = tempfile::tempdir().expect("schema key");
+    let store = postgres_support::open_in(key.path(), None).await;
+    let stamp = Stamp::explicit(1_790_000_000_000_000, Stamp::RANK_CREATE, 1);
+    let mut trace = TraceRecord::new("t1");
+    trace.timestamp = Some(1);
+    trace.input = Some("Where is my refund?".into());
+    trace.stamp_unstamped(stamp);
+    let mut other = TraceRecord::new("t2");
+    other.timestamp = Some(2);
+    other.input = Some("refund".into());
+    other.stamp_unstamped(stamp);
+    store
+        .write(
+            "p",
+            WriteBatch {
+                traces: vec![trace, other],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("traces");
+    let mut observation = ObservationRecord::new("o1");
+    observation.trace_id = Some("t1".into());
+    observation.output = Some("The policy allows thirty days.".into());
+    observation.stamp_unstamped(stamp);
+    store
+        .write(
+            "p",
+            WriteBatch {
+                observations: vec![observation],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("observation");
+    for (text, expected) in [
+        ("refund policy", vec!["t1"]),
+        ("polic refund", vec![]),
+        ("refund", vec!["t2", "t1"]),
+        ("thirty refund polic", vec!["t1"]),
+    ] {
+        let page = store.list_traces("p", &search(text)).await.expect("search");
+        let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
+        assert_eq!(ids, expected, "search {text:?}");
+    }
 }
