@@ -107,6 +107,7 @@ macro_rules! conformance_suite {
             project_isolation,
             trace_query_parameters,
             trace_filters,
+            traces_by_score_range,
             invalid_filters_name_the_field,
             trace_ordering_and_pagination,
             trace_search,

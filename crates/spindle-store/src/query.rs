@@ -89,6 +89,16 @@ pub struct TraceQuery {
     pub filters: Vec<Filter>,
     /// Full-text search over input and output.
     pub search: Option<String>,
+    /// Only traces with a score of this name whose value lies in the range.
+    pub score: Option<ScoreRange>,
+}
+
+/// A score name and an optional value range (bounds included).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScoreRange {
+    pub name: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
 /// `GET /api/public/observations` and `/v2/observations` parameters.

@@ -75,6 +75,7 @@ impl<'q> SplitQuery<'q> {
                 .search
                 .as_deref()
                 .is_some_and(|s| !s.trim().is_empty())
+            || query.score.is_some()
     }
 
     /// The term to walk the list from: a tag first (their counts are kept), else the first

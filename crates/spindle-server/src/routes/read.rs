@@ -35,6 +35,7 @@ pub async fn list_traces(
         order_by: params.order_by()?,
         filters: params.filters()?,
         search: params.string("search"),
+        score: None,
     };
     let fields = TraceFields::parse(params.get("fields"));
     let page = state.store.list_traces(&auth.project_id, &query).await?;

@@ -14,7 +14,8 @@ use spindle_core::time::format_iso;
 use spindle_core::{Error, Level, ObservationType, WriteBatch};
 use spindle_store::accounts::{new_token, token_hash, Membership, Role, SavedView, User};
 use spindle_store::{
-    Filter, FilterValue, MetricsQuery, ObservationQuery, ScoreQuery, SessionQuery, TraceQuery,
+    Filter, FilterValue, MetricsQuery, ObservationQuery, ScoreQuery, ScoreRange, SessionQuery,
+    TraceQuery,
 };
 use std::collections::HashMap;
 
@@ -25,9 +26,6 @@ use crate::error::ApiResult;
 use crate::routes::body::{fresh_id, now_micros};
 use crate::routes::params::Params;
 use crate::state::AppState;
-
-/// Traces matched at most by a score filter (`scoreName`, `scoreMin`, `scoreMax`).
-const SCORE_FILTER_LIMIT: u32 = 10_000;
 
 async fn access(
     state: &AppState,
@@ -41,52 +39,15 @@ fn number(params: &Params, key: &str) -> Result<Option<f64>, Error> {
     params.parsed(key, |text| text.parse::<f64>().ok(), "a number")
 }
 
-/// Turns `scoreName` / `scoreMin` / `scoreMax` into an `id any of […]` filter over the
-/// traces that have such a score.
-async fn score_filter(
-    state: &AppState,
-    project_id: &str,
-    params: &Params,
-) -> Result<Option<Filter>, Error> {
+/// `scoreName` / `scoreMin` / `scoreMax`: traces with a score of that name in the range.
+fn score_range(params: &Params) -> Result<Option<ScoreRange>, Error> {
     let Some(name) = params.string("scoreName").filter(|name| !name.is_empty()) else {
         return Ok(None);
     };
-    let mut filters = Vec::new();
-    for (key, operator) in [("scoreMin", ">="), ("scoreMax", "<=")] {
-        if let Some(bound) = number(params, key)? {
-            filters.push(Filter {
-                column: "value".to_owned(),
-                operator: operator.to_owned(),
-                value: FilterValue::Number(bound),
-                key: None,
-            });
-        }
-    }
-    let scores = state
-        .store
-        .list_scores(
-            project_id,
-            &ScoreQuery {
-                page: 1,
-                limit: SCORE_FILTER_LIMIT,
-                name: Some(name),
-                filters,
-                ..ScoreQuery::default()
-            },
-        )
-        .await?;
-    let mut trace_ids: Vec<String> = scores
-        .items
-        .into_iter()
-        .filter_map(|score| score.record.trace_id)
-        .collect();
-    trace_ids.sort();
-    trace_ids.dedup();
-    Ok(Some(Filter {
-        column: "id".to_owned(),
-        operator: "any of".to_owned(),
-        value: FilterValue::Strings(trace_ids),
-        key: None,
+    Ok(Some(ScoreRange {
+        name,
+        min: number(params, "scoreMin")?,
+        max: number(params, "scoreMax")?,
     }))
 }
 
@@ -100,10 +61,7 @@ pub async fn list_traces(
 ) -> ApiResult<Json<Value>> {
     let access = access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
-    let mut filters = params.filters()?;
-    if let Some(filter) = score_filter(&state, &access.project_id, &params).await? {
-        filters.push(filter);
-    }
+    let filters = params.filters()?;
     let query = TraceQuery {
         page: params.page()?,
         limit: params.limit(200)?,
@@ -121,6 +79,7 @@ pub async fn list_traces(
         search: params
             .string("search")
             .filter(|text| !text.trim().is_empty()),
+        score: score_range(&params)?,
     };
     let page = state.store.list_traces(&access.project_id, &query).await?;
     let trace_ids: Vec<String> = page

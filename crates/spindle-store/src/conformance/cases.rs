@@ -4,8 +4,8 @@ use super::fixtures::*;
 use super::Harness;
 use crate::{
     ApiKey, Cursor, Direction, ErrorKind, Filter, FilterValue, MediaRecord, MetricsQuery,
-    ObservationQuery, OrderBy, Organization, Project, ScoreQuery, SessionQuery, Store, TraceQuery,
-    WriteBatch,
+    ObservationQuery, OrderBy, Organization, Project, ScoreQuery, ScoreRange, SessionQuery, Store,
+    TraceQuery, WriteBatch,
 };
 use spindle_core::merge::Stamp;
 use spindle_core::{
@@ -812,6 +812,54 @@ fn text(value: &str) -> FilterValue {
 
 fn list(values: &[&str]) -> FilterValue {
     FilterValue::Strings(strings(values))
+}
+
+/// Traces with a score of a name in a value range, with exact totals beyond any page.
+pub async fn traces_by_score_range(harness: &Harness) {
+    let store = harness.open().await;
+    let traces = (0..30)
+        .map(|i| simple_trace(&format!("t{i:02}"), BASE + i64::from(i) * DAY, "chat"))
+        .collect();
+    write(&store, P, batch_of_traces(traces)).await;
+    let scores = (0..30)
+        .map(|i| {
+            score(&format!("s{i:02}"), create_stamp(BASE), |s| {
+                s.trace_id = Some(format!("t{i:02}"));
+                s.name = Some(if i % 2 == 0 { "quality" } else { "other" }.into());
+                s.value = Some(f64::from(i) / 10.0);
+                s.data_type = Some(ScoreDataType::Numeric);
+            })
+        })
+        .collect();
+    write(&store, P, batch_of_scores(scores)).await;
+    let by_score = |name: &str, min: Option<f64>, max: Option<f64>, limit: u32| TraceQuery {
+        limit,
+        score: Some(ScoreRange {
+            name: name.into(),
+            min,
+            max,
+        }),
+        ..TraceQuery::default()
+    };
+    assert_eq!(
+        sorted(trace_ids(&store, &by_score("quality", Some(1.0), Some(1.4), 50)).await),
+        strings(&["t10", "t12", "t14"])
+    );
+    assert_eq!(
+        sorted(trace_ids(&store, &by_score("quality", None, Some(0.2), 50)).await),
+        strings(&["t00", "t02"])
+    );
+    assert!(trace_ids(&store, &by_score("absent", None, None, 50))
+        .await
+        .is_empty());
+    // A page of the newest, and the exact total of every match.
+    let page = store
+        .list_traces(P, &by_score("quality", Some(0.5), None, 3))
+        .await
+        .expect("page");
+    assert_eq!(page.total_items, 12);
+    let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
+    assert_eq!(ids, ["t28", "t26", "t24"]);
 }
 
 /// Every filter column and operator of the trace list.

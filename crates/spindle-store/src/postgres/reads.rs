@@ -20,7 +20,8 @@ use crate::search::query_words;
 use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
-    Page, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
+    Page, Result, ScoreQuery, ScoreRange, ScoreView, SessionQuery, SessionView, TraceQuery,
+    TraceView,
 };
 
 /// The default page size when a query asks for 0 items.
@@ -160,6 +161,24 @@ async fn project_counter(client: &Client, project_id: &str, column: &str) -> Res
     ));
     sql.bind(project_id.to_owned());
     count(client, &sql).await
+}
+
+/// Traces with a score of the range's name and a value in it, through the index on
+/// `(project_id, name, value)`.
+fn score_range_condition(project_id: &str, range: &ScoreRange) -> Sql {
+    let mut condition = Sql::new("t.id IN (SELECT s.trace_id FROM scores s WHERE s.project_id = ");
+    condition
+        .bind(project_id.to_owned())
+        .push(" AND s.name = ")
+        .bind(range.name.clone());
+    if let Some(min) = range.min {
+        condition.push(" AND s.value >= ").bind(min);
+    }
+    if let Some(max) = range.max {
+        condition.push(" AND s.value <= ").bind(max);
+    }
+    condition.push(")");
+    condition
 }
 
 /// One `tsquery` per word of a user's search text (see [`query_words`]); empty when the
@@ -438,6 +457,9 @@ pub(crate) async fn list_traces(
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         conditions.and(search_condition(project_id, search));
+    }
+    if let Some(range) = &q.score {
+        conditions.and(score_range_condition(project_id, range));
     }
     let (order_expr, direction) = match &q.order_by {
         None => ("t.timestamp", Direction::Desc),

@@ -17,7 +17,8 @@ use super::sql_error;
 use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
-    Page, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
+    Page, Result, ScoreQuery, ScoreRange, ScoreView, SessionQuery, SessionView, TraceQuery,
+    TraceView,
 };
 
 /// The default page size when a query asks for 0 items.
@@ -139,6 +140,24 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
         })
         .map_err(sql_error)?;
     Ok(u64::try_from(total).unwrap_or(0))
+}
+
+/// Traces with a score of the range's name and a value in it, through the index on
+/// `(project_id, name, value)`.
+fn score_range_condition(project_id: &str, range: &ScoreRange) -> Sql {
+    let mut condition = Sql::new("t.id IN (SELECT s.trace_id FROM scores s WHERE s.project_id = ");
+    condition
+        .bind(project_id.to_owned())
+        .push(" AND s.name = ")
+        .bind(range.name.clone());
+    if let Some(min) = range.min {
+        condition.push(" AND s.value >= ").bind(min);
+    }
+    if let Some(max) = range.max {
+        condition.push(" AND s.value <= ").bind(max);
+    }
+    condition.push(")");
+    condition
 }
 
 /// Search: an exact trace id, or a case-insensitive (ASCII) substring of the input or output
@@ -392,6 +411,9 @@ pub(crate) fn list_traces(
         .filter(|s| !s.is_empty())
     {
         conditions.and(search_condition(search));
+    }
+    if let Some(range) = &query.score {
+        conditions.and(score_range_condition(project_id, range));
     }
 
     let (order_expr, direction) = match &query.order_by {
