@@ -46,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_trace_search",
         include_str!("../../migrations/postgres/0009_trace_search.sql"),
     ),
+    (
+        "0010_scores_cover_trace_ids",
+        include_str!("../../migrations/postgres/0010_scores_cover_trace_ids.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

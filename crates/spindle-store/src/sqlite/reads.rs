@@ -142,10 +142,16 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
+/// Above this many traces in a score range, a list page walks the traces in time order
+/// rather than fetching and sorting every match.
+const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
+
 /// Traces with a score of the range's name and a value in it, through the index on
 /// `(project_id, name, value)`.
-fn score_range_condition(project_id: &str, range: &ScoreRange) -> Sql {
-    let mut condition = Sql::new("t.id IN (SELECT s.trace_id FROM scores s WHERE s.project_id = ");
+fn score_range_condition(project_id: &str, range: &ScoreRange, id_expr: &str) -> Sql {
+    let mut condition = Sql::new(&format!(
+        "{id_expr} IN (SELECT s.trace_id FROM scores s WHERE s.project_id = "
+    ));
     condition
         .bind(project_id.to_owned())
         .push(" AND s.name = ")
@@ -412,9 +418,6 @@ pub(crate) fn list_traces(
     {
         conditions.and(search_condition(search));
     }
-    if let Some(range) = &query.score {
-        conditions.and(score_range_condition(project_id, range));
-    }
 
     let (order_expr, direction) = match &query.order_by {
         None => ("t.timestamp", Direction::Desc),
@@ -469,6 +472,9 @@ pub(crate) fn list_traces(
             None => Sql::new("SELECT count(*) FROM traces t WHERE "),
         };
         count_sql.append(&conditions);
+        if let Some(range) = &query.score {
+            count_sql.and(score_range_condition(project_id, range, "t.id"));
+        }
         for term in split.terms.iter().filter(|term| Some(*term) != driver) {
             count_sql.and(term_probe(
                 project_id,
@@ -494,6 +500,14 @@ pub(crate) fn list_traces(
         None => Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE ")),
     };
     select.append(&conditions);
+    if let Some(range) = &query.score {
+        // Many matches: walk the traces in time order and keep those in the score range
+        // (`+` keeps SQLite from probing each matching id and sorting them all); few: probe.
+        let walk =
+            driver.is_none() && order_expr == "t.timestamp" && total_items > SCORE_RANGE_WALK_ABOVE;
+        let id_expr = if walk { "+t.id" } else { "t.id" };
+        select.and(score_range_condition(project_id, range, id_expr));
+    }
     for term in split.terms.iter().filter(|term| Some(*term) != driver) {
         let (id_expr, ts_expr) = match driver {
             Some(_) => ("d.trace_id", "d.ts".to_owned()),

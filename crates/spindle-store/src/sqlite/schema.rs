@@ -33,6 +33,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_trace_tags_and_metadata",
         include_str!("../../migrations/sqlite/0006_trace_tags_and_metadata.sql"),
     ),
+    (
+        "0007_scores_cover_trace_ids",
+        include_str!("../../migrations/sqlite/0007_scores_cover_trace_ids.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
