@@ -333,6 +333,7 @@ def server(artifacts_dir, database_url):
         pytest.fail(f"restart on the same data dir failed: {exc}", pytrace=False)
     yield srv
     srv.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def make_client(server, pk, sk):

@@ -3,6 +3,7 @@ time and a one-batch write queue, concurrent SDK processes get 429/503 with
 Retry-After, retry, and in the end every span is stored."""
 
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,9 +27,10 @@ def bp_database_url(backend):
 def saturated(artifacts_dir, bp_database_url):
     log_dir = Path(artifacts_dir) / "backpressure"
     log_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(prefix="spindle-compat-bp-"))
     srv = SpindleServer(
         spindle_bin(),
-        Path(tempfile.mkdtemp(prefix="spindle-compat-bp-")),
+        data_dir,
         log_dir,
         extra_args=["--max-inflight-ingest", "1", "--write-queue", "1"],
         database_url=bp_database_url,
@@ -47,6 +49,7 @@ def saturated(artifacts_dir, bp_database_url):
     with make_client(srv, PROJECT_A["pk"], PROJECT_A["sk"]) as c:
         yield srv, results, Api(c), log_dir
     srv.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def test_every_span_arrives_despite_backpressure(saturated):
