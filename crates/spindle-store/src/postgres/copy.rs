@@ -70,6 +70,18 @@ fn sqlite_error(error: rusqlite::Error) -> Error {
     Error::internal(format!("reading the sqlite database: {error}"))
 }
 
+/// Every row of a query without parameters, each read by `read`.
+fn all_rows<T>(
+    connection: &Connection,
+    sql: &str,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    connection
+        .prepare(sql)
+        .and_then(|mut statement| statement.query_map([], read)?.collect())
+        .map_err(sqlite_error)
+}
+
 /// The SQLite database file of a data directory (or the file itself).
 fn source_file(data_dir: &Path) -> PathBuf {
     if data_dir.is_file() {
@@ -204,55 +216,24 @@ impl Copier<'_> {
         type ViewRow = (String, String, String, String, String, String, i64);
         let (users, memberships, views) = self
             .read(|c| {
-                let users = c
-                    .prepare(
-                        "SELECT id, email, name, password_hash, is_admin, created_at
-                         FROM users ORDER BY rowid",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map([], |r| {
-                            Ok((
-                                r.get(0)?,
-                                r.get(1)?,
-                                r.get(2)?,
-                                r.get(3)?,
-                                r.get(4)?,
-                                r.get(5)?,
-                            ))
-                        })?
-                        .collect::<rusqlite::Result<Vec<UserRow>>>()
-                    })
-                    .map_err(sqlite_error)?;
-                let memberships = c
-                    .prepare(
-                        "SELECT user_id, project_id, role, created_at FROM memberships
-                         ORDER BY rowid",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                            .collect::<rusqlite::Result<Vec<MembershipRow>>>()
-                    })
-                    .map_err(sqlite_error)?;
-                let views = c
-                    .prepare(
-                        "SELECT id, project_id, user_id, page, name, query, created_at
-                         FROM saved_views ORDER BY rowid",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map([], |r| {
-                            Ok((
-                                r.get(0)?,
-                                r.get(1)?,
-                                r.get(2)?,
-                                r.get(3)?,
-                                r.get(4)?,
-                                r.get(5)?,
-                                r.get(6)?,
-                            ))
-                        })?
-                        .collect::<rusqlite::Result<Vec<ViewRow>>>()
-                    })
-                    .map_err(sqlite_error)?;
+                let users: Vec<UserRow> = all_rows(
+                    c,
+                    "SELECT id, email, name, password_hash, is_admin, created_at
+                     FROM users ORDER BY rowid",
+                    |r| UserRow::try_from(r),
+                )?;
+                let memberships: Vec<MembershipRow> = all_rows(
+                    c,
+                    "SELECT user_id, project_id, role, created_at FROM memberships
+                     ORDER BY rowid",
+                    |r| MembershipRow::try_from(r),
+                )?;
+                let views: Vec<ViewRow> = all_rows(
+                    c,
+                    "SELECT id, project_id, user_id, page, name, query, created_at
+                     FROM saved_views ORDER BY rowid",
+                    |r| ViewRow::try_from(r),
+                )?;
                 Ok((users, memberships, views))
             })
             .await?;
@@ -313,83 +294,55 @@ impl Copier<'_> {
     async fn copy_accounts_of_projects(&mut self) -> Result<()> {
         let (organizations, projects, keys, models) = self
             .read(|c| {
-                let organizations = c
-                    .prepare("SELECT id, name, created_at FROM organizations ORDER BY rowid")
-                    .and_then(|mut s| {
-                        s.query_map([], |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, String>(1)?,
-                                r.get::<_, i64>(2)?,
-                            ))
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                    })
-                    .map_err(sqlite_error)?;
-                let projects = c
-                    .prepare(
-                        "SELECT id, organization_id, name, retention_days, created_at,
-                             builtin_prices FROM projects ORDER BY rowid",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map([], |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, String>(1)?,
-                                r.get::<_, String>(2)?,
-                                r.get::<_, Option<i64>>(3)?,
-                                r.get::<_, i64>(4)?,
-                                r.get::<_, bool>(5)?,
-                            ))
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                    })
-                    .map_err(sqlite_error)?;
-                let keys = c
-                    .prepare(
-                        "SELECT public_key, project_id, secret_hash, secret_hint, note,
-                             created_at, revoked_at FROM api_keys ORDER BY rowid",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map([], |r| {
-                            Ok(crate::ApiKey {
-                                public_key: r.get(0)?,
-                                project_id: r.get(1)?,
-                                secret_hash: r.get(2)?,
-                                secret_hint: r.get(3)?,
-                                note: r.get(4)?,
-                                created_at: r.get(5)?,
-                                revoked_at: r.get(6)?,
-                            })
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                    })
-                    .map_err(sqlite_error)?;
-                let models = c
-                    .prepare(
-                        "SELECT id, project_id, model_name, match_pattern, start_date, unit,
-                             prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers
-                         FROM models ORDER BY project_id, id",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map([], |r| {
-                            Ok(ModelRow {
-                                id: r.get(0)?,
-                                project_id: r.get(1)?,
-                                model_name: r.get(2)?,
-                                match_pattern: r.get(3)?,
-                                start_date: r.get(4)?,
-                                unit: r.get(5)?,
-                                prices: r.get(6)?,
-                                tokenizer_id: r.get(7)?,
-                                tokenizer_config: r.get(8)?,
-                                created_at: r.get(9)?,
-                                pricing_tiers: r.get(10)?,
-                            })
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                    })
-                    .map_err(sqlite_error)?;
+                let organizations: Vec<(String, String, i64)> = all_rows(
+                    c,
+                    "SELECT id, name, created_at FROM organizations ORDER BY rowid",
+                    |r| <(String, String, i64)>::try_from(r),
+                )?;
+                type ProjectRow = (String, String, String, Option<i64>, i64, bool);
+                let projects: Vec<ProjectRow> = all_rows(
+                    c,
+                    "SELECT id, organization_id, name, retention_days, created_at,
+                         builtin_prices FROM projects ORDER BY rowid",
+                    |r| ProjectRow::try_from(r),
+                )?;
+                let keys = all_rows(
+                    c,
+                    "SELECT public_key, project_id, secret_hash, secret_hint, note,
+                         created_at, revoked_at FROM api_keys ORDER BY rowid",
+                    |r| {
+                        Ok(crate::ApiKey {
+                            public_key: r.get(0)?,
+                            project_id: r.get(1)?,
+                            secret_hash: r.get(2)?,
+                            secret_hint: r.get(3)?,
+                            note: r.get(4)?,
+                            created_at: r.get(5)?,
+                            revoked_at: r.get(6)?,
+                        })
+                    },
+                )?;
+                let models = all_rows(
+                    c,
+                    "SELECT id, project_id, model_name, match_pattern, start_date, unit,
+                         prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers
+                     FROM models ORDER BY project_id, id",
+                    |r| {
+                        Ok(ModelRow {
+                            id: r.get(0)?,
+                            project_id: r.get(1)?,
+                            model_name: r.get(2)?,
+                            match_pattern: r.get(3)?,
+                            start_date: r.get(4)?,
+                            unit: r.get(5)?,
+                            prices: r.get(6)?,
+                            tokenizer_id: r.get(7)?,
+                            tokenizer_config: r.get(8)?,
+                            created_at: r.get(9)?,
+                            pricing_tiers: r.get(10)?,
+                        })
+                    },
+                )?;
                 Ok((organizations, projects, keys, models))
             })
             .await?;
