@@ -270,21 +270,16 @@ async fn spindle_run(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let wall = started.elapsed();
-    let peak_rss = server.peak_rss()?;
-    let (queries, items) = time_queries(&mut reader, query_paths, args.requests).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle_rss = server.rss()?;
-    let startup = server.startup;
-    server.stop()?;
-    Ok(Side {
-        startup,
-        spans_per_second: spans as f64 / wall.as_secs_f64(),
-        peak_rss,
-        idle_rss,
-        db_bytes: server::dir_size(&data_dir)?,
-        queries,
-        items,
-    })
+    measure_after_load(
+        server,
+        reader,
+        wall,
+        spans,
+        query_paths,
+        args.requests,
+        &data_dir,
+    )
+    .await
 }
 
 async fn phoenix_run(
@@ -325,8 +320,31 @@ async fn phoenix_run(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let wall = started.elapsed();
+    measure_after_load(
+        server,
+        reader,
+        wall,
+        spans,
+        query_paths,
+        args.requests,
+        &working_dir,
+    )
+    .await
+}
+
+/// The figures of one side once every span is readable: memory at the peak, the queries,
+/// memory when idle, the bytes on disk.
+async fn measure_after_load(
+    server: Server,
+    mut reader: Connection,
+    wall: Duration,
+    spans: usize,
+    query_paths: &[(&'static str, String)],
+    requests: usize,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Side> {
     let peak_rss = server.peak_rss()?;
-    let (queries, items) = time_queries(&mut reader, query_paths, args.requests).await?;
+    let (queries, items) = time_queries(&mut reader, query_paths, requests).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_rss = server.rss()?;
     let startup = server.startup;
@@ -336,7 +354,7 @@ async fn phoenix_run(
         spans_per_second: spans as f64 / wall.as_secs_f64(),
         peak_rss,
         idle_rss,
-        db_bytes: server::dir_size(&working_dir)?,
+        db_bytes: server::dir_size(data_dir)?,
         queries,
         items,
     })
