@@ -543,13 +543,7 @@ fn print_markdown(
     };
     let gzip = if args.gzip { ", gzip" } else { "" };
     println!("### Ingest ({}{gzip}, {backend})\n", args.format.label());
-    println!(
-        "Machine: {}. Date: {}. Load average at the end: {}.\n",
-        report::machine(),
-        report::now_utc(),
-        report::load_average()
-    );
-    println!("Command: `{}`\n", report::command_line());
+    report::print_context();
     println!(
         "{spans} spans, {} per trace, {:.0} encoded bytes per span ({:.1} MiB; {:.1} MiB sent{}), {} spans per request, {} connections. Medians of {} runs, each on a fresh server and data directory (or database).\n",
         args.spans_per_trace,

@@ -157,13 +157,7 @@ pub async fn run(args: LimitsArgs) -> anyhow::Result<()> {
     };
 
     println!("### Limits of the machine\n");
-    println!(
-        "Machine: {}. Date: {}. Load average at the end: {}.\n",
-        report::machine(),
-        report::now_utc(),
-        report::load_average()
-    );
-    println!("Command: `{}`\n", report::command_line());
+    report::print_context();
     println!(
         "The ingest benchmark's load ({spans} spans, {} per trace, {:.0} protobuf bytes per span, {} spans per request), without HTTP. Medians of {} runs.\n",
         args.spans_per_trace,

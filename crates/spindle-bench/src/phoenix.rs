@@ -455,13 +455,7 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
     };
 
     println!("### Side by side with Arize Phoenix\n");
-    println!(
-        "Machine: {}. Date: {}. Load average at the end: {}.\n",
-        report::machine(),
-        report::now_utc(),
-        report::load_average()
-    );
-    println!("Command: `{}`\n", report::command_line());
+    report::print_context();
     println!(
         "The same {spans} spans ({} per trace, {:.0} protobuf bytes per span, {} per request, {} connections, uncompressed OTLP/HTTP protobuf) sent to a fresh Spindle (SQLite, `POST /api/public/otel/v1/traces`) and to a fresh `phoenix serve` (its SQLite database in a temporary directory, `POST /v1/traces`), one after the other, {} runs; figures are medians. Ingest is timed from the first request until every span is readable (Spindle: `meta.totalItems` of `/api/public/observations`; Phoenix: the project's `recordCount` over GraphQL). Queries: {} sequential requests each after one untimed, on the same data.\n",
         args.spans_per_trace,

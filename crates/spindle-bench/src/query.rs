@@ -660,13 +660,7 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
     };
 
     println!("### Queries ({backend_label}, {} traces)\n", args.traces);
-    println!(
-        "Machine: {}. Date: {}. Load average at the end: {}.\n",
-        report::machine(),
-        report::now_utc(),
-        report::load_average()
-    );
-    println!("Command: `{}`\n", report::command_line());
+    report::print_context();
     println!(
         "{} traces with {} observation(s) each (one of them with {}), one numeric score each, 50 users, 7 tags, 4 tenants in metadata, timestamps over 30 days; database {:.2} GiB{}{}. Up to {} sequential requests per query (fewer when a query's {} s budget ran out: see n) on one keep-alive connection, after a first request reported apart. Server RSS after the queries: {:.0} MiB (peak {:.0} MiB).\n",
         args.traces,

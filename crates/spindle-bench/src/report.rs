@@ -92,3 +92,14 @@ pub fn met(condition: bool) -> &'static str {
         "**missed**"
     }
 }
+
+/// Prints the machine, date, load average and command line under a report's heading.
+pub fn print_context() {
+    println!(
+        "Machine: {}. Date: {}. Load average at the end: {}.\n",
+        machine(),
+        now_utc(),
+        load_average()
+    );
+    println!("Command: `{}`\n", command_line());
+}
