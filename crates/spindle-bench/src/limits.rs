@@ -8,7 +8,6 @@ use crate::report::{self, median};
 use crate::results;
 use crate::server::PROJECT_ID;
 use anyhow::Context;
-use spindle_core::merge::Stamps;
 use spindle_core::{ObservationRecord, TraceRecord};
 use spindle_ingest::otlp::{self, Encoding};
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
@@ -222,32 +221,6 @@ async fn template_database(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Stamps as the store encodes them: fields sharing a stamp grouped,
-/// `[[priority, at, rank, tiebreak, "field", ...], ...]`.
-fn stamps_text(stamps: &Stamps) -> String {
-    let mut groups: Vec<(spindle_core::Stamp, Vec<&str>)> = Vec::new();
-    for (field, stamp) in stamps {
-        match groups.iter_mut().find(|(known, _)| known == stamp) {
-            Some((_, fields)) => fields.push(field),
-            None => groups.push((*stamp, vec![field.as_str()])),
-        }
-    }
-    let groups: Vec<serde_json::Value> = groups
-        .into_iter()
-        .map(|(stamp, fields)| {
-            let mut group = vec![
-                serde_json::json!(stamp.priority),
-                serde_json::json!(stamp.at),
-                serde_json::json!(stamp.rank),
-                serde_json::json!(stamp.tiebreak),
-            ];
-            group.extend(fields.into_iter().map(|field| serde_json::json!(field)));
-            serde_json::Value::Array(group)
-        })
-        .collect();
-    serde_json::Value::Array(groups).to_string()
-}
-
 fn json_map<V: serde::Serialize>(map: &std::collections::BTreeMap<String, V>) -> String {
     serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
 }
@@ -290,7 +263,7 @@ fn raw_insert(path: &Path, transactions: &[Transaction]) -> anyhow::Result<Durat
                     json_map(&trace.metadata),
                     trace.input,
                     trace.output,
-                    stamps_text(&trace.stamps),
+                    spindle_store::stamps::encode_stamps(&trace.stamps),
                 ])?;
             }
             let mut insert_observation = tx.prepare_cached(
@@ -332,7 +305,7 @@ fn raw_insert(path: &Path, transactions: &[Transaction]) -> anyhow::Result<Durat
                     json_map(&observation.metadata),
                     observation.input,
                     observation.output,
-                    stamps_text(&observation.stamps),
+                    spindle_store::stamps::encode_stamps(&observation.stamps),
                 ])?;
             }
         }

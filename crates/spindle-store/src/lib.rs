@@ -14,7 +14,7 @@ pub mod query;
 pub mod retention;
 mod search;
 pub mod sqlite;
-mod stamps;
+pub mod stamps;
 mod trace_index;
 
 pub use query::*;

@@ -1,5 +1,6 @@
 //! The stamps column, on both backends: the per-field merge stamps of a record as compact
 //! JSON, fields that share a stamp grouped: `[[priority, at, rank, tiebreak, "field", ...], ...]`.
+//! Public so that the benchmarks' raw inserts write the same bytes.
 
 use spindle_core::merge::{Stamp, Stamps};
 use spindle_core::Error;
@@ -11,7 +12,7 @@ fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
 }
 
 /// Encodes stamps.
-pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
+pub fn encode_stamps(stamps: &Stamps) -> String {
     use std::io::Write as _;
     // Records usually carry a handful of distinct stamps: a linear scan groups them cheaply.
     let mut groups: Vec<(Stamp, Vec<&str>)> = Vec::new();
@@ -43,7 +44,7 @@ pub(crate) fn encode_stamps(stamps: &Stamps) -> String {
 }
 
 /// Decodes [`encode_stamps`]' format.
-pub(crate) fn decode_stamps(text: &str, column: &str) -> Result<Stamps> {
+pub fn decode_stamps(text: &str, column: &str) -> Result<Stamps> {
     let groups: Vec<Vec<serde_json::Value>> =
         serde_json::from_str(text).map_err(|e| corrupt(column, e))?;
     let mut stamps = Stamps::new();
