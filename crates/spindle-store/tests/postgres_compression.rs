@@ -13,15 +13,7 @@ const AT: i64 = 1_790_000_000_000_000;
 async fn large_inputs_are_stored_with_lz4() {
     let key = tempfile::tempdir().expect("schema key");
     let store = postgres_support::open_in(key.path(), None).await;
-    let schema = postgres_support::schema_for(key.path());
-    let mut config: tokio_postgres::Config =
-        postgres_support::database_url().parse().expect("test URL");
-    config.options(format!("-c search_path={schema}"));
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    let connection = tokio::spawn(connection);
+    let (client, connection) = postgres_support::client_in(key.path()).await;
 
     let stamp = Stamp::explicit(AT, Stamp::RANK_CREATE, 1);
     let text = "the refund window is thirty days from delivery; ".repeat(200);

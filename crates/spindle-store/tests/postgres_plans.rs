@@ -20,15 +20,7 @@ async fn plan(client: &tokio_postgres::Client, sql: &str) -> String {
 async fn list_orders_come_from_indexes() {
     let key = tempfile::tempdir().expect("schema key");
     let store = postgres_support::open_in(key.path(), None).await;
-    let schema = postgres_support::schema_for(key.path());
-    let mut config: tokio_postgres::Config =
-        postgres_support::database_url().parse().expect("test URL");
-    config.options(format!("-c search_path={schema}"));
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    let connection = tokio::spawn(connection);
+    let (client, connection) = postgres_support::client_in(key.path()).await;
     client
         .batch_execute("SET enable_seqscan = off; SET enable_sort = off")
         .await

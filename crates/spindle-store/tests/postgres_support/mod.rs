@@ -134,3 +134,20 @@ pub async fn open_in(key: &Path, queue_capacity: Option<usize>) -> PostgresStore
         Err(error) => unreachable(&url, error),
     }
 }
+
+/// A plain connection whose `search_path` is the schema of `key`, and the task driving it
+/// (await it after dropping the client).
+pub async fn client_in(key: &Path) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
+    let url = database_url();
+    let mut config: tokio_postgres::Config = url.parse().expect("test URL");
+    config.options(format!("-c search_path={}", schema_for(key)));
+    match config.connect(tokio_postgres::NoTls).await {
+        Ok((client, connection)) => (
+            client,
+            tokio::spawn(async move {
+                let _ = connection.await;
+            }),
+        ),
+        Err(error) => unreachable(&url, error),
+    }
+}
