@@ -14,6 +14,7 @@
 //! });
 //! ```
 
+pub mod accounts;
 mod cases;
 mod cost;
 mod fixtures;

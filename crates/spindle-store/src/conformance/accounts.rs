@@ -1,0 +1,392 @@
+//! The accounts conformance suite: the behaviour every [`Accounts`] backend must have (users,
+//! sessions, sign-in links, memberships, saved views and the UI aggregates), run as one
+//! `#[tokio::test]` per case by [`accounts_conformance_suite!`](crate::accounts_conformance_suite).
+//!
+//! A backend's test file passes a function from a case's private directory to a future of the
+//! store:
+//!
+//! ```text
+//! spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move {
+//!     SqliteStore::open(&dir, SqliteOptions::default()).expect("open the store")
+//! });
+//! ```
+
+use super::fixtures::{observation, trace};
+use crate::accounts::{Accounts, Membership, Role, SavedView, UiSession, User};
+use crate::{ErrorKind, Store, WriteBatch};
+use spindle_core::merge::Stamp;
+use spindle_core::time::Micros;
+use std::collections::BTreeMap;
+
+/// A backend of the suite: the UI aggregates read what [`Store::write`] stored.
+pub trait AccountsStore: Store + Accounts {}
+
+impl<S: Store + Accounts> AccountsStore for S {}
+
+/// A private directory for one case; opening a store in it twice reopens the same data.
+pub fn case_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("spindle-accounts-")
+        .tempdir()
+        .expect("create a temporary directory")
+}
+
+/// Expands to one `#[tokio::test]` per accounts case for the backend opened by `$open`, a
+/// function from a directory to a future of the store (see the module docs). The calling
+/// crate needs `tokio` with `macros` and `rt-multi-thread`.
+#[macro_export]
+macro_rules! accounts_conformance_suite {
+    ($open:expr) => {
+        $crate::__accounts_conformance_cases!(
+            $open;
+            users_are_unique_by_email_ignoring_case,
+            sessions_expire_and_can_be_deleted,
+            sign_in_links_work_once,
+            memberships_and_saved_views,
+            aggregates_for_users_tokens_and_latency,
+            aggregates_with_reported_cost,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __accounts_conformance_cases {
+    ($open:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let dir = $crate::conformance::accounts::case_dir();
+                let store = ($open)(dir.path().to_path_buf()).await;
+                $crate::conformance::accounts::$case(&store).await;
+                $crate::Store::shutdown(&store).await.expect("shutdown");
+            }
+        )*
+    };
+}
+
+fn user(id: &str, email: &str) -> User {
+    User {
+        id: id.into(),
+        email: email.into(),
+        name: None,
+        password_hash: None,
+        is_admin: false,
+        created_at: 1,
+    }
+}
+
+/// A session of `u1` that expires at 200.
+fn session(token_hash: String) -> UiSession {
+    UiSession {
+        token_hash,
+        user_id: "u1".into(),
+        csrf_token: "csrf".into(),
+        created_at: 100,
+        expires_at: 200,
+    }
+}
+
+pub async fn users_are_unique_by_email_ignoring_case(store: &dyn AccountsStore) {
+    store
+        .create_user(&user("u1", "Ada@Example.com"))
+        .await
+        .expect("create");
+    let error = store
+        .create_user(&user("u2", "ada@example.com"))
+        .await
+        .expect_err("duplicate email");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    for email in ["ADA@example.COM", " ADA@example.COM "] {
+        let found = store
+            .get_user_by_email(email)
+            .await
+            .expect("lookup")
+            .expect("found");
+        assert_eq!(found.id, "u1");
+    }
+    assert!(store
+        .set_password_hash("u1", "$argon2id$x")
+        .await
+        .expect("set"));
+    let updated = store.get_user("u1").await.expect("get").expect("found");
+    assert_eq!(updated.password_hash.as_deref(), Some("$argon2id$x"));
+    assert_eq!(store.list_users().await.expect("list").len(), 1);
+}
+
+pub async fn sessions_expire_and_can_be_deleted(store: &dyn AccountsStore) {
+    store.create_user(&user("u1", "a@b.c")).await.expect("user");
+    let session = session(crate::accounts::token_hash("token"));
+    store.create_session(&session).await.expect("create");
+    let found = Accounts::get_session(store, &session.token_hash, 150)
+        .await
+        .expect("get");
+    assert_eq!(found, Some(session.clone()));
+    assert_eq!(
+        Accounts::get_session(store, &session.token_hash, 200)
+            .await
+            .expect("get"),
+        None,
+        "expired at its expiry time"
+    );
+    assert_eq!(store.delete_expired(250).await.expect("sweep"), 1);
+    store.create_session(&session).await.expect("again");
+    assert!(store
+        .delete_session(&session.token_hash)
+        .await
+        .expect("delete"));
+    assert_eq!(
+        Accounts::get_session(store, &session.token_hash, 150)
+            .await
+            .expect("get"),
+        None
+    );
+}
+
+pub async fn sign_in_links_work_once(store: &dyn AccountsStore) {
+    store.create_user(&user("u1", "a@b.c")).await.expect("user");
+    store
+        .create_session(&session("token".into()))
+        .await
+        .expect("session");
+    store
+        .create_sign_in_link("hash", "u1", 1_000)
+        .await
+        .expect("link");
+    assert_eq!(
+        store
+            .consume_sign_in_link("hash", 2_000)
+            .await
+            .expect("late"),
+        None,
+        "expired"
+    );
+    store
+        .create_sign_in_link("hash2", "u1", 1_000)
+        .await
+        .expect("link");
+    assert_eq!(
+        store.consume_sign_in_link("hash2", 10).await.expect("use"),
+        Some("u1".to_owned())
+    );
+    assert_eq!(
+        store
+            .consume_sign_in_link("hash2", 11)
+            .await
+            .expect("reuse"),
+        None,
+        "used"
+    );
+    store
+        .create_sign_in_link("link2", "u1", 3_000)
+        .await
+        .expect("link");
+    assert_eq!(
+        store
+            .consume_sign_in_link("link2", 2_000)
+            .await
+            .expect("use before the expiry"),
+        Some("u1".to_owned())
+    );
+    assert_eq!(
+        store
+            .consume_sign_in_link("link2", 2_001)
+            .await
+            .expect("again"),
+        None
+    );
+    assert_eq!(
+        store.delete_expired(250).await.expect("sweep"),
+        3,
+        "the expired session and the two used links; the unused link lives until 1000"
+    );
+}
+
+pub async fn memberships_and_saved_views(store: &dyn AccountsStore) {
+    store.create_user(&user("u1", "a@b.c")).await.expect("user");
+    let membership = Membership {
+        user_id: "u1".into(),
+        project_id: "p1".into(),
+        role: Role::Member,
+    };
+    store.set_membership(&membership, 1).await.expect("add");
+    store
+        .set_membership(
+            &Membership {
+                role: Role::Owner,
+                ..membership.clone()
+            },
+            2,
+        )
+        .await
+        .expect("change role");
+    let memberships = store.memberships_of_user("u1").await.expect("list");
+    assert_eq!(memberships.len(), 1);
+    assert_eq!(memberships[0].role, Role::Owner);
+    let members = store.members_of_project("p1").await.expect("members");
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].0.email, "a@b.c");
+    assert_eq!(members[0].1, Role::Owner);
+    assert!(store.members_of_project("p2").await.expect("p2").is_empty());
+    assert!(store.remove_membership("u1", "p1").await.expect("remove"));
+    assert!(store
+        .memberships_of_user("u1")
+        .await
+        .expect("list")
+        .is_empty());
+
+    let view = SavedView {
+        id: "v1".into(),
+        project_id: "p1".into(),
+        user_id: "u1".into(),
+        page: "traces".into(),
+        name: "errors".into(),
+        query: "level=ERROR".into(),
+        created_at: 5,
+    };
+    store.save_view(&view).await.expect("save");
+    assert_eq!(
+        store.list_views("p1", "traces").await.expect("list"),
+        vec![view.clone()]
+    );
+    assert!(store
+        .list_views("p2", "traces")
+        .await
+        .expect("other project")
+        .is_empty());
+    assert!(!store.delete_view("p2", "v1").await.expect("scoped delete"));
+    assert!(store.delete_view("p1", "v1").await.expect("delete"));
+}
+
+/// One generation of model `model` in trace `trace_id` of session `s1`, from `start` to `end`.
+struct Chat<'a> {
+    trace_id: &'a str,
+    user_id: &'a str,
+    start: Micros,
+    end: Micros,
+    model: &'a str,
+    usage: &'a [(&'a str, i64)],
+    total_cost: Option<f64>,
+}
+
+async fn write_chats(store: &dyn AccountsStore, project: &str, chats: &[Chat<'_>]) {
+    let stamp = Stamp::explicit(1, Stamp::RANK_CREATE, 0);
+    let mut batch = WriteBatch::default();
+    for chat in chats {
+        batch.traces.push(trace(chat.trace_id, stamp, |record| {
+            record.user_id = Some(chat.user_id.into());
+            record.name = Some("chat".into());
+            record.session_id = Some("s1".into());
+            record.timestamp = Some(chat.start);
+        }));
+        let id = format!("{}-o", chat.trace_id);
+        batch.observations.push(observation(&id, stamp, |record| {
+            record.trace_id = Some(chat.trace_id.into());
+            record.start_time = Some(chat.start);
+            record.end_time = Some(chat.end);
+            record.model = Some(chat.model.into());
+            record.usage_details = Some(
+                chat.usage
+                    .iter()
+                    .map(|(key, count)| ((*key).to_owned(), *count))
+                    .collect(),
+            );
+            record.cost_details = chat
+                .total_cost
+                .map(|cost| BTreeMap::from([("total".to_owned(), cost)]));
+        }));
+    }
+    store.write(project, batch).await.expect("write");
+}
+
+pub async fn aggregates_for_users_tokens_and_latency(store: &dyn AccountsStore) {
+    let usage = [("input", 10), ("output", 5), ("total", 15)];
+    let chats = [("t1", 1_000_000), ("t2", 5_000_000)].map(|(trace_id, start)| Chat {
+        trace_id,
+        user_id: "alice",
+        start,
+        end: start + 2_000_000,
+        model: "m1",
+        usage: &usage,
+        total_cost: None,
+    });
+    write_chats(store, "p1", &chats).await;
+    let users = store.user_summaries("p1", 1, 10).await.expect("users");
+    assert_eq!(users.total_items, 1);
+    assert_eq!(users.items[0].user_id, "alice");
+    assert_eq!(users.items[0].traces, 2);
+    assert_eq!(users.items[0].total_tokens, 30);
+    assert_eq!(
+        store
+            .user_summaries("p2", 1, 10)
+            .await
+            .expect("p2")
+            .total_items,
+        0
+    );
+    let tokens = store
+        .trace_tokens("p1", &["t1".into(), "t9".into()])
+        .await
+        .expect("tokens");
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens["t1"].input, 10);
+    let sessions = store
+        .session_stats("p1", &["s1".into(), "nope".into()])
+        .await
+        .expect("sessions");
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions["s1"].traces, 2);
+    assert_eq!(sessions["s1"].users, ["alice"]);
+    assert_eq!(sessions["s1"].first, Some(1_000_000));
+    assert_eq!(
+        sessions["s1"].last,
+        Some(7_000_000),
+        "the last observation's end"
+    );
+    let report = store
+        .latency_report("p1", None, None)
+        .await
+        .expect("latency");
+    assert_eq!(report.by_trace_name[0].key, "chat");
+    assert_eq!(report.by_trace_name[0].count, 2);
+    assert_eq!(report.by_trace_name[0].p50, 2.0);
+    assert_eq!(report.by_model[0].key, "m1");
+}
+
+/// Usage without a total and a cost the SDK reported.
+pub async fn aggregates_with_reported_cost(store: &dyn AccountsStore) {
+    let chat = Chat {
+        trace_id: "t1",
+        user_id: "end-user",
+        start: 1_000_000,
+        end: 3_000_000,
+        model: "m",
+        usage: &[("input", 5), ("output", 7)],
+        total_cost: Some(0.5),
+    };
+    write_chats(store, "p", &[chat]).await;
+    let users = store.user_summaries("p", 1, 10).await.expect("users");
+    assert_eq!(users.total_items, 1);
+    assert_eq!(users.items[0].user_id, "end-user");
+    assert_eq!(users.items[0].total_tokens, 12);
+    assert_eq!(users.items[0].total_cost, 0.5);
+    let tokens = store
+        .trace_tokens("p", &["t1".to_owned()])
+        .await
+        .expect("tokens");
+    assert_eq!(tokens["t1"].input, 5);
+    let sessions = store
+        .session_stats("p", &["s1".to_owned()])
+        .await
+        .expect("session stats");
+    assert_eq!(sessions["s1"].traces, 1);
+    assert_eq!(sessions["s1"].users, vec!["end-user".to_owned()]);
+    assert_eq!(sessions["s1"].last, Some(3_000_000));
+    let report = store
+        .latency_report("p", None, None)
+        .await
+        .expect("latency");
+    assert_eq!(report.by_trace_name[0].key, "chat");
+    assert_eq!(report.by_trace_name[0].p50, 2.0);
+    assert_eq!(report.by_model[0].key, "m");
+}
