@@ -6,6 +6,7 @@ import { api, projectPath } from "../api";
 import { cost, count, latency } from "../format";
 import { useLoad } from "../hooks";
 import { Bars, HBars } from "../components/Charts";
+import { TableHead } from "../components/Table";
 
 interface ModelUsage {
   model: string;
@@ -52,16 +53,7 @@ function LatencyTable(props: { title: string; rows: Stats[] }) {
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
       <table class="data compact">
-        <thead>
-          <tr>
-            <th />
-            <th>count</th>
-            <th>errors</th>
-            <th>p50</th>
-            <th>p90</th>
-            <th>p99</th>
-          </tr>
-        </thead>
+        <TableHead columns={["", "count", "errors", "p50", "p90", "p99"]} />
         <tbody>
           {props.rows.slice(0, 12).map((row) => (
             <tr key={row.key}>

@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import { api, projectPath } from "../api";
 import { time } from "../format";
 import { useLoad } from "../hooks";
+import { DeleteButton, TableHead } from "../components/Table";
 
 export interface PriceModel {
   id: string;
@@ -115,17 +116,7 @@ export function Models(props: { projectId: string; role: string }) {
         {custom.length === 0 ? <p class="muted">No custom models yet.</p> : null}
         {custom.length > 0 ? (
           <table class="data compact" data-testid="custom-models">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Match pattern</th>
-                <th class="num">Input / 1M</th>
-                <th class="num">Output / 1M</th>
-                <th>Other prices</th>
-                <th>Created</th>
-                <th />
-              </tr>
-            </thead>
+            <TableHead columns={["Name", "Match pattern", ["Input / 1M", "num"], ["Output / 1M", "num"], "Other prices", "Created", ""]} />
             <tbody>
               {custom.map((model) => (
                 <tr key={model.id}>
@@ -137,16 +128,14 @@ export function Models(props: { projectId: string; role: string }) {
                   <td>{time(model.createdAt)}</td>
                   <td>
                     {owner ? (
-                      <button
-                        type="button"
-                        class="danger"
-                        onClick={() => {
-                          if (!confirm(`Delete the model ${model.modelName}?`)) return;
-                          api.del(projectPath(props.projectId, `/models/${encodeURIComponent(model.id)}`)).then(() => models.reload(true), fail);
-                        }}
-                      >
-                        Delete
-                      </button>
+                      <DeleteButton
+                        projectId={props.projectId}
+                        path={`/models/${encodeURIComponent(model.id)}`}
+                        question={`Delete the model ${model.modelName}?`}
+                        label="Delete"
+                        done={() => models.reload(true)}
+                        fail={fail}
+                      />
                     ) : null}
                   </td>
                 </tr>
@@ -199,16 +188,7 @@ export function Models(props: { projectId: string; role: string }) {
         </label>
         <input type="search" placeholder="Filter built-in models" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} aria-label="Filter built-in models" />
         <table class="data compact" data-testid="builtin-models">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Match pattern</th>
-              <th class="num">Input / 1M</th>
-              <th class="num">Output / 1M</th>
-              <th>Other prices</th>
-              <th>Since</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Match pattern", ["Input / 1M", "num"], ["Output / 1M", "num"], "Other prices", "Since"]} />
           <tbody>
             {builtin.map((model) => (
               <tr key={model.id}>

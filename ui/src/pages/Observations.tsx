@@ -7,6 +7,7 @@ import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { TypeBadge } from "../components/Tree";
 import { RANGES } from "../filters";
+import { FilterField, LevelOptions, Pager, projectBase, TableHead } from "../components/Table";
 
 const TYPES = ["GENERATION", "SPAN", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "EVALUATOR", "GUARDRAIL"];
 
@@ -55,7 +56,7 @@ export function observationQuery(search: URLSearchParams, now = Date.now()): URL
 }
 
 export function Observations(props: { projectId: string; search: URLSearchParams }) {
-  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const base = projectBase(props.projectId);
   const key = props.search.toString();
   const observations = useLoad(
     () => api.get<Paged<Observation>>(`${projectPath(props.projectId, "/observations")}?${observationQuery(props.search)}`),
@@ -74,17 +75,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
   const page = Number(props.search.get("page") ?? "1") || 1;
   const meta = observations.data?.meta;
   const field = (name: string, label: string, type = "text") => (
-    <label>
-      {label}
-      <input
-        type={type}
-        name={label}
-        aria-label={label}
-        defaultValue={props.search.get(name) ?? ""}
-        key={props.search.get(name) ?? ""}
-        onChange={(event) => update({ [name]: event.currentTarget.value.trim() })}
-      />
-    </label>
+    <FilterField label={label} type={type} ariaLabel value={props.search.get(name) ?? ""} onCommit={(value) => update({ [name]: value.trim() })} />
   );
   return (
     <div class="page">
@@ -118,11 +109,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
         <label>
           Level
           <select aria-label="Level" value={props.search.get("level") ?? ""} onChange={(e) => update({ level: e.currentTarget.value })}>
-            <option value="">any</option>
-            <option value="ERROR">error</option>
-            <option value="WARNING">warning</option>
-            <option value="DEFAULT">default</option>
-            <option value="DEBUG">debug</option>
+            <LevelOptions />
           </select>
         </label>
         {field("metaKey", "Metadata key")}
@@ -141,18 +128,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
       {observations.error ? <p class="error-box">{observations.error}</p> : null}
       <div class="table-wrap">
         <table class="data">
-          <thead>
-            <tr>
-              <th>Start</th>
-              <th>Type</th>
-              <th>Name</th>
-              <th>Model</th>
-              <th>Tokens in / out</th>
-              <th>Cost</th>
-              <th>Latency</th>
-              <th>Level</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Start", "Type", "Name", "Model", "Tokens in / out", "Cost", "Latency", "Level"]} />
           <tbody>
             {(observations.data?.data ?? []).map((o) => (
               <tr key={o.id}>
@@ -183,17 +159,12 @@ export function Observations(props: { projectId: string; search: URLSearchParams
         {meta && meta.totalItems === 0 ? <p class="muted pad">No observation matches.</p> : null}
       </div>
       {meta && meta.totalPages > 1 ? (
-        <div class="pager">
-          <button type="button" disabled={page <= 1} onClick={() => update({ page: String(page - 1) })}>
-            ← Previous
-          </button>
-          <span>
-            Page {page} of {meta.totalPages} · {meta.totalItems.toLocaleString("en-US")} observations
-          </span>
-          <button type="button" disabled={page >= meta.totalPages} onClick={() => update({ page: String(page + 1) })}>
-            Next →
-          </button>
-        </div>
+        <Pager
+          page={page}
+          pages={meta.totalPages}
+          onPage={(next) => update({ page: String(next) })}
+          total={`${meta.totalItems.toLocaleString("en-US")} observations`}
+        />
       ) : null}
     </div>
   );

@@ -1,12 +1,12 @@
 // Sessions: the list, and a session page that replays its traces turn by turn.
 
-import { useState } from "preact/hooks";
-import { api, projectPath, type Paged } from "../api";
+import { api, projectPath } from "../api";
 import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
 import { IoView } from "../components/Json";
 import { Copy } from "../components/Copy";
+import { ListPage, projectBase, usePagedList } from "../components/Table";
 
 interface SessionRow {
   id: string;
@@ -31,67 +31,32 @@ interface SessionTrace {
 }
 
 export function Sessions(props: { projectId: string }) {
-  const [page, setPage] = useState(1);
-  const base = `/project/${encodeURIComponent(props.projectId)}`;
-  const sessions = useLoad(
-    () => api.get<Paged<SessionRow>>(`${projectPath(props.projectId, "/sessions")}?page=${page}&limit=50`),
-    [props.projectId, page],
-  );
-  const meta = sessions.data?.meta;
+  const base = projectBase(props.projectId);
   return (
-    <div class="page">
-      <div class="toolbar">
-        <h1>Sessions</h1>
-      </div>
-      {sessions.error ? <p class="error-box">{sessions.error}</p> : null}
-      <table class="data">
-        <thead>
-          <tr>
-            <th>Session</th>
-            <th>Started</th>
-            <th>Traces</th>
-            <th>Duration</th>
-            <th>Cost</th>
-            <th>Users</th>
-            <th>Environment</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(sessions.data?.data ?? []).map((session) => (
-            <tr key={session.id}>
-              <td>
-                <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link>
-              </td>
-              <td>{time(session.createdAt)}</td>
-              <td class="num">{count(session.traceCount)}</td>
-              <td class="num">{latency(session.durationSeconds)}</td>
-              <td class="num">{cost(session.totalCost)}</td>
-              <td>{(session.userIds ?? []).join(", ")}</td>
-              <td>{session.environment}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {meta && meta.totalItems === 0 ? <p class="muted pad">No sessions yet: traces with a session id appear here.</p> : null}
-      {meta && meta.totalPages > 1 ? (
-        <div class="pager">
-          <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            ← Previous
-          </button>
-          <span>
-            Page {page} of {meta.totalPages}
-          </span>
-          <button type="button" disabled={page >= meta.totalPages} onClick={() => setPage(page + 1)}>
-            Next →
-          </button>
-        </div>
-      ) : null}
-    </div>
+    <ListPage<SessionRow>
+      title="Sessions"
+      list={usePagedList<SessionRow>(props.projectId, "/sessions")}
+      columns={["Session", "Started", "Traces", "Duration", "Cost", "Users", "Environment"]}
+      empty="No sessions yet: traces with a session id appear here."
+      row={(session) => (
+        <tr key={session.id}>
+          <td>
+            <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link>
+          </td>
+          <td>{time(session.createdAt)}</td>
+          <td class="num">{count(session.traceCount)}</td>
+          <td class="num">{latency(session.durationSeconds)}</td>
+          <td class="num">{cost(session.totalCost)}</td>
+          <td>{(session.userIds ?? []).join(", ")}</td>
+          <td>{session.environment}</td>
+        </tr>
+      )}
+    />
   );
 }
 
 export function SessionPage(props: { projectId: string; sessionId: string }) {
-  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const base = projectBase(props.projectId);
   const session = useLoad(
     () => api.get<{ id: string; createdAt: string; traces: SessionTrace[] }>(projectPath(props.projectId, `/sessions/${encodeURIComponent(props.sessionId)}`)),
     [props.projectId, props.sessionId],

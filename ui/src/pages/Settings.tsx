@@ -6,6 +6,7 @@ import { api, projectPath, type Me } from "../api";
 import { time } from "../format";
 import { useLoad } from "../hooks";
 import { Copy } from "../components/Copy";
+import { DeleteButton, TableHead } from "../components/Table";
 
 interface Key {
   publicKey: string;
@@ -46,15 +47,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
           </div>
         ) : null}
         <table class="data compact">
-          <thead>
-            <tr>
-              <th>Public key</th>
-              <th>Secret</th>
-              <th>Created</th>
-              <th>Status</th>
-              <th />
-            </tr>
-          </thead>
+          <TableHead columns={["Public key", "Secret", "Created", "Status", ""]} />
           <tbody>
             {(keys.data?.data ?? []).map((key) => (
               <tr key={key.publicKey}>
@@ -68,16 +61,14 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
                 <td>{key.revokedAt ? `revoked ${time(key.revokedAt)}` : "active"}</td>
                 <td>
                   {owner && !key.revokedAt ? (
-                    <button
-                      type="button"
-                      class="danger"
-                      onClick={() => {
-                        if (!confirm(`Revoke ${key.publicKey}? SDKs using it will be refused.`)) return;
-                        api.del(projectPath(props.projectId, `/keys/${encodeURIComponent(key.publicKey)}`)).then(() => keys.reload(true), fail);
-                      }}
-                    >
-                      Revoke
-                    </button>
+                    <DeleteButton
+                      projectId={props.projectId}
+                      path={`/keys/${encodeURIComponent(key.publicKey)}`}
+                      question={`Revoke ${key.publicKey}? SDKs using it will be refused.`}
+                      label="Revoke"
+                      done={() => keys.reload(true)}
+                      fail={fail}
+                    />
                   ) : null}
                 </td>
               </tr>

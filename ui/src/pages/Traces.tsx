@@ -3,10 +3,11 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, projectPath, type Paged, type TraceRow } from "../api";
-import { cost, count, latency, scoreValue, time } from "../format";
+import { cost, count, latency, time } from "../format";
 import { activeFilterCount, emptyView, RANGES, viewFromUrl, viewToQuery, viewToUrl, type TraceView } from "../filters";
 import { useInterval, useLoad } from "../hooks";
 import { Link, navigate } from "../router";
+import { FilterField, LevelOptions, Pager, projectBase, ScoreChips } from "../components/Table";
 import { EmptyState } from "./Empty";
 
 /** The ids of the last list shown, so the trace page can step to the next and previous. */
@@ -34,7 +35,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
   const [cursor, setCursor] = useState(0);
   const [showFilters, setShowFilters] = useState(activeFilterCount(view) > 0);
   const searchInput = useRef<HTMLInputElement>(null);
-  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const base = projectBase(props.projectId);
   const traces = useLoad(
     () => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?${viewToQuery(view, Date.now(), PAGE_SIZE)}`),
     [props.projectId, key],
@@ -162,11 +163,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
                   </td>
                   <td class="num">{cost(row.totalCost)}</td>
                   <td>
-                    {row.scores.map((score, scoreIndex) => (
-                      <span key={scoreIndex} class="score">
-                        {score.name}: {scoreValue(score)}
-                      </span>
-                    ))}
+                    <ScoreChips scores={row.scores} />
                   </td>
                 </tr>
               ))}
@@ -177,36 +174,16 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
         </div>
       )}
       {meta && meta.totalItems > 0 ? (
-        <div class="pager">
-          <button type="button" disabled={view.page <= 1} onClick={() => update({ page: view.page - 1 }, true)}>
-            ← Previous
-          </button>
-          <span>
-            Page {view.page} of {Math.max(meta.totalPages, 1)} · {meta.totalItems.toLocaleString("en-US")} traces
-          </span>
-          <button type="button" disabled={view.page >= meta.totalPages} onClick={() => update({ page: view.page + 1 }, true)}>
-            Next →
-          </button>
+        <Pager
+          page={view.page}
+          pages={Math.max(meta.totalPages, 1)}
+          onPage={(page) => update({ page }, true)}
+          total={`${meta.totalItems.toLocaleString("en-US")} traces`}
+        >
           <span class="muted small">j / k to move, Enter to open, / to search</span>
-        </div>
+        </Pager>
       ) : null}
     </div>
-  );
-}
-
-function Field(props: { label: string; value: string; onCommit: (value: string) => void; placeholder?: string; type?: string }) {
-  return (
-    <label>
-      {props.label}
-      <input
-        type={props.type ?? "text"}
-        name={props.label}
-        defaultValue={props.value}
-        key={props.value}
-        placeholder={props.placeholder}
-        onChange={(event) => props.onCommit(event.currentTarget.value)}
-      />
-    </label>
   );
 }
 
@@ -214,9 +191,9 @@ function FilterBar(props: { view: TraceView; onChange: (change: Partial<TraceVie
   const { view, onChange } = props;
   return (
     <div class="filters card" aria-label="Filters">
-      <Field label="Name" value={view.name} onCommit={(name) => onChange({ name })} />
-      <Field label="User" value={view.userId} onCommit={(userId) => onChange({ userId })} />
-      <Field label="Session" value={view.sessionId} onCommit={(sessionId) => onChange({ sessionId })} />
+      <FilterField label="Name" value={view.name} onCommit={(name) => onChange({ name })} />
+      <FilterField label="User" value={view.userId} onCommit={(userId) => onChange({ userId })} />
+      <FilterField label="Session" value={view.sessionId} onCommit={(sessionId) => onChange({ sessionId })} />
       <label>
         Tags
         <input
@@ -241,32 +218,28 @@ function FilterBar(props: { view: TraceView; onChange: (change: Partial<TraceVie
           <option value="any">any</option>
         </select>
       </label>
-      <Field label="Environment" value={view.environment} onCommit={(environment) => onChange({ environment })} />
-      <Field label="Release" value={view.release} onCommit={(release) => onChange({ release })} />
-      <Field label="Version" value={view.version} onCommit={(version) => onChange({ version })} />
+      <FilterField label="Environment" value={view.environment} onCommit={(environment) => onChange({ environment })} />
+      <FilterField label="Release" value={view.release} onCommit={(release) => onChange({ release })} />
+      <FilterField label="Version" value={view.version} onCommit={(version) => onChange({ version })} />
       <label>
         Level
         <select value={view.level} onChange={(e) => onChange({ level: e.currentTarget.value })}>
-          <option value="">any</option>
-          <option value="ERROR">error</option>
-          <option value="WARNING">warning</option>
-          <option value="DEFAULT">default</option>
-          <option value="DEBUG">debug</option>
+          <LevelOptions />
         </select>
       </label>
-      <Field label="Score name" value={view.scoreName} onCommit={(scoreName) => onChange({ scoreName })} />
-      <Field label="Score ≥" value={view.scoreMin} type="number" onCommit={(scoreMin) => onChange({ scoreMin })} />
-      <Field label="Score ≤" value={view.scoreMax} type="number" onCommit={(scoreMax) => onChange({ scoreMax })} />
-      <Field label="Metadata key" value={view.metaKey} onCommit={(metaKey) => onChange({ metaKey })} />
-      <Field label="Metadata value" value={view.metaValue} onCommit={(metaValue) => onChange({ metaValue })} />
-      <Field label="Latency ≥ s" value={view.latencyMin} type="number" onCommit={(latencyMin) => onChange({ latencyMin })} />
-      <Field label="Latency ≤ s" value={view.latencyMax} type="number" onCommit={(latencyMax) => onChange({ latencyMax })} />
-      <Field label="Cost ≥ $" value={view.costMin} type="number" onCommit={(costMin) => onChange({ costMin })} />
-      <Field label="Cost ≤ $" value={view.costMax} type="number" onCommit={(costMax) => onChange({ costMax })} />
+      <FilterField label="Score name" value={view.scoreName} onCommit={(scoreName) => onChange({ scoreName })} />
+      <FilterField label="Score ≥" value={view.scoreMin} type="number" onCommit={(scoreMin) => onChange({ scoreMin })} />
+      <FilterField label="Score ≤" value={view.scoreMax} type="number" onCommit={(scoreMax) => onChange({ scoreMax })} />
+      <FilterField label="Metadata key" value={view.metaKey} onCommit={(metaKey) => onChange({ metaKey })} />
+      <FilterField label="Metadata value" value={view.metaValue} onCommit={(metaValue) => onChange({ metaValue })} />
+      <FilterField label="Latency ≥ s" value={view.latencyMin} type="number" onCommit={(latencyMin) => onChange({ latencyMin })} />
+      <FilterField label="Latency ≤ s" value={view.latencyMax} type="number" onCommit={(latencyMax) => onChange({ latencyMax })} />
+      <FilterField label="Cost ≥ $" value={view.costMin} type="number" onCommit={(costMin) => onChange({ costMin })} />
+      <FilterField label="Cost ≤ $" value={view.costMax} type="number" onCommit={(costMax) => onChange({ costMax })} />
       {view.range === "custom" ? (
         <>
-          <Field label="From" value={view.from} type="datetime-local" onCommit={(from) => onChange({ from })} />
-          <Field label="To" value={view.to} type="datetime-local" onCommit={(to) => onChange({ to })} />
+          <FilterField label="From" value={view.from} type="datetime-local" onCommit={(from) => onChange({ from })} />
+          <FilterField label="To" value={view.to} type="datetime-local" onCommit={(to) => onChange({ to })} />
         </>
       ) : null}
     </div>

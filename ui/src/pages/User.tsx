@@ -1,13 +1,14 @@
 // One end user: their recent traces and the sessions those belong to.
 
 import { api, projectPath, type Paged, type TraceRow } from "../api";
-import { cost, count, latency, scoreValue, time } from "../format";
+import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
 import { Copy } from "../components/Copy";
+import { projectBase, ScoreChips, TableHead } from "../components/Table";
 
 export function UserPage(props: { projectId: string; userId: string }) {
-  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const base = projectBase(props.projectId);
   const traces = useLoad(
     () => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?userId=${encodeURIComponent(props.userId)}&limit=50`),
     [props.projectId, props.userId],
@@ -43,16 +44,7 @@ export function UserPage(props: { projectId: string; userId: string }) {
       ) : null}
       <div class="table-wrap">
         <table class="data">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Name</th>
-              <th>Session</th>
-              <th>Latency</th>
-              <th>Cost</th>
-              <th>Scores</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Time", "Name", "Session", "Latency", "Cost", "Scores"]} />
           <tbody>
             {rows.map((row) => (
               <tr key={row.id} class={`level-${row.level.toLowerCase()}`}>
@@ -64,11 +56,7 @@ export function UserPage(props: { projectId: string; userId: string }) {
                 <td class="num">{latency(row.latency)}</td>
                 <td class="num">{cost(row.totalCost)}</td>
                 <td>
-                  {row.scores.map((score, index) => (
-                    <span key={index} class="score">
-                      {score.name}: {scoreValue(score)}
-                    </span>
-                  ))}
+                  <ScoreChips scores={row.scores} />
                 </td>
               </tr>
             ))}

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-Da-2gJ_s.css"),
     ),
     (
-        "assets/index-g3YTocsV.js",
+        "assets/index-XHMgUMcj.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-g3YTocsV.js"),
+        include_bytes!("../../../../ui/dist/assets/index-XHMgUMcj.js"),
     ),
     (
         "favicon.svg",
