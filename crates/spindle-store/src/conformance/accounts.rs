@@ -149,57 +149,34 @@ pub async fn sign_in_links_work_once(store: &dyn AccountsStore) {
         .create_session(&session("token".into()))
         .await
         .expect("session");
-    store
-        .create_sign_in_link("hash", "u1", 1_000)
-        .await
-        .expect("link");
-    assert_eq!(
+    for (token_hash, expires_at) in [("hash", 1_000), ("hash2", 1_000), ("link2", 3_000)] {
         store
-            .consume_sign_in_link("hash", 2_000)
+            .create_sign_in_link(token_hash, "u1", expires_at)
             .await
-            .expect("late"),
-        None,
-        "expired"
-    );
-    store
-        .create_sign_in_link("hash2", "u1", 1_000)
-        .await
-        .expect("link");
+            .expect("link");
+    }
+    let u1 = Some("u1".to_owned());
+    assert_eq!(consume(store, "hash", 2_000).await, None, "expired");
+    assert_eq!(consume(store, "hash2", 10).await, u1);
+    assert_eq!(consume(store, "hash2", 11).await, None, "used");
     assert_eq!(
-        store.consume_sign_in_link("hash2", 10).await.expect("use"),
-        Some("u1".to_owned())
+        consume(store, "link2", 2_000).await,
+        u1,
+        "used before its expiry"
     );
-    assert_eq!(
-        store
-            .consume_sign_in_link("hash2", 11)
-            .await
-            .expect("reuse"),
-        None,
-        "used"
-    );
-    store
-        .create_sign_in_link("link2", "u1", 3_000)
-        .await
-        .expect("link");
-    assert_eq!(
-        store
-            .consume_sign_in_link("link2", 2_000)
-            .await
-            .expect("use before the expiry"),
-        Some("u1".to_owned())
-    );
-    assert_eq!(
-        store
-            .consume_sign_in_link("link2", 2_001)
-            .await
-            .expect("again"),
-        None
-    );
+    assert_eq!(consume(store, "link2", 2_001).await, None, "used");
     assert_eq!(
         store.delete_expired(250).await.expect("sweep"),
         3,
         "the expired session and the two used links; the unused link lives until 1000"
     );
+}
+
+async fn consume(store: &dyn AccountsStore, token_hash: &str, now: Micros) -> Option<String> {
+    store
+        .consume_sign_in_link(token_hash, now)
+        .await
+        .expect("consume a sign-in link")
 }
 
 pub async fn memberships_and_saved_views(store: &dyn AccountsStore) {
