@@ -2,12 +2,69 @@
 
 import datetime as dt
 
+import pytest
+
 _MISSING = object()
 
 
 def obs_map(trace):
     """id -> observation of a GET /api/public/traces/{id} answer."""
     return {o.get("id"): o for o in (trace.get("observations") or []) if isinstance(o, dict)}
+
+
+def scenario_fixture(name):
+    """The module fixture `run` of a suite that reads one scenario: that scenario's summary."""
+
+    @pytest.fixture(scope="module")
+    def run(scenario):
+        return scenario(name)
+
+    return run
+
+
+def sdk_reads(ck, run):
+    """The reads the scenario made through the SDK's own API client; each must have succeeded."""
+    reads = run.get("sdk_reads") or {}
+    for label, r in reads.items():
+        ck.true(r.get("ok"), f"{label}: {r.get('error')}")
+    return reads
+
+
+def read_trace(api, trace_id):
+    """GET /api/public/traces/{id}: the trace and its observations by id."""
+    trace = api.trace(trace_id)
+    return trace, obs_map(trace)
+
+
+# keyword of check_trace -> field of the trace object (compared for equality)
+_TRACE_FIELDS = {
+    "id": "id",
+    "name": "name",
+    "user_id": "userId",
+    "session_id": "sessionId",
+    "input": "input",
+    "output": "output",
+    "environment": "environment",
+    "release": "release",
+    "version": "version",
+    "public": "public",
+}
+
+
+def check_trace(ck, trace, *, tags=_MISSING, metadata=_MISSING, observations=_MISSING, **fields):
+    """Checks the given trace-level fields: each keyword of _TRACE_FIELDS for equality, `tags`
+    in any order, `metadata` as a subset, `observations` as the number of observations
+    (of the map `obs_map` makes: pass (observations map, expected count))."""
+    for key, expected in fields.items():
+        field = _TRACE_FIELDS[key]
+        ck.eq(trace.get(field), expected, f"trace.{field}")
+    if tags is not _MISSING:
+        ck.eq(sorted(trace.get("tags") or []), sorted(tags), "trace.tags")
+    if metadata is not _MISSING:
+        ck.subset(trace.get("metadata"), metadata, "trace.metadata")
+    if observations is not _MISSING:
+        observed, count = observations
+        ck.eq(len(observed), count, "number of observations")
 
 
 def describe(o):
@@ -68,30 +125,30 @@ def check_obs(
     if trace_id is not _MISSING:
         ck.eq(o.get("traceId"), trace_id, f"{label}.traceId")
     if model_parameters is not _MISSING:
-        mp = o.get("modelParameters")
-        if not isinstance(mp, dict):
-            ck.fail(f"{label}.modelParameters: expected {model_parameters!r}, got {mp!r}")
-        else:
-            for k, v in model_parameters.items():
-                ck.true(
-                    k in mp and loose_eq(mp[k], v),
-                    f"{label}.modelParameters[{k!r}]: expected {v!r}, got {mp.get(k, '<missing>')!r}",
-                )
+        _check_entries(ck, o.get("modelParameters"), model_parameters, f"{label}.modelParameters",
+                       lambda got, k, v, what: ck.true(
+                           k in got and loose_eq(got[k], v),
+                           f"{what}: expected {v!r}, got {got.get(k, '<missing>')!r}"))
     if usage is not _MISSING:
         ck.subset(o.get("usageDetails"), usage, f"{label}.usageDetails")
     if cost is not _MISSING:
-        cd = o.get("costDetails")
-        if not isinstance(cd, dict):
-            ck.fail(f"{label}.costDetails: expected {cost!r}, got {cd!r}")
-        else:
-            for k, v in cost.items():
-                ck.approx(cd.get(k), v, f"{label}.costDetails[{k!r}]")
+        _check_entries(ck, o.get("costDetails"), cost, f"{label}.costDetails",
+                       lambda got, k, v, what: ck.approx(got.get(k), v, what))
     if metadata is not _MISSING:
         ck.subset(o.get("metadata"), metadata, f"{label}.metadata")
     if completion_start_time is not _MISSING:
         got = parse_ts(o.get("completionStartTime"))
         ck.eq(got, completion_start_time, f"{label}.completionStartTime")
     return o
+
+
+def _check_entries(ck, actual, expected, label, check_entry):
+    """`actual` is an object; check_entry(actual, key, value, label[key]) checks each entry of `expected`."""
+    if not isinstance(actual, dict):
+        ck.fail(f"{label}: expected {expected!r}, got {actual!r}")
+        return
+    for k, v in expected.items():
+        check_entry(actual, k, v, f"{label}[{k!r}]")
 
 
 def loose_eq(a, b):
@@ -192,6 +249,16 @@ def expected_scores(kind):
             ("sess-text", "TEXT", None, "session text"),
         ],
     }[kind]
+
+
+def check_expected_scores(ck, scores, kind, *, where="", **ids):
+    """The four scores of expected_scores(kind) are in `scores`, each with the given
+    trace_id, observation_id or session_id."""
+    for name, data_type, value, string_value in expected_scores(kind):
+        values = {"value": value} if value is not None else {}
+        if string_value is not None:
+            values["string_value"] = string_value
+        check_score(ck, scores, name, data_type=data_type, where=where, **ids, **values)
 
 
 def assert_clean_run(summary):

@@ -2,17 +2,12 @@
 model with usage and no cost, one of a custom model created through the SDK's
 API client, and one without usage (counted with the model's tokenizer)."""
 
-import pytest
-
-from compat_helpers import assert_clean_run
+from compat_helpers import assert_clean_run, scenario_fixture
 from conftest import Check
 
 SCENARIOS_USED = ["py_v5_cost"]
 
-
-@pytest.fixture(scope="module")
-def run(scenario):
-    return scenario("py_v5_cost")
+run = scenario_fixture("py_v5_cost")
 
 
 def close(ck, actual, expected, what):

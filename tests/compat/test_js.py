@@ -5,15 +5,8 @@ import hashlib
 
 import pytest
 
-from compat_helpers import (
-    assert_clean_run,
-    check_obs,
-    check_score,
-    check_times,
-    check_trace_derived_times,
-    expected_scores,
-    obs_map,
-)
+from compat_helpers import (assert_clean_run, check_expected_scores, check_obs, check_score, check_times,
+                            check_trace, check_trace_derived_times, obs_map, read_trace, sdk_reads)
 from conftest import Check
 
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
@@ -36,13 +29,9 @@ def test_sdk_run_clean(run):
 def test_start_active_observation_every_as_type(api, run):
     ck = Check("js types")
     ids = run["types"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), f"{run['prefix']}-types", "trace.name")
-    ck.eq(t.get("input"), {"all": "types"}, "trace.input")
-    ck.eq(t.get("output"), {"done": True}, "trace.output")
-    ck.eq(t.get("environment"), "compat", "trace.environment")
-    ck.eq(t.get("release"), "rel-js", "trace.release")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=f"{run['prefix']}-types", input={"all": "types"}, output={"done": True},
+                environment="compat", release="rel-js")
     check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-types", type="SPAN", parent=None,
               input={"all": "types"}, output={"done": True}, environment="compat")
     for ty in TYPES:
@@ -63,8 +52,7 @@ def test_start_active_observation_every_as_type(api, run):
 def test_generation_fields(api, run):
     ck = Check("js generation")
     ids = run["generations"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     check_obs(
         ck, obs, ids["full"], name="js-gen", type="GENERATION", parent=ids["root"],
         input=[{"role": "user", "content": "hi"}], output={"role": "assistant", "content": "yo"},
@@ -81,16 +69,10 @@ def test_generation_fields(api, run):
 def test_propagate_attributes(api, run):
     ck = Check("js propagateAttributes")
     ids = run["propagate"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), ids["trace_name"], "trace.name (traceName)")
-    ck.eq(t.get("userId"), ids["user_id"], "trace.userId")
-    ck.eq(t.get("sessionId"), ids["session_id"], "trace.sessionId")
-    ck.eq(sorted(t.get("tags") or []), ["jt1", "jt2", "jt3"], "trace.tags")
-    ck.subset(t.get("metadata"), {"tenant": "acme", "tier": "gold", "extra": "x"}, "trace.metadata")
-    ck.eq(t.get("version"), "js-app-v2", "trace.version")
-    ck.eq(t.get("input"), {"traceIn": 1}, "trace.input (setActiveTraceIO)")
-    ck.eq(t.get("output"), {"traceOut": 2}, "trace.output (setActiveTraceIO)")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=ids["trace_name"], user_id=ids["user_id"], session_id=ids["session_id"],
+                tags=["jt1", "jt2", "jt3"], metadata={"tenant": "acme", "tier": "gold", "extra": "x"},
+                version="js-app-v2", input={"traceIn": 1}, output={"traceOut": 2})
     check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prop-root", type="SPAN", parent=None)
     check_obs(ck, obs, ids["child"], name="js-prop-child", type="GENERATION", parent=ids["root"])
     check_obs(ck, obs, ids["grandchild"], name="js-prop-grandchild", type="SPAN", parent=ids["child"])
@@ -106,8 +88,7 @@ def test_propagated_prompt_and_environment(api, run):
     observations, the prompt link on the generation only."""
     ck = Check("js propagated prompt + environment")
     ids = run["prompt_env"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     ck.eq(t.get("environment"), "compat-prop", "trace.environment")
     check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prompt-env", type="SPAN", environment="compat-prop")
     gen = check_obs(ck, obs, ids["gen"], name="prompted-gen", type="GENERATION", parent=ids["root"],
@@ -121,10 +102,8 @@ def test_propagated_prompt_and_environment(api, run):
 def test_observe_wrapper(api, run):
     ck = Check("js observe()")
     ids = run["observe"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), f"{run['prefix']}-observed", "trace.name")
-    ck.eq(len(obs), 2, "number of observations")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=f"{run['prefix']}-observed", observations=(obs, 2))
     check_obs(ck, obs, ids["outer"], name=f"{run['prefix']}-observed", type="CHAIN", parent=None,
               input=[21, "why"], output={"doubled": 42, "y": "why"})
     check_obs(ck, obs, ids["children"]["inner"], name="jsInner", type="TOOL", parent=ids["outer"],
@@ -147,8 +126,7 @@ def test_observe_failing_function(api, run):
     ck = Check("js observe() on a throwing function")
     ids = run["exception"]
     ck.eq(ids.get("raised"), True, "the error propagated to the caller")
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     check_obs(ck, obs, ids["span"], name=f"{run['prefix']}-failing", type="SPAN", parent=None, level="ERROR",
               status_message="js boom", output={"error": "Error: js boom"})
     ck.done()
@@ -159,8 +137,7 @@ def test_parent_span_context_with_seeded_trace_id(api, run):
     ids = run["trace_context"]
     expected = hashlib.sha256(ids["seed"].encode()).digest()[:16].hex()
     ck.eq(ids["trace"], expected, "createTraceId(seed) (SDK side)")
-    t = api.trace(expected)
-    obs = obs_map(t)
+    t, obs = read_trace(api, expected)
     check_obs(ck, obs, ids["span"], name="js-linked", type="SPAN", parent=ids["parent"], input="linked",
               trace_id=expected)
     ck.done()
@@ -172,11 +149,7 @@ def test_scores_via_client(api, run):
     tid, oid, sid = ids["trace"], ids["child"], ids["session_id"]
     by_trace = api.scores_v2(traceId=tid)
     for kind, obs_id in (("trace", None), ("obs", oid)):
-        for name, dtype, value, sval in expected_scores(kind):
-            kw = {"value": value} if value is not None else {}
-            if sval is not None:
-                kw["string_value"] = sval
-            check_score(ck, by_trace, name, data_type=dtype, trace_id=tid, observation_id=obs_id, **kw)
+        check_expected_scores(ck, by_trace, kind, trace_id=tid, observation_id=obs_id)
     check_score(ck, by_trace, "trace-num", data_type="NUMERIC", value=0.7, comment="ok", metadata={"a": 1})
     check_score(ck, by_trace, "obs-method-num", data_type="NUMERIC", value=0.25, observation_id=oid)
     check_score(ck, by_trace, "trace-method-cat", data_type="CATEGORICAL", string_value="ok",
@@ -187,11 +160,7 @@ def test_scores_via_client(api, run):
                 observation_id=None)
     ck.eq(len(by_trace), 12, "number of scores listed for the trace")
     by_session = api.scores_v2(sessionId=sid)
-    for name, dtype, value, sval in expected_scores("sess"):
-        kw = {"value": value} if value is not None else {}
-        if sval is not None:
-            kw["string_value"] = sval
-        check_score(ck, by_session, name, data_type=dtype, session_id=sid, trace_id=None, **kw)
+    check_expected_scores(ck, by_session, "sess", session_id=sid, trace_id=None)
     ck.eq(len(by_session), 4, "number of scores listed for the session")
     t = api.trace(tid)
     ck.eq(t.get("sessionId"), sid, "trace.sessionId (propagated)")
@@ -202,9 +171,7 @@ def test_scores_via_client(api, run):
 def test_client_rest_reads(run):
     """@langfuse/client's REST API reads what the server returns."""
     ck = Check("js REST reads")
-    reads = run.get("sdk_reads") or {}
-    for label, r in reads.items():
-        ck.true(r.get("ok"), f"{label}: {r.get('error')}")
+    reads = sdk_reads(ck, run)
     g = run["generations"]
     r = reads.get("api.trace.get", {})
     if r.get("ok"):

@@ -4,18 +4,13 @@ Not in the issue's list, but the SDK is still widely used and it sends the
 events of a batch out of causal order (updates before creates), which the
 server's merge must absorb."""
 
-import pytest
-
-from compat_helpers import assert_clean_run, check_obs, check_score, obs_map
+from compat_helpers import assert_clean_run, check_obs, check_score, check_trace, read_trace, scenario_fixture
 from conftest import Check
 
 # scenarios this module reads (started together when COMPAT_PARALLEL=1)
 SCENARIOS_USED = ["js_legacy"]
 
-
-@pytest.fixture(scope="module")
-def run(scenario):
-    return scenario("js_legacy")
+run = scenario_fixture("js_legacy")
 
 
 def test_sdk_run_clean(run):
@@ -25,18 +20,10 @@ def test_sdk_run_clean(run):
 def test_out_of_order_batch_merges(api, run):
     ck = Check("legacy JS trace")
     ids = run["trace"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), "jsl-trace", "trace.name")
-    ck.eq(t.get("userId"), ids["user_id"], "trace.userId")
-    ck.eq(t.get("sessionId"), ids["session_id"], "trace.sessionId")
-    ck.eq(sorted(t.get("tags") or []), ["jl1", "jl2"], "trace.tags")
-    ck.subset(t.get("metadata"), {"plan": "pro"}, "trace.metadata")
-    ck.eq(t.get("input"), {"q": "legacy"}, "trace.input")
-    ck.eq(t.get("output"), {"a": "done"}, "trace.output (trace.update)")
-    ck.eq(t.get("environment"), "compat", "trace.environment")
-    ck.eq(t.get("release"), "rel-jsl", "trace.release")
-    ck.eq(len(obs), 3, "number of observations")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name="jsl-trace", user_id=ids["user_id"], session_id=ids["session_id"],
+                tags=["jl1", "jl2"], metadata={"plan": "pro"}, input={"q": "legacy"}, output={"a": "done"},
+                environment="compat", release="rel-jsl", observations=(obs, 3))
     check_obs(ck, obs, ids["span"], name="jsl-span", type="SPAN", parent=None, input={"step": 1},
               output="span-out", level="ERROR", status_message="legacy failure", metadata={"k": "v"})
     check_obs(ck, obs, ids["gen"], name="jsl-gen", type="GENERATION", parent=ids["span"], model="gpt-4o-mini",

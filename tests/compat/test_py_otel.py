@@ -10,15 +10,8 @@ import hashlib
 
 import pytest
 
-from compat_helpers import (
-    assert_clean_run,
-    check_obs,
-    check_score,
-    check_times,
-    check_trace_derived_times,
-    expected_scores,
-    obs_map,
-)
+from compat_helpers import (assert_clean_run, check_expected_scores, check_obs, check_score, check_times,
+                            check_trace, check_trace_derived_times, obs_map, read_trace, sdk_reads)
 from conftest import PROJECT_A, Check
 
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
@@ -34,10 +27,6 @@ def run(request, scenario):
     return scenario(f"py_{request.param}")
 
 
-def _trace(api, run, case):
-    return api.trace(run[case]["trace"])
-
-
 def test_sdk_run_clean(run):
     """flush()/shutdown() finish in time and the SDK logged no export, score or media error."""
     assert_clean_run(run)
@@ -50,15 +39,9 @@ def test_auth_check(run):
 def test_observe_sync_nested(api, run):
     ck = Check("@observe sync nested")
     ids, p = run["observe_sync"], run["prefix"]
-    t = _trace(api, run, "observe_sync")
-    obs = obs_map(t)
-    ck.eq(t.get("id"), ids["trace"], "trace.id")
-    ck.eq(t.get("name"), f"{p}-outer-sync", "trace.name")
-    ck.eq(t.get("input"), {"args": [21], "kwargs": {}}, "trace.input (from the root observation)")
-    ck.eq(t.get("output"), {"doubled": 42}, "trace.output (from the root observation)")
-    ck.eq(t.get("environment"), "compat", "trace.environment")
-    ck.eq(t.get("release"), f"rel-{p}", "trace.release")
-    ck.eq(len(obs), 2, "number of observations")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, id=ids["trace"], name=f"{p}-outer-sync", input={"args": [21], "kwargs": {}},
+                output={"doubled": 42}, environment="compat", release=f"rel-{p}", observations=(obs, 2))
     check_obs(ck, obs, ids["outer"], name=f"{p}-outer-sync", type="SPAN", parent=None,
               input={"args": [21], "kwargs": {}}, output={"doubled": 42}, level="DEFAULT",
               environment="compat", trace_id=ids["trace"])
@@ -70,10 +53,8 @@ def test_observe_sync_nested(api, run):
 def test_observe_async_gather(api, run):
     ck = Check("@observe async + asyncio.gather")
     ids, p = run["observe_async"], run["prefix"]
-    t = _trace(api, run, "observe_async")
-    obs = obs_map(t)
-    ck.eq(t.get("name"), f"{p}-outer-async", "trace.name")
-    ck.eq(len(obs), 3, "number of observations")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=f"{p}-outer-async", observations=(obs, 3))
     check_obs(ck, obs, ids["outer"], name=f"{p}-outer-async", type="SPAN", parent=None,
               input={"args": ["why?"], "kwargs": {}},
               output={"question": "why?", "docs": ["doc-a", "doc-b"]})
@@ -86,8 +67,7 @@ def test_observe_async_gather(api, run):
 def test_every_observation_type(api, run):
     ck = Check("every as_type")
     ids, p = run["types"], run["prefix"]
-    t = _trace(api, run, "types")
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     ck.eq(t.get("name"), f"{p}-types", "trace.name")
     check_obs(ck, obs, ids["root"], name=f"{p}-types", type="SPAN", parent=None,
               input={"all": "types"}, output={"done": True})
@@ -109,8 +89,7 @@ def test_every_observation_type(api, run):
 def test_generation_fields(api, run):
     ck = Check("generations")
     ids, p = run["generations"], run["prefix"]
-    t = _trace(api, run, "generations")
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     check_obs(ck, obs, ids["root"], name=f"{p}-generations", type="SPAN", parent=None)
     check_obs(
         ck, obs, ids["full"], name="llm-call", type="GENERATION", parent=ids["root"],
@@ -154,12 +133,9 @@ def test_generation_fields(api, run):
 def test_manual_start_observation_end(api, run):
     ck = Check("manual start_observation/end")
     ids, p = run["manual"], run["prefix"]
-    t = _trace(api, run, "manual")
-    obs = obs_map(t)
-    ck.eq(t.get("name"), f"{p}-manual-root", "trace.name")
-    ck.eq(t.get("input"), {"q": "manual"}, "trace.input")
-    ck.eq(t.get("output"), {"done": "manual"}, "trace.output")
-    ck.eq(len(obs), 4, "number of observations")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=f"{p}-manual-root", input={"q": "manual"}, output={"done": "manual"},
+                observations=(obs, 4))
     check_obs(ck, obs, ids["root"], name=f"{p}-manual-root", type="SPAN", parent=None,
               input={"q": "manual"}, output={"done": "manual"})
     check_obs(ck, obs, ids["child"], name="manual-child", type="TOOL", parent=ids["root"],
@@ -174,8 +150,7 @@ def test_manual_start_observation_end(api, run):
 def test_update_current_span(api, run):
     ck = Check("update_current_span")
     ids, p = run["update_span"], run["prefix"]
-    t = _trace(api, run, "update_span")
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     check_obs(ck, obs, ids["span"], name=f"{p}-update-span", type="SPAN", parent=None,
               metadata={"step": "one", "count": 2}, level="WARNING", status_message="careful",
               version="span-v1", output="updated-result")
@@ -185,14 +160,10 @@ def test_update_current_span(api, run):
 def test_propagate_attributes(api, run):
     ck = Check("propagate_attributes")
     ids, p = run["propagate"], run["prefix"]
-    t = _trace(api, run, "propagate")
-    obs = obs_map(t)
-    ck.eq(t.get("name"), ids["trace_name"], "trace.name (propagated trace_name)")
-    ck.eq(t.get("userId"), ids["user_id"], "trace.userId")
-    ck.eq(t.get("sessionId"), ids["session_id"], "trace.sessionId")
-    ck.eq(sorted(t.get("tags") or []), ["t1", "t2", "t3"], "trace.tags")
-    ck.subset(t.get("metadata"), {"tenant": "acme", "tier": "gold", "extra": "x"}, "trace.metadata")
-    ck.eq(t.get("version"), "app-v2", "trace.version")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=ids["trace_name"], user_id=ids["user_id"], session_id=ids["session_id"],
+                tags=["t1", "t2", "t3"], metadata={"tenant": "acme", "tier": "gold", "extra": "x"},
+                version="app-v2")
     check_obs(ck, obs, ids["root"], name=f"{p}-prop-root", type="SPAN", parent=None)
     check_obs(ck, obs, ids["child"], name="prop-child", type="GENERATION", parent=ids["root"], version="app-v2")
     check_obs(ck, obs, ids["grandchild"], name="prop-grandchild", type="SPAN", parent=ids["child"])
@@ -259,8 +230,7 @@ def test_propagated_prompt_and_environment(api, run):
         return
     ck = Check("propagated prompt + environment")
     ids = run["prompt_env"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     ck.eq(t.get("environment"), "compat-prop", "trace.environment")
     check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prompt-env", type="SPAN", environment="compat-prop")
     gen = check_obs(ck, obs, ids["gen"], name="prompted-gen", type="GENERATION", parent=ids["root"],
@@ -278,10 +248,8 @@ def test_trace_context_with_seeded_trace_id(api, run):
     expected_id = hashlib.sha256(ids["seed"].encode()).digest()[:16].hex()
     ck.eq(ids["trace"], expected_id, "create_trace_id(seed) (SDK side)")
     ck.eq(ids["root_trace_id"], expected_id, "span.trace_id under trace_context")
-    t = api.trace(expected_id)
-    obs = obs_map(t)
-    ck.eq(t.get("id"), expected_id, "trace.id")
-    ck.eq(len(obs), 2, "number of observations")
+    t, obs = read_trace(api, expected_id)
+    check_trace(ck, t, id=expected_id, observations=(obs, 2))
     check_obs(ck, obs, ids["root"], name="linked-root", type="SPAN", trace_id=expected_id)
     check_obs(ck, obs, ids["child"], name="linked-child-later", type="SPAN", parent=ids["root"],
               trace_id=expected_id)
@@ -295,20 +263,10 @@ def test_scores_on_trace_observation_session(api, run):
     ids = run["scores"]
     tid, oid, sid = ids["trace"], ids["child"], ids["session_id"]
     by_trace = api.scores_v2(traceId=tid)
-    for name, dtype, value, sval in expected_scores("trace"):
-        kw = {"value": value} if value is not None else {}
-        if sval is not None:
-            kw["string_value"] = sval
-        check_score(ck, by_trace, name, data_type=dtype, trace_id=tid, observation_id=None,
-                    where="(v2 scores?traceId)", **kw)
+    check_expected_scores(ck, by_trace, "trace", trace_id=tid, observation_id=None, where="(v2 scores?traceId)")
     check_score(ck, by_trace, "trace-num", data_type="NUMERIC", value=0.9, comment="good",
                 metadata={"k": "v"}, where="(v2 scores?traceId)")
-    for name, dtype, value, sval in expected_scores("obs"):
-        kw = {"value": value} if value is not None else {}
-        if sval is not None:
-            kw["string_value"] = sval
-        check_score(ck, by_trace, name, data_type=dtype, trace_id=tid, observation_id=oid,
-                    where="(v2 scores?traceId)", **kw)
+    check_expected_scores(ck, by_trace, "obs", trace_id=tid, observation_id=oid, where="(v2 scores?traceId)")
     # the span/trace helper methods
     check_score(ck, by_trace, "cur-span-num", data_type="NUMERIC", value=0.5, observation_id=oid,
                 comment="via score_current_span")
@@ -324,12 +282,7 @@ def test_scores_on_trace_observation_session(api, run):
     ck.eq(len(by_trace), 13, "number of scores listed for the trace")
 
     by_session = api.scores_v2(sessionId=sid)
-    for name, dtype, value, sval in expected_scores("sess"):
-        kw = {"value": value} if value is not None else {}
-        if sval is not None:
-            kw["string_value"] = sval
-        check_score(ck, by_session, name, data_type=dtype, session_id=sid, trace_id=None,
-                    where="(v2 scores?sessionId)", **kw)
+    check_expected_scores(ck, by_session, "sess", session_id=sid, trace_id=None, where="(v2 scores?sessionId)")
     ck.eq(len(by_session), 4, "number of scores listed for the session")
 
     # trace detail carries the trace's scores as full objects
@@ -351,8 +304,7 @@ def test_exception_inside_observe(api, run):
     ck = Check("exception inside @observe")
     ids, p = run["exception"], run["prefix"]
     ck.eq(ids.get("raised"), True, "the exception propagated to the caller")
-    t = _trace(api, run, "exception")
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     check_obs(ck, obs, ids["span"], name=f"{p}-failing", type="SPAN", parent=None,
               level="ERROR", status_message="boom in observe", output=None,
               input={"args": [], "kwargs": {}})
@@ -363,8 +315,7 @@ def test_payloads_round_trip(api, run):
     """Unicode (astral, RTL, escapes, U+2028) and a ~600 KB input come back exactly."""
     ck = Check("payloads")
     ids = run["payloads"]
-    t = _trace(api, run, "payloads")
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     root = obs.get(ids["span"]) or {}
     big = (root.get("input") or {}).get("big") if isinstance(root.get("input"), dict) else None
     if not isinstance(big, str):
@@ -408,8 +359,7 @@ def test_media_data_uri_upload(api, run):
     ids, p = run["media"], run["prefix"]
     sha = base64.b64decode(ids["sha256_b64"])
     media_id = base64.urlsafe_b64encode(sha).decode()[:22]
-    t = _trace(api, run, "media")
-    obs = obs_map(t)
+    t, obs = read_trace(api, ids["trace"])
     check_obs(
         ck, obs, ids["span"], name=f"{p}-media",
         input={"image": f"@@@langfuseMedia:type=image/png|id={media_id}|source=base64_data_uri@@@",
@@ -462,9 +412,7 @@ def test_observation_read_endpoints(api, run):
 def test_sdk_rest_client_reads(run):
     """The SDK's own REST client (pydantic models) can read what the server returns."""
     ck = Check("SDK REST client reads")
-    reads = run.get("sdk_reads") or {}
-    for label, r in reads.items():
-        ck.true(r.get("ok"), f"{label}: {r.get('error')}")
+    reads = sdk_reads(ck, run)
     g = run["generations"]
     gen_ids = sorted([g["root"], g["full"], g["decorated"], g["failed"]])
     scores12 = sorted(["trace-num", "trace-cat", "trace-bool", "trace-text", "obs-num", "obs-cat", "obs-bool",
@@ -506,9 +454,7 @@ def test_trace_io_v4(api, scenario):
     run = scenario("py_v4")
     ck = Check("set_current_trace_io")
     t = api.trace(run["trace_io"]["trace"])
-    ck.eq(t.get("name"), "pyv4-trace-io", "trace.name")
-    ck.eq(t.get("input"), {"trace": "in"}, "trace.input (langfuse.trace.input)")
-    ck.eq(t.get("output"), {"trace": "out"}, "trace.output (langfuse.trace.output)")
+    check_trace(ck, t, name="pyv4-trace-io", input={"trace": "in"}, output={"trace": "out"})
     obs = list(obs_map(t).values())
     ck.eq([(o.get("input"), o.get("output")) for o in obs], [("span-in", "span-out")], "observation input/output")
     ck.done()
@@ -520,15 +466,9 @@ def test_update_current_trace_v3(api, scenario):
     ut = run["update_trace"]
     ck = Check("update_current_trace (3.x)")
     t = api.trace(ut["trace"])
-    ck.eq(t.get("name"), "pyv3-renamed-trace", "trace.name")
-    ck.eq(t.get("userId"), ut["user_id"], "trace.userId")
-    ck.eq(t.get("sessionId"), ut["session_id"], "trace.sessionId")
-    ck.eq(sorted(t.get("tags") or []), ["u1", "u2"], "trace.tags")
-    ck.eq(t.get("input"), {"trace": "in"}, "trace.input")
-    ck.eq(t.get("output"), {"trace": "out"}, "trace.output")
-    ck.subset(t.get("metadata"), {"mk": "mv"}, "trace.metadata")
-    ck.eq(t.get("version"), "tv3", "trace.version")
-    ck.eq(t.get("public"), True, "trace.public")
+    check_trace(ck, t, name="pyv3-renamed-trace", user_id=ut["user_id"], session_id=ut["session_id"],
+                tags=["u1", "u2"], input={"trace": "in"}, output={"trace": "out"}, metadata={"mk": "mv"},
+                version="tv3", public=True)
     check_obs(ck, obs_map(t), ut["span"], name="pyv3-update-trace", type="SPAN", parent=None,
               input="span-in", output="span-out")
     ck.done()

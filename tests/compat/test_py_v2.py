@@ -3,18 +3,14 @@ tracing-tutorial examples of seed 000, with a fake LLM."""
 
 from urllib.parse import quote
 
-import pytest
-
-from compat_helpers import assert_clean_run, check_obs, check_score, check_times, obs_map
+from compat_helpers import (assert_clean_run, check_obs, check_score, check_times, check_trace, obs_map, read_trace,
+                            scenario_fixture, sdk_reads)
 from conftest import Check
 
 # scenarios this module reads (started together when COMPAT_PARALLEL=1)
 SCENARIOS_USED = ["py_v2"]
 
-
-@pytest.fixture(scope="module")
-def run(scenario):
-    return scenario("py_v2")
+run = scenario_fixture("py_v2")
 
 
 def test_sdk_run_clean(run):
@@ -25,16 +21,10 @@ def test_sdk_run_clean(run):
 def test_manual_trace_spans_generation_events(api, run):
     ck = Check("v2 manual trace")
     ids = run["manual"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), "v2-support-query", "trace.name")
-    ck.eq(t.get("userId"), ids["user_id"], "trace.userId")
-    ck.eq(t.get("sessionId"), ids["session_id"], "trace.sessionId")
-    ck.eq(sorted(t.get("tags") or []), ["production", "support"], "trace.tags")
-    ck.subset(t.get("metadata"), {"plan": "pro", "source": "web-chat"}, "trace.metadata")
-    ck.eq(t.get("output"), {"final": "done"}, "trace.output (trace.update)")
-    ck.eq(t.get("environment"), "default", "trace.environment (none configured)")
-    ck.eq(len(obs), 8, "number of observations")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name="v2-support-query", user_id=ids["user_id"], session_id=ids["session_id"],
+                tags=["production", "support"], metadata={"plan": "pro", "source": "web-chat"},
+                output={"final": "done"}, environment="default", observations=(obs, 8))
     check_times(ck, obs)
     docs = [
         "Reset via Settings > Security > Change Password",
@@ -79,19 +69,13 @@ def test_observe_decorator_with_langfuse_context(api, run):
     ck = Check("v2 @observe + langfuse_context")
     ids = run["decorator"]
     session_id = run["manual"]["session_id"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), "rag_pipeline", "trace.name")
-    ck.eq(t.get("userId"), ids["user_id"], "trace.userId (update_current_trace)")
-    ck.eq(t.get("sessionId"), session_id, "trace.sessionId (update_current_trace)")
-    ck.eq(sorted(t.get("tags") or []), ["production", "rag", "support"], "trace.tags")
+    t, obs = read_trace(api, ids["trace"])
     # Metadata values are JSON-parsed on read (wire spec §3.5, as the Langfuse
     # server does), so the string "2.1" comes back as the number 2.1.
-    ck.subset(t.get("metadata"), {"pipeline_version": 2.1}, "trace.metadata")
-    ck.eq(t.get("input"), {"args": ["How do I reset my password?"], "kwargs": {"user_id": ids["user_id"]}},
-          "trace.input")
-    ck.eq(t.get("output"), ids["result"], "trace.output")
-    ck.eq(len(obs), 3, "number of observations")
+    check_trace(ck, t, name="rag_pipeline", user_id=ids["user_id"], session_id=session_id,
+                tags=["production", "rag", "support"], metadata={"pipeline_version": 2.1},
+                input={"args": ["How do I reset my password?"], "kwargs": {"user_id": ids["user_id"]}},
+                output=ids["result"], observations=(obs, 3))
     check_obs(ck, obs, ids["embed_query"], name="embed_query", type="SPAN", parent=None,
               input={"args": ["How do I reset my password?"], "kwargs": {}}, output=[0.1, 0.2, 0.3],
               metadata={"model": "text-embedding-3-small", "dimensions": 1536})
@@ -115,12 +99,9 @@ def test_async_and_gather(api, run):
     ck = Check("v2 async + asyncio.gather")
     ids = run["async"]
     c = ids["children"]
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), "async_rag_pipeline", "trace.name")
-    ck.eq(t.get("input"), {"args": ["What is Langfuse?"], "kwargs": {}}, "trace.input")
-    ck.eq(t.get("output"), ids["result"], "trace.output")
-    ck.eq(len(obs), 5, "number of observations")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name="async_rag_pipeline", input={"args": ["What is Langfuse?"], "kwargs": {}},
+                output=ids["result"], observations=(obs, 5))
     check_obs(ck, obs, c["fetch_documents"], name="fetch_documents", type="SPAN", parent=None,
               output=["Doc A", "Doc B", "Doc C"])
     check_obs(ck, obs, c["parallel_retrieval"], name="parallel_retrieval", type="SPAN", parent=None,
@@ -137,10 +118,8 @@ def test_exception_inside_observe(api, run):
     ck = Check("v2 exception in @observe")
     ids = run["exception"]
     ck.eq(ids.get("raised"), True, "the exception propagated to the caller")
-    t = api.trace(ids["trace"])
-    obs = obs_map(t)
-    ck.eq(t.get("name"), "failing_pipeline", "trace.name")
-    ck.eq(t.get("output"), "recovered", "trace.output")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name="failing_pipeline", output="recovered")
     check_obs(ck, obs, ids["span"], name="failing_step", type="SPAN", parent=None, level="ERROR",
               status_message="v2 boom")
     ck.done()
@@ -149,9 +128,7 @@ def test_exception_inside_observe(api, run):
 def test_sdk_fetch_helpers(run):
     """langfuse<3's fetch_* helpers (pydantic models) read what the server returns."""
     ck = Check("v2 fetch_* reads")
-    reads = run.get("sdk_reads") or {}
-    for label, r in reads.items():
-        ck.true(r.get("ok"), f"{label}: {r.get('error')}")
+    reads = sdk_reads(ck, run)
     m = run["manual"]
     obs_ids = sorted([m["retrieval"], m["llm_span"], m["generation"], m["tool"], m["event_cache"], m["event_warn"],
                       m["db_span"]])
@@ -185,8 +162,7 @@ def test_caller_chosen_trace_id_with_special_characters(api, run):
     ck = Check("special-character trace id")
     ids = run["external_id"]
     t = api.get(f"/api/public/traces/{quote(ids['trace'], safe='')}")
-    ck.eq(t.get("id"), ids["trace"], "trace.id")
-    ck.eq(t.get("name"), "v2-external-id", "trace.name")
+    check_trace(ck, t, id=ids["trace"], name="v2-external-id")
     check_obs(ck, obs_map(t), ids["span"], name="ext-span", parent=None, output="ext-out", trace_id=ids["trace"])
     listed = api.get("/api/public/traces", params={"name": "v2-external-id", "limit": 10}).get("data", [])
     ck.eq([x.get("id") for x in listed], [ids["trace"]], "GET /api/public/traces?name=v2-external-id ids")

@@ -3,27 +3,9 @@
 // The legacy SDK sends the events of one batch out of causal order (updates
 // before creates), which the server must merge regardless.
 import { Langfuse } from "langfuse";
-
-const sdkLog = [];
-for (const level of ["warn", "error"]) {
-  const original = console[level].bind(console);
-  console[level] = (...args) => {
-    sdkLog.push({ logger: "console", level, message: args.map(String).join(" ").slice(0, 2000) });
-    original(...args);
-  };
-}
-
-function need(name) {
-  const v = process.env[name];
-  if (!v) {
-    process.stderr.write(`missing environment variable ${name}\n`);
-    process.exit(2);
-  }
-  return v;
-}
+import { bounded, need, report, sdkLog } from "./harness.mjs";
 
 const run = need("COMPAT_RUN_ID");
-const flushTimeoutMs = Number(process.env.COMPAT_FLUSH_TIMEOUT || "30") * 1000;
 const summary = { sdk: "javascript-legacy", major: "v3", run };
 
 const langfuse = new Langfuse({
@@ -35,23 +17,6 @@ const langfuse = new Langfuse({
   flushAt: 1000,
 });
 langfuse.on("error", (e) => sdkLog.push({ logger: "langfuse", level: "error", message: String(e) }));
-
-async function bounded(label, fn) {
-  const started = Date.now();
-  let timer;
-  const status = await Promise.race([
-    Promise.resolve()
-      .then(fn)
-      .then(() => "ok")
-      .catch((e) => `error: ${e && e.stack ? e.stack : e}`),
-    new Promise((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), flushTimeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  (summary.flush ||= {})[label] = status;
-  (summary.flush_seconds ||= {})[label] = (Date.now() - started) / 1000;
-}
 
 const ids = { user_id: `jsl-user-${run}`, session_id: `jsl-sess-${run}`, trace: `jsl-trace-${run}` };
 const trace = langfuse.trace({
@@ -82,8 +47,6 @@ langfuse.score({ traceId: ids.trace, observationId: ids.gen, name: "jsl-cat", va
 trace.update({ output: { a: "done" } });
 summary.trace = ids;
 
-await bounded("flush", () => langfuse.flushAsync());
-await bounded("shutdown", () => langfuse.shutdownAsync());
-summary.sdk_log = sdkLog;
-process.stdout.write("COMPAT_SUMMARY " + JSON.stringify(summary) + "\n");
-process.exit(0);
+await bounded(summary, "flush", () => langfuse.flushAsync());
+await bounded(summary, "shutdown", () => langfuse.shutdownAsync());
+report(summary);

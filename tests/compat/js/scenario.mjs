@@ -16,15 +16,8 @@ import {
   startObservation,
 } from "@langfuse/tracing";
 import { LangfuseClient } from "@langfuse/client";
+import { bounded, need, report, sdkLog } from "./harness.mjs";
 
-const sdkLog = [];
-for (const level of ["warn", "error"]) {
-  const original = console[level].bind(console);
-  console[level] = (...args) => {
-    sdkLog.push({ logger: "console", level, message: args.map(String).join(" ").slice(0, 2000) });
-    original(...args);
-  };
-}
 diag.setLogger(
   {
     error: (...a) => sdkLog.push({ logger: "otel-diag", level: "error", message: a.map(String).join(" ") }),
@@ -36,17 +29,7 @@ diag.setLogger(
   DiagLogLevel.WARN,
 );
 
-function need(name) {
-  const v = process.env[name];
-  if (!v) {
-    process.stderr.write(`missing environment variable ${name}\n`);
-    process.exit(2);
-  }
-  return v;
-}
-
 const run = need("COMPAT_RUN_ID");
-const flushTimeoutMs = Number(process.env.COMPAT_FLUSH_TIMEOUT || "30") * 1000;
 // A variant (other transport settings, same calls) names its traces apart.
 const variant = process.env.COMPAT_VARIANT || "";
 const p = variant ? `js-${variant}` : "js";
@@ -70,23 +53,6 @@ const langfuse = new LangfuseClient({
 
 const TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"];
 const summary = { sdk: "javascript", major: "v5", run, prefix: p, variant };
-
-async function bounded(label, fn) {
-  const started = Date.now();
-  let timer;
-  const status = await Promise.race([
-    Promise.resolve()
-      .then(fn)
-      .then(() => "ok")
-      .catch((e) => `error: ${e && e.stack ? e.stack : e}`),
-    new Promise((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), flushTimeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  (summary.flush ||= {})[label] = status;
-  (summary.flush_seconds ||= {})[label] = (Date.now() - started) / 1000;
-}
 
 // ---- startActiveObservation root with every asType via startObservation ----
 const types = { children: {} };
@@ -306,8 +272,8 @@ langfuse.score.create({ sessionId: scoreSession, name: "sess-bool", value: 1, da
 langfuse.score.create({ sessionId: scoreSession, name: "sess-text", value: "session text", dataType: "TEXT" });
 summary.scores = sc;
 
-await bounded("span_flush", () => processor.forceFlush());
-await bounded("score_flush", () => langfuse.score.flush());
+await bounded(summary, "span_flush", () => processor.forceFlush());
+await bounded(summary, "score_flush", () => langfuse.score.flush());
 // read back through the client's REST API
 const reads = {};
 async function sdkRead(label, fn) {
@@ -326,8 +292,6 @@ await sdkRead("api.sessions.get", async () => {
   return s.traces.map((t) => t.id);
 });
 summary.sdk_reads = reads;
-await bounded("provider_shutdown", () => provider.shutdown());
-await bounded("client_shutdown", () => langfuse.shutdown());
-summary.sdk_log = sdkLog;
-process.stdout.write("COMPAT_SUMMARY " + JSON.stringify(summary) + "\n");
-process.exit(0);
+await bounded(summary, "provider_shutdown", () => provider.shutdown());
+await bounded(summary, "client_shutdown", () => langfuse.shutdown());
+report(summary);

@@ -84,6 +84,32 @@ def emit_summary(summary):
     sys.stdout.flush()
 
 
+def flush_timeout():
+    """Seconds a flush or shutdown may take (COMPAT_FLUSH_TIMEOUT, 30 by default)."""
+    return float(os.environ.get("COMPAT_FLUSH_TIMEOUT", "30"))
+
+
+def sdk_keys():
+    """The public key, secret key and base URL the scenario runs with."""
+    return env("LANGFUSE_PUBLIC_KEY"), env("LANGFUSE_SECRET_KEY"), env("LANGFUSE_BASE_URL")
+
+
+def start():
+    """Installs the log collector (before the SDK is imported), then reads the run id, the
+    flush timeout and the keys: (collector, run, timeout, (public key, secret key, base URL))."""
+    collector = install_log_collector()
+    return collector, env("COMPAT_RUN_ID"), flush_timeout(), sdk_keys()
+
+
+def finish(lf, summary, sdk_log, timeout):
+    """Flushes and shuts the client down (each bounded by `timeout`), then prints the
+    summary with the SDK log records `sdk_log`."""
+    bounded(lf.flush, timeout, "flush", summary)
+    bounded(lf.shutdown, timeout, "shutdown", summary)
+    summary["sdk_log"] = sdk_log
+    emit_summary(summary)
+
+
 # A 1x1 transparent PNG, used for the media upload case.
 PNG_1X1_B64 = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"

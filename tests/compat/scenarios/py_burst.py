@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import bounded, emit_summary, env, install_log_collector  # noqa: E402
+from _common import env, finish, flush_timeout, install_log_collector  # noqa: E402
 
 
 def main():
@@ -19,7 +19,7 @@ def main():
     tag = env("COMPAT_BURST_TAG")
     n_traces = int(os.environ.get("COMPAT_BURST_TRACES", "20"))
     n_spans = int(os.environ.get("COMPAT_BURST_SPANS", "10"))
-    timeout = float(os.environ.get("COMPAT_FLUSH_TIMEOUT", "30"))
+    timeout = flush_timeout()
     lf = Langfuse(
         public_key=env("LANGFUSE_PUBLIC_KEY"),
         secret_key=env("LANGFUSE_SECRET_KEY"),
@@ -35,10 +35,7 @@ def main():
                     spans.append(c.id)
             traces[root.trace_id] = sorted(spans)
     summary = {"sdk": "python", "run": run, "tag": tag, "traces": traces}
-    bounded(lf.flush, timeout, "flush", summary)
-    bounded(lf.shutdown, timeout, "shutdown", summary)
-    summary["sdk_log"] = collector.records
-    emit_summary(summary)
+    finish(lf, summary, collector.records, timeout)
 
 
 if __name__ == "__main__":

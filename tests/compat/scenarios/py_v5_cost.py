@@ -8,16 +8,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import bounded, emit_summary, env, install_log_collector  # noqa: E402
+from _common import finish, start  # noqa: E402
 
 
 def main():
-    collector = install_log_collector()
+    collector, run, timeout, (pk, sk, url) = start()
     from langfuse import Langfuse
 
-    run = env("COMPAT_RUN_ID")
-    timeout = float(os.environ.get("COMPAT_FLUSH_TIMEOUT", "30"))
-    pk, sk, url = env("LANGFUSE_PUBLIC_KEY"), env("LANGFUSE_SECRET_KEY"), env("LANGFUSE_BASE_URL")
     summary = {"sdk": "python", "major": "v5", "run": run}
     lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
 
@@ -67,10 +64,7 @@ def main():
             output="The quick brown fox jumps over the lazy dog.",
         ) as g:
             summary["inferred"] = g.id
-    bounded(lf.flush, timeout, "flush", summary)
-    bounded(lf.shutdown, timeout, "shutdown", summary)
-    summary["sdk_log"] = collector.records
-    emit_summary(summary)
+    finish(lf, summary, collector.records, timeout)
 
 
 if __name__ == "__main__":

@@ -6,16 +6,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import bounded, emit_summary, env, install_log_collector  # noqa: E402
+from _common import bounded, emit_summary, start  # noqa: E402
 
 
 def main():
-    collector = install_log_collector()
+    collector, run, timeout, (pk, sk, url) = start()
     from langfuse import Langfuse
 
-    run = env("COMPAT_RUN_ID")
-    timeout = float(os.environ.get("COMPAT_FLUSH_TIMEOUT", "30"))
-    pk, sk, url = env("LANGFUSE_PUBLIC_KEY"), env("LANGFUSE_SECRET_KEY"), env("LANGFUSE_BASE_URL")
     summary = {"sdk": "python", "major": "v5", "run": run}
 
     # The SDK keeps one client per public key in the process, so the wrong
