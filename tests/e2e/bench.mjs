@@ -17,23 +17,14 @@
 // rows, filter changes (user, tag, metadata) until the table shows the filtered rows, and the
 // trace with 10,000 observations until its tree and its timeline show rows.
 
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "..", "..");
-const require = createRequire(join(repo, "ui", "package.json"));
-const { chromium } = require("playwright-core");
+import { resolve } from "node:path";
+import { openBrowser, repo, startServer, waitFor } from "./harness.mjs";
 
 const BIN = resolve(repo, process.env.SPINDLE_BIN ?? "target/release/spindle");
 const DATA = process.env.SPINDLE_BENCH_DATA;
 // PostgreSQL instead of the data directory's SQLite database (seeded by SQL beforehand).
 const DATABASE_URL = process.env.SPINDLE_BENCH_DATABASE_URL;
 const RUNS = Number(process.env.SPINDLE_BENCH_RUNS ?? 7);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // A regular expression: only the measurements whose label matches it run (all by default).
 const ONLY = process.env.SPINDLE_BENCH_ONLY ? new RegExp(process.env.SPINDLE_BENCH_ONLY, "i") : null;
 const wanted = (label) => !ONLY || ONLY.test(label);
@@ -46,17 +37,6 @@ const SK = "sk-lf-bench";
 if (!DATA) {
   console.error("set SPINDLE_BENCH_DATA to a data directory seeded by the seed_read example (with SPINDLE_BENCH_DATABASE_URL: any directory, for media)");
   process.exit(2);
-}
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
 }
 
 function median(values) {
@@ -79,39 +59,16 @@ function report(label, samples, extra = "") {
   console.log(`${label}: median ${line.median.toFixed(1)} ms (min ${line.min.toFixed(1)}, max ${line.max.toFixed(1)}, ${line.runs} runs)${extra ? ` ${extra}` : ""}`);
 }
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const serverLog = [];
 const startedAt = performance.now();
-const serveArgs = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", DATA];
+const serveArgs = ["--data-dir", DATA];
 if (DATABASE_URL) serveArgs.push("--database-url", DATABASE_URL);
-const server = spawn(BIN, serveArgs, {
-  env: {
-    ...process.env,
-    SPINDLE_LOG: "warn",
-    LANGFUSE_INIT_ORG_ID: "default-org",
-    LANGFUSE_INIT_PROJECT_ID: PROJECT,
-    LANGFUSE_INIT_PROJECT_PUBLIC_KEY: PK,
-    LANGFUSE_INIT_PROJECT_SECRET_KEY: SK,
-    LANGFUSE_INIT_USER_EMAIL: EMAIL,
-    LANGFUSE_INIT_USER_PASSWORD: PASSWORD,
-  },
-  stdio: ["ignore", "pipe", "pipe"],
+const { server, base, serverLog } = await startServer(BIN, serveArgs, {
+  orgId: "default-org", projectId: PROJECT, publicKey: PK, secretKey: SK, email: EMAIL, password: PASSWORD,
 });
-server.stdout.on("data", (chunk) => serverLog.push(chunk.toString()));
-server.stderr.on("data", (chunk) => serverLog.push(chunk.toString()));
 
 let browser;
 try {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (attempt > 600) throw new Error("the server did not start");
-    await new Promise((done) => setTimeout(done, 50));
-  }
+  await waitFor("the server to start", async () => (await fetch(`${base}/readyz`)).ok, 600, 50);
   console.log(`server ready after ${(performance.now() - startedAt).toFixed(0)} ms`);
 
   // --- public API ---
@@ -163,14 +120,9 @@ try {
   await measure("API daily metrics, 30 days", `/api/public/metrics/daily?limit=50&fromTimestamp=${thirtyDaysAgo}&toTimestamp=${now}`);
 
   // --- web UI ---
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: "light" });
-  const page = await context.newPage();
-  page.setDefaultTimeout(120_000);
+  const opened = await openBrowser(120_000);
+  browser = opened.browser;
+  const { context, page } = opened;
   await page.goto(base);
   await page.fill('input[name="email"]', EMAIL);
   await page.fill('input[name="password"]', PASSWORD);

@@ -3,50 +3,19 @@
 // SPINDLE_BIN (default target/debug/spindle) on a free port with a temp data dir, sends
 // traces with the official Python SDK, then signs in and walks the pages.
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "..", "..");
-const require = createRequire(join(repo, "ui", "package.json"));
-const { chromium } = require("playwright-core");
+import { join, resolve } from "node:path";
+import { here, openBrowser, repo, startServer, waitFor } from "./harness.mjs";
 
 const BIN = resolve(repo, process.env.SPINDLE_BIN ?? "target/debug/spindle");
 const PYTHON = resolve(repo, process.env.SPINDLE_E2E_PYTHON ?? "tests/compat/.venv-v5/bin/python");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = join(here, "screenshots");
 const EMAIL = "admin@e2e.test";
 const PASSWORD = "e2e-password-1";
 const PK = "pk-lf-e2e";
 const SK = "sk-lf-e2e";
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
-async function waitFor(what, check, attempts = 300) {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const results = [];
 async function step(name, body) {
@@ -67,27 +36,11 @@ function assert(condition, message) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "spindle-e2e-"));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
 const logPath = join(dataDir, "server.log");
-const serverLog = [];
-const server = spawn(BIN, ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", join(dataDir, "data")], {
-  env: {
-    ...process.env,
-    SPINDLE_LOG: "warn",
-    LANGFUSE_INIT_ORG_ID: "e2e-org",
-    LANGFUSE_INIT_ORG_NAME: "E2E Org",
-    LANGFUSE_INIT_PROJECT_ID: "e2e",
-    LANGFUSE_INIT_PROJECT_NAME: "E2E project",
-    LANGFUSE_INIT_PROJECT_PUBLIC_KEY: PK,
-    LANGFUSE_INIT_PROJECT_SECRET_KEY: SK,
-    LANGFUSE_INIT_USER_EMAIL: EMAIL,
-    LANGFUSE_INIT_USER_PASSWORD: PASSWORD,
-  },
-  stdio: ["ignore", "pipe", "pipe"],
+const { server, base, serverLog } = await startServer(BIN, ["--data-dir", join(dataDir, "data")], {
+  orgId: "e2e-org", orgName: "E2E Org", projectId: "e2e", projectName: "E2E project",
+  publicKey: PK, secretKey: SK, email: EMAIL, password: PASSWORD,
 });
-server.stdout.on("data", (chunk) => serverLog.push(chunk.toString()));
-server.stderr.on("data", (chunk) => serverLog.push(chunk.toString()));
 let browser;
 let failed = false;
 
@@ -110,22 +63,9 @@ try {
   });
 
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: "light" });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
+  const opened = await openBrowser(20_000);
+  browser = opened.browser;
+  const { context, page } = opened;
   const dialogs = [];
   const pageErrors = [];
   page.on("dialog", (dialog) => {
