@@ -67,6 +67,21 @@ def check_trace(ck, trace, *, tags=_MISSING, metadata=_MISSING, observations=_MI
         ck.eq(len(observed), count, "number of observations")
 
 
+def check_prompt_and_environment(ck, api, run):
+    """The scenario's `prompt_env` case: the propagated environment is on the trace and its
+    observations, the propagated prompt link (my-prompt, version 3) on the generation only."""
+    ids = run["prompt_env"]
+    t, obs = read_trace(api, ids["trace"])
+    ck.eq(t.get("environment"), "compat-prop", "trace.environment")
+    check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prompt-env", type="SPAN", environment="compat-prop")
+    gen = check_obs(ck, obs, ids["gen"], name="prompted-gen", type="GENERATION", parent=ids["root"],
+                    environment="compat-prop")
+    if gen:
+        ck.eq((gen.get("promptName"), gen.get("promptVersion")), ("my-prompt", 3), "generation (promptName, promptVersion)")
+    root = obs.get(ids["root"]) or {}
+    ck.eq(root.get("promptName"), None, "span promptName (prompt links are for generations only)")
+
+
 def describe(o):
     keep = (
         "id", "name", "type", "parentObservationId", "level", "statusMessage", "model",

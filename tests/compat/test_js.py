@@ -6,7 +6,8 @@ import hashlib
 import pytest
 
 from compat_helpers import (assert_clean_run, check_expected_scores, check_obs, check_score, check_times,
-                            check_trace, check_trace_derived_times, obs_map, read_trace, sdk_reads)
+                            check_prompt_and_environment, check_trace, check_trace_derived_times, obs_map,
+                            read_trace, sdk_reads)
 from conftest import Check
 
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
@@ -87,15 +88,7 @@ def test_propagated_prompt_and_environment(api, run):
     """propagateAttributes({environment, prompt}): environment on trace and
     observations, the prompt link on the generation only."""
     ck = Check("js propagated prompt + environment")
-    ids = run["prompt_env"]
-    t, obs = read_trace(api, ids["trace"])
-    ck.eq(t.get("environment"), "compat-prop", "trace.environment")
-    check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prompt-env", type="SPAN", environment="compat-prop")
-    gen = check_obs(ck, obs, ids["gen"], name="prompted-gen", type="GENERATION", parent=ids["root"],
-                    environment="compat-prop")
-    if gen:
-        ck.eq((gen.get("promptName"), gen.get("promptVersion")), ("my-prompt", 3), "generation (promptName, promptVersion)")
-    ck.eq((obs.get(ids["root"]) or {}).get("promptName"), None, "span promptName (generations only)")
+    check_prompt_and_environment(ck, api, run)
     ck.done()
 
 

@@ -11,7 +11,8 @@ import hashlib
 import pytest
 
 from compat_helpers import (assert_clean_run, check_expected_scores, check_obs, check_score, check_times,
-                            check_trace, check_trace_derived_times, obs_map, read_trace, sdk_reads)
+                            check_prompt_and_environment, check_trace, check_trace_derived_times, obs_map,
+                            read_trace, sdk_reads)
 from conftest import PROJECT_A, Check
 
 TYPES = ["span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail"]
@@ -229,16 +230,7 @@ def test_propagated_prompt_and_environment(api, run):
         assert "prompt_env" not in run
         return
     ck = Check("propagated prompt + environment")
-    ids = run["prompt_env"]
-    t, obs = read_trace(api, ids["trace"])
-    ck.eq(t.get("environment"), "compat-prop", "trace.environment")
-    check_obs(ck, obs, ids["root"], name=f"{run['prefix']}-prompt-env", type="SPAN", environment="compat-prop")
-    gen = check_obs(ck, obs, ids["gen"], name="prompted-gen", type="GENERATION", parent=ids["root"],
-                    environment="compat-prop")
-    if gen:
-        ck.eq((gen.get("promptName"), gen.get("promptVersion")), ("my-prompt", 3), "generation (promptName, promptVersion)")
-    root = obs.get(ids["root"]) or {}
-    ck.eq(root.get("promptName"), None, "span promptName (prompt links are for generations only)")
+    check_prompt_and_environment(ck, api, run)
     ck.done()
 
 

@@ -128,14 +128,8 @@ export function Models(props: { projectId: string; role: string }) {
                   <td>{time(model.createdAt)}</td>
                   <td>
                     {owner ? (
-                      <DeleteButton
-                        projectId={props.projectId}
-                        path={`/models/${encodeURIComponent(model.id)}`}
-                        question={`Delete the model ${model.modelName}?`}
-                        label="Delete"
-                        done={() => models.reload(true)}
-                        fail={fail}
-                      />
+                      <DeleteButton projectId={props.projectId} path={`/models/${encodeURIComponent(model.id)}`} question={`Delete the model ${model.modelName}?`}
+                        label="Delete" done={() => models.reload(true)} fail={fail} />
                     ) : null}
                   </td>
                 </tr>

@@ -61,14 +61,8 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
                 <td>{key.revokedAt ? `revoked ${time(key.revokedAt)}` : "active"}</td>
                 <td>
                   {owner && !key.revokedAt ? (
-                    <DeleteButton
-                      projectId={props.projectId}
-                      path={`/keys/${encodeURIComponent(key.publicKey)}`}
-                      question={`Revoke ${key.publicKey}? SDKs using it will be refused.`}
-                      label="Revoke"
-                      done={() => keys.reload(true)}
-                      fail={fail}
-                    />
+                    <DeleteButton projectId={props.projectId} path={`/keys/${encodeURIComponent(key.publicKey)}`} question={`Revoke ${key.publicKey}? SDKs using it will be refused.`}
+                      label="Revoke" done={() => keys.reload(true)} fail={fail} />
                   ) : null}
                 </td>
               </tr>
