@@ -135,13 +135,13 @@ async fn ui() -> Ui {
         .expect("membership");
     let state = AppState::new(
         store,
+        sqlite.clone(),
         Limits {
             max_body_bytes: 1 << 20,
         },
         8,
         "http://test",
-    )
-    .with_accounts(sqlite.clone());
+    );
     Ui {
         router: spindle_server::app(state),
         accounts: sqlite,

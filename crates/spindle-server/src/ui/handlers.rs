@@ -1,7 +1,8 @@
-//! The internal JSON API of the web UI, under `/api/ui/projects/{project_id}/…`. Query
-//! parameters use the public API's names (`userId`, `filter`, `orderBy`, …) so a view's URL
-//! maps onto the store queries directly; responses reuse the public API's JSON shapes and
-//! add what the pages need (token totals and scores per trace, users, latency percentiles).
+//! The handlers of the web UI's internal JSON API, under `/api/ui/projects/{project_id}/…`.
+//! Lists take the public API's parameters, parsed by the same functions
+//! ([`crate::routes::params`]), so a view's URL maps onto the store queries directly;
+//! responses reuse the public API's JSON shapes and add what the pages need
+//! ([`super::responses`]: token totals and scores per trace, users, latency percentiles).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
@@ -10,46 +11,26 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use spindle_core::merge::{tiebreak_of, Stamp};
-use spindle_core::time::format_iso;
-use spindle_core::{Error, Level, ObservationType, WriteBatch};
+use spindle_core::time::now_micros;
+use spindle_core::{Error, WriteBatch};
 use spindle_store::accounts::{new_token, token_hash, Membership, Role, SavedView, User};
-use spindle_store::{
-    Filter, FilterValue, MetricsQuery, ObservationQuery, ScoreQuery, ScoreRange, SessionQuery,
-    TraceQuery,
-};
+use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
 use std::collections::HashMap;
 
-use super::session::{accounts, project_access, ProjectAccess, SignedIn};
-use crate::api::{self, PageResponse, TraceFields};
+use super::responses::{
+    Created, Dashboard, DataList, Deleted, Invited, KeyRow, Latency, Member, NewKey, Revoked,
+    ScoreValue, SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
+};
+use super::session::{owner_access, project_access, SignedIn};
 use crate::bootstrap::insert_key;
-use crate::error::ApiResult;
-use crate::routes::body::{fresh_id, now_micros};
-use crate::routes::params::Params;
+use crate::dto::{self, PageResponse, TraceFields};
+use crate::error::{found, ApiResult};
+use crate::routes::body::fresh_id;
+use crate::routes::params::{
+    any_of, observation_query, score_query, score_range, session_query, trace_query, Params,
+    UI_MAX_LIMIT,
+};
 use crate::state::AppState;
-
-async fn access(
-    state: &AppState,
-    signed_in: &SignedIn,
-    project_id: &str,
-) -> Result<ProjectAccess, Error> {
-    project_access(state, signed_in, project_id).await
-}
-
-fn number(params: &Params, key: &str) -> Result<Option<f64>, Error> {
-    params.parsed(key, |text| text.parse::<f64>().ok(), "a number")
-}
-
-/// `scoreName` / `scoreMin` / `scoreMax`: traces with a score of that name in the range.
-fn score_range(params: &Params) -> Result<Option<ScoreRange>, Error> {
-    let Some(name) = params.string("scoreName").filter(|name| !name.is_empty()) else {
-        return Ok(None);
-    };
-    Ok(Some(ScoreRange {
-        name,
-        min: number(params, "scoreMin")?,
-        max: number(params, "scoreMax")?,
-    }))
-}
 
 /// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
 /// each trace comes with its token totals and its scores' values.
@@ -58,40 +39,23 @@ pub async fn list_traces(
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<PageResponse<TraceRow>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
-    let filters = params.filters()?;
-    let query = TraceQuery {
-        page: params.page()?,
-        limit: params.limit(200)?,
-        user_id: params.string("userId"),
-        name: params.string("name"),
-        session_id: params.string("sessionId"),
-        version: params.string("version"),
-        release: params.string("release"),
-        tags: params.all("tags"),
-        environments: params.all("environment"),
-        from_timestamp: params.timestamp("fromTimestamp")?,
-        to_timestamp: params.timestamp("toTimestamp")?,
-        order_by: params.order_by()?,
-        filters,
-        search: params
-            .string("search")
-            .filter(|text| !text.trim().is_empty()),
-        score: score_range(&params)?,
-    };
+    let mut query = trace_query(&params, UI_MAX_LIMIT)?;
+    query.search = query.search.filter(|text| !text.trim().is_empty());
+    query.score = score_range(&params)?;
     let page = state.store.list_traces(&access.project_id, &query).await?;
     let trace_ids: Vec<String> = page
         .items
         .iter()
         .map(|view| view.record.id.clone())
         .collect();
-    let accounts = accounts(&state)?;
-    let tokens = accounts
+    let tokens = state
+        .accounts
         .trace_tokens(&access.project_id, &trace_ids)
         .await?;
-    let mut scores_by_trace: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut scores_by_trace: HashMap<String, Vec<ScoreValue>> = HashMap::new();
     if !trace_ids.is_empty() {
         let scores = state
             .store
@@ -100,25 +64,18 @@ pub async fn list_traces(
                 &ScoreQuery {
                     page: 1,
                     limit: 1000,
-                    filters: vec![Filter {
-                        column: "traceId".to_owned(),
-                        operator: "any of".to_owned(),
-                        value: FilterValue::Strings(trace_ids.clone()),
-                        key: None,
-                    }],
+                    filters: vec![any_of("traceId", trace_ids.clone())],
                     ..ScoreQuery::default()
                 },
             )
             .await?;
         for score in scores.items {
-            let Some(trace_id) = score.record.trace_id.clone() else {
-                continue;
-            };
-            scores_by_trace.entry(trace_id).or_default().push(json!({
-                "name": score.record.name,
-                "value": score.record.value,
-                "stringValue": score.record.string_value,
-            }));
+            if let Some(trace_id) = score.record.trace_id.clone() {
+                scores_by_trace
+                    .entry(trace_id)
+                    .or_default()
+                    .push(ScoreValue::of(score));
+            }
         }
     }
     let fields = TraceFields {
@@ -127,28 +84,14 @@ pub async fn list_traces(
         observations: false,
         metrics: true,
     };
-    let project = access.project_id.clone();
-    let response = PageResponse::from_page(page, |view| {
+    Ok(Json(PageResponse::from_page(page, |view| {
         let id = view.record.id.clone();
-        let mut item =
-            serde_json::to_value(api::trace_summary(view, &project, fields)).unwrap_or(Value::Null);
-        if let Value::Object(object) = &mut item {
-            object.remove("input");
-            object.remove("output");
-            object.remove("metadata");
-            let totals = tokens.get(&id).copied().unwrap_or_default();
-            object.insert(
-                "tokens".to_owned(),
-                json!({"input": totals.input, "output": totals.output, "total": totals.total}),
-            );
-            object.insert(
-                "scores".to_owned(),
-                Value::Array(scores_by_trace.get(&id).cloned().unwrap_or_default()),
-            );
-        }
-        item
-    });
-    Ok(Json(serde_json::to_value(response).unwrap_or(Value::Null)))
+        TraceRow::new(
+            dto::trace_summary(view, &access.project_id, fields),
+            tokens.get(&id).copied().unwrap_or_default(),
+            scores_by_trace.get(&id).cloned().unwrap_or_default(),
+        )
+    })))
 }
 
 /// `GET …/traces/{id}`: the trace with its input and output, all its scores, and all its
@@ -159,19 +102,16 @@ pub async fn get_trace(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, trace_id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
-    let mut view = state
-        .store
-        .get_trace(&access.project_id, &trace_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("trace {trace_id:?}")))?;
+) -> ApiResult<Json<dto::TraceDetail>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
+    let view = state.store.get_trace(&access.project_id, &trace_id).await?;
+    let mut view = found(view, "trace", &trace_id)?;
     for observation in &mut view.observations {
         observation.record.input = None;
         observation.record.output = None;
         observation.record.metadata = Default::default();
     }
-    Ok(Json(api::trace_detail(view, &access.project_id)).into_response())
+    Ok(Json(dto::trace_detail(view, &access.project_id)))
 }
 
 /// `GET …/observations/{id}`: one observation with its input, output and metadata.
@@ -179,14 +119,14 @@ pub async fn get_observation(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, observation_id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<dto::Observation>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let view = state
         .store
         .get_observation(&access.project_id, &observation_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("observation {observation_id:?}")))?;
-    Ok(Json(api::observation_v1(view, &access.project_id)).into_response())
+        .await?;
+    let view = found(view, "observation", &observation_id)?;
+    Ok(Json(dto::observation_v1(view, &access.project_id)))
 }
 
 /// `GET …/observations`: the public v1 parameters.
@@ -195,73 +135,35 @@ pub async fn list_observations(
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<PageResponse<dto::Observation>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
-    let query = ObservationQuery {
-        page: params.page()?,
-        limit: params.limit(200)?,
-        after: None,
-        observation_type: params.parsed(
-            "type",
-            ObservationType::parse,
-            "an observation type such as GENERATION",
-        )?,
-        name: params.string("name"),
-        user_id: params.string("userId"),
-        session_id: params.string("sessionId"),
-        level: params.parsed(
-            "level",
-            Level::parse,
-            "one of DEBUG, DEFAULT, WARNING, ERROR",
-        )?,
-        trace_id: params.string("traceId"),
-        version: params.string("version"),
-        parent_observation_id: None,
-        is_root: None,
-        environments: params.all("environment"),
-        from_start_time: params.timestamp("fromStartTime")?,
-        to_start_time: params.timestamp("toStartTime")?,
-        filters: params.filters()?,
-    };
+    let query = observation_query(&params, UI_MAX_LIMIT)?;
     let page = state
         .store
         .list_observations(&access.project_id, &query)
         .await?;
-    let project = access.project_id.clone();
-    Ok(Json(PageResponse::from_page(page, |view| {
-        let mut observation = api::observation_v1(view, &project);
-        observation.input = Value::Null;
-        observation.output = Value::Null;
-        observation
-    }))
-    .into_response())
+    Ok(Json(PageResponse::from_page(page, |mut view| {
+        view.record.input = None;
+        view.record.output = None;
+        dto::observation_v1(view, &access.project_id)
+    })))
 }
 
-/// `GET …/scores`: `name`, `traceId`, `source`, `page`, `limit`, `filter`.
+/// `GET …/scores`: the public v1 parameters.
 pub async fn list_scores(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<PageResponse<dto::Score>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
-    let query = ScoreQuery {
-        page: params.page()?,
-        limit: params.limit(200)?,
-        name: params.string("name"),
-        trace_id: params.string("traceId"),
-        user_id: params.string("userId"),
-        filters: params.filters()?,
-        ..ScoreQuery::default()
-    };
+    let query = score_query(&params, UI_MAX_LIMIT)?;
     let page = state.store.list_scores(&access.project_id, &query).await?;
-    let project = access.project_id.clone();
     Ok(Json(PageResponse::from_page(page, |view| {
-        api::score_v1(view, &project)
-    }))
-    .into_response())
+        dto::score_v1(view, &access.project_id)
+    })))
 }
 
 /// `POST …/scores`: an annotation `{traceId, observationId?, name, value, dataType?,
@@ -272,7 +174,7 @@ pub async fn create_score(
     Path(project_id): Path<String>,
     Json(body): Json<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let mut object = Map::new();
     for key in [
         "traceId",
@@ -311,7 +213,7 @@ pub async fn create_score(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
 /// Image types shown inline; everything else (SVG included, which can carry script) is
@@ -324,17 +226,14 @@ pub async fn media_content(
     signed_in: SignedIn,
     Path((project_id, media_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
-    let media = state
-        .store
-        .get_media(&access.project_id, &media_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
+    let access = project_access(&state, &signed_in, &project_id).await?;
+    let media = state.store.get_media(&access.project_id, &media_id).await?;
+    let media = found(media, "media", &media_id)?;
     let bytes = state
         .store
         .get_media_bytes(&access.project_id, &media_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("content of media {media_id:?}")))?;
+        .await?;
+    let bytes = found(bytes, "content of media", &media_id)?;
     let content_type = media.content_type.to_ascii_lowercase();
     let inline = INLINE_IMAGE_TYPES.contains(&content_type.as_str());
     let (content_type, disposition) = if inline {
@@ -358,48 +257,29 @@ pub async fn media_content(
         .into_response())
 }
 
-/// `GET …/sessions`.
+/// `GET …/sessions`: the public parameters; each session comes with its traces' totals.
 pub async fn list_sessions(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<PageResponse<SessionRow>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
-    let query = SessionQuery {
-        page: params.page()?,
-        limit: params.limit(200)?,
-        from_timestamp: params.timestamp("fromTimestamp")?,
-        to_timestamp: params.timestamp("toTimestamp")?,
-        environments: params.all("environment"),
-    };
+    let query = session_query(&params, UI_MAX_LIMIT)?;
     let page = state
         .store
         .list_sessions(&access.project_id, &query)
         .await?;
     let ids: Vec<String> = page.items.iter().map(|view| view.id.clone()).collect();
-    let stats = accounts(&state)?
+    let mut stats = state
+        .accounts
         .session_stats(&access.project_id, &ids)
         .await?;
-    let project = access.project_id.clone();
-    let response = PageResponse::from_page(page, |view| {
-        let totals = stats.get(&view.id).cloned();
-        let mut item =
-            serde_json::to_value(api::session(view, &project, false)).unwrap_or(Value::Null);
-        if let (Value::Object(object), Some(totals)) = (&mut item, totals) {
-            let duration = match (totals.first, totals.last) {
-                (Some(first), Some(last)) => Some((last - first).max(0) as f64 / 1e6),
-                _ => None,
-            };
-            object.insert("traceCount".to_owned(), json!(totals.traces));
-            object.insert("userIds".to_owned(), json!(totals.users));
-            object.insert("durationSeconds".to_owned(), json!(duration));
-            object.insert("totalCost".to_owned(), json!(totals.total_cost));
-        }
-        item
-    });
-    Ok(Json(serde_json::to_value(response).unwrap_or(Value::Null)).into_response())
+    Ok(Json(PageResponse::from_page(page, |view| SessionRow {
+        totals: stats.remove(&view.id).map(SessionTotals::of),
+        session: dto::session(view, &access.project_id, false),
+    })))
 }
 
 /// `GET …/sessions/{id}`: the session's traces with their input and output, oldest first,
@@ -408,18 +288,18 @@ pub async fn get_session(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, session_id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<dto::Session<dto::TraceSummary>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let view = state
         .store
         .get_session(&access.project_id, &session_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("session {session_id:?}")))?;
-    let mut session = api::session(view, &access.project_id, true);
+        .await?;
+    let view = found(view, "session", &session_id)?;
+    let mut session = dto::session(view, &access.project_id, true);
     if let Some(traces) = session.traces.as_mut() {
         traces.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
     }
-    Ok(Json(session).into_response())
+    Ok(Json(session))
 }
 
 /// `GET …/users`: the project's end users with traces, tokens, cost, first and last seen.
@@ -428,34 +308,18 @@ pub async fn list_users(
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<PageResponse<UserRow>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
-    let page = accounts(&state)?
-        .user_summaries(&access.project_id, params.page()?, params.limit(200)?)
+    let page = state
+        .accounts
+        .user_summaries(
+            &access.project_id,
+            params.page()?,
+            params.limit(UI_MAX_LIMIT)?,
+        )
         .await?;
-    let response = PageResponse::from_page(page, |user| {
-        json!({
-            "userId": user.user_id,
-            "traces": user.traces,
-            "firstSeen": user.first_seen.map(format_iso),
-            "lastSeen": user.last_seen.map(format_iso),
-            "inputTokens": user.input_tokens,
-            "outputTokens": user.output_tokens,
-            "totalTokens": user.total_tokens,
-            "totalCost": user.total_cost,
-        })
-    });
-    Ok(Json(serde_json::to_value(response).unwrap_or(Value::Null)))
-}
-
-fn level_filter(level: &str) -> Filter {
-    Filter {
-        column: "level".to_owned(),
-        operator: "any of".to_owned(),
-        value: FilterValue::Strings(vec![level.to_owned()]),
-        key: None,
-    }
+    Ok(Json(PageResponse::from_page(page, UserRow::of)))
 }
 
 /// `GET …/dashboard?fromTimestamp&toTimestamp`: daily counts, cost and usage by model,
@@ -465,8 +329,8 @@ pub async fn dashboard(
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<Dashboard>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let from = params.timestamp("fromTimestamp")?;
     let to = params.timestamp("toTimestamp")?;
@@ -498,41 +362,26 @@ pub async fn dashboard(
         .total_items;
     let errors = state
         .store
-        .list_traces(&access.project_id, &count(vec![level_filter("ERROR")]))
+        .list_traces(
+            &access.project_id,
+            &count(vec![any_of("level", vec!["ERROR".to_owned()])]),
+        )
         .await?
         .total_items;
-    let latency = accounts(&state)?
+    let latency = state
+        .accounts
         .latency_report(&access.project_id, from, to)
         .await?;
-    let stats = |items: Vec<spindle_store::accounts::LatencyStats>| -> Vec<Value> {
-        items
-            .into_iter()
-            .map(|item| {
-                json!({"key": item.key, "count": item.count, "errors": item.errors,
-                       "p50": item.p50, "p90": item.p90, "p99": item.p99})
-            })
-            .collect()
-    };
-    let mut days: Vec<api::DailyMetricsItem> =
-        daily.items.into_iter().map(api::daily_metrics).collect();
+    let mut days: Vec<dto::DailyMetricsItem> =
+        daily.items.into_iter().map(dto::daily_metrics).collect();
     days.sort_by(|a, b| a.date.cmp(&b.date));
-    Ok(Json(json!({
-        "daily": days,
-        "traces": traces,
-        "errorTraces": errors,
-        "latencyByTraceName": stats(latency.by_trace_name),
-        "latencyByModel": stats(latency.by_model),
-    })))
-}
-
-fn key_json(key: &spindle_store::ApiKey) -> Value {
-    json!({
-        "publicKey": key.public_key,
-        "secretHint": key.secret_hint,
-        "note": key.note,
-        "createdAt": format_iso(key.created_at),
-        "revokedAt": key.revoked_at.map(format_iso),
-    })
+    Ok(Json(Dashboard {
+        daily: days,
+        traces,
+        error_traces: errors,
+        latency_by_trace_name: latency.by_trace_name.into_iter().map(Latency::of).collect(),
+        latency_by_model: latency.by_model.into_iter().map(Latency::of).collect(),
+    }))
 }
 
 /// `GET …/keys`: the project's keys (never their secrets).
@@ -540,12 +389,10 @@ pub async fn list_keys(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<DataList<KeyRow>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let keys = state.store.list_api_keys(Some(&access.project_id)).await?;
-    Ok(Json(
-        json!({"data": keys.iter().map(key_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::of(&keys, KeyRow::of)))
 }
 
 /// `POST …/keys`: a new key pair; the only answer that ever holds the secret key.
@@ -554,8 +401,7 @@ pub async fn create_key(
     signed_in: SignedIn,
     Path(project_id): Path<String>,
 ) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
-    access.require_owner()?;
+    let access = owner_access(&state, &signed_in, &project_id).await?;
     let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
     insert_key(
@@ -569,7 +415,10 @@ pub async fn create_key(
     .map_err(|error| Error::internal(format!("creating a key: {error}")))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"publicKey": public_key, "secretKey": secret_key})),
+        Json(NewKey {
+            public_key,
+            secret_key,
+        }),
     )
         .into_response())
 }
@@ -579,9 +428,8 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, public_key)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
-    access.require_owner()?;
+) -> ApiResult<Json<Revoked>> {
+    let access = owner_access(&state, &signed_in, &project_id).await?;
     let key = state
         .store
         .get_api_key(&public_key)
@@ -593,7 +441,7 @@ pub async fn revoke_key(
         .revoke_api_key(&key.public_key, now_micros())
         .await?;
     state.auth.invalidate();
-    Ok(Json(json!({"revoked": revoked})))
+    Ok(Json(Revoked { revoked }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -603,26 +451,18 @@ pub struct ViewBody {
     query: String,
 }
 
-fn view_json(view: &SavedView) -> Value {
-    json!({"id": view.id, "page": view.page, "name": view.name, "query": view.query})
-}
-
 /// `GET …/views?page=traces`: saved views of a page.
 pub async fn list_views(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<DataList<ViewRow>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let page = params.string("page").unwrap_or_else(|| "traces".to_owned());
-    let views = accounts(&state)?
-        .list_views(&access.project_id, &page)
-        .await?;
-    Ok(Json(
-        json!({"data": views.iter().map(view_json).collect::<Vec<_>>()}),
-    ))
+    let views = state.accounts.list_views(&access.project_id, &page).await?;
+    Ok(Json(DataList::of(&views, ViewRow::of)))
 }
 
 /// `POST …/views` `{page, name, query}`.
@@ -632,7 +472,7 @@ pub async fn save_view(
     Path(project_id): Path<String>,
     Json(body): Json<ViewBody>,
 ) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
+    let access = project_access(&state, &signed_in, &project_id).await?;
     if body.name.trim().is_empty() {
         return Err(Error::invalid("name", "must not be empty").into());
     }
@@ -645,8 +485,8 @@ pub async fn save_view(
         query: body.query,
         created_at: now_micros(),
     };
-    accounts(&state)?.save_view(&view).await?;
-    Ok((StatusCode::CREATED, Json(view_json(&view))).into_response())
+    state.accounts.save_view(&view).await?;
+    Ok((StatusCode::CREATED, Json(ViewRow::of(&view))).into_response())
 }
 
 /// `DELETE …/views/{id}`.
@@ -654,12 +494,13 @@ pub async fn delete_view(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, view_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
-    let deleted = accounts(&state)?
+) -> ApiResult<Json<Deleted>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
+    let deleted = state
+        .accounts
         .delete_view(&access.project_id, &view_id)
         .await?;
-    Ok(Json(json!({"deleted": deleted})))
+    Ok(Json(Deleted { deleted }))
 }
 
 /// `GET …/members`.
@@ -667,16 +508,16 @@ pub async fn list_members(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let access = access(&state, &signed_in, &project_id).await?;
-    let members = accounts(&state)?
+) -> ApiResult<Json<DataList<Member>>> {
+    let access = project_access(&state, &signed_in, &project_id).await?;
+    let members = state
+        .accounts
         .members_of_project(&access.project_id)
         .await?;
-    let data: Vec<Value> = members
-        .into_iter()
-        .map(|(user, role)| json!({"email": user.email, "role": role.as_str()}))
-        .collect();
-    Ok(Json(json!({"data": data})))
+    Ok(Json(DataList::of(members, |(user, role)| Member {
+        email: user.email,
+        role: role.as_str(),
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -697,8 +538,7 @@ pub async fn invite_member(
     Path(project_id): Path<String>,
     Json(body): Json<InviteBody>,
 ) -> ApiResult<Response> {
-    let access = access(&state, &signed_in, &project_id).await?;
-    access.require_owner()?;
+    let access = owner_access(&state, &signed_in, &project_id).await?;
     let email = body.email.trim().to_owned();
     if !email.contains('@') {
         return Err(Error::invalid("email", "expected an email address").into());
@@ -709,7 +549,7 @@ pub async fn invite_member(
             Role::parse(text).ok_or_else(|| Error::invalid("role", "expected owner or member"))?
         }
     };
-    let accounts = accounts(&state)?;
+    let accounts = &state.accounts;
     let now = now_micros();
     let (user_id, link) = match accounts.get_user_by_email(&email).await? {
         Some(user) => (user.id, None),
@@ -746,7 +586,11 @@ pub async fn invite_member(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"email": email, "role": role.as_str(), "signInPath": link})),
+        Json(Invited {
+            email,
+            role: role.as_str(),
+            sign_in_path: link,
+        }),
     )
         .into_response())
 }

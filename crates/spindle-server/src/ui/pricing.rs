@@ -4,10 +4,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 use spindle_core::Error;
 
-use super::session::{project_access, SignedIn};
+use super::responses::{BuiltinPrices, Changed, Deleted, Models};
+use super::session::{owner_access, project_access, SignedIn};
 use crate::error::ApiResult;
 use crate::routes::body::fresh_id;
 use crate::routes::models::{all_models, custom_json, model_from_body, optional_time};
@@ -18,13 +19,14 @@ pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(project_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Models>> {
     let access = project_access(&state, &signed_in, &project_id).await?;
     let models = all_models(state.store.as_ref(), &access.project_id).await?;
     let builtin_prices = state.store.builtin_prices(&access.project_id).await?;
-    Ok(Json(
-        json!({"data": models, "builtinPrices": builtin_prices}),
-    ))
+    Ok(Json(Models {
+        data: models,
+        builtin_prices,
+    }))
 }
 
 /// `POST …/models`: a custom model (the public API's body).
@@ -34,8 +36,7 @@ pub async fn create(
     Path(project_id): Path<String>,
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
-    access.require_owner()?;
+    let access = owner_access(&state, &signed_in, &project_id).await?;
     let model = model_from_body(&access.project_id, fresh_id(), &body)?;
     state.store.put_model(&model).await?;
     Ok((StatusCode::CREATED, Json(custom_json(&model))))
@@ -46,9 +47,8 @@ pub async fn delete(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project_id, model_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
-    access.require_owner()?;
+) -> ApiResult<Json<Deleted>> {
+    let access = owner_access(&state, &signed_in, &project_id).await?;
     if !state
         .store
         .delete_model(&access.project_id, &model_id)
@@ -56,7 +56,7 @@ pub async fn delete(
     {
         return Err(Error::not_found(format!("custom model {model_id:?}")).into());
     }
-    Ok(Json(json!({"deleted": true})))
+    Ok(Json(Deleted { deleted: true }))
 }
 
 /// `PUT …/pricing`: `{"builtinPrices": false}` turns the built-in prices off.
@@ -65,9 +65,8 @@ pub async fn set_pricing(
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     Json(body): Json<Value>,
-) -> ApiResult<Json<Value>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
-    access.require_owner()?;
+) -> ApiResult<Json<BuiltinPrices>> {
+    let access = owner_access(&state, &signed_in, &project_id).await?;
     let enabled = body["builtinPrices"]
         .as_bool()
         .ok_or_else(|| Error::invalid("builtinPrices", "must be true or false"))?;
@@ -75,7 +74,9 @@ pub async fn set_pricing(
         .store
         .set_builtin_prices(&access.project_id, enabled)
         .await?;
-    Ok(Json(json!({"builtinPrices": enabled})))
+    Ok(Json(BuiltinPrices {
+        builtin_prices: enabled,
+    }))
 }
 
 /// `POST …/pricing/recompute`: `{"from": ISO?, "to": ISO?}` applies today's prices to the
@@ -85,9 +86,8 @@ pub async fn recompute(
     signed_in: SignedIn,
     Path(project_id): Path<String>,
     Json(body): Json<Value>,
-) -> ApiResult<Json<Value>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
-    access.require_owner()?;
+) -> ApiResult<Json<Changed>> {
+    let access = owner_access(&state, &signed_in, &project_id).await?;
     let from = optional_time(&body, "from")?;
     let to = optional_time(&body, "to")?;
     if let (Some(from), Some(to)) = (from, to) {
@@ -99,5 +99,5 @@ pub async fn recompute(
         .store
         .recompute_costs(&access.project_id, from, to)
         .await?;
-    Ok(Json(json!({"changed": changed})))
+    Ok(Json(Changed { changed }))
 }

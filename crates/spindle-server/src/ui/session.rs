@@ -7,19 +7,19 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use spindle_core::time::Micros;
+use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind};
 use spindle_store::accounts::{
     hash_password, new_token, token_hash, verify_password, Accounts, Role, UiSession, User,
 };
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::responses::{Done, Me, MeProject, MeUser};
 use super::CSRF_HEADER;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::body::{blocking, now_micros};
+use crate::routes::body::blocking;
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -86,16 +86,6 @@ impl SignInGuard {
     }
 }
 
-/// The accounts backend, or 503 when the store has none.
-pub fn accounts(state: &AppState) -> Result<Arc<dyn Accounts>, Error> {
-    state.accounts.clone().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Unavailable,
-            "this storage backend has no UI accounts",
-        )
-    })
-}
-
 fn unauthenticated() -> Error {
     Error::new(ErrorKind::Unauthenticated, "not signed in")
 }
@@ -155,7 +145,7 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let accounts = accounts(state)?;
+        let accounts = &state.accounts;
         let token = session_token(&parts.headers).ok_or_else(unauthenticated)?;
         let session = accounts
             .get_session(&token_hash(token), now_micros())
@@ -219,7 +209,8 @@ pub async fn project_access(
             role: Role::Owner,
         });
     }
-    let memberships = accounts(state)?
+    let memberships = state
+        .accounts
         .memberships_of_user(&signed_in.user.id)
         .await?;
     memberships
@@ -230,6 +221,17 @@ pub async fn project_access(
             role: membership.role,
         })
         .ok_or_else(not_found)
+}
+
+/// Like [`project_access`], failing unless the user owns the project (keys, members, prices).
+pub async fn owner_access(
+    state: &AppState,
+    signed_in: &SignedIn,
+    project_id: &str,
+) -> Result<ProjectAccess, Error> {
+    let access = project_access(state, signed_in, project_id).await?;
+    access.require_owner()?;
+    Ok(access)
 }
 
 /// Whether the browser reached us over HTTPS (directly or through a proxy that says so):
@@ -298,7 +300,7 @@ pub async fn sign_in(
     let body: SignInBody = serde_json::from_slice(&body).map_err(|error| {
         Error::invalid("body", format!("expected {{email, password}}: {error}"))
     })?;
-    let accounts = accounts(&state)?;
+    let accounts = &state.accounts;
     let guard = state.sign_in_guard.clone();
     if guard.blocked(&body.email) {
         return Err(Error::new(
@@ -329,7 +331,7 @@ pub async fn sign_in(
     };
     guard.succeeded(&body.email);
     let cookie = start_session(accounts.as_ref(), &user.id, over_https(&headers)).await?;
-    let mut response = Json(json!({"ok": true})).into_response();
+    let mut response = Json(Done::OK).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -340,10 +342,11 @@ pub async fn sign_out(
     headers: HeaderMap,
     signed_in: SignedIn,
 ) -> ApiResult<Response> {
-    accounts(&state)?
+    state
+        .accounts
         .delete_session(&signed_in.session.token_hash)
         .await?;
-    let mut response = Json(json!({"ok": true})).into_response();
+    let mut response = Json(Done::OK).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         session_cookie("", 0, over_https(&headers)),
@@ -362,7 +365,7 @@ pub async fn sign_in_with_link(
     headers: HeaderMap,
     Query(query): Query<LinkQuery>,
 ) -> ApiResult<Response> {
-    let accounts = accounts(&state)?;
+    let accounts = &state.accounts;
     let user_id = accounts
         .consume_sign_in_link(&token_hash(&query.token), now_micros())
         .await?
@@ -380,11 +383,13 @@ pub async fn sign_in_with_link(
 }
 
 /// `GET /api/ui/me`: the user, the CSRF token for writes, and the projects they can open.
-pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Json<Value>> {
-    let accounts = accounts(&state)?;
+pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Json<Me>> {
     let projects = state.store.list_projects().await?;
-    let memberships = accounts.memberships_of_user(&signed_in.user.id).await?;
-    let visible: Vec<Value> = projects
+    let memberships = state
+        .accounts
+        .memberships_of_user(&signed_in.user.id)
+        .await?;
+    let visible = projects
         .into_iter()
         .filter_map(|project| {
             let role = if signed_in.user.is_admin {
@@ -395,20 +400,25 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult
                     .find(|m| m.project_id == project.id)
                     .map(|m| m.role)
             }?;
-            Some(json!({"id": project.id, "name": project.name, "role": role.as_str()}))
+            Some(MeProject {
+                id: project.id,
+                name: project.name,
+                role: role.as_str(),
+            })
         })
         .collect();
-    Ok(Json(json!({
-        "user": {
-            "id": signed_in.user.id,
-            "email": signed_in.user.email,
-            "name": signed_in.user.name,
-            "admin": signed_in.user.is_admin,
-            "hasPassword": signed_in.user.password_hash.is_some(),
+    let user = signed_in.user;
+    Ok(Json(Me {
+        user: MeUser {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            admin: user.is_admin,
+            has_password: user.password_hash.is_some(),
         },
-        "csrfToken": signed_in.session.csrf_token,
-        "projects": visible,
-    })))
+        csrf_token: signed_in.session.csrf_token,
+        projects: visible,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -421,7 +431,7 @@ pub async fn set_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Json(body): Json<PasswordBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     if body.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::invalid(
             "password",
@@ -431,8 +441,9 @@ pub async fn set_password(
     }
     let password = body.password;
     let hash = blocking(move || hash_password(&password)).await?;
-    accounts(&state)?
+    state
+        .accounts
         .set_password_hash(&signed_in.user.id, &hash)
         .await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done::OK))
 }

@@ -51,7 +51,7 @@ pub async fn app() -> TestApp {
 
 pub async fn app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn Store> = Arc::new(
+    let sqlite = Arc::new(
         SqliteStore::open(
             dir.path(),
             SqliteOptions {
@@ -62,6 +62,7 @@ pub async fn app_with(options: Options) -> TestApp {
         )
         .expect("open store"),
     );
+    let store: Arc<dyn Store> = sqlite.clone();
     for (project, public_key, secret_key) in [("p1", PK1, SK1), ("p2", PK2, SK2)] {
         let organization = Organization {
             id: "org".into(),
@@ -84,6 +85,7 @@ pub async fn app_with(options: Options) -> TestApp {
     }
     let state = AppState::new(
         store.clone(),
+        sqlite,
         Limits {
             max_body_bytes: options.max_body_bytes,
         },
