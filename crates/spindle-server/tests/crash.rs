@@ -1,10 +1,11 @@
 //! Crash safety of the real binary: `kill -9` in the middle of a load, restart on the same
 //! data dir, and every span whose request was answered 2xx is there.
 
+mod process_support;
+
+use process_support::{free_port, Client};
 use prost::Message;
 use spindle_ingest::otlp::proto;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,13 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const AUTH: &str = "Basic cGstbGYtY3Jhc2g6c2stbGYtY3Jhc2g="; // pk-lf-crash:sk-lf-crash
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
 
 fn start(data_dir: &Path, port: u16) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
@@ -44,35 +38,18 @@ fn start(data_dir: &Path, port: u16) -> Child {
     panic!("the server did not become healthy");
 }
 
-/// A minimal HTTP/1.1 client: returns the status and body.
 fn request(
     port: u16,
     method: &str,
     path: &str,
     body: Option<&[u8]>,
 ) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let body = body.unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let body_start = text
-        .find("\r\n\r\n")
-        .map(|index| index + 4)
-        .unwrap_or(response.len());
-    Ok((status, response[body_start..].to_vec()))
+    let client = Client {
+        port,
+        authorization: AUTH,
+        read_timeout: Duration::from_secs(30),
+    };
+    client.request(method, path, "application/x-protobuf", body)
 }
 
 fn batch(trace_number: u64) -> Vec<u8> {

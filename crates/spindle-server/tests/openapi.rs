@@ -275,6 +275,22 @@ fn required_names(schema: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// The properties a schema documents as belonging to a field group ("Group `io`: …").
+fn group_properties(schema: &Value, group: &str) -> BTreeSet<String> {
+    let marker = format!("Group `{group}`");
+    schema["properties"]
+        .as_object()
+        .expect("properties")
+        .iter()
+        .filter(|(_, property)| {
+            property["description"]
+                .as_str()
+                .is_some_and(|text| text.starts_with(&marker))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
 fn keys(value: &Value) -> BTreeSet<String> {
     value
         .as_object()
@@ -1114,18 +1130,7 @@ fn observation_schemas_list_exactly_the_keys_the_server_produces() {
             &fields,
             false,
         ));
-        let marker = format!("Group `{group}`");
-        let documented: BTreeSet<String> = v2_schema["properties"]
-            .as_object()
-            .expect("properties")
-            .iter()
-            .filter(|(_, property)| {
-                property["description"]
-                    .as_str()
-                    .is_some_and(|text| text.starts_with(&marker))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
+        let documented = group_properties(v2_schema, group);
         let expected: BTreeSet<String> = core.union(&documented).cloned().collect();
         assert_eq!(produced, expected, "v2 field group {group:?}");
         let fields_parameter = doc["paths"]["/api/public/v2/observations"]["get"]["parameters"]
@@ -1239,18 +1244,7 @@ fn score_v3_schema_lists_the_keys_of_each_field_group() {
     for group in ["details", "subject", "annotation"] {
         let fields = dto::ScoreV3Fields::parse(Some(group)).expect("a known group");
         let produced = keys(&dto::score_v3(score_view(true, true), PROJECT, fields));
-        let marker = format!("Group `{group}`");
-        let documented: BTreeSet<String> = v3_schema["properties"]
-            .as_object()
-            .expect("properties")
-            .iter()
-            .filter(|(_, property)| {
-                property["description"]
-                    .as_str()
-                    .is_some_and(|text| text.starts_with(&marker))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
+        let documented = group_properties(v3_schema, group);
         assert!(!documented.is_empty(), "no property of group {group}");
         let expected: BTreeSet<String> = core.union(&documented).cloned().collect();
         assert_eq!(produced, expected, "v3 field group {group:?}");

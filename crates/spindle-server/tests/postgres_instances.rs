@@ -5,25 +5,18 @@
 
 use prost::Message;
 use spindle_ingest::otlp::proto;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod postgres_support;
+mod process_support;
 use postgres_support::FreshDatabase;
+use process_support::{free_port, Client};
 
 const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
 const TRACES: u64 = 8;
 const SPANS: u64 = 10;
 const WRITERS: usize = 8;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
 
 /// A server process, killed when dropped.
 struct Server(Child);
@@ -68,7 +61,6 @@ fn wait_healthy(server: &mut Server, port: u16) {
     panic!("the server did not become healthy");
 }
 
-/// A minimal HTTP/1.1 client: returns the status and body.
 fn request(
     port: u16,
     method: &str,
@@ -76,29 +68,12 @@ fn request(
     content_type: &str,
     body: Option<&[u8]>,
 ) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let body = body.unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let body_start = text
-        .find("\r\n\r\n")
-        .map(|index| index + 4)
-        .unwrap_or(response.len());
-    Ok((status, response[body_start..].to_vec()))
+    let client = Client {
+        port,
+        authorization: AUTH,
+        read_timeout: Duration::from_secs(60),
+    };
+    client.request(method, path, content_type, body)
 }
 
 fn trace_bytes(trace: u64) -> Vec<u8> {

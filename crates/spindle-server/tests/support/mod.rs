@@ -121,30 +121,45 @@ impl Response {
             )
         })
     }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `name=value` part of the cookie this response sets.
+    pub fn cookie(&self) -> String {
+        let set_cookie = self
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("a Set-Cookie header")
+            .to_str()
+            .expect("ascii");
+        set_cookie.split(';').next().expect("pair").to_owned()
+    }
+}
+
+/// Sends a request through the whole HTTP stack, without a socket.
+pub async fn send(router: &Router, request: Request<Body>) -> Response {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Response {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl TestApp {
     pub async fn send(&self, request: Request<Body>) -> Response {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        Response {
-            status,
-            headers,
-            body,
-        }
+        send(&self.router, request).await
     }
 
     pub async fn get(&self, path: &str) -> Response {

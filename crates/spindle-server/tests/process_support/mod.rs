@@ -1,0 +1,60 @@
+//! Support for tests that run the real `spindle` binary: a free port, and a minimal HTTP/1.1
+//! client that needs no async runtime.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// Requests to a server on `127.0.0.1:port`, each on its own connection.
+pub struct Client {
+    pub port: u16,
+    /// The `Authorization` header of every request.
+    pub authorization: &'static str,
+    pub read_timeout: Duration,
+}
+
+impl Client {
+    /// Sends one request; returns the status and body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Option<&[u8]>,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(self.read_timeout))?;
+        let body = body.unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.authorization,
+            body.len()
+        );
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let text = String::from_utf8_lossy(&response);
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other("no status line"))?;
+        let body_start = text
+            .find("\r\n\r\n")
+            .map(|index| index + 4)
+            .unwrap_or(response.len());
+        Ok((status, response[body_start..].to_vec()))
+    }
+}
