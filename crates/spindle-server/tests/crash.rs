@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const AUTH: &str = "Basic cGstbGYtY3Jhc2g6c2stbGYtY3Jhc2g="; // pk-lf-crash:sk-lf-crash
+const PROTOBUF: &str = "application/x-protobuf";
 
 fn start(data_dir: &Path, port: u16) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
@@ -26,30 +27,13 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok((200, _)) = request(port, "GET", "/api/public/health", None) {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().ok();
-    child.wait().ok();
-    panic!("the server did not become healthy");
+    client(port).wait_healthy(&mut child, Duration::from_secs(30));
+    child
 }
 
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&[u8]>,
-) -> std::io::Result<(u16, Vec<u8>)> {
-    let client = Client {
-        port,
-        authorization: AUTH,
-        read_timeout: Duration::from_secs(30),
-    };
-    client.request(method, path, "application/x-protobuf", body)
+/// The server on `port`, as the crash project's key.
+fn client(port: u16) -> Client {
+    Client::new(port, AUTH, Duration::from_secs(30))
 }
 
 fn batch(trace_number: u64) -> Vec<u8> {
@@ -106,10 +90,10 @@ fn acknowledged_spans_survive_kill_9() {
                 let mut number = loader * 1_000_000;
                 while !stop.load(Ordering::SeqCst) {
                     number += 1;
-                    match request(
-                        port,
+                    match client(port).request(
                         "POST",
                         "/api/public/otel/v1/traces",
+                        PROTOBUF,
                         Some(&batch(number)),
                     ) {
                         Ok((200, _)) => acknowledged.lock().expect("lock").push(number),
@@ -142,13 +126,14 @@ fn acknowledged_spans_survive_kill_9() {
         let mut trace_id = [0u8; 16];
         trace_id[8..].copy_from_slice(&number.to_be_bytes());
         trace_id[0] = 0xab;
-        let (status, body) = request(
-            port,
-            "GET",
-            &format!("/api/public/traces/{}", hex::encode(trace_id)),
-            None,
-        )
-        .expect("read after restart");
+        let (status, body) = client(port)
+            .request(
+                "GET",
+                &format!("/api/public/traces/{}", hex::encode(trace_id)),
+                PROTOBUF,
+                None,
+            )
+            .expect("read after restart");
         assert_eq!(
             status, 200,
             "acknowledged trace {number} is missing after kill -9"

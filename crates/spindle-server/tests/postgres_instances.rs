@@ -6,7 +6,7 @@
 use prost::Message;
 use spindle_ingest::otlp::proto;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod postgres_support;
 mod process_support;
@@ -48,32 +48,12 @@ fn spawn(database_url: &str, port: u16) -> Server {
 }
 
 fn wait_healthy(server: &mut Server, port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok((200, _)) = request(port, "GET", "/api/public/health", "", None) {
-            return;
-        }
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("the server exited during start-up: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server did not become healthy");
+    client(port).wait_healthy(&mut server.0, Duration::from_secs(60));
 }
 
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: Option<&[u8]>,
-) -> std::io::Result<(u16, Vec<u8>)> {
-    let client = Client {
-        port,
-        authorization: AUTH,
-        read_timeout: Duration::from_secs(60),
-    };
-    client.request(method, path, content_type, body)
+/// The server on `port`, as the project's key.
+fn client(port: u16) -> Client {
+    Client::new(port, AUTH, Duration::from_secs(60))
 }
 
 fn trace_bytes(trace: u64) -> Vec<u8> {
@@ -194,7 +174,8 @@ fn send(port: u16, operation: &Operation) {
         Operation::Ingestion(body) => ("/api/public/ingestion", "application/json", body),
     };
     for _ in 0..600 {
-        let (status, response) = request(port, "POST", path, content_type, Some(body))
+        let (status, response) = client(port)
+            .request("POST", path, content_type, Some(body))
             .unwrap_or_else(|e| panic!("POST {path} on {port}: {e}"));
         match status {
             429 | 503 => std::thread::sleep(Duration::from_millis(20)),
@@ -216,7 +197,9 @@ fn send(port: u16, operation: &Operation) {
 }
 
 fn get_json(port: u16, path: &str) -> serde_json::Value {
-    let (status, body) = request(port, "GET", path, "application/json", None).expect("GET request");
+    let (status, body) = client(port)
+        .request("GET", path, "application/json", None)
+        .expect("GET request");
     assert_eq!(
         status,
         200,

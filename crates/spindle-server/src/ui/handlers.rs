@@ -21,7 +21,7 @@ use super::responses::{
     Created, Dashboard, DataList, Deleted, Invited, KeyRow, Latency, Member, NewKey, Revoked,
     ScoreValue, SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
 };
-use super::session::{owner_access, project_access, SignedIn};
+use super::session::ProjectAccess;
 use crate::bootstrap::insert_key;
 use crate::dto::{self, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
@@ -36,11 +36,9 @@ use crate::state::AppState;
 /// each trace comes with its token totals and its scores' values.
 pub async fn list_traces(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageResponse<TraceRow>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let mut query = trace_query(&params, UI_MAX_LIMIT)?;
     query.search = query.search.filter(|text| !text.trim().is_empty());
@@ -100,10 +98,9 @@ pub async fn list_traces(
 /// it is selected (`GET …/observations/{id}`).
 pub async fn get_trace(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, trace_id)): Path<(String, String)>,
+    access: ProjectAccess,
+    Path((_, trace_id)): Path<(String, String)>,
 ) -> ApiResult<Json<dto::TraceDetail>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let view = state.store.get_trace(&access.project_id, &trace_id).await?;
     let mut view = found(view, "trace", &trace_id)?;
     for observation in &mut view.observations {
@@ -117,10 +114,9 @@ pub async fn get_trace(
 /// `GET …/observations/{id}`: one observation with its input, output and metadata.
 pub async fn get_observation(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, observation_id)): Path<(String, String)>,
+    access: ProjectAccess,
+    Path((_, observation_id)): Path<(String, String)>,
 ) -> ApiResult<Json<dto::Observation>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let view = state
         .store
         .get_observation(&access.project_id, &observation_id)
@@ -132,11 +128,9 @@ pub async fn get_observation(
 /// `GET …/observations`: the public v1 parameters.
 pub async fn list_observations(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageResponse<dto::Observation>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let query = observation_query(&params, UI_MAX_LIMIT)?;
     let page = state
@@ -153,11 +147,9 @@ pub async fn list_observations(
 /// `GET …/scores`: the public v1 parameters.
 pub async fn list_scores(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageResponse<dto::Score>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let query = score_query(&params, UI_MAX_LIMIT)?;
     let page = state.store.list_scores(&access.project_id, &query).await?;
@@ -170,11 +162,9 @@ pub async fn list_scores(
 /// comment?}`; its source is `ANNOTATION` and its author the signed-in user.
 pub async fn create_score(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let mut object = Map::new();
     for key in [
         "traceId",
@@ -193,7 +183,7 @@ pub async fn create_score(
         return Err(Error::invalid("traceId", "is required").into());
     }
     object.insert("source".to_owned(), json!("ANNOTATION"));
-    object.insert("authorUserId".to_owned(), json!(signed_in.user.id));
+    object.insert("authorUserId".to_owned(), json!(access.user_id));
     let now = now_micros();
     let stamp = Stamp::explicit(
         now,
@@ -223,10 +213,9 @@ const INLINE_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "i
 /// `GET …/media/{id}`: the bytes of an uploaded media object, for `<img>` tags of the app.
 pub async fn media_content(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, media_id)): Path<(String, String)>,
+    access: ProjectAccess,
+    Path((_, media_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let media = state.store.get_media(&access.project_id, &media_id).await?;
     let media = found(media, "media", &media_id)?;
     let bytes = state
@@ -260,11 +249,9 @@ pub async fn media_content(
 /// `GET …/sessions`: the public parameters; each session comes with its traces' totals.
 pub async fn list_sessions(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageResponse<SessionRow>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let query = session_query(&params, UI_MAX_LIMIT)?;
     let page = state
@@ -286,10 +273,9 @@ pub async fn list_sessions(
 /// so the page can replay the conversation.
 pub async fn get_session(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, session_id)): Path<(String, String)>,
+    access: ProjectAccess,
+    Path((_, session_id)): Path<(String, String)>,
 ) -> ApiResult<Json<dto::Session<dto::TraceSummary>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let view = state
         .store
         .get_session(&access.project_id, &session_id)
@@ -305,11 +291,9 @@ pub async fn get_session(
 /// `GET …/users`: the project's end users with traces, tokens, cost, first and last seen.
 pub async fn list_users(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<PageResponse<UserRow>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let page = state
         .accounts
@@ -326,11 +310,9 @@ pub async fn list_users(
 /// latency percentiles by trace name and by model, and the error rate.
 pub async fn dashboard(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Dashboard>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let from = params.timestamp("fromTimestamp")?;
     let to = params.timestamp("toTimestamp")?;
@@ -387,10 +369,8 @@ pub async fn dashboard(
 /// `GET …/keys`: the project's keys (never their secrets).
 pub async fn list_keys(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
 ) -> ApiResult<Json<DataList<KeyRow>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let keys = state.store.list_api_keys(Some(&access.project_id)).await?;
     Ok(Json(DataList::of(&keys, KeyRow::of)))
 }
@@ -398,10 +378,9 @@ pub async fn list_keys(
 /// `POST …/keys`: a new key pair; the only answer that ever holds the secret key.
 pub async fn create_key(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
 ) -> ApiResult<Response> {
-    let access = owner_access(&state, &signed_in, &project_id).await?;
+    access.require_owner()?;
     let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
     insert_key(
@@ -426,10 +405,10 @@ pub async fn create_key(
 /// `DELETE …/keys/{public_key}`: revokes a key of this project.
 pub async fn revoke_key(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, public_key)): Path<(String, String)>,
+    access: ProjectAccess,
+    Path((_, public_key)): Path<(String, String)>,
 ) -> ApiResult<Json<Revoked>> {
-    let access = owner_access(&state, &signed_in, &project_id).await?;
+    access.require_owner()?;
     let key = state
         .store
         .get_api_key(&public_key)
@@ -454,11 +433,9 @@ pub struct ViewBody {
 /// `GET …/views?page=traces`: saved views of a page.
 pub async fn list_views(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<DataList<ViewRow>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let params = Params::parse(raw.as_deref())?;
     let page = params.string("page").unwrap_or_else(|| "traces".to_owned());
     let views = state.accounts.list_views(&access.project_id, &page).await?;
@@ -468,18 +445,16 @@ pub async fn list_views(
 /// `POST …/views` `{page, name, query}`.
 pub async fn save_view(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<ViewBody>,
 ) -> ApiResult<Response> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     if body.name.trim().is_empty() {
         return Err(Error::invalid("name", "must not be empty").into());
     }
     let view = SavedView {
         id: fresh_id(),
         project_id: access.project_id.clone(),
-        user_id: signed_in.user.id.clone(),
+        user_id: access.user_id.clone(),
         page: body.page,
         name: body.name.trim().to_owned(),
         query: body.query,
@@ -492,10 +467,9 @@ pub async fn save_view(
 /// `DELETE …/views/{id}`.
 pub async fn delete_view(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, view_id)): Path<(String, String)>,
+    access: ProjectAccess,
+    Path((_, view_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Deleted>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let deleted = state
         .accounts
         .delete_view(&access.project_id, &view_id)
@@ -506,10 +480,8 @@ pub async fn delete_view(
 /// `GET …/members`.
 pub async fn list_members(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
 ) -> ApiResult<Json<DataList<Member>>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     let members = state
         .accounts
         .members_of_project(&access.project_id)
@@ -534,11 +506,10 @@ const INVITE_SECONDS: i64 = 7 * 24 * 3600;
 /// user gets a one-time sign-in link (returned once) to set their password.
 pub async fn invite_member(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<InviteBody>,
 ) -> ApiResult<Response> {
-    let access = owner_access(&state, &signed_in, &project_id).await?;
+    access.require_owner()?;
     let email = body.email.trim().to_owned();
     if !email.contains('@') {
         return Err(Error::invalid("email", "expected an email address").into());

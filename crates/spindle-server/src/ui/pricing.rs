@@ -8,19 +8,14 @@ use serde_json::Value;
 use spindle_core::Error;
 
 use super::responses::{BuiltinPrices, Changed, Deleted, Models};
-use super::session::{owner_access, project_access, SignedIn};
+use super::session::ProjectAccess;
 use crate::error::ApiResult;
 use crate::routes::body::fresh_id;
 use crate::routes::models::{all_models, custom_json, model_from_body, optional_time};
 use crate::state::AppState;
 
 /// `GET …/models`: every model that can price the project's generations, and the switch.
-pub async fn list(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
-) -> ApiResult<Json<Models>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
+pub async fn list(State(state): State<AppState>, access: ProjectAccess) -> ApiResult<Json<Models>> {
     let models = all_models(state.store.as_ref(), &access.project_id).await?;
     let builtin_prices = state.store.builtin_prices(&access.project_id).await?;
     Ok(Json(Models {
@@ -32,11 +27,10 @@ pub async fn list(
 /// `POST …/models`: a custom model (the public API's body).
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let access = owner_access(&state, &signed_in, &project_id).await?;
+    access.require_owner()?;
     let model = model_from_body(&access.project_id, fresh_id(), &body)?;
     state.store.put_model(&model).await?;
     Ok((StatusCode::CREATED, Json(custom_json(&model))))
@@ -45,10 +39,10 @@ pub async fn create(
 /// `DELETE …/models/{id}`: deletes a custom model.
 pub async fn delete(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, model_id)): Path<(String, String)>,
+    access: ProjectAccess,
+    Path((_, model_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Deleted>> {
-    let access = owner_access(&state, &signed_in, &project_id).await?;
+    access.require_owner()?;
     if !state
         .store
         .delete_model(&access.project_id, &model_id)
@@ -62,11 +56,10 @@ pub async fn delete(
 /// `PUT …/pricing`: `{"builtinPrices": false}` turns the built-in prices off.
 pub async fn set_pricing(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<BuiltinPrices>> {
-    let access = owner_access(&state, &signed_in, &project_id).await?;
+    access.require_owner()?;
     let enabled = body["builtinPrices"]
         .as_bool()
         .ok_or_else(|| Error::invalid("builtinPrices", "must be true or false"))?;
@@ -83,11 +76,10 @@ pub async fn set_pricing(
 /// generations that start in the range; answers how many changed.
 pub async fn recompute(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Changed>> {
-    let access = owner_access(&state, &signed_in, &project_id).await?;
+    access.require_owner()?;
     let from = optional_time(&body, "from")?;
     let to = optional_time(&body, "to")?;
     if let (Some(from), Some(to)) = (from, to) {

@@ -1,7 +1,7 @@
 //! Signing in and out of the web UI: the session cookie (HttpOnly, SameSite=Lax), the
 //! [`SignedIn`] extractor, CSRF checks for writes, and project access.
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -170,15 +170,19 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// What a signed-in user may do in one project.
+/// What a signed-in user may do in the project of the request's path
+/// (`/api/ui/projects/{project_id}/…`). As an extractor it signs the request in first
+/// ([`SignedIn`], with its CSRF check), then checks the project access.
 #[derive(Debug, Clone)]
 pub struct ProjectAccess {
     pub project_id: String,
     pub role: Role,
+    /// The signed-in user.
+    pub user_id: String,
 }
 
 impl ProjectAccess {
-    /// Fails unless the user owns the project (keys, members).
+    /// Fails unless the user owns the project (keys, members, prices).
     pub fn require_owner(&self) -> Result<(), Error> {
         if self.role == Role::Owner {
             Ok(())
@@ -188,6 +192,24 @@ impl ProjectAccess {
                 "only a project owner may do this",
             ))
         }
+    }
+}
+
+impl FromRequestParts<AppState> for ProjectAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|error| Error::internal(format!("UI route without a project: {error}")))?;
+        let project_id = path
+            .get("project_id")
+            .ok_or_else(|| Error::internal("UI route without a project"))?;
+        Ok(project_access(state, &signed_in, project_id).await?)
     }
 }
 
@@ -203,11 +225,13 @@ pub async fn project_access(
     if state.store.get_project(project_id).await?.is_none() {
         return Err(not_found());
     }
+    let access = |role| ProjectAccess {
+        project_id: project_id.to_owned(),
+        role,
+        user_id: signed_in.user.id.clone(),
+    };
     if signed_in.user.is_admin {
-        return Ok(ProjectAccess {
-            project_id: project_id.to_owned(),
-            role: Role::Owner,
-        });
+        return Ok(access(Role::Owner));
     }
     let memberships = state
         .accounts
@@ -216,22 +240,8 @@ pub async fn project_access(
     memberships
         .into_iter()
         .find(|membership| membership.project_id == project_id)
-        .map(|membership| ProjectAccess {
-            project_id: project_id.to_owned(),
-            role: membership.role,
-        })
+        .map(|membership| access(membership.role))
         .ok_or_else(not_found)
-}
-
-/// Like [`project_access`], failing unless the user owns the project (keys, members, prices).
-pub async fn owner_access(
-    state: &AppState,
-    signed_in: &SignedIn,
-    project_id: &str,
-) -> Result<ProjectAccess, Error> {
-    let access = project_access(state, signed_in, project_id).await?;
-    access.require_owner()?;
-    Ok(access)
 }
 
 /// Whether the browser reached us over HTTPS (directly or through a proxy that says so):

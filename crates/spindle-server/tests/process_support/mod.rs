@@ -5,7 +5,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::process::Child;
+use std::time::{Duration, Instant};
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
@@ -24,6 +25,32 @@ pub struct Client {
 }
 
 impl Client {
+    pub fn new(port: u16, authorization: &'static str, read_timeout: Duration) -> Self {
+        Client {
+            port,
+            authorization,
+            read_timeout,
+        }
+    }
+
+    /// Waits until the server answers `GET /api/public/health` with 200; panics, after
+    /// killing it, when the server exits or `limit` passes first.
+    pub fn wait_healthy(&self, server: &mut Child, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = self.request("GET", "/api/public/health", "", None) {
+                return;
+            }
+            if let Ok(Some(status)) = server.try_wait() {
+                panic!("the server exited during start-up: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server.kill().ok();
+        server.wait().ok();
+        panic!("the server did not become healthy");
+    }
+
     /// Sends one request; returns the status and body.
     pub fn request(
         &self,

@@ -167,8 +167,24 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, path: &str, public_key: &str, secret_key: &str) -> Response {
+        self.send_empty(Request::get(path), public_key, secret_key)
+            .await
+    }
+
+    pub async fn delete_as(&self, path: &str, public_key: &str, secret_key: &str) -> Response {
+        self.send_empty(Request::delete(path), public_key, secret_key)
+            .await
+    }
+
+    /// Sends a request without a body, authenticated with the key pair.
+    async fn send_empty(
+        &self,
+        request: axum::http::request::Builder,
+        public_key: &str,
+        secret_key: &str,
+    ) -> Response {
         self.send(
-            Request::get(path)
+            request
                 .header(header::AUTHORIZATION, basic(public_key, secret_key))
                 .body(Body::empty())
                 .expect("request"),
