@@ -3,8 +3,7 @@
 
 mod process_support;
 
-use process_support::{free_port, Client};
-use prost::Message;
+use process_support::{free_port, otlp_body, string_attribute, Client};
 use spindle_ingest::otlp::proto;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -52,27 +51,14 @@ fn batch(trace_number: u64) -> Vec<u8> {
             name: format!("step-{index}"),
             start_time_unix_nano: 1_700_000_000_000_000_000 + index,
             end_time_unix_nano: 1_700_000_000_000_000_000 + index + 1_000,
-            attributes: vec![proto::KeyValue {
-                key: "langfuse.observation.input".into(),
-                value: Some(proto::AnyValue {
-                    value: Some(proto::any_value::Value::StringValue("x".repeat(2_000))),
-                }),
-            }],
+            attributes: vec![string_attribute(
+                "langfuse.observation.input",
+                "x".repeat(2_000),
+            )],
             ..proto::Span::default()
         })
         .collect();
-    proto::ExportTraceServiceRequest {
-        resource_spans: vec![proto::ResourceSpans {
-            resource: None,
-            scope_spans: vec![proto::ScopeSpans {
-                scope: None,
-                spans,
-                schema_url: String::new(),
-            }],
-            schema_url: String::new(),
-        }],
-    }
-    .encode_to_vec()
+    otlp_body(spans)
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! creates and updates of the same traces through both, then both instances return the
 //! same, complete trees. Fails (never skips) when PostgreSQL is not reachable.
 
-use prost::Message;
 use spindle_ingest::otlp::proto;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -11,7 +10,7 @@ use std::time::Duration;
 mod postgres_support;
 mod process_support;
 use postgres_support::FreshDatabase;
-use process_support::{free_port, Client};
+use process_support::{free_port, otlp_body, string_attribute, Client};
 
 const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
 const TRACES: u64 = 8;
@@ -90,31 +89,14 @@ fn otlp_spans(trace: u64, spans: std::ops::Range<u64>) -> Operation {
             name: format!("step-{span}"),
             start_time_unix_nano: 1_700_000_000_000_000_000 + span * 1_000_000,
             end_time_unix_nano: 1_700_000_000_000_000_000 + span * 1_000_000 + 500_000,
-            attributes: vec![proto::KeyValue {
-                key: "langfuse.observation.input".into(),
-                value: Some(proto::AnyValue {
-                    value: Some(proto::any_value::Value::StringValue(format!(
-                        "input {trace}/{span}"
-                    ))),
-                }),
-            }],
+            attributes: vec![string_attribute(
+                "langfuse.observation.input",
+                format!("input {trace}/{span}"),
+            )],
             ..proto::Span::default()
         })
         .collect();
-    Operation::Otlp(
-        proto::ExportTraceServiceRequest {
-            resource_spans: vec![proto::ResourceSpans {
-                resource: None,
-                scope_spans: vec![proto::ScopeSpans {
-                    scope: None,
-                    spans,
-                    schema_url: String::new(),
-                }],
-                schema_url: String::new(),
-            }],
-        }
-        .encode_to_vec(),
-    )
+    Operation::Otlp(otlp_body(spans))
 }
 
 fn ingestion(events: Vec<serde_json::Value>) -> Operation {

@@ -3,10 +3,38 @@
 
 #![allow(dead_code)]
 
+use prost::Message;
+use spindle_ingest::otlp::proto;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Child;
 use std::time::{Duration, Instant};
+
+/// An OTLP protobuf request body with these spans, without resource or scope.
+pub fn otlp_body(spans: Vec<proto::Span>) -> Vec<u8> {
+    proto::ExportTraceServiceRequest {
+        resource_spans: vec![proto::ResourceSpans {
+            resource: None,
+            scope_spans: vec![proto::ScopeSpans {
+                scope: None,
+                spans,
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+    .encode_to_vec()
+}
+
+/// A string attribute of a span.
+pub fn string_attribute(key: &str, value: String) -> proto::KeyValue {
+    proto::KeyValue {
+        key: key.into(),
+        value: Some(proto::AnyValue {
+            value: Some(proto::any_value::Value::StringValue(value)),
+        }),
+    }
+}
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
