@@ -1,6 +1,9 @@
 //! Query-string parsing for the read endpoints, with errors that name the parameter, and the
 //! one parser of list parameters into store queries that the public API and the UI API share.
 
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use serde_json::Value;
 use spindle_core::time::{parse_iso, Micros};
 use spindle_core::{Error, Level, ObservationType, ScoreDataType, ScoreSource};
@@ -9,8 +12,17 @@ use spindle_store::{
     ScoreRange, SessionQuery, TraceQuery,
 };
 
-/// The query string as key/value pairs; keys may repeat (`tags=a&tags=b`).
+/// The query string as key/value pairs; keys may repeat (`tags=a&tags=b`). As an extractor
+/// it fails with 400 on a malformed query string.
 pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Params::parse(parts.uri.query())?)
+    }
+}
 
 impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Self, Error> {

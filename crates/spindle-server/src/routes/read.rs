@@ -9,7 +9,7 @@ use crate::auth::FullAuth;
 use crate::dto::{self, ObservationFields, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
 use crate::state::AppState;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -24,9 +24,8 @@ fn message(text: &str) -> Json<Value> {
 pub async fn list_traces(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<dto::TraceSummary>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = trace_query(&params, PUBLIC_MAX_LIMIT)?;
     let fields = TraceFields::parse(params.get("fields"));
     let page = state.store.list_traces(&auth.project_id, &query).await?;
@@ -89,9 +88,8 @@ pub async fn delete_traces(
 pub async fn list_observations(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Observation>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = observation_query(&params, PUBLIC_MAX_LIMIT)?;
     let page = state
         .store
@@ -143,9 +141,8 @@ fn decode_cursor(text: &str) -> Result<Cursor, Error> {
 pub async fn list_observations_v2(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<dto::CursorResponse<Value>>> {
-    let params = Params::parse(raw.as_deref())?;
     let mut query = observation_query(&params, 1000)?;
     query.after = params.get("cursor").map(decode_cursor).transpose()?;
     let fields = ObservationFields::parse(params.get("fields"))?;
@@ -169,9 +166,8 @@ pub async fn list_observations_v2(
 pub async fn list_scores(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Score>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = score_query(&params, PUBLIC_MAX_LIMIT)?;
     let page = state.store.list_scores(&auth.project_id, &query).await?;
     Ok(Json(PageResponse::from_page(page, |view| {
@@ -207,9 +203,8 @@ pub async fn delete_score(
 pub async fn list_sessions(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Session<dto::TraceSummary>>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = session_query(&params, PUBLIC_MAX_LIMIT)?;
     let page = state.store.list_sessions(&auth.project_id, &query).await?;
     Ok(Json(PageResponse::from_page(page, |view| {
@@ -233,9 +228,8 @@ pub async fn get_session(
 pub async fn daily_metrics(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<dto::DailyMetricsItem>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = metrics_query(&params, PUBLIC_MAX_LIMIT)?;
     let page = state.store.daily_metrics(&auth.project_id, &query).await?;
     Ok(Json(PageResponse::from_page(page, dto::daily_metrics)))
@@ -264,9 +258,8 @@ pub async fn projects(
 pub async fn list_scores_v3(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<Value>> {
-    let params = Params::parse(raw.as_deref())?;
     let fields = dto::ScoreV3Fields::parse(params.get("fields"))?;
     let limit = params.limit(PUBLIC_MAX_LIMIT)?;
     let page = match params.get("cursor") {

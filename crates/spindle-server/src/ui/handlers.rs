@@ -4,7 +4,7 @@
 //! responses reuse the public API's JSON shapes and add what the pages need
 //! ([`super::responses`]: token totals and scores per trace, users, latency percentiles).
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -37,9 +37,8 @@ use crate::state::AppState;
 pub async fn list_traces(
     State(state): State<AppState>,
     access: ProjectAccess,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<TraceRow>>> {
-    let params = Params::parse(raw.as_deref())?;
     let mut query = trace_query(&params, UI_MAX_LIMIT)?;
     query.search = query.search.filter(|text| !text.trim().is_empty());
     query.score = score_range(&params)?;
@@ -129,9 +128,8 @@ pub async fn get_observation(
 pub async fn list_observations(
     State(state): State<AppState>,
     access: ProjectAccess,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Observation>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = observation_query(&params, UI_MAX_LIMIT)?;
     let page = state
         .store
@@ -148,9 +146,8 @@ pub async fn list_observations(
 pub async fn list_scores(
     State(state): State<AppState>,
     access: ProjectAccess,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Score>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = score_query(&params, UI_MAX_LIMIT)?;
     let page = state.store.list_scores(&access.project_id, &query).await?;
     Ok(Json(PageResponse::from_page(page, |view| {
@@ -250,9 +247,8 @@ pub async fn media_content(
 pub async fn list_sessions(
     State(state): State<AppState>,
     access: ProjectAccess,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<SessionRow>>> {
-    let params = Params::parse(raw.as_deref())?;
     let query = session_query(&params, UI_MAX_LIMIT)?;
     let page = state
         .store
@@ -292,9 +288,8 @@ pub async fn get_session(
 pub async fn list_users(
     State(state): State<AppState>,
     access: ProjectAccess,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<PageResponse<UserRow>>> {
-    let params = Params::parse(raw.as_deref())?;
     let page = state
         .accounts
         .user_summaries(
@@ -311,9 +306,8 @@ pub async fn list_users(
 pub async fn dashboard(
     State(state): State<AppState>,
     access: ProjectAccess,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<Dashboard>> {
-    let params = Params::parse(raw.as_deref())?;
     let from = params.timestamp("fromTimestamp")?;
     let to = params.timestamp("toTimestamp")?;
     let daily = state
@@ -434,9 +428,8 @@ pub struct ViewBody {
 pub async fn list_views(
     State(state): State<AppState>,
     access: ProjectAccess,
-    RawQuery(raw): RawQuery,
+    params: Params,
 ) -> ApiResult<Json<DataList<ViewRow>>> {
-    let params = Params::parse(raw.as_deref())?;
     let page = params.string("page").unwrap_or_else(|| "traces".to_owned());
     let views = state.accounts.list_views(&access.project_id, &page).await?;
     Ok(Json(DataList::of(&views, ViewRow::of)))
