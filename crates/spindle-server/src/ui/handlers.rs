@@ -52,29 +52,7 @@ pub async fn list_traces(
         .accounts
         .trace_tokens(&access.project_id, &trace_ids)
         .await?;
-    let mut scores_by_trace: HashMap<String, Vec<ScoreValue>> = HashMap::new();
-    if !trace_ids.is_empty() {
-        let scores = state
-            .store
-            .list_scores(
-                &access.project_id,
-                &ScoreQuery {
-                    page: 1,
-                    limit: 1000,
-                    filters: vec![any_of("traceId", trace_ids.clone())],
-                    ..ScoreQuery::default()
-                },
-            )
-            .await?;
-        for score in scores.items {
-            if let Some(trace_id) = score.record.trace_id.clone() {
-                scores_by_trace
-                    .entry(trace_id)
-                    .or_default()
-                    .push(ScoreValue::of(score));
-            }
-        }
-    }
+    let scores_by_trace = trace_scores(&state, &access.project_id, &trace_ids).await?;
     let fields = TraceFields {
         io: false,
         scores: false,
@@ -89,6 +67,34 @@ pub async fn list_traces(
             scores_by_trace.get(&id).cloned().unwrap_or_default(),
         )
     })))
+}
+
+/// The values of the scores of these traces (at most 1,000 in all), by trace id.
+async fn trace_scores(
+    state: &AppState,
+    project_id: &str,
+    trace_ids: &[String],
+) -> Result<HashMap<String, Vec<ScoreValue>>, Error> {
+    let mut scores_by_trace: HashMap<String, Vec<ScoreValue>> = HashMap::new();
+    if trace_ids.is_empty() {
+        return Ok(scores_by_trace);
+    }
+    let query = ScoreQuery {
+        page: 1,
+        limit: 1000,
+        filters: vec![any_of("traceId", trace_ids.to_vec())],
+        ..ScoreQuery::default()
+    };
+    let scores = state.store.list_scores(project_id, &query).await?;
+    for score in scores.items {
+        if let Some(trace_id) = score.record.trace_id.clone() {
+            scores_by_trace
+                .entry(trace_id)
+                .or_default()
+                .push(ScoreValue::of(score));
+        }
+    }
+    Ok(scores_by_trace)
 }
 
 /// `GET …/traces/{id}`: the trace with its input and output, all its scores, and all its
