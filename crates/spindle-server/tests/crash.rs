@@ -3,10 +3,10 @@
 
 mod process_support;
 
-use process_support::{free_port, otlp_body, string_attribute, Client};
+use process_support::{free_port, otlp_body, serve, string_attribute, Client};
 use spindle_ingest::otlp::proto;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,14 +15,9 @@ const AUTH: &str = "Basic cGstbGYtY3Jhc2g6c2stbGYtY3Jhc2g="; // pk-lf-crash:sk-l
 const PROTOBUF: &str = "application/x-protobuf";
 
 fn start(data_dir: &Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["serve", "--port", &port.to_string(), "--data-dir"])
+    let mut child = serve(port, "crash", "pk-lf-crash", "sk-lf-crash")
+        .arg("--data-dir")
         .arg(data_dir)
-        .env("LANGFUSE_INIT_PROJECT_ID", "crash")
-        .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "pk-lf-crash")
-        .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", "sk-lf-crash")
-        .env("SPINDLE_LOG", "warn")
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start the server");

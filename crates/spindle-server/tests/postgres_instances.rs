@@ -4,13 +4,13 @@
 //! same, complete trees. Fails (never skips) when PostgreSQL is not reachable.
 
 use spindle_ingest::otlp::proto;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 mod postgres_support;
 mod process_support;
 use postgres_support::FreshDatabase;
-use process_support::{free_port, otlp_body, string_attribute, Client};
+use process_support::{free_port, otlp_body, serve, string_attribute, Client};
 
 const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
 const TRACES: u64 = 8;
@@ -30,16 +30,11 @@ impl Drop for Server {
 fn spawn(database_url: &str, port: u16) -> Server {
     let data_dir = std::env::temp_dir().join(format!("spindle-pg-unused-{port}"));
     Server(
-        Command::new(env!("CARGO_BIN_EXE_spindle"))
-            .args(["serve", "--port", &port.to_string(), "--database-url"])
+        serve(port, "pg", "pk-lf-pg", "sk-lf-pg")
+            .arg("--database-url")
             .arg(database_url)
             .args(["--database-pool-size", "8", "--data-dir"])
             .arg(data_dir)
-            .env("LANGFUSE_INIT_PROJECT_ID", "pg")
-            .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "pk-lf-pg")
-            .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", "sk-lf-pg")
-            .env("SPINDLE_LOG", "warn")
-            .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the server"),

@@ -7,7 +7,7 @@ use prost::Message;
 use spindle_ingest::otlp::proto;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// An OTLP protobuf request body with these spans, without resource or scope.
@@ -34,6 +34,20 @@ pub fn string_attribute(key: &str, value: String) -> proto::KeyValue {
             value: Some(proto::any_value::Value::StringValue(value)),
         }),
     }
+}
+
+/// `spindle serve --port PORT` with one project and its key pair set up headlessly, logging
+/// only warnings, its output discarded; callers add where the data lives.
+pub fn serve(port: u16, project_id: &str, public_key: &str, secret_key: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spindle"));
+    command
+        .args(["serve", "--port", &port.to_string()])
+        .env("LANGFUSE_INIT_PROJECT_ID", project_id)
+        .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", public_key)
+        .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", secret_key)
+        .env("SPINDLE_LOG", "warn")
+        .stdout(Stdio::null());
+    command
 }
 
 /// A port nobody listens on right now.
