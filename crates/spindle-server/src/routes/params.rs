@@ -356,6 +356,95 @@ pub fn score_query(params: &Params, max_limit: u32) -> Result<ScoreQuery, Error>
     })
 }
 
+/// The v3 scores list: comma lists of ids, names, origins and subjects (`experimentId` for
+/// the dataset run), `valueMin`/`valueMax` for one NUMERIC `dataType`, `value` typed by
+/// one `dataType`, and the time range.
+pub fn score_v3_query(params: &Params, page: u32, limit: u32) -> Result<ScoreQuery, Error> {
+    let mut filters = Vec::new();
+    let mut any_of_parameter = |parameter: &str, column: &str, upper: bool| {
+        let values: Vec<String> = params
+            .all(parameter)
+            .into_iter()
+            .map(|value| {
+                if upper {
+                    value.to_ascii_uppercase()
+                } else {
+                    value
+                }
+            })
+            .collect();
+        if !values.is_empty() {
+            filters.push(any_of(column, values));
+        }
+    };
+    any_of_parameter("id", "id", false);
+    any_of_parameter("name", "name", false);
+    any_of_parameter("source", "source", true);
+    any_of_parameter("dataType", "dataType", true);
+    any_of_parameter("environment", "environment", false);
+    any_of_parameter("configId", "configId", false);
+    any_of_parameter("queueId", "queueId", false);
+    any_of_parameter("authorUserId", "authorUserId", false);
+    any_of_parameter("traceId", "traceId", false);
+    any_of_parameter("sessionId", "sessionId", false);
+    any_of_parameter("observationId", "observationId", false);
+    any_of_parameter("experimentId", "datasetRunId", false);
+    if !params.all("observationId").is_empty() && params.all("traceId").is_empty() {
+        return Err(Error::invalid("observationId", "requires traceId"));
+    }
+    let data_types = params.all("dataType");
+    let single_type = (data_types.len() == 1).then(|| data_types[0].to_ascii_uppercase());
+    for (parameter, operator) in [("valueMin", ">="), ("valueMax", "<=")] {
+        if let Some(bound) =
+            params.parsed(parameter, |text| text.parse::<f64>().ok(), "a number")?
+        {
+            if single_type.as_deref() != Some("NUMERIC") {
+                return Err(Error::invalid(parameter, "requires dataType=NUMERIC"));
+            }
+            filters.push(compare("value", operator, bound));
+        }
+    }
+    let values = params.all("value");
+    if !values.is_empty() {
+        match single_type.as_deref() {
+            Some("CATEGORICAL") => filters.push(any_of("stringValue", values)),
+            Some("BOOLEAN") | Some("NUMERIC") if values.len() == 1 => {
+                let number = match (single_type.as_deref(), values[0].as_str()) {
+                    (Some("BOOLEAN"), "true") => 1.0,
+                    (Some("BOOLEAN"), "false") => 0.0,
+                    (Some("NUMERIC"), text) => text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|number| number.is_finite())
+                        .ok_or_else(|| Error::invalid("value", "must be a finite number"))?,
+                    _ => return Err(Error::invalid("value", "must be true or false")),
+                };
+                filters.push(compare("value", "=", number));
+            }
+            Some("BOOLEAN") | Some("NUMERIC") => {
+                return Err(Error::invalid(
+                    "value",
+                    "takes one value for NUMERIC and BOOLEAN scores",
+                ))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "value",
+                    "requires a single dataType of NUMERIC, BOOLEAN or CATEGORICAL",
+                ))
+            }
+        }
+    }
+    Ok(ScoreQuery {
+        page,
+        limit,
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        filters,
+        ..ScoreQuery::default()
+    })
+}
+
 /// The sessions list: `fromTimestamp`, `toTimestamp`, `environment`.
 pub fn session_query(params: &Params, max_limit: u32) -> Result<SessionQuery, Error> {
     Ok(SessionQuery {

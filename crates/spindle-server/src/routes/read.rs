@@ -2,7 +2,7 @@
 //! projects. Each handler parses parameters, calls the store once, and converts the result.
 
 use super::params::{
-    any_of, compare, metrics_query, observation_query, score_query, session_query, trace_query,
+    metrics_query, observation_query, score_query, score_v3_query, session_query, trace_query,
     Params, PUBLIC_MAX_LIMIT,
 };
 use crate::auth::FullAuth;
@@ -14,7 +14,7 @@ use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
 use spindle_core::Error;
-use spindle_store::{Cursor, ScoreQuery};
+use spindle_store::Cursor;
 
 /// `{"message": …}`, the answer of the delete endpoints.
 fn message(text: &str) -> Json<Value> {
@@ -264,111 +264,12 @@ pub async fn list_scores_v3(
     let limit = params.limit(PUBLIC_MAX_LIMIT)?;
     let page = match params.get("cursor") {
         None => 1,
-        Some(text) => {
-            let invalid = || Error::invalid("cursor", "not a cursor returned by this endpoint");
-            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(text.trim_end_matches('='))
-                .map_err(|_| invalid())?;
-            let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-            value
-                .get("page")
-                .and_then(Value::as_u64)
-                .and_then(|page| u32::try_from(page).ok())
-                .filter(|page| *page >= 1)
-                .ok_or_else(invalid)?
-        }
+        Some(text) => decode_page_cursor(text)?,
     };
-    let mut filters = Vec::new();
-    let mut any_of_parameter = |parameter: &str, column: &str, upper: bool| {
-        let values: Vec<String> = params
-            .all(parameter)
-            .into_iter()
-            .map(|value| {
-                if upper {
-                    value.to_ascii_uppercase()
-                } else {
-                    value
-                }
-            })
-            .collect();
-        if !values.is_empty() {
-            filters.push(any_of(column, values));
-        }
-    };
-    any_of_parameter("id", "id", false);
-    any_of_parameter("name", "name", false);
-    any_of_parameter("source", "source", true);
-    any_of_parameter("dataType", "dataType", true);
-    any_of_parameter("environment", "environment", false);
-    any_of_parameter("configId", "configId", false);
-    any_of_parameter("queueId", "queueId", false);
-    any_of_parameter("authorUserId", "authorUserId", false);
-    any_of_parameter("traceId", "traceId", false);
-    any_of_parameter("sessionId", "sessionId", false);
-    any_of_parameter("observationId", "observationId", false);
-    any_of_parameter("experimentId", "datasetRunId", false);
-    if !params.all("observationId").is_empty() && params.all("traceId").is_empty() {
-        return Err(Error::invalid("observationId", "requires traceId").into());
-    }
-    let data_types = params.all("dataType");
-    let single_type = (data_types.len() == 1).then(|| data_types[0].to_ascii_uppercase());
-    for (parameter, operator) in [("valueMin", ">="), ("valueMax", "<=")] {
-        if let Some(bound) =
-            params.parsed(parameter, |text| text.parse::<f64>().ok(), "a number")?
-        {
-            if single_type.as_deref() != Some("NUMERIC") {
-                return Err(Error::invalid(parameter, "requires dataType=NUMERIC").into());
-            }
-            filters.push(compare("value", operator, bound));
-        }
-    }
-    let values = params.all("value");
-    if !values.is_empty() {
-        match single_type.as_deref() {
-            Some("CATEGORICAL") => filters.push(any_of("stringValue", values)),
-            Some("BOOLEAN") | Some("NUMERIC") if values.len() == 1 => {
-                let number = match (single_type.as_deref(), values[0].as_str()) {
-                    (Some("BOOLEAN"), "true") => 1.0,
-                    (Some("BOOLEAN"), "false") => 0.0,
-                    (Some("NUMERIC"), text) => text
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|number| number.is_finite())
-                        .ok_or_else(|| Error::invalid("value", "must be a finite number"))?,
-                    _ => return Err(Error::invalid("value", "must be true or false").into()),
-                };
-                filters.push(compare("value", "=", number));
-            }
-            Some("BOOLEAN") | Some("NUMERIC") => {
-                return Err(Error::invalid(
-                    "value",
-                    "takes one value for NUMERIC and BOOLEAN scores",
-                )
-                .into())
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "value",
-                    "requires a single dataType of NUMERIC, BOOLEAN or CATEGORICAL",
-                )
-                .into())
-            }
-        }
-    }
-    let query = ScoreQuery {
-        page,
-        limit,
-        from_timestamp: params.timestamp("fromTimestamp")?,
-        to_timestamp: params.timestamp("toTimestamp")?,
-        filters,
-        ..ScoreQuery::default()
-    };
+    let query = score_v3_query(&params, page, limit)?;
     let result = state.store.list_scores(&auth.project_id, &query).await?;
     let has_more = u64::from(page) * u64::from(limit) < result.total_items;
-    let cursor = has_more.then(|| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(json!({"page": page + 1}).to_string())
-    });
+    let cursor = has_more.then(|| encode_page_cursor(page + 1));
     let data: Vec<Value> = result
         .items
         .into_iter()
@@ -377,4 +278,23 @@ pub async fn list_scores_v3(
     Ok(Json(
         json!({"data": data, "meta": {"limit": limit, "cursor": cursor}}),
     ))
+}
+
+/// The v3 cursor: base64url of `{"page": n}`.
+fn encode_page_cursor(page: u32) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({ "page": page }).to_string())
+}
+
+fn decode_page_cursor(text: &str) -> Result<u32, Error> {
+    let invalid = || Error::invalid("cursor", "not a cursor returned by this endpoint");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|_| invalid())?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    value
+        .get("page")
+        .and_then(Value::as_u64)
+        .and_then(|page| u32::try_from(page).ok())
+        .filter(|page| *page >= 1)
+        .ok_or_else(invalid)
 }
