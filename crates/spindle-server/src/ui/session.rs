@@ -205,7 +205,7 @@ impl FromRequestParts<AppState> for ProjectAccess {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
         let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
-            .map_err(|error| Error::internal(format!("UI route without a project: {error}")))?;
+            .map_err(|rejection| Error::invalid("path", rejection.body_text()))?;
         let project_id = path
             .get("project_id")
             .ok_or_else(|| Error::internal("UI route without a project"))?;
