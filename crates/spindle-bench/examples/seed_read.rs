@@ -8,6 +8,7 @@
 use anyhow::Context;
 use clap::Parser;
 use spindle_core::merge::Stamp;
+use spindle_core::time::now_micros;
 use spindle_core::{ObservationType, ScoreDataType, ScoreSource};
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{
@@ -120,13 +121,6 @@ impl Rng {
         }
         text
     }
-}
-
-fn now_micros() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
 }
 
 fn generation(

@@ -1,7 +1,9 @@
 //! Spindle's domain model: traces, observations and scores, and the rules that merge them.
 //!
-//! Everything here is pure: no IO, no clocks, no randomness. Wire formats convert into these
-//! types in `spindle-ingest`; storage backends persist them in `spindle-store`.
+//! Everything here is pure: no IO, no randomness, and no clock read except by
+//! [`time::now_micros`], which nothing in this crate calls (it is the one definition of "now"
+//! for the crates above). Wire formats convert into these types in `spindle-ingest`; storage
+//! backends persist them in `spindle-store`.
 
 pub mod error;
 pub mod merge;

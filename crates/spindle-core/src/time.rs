@@ -6,6 +6,14 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 /// Microseconds since 1970-01-01T00:00:00Z.
 pub type Micros = i64;
 
+/// Now, in microseconds since the epoch (0 for a clock before 1970).
+pub fn now_micros() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| Micros::try_from(since.as_micros()).unwrap_or(Micros::MAX))
+        .unwrap_or(0)
+}
+
 /// Parses an ISO-8601 / RFC 3339 timestamp. A timestamp without an offset is taken as UTC.
 /// Returns `None` when the text is not a timestamp.
 pub fn parse_iso(text: &str) -> Option<Micros> {

@@ -39,6 +39,11 @@ pub fn kind_name(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// What a lookup found, or "not found" naming the `entity` and its `id`.
+pub fn found<T>(lookup: Option<T>, entity: &str, id: &str) -> Result<T, Error> {
+    lookup.ok_or_else(|| Error::not_found(format!("{entity} {id:?}")))
+}
+
 /// An error on its way out of a handler.
 #[derive(Debug)]
 pub struct ApiError(pub Error);

@@ -1,12 +1,12 @@
 //! The Spindle server: a Langfuse-compatible HTTP API over a [`spindle_store::Store`].
 //!
 //! Handlers are thin: extract, convert with `spindle-ingest`, call the store once, convert the
-//! result with [`api`]. Errors become HTTP statuses in one place, [`error::http_status`].
+//! result with [`dto`]. Errors become HTTP statuses in one place, [`error::http_status`].
 
-pub mod api;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod dto;
 pub mod error;
 pub mod metrics;
 pub mod resolver;

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
+use spindle_core::time::now_micros;
 use spindle_server::bootstrap::{bootstrap, insert_key};
 use spindle_server::config::{InitConfig, LogFormat, ServeConfig, StorageConfig};
 use spindle_server::resolver::{open_store, StoreOptions};
@@ -123,13 +124,6 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(run(cli))
-}
-
-fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|duration| duration.as_micros() as i64)
-        .unwrap_or(0)
 }
 
 fn admin_store(
@@ -363,13 +357,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let public_base_url = format!("http://{local}");
     let state = AppState::new(
         store.clone(),
+        accounts.clone(),
         Limits {
             max_body_bytes: config.max_body_bytes,
         },
         config.max_inflight_ingest,
         &public_base_url,
-    )
-    .with_accounts(accounts.clone());
+    );
     spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
     // Per-project retention, hourly, in small batches (every instance may run it).
     tokio::spawn(spindle_store::retention::run(

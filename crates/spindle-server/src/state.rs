@@ -18,8 +18,8 @@ pub struct AppState {
     pub ingest_permits: Arc<Semaphore>,
     /// Where `PUT` upload URLs for media point.
     pub public_base_url: Arc<str>,
-    /// UI accounts (users, sessions); `None` for a backend without them (the UI answers 503).
-    pub accounts: Option<Arc<dyn Accounts>>,
+    /// UI accounts (users, sessions, saved views), kept by the same backend as the store.
+    pub accounts: Arc<dyn Accounts>,
     /// Limits failed UI sign-ins per email.
     pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
 }
@@ -33,6 +33,7 @@ pub struct Limits {
 impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
+        accounts: Arc<dyn Accounts>,
         limits: Limits,
         max_inflight_ingest: usize,
         public_base_url: &str,
@@ -44,14 +45,8 @@ impl AppState {
             limits,
             ingest_permits: Arc::new(Semaphore::new(max_inflight_ingest)),
             public_base_url: public_base_url.into(),
-            accounts: None,
+            accounts,
             sign_in_guard: Arc::default(),
         }
-    }
-
-    /// Adds the UI accounts backend.
-    pub fn with_accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
-        self.accounts = Some(accounts);
-        self
     }
 }

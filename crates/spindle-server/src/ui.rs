@@ -2,11 +2,12 @@
 //! under `/api/ui` the app reads. Every `/api/ui` route except sign-in needs a session;
 //! every write needs the session's CSRF token in the `x-spindle-csrf` header.
 
-pub mod api;
 pub mod assets;
 pub mod bootstrap;
 mod bundle;
+pub mod handlers;
 pub mod pricing;
+pub mod responses;
 pub mod session;
 
 use crate::state::AppState;
@@ -20,21 +21,30 @@ pub const CSRF_HEADER: &str = "x-spindle-csrf";
 /// `index.html` for every other `GET` (the app routes in the browser).
 pub fn app(state: AppState) -> Router {
     let project = Router::new()
-        .route("/traces", get(api::list_traces))
-        .route("/traces/{id}", get(api::get_trace))
-        .route("/observations", get(api::list_observations))
-        .route("/observations/{id}", get(api::get_observation))
-        .route("/scores", get(api::list_scores).post(api::create_score))
-        .route("/sessions", get(api::list_sessions))
-        .route("/sessions/{id}", get(api::get_session))
-        .route("/users", get(api::list_users))
-        .route("/media/{id}", get(api::media_content))
-        .route("/dashboard", get(api::dashboard))
-        .route("/keys", get(api::list_keys).post(api::create_key))
-        .route("/keys/{public_key}", delete(api::revoke_key))
-        .route("/views", get(api::list_views).post(api::save_view))
-        .route("/views/{id}", delete(api::delete_view))
-        .route("/members", get(api::list_members).post(api::invite_member))
+        .route("/traces", get(handlers::list_traces))
+        .route("/traces/{id}", get(handlers::get_trace))
+        .route("/observations", get(handlers::list_observations))
+        .route("/observations/{id}", get(handlers::get_observation))
+        .route(
+            "/scores",
+            get(handlers::list_scores).post(handlers::create_score),
+        )
+        .route("/sessions", get(handlers::list_sessions))
+        .route("/sessions/{id}", get(handlers::get_session))
+        .route("/users", get(handlers::list_users))
+        .route("/media/{id}", get(handlers::media_content))
+        .route("/dashboard", get(handlers::dashboard))
+        .route("/keys", get(handlers::list_keys).post(handlers::create_key))
+        .route("/keys/{public_key}", delete(handlers::revoke_key))
+        .route(
+            "/views",
+            get(handlers::list_views).post(handlers::save_view),
+        )
+        .route("/views/{id}", delete(handlers::delete_view))
+        .route(
+            "/members",
+            get(handlers::list_members).post(handlers::invite_member),
+        )
         .route("/models", get(pricing::list).post(pricing::create))
         .route("/models/{id}", delete(pricing::delete))
         .route("/pricing", put(pricing::set_pricing))

@@ -219,3 +219,27 @@ fn headless_setup_is_idempotent_and_keys_can_be_added() {
     assert!(!missing.status.success());
     assert!(text(&missing).contains("does not exist"));
 }
+
+/// The README's configuration table is what `spindle config-table` prints, row for row.
+#[test]
+fn readme_configuration_table_matches_config_table() {
+    let printed = output(spindle().arg("config-table"));
+    assert!(printed.status.success(), "{}", text(&printed));
+    let printed = String::from_utf8(printed.stdout).expect("utf-8");
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split_once("\n## Configuration\n")
+        .expect("README.md has a Configuration section")
+        .1;
+    let table: Vec<&str> = section
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    let printed: Vec<&str> = printed.lines().collect();
+    assert_eq!(
+        table, printed,
+        "README.md's configuration table (left) differs from `spindle config-table` (right); \
+         paste the command's output into README.md"
+    );
+}

@@ -1,78 +1,33 @@
 //! Crash safety of the real binary: `kill -9` in the middle of a load, restart on the same
 //! data dir, and every span whose request was answered 2xx is there.
 
-use prost::Message;
+mod process_support;
+
+use process_support::{free_port, otlp_body, serve, string_attribute, Client};
 use spindle_ingest::otlp::proto;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const AUTH: &str = "Basic cGstbGYtY3Jhc2g6c2stbGYtY3Jhc2g="; // pk-lf-crash:sk-lf-crash
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
+const PROTOBUF: &str = "application/x-protobuf";
 
 fn start(data_dir: &Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["serve", "--port", &port.to_string(), "--data-dir"])
+    let mut child = serve(port, "crash", "pk-lf-crash", "sk-lf-crash")
+        .arg("--data-dir")
         .arg(data_dir)
-        .env("LANGFUSE_INIT_PROJECT_ID", "crash")
-        .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "pk-lf-crash")
-        .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", "sk-lf-crash")
-        .env("SPINDLE_LOG", "warn")
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start the server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok((200, _)) = request(port, "GET", "/api/public/health", None) {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().ok();
-    child.wait().ok();
-    panic!("the server did not become healthy");
+    client(port).wait_healthy(&mut child, Duration::from_secs(30));
+    child
 }
 
-/// A minimal HTTP/1.1 client: returns the status and body.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&[u8]>,
-) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let body = body.unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let body_start = text
-        .find("\r\n\r\n")
-        .map(|index| index + 4)
-        .unwrap_or(response.len());
-    Ok((status, response[body_start..].to_vec()))
+/// The server on `port`, as the crash project's key.
+fn client(port: u16) -> Client {
+    Client::new(port, AUTH, Duration::from_secs(30))
 }
 
 fn batch(trace_number: u64) -> Vec<u8> {
@@ -91,27 +46,14 @@ fn batch(trace_number: u64) -> Vec<u8> {
             name: format!("step-{index}"),
             start_time_unix_nano: 1_700_000_000_000_000_000 + index,
             end_time_unix_nano: 1_700_000_000_000_000_000 + index + 1_000,
-            attributes: vec![proto::KeyValue {
-                key: "langfuse.observation.input".into(),
-                value: Some(proto::AnyValue {
-                    value: Some(proto::any_value::Value::StringValue("x".repeat(2_000))),
-                }),
-            }],
+            attributes: vec![string_attribute(
+                "langfuse.observation.input",
+                "x".repeat(2_000),
+            )],
             ..proto::Span::default()
         })
         .collect();
-    proto::ExportTraceServiceRequest {
-        resource_spans: vec![proto::ResourceSpans {
-            resource: None,
-            scope_spans: vec![proto::ScopeSpans {
-                scope: None,
-                spans,
-                schema_url: String::new(),
-            }],
-            schema_url: String::new(),
-        }],
-    }
-    .encode_to_vec()
+    otlp_body(spans)
 }
 
 #[test]
@@ -129,10 +71,10 @@ fn acknowledged_spans_survive_kill_9() {
                 let mut number = loader * 1_000_000;
                 while !stop.load(Ordering::SeqCst) {
                     number += 1;
-                    match request(
-                        port,
+                    match client(port).request(
                         "POST",
                         "/api/public/otel/v1/traces",
+                        PROTOBUF,
                         Some(&batch(number)),
                     ) {
                         Ok((200, _)) => acknowledged.lock().expect("lock").push(number),
@@ -165,13 +107,14 @@ fn acknowledged_spans_survive_kill_9() {
         let mut trace_id = [0u8; 16];
         trace_id[8..].copy_from_slice(&number.to_be_bytes());
         trace_id[0] = 0xab;
-        let (status, body) = request(
-            port,
-            "GET",
-            &format!("/api/public/traces/{}", hex::encode(trace_id)),
-            None,
-        )
-        .expect("read after restart");
+        let (status, body) = client(port)
+            .request(
+                "GET",
+                &format!("/api/public/traces/{}", hex::encode(trace_id)),
+                PROTOBUF,
+                None,
+            )
+            .expect("read after restart");
         assert_eq!(
             status, 200,
             "acknowledged trace {number} is missing after kill -9"

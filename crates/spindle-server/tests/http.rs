@@ -122,12 +122,7 @@ async fn projects_are_isolated() {
     assert_eq!(projects["data"][0]["id"], "p2");
     // Project two cannot delete project one's data either.
     let deleted = app
-        .send(
-            Request::delete("/api/public/traces/secret-trace")
-                .header(header::AUTHORIZATION, basic(PK2, SK2))
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .delete_as("/api/public/traces/secret-trace", PK2, SK2)
         .await;
     assert_eq!(deleted.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -364,13 +359,8 @@ async fn scores_endpoints() {
         "last"
     );
     for id in ["again", "same-time"] {
-        app.send(
-            Request::delete(format!("/api/public/scores/{id}"))
-                .header(header::AUTHORIZATION, basic(PK1, SK1))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+        app.delete_as(&format!("/api/public/scores/{id}"), PK1, SK1)
+            .await;
     }
 
     let fetched = app.get(&format!("/api/public/scores/{id}")).await.json();
@@ -432,14 +422,7 @@ async fn scores_endpoints() {
         StatusCode::BAD_REQUEST
     );
 
-    let deleted = app
-        .send(
-            Request::delete("/api/public/scores/a1")
-                .header(header::AUTHORIZATION, basic(PK1, SK1))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let deleted = app.delete_as("/api/public/scores/a1", PK1, SK1).await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(
         app.get("/api/public/scores/a1").await.status,

@@ -1,7 +1,7 @@
 //! The OpenAPI document (`openapi.json`, served at `GET /api/public/openapi.json`) against the
 //! code: every route of `src/routes.rs` with the same methods, every query parameter the read
 //! handlers parse, resolvable `$ref`s, and response schemas that list exactly the keys the
-//! `api` converters produce, with values of the documented types.
+//! `dto` converters produce, with values of the documented types.
 
 mod support;
 
@@ -12,7 +12,7 @@ use spindle_core::time::parse_iso_strict;
 use spindle_core::{
     Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource, TraceRecord,
 };
-use spindle_server::api::{self, ObservationFields, PageResponse, TraceFields};
+use spindle_server::dto::{self, ObservationFields, PageResponse, TraceFields};
 use spindle_store::{
     DailyMetrics, ModelUsage, ObservationView, Page, ScoreView, SessionView, TraceView,
 };
@@ -29,6 +29,8 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("models", include_str!("../src/routes/models.rs")),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
+/// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).
+const SHARED_PARSERS: &str = include_str!("../src/routes/params.rs");
 
 const HTTP_METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -271,6 +273,22 @@ fn required_names(schema: &Value) -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The properties a schema documents as belonging to a field group ("Group `io`: …").
+fn group_properties(schema: &Value, group: &str) -> BTreeSet<String> {
+    let marker = format!("Group `{group}`");
+    schema["properties"]
+        .as_object()
+        .expect("properties")
+        .iter()
+        .filter(|(_, property)| {
+            property["description"]
+                .as_str()
+                .is_some_and(|text| text.starts_with(&marker))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 fn keys(value: &Value) -> BTreeSet<String> {
@@ -985,7 +1003,10 @@ fn every_query_parameter_the_handlers_parse_is_documented() {
     let doc = document();
     let parsed: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = HANDLER_MODULES
         .iter()
-        .map(|(module, source)| (*module, parsed_query_parameters(source)))
+        .map(|(module, source)| {
+            let with_parsers = format!("{source}\n{SHARED_PARSERS}");
+            (*module, parsed_query_parameters(&with_parsers))
+        })
         .collect();
     assert!(
         parsed["read"]["list_traces"].contains("orderBy")
@@ -1032,7 +1053,7 @@ fn every_query_parameter_the_handlers_parse_is_documented() {
 fn trace_schemas_list_exactly_the_keys_the_server_produces() {
     let doc = document();
     for full in [true, false] {
-        let summary = to_json(api::trace_summary(
+        let summary = to_json(dto::trace_summary(
             trace_view(full),
             PROJECT,
             TraceFields::ALL,
@@ -1046,7 +1067,7 @@ fn trace_schemas_list_exactly_the_keys_the_server_produces() {
         );
         assert_conforms(&doc, "Trace", &summary);
 
-        let detail = to_json(api::trace_detail(trace_view(full), PROJECT));
+        let detail = to_json(dto::trace_detail(trace_view(full), PROJECT));
         let detail_schema = schema(&doc, "TraceWithDetails");
         assert_eq!(
             keys(&detail),
@@ -1057,7 +1078,7 @@ fn trace_schemas_list_exactly_the_keys_the_server_produces() {
         assert_conforms(&doc, "TraceWithDetails", &detail);
     }
     // Excluded field groups read as null, [] and -1, which the schema must allow.
-    let core_only = to_json(api::trace_summary(
+    let core_only = to_json(dto::trace_summary(
         trace_view(true),
         PROJECT,
         TraceFields::parse(Some("core")),
@@ -1072,7 +1093,7 @@ fn trace_schemas_list_exactly_the_keys_the_server_produces() {
             total_items: 1,
             next_cursor: None,
         },
-        |view| api::trace_summary(view, PROJECT, TraceFields::ALL),
+        |view| dto::trace_summary(view, PROJECT, TraceFields::ALL),
     ));
     assert_conforms(&doc, "TracePage", &page);
 }
@@ -1082,7 +1103,7 @@ fn observation_schemas_list_exactly_the_keys_the_server_produces() {
     let doc = document();
     let observation_schema = schema(&doc, "Observation");
     for full in [true, false] {
-        let observation = to_json(api::observation_v1(observation_view(full), PROJECT));
+        let observation = to_json(dto::observation_v1(observation_view(full), PROJECT));
         assert_eq!(
             keys(&observation),
             property_names(observation_schema),
@@ -1093,7 +1114,7 @@ fn observation_schemas_list_exactly_the_keys_the_server_produces() {
 
         let all = ObservationFields::parse(None).expect("all groups");
         for expand in [false, true] {
-            let v2 = api::observation_v2(observation_view(full), PROJECT, &all, expand);
+            let v2 = dto::observation_v2(observation_view(full), PROJECT, &all, expand);
             assert_eq!(keys(&v2), property_names(schema(&doc, "ObservationV2")));
             assert_conforms(&doc, "ObservationV2", &v2);
         }
@@ -1103,24 +1124,13 @@ fn observation_schemas_list_exactly_the_keys_the_server_produces() {
     let core = required_names(v2_schema);
     for group in ObservationFields::GROUPS {
         let fields = ObservationFields::parse(Some(group)).expect("a known group");
-        let produced = keys(&api::observation_v2(
+        let produced = keys(&dto::observation_v2(
             observation_view(true),
             PROJECT,
             &fields,
             false,
         ));
-        let marker = format!("Group `{group}`");
-        let documented: BTreeSet<String> = v2_schema["properties"]
-            .as_object()
-            .expect("properties")
-            .iter()
-            .filter(|(_, property)| {
-                property["description"]
-                    .as_str()
-                    .is_some_and(|text| text.starts_with(&marker))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
+        let documented = group_properties(v2_schema, group);
         let expected: BTreeSet<String> = core.union(&documented).cloned().collect();
         assert_eq!(produced, expected, "v2 field group {group:?}");
         let fields_parameter = doc["paths"]["/api/public/v2/observations"]["get"]["parameters"]
@@ -1143,7 +1153,7 @@ fn score_session_and_metrics_schemas_match_the_server() {
     let doc = document();
     let score_schema = schema(&doc, "Score");
     for (full, on_trace) in [(true, true), (true, false), (false, true), (false, false)] {
-        let score = to_json(api::score_v1(score_view(full, on_trace), PROJECT));
+        let score = to_json(dto::score_v1(score_view(full, on_trace), PROJECT));
         assert_eq!(keys(&score), property_names(score_schema), "Score keys");
         assert_eq!(keys(&score), required_names(score_schema));
         assert_conforms(&doc, "Score", &score);
@@ -1160,17 +1170,17 @@ fn score_session_and_metrics_schemas_match_the_server() {
         environment: "default".into(),
         traces: vec![trace_view(true)],
     };
-    let listed = to_json(api::session(session_view.clone(), PROJECT, false));
+    let listed = to_json(dto::session(session_view.clone(), PROJECT, false));
     assert_eq!(keys(&listed), property_names(schema(&doc, "Session")));
     assert_conforms(&doc, "Session", &listed);
-    let detailed = to_json(api::session(session_view, PROJECT, true));
+    let detailed = to_json(dto::session(session_view, PROJECT, true));
     assert_eq!(
         keys(&detailed),
         property_names(schema(&doc, "SessionWithTraces"))
     );
     assert_conforms(&doc, "SessionWithTraces", &detailed);
 
-    let day = to_json(api::daily_metrics(DailyMetrics {
+    let day = to_json(dto::daily_metrics(DailyMetrics {
         date: "2026-11-21".into(),
         count_traces: 2,
         count_observations: 5,
@@ -1196,7 +1206,7 @@ fn score_session_and_metrics_schemas_match_the_server() {
 #[test]
 fn schema_checker_rejects_what_it_should() {
     let doc = document();
-    let mut trace = to_json(api::trace_summary(
+    let mut trace = to_json(dto::trace_summary(
         trace_view(true),
         PROJECT,
         TraceFields::ALL,
@@ -1218,34 +1228,23 @@ fn score_v3_schema_lists_the_keys_of_each_field_group() {
     let doc = document();
     let v3_schema = schema(&doc, "ScoreV3");
     let core = required_names(v3_schema);
-    let all = api::ScoreV3Fields::parse(Some("details,subject,annotation")).expect("groups");
+    let all = dto::ScoreV3Fields::parse(Some("details,subject,annotation")).expect("groups");
     for (full, on_trace) in [(true, true), (true, false), (false, true), (false, false)] {
-        let bare = api::score_v3(
+        let bare = dto::score_v3(
             score_view(full, on_trace),
             PROJECT,
-            api::ScoreV3Fields::parse(None).expect("no groups"),
+            dto::ScoreV3Fields::parse(None).expect("no groups"),
         );
         assert_eq!(keys(&bare), core, "v3 core keys");
         assert_conforms(&doc, "ScoreV3", &bare);
-        let everything = api::score_v3(score_view(full, on_trace), PROJECT, all);
+        let everything = dto::score_v3(score_view(full, on_trace), PROJECT, all);
         assert_eq!(keys(&everything), property_names(v3_schema), "v3 keys");
         assert_conforms(&doc, "ScoreV3", &everything);
     }
     for group in ["details", "subject", "annotation"] {
-        let fields = api::ScoreV3Fields::parse(Some(group)).expect("a known group");
-        let produced = keys(&api::score_v3(score_view(true, true), PROJECT, fields));
-        let marker = format!("Group `{group}`");
-        let documented: BTreeSet<String> = v3_schema["properties"]
-            .as_object()
-            .expect("properties")
-            .iter()
-            .filter(|(_, property)| {
-                property["description"]
-                    .as_str()
-                    .is_some_and(|text| text.starts_with(&marker))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
+        let fields = dto::ScoreV3Fields::parse(Some(group)).expect("a known group");
+        let produced = keys(&dto::score_v3(score_view(true, true), PROJECT, fields));
+        let documented = group_properties(v3_schema, group);
         assert!(!documented.is_empty(), "no property of group {group}");
         let expected: BTreeSet<String> = core.union(&documented).cloned().collect();
         assert_eq!(produced, expected, "v3 field group {group:?}");

@@ -3,27 +3,19 @@
 //! creates and updates of the same traces through both, then both instances return the
 //! same, complete trees. Fails (never skips) when PostgreSQL is not reachable.
 
-use prost::Message;
 use spindle_ingest::otlp::proto;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Stdio};
+use std::time::Duration;
 
 mod postgres_support;
+mod process_support;
 use postgres_support::FreshDatabase;
+use process_support::{free_port, otlp_body, serve, string_attribute, Client};
 
 const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
 const TRACES: u64 = 8;
 const SPANS: u64 = 10;
 const WRITERS: usize = 8;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
 
 /// A server process, killed when dropped.
 struct Server(Child);
@@ -38,16 +30,11 @@ impl Drop for Server {
 fn spawn(database_url: &str, port: u16) -> Server {
     let data_dir = std::env::temp_dir().join(format!("spindle-pg-unused-{port}"));
     Server(
-        Command::new(env!("CARGO_BIN_EXE_spindle"))
-            .args(["serve", "--port", &port.to_string(), "--database-url"])
+        serve(port, "pg", "pk-lf-pg", "sk-lf-pg")
+            .arg("--database-url")
             .arg(database_url)
             .args(["--database-pool-size", "8", "--data-dir"])
             .arg(data_dir)
-            .env("LANGFUSE_INIT_PROJECT_ID", "pg")
-            .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "pk-lf-pg")
-            .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", "sk-lf-pg")
-            .env("SPINDLE_LOG", "warn")
-            .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the server"),
@@ -55,50 +42,12 @@ fn spawn(database_url: &str, port: u16) -> Server {
 }
 
 fn wait_healthy(server: &mut Server, port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok((200, _)) = request(port, "GET", "/api/public/health", "", None) {
-            return;
-        }
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("the server exited during start-up: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server did not become healthy");
+    client(port).wait_healthy(&mut server.0, Duration::from_secs(60));
 }
 
-/// A minimal HTTP/1.1 client: returns the status and body.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: Option<&[u8]>,
-) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let body = body.unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let body_start = text
-        .find("\r\n\r\n")
-        .map(|index| index + 4)
-        .unwrap_or(response.len());
-    Ok((status, response[body_start..].to_vec()))
+/// The server on `port`, as the project's key.
+fn client(port: u16) -> Client {
+    Client::new(port, AUTH, Duration::from_secs(60))
 }
 
 fn trace_bytes(trace: u64) -> Vec<u8> {
@@ -135,31 +84,14 @@ fn otlp_spans(trace: u64, spans: std::ops::Range<u64>) -> Operation {
             name: format!("step-{span}"),
             start_time_unix_nano: 1_700_000_000_000_000_000 + span * 1_000_000,
             end_time_unix_nano: 1_700_000_000_000_000_000 + span * 1_000_000 + 500_000,
-            attributes: vec![proto::KeyValue {
-                key: "langfuse.observation.input".into(),
-                value: Some(proto::AnyValue {
-                    value: Some(proto::any_value::Value::StringValue(format!(
-                        "input {trace}/{span}"
-                    ))),
-                }),
-            }],
+            attributes: vec![string_attribute(
+                "langfuse.observation.input",
+                format!("input {trace}/{span}"),
+            )],
             ..proto::Span::default()
         })
         .collect();
-    Operation::Otlp(
-        proto::ExportTraceServiceRequest {
-            resource_spans: vec![proto::ResourceSpans {
-                resource: None,
-                scope_spans: vec![proto::ScopeSpans {
-                    scope: None,
-                    spans,
-                    schema_url: String::new(),
-                }],
-                schema_url: String::new(),
-            }],
-        }
-        .encode_to_vec(),
-    )
+    Operation::Otlp(otlp_body(spans))
 }
 
 fn ingestion(events: Vec<serde_json::Value>) -> Operation {
@@ -219,7 +151,8 @@ fn send(port: u16, operation: &Operation) {
         Operation::Ingestion(body) => ("/api/public/ingestion", "application/json", body),
     };
     for _ in 0..600 {
-        let (status, response) = request(port, "POST", path, content_type, Some(body))
+        let (status, response) = client(port)
+            .request("POST", path, content_type, Some(body))
             .unwrap_or_else(|e| panic!("POST {path} on {port}: {e}"));
         match status {
             429 | 503 => std::thread::sleep(Duration::from_millis(20)),
@@ -241,7 +174,9 @@ fn send(port: u16, operation: &Operation) {
 }
 
 fn get_json(port: u16, path: &str) -> serde_json::Value {
-    let (status, body) = request(port, "GET", path, "application/json", None).expect("GET request");
+    let (status, body) = client(port)
+        .request("GET", path, "application/json", None)
+        .expect("GET request");
     assert_eq!(
         status,
         200,

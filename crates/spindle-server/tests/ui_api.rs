@@ -1,11 +1,11 @@
 //! The web UI's server side through the whole HTTP stack: sign-in, cookie flags, CSRF,
 //! project scoping, API keys shown once, the data endpoints, and the embedded app.
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use base64::Engine;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
@@ -15,7 +15,7 @@ use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{Organization, Project, Store};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tower::ServiceExt;
+use support::{basic, Response as Reply};
 
 const ADMIN_EMAIL: &str = "admin@example.com";
 const ADMIN_PASSWORD: &str = "admin-password";
@@ -26,38 +26,6 @@ struct Ui {
     router: Router,
     accounts: Arc<SqliteStore>,
     _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
-            panic!(
-                "not JSON ({error}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The `name=value` part of the session cookie this reply sets.
-    fn cookie(&self) -> String {
-        let set_cookie = self
-            .headers
-            .get(header::SET_COOKIE)
-            .expect("a Set-Cookie header")
-            .to_str()
-            .expect("ascii");
-        set_cookie.split(';').next().expect("pair").to_owned()
-    }
 }
 
 /// Two projects (`p1` with a key, `p2`), the admin from `LANGFUSE_INIT_USER_*`, and a member
@@ -135,13 +103,13 @@ async fn ui() -> Ui {
         .expect("membership");
     let state = AppState::new(
         store,
+        sqlite.clone(),
         Limits {
             max_body_bytes: 1 << 20,
         },
         8,
         "http://test",
-    )
-    .with_accounts(sqlite.clone());
+    );
     Ui {
         router: spindle_server::app(state),
         accounts: sqlite,
@@ -151,26 +119,7 @@ async fn ui() -> Ui {
 
 impl Ui {
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        support::send(&self.router, request).await
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Reply {
@@ -239,13 +188,6 @@ impl Ui {
             .await;
         assert!(reply.status.is_success(), "{}", reply.text());
     }
-}
-
-fn basic(public_key: &str, secret_key: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"))
-    )
 }
 
 fn event(kind: &str, id: &str, body: Value) -> Value {

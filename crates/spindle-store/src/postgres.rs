@@ -155,13 +155,7 @@ fn pool_error(error: deadpool_postgres::PoolError) -> Error {
     }
 }
 
-/// Now, in microseconds since the epoch.
-pub(crate) fn now_micros() -> Micros {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub(crate) use spindle_core::time::now_micros;
 
 /// Whether `name` is a plain schema name (`[a-z_][a-z0-9_]*`, at most 63 bytes).
 fn valid_schema_name(name: &str) -> bool {

@@ -296,13 +296,7 @@ pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
 /// Observations recomputed per writer transaction, so that ingestion goes on in between.
 const RECOMPUTE_CHUNK: u32 = 500;
 
-/// Now, in microseconds since the epoch.
-pub(crate) fn now_micros() -> Micros {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub(crate) use spindle_core::time::now_micros;
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `dir_or_file`: a directory gets `spindle.db`

@@ -5,6 +5,9 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap};
 use spindle_core::{Error, ErrorKind};
 
+/// Now, for the handlers that stamp what they write.
+pub use spindle_core::time::now_micros;
+
 /// Reads the whole body (chunked or not), failing with 413 past `limit` bytes, and gunzips it
 /// when `Content-Encoding: gzip` says so.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
@@ -86,14 +89,6 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
         )
         .into())
     }
-}
-
-/// Microseconds since the epoch, now.
-pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|duration| duration.as_micros() as i64)
-        .unwrap_or(0)
 }
 
 /// A fresh entity id.

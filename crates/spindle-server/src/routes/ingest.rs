@@ -5,7 +5,7 @@ use crate::auth::{Access, ProjectAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -29,6 +29,28 @@ fn ingest_permit(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
                 "too many ingestion requests in flight; retry after the delay in Retry-After",
             ))
         })
+}
+
+/// The body of a JSON write request, read within the size limit while holding an ingestion
+/// permit, which is released when the request is answered.
+pub struct JsonWriteBody {
+    pub bytes: Vec<u8>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl FromRequest<AppState> for JsonWriteBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        require_json(&parts.headers)?;
+        let permit = ingest_permit(state)?;
+        let bytes = read_body(&parts.headers, body, state.limits.max_body_bytes).await?;
+        Ok(JsonWriteBody {
+            bytes,
+            _permit: permit,
+        })
+    }
 }
 
 /// Commits a batch, recording commit latency and ingested counts.
@@ -115,12 +137,9 @@ pub async fn otel_metrics(auth: ProjectAuth) -> ApiResult<Json<Value>> {
 pub async fn ingestion(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonWriteBody,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let _permit = ingest_permit(&state)?;
-    let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    let body = request.bytes;
     let bytes = body.len();
     let scores_only = auth.access == Access::ScoresOnly;
     let parsed = blocking(move || {
@@ -187,12 +206,9 @@ fn score_time(body: &serde_json::Map<String, Value>, now: i64) -> i64 {
 pub async fn create_scores(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonWriteBody,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let _permit = ingest_permit(&state)?;
-    let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    let body = request.bytes;
     let bytes = body.len();
     let now = now_micros();
     let root: Value = serde_json::from_slice(&body)

@@ -1,12 +1,28 @@
-//! Query-string parsing for the read endpoints, with errors that name the parameter.
+//! Query-string parsing for the read endpoints, with errors that name the parameter, and the
+//! one parser of list parameters into store queries that the public API and the UI API share.
 
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use serde_json::Value;
 use spindle_core::time::{parse_iso, Micros};
-use spindle_core::Error;
-use spindle_store::{Direction, Filter, FilterValue, OrderBy};
+use spindle_core::{Error, Level, ObservationType, ScoreDataType, ScoreSource};
+use spindle_store::{
+    Direction, Filter, FilterValue, MetricsQuery, ObservationQuery, OrderBy, ScoreQuery,
+    ScoreRange, SessionQuery, TraceQuery,
+};
 
-/// The query string as key/value pairs; keys may repeat (`tags=a&tags=b`).
+/// The query string as key/value pairs; keys may repeat (`tags=a&tags=b`). As an extractor
+/// it fails with 400 on a malformed query string.
 pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Params::parse(parts.uri.query())?)
+    }
+}
 
 impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Self, Error> {
@@ -210,4 +226,260 @@ fn parse_filter(item: &Value, index: usize) -> Result<Filter, Error> {
         value,
         key,
     })
+}
+
+// --- list parameters → store queries, shared by the public API and the UI API --------------------
+
+/// The `page`/`limit` of the public API's lists: at most 100 per page.
+pub const PUBLIC_MAX_LIMIT: u32 = 100;
+
+/// The `page`/`limit` of the UI API's lists: at most 200 per page.
+pub const UI_MAX_LIMIT: u32 = 200;
+
+/// A condition that the `column` holds one of `values`.
+pub fn any_of(column: &str, values: Vec<String>) -> Filter {
+    Filter {
+        column: column.to_owned(),
+        operator: "any of".to_owned(),
+        value: FilterValue::Strings(values),
+        key: None,
+    }
+}
+
+/// A condition comparing the numeric `column` with `number`.
+pub fn compare(column: &str, operator: &str, number: f64) -> Filter {
+    Filter {
+        column: column.to_owned(),
+        operator: operator.to_owned(),
+        value: FilterValue::Number(number),
+        key: None,
+    }
+}
+
+/// The traces list: `userId`, `name`, `sessionId`, `version`, `release`, `tags`,
+/// `environment`, `fromTimestamp`, `toTimestamp`, `orderBy`, `filter`, `search`.
+pub fn trace_query(params: &Params, max_limit: u32) -> Result<TraceQuery, Error> {
+    Ok(TraceQuery {
+        page: params.page()?,
+        limit: params.limit(max_limit)?,
+        user_id: params.string("userId"),
+        name: params.string("name"),
+        session_id: params.string("sessionId"),
+        version: params.string("version"),
+        release: params.string("release"),
+        tags: params.all("tags"),
+        environments: params.all("environment"),
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        order_by: params.order_by()?,
+        filters: params.filters()?,
+        search: params.string("search"),
+        score: None,
+    })
+}
+
+/// The observations list: `type`, `name`, `userId`, `sessionId`, `level`, `traceId`,
+/// `version`, `parentObservationId`, `isRootObservation`, `environment`, `fromStartTime`,
+/// `toStartTime`, `filter`.
+pub fn observation_query(params: &Params, max_limit: u32) -> Result<ObservationQuery, Error> {
+    Ok(ObservationQuery {
+        page: params.page()?,
+        limit: params.limit(max_limit)?,
+        after: None,
+        observation_type: params.parsed(
+            "type",
+            ObservationType::parse,
+            "an observation type such as GENERATION",
+        )?,
+        name: params.string("name"),
+        user_id: params.string("userId"),
+        session_id: params.string("sessionId"),
+        level: params.parsed(
+            "level",
+            Level::parse,
+            "one of DEBUG, DEFAULT, WARNING, ERROR",
+        )?,
+        trace_id: params.string("traceId"),
+        version: params.string("version"),
+        parent_observation_id: params.string("parentObservationId"),
+        is_root: params.boolean("isRootObservation")?,
+        environments: params.all("environment"),
+        from_start_time: params.timestamp("fromStartTime")?,
+        to_start_time: params.timestamp("toStartTime")?,
+        filters: params.filters()?,
+    })
+}
+
+/// The scores list (v1/v2): the subject, origin and time parameters, and `value` compared
+/// with `operator` (`=` when absent).
+pub fn score_query(params: &Params, max_limit: u32) -> Result<ScoreQuery, Error> {
+    let value = match params.get("value") {
+        None => None,
+        Some(text) => {
+            let number = text
+                .parse::<f64>()
+                .map_err(|_| Error::invalid("value", "expected a number"))?;
+            let operator = params.get("operator").unwrap_or("=");
+            if !["<", ">", "<=", ">=", "!=", "="].contains(&operator) {
+                return Err(Error::invalid(
+                    "operator",
+                    "expected one of <, >, <=, >=, !=, =",
+                ));
+            }
+            Some((operator.to_owned(), number))
+        }
+    };
+    Ok(ScoreQuery {
+        page: params.page()?,
+        limit: params.limit(max_limit)?,
+        user_id: params.string("userId"),
+        name: params.string("name"),
+        data_type: params.parsed(
+            "dataType",
+            ScoreDataType::parse,
+            "one of NUMERIC, CATEGORICAL, BOOLEAN, CORRECTION, TEXT",
+        )?,
+        source: params.parsed("source", ScoreSource::parse, "one of API, EVAL, ANNOTATION")?,
+        config_id: params.string("configId"),
+        queue_id: params.string("queueId"),
+        trace_tags: params.all("traceTags"),
+        environments: params.all("environment"),
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        value,
+        score_ids: params.all("scoreIds"),
+        session_id: params.string("sessionId"),
+        trace_id: params.string("traceId"),
+        observation_ids: params.all("observationId"),
+        dataset_run_id: params.string("datasetRunId"),
+        filters: params.filters()?,
+    })
+}
+
+/// The v3 scores list: comma lists of ids, names, origins and subjects (`experimentId` for
+/// the dataset run), `valueMin`/`valueMax` for one NUMERIC `dataType`, `value` typed by
+/// one `dataType`, and the time range.
+pub fn score_v3_query(params: &Params, page: u32, limit: u32) -> Result<ScoreQuery, Error> {
+    let mut filters = Vec::new();
+    let mut any_of_parameter = |parameter: &str, column: &str, upper: bool| {
+        let values: Vec<String> = params
+            .all(parameter)
+            .into_iter()
+            .map(|value| {
+                if upper {
+                    value.to_ascii_uppercase()
+                } else {
+                    value
+                }
+            })
+            .collect();
+        if !values.is_empty() {
+            filters.push(any_of(column, values));
+        }
+    };
+    any_of_parameter("id", "id", false);
+    any_of_parameter("name", "name", false);
+    any_of_parameter("source", "source", true);
+    any_of_parameter("dataType", "dataType", true);
+    any_of_parameter("environment", "environment", false);
+    any_of_parameter("configId", "configId", false);
+    any_of_parameter("queueId", "queueId", false);
+    any_of_parameter("authorUserId", "authorUserId", false);
+    any_of_parameter("traceId", "traceId", false);
+    any_of_parameter("sessionId", "sessionId", false);
+    any_of_parameter("observationId", "observationId", false);
+    any_of_parameter("experimentId", "datasetRunId", false);
+    if !params.all("observationId").is_empty() && params.all("traceId").is_empty() {
+        return Err(Error::invalid("observationId", "requires traceId"));
+    }
+    let data_types = params.all("dataType");
+    let single_type = (data_types.len() == 1).then(|| data_types[0].to_ascii_uppercase());
+    for (parameter, operator) in [("valueMin", ">="), ("valueMax", "<=")] {
+        if let Some(bound) =
+            params.parsed(parameter, |text| text.parse::<f64>().ok(), "a number")?
+        {
+            if single_type.as_deref() != Some("NUMERIC") {
+                return Err(Error::invalid(parameter, "requires dataType=NUMERIC"));
+            }
+            filters.push(compare("value", operator, bound));
+        }
+    }
+    let values = params.all("value");
+    if !values.is_empty() {
+        match single_type.as_deref() {
+            Some("CATEGORICAL") => filters.push(any_of("stringValue", values)),
+            Some("BOOLEAN") | Some("NUMERIC") if values.len() == 1 => {
+                let number = match (single_type.as_deref(), values[0].as_str()) {
+                    (Some("BOOLEAN"), "true") => 1.0,
+                    (Some("BOOLEAN"), "false") => 0.0,
+                    (Some("NUMERIC"), text) => text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|number| number.is_finite())
+                        .ok_or_else(|| Error::invalid("value", "must be a finite number"))?,
+                    _ => return Err(Error::invalid("value", "must be true or false")),
+                };
+                filters.push(compare("value", "=", number));
+            }
+            Some("BOOLEAN") | Some("NUMERIC") => {
+                return Err(Error::invalid(
+                    "value",
+                    "takes one value for NUMERIC and BOOLEAN scores",
+                ))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "value",
+                    "requires a single dataType of NUMERIC, BOOLEAN or CATEGORICAL",
+                ))
+            }
+        }
+    }
+    Ok(ScoreQuery {
+        page,
+        limit,
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        filters,
+        ..ScoreQuery::default()
+    })
+}
+
+/// The sessions list: `fromTimestamp`, `toTimestamp`, `environment`.
+pub fn session_query(params: &Params, max_limit: u32) -> Result<SessionQuery, Error> {
+    Ok(SessionQuery {
+        page: params.page()?,
+        limit: params.limit(max_limit)?,
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        environments: params.all("environment"),
+    })
+}
+
+/// The daily metrics: `traceName`, `userId`, `tags`, `environment`, `fromTimestamp`,
+/// `toTimestamp`.
+pub fn metrics_query(params: &Params, max_limit: u32) -> Result<MetricsQuery, Error> {
+    Ok(MetricsQuery {
+        page: params.page()?,
+        limit: params.limit(max_limit)?,
+        trace_name: params.string("traceName"),
+        user_id: params.string("userId"),
+        tags: params.all("tags"),
+        environments: params.all("environment"),
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+    })
+}
+
+/// The UI's traces filter on scores: `scoreName`, with `scoreMin` and `scoreMax`.
+pub fn score_range(params: &Params) -> Result<Option<ScoreRange>, Error> {
+    let Some(name) = params.string("scoreName") else {
+        return Ok(None);
+    };
+    let number = |key: &str| params.parsed(key, |text| text.parse::<f64>().ok(), "a number");
+    Ok(Some(ScoreRange {
+        name,
+        min: number("scoreMin")?,
+        max: number("scoreMax")?,
+    }))
 }

@@ -4,37 +4,32 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 use spindle_core::Error;
 
-use super::session::{project_access, SignedIn};
+use super::responses::{BuiltinPrices, Changed, Deleted, Models};
+use super::session::ProjectAccess;
 use crate::error::ApiResult;
 use crate::routes::body::fresh_id;
 use crate::routes::models::{all_models, custom_json, model_from_body, optional_time};
 use crate::state::AppState;
 
 /// `GET …/models`: every model that can price the project's generations, and the switch.
-pub async fn list(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
+pub async fn list(State(state): State<AppState>, access: ProjectAccess) -> ApiResult<Json<Models>> {
     let models = all_models(state.store.as_ref(), &access.project_id).await?;
     let builtin_prices = state.store.builtin_prices(&access.project_id).await?;
-    Ok(Json(
-        json!({"data": models, "builtinPrices": builtin_prices}),
-    ))
+    Ok(Json(Models {
+        data: models,
+        builtin_prices,
+    }))
 }
 
 /// `POST …/models`: a custom model (the public API's body).
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
     access.require_owner()?;
     let model = model_from_body(&access.project_id, fresh_id(), &body)?;
     state.store.put_model(&model).await?;
@@ -44,10 +39,9 @@ pub async fn create(
 /// `DELETE …/models/{id}`: deletes a custom model.
 pub async fn delete(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path((project_id, model_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
+    access: ProjectAccess,
+    Path((_, model_id)): Path<(String, String)>,
+) -> ApiResult<Json<Deleted>> {
     access.require_owner()?;
     if !state
         .store
@@ -56,17 +50,15 @@ pub async fn delete(
     {
         return Err(Error::not_found(format!("custom model {model_id:?}")).into());
     }
-    Ok(Json(json!({"deleted": true})))
+    Ok(Json(Deleted { deleted: true }))
 }
 
 /// `PUT …/pricing`: `{"builtinPrices": false}` turns the built-in prices off.
 pub async fn set_pricing(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<Value>,
-) -> ApiResult<Json<Value>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<BuiltinPrices>> {
     access.require_owner()?;
     let enabled = body["builtinPrices"]
         .as_bool()
@@ -75,18 +67,18 @@ pub async fn set_pricing(
         .store
         .set_builtin_prices(&access.project_id, enabled)
         .await?;
-    Ok(Json(json!({"builtinPrices": enabled})))
+    Ok(Json(BuiltinPrices {
+        builtin_prices: enabled,
+    }))
 }
 
 /// `POST …/pricing/recompute`: `{"from": ISO?, "to": ISO?}` applies today's prices to the
 /// generations that start in the range; answers how many changed.
 pub async fn recompute(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(project_id): Path<String>,
+    access: ProjectAccess,
     Json(body): Json<Value>,
-) -> ApiResult<Json<Value>> {
-    let access = project_access(&state, &signed_in, &project_id).await?;
+) -> ApiResult<Json<Changed>> {
     access.require_owner()?;
     let from = optional_time(&body, "from")?;
     let to = optional_time(&body, "to")?;
@@ -99,5 +91,5 @@ pub async fn recompute(
         .store
         .recompute_costs(&access.project_id, from, to)
         .await?;
-    Ok(Json(json!({"changed": changed})))
+    Ok(Json(Changed { changed }))
 }

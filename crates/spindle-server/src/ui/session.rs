@@ -1,25 +1,25 @@
 //! Signing in and out of the web UI: the session cookie (HttpOnly, SameSite=Lax), the
 //! [`SignedIn`] extractor, CSRF checks for writes, and project access.
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use spindle_core::time::Micros;
+use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind};
 use spindle_store::accounts::{
     hash_password, new_token, token_hash, verify_password, Accounts, Role, UiSession, User,
 };
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::responses::{Done, Me, MeProject, MeUser};
 use super::CSRF_HEADER;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::body::{blocking, now_micros};
+use crate::routes::body::blocking;
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -86,16 +86,6 @@ impl SignInGuard {
     }
 }
 
-/// The accounts backend, or 503 when the store has none.
-pub fn accounts(state: &AppState) -> Result<Arc<dyn Accounts>, Error> {
-    state.accounts.clone().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Unavailable,
-            "this storage backend has no UI accounts",
-        )
-    })
-}
-
 fn unauthenticated() -> Error {
     Error::new(ErrorKind::Unauthenticated, "not signed in")
 }
@@ -155,7 +145,7 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let accounts = accounts(state)?;
+        let accounts = &state.accounts;
         let token = session_token(&parts.headers).ok_or_else(unauthenticated)?;
         let session = accounts
             .get_session(&token_hash(token), now_micros())
@@ -180,15 +170,19 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// What a signed-in user may do in one project.
+/// What a signed-in user may do in the project of the request's path
+/// (`/api/ui/projects/{project_id}/…`). As an extractor it signs the request in first
+/// ([`SignedIn`], with its CSRF check), then checks the project access.
 #[derive(Debug, Clone)]
 pub struct ProjectAccess {
     pub project_id: String,
     pub role: Role,
+    /// The signed-in user.
+    pub user_id: String,
 }
 
 impl ProjectAccess {
-    /// Fails unless the user owns the project (keys, members).
+    /// Fails unless the user owns the project (keys, members, prices).
     pub fn require_owner(&self) -> Result<(), Error> {
         if self.role == Role::Owner {
             Ok(())
@@ -198,6 +192,24 @@ impl ProjectAccess {
                 "only a project owner may do this",
             ))
         }
+    }
+}
+
+impl FromRequestParts<AppState> for ProjectAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| Error::invalid("path", rejection.body_text()))?;
+        let project_id = path
+            .get("project_id")
+            .ok_or_else(|| Error::internal("UI route without a project"))?;
+        Ok(project_access(state, &signed_in, project_id).await?)
     }
 }
 
@@ -213,22 +225,22 @@ pub async fn project_access(
     if state.store.get_project(project_id).await?.is_none() {
         return Err(not_found());
     }
+    let access = |role| ProjectAccess {
+        project_id: project_id.to_owned(),
+        role,
+        user_id: signed_in.user.id.clone(),
+    };
     if signed_in.user.is_admin {
-        return Ok(ProjectAccess {
-            project_id: project_id.to_owned(),
-            role: Role::Owner,
-        });
+        return Ok(access(Role::Owner));
     }
-    let memberships = accounts(state)?
+    let memberships = state
+        .accounts
         .memberships_of_user(&signed_in.user.id)
         .await?;
     memberships
         .into_iter()
         .find(|membership| membership.project_id == project_id)
-        .map(|membership| ProjectAccess {
-            project_id: project_id.to_owned(),
-            role: membership.role,
-        })
+        .map(|membership| access(membership.role))
         .ok_or_else(not_found)
 }
 
@@ -298,7 +310,7 @@ pub async fn sign_in(
     let body: SignInBody = serde_json::from_slice(&body).map_err(|error| {
         Error::invalid("body", format!("expected {{email, password}}: {error}"))
     })?;
-    let accounts = accounts(&state)?;
+    let accounts = &state.accounts;
     let guard = state.sign_in_guard.clone();
     if guard.blocked(&body.email) {
         return Err(Error::new(
@@ -329,7 +341,7 @@ pub async fn sign_in(
     };
     guard.succeeded(&body.email);
     let cookie = start_session(accounts.as_ref(), &user.id, over_https(&headers)).await?;
-    let mut response = Json(json!({"ok": true})).into_response();
+    let mut response = Json(Done::OK).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -340,10 +352,11 @@ pub async fn sign_out(
     headers: HeaderMap,
     signed_in: SignedIn,
 ) -> ApiResult<Response> {
-    accounts(&state)?
+    state
+        .accounts
         .delete_session(&signed_in.session.token_hash)
         .await?;
-    let mut response = Json(json!({"ok": true})).into_response();
+    let mut response = Json(Done::OK).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         session_cookie("", 0, over_https(&headers)),
@@ -362,7 +375,7 @@ pub async fn sign_in_with_link(
     headers: HeaderMap,
     Query(query): Query<LinkQuery>,
 ) -> ApiResult<Response> {
-    let accounts = accounts(&state)?;
+    let accounts = &state.accounts;
     let user_id = accounts
         .consume_sign_in_link(&token_hash(&query.token), now_micros())
         .await?
@@ -380,11 +393,13 @@ pub async fn sign_in_with_link(
 }
 
 /// `GET /api/ui/me`: the user, the CSRF token for writes, and the projects they can open.
-pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Json<Value>> {
-    let accounts = accounts(&state)?;
+pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Json<Me>> {
     let projects = state.store.list_projects().await?;
-    let memberships = accounts.memberships_of_user(&signed_in.user.id).await?;
-    let visible: Vec<Value> = projects
+    let memberships = state
+        .accounts
+        .memberships_of_user(&signed_in.user.id)
+        .await?;
+    let visible = projects
         .into_iter()
         .filter_map(|project| {
             let role = if signed_in.user.is_admin {
@@ -395,20 +410,25 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult
                     .find(|m| m.project_id == project.id)
                     .map(|m| m.role)
             }?;
-            Some(json!({"id": project.id, "name": project.name, "role": role.as_str()}))
+            Some(MeProject {
+                id: project.id,
+                name: project.name,
+                role: role.as_str(),
+            })
         })
         .collect();
-    Ok(Json(json!({
-        "user": {
-            "id": signed_in.user.id,
-            "email": signed_in.user.email,
-            "name": signed_in.user.name,
-            "admin": signed_in.user.is_admin,
-            "hasPassword": signed_in.user.password_hash.is_some(),
+    let user = signed_in.user;
+    Ok(Json(Me {
+        user: MeUser {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            admin: user.is_admin,
+            has_password: user.password_hash.is_some(),
         },
-        "csrfToken": signed_in.session.csrf_token,
-        "projects": visible,
-    })))
+        csrf_token: signed_in.session.csrf_token,
+        projects: visible,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -421,7 +441,7 @@ pub async fn set_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Json(body): Json<PasswordBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     if body.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::invalid(
             "password",
@@ -431,8 +451,9 @@ pub async fn set_password(
     }
     let password = body.password;
     let hash = blocking(move || hash_password(&password)).await?;
-    accounts(&state)?
+    state
+        .accounts
         .set_password_hash(&signed_in.user.id, &hash)
         .await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done::OK))
 }

@@ -51,7 +51,7 @@ pub async fn app() -> TestApp {
 
 pub async fn app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn Store> = Arc::new(
+    let sqlite = Arc::new(
         SqliteStore::open(
             dir.path(),
             SqliteOptions {
@@ -62,6 +62,7 @@ pub async fn app_with(options: Options) -> TestApp {
         )
         .expect("open store"),
     );
+    let store: Arc<dyn Store> = sqlite.clone();
     for (project, public_key, secret_key) in [("p1", PK1, SK1), ("p2", PK2, SK2)] {
         let organization = Organization {
             id: "org".into(),
@@ -84,6 +85,7 @@ pub async fn app_with(options: Options) -> TestApp {
     }
     let state = AppState::new(
         store.clone(),
+        sqlite,
         Limits {
             max_body_bytes: options.max_body_bytes,
         },
@@ -119,30 +121,45 @@ impl Response {
             )
         })
     }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `name=value` part of the cookie this response sets.
+    pub fn cookie(&self) -> String {
+        let set_cookie = self
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("a Set-Cookie header")
+            .to_str()
+            .expect("ascii");
+        set_cookie.split(';').next().expect("pair").to_owned()
+    }
+}
+
+/// Sends a request through the whole HTTP stack, without a socket.
+pub async fn send(router: &Router, request: Request<Body>) -> Response {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Response {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl TestApp {
     pub async fn send(&self, request: Request<Body>) -> Response {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        Response {
-            status,
-            headers,
-            body,
-        }
+        send(&self.router, request).await
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -150,8 +167,24 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, path: &str, public_key: &str, secret_key: &str) -> Response {
+        self.send_empty(Request::get(path), public_key, secret_key)
+            .await
+    }
+
+    pub async fn delete_as(&self, path: &str, public_key: &str, secret_key: &str) -> Response {
+        self.send_empty(Request::delete(path), public_key, secret_key)
+            .await
+    }
+
+    /// Sends a request without a body, authenticated with the key pair.
+    async fn send_empty(
+        &self,
+        request: axum::http::request::Builder,
+        public_key: &str,
+        secret_key: &str,
+    ) -> Response {
         self.send(
-            Request::get(path)
+            request
                 .header(header::AUTHORIZATION, basic(public_key, secret_key))
                 .body(Body::empty())
                 .expect("request"),

@@ -24,7 +24,7 @@ pub struct PageMeta {
 }
 
 impl<T> PageResponse<T> {
-    pub fn from_page<V>(page: Page<V>, convert: impl Fn(V) -> T) -> Self {
+    pub fn from_page<V>(page: Page<V>, convert: impl FnMut(V) -> T) -> Self {
         let meta = PageMeta {
             page: page.page,
             limit: page.limit,
@@ -143,11 +143,13 @@ pub struct Trace<O: Serialize, S: Serialize> {
 }
 
 /// A trace in a list: observations and scores as ids.
-pub fn trace_summary(
-    view: TraceView,
-    project_id: &str,
-    fields: TraceFields,
-) -> Trace<String, String> {
+pub type TraceSummary = Trace<String, String>;
+
+/// A trace with its full observations and scores.
+pub type TraceDetail = Trace<Observation, Score>;
+
+/// A trace in a list: observations and scores as ids.
+pub fn trace_summary(view: TraceView, project_id: &str, fields: TraceFields) -> TraceSummary {
     let (observations, scores) = (
         if fields.observations {
             view.observation_ids.clone()
@@ -164,7 +166,7 @@ pub fn trace_summary(
 }
 
 /// A trace with its full observations and scores.
-pub fn trace_detail(view: TraceView, project_id: &str) -> Trace<Observation, Score> {
+pub fn trace_detail(view: TraceView, project_id: &str) -> TraceDetail {
     let observations = view
         .observations
         .iter()
@@ -630,11 +632,8 @@ pub struct Session<T: Serialize> {
     pub traces: Option<Vec<T>>,
 }
 
-pub fn session(
-    view: SessionView,
-    project_id: &str,
-    with_traces: bool,
-) -> Session<Trace<String, String>> {
+/// A session, with its traces when asked for.
+pub fn session(view: SessionView, project_id: &str, with_traces: bool) -> Session<TraceSummary> {
     Session {
         id: view.id,
         created_at: format_iso(view.created_at),

@@ -1,0 +1,566 @@
+//! The handlers of the web UI's internal JSON API, under `/api/ui/projects/{project_id}/…`.
+//! Lists take the public API's parameters, parsed by the same functions
+//! ([`crate::routes::params`]), so a view's URL maps onto the store queries directly;
+//! responses reuse the public API's JSON shapes and add what the pages need
+//! ([`super::responses`]: token totals and scores per trace, users, latency percentiles).
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use spindle_core::merge::{tiebreak_of, Stamp};
+use spindle_core::time::now_micros;
+use spindle_core::{Error, WriteBatch};
+use spindle_store::accounts::{new_token, token_hash, Membership, Role, SavedView, User};
+use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
+use std::collections::HashMap;
+
+use super::responses::{
+    Created, Dashboard, DataList, Deleted, Invited, KeyRow, Latency, Member, NewKey, Revoked,
+    ScoreValue, SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
+};
+use super::session::ProjectAccess;
+use crate::bootstrap::insert_key;
+use crate::dto::{self, PageResponse, TraceFields};
+use crate::error::{found, ApiResult};
+use crate::routes::body::fresh_id;
+use crate::routes::params::{
+    any_of, observation_query, score_query, score_range, session_query, trace_query, Params,
+    UI_MAX_LIMIT,
+};
+use crate::state::AppState;
+
+/// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
+/// each trace comes with its token totals and its scores' values.
+pub async fn list_traces(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<PageResponse<TraceRow>>> {
+    let mut query = trace_query(&params, UI_MAX_LIMIT)?;
+    query.search = query.search.filter(|text| !text.trim().is_empty());
+    query.score = score_range(&params)?;
+    let page = state.store.list_traces(&access.project_id, &query).await?;
+    let trace_ids: Vec<String> = page
+        .items
+        .iter()
+        .map(|view| view.record.id.clone())
+        .collect();
+    let tokens = state
+        .accounts
+        .trace_tokens(&access.project_id, &trace_ids)
+        .await?;
+    let scores_by_trace = trace_scores(&state, &access.project_id, &trace_ids).await?;
+    let fields = TraceFields {
+        io: false,
+        scores: false,
+        observations: false,
+        metrics: true,
+    };
+    Ok(Json(PageResponse::from_page(page, |view| {
+        let id = view.record.id.clone();
+        TraceRow::new(
+            dto::trace_summary(view, &access.project_id, fields),
+            tokens.get(&id).copied().unwrap_or_default(),
+            scores_by_trace.get(&id).cloned().unwrap_or_default(),
+        )
+    })))
+}
+
+/// The values of the scores of these traces (at most 1,000 in all), by trace id.
+async fn trace_scores(
+    state: &AppState,
+    project_id: &str,
+    trace_ids: &[String],
+) -> Result<HashMap<String, Vec<ScoreValue>>, Error> {
+    let mut scores_by_trace: HashMap<String, Vec<ScoreValue>> = HashMap::new();
+    if trace_ids.is_empty() {
+        return Ok(scores_by_trace);
+    }
+    let query = ScoreQuery {
+        page: 1,
+        limit: 1000,
+        filters: vec![any_of("traceId", trace_ids.to_vec())],
+        ..ScoreQuery::default()
+    };
+    let scores = state.store.list_scores(project_id, &query).await?;
+    for score in scores.items {
+        if let Some(trace_id) = score.record.trace_id.clone() {
+            scores_by_trace
+                .entry(trace_id)
+                .or_default()
+                .push(ScoreValue::of(score));
+        }
+    }
+    Ok(scores_by_trace)
+}
+
+/// `GET …/traces/{id}`: the trace with its input and output, all its scores, and all its
+/// observations without their input, output and metadata: a trace of thousands of large
+/// generations stays a small answer, and the page fetches one observation's payloads when
+/// it is selected (`GET …/observations/{id}`).
+pub async fn get_trace(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, trace_id)): Path<(String, String)>,
+) -> ApiResult<Json<dto::TraceDetail>> {
+    let view = state.store.get_trace(&access.project_id, &trace_id).await?;
+    let mut view = found(view, "trace", &trace_id)?;
+    for observation in &mut view.observations {
+        observation.record.input = None;
+        observation.record.output = None;
+        observation.record.metadata = Default::default();
+    }
+    Ok(Json(dto::trace_detail(view, &access.project_id)))
+}
+
+/// `GET …/observations/{id}`: one observation with its input, output and metadata.
+pub async fn get_observation(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, observation_id)): Path<(String, String)>,
+) -> ApiResult<Json<dto::Observation>> {
+    let view = state
+        .store
+        .get_observation(&access.project_id, &observation_id)
+        .await?;
+    let view = found(view, "observation", &observation_id)?;
+    Ok(Json(dto::observation_v1(view, &access.project_id)))
+}
+
+/// `GET …/observations`: the public v1 parameters.
+pub async fn list_observations(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<PageResponse<dto::Observation>>> {
+    let query = observation_query(&params, UI_MAX_LIMIT)?;
+    let page = state
+        .store
+        .list_observations(&access.project_id, &query)
+        .await?;
+    Ok(Json(PageResponse::from_page(page, |mut view| {
+        view.record.input = None;
+        view.record.output = None;
+        dto::observation_v1(view, &access.project_id)
+    })))
+}
+
+/// `GET …/scores`: the public v1 parameters.
+pub async fn list_scores(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<PageResponse<dto::Score>>> {
+    let query = score_query(&params, UI_MAX_LIMIT)?;
+    let page = state.store.list_scores(&access.project_id, &query).await?;
+    Ok(Json(PageResponse::from_page(page, |view| {
+        dto::score_v1(view, &access.project_id)
+    })))
+}
+
+/// `POST …/scores`: an annotation `{traceId, observationId?, name, value, dataType?,
+/// comment?}`; its source is `ANNOTATION` and its author the signed-in user.
+pub async fn create_score(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let mut object = Map::new();
+    for key in [
+        "traceId",
+        "observationId",
+        "sessionId",
+        "name",
+        "value",
+        "dataType",
+        "comment",
+    ] {
+        if let Some(value) = body.get(key).filter(|value| !value.is_null()) {
+            object.insert(key.to_owned(), value.clone());
+        }
+    }
+    if !object.contains_key("traceId") && !object.contains_key("sessionId") {
+        return Err(Error::invalid("traceId", "is required").into());
+    }
+    object.insert("source".to_owned(), json!("ANNOTATION"));
+    object.insert("authorUserId".to_owned(), json!(access.user_id));
+    let now = now_micros();
+    let stamp = Stamp::explicit(
+        now,
+        Stamp::RANK_CREATE,
+        tiebreak_of(Value::Object(object.clone()).to_string().as_bytes()),
+    );
+    let mut new_id = fresh_id;
+    let score = spindle_ingest::score::parse_score(&object, "body", now, stamp, &mut new_id)?;
+    let id = score.id.clone();
+    state
+        .store
+        .write(
+            &access.project_id,
+            WriteBatch {
+                scores: vec![score],
+                ..WriteBatch::default()
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
+}
+
+/// Image types shown inline; everything else (SVG included, which can carry script) is
+/// only offered as a download.
+const INLINE_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// `GET …/media/{id}`: the bytes of an uploaded media object, for `<img>` tags of the app.
+pub async fn media_content(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, media_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let media = state.store.get_media(&access.project_id, &media_id).await?;
+    let media = found(media, "media", &media_id)?;
+    let bytes = state
+        .store
+        .get_media_bytes(&access.project_id, &media_id)
+        .await?;
+    let bytes = found(bytes, "content of media", &media_id)?;
+    let content_type = media.content_type.to_ascii_lowercase();
+    let inline = INLINE_IMAGE_TYPES.contains(&content_type.as_str());
+    let (content_type, disposition) = if inline {
+        (content_type, "inline")
+    } else {
+        ("application/octet-stream".to_owned(), "attachment")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition.to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET …/sessions`: the public parameters; each session comes with its traces' totals.
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<PageResponse<SessionRow>>> {
+    let query = session_query(&params, UI_MAX_LIMIT)?;
+    let page = state
+        .store
+        .list_sessions(&access.project_id, &query)
+        .await?;
+    let ids: Vec<String> = page.items.iter().map(|view| view.id.clone()).collect();
+    let mut stats = state
+        .accounts
+        .session_stats(&access.project_id, &ids)
+        .await?;
+    Ok(Json(PageResponse::from_page(page, |view| SessionRow {
+        totals: stats.remove(&view.id).map(SessionTotals::of),
+        session: dto::session(view, &access.project_id, false),
+    })))
+}
+
+/// `GET …/sessions/{id}`: the session's traces with their input and output, oldest first,
+/// so the page can replay the conversation.
+pub async fn get_session(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, session_id)): Path<(String, String)>,
+) -> ApiResult<Json<dto::Session<dto::TraceSummary>>> {
+    let view = state
+        .store
+        .get_session(&access.project_id, &session_id)
+        .await?;
+    let view = found(view, "session", &session_id)?;
+    let mut session = dto::session(view, &access.project_id, true);
+    if let Some(traces) = session.traces.as_mut() {
+        traces.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+    }
+    Ok(Json(session))
+}
+
+/// `GET …/users`: the project's end users with traces, tokens, cost, first and last seen.
+pub async fn list_users(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<PageResponse<UserRow>>> {
+    let page = state
+        .accounts
+        .user_summaries(
+            &access.project_id,
+            params.page()?,
+            params.limit(UI_MAX_LIMIT)?,
+        )
+        .await?;
+    Ok(Json(PageResponse::from_page(page, UserRow::of)))
+}
+
+/// `GET …/dashboard?fromTimestamp&toTimestamp`: daily counts, cost and usage by model,
+/// latency percentiles by trace name and by model, and the error rate.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<Dashboard>> {
+    let from = params.timestamp("fromTimestamp")?;
+    let to = params.timestamp("toTimestamp")?;
+    let daily = state
+        .store
+        .daily_metrics(
+            &access.project_id,
+            &MetricsQuery {
+                page: 1,
+                limit: 366,
+                from_timestamp: from,
+                to_timestamp: to,
+                ..MetricsQuery::default()
+            },
+        )
+        .await?;
+    let count = |filters: Vec<Filter>| TraceQuery {
+        page: 1,
+        limit: 1,
+        from_timestamp: from,
+        to_timestamp: to,
+        filters,
+        ..TraceQuery::default()
+    };
+    let traces = state
+        .store
+        .list_traces(&access.project_id, &count(Vec::new()))
+        .await?
+        .total_items;
+    let errors = state
+        .store
+        .list_traces(
+            &access.project_id,
+            &count(vec![any_of("level", vec!["ERROR".to_owned()])]),
+        )
+        .await?
+        .total_items;
+    let latency = state
+        .accounts
+        .latency_report(&access.project_id, from, to)
+        .await?;
+    let mut days: Vec<dto::DailyMetricsItem> =
+        daily.items.into_iter().map(dto::daily_metrics).collect();
+    days.sort_by(|a, b| a.date.cmp(&b.date));
+    Ok(Json(Dashboard {
+        daily: days,
+        traces,
+        error_traces: errors,
+        latency_by_trace_name: latency.by_trace_name.into_iter().map(Latency::of).collect(),
+        latency_by_model: latency.by_model.into_iter().map(Latency::of).collect(),
+    }))
+}
+
+/// `GET …/keys`: the project's keys (never their secrets).
+pub async fn list_keys(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> ApiResult<Json<DataList<KeyRow>>> {
+    let keys = state.store.list_api_keys(Some(&access.project_id)).await?;
+    Ok(Json(DataList::of(&keys, KeyRow::of)))
+}
+
+/// `POST …/keys`: a new key pair; the only answer that ever holds the secret key.
+pub async fn create_key(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> ApiResult<Response> {
+    access.require_owner()?;
+    let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
+    let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
+    insert_key(
+        state.store.as_ref(),
+        &access.project_id,
+        &public_key,
+        &secret_key,
+        now_micros(),
+    )
+    .await
+    .map_err(|error| Error::internal(format!("creating a key: {error}")))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewKey {
+            public_key,
+            secret_key,
+        }),
+    )
+        .into_response())
+}
+
+/// `DELETE …/keys/{public_key}`: revokes a key of this project.
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, public_key)): Path<(String, String)>,
+) -> ApiResult<Json<Revoked>> {
+    access.require_owner()?;
+    let key = state
+        .store
+        .get_api_key(&public_key)
+        .await?
+        .filter(|key| key.project_id == access.project_id)
+        .ok_or_else(|| Error::not_found(format!("key {public_key:?}")))?;
+    let revoked = state
+        .store
+        .revoke_api_key(&key.public_key, now_micros())
+        .await?;
+    state.auth.invalidate();
+    Ok(Json(Revoked { revoked }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ViewBody {
+    page: String,
+    name: String,
+    query: String,
+}
+
+/// `GET …/views?page=traces`: saved views of a page.
+pub async fn list_views(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<DataList<ViewRow>>> {
+    let page = params.string("page").unwrap_or_else(|| "traces".to_owned());
+    let views = state.accounts.list_views(&access.project_id, &page).await?;
+    Ok(Json(DataList::of(&views, ViewRow::of)))
+}
+
+/// `POST …/views` `{page, name, query}`.
+pub async fn save_view(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<ViewBody>,
+) -> ApiResult<Response> {
+    if body.name.trim().is_empty() {
+        return Err(Error::invalid("name", "must not be empty").into());
+    }
+    let view = SavedView {
+        id: fresh_id(),
+        project_id: access.project_id.clone(),
+        user_id: access.user_id.clone(),
+        page: body.page,
+        name: body.name.trim().to_owned(),
+        query: body.query,
+        created_at: now_micros(),
+    };
+    state.accounts.save_view(&view).await?;
+    Ok((StatusCode::CREATED, Json(ViewRow::of(&view))).into_response())
+}
+
+/// `DELETE …/views/{id}`.
+pub async fn delete_view(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, view_id)): Path<(String, String)>,
+) -> ApiResult<Json<Deleted>> {
+    let deleted = state
+        .accounts
+        .delete_view(&access.project_id, &view_id)
+        .await?;
+    Ok(Json(Deleted { deleted }))
+}
+
+/// `GET …/members`.
+pub async fn list_members(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> ApiResult<Json<DataList<Member>>> {
+    let members = state
+        .accounts
+        .members_of_project(&access.project_id)
+        .await?;
+    Ok(Json(DataList::of(members, |(user, role)| Member {
+        email: user.email,
+        role: role.as_str(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteBody {
+    email: String,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+/// How long an invitation link stays valid: 7 days.
+const INVITE_SECONDS: i64 = 7 * 24 * 3600;
+
+/// `POST …/members` `{email, role?}`: adds a member, creating the user when needed; a new
+/// user gets a one-time sign-in link (returned once) to set their password.
+pub async fn invite_member(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<InviteBody>,
+) -> ApiResult<Response> {
+    access.require_owner()?;
+    let email = body.email.trim().to_owned();
+    if !email.contains('@') {
+        return Err(Error::invalid("email", "expected an email address").into());
+    }
+    let role = match body.role.as_deref() {
+        None => Role::Member,
+        Some(text) => {
+            Role::parse(text).ok_or_else(|| Error::invalid("role", "expected owner or member"))?
+        }
+    };
+    let accounts = &state.accounts;
+    let now = now_micros();
+    let (user_id, link) = match accounts.get_user_by_email(&email).await? {
+        Some(user) => (user.id, None),
+        None => {
+            let user = User {
+                id: fresh_id(),
+                email: email.clone(),
+                name: None,
+                password_hash: None,
+                is_admin: false,
+                created_at: now,
+            };
+            accounts.create_user(&user).await?;
+            let token = new_token();
+            accounts
+                .create_sign_in_link(
+                    &token_hash(&token),
+                    &user.id,
+                    now + INVITE_SECONDS * 1_000_000,
+                )
+                .await?;
+            (user.id, Some(format!("/api/ui/auth/link?token={token}")))
+        }
+    };
+    accounts
+        .set_membership(
+            &Membership {
+                user_id,
+                project_id: access.project_id.clone(),
+                role,
+            },
+            now,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invited {
+            email,
+            role: role.as_str(),
+            sign_in_path: link,
+        }),
+    )
+        .into_response())
+}

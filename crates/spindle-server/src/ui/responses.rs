@@ -1,0 +1,355 @@
+//! Response bodies of the UI API: the public API's shapes ([`crate::dto`]) where a page shows
+//! the same thing, and these types for what only the pages need. Field order is the order the
+//! app has always received.
+
+use crate::dto::{DailyMetricsItem, Session, TraceSummary};
+use serde::Serialize;
+use serde_json::Value;
+use spindle_core::time::format_iso;
+use spindle_store::accounts::{LatencyStats, SavedView, SessionStats, TokenTotals, UserSummary};
+use spindle_store::{ApiKey, ScoreView};
+
+/// `{data: [...]}`: a list without pages.
+#[derive(Debug, Serialize)]
+pub struct DataList<T> {
+    pub data: Vec<T>,
+}
+
+impl<T> DataList<T> {
+    pub fn of<V>(items: impl IntoIterator<Item = V>, convert: impl Fn(V) -> T) -> Self {
+        DataList {
+            data: items.into_iter().map(convert).collect(),
+        }
+    }
+}
+
+/// `{ok: true}`: a sign-in, sign-out or password change went through.
+#[derive(Debug, Serialize)]
+pub struct Done {
+    pub ok: bool,
+}
+
+impl Done {
+    pub const OK: Done = Done { ok: true };
+}
+
+/// `{id}` of a created entity.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub id: String,
+}
+
+/// `{deleted}`: whether a delete found something to delete.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    pub deleted: bool,
+}
+
+/// A row of the traces page: the public summary without input, output and metadata, with the
+/// trace's token totals and its scores' values.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceRow {
+    pub id: String,
+    pub external_id: Option<String>,
+    pub timestamp: String,
+    pub name: Option<String>,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub release: Option<String>,
+    pub version: Option<String>,
+    pub project_id: String,
+    pub environment: String,
+    pub public: bool,
+    pub bookmarked: bool,
+    pub tags: Vec<String>,
+    pub html_path: String,
+    pub level: String,
+    pub latency: f64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub observations: Vec<String>,
+    pub scores: Vec<ScoreValue>,
+    pub total_cost: f64,
+    pub tokens: Tokens,
+}
+
+impl TraceRow {
+    pub fn new(trace: TraceSummary, tokens: TokenTotals, scores: Vec<ScoreValue>) -> Self {
+        TraceRow {
+            id: trace.id,
+            external_id: trace.external_id,
+            timestamp: trace.timestamp,
+            name: trace.name,
+            user_id: trace.user_id,
+            session_id: trace.session_id,
+            release: trace.release,
+            version: trace.version,
+            project_id: trace.project_id,
+            environment: trace.environment,
+            public: trace.public,
+            bookmarked: trace.bookmarked,
+            tags: trace.tags,
+            html_path: trace.html_path,
+            level: trace.level,
+            latency: trace.latency,
+            created_at: trace.created_at,
+            updated_at: trace.updated_at,
+            observations: trace.observations,
+            scores,
+            total_cost: trace.total_cost,
+            tokens: Tokens {
+                input: tokens.input,
+                output: tokens.output,
+                total: tokens.total,
+            },
+        }
+    }
+}
+
+/// Token totals of a trace.
+#[derive(Debug, Serialize)]
+pub struct Tokens {
+    pub input: i64,
+    pub output: i64,
+    pub total: i64,
+}
+
+/// A score as the traces page shows it beside its trace.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreValue {
+    pub name: Option<String>,
+    pub value: Option<f64>,
+    pub string_value: Option<String>,
+}
+
+impl ScoreValue {
+    pub fn of(score: ScoreView) -> Self {
+        ScoreValue {
+            name: score.record.name,
+            value: score.record.value,
+            string_value: score.record.string_value,
+        }
+    }
+}
+
+/// A row of the sessions page: the public session with its traces' totals (when it has any).
+#[derive(Debug, Serialize)]
+pub struct SessionRow {
+    #[serde(flatten)]
+    pub session: Session<TraceSummary>,
+    #[serde(flatten)]
+    pub totals: Option<SessionTotals>,
+}
+
+/// Totals of a session's traces.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTotals {
+    pub trace_count: u64,
+    pub user_ids: Vec<String>,
+    pub duration_seconds: Option<f64>,
+    pub total_cost: f64,
+}
+
+impl SessionTotals {
+    pub fn of(stats: SessionStats) -> Self {
+        let duration_seconds = match (stats.first, stats.last) {
+            (Some(first), Some(last)) => Some((last - first).max(0) as f64 / 1e6),
+            _ => None,
+        };
+        SessionTotals {
+            trace_count: stats.traces,
+            user_ids: stats.users,
+            duration_seconds,
+            total_cost: stats.total_cost,
+        }
+    }
+}
+
+/// A row of the users page.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRow {
+    pub user_id: String,
+    pub traces: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub total_tokens: i64,
+    pub total_cost: f64,
+}
+
+impl UserRow {
+    pub fn of(user: UserSummary) -> Self {
+        UserRow {
+            user_id: user.user_id,
+            traces: user.traces,
+            first_seen: user.first_seen.map(format_iso),
+            last_seen: user.last_seen.map(format_iso),
+            input_tokens: user.input_tokens,
+            output_tokens: user.output_tokens,
+            total_tokens: user.total_tokens,
+            total_cost: user.total_cost,
+        }
+    }
+}
+
+/// The dashboard: daily counts, trace and error counts, latency percentiles.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    pub daily: Vec<DailyMetricsItem>,
+    pub traces: u64,
+    pub error_traces: u64,
+    pub latency_by_trace_name: Vec<Latency>,
+    pub latency_by_model: Vec<Latency>,
+}
+
+/// Latency percentiles of a trace name or a model, in seconds.
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub key: String,
+    pub count: u64,
+    pub errors: u64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+}
+
+impl Latency {
+    pub fn of(stats: LatencyStats) -> Self {
+        Latency {
+            key: stats.key,
+            count: stats.count,
+            errors: stats.errors,
+            p50: stats.p50,
+            p90: stats.p90,
+            p99: stats.p99,
+        }
+    }
+}
+
+/// An API key as the settings page lists it: never its secret.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRow {
+    pub public_key: String,
+    pub secret_hint: String,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl KeyRow {
+    pub fn of(key: &ApiKey) -> Self {
+        KeyRow {
+            public_key: key.public_key.clone(),
+            secret_hint: key.secret_hint.clone(),
+            note: key.note.clone(),
+            created_at: format_iso(key.created_at),
+            revoked_at: key.revoked_at.map(format_iso),
+        }
+    }
+}
+
+/// A new key pair: the only answer that holds a secret key.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewKey {
+    pub public_key: String,
+    pub secret_key: String,
+}
+
+/// `{revoked}`: whether the key was active until now.
+#[derive(Debug, Serialize)]
+pub struct Revoked {
+    pub revoked: bool,
+}
+
+/// A saved view of a page.
+#[derive(Debug, Serialize)]
+pub struct ViewRow {
+    pub id: String,
+    pub page: String,
+    pub name: String,
+    pub query: String,
+}
+
+impl ViewRow {
+    pub fn of(view: &SavedView) -> Self {
+        ViewRow {
+            id: view.id.clone(),
+            page: view.page.clone(),
+            name: view.name.clone(),
+            query: view.query.clone(),
+        }
+    }
+}
+
+/// A member of a project.
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub email: String,
+    pub role: &'static str,
+}
+
+/// An invitation: the member, and for a new user the one-time sign-in path.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invited {
+    pub email: String,
+    pub role: &'static str,
+    pub sign_in_path: Option<String>,
+}
+
+/// `GET /api/ui/me`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub user: MeUser,
+    pub csrf_token: String,
+    pub projects: Vec<MeProject>,
+}
+
+/// The signed-in user.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeUser {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub admin: bool,
+    pub has_password: bool,
+}
+
+/// A project the signed-in user can open, with their role in it.
+#[derive(Debug, Serialize)]
+pub struct MeProject {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+}
+
+/// The models page: every model that can price the project's generations, and the switch.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Models {
+    pub data: Vec<Value>,
+    pub builtin_prices: bool,
+}
+
+/// `{builtinPrices}`: the switch of the built-in prices.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuiltinPrices {
+    pub builtin_prices: bool,
+}
+
+/// `{changed}`: how many observations a recomputation changed.
+#[derive(Debug, Serialize)]
+pub struct Changed {
+    pub changed: u64,
+}
