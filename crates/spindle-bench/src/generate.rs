@@ -4,7 +4,7 @@
 //! same spans are encoded as OTLP protobuf, as OTLP JSON, or as Langfuse batch ingestion
 //! events (`POST /api/public/ingestion`).
 
-use spindle_ingest::otlp::proto::{
+use spindle_otlp::{
     any_value, AnyValue, ArrayValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
     Resource, ResourceSpans, ScopeSpans, Span, Status,
 };

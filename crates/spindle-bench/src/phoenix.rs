@@ -387,9 +387,7 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
         .find(|attribute| attribute.key == "user.id")
         .and_then(
             |attribute| match attribute.value.as_ref()?.value.as_ref()? {
-                spindle_ingest::otlp::proto::any_value::Value::StringValue(text) => {
-                    Some(text.clone())
-                }
+                spindle_otlp::any_value::Value::StringValue(text) => Some(text.clone()),
                 _ => None,
             },
         )

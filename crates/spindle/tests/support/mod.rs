@@ -88,7 +88,8 @@ fn to_tagged(value: &otlp::AnyValue) -> Value {
         Some(V::ArrayValue(array)) => {
             json!({"array": array.values.iter().map(to_tagged).collect::<Vec<_>>()})
         }
-        None => Value::Null,
+        // the SDK sends neither key-value lists nor bytes
+        Some(V::KvlistValue(_) | V::BytesValue(_)) | None => Value::Null,
     }
 }
 
