@@ -38,7 +38,7 @@ DICTS = os.path.join(HERE, "dicts")
 INGEST_SRC = os.path.join(HERE, "..", "crates", "spindle-ingest", "src")
 CORE_SRC = os.path.join(HERE, "..", "crates", "spindle-core", "src")
 # The attribute keys the OTLP mapper reads are spelled in spindle-semconv.
-SEMCONV = os.path.join("..", "spindle-semconv", "src", "lib.rs")
+SEMCONV = os.path.join("..", "..", "spindle-semconv", "src", "lib.rs")
 
 # Which sources' literals go into which target's dictionary (relative to INGEST_SRC).
 DICT_SOURCES = {
