@@ -194,6 +194,38 @@ impl Format {
     }
 }
 
+/// The command-line options of the generated load that `ingest`, `limits` and `phoenix` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Spans per trace (one root, the rest children).
+    #[arg(long, default_value_t = 10)]
+    pub spans_per_trace: usize,
+    /// Approximate encoded size of one span in bytes.
+    #[arg(long, default_value_t = 3000)]
+    pub span_bytes: usize,
+    /// Spans per export request (the Python SDK flushes at 512); in `limits`, also per insert
+    /// transaction.
+    #[arg(long, default_value_t = 500)]
+    pub batch_spans: usize,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl LoadArgs {
+    /// The load of `spans` spans these options describe.
+    pub fn shape(&self, spans: usize, without_cost: bool) -> LoadShape {
+        LoadShape {
+            spans,
+            spans_per_trace: self.spans_per_trace,
+            span_bytes: self.span_bytes,
+            batch_spans: self.batch_spans,
+            seed: self.seed,
+            without_cost,
+        }
+    }
+}
+
 /// Parameters of the generated load.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadShape {
@@ -260,7 +292,8 @@ const MODELS: &[&str] = &[
     "claude-3-5-sonnet",
     "llama-3.1-70b",
 ];
-const TAGS: &[&str] = &[
+/// Trace tags, two picked per trace.
+pub const TAGS: &[&str] = &[
     "production",
     "beta",
     "support",

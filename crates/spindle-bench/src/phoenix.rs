@@ -3,7 +3,7 @@
 //! timed from the first request until every span is readable, then the queries both have
 //! an equivalent for, on the same data. Every figure is also given as Spindle/Phoenix.
 
-use crate::generate::{self, Format, LoadShape};
+use crate::generate::{self, Format, LoadArgs};
 use crate::http::Connection;
 use crate::ingest::total_items;
 use crate::report::{self, median, mib, millis, percentile};
@@ -26,21 +26,11 @@ pub struct PhoenixArgs {
     /// Spans to send to each (Phoenix is slow: keep it modest).
     #[arg(long, default_value_t = 10_000)]
     pub spans: usize,
-    /// Spans per trace.
-    #[arg(long, default_value_t = 10)]
-    pub spans_per_trace: usize,
-    /// Approximate encoded size of one span in bytes.
-    #[arg(long, default_value_t = 3000)]
-    pub span_bytes: usize,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Concurrent connections sending requests.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
-    /// Spans per export request.
-    #[arg(long, default_value_t = 500)]
-    pub batch_spans: usize,
-    /// Seed of the generated data.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Runs (each on fresh servers); figures are medians.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
@@ -361,14 +351,7 @@ async fn measure_after_load(
 }
 
 pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
-    let shape = LoadShape {
-        spans: args.spans,
-        spans_per_trace: args.spans_per_trace,
-        span_bytes: args.span_bytes,
-        batch_spans: args.batch_spans,
-        seed: args.seed,
-        without_cost: false,
-    };
+    let shape = args.load.shape(args.spans, false);
     let requests = generate::requests(&shape);
     // A user and a trace of the load, for the queries.
     let first_root = requests
@@ -456,9 +439,9 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
     report::print_context();
     println!(
         "The same {spans} spans ({} per trace, {:.0} protobuf bytes per span, {} per request, {} connections, uncompressed OTLP/HTTP protobuf) sent to a fresh Spindle (SQLite, `POST /api/public/otel/v1/traces`) and to a fresh `phoenix serve` (its SQLite database in a temporary directory, `POST /v1/traces`), one after the other, {} runs; figures are medians. Ingest is timed from the first request until every span is readable (Spindle: `meta.totalItems` of `/api/public/observations`; Phoenix: the project's `recordCount` over GraphQL). Queries: {} sequential requests each after one untimed, on the same data.\n",
-        args.spans_per_trace,
+        args.load.spans_per_trace,
         bytes as f64 / spans as f64,
-        args.batch_spans,
+        args.load.batch_spans,
         args.concurrency,
         args.runs.max(1),
         args.requests
