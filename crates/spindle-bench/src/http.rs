@@ -68,6 +68,26 @@ impl Connection {
         self.round_trip(head.as_bytes(), body).await
     }
 
+    /// Sends `POST path` with a JSON body; fails, naming `what`, unless the answer is 200.
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> anyhow::Result<Response> {
+        let response = self
+            .post(path, "application/json", false, body.to_string().as_bytes())
+            .await?;
+        if response.status != 200 {
+            bail!(
+                "{what} got {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        Ok(response)
+    }
+
     async fn round_trip(&mut self, head: &[u8], body: &[u8]) -> anyhow::Result<Response> {
         // A kept-alive connection the server closed in the meantime fails on first use:
         // reconnect once, then report the error.

@@ -114,20 +114,8 @@ async fn phoenix_span_count(connection: &mut Connection) -> anyhow::Result<u64> 
         "query": "{ projects { edges { node { name recordCount } } } }"
     });
     let response = connection
-        .post(
-            "/graphql",
-            "application/json",
-            false,
-            body.to_string().as_bytes(),
-        )
+        .post_json("/graphql", &body, "phoenix graphql")
         .await?;
-    if response.status != 200 {
-        bail!(
-            "phoenix graphql got {}: {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-        );
-    }
     let value: serde_json::Value = serde_json::from_slice(&response.body)?;
     let edges = value["data"]["projects"]["edges"]
         .as_array()

@@ -291,20 +291,8 @@ async fn sign_in(port: u16) -> anyhow::Result<Connection> {
         "password": server::ADMIN_PASSWORD,
     });
     let response = connection
-        .post(
-            "/api/ui/auth/sign-in",
-            "application/json",
-            false,
-            body.to_string().as_bytes(),
-        )
+        .post_json("/api/ui/auth/sign-in", &body, "UI sign-in")
         .await?;
-    if response.status != 200 {
-        bail!(
-            "UI sign-in got {}: {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-        );
-    }
     let cookie = response
         .set_cookie
         .as_deref()
