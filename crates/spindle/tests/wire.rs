@@ -196,29 +196,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     manual.end();
 
     let client = spindle::get_client();
-    client.create_score(
-        Score::numeric("num-score", 0.87)
-            .comment("good")
-            .trace_id(&seeded)
-            .metadata(&json!({"judge": "llm"})),
-    );
-    client.create_score(
-        Score::categorical("cat-score", "positive")
-            .trace_id(&seeded)
-            .observation_id(&linked_id),
-    );
-    client.create_score(
-        Score::boolean("bool-score", true)
-            .comment("yes")
-            .trace_id(&seeded),
-    );
-    client.create_score(
-        Score::numeric("obs-num", 3.0)
-            .id("my-score-id-1")
-            .trace_id(&seeded)
-            .observation_id(&linked_id),
-    );
-    client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
+    support::create_scenario_scores(&client, &seeded, &linked_id);
     spindle::observation("score-ctx").run(|span| {
         span.score(Score::numeric("span-score", 0.5));
         span.score_trace(Score::categorical("trace-score-from-span", "meh"));

@@ -326,3 +326,43 @@ impl Receiver {
         self.recorded.requests.lock().unwrap().clone()
     }
 }
+
+/// One receiver and one global client per test binary (tests then use distinct names).
+pub fn global_receiver() -> &'static Receiver {
+    static RECEIVER: std::sync::OnceLock<Receiver> = std::sync::OnceLock::new();
+    RECEIVER.get_or_init(|| {
+        let receiver = Receiver::start(0);
+        assert!(receiver.client().install_global());
+        receiver
+    })
+}
+
+/// The scores of the Python 5 capture's scenario on `trace_id`: numeric with a comment and
+/// metadata, categorical on `observation_id`, boolean with a comment, numeric with its own id
+/// on `observation_id`, and numeric on session `sess-7`.
+pub fn create_scenario_scores(client: &spindle::Client, trace_id: &str, observation_id: &str) {
+    use spindle::Score;
+    client.create_score(
+        Score::numeric("num-score", 0.87)
+            .comment("good")
+            .trace_id(trace_id)
+            .metadata(&json!({"judge": "llm"})),
+    );
+    client.create_score(
+        Score::categorical("cat-score", "positive")
+            .trace_id(trace_id)
+            .observation_id(observation_id),
+    );
+    client.create_score(
+        Score::boolean("bool-score", true)
+            .comment("yes")
+            .trace_id(trace_id),
+    );
+    client.create_score(
+        Score::numeric("obs-num", 3.0)
+            .id("my-score-id-1")
+            .trace_id(trace_id)
+            .observation_id(observation_id),
+    );
+    client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
+}
