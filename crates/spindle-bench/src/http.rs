@@ -2,6 +2,7 @@
 //! from the benchmark without adding client-side work that would compete for the CPU.
 
 use anyhow::{bail, Context};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -44,6 +45,22 @@ impl Connection {
             self.port, self.headers
         );
         self.round_trip(head.as_bytes(), &[]).await
+    }
+
+    /// Sends `GET path` and fails unless the answer is 200; returns the answer and how long
+    /// the request took.
+    pub async fn get_ok(&mut self, path: &str) -> anyhow::Result<(Response, Duration)> {
+        let started = Instant::now();
+        let response = self.get(path).await?;
+        let elapsed = started.elapsed();
+        if response.status != 200 {
+            bail!(
+                "GET {path} got {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        Ok((response, elapsed))
     }
 
     /// Sends `POST path` with a body (and `Content-Encoding: gzip` when `gzip`).

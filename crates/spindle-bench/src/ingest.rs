@@ -482,14 +482,7 @@ async fn check_stored_trace(
 
 /// `meta.totalItems` of a list endpoint.
 pub async fn total_items(connection: &mut Connection, path: &str) -> anyhow::Result<u64> {
-    let response = connection.get(path).await?;
-    if response.status != 200 {
-        bail!(
-            "GET {path} got {}: {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-        );
-    }
+    let (response, _) = connection.get_ok(path).await?;
     let value: serde_json::Value = serde_json::from_slice(&response.body)?;
     value["meta"]["totalItems"]
         .as_u64()

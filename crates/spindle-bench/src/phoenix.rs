@@ -187,16 +187,7 @@ async fn time_queries(
     for (key, path) in paths {
         let mut latencies = Vec::with_capacity(requests);
         for round in 0..=requests {
-            let started = Instant::now();
-            let response = connection.get(path).await?;
-            let elapsed = started.elapsed();
-            if response.status != 200 {
-                bail!(
-                    "GET {path} got {}: {}",
-                    response.status,
-                    String::from_utf8_lossy(&response.body)
-                );
-            }
+            let (response, elapsed) = connection.get_ok(path).await?;
             if round > 0 {
                 latencies.push(elapsed);
             } else {

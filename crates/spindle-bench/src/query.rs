@@ -213,16 +213,7 @@ async fn measure(
             break;
         }
         let path = &paths[round % paths.len()];
-        let started = Instant::now();
-        let response = connection.get(path).await?;
-        let elapsed = started.elapsed();
-        if response.status != 200 {
-            bail!(
-                "GET {path} got {}: {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
+        let (_, elapsed) = connection.get_ok(path).await?;
         if round == 0 {
             first = elapsed;
         } else {

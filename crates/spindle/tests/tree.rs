@@ -671,18 +671,7 @@ fn trace_context_joins_existing_traces() {
     setup();
     let seeded = spindle::create_trace_id("external-123");
     assert_eq!(seeded, "d851607a82a0e1e55d6f5f2f78c5a3ef");
-    let context = spindle::TraceContext::new(&seeded).unwrap();
-    let linked = spindle::observation("linked-root")
-        .trace_context(context)
-        .start();
-    let linked_id = linked.id().unwrap();
-    linked.end();
-    let later = spindle::TraceContext::new(&seeded)
-        .unwrap()
-        .with_parent_span_id(&linked_id);
-    spindle::observation("linked-child-later")
-        .trace_context(later)
-        .run(|_| ());
+    support::join_seeded_trace(&seeded);
     let header = format!("00-{seeded}-00f067aa0ba902b7-01");
     let from_header = spindle::TraceContext::from_traceparent(&header).unwrap();
     spindle::observation("from-traceparent")

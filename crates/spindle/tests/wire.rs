@@ -174,17 +174,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     });
 
     let seeded = spindle::create_trace_id("external-123");
-    let linked = spindle::observation("linked-root")
-        .trace_context(spindle::TraceContext::new(&seeded).unwrap())
-        .start();
-    let linked_id = linked.id().unwrap();
-    linked.end();
-    let later = spindle::TraceContext::new(&seeded)
-        .unwrap()
-        .with_parent_span_id(&linked_id);
-    spindle::observation("linked-child-later")
-        .trace_context(later)
-        .run(|_| ());
+    let linked_id = support::join_seeded_trace(&seeded);
 
     let manual = spindle::observation("manual-span").input("m-in").start();
     let generation = manual

@@ -366,3 +366,20 @@ pub fn create_scenario_scores(client: &spindle::Client, trace_id: &str, observat
     );
     client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
 }
+
+/// Joins trace `trace_id` as the Python scenario does: `linked-root` through a trace context,
+/// then `linked-child-later` under it through a second one; returns the id of `linked-root`.
+pub fn join_seeded_trace(trace_id: &str) -> String {
+    let linked = spindle::observation("linked-root")
+        .trace_context(spindle::TraceContext::new(trace_id).unwrap())
+        .start();
+    let linked_id = linked.id().unwrap();
+    linked.end();
+    let later = spindle::TraceContext::new(trace_id)
+        .unwrap()
+        .with_parent_span_id(&linked_id);
+    spindle::observation("linked-child-later")
+        .trace_context(later)
+        .run(|_| ());
+    linked_id
+}
