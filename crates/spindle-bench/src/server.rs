@@ -47,6 +47,16 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// How a process is waited for during its start-up: its name in errors, its log, when it was
+/// started, how long it may take and how often it is polled.
+struct Startup<'a> {
+    name: &'a str,
+    log_file: &'a Path,
+    started: Instant,
+    limit: Duration,
+    poll: Duration,
+}
+
 impl Server {
     /// Starts `server_bin serve` on `backend`, logging to `log_file`, and waits until
     /// `GET /api/public/health` answers 200. With `admin`, the UI admin account is
@@ -92,25 +102,19 @@ impl Server {
             port,
             startup: Duration::ZERO,
         };
-        let mut connection = Connection::new(port, authorization());
-        loop {
-            if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "the server exited with {status} during start-up; see {}",
-                    log_file.display()
-                );
-            }
-            if let Ok(response) = connection.get("/api/public/health").await {
-                if response.status == 200 {
-                    break;
-                }
-            }
-            if started.elapsed() > Duration::from_secs(120) {
-                bail!("the server did not become healthy within 120 s");
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        server.startup = started.elapsed();
+        server
+            .wait_healthy(
+                Connection::new(port, authorization()),
+                "/api/public/health",
+                Startup {
+                    name: "the server",
+                    log_file,
+                    started,
+                    limit: Duration::from_secs(120),
+                    poll: Duration::from_millis(2),
+                },
+            )
+            .await?;
         Ok(server)
     }
 
@@ -148,26 +152,56 @@ impl Server {
             port,
             startup: Duration::ZERO,
         };
-        let mut connection = Connection::with_headers(port, String::new());
+        server
+            .wait_healthy(
+                Connection::with_headers(port, String::new()),
+                "/healthz",
+                Startup {
+                    name: "phoenix",
+                    log_file,
+                    started,
+                    limit: Duration::from_secs(300),
+                    poll: Duration::from_millis(20),
+                },
+            )
+            .await?;
+        Ok(server)
+    }
+
+    /// Polls `GET health_path` until it answers 200 and records the start-up time; fails when
+    /// the process exits first or the time limit passes.
+    async fn wait_healthy(
+        &mut self,
+        mut connection: Connection,
+        health_path: &str,
+        startup: Startup<'_>,
+    ) -> anyhow::Result<()> {
+        let Startup {
+            name,
+            log_file,
+            started,
+            limit,
+            poll,
+        } = startup;
         loop {
-            if let Some(status) = server.child.try_wait()? {
+            if let Some(status) = self.child.try_wait()? {
                 bail!(
-                    "phoenix exited with {status} during start-up; see {}",
+                    "{name} exited with {status} during start-up; see {}",
                     log_file.display()
                 );
             }
-            if let Ok(response) = connection.get("/healthz").await {
+            if let Ok(response) = connection.get(health_path).await {
                 if response.status == 200 {
                     break;
                 }
             }
-            if started.elapsed() > Duration::from_secs(300) {
-                bail!("phoenix did not become healthy within 300 s");
+            if started.elapsed() > limit {
+                bail!("{name} did not become healthy within {} s", limit.as_secs());
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(poll).await;
         }
-        server.startup = started.elapsed();
-        Ok(server)
+        self.startup = started.elapsed();
+        Ok(())
     }
 
     pub fn pid(&self) -> u32 {

@@ -332,7 +332,7 @@ fn level(context: &SpanContext<'_>) -> Level {
 }
 
 fn observation_input(context: &SpanContext<'_>) -> Option<String> {
-    for key in [
+    let keys = [
         semconv::OBSERVATION_INPUT,
         "ai.prompt.messages",
         "ai.prompt",
@@ -344,25 +344,32 @@ fn observation_input(context: &SpanContext<'_>) -> Option<String> {
         "traceloop.entity.input",
         "mlflow.spanInputs",
         "input",
-    ] {
-        if let Some(value) = context.attr(key) {
-            return Some(value.to_text());
-        }
-    }
-    for prefix in ["llm.input_messages.", "gen_ai.prompt."] {
-        if let Some(rebuilt) = rebuild_indexed(context.attrs, prefix) {
-            return Some(rebuilt.to_string());
-        }
-    }
-    messages_from_events(
-        context,
-        &[
-            "gen_ai.system.message",
-            "gen_ai.user.message",
-            "gen_ai.assistant.message",
-            "gen_ai.tool.message",
-        ],
-    )
+    ];
+    let message_events = [
+        "gen_ai.system.message",
+        "gen_ai.user.message",
+        "gen_ai.assistant.message",
+        "gen_ai.tool.message",
+    ];
+    let indexed_prefixes = ["llm.input_messages.", "gen_ai.prompt."];
+    first_text_or_indexed(context, &keys, &indexed_prefixes)
+        .or_else(|| messages_from_events(context, &message_events))
+}
+
+/// The text of the first of `keys` the span has, else the first flattened array under one of
+/// `indexed_prefixes`, rebuilt.
+fn first_text_or_indexed(
+    context: &SpanContext<'_>,
+    keys: &[&str],
+    indexed_prefixes: &[&str],
+) -> Option<String> {
+    keys.iter()
+        .find_map(|key| context.attr(key).map(Attr::to_text))
+        .or_else(|| {
+            indexed_prefixes.iter().find_map(|prefix| {
+                rebuild_indexed(context.attrs, prefix).map(|rebuilt| rebuilt.to_string())
+            })
+        })
 }
 
 fn observation_output(context: &SpanContext<'_>) -> Option<String> {
@@ -376,7 +383,7 @@ fn observation_output(context: &SpanContext<'_>) -> Option<String> {
         }
         return Some(text);
     }
-    for key in [
+    let keys = [
         semconv::OBSERVATION_OUTPUT,
         "ai.result.text",
         "ai.toolCall.result",
@@ -391,17 +398,13 @@ fn observation_output(context: &SpanContext<'_>) -> Option<String> {
         "traceloop.entity.output",
         "mlflow.spanOutputs",
         "output",
-    ] {
-        if let Some(value) = context.attr(key) {
-            return Some(value.to_text());
-        }
-    }
-    for prefix in ["llm.output_messages.", "gen_ai.completion."] {
-        if let Some(rebuilt) = rebuild_indexed(context.attrs, prefix) {
-            return Some(rebuilt.to_string());
-        }
-    }
-    messages_from_events(context, &["gen_ai.choice"])
+    ];
+    first_text_or_indexed(
+        context,
+        &keys,
+        &["llm.output_messages.", "gen_ai.completion."],
+    )
+    .or_else(|| messages_from_events(context, &["gen_ai.choice"]))
 }
 
 /// Rebuilds flattened arrays such as `llm.input_messages.0.message.role` into
