@@ -222,23 +222,17 @@ async fn spindle_run(
         false,
     )
     .await?;
-    let started = Instant::now();
-    send_all(
-        server.port,
-        format!("Authorization: {}\r\n", server::authorization()),
+    let mut reader = Connection::new(server.port, server::authorization());
+    let wall = load_until_readable(
+        args,
+        System::Spindle,
+        &server,
         Format::Protobuf.path(),
         bodies,
-        args.concurrency,
+        spans,
+        &mut reader,
     )
     .await?;
-    let mut reader = Connection::new(server.port, server::authorization());
-    while total_items(&mut reader, "/api/public/observations?limit=1").await? < spans as u64 {
-        if started.elapsed() > Duration::from_secs(args.timeout_seconds) {
-            bail!("spindle did not make every span readable in time");
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let wall = started.elapsed();
     measure_after_load(
         server,
         reader,
@@ -268,27 +262,17 @@ async fn phoenix_run(
         &scratch.path().join("phoenix.log"),
     )
     .await?;
-    let started = Instant::now();
-    send_all(
-        server.port,
-        String::new(),
+    let mut reader = Connection::with_headers(server.port, String::new());
+    let wall = load_until_readable(
+        args,
+        System::Phoenix,
+        &server,
         "/v1/traces",
         bodies,
-        args.concurrency,
+        spans,
+        &mut reader,
     )
     .await?;
-    let mut reader = Connection::with_headers(server.port, String::new());
-    loop {
-        let stored = phoenix_span_count(&mut reader).await?;
-        if stored >= spans as u64 {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(args.timeout_seconds) {
-            bail!("phoenix made only {stored}/{spans} spans readable in time");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let wall = started.elapsed();
     measure_after_load(
         server,
         reader,
@@ -299,6 +283,54 @@ async fn phoenix_run(
         &working_dir,
     )
     .await
+}
+
+/// The system under test on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum System {
+    Spindle,
+    Phoenix,
+}
+
+/// Sends the load to `server` at `path` and waits until `reader` sees every span; returns the
+/// time from the first request until then.
+async fn load_until_readable(
+    args: &PhoenixArgs,
+    system: System,
+    server: &Server,
+    path: &'static str,
+    bodies: Arc<Vec<Vec<u8>>>,
+    spans: usize,
+    reader: &mut Connection,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let headers = match system {
+        System::Spindle => format!("Authorization: {}\r\n", server::authorization()),
+        System::Phoenix => String::new(),
+    };
+    send_all(server.port, headers, path, bodies, args.concurrency).await?;
+    loop {
+        let stored = match system {
+            System::Spindle => total_items(reader, "/api/public/observations?limit=1").await?,
+            System::Phoenix => phoenix_span_count(reader).await?,
+        };
+        if stored >= spans as u64 {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > Duration::from_secs(args.timeout_seconds) {
+            match system {
+                System::Spindle => bail!("spindle did not make every span readable in time"),
+                System::Phoenix => {
+                    bail!("phoenix made only {stored}/{spans} spans readable in time")
+                }
+            }
+        }
+        let poll = match system {
+            System::Spindle => Duration::from_millis(5),
+            System::Phoenix => Duration::from_millis(20),
+        };
+        tokio::time::sleep(poll).await;
+    }
 }
 
 /// The figures of one side once every span is readable: memory at the peak, the queries,
