@@ -146,7 +146,7 @@ fn path_or_body(path: &str) -> &str {
 #[derive(Debug)]
 pub enum ScoresBody {
     /// One score object (an invalid one fails the request).
-    One(ScoreRecord),
+    One(Box<ScoreRecord>),
     /// An array: the valid scores, and one error per invalid item, in order.
     Many {
         scores: Vec<ScoreRecord>,
@@ -171,7 +171,7 @@ pub fn parse_scores_body(
                 tiebreak_of(body),
             );
             let score = parse_score(&object, "body", now, stamp, fresh_id)?;
-            Ok(ScoresBody::One(score))
+            Ok(ScoresBody::One(Box::new(score)))
         }
         Value::Array(items) => {
             let mut scores = Vec::new();

@@ -194,7 +194,7 @@ pub async fn create_scores(
         ScoresBody::One(score) => {
             let id = score.id.clone();
             let batch = WriteBatch {
-                scores: vec![score],
+                scores: vec![*score],
                 ..WriteBatch::default()
             };
             commit(&state, &auth.project_id, batch, "scores", 1, bytes).await?;
