@@ -205,34 +205,46 @@ async fn time_queries(
     Ok((out, items))
 }
 
-async fn spindle_run(
+/// One side of a run: a fresh `system` in a scratch directory, the load, then the figures.
+async fn run_side(
     args: &PhoenixArgs,
+    system: System,
     bodies: Arc<Vec<Vec<u8>>>,
     spans: usize,
     query_paths: &[(&'static str, String)],
 ) -> anyhow::Result<Side> {
-    let scratch = tempfile::Builder::new()
-        .prefix("spindle-bench-side-")
-        .tempdir()?;
-    let data_dir = scratch.path().join("data");
-    let server = Server::start(
-        &args.server_bin,
-        &Backend::DataDir(data_dir.clone()),
-        &scratch.path().join("server.log"),
-        false,
-    )
-    .await?;
-    let mut reader = Connection::new(server.port, server::authorization());
-    let wall = load_until_readable(
-        args,
-        System::Spindle,
-        &server,
-        Format::Protobuf.path(),
-        bodies,
-        spans,
-        &mut reader,
-    )
-    .await?;
+    let prefix = match system {
+        System::Spindle => "spindle-bench-side-",
+        System::Phoenix => "spindle-bench-phoenix-",
+    };
+    let scratch = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    let (server, data_dir, mut reader, path) = match system {
+        System::Spindle => {
+            let data_dir = scratch.path().join("data");
+            let server = Server::start(
+                &args.server_bin,
+                &Backend::DataDir(data_dir.clone()),
+                &scratch.path().join("server.log"),
+                false,
+            )
+            .await?;
+            let reader = Connection::new(server.port, server::authorization());
+            (server, data_dir, reader, Format::Protobuf.path())
+        }
+        System::Phoenix => {
+            let working_dir = scratch.path().join("phoenix");
+            std::fs::create_dir_all(&working_dir)?;
+            let server = Server::start_phoenix(
+                &args.phoenix_bin,
+                &working_dir,
+                &scratch.path().join("phoenix.log"),
+            )
+            .await?;
+            let reader = Connection::with_headers(server.port, String::new());
+            (server, working_dir, reader, "/v1/traces")
+        }
+    };
+    let wall = load_until_readable(args, system, &server, path, bodies, spans, &mut reader).await?;
     measure_after_load(
         server,
         reader,
@@ -241,46 +253,6 @@ async fn spindle_run(
         query_paths,
         args.requests,
         &data_dir,
-    )
-    .await
-}
-
-async fn phoenix_run(
-    args: &PhoenixArgs,
-    bodies: Arc<Vec<Vec<u8>>>,
-    spans: usize,
-    query_paths: &[(&'static str, String)],
-) -> anyhow::Result<Side> {
-    let scratch = tempfile::Builder::new()
-        .prefix("spindle-bench-phoenix-")
-        .tempdir()?;
-    let working_dir = scratch.path().join("phoenix");
-    std::fs::create_dir_all(&working_dir)?;
-    let server = Server::start_phoenix(
-        &args.phoenix_bin,
-        &working_dir,
-        &scratch.path().join("phoenix.log"),
-    )
-    .await?;
-    let mut reader = Connection::with_headers(server.port, String::new());
-    let wall = load_until_readable(
-        args,
-        System::Phoenix,
-        &server,
-        "/v1/traces",
-        bodies,
-        spans,
-        &mut reader,
-    )
-    .await?;
-    measure_after_load(
-        server,
-        reader,
-        wall,
-        spans,
-        query_paths,
-        args.requests,
-        &working_dir,
     )
     .await
 }
@@ -405,7 +377,14 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
     let mut spindle_sides = Vec::new();
     let mut phoenix_sides = Vec::new();
     for run in 0..args.runs.max(1) {
-        let spindle = spindle_run(&args, bodies.clone(), spans, &spindle_paths).await?;
+        let spindle = run_side(
+            &args,
+            System::Spindle,
+            bodies.clone(),
+            spans,
+            &spindle_paths,
+        )
+        .await?;
         eprintln!(
             "run {}: spindle {:.0} spans/s, start-up {:.0} ms, peak {:.0} MiB, load average {}",
             run + 1,
@@ -415,7 +394,14 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
             report::load_average()
         );
         spindle_sides.push(spindle);
-        let phoenix = phoenix_run(&args, bodies.clone(), spans, &phoenix_paths).await?;
+        let phoenix = run_side(
+            &args,
+            System::Phoenix,
+            bodies.clone(),
+            spans,
+            &phoenix_paths,
+        )
+        .await?;
         eprintln!(
             "run {}: phoenix {:.0} spans/s, start-up {:.0} ms, peak {:.0} MiB, load average {}",
             run + 1,

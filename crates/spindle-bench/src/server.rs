@@ -97,25 +97,20 @@ impl Server {
             .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", server_bin.display()))?;
-        let mut server = Server {
+        Server::wait_healthy(
             child,
             port,
-            startup: Duration::ZERO,
-        };
-        server
-            .wait_healthy(
-                Connection::new(port, authorization()),
-                "/api/public/health",
-                Startup {
-                    name: "the server",
-                    log_file,
-                    started,
-                    limit: Duration::from_secs(120),
-                    poll: Duration::from_millis(2),
-                },
-            )
-            .await?;
-        Ok(server)
+            Connection::new(port, authorization()),
+            "/api/public/health",
+            Startup {
+                name: "the server",
+                log_file,
+                started,
+                limit: Duration::from_secs(120),
+                poll: Duration::from_millis(2),
+            },
+        )
+        .await
     }
 
     /// Starts `phoenix serve` (Arize Phoenix, from its Python venv) with its SQLite database
@@ -147,35 +142,32 @@ impl Server {
             .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", phoenix_bin.display()))?;
-        let mut server = Server {
+        Server::wait_healthy(
             child,
             port,
-            startup: Duration::ZERO,
-        };
-        server
-            .wait_healthy(
-                Connection::with_headers(port, String::new()),
-                "/healthz",
-                Startup {
-                    name: "phoenix",
-                    log_file,
-                    started,
-                    limit: Duration::from_secs(300),
-                    poll: Duration::from_millis(20),
-                },
-            )
-            .await?;
-        Ok(server)
+            Connection::with_headers(port, String::new()),
+            "/healthz",
+            Startup {
+                name: "phoenix",
+                log_file,
+                started,
+                limit: Duration::from_secs(300),
+                poll: Duration::from_millis(20),
+            },
+        )
+        .await
     }
 
-    /// Polls `GET health_path` until it answers 200 and records the start-up time; fails when
-    /// the process exits first or the time limit passes.
+    /// The started `child` listening on `port`, once `GET health_path` on `connection` answers
+    /// 200, with its
+    /// start-up time; fails when the process exits first or the time limit passes.
     async fn wait_healthy(
-        &mut self,
+        child: Child,
+        port: u16,
         mut connection: Connection,
         health_path: &str,
         startup: Startup<'_>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Self> {
         let Startup {
             name,
             log_file,
@@ -183,8 +175,13 @@ impl Server {
             limit,
             poll,
         } = startup;
+        let mut server = Server {
+            child,
+            port,
+            startup: Duration::ZERO,
+        };
         loop {
-            if let Some(status) = self.child.try_wait()? {
+            if let Some(status) = server.child.try_wait()? {
                 bail!(
                     "{name} exited with {status} during start-up; see {}",
                     log_file.display()
@@ -200,8 +197,8 @@ impl Server {
             }
             tokio::time::sleep(poll).await;
         }
-        self.startup = started.elapsed();
-        Ok(())
+        server.startup = started.elapsed();
+        Ok(server)
     }
 
     pub fn pid(&self) -> u32 {

@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{Receiver, RecordedSpan};
+use support::{outer_sync, Receiver, RecordedSpan};
 
 /// One receiver and one global client for this test binary; tests use distinct names.
 fn setup() -> &'static Receiver {
@@ -38,16 +38,6 @@ fn assert_child_of(child: &RecordedSpan, parent: &RecordedSpan) {
         "{} under {}",
         child.name, parent.name
     );
-}
-
-#[observe]
-fn inner_sync(x: i32) -> Value {
-    json!({"doubled": x * 2})
-}
-
-#[observe(name = "outer-sync-custom-name")]
-fn outer_sync(x: i32) -> Value {
-    inner_sync(x)
 }
 
 #[test]

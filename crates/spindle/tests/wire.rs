@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{Receiver, RecordedSpan};
+use support::{outer_sync, Receiver, RecordedSpan};
 
 const CAPTURE: &str = include_str!("fixtures/py_v5.jsonl");
 
@@ -33,16 +33,6 @@ fn python_capture() -> (BTreeMap<String, Value>, Vec<Value>) {
         }
     }
     (spans, scores)
-}
-
-#[observe]
-fn inner_sync(x: i32) -> Value {
-    json!({"doubled": x * 2})
-}
-
-#[observe(name = "outer-sync-custom-name")]
-fn outer_sync(x: i32) -> Value {
-    inner_sync(x)
 }
 
 #[observe(as_type = "generation", name = "inner-async-gen")]

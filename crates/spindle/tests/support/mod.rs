@@ -383,3 +383,15 @@ pub fn join_seeded_trace(trace_id: &str) -> String {
         .run(|_| ());
     linked_id
 }
+
+/// The Python scenario's sync pair: `outer-sync-custom-name` around `inner_sync`.
+#[spindle::observe]
+pub fn inner_sync(x: i32) -> Value {
+    json!({"doubled": x * 2})
+}
+
+/// Observed as `outer-sync-custom-name`; calls [`inner_sync`].
+#[spindle::observe(name = "outer-sync-custom-name")]
+pub fn outer_sync(x: i32) -> Value {
+    inner_sync(x)
+}
