@@ -1,3 +1,5 @@
+//! Custom model bodies: accepted shapes, and errors that name the field.
+
 use super::*;
 use serde_json::json;
 
