@@ -6,6 +6,7 @@ fuzz/corpus/<target>/seed-*:
 
 * ingestion_json: the JSON bodies sent to /api/public/ingestion, as they were sent;
 * score_json:     the JSON bodies sent to /api/public/scores, plus each score-create body;
+* model_json:     a few hand-made /api/public/models bodies (flat prices, prices, tiers);
 * otlp_json:      the JSON bodies sent to /api/public/otel/v1/traces, plus every captured
                   protobuf export re-encoded as OTLP/JSON;
 * otlp_protobuf:  every captured protobuf export (stored decoded in the fixtures) encoded
@@ -36,13 +37,16 @@ CORPUS = os.path.join(HERE, "corpus")
 DICTS = os.path.join(HERE, "dicts")
 INGEST_SRC = os.path.join(HERE, "..", "crates", "spindle-ingest", "src")
 CORE_SRC = os.path.join(HERE, "..", "crates", "spindle-core", "src")
+# The attribute keys the OTLP mapper reads are spelled in spindle-semconv.
+SEMCONV = os.path.join("..", "..", "spindle-semconv", "src", "lib.rs")
 
-# Which sources' literals go into which target's dictionary.
+# Which sources' literals go into which target's dictionary (relative to INGEST_SRC).
 DICT_SOURCES = {
-    "otlp_protobuf": ["otlp/*.rs", "usage.rs", "fields.rs"],
-    "otlp_json": ["otlp/*.rs", "usage.rs", "fields.rs"],
+    "otlp_protobuf": ["otlp/*.rs", "usage.rs", "fields.rs", SEMCONV],
+    "otlp_json": ["otlp/*.rs", "usage.rs", "fields.rs", SEMCONV],
     "ingestion_json": ["batch.rs", "score.rs", "usage.rs", "fields.rs"],
     "score_json": ["score.rs", "fields.rs"],
+    "model_json": ["model.rs"],
     "usage_json": ["usage.rs"],
 }
 
@@ -349,6 +353,17 @@ def main():
     write("otlp_protobuf", b"", counts)
     write("otlp_json", b'{"resourceSpans":[]}', counts)
     write("score_json", dumps({"name": "t", "value": "x" * 10, "dataType": "TEXT", "sessionId": "s"}), counts)
+    write("model_json", dumps({"modelName": "m", "matchPattern": "(?i)^m$", "unit": "TOKENS",
+                               "inputPrice": 0.5, "outputPrice": "1.5",
+                               "startDate": "2026-01-01T00:00:00Z"}), counts)
+    write("model_json", dumps({"modelName": "m", "matchPattern": "m",
+                               "prices": {"input": {"price": 1}, "input_cached_tokens": {"price": 0.1}},
+                               "tokenizerId": "openai", "tokenizerConfig": {"tokenizerModel": "gpt-4o"}}), counts)
+    write("model_json", dumps({"modelName": "m", "matchPattern": "m", "pricingTiers": [
+        {"name": "default", "isDefault": True, "priority": 0, "conditions": [], "prices": {"input": 1}},
+        {"name": "long", "isDefault": False, "priority": 1, "prices": {"input": 2},
+         "conditions": [{"usageDetailPattern": "input", "operator": "gt", "value": 200000,
+                         "caseSensitive": False}]}]}), counts)
     for data in gzip_inputs[:6]:
         write("gunzip", gzip.compress(data, mtime=0), counts)
     if gzip_inputs:

@@ -7,29 +7,18 @@
 
 use anyhow::Context;
 use clap::Parser;
+use spindle_bench::generate::{Rng, TAGS};
+use spindle_bench::seed::{self, TENANTS};
+use spindle_bench::server::PROJECT_ID;
 use spindle_core::merge::Stamp;
 use spindle_core::time::now_micros;
-use spindle_core::{ObservationType, ScoreDataType, ScoreSource};
-use spindle_store::sqlite::{SqliteOptions, SqliteStore};
-use spindle_store::{
-    ObservationRecord, Organization, Project, ScoreRecord, Store, TraceRecord, WriteBatch,
-};
+use spindle_core::{ScoreDataType, ScoreSource};
+use spindle_store::{ObservationRecord, ScoreRecord, Store, TraceRecord, WriteBatch};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-const PROJECT_ID: &str = "bench-project";
 const USERS: u64 = 500;
-const TAGS: &[&str] = &[
-    "production",
-    "beta",
-    "support",
-    "sales",
-    "eval",
-    "mobile",
-    "web",
-];
-const TENANTS: &[&str] = &["acme", "globex", "initech", "umbrella"];
 const REGIONS: &[&str] = &["eu-west-1", "us-east-1", "ap-south-1"];
 const WORDS: &[&str] = &[
     "the",
@@ -91,36 +80,16 @@ struct Args {
     batch: usize,
 }
 
-/// SplitMix64: the same seed gives the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next_u64() % bound.max(1)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    fn prose(&mut self, chars: usize) -> String {
-        let mut text = String::with_capacity(chars + 12);
-        while text.len() < chars {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(self.pick(WORDS));
+/// Words picked at random, without punctuation (the benchmarks' generator adds some).
+fn prose(rng: &mut Rng, chars: usize) -> String {
+    let mut text = String::with_capacity(chars + 12);
+    while text.len() < chars {
+        if !text.is_empty() {
+            text.push(' ');
         }
-        text
+        text.push_str(rng.pick(WORDS));
     }
+    text
 }
 
 fn generation(
@@ -136,34 +105,7 @@ fn generation(
     observation.parent_observation_id = parent;
     observation.start_time = Some(start);
     observation.end_time = Some(start + 200_000 + rng.below(1_500_000) as i64);
-    observation.environment = Some("default".to_owned());
-    observation.observation_type = Some(ObservationType::Generation);
-    observation.name = Some("llm-call".to_owned());
-    observation.model = Some(rng.pick(&["gpt-4o", "gpt-4o-mini"]).to_owned());
-    let input_tokens = 200 + rng.below(800) as i64;
-    let output_tokens = 50 + rng.below(300) as i64;
-    observation.usage_details = Some(
-        [
-            ("input".to_owned(), input_tokens),
-            ("output".to_owned(), output_tokens),
-            ("total".to_owned(), input_tokens + output_tokens),
-        ]
-        .into_iter()
-        .collect(),
-    );
-    observation.cost_details = Some(
-        [("total".to_owned(), input_tokens as f64 * 2.5e-6)]
-            .into_iter()
-            .collect(),
-    );
-    observation.input = Some(format!(
-        "[{{\"role\": \"user\", \"content\": {}}}]",
-        serde_json::Value::String(rng.prose(300))
-    ));
-    observation.output = Some(format!(
-        "{{\"role\": \"assistant\", \"content\": {}}}",
-        serde_json::Value::String(rng.prose(300))
-    ));
+    seed::fill_generation(&mut observation, rng, prose);
     observation.stamp_unstamped(stamp);
     observation
 }
@@ -192,9 +134,9 @@ fn trace(rng: &mut Rng, id: String, at: i64, index: usize, stamp: Stamp) -> Trac
         .insert("app_version".to_owned(), "\"2.14.0\"".to_owned());
     trace.input = Some(format!(
         "{{\"question\": {}}}",
-        serde_json::Value::String(rng.prose(160))
+        serde_json::Value::String(prose(rng, 160))
     ));
-    trace.output = Some(serde_json::Value::String(rng.prose(240)).to_string());
+    trace.output = Some(serde_json::Value::String(prose(rng, 240)).to_string());
     trace.stamp_unstamped(stamp);
     trace
 }
@@ -202,7 +144,7 @@ fn trace(rng: &mut Rng, id: String, at: i64, index: usize, stamp: Stamp) -> Trac
 fn batch(first: usize, count: usize, end: i64) -> WriteBatch {
     let mut batch = WriteBatch::default();
     for index in first..first + count {
-        let mut rng = Rng(index as u64 ^ 0x5EED);
+        let mut rng = Rng::new(index as u64 ^ 0x5EED);
         let at = end - rng.below(SPREAD_MICROS) as i64;
         let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, index as u64);
         let id = format!("{:016x}{:016x}", rng.next_u64(), index as u64);
@@ -231,7 +173,7 @@ fn batch(first: usize, count: usize, end: i64) -> WriteBatch {
 
 /// A trace with `size` generations: a root, then children of the root with 99 children each.
 fn big_trace(size: usize, end: i64) -> WriteBatch {
-    let mut rng = Rng(size as u64);
+    let mut rng = Rng::new(size as u64);
     let id = format!("big-{size}");
     let at = end - 60_000_000;
     let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, size as u64);
@@ -273,60 +215,15 @@ async fn main() -> anyhow::Result<()> {
     );
     std::fs::create_dir_all(&args.data_dir)?;
     let started = Instant::now();
-    let store = Arc::new(
-        SqliteStore::open(
-            &args.data_dir,
-            SqliteOptions {
-                synchronous_full: false,
-                ..SqliteOptions::default()
-            },
-        )
-        .context("opening the store")?,
-    );
+    let store = Arc::new(seed::open_store(&args.data_dir).context("opening the store")?);
     let end = now_micros();
-    let organization = Organization {
-        id: "default-org".to_owned(),
-        name: "Default Organization".to_owned(),
-    };
-    store.upsert_organization(&organization).await?;
-    store
-        .upsert_project(&Project {
-            id: PROJECT_ID.to_owned(),
-            name: PROJECT_ID.to_owned(),
-            organization,
-            retention_days: None,
-            created_at: end,
-        })
-        .await?;
+    seed::create_project(&store, end).await?;
     store.write(PROJECT_ID, big_trace(1_000, end)).await?;
     store.write(PROJECT_ID, big_trace(10_000, end)).await?;
-    // Build the next batch while the writer thread commits the previous one.
-    let mut in_flight: Option<tokio::task::JoinHandle<spindle_store::Result<()>>> = None;
-    let mut first = 0;
-    let mut last_report = Instant::now();
-    while first < args.traces {
-        let count = args.batch.max(1).min(args.traces - first);
-        let next = batch(first, count, end);
-        if let Some(previous) = in_flight.take() {
-            previous.await??;
-        }
-        let writer = store.clone();
-        in_flight = Some(tokio::spawn(
-            async move { writer.write(PROJECT_ID, next).await },
-        ));
-        first += count;
-        if last_report.elapsed() >= Duration::from_secs(10) {
-            last_report = Instant::now();
-            eprintln!(
-                "seeded {first}/{} traces in {:.0} s",
-                args.traces,
-                started.elapsed().as_secs_f64()
-            );
-        }
-    }
-    if let Some(previous) = in_flight.take() {
-        previous.await??;
-    }
+    seed::write_batches(&store, args.traces, args.batch, started, |first, count| {
+        batch(first, count, end)
+    })
+    .await?;
     store.shutdown().await?;
     println!(
         "seeded {} traces (+2 large ones) into {} in {:.0} s",

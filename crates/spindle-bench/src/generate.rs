@@ -4,7 +4,7 @@
 //! same spans are encoded as OTLP protobuf, as OTLP JSON, or as Langfuse batch ingestion
 //! events (`POST /api/public/ingestion`).
 
-use spindle_ingest::otlp::proto::{
+use spindle_otlp::{
     any_value, AnyValue, ArrayValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
     Resource, ResourceSpans, ScopeSpans, Span, Status,
 };
@@ -194,6 +194,38 @@ impl Format {
     }
 }
 
+/// The command-line options of the generated load that `ingest`, `limits` and `phoenix` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Spans per trace (one root, the rest children).
+    #[arg(long, default_value_t = 10)]
+    pub spans_per_trace: usize,
+    /// Approximate encoded size of one span in bytes.
+    #[arg(long, default_value_t = 3000)]
+    pub span_bytes: usize,
+    /// Spans per export request (the Python SDK flushes at 512); in `limits`, also per insert
+    /// transaction.
+    #[arg(long, default_value_t = 500)]
+    pub batch_spans: usize,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl LoadArgs {
+    /// The load of `spans` spans these options describe.
+    pub fn shape(&self, spans: usize, without_cost: bool) -> LoadShape {
+        LoadShape {
+            spans,
+            spans_per_trace: self.spans_per_trace,
+            span_bytes: self.span_bytes,
+            batch_spans: self.batch_spans,
+            seed: self.seed,
+            without_cost,
+        }
+    }
+}
+
 /// Parameters of the generated load.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadShape {
@@ -260,7 +292,8 @@ const MODELS: &[&str] = &[
     "claude-3-5-sonnet",
     "llama-3.1-70b",
 ];
-const TAGS: &[&str] = &[
+/// Trace tags, two picked per trace.
+pub const TAGS: &[&str] = &[
     "production",
     "beta",
     "support",
@@ -463,21 +496,41 @@ pub fn encode(spans: Vec<Span>, format: Format) -> Vec<u8> {
     }
 }
 
+/// Generates the load's spans in request order and hands each request's spans to `request`;
+/// returns the spans and traces generated.
+fn for_each_request(
+    shape: &LoadShape,
+    mut request: impl FnMut(Vec<Span>) -> anyhow::Result<()>,
+) -> anyhow::Result<(usize, usize)> {
+    let mut rng = Rng::new(shape.seed);
+    let per_trace = shape.spans_per_trace.max(1);
+    let mut pending: Vec<Span> = Vec::with_capacity(shape.batch_spans);
+    let mut produced = 0;
+    let mut traces = 0;
+    while produced < shape.spans {
+        let count = per_trace.min(shape.spans - produced);
+        for span in trace_spans(shape, traces, count, &mut rng) {
+            pending.push(span);
+            if pending.len() >= shape.batch_spans.max(1) {
+                request(std::mem::take(&mut pending))?;
+            }
+        }
+        produced += count;
+        traces += 1;
+    }
+    if !pending.is_empty() {
+        request(pending)?;
+    }
+    Ok((produced, traces))
+}
+
 /// Generates and encodes the whole load (gzip-compressed when `gzip`).
 pub fn build(shape: &LoadShape, format: Format, gzip: bool) -> anyhow::Result<Load> {
     use std::io::Write;
-    let mut rng = Rng::new(shape.seed);
-    let per_trace = shape.spans_per_trace.max(1);
     let mut bodies = Vec::new();
-    let mut pending: Vec<Span> = Vec::with_capacity(shape.batch_spans);
     let mut raw_bytes = 0;
-    let mut produced = 0;
-    let mut traces = 0;
-    let mut flush = |pending: &mut Vec<Span>| -> anyhow::Result<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let encoded = encode(std::mem::take(pending), format);
+    let (spans, traces) = for_each_request(shape, |spans| {
+        let encoded = encode(spans, format);
         raw_bytes += encoded.len();
         let body = if gzip {
             let mut encoder =
@@ -489,22 +542,10 @@ pub fn build(shape: &LoadShape, format: Format, gzip: bool) -> anyhow::Result<Lo
         };
         bodies.push(body);
         Ok(())
-    };
-    while produced < shape.spans {
-        let count = per_trace.min(shape.spans - produced);
-        for span in trace_spans(shape, traces, count, &mut rng) {
-            pending.push(span);
-            if pending.len() >= shape.batch_spans.max(1) {
-                flush(&mut pending)?;
-            }
-        }
-        produced += count;
-        traces += 1;
-    }
-    flush(&mut pending)?;
+    })?;
     Ok(Load {
         bodies,
-        spans: produced,
+        spans,
         traces,
         raw_bytes,
     })
@@ -513,26 +554,12 @@ pub fn build(shape: &LoadShape, format: Format, gzip: bool) -> anyhow::Result<Lo
 /// Every span of the load in request order, grouped as the requests would carry them (for
 /// the decode and raw-insert limits, which need the same data without HTTP).
 pub fn requests(shape: &LoadShape) -> Vec<Vec<Span>> {
-    let mut rng = Rng::new(shape.seed);
-    let per_trace = shape.spans_per_trace.max(1);
     let mut requests = Vec::new();
-    let mut pending: Vec<Span> = Vec::with_capacity(shape.batch_spans);
-    let mut produced = 0;
-    let mut traces = 0;
-    while produced < shape.spans {
-        let count = per_trace.min(shape.spans - produced);
-        for span in trace_spans(shape, traces, count, &mut rng) {
-            pending.push(span);
-            if pending.len() >= shape.batch_spans.max(1) {
-                requests.push(std::mem::take(&mut pending));
-            }
-        }
-        produced += count;
-        traces += 1;
-    }
-    if !pending.is_empty() {
-        requests.push(pending);
-    }
+    let generated = for_each_request(shape, |spans| {
+        requests.push(spans);
+        Ok(())
+    });
+    debug_assert!(generated.is_ok(), "collecting requests cannot fail");
     requests
 }
 

@@ -2,6 +2,7 @@
 //! from the benchmark without adding client-side work that would compete for the CPU.
 
 use anyhow::{bail, Context};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -46,6 +47,22 @@ impl Connection {
         self.round_trip(head.as_bytes(), &[]).await
     }
 
+    /// Sends `GET path` and fails unless the answer is 200; returns the answer and how long
+    /// the request took.
+    pub async fn get_ok(&mut self, path: &str) -> anyhow::Result<(Response, Duration)> {
+        let started = Instant::now();
+        let response = self.get(path).await?;
+        let elapsed = started.elapsed();
+        if response.status != 200 {
+            bail!(
+                "GET {path} got {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        Ok((response, elapsed))
+    }
+
     /// Sends `POST path` with a body (and `Content-Encoding: gzip` when `gzip`).
     pub async fn post(
         &mut self,
@@ -66,6 +83,26 @@ impl Connection {
             body.len()
         );
         self.round_trip(head.as_bytes(), body).await
+    }
+
+    /// Sends `POST path` with a JSON body; fails, naming `what`, unless the answer is 200.
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> anyhow::Result<Response> {
+        let response = self
+            .post(path, "application/json", false, body.to_string().as_bytes())
+            .await?;
+        if response.status != 200 {
+            bail!(
+                "{what} got {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        Ok(response)
     }
 
     async fn round_trip(&mut self, head: &[u8], body: &[u8]) -> anyhow::Result<Response> {

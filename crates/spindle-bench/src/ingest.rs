@@ -3,7 +3,7 @@
 //! instances on one PostgreSQL database), timed until every span is readable through the
 //! public API.
 
-use crate::generate::{self, Format, LoadShape};
+use crate::generate::{self, Format, LoadArgs};
 use crate::http::Connection;
 use crate::pg;
 use crate::report::{self, median, met, mib, millis, percentile};
@@ -26,21 +26,11 @@ pub struct IngestArgs {
     /// Spans to send.
     #[arg(long, default_value_t = 100_000)]
     pub spans: usize,
-    /// Spans per trace (one root, the rest children).
-    #[arg(long, default_value_t = 10)]
-    pub spans_per_trace: usize,
-    /// Approximate encoded size of one span in bytes.
-    #[arg(long, default_value_t = 3000)]
-    pub span_bytes: usize,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Concurrent connections sending requests.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
-    /// Spans per export request (the Python SDK flushes at 512).
-    #[arg(long, default_value_t = 500)]
-    pub batch_spans: usize,
-    /// Seed of the generated data.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Gzip the request bodies (`Content-Encoding: gzip`, the Python SDK 5 default).
     #[arg(long)]
     pub gzip: bool,
@@ -129,14 +119,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     if args.gzip && args.format == Format::Ingestion {
         bail!("--gzip applies to the OTLP formats only");
     }
-    let shape = LoadShape {
-        spans: args.spans,
-        spans_per_trace: args.spans_per_trace,
-        span_bytes: args.span_bytes,
-        batch_spans: args.batch_spans,
-        seed: args.seed,
-        without_cost: args.without_cost,
-    };
+    let shape = args.load.shape(args.spans, args.without_cost);
     eprintln!(
         "generating {} spans ({}) ...",
         shape.spans,
@@ -340,7 +323,7 @@ async fn one_run(
         (server::machine_busy_seconds()? - machine_before - server_cpu - own_cpu - postgres_cpu)
             .max(0.0);
     // The newest trace is the last one generated, which may be partial.
-    let last_trace_spans = spans - (traces - 1) * args.spans_per_trace.max(1);
+    let last_trace_spans = spans - (traces - 1) * args.load.spans_per_trace.max(1);
     check_stored_trace(&mut reader, last_trace_spans).await?;
     let max_of = |values: anyhow::Result<Vec<u64>>| -> anyhow::Result<u64> {
         Ok(values?.into_iter().max().unwrap_or(0))
@@ -499,14 +482,7 @@ async fn check_stored_trace(
 
 /// `meta.totalItems` of a list endpoint.
 pub async fn total_items(connection: &mut Connection, path: &str) -> anyhow::Result<u64> {
-    let response = connection.get(path).await?;
-    if response.status != 200 {
-        bail!(
-            "GET {path} got {}: {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-        );
-    }
+    let (response, _) = connection.get_ok(path).await?;
     let value: serde_json::Value = serde_json::from_slice(&response.body)?;
     value["meta"]["totalItems"]
         .as_u64()
@@ -546,12 +522,12 @@ fn print_markdown(
     report::print_context();
     println!(
         "{spans} spans, {} per trace, {:.0} encoded bytes per span ({:.1} MiB; {:.1} MiB sent{}), {} spans per request, {} connections. Medians of {} runs, each on a fresh server and data directory (or database).\n",
-        args.spans_per_trace,
+        args.load.spans_per_trace,
         raw_bytes as f64 / spans as f64,
         mib(raw_bytes as f64),
         mib(sent_bytes as f64),
         if args.gzip { ", gzip" } else { ", uncompressed" },
-        args.batch_spans,
+        args.load.batch_spans,
         args.concurrency,
         results.len()
     );

@@ -3,15 +3,16 @@
 //! into SQLite with batched transactions, into a database created by `SqliteStore` itself
 //! (the same tables, indexes and pragmas as the server's).
 
-use crate::generate::{self, Format, LoadShape};
+use crate::generate::{self, Format, LoadArgs};
 use crate::report::{self, median};
 use crate::results;
+use crate::seed;
 use crate::server::PROJECT_ID;
 use anyhow::Context;
 use spindle_core::{ObservationRecord, TraceRecord};
 use spindle_ingest::otlp::{self, Encoding};
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
-use spindle_store::{Organization, Project, Store};
+use spindle_store::Store;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,18 +22,8 @@ pub struct LimitsArgs {
     /// Spans in the load.
     #[arg(long, default_value_t = 100_000)]
     pub spans: usize,
-    /// Spans per trace (one root, the rest children).
-    #[arg(long, default_value_t = 10)]
-    pub spans_per_trace: usize,
-    /// Approximate encoded size of one span in bytes.
-    #[arg(long, default_value_t = 3000)]
-    pub span_bytes: usize,
-    /// Spans per request, and so per insert transaction.
-    #[arg(long, default_value_t = 500)]
-    pub batch_spans: usize,
-    /// Seed of the generated data.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Runs of each measurement; figures are their medians.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
@@ -49,14 +40,7 @@ struct Transaction {
 }
 
 pub async fn run(args: LimitsArgs) -> anyhow::Result<()> {
-    let shape = LoadShape {
-        spans: args.spans,
-        spans_per_trace: args.spans_per_trace,
-        span_bytes: args.span_bytes,
-        batch_spans: args.batch_spans,
-        seed: args.seed,
-        without_cost: false,
-    };
+    let shape = args.load.shape(args.spans, false);
     eprintln!("generating {} spans ...", shape.spans);
     let bodies: Vec<Vec<u8>> = generate::requests(&shape)
         .into_iter()
@@ -159,9 +143,9 @@ pub async fn run(args: LimitsArgs) -> anyhow::Result<()> {
     report::print_context();
     println!(
         "The ingest benchmark's load ({spans} spans, {} per trace, {:.0} protobuf bytes per span, {} spans per request), without HTTP. Medians of {} runs.\n",
-        args.spans_per_trace,
+        args.load.spans_per_trace,
         bytes as f64 / spans as f64,
-        args.batch_spans,
+        args.load.batch_spans,
         args.runs.max(1)
     );
     println!("| measure | spans/s | runs |\n|---|---|---|");
@@ -175,7 +159,7 @@ pub async fn run(args: LimitsArgs) -> anyhow::Result<()> {
     );
     println!(
         "| raw SQLite insert of the same rows (merged traces + observations, stamps included), one transaction per {} spans, the server's schema and pragmas (WAL, `synchronous = FULL`) | {insert:.0} | {} |",
-        args.batch_spans,
+        args.load.batch_spans,
         show(&insert_rates)
     );
     println!(
@@ -202,20 +186,7 @@ pub async fn run(args: LimitsArgs) -> anyhow::Result<()> {
 async fn template_database(dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let store = SqliteStore::open(dir, SqliteOptions::default())?;
-    let organization = Organization {
-        id: "default-org".to_owned(),
-        name: "Default Organization".to_owned(),
-    };
-    store.upsert_organization(&organization).await?;
-    store
-        .upsert_project(&Project {
-            id: PROJECT_ID.to_owned(),
-            name: PROJECT_ID.to_owned(),
-            organization,
-            retention_days: None,
-            created_at: 0,
-        })
-        .await?;
+    seed::create_project(&store, 0).await?;
     let path = store.path().to_path_buf();
     store.shutdown().await?;
     Ok(path)

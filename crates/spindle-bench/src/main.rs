@@ -1,20 +1,9 @@
 //! `spindle-bench`: load benchmarks of the Spindle server (OTLP ingest throughput and read
 //! latency at a million traces). A binary, not a test: it measures and reports, never asserts.
 
-mod generate;
-mod http;
-mod ingest;
-mod limits;
-mod pg;
-mod phoenix;
-mod query;
-mod report;
-mod results;
-mod server;
-mod summary;
-
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use spindle_bench::{ingest, limits, phoenix, query, summary};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -39,15 +39,20 @@ async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     Ok(client)
 }
 
+/// Drops `database` if it exists, disconnecting its sessions.
+async fn drop_if_exists(client: &tokio_postgres::Client, database: &str) -> anyhow::Result<()> {
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .await
+        .with_context(|| format!("dropping database {database}"))
+}
+
 /// Drops (if it exists) and creates the database named in `url`.
 pub async fn recreate(url: &str) -> anyhow::Result<()> {
     let (database, maintenance) = split(url)?;
     let client = connect(&maintenance).await?;
     // Two statements: a multi-statement string would run as one transaction block.
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .await
-        .with_context(|| format!("dropping database {database}"))?;
+    drop_if_exists(&client, &database).await?;
     client
         .batch_execute(&format!("CREATE DATABASE {database}"))
         .await
@@ -59,11 +64,7 @@ pub async fn recreate(url: &str) -> anyhow::Result<()> {
 pub async fn drop_database(url: &str) -> anyhow::Result<()> {
     let (database, maintenance) = split(url)?;
     let client = connect(&maintenance).await?;
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .await
-        .with_context(|| format!("dropping database {database}"))?;
-    Ok(())
+    drop_if_exists(&client, &database).await
 }
 
 /// Whether the database named in `url` exists.

@@ -3,7 +3,7 @@
 //! timed from the first request until every span is readable, then the queries both have
 //! an equivalent for, on the same data. Every figure is also given as Spindle/Phoenix.
 
-use crate::generate::{self, Format, LoadShape};
+use crate::generate::{self, Format, LoadArgs};
 use crate::http::Connection;
 use crate::ingest::total_items;
 use crate::report::{self, median, mib, millis, percentile};
@@ -26,21 +26,11 @@ pub struct PhoenixArgs {
     /// Spans to send to each (Phoenix is slow: keep it modest).
     #[arg(long, default_value_t = 10_000)]
     pub spans: usize,
-    /// Spans per trace.
-    #[arg(long, default_value_t = 10)]
-    pub spans_per_trace: usize,
-    /// Approximate encoded size of one span in bytes.
-    #[arg(long, default_value_t = 3000)]
-    pub span_bytes: usize,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Concurrent connections sending requests.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
-    /// Spans per export request.
-    #[arg(long, default_value_t = 500)]
-    pub batch_spans: usize,
-    /// Seed of the generated data.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Runs (each on fresh servers); figures are medians.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
@@ -124,20 +114,8 @@ async fn phoenix_span_count(connection: &mut Connection) -> anyhow::Result<u64> 
         "query": "{ projects { edges { node { name recordCount } } } }"
     });
     let response = connection
-        .post(
-            "/graphql",
-            "application/json",
-            false,
-            body.to_string().as_bytes(),
-        )
+        .post_json("/graphql", &body, "phoenix graphql")
         .await?;
-    if response.status != 200 {
-        bail!(
-            "phoenix graphql got {}: {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-        );
-    }
     let value: serde_json::Value = serde_json::from_slice(&response.body)?;
     let edges = value["data"]["projects"]["edges"]
         .as_array()
@@ -209,16 +187,7 @@ async fn time_queries(
     for (key, path) in paths {
         let mut latencies = Vec::with_capacity(requests);
         for round in 0..=requests {
-            let started = Instant::now();
-            let response = connection.get(path).await?;
-            let elapsed = started.elapsed();
-            if response.status != 200 {
-                bail!(
-                    "GET {path} got {}: {}",
-                    response.status,
-                    String::from_utf8_lossy(&response.body)
-                );
-            }
+            let (response, elapsed) = connection.get_ok(path).await?;
             if round > 0 {
                 latencies.push(elapsed);
             } else {
@@ -236,40 +205,46 @@ async fn time_queries(
     Ok((out, items))
 }
 
-async fn spindle_run(
+/// One side of a run: a fresh `system` in a scratch directory, the load, then the figures.
+async fn run_side(
     args: &PhoenixArgs,
+    system: System,
     bodies: Arc<Vec<Vec<u8>>>,
     spans: usize,
     query_paths: &[(&'static str, String)],
 ) -> anyhow::Result<Side> {
-    let scratch = tempfile::Builder::new()
-        .prefix("spindle-bench-side-")
-        .tempdir()?;
-    let data_dir = scratch.path().join("data");
-    let server = Server::start(
-        &args.server_bin,
-        &Backend::DataDir(data_dir.clone()),
-        &scratch.path().join("server.log"),
-        false,
-    )
-    .await?;
-    let started = Instant::now();
-    send_all(
-        server.port,
-        format!("Authorization: {}\r\n", server::authorization()),
-        Format::Protobuf.path(),
-        bodies,
-        args.concurrency,
-    )
-    .await?;
-    let mut reader = Connection::new(server.port, server::authorization());
-    while total_items(&mut reader, "/api/public/observations?limit=1").await? < spans as u64 {
-        if started.elapsed() > Duration::from_secs(args.timeout_seconds) {
-            bail!("spindle did not make every span readable in time");
+    let prefix = match system {
+        System::Spindle => "spindle-bench-side-",
+        System::Phoenix => "spindle-bench-phoenix-",
+    };
+    let scratch = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    let (server, data_dir, mut reader, path) = match system {
+        System::Spindle => {
+            let data_dir = scratch.path().join("data");
+            let server = Server::start(
+                &args.server_bin,
+                &Backend::DataDir(data_dir.clone()),
+                &scratch.path().join("server.log"),
+                false,
+            )
+            .await?;
+            let reader = Connection::new(server.port, server::authorization());
+            (server, data_dir, reader, Format::Protobuf.path())
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let wall = started.elapsed();
+        System::Phoenix => {
+            let working_dir = scratch.path().join("phoenix");
+            std::fs::create_dir_all(&working_dir)?;
+            let server = Server::start_phoenix(
+                &args.phoenix_bin,
+                &working_dir,
+                &scratch.path().join("phoenix.log"),
+            )
+            .await?;
+            let reader = Connection::with_headers(server.port, String::new());
+            (server, working_dir, reader, "/v1/traces")
+        }
+    };
+    let wall = load_until_readable(args, system, &server, path, bodies, spans, &mut reader).await?;
     measure_after_load(
         server,
         reader,
@@ -282,54 +257,52 @@ async fn spindle_run(
     .await
 }
 
-async fn phoenix_run(
+/// The system under test on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum System {
+    Spindle,
+    Phoenix,
+}
+
+/// Sends the load to `server` at `path` and waits until `reader` sees every span; returns the
+/// time from the first request until then.
+async fn load_until_readable(
     args: &PhoenixArgs,
+    system: System,
+    server: &Server,
+    path: &'static str,
     bodies: Arc<Vec<Vec<u8>>>,
     spans: usize,
-    query_paths: &[(&'static str, String)],
-) -> anyhow::Result<Side> {
-    let scratch = tempfile::Builder::new()
-        .prefix("spindle-bench-phoenix-")
-        .tempdir()?;
-    let working_dir = scratch.path().join("phoenix");
-    std::fs::create_dir_all(&working_dir)?;
-    let server = Server::start_phoenix(
-        &args.phoenix_bin,
-        &working_dir,
-        &scratch.path().join("phoenix.log"),
-    )
-    .await?;
+    reader: &mut Connection,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    send_all(
-        server.port,
-        String::new(),
-        "/v1/traces",
-        bodies,
-        args.concurrency,
-    )
-    .await?;
-    let mut reader = Connection::with_headers(server.port, String::new());
+    let headers = match system {
+        System::Spindle => format!("Authorization: {}\r\n", server::authorization()),
+        System::Phoenix => String::new(),
+    };
+    send_all(server.port, headers, path, bodies, args.concurrency).await?;
     loop {
-        let stored = phoenix_span_count(&mut reader).await?;
+        let stored = match system {
+            System::Spindle => total_items(reader, "/api/public/observations?limit=1").await?,
+            System::Phoenix => phoenix_span_count(reader).await?,
+        };
         if stored >= spans as u64 {
-            break;
+            return Ok(started.elapsed());
         }
         if started.elapsed() > Duration::from_secs(args.timeout_seconds) {
-            bail!("phoenix made only {stored}/{spans} spans readable in time");
+            match system {
+                System::Spindle => bail!("spindle did not make every span readable in time"),
+                System::Phoenix => {
+                    bail!("phoenix made only {stored}/{spans} spans readable in time")
+                }
+            }
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let poll = match system {
+            System::Spindle => Duration::from_millis(5),
+            System::Phoenix => Duration::from_millis(20),
+        };
+        tokio::time::sleep(poll).await;
     }
-    let wall = started.elapsed();
-    measure_after_load(
-        server,
-        reader,
-        wall,
-        spans,
-        query_paths,
-        args.requests,
-        &working_dir,
-    )
-    .await
 }
 
 /// The figures of one side once every span is readable: memory at the peak, the queries,
@@ -361,14 +334,7 @@ async fn measure_after_load(
 }
 
 pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
-    let shape = LoadShape {
-        spans: args.spans,
-        spans_per_trace: args.spans_per_trace,
-        span_bytes: args.span_bytes,
-        batch_spans: args.batch_spans,
-        seed: args.seed,
-        without_cost: false,
-    };
+    let shape = args.load.shape(args.spans, false);
     let requests = generate::requests(&shape);
     // A user and a trace of the load, for the queries.
     let first_root = requests
@@ -387,9 +353,7 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
         .find(|attribute| attribute.key == "user.id")
         .and_then(
             |attribute| match attribute.value.as_ref()?.value.as_ref()? {
-                spindle_ingest::otlp::proto::any_value::Value::StringValue(text) => {
-                    Some(text.clone())
-                }
+                spindle_otlp::any_value::Value::StringValue(text) => Some(text.clone()),
                 _ => None,
             },
         )
@@ -413,7 +377,14 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
     let mut spindle_sides = Vec::new();
     let mut phoenix_sides = Vec::new();
     for run in 0..args.runs.max(1) {
-        let spindle = spindle_run(&args, bodies.clone(), spans, &spindle_paths).await?;
+        let spindle = run_side(
+            &args,
+            System::Spindle,
+            bodies.clone(),
+            spans,
+            &spindle_paths,
+        )
+        .await?;
         eprintln!(
             "run {}: spindle {:.0} spans/s, start-up {:.0} ms, peak {:.0} MiB, load average {}",
             run + 1,
@@ -423,7 +394,14 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
             report::load_average()
         );
         spindle_sides.push(spindle);
-        let phoenix = phoenix_run(&args, bodies.clone(), spans, &phoenix_paths).await?;
+        let phoenix = run_side(
+            &args,
+            System::Phoenix,
+            bodies.clone(),
+            spans,
+            &phoenix_paths,
+        )
+        .await?;
         eprintln!(
             "run {}: phoenix {:.0} spans/s, start-up {:.0} ms, peak {:.0} MiB, load average {}",
             run + 1,
@@ -458,9 +436,9 @@ pub async fn run(args: PhoenixArgs) -> anyhow::Result<()> {
     report::print_context();
     println!(
         "The same {spans} spans ({} per trace, {:.0} protobuf bytes per span, {} per request, {} connections, uncompressed OTLP/HTTP protobuf) sent to a fresh Spindle (SQLite, `POST /api/public/otel/v1/traces`) and to a fresh `phoenix serve` (its SQLite database in a temporary directory, `POST /v1/traces`), one after the other, {} runs; figures are medians. Ingest is timed from the first request until every span is readable (Spindle: `meta.totalItems` of `/api/public/observations`; Phoenix: the project's `recordCount` over GraphQL). Queries: {} sequential requests each after one untimed, on the same data.\n",
-        args.spans_per_trace,
+        args.load.spans_per_trace,
         bytes as f64 / spans as f64,
-        args.batch_spans,
+        args.load.batch_spans,
         args.concurrency,
         args.runs.max(1),
         args.requests

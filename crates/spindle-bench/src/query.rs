@@ -3,18 +3,19 @@
 //! `spindle copy-to-postgres` for `--database-url`), then read latencies of the public API
 //! and of the web UI's JSON API (signed in) against the server on it, and its start-up time.
 
-use crate::generate::{prose, Rng};
+use crate::generate::{prose, Rng, TAGS};
 use crate::http::{encode_query_value, Connection};
 use crate::ingest::total_items;
 use crate::pg;
 use crate::report::{self, median, met, millis, percentile};
 use crate::results;
+use crate::seed::{self, TENANTS};
 use crate::server::{self, Backend, Server, PROJECT_ID};
 use anyhow::{bail, Context};
 use spindle_core::merge::Stamp;
-use spindle_core::{ObservationType, ScoreDataType, ScoreRecord, ScoreSource};
+use spindle_core::{ScoreDataType, ScoreRecord, ScoreSource};
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
-use spindle_store::{ObservationRecord, Organization, Project, Store, TraceRecord, WriteBatch};
+use spindle_store::{ObservationRecord, Store, TraceRecord, WriteBatch};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,16 +36,6 @@ const PHRASES: &[&str] = &[
 /// Marks a completely seeded directory.
 const COMPLETE_MARKER: &str = "seeded.complete";
 const USERS: u64 = 50;
-const TAGS: &[&str] = &[
-    "production",
-    "beta",
-    "support",
-    "sales",
-    "eval",
-    "mobile",
-    "web",
-];
-const TENANTS: &[&str] = &["acme", "globex", "initech", "umbrella"];
 /// 2026-11-01T00:00:00Z in microseconds; traces are spread over the 30 days before it.
 const END_MICROS: i64 = 1_793_491_200_000_000;
 const SPREAD_MICROS: u64 = 30 * 24 * 3600 * 1_000_000;
@@ -158,34 +149,7 @@ fn seed_batch(
             observation.trace_id = Some(id.clone());
             observation.start_time = Some(start);
             observation.end_time = Some(start + 1_500_000);
-            observation.environment = Some("default".to_owned());
-            observation.observation_type = Some(ObservationType::Generation);
-            observation.name = Some("llm-call".to_owned());
-            observation.model = Some(rng.pick(&["gpt-4o", "gpt-4o-mini"]).to_owned());
-            let input_tokens = 200 + rng.below(800) as i64;
-            let output_tokens = 50 + rng.below(300) as i64;
-            observation.usage_details = Some(
-                [
-                    ("input".to_owned(), input_tokens),
-                    ("output".to_owned(), output_tokens),
-                    ("total".to_owned(), input_tokens + output_tokens),
-                ]
-                .into_iter()
-                .collect(),
-            );
-            observation.cost_details = Some(
-                [("total".to_owned(), input_tokens as f64 * 2.5e-6)]
-                    .into_iter()
-                    .collect(),
-            );
-            observation.input = Some(format!(
-                "[{{\"role\": \"user\", \"content\": {}}}]",
-                serde_json::Value::String(prose(&mut rng, 300))
-            ));
-            observation.output = Some(format!(
-                "{{\"role\": \"assistant\", \"content\": {}}}",
-                serde_json::Value::String(prose(&mut rng, 300))
-            ));
+            seed::fill_generation(&mut observation, &mut rng, prose);
             observation
                 .metadata
                 .insert("region".to_owned(), "\"eu-west-1\"".to_owned());
@@ -204,59 +168,23 @@ async fn seed(args: &QueryArgs, dir: &Path) -> anyhow::Result<Duration> {
     }
     std::fs::create_dir_all(dir)?;
     let started = Instant::now();
-    let store = Arc::new(SqliteStore::open(
-        dir,
-        SqliteOptions {
-            synchronous_full: false,
-            ..SqliteOptions::default()
+    let store = Arc::new(seed::open_store(dir)?);
+    seed::create_project(&store, END_MICROS).await?;
+    seed::write_batches(
+        &store,
+        args.traces,
+        args.seed_batch,
+        started,
+        |first, count| {
+            seed_batch(
+                first,
+                count,
+                args.observations_per_trace,
+                args.big_trace_observations,
+            )
         },
-    )?);
-    let organization = Organization {
-        id: "default-org".to_owned(),
-        name: "Default Organization".to_owned(),
-    };
-    store.upsert_organization(&organization).await?;
-    store
-        .upsert_project(&Project {
-            id: PROJECT_ID.to_owned(),
-            name: PROJECT_ID.to_owned(),
-            organization,
-            retention_days: None,
-            created_at: END_MICROS,
-        })
-        .await?;
-    // Generate the next batch while the writer thread commits the previous one.
-    let mut in_flight: Option<tokio::task::JoinHandle<spindle_store::Result<()>>> = None;
-    let mut first = 0;
-    let mut last_report = Instant::now();
-    while first < args.traces {
-        let count = args.seed_batch.max(1).min(args.traces - first);
-        let batch = seed_batch(
-            first,
-            count,
-            args.observations_per_trace,
-            args.big_trace_observations,
-        );
-        if let Some(previous) = in_flight.take() {
-            previous.await??;
-        }
-        let writer = store.clone();
-        in_flight = Some(tokio::spawn(async move {
-            writer.write(PROJECT_ID, batch).await
-        }));
-        first += count;
-        if last_report.elapsed() >= Duration::from_secs(10) {
-            last_report = Instant::now();
-            eprintln!(
-                "seeded {first}/{} traces in {:.0} s",
-                args.traces,
-                started.elapsed().as_secs_f64()
-            );
-        }
-    }
-    if let Some(previous) = in_flight.take() {
-        previous.await??;
-    }
+    )
+    .await?;
     store.shutdown().await?;
     std::fs::write(dir.join(COMPLETE_MARKER), format!("{}\n", args.traces))?;
     Ok(started.elapsed())
@@ -285,16 +213,7 @@ async fn measure(
             break;
         }
         let path = &paths[round % paths.len()];
-        let started = Instant::now();
-        let response = connection.get(path).await?;
-        let elapsed = started.elapsed();
-        if response.status != 200 {
-            bail!(
-                "GET {path} got {}: {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
+        let (_, elapsed) = connection.get_ok(path).await?;
         if round == 0 {
             first = elapsed;
         } else {
@@ -363,20 +282,8 @@ async fn sign_in(port: u16) -> anyhow::Result<Connection> {
         "password": server::ADMIN_PASSWORD,
     });
     let response = connection
-        .post(
-            "/api/ui/auth/sign-in",
-            "application/json",
-            false,
-            body.to_string().as_bytes(),
-        )
+        .post_json("/api/ui/auth/sign-in", &body, "UI sign-in")
         .await?;
-    if response.status != 200 {
-        bail!(
-            "UI sign-in got {}: {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-        );
-    }
     let cookie = response
         .set_cookie
         .as_deref()

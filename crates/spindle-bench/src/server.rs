@@ -47,6 +47,16 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// How a process is waited for during its start-up: its name in errors, its log, when it was
+/// started, how long it may take and how often it is polled.
+struct Startup<'a> {
+    name: &'a str,
+    log_file: &'a Path,
+    started: Instant,
+    limit: Duration,
+    poll: Duration,
+}
+
 impl Server {
     /// Starts `server_bin serve` on `backend`, logging to `log_file`, and waits until
     /// `GET /api/public/health` answers 200. With `admin`, the UI admin account is
@@ -87,31 +97,20 @@ impl Server {
             .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", server_bin.display()))?;
-        let mut server = Server {
+        Server::wait_healthy(
             child,
             port,
-            startup: Duration::ZERO,
-        };
-        let mut connection = Connection::new(port, authorization());
-        loop {
-            if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "the server exited with {status} during start-up; see {}",
-                    log_file.display()
-                );
-            }
-            if let Ok(response) = connection.get("/api/public/health").await {
-                if response.status == 200 {
-                    break;
-                }
-            }
-            if started.elapsed() > Duration::from_secs(120) {
-                bail!("the server did not become healthy within 120 s");
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        server.startup = started.elapsed();
-        Ok(server)
+            Connection::new(port, authorization()),
+            "/api/public/health",
+            Startup {
+                name: "the server",
+                log_file,
+                started,
+                limit: Duration::from_secs(120),
+                poll: Duration::from_millis(2),
+            },
+        )
+        .await
     }
 
     /// Starts `phoenix serve` (Arize Phoenix, from its Python venv) with its SQLite database
@@ -143,28 +142,60 @@ impl Server {
             .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", phoenix_bin.display()))?;
+        Server::wait_healthy(
+            child,
+            port,
+            Connection::with_headers(port, String::new()),
+            "/healthz",
+            Startup {
+                name: "phoenix",
+                log_file,
+                started,
+                limit: Duration::from_secs(300),
+                poll: Duration::from_millis(20),
+            },
+        )
+        .await
+    }
+
+    /// The started `child` listening on `port`, once `GET health_path` on `connection` answers
+    /// 200, with its
+    /// start-up time; fails when the process exits first or the time limit passes.
+    async fn wait_healthy(
+        child: Child,
+        port: u16,
+        mut connection: Connection,
+        health_path: &str,
+        startup: Startup<'_>,
+    ) -> anyhow::Result<Self> {
+        let Startup {
+            name,
+            log_file,
+            started,
+            limit,
+            poll,
+        } = startup;
         let mut server = Server {
             child,
             port,
             startup: Duration::ZERO,
         };
-        let mut connection = Connection::with_headers(port, String::new());
         loop {
             if let Some(status) = server.child.try_wait()? {
                 bail!(
-                    "phoenix exited with {status} during start-up; see {}",
+                    "{name} exited with {status} during start-up; see {}",
                     log_file.display()
                 );
             }
-            if let Ok(response) = connection.get("/healthz").await {
+            if let Ok(response) = connection.get(health_path).await {
                 if response.status == 200 {
                     break;
                 }
             }
-            if started.elapsed() > Duration::from_secs(300) {
-                bail!("phoenix did not become healthy within 300 s");
+            if started.elapsed() > limit {
+                bail!("{name} did not become healthy within {} s", limit.as_secs());
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(poll).await;
         }
         server.startup = started.elapsed();
         Ok(server)

@@ -3,8 +3,10 @@
 pub mod decoded;
 pub mod json;
 pub mod map;
-pub mod proto;
 pub mod protobuf;
+
+/// The OTLP prost messages, from the crate the SDK encodes them with.
+pub use spindle_otlp as proto;
 
 pub use decoded::Export;
 pub use map::to_batch;

@@ -2,7 +2,7 @@
 
 use crate::fields::{metadata_map, Fields};
 use serde_json::{Map, Value};
-use spindle_core::merge::Stamp;
+use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::model::normalize_environment;
 use spindle_core::time::Micros;
 use spindle_core::{Error, ScoreDataType, ScoreRecord, ScoreSource};
@@ -139,5 +139,117 @@ fn path_or_body(path: &str) -> &str {
         "body"
     } else {
         path
+    }
+}
+
+/// A `POST /api/public/scores` body: one score object, or an array of them.
+#[derive(Debug)]
+pub enum ScoresBody {
+    /// One score object (an invalid one fails the request).
+    One(Box<ScoreRecord>),
+    /// An array: the valid scores, and one error per invalid item, in order.
+    Many {
+        scores: Vec<ScoreRecord>,
+        errors: Vec<Error>,
+    },
+}
+
+/// Parses a `POST /api/public/scores` body. `now` stands in for a missing `timestamp`;
+/// `fresh_id` supplies ids for scores that have none.
+pub fn parse_scores_body(
+    body: &[u8],
+    now: Micros,
+    fresh_id: &mut dyn FnMut() -> String,
+) -> Result<ScoresBody, Error> {
+    let root: Value = serde_json::from_slice(body)
+        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
+    match root {
+        Value::Object(object) => {
+            let stamp = Stamp::explicit(
+                score_time(&object, now),
+                Stamp::RANK_CREATE,
+                tiebreak_of(body),
+            );
+            let score = parse_score(&object, "body", now, stamp, fresh_id)?;
+            Ok(ScoresBody::One(Box::new(score)))
+        }
+        Value::Array(items) => {
+            let mut scores = Vec::new();
+            let mut errors = Vec::new();
+            for (index, item) in items.iter().enumerate() {
+                let path = format!("[{index}]");
+                // Python 5.x updates a score by sending its id again, with a later timestamp,
+                // possibly in the same array: the later timestamp (then the later entry) wins.
+                let at = item
+                    .as_object()
+                    .map(|object| score_time(object, now))
+                    .unwrap_or(now);
+                let tiebreak = ((index as u64) << 32)
+                    | (tiebreak_of(item.to_string().as_bytes()) & 0xffff_ffff);
+                let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, tiebreak);
+                let parsed = match item {
+                    Value::Object(object) => parse_score(object, &path, now, stamp, fresh_id),
+                    _ => Err(Error::invalid(&path, "expected a score object")),
+                };
+                match parsed {
+                    Ok(score) => scores.push(score),
+                    Err(error) => errors.push(error),
+                }
+            }
+            Ok(ScoresBody::Many { scores, errors })
+        }
+        _ => Err(Error::invalid(
+            "body",
+            "expected a score object or an array of scores",
+        )),
+    }
+}
+
+/// The time a score body was written: its `timestamp`, or `now`.
+fn score_time(body: &Map<String, Value>, now: Micros) -> Micros {
+    body.get("timestamp")
+        .and_then(Value::as_str)
+        .and_then(spindle_core::time::parse_iso)
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<ScoresBody, Error> {
+        let mut next = 0;
+        parse_scores_body(body.as_bytes(), 7, &mut || {
+            next += 1;
+            format!("id-{next}")
+        })
+    }
+
+    #[test]
+    fn one_object_or_an_array_with_per_item_errors() {
+        let Ok(ScoresBody::One(score)) = parse(r#"{"name": "q", "value": 1, "traceId": "t"}"#)
+        else {
+            panic!("expected one score");
+        };
+        assert_eq!((score.id.as_str(), score.timestamp), ("id-1", Some(7)));
+        let Ok(ScoresBody::Many { scores, errors }) =
+            parse(r#"[{"name": "q", "value": 1, "traceId": "t"}, 3, {"value": 1}]"#)
+        else {
+            panic!("expected an array");
+        };
+        assert_eq!(scores.len(), 1);
+        let messages: Vec<&str> = errors.iter().map(|error| error.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["[1]: expected a score object", "[2].name: is required"]
+        );
+        assert_eq!(
+            parse("true").unwrap_err().message,
+            "body: expected a score object or an array of scores"
+        );
+        assert!(parse("{")
+            .unwrap_err()
+            .message
+            .starts_with("body: invalid JSON"));
     }
 }

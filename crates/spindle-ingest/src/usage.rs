@@ -130,6 +130,29 @@ fn from_provider_object(map: &Map<String, Value>) -> BTreeMap<String, i64> {
     out
 }
 
+/// The usage type of a flat cache or reasoning detail key, and whether it is part of the input
+/// count (else of the output count).
+fn flat_detail(key: &str) -> Option<(&'static str, bool)> {
+    Some(match key {
+        "cache_read_input_tokens"
+        | "cache_read.input_tokens"
+        | "prompt_details.cache_read"
+        | "input_tokens.cached"
+        | "cachedInputTokens"
+        | "cached_tokens" => ("input_cached_tokens", true),
+        "cache_creation_input_tokens"
+        | "cache_creation.input_tokens"
+        | "prompt_details.cache_write"
+        | "prompt_details.cache_input" => ("input_cache_creation", true),
+        "reasoning.output_tokens"
+        | "completion_details.reasoning"
+        | "reasoningTokens"
+        | "reasoning_tokens" => ("output_reasoning_tokens", false),
+        "completion_details.audio" => ("output_audio_tokens", false),
+        _ => return None,
+    })
+}
+
 /// Flat usage keys of `gen_ai.usage.*`, `llm.token_count.*` and `ai.usage.*` (prefix already
 /// stripped) to usage types. Cache and reasoning details are subtracted from input/output.
 pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
@@ -151,36 +174,20 @@ pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
             "completion_tokens" | "output_tokens" | "completion" | "completionTokens"
             | "outputTokens" => output = Some(count),
             "total_tokens" | "total" | "tokens" | "totalTokens" => total = Some(count),
-            "cache_read_input_tokens"
-            | "cache_read.input_tokens"
-            | "prompt_details.cache_read"
-            | "input_tokens.cached"
-            | "cachedInputTokens"
-            | "cached_tokens" => {
-                out.insert("input_cached_tokens".to_owned(), count);
-                input_details = input_details.saturating_add(count);
-            }
-            "cache_creation_input_tokens"
-            | "cache_creation.input_tokens"
-            | "prompt_details.cache_write"
-            | "prompt_details.cache_input" => {
-                out.insert("input_cache_creation".to_owned(), count);
-                input_details = input_details.saturating_add(count);
-            }
-            "reasoning.output_tokens"
-            | "completion_details.reasoning"
-            | "reasoningTokens"
-            | "reasoning_tokens" => {
-                out.insert("output_reasoning_tokens".to_owned(), count);
-                output_details = output_details.saturating_add(count);
-            }
-            "completion_details.audio" => {
-                out.insert("output_audio_tokens".to_owned(), count);
-                output_details = output_details.saturating_add(count);
-            }
-            other => {
-                out.insert(other.to_owned(), count);
-            }
+            other => match flat_detail(other) {
+                Some((usage_type, part_of_input)) => {
+                    out.insert(usage_type.to_owned(), count);
+                    let details = if part_of_input {
+                        &mut input_details
+                    } else {
+                        &mut output_details
+                    };
+                    *details = details.saturating_add(count);
+                }
+                None => {
+                    out.insert(other.to_owned(), count);
+                }
+            },
         }
     }
     if let Some(input) = input {

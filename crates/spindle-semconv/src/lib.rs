@@ -189,6 +189,100 @@ pub const INTERNAL_AS_ROOT: &str = "langfuse.internal.as_root";
 /// ```
 pub const INTERNAL_IS_APP_ROOT: &str = "langfuse.internal.is_app_root";
 
+/// Prefix shared by every Langfuse attribute key.
+///
+/// ```
+/// assert!(spindle_semconv::OBSERVATION_TYPE.starts_with(spindle_semconv::NAMESPACE));
+/// ```
+pub const NAMESPACE: &str = "langfuse.";
+/// Experiment id; spans that carry it belong to the `sdk-experiment` environment.
+///
+/// ```
+/// assert_eq!(spindle_semconv::EXPERIMENT_ID, "langfuse.experiment.id");
+/// ```
+pub const EXPERIMENT_ID: &str = "langfuse.experiment.id";
+
+/// Trace user id, as earlier SDK versions sent it.
+///
+/// ```
+/// assert_eq!(spindle_semconv::LEGACY_USER_ID, "langfuse.user.id");
+/// ```
+pub const LEGACY_USER_ID: &str = "langfuse.user.id";
+/// Trace session id, as earlier SDK versions sent it.
+///
+/// ```
+/// assert_eq!(spindle_semconv::LEGACY_SESSION_ID, "langfuse.session.id");
+/// ```
+pub const LEGACY_SESSION_ID: &str = "langfuse.session.id";
+/// Trace tags, as earlier SDK versions sent them.
+///
+/// ```
+/// assert_eq!(spindle_semconv::LEGACY_TAGS, "langfuse.tags");
+/// ```
+pub const LEGACY_TAGS: &str = "langfuse.tags";
+/// Trace public flag, as earlier SDK versions sent it.
+///
+/// ```
+/// assert_eq!(spindle_semconv::LEGACY_PUBLIC, "langfuse.public");
+/// ```
+pub const LEGACY_PUBLIC: &str = "langfuse.public";
+/// Observation metadata, as earlier SDK versions sent it (bare key or `<key>.<name>`).
+///
+/// ```
+/// assert_eq!(spindle_semconv::LEGACY_METADATA, "langfuse.metadata");
+/// ```
+pub const LEGACY_METADATA: &str = "langfuse.metadata";
+/// Prompt name of a generation, as earlier SDK versions sent it.
+///
+/// ```
+/// assert_eq!(spindle_semconv::LEGACY_PROMPT_NAME, "langfuse.prompt.name");
+/// ```
+pub const LEGACY_PROMPT_NAME: &str = "langfuse.prompt.name";
+/// Prompt version of a generation, as earlier SDK versions sent it.
+///
+/// ```
+/// assert_eq!(spindle_semconv::LEGACY_PROMPT_VERSION, "langfuse.prompt.version");
+/// ```
+pub const LEGACY_PROMPT_VERSION: &str = "langfuse.prompt.version";
+
+/// Trace user id carried as observation metadata (`langfuse_user_id`).
+///
+/// ```
+/// assert!(spindle_semconv::OBSERVATION_METADATA_USER_ID.ends_with(".langfuse_user_id"));
+/// ```
+pub const OBSERVATION_METADATA_USER_ID: &str = "langfuse.observation.metadata.langfuse_user_id";
+/// Trace user id carried as trace metadata (`langfuse_user_id`).
+///
+/// ```
+/// assert!(spindle_semconv::TRACE_METADATA_USER_ID.ends_with(".langfuse_user_id"));
+/// ```
+pub const TRACE_METADATA_USER_ID: &str = "langfuse.trace.metadata.langfuse_user_id";
+/// Trace session id carried as observation metadata (`langfuse_session_id`).
+///
+/// ```
+/// assert!(spindle_semconv::OBSERVATION_METADATA_SESSION_ID.ends_with(".langfuse_session_id"));
+/// ```
+pub const OBSERVATION_METADATA_SESSION_ID: &str =
+    "langfuse.observation.metadata.langfuse_session_id";
+/// Trace session id carried as trace metadata (`langfuse_session_id`).
+///
+/// ```
+/// assert!(spindle_semconv::TRACE_METADATA_SESSION_ID.ends_with(".langfuse_session_id"));
+/// ```
+pub const TRACE_METADATA_SESSION_ID: &str = "langfuse.trace.metadata.langfuse_session_id";
+/// Trace tags carried as observation metadata (`langfuse_tags`).
+///
+/// ```
+/// assert!(spindle_semconv::OBSERVATION_METADATA_TAGS.ends_with(".langfuse_tags"));
+/// ```
+pub const OBSERVATION_METADATA_TAGS: &str = "langfuse.observation.metadata.langfuse_tags";
+/// Trace tags carried as trace metadata (`langfuse_tags`).
+///
+/// ```
+/// assert!(spindle_semconv::TRACE_METADATA_TAGS.ends_with(".langfuse_tags"));
+/// ```
+pub const TRACE_METADATA_TAGS: &str = "langfuse.trace.metadata.langfuse_tags";
+
 /// Resource attribute naming the telemetry SDK language.
 ///
 /// ```
@@ -207,6 +301,24 @@ pub const RESOURCE_SDK_NAME: &str = "telemetry.sdk.name";
 /// assert_eq!(spindle_semconv::RESOURCE_SDK_VERSION, "telemetry.sdk.version");
 /// ```
 pub const RESOURCE_SDK_VERSION: &str = "telemetry.sdk.version";
+/// Resource attribute giving the service version (an observation's version when it has none).
+///
+/// ```
+/// assert_eq!(spindle_semconv::RESOURCE_SERVICE_VERSION, "service.version");
+/// ```
+pub const RESOURCE_SERVICE_VERSION: &str = "service.version";
+/// Deployment environment (OpenTelemetry semantic conventions), on the span or the resource.
+///
+/// ```
+/// assert_eq!(spindle_semconv::DEPLOYMENT_ENVIRONMENT_NAME, "deployment.environment.name");
+/// ```
+pub const DEPLOYMENT_ENVIRONMENT_NAME: &str = "deployment.environment.name";
+/// Deployment environment under its older OpenTelemetry name.
+///
+/// ```
+/// assert_eq!(spindle_semconv::DEPLOYMENT_ENVIRONMENT, "deployment.environment");
+/// ```
+pub const DEPLOYMENT_ENVIRONMENT: &str = "deployment.environment";
 /// Resource attribute naming the service.
 ///
 /// ```

@@ -234,5 +234,5 @@ impl<T: ?Sized> CaptureAny for Wrap<'_, T> {
 
 /// The OTLP messages the SDK sends, for test receivers.
 pub mod otlp {
-    pub use crate::export::otlp::*;
+    pub use spindle_otlp::*;
 }

@@ -11,17 +11,22 @@ use std::io;
 /// A serde_json formatter writing Python's default `json.dumps` separators.
 struct PythonFormatter;
 
+/// Python's `", "` between array items and object entries, nothing before the first.
+fn item_separator<W: ?Sized + io::Write>(writer: &mut W, first: bool) -> io::Result<()> {
+    if first {
+        Ok(())
+    } else {
+        writer.write_all(b", ")
+    }
+}
+
 impl Formatter for PythonFormatter {
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        item_separator(writer, first)
     }
 
     fn begin_object_key<W: ?Sized + io::Write>(
@@ -29,11 +34,7 @@ impl Formatter for PythonFormatter {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        item_separator(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
@@ -41,11 +42,26 @@ impl Formatter for PythonFormatter {
     }
 }
 
-/// Serializes `value` like Python's `json.dumps`; `None` when it cannot be serialized.
-pub(crate) fn python_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
-    let mut buffer = Vec::with_capacity(64);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut buffer, PythonFormatter);
-    match value.serialize(&mut serializer) {
+/// Appends `value` to `buffer` as JSON written by `formatter`.
+fn serialize_into<T: Serialize + ?Sized, F: Formatter>(
+    buffer: &mut Vec<u8>,
+    value: &T,
+    formatter: F,
+) -> serde_json::Result<()> {
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        buffer, formatter,
+    ))
+}
+
+/// `value` as JSON text written by `formatter`; `None` (and a warning) when it cannot be
+/// serialized, so the attribute is skipped.
+fn attribute_json<T: Serialize + ?Sized, F: Formatter>(
+    value: &T,
+    formatter: F,
+    capacity: usize,
+) -> Option<String> {
+    let mut buffer = Vec::with_capacity(capacity);
+    match serialize_into(&mut buffer, value, formatter) {
         Ok(()) => String::from_utf8(buffer).ok(),
         Err(error) => {
             tracing::warn!(%error, "value not serializable as json, attribute skipped");
@@ -54,10 +70,14 @@ pub(crate) fn python_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
     }
 }
 
+/// Serializes `value` like Python's `json.dumps`; `None` when it cannot be serialized.
+pub(crate) fn python_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+    attribute_json(value, PythonFormatter, 64)
+}
+
 /// Appends `value` to `buffer` like Python's `json.dumps`; `false` (and a warning) on failure.
 pub(crate) fn write_python_json<T: Serialize + ?Sized>(buffer: &mut Vec<u8>, value: &T) -> bool {
-    let mut serializer = serde_json::Serializer::with_formatter(&mut *buffer, PythonFormatter);
-    match value.serialize(&mut serializer) {
+    match serialize_into(buffer, value, PythonFormatter) {
         Ok(()) => true,
         Err(error) => {
             tracing::warn!(%error, "value not serializable as json, captured as null");
@@ -68,15 +88,7 @@ pub(crate) fn write_python_json<T: Serialize + ?Sized>(buffer: &mut Vec<u8>, val
 
 /// Serializes `value` as compact JSON (metadata values); `None` when it cannot be serialized.
 pub(crate) fn compact_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
-    let mut buffer = Vec::with_capacity(32);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut buffer, CompactFormatter);
-    match value.serialize(&mut serializer) {
-        Ok(()) => String::from_utf8(buffer).ok(),
-        Err(error) => {
-            tracing::warn!(%error, "value not serializable as json, attribute skipped");
-            None
-        }
-    }
+    attribute_json(value, CompactFormatter, 32)
 }
 
 /// Encodes an input or output value: a JSON string is sent raw, `null` is omitted, anything

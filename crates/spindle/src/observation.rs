@@ -323,6 +323,8 @@ impl ObsState {
                 })
                 .collect(),
             dropped_attributes_count: 0,
+            events: Vec::new(),
+            dropped_events_count: 0,
             status: Some(status),
             flags: semconv::SPAN_FLAGS,
         }

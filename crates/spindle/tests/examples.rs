@@ -15,18 +15,11 @@ mod rag_pipeline;
 #[path = "../examples/support_query.rs"]
 mod support_query;
 
-use std::sync::OnceLock;
-
 use serde_json::json;
 use support::{Receiver, RecordedSpan};
 
 fn setup() -> &'static Receiver {
-    static RECEIVER: OnceLock<Receiver> = OnceLock::new();
-    RECEIVER.get_or_init(|| {
-        let receiver = Receiver::start(0);
-        assert!(receiver.client().install_global());
-        receiver
-    })
+    support::global_receiver()
 }
 
 /// The spans of the trace whose root is named `root`, by name.

@@ -4,20 +4,13 @@
 
 mod support;
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{Receiver, RecordedSpan};
+use support::{outer_sync, Receiver, RecordedSpan};
 
 /// One receiver and one global client for this test binary; tests use distinct names.
 fn setup() -> &'static Receiver {
-    static RECEIVER: OnceLock<Receiver> = OnceLock::new();
-    RECEIVER.get_or_init(|| {
-        let receiver = Receiver::start(0);
-        assert!(receiver.client().install_global());
-        receiver
-    })
+    support::global_receiver()
 }
 
 fn flushed() -> &'static Receiver {
@@ -45,16 +38,6 @@ fn assert_child_of(child: &RecordedSpan, parent: &RecordedSpan) {
         "{} under {}",
         child.name, parent.name
     );
-}
-
-#[observe]
-fn inner_sync(x: i32) -> Value {
-    json!({"doubled": x * 2})
-}
-
-#[observe(name = "outer-sync-custom-name")]
-fn outer_sync(x: i32) -> Value {
-    inner_sync(x)
 }
 
 #[test]
@@ -678,18 +661,7 @@ fn trace_context_joins_existing_traces() {
     setup();
     let seeded = spindle::create_trace_id("external-123");
     assert_eq!(seeded, "d851607a82a0e1e55d6f5f2f78c5a3ef");
-    let context = spindle::TraceContext::new(&seeded).unwrap();
-    let linked = spindle::observation("linked-root")
-        .trace_context(context)
-        .start();
-    let linked_id = linked.id().unwrap();
-    linked.end();
-    let later = spindle::TraceContext::new(&seeded)
-        .unwrap()
-        .with_parent_span_id(&linked_id);
-    spindle::observation("linked-child-later")
-        .trace_context(later)
-        .run(|_| ());
+    support::join_seeded_trace(&seeded);
     let header = format!("00-{seeded}-00f067aa0ba902b7-01");
     let from_header = spindle::TraceContext::from_traceparent(&header).unwrap();
     spindle::observation("from-traceparent")
@@ -724,29 +696,7 @@ fn scores_on_traces_observations_and_sessions() {
     setup();
     let seeded = spindle::create_trace_id("score-trace");
     let client = spindle::get_client();
-    client.create_score(
-        Score::numeric("num-score", 0.87)
-            .comment("good")
-            .trace_id(&seeded)
-            .metadata(&json!({"judge": "llm"})),
-    );
-    client.create_score(
-        Score::categorical("cat-score", "positive")
-            .trace_id(&seeded)
-            .observation_id("ff8262a55687ab00"),
-    );
-    client.create_score(
-        Score::boolean("bool-score", true)
-            .trace_id(&seeded)
-            .comment("yes"),
-    );
-    client.create_score(
-        Score::numeric("obs-num", 3.0)
-            .id("my-score-id-1")
-            .trace_id(&seeded)
-            .observation_id("ff8262a55687ab00"),
-    );
-    client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
+    support::create_scenario_scores(&client, &seeded, "ff8262a55687ab00");
     client.create_score(Score::numeric("nowhere-score", 1.0));
     let (trace_id, span_id) = spindle::observation("score-ctx").run(|span| {
         span.score(Score::numeric("span-score", 0.5));

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{Receiver, RecordedSpan};
+use support::{outer_sync, Receiver, RecordedSpan};
 
 const CAPTURE: &str = include_str!("fixtures/py_v5.jsonl");
 
@@ -33,16 +33,6 @@ fn python_capture() -> (BTreeMap<String, Value>, Vec<Value>) {
         }
     }
     (spans, scores)
-}
-
-#[observe]
-fn inner_sync(x: i32) -> Value {
-    json!({"doubled": x * 2})
-}
-
-#[observe(name = "outer-sync-custom-name")]
-fn outer_sync(x: i32) -> Value {
-    inner_sync(x)
 }
 
 #[observe(as_type = "generation", name = "inner-async-gen")]
@@ -174,17 +164,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     });
 
     let seeded = spindle::create_trace_id("external-123");
-    let linked = spindle::observation("linked-root")
-        .trace_context(spindle::TraceContext::new(&seeded).unwrap())
-        .start();
-    let linked_id = linked.id().unwrap();
-    linked.end();
-    let later = spindle::TraceContext::new(&seeded)
-        .unwrap()
-        .with_parent_span_id(&linked_id);
-    spindle::observation("linked-child-later")
-        .trace_context(later)
-        .run(|_| ());
+    let linked_id = support::join_seeded_trace(&seeded);
 
     let manual = spindle::observation("manual-span").input("m-in").start();
     let generation = manual
@@ -196,29 +176,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     manual.end();
 
     let client = spindle::get_client();
-    client.create_score(
-        Score::numeric("num-score", 0.87)
-            .comment("good")
-            .trace_id(&seeded)
-            .metadata(&json!({"judge": "llm"})),
-    );
-    client.create_score(
-        Score::categorical("cat-score", "positive")
-            .trace_id(&seeded)
-            .observation_id(&linked_id),
-    );
-    client.create_score(
-        Score::boolean("bool-score", true)
-            .comment("yes")
-            .trace_id(&seeded),
-    );
-    client.create_score(
-        Score::numeric("obs-num", 3.0)
-            .id("my-score-id-1")
-            .trace_id(&seeded)
-            .observation_id(&linked_id),
-    );
-    client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
+    support::create_scenario_scores(&client, &seeded, &linked_id);
     spindle::observation("score-ctx").run(|span| {
         span.score(Score::numeric("span-score", 0.5));
         span.score_trace(Score::categorical("trace-score-from-span", "meh"));

@@ -9,6 +9,7 @@ use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::model::normalize_environment;
 use spindle_core::time::{nanos_to_micros, parse_iso, Micros};
 use spindle_core::{Level, ObservationRecord, ObservationType, TraceRecord, WriteBatch};
+use spindle_semconv as semconv;
 use std::collections::BTreeMap;
 
 /// Converts a decoded export into records. `now` fills spans that carry no time at all.
@@ -52,7 +53,7 @@ impl SpanContext<'_> {
     }
 
     fn is_langfuse_scope(&self) -> bool {
-        self.scope.name.starts_with("langfuse-sdk")
+        self.scope.name.starts_with(semconv::SCOPE_NAME)
     }
 }
 
@@ -68,11 +69,11 @@ fn map_span(context: &SpanContext<'_>, now: Micros, batch: &mut WriteBatch) {
     let observation = observation(context, observation_type, start, end, &environment, stamp);
 
     let as_root = context
-        .attr("langfuse.internal.as_root")
+        .attr(semconv::INTERNAL_AS_ROOT)
         .and_then(Attr::as_bool)
         .unwrap_or(false);
     let is_app_root = context
-        .attr("langfuse.internal.is_app_root")
+        .attr(semconv::INTERNAL_IS_APP_ROOT)
         .and_then(Attr::as_bool)
         .unwrap_or(false);
     let is_root = span.parent_span_id.is_none() || as_root;
@@ -113,13 +114,13 @@ fn span_times(span: &Span, now: Micros) -> (Micros, Micros) {
 }
 
 fn environment(context: &SpanContext<'_>) -> String {
-    if context.attr("langfuse.experiment.id").is_some() {
+    if context.attr(semconv::EXPERIMENT_ID).is_some() {
         return "sdk-experiment".to_owned();
     }
     let keys = [
-        "langfuse.environment",
-        "deployment.environment.name",
-        "deployment.environment",
+        semconv::ENVIRONMENT,
+        semconv::DEPLOYMENT_ENVIRONMENT_NAME,
+        semconv::DEPLOYMENT_ENVIRONMENT,
     ];
     let raw = keys.iter().find_map(|key| {
         context
@@ -133,16 +134,16 @@ fn environment(context: &SpanContext<'_>) -> String {
 }
 
 const GENERATION_ONLY_KEYS: &[&str] = &[
-    "langfuse.observation.model.name",
-    "langfuse.observation.usage_details",
-    "langfuse.observation.cost_details",
-    "langfuse.observation.completion_start_time",
-    "langfuse.observation.model.parameters",
-    "langfuse.observation.prompt.name",
+    semconv::OBSERVATION_MODEL_NAME,
+    semconv::OBSERVATION_USAGE_DETAILS,
+    semconv::OBSERVATION_COST_DETAILS,
+    semconv::OBSERVATION_COMPLETION_START_TIME,
+    semconv::OBSERVATION_MODEL_PARAMETERS,
+    semconv::OBSERVATION_PROMPT_NAME,
 ];
 
 const MODEL_KEYS: &[&str] = &[
-    "langfuse.observation.model.name",
+    semconv::OBSERVATION_MODEL_NAME,
     "gen_ai.response.model",
     "ai.model.id",
     "gen_ai.request.model",
@@ -164,7 +165,7 @@ fn is_python_sdk_up_to_3_3(version: &str) -> bool {
 
 fn observation_type(context: &SpanContext<'_>) -> ObservationType {
     let declared = context
-        .attr("langfuse.observation.type")
+        .attr(semconv::OBSERVATION_TYPE)
         .and_then(Attr::as_str)
         .and_then(ObservationType::parse);
     // Python SDK <= 3.3 declared generations as spans but sent generation-only keys.
@@ -173,7 +174,7 @@ fn observation_type(context: &SpanContext<'_>) -> ObservationType {
         && is_python_sdk_up_to_3_3(&context.scope.version)
         && context
             .resource
-            .get("telemetry.sdk.language")
+            .get(semconv::RESOURCE_SDK_LANGUAGE)
             .and_then(Attr::as_str)
             == Some("python")
         && GENERATION_ONLY_KEYS
@@ -272,11 +273,14 @@ fn observation(
     record.output = observation_output(context);
     record.level = Some(level(context));
     record.status_message = context
-        .text(&["langfuse.observation.status_message"])
+        .text(&[semconv::OBSERVATION_STATUS_MESSAGE])
         .or_else(|| (!span.status_message.is_empty()).then(|| span.status_message.clone()));
-    record.version = context
-        .text(&["langfuse.version"])
-        .or_else(|| context.resource.get("service.version").map(Attr::to_text));
+    record.version = context.text(&[semconv::VERSION]).or_else(|| {
+        context
+            .resource
+            .get(semconv::RESOURCE_SERVICE_VERSION)
+            .map(Attr::to_text)
+    });
     record.model = context.text(MODEL_KEYS);
     record.model_parameters = model_parameters(context);
     let usage_details = usage_details(context);
@@ -285,11 +289,13 @@ fn observation(
     record.cost_details = (!cost_details.is_empty()).then_some(cost_details);
     record.completion_start_time = completion_start_time(context, start);
     if observation_type == ObservationType::Generation {
-        record.prompt_name =
-            context.text(&["langfuse.observation.prompt.name", "langfuse.prompt.name"]);
+        record.prompt_name = context.text(&[
+            semconv::OBSERVATION_PROMPT_NAME,
+            semconv::LEGACY_PROMPT_NAME,
+        ]);
         record.prompt_version = [
-            "langfuse.observation.prompt.version",
-            "langfuse.prompt.version",
+            semconv::OBSERVATION_PROMPT_VERSION,
+            semconv::LEGACY_PROMPT_VERSION,
         ]
         .iter()
         .find_map(|key| context.attr(key).and_then(Attr::as_i64));
@@ -313,7 +319,7 @@ fn observation_name(context: &SpanContext<'_>) -> String {
 
 fn level(context: &SpanContext<'_>) -> Level {
     if let Some(level) = context
-        .attr("langfuse.observation.level")
+        .attr(semconv::OBSERVATION_LEVEL)
         .and_then(Attr::as_str)
         .and_then(Level::parse_lenient)
     {
@@ -326,8 +332,8 @@ fn level(context: &SpanContext<'_>) -> Level {
 }
 
 fn observation_input(context: &SpanContext<'_>) -> Option<String> {
-    for key in [
-        "langfuse.observation.input",
+    let keys = [
+        semconv::OBSERVATION_INPUT,
         "ai.prompt.messages",
         "ai.prompt",
         "ai.toolCall.args",
@@ -338,25 +344,32 @@ fn observation_input(context: &SpanContext<'_>) -> Option<String> {
         "traceloop.entity.input",
         "mlflow.spanInputs",
         "input",
-    ] {
-        if let Some(value) = context.attr(key) {
-            return Some(value.to_text());
-        }
-    }
-    for prefix in ["llm.input_messages.", "gen_ai.prompt."] {
-        if let Some(rebuilt) = rebuild_indexed(context.attrs, prefix) {
-            return Some(rebuilt.to_string());
-        }
-    }
-    messages_from_events(
-        context,
-        &[
-            "gen_ai.system.message",
-            "gen_ai.user.message",
-            "gen_ai.assistant.message",
-            "gen_ai.tool.message",
-        ],
-    )
+    ];
+    let message_events = [
+        "gen_ai.system.message",
+        "gen_ai.user.message",
+        "gen_ai.assistant.message",
+        "gen_ai.tool.message",
+    ];
+    let indexed_prefixes = ["llm.input_messages.", "gen_ai.prompt."];
+    first_text_or_indexed(context, &keys, &indexed_prefixes)
+        .or_else(|| messages_from_events(context, &message_events))
+}
+
+/// The text of the first of `keys` the span has, else the first flattened array under one of
+/// `indexed_prefixes`, rebuilt.
+fn first_text_or_indexed(
+    context: &SpanContext<'_>,
+    keys: &[&str],
+    indexed_prefixes: &[&str],
+) -> Option<String> {
+    keys.iter()
+        .find_map(|key| context.attr(key).map(Attr::to_text))
+        .or_else(|| {
+            indexed_prefixes.iter().find_map(|prefix| {
+                rebuild_indexed(context.attrs, prefix).map(|rebuilt| rebuilt.to_string())
+            })
+        })
 }
 
 fn observation_output(context: &SpanContext<'_>) -> Option<String> {
@@ -370,8 +383,8 @@ fn observation_output(context: &SpanContext<'_>) -> Option<String> {
         }
         return Some(text);
     }
-    for key in [
-        "langfuse.observation.output",
+    let keys = [
+        semconv::OBSERVATION_OUTPUT,
         "ai.result.text",
         "ai.toolCall.result",
         "ai.response.object",
@@ -385,17 +398,13 @@ fn observation_output(context: &SpanContext<'_>) -> Option<String> {
         "traceloop.entity.output",
         "mlflow.spanOutputs",
         "output",
-    ] {
-        if let Some(value) = context.attr(key) {
-            return Some(value.to_text());
-        }
-    }
-    for prefix in ["llm.output_messages.", "gen_ai.completion."] {
-        if let Some(rebuilt) = rebuild_indexed(context.attrs, prefix) {
-            return Some(rebuilt.to_string());
-        }
-    }
-    messages_from_events(context, &["gen_ai.choice"])
+    ];
+    first_text_or_indexed(
+        context,
+        &keys,
+        &["llm.output_messages.", "gen_ai.completion."],
+    )
+    .or_else(|| messages_from_events(context, &["gen_ai.choice"]))
 }
 
 /// Rebuilds flattened arrays such as `llm.input_messages.0.message.role` into
@@ -456,7 +465,7 @@ fn parse_json_or_string(text: &str) -> Value {
 
 fn model_parameters(context: &SpanContext<'_>) -> Option<String> {
     for key in [
-        "langfuse.observation.model.parameters",
+        semconv::OBSERVATION_MODEL_PARAMETERS,
         "llm.invocation_parameters",
         "model_config",
     ] {
@@ -506,7 +515,7 @@ fn stringify_parameters(map: Map<String, Value>) -> String {
 }
 
 fn usage_details(context: &SpanContext<'_>) -> BTreeMap<String, i64> {
-    if let Some(value) = context.attr("langfuse.observation.usage_details") {
+    if let Some(value) = context.attr(semconv::OBSERVATION_USAGE_DETAILS) {
         return match parse_json_or_string(&value.to_text()) {
             Value::Object(map) => usage::from_json_map(&map),
             _ => BTreeMap::new(),
@@ -531,7 +540,7 @@ fn usage_details(context: &SpanContext<'_>) -> BTreeMap<String, i64> {
 }
 
 fn cost_details(context: &SpanContext<'_>) -> BTreeMap<String, f64> {
-    if let Some(value) = context.attr("langfuse.observation.cost_details") {
+    if let Some(value) = context.attr(semconv::OBSERVATION_COST_DETAILS) {
         return match parse_json_or_string(&value.to_text()) {
             Value::Object(map) => map
                 .iter()
@@ -550,7 +559,7 @@ fn cost_details(context: &SpanContext<'_>) -> BTreeMap<String, f64> {
 }
 
 fn completion_start_time(context: &SpanContext<'_>, start: Micros) -> Option<Micros> {
-    if let Some(value) = context.attr("langfuse.observation.completion_start_time") {
+    if let Some(value) = context.attr(semconv::OBSERVATION_COMPLETION_START_TIME) {
         let text = value.to_text();
         let unquoted = match serde_json::from_str::<Value>(&text) {
             Ok(Value::String(inner)) => inner,
@@ -569,10 +578,10 @@ fn completion_start_time(context: &SpanContext<'_>, start: Micros) -> Option<Mic
 
 /// Keys whose values are consumed as the observation's own fields, not kept as metadata.
 fn is_consumed_key(key: &str) -> bool {
-    key.starts_with("langfuse.")
+    key.starts_with(semconv::NAMESPACE)
         || matches!(
             key,
-            "user.id" | "session.id" | "input.value" | "output.value"
+            semconv::TRACE_USER_ID | semconv::TRACE_SESSION_ID | "input.value" | "output.value"
         )
         || key.starts_with("gen_ai.input.")
         || key.starts_with("gen_ai.output.")
@@ -586,15 +595,14 @@ fn is_consumed_key(key: &str) -> bool {
 fn observation_metadata(context: &SpanContext<'_>) -> BTreeMap<String, String> {
     let mut metadata = BTreeMap::new();
     if let Some(value) = context
-        .attr("langfuse.observation.metadata")
-        .or_else(|| context.attr("langfuse.metadata"))
+        .attr(semconv::OBSERVATION_METADATA)
+        .or_else(|| context.attr(semconv::LEGACY_METADATA))
     {
         merge_metadata_object(&mut metadata, &value.to_text());
     }
     for (key, value) in context.attrs.iter() {
-        let name = key
-            .strip_prefix("langfuse.observation.metadata.")
-            .or_else(|| key.strip_prefix("langfuse.metadata."))
+        let name = sub_key(key, semconv::OBSERVATION_METADATA)
+            .or_else(|| sub_key(key, semconv::LEGACY_METADATA))
             .or_else(|| key.strip_prefix("ai.telemetry.metadata."));
         if let Some(name) = name {
             if key.starts_with("ai.telemetry.metadata.")
@@ -606,7 +614,7 @@ fn observation_metadata(context: &SpanContext<'_>) -> BTreeMap<String, String> {
         }
     }
     for (key, value) in context.attrs.iter() {
-        if let Some(name) = key.strip_prefix("langfuse.") {
+        if let Some(name) = key.strip_prefix(semconv::NAMESPACE) {
             if name.starts_with("experiment.") {
                 metadata.insert(name.to_owned(), value.to_text());
             }
@@ -673,36 +681,36 @@ fn json_to_text(value: Value) -> String {
 
 fn explicit_trace(context: &SpanContext<'_>, trace_id: &str) -> TraceRecord {
     let mut trace = TraceRecord::new(trace_id);
-    trace.name = context.text(&["langfuse.trace.name"]);
+    trace.name = context.text(&[semconv::TRACE_NAME]);
     trace.user_id = context.text(&[
-        "langfuse.user.id",
-        "user.id",
-        "langfuse.observation.metadata.langfuse_user_id",
-        "langfuse.trace.metadata.langfuse_user_id",
+        semconv::LEGACY_USER_ID,
+        semconv::TRACE_USER_ID,
+        semconv::OBSERVATION_METADATA_USER_ID,
+        semconv::TRACE_METADATA_USER_ID,
         "ai.telemetry.metadata.userId",
     ]);
     trace.session_id = context.text(&[
-        "langfuse.session.id",
-        "session.id",
+        semconv::LEGACY_SESSION_ID,
+        semconv::TRACE_SESSION_ID,
         "gen_ai.conversation.id",
-        "langfuse.observation.metadata.langfuse_session_id",
-        "langfuse.trace.metadata.langfuse_session_id",
+        semconv::OBSERVATION_METADATA_SESSION_ID,
+        semconv::TRACE_METADATA_SESSION_ID,
         "ai.telemetry.metadata.sessionId",
     ]);
-    trace.input = context.attr("langfuse.trace.input").map(Attr::to_text);
-    trace.output = context.attr("langfuse.trace.output").map(Attr::to_text);
-    trace.public = ["langfuse.trace.public", "langfuse.public"]
+    trace.input = context.attr(semconv::TRACE_INPUT).map(Attr::to_text);
+    trace.output = context.attr(semconv::TRACE_OUTPUT).map(Attr::to_text);
+    trace.public = [semconv::TRACE_PUBLIC, semconv::LEGACY_PUBLIC]
         .iter()
         .find_map(|key| context.attr(key).and_then(Attr::as_bool));
     trace.release = context
-        .text(&["langfuse.release"])
-        .or_else(|| context.resource.get("langfuse.release").map(Attr::to_text));
-    trace.version = context.text(&["langfuse.version"]);
+        .text(&[semconv::RELEASE])
+        .or_else(|| context.resource.get(semconv::RELEASE).map(Attr::to_text));
+    trace.version = context.text(&[semconv::VERSION]);
     for key in [
-        "langfuse.trace.tags",
-        "langfuse.tags",
-        "langfuse.observation.metadata.langfuse_tags",
-        "langfuse.trace.metadata.langfuse_tags",
+        semconv::TRACE_TAGS,
+        semconv::LEGACY_TAGS,
+        semconv::OBSERVATION_METADATA_TAGS,
+        semconv::TRACE_METADATA_TAGS,
         "ai.telemetry.metadata.tags",
         "tag.tags",
     ] {
@@ -711,15 +719,20 @@ fn explicit_trace(context: &SpanContext<'_>, trace_id: &str) -> TraceRecord {
             break;
         }
     }
-    if let Some(value) = context.attr("langfuse.trace.metadata") {
+    if let Some(value) = context.attr(semconv::TRACE_METADATA) {
         merge_metadata_object(&mut trace.metadata, &value.to_text());
     }
     for (key, value) in context.resource.iter().chain(context.attrs.iter()) {
-        if let Some(name) = key.strip_prefix("langfuse.trace.metadata.") {
+        if let Some(name) = sub_key(key, semconv::TRACE_METADATA) {
             trace.metadata.insert(name.to_owned(), value.to_text());
         }
     }
     trace
+}
+
+/// The `<name>` of a `<parent>.<name>` key.
+fn sub_key<'k>(key: &'k str, parent: &str) -> Option<&'k str> {
+    key.strip_prefix(parent)?.strip_prefix('.')
 }
 
 /// Tags from an array, a JSON-array string, a comma-separated string or a single string.

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_ingest::otlp;
+use spindle_ingest::score::ScoresBody;
 use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -194,14 +194,6 @@ pub async fn ingestion(
         .into_response())
 }
 
-/// The time a score body was written: its `timestamp`, or now.
-fn score_time(body: &serde_json::Map<String, Value>, now: i64) -> i64 {
-    body.get("timestamp")
-        .and_then(Value::as_str)
-        .and_then(spindle_core::time::parse_iso)
-        .unwrap_or(now)
-}
-
 /// `POST /api/public/scores`: one score object (200 `{id}`) or an array (202 / 207).
 pub async fn create_scores(
     State(state): State<AppState>,
@@ -211,56 +203,34 @@ pub async fn create_scores(
     let body = request.bytes;
     let bytes = body.len();
     let now = now_micros();
-    let root: Value = serde_json::from_slice(&body)
-        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
-    match root {
-        Value::Object(object) => {
-            let stamp = Stamp::explicit(
-                score_time(&object, now),
-                Stamp::RANK_CREATE,
-                tiebreak_of(&body),
-            );
-            let score =
-                spindle_ingest::score::parse_score(&object, "body", now, stamp, &mut fresh_id)?;
+    let parsed =
+        blocking(move || spindle_ingest::score::parse_scores_body(&body, now, &mut fresh_id))
+            .await?;
+    match parsed {
+        ScoresBody::One(score) => {
             let id = score.id.clone();
             let batch = WriteBatch {
-                scores: vec![score],
+                scores: vec![*score],
                 ..WriteBatch::default()
             };
             commit(&state, &auth.project_id, batch, "scores", 1, bytes).await?;
             Ok(Json(json!({"id": id})).into_response())
         }
-        Value::Array(items) => {
-            let mut batch = WriteBatch::default();
-            let mut errors = Vec::new();
-            for (index, item) in items.iter().enumerate() {
-                let path = format!("[{index}]");
-                // Python 5.x updates a score by sending its id again, with a later timestamp,
-                // possibly in the same array: the later timestamp (then the later entry) wins.
-                let at = item
-                    .as_object()
-                    .map(|object| score_time(object, now))
-                    .unwrap_or(now);
-                let tiebreak = ((index as u64) << 32)
-                    | (tiebreak_of(item.to_string().as_bytes()) & 0xffff_ffff);
-                let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, tiebreak);
-                let parsed = match item {
-                    Value::Object(object) => {
-                        spindle_ingest::score::parse_score(object, &path, now, stamp, &mut fresh_id)
-                    }
-                    _ => Err(Error::invalid(&path, "expected a score object")),
-                };
-                match parsed {
-                    Ok(score) => batch.scores.push(score),
-                    Err(error) => errors.push(json!({"message": error.message})),
-                }
-            }
-            let accepted = batch.scores.len();
+        ScoresBody::Many { scores, errors } => {
+            let accepted = scores.len();
+            let batch = WriteBatch {
+                scores,
+                ..WriteBatch::default()
+            };
             commit(&state, &auth.project_id, batch, "scores", accepted, bytes).await?;
             if errors.is_empty() {
                 Ok((StatusCode::ACCEPTED, Json(json!({"message": "Accepted"}))).into_response())
             } else {
                 let rejected = errors.len();
+                let errors: Vec<Value> = errors
+                    .iter()
+                    .map(|error| json!({"message": error.message}))
+                    .collect();
                 Ok((
                     StatusCode::MULTI_STATUS,
                     Json(json!({"accepted": accepted, "rejected": rejected, "errors": errors})),
@@ -268,6 +238,5 @@ pub async fn create_scores(
                     .into_response())
             }
         }
-        _ => Err(Error::invalid("body", "expected a score object or an array of scores").into()),
     }
 }

@@ -1,7 +1,7 @@
 //! `/api/public/models`: the project's custom models (create, replace, delete) and the
 //! built-in price table (read only), in Langfuse's shapes. Prices are USD per unit.
 
-use super::body::{fresh_id, now_micros, read_body, require_json};
+use super::body::{blocking, fresh_id, now_micros, read_body, require_json};
 use super::params::Params;
 use crate::auth::FullAuth;
 use crate::error::ApiResult;
@@ -13,19 +13,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use spindle_core::time::{format_iso, parse_iso, Micros};
 use spindle_core::{Error, ErrorKind};
-use spindle_cost::{CustomCondition, CustomModel, CustomTier, ModelPrice, TierOperator};
+use spindle_cost::{CustomModel, ModelPrice};
 use spindle_store::Store;
 use std::collections::BTreeMap;
-
-/// Units Langfuse accepts for a model's usage.
-const UNITS: &[&str] = &[
-    "TOKENS",
-    "CHARACTERS",
-    "MILLISECONDS",
-    "SECONDS",
-    "IMAGES",
-    "REQUESTS",
-];
 
 fn price_map(prices: &BTreeMap<String, f64>) -> Value {
     Value::Object(
@@ -164,219 +154,23 @@ pub async fn all_models(store: &dyn Store, project_id: &str) -> Result<Vec<Value
         .collect())
 }
 
-fn price(value: &Value, field: &str) -> Result<Option<f64>, Error> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(number) => number
-            .as_f64()
-            .filter(|price| price.is_finite() && *price >= 0.0)
-            .map(Some)
-            .ok_or_else(|| Error::invalid(field, "must be a non-negative number")),
-        Value::String(text) => text
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|price| price.is_finite() && *price >= 0.0)
-            .map(Some)
-            .ok_or_else(|| Error::invalid(field, "must be a non-negative number")),
-        _ => Err(Error::invalid(field, "must be a non-negative number")),
-    }
-}
-
-fn prices_of(value: &Value, field: &str) -> Result<BTreeMap<String, f64>, Error> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| Error::invalid(field, "must be an object of usage type to price"))?;
-    let mut prices = BTreeMap::new();
-    for (key, value) in object {
-        // Langfuse's `prices` shape is `{type: {price}}`; tiers use `{type: price}`.
-        let value = value.get("price").unwrap_or(value);
-        if let Some(price) = price(value, &format!("{field}.{key}"))? {
-            prices.insert(key.clone(), price);
-        }
-    }
-    Ok(prices)
-}
-
-/// Reads a create (or replace) request into a model of `project_id` with id `id`.
+/// Reads a create (or replace) request into a model of `project_id` with id `id`, created now.
 pub fn model_from_body(project_id: &str, id: String, body: &Value) -> Result<CustomModel, Error> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| Error::invalid("body", "expected a JSON object"))?;
-    let empty = Value::Null;
-    let get = |key: &str| object.get(key).unwrap_or(&empty);
-    let text = |key: &str| -> Result<Option<String>, Error> {
-        match get(key) {
-            Value::Null => Ok(None),
-            Value::String(text) => Ok(Some(text.clone())),
-            _ => Err(Error::invalid(key, "must be a string")),
-        }
-    };
-    let model_name = text("modelName")?
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| Error::invalid("modelName", "is required"))?;
-    let match_pattern = text("matchPattern")?
-        .filter(|pattern| !pattern.is_empty())
-        .ok_or_else(|| Error::invalid("matchPattern", "is required"))?;
-    let start_date = match text("startDate")? {
-        None => None,
-        Some(date) => Some(
-            parse_iso(&date)
-                .ok_or_else(|| Error::invalid("startDate", "must be an ISO 8601 date"))?,
-        ),
-    };
-    let unit = text("unit")?.map(|unit| unit.to_ascii_uppercase());
-    if let Some(unit) = &unit {
-        if !UNITS.contains(&unit.as_str()) {
-            return Err(Error::invalid(
-                "unit",
-                format!("must be one of {}", UNITS.join(", ")),
-            ));
-        }
-    }
-    let mut prices = BTreeMap::new();
-    for (key, usage_type) in [
-        ("inputPrice", "input"),
-        ("outputPrice", "output"),
-        ("totalPrice", "total"),
-    ] {
-        if let Some(price) = price(get(key), key)? {
-            prices.insert(usage_type.to_owned(), price);
-        }
-    }
-    if prices.contains_key("total")
-        && (prices.contains_key("input") || prices.contains_key("output"))
-    {
-        return Err(Error::invalid(
-            "totalPrice",
-            "cannot be set together with inputPrice or outputPrice",
-        ));
-    }
-    if !get("prices").is_null() {
-        if !prices.is_empty() {
-            return Err(Error::invalid(
-                "prices",
-                "cannot be set together with inputPrice, outputPrice or totalPrice",
-            ));
-        }
-        prices = prices_of(get("prices"), "prices")?;
-    }
-    let mut pricing_tiers = Vec::new();
-    if let Some(tiers) = get("pricingTiers").as_array() {
-        if !prices.is_empty() {
-            return Err(Error::invalid(
-                "pricingTiers",
-                "cannot be set together with flat prices (inputPrice, outputPrice, totalPrice, prices)",
-            ));
-        }
-        let mut defaults = 0;
-        for (index, tier) in tiers.iter().enumerate() {
-            let field = format!("pricingTiers[{index}]");
-            let tier_prices = prices_of(&tier["prices"], &format!("{field}.prices"))?;
-            if tier["isDefault"].as_bool() == Some(true) {
-                defaults += 1;
-                prices = tier_prices;
-                continue;
-            }
-            let name = tier["name"]
-                .as_str()
-                .filter(|name| !name.is_empty())
-                .ok_or_else(|| Error::invalid(format!("{field}.name"), "is required"))?;
-            let priority = tier["priority"]
-                .as_i64()
-                .filter(|priority| *priority > 0)
-                .ok_or_else(|| {
-                    Error::invalid(format!("{field}.priority"), "must be a positive integer")
-                })?;
-            let conditions = tier["conditions"]
-                .as_array()
-                .filter(|conditions| !conditions.is_empty())
-                .ok_or_else(|| {
-                    Error::invalid(
-                        format!("{field}.conditions"),
-                        "a tier that is not the default needs at least one condition",
-                    )
-                })?
-                .iter()
-                .enumerate()
-                .map(|(position, condition)| {
-                    let field = format!("{field}.conditions[{position}]");
-                    let operator = condition["operator"].as_str().unwrap_or_default();
-                    if TierOperator::parse(operator).is_none() {
-                        return Err(Error::invalid(
-                            format!("{field}.operator"),
-                            "must be gt, gte, lt, lte, eq or neq",
-                        ));
-                    }
-                    Ok(CustomCondition {
-                        usage_detail_pattern: condition["usageDetailPattern"]
-                            .as_str()
-                            .filter(|pattern| !pattern.is_empty())
-                            .ok_or_else(|| {
-                                Error::invalid(format!("{field}.usageDetailPattern"), "is required")
-                            })?
-                            .to_owned(),
-                        operator: operator.to_owned(),
-                        value: condition["value"].as_f64().ok_or_else(|| {
-                            Error::invalid(format!("{field}.value"), "must be a number")
-                        })?,
-                        case_sensitive: condition["caseSensitive"].as_bool().unwrap_or(false),
-                    })
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
-            pricing_tiers.push(CustomTier {
-                id: format!("{id}-tier-{priority}"),
-                name: name.to_owned(),
-                priority,
-                conditions,
-                prices: tier_prices,
-            });
-        }
-        if defaults != 1 {
-            return Err(Error::invalid(
-                "pricingTiers",
-                "must hold exactly one default tier (isDefault: true)",
-            ));
-        }
-    }
-    let tokenizer_id = text("tokenizerId")?;
-    if let Some(tokenizer) = &tokenizer_id {
-        if !["openai", "claude"].contains(&tokenizer.as_str()) {
-            return Err(Error::invalid("tokenizerId", "must be openai or claude"));
-        }
-    }
-    let tokenizer_config = match get("tokenizerConfig") {
-        Value::Null => None,
-        Value::Object(config) => Some(Value::Object(config.clone()).to_string()),
-        _ => return Err(Error::invalid("tokenizerConfig", "must be a JSON object")),
-    };
-    let model = CustomModel {
-        id,
-        project_id: project_id.to_owned(),
-        model_name,
-        match_pattern,
-        start_date,
-        unit,
-        prices,
-        tokenizer_id,
-        tokenizer_config,
-        pricing_tiers,
-        created_at: now_micros(),
-    };
-    model.to_price().map_err(|reason| {
-        let (field, reason) = reason
-            .split_once(": ")
-            .unwrap_or(("matchPattern", reason.as_str()));
-        Error::invalid(field, reason)
-    })?;
-    Ok(model)
+    spindle_ingest::model::parse_model(project_id, id, body, now_micros())
 }
 
-async fn body_json(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
+/// Reads a JSON body of at most 1 MiB and parses it into a model, off the async runtime.
+async fn model_body(
+    headers: &HeaderMap,
+    body: Body,
+    project_id: &str,
+    id: String,
+) -> ApiResult<CustomModel> {
     require_json(headers)?;
     let bytes = read_body(headers, body, 1024 * 1024).await?;
-    Ok(serde_json::from_slice(&bytes)
-        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?)
+    let project_id = project_id.to_owned();
+    blocking(move || spindle_ingest::model::parse_model_body(&project_id, id, &bytes, now_micros()))
+        .await
 }
 
 fn is_builtin(id: &str) -> bool {
@@ -418,8 +212,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let body = body_json(&headers, body).await?;
-    let model = model_from_body(&auth.project_id, fresh_id(), &body)?;
+    let model = model_body(&headers, body, &auth.project_id, fresh_id()).await?;
     state.store.put_model(&model).await?;
     Ok(Json(custom_json(&model)))
 }
@@ -435,8 +228,7 @@ pub async fn upsert(
     if is_builtin(&id) {
         return Err(Error::invalid("id", "built-in models cannot be modified; create a model of your own with the same match pattern to override it").into());
     }
-    let body = body_json(&headers, body).await?;
-    let mut model = model_from_body(&auth.project_id, id.clone(), &body)?;
+    let mut model = model_body(&headers, body, &auth.project_id, id.clone()).await?;
     if let Some(existing) = state
         .store
         .list_models(&auth.project_id)

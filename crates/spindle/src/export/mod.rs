@@ -5,7 +5,7 @@
 //! new items are dropped, counted and logged. The exporter thread owns its own single-threaded
 //! tokio runtime, so delivery works the same from sync programs and from any async runtime.
 
-pub(crate) mod otlp;
+pub(crate) use spindle_otlp as otlp;
 mod sender;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -88,7 +88,8 @@ fn to_tagged(value: &otlp::AnyValue) -> Value {
         Some(V::ArrayValue(array)) => {
             json!({"array": array.values.iter().map(to_tagged).collect::<Vec<_>>()})
         }
-        None => Value::Null,
+        // the SDK sends neither key-value lists nor bytes
+        Some(V::KvlistValue(_) | V::BytesValue(_)) | None => Value::Null,
     }
 }
 
@@ -324,4 +325,73 @@ impl Receiver {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.recorded.requests.lock().unwrap().clone()
     }
+}
+
+/// One receiver and one global client per test binary (tests then use distinct names).
+pub fn global_receiver() -> &'static Receiver {
+    static RECEIVER: std::sync::OnceLock<Receiver> = std::sync::OnceLock::new();
+    RECEIVER.get_or_init(|| {
+        let receiver = Receiver::start(0);
+        assert!(receiver.client().install_global());
+        receiver
+    })
+}
+
+/// The scores of the Python 5 capture's scenario on `trace_id`: numeric with a comment and
+/// metadata, categorical on `observation_id`, boolean with a comment, numeric with its own id
+/// on `observation_id`, and numeric on session `sess-7`.
+pub fn create_scenario_scores(client: &spindle::Client, trace_id: &str, observation_id: &str) {
+    use spindle::Score;
+    client.create_score(
+        Score::numeric("num-score", 0.87)
+            .comment("good")
+            .trace_id(trace_id)
+            .metadata(&json!({"judge": "llm"})),
+    );
+    client.create_score(
+        Score::categorical("cat-score", "positive")
+            .trace_id(trace_id)
+            .observation_id(observation_id),
+    );
+    client.create_score(
+        Score::boolean("bool-score", true)
+            .comment("yes")
+            .trace_id(trace_id),
+    );
+    client.create_score(
+        Score::numeric("obs-num", 3.0)
+            .id("my-score-id-1")
+            .trace_id(trace_id)
+            .observation_id(observation_id),
+    );
+    client.create_score(Score::numeric("session-score", 1.0).session_id("sess-7"));
+}
+
+/// Joins trace `trace_id` as the Python scenario does: `linked-root` through a trace context,
+/// then `linked-child-later` under it through a second one; returns the id of `linked-root`.
+pub fn join_seeded_trace(trace_id: &str) -> String {
+    let linked = spindle::observation("linked-root")
+        .trace_context(spindle::TraceContext::new(trace_id).unwrap())
+        .start();
+    let linked_id = linked.id().unwrap();
+    linked.end();
+    let later = spindle::TraceContext::new(trace_id)
+        .unwrap()
+        .with_parent_span_id(&linked_id);
+    spindle::observation("linked-child-later")
+        .trace_context(later)
+        .run(|_| ());
+    linked_id
+}
+
+/// The Python scenario's sync pair: `outer-sync-custom-name` around `inner_sync`.
+#[spindle::observe]
+pub fn inner_sync(x: i32) -> Value {
+    json!({"doubled": x * 2})
+}
+
+/// Observed as `outer-sync-custom-name`; calls [`inner_sync`].
+#[spindle::observe(name = "outer-sync-custom-name")]
+pub fn outer_sync(x: i32) -> Value {
+    inner_sync(x)
 }

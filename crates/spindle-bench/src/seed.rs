@@ -1,0 +1,120 @@
+//! Seeding a SQLite data directory straight through `SqliteStore`, as the query benchmark and
+//! the `seed_read` example do: the store, the bench project, LLM generations, and batches
+//! written while the next one is built.
+
+use crate::generate::Rng;
+use crate::server::PROJECT_ID;
+use spindle_core::ObservationType;
+use spindle_store::sqlite::{SqliteOptions, SqliteStore};
+use spindle_store::{ObservationRecord, Organization, Project, Store, WriteBatch};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Tenants of the `tenant` trace metadata.
+pub const TENANTS: &[&str] = &["acme", "globex", "initech", "umbrella"];
+
+/// Opens `dir` for seeding: commits do not wait for the disk (a seed that fails is redone).
+pub fn open_store(dir: &Path) -> spindle_store::Result<SqliteStore> {
+    SqliteStore::open(
+        dir,
+        SqliteOptions {
+            synchronous_full: false,
+            ..SqliteOptions::default()
+        },
+    )
+}
+
+/// Creates the default organization and the bench project ([`PROJECT_ID`]).
+pub async fn create_project(store: &SqliteStore, created_at: i64) -> anyhow::Result<()> {
+    let organization = Organization {
+        id: "default-org".to_owned(),
+        name: "Default Organization".to_owned(),
+    };
+    store.upsert_organization(&organization).await?;
+    store
+        .upsert_project(&Project {
+            id: PROJECT_ID.to_owned(),
+            name: PROJECT_ID.to_owned(),
+            organization,
+            retention_days: None,
+            created_at,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Fills an observation as an LLM call: `llm-call` on `gpt-4o` or `gpt-4o-mini`, token usage,
+/// cost, and a chat message of `prose` in and out.
+pub fn fill_generation(
+    observation: &mut ObservationRecord,
+    rng: &mut Rng,
+    prose: fn(&mut Rng, usize) -> String,
+) {
+    observation.environment = Some("default".to_owned());
+    observation.observation_type = Some(ObservationType::Generation);
+    observation.name = Some("llm-call".to_owned());
+    observation.model = Some(rng.pick(&["gpt-4o", "gpt-4o-mini"]).to_owned());
+    let input_tokens = 200 + rng.below(800) as i64;
+    let output_tokens = 50 + rng.below(300) as i64;
+    observation.usage_details = Some(
+        [
+            ("input".to_owned(), input_tokens),
+            ("output".to_owned(), output_tokens),
+            ("total".to_owned(), input_tokens + output_tokens),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    observation.cost_details = Some(
+        [("total".to_owned(), input_tokens as f64 * 2.5e-6)]
+            .into_iter()
+            .collect(),
+    );
+    observation.input = Some(format!(
+        "[{{\"role\": \"user\", \"content\": {}}}]",
+        serde_json::Value::String(prose(rng, 300))
+    ));
+    observation.output = Some(format!(
+        "{{\"role\": \"assistant\", \"content\": {}}}",
+        serde_json::Value::String(prose(rng, 300))
+    ));
+}
+
+/// Writes `traces` traces in batches of `batch_traces`, `batch(first, count)` building each
+/// while the writer thread commits the previous one; reports progress every 10 s, timed from
+/// `started`.
+pub async fn write_batches(
+    store: &Arc<SqliteStore>,
+    traces: usize,
+    batch_traces: usize,
+    started: Instant,
+    mut batch: impl FnMut(usize, usize) -> WriteBatch,
+) -> anyhow::Result<()> {
+    let mut in_flight: Option<tokio::task::JoinHandle<spindle_store::Result<()>>> = None;
+    let mut first = 0;
+    let mut last_report = Instant::now();
+    while first < traces {
+        let count = batch_traces.max(1).min(traces - first);
+        let next = batch(first, count);
+        if let Some(previous) = in_flight.take() {
+            previous.await??;
+        }
+        let writer = store.clone();
+        in_flight = Some(tokio::spawn(
+            async move { writer.write(PROJECT_ID, next).await },
+        ));
+        first += count;
+        if last_report.elapsed() >= Duration::from_secs(10) {
+            last_report = Instant::now();
+            eprintln!(
+                "seeded {first}/{traces} traces in {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if let Some(previous) = in_flight.take() {
+        previous.await??;
+    }
+    Ok(())
+}
