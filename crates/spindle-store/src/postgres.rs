@@ -8,7 +8,6 @@
 
 mod accounts;
 pub mod copy;
-mod filters;
 mod models;
 mod reads;
 mod rows;

@@ -24,10 +24,12 @@
 #![allow(dead_code)] // The backends move onto this layer one module at a time.
 
 mod dialect;
+mod filters;
 mod param;
 mod row;
 
 pub(crate) use dialect::Dialect;
+pub(crate) use filters::*;
 pub(crate) use param::Param;
 #[allow(unused_imports)] // Until every backend module reads through it.
 pub(crate) use row::{ColumnIndex, ColumnValue, DriverRow, Indexed, RowAccess};

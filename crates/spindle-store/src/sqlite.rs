@@ -5,7 +5,6 @@
 //! included. A write is acknowledged only after the transaction that holds it has committed.
 
 mod accounts;
-mod filters;
 mod models;
 mod reads;
 pub(crate) mod rows;

@@ -8,15 +8,17 @@ use spindle_core::{Error, Level};
 use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Row;
 
-use super::filters::{
-    compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Column, ColumnKind, Sql,
-};
 use super::pg_error;
 use super::rows::{
     observation_from_row, score_from_row, trace_from_row, OBSERVATION_COLUMNS,
     OBSERVATION_COLUMN_COUNT, SCORE_COLUMNS, SCORE_COLUMN_COUNT, TRACE_COLUMNS,
 };
 use crate::search::query_words;
+use crate::sql::{
+    compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Dialect, Sql,
+    OBSERVATION_FILTER_COLUMNS, OBSERVATION_LEVEL, SCORE_FILTER_COLUMNS, TRACE_COST,
+    TRACE_FILTER_COLUMNS, TRACE_LATENCY,
+};
 use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
@@ -27,103 +29,7 @@ use crate::{
 /// The default page size when a query asks for 0 items.
 const DEFAULT_LIMIT: u32 = 50;
 
-const TRACE_LATENCY: &str = "(SELECT (max(greatest(o2.end_time, o2.start_time)) \
-     - min(o2.start_time)) / 1000000.0::float8 FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
-
-/// Sums of costs are taken over `numeric`, so they do not depend on row order (SQLite's
-/// `sum()` compensates rounding errors too).
-const TRACE_COST: &str = "(SELECT coalesce(sum(o2.total_cost::numeric), 0.0)::float8 \
-     FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
-
-const TRACE_LEVEL: &str = "(SELECT coalesce(max(CASE o2.level WHEN 'DEBUG' THEN 0 \
-     WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END), 1)::int8 FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
-
-const OBSERVATION_LEVEL: &str = "(CASE o.level WHEN 'DEBUG' THEN 0 WHEN 'WARNING' THEN 2 \
-     WHEN 'ERROR' THEN 3 ELSE 1 END)::int8";
-
-const TRACE_FILTER_COLUMNS: &[Column] = &[
-    ("id", ColumnKind::Text("t.id")),
-    ("name", ColumnKind::Text("t.name")),
-    ("timestamp", ColumnKind::Datetime("t.timestamp")),
-    ("userId", ColumnKind::Text("t.user_id")),
-    ("sessionId", ColumnKind::Text("t.session_id")),
-    ("release", ColumnKind::Text("t.release")),
-    ("version", ColumnKind::Text("t.version")),
-    ("environment", ColumnKind::Text("t.environment")),
-    ("externalId", ColumnKind::Text("t.external_id")),
-    ("tags", ColumnKind::Array("t.tags")),
-    ("metadata", ColumnKind::Object("t.metadata")),
-    ("bookmarked", ColumnKind::Boolean("t.bookmarked")),
-    ("public", ColumnKind::Boolean("t.public")),
-    ("level", ColumnKind::Level(TRACE_LEVEL)),
-    ("latency", ColumnKind::Number(TRACE_LATENCY)),
-    ("totalCost", ColumnKind::Number(TRACE_COST)),
-];
-
-const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
-    ("id", ColumnKind::Text("o.id")),
-    ("traceId", ColumnKind::Text("o.trace_id")),
-    ("name", ColumnKind::Text("o.name")),
-    ("type", ColumnKind::Text("o.type")),
-    (
-        "parentObservationId",
-        ColumnKind::Text("o.parent_observation_id"),
-    ),
-    ("startTime", ColumnKind::Datetime("o.start_time")),
-    ("endTime", ColumnKind::Datetime("o.end_time")),
-    (
-        "completionStartTime",
-        ColumnKind::Datetime("o.completion_start_time"),
-    ),
-    ("level", ColumnKind::Level(OBSERVATION_LEVEL)),
-    ("statusMessage", ColumnKind::Text("o.status_message")),
-    ("version", ColumnKind::Text("o.version")),
-    ("environment", ColumnKind::Text("o.environment")),
-    ("model", ColumnKind::Text("o.model")),
-    ("promptName", ColumnKind::Text("o.prompt_name")),
-    ("metadata", ColumnKind::Object("o.metadata")),
-    (
-        "totalCost",
-        ColumnKind::Number("coalesce(o.total_cost, 0.0)::float8"),
-    ),
-    (
-        "latency",
-        ColumnKind::Number("((o.end_time - o.start_time) / 1000000.0::float8)"),
-    ),
-    ("inputTokens", ColumnKind::Number("o.usage_input::float8")),
-    ("outputTokens", ColumnKind::Number("o.usage_output::float8")),
-    ("totalTokens", ColumnKind::Number("o.usage_total::float8")),
-    ("userId", ColumnKind::Text("t.user_id")),
-    ("sessionId", ColumnKind::Text("t.session_id")),
-    ("traceName", ColumnKind::Text("t.name")),
-    ("tags", ColumnKind::Array("coalesce(t.tags, '[]'::jsonb)")),
-];
-
-const SCORE_FILTER_COLUMNS: &[Column] = &[
-    ("id", ColumnKind::Text("s.id")),
-    ("name", ColumnKind::Text("s.name")),
-    ("value", ColumnKind::Number("s.value")),
-    ("stringValue", ColumnKind::Text("s.string_value")),
-    ("dataType", ColumnKind::Text("s.data_type")),
-    ("source", ColumnKind::Text("s.source")),
-    ("timestamp", ColumnKind::Datetime("s.timestamp")),
-    ("traceId", ColumnKind::Text("s.trace_id")),
-    ("observationId", ColumnKind::Text("s.observation_id")),
-    ("sessionId", ColumnKind::Text("s.session_id")),
-    ("datasetRunId", ColumnKind::Text("s.dataset_run_id")),
-    ("environment", ColumnKind::Text("s.environment")),
-    ("configId", ColumnKind::Text("s.config_id")),
-    ("queueId", ColumnKind::Text("s.queue_id")),
-    ("comment", ColumnKind::Text("s.comment")),
-    ("authorUserId", ColumnKind::Text("s.author_user_id")),
-    ("metadata", ColumnKind::Object("s.metadata")),
-    ("userId", ColumnKind::Text("t.user_id")),
-    ("traceName", ColumnKind::Text("t.name")),
-    ("tags", ColumnKind::Array("coalesce(t.tags, '[]'::jsonb)")),
-];
+const DIALECT: Dialect = Dialect::Postgres;
 
 /// Page number (from 1), limit and row offset of a page request.
 fn paging(page: u32, limit: u32) -> (u32, u32, i64) {
@@ -156,9 +62,10 @@ async fn count(client: &Client, sql: &Sql) -> Result<u64> {
 
 /// A project's count of `traces` or `observations` (the sum of its counter shards).
 async fn project_counter(client: &Client, project_id: &str, column: &str) -> Result<u64> {
-    let mut sql = Sql::new(&format!(
-        "SELECT coalesce(sum({column}), 0)::int8 FROM project_counts WHERE project_id = "
-    ));
+    let mut sql = Sql::new(
+        DIALECT,
+        &format!("SELECT coalesce(sum({column}), 0)::int8 FROM project_counts WHERE project_id = "),
+    );
     sql.bind(project_id.to_owned());
     count(client, &sql).await
 }
@@ -166,7 +73,10 @@ async fn project_counter(client: &Client, project_id: &str, column: &str) -> Res
 /// Traces with a score of the range's name and a value in it, through the index on
 /// `(project_id, name, value)`.
 fn score_range_condition(project_id: &str, range: &ScoreRange) -> Sql {
-    let mut condition = Sql::new("t.id IN (SELECT s.trace_id FROM scores s WHERE s.project_id = ");
+    let mut condition = Sql::new(
+        DIALECT,
+        "t.id IN (SELECT s.trace_id FROM scores s WHERE s.project_id = ",
+    );
     condition
         .bind(project_id.to_owned())
         .push(" AND s.name = ")
@@ -207,7 +117,7 @@ fn search_condition(project_id: &str, search: &str) -> Sql {
     // The lexemes are the writer's normalized words, taken verbatim (no parser). Each word's
     // traces come from the GIN index of `trace_search`; their intersection is gathered first,
     // so the trace table is probed by primary key, not scanned.
-    let mut condition = Sql::new("t.id IN (SELECT ");
+    let mut condition = Sql::new(DIALECT, "t.id IN (SELECT ");
     condition.bind(search.to_owned()).push(" UNION ALL (");
     for (index, query) in queries.into_iter().enumerate() {
         if index > 0 {
@@ -227,7 +137,7 @@ fn search_condition(project_id: &str, search: &str) -> Sql {
 /// A case-insensitive substring of the input or output of the trace or of one of its
 /// observations, or an exact trace id: a scan, for search text without words.
 fn substring_condition(search: &str) -> Sql {
-    let mut condition = Sql::new("(t.id = ");
+    let mut condition = Sql::new(DIALECT, "(t.id = ");
     condition.bind(search.to_owned());
     let pattern = format!("%{}%", like_escape(search));
     for column in ["t.input", "t.output"] {
@@ -268,14 +178,14 @@ fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
     if tags.is_empty() {
         return;
     }
-    let mut condition = Sql::new(&format!("({tags_expr} ?& "));
+    let mut condition = Sql::new(DIALECT, &format!("({tags_expr} ?& "));
     condition.bind(tags.to_vec()).push(")");
     sql.and(condition);
 }
 
 fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
     if let Some(value) = value {
-        let mut condition = Sql::new(&format!("{expr} = "));
+        let mut condition = Sql::new(DIALECT, &format!("{expr} = "));
         condition.bind(value.clone());
         sql.and(condition);
     }
@@ -283,7 +193,7 @@ fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
 
 fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
     if !values.is_empty() {
-        let mut condition = Sql::new(&format!("{expr} = ANY("));
+        let mut condition = Sql::new(DIALECT, &format!("{expr} = ANY("));
         condition.bind(values.to_vec()).push(")");
         sql.and(condition);
     }
@@ -291,12 +201,12 @@ fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
 
 fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Option<Micros>) {
     if let Some(from) = from {
-        let mut condition = Sql::new(&format!("{expr} >= "));
+        let mut condition = Sql::new(DIALECT, &format!("{expr} >= "));
         condition.bind(from);
         sql.and(condition);
     }
     if let Some(to) = to {
-        let mut condition = Sql::new(&format!("{expr} < "));
+        let mut condition = Sql::new(DIALECT, &format!("{expr} < "));
         condition.bind(to);
         sql.and(condition);
     }
@@ -319,7 +229,7 @@ const NULL_TIMESTAMP_KEY: i64 = i64::MIN;
 /// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
 /// `ts_expr` (a primary-key lookup).
 fn term_probe(project_id: &str, term: &IndexedTerm, id_expr: &str, ts_expr: &str) -> Sql {
-    let mut probe = Sql::default();
+    let mut probe = Sql::new(DIALECT, "");
     match term {
         IndexedTerm::Tag(tag) => {
             probe
@@ -358,7 +268,7 @@ fn metadata_values(sql: &mut Sql, expr: &str, values: &[String]) {
 
 /// `FROM <index table> d` and the conditions that select `term`'s rows of the project.
 fn driver_source(project_id: &str, term: &IndexedTerm) -> (&'static str, Sql) {
-    let mut conditions = Sql::new("d.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "d.project_id = ");
     conditions.bind(project_id.to_owned());
     match term {
         IndexedTerm::Tag(tag) => {
@@ -398,6 +308,7 @@ async fn count_from_index(
     let timeless = query.from_timestamp.is_none() && query.to_timestamp.is_none();
     if let (IndexedTerm::Tag(tag), [_], true) = (driver, split.terms.as_slice(), timeless) {
         let mut sql = Sql::new(
+            DIALECT,
             "SELECT coalesce(sum(trace_count), 0)::int8 FROM trace_tag_counts \
              WHERE project_id = ",
         );
@@ -407,7 +318,7 @@ async fn count_from_index(
         return count(client, &sql).await;
     }
     let (source, conditions) = driver_source(project_id, driver);
-    let mut count_sql = Sql::new(&format!("SELECT count(*) FROM {source} WHERE "));
+    let mut count_sql = Sql::new(DIALECT, &format!("SELECT count(*) FROM {source} WHERE "));
     count_sql.append(&conditions);
     index_time_range(&mut count_sql, query);
     for term in split.terms.iter().filter(|term| *term != driver) {
@@ -424,7 +335,7 @@ pub(crate) async fn list_traces(
     let q = query_params;
     let (page, limit, offset) = paging(q.page, q.limit);
     let mut split = SplitQuery::of(q);
-    let mut conditions = Sql::new("t.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "t.project_id = ");
     conditions.bind(project_id.to_owned());
     // Several tags: the GIN index of `traces.tags` intersects them (and counts the result)
     // faster than probing `trace_tags` once per row of the first tag.
@@ -445,15 +356,22 @@ pub(crate) async fn list_traces(
     );
     for (index, filter) in &split.other_filters {
         if is_error_level(filter) {
-            let mut with_errors =
-                Sql::new("t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ");
+            let mut with_errors = Sql::new(
+                DIALECT,
+                "t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ",
+            );
             with_errors
                 .bind(project_id.to_owned())
                 .push(" AND o3.level = 'ERROR')");
             conditions.and(with_errors);
             continue;
         }
-        conditions.and(compile_filter(*index, filter, TRACE_FILTER_COLUMNS)?);
+        conditions.and(compile_filter(
+            DIALECT,
+            *index,
+            filter,
+            TRACE_FILTER_COLUMNS,
+        )?);
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         conditions.and(search_condition(project_id, search));
@@ -472,8 +390,8 @@ pub(crate) async fn list_traces(
                 "release" => "t.release",
                 "version" => "t.version",
                 "id" => "t.id",
-                "latency" => TRACE_LATENCY,
-                "totalCost" => TRACE_COST,
+                "latency" => TRACE_LATENCY.of(DIALECT),
+                "totalCost" => TRACE_COST.of(DIALECT),
                 other => {
                     return Err(Error::invalid(
                         "orderBy.column",
@@ -506,7 +424,7 @@ pub(crate) async fn list_traces(
     } else if let Some(driver) = driver.filter(|_| index_only) {
         count_from_index(client, project_id, q, &split, driver).await?
     } else {
-        let mut count_sql = Sql::new("SELECT count(*) FROM traces t WHERE ");
+        let mut count_sql = Sql::new(DIALECT, "SELECT count(*) FROM traces t WHERE ");
         count_sql.append(&conditions);
         for term in &split.terms {
             count_sql.and(term_probe(project_id, term, "t.id", &trace_ts));
@@ -518,14 +436,20 @@ pub(crate) async fn list_traces(
         Some(driver) => {
             let (source, mut source_conditions) = driver_source(project_id, driver);
             index_time_range(&mut source_conditions, q);
-            let mut sql = Sql::new(&format!(
-                "SELECT {TRACE_COLUMNS} FROM {source} JOIN traces t \
+            let mut sql = Sql::new(
+                DIALECT,
+                &format!(
+                    "SELECT {TRACE_COLUMNS} FROM {source} JOIN traces t \
                  ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
-            ));
+                ),
+            );
             sql.append(&source_conditions).push(" AND ");
             sql
         }
-        None => Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE ")),
+        None => Sql::new(
+            DIALECT,
+            &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "),
+        ),
     };
     select.append(&conditions);
     for term in split.terms.iter().filter(|term| Some(*term) != driver) {
@@ -652,9 +576,10 @@ pub(crate) async fn get_trace(
     project_id: &str,
     trace_id: &str,
 ) -> Result<Option<TraceView>> {
-    let mut select = Sql::new(&format!(
-        "SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+    );
     select
         .bind(project_id.to_owned())
         .push(" AND t.id = ")
@@ -664,19 +589,25 @@ pub(crate) async fn get_trace(
     let Some(mut view) = views.pop() else {
         return Ok(None);
     };
-    let mut observations = Sql::new(&format!(
-        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+    let mut observations = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
          WHERE o.project_id = "
-    ));
+        ),
+    );
     observations
         .bind(project_id.to_owned())
         .push(" AND o.trace_id = ")
         .bind(trace_id.to_owned())
         .push(" ORDER BY o.start_time ASC NULLS LAST, o.id");
     view.observations = query_observations(client, &observations).await?;
-    let mut scores = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
-    ));
+    let mut scores = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+        ),
+    );
     scores
         .bind(project_id.to_owned())
         .push(" AND s.trace_id = ")
@@ -727,10 +658,10 @@ pub(crate) async fn list_observations(
     q: &ObservationQuery,
 ) -> Result<Page<ObservationView>> {
     let (page, limit, offset) = paging(q.page, q.limit);
-    let mut conditions = Sql::new("o.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "o.project_id = ");
     conditions.bind(project_id.to_owned());
     if let Some(observation_type) = q.observation_type {
-        let mut condition = Sql::new("o.type = ");
+        let mut condition = Sql::new(DIALECT, "o.type = ");
         condition.bind(observation_type.as_str().to_owned());
         conditions.and(condition);
     }
@@ -738,7 +669,7 @@ pub(crate) async fn list_observations(
     equals(&mut conditions, "t.user_id", &q.user_id);
     equals(&mut conditions, "t.session_id", &q.session_id);
     if let Some(level) = q.level {
-        let mut condition = Sql::new(&format!("{OBSERVATION_LEVEL} = "));
+        let mut condition = Sql::new(DIALECT, &format!("{} = ", OBSERVATION_LEVEL.of(DIALECT)));
         condition.bind(rank_of(level));
         conditions.and(condition);
     }
@@ -752,11 +683,13 @@ pub(crate) async fn list_observations(
     match q.is_root {
         Some(true) => {
             conditions.and(Sql::new(
+                DIALECT,
                 "(o.parent_observation_id IS NULL OR o.parent_observation_id = '')",
             ));
         }
         Some(false) => {
             conditions.and(Sql::new(
+                DIALECT,
                 "(o.parent_observation_id IS NOT NULL AND o.parent_observation_id != '')",
             ));
         }
@@ -788,19 +721,25 @@ pub(crate) async fn list_observations(
         project_counter(client, project_id, "observations").await?
     } else {
         let needs_trace = conditions.text.contains("t.");
-        let mut count_sql = Sql::new(if needs_trace {
-            "SELECT count(*) FROM observations o LEFT JOIN traces t \
+        let mut count_sql = Sql::new(
+            DIALECT,
+            if needs_trace {
+                "SELECT count(*) FROM observations o LEFT JOIN traces t \
              ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
-        } else {
-            "SELECT count(*) FROM observations o WHERE "
-        });
+            } else {
+                "SELECT count(*) FROM observations o WHERE "
+            },
+        );
         count_sql.append(&conditions);
         count(client, &count_sql).await?
     };
 
-    let mut select = Sql::new(&format!(
-        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "
+        ),
+    );
     select.append(&conditions);
     if let Some(cursor) = &q.after {
         select
@@ -840,10 +779,13 @@ pub(crate) async fn get_observation(
     project_id: &str,
     observation_id: &str,
 ) -> Result<Option<ObservationView>> {
-    let mut select = Sql::new(&format!(
-        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
          WHERE o.project_id = "
-    ));
+        ),
+    );
     select
         .bind(project_id.to_owned())
         .push(" AND o.id = ")
@@ -883,17 +825,17 @@ pub(crate) async fn list_scores(
     q: &ScoreQuery,
 ) -> Result<Page<ScoreView>> {
     let (page, limit, offset) = paging(q.page, q.limit);
-    let mut conditions = Sql::new("s.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "s.project_id = ");
     conditions.bind(project_id.to_owned());
     equals(&mut conditions, "t.user_id", &q.user_id);
     equals(&mut conditions, "s.name", &q.name);
     if let Some(data_type) = q.data_type {
-        let mut condition = Sql::new("s.data_type = ");
+        let mut condition = Sql::new(DIALECT, "s.data_type = ");
         condition.bind(data_type.as_str().to_owned());
         conditions.and(condition);
     }
     if let Some(source) = q.source {
-        let mut condition = Sql::new("s.source = ");
+        let mut condition = Sql::new(DIALECT, "s.source = ");
         condition.bind(source.as_str().to_owned());
         conditions.and(condition);
     }
@@ -925,7 +867,7 @@ pub(crate) async fn list_scores(
         if !value.is_finite() {
             return Err(Error::invalid("value", "not a finite number"));
         }
-        let mut condition = Sql::new(&format!("s.value {operator} "));
+        let mut condition = Sql::new(DIALECT, &format!("s.value {operator} "));
         condition.bind(*value);
         conditions.and(condition);
     }
@@ -936,12 +878,13 @@ pub(crate) async fn list_scores(
     equals(&mut conditions, "s.dataset_run_id", &q.dataset_run_id);
     compile_filters(&mut conditions, &q.filters, SCORE_FILTER_COLUMNS)?;
 
-    let mut count_sql = Sql::new(&format!("SELECT count(*) {SCORE_FROM} WHERE "));
+    let mut count_sql = Sql::new(DIALECT, &format!("SELECT count(*) {SCORE_FROM} WHERE "));
     count_sql.append(&conditions);
     let total_items = count(client, &count_sql).await?;
-    let mut select = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!("SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE "),
+    );
     select.append(&conditions);
     select.push(" ORDER BY s.timestamp DESC NULLS LAST, s.id DESC LIMIT ");
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
@@ -960,9 +903,12 @@ pub(crate) async fn get_score(
     project_id: &str,
     score_id: &str,
 ) -> Result<Option<ScoreView>> {
-    let mut select = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+        ),
+    );
     select
         .bind(project_id.to_owned())
         .push(" AND s.id = ")
@@ -983,10 +929,13 @@ pub(crate) async fn list_sessions(
     q: &SessionQuery,
 ) -> Result<Page<SessionView>> {
     let (page, limit, offset) = paging(q.page, q.limit);
-    let mut grouped = Sql::new(&format!(
-        "SELECT t.session_id AS id, min(t.timestamp) AS created_at, \
+    let mut grouped = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT t.session_id AS id, min(t.timestamp) AS created_at, \
          {SESSION_ENVIRONMENT} AS environment FROM traces t WHERE t.project_id = "
-    ));
+        ),
+    );
     grouped.bind(project_id.to_owned());
     grouped.push(" AND t.session_id IS NOT NULL AND t.session_id != ''");
     any_of(&mut grouped, "t.environment", &q.environments);
@@ -997,10 +946,10 @@ pub(crate) async fn list_sessions(
         q.from_timestamp,
         q.to_timestamp,
     );
-    let mut count_sql = Sql::new("SELECT count(*) FROM (");
+    let mut count_sql = Sql::new(DIALECT, "SELECT count(*) FROM (");
     count_sql.append(&grouped).push(") g");
     let total_items = count(client, &count_sql).await?;
-    let mut select = Sql::new("SELECT id, created_at, environment FROM (");
+    let mut select = Sql::new(DIALECT, "SELECT id, created_at, environment FROM (");
     select
         .append(&grouped)
         .push(") g ORDER BY created_at DESC NULLS LAST, id DESC LIMIT ")
@@ -1042,10 +991,13 @@ pub(crate) async fn get_session(
     project_id: &str,
     session_id: &str,
 ) -> Result<Option<SessionView>> {
-    let mut select = Sql::new(&format!(
-        "SELECT t.session_id, min(t.timestamp), {SESSION_ENVIRONMENT} FROM traces t \
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT t.session_id, min(t.timestamp), {SESSION_ENVIRONMENT} FROM traces t \
          WHERE t.project_id = "
-    ));
+        ),
+    );
     select
         .bind(project_id.to_owned())
         .push(" AND t.session_id = ")
@@ -1054,9 +1006,10 @@ pub(crate) async fn get_session(
     let Some(mut session) = query_sessions(client, &select).await?.pop() else {
         return Ok(None);
     };
-    let mut traces = Sql::new(&format!(
-        "SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "
-    ));
+    let mut traces = Sql::new(
+        DIALECT,
+        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+    );
     traces
         .bind(project_id.to_owned())
         .push(" AND t.session_id = ")
@@ -1084,7 +1037,7 @@ pub(crate) async fn daily_metrics(
     q: &MetricsQuery,
 ) -> Result<Page<DailyMetrics>> {
     let (page, limit, offset) = paging(q.page, q.limit);
-    let mut conditions = Sql::new("t.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "t.project_id = ");
     conditions.bind(project_id.to_owned());
     conditions.push(" AND t.timestamp IS NOT NULL");
     equals(&mut conditions, "t.name", &q.trace_name);
@@ -1098,15 +1051,17 @@ pub(crate) async fn daily_metrics(
         q.to_timestamp,
     );
 
-    let mut count_sql = Sql::new(&format!(
-        "SELECT count(DISTINCT {DAY_OF_TRACE}) FROM traces t WHERE "
-    ));
+    let mut count_sql = Sql::new(
+        DIALECT,
+        &format!("SELECT count(DISTINCT {DAY_OF_TRACE}) FROM traces t WHERE "),
+    );
     count_sql.append(&conditions);
     let total_items = count(client, &count_sql).await?;
 
-    let mut days_sql = Sql::new(&format!(
-        "SELECT {DAY_OF_TRACE} AS day, count(*) FROM traces t WHERE "
-    ));
+    let mut days_sql = Sql::new(
+        DIALECT,
+        &format!("SELECT {DAY_OF_TRACE} AS day, count(*) FROM traces t WHERE "),
+    );
     days_sql
         .append(&conditions)
         .push(" GROUP BY day ORDER BY day DESC LIMIT ")
@@ -1136,14 +1091,17 @@ pub(crate) async fn daily_metrics(
             next_cursor: None,
         });
     }
-    let mut usage_sql = Sql::new(&format!(
-        "SELECT {DAY_OF_TRACE} AS day, o.model, count(*), count(DISTINCT t.id), \
+    let mut usage_sql = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {DAY_OF_TRACE} AS day, o.model, count(*), count(DISTINCT t.id), \
          coalesce(sum(o.total_cost::numeric), 0.0)::float8, \
          coalesce(sum(o.usage_input), 0)::int8, \
          coalesce(sum(o.usage_output), 0)::int8, coalesce(sum(o.usage_total), 0)::int8 \
          FROM traces t JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id \
          WHERE "
-    ));
+        ),
+    );
     usage_sql.append(&conditions);
     usage_sql.push(&format!(" AND {DAY_OF_TRACE} = ANY("));
     usage_sql.bind(day_numbers.clone()).push(")");

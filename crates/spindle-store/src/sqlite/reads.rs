@@ -6,14 +6,16 @@ use spindle_core::time::Micros;
 use spindle_core::{Error, Level};
 use std::collections::{BTreeMap, HashMap};
 
-use super::filters::{
-    compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Column, ColumnKind, Sql,
-};
 use super::rows::{
     ObservationRow, ScoreRow, TraceRow, OBSERVATION_COLUMNS, OBSERVATION_COLUMN_COUNT,
     SCORE_COLUMNS, TRACE_COLUMNS,
 };
 use super::sql_error;
+use crate::sql::{
+    compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Dialect, Sql,
+    OBSERVATION_FILTER_COLUMNS, OBSERVATION_LEVEL, SCORE_FILTER_COLUMNS, TRACE_COST,
+    TRACE_FILTER_COLUMNS, TRACE_LATENCY,
+};
 use crate::trace_index::{is_error_level, IndexedTerm, SplitQuery};
 use crate::{
     Cursor, DailyMetrics, Direction, MetricsQuery, ModelUsage, ObservationQuery, ObservationView,
@@ -24,106 +26,7 @@ use crate::{
 /// The default page size when a query asks for 0 items.
 const DEFAULT_LIMIT: u32 = 50;
 
-/// Seconds from the earliest start to the latest end of a trace's observations (`t`).
-const TRACE_LATENCY: &str = "(SELECT (max(coalesce(max(o2.end_time, o2.start_time), \
-     o2.start_time)) - min(o2.start_time)) / 1000000.0 FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
-
-/// The sum of a trace's observation costs.
-const TRACE_COST: &str = "(SELECT coalesce(sum(o2.total_cost), 0.0) FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
-
-/// The worst level rank of a trace's observations (1 = DEFAULT without observations).
-const TRACE_LEVEL: &str = "(SELECT coalesce(max(CASE o2.level WHEN 'DEBUG' THEN 0 \
-     WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END), 1) FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)";
-
-const OBSERVATION_LEVEL: &str =
-    "(CASE o.level WHEN 'DEBUG' THEN 0 WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END)";
-
-const TRACE_FILTER_COLUMNS: &[Column] = &[
-    ("id", ColumnKind::Text("t.id")),
-    ("name", ColumnKind::Text("t.name")),
-    ("timestamp", ColumnKind::Datetime("t.timestamp")),
-    ("userId", ColumnKind::Text("t.user_id")),
-    ("sessionId", ColumnKind::Text("t.session_id")),
-    ("release", ColumnKind::Text("t.release")),
-    ("version", ColumnKind::Text("t.version")),
-    ("environment", ColumnKind::Text("t.environment")),
-    ("externalId", ColumnKind::Text("t.external_id")),
-    ("tags", ColumnKind::Array("t.tags")),
-    ("metadata", ColumnKind::Object("t.metadata")),
-    ("bookmarked", ColumnKind::Boolean("t.bookmarked")),
-    ("public", ColumnKind::Boolean("t.public")),
-    ("level", ColumnKind::Level(TRACE_LEVEL)),
-    ("latency", ColumnKind::Number(TRACE_LATENCY)),
-    ("totalCost", ColumnKind::Number(TRACE_COST)),
-];
-
-const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
-    ("id", ColumnKind::Text("o.id")),
-    ("traceId", ColumnKind::Text("o.trace_id")),
-    ("name", ColumnKind::Text("o.name")),
-    ("type", ColumnKind::Text("o.type")),
-    (
-        "parentObservationId",
-        ColumnKind::Text("o.parent_observation_id"),
-    ),
-    ("startTime", ColumnKind::Datetime("o.start_time")),
-    ("endTime", ColumnKind::Datetime("o.end_time")),
-    (
-        "completionStartTime",
-        ColumnKind::Datetime("o.completion_start_time"),
-    ),
-    ("level", ColumnKind::Level(OBSERVATION_LEVEL)),
-    ("statusMessage", ColumnKind::Text("o.status_message")),
-    ("version", ColumnKind::Text("o.version")),
-    ("environment", ColumnKind::Text("o.environment")),
-    ("model", ColumnKind::Text("o.model")),
-    ("promptName", ColumnKind::Text("o.prompt_name")),
-    ("metadata", ColumnKind::Object("o.metadata")),
-    (
-        "totalCost",
-        ColumnKind::Number("coalesce(o.total_cost, 0.0)"),
-    ),
-    (
-        "latency",
-        ColumnKind::Number("((o.end_time - o.start_time) / 1000000.0)"),
-    ),
-    ("inputTokens", ColumnKind::Number("o.usage_input")),
-    ("outputTokens", ColumnKind::Number("o.usage_output")),
-    ("totalTokens", ColumnKind::Number("o.usage_total")),
-    ("userId", ColumnKind::Text("t.user_id")),
-    ("sessionId", ColumnKind::Text("t.session_id")),
-    ("traceName", ColumnKind::Text("t.name")),
-    ("tags", ColumnKind::Array("coalesce(t.tags, '[]')")),
-];
-
-/// The columns of [`SCORE_FILTER_COLUMNS`] that read the score's trace.
-const SCORE_FILTER_COLUMNS_OF_TRACE: &[&str] = &["userId", "traceName", "tags"];
-
-const SCORE_FILTER_COLUMNS: &[Column] = &[
-    ("id", ColumnKind::Text("s.id")),
-    ("name", ColumnKind::Text("s.name")),
-    ("value", ColumnKind::Number("s.value")),
-    ("stringValue", ColumnKind::Text("s.string_value")),
-    ("dataType", ColumnKind::Text("s.data_type")),
-    ("source", ColumnKind::Text("s.source")),
-    ("timestamp", ColumnKind::Datetime("s.timestamp")),
-    ("traceId", ColumnKind::Text("s.trace_id")),
-    ("observationId", ColumnKind::Text("s.observation_id")),
-    ("sessionId", ColumnKind::Text("s.session_id")),
-    ("datasetRunId", ColumnKind::Text("s.dataset_run_id")),
-    ("environment", ColumnKind::Text("s.environment")),
-    ("configId", ColumnKind::Text("s.config_id")),
-    ("queueId", ColumnKind::Text("s.queue_id")),
-    ("comment", ColumnKind::Text("s.comment")),
-    ("authorUserId", ColumnKind::Text("s.author_user_id")),
-    ("metadata", ColumnKind::Object("s.metadata")),
-    ("userId", ColumnKind::Text("t.user_id")),
-    ("traceName", ColumnKind::Text("t.name")),
-    ("tags", ColumnKind::Array("coalesce(t.tags, '[]')")),
-];
+const DIALECT: Dialect = Dialect::Sqlite;
 
 /// Page number (from 1), limit and row offset of a page request.
 fn paging(page: u32, limit: u32) -> (u32, u32, i64) {
@@ -149,9 +52,10 @@ const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
 /// Traces with a score of the range's name and a value in it, through the index on
 /// `(project_id, name, value)`.
 fn score_range_condition(project_id: &str, range: &ScoreRange, id_expr: &str) -> Sql {
-    let mut condition = Sql::new(&format!(
-        "{id_expr} IN (SELECT s.trace_id FROM scores s WHERE s.project_id = "
-    ));
+    let mut condition = Sql::new(
+        DIALECT,
+        &format!("{id_expr} IN (SELECT s.trace_id FROM scores s WHERE s.project_id = "),
+    );
     condition
         .bind(project_id.to_owned())
         .push(" AND s.name = ")
@@ -173,7 +77,7 @@ fn score_range_condition(project_id: &str, range: &ScoreRange, id_expr: &str) ->
 /// still by 17 to 19 % (BENCHMARKS.md, "Search on SQLite"), so the write path stays free of it.
 fn search_condition(search: &str) -> Sql {
     let pattern = format!("%{}%", like_escape(search));
-    let mut condition = Sql::new("(t.id = ");
+    let mut condition = Sql::new(DIALECT, "(t.id = ");
     condition.bind(search.to_owned());
     for column in ["t.input", "t.output"] {
         condition
@@ -228,9 +132,10 @@ fn trace_view(row: TraceRow) -> Result<TraceView> {
 /// Appends `AND every tag is in <tags_expr>`.
 fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
     for tag in tags {
-        let mut condition = Sql::new(&format!(
-            "EXISTS (SELECT 1 FROM json_each({tags_expr}) WHERE value = "
-        ));
+        let mut condition = Sql::new(
+            DIALECT,
+            &format!("EXISTS (SELECT 1 FROM json_each({tags_expr}) WHERE value = "),
+        );
         condition.bind(tag.clone()).push(")");
         sql.and(condition);
     }
@@ -238,7 +143,7 @@ fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
 
 fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
     if let Some(value) = value {
-        let mut condition = Sql::new(&format!("{expr} = "));
+        let mut condition = Sql::new(DIALECT, &format!("{expr} = "));
         condition.bind(value.clone());
         sql.and(condition);
     }
@@ -246,20 +151,20 @@ fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
 
 fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
     if !values.is_empty() {
-        let mut condition = Sql::new(&format!("{expr} IN "));
-        condition.bind_list(values.iter().cloned());
+        let mut condition = Sql::new(DIALECT, "");
+        condition.in_list(expr, values.to_vec(), false);
         sql.and(condition);
     }
 }
 
 fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Option<Micros>) {
     if let Some(from) = from {
-        let mut condition = Sql::new(&format!("{expr} >= "));
+        let mut condition = Sql::new(DIALECT, &format!("{expr} >= "));
         condition.bind(from);
         sql.and(condition);
     }
     if let Some(to) = to {
-        let mut condition = Sql::new(&format!("{expr} < "));
+        let mut condition = Sql::new(DIALECT, &format!("{expr} < "));
         condition.bind(to);
         sql.and(condition);
     }
@@ -274,7 +179,7 @@ const NULL_TIMESTAMP_KEY: i64 = i64::MIN;
 /// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
 /// `ts_expr` (a primary-key lookup).
 fn term_probe(project_id: &str, term: &IndexedTerm, id_expr: &str, ts_expr: &str) -> Sql {
-    let mut probe = Sql::default();
+    let mut probe = Sql::new(DIALECT, "");
     match term {
         IndexedTerm::Tag(tag) => {
             probe
@@ -304,15 +209,14 @@ fn metadata_values(sql: &mut Sql, expr: &str, values: &[String]) {
             sql.push(&format!(" AND {expr} = ")).bind(one.clone());
         }
         many => {
-            sql.push(&format!(" AND {expr} IN "))
-                .bind_list(many.iter().cloned());
+            sql.push(" AND ").in_list(expr, many.to_vec(), false);
         }
     }
 }
 
 /// `FROM <index table> d` and the conditions that select `term`'s rows of the project.
 fn driver_source(project_id: &str, term: &IndexedTerm) -> (&'static str, Sql) {
-    let mut conditions = Sql::new("d.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "d.project_id = ");
     conditions.bind(project_id.to_owned());
     match term {
         IndexedTerm::Tag(tag) => {
@@ -351,7 +255,7 @@ fn count_from_index(
         return Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)));
     }
     let (source, conditions) = driver_source(project_id, driver);
-    let mut count_sql = Sql::new(&format!("SELECT count(*) FROM {source} WHERE "));
+    let mut count_sql = Sql::new(DIALECT, &format!("SELECT count(*) FROM {source} WHERE "));
     count_sql.append(&conditions);
     index_time_range(&mut count_sql, query);
     for term in split.terms.iter().filter(|term| *term != driver) {
@@ -380,7 +284,7 @@ pub(crate) fn list_traces(
 ) -> Result<Page<TraceView>> {
     let (page, limit, offset) = paging(query.page, query.limit);
     let split = SplitQuery::of(query);
-    let mut conditions = Sql::new("t.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "t.project_id = ");
     conditions.bind(project_id.to_owned());
     let unfiltered = split.terms.is_empty()
         && !split.needs_trace_rows(query)
@@ -400,15 +304,22 @@ pub(crate) fn list_traces(
     );
     for (index, filter) in &split.other_filters {
         if is_error_level(filter) {
-            let mut with_errors =
-                Sql::new("t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ");
+            let mut with_errors = Sql::new(
+                DIALECT,
+                "t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ",
+            );
             with_errors
                 .bind(project_id.to_owned())
                 .push(" AND o3.level = 'ERROR')");
             conditions.and(with_errors);
             continue;
         }
-        conditions.and(compile_filter(*index, filter, TRACE_FILTER_COLUMNS)?);
+        conditions.and(compile_filter(
+            DIALECT,
+            *index,
+            filter,
+            TRACE_FILTER_COLUMNS,
+        )?);
     }
     if let Some(search) = query
         .search
@@ -430,8 +341,8 @@ pub(crate) fn list_traces(
                 "release" => "t.release",
                 "version" => "t.version",
                 "id" => "t.id",
-                "latency" => TRACE_LATENCY,
-                "totalCost" => TRACE_COST,
+                "latency" => TRACE_LATENCY.of(DIALECT),
+                "totalCost" => TRACE_COST.of(DIALECT),
                 other => {
                     return Err(Error::invalid(
                         "orderBy.column",
@@ -462,14 +373,17 @@ pub(crate) fn list_traces(
             Some(driver) => {
                 let (source, mut source_conditions) = driver_source(project_id, driver);
                 index_time_range(&mut source_conditions, query);
-                let mut sql = Sql::new(&format!(
-                    "SELECT count(*) FROM {source} CROSS JOIN traces t \
+                let mut sql = Sql::new(
+                    DIALECT,
+                    &format!(
+                        "SELECT count(*) FROM {source} CROSS JOIN traces t \
                      ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
-                ));
+                    ),
+                );
                 sql.append(&source_conditions).push(" AND ");
                 sql
             }
-            None => Sql::new("SELECT count(*) FROM traces t WHERE "),
+            None => Sql::new(DIALECT, "SELECT count(*) FROM traces t WHERE "),
         };
         count_sql.append(&conditions);
         if let Some(range) = &query.score {
@@ -490,14 +404,20 @@ pub(crate) fn list_traces(
         Some(driver) => {
             let (source, mut source_conditions) = driver_source(project_id, driver);
             index_time_range(&mut source_conditions, query);
-            let mut sql = Sql::new(&format!(
-                "SELECT {TRACE_COLUMNS} FROM {source} CROSS JOIN traces t \
+            let mut sql = Sql::new(
+                DIALECT,
+                &format!(
+                    "SELECT {TRACE_COLUMNS} FROM {source} CROSS JOIN traces t \
                  ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
-            ));
+                ),
+            );
             sql.append(&source_conditions).push(" AND ");
             sql
         }
-        None => Sql::new(&format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE ")),
+        None => Sql::new(
+            DIALECT,
+            &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "),
+        ),
     };
     select.append(&conditions);
     if let Some(range) = &query.score {
@@ -667,9 +587,10 @@ pub(crate) fn get_trace(
     project_id: &str,
     trace_id: &str,
 ) -> Result<Option<TraceView>> {
-    let mut select = Sql::new(&format!(
-        "SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+    );
     select
         .bind(project_id.to_owned())
         .push(" AND t.id = ")
@@ -679,19 +600,25 @@ pub(crate) fn get_trace(
     let Some(mut view) = views.pop() else {
         return Ok(None);
     };
-    let mut observations = Sql::new(&format!(
-        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+    let mut observations = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
          WHERE o.project_id = "
-    ));
+        ),
+    );
     observations
         .bind(project_id.to_owned())
         .push(" AND o.trace_id = ")
         .bind(trace_id.to_owned())
         .push(" ORDER BY o.start_time IS NULL, o.start_time, o.id");
     view.observations = query_observations(connection, &observations)?;
-    let mut scores = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
-    ));
+    let mut scores = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+        ),
+    );
     scores
         .bind(project_id.to_owned())
         .push(" AND s.trace_id = ")
@@ -751,10 +678,10 @@ pub(crate) fn list_observations(
     query: &ObservationQuery,
 ) -> Result<Page<ObservationView>> {
     let (page, limit, offset) = paging(query.page, query.limit);
-    let mut conditions = Sql::new("o.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "o.project_id = ");
     conditions.bind(project_id.to_owned());
     if let Some(observation_type) = query.observation_type {
-        let mut condition = Sql::new("o.type = ");
+        let mut condition = Sql::new(DIALECT, "o.type = ");
         condition.bind(observation_type.as_str().to_owned());
         conditions.and(condition);
     }
@@ -762,7 +689,7 @@ pub(crate) fn list_observations(
     equals(&mut conditions, "t.user_id", &query.user_id);
     equals(&mut conditions, "t.session_id", &query.session_id);
     if let Some(level) = query.level {
-        let mut condition = Sql::new(&format!("{OBSERVATION_LEVEL} = "));
+        let mut condition = Sql::new(DIALECT, &format!("{} = ", OBSERVATION_LEVEL.of(DIALECT)));
         condition.bind(rank_of(level));
         conditions.and(condition);
     }
@@ -776,11 +703,13 @@ pub(crate) fn list_observations(
     match query.is_root {
         Some(true) => {
             conditions.and(Sql::new(
+                DIALECT,
                 "(o.parent_observation_id IS NULL OR o.parent_observation_id = '')",
             ));
         }
         Some(false) => {
             conditions.and(Sql::new(
+                DIALECT,
                 "(o.parent_observation_id IS NOT NULL AND o.parent_observation_id != '')",
             ));
         }
@@ -812,19 +741,25 @@ pub(crate) fn list_observations(
         project_counter(connection, project_id, "observation_count")?
     } else {
         let needs_trace = conditions.text.contains("t.");
-        let mut count_sql = Sql::new(if needs_trace {
-            "SELECT count(*) FROM observations o LEFT JOIN traces t \
+        let mut count_sql = Sql::new(
+            DIALECT,
+            if needs_trace {
+                "SELECT count(*) FROM observations o LEFT JOIN traces t \
              ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
-        } else {
-            "SELECT count(*) FROM observations o WHERE "
-        });
+            } else {
+                "SELECT count(*) FROM observations o WHERE "
+            },
+        );
         count_sql.append(&conditions);
         count(connection, &count_sql)?
     };
 
-    let mut select = Sql::new(&format!(
-        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "
+        ),
+    );
     select.append(&conditions);
     if let Some(cursor) = &query.after {
         select
@@ -864,10 +799,13 @@ pub(crate) fn get_observation(
     project_id: &str,
     observation_id: &str,
 ) -> Result<Option<ObservationView>> {
-    let mut select = Sql::new(&format!(
-        "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
          WHERE o.project_id = "
-    ));
+        ),
+    );
     select
         .bind(project_id.to_owned())
         .push(" AND o.id = ")
@@ -916,17 +854,17 @@ pub(crate) fn list_scores(
     query: &ScoreQuery,
 ) -> Result<Page<ScoreView>> {
     let (page, limit, offset) = paging(query.page, query.limit);
-    let mut conditions = Sql::new("s.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "s.project_id = ");
     conditions.bind(project_id.to_owned());
     equals(&mut conditions, "t.user_id", &query.user_id);
     equals(&mut conditions, "s.name", &query.name);
     if let Some(data_type) = query.data_type {
-        let mut condition = Sql::new("s.data_type = ");
+        let mut condition = Sql::new(DIALECT, "s.data_type = ");
         condition.bind(data_type.as_str().to_owned());
         conditions.and(condition);
     }
     if let Some(source) = query.source {
-        let mut condition = Sql::new("s.source = ");
+        let mut condition = Sql::new(DIALECT, "s.source = ");
         condition.bind(source.as_str().to_owned());
         conditions.and(condition);
     }
@@ -954,7 +892,7 @@ pub(crate) fn list_scores(
         if !value.is_finite() {
             return Err(Error::invalid("value", "not a finite number"));
         }
-        let mut condition = Sql::new(&format!("s.value {operator} "));
+        let mut condition = Sql::new(DIALECT, &format!("s.value {operator} "));
         condition.bind(*value);
         conditions.and(condition);
     }
@@ -973,18 +911,21 @@ pub(crate) fn list_scores(
         || query
             .filters
             .iter()
-            .any(|f| SCORE_FILTER_COLUMNS_OF_TRACE.contains(&f.column.as_str()));
+            .any(|f| crate::sql::SCORE_FILTER_COLUMNS_OF_TRACE.contains(&f.column.as_str()));
     let from = if needs_trace {
         SCORE_FROM
     } else {
         "FROM scores s"
     };
-    let mut count_sql = Sql::new(&format!("SELECT count(*) {from} WHERE "));
+    let mut count_sql = Sql::new(DIALECT, &format!("SELECT count(*) {from} WHERE "));
     count_sql.append(&conditions);
     let total_items = count(connection, &count_sql)?;
-    let mut select = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+        ),
+    );
     select
         .bind(project_id.to_owned())
         .push(&format!(" AND s.id IN (SELECT s.id {from} WHERE "))
@@ -1007,9 +948,12 @@ pub(crate) fn get_score(
     project_id: &str,
     score_id: &str,
 ) -> Result<Option<ScoreView>> {
-    let mut select = Sql::new(&format!(
-        "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
-    ));
+    let mut select = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+        ),
+    );
     select
         .bind(project_id.to_owned())
         .push(" AND s.id = ")
@@ -1026,6 +970,7 @@ pub(crate) fn list_sessions(
 ) -> Result<Page<SessionView>> {
     let (page, limit, offset) = paging(query.page, query.limit);
     let mut grouped = Sql::new(
+        DIALECT,
         "SELECT t.session_id AS id, min(t.timestamp) AS created_at, t.environment AS environment \
          FROM traces t WHERE t.project_id = ",
     );
@@ -1039,10 +984,10 @@ pub(crate) fn list_sessions(
         query.from_timestamp,
         query.to_timestamp,
     );
-    let mut count_sql = Sql::new("SELECT count(*) FROM (");
+    let mut count_sql = Sql::new(DIALECT, "SELECT count(*) FROM (");
     count_sql.append(&grouped).push(")");
     let total_items = count(connection, &count_sql)?;
-    let mut select = Sql::new("SELECT id, created_at, environment FROM (");
+    let mut select = Sql::new(DIALECT, "SELECT id, created_at, environment FROM (");
     select
         .append(&grouped)
         .push(") ORDER BY created_at DESC, id DESC LIMIT ")
@@ -1083,6 +1028,7 @@ pub(crate) fn get_session(
     session_id: &str,
 ) -> Result<Option<SessionView>> {
     let mut select = Sql::new(
+        DIALECT,
         "SELECT t.session_id, min(t.timestamp), t.environment FROM traces t \
          WHERE t.project_id = ",
     );
@@ -1094,9 +1040,10 @@ pub(crate) fn get_session(
     let Some(mut session) = query_sessions(connection, &select)?.pop() else {
         return Ok(None);
     };
-    let mut traces = Sql::new(&format!(
-        "SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "
-    ));
+    let mut traces = Sql::new(
+        DIALECT,
+        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+    );
     traces
         .bind(project_id.to_owned())
         .push(" AND t.session_id = ")
@@ -1117,7 +1064,7 @@ pub(crate) fn daily_metrics(
     query: &MetricsQuery,
 ) -> Result<Page<DailyMetrics>> {
     let (page, limit, offset) = paging(query.page, query.limit);
-    let mut conditions = Sql::new("t.project_id = ");
+    let mut conditions = Sql::new(DIALECT, "t.project_id = ");
     conditions.bind(project_id.to_owned());
     conditions.push(" AND t.timestamp IS NOT NULL");
     equals(&mut conditions, "t.name", &query.trace_name);
@@ -1131,15 +1078,17 @@ pub(crate) fn daily_metrics(
         query.to_timestamp,
     );
 
-    let mut count_sql = Sql::new(&format!(
-        "SELECT count(DISTINCT {DAY_OF_TRACE}) FROM traces t WHERE "
-    ));
+    let mut count_sql = Sql::new(
+        DIALECT,
+        &format!("SELECT count(DISTINCT {DAY_OF_TRACE}) FROM traces t WHERE "),
+    );
     count_sql.append(&conditions);
     let total_items = count(connection, &count_sql)?;
 
-    let mut days_sql = Sql::new(&format!(
-        "SELECT {DAY_OF_TRACE} AS day, count(*) FROM traces t WHERE "
-    ));
+    let mut days_sql = Sql::new(
+        DIALECT,
+        &format!("SELECT {DAY_OF_TRACE} AS day, count(*) FROM traces t WHERE "),
+    );
     days_sql
         .append(&conditions)
         .push(" GROUP BY day ORDER BY day DESC LIMIT ")
@@ -1174,16 +1123,19 @@ pub(crate) fn daily_metrics(
         });
     }
 
-    let mut usage_sql = Sql::new(&format!(
-        "SELECT {DAY_OF_TRACE} AS day, o.model, count(*), count(DISTINCT t.id), \
+    let mut usage_sql = Sql::new(
+        DIALECT,
+        &format!(
+            "SELECT {DAY_OF_TRACE} AS day, o.model, count(*), count(DISTINCT t.id), \
          coalesce(sum(o.total_cost), 0.0), CAST(total(o.usage_input) AS INTEGER), \
          CAST(total(o.usage_output) AS INTEGER), CAST(total(o.usage_total) AS INTEGER) \
          FROM traces t JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id \
          WHERE "
-    ));
+        ),
+    );
     usage_sql.append(&conditions);
-    usage_sql.push(&format!(" AND {DAY_OF_TRACE} IN "));
-    usage_sql.bind_list(days.iter().map(|d| d.date.clone()));
+    let dates: Vec<String> = days.iter().map(|d| d.date.clone()).collect();
+    usage_sql.push(" AND ").in_list(DAY_OF_TRACE, dates, false);
     usage_sql.push(" GROUP BY day, o.model ORDER BY day, o.model");
     let mut per_day: BTreeMap<String, (u64, f64, Vec<ModelUsage>)> = BTreeMap::new();
     {
