@@ -19,7 +19,7 @@ fn filter(column: &str, operator: &str, value: FilterValue) -> Filter {
 fn check_error(filter: Filter, expected: &str) {
     for dialect in [Dialect::Sqlite, Dialect::Postgres] {
         let mut sql = Sql::new(dialect, "");
-        let error = compile_filters(&mut sql, &[filter.clone()], COLUMNS).err();
+        let error = compile_filters(&mut sql, std::slice::from_ref(&filter), COLUMNS).err();
         let message = error.map(|e| e.message).unwrap_or_default();
         assert!(message.starts_with(expected), "{message}");
     }
