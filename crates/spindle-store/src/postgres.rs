@@ -7,10 +7,10 @@
 //! acknowledged only after its transaction committed.
 
 mod accounts;
+mod clean;
 pub mod copy;
 mod models;
 mod reads;
-mod rows;
 mod schema;
 mod search;
 mod writer;
@@ -113,6 +113,18 @@ async fn prepare(
 
 /// Marks errors of transactions PostgreSQL aborted to resolve a conflict (retryable).
 const CONFLICT: &str = "postgres: transaction conflict";
+
+/// Decodes every row of one statement's result with `decode`, which reads columns by
+/// name (resolved once for the statement).
+pub(crate) fn decode_rows<T>(
+    rows: &[tokio_postgres::Row],
+    decode: impl Fn(&crate::sql::Indexed<'_, tokio_postgres::Row>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let columns = crate::sql::ColumnIndex::of_rows(rows);
+    rows.iter()
+        .map(|row| decode(&crate::sql::Indexed::new(row, &columns)))
+        .collect()
+}
 
 /// Maps a PostgreSQL error to a store error: lost connections, resource exhaustion and
 /// conflicts are `Unavailable`, text PostgreSQL cannot store is `InvalidArgument`, the rest

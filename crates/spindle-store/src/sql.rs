@@ -26,7 +26,9 @@
 mod dialect;
 mod filters;
 mod param;
+pub(crate) mod reads;
 mod row;
+pub(crate) mod rows;
 
 pub(crate) use dialect::Dialect;
 pub(crate) use filters::*;

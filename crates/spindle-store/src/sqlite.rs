@@ -7,7 +7,6 @@
 mod accounts;
 mod models;
 mod reads;
-pub(crate) mod rows;
 mod schema;
 mod writer;
 
@@ -274,6 +273,25 @@ impl std::fmt::Debug for SqliteStore {
             .field("path", &self.inner.path)
             .finish_non_exhaustive()
     }
+}
+
+/// Runs `sql` on `connection` and decodes every row with `decode`, which reads columns by
+/// name (resolved once for the statement).
+pub(crate) fn query_rows<T>(
+    connection: &Connection,
+    sql: &crate::sql::Sql,
+    decode: impl Fn(&crate::sql::Indexed<'_, rusqlite::Row<'_>>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let columns = crate::sql::ColumnIndex::of_statement(&statement);
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(sql.params.iter()))
+        .map_err(sql_error)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        decoded.push(decode(&crate::sql::Indexed::new(row, &columns))?);
+    }
+    Ok(decoded)
 }
 
 /// Maps a SQLite error to a store error: lock contention is `Unavailable`, the rest `Internal`.

@@ -8,12 +8,13 @@ use spindle_core::{Error, Level};
 use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Row;
 
-use super::pg_error;
-use super::rows::{
-    observation_from_row, score_from_row, trace_from_row, OBSERVATION_COLUMNS,
-    OBSERVATION_COLUMN_COUNT, SCORE_COLUMNS, SCORE_COLUMN_COUNT, TRACE_COLUMNS,
-};
+use super::{decode_rows, pg_error};
 use crate::search::query_words;
+use crate::sql::reads::{
+    decode_observation_view, decode_score_view, decode_trace_view, OBSERVATION_FROM,
+    OBSERVATION_TRACE_CONTEXT, SCORE_FROM, SCORE_TRACE_CONTEXT,
+};
+use crate::sql::rows::{OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS};
 use crate::sql::{
     compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Dialect, Sql,
     OBSERVATION_FILTER_COLUMNS, OBSERVATION_LEVEL, SCORE_FILTER_COLUMNS, TRACE_COST,
@@ -155,22 +156,6 @@ fn substring_condition(search: &str) -> Sql {
         .bind(pattern)
         .push(")))");
     condition
-}
-
-fn trace_view(row: &Row) -> Result<TraceView> {
-    let stored = trace_from_row(row, 0)?;
-    Ok(TraceView {
-        record: stored.record,
-        created_at: stored.created_at,
-        updated_at: stored.updated_at,
-        latency_seconds: None,
-        total_cost: 0.0,
-        level: Level::Default,
-        observation_ids: Vec::new(),
-        score_ids: Vec::new(),
-        observations: Vec::new(),
-        scores: Vec::new(),
-    })
 }
 
 /// Appends `AND every tag is in <tags_expr>`.
@@ -332,6 +317,7 @@ pub(crate) async fn list_traces(
     project_id: &str,
     query_params: &TraceQuery,
 ) -> Result<Page<TraceView>> {
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
     let q = query_params;
     let (page, limit, offset) = paging(q.page, q.limit);
     let mut split = SplitQuery::of(q);
@@ -439,7 +425,7 @@ pub(crate) async fn list_traces(
             let mut sql = Sql::new(
                 DIALECT,
                 &format!(
-                    "SELECT {TRACE_COLUMNS} FROM {source} JOIN traces t \
+                    "SELECT {trace_columns} FROM {source} JOIN traces t \
                  ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
                 ),
             );
@@ -448,7 +434,7 @@ pub(crate) async fn list_traces(
         }
         None => Sql::new(
             DIALECT,
-            &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "),
+            &format!("SELECT {trace_columns} FROM traces t WHERE "),
         ),
     };
     select.append(&conditions);
@@ -480,7 +466,7 @@ pub(crate) async fn list_traces(
 
 async fn query_traces(client: &Client, sql: &Sql) -> Result<Vec<TraceView>> {
     let rows = query(client, sql).await?;
-    rows.iter().map(trace_view).collect()
+    decode_rows(&rows, |row| decode_trace_view(row))
 }
 
 /// Per-trace accumulator of the derived fields.
@@ -576,9 +562,14 @@ pub(crate) async fn get_trace(
     project_id: &str,
     trace_id: &str,
 ) -> Result<Option<TraceView>> {
+    let observation_columns = OBSERVATION_COLUMNS.select(DIALECT);
+    let observation_trace_context = OBSERVATION_TRACE_CONTEXT.of(DIALECT);
+    let score_columns = SCORE_COLUMNS.select(DIALECT);
+    let score_trace_context = SCORE_TRACE_CONTEXT.of(DIALECT);
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
     let mut select = Sql::new(
         DIALECT,
-        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+        &format!("SELECT {trace_columns} FROM traces t WHERE t.project_id = "),
     );
     select
         .bind(project_id.to_owned())
@@ -592,7 +583,7 @@ pub(crate) async fn get_trace(
     let mut observations = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+            "SELECT {observation_columns}, {observation_trace_context} {OBSERVATION_FROM} \
          WHERE o.project_id = "
         ),
     );
@@ -605,7 +596,7 @@ pub(crate) async fn get_trace(
     let mut scores = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+            "SELECT {score_columns}, {score_trace_context} {SCORE_FROM} WHERE s.project_id = "
         ),
     );
     scores
@@ -619,37 +610,9 @@ pub(crate) async fn get_trace(
 
 // --- observations ---
 
-const OBSERVATION_TRACE_CONTEXT: &str = "t.name, t.user_id, t.session_id, t.tags::text, t.release";
-const OBSERVATION_FROM: &str = "FROM observations o LEFT JOIN traces t \
-     ON t.project_id = o.project_id AND t.id = o.trace_id";
-
 async fn query_observations(client: &Client, sql: &Sql) -> Result<Vec<ObservationView>> {
     let rows = query(client, sql).await?;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let stored = observation_from_row(row, 0)?;
-        let at = OBSERVATION_COLUMN_COUNT;
-        let tags: Option<String> = row.try_get(at + 3).map_err(pg_error)?;
-        views.push(ObservationView {
-            record: stored.record,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-            trace_name: row.try_get(at).map_err(pg_error)?,
-            user_id: row.try_get(at + 1).map_err(pg_error)?,
-            session_id: row.try_get(at + 2).map_err(pg_error)?,
-            tags: parse_tags(tags.as_deref())?,
-            release: row.try_get(at + 4).map_err(pg_error)?,
-        });
-    }
-    Ok(views)
-}
-
-fn parse_tags(text: Option<&str>) -> Result<Vec<String>> {
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| Error::internal(format!("stored traces.tags is not readable: {e}"))),
-    }
+    decode_rows(&rows, |row| decode_observation_view(row))
 }
 
 pub(crate) async fn list_observations(
@@ -657,6 +620,8 @@ pub(crate) async fn list_observations(
     project_id: &str,
     q: &ObservationQuery,
 ) -> Result<Page<ObservationView>> {
+    let observation_columns = OBSERVATION_COLUMNS.select(DIALECT);
+    let observation_trace_context = OBSERVATION_TRACE_CONTEXT.of(DIALECT);
     let (page, limit, offset) = paging(q.page, q.limit);
     let mut conditions = Sql::new(DIALECT, "o.project_id = ");
     conditions.bind(project_id.to_owned());
@@ -737,7 +702,7 @@ pub(crate) async fn list_observations(
     let mut select = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "
+            "SELECT {observation_columns}, {observation_trace_context} {OBSERVATION_FROM} WHERE "
         ),
     );
     select.append(&conditions);
@@ -779,10 +744,12 @@ pub(crate) async fn get_observation(
     project_id: &str,
     observation_id: &str,
 ) -> Result<Option<ObservationView>> {
+    let observation_columns = OBSERVATION_COLUMNS.select(DIALECT);
+    let observation_trace_context = OBSERVATION_TRACE_CONTEXT.of(DIALECT);
     let mut select = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+            "SELECT {observation_columns}, {observation_trace_context} {OBSERVATION_FROM} \
          WHERE o.project_id = "
         ),
     );
@@ -795,28 +762,9 @@ pub(crate) async fn get_observation(
 
 // --- scores ---
 
-const SCORE_TRACE_CONTEXT: &str = "t.user_id, t.tags::text, t.environment, t.session_id";
-const SCORE_FROM: &str =
-    "FROM scores s LEFT JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id";
-
 async fn query_scores(client: &Client, sql: &Sql) -> Result<Vec<ScoreView>> {
     let rows = query(client, sql).await?;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let stored = score_from_row(row, 0)?;
-        let at = SCORE_COLUMN_COUNT;
-        let tags: Option<String> = row.try_get(at + 1).map_err(pg_error)?;
-        views.push(ScoreView {
-            record: stored.record,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-            trace_user_id: row.try_get(at).map_err(pg_error)?,
-            trace_tags: parse_tags(tags.as_deref())?,
-            trace_environment: row.try_get(at + 2).map_err(pg_error)?,
-            trace_session_id: row.try_get(at + 3).map_err(pg_error)?,
-        });
-    }
-    Ok(views)
+    decode_rows(&rows, |row| decode_score_view(row))
 }
 
 pub(crate) async fn list_scores(
@@ -824,6 +772,8 @@ pub(crate) async fn list_scores(
     project_id: &str,
     q: &ScoreQuery,
 ) -> Result<Page<ScoreView>> {
+    let score_columns = SCORE_COLUMNS.select(DIALECT);
+    let score_trace_context = SCORE_TRACE_CONTEXT.of(DIALECT);
     let (page, limit, offset) = paging(q.page, q.limit);
     let mut conditions = Sql::new(DIALECT, "s.project_id = ");
     conditions.bind(project_id.to_owned());
@@ -883,7 +833,7 @@ pub(crate) async fn list_scores(
     let total_items = count(client, &count_sql).await?;
     let mut select = Sql::new(
         DIALECT,
-        &format!("SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE "),
+        &format!("SELECT {score_columns}, {score_trace_context} {SCORE_FROM} WHERE "),
     );
     select.append(&conditions);
     select.push(" ORDER BY s.timestamp DESC NULLS LAST, s.id DESC LIMIT ");
@@ -903,10 +853,12 @@ pub(crate) async fn get_score(
     project_id: &str,
     score_id: &str,
 ) -> Result<Option<ScoreView>> {
+    let score_columns = SCORE_COLUMNS.select(DIALECT);
+    let score_trace_context = SCORE_TRACE_CONTEXT.of(DIALECT);
     let mut select = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+            "SELECT {score_columns}, {score_trace_context} {SCORE_FROM} WHERE s.project_id = "
         ),
     );
     select
@@ -991,6 +943,7 @@ pub(crate) async fn get_session(
     project_id: &str,
     session_id: &str,
 ) -> Result<Option<SessionView>> {
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
     let mut select = Sql::new(
         DIALECT,
         &format!(
@@ -1008,7 +961,7 @@ pub(crate) async fn get_session(
     };
     let mut traces = Sql::new(
         DIALECT,
-        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+        &format!("SELECT {trace_columns} FROM traces t WHERE t.project_id = "),
     );
     traces
         .bind(project_id.to_owned())

@@ -6,11 +6,12 @@ use spindle_core::time::Micros;
 use spindle_core::{Error, Level};
 use std::collections::{BTreeMap, HashMap};
 
-use super::rows::{
-    ObservationRow, ScoreRow, TraceRow, OBSERVATION_COLUMNS, OBSERVATION_COLUMN_COUNT,
-    SCORE_COLUMNS, TRACE_COLUMNS,
+use super::{query_rows, sql_error};
+use crate::sql::reads::{
+    decode_observation_view, decode_score_view, decode_trace_view, OBSERVATION_FROM,
+    OBSERVATION_TRACE_CONTEXT, SCORE_FROM, SCORE_TRACE_CONTEXT,
 };
-use super::sql_error;
+use crate::sql::rows::{OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS};
 use crate::sql::{
     compile_filter, compile_filters, level_of_rank, like_escape, rank_of, Dialect, Sql,
     OBSERVATION_FILTER_COLUMNS, OBSERVATION_LEVEL, SCORE_FILTER_COLUMNS, TRACE_COST,
@@ -110,23 +111,6 @@ fn project_counter(connection: &Connection, project_id: &str, column: &str) -> R
         })
         .map_err(sql_error)?;
     Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
-}
-
-fn trace_view(row: TraceRow) -> Result<TraceView> {
-    let created_at = row.created_at;
-    let updated_at = row.updated_at;
-    Ok(TraceView {
-        record: row.into_record()?,
-        created_at,
-        updated_at,
-        latency_seconds: None,
-        total_cost: 0.0,
-        level: Level::Default,
-        observation_ids: Vec::new(),
-        score_ids: Vec::new(),
-        observations: Vec::new(),
-        scores: Vec::new(),
-    })
 }
 
 /// Appends `AND every tag is in <tags_expr>`.
@@ -282,6 +266,7 @@ pub(crate) fn list_traces(
     project_id: &str,
     query: &TraceQuery,
 ) -> Result<Page<TraceView>> {
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
     let (page, limit, offset) = paging(query.page, query.limit);
     let split = SplitQuery::of(query);
     let mut conditions = Sql::new(DIALECT, "t.project_id = ");
@@ -407,7 +392,7 @@ pub(crate) fn list_traces(
             let mut sql = Sql::new(
                 DIALECT,
                 &format!(
-                    "SELECT {TRACE_COLUMNS} FROM {source} CROSS JOIN traces t \
+                    "SELECT {trace_columns} FROM {source} CROSS JOIN traces t \
                  ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
                 ),
             );
@@ -416,7 +401,7 @@ pub(crate) fn list_traces(
         }
         None => Sql::new(
             DIALECT,
-            &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE "),
+            &format!("SELECT {trace_columns} FROM traces t WHERE "),
         ),
     };
     select.append(&conditions);
@@ -459,17 +444,7 @@ pub(crate) fn list_traces(
 }
 
 fn query_traces(connection: &Connection, sql: &Sql) -> Result<Vec<TraceView>> {
-    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
-    let rows = statement
-        .query_map(params_from_iter(sql.params.iter()), |row| {
-            TraceRow::read(row, 0)
-        })
-        .map_err(sql_error)?;
-    let mut views = Vec::new();
-    for row in rows {
-        views.push(trace_view(row.map_err(sql_error)?)?);
-    }
-    Ok(views)
+    query_rows(connection, sql, |row| decode_trace_view(row))
 }
 
 /// Per-trace accumulator of the derived fields.
@@ -587,9 +562,14 @@ pub(crate) fn get_trace(
     project_id: &str,
     trace_id: &str,
 ) -> Result<Option<TraceView>> {
+    let observation_columns = OBSERVATION_COLUMNS.select(DIALECT);
+    let observation_trace_context = OBSERVATION_TRACE_CONTEXT.of(DIALECT);
+    let score_columns = SCORE_COLUMNS.select(DIALECT);
+    let score_trace_context = SCORE_TRACE_CONTEXT.of(DIALECT);
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
     let mut select = Sql::new(
         DIALECT,
-        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+        &format!("SELECT {trace_columns} FROM traces t WHERE t.project_id = "),
     );
     select
         .bind(project_id.to_owned())
@@ -603,7 +583,7 @@ pub(crate) fn get_trace(
     let mut observations = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+            "SELECT {observation_columns}, {observation_trace_context} {OBSERVATION_FROM} \
          WHERE o.project_id = "
         ),
     );
@@ -616,7 +596,7 @@ pub(crate) fn get_trace(
     let mut scores = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+            "SELECT {score_columns}, {score_trace_context} {SCORE_FROM} WHERE s.project_id = "
         ),
     );
     scores
@@ -630,46 +610,8 @@ pub(crate) fn get_trace(
 
 // --- observations ---
 
-const OBSERVATION_TRACE_CONTEXT: &str = "t.name, t.user_id, t.session_id, t.tags, t.release";
-const OBSERVATION_FROM: &str = "FROM observations o LEFT JOIN traces t \
-     ON t.project_id = o.project_id AND t.id = o.trace_id";
-
 fn query_observations(connection: &Connection, sql: &Sql) -> Result<Vec<ObservationView>> {
-    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
-    let mut rows = statement
-        .query(params_from_iter(sql.params.iter()))
-        .map_err(sql_error)?;
-    let mut views = Vec::new();
-    while let Some(row) = rows.next().map_err(sql_error)? {
-        let observation = ObservationRow::read(row, 0).map_err(sql_error)?;
-        let at = OBSERVATION_COLUMN_COUNT;
-        let trace_name: Option<String> = row.get(at).map_err(sql_error)?;
-        let user_id: Option<String> = row.get(at + 1).map_err(sql_error)?;
-        let session_id: Option<String> = row.get(at + 2).map_err(sql_error)?;
-        let tags: Option<String> = row.get(at + 3).map_err(sql_error)?;
-        let release: Option<String> = row.get(at + 4).map_err(sql_error)?;
-        let created_at = observation.created_at;
-        let updated_at = observation.updated_at;
-        views.push(ObservationView {
-            record: observation.into_record()?,
-            created_at,
-            updated_at,
-            trace_name,
-            user_id,
-            session_id,
-            tags: parse_tags(tags.as_deref())?,
-            release,
-        });
-    }
-    Ok(views)
-}
-
-fn parse_tags(text: Option<&str>) -> Result<Vec<String>> {
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| Error::internal(format!("stored traces.tags is not readable: {e}"))),
-    }
+    query_rows(connection, sql, |row| decode_observation_view(row))
 }
 
 pub(crate) fn list_observations(
@@ -677,6 +619,8 @@ pub(crate) fn list_observations(
     project_id: &str,
     query: &ObservationQuery,
 ) -> Result<Page<ObservationView>> {
+    let observation_columns = OBSERVATION_COLUMNS.select(DIALECT);
+    let observation_trace_context = OBSERVATION_TRACE_CONTEXT.of(DIALECT);
     let (page, limit, offset) = paging(query.page, query.limit);
     let mut conditions = Sql::new(DIALECT, "o.project_id = ");
     conditions.bind(project_id.to_owned());
@@ -757,7 +701,7 @@ pub(crate) fn list_observations(
     let mut select = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} WHERE "
+            "SELECT {observation_columns}, {observation_trace_context} {OBSERVATION_FROM} WHERE "
         ),
     );
     select.append(&conditions);
@@ -799,10 +743,12 @@ pub(crate) fn get_observation(
     project_id: &str,
     observation_id: &str,
 ) -> Result<Option<ObservationView>> {
+    let observation_columns = OBSERVATION_COLUMNS.select(DIALECT);
+    let observation_trace_context = OBSERVATION_TRACE_CONTEXT.of(DIALECT);
     let mut select = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {OBSERVATION_COLUMNS}, {OBSERVATION_TRACE_CONTEXT} {OBSERVATION_FROM} \
+            "SELECT {observation_columns}, {observation_trace_context} {OBSERVATION_FROM} \
          WHERE o.project_id = "
         ),
     );
@@ -815,37 +761,8 @@ pub(crate) fn get_observation(
 
 // --- scores ---
 
-const SCORE_TRACE_CONTEXT: &str = "t.user_id, t.tags, t.environment, t.session_id";
-const SCORE_FROM: &str =
-    "FROM scores s LEFT JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id";
-const SCORE_COLUMN_COUNT: usize = 21;
-
 fn query_scores(connection: &Connection, sql: &Sql) -> Result<Vec<ScoreView>> {
-    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
-    let mut rows = statement
-        .query(params_from_iter(sql.params.iter()))
-        .map_err(sql_error)?;
-    let mut views = Vec::new();
-    while let Some(row) = rows.next().map_err(sql_error)? {
-        let score = ScoreRow::read(row, 0).map_err(sql_error)?;
-        let at = SCORE_COLUMN_COUNT;
-        let trace_user_id: Option<String> = row.get(at).map_err(sql_error)?;
-        let tags: Option<String> = row.get(at + 1).map_err(sql_error)?;
-        let trace_environment: Option<String> = row.get(at + 2).map_err(sql_error)?;
-        let trace_session_id: Option<String> = row.get(at + 3).map_err(sql_error)?;
-        let created_at = score.created_at;
-        let updated_at = score.updated_at;
-        views.push(ScoreView {
-            record: score.into_record()?,
-            created_at,
-            updated_at,
-            trace_user_id,
-            trace_tags: parse_tags(tags.as_deref())?,
-            trace_environment,
-            trace_session_id,
-        });
-    }
-    Ok(views)
+    query_rows(connection, sql, |row| decode_score_view(row))
 }
 
 pub(crate) fn list_scores(
@@ -853,6 +770,8 @@ pub(crate) fn list_scores(
     project_id: &str,
     query: &ScoreQuery,
 ) -> Result<Page<ScoreView>> {
+    let score_columns = SCORE_COLUMNS.select(DIALECT);
+    let score_trace_context = SCORE_TRACE_CONTEXT.of(DIALECT);
     let (page, limit, offset) = paging(query.page, query.limit);
     let mut conditions = Sql::new(DIALECT, "s.project_id = ");
     conditions.bind(project_id.to_owned());
@@ -923,7 +842,7 @@ pub(crate) fn list_scores(
     let mut select = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+            "SELECT {score_columns}, {score_trace_context} {SCORE_FROM} WHERE s.project_id = "
         ),
     );
     select
@@ -948,10 +867,12 @@ pub(crate) fn get_score(
     project_id: &str,
     score_id: &str,
 ) -> Result<Option<ScoreView>> {
+    let score_columns = SCORE_COLUMNS.select(DIALECT);
+    let score_trace_context = SCORE_TRACE_CONTEXT.of(DIALECT);
     let mut select = Sql::new(
         DIALECT,
         &format!(
-            "SELECT {SCORE_COLUMNS}, {SCORE_TRACE_CONTEXT} {SCORE_FROM} WHERE s.project_id = "
+            "SELECT {score_columns}, {score_trace_context} {SCORE_FROM} WHERE s.project_id = "
         ),
     );
     select
@@ -1027,6 +948,7 @@ pub(crate) fn get_session(
     project_id: &str,
     session_id: &str,
 ) -> Result<Option<SessionView>> {
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
     let mut select = Sql::new(
         DIALECT,
         "SELECT t.session_id, min(t.timestamp), t.environment FROM traces t \
@@ -1042,7 +964,7 @@ pub(crate) fn get_session(
     };
     let mut traces = Sql::new(
         DIALECT,
-        &format!("SELECT {TRACE_COLUMNS} FROM traces t WHERE t.project_id = "),
+        &format!("SELECT {trace_columns} FROM traces t WHERE t.project_id = "),
     );
     traces
         .bind(project_id.to_owned())
@@ -1185,18 +1107,7 @@ pub(crate) fn daily_metrics(
 
 #[cfg(test)]
 mod tests {
-    use super::super::rows::TRACE_COLUMN_COUNT;
     use super::*;
-
-    #[test]
-    fn column_counts_match_the_column_lists() {
-        assert_eq!(TRACE_COLUMNS.split(',').count(), TRACE_COLUMN_COUNT);
-        assert_eq!(
-            OBSERVATION_COLUMNS.split(',').count(),
-            OBSERVATION_COLUMN_COUNT
-        );
-        assert_eq!(SCORE_COLUMNS.split(',').count(), SCORE_COLUMN_COUNT);
-    }
 
     #[test]
     fn paging_defaults() {
