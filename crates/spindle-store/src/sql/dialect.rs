@@ -47,4 +47,15 @@ impl Dialect {
             Dialect::Postgres => "::text",
         }
     }
+
+    /// A sort direction with NULLs ordered as SQLite orders them (first ascending, last
+    /// descending), which PostgreSQL has to be told.
+    pub fn order(self, direction: crate::Direction) -> &'static str {
+        match (self, direction) {
+            (Dialect::Sqlite, crate::Direction::Asc) => "ASC",
+            (Dialect::Sqlite, crate::Direction::Desc) => "DESC",
+            (Dialect::Postgres, crate::Direction::Asc) => "ASC NULLS FIRST",
+            (Dialect::Postgres, crate::Direction::Desc) => "DESC NULLS LAST",
+        }
+    }
 }

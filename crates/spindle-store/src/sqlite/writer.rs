@@ -8,7 +8,7 @@ use rusqlite::{
 };
 use spindle_core::time::Micros;
 use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
-use spindle_cost::{Pricer, ProjectPricing};
+use spindle_cost::Pricer;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -188,39 +188,36 @@ impl Writer {
 
 /// The prepared statements of one write transaction.
 struct Statements<'c> {
-    select_trace: CachedStatement<'c>,
-    insert_trace: CachedStatement<'c>,
-    upsert_trace: CachedStatement<'c>,
-    select_observation: CachedStatement<'c>,
-    insert_observation: CachedStatement<'c>,
-    upsert_observation: CachedStatement<'c>,
-    select_score: CachedStatement<'c>,
-    insert_score: CachedStatement<'c>,
-    upsert_score: CachedStatement<'c>,
-    /// The result columns of the three selects.
-    stored_columns: [ColumnIndex; 3],
+    traces: TableStatements<'c>,
+    observations: TableStatements<'c>,
+    scores: TableStatements<'c>,
+}
+
+/// The statements of one table, and the result columns of its select.
+struct TableStatements<'c> {
+    select: CachedStatement<'c>,
+    insert: CachedStatement<'c>,
+    upsert: CachedStatement<'c>,
+    stored_columns: ColumnIndex,
 }
 
 impl<'c> Statements<'c> {
     fn prepare(transaction: &'c Transaction<'_>) -> Result<Self> {
+        let prepare = |sql: &TableSql| -> Result<TableStatements<'c>> {
+            let select = transaction.prepare_cached(&sql.select).map_err(sql_error)?;
+            let stored_columns = ColumnIndex::of_statement(&select);
+            Ok(TableStatements {
+                select,
+                insert: transaction.prepare_cached(&sql.insert).map_err(sql_error)?,
+                upsert: transaction.prepare_cached(&sql.upsert).map_err(sql_error)?,
+                stored_columns,
+            })
+        };
         let [traces, observations, scores] = write_sql();
-        let prepare = |sql: &str| transaction.prepare_cached(sql).map_err(sql_error);
-        let select_trace = prepare(&traces.select)?;
-        let select_observation = prepare(&observations.select)?;
-        let select_score = prepare(&scores.select)?;
-        let stored_columns = [&select_trace, &select_observation, &select_score]
-            .map(|statement| ColumnIndex::of_statement(statement));
         Ok(Statements {
-            select_trace,
-            insert_trace: prepare(&traces.insert)?,
-            upsert_trace: prepare(&traces.upsert)?,
-            select_observation,
-            insert_observation: prepare(&observations.insert)?,
-            upsert_observation: prepare(&observations.upsert)?,
-            select_score,
-            insert_score: prepare(&scores.insert)?,
-            upsert_score: prepare(&scores.upsert)?,
-            stored_columns,
+            traces: prepare(traces)?,
+            observations: prepare(observations)?,
+            scores: prepare(scores)?,
         })
     }
 }
@@ -276,23 +273,6 @@ fn write_sql() -> &'static [TableSql; 3] {
             TableSql::of::<EncodedScore<'_>>(&SCORE_COLUMNS, "s"),
         ]
     })
-}
-
-/// Reads the stored row of `id` with `decode`.
-fn select_stored<R>(
-    statement: &mut CachedStatement<'_>,
-    columns: &ColumnIndex,
-    project_id: &str,
-    id: &str,
-    decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
-) -> Result<Option<Stored<R>>> {
-    let mut rows = statement
-        .query(params![project_id, id])
-        .map_err(sql_error)?;
-    match rows.next().map_err(sql_error)? {
-        Some(row) => decode(&Indexed::new(row, columns)).map(Some),
-        None => Ok(None),
-    }
 }
 
 /// Writes one encoded record: `project_id`, its columns, `created_at` and `updated_at`.
@@ -387,7 +367,18 @@ fn apply(
             let mut new_observations: i64 = 0;
             let traces = by_id(batches.iter().flat_map(|b| b.traces.iter()), |r| &r.id);
             for patches in traces {
-                if upsert_trace(&mut statements, project_id, &patches, now)? {
+                if upsert(
+                    &mut statements.traces,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_trace, TraceRecord::merge),
+                    |row| decode_trace(row),
+                    |statement, record, created_at| {
+                        let encoded = EncodedTrace::new(record);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )? {
                     new_traces += 1;
                 }
             }
@@ -399,15 +390,39 @@ fn apply(
             } else {
                 super::models::pricing(&transaction, pricer, project_id)?
             };
-            let prices = (pricer, pricing.as_ref());
             for patches in observations {
-                if upsert_observation(&mut statements, project_id, &patches, prices, now)? {
+                if upsert(
+                    &mut statements.observations,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_observation, ObservationRecord::merge),
+                    |row| decode_observation(row),
+                    // Priced without cloning the record: the derived cost is written
+                    // beside its own fields.
+                    |statement, record, created_at| {
+                        let derived = pricer.derive(pricing.as_ref(), record);
+                        let encoded = EncodedObservation::new(record, &derived);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )? {
                     new_observations += 1;
                 }
             }
             let scores = by_id(batches.iter().flat_map(|b| b.scores.iter()), |r| &r.id);
             for patches in scores {
-                upsert_score(&mut statements, project_id, &patches, now)?;
+                upsert(
+                    &mut statements.scores,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_score, ScoreRecord::merge),
+                    |row| decode_score(row),
+                    |statement, record, created_at| {
+                        let encoded = EncodedScore::new(record);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )?;
             }
             if new_traces > 0 || new_observations > 0 {
                 add_counts(&transaction, project_id, new_traces, new_observations)?;
@@ -449,134 +464,42 @@ fn weakest_score(record: &mut ScoreRecord) {
     record.stamp_unstamped(WEAKEST_STAMP);
 }
 
-/// Writes one trace's patches: inserted as they are when the trace is new (no read), else
-/// merged with the stored trace. Returns whether the trace is new.
-fn upsert_trace(
-    statements: &mut Statements<'_>,
+/// Writes one record's patches: inserted as they are when the record is new (the common
+/// case, without a read: an OTLP span is exported once), else merged with the stored one.
+/// `write` runs an insert or upsert statement for a record and its creation time (see
+/// [`execute_row`]; an observation is priced first). Returns whether the record is new.
+fn upsert<R: Clone + PartialEq>(
+    table: &mut TableStatements<'_>,
     project_id: &str,
-    patches: &[&TraceRecord],
+    patches: &[&R],
     now: Micros,
+    (id, weakest, merge): (fn(&R) -> &str, fn(&mut R), fn(&mut R, R)),
+    decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
+    write: impl Fn(&mut CachedStatement<'_>, &R, Micros) -> Result<usize>,
 ) -> Result<bool> {
-    let Some(patch) = fold(None, patches, weakest_trace, TraceRecord::merge) else {
+    let Some(patch) = fold(None, patches, weakest, merge) else {
         return Ok(false);
     };
-    let encoded = EncodedTrace::new(&patch);
-    if execute_row(&mut statements.insert_trace, project_id, &encoded, now, now)? == 1 {
+    if write(&mut table.insert, &patch, now)? == 1 {
         return Ok(true);
     }
-    let stored = select_stored(
-        &mut statements.select_trace,
-        &statements.stored_columns[0],
-        project_id,
-        &patch.id,
-        |row| decode_trace(row),
-    )?;
+    let stored = {
+        let mut rows = table
+            .select
+            .query(params![project_id, id(&patch)])
+            .map_err(sql_error)?;
+        match rows.next().map_err(sql_error)? {
+            Some(row) => Some(decode(&Indexed::new(row, &table.stored_columns))?),
+            None => None,
+        }
+    };
     let created_at = stored.as_ref().map_or(now, |stored| stored.created_at);
     let stored = stored.map(|stored| stored.record);
-    let Some(merged) = fold(stored, &[patch.as_ref()], weakest_trace, TraceRecord::merge) else {
+    let Some(merged) = fold(stored, &[patch.as_ref()], weakest, merge) else {
         return Ok(false);
     };
-    let encoded = EncodedTrace::new(&merged);
-    execute_row(
-        &mut statements.upsert_trace,
-        project_id,
-        &encoded,
-        created_at,
-        now,
-    )?;
+    write(&mut table.upsert, &merged, created_at)?;
     Ok(false)
-}
-
-/// Writes one observation's patches: inserted as they are when the observation is new (the
-/// common case: an OTLP span is exported once), else merged with the stored one. Returns
-/// whether it is new.
-fn upsert_observation(
-    statements: &mut Statements<'_>,
-    project_id: &str,
-    patches: &[&ObservationRecord],
-    (pricer, pricing): (&Pricer, &ProjectPricing),
-    now: Micros,
-) -> Result<bool> {
-    let Some(patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
-        return Ok(false);
-    };
-    // Derived without cloning the patch: it is written beside the record's own fields.
-    let derived = pricer.derive(pricing, &patch);
-    let encoded = EncodedObservation::new(&patch, &derived);
-    if execute_row(
-        &mut statements.insert_observation,
-        project_id,
-        &encoded,
-        now,
-        now,
-    )? == 1
-    {
-        return Ok(true);
-    }
-    let stored = select_stored(
-        &mut statements.select_observation,
-        &statements.stored_columns[1],
-        project_id,
-        &patch.id,
-        |row| decode_observation(row),
-    )?;
-    let created_at = stored.as_ref().map_or(now, |stored| stored.created_at);
-    let stored = stored.map(|stored| stored.record);
-    let Some(merged) = fold(
-        stored,
-        &[patch.as_ref()],
-        weakest_observation,
-        ObservationRecord::merge,
-    ) else {
-        return Ok(false);
-    };
-    let derived = pricer.derive(pricing, &merged);
-    let encoded = EncodedObservation::new(&merged, &derived);
-    execute_row(
-        &mut statements.upsert_observation,
-        project_id,
-        &encoded,
-        created_at,
-        now,
-    )?;
-    Ok(false)
-}
-
-/// Writes one score's patches: inserted when new, else merged with the stored score.
-fn upsert_score(
-    statements: &mut Statements<'_>,
-    project_id: &str,
-    patches: &[&ScoreRecord],
-    now: Micros,
-) -> Result<()> {
-    let Some(patch) = fold(None, patches, weakest_score, ScoreRecord::merge) else {
-        return Ok(());
-    };
-    let encoded = EncodedScore::new(&patch);
-    if execute_row(&mut statements.insert_score, project_id, &encoded, now, now)? == 1 {
-        return Ok(());
-    }
-    let stored = select_stored(
-        &mut statements.select_score,
-        &statements.stored_columns[2],
-        project_id,
-        &patch.id,
-        |row| decode_score(row),
-    )?;
-    let created_at = stored.as_ref().map_or(now, |stored| stored.created_at);
-    let stored = stored.map(|stored| stored.record);
-    let Some(merged) = fold(stored, &[patch.as_ref()], weakest_score, ScoreRecord::merge) else {
-        return Ok(());
-    };
-    let encoded = EncodedScore::new(&merged);
-    execute_row(
-        &mut statements.upsert_score,
-        project_id,
-        &encoded,
-        created_at,
-        now,
-    )?;
-    Ok(())
 }
 
 /// Runs `job` in an immediate transaction on the writer's connection and commits it.
