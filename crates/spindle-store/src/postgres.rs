@@ -15,6 +15,10 @@ mod schema;
 mod search;
 mod writer;
 
+use crate::sql::rows::{
+    decode_api_key, decode_media, decode_project, API_KEY_SELECT, MEDIA_SELECT, PROJECT_SELECT,
+};
+use crate::sql::RowAccess;
 use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use spindle_core::time::Micros;
@@ -338,7 +342,7 @@ impl Store for PostgresStore {
             .query(&format!("{PROJECT_SELECT} WHERE p.id = $1"), &[&project_id])
             .await
             .map_err(pg_error)?;
-        rows.first().map(project_from_row).transpose()
+        rows.first().map(decode_project).transpose()
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>> {
@@ -350,7 +354,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.iter().map(project_from_row).collect()
+        rows.iter().map(decode_project).collect()
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
@@ -420,7 +424,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.first().map(api_key_from_row).transpose()
+        rows.first().map(decode_api_key).transpose()
     }
 
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
@@ -435,7 +439,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.iter().map(api_key_from_row).collect()
+        rows.iter().map(decode_api_key).collect()
     }
 
     async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
@@ -736,7 +740,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        media_from_row(&row)
+        decode_media(&row)
     }
 
     async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
@@ -748,7 +752,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.first().map(media_from_row).transpose()
+        rows.first().map(decode_media).transpose()
     }
 
     async fn put_media_bytes(
@@ -791,7 +795,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        row.map(|row| row.try_get(0).map_err(pg_error)).transpose()
+        row.map(|row| row.bytes("bytes")).transpose()
     }
 
     async fn mark_media_uploaded(
@@ -849,58 +853,4 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
-}
-
-const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
-     p.organization_id, g.name FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
-
-fn project_from_row(row: &tokio_postgres::Row) -> Result<Project> {
-    let retention: Option<i64> = row.try_get(2).map_err(pg_error)?;
-    Ok(Project {
-        id: row.try_get(0).map_err(pg_error)?,
-        name: row.try_get(1).map_err(pg_error)?,
-        retention_days: retention.and_then(|d| u32::try_from(d).ok()),
-        created_at: row.try_get(3).map_err(pg_error)?,
-        organization: Organization {
-            id: row.try_get(4).map_err(pg_error)?,
-            name: row
-                .try_get::<_, Option<String>>(5)
-                .map_err(pg_error)?
-                .unwrap_or_default(),
-        },
-    })
-}
-
-const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, secret_hint, note, \
-     created_at, revoked_at FROM api_keys";
-
-fn api_key_from_row(row: &tokio_postgres::Row) -> Result<ApiKey> {
-    Ok(ApiKey {
-        public_key: row.try_get(0).map_err(pg_error)?,
-        project_id: row.try_get(1).map_err(pg_error)?,
-        secret_hash: row.try_get(2).map_err(pg_error)?,
-        secret_hint: row.try_get(3).map_err(pg_error)?,
-        note: row.try_get(4).map_err(pg_error)?,
-        created_at: row.try_get(5).map_err(pg_error)?,
-        revoked_at: row.try_get(6).map_err(pg_error)?,
-    })
-}
-
-const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, content_length, \
-     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at FROM media";
-
-fn media_from_row(row: &tokio_postgres::Row) -> Result<MediaRecord> {
-    Ok(MediaRecord {
-        project_id: row.try_get(0).map_err(pg_error)?,
-        id: row.try_get(1).map_err(pg_error)?,
-        sha256_hash: row.try_get(2).map_err(pg_error)?,
-        content_type: row.try_get(3).map_err(pg_error)?,
-        content_length: row.try_get(4).map_err(pg_error)?,
-        trace_id: row.try_get(5).map_err(pg_error)?,
-        observation_id: row.try_get(6).map_err(pg_error)?,
-        field: row.try_get(7).map_err(pg_error)?,
-        uploaded_at: row.try_get(8).map_err(pg_error)?,
-        upload_http_status: row.try_get(9).map_err(pg_error)?,
-        created_at: row.try_get(10).map_err(pg_error)?,
-    })
 }

@@ -13,15 +13,13 @@
 //!
 //! A statement is built with the dialect it will run on:
 //!
-//! ```ignore
+//! ```text
 //! let mut sql = Sql::new(dialect, "SELECT id FROM traces t WHERE t.project_id = ");
 //! sql.bind(project_id).push(" AND ");
 //! sql.in_list("t.environment", environments, false);
 //! // SQLite: `... = ? AND t.environment IN (SELECT value FROM json_each(?))`
 //! // PostgreSQL: `... = ($1::text) AND (t.environment = ANY(($2::text[])))`
 //! ```
-
-#![allow(dead_code)] // The backends move onto this layer one module at a time.
 
 mod dialect;
 mod filters;
@@ -33,8 +31,7 @@ pub(crate) mod rows;
 pub(crate) use dialect::Dialect;
 pub(crate) use filters::*;
 pub(crate) use param::Param;
-#[allow(unused_imports)] // Until every backend module reads through it.
-pub(crate) use row::{ColumnIndex, ColumnValue, DriverRow, Indexed, RowAccess};
+pub(crate) use row::{ColumnIndex, Indexed, RowAccess};
 
 /// The marker of a PostgreSQL placeholder until [`Sql::finish`] numbers it.
 const PG_PLACEHOLDER: &str = "$?";

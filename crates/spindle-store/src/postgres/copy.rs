@@ -515,6 +515,9 @@ impl Copier<'_> {
 /// Reads up to `limit` rows of a record table after rowid `after`, with the shared column
 /// list and row decoder of the table. Returns each row's project id with its record and
 /// times, and the last rowid read.
+/// A record read for copying: its project, the record, and its creation and update times.
+type CopiedRecord<R> = (String, R, i64, i64);
+
 fn read_records<R>(
     c: &Connection,
     table: &str,
@@ -523,7 +526,7 @@ fn read_records<R>(
     after: i64,
     limit: i64,
     decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
-) -> Result<(Vec<(String, R, i64, i64)>, i64)> {
+) -> Result<(Vec<CopiedRecord<R>>, i64)> {
     let mut statement = c
         .prepare_cached(&format!(
             "SELECT {alias}.rowid AS copy_rowid, {alias}.project_id AS copy_project_id, \

@@ -47,6 +47,7 @@ pub(crate) trait RowAccess {
     fn opt_float(&self, name: &str) -> Result<Option<f64>> {
         self.get(name)
     }
+    #[allow(dead_code)] // No decoder reads a non-null boolean yet.
     fn boolean(&self, name: &str) -> Result<bool> {
         self.get(name)
     }
@@ -56,6 +57,7 @@ pub(crate) trait RowAccess {
     fn bytes(&self, name: &str) -> Result<Vec<u8>> {
         self.get(name)
     }
+    #[allow(dead_code)] // No decoder reads nullable bytes yet.
     fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>> {
         self.get(name)
     }

@@ -222,9 +222,13 @@ pub(crate) fn list_traces(
         // (`+` keeps SQLite from probing each matching id and sorting them all); few: probe.
         let walk =
             driver.is_none() && order_expr == "t.timestamp" && total_items > SCORE_RANGE_WALK_ABOVE;
-        let id_expr = if walk { "+t.id" } else { "t.id" };
+        let id_expr = if walk {
+            DIALECT.without_index("t.id")
+        } else {
+            "t.id".to_owned()
+        };
         select.and(reads::score_range_condition(
-            DIALECT, project_id, range, id_expr,
+            DIALECT, project_id, range, &id_expr,
         ));
     }
     for term in split.terms.iter().filter(|term| Some(*term) != driver) {

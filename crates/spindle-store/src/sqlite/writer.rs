@@ -464,6 +464,9 @@ fn weakest_score(record: &mut ScoreRecord) {
     record.stamp_unstamped(WEAKEST_STAMP);
 }
 
+/// A record type's id, how it stamps unstamped fields, and how it merges.
+type RecordFns<R> = (fn(&R) -> &str, fn(&mut R), fn(&mut R, R));
+
 /// Writes one record's patches: inserted as they are when the record is new (the common
 /// case, without a read: an OTLP span is exported once), else merged with the stored one.
 /// `write` runs an insert or upsert statement for a record and its creation time (see
@@ -473,7 +476,7 @@ fn upsert<R: Clone + PartialEq>(
     project_id: &str,
     patches: &[&R],
     now: Micros,
-    (id, weakest, merge): (fn(&R) -> &str, fn(&mut R), fn(&mut R, R)),
+    (id, weakest, merge): RecordFns<R>,
     decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
     write: impl Fn(&mut CachedStatement<'_>, &R, Micros) -> Result<usize>,
 ) -> Result<bool> {
