@@ -45,25 +45,19 @@ pub(crate) struct Stored<R> {
 
 // --- reading ---
 
-/// The columns a SELECT of one table reads, for the table's usual alias.
+/// The columns a SELECT of one table reads, for the table's usual alias: the written
+/// columns that are not computed, then `created_at` and `updated_at`.
 pub(crate) struct ReadColumns {
     alias: &'static str,
-    names: &'static [&'static str],
-    /// The JSONB columns, read as text on PostgreSQL.
-    json: &'static [&'static str],
+    columns: &'static [WriteColumn],
     rendered: [OnceLock<String>; 2],
 }
 
 impl ReadColumns {
-    const fn new(
-        alias: &'static str,
-        names: &'static [&'static str],
-        json: &'static [&'static str],
-    ) -> Self {
+    const fn new(alias: &'static str, columns: &'static [WriteColumn]) -> Self {
         ReadColumns {
             alias,
-            names,
-            json,
+            columns,
             rendered: [OnceLock::new(), OnceLock::new()],
         }
     }
@@ -77,15 +71,16 @@ impl ReadColumns {
         self.rendered[slot].get_or_init(|| {
             let alias = self.alias;
             let cast = dialect.json_as_text();
-            self.names
+            self.columns
                 .iter()
-                .map(|name| {
-                    if self.json.contains(name) && !cast.is_empty() {
+                .filter(|column| !column.computed)
+                .map(|column| match column.name {
+                    name if column.jsonb && !cast.is_empty() => {
                         format!("{alias}.{name}{cast} AS {name}")
-                    } else {
-                        format!("{alias}.{name}")
                     }
+                    name => format!("{alias}.{name}"),
                 })
+                .chain([format!("{alias}.created_at"), format!("{alias}.updated_at")])
                 .collect::<Vec<_>>()
                 .join(", ")
         })
@@ -94,97 +89,22 @@ impl ReadColumns {
     /// How many columns the list reads.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.columns
+            .iter()
+            .filter(|column| !column.computed)
+            .count()
+            + 2
     }
 }
 
 /// The trace columns [`decode_trace`] reads, for a table aliased `t`.
-pub(crate) static TRACE_COLUMNS: ReadColumns = ReadColumns::new(
-    "t",
-    &[
-        "id",
-        "timestamp",
-        "environment",
-        "name",
-        "user_id",
-        "session_id",
-        "release",
-        "version",
-        "public",
-        "bookmarked",
-        "external_id",
-        "tags",
-        "metadata",
-        "input",
-        "output",
-        "stamps",
-        "created_at",
-        "updated_at",
-    ],
-    &["tags", "metadata"],
-);
+pub(crate) static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
 
 /// The observation columns [`decode_observation`] reads, for alias `o`.
-pub(crate) static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new(
-    "o",
-    &[
-        "id",
-        "trace_id",
-        "start_time",
-        "environment",
-        "type",
-        "parent_observation_id",
-        "name",
-        "end_time",
-        "completion_start_time",
-        "level",
-        "status_message",
-        "version",
-        "model",
-        "model_parameters",
-        "usage_details",
-        "cost_details",
-        "prompt_name",
-        "prompt_version",
-        "input",
-        "output",
-        "metadata",
-        "stamps",
-        "created_at",
-        "updated_at",
-        "derived",
-    ],
-    &["metadata"],
-);
+pub(crate) static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new("o", OBSERVATION_TABLE);
 
 /// The score columns [`decode_score`] reads, for alias `s`.
-pub(crate) static SCORE_COLUMNS: ReadColumns = ReadColumns::new(
-    "s",
-    &[
-        "id",
-        "timestamp",
-        "environment",
-        "name",
-        "value",
-        "string_value",
-        "data_type",
-        "source",
-        "trace_id",
-        "observation_id",
-        "session_id",
-        "dataset_run_id",
-        "comment",
-        "config_id",
-        "queue_id",
-        "author_user_id",
-        "execution_trace_id",
-        "metadata",
-        "stamps",
-        "created_at",
-        "updated_at",
-    ],
-    &["metadata"],
-);
+pub(crate) static SCORE_COLUMNS: ReadColumns = ReadColumns::new("s", SCORE_TABLE);
 
 /// Reads the columns of [`TRACE_COLUMNS`].
 pub(crate) fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> {
@@ -214,12 +134,14 @@ pub(crate) fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> 
     })
 }
 
-/// Reads the columns of [`OBSERVATION_COLUMNS`].
+/// Reads the columns of [`OBSERVATION_COLUMNS`] (in their order: the derived cost comes
+/// after the stamps).
 pub(crate) fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationRecord>> {
     let mut record = ObservationRecord {
         id: row.text("id")?,
         trace_id: row.opt_text("trace_id")?,
         start_time: row.opt_int("start_time")?,
+        end_time: row.opt_int("end_time")?,
         environment: row.opt_text("environment")?,
         observation_type: row
             .opt_text("type")?
@@ -227,31 +149,28 @@ pub(crate) fn decode_observation(row: &impl RowAccess) -> Result<Stored<Observat
             .and_then(ObservationType::parse),
         parent_observation_id: row.opt_text("parent_observation_id")?,
         name: row.opt_text("name")?,
-        end_time: row.opt_int("end_time")?,
         completion_start_time: row.opt_int("completion_start_time")?,
         level: row.opt_text("level")?.as_deref().and_then(Level::parse),
-        status_message: row.opt_text("status_message")?,
         version: row.opt_text("version")?,
         model: row.opt_text("model")?,
+        prompt_name: row.opt_text("prompt_name")?,
+        prompt_version: row.opt_int("prompt_version")?,
+        status_message: row.opt_text("status_message")?,
         model_parameters: row.opt_text("model_parameters")?,
         usage_details: decode_optional(row.opt_text("usage_details")?, "usage_details")?,
         cost_details: decode_optional(row.opt_text("cost_details")?, "cost_details")?,
-        prompt_name: row.opt_text("prompt_name")?,
-        prompt_version: row.opt_int("prompt_version")?,
+        metadata: decode_json(&row.text("metadata")?, "observations.metadata")?,
         input: row.opt_text("input")?,
         output: row.opt_text("output")?,
-        metadata: decode_json(&row.text("metadata")?, "observations.metadata")?,
         stamps: decode_stamps(&row.text("stamps")?, "observations.stamps")?,
         derived: DerivedCost::default(),
     };
-    let created_at = row.int("created_at")?;
-    let updated_at = row.int("updated_at")?;
     record.derived = crate::derived::decode(row.opt_text("derived")?.as_deref())?;
     record.stamp_unstamped(WEAKEST_STAMP);
     Ok(Stored {
         record,
-        created_at,
-        updated_at,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 
@@ -276,11 +195,11 @@ pub(crate) fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> 
         observation_id: row.opt_text("observation_id")?,
         session_id: row.opt_text("session_id")?,
         dataset_run_id: row.opt_text("dataset_run_id")?,
-        comment: row.opt_text("comment")?,
         config_id: row.opt_text("config_id")?,
         queue_id: row.opt_text("queue_id")?,
         author_user_id: row.opt_text("author_user_id")?,
         execution_trace_id: row.opt_text("execution_trace_id")?,
+        comment: row.opt_text("comment")?,
         metadata: decode_json(&row.text("metadata")?, "scores.metadata")?,
         stamps: decode_stamps(&row.text("stamps")?, "scores.stamps")?,
     };
@@ -390,12 +309,23 @@ impl CellKind {
     }
 }
 
-/// A column a write sets: its name, its type, and whether PostgreSQL stores it as JSONB.
+/// A column a write sets: its name, its type, whether PostgreSQL stores it as JSONB, and
+/// whether it is computed from the others for SQL to read (then no decoder reads it back).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WriteColumn {
     pub name: &'static str,
     pub kind: CellKind,
     pub jsonb: bool,
+    pub computed: bool,
+}
+
+impl WriteColumn {
+    const fn computed(self) -> Self {
+        WriteColumn {
+            computed: true,
+            ..self
+        }
+    }
 }
 
 const fn text(name: &'static str) -> WriteColumn {
@@ -403,6 +333,7 @@ const fn text(name: &'static str) -> WriteColumn {
         name,
         kind: CellKind::Text,
         jsonb: false,
+        computed: false,
     }
 }
 const fn json(name: &'static str) -> WriteColumn {
@@ -410,6 +341,7 @@ const fn json(name: &'static str) -> WriteColumn {
         name,
         kind: CellKind::Text,
         jsonb: true,
+        computed: false,
     }
 }
 const fn int(name: &'static str) -> WriteColumn {
@@ -417,6 +349,7 @@ const fn int(name: &'static str) -> WriteColumn {
         name,
         kind: CellKind::Int,
         jsonb: false,
+        computed: false,
     }
 }
 const fn float(name: &'static str) -> WriteColumn {
@@ -424,6 +357,7 @@ const fn float(name: &'static str) -> WriteColumn {
         name,
         kind: CellKind::Float,
         jsonb: false,
+        computed: false,
     }
 }
 const fn boolean(name: &'static str) -> WriteColumn {
@@ -431,6 +365,7 @@ const fn boolean(name: &'static str) -> WriteColumn {
         name,
         kind: CellKind::Bool,
         jsonb: false,
+        computed: false,
     }
 }
 
@@ -507,26 +442,29 @@ impl<'a> EncodedTrace<'a> {
     }
 }
 
+/// The written columns of `traces`, `id` first, in the order of [`EncodedTrace`]'s cells.
+const TRACE_TABLE: &[WriteColumn] = &[
+    text("id"),
+    int("timestamp"),
+    text("environment"),
+    text("name"),
+    text("user_id"),
+    text("session_id"),
+    text("release"),
+    text("version"),
+    boolean("public"),
+    boolean("bookmarked"),
+    text("external_id"),
+    json("tags"),
+    json("metadata"),
+    text("input"),
+    text("output"),
+    text("stamps"),
+];
+
 impl Encoded for EncodedTrace<'_> {
     const TABLE: &'static str = "traces";
-    const COLUMNS: &'static [WriteColumn] = &[
-        text("id"),
-        int("timestamp"),
-        text("environment"),
-        text("name"),
-        text("user_id"),
-        text("session_id"),
-        text("release"),
-        text("version"),
-        boolean("public"),
-        boolean("bookmarked"),
-        text("external_id"),
-        json("tags"),
-        json("metadata"),
-        text("input"),
-        text("output"),
-        text("stamps"),
-    ];
+    const COLUMNS: &'static [WriteColumn] = TRACE_TABLE;
 
     fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
         let r = self.record;
@@ -594,37 +532,41 @@ impl<'a> EncodedObservation<'a> {
     }
 }
 
+/// The written columns of `observations`, `id` first, in the order of
+/// [`EncodedObservation`]'s cells; the totals are computed for SQL's sums and filters.
+const OBSERVATION_TABLE: &[WriteColumn] = &[
+    text("id"),
+    text("trace_id"),
+    int("start_time"),
+    int("end_time"),
+    text("environment"),
+    text("type"),
+    text("parent_observation_id"),
+    text("name"),
+    int("completion_start_time"),
+    text("level"),
+    text("version"),
+    text("model"),
+    text("prompt_name"),
+    int("prompt_version"),
+    float("total_cost").computed(),
+    int("usage_input").computed(),
+    int("usage_output").computed(),
+    int("usage_total").computed(),
+    text("status_message"),
+    text("model_parameters"),
+    text("usage_details"),
+    text("cost_details"),
+    json("metadata"),
+    text("input"),
+    text("output"),
+    text("stamps"),
+    text("derived"),
+];
+
 impl Encoded for EncodedObservation<'_> {
     const TABLE: &'static str = "observations";
-    const COLUMNS: &'static [WriteColumn] = &[
-        text("id"),
-        text("trace_id"),
-        int("start_time"),
-        int("end_time"),
-        text("environment"),
-        text("type"),
-        text("parent_observation_id"),
-        text("name"),
-        int("completion_start_time"),
-        text("level"),
-        text("version"),
-        text("model"),
-        text("prompt_name"),
-        int("prompt_version"),
-        float("total_cost"),
-        int("usage_input"),
-        int("usage_output"),
-        int("usage_total"),
-        text("status_message"),
-        text("model_parameters"),
-        text("usage_details"),
-        text("cost_details"),
-        json("metadata"),
-        text("input"),
-        text("output"),
-        text("stamps"),
-        text("derived"),
-    ];
+    const COLUMNS: &'static [WriteColumn] = OBSERVATION_TABLE;
 
     fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
         let r = self.record;
@@ -678,29 +620,32 @@ impl<'a> EncodedScore<'a> {
     }
 }
 
+/// The written columns of `scores`, `id` first, in the order of [`EncodedScore`]'s cells.
+const SCORE_TABLE: &[WriteColumn] = &[
+    text("id"),
+    int("timestamp"),
+    text("environment"),
+    text("name"),
+    float("value"),
+    text("string_value"),
+    text("data_type"),
+    text("source"),
+    text("trace_id"),
+    text("observation_id"),
+    text("session_id"),
+    text("dataset_run_id"),
+    text("config_id"),
+    text("queue_id"),
+    text("author_user_id"),
+    text("execution_trace_id"),
+    text("comment"),
+    json("metadata"),
+    text("stamps"),
+];
+
 impl Encoded for EncodedScore<'_> {
     const TABLE: &'static str = "scores";
-    const COLUMNS: &'static [WriteColumn] = &[
-        text("id"),
-        int("timestamp"),
-        text("environment"),
-        text("name"),
-        float("value"),
-        text("string_value"),
-        text("data_type"),
-        text("source"),
-        text("trace_id"),
-        text("observation_id"),
-        text("session_id"),
-        text("dataset_run_id"),
-        text("config_id"),
-        text("queue_id"),
-        text("author_user_id"),
-        text("execution_trace_id"),
-        text("comment"),
-        json("metadata"),
-        text("stamps"),
-    ];
+    const COLUMNS: &'static [WriteColumn] = SCORE_TABLE;
 
     fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
         let r = self.record;
