@@ -230,25 +230,7 @@ pub(crate) async fn list_traces(
         count(client, &count_sql).await?
     };
 
-    let mut select = match driver {
-        Some(driver) => {
-            let (source, mut source_conditions) = reads::driver_source(DIALECT, project_id, driver);
-            reads::index_time_range(&mut source_conditions, q);
-            let mut sql = Sql::new(
-                DIALECT,
-                &format!(
-                    "SELECT {trace_columns} FROM {source} JOIN traces t \
-                 ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
-                ),
-            );
-            sql.append(&source_conditions).push(" AND ");
-            sql
-        }
-        None => Sql::new(
-            DIALECT,
-            &format!("SELECT {trace_columns} FROM traces t WHERE "),
-        ),
-    };
+    let mut select = reads::trace_source(DIALECT, project_id, q, driver, trace_columns);
     select.append(&conditions);
     for term in split.terms.iter().filter(|term| Some(*term) != driver) {
         match driver {

@@ -223,6 +223,37 @@ pub(crate) fn score_range_condition(
     condition
 }
 
+/// The head of a traces-list statement reading `what`: from the index table of `driver`
+/// joined to the traces in the index's order (SQLite's `CROSS JOIN` keeps the index table
+/// outer), with the driver's conditions and time range, or from the traces alone. The
+/// trace conditions follow.
+pub(crate) fn trace_source(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    driver: Option<&IndexedTerm>,
+    what: &str,
+) -> Sql {
+    let Some(driver) = driver else {
+        return Sql::new(dialect, &format!("SELECT {what} FROM traces t WHERE "));
+    };
+    let (source, mut source_conditions) = driver_source(dialect, project_id, driver);
+    index_time_range(&mut source_conditions, query);
+    let join = match dialect {
+        Dialect::Sqlite => "CROSS JOIN",
+        Dialect::Postgres => "JOIN",
+    };
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {what} FROM {source} {join} traces t \
+             ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
+        ),
+    );
+    sql.append(&source_conditions).push(" AND ");
+    sql
+}
+
 /// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
 /// `ts_expr` (a primary-key lookup).
 pub(crate) fn term_probe(

@@ -162,23 +162,7 @@ pub(crate) fn list_traces(
     } else if let Some(driver) = driver.filter(|_| !split.needs_trace_rows(query)) {
         count_from_index(connection, project_id, query, &split, driver)?
     } else {
-        let mut count_sql = match driver {
-            Some(driver) => {
-                let (source, mut source_conditions) =
-                    reads::driver_source(DIALECT, project_id, driver);
-                reads::index_time_range(&mut source_conditions, query);
-                let mut sql = Sql::new(
-                    DIALECT,
-                    &format!(
-                        "SELECT count(*) FROM {source} CROSS JOIN traces t \
-                     ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
-                    ),
-                );
-                sql.append(&source_conditions).push(" AND ");
-                sql
-            }
-            None => Sql::new(DIALECT, "SELECT count(*) FROM traces t WHERE "),
-        };
+        let mut count_sql = reads::trace_source(DIALECT, project_id, query, driver, "count(*)");
         count_sql.append(&conditions);
         if let Some(range) = &query.score {
             count_sql.and(reads::score_range_condition(
@@ -197,25 +181,7 @@ pub(crate) fn list_traces(
         count(connection, &count_sql)?
     };
 
-    let mut select = match driver {
-        Some(driver) => {
-            let (source, mut source_conditions) = reads::driver_source(DIALECT, project_id, driver);
-            reads::index_time_range(&mut source_conditions, query);
-            let mut sql = Sql::new(
-                DIALECT,
-                &format!(
-                    "SELECT {trace_columns} FROM {source} CROSS JOIN traces t \
-                 ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
-                ),
-            );
-            sql.append(&source_conditions).push(" AND ");
-            sql
-        }
-        None => Sql::new(
-            DIALECT,
-            &format!("SELECT {trace_columns} FROM traces t WHERE "),
-        ),
-    };
+    let mut select = reads::trace_source(DIALECT, project_id, query, driver, trace_columns);
     select.append(&conditions);
     if let Some(range) = &query.score {
         // Many matches: walk the traces in time order and keep those in the score range
