@@ -158,19 +158,7 @@ async fn count_from_index(
             .bind(tag.clone());
         return count(client, &sql).await;
     }
-    let (source, conditions) = reads::driver_source(DIALECT, project_id, driver);
-    let mut count_sql = Sql::new(DIALECT, &format!("SELECT count(*) FROM {source} WHERE "));
-    count_sql.append(&conditions);
-    reads::index_time_range(&mut count_sql, query);
-    for term in split.terms.iter().filter(|term| *term != driver) {
-        count_sql.and(reads::term_probe(
-            DIALECT,
-            project_id,
-            term,
-            "d.trace_id",
-            "d.ts",
-        ));
-    }
+    let count_sql = reads::index_count(DIALECT, project_id, query, &split.terms, driver);
     count(client, &count_sql).await
 }
 

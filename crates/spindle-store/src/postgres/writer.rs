@@ -181,6 +181,28 @@ fn column_arrays<'r, C: Encoded>(encoded: &'r [C]) -> Vec<ColumnArray<'r>> {
         .collect()
 }
 
+/// The `unnest` arguments of column arrays bound from `$3` on (`$3::text[]`, …) and the
+/// names of the unnested columns.
+fn unnest_of<'c>(columns: &'c [ColumnArray<'_>]) -> (Vec<String>, Vec<&'c str>) {
+    let arrays = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
+        .collect();
+    (arrays, columns.iter().map(|c| c.name).collect())
+}
+
+/// `$1` the project, `$2` the time of the write, then the column arrays.
+fn params_of<'p>(
+    project_id: &'p &str,
+    now: &'p Micros,
+    columns: &'p [ColumnArray<'_>],
+) -> Vec<&'p (dyn ToSql + Sync)> {
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![project_id, now];
+    params.extend(columns.iter().map(|c| &c.values as &(dyn ToSql + Sync)));
+    params
+}
+
 /// A record type stored in one table.
 pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
     /// The record encoded for writing.
@@ -319,14 +341,8 @@ pub(crate) async fn insert_rows<E: Entity>(
     let columns = column_arrays(&encoded);
     let mut names: Vec<&str> = columns.iter().map(|c| c.name).collect();
     let mut exprs: Vec<String> = columns.iter().map(|c| c.expr.clone()).collect();
-    let mut arrays: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
-        .collect();
-    let mut aliases: Vec<&str> = columns.iter().map(|c| c.name).collect();
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project_id, &now];
-    params.extend(columns.iter().map(|c| &c.values as &(dyn ToSql + Sync)));
+    let (mut arrays, mut aliases) = unnest_of(&columns);
+    let mut params = params_of(&project_id, &now, &columns);
     let created: Vec<Micros>;
     let updated: Vec<Micros>;
     names.push("created_at");
@@ -383,12 +399,7 @@ async fn update_rows<E: Entity>(
         .skip(1)
         .map(|c| format!("{} = {}", c.name, c.expr))
         .collect();
-    let arrays: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
-        .collect();
-    let aliases: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let (arrays, aliases) = unnest_of(&columns);
     let sql = format!(
         "UPDATE {table} AS x SET updated_at = $2, {sets} FROM unnest({arrays}) AS u({aliases}) \
          WHERE x.project_id = $1 AND x.id = u.id",
@@ -397,8 +408,7 @@ async fn update_rows<E: Entity>(
         arrays = arrays.join(", "),
         aliases = aliases.join(", "),
     );
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project_id, &now];
-    params.extend(columns.iter().map(|c| &c.values as &(dyn ToSql + Sync)));
+    let params = params_of(&project_id, &now, &columns);
     let statement = transaction.prepare_cached(&sql).await.map_err(pg_error)?;
     transaction
         .execute(&statement, &params)

@@ -254,6 +254,25 @@ pub(crate) fn trace_source(
     sql
 }
 
+/// The count of a traces list the index tables answer alone: the driver's index rows of
+/// the time range that every other term's probe finds.
+pub(crate) fn index_count(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    terms: &[IndexedTerm],
+    driver: &IndexedTerm,
+) -> Sql {
+    let (source, conditions) = driver_source(dialect, project_id, driver);
+    let mut count = Sql::new(dialect, &format!("SELECT count(*) FROM {source} WHERE "));
+    count.append(&conditions);
+    index_time_range(&mut count, query);
+    for term in terms.iter().filter(|term| *term != driver) {
+        count.and(term_probe(dialect, project_id, term, "d.trace_id", "d.ts"));
+    }
+    count
+}
+
 /// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
 /// `ts_expr` (a primary-key lookup).
 pub(crate) fn term_probe(

@@ -107,19 +107,7 @@ fn count_from_index(
             .map_err(sql_error)?;
         return Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)));
     }
-    let (source, conditions) = reads::driver_source(DIALECT, project_id, driver);
-    let mut count_sql = Sql::new(DIALECT, &format!("SELECT count(*) FROM {source} WHERE "));
-    count_sql.append(&conditions);
-    reads::index_time_range(&mut count_sql, query);
-    for term in split.terms.iter().filter(|term| *term != driver) {
-        count_sql.and(reads::term_probe(
-            DIALECT,
-            project_id,
-            term,
-            "d.trace_id",
-            "d.ts",
-        ));
-    }
+    let count_sql = reads::index_count(DIALECT, project_id, query, &split.terms, driver);
     count(connection, &count_sql)
 }
 
