@@ -12,7 +12,7 @@ use crate::sql::reads::{
     paging, Total, NULL_TIMESTAMP_KEY,
 };
 use crate::sql::rows::TRACE_COLUMNS;
-use crate::sql::{like_escape, Dialect, Sql};
+use crate::sql::{Dialect, Sql};
 use crate::trace_index::{IndexedTerm, SplitQuery};
 use crate::{
     DailyMetrics, Direction, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
@@ -82,7 +82,7 @@ fn tsqueries_of(search: &str) -> Vec<String> {
 fn search_condition(project_id: &str, search: &str) -> Sql {
     let queries = tsqueries_of(search);
     if queries.is_empty() {
-        return substring_condition(search);
+        return reads::substring_search(DIALECT, search);
     }
     // The lexemes are the writer's normalized words, taken verbatim (no parser). Each word's
     // traces come from the GIN index of `trace_search`; their intersection is gathered first,
@@ -101,29 +101,6 @@ fn search_condition(project_id: &str, search: &str) -> Sql {
             .push("::tsquery");
     }
     condition.push("))");
-    condition
-}
-
-/// A case-insensitive substring of the input or output of the trace or of one of its
-/// observations, or an exact trace id: a scan, for search text without words.
-fn substring_condition(search: &str) -> Sql {
-    let mut condition = Sql::new(DIALECT, "(t.id = ");
-    condition.bind(search.to_owned());
-    let pattern = format!("%{}%", like_escape(search));
-    for column in ["t.input", "t.output"] {
-        condition
-            .push(&format!(" OR {column} ILIKE "))
-            .bind(pattern.clone());
-    }
-    condition.push(
-        " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
-         AND o2.trace_id = t.id AND (o2.input ILIKE ",
-    );
-    condition
-        .bind(pattern.clone())
-        .push(" OR o2.output ILIKE ")
-        .bind(pattern)
-        .push(")))");
     condition
 }
 

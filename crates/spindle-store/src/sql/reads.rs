@@ -223,6 +223,28 @@ pub(crate) fn score_range_condition(
     condition
 }
 
+/// An exact trace id, or a case-insensitive (ASCII) substring of the input or output of
+/// the trace or of one of its observations: a scan (SQLite's search, and PostgreSQL's for
+/// search text without words).
+pub(crate) fn substring_search(dialect: Dialect, search: &str) -> Sql {
+    let pattern = format!("%{}%", super::like_escape(search));
+    let mut condition = Sql::new(dialect, "(t.id = ");
+    condition.bind(search);
+    for column in ["t.input", "t.output"] {
+        condition.push(" OR ").like(column, pattern.clone(), false);
+    }
+    condition.push(
+        " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
+         AND o2.trace_id = t.id AND (",
+    );
+    condition
+        .like("o2.input", pattern.clone(), false)
+        .push(" OR ")
+        .like("o2.output", pattern, false)
+        .push(")))");
+    condition
+}
+
 /// The head of a traces-list statement reading `what`: from the index table of `driver`
 /// joined to the traces in the index's order (SQLite's `CROSS JOIN` keeps the index table
 /// outer), with the driver's conditions and time range, or from the traces alone. The

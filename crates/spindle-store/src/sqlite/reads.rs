@@ -9,7 +9,7 @@ use crate::sql::reads::{
     Total, NULL_TIMESTAMP_KEY,
 };
 use crate::sql::rows::TRACE_COLUMNS;
-use crate::sql::{like_escape, Dialect, Sql};
+use crate::sql::{Dialect, Sql};
 use crate::trace_index::{IndexedTerm, SplitQuery};
 use crate::{
     DailyMetrics, Direction, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
@@ -46,25 +46,7 @@ const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
 /// realistic text, and one over each trace's distinct words per write (PostgreSQL's design)
 /// still by 17 to 19 % (BENCHMARKS.md, "Search on SQLite"), so the write path stays free of it.
 fn search_condition(search: &str) -> Sql {
-    let pattern = format!("%{}%", like_escape(search));
-    let mut condition = Sql::new(DIALECT, "(t.id = ");
-    condition.bind(search.to_owned());
-    for column in ["t.input", "t.output"] {
-        condition
-            .push(&format!(" OR {column} LIKE "))
-            .bind(pattern.clone())
-            .push(" ESCAPE '\\'");
-    }
-    condition.push(
-        " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
-         AND o2.trace_id = t.id AND (o2.input LIKE ",
-    );
-    condition
-        .bind(pattern.clone())
-        .push(" ESCAPE '\\' OR o2.output LIKE ")
-        .bind(pattern)
-        .push(" ESCAPE '\\')))");
-    condition
+    reads::substring_search(DIALECT, search)
 }
 
 /// A counter of `project_stats` (`trace_count` or `observation_count`).
