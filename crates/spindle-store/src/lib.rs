@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod query;
 pub mod retention;
 mod search;
+pub(crate) mod sql;
 pub mod sqlite;
 pub mod stamps;
 mod trace_index;

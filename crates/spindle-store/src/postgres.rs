@@ -7,15 +7,18 @@
 //! acknowledged only after its transaction committed.
 
 mod accounts;
+mod clean;
 pub mod copy;
-mod filters;
 mod models;
 mod reads;
-mod rows;
 mod schema;
 mod search;
 mod writer;
 
+use crate::sql::rows::{
+    decode_api_key, decode_media, decode_project, API_KEY_SELECT, MEDIA_SELECT, PROJECT_SELECT,
+};
+use crate::sql::RowAccess;
 use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use spindle_core::time::Micros;
@@ -114,6 +117,18 @@ async fn prepare(
 
 /// Marks errors of transactions PostgreSQL aborted to resolve a conflict (retryable).
 const CONFLICT: &str = "postgres: transaction conflict";
+
+/// Decodes every row of one statement's result with `decode`, which reads columns by
+/// name (resolved once for the statement).
+pub(crate) fn decode_rows<T>(
+    rows: &[tokio_postgres::Row],
+    decode: impl Fn(&crate::sql::Indexed<'_, tokio_postgres::Row>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let columns = crate::sql::ColumnIndex::of_rows(rows);
+    rows.iter()
+        .map(|row| decode(&crate::sql::Indexed::new(row, &columns)))
+        .collect()
+}
 
 /// Maps a PostgreSQL error to a store error: lost connections, resource exhaustion and
 /// conflicts are `Unavailable`, text PostgreSQL cannot store is `InvalidArgument`, the rest
@@ -321,7 +336,7 @@ impl Store for PostgresStore {
             .query(&format!("{PROJECT_SELECT} WHERE p.id = $1"), &[&project_id])
             .await
             .map_err(pg_error)?;
-        rows.first().map(project_from_row).transpose()
+        rows.first().map(decode_project).transpose()
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>> {
@@ -333,7 +348,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.iter().map(project_from_row).collect()
+        rows.iter().map(decode_project).collect()
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
@@ -403,7 +418,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.first().map(api_key_from_row).transpose()
+        rows.first().map(decode_api_key).transpose()
     }
 
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
@@ -418,7 +433,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.iter().map(api_key_from_row).collect()
+        rows.iter().map(decode_api_key).collect()
     }
 
     async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
@@ -719,7 +734,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        media_from_row(&row)
+        decode_media(&row)
     }
 
     async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
@@ -731,7 +746,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        rows.first().map(media_from_row).transpose()
+        rows.first().map(decode_media).transpose()
     }
 
     async fn put_media_bytes(
@@ -774,7 +789,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg_error)?;
-        row.map(|row| row.try_get(0).map_err(pg_error)).transpose()
+        row.map(|row| row.bytes("bytes")).transpose()
     }
 
     async fn mark_media_uploaded(
@@ -832,58 +847,4 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
-}
-
-const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
-     p.organization_id, g.name FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
-
-fn project_from_row(row: &tokio_postgres::Row) -> Result<Project> {
-    let retention: Option<i64> = row.try_get(2).map_err(pg_error)?;
-    Ok(Project {
-        id: row.try_get(0).map_err(pg_error)?,
-        name: row.try_get(1).map_err(pg_error)?,
-        retention_days: retention.and_then(|d| u32::try_from(d).ok()),
-        created_at: row.try_get(3).map_err(pg_error)?,
-        organization: Organization {
-            id: row.try_get(4).map_err(pg_error)?,
-            name: row
-                .try_get::<_, Option<String>>(5)
-                .map_err(pg_error)?
-                .unwrap_or_default(),
-        },
-    })
-}
-
-const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, secret_hint, note, \
-     created_at, revoked_at FROM api_keys";
-
-fn api_key_from_row(row: &tokio_postgres::Row) -> Result<ApiKey> {
-    Ok(ApiKey {
-        public_key: row.try_get(0).map_err(pg_error)?,
-        project_id: row.try_get(1).map_err(pg_error)?,
-        secret_hash: row.try_get(2).map_err(pg_error)?,
-        secret_hint: row.try_get(3).map_err(pg_error)?,
-        note: row.try_get(4).map_err(pg_error)?,
-        created_at: row.try_get(5).map_err(pg_error)?,
-        revoked_at: row.try_get(6).map_err(pg_error)?,
-    })
-}
-
-const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, content_length, \
-     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at FROM media";
-
-fn media_from_row(row: &tokio_postgres::Row) -> Result<MediaRecord> {
-    Ok(MediaRecord {
-        project_id: row.try_get(0).map_err(pg_error)?,
-        id: row.try_get(1).map_err(pg_error)?,
-        sha256_hash: row.try_get(2).map_err(pg_error)?,
-        content_type: row.try_get(3).map_err(pg_error)?,
-        content_length: row.try_get(4).map_err(pg_error)?,
-        trace_id: row.try_get(5).map_err(pg_error)?,
-        observation_id: row.try_get(6).map_err(pg_error)?,
-        field: row.try_get(7).map_err(pg_error)?,
-        uploaded_at: row.try_get(8).map_err(pg_error)?,
-        upload_http_status: row.try_get(9).map_err(pg_error)?,
-        created_at: row.try_get(10).map_err(pg_error)?,
-    })
 }

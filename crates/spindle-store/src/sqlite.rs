@@ -5,13 +5,15 @@
 //! included. A write is acknowledged only after the transaction that holds it has committed.
 
 mod accounts;
-mod filters;
 mod models;
 mod reads;
-pub(crate) mod rows;
 mod schema;
 mod writer;
 
+use crate::sql::rows::{
+    decode_api_key, decode_media, decode_project, API_KEY_SELECT, MEDIA_SELECT, PROJECT_SELECT,
+};
+use crate::sql::RowAccess;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use spindle_core::time::Micros;
@@ -277,6 +279,42 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Runs `sql` on `connection` and decodes every row with `decode`, which reads columns by
+/// name (resolved once for the statement).
+pub(crate) fn query_rows<T>(
+    connection: &Connection,
+    sql: &crate::sql::Sql,
+    decode: impl Fn(&crate::sql::Indexed<'_, rusqlite::Row<'_>>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let columns = crate::sql::ColumnIndex::of_statement(&statement);
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(sql.params.iter()))
+        .map_err(sql_error)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        decoded.push(decode(&crate::sql::Indexed::new(row, &columns))?);
+    }
+    Ok(decoded)
+}
+
+/// Runs `sql` with `params` and decodes every row with `decode`, which reads columns by
+/// name.
+pub(crate) fn query_with<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(sql).map_err(sql_error)?;
+    let mut rows = statement.query(params).map_err(sql_error)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        decoded.push(decode(row)?);
+    }
+    Ok(decoded)
+}
+
 /// Maps a SQLite error to a store error: lock contention is `Unavailable`, the rest `Internal`.
 pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(code, _) = &error {
@@ -494,58 +532,6 @@ impl ReadPool {
     }
 }
 
-fn project_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
-    Ok(Project {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        retention_days: row
-            .get::<_, Option<i64>>(2)?
-            .and_then(|d| u32::try_from(d).ok()),
-        created_at: row.get(3)?,
-        organization: Organization {
-            id: row.get(4)?,
-            name: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
-        },
-    })
-}
-
-const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
-     p.organization_id, g.name FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
-
-fn api_key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
-    Ok(ApiKey {
-        public_key: row.get(0)?,
-        project_id: row.get(1)?,
-        secret_hash: row.get(2)?,
-        secret_hint: row.get(3)?,
-        note: row.get(4)?,
-        created_at: row.get(5)?,
-        revoked_at: row.get(6)?,
-    })
-}
-
-const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, secret_hint, note, \
-     created_at, revoked_at FROM api_keys";
-
-fn media_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<MediaRecord> {
-    Ok(MediaRecord {
-        project_id: row.get(0)?,
-        id: row.get(1)?,
-        sha256_hash: row.get(2)?,
-        content_type: row.get(3)?,
-        content_length: row.get(4)?,
-        trace_id: row.get(5)?,
-        observation_id: row.get(6)?,
-        field: row.get(7)?,
-        uploaded_at: row.get(8)?,
-        upload_http_status: row.get(9)?,
-        created_at: row.get(10)?,
-    })
-}
-
-const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, content_length, \
-     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at FROM media";
-
 fn json_ids(ids: &[String]) -> String {
     serde_json::Value::Array(ids.iter().cloned().map(serde_json::Value::String).collect())
         .to_string()
@@ -599,27 +585,19 @@ impl Store for SqliteStore {
     async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
         let project_id = project_id.to_owned();
         self.read(move |connection| {
-            connection
-                .prepare_cached(&format!("{PROJECT_SELECT} WHERE p.id = ?1"))
-                .and_then(|mut s| {
-                    s.query_row(params![project_id], project_from_row)
-                        .optional()
-                })
-                .map_err(sql_error)
+            let sql = format!("{PROJECT_SELECT} WHERE p.id = ?1");
+            let mut projects = query_with(connection, &sql, params![project_id], |row| {
+                decode_project(row)
+            })?;
+            Ok(projects.pop())
         })
         .await
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>> {
         self.read(move |connection| {
-            let mut statement = connection
-                .prepare_cached(&format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"))
-                .map_err(sql_error)?;
-            let rows = statement
-                .query_map([], project_from_row)
-                .map_err(sql_error)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sql_error)
+            let sql = format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id");
+            query_with(connection, &sql, [], |row| decode_project(row))
         })
         .await
     }
@@ -680,13 +658,11 @@ impl Store for SqliteStore {
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
         let public_key = public_key.to_owned();
         self.read(move |connection| {
-            connection
-                .prepare_cached(&format!("{API_KEY_SELECT} WHERE public_key = ?1"))
-                .and_then(|mut s| {
-                    s.query_row(params![public_key], api_key_from_row)
-                        .optional()
-                })
-                .map_err(sql_error)
+            let sql = format!("{API_KEY_SELECT} WHERE public_key = ?1");
+            let mut keys = query_with(connection, &sql, params![public_key], |row| {
+                decode_api_key(row)
+            })?;
+            Ok(keys.pop())
         })
         .await
     }
@@ -694,17 +670,13 @@ impl Store for SqliteStore {
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
         let project_id = project_id.map(str::to_owned);
         self.read(move |connection| {
-            let mut statement = connection
-                .prepare_cached(&format!(
-                    "{API_KEY_SELECT} WHERE ?1 IS NULL OR project_id = ?1
-                     ORDER BY created_at, public_key"
-                ))
-                .map_err(sql_error)?;
-            let rows = statement
-                .query_map(params![project_id], api_key_from_row)
-                .map_err(sql_error)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sql_error)
+            let sql = format!(
+                "{API_KEY_SELECT} WHERE ?1 IS NULL OR project_id = ?1
+                 ORDER BY created_at, public_key"
+            );
+            query_with(connection, &sql, params![project_id], |row| {
+                decode_api_key(row)
+            })
         })
         .await
     }
@@ -963,12 +935,12 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(sql_error)?;
-            tx.query_row(
-                &format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2"),
-                params![media.project_id, media.id],
-                media_from_row,
-            )
-            .map_err(sql_error)
+            let sql = format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2");
+            query_with(tx, &sql, params![media.project_id, media.id], |row| {
+                decode_media(row)
+            })?
+            .pop()
+            .ok_or_else(|| Error::internal("media row missing after its insert"))
         })
         .await
     }
@@ -977,13 +949,11 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let media_id = media_id.to_owned();
         self.read(move |connection| {
-            connection
-                .prepare_cached(&format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2"))
-                .and_then(|mut s| {
-                    s.query_row(params![project_id, media_id], media_from_row)
-                        .optional()
-                })
-                .map_err(sql_error)
+            let sql = format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2");
+            let mut media = query_with(connection, &sql, params![project_id, media_id], |row| {
+                decode_media(row)
+            })?;
+            Ok(media.pop())
         })
         .await
     }
@@ -1023,13 +993,11 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let media_id = media_id.to_owned();
         self.read(move |connection| {
-            connection
-                .prepare_cached("SELECT bytes FROM media_blobs WHERE project_id = ?1 AND id = ?2")
-                .and_then(|mut s| {
-                    s.query_row(params![project_id, media_id], |row| row.get(0))
-                        .optional()
-                })
-                .map_err(sql_error)
+            let sql = "SELECT bytes FROM media_blobs WHERE project_id = ?1 AND id = ?2";
+            let mut blobs = query_with(connection, sql, params![project_id, media_id], |row| {
+                row.bytes("bytes")
+            })?;
+            Ok(blobs.pop())
         })
         .await
     }

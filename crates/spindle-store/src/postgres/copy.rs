@@ -15,9 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use super::writer::{add_counts, copy_rows, Entity};
 use super::{pg_error, PostgresStore};
-use crate::sqlite::rows::{
-    ObservationRow, ScoreRow, TraceRow, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS,
+use crate::sql::rows::{
+    decode_observation, decode_score, decode_trace, ReadColumns, Stored, OBSERVATION_COLUMNS,
+    SCORE_COLUMNS, TRACE_COLUMNS,
 };
+use crate::sql::{ColumnIndex, Dialect, Indexed, RowAccess};
 use crate::sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
 use crate::{Result, Store};
 
@@ -510,38 +512,43 @@ impl Copier<'_> {
     }
 }
 
-/// Reads up to `limit` rows of a record table after rowid `after`, with the SQLite store's own
-/// column list and row reader (`read` starts at column 2, after the rowid and project id).
-/// Returns each row's project id with its row, and the last rowid read.
+/// Reads up to `limit` rows of a record table after rowid `after`, with the shared column
+/// list and row decoder of the table. Returns each row's project id with its record and
+/// times, and the last rowid read.
+/// A record read for copying: its project, the record, and its creation and update times.
+type CopiedRecord<R> = (String, R, i64, i64);
+
 fn read_records<R>(
     c: &Connection,
     table: &str,
     alias: &str,
-    columns: &str,
+    columns: &'static ReadColumns,
     after: i64,
     limit: i64,
-    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
-) -> Result<(Vec<(String, R)>, i64)> {
+    decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
+) -> Result<(Vec<CopiedRecord<R>>, i64)> {
     let mut statement = c
         .prepare_cached(&format!(
-            "SELECT {alias}.rowid, {alias}.project_id, {columns} FROM {table} {alias} \
-             WHERE {alias}.rowid > ?1 ORDER BY {alias}.rowid LIMIT ?2"
+            "SELECT {alias}.rowid AS copy_rowid, {alias}.project_id AS copy_project_id, \
+             {columns} FROM {table} {alias} \
+             WHERE {alias}.rowid > ?1 ORDER BY {alias}.rowid LIMIT ?2",
+            columns = columns.select(Dialect::Sqlite),
         ))
         .map_err(sqlite_error)?;
-    let rows = statement
-        .query_map(params![after, limit], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, read(r)?))
-        })
-        .map_err(sqlite_error)?
-        .collect::<rusqlite::Result<Vec<_>>>()
+    let names = ColumnIndex::of_statement(&statement);
+    let mut rows = statement
+        .query(params![after, limit])
         .map_err(sqlite_error)?;
-    let last = rows.last().map_or(after, |(rowid, _, _)| *rowid);
-    Ok((
-        rows.into_iter()
-            .map(|(_, project, row)| (project, row))
-            .collect(),
-        last,
-    ))
+    let mut records = Vec::new();
+    let mut last = after;
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let row = Indexed::new(row, &names);
+        last = row.int("copy_rowid")?;
+        let project = row.text("copy_project_id")?;
+        let stored = decode(&row)?;
+        records.push((project, stored.record, stored.created_at, stored.updated_at));
+    }
+    Ok((records, last))
 }
 
 /// Reads up to `limit` rows after `after` (rowid order); returns the rows, the last rowid
@@ -555,17 +562,10 @@ fn read_batch(
     let mut last = after;
     let rows = match kind {
         TableKind::Traces => {
-            let (rows, next) = read_records(c, "traces", "t", TRACE_COLUMNS, after, limit, |r| {
-                TraceRow::read(r, 2)
+            let (rows, next) = read_records(c, "traces", "t", &TRACE_COLUMNS, after, limit, |r| {
+                decode_trace(r)
             })?;
             last = next;
-            let rows = rows
-                .into_iter()
-                .map(|(project, row)| {
-                    let (created, updated) = (row.created_at, row.updated_at);
-                    Ok((project, row.into_record()?, created, updated))
-                })
-                .collect::<Result<Vec<_>>>()?;
             Rows::Traces(rows)
         }
         TableKind::Observations => {
@@ -573,33 +573,19 @@ fn read_batch(
                 c,
                 "observations",
                 "o",
-                OBSERVATION_COLUMNS,
+                &OBSERVATION_COLUMNS,
                 after,
                 limit,
-                |r| ObservationRow::read(r, 2),
+                |r| decode_observation(r),
             )?;
             last = next;
-            let rows = rows
-                .into_iter()
-                .map(|(project, row)| {
-                    let (created, updated) = (row.created_at, row.updated_at);
-                    Ok((project, row.into_record()?, created, updated))
-                })
-                .collect::<Result<Vec<_>>>()?;
             Rows::Observations(rows)
         }
         TableKind::Scores => {
-            let (rows, next) = read_records(c, "scores", "s", SCORE_COLUMNS, after, limit, |r| {
-                ScoreRow::read(r, 2)
+            let (rows, next) = read_records(c, "scores", "s", &SCORE_COLUMNS, after, limit, |r| {
+                decode_score(r)
             })?;
             last = next;
-            let rows = rows
-                .into_iter()
-                .map(|(project, row)| {
-                    let (created, updated) = (row.created_at, row.updated_at);
-                    Ok((project, row.into_record()?, created, updated))
-                })
-                .collect::<Result<Vec<_>>>()?;
             Rows::Scores(rows)
         }
         TableKind::Media => {

@@ -7,9 +7,10 @@ use spindle_cost::{CustomModel, Pricer, ProjectPricing};
 use std::sync::Arc;
 use tokio_postgres::Row;
 
-use super::pg_error;
-use super::rows::{observation_from_row, total_cost, total_usage, OBSERVATION_COLUMNS};
+use super::{decode_rows, pg_error};
 use crate::derived::{decode_prices, decode_tiers, encode, encode_tiers, finite_map};
+use crate::sql::rows::{decode_observation, total_cost, total_usage, OBSERVATION_COLUMNS};
+use crate::sql::Dialect;
 use crate::Result;
 
 const MODEL_COLUMNS: &str = "id, project_id, model_name, match_pattern, start_date, unit, \
@@ -182,10 +183,11 @@ pub(crate) async fn recompute_chunk(
     let (after_time, after_id) = after.unwrap_or((from, String::new()));
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.project_id = $1 \
+            "SELECT {} FROM observations o WHERE o.project_id = $1 \
              AND o.sort_time >= $2 AND o.sort_time < $3 \
              AND (o.sort_time, o.id) > ($4, $5) \
-             AND o.model IS NOT NULL ORDER BY o.sort_time, o.id LIMIT $6 FOR UPDATE"
+             AND o.model IS NOT NULL ORDER BY o.sort_time, o.id LIMIT $6 FOR UPDATE",
+            OBSERVATION_COLUMNS.select(Dialect::Postgres)
         ))
         .await
         .map_err(pg_error)?;
@@ -213,8 +215,8 @@ pub(crate) async fn recompute_chunk(
         .map_err(pg_error)?;
     let mut last = None;
     let mut changed = 0u64;
-    for row in &rows {
-        let mut record = observation_from_row(row, 0)?.record;
+    for stored in decode_rows(&rows, |row| decode_observation(row))? {
+        let mut record = stored.record;
         last = Some((record.start_time.unwrap_or(Micros::MIN), record.id.clone()));
         let derived = pricer.derive(&pricing, &record);
         // Compared as stored: a built-in entry's prices are filled in on read only.

@@ -16,15 +16,16 @@ use spindle_cost::Pricer;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::Row;
 
-use super::rows::{
-    clean_observation, clean_score, clean_trace, encode_costs, encode_set, encode_stamps,
-    encode_string_map, encode_usage, observation_from_row, score_from_row, total_cost, total_usage,
-    trace_from_row, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS, WEAKEST_STAMP,
-};
-use super::{is_conflict, now_micros, pg_error};
+use super::clean::{clean_observation, clean_score, clean_trace};
+use super::{decode_rows, is_conflict, now_micros, pg_error};
 use crate::search::{observation_text, trace_text, SearchChanges, SearchText};
+use crate::sql::rows::{
+    decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
+    EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
+    TRACE_COLUMNS, WEAKEST_STAMP,
+};
+use crate::sql::{Dialect, RowAccess};
 use crate::Result;
 
 /// How often a transaction aborted by a deadlock or serialization failure is retried.
@@ -149,490 +150,152 @@ fn fold<R>(
 pub(crate) struct ColumnArray<'r> {
     pub name: &'static str,
     pub array_type: &'static str,
-    pub expr: &'static str,
-    pub values: Box<dyn ToSql + Sync + Send + 'r>,
+    pub expr: String,
+    pub values: Vec<Cell<'r>>,
 }
 
-fn column<'r, T: ToSql + Sync + Send + 'r>(
-    name: &'static str,
-    array_type: &'static str,
-    expr: &'static str,
-    values: T,
-) -> ColumnArray<'r> {
-    ColumnArray {
-        name,
-        array_type,
-        expr,
-        values: Box::new(values),
+/// The columns of encoded records (`id` first), each as one array of values.
+fn column_arrays<'r, C: Encoded>(encoded: &'r [C]) -> Vec<ColumnArray<'r>> {
+    let mut values: Vec<Vec<Cell<'r>>> = C::COLUMNS
+        .iter()
+        .map(|_| Vec::with_capacity(encoded.len()))
+        .collect();
+    for record in encoded {
+        for (column, cell) in values.iter_mut().zip(record.cells()) {
+            column.push(cell);
+        }
     }
+    C::COLUMNS
+        .iter()
+        .zip(values)
+        .map(|(column, values)| ColumnArray {
+            name: column.name,
+            array_type: column.kind.pg_array_type(),
+            expr: if column.jsonb {
+                format!("u.{}::jsonb", column.name)
+            } else {
+                format!("u.{}", column.name)
+            },
+            values,
+        })
+        .collect()
+}
+
+/// The `unnest` arguments of column arrays bound from `$3` on (`$3::text[]`, …) and the
+/// names of the unnested columns.
+fn unnest_of<'c>(columns: &'c [ColumnArray<'_>]) -> (Vec<String>, Vec<&'c str>) {
+    let arrays = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
+        .collect();
+    (arrays, columns.iter().map(|c| c.name).collect())
+}
+
+/// `$1` the project, `$2` the time of the write, then the column arrays.
+fn params_of<'p>(
+    project_id: &'p &str,
+    now: &'p Micros,
+    columns: &'p [ColumnArray<'_>],
+) -> Vec<&'p (dyn ToSql + Sync)> {
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![project_id, now];
+    params.extend(columns.iter().map(|c| &c.values as &(dyn ToSql + Sync)));
+    params
 }
 
 /// A record type stored in one table.
 pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
+    /// The record encoded for writing.
+    type Row<'a>: Encoded
+    where
+        Self: 'a;
     const TABLE: &'static str;
+    /// The shared column list of the table, for the alias `ALIAS`.
+    const COLUMNS: &'static ReadColumns;
+    const ALIAS: &'static str;
     fn id(&self) -> &str;
-    fn read(row: &Row) -> Result<Stored<Self>>;
+    fn read(row: &impl RowAccess) -> Result<Stored<Self>>;
     fn merge_from(&mut self, other: Self);
     /// Replaces text PostgreSQL cannot store.
     fn clean(&mut self);
-    /// The columns of these records, `id` first.
-    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>>;
+    fn encode(&self) -> Self::Row<'_>;
     /// The trace this record's input and output are searched under, and those texts.
     fn search_text(&self) -> Option<SearchText<'_>>;
 }
 
 impl Entity for TraceRecord {
+    type Row<'a> = EncodedTrace<'a>;
+    const TABLE: &'static str = EncodedTrace::TABLE;
+    const COLUMNS: &'static ReadColumns = &TRACE_COLUMNS;
+    const ALIAS: &'static str = "t";
     fn clean(&mut self) {
         clean_trace(self);
     }
     fn search_text(&self) -> Option<SearchText<'_>> {
         trace_text(self)
     }
-    const TABLE: &'static str = "traces";
     fn id(&self) -> &str {
         &self.id
     }
-    fn read(row: &Row) -> Result<Stored<Self>> {
-        trace_from_row(row, 0)
+    fn read(row: &impl RowAccess) -> Result<Stored<Self>> {
+        decode_trace(row)
     }
     fn merge_from(&mut self, other: Self) {
         self.merge(other);
     }
-    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>> {
-        let text = |f: fn(&'r TraceRecord) -> Option<&'r str>| -> Vec<Option<&'r str>> {
-            records.iter().map(|r| f(r)).collect()
-        };
-        vec![
-            column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
-            column(
-                "timestamp",
-                "int8[]",
-                "u.timestamp",
-                records.iter().map(|r| r.timestamp).collect::<Vec<_>>(),
-            ),
-            column(
-                "environment",
-                "text[]",
-                "u.environment",
-                text(|r| r.environment.as_deref()),
-            ),
-            column("name", "text[]", "u.name", text(|r| r.name.as_deref())),
-            column(
-                "user_id",
-                "text[]",
-                "u.user_id",
-                text(|r| r.user_id.as_deref()),
-            ),
-            column(
-                "session_id",
-                "text[]",
-                "u.session_id",
-                text(|r| r.session_id.as_deref()),
-            ),
-            column(
-                "release",
-                "text[]",
-                "u.release",
-                text(|r| r.release.as_deref()),
-            ),
-            column(
-                "version",
-                "text[]",
-                "u.version",
-                text(|r| r.version.as_deref()),
-            ),
-            column(
-                "public",
-                "bool[]",
-                "u.public",
-                records.iter().map(|r| r.public).collect::<Vec<_>>(),
-            ),
-            column(
-                "bookmarked",
-                "bool[]",
-                "u.bookmarked",
-                records.iter().map(|r| r.bookmarked).collect::<Vec<_>>(),
-            ),
-            column(
-                "external_id",
-                "text[]",
-                "u.external_id",
-                text(|r| r.external_id.as_deref()),
-            ),
-            column(
-                "tags",
-                "text[]",
-                "u.tags::jsonb",
-                records
-                    .iter()
-                    .map(|r| encode_set(&r.tags))
-                    .collect::<Vec<_>>(),
-            ),
-            column(
-                "metadata",
-                "text[]",
-                "u.metadata::jsonb",
-                records
-                    .iter()
-                    .map(|r| encode_string_map(&r.metadata))
-                    .collect::<Vec<_>>(),
-            ),
-            column("input", "text[]", "u.input", text(|r| r.input.as_deref())),
-            column(
-                "output",
-                "text[]",
-                "u.output",
-                text(|r| r.output.as_deref()),
-            ),
-            column(
-                "stamps",
-                "text[]",
-                "u.stamps",
-                records
-                    .iter()
-                    .map(|r| encode_stamps(&r.stamps))
-                    .collect::<Vec<_>>(),
-            ),
-        ]
+    fn encode(&self) -> EncodedTrace<'_> {
+        EncodedTrace::new(self)
     }
 }
 
 impl Entity for ObservationRecord {
+    type Row<'a> = EncodedObservation<'a>;
+    const TABLE: &'static str = EncodedObservation::TABLE;
+    const COLUMNS: &'static ReadColumns = &OBSERVATION_COLUMNS;
+    const ALIAS: &'static str = "o";
     fn clean(&mut self) {
         clean_observation(self);
     }
     fn search_text(&self) -> Option<SearchText<'_>> {
         observation_text(self)
     }
-    const TABLE: &'static str = "observations";
     fn id(&self) -> &str {
         &self.id
     }
-    fn read(row: &Row) -> Result<Stored<Self>> {
-        observation_from_row(row, 0)
+    fn read(row: &impl RowAccess) -> Result<Stored<Self>> {
+        decode_observation(row)
     }
     fn merge_from(&mut self, other: Self) {
         self.merge(other);
     }
-    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>> {
-        let text = |f: fn(&'r ObservationRecord) -> Option<&'r str>| -> Vec<Option<&'r str>> {
-            records.iter().map(|r| f(r)).collect()
-        };
-        let int = |f: fn(&ObservationRecord) -> Option<i64>| -> Vec<Option<i64>> {
-            records.iter().map(|r| f(r)).collect()
-        };
-        vec![
-            column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
-            column(
-                "trace_id",
-                "text[]",
-                "u.trace_id",
-                text(|r| r.trace_id.as_deref()),
-            ),
-            column(
-                "start_time",
-                "int8[]",
-                "u.start_time",
-                int(|r| r.start_time),
-            ),
-            column("end_time", "int8[]", "u.end_time", int(|r| r.end_time)),
-            column(
-                "environment",
-                "text[]",
-                "u.environment",
-                text(|r| r.environment.as_deref()),
-            ),
-            column(
-                "type",
-                "text[]",
-                "u.type",
-                text(|r| r.observation_type.map(|t| t.as_str())),
-            ),
-            column(
-                "parent_observation_id",
-                "text[]",
-                "u.parent_observation_id",
-                text(|r| r.parent_observation_id.as_deref()),
-            ),
-            column("name", "text[]", "u.name", text(|r| r.name.as_deref())),
-            column(
-                "completion_start_time",
-                "int8[]",
-                "u.completion_start_time",
-                int(|r| r.completion_start_time),
-            ),
-            column(
-                "level",
-                "text[]",
-                "u.level",
-                text(|r| r.level.map(|l| l.as_str())),
-            ),
-            column(
-                "version",
-                "text[]",
-                "u.version",
-                text(|r| r.version.as_deref()),
-            ),
-            column("model", "text[]", "u.model", text(|r| r.model.as_deref())),
-            column(
-                "prompt_name",
-                "text[]",
-                "u.prompt_name",
-                text(|r| r.prompt_name.as_deref()),
-            ),
-            column(
-                "prompt_version",
-                "int8[]",
-                "u.prompt_version",
-                int(|r| r.prompt_version),
-            ),
-            column(
-                "total_cost",
-                "float8[]",
-                "u.total_cost",
-                records
-                    .iter()
-                    .map(|r| r.effective_cost().and_then(total_cost))
-                    .collect::<Vec<_>>(),
-            ),
-            column(
-                "usage_input",
-                "int8[]",
-                "u.usage_input",
-                int(|r| r.effective_usage().and_then(|u| u.get("input").copied())),
-            ),
-            column(
-                "usage_output",
-                "int8[]",
-                "u.usage_output",
-                int(|r| r.effective_usage().and_then(|u| u.get("output").copied())),
-            ),
-            column(
-                "usage_total",
-                "int8[]",
-                "u.usage_total",
-                int(|r| r.effective_usage().and_then(total_usage)),
-            ),
-            column(
-                "status_message",
-                "text[]",
-                "u.status_message",
-                text(|r| r.status_message.as_deref()),
-            ),
-            column(
-                "model_parameters",
-                "text[]",
-                "u.model_parameters",
-                text(|r| r.model_parameters.as_deref()),
-            ),
-            column(
-                "usage_details",
-                "text[]",
-                "u.usage_details",
-                records
-                    .iter()
-                    .map(|r| r.usage_details.as_ref().map(encode_usage))
-                    .collect::<Vec<_>>(),
-            ),
-            column(
-                "cost_details",
-                "text[]",
-                "u.cost_details",
-                records
-                    .iter()
-                    .map(|r| r.cost_details.as_ref().map(encode_costs))
-                    .collect::<Vec<_>>(),
-            ),
-            column(
-                "metadata",
-                "text[]",
-                "u.metadata::jsonb",
-                records
-                    .iter()
-                    .map(|r| encode_string_map(&r.metadata))
-                    .collect::<Vec<_>>(),
-            ),
-            column("input", "text[]", "u.input", text(|r| r.input.as_deref())),
-            column(
-                "output",
-                "text[]",
-                "u.output",
-                text(|r| r.output.as_deref()),
-            ),
-            column(
-                "stamps",
-                "text[]",
-                "u.stamps",
-                records
-                    .iter()
-                    .map(|r| encode_stamps(&r.stamps))
-                    .collect::<Vec<_>>(),
-            ),
-            column(
-                "derived",
-                "text[]",
-                "u.derived",
-                records
-                    .iter()
-                    .map(|r| crate::derived::encode(&r.derived))
-                    .collect::<Vec<_>>(),
-            ),
-        ]
+    /// With the record's own derived cost, which the writer works out before.
+    fn encode(&self) -> EncodedObservation<'_> {
+        EncodedObservation::new(self, &self.derived)
     }
 }
 
 impl Entity for ScoreRecord {
+    type Row<'a> = EncodedScore<'a>;
+    const TABLE: &'static str = EncodedScore::TABLE;
+    const COLUMNS: &'static ReadColumns = &SCORE_COLUMNS;
+    const ALIAS: &'static str = "s";
     fn clean(&mut self) {
         clean_score(self);
     }
     fn search_text(&self) -> Option<SearchText<'_>> {
         None
     }
-    const TABLE: &'static str = "scores";
     fn id(&self) -> &str {
         &self.id
     }
-    fn read(row: &Row) -> Result<Stored<Self>> {
-        score_from_row(row, 0)
+    fn read(row: &impl RowAccess) -> Result<Stored<Self>> {
+        decode_score(row)
     }
     fn merge_from(&mut self, other: Self) {
         self.merge(other);
     }
-    fn columns<'r>(records: &[&'r Self]) -> Vec<ColumnArray<'r>> {
-        let text = |f: fn(&'r ScoreRecord) -> Option<&'r str>| -> Vec<Option<&'r str>> {
-            records.iter().map(|r| f(r)).collect()
-        };
-        vec![
-            column("id", "text[]", "u.id", text(|r| Some(r.id.as_str()))),
-            column(
-                "timestamp",
-                "int8[]",
-                "u.timestamp",
-                records.iter().map(|r| r.timestamp).collect::<Vec<_>>(),
-            ),
-            column(
-                "environment",
-                "text[]",
-                "u.environment",
-                text(|r| r.environment.as_deref()),
-            ),
-            column("name", "text[]", "u.name", text(|r| r.name.as_deref())),
-            column(
-                "value",
-                "float8[]",
-                "u.value",
-                records
-                    .iter()
-                    .map(|r| r.value.filter(|v| v.is_finite()))
-                    .collect::<Vec<_>>(),
-            ),
-            column(
-                "string_value",
-                "text[]",
-                "u.string_value",
-                text(|r| r.string_value.as_deref()),
-            ),
-            column(
-                "data_type",
-                "text[]",
-                "u.data_type",
-                text(|r| r.data_type.map(|d| d.as_str())),
-            ),
-            column(
-                "source",
-                "text[]",
-                "u.source",
-                text(|r| r.source.map(|s| s.as_str())),
-            ),
-            column(
-                "trace_id",
-                "text[]",
-                "u.trace_id",
-                text(|r| r.trace_id.as_deref()),
-            ),
-            column(
-                "observation_id",
-                "text[]",
-                "u.observation_id",
-                text(|r| r.observation_id.as_deref()),
-            ),
-            column(
-                "session_id",
-                "text[]",
-                "u.session_id",
-                text(|r| r.session_id.as_deref()),
-            ),
-            column(
-                "dataset_run_id",
-                "text[]",
-                "u.dataset_run_id",
-                text(|r| r.dataset_run_id.as_deref()),
-            ),
-            column(
-                "config_id",
-                "text[]",
-                "u.config_id",
-                text(|r| r.config_id.as_deref()),
-            ),
-            column(
-                "queue_id",
-                "text[]",
-                "u.queue_id",
-                text(|r| r.queue_id.as_deref()),
-            ),
-            column(
-                "author_user_id",
-                "text[]",
-                "u.author_user_id",
-                text(|r| r.author_user_id.as_deref()),
-            ),
-            column(
-                "execution_trace_id",
-                "text[]",
-                "u.execution_trace_id",
-                text(|r| r.execution_trace_id.as_deref()),
-            ),
-            column(
-                "comment",
-                "text[]",
-                "u.comment",
-                text(|r| r.comment.as_deref()),
-            ),
-            column(
-                "metadata",
-                "text[]",
-                "u.metadata::jsonb",
-                records
-                    .iter()
-                    .map(|r| encode_string_map(&r.metadata))
-                    .collect::<Vec<_>>(),
-            ),
-            column(
-                "stamps",
-                "text[]",
-                "u.stamps",
-                records
-                    .iter()
-                    .map(|r| encode_stamps(&r.stamps))
-                    .collect::<Vec<_>>(),
-            ),
-        ]
-    }
-}
-
-fn select_list<E: Entity>() -> &'static str {
-    match E::TABLE {
-        "traces" => TRACE_COLUMNS,
-        "observations" => OBSERVATION_COLUMNS,
-        _ => SCORE_COLUMNS,
-    }
-}
-
-fn alias<E: Entity>() -> &'static str {
-    match E::TABLE {
-        "traces" => "t",
-        "observations" => "o",
-        _ => "s",
+    fn encode(&self) -> EncodedScore<'_> {
+        EncodedScore::new(self)
     }
 }
 
@@ -643,11 +306,11 @@ async fn select_rows<E: Entity>(
     ids: &[&str],
     lock: bool,
 ) -> Result<HashMap<String, Stored<E>>> {
-    let a = alias::<E>();
+    let a = E::ALIAS;
     let sql = format!(
         "SELECT {columns} FROM {table} {a} WHERE {a}.project_id = $1 AND {a}.id = ANY($2::text[]) \
          ORDER BY {a}.id{lock}",
-        columns = select_list::<E>(),
+        columns = E::COLUMNS.select(Dialect::Postgres),
         table = E::TABLE,
         lock = if lock { " FOR UPDATE" } else { "" },
     );
@@ -657,8 +320,7 @@ async fn select_rows<E: Entity>(
         .await
         .map_err(pg_error)?;
     let mut stored = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let entry = E::read(row)?;
+    for entry in decode_rows(&rows, |row| E::read(row))? {
         stored.insert(entry.record.id().to_owned(), entry);
     }
     Ok(stored)
@@ -675,21 +337,12 @@ pub(crate) async fn insert_rows<E: Entity>(
     if records.is_empty() {
         return Ok(HashSet::new());
     }
-    let columns = E::columns(records);
+    let encoded: Vec<E::Row<'_>> = records.iter().map(|record| record.encode()).collect();
+    let columns = column_arrays(&encoded);
     let mut names: Vec<&str> = columns.iter().map(|c| c.name).collect();
-    let mut exprs: Vec<String> = columns.iter().map(|c| c.expr.to_owned()).collect();
-    let mut arrays: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
-        .collect();
-    let mut aliases: Vec<&str> = columns.iter().map(|c| c.name).collect();
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project_id, &now];
-    params.extend(
-        columns
-            .iter()
-            .map(|c| c.values.as_ref() as &(dyn ToSql + Sync)),
-    );
+    let mut exprs: Vec<String> = columns.iter().map(|c| c.expr.clone()).collect();
+    let (mut arrays, mut aliases) = unnest_of(&columns);
+    let mut params = params_of(&project_id, &now, &columns);
     let created: Vec<Micros>;
     let updated: Vec<Micros>;
     names.push("created_at");
@@ -739,18 +392,14 @@ async fn update_rows<E: Entity>(
     if records.is_empty() {
         return Ok(());
     }
-    let columns = E::columns(records);
+    let encoded: Vec<E::Row<'_>> = records.iter().map(|record| record.encode()).collect();
+    let columns = column_arrays(&encoded);
     let sets: Vec<String> = columns
         .iter()
         .skip(1)
         .map(|c| format!("{} = {}", c.name, c.expr))
         .collect();
-    let arrays: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("${}::{}", i + 3, c.array_type))
-        .collect();
-    let aliases: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let (arrays, aliases) = unnest_of(&columns);
     let sql = format!(
         "UPDATE {table} AS x SET updated_at = $2, {sets} FROM unnest({arrays}) AS u({aliases}) \
          WHERE x.project_id = $1 AND x.id = u.id",
@@ -759,12 +408,7 @@ async fn update_rows<E: Entity>(
         arrays = arrays.join(", "),
         aliases = aliases.join(", "),
     );
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project_id, &now];
-    params.extend(
-        columns
-            .iter()
-            .map(|c| c.values.as_ref() as &(dyn ToSql + Sync)),
-    );
+    let params = params_of(&project_id, &now, &columns);
     let statement = transaction.prepare_cached(&sql).await.map_err(pg_error)?;
     transaction
         .execute(&statement, &params)

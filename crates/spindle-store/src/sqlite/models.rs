@@ -6,9 +6,10 @@ use spindle_core::time::Micros;
 use spindle_cost::{CustomModel, Pricer, ProjectPricing};
 use std::sync::Arc;
 
-use super::rows::{ObservationColumns, ObservationRow, OBSERVATION_COLUMNS};
-use super::sql_error;
+use super::{query_rows, sql_error};
 use crate::derived::{decode_prices, decode_tiers, encode_tiers, finite_map};
+use crate::sql::rows::{decode_observation, EncodedObservation, OBSERVATION_COLUMNS};
+use crate::sql::{Dialect, Sql};
 use crate::Result;
 
 const MODEL_COLUMNS: &str = "id, project_id, model_name, match_pattern, start_date, unit, \
@@ -147,22 +148,25 @@ pub(crate) fn recompute_chunk(
 ) -> Result<(u64, Option<Position>)> {
     let pricing = pricing(connection, pricer, project_id)?;
     let (after_time, after_id) = after.unwrap_or((from, String::new()));
-    let mut statement = connection
-        .prepare_cached(&format!(
-            "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.project_id = ?1 \
+    let mut select = Sql::new(
+        Dialect::Sqlite,
+        &format!(
+            "SELECT {} FROM observations o WHERE o.project_id = ?1 \
              AND o.sort_time >= ?2 AND o.sort_time < ?3 \
              AND (o.sort_time > ?4 OR (o.sort_time = ?4 AND o.id > ?5)) \
-             AND o.model IS NOT NULL ORDER BY o.sort_time, o.id LIMIT ?6"
-        ))
-        .map_err(sql_error)?;
-    let rows: Vec<ObservationRow> = statement
-        .query_map(
-            params![project_id, from, to, after_time, after_id, limit],
-            |row| ObservationRow::read(row, 0),
-        )
-        .map_err(sql_error)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(sql_error)?;
+             AND o.model IS NOT NULL ORDER BY o.sort_time, o.id LIMIT ?6",
+            OBSERVATION_COLUMNS.select(Dialect::Sqlite)
+        ),
+    );
+    select.params = vec![
+        project_id.into(),
+        from.into(),
+        to.into(),
+        after_time.into(),
+        after_id.into(),
+        i64::from(limit).into(),
+    ];
+    let rows = query_rows(connection, &select, |row| decode_observation(row))?;
     let full = rows.len() as u64 >= u64::from(limit);
     let mut last = None;
     let mut changed = 0u64;
@@ -173,7 +177,7 @@ pub(crate) fn recompute_chunk(
         )
         .map_err(sql_error)?;
     for row in rows {
-        let mut record = row.into_record()?;
+        let mut record = row.record;
         last = Some((record.start_time.unwrap_or(Micros::MIN), record.id.clone()));
         let derived = pricer.derive(&pricing, &record);
         // Compared as stored: a built-in entry's prices are filled in on read only.
@@ -181,12 +185,12 @@ pub(crate) fn recompute_chunk(
             continue;
         }
         record.derived = derived;
-        let columns = ObservationColumns::new(&record, &record.derived);
+        let columns = EncodedObservation::new(&record, &record.derived);
         update
             .execute(params![
                 project_id,
                 record.id,
-                columns.derived,
+                columns.derived(),
                 columns.total_cost,
                 columns.usage_input,
                 columns.usage_output,

@@ -4,23 +4,24 @@
 //! A batch's sender hears `Ok` only after the transaction holding it has committed.
 
 use rusqlite::{
-    params, CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior,
+    params, params_from_iter, CachedStatement, Connection, Transaction, TransactionBehavior,
 };
-use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
 use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
-use spindle_cost::{Pricer, ProjectPricing};
+use spindle_cost::Pricer;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
-use super::rows::{
-    ObservationColumns, ObservationRow, ScoreColumns, ScoreRow, TraceColumns, TraceRow,
-    WEAKEST_STAMP,
-};
 use super::{now_micros, sql_error};
+use crate::sql::rows::{
+    decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
+    EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
+    TRACE_COLUMNS, WEAKEST_STAMP,
+};
+use crate::sql::{ColumnIndex, Dialect, Indexed};
 use crate::Result;
 
 /// A job run on the writer's connection, outside any group (keys, deletes, media, ...).
@@ -187,38 +188,107 @@ impl Writer {
 
 /// The prepared statements of one write transaction.
 struct Statements<'c> {
-    select_trace: CachedStatement<'c>,
-    insert_trace: CachedStatement<'c>,
-    upsert_trace: CachedStatement<'c>,
-    select_observation: CachedStatement<'c>,
-    insert_observation: CachedStatement<'c>,
-    upsert_observation: CachedStatement<'c>,
-    select_score: CachedStatement<'c>,
-    insert_score: CachedStatement<'c>,
-    upsert_score: CachedStatement<'c>,
+    traces: TableStatements<'c>,
+    observations: TableStatements<'c>,
+    scores: TableStatements<'c>,
+}
+
+/// The statements of one table, and the result columns of its select.
+struct TableStatements<'c> {
+    select: CachedStatement<'c>,
+    insert: CachedStatement<'c>,
+    upsert: CachedStatement<'c>,
+    stored_columns: ColumnIndex,
 }
 
 impl<'c> Statements<'c> {
     fn prepare(transaction: &'c Transaction<'_>) -> Result<Self> {
-        let prepare = |sql: &str| transaction.prepare_cached(sql).map_err(sql_error);
+        let prepare = |sql: &TableSql| -> Result<TableStatements<'c>> {
+            let select = transaction.prepare_cached(&sql.select).map_err(sql_error)?;
+            let stored_columns = ColumnIndex::of_statement(&select);
+            Ok(TableStatements {
+                select,
+                insert: transaction.prepare_cached(&sql.insert).map_err(sql_error)?,
+                upsert: transaction.prepare_cached(&sql.upsert).map_err(sql_error)?,
+                stored_columns,
+            })
+        };
+        let [traces, observations, scores] = write_sql();
         Ok(Statements {
-            select_trace: prepare(SELECT_TRACE)?,
-            insert_trace: prepare(&insert_if_new(UPSERT_TRACE))?,
-            upsert_trace: prepare(UPSERT_TRACE)?,
-            select_observation: prepare(SELECT_OBSERVATION)?,
-            insert_observation: prepare(&insert_if_new(UPSERT_OBSERVATION))?,
-            upsert_observation: prepare(UPSERT_OBSERVATION)?,
-            select_score: prepare(SELECT_SCORE)?,
-            insert_score: prepare(&insert_if_new(UPSERT_SCORE))?,
-            upsert_score: prepare(UPSERT_SCORE)?,
+            traces: prepare(traces)?,
+            observations: prepare(observations)?,
+            scores: prepare(scores)?,
         })
     }
 }
 
-/// The upsert turned into an insert that does nothing when the row exists.
-fn insert_if_new(upsert: &str) -> String {
-    let head = upsert.split("ON CONFLICT").next().unwrap_or(upsert);
-    format!("{head} ON CONFLICT (project_id, id) DO NOTHING")
+/// The write statements of one table, made from its shared column lists.
+struct TableSql {
+    /// The stored row of `(?1 project, ?2 id)`.
+    select: String,
+    /// An insert that does nothing when the row exists.
+    insert: String,
+    /// An insert that rewrites every column but `created_at` when the row exists.
+    upsert: String,
+}
+
+impl TableSql {
+    fn of<E: Encoded>(read: &'static ReadColumns, alias: &str) -> Self {
+        let names: Vec<&str> = E::COLUMNS.iter().map(|c| c.name).collect();
+        let placeholders: Vec<String> = (1..=names.len() + 3).map(|n| format!("?{n}")).collect();
+        let head = format!(
+            "INSERT INTO {table} (project_id, {names}, created_at, updated_at) VALUES ({values})",
+            table = E::TABLE,
+            names = names.join(", "),
+            values = placeholders.join(", "),
+        );
+        let sets: Vec<String> = names[1..]
+            .iter()
+            .chain(["updated_at"].iter())
+            .map(|name| format!("{name} = excluded.{name}"))
+            .collect();
+        TableSql {
+            select: format!(
+                "SELECT {columns} FROM {table} {alias} WHERE {alias}.project_id = ?1 \
+                 AND {alias}.id = ?2",
+                columns = read.select(Dialect::Sqlite),
+                table = E::TABLE,
+            ),
+            insert: format!("{head} ON CONFLICT (project_id, id) DO NOTHING"),
+            upsert: format!(
+                "{head} ON CONFLICT (project_id, id) DO UPDATE SET {}",
+                sets.join(", ")
+            ),
+        }
+    }
+}
+
+/// The write statements of traces, observations and scores.
+fn write_sql() -> &'static [TableSql; 3] {
+    static SQL: OnceLock<[TableSql; 3]> = OnceLock::new();
+    SQL.get_or_init(|| {
+        [
+            TableSql::of::<EncodedTrace<'_>>(&TRACE_COLUMNS, "t"),
+            TableSql::of::<EncodedObservation<'_>>(&OBSERVATION_COLUMNS, "o"),
+            TableSql::of::<EncodedScore<'_>>(&SCORE_COLUMNS, "s"),
+        ]
+    })
+}
+
+/// Writes one encoded record: `project_id`, its columns, `created_at` and `updated_at`.
+fn execute_row<E: Encoded>(
+    statement: &mut CachedStatement<'_>,
+    project_id: &str,
+    encoded: &E,
+    created_at: Micros,
+    now: Micros,
+) -> Result<usize> {
+    let cells = std::iter::once(Cell::Text(Some(project_id)))
+        .chain(encoded.cells())
+        .chain([Cell::Int(Some(created_at)), Cell::Int(Some(now))]);
+    statement
+        .execute(params_from_iter(cells))
+        .map_err(sql_error)
 }
 
 /// Groups records by id, keeping first-seen order: each entity's patches together.
@@ -297,7 +367,18 @@ fn apply(
             let mut new_observations: i64 = 0;
             let traces = by_id(batches.iter().flat_map(|b| b.traces.iter()), |r| &r.id);
             for patches in traces {
-                if upsert_trace(&mut statements, project_id, &patches, now)? {
+                if upsert(
+                    &mut statements.traces,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_trace, TraceRecord::merge),
+                    |row| decode_trace(row),
+                    |statement, record, created_at| {
+                        let encoded = EncodedTrace::new(record);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )? {
                     new_traces += 1;
                 }
             }
@@ -309,15 +390,39 @@ fn apply(
             } else {
                 super::models::pricing(&transaction, pricer, project_id)?
             };
-            let prices = (pricer, pricing.as_ref());
             for patches in observations {
-                if upsert_observation(&mut statements, project_id, &patches, prices, now)? {
+                if upsert(
+                    &mut statements.observations,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_observation, ObservationRecord::merge),
+                    |row| decode_observation(row),
+                    // Priced without cloning the record: the derived cost is written
+                    // beside its own fields.
+                    |statement, record, created_at| {
+                        let derived = pricer.derive(pricing.as_ref(), record);
+                        let encoded = EncodedObservation::new(record, &derived);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )? {
                     new_observations += 1;
                 }
             }
             let scores = by_id(batches.iter().flat_map(|b| b.scores.iter()), |r| &r.id);
             for patches in scores {
-                upsert_score(&mut statements, project_id, &patches, now)?;
+                upsert(
+                    &mut statements.scores,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_score, ScoreRecord::merge),
+                    |row| decode_score(row),
+                    |statement, record, created_at| {
+                        let encoded = EncodedScore::new(record);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )?;
             }
             if new_traces > 0 || new_observations > 0 {
                 add_counts(&transaction, project_id, new_traces, new_observations)?;
@@ -359,317 +464,45 @@ fn weakest_score(record: &mut ScoreRecord) {
     record.stamp_unstamped(WEAKEST_STAMP);
 }
 
-const SELECT_TRACE: &str = concat!(
-    "SELECT t.id, t.timestamp, t.environment, t.name, t.user_id, t.session_id, t.release, ",
-    "t.version, t.public, t.bookmarked, t.external_id, t.tags, t.metadata, t.input, t.output, ",
-    "t.stamps, t.created_at, t.updated_at FROM traces t WHERE t.project_id = ?1 AND t.id = ?2"
-);
+/// A record type's id, how it stamps unstamped fields, and how it merges.
+type RecordFns<R> = (fn(&R) -> &str, fn(&mut R), fn(&mut R, R));
 
-const UPSERT_TRACE: &str = "INSERT INTO traces (project_id, id, timestamp, environment, name,
-         user_id, session_id, release, version, public, bookmarked, external_id, created_at,
-         updated_at, tags, metadata, input, output, stamps)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-         ?19)
-     ON CONFLICT (project_id, id) DO UPDATE SET
-         timestamp = excluded.timestamp, environment = excluded.environment,
-         name = excluded.name, user_id = excluded.user_id, session_id = excluded.session_id,
-         release = excluded.release, version = excluded.version, public = excluded.public,
-         bookmarked = excluded.bookmarked, external_id = excluded.external_id,
-         updated_at = excluded.updated_at, tags = excluded.tags, metadata = excluded.metadata,
-         input = excluded.input, output = excluded.output, stamps = excluded.stamps";
-
-/// Writes one trace's patches: inserted as they are when the trace is new (no read), else
-/// merged with the stored trace. Returns whether the trace is new.
-fn upsert_trace(
-    statements: &mut Statements<'_>,
+/// Writes one record's patches: inserted as they are when the record is new (the common
+/// case, without a read: an OTLP span is exported once), else merged with the stored one.
+/// `write` runs an insert or upsert statement for a record and its creation time (see
+/// [`execute_row`]; an observation is priced first). Returns whether the record is new.
+fn upsert<R: Clone + PartialEq>(
+    table: &mut TableStatements<'_>,
     project_id: &str,
-    patches: &[&TraceRecord],
+    patches: &[&R],
     now: Micros,
+    (id, weakest, merge): RecordFns<R>,
+    decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
+    write: impl Fn(&mut CachedStatement<'_>, &R, Micros) -> Result<usize>,
 ) -> Result<bool> {
-    let Some(patch) = fold(None, patches, weakest_trace, TraceRecord::merge) else {
+    let Some(patch) = fold(None, patches, weakest, merge) else {
         return Ok(false);
     };
-    if execute_trace(&mut statements.insert_trace, project_id, &patch, now, now)? == 1 {
+    if write(&mut table.insert, &patch, now)? == 1 {
         return Ok(true);
     }
-    let stored = statements
-        .select_trace
-        .query_row(params![project_id, patch.id], |row| TraceRow::read(row, 0))
-        .optional()
-        .map_err(sql_error)?;
-    let created_at = stored.as_ref().map_or(now, |row| row.created_at);
-    let stored = stored.map(TraceRow::into_record).transpose()?;
-    let Some(merged) = fold(stored, &[patch.as_ref()], weakest_trace, TraceRecord::merge) else {
+    let stored = {
+        let mut rows = table
+            .select
+            .query(params![project_id, id(&patch)])
+            .map_err(sql_error)?;
+        match rows.next().map_err(sql_error)? {
+            Some(row) => Some(decode(&Indexed::new(row, &table.stored_columns))?),
+            None => None,
+        }
+    };
+    let created_at = stored.as_ref().map_or(now, |stored| stored.created_at);
+    let stored = stored.map(|stored| stored.record);
+    let Some(merged) = fold(stored, &[patch.as_ref()], weakest, merge) else {
         return Ok(false);
     };
-    execute_trace(
-        &mut statements.upsert_trace,
-        project_id,
-        &merged,
-        created_at,
-        now,
-    )?;
+    write(&mut table.upsert, &merged, created_at)?;
     Ok(false)
-}
-
-fn execute_trace(
-    statement: &mut CachedStatement<'_>,
-    project_id: &str,
-    record: &TraceRecord,
-    created_at: Micros,
-    now: Micros,
-) -> Result<usize> {
-    let columns = TraceColumns::new(record);
-    let r = columns.record;
-    statement
-        .execute(params![
-            project_id,
-            r.id,
-            r.timestamp,
-            r.environment,
-            r.name,
-            r.user_id,
-            r.session_id,
-            r.release,
-            r.version,
-            r.public,
-            r.bookmarked,
-            r.external_id,
-            created_at,
-            now,
-            columns.tags,
-            columns.metadata,
-            r.input,
-            r.output,
-            columns.stamps,
-        ])
-        .map_err(sql_error)
-}
-
-const SELECT_OBSERVATION: &str = concat!(
-    "SELECT o.id, o.trace_id, o.start_time, o.environment, o.type, o.parent_observation_id, ",
-    "o.name, o.end_time, o.completion_start_time, o.level, o.status_message, o.version, ",
-    "o.model, o.model_parameters, o.usage_details, o.cost_details, o.prompt_name, ",
-    "o.prompt_version, o.input, o.output, o.metadata, o.stamps, o.created_at, o.updated_at, ",
-    "o.derived ",
-    "FROM observations o WHERE o.project_id = ?1 AND o.id = ?2"
-);
-
-const UPSERT_OBSERVATION: &str = "INSERT INTO observations (project_id, id, trace_id,
-         start_time, end_time, environment, type, parent_observation_id, name,
-         completion_start_time, level, version, model, prompt_name, prompt_version, total_cost,
-         usage_input, usage_output, usage_total, created_at, updated_at, status_message,
-         model_parameters, usage_details, cost_details, metadata, input, output, stamps, derived)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
-     ON CONFLICT (project_id, id) DO UPDATE SET
-         trace_id = excluded.trace_id, start_time = excluded.start_time,
-         end_time = excluded.end_time, environment = excluded.environment,
-         type = excluded.type, parent_observation_id = excluded.parent_observation_id,
-         name = excluded.name, completion_start_time = excluded.completion_start_time,
-         level = excluded.level, version = excluded.version, model = excluded.model,
-         prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version,
-         total_cost = excluded.total_cost, usage_input = excluded.usage_input,
-         usage_output = excluded.usage_output, usage_total = excluded.usage_total,
-         updated_at = excluded.updated_at, status_message = excluded.status_message,
-         model_parameters = excluded.model_parameters, usage_details = excluded.usage_details,
-         cost_details = excluded.cost_details, metadata = excluded.metadata,
-         input = excluded.input, output = excluded.output, stamps = excluded.stamps,
-         derived = excluded.derived";
-
-/// Writes one observation's patches: inserted as they are when the observation is new (the
-/// common case: an OTLP span is exported once), else merged with the stored one. Returns
-/// whether it is new.
-fn upsert_observation(
-    statements: &mut Statements<'_>,
-    project_id: &str,
-    patches: &[&ObservationRecord],
-    (pricer, pricing): (&Pricer, &ProjectPricing),
-    now: Micros,
-) -> Result<bool> {
-    let Some(patch) = fold(None, patches, weakest_observation, ObservationRecord::merge) else {
-        return Ok(false);
-    };
-    // Derived without cloning the patch: it is written beside the record's own fields.
-    let derived = pricer.derive(pricing, &patch);
-    if execute_observation(
-        &mut statements.insert_observation,
-        project_id,
-        &patch,
-        &derived,
-        now,
-        now,
-    )? == 1
-    {
-        return Ok(true);
-    }
-    let stored = statements
-        .select_observation
-        .query_row(params![project_id, patch.id], |row| {
-            ObservationRow::read(row, 0)
-        })
-        .optional()
-        .map_err(sql_error)?;
-    let created_at = stored.as_ref().map_or(now, |row| row.created_at);
-    let stored = stored.map(ObservationRow::into_record).transpose()?;
-    let Some(merged) = fold(
-        stored,
-        &[patch.as_ref()],
-        weakest_observation,
-        ObservationRecord::merge,
-    ) else {
-        return Ok(false);
-    };
-    let derived = pricer.derive(pricing, &merged);
-    execute_observation(
-        &mut statements.upsert_observation,
-        project_id,
-        &merged,
-        &derived,
-        created_at,
-        now,
-    )?;
-    Ok(false)
-}
-
-fn execute_observation(
-    statement: &mut CachedStatement<'_>,
-    project_id: &str,
-    record: &ObservationRecord,
-    derived: &DerivedCost,
-    created_at: Micros,
-    now: Micros,
-) -> Result<usize> {
-    let columns = ObservationColumns::new(record, derived);
-    let r = columns.record;
-    statement
-        .execute(params![
-            project_id,
-            r.id,
-            r.trace_id,
-            r.start_time,
-            r.end_time,
-            r.environment,
-            columns.observation_type,
-            r.parent_observation_id,
-            r.name,
-            r.completion_start_time,
-            columns.level,
-            r.version,
-            r.model,
-            r.prompt_name,
-            r.prompt_version,
-            columns.total_cost,
-            columns.usage_input,
-            columns.usage_output,
-            columns.usage_total,
-            created_at,
-            now,
-            r.status_message,
-            r.model_parameters,
-            columns.usage_details,
-            columns.cost_details,
-            columns.metadata,
-            r.input,
-            r.output,
-            columns.stamps,
-            columns.derived,
-        ])
-        .map_err(sql_error)
-}
-
-const SELECT_SCORE: &str = concat!(
-    "SELECT s.id, s.timestamp, s.environment, s.name, s.value, s.string_value, s.data_type, ",
-    "s.source, s.trace_id, s.observation_id, s.session_id, s.dataset_run_id, s.comment, ",
-    "s.config_id, s.queue_id, s.author_user_id, s.execution_trace_id, s.metadata, s.stamps, ",
-    "s.created_at, s.updated_at FROM scores s WHERE s.project_id = ?1 AND s.id = ?2"
-);
-
-const UPSERT_SCORE: &str = "INSERT INTO scores (project_id, id, timestamp, environment, name,
-         value, string_value, data_type, source, trace_id, observation_id, session_id,
-         dataset_run_id, config_id, queue_id, author_user_id, execution_trace_id, created_at,
-         updated_at, comment, metadata, stamps)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-         ?19, ?20, ?21, ?22)
-     ON CONFLICT (project_id, id) DO UPDATE SET
-         timestamp = excluded.timestamp, environment = excluded.environment,
-         name = excluded.name, value = excluded.value, string_value = excluded.string_value,
-         data_type = excluded.data_type, source = excluded.source,
-         trace_id = excluded.trace_id, observation_id = excluded.observation_id,
-         session_id = excluded.session_id, dataset_run_id = excluded.dataset_run_id,
-         config_id = excluded.config_id, queue_id = excluded.queue_id,
-         author_user_id = excluded.author_user_id,
-         execution_trace_id = excluded.execution_trace_id, updated_at = excluded.updated_at,
-         comment = excluded.comment, metadata = excluded.metadata, stamps = excluded.stamps";
-
-/// Writes one score's patches: inserted when new, else merged with the stored score.
-fn upsert_score(
-    statements: &mut Statements<'_>,
-    project_id: &str,
-    patches: &[&ScoreRecord],
-    now: Micros,
-) -> Result<()> {
-    let Some(patch) = fold(None, patches, weakest_score, ScoreRecord::merge) else {
-        return Ok(());
-    };
-    if execute_score(&mut statements.insert_score, project_id, &patch, now, now)? == 1 {
-        return Ok(());
-    }
-    let stored = statements
-        .select_score
-        .query_row(params![project_id, patch.id], |row| ScoreRow::read(row, 0))
-        .optional()
-        .map_err(sql_error)?;
-    let created_at = stored.as_ref().map_or(now, |row| row.created_at);
-    let stored = stored.map(ScoreRow::into_record).transpose()?;
-    let Some(merged) = fold(stored, &[patch.as_ref()], weakest_score, ScoreRecord::merge) else {
-        return Ok(());
-    };
-    execute_score(
-        &mut statements.upsert_score,
-        project_id,
-        &merged,
-        created_at,
-        now,
-    )?;
-    Ok(())
-}
-
-fn execute_score(
-    statement: &mut CachedStatement<'_>,
-    project_id: &str,
-    record: &ScoreRecord,
-    created_at: Micros,
-    now: Micros,
-) -> Result<usize> {
-    let columns = ScoreColumns::new(record);
-    let r = columns.record;
-    statement
-        .execute(params![
-            project_id,
-            r.id,
-            r.timestamp,
-            r.environment,
-            r.name,
-            columns.value,
-            r.string_value,
-            columns.data_type,
-            columns.source,
-            r.trace_id,
-            r.observation_id,
-            r.session_id,
-            r.dataset_run_id,
-            r.config_id,
-            r.queue_id,
-            r.author_user_id,
-            r.execution_trace_id,
-            created_at,
-            now,
-            r.comment,
-            columns.metadata,
-            columns.stamps,
-        ])
-        .map_err(sql_error)
 }
 
 /// Runs `job` in an immediate transaction on the writer's connection and commits it.
@@ -695,7 +528,6 @@ pub(crate) fn writer_gone() -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::super::rows::{OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS};
     use super::*;
 
     fn squash(text: &str) -> String {
@@ -704,8 +536,15 @@ mod tests {
 
     #[test]
     fn write_selects_read_the_row_columns() {
-        assert!(squash(SELECT_TRACE).contains(&squash(TRACE_COLUMNS)));
-        assert!(squash(SELECT_OBSERVATION).contains(&squash(OBSERVATION_COLUMNS)));
-        assert!(squash(SELECT_SCORE).contains(&squash(SCORE_COLUMNS)));
+        let [traces, observations, scores] = write_sql();
+        let (select_trace, trace_columns) = (&traces.select, TRACE_COLUMNS.select(Dialect::Sqlite));
+        let (select_observation, observation_columns) = (
+            &observations.select,
+            OBSERVATION_COLUMNS.select(Dialect::Sqlite),
+        );
+        let (select_score, score_columns) = (&scores.select, SCORE_COLUMNS.select(Dialect::Sqlite));
+        assert!(squash(select_trace).contains(&squash(trace_columns)));
+        assert!(squash(select_observation).contains(&squash(observation_columns)));
+        assert!(squash(select_score).contains(&squash(score_columns)));
     }
 }

@@ -1,0 +1,61 @@
+//! The SQL dialects Spindle speaks, and the small differences between them that are words
+//! rather than structure (the structural ones are [`super::Sql`]'s helpers).
+
+/// The database a statement is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// SQLite: `?` placeholders, JSON as text read with `json_each`, booleans as 0/1.
+    Sqlite,
+    /// PostgreSQL: `$n` placeholders with explicit casts, JSONB, arrays, real booleans.
+    Postgres,
+}
+
+impl Dialect {
+    /// The operator of "differs from, NULL counting as a value": `IS NOT` on SQLite,
+    /// `IS DISTINCT FROM` on PostgreSQL.
+    pub fn is_distinct_from(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "IS NOT",
+            Dialect::Postgres => "IS DISTINCT FROM",
+        }
+    }
+
+    /// The literal of a boolean.
+    pub fn boolean(self, value: bool) -> &'static str {
+        match (self, value) {
+            (Dialect::Sqlite, false) => "0",
+            (Dialect::Sqlite, true) => "1",
+            (Dialect::Postgres, false) => "false",
+            (Dialect::Postgres, true) => "true",
+        }
+    }
+
+    /// `expr` written so that the planner does not answer it from an index (SQLite's unary
+    /// `+`); PostgreSQL's planner takes no such hint, and gets `expr` unchanged.
+    pub fn without_index(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("+{expr}"),
+            Dialect::Postgres => expr.to_owned(),
+        }
+    }
+
+    /// The cast that makes a JSON column read as text (`::text` on PostgreSQL's JSONB,
+    /// nothing on SQLite, where JSON is text).
+    pub fn json_as_text(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "::text",
+        }
+    }
+
+    /// A sort direction with NULLs ordered as SQLite orders them (first ascending, last
+    /// descending), which PostgreSQL has to be told.
+    pub fn order(self, direction: crate::Direction) -> &'static str {
+        match (self, direction) {
+            (Dialect::Sqlite, crate::Direction::Asc) => "ASC",
+            (Dialect::Sqlite, crate::Direction::Desc) => "DESC",
+            (Dialect::Postgres, crate::Direction::Asc) => "ASC NULLS FIRST",
+            (Dialect::Postgres, crate::Direction::Desc) => "DESC NULLS LAST",
+        }
+    }
+}

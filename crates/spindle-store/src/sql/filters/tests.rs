@@ -1,0 +1,61 @@
+use super::*;
+
+const COLUMNS: &[Column] = &[
+    Column::new("name", ColumnKind::Text, "t.name"),
+    Column::new("latency", ColumnKind::Number, "lat"),
+    Column::new("tags", ColumnKind::Array, "t.tags"),
+    Column::new("metadata", ColumnKind::Object, "t.metadata"),
+];
+
+fn filter(column: &str, operator: &str, value: FilterValue) -> Filter {
+    Filter {
+        column: column.into(),
+        operator: operator.into(),
+        value,
+        key: None,
+    }
+}
+
+fn check_error(filter: Filter, expected: &str) {
+    for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        let mut sql = Sql::new(dialect, "");
+        let error = compile_filters(&mut sql, std::slice::from_ref(&filter), COLUMNS).err();
+        let message = error.map(|e| e.message).unwrap_or_default();
+        assert!(message.starts_with(expected), "{message}");
+    }
+}
+
+#[test]
+fn errors_name_the_field() {
+    check_error(
+        filter("foo", "=", FilterValue::String("x".into())),
+        "filter[0].column: unknown column \"foo\"",
+    );
+    check_error(
+        filter("name", "~", FilterValue::String("x".into())),
+        "filter[0].operator: unknown operator \"~\"",
+    );
+    check_error(
+        filter("latency", ">", FilterValue::String("x".into())),
+        "filter[0].value: expected a finite number",
+    );
+    check_error(
+        filter("tags", "=", FilterValue::Strings(vec![])),
+        "filter[0].operator: unknown operator \"=\"",
+    );
+    check_error(
+        filter("metadata", "=", FilterValue::String("x".into())),
+        "filter[0].key: required",
+    );
+}
+
+#[test]
+fn like_patterns_are_escaped() {
+    assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    let mut sql = Sql::new(Dialect::Sqlite, "");
+    let mut f = filter("metadata", "starts with", FilterValue::String("a%".into()));
+    f.key = Some("k".into());
+    compile_filters(&mut sql, &[f], COLUMNS).expect("compiles");
+    assert!(sql.text.contains("LIKE ? ESCAPE"), "{}", sql.text);
+    assert_eq!(sql.params.len(), 2);
+}

@@ -1,0 +1,1261 @@
+//! The read side both backends share: the statements of the list and get queries of
+//! observations, scores and sessions, the conditions every list uses, and the decoding of
+//! rows into views. A backend runs the statements (and reads the project counters a total
+//! may come from); only the traces list, whose planner differs, is built per backend.
+
+use spindle_core::time::Micros;
+use spindle_core::{Error, Level};
+
+use crate::trace_index::IndexedTerm;
+
+use super::rows::{decode_observation, decode_score, decode_trace, OBSERVATION_COLUMNS};
+use super::rows::{SCORE_COLUMNS, TRACE_COLUMNS};
+use super::{
+    compile_filters, level_of_rank, rank_of, Dialect, Expr, RowAccess, Sql,
+    OBSERVATION_FILTER_COLUMNS, OBSERVATION_LEVEL, SCORE_FILTER_COLUMNS,
+    SCORE_FILTER_COLUMNS_OF_TRACE,
+};
+use crate::{
+    Cursor, Direction, ObservationQuery, ObservationView, Page, Result, ScoreQuery, ScoreView,
+    SessionQuery, SessionView, TraceView,
+};
+
+/// The default page size when a query asks for 0 items.
+const DEFAULT_LIMIT: u32 = 50;
+
+/// Page number (from 1), limit and row offset of a page request.
+pub(crate) fn paging(page: u32, limit: u32) -> (u32, u32, i64) {
+    let page = page.max(1);
+    let limit = if limit == 0 { DEFAULT_LIMIT } else { limit };
+    (page, limit, i64::from(page - 1) * i64::from(limit))
+}
+
+/// Appends `AND <expr> = <value>` when there is a value.
+pub(crate) fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        let mut condition = sql.fragment(&format!("{expr} = "));
+        condition.bind(value.as_str());
+        sql.and(condition);
+    }
+}
+
+/// Appends `AND <expr> IN <values>` when there are values.
+pub(crate) fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
+    if !values.is_empty() {
+        let mut condition = sql.fragment("");
+        condition.in_list(expr, values.to_vec(), false);
+        sql.and(condition);
+    }
+}
+
+/// Appends `AND <expr> >= from` and `AND <expr> < to` for the bounds given.
+pub(crate) fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Option<Micros>) {
+    if let Some(from) = from {
+        let mut condition = sql.fragment(&format!("{expr} >= "));
+        condition.bind(from);
+        sql.and(condition);
+    }
+    if let Some(to) = to {
+        let mut condition = sql.fragment(&format!("{expr} < "));
+        condition.bind(to);
+        sql.and(condition);
+    }
+}
+
+/// Appends `AND every tag is in <tags_expr>` (a JSON array): one `EXISTS` per tag on
+/// SQLite, one `?&` on PostgreSQL.
+pub(crate) fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
+    match sql.dialect() {
+        Dialect::Sqlite => {
+            for tag in tags {
+                let mut condition = sql.fragment(&format!(
+                    "EXISTS (SELECT 1 FROM json_each({tags_expr}) WHERE value = "
+                ));
+                condition.bind(tag.as_str()).push(")");
+                sql.and(condition);
+            }
+        }
+        Dialect::Postgres => {
+            if tags.is_empty() {
+                return;
+            }
+            let mut condition = sql.fragment(&format!("({tags_expr} ?& "));
+            condition.bind(tags.to_vec()).push(")");
+            sql.and(condition);
+        }
+    }
+}
+
+/// Where the total of a page comes from.
+pub(crate) enum Total {
+    /// The project's kept count of observations (an unfiltered list).
+    ProjectObservations,
+    /// A `count(*)` statement.
+    Count(Sql),
+}
+
+/// The statements of one page of a list.
+pub(crate) struct ListStatements {
+    pub total: Total,
+    pub select: Sql,
+    pub page: u32,
+    pub limit: u32,
+}
+
+impl ListStatements {
+    /// The page of `items`, all the select returned.
+    pub fn page_of<T>(&self, items: Vec<T>, total_items: u64) -> Page<T> {
+        Page {
+            items,
+            page: self.page,
+            limit: self.limit,
+            total_items,
+            next_cursor: None,
+        }
+    }
+}
+
+// --- traces ---
+
+/// The sort key `trace_tags` and `trace_metadata` keep for a trace's timestamp (NULL as the
+/// smallest bigint, so it sorts as `ORDER BY t.timestamp` sorts NULL).
+pub(crate) const NULL_TIMESTAMP_KEY: i64 = i64::MIN;
+
+/// Appends the conditions of a traces list every plan shares: the plain fields, the time
+/// range, and the filters the index tables do not answer (`other_filters`, each with its
+/// position in `filter=`). Search, tags and score ranges are the planner's.
+pub(crate) fn trace_conditions(
+    conditions: &mut Sql,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    other_filters: &[(usize, &crate::Filter)],
+) -> Result<()> {
+    let dialect = conditions.dialect();
+    equals(conditions, "t.user_id", &query.user_id);
+    equals(conditions, "t.name", &query.name);
+    equals(conditions, "t.session_id", &query.session_id);
+    equals(conditions, "t.version", &query.version);
+    equals(conditions, "t.release", &query.release);
+    any_of(conditions, "t.environment", &query.environments);
+    time_range(
+        conditions,
+        "t.timestamp",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+    for (index, filter) in other_filters {
+        if crate::trace_index::is_error_level(filter) {
+            let mut with_errors = Sql::new(
+                dialect,
+                "t.id IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = ",
+            );
+            with_errors
+                .bind(project_id)
+                .push(" AND o3.level = 'ERROR')");
+            conditions.and(with_errors);
+            continue;
+        }
+        conditions.and(super::compile_filter(
+            dialect,
+            *index,
+            filter,
+            super::TRACE_FILTER_COLUMNS,
+        )?);
+    }
+    Ok(())
+}
+
+/// The expression and direction a traces list is ordered by (`orderBy`, newest first by
+/// default).
+pub(crate) fn trace_order(
+    dialect: Dialect,
+    query: &crate::TraceQuery,
+) -> Result<(&'static str, Direction)> {
+    let Some(order) = &query.order_by else {
+        return Ok(("t.timestamp", Direction::Desc));
+    };
+    let expr = match order.column.as_str() {
+        "timestamp" => "t.timestamp",
+        "name" => "t.name",
+        "userId" => "t.user_id",
+        "sessionId" => "t.session_id",
+        "release" => "t.release",
+        "version" => "t.version",
+        "id" => "t.id",
+        "latency" => super::TRACE_LATENCY.of(dialect),
+        "totalCost" => super::TRACE_COST.of(dialect),
+        other => {
+            return Err(Error::invalid(
+                "orderBy.column",
+                format!(
+                    "unknown column {other:?} (expected one of timestamp, name, userId, \
+                     sessionId, release, version, latency, totalCost, id)"
+                ),
+            ))
+        }
+    };
+    Ok((expr, order.direction))
+}
+
+/// Traces with a score of the range's name and a value in it, through the index on
+/// `(project_id, name, value)`; `id_expr` is the trace id tested.
+pub(crate) fn score_range_condition(
+    dialect: Dialect,
+    project_id: &str,
+    range: &crate::ScoreRange,
+    id_expr: &str,
+) -> Sql {
+    let mut condition = Sql::new(
+        dialect,
+        &format!("{id_expr} IN (SELECT s.trace_id FROM scores s WHERE s.project_id = "),
+    );
+    condition
+        .bind(project_id)
+        .push(" AND s.name = ")
+        .bind(range.name.as_str());
+    if let Some(min) = range.min {
+        condition.push(" AND s.value >= ").bind(min);
+    }
+    if let Some(max) = range.max {
+        condition.push(" AND s.value <= ").bind(max);
+    }
+    condition.push(")");
+    condition
+}
+
+/// An exact trace id, or a case-insensitive (ASCII) substring of the input or output of
+/// the trace or of one of its observations: a scan (SQLite's search, and PostgreSQL's for
+/// search text without words).
+pub(crate) fn substring_search(dialect: Dialect, search: &str) -> Sql {
+    let pattern = format!("%{}%", super::like_escape(search));
+    let mut condition = Sql::new(dialect, "(t.id = ");
+    condition.bind(search);
+    for column in ["t.input", "t.output"] {
+        condition.push(" OR ").like(column, pattern.clone(), false);
+    }
+    condition.push(
+        " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
+         AND o2.trace_id = t.id AND (",
+    );
+    condition
+        .like("o2.input", pattern.clone(), false)
+        .push(" OR ")
+        .like("o2.output", pattern, false)
+        .push(")))");
+    condition
+}
+
+/// The head of a traces-list statement reading `what`: from the index table of `driver`
+/// joined to the traces in the index's order (SQLite's `CROSS JOIN` keeps the index table
+/// outer), with the driver's conditions and time range, or from the traces alone. The
+/// trace conditions follow.
+pub(crate) fn trace_source(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    driver: Option<&IndexedTerm>,
+    what: &str,
+) -> Sql {
+    let Some(driver) = driver else {
+        return Sql::new(dialect, &format!("SELECT {what} FROM traces t WHERE "));
+    };
+    let (source, mut source_conditions) = driver_source(dialect, project_id, driver);
+    index_time_range(&mut source_conditions, query);
+    let join = match dialect {
+        Dialect::Sqlite => "CROSS JOIN",
+        Dialect::Postgres => "JOIN",
+    };
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {what} FROM {source} {join} traces t \
+             ON t.project_id = d.project_id AND t.id = d.trace_id WHERE "
+        ),
+    );
+    sql.append(&source_conditions).push(" AND ");
+    sql
+}
+
+/// The count of a traces list the index tables answer alone: the driver's index rows of
+/// the time range that every other term's probe finds.
+pub(crate) fn index_count(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    terms: &[IndexedTerm],
+    driver: &IndexedTerm,
+) -> Sql {
+    let (source, conditions) = driver_source(dialect, project_id, driver);
+    let mut count = Sql::new(dialect, &format!("SELECT count(*) FROM {source} WHERE "));
+    count.append(&conditions);
+    index_time_range(&mut count, query);
+    for term in terms.iter().filter(|term| *term != driver) {
+        count.and(term_probe(dialect, project_id, term, "d.trace_id", "d.ts"));
+    }
+    count
+}
+
+/// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
+/// `ts_expr` (a primary-key lookup).
+pub(crate) fn term_probe(
+    dialect: Dialect,
+    project_id: &str,
+    term: &IndexedTerm,
+    id_expr: &str,
+    ts_expr: &str,
+) -> Sql {
+    let mut probe = Sql::new(dialect, "");
+    match term {
+        IndexedTerm::Tag(tag) => {
+            probe
+                .push("EXISTS (SELECT 1 FROM trace_tags g WHERE g.project_id = ")
+                .bind(project_id)
+                .push(" AND g.tag = ")
+                .bind(tag.as_str());
+        }
+        IndexedTerm::Metadata { key, values } => {
+            probe
+                .push("EXISTS (SELECT 1 FROM trace_metadata g WHERE g.project_id = ")
+                .bind(project_id)
+                .push(" AND g.key = ")
+                .bind(key.as_str());
+            metadata_values(&mut probe, "g.value", values);
+        }
+    }
+    probe.push(&format!(
+        " AND g.ts = {ts_expr} AND g.trace_id = {id_expr})"
+    ));
+    probe
+}
+
+fn metadata_values(sql: &mut Sql, expr: &str, values: &[String]) {
+    match values {
+        [one] => {
+            sql.push(&format!(" AND {expr} = ")).bind(one.as_str());
+        }
+        many => {
+            sql.push(" AND ").in_list(expr, many.to_vec(), false);
+        }
+    }
+}
+
+/// `FROM <index table> d` and the conditions that select `term`'s rows of the project.
+pub(crate) fn driver_source(
+    dialect: Dialect,
+    project_id: &str,
+    term: &IndexedTerm,
+) -> (&'static str, Sql) {
+    let mut conditions = Sql::new(dialect, "d.project_id = ");
+    conditions.bind(project_id);
+    match term {
+        IndexedTerm::Tag(tag) => {
+            conditions.push(" AND d.tag = ").bind(tag.as_str());
+            ("trace_tags d", conditions)
+        }
+        IndexedTerm::Metadata { key, values } => {
+            conditions.push(" AND d.key = ").bind(key.as_str());
+            metadata_values(&mut conditions, "d.value", values);
+            ("trace_metadata d", conditions)
+        }
+    }
+}
+
+/// The query's time range on the index rows' sort key (NULL timestamps never match).
+pub(crate) fn index_time_range(sql: &mut Sql, query: &crate::TraceQuery) {
+    if let Some(from) = query.from_timestamp {
+        sql.push(" AND d.ts >= ").bind(from);
+    }
+    if let Some(to) = query.to_timestamp {
+        sql.push(" AND d.ts < ")
+            .bind(to)
+            .push(" AND d.ts > ")
+            .bind(NULL_TIMESTAMP_KEY);
+    }
+}
+
+/// The statements of one trace with its observations and scores.
+pub(crate) struct TraceStatements {
+    pub trace: Sql,
+    /// Ordered by start time, those without one last.
+    pub observations: Sql,
+    /// Ordered by timestamp.
+    pub scores: Sql,
+}
+
+/// One trace, its observations and its scores.
+pub(crate) fn trace_by_id(dialect: Dialect, project_id: &str, trace_id: &str) -> TraceStatements {
+    let mut trace = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {} FROM traces t WHERE t.project_id = ",
+            TRACE_COLUMNS.select(dialect)
+        ),
+    );
+    trace.bind(project_id).push(" AND t.id = ").bind(trace_id);
+    let starts_last = match dialect {
+        Dialect::Sqlite => "o.start_time IS NULL, o.start_time",
+        Dialect::Postgres => "o.start_time ASC NULLS LAST",
+    };
+    let mut observations = observations_where(dialect);
+    observations
+        .bind(project_id)
+        .push(" AND o.trace_id = ")
+        .bind(trace_id)
+        .push(&format!(" ORDER BY {starts_last}, o.id"));
+    let mut scores = scores_where(dialect);
+    scores
+        .bind(project_id)
+        .push(" AND s.trace_id = ")
+        .bind(trace_id)
+        .push(&format!(
+            " ORDER BY s.timestamp {}, s.id",
+            dialect.order(Direction::Asc)
+        ));
+    TraceStatements {
+        trace,
+        observations,
+        scores,
+    }
+}
+
+/// `SELECT <observation with trace context> … WHERE o.project_id = `, to bind.
+fn observations_where(dialect: Dialect) -> Sql {
+    Sql::new(
+        dialect,
+        &format!(
+            "SELECT {}, {} {OBSERVATION_FROM} WHERE o.project_id = ",
+            OBSERVATION_COLUMNS.select(dialect),
+            OBSERVATION_TRACE_CONTEXT.of(dialect)
+        ),
+    )
+}
+
+/// `SELECT <score with trace context> … WHERE s.project_id = `, to bind.
+fn scores_where(dialect: Dialect) -> Sql {
+    Sql::new(
+        dialect,
+        &format!(
+            "SELECT {}, {} {SCORE_FROM} WHERE s.project_id = ",
+            SCORE_COLUMNS.select(dialect),
+            SCORE_TRACE_CONTEXT.of(dialect)
+        ),
+    )
+}
+
+/// The statements of the fields a page of traces derives from its observations and scores:
+/// latency, total cost, level, and their ids.
+pub(crate) struct DerivedStatements {
+    pub observations: Sql,
+    pub scores: Sql,
+}
+
+pub(crate) fn derived_statements(
+    dialect: Dialect,
+    project_id: &str,
+    views: &[TraceView],
+) -> DerivedStatements {
+    let ids: Vec<String> = views.iter().map(|v| v.record.id.clone()).collect();
+    let mut observations = Sql::new(
+        dialect,
+        "SELECT o.trace_id, o.id, o.start_time, o.end_time, o.total_cost, o.level \
+         FROM observations o WHERE o.project_id = ",
+    );
+    observations
+        .bind(project_id)
+        .push(" AND ")
+        .in_list("o.trace_id", ids.clone(), false);
+    let mut scores = Sql::new(
+        dialect,
+        "SELECT s.trace_id, s.id, s.timestamp FROM scores s WHERE s.project_id = ",
+    );
+    scores
+        .bind(project_id)
+        .push(" AND ")
+        .in_list("s.trace_id", ids, false);
+    DerivedStatements {
+        observations,
+        scores,
+    }
+}
+
+/// What a trace's derived fields need of one observation.
+pub(crate) struct ObservationSummary {
+    trace_id: String,
+    id: String,
+    start: Option<Micros>,
+    end: Option<Micros>,
+    cost: Option<f64>,
+    level: Option<String>,
+}
+
+/// A row of [`DerivedStatements::observations`].
+pub(crate) fn decode_observation_summary(row: &impl RowAccess) -> Result<ObservationSummary> {
+    Ok(ObservationSummary {
+        trace_id: row.text("trace_id")?,
+        id: row.text("id")?,
+        start: row.opt_int("start_time")?,
+        end: row.opt_int("end_time")?,
+        cost: row.opt_float("total_cost")?,
+        level: row.opt_text("level")?,
+    })
+}
+
+/// A row of [`DerivedStatements::scores`]: trace id, id and timestamp.
+pub(crate) fn decode_score_summary(
+    row: &impl RowAccess,
+) -> Result<(String, String, Option<Micros>)> {
+    Ok((
+        row.text("trace_id")?,
+        row.text("id")?,
+        row.opt_int("timestamp")?,
+    ))
+}
+
+/// Per-trace accumulator of the derived fields.
+#[derive(Default)]
+struct Derived {
+    min_start: Option<Micros>,
+    max_end: Option<Micros>,
+    total_cost: f64,
+    /// The worst level rank seen; `None` without observations (the level is then DEFAULT).
+    level_rank: Option<i64>,
+    /// (start time, id), sorted before use (observations without a start time first).
+    observations: Vec<(Micros, String)>,
+    /// (timestamp, id), sorted before use.
+    scores: Vec<(Option<Micros>, String)>,
+}
+
+/// Fills latency, total cost, level, observation and score ids of `views` from the rows of
+/// [`derived_statements`].
+pub(crate) fn apply_derived(
+    views: &mut [TraceView],
+    observations: Vec<ObservationSummary>,
+    scores: Vec<(String, String, Option<Micros>)>,
+) {
+    let mut derived: std::collections::HashMap<String, Derived> = std::collections::HashMap::new();
+    for o in observations {
+        let entry = derived.entry(o.trace_id).or_default();
+        if let Some(start) = o.start {
+            let end = o.end.map_or(start, |end| end.max(start));
+            entry.min_start = Some(entry.min_start.map_or(start, |m| m.min(start)));
+            entry.max_end = Some(entry.max_end.map_or(end, |m| m.max(end)));
+        }
+        entry.total_cost += o.cost.unwrap_or(0.0);
+        let rank = o.level.as_deref().and_then(Level::parse).map_or(1, rank_of);
+        entry.level_rank = Some(entry.level_rank.map_or(rank, |worst| worst.max(rank)));
+        entry.observations.push((o.start.unwrap_or(i64::MIN), o.id));
+    }
+    for (trace_id, id, timestamp) in scores {
+        derived
+            .entry(trace_id)
+            .or_default()
+            .scores
+            .push((timestamp, id));
+    }
+    for view in views.iter_mut() {
+        let Some(entry) = derived.remove(&view.record.id) else {
+            continue;
+        };
+        view.latency_seconds = match (entry.min_start, entry.max_end) {
+            (Some(start), Some(end)) => Some((end - start) as f64 / 1_000_000.0),
+            _ => None,
+        };
+        view.total_cost = entry.total_cost;
+        view.level = entry.level_rank.map_or(Level::Default, level_of_rank);
+        let mut observations = entry.observations;
+        observations.sort_unstable();
+        view.observation_ids = observations.into_iter().map(|(_, id)| id).collect();
+        let mut scores = entry.scores;
+        scores.sort_unstable();
+        view.score_ids = scores.into_iter().map(|(_, id)| id).collect();
+    }
+}
+
+// --- observations ---
+
+/// A page of observations: offset or keyset (`after`), newest first. The select reads one
+/// row more than the page, which tells whether there is a next page.
+pub(crate) fn observation_list(
+    dialect: Dialect,
+    project_id: &str,
+    query: &ObservationQuery,
+) -> Result<ListStatements> {
+    let observation_columns = OBSERVATION_COLUMNS.select(dialect);
+    let observation_trace_context = OBSERVATION_TRACE_CONTEXT.of(dialect);
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut conditions = Sql::new(dialect, "o.project_id = ");
+    conditions.bind(project_id);
+    if let Some(observation_type) = query.observation_type {
+        let mut condition = Sql::new(dialect, "o.type = ");
+        condition.bind(observation_type.as_str());
+        conditions.and(condition);
+    }
+    equals(&mut conditions, "o.name", &query.name);
+    equals(&mut conditions, "t.user_id", &query.user_id);
+    equals(&mut conditions, "t.session_id", &query.session_id);
+    if let Some(level) = query.level {
+        let mut condition = Sql::new(dialect, &format!("{} = ", OBSERVATION_LEVEL.of(dialect)));
+        condition.bind(rank_of(level));
+        conditions.and(condition);
+    }
+    equals(&mut conditions, "o.trace_id", &query.trace_id);
+    equals(&mut conditions, "o.version", &query.version);
+    equals(
+        &mut conditions,
+        "o.parent_observation_id",
+        &query.parent_observation_id,
+    );
+    match query.is_root {
+        Some(true) => {
+            conditions.and(Sql::new(
+                dialect,
+                "(o.parent_observation_id IS NULL OR o.parent_observation_id = '')",
+            ));
+        }
+        Some(false) => {
+            conditions.and(Sql::new(
+                dialect,
+                "(o.parent_observation_id IS NOT NULL AND o.parent_observation_id != '')",
+            ));
+        }
+        None => {}
+    }
+    any_of(&mut conditions, "o.environment", &query.environments);
+    time_range(
+        &mut conditions,
+        "o.start_time",
+        query.from_start_time,
+        query.to_start_time,
+    );
+    compile_filters(&mut conditions, &query.filters, OBSERVATION_FILTER_COLUMNS)?;
+
+    let unfiltered = query.observation_type.is_none()
+        && query.name.is_none()
+        && query.user_id.is_none()
+        && query.session_id.is_none()
+        && query.level.is_none()
+        && query.trace_id.is_none()
+        && query.version.is_none()
+        && query.parent_observation_id.is_none()
+        && query.is_root.is_none()
+        && query.environments.is_empty()
+        && query.from_start_time.is_none()
+        && query.to_start_time.is_none()
+        && query.filters.is_empty();
+    let total = if unfiltered {
+        Total::ProjectObservations
+    } else {
+        let needs_trace = conditions.text.contains("t.");
+        let mut count_sql = Sql::new(
+            dialect,
+            if needs_trace {
+                "SELECT count(*) FROM observations o LEFT JOIN traces t \
+                 ON t.project_id = o.project_id AND t.id = o.trace_id WHERE "
+            } else {
+                "SELECT count(*) FROM observations o WHERE "
+            },
+        );
+        count_sql.append(&conditions);
+        Total::Count(count_sql)
+    };
+
+    let mut select = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {observation_columns}, {observation_trace_context} {OBSERVATION_FROM} WHERE "
+        ),
+    );
+    select.append(&conditions);
+    if let Some(cursor) = &query.after {
+        select
+            .push(" AND (o.sort_time, o.id) < (")
+            .bind(cursor.time)
+            .push(", ")
+            .bind(cursor.id.as_str())
+            .push(")");
+    }
+    select.push(" ORDER BY o.sort_time DESC, o.id DESC LIMIT ");
+    select.bind(i64::from(limit) + 1);
+    if query.after.is_none() {
+        select.push(" OFFSET ").bind(offset);
+    }
+    Ok(ListStatements {
+        total,
+        select,
+        page,
+        limit,
+    })
+}
+
+/// The page of observations the select of [`observation_list`] returned, with the cursor
+/// of the next page when there is one.
+pub(crate) fn observation_page(
+    list: &ListStatements,
+    mut items: Vec<ObservationView>,
+    total_items: u64,
+) -> Page<ObservationView> {
+    let limit = list.limit as usize;
+    let has_more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = if has_more {
+        items.last().map(|last| Cursor {
+            time: last.record.start_time.unwrap_or(i64::MIN),
+            id: last.record.id.clone(),
+        })
+    } else {
+        None
+    };
+    Page {
+        next_cursor,
+        ..list.page_of(items, total_items)
+    }
+}
+
+/// One observation with its trace context.
+pub(crate) fn observation_by_id(dialect: Dialect, project_id: &str, observation_id: &str) -> Sql {
+    let mut select = observations_where(dialect);
+    select
+        .bind(project_id)
+        .push(" AND o.id = ")
+        .bind(observation_id);
+    select
+}
+
+// --- scores ---
+
+/// A page of scores, newest first.
+///
+/// SQLite counts and orders the scores alone when no condition reads their trace (from an
+/// index when one covers the conditions, `scores_by_name_value` for a name and a value
+/// range) and joins the traces of the page's rows only; PostgreSQL's planner does that from
+/// the plain join.
+pub(crate) fn score_list(
+    dialect: Dialect,
+    project_id: &str,
+    query: &ScoreQuery,
+) -> Result<ListStatements> {
+    let score_columns = SCORE_COLUMNS.select(dialect);
+    let score_trace_context = SCORE_TRACE_CONTEXT.of(dialect);
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut conditions = Sql::new(dialect, "s.project_id = ");
+    conditions.bind(project_id);
+    equals(&mut conditions, "t.user_id", &query.user_id);
+    equals(&mut conditions, "s.name", &query.name);
+    if let Some(data_type) = query.data_type {
+        let mut condition = Sql::new(dialect, "s.data_type = ");
+        condition.bind(data_type.as_str());
+        conditions.and(condition);
+    }
+    if let Some(source) = query.source {
+        let mut condition = Sql::new(dialect, "s.source = ");
+        condition.bind(source.as_str());
+        conditions.and(condition);
+    }
+    equals(&mut conditions, "s.config_id", &query.config_id);
+    equals(&mut conditions, "s.queue_id", &query.queue_id);
+    all_tags(&mut conditions, JOINED_TAGS.of(dialect), &query.trace_tags);
+    any_of(&mut conditions, "s.environment", &query.environments);
+    time_range(
+        &mut conditions,
+        "s.timestamp",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+    if let Some((operator, value)) = &query.value {
+        let operator = match operator.trim() {
+            op @ ("<" | ">" | "<=" | ">=" | "=") => op,
+            "!=" => dialect.is_distinct_from(),
+            other => {
+                return Err(Error::invalid(
+                    "operator",
+                    format!("unknown operator {other:?} (expected one of <, >, <=, >=, !=, =)"),
+                ))
+            }
+        };
+        if !value.is_finite() {
+            return Err(Error::invalid("value", "not a finite number"));
+        }
+        let mut condition = Sql::new(dialect, &format!("s.value {operator} "));
+        condition.bind(*value);
+        conditions.and(condition);
+    }
+    any_of(&mut conditions, "s.id", &query.score_ids);
+    equals(&mut conditions, "s.session_id", &query.session_id);
+    equals(&mut conditions, "s.trace_id", &query.trace_id);
+    any_of(&mut conditions, "s.observation_id", &query.observation_ids);
+    equals(&mut conditions, "s.dataset_run_id", &query.dataset_run_id);
+    compile_filters(&mut conditions, &query.filters, SCORE_FILTER_COLUMNS)?;
+
+    let newest_first = dialect.order(Direction::Desc);
+    let (count_sql, select) = match dialect {
+        Dialect::Sqlite => {
+            let needs_trace = query.user_id.is_some()
+                || !query.trace_tags.is_empty()
+                || query
+                    .filters
+                    .iter()
+                    .any(|f| SCORE_FILTER_COLUMNS_OF_TRACE.contains(&f.column.as_str()));
+            let from = if needs_trace {
+                SCORE_FROM
+            } else {
+                "FROM scores s"
+            };
+            let mut count_sql = Sql::new(dialect, &format!("SELECT count(*) {from} WHERE "));
+            count_sql.append(&conditions);
+            let mut select = Sql::new(
+                dialect,
+                &format!(
+                    "SELECT {score_columns}, {score_trace_context} {SCORE_FROM} \
+                     WHERE s.project_id = "
+                ),
+            );
+            select
+                .bind(project_id)
+                .push(&format!(" AND s.id IN (SELECT s.id {from} WHERE "))
+                .append(&conditions)
+                .push(&format!(
+                    " ORDER BY s.timestamp {newest_first}, s.id DESC LIMIT "
+                ))
+                .bind(i64::from(limit))
+                .push(" OFFSET ")
+                .bind(offset)
+                .push(&format!(") ORDER BY s.timestamp {newest_first}, s.id DESC"));
+            (count_sql, select)
+        }
+        Dialect::Postgres => {
+            let mut count_sql = Sql::new(dialect, &format!("SELECT count(*) {SCORE_FROM} WHERE "));
+            count_sql.append(&conditions);
+            let mut select = Sql::new(
+                dialect,
+                &format!("SELECT {score_columns}, {score_trace_context} {SCORE_FROM} WHERE "),
+            );
+            select
+                .append(&conditions)
+                .push(&format!(
+                    " ORDER BY s.timestamp {newest_first}, s.id DESC LIMIT "
+                ))
+                .bind(i64::from(limit))
+                .push(" OFFSET ")
+                .bind(offset);
+            (count_sql, select)
+        }
+    };
+    Ok(ListStatements {
+        total: Total::Count(count_sql),
+        select,
+        page,
+        limit,
+    })
+}
+
+/// One score with its trace context.
+pub(crate) fn score_by_id(dialect: Dialect, project_id: &str, score_id: &str) -> Sql {
+    let mut select = scores_where(dialect);
+    select.bind(project_id).push(" AND s.id = ").bind(score_id);
+    select
+}
+
+/// The tags of the trace `t` joined to a score (`[]` without a trace).
+const JOINED_TAGS: Expr =
+    Expr::per_dialect("coalesce(t.tags, '[]')", "coalesce(t.tags, '[]'::jsonb)");
+
+// --- sessions ---
+
+/// The environment of a session: that of its earliest trace (SQLite's bare column beside
+/// `min()`).
+const SESSION_ENVIRONMENT: Expr = Expr::per_dialect(
+    "t.environment",
+    "(array_agg(t.environment ORDER BY t.timestamp ASC NULLS LAST, t.id))[1]",
+);
+
+/// A page of sessions, the most recently started first.
+pub(crate) fn session_list(
+    dialect: Dialect,
+    project_id: &str,
+    query: &SessionQuery,
+) -> ListStatements {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let mut grouped = Sql::new(
+        dialect,
+        &format!(
+            "SELECT t.session_id AS id, min(t.timestamp) AS created_at, \
+             {} AS environment FROM traces t WHERE t.project_id = ",
+            SESSION_ENVIRONMENT.of(dialect)
+        ),
+    );
+    grouped.bind(project_id);
+    grouped.push(" AND t.session_id IS NOT NULL AND t.session_id != ''");
+    any_of(&mut grouped, "t.environment", &query.environments);
+    grouped.push(&format!(
+        " GROUP BY t.session_id HAVING {}",
+        dialect.boolean(true)
+    ));
+    time_range(
+        &mut grouped,
+        "min(t.timestamp)",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+    let mut count_sql = Sql::new(dialect, "SELECT count(*) FROM (");
+    count_sql.append(&grouped).push(") g");
+    let mut select = Sql::new(dialect, "SELECT id, created_at, environment FROM (");
+    select
+        .append(&grouped)
+        .push(&format!(
+            ") g ORDER BY created_at {}, id DESC LIMIT ",
+            dialect.order(Direction::Desc)
+        ))
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset);
+    ListStatements {
+        total: Total::Count(count_sql),
+        select,
+        page,
+        limit,
+    }
+}
+
+/// One session, and its traces in time order.
+pub(crate) fn session_by_id(dialect: Dialect, project_id: &str, session_id: &str) -> (Sql, Sql) {
+    let mut session = Sql::new(
+        dialect,
+        &format!(
+            "SELECT t.session_id AS id, min(t.timestamp) AS created_at, \
+             {} AS environment FROM traces t WHERE t.project_id = ",
+            SESSION_ENVIRONMENT.of(dialect)
+        ),
+    );
+    session
+        .bind(project_id)
+        .push(" AND t.session_id = ")
+        .bind(session_id)
+        .push(" GROUP BY t.session_id");
+    let mut traces = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {} FROM traces t WHERE t.project_id = ",
+            TRACE_COLUMNS.select(dialect)
+        ),
+    );
+    traces
+        .bind(project_id)
+        .push(" AND t.session_id = ")
+        .bind(session_id)
+        .push(&format!(
+            " ORDER BY t.timestamp {}, t.id",
+            dialect.order(Direction::Asc)
+        ));
+    (session, traces)
+}
+
+/// A row of [`session_list`] or [`session_by_id`].
+pub(crate) fn decode_session(row: &impl RowAccess) -> Result<SessionView> {
+    Ok(SessionView {
+        id: row.text("id")?,
+        created_at: row.opt_int("created_at")?.unwrap_or(0),
+        environment: row
+            .opt_text("environment")?
+            .unwrap_or_else(|| "default".to_owned()),
+        traces: Vec::new(),
+    })
+}
+
+/// The trace context an observation list reads beside each observation (alias `t`).
+pub(crate) const OBSERVATION_TRACE_CONTEXT: Expr = Expr::per_dialect(
+    "t.name AS trace_name, t.user_id AS trace_user_id, t.session_id AS trace_session_id, \
+     t.tags AS trace_tags, t.release AS trace_release",
+    "t.name AS trace_name, t.user_id AS trace_user_id, t.session_id AS trace_session_id, \
+     t.tags::text AS trace_tags, t.release AS trace_release",
+);
+
+/// Observations with their trace, which may be missing.
+pub(crate) const OBSERVATION_FROM: &str = "FROM observations o LEFT JOIN traces t \
+     ON t.project_id = o.project_id AND t.id = o.trace_id";
+
+/// The trace context a score list reads beside each score (alias `t`).
+pub(crate) const SCORE_TRACE_CONTEXT: Expr = Expr::per_dialect(
+    "t.user_id AS trace_user_id, t.tags AS trace_tags, t.environment AS trace_environment, \
+     t.session_id AS trace_session_id",
+    "t.user_id AS trace_user_id, t.tags::text AS trace_tags, \
+     t.environment AS trace_environment, t.session_id AS trace_session_id",
+);
+
+/// Scores with their trace, which may be missing.
+pub(crate) const SCORE_FROM: &str =
+    "FROM scores s LEFT JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id";
+
+/// A trace row ([`super::rows::TRACE_COLUMNS`]) as a view; the derived fields are filled
+/// in later.
+pub(crate) fn decode_trace_view(row: &impl RowAccess) -> Result<TraceView> {
+    let stored = decode_trace(row)?;
+    Ok(TraceView {
+        record: stored.record,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+        latency_seconds: None,
+        total_cost: 0.0,
+        level: Level::Default,
+        observation_ids: Vec::new(),
+        score_ids: Vec::new(),
+        observations: Vec::new(),
+        scores: Vec::new(),
+    })
+}
+
+/// An observation row followed by [`OBSERVATION_TRACE_CONTEXT`].
+pub(crate) fn decode_observation_view(row: &impl RowAccess) -> Result<ObservationView> {
+    let stored = decode_observation(row)?;
+    Ok(ObservationView {
+        record: stored.record,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+        trace_name: row.opt_text("trace_name")?,
+        user_id: row.opt_text("trace_user_id")?,
+        session_id: row.opt_text("trace_session_id")?,
+        tags: parse_tags(row.opt_text("trace_tags")?.as_deref())?,
+        release: row.opt_text("trace_release")?,
+    })
+}
+
+/// A score row followed by [`SCORE_TRACE_CONTEXT`].
+pub(crate) fn decode_score_view(row: &impl RowAccess) -> Result<ScoreView> {
+    let stored = decode_score(row)?;
+    Ok(ScoreView {
+        record: stored.record,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+        trace_user_id: row.opt_text("trace_user_id")?,
+        trace_tags: parse_tags(row.opt_text("trace_tags")?.as_deref())?,
+        trace_environment: row.opt_text("trace_environment")?,
+        trace_session_id: row.opt_text("trace_session_id")?,
+    })
+}
+
+fn parse_tags(text: Option<&str>) -> Result<Vec<String>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| Error::internal(format!("stored traces.tags is not readable: {e}"))),
+    }
+}
+
+// --- daily metrics ---
+
+/// The UTC day of a trace: `YYYY-MM-DD` on SQLite, days since the epoch on PostgreSQL.
+const DAY_OF_TRACE: Expr = Expr::per_dialect(
+    "strftime('%Y-%m-%d', t.timestamp / 1000000.0, 'unixepoch')",
+    "floor(t.timestamp / 86400000000.0)::int8",
+);
+
+/// A day's observations, traces, cost and usage per model (`o` joined to `t`). PostgreSQL
+/// sums costs over `numeric`, so the sum does not depend on row order (SQLite's `sum()`
+/// compensates rounding errors too).
+const USAGE_OF_DAY: Expr = Expr::per_dialect(
+    "count(*) AS observations, count(DISTINCT t.id) AS traces, \
+     coalesce(sum(o.total_cost), 0.0) AS cost, \
+     CAST(total(o.usage_input) AS INTEGER) AS input_usage, \
+     CAST(total(o.usage_output) AS INTEGER) AS output_usage, \
+     CAST(total(o.usage_total) AS INTEGER) AS total_usage",
+    "count(*) AS observations, count(DISTINCT t.id) AS traces, \
+     coalesce(sum(o.total_cost::numeric), 0.0)::float8 AS cost, \
+     coalesce(sum(o.usage_input), 0)::int8 AS input_usage, \
+     coalesce(sum(o.usage_output), 0)::int8 AS output_usage, \
+     coalesce(sum(o.usage_total), 0)::int8 AS total_usage",
+);
+
+/// The statements of a page of daily metrics: the days (newest first) with their trace
+/// counts, then the usage of those days per model.
+pub(crate) struct MetricsStatements {
+    pub count: Sql,
+    pub days: Sql,
+    pub page: u32,
+    pub limit: u32,
+    conditions: Sql,
+}
+
+/// A day as the statements read it: its date, and the key the usage statement matches.
+pub(crate) enum DayKey {
+    Date,
+    Number(i64),
+}
+
+pub(crate) fn metrics_list(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::MetricsQuery,
+) -> MetricsStatements {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let day_of_trace = DAY_OF_TRACE.of(dialect);
+    let mut conditions = Sql::new(dialect, "t.project_id = ");
+    conditions.bind(project_id);
+    conditions.push(" AND t.timestamp IS NOT NULL");
+    equals(&mut conditions, "t.name", &query.trace_name);
+    equals(&mut conditions, "t.user_id", &query.user_id);
+    all_tags(&mut conditions, "t.tags", &query.tags);
+    any_of(&mut conditions, "t.environment", &query.environments);
+    time_range(
+        &mut conditions,
+        "t.timestamp",
+        query.from_timestamp,
+        query.to_timestamp,
+    );
+    let mut count = Sql::new(
+        dialect,
+        &format!("SELECT count(DISTINCT {day_of_trace}) FROM traces t WHERE "),
+    );
+    count.append(&conditions);
+    let mut days = Sql::new(
+        dialect,
+        &format!("SELECT {day_of_trace} AS day, count(*) AS traces FROM traces t WHERE "),
+    );
+    days.append(&conditions)
+        .push(" GROUP BY day ORDER BY day DESC LIMIT ")
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset);
+    MetricsStatements {
+        count,
+        days,
+        page,
+        limit,
+        conditions,
+    }
+}
+
+impl MetricsStatements {
+    /// A row of the days statement: the day's key and its metrics without usage yet.
+    pub fn decode_day(&self, row: &impl RowAccess) -> Result<(DayKey, crate::DailyMetrics)> {
+        let (key, date) = match self.conditions.dialect() {
+            Dialect::Sqlite => (DayKey::Date, row.opt_text("day")?.unwrap_or_default()),
+            Dialect::Postgres => {
+                let day = row.int("day")?;
+                (DayKey::Number(day), date_of_day(day))
+            }
+        };
+        let metrics = crate::DailyMetrics {
+            date,
+            count_traces: u64::try_from(row.int("traces")?).unwrap_or(0),
+            count_observations: 0,
+            total_cost: 0.0,
+            usage: Vec::new(),
+        };
+        Ok((key, metrics))
+    }
+
+    /// The usage per day and model of `days` (as [`Self::decode_day`] read them).
+    pub fn usage(&self, days: &[(DayKey, crate::DailyMetrics)]) -> Sql {
+        let dialect = self.conditions.dialect();
+        let day_of_trace = DAY_OF_TRACE.of(dialect);
+        let mut usage = Sql::new(
+            dialect,
+            &format!(
+                "SELECT {day_of_trace} AS day, o.model AS model, {} \
+                 FROM traces t JOIN observations o \
+                 ON o.project_id = t.project_id AND o.trace_id = t.id WHERE ",
+                USAGE_OF_DAY.of(dialect)
+            ),
+        );
+        usage.append(&self.conditions).push(" AND ");
+        match dialect {
+            Dialect::Sqlite => {
+                let dates: Vec<String> = days.iter().map(|(_, day)| day.date.clone()).collect();
+                usage.in_list(day_of_trace, dates, false)
+            }
+            Dialect::Postgres => {
+                let numbers: Vec<i64> = days
+                    .iter()
+                    .filter_map(|(key, _)| match key {
+                        DayKey::Number(number) => Some(*number),
+                        DayKey::Date => None,
+                    })
+                    .collect();
+                usage.in_list(day_of_trace, numbers, false)
+            }
+        };
+        usage.push(" GROUP BY day, o.model ORDER BY day, o.model");
+        usage
+    }
+
+    /// Adds the rows of [`Self::usage`] to their days and returns the page.
+    pub fn page(
+        &self,
+        days: Vec<(DayKey, crate::DailyMetrics)>,
+        usage_rows: Vec<(String, Option<String>, crate::ModelUsage)>,
+        total_items: u64,
+    ) -> Page<crate::DailyMetrics> {
+        let mut per_day: std::collections::BTreeMap<String, (u64, f64, Vec<crate::ModelUsage>)> =
+            std::collections::BTreeMap::new();
+        for (date, model, usage) in usage_rows {
+            let entry = per_day.entry(date).or_default();
+            entry.0 += usage.count_observations;
+            entry.1 += usage.total_cost;
+            if let Some(model) = model.filter(|m| !m.is_empty()) {
+                entry.2.push(crate::ModelUsage { model, ..usage });
+            }
+        }
+        let mut items: Vec<crate::DailyMetrics> = days.into_iter().map(|(_, day)| day).collect();
+        for day in &mut items {
+            if let Some((observations, cost, usage)) = per_day.remove(&day.date) {
+                day.count_observations = observations;
+                day.total_cost = cost;
+                day.usage = usage;
+            }
+        }
+        Page {
+            items,
+            page: self.page,
+            limit: self.limit,
+            total_items,
+            next_cursor: None,
+        }
+    }
+
+    /// A row of [`Self::usage`]: the day's date, the model and its usage.
+    pub fn decode_usage(
+        &self,
+        row: &impl RowAccess,
+    ) -> Result<(String, Option<String>, crate::ModelUsage)> {
+        let date = match self.conditions.dialect() {
+            Dialect::Sqlite => row.opt_text("day")?.unwrap_or_default(),
+            Dialect::Postgres => date_of_day(row.int("day")?),
+        };
+        let model = row.opt_text("model")?;
+        let observations = u64::try_from(row.int("observations")?).unwrap_or(0);
+        let traces = u64::try_from(row.int("traces")?).unwrap_or(0);
+        let total_cost = row.float("cost")?;
+        let usage = crate::ModelUsage {
+            model: String::new(),
+            input_usage: row.int("input_usage")?,
+            output_usage: row.int("output_usage")?,
+            total_usage: row.int("total_usage")?,
+            count_traces: traces,
+            count_observations: observations,
+            total_cost,
+        };
+        Ok((date, model, usage))
+    }
+}
+
+/// `YYYY-MM-DD` of a day number.
+fn date_of_day(day: i64) -> String {
+    let iso = spindle_core::time::format_iso(day.saturating_mul(86_400_000_000));
+    iso.get(..10).unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_defaults() {
+        assert_eq!(paging(0, 0), (1, 50, 0));
+        assert_eq!(paging(3, 10), (3, 10, 20));
+    }
+
+    #[test]
+    fn days_format_as_dates() {
+        assert_eq!(date_of_day(0), "1970-01-01");
+        assert_eq!(date_of_day(19_000), "2022-01-08");
+    }
+}

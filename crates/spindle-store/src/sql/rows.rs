@@ -1,0 +1,781 @@
+//! One codec per stored entity (traces, observations, scores), used by both backends and
+//! the copy tool: the columns a SELECT reads and how such a row decodes into a record (by
+//! column name, through [`RowAccess`]), and the columns a write sets with their values,
+//! encoded once per record.
+//!
+//! Rows are plain column values: JSON text for maps, sets and stamps (JSONB on PostgreSQL
+//! for tags and metadata), text for enums. A row read back converts to exactly the record
+//! that was written, stamps included, so merging a stored record with a patch gives the
+//! same result as merging the patches in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use bytes::BytesMut;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use spindle_core::merge::Stamp;
+use spindle_core::record::DerivedCost;
+use spindle_core::time::Micros;
+use spindle_core::{
+    Error, Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource,
+    TraceRecord,
+};
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+
+use super::{Dialect, RowAccess};
+pub(crate) use crate::stamps::{decode_stamps, encode_stamps};
+use crate::Result;
+
+/// The weakest possible stamp, given to any field that has a value but lost its stamp, so a
+/// damaged row can still be merged (it loses against every real write).
+pub(crate) const WEAKEST_STAMP: Stamp = Stamp {
+    priority: Stamp::PRIORITY_IMPLICIT,
+    at: i64::MIN,
+    rank: 0,
+    tiebreak: 0,
+};
+
+/// A stored record with its creation and update times.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stored<R> {
+    pub record: R,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+}
+
+// --- reading ---
+
+/// The columns a SELECT of one table reads, for the table's usual alias: the written
+/// columns that are not computed, then `created_at` and `updated_at`.
+pub(crate) struct ReadColumns {
+    alias: &'static str,
+    columns: &'static [WriteColumn],
+    rendered: [OnceLock<String>; 2],
+}
+
+impl ReadColumns {
+    const fn new(alias: &'static str, columns: &'static [WriteColumn]) -> Self {
+        ReadColumns {
+            alias,
+            columns,
+            rendered: [OnceLock::new(), OnceLock::new()],
+        }
+    }
+
+    /// The select list, `t.id, t.timestamp, …, t.tags::text AS tags, …`.
+    pub fn select(&'static self, dialect: Dialect) -> &'static str {
+        let slot = match dialect {
+            Dialect::Sqlite => 0,
+            Dialect::Postgres => 1,
+        };
+        self.rendered[slot].get_or_init(|| {
+            let alias = self.alias;
+            let cast = dialect.json_as_text();
+            self.columns
+                .iter()
+                .filter(|column| !column.computed)
+                .map(|column| match column.name {
+                    name if column.jsonb && !cast.is_empty() => {
+                        format!("{alias}.{name}{cast} AS {name}")
+                    }
+                    name => format!("{alias}.{name}"),
+                })
+                .chain([format!("{alias}.created_at"), format!("{alias}.updated_at")])
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
+    /// How many columns the list reads.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.columns
+            .iter()
+            .filter(|column| !column.computed)
+            .count()
+            + 2
+    }
+}
+
+/// The trace columns [`decode_trace`] reads, for a table aliased `t`.
+pub(crate) static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
+
+/// The observation columns [`decode_observation`] reads, for alias `o`.
+pub(crate) static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new("o", OBSERVATION_TABLE);
+
+/// The score columns [`decode_score`] reads, for alias `s`.
+pub(crate) static SCORE_COLUMNS: ReadColumns = ReadColumns::new("s", SCORE_TABLE);
+
+/// Reads the columns of [`TRACE_COLUMNS`].
+pub(crate) fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> {
+    let mut record = TraceRecord {
+        id: row.text("id")?,
+        timestamp: row.opt_int("timestamp")?,
+        environment: row.opt_text("environment")?,
+        name: row.opt_text("name")?,
+        user_id: row.opt_text("user_id")?,
+        session_id: row.opt_text("session_id")?,
+        release: row.opt_text("release")?,
+        version: row.opt_text("version")?,
+        public: row.opt_boolean("public")?,
+        bookmarked: row.opt_boolean("bookmarked")?,
+        external_id: row.opt_text("external_id")?,
+        tags: decode_json::<BTreeSet<String>>(&row.text("tags")?, "traces.tags")?,
+        metadata: decode_json(&row.text("metadata")?, "traces.metadata")?,
+        input: row.opt_text("input")?,
+        output: row.opt_text("output")?,
+        stamps: decode_stamps(&row.text("stamps")?, "traces.stamps")?,
+    };
+    record.stamp_unstamped(WEAKEST_STAMP);
+    Ok(Stored {
+        record,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+/// Reads the columns of [`OBSERVATION_COLUMNS`] (in their order: the derived cost comes
+/// after the stamps).
+pub(crate) fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationRecord>> {
+    let mut record = ObservationRecord {
+        id: row.text("id")?,
+        trace_id: row.opt_text("trace_id")?,
+        start_time: row.opt_int("start_time")?,
+        end_time: row.opt_int("end_time")?,
+        environment: row.opt_text("environment")?,
+        observation_type: row
+            .opt_text("type")?
+            .as_deref()
+            .and_then(ObservationType::parse),
+        parent_observation_id: row.opt_text("parent_observation_id")?,
+        name: row.opt_text("name")?,
+        completion_start_time: row.opt_int("completion_start_time")?,
+        level: row.opt_text("level")?.as_deref().and_then(Level::parse),
+        version: row.opt_text("version")?,
+        model: row.opt_text("model")?,
+        prompt_name: row.opt_text("prompt_name")?,
+        prompt_version: row.opt_int("prompt_version")?,
+        status_message: row.opt_text("status_message")?,
+        model_parameters: row.opt_text("model_parameters")?,
+        usage_details: decode_optional(row.opt_text("usage_details")?, "usage_details")?,
+        cost_details: decode_optional(row.opt_text("cost_details")?, "cost_details")?,
+        metadata: decode_json(&row.text("metadata")?, "observations.metadata")?,
+        input: row.opt_text("input")?,
+        output: row.opt_text("output")?,
+        stamps: decode_stamps(&row.text("stamps")?, "observations.stamps")?,
+        derived: DerivedCost::default(),
+    };
+    record.derived = crate::derived::decode(row.opt_text("derived")?.as_deref())?;
+    record.stamp_unstamped(WEAKEST_STAMP);
+    Ok(Stored {
+        record,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+/// Reads the columns of [`SCORE_COLUMNS`].
+pub(crate) fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> {
+    let mut record = ScoreRecord {
+        id: row.text("id")?,
+        timestamp: row.opt_int("timestamp")?,
+        environment: row.opt_text("environment")?,
+        name: row.opt_text("name")?,
+        value: row.opt_float("value")?,
+        string_value: row.opt_text("string_value")?,
+        data_type: row
+            .opt_text("data_type")?
+            .as_deref()
+            .and_then(ScoreDataType::parse),
+        source: row
+            .opt_text("source")?
+            .as_deref()
+            .and_then(ScoreSource::parse),
+        trace_id: row.opt_text("trace_id")?,
+        observation_id: row.opt_text("observation_id")?,
+        session_id: row.opt_text("session_id")?,
+        dataset_run_id: row.opt_text("dataset_run_id")?,
+        config_id: row.opt_text("config_id")?,
+        queue_id: row.opt_text("queue_id")?,
+        author_user_id: row.opt_text("author_user_id")?,
+        execution_trace_id: row.opt_text("execution_trace_id")?,
+        comment: row.opt_text("comment")?,
+        metadata: decode_json(&row.text("metadata")?, "scores.metadata")?,
+        stamps: decode_stamps(&row.text("stamps")?, "scores.stamps")?,
+    };
+    record.stamp_unstamped(WEAKEST_STAMP);
+    Ok(Stored {
+        record,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+/// The select of a project with its organization's name.
+pub(crate) const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
+     p.organization_id, g.name AS organization_name \
+     FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
+
+/// A row of [`PROJECT_SELECT`].
+pub(crate) fn decode_project(row: &impl RowAccess) -> Result<crate::Project> {
+    Ok(crate::Project {
+        id: row.text("id")?,
+        name: row.text("name")?,
+        retention_days: row
+            .opt_int("retention_days")?
+            .and_then(|d| u32::try_from(d).ok()),
+        created_at: row.int("created_at")?,
+        organization: crate::Organization {
+            id: row.text("organization_id")?,
+            name: row.opt_text("organization_name")?.unwrap_or_default(),
+        },
+    })
+}
+
+/// The select of API keys.
+pub(crate) const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, \
+     secret_hint, note, created_at, revoked_at FROM api_keys";
+
+/// A row of [`API_KEY_SELECT`].
+pub(crate) fn decode_api_key(row: &impl RowAccess) -> Result<crate::ApiKey> {
+    Ok(crate::ApiKey {
+        public_key: row.text("public_key")?,
+        project_id: row.text("project_id")?,
+        secret_hash: row.text("secret_hash")?,
+        secret_hint: row.text("secret_hint")?,
+        note: row.opt_text("note")?,
+        created_at: row.int("created_at")?,
+        revoked_at: row.opt_int("revoked_at")?,
+    })
+}
+
+/// The select of media records.
+pub(crate) const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, \
+     content_length, trace_id, observation_id, field, uploaded_at, upload_http_status, \
+     created_at FROM media";
+
+/// A row of [`MEDIA_SELECT`].
+pub(crate) fn decode_media(row: &impl RowAccess) -> Result<crate::MediaRecord> {
+    Ok(crate::MediaRecord {
+        project_id: row.text("project_id")?,
+        id: row.text("id")?,
+        sha256_hash: row.text("sha256_hash")?,
+        content_type: row.text("content_type")?,
+        content_length: row.int("content_length")?,
+        trace_id: row.opt_text("trace_id")?,
+        observation_id: row.opt_text("observation_id")?,
+        field: row.opt_text("field")?,
+        uploaded_at: row.opt_int("uploaded_at")?,
+        upload_http_status: row.opt_int("upload_http_status")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
+    Error::internal(format!("stored {column} is not readable: {reason}"))
+}
+
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(text: &str, column: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(column, e))
+}
+
+fn decode_optional<T: serde::de::DeserializeOwned>(
+    text: Option<String>,
+    column: &str,
+) -> Result<Option<T>> {
+    text.map(|text| decode_json(&text, column)).transpose()
+}
+
+// --- writing ---
+
+/// The type of a written column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CellKind {
+    Text,
+    Int,
+    Float,
+    Bool,
+}
+
+impl CellKind {
+    /// The PostgreSQL type of an array of such values.
+    pub fn pg_array_type(self) -> &'static str {
+        match self {
+            CellKind::Text => "text[]",
+            CellKind::Int => "int8[]",
+            CellKind::Float => "float8[]",
+            CellKind::Bool => "bool[]",
+        }
+    }
+}
+
+/// A column a write sets: its name, its type, whether PostgreSQL stores it as JSONB, and
+/// whether it is computed from the others for SQL to read (then no decoder reads it back).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WriteColumn {
+    pub name: &'static str,
+    pub kind: CellKind,
+    pub jsonb: bool,
+    pub computed: bool,
+}
+
+impl WriteColumn {
+    const fn computed(self) -> Self {
+        WriteColumn {
+            computed: true,
+            ..self
+        }
+    }
+}
+
+const fn text(name: &'static str) -> WriteColumn {
+    WriteColumn {
+        name,
+        kind: CellKind::Text,
+        jsonb: false,
+        computed: false,
+    }
+}
+const fn json(name: &'static str) -> WriteColumn {
+    WriteColumn {
+        name,
+        kind: CellKind::Text,
+        jsonb: true,
+        computed: false,
+    }
+}
+const fn int(name: &'static str) -> WriteColumn {
+    WriteColumn {
+        name,
+        kind: CellKind::Int,
+        jsonb: false,
+        computed: false,
+    }
+}
+const fn float(name: &'static str) -> WriteColumn {
+    WriteColumn {
+        name,
+        kind: CellKind::Float,
+        jsonb: false,
+        computed: false,
+    }
+}
+const fn boolean(name: &'static str) -> WriteColumn {
+    WriteColumn {
+        name,
+        kind: CellKind::Bool,
+        jsonb: false,
+        computed: false,
+    }
+}
+
+/// The value of one written column, borrowed from a record or its encoding. Binds as a
+/// rusqlite parameter, and as an element of a tokio-postgres array (`Vec<Cell>`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Bool(Option<bool>),
+}
+
+impl rusqlite::ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Cell::Text(Some(text)) => ValueRef::Text(text.as_bytes()),
+            Cell::Int(Some(value)) => ValueRef::Integer(value),
+            Cell::Float(Some(value)) => ValueRef::Real(value),
+            Cell::Bool(Some(value)) => ValueRef::Integer(i64::from(value)),
+            Cell::Text(None) | Cell::Int(None) | Cell::Float(None) | Cell::Bool(None) => {
+                ValueRef::Null
+            }
+        }))
+    }
+}
+
+impl ToSql for Cell<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Cell::Text(v) => v.to_sql(ty, out),
+            Cell::Int(v) => v.to_sql(ty, out),
+            Cell::Float(v) => v.to_sql(ty, out),
+            Cell::Bool(v) => v.to_sql(ty, out),
+        }
+    }
+
+    // The statement casts every array to its column's type.
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// A record encoded for writing: its table, the columns a write sets (`id` first) and
+/// their values in that order.
+pub(crate) trait Encoded {
+    const TABLE: &'static str;
+    const COLUMNS: &'static [WriteColumn];
+    fn cells(&self) -> impl Iterator<Item = Cell<'_>>;
+}
+
+/// A trace about to be written: its JSON columns encoded.
+pub(crate) struct EncodedTrace<'a> {
+    pub record: &'a TraceRecord,
+    tags: String,
+    metadata: String,
+    stamps: String,
+}
+
+impl<'a> EncodedTrace<'a> {
+    pub fn new(record: &'a TraceRecord) -> Self {
+        EncodedTrace {
+            record,
+            tags: encode_set(&record.tags),
+            metadata: encode_string_map(&record.metadata),
+            stamps: encode_stamps(&record.stamps),
+        }
+    }
+}
+
+/// The written columns of `traces`, `id` first, in the order of [`EncodedTrace`]'s cells.
+const TRACE_TABLE: &[WriteColumn] = &[
+    text("id"),
+    int("timestamp"),
+    text("environment"),
+    text("name"),
+    text("user_id"),
+    text("session_id"),
+    text("release"),
+    text("version"),
+    boolean("public"),
+    boolean("bookmarked"),
+    text("external_id"),
+    json("tags"),
+    json("metadata"),
+    text("input"),
+    text("output"),
+    text("stamps"),
+];
+
+impl Encoded for EncodedTrace<'_> {
+    const TABLE: &'static str = "traces";
+    const COLUMNS: &'static [WriteColumn] = TRACE_TABLE;
+
+    fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
+        let r = self.record;
+        [
+            Cell::Text(Some(&r.id)),
+            Cell::Int(r.timestamp),
+            Cell::Text(r.environment.as_deref()),
+            Cell::Text(r.name.as_deref()),
+            Cell::Text(r.user_id.as_deref()),
+            Cell::Text(r.session_id.as_deref()),
+            Cell::Text(r.release.as_deref()),
+            Cell::Text(r.version.as_deref()),
+            Cell::Bool(r.public),
+            Cell::Bool(r.bookmarked),
+            Cell::Text(r.external_id.as_deref()),
+            Cell::Text(Some(&self.tags)),
+            Cell::Text(Some(&self.metadata)),
+            Cell::Text(r.input.as_deref()),
+            Cell::Text(r.output.as_deref()),
+            Cell::Text(Some(&self.stamps)),
+        ]
+        .into_iter()
+    }
+}
+
+/// An observation about to be written: its JSON columns encoded and the columns derived
+/// from its usage and cost (with the given derived cost).
+pub(crate) struct EncodedObservation<'a> {
+    pub record: &'a ObservationRecord,
+    usage_details: Option<String>,
+    cost_details: Option<String>,
+    metadata: String,
+    stamps: String,
+    derived: Option<String>,
+    /// `cost_details["total"]`, else the sum of its entries; `None` without costs.
+    pub total_cost: Option<f64>,
+    pub usage_input: Option<i64>,
+    pub usage_output: Option<i64>,
+    /// `usage_details["total"]`, else the sum of its entries.
+    pub usage_total: Option<i64>,
+}
+
+impl<'a> EncodedObservation<'a> {
+    /// The columns of `record` with `derived` as what the store works out for it.
+    pub fn new(record: &'a ObservationRecord, derived: &DerivedCost) -> Self {
+        let usage = record.effective_usage_with(derived);
+        let costs = record.effective_cost_with(derived);
+        EncodedObservation {
+            record,
+            usage_details: record.usage_details.as_ref().map(encode_usage),
+            cost_details: record.cost_details.as_ref().map(encode_costs),
+            metadata: encode_string_map(&record.metadata),
+            stamps: encode_stamps(&record.stamps),
+            derived: crate::derived::encode(derived),
+            total_cost: costs.and_then(total_cost),
+            usage_input: usage.and_then(|u| u.get("input").copied()),
+            usage_output: usage.and_then(|u| u.get("output").copied()),
+            usage_total: usage.and_then(total_usage),
+        }
+    }
+
+    /// The encoded derived cost column.
+    pub fn derived(&self) -> Option<&str> {
+        self.derived.as_deref()
+    }
+}
+
+/// The written columns of `observations`, `id` first, in the order of
+/// [`EncodedObservation`]'s cells; the totals are computed for SQL's sums and filters.
+const OBSERVATION_TABLE: &[WriteColumn] = &[
+    text("id"),
+    text("trace_id"),
+    int("start_time"),
+    int("end_time"),
+    text("environment"),
+    text("type"),
+    text("parent_observation_id"),
+    text("name"),
+    int("completion_start_time"),
+    text("level"),
+    text("version"),
+    text("model"),
+    text("prompt_name"),
+    int("prompt_version"),
+    float("total_cost").computed(),
+    int("usage_input").computed(),
+    int("usage_output").computed(),
+    int("usage_total").computed(),
+    text("status_message"),
+    text("model_parameters"),
+    text("usage_details"),
+    text("cost_details"),
+    json("metadata"),
+    text("input"),
+    text("output"),
+    text("stamps"),
+    text("derived"),
+];
+
+impl Encoded for EncodedObservation<'_> {
+    const TABLE: &'static str = "observations";
+    const COLUMNS: &'static [WriteColumn] = OBSERVATION_TABLE;
+
+    fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
+        let r = self.record;
+        [
+            Cell::Text(Some(&r.id)),
+            Cell::Text(r.trace_id.as_deref()),
+            Cell::Int(r.start_time),
+            Cell::Int(r.end_time),
+            Cell::Text(r.environment.as_deref()),
+            Cell::Text(r.observation_type.map(ObservationType::as_str)),
+            Cell::Text(r.parent_observation_id.as_deref()),
+            Cell::Text(r.name.as_deref()),
+            Cell::Int(r.completion_start_time),
+            Cell::Text(r.level.map(Level::as_str)),
+            Cell::Text(r.version.as_deref()),
+            Cell::Text(r.model.as_deref()),
+            Cell::Text(r.prompt_name.as_deref()),
+            Cell::Int(r.prompt_version),
+            Cell::Float(self.total_cost),
+            Cell::Int(self.usage_input),
+            Cell::Int(self.usage_output),
+            Cell::Int(self.usage_total),
+            Cell::Text(r.status_message.as_deref()),
+            Cell::Text(r.model_parameters.as_deref()),
+            Cell::Text(self.usage_details.as_deref()),
+            Cell::Text(self.cost_details.as_deref()),
+            Cell::Text(Some(&self.metadata)),
+            Cell::Text(r.input.as_deref()),
+            Cell::Text(r.output.as_deref()),
+            Cell::Text(Some(&self.stamps)),
+            Cell::Text(self.derived.as_deref()),
+        ]
+        .into_iter()
+    }
+}
+
+/// A score about to be written.
+pub(crate) struct EncodedScore<'a> {
+    pub record: &'a ScoreRecord,
+    metadata: String,
+    stamps: String,
+}
+
+impl<'a> EncodedScore<'a> {
+    pub fn new(record: &'a ScoreRecord) -> Self {
+        EncodedScore {
+            record,
+            metadata: encode_string_map(&record.metadata),
+            stamps: encode_stamps(&record.stamps),
+        }
+    }
+}
+
+/// The written columns of `scores`, `id` first, in the order of [`EncodedScore`]'s cells.
+const SCORE_TABLE: &[WriteColumn] = &[
+    text("id"),
+    int("timestamp"),
+    text("environment"),
+    text("name"),
+    float("value"),
+    text("string_value"),
+    text("data_type"),
+    text("source"),
+    text("trace_id"),
+    text("observation_id"),
+    text("session_id"),
+    text("dataset_run_id"),
+    text("config_id"),
+    text("queue_id"),
+    text("author_user_id"),
+    text("execution_trace_id"),
+    text("comment"),
+    json("metadata"),
+    text("stamps"),
+];
+
+impl Encoded for EncodedScore<'_> {
+    const TABLE: &'static str = "scores";
+    const COLUMNS: &'static [WriteColumn] = SCORE_TABLE;
+
+    fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
+        let r = self.record;
+        [
+            Cell::Text(Some(&r.id)),
+            Cell::Int(r.timestamp),
+            Cell::Text(r.environment.as_deref()),
+            Cell::Text(r.name.as_deref()),
+            // The value if finite (SQLite cannot store NaN).
+            Cell::Float(r.value.filter(|v| v.is_finite())),
+            Cell::Text(r.string_value.as_deref()),
+            Cell::Text(r.data_type.map(ScoreDataType::as_str)),
+            Cell::Text(r.source.map(ScoreSource::as_str)),
+            Cell::Text(r.trace_id.as_deref()),
+            Cell::Text(r.observation_id.as_deref()),
+            Cell::Text(r.session_id.as_deref()),
+            Cell::Text(r.dataset_run_id.as_deref()),
+            Cell::Text(r.config_id.as_deref()),
+            Cell::Text(r.queue_id.as_deref()),
+            Cell::Text(r.author_user_id.as_deref()),
+            Cell::Text(r.execution_trace_id.as_deref()),
+            Cell::Text(r.comment.as_deref()),
+            Cell::Text(Some(&self.metadata)),
+            Cell::Text(Some(&self.stamps)),
+        ]
+        .into_iter()
+    }
+}
+
+/// The total cost of one observation: the `total` entry, else the sum of the others.
+pub(crate) fn total_cost(costs: &BTreeMap<String, f64>) -> Option<f64> {
+    if let Some(total) = costs.get("total") {
+        return total.is_finite().then_some(*total);
+    }
+    if costs.is_empty() {
+        return None;
+    }
+    Some(costs.values().filter(|v| v.is_finite()).sum())
+}
+
+/// The total usage of one observation: the `total` entry, else the sum of the others.
+pub(crate) fn total_usage(usage: &BTreeMap<String, i64>) -> Option<i64> {
+    if let Some(total) = usage.get("total") {
+        return Some(*total);
+    }
+    if usage.is_empty() {
+        return None;
+    }
+    Some(usage.values().fold(0i64, |acc, v| acc.saturating_add(*v)))
+}
+
+fn encode_set(set: &BTreeSet<String>) -> String {
+    serde_json::to_string(set).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn encode_string_map(map: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
+}
+
+fn encode_usage(usage: &BTreeMap<String, i64>) -> String {
+    serde_json::to_string(usage).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Costs as a JSON object; non-finite numbers (which JSON cannot hold) are left out.
+fn encode_costs(costs: &BTreeMap<String, f64>) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = costs
+        .iter()
+        .filter_map(|(k, v)| {
+            serde_json::Number::from_f64(*v).map(|n| (k.clone(), serde_json::Value::Number(n)))
+        })
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_totals() {
+        let costs: BTreeMap<String, f64> = [("input".to_owned(), 1.5), ("output".to_owned(), 2.0)]
+            .into_iter()
+            .collect();
+        assert_eq!(total_cost(&costs), Some(3.5));
+        let mut with_total = costs.clone();
+        with_total.insert("total".into(), 10.0);
+        assert_eq!(total_cost(&with_total), Some(10.0));
+        assert_eq!(total_cost(&BTreeMap::new()), None);
+        let usage: BTreeMap<String, i64> = [("input".to_owned(), 3), ("output".to_owned(), 4)]
+            .into_iter()
+            .collect();
+        assert_eq!(total_usage(&usage), Some(7));
+    }
+
+    const TRACE_COLUMN_COUNT: usize = 18;
+    const OBSERVATION_COLUMN_COUNT: usize = 25;
+    const SCORE_COLUMN_COUNT: usize = 21;
+
+    #[test]
+    fn column_counts_match_the_column_lists() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let trace_columns = TRACE_COLUMNS.select(dialect);
+            let observation_columns = OBSERVATION_COLUMNS.select(dialect);
+            let score_columns = SCORE_COLUMNS.select(dialect);
+            assert_eq!(trace_columns.split(',').count(), TRACE_COLUMN_COUNT);
+            assert_eq!(
+                observation_columns.split(',').count(),
+                OBSERVATION_COLUMN_COUNT
+            );
+            assert_eq!(score_columns.split(',').count(), SCORE_COLUMN_COUNT);
+        }
+        assert_eq!(TRACE_COLUMNS.len(), TRACE_COLUMN_COUNT);
+        assert_eq!(OBSERVATION_COLUMNS.len(), OBSERVATION_COLUMN_COUNT);
+        assert_eq!(SCORE_COLUMNS.len(), SCORE_COLUMN_COUNT);
+    }
+
+    #[test]
+    fn every_written_column_has_a_value() {
+        let trace = TraceRecord::default();
+        assert_eq!(
+            EncodedTrace::new(&trace).cells().count(),
+            EncodedTrace::COLUMNS.len()
+        );
+        let observation = ObservationRecord::default();
+        let encoded = EncodedObservation::new(&observation, &observation.derived);
+        assert_eq!(encoded.cells().count(), EncodedObservation::COLUMNS.len());
+        let score = ScoreRecord::default();
+        assert_eq!(
+            EncodedScore::new(&score).cells().count(),
+            EncodedScore::COLUMNS.len()
+        );
+    }
+}
