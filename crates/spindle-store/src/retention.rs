@@ -59,11 +59,7 @@ pub async fn enforce(store: &dyn Store, now: Micros, options: RetentionOptions) 
 /// at the next round). Several instances may run it at once: deletes are idempotent.
 pub async fn run(store: Arc<dyn Store>, every: Duration, options: RetentionOptions) {
     loop {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        if let Err(error) = enforce(store.as_ref(), now, options).await {
+        if let Err(error) = enforce(store.as_ref(), crate::now_micros(), options).await {
             if store.ready().await.is_err() {
                 return;
             }

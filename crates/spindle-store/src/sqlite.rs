@@ -24,8 +24,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
+use crate::{accounts_sql, models_sql};
 use crate::{
-    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
+    now_micros, ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
     Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
     TraceQuery, TraceView,
 };
@@ -296,14 +297,6 @@ pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
 /// Observations recomputed per writer transaction, so that ingestion goes on in between.
 const RECOMPUTE_CHUNK: u32 = 500;
 
-/// Now, in microseconds since the epoch.
-pub(crate) fn now_micros() -> Micros {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the store at `dir_or_file`: a directory gets `spindle.db`
     /// inside it; a path ending in `.db`, `.sqlite` or `.sqlite3`, or an existing file, is the
@@ -500,39 +493,6 @@ impl ReadPool {
     }
 }
 
-fn project_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
-    Ok(Project {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        retention_days: row
-            .get::<_, Option<i64>>(2)?
-            .and_then(|d| u32::try_from(d).ok()),
-        created_at: row.get(3)?,
-        organization: Organization {
-            id: row.get(4)?,
-            name: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
-        },
-    })
-}
-
-const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
-     p.organization_id, g.name FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
-
-fn api_key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
-    Ok(ApiKey {
-        public_key: row.get(0)?,
-        project_id: row.get(1)?,
-        secret_hash: row.get(2)?,
-        secret_hint: row.get(3)?,
-        note: row.get(4)?,
-        created_at: row.get(5)?,
-        revoked_at: row.get(6)?,
-    })
-}
-
-const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, secret_hint, note, \
-     created_at, revoked_at FROM api_keys";
-
 fn media_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<MediaRecord> {
     Ok(MediaRecord {
         project_id: row.get(0)?,
@@ -560,174 +520,35 @@ fn json_ids(ids: &[String]) -> String {
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
-        let organization = organization.clone();
-        self.exec(move |tx| {
-            tx.execute(
-                "INSERT INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                params![organization.id, organization.name, now_micros()],
-            )
-            .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        accounts_sql::upsert_organization(self, organization).await
     }
 
     async fn upsert_project(&self, project: &Project) -> Result<()> {
-        let project = project.clone();
-        self.exec(move |tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)",
-                params![
-                    project.organization.id,
-                    project.organization.name,
-                    project.created_at
-                ],
-            )
-            .map_err(sql_error)?;
-            tx.execute(
-                "INSERT OR IGNORE INTO projects (id, organization_id, name, retention_days,
-                     created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    project.id,
-                    project.organization.id,
-                    project.name,
-                    project.retention_days,
-                    project.created_at
-                ],
-            )
-            .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        accounts_sql::upsert_project(self, project).await
     }
 
     async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
-        let project_id = project_id.to_owned();
-        self.read(move |connection| {
-            connection
-                .prepare_cached(&format!("{PROJECT_SELECT} WHERE p.id = ?1"))
-                .and_then(|mut s| {
-                    s.query_row(params![project_id], project_from_row)
-                        .optional()
-                })
-                .map_err(sql_error)
-        })
-        .await
+        accounts_sql::get_project(self, project_id).await
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>> {
-        self.read(move |connection| {
-            let mut statement = connection
-                .prepare_cached(&format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"))
-                .map_err(sql_error)?;
-            let rows = statement
-                .query_map([], project_from_row)
-                .map_err(sql_error)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sql_error)
-        })
-        .await
+        accounts_sql::list_projects(self).await
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        let key = key.clone();
-        self.exec(move |tx| {
-            let existing: Option<String> = tx
-                .query_row(
-                    "SELECT project_id FROM api_keys WHERE public_key = ?1",
-                    params![key.public_key],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sql_error)?;
-            match existing {
-                Some(project_id) if project_id == key.project_id => return Ok(()),
-                Some(_) => {
-                    return Err(Error::invalid(
-                        "publicKey",
-                        "already exists for another project",
-                    ))
-                }
-                None => {}
-            }
-            let project_exists: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)",
-                    params![key.project_id],
-                    |row| row.get(0),
-                )
-                .map_err(sql_error)?;
-            if !project_exists {
-                return Err(Error::invalid(
-                    "projectId",
-                    format!("unknown project {:?}", key.project_id),
-                ));
-            }
-            tx.execute(
-                "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint, note,
-                     created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    key.public_key,
-                    key.project_id,
-                    key.secret_hash,
-                    key.secret_hint,
-                    key.note,
-                    key.created_at,
-                    key.revoked_at
-                ],
-            )
-            .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        accounts_sql::insert_api_key(self, key).await
     }
 
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
-        let public_key = public_key.to_owned();
-        self.read(move |connection| {
-            connection
-                .prepare_cached(&format!("{API_KEY_SELECT} WHERE public_key = ?1"))
-                .and_then(|mut s| {
-                    s.query_row(params![public_key], api_key_from_row)
-                        .optional()
-                })
-                .map_err(sql_error)
-        })
-        .await
+        accounts_sql::get_api_key(self, public_key).await
     }
 
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
-        let project_id = project_id.map(str::to_owned);
-        self.read(move |connection| {
-            let mut statement = connection
-                .prepare_cached(&format!(
-                    "{API_KEY_SELECT} WHERE ?1 IS NULL OR project_id = ?1
-                     ORDER BY created_at, public_key"
-                ))
-                .map_err(sql_error)?;
-            let rows = statement
-                .query_map(params![project_id], api_key_from_row)
-                .map_err(sql_error)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sql_error)
-        })
-        .await
+        accounts_sql::list_api_keys(self, project_id).await
     }
 
     async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
-        let public_key = public_key.to_owned();
-        self.exec(move |tx| {
-            let changed = tx
-                .execute(
-                    "UPDATE api_keys SET revoked_at = ?2
-                     WHERE public_key = ?1 AND revoked_at IS NULL",
-                    params![public_key, at],
-                )
-                .map_err(sql_error)?;
-            Ok(changed > 0)
-        })
-        .await
+        accounts_sql::revoke_api_key(self, public_key, at).await
     }
 
     async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
@@ -813,32 +634,23 @@ impl Store for SqliteStore {
     }
 
     async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
-        let project_id = project_id.to_owned();
-        self.read(move |c| models::list(c, &project_id)).await
+        models_sql::list(self, project_id).await
     }
 
     async fn put_model(&self, model: &CustomModel) -> Result<()> {
-        let model = model.clone();
-        self.exec(move |tx| models::put(tx, &model)).await
+        models_sql::put(self, model).await
     }
 
     async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
-        let project_id = project_id.to_owned();
-        let model_id = model_id.to_owned();
-        self.exec(move |tx| models::delete(tx, &project_id, &model_id))
-            .await
+        models_sql::delete(self, project_id, model_id).await
     }
 
     async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
-        let project_id = project_id.to_owned();
-        self.read(move |c| models::builtin_enabled(c, &project_id))
-            .await
+        models_sql::builtin_enabled(self, project_id).await
     }
 
     async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
-        let project_id = project_id.to_owned();
-        self.exec(move |tx| models::set_builtin(tx, &project_id, enabled))
-            .await
+        models_sql::set_builtin(self, project_id, enabled).await
     }
 
     async fn recompute_costs(
