@@ -16,23 +16,57 @@ use crate::accounts::{
     Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, SessionStats, TokenTotals,
     UiSession, User, UserSummary,
 };
-use crate::executor::{Executor, FromRow, Single};
+use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
-    any_true, distinct_texts, grouped_too, insert, micros_as_seconds, qualified, sum_as_float,
-    sum_as_integer, upsert, TextList,
+    insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO, MICROS_AS_SECONDS,
+    SUM_AS_FLOAT, SUM_AS_INTEGER,
 };
 use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
 
-const USER_COLUMNS: &str = "id, email, name, password_hash, is_admin, created_at";
-const SESSION_COLUMNS: &str = "token_hash, user_id, csrf_token, created_at, expires_at";
+// --- column lists and row codecs ---
+
+columns_and_codec!(USER_COLUMNS => User {
+    id: text,
+    email: text,
+    name: opt_text,
+    password_hash: opt_text,
+    is_admin: boolean,
+    created_at: int,
+});
+
+columns_and_codec!(SESSION_COLUMNS => UiSession {
+    token_hash: text,
+    user_id: text,
+    csrf_token: text,
+    created_at: int,
+    expires_at: int,
+});
+
+columns_and_codec!(VIEW_COLUMNS => SavedView {
+    id: text,
+    project_id: text,
+    user_id: text,
+    page: text,
+    name: text,
+    query: text,
+    created_at: int,
+});
+
+columns_and_codec!(API_KEY_COLUMNS => ApiKey {
+    public_key: text,
+    project_id: text,
+    secret_hash: text,
+    secret_hint: text,
+    note: opt_text,
+    created_at: int,
+    revoked_at: opt_int,
+});
+
 const LINK_COLUMNS: &str = "token_hash, user_id, expires_at";
 const MEMBERSHIP_COLUMNS: &str = "user_id, project_id, role";
-const VIEW_COLUMNS: &str = "id, project_id, user_id, page, name, query, created_at";
 const ORGANIZATION_COLUMNS: &str = "id, name, created_at";
 const PROJECT_COLUMNS: &str = "id, organization_id, name, retention_days, created_at";
-const API_KEY_COLUMNS: &str =
-    "public_key, project_id, secret_hash, secret_hint, note, created_at, revoked_at";
 
 /// Projects with their organization's name.
 const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
@@ -41,33 +75,6 @@ const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_a
 
 /// Rows read at most for latency percentiles, so one dashboard request stays bounded.
 const LATENCY_ROW_LIMIT: i64 = 200_000;
-
-// --- row codecs ---
-
-impl FromRow for User {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(User {
-            id: row.text("id")?,
-            email: row.text("email")?,
-            name: row.opt_text("name")?,
-            password_hash: row.opt_text("password_hash")?,
-            is_admin: row.boolean("is_admin")?,
-            created_at: row.int("created_at")?,
-        })
-    }
-}
-
-impl FromRow for UiSession {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(UiSession {
-            token_hash: row.text("token_hash")?,
-            user_id: row.text("user_id")?,
-            csrf_token: row.text("csrf_token")?,
-            created_at: row.int("created_at")?,
-            expires_at: row.int("expires_at")?,
-        })
-    }
-}
 
 fn role(row: &impl RowAccess) -> Result<Role> {
     Ok(Role::parse(&row.text("role")?).unwrap_or(Role::Member))
@@ -89,20 +96,6 @@ impl FromRow for (User, Role) {
     }
 }
 
-impl FromRow for SavedView {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(SavedView {
-            id: row.text("id")?,
-            project_id: row.text("project_id")?,
-            user_id: row.text("user_id")?,
-            page: row.text("page")?,
-            name: row.text("name")?,
-            query: row.text("query")?,
-            created_at: row.int("created_at")?,
-        })
-    }
-}
-
 impl FromRow for Project {
     fn from_row(row: &impl RowAccess) -> Result<Self> {
         Ok(Project {
@@ -116,20 +109,6 @@ impl FromRow for Project {
                 id: row.text("organization_id")?,
                 name: row.opt_text("organization_name")?.unwrap_or_default(),
             },
-        })
-    }
-}
-
-impl FromRow for ApiKey {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(ApiKey {
-            public_key: row.text("public_key")?,
-            project_id: row.text("project_id")?,
-            secret_hash: row.text("secret_hash")?,
-            secret_hint: row.text("secret_hint")?,
-            note: row.opt_text("note")?,
-            created_at: row.int("created_at")?,
-            revoked_at: row.opt_int("revoked_at")?,
         })
     }
 }
@@ -191,15 +170,11 @@ struct SessionObservations {
     last_end: Option<Micros>,
 }
 
-impl FromRow for SessionObservations {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(SessionObservations {
-            session_id: row.text("session_id")?,
-            total_cost: row.float("total_cost")?,
-            last_end: row.opt_int("last_end")?,
-        })
-    }
-}
+columns_and_codec!(_ => SessionObservations {
+    session_id: text,
+    total_cost: float,
+    last_end: opt_int,
+});
 
 /// One latency of a trace name or a model, and whether it failed.
 struct Latency {
@@ -208,15 +183,11 @@ struct Latency {
     error: Option<bool>,
 }
 
-impl FromRow for Latency {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(Latency {
-            group_key: row.text("group_key")?,
-            seconds: row.opt_float("seconds")?,
-            error: row.opt_boolean("error")?,
-        })
-    }
-}
+columns_and_codec!(_ => Latency {
+    group_key: text,
+    seconds: opt_float,
+    error: opt_boolean,
+});
 
 // --- statements ---
 
@@ -287,10 +258,10 @@ fn user_summaries_statements(
              {} AS total_tokens, {} AS total_cost
          FROM u
          LEFT JOIN traces t ON t.project_id = ",
-            sum_as_integer(dialect, "o.usage_input"),
-            sum_as_integer(dialect, "o.usage_output"),
-            sum_as_integer(dialect, "o.usage_total"),
-            sum_as_float(dialect, "o.total_cost"),
+            SUM_AS_INTEGER.of(dialect, "o.usage_input"),
+            SUM_AS_INTEGER.of(dialect, "o.usage_output"),
+            SUM_AS_INTEGER.of(dialect, "o.usage_total"),
+            SUM_AS_FLOAT.of(dialect, "o.total_cost"),
         ))
         .bind(project_id)
         .push(" AND t.user_id = u.user_id LEFT JOIN observations o ON o.project_id = ")
@@ -299,7 +270,7 @@ fn user_summaries_statements(
             " AND o.trace_id = t.id
          GROUP BY u.user_id{}
          ORDER BY u.last_seen DESC, u.user_id",
-            grouped_too(dialect, "u.traces, u.first_seen, u.last_seen")
+            GROUPED_TOO.of(dialect, "u.traces, u.first_seen, u.last_seen")
         ));
     (count, page)
 }
@@ -310,9 +281,9 @@ fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[Strin
         &format!(
             "SELECT trace_id, {} AS input, {} AS output, {} AS total
              FROM observations WHERE project_id = ",
-            sum_as_integer(dialect, "usage_input"),
-            sum_as_integer(dialect, "usage_output"),
-            sum_as_integer(dialect, "usage_total"),
+            SUM_AS_INTEGER.of(dialect, "usage_input"),
+            SUM_AS_INTEGER.of(dialect, "usage_output"),
+            SUM_AS_INTEGER.of(dialect, "usage_total"),
         ),
     );
     sql.bind(project_id).push(" AND ");
@@ -333,7 +304,7 @@ fn session_stats_statements(
                  min(coalesce(timestamp, created_at)) AS first_time,
                  max(coalesce(timestamp, created_at)) AS last_time, {} AS users
              FROM traces WHERE project_id = ",
-            distinct_texts(dialect, "user_id")
+            DISTINCT_TEXTS.of(dialect, "user_id")
         ),
     );
     traces.bind(project_id).push(" AND ");
@@ -348,7 +319,7 @@ fn session_stats_statements(
              FROM traces t
              JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
              WHERE t.project_id = ",
-            sum_as_float(dialect, "o.total_cost")
+            SUM_AS_FLOAT.of(dialect, "o.total_cost")
         ),
     );
     observations.bind(project_id).push(" AND ");
@@ -366,11 +337,11 @@ fn latency_statements(dialect: Dialect, project_id: &str, from: Micros, to: Micr
              FROM traces t
              JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
              WHERE t.project_id = ",
-            micros_as_seconds(
+            MICROS_AS_SECONDS.of(
                 dialect,
                 "(max(coalesce(o.end_time, o.start_time)) - min(o.start_time))"
             ),
-            any_true(dialect, "o.level = 'ERROR'"),
+            ANY_TRUE.of(dialect, "o.level = 'ERROR'"),
         ),
     );
     by_name
@@ -381,7 +352,7 @@ fn latency_statements(dialect: Dialect, project_id: &str, from: Micros, to: Micr
         .bind(to)
         .push(&format!(
             " GROUP BY t.id{} LIMIT ",
-            grouped_too(dialect, "t.name")
+            GROUPED_TOO.of(dialect, "t.name")
         ))
         .bind(LATENCY_ROW_LIMIT);
     let mut by_model = Sql::new(
@@ -390,7 +361,7 @@ fn latency_statements(dialect: Dialect, project_id: &str, from: Micros, to: Micr
             "SELECT model AS group_key, {} AS seconds, level = 'ERROR' AS error
              FROM observations
              WHERE project_id = ",
-            micros_as_seconds(dialect, "(coalesce(end_time, start_time) - start_time)")
+            MICROS_AS_SECONDS.of(dialect, "(coalesce(end_time, start_time) - start_time)")
         ),
     );
     by_model
@@ -442,19 +413,7 @@ fn latency_stats(latencies: Vec<Latency>) -> Vec<LatencyStats> {
 #[async_trait]
 impl<E: Executor> Accounts for E {
     async fn create_user(&self, user: &User) -> Result<()> {
-        let mut sql = insert(
-            self.dialect(),
-            "users",
-            USER_COLUMNS,
-            [
-                Param::from(&user.id),
-                Param::from(&user.email),
-                Param::from(user.name.clone()),
-                Param::from(user.password_hash.clone()),
-                Param::from(user.is_admin),
-                Param::from(user.created_at),
-            ],
-        );
+        let mut sql = insert(self.dialect(), "users", USER_COLUMNS, user.values());
         // Both databases hold emails unique ignoring ASCII case.
         sql.push(" ON CONFLICT DO NOTHING");
         if !changed_any(self, sql).await? {
@@ -499,13 +458,7 @@ impl<E: Executor> Accounts for E {
             self.dialect(),
             "ui_sessions",
             SESSION_COLUMNS,
-            [
-                Param::from(&session.token_hash),
-                Param::from(&session.user_id),
-                Param::from(&session.csrf_token),
-                Param::from(session.created_at),
-                Param::from(session.expires_at),
-            ],
+            session.values(),
         );
         self.modify(vec![sql]).await.map(drop)
     }
@@ -625,15 +578,7 @@ impl<E: Executor> Accounts for E {
             self.dialect(),
             "saved_views",
             VIEW_COLUMNS,
-            [
-                Param::from(&view.id),
-                Param::from(&view.project_id),
-                Param::from(&view.user_id),
-                Param::from(&view.page),
-                Param::from(&view.name),
-                Param::from(&view.query),
-                Param::from(view.created_at),
-            ],
+            view.values(),
             "id",
             &["name", "query"],
         );
@@ -815,20 +760,7 @@ pub(crate) async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<(
     project.bind(&key.project_id);
     let project_exists = !db.select::<Single<String>>(project).await?.is_empty();
     let inserted = if project_exists {
-        let mut sql = insert(
-            dialect,
-            "api_keys",
-            API_KEY_COLUMNS,
-            [
-                Param::from(&key.public_key),
-                Param::from(&key.project_id),
-                Param::from(&key.secret_hash),
-                Param::from(&key.secret_hint),
-                Param::from(key.note.clone()),
-                Param::from(key.created_at),
-                Param::from(key.revoked_at),
-            ],
-        );
+        let mut sql = insert(dialect, "api_keys", API_KEY_COLUMNS, key.values());
         sql.push(" ON CONFLICT (public_key) DO NOTHING");
         changed_any(db, sql).await?
     } else {

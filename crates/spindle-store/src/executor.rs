@@ -10,13 +10,59 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 
 use crate::postgres::pg_error;
-use crate::sql::{ColumnIndex, ColumnValue, Dialect, Indexed, RowAccess, Sql};
+use crate::sql::{ColumnIndex, ColumnValue, Dialect, Indexed, Param, RowAccess, Sql};
 use crate::sqlite::sql_error;
 use crate::Result;
 
 /// A row type read from a result row by column name.
 pub(crate) trait FromRow: Sized + Send + 'static {
     fn from_row(row: &impl RowAccess) -> Result<Self>;
+}
+
+/// Declares an entity's column list and its codecs together, from its fields in column
+/// order and the [`RowAccess`] read of each (`text`, `opt_text`, `int`, …): each field is
+/// read from the column of its name ([`FromRow`]) and written as the value of that column
+/// ([`ToRow`]), so the list and the codecs cannot drift apart.
+///
+/// ```ignore
+/// columns_and_codec!(USER_COLUMNS => User { id: text, email: text, name: opt_text });
+/// // const USER_COLUMNS: &str = "id, email, name";
+/// // impl FromRow for User { … row.text("id")?, row.text("email")?, row.opt_text("name")? … }
+/// // impl ToRow for User { … vec![id, email, name] … }
+/// ```
+///
+/// With `_` for the name, only the [`FromRow`] codec (for a row of computed columns).
+macro_rules! columns_and_codec {
+    (_ => $entity:ident { $($field:ident: $read:ident),+ $(,)? }) => {
+        impl $crate::executor::FromRow for $entity {
+            fn from_row(row: &impl $crate::sql::RowAccess) -> $crate::Result<Self> {
+                Ok($entity {
+                    $($field: row.$read(stringify!($field))?,)+
+                })
+            }
+        }
+    };
+    ($columns:ident => $entity:ident {
+        $first:ident: $first_read:ident $(, $field:ident: $read:ident)* $(,)?
+    }) => {
+        const $columns: &str = concat!(stringify!($first) $(, ", ", stringify!($field))*);
+        columns_and_codec!(_ => $entity { $first: $first_read $(, $field: $read)* });
+
+        impl $crate::executor::ToRow for $entity {
+            fn values(&self) -> Vec<$crate::sql::Param> {
+                vec![
+                    $crate::sql::Param::from(self.$first.clone()),
+                    $($crate::sql::Param::from(self.$field.clone()),)*
+                ]
+            }
+        }
+    };
+}
+pub(crate) use columns_and_codec;
+
+/// A row type written as the values of its column list, in order (for an insert).
+pub(crate) trait ToRow {
+    fn values(&self) -> Vec<Param>;
 }
 
 /// The one column named `value` of a statement that selects a single value.

@@ -10,7 +10,7 @@ use spindle_cost::{CustomModel, Pricer, ProjectPricing};
 use std::sync::Arc;
 
 use crate::derived::{decode_prices, decode_tiers, encode, encode_tiers, finite_map};
-use crate::executor::{Executor, FromRow, Single};
+use crate::executor::{Executor, FromRow, Single, ToRow};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{after_position, lock_for_update, upsert};
 use crate::Result;
@@ -33,6 +33,24 @@ impl FromRow for CustomModel {
             created_at: row.int("created_at")?,
             pricing_tiers: decode_tiers(row.opt_text("pricing_tiers")?.as_deref())?,
         })
+    }
+}
+
+impl ToRow for CustomModel {
+    fn values(&self) -> Vec<Param> {
+        vec![
+            Param::from(&self.id),
+            Param::from(&self.project_id),
+            Param::from(&self.model_name),
+            Param::from(&self.match_pattern),
+            Param::from(self.start_date),
+            Param::from(self.unit.clone()),
+            Param::from(finite_map(&self.prices).to_string()),
+            Param::from(self.tokenizer_id.clone()),
+            Param::from(self.tokenizer_config.clone()),
+            Param::from(self.created_at),
+            Param::from(encode_tiers(&self.pricing_tiers)),
+        ]
     }
 }
 
@@ -110,19 +128,7 @@ pub(crate) async fn put(db: &impl Executor, model: &CustomModel) -> Result<()> {
         db.dialect(),
         "models",
         MODEL_COLUMNS,
-        [
-            Param::from(&model.id),
-            Param::from(&model.project_id),
-            Param::from(&model.model_name),
-            Param::from(&model.match_pattern),
-            Param::from(model.start_date),
-            Param::from(model.unit.clone()),
-            Param::from(finite_map(&model.prices).to_string()),
-            Param::from(model.tokenizer_id.clone()),
-            Param::from(model.tokenizer_config.clone()),
-            Param::from(model.created_at),
-            Param::from(encode_tiers(&model.pricing_tiers)),
-        ],
+        model.values(),
         "project_id, id",
         &[
             "model_name",

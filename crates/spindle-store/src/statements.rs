@@ -59,56 +59,41 @@ pub(crate) fn qualified(alias: &str, columns: &str) -> String {
         .join(", ")
 }
 
+/// An expression the two dialects spell differently: a template for SQLite and one for
+/// PostgreSQL, in which `{}` stands for the expression it applies to.
+pub(crate) struct Spelling(&'static str, &'static str);
+
+impl Spelling {
+    /// The spelling for `dialect`, applied to `expr`.
+    pub fn of(&self, dialect: Dialect, expr: &str) -> String {
+        let Spelling(sqlite, postgres) = self;
+        match dialect {
+            Dialect::Sqlite => sqlite.replace("{}", expr),
+            Dialect::Postgres => postgres.replace("{}", expr),
+        }
+    }
+}
+
 /// The sum of an integer column as a 64-bit integer, 0 over no rows or only NULLs.
-pub(crate) fn sum_as_integer(dialect: Dialect, expr: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("CAST(total({expr}) AS INTEGER)"),
-        Dialect::Postgres => format!("coalesce(sum({expr}), 0)::int8"),
-    }
-}
-
+pub(crate) const SUM_AS_INTEGER: Spelling =
+    Spelling("CAST(total({}) AS INTEGER)", "coalesce(sum({}), 0)::int8");
 /// The sum of a float column, 0.0 over no rows or only NULLs.
-pub(crate) fn sum_as_float(dialect: Dialect, expr: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("coalesce(sum({expr}), 0.0)"),
-        Dialect::Postgres => format!("coalesce(sum({expr}), 0.0)::float8"),
-    }
-}
-
+pub(crate) const SUM_AS_FLOAT: Spelling =
+    Spelling("coalesce(sum({}), 0.0)", "coalesce(sum({}), 0.0)::float8");
 /// Whether the condition holds for any row of the group (NULL over no rows).
-pub(crate) fn any_true(dialect: Dialect, condition: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("max({condition})"),
-        Dialect::Postgres => format!("bool_or({condition})"),
-    }
-}
-
+pub(crate) const ANY_TRUE: Spelling = Spelling("max({})", "bool_or({})");
 /// A duration in microseconds as float seconds.
-pub(crate) fn micros_as_seconds(dialect: Dialect, expr: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("{expr} / 1000000.0"),
-        Dialect::Postgres => format!("{expr} / 1000000.0::float8"),
-    }
-}
-
+pub(crate) const MICROS_AS_SECONDS: Spelling = Spelling("{} / 1000000.0", "{} / 1000000.0::float8");
 /// The distinct non-NULL text values of the group, read back as a [`TextList`]: a
 /// comma-separated text on SQLite (`group_concat`), an array on PostgreSQL.
-pub(crate) fn distinct_texts(dialect: Dialect, expr: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("group_concat(DISTINCT {expr})"),
-        Dialect::Postgres => format!("array_remove(array_agg(DISTINCT {expr}), NULL)"),
-    }
-}
-
+pub(crate) const DISTINCT_TEXTS: Spelling = Spelling(
+    "group_concat(DISTINCT {})",
+    "array_remove(array_agg(DISTINCT {}), NULL)",
+);
 /// Further `GROUP BY` columns PostgreSQL requires for selected columns that are neither
 /// grouped nor aggregated (SQLite takes them from the group's rows, and grouping by the
 /// fewest columns keeps its plan as it is).
-pub(crate) fn grouped_too(dialect: Dialect, columns: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => String::new(),
-        Dialect::Postgres => format!(", {columns}"),
-    }
-}
+pub(crate) const GROUPED_TOO: Spelling = Spelling("", ", {}");
 
 /// The lock a read takes on the rows it is about to update: `FOR UPDATE` on PostgreSQL;
 /// nothing on SQLite, whose single writer holds the database for the transaction.
