@@ -19,8 +19,8 @@ use crate::accounts::{
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
-    insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO, MICROS_AS_SECONDS,
-    SUM_AS_FLOAT, SUM_AS_INTEGER,
+    delete_where, insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO,
+    MICROS_AS_SECONDS, SUM_AS_FLOAT, SUM_AS_INTEGER,
 };
 use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
 
@@ -193,23 +193,6 @@ columns_and_codec!(_ => Latency {
 
 fn select_users(dialect: Dialect, rest: &str) -> Sql {
     Sql::new(dialect, &format!("SELECT {USER_COLUMNS} FROM users {rest}"))
-}
-
-fn delete_where(
-    dialect: Dialect,
-    table: &str,
-    first: (&str, Param),
-    second: Option<(&str, Param)>,
-) -> Sql {
-    let mut sql = Sql::new(
-        dialect,
-        &format!("DELETE FROM {table} WHERE {} = ", first.0),
-    );
-    sql.bind(first.1);
-    if let Some((column, value)) = second {
-        sql.push(&format!(" AND {column} = ")).bind(value);
-    }
-    sql
 }
 
 /// Whether the one statement changed a row.
@@ -473,12 +456,7 @@ impl<E: Executor> Accounts for E {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<bool> {
-        let sql = delete_where(
-            self.dialect(),
-            "ui_sessions",
-            ("token_hash", token_hash.into()),
-            None,
-        );
+        let sql = delete_where(self.dialect(), "ui_sessions", &[("token_hash", token_hash)]);
         changed_any(self, sql).await
     }
 
@@ -564,12 +542,8 @@ impl<E: Executor> Accounts for E {
     }
 
     async fn remove_membership(&self, user_id: &str, project_id: &str) -> Result<bool> {
-        let sql = delete_where(
-            self.dialect(),
-            "memberships",
-            ("user_id", user_id.into()),
-            Some(("project_id", project_id.into())),
-        );
+        let conditions = [("user_id", user_id), ("project_id", project_id)];
+        let sql = delete_where(self.dialect(), "memberships", &conditions);
         changed_any(self, sql).await
     }
 
@@ -598,12 +572,8 @@ impl<E: Executor> Accounts for E {
     }
 
     async fn delete_view(&self, project_id: &str, view_id: &str) -> Result<bool> {
-        let sql = delete_where(
-            self.dialect(),
-            "saved_views",
-            ("project_id", project_id.into()),
-            Some(("id", view_id.into())),
-        );
+        let conditions = [("project_id", project_id), ("id", view_id)];
+        let sql = delete_where(self.dialect(), "saved_views", &conditions);
         changed_any(self, sql).await
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::derived::{decode_prices, decode_tiers, encode, encode_tiers, finite_map};
 use crate::executor::{Executor, FromRow, Single, ToRow};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
-use crate::statements::{after_position, lock_for_update, upsert};
+use crate::statements::{after_position, delete_where, lock_for_update, upsert};
 use crate::Result;
 
 const MODEL_COLUMNS: &str = "id, project_id, model_name, match_pattern, start_date, unit, \
@@ -146,8 +146,8 @@ pub(crate) async fn put(db: &impl Executor, model: &CustomModel) -> Result<()> {
 
 /// Deletes a model; whether there was one.
 pub(crate) async fn delete(db: &impl Executor, project_id: &str, model_id: &str) -> Result<bool> {
-    let mut sql = Sql::new(db.dialect(), "DELETE FROM models WHERE project_id = ");
-    sql.bind(project_id).push(" AND id = ").bind(model_id);
+    let conditions = [("project_id", project_id), ("id", model_id)];
+    let sql = delete_where(db.dialect(), "models", &conditions);
     Ok(db.modify(vec![sql]).await?.iter().sum::<u64>() > 0)
 }
 

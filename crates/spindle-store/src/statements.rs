@@ -50,6 +50,16 @@ pub(crate) fn upsert(
     sql
 }
 
+/// `DELETE FROM <table> WHERE <column> = <value> AND …`.
+pub(crate) fn delete_where(dialect: Dialect, table: &str, conditions: &[(&str, &str)]) -> Sql {
+    let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE "));
+    for (index, (column, value)) in conditions.iter().enumerate() {
+        let and = if index > 0 { " AND " } else { "" };
+        sql.push(&format!("{and}{column} = ")).bind(*value);
+    }
+    sql
+}
+
 /// `columns` (a list like `"id, name"`) qualified with a table alias: `"u.id, u.name"`.
 pub(crate) fn qualified(alias: &str, columns: &str) -> String {
     columns
