@@ -5,6 +5,8 @@
 //!
 //! Secrets never reach the store in clear: passwords arrive as PHC hashes made by
 //! [`hash_password`], session and link tokens as [`token_hash`]es.
+//!
+//! Both backends implement [`Accounts`] with the same statements (`accounts_sql.rs`).
 
 use async_trait::async_trait;
 use spindle_core::time::Micros;

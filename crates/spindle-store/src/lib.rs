@@ -6,9 +6,12 @@
 //! the result does not depend on arrival order.
 
 pub mod accounts;
+mod accounts_sql;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod derived;
+mod executor;
+mod models_sql;
 pub mod postgres;
 pub mod query;
 pub mod retention;
@@ -16,6 +19,7 @@ mod search;
 pub(crate) mod sql;
 pub mod sqlite;
 pub mod stamps;
+mod statements;
 mod trace_index;
 
 pub use query::*;
@@ -27,6 +31,9 @@ use async_trait::async_trait;
 use spindle_core::time::Micros;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Now, in microseconds since the epoch.
+pub(crate) use spindle_core::time::now_micros;
 
 /// An organization owns projects.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,9 +15,7 @@ mod schema;
 mod search;
 mod writer;
 
-use crate::sql::rows::{
-    decode_api_key, decode_media, decode_project, API_KEY_SELECT, MEDIA_SELECT, PROJECT_SELECT,
-};
+use crate::sql::rows::{decode_media, MEDIA_SELECT};
 use crate::sql::RowAccess;
 use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -31,8 +29,9 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_postgres::NoTls;
 
+use crate::{accounts_sql, models_sql};
 use crate::{
-    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
+    now_micros, ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
     Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
     TraceQuery, TraceView,
 };
@@ -170,8 +169,6 @@ fn pool_error(error: deadpool_postgres::PoolError) -> Error {
     }
 }
 
-pub(crate) use spindle_core::time::now_micros;
-
 /// Whether `name` is a plain schema name (`[a-z_][a-z0-9_]*`, at most 63 bytes).
 fn valid_schema_name(name: &str) -> bool {
     !name.is_empty()
@@ -285,167 +282,35 @@ impl PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                &[&organization.id, &organization.name, &now_micros()],
-            )
-            .await
-            .map_err(pg_error)?;
-        Ok(())
+        accounts_sql::upsert_organization(self, organization).await
     }
 
     async fn upsert_project(&self, project: &Project) -> Result<()> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        transaction
-            .execute(
-                "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                &[
-                    &project.organization.id,
-                    &project.organization.name,
-                    &project.created_at,
-                ],
-            )
-            .await
-            .map_err(pg_error)?;
-        let retention = project.retention_days.map(i64::from);
-        transaction
-            .execute(
-                "INSERT INTO projects (id, organization_id, name, retention_days, created_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                &[
-                    &project.id,
-                    &project.organization.id,
-                    &project.name,
-                    &retention,
-                    &project.created_at,
-                ],
-            )
-            .await
-            .map_err(pg_error)?;
-        transaction.commit().await.map_err(pg_error)
+        accounts_sql::upsert_project(self, project).await
     }
 
     async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(&format!("{PROJECT_SELECT} WHERE p.id = $1"), &[&project_id])
-            .await
-            .map_err(pg_error)?;
-        rows.first().map(decode_project).transpose()
+        accounts_sql::get_project(self, project_id).await
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"),
-                &[],
-            )
-            .await
-            .map_err(pg_error)?;
-        rows.iter().map(decode_project).collect()
+        accounts_sql::list_projects(self).await
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        let project_exists = transaction
-            .query_opt("SELECT 1 FROM projects WHERE id = $1", &[&key.project_id])
-            .await
-            .map_err(pg_error)?
-            .is_some();
-        let inserted = if project_exists {
-            transaction
-                .execute(
-                    "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint,
-                         note, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (public_key) DO NOTHING",
-                    &[
-                        &key.public_key,
-                        &key.project_id,
-                        &key.secret_hash,
-                        &key.secret_hint,
-                        &key.note,
-                        &key.created_at,
-                        &key.revoked_at,
-                    ],
-                )
-                .await
-                .map_err(pg_error)?
-        } else {
-            0
-        };
-        if inserted == 0 {
-            let existing = transaction
-                .query_opt(
-                    "SELECT project_id FROM api_keys WHERE public_key = $1",
-                    &[&key.public_key],
-                )
-                .await
-                .map_err(pg_error)?;
-            match existing {
-                Some(row) => {
-                    let project_id: String = row.try_get(0).map_err(pg_error)?;
-                    if project_id != key.project_id {
-                        return Err(Error::invalid(
-                            "publicKey",
-                            "already exists for another project",
-                        ));
-                    }
-                }
-                None => {
-                    return Err(Error::invalid(
-                        "projectId",
-                        format!("unknown project {:?}", key.project_id),
-                    ));
-                }
-            }
-        }
-        transaction.commit().await.map_err(pg_error)
+        accounts_sql::insert_api_key(self, key).await
     }
 
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!("{API_KEY_SELECT} WHERE public_key = $1"),
-                &[&public_key],
-            )
-            .await
-            .map_err(pg_error)?;
-        rows.first().map(decode_api_key).transpose()
+        accounts_sql::get_api_key(self, public_key).await
     }
 
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "{API_KEY_SELECT} WHERE $1::text IS NULL OR project_id = $1
-                     ORDER BY created_at, public_key"
-                ),
-                &[&project_id],
-            )
-            .await
-            .map_err(pg_error)?;
-        rows.iter().map(decode_api_key).collect()
+        accounts_sql::list_api_keys(self, project_id).await
     }
 
     async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
-        let client = self.client().await?;
-        let changed = client
-            .execute(
-                "UPDATE api_keys SET revoked_at = $2 WHERE public_key = $1 AND revoked_at IS NULL",
-                &[&public_key, &at],
-            )
-            .await
-            .map_err(pg_error)?;
-        Ok(changed > 0)
+        accounts_sql::revoke_api_key(self, public_key, at).await
     }
 
     async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
@@ -516,28 +381,23 @@ impl Store for PostgresStore {
     }
 
     async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
-        let client = self.client().await?;
-        models::list(&client, project_id).await
+        models_sql::list(self, project_id).await
     }
 
     async fn put_model(&self, model: &CustomModel) -> Result<()> {
-        let client = self.client().await?;
-        models::put(&client, model).await
+        models_sql::put(self, model).await
     }
 
     async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
-        let client = self.client().await?;
-        models::delete(&client, project_id, model_id).await
+        models_sql::delete(self, project_id, model_id).await
     }
 
     async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
-        let client = self.client().await?;
-        models::builtin_enabled(&client, project_id).await
+        models_sql::builtin_enabled(self, project_id).await
     }
 
     async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
-        let client = self.client().await?;
-        models::set_builtin(&client, project_id, enabled).await
+        models_sql::set_builtin(self, project_id, enabled).await
     }
 
     async fn recompute_costs(

@@ -31,7 +31,7 @@ pub(crate) mod rows;
 pub(crate) use dialect::Dialect;
 pub(crate) use filters::*;
 pub(crate) use param::Param;
-pub(crate) use row::{ColumnIndex, Indexed, RowAccess};
+pub(crate) use row::{ColumnIndex, ColumnValue, Indexed, RowAccess};
 
 /// The marker of a PostgreSQL placeholder until [`Sql::finish`] numbers it.
 const PG_PLACEHOLDER: &str = "$?";

@@ -10,12 +10,10 @@ mod reads;
 mod schema;
 mod writer;
 
-use crate::sql::rows::{
-    decode_api_key, decode_media, decode_project, API_KEY_SELECT, MEDIA_SELECT, PROJECT_SELECT,
-};
+use crate::sql::rows::{decode_media, MEDIA_SELECT};
 use crate::sql::RowAccess;
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::{CustomModel, Pricer};
@@ -26,8 +24,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
+use crate::{accounts_sql, models_sql};
 use crate::{
-    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
+    now_micros, ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
     Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
     TraceQuery, TraceView,
 };
@@ -334,8 +333,6 @@ pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
 /// Observations recomputed per writer transaction, so that ingestion goes on in between.
 const RECOMPUTE_CHUNK: u32 = 500;
 
-pub(crate) use spindle_core::time::now_micros;
-
 impl SqliteStore {
     /// Opens (creating if needed) the store at `dir_or_file`: a directory gets `spindle.db`
     /// inside it; a path ending in `.db`, `.sqlite` or `.sqlite3`, or an existing file, is the
@@ -540,160 +537,35 @@ fn json_ids(ids: &[String]) -> String {
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
-        let organization = organization.clone();
-        self.exec(move |tx| {
-            tx.execute(
-                "INSERT INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                params![organization.id, organization.name, now_micros()],
-            )
-            .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        accounts_sql::upsert_organization(self, organization).await
     }
 
     async fn upsert_project(&self, project: &Project) -> Result<()> {
-        let project = project.clone();
-        self.exec(move |tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)",
-                params![
-                    project.organization.id,
-                    project.organization.name,
-                    project.created_at
-                ],
-            )
-            .map_err(sql_error)?;
-            tx.execute(
-                "INSERT OR IGNORE INTO projects (id, organization_id, name, retention_days,
-                     created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    project.id,
-                    project.organization.id,
-                    project.name,
-                    project.retention_days,
-                    project.created_at
-                ],
-            )
-            .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        accounts_sql::upsert_project(self, project).await
     }
 
     async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
-        let project_id = project_id.to_owned();
-        self.read(move |connection| {
-            let sql = format!("{PROJECT_SELECT} WHERE p.id = ?1");
-            let mut projects = query_with(connection, &sql, params![project_id], |row| {
-                decode_project(row)
-            })?;
-            Ok(projects.pop())
-        })
-        .await
+        accounts_sql::get_project(self, project_id).await
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>> {
-        self.read(move |connection| {
-            let sql = format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id");
-            query_with(connection, &sql, [], |row| decode_project(row))
-        })
-        .await
+        accounts_sql::list_projects(self).await
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        let key = key.clone();
-        self.exec(move |tx| {
-            let existing: Option<String> = tx
-                .query_row(
-                    "SELECT project_id FROM api_keys WHERE public_key = ?1",
-                    params![key.public_key],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sql_error)?;
-            match existing {
-                Some(project_id) if project_id == key.project_id => return Ok(()),
-                Some(_) => {
-                    return Err(Error::invalid(
-                        "publicKey",
-                        "already exists for another project",
-                    ))
-                }
-                None => {}
-            }
-            let project_exists: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)",
-                    params![key.project_id],
-                    |row| row.get(0),
-                )
-                .map_err(sql_error)?;
-            if !project_exists {
-                return Err(Error::invalid(
-                    "projectId",
-                    format!("unknown project {:?}", key.project_id),
-                ));
-            }
-            tx.execute(
-                "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint, note,
-                     created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    key.public_key,
-                    key.project_id,
-                    key.secret_hash,
-                    key.secret_hint,
-                    key.note,
-                    key.created_at,
-                    key.revoked_at
-                ],
-            )
-            .map_err(sql_error)?;
-            Ok(())
-        })
-        .await
+        accounts_sql::insert_api_key(self, key).await
     }
 
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
-        let public_key = public_key.to_owned();
-        self.read(move |connection| {
-            let sql = format!("{API_KEY_SELECT} WHERE public_key = ?1");
-            let mut keys = query_with(connection, &sql, params![public_key], |row| {
-                decode_api_key(row)
-            })?;
-            Ok(keys.pop())
-        })
-        .await
+        accounts_sql::get_api_key(self, public_key).await
     }
 
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
-        let project_id = project_id.map(str::to_owned);
-        self.read(move |connection| {
-            let sql = format!(
-                "{API_KEY_SELECT} WHERE ?1 IS NULL OR project_id = ?1
-                 ORDER BY created_at, public_key"
-            );
-            query_with(connection, &sql, params![project_id], |row| {
-                decode_api_key(row)
-            })
-        })
-        .await
+        accounts_sql::list_api_keys(self, project_id).await
     }
 
     async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
-        let public_key = public_key.to_owned();
-        self.exec(move |tx| {
-            let changed = tx
-                .execute(
-                    "UPDATE api_keys SET revoked_at = ?2
-                     WHERE public_key = ?1 AND revoked_at IS NULL",
-                    params![public_key, at],
-                )
-                .map_err(sql_error)?;
-            Ok(changed > 0)
-        })
-        .await
+        accounts_sql::revoke_api_key(self, public_key, at).await
     }
 
     async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
@@ -779,32 +651,23 @@ impl Store for SqliteStore {
     }
 
     async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
-        let project_id = project_id.to_owned();
-        self.read(move |c| models::list(c, &project_id)).await
+        models_sql::list(self, project_id).await
     }
 
     async fn put_model(&self, model: &CustomModel) -> Result<()> {
-        let model = model.clone();
-        self.exec(move |tx| models::put(tx, &model)).await
+        models_sql::put(self, model).await
     }
 
     async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
-        let project_id = project_id.to_owned();
-        let model_id = model_id.to_owned();
-        self.exec(move |tx| models::delete(tx, &project_id, &model_id))
-            .await
+        models_sql::delete(self, project_id, model_id).await
     }
 
     async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
-        let project_id = project_id.to_owned();
-        self.read(move |c| models::builtin_enabled(c, &project_id))
-            .await
+        models_sql::builtin_enabled(self, project_id).await
     }
 
     async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
-        let project_id = project_id.to_owned();
-        self.exec(move |tx| models::set_builtin(tx, &project_id, enabled))
-            .await
+        models_sql::set_builtin(self, project_id, enabled).await
     }
 
     async fn recompute_costs(

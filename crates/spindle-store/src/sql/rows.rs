@@ -211,44 +211,6 @@ pub(crate) fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> 
     })
 }
 
-/// The select of a project with its organization's name.
-pub(crate) const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
-     p.organization_id, g.name AS organization_name \
-     FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
-
-/// A row of [`PROJECT_SELECT`].
-pub(crate) fn decode_project(row: &impl RowAccess) -> Result<crate::Project> {
-    Ok(crate::Project {
-        id: row.text("id")?,
-        name: row.text("name")?,
-        retention_days: row
-            .opt_int("retention_days")?
-            .and_then(|d| u32::try_from(d).ok()),
-        created_at: row.int("created_at")?,
-        organization: crate::Organization {
-            id: row.text("organization_id")?,
-            name: row.opt_text("organization_name")?.unwrap_or_default(),
-        },
-    })
-}
-
-/// The select of API keys.
-pub(crate) const API_KEY_SELECT: &str = "SELECT public_key, project_id, secret_hash, \
-     secret_hint, note, created_at, revoked_at FROM api_keys";
-
-/// A row of [`API_KEY_SELECT`].
-pub(crate) fn decode_api_key(row: &impl RowAccess) -> Result<crate::ApiKey> {
-    Ok(crate::ApiKey {
-        public_key: row.text("public_key")?,
-        project_id: row.text("project_id")?,
-        secret_hash: row.text("secret_hash")?,
-        secret_hint: row.text("secret_hint")?,
-        note: row.opt_text("note")?,
-        created_at: row.int("created_at")?,
-        revoked_at: row.opt_int("revoked_at")?,
-    })
-}
-
 /// The select of media records.
 pub(crate) const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, \
      content_length, trace_id, observation_id, field, uploaded_at, upload_http_status, \
@@ -524,11 +486,6 @@ impl<'a> EncodedObservation<'a> {
             usage_output: usage.and_then(|u| u.get("output").copied()),
             usage_total: usage.and_then(total_usage),
         }
-    }
-
-    /// The encoded derived cost column.
-    pub fn derived(&self) -> Option<&str> {
-        self.derived.as_deref()
     }
 }
 

@@ -1,0 +1,834 @@
+//! The accounts' statements, written once for both dialects: users, sessions, sign-in
+//! links, memberships, saved views, the UI's aggregates (users list, sessions list,
+//! dashboard latencies), and the organizations, projects and API keys of [`crate::Store`];
+//! one column list and one row codec per entity.
+//!
+//! [`Accounts`] is implemented here, once, for every backend that can run the statements
+//! (an [`Executor`]); the backends' `Store` implementations call the functions below for
+//! organizations, projects and keys.
+
+use async_trait::async_trait;
+use spindle_core::time::Micros;
+use spindle_core::Error;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::accounts::{
+    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, SessionStats, TokenTotals,
+    UiSession, User, UserSummary,
+};
+use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::sql::{Dialect, Param, RowAccess, Sql};
+use crate::statements::{
+    delete_where, insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO,
+    MICROS_AS_SECONDS, SUM_AS_FLOAT, SUM_AS_INTEGER,
+};
+use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
+
+// --- column lists and row codecs ---
+
+columns_and_codec!(USER_COLUMNS => User {
+    id: text,
+    email: text,
+    name: opt_text,
+    password_hash: opt_text,
+    is_admin: boolean,
+    created_at: int,
+});
+
+columns_and_codec!(SESSION_COLUMNS => UiSession {
+    token_hash: text,
+    user_id: text,
+    csrf_token: text,
+    created_at: int,
+    expires_at: int,
+});
+
+columns_and_codec!(VIEW_COLUMNS => SavedView {
+    id: text,
+    project_id: text,
+    user_id: text,
+    page: text,
+    name: text,
+    query: text,
+    created_at: int,
+});
+
+columns_and_codec!(API_KEY_COLUMNS => ApiKey {
+    public_key: text,
+    project_id: text,
+    secret_hash: text,
+    secret_hint: text,
+    note: opt_text,
+    created_at: int,
+    revoked_at: opt_int,
+});
+
+const LINK_COLUMNS: &str = "token_hash, user_id, expires_at";
+const MEMBERSHIP_COLUMNS: &str = "user_id, project_id, role";
+const ORGANIZATION_COLUMNS: &str = "id, name, created_at";
+const PROJECT_COLUMNS: &str = "id, organization_id, name, retention_days, created_at";
+
+/// Projects with their organization's name.
+const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
+     p.organization_id, g.name AS organization_name \
+     FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
+
+/// Rows read at most for latency percentiles, so one dashboard request stays bounded.
+const LATENCY_ROW_LIMIT: i64 = 200_000;
+
+fn role(row: &impl RowAccess) -> Result<Role> {
+    Ok(Role::parse(&row.text("role")?).unwrap_or(Role::Member))
+}
+
+impl FromRow for Membership {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(Membership {
+            user_id: row.text("user_id")?,
+            project_id: row.text("project_id")?,
+            role: role(row)?,
+        })
+    }
+}
+
+impl FromRow for (User, Role) {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok((User::from_row(row)?, role(row)?))
+    }
+}
+
+impl FromRow for Project {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(Project {
+            id: row.text("id")?,
+            name: row.text("name")?,
+            retention_days: row
+                .opt_int("retention_days")?
+                .and_then(|days| u32::try_from(days).ok()),
+            created_at: row.int("created_at")?,
+            organization: Organization {
+                id: row.text("organization_id")?,
+                name: row.opt_text("organization_name")?.unwrap_or_default(),
+            },
+        })
+    }
+}
+
+impl FromRow for UserSummary {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(UserSummary {
+            user_id: row.text("user_id")?,
+            traces: u64::try_from(row.int("traces")?).unwrap_or(0),
+            first_seen: row.opt_int("first_seen")?,
+            last_seen: row.opt_int("last_seen")?,
+            input_tokens: row.int("input_tokens")?,
+            output_tokens: row.int("output_tokens")?,
+            total_tokens: row.int("total_tokens")?,
+            total_cost: row.float("total_cost")?,
+        })
+    }
+}
+
+impl FromRow for (String, TokenTotals) {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        let totals = TokenTotals {
+            input: row.int("input")?,
+            output: row.int("output")?,
+            total: row.int("total")?,
+        };
+        Ok((row.text("trace_id")?, totals))
+    }
+}
+
+/// The totals of one session's traces (its cost and last observation end come apart).
+struct SessionTraces {
+    session_id: String,
+    stats: SessionStats,
+}
+
+impl FromRow for SessionTraces {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        let mut users = row.get::<TextList>("users")?.0;
+        users.retain(|user| !user.is_empty());
+        users.sort();
+        Ok(SessionTraces {
+            session_id: row.text("session_id")?,
+            stats: SessionStats {
+                traces: u64::try_from(row.int("traces")?).unwrap_or(0),
+                users,
+                first: row.opt_int("first_time")?,
+                last: row.opt_int("last_time")?,
+                total_cost: 0.0,
+            },
+        })
+    }
+}
+
+/// The cost and the last observation end of one session's traces.
+struct SessionObservations {
+    session_id: String,
+    total_cost: f64,
+    last_end: Option<Micros>,
+}
+
+columns_and_codec!(_ => SessionObservations {
+    session_id: text,
+    total_cost: float,
+    last_end: opt_int,
+});
+
+/// One latency of a trace name or a model, and whether it failed.
+struct Latency {
+    group_key: String,
+    seconds: Option<f64>,
+    error: Option<bool>,
+}
+
+columns_and_codec!(_ => Latency {
+    group_key: text,
+    seconds: opt_float,
+    error: opt_boolean,
+});
+
+// --- statements ---
+
+fn select_users(dialect: Dialect, rest: &str) -> Sql {
+    Sql::new(dialect, &format!("SELECT {USER_COLUMNS} FROM users {rest}"))
+}
+
+/// Whether the one statement changed a row.
+async fn changed_any(db: &impl Executor, sql: Sql) -> Result<bool> {
+    Ok(db.modify(vec![sql]).await?.iter().sum::<u64>() > 0)
+}
+
+async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
+    Ok(db.select(sql).await?.into_iter().next())
+}
+
+fn user_summaries_statements(
+    dialect: Dialect,
+    project_id: &str,
+    limit: u32,
+    offset: i64,
+) -> (Sql, Sql) {
+    let mut count = Sql::new(
+        dialect,
+        "SELECT count(DISTINCT user_id) AS value FROM traces WHERE project_id = ",
+    );
+    count
+        .bind(project_id)
+        .push(" AND user_id IS NOT NULL AND user_id != ''");
+    let mut page = Sql::new(
+        dialect,
+        "WITH u AS (
+             SELECT user_id, count(*) AS traces,
+                 min(coalesce(timestamp, created_at)) AS first_seen,
+                 max(coalesce(timestamp, created_at)) AS last_seen
+             FROM traces
+             WHERE project_id = ",
+    );
+    page.bind(project_id)
+        .push(
+            " AND user_id IS NOT NULL AND user_id != ''
+             GROUP BY user_id ORDER BY last_seen DESC, user_id LIMIT ",
+        )
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset)
+        .push(&format!(
+            ")
+         SELECT u.user_id, u.traces, u.first_seen, u.last_seen,
+             {} AS input_tokens, {} AS output_tokens,
+             {} AS total_tokens, {} AS total_cost
+         FROM u
+         LEFT JOIN traces t ON t.project_id = ",
+            SUM_AS_INTEGER.of(dialect, "o.usage_input"),
+            SUM_AS_INTEGER.of(dialect, "o.usage_output"),
+            SUM_AS_INTEGER.of(dialect, "o.usage_total"),
+            SUM_AS_FLOAT.of(dialect, "o.total_cost"),
+        ))
+        .bind(project_id)
+        .push(" AND t.user_id = u.user_id LEFT JOIN observations o ON o.project_id = ")
+        .bind(project_id)
+        .push(&format!(
+            " AND o.trace_id = t.id
+         GROUP BY u.user_id{}
+         ORDER BY u.last_seen DESC, u.user_id",
+            GROUPED_TOO.of(dialect, "u.traces, u.first_seen, u.last_seen")
+        ));
+    (count, page)
+}
+
+fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT trace_id, {} AS input, {} AS output, {} AS total
+             FROM observations WHERE project_id = ",
+            SUM_AS_INTEGER.of(dialect, "usage_input"),
+            SUM_AS_INTEGER.of(dialect, "usage_output"),
+            SUM_AS_INTEGER.of(dialect, "usage_total"),
+        ),
+    );
+    sql.bind(project_id).push(" AND ");
+    sql.in_list("trace_id", trace_ids.to_vec(), false)
+        .push(" GROUP BY trace_id");
+    sql
+}
+
+fn session_stats_statements(
+    dialect: Dialect,
+    project_id: &str,
+    session_ids: &[String],
+) -> (Sql, Sql) {
+    let mut traces = Sql::new(
+        dialect,
+        &format!(
+            "SELECT session_id, count(*) AS traces,
+                 min(coalesce(timestamp, created_at)) AS first_time,
+                 max(coalesce(timestamp, created_at)) AS last_time, {} AS users
+             FROM traces WHERE project_id = ",
+            DISTINCT_TEXTS.of(dialect, "user_id")
+        ),
+    );
+    traces.bind(project_id).push(" AND ");
+    traces
+        .in_list("session_id", session_ids.to_vec(), false)
+        .push(" GROUP BY session_id");
+    let mut observations = Sql::new(
+        dialect,
+        &format!(
+            "SELECT t.session_id, {} AS total_cost,
+                 max(coalesce(o.end_time, o.start_time)) AS last_end
+             FROM traces t
+             JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
+             WHERE t.project_id = ",
+            SUM_AS_FLOAT.of(dialect, "o.total_cost")
+        ),
+    );
+    observations.bind(project_id).push(" AND ");
+    observations
+        .in_list("t.session_id", session_ids.to_vec(), false)
+        .push(" GROUP BY t.session_id");
+    (traces, observations)
+}
+
+fn latency_statements(dialect: Dialect, project_id: &str, from: Micros, to: Micros) -> (Sql, Sql) {
+    let mut by_name = Sql::new(
+        dialect,
+        &format!(
+            "SELECT coalesce(t.name, '') AS group_key, {} AS seconds, {} AS error
+             FROM traces t
+             JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
+             WHERE t.project_id = ",
+            MICROS_AS_SECONDS.of(
+                dialect,
+                "(max(coalesce(o.end_time, o.start_time)) - min(o.start_time))"
+            ),
+            ANY_TRUE.of(dialect, "o.level = 'ERROR'"),
+        ),
+    );
+    by_name
+        .bind(project_id)
+        .push(" AND coalesce(t.timestamp, t.created_at) >= ")
+        .bind(from)
+        .push(" AND coalesce(t.timestamp, t.created_at) < ")
+        .bind(to)
+        .push(&format!(
+            " GROUP BY t.id{} LIMIT ",
+            GROUPED_TOO.of(dialect, "t.name")
+        ))
+        .bind(LATENCY_ROW_LIMIT);
+    let mut by_model = Sql::new(
+        dialect,
+        &format!(
+            "SELECT model AS group_key, {} AS seconds, level = 'ERROR' AS error
+             FROM observations
+             WHERE project_id = ",
+            MICROS_AS_SECONDS.of(dialect, "(coalesce(end_time, start_time) - start_time)")
+        ),
+    );
+    by_model
+        .bind(project_id)
+        .push(" AND model IS NOT NULL AND start_time >= ")
+        .bind(from)
+        .push(" AND start_time < ")
+        .bind(to)
+        .push(" LIMIT ")
+        .bind(LATENCY_ROW_LIMIT);
+    (by_name, by_model)
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (fraction * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Percentiles per group, the largest groups first.
+fn latency_stats(latencies: Vec<Latency>) -> Vec<LatencyStats> {
+    let mut groups: BTreeMap<String, (Vec<f64>, u64)> = BTreeMap::new();
+    for latency in latencies {
+        let entry = groups.entry(latency.group_key).or_default();
+        entry.0.push(latency.seconds.unwrap_or(0.0));
+        entry.1 += u64::from(latency.error.unwrap_or(false));
+    }
+    let mut stats: Vec<LatencyStats> = groups
+        .into_iter()
+        .map(|(key, (mut values, errors))| {
+            values.sort_by(f64::total_cmp);
+            LatencyStats {
+                count: values.len() as u64,
+                errors,
+                p50: percentile(&values, 0.50),
+                p90: percentile(&values, 0.90),
+                p99: percentile(&values, 0.99),
+                key,
+            }
+        })
+        .collect();
+    stats.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    stats
+}
+
+#[async_trait]
+impl<E: Executor> Accounts for E {
+    async fn create_user(&self, user: &User) -> Result<()> {
+        let mut sql = insert(self.dialect(), "users", USER_COLUMNS, user.values());
+        // Both databases hold emails unique ignoring ASCII case.
+        sql.push(" ON CONFLICT DO NOTHING");
+        if !changed_any(self, sql).await? {
+            return Err(Error::invalid("email", "a user with this email exists"));
+        }
+        Ok(())
+    }
+
+    async fn get_user(&self, user_id: &str) -> Result<Option<User>> {
+        let mut sql = select_users(self.dialect(), "WHERE id = ");
+        sql.bind(user_id);
+        first(self, sql).await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        // SQLite's email column compares ignoring case (COLLATE NOCASE, under its unique
+        // index); PostgreSQL's unique index is on lower(email).
+        let mut sql = select_users(self.dialect(), "WHERE ");
+        match self.dialect() {
+            Dialect::Sqlite => sql.push("email = ").bind(email.trim()),
+            Dialect::Postgres => sql
+                .push("lower(email) = lower(")
+                .bind(email.trim())
+                .push(")"),
+        };
+        first(self, sql).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.select(select_users(self.dialect(), "ORDER BY created_at, id"))
+            .await
+    }
+
+    async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect(), "UPDATE users SET password_hash = ");
+        sql.bind(password_hash).push(" WHERE id = ").bind(user_id);
+        changed_any(self, sql).await
+    }
+
+    async fn create_session(&self, session: &UiSession) -> Result<()> {
+        let sql = insert(
+            self.dialect(),
+            "ui_sessions",
+            SESSION_COLUMNS,
+            session.values(),
+        );
+        self.modify(vec![sql]).await.map(drop)
+    }
+
+    async fn get_session(&self, token_hash: &str, now: Micros) -> Result<Option<UiSession>> {
+        let mut sql = Sql::new(
+            self.dialect(),
+            &format!("SELECT {SESSION_COLUMNS} FROM ui_sessions WHERE token_hash = "),
+        );
+        sql.bind(token_hash).push(" AND expires_at > ").bind(now);
+        first(self, sql).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        let sql = delete_where(self.dialect(), "ui_sessions", &[("token_hash", token_hash)]);
+        changed_any(self, sql).await
+    }
+
+    async fn delete_expired(&self, now: Micros) -> Result<u64> {
+        let mut sessions = Sql::new(
+            self.dialect(),
+            "DELETE FROM ui_sessions WHERE expires_at <= ",
+        );
+        sessions.bind(now);
+        let mut links = Sql::new(
+            self.dialect(),
+            "DELETE FROM sign_in_links WHERE expires_at <= ",
+        );
+        links.bind(now).push(" OR used_at IS NOT NULL");
+        Ok(self.modify(vec![sessions, links]).await?.iter().sum())
+    }
+
+    async fn create_sign_in_link(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at: Micros,
+    ) -> Result<()> {
+        let sql = insert(
+            self.dialect(),
+            "sign_in_links",
+            LINK_COLUMNS,
+            [token_hash.into(), user_id.into(), expires_at.into()],
+        );
+        self.modify(vec![sql]).await.map(drop)
+    }
+
+    async fn consume_sign_in_link(&self, token_hash: &str, now: Micros) -> Result<Option<String>> {
+        // One statement: of two consumers of the same link, only one gets the user.
+        let mut sql = Sql::new(self.dialect(), "UPDATE sign_in_links SET used_at = ");
+        sql.bind(now)
+            .push(" WHERE token_hash = ")
+            .bind(token_hash)
+            .push(" AND used_at IS NULL AND expires_at > ")
+            .bind(now)
+            .push(" RETURNING user_id AS value");
+        let rows: Vec<Single<String>> = self.modify_returning(sql).await?;
+        Ok(rows.into_iter().next().map(|user| user.0))
+    }
+
+    async fn set_membership(&self, membership: &Membership, now: Micros) -> Result<()> {
+        let sql = upsert(
+            self.dialect(),
+            "memberships",
+            "user_id, project_id, role, created_at",
+            [
+                Param::from(&membership.user_id),
+                Param::from(&membership.project_id),
+                Param::from(membership.role.as_str()),
+                Param::from(now),
+            ],
+            "user_id, project_id",
+            &["role"],
+        );
+        self.modify(vec![sql]).await.map(drop)
+    }
+
+    async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Membership>> {
+        let mut sql = Sql::new(
+            self.dialect(),
+            &format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE user_id = "),
+        );
+        sql.bind(user_id).push(" ORDER BY project_id");
+        self.select(sql).await
+    }
+
+    async fn members_of_project(&self, project_id: &str) -> Result<Vec<(User, Role)>> {
+        let mut sql = Sql::new(
+            self.dialect(),
+            &format!(
+                "SELECT {}, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE m.project_id = ",
+                qualified("u", USER_COLUMNS)
+            ),
+        );
+        sql.bind(project_id).push(" ORDER BY u.email");
+        self.select(sql).await
+    }
+
+    async fn remove_membership(&self, user_id: &str, project_id: &str) -> Result<bool> {
+        let conditions = [("user_id", user_id), ("project_id", project_id)];
+        let sql = delete_where(self.dialect(), "memberships", &conditions);
+        changed_any(self, sql).await
+    }
+
+    async fn save_view(&self, view: &SavedView) -> Result<()> {
+        let sql = upsert(
+            self.dialect(),
+            "saved_views",
+            VIEW_COLUMNS,
+            view.values(),
+            "id",
+            &["name", "query"],
+        );
+        self.modify(vec![sql]).await.map(drop)
+    }
+
+    async fn list_views(&self, project_id: &str, page: &str) -> Result<Vec<SavedView>> {
+        let mut sql = Sql::new(
+            self.dialect(),
+            &format!("SELECT {VIEW_COLUMNS} FROM saved_views WHERE project_id = "),
+        );
+        sql.bind(project_id)
+            .push(" AND page = ")
+            .bind(page)
+            .push(" ORDER BY created_at, id");
+        self.select(sql).await
+    }
+
+    async fn delete_view(&self, project_id: &str, view_id: &str) -> Result<bool> {
+        let conditions = [("project_id", project_id), ("id", view_id)];
+        let sql = delete_where(self.dialect(), "saved_views", &conditions);
+        changed_any(self, sql).await
+    }
+
+    async fn user_summaries(
+        &self,
+        project_id: &str,
+        page: u32,
+        limit: u32,
+    ) -> Result<Page<UserSummary>> {
+        let page = page.max(1);
+        let limit = if limit == 0 { 50 } else { limit };
+        let offset = i64::from(page - 1) * i64::from(limit);
+        let (count, rows) = user_summaries_statements(self.dialect(), project_id, limit, offset);
+        let (total, items): (Vec<Single<i64>>, _) = self.select_pair(count, rows).await?;
+        let total = total.first().map_or(0, |total| total.0);
+        Ok(Page {
+            items,
+            page,
+            limit,
+            total_items: u64::try_from(total).unwrap_or(0),
+            next_cursor: None,
+        })
+    }
+
+    async fn trace_tokens(
+        &self,
+        project_id: &str,
+        trace_ids: &[String],
+    ) -> Result<HashMap<String, TokenTotals>> {
+        if trace_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, TokenTotals)> = self
+            .select(trace_tokens_statement(
+                self.dialect(),
+                project_id,
+                trace_ids,
+            ))
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    async fn session_stats(
+        &self,
+        project_id: &str,
+        session_ids: &[String],
+    ) -> Result<HashMap<String, SessionStats>> {
+        if session_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (traces, observations) =
+            session_stats_statements(self.dialect(), project_id, session_ids);
+        let (traces, observations): (Vec<SessionTraces>, Vec<SessionObservations>) =
+            self.select_pair(traces, observations).await?;
+        let mut stats: HashMap<String, SessionStats> = traces
+            .into_iter()
+            .map(|session| (session.session_id, session.stats))
+            .collect();
+        for session in observations {
+            if let Some(entry) = stats.get_mut(&session.session_id) {
+                entry.total_cost = session.total_cost;
+                entry.last = entry.last.max(session.last_end);
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn latency_report(
+        &self,
+        project_id: &str,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    ) -> Result<LatencyReport> {
+        let from = from.unwrap_or(i64::MIN);
+        let to = to.unwrap_or_else(|| now_micros().saturating_add(86_400_000_000));
+        let (by_name, by_model) = latency_statements(self.dialect(), project_id, from, to);
+        let (by_name, by_model) = self.select_pair(by_name, by_model).await?;
+        Ok(LatencyReport {
+            by_trace_name: latency_stats(by_name),
+            by_model: latency_stats(by_model),
+        })
+    }
+}
+
+// --- organizations, projects and API keys, for the backends' `Store` ---
+
+pub(crate) async fn upsert_organization(
+    db: &impl Executor,
+    organization: &Organization,
+) -> Result<()> {
+    let sql = upsert(
+        db.dialect(),
+        "organizations",
+        ORGANIZATION_COLUMNS,
+        [
+            Param::from(&organization.id),
+            Param::from(&organization.name),
+            Param::from(now_micros()),
+        ],
+        "id",
+        &["name"],
+    );
+    db.modify(vec![sql]).await.map(drop)
+}
+
+/// Creates the project and its organization, leaving either as it is when it exists.
+pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
+    let mut organization = insert(
+        db.dialect(),
+        "organizations",
+        ORGANIZATION_COLUMNS,
+        [
+            Param::from(&project.organization.id),
+            Param::from(&project.organization.name),
+            Param::from(project.created_at),
+        ],
+    );
+    organization.push(" ON CONFLICT DO NOTHING");
+    let mut row = insert(
+        db.dialect(),
+        "projects",
+        PROJECT_COLUMNS,
+        [
+            Param::from(&project.id),
+            Param::from(&project.organization.id),
+            Param::from(&project.name),
+            Param::from(project.retention_days.map(i64::from)),
+            Param::from(project.created_at),
+        ],
+    );
+    row.push(" ON CONFLICT DO NOTHING");
+    db.modify(vec![organization, row]).await.map(drop)
+}
+
+pub(crate) async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
+    let mut sql = Sql::new(db.dialect(), &format!("{PROJECT_SELECT} WHERE p.id = "));
+    sql.bind(project_id);
+    first(db, sql).await
+}
+
+pub(crate) async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
+    db.select(Sql::new(
+        db.dialect(),
+        &format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"),
+    ))
+    .await
+}
+
+/// Creates a key: `InvalidArgument` when the public key exists for another project or the
+/// project is unknown; nothing happens when the same key exists already.
+pub(crate) async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<()> {
+    let dialect = db.dialect();
+    let mut project = Sql::new(dialect, "SELECT id AS value FROM projects WHERE id = ");
+    project.bind(&key.project_id);
+    let project_exists = !db.select::<Single<String>>(project).await?.is_empty();
+    let inserted = if project_exists {
+        let mut sql = insert(dialect, "api_keys", API_KEY_COLUMNS, key.values());
+        sql.push(" ON CONFLICT (public_key) DO NOTHING");
+        changed_any(db, sql).await?
+    } else {
+        false
+    };
+    if inserted {
+        return Ok(());
+    }
+    let mut existing = Sql::new(
+        dialect,
+        "SELECT project_id AS value FROM api_keys WHERE public_key = ",
+    );
+    existing.bind(&key.public_key);
+    match first::<Single<String>>(db, existing).await? {
+        Some(Single(project_id)) if project_id == key.project_id => Ok(()),
+        Some(_) => Err(Error::invalid(
+            "publicKey",
+            "already exists for another project",
+        )),
+        None => Err(Error::invalid(
+            "projectId",
+            format!("unknown project {:?}", key.project_id),
+        )),
+    }
+}
+
+pub(crate) async fn get_api_key(db: &impl Executor, public_key: &str) -> Result<Option<ApiKey>> {
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE public_key = "),
+    );
+    sql.bind(public_key);
+    first(db, sql).await
+}
+
+/// The keys of a project, or of every project.
+pub(crate) async fn list_api_keys(
+    db: &impl Executor,
+    project_id: Option<&str>,
+) -> Result<Vec<ApiKey>> {
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!("SELECT {API_KEY_COLUMNS} FROM api_keys"),
+    );
+    if let Some(project_id) = project_id {
+        sql.push(" WHERE project_id = ").bind(project_id);
+    }
+    sql.push(" ORDER BY created_at, public_key");
+    db.select(sql).await
+}
+
+/// Marks a key revoked; whether a live key was revoked.
+pub(crate) async fn revoke_api_key(
+    db: &impl Executor,
+    public_key: &str,
+    at: Micros,
+) -> Result<bool> {
+    let mut sql = Sql::new(db.dialect(), "UPDATE api_keys SET revoked_at = ");
+    sql.bind(at)
+        .push(" WHERE public_key = ")
+        .bind(public_key)
+        .push(" AND revoked_at IS NULL");
+    changed_any(db, sql).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        assert_eq!(percentile(&values, 0.5), 5.0);
+        assert_eq!(percentile(&values, 0.9), 9.0);
+        assert_eq!(percentile(&values, 0.99), 10.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+        assert_eq!(percentile(&[3.0], 0.01), 3.0);
+    }
+
+    #[test]
+    fn the_dashboard_keeps_each_dialects_aggregates() {
+        let (by_name, _) = latency_statements(Dialect::Sqlite, "p", 0, 1);
+        assert!(
+            by_name.text.contains("max(o.level = 'ERROR')"),
+            "{}",
+            by_name.text
+        );
+        assert!(
+            by_name.text.contains("GROUP BY t.id LIMIT ?"),
+            "{}",
+            by_name.text
+        );
+        let (by_name, _) = latency_statements(Dialect::Postgres, "p", 0, 1);
+        let text = by_name.finish_text();
+        assert!(text.contains("bool_or(o.level = 'ERROR')"), "{text}");
+        assert!(
+            text.contains("GROUP BY t.id, t.name LIMIT ($4::int8)"),
+            "{text}"
+        );
+    }
+}
