@@ -1,3 +1,5 @@
+//! Tests of the filter compiler: each operator and column kind rendered for both dialects.
+
 use super::*;
 
 const COLUMNS: &[Column] = &[
