@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::derived::{decode_prices, decode_tiers, encode, encode_tiers, finite_map};
 use crate::executor::{Executor, FromRow, Single, ToRow};
+use crate::sql::rows::EncodedObservation;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{after_position, delete_where, lock_for_update, upsert};
 use crate::Result;
@@ -190,24 +191,15 @@ pub(crate) fn recompute_statement(
     sql
 }
 
-/// The totals an observation's row keeps of its effective usage and cost.
-pub(crate) struct StoredTotals {
-    pub total_cost: Option<f64>,
-    pub usage_input: Option<i64>,
-    pub usage_output: Option<i64>,
-    pub usage_total: Option<i64>,
-}
-
 /// Prices again the observations of one chunk of [`recompute_statement`] (all its rows, in
-/// order): the updates of those whose derived cost changed, with `totals` working out their
-/// stored totals, and where to go on from (`None` when the chunk was the range's last).
+/// order): the updates of those whose derived cost changed, with the stored totals of the
+/// shared row codec, and where to go on from (`None` when the chunk was the range's last).
 pub(crate) fn reprice(
     dialect: Dialect,
     (pricer, pricing): (&Pricer, &ProjectPricing),
     project_id: &str,
     records: Vec<ObservationRecord>,
     limit: u32,
-    totals: impl Fn(&ObservationRecord) -> StoredTotals,
 ) -> (Vec<Sql>, Option<Position>) {
     let full = records.len() as u64 >= u64::from(limit);
     let mut last = None;
@@ -220,7 +212,7 @@ pub(crate) fn reprice(
             continue;
         }
         record.derived = derived;
-        let totals = totals(&record);
+        let totals = EncodedObservation::new(&record, &record.derived);
         let mut update = Sql::new(dialect, "UPDATE observations SET derived = ");
         update
             .bind(encode(&record.derived))

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::{decode_rows, pg_error};
 use crate::executor::{postgres_execute, postgres_rows};
-use crate::models_sql::{self, Position, StoredTotals};
-use crate::sql::rows::{decode_observation, EncodedObservation, OBSERVATION_COLUMNS};
+use crate::models_sql::{self, Position};
+use crate::sql::rows::{decode_observation, OBSERVATION_COLUMNS};
 use crate::sql::Dialect;
 use crate::Result;
 
@@ -60,15 +60,6 @@ pub(crate) async fn recompute_chunk(
         project_id,
         records,
         limit,
-        |record| {
-            let columns = EncodedObservation::new(record, &record.derived);
-            StoredTotals {
-                total_cost: columns.total_cost,
-                usage_input: columns.usage_input,
-                usage_output: columns.usage_output,
-                usage_total: columns.usage_total,
-            }
-        },
     );
     for update in &updates {
         postgres_execute(client, update).await?;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::query_rows;
 use crate::executor::{sqlite_execute, sqlite_rows};
-use crate::models_sql::{self, Position, StoredTotals};
-use crate::sql::rows::{decode_observation, EncodedObservation, OBSERVATION_COLUMNS};
+use crate::models_sql::{self, Position};
+use crate::sql::rows::{decode_observation, OBSERVATION_COLUMNS};
 use crate::sql::Dialect;
 use crate::Result;
 
@@ -54,15 +54,6 @@ pub(crate) fn recompute_chunk(
         project_id,
         records,
         limit,
-        |record| {
-            let columns = EncodedObservation::new(record, &record.derived);
-            StoredTotals {
-                total_cost: columns.total_cost,
-                usage_input: columns.usage_input,
-                usage_output: columns.usage_output,
-                usage_total: columns.usage_total,
-            }
-        },
     );
     for update in &updates {
         sqlite_execute(connection, update)?;
