@@ -148,6 +148,34 @@ def test_manual_start_observation_end(api, run):
     ck.done()
 
 
+# what Langfuse stores for each usage_details shape of scenarios/_py_otel.py USAGE_SHAPES: only a
+# complete, strict OpenAI usage object is converted; any other map is kept as sent, plus `total`
+EXPECTED_USAGE = {
+    "partial_openai": {"prompt_tokens": 10, "completion_tokens": 20, "total": 30},
+    "openai": {"input": 80, "input_cached_tokens": 20, "output": 40, "output_reasoning_tokens": 10, "total": 150},
+    "openai_extra_key": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "cache_hit": 4, "total": 10},
+    "responses": {"input": 20, "input_cached_tokens": 10, "output": 8, "output_reasoning_tokens": 4, "total": 42},
+    "custom_no_total": {"input": 5, "output": 7, "cache_read": 2, "total": 14},
+}
+
+
+def test_usage_details_shapes(api, run):
+    ck = Check("usage_details shapes")
+    ids, p = run["usage_shapes"], run["prefix"]
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=f"{p}-usage-shapes", observations=(obs, 1 + len(EXPECTED_USAGE)))
+    listed = api.get("/api/public/v2/observations", params={"traceId": ids["trace"], "fields": "core,usage"})
+    listed = {x.get("id"): x for x in listed.get("data") or []}
+    for key, expected in EXPECTED_USAGE.items():
+        o = check_obs(ck, obs, ids[key], name=f"usage-{key}", type="GENERATION", parent=ids["root"],
+                      model="usage-shapes-model")
+        if o is not None:
+            ck.eq(o.get("usageDetails"), expected, f"usage-{key}.usageDetails")
+        ck.eq((listed.get(ids[key]) or {}).get("usageDetails"), expected,
+              f"usage-{key}.usageDetails (GET /api/public/v2/observations)")
+    ck.done()
+
+
 def test_update_current_span(api, run):
     ck = Check("update_current_span")
     ids, p = run["update_span"], run["prefix"]

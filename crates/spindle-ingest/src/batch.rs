@@ -395,6 +395,7 @@ fn parse_usage(fields: &Fields<'_>) -> Result<UsageAndCost, Error> {
             .filter(|(key, _)| key != "unit")
             .collect();
     }
+    let usage_map = usage::with_total(usage_map);
     let mut costs = BTreeMap::new();
     for (key, target) in [
         ("inputCost", "input"),

@@ -4,32 +4,90 @@
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// A usage map as sent in `usageDetails` / `langfuse.observation.usage_details`: either
-/// Langfuse's own `{input, output, total, ...}` map (kept as given) or an OpenAI/Anthropic
-/// usage object (flattened). Negative and non-integer values are dropped.
+/// A usage map as sent in `usageDetails` / `langfuse.observation.usage_details`, the way
+/// Langfuse reads it: only a complete, strict OpenAI usage object (Chat Completions'
+/// `{prompt_tokens, completion_tokens, total_tokens}` or Responses' `{input_tokens,
+/// output_tokens, total_tokens}`, each with at most its two optional `*_details` maps and no
+/// other key) is converted to `input`/`output`/`total` plus `input_<k>`/`output_<k>`. Any other
+/// map is kept as sent, key by key: non-negative integers, and strings that start with one;
+/// other values are dropped. `total` is added as the sum of the kept counts when absent.
 pub fn from_json_map(map: &Map<String, Value>) -> BTreeMap<String, i64> {
-    let is_provider_object = map.keys().any(|key| {
-        matches!(
-            key.as_str(),
-            "prompt_tokens"
-                | "completion_tokens"
-                | "input_tokens"
-                | "output_tokens"
-                | "total_tokens"
-        )
-    });
-    if is_provider_object {
-        return from_provider_object(map);
+    for shape in [OPENAI_COMPLETION, OPENAI_RESPONSE] {
+        if let Some(converted) = from_openai_object(map, &shape) {
+            return converted;
+        }
     }
-    map.iter()
-        .filter_map(|(key, value)| Some((key.clone(), non_negative(value)?)))
-        .collect()
+    let kept = map
+        .iter()
+        .filter_map(|(key, value)| Some((key.clone(), raw_count(value)?)))
+        .collect();
+    with_total(kept)
 }
 
 /// The largest usage count accepted (10^15): no request uses more, and sums of counts stay far
 /// from overflowing.
 pub const MAX_USAGE_COUNT: i64 = 1_000_000_000_000_000;
 
+/// Adds `total` as the sum of every count when the map has counts but no `total`.
+pub(crate) fn with_total(mut usage: BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+    if !usage.is_empty() && !usage.contains_key("total") {
+        let sum = usage
+            .values()
+            .fold(0i64, |sum, value| sum.saturating_add(*value));
+        usage.insert("total".to_owned(), sum);
+    }
+    usage
+}
+
+/// A JSON number that is a whole number in `0..=MAX_USAGE_COUNT` (`10` and `10.0`, not `10.5`).
+fn whole_count(value: &Value) -> Option<i64> {
+    let Value::Number(number) = value else {
+        return None;
+    };
+    let count = match number.as_i64() {
+        Some(count) => count,
+        None => {
+            let float = number.as_f64()?;
+            if !(float.is_finite() && float.fract() == 0.0 && float.abs() <= MAX_USAGE_COUNT as f64)
+            {
+                return None;
+            }
+            float as i64
+        }
+    };
+    (0..=MAX_USAGE_COUNT).contains(&count).then_some(count)
+}
+
+/// A count of a map kept as sent: a whole non-negative number, or a string that starts with
+/// one (after optional whitespace and `+`, the way JavaScript's `parseInt` reads it).
+fn raw_count(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(text) => {
+            let text = text.trim_start();
+            let (negative, digits) = match text.as_bytes().first() {
+                Some(b'-') => (true, &text[1..]),
+                Some(b'+') => (false, &text[1..]),
+                _ => (false, text),
+            };
+            let end = digits
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(digits.len());
+            let digits = &digits[..end];
+            if digits.is_empty() {
+                return None;
+            }
+            let count = digits.parse::<i64>().ok()?;
+            if negative && count != 0 {
+                return None;
+            }
+            (count <= MAX_USAGE_COUNT).then_some(count)
+        }
+        other => whole_count(other),
+    }
+}
+
+/// Flat usage counts (`gen_ai.usage.*` and the like, already typed): non-negative, capped,
+/// floats rounded.
 fn non_negative(value: &Value) -> Option<i64> {
     let number = match value {
         Value::Number(number) => number.as_i64().or_else(|| {
@@ -44,90 +102,86 @@ fn non_negative(value: &Value) -> Option<i64> {
     (0..=MAX_USAGE_COUNT).contains(&number).then_some(number)
 }
 
-/// OpenAI `{prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details: {...},
-/// completion_tokens_details: {...}}` and Anthropic/OpenAI-responses `{input_tokens,
-/// output_tokens, *_details}`: details become `input_<k>` / `output_<k>` and are subtracted.
-fn from_provider_object(map: &Map<String, Value>) -> BTreeMap<String, i64> {
+/// The keys of one of OpenAI's usage objects.
+struct OpenAiShape {
+    input: &'static str,
+    output: &'static str,
+    input_details: &'static str,
+    output_details: &'static str,
+}
+
+/// Chat Completions' usage object.
+const OPENAI_COMPLETION: OpenAiShape = OpenAiShape {
+    input: "prompt_tokens",
+    output: "completion_tokens",
+    input_details: "prompt_tokens_details",
+    output_details: "completion_tokens_details",
+};
+
+/// The Responses API's usage object.
+const OPENAI_RESPONSE: OpenAiShape = OpenAiShape {
+    input: "input_tokens",
+    output: "output_tokens",
+    input_details: "input_tokens_details",
+    output_details: "output_tokens_details",
+};
+
+/// The `*_details` map of an OpenAI usage object: absent or null is empty; otherwise every
+/// value must be a whole non-negative number or null (null entries are skipped).
+fn openai_details(value: Option<&Value>) -> Option<Vec<(&str, i64)>> {
+    match value {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Object(details)) => {
+            let mut counts = Vec::with_capacity(details.len());
+            for (key, value) in details {
+                if value.is_null() {
+                    continue;
+                }
+                counts.push((key.as_str(), whole_count(value)?));
+            }
+            Some(counts)
+        }
+        Some(_) => None,
+    }
+}
+
+/// `map` converted when it is exactly an OpenAI usage object of `shape`: its three counts
+/// present and whole, no key beyond them and the two details maps. Each detail becomes
+/// `input_<k>` / `output_<k>` and is subtracted from `input` / `output` (never below zero);
+/// `total` is taken as sent.
+fn from_openai_object(
+    map: &Map<String, Value>,
+    shape: &OpenAiShape,
+) -> Option<BTreeMap<String, i64>> {
+    let allowed = [
+        shape.input,
+        shape.output,
+        "total_tokens",
+        shape.input_details,
+        shape.output_details,
+    ];
+    if map.keys().any(|key| !allowed.contains(&key.as_str())) {
+        return None;
+    }
+    let input = whole_count(map.get(shape.input)?)?;
+    let output = whole_count(map.get(shape.output)?)?;
+    let total = whole_count(map.get("total_tokens")?)?;
+    let input_details = openai_details(map.get(shape.input_details))?;
+    let output_details = openai_details(map.get(shape.output_details))?;
     let mut out = BTreeMap::new();
-    let input = map
-        .get("prompt_tokens")
-        .or_else(|| map.get("input_tokens"))
-        .and_then(non_negative);
-    let output = map
-        .get("completion_tokens")
-        .or_else(|| map.get("output_tokens"))
-        .and_then(non_negative);
-    let total = map.get("total_tokens").and_then(non_negative);
-    let mut input_details: i64 = 0;
-    let mut output_details: i64 = 0;
-    for (key, value) in map {
-        let (direction, details) = match key.as_str() {
-            "prompt_tokens_details" | "input_tokens_details" => ("input", value),
-            "completion_tokens_details" | "output_tokens_details" => ("output", value),
-            "prompt_tokens" | "completion_tokens" | "input_tokens" | "output_tokens"
-            | "total_tokens" => continue,
-            "cache_read_input_tokens" => {
-                if let Some(count) = non_negative(value) {
-                    out.insert("input_cache_read".to_owned(), count);
-                    input_details = input_details.saturating_add(count);
-                }
-                continue;
-            }
-            "cache_creation_input_tokens" => {
-                if let Some(count) = non_negative(value) {
-                    out.insert("input_cache_creation".to_owned(), count);
-                    input_details = input_details.saturating_add(count);
-                }
-                continue;
-            }
-            other => {
-                if let Some(count) = non_negative(value) {
-                    out.insert(other.to_owned(), count);
-                }
-                continue;
-            }
-        };
-        let Value::Object(details) = details else {
-            continue;
-        };
+    for (direction, count, details) in [
+        ("input", input, input_details),
+        ("output", output, output_details),
+    ] {
+        let mut net = count;
         for (detail, value) in details {
-            if let Some(count) = non_negative(value) {
-                out.insert(format!("{direction}_{detail}"), count);
-                if direction == "input" {
-                    input_details = input_details.saturating_add(count);
-                } else {
-                    output_details = output_details.saturating_add(count);
-                }
-            }
+            out.insert(format!("{direction}_{detail}"), value);
+            net = net.saturating_sub(value).max(0);
         }
+        out.insert(direction.to_owned(), net);
     }
-    // Anthropic's input_tokens exclude cache tokens; OpenAI's prompt_tokens include them.
-    let anthropic_style =
-        map.contains_key("input_tokens") && map.contains_key("cache_read_input_tokens");
-    if let Some(input) = input {
-        let subtract = if anthropic_style { 0 } else { input_details };
-        out.insert("input".to_owned(), input.saturating_sub(subtract).max(0));
-    }
-    if let Some(output) = output {
-        out.insert(
-            "output".to_owned(),
-            output.saturating_sub(output_details).max(0),
-        );
-    }
-    match total {
-        Some(total) => {
-            out.insert("total".to_owned(), total);
-        }
-        None => {
-            let sum = out
-                .values()
-                .fold(0i64, |sum, value| sum.saturating_add(*value));
-            if sum > 0 {
-                out.insert("total".to_owned(), sum);
-            }
-        }
-    }
-    out
+    out.insert("total".to_owned(), total);
+    Some(out)
 }
 
 /// The usage type of a flat cache or reasoning detail key, and whether it is part of the input
@@ -204,13 +258,8 @@ pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
     }
     if let Some(total) = total {
         out.insert("total".to_owned(), total);
-    } else if input.is_some() || output.is_some() {
-        out.insert(
-            "total".to_owned(),
-            input.unwrap_or(0).saturating_add(output.unwrap_or(0)),
-        );
     }
-    out
+    with_total(out)
 }
 
 #[cfg(test)]
@@ -236,6 +285,67 @@ mod tests {
             json!({"input": -1, "output": "x", "total": 3}),
             json!({"total": 3}),
         );
+        // No total: the sum of the kept counts is added.
+        check_map(
+            json!({"input": 10, "output": 5, "input_cached_tokens": 2}),
+            json!({"input": 10, "input_cached_tokens": 2, "output": 5, "total": 17}),
+        );
+        // Kept values: whole non-negative numbers and strings that start with one.
+        check_map(
+            json!({"a": 1.0, "b": 1.5, "c": " 12abc", "d": "-3", "e": "+4", "f": true,
+                   "g": {"x": 1}, "h": null, "i": "x1"}),
+            json!({"a": 1, "c": 12, "e": 4, "total": 17}),
+        );
+        check_map(json!({}), json!({}));
+    }
+
+    /// Maps whose keys look like OpenAI's but that are not a complete, strict OpenAI usage
+    /// object are kept as sent (plus `total`), the way Langfuse keeps them.
+    #[test]
+    fn openai_lookalikes_are_kept_as_sent() {
+        let cases = [
+            // No total_tokens.
+            (
+                json!({"prompt_tokens": 10, "completion_tokens": 20}),
+                json!({"completion_tokens": 20, "prompt_tokens": 10, "total": 30}),
+            ),
+            // An extra key.
+            (
+                json!({"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
+                       "cost": 1}),
+                json!({"completion_tokens": 20, "cost": 1, "prompt_tokens": 10,
+                       "total_tokens": 30, "total": 61}),
+            ),
+            // A count that is not a whole number.
+            (
+                json!({"prompt_tokens": "10", "completion_tokens": 20, "total_tokens": 30}),
+                json!({"completion_tokens": 20, "prompt_tokens": 10, "total_tokens": 30,
+                       "total": 60}),
+            ),
+            // A details map with a value that is not a count: the nested map is dropped.
+            (
+                json!({"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
+                       "prompt_tokens_details": {"cached_tokens": "x"}}),
+                json!({"completion_tokens": 20, "prompt_tokens": 10, "total_tokens": 30,
+                       "total": 60}),
+            ),
+            // Chat Completions' and Responses' keys mixed.
+            (
+                json!({"prompt_tokens": 10, "output_tokens": 20, "total_tokens": 30}),
+                json!({"output_tokens": 20, "prompt_tokens": 10, "total_tokens": 30,
+                       "total": 60}),
+            ),
+            // Anthropic's usage object.
+            (
+                json!({"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 30,
+                       "cache_creation_input_tokens": 10}),
+                json!({"cache_creation_input_tokens": 10, "cache_read_input_tokens": 30,
+                       "input_tokens": 100, "output_tokens": 20, "total": 160}),
+            ),
+        ];
+        for (input, expected) in cases {
+            check_map(input, expected);
+        }
     }
 
     #[test]
@@ -246,6 +356,21 @@ mod tests {
                    "completion_tokens_details": {"reasoning_tokens": 10}}),
             json!({"input": 80, "input_cached_tokens": 20, "output": 40,
                    "output_reasoning_tokens": 10, "total": 150}),
+        );
+        // Null details and null detail values are allowed; details never push below zero.
+        check_map(
+            json!({"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6,
+                   "prompt_tokens_details": {"cached_tokens": 8, "audio_tokens": null},
+                   "completion_tokens_details": null}),
+            json!({"input": 0, "input_cached_tokens": 8, "output": 1, "total": 6}),
+        );
+        // The Responses API's usage object.
+        check_map(
+            json!({"input_tokens": 30, "output_tokens": 12, "total_tokens": 42,
+                   "input_tokens_details": {"cached_tokens": 10},
+                   "output_tokens_details": {"reasoning_tokens": 4}}),
+            json!({"input": 20, "input_cached_tokens": 10, "output": 8,
+                   "output_reasoning_tokens": 4, "total": 42}),
         );
     }
 
@@ -262,13 +387,6 @@ mod tests {
     #[test]
     fn usage_shapes_table() {
         let objects = [
-            // Anthropic: input_tokens exclude the cache tokens.
-            (
-                json!({"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 30,
-                       "cache_creation_input_tokens": 10}),
-                json!({"input": 100, "input_cache_creation": 10, "input_cache_read": 30,
-                       "output": 20, "total": 160}),
-            ),
             // OpenAI with audio and cached details: subtracted from input and output.
             (
                 json!({"prompt_tokens": 50, "completion_tokens": 30, "total_tokens": 80,
@@ -277,10 +395,10 @@ mod tests {
                 json!({"input": 35, "input_audio_tokens": 5, "input_cached_tokens": 10,
                        "output": 23, "output_audio_tokens": 7, "total": 80}),
             ),
-            // Langfuse's own map: kept as given, unknown types by name.
+            // Langfuse's own map: kept as given, unknown types by name, total added.
             (
                 json!({"input": 1, "output": 2, "images": 3}),
-                json!({"images": 3, "input": 1, "output": 2}),
+                json!({"images": 3, "input": 1, "output": 2, "total": 6}),
             ),
         ];
         for (input, expected) in objects {

@@ -25,6 +25,32 @@ from _common import (  # noqa: E402
     sdk_read,
 )
 
+# usage_details as a user passes them; the tests hold what Langfuse stores for each
+USAGE_SHAPES = {
+    # OpenAI-looking keys, but no total_tokens: kept as sent
+    "partial_openai": {"prompt_tokens": 10, "completion_tokens": 20},
+    # a complete, strict Chat Completions usage object: converted
+    "openai": {
+        "prompt_tokens": 100,
+        "completion_tokens": 50,
+        "total_tokens": 150,
+        "prompt_tokens_details": {"cached_tokens": 20},
+        "completion_tokens_details": {"reasoning_tokens": 10},
+    },
+    # the same with one extra key: not strict, kept as sent
+    "openai_extra_key": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "cache_hit": 4},
+    # the Responses API's usage object: converted
+    "responses": {
+        "input_tokens": 30,
+        "output_tokens": 12,
+        "total_tokens": 42,
+        "input_tokens_details": {"cached_tokens": 10},
+        "output_tokens_details": {"reasoning_tokens": 4},
+    },
+    # Langfuse's own keys without total
+    "custom_no_total": {"input": 5, "output": 7, "cache_read": 2},
+}
+
 OBSERVATION_TYPES = [
     "span",
     "generation",
@@ -188,6 +214,18 @@ def main(major):
         gids["failed"] = failed.id
         failed.end()
     summary["generations"] = gids
+
+    # ---- usage_details shapes: only a strict OpenAI usage object is converted -------
+    uds = {}
+    with lf.start_as_current_observation(name=f"{p}-usage-shapes") as root:
+        uds["trace"] = root.trace_id
+        uds["root"] = root.id
+        for key, usage in USAGE_SHAPES.items():
+            g = lf.start_observation(name=f"usage-{key}", as_type="generation", model="usage-shapes-model",
+                                     usage_details=usage)
+            uds[key] = g.id
+            g.end()
+    summary["usage_shapes"] = uds
 
     # ---- manual start_observation / end, with children ------------------------
     mids = {}
