@@ -176,6 +176,28 @@ def test_usage_details_shapes(api, run):
     ck.done()
 
 
+def test_generators_under_observe(api, run):
+    """An observed generator that yields nothing: the SDK sends output "", Langfuse stores none."""
+    ck = Check("@observe generators")
+    ids, p = run["generators"], run["prefix"]
+    ck.eq(ids["empty_result"], [], "empty generator result")
+    ck.eq(ids["chunks_result"], ["ab", "cd"], "chunk generator result")
+    ck.eq(ids["empty_async_result"], [], "empty async generator result")
+    t, obs = read_trace(api, ids["trace"])
+    check_trace(ck, t, name=f"{p}-empty-generator", input={"args": [], "kwargs": {}}, output=None,
+                observations=(obs, 1))
+    check_obs(ck, obs, ids["empty"], name=f"{p}-empty-generator", type="SPAN", parent=None,
+              input={"args": [], "kwargs": {}}, output=None)
+    single = api.get(f"/api/public/observations/{ids['empty']}")
+    ck.eq(single.get("output"), None, "empty generator output (GET /api/public/observations/{id})")
+    t, obs = read_trace(api, ids["root_trace"])
+    check_trace(ck, t, name=f"{p}-generators", output="done", observations=(obs, 3))
+    check_obs(ck, obs, ids["chunks"], name="chunk-generator", type="SPAN", parent=ids["root"], output="abcd")
+    check_obs(ck, obs, ids["empty_async"], name="empty-async-generator", type="SPAN", parent=ids["root"],
+              output=None)
+    ck.done()
+
+
 def test_update_current_span(api, run):
     ck = Check("update_current_span")
     ids, p = run["update_span"], run["prefix"]

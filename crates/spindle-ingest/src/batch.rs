@@ -1,7 +1,7 @@
 //! Langfuse batch ingestion (`POST /api/public/ingestion`): envelopes of create and update
 //! events, parsed one by one so good events are kept and bad ones reported (wire spec §4).
 
-use crate::fields::{metadata_map, value_to_text, Fields};
+use crate::fields::{io_text, metadata_map, Fields};
 use crate::score::parse_score;
 use crate::usage;
 use serde_json::Value;
@@ -223,8 +223,8 @@ fn parse_trace(
         }
     }
     trace.external_id = fields.string("externalId")?;
-    trace.input = fields.value("input").map(value_to_text);
-    trace.output = fields.value("output").map(value_to_text);
+    trace.input = io_text(fields.value("input"));
+    trace.output = io_text(fields.value("output"));
     trace.session_id = fields.id("sessionId")?;
     trace.user_id = fields.string_lenient("userId")?;
     trace.release = fields.string_lenient("release")?;
@@ -285,8 +285,8 @@ fn parse_observation(
     observation.start_time = fields.timestamp("startTime")?;
     observation.end_time = fields.timestamp("endTime")?;
     observation.completion_start_time = fields.timestamp("completionStartTime")?;
-    observation.input = fields.value("input").map(value_to_text);
-    observation.output = fields.value("output").map(value_to_text);
+    observation.input = io_text(fields.value("input"));
+    observation.output = io_text(fields.value("output"));
     observation.metadata = metadata_map(fields.value("metadata"));
     observation.level = match fields.string("level")? {
         Some(text) => Some(Level::parse(&text).ok_or_else(|| {

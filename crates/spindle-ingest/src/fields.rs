@@ -162,6 +162,14 @@ pub fn value_to_text(value: &Value) -> String {
     }
 }
 
+/// An input or output as stored: strings as they are, other JSON as text. An empty string is no
+/// value, as in Langfuse, which skips empty input/output when it merges an object's events.
+pub fn io_text(value: Option<&Value>) -> Option<String> {
+    value
+        .filter(|value| value.as_str() != Some(""))
+        .map(value_to_text)
+}
+
 /// Metadata of any JSON shape into the stored string map: objects by key, arrays by index,
 /// any other value under the key `metadata`.
 pub fn metadata_map(value: Option<&Value>) -> std::collections::BTreeMap<String, String> {

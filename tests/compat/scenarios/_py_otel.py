@@ -348,6 +348,43 @@ def main(major):
     lf.create_score(name="upsert", value=2, trace_id=tid, score_id=sids["upsert_id"], comment="second")
     summary["scores"] = sids
 
+    # ---- generators under @observe: empty ones end with no output ---------------------
+    gen_ids = {}
+
+    @observe(name=f"{p}-empty-generator")
+    def empty_generator():
+        gen_ids["trace"] = lf.get_current_trace_id()
+        gen_ids["empty"] = lf.get_current_observation_id()
+        return
+        yield  # noqa: unreachable - makes this a generator
+
+    @observe(name="chunk-generator")
+    def chunk_generator():
+        gen_ids["chunks"] = lf.get_current_observation_id()
+        yield "ab"
+        yield "cd"
+
+    @observe(name="empty-async-generator")
+    async def empty_async_generator():
+        gen_ids["empty_async"] = lf.get_current_observation_id()
+        return
+        yield  # noqa: unreachable - makes this an async generator
+
+    async def drain_async():
+        return [item async for item in empty_async_generator()]
+
+    @observe(name=f"{p}-generators")
+    def generators_root():
+        gen_ids["root_trace"] = lf.get_current_trace_id()
+        gen_ids["root"] = lf.get_current_observation_id()
+        gen_ids["chunks_result"] = list(chunk_generator())
+        gen_ids["empty_async_result"] = asyncio.run(drain_async())
+        return "done"
+
+    gen_ids["empty_result"] = list(empty_generator())
+    generators_root()
+    summary["generators"] = gen_ids
+
     # ---- exception inside @observe -------------------------------------------------
     eids = {}
 

@@ -105,3 +105,30 @@ fn observation_without_trace_gets_a_stable_trace() {
         Some(32)
     );
 }
+
+/// An empty string input or output is no value (Langfuse skips it when merging events), so a
+/// later update with "" keeps what was stored; other falsy JSON values are kept.
+#[test]
+fn empty_string_input_and_output_are_no_value() {
+    let ts = "2024-01-01T00:00:00Z";
+    let parsed = parse_json(json!({"batch": [
+        {"id": "t", "type": "trace-create", "timestamp": ts,
+         "body": {"id": "t1", "input": "", "output": ""}},
+        {"id": "s", "type": "span-create", "timestamp": ts,
+         "body": {"id": "s1", "traceId": "t1", "input": "", "output": 0}},
+    ]}));
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let traces: Vec<_> = parsed
+        .batch
+        .traces
+        .iter()
+        .filter(|trace| trace.id == "t1")
+        .collect();
+    assert!(!traces.is_empty());
+    for trace in traces {
+        assert_eq!((&trace.input, &trace.output), (&None, &None));
+    }
+    let span = &parsed.batch.observations[0];
+    assert_eq!(span.input, None);
+    assert_eq!(span.output.as_deref(), Some("0"));
+}

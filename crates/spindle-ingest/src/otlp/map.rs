@@ -269,8 +269,10 @@ fn observation(
         end
     });
     record.environment = Some(environment.to_owned());
-    record.input = observation_input(context);
-    record.output = observation_output(context);
+    // An empty string is no value: Langfuse skips empty input/output when it merges an
+    // observation's events (the Python SDK sends output "" for a generator that yielded nothing).
+    record.input = observation_input(context).filter(|text| !text.is_empty());
+    record.output = observation_output(context).filter(|text| !text.is_empty());
     record.level = Some(level(context));
     record.status_message = context
         .text(&[semconv::OBSERVATION_STATUS_MESSAGE])
@@ -697,8 +699,14 @@ fn explicit_trace(context: &SpanContext<'_>, trace_id: &str) -> TraceRecord {
         semconv::TRACE_METADATA_SESSION_ID,
         "ai.telemetry.metadata.sessionId",
     ]);
-    trace.input = context.attr(semconv::TRACE_INPUT).map(Attr::to_text);
-    trace.output = context.attr(semconv::TRACE_OUTPUT).map(Attr::to_text);
+    trace.input = context
+        .attr(semconv::TRACE_INPUT)
+        .map(Attr::to_text)
+        .filter(|text| !text.is_empty());
+    trace.output = context
+        .attr(semconv::TRACE_OUTPUT)
+        .map(Attr::to_text)
+        .filter(|text| !text.is_empty());
     trace.public = [semconv::TRACE_PUBLIC, semconv::LEGACY_PUBLIC]
         .iter()
         .find_map(|key| context.attr(key).and_then(Attr::as_bool));

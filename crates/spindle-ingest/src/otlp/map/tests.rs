@@ -196,3 +196,59 @@ fn the_python_generation_override_is_for_old_sdks_only() {
         assert_eq!(is_python_sdk_up_to_3_3(version), expected, "{version}");
     }
 }
+
+/// The Python SDK sends output "" for an observed generator that yielded nothing; Langfuse
+/// stores no output then (it skips empty values when merging), and so no trace output either.
+#[test]
+fn empty_input_and_output_are_no_value() {
+    check(
+        "langfuse-sdk",
+        None,
+        vec![
+            ("langfuse.observation.type", s("span")),
+            ("langfuse.observation.input", s("")),
+            ("langfuse.observation.output", s("")),
+            ("langfuse.trace.input", s("")),
+            ("langfuse.trace.output", s("")),
+        ],
+        expect![[r#"
+            type=Some(Span) name=Some("span-name") model=None params=None usage=None cost=None level=Some(Default) env=Some("default")
+            input=None
+            output=None
+            metadata={}
+            trace name=Some("span-name") user=None session=None tags={} metadata={}"#]],
+    );
+    let export = Export {
+        resource_spans: vec![ResourceSpans {
+            resource: Attrs::default(),
+            scope_spans: vec![ScopeSpans {
+                scope: Scope {
+                    name: "langfuse-sdk".into(),
+                    ..Scope::default()
+                },
+                spans: vec![Span {
+                    trace_id: "0123456789abcdef0123456789abcdef".into(),
+                    span_id: "00000000000000aa".into(),
+                    parent_span_id: None,
+                    name: "root".into(),
+                    start_time_unix_nano: 1,
+                    end_time_unix_nano: 2,
+                    attributes: Attrs(vec![
+                        ("langfuse.observation.input".to_owned(), s("\"\"")),
+                        ("langfuse.observation.output".to_owned(), s("")),
+                    ]),
+                    events: Vec::new(),
+                    status_code: 0,
+                    status_message: String::new(),
+                }],
+            }],
+        }],
+    };
+    let mut batch = to_batch(&export, 0);
+    batch.coalesce();
+    // A JSON-encoded empty string is a value; only the empty attribute is none.
+    assert_eq!(batch.observations[0].input.as_deref(), Some("\"\""));
+    assert_eq!(batch.observations[0].output, None);
+    assert_eq!(batch.traces[0].input.as_deref(), Some("\"\""));
+    assert_eq!(batch.traces[0].output, None);
+}
