@@ -161,6 +161,27 @@ def test_scores_via_client(api, run):
     ck.done()
 
 
+def test_single_score_reads(api, api_b, run):
+    """Scores of every data type read back one by one through @langfuse/client
+    (GET /api/public/v2/scores/{id}); 404 for an absent id and for another project's key."""
+    ck = Check("js v2 single score reads")
+    reads = sdk_reads(ck, run)
+    srd = run["score_reads"]
+    for kind, data_type, value, string_value in (("num", "NUMERIC", 0.25, None), ("cat", "CATEGORICAL", 0, "great"),
+                                                 ("bool", "BOOLEAN", 1, "True")):
+        want = {"id": srd["ids"][kind], "name": f"by-id-{kind}", "dataType": data_type, "value": value,
+                "stringValue": string_value, "traceId": srd["trace"]}
+        r = reads.get(f"api.scores.getById({kind})")
+        ck.true(r is not None, f"api.scores.getById({kind}): not run by the scenario")
+        if r and r.get("ok"):
+            ck.eq(r["value"], want, f"api.scores.getById({kind})")
+        ck.eq(api_b.get(f"/api/public/v2/scores/{srd['ids'][kind]}", expect=404).get("error"),
+              "LangfuseNotFoundError", f"v2 score {kind} read with project B's keys")
+    r = reads.get("api.scores.getById(absent)") or {}
+    ck.eq(r.get("value"), 404, "api.scores.getById(absent id): status")
+    ck.done()
+
+
 def test_client_rest_reads(run):
     """@langfuse/client's REST API reads what the server returns."""
     ck = Check("js REST reads")

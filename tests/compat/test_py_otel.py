@@ -176,6 +176,27 @@ def test_usage_details_shapes(api, run):
     ck.done()
 
 
+def test_single_score_reads(api, api_b, run):
+    """GET /api/public/v2/scores/{id}: every data type, 404 with Langfuse's error shape, and
+    not across projects."""
+    ck = Check("v2 single score reads")
+    srd = run["score_reads"]
+    for kind, data_type, value, string_value in (("num", "NUMERIC", 0.25, None), ("cat", "CATEGORICAL", 0, "great"),
+                                                 ("bool", "BOOLEAN", 1, "True")):
+        got = api.get(f"/api/public/v2/scores/{srd['ids'][kind]}")
+        ck.eq((got.get("id"), got.get("name"), got.get("dataType"), got.get("value"), got.get("stringValue"),
+               got.get("traceId"), got.get("projectId")),
+              (srd["ids"][kind], f"by-id-{kind}", data_type, value, string_value, srd["trace"], PROJECT_A["id"]),
+              f"v2 score {kind} (id, name, dataType, value, stringValue, traceId, projectId)")
+        ck.eq(api_b.get(f"/api/public/v2/scores/{srd['ids'][kind]}", expect=404).get("error"),
+              "LangfuseNotFoundError", f"v2 score {kind} read with project B's keys")
+    absent = api.get("/api/public/v2/scores/no-such-score", expect=404)
+    ck.eq(absent.get("error"), "LangfuseNotFoundError", "absent score: error")
+    ck.true(isinstance(absent.get("message"), str) and "not found" in absent["message"],
+            f"absent score: message {absent.get('message')!r}")
+    ck.done()
+
+
 def test_generators_under_observe(api, run):
     """An observed generator that yields nothing: the SDK sends output "", Langfuse stores none."""
     ck = Check("@observe generators")
@@ -482,6 +503,15 @@ def test_sdk_rest_client_reads(run):
             "api.scores.get_many(trace_id) [v2 scores]": scores12,
             "api.legacy.observations_v1.get_many(trace_id)": gen_ids,
         })
+    if major in ("v3", "v4"):
+        srd = run["score_reads"]
+        for kind, value, string_value in (("num", 0.25, None), ("cat", 0, "great"), ("bool", 1, "True")):
+            want[f"get_by_id({kind}) [v2 scores]"] = {
+                "id": srd["ids"][kind], "name": f"by-id-{kind}",
+                "dataType": {"num": "NUMERIC", "cat": "CATEGORICAL", "bool": "BOOLEAN"}[kind],
+                "value": value, "stringValue": string_value, "traceId": srd["trace"],
+            }
+        want["get_by_id(absent) [v2 scores]"] = 404
     for label, value in want.items():
         r = reads.get(label)
         if r is None:

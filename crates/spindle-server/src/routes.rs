@@ -27,6 +27,7 @@ pub fn app(state: AppState) -> Router {
             get(read::get_score).delete(read::delete_score),
         )
         .route("/v2/scores", get(read::list_scores))
+        .route("/v2/scores/{id}", get(read::get_score))
         .route("/v3/scores", get(read::list_scores_v3))
         .route(
             "/traces",

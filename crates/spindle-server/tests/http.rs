@@ -100,6 +100,7 @@ async fn projects_are_isolated() {
         "/api/public/traces/secret-trace",
         "/api/public/observations/secret-span",
         "/api/public/scores/secret-score",
+        "/api/public/v2/scores/secret-score",
         "/api/public/sessions/s1",
     ] {
         assert_eq!(
@@ -364,6 +365,17 @@ async fn scores_endpoints() {
     }
 
     let fetched = app.get(&format!("/api/public/scores/{id}")).await.json();
+    // The v2 path the JS SDK 5.x and the Python SDK 3.x/4.x read single scores from.
+    assert_eq!(
+        app.get(&format!("/api/public/v2/scores/{id}")).await.json(),
+        fetched
+    );
+    let absent = app.get("/api/public/v2/scores/no-such-score").await;
+    assert_eq!(absent.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        absent.json(),
+        json!({"error": "LangfuseNotFoundError", "message": "score \"no-such-score\" not found"})
+    );
     assert_eq!(fetched["name"], "helpful");
     assert_eq!(fetched["value"], 0.75);
     assert_eq!(fetched["dataType"], "NUMERIC");

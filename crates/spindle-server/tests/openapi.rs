@@ -1285,7 +1285,7 @@ fn concrete_path(path: &str) -> String {
     let id = match path {
         "/api/public/traces/{id}" => "trace-1",
         "/api/public/observations/{id}" => "obs-1",
-        "/api/public/scores/{id}" => "score-1",
+        "/api/public/scores/{id}" | "/api/public/v2/scores/{id}" => "score-1",
         "/api/public/sessions/{id}" => "session-1",
         "/api/public/models/{id}" => "openai-gpt-4o",
         _ => "unknown-id",

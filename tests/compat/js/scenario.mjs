@@ -271,6 +271,17 @@ langfuse.score.create({ sessionId: scoreSession, name: "sess-cat", value: "meh",
 langfuse.score.create({ sessionId: scoreSession, name: "sess-bool", value: 1, dataType: "BOOLEAN" });
 langfuse.score.create({ sessionId: scoreSession, name: "sess-text", value: "session text", dataType: "TEXT" });
 summary.scores = sc;
+// scores read back one by one through the client (GET /api/public/v2/scores/{id}), on a trace of
+// their own
+const scoreReads = { ids: {} };
+await startActiveObservation(`${p}-score-reads`, async (root) => {
+  scoreReads.trace = root.traceId;
+});
+for (const [kind, value, dataType] of [["num", 0.25, "NUMERIC"], ["cat", "great", "CATEGORICAL"], ["bool", 1, "BOOLEAN"]]) {
+  scoreReads.ids[kind] = `${p}-${run}-by-id-${kind}`;
+  langfuse.score.create({ id: scoreReads.ids[kind], traceId: scoreReads.trace, name: `by-id-${kind}`, value, dataType });
+}
+summary.score_reads = scoreReads;
 
 await bounded(summary, "span_flush", () => processor.forceFlush());
 await bounded(summary, "score_flush", () => langfuse.score.flush());
@@ -290,6 +301,20 @@ await sdkRead("api.trace.get", async () => {
 await sdkRead("api.sessions.get", async () => {
   const s = await langfuse.api.sessions.get(prop.session_id);
   return s.traces.map((t) => t.id);
+});
+for (const [kind, id] of Object.entries(scoreReads.ids)) {
+  await sdkRead(`api.scores.getById(${kind})`, async () => {
+    const s = await langfuse.api.scores.getById(id);
+    return { id: s.id, name: s.name, dataType: s.dataType, value: s.value, stringValue: s.stringValue ?? null, traceId: s.traceId };
+  });
+}
+await sdkRead("api.scores.getById(absent)", async () => {
+  try {
+    await langfuse.api.scores.getById(`${p}-${run}-absent`);
+    return "no error";
+  } catch (e) {
+    return e && e.statusCode ? e.statusCode : String(e);
+  }
 });
 summary.sdk_reads = reads;
 await bounded(summary, "provider_shutdown", () => provider.shutdown());

@@ -51,6 +51,9 @@ USAGE_SHAPES = {
     "custom_no_total": {"input": 5, "output": 7, "cache_read": 2},
 }
 
+# (kind, value, data_type) of the scores read back one by one
+SCORE_READS = [("num", 0.25, "NUMERIC"), ("cat", "great", "CATEGORICAL"), ("bool", 1, "BOOLEAN")]
+
 OBSERVATION_TYPES = [
     "span",
     "generation",
@@ -348,6 +351,16 @@ def main(major):
     lf.create_score(name="upsert", value=2, trace_id=tid, score_id=sids["upsert_id"], comment="second")
     summary["scores"] = sids
 
+    # ---- scores read back one by one (GET /api/public/v2/scores/{id}) ---------------------
+    srd = {"ids": {}}
+    with lf.start_as_current_observation(name=f"{p}-score-reads") as s:
+        srd["trace"] = s.trace_id
+    for kind, value, data_type in SCORE_READS:
+        srd["ids"][kind] = f"{p}-{run}-by-id-{kind}"
+        lf.create_score(name=f"by-id-{kind}", value=value, trace_id=srd["trace"], score_id=srd["ids"][kind],
+                        data_type=data_type)
+    summary["score_reads"] = srd
+
     # ---- generators under @observe: empty ones end with no output ---------------------
     gen_ids = {}
 
@@ -530,6 +543,11 @@ def main(major):
                  lambda: sorted(x.name for x in lf.api.scores.get_many(trace_id=strace, limit=100).data))
         sdk_read(reads, "api.legacy.observations_v1.get_many(trace_id)",
                  lambda: sorted(o.id for o in lf.api.legacy.observations_v1.get_many(trace_id=gtrace, limit=100).data))
+    if major in ("v3", "v4"):  # 5.x has no single-score read; it lists through the v3 endpoint
+        get_by_id = lf.api.score_v_2.get_by_id if major == "v3" else lf.api.scores.get_by_id
+        for kind, score_id in summary["score_reads"]["ids"].items():
+            sdk_read(reads, f"get_by_id({kind}) [v2 scores]", lambda score_id=score_id: _score_fields(get_by_id(score_id)))
+        sdk_read(reads, "get_by_id(absent) [v2 scores]", lambda: _status_of(lambda: get_by_id(f"{p}-{run}-absent")))
     summary["sdk_reads"] = reads
     summary["sdk_reads_log"] = collector.records[n_reads_log:]
     del collector.records[n_reads_log:]
@@ -554,6 +572,27 @@ def main(major):
     bounded(lf.shutdown, flush_timeout, "shutdown", summary)
     summary["sdk_log"] = collector.records
     emit_summary(summary)
+
+
+def _score_fields(score):
+    data_type = attr(score, "data_type")
+    return {
+        "id": attr(score, "id"),
+        "name": attr(score, "name"),
+        "dataType": getattr(data_type, "value", data_type),
+        "value": attr(score, "value"),
+        "stringValue": attr(score, "string_value"),
+        "traceId": attr(score, "trace_id"),
+    }
+
+
+def _status_of(call):
+    """The HTTP status of the error `call` raised (or "no error")."""
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - the status is the result
+        return getattr(exc, "status_code", None) or f"{type(exc).__name__}: {exc}"
+    return "no error"
 
 
 def _sha256_b64(data):
