@@ -193,14 +193,17 @@ fn flat_detail(key: &str) -> Option<(&'static str, bool)> {
         | "prompt_details.cache_read"
         | "input_tokens.cached"
         | "cachedInputTokens"
+        | "inputTokenDetails.cacheReadTokens"
         | "cached_tokens" => ("input_cached_tokens", true),
         "cache_creation_input_tokens"
         | "cache_creation.input_tokens"
         | "prompt_details.cache_write"
-        | "prompt_details.cache_input" => ("input_cache_creation", true),
+        | "prompt_details.cache_input"
+        | "inputTokenDetails.cacheWriteTokens" => ("input_cache_creation", true),
         "reasoning.output_tokens"
         | "completion_details.reasoning"
         | "reasoningTokens"
+        | "outputTokenDetails.reasoningTokens"
         | "reasoning_tokens" => ("output_reasoning_tokens", false),
         "completion_details.audio" => ("output_audio_tokens", false),
         _ => return None,
@@ -208,14 +211,19 @@ fn flat_detail(key: &str) -> Option<(&'static str, bool)> {
 }
 
 /// Flat usage keys of `gen_ai.usage.*`, `llm.token_count.*` and `ai.usage.*` (prefix already
-/// stripped) to usage types. Cache and reasoning details are subtracted from input/output.
+/// stripped) to usage types. Cache and reasoning details are subtracted from input/output, each
+/// usage type once however many keys name it (the AI SDK 6 sends its cached input tokens both as
+/// `cachedInputTokens` and as `inputTokenDetails.cacheReadTokens`). Its remainders
+/// (`inputTokenDetails.noCacheTokens`, `outputTokenDetails.textTokens`) are what `input` and
+/// `output` become after the subtraction, so they are not stored again.
 pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     let mut input = None;
     let mut output = None;
     let mut total = None;
-    let mut input_details: i64 = 0;
-    let mut output_details: i64 = 0;
+    let mut no_cache_input = None;
+    let mut text_output = None;
+    let mut details: BTreeMap<&'static str, (i64, bool)> = BTreeMap::new();
     for (key, value) in raw {
         let Some(count) = non_negative(value) else {
             continue;
@@ -228,21 +236,30 @@ pub fn from_flat_usage(raw: &Map<String, Value>) -> BTreeMap<String, i64> {
             "completion_tokens" | "output_tokens" | "completion" | "completionTokens"
             | "outputTokens" => output = Some(count),
             "total_tokens" | "total" | "tokens" | "totalTokens" => total = Some(count),
+            "inputTokenDetails.noCacheTokens" => no_cache_input = Some(count),
+            "outputTokenDetails.textTokens" => text_output = Some(count),
             other => match flat_detail(other) {
                 Some((usage_type, part_of_input)) => {
-                    out.insert(usage_type.to_owned(), count);
-                    let details = if part_of_input {
-                        &mut input_details
-                    } else {
-                        &mut output_details
-                    };
-                    *details = details.saturating_add(count);
+                    details.insert(usage_type, (count, part_of_input));
                 }
                 None => {
                     out.insert(other.to_owned(), count);
                 }
             },
         }
+    }
+    let detail_sum = |of_input: bool| {
+        details
+            .values()
+            .filter(|(_, part_of_input)| *part_of_input == of_input)
+            .fold(0i64, |sum, (count, _)| sum.saturating_add(*count))
+    };
+    let (input_details, output_details) = (detail_sum(true), detail_sum(false));
+    // Only the remainder was sent: the whole is the remainder plus the details.
+    let input = input.or_else(|| no_cache_input.map(|count| count.saturating_add(input_details)));
+    let output = output.or_else(|| text_output.map(|count| count.saturating_add(output_details)));
+    for (usage_type, (count, _)) in details {
+        out.insert(usage_type.to_owned(), count);
     }
     if let Some(input) = input {
         out.insert(
@@ -415,6 +432,32 @@ mod tests {
             (
                 json!({"input_tokens": 20, "output_tokens": 15, "reasoning.output_tokens": 5}),
                 json!({"input": 20, "output": 10, "output_reasoning_tokens": 5, "total": 35}),
+            ),
+            // Vercel AI SDK 6: the details by their usage types, each counted once, the
+            // remainders not stored again.
+            (
+                json!({"inputTokens": 100, "outputTokens": 40, "totalTokens": 140,
+                       "inputTokenDetails.noCacheTokens": 50,
+                       "inputTokenDetails.cacheReadTokens": 30,
+                       "inputTokenDetails.cacheWriteTokens": 20,
+                       "outputTokenDetails.textTokens": 25,
+                       "outputTokenDetails.reasoningTokens": 15,
+                       "cachedInputTokens": 30, "reasoningTokens": 15,
+                       "input_tokens": 100, "output_tokens": 40}),
+                json!({"input": 50, "input_cache_creation": 20, "input_cached_tokens": 30,
+                       "output": 25, "output_reasoning_tokens": 15, "total": 140}),
+            ),
+            // Only the remainders: input and output are what they say.
+            (
+                json!({"inputTokenDetails.noCacheTokens": 7,
+                       "inputTokenDetails.cacheReadTokens": 3,
+                       "outputTokenDetails.textTokens": 2}),
+                json!({"input": 7, "input_cached_tokens": 3, "output": 2, "total": 12}),
+            ),
+            // A detail with no input or output: the total is the sum.
+            (
+                json!({"cachedInputTokens": 4}),
+                json!({"input_cached_tokens": 4, "total": 4}),
             ),
             // Vercel AI SDK `ai.usage.*`.
             (
