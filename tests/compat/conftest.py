@@ -419,6 +419,8 @@ SCENARIOS = {
     # same calls, exportMode "immediate" (one request per span) and gzip bodies
     "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),
     "js_legacy": (_node("legacy.mjs"), {}),
+    # the Vercel AI SDK's mock model, its telemetry exported by @langfuse/otel
+    "js_ai": (_node("ai_sdk.mjs"), {}),
 }
 # bursts of small exports for the backpressure suite (its own server)
 for _v in ("v5", "v4"):

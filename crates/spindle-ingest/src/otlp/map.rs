@@ -219,33 +219,64 @@ fn observation_type(context: &SpanContext<'_>) -> ObservationType {
             return mapped;
         }
     }
-    let operation_id = context
-        .text(&["ai.operationId", "operation.name"])
-        .unwrap_or_default();
     let has_model = MODEL_KEYS.iter().any(|key| context.attr(key).is_some());
-    for prefix in [
-        "ai.generateText.doGenerate",
-        "ai.streamText.doStream",
-        "ai.generateObject.doGenerate",
-        "ai.streamObject.doStream",
-    ] {
-        if operation_id.starts_with(prefix) && has_model {
-            return ObservationType::Generation;
-        }
-    }
-    if operation_id.starts_with("ai.embed") && operation_id.contains("doEmbed") {
-        return ObservationType::Embedding;
-    }
-    if operation_id.starts_with("ai.toolCall") {
-        return ObservationType::Tool;
+    match ai_sdk_operation(context) {
+        Some(AiSdkOperation::ModelCall) if has_model => return ObservationType::Generation,
+        Some(AiSdkOperation::Embedding) => return ObservationType::Embedding,
+        Some(AiSdkOperation::ToolCall) => return ObservationType::Tool,
+        _ => {}
     }
     if context.attr("gen_ai.tool.name").is_some() || context.attr("gen_ai.tool.call.id").is_some() {
         return ObservationType::Tool;
     }
-    if has_model {
+    // `ai.model.id` alone makes no generation: the AI SDK also puts it on the spans wrapping its
+    // model calls (`ai.generateText`, `ai.streamText`), which Langfuse keeps spans.
+    if MODEL_KEYS
+        .iter()
+        .filter(|key| **key != "ai.model.id")
+        .any(|key| context.attr(key).is_some())
+    {
         return ObservationType::Generation;
     }
     ObservationType::Span
+}
+
+/// What a Vercel AI SDK span (`ai.operationId` or `operation.name` starting with `ai.`) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AiSdkOperation {
+    /// One call of the model: `ai.generateText.doGenerate`, `ai.streamText.doStream` and their
+    /// `generateObject` / `streamObject` twins. Only these are generations.
+    ModelCall,
+    /// `ai.embed.doEmbed`, `ai.embedMany.doEmbed`.
+    Embedding,
+    /// `ai.toolCall`.
+    ToolCall,
+    /// Anything else, such as `ai.generateText` / `ai.streamText` wrapping the model calls:
+    /// their `ai.usage.*` is the sum of their children's.
+    Wrapper,
+}
+
+fn ai_sdk_operation(context: &SpanContext<'_>) -> Option<AiSdkOperation> {
+    let operation = ["ai.operationId", "operation.name"]
+        .iter()
+        .filter_map(|key| context.attr(key).and_then(Attr::as_str))
+        .find(|operation| operation.starts_with("ai."))?;
+    const MODEL_CALLS: [&str; 4] = [
+        "ai.generateText.doGenerate",
+        "ai.streamText.doStream",
+        "ai.generateObject.doGenerate",
+        "ai.streamObject.doStream",
+    ];
+    let kind = if MODEL_CALLS.iter().any(|call| operation.starts_with(call)) {
+        AiSdkOperation::ModelCall
+    } else if operation.starts_with("ai.embed") && operation.contains("doEmbed") {
+        AiSdkOperation::Embedding
+    } else if operation.starts_with("ai.toolCall") {
+        AiSdkOperation::ToolCall
+    } else {
+        AiSdkOperation::Wrapper
+    };
+    Some(kind)
 }
 
 fn observation(
@@ -285,7 +316,16 @@ fn observation(
     });
     record.model = context.text(MODEL_KEYS);
     record.model_parameters = model_parameters(context);
-    let usage_details = usage_details(context);
+    let ai_wrapper = ai_sdk_operation(context) == Some(AiSdkOperation::Wrapper);
+    let mut usage_details = usage_details(context, !ai_wrapper);
+    if ai_wrapper && usage_details.is_empty() && record.model.is_some() {
+        // The model's tokens are counted on the model-call spans below this one. Zero usage, as
+        // Langfuse stores for these spans, also keeps tokens from being counted from its text.
+        usage_details = ["input", "output", "total"]
+            .into_iter()
+            .map(|usage_type| (usage_type.to_owned(), 0))
+            .collect();
+    }
     record.usage_details = (!usage_details.is_empty()).then_some(usage_details);
     let cost_details = cost_details(context);
     record.cost_details = (!cost_details.is_empty()).then_some(cost_details);
@@ -516,7 +556,9 @@ fn stringify_parameters(map: Map<String, Value>) -> String {
     Value::Object(converted).to_string()
 }
 
-fn usage_details(context: &SpanContext<'_>) -> BTreeMap<String, i64> {
+/// The span's usage: `langfuse.observation.usage_details`, else the flat `gen_ai.usage.*`,
+/// `llm.token_count.*` and (with `ai_usage`) `ai.usage.*` counts.
+fn usage_details(context: &SpanContext<'_>, ai_usage: bool) -> BTreeMap<String, i64> {
     if let Some(value) = context.attr(semconv::OBSERVATION_USAGE_DETAILS) {
         return match parse_json_or_string(&value.to_text()) {
             Value::Object(map) => usage::from_json_map(&map),
@@ -528,7 +570,7 @@ fn usage_details(context: &SpanContext<'_>) -> BTreeMap<String, i64> {
         let name = key
             .strip_prefix("gen_ai.usage.")
             .or_else(|| key.strip_prefix("llm.token_count."))
-            .or_else(|| key.strip_prefix("ai.usage."));
+            .or_else(|| key.strip_prefix("ai.usage.").filter(|_| ai_usage));
         if let Some(name) = name {
             if name == "cost" {
                 continue;

@@ -252,3 +252,122 @@ fn empty_input_and_output_are_no_value() {
     assert_eq!(batch.traces[0].input.as_deref(), Some("\"\""));
     assert_eq!(batch.traces[0].output, None);
 }
+
+/// One span of scope `ai` with `attributes`, mapped.
+fn ai_sdk_span(attributes: Vec<(&str, Attr)>) -> ObservationRecord {
+    let span = Span {
+        trace_id: "0123456789abcdef0123456789abcdef".into(),
+        span_id: "00000000000000aa".into(),
+        parent_span_id: Some("00000000000000bb".into()),
+        name: "span-name".into(),
+        start_time_unix_nano: 1_000_000_000,
+        end_time_unix_nano: 3_000_000_000,
+        attributes: Attrs(
+            attributes
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect(),
+        ),
+        events: Vec::new(),
+        status_code: 0,
+        status_message: String::new(),
+    };
+    let export = Export {
+        resource_spans: vec![ResourceSpans {
+            resource: Attrs::default(),
+            scope_spans: vec![ScopeSpans {
+                scope: Scope {
+                    name: "ai".into(),
+                    ..Scope::default()
+                },
+                spans: vec![span],
+            }],
+        }],
+    };
+    let mut batch = to_batch(&export, 0);
+    batch.coalesce();
+    batch.observations.remove(0)
+}
+
+fn usage(pairs: &[(&str, i64)]) -> Option<BTreeMap<String, i64>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(key, count)| ((*key).to_owned(), *count))
+            .collect(),
+    )
+}
+
+/// The AI SDK's `ai.generateText` / `ai.streamText` spans wrap the model calls and carry their
+/// model and summed usage: they stay spans, with zero usage, so the tokens count once. Only the
+/// model calls (`doGenerate`, `doStream`) are generations.
+#[test]
+fn vercel_ai_sdk_wrapper_spans_stay_spans() {
+    let summed_usage = || {
+        vec![
+            ("ai.model.id", s("gpt-4o-mini")),
+            ("ai.model.provider", s("openai.chat")),
+            ("ai.usage.inputTokens", Attr::Int(10)),
+            ("ai.usage.outputTokens", Attr::Int(4)),
+            ("ai.usage.totalTokens", Attr::Int(14)),
+            ("ai.usage.cachedInputTokens", Attr::Int(3)),
+        ]
+    };
+    for operation in [
+        "ai.generateText",
+        "ai.streamText",
+        "ai.generateObject",
+        "ai.streamObject",
+    ] {
+        let mut attributes = summed_usage();
+        attributes.push(("ai.operationId", s(operation)));
+        attributes.push(("operation.name", s(&format!("{operation} my-function"))));
+        let wrapper = ai_sdk_span(attributes);
+        assert_eq!(
+            wrapper.observation_type,
+            Some(ObservationType::Span),
+            "{operation}"
+        );
+        assert_eq!(wrapper.model.as_deref(), Some("gpt-4o-mini"), "{operation}");
+        assert_eq!(
+            wrapper.usage_details,
+            usage(&[("input", 0), ("output", 0), ("total", 0)]),
+            "{operation}"
+        );
+    }
+    for (operation, observation_type) in [
+        ("ai.generateText.doGenerate", ObservationType::Generation),
+        ("ai.streamText.doStream", ObservationType::Generation),
+        ("ai.generateObject.doGenerate", ObservationType::Generation),
+        ("ai.streamObject.doStream", ObservationType::Generation),
+        ("ai.embed.doEmbed", ObservationType::Embedding),
+        ("ai.embedMany.doEmbed", ObservationType::Embedding),
+    ] {
+        let mut attributes = summed_usage();
+        attributes.push(("ai.operationId", s(operation)));
+        let call = ai_sdk_span(attributes);
+        assert_eq!(call.observation_type, Some(observation_type), "{operation}");
+        assert_eq!(
+            call.usage_details,
+            usage(&[
+                ("input", 7),
+                ("input_cached_tokens", 3),
+                ("output", 4),
+                ("total", 14)
+            ]),
+            "{operation}"
+        );
+    }
+    // A wrapper without a model (a tool call's parent step) gets no usage at all.
+    let step = ai_sdk_span(vec![
+        ("ai.operationId", s("ai.generateText")),
+        ("ai.usage.inputTokens", Attr::Int(10)),
+    ]);
+    assert_eq!(step.observation_type, Some(ObservationType::Span));
+    assert_eq!(step.usage_details, None);
+    let tool = ai_sdk_span(vec![
+        ("ai.operationId", s("ai.toolCall")),
+        ("ai.toolCall.name", s("weather")),
+    ]);
+    assert_eq!(tool.observation_type, Some(ObservationType::Tool));
+}
