@@ -376,7 +376,7 @@ async fn resolve(db: &impl Executor, version: PromptVersion) -> Result<ResolvedP
         &mut state,
     )
     .await?;
-    let graph = (!state.dependencies.is_empty()).then(|| ResolutionGraph {
+    let graph = (!state.dependencies.is_empty()).then_some(ResolutionGraph {
         root,
         dependencies: state.dependencies,
     });
