@@ -425,13 +425,14 @@ async fn composition_resolves_on_read_and_bad_input_names_the_field() {
         "version: ",
     )
     .await;
-    expect_error(
-        app.get("/api/public/v2/prompts/reply?version=1&label=x")
-            .await,
-        400,
-        "version: give either",
-    )
-    .await;
+    let both = app
+        .get("/api/public/v2/prompts/tone?version=1&label=production")
+        .await;
+    assert_eq!(
+        both.json()["version"],
+        1,
+        "the version wins, as in Langfuse"
+    );
     expect_error(
         app.get("/api/public/v2/prompts/reply?label=NOPE").await,
         400,

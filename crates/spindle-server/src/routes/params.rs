@@ -522,25 +522,38 @@ pub fn prompt_query(params: &Params) -> Result<PromptQuery, Error> {
     })
 }
 
-/// A prompt version by `version` or `label`; `None` when neither is given. Both at once, a
-/// version that is not a positive integer or a malformed label is a 400.
-pub fn prompt_selector(params: &Params) -> Result<Option<PromptSelector>, Error> {
+/// How a prompt request treats `version` and `label` given together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BothSelectors {
+    /// The version wins (a fetch, as Langfuse answers it).
+    VersionWins,
+    /// A 400 (a delete, as Langfuse answers it).
+    Rejected,
+}
+
+/// A prompt version by `version` or `label`; `None` when neither is given. A version that is
+/// not a positive integer or a malformed label is a 400, and so are both at once when `both`
+/// says so.
+pub fn prompt_selector(
+    params: &Params,
+    both: BothSelectors,
+) -> Result<Option<PromptSelector>, Error> {
     let version = params.parsed(
         "version",
         |text| text.parse::<i64>().ok().filter(|version| *version >= 1),
         "a positive integer",
     )?;
     let label = params.string("label");
+    if let Some(label) = &label {
+        check_label(label, "label")?;
+    }
     match (version, label) {
-        (Some(_), Some(_)) => Err(Error::invalid(
+        (Some(_), Some(_)) if both == BothSelectors::Rejected => Err(Error::invalid(
             "version",
             "give either a version or a label, not both",
         )),
-        (Some(version), None) => Ok(Some(PromptSelector::Version(version))),
-        (None, Some(label)) => {
-            check_label(&label, "label")?;
-            Ok(Some(PromptSelector::Label(label)))
-        }
+        (Some(version), _) => Ok(Some(PromptSelector::Version(version))),
+        (None, Some(label)) => Ok(Some(PromptSelector::Label(label))),
         (None, None) => Ok(None),
     }
 }

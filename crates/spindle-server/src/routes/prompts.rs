@@ -4,7 +4,7 @@
 //! Langfuse's (`201` on create, `204` on delete).
 
 use super::body::{blocking, read_body, require_json};
-use super::params::{prompt_query, prompt_selector, Params};
+use super::params::{prompt_query, prompt_selector, BothSelectors, Params};
 use crate::auth::FullAuth;
 use crate::dto::prompts::{prompt_json, prompt_list_json};
 use crate::error::ApiResult;
@@ -66,8 +66,9 @@ pub async fn list(
     Ok(Json(prompt_list_json(&page)))
 }
 
-/// `GET /api/public/v2/prompts/{name}`: by `version` or `label` (`production` by default);
-/// `resolve=false` returns the stored text with its references intact.
+/// `GET /api/public/v2/prompts/{name}`: by `version` or `label` (`production` by default; the
+/// version wins when both are given, as in Langfuse); `resolve=false` returns the stored text
+/// with its references intact.
 pub async fn get(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
@@ -75,7 +76,7 @@ pub async fn get(
     params: Params,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let selector = prompt_selector(&params)?.unwrap_or_default();
+    let selector = prompt_selector(&params, BothSelectors::VersionWins)?.unwrap_or_default();
     let resolve = params.boolean("resolve")?.unwrap_or(true);
     let Some(served) = state
         .prompts
@@ -124,7 +125,7 @@ pub async fn delete(
     Path(name): Path<String>,
     params: Params,
 ) -> ApiResult<StatusCode> {
-    let selector = prompt_selector(&params)?;
+    let selector = prompt_selector(&params, BothSelectors::Rejected)?;
     let deleted = state
         .prompts
         .delete(&auth.project_id, &name, selector.as_ref())
