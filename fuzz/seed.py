@@ -7,6 +7,8 @@ fuzz/corpus/<target>/seed-*:
 * ingestion_json: the JSON bodies sent to /api/public/ingestion, as they were sent;
 * score_json:     the JSON bodies sent to /api/public/scores, plus each score-create body;
 * model_json:     a few hand-made /api/public/models bodies (flat prices, prices, tiers);
+* prompt_json:    a few hand-made /api/public/v2/prompts bodies (text, chat with a
+                  placeholder, a reference) and label updates;
 * otlp_json:      the JSON bodies sent to /api/public/otel/v1/traces, plus every captured
                   protobuf export re-encoded as OTLP/JSON;
 * otlp_protobuf:  every captured protobuf export (stored decoded in the fixtures) encoded
@@ -47,6 +49,7 @@ DICT_SOURCES = {
     "ingestion_json": ["batch.rs", "score.rs", "usage.rs", "fields.rs"],
     "score_json": ["score.rs", "fields.rs"],
     "model_json": ["model.rs"],
+    "prompt_json": ["prompt.rs"],
     "usage_json": ["usage.rs"],
 }
 
@@ -364,6 +367,14 @@ def main():
         {"name": "long", "isDefault": False, "priority": 1, "prices": {"input": 2},
          "conditions": [{"usageDetailPattern": "input", "operator": "gt", "value": 200000,
                          "caseSensitive": False}]}]}), counts)
+    write("prompt_json", dumps({"name": "folder/critic", "prompt": "Rate {{movie}}",
+                                "labels": ["production"], "tags": ["a"], "config": {"t": 1},
+                                "commitMessage": "c"}), counts)
+    write("prompt_json", dumps({"name": "chat", "type": "chat", "prompt": [
+        {"role": "system", "content": "@@@langfusePrompt:name=base|label=production@@@ {{x}}"},
+        {"type": "placeholder", "name": "history"},
+        {"type": "chatmessage", "role": "user", "content": "q"}]}), counts)
+    write("prompt_json", dumps({"newLabels": ["production", "staging"]}), counts)
     for data in gzip_inputs[:6]:
         write("gunzip", gzip.compress(data, mtime=0), counts)
     if gzip_inputs:

@@ -415,6 +415,9 @@ SCENARIOS = {
         {"COMPAT_OTHER_PUBLIC_KEY": PROJECT_A["pk"], "COMPAT_OTHER_SECRET_KEY": PROJECT_A["sk"]},
     ),
     "py_v5_cost": (_py("v5", "py_v5_cost.py"), {}),
+    "py_prompts_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_prompts.py"), "v5"], {}),
+    "py_prompts_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_prompts.py"), "v4"], {}),
+    "js_prompts": (_node("prompts.mjs"), {}),
     "js": (_node(), {}),
     # same calls, exportMode "immediate" (one request per span) and gzip bodies
     "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),

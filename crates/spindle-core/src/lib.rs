@@ -8,6 +8,7 @@
 pub mod error;
 pub mod merge;
 pub mod model;
+pub mod prompt;
 pub mod record;
 pub mod time;
 

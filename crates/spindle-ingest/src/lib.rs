@@ -1,5 +1,5 @@
 //! Wire formats to Spindle's domain: OTLP trace exports, Langfuse batch ingestion events,
-//! score bodies and custom model bodies. Parsing is strict about types and precise in its errors
+//! score bodies, custom model bodies and prompt bodies. Parsing is strict about types and precise in its errors
 //! (`batch[3].body.startTime: not an ISO-8601 timestamp`), lenient about unknown keys.
 //!
 //! Nothing here does IO: callers hand in bytes (already read and decompressed) and get
@@ -10,5 +10,6 @@ pub mod compression;
 pub mod fields;
 pub mod model;
 pub mod otlp;
+pub mod prompt;
 pub mod score;
 pub mod usage;

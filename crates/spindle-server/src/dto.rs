@@ -7,6 +7,8 @@ use spindle_core::time::{format_iso, Micros};
 use spindle_store::{DailyMetrics, ObservationView, Page, ScoreView, SessionView, TraceView};
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod prompts;
+
 /// `{data, meta}` of the page-based list endpoints.
 #[derive(Debug, Serialize)]
 pub struct PageResponse<T> {

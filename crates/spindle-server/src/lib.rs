@@ -9,6 +9,7 @@ pub mod config;
 pub mod dto;
 pub mod error;
 pub mod metrics;
+pub mod prompts;
 pub mod resolver;
 pub mod routes;
 pub mod state;

@@ -335,7 +335,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let (store, accounts) = spindle_server::resolver::open_backend(
+    let (store, accounts, prompts) = spindle_server::resolver::open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
@@ -358,6 +358,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let state = AppState::new(
         store.clone(),
         accounts.clone(),
+        prompts,
         Limits {
             max_body_bytes: config.max_body_bytes,
         },

@@ -4,6 +4,7 @@ use crate::config::StorageConfig;
 use anyhow::Context;
 use spindle_store::accounts::Accounts;
 use spindle_store::postgres::{PostgresOptions, PostgresStore};
+use spindle_store::prompts::Prompts;
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::Store;
 use std::path::PathBuf;
@@ -23,11 +24,11 @@ pub fn open_store(
     Ok(open_backend(storage, options)?.0)
 }
 
-/// Like [`open_store`], with the same backend's UI accounts.
-pub fn open_backend(
-    storage: &StorageConfig,
-    options: StoreOptions,
-) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Accounts>)> {
+/// What one backend keeps: the data, the UI accounts and the prompts.
+pub type Backend = (Arc<dyn Store>, Arc<dyn Accounts>, Arc<dyn Prompts>);
+
+/// Like [`open_store`], with the same backend's UI accounts and prompts.
+pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::Result<Backend> {
     let url = storage.database_url.as_deref().unwrap_or("");
     let sqlite_path: PathBuf = if url.is_empty() {
         storage.data_dir.clone()
@@ -46,7 +47,7 @@ pub fn open_backend(
         let store = PostgresStore::open_blocking(url, postgres_options)
             .context("DATABASE_URL: opening the PostgreSQL database")?;
         let store = Arc::new(store);
-        return Ok((store.clone(), store));
+        return Ok((store.clone(), store.clone(), store));
     } else {
         anyhow::bail!(
             "DATABASE_URL: unsupported scheme; expected sqlite://PATH or postgres://USER@HOST/DB"
@@ -59,5 +60,5 @@ pub fn open_backend(
     let store = SqliteStore::open(&sqlite_path, sqlite_options)
         .with_context(|| format!("opening the SQLite database in {}", sqlite_path.display()))?;
     let store = Arc::new(store);
-    Ok((store.clone(), store))
+    Ok((store.clone(), store.clone(), store))
 }

@@ -6,10 +6,11 @@ pub mod media;
 pub mod models;
 pub mod ops;
 pub mod params;
+pub mod prompts;
 pub mod read;
 
 use crate::state::AppState;
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 
 /// The whole application, without a socket: tests drive it with `tower::ServiceExt::oneshot`.
@@ -48,6 +49,15 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/models/{id}",
             get(models::get).put(models::upsert).delete(models::delete),
+        )
+        .route("/v2/prompts", get(prompts::list).post(prompts::create))
+        .route(
+            "/v2/prompts/{name}",
+            get(prompts::get).delete(prompts::delete),
+        )
+        .route(
+            "/v2/prompts/{name}/versions/{version}",
+            patch(prompts::update_labels),
         )
         .route("/health", get(ops::health))
         .route("/openapi.json", get(ops::openapi))

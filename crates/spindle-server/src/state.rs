@@ -2,7 +2,9 @@
 
 use crate::auth::AuthService;
 use crate::metrics::Metrics;
+use crate::prompts::PromptService;
 use spindle_store::accounts::Accounts;
+use spindle_store::prompts::Prompts;
 use spindle_store::Store;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -22,6 +24,8 @@ pub struct AppState {
     pub accounts: Arc<dyn Accounts>,
     /// Limits failed UI sign-ins per email.
     pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
+    /// Prompts, kept by the same backend as the store, with the cache of served prompts.
+    pub prompts: Arc<PromptService>,
 }
 
 /// Request limits.
@@ -34,6 +38,7 @@ impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
         accounts: Arc<dyn Accounts>,
+        prompts: Arc<dyn Prompts>,
         limits: Limits,
         max_inflight_ingest: usize,
         public_base_url: &str,
@@ -47,6 +52,7 @@ impl AppState {
             public_base_url: public_base_url.into(),
             accounts,
             sign_in_guard: Arc::default(),
+            prompts: Arc::new(PromptService::new(prompts)),
         }
     }
 }

@@ -27,6 +27,7 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("ingest", include_str!("../src/routes/ingest.rs")),
     ("media", include_str!("../src/routes/media.rs")),
     ("models", include_str!("../src/routes/models.rs")),
+    ("prompts", include_str!("../src/routes/prompts.rs")),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
 /// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).
@@ -1290,7 +1291,10 @@ fn concrete_path(path: &str) -> String {
         "/api/public/models/{id}" => "openai-gpt-4o",
         _ => "unknown-id",
     };
-    path.replace("{id}", id).replace("{project}", "p1")
+    path.replace("{id}", id)
+        .replace("{project}", "p1")
+        .replace("{name}", "greeting")
+        .replace("{version}", "1")
 }
 
 /// The documented JSON example of an operation's request body, else `{}`.
@@ -1364,7 +1368,7 @@ fn check_response(doc: &Value, label: &str, operation: &Value, response: &suppor
     }
 }
 
-/// Stores a trace with a generation and a score through the ingestion API.
+/// Stores a trace with a generation and a score through the ingestion API, and a prompt.
 async fn seed(app: &support::TestApp) {
     let response = app
         .post_json(
@@ -1385,6 +1389,13 @@ async fn seed(app: &support::TestApp) {
         .await;
     assert_eq!(response.status.as_u16(), 207);
     assert_eq!(response.json()["errors"], json!([]), "seed batch rejected");
+    let prompt = app
+        .post_json(
+            "/api/public/v2/prompts",
+            &json!({"name": "greeting", "prompt": "Hi {{name}}", "labels": ["production"]}),
+        )
+        .await;
+    assert_eq!(prompt.status.as_u16(), 201, "seed prompt rejected");
 }
 
 #[tokio::test]

@@ -104,6 +104,7 @@ async fn ui() -> Ui {
     let state = AppState::new(
         store,
         sqlite.clone(),
+        sqlite.clone(),
         Limits {
             max_body_bytes: 1 << 20,
         },

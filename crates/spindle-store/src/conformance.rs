@@ -18,6 +18,7 @@ pub mod accounts;
 mod cases;
 mod cost;
 mod fixtures;
+pub mod prompts;
 
 pub use cases::*;
 pub use cost::*;

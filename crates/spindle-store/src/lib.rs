@@ -13,6 +13,8 @@ mod derived;
 mod executor;
 mod models_sql;
 pub mod postgres;
+pub mod prompts;
+mod prompts_sql;
 pub mod query;
 pub mod retention;
 mod search;

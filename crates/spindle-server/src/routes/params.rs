@@ -5,8 +5,10 @@ use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde_json::Value;
+use spindle_core::prompt::{check_label, PromptSelector};
 use spindle_core::time::{parse_iso, Micros};
 use spindle_core::{Error, Level, ObservationType, ScoreDataType, ScoreSource};
+use spindle_store::prompts::PromptQuery;
 use spindle_store::{
     Direction, Filter, FilterValue, MetricsQuery, ObservationQuery, OrderBy, ScoreQuery,
     ScoreRange, SessionQuery, TraceQuery,
@@ -280,8 +282,19 @@ pub fn trace_query(params: &Params, max_limit: u32) -> Result<TraceQuery, Error>
 
 /// The observations list: `type`, `name`, `userId`, `sessionId`, `level`, `traceId`,
 /// `version`, `parentObservationId`, `isRootObservation`, `environment`, `fromStartTime`,
-/// `toStartTime`, `filter`.
+/// `toStartTime`, `promptName`, `promptVersion` (the prompt a generation used), `filter`.
 pub fn observation_query(params: &Params, max_limit: u32) -> Result<ObservationQuery, Error> {
+    let mut filters = params.filters()?;
+    if let Some(name) = params.string("promptName") {
+        filters.push(any_of("promptName", vec![name]));
+    }
+    if let Some(version) = params.parsed(
+        "promptVersion",
+        |text| text.parse::<i64>().ok(),
+        "an integer",
+    )? {
+        filters.push(compare("promptVersion", "=", version as f64));
+    }
     Ok(ObservationQuery {
         page: params.page()?,
         limit: params.limit(max_limit)?,
@@ -306,7 +319,7 @@ pub fn observation_query(params: &Params, max_limit: u32) -> Result<ObservationQ
         environments: params.all("environment"),
         from_start_time: params.timestamp("fromStartTime")?,
         to_start_time: params.timestamp("toStartTime")?,
-        filters: params.filters()?,
+        filters,
     })
 }
 
@@ -482,4 +495,65 @@ pub fn score_range(params: &Params) -> Result<Option<ScoreRange>, Error> {
         min: number("scoreMin")?,
         max: number("scoreMax")?,
     }))
+}
+
+/// The largest page of the prompts list.
+pub const PROMPTS_MAX_LIMIT: u32 = 100;
+
+/// The prompts list: `name`, `version`, `label`, `tag`, `fromUpdatedAt`, `toUpdatedAt`,
+/// `page`, `limit` (10 by default, as Langfuse).
+pub fn prompt_query(params: &Params) -> Result<PromptQuery, Error> {
+    let label = params.string("label");
+    if let Some(label) = &label {
+        check_label(label, "label")?;
+    }
+    Ok(PromptQuery {
+        page: params.page()?,
+        limit: match params.get("limit") {
+            None => 10,
+            Some(_) => params.limit(PROMPTS_MAX_LIMIT)?,
+        },
+        name: params.string("name"),
+        version: params.parsed("version", |text| text.parse::<i64>().ok(), "an integer")?,
+        label,
+        tag: params.string("tag"),
+        from_updated_at: params.timestamp("fromUpdatedAt")?,
+        to_updated_at: params.timestamp("toUpdatedAt")?,
+    })
+}
+
+/// How a prompt request treats `version` and `label` given together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BothSelectors {
+    /// The version wins (a fetch, as Langfuse answers it).
+    VersionWins,
+    /// A 400 (a delete, as Langfuse answers it).
+    Rejected,
+}
+
+/// A prompt version by `version` or `label`; `None` when neither is given. A version that is
+/// not a positive integer or a malformed label is a 400, and so are both at once when `both`
+/// says so.
+pub fn prompt_selector(
+    params: &Params,
+    both: BothSelectors,
+) -> Result<Option<PromptSelector>, Error> {
+    let version = params.parsed(
+        "version",
+        |text| text.parse::<i64>().ok().filter(|version| *version >= 1),
+        "a positive integer",
+    )?;
+    let label = params.string("label");
+    if let Some(label) = &label {
+        check_label(label, "label")?;
+    }
+    match (version, label) {
+        (Some(_), Some(_)) if both == BothSelectors::Rejected => Err(Error::invalid(
+            "version",
+            "give either a version or a label, not both",
+        )),
+        (Some(version), _) => Ok(Some(PromptSelector::Version(version))),
+        (None, Some(label)) => Ok(Some(PromptSelector::Label(label))),
+        (None, None) => Ok(None),
+    }
 }

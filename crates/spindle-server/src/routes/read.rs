@@ -16,6 +16,41 @@ use serde_json::{json, Value};
 use spindle_core::Error;
 use spindle_store::Cursor;
 
+/// Fills the `promptId` of observations whose prompt name and version are a stored prompt
+/// version (the SDKs send the name and version; the id is the version's).
+async fn link_prompts<'a>(
+    state: &AppState,
+    project_id: &str,
+    observations: impl Iterator<Item = &'a mut dto::Observation>,
+) -> Result<(), Error> {
+    let observations: Vec<&mut dto::Observation> = observations
+        .filter(|observation| {
+            observation.prompt_name.is_some() && observation.prompt_version.is_some()
+        })
+        .collect();
+    if observations.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<(String, i64)> = observations
+        .iter()
+        .filter_map(|observation| {
+            Some((
+                observation.prompt_name.clone()?,
+                observation.prompt_version?,
+            ))
+        })
+        .collect();
+    let ids = state.prompts.ids(project_id, &wanted).await?;
+    for observation in observations {
+        if let (Some(name), Some(version)) =
+            (observation.prompt_name.clone(), observation.prompt_version)
+        {
+            observation.prompt_id = ids.get(&(name, version)).cloned();
+        }
+    }
+    Ok(())
+}
+
 /// `{"message": …}`, the answer of the delete endpoints.
 fn message(text: &str) -> Json<Value> {
     Json(json!({ "message": text }))
@@ -41,7 +76,9 @@ pub async fn get_trace(
 ) -> ApiResult<Json<dto::TraceDetail>> {
     let view = state.store.get_trace(&auth.project_id, &trace_id).await?;
     let view = found(view, "trace", &trace_id)?;
-    Ok(Json(dto::trace_detail(view, &auth.project_id)))
+    let mut detail = dto::trace_detail(view, &auth.project_id);
+    link_prompts(&state, &auth.project_id, detail.observations.iter_mut()).await?;
+    Ok(Json(detail))
 }
 
 pub async fn delete_trace(
@@ -95,9 +132,10 @@ pub async fn list_observations(
         .store
         .list_observations(&auth.project_id, &query)
         .await?;
-    Ok(Json(PageResponse::from_page(page, |view| {
-        dto::observation_v1(view, &auth.project_id)
-    })))
+    let mut response =
+        PageResponse::from_page(page, |view| dto::observation_v1(view, &auth.project_id));
+    link_prompts(&state, &auth.project_id, response.data.iter_mut()).await?;
+    Ok(Json(response))
 }
 
 pub async fn get_observation(
@@ -110,7 +148,9 @@ pub async fn get_observation(
         .get_observation(&auth.project_id, &observation_id)
         .await?;
     let view = found(view, "observation", &observation_id)?;
-    Ok(Json(dto::observation_v1(view, &auth.project_id)))
+    let mut observation = dto::observation_v1(view, &auth.project_id);
+    link_prompts(&state, &auth.project_id, std::iter::once(&mut observation)).await?;
+    Ok(Json(observation))
 }
 
 fn encode_cursor(cursor: &Cursor) -> String {
@@ -152,11 +192,33 @@ pub async fn list_observations_v2(
         .list_observations(&auth.project_id, &query)
         .await?;
     let cursor = page.next_cursor.as_ref().map(encode_cursor);
-    let data: Vec<Value> = page
+    let mut data: Vec<Value> = page
         .items
         .into_iter()
         .map(|view| dto::observation_v2(view, &auth.project_id, &fields, expand_metadata))
         .collect();
+    let wanted: Vec<(String, i64)> = data
+        .iter()
+        .filter_map(|item| {
+            Some((
+                item.get("promptName")?.as_str()?.to_owned(),
+                item.get("promptVersion")?.as_i64()?,
+            ))
+        })
+        .collect();
+    if !wanted.is_empty() {
+        let ids = state.prompts.ids(&auth.project_id, &wanted).await?;
+        for item in &mut data {
+            let key = item
+                .get("promptName")
+                .and_then(Value::as_str)
+                .zip(item.get("promptVersion").and_then(Value::as_i64))
+                .map(|(name, version)| (name.to_owned(), version));
+            if let Some(id) = key.and_then(|key| ids.get(&key)) {
+                item["promptId"] = Value::String(id.clone());
+            }
+        }
+    }
     Ok(Json(dto::CursorResponse {
         data,
         meta: dto::CursorMeta { cursor },

@@ -50,6 +50,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_scores_cover_trace_ids",
         include_str!("../../migrations/postgres/0010_scores_cover_trace_ids.sql"),
     ),
+    (
+        "0011_prompts",
+        include_str!("../../migrations/postgres/0011_prompts.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

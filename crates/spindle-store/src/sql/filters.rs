@@ -463,6 +463,11 @@ pub(crate) const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
     Column::new("environment", Text, "o.environment"),
     Column::new("model", Text, "o.model"),
     Column::new("promptName", Text, "o.prompt_name"),
+    Column::per_dialect(
+        "promptVersion",
+        Number,
+        Expr::per_dialect("o.prompt_version", "o.prompt_version::float8"),
+    ),
     Column::new("metadata", Object, "o.metadata"),
     Column::per_dialect(
         "totalCost",

@@ -1,0 +1,700 @@
+//! The prompts conformance suite: the behaviour every [`Prompts`] backend must have
+//! (versions, labels that move, tags per prompt, the list and its filters, references
+//! resolved on read and checked at creation, deletes, ids for linking generations), run as one
+//! `#[tokio::test]` per case by [`prompts_conformance_suite!`](crate::prompts_conformance_suite).
+//!
+//! A backend's test file passes a function from a case's private directory to a future of the
+//! store:
+//!
+//! ```text
+//! spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
+//!     SqliteStore::open(&dir, SqliteOptions::default()).expect("open the store")
+//! });
+//! ```
+
+use crate::prompts::{PromptQuery, Prompts};
+use crate::{ErrorKind, Store};
+use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion};
+use std::sync::Arc;
+
+/// A backend of the suite.
+pub trait PromptsStore: Store + Prompts {}
+
+impl<S: Store + Prompts> PromptsStore for S {}
+
+/// Expands to one `#[tokio::test]` per prompts case for the backend opened by `$open`, a
+/// function from a directory to a future of the store (see the module docs). The calling
+/// crate needs `tokio` with `macros` and `rt-multi-thread`.
+#[macro_export]
+macro_rules! prompts_conformance_suite {
+    ($open:expr) => {
+        $crate::__prompts_conformance_cases!(
+            $open;
+            versions_labels_and_tags,
+            chat_prompts_keep_their_type,
+            added_labels_move_between_versions,
+            list_filters_and_pages,
+            references_resolve_on_read_and_are_checked_at_creation,
+            deletes_by_version_label_or_name,
+            ids_for_generations_and_project_isolation,
+            concurrent_creates_number_versions_once,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __prompts_conformance_cases {
+    ($open:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let dir = $crate::conformance::accounts::case_dir();
+                let store = std::sync::Arc::new(($open)(dir.path().to_path_buf()).await);
+                $crate::conformance::prompts::$case(store.clone()).await;
+                $crate::Store::shutdown(store.as_ref()).await.expect("shutdown");
+            }
+        )*
+    };
+}
+
+const PROJECT: &str = "p1";
+
+fn text(name: &str, content: &str, labels: &[&str], tags: Option<&[&str]>) -> NewPrompt {
+    NewPrompt {
+        name: name.to_owned(),
+        prompt_type: PromptType::Text,
+        prompt: serde_json::Value::String(content.to_owned()).to_string(),
+        config: r#"{"temperature":0.5}"#.to_owned(),
+        labels: labels.iter().map(|label| (*label).to_owned()).collect(),
+        tags: tags.map(|tags| tags.iter().map(|tag| (*tag).to_owned()).collect()),
+        commit_message: None,
+    }
+}
+
+fn chat(name: &str) -> NewPrompt {
+    NewPrompt {
+        name: name.to_owned(),
+        prompt_type: PromptType::Chat,
+        prompt: r#"[{"role":"system","content":"You are {{role}}"},{"type":"placeholder","name":"history"}]"#
+            .to_owned(),
+        config: "{}".to_owned(),
+        labels: vec!["production".to_owned()],
+        tags: None,
+        commit_message: Some("first chat".to_owned()),
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| (*item).to_owned()).collect()
+}
+
+fn label(label: &str) -> PromptSelector {
+    PromptSelector::Label(label.to_owned())
+}
+
+async fn get<S: PromptsStore>(
+    store: &S,
+    name: &str,
+    selector: PromptSelector,
+) -> Option<PromptVersion> {
+    store
+        .get_prompt(PROJECT, name, &selector, true)
+        .await
+        .expect("get")
+        .map(|resolved| resolved.version)
+}
+
+async fn create<S: PromptsStore>(store: &S, prompt: NewPrompt) -> PromptVersion {
+    store
+        .create_prompt(PROJECT, &prompt, "API")
+        .await
+        .expect("create")
+}
+
+pub async fn versions_labels_and_tags<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    let first = create(
+        store,
+        text("greet", "Hi {{name}}", &["production"], Some(&["a"])),
+    )
+    .await;
+    assert_eq!(first.version, 1);
+    assert_eq!(first.labels, strings(&["latest", "production"]));
+    assert_eq!(first.tags, strings(&["a"]));
+    assert_eq!(first.prompt, r#""Hi {{name}}""#);
+    assert_eq!(first.config, r#"{"temperature":0.5}"#);
+    assert_eq!(first.created_by, "API");
+    assert_eq!(first.id.len(), 36);
+
+    let second = create(store, text("greet", "Hello {{name}}", &[], None)).await;
+    assert_eq!(second.version, 2);
+    assert_eq!(second.labels, strings(&["latest"]));
+    assert_eq!(
+        second.tags,
+        strings(&["a"]),
+        "tags stay when none are given"
+    );
+
+    let third = create(
+        store,
+        text(
+            "greet",
+            "Hey",
+            &["production", "staging"],
+            Some(&["b", "c"]),
+        ),
+    )
+    .await;
+    assert_eq!(third.version, 3);
+    assert_eq!(third.labels, strings(&["latest", "production", "staging"]));
+
+    // Labels moved; tags are the prompt's.
+    let first = get(store, "greet", PromptSelector::Version(1))
+        .await
+        .expect("v1");
+    assert_eq!(first.labels, Vec::<String>::new());
+    assert_eq!(first.tags, strings(&["b", "c"]));
+    let second = get(store, "greet", PromptSelector::Version(2))
+        .await
+        .expect("v2");
+    assert_eq!(second.labels, Vec::<String>::new());
+    let production = get(store, "greet", PromptSelector::default())
+        .await
+        .expect("production");
+    assert_eq!(production.version, 3);
+    assert_eq!(
+        get(store, "greet", label("latest"))
+            .await
+            .expect("latest")
+            .version,
+        3
+    );
+    assert_eq!(
+        get(store, "greet", label("staging"))
+            .await
+            .expect("staging")
+            .version,
+        3
+    );
+    assert!(get(store, "greet", label("nope")).await.is_none());
+    assert!(get(store, "greet", PromptSelector::Version(4))
+        .await
+        .is_none());
+    assert!(get(store, "absent", PromptSelector::default())
+        .await
+        .is_none());
+
+    // Names with slashes are names like any other.
+    let folder = create(store, text("team/a/greet", "x", &[], None)).await;
+    assert_eq!(folder.version, 1);
+    assert_eq!(
+        get(store, "team/a/greet", label("latest"))
+            .await
+            .expect("folder")
+            .id,
+        folder.id
+    );
+}
+
+pub async fn chat_prompts_keep_their_type<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    let created = create(store, chat("assistant")).await;
+    assert_eq!(created.prompt_type, PromptType::Chat);
+    assert_eq!(created.commit_message.as_deref(), Some("first chat"));
+    let read = get(store, "assistant", PromptSelector::default())
+        .await
+        .expect("read");
+    assert_eq!(read.prompt, created.prompt);
+    assert_eq!(read.prompt_type, PromptType::Chat);
+
+    let error = store
+        .create_prompt(PROJECT, &text("assistant", "x", &[], None), "API")
+        .await
+        .expect_err("another type");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(error.message.starts_with("type: "), "{}", error.message);
+    // Nothing was written.
+    let latest = get(store, "assistant", label("latest"))
+        .await
+        .expect("latest");
+    assert_eq!(latest.version, 1);
+}
+
+pub async fn added_labels_move_between_versions<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    create(store, text("p", "one", &["production"], None)).await;
+    create(store, text("p", "two", &["staging"], None)).await;
+    let updated = store
+        .add_prompt_labels(PROJECT, "p", 1, &strings(&["staging", "qa"]))
+        .await
+        .expect("update")
+        .expect("version 1 exists");
+    assert_eq!(updated.labels, strings(&["production", "qa", "staging"]));
+    let second = get(store, "p", PromptSelector::Version(2))
+        .await
+        .expect("v2");
+    assert_eq!(second.labels, strings(&["latest"]));
+    let updated = store
+        .add_prompt_labels(PROJECT, "p", 2, &strings(&["production"]))
+        .await
+        .expect("update")
+        .expect("version 2 exists");
+    assert_eq!(updated.labels, strings(&["latest", "production"]));
+    assert_eq!(
+        get(store, "p", PromptSelector::Version(1))
+            .await
+            .expect("v1")
+            .labels,
+        strings(&["qa", "staging"])
+    );
+    assert!(store
+        .add_prompt_labels(PROJECT, "p", 9, &strings(&["x"]))
+        .await
+        .expect("update")
+        .is_none());
+    assert!(store
+        .add_prompt_labels(PROJECT, "absent", 1, &strings(&["x"]))
+        .await
+        .expect("update")
+        .is_none());
+}
+
+pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    create(store, text("alpha", "a1", &["production"], Some(&["red"]))).await;
+    let mut second = text("alpha", "a2", &[], None);
+    second.config = r#"{"v":2}"#.to_owned();
+    create(store, second).await;
+    create(store, text("beta", "b1", &[], Some(&["blue", "red"]))).await;
+    create(store, chat("gamma")).await;
+
+    let all = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(all.total_items, 3);
+    let names: Vec<&str> = all.items.iter().map(|meta| meta.name.as_str()).collect();
+    assert_eq!(names, vec!["alpha", "beta", "gamma"]);
+    let alpha = &all.items[0];
+    assert_eq!(alpha.versions, vec![1, 2]);
+    assert_eq!(alpha.labels, strings(&["latest", "production"]));
+    assert_eq!(alpha.tags, strings(&["red"]));
+    assert_eq!(alpha.last_config, r#"{"v":2}"#);
+    assert_eq!(alpha.prompt_type, PromptType::Text);
+    assert_eq!(all.items[2].prompt_type, PromptType::Chat);
+
+    let by_label = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                label: Some("production".into()),
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    let found: Vec<(&str, &[i64])> = by_label
+        .items
+        .iter()
+        .map(|meta| (meta.name.as_str(), meta.versions.as_slice()))
+        .collect();
+    assert_eq!(found, vec![("alpha", &[1][..]), ("gamma", &[1][..])]);
+    assert_eq!(by_label.items[0].labels, strings(&["production"]));
+    assert_eq!(by_label.items[0].last_config, r#"{"temperature":0.5}"#);
+
+    let by_tag = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                tag: Some("red".into()),
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(by_tag.total_items, 2);
+    let by_name = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                name: Some("beta".into()),
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(by_name.items.len(), 1);
+    assert_eq!(by_name.items[0].tags, strings(&["blue", "red"]));
+    let future = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                from_updated_at: Some(i64::MAX / 2),
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(future.total_items, 0);
+    assert!(future.items.is_empty());
+    let before_now = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                to_updated_at: Some(i64::MAX / 2),
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(before_now.total_items, 3);
+
+    let second_page = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 2,
+                limit: 2,
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(second_page.total_items, 3);
+    assert_eq!(second_page.total_pages(), 2);
+    assert_eq!(second_page.items.len(), 1);
+    assert_eq!(second_page.items[0].name, "gamma");
+}
+
+pub async fn references_resolve_on_read_and_are_checked_at_creation<S: PromptsStore>(
+    store: Arc<S>,
+) {
+    let store = store.as_ref();
+    create(store, text("base", "Be \"kind\".", &["production"], None)).await;
+    create(store, text("base", "Be brief.", &[], None)).await;
+    let composed = create(
+        store,
+        text(
+            "composed",
+            "A @@@langfusePrompt:name=base|label=production@@@ B @@@langfusePrompt:name=base|version=2@@@",
+            &["production"],
+            None,
+        ),
+    )
+    .await;
+    let resolved = store
+        .get_prompt(PROJECT, "composed", &PromptSelector::default(), true)
+        .await
+        .expect("get")
+        .expect("exists");
+    let content: String = serde_json::from_str(&resolved.version.prompt).expect("a JSON string");
+    assert_eq!(content, "A Be \"kind\". B Be brief.");
+    let graph = resolved.graph.expect("a graph");
+    assert_eq!(graph.root.id, composed.id);
+    assert_eq!(graph.dependencies.len(), 1);
+    let (parent, children) = &graph.dependencies[0];
+    assert_eq!(parent, &composed.id);
+    let versions: Vec<i64> = children.iter().map(|child| child.version).collect();
+    assert_eq!(versions, vec![1, 2]);
+
+    let raw = store
+        .get_prompt(PROJECT, "composed", &PromptSelector::default(), false)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(raw.version.prompt, composed.prompt);
+    assert!(raw.graph.is_none());
+
+    // Nested: a chat prompt embedding a prompt that embeds another.
+    let mut nested = chat("nested");
+    nested.prompt =
+        r#"[{"role":"system","content":"@@@langfusePrompt:name=composed|label=production@@@"}]"#
+            .to_owned();
+    create(store, nested).await;
+    let resolved = store
+        .get_prompt(PROJECT, "nested", &PromptSelector::default(), true)
+        .await
+        .expect("get")
+        .expect("exists");
+    let messages: serde_json::Value = serde_json::from_str(&resolved.version.prompt).expect("JSON");
+    assert_eq!(messages[0]["content"], "A Be \"kind\". B Be brief.");
+    assert_eq!(resolved.graph.expect("graph").dependencies.len(), 2);
+
+    let rejected = |content: &str| text("bad", content, &[], None);
+    for (content, reason) in [
+        (
+            "@@@langfusePrompt:name=absent|label=production@@@",
+            "does not exist",
+        ),
+        ("@@@langfusePrompt:name=base|version=9@@@", "does not exist"),
+        (
+            "@@@langfusePrompt:name=nested|label=production@@@",
+            "not a text prompt",
+        ),
+    ] {
+        let error = store
+            .create_prompt(PROJECT, &rejected(content), "API")
+            .await
+            .expect_err(content);
+        assert_eq!(error.kind, ErrorKind::InvalidArgument, "{content}");
+        assert!(error.message.starts_with("prompt: "), "{}", error.message);
+        assert!(error.message.contains(reason), "{}", error.message);
+    }
+    // A cycle: base's next production version would embed composed, which embeds base.
+    let error = store
+        .create_prompt(
+            PROJECT,
+            &text(
+                "base",
+                "@@@langfusePrompt:name=composed|label=production@@@",
+                &[],
+                None,
+            ),
+            "API",
+        )
+        .await
+        .expect_err("circular");
+    assert!(error.message.contains("circular"), "{}", error.message);
+    let error = store
+        .create_prompt(
+            PROJECT,
+            &text(
+                "selfish",
+                "@@@langfusePrompt:name=selfish|label=latest@@@",
+                &[],
+                None,
+            ),
+            "API",
+        )
+        .await
+        .expect_err("self reference");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    // Nothing of the rejected versions was written.
+    assert!(get(store, "bad", label("latest")).await.is_none());
+    assert!(get(store, "selfish", label("latest")).await.is_none());
+    assert_eq!(
+        get(store, "base", label("latest"))
+            .await
+            .expect("base")
+            .version,
+        2
+    );
+}
+
+pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    for content in ["one", "two", "three"] {
+        create(store, text("d", content, &[], Some(&["t"]))).await;
+    }
+    store
+        .add_prompt_labels(PROJECT, "d", 1, &strings(&["production"]))
+        .await
+        .expect("label");
+    create(
+        store,
+        text(
+            "user",
+            "@@@langfusePrompt:name=d|label=production@@@",
+            &[],
+            None,
+        ),
+    )
+    .await;
+
+    // The newest goes: `latest` moves to the newest that remains.
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(3)))
+            .await
+            .expect("delete"),
+        1
+    );
+    assert_eq!(
+        get(store, "d", label("latest"))
+            .await
+            .expect("latest")
+            .version,
+        2
+    );
+    // What another prompt references stays.
+    let error = store
+        .delete_prompt(PROJECT, "d", Some(&label("production")))
+        .await
+        .expect_err("referenced");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(
+        error.message.contains("\"user\" version 1"),
+        "{}",
+        error.message
+    );
+    assert!(get(store, "d", PromptSelector::Version(1)).await.is_some());
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "user", None)
+            .await
+            .expect("delete"),
+        1
+    );
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "d", Some(&label("production")))
+            .await
+            .expect("delete"),
+        1
+    );
+    assert!(get(store, "d", PromptSelector::Version(1)).await.is_none());
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "d", Some(&label("production")))
+            .await
+            .expect("delete"),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(7)))
+            .await
+            .expect("delete"),
+        0
+    );
+    // A new version follows the newest that remains.
+    assert_eq!(create(store, text("d", "four", &[], None)).await.version, 3);
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "d", None)
+            .await
+            .expect("delete"),
+        2
+    );
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "d", None)
+            .await
+            .expect("delete"),
+        0
+    );
+    let listed = store
+        .list_prompts(
+            PROJECT,
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert!(listed.items.is_empty());
+    // Gone entirely: numbering and tags start again.
+    let again = create(store, text("d", "new", &[], None)).await;
+    assert_eq!(again.version, 1);
+    assert_eq!(again.tags, Vec::<String>::new());
+}
+
+pub async fn ids_for_generations_and_project_isolation<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    let first = create(store, text("linked", "x", &[], None)).await;
+    let second = create(store, text("linked", "y", &[], None)).await;
+    store
+        .create_prompt("p2", &text("linked", "other project", &[], None), "API")
+        .await
+        .expect("create in p2");
+    let ids = store
+        .prompt_ids(
+            PROJECT,
+            &[
+                ("linked".to_owned(), 1),
+                ("linked".to_owned(), 2),
+                ("linked".to_owned(), 3),
+                ("absent".to_owned(), 1),
+            ],
+        )
+        .await
+        .expect("ids");
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[&("linked".to_owned(), 1)], first.id);
+    assert_eq!(ids[&("linked".to_owned(), 2)], second.id);
+    assert!(store
+        .prompt_ids(PROJECT, &[])
+        .await
+        .expect("ids")
+        .is_empty());
+
+    let other = store
+        .get_prompt("p2", "linked", &label("latest"), true)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(other.version.version, 1);
+    let listed = store
+        .list_prompts(
+            "p2",
+            &PromptQuery {
+                page: 1,
+                limit: 10,
+                ..PromptQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.items[0].versions, vec![1]);
+    assert_eq!(
+        store
+            .delete_prompt("p3", "linked", None)
+            .await
+            .expect("delete"),
+        0
+    );
+    assert!(get(store, "linked", PromptSelector::Version(2))
+        .await
+        .is_some());
+}
+
+pub async fn concurrent_creates_number_versions_once<S: PromptsStore>(store: Arc<S>) {
+    let mut tasks = Vec::new();
+    for index in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_prompt(
+                    PROJECT,
+                    &text("busy", &format!("v{index}"), &["production"], None),
+                    "API",
+                )
+                .await
+                .expect("create")
+                .version
+        }));
+    }
+    let mut versions = Vec::new();
+    for task in tasks {
+        versions.push(task.await.expect("task"));
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=8).collect::<Vec<i64>>());
+    let store = store.as_ref();
+    let latest = get(store, "busy", label("latest")).await.expect("latest");
+    assert_eq!(latest.version, 8);
+    let production = get(store, "busy", PromptSelector::default())
+        .await
+        .expect("production");
+    assert!(production.labels.contains(&"production".to_owned()));
+}

@@ -1,0 +1,107 @@
+//! Prompt management: the [`Prompts`] trait (versions of text and chat prompts, labels that
+//! one version holds at a time, tags per prompt, references between prompts resolved on
+//! read) and its query and list types.
+//!
+//! Both backends implement it with the same statements (`prompts_sql.rs`). Separate from
+//! [`crate::Store`]: the ingest path never needs it.
+
+use async_trait::async_trait;
+use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion, ResolvedPrompt};
+use spindle_core::time::Micros;
+use std::collections::HashMap;
+
+use crate::{Page, Result};
+
+/// `GET /api/public/v2/prompts` parameters: every filter applies to versions, and a prompt
+/// is listed with the versions that pass them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromptQuery {
+    /// Starts at 1.
+    pub page: u32,
+    pub limit: u32,
+    pub name: Option<String>,
+    pub version: Option<i64>,
+    pub label: Option<String>,
+    pub tag: Option<String>,
+    /// Versions created or updated at or after this time.
+    pub from_updated_at: Option<Micros>,
+    /// Versions created or updated before this time.
+    pub to_updated_at: Option<Micros>,
+}
+
+/// One prompt of a list: the versions that matched, with their labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptMeta {
+    pub name: String,
+    pub prompt_type: PromptType,
+    /// Ascending.
+    pub versions: Vec<i64>,
+    /// The labels of the listed versions, sorted.
+    pub labels: Vec<String>,
+    /// Sorted.
+    pub tags: Vec<String>,
+    pub last_updated_at: Micros,
+    /// JSON text: the config of the newest listed version.
+    pub last_config: String,
+}
+
+/// Storage of prompts.
+#[async_trait]
+pub trait Prompts: Send + Sync + 'static {
+    /// Stores the next version of a prompt (version 1 for a new name), labelled `latest` and
+    /// with the labels asked for (which leave the versions that held them), in one
+    /// transaction. Fails with `InvalidArgument` when the prompt existed with another type, or
+    /// when a reference in its content is missing, not a text prompt, circular or nested too
+    /// deeply. Returns the stored version, references intact.
+    async fn create_prompt(
+        &self,
+        project_id: &str,
+        prompt: &NewPrompt,
+        created_by: &str,
+    ) -> Result<PromptVersion>;
+
+    /// The version of a prompt that `selector` names; with `resolve`, its references replaced
+    /// by the prompts they name (and the graph of what was embedded).
+    async fn get_prompt(
+        &self,
+        project_id: &str,
+        name: &str,
+        selector: &PromptSelector,
+        resolve: bool,
+    ) -> Result<Option<ResolvedPrompt>>;
+
+    /// Prompts with the versions that pass the query's filters, by name.
+    async fn list_prompts(&self, project_id: &str, query: &PromptQuery)
+        -> Result<Page<PromptMeta>>;
+
+    /// Gives a version these labels too (each leaves the version that held it); `None` when
+    /// the version does not exist.
+    async fn add_prompt_labels(
+        &self,
+        project_id: &str,
+        name: &str,
+        version: i64,
+        labels: &[String],
+    ) -> Result<Option<PromptVersion>>;
+
+    /// Deletes a prompt's versions: all of them, or the one `selector` names. When versions
+    /// remain, the newest of them holds `latest`. Fails with `InvalidArgument` when another
+    /// prompt references a version or label that would go. Returns how many versions went.
+    async fn delete_prompt(
+        &self,
+        project_id: &str,
+        name: &str,
+        selector: Option<&PromptSelector>,
+    ) -> Result<u64>;
+
+    /// Whether other processes may change the same prompts (several servers on one
+    /// database): a cache in front of the reads must then expire soon.
+    fn written_by_other_processes(&self) -> bool;
+
+    /// The ids of the stored versions among `(name, version)` pairs (absent when not stored).
+    async fn prompt_ids(
+        &self,
+        project_id: &str,
+        versions: &[(String, i64)],
+    ) -> Result<HashMap<(String, i64), String>>;
+}
