@@ -3,6 +3,7 @@
 //! Handlers are thin: extract, convert with `spindle-ingest`, call the store once, convert the
 //! result with [`dto`]. Errors become HTTP statuses in one place, [`error::http_status`].
 
+pub mod admission;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;

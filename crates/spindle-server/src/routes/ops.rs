@@ -39,7 +39,15 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(state.store.write_queue_depth());
+    let mut body = state.metrics.render(state.store.write_queue_depth());
+    body.push_str(&format!(
+        "# HELP spindle_body_bytes_in_flight Request body bytes held by requests in flight (--max-inflight-body-bytes)\n\
+         # TYPE spindle_body_bytes_in_flight gauge\nspindle_body_bytes_in_flight {}\n\
+         # HELP spindle_ingest_requests_in_flight Ingestion requests processed now (--max-inflight-ingest)\n\
+         # TYPE spindle_ingest_requests_in_flight gauge\nspindle_ingest_requests_in_flight {}\n",
+        state.admission.bytes_in_flight(),
+        state.admission.requests_in_flight()
+    ));
     (
         [(
             header::CONTENT_TYPE,
