@@ -1,6 +1,7 @@
 //! The HTTP layer under hostile load, on the real binary: memory bounded in bytes far past
 //! capacity, stalled uploads that neither starve other clients nor outlive the body-read
-//! timeout.
+//! timeout, and statuses that simple clients (Python's `http.client`) see instead of a
+//! broken pipe.
 
 mod process_support;
 
@@ -9,7 +10,7 @@ use spindle_ingest::otlp::proto;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -156,9 +157,14 @@ fn memory_stays_bounded_far_past_capacity_at_the_defaults() {
             0,
             "{name}: only 207, 429 or 503: {outcomes:?}"
         );
+        assert_eq!(
+            outcomes.broken.load(Ordering::Relaxed),
+            0,
+            "{name}: every client read its status: {outcomes:?}"
+        );
     }
     assert!(
-        batches.refused.load(Ordering::Relaxed) + batches.broken.load(Ordering::Relaxed) > 0,
+        batches.refused.load(Ordering::Relaxed) > 0,
         "the load was past capacity: {batches:?}"
     );
     eprintln!(
@@ -211,7 +217,8 @@ fn memory_follows_the_configured_byte_budget() {
         outcomes.accepted.load(Ordering::Relaxed) > 0,
         "{outcomes:?}"
     );
-    assert!(outcomes.refused.load(Ordering::Relaxed) + outcomes.broken.load(Ordering::Relaxed) > 0, "{outcomes:?}");
+    assert!(outcomes.refused.load(Ordering::Relaxed) > 0, "{outcomes:?}");
+    assert_eq!(outcomes.broken.load(Ordering::Relaxed), 0, "{outcomes:?}");
     let bound = memory_bound(idle, budget);
     eprintln!(
         "16 MiB budget: idle {} MiB, peak {} MiB, bound {} MiB",
@@ -374,5 +381,79 @@ fn a_stalled_upload_answers_408_and_gives_back_its_bytes() {
     );
     assert_eq!(read_status(&mut stalled), 408);
     assert_eq!(metric(port, "spindle_body_bytes_in_flight"), 0.0);
+    stop(server);
+}
+
+/// Python's `http.client` writes the whole body before it reads the answer.
+const PYTHON_POST: &str = r#"
+import http.client, sys
+port, authorization, size = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+try:
+    connection.request("POST", "/api/public/ingestion", body=b" " * size,
+                       headers={"Authorization": authorization, "Content-Type": "application/json"})
+    response = connection.getresponse()
+    response.read()
+    print(response.status)
+except Exception as error:
+    print("broken", type(error).__name__, error)
+"#;
+
+fn python_post(port: u16, authorization: &str, size: usize) -> String {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            PYTHON_POST,
+            &port.to_string(),
+            authorization,
+            &size.to_string(),
+        ])
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[test]
+fn python_http_client_sees_413_429_and_401_instead_of_a_broken_pipe() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let limit = 64 * 1024;
+    let server = start(
+        dir.path(),
+        port,
+        &[
+            "--max-body-bytes",
+            &limit.to_string(),
+            "--max-inflight-body-bytes",
+            &limit.to_string(),
+            "--body-read-timeout-seconds",
+            "300",
+        ],
+    );
+    assert_eq!(
+        python_post(port, BASIC, 4 << 20),
+        "413",
+        "a body past the limit"
+    );
+    assert_eq!(
+        python_post(port, "Basic d3Jvbmc6a2V5", 4 << 20),
+        "401",
+        "wrong credentials"
+    );
+    // The key's whole budget is held by a stalled upload: the next body is refused midway.
+    let _stalled = stalled_upload(
+        port,
+        "/api/public/ingestion",
+        BASIC,
+        "application/json",
+        limit,
+        40_000,
+    );
+    wait_for_metric(port, "spindle_body_bytes_in_flight", 40_000.0);
+    assert_eq!(
+        python_post(port, BASIC, 60_000),
+        "429",
+        "past the byte budget"
+    );
     stop(server);
 }
