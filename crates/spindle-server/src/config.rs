@@ -54,7 +54,8 @@ pub struct ServeConfig {
     #[arg(long, env = "SPINDLE_LOG", default_value = "info")]
     pub log: String,
 
-    /// Seconds to let in-flight requests finish after SIGTERM before exiting.
+    /// Seconds from SIGTERM to exit: in-flight requests may finish until then, connections
+    /// still open a moment before are closed, and queued writes are committed.
     #[arg(long, env = "SPINDLE_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
     pub shutdown_grace_seconds: u64,
 }

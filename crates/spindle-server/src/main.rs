@@ -9,6 +9,7 @@ use spindle_server::resolver::{open_store, StoreOptions};
 use spindle_server::state::{AppState, Limits};
 use spindle_store::{Organization, Project};
 use std::collections::BTreeMap;
+use std::future::IntoFuture;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
@@ -124,7 +125,11 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(run(cli))
+    let result = runtime.block_on(run(cli));
+    // Connections dropped at the end of the grace period may still have parsing work on the
+    // blocking pool; the process does not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
 }
 
 /// Caps glibc's heap arenas at one per core (at least two) before any thread starts. By
@@ -409,10 +414,39 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     tracing::info!(address = %local, data_dir = %config.storage.data_dir.display(), "spindle listening");
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
-    server.await.context("serving HTTP")?;
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let graceful = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(graceful)
+        .into_future();
+    tokio::pin!(server);
+    let deadline = tokio::select! {
+        result = &mut server => {
+            result.context("serving HTTP")?;
+            tokio::time::Instant::now() + grace
+        }
+        _ = on_signal => {
+            // The grace period bounds the whole stop: requests in flight may finish until a
+            // moment before its end; connections still open then (stalled clients) are
+            // dropped, leaving that moment to commit the queued writes.
+            let deadline = tokio::time::Instant::now() + grace;
+            let reserve = (grace / 4).min(Duration::from_secs(2));
+            match tokio::time::timeout_at(deadline - reserve, &mut server).await {
+                Ok(result) => result.context("serving HTTP")?,
+                Err(_) => tracing::warn!(
+                    grace_seconds = grace.as_secs(),
+                    "connections still open at the end of the grace period are closed"
+                ),
+            }
+            deadline
+        }
+    };
     tracing::info!("no longer accepting requests; committing queued writes");
-    tokio::time::timeout(grace, store.shutdown())
+    let store_deadline = deadline.max(tokio::time::Instant::now() + Duration::from_secs(1));
+    tokio::time::timeout_at(store_deadline, store.shutdown())
         .await
         .context("store shutdown timed out")??;
     tracing::info!("stopped cleanly");

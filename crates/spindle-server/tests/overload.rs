@@ -1,7 +1,7 @@
 //! The HTTP layer under hostile load, on the real binary: memory bounded in bytes far past
 //! capacity, stalled uploads that neither starve other clients nor outlive the body-read
-//! timeout, and statuses that simple clients (Python's `http.client`) see instead of a
-//! broken pipe.
+//! timeout, a stop within the grace period despite a stalled client, and statuses that
+//! simple clients (Python's `http.client`) see instead of a broken pipe.
 
 mod process_support;
 
@@ -382,6 +382,55 @@ fn a_stalled_upload_answers_408_and_gives_back_its_bytes() {
     assert_eq!(read_status(&mut stalled), 408);
     assert_eq!(metric(port, "spindle_body_bytes_in_flight"), 0.0);
     stop(server);
+}
+
+#[test]
+fn shutdown_ends_within_the_grace_period_despite_a_stalled_client() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let grace = 3;
+    let mut server = start(
+        dir.path(),
+        port,
+        &[
+            "--shutdown-grace-seconds",
+            &grace.to_string(),
+            "--body-read-timeout-seconds",
+            "600",
+        ],
+    );
+    let _stalled_body = stalled_upload(
+        port,
+        "/api/public/otel/v1/traces",
+        BASIC,
+        "application/x-protobuf",
+        1 << 20,
+        1000,
+    );
+    let mut stalled_head = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stalled_head
+        .write_all(b"POST /api/public/ingestion HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .expect("half a head");
+    wait_for_metric(port, "spindle_body_bytes_in_flight", 1000.0);
+    let signalled = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let limit = Duration::from_secs(grace + 5);
+    let exit = loop {
+        if let Some(exit) = server.try_wait().expect("wait") {
+            break exit;
+        }
+        if signalled.elapsed() > limit {
+            server.kill().ok();
+            server.wait().ok();
+            panic!("still running {limit:?} after SIGTERM with a {grace} s grace");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "a clean stop: {exit:?}");
 }
 
 /// Python's `http.client` writes the whole body before it reads the answer.
