@@ -10,6 +10,7 @@ pub mod config;
 pub mod dto;
 pub mod error;
 pub mod metrics;
+pub mod readiness;
 pub mod resolver;
 pub mod routes;
 pub mod state;

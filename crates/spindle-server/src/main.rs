@@ -401,6 +401,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         config.max_inflight_body_bytes,
         Duration::from_secs(config.body_read_timeout_seconds),
     );
+    let state = match spindle_server::resolver::sqlite_dir(&config.storage) {
+        Some(dir) => state.with_probe_dir(dir),
+        None => state,
+    };
     spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
     // Per-project retention, hourly, in small batches (every instance may run it).
     tokio::spawn(spindle_store::retention::run(

@@ -3,8 +3,10 @@
 use crate::admission::{Admission, AdmissionLimits};
 use crate::auth::AuthService;
 use crate::metrics::Metrics;
+use crate::readiness::Readiness;
 use spindle_store::accounts::Accounts;
 use spindle_store::Store;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +21,8 @@ pub struct AppState {
     pub admission: Arc<Admission>,
     /// How long a request body may take to arrive.
     pub body_read_timeout: Duration,
+    /// What the health and readiness probes check, the write path included.
+    pub readiness: Arc<Readiness>,
     /// Where `PUT` upload URLs for media point.
     pub public_base_url: Arc<str>,
     /// UI accounts (users, sessions, saved views), kept by the same backend as the store.
@@ -59,6 +63,7 @@ impl AppState {
                 max_body_bytes: limits.max_body_bytes,
             }),
             body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
+            readiness: Arc::new(Readiness::new(None)),
             public_base_url: public_base_url.into(),
             accounts,
             sign_in_guard: Arc::default(),
@@ -80,6 +85,12 @@ impl AppState {
             ..limits
         });
         self.body_read_timeout = read_timeout;
+        self
+    }
+
+    /// Has readiness probe `dir`, the directory of the SQLite database, for writability.
+    pub fn with_probe_dir(mut self, dir: PathBuf) -> Self {
+        self.readiness = Arc::new(Readiness::new(Some(dir)));
         self
     }
 }

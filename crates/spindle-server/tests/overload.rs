@@ -1,7 +1,8 @@
 //! The HTTP layer under hostile load, on the real binary: memory bounded in bytes far past
 //! capacity, stalled uploads that neither starve other clients nor outlive the body-read
-//! timeout, a stop within the grace period despite a stalled client, and statuses that
-//! simple clients (Python's `http.client`) see instead of a broken pipe.
+//! timeout, a stop within the grace period despite a stalled client, statuses that simple
+//! clients (Python's `http.client`) see instead of a broken pipe, and readiness that follows
+//! the data directory.
 
 mod process_support;
 
@@ -504,5 +505,110 @@ fn python_http_client_sees_413_429_and_401_instead_of_a_broken_pipe() {
         "429",
         "past the byte budget"
     );
+    stop(server);
+}
+
+/// Makes a directory unwritable, for root too (which ignores permission bits: the directory
+/// is made immutable instead), and restores it when dropped.
+struct Unwritable<'a> {
+    dir: &'a Path,
+    immutable: bool,
+}
+
+impl<'a> Unwritable<'a> {
+    fn new(dir: &'a Path) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+        let probe = dir.join("can-i-write");
+        if std::fs::write(&probe, b"x").is_err() {
+            return Unwritable {
+                dir,
+                immutable: false,
+            };
+        }
+        std::fs::remove_file(&probe).expect("remove the probe");
+        let status = Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .status()
+            .expect("chattr runs");
+        assert!(status.success(), "chattr +i {}", dir.display());
+        assert!(
+            std::fs::write(&probe, b"x").is_err(),
+            "the directory is unwritable"
+        );
+        Unwritable {
+            dir,
+            immutable: true,
+        }
+    }
+}
+
+impl Drop for Unwritable<'_> {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.immutable {
+            let _ = Command::new("chattr").arg("-i").arg(self.dir).status();
+        }
+        let _ = std::fs::set_permissions(self.dir, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+/// The status and whole response of a GET.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status");
+    (status, response)
+}
+
+/// Polls `path` until it answers `status`; panics after 20 s.
+fn wait_for_status(port: u16, path: &str, status: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (answered, response) = get(port, path);
+        if answered == status {
+            return response;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} still answers {answered}, not {status}: {response}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn readiness_fails_while_the_data_dir_is_not_writable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir(&data_dir).expect("data dir");
+    let port = free_port();
+    let server = start(&data_dir, port, &[]);
+    assert_eq!(get(port, "/readyz").0, 200);
+    {
+        let _unwritable = Unwritable::new(&data_dir);
+        let health = wait_for_status(port, "/api/public/health", 503);
+        assert!(health.contains("not writable"), "{health}");
+        let ready = wait_for_status(port, "/readyz", 503);
+        assert!(
+            ready.to_ascii_lowercase().contains("retry-after: 1"),
+            "{ready}"
+        );
+        assert_eq!(get(port, "/livez").0, 200, "alive all the same");
+    }
+    wait_for_status(port, "/api/public/health", 200);
+    wait_for_status(port, "/readyz", 200);
     stop(server);
 }

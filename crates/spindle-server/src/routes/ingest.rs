@@ -67,7 +67,9 @@ async fn commit(
 ) -> ApiResult<()> {
     let started = Instant::now();
     if !batch.is_empty() {
-        state.store.write(project_id, batch).await?;
+        let written = state.store.write(project_id, batch).await;
+        state.readiness.record_write(&written);
+        written?;
         state.metrics.observe(
             "spindle_commit_latency_seconds",
             vec![],

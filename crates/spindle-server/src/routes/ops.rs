@@ -25,7 +25,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const OPENAPI: &str = include_str!("../../openapi.json");
 
 pub async fn health(State(state): State<AppState>) -> Response {
-    match state.store.ready().await {
+    match state.readiness.check(state.store.as_ref()).await {
         Ok(()) => Json(json!({"status": "OK", "version": VERSION})).into_response(),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -40,7 +40,7 @@ pub async fn livez() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.store.ready().await?;
+    state.readiness.check(state.store.as_ref()).await?;
     Ok(Json(json!({"status": "OK"})))
 }
 
