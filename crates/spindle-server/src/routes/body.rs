@@ -58,9 +58,10 @@ pub async fn read_body(
         return Err(too_large().into());
     }
     let deadline = tokio::time::Instant::now() + timeout;
-    // With a declared length the buffer is reserved once (memory the kernel hands out only
-    // as it is written, charged chunk by chunk); otherwise it doubles, charged as it grows.
-    let mut buffer: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0));
+    // With a declared length the buffer is reserved once the first bytes arrive (memory the
+    // kernel hands out only as it is written, charged chunk by chunk); otherwise it doubles,
+    // charged as it grows.
+    let mut buffer: Vec<u8> = Vec::new();
     let mut charged = 0usize;
     let mut stream = body.into_data_stream();
     loop {
@@ -91,9 +92,12 @@ pub async fn read_body(
         if needed > limit {
             return Err(too_large().into());
         }
-        if declared.is_some() {
+        if let Some(length) = declared {
             ticket.charge_bytes(chunk.len())?;
             charged += chunk.len();
+            if buffer.capacity() == 0 {
+                buffer.reserve_exact(length);
+            }
         } else if needed > buffer.capacity() {
             let target = needed
                 .max(buffer.capacity().saturating_mul(2))
