@@ -17,6 +17,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// The content type is not one this endpoint accepts.
     UnsupportedMediaType,
+    /// The request body did not arrive within the time allowed.
+    RequestTimeout,
     /// Too many requests are being processed; the client should retry later.
     RateLimited,
     /// The write path is saturated; the client should retry later.

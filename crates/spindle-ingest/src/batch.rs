@@ -4,6 +4,7 @@
 use crate::fields::{io_text, metadata_map, Fields};
 use crate::score::parse_score;
 use crate::usage;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::model::normalize_environment;
@@ -42,19 +43,14 @@ pub fn parse_allowing(
     allowed: &dyn Fn(&str) -> bool,
     fresh_id: &mut dyn FnMut() -> String,
 ) -> Result<Parsed, Error> {
-    let root: Value = serde_json::from_slice(body)
-        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
-    let Value::Object(root) = root else {
-        return Err(Error::invalid("body", "expected a JSON object"));
-    };
-    let events = match root.get("batch") {
-        Some(Value::Array(events)) => events,
-        Some(_) => return Err(Error::invalid("batch", "expected an array")),
-        None => return Err(Error::invalid("batch", "is required")),
-    };
+    let events = batch_events(body)?;
     let mut parsed = Parsed::default();
-    for (index, event) in events.iter().enumerate() {
+    for (index, raw_event) in events.into_iter().enumerate() {
         let path = format!("batch[{index}]");
+        // One event's tree at a time: the envelope was checked as JSON already.
+        let event: Value = serde_json::from_str(raw_event.get())
+            .map_err(|error| Error::invalid(&path, format!("invalid JSON: {error}")))?;
+        let event = &event;
         let envelope_id = event
             .get("id")
             .and_then(Value::as_str)
@@ -82,6 +78,44 @@ pub fn parse_allowing(
         }
     }
     Ok(parsed)
+}
+
+/// The request envelope, read without building a tree of the events: each stays a slice of
+/// the body until it is parsed on its own.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    batch: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// The events of a batch body, as slices of it.
+fn batch_events(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
+    // A struct also deserializes from an array: anything but an object is refused first.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => Error::invalid("body", "expected a JSON object"),
+                Err(error) => Error::invalid("body", format!("invalid JSON: {error}")),
+            },
+        );
+    }
+    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|error| {
+        if error.classify() == serde_json::error::Category::Data {
+            Error::invalid("body", "expected a JSON object")
+        } else {
+            Error::invalid("body", format!("invalid JSON: {error}"))
+        }
+    })?;
+    let batch = envelope
+        .batch
+        .ok_or_else(|| Error::invalid("batch", "is required"))?;
+    serde_json::from_str(batch.get()).map_err(|_| Error::invalid("batch", "expected an array"))
 }
 
 fn parse_event(

@@ -47,46 +47,123 @@ impl ProjectAuth {
 }
 
 /// Looks keys up in the store, caching them briefly so a revocation made by another
-/// instance takes effect within [`AuthService::CACHE_TTL`].
+/// instance takes effect within [`AuthService::CACHE_TTL`]. The cache is bounded: at most
+/// [`AuthService::CACHE_LIMIT`] known keys and [`AuthService::NEGATIVE_CACHE_LIMIT`] unknown
+/// ones, expired entries evicted first, and public keys longer than
+/// [`AuthService::MAX_PUBLIC_KEY_BYTES`] are refused before any lookup.
 pub struct AuthService {
     store: Arc<dyn Store>,
-    cache: Mutex<HashMap<String, (Instant, Option<ApiKey>)>>,
+    cache: Mutex<KeyCache>,
+}
+
+/// Known keys and unknown public keys, each with when they were looked up.
+#[derive(Default)]
+struct KeyCache {
+    known: HashMap<String, (Instant, ApiKey)>,
+    unknown: HashMap<String, Instant>,
+}
+
+/// Makes room for one entry in `map` of at most `limit`: drops expired entries, then, when
+/// still full, the oldest one.
+fn make_room<V>(map: &mut HashMap<String, V>, limit: usize, fetched: impl Fn(&V) -> Instant) {
+    if map.len() < limit {
+        return;
+    }
+    map.retain(|_, value| fetched(value).elapsed() < AuthService::CACHE_TTL);
+    while map.len() >= limit {
+        let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, value)| fetched(value))
+            .map(|(key, _)| key.clone())
+        else {
+            return;
+        };
+        map.remove(&oldest);
+    }
 }
 
 impl AuthService {
     pub const CACHE_TTL: Duration = Duration::from_secs(10);
-    const CACHE_LIMIT: usize = 10_000;
+    /// Known keys kept at once.
+    pub const CACHE_LIMIT: usize = 10_000;
+    /// Unknown public keys remembered at once (so a flood of them costs bounded memory).
+    pub const NEGATIVE_CACHE_LIMIT: usize = 1_000;
+    /// The longest public key accepted; Langfuse's are 42 bytes.
+    pub const MAX_PUBLIC_KEY_BYTES: usize = 256;
 
     pub fn new(store: Arc<dyn Store>) -> Self {
         AuthService {
             store,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(KeyCache::default()),
         }
     }
 
+    fn cache(&self) -> std::sync::MutexGuard<'_, KeyCache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     async fn key(&self, public_key: &str) -> Result<Option<ApiKey>, Error> {
-        if let Ok(cache) = self.cache.lock() {
-            if let Some((fetched, key)) = cache.get(public_key) {
+        if public_key.len() > Self::MAX_PUBLIC_KEY_BYTES {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                format!(
+                    "Authentication error: public key longer than {} bytes",
+                    Self::MAX_PUBLIC_KEY_BYTES
+                ),
+            ));
+        }
+        {
+            let cache = self.cache();
+            if let Some((fetched, key)) = cache.known.get(public_key) {
                 if fetched.elapsed() < Self::CACHE_TTL {
-                    return Ok(key.clone());
+                    return Ok(Some(key.clone()));
+                }
+            }
+            if let Some(fetched) = cache.unknown.get(public_key) {
+                if fetched.elapsed() < Self::CACHE_TTL {
+                    return Ok(None);
                 }
             }
         }
         let key = self.store.get_api_key(public_key).await?;
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= Self::CACHE_LIMIT {
-                cache.clear();
+        let mut cache = self.cache();
+        let now = Instant::now();
+        match &key {
+            Some(key) => {
+                cache.unknown.remove(public_key);
+                if !cache.known.contains_key(public_key) {
+                    make_room(&mut cache.known, Self::CACHE_LIMIT, |(fetched, _)| *fetched);
+                }
+                cache
+                    .known
+                    .insert(public_key.to_owned(), (now, key.clone()));
             }
-            cache.insert(public_key.to_owned(), (Instant::now(), key.clone()));
+            None => {
+                cache.known.remove(public_key);
+                if !cache.unknown.contains_key(public_key) {
+                    make_room(&mut cache.unknown, Self::NEGATIVE_CACHE_LIMIT, |fetched| {
+                        *fetched
+                    });
+                }
+                cache.unknown.insert(public_key.to_owned(), now);
+            }
         }
         Ok(key)
     }
 
+    /// Entries in the cache, known and unknown keys together (for tests).
+    pub fn cached_entries(&self) -> usize {
+        let cache = self.cache();
+        cache.known.len() + cache.unknown.len()
+    }
+
     /// Forgets cached keys (after a local revocation).
     pub fn invalidate(&self) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.clear();
-        }
+        let mut cache = self.cache();
+        cache.known.clear();
+        cache.unknown.clear();
     }
 
     /// Authenticates the `Authorization` header.
@@ -170,5 +247,33 @@ impl FromRequestParts<AppState> for FullAuth {
         let auth = state.auth.authenticate(&parts.headers).await?;
         auth.require_full()?;
         Ok(FullAuth(auth))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn make_room_drops_expired_entries_then_the_oldest() {
+        let now = Instant::now();
+        let expired = now
+            .checked_sub(AuthService::CACHE_TTL * 2)
+            .expect("an instant in the past");
+        let older = now
+            .checked_sub(Duration::from_secs(1))
+            .expect("an instant in the past");
+        let mut map: HashMap<String, Instant> = HashMap::new();
+        map.insert("expired".into(), expired);
+        map.insert("older".into(), older);
+        map.insert("newer".into(), now);
+        make_room(&mut map, 3, |at| *at);
+        let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["newer", "older"], "the expired entry goes first");
+        make_room(&mut map, 2, |at| *at);
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["newer"], "then the oldest");
+        make_room(&mut map, 5, |at| *at);
+        assert_eq!(map.len(), 1, "nothing goes while there is room");
     }
 }

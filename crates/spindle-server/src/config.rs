@@ -1,6 +1,7 @@
 //! Server configuration: one typed struct, every option documented once on its field, read
 //! from flags and `SPINDLE_*` variables by clap and validated before anything starts.
 
+use crate::state::AppState;
 use clap::Args;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -28,9 +29,22 @@ pub struct ServeConfig {
     #[arg(long, env = "SPINDLE_WRITE_QUEUE", default_value_t = 64)]
     pub write_queue: usize,
 
-    /// Ingestion requests processed at once; beyond it ingestion answers 429 with Retry-After.
+    /// Ingestion requests processed at once, counted from when their whole body has arrived;
+    /// one API key takes at most half. Beyond it ingestion answers 429 with Retry-After.
     #[arg(long, env = "SPINDLE_MAX_INFLIGHT_INGEST", default_value_t = 64)]
     pub max_inflight_ingest: usize,
+
+    /// Request body bytes held in memory at once, all requests together, counted as they
+    /// arrive (decompressed bytes included) until the request is answered; one API key holds
+    /// at most half (at least one largest body). Beyond it the request answers 429 with
+    /// Retry-After. At least --max-body-bytes.
+    #[arg(long, env = "SPINDLE_MAX_INFLIGHT_BODY_BYTES", default_value_t = AppState::DEFAULT_MAX_INFLIGHT_BODY_BYTES)]
+    pub max_inflight_body_bytes: usize,
+
+    /// Seconds a request body may take to arrive; a slower upload answers 408 and gives back
+    /// what it held.
+    #[arg(long, env = "SPINDLE_BODY_READ_TIMEOUT_SECONDS", default_value_t = AppState::DEFAULT_BODY_READ_TIMEOUT.as_secs())]
+    pub body_read_timeout_seconds: u64,
 
     /// Log format: `text` or `json`.
     #[arg(long, env = "SPINDLE_LOG_FORMAT", default_value = "text")]
@@ -40,7 +54,8 @@ pub struct ServeConfig {
     #[arg(long, env = "SPINDLE_LOG", default_value = "info")]
     pub log: String,
 
-    /// Seconds to let in-flight requests finish after SIGTERM before exiting.
+    /// Seconds from SIGTERM to exit: in-flight requests may finish until then, connections
+    /// still open a moment before are closed, and queued writes are committed.
     #[arg(long, env = "SPINDLE_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
     pub shutdown_grace_seconds: u64,
 }
@@ -79,6 +94,17 @@ impl ServeConfig {
         }
         if self.write_queue == 0 {
             anyhow::bail!("SPINDLE_WRITE_QUEUE (--write-queue) must be at least 1");
+        }
+        if self.max_inflight_body_bytes < self.max_body_bytes {
+            anyhow::bail!(
+                "SPINDLE_MAX_INFLIGHT_BODY_BYTES (--max-inflight-body-bytes) must be at least SPINDLE_MAX_BODY_BYTES ({})",
+                self.max_body_bytes
+            );
+        }
+        if self.body_read_timeout_seconds == 0 {
+            anyhow::bail!(
+                "SPINDLE_BODY_READ_TIMEOUT_SECONDS (--body-read-timeout-seconds) must be at least 1"
+            );
         }
         if self.max_inflight_ingest == 0 {
             anyhow::bail!("SPINDLE_MAX_INFLIGHT_INGEST (--max-inflight-ingest) must be at least 1");

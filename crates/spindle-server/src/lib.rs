@@ -3,6 +3,7 @@
 //! Handlers are thin: extract, convert with `spindle-ingest`, call the store once, convert the
 //! result with [`dto`]. Errors become HTTP statuses in one place, [`error::http_status`].
 
+pub mod admission;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod metrics;
 pub mod prompts;
+pub mod readiness;
 pub mod resolver;
 pub mod routes;
 pub mod state;

@@ -62,3 +62,25 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
     let store = Arc::new(store);
     Ok((store.clone(), store.clone(), store))
 }
+
+/// The directory the SQLite database lives in, for the readiness probe; `None` for
+/// PostgreSQL.
+pub fn sqlite_dir(storage: &StorageConfig) -> Option<PathBuf> {
+    let url = storage.database_url.as_deref().unwrap_or("");
+    let path = if url.is_empty() {
+        storage.data_dir.clone()
+    } else {
+        PathBuf::from(url.strip_prefix("sqlite://")?)
+    };
+    if path.is_dir() {
+        Some(path)
+    } else {
+        path.parent().map(|parent| {
+            if parent.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                parent.to_path_buf()
+            }
+        })
+    }
+}

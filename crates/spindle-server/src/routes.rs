@@ -79,6 +79,9 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             ops::observe_requests,
         ))
-        .layer(axum::middleware::from_fn(ops::close_on_unread_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::linger_on_unread_body,
+        ))
         .with_state(state)
 }

@@ -1,13 +1,16 @@
 //! Shared state of the HTTP layer: the services handlers call, and the configuration.
 
+use crate::admission::{Admission, AdmissionLimits};
 use crate::auth::AuthService;
 use crate::metrics::Metrics;
 use crate::prompts::PromptService;
+use crate::readiness::Readiness;
 use spindle_store::accounts::Accounts;
 use spindle_store::prompts::Prompts;
 use spindle_store::Store;
+use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::time::Duration;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -16,8 +19,12 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
-    /// Bounds the ingestion requests processed at once (bodies held in memory).
-    pub ingest_permits: Arc<Semaphore>,
+    /// Bounds the request body bytes held and the ingestion requests processed at once.
+    pub admission: Arc<Admission>,
+    /// How long a request body may take to arrive.
+    pub body_read_timeout: Duration,
+    /// What the health and readiness probes check, the write path included.
+    pub readiness: Arc<Readiness>,
     /// Where `PUT` upload URLs for media point.
     pub public_base_url: Arc<str>,
     /// UI accounts (users, sessions, saved views), kept by the same backend as the store.
@@ -35,6 +42,13 @@ pub struct Limits {
 }
 
 impl AppState {
+    /// The default budget of request body bytes in flight.
+    pub const DEFAULT_MAX_INFLIGHT_BODY_BYTES: usize = 64 * 1024 * 1024;
+    /// The default time a request body may take to arrive.
+    pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// An app state with the default byte budget and body-read timeout (see
+    /// [`AppState::with_body_budget`]).
     pub fn new(
         store: Arc<dyn Store>,
         accounts: Arc<dyn Accounts>,
@@ -48,11 +62,41 @@ impl AppState {
             store,
             metrics: Arc::new(Metrics::default()),
             limits,
-            ingest_permits: Arc::new(Semaphore::new(max_inflight_ingest)),
+            admission: Admission::new(AdmissionLimits {
+                max_bytes: Self::DEFAULT_MAX_INFLIGHT_BODY_BYTES.max(limits.max_body_bytes),
+                max_requests: max_inflight_ingest,
+                max_body_bytes: limits.max_body_bytes,
+            }),
+            body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
+            readiness: Arc::new(Readiness::new(None)),
             public_base_url: public_base_url.into(),
             accounts,
             sign_in_guard: Arc::default(),
             prompts: Arc::new(PromptService::new(prompts)),
         }
+    }
+}
+
+impl AppState {
+    /// Sets the budget of request body bytes in flight (at least one largest body) and the
+    /// time a body may take to arrive.
+    pub fn with_body_budget(
+        mut self,
+        max_inflight_body_bytes: usize,
+        read_timeout: Duration,
+    ) -> Self {
+        let limits = self.admission.limits();
+        self.admission = Admission::new(AdmissionLimits {
+            max_bytes: max_inflight_body_bytes.max(limits.max_body_bytes),
+            ..limits
+        });
+        self.body_read_timeout = read_timeout;
+        self
+    }
+
+    /// Has readiness probe `dir`, the directory of the SQLite database, for writability.
+    pub fn with_probe_dir(mut self, dir: PathBuf) -> Self {
+        self.readiness = Arc::new(Readiness::new(Some(dir)));
+        self
     }
 }

@@ -81,6 +81,49 @@ async fn wrong_or_missing_keys_get_401_everywhere() {
 }
 
 #[tokio::test]
+async fn over_long_public_keys_are_refused_and_unknown_keys_cost_bounded_memory() {
+    let app = app().await;
+    let long_key = format!("pk-lf-{}", "x".repeat(200_000));
+    for authorization in [basic(&long_key, SK1), format!("Bearer {long_key}")] {
+        let response = app
+            .send(
+                Request::get("/api/public/traces")
+                    .header(header::AUTHORIZATION, authorization)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            response.json()["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("public key longer than 256 bytes"),
+            "{}",
+            response.text()
+        );
+    }
+    assert_eq!(
+        app.state.auth.cached_entries(),
+        0,
+        "nothing cached for them"
+    );
+    let unknown = spindle_server::auth::AuthService::NEGATIVE_CACHE_LIMIT + 500;
+    for index in 0..unknown {
+        let response = app
+            .get_as("/api/public/traces", &format!("pk-lf-unknown-{index}"), SK1)
+            .await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.get("/api/public/traces").await.status, StatusCode::OK);
+    assert_eq!(
+        app.state.auth.cached_entries(),
+        spindle_server::auth::AuthService::NEGATIVE_CACHE_LIMIT + 1,
+        "unknown keys are bounded, the known one is kept"
+    );
+}
+
+#[tokio::test]
 async fn projects_are_isolated() {
     let app = app().await;
     let batch = json!({"batch": [

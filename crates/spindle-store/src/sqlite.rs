@@ -314,7 +314,9 @@ pub(crate) fn query_with<T>(
     Ok(decoded)
 }
 
-/// Maps a SQLite error to a store error: lock contention is `Unavailable`, the rest `Internal`.
+/// Maps a SQLite error to a store error: lock contention and storage that cannot take writes
+/// (disk full, read-only database or filesystem, I/O error) are `Unavailable`, the rest
+/// `Internal`.
 pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(code, _) = &error {
         if matches!(
@@ -323,7 +325,13 @@ pub(crate) fn sql_error(error: rusqlite::Error) -> Error {
         ) {
             return Error::new(ErrorKind::Unavailable, format!("sqlite is busy: {error}"));
         }
-        if code.code == rusqlite::ErrorCode::DiskFull {
+        if matches!(
+            code.code,
+            rusqlite::ErrorCode::DiskFull
+                | rusqlite::ErrorCode::ReadOnly
+                | rusqlite::ErrorCode::SystemIoFailure
+                | rusqlite::ErrorCode::CannotOpen
+        ) {
             return Error::new(ErrorKind::Unavailable, format!("sqlite: {error}"));
         }
     }
@@ -941,5 +949,33 @@ impl Store for SqliteStore {
                 .map_err(|_| Error::internal("the sqlite checkpointer panicked"))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_that_cannot_take_writes_is_unavailable() {
+        let failure = |code| {
+            sql_error(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+            .kind
+        };
+        for code in [
+            rusqlite::ffi::SQLITE_FULL,
+            rusqlite::ffi::SQLITE_READONLY,
+            rusqlite::ffi::SQLITE_IOERR,
+            rusqlite::ffi::SQLITE_BUSY,
+        ] {
+            assert_eq!(failure(code), ErrorKind::Unavailable, "code {code}");
+        }
+        assert_eq!(
+            failure(rusqlite::ffi::SQLITE_CONSTRAINT),
+            ErrorKind::Internal
+        );
     }
 }

@@ -1,56 +1,59 @@
 //! Write endpoints: OTLP traces, batch ingestion and score creation.
 
 use super::body::{blocking, content_type, fresh_id, now_micros, read_body, require_json};
+use crate::admission::Ticket;
 use crate::auth::{Access, ProjectAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use spindle_core::{Error, ErrorKind, WriteBatch};
+use spindle_core::{Error, WriteBatch};
 use spindle_ingest::otlp;
 use spindle_ingest::score::ScoresBody;
 use std::time::Instant;
-use tokio::sync::OwnedSemaphorePermit;
 
-/// Takes one of the bounded ingestion slots, or fails with 429 and `Retry-After` (counted as
-/// a rejected request by the request middleware, like every other rejection).
-fn ingest_permit(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
-    state
-        .ingest_permits
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| {
-            ApiError(Error::new(
-                ErrorKind::RateLimited,
-                "too many ingestion requests in flight; retry after the delay in Retry-After",
-            ))
-        })
-}
-
-/// The body of a JSON write request, read within the size limit while holding an ingestion
-/// permit, which is released when the request is answered.
-pub struct JsonWriteBody {
+/// A write request's body, read while charging the byte budget to the request's key, with
+/// the processing slot it took once the whole body was there. Both are released when the
+/// request is answered.
+pub struct AdmittedBody {
     pub bytes: Vec<u8>,
-    _permit: OwnedSemaphorePermit,
+    /// Hold it until the request is answered.
+    pub ticket: Ticket,
 }
 
-impl FromRequest<AppState> for JsonWriteBody {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
-        require_json(&parts.headers)?;
-        let permit = ingest_permit(state)?;
-        let bytes = read_body(&parts.headers, body, state.limits.max_body_bytes).await?;
-        Ok(JsonWriteBody {
-            bytes,
-            _permit: permit,
-        })
+/// The unit of fair shares: the API key, with the public key used alone (by browsers, so
+/// known to anyone) counted apart from the full key pair of the project's own SDKs.
+pub fn fairness_key(auth: &ProjectAuth) -> String {
+    match auth.access {
+        Access::Full => format!("key:{}", auth.public_key),
+        Access::ScoresOnly => format!("public-key:{}", auth.public_key),
     }
+}
+
+/// Reads a write request's body within the size limit, the body-read timeout and the key's
+/// share of the byte budget, then takes a processing slot (429 with `Retry-After` when none is
+/// left: counted as a rejected request by the request middleware, like every rejection).
+pub async fn admit_body(
+    state: &AppState,
+    key: String,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<AdmittedBody, ApiError> {
+    let mut ticket = state.admission.ticket(key);
+    let bytes = read_body(
+        headers,
+        body,
+        state.limits.max_body_bytes,
+        &mut ticket,
+        state.body_read_timeout,
+    )
+    .await?;
+    ticket.take_slot()?;
+    Ok(AdmittedBody { bytes, ticket })
 }
 
 /// Commits a batch, recording commit latency and ingested counts.
@@ -64,7 +67,9 @@ async fn commit(
 ) -> ApiResult<()> {
     let started = Instant::now();
     if !batch.is_empty() {
-        state.store.write(project_id, batch).await?;
+        let written = state.store.write(project_id, batch).await;
+        state.readiness.record_write(&written);
+        written?;
         state.metrics.observe(
             "spindle_commit_latency_seconds",
             vec![],
@@ -113,8 +118,10 @@ pub async fn otel_traces(
             format!("Invalid content type: expected application/x-protobuf or application/json, got {content_type:?}"),
         )
     })?;
-    let _permit = ingest_permit(&state)?;
-    let body = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    let AdmittedBody {
+        bytes: body,
+        ticket: _ticket,
+    } = admit_body(&state, fairness_key(&auth), &headers, body).await?;
     let bytes = body.len();
     let now = now_micros();
     let (batch, spans) = blocking(move || {
@@ -124,6 +131,7 @@ pub async fn otel_traces(
     })
     .await?;
     commit(&state, &auth.project_id, batch, "otel", spans, bytes).await?;
+
     Ok(Json(json!({})).into_response())
 }
 
@@ -137,9 +145,14 @@ pub async fn otel_metrics(auth: ProjectAuth) -> ApiResult<Json<Value>> {
 pub async fn ingestion(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    request: JsonWriteBody,
+    headers: HeaderMap,
+    body: Body,
 ) -> ApiResult<Response> {
-    let body = request.bytes;
+    require_json(&headers)?;
+    let AdmittedBody {
+        bytes: body,
+        ticket: _ticket,
+    } = admit_body(&state, fairness_key(&auth), &headers, body).await?;
     let bytes = body.len();
     let scores_only = auth.access == Access::ScoresOnly;
     let parsed = blocking(move || {
@@ -198,9 +211,14 @@ pub async fn ingestion(
 pub async fn create_scores(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    request: JsonWriteBody,
+    headers: HeaderMap,
+    body: Body,
 ) -> ApiResult<Response> {
-    let body = request.bytes;
+    require_json(&headers)?;
+    let AdmittedBody {
+        bytes: body,
+        ticket: _ticket,
+    } = admit_body(&state, fairness_key(&auth), &headers, body).await?;
     let bytes = body.len();
     let now = now_micros();
     let parsed =

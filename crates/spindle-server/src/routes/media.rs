@@ -2,6 +2,7 @@
 //! the returned URL, then `PATCH` the upload status. Blobs are kept by the store.
 
 use super::body::{now_micros, read_body, require_json};
+use super::ingest::fairness_key;
 use crate::auth::FullAuth;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -35,7 +36,15 @@ pub async fn create(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     require_json(&headers)?;
-    let body = read_body(&headers, body, 1024 * 1024).await?;
+    let mut ticket = state.admission.ticket(fairness_key(&auth));
+    let body = read_body(
+        &headers,
+        body,
+        1024 * 1024,
+        &mut ticket,
+        state.body_read_timeout,
+    )
+    .await?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -110,7 +119,16 @@ pub async fn upload(
         .get_media(&project_id, &media_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
-    let bytes = read_body(&headers, body, state.limits.max_body_bytes).await?;
+    // Upload URLs need no key: uploads share one fair share per project.
+    let mut ticket = state.admission.ticket(format!("media-upload:{project_id}"));
+    let bytes = read_body(
+        &headers,
+        body,
+        state.limits.max_body_bytes,
+        &mut ticket,
+        state.body_read_timeout,
+    )
+    .await?;
     let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
     if digest != media.sha256_hash {
         return Err(

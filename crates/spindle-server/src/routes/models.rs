@@ -2,8 +2,9 @@
 //! built-in price table (read only), in Langfuse's shapes. Prices are USD per unit.
 
 use super::body::{blocking, fresh_id, now_micros, read_body, require_json};
+use super::ingest::fairness_key;
 use super::params::Params;
-use crate::auth::FullAuth;
+use crate::auth::{FullAuth, ProjectAuth};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::body::Body;
@@ -161,14 +162,23 @@ pub fn model_from_body(project_id: &str, id: String, body: &Value) -> Result<Cus
 
 /// Reads a JSON body of at most 1 MiB and parses it into a model, off the async runtime.
 async fn model_body(
+    state: &AppState,
+    auth: &ProjectAuth,
     headers: &HeaderMap,
     body: Body,
-    project_id: &str,
     id: String,
 ) -> ApiResult<CustomModel> {
     require_json(headers)?;
-    let bytes = read_body(headers, body, 1024 * 1024).await?;
-    let project_id = project_id.to_owned();
+    let mut ticket = state.admission.ticket(fairness_key(auth));
+    let bytes = read_body(
+        headers,
+        body,
+        1024 * 1024,
+        &mut ticket,
+        state.body_read_timeout,
+    )
+    .await?;
+    let project_id = auth.project_id.clone();
     blocking(move || spindle_ingest::model::parse_model_body(&project_id, id, &bytes, now_micros()))
         .await
 }
@@ -212,7 +222,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let model = model_body(&headers, body, &auth.project_id, fresh_id()).await?;
+    let model = model_body(&state, &auth, &headers, body, fresh_id()).await?;
     state.store.put_model(&model).await?;
     Ok(Json(custom_json(&model)))
 }
@@ -228,7 +238,7 @@ pub async fn upsert(
     if is_builtin(&id) {
         return Err(Error::invalid("id", "built-in models cannot be modified; create a model of your own with the same match pattern to override it").into());
     }
-    let mut model = model_body(&headers, body, &auth.project_id, id.clone()).await?;
+    let mut model = model_body(&state, &auth, &headers, body, id.clone()).await?;
     if let Some(existing) = state
         .store
         .list_models(&auth.project_id)

@@ -3,14 +3,20 @@
 
 use crate::error::{ApiError, RejectReason};
 use crate::state::AppState;
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures::StreamExt;
 use serde_json::{json, Value};
 use spindle_core::Error;
-use std::time::Instant;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -19,7 +25,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const OPENAPI: &str = include_str!("../../openapi.json");
 
 pub async fn health(State(state): State<AppState>) -> Response {
-    match state.store.ready().await {
+    match state.readiness.check(state.store.as_ref()).await {
         Ok(()) => Json(json!({"status": "OK", "version": VERSION})).into_response(),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -34,12 +40,20 @@ pub async fn livez() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.store.ready().await?;
+    state.readiness.check(state.store.as_ref()).await?;
     Ok(Json(json!({"status": "OK"})))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(state.store.write_queue_depth());
+    let mut body = state.metrics.render(state.store.write_queue_depth());
+    body.push_str(&format!(
+        "# HELP spindle_body_bytes_in_flight Request body bytes held by requests in flight (--max-inflight-body-bytes)\n\
+         # TYPE spindle_body_bytes_in_flight gauge\nspindle_body_bytes_in_flight {}\n\
+         # HELP spindle_ingest_requests_in_flight Ingestion requests processed now (--max-inflight-ingest)\n\
+         # TYPE spindle_ingest_requests_in_flight gauge\nspindle_ingest_requests_in_flight {}\n",
+        state.admission.bytes_in_flight(),
+        state.admission.requests_in_flight()
+    ));
     (
         [(
             header::CONTENT_TYPE,
@@ -79,10 +93,27 @@ pub fn cors() -> CorsLayer {
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
-/// A request body that notes whether it was read to the end.
+/// How long the rest of an unread request body is read and discarded after the handler
+/// answered without it.
+pub const LINGER_TIME: Duration = Duration::from_secs(5);
+
+/// The least of an unread request body that is read and discarded (more when twice the body
+/// limit is more): discarding costs no memory, only the time bounded by [`LINGER_TIME`].
+pub const LINGER_MIN_BYTES: usize = 64 * 1024 * 1024;
+
+/// How far a request body was read, shared between the handler's body and the middleware.
+#[derive(Default)]
+struct BodyProgress {
+    polled: AtomicBool,
+    finished: AtomicBool,
+    received: AtomicUsize,
+}
+
+/// The handler's view of the request body; the body itself stays in a slot the middleware
+/// keeps, so what the handler left unread can still be read and discarded afterwards.
 struct TrackedBody {
-    inner: axum::body::Body,
-    finished: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    slot: Arc<Mutex<Option<Body>>>,
+    progress: Arc<BodyProgress>,
 }
 
 impl http_body::Body for TrackedBody {
@@ -90,46 +121,117 @@ impl http_body::Body for TrackedBody {
     type Error = axum::Error;
 
     fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
-        if let std::task::Poll::Ready(None) = polled {
-            self.finished
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.progress.polled.store(true, Ordering::Relaxed);
+        let mut slot = self
+            .slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(body) = slot.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = Pin::new(body).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.progress.finished.store(true, Ordering::Relaxed),
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.progress
+                        .received
+                        .fetch_add(data.len(), Ordering::Relaxed);
+                }
+            }
+            _ => {}
         }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .is_none_or(http_body::Body::is_end_stream)
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
+        self.slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .map(http_body::Body::size_hint)
+            .unwrap_or_default()
     }
 }
 
 /// When a handler answers without reading the whole request body (an early 401, 400, 413 or
-/// 429), the rest of the body is still on the connection: the response then says
-/// `Connection: close`, so clients open a fresh connection instead of reusing a broken one.
-pub async fn close_on_unread_body(request: Request, next: Next) -> Response {
+/// 429), the rest of the body is still on its way. Simple clients (Python's `http.client`)
+/// write the whole body before reading the answer, so closing at once would show them a
+/// broken pipe instead of the status: the rest is first read and discarded, up to twice the
+/// body limit (at least [`LINGER_MIN_BYTES`]) and for at most [`LINGER_TIME`] (nothing of it
+/// is kept), unless the client
+/// waits for `100 Continue` and never got it. The response then says `Connection: close`, so
+/// clients open a fresh connection instead of reusing one whose state is unclear.
+pub async fn linger_on_unread_body(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = request.into_parts();
-    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
-        http_body::Body::is_end_stream(&body),
-    ));
+    let progress = Arc::new(BodyProgress::default());
+    if http_body::Body::is_end_stream(&body) {
+        progress.finished.store(true, Ordering::Relaxed);
+    }
+    let slot = Arc::new(Mutex::new(Some(body)));
+    let expects_continue = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let declared = super::body::content_length(&parts.headers);
     let tracked = TrackedBody {
-        inner: body,
-        finished: finished.clone(),
+        slot: slot.clone(),
+        progress: progress.clone(),
     };
-    let request = Request::from_parts(parts, axum::body::Body::new(tracked));
+    let request = Request::from_parts(parts, Body::new(tracked));
     let mut response = next.run(request).await;
-    if !finished.load(std::sync::atomic::Ordering::Relaxed) {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    if progress.finished.load(Ordering::Relaxed) {
+        return response;
     }
     response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    let bound = state
+        .limits
+        .max_body_bytes
+        .saturating_mul(2)
+        .max(LINGER_MIN_BYTES);
+    let received = progress.received.load(Ordering::Relaxed);
+    let never_asked_for = expects_continue && !progress.polled.load(Ordering::Relaxed);
+    let too_much = declared.is_some_and(|length| length.saturating_sub(received) > bound);
+    let rest = slot
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    if let (Some(rest), false, false) = (rest, never_asked_for, too_much) {
+        discard(rest, bound, LINGER_TIME).await;
+    }
+    response
+}
+
+/// Reads and drops up to `bound` bytes of `body` within `time`.
+async fn discard(body: Body, bound: usize, time: Duration) {
+    let mut stream = body.into_data_stream();
+    let mut discarded = 0usize;
+    let _ = tokio::time::timeout(time, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            discarded += chunk.len();
+            if discarded > bound {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Records latency by route and logs what happened to rejected requests.

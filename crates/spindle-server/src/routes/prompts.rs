@@ -4,8 +4,9 @@
 //! Langfuse's (`201` on create, `204` on delete).
 
 use super::body::{blocking, read_body, require_json};
+use super::ingest::fairness_key;
 use super::params::{prompt_query, prompt_selector, BothSelectors, Params};
-use crate::auth::FullAuth;
+use crate::auth::{FullAuth, ProjectAuth};
 use crate::dto::prompts::{prompt_json, prompt_list_json};
 use crate::error::ApiResult;
 use crate::prompts::matches_if_none_match;
@@ -30,6 +31,24 @@ const CREATED_BY_API: &str = "API";
 /// checked), and keeps one answer per `Authorization` (`Vary`).
 const PROMPT_CACHE_CONTROL: &str = "max-age=0, must-revalidate";
 
+/// Reads a prompt request's body, charged to the byte budget like every other body.
+async fn prompt_body(
+    state: &AppState,
+    auth: &ProjectAuth,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Vec<u8>> {
+    let mut ticket = state.admission.ticket(fairness_key(auth));
+    read_body(
+        headers,
+        body,
+        MAX_PROMPT_BODY,
+        &mut ticket,
+        state.body_read_timeout,
+    )
+    .await
+}
+
 fn not_found(message: String) -> Error {
     Error::new(ErrorKind::NotFound, message)
 }
@@ -42,7 +61,7 @@ pub async fn create(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require_json(&headers)?;
-    let bytes = read_body(&headers, body, MAX_PROMPT_BODY).await?;
+    let bytes = prompt_body(&state, &auth, &headers, body).await?;
     let prompt = blocking(move || spindle_ingest::prompt::parse_create_prompt_body(&bytes)).await?;
     let version = state
         .prompts
@@ -151,7 +170,7 @@ pub async fn update_labels(
         .filter(|version| *version >= 1)
         .ok_or_else(|| Error::invalid("version", "must be a positive integer"))?;
     require_json(&headers)?;
-    let bytes = read_body(&headers, body, MAX_PROMPT_BODY).await?;
+    let bytes = prompt_body(&state, &auth, &headers, body).await?;
     let labels = blocking(move || spindle_ingest::prompt::parse_new_labels_body(&bytes)).await?;
     let updated = state
         .prompts

@@ -26,6 +26,7 @@ pub const SK2: &str = "sk-lf-two";
 pub struct TestApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
+    pub state: AppState,
     _dir: tempfile::TempDir,
 }
 
@@ -94,7 +95,8 @@ pub async fn app_with(options: Options) -> TestApp {
         "http://test",
     );
     TestApp {
-        router: spindle_server::app(state),
+        router: spindle_server::app(state.clone()),
+        state,
         store,
         _dir: dir,
     }
