@@ -1,0 +1,311 @@
+//! The security cases of the HTTP layer, on both backends where the store takes part: NUL
+//! characters in search and filter values.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use spindle_server::bootstrap::insert_key;
+use spindle_server::state::{AppState, Limits};
+use spindle_store::accounts::{hash_password, Accounts, User};
+use spindle_store::postgres::{PostgresOptions, PostgresStore};
+use spindle_store::sqlite::{SqliteOptions, SqliteStore};
+use spindle_store::{Organization, Project, Store};
+use std::sync::Arc;
+use support::{basic, Response as Reply};
+
+const PK: &str = "pk-lf-sec";
+const SK: &str = "sk-lf-sec";
+const EMAIL: &str = "owner@example.com";
+const PASSWORD: &str = "owner-password";
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The app over one backend: project `p1` with a key, and an admin user.
+struct Server {
+    router: Router,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+    /// The PostgreSQL schema of this test, dropped at the end.
+    schema: Option<String>,
+}
+
+fn database_url() -> String {
+    std::env::var("SPINDLE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+async fn postgres_admin(sql: &str) {
+    let url = database_url();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|error| {
+            panic!("PostgreSQL is required for this test and is not reachable at {url}: {error}")
+        });
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(sql)
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    drop(client);
+    let _ = connection.await;
+}
+
+async fn server(backend: Backend) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, accounts, schema): (Arc<dyn Store>, Arc<dyn Accounts>, _) = match backend {
+        Backend::Sqlite => {
+            let sqlite = Arc::new(
+                SqliteStore::open(
+                    dir.path(),
+                    SqliteOptions {
+                        synchronous_full: false,
+                        ..SqliteOptions::default()
+                    },
+                )
+                .expect("open sqlite"),
+            );
+            (sqlite.clone(), sqlite, None)
+        }
+        Backend::Postgres => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let schema = format!("security_{}_{nanos}", std::process::id());
+            let postgres = Arc::new(
+                PostgresStore::open(
+                    &database_url(),
+                    PostgresOptions {
+                        pool_size: 4,
+                        schema: Some(schema.clone()),
+                        ..PostgresOptions::default()
+                    },
+                )
+                .await
+                .expect("open postgres"),
+            );
+            (postgres.clone(), postgres, Some(schema))
+        }
+    };
+    let organization = Organization {
+        id: "org".into(),
+        name: "Org".into(),
+    };
+    store
+        .upsert_project(&Project {
+            id: "p1".into(),
+            name: "p1".into(),
+            organization,
+            retention_days: None,
+            created_at: 0,
+        })
+        .await
+        .expect("project");
+    insert_key(store.as_ref(), "p1", PK, SK, 0)
+        .await
+        .expect("key");
+    accounts
+        .create_user(&User {
+            id: "owner".into(),
+            email: EMAIL.into(),
+            name: None,
+            password_hash: Some(hash_password(PASSWORD).expect("hash")),
+            is_admin: true,
+            created_at: 0,
+        })
+        .await
+        .expect("user");
+    Server {
+        router: router(&store, &accounts),
+        store,
+        _dir: dir,
+        schema,
+    }
+}
+
+/// The whole app over `store`.
+fn router(store: &Arc<dyn Store>, accounts: &Arc<dyn Accounts>) -> Router {
+    let state = AppState::new(
+        store.clone(),
+        accounts.clone(),
+        Limits {
+            max_body_bytes: 1 << 20,
+        },
+        8,
+        "http://test",
+    );
+    spindle_server::app(state)
+}
+
+impl Server {
+    async fn finish(self) {
+        self.store.shutdown().await.expect("shutdown");
+        if let Some(schema) = &self.schema {
+            postgres_admin(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await;
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        support::send(&self.router, request).await
+    }
+
+    async fn get_with_key(&self, path: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header(header::AUTHORIZATION, basic(PK, SK))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> Reply {
+        self.send(
+            Request::post("/api/ui/auth/sign-in")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-spindle-csrf", "1")
+                .body(Body::from(
+                    json!({"email": email, "password": password}).to_string(),
+                ))
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Signs in as the owner; the cookie and the CSRF token.
+    async fn session(&self) -> (String, String) {
+        let reply = self.sign_in(EMAIL, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let cookie = reply.cookie();
+        let me = self.get_with_cookie("/api/ui/me", &cookie).await;
+        let csrf = me.json()["csrfToken"].as_str().expect("csrf").to_owned();
+        (cookie, csrf)
+    }
+
+    async fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    async fn ingest(&self, batch: Value) {
+        let reply = self
+            .send(
+                Request::post("/api/public/ingestion")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, basic(PK, SK))
+                    .body(Body::from(json!({ "batch": batch }).to_string()))
+                    .expect("request"),
+            )
+            .await;
+        assert!(reply.status.is_success(), "{}", reply.text());
+    }
+}
+
+fn encode(text: &str) -> String {
+    serde_urlencoded::to_string([("v", text)])
+        .expect("encode")
+        .trim_start_matches("v=")
+        .to_owned()
+}
+
+/// A 400 whose message names `field`.
+fn assert_refused(reply: &Reply, field: &str) {
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    let message = reply.json()["message"].as_str().unwrap_or("").to_owned();
+    assert!(
+        message.contains(field) && message.contains("NUL"),
+        "{field}: {message}"
+    );
+}
+
+async fn nul_in_search_and_filters_is_refused(backend: Backend) {
+    let server = server(backend).await;
+    server
+        .ingest(json!([{
+            "id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z",
+            "body": {"id": "t1", "name": "alpha", "timestamp": "2026-01-01T00:00:00Z",
+                     "input": "where is the moon"}
+        }]))
+        .await;
+    let contains = |value: &str| {
+        encode(
+            &json!([{"type": "string", "column": "name", "operator": "contains", "value": value}])
+                .to_string(),
+        )
+    };
+    let options = encode(
+        &json!([{"type": "stringOptions", "column": "name", "operator": "any of",
+                 "value": ["alpha", "\u{0}"]}])
+        .to_string(),
+    );
+    // A plain search and filter still work; the same with a NUL is a 400 naming the field.
+    let found = server
+        .get_with_key(&format!("/api/public/traces?filter={}", contains("alp")))
+        .await;
+    assert_eq!(found.json()["data"].as_array().map(Vec::len), Some(1));
+    let (cookie, _) = server.session().await;
+    let searched = server
+        .get_with_cookie("/api/ui/projects/p1/traces?search=moon", &cookie)
+        .await;
+    assert_eq!(searched.status, StatusCode::OK, "{}", searched.text());
+    assert_eq!(searched.json()["data"].as_array().map(Vec::len), Some(1));
+
+    for (path, field) in [
+        ("/api/public/traces?search=%00".to_owned(), "search"),
+        ("/api/public/traces?name=a%00".to_owned(), "name"),
+        (
+            format!("/api/public/traces?filter={}", contains("\u{0}")),
+            "filter[0].value",
+        ),
+        (
+            format!("/api/public/observations?filter={}", contains("x\u{0}")),
+            "filter[0].value",
+        ),
+        (
+            format!("/api/public/traces?filter={options}"),
+            "filter[0].value",
+        ),
+    ] {
+        assert_refused(&server.get_with_key(&path).await, field);
+    }
+    for (path, field) in [
+        ("/api/ui/projects/p1/traces?search=%00", "search"),
+        ("/api/ui/projects/p1/observations?search=a%00b", "search"),
+    ] {
+        assert_refused(&server.get_with_cookie(path, &cookie).await, field);
+    }
+    assert_refused(
+        &server
+            .get_with_cookie(
+                &format!("/api/ui/projects/p1/traces?filter={}", contains("\u{0}")),
+                &cookie,
+            )
+            .await,
+        "filter[0].value",
+    );
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn nul_in_search_and_filters_is_refused_on_sqlite() {
+    nul_in_search_and_filters_is_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn nul_in_search_and_filters_is_refused_on_postgres() {
+    nul_in_search_and_filters_is_refused(Backend::Postgres).await;
+}
