@@ -11,6 +11,7 @@ pub mod error;
 pub mod metrics;
 pub mod resolver;
 pub mod routes;
+pub mod secret;
 pub mod state;
 pub mod ui;
 

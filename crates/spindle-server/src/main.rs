@@ -318,7 +318,37 @@ async fn copy_to_postgres(
     for table in &summary.tables {
         println!("{}: {} rows", table.table, table.copied);
     }
+    carry_server_secret(data_dir, &target).await?;
     println!("copy complete (an interrupted copy resumes where it stopped when run again)");
+    Ok(())
+}
+
+/// Stores the SQLite data dir's server secret in PostgreSQL, so the API keys and download
+/// URLs made on SQLite keep working there. Fails when PostgreSQL has another secret already.
+async fn carry_server_secret(
+    data_dir: &std::path::Path,
+    target: &spindle_store::postgres::PostgresStore,
+) -> anyhow::Result<()> {
+    use spindle_server::secret::{secret_file, SECRET_FILE};
+    use spindle_store::accounts::Accounts;
+    let dir = spindle_server::resolver::sqlite_dir(data_dir);
+    if !dir.join(SECRET_FILE).exists() {
+        return Ok(());
+    }
+    let secret = secret_file(&dir)?;
+    let stored = target
+        .server_secret(&secret)
+        .await
+        .context("storing the server secret in PostgreSQL")?;
+    if stored != secret {
+        anyhow::bail!(
+            "the PostgreSQL database has another server secret than {}: API keys and media \
+             download URLs made on SQLite will not work there (copy into a fresh database to \
+             keep them)",
+            dir.join(SECRET_FILE).display()
+        );
+    }
+    println!("server secret: copied");
     Ok(())
 }
 
@@ -341,6 +371,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             write_queue: config.write_queue,
         },
     )?;
+    let server_secret = spindle_server::secret::load_server_secret(
+        &spindle_server::resolver::secret_home(&config.storage),
+        accounts.as_ref(),
+    )
+    .await?;
     if let Some(keys) = bootstrap(store.as_ref(), &init, now_micros()).await? {
         println!(
             "\nCreated project {:?} with an API key. The secret key is shown only this once:\n\n  LANGFUSE_PUBLIC_KEY={}\n  LANGFUSE_SECRET_KEY={}\n  LANGFUSE_BASE_URL=http://{}:{}\n",
@@ -363,7 +398,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         },
         config.max_inflight_ingest,
         &public_base_url,
-    );
+    )
+    .with_server_secret(server_secret);
     spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
     // Per-project retention, hourly, in small batches (every instance may run it).
     tokio::spawn(spindle_store::retention::run(

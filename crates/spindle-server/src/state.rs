@@ -3,6 +3,7 @@
 use crate::auth::AuthService;
 use crate::metrics::Metrics;
 use spindle_store::accounts::Accounts;
+use spindle_store::secret::ServerSecret;
 use spindle_store::Store;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub accounts: Arc<dyn Accounts>,
     /// Limits failed UI sign-ins per email.
     pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
+    /// Keys the HMACs the server hands out (media download tokens).
+    pub server_secret: Arc<ServerSecret>,
 }
 
 /// Request limits.
@@ -47,6 +50,15 @@ impl AppState {
             public_base_url: public_base_url.into(),
             accounts,
             sign_in_guard: Arc::default(),
+            server_secret: Arc::new(ServerSecret::random()),
         }
+    }
+
+    /// Uses the server secret kept by the backend ([`crate::secret::load_server_secret`])
+    /// instead of the random one [`AppState::new`] makes, so what one process signed stays
+    /// valid in the next and in the other instances.
+    pub fn with_server_secret(mut self, server_secret: ServerSecret) -> Self {
+        self.server_secret = Arc::new(server_secret);
+        self
     }
 }

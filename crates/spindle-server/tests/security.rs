@@ -1,5 +1,6 @@
 //! The security cases of the HTTP layer, on both backends where the store takes part: NUL
-//! characters in search and filter values.
+//! characters in search and filter values, media download tokens signed with the server
+//! secret.
 
 mod support;
 
@@ -8,9 +9,11 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
+use spindle_server::secret::{load_server_secret, SecretHome};
 use spindle_server::state::{AppState, Limits};
 use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::postgres::{PostgresOptions, PostgresStore};
+use spindle_store::secret::ServerSecret;
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{Organization, Project, Store};
 use std::sync::Arc;
@@ -31,6 +34,7 @@ enum Backend {
 struct Server {
     router: Router,
     store: Arc<dyn Store>,
+    accounts: Arc<dyn Accounts>,
     _dir: tempfile::TempDir,
     /// The PostgreSQL schema of this test, dropped at the end.
     schema: Option<String>,
@@ -124,16 +128,24 @@ async fn server(backend: Backend) -> Server {
         })
         .await
         .expect("user");
+    let home = match backend {
+        Backend::Sqlite => SecretHome::DataDir(dir.path().to_path_buf()),
+        Backend::Postgres => SecretHome::Database,
+    };
+    let secret = load_server_secret(&home, accounts.as_ref())
+        .await
+        .expect("server secret");
     Server {
-        router: router(&store, &accounts),
+        router: router(&store, &accounts, secret),
         store,
+        accounts,
         _dir: dir,
         schema,
     }
 }
 
-/// The whole app over `store`.
-fn router(store: &Arc<dyn Store>, accounts: &Arc<dyn Accounts>) -> Router {
+/// The whole app over `store`, with this server secret.
+fn router(store: &Arc<dyn Store>, accounts: &Arc<dyn Accounts>, secret: ServerSecret) -> Router {
     let state = AppState::new(
         store.clone(),
         accounts.clone(),
@@ -142,7 +154,8 @@ fn router(store: &Arc<dyn Store>, accounts: &Arc<dyn Accounts>) -> Router {
         },
         8,
         "http://test",
-    );
+    )
+    .with_server_secret(secret);
     spindle_server::app(state)
 }
 
@@ -308,4 +321,127 @@ async fn nul_in_search_and_filters_is_refused_on_sqlite() {
 #[tokio::test]
 async fn nul_in_search_and_filters_is_refused_on_postgres() {
     nul_in_search_and_filters_is_refused(Backend::Postgres).await;
+}
+
+/// Registers and uploads `bytes` as media of `p1`; its id.
+async fn upload_media(server: &Server, bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes));
+    let created = server
+        .send(
+            Request::post("/api/public/media")
+                .header(header::AUTHORIZATION, basic(PK, SK))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"traceId": "t", "contentType": "text/plain",
+                           "contentLength": bytes.len(), "sha256Hash": hash, "field": "input"})
+                    .to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text());
+    let created = created.json();
+    let upload = created["uploadUrl"].as_str().expect("upload url");
+    let put = server
+        .send(
+            Request::put(upload.trim_start_matches("http://test"))
+                .body(Body::from(bytes.to_vec()))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    created["mediaId"].as_str().expect("id").to_owned()
+}
+
+/// The token of the scheme before the server secret: SHA-256 of values a holder of the
+/// content knows.
+fn unkeyed_token(project_id: &str, media_id: &str, sha256_base64: &str, expires: i64) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for part in [
+        "spindle-media-download",
+        project_id,
+        media_id,
+        sha256_base64,
+        &expires.to_string(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+async fn download_urls_need_the_server_secret(backend: Backend) {
+    use base64::Engine;
+    use sha2::Digest;
+    let server = server(backend).await;
+    let bytes = b"a stored file";
+    let media_id = upload_media(&server, bytes).await;
+    let described = server
+        .get_with_key(&format!("/api/public/media/{media_id}"))
+        .await
+        .json();
+    let url = described["url"]
+        .as_str()
+        .expect("download url")
+        .trim_start_matches("http://test")
+        .to_owned();
+    let fetch = |router: Router, path: String| async move {
+        support::send(
+            &router,
+            Request::get(path).body(Body::empty()).expect("request"),
+        )
+        .await
+    };
+    let fetched = fetch(server.router.clone(), url.clone()).await;
+    assert_eq!(fetched.status, StatusCode::OK, "{}", fetched.text());
+    assert_eq!(fetched.body, bytes);
+
+    // Another process over the same data (a restart, another instance) reads the same
+    // secret, so the URL stays valid there.
+    let home = match backend {
+        Backend::Sqlite => SecretHome::DataDir(server._dir.path().to_path_buf()),
+        Backend::Postgres => SecretHome::Database,
+    };
+    let again = load_server_secret(&home, server.accounts.as_ref())
+        .await
+        .expect("secret");
+    let restarted = router(&server.store, &server.accounts, again);
+    assert_eq!(fetch(restarted, url.clone()).await.status, StatusCode::OK);
+
+    // Whoever holds the file can work out the unkeyed token for any expiry: refused.
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes));
+    let expires = 4_102_444_800; // 2100-01-01
+    let forged = format!(
+        "/api/public/media/p1/{media_id}/download?expires={expires}&token={}",
+        unkeyed_token("p1", &media_id, &hash, expires)
+    );
+    let refused = fetch(server.router.clone(), forged).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
+    // A genuine token with a later expiry, or checked under another secret: refused.
+    let (path, query) = url.split_once('?').expect("query");
+    let token = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .expect("token");
+    let extended = format!("{path}?expires={expires}&token={token}");
+    assert_eq!(
+        fetch(server.router.clone(), extended).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let stranger = router(&server.store, &server.accounts, ServerSecret::random());
+    assert_eq!(fetch(stranger, url).await.status, StatusCode::FORBIDDEN);
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn download_urls_need_the_server_secret_on_sqlite() {
+    download_urls_need_the_server_secret(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn download_urls_need_the_server_secret_on_postgres() {
+    download_urls_need_the_server_secret(Backend::Postgres).await;
 }

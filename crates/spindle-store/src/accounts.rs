@@ -179,6 +179,16 @@ pub trait Accounts: Send + Sync + 'static {
     async fn list_views(&self, project_id: &str, page: &str) -> Result<Vec<SavedView>>;
     async fn delete_view(&self, project_id: &str, view_id: &str) -> Result<bool>;
 
+    // --- the server's own secret ---
+    /// The server secret kept in the database: `fresh` is stored unless a secret is stored
+    /// already, and the stored one is returned, so every caller (every instance sharing the
+    /// database) gets the first one stored. A copy from SQLite passes the secret of the data
+    /// dir, so the keys it copies keep working.
+    async fn server_secret(
+        &self,
+        fresh: &crate::secret::ServerSecret,
+    ) -> Result<crate::secret::ServerSecret>;
+
     // --- aggregates for the UI ---
     /// The project's end users, most recently seen first.
     async fn user_summaries(

@@ -17,6 +17,7 @@ use crate::accounts::{
     UiSession, User, UserSummary,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
     delete_where, insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO,
@@ -72,6 +73,9 @@ const PROJECT_COLUMNS: &str = "id, organization_id, name, retention_days, create
 const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
      p.organization_id, g.name AS organization_name \
      FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
+
+/// The name of the server secret's row in `server_secrets`.
+const SERVER_SECRET: &str = "server";
 
 /// Rows read at most for latency percentiles, so one dashboard request stays bounded.
 const LATENCY_ROW_LIMIT: i64 = 200_000;
@@ -575,6 +579,32 @@ impl<E: Executor> Accounts for E {
         let conditions = [("project_id", project_id), ("id", view_id)];
         let sql = delete_where(self.dialect(), "saved_views", &conditions);
         changed_any(self, sql).await
+    }
+
+    async fn server_secret(&self, fresh: &ServerSecret) -> Result<ServerSecret> {
+        let mut create = insert(
+            self.dialect(),
+            "server_secrets",
+            "name, value, created_at",
+            [
+                Param::from(SERVER_SECRET),
+                Param::from(fresh.to_hex()),
+                Param::from(now_micros()),
+            ],
+        );
+        // Of instances starting together, the first insert wins and all read it back.
+        create.push(" ON CONFLICT DO NOTHING");
+        self.modify(vec![create]).await?;
+        let mut read = Sql::new(
+            self.dialect(),
+            "SELECT value FROM server_secrets WHERE name = ",
+        );
+        read.bind(SERVER_SECRET);
+        let Single(value) = first::<Single<String>>(self, read)
+            .await?
+            .ok_or_else(|| Error::internal("the server secret was not stored"))?;
+        ServerSecret::from_hex(&value)
+            .ok_or_else(|| Error::internal("the stored server secret is not 64 hex characters"))
     }
 
     async fn user_summaries(

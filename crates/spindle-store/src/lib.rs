@@ -16,6 +16,7 @@ pub mod postgres;
 pub mod query;
 pub mod retention;
 mod search;
+pub mod secret;
 pub(crate) mod sql;
 pub mod sqlite;
 pub mod stamps;
@@ -81,18 +82,8 @@ impl ApiKey {
     /// Whether `secret_key` is this key's secret.
     pub fn verify(&self, secret_key: &str) -> bool {
         let expected = Self::hash_secret(&self.public_key, secret_key);
-        constant_time_eq(expected.as_bytes(), self.secret_hash.as_bytes())
+        secret::constant_time_eq(expected.as_bytes(), self.secret_hash.as_bytes())
     }
-}
-
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    if left.len() != right.len() {
-        return false;
-    }
-    left.iter()
-        .zip(right)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
 }
 
 /// A media blob's metadata; the bytes live in the backend's blob area.

@@ -12,6 +12,7 @@ use spindle_core::{Error, ErrorKind};
 use spindle_store::accounts::{
     hash_password, new_token, token_hash, verify_password, Accounts, Role, UiSession, User,
 };
+use spindle_store::secret::constant_time_eq;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -158,7 +159,8 @@ impl FromRequestParts<AppState> for SignedIn {
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if sent.is_empty() || sent != session.csrf_token {
+            if sent.is_empty() || !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes())
+            {
                 return Err(csrf_refused().into());
             }
         }

@@ -45,6 +45,7 @@ macro_rules! accounts_conformance_suite {
             memberships_and_saved_views,
             aggregates_for_users_tokens_and_latency,
             aggregates_with_reported_cost,
+            the_server_secret_is_created_once,
         );
     };
 }
@@ -141,6 +142,30 @@ pub async fn sessions_expire_and_can_be_deleted(store: &dyn AccountsStore) {
             .expect("get"),
         None
     );
+}
+
+pub async fn the_server_secret_is_created_once(store: &dyn AccountsStore) {
+    use crate::secret::ServerSecret;
+    // Callers racing to create it (instances starting together) all get the one stored.
+    let candidates = [
+        ServerSecret::random(),
+        ServerSecret::random(),
+        ServerSecret::random(),
+    ];
+    let (a, b, c) = tokio::join!(
+        store.server_secret(&candidates[0]),
+        store.server_secret(&candidates[1]),
+        store.server_secret(&candidates[2])
+    );
+    let first = a.expect("create");
+    assert!(candidates.contains(&first));
+    assert_eq!(b.expect("race"), first);
+    assert_eq!(c.expect("race"), first);
+    let later = store
+        .server_secret(&ServerSecret::random())
+        .await
+        .expect("read");
+    assert_eq!(later, first, "a stored secret is never replaced");
 }
 
 pub async fn sign_in_links_work_once(store: &dyn AccountsStore) {

@@ -50,6 +50,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_scores_cover_trace_ids",
         include_str!("../../migrations/postgres/0010_scores_cover_trace_ids.sql"),
     ),
+    (
+        "0011_server_secrets",
+        include_str!("../../migrations/postgres/0011_server_secrets.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -37,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_scores_cover_trace_ids",
         include_str!("../../migrations/sqlite/0007_scores_cover_trace_ids.sql"),
     ),
+    (
+        "0008_server_secrets",
+        include_str!("../../migrations/sqlite/0008_server_secrets.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
