@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
 use spindle_core::{Error, ErrorKind};
-use spindle_store::{ApiKey, Store};
+use spindle_store::secret::ServerSecret;
+use spindle_store::{ApiKey, SecretCheck, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -50,6 +51,8 @@ impl ProjectAuth {
 /// instance takes effect within [`AuthService::CACHE_TTL`].
 pub struct AuthService {
     store: Arc<dyn Store>,
+    /// The pepper of secret hashes.
+    server_secret: Arc<ServerSecret>,
     cache: Mutex<HashMap<String, (Instant, Option<ApiKey>)>>,
 }
 
@@ -57,10 +60,40 @@ impl AuthService {
     pub const CACHE_TTL: Duration = Duration::from_secs(10);
     const CACHE_LIMIT: usize = 10_000;
 
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, server_secret: Arc<ServerSecret>) -> Self {
         AuthService {
             store,
+            server_secret,
             cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `secret_key` is the key's secret. A hash of before the pepper that matches is
+    /// replaced by the peppered one (rehash on use); a failure to store it only delays that
+    /// to the next use.
+    async fn secret_matches(&self, key: &ApiKey, secret_key: &str) -> bool {
+        match key.check(&self.server_secret, secret_key) {
+            SecretCheck::Wrong => false,
+            SecretCheck::Matches => true,
+            SecretCheck::MatchesUnpeppered => {
+                let peppered =
+                    ApiKey::hash_secret(&self.server_secret, &key.public_key, secret_key);
+                match self
+                    .store
+                    .replace_api_key_hash(&key.public_key, &key.secret_hash, &peppered)
+                    .await
+                {
+                    Ok(_) => {
+                        if let Ok(mut cache) = self.cache.lock() {
+                            cache.remove(&key.public_key);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, public_key = %key.public_key, "cannot rehash an api key secret");
+                    }
+                }
+                true
+            }
         }
     }
 
@@ -116,7 +149,9 @@ impl AuthService {
             })?;
             let key = self.key(public_key).await?;
             match key {
-                Some(key) if key.revoked_at.is_none() && key.verify(secret_key) => {
+                Some(key)
+                    if key.revoked_at.is_none() && self.secret_matches(&key, secret_key).await =>
+                {
                     Ok(ProjectAuth {
                         project_id: key.project_id,
                         public_key: key.public_key,

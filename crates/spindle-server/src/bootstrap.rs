@@ -3,6 +3,7 @@
 
 use crate::config::InitConfig;
 use spindle_core::time::Micros;
+use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, Organization, Project, Store};
 
 /// A key pair generated on first start; the secret is shown once and only its hash is stored.
@@ -16,6 +17,7 @@ pub struct GeneratedKeys {
 /// Applies the init configuration. Returns keys only when it generated new ones.
 pub async fn bootstrap(
     store: &dyn Store,
+    server_secret: &ServerSecret,
     init: &InitConfig,
     now: Micros,
 ) -> anyhow::Result<Option<GeneratedKeys>> {
@@ -44,7 +46,15 @@ pub async fn bootstrap(
             })
             .await?;
         if let (Some(public_key), Some(secret_key)) = (&init.public_key, &init.secret_key) {
-            insert_key(store, project_id, public_key, secret_key, now).await?;
+            insert_key(
+                store,
+                server_secret,
+                project_id,
+                public_key,
+                secret_key,
+                now,
+            )
+            .await?;
         }
         return Ok(None);
     }
@@ -68,7 +78,15 @@ pub async fn bootstrap(
         .await?;
     let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
-    insert_key(store, &project_id, &public_key, &secret_key, now).await?;
+    insert_key(
+        store,
+        server_secret,
+        &project_id,
+        &public_key,
+        &secret_key,
+        now,
+    )
+    .await?;
     Ok(Some(GeneratedKeys {
         project_id,
         public_key,
@@ -76,9 +94,10 @@ pub async fn bootstrap(
     }))
 }
 
-/// Stores a key pair (hashing the secret).
+/// Stores a key pair (hashing the secret, peppered with the server secret).
 pub async fn insert_key(
     store: &dyn Store,
+    server_secret: &ServerSecret,
     project_id: &str,
     public_key: &str,
     secret_key: &str,
@@ -86,7 +105,7 @@ pub async fn insert_key(
 ) -> anyhow::Result<()> {
     let key = ApiKey {
         public_key: public_key.to_owned(),
-        secret_hash: ApiKey::hash_secret(public_key, secret_key),
+        secret_hash: ApiKey::hash_secret(server_secret, public_key, secret_key),
         secret_hint: secret_key
             .chars()
             .rev()

@@ -5,7 +5,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use spindle_core::time::now_micros;
 use spindle_server::bootstrap::{bootstrap, insert_key};
 use spindle_server::config::{InitConfig, LogFormat, ServeConfig, StorageConfig};
-use spindle_server::resolver::{open_store, StoreOptions};
+use spindle_server::resolver::{open_backend, open_store, secret_home, StoreOptions};
+use spindle_server::secret::load_server_secret;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::{Organization, Project};
 use std::collections::BTreeMap;
@@ -191,7 +192,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_key,
                 secret_key,
             } => {
-                let store = admin_store(&storage)?;
+                let (store, accounts) = open_backend(&storage, StoreOptions { write_queue: 16 })?;
+                let server_secret =
+                    load_server_secret(&secret_home(&storage), accounts.as_ref()).await?;
                 if store.get_project(&project_id).await?.is_none() {
                     anyhow::bail!("project {project_id:?} does not exist; create it with `spindle projects create`");
                 }
@@ -201,6 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     secret_key.unwrap_or_else(|| format!("sk-lf-{}", uuid::Uuid::new_v4()));
                 insert_key(
                     store.as_ref(),
+                    &server_secret,
                     &project_id,
                     &public_key,
                     &secret_key,
@@ -365,18 +369,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let (store, accounts) = spindle_server::resolver::open_backend(
+    let (store, accounts) = open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
         },
     )?;
-    let server_secret = spindle_server::secret::load_server_secret(
-        &spindle_server::resolver::secret_home(&config.storage),
-        accounts.as_ref(),
-    )
-    .await?;
-    if let Some(keys) = bootstrap(store.as_ref(), &init, now_micros()).await? {
+    let server_secret =
+        load_server_secret(&secret_home(&config.storage), accounts.as_ref()).await?;
+    if let Some(keys) = bootstrap(store.as_ref(), &server_secret, &init, now_micros()).await? {
         println!(
             "\nCreated project {:?} with an API key. The secret key is shown only this once:\n\n  LANGFUSE_PUBLIC_KEY={}\n  LANGFUSE_SECRET_KEY={}\n  LANGFUSE_BASE_URL=http://{}:{}\n",
             keys.project_id, keys.public_key, keys.secret_key, config.host, config.port

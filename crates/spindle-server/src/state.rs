@@ -23,7 +23,8 @@ pub struct AppState {
     pub accounts: Arc<dyn Accounts>,
     /// Limits failed UI sign-ins per email.
     pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
-    /// Keys the HMACs the server hands out (media download tokens).
+    /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
+    /// hashes.
     pub server_secret: Arc<ServerSecret>,
 }
 
@@ -41,8 +42,9 @@ impl AppState {
         max_inflight_ingest: usize,
         public_base_url: &str,
     ) -> Self {
+        let server_secret = Arc::new(ServerSecret::random());
         AppState {
-            auth: Arc::new(AuthService::new(store.clone())),
+            auth: Arc::new(AuthService::new(store.clone(), server_secret.clone())),
             store,
             metrics: Arc::new(Metrics::default()),
             limits,
@@ -50,7 +52,7 @@ impl AppState {
             public_base_url: public_base_url.into(),
             accounts,
             sign_in_guard: Arc::default(),
-            server_secret: Arc::new(ServerSecret::random()),
+            server_secret,
         }
     }
 
@@ -59,6 +61,10 @@ impl AppState {
     /// valid in the next and in the other instances.
     pub fn with_server_secret(mut self, server_secret: ServerSecret) -> Self {
         self.server_secret = Arc::new(server_secret);
+        self.auth = Arc::new(AuthService::new(
+            self.store.clone(),
+            self.server_secret.clone(),
+        ));
         self
     }
 }

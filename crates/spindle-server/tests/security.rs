@@ -1,6 +1,6 @@
 //! The security cases of the HTTP layer, on both backends where the store takes part: NUL
 //! characters in search and filter values, media download tokens signed with the server
-//! secret.
+//! secret, API secret hashes peppered (and old ones rehashed on use), password changes.
 
 mod support;
 
@@ -15,7 +15,7 @@ use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::postgres::{PostgresOptions, PostgresStore};
 use spindle_store::secret::ServerSecret;
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
-use spindle_store::{Organization, Project, Store};
+use spindle_store::{ApiKey, Organization, Project, SecretCheck, Store};
 use std::sync::Arc;
 use support::{basic, Response as Reply};
 
@@ -36,6 +36,8 @@ struct Server {
     store: Arc<dyn Store>,
     accounts: Arc<dyn Accounts>,
     _dir: tempfile::TempDir,
+    /// The server secret the app was built with.
+    secret: ServerSecret,
     /// The PostgreSQL schema of this test, dropped at the end.
     schema: Option<String>,
 }
@@ -114,7 +116,15 @@ async fn server(backend: Backend) -> Server {
         })
         .await
         .expect("project");
-    insert_key(store.as_ref(), "p1", PK, SK, 0)
+    let home = match backend {
+        Backend::Sqlite => SecretHome::DataDir(dir.path().to_path_buf()),
+        Backend::Postgres => SecretHome::Database,
+    };
+    let secret = load_server_secret(&home, accounts.as_ref())
+        .await
+        .expect("server secret");
+    let secret_for_test = secret.clone();
+    insert_key(store.as_ref(), &secret, "p1", PK, SK, 0)
         .await
         .expect("key");
     accounts
@@ -128,15 +138,9 @@ async fn server(backend: Backend) -> Server {
         })
         .await
         .expect("user");
-    let home = match backend {
-        Backend::Sqlite => SecretHome::DataDir(dir.path().to_path_buf()),
-        Backend::Postgres => SecretHome::Database,
-    };
-    let secret = load_server_secret(&home, accounts.as_ref())
-        .await
-        .expect("server secret");
     Server {
-        router: router(&store, &accounts, secret),
+        secret: secret_for_test,
+        router: router(&store, &accounts, secret.clone()),
         store,
         accounts,
         _dir: dir,
@@ -172,9 +176,13 @@ impl Server {
     }
 
     async fn get_with_key(&self, path: &str) -> Reply {
+        self.get_with(path, PK, SK).await
+    }
+
+    async fn get_with(&self, path: &str, public_key: &str, secret_key: &str) -> Reply {
         self.send(
             Request::get(path)
-                .header(header::AUTHORIZATION, basic(PK, SK))
+                .header(header::AUTHORIZATION, basic(public_key, secret_key))
                 .body(Body::empty())
                 .expect("request"),
         )
@@ -202,6 +210,23 @@ impl Server {
         let me = self.get_with_cookie("/api/ui/me", &cookie).await;
         let csrf = me.json()["csrfToken"].as_str().expect("csrf").to_owned();
         (cookie, csrf)
+    }
+
+    async fn post_with_session(
+        &self,
+        path: &str,
+        (cookie, csrf): &(String, String),
+        body: Value,
+    ) -> Reply {
+        self.send(
+            Request::post(path)
+                .header(header::COOKIE, cookie)
+                .header("x-spindle-csrf", csrf)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request"),
+        )
+        .await
     }
 
     async fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
@@ -444,4 +469,164 @@ async fn download_urls_need_the_server_secret_on_sqlite() {
 #[tokio::test]
 async fn download_urls_need_the_server_secret_on_postgres() {
     download_urls_need_the_server_secret(Backend::Postgres).await;
+}
+
+async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use(backend: Backend) {
+    let server = server(backend).await;
+    let traces = "/api/public/traces";
+    // A key made now is stored under the pepper: the hash cannot be checked without it.
+    let made = server
+        .store
+        .get_api_key(PK)
+        .await
+        .expect("get")
+        .expect("key");
+    assert_eq!(
+        made.secret_hash,
+        ApiKey::hash_secret(&server.secret, PK, SK)
+    );
+    assert_ne!(made.secret_hash, ApiKey::unpeppered_hash(PK, SK));
+    assert_eq!(made.check(&ServerSecret::random(), SK), SecretCheck::Wrong);
+
+    // A key stored before the pepper keeps working and is rehashed on its first good use.
+    let old = ApiKey {
+        public_key: "pk-lf-old".into(),
+        secret_hash: ApiKey::unpeppered_hash("pk-lf-old", "sk-lf-old"),
+        secret_hint: "-old".into(),
+        project_id: "p1".into(),
+        note: None,
+        created_at: 0,
+        revoked_at: None,
+    };
+    server.store.insert_api_key(&old).await.expect("old key");
+    let stored = || async {
+        server
+            .store
+            .get_api_key("pk-lf-old")
+            .await
+            .expect("get")
+            .expect("key")
+            .secret_hash
+    };
+    assert_eq!(
+        server
+            .get_with(traces, "pk-lf-old", "sk-lf-wrong")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        stored().await,
+        old.secret_hash,
+        "a wrong secret changes nothing"
+    );
+    assert_eq!(
+        server
+            .get_with(traces, "pk-lf-old", "sk-lf-old")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        stored().await,
+        ApiKey::hash_secret(&server.secret, "pk-lf-old", "sk-lf-old"),
+        "rehashed under the pepper"
+    );
+    for (secret_key, status) in [
+        ("sk-lf-old", StatusCode::OK),
+        ("sk-lf-wrong", StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(
+            server
+                .get_with(traces, "pk-lf-old", secret_key)
+                .await
+                .status,
+            status
+        );
+    }
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use_on_sqlite() {
+    api_secrets_are_peppered_and_old_hashes_rehashed_on_use(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use_on_postgres() {
+    api_secrets_are_peppered_and_old_hashes_rehashed_on_use(Backend::Postgres).await;
+}
+
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(backend: Backend) {
+    let server = server(backend).await;
+    let this = server.session().await;
+    let other = server.session().await;
+    let change = "/api/ui/me/password";
+    let new_password = "a-new-password";
+    let refused = server
+        .post_with_session(change, &this, json!({"password": new_password}))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused.text().contains("currentPassword"),
+        "{}",
+        refused.text()
+    );
+    let wrong = server
+        .post_with_session(
+            change,
+            &this,
+            json!({"password": new_password, "currentPassword": "not-it-at-all"}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.text());
+    assert!(wrong.text().contains("currentPassword"), "{}", wrong.text());
+    assert_eq!(
+        server.get_with_cookie("/api/ui/me", &other.0).await.status,
+        StatusCode::OK,
+        "refused changes end nothing"
+    );
+
+    let changed = server
+        .post_with_session(
+            change,
+            &this,
+            json!({"password": new_password, "currentPassword": PASSWORD}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    assert_eq!(
+        server.get_with_cookie("/api/ui/me", &this.0).await.status,
+        StatusCode::OK,
+        "the session that changed it stays"
+    );
+    assert_eq!(
+        server.get_with_cookie("/api/ui/me", &other.0).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the other session ended"
+    );
+    assert_eq!(
+        server.sign_in(EMAIL, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        server.sign_in(EMAIL, new_password).await.status,
+        StatusCode::OK
+    );
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions_on_sqlite() {
+    changing_the_password_needs_the_current_one_and_ends_other_sessions(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions_on_postgres() {
+    changing_the_password_needs_the_current_one_and_ends_other_sessions(Backend::Postgres).await;
 }

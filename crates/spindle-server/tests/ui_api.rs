@@ -43,6 +43,7 @@ async fn ui() -> Ui {
         .expect("open store"),
     );
     let store: Arc<dyn Store> = sqlite.clone();
+    let secret = spindle_store::secret::ServerSecret::random();
     let organization = Organization {
         id: "org".into(),
         name: "Org".into(),
@@ -60,7 +61,7 @@ async fn ui() -> Ui {
             .await
             .expect("project");
     }
-    insert_key(store.as_ref(), "p1", "pk-lf-ui", "sk-lf-ui", 0)
+    insert_key(store.as_ref(), &secret, "p1", "pk-lf-ui", "sk-lf-ui", 0)
         .await
         .expect("key");
     let env: BTreeMap<String, String> = [
@@ -109,7 +110,8 @@ async fn ui() -> Ui {
         },
         8,
         "http://test",
-    );
+    )
+    .with_server_secret(secret);
     Ui {
         router: spindle_server::app(state),
         accounts: sqlite,

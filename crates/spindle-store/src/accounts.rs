@@ -153,6 +153,9 @@ pub trait Accounts: Send + Sync + 'static {
     /// The session with this token hash, unless it expired before `now`.
     async fn get_session(&self, token_hash: &str, now: Micros) -> Result<Option<UiSession>>;
     async fn delete_session(&self, token_hash: &str) -> Result<bool>;
+    /// Ends every session of the user except the one with `keep_token_hash` (pass `""` to
+    /// end them all); returns how many ended.
+    async fn delete_other_sessions(&self, user_id: &str, keep_token_hash: &str) -> Result<u64>;
     /// Deletes expired sessions and links; returns how many rows went.
     async fn delete_expired(&self, now: Micros) -> Result<u64>;
 

@@ -464,6 +464,14 @@ impl<E: Executor> Accounts for E {
         changed_any(self, sql).await
     }
 
+    async fn delete_other_sessions(&self, user_id: &str, keep_token_hash: &str) -> Result<u64> {
+        let mut sql = Sql::new(self.dialect(), "DELETE FROM ui_sessions WHERE user_id = ");
+        sql.bind(user_id)
+            .push(" AND token_hash <> ")
+            .bind(keep_token_hash);
+        Ok(self.modify(vec![sql]).await?.iter().sum())
+    }
+
     async fn delete_expired(&self, now: Micros) -> Result<u64> {
         let mut sessions = Sql::new(
             self.dialect(),
@@ -823,6 +831,22 @@ pub(crate) async fn revoke_api_key(
         .push(" WHERE public_key = ")
         .bind(public_key)
         .push(" AND revoked_at IS NULL");
+    changed_any(db, sql).await
+}
+
+/// Stores a key's new secret hash if the stored one is still `old_hash`.
+pub(crate) async fn replace_api_key_hash(
+    db: &impl Executor,
+    public_key: &str,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool> {
+    let mut sql = Sql::new(db.dialect(), "UPDATE api_keys SET secret_hash = ");
+    sql.bind(new_hash)
+        .push(" WHERE public_key = ")
+        .bind(public_key)
+        .push(" AND secret_hash = ")
+        .bind(old_hash);
     changed_any(db, sql).await
 }
 

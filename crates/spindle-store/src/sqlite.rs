@@ -568,6 +568,15 @@ impl Store for SqliteStore {
         accounts_sql::revoke_api_key(self, public_key, at).await
     }
 
+    async fn replace_api_key_hash(
+        &self,
+        public_key: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool> {
+        accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
+    }
+
     async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(writer_gone());

@@ -59,6 +59,8 @@ pub async fn bootstrap_admin(
                 accounts
                     .set_password_hash(&user.id, &hash_password(&password)?)
                     .await?;
+                // A new password ends the sessions signed in with the old one.
+                accounts.delete_other_sessions(&user.id, "").await?;
                 return Ok(AdminBootstrap::Configured { email });
             }
             let created = accounts

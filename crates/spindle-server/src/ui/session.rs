@@ -434,11 +434,16 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PasswordBody {
     password: String,
+    /// Required when the user has a password already.
+    current_password: Option<String>,
 }
 
-/// `POST /api/ui/me/password` `{password}`.
+/// `POST /api/ui/me/password` `{currentPassword, password}`: a user with a password must give
+/// it (a user who signed in with a one-time link and has none sets a first one without).
+/// The user's other sessions end; this one stays.
 pub async fn set_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -451,11 +456,27 @@ pub async fn set_password(
         )
         .into());
     }
+    if let Some(stored_hash) = signed_in.user.password_hash.clone() {
+        let current = body
+            .current_password
+            .filter(|current| !current.is_empty())
+            .ok_or_else(|| {
+                Error::invalid("currentPassword", "is required to change the password")
+            })?;
+        let matches = blocking(move || Ok(verify_password(&stored_hash, &current))).await?;
+        if !matches {
+            return Err(Error::invalid("currentPassword", "is not the current password").into());
+        }
+    }
     let password = body.password;
     let hash = blocking(move || hash_password(&password)).await?;
     state
         .accounts
         .set_password_hash(&signed_in.user.id, &hash)
+        .await?;
+    state
+        .accounts
+        .delete_other_sessions(&signed_in.user.id, &signed_in.session.token_hash)
         .await?;
     Ok(Json(Done::OK))
 }
