@@ -414,6 +414,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     tracing::info!(address = %local, data_dir = %config.storage.data_dir.display(), "spindle listening");
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    // With each connection's address, for the sign-in guard's per-address delays.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     server.await.context("serving HTTP")?;
     tracing::info!("no longer accepting requests; committing queued writes");

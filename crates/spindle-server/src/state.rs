@@ -21,7 +21,7 @@ pub struct AppState {
     pub public_base_url: Arc<str>,
     /// UI accounts (users, sessions, saved views), kept by the same backend as the store.
     pub accounts: Arc<dyn Accounts>,
-    /// Limits failed UI sign-ins per email.
+    /// Slows UI password guessing per account and per client address.
     pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
     /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
     /// hashes.
