@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
 use spindle_core::time::now_micros;
-use spindle_server::bootstrap::{bootstrap, insert_key};
+use spindle_server::bootstrap::{bootstrap, insert_key, GeneratedKeys};
 use spindle_server::config::{InitConfig, LogFormat, ServeConfig, StorageConfig};
 use spindle_server::resolver::{open_backend, open_store, secret_home, StoreOptions};
 use spindle_server::secret::load_server_secret;
@@ -377,12 +377,28 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     )?;
     let server_secret =
         load_server_secret(&secret_home(&config.storage), accounts.as_ref()).await?;
-    if let Some(keys) = bootstrap(store.as_ref(), &server_secret, &init, now_micros()).await? {
-        println!(
-            "\nCreated project {:?} with an API key. The secret key is shown only this once:\n\n  LANGFUSE_PUBLIC_KEY={}\n  LANGFUSE_SECRET_KEY={}\n  LANGFUSE_BASE_URL=http://{}:{}\n",
-            keys.project_id, keys.public_key, keys.secret_key, config.host, config.port
-        );
-    }
+    // The keys are printed before they are stored: a start killed in between leaves no key
+    // whose secret nobody saw (the next start makes and prints another).
+    let (host, port) = (config.host, config.port);
+    let mut announce = |keys: &GeneratedKeys| -> anyhow::Result<()> {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(
+            stdout,
+            "\nCreated project {:?} with an API key. The secret key is shown only this once:\n\n  LANGFUSE_PUBLIC_KEY={}\n  LANGFUSE_SECRET_KEY={}\n  LANGFUSE_BASE_URL=http://{host}:{port}\n",
+            keys.project_id, keys.public_key, keys.secret_key
+        )?;
+        stdout.flush()?;
+        Ok(())
+    };
+    bootstrap(
+        store.as_ref(),
+        &server_secret,
+        &init,
+        now_micros(),
+        &mut announce,
+    )
+    .await?;
     let address = std::net::SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await

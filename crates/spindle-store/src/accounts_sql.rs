@@ -717,10 +717,10 @@ pub(crate) async fn upsert_organization(
     db.modify(vec![sql]).await.map(drop)
 }
 
-/// Creates the project and its organization, leaving either as it is when it exists.
-pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
+/// The statements that create the project and its organization unless they exist.
+fn project_statements(dialect: Dialect, project: &Project) -> [Sql; 2] {
     let mut organization = insert(
-        db.dialect(),
+        dialect,
         "organizations",
         ORGANIZATION_COLUMNS,
         [
@@ -731,7 +731,7 @@ pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Res
     );
     organization.push(" ON CONFLICT DO NOTHING");
     let mut row = insert(
-        db.dialect(),
+        dialect,
         "projects",
         PROJECT_COLUMNS,
         [
@@ -743,7 +743,29 @@ pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Res
         ],
     );
     row.push(" ON CONFLICT DO NOTHING");
-    db.modify(vec![organization, row]).await.map(drop)
+    [organization, row]
+}
+
+/// Creates the project (and its organization) unless it exists, and the key, in one
+/// transaction: either both are there afterwards or neither is new.
+pub(crate) async fn create_project_with_key(
+    db: &impl Executor,
+    project: &Project,
+    key: &ApiKey,
+) -> Result<()> {
+    debug_assert_eq!(project.id, key.project_id);
+    let mut statements = Vec::from(project_statements(db.dialect(), project));
+    let mut key_row = insert(db.dialect(), "api_keys", API_KEY_COLUMNS, key.values());
+    key_row.push(" ON CONFLICT (public_key) DO NOTHING");
+    statements.push(key_row);
+    db.modify(statements).await.map(drop)
+}
+
+/// Creates the project and its organization, leaving either as it is when it exists.
+pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
+    db.modify(Vec::from(project_statements(db.dialect(), project)))
+        .await
+        .map(drop)
 }
 
 pub(crate) async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {

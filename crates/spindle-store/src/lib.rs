@@ -161,6 +161,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a key; fails with `InvalidArgument` when the public key exists for another
     /// project, and is a no-op when the same key exists already.
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    /// Creates the project (and its organization) unless it exists, and the key, in one
+    /// transaction, so a crash never leaves a new project without its key.
+    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()>;
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>>;
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>>;
     /// Marks a key revoked; returns whether a live key was revoked.

@@ -301,6 +301,10 @@ impl Store for PostgresStore {
         accounts_sql::insert_api_key(self, key).await
     }
 
+    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()> {
+        accounts_sql::create_project_with_key(self, project, key).await
+    }
+
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
         accounts_sql::get_api_key(self, public_key).await
     }

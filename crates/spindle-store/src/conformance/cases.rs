@@ -2532,6 +2532,63 @@ pub async fn delete_traces_and_scores(harness: &Harness) {
 }
 
 /// Organizations, projects and API keys.
+pub async fn a_project_and_its_key_are_created_together(harness: &Harness) {
+    let store = harness.open().await;
+    let project = Project {
+        id: "first".into(),
+        name: "First".into(),
+        organization: Organization {
+            id: "org-first".into(),
+            name: "Org".into(),
+        },
+        retention_days: None,
+        created_at: BASE,
+    };
+    let key = ApiKey {
+        public_key: "pk-lf-first".into(),
+        secret_hash: ApiKey::unpeppered_hash("pk-lf-first", "sk"),
+        secret_hint: "..sk".into(),
+        project_id: "first".into(),
+        note: None,
+        created_at: BASE,
+        revoked_at: None,
+    };
+    store
+        .create_project_with_key(&project, &key)
+        .await
+        .expect("create");
+    assert_eq!(
+        store.get_project("first").await.expect("get"),
+        Some(project.clone())
+    );
+    assert_eq!(
+        store.list_api_keys(Some("first")).await.expect("keys"),
+        vec![key.clone()]
+    );
+    // Again with another key: the project stays as it is and gains the key.
+    let second = ApiKey {
+        public_key: "pk-lf-second".into(),
+        created_at: BASE + 1,
+        ..key.clone()
+    };
+    let renamed = Project {
+        name: "Renamed".into(),
+        ..project.clone()
+    };
+    store
+        .create_project_with_key(&renamed, &second)
+        .await
+        .expect("again");
+    assert_eq!(
+        store.get_project("first").await.expect("get"),
+        Some(project)
+    );
+    assert_eq!(
+        store.list_api_keys(Some("first")).await.expect("keys"),
+        vec![key, second]
+    );
+}
+
 pub async fn projects_and_keys(harness: &Harness) {
     let store = harness.open().await;
     let organization = Organization {
