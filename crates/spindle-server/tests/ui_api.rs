@@ -614,6 +614,52 @@ async fn sign_in_link_works_once_and_sign_out_ends_the_session() {
 }
 
 #[tokio::test]
+async fn an_admin_left_without_a_password_gets_a_new_link_until_one_is_set() {
+    let fresh = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(fresh.path(), SqliteOptions::default()).expect("open");
+    // What a first start killed between creating the admin and storing its link leaves.
+    store
+        .create_user(&User {
+            id: "first-admin".into(),
+            email: "admin@localhost".into(),
+            name: None,
+            password_hash: None,
+            is_admin: true,
+            created_at: 1,
+        })
+        .await
+        .expect("admin");
+    let outcome = bootstrap_admin(&store, &BTreeMap::new(), 2)
+        .await
+        .expect("bootstrap");
+    let AdminBootstrap::Link { path } = outcome else {
+        panic!("expected a link, got {outcome:?}");
+    };
+    let token = path.split_once("token=").expect("token").1;
+    assert_eq!(
+        store
+            .consume_sign_in_link(&spindle_store::accounts::token_hash(token), 3)
+            .await
+            .expect("consume")
+            .as_deref(),
+        Some("first-admin"),
+        "the link signs in the admin that exists"
+    );
+    assert_eq!(store.list_users().await.expect("users").len(), 1);
+    store
+        .set_password_hash("first-admin", &hash_password("a-password").expect("hash"))
+        .await
+        .expect("password");
+    assert_eq!(
+        bootstrap_admin(&store, &BTreeMap::new(), 4)
+            .await
+            .expect("bootstrap"),
+        AdminBootstrap::Nothing,
+        "once a password is set, no more links"
+    );
+}
+
+#[tokio::test]
 async fn the_app_is_served_with_spa_fallback_and_safe_headers() {
     let ui = ui().await;
     for path in ["/", "/traces", "/project/p1/traces/abc?x=1"] {
