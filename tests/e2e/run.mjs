@@ -364,6 +364,19 @@ try {
     await page.screenshot({ path: join(SHOTS, "models.png"), fullPage: false });
   });
 
+  await step("settings: changing the password needs the current one", async () => {
+    await page.goto(`${base}/project/e2e/settings`);
+    await page.getByRole("heading", { name: "Your password" }).waitFor();
+    await page.getByLabel("Current password").fill("not-the-password");
+    await page.getByLabel("New password").fill("e2e-password-2");
+    await page.getByRole("button", { name: "Save password" }).click();
+    const refused = await page.locator('[role="alert"]').textContent();
+    assert(refused.includes("currentPassword"), `wrong current password refused: ${refused}`);
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Save password" }).click();
+    await page.getByText("Password saved.").waitFor();
+  });
+
   await step("no page errors", async () => {
     assert(pageErrors.length === 0, `page errors: ${pageErrors.join("; ")}`);
   });

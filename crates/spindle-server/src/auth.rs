@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
 use spindle_core::{Error, ErrorKind};
-use spindle_store::{ApiKey, Store};
+use spindle_store::secret::ServerSecret;
+use spindle_store::{ApiKey, SecretCheck, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,6 +54,8 @@ impl ProjectAuth {
 /// [`AuthService::MAX_PUBLIC_KEY_BYTES`] are refused before any lookup.
 pub struct AuthService {
     store: Arc<dyn Store>,
+    /// The pepper of secret hashes.
+    server_secret: Arc<ServerSecret>,
     cache: Mutex<KeyCache>,
 }
 
@@ -91,9 +94,10 @@ impl AuthService {
     /// The longest public key accepted; Langfuse's are 42 bytes.
     pub const MAX_PUBLIC_KEY_BYTES: usize = 256;
 
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, server_secret: Arc<ServerSecret>) -> Self {
         AuthService {
             store,
+            server_secret,
             cache: Mutex::new(KeyCache::default()),
         }
     }
@@ -102,6 +106,33 @@ impl AuthService {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether `secret_key` is the key's secret. A hash of before the pepper that matches is
+    /// replaced by the peppered one (rehash on use); a failure to store it only delays that
+    /// to the next use.
+    async fn secret_matches(&self, key: &ApiKey, secret_key: &str) -> bool {
+        match key.check(&self.server_secret, secret_key) {
+            SecretCheck::Wrong => false,
+            SecretCheck::Matches => true,
+            SecretCheck::MatchesUnpeppered => {
+                let peppered =
+                    ApiKey::hash_secret(&self.server_secret, &key.public_key, secret_key);
+                match self
+                    .store
+                    .replace_api_key_hash(&key.public_key, &key.secret_hash, &peppered)
+                    .await
+                {
+                    Ok(_) => {
+                        self.cache().known.remove(&key.public_key);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, public_key = %key.public_key, "cannot rehash an api key secret");
+                    }
+                }
+                true
+            }
+        }
     }
 
     async fn key(&self, public_key: &str) -> Result<Option<ApiKey>, Error> {
@@ -193,7 +224,9 @@ impl AuthService {
             })?;
             let key = self.key(public_key).await?;
             match key {
-                Some(key) if key.revoked_at.is_none() && key.verify(secret_key) => {
+                Some(key)
+                    if key.revoked_at.is_none() && self.secret_matches(&key, secret_key).await =>
+                {
                     Ok(ProjectAuth {
                         project_id: key.project_id,
                         public_key: key.public_key,

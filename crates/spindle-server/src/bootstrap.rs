@@ -1,8 +1,10 @@
 //! First start: the organization, project and API key that let a user send data at once,
-//! created from `LANGFUSE_INIT_*` (idempotently) or generated when the database is empty.
+//! created from `LANGFUSE_INIT_*` (idempotently) or generated when the database is empty,
+//! crash-safely (shown before they are stored, stored in one transaction).
 
 use crate::config::InitConfig;
 use spindle_core::time::Micros;
+use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, Organization, Project, Store};
 
 /// A key pair generated on first start; the secret is shown once and only its hash is stored.
@@ -13,11 +15,21 @@ pub struct GeneratedKeys {
     pub secret_key: String,
 }
 
-/// Applies the init configuration. Returns keys only when it generated new ones.
+/// The project a first start creates.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// Applies the init configuration. Without `LANGFUSE_INIT_PROJECT_ID`, a first start (no
+/// project yet), or a start that finds the default project without any key (a first start
+/// killed before it stored one, by earlier versions), generates a key pair, shows it with
+/// `announce`, and only then stores the project and the key in one transaction. Killed at
+/// any point, a start leaves either nothing new (the next start generates and shows another
+/// key) or a project with a key whose secret was shown. Returns the keys it generated.
 pub async fn bootstrap(
     store: &dyn Store,
+    server_secret: &ServerSecret,
     init: &InitConfig,
     now: Micros,
+    announce: &mut (dyn FnMut(&GeneratedKeys) -> anyhow::Result<()> + Send),
 ) -> anyhow::Result<Option<GeneratedKeys>> {
     if let Some(project_id) = &init.project_id {
         let organization = Organization {
@@ -31,6 +43,7 @@ pub async fn bootstrap(
                 .unwrap_or_else(|| "Default Organization".to_owned()),
         };
         store.upsert_organization(&organization).await?;
+        // Applied on every start, so a start killed half-way is completed by the next.
         store
             .upsert_project(&Project {
                 id: project_id.clone(),
@@ -44,49 +57,81 @@ pub async fn bootstrap(
             })
             .await?;
         if let (Some(public_key), Some(secret_key)) = (&init.public_key, &init.secret_key) {
-            insert_key(store, project_id, public_key, secret_key, now).await?;
+            insert_key(
+                store,
+                server_secret,
+                project_id,
+                public_key,
+                secret_key,
+                now,
+            )
+            .await?;
         }
         return Ok(None);
     }
-    if !store.list_projects().await?.is_empty() {
+    let projects = store.list_projects().await?;
+    let needs_key = if projects.is_empty() {
+        true
+    } else {
+        projects.iter().any(|project| project.id == DEFAULT_PROJECT)
+            && store.list_api_keys(Some(DEFAULT_PROJECT)).await?.is_empty()
+    };
+    if !needs_key {
         return Ok(None);
     }
-    let organization = Organization {
-        id: "default-org".to_owned(),
-        name: "Default Organization".to_owned(),
+    let project = Project {
+        id: DEFAULT_PROJECT.to_owned(),
+        name: "Default Project".to_owned(),
+        organization: Organization {
+            id: "default-org".to_owned(),
+            name: "Default Organization".to_owned(),
+        },
+        retention_days: None,
+        created_at: now,
     };
-    store.upsert_organization(&organization).await?;
-    let project_id = "default".to_owned();
-    store
-        .upsert_project(&Project {
-            id: project_id.clone(),
-            name: "Default Project".to_owned(),
-            organization,
-            retention_days: None,
-            created_at: now,
-        })
-        .await?;
-    let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
-    let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
-    insert_key(store, &project_id, &public_key, &secret_key, now).await?;
-    Ok(Some(GeneratedKeys {
-        project_id,
-        public_key,
-        secret_key,
-    }))
+    let keys = GeneratedKeys {
+        project_id: project.id.clone(),
+        public_key: format!("pk-lf-{}", uuid::Uuid::new_v4()),
+        secret_key: format!("sk-lf-{}", uuid::Uuid::new_v4()),
+    };
+    crash_point("before-announce");
+    announce(&keys)?;
+    crash_point("after-announce");
+    let key = api_key(
+        server_secret,
+        &project.id,
+        &keys.public_key,
+        &keys.secret_key,
+        now,
+    );
+    store.create_project_with_key(&project, &key).await?;
+    crash_point("after-commit");
+    Ok(Some(keys))
 }
 
-/// Stores a key pair (hashing the secret).
-pub async fn insert_key(
-    store: &dyn Store,
+/// Debug builds only: aborts the process at the named step of the first start when
+/// `SPINDLE_TEST_CRASH_AT` names it, so tests can kill a start exactly there.
+fn crash_point(step: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("SPINDLE_TEST_CRASH_AT").is_ok_and(|at| at == step) {
+        std::process::abort();
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}
+
+/// A key pair as stored: the secret hashed under the server secret, and its last four
+/// characters as a hint.
+pub fn api_key(
+    server_secret: &ServerSecret,
     project_id: &str,
     public_key: &str,
     secret_key: &str,
     now: Micros,
-) -> anyhow::Result<()> {
-    let key = ApiKey {
+) -> ApiKey {
+    ApiKey {
         public_key: public_key.to_owned(),
-        secret_hash: ApiKey::hash_secret(public_key, secret_key),
+        secret_hash: ApiKey::hash_secret(server_secret, public_key, secret_key),
         secret_hint: secret_key
             .chars()
             .rev()
@@ -99,7 +144,19 @@ pub async fn insert_key(
         note: None,
         created_at: now,
         revoked_at: None,
-    };
+    }
+}
+
+/// Stores a key pair (hashing the secret, peppered with the server secret).
+pub async fn insert_key(
+    store: &dyn Store,
+    server_secret: &ServerSecret,
+    project_id: &str,
+    public_key: &str,
+    secret_key: &str,
+    now: Micros,
+) -> anyhow::Result<()> {
+    let key = api_key(server_secret, project_id, public_key, secret_key, now);
     store.insert_api_key(&key).await?;
     Ok(())
 }

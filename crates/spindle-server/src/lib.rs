@@ -14,6 +14,7 @@ pub mod prompts;
 pub mod readiness;
 pub mod resolver;
 pub mod routes;
+pub mod secret;
 pub mod state;
 pub mod ui;
 

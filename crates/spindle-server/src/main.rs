@@ -3,9 +3,10 @@
 use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
 use spindle_core::time::now_micros;
-use spindle_server::bootstrap::{bootstrap, insert_key};
+use spindle_server::bootstrap::{bootstrap, insert_key, GeneratedKeys};
 use spindle_server::config::{InitConfig, LogFormat, ServeConfig, StorageConfig};
-use spindle_server::resolver::{open_store, StoreOptions};
+use spindle_server::resolver::{open_backend, open_store, secret_home, StoreOptions};
+use spindle_server::secret::load_server_secret;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::{Organization, Project};
 use std::collections::BTreeMap;
@@ -224,7 +225,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_key,
                 secret_key,
             } => {
-                let store = admin_store(&storage)?;
+                let (store, accounts, _prompts) =
+                    open_backend(&storage, StoreOptions { write_queue: 16 })?;
+                let server_secret =
+                    load_server_secret(&secret_home(&storage), accounts.as_ref()).await?;
                 if store.get_project(&project_id).await?.is_none() {
                     anyhow::bail!("project {project_id:?} does not exist; create it with `spindle projects create`");
                 }
@@ -234,6 +238,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     secret_key.unwrap_or_else(|| format!("sk-lf-{}", uuid::Uuid::new_v4()));
                 insert_key(
                     store.as_ref(),
+                    &server_secret,
                     &project_id,
                     &public_key,
                     &secret_key,
@@ -351,7 +356,37 @@ async fn copy_to_postgres(
     for table in &summary.tables {
         println!("{}: {} rows", table.table, table.copied);
     }
+    carry_server_secret(data_dir, &target).await?;
     println!("copy complete (an interrupted copy resumes where it stopped when run again)");
+    Ok(())
+}
+
+/// Stores the SQLite data dir's server secret in PostgreSQL, so the API keys and download
+/// URLs made on SQLite keep working there. Fails when PostgreSQL has another secret already.
+async fn carry_server_secret(
+    data_dir: &std::path::Path,
+    target: &spindle_store::postgres::PostgresStore,
+) -> anyhow::Result<()> {
+    use spindle_server::secret::{secret_file, SECRET_FILE};
+    use spindle_store::accounts::Accounts;
+    let dir = spindle_server::resolver::sqlite_dir(data_dir);
+    if !dir.join(SECRET_FILE).exists() {
+        return Ok(());
+    }
+    let secret = secret_file(&dir)?;
+    let stored = target
+        .server_secret(&secret)
+        .await
+        .context("storing the server secret in PostgreSQL")?;
+    if stored != secret {
+        anyhow::bail!(
+            "the PostgreSQL database has another server secret than {}: API keys and media \
+             download URLs made on SQLite will not work there (copy into a fresh database to \
+             keep them)",
+            dir.join(SECRET_FILE).display()
+        );
+    }
+    println!("server secret: copied");
     Ok(())
 }
 
@@ -368,18 +403,36 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let (store, accounts, prompts) = spindle_server::resolver::open_backend(
+    let (store, accounts, prompts) = open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
         },
     )?;
-    if let Some(keys) = bootstrap(store.as_ref(), &init, now_micros()).await? {
-        println!(
-            "\nCreated project {:?} with an API key. The secret key is shown only this once:\n\n  LANGFUSE_PUBLIC_KEY={}\n  LANGFUSE_SECRET_KEY={}\n  LANGFUSE_BASE_URL=http://{}:{}\n",
-            keys.project_id, keys.public_key, keys.secret_key, config.host, config.port
-        );
-    }
+    let server_secret =
+        load_server_secret(&secret_home(&config.storage), accounts.as_ref()).await?;
+    // The keys are printed before they are stored: a start killed in between leaves no key
+    // whose secret nobody saw (the next start makes and prints another).
+    let (host, port) = (config.host, config.port);
+    let mut announce = |keys: &GeneratedKeys| -> anyhow::Result<()> {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(
+            stdout,
+            "\nCreated project {:?} with an API key. The secret key is shown only this once:\n\n  LANGFUSE_PUBLIC_KEY={}\n  LANGFUSE_SECRET_KEY={}\n  LANGFUSE_BASE_URL=http://{host}:{port}\n",
+            keys.project_id, keys.public_key, keys.secret_key
+        )?;
+        stdout.flush()?;
+        Ok(())
+    };
+    bootstrap(
+        store.as_ref(),
+        &server_secret,
+        &init,
+        now_micros(),
+        &mut announce,
+    )
+    .await?;
     let address = std::net::SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -401,8 +454,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .with_body_budget(
         config.max_inflight_body_bytes,
         Duration::from_secs(config.body_read_timeout_seconds),
-    );
-    let state = match spindle_server::resolver::sqlite_dir(&config.storage) {
+    )
+    .with_server_secret(server_secret);
+    let state = match spindle_server::resolver::probe_dir(&config.storage) {
         Some(dir) => state.with_probe_dir(dir),
         None => state,
     };
@@ -424,6 +478,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         shutdown.await;
         let _ = signalled.send(());
     };
+    // With each connection's address, for the sign-in guard's per-address delays.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(graceful)
         .into_future();

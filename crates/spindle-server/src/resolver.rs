@@ -1,19 +1,51 @@
 //! Picks the storage backend from the database URL, in one place.
 
 use crate::config::StorageConfig;
+use crate::secret::SecretHome;
 use anyhow::Context;
 use spindle_store::accounts::Accounts;
 use spindle_store::postgres::{PostgresOptions, PostgresStore};
 use spindle_store::prompts::Prompts;
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::Store;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Options that apply to whichever backend is chosen.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreOptions {
     pub write_queue: usize,
+}
+
+/// Where the chosen backend keeps the server secret: next to the SQLite database (the data
+/// dir, or the directory of a `sqlite://` file), or in the PostgreSQL database.
+pub fn secret_home(storage: &StorageConfig) -> SecretHome {
+    let url = storage.database_url.as_deref().unwrap_or("");
+    let sqlite_path = if url.is_empty() {
+        storage.data_dir.clone()
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        PathBuf::from(path)
+    } else {
+        return SecretHome::Database;
+    };
+    SecretHome::DataDir(sqlite_dir(&sqlite_path))
+}
+
+/// The directory of a SQLite database given as a data dir or a database file, by the same
+/// rule as the SQLite store's: a path naming a file holds the database, any other path is
+/// its directory.
+pub fn sqlite_dir(path: &Path) -> PathBuf {
+    let names_a_file = path.is_file()
+        || matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("db" | "sqlite" | "sqlite3")
+        );
+    if !names_a_file {
+        return path.to_path_buf();
+    }
+    path.parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// Opens the store named by `--database-url`, or the SQLite database in the data dir.
@@ -65,22 +97,9 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
 
 /// The directory the SQLite database lives in, for the readiness probe; `None` for
 /// PostgreSQL.
-pub fn sqlite_dir(storage: &StorageConfig) -> Option<PathBuf> {
-    let url = storage.database_url.as_deref().unwrap_or("");
-    let path = if url.is_empty() {
-        storage.data_dir.clone()
-    } else {
-        PathBuf::from(url.strip_prefix("sqlite://")?)
-    };
-    if path.is_dir() {
-        Some(path)
-    } else {
-        path.parent().map(|parent| {
-            if parent.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                parent.to_path_buf()
-            }
-        })
+pub fn probe_dir(storage: &StorageConfig) -> Option<PathBuf> {
+    match secret_home(storage) {
+        SecretHome::DataDir(dir) => Some(dir),
+        SecretHome::Database => None,
     }
 }

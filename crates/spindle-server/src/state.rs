@@ -7,6 +7,7 @@ use crate::prompts::PromptService;
 use crate::readiness::Readiness;
 use spindle_store::accounts::Accounts;
 use spindle_store::prompts::Prompts;
+use spindle_store::secret::ServerSecret;
 use spindle_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,10 +30,13 @@ pub struct AppState {
     pub public_base_url: Arc<str>,
     /// UI accounts (users, sessions, saved views), kept by the same backend as the store.
     pub accounts: Arc<dyn Accounts>,
-    /// Limits failed UI sign-ins per email.
+    /// Slows UI password guessing per account and per client address.
     pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
     /// Prompts, kept by the same backend as the store, with the cache of served prompts.
     pub prompts: Arc<PromptService>,
+    /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
+    /// hashes.
+    pub server_secret: Arc<ServerSecret>,
 }
 
 /// Request limits.
@@ -57,8 +61,9 @@ impl AppState {
         max_inflight_ingest: usize,
         public_base_url: &str,
     ) -> Self {
+        let server_secret = Arc::new(ServerSecret::random());
         AppState {
-            auth: Arc::new(AuthService::new(store.clone())),
+            auth: Arc::new(AuthService::new(store.clone(), server_secret.clone())),
             store,
             metrics: Arc::new(Metrics::default()),
             limits,
@@ -73,7 +78,20 @@ impl AppState {
             accounts,
             sign_in_guard: Arc::default(),
             prompts: Arc::new(PromptService::new(prompts)),
+            server_secret,
         }
+    }
+
+    /// Uses the server secret kept by the backend ([`crate::secret::load_server_secret`])
+    /// instead of the random one [`AppState::new`] makes, so what one process signed stays
+    /// valid in the next and in the other instances.
+    pub fn with_server_secret(mut self, server_secret: ServerSecret) -> Self {
+        self.server_secret = Arc::new(server_secret);
+        self.auth = Arc::new(AuthService::new(
+            self.store.clone(),
+            self.server_secret.clone(),
+        ));
+        self
     }
 }
 

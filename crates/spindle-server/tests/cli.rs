@@ -1,5 +1,8 @@
-//! The binary as an operator meets it: clear start-up errors, first-start keys, key admin,
-//! idempotent headless set-up, and a clean stop on SIGTERM.
+//! The binary as an operator meets it: clear start-up errors, first-start keys (also when a
+//! first start is killed half-way), key admin, idempotent headless set-up, and a clean stop
+//! on SIGTERM.
+
+mod process_support;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -242,4 +245,146 @@ fn readme_configuration_table_matches_config_table() {
         "README.md's configuration table (left) differs from `spindle config-table` (right); \
          paste the command's output into README.md"
     );
+}
+
+/// The value printed after `NAME=` (the first-start keys), if any.
+fn printed_value(printed: &str, name: &str) -> Option<String> {
+    printed
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// The port of a server that printed its `spindle listening address=…` line.
+fn listening_port(printed: &str) -> u16 {
+    // The log may be coloured: drop the escape sequences first.
+    let mut plain = String::new();
+    let mut chars = printed.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("address="))
+        .and_then(|address| address.rsplit(':').next())
+        .and_then(|port| {
+            port.trim_end_matches(|c: char| !c.is_ascii_digit())
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no address in {printed}"))
+}
+
+/// The status of `GET /api/public/projects` with this key pair.
+fn status_with_key(port: u16, public_key: &str, secret_key: &str) -> u16 {
+    use base64::Engine;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));
+    let authorization: &'static str = Box::leak(format!("Basic {encoded}").into_boxed_str());
+    process_support::Client::new(port, authorization, Duration::from_secs(10))
+        .request("GET", "/api/public/projects", "", None)
+        .expect("request")
+        .0
+}
+
+/// The public keys `keys list` shows for the data dir.
+fn listed_keys(dir: &std::path::Path) -> Vec<String> {
+    let listed = text(&output(
+        spindle().args(["keys", "list", "--data-dir"]).arg(dir),
+    ));
+    listed
+        .split_whitespace()
+        .filter(|word| word.starts_with("pk-lf-"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_first_start_killed_at_any_step_leaves_a_usable_key() {
+    for step in ["before-announce", "after-announce", "after-commit"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let crashed = output(
+            spindle()
+                .args(["serve", "--port", "0", "--data-dir"])
+                .arg(dir.path())
+                .env("SPINDLE_TEST_CRASH_AT", step),
+        );
+        assert!(
+            !crashed.status.success(),
+            "{step}: the start was not killed"
+        );
+        let crashed_output = text(&crashed);
+        let crashed_keys = printed_value(&crashed_output, "LANGFUSE_PUBLIC_KEY")
+            .zip(printed_value(&crashed_output, "LANGFUSE_SECRET_KEY"));
+        assert_eq!(
+            crashed_keys.is_some(),
+            step != "before-announce",
+            "{step}: {crashed_output}"
+        );
+        // Every stored key had its secret shown.
+        let stored = listed_keys(dir.path());
+        let shown: Vec<String> = crashed_keys.iter().map(|(pk, _)| pk.clone()).collect();
+        assert!(
+            stored.iter().all(|key| shown.contains(key)),
+            "{step}: stored {stored:?}, shown {shown:?}"
+        );
+
+        let (mut child, printed) = serve_until_listening(
+            spindle()
+                .args(["serve", "--port", "0", "--data-dir"])
+                .arg(dir.path()),
+        );
+        let port = listening_port(&printed);
+        let restart_keys = printed_value(&printed, "LANGFUSE_PUBLIC_KEY")
+            .zip(printed_value(&printed, "LANGFUSE_SECRET_KEY"));
+        let (public_key, secret_key) = match (step, restart_keys, crashed_keys.clone()) {
+            // Stored before the kill: the restart has nothing to add.
+            ("after-commit", None, Some(keys)) => keys,
+            // Not stored: the restart makes and shows another key.
+            (_, Some(keys), _) => keys,
+            (_, restart, crashed) => {
+                panic!("{step}: restart printed {restart:?} after the start printed {crashed:?}")
+            }
+        };
+        let usable = status_with_key(port, &public_key, &secret_key);
+        let unstored = crashed_keys
+            .filter(|(pk, _)| *pk != public_key)
+            .map(|(pk, sk)| status_with_key(port, &pk, &sk));
+        child.kill().ok();
+        child.wait().ok();
+        assert_eq!(usable, 200, "{step}: the key shown works");
+        assert_eq!(unstored.unwrap_or(401), 401, "{step}: a key never stored");
+        assert_eq!(listed_keys(dir.path()), vec![public_key], "{step}");
+    }
+}
+
+#[test]
+fn a_default_project_left_without_a_key_gets_one() {
+    // What a first start of an earlier version left when killed between the two writes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let created = output(
+        spindle()
+            .args(["projects", "create", "--id", "default", "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert!(created.status.success(), "{}", text(&created));
+    let (mut child, printed) = serve_until_listening(
+        spindle()
+            .args(["serve", "--port", "0", "--data-dir"])
+            .arg(dir.path()),
+    );
+    let port = listening_port(&printed);
+    let public_key = printed_value(&printed, "LANGFUSE_PUBLIC_KEY");
+    let secret_key = printed_value(&printed, "LANGFUSE_SECRET_KEY");
+    let status = public_key
+        .as_deref()
+        .zip(secret_key.as_deref())
+        .map(|(pk, sk)| status_with_key(port, pk, sk));
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(status, Some(200), "{printed}");
 }

@@ -1,8 +1,10 @@
 //! `spindle migrate` and `spindle copy-to-postgres` with the real binary: a SQLite data dir
 //! with a project and a key moves into a fresh PostgreSQL database, which then serves the
-//! admin commands. Fails (never skips) when PostgreSQL is not reachable.
+//! admin commands and authenticates the key (its hash is peppered with the data dir's server
+//! secret, which the copy carries). Fails (never skips) when PostgreSQL is not reachable.
 
 mod postgres_support;
+mod process_support;
 
 use postgres_support::FreshDatabase;
 use std::process::Command;
@@ -78,4 +80,41 @@ fn migrate_then_copy_a_sqlite_data_dir() {
     assert!(projects.contains("moved"), "{projects}");
     let keys = spindle(&["keys", "list", "--database-url", &url]);
     assert!(keys.contains("pk-lf-moved"), "{keys}");
+
+    let port = process_support::free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["serve", "--port", &port.to_string(), "--database-url", &url])
+        .env("SPINDLE_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let authorization = |secret_key: &str| -> &'static str {
+        use base64::Engine;
+        let pair = format!("pk-lf-moved:{secret_key}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        Box::leak(format!("Basic {encoded}").into_boxed_str())
+    };
+    let timeout = std::time::Duration::from_secs(10);
+    let client = process_support::Client::new(port, authorization("sk-lf-moved"), timeout);
+    client.wait_healthy(&mut server, std::time::Duration::from_secs(60));
+    let status = |client: &process_support::Client| {
+        client
+            .request("GET", "/api/public/projects", "", None)
+            .expect("request")
+            .0
+    };
+    let copied_key = status(&client);
+    let wrong_key = status(&process_support::Client::new(
+        port,
+        authorization("sk-lf-wrong"),
+        timeout,
+    ));
+    server.kill().ok();
+    server.wait().ok();
+    assert_eq!(
+        copied_key, 200,
+        "the copied key authenticates on PostgreSQL"
+    );
+    assert_eq!(wrong_key, 401);
 }

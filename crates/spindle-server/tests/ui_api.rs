@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
 use spindle_server::ui::bootstrap::{bootstrap_admin, AdminBootstrap};
+use spindle_server::ui::session::SignInGuard;
 use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
 use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{Organization, Project, Store};
@@ -31,6 +32,11 @@ struct Ui {
 /// Two projects (`p1` with a key, `p2`), the admin from `LANGFUSE_INIT_USER_*`, and a member
 /// of `p2` only.
 async fn ui() -> Ui {
+    ui_with_guard(SignInGuard::default()).await
+}
+
+/// Like [`ui`], with this sign-in guard.
+async fn ui_with_guard(guard: SignInGuard) -> Ui {
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = Arc::new(
         SqliteStore::open(
@@ -43,6 +49,7 @@ async fn ui() -> Ui {
         .expect("open store"),
     );
     let store: Arc<dyn Store> = sqlite.clone();
+    let secret = spindle_store::secret::ServerSecret::random();
     let organization = Organization {
         id: "org".into(),
         name: "Org".into(),
@@ -60,7 +67,7 @@ async fn ui() -> Ui {
             .await
             .expect("project");
     }
-    insert_key(store.as_ref(), "p1", "pk-lf-ui", "sk-lf-ui", 0)
+    insert_key(store.as_ref(), &secret, "p1", "pk-lf-ui", "sk-lf-ui", 0)
         .await
         .expect("key");
     let env: BTreeMap<String, String> = [
@@ -110,7 +117,12 @@ async fn ui() -> Ui {
         },
         8,
         "http://test",
-    );
+    )
+    .with_server_secret(secret);
+    let state = AppState {
+        sign_in_guard: Arc::new(guard),
+        ..state
+    };
     Ui {
         router: spindle_server::app(state),
         accounts: sqlite,
@@ -124,8 +136,15 @@ impl Ui {
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Reply {
+        self.sign_in_from(email, password, [127, 0, 0, 1]).await
+    }
+
+    /// Signs in from the client address `ip`.
+    async fn sign_in_from(&self, email: &str, password: &str, ip: [u8; 4]) -> Reply {
+        let address = std::net::SocketAddr::from((ip, 40_000));
         self.send(
             Request::post("/api/ui/auth/sign-in")
+                .extension(axum::extract::ConnectInfo(address))
                 .header(header::CONTENT_TYPE, "application/json")
                 .header("x-spindle-csrf", "1")
                 .body(Body::from(
@@ -596,6 +615,52 @@ async fn sign_in_link_works_once_and_sign_out_ends_the_session() {
 }
 
 #[tokio::test]
+async fn an_admin_left_without_a_password_gets_a_new_link_until_one_is_set() {
+    let fresh = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(fresh.path(), SqliteOptions::default()).expect("open");
+    // What a first start killed between creating the admin and storing its link leaves.
+    store
+        .create_user(&User {
+            id: "first-admin".into(),
+            email: "admin@localhost".into(),
+            name: None,
+            password_hash: None,
+            is_admin: true,
+            created_at: 1,
+        })
+        .await
+        .expect("admin");
+    let outcome = bootstrap_admin(&store, &BTreeMap::new(), 2)
+        .await
+        .expect("bootstrap");
+    let AdminBootstrap::Link { path } = outcome else {
+        panic!("expected a link, got {outcome:?}");
+    };
+    let token = path.split_once("token=").expect("token").1;
+    assert_eq!(
+        store
+            .consume_sign_in_link(&spindle_store::accounts::token_hash(token), 3)
+            .await
+            .expect("consume")
+            .as_deref(),
+        Some("first-admin"),
+        "the link signs in the admin that exists"
+    );
+    assert_eq!(store.list_users().await.expect("users").len(), 1);
+    store
+        .set_password_hash("first-admin", &hash_password("a-password").expect("hash"))
+        .await
+        .expect("password");
+    assert_eq!(
+        bootstrap_admin(&store, &BTreeMap::new(), 4)
+            .await
+            .expect("bootstrap"),
+        AdminBootstrap::Nothing,
+        "once a password is set, no more links"
+    );
+}
+
+#[tokio::test]
 async fn the_app_is_served_with_spa_fallback_and_safe_headers() {
     let ui = ui().await;
     for path in ["/", "/traces", "/project/p1/traces/abc?x=1"] {
@@ -636,21 +701,149 @@ async fn the_app_is_served_with_spa_fallback_and_safe_headers() {
     );
 }
 
-#[tokio::test]
-async fn repeated_failed_sign_ins_lock_the_email() {
-    let ui = ui().await;
-    let limit = spindle_server::ui::session::SignInGuard::MAX_FAILURES;
-    for _ in 0..limit {
-        let reply = ui.sign_in(MEMBER_EMAIL, "wrong-password").await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+/// A clock tests move by hand.
+#[derive(Clone)]
+struct ManualClock(Arc<std::sync::Mutex<std::time::Instant>>);
+
+impl ManualClock {
+    fn new() -> Self {
+        ManualClock(Arc::new(std::sync::Mutex::new(std::time::Instant::now())))
     }
-    let locked = ui.sign_in(MEMBER_EMAIL, MEMBER_PASSWORD).await;
-    assert_eq!(locked.status, StatusCode::FORBIDDEN, "{}", locked.text());
-    assert!(locked.json()["message"]
+
+    fn guard(&self) -> SignInGuard {
+        let clock = self.clone();
+        SignInGuard::with_clock(move || *clock.0.lock().expect("clock"))
+    }
+
+    fn advance(&self, by: std::time::Duration) {
+        *self.0.lock().expect("clock") += by;
+    }
+}
+
+/// The seconds of a reply's `Retry-After`.
+fn retry_after(reply: &Reply) -> u64 {
+    reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_passwords_are_not_all_checked() {
+    let clock = ManualClock::new();
+    let ui = ui_with_guard(clock.guard()).await;
+    let attempts = (0..24).map(|_| ui.sign_in_from(MEMBER_EMAIL, "wrong-password", [10, 0, 0, 1]));
+    let replies = futures::future::join_all(attempts).await;
+    let checked = replies
+        .iter()
+        .filter(|reply| reply.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let slowed: Vec<&Reply> = replies
+        .iter()
+        .filter(|reply| reply.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!(checked + slowed.len(), 24);
+    assert!(
+        checked <= SignInGuard::FREE_FAILURES as usize,
+        "{checked} of 24 concurrent wrong passwords were checked"
+    );
+    assert!(slowed.iter().all(|reply| retry_after(reply) >= 1));
+    assert!(slowed[0].json()["message"]
         .as_str()
         .is_some_and(|m| m.contains("too many failed sign-ins")));
+}
+
+#[tokio::test]
+async fn the_owner_signs_in_after_an_attackers_failures_once_the_delay_passed() {
+    let clock = ManualClock::new();
+    let ui = ui_with_guard(clock.guard()).await;
+    let attacker = [10, 0, 0, 1];
+    let owner = [192, 168, 1, 20];
+    // The attacker keeps guessing as fast as the guard lets them, for a long while.
+    for _ in 0..40 {
+        let reply = ui
+            .sign_in_from(MEMBER_EMAIL, "wrong-password", attacker)
+            .await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            clock.advance(std::time::Duration::from_secs(retry_after(&reply)));
+        }
+    }
+    // The attacker's last guess was just checked...
+    loop {
+        let reply = ui
+            .sign_in_from(MEMBER_EMAIL, "wrong-password", attacker)
+            .await;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        clock.advance(std::time::Duration::from_secs(retry_after(&reply)));
+    }
+    // ...so the owner, elsewhere, waits, at most the account's longest delay, then gets in.
+    let first = ui.sign_in_from(MEMBER_EMAIL, MEMBER_PASSWORD, owner).await;
+    assert_eq!(
+        first.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        first.text()
+    );
+    let wait = retry_after(&first);
+    assert!(
+        wait <= SignInGuard::ACCOUNT_MAX_DELAY.as_secs(),
+        "the owner waits {wait} s"
+    );
+    clock.advance(std::time::Duration::from_secs(wait));
+    let signed_in = ui.sign_in_from(MEMBER_EMAIL, MEMBER_PASSWORD, owner).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text());
+    // The attacker's address is slowed down for longer than the account was.
+    let attacker_again = ui
+        .sign_in_from(ADMIN_EMAIL, "wrong-password", attacker)
+        .await;
+    assert_eq!(attacker_again.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&attacker_again) > SignInGuard::ACCOUNT_MAX_DELAY.as_secs());
     let other = ui.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(other.status, StatusCode::OK, "other emails are not locked");
+    assert_eq!(
+        other.status,
+        StatusCode::OK,
+        "other accounts are not slowed"
+    );
+}
+
+#[tokio::test]
+async fn one_password_across_many_emails_from_one_address_is_slowed() {
+    let clock = ManualClock::new();
+    let ui = ui_with_guard(clock.guard()).await;
+    let guesser = [10, 0, 0, 2];
+    let free = SignInGuard::FREE_FAILURES;
+    for index in 0..free {
+        let reply = ui
+            .sign_in_from(&format!("user{index}@example.com"), "password1", guesser)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let next = ui
+        .sign_in_from("another@example.com", "password1", guesser)
+        .await;
+    assert_eq!(next.status, StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = ui
+        .sign_in_from("another@example.com", "password1", [10, 0, 0, 3])
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::UNAUTHORIZED,
+        "the delay is the address's, not the email's"
+    );
+    // The delay grows with every further failure.
+    let mut waits = Vec::new();
+    for _ in 0..4 {
+        let reply = ui.sign_in_from("x@example.com", "password1", guesser).await;
+        let wait = retry_after(&reply);
+        waits.push(wait);
+        clock.advance(std::time::Duration::from_secs(wait));
+        let checked = ui.sign_in_from("x@example.com", "password1", guesser).await;
+        assert_eq!(checked.status, StatusCode::UNAUTHORIZED);
+    }
+    assert!(waits.windows(2).all(|pair| pair[1] > pair[0]), "{waits:?}");
 }
 
 #[tokio::test]

@@ -153,6 +153,9 @@ pub trait Accounts: Send + Sync + 'static {
     /// The session with this token hash, unless it expired before `now`.
     async fn get_session(&self, token_hash: &str, now: Micros) -> Result<Option<UiSession>>;
     async fn delete_session(&self, token_hash: &str) -> Result<bool>;
+    /// Ends every session of the user except the one with `keep_token_hash` (pass `""` to
+    /// end them all); returns how many ended.
+    async fn delete_other_sessions(&self, user_id: &str, keep_token_hash: &str) -> Result<u64>;
     /// Deletes expired sessions and links; returns how many rows went.
     async fn delete_expired(&self, now: Micros) -> Result<u64>;
 
@@ -178,6 +181,16 @@ pub trait Accounts: Send + Sync + 'static {
     /// The views of a project's page, oldest first.
     async fn list_views(&self, project_id: &str, page: &str) -> Result<Vec<SavedView>>;
     async fn delete_view(&self, project_id: &str, view_id: &str) -> Result<bool>;
+
+    // --- the server's own secret ---
+    /// The server secret kept in the database: `fresh` is stored unless a secret is stored
+    /// already, and the stored one is returned, so every caller (every instance sharing the
+    /// database) gets the first one stored. A copy from SQLite passes the secret of the data
+    /// dir, so the keys it copies keep working.
+    async fn server_secret(
+        &self,
+        fresh: &crate::secret::ServerSecret,
+    ) -> Result<crate::secret::ServerSecret>;
 
     // --- aggregates for the UI ---
     /// The project's end users, most recently seen first.

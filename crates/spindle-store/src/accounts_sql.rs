@@ -17,6 +17,7 @@ use crate::accounts::{
     UiSession, User, UserSummary,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
     delete_where, insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO,
@@ -72,6 +73,9 @@ const PROJECT_COLUMNS: &str = "id, organization_id, name, retention_days, create
 const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
      p.organization_id, g.name AS organization_name \
      FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
+
+/// The name of the server secret's row in `server_secrets`.
+const SERVER_SECRET: &str = "server";
 
 /// Rows read at most for latency percentiles, so one dashboard request stays bounded.
 const LATENCY_ROW_LIMIT: i64 = 200_000;
@@ -460,6 +464,14 @@ impl<E: Executor> Accounts for E {
         changed_any(self, sql).await
     }
 
+    async fn delete_other_sessions(&self, user_id: &str, keep_token_hash: &str) -> Result<u64> {
+        let mut sql = Sql::new(self.dialect(), "DELETE FROM ui_sessions WHERE user_id = ");
+        sql.bind(user_id)
+            .push(" AND token_hash <> ")
+            .bind(keep_token_hash);
+        Ok(self.modify(vec![sql]).await?.iter().sum())
+    }
+
     async fn delete_expired(&self, now: Micros) -> Result<u64> {
         let mut sessions = Sql::new(
             self.dialect(),
@@ -577,6 +589,32 @@ impl<E: Executor> Accounts for E {
         changed_any(self, sql).await
     }
 
+    async fn server_secret(&self, fresh: &ServerSecret) -> Result<ServerSecret> {
+        let mut create = insert(
+            self.dialect(),
+            "server_secrets",
+            "name, value, created_at",
+            [
+                Param::from(SERVER_SECRET),
+                Param::from(fresh.to_hex()),
+                Param::from(now_micros()),
+            ],
+        );
+        // Of instances starting together, the first insert wins and all read it back.
+        create.push(" ON CONFLICT DO NOTHING");
+        self.modify(vec![create]).await?;
+        let mut read = Sql::new(
+            self.dialect(),
+            "SELECT value FROM server_secrets WHERE name = ",
+        );
+        read.bind(SERVER_SECRET);
+        let Single(value) = first::<Single<String>>(self, read)
+            .await?
+            .ok_or_else(|| Error::internal("the server secret was not stored"))?;
+        ServerSecret::from_hex(&value)
+            .ok_or_else(|| Error::internal("the stored server secret is not 64 hex characters"))
+    }
+
     async fn user_summaries(
         &self,
         project_id: &str,
@@ -679,10 +717,10 @@ pub(crate) async fn upsert_organization(
     db.modify(vec![sql]).await.map(drop)
 }
 
-/// Creates the project and its organization, leaving either as it is when it exists.
-pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
+/// The statements that create the project and its organization unless they exist.
+fn project_statements(dialect: Dialect, project: &Project) -> [Sql; 2] {
     let mut organization = insert(
-        db.dialect(),
+        dialect,
         "organizations",
         ORGANIZATION_COLUMNS,
         [
@@ -693,7 +731,7 @@ pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Res
     );
     organization.push(" ON CONFLICT DO NOTHING");
     let mut row = insert(
-        db.dialect(),
+        dialect,
         "projects",
         PROJECT_COLUMNS,
         [
@@ -705,7 +743,29 @@ pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Res
         ],
     );
     row.push(" ON CONFLICT DO NOTHING");
-    db.modify(vec![organization, row]).await.map(drop)
+    [organization, row]
+}
+
+/// Creates the project (and its organization) unless it exists, and the key, in one
+/// transaction: either both are there afterwards or neither is new.
+pub(crate) async fn create_project_with_key(
+    db: &impl Executor,
+    project: &Project,
+    key: &ApiKey,
+) -> Result<()> {
+    debug_assert_eq!(project.id, key.project_id);
+    let mut statements = Vec::from(project_statements(db.dialect(), project));
+    let mut key_row = insert(db.dialect(), "api_keys", API_KEY_COLUMNS, key.values());
+    key_row.push(" ON CONFLICT (public_key) DO NOTHING");
+    statements.push(key_row);
+    db.modify(statements).await.map(drop)
+}
+
+/// Creates the project and its organization, leaving either as it is when it exists.
+pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
+    db.modify(Vec::from(project_statements(db.dialect(), project)))
+        .await
+        .map(drop)
 }
 
 pub(crate) async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
@@ -793,6 +853,22 @@ pub(crate) async fn revoke_api_key(
         .push(" WHERE public_key = ")
         .bind(public_key)
         .push(" AND revoked_at IS NULL");
+    changed_any(db, sql).await
+}
+
+/// Stores a key's new secret hash if the stored one is still `old_hash`.
+pub(crate) async fn replace_api_key_hash(
+    db: &impl Executor,
+    public_key: &str,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool> {
+    let mut sql = Sql::new(db.dialect(), "UPDATE api_keys SET secret_hash = ");
+    sql.bind(new_hash)
+        .push(" WHERE public_key = ")
+        .bind(public_key)
+        .push(" AND secret_hash = ")
+        .bind(old_hash);
     changed_any(db, sql).await
 }
 

@@ -122,6 +122,7 @@ macro_rules! conformance_suite {
             daily_metrics,
             delete_traces_and_scores,
             projects_and_keys,
+            a_project_and_its_key_are_created_together,
             media,
             overload_is_reported_and_acknowledged_writes_persist,
             shutdown_commits_queued_writes,

@@ -18,6 +18,7 @@ mod prompts_sql;
 pub mod query;
 pub mod retention;
 mod search;
+pub mod secret;
 pub(crate) mod sql;
 pub mod sqlite;
 pub mod stamps;
@@ -30,6 +31,7 @@ pub use spindle_core::{Error, ErrorKind, ObservationRecord, ScoreRecord, TraceRe
 pub use spindle_cost::{CustomCondition, CustomModel, CustomTier};
 
 use async_trait::async_trait;
+use secret::{constant_time_eq, ServerSecret};
 use spindle_core::time::Micros;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,7 +61,9 @@ pub struct Project {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKey {
     pub public_key: String,
-    /// `sha256:<hex>` of the secret key, salted with the public key.
+    /// `hmac-sha256:<hex>` of the public and secret key under the server secret (the
+    /// pepper, [`ApiKey::hash_secret`]); keys stored before the pepper have
+    /// `sha256:<hex>`, salted with the public key only, until their next successful use.
     pub secret_hash: String,
     /// The last four characters of the secret key, to help people tell keys apart.
     pub secret_hint: String,
@@ -69,32 +73,64 @@ pub struct ApiKey {
     pub revoked_at: Option<Micros>,
 }
 
+/// What checking a secret key against a stored hash found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretCheck {
+    /// Not this key's secret.
+    Wrong,
+    /// The secret, under the peppered hash.
+    Matches,
+    /// The secret, under an unpeppered hash of before the pepper: store
+    /// [`ApiKey::hash_secret`] in its place.
+    MatchesUnpeppered,
+}
+
 impl ApiKey {
-    /// Hashes a secret key for storage and comparison.
-    pub fn hash_secret(public_key: &str, secret_key: &str) -> String {
+    /// The prefix of peppered hashes.
+    const PEPPERED: &'static str = "hmac-sha256:";
+    /// The prefix of the hashes of before the pepper.
+    const UNPEPPERED: &'static str = "sha256:";
+
+    /// Hashes a secret key for storage: HMAC-SHA256 of the public and secret key under the
+    /// server secret, so a leaked table of hashes alone does not let anyone test guesses.
+    pub fn hash_secret(server_secret: &ServerSecret, public_key: &str, secret_key: &str) -> String {
+        let mac = server_secret.mac(
+            "api-key-secret",
+            &[public_key.as_bytes(), secret_key.as_bytes()],
+        );
+        format!("{}{}", Self::PEPPERED, hex::encode(mac))
+    }
+
+    /// The hash keys were stored under before the pepper: SHA-256 salted with the public key.
+    pub fn unpeppered_hash(public_key: &str, secret_key: &str) -> String {
         use sha2::Digest;
         let mut hasher = sha2::Sha256::new();
         hasher.update(public_key.as_bytes());
         hasher.update([0u8]);
         hasher.update(secret_key.as_bytes());
-        format!("sha256:{}", hex::encode(hasher.finalize()))
+        format!("{}{}", Self::UNPEPPERED, hex::encode(hasher.finalize()))
     }
 
-    /// Whether `secret_key` is this key's secret.
-    pub fn verify(&self, secret_key: &str) -> bool {
-        let expected = Self::hash_secret(&self.public_key, secret_key);
-        constant_time_eq(expected.as_bytes(), self.secret_hash.as_bytes())
+    /// Whether `secret_key` is this key's secret, and whether its hash is of before the
+    /// pepper. The comparison takes the same time wherever the hashes differ.
+    pub fn check(&self, server_secret: &ServerSecret, secret_key: &str) -> SecretCheck {
+        let (expected, found) = if self.secret_hash.starts_with(Self::UNPEPPERED) {
+            (
+                Self::unpeppered_hash(&self.public_key, secret_key),
+                SecretCheck::MatchesUnpeppered,
+            )
+        } else {
+            (
+                Self::hash_secret(server_secret, &self.public_key, secret_key),
+                SecretCheck::Matches,
+            )
+        };
+        if constant_time_eq(expected.as_bytes(), self.secret_hash.as_bytes()) {
+            found
+        } else {
+            SecretCheck::Wrong
+        }
     }
-}
-
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    if left.len() != right.len() {
-        return false;
-    }
-    left.iter()
-        .zip(right)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
 }
 
 /// A media blob's metadata; the bytes live in the backend's blob area.
@@ -127,10 +163,21 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a key; fails with `InvalidArgument` when the public key exists for another
     /// project, and is a no-op when the same key exists already.
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    /// Creates the project (and its organization) unless it exists, and the key, in one
+    /// transaction, so a crash never leaves a new project without its key.
+    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()>;
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>>;
     async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>>;
     /// Marks a key revoked; returns whether a live key was revoked.
     async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool>;
+    /// Stores `new_hash` as the key's secret hash if it still is `old_hash` (rehashing a
+    /// secret under the pepper on its next use); returns whether it did.
+    async fn replace_api_key_hash(
+        &self,
+        public_key: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool>;
 
     // --- writes ---
     /// Merges the batch into the project's data and commits it before returning `Ok`.

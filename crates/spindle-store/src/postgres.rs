@@ -301,6 +301,10 @@ impl Store for PostgresStore {
         accounts_sql::insert_api_key(self, key).await
     }
 
+    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()> {
+        accounts_sql::create_project_with_key(self, project, key).await
+    }
+
     async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
         accounts_sql::get_api_key(self, public_key).await
     }
@@ -311,6 +315,15 @@ impl Store for PostgresStore {
 
     async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
         accounts_sql::revoke_api_key(self, public_key, at).await
+    }
+
+    async fn replace_api_key_hash(
+        &self,
+        public_key: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool> {
+        accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
     }
 
     async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {

@@ -246,7 +246,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         sqlite
             .insert_api_key(&ApiKey {
                 public_key: format!("pk-{project_id}"),
-                secret_hash: ApiKey::hash_secret(&format!("pk-{project_id}"), "sk"),
+                secret_hash: ApiKey::unpeppered_hash(&format!("pk-{project_id}"), "sk"),
                 secret_hint: "..sk".into(),
                 project_id: (*project_id).into(),
                 note: None,

@@ -23,6 +23,9 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
   const [inviteRole, setInviteRole] = useState("member");
   const [inviteLink, setInviteLink] = useState("");
   const [password, setPassword] = useState("");
+  const [currentPassword, setCurrentPassword] = useState("");
+  // A user who signed in with a one-time link sets a first password without a current one.
+  const [hasPassword, setHasPassword] = useState(props.me.user.hasPassword);
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
   const owner = props.role === "owner";
@@ -129,12 +132,17 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
           class="inline"
           onSubmit={(event) => {
             event.preventDefault();
-            api.post("/api/ui/me/password", { password }).then(() => {
+            api.post("/api/ui/me/password", hasPassword ? { password, currentPassword } : { password }).then(() => {
               setPassword("");
-              setMessage("Password saved.");
+              setCurrentPassword("");
+              setHasPassword(true);
+              setMessage("Password saved. Your other sessions are signed out.");
             }, fail);
           }}
         >
+          {hasPassword ? (
+            <input type="password" autocomplete="current-password" required placeholder="current password" aria-label="Current password" value={currentPassword} onInput={(e) => setCurrentPassword(e.currentTarget.value)} />
+          ) : null}
           <input type="password" autocomplete="new-password" minLength={8} required placeholder="new password (8+ characters)" aria-label="New password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
           <button type="submit">Save password</button>
         </form>

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use sha2::Digest;
 use spindle_core::time::{format_iso, parse_iso};
 use spindle_core::Error;
+use spindle_store::secret::{constant_time_eq, ServerSecret};
 use spindle_store::MediaRecord;
 
 /// The media id Langfuse's SDKs expect: base64url of the SHA-256, first 22 characters.
@@ -170,21 +171,19 @@ pub async fn patch(
 /// How long a download URL handed out by `GET /api/public/media/{mediaId}` stays valid.
 const DOWNLOAD_URL_SECONDS: i64 = 3600;
 
-/// The token of a download URL: a hash of what only holders of the content (or the server)
-/// know, the full SHA-256 of the bytes, bound to the project, the media id and the expiry.
-fn download_token(media: &MediaRecord, expires: i64) -> String {
-    let mut hasher = sha2::Sha256::new();
-    for part in [
-        "spindle-media-download",
-        &media.project_id,
-        &media.id,
-        &media.sha256_hash,
-        &expires.to_string(),
-    ] {
-        hasher.update(part.as_bytes());
-        hasher.update([0u8]);
-    }
-    hex::encode(hasher.finalize())
+/// The token of a download URL: an HMAC under the server secret of the project, the media id,
+/// the content's SHA-256 and the expiry. Without the secret nobody can make one, change its
+/// expiry, or learn from one whether some content is stored.
+fn download_token(secret: &ServerSecret, media: &MediaRecord, expires: i64) -> String {
+    hex::encode(secret.mac(
+        "media-download",
+        &[
+            media.project_id.as_bytes(),
+            media.id.as_bytes(),
+            media.sha256_hash.as_bytes(),
+            expires.to_string().as_bytes(),
+        ],
+    ))
 }
 
 /// `GET /api/public/media/{mediaId}`: metadata and a download URL that works without
@@ -200,7 +199,7 @@ pub async fn get(
         .await?
         .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
     let expires = now_micros() / 1_000_000 + DOWNLOAD_URL_SECONDS;
-    let token = download_token(&media, expires);
+    let token = download_token(&state.server_secret, &media, expires);
     Ok(Json(json!({
         "mediaId": media.id,
         "contentType": media.content_type,
@@ -238,7 +237,10 @@ pub async fn download(
         .get_media(&project_id, &media_id)
         .await?
         .ok_or_else(denied)?;
-    if expires < now_micros() / 1_000_000 || download_token(&media, expires) != token {
+    let expected = download_token(&state.server_secret, &media, expires);
+    if expires < now_micros() / 1_000_000
+        || !constant_time_eq(expected.as_bytes(), token.as_bytes())
+    {
         return Err(denied().into());
     }
     let bytes = state

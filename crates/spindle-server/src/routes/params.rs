@@ -14,6 +14,9 @@ use spindle_store::{
     ScoreRange, SessionQuery, TraceQuery,
 };
 
+/// Why a value with a NUL character is refused.
+const NUL_REFUSED: &str = "must not contain a NUL character";
+
 /// The query string as key/value pairs; keys may repeat (`tags=a&tags=b`). As an extractor
 /// it fails with 400 on a malformed query string.
 pub struct Params(Vec<(String, String)>);
@@ -30,6 +33,14 @@ impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Self, Error> {
         let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
             .map_err(|error| Error::invalid("query", format!("malformed query string: {error}")))?;
+        // SQLite's LIKE stops at a NUL (a search for "\0" would match everything) and
+        // PostgreSQL's text cannot hold one: no parameter may carry it.
+        if let Some((key, _)) = pairs
+            .iter()
+            .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+        {
+            return Err(Error::invalid(key.replace('\0', ""), NUL_REFUSED));
+        }
         Ok(Params(pairs))
     }
 
@@ -216,6 +227,21 @@ fn parse_filter(item: &Value, index: usize) -> Result<Filter, Error> {
             ))
         }
     };
+    let texts: Vec<(&str, &str)> = [
+        ("column", column.as_str()),
+        ("operator", operator.as_str()),
+        ("key", key.as_deref().unwrap_or("")),
+    ]
+    .into_iter()
+    .chain(match &value {
+        FilterValue::String(text) => vec![("value", text.as_str())],
+        FilterValue::Strings(texts) => texts.iter().map(|text| ("value", text.as_str())).collect(),
+        _ => Vec::new(),
+    })
+    .collect();
+    if let Some((field, _)) = texts.iter().find(|(_, text)| text.contains('\0')) {
+        return Err(Error::invalid(format!("{path}.{field}"), NUL_REFUSED));
+    }
     if filter_type.ends_with("Object") && key.is_none() {
         return Err(Error::invalid(
             format!("{path}.key"),

@@ -1,6 +1,8 @@
 //! The first UI account: the admin from `LANGFUSE_INIT_USER_EMAIL` /
 //! `LANGFUSE_INIT_USER_PASSWORD` (applied on every start), or, when no user exists and those
-//! are unset, an admin without a password and a one-time sign-in link to print.
+//! are unset, an admin without a password and a one-time sign-in link to print; while no user
+//! has a password, every start prints a new link for that admin (so a start killed between
+//! the two writes leaves nobody locked out).
 
 use anyhow::Context;
 use spindle_core::time::Micros;
@@ -19,7 +21,8 @@ pub enum AdminBootstrap {
     Nothing,
     /// The configured admin was created or its password updated.
     Configured { email: String },
-    /// No user existed: open this path once to sign in as the admin and set a password.
+    /// No user could sign in with a password: open this path once to sign in as the admin
+    /// and set a password.
     Link { path: String },
 }
 
@@ -59,6 +62,8 @@ pub async fn bootstrap_admin(
                 accounts
                     .set_password_hash(&user.id, &hash_password(&password)?)
                     .await?;
+                // A new password ends the sessions signed in with the old one.
+                accounts.delete_other_sessions(&user.id, "").await?;
                 return Ok(AdminBootstrap::Configured { email });
             }
             let created = accounts
@@ -87,24 +92,35 @@ pub async fn bootstrap_admin(
             anyhow::bail!("LANGFUSE_INIT_USER_EMAIL: required with LANGFUSE_INIT_USER_PASSWORD")
         }
         (None, None) => {
-            if !accounts.list_users().await?.is_empty() {
+            let users = accounts.list_users().await?;
+            if users.iter().any(|user| user.password_hash.is_some()) {
                 return Ok(AdminBootstrap::Nothing);
             }
-            let user = User {
-                id: uuid::Uuid::new_v4().to_string(),
-                email: "admin@localhost".to_owned(),
-                name: Some("Admin".to_owned()),
-                password_hash: None,
-                is_admin: true,
-                created_at: now,
-            };
-            if let Err(error) = accounts.create_user(&user).await {
-                // Another instance sharing the database created the first user meanwhile.
-                if !accounts.list_users().await?.is_empty() {
-                    return Ok(AdminBootstrap::Nothing);
+            // Nobody can sign in with a password yet. An admin without one (made by a start
+            // killed before it stored the link, or whose link was never used) gets a new link
+            // on every start until someone sets a password.
+            let user = match users.into_iter().find(|user| user.is_admin) {
+                Some(admin) => admin,
+                None => {
+                    let user = User {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        email: "admin@localhost".to_owned(),
+                        name: Some("Admin".to_owned()),
+                        password_hash: None,
+                        is_admin: true,
+                        created_at: now,
+                    };
+                    if let Err(error) = accounts.create_user(&user).await {
+                        // Another instance sharing the database created the first user
+                        // meanwhile.
+                        if !accounts.list_users().await?.is_empty() {
+                            return Ok(AdminBootstrap::Nothing);
+                        }
+                        return Err(error.into());
+                    }
+                    user
                 }
-                return Err(error.into());
-            }
+            };
             let token = new_token();
             accounts
                 .create_sign_in_link(

@@ -385,6 +385,7 @@ pub async fn create_key(
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
     insert_key(
         state.store.as_ref(),
+        &state.server_secret,
         &access.project_id,
         &public_key,
         &secret_key,

@@ -1,7 +1,7 @@
 //! Signing in and out of the web UI: the session cookie (HttpOnly, SameSite=Lax), the
 //! [`SignedIn`] extractor, CSRF checks for writes, and project access.
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,7 +12,9 @@ use spindle_core::{Error, ErrorKind};
 use spindle_store::accounts::{
     hash_password, new_token, token_hash, verify_password, Accounts, Role, UiSession, User,
 };
+use spindle_store::secret::constant_time_eq;
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -31,51 +33,170 @@ pub const SESSION_SECONDS: i64 = 14 * 24 * 3600;
 /// Shortest accepted password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// Brute-force protection of sign-in: at most [`SignInGuard::MAX_FAILURES`] failed attempts
-/// per email within [`SignInGuard::WINDOW`], and the same password work for unknown emails
-/// as for known ones, so timing does not tell which accounts exist.
-#[derive(Default)]
+/// Slows password guessing per account and per client address without locking the owner
+/// out. Every attempt is charged before its password is checked, in the same step as the
+/// check of the delays (one lock), so concurrent attempts cannot all be checked. Past
+/// [`SignInGuard::FREE_FAILURES`] failures, the next attempt for the account or from the
+/// address must wait a delay that doubles with every further failure, up to
+/// [`SignInGuard::ACCOUNT_MAX_DELAY`] per account (short: the owner waits at most that, however
+/// many addresses guess) and [`SignInGuard::ADDRESS_MAX_DELAY`] per address (long: one address
+/// guessing across many accounts slows to a crawl). A success clears the account's failures
+/// and takes back its own charge from the address; failures are forgotten after
+/// [`SignInGuard::FORGET_AFTER`] without any. Unknown emails cost the same password work as
+/// known ones, so timing does not tell which accounts exist.
 pub struct SignInGuard {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    tracked: Mutex<Tracked>,
+    clock: Box<dyn Fn() -> Instant + Send + Sync>,
     dummy_hash: OnceLock<Option<String>>,
 }
 
+impl Default for SignInGuard {
+    fn default() -> Self {
+        SignInGuard::with_clock(Instant::now)
+    }
+}
+
+/// The failures of each account (its normalized email) and each client address.
+#[derive(Default)]
+struct Tracked {
+    accounts: HashMap<String, Failures>,
+    addresses: HashMap<String, Failures>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+/// A sign-in attempt that passed the guard; report how it ended with
+/// [`SignInGuard::succeeded`] (a failure needs no report: it was charged up front).
+#[derive(Debug)]
+pub struct Attempt {
+    account: String,
+    address: String,
+}
+
 impl SignInGuard {
-    pub const MAX_FAILURES: u32 = 8;
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+    /// Failures per account and per address before any delay.
+    pub const FREE_FAILURES: u32 = 5;
+    /// The delay after the first failure past the free ones; it doubles with every further one.
+    pub const FIRST_DELAY: Duration = Duration::from_secs(1);
+    /// The longest delay an account's failures impose.
+    pub const ACCOUNT_MAX_DELAY: Duration = Duration::from_secs(60);
+    /// The longest delay an address's failures impose.
+    pub const ADDRESS_MAX_DELAY: Duration = Duration::from_secs(15 * 60);
+    /// Failures are forgotten after this long without one.
+    pub const FORGET_AFTER: Duration = Duration::from_secs(3600);
+    /// Accounts and addresses tracked at most (each map).
     const TRACKED_LIMIT: usize = 10_000;
 
-    fn key(email: &str) -> String {
+    /// A guard reading time from `clock` (tests move it forward instead of waiting).
+    pub fn with_clock(clock: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+        SignInGuard {
+            tracked: Mutex::new(Tracked::default()),
+            clock: Box::new(clock),
+            dummy_hash: OnceLock::new(),
+        }
+    }
+
+    fn account_key(email: &str) -> String {
         email.trim().to_ascii_lowercase()
     }
 
-    /// Whether this email has used up its failed attempts.
-    pub fn blocked(&self, email: &str) -> bool {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures
-            .get(&Self::key(email))
-            .is_some_and(|(count, since)| {
-                *count >= Self::MAX_FAILURES && since.elapsed() < Self::WINDOW
-            })
+    /// IPv4 addresses count one by one; IPv6 ones by their /64, which one host usually
+    /// holds whole.
+    fn address_key(address: Option<IpAddr>) -> String {
+        match address {
+            None => "unknown".to_owned(),
+            Some(IpAddr::V4(v4)) => v4.to_string(),
+            Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let segments = v6.segments();
+                    format!(
+                        "{:x}:{:x}:{:x}:{:x}::/64",
+                        segments[0], segments[1], segments[2], segments[3]
+                    )
+                }
+            },
+        }
     }
 
-    fn failed(&self, email: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= Self::TRACKED_LIMIT {
-            failures.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+    /// How long until `failures` allow another attempt, if they do not now.
+    fn wait(failures: Option<&Failures>, max: Duration, now: Instant) -> Duration {
+        let Some(failures) = failures else {
+            return Duration::ZERO;
+        };
+        if failures.count < Self::FREE_FAILURES
+            || now.saturating_duration_since(failures.last) >= Self::FORGET_AFTER
+        {
+            return Duration::ZERO;
         }
-        let entry = failures
-            .entry(Self::key(email))
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= Self::WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
+        let doublings = (failures.count - Self::FREE_FAILURES).min(20);
+        let delay = Self::FIRST_DELAY.saturating_mul(1 << doublings).min(max);
+        (failures.last + delay).saturating_duration_since(now)
     }
 
-    fn succeeded(&self, email: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&Self::key(email));
+    /// Checks the delays of the account and the address and, when both allow it, charges
+    /// the attempt to both, in one step. `Err` carries how long to wait.
+    pub fn begin(&self, email: &str, address: Option<IpAddr>) -> Result<Attempt, Duration> {
+        let now = (self.clock)();
+        let account = Self::account_key(email);
+        let address = Self::address_key(address);
+        let mut guard = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
+        let tracked = &mut *guard;
+        let wait = Self::wait(tracked.accounts.get(&account), Self::ACCOUNT_MAX_DELAY, now).max(
+            Self::wait(
+                tracked.addresses.get(&address),
+                Self::ADDRESS_MAX_DELAY,
+                now,
+            ),
+        );
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for (map, key) in [
+            (&mut tracked.accounts, &account),
+            (&mut tracked.addresses, &address),
+        ] {
+            Self::make_room(map, now);
+            let failures = map.entry(key.clone()).or_insert(Failures {
+                count: 0,
+                last: now,
+            });
+            if now.saturating_duration_since(failures.last) >= Self::FORGET_AFTER {
+                failures.count = 0;
+            }
+            failures.count = failures.count.saturating_add(1);
+            failures.last = now;
+        }
+        Ok(Attempt { account, address })
+    }
+
+    /// The attempt's password was right: the account's failures are cleared and the address
+    /// gets this attempt's charge back.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut tracked = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
+        tracked.accounts.remove(&attempt.account);
+        if let Some(failures) = tracked.addresses.get_mut(&attempt.address) {
+            failures.count = failures.count.saturating_sub(1);
+        }
+    }
+
+    /// Keeps a map under its limit: forgotten entries go first, then those with the fewest
+    /// failures (the ones that slow nobody down yet).
+    fn make_room(map: &mut HashMap<String, Failures>, now: Instant) {
+        if map.len() < Self::TRACKED_LIMIT {
+            return;
+        }
+        map.retain(|_, failures| now.saturating_duration_since(failures.last) < Self::FORGET_AFTER);
+        if map.len() >= Self::TRACKED_LIMIT {
+            map.retain(|_, failures| failures.count >= Self::FREE_FAILURES);
+        }
+        if map.len() >= Self::TRACKED_LIMIT {
+            map.clear();
+        }
     }
 
     /// A hash to verify against when the email has no password, made once.
@@ -83,6 +204,37 @@ impl SignInGuard {
         self.dummy_hash
             .get_or_init(|| hash_password("no such account").ok())
             .clone()
+    }
+}
+
+/// The refusal of an attempt the guard holds back, with when to try again.
+fn slowed_down(wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = ApiError(Error::new(
+        ErrorKind::RateLimited,
+        format!("too many failed sign-ins; try again in {seconds} seconds"),
+    ))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// The client's address, when the server was started with connection info (tests without
+/// a socket may add it to the request's extensions).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(address)| address.ip()),
+        ))
     }
 }
 
@@ -158,7 +310,8 @@ impl FromRequestParts<AppState> for SignedIn {
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if sent.is_empty() || sent != session.csrf_token {
+            if sent.is_empty() || !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes())
+            {
                 return Err(csrf_refused().into());
             }
         }
@@ -298,6 +451,7 @@ pub struct SignInBody {
 /// `POST /api/ui/auth/sign-in` `{email, password}`: sets the session cookie.
 pub async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
@@ -312,13 +466,10 @@ pub async fn sign_in(
     })?;
     let accounts = &state.accounts;
     let guard = state.sign_in_guard.clone();
-    if guard.blocked(&body.email) {
-        return Err(Error::new(
-            ErrorKind::PermissionDenied,
-            "too many failed sign-ins for this email; try again in 15 minutes",
-        )
-        .into());
-    }
+    let attempt = match guard.begin(&body.email, address) {
+        Ok(attempt) => attempt,
+        Err(wait) => return Ok(slowed_down(wait)),
+    };
     let user = accounts.get_user_by_email(&body.email).await?;
     let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
     let password = body.password;
@@ -336,10 +487,9 @@ pub async fn sign_in(
     })
     .await?;
     let Some(user) = user.filter(|_| matches) else {
-        guard.failed(&body.email);
         return Err(Error::new(ErrorKind::Unauthenticated, "wrong email or password").into());
     };
-    guard.succeeded(&body.email);
+    guard.succeeded(attempt);
     let cookie = start_session(accounts.as_ref(), &user.id, over_https(&headers)).await?;
     let mut response = Json(Done::OK).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -432,16 +582,22 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PasswordBody {
     password: String,
+    /// Required when the user has a password already.
+    current_password: Option<String>,
 }
 
-/// `POST /api/ui/me/password` `{password}`.
+/// `POST /api/ui/me/password` `{currentPassword, password}`: a user with a password must give
+/// it (a user who signed in with a one-time link and has none sets a first one without).
+/// The user's other sessions end; this one stays.
 pub async fn set_password(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     signed_in: SignedIn,
     Json(body): Json<PasswordBody>,
-) -> ApiResult<Json<Done>> {
+) -> ApiResult<Response> {
     if body.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::invalid(
             "password",
@@ -449,11 +605,33 @@ pub async fn set_password(
         )
         .into());
     }
+    if let Some(stored_hash) = signed_in.user.password_hash.clone() {
+        let current = body
+            .current_password
+            .filter(|current| !current.is_empty())
+            .ok_or_else(|| {
+                Error::invalid("currentPassword", "is required to change the password")
+            })?;
+        // Guessing through a stolen session is slowed down like signing in.
+        let attempt = match state.sign_in_guard.begin(&signed_in.user.email, address) {
+            Ok(attempt) => attempt,
+            Err(wait) => return Ok(slowed_down(wait)),
+        };
+        let matches = blocking(move || Ok(verify_password(&stored_hash, &current))).await?;
+        if !matches {
+            return Err(Error::invalid("currentPassword", "is not the current password").into());
+        }
+        state.sign_in_guard.succeeded(attempt);
+    }
     let password = body.password;
     let hash = blocking(move || hash_password(&password)).await?;
     state
         .accounts
         .set_password_hash(&signed_in.user.id, &hash)
         .await?;
-    Ok(Json(Done::OK))
+    state
+        .accounts
+        .delete_other_sessions(&signed_in.user.id, &signed_in.session.token_hash)
+        .await?;
+    Ok(Json(Done::OK).into_response())
 }

@@ -64,6 +64,7 @@ pub async fn app_with(options: Options) -> TestApp {
         .expect("open store"),
     );
     let store: Arc<dyn Store> = sqlite.clone();
+    let secret = spindle_store::secret::ServerSecret::random();
     for (project, public_key, secret_key) in [("p1", PK1, SK1), ("p2", PK2, SK2)] {
         let organization = Organization {
             id: "org".into(),
@@ -80,7 +81,7 @@ pub async fn app_with(options: Options) -> TestApp {
             })
             .await
             .expect("project");
-        insert_key(store.as_ref(), project, public_key, secret_key, 0)
+        insert_key(store.as_ref(), &secret, project, public_key, secret_key, 0)
             .await
             .expect("key");
     }
@@ -93,7 +94,8 @@ pub async fn app_with(options: Options) -> TestApp {
         },
         options.max_inflight,
         "http://test",
-    );
+    )
+    .with_server_secret(secret);
     TestApp {
         router: spindle_server::app(state.clone()),
         state,

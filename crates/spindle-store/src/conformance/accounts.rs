@@ -45,6 +45,8 @@ macro_rules! accounts_conformance_suite {
             memberships_and_saved_views,
             aggregates_for_users_tokens_and_latency,
             aggregates_with_reported_cost,
+            the_server_secret_is_created_once,
+            other_sessions_of_a_user_can_be_ended,
         );
     };
 }
@@ -141,6 +143,67 @@ pub async fn sessions_expire_and_can_be_deleted(store: &dyn AccountsStore) {
             .expect("get"),
         None
     );
+}
+
+pub async fn other_sessions_of_a_user_can_be_ended(store: &dyn AccountsStore) {
+    store.create_user(&user("u1", "a@b.c")).await.expect("user");
+    store.create_user(&user("u2", "d@e.f")).await.expect("user");
+    let mut sessions = Vec::new();
+    for (token, user_id) in [
+        ("one", "u1"),
+        ("two", "u1"),
+        ("three", "u1"),
+        ("other", "u2"),
+    ] {
+        let session = UiSession {
+            user_id: user_id.into(),
+            ..session(crate::accounts::token_hash(token))
+        };
+        store.create_session(&session).await.expect("create");
+        sessions.push(session);
+    }
+    let ended = store
+        .delete_other_sessions("u1", &sessions[1].token_hash)
+        .await
+        .expect("end others");
+    assert_eq!(ended, 2);
+    let alive = |index: usize| {
+        let token_hash = sessions[index].token_hash.clone();
+        async move {
+            Accounts::get_session(store, &token_hash, 150)
+                .await
+                .expect("get")
+                .is_some()
+        }
+    };
+    assert!(!alive(0).await);
+    assert!(alive(1).await, "the kept session stays");
+    assert!(!alive(2).await);
+    assert!(alive(3).await, "another user's session stays");
+}
+
+pub async fn the_server_secret_is_created_once(store: &dyn AccountsStore) {
+    use crate::secret::ServerSecret;
+    // Callers racing to create it (instances starting together) all get the one stored.
+    let candidates = [
+        ServerSecret::random(),
+        ServerSecret::random(),
+        ServerSecret::random(),
+    ];
+    let (a, b, c) = tokio::join!(
+        store.server_secret(&candidates[0]),
+        store.server_secret(&candidates[1]),
+        store.server_secret(&candidates[2])
+    );
+    let first = a.expect("create");
+    assert!(candidates.contains(&first));
+    assert_eq!(b.expect("race"), first);
+    assert_eq!(c.expect("race"), first);
+    let later = store
+        .server_secret(&ServerSecret::random())
+        .await
+        .expect("read");
+    assert_eq!(later, first, "a stored secret is never replaced");
 }
 
 pub async fn sign_in_links_work_once(store: &dyn AccountsStore) {

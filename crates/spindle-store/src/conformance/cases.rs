@@ -2,6 +2,8 @@
 
 use super::fixtures::*;
 use super::Harness;
+use crate::secret::ServerSecret;
+use crate::SecretCheck;
 use crate::{
     ApiKey, Cursor, Direction, ErrorKind, Filter, FilterValue, MediaRecord, MetricsQuery,
     ObservationQuery, OrderBy, Organization, Project, ScoreQuery, ScoreRange, SessionQuery, Store,
@@ -2530,6 +2532,63 @@ pub async fn delete_traces_and_scores(harness: &Harness) {
 }
 
 /// Organizations, projects and API keys.
+pub async fn a_project_and_its_key_are_created_together(harness: &Harness) {
+    let store = harness.open().await;
+    let project = Project {
+        id: "first".into(),
+        name: "First".into(),
+        organization: Organization {
+            id: "org-first".into(),
+            name: "Org".into(),
+        },
+        retention_days: None,
+        created_at: BASE,
+    };
+    let key = ApiKey {
+        public_key: "pk-lf-first".into(),
+        secret_hash: ApiKey::unpeppered_hash("pk-lf-first", "sk"),
+        secret_hint: "..sk".into(),
+        project_id: "first".into(),
+        note: None,
+        created_at: BASE,
+        revoked_at: None,
+    };
+    store
+        .create_project_with_key(&project, &key)
+        .await
+        .expect("create");
+    assert_eq!(
+        store.get_project("first").await.expect("get"),
+        Some(project.clone())
+    );
+    assert_eq!(
+        store.list_api_keys(Some("first")).await.expect("keys"),
+        vec![key.clone()]
+    );
+    // Again with another key: the project stays as it is and gains the key.
+    let second = ApiKey {
+        public_key: "pk-lf-second".into(),
+        created_at: BASE + 1,
+        ..key.clone()
+    };
+    let renamed = Project {
+        name: "Renamed".into(),
+        ..project.clone()
+    };
+    store
+        .create_project_with_key(&renamed, &second)
+        .await
+        .expect("again");
+    assert_eq!(
+        store.get_project("first").await.expect("get"),
+        Some(project)
+    );
+    assert_eq!(
+        store.list_api_keys(Some("first")).await.expect("keys"),
+        vec![key, second]
+    );
+}
+
 pub async fn projects_and_keys(harness: &Harness) {
     let store = harness.open().await;
     let organization = Organization {
@@ -2579,9 +2638,10 @@ pub async fn projects_and_keys(harness: &Harness) {
     );
 
     let secret = "sk-lf-secret-value";
+    let pepper = ServerSecret::random();
     let key = ApiKey {
         public_key: "pk-lf-1".into(),
-        secret_hash: ApiKey::hash_secret("pk-lf-1", secret),
+        secret_hash: ApiKey::hash_secret(&pepper, "pk-lf-1", secret),
         secret_hint: "alue".into(),
         project_id: "proj-1".into(),
         note: Some("ci".into()),
@@ -2619,18 +2679,46 @@ pub async fn projects_and_keys(harness: &Harness) {
         .expect("get")
         .expect("exists");
     assert_eq!(stored, key);
-    assert!(stored.verify(secret));
-    assert!(!stored.verify("sk-lf-wrong"));
+    assert_eq!(stored.check(&pepper, secret), SecretCheck::Matches);
+    assert_eq!(stored.check(&pepper, "sk-lf-wrong"), SecretCheck::Wrong);
+    assert_eq!(
+        stored.check(&ServerSecret::random(), secret),
+        SecretCheck::Wrong,
+        "the hash is peppered: without the server secret it cannot be checked"
+    );
     assert_eq!(store.get_api_key("pk-nope").await.expect("get"), None);
 
     let other_key = ApiKey {
         public_key: "pk-lf-2".into(),
-        secret_hash: ApiKey::hash_secret("pk-lf-2", "sk-2"),
+        secret_hash: ApiKey::unpeppered_hash("pk-lf-2", "sk-2"),
         project_id: "proj-2".into(),
         created_at: BASE + 1,
         ..key.clone()
     };
     store.insert_api_key(&other_key).await.expect("insert");
+    // A hash of before the pepper is replaced once, and only while it is still stored.
+    assert_eq!(
+        other_key.check(&pepper, "sk-2"),
+        SecretCheck::MatchesUnpeppered
+    );
+    let peppered = ApiKey::hash_secret(&pepper, "pk-lf-2", "sk-2");
+    assert!(store
+        .replace_api_key_hash("pk-lf-2", &other_key.secret_hash, &peppered)
+        .await
+        .expect("rehash"));
+    assert!(!store
+        .replace_api_key_hash("pk-lf-2", &other_key.secret_hash, "sha256:stale")
+        .await
+        .expect("stale rehash"));
+    let other_key = ApiKey {
+        secret_hash: peppered,
+        ..other_key
+    };
+    assert_eq!(
+        store.get_api_key("pk-lf-2").await.expect("get").as_ref(),
+        Some(&other_key)
+    );
+    assert_eq!(other_key.check(&pepper, "sk-2"), SecretCheck::Matches);
     assert_eq!(store.list_api_keys(None).await.expect("list").len(), 2);
     assert_eq!(
         store.list_api_keys(Some("proj-2")).await.expect("list"),

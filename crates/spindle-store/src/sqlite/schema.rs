@@ -41,6 +41,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_prompts",
         include_str!("../../migrations/sqlite/0008_prompts.sql"),
     ),
+    (
+        "0009_server_secrets",
+        include_str!("../../migrations/sqlite/0009_server_secrets.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
