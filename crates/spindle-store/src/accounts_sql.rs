@@ -660,10 +660,7 @@ impl<E: Executor> Accounts for E {
 
 // --- organizations, projects and API keys, for the backends' `Store` ---
 
-pub(crate) async fn upsert_organization(
-    db: &impl Executor,
-    organization: &Organization,
-) -> Result<()> {
+pub async fn upsert_organization(db: &impl Executor, organization: &Organization) -> Result<()> {
     let sql = upsert(
         db.dialect(),
         "organizations",
@@ -680,7 +677,7 @@ pub(crate) async fn upsert_organization(
 }
 
 /// Creates the project and its organization, leaving either as it is when it exists.
-pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
+pub async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
     let mut organization = insert(
         db.dialect(),
         "organizations",
@@ -708,13 +705,13 @@ pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Res
     db.modify(vec![organization, row]).await.map(drop)
 }
 
-pub(crate) async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
+pub async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
     let mut sql = Sql::new(db.dialect(), &format!("{PROJECT_SELECT} WHERE p.id = "));
     sql.bind(project_id);
     first(db, sql).await
 }
 
-pub(crate) async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
+pub async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
     db.select(Sql::new(
         db.dialect(),
         &format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"),
@@ -724,7 +721,7 @@ pub(crate) async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
 
 /// Creates a key: `InvalidArgument` when the public key exists for another project or the
 /// project is unknown; nothing happens when the same key exists already.
-pub(crate) async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<()> {
+pub async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<()> {
     let dialect = db.dialect();
     let mut project = Sql::new(dialect, "SELECT id AS value FROM projects WHERE id = ");
     project.bind(&key.project_id);
@@ -757,7 +754,7 @@ pub(crate) async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<(
     }
 }
 
-pub(crate) async fn get_api_key(db: &impl Executor, public_key: &str) -> Result<Option<ApiKey>> {
+pub async fn get_api_key(db: &impl Executor, public_key: &str) -> Result<Option<ApiKey>> {
     let mut sql = Sql::new(
         db.dialect(),
         &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE public_key = "),
@@ -767,10 +764,7 @@ pub(crate) async fn get_api_key(db: &impl Executor, public_key: &str) -> Result<
 }
 
 /// The keys of a project, or of every project.
-pub(crate) async fn list_api_keys(
-    db: &impl Executor,
-    project_id: Option<&str>,
-) -> Result<Vec<ApiKey>> {
+pub async fn list_api_keys(db: &impl Executor, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
     let mut sql = Sql::new(
         db.dialect(),
         &format!("SELECT {API_KEY_COLUMNS} FROM api_keys"),
@@ -783,11 +777,7 @@ pub(crate) async fn list_api_keys(
 }
 
 /// Marks a key revoked; whether a live key was revoked.
-pub(crate) async fn revoke_api_key(
-    db: &impl Executor,
-    public_key: &str,
-    at: Micros,
-) -> Result<bool> {
+pub async fn revoke_api_key(db: &impl Executor, public_key: &str, at: Micros) -> Result<bool> {
     let mut sql = Sql::new(db.dialect(), "UPDATE api_keys SET revoked_at = ");
     sql.bind(at)
         .push(" WHERE public_key = ")

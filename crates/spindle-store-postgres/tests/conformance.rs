@@ -1,0 +1,14 @@
+//! The store and accounts conformance suites on PostgreSQL, one fresh schema per case. Fails
+//! (never skips) when PostgreSQL is not reachable.
+
+mod support;
+
+spindle_store::conformance_suite!(
+    |options: spindle_store::conformance::OpenOptions| async move {
+        support::open_in(&options.dir, options.queue_capacity).await
+    }
+);
+
+spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move {
+    support::open_in(&dir, None).await
+});
