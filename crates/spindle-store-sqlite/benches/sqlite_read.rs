@@ -80,7 +80,8 @@ async fn measure(store: &SqliteStore, label: &str, query: &TraceQuery, runs: usi
     );
 }
 
-fn main() {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str| {
         args.iter()
@@ -95,125 +96,118 @@ fn main() {
     let dir = value("--dir")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| temporary.path().to_path_buf());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async move {
-        let options = SqliteOptions {
-            synchronous_full: false,
-            ..SqliteOptions::default()
-        };
-        let store = Arc::new(SqliteStore::open(&dir, options).expect("open"));
-        let stored = store
-            .list_traces(PROJECT, &TraceQuery::default())
-            .await
-            .expect("count")
-            .total_items as usize;
-        if stored < traces {
-            let started = Instant::now();
-            let next = Arc::new(std::sync::atomic::AtomicUsize::new(stored));
-            let mut tasks = Vec::new();
-            for _ in 0..4 {
-                let store = Arc::clone(&store);
-                let next = Arc::clone(&next);
-                tasks.push(tokio::spawn(async move {
-                    loop {
-                        let first =
-                            next.fetch_add(TRACES_PER_BATCH, std::sync::atomic::Ordering::SeqCst);
-                        if first >= traces {
-                            break;
-                        }
-                        let count = TRACES_PER_BATCH.min(traces - first);
-                        let records = batch(first, count);
-                        while let Err(e) = store.write(PROJECT, records.clone()).await {
-                            assert_eq!(e.kind, spindle_store::ErrorKind::Overloaded, "{e:?}");
-                            tokio::time::sleep(Duration::from_millis(2)).await;
-                        }
+    let options = SqliteOptions {
+        synchronous_full: false,
+        ..SqliteOptions::default()
+    };
+    let store = Arc::new(SqliteStore::open(&dir, options).expect("open"));
+    let stored = store
+        .list_traces(PROJECT, &TraceQuery::default())
+        .await
+        .expect("count")
+        .total_items as usize;
+    if stored < traces {
+        let started = Instant::now();
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(stored));
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let store = Arc::clone(&store);
+            let next = Arc::clone(&next);
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let first =
+                        next.fetch_add(TRACES_PER_BATCH, std::sync::atomic::Ordering::SeqCst);
+                    if first >= traces {
+                        break;
                     }
-                }));
-            }
-            for task in tasks {
-                task.await.expect("loader");
-            }
-            println!(
-                "loaded {} traces ({} observations) in {:.1} s",
-                traces - stored,
-                2 * (traces - stored),
-                started.elapsed().as_secs_f64()
-            );
+                    let count = TRACES_PER_BATCH.min(traces - first);
+                    let records = batch(first, count);
+                    while let Err(e) = store.write(PROJECT, records.clone()).await {
+                        assert_eq!(e.kind, spindle_store::ErrorKind::Overloaded, "{e:?}");
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                }
+            }));
         }
-        let newest = TraceQuery {
-            limit: 50,
-            ..TraceQuery::default()
-        };
-        measure(&store, "newest 50 traces", &newest, 200).await;
-        measure(
-            &store,
-            "page 100 of 50",
-            &TraceQuery {
-                page: 100,
-                ..newest.clone()
-            },
-            50,
-        )
-        .await;
-        measure(
-            &store,
-            "user filter, 50",
-            &TraceQuery {
-                user_id: Some("user-42".into()),
-                ..newest.clone()
-            },
-            50,
-        )
-        .await;
-        measure(
-            &store,
-            "tag + environment, 50",
-            &TraceQuery {
-                tags: vec!["tag-3".into()],
-                environments: vec!["default".into()],
-                ..newest.clone()
-            },
-            20,
-        )
-        .await;
-        let mut samples = Vec::new();
-        for n in 0..100usize {
-            let id = format!("{:032x}", n * 9973 % traces.max(1));
-            let started = Instant::now();
-            store
-                .get_trace(PROJECT, &id)
-                .await
-                .expect("get")
-                .expect("exists");
-            samples.push(started.elapsed());
+        for task in tasks {
+            task.await.expect("loader");
         }
         println!(
-            "get_trace: p50 {:.2} ms",
-            percentile(&mut samples, 0.5).as_secs_f64() * 1e3
+            "loaded {} traces ({} observations) in {:.1} s",
+            traces - stored,
+            2 * (traces - stored),
+            started.elapsed().as_secs_f64()
         );
-        let mut samples = Vec::new();
-        for _ in 0..50 {
-            let started = Instant::now();
-            store
-                .list_observations(
-                    PROJECT,
-                    &ObservationQuery {
-                        limit: 50,
-                        ..ObservationQuery::default()
-                    },
-                )
-                .await
-                .expect("observations");
-            samples.push(started.elapsed());
-        }
-        println!(
-            "newest 50 observations (with total count): p50 {:.2} ms",
-            percentile(&mut samples, 0.5).as_secs_f64() * 1e3
-        );
-        store.shutdown().await.expect("shutdown");
-    });
+    }
+    let newest = TraceQuery {
+        limit: 50,
+        ..TraceQuery::default()
+    };
+    measure(&store, "newest 50 traces", &newest, 200).await;
+    measure(
+        &store,
+        "page 100 of 50",
+        &TraceQuery {
+            page: 100,
+            ..newest.clone()
+        },
+        50,
+    )
+    .await;
+    measure(
+        &store,
+        "user filter, 50",
+        &TraceQuery {
+            user_id: Some("user-42".into()),
+            ..newest.clone()
+        },
+        50,
+    )
+    .await;
+    measure(
+        &store,
+        "tag + environment, 50",
+        &TraceQuery {
+            tags: vec!["tag-3".into()],
+            environments: vec!["default".into()],
+            ..newest.clone()
+        },
+        20,
+    )
+    .await;
+    let mut samples = Vec::new();
+    for n in 0..100usize {
+        let id = format!("{:032x}", n * 9973 % traces.max(1));
+        let started = Instant::now();
+        store
+            .get_trace(PROJECT, &id)
+            .await
+            .expect("get")
+            .expect("exists");
+        samples.push(started.elapsed());
+    }
+    println!(
+        "get_trace: p50 {:.2} ms",
+        percentile(&mut samples, 0.5).as_secs_f64() * 1e3
+    );
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        store
+            .list_observations(
+                PROJECT,
+                &ObservationQuery {
+                    limit: 50,
+                    ..ObservationQuery::default()
+                },
+            )
+            .await
+            .expect("observations");
+        samples.push(started.elapsed());
+    }
+    println!(
+        "newest 50 observations (with total count): p50 {:.2} ms",
+        percentile(&mut samples, 0.5).as_secs_f64() * 1e3
+    );
+    store.shutdown().await.expect("shutdown");
 }

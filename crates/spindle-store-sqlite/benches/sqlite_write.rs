@@ -82,7 +82,8 @@ fn batch(first: usize) -> WriteBatch {
     batch
 }
 
-fn main() {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let normal = args.iter().any(|a| a == "--normal");
     let spans: usize = args
@@ -96,75 +97,70 @@ fn main() {
         synchronous_full: !normal,
         ..SqliteOptions::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async move {
-        let store = Arc::new(SqliteStore::open(dir.path(), options.clone()).expect("open"));
-        let payload_bytes: usize = batch(0)
-            .observations
-            .iter()
-            .map(|o| {
-                o.input.as_ref().map_or(0, String::len)
-                    + o.output.as_ref().map_or(0, String::len)
-                    + o.metadata.values().map(String::len).sum::<usize>()
-            })
-            .sum::<usize>()
-            / BATCH_SIZE;
-        let batches: Vec<usize> = (0..spans / BATCH_SIZE).map(|b| b * BATCH_SIZE).collect();
-        let queue = Arc::new(std::sync::Mutex::new(batches.into_iter()));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..CONCURRENT_WRITERS {
-            let store = Arc::clone(&store);
-            let queue = Arc::clone(&queue);
-            tasks.push(tokio::spawn(async move {
-                let mut retries = 0u64;
+    let store = Arc::new(SqliteStore::open(dir.path(), options.clone()).expect("open"));
+    let payload_bytes: usize = batch(0)
+        .observations
+        .iter()
+        .map(|o| {
+            o.input.as_ref().map_or(0, String::len)
+                + o.output.as_ref().map_or(0, String::len)
+                + o.metadata.values().map(String::len).sum::<usize>()
+        })
+        .sum::<usize>()
+        / BATCH_SIZE;
+    let batches: Vec<usize> = (0..spans / BATCH_SIZE).map(|b| b * BATCH_SIZE).collect();
+    let queue = Arc::new(std::sync::Mutex::new(batches.into_iter()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENT_WRITERS {
+        let store = Arc::clone(&store);
+        let queue = Arc::clone(&queue);
+        tasks.push(tokio::spawn(async move {
+            let mut retries = 0u64;
+            loop {
+                let next = queue.lock().expect("queue").next();
+                let Some(first) = next else { break };
+                // Building the batch stands in for the server's parsing work.
+                let records = batch(first);
                 loop {
-                    let next = queue.lock().expect("queue").next();
-                    let Some(first) = next else { break };
-                    // Building the batch stands in for the server's parsing work.
-                    let records = batch(first);
-                    loop {
-                        match store.write("bench", records.clone()).await {
-                            Ok(()) => break,
-                            Err(e) if e.kind == spindle_store::ErrorKind::Overloaded => {
-                                retries += 1;
-                                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                            }
-                            Err(e) => panic!("write failed: {e:?}"),
+                    match store.write("bench", records.clone()).await {
+                        Ok(()) => break,
+                        Err(e) if e.kind == spindle_store::ErrorKind::Overloaded => {
+                            retries += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                         }
+                        Err(e) => panic!("write failed: {e:?}"),
                     }
                 }
-                retries
-            }));
-        }
-        let mut retries = 0;
-        for task in tasks {
-            retries += task.await.expect("writer task");
-        }
-        let elapsed = started.elapsed();
-        let page = store
-            .list_observations("bench", &spindle_store::ObservationQuery::default())
-            .await
-            .expect("list");
-        assert_eq!(page.total_items as usize, spans / BATCH_SIZE * BATCH_SIZE);
-        store.shutdown().await.expect("shutdown");
-        let db_bytes = std::fs::metadata(store.path()).map(|m| m.len()).unwrap_or(0);
-        println!(
-            "sqlite write: {} spans (~{} B payload each, {} per trace, batches of {}, {} writers, synchronous={}) in {:.2} s = {:.0} spans/s; {} overload retries; db {} MB",
-            spans,
-            payload_bytes,
-            PER_TRACE,
-            BATCH_SIZE,
-            CONCURRENT_WRITERS,
-            if normal { "NORMAL" } else { "FULL" },
-            elapsed.as_secs_f64(),
-            spans as f64 / elapsed.as_secs_f64(),
-            retries,
-            db_bytes / 1_000_000
-        );
-    });
+            }
+            retries
+        }));
+    }
+    let mut retries = 0;
+    for task in tasks {
+        retries += task.await.expect("writer task");
+    }
+    let elapsed = started.elapsed();
+    let page = store
+        .list_observations("bench", &spindle_store::ObservationQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total_items as usize, spans / BATCH_SIZE * BATCH_SIZE);
+    store.shutdown().await.expect("shutdown");
+    let db_bytes = std::fs::metadata(store.path())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "sqlite write: {} spans (~{} B payload each, {} per trace, batches of {}, {} writers, synchronous={}) in {:.2} s = {:.0} spans/s; {} overload retries; db {} MB",
+        spans,
+        payload_bytes,
+        PER_TRACE,
+        BATCH_SIZE,
+        CONCURRENT_WRITERS,
+        if normal { "NORMAL" } else { "FULL" },
+        elapsed.as_secs_f64(),
+        spans as f64 / elapsed.as_secs_f64(),
+        retries,
+        db_bytes / 1_000_000
+    );
 }

@@ -43,44 +43,37 @@ fn batch(batch_id: &str) -> WriteBatch {
 }
 
 /// The child: writes batches forever from several tasks, printing `ack <id>` after each Ok.
-#[test]
-fn crash_child_writer() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_child_writer() {
     let Ok(dir) = std::env::var(CHILD_DIR_VARIABLE) else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async move {
-        let store = Arc::new(
-            SqliteStore::open(std::path::Path::new(&dir), SqliteOptions::default()).expect("open"),
-        );
-        let mut tasks = Vec::new();
-        for writer in 0..WRITERS {
-            let store = Arc::clone(&store);
-            tasks.push(tokio::spawn(async move {
-                for sequence in 0u64.. {
-                    let batch_id = format!("batch-{writer}-{sequence}");
-                    match store.write(PROJECT, batch(&batch_id)).await {
-                        Ok(()) => {
-                            let mut stdout = std::io::stdout().lock();
-                            let _ = writeln!(stdout, "ack {batch_id}");
-                            let _ = stdout.flush();
-                        }
-                        Err(error) if error.kind == spindle_store::ErrorKind::Overloaded => {
-                            tokio::task::yield_now().await;
-                        }
-                        Err(error) => panic!("write failed: {error:?}"),
+    let store = Arc::new(
+        SqliteStore::open(std::path::Path::new(&dir), SqliteOptions::default()).expect("open"),
+    );
+    let mut tasks = Vec::new();
+    for writer in 0..WRITERS {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            for sequence in 0u64.. {
+                let batch_id = format!("batch-{writer}-{sequence}");
+                match store.write(PROJECT, batch(&batch_id)).await {
+                    Ok(()) => {
+                        let mut stdout = std::io::stdout().lock();
+                        let _ = writeln!(stdout, "ack {batch_id}");
+                        let _ = stdout.flush();
                     }
+                    Err(error) if error.kind == spindle_store::ErrorKind::Overloaded => {
+                        tokio::task::yield_now().await;
+                    }
+                    Err(error) => panic!("write failed: {error:?}"),
                 }
-            }));
-        }
-        for task in tasks {
-            let _ = task.await;
-        }
-    });
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
 }
 
 #[test]
