@@ -22,6 +22,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::{CustomModel, Pricer};
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
+use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
 use std::collections::BTreeSet;
@@ -500,7 +501,12 @@ impl Store for PostgresStore {
 
     async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
         let client = self.client().await?;
-        reads::get_trace(&client, project_id, trace_id).await
+        reads::get_trace(&client, project_id, trace_id, Payloads::With).await
+    }
+
+    async fn get_trace_tree(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        let client = self.client().await?;
+        reads::get_trace(&client, project_id, trace_id, Payloads::Without).await
     }
 
     async fn list_observations(

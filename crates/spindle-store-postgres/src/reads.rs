@@ -9,7 +9,7 @@ use super::{decode_rows, pg_error};
 use spindle_store::search::query_words;
 use spindle_store::sql::reads::{
     self, all_tags, decode_observation_view, decode_score_view, decode_session, decode_trace_view,
-    paging, Total, NULL_TIMESTAMP_KEY,
+    paging, Payloads, Total, NULL_TIMESTAMP_KEY,
 };
 use spindle_store::sql::rows::TRACE_COLUMNS;
 use spindle_store::sql::{Dialect, Sql};
@@ -254,8 +254,9 @@ pub(crate) async fn get_trace(
     client: &Client,
     project_id: &str,
     trace_id: &str,
+    payloads: Payloads,
 ) -> Result<Option<TraceView>> {
-    let statements = reads::trace_by_id(DIALECT, project_id, trace_id);
+    let statements = reads::trace_by_id(DIALECT, project_id, trace_id, payloads);
     let mut views = query_traces(client, &statements.trace).await?;
     fill_derived(client, project_id, &mut views).await?;
     let Some(mut view) = views.pop() else {

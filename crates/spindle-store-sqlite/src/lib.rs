@@ -17,6 +17,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::{CustomModel, Pricer};
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
+use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
 use std::path::{Path, PathBuf};
@@ -446,6 +447,18 @@ impl SqliteStore {
     }
 
     /// Runs `job` on a read connection off the async runtime.
+    async fn trace(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+        payloads: Payloads,
+    ) -> Result<Option<TraceView>> {
+        let project_id = project_id.to_owned();
+        let trace_id = trace_id.to_owned();
+        self.read(move |c| reads::get_trace(c, &project_id, &trace_id, payloads))
+            .await
+    }
+
     async fn read<R: Send + 'static>(
         &self,
         job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
@@ -715,10 +728,11 @@ impl Store for SqliteStore {
     }
 
     async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
-        let project_id = project_id.to_owned();
-        let trace_id = trace_id.to_owned();
-        self.read(move |c| reads::get_trace(c, &project_id, &trace_id))
-            .await
+        self.trace(project_id, trace_id, Payloads::With).await
+    }
+
+    async fn get_trace_tree(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        self.trace(project_id, trace_id, Payloads::Without).await
     }
 
     async fn list_observations(

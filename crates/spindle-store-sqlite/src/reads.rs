@@ -6,7 +6,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use super::{query_rows, sql_error};
 use spindle_store::sql::reads::{
     self, decode_observation_view, decode_score_view, decode_session, decode_trace_view, paging,
-    Total, NULL_TIMESTAMP_KEY,
+    Payloads, Total, NULL_TIMESTAMP_KEY,
 };
 use spindle_store::sql::rows::TRACE_COLUMNS;
 use spindle_store::sql::{Dialect, Sql};
@@ -223,8 +223,9 @@ pub(crate) fn get_trace(
     connection: &Connection,
     project_id: &str,
     trace_id: &str,
+    payloads: Payloads,
 ) -> Result<Option<TraceView>> {
-    let statements = reads::trace_by_id(DIALECT, project_id, trace_id);
+    let statements = reads::trace_by_id(DIALECT, project_id, trace_id, payloads);
     let mut views = query_traces(connection, &statements.trace)?;
     fill_derived(connection, project_id, &mut views)?;
     let Some(mut view) = views.pop() else {

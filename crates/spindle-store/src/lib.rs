@@ -193,6 +193,9 @@ pub trait Store: Send + Sync + 'static {
     // --- reads ---
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>>;
     async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>>;
+    /// Like [`Store::get_trace`], but the observations come without their payloads (input and
+    /// output `None`, metadata empty), which are not even read: the tree of a trace page.
+    async fn get_trace_tree(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>>;
     async fn list_observations(
         &self,
         project_id: &str,

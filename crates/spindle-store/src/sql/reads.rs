@@ -8,7 +8,10 @@ use spindle_core::{Error, Level};
 
 use crate::trace_index::IndexedTerm;
 
-use super::rows::{decode_observation, decode_score, decode_trace, OBSERVATION_COLUMNS};
+use super::rows::{
+    decode_observation, decode_score, decode_trace, ReadColumns, OBSERVATION_COLUMNS,
+    OBSERVATION_TREE_COLUMNS,
+};
 use super::rows::{SCORE_COLUMNS, TRACE_COLUMNS};
 use super::{
     compile_filters, level_of_rank, rank_of, Dialect, Expr, RowAccess, Sql,
@@ -382,8 +385,21 @@ pub struct TraceStatements {
     pub scores: Sql,
 }
 
-/// One trace, its observations and its scores.
-pub fn trace_by_id(dialect: Dialect, project_id: &str, trace_id: &str) -> TraceStatements {
+/// Whether a trace's observations are read with their input, output and metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payloads {
+    With,
+    /// Input and output read as `None`, metadata as empty: the tree of a trace page.
+    Without,
+}
+
+/// One trace, its observations (with or without their payloads) and its scores.
+pub fn trace_by_id(
+    dialect: Dialect,
+    project_id: &str,
+    trace_id: &str,
+    payloads: Payloads,
+) -> TraceStatements {
     let mut trace = Sql::new(
         dialect,
         &format!(
@@ -396,7 +412,11 @@ pub fn trace_by_id(dialect: Dialect, project_id: &str, trace_id: &str) -> TraceS
         Dialect::Sqlite => "o.start_time IS NULL, o.start_time",
         Dialect::Postgres => "o.start_time ASC NULLS LAST",
     };
-    let mut observations = observations_where(dialect);
+    let observation_columns = match payloads {
+        Payloads::With => &OBSERVATION_COLUMNS,
+        Payloads::Without => &OBSERVATION_TREE_COLUMNS,
+    };
+    let mut observations = observations_where(dialect, observation_columns);
     observations
         .bind(project_id)
         .push(" AND o.trace_id = ")
@@ -419,12 +439,12 @@ pub fn trace_by_id(dialect: Dialect, project_id: &str, trace_id: &str) -> TraceS
 }
 
 /// `SELECT <observation with trace context> … WHERE o.project_id = `, to bind.
-fn observations_where(dialect: Dialect) -> Sql {
+fn observations_where(dialect: Dialect, columns: &'static ReadColumns) -> Sql {
     Sql::new(
         dialect,
         &format!(
             "SELECT {}, {} {OBSERVATION_FROM} WHERE o.project_id = ",
-            OBSERVATION_COLUMNS.select(dialect),
+            columns.select(dialect),
             OBSERVATION_TRACE_CONTEXT.of(dialect)
         ),
     )
@@ -711,7 +731,7 @@ pub fn observation_page(
 
 /// One observation with its trace context.
 pub fn observation_by_id(dialect: Dialect, project_id: &str, observation_id: &str) -> Sql {
-    let mut select = observations_where(dialect);
+    let mut select = observations_where(dialect, &OBSERVATION_COLUMNS);
     select
         .bind(project_id)
         .push(" AND o.id = ")

@@ -47,14 +47,26 @@ pub struct Stored<R> {
 pub struct ReadColumns {
     alias: &'static str,
     columns: &'static [WriteColumn],
+    /// Columns read as their empty value instead (`NULL`, or `'{}'` for a JSON object), so
+    /// the same decoder reads rows without them.
+    left_out: &'static [(&'static str, &'static str)],
     rendered: [OnceLock<String>; 2],
 }
 
 impl ReadColumns {
     const fn new(alias: &'static str, columns: &'static [WriteColumn]) -> Self {
+        Self::leaving_out(alias, columns, &[])
+    }
+
+    const fn leaving_out(
+        alias: &'static str,
+        columns: &'static [WriteColumn],
+        left_out: &'static [(&'static str, &'static str)],
+    ) -> Self {
         ReadColumns {
             alias,
             columns,
+            left_out,
             rendered: [OnceLock::new(), OnceLock::new()],
         }
     }
@@ -71,11 +83,15 @@ impl ReadColumns {
             self.columns
                 .iter()
                 .filter(|column| !column.computed)
-                .map(|column| match column.name {
-                    name if column.jsonb && !cast.is_empty() => {
+                .map(|column| {
+                    let name = column.name;
+                    if let Some((_, empty)) = self.left_out.iter().find(|(left, _)| *left == name) {
+                        format!("{empty} AS {name}")
+                    } else if column.jsonb && !cast.is_empty() {
                         format!("{alias}.{name}{cast} AS {name}")
+                    } else {
+                        format!("{alias}.{name}")
                     }
-                    name => format!("{alias}.{name}"),
                 })
                 .chain([format!("{alias}.created_at"), format!("{alias}.updated_at")])
                 .collect::<Vec<_>>()
@@ -99,6 +115,14 @@ pub static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
 
 /// The observation columns [`decode_observation`] reads, for alias `o`.
 pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new("o", OBSERVATION_TABLE);
+
+/// [`OBSERVATION_COLUMNS`] without the payloads: input and output read as NULL, metadata as
+/// an empty object, so a trace's tree is read without its (possibly large) payloads.
+pub static OBSERVATION_TREE_COLUMNS: ReadColumns = ReadColumns::leaving_out(
+    "o",
+    OBSERVATION_TABLE,
+    &[("input", "NULL"), ("output", "NULL"), ("metadata", "'{}'")],
+);
 
 /// The score columns [`decode_score`] reads, for alias `s`.
 pub static SCORE_COLUMNS: ReadColumns = ReadColumns::new("s", SCORE_TABLE);
