@@ -5,8 +5,8 @@
 use crate::generate::Rng;
 use crate::server::PROJECT_ID;
 use spindle_core::ObservationType;
-use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{ObservationRecord, Organization, Project, Store, WriteBatch};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use spindle_core::time::now_micros;
 use spindle_server::bootstrap::{bootstrap, insert_key, GeneratedKeys};
 use spindle_server::config::{InitConfig, LogFormat, ServeConfig, StorageConfig};
-use spindle_server::resolver::{open_backend, open_store, secret_home, StoreOptions};
+use spindle_server::resolver::{is_postgres_url, open_backend, open_store, secret_home, StoreOptions};
 use spindle_server::secret::load_server_secret;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::{Organization, Project};
@@ -301,17 +301,8 @@ fn init_logging(config: &ServeConfig) {
 /// brought up to date by opening them.
 async fn migrate(storage: &StorageConfig) -> anyhow::Result<()> {
     let url = storage.database_url.as_deref().unwrap_or("");
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let applied = spindle_store::postgres::PostgresStore::migrate(url, None)
-            .await
-            .context("DATABASE_URL: migrating the PostgreSQL database")?;
-        if applied.is_empty() {
-            println!("the PostgreSQL schema is up to date");
-        }
-        for name in applied {
-            println!("applied {name}");
-        }
-        return Ok(());
+    if is_postgres_url(url) {
+        return migrate_postgres(url).await;
     }
     let store = admin_store(storage)?;
     store.shutdown().await?;
@@ -319,15 +310,35 @@ async fn migrate(storage: &StorageConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `spindle copy-to-postgres`: the copy itself lives in the store crate.
+#[cfg(feature = "postgres")]
+async fn migrate_postgres(url: &str) -> anyhow::Result<()> {
+    let applied = spindle_store_postgres::PostgresStore::migrate(url, None)
+        .await
+        .context("DATABASE_URL: migrating the PostgreSQL database")?;
+    if applied.is_empty() {
+        println!("the PostgreSQL schema is up to date");
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn migrate_postgres(_url: &str) -> anyhow::Result<()> {
+    Err(spindle_server::resolver::postgres_not_built())
+}
+
+/// `spindle copy-to-postgres`: the copy itself lives in the PostgreSQL backend crate.
+#[cfg(feature = "postgres")]
 async fn copy_to_postgres(
     data_dir: &std::path::Path,
     database_url: &str,
     batch_rows: usize,
 ) -> anyhow::Result<()> {
-    use spindle_store::postgres::copy::{copy_from_sqlite, CopyOptions};
-    use spindle_store::postgres::{PostgresOptions, PostgresStore};
-    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+    use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions};
+    use spindle_store_postgres::{PostgresOptions, PostgresStore};
+    if !is_postgres_url(database_url) {
         anyhow::bail!("DATABASE_URL (--database-url): expected postgres://USER@HOST/DB");
     }
     let target = PostgresStore::open(
@@ -363,9 +374,10 @@ async fn copy_to_postgres(
 
 /// Stores the SQLite data dir's server secret in PostgreSQL, so the API keys and download
 /// URLs made on SQLite keep working there. Fails when PostgreSQL has another secret already.
+#[cfg(feature = "postgres")]
 async fn carry_server_secret(
     data_dir: &std::path::Path,
-    target: &spindle_store::postgres::PostgresStore,
+    target: &spindle_store_postgres::PostgresStore,
 ) -> anyhow::Result<()> {
     use spindle_server::secret::{secret_file, SECRET_FILE};
     use spindle_store::accounts::Accounts;
@@ -388,6 +400,15 @@ async fn carry_server_secret(
     }
     println!("server secret: copied");
     Ok(())
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn copy_to_postgres(
+    _data_dir: &std::path::Path,
+    _database_url: &str,
+    _batch_rows: usize,
+) -> anyhow::Result<()> {
+    Err(spindle_server::resolver::postgres_not_built())
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {

@@ -4,10 +4,11 @@ use crate::config::StorageConfig;
 use crate::secret::SecretHome;
 use anyhow::Context;
 use spindle_store::accounts::Accounts;
-use spindle_store::postgres::{PostgresOptions, PostgresStore};
 use spindle_store::prompts::Prompts;
-use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::Store;
+#[cfg(feature = "postgres")]
+use spindle_store_postgres::{PostgresOptions, PostgresStore};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,20 +67,8 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
         storage.data_dir.clone()
     } else if let Some(path) = url.strip_prefix("sqlite://") {
         PathBuf::from(path)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        if storage.database_pool_size == 0 {
-            anyhow::bail!("SPINDLE_DATABASE_POOL_SIZE (--database-pool-size) must be at least 1");
-        }
-        let postgres_options = PostgresOptions {
-            pool_size: storage.database_pool_size,
-            queue_capacity: options.write_queue,
-            schema: None,
-        };
-        // The message never echoes the URL: it may hold a password.
-        let store = PostgresStore::open_blocking(url, postgres_options)
-            .context("DATABASE_URL: opening the PostgreSQL database")?;
-        let store = Arc::new(store);
-        return Ok((store.clone(), store.clone(), store));
+    } else if is_postgres_url(url) {
+        return open_postgres(url, storage, options);
     } else {
         anyhow::bail!(
             "DATABASE_URL: unsupported scheme; expected sqlite://PATH or postgres://USER@HOST/DB"
@@ -102,4 +91,48 @@ pub fn probe_dir(storage: &StorageConfig) -> Option<PathBuf> {
         SecretHome::DataDir(dir) => Some(dir),
         SecretHome::Database => None,
     }
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The error of a PostgreSQL URL given to a build without the `postgres` feature.
+#[cfg(not(feature = "postgres"))]
+pub fn postgres_not_built() -> anyhow::Error {
+    anyhow::anyhow!(
+        "DATABASE_URL: this spindle binary was built without PostgreSQL support \
+         (cargo feature `postgres`); use sqlite://PATH, or a build with the feature"
+    )
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(
+    url: &str,
+    storage: &StorageConfig,
+    options: StoreOptions,
+) -> anyhow::Result<Backend> {
+    if storage.database_pool_size == 0 {
+        anyhow::bail!("SPINDLE_DATABASE_POOL_SIZE (--database-pool-size) must be at least 1");
+    }
+    let postgres_options = PostgresOptions {
+        pool_size: storage.database_pool_size,
+        queue_capacity: options.write_queue,
+        schema: None,
+    };
+    // The message never echoes the URL: it may hold a password.
+    let store = PostgresStore::open_blocking(url, postgres_options)
+        .context("DATABASE_URL: opening the PostgreSQL database")?;
+    let store = Arc::new(store);
+    Ok((store.clone(), store.clone(), store))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(
+    _url: &str,
+    _storage: &StorageConfig,
+    _options: StoreOptions,
+) -> anyhow::Result<Backend> {
+    Err(postgres_not_built())
 }

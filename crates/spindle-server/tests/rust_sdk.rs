@@ -1,6 +1,10 @@
 //! The Rust SDK's examples (seed 000's support query, a RAG pipeline, parallel retrieval,
 //! error handling) against the real server over a socket, checked through the public API.
 
+// Each example includes `examples/setup` (its `main`'s client set-up), so it loads once per
+// example here.
+#![allow(clippy::duplicate_mod)]
+
 mod support;
 
 #[allow(dead_code)]

@@ -260,3 +260,31 @@ pub fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse").expect("hash");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password(&hash, "correct horse"));
+        assert!(!verify_password(&hash, "wrong horse"));
+        assert!(!verify_password("not a phc string", "correct horse"));
+        assert_ne!(
+            hash,
+            hash_password("correct horse").expect("hash"),
+            "salted"
+        );
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (first, second) = (new_token(), new_token());
+        assert_ne!(first, second);
+        assert_eq!(first.len(), 43);
+        assert_eq!(token_hash(&first).len(), 64);
+        assert_ne!(token_hash(&first), first);
+    }
+}

@@ -698,10 +698,7 @@ impl<E: Executor> Accounts for E {
 
 // --- organizations, projects and API keys, for the backends' `Store` ---
 
-pub(crate) async fn upsert_organization(
-    db: &impl Executor,
-    organization: &Organization,
-) -> Result<()> {
+pub async fn upsert_organization(db: &impl Executor, organization: &Organization) -> Result<()> {
     let sql = upsert(
         db.dialect(),
         "organizations",
@@ -748,7 +745,7 @@ fn project_statements(dialect: Dialect, project: &Project) -> [Sql; 2] {
 
 /// Creates the project (and its organization) unless it exists, and the key, in one
 /// transaction: either both are there afterwards or neither is new.
-pub(crate) async fn create_project_with_key(
+pub async fn create_project_with_key(
     db: &impl Executor,
     project: &Project,
     key: &ApiKey,
@@ -762,19 +759,19 @@ pub(crate) async fn create_project_with_key(
 }
 
 /// Creates the project and its organization, leaving either as it is when it exists.
-pub(crate) async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
+pub async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()> {
     db.modify(Vec::from(project_statements(db.dialect(), project)))
         .await
         .map(drop)
 }
 
-pub(crate) async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
+pub async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
     let mut sql = Sql::new(db.dialect(), &format!("{PROJECT_SELECT} WHERE p.id = "));
     sql.bind(project_id);
     first(db, sql).await
 }
 
-pub(crate) async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
+pub async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
     db.select(Sql::new(
         db.dialect(),
         &format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"),
@@ -784,7 +781,7 @@ pub(crate) async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
 
 /// Creates a key: `InvalidArgument` when the public key exists for another project or the
 /// project is unknown; nothing happens when the same key exists already.
-pub(crate) async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<()> {
+pub async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<()> {
     let dialect = db.dialect();
     let mut project = Sql::new(dialect, "SELECT id AS value FROM projects WHERE id = ");
     project.bind(&key.project_id);
@@ -817,7 +814,7 @@ pub(crate) async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<(
     }
 }
 
-pub(crate) async fn get_api_key(db: &impl Executor, public_key: &str) -> Result<Option<ApiKey>> {
+pub async fn get_api_key(db: &impl Executor, public_key: &str) -> Result<Option<ApiKey>> {
     let mut sql = Sql::new(
         db.dialect(),
         &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE public_key = "),
@@ -827,10 +824,7 @@ pub(crate) async fn get_api_key(db: &impl Executor, public_key: &str) -> Result<
 }
 
 /// The keys of a project, or of every project.
-pub(crate) async fn list_api_keys(
-    db: &impl Executor,
-    project_id: Option<&str>,
-) -> Result<Vec<ApiKey>> {
+pub async fn list_api_keys(db: &impl Executor, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
     let mut sql = Sql::new(
         db.dialect(),
         &format!("SELECT {API_KEY_COLUMNS} FROM api_keys"),
@@ -843,11 +837,7 @@ pub(crate) async fn list_api_keys(
 }
 
 /// Marks a key revoked; whether a live key was revoked.
-pub(crate) async fn revoke_api_key(
-    db: &impl Executor,
-    public_key: &str,
-    at: Micros,
-) -> Result<bool> {
+pub async fn revoke_api_key(db: &impl Executor, public_key: &str, at: Micros) -> Result<bool> {
     let mut sql = Sql::new(db.dialect(), "UPDATE api_keys SET revoked_at = ");
     sql.bind(at)
         .push(" WHERE public_key = ")
@@ -857,7 +847,7 @@ pub(crate) async fn revoke_api_key(
 }
 
 /// Stores a key's new secret hash if the stored one is still `old_hash`.
-pub(crate) async fn replace_api_key_hash(
+pub async fn replace_api_key_hash(
     db: &impl Executor,
     public_key: &str,
     old_hash: &str,

@@ -104,6 +104,7 @@ macro_rules! conformance_suite {
         $crate::__conformance_cases!(
             $constructor;
             round_trip_every_field,
+            trace_tree_leaves_out_payloads,
             merge_across_separate_writes,
             order_and_splits_do_not_matter,
             project_isolation,

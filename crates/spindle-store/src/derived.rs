@@ -47,7 +47,7 @@ struct Stored<'a> {
 
 /// `None` for nothing derived, else a JSON object with only the parts that are set. A
 /// built-in entry's prices are left out (they are in the binary; [`decode`] puts them back).
-pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
+pub fn encode(derived: &DerivedCost) -> Option<String> {
     if derived.is_empty() {
         return None;
     }
@@ -69,7 +69,7 @@ pub(crate) fn encode(derived: &DerivedCost) -> Option<String> {
 }
 
 /// The inverse of [`encode`].
-pub(crate) fn decode(text: Option<&str>) -> Result<DerivedCost> {
+pub fn decode(text: Option<&str>) -> Result<DerivedCost> {
     let Some(text) = text else {
         return Ok(DerivedCost::default());
     };
@@ -115,7 +115,7 @@ pub(crate) fn decode(text: Option<&str>) -> Result<DerivedCost> {
 }
 
 /// A price or cost map as a JSON object, leaving out numbers JSON cannot hold.
-pub(crate) fn finite_map(map: &BTreeMap<String, f64>) -> serde_json::Value {
+pub fn finite_map(map: &BTreeMap<String, f64>) -> serde_json::Value {
     serde_json::Value::Object(
         map.iter()
             .filter_map(|(k, v)| {
@@ -126,13 +126,13 @@ pub(crate) fn finite_map(map: &BTreeMap<String, f64>) -> serde_json::Value {
 }
 
 /// Reads a stored price map (`{"input": 0.000001, ...}`).
-pub(crate) fn decode_prices(text: &str) -> Result<BTreeMap<String, f64>> {
+pub fn decode_prices(text: &str) -> Result<BTreeMap<String, f64>> {
     serde_json::from_str(text)
         .map_err(|error| Error::internal(format!("stored model prices are not readable: {error}")))
 }
 
 /// A custom model's extra tiers as stored: `None` when it has none.
-pub(crate) fn encode_tiers(tiers: &[spindle_cost::CustomTier]) -> Option<String> {
+pub fn encode_tiers(tiers: &[spindle_cost::CustomTier]) -> Option<String> {
     if tiers.is_empty() {
         return None;
     }
@@ -140,7 +140,7 @@ pub(crate) fn encode_tiers(tiers: &[spindle_cost::CustomTier]) -> Option<String>
 }
 
 /// The inverse of [`encode_tiers`].
-pub(crate) fn decode_tiers(text: Option<&str>) -> Result<Vec<spindle_cost::CustomTier>> {
+pub fn decode_tiers(text: Option<&str>) -> Result<Vec<spindle_cost::CustomTier>> {
     match text {
         None => Ok(Vec::new()),
         Some(text) => serde_json::from_str(text).map_err(|error| {
@@ -152,7 +152,7 @@ pub(crate) fn decode_tiers(text: Option<&str>) -> Result<Vec<spindle_cost::Custo
 /// Counts the tokens the writer would have to count (see [`Pricer::count_ahead`]) on the
 /// blocking pool, before the batch goes to the writer; a batch with nothing to count is
 /// returned as it is.
-pub(crate) async fn count_ahead(pricer: &Arc<Pricer>, mut batch: WriteBatch) -> Result<WriteBatch> {
+pub async fn count_ahead(pricer: &Arc<Pricer>, mut batch: WriteBatch) -> Result<WriteBatch> {
     if !batch.observations.iter().any(Pricer::may_count) {
         return Ok(batch);
     }

@@ -1,29 +1,30 @@
-//! Storage for Spindle: the [`Store`] trait every backend implements, the query types the
-//! read API speaks in, and the SQLite backend.
+//! Storage for Spindle: the [`Store`] and [`Accounts`](accounts::Accounts) traits every
+//! backend implements, the query types the read API speaks in, the SQL layer both backends
+//! share (statements, row codecs, filters), and the conformance suites. The backends are
+//! their own crates: `spindle-store-sqlite` and `spindle-store-postgres`.
 //!
 //! A backend commits a [`WriteBatch`] before `write` returns `Ok`: a 2xx answer from the server
 //! means the data is durable. Writes merge with what is stored using the core merge rules, so
 //! the result does not depend on arrival order.
 
 pub mod accounts;
-mod accounts_sql;
+pub mod accounts_sql;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-mod derived;
-mod executor;
-mod models_sql;
-pub mod postgres;
+pub mod derived;
+pub mod drivers;
+pub mod executor;
+pub mod models_sql;
 pub mod prompts;
-mod prompts_sql;
+pub mod prompts_sql;
 pub mod query;
 pub mod retention;
-mod search;
+pub mod search;
 pub mod secret;
-pub(crate) mod sql;
-pub mod sqlite;
+pub mod sql;
 pub mod stamps;
-mod statements;
-mod trace_index;
+pub mod statements;
+pub mod trace_index;
 
 pub use query::*;
 pub use spindle_core::record::DerivedCost;
@@ -241,6 +242,9 @@ pub trait Store: Send + Sync + 'static {
     // --- reads ---
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>>;
     async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>>;
+    /// Like [`Store::get_trace`], but the observations come without their payloads (input and
+    /// output `None`, metadata empty), which are not even read: the tree of a trace page.
+    async fn get_trace_tree(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>>;
     async fn list_observations(
         &self,
         project_id: &str,

@@ -57,7 +57,7 @@ impl ToRow for CustomModel {
 
 /// A row of [`pricing_statement`]: the project's switch, and one of its models if it has
 /// any.
-pub(crate) struct PricingRow {
+pub struct PricingRow {
     builtin_prices: bool,
     model: Option<CustomModel>,
 }
@@ -78,7 +78,7 @@ impl FromRow for PricingRow {
 
 /// The project's built-in prices switch and custom models (oldest first) in one statement:
 /// one row per model, or one row without a model.
-pub(crate) fn pricing_statement(dialect: Dialect, project_id: &str) -> Sql {
+pub fn pricing_statement(dialect: Dialect, project_id: &str) -> Sql {
     let mut sql = Sql::new(
         dialect,
         "SELECT coalesce((SELECT builtin_prices FROM projects WHERE id = ",
@@ -96,14 +96,14 @@ pub(crate) fn pricing_statement(dialect: Dialect, project_id: &str) -> Sql {
 }
 
 /// The pricing the writer applies, from the rows of [`pricing_statement`].
-pub(crate) fn pricing_of(pricer: &Pricer, rows: Vec<PricingRow>) -> Arc<ProjectPricing> {
+pub fn pricing_of(pricer: &Pricer, rows: Vec<PricingRow>) -> Arc<ProjectPricing> {
     let builtin = rows.first().is_none_or(|row| row.builtin_prices);
     let models: Vec<CustomModel> = rows.into_iter().filter_map(|row| row.model).collect();
     pricer.project(&models, builtin)
 }
 
 /// The project's custom models, oldest first.
-pub(crate) async fn list(db: &impl Executor, project_id: &str) -> Result<Vec<CustomModel>> {
+pub async fn list(db: &impl Executor, project_id: &str) -> Result<Vec<CustomModel>> {
     let mut sql = Sql::new(
         db.dialect(),
         &format!("SELECT {MODEL_COLUMNS} FROM models WHERE project_id = "),
@@ -113,7 +113,7 @@ pub(crate) async fn list(db: &impl Executor, project_id: &str) -> Result<Vec<Cus
 }
 
 /// Whether the built-in prices apply to the project (they do unless switched off).
-pub(crate) async fn builtin_enabled(db: &impl Executor, project_id: &str) -> Result<bool> {
+pub async fn builtin_enabled(db: &impl Executor, project_id: &str) -> Result<bool> {
     let mut sql = Sql::new(
         db.dialect(),
         "SELECT builtin_prices AS value FROM projects WHERE id = ",
@@ -124,7 +124,7 @@ pub(crate) async fn builtin_enabled(db: &impl Executor, project_id: &str) -> Res
 }
 
 /// Stores a model, replacing the project's model with the same id.
-pub(crate) async fn put(db: &impl Executor, model: &CustomModel) -> Result<()> {
+pub async fn put(db: &impl Executor, model: &CustomModel) -> Result<()> {
     let sql = upsert(
         db.dialect(),
         "models",
@@ -146,26 +146,26 @@ pub(crate) async fn put(db: &impl Executor, model: &CustomModel) -> Result<()> {
 }
 
 /// Deletes a model; whether there was one.
-pub(crate) async fn delete(db: &impl Executor, project_id: &str, model_id: &str) -> Result<bool> {
+pub async fn delete(db: &impl Executor, project_id: &str, model_id: &str) -> Result<bool> {
     let conditions = [("project_id", project_id), ("id", model_id)];
     let sql = delete_where(db.dialect(), "models", &conditions);
     Ok(db.modify(vec![sql]).await?.iter().sum::<u64>() > 0)
 }
 
-pub(crate) async fn set_builtin(db: &impl Executor, project_id: &str, enabled: bool) -> Result<()> {
+pub async fn set_builtin(db: &impl Executor, project_id: &str, enabled: bool) -> Result<()> {
     let mut sql = Sql::new(db.dialect(), "UPDATE projects SET builtin_prices = ");
     sql.bind(enabled).push(" WHERE id = ").bind(project_id);
     db.modify(vec![sql]).await.map(drop)
 }
 
 /// Where a recomputation has got to: the last observation done, by (start time, id).
-pub(crate) type Position = (Micros, String);
+pub type Position = (Micros, String);
 
 /// Up to `limit` of the project's observations with a model that start in `[from, to)` (by
 /// sort time: no start time sorts first) after `after`, in that order, with
 /// `observation_columns` (the backend's observation column list for alias `o`), locked for
 /// the update that follows.
-pub(crate) fn recompute_statement(
+pub fn recompute_statement(
     dialect: Dialect,
     observation_columns: &str,
     project_id: &str,
@@ -194,7 +194,7 @@ pub(crate) fn recompute_statement(
 /// Prices again the observations of one chunk of [`recompute_statement`] (all its rows, in
 /// order): the updates of those whose derived cost changed, with the stored totals of the
 /// shared row codec, and where to go on from (`None` when the chunk was the range's last).
-pub(crate) fn reprice(
+pub fn reprice(
     dialect: Dialect,
     (pricer, pricing): (&Pricer, &ProjectPricing),
     project_id: &str,

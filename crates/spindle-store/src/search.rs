@@ -20,11 +20,11 @@ const SEARCH_TEXT_LIMIT: usize = 200_000;
 const MAX_WORD_BYTES: usize = 2000;
 /// The words of one trace and write are split into rows of at most this many bytes
 /// (a PostgreSQL `tsvector` holds under 1 MiB).
-pub(crate) const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
+pub const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 
 /// The words of a text for the search index and for queries: lower-case, accents removed,
 /// every run of other characters one space.
-pub(crate) fn search_words(text: &str, limit: usize) -> String {
+pub fn search_words(text: &str, limit: usize) -> String {
     use unicode_normalization::char::is_combining_mark;
     use unicode_normalization::UnicodeNormalization;
     if text.is_ascii() {
@@ -69,7 +69,7 @@ fn ascii_search_words(text: &[u8]) -> String {
 }
 
 /// The texts a record contributes to search: its trace's id and its input and output.
-pub(crate) struct SearchText<'a> {
+pub struct SearchText<'a> {
     pub trace_id: &'a str,
     pub texts: [Option<&'a str>; 2],
 }
@@ -83,7 +83,7 @@ impl SearchText<'_> {
 /// The words of a user's search text, each with whether it matches as a prefix (only the
 /// last: the user may still be typing it); at most 32. A trace matches when every word occurs
 /// somewhere in its text or its observations' text, whichever writes brought them.
-pub(crate) fn query_words(search: &str) -> Vec<(String, bool)> {
+pub fn query_words(search: &str) -> Vec<(String, bool)> {
     let words = search_words(search, 4096);
     let mut words: Vec<String> = words
         .split(' ')
@@ -100,7 +100,7 @@ pub(crate) fn query_words(search: &str) -> Vec<(String, bool)> {
 }
 
 /// A trace's own input and output.
-pub(crate) fn trace_text(record: &TraceRecord) -> Option<SearchText<'_>> {
+pub fn trace_text(record: &TraceRecord) -> Option<SearchText<'_>> {
     Some(SearchText {
         trace_id: &record.id,
         texts: [record.input.as_deref(), record.output.as_deref()],
@@ -108,7 +108,7 @@ pub(crate) fn trace_text(record: &TraceRecord) -> Option<SearchText<'_>> {
 }
 
 /// An observation's input and output, searched under its trace (none without one).
-pub(crate) fn observation_text(record: &ObservationRecord) -> Option<SearchText<'_>> {
+pub fn observation_text(record: &ObservationRecord) -> Option<SearchText<'_>> {
     Some(SearchText {
         trace_id: record.trace_id.as_deref()?,
         texts: [record.input.as_deref(), record.output.as_deref()],
@@ -117,7 +117,7 @@ pub(crate) fn observation_text(record: &ObservationRecord) -> Option<SearchText<
 
 /// What one transaction changes in the search index.
 #[derive(Default)]
-pub(crate) struct SearchChanges<'r> {
+pub struct SearchChanges<'r> {
     /// Texts added to each trace.
     added: BTreeMap<String, Vec<Cow<'r, str>>>,
     /// Traces whose indexed text changed: their rows are rebuilt from the stored text.
@@ -208,7 +208,7 @@ impl<'r> SearchChanges<'r> {
 /// Calls `document` with the distinct words of these texts (lower-case, accents removed),
 /// sorted bytewise, in groups of at most [`MAX_DOCUMENT_BYTES`]; not at all when the texts
 /// have no word.
-pub(crate) fn distinct_words<'t>(
+pub fn distinct_words<'t>(
     texts: impl Iterator<Item = &'t str>,
     mut document: impl FnMut(&[&[u8]]),
 ) {

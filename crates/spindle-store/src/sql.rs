@@ -24,14 +24,16 @@
 mod dialect;
 mod filters;
 mod param;
-pub(crate) mod reads;
+pub mod reads;
 mod row;
-pub(crate) mod rows;
+pub mod rows;
 
-pub(crate) use dialect::Dialect;
-pub(crate) use filters::*;
-pub(crate) use param::Param;
-pub(crate) use row::{ColumnIndex, ColumnValue, Indexed, RowAccess};
+pub use dialect::Dialect;
+pub use filters::*;
+pub use param::Param;
+pub use row::{
+    ColumnIndex, ColumnValue, DriverRow, Indexed, PostgresValue, RowAccess, SqliteValue,
+};
 
 /// The marker of a PostgreSQL placeholder until [`Sql::finish`] numbers it.
 const PG_PLACEHOLDER: &str = "$?";
@@ -41,7 +43,7 @@ const PG_PLACEHOLDER: &str = "$?";
 /// Fragments of one statement may be built separately and combined in any order with
 /// [`Sql::and`] and [`Sql::append`]: PostgreSQL's `$n` are numbered only by [`Sql::finish`].
 #[derive(Debug, Clone)]
-pub(crate) struct Sql {
+pub struct Sql {
     dialect: Dialect,
     /// The text; PostgreSQL placeholders are still written `$?`.
     pub text: String,
@@ -131,16 +133,6 @@ impl Sql {
         text.push_str(rest);
         debug_assert_eq!(number, self.params.len());
         std::borrow::Cow::Owned(text)
-    }
-
-    /// The PostgreSQL statement text and its parameters, ready for tokio-postgres.
-    pub fn finish(&self) -> (String, Vec<&(dyn tokio_postgres::types::ToSql + Sync)>) {
-        let params = self
-            .params
-            .iter()
-            .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
-            .collect();
-        (self.finish_text().into_owned(), params)
     }
 
     // --- the constructs the dialects spell differently ---
@@ -270,7 +262,7 @@ impl Sql {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE` pattern whose escape character is `\`.
-pub(crate) fn like_escape(text: &str) -> String {
+pub fn like_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() + 2);
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

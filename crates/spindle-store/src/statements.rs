@@ -5,7 +5,7 @@
 use crate::sql::{Dialect, Param, Sql};
 
 /// `INSERT INTO <table> (<columns>) VALUES (…)`, one placeholder per value, in order.
-pub(crate) fn insert(
+pub fn insert(
     dialect: Dialect,
     table: &str,
     columns: &str,
@@ -30,7 +30,7 @@ pub(crate) fn insert(
 
 /// [`insert`] that updates `updated` (columns, from the new row) when a row with the same
 /// `key` exists. Both dialects spell it `ON CONFLICT (…) DO UPDATE SET c = excluded.c`.
-pub(crate) fn upsert(
+pub fn upsert(
     dialect: Dialect,
     table: &str,
     columns: &str,
@@ -51,7 +51,7 @@ pub(crate) fn upsert(
 }
 
 /// `DELETE FROM <table> WHERE <column> = <value> AND …`.
-pub(crate) fn delete_where(dialect: Dialect, table: &str, conditions: &[(&str, &str)]) -> Sql {
+pub fn delete_where(dialect: Dialect, table: &str, conditions: &[(&str, &str)]) -> Sql {
     let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE "));
     for (index, (column, value)) in conditions.iter().enumerate() {
         let and = if index > 0 { " AND " } else { "" };
@@ -61,7 +61,7 @@ pub(crate) fn delete_where(dialect: Dialect, table: &str, conditions: &[(&str, &
 }
 
 /// `columns` (a list like `"id, name"`) qualified with a table alias: `"u.id, u.name"`.
-pub(crate) fn qualified(alias: &str, columns: &str) -> String {
+pub fn qualified(alias: &str, columns: &str) -> String {
     columns
         .split(", ")
         .map(|column| format!("{alias}.{column}"))
@@ -71,7 +71,7 @@ pub(crate) fn qualified(alias: &str, columns: &str) -> String {
 
 /// An expression the two dialects spell differently: a template for SQLite and one for
 /// PostgreSQL, in which `{}` stands for the expression it applies to.
-pub(crate) struct Spelling(&'static str, &'static str);
+pub struct Spelling(&'static str, &'static str);
 
 impl Spelling {
     /// The spelling for `dialect`, applied to `expr`.
@@ -85,29 +85,29 @@ impl Spelling {
 }
 
 /// The sum of an integer column as a 64-bit integer, 0 over no rows or only NULLs.
-pub(crate) const SUM_AS_INTEGER: Spelling =
+pub const SUM_AS_INTEGER: Spelling =
     Spelling("CAST(total({}) AS INTEGER)", "coalesce(sum({}), 0)::int8");
 /// The sum of a float column, 0.0 over no rows or only NULLs.
-pub(crate) const SUM_AS_FLOAT: Spelling =
+pub const SUM_AS_FLOAT: Spelling =
     Spelling("coalesce(sum({}), 0.0)", "coalesce(sum({}), 0.0)::float8");
 /// Whether the condition holds for any row of the group (NULL over no rows).
-pub(crate) const ANY_TRUE: Spelling = Spelling("max({})", "bool_or({})");
+pub const ANY_TRUE: Spelling = Spelling("max({})", "bool_or({})");
 /// A duration in microseconds as float seconds.
-pub(crate) const MICROS_AS_SECONDS: Spelling = Spelling("{} / 1000000.0", "{} / 1000000.0::float8");
+pub const MICROS_AS_SECONDS: Spelling = Spelling("{} / 1000000.0", "{} / 1000000.0::float8");
 /// The distinct non-NULL text values of the group, read back as a [`TextList`]: a
 /// comma-separated text on SQLite (`group_concat`), an array on PostgreSQL.
-pub(crate) const DISTINCT_TEXTS: Spelling = Spelling(
+pub const DISTINCT_TEXTS: Spelling = Spelling(
     "group_concat(DISTINCT {})",
     "array_remove(array_agg(DISTINCT {}), NULL)",
 );
 /// Further `GROUP BY` columns PostgreSQL requires for selected columns that are neither
 /// grouped nor aggregated (SQLite takes them from the group's rows, and grouping by the
 /// fewest columns keeps its plan as it is).
-pub(crate) const GROUPED_TOO: Spelling = Spelling("", ", {}");
+pub const GROUPED_TOO: Spelling = Spelling("", ", {}");
 
 /// The lock a read takes on the rows it is about to update: `FOR UPDATE` on PostgreSQL;
 /// nothing on SQLite, whose single writer holds the database for the transaction.
-pub(crate) fn lock_for_update(dialect: Dialect) -> &'static str {
+pub fn lock_for_update(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Sqlite => "",
         Dialect::Postgres => " FOR UPDATE",
@@ -116,12 +116,7 @@ pub(crate) fn lock_for_update(dialect: Dialect) -> &'static str {
 
 /// Appends whether `(time_expr, id_expr)` sorts after `(time, id)`: a row comparison on
 /// PostgreSQL, spelled out on SQLite (which answers it from the same index).
-pub(crate) fn after_position(
-    sql: &mut Sql,
-    (time_expr, id_expr): (&str, &str),
-    time: i64,
-    id: &str,
-) {
+pub fn after_position(sql: &mut Sql, (time_expr, id_expr): (&str, &str), time: i64, id: &str) {
     match sql.dialect() {
         Dialect::Sqlite => sql
             .push(&format!("({time_expr} > "))
@@ -142,39 +137,7 @@ pub(crate) fn after_position(
 
 /// The values of a [`distinct_texts`] column; empty for NULL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct TextList(pub Vec<String>);
-
-impl rusqlite::types::FromSql for TextList {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let text = Option::<String>::column_result(value)?;
-        Ok(TextList(
-            text.unwrap_or_default()
-                .split(',')
-                .filter(|item| !item.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        ))
-    }
-}
-
-impl<'a> tokio_postgres::types::FromSql<'a> for TextList {
-    fn from_sql(
-        ty: &tokio_postgres::types::Type,
-        raw: &'a [u8],
-    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Vec::<String>::from_sql(ty, raw).map(TextList)
-    }
-
-    fn from_sql_null(
-        _ty: &tokio_postgres::types::Type,
-    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(TextList::default())
-    }
-
-    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
-        <Vec<String> as tokio_postgres::types::FromSql>::accepts(ty)
-    }
-}
+pub struct TextList(pub Vec<String>);
 
 #[cfg(test)]
 mod tests {
@@ -196,17 +159,5 @@ mod tests {
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, note = excluded.note"
         );
         assert_eq!(qualified("u", "id, name"), "u.id, u.name");
-    }
-
-    #[test]
-    fn text_lists_read_from_sqlite() {
-        let connection = rusqlite::Connection::open_in_memory().expect("opens");
-        let read = |sql: &str| -> TextList {
-            connection
-                .query_row(sql, [], |row| row.get(0))
-                .expect("runs")
-        };
-        assert_eq!(read("SELECT 'a,b'").0, vec!["a", "b"]);
-        assert_eq!(read("SELECT NULL").0, Vec::<String>::new());
     }
 }

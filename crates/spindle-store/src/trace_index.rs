@@ -5,11 +5,11 @@
 use crate::{Filter, FilterValue, TraceQuery};
 
 /// Metadata values longer than this many characters are not in `trace_metadata`.
-pub(crate) const INDEXED_METADATA_CHARS: usize = 256;
+pub const INDEXED_METADATA_CHARS: usize = 256;
 
 /// One condition an index table answers.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum IndexedTerm {
+pub enum IndexedTerm {
     /// The trace carries this tag.
     Tag(String),
     /// The trace's metadata `key`, unquoted (see [`unquoted`]), is one of `values`.
@@ -18,7 +18,7 @@ pub(crate) enum IndexedTerm {
 
 /// A trace query's conditions split into those the index tables answer and the others.
 #[derive(Debug, Default)]
-pub(crate) struct SplitQuery<'q> {
+pub struct SplitQuery<'q> {
     pub terms: Vec<IndexedTerm>,
     /// The filters left for the trace rows, with their position in `filter=` (for errors).
     pub other_filters: Vec<(usize, &'q Filter)>,
@@ -95,7 +95,7 @@ impl<'q> SplitQuery<'q> {
 /// Whether `filter` keeps the traces whose worst observation level is ERROR (`level = ERROR`
 /// or `level any of [ERROR]`): exactly the traces with an ERROR observation, which the
 /// partial index `observations_with_errors` lists.
-pub(crate) fn is_error_level(filter: &Filter) -> bool {
+pub fn is_error_level(filter: &Filter) -> bool {
     let is_error =
         |text: &str| spindle_core::Level::parse(text) == Some(spindle_core::Level::Error);
     let operator = filter.operator.trim().to_ascii_lowercase();
@@ -157,7 +157,7 @@ fn indexed_terms(filter: &Filter) -> Option<Vec<IndexedTerm>> {
 
 /// A metadata value as `trace_metadata` stores it: the content of a JSON string literal
 /// (`"acme"` → `acme`), any other text as it is.
-pub(crate) fn unquoted(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn unquoted(text: &str) -> std::borrow::Cow<'_, str> {
     if text.starts_with('"') {
         if let Ok(content) = serde_json::from_str::<String>(text) {
             return std::borrow::Cow::Owned(content);

@@ -4,6 +4,8 @@
 //!
 //! Run: `LANGFUSE_PUBLIC_KEY=… LANGFUSE_SECRET_KEY=… cargo run -p spindle --example error_handling`
 
+mod setup;
+
 use serde_json::json;
 use spindle::{observe, Level, ObservationUpdate, Score};
 
@@ -50,11 +52,7 @@ pub fn run() -> Result<usize, DbError> {
 
 #[allow(dead_code)]
 fn main() {
-    let client = spindle::Client::from_env().unwrap_or_else(|error| {
-        eprintln!("{error}: running without export");
-        spindle::Client::disabled()
-    });
-    client.install_global();
+    let client = setup::install_client_from_env();
     if let Err(error) = run() {
         println!("failed as expected: {error}");
     }

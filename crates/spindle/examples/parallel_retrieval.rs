@@ -3,6 +3,8 @@
 //!
 //! Run: `LANGFUSE_PUBLIC_KEY=… LANGFUSE_SECRET_KEY=… cargo run -p spindle --example parallel_retrieval`
 
+mod setup;
+
 use spindle::observe;
 
 #[observe(as_type = "retriever")]
@@ -44,11 +46,7 @@ pub async fn run(question: String) -> String {
 
 #[allow(dead_code)]
 fn main() {
-    let client = spindle::Client::from_env().unwrap_or_else(|error| {
-        eprintln!("{error}: running without export");
-        spindle::Client::disabled()
-    });
-    client.install_global();
+    let client = setup::install_client_from_env();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     println!("{}", runtime.block_on(run("What is Langfuse?".to_owned())));
     client.flush();

@@ -4,6 +4,8 @@
 //!
 //! Run: `LANGFUSE_PUBLIC_KEY=… LANGFUSE_SECRET_KEY=… cargo run -p spindle --example rag_pipeline`
 
+mod setup;
+
 use serde_json::json;
 use spindle::{observe, ObservationUpdate, Score};
 
@@ -58,11 +60,7 @@ pub fn run(question: &str) -> String {
 
 #[allow(dead_code)]
 fn main() {
-    let client = spindle::Client::from_env().unwrap_or_else(|error| {
-        eprintln!("{error}: running without export");
-        spindle::Client::disabled()
-    });
-    client.install_global();
+    let client = setup::install_client_from_env();
     println!("{}", run("What is Langfuse?"));
     client.flush();
 }

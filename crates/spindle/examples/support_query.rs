@@ -5,6 +5,8 @@
 //! Run: `LANGFUSE_PUBLIC_KEY=… LANGFUSE_SECRET_KEY=… LANGFUSE_BASE_URL=http://localhost:3000 \
 //! cargo run -p spindle --example support_query`
 
+mod setup;
+
 use serde_json::json;
 use spindle::{Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
 
@@ -95,11 +97,7 @@ pub fn run(question: &str) -> String {
 
 #[allow(dead_code)]
 fn main() {
-    let client = spindle::Client::from_env().unwrap_or_else(|error| {
-        eprintln!("{error}: running without export");
-        spindle::Client::disabled()
-    });
-    client.install_global();
+    let client = setup::install_client_from_env();
     println!("{}", run("How do I reset my password?"));
     client.flush();
 }

@@ -1,5 +1,9 @@
 //! The examples, run against the in-process receiver, with their exact trees and scores.
 
+// Each example includes `examples/setup` (its `main`'s client set-up), so it loads once per
+// example here.
+#![allow(clippy::duplicate_mod)]
+
 mod support;
 
 #[allow(dead_code)]

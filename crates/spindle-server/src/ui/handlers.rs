@@ -98,21 +98,19 @@ async fn trace_scores(
 }
 
 /// `GET …/traces/{id}`: the trace with its input and output, all its scores, and all its
-/// observations without their input, output and metadata: a trace of thousands of large
-/// generations stays a small answer, and the page fetches one observation's payloads when
+/// observations without their input, output and metadata (the store does not even read
+/// them): a trace of thousands of large generations stays a small answer, and the page fetches one observation's payloads when
 /// it is selected (`GET …/observations/{id}`).
 pub async fn get_trace(
     State(state): State<AppState>,
     access: ProjectAccess,
     Path((_, trace_id)): Path<(String, String)>,
 ) -> ApiResult<Json<dto::TraceDetail>> {
-    let view = state.store.get_trace(&access.project_id, &trace_id).await?;
-    let mut view = found(view, "trace", &trace_id)?;
-    for observation in &mut view.observations {
-        observation.record.input = None;
-        observation.record.output = None;
-        observation.record.metadata = Default::default();
-    }
+    let view = state
+        .store
+        .get_trace_tree(&access.project_id, &trace_id)
+        .await?;
+    let view = found(view, "trace", &trace_id)?;
     Ok(Json(dto::trace_detail(view, &access.project_id)))
 }
 

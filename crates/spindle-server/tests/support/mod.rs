@@ -13,8 +13,8 @@ use serde_json::Value;
 use spindle_ingest::otlp::proto;
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
-use spindle_store::sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{Organization, Project, Store};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 use tower::ServiceExt;
 

@@ -193,6 +193,63 @@ pub async fn round_trip_every_field(harness: &Harness) {
     assert_eq!(store.get_score(P, "missing").await.expect("get"), None);
 }
 
+/// A trace's tree is the trace as `get_trace` reads it, but its observations come without
+/// input, output and metadata; the trace keeps its own.
+pub async fn trace_tree_leaves_out_payloads(harness: &Harness) {
+    let store = harness.open().await;
+    let child = observation("obs-2", create_stamp(BASE + 2), |o| {
+        o.trace_id = Some("trace-1".into());
+        o.parent_observation_id = Some("obs-1".into());
+        o.start_time = Some(BASE + 2);
+        o.name = Some("child".into());
+        o.input = Some("a large input".into());
+        o.output = Some("a large output".into());
+        o.metadata.insert("k".into(), "v".into());
+    });
+    write(
+        &store,
+        P,
+        WriteBatch {
+            traces: vec![full_trace("trace-1")],
+            observations: vec![full_observation("obs-1", "trace-1"), child],
+            scores: vec![full_score("score-1", "trace-1")],
+        },
+    )
+    .await;
+
+    let full = store
+        .get_trace(P, "trace-1")
+        .await
+        .expect("get_trace")
+        .expect("the trace exists");
+    assert!(full
+        .observations
+        .iter()
+        .all(|o| o.record.input.is_some() && o.record.output.is_some()));
+    assert!(full
+        .observations
+        .iter()
+        .all(|o| !o.record.metadata.is_empty()));
+    let tree = store
+        .get_trace_tree(P, "trace-1")
+        .await
+        .expect("get_trace_tree")
+        .expect("the trace exists");
+    let mut expected = full.clone();
+    for observation in &mut expected.observations {
+        observation.record.input = None;
+        observation.record.output = None;
+        observation.record.metadata = Default::default();
+    }
+    assert_eq!(tree, expected);
+    assert!(tree.record.input.is_some() && tree.record.output.is_some());
+    assert_eq!(tree.observations.len(), 2);
+    assert_eq!(tree.scores.len(), 1);
+
+    assert_eq!(store.get_trace_tree(P, "missing").await.expect("get"), None);
+    assert_eq!(store.get_trace_tree(Q, "trace-1").await.expect("get"), None);
+}
+
 /// Updates before creates, children before parents and parents in later writes all merge.
 pub async fn merge_across_separate_writes(harness: &Harness) {
     let store = harness.open().await;

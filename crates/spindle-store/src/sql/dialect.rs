@@ -3,7 +3,7 @@
 
 /// The database a statement is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
+pub enum Dialect {
     /// SQLite: `?` placeholders, JSON as text read with `json_each`, booleans as 0/1.
     Sqlite,
     /// PostgreSQL: `$n` placeholders with explicit casts, JSONB, arrays, real booleans.

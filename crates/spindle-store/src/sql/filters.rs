@@ -12,7 +12,7 @@ use crate::{Filter, FilterValue, Result};
 
 /// An SQL expression: the same text on both dialects, or spelled once per dialect.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Expr {
+pub struct Expr {
     sqlite: &'static str,
     postgres: &'static str,
 }
@@ -39,7 +39,7 @@ impl Expr {
 
 /// What a filterable column holds, and so which operators and values it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ColumnKind {
+pub enum ColumnKind {
     /// Text; NULL compares as the empty string.
     Text,
     /// A number (a `float8` expression on PostgreSQL).
@@ -57,7 +57,7 @@ pub(crate) enum ColumnKind {
 
 /// A filterable column: its public name, kind and the expression that reads it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Column {
+pub struct Column {
     pub name: &'static str,
     pub kind: ColumnKind,
     pub expr: Expr,
@@ -78,7 +78,7 @@ impl Column {
 }
 
 /// The rank of a level: 0 = DEBUG, 1 = DEFAULT, 2 = WARNING, 3 = ERROR.
-pub(crate) fn rank_of(level: Level) -> i64 {
+pub fn rank_of(level: Level) -> i64 {
     match level {
         Level::Debug => 0,
         Level::Default => 1,
@@ -88,7 +88,7 @@ pub(crate) fn rank_of(level: Level) -> i64 {
 }
 
 /// The level of a rank from [`rank_of`].
-pub(crate) fn level_of_rank(rank: i64) -> Level {
+pub fn level_of_rank(rank: i64) -> Level {
     match rank {
         0 => Level::Debug,
         2 => Level::Warning,
@@ -98,7 +98,7 @@ pub(crate) fn level_of_rank(rank: i64) -> Level {
 }
 
 /// Compiles every filter into one `AND`-joined condition appended to `sql`.
-pub(crate) fn compile_filters(sql: &mut Sql, filters: &[Filter], columns: &[Column]) -> Result<()> {
+pub fn compile_filters(sql: &mut Sql, filters: &[Filter], columns: &[Column]) -> Result<()> {
     for (index, filter) in filters.iter().enumerate() {
         let condition = compile_filter(sql.dialect(), index, filter, columns)?;
         sql.and(condition);
@@ -107,7 +107,7 @@ pub(crate) fn compile_filters(sql: &mut Sql, filters: &[Filter], columns: &[Colu
 }
 
 /// Compiles the filter at position `index` of `filter=` (the position names it in errors).
-pub(crate) fn compile_filter(
+pub fn compile_filter(
     dialect: Dialect,
     index: usize,
     filter: &Filter,
@@ -387,7 +387,7 @@ fn strings_of(value: &FilterValue) -> Option<Vec<String>> {
 // --- the filterable columns of each list ---
 
 /// Seconds from the earliest start to the latest end of a trace's observations (`t`).
-pub(crate) const TRACE_LATENCY: Expr = Expr::per_dialect(
+pub const TRACE_LATENCY: Expr = Expr::per_dialect(
     "(SELECT (max(coalesce(max(o2.end_time, o2.start_time), \
      o2.start_time)) - min(o2.start_time)) / 1000000.0 FROM observations o2 \
      WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
@@ -398,7 +398,7 @@ pub(crate) const TRACE_LATENCY: Expr = Expr::per_dialect(
 
 /// The sum of a trace's observation costs. PostgreSQL sums over `numeric`, so the sum does
 /// not depend on row order (SQLite's `sum()` compensates rounding errors too).
-pub(crate) const TRACE_COST: Expr = Expr::per_dialect(
+pub const TRACE_COST: Expr = Expr::per_dialect(
     "(SELECT coalesce(sum(o2.total_cost), 0.0) FROM observations o2 \
      WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
     "(SELECT coalesce(sum(o2.total_cost::numeric), 0.0)::float8 \
@@ -407,7 +407,7 @@ pub(crate) const TRACE_COST: Expr = Expr::per_dialect(
 );
 
 /// The worst level rank of a trace's observations (1 = DEFAULT without observations).
-pub(crate) const TRACE_LEVEL: Expr = Expr::per_dialect(
+pub const TRACE_LEVEL: Expr = Expr::per_dialect(
     "(SELECT coalesce(max(CASE o2.level WHEN 'DEBUG' THEN 0 \
      WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END), 1) FROM observations o2 \
      WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
@@ -417,7 +417,7 @@ pub(crate) const TRACE_LEVEL: Expr = Expr::per_dialect(
 );
 
 /// The level rank of an observation (`o`).
-pub(crate) const OBSERVATION_LEVEL: Expr = Expr::per_dialect(
+pub const OBSERVATION_LEVEL: Expr = Expr::per_dialect(
     "(CASE o.level WHEN 'DEBUG' THEN 0 WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END)",
     "(CASE o.level WHEN 'DEBUG' THEN 0 WHEN 'WARNING' THEN 2 \
      WHEN 'ERROR' THEN 3 ELSE 1 END)::int8",
@@ -429,7 +429,7 @@ const JOINED_TRACE_TAGS: Expr =
 
 use ColumnKind::{Array, Boolean, Datetime, Number, Object, Text};
 
-pub(crate) const TRACE_FILTER_COLUMNS: &[Column] = &[
+pub const TRACE_FILTER_COLUMNS: &[Column] = &[
     Column::new("id", Text, "t.id"),
     Column::new("name", Text, "t.name"),
     Column::new("timestamp", Datetime, "t.timestamp"),
@@ -448,7 +448,7 @@ pub(crate) const TRACE_FILTER_COLUMNS: &[Column] = &[
     Column::per_dialect("totalCost", Number, TRACE_COST),
 ];
 
-pub(crate) const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
+pub const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
     Column::new("id", Text, "o.id"),
     Column::new("traceId", Text, "o.trace_id"),
     Column::new("name", Text, "o.name"),
@@ -507,9 +507,9 @@ pub(crate) const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
 ];
 
 /// The columns of [`SCORE_FILTER_COLUMNS`] that read the score's trace.
-pub(crate) const SCORE_FILTER_COLUMNS_OF_TRACE: &[&str] = &["userId", "traceName", "tags"];
+pub const SCORE_FILTER_COLUMNS_OF_TRACE: &[&str] = &["userId", "traceName", "tags"];
 
-pub(crate) const SCORE_FILTER_COLUMNS: &[Column] = &[
+pub const SCORE_FILTER_COLUMNS: &[Column] = &[
     Column::new("id", Text, "s.id"),
     Column::new("name", Text, "s.name"),
     Column::new("value", Number, "s.value"),

@@ -8,7 +8,10 @@ use spindle_core::{Error, Level};
 
 use crate::trace_index::IndexedTerm;
 
-use super::rows::{decode_observation, decode_score, decode_trace, OBSERVATION_COLUMNS};
+use super::rows::{
+    decode_observation, decode_score, decode_trace, ReadColumns, OBSERVATION_COLUMNS,
+    OBSERVATION_TREE_COLUMNS,
+};
 use super::rows::{SCORE_COLUMNS, TRACE_COLUMNS};
 use super::{
     compile_filters, level_of_rank, rank_of, Dialect, Expr, RowAccess, Sql,
@@ -24,14 +27,14 @@ use crate::{
 const DEFAULT_LIMIT: u32 = 50;
 
 /// Page number (from 1), limit and row offset of a page request.
-pub(crate) fn paging(page: u32, limit: u32) -> (u32, u32, i64) {
+pub fn paging(page: u32, limit: u32) -> (u32, u32, i64) {
     let page = page.max(1);
     let limit = if limit == 0 { DEFAULT_LIMIT } else { limit };
     (page, limit, i64::from(page - 1) * i64::from(limit))
 }
 
 /// Appends `AND <expr> = <value>` when there is a value.
-pub(crate) fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
+pub fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
     if let Some(value) = value {
         let mut condition = sql.fragment(&format!("{expr} = "));
         condition.bind(value.as_str());
@@ -40,7 +43,7 @@ pub(crate) fn equals(sql: &mut Sql, expr: &str, value: &Option<String>) {
 }
 
 /// Appends `AND <expr> IN <values>` when there are values.
-pub(crate) fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
+pub fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
     if !values.is_empty() {
         let mut condition = sql.fragment("");
         condition.in_list(expr, values.to_vec(), false);
@@ -49,7 +52,7 @@ pub(crate) fn any_of(sql: &mut Sql, expr: &str, values: &[String]) {
 }
 
 /// Appends `AND <expr> >= from` and `AND <expr> < to` for the bounds given.
-pub(crate) fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Option<Micros>) {
+pub fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Option<Micros>) {
     if let Some(from) = from {
         let mut condition = sql.fragment(&format!("{expr} >= "));
         condition.bind(from);
@@ -64,7 +67,7 @@ pub(crate) fn time_range(sql: &mut Sql, expr: &str, from: Option<Micros>, to: Op
 
 /// Appends `AND every tag is in <tags_expr>` (a JSON array): one `EXISTS` per tag on
 /// SQLite, one `?&` on PostgreSQL.
-pub(crate) fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
+pub fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
     match sql.dialect() {
         Dialect::Sqlite => {
             for tag in tags {
@@ -87,7 +90,7 @@ pub(crate) fn all_tags(sql: &mut Sql, tags_expr: &str, tags: &[String]) {
 }
 
 /// Where the total of a page comes from.
-pub(crate) enum Total {
+pub enum Total {
     /// The project's kept count of observations (an unfiltered list).
     ProjectObservations,
     /// A `count(*)` statement.
@@ -95,7 +98,7 @@ pub(crate) enum Total {
 }
 
 /// The statements of one page of a list.
-pub(crate) struct ListStatements {
+pub struct ListStatements {
     pub total: Total,
     pub select: Sql,
     pub page: u32,
@@ -119,12 +122,12 @@ impl ListStatements {
 
 /// The sort key `trace_tags` and `trace_metadata` keep for a trace's timestamp (NULL as the
 /// smallest bigint, so it sorts as `ORDER BY t.timestamp` sorts NULL).
-pub(crate) const NULL_TIMESTAMP_KEY: i64 = i64::MIN;
+pub const NULL_TIMESTAMP_KEY: i64 = i64::MIN;
 
 /// Appends the conditions of a traces list every plan shares: the plain fields, the time
 /// range, and the filters the index tables do not answer (`other_filters`, each with its
 /// position in `filter=`). Search, tags and score ranges are the planner's.
-pub(crate) fn trace_conditions(
+pub fn trace_conditions(
     conditions: &mut Sql,
     project_id: &str,
     query: &crate::TraceQuery,
@@ -167,7 +170,7 @@ pub(crate) fn trace_conditions(
 
 /// The expression and direction a traces list is ordered by (`orderBy`, newest first by
 /// default).
-pub(crate) fn trace_order(
+pub fn trace_order(
     dialect: Dialect,
     query: &crate::TraceQuery,
 ) -> Result<(&'static str, Direction)> {
@@ -199,7 +202,7 @@ pub(crate) fn trace_order(
 
 /// Traces with a score of the range's name and a value in it, through the index on
 /// `(project_id, name, value)`; `id_expr` is the trace id tested.
-pub(crate) fn score_range_condition(
+pub fn score_range_condition(
     dialect: Dialect,
     project_id: &str,
     range: &crate::ScoreRange,
@@ -226,7 +229,7 @@ pub(crate) fn score_range_condition(
 /// An exact trace id, or a case-insensitive (ASCII) substring of the input or output of
 /// the trace or of one of its observations: a scan (SQLite's search, and PostgreSQL's for
 /// search text without words).
-pub(crate) fn substring_search(dialect: Dialect, search: &str) -> Sql {
+pub fn substring_search(dialect: Dialect, search: &str) -> Sql {
     let pattern = format!("%{}%", super::like_escape(search));
     let mut condition = Sql::new(dialect, "(t.id = ");
     condition.bind(search);
@@ -249,7 +252,7 @@ pub(crate) fn substring_search(dialect: Dialect, search: &str) -> Sql {
 /// joined to the traces in the index's order (SQLite's `CROSS JOIN` keeps the index table
 /// outer), with the driver's conditions and time range, or from the traces alone. The
 /// trace conditions follow.
-pub(crate) fn trace_source(
+pub fn trace_source(
     dialect: Dialect,
     project_id: &str,
     query: &crate::TraceQuery,
@@ -278,7 +281,7 @@ pub(crate) fn trace_source(
 
 /// The count of a traces list the index tables answer alone: the driver's index rows of
 /// the time range that every other term's probe finds.
-pub(crate) fn index_count(
+pub fn index_count(
     dialect: Dialect,
     project_id: &str,
     query: &crate::TraceQuery,
@@ -297,7 +300,7 @@ pub(crate) fn index_count(
 
 /// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
 /// `ts_expr` (a primary-key lookup).
-pub(crate) fn term_probe(
+pub fn term_probe(
     dialect: Dialect,
     project_id: &str,
     term: &IndexedTerm,
@@ -340,7 +343,7 @@ fn metadata_values(sql: &mut Sql, expr: &str, values: &[String]) {
 }
 
 /// `FROM <index table> d` and the conditions that select `term`'s rows of the project.
-pub(crate) fn driver_source(
+pub fn driver_source(
     dialect: Dialect,
     project_id: &str,
     term: &IndexedTerm,
@@ -361,7 +364,7 @@ pub(crate) fn driver_source(
 }
 
 /// The query's time range on the index rows' sort key (NULL timestamps never match).
-pub(crate) fn index_time_range(sql: &mut Sql, query: &crate::TraceQuery) {
+pub fn index_time_range(sql: &mut Sql, query: &crate::TraceQuery) {
     if let Some(from) = query.from_timestamp {
         sql.push(" AND d.ts >= ").bind(from);
     }
@@ -374,7 +377,7 @@ pub(crate) fn index_time_range(sql: &mut Sql, query: &crate::TraceQuery) {
 }
 
 /// The statements of one trace with its observations and scores.
-pub(crate) struct TraceStatements {
+pub struct TraceStatements {
     pub trace: Sql,
     /// Ordered by start time, those without one last.
     pub observations: Sql,
@@ -382,8 +385,21 @@ pub(crate) struct TraceStatements {
     pub scores: Sql,
 }
 
-/// One trace, its observations and its scores.
-pub(crate) fn trace_by_id(dialect: Dialect, project_id: &str, trace_id: &str) -> TraceStatements {
+/// Whether a trace's observations are read with their input, output and metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payloads {
+    With,
+    /// Input and output read as `None`, metadata as empty: the tree of a trace page.
+    Without,
+}
+
+/// One trace, its observations (with or without their payloads) and its scores.
+pub fn trace_by_id(
+    dialect: Dialect,
+    project_id: &str,
+    trace_id: &str,
+    payloads: Payloads,
+) -> TraceStatements {
     let mut trace = Sql::new(
         dialect,
         &format!(
@@ -396,7 +412,11 @@ pub(crate) fn trace_by_id(dialect: Dialect, project_id: &str, trace_id: &str) ->
         Dialect::Sqlite => "o.start_time IS NULL, o.start_time",
         Dialect::Postgres => "o.start_time ASC NULLS LAST",
     };
-    let mut observations = observations_where(dialect);
+    let observation_columns = match payloads {
+        Payloads::With => &OBSERVATION_COLUMNS,
+        Payloads::Without => &OBSERVATION_TREE_COLUMNS,
+    };
+    let mut observations = observations_where(dialect, observation_columns);
     observations
         .bind(project_id)
         .push(" AND o.trace_id = ")
@@ -419,12 +439,12 @@ pub(crate) fn trace_by_id(dialect: Dialect, project_id: &str, trace_id: &str) ->
 }
 
 /// `SELECT <observation with trace context> … WHERE o.project_id = `, to bind.
-fn observations_where(dialect: Dialect) -> Sql {
+fn observations_where(dialect: Dialect, columns: &'static ReadColumns) -> Sql {
     Sql::new(
         dialect,
         &format!(
             "SELECT {}, {} {OBSERVATION_FROM} WHERE o.project_id = ",
-            OBSERVATION_COLUMNS.select(dialect),
+            columns.select(dialect),
             OBSERVATION_TRACE_CONTEXT.of(dialect)
         ),
     )
@@ -444,12 +464,12 @@ fn scores_where(dialect: Dialect) -> Sql {
 
 /// The statements of the fields a page of traces derives from its observations and scores:
 /// latency, total cost, level, and their ids.
-pub(crate) struct DerivedStatements {
+pub struct DerivedStatements {
     pub observations: Sql,
     pub scores: Sql,
 }
 
-pub(crate) fn derived_statements(
+pub fn derived_statements(
     dialect: Dialect,
     project_id: &str,
     views: &[TraceView],
@@ -479,7 +499,7 @@ pub(crate) fn derived_statements(
 }
 
 /// What a trace's derived fields need of one observation.
-pub(crate) struct ObservationSummary {
+pub struct ObservationSummary {
     trace_id: String,
     id: String,
     start: Option<Micros>,
@@ -489,7 +509,7 @@ pub(crate) struct ObservationSummary {
 }
 
 /// A row of [`DerivedStatements::observations`].
-pub(crate) fn decode_observation_summary(row: &impl RowAccess) -> Result<ObservationSummary> {
+pub fn decode_observation_summary(row: &impl RowAccess) -> Result<ObservationSummary> {
     Ok(ObservationSummary {
         trace_id: row.text("trace_id")?,
         id: row.text("id")?,
@@ -501,9 +521,7 @@ pub(crate) fn decode_observation_summary(row: &impl RowAccess) -> Result<Observa
 }
 
 /// A row of [`DerivedStatements::scores`]: trace id, id and timestamp.
-pub(crate) fn decode_score_summary(
-    row: &impl RowAccess,
-) -> Result<(String, String, Option<Micros>)> {
+pub fn decode_score_summary(row: &impl RowAccess) -> Result<(String, String, Option<Micros>)> {
     Ok((
         row.text("trace_id")?,
         row.text("id")?,
@@ -527,7 +545,7 @@ struct Derived {
 
 /// Fills latency, total cost, level, observation and score ids of `views` from the rows of
 /// [`derived_statements`].
-pub(crate) fn apply_derived(
+pub fn apply_derived(
     views: &mut [TraceView],
     observations: Vec<ObservationSummary>,
     scores: Vec<(String, String, Option<Micros>)>,
@@ -575,7 +593,7 @@ pub(crate) fn apply_derived(
 
 /// A page of observations: offset or keyset (`after`), newest first. The select reads one
 /// row more than the page, which tells whether there is a next page.
-pub(crate) fn observation_list(
+pub fn observation_list(
     dialect: Dialect,
     project_id: &str,
     query: &ObservationQuery,
@@ -689,7 +707,7 @@ pub(crate) fn observation_list(
 
 /// The page of observations the select of [`observation_list`] returned, with the cursor
 /// of the next page when there is one.
-pub(crate) fn observation_page(
+pub fn observation_page(
     list: &ListStatements,
     mut items: Vec<ObservationView>,
     total_items: u64,
@@ -712,8 +730,8 @@ pub(crate) fn observation_page(
 }
 
 /// One observation with its trace context.
-pub(crate) fn observation_by_id(dialect: Dialect, project_id: &str, observation_id: &str) -> Sql {
-    let mut select = observations_where(dialect);
+pub fn observation_by_id(dialect: Dialect, project_id: &str, observation_id: &str) -> Sql {
+    let mut select = observations_where(dialect, &OBSERVATION_COLUMNS);
     select
         .bind(project_id)
         .push(" AND o.id = ")
@@ -729,7 +747,7 @@ pub(crate) fn observation_by_id(dialect: Dialect, project_id: &str, observation_
 /// index when one covers the conditions, `scores_by_name_value` for a name and a value
 /// range) and joins the traces of the page's rows only; PostgreSQL's planner does that from
 /// the plain join.
-pub(crate) fn score_list(
+pub fn score_list(
     dialect: Dialect,
     project_id: &str,
     query: &ScoreQuery,
@@ -849,7 +867,7 @@ pub(crate) fn score_list(
 }
 
 /// One score with its trace context.
-pub(crate) fn score_by_id(dialect: Dialect, project_id: &str, score_id: &str) -> Sql {
+pub fn score_by_id(dialect: Dialect, project_id: &str, score_id: &str) -> Sql {
     let mut select = scores_where(dialect);
     select.bind(project_id).push(" AND s.id = ").bind(score_id);
     select
@@ -869,11 +887,7 @@ const SESSION_ENVIRONMENT: Expr = Expr::per_dialect(
 );
 
 /// A page of sessions, the most recently started first.
-pub(crate) fn session_list(
-    dialect: Dialect,
-    project_id: &str,
-    query: &SessionQuery,
-) -> ListStatements {
+pub fn session_list(dialect: Dialect, project_id: &str, query: &SessionQuery) -> ListStatements {
     let (page, limit, offset) = paging(query.page, query.limit);
     let mut grouped = Sql::new(
         dialect,
@@ -917,7 +931,7 @@ pub(crate) fn session_list(
 }
 
 /// One session, and its traces in time order.
-pub(crate) fn session_by_id(dialect: Dialect, project_id: &str, session_id: &str) -> (Sql, Sql) {
+pub fn session_by_id(dialect: Dialect, project_id: &str, session_id: &str) -> (Sql, Sql) {
     let mut session = Sql::new(
         dialect,
         &format!(
@@ -950,7 +964,7 @@ pub(crate) fn session_by_id(dialect: Dialect, project_id: &str, session_id: &str
 }
 
 /// A row of [`session_list`] or [`session_by_id`].
-pub(crate) fn decode_session(row: &impl RowAccess) -> Result<SessionView> {
+pub fn decode_session(row: &impl RowAccess) -> Result<SessionView> {
     Ok(SessionView {
         id: row.text("id")?,
         created_at: row.opt_int("created_at")?.unwrap_or(0),
@@ -962,7 +976,7 @@ pub(crate) fn decode_session(row: &impl RowAccess) -> Result<SessionView> {
 }
 
 /// The trace context an observation list reads beside each observation (alias `t`).
-pub(crate) const OBSERVATION_TRACE_CONTEXT: Expr = Expr::per_dialect(
+pub const OBSERVATION_TRACE_CONTEXT: Expr = Expr::per_dialect(
     "t.name AS trace_name, t.user_id AS trace_user_id, t.session_id AS trace_session_id, \
      t.tags AS trace_tags, t.release AS trace_release",
     "t.name AS trace_name, t.user_id AS trace_user_id, t.session_id AS trace_session_id, \
@@ -970,11 +984,11 @@ pub(crate) const OBSERVATION_TRACE_CONTEXT: Expr = Expr::per_dialect(
 );
 
 /// Observations with their trace, which may be missing.
-pub(crate) const OBSERVATION_FROM: &str = "FROM observations o LEFT JOIN traces t \
+pub const OBSERVATION_FROM: &str = "FROM observations o LEFT JOIN traces t \
      ON t.project_id = o.project_id AND t.id = o.trace_id";
 
 /// The trace context a score list reads beside each score (alias `t`).
-pub(crate) const SCORE_TRACE_CONTEXT: Expr = Expr::per_dialect(
+pub const SCORE_TRACE_CONTEXT: Expr = Expr::per_dialect(
     "t.user_id AS trace_user_id, t.tags AS trace_tags, t.environment AS trace_environment, \
      t.session_id AS trace_session_id",
     "t.user_id AS trace_user_id, t.tags::text AS trace_tags, \
@@ -982,12 +996,12 @@ pub(crate) const SCORE_TRACE_CONTEXT: Expr = Expr::per_dialect(
 );
 
 /// Scores with their trace, which may be missing.
-pub(crate) const SCORE_FROM: &str =
+pub const SCORE_FROM: &str =
     "FROM scores s LEFT JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id";
 
 /// A trace row ([`super::rows::TRACE_COLUMNS`]) as a view; the derived fields are filled
 /// in later.
-pub(crate) fn decode_trace_view(row: &impl RowAccess) -> Result<TraceView> {
+pub fn decode_trace_view(row: &impl RowAccess) -> Result<TraceView> {
     let stored = decode_trace(row)?;
     Ok(TraceView {
         record: stored.record,
@@ -1004,7 +1018,7 @@ pub(crate) fn decode_trace_view(row: &impl RowAccess) -> Result<TraceView> {
 }
 
 /// An observation row followed by [`OBSERVATION_TRACE_CONTEXT`].
-pub(crate) fn decode_observation_view(row: &impl RowAccess) -> Result<ObservationView> {
+pub fn decode_observation_view(row: &impl RowAccess) -> Result<ObservationView> {
     let stored = decode_observation(row)?;
     Ok(ObservationView {
         record: stored.record,
@@ -1019,7 +1033,7 @@ pub(crate) fn decode_observation_view(row: &impl RowAccess) -> Result<Observatio
 }
 
 /// A score row followed by [`SCORE_TRACE_CONTEXT`].
-pub(crate) fn decode_score_view(row: &impl RowAccess) -> Result<ScoreView> {
+pub fn decode_score_view(row: &impl RowAccess) -> Result<ScoreView> {
     let stored = decode_score(row)?;
     Ok(ScoreView {
         record: stored.record,
@@ -1066,7 +1080,7 @@ const USAGE_OF_DAY: Expr = Expr::per_dialect(
 
 /// The statements of a page of daily metrics: the days (newest first) with their trace
 /// counts, then the usage of those days per model.
-pub(crate) struct MetricsStatements {
+pub struct MetricsStatements {
     pub count: Sql,
     pub days: Sql,
     pub page: u32,
@@ -1075,12 +1089,12 @@ pub(crate) struct MetricsStatements {
 }
 
 /// A day as the statements read it: its date, and the key the usage statement matches.
-pub(crate) enum DayKey {
+pub enum DayKey {
     Date,
     Number(i64),
 }
 
-pub(crate) fn metrics_list(
+pub fn metrics_list(
     dialect: Dialect,
     project_id: &str,
     query: &crate::MetricsQuery,

@@ -1,4 +1,5 @@
-//! Typed reads of result columns by name, the same for rusqlite's and tokio-postgres's rows.
+//! Typed reads of result columns by name, the same for rusqlite's and tokio-postgres's rows
+//! (their implementations are in `crate::drivers`).
 //!
 //! Decoders are written once against [`RowAccess`]: `row.text("id")?`,
 //! `row.opt_int("start_time")?`. Both drivers' rows implement it directly (a lookup of the
@@ -8,24 +9,41 @@
 
 use std::cell::Cell;
 
-use crate::postgres::pg_error;
-use crate::sqlite::sql_error;
 use crate::Result;
 
 /// A Rust type both drivers read from a column: `String`, `i64`, `f64`, `bool`, `Vec<u8>`
-/// and their `Option`s (NULL reads as `None`; as an error for the plain types).
-pub(crate) trait ColumnValue:
-    rusqlite::types::FromSql + for<'a> tokio_postgres::types::FromSql<'a>
-{
-}
+/// and their `Option`s (NULL reads as `None`; as an error for the plain types). Each driver
+/// whose feature is on adds its own bound (`crate::drivers`).
+pub trait ColumnValue: SqliteValue + PostgresValue {}
 
-impl<T> ColumnValue for T where
-    T: rusqlite::types::FromSql + for<'a> tokio_postgres::types::FromSql<'a>
-{
-}
+impl<T: SqliteValue + PostgresValue> ColumnValue for T {}
+
+/// What SQLite reads: rusqlite's `FromSql` with the `sqlite` feature, anything without it.
+#[cfg(feature = "sqlite")]
+pub trait SqliteValue: rusqlite::types::FromSql {}
+#[cfg(feature = "sqlite")]
+impl<T: rusqlite::types::FromSql> SqliteValue for T {}
+/// What SQLite reads: rusqlite's `FromSql` with the `sqlite` feature, anything without it.
+#[cfg(not(feature = "sqlite"))]
+pub trait SqliteValue {}
+#[cfg(not(feature = "sqlite"))]
+impl<T> SqliteValue for T {}
+
+/// What PostgreSQL reads: tokio-postgres's `FromSql` with the `postgres` feature, anything
+/// without it.
+#[cfg(feature = "postgres")]
+pub trait PostgresValue: for<'a> tokio_postgres::types::FromSql<'a> {}
+#[cfg(feature = "postgres")]
+impl<T: for<'a> tokio_postgres::types::FromSql<'a>> PostgresValue for T {}
+/// What PostgreSQL reads: tokio-postgres's `FromSql` with the `postgres` feature, anything
+/// without it.
+#[cfg(not(feature = "postgres"))]
+pub trait PostgresValue {}
+#[cfg(not(feature = "postgres"))]
+impl<T> PostgresValue for T {}
 
 /// A result row whose columns are read by name.
-pub(crate) trait RowAccess {
+pub trait RowAccess {
     /// The value of column `name`.
     fn get<T: ColumnValue>(&self, name: &str) -> Result<T>;
 
@@ -64,32 +82,8 @@ pub(crate) trait RowAccess {
 }
 
 /// What a driver's row offers: typed reads by position. [`Indexed`] builds named reads on it.
-pub(crate) trait DriverRow {
+pub trait DriverRow {
     fn get_at<T: ColumnValue>(&self, index: usize) -> Result<T>;
-}
-
-impl RowAccess for rusqlite::Row<'_> {
-    fn get<T: ColumnValue>(&self, name: &str) -> Result<T> {
-        rusqlite::Row::get(self, name).map_err(sql_error)
-    }
-}
-
-impl DriverRow for rusqlite::Row<'_> {
-    fn get_at<T: ColumnValue>(&self, index: usize) -> Result<T> {
-        rusqlite::Row::get(self, index).map_err(sql_error)
-    }
-}
-
-impl RowAccess for tokio_postgres::Row {
-    fn get<T: ColumnValue>(&self, name: &str) -> Result<T> {
-        self.try_get(name).map_err(pg_error)
-    }
-}
-
-impl DriverRow for tokio_postgres::Row {
-    fn get_at<T: ColumnValue>(&self, index: usize) -> Result<T> {
-        self.try_get(index).map_err(pg_error)
-    }
 }
 
 /// The names of one statement's result columns, resolved to positions.
@@ -97,7 +91,7 @@ impl DriverRow for tokio_postgres::Row {
 /// Lookups start where the previous one ended, so reading the columns in select-list order
 /// costs one comparison each; any other order still works (a scan).
 #[derive(Debug)]
-pub(crate) struct ColumnIndex {
+pub struct ColumnIndex {
     names: Vec<String>,
     next: Cell<usize>,
 }
@@ -108,17 +102,6 @@ impl ColumnIndex {
             names: names.into_iter().map(Into::into).collect(),
             next: Cell::new(0),
         }
-    }
-
-    /// The columns of a prepared SQLite statement.
-    pub fn of_statement(statement: &rusqlite::Statement<'_>) -> Self {
-        Self::new(statement.column_names())
-    }
-
-    /// The columns of a PostgreSQL result (empty without rows: then nothing is read).
-    pub fn of_rows(rows: &[tokio_postgres::Row]) -> Self {
-        let names = rows.first().map(|row| row.columns()).unwrap_or_default();
-        Self::new(names.iter().map(|column| column.name()))
     }
 
     /// The position of column `name`.
@@ -140,7 +123,7 @@ impl ColumnIndex {
 }
 
 /// A row read by name through its statement's [`ColumnIndex`].
-pub(crate) struct Indexed<'r, R> {
+pub struct Indexed<'r, R> {
     pub row: &'r R,
     pub columns: &'r ColumnIndex,
 }
@@ -154,38 +137,5 @@ impl<'r, R> Indexed<'r, R> {
 impl<R: DriverRow> RowAccess for Indexed<'_, R> {
     fn get<T: ColumnValue>(&self, name: &str) -> Result<T> {
         self.row.get_at(self.columns.position(name)?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_are_read_by_name() {
-        let connection = rusqlite::Connection::open_in_memory().expect("opens");
-        let mut statement = connection
-            .prepare("SELECT 'a' AS id, NULL AS name, 3 AS n, 1 AS flag")
-            .expect("prepares");
-        let columns = ColumnIndex::of_statement(&statement);
-        let read = statement
-            .query_row([], |row| {
-                let row = Indexed::new(row, &columns);
-                Ok((
-                    row.text("id"),
-                    row.opt_text("name"),
-                    row.int("n"),
-                    row.boolean("flag"),
-                    row.text("missing").is_err(),
-                    row.int("n"),
-                ))
-            })
-            .expect("runs");
-        assert_eq!(read.0.ok(), Some("a".to_owned()));
-        assert_eq!(read.1.ok(), Some(None));
-        assert_eq!(read.2.ok(), Some(3));
-        assert_eq!(read.3.ok(), Some(true));
-        assert!(read.4);
-        assert_eq!(read.5.ok(), Some(3));
     }
 }

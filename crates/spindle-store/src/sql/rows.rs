@@ -11,8 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use bytes::BytesMut;
-use rusqlite::types::{ToSqlOutput, ValueRef};
 use spindle_core::merge::Stamp;
 use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
@@ -20,15 +18,14 @@ use spindle_core::{
     Error, Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource,
     TraceRecord,
 };
-use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
 use super::{Dialect, RowAccess};
-pub(crate) use crate::stamps::{decode_stamps, encode_stamps};
+pub use crate::stamps::{decode_stamps, encode_stamps};
 use crate::Result;
 
 /// The weakest possible stamp, given to any field that has a value but lost its stamp, so a
 /// damaged row can still be merged (it loses against every real write).
-pub(crate) const WEAKEST_STAMP: Stamp = Stamp {
+pub const WEAKEST_STAMP: Stamp = Stamp {
     priority: Stamp::PRIORITY_IMPLICIT,
     at: i64::MIN,
     rank: 0,
@@ -37,7 +34,7 @@ pub(crate) const WEAKEST_STAMP: Stamp = Stamp {
 
 /// A stored record with its creation and update times.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Stored<R> {
+pub struct Stored<R> {
     pub record: R,
     pub created_at: Micros,
     pub updated_at: Micros,
@@ -47,17 +44,29 @@ pub(crate) struct Stored<R> {
 
 /// The columns a SELECT of one table reads, for the table's usual alias: the written
 /// columns that are not computed, then `created_at` and `updated_at`.
-pub(crate) struct ReadColumns {
+pub struct ReadColumns {
     alias: &'static str,
     columns: &'static [WriteColumn],
+    /// Columns read as their empty value instead (`NULL`, or `'{}'` for a JSON object), so
+    /// the same decoder reads rows without them.
+    left_out: &'static [(&'static str, &'static str)],
     rendered: [OnceLock<String>; 2],
 }
 
 impl ReadColumns {
     const fn new(alias: &'static str, columns: &'static [WriteColumn]) -> Self {
+        Self::leaving_out(alias, columns, &[])
+    }
+
+    const fn leaving_out(
+        alias: &'static str,
+        columns: &'static [WriteColumn],
+        left_out: &'static [(&'static str, &'static str)],
+    ) -> Self {
         ReadColumns {
             alias,
             columns,
+            left_out,
             rendered: [OnceLock::new(), OnceLock::new()],
         }
     }
@@ -74,11 +83,15 @@ impl ReadColumns {
             self.columns
                 .iter()
                 .filter(|column| !column.computed)
-                .map(|column| match column.name {
-                    name if column.jsonb && !cast.is_empty() => {
+                .map(|column| {
+                    let name = column.name;
+                    if let Some((_, empty)) = self.left_out.iter().find(|(left, _)| *left == name) {
+                        format!("{empty} AS {name}")
+                    } else if column.jsonb && !cast.is_empty() {
                         format!("{alias}.{name}{cast} AS {name}")
+                    } else {
+                        format!("{alias}.{name}")
                     }
-                    name => format!("{alias}.{name}"),
                 })
                 .chain([format!("{alias}.created_at"), format!("{alias}.updated_at")])
                 .collect::<Vec<_>>()
@@ -88,7 +101,7 @@ impl ReadColumns {
 
     /// How many columns the list reads.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.columns
             .iter()
             .filter(|column| !column.computed)
@@ -98,16 +111,24 @@ impl ReadColumns {
 }
 
 /// The trace columns [`decode_trace`] reads, for a table aliased `t`.
-pub(crate) static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
+pub static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
 
 /// The observation columns [`decode_observation`] reads, for alias `o`.
-pub(crate) static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new("o", OBSERVATION_TABLE);
+pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new("o", OBSERVATION_TABLE);
+
+/// [`OBSERVATION_COLUMNS`] without the payloads: input and output read as NULL, metadata as
+/// an empty object, so a trace's tree is read without its (possibly large) payloads.
+pub static OBSERVATION_TREE_COLUMNS: ReadColumns = ReadColumns::leaving_out(
+    "o",
+    OBSERVATION_TABLE,
+    &[("input", "NULL"), ("output", "NULL"), ("metadata", "'{}'")],
+);
 
 /// The score columns [`decode_score`] reads, for alias `s`.
-pub(crate) static SCORE_COLUMNS: ReadColumns = ReadColumns::new("s", SCORE_TABLE);
+pub static SCORE_COLUMNS: ReadColumns = ReadColumns::new("s", SCORE_TABLE);
 
 /// Reads the columns of [`TRACE_COLUMNS`].
-pub(crate) fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> {
+pub fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> {
     let mut record = TraceRecord {
         id: row.text("id")?,
         timestamp: row.opt_int("timestamp")?,
@@ -136,7 +157,7 @@ pub(crate) fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> 
 
 /// Reads the columns of [`OBSERVATION_COLUMNS`] (in their order: the derived cost comes
 /// after the stamps).
-pub(crate) fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationRecord>> {
+pub fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationRecord>> {
     let mut record = ObservationRecord {
         id: row.text("id")?,
         trace_id: row.opt_text("trace_id")?,
@@ -175,7 +196,7 @@ pub(crate) fn decode_observation(row: &impl RowAccess) -> Result<Stored<Observat
 }
 
 /// Reads the columns of [`SCORE_COLUMNS`].
-pub(crate) fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> {
+pub fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> {
     let mut record = ScoreRecord {
         id: row.text("id")?,
         timestamp: row.opt_int("timestamp")?,
@@ -212,12 +233,12 @@ pub(crate) fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> 
 }
 
 /// The select of media records.
-pub(crate) const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, \
+pub const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type, \
      content_length, trace_id, observation_id, field, uploaded_at, upload_http_status, \
      created_at FROM media";
 
 /// A row of [`MEDIA_SELECT`].
-pub(crate) fn decode_media(row: &impl RowAccess) -> Result<crate::MediaRecord> {
+pub fn decode_media(row: &impl RowAccess) -> Result<crate::MediaRecord> {
     Ok(crate::MediaRecord {
         project_id: row.text("project_id")?,
         id: row.text("id")?,
@@ -237,7 +258,7 @@ fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
     Error::internal(format!("stored {column} is not readable: {reason}"))
 }
 
-pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(text: &str, column: &str) -> Result<T> {
+pub fn decode_json<T: serde::de::DeserializeOwned>(text: &str, column: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| corrupt(column, e))
 }
 
@@ -252,7 +273,7 @@ fn decode_optional<T: serde::de::DeserializeOwned>(
 
 /// The type of a written column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CellKind {
+pub enum CellKind {
     Text,
     Int,
     Float,
@@ -274,7 +295,7 @@ impl CellKind {
 /// A column a write sets: its name, its type, whether PostgreSQL stores it as JSONB, and
 /// whether it is computed from the others for SQL to read (then no decoder reads it back).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct WriteColumn {
+pub struct WriteColumn {
     pub name: &'static str,
     pub kind: CellKind,
     pub jsonb: bool,
@@ -332,61 +353,26 @@ const fn boolean(name: &'static str) -> WriteColumn {
 }
 
 /// The value of one written column, borrowed from a record or its encoding. Binds as a
-/// rusqlite parameter, and as an element of a tokio-postgres array (`Vec<Cell>`).
+/// rusqlite parameter, and as an element of a tokio-postgres array (`Vec<Cell>`); the
+/// conversions live in `crate::drivers`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Cell<'a> {
+pub enum Cell<'a> {
     Text(Option<&'a str>),
     Int(Option<i64>),
     Float(Option<f64>),
     Bool(Option<bool>),
 }
 
-impl rusqlite::ToSql for Cell<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match *self {
-            Cell::Text(Some(text)) => ValueRef::Text(text.as_bytes()),
-            Cell::Int(Some(value)) => ValueRef::Integer(value),
-            Cell::Float(Some(value)) => ValueRef::Real(value),
-            Cell::Bool(Some(value)) => ValueRef::Integer(i64::from(value)),
-            Cell::Text(None) | Cell::Int(None) | Cell::Float(None) | Cell::Bool(None) => {
-                ValueRef::Null
-            }
-        }))
-    }
-}
-
-impl ToSql for Cell<'_> {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            Cell::Text(v) => v.to_sql(ty, out),
-            Cell::Int(v) => v.to_sql(ty, out),
-            Cell::Float(v) => v.to_sql(ty, out),
-            Cell::Bool(v) => v.to_sql(ty, out),
-        }
-    }
-
-    // The statement casts every array to its column's type.
-    fn accepts(_ty: &Type) -> bool {
-        true
-    }
-
-    to_sql_checked!();
-}
-
 /// A record encoded for writing: its table, the columns a write sets (`id` first) and
 /// their values in that order.
-pub(crate) trait Encoded {
+pub trait Encoded {
     const TABLE: &'static str;
     const COLUMNS: &'static [WriteColumn];
     fn cells(&self) -> impl Iterator<Item = Cell<'_>>;
 }
 
 /// A trace about to be written: its JSON columns encoded.
-pub(crate) struct EncodedTrace<'a> {
+pub struct EncodedTrace<'a> {
     pub record: &'a TraceRecord,
     tags: String,
     metadata: String,
@@ -454,7 +440,7 @@ impl Encoded for EncodedTrace<'_> {
 
 /// An observation about to be written: its JSON columns encoded and the columns derived
 /// from its usage and cost (with the given derived cost).
-pub(crate) struct EncodedObservation<'a> {
+pub struct EncodedObservation<'a> {
     pub record: &'a ObservationRecord,
     usage_details: Option<String>,
     cost_details: Option<String>,
@@ -561,7 +547,7 @@ impl Encoded for EncodedObservation<'_> {
 }
 
 /// A score about to be written.
-pub(crate) struct EncodedScore<'a> {
+pub struct EncodedScore<'a> {
     pub record: &'a ScoreRecord,
     metadata: String,
     stamps: String,
@@ -633,7 +619,7 @@ impl Encoded for EncodedScore<'_> {
 }
 
 /// The total cost of one observation: the `total` entry, else the sum of the others.
-pub(crate) fn total_cost(costs: &BTreeMap<String, f64>) -> Option<f64> {
+pub fn total_cost(costs: &BTreeMap<String, f64>) -> Option<f64> {
     if let Some(total) = costs.get("total") {
         return total.is_finite().then_some(*total);
     }
@@ -644,7 +630,7 @@ pub(crate) fn total_cost(costs: &BTreeMap<String, f64>) -> Option<f64> {
 }
 
 /// The total usage of one observation: the `total` entry, else the sum of the others.
-pub(crate) fn total_usage(usage: &BTreeMap<String, i64>) -> Option<i64> {
+pub fn total_usage(usage: &BTreeMap<String, i64>) -> Option<i64> {
     if let Some(total) = usage.get("total") {
         return Some(*total);
     }

@@ -1,0 +1,744 @@
+//! Moving up: copies a whole SQLite data directory (organizations, projects, keys, traces,
+//! observations, scores, media with their bytes) into PostgreSQL, in batches, resumably.
+//!
+//! Each table is read in rowid order; every batch is written in one PostgreSQL transaction
+//! together with the table's position in `spindle_copy_progress`, so an interrupted copy
+//! resumes after the last committed batch. Rows keep their creation and update times; a row
+//! that already exists in PostgreSQL (written by a live instance, or by an earlier run) is
+//! merged with the copy using the core merge rules instead of being overwritten.
+
+use rusqlite::{params, Connection, OpenFlags};
+use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::writer::{add_counts, copy_rows, Entity};
+use super::{pg_error, PostgresStore};
+use spindle_store::sql::rows::{
+    decode_observation, decode_score, decode_trace, ReadColumns, Stored, OBSERVATION_COLUMNS,
+    SCORE_COLUMNS, TRACE_COLUMNS,
+};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess};
+use spindle_store::{Result, Store};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
+
+/// How a copy runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOptions {
+    /// Rows per batch (and per PostgreSQL transaction).
+    pub batch_rows: usize,
+    /// Stop after this many batches in total (to test resuming); `None` copies everything.
+    pub max_batches: Option<usize>,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            batch_rows: 1_000,
+            max_batches: None,
+        }
+    }
+}
+
+/// Where a copy stands, reported after every batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyProgress {
+    pub table: &'static str,
+    /// Rows of this table copied so far, earlier runs included.
+    pub copied: u64,
+    /// Rows of this table in the source.
+    pub total: u64,
+}
+
+/// The outcome of [`copy_from_sqlite`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySummary {
+    /// Rows copied per table, earlier runs included.
+    pub tables: Vec<CopyProgress>,
+    /// False when `max_batches` stopped the copy early; run it again to go on.
+    pub complete: bool,
+}
+
+const PROGRESS_TABLE: &str = "CREATE TABLE IF NOT EXISTS spindle_copy_progress (
+    source     text NOT NULL,
+    table_name text NOT NULL,
+    last_rowid bigint NOT NULL,
+    copied     bigint NOT NULL,
+    PRIMARY KEY (source, table_name)
+)";
+
+fn sqlite_error(error: rusqlite::Error) -> Error {
+    Error::internal(format!("reading the sqlite database: {error}"))
+}
+
+/// Every row of a query without parameters, each read by `read`.
+fn all_rows<T>(
+    connection: &Connection,
+    sql: &str,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    connection
+        .prepare(sql)
+        .and_then(|mut statement| statement.query_map([], read)?.collect())
+        .map_err(sqlite_error)
+}
+
+/// The SQLite database file of a data directory (or the file itself).
+fn source_file(data_dir: &Path) -> PathBuf {
+    if data_dir.is_file() {
+        data_dir.to_path_buf()
+    } else {
+        data_dir.join(DATABASE_FILE)
+    }
+}
+
+/// Copies the SQLite database in `data_dir` into `target`. The source is first opened as a
+/// store (which brings its schema up to date), then read without writing.
+pub async fn copy_from_sqlite(
+    data_dir: &Path,
+    target: &PostgresStore,
+    options: &CopyOptions,
+    mut progress: impl FnMut(&CopyProgress) + Send,
+) -> Result<CopySummary> {
+    let file = source_file(data_dir);
+    if !file.is_file() {
+        return Err(Error::invalid(
+            "dataDir",
+            format!("no SQLite database at {}", file.display()),
+        ));
+    }
+    let upgraded = SqliteStore::open(&file, SqliteOptions::default())?;
+    upgraded.shutdown().await?;
+    drop(upgraded);
+    let source_name = std::fs::canonicalize(&file)
+        .unwrap_or_else(|_| file.clone())
+        .display()
+        .to_string();
+    let reader = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || {
+            Connection::open_with_flags(
+                &file,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(sqlite_error)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("sqlite reader: {e}")))??
+    };
+    let reader = Arc::new(Mutex::new(reader));
+    let client = target.client().await?;
+    client
+        .batch_execute(PROGRESS_TABLE)
+        .await
+        .map_err(pg_error)?;
+    drop(client);
+
+    let mut copier = Copier {
+        reader,
+        target,
+        source: source_name,
+        batch_rows: options.batch_rows.max(1),
+        batches_left: options.max_batches,
+        tables: Vec::new(),
+    };
+    copier.copy_accounts_of_projects().await?;
+    copier.copy_ui_accounts().await?;
+    let tables: [(&'static str, TableKind); 5] = [
+        ("traces", TableKind::Traces),
+        ("observations", TableKind::Observations),
+        ("scores", TableKind::Scores),
+        ("media", TableKind::Media),
+        ("media_blobs", TableKind::MediaBlobs),
+    ];
+    for (table, kind) in tables {
+        if !copier.copy_table(table, kind, &mut progress).await? {
+            return Ok(CopySummary {
+                tables: copier.tables,
+                complete: false,
+            });
+        }
+    }
+    Ok(CopySummary {
+        tables: copier.tables,
+        complete: true,
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TableKind {
+    Traces,
+    Observations,
+    Scores,
+    Media,
+    MediaBlobs,
+}
+
+/// One batch read from SQLite.
+enum Rows {
+    Traces(Vec<(String, TraceRecord, i64, i64)>),
+    Observations(Vec<(String, ObservationRecord, i64, i64)>),
+    Scores(Vec<(String, ScoreRecord, i64, i64)>),
+    Media(Vec<spindle_store::MediaRecord>),
+    MediaBlobs(Vec<(String, String, Vec<u8>)>),
+}
+
+struct Copier<'a> {
+    reader: Arc<Mutex<Connection>>,
+    target: &'a PostgresStore,
+    source: String,
+    batch_rows: usize,
+    batches_left: Option<usize>,
+    tables: Vec<CopyProgress>,
+}
+
+impl Copier<'_> {
+    async fn read<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let connection = reader
+                .lock()
+                .map_err(|_| Error::internal("the sqlite reader is poisoned"))?;
+            job(&connection)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("sqlite reader: {e}")))?
+    }
+
+    /// The web UI's users (with their password hashes), memberships and saved views, so
+    /// everyone signs in as before; existing rows are kept. Sessions and sign-in links are
+    /// not copied: people sign in again after the move.
+    async fn copy_ui_accounts(&mut self) -> Result<()> {
+        type UserRow = (String, String, Option<String>, Option<String>, bool, i64);
+        type MembershipRow = (String, String, String, i64);
+        type ViewRow = (String, String, String, String, String, String, i64);
+        let (users, memberships, views) = self
+            .read(|c| {
+                let users: Vec<UserRow> = all_rows(
+                    c,
+                    "SELECT id, email, name, password_hash, is_admin, created_at
+                     FROM users ORDER BY rowid",
+                    |r| UserRow::try_from(r),
+                )?;
+                let memberships: Vec<MembershipRow> = all_rows(
+                    c,
+                    "SELECT user_id, project_id, role, created_at FROM memberships
+                     ORDER BY rowid",
+                    |r| MembershipRow::try_from(r),
+                )?;
+                let views: Vec<ViewRow> = all_rows(
+                    c,
+                    "SELECT id, project_id, user_id, page, name, query, created_at
+                     FROM saved_views ORDER BY rowid",
+                    |r| ViewRow::try_from(r),
+                )?;
+                Ok((users, memberships, views))
+            })
+            .await?;
+        let mut client = self.target.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        for (id, email, name, password_hash, is_admin, created_at) in &users {
+            // An email that already has an account in PostgreSQL keeps that account.
+            transaction
+                .execute(
+                    "INSERT INTO users (id, email, name, password_hash, is_admin, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[id, email, name, password_hash, is_admin, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for (user_id, project_id, role, created_at) in &memberships {
+            transaction
+                .execute(
+                    "INSERT INTO memberships (user_id, project_id, role, created_at)
+                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)
+                     ON CONFLICT DO NOTHING",
+                    &[user_id, project_id, role, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for (id, project_id, user_id, page, name, query, created_at) in &views {
+            transaction
+                .execute(
+                    "INSERT INTO saved_views (id, project_id, user_id, page, name, query,
+                         created_at)
+                     SELECT $1, $2, $3, $4, $5, $6, $7
+                     WHERE EXISTS (SELECT 1 FROM users WHERE id = $3)
+                     ON CONFLICT DO NOTHING",
+                    &[id, project_id, user_id, page, name, query, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        transaction.commit().await.map_err(pg_error)?;
+        for (table, total) in [
+            ("users", users.len()),
+            ("memberships", memberships.len()),
+            ("saved_views", views.len()),
+        ] {
+            self.tables.push(CopyProgress {
+                table,
+                copied: total as u64,
+                total: total as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Organizations, projects, keys and custom models: few rows, copied whole, existing rows
+    /// kept.
+    async fn copy_accounts_of_projects(&mut self) -> Result<()> {
+        let (organizations, projects, keys, models) = self
+            .read(|c| {
+                let organizations: Vec<(String, String, i64)> = all_rows(
+                    c,
+                    "SELECT id, name, created_at FROM organizations ORDER BY rowid",
+                    |r| <(String, String, i64)>::try_from(r),
+                )?;
+                type ProjectRow = (String, String, String, Option<i64>, i64, bool);
+                let projects: Vec<ProjectRow> = all_rows(
+                    c,
+                    "SELECT id, organization_id, name, retention_days, created_at,
+                         builtin_prices FROM projects ORDER BY rowid",
+                    |r| ProjectRow::try_from(r),
+                )?;
+                let keys = all_rows(
+                    c,
+                    "SELECT public_key, project_id, secret_hash, secret_hint, note,
+                         created_at, revoked_at FROM api_keys ORDER BY rowid",
+                    |r| {
+                        Ok(spindle_store::ApiKey {
+                            public_key: r.get(0)?,
+                            project_id: r.get(1)?,
+                            secret_hash: r.get(2)?,
+                            secret_hint: r.get(3)?,
+                            note: r.get(4)?,
+                            created_at: r.get(5)?,
+                            revoked_at: r.get(6)?,
+                        })
+                    },
+                )?;
+                let models = all_rows(
+                    c,
+                    "SELECT id, project_id, model_name, match_pattern, start_date, unit,
+                         prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers
+                     FROM models ORDER BY project_id, id",
+                    |r| {
+                        Ok(ModelRow {
+                            id: r.get(0)?,
+                            project_id: r.get(1)?,
+                            model_name: r.get(2)?,
+                            match_pattern: r.get(3)?,
+                            start_date: r.get(4)?,
+                            unit: r.get(5)?,
+                            prices: r.get(6)?,
+                            tokenizer_id: r.get(7)?,
+                            tokenizer_config: r.get(8)?,
+                            created_at: r.get(9)?,
+                            pricing_tiers: r.get(10)?,
+                        })
+                    },
+                )?;
+                Ok((organizations, projects, keys, models))
+            })
+            .await?;
+        let mut client = self.target.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        for (id, name, created_at) in &organizations {
+            transaction
+                .execute(
+                    "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                    &[id, name, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for (id, organization_id, name, retention_days, created_at, builtin_prices) in &projects {
+            transaction
+                .execute(
+                    "INSERT INTO projects (id, organization_id, name, retention_days, created_at,
+                         builtin_prices)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[
+                        id,
+                        organization_id,
+                        name,
+                        retention_days,
+                        created_at,
+                        builtin_prices,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for m in &models {
+            transaction
+                .execute(
+                    "INSERT INTO models (id, project_id, model_name, match_pattern, start_date,
+                         unit, prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        &m.id,
+                        &m.project_id,
+                        &m.model_name,
+                        &m.match_pattern,
+                        &m.start_date,
+                        &m.unit,
+                        &m.prices,
+                        &m.tokenizer_id,
+                        &m.tokenizer_config,
+                        &m.created_at,
+                        &m.pricing_tiers,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for key in &keys {
+            // A key revoked in either database stays revoked.
+            transaction
+                .execute(
+                    "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint,
+                         note, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (public_key) DO UPDATE
+                     SET revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at)",
+                    &[
+                        &key.public_key,
+                        &key.project_id,
+                        &key.secret_hash,
+                        &key.secret_hint,
+                        &key.note,
+                        &key.created_at,
+                        &key.revoked_at,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        transaction.commit().await.map_err(pg_error)?;
+        for (table, total) in [
+            ("organizations", organizations.len()),
+            ("projects", projects.len()),
+            ("api_keys", keys.len()),
+            ("models", models.len()),
+        ] {
+            self.tables.push(CopyProgress {
+                table,
+                copied: total as u64,
+                total: total as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Copies one table batch by batch; returns false when `max_batches` ran out.
+    async fn copy_table(
+        &mut self,
+        table: &'static str,
+        kind: TableKind,
+        progress: &mut (impl FnMut(&CopyProgress) + Send),
+    ) -> Result<bool> {
+        let total: i64 = self
+            .read(move |c| {
+                c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                    .map_err(sqlite_error)
+            })
+            .await?;
+        let client = self.target.client().await?;
+        let position = client
+            .query_opt(
+                "SELECT last_rowid, copied FROM spindle_copy_progress
+                 WHERE source = $1 AND table_name = $2",
+                &[&self.source, &table],
+            )
+            .await
+            .map_err(pg_error)?;
+        drop(client);
+        let (mut last_rowid, mut copied): (i64, i64) = match position {
+            Some(row) => (
+                row.try_get(0).map_err(pg_error)?,
+                row.try_get(1).map_err(pg_error)?,
+            ),
+            None => (0, 0),
+        };
+        let mut report = CopyProgress {
+            table,
+            copied: u64::try_from(copied).unwrap_or(0),
+            total: u64::try_from(total).unwrap_or(0),
+        };
+        progress(&report);
+        loop {
+            if self.batches_left == Some(0) {
+                self.tables.push(report);
+                return Ok(false);
+            }
+            let limit = i64::try_from(self.batch_rows).unwrap_or(i64::MAX);
+            let (rows, next_rowid, count) = self
+                .read(move |c| read_batch(c, kind, last_rowid, limit))
+                .await?;
+            if count == 0 {
+                self.tables.push(report);
+                return Ok(true);
+            }
+            let mut client = self.target.client().await?;
+            let transaction = client.transaction().await.map_err(pg_error)?;
+            write_batch(&transaction, rows).await?;
+            copied += i64::try_from(count).unwrap_or(0);
+            transaction
+                .execute(
+                    "INSERT INTO spindle_copy_progress (source, table_name, last_rowid, copied)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (source, table_name)
+                     DO UPDATE SET last_rowid = excluded.last_rowid, copied = excluded.copied",
+                    &[&self.source, &table, &next_rowid, &copied],
+                )
+                .await
+                .map_err(pg_error)?;
+            transaction.commit().await.map_err(pg_error)?;
+            last_rowid = next_rowid;
+            if let Some(left) = self.batches_left.as_mut() {
+                *left -= 1;
+            }
+            report.copied = u64::try_from(copied).unwrap_or(0);
+            progress(&report);
+        }
+    }
+}
+
+/// Reads up to `limit` rows of a record table after rowid `after`, with the shared column
+/// list and row decoder of the table. Returns each row's project id with its record and
+/// times, and the last rowid read.
+/// A record read for copying: its project, the record, and its creation and update times.
+type CopiedRecord<R> = (String, R, i64, i64);
+
+fn read_records<R>(
+    c: &Connection,
+    table: &str,
+    alias: &str,
+    columns: &'static ReadColumns,
+    after: i64,
+    limit: i64,
+    decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
+) -> Result<(Vec<CopiedRecord<R>>, i64)> {
+    let mut statement = c
+        .prepare_cached(&format!(
+            "SELECT {alias}.rowid AS copy_rowid, {alias}.project_id AS copy_project_id, \
+             {columns} FROM {table} {alias} \
+             WHERE {alias}.rowid > ?1 ORDER BY {alias}.rowid LIMIT ?2",
+            columns = columns.select(Dialect::Sqlite),
+        ))
+        .map_err(sqlite_error)?;
+    let names = ColumnIndex::of_statement(&statement);
+    let mut rows = statement
+        .query(params![after, limit])
+        .map_err(sqlite_error)?;
+    let mut records = Vec::new();
+    let mut last = after;
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let row = Indexed::new(row, &names);
+        last = row.int("copy_rowid")?;
+        let project = row.text("copy_project_id")?;
+        let stored = decode(&row)?;
+        records.push((project, stored.record, stored.created_at, stored.updated_at));
+    }
+    Ok((records, last))
+}
+
+/// Reads up to `limit` rows after `after` (rowid order); returns the rows, the last rowid
+/// read and the number of rows.
+fn read_batch(
+    c: &Connection,
+    kind: TableKind,
+    after: i64,
+    limit: i64,
+) -> Result<(Rows, i64, usize)> {
+    let mut last = after;
+    let rows = match kind {
+        TableKind::Traces => {
+            let (rows, next) = read_records(c, "traces", "t", &TRACE_COLUMNS, after, limit, |r| {
+                decode_trace(r)
+            })?;
+            last = next;
+            Rows::Traces(rows)
+        }
+        TableKind::Observations => {
+            let (rows, next) = read_records(
+                c,
+                "observations",
+                "o",
+                &OBSERVATION_COLUMNS,
+                after,
+                limit,
+                |r| decode_observation(r),
+            )?;
+            last = next;
+            Rows::Observations(rows)
+        }
+        TableKind::Scores => {
+            let (rows, next) = read_records(c, "scores", "s", &SCORE_COLUMNS, after, limit, |r| {
+                decode_score(r)
+            })?;
+            last = next;
+            Rows::Scores(rows)
+        }
+        TableKind::Media => {
+            let mut statement = c
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, sha256_hash, content_type, content_length,
+                         trace_id, observation_id, field, uploaded_at, upload_http_status,
+                         created_at
+                     FROM media WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(sqlite_error)?;
+            let rows = statement
+                .query_map(params![after, limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        spindle_store::MediaRecord {
+                            project_id: r.get(1)?,
+                            id: r.get(2)?,
+                            sha256_hash: r.get(3)?,
+                            content_type: r.get(4)?,
+                            content_length: r.get(5)?,
+                            trace_id: r.get(6)?,
+                            observation_id: r.get(7)?,
+                            field: r.get(8)?,
+                            uploaded_at: r.get(9)?,
+                            upload_http_status: r.get(10)?,
+                            created_at: r.get(11)?,
+                        },
+                    ))
+                })
+                .map_err(sqlite_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite_error)?;
+            last = rows.last().map_or(last, |(rowid, _)| *rowid);
+            Rows::Media(rows.into_iter().map(|(_, row)| row).collect())
+        }
+        TableKind::MediaBlobs => {
+            // Blobs can be large: a tenth of the batch size per round trip.
+            let blob_limit = (limit / 10).max(1);
+            let mut statement = c
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, bytes FROM media_blobs
+                     WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(sqlite_error)?;
+            let rows = statement
+                .query_map(params![after, blob_limit], |r| {
+                    Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+                })
+                .map_err(sqlite_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite_error)?;
+            last = rows.last().map_or(last, |(rowid, _)| *rowid);
+            Rows::MediaBlobs(rows.into_iter().map(|(_, row)| row).collect())
+        }
+    };
+    let count = match &rows {
+        Rows::Traces(r) => r.len(),
+        Rows::Observations(r) => r.len(),
+        Rows::Scores(r) => r.len(),
+        Rows::Media(r) => r.len(),
+        Rows::MediaBlobs(r) => r.len(),
+    };
+    Ok((rows, last, count))
+}
+
+/// Groups records by project.
+fn by_project<R>(rows: Vec<(String, R, i64, i64)>) -> BTreeMap<String, Vec<(R, i64, i64)>> {
+    let mut grouped: BTreeMap<String, Vec<(R, i64, i64)>> = BTreeMap::new();
+    for (project_id, record, created_at, updated_at) in rows {
+        grouped
+            .entry(project_id)
+            .or_default()
+            .push((record, created_at, updated_at));
+    }
+    grouped
+}
+
+async fn write_records<E: Entity>(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    rows: Vec<(String, E, i64, i64)>,
+) -> Result<()> {
+    for (project_id, records) in by_project(rows) {
+        let copied = copy_rows(transaction, &project_id, records).await?;
+        match E::TABLE {
+            "traces" => add_counts(transaction, &project_id, copied, 0).await?,
+            "observations" => add_counts(transaction, &project_id, 0, copied).await?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn write_batch(transaction: &deadpool_postgres::Transaction<'_>, rows: Rows) -> Result<()> {
+    match rows {
+        Rows::Traces(rows) => write_records(transaction, rows).await,
+        Rows::Observations(rows) => write_records(transaction, rows).await,
+        Rows::Scores(rows) => write_records(transaction, rows).await,
+        Rows::Media(rows) => {
+            for media in &rows {
+                transaction
+                    .execute(
+                        "INSERT INTO media (project_id, id, sha256_hash, content_type,
+                             content_length, trace_id, observation_id, field, uploaded_at,
+                             upload_http_status, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                         ON CONFLICT DO NOTHING",
+                        &[
+                            &media.project_id,
+                            &media.id,
+                            &media.sha256_hash,
+                            &media.content_type,
+                            &media.content_length,
+                            &media.trace_id,
+                            &media.observation_id,
+                            &media.field,
+                            &media.uploaded_at,
+                            &media.upload_http_status,
+                            &media.created_at,
+                        ],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+            }
+            Ok(())
+        }
+        Rows::MediaBlobs(rows) => {
+            for (project_id, id, bytes) in &rows {
+                transaction
+                    .execute(
+                        "INSERT INTO media_blobs (project_id, id, bytes) VALUES ($1, $2, $3)
+                         ON CONFLICT DO NOTHING",
+                        &[project_id, id, bytes],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A custom model's row, copied as stored.
+struct ModelRow {
+    id: String,
+    project_id: String,
+    model_name: String,
+    match_pattern: String,
+    start_date: Option<i64>,
+    unit: Option<String>,
+    prices: String,
+    tokenizer_id: Option<String>,
+    tokenizer_config: Option<String>,
+    created_at: i64,
+    pricing_tiers: Option<String>,
+}

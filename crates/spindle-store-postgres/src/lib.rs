@@ -1,0 +1,719 @@
+//! The PostgreSQL backend: a connection pool, versioned migrations applied under an
+//! advisory lock, and writes that merge with the stored rows inside row-locking
+//! transactions, so any number of `spindle serve` instances can share one database.
+//!
+//! No state that another instance could contradict lives in the process: every read goes
+//! to the database, and every write merges with what is stored at commit time. A write is
+//! acknowledged only after its transaction committed.
+
+mod accounts;
+mod clean;
+pub mod copy;
+mod models;
+mod reads;
+mod schema;
+mod search;
+mod writer;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Client, GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use spindle_core::time::{now_micros, Micros};
+use spindle_core::{Error, ErrorKind, WriteBatch};
+use spindle_cost::{CustomModel, Pricer};
+pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
+use spindle_store::executor::FromRow;
+use spindle_store::sql::reads::Payloads;
+use spindle_store::sql::rows::{decode_media, MEDIA_SELECT};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio_postgres::NoTls;
+
+pub use schema::SCHEMA_VERSION;
+use spindle_store::{accounts_sql, models_sql};
+use spindle_store::{
+    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
+    Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
+    TraceQuery, TraceView,
+};
+
+/// Tuning of a [`PostgresStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// Connections in the pool (shared by reads and writes).
+    pub pool_size: usize,
+    /// Write batches in flight at once (waiting for a connection or committing); past this,
+    /// `write` fails with `Overloaded`.
+    pub queue_capacity: usize,
+    /// The schema to use instead of the connection's default `search_path` (created when
+    /// missing). Tests use one schema per case.
+    pub schema: Option<String>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 16,
+            queue_capacity: 64,
+            schema: None,
+        }
+    }
+}
+
+/// The PostgreSQL implementation of [`Store`].
+/// Observations recomputed per transaction, so that row locks are held briefly.
+const RECOMPUTE_CHUNK: u32 = 500;
+
+pub struct PostgresStore {
+    pool: Pool,
+    writes: Arc<Semaphore>,
+    /// Connections writes may hold at once: the rest of the pool stays free for reads.
+    write_connections: Semaphore,
+    queue_capacity: u32,
+    in_flight: Arc<AtomicUsize>,
+    closed: AtomicBool,
+    schema: Option<String>,
+    pricer: Arc<Pricer>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects once, creates the schema if asked and applies pending migrations.
+async fn prepare(
+    config: tokio_postgres::Config,
+    schema: Option<String>,
+) -> Result<Vec<&'static str>> {
+    let (mut client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    let connection = tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "migration connection closed");
+        }
+    });
+    if let Some(schema) = &schema {
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await
+            .or_else(|e| {
+                // Two instances creating the schema at once: the loser sees a duplicate.
+                if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+                    Ok(())
+                } else {
+                    Err(pg_error(e))
+                }
+            })?;
+    }
+    let applied = schema::migrate(&mut client).await;
+    drop(client);
+    let _ = connection.await;
+    applied
+}
+
+/// Decodes every row of one statement's result with `decode`, which reads columns by
+/// name (resolved once for the statement).
+pub(crate) fn decode_rows<T>(
+    rows: &[tokio_postgres::Row],
+    decode: impl Fn(&spindle_store::sql::Indexed<'_, tokio_postgres::Row>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let columns = spindle_store::sql::ColumnIndex::of_rows(rows);
+    rows.iter()
+        .map(|row| decode(&spindle_store::sql::Indexed::new(row, &columns)))
+        .collect()
+}
+
+/// The rows of `sql` on a PostgreSQL connection or transaction (the statement prepared once
+/// per connection).
+pub(crate) async fn postgres_rows<T: FromRow>(
+    client: &impl GenericClient,
+    sql: &Sql,
+) -> Result<Vec<T>> {
+    debug_assert_eq!(sql.dialect(), Dialect::Postgres);
+    let (text, params) = sql.finish();
+    let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
+    let rows = client.query(&statement, &params).await.map_err(pg_error)?;
+    let columns = ColumnIndex::of_rows(&rows);
+    rows.iter()
+        .map(|row| T::from_row(&Indexed::new(row, &columns)))
+        .collect()
+}
+
+/// Runs `sql` on a PostgreSQL connection or transaction; returns how many rows it changed.
+pub(crate) async fn postgres_execute(client: &impl GenericClient, sql: &Sql) -> Result<u64> {
+    debug_assert_eq!(sql.dialect(), Dialect::Postgres);
+    let (text, params) = sql.finish();
+    let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
+    client.execute(&statement, &params).await.map_err(pg_error)
+}
+
+fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+    match error {
+        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
+        other => Error::new(ErrorKind::Unavailable, format!("postgres pool: {other}")),
+    }
+}
+
+/// Whether `name` is a plain schema name (`[a-z_][a-z0-9_]*`, at most 63 bytes).
+fn valid_schema_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// Parses a `postgres://` URL; the message names `DATABASE_URL` without echoing secrets.
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
+    url.parse::<tokio_postgres::Config>().map_err(|e| {
+        Error::invalid(
+            "DATABASE_URL",
+            format!("not a valid PostgreSQL connection URL: {e}"),
+        )
+    })
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url`, applies pending migrations (under an advisory
+    /// lock, so instances starting together do not race) and returns the store.
+    pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        let (store, config) = PostgresStore::build(url, &options)?;
+        prepare(config, options.schema).await?;
+        Ok(store)
+    }
+
+    /// Like [`PostgresStore::open`], for callers outside the async runtime: the migrations
+    /// run on a thread of their own (connections of the pool are made later, lazily, on
+    /// the runtime that uses the store).
+    pub fn open_blocking(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        let (store, config) = PostgresStore::build(url, &options)?;
+        let schema = options.schema.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::internal(format!("starting a runtime for migrations: {e}")))?;
+            runtime.block_on(prepare(config, schema))
+        })
+        .join()
+        .map_err(|_| Error::internal("the migration thread panicked"))??;
+        Ok(store)
+    }
+
+    /// The store with a lazy pool, and the connection settings for [`prepare`].
+    fn build(
+        url: &str,
+        options: &PostgresOptions,
+    ) -> Result<(PostgresStore, tokio_postgres::Config)> {
+        let mut config = parse_url(url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if let Some(schema) = &options.schema {
+            if !valid_schema_name(schema) {
+                return Err(Error::invalid(
+                    "schema",
+                    "expected lower-case letters, digits and underscores",
+                ));
+            }
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .build()
+            .map_err(|e| Error::internal(format!("postgres pool: {e}")))?;
+        let capacity = options.queue_capacity.clamp(1, Semaphore::MAX_PERMITS);
+        let store = PostgresStore {
+            pool,
+            writes: Arc::new(Semaphore::new(capacity)),
+            write_connections: Semaphore::new((options.pool_size.max(1) * 3 / 4).max(1)),
+            queue_capacity: u32::try_from(capacity).unwrap_or(u32::MAX),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            closed: AtomicBool::new(false),
+            schema: options.schema.clone(),
+            pricer: Arc::new(Pricer::new()),
+        };
+        Ok((store, config))
+    }
+
+    /// Applies pending migrations to the database at `url` (in `schema`, if given) and
+    /// returns the names of the migrations this call applied.
+    pub async fn migrate(url: &str, schema: Option<String>) -> Result<Vec<&'static str>> {
+        let (_store, config) = PostgresStore::build(
+            url,
+            &PostgresOptions {
+                pool_size: 1,
+                schema: schema.clone(),
+                ..PostgresOptions::default()
+            },
+        )?;
+        prepare(config, schema).await
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> Result<Client> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
+        accounts_sql::upsert_organization(self, organization).await
+    }
+
+    async fn upsert_project(&self, project: &Project) -> Result<()> {
+        accounts_sql::upsert_project(self, project).await
+    }
+
+    async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
+        accounts_sql::get_project(self, project_id).await
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        accounts_sql::list_projects(self).await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
+        accounts_sql::insert_api_key(self, key).await
+    }
+
+    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()> {
+        accounts_sql::create_project_with_key(self, project, key).await
+    }
+
+    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
+        accounts_sql::get_api_key(self, public_key).await
+    }
+
+    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        accounts_sql::list_api_keys(self, project_id).await
+    }
+
+    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
+        accounts_sql::revoke_api_key(self, public_key, at).await
+    }
+
+    async fn replace_api_key_hash(
+        &self,
+        public_key: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool> {
+        accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
+    }
+
+    async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(writer::store_closed());
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let permit = match Arc::clone(&self.writes).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                return Err(Error::new(ErrorKind::Overloaded, "the write queue is full"))
+            }
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(writer::store_closed()),
+        };
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let _in_flight = InFlight(Arc::clone(&self.in_flight));
+        let result = async {
+            let batch = spindle_store::derived::count_ahead(&self.pricer, batch).await?;
+            let _connection = self
+                .write_connections
+                .acquire()
+                .await
+                .map_err(|_| writer::store_closed())?;
+            let mut client = self.client().await?;
+            writer::apply(&mut client, &self.pricer, project_id, batch).await
+        }
+        .await;
+        drop(permit);
+        result
+    }
+
+    async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        transaction
+            .execute(
+                "DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2::text[])",
+                &[&project_id, &trace_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        let deleted_observations = transaction
+            .execute(
+                "DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2::text[])",
+                &[&project_id, &trace_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        let deleted = transaction
+            .execute(
+                "DELETE FROM traces WHERE project_id = $1 AND id = ANY($2::text[])",
+                &[&project_id, &trace_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+        search::forget(&transaction, project_id, trace_ids).await?;
+        writer::add_counts(
+            &transaction,
+            project_id,
+            -i64::try_from(deleted).unwrap_or(i64::MAX),
+            -i64::try_from(deleted_observations).unwrap_or(i64::MAX),
+        )
+        .await?;
+        transaction.commit().await.map_err(pg_error)?;
+        Ok(deleted)
+    }
+
+    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
+        models_sql::list(self, project_id).await
+    }
+
+    async fn put_model(&self, model: &CustomModel) -> Result<()> {
+        models_sql::put(self, model).await
+    }
+
+    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
+        models_sql::delete(self, project_id, model_id).await
+    }
+
+    async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
+        models_sql::builtin_enabled(self, project_id).await
+    }
+
+    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
+        models_sql::set_builtin(self, project_id, enabled).await
+    }
+
+    async fn recompute_costs(
+        &self,
+        project_id: &str,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    ) -> Result<u64> {
+        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
+        let mut client = self.client().await?;
+        let mut position = None;
+        let mut changed = 0;
+        loop {
+            let transaction = client.transaction().await.map_err(pg_error)?;
+            let (count, next) = models::recompute_chunk(
+                &transaction,
+                &self.pricer,
+                project_id,
+                range,
+                position.take(),
+                RECOMPUTE_CHUNK,
+            )
+            .await?;
+            transaction.commit().await.map_err(pg_error)?;
+            changed += count;
+            match next {
+                Some(next) => position = Some(next),
+                None => return Ok(changed),
+            }
+        }
+    }
+
+    async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let deleted = client
+            .execute(
+                "DELETE FROM scores WHERE project_id = $1 AND id = $2",
+                &[&project_id, &score_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(deleted > 0)
+    }
+
+    async fn delete_older_than(
+        &self,
+        project_id: &str,
+        cutoff: Micros,
+        max_traces: u32,
+    ) -> Result<u64> {
+        let limit = i64::from(max_traces.max(1));
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        // Rows a writer holds are skipped, not waited for: the next round takes them.
+        let counts = transaction
+            .query_one(
+                "WITH doomed AS (
+                     SELECT id FROM traces WHERE project_id = $1 AND timestamp < $2
+                     ORDER BY timestamp ASC NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED),
+                 scores_gone AS (DELETE FROM scores WHERE project_id = $1
+                     AND trace_id IN (SELECT id FROM doomed)),
+                 observations_gone AS (DELETE FROM observations WHERE project_id = $1
+                     AND trace_id IN (SELECT id FROM doomed) RETURNING 1),
+                 traces_gone AS (DELETE FROM traces
+                     WHERE project_id = $1 AND id IN (SELECT id FROM doomed) RETURNING 1),
+                 search_gone AS (DELETE FROM trace_search
+                     WHERE project_id = $1 AND trace_id IN (SELECT id FROM doomed))
+                 SELECT (SELECT count(*) FROM traces_gone),
+                     (SELECT count(*) FROM observations_gone)",
+                &[&project_id, &cutoff, &limit],
+            )
+            .await
+            .map_err(pg_error)?;
+        let deleted: i64 = counts.try_get(0).map_err(pg_error)?;
+        let mut deleted_observations: i64 = counts.try_get(1).map_err(pg_error)?;
+        // Observations and scores whose trace is gone (or never came) age out too; the
+        // search words of those traces are worked out again from what is left.
+        for (table, time) in [("observations", "start_time"), ("scores", "timestamp")] {
+            let orphans = transaction
+                .query(
+                    &format!(
+                        "DELETE FROM {table} WHERE ctid IN (SELECT x.ctid FROM {table} x
+                         WHERE x.project_id = $1 AND x.{time} < $2 AND NOT EXISTS (
+                             SELECT 1 FROM traces t
+                             WHERE t.project_id = x.project_id AND t.id = x.trace_id)
+                         LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING trace_id"
+                    ),
+                    &[&project_id, &cutoff, &limit],
+                )
+                .await
+                .map_err(pg_error)?;
+            if table == "observations" {
+                deleted_observations += i64::try_from(orphans.len()).unwrap_or(i64::MAX);
+                let mut traces = BTreeSet::new();
+                for row in &orphans {
+                    traces.extend(row.try_get::<_, Option<String>>(0).map_err(pg_error)?);
+                }
+                search::rebuild(&transaction, project_id, traces).await?;
+            }
+        }
+        writer::add_counts(&transaction, project_id, -deleted, -deleted_observations).await?;
+        transaction.commit().await.map_err(pg_error)?;
+        Ok(u64::try_from(deleted).unwrap_or(0))
+    }
+
+    async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {
+        let client = self.client().await?;
+        reads::list_traces(&client, project_id, query).await
+    }
+
+    async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        let client = self.client().await?;
+        reads::get_trace(&client, project_id, trace_id, Payloads::With).await
+    }
+
+    async fn get_trace_tree(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        let client = self.client().await?;
+        reads::get_trace(&client, project_id, trace_id, Payloads::Without).await
+    }
+
+    async fn list_observations(
+        &self,
+        project_id: &str,
+        query: &ObservationQuery,
+    ) -> Result<Page<ObservationView>> {
+        let client = self.client().await?;
+        reads::list_observations(&client, project_id, query).await
+    }
+
+    async fn get_observation(
+        &self,
+        project_id: &str,
+        observation_id: &str,
+    ) -> Result<Option<ObservationView>> {
+        let client = self.client().await?;
+        reads::get_observation(&client, project_id, observation_id).await
+    }
+
+    async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
+        let client = self.client().await?;
+        reads::list_scores(&client, project_id, query).await
+    }
+
+    async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
+        let client = self.client().await?;
+        reads::get_score(&client, project_id, score_id).await
+    }
+
+    async fn list_sessions(
+        &self,
+        project_id: &str,
+        query: &SessionQuery,
+    ) -> Result<Page<SessionView>> {
+        let client = self.client().await?;
+        reads::list_sessions(&client, project_id, query).await
+    }
+
+    async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>> {
+        let client = self.client().await?;
+        reads::get_session(&client, project_id, session_id).await
+    }
+
+    async fn daily_metrics(
+        &self,
+        project_id: &str,
+        query: &MetricsQuery,
+    ) -> Result<Page<DailyMetrics>> {
+        let client = self.client().await?;
+        reads::daily_metrics(&client, project_id, query).await
+    }
+
+    async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO media (project_id, id, sha256_hash, content_type, content_length,
+                     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                &[
+                    &media.project_id,
+                    &media.id,
+                    &media.sha256_hash,
+                    &media.content_type,
+                    &media.content_length,
+                    &media.trace_id,
+                    &media.observation_id,
+                    &media.field,
+                    &media.uploaded_at,
+                    &media.upload_http_status,
+                    &media.created_at,
+                ],
+            )
+            .await
+            .map_err(pg_error)?;
+        let row = client
+            .query_one(
+                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
+                &[&media.project_id, &media.id],
+            )
+            .await
+            .map_err(pg_error)?;
+        decode_media(&row)
+    }
+
+    async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
+                &[&project_id, &media_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        rows.first().map(decode_media).transpose()
+    }
+
+    async fn put_media_bytes(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        bytes: Vec<u8>,
+        at: Micros,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        let updated = transaction
+            .execute(
+                "UPDATE media SET uploaded_at = $3, upload_http_status = 200
+                 WHERE project_id = $1 AND id = $2",
+                &[&project_id, &media_id, &at],
+            )
+            .await
+            .map_err(pg_error)?;
+        if updated == 0 {
+            return Err(Error::not_found(format!("media {media_id:?}")));
+        }
+        transaction
+            .execute(
+                "INSERT INTO media_blobs (project_id, id, bytes) VALUES ($1, $2, $3)
+                 ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes",
+                &[&project_id, &media_id, &bytes],
+            )
+            .await
+            .map_err(pg_error)?;
+        transaction.commit().await.map_err(pg_error)
+    }
+
+    async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT bytes FROM media_blobs WHERE project_id = $1 AND id = $2",
+                &[&project_id, &media_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        row.map(|row| row.bytes("bytes")).transpose()
+    }
+
+    async fn mark_media_uploaded(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        at: Micros,
+        http_status: Option<i64>,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let updated = client
+            .execute(
+                "UPDATE media SET uploaded_at = $3, upload_http_status = $4
+                 WHERE project_id = $1 AND id = $2",
+                &[&project_id, &media_id, &at, &http_status],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(updated > 0)
+    }
+
+    async fn ready(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(writer::store_closed());
+        }
+        let client = self.client().await?;
+        client.execute("SELECT 1", &[]).await.map_err(pg_error)?;
+        Ok(())
+    }
+
+    fn write_queue_depth(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        // Every write in flight holds a permit: taking them all waits for their commits.
+        let all = self
+            .writes
+            .acquire_many(self.queue_capacity)
+            .await
+            .map_err(|_| writer::store_closed())?;
+        drop(all);
+        self.writes.close();
+        Ok(())
+    }
+}
+
+/// Counts a write in flight until dropped (also when the caller's future is cancelled).
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}

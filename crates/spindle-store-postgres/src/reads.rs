@@ -1,0 +1,379 @@
+//! The read queries on PostgreSQL: traces with their derived fields, observations (page or
+//! keyset), scores, sessions and daily metrics, with the SQLite backend's semantics (NULLs
+//! sort first ascending and last descending, text by code point).
+
+use deadpool_postgres::Client;
+use tokio_postgres::Row;
+
+use super::{decode_rows, pg_error};
+use spindle_store::search::query_words;
+use spindle_store::sql::reads::{
+    self, all_tags, decode_observation_view, decode_score_view, decode_session, decode_trace_view,
+    paging, Payloads, Total, NULL_TIMESTAMP_KEY,
+};
+use spindle_store::sql::rows::TRACE_COLUMNS;
+use spindle_store::sql::{Dialect, Sql};
+use spindle_store::trace_index::{IndexedTerm, SplitQuery};
+use spindle_store::{
+    DailyMetrics, Direction, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
+    ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
+};
+
+const DIALECT: Dialect = Dialect::Postgres;
+
+/// Prepared statements kept per connection; filters make many statement shapes, so the
+/// cache is emptied when it grows past this.
+const STATEMENT_CACHE_LIMIT: usize = 256;
+
+async fn query(client: &Client, sql: &Sql) -> Result<Vec<Row>> {
+    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache.clear();
+    }
+    let (text, params) = sql.finish();
+    let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
+    client.query(&statement, &params).await.map_err(pg_error)
+}
+
+async fn count(client: &Client, sql: &Sql) -> Result<u64> {
+    let rows = query(client, sql).await?;
+    let total: i64 = match rows.first() {
+        Some(row) => row.try_get(0).map_err(pg_error)?,
+        None => 0,
+    };
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+/// The total of a page: counted, or the project's kept count.
+async fn total(client: &Client, project_id: &str, total: &Total) -> Result<u64> {
+    match total {
+        Total::ProjectObservations => project_counter(client, project_id, "observations").await,
+        Total::Count(sql) => count(client, sql).await,
+    }
+}
+
+/// A project's count of `traces` or `observations` (the sum of its counter shards).
+async fn project_counter(client: &Client, project_id: &str, column: &str) -> Result<u64> {
+    let mut sql = Sql::new(
+        DIALECT,
+        &format!("SELECT coalesce(sum({column}), 0)::int8 FROM project_counts WHERE project_id = "),
+    );
+    sql.bind(project_id.to_owned());
+    count(client, &sql).await
+}
+
+/// One `tsquery` per word of a user's search text (see [`query_words`]); empty when the
+/// text has no word characters.
+fn tsqueries_of(search: &str) -> Vec<String> {
+    query_words(search)
+        .into_iter()
+        .map(|(word, prefix)| {
+            if prefix {
+                format!("'{word}':*")
+            } else {
+                format!("'{word}'")
+            }
+        })
+        .collect()
+}
+
+/// Search over trace and observation input and output (word-based, case- and
+/// accent-insensitive, the last word as a prefix; every word somewhere in the trace), or an
+/// exact trace id. Text without any word character falls back to a substring scan.
+fn search_condition(project_id: &str, search: &str) -> Sql {
+    let queries = tsqueries_of(search);
+    if queries.is_empty() {
+        return reads::substring_search(DIALECT, search);
+    }
+    // The lexemes are the writer's normalized words, taken verbatim (no parser). Each word's
+    // traces come from the GIN index of `trace_search`; their intersection is gathered first,
+    // so the trace table is probed by primary key, not scanned.
+    let mut condition = Sql::new(DIALECT, "t.id IN (SELECT ");
+    condition.bind(search.to_owned()).push(" UNION ALL (");
+    for (index, query) in queries.into_iter().enumerate() {
+        if index > 0 {
+            condition.push(" INTERSECT ");
+        }
+        condition
+            .push("SELECT s.trace_id FROM trace_search s WHERE s.project_id = ")
+            .bind(project_id.to_owned())
+            .push(" AND s.words @@ ")
+            .bind(query)
+            .push("::tsquery");
+    }
+    condition.push("))");
+    condition
+}
+
+/// `ASC NULLS FIRST` or `DESC NULLS LAST`: SQLite's order of NULLs.
+fn direction_sql(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Asc => "ASC NULLS FIRST",
+        Direction::Desc => "DESC NULLS LAST",
+    }
+}
+
+// --- traces ---
+
+/// The exact number of traces matching a query the index tables answer alone: the kept
+/// count of one tag, or the driver's index rows that every other term's probe finds.
+async fn count_from_index(
+    client: &Client,
+    project_id: &str,
+    query: &TraceQuery,
+    split: &SplitQuery<'_>,
+    driver: &IndexedTerm,
+) -> Result<u64> {
+    let timeless = query.from_timestamp.is_none() && query.to_timestamp.is_none();
+    if let (IndexedTerm::Tag(tag), [_], true) = (driver, split.terms.as_slice(), timeless) {
+        let mut sql = Sql::new(
+            DIALECT,
+            "SELECT coalesce(sum(trace_count), 0)::int8 FROM trace_tag_counts \
+             WHERE project_id = ",
+        );
+        sql.bind(project_id.to_owned())
+            .push(" AND tag = ")
+            .bind(tag.clone());
+        return count(client, &sql).await;
+    }
+    let count_sql = reads::index_count(DIALECT, project_id, query, &split.terms, driver);
+    count(client, &count_sql).await
+}
+
+pub(crate) async fn list_traces(
+    client: &Client,
+    project_id: &str,
+    query_params: &TraceQuery,
+) -> Result<Page<TraceView>> {
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
+    let q = query_params;
+    let (page, limit, offset) = paging(q.page, q.limit);
+    let mut split = SplitQuery::of(q);
+    let mut conditions = Sql::new(DIALECT, "t.project_id = ");
+    conditions.bind(project_id.to_owned());
+    // Several tags: the GIN index of `traces.tags` intersects them (and counts the result)
+    // faster than probing `trace_tags` once per row of the first tag.
+    let tags_on_rows = split.take_tags_if_several();
+    all_tags(&mut conditions, "t.tags", &tags_on_rows);
+    let index_only = tags_on_rows.is_empty() && !split.needs_trace_rows(q);
+    reads::trace_conditions(&mut conditions, project_id, q, &split.other_filters)?;
+    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        conditions.and(search_condition(project_id, search));
+    }
+    if let Some(range) = &q.score {
+        conditions.and(reads::score_range_condition(
+            DIALECT, project_id, range, "t.id",
+        ));
+    }
+    let (order_expr, direction) = reads::trace_order(DIALECT, q)?;
+
+    // Ids are never NULL: the tiebreak has no NULLS clause, so the time index serves it.
+    let id_direction = match direction {
+        Direction::Asc => "ASC",
+        Direction::Desc => "DESC",
+    };
+    let direction = direction_sql(direction);
+    let unfiltered = split.terms.is_empty()
+        && index_only
+        && q.from_timestamp.is_none()
+        && q.to_timestamp.is_none();
+    // A tag or metadata list in time order walks its index table in that order and reads
+    // only the traces it returns; otherwise the terms are primary-key probes of the tables.
+    let driver = split.driver(q).filter(|_| order_expr == "t.timestamp");
+    let trace_ts = format!("coalesce(t.timestamp, '{NULL_TIMESTAMP_KEY}'::int8)");
+    let total_items = if unfiltered {
+        project_counter(client, project_id, "traces").await?
+    } else if let Some(driver) = driver.filter(|_| index_only) {
+        count_from_index(client, project_id, q, &split, driver).await?
+    } else {
+        let mut count_sql = Sql::new(DIALECT, "SELECT count(*) FROM traces t WHERE ");
+        count_sql.append(&conditions);
+        for term in &split.terms {
+            count_sql.and(reads::term_probe(
+                DIALECT, project_id, term, "t.id", &trace_ts,
+            ));
+        }
+        count(client, &count_sql).await?
+    };
+
+    let mut select = reads::trace_source(DIALECT, project_id, q, driver, trace_columns);
+    select.append(&conditions);
+    for term in split.terms.iter().filter(|term| Some(*term) != driver) {
+        match driver {
+            Some(_) => select.and(reads::term_probe(
+                DIALECT,
+                project_id,
+                term,
+                "d.trace_id",
+                "d.ts",
+            )),
+            None => select.and(reads::term_probe(
+                DIALECT, project_id, term, "t.id", &trace_ts,
+            )),
+        };
+    }
+    match driver {
+        Some(_) => select.push(&format!(
+            " ORDER BY d.ts {id_direction}, d.trace_id {id_direction} LIMIT "
+        )),
+        None => select.push(&format!(
+            " ORDER BY {order_expr} {direction}, t.id {id_direction} LIMIT "
+        )),
+    };
+    select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
+    let mut items = query_traces(client, &select).await?;
+    fill_derived(client, project_id, &mut items).await?;
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items,
+        next_cursor: None,
+    })
+}
+
+async fn query_traces(client: &Client, sql: &Sql) -> Result<Vec<TraceView>> {
+    let rows = query(client, sql).await?;
+    decode_rows(&rows, |row| decode_trace_view(row))
+}
+
+/// Computes latency, total cost, level, observation and score ids for the given traces.
+async fn fill_derived(client: &Client, project_id: &str, views: &mut [TraceView]) -> Result<()> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let statements = reads::derived_statements(DIALECT, project_id, views);
+    let rows = query(client, &statements.observations).await?;
+    let observations = decode_rows(&rows, |row| reads::decode_observation_summary(row))?;
+    let rows = query(client, &statements.scores).await?;
+    let scores = decode_rows(&rows, |row| reads::decode_score_summary(row))?;
+    reads::apply_derived(views, observations, scores);
+    Ok(())
+}
+
+pub(crate) async fn get_trace(
+    client: &Client,
+    project_id: &str,
+    trace_id: &str,
+    payloads: Payloads,
+) -> Result<Option<TraceView>> {
+    let statements = reads::trace_by_id(DIALECT, project_id, trace_id, payloads);
+    let mut views = query_traces(client, &statements.trace).await?;
+    fill_derived(client, project_id, &mut views).await?;
+    let Some(mut view) = views.pop() else {
+        return Ok(None);
+    };
+    let rows = query(client, &statements.observations).await?;
+    view.observations = decode_rows(&rows, |row| decode_observation_view(row))?;
+    let rows = query(client, &statements.scores).await?;
+    view.scores = decode_rows(&rows, |row| decode_score_view(row))?;
+    Ok(Some(view))
+}
+
+// --- observations ---
+
+pub(crate) async fn list_observations(
+    client: &Client,
+    project_id: &str,
+    q: &ObservationQuery,
+) -> Result<Page<ObservationView>> {
+    let list = reads::observation_list(DIALECT, project_id, q)?;
+    let total_items = total(client, project_id, &list.total).await?;
+    let rows = query(client, &list.select).await?;
+    let items = decode_rows(&rows, |row| decode_observation_view(row))?;
+    Ok(reads::observation_page(&list, items, total_items))
+}
+
+pub(crate) async fn get_observation(
+    client: &Client,
+    project_id: &str,
+    observation_id: &str,
+) -> Result<Option<ObservationView>> {
+    let select = reads::observation_by_id(DIALECT, project_id, observation_id);
+    let rows = query(client, &select).await?;
+    Ok(decode_rows(&rows, |row| decode_observation_view(row))?.pop())
+}
+
+// --- scores ---
+
+pub(crate) async fn list_scores(
+    client: &Client,
+    project_id: &str,
+    q: &ScoreQuery,
+) -> Result<Page<ScoreView>> {
+    let list = reads::score_list(DIALECT, project_id, q)?;
+    let total_items = total(client, project_id, &list.total).await?;
+    let rows = query(client, &list.select).await?;
+    let items = decode_rows(&rows, |row| decode_score_view(row))?;
+    Ok(list.page_of(items, total_items))
+}
+
+pub(crate) async fn get_score(
+    client: &Client,
+    project_id: &str,
+    score_id: &str,
+) -> Result<Option<ScoreView>> {
+    let select = reads::score_by_id(DIALECT, project_id, score_id);
+    let rows = query(client, &select).await?;
+    Ok(decode_rows(&rows, |row| decode_score_view(row))?.pop())
+}
+
+// --- sessions ---
+
+pub(crate) async fn list_sessions(
+    client: &Client,
+    project_id: &str,
+    q: &SessionQuery,
+) -> Result<Page<SessionView>> {
+    let list = reads::session_list(DIALECT, project_id, q);
+    let total_items = total(client, project_id, &list.total).await?;
+    let rows = query(client, &list.select).await?;
+    let items = decode_rows(&rows, |row| decode_session(row))?;
+    Ok(list.page_of(items, total_items))
+}
+
+pub(crate) async fn get_session(
+    client: &Client,
+    project_id: &str,
+    session_id: &str,
+) -> Result<Option<SessionView>> {
+    let (session, traces) = reads::session_by_id(DIALECT, project_id, session_id);
+    let rows = query(client, &session).await?;
+    let Some(mut session) = decode_rows(&rows, |row| decode_session(row))?.pop() else {
+        return Ok(None);
+    };
+    session.traces = query_traces(client, &traces).await?;
+    fill_derived(client, project_id, &mut session.traces).await?;
+    Ok(Some(session))
+}
+
+// --- daily metrics ---
+
+pub(crate) async fn daily_metrics(
+    client: &Client,
+    project_id: &str,
+    q: &MetricsQuery,
+) -> Result<Page<DailyMetrics>> {
+    let metrics = reads::metrics_list(DIALECT, project_id, q);
+    let total_items = count(client, &metrics.count).await?;
+    let rows = query(client, &metrics.days).await?;
+    let days = decode_rows(&rows, |row| metrics.decode_day(row))?;
+    let usage = if days.is_empty() {
+        Vec::new()
+    } else {
+        let rows = query(client, &metrics.usage(&days)).await?;
+        decode_rows(&rows, |row| metrics.decode_usage(row))?
+    };
+    Ok(metrics.page(days, usage, total_items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_becomes_a_safe_tsquery() {
+        assert_eq!(tsqueries_of("NUMBER 3"), ["'number'", "'3':*"]);
+        assert_eq!(tsqueries_of("'; DROP--"), ["'drop':*"]);
+        assert!(tsqueries_of("% \"").is_empty());
+    }
+}

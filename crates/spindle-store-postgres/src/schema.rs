@@ -1,0 +1,129 @@
+//! The versioned PostgreSQL migrations, tracked in `spindle_migrations` and applied under a
+//! transaction-scoped advisory lock, so several instances starting at once apply each one
+//! exactly once.
+
+use spindle_core::{Error, ErrorKind};
+use tokio_postgres::Client;
+
+use super::pg_error;
+use spindle_store::Result;
+
+/// The migrations, in order; migration `i` (0-based) brings the schema to version `i + 1`.
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../migrations/0001_initial.sql"),
+    ),
+    (
+        "0002_accounts",
+        include_str!("../migrations/0002_accounts.sql"),
+    ),
+    (
+        "0003_sort_indexes",
+        include_str!("../migrations/0003_sort_indexes.sql"),
+    ),
+    (
+        "0004_tags_index",
+        include_str!("../migrations/0004_tags_index.sql"),
+    ),
+    (
+        "0005_counters",
+        include_str!("../migrations/0005_counters.sql"),
+    ),
+    ("0006_cost", include_str!("../migrations/0006_cost.sql")),
+    (
+        "0007_trace_tags_and_metadata",
+        include_str!("../migrations/0007_trace_tags_and_metadata.sql"),
+    ),
+    (
+        "0008_lz4_compression",
+        include_str!("../migrations/0008_lz4_compression.sql"),
+    ),
+    (
+        "0009_trace_search",
+        include_str!("../migrations/0009_trace_search.sql"),
+    ),
+    (
+        "0010_scores_cover_trace_ids",
+        include_str!("../migrations/0010_scores_cover_trace_ids.sql"),
+    ),
+    (
+        "0011_prompts",
+        include_str!("../migrations/0011_prompts.sql"),
+    ),
+    (
+        "0012_server_secrets",
+        include_str!("../migrations/0012_server_secrets.sql"),
+    ),
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The first key of the advisory lock that serializes migrations (the second is the schema).
+const MIGRATION_LOCK: i32 = 0x5350_494e; // "SPIN"
+
+/// Applies the migrations the schema lacks, in one transaction holding the advisory lock of
+/// the current schema. Returns the names of the migrations applied. Fails with
+/// `Unavailable` when the database is newer than this build.
+pub(crate) async fn migrate(client: &mut Client) -> Result<Vec<&'static str>> {
+    let transaction = client.transaction().await.map_err(pg_error)?;
+    transaction
+        .execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+            &[&MIGRATION_LOCK],
+        )
+        .await
+        .map_err(pg_error)?;
+    transaction
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS spindle_migrations (
+                 version    bigint PRIMARY KEY,
+                 name       text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .await
+        .map_err(pg_error)?;
+    let current: i64 = transaction
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM spindle_migrations",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?
+        .get(0);
+    if current > SCHEMA_VERSION {
+        return Err(Error::new(
+            ErrorKind::Unavailable,
+            format!(
+                "database schema version {current} is newer than this build supports \
+                 ({SCHEMA_VERSION})"
+            ),
+        ));
+    }
+    let mut applied = Vec::new();
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate() {
+        let version = index as i64 + 1;
+        if version <= current {
+            continue;
+        }
+        transaction
+            .batch_execute(sql)
+            .await
+            .map_err(|e| Error::internal(format!("migration {name} failed: {e}")))?;
+        transaction
+            .execute(
+                "INSERT INTO spindle_migrations (version, name) VALUES ($1, $2)",
+                &[&version, name],
+            )
+            .await
+            .map_err(pg_error)?;
+        applied.push(*name);
+    }
+    transaction.commit().await.map_err(pg_error)?;
+    for name in &applied {
+        tracing::info!(migration = name, "applied postgres migration");
+    }
+    Ok(applied)
+}

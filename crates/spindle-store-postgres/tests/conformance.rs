@@ -1,0 +1,18 @@
+//! The store, accounts and prompts conformance suites on PostgreSQL, one fresh schema per case. Fails
+//! (never skips) when PostgreSQL is not reachable.
+
+mod support;
+
+spindle_store::conformance_suite!(
+    |options: spindle_store::conformance::OpenOptions| async move {
+        support::open_in(&options.dir, options.queue_capacity).await
+    }
+);
+
+spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move {
+    support::open_in(&dir, None).await
+});
+
+spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
+    support::open_in(&dir, None).await
+});

@@ -1,0 +1,454 @@
+//! `copy_from_sqlite`: a SQLite data directory with traces, observations (their derived
+//! costs included), scores, media, custom models and the UI's users moves to PostgreSQL,
+//! interrupted once and resumed, and every read of the store API answers the same before and
+//! after.
+
+mod support;
+
+use spindle_core::merge::Stamp;
+use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord};
+use spindle_core::{TraceRecord, WriteBatch};
+use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
+use spindle_store::{
+    ApiKey, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization, Project,
+    ScoreQuery, SessionQuery, Store, TraceQuery,
+};
+use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore};
+use std::collections::BTreeMap;
+
+const BASE: i64 = 1_700_000_000_000_000;
+const DAY: i64 = 86_400_000_000;
+const PROJECTS: [&str; 2] = ["copy-a", "copy-b"];
+
+fn stamp(at: i64) -> Stamp {
+    Stamp::explicit(at, Stamp::RANK_CREATE, at as u64)
+}
+
+fn seed_batch(project: usize, trace: usize) -> WriteBatch {
+    let at = BASE + (trace as i64) * DAY / 3 + project as i64;
+    let trace_id = format!("t{project}-{trace}");
+    let mut record = TraceRecord::new(&trace_id);
+    record.timestamp = Some(at);
+    record.name = Some(format!("name-{}", trace % 4));
+    record.user_id = Some(format!("user-{}", trace % 3));
+    record.session_id = trace
+        .is_multiple_of(2)
+        .then(|| format!("session-{}", trace % 5));
+    record.input = Some(format!("question number {trace}"));
+    record.output = Some(format!("answer {trace}"));
+    record.tags.insert(format!("tag-{}", trace % 2));
+    record.metadata.insert("k".into(), format!("{trace}"));
+    record.environment = Some("production".into());
+    record.stamp_unstamped(stamp(at));
+    let mut observations = Vec::new();
+    for index in 0..5usize {
+        let mut observation = ObservationRecord::new(format!("{trace_id}-o{index}"));
+        observation.trace_id = Some(trace_id.clone());
+        observation.start_time = Some(at + index as i64 * 1_000);
+        observation.end_time = Some(at + index as i64 * 1_000 + 700);
+        observation.observation_type = Some(if index == 0 {
+            ObservationType::Span
+        } else {
+            ObservationType::Generation
+        });
+        observation.name = Some(format!("step-{index}"));
+        // Generation 2 is priced by the store (built-in gpt-4), generation 3 by the custom
+        // model of project copy-a.
+        observation.model = match index {
+            0 => None,
+            2 => Some("gpt-4-0613".to_owned()),
+            3 => Some("house-model".to_owned()),
+            _ => Some("gpt-x".to_owned()),
+        };
+        observation.level = Some(if index == 4 {
+            Level::Warning
+        } else {
+            Level::Default
+        });
+        observation.usage_details = Some(BTreeMap::from([
+            ("input".to_owned(), 10 + index as i64),
+            ("output".to_owned(), 3),
+        ]));
+        observation.cost_details = (index != 2 && index != 3)
+            .then(|| BTreeMap::from([("total".to_owned(), 0.001 * index as f64)]));
+        observation.input = Some(format!("in {index}"));
+        observation.stamp_unstamped(stamp(at + 1));
+        observations.push(observation);
+    }
+    let mut score = ScoreRecord::new(format!("{trace_id}-s"));
+    score.trace_id = Some(trace_id.clone());
+    score.name = Some("quality".into());
+    score.value = Some(trace as f64 / 10.0);
+    score.data_type = Some(ScoreDataType::Numeric);
+    score.timestamp = Some(at + 5);
+    score.stamp_unstamped(stamp(at + 5));
+    WriteBatch {
+        traces: vec![record],
+        observations,
+        scores: vec![score],
+    }
+}
+
+/// Everything the read API can answer for a project, in one comparable value.
+async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    out.push(format!(
+        "{:?}",
+        store.get_project(project_id).await.expect("project")
+    ));
+    out.push(format!(
+        "{:?}",
+        store.list_api_keys(Some(project_id)).await.expect("keys")
+    ));
+    out.push(format!(
+        "{:?} {:?}",
+        store.list_models(project_id).await.expect("models"),
+        store
+            .builtin_prices(project_id)
+            .await
+            .expect("builtin prices")
+    ));
+    let traces = store
+        .list_traces(
+            project_id,
+            &TraceQuery {
+                limit: 1000,
+                ..TraceQuery::default()
+            },
+        )
+        .await
+        .expect("traces");
+    out.push(format!("{traces:?}"));
+    for view in &traces.items {
+        out.push(format!(
+            "{:?}",
+            store
+                .get_trace(project_id, &view.record.id)
+                .await
+                .expect("trace")
+        ));
+    }
+    // Tag lists read the index table, which the copy fills as it writes the traces.
+    let tagged = TraceQuery {
+        tags: vec!["tag-1".into()],
+        limit: 1000,
+        ..TraceQuery::default()
+    };
+    out.push(format!(
+        "{:?}",
+        store
+            .list_traces(project_id, &tagged)
+            .await
+            .expect("tagged")
+    ));
+    // SQLite matches a substring and PostgreSQL words: this text finds the same traces on
+    // both (the observations' texts are "in 0" to "in 4").
+    let search = TraceQuery {
+        search: Some("number 7".into()),
+        ..TraceQuery::default()
+    };
+    out.push(format!(
+        "{:?}",
+        store
+            .list_traces(project_id, &search)
+            .await
+            .expect("search")
+    ));
+    out.push(format!(
+        "{:?}",
+        store
+            .list_observations(
+                project_id,
+                &ObservationQuery {
+                    limit: 1000,
+                    ..ObservationQuery::default()
+                }
+            )
+            .await
+            .expect("observations")
+    ));
+    out.push(format!(
+        "{:?}",
+        store
+            .list_scores(
+                project_id,
+                &ScoreQuery {
+                    limit: 1000,
+                    ..ScoreQuery::default()
+                }
+            )
+            .await
+            .expect("scores")
+    ));
+    let sessions = store
+        .list_sessions(project_id, &SessionQuery::default())
+        .await
+        .expect("sessions");
+    out.push(format!("{sessions:?}"));
+    for session in &sessions.items {
+        out.push(format!(
+            "{:?}",
+            store
+                .get_session(project_id, &session.id)
+                .await
+                .expect("session")
+        ));
+    }
+    out.push(format!(
+        "{:?}",
+        store
+            .daily_metrics(project_id, &MetricsQuery::default())
+            .await
+            .expect("metrics")
+    ));
+    for media_id in ["media-0", "media-1"] {
+        out.push(format!(
+            "{:?}",
+            store.get_media(project_id, media_id).await.expect("media")
+        ));
+        out.push(format!(
+            "{:?}",
+            store
+                .get_media_bytes(project_id, media_id)
+                .await
+                .expect("bytes")
+        ));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers() {
+    let source_dir = tempfile::tempdir().expect("source dir");
+    let sqlite = SqliteStore::open(
+        source_dir.path(),
+        SqliteOptions {
+            synchronous_full: false,
+            ..SqliteOptions::default()
+        },
+    )
+    .expect("open sqlite");
+    for (p, project_id) in PROJECTS.iter().enumerate() {
+        sqlite
+            .upsert_project(&Project {
+                id: (*project_id).into(),
+                name: format!("Project {p}"),
+                organization: Organization {
+                    id: "org".into(),
+                    name: "Org".into(),
+                },
+                retention_days: (p == 1).then_some(30),
+                created_at: BASE,
+            })
+            .await
+            .expect("project");
+        sqlite
+            .insert_api_key(&ApiKey {
+                public_key: format!("pk-{project_id}"),
+                secret_hash: ApiKey::unpeppered_hash(&format!("pk-{project_id}"), "sk"),
+                secret_hint: "..sk".into(),
+                project_id: (*project_id).into(),
+                note: None,
+                created_at: BASE,
+                revoked_at: None,
+            })
+            .await
+            .expect("key");
+        if p == 0 {
+            sqlite
+                .put_model(&CustomModel {
+                    id: "house".into(),
+                    project_id: (*project_id).into(),
+                    model_name: "house-model".into(),
+                    match_pattern: "^house-model$".into(),
+                    start_date: None,
+                    unit: Some("TOKENS".into()),
+                    prices: BTreeMap::from([("input".to_owned(), 0.5)]),
+                    tokenizer_id: None,
+                    tokenizer_config: None,
+                    pricing_tiers: Vec::new(),
+                    created_at: BASE,
+                })
+                .await
+                .expect("custom model");
+        } else {
+            sqlite
+                .set_builtin_prices(project_id, false)
+                .await
+                .expect("built-in prices off");
+        }
+        for trace in 0..23 {
+            sqlite
+                .write(project_id, seed_batch(p, trace))
+                .await
+                .expect("write");
+        }
+        for m in 0..2usize {
+            let media = MediaRecord {
+                id: format!("media-{m}"),
+                project_id: (*project_id).into(),
+                sha256_hash: format!("hash-{m}"),
+                content_type: "image/png".into(),
+                content_length: 4,
+                trace_id: Some(format!("t{p}-0")),
+                observation_id: None,
+                field: Some("input".into()),
+                uploaded_at: None,
+                upload_http_status: None,
+                created_at: BASE,
+            };
+            sqlite.upsert_media(&media).await.expect("media");
+            if m == 0 {
+                sqlite
+                    .put_media_bytes(project_id, &media.id, vec![1, 2, 3, p as u8], BASE + 9)
+                    .await
+                    .expect("bytes");
+            }
+        }
+    }
+    // A UI user with a password, a membership and a saved view.
+    let user = User {
+        id: "user-1".into(),
+        email: "owner@example.com".into(),
+        name: Some("Owner".into()),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        is_admin: true,
+        created_at: BASE,
+    };
+    sqlite.create_user(&user).await.expect("user");
+    let membership = Membership {
+        user_id: "user-1".into(),
+        project_id: PROJECTS[0].into(),
+        role: Role::Owner,
+    };
+    sqlite
+        .set_membership(&membership, BASE)
+        .await
+        .expect("membership");
+    let view = SavedView {
+        id: "view-1".into(),
+        project_id: PROJECTS[0].into(),
+        user_id: "user-1".into(),
+        page: "traces".into(),
+        name: "errors".into(),
+        query: "level=ERROR".into(),
+        created_at: BASE,
+    };
+    sqlite.save_view(&view).await.expect("view");
+    let priced = sqlite
+        .get_observation(PROJECTS[0], "t0-0-o2")
+        .await
+        .expect("get")
+        .expect("priced generation");
+    assert_eq!(
+        priced.record.derived.model_id.as_deref(),
+        Some("openai-gpt-4")
+    );
+    let house = sqlite
+        .get_observation(PROJECTS[0], "t0-0-o3")
+        .await
+        .expect("get")
+        .expect("custom-priced generation");
+    assert_eq!(house.record.derived.model_id.as_deref(), Some("house"));
+    let unpriced = sqlite
+        .get_observation(PROJECTS[1], "t1-0-o2")
+        .await
+        .expect("get")
+        .expect("generation of copy-b");
+    assert!(
+        unpriced.record.derived.is_empty(),
+        "built-in prices are off"
+    );
+    let mut before = Vec::new();
+    for project_id in PROJECTS {
+        before.push(answers(&sqlite, project_id).await);
+    }
+    sqlite.shutdown().await.expect("shutdown");
+    drop(sqlite);
+
+    let target_key = tempfile::tempdir().expect("schema key");
+    let postgres = support::open_in(target_key.path(), None).await;
+    let options = CopyOptions {
+        batch_rows: 7,
+        max_batches: Some(5),
+    };
+    let mut reports = Vec::new();
+    let first = copy_from_sqlite(source_dir.path(), &postgres, &options, |p| {
+        reports.push(p.clone())
+    })
+    .await
+    .expect("first copy");
+    assert!(!first.complete, "the first run stops after 5 batches");
+    let traces = first
+        .tables
+        .iter()
+        .find(|t| t.table == "traces")
+        .expect("traces");
+    assert_eq!((traces.copied, traces.total), (35, 46));
+    let second = copy_from_sqlite(
+        source_dir.path(),
+        &postgres,
+        &CopyOptions {
+            batch_rows: 7,
+            max_batches: None,
+        },
+        |p| reports.push(p.clone()),
+    )
+    .await
+    .expect("resumed copy");
+    assert!(second.complete);
+    for table in &second.tables {
+        assert_eq!(table.copied, table.total, "{table:?}");
+    }
+    let observations = second
+        .tables
+        .iter()
+        .find(|t| t.table == "observations")
+        .expect("observations");
+    assert_eq!(observations.total, 230);
+    assert!(reports
+        .iter()
+        .any(|p| p.table == "scores" && p.copied == 46));
+
+    // A third run finds nothing left and changes nothing.
+    let third = copy_from_sqlite(
+        source_dir.path(),
+        &postgres,
+        &CopyOptions::default(),
+        |_| {},
+    )
+    .await
+    .expect("repeated copy");
+    assert!(third.complete);
+
+    assert_eq!(
+        postgres
+            .get_user_by_email("OWNER@example.com")
+            .await
+            .expect("user"),
+        Some(user)
+    );
+    assert_eq!(
+        postgres
+            .memberships_of_user("user-1")
+            .await
+            .expect("memberships"),
+        vec![membership]
+    );
+    assert_eq!(
+        postgres
+            .list_views(PROJECTS[0], "traces")
+            .await
+            .expect("views"),
+        vec![view]
+    );
+    for (index, project_id) in PROJECTS.iter().enumerate() {
+        let after = answers(&postgres, project_id).await;
+        assert_eq!(after.len(), before[index].len());
+        for (want, got) in before[index].iter().zip(&after) {
+            assert_eq!(want, got);
+        }
+    }
+    postgres.shutdown().await.expect("shutdown");
+}

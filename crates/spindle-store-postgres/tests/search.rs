@@ -1,0 +1,136 @@
+//! PostgreSQL's word search (`trace_search`): words of separate writes match together, and
+//! migration 0009 moves the words of a database written before it (a `search` column per
+//! trace and observation) into `trace_search`, so search keeps finding them.
+
+mod support;
+
+use spindle_core::merge::Stamp;
+use spindle_core::{ObservationRecord, TraceRecord, WriteBatch};
+use spindle_store::{Store, TraceQuery};
+
+/// The migrations before 0009, as a database of that version has them.
+const BEFORE: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_accounts.sql"),
+    include_str!("../migrations/0003_sort_indexes.sql"),
+    include_str!("../migrations/0004_tags_index.sql"),
+    include_str!("../migrations/0005_counters.sql"),
+    include_str!("../migrations/0006_cost.sql"),
+    include_str!("../migrations/0007_trace_tags_and_metadata.sql"),
+    include_str!("../migrations/0008_lz4_compression.sql"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_words_written_before_0009_are_still_found() {
+    let key = tempfile::tempdir().expect("schema key");
+    let schema = support::schema_for(key.path());
+    let url = support::database_url();
+    let (client, connection) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        Ok(pair) => pair,
+        Err(error) => support::unreachable(&url, error),
+    };
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path = {schema};
+             CREATE TABLE spindle_migrations (
+                 version bigint PRIMARY KEY, name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())"
+        ))
+        .await
+        .expect("schema");
+    for (index, sql) in BEFORE.iter().enumerate() {
+        client.batch_execute(sql).await.expect("old migration");
+        client
+            .execute(
+                "INSERT INTO spindle_migrations (version, name) VALUES ($1, 'old')",
+                &[&(index as i64 + 1)],
+            )
+            .await
+            .expect("record migration");
+    }
+    // Rows as the writer stored them before: the words in each row's `search` column.
+    client
+        .batch_execute(
+            "INSERT INTO traces (project_id, id, timestamp, created_at, updated_at, input, search)
+                 VALUES ('p', 't1', 1, 1, 1, 'Walrus', array_to_tsvector('{walrus}')),
+                        ('p', 't2', 2, 2, 2, NULL, NULL);
+             INSERT INTO observations (project_id, id, trace_id, created_at, updated_at, output,
+                                       search)
+                 VALUES ('p', 'o1', 't2', 2, 2, 'narwhal tusk',
+                         array_to_tsvector('{narwhal,tusk}'))",
+        )
+        .await
+        .expect("old rows");
+    drop(client);
+    let _ = connection.await;
+
+    let store = support::open_in(key.path(), None).await;
+    for (text, expected) in [("walrus", "t1"), ("narwhal", "t2"), ("TUSK", "t2")] {
+        let page = store.list_traces("p", &search(text)).await.expect("search");
+        let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
+        assert_eq!(ids, [expected], "search {text:?}");
+    }
+    assert!(store
+        .list_traces("p", &search("dolphin"))
+        .await
+        .expect("search")
+        .items
+        .is_empty());
+}
+
+fn search(text: &str) -> TraceQuery {
+    TraceQuery {
+        search: Some(text.into()),
+        ..TraceQuery::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_word_may_come_from_another_record_and_write() {
+    let key = tempfile::tempdir().expect("schema key");
+    let store = support::open_in(key.path(), None).await;
+    let stamp = Stamp::explicit(1_790_000_000_000_000, Stamp::RANK_CREATE, 1);
+    let mut trace = TraceRecord::new("t1");
+    trace.timestamp = Some(1);
+    trace.input = Some("Where is my refund?".into());
+    trace.stamp_unstamped(stamp);
+    let mut other = TraceRecord::new("t2");
+    other.timestamp = Some(2);
+    other.input = Some("refund".into());
+    other.stamp_unstamped(stamp);
+    store
+        .write(
+            "p",
+            WriteBatch {
+                traces: vec![trace, other],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("traces");
+    let mut observation = ObservationRecord::new("o1");
+    observation.trace_id = Some("t1".into());
+    observation.output = Some("The policy allows thirty days.".into());
+    observation.stamp_unstamped(stamp);
+    store
+        .write(
+            "p",
+            WriteBatch {
+                observations: vec![observation],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("observation");
+    for (text, expected) in [
+        ("refund policy", vec!["t1"]),
+        ("polic refund", vec![]),
+        ("refund", vec!["t2", "t1"]),
+        ("thirty refund polic", vec!["t1"]),
+    ] {
+        let page = store.list_traces("p", &search(text)).await.expect("search");
+        let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
+        assert_eq!(ids, expected, "search {text:?}");
+    }
+}

@@ -1,0 +1,153 @@
+//! Test support for the PostgreSQL backend: the test database URL, one fresh schema per
+//! store, and a clear failure when PostgreSQL is not running.
+
+#![allow(dead_code)]
+
+use spindle_store_postgres::{PostgresOptions, PostgresStore};
+use std::path::Path;
+
+/// The database tests use; `SPINDLE_TEST_DATABASE_URL` overrides it.
+pub fn database_url() -> String {
+    std::env::var("SPINDLE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Schemas of earlier runs older than this are dropped when a test makes a new one.
+const STALE_SECONDS: u64 = 6 * 3600;
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A schema name unique to `key` (a test's private directory), stamped with the time so
+/// later runs can drop it.
+pub fn schema_for(key: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    let stamp = std::fs::read_to_string(key.join(".pg_schema_time"))
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            let now = unix_seconds();
+            let _ = std::fs::write(key.join(".pg_schema_time"), now.to_string());
+            now
+        });
+    format!("spindle_t{stamp}_{:016x}", hasher.finish())
+}
+
+/// Panics with instructions when PostgreSQL cannot be reached.
+pub fn unreachable(url: &str, error: impl std::fmt::Display) -> ! {
+    panic!(
+        "PostgreSQL is required for this test and is not reachable at {url}: {error}\n\
+         start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
+         (or point SPINDLE_TEST_DATABASE_URL at another server)"
+    )
+}
+
+/// Drops test schemas older than [`STALE_SECONDS`] (best effort).
+async fn drop_stale_schemas() {
+    let url = database_url();
+    let Ok((client, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await
+    else {
+        return;
+    };
+    tokio::spawn(connection);
+    let Ok(rows) = client
+        .query(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spindle\\_t%'",
+            &[],
+        )
+        .await
+    else {
+        return;
+    };
+    let cutoff = unix_seconds().saturating_sub(STALE_SECONDS);
+    for row in rows {
+        let name: String = row.get(0);
+        let stamp = name
+            .strip_prefix("spindle_t")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|s| s.parse::<u64>().ok());
+        if stamp.is_some_and(|stamp| stamp < cutoff) {
+            let _ = client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .await;
+        }
+    }
+}
+
+/// Creates the test database when the server has none of that name yet (a fresh machine).
+async fn ensure_database(url: &str) {
+    let Ok(config) = url.parse::<tokio_postgres::Config>() else {
+        return;
+    };
+    let error = match config.connect(tokio_postgres::NoTls).await {
+        Ok((client, connection)) => {
+            drop(client);
+            let _ = connection.await;
+            return;
+        }
+        Err(error) => error,
+    };
+    if error.code() != Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) {
+        return;
+    }
+    let Some(name) = config.get_dbname().map(str::to_owned) else {
+        return;
+    };
+    let mut maintenance = config.clone();
+    maintenance.dbname("postgres");
+    if let Ok((client, connection)) = maintenance.connect(tokio_postgres::NoTls).await {
+        let connection = tokio::spawn(connection);
+        // Another test may create it at the same moment: its error is harmless.
+        let _ = client
+            .batch_execute(&format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
+            .await;
+        drop(client);
+        let _ = connection.await;
+    }
+}
+
+/// Opens a store in the schema of `key`, creating it on first use.
+pub async fn open_in(key: &Path, queue_capacity: Option<usize>) -> PostgresStore {
+    let url = database_url();
+    ensure_database(&url).await;
+    let mut options = PostgresOptions {
+        pool_size: 8,
+        schema: Some(schema_for(key)),
+        ..PostgresOptions::default()
+    };
+    if let Some(capacity) = queue_capacity {
+        options.queue_capacity = capacity;
+    }
+    match PostgresStore::open(&url, options).await {
+        Ok(store) => {
+            drop_stale_schemas().await;
+            store
+        }
+        Err(error) => unreachable(&url, error),
+    }
+}
+
+/// A plain connection whose `search_path` is the schema of `key`, and the task driving it
+/// (await it after dropping the client).
+pub async fn client_in(key: &Path) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
+    let url = database_url();
+    let mut config: tokio_postgres::Config = url.parse().expect("test URL");
+    config.options(format!("-c search_path={}", schema_for(key)));
+    match config.connect(tokio_postgres::NoTls).await {
+        Ok((client, connection)) => (
+            client,
+            tokio::spawn(async move {
+                let _ = connection.await;
+            }),
+        ),
+        Err(error) => unreachable(&url, error),
+    }
+}

@@ -1,0 +1,1011 @@
+//! The SQLite backend: one writer thread with group commit behind a bounded queue, a small
+//! pool of read connections, and the schema as versioned migrations.
+//!
+//! Files live in one directory: `spindle.db` (with its WAL) holds everything, media bytes
+//! included. A write is acknowledged only after the transaction that holds it has committed.
+
+mod accounts;
+mod models;
+mod reads;
+mod schema;
+mod writer;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection};
+use spindle_core::time::{now_micros, Micros};
+use spindle_core::{Error, ErrorKind, WriteBatch};
+use spindle_cost::{CustomModel, Pricer};
+use spindle_store::drivers::sqlite::sql_error;
+use spindle_store::executor::FromRow;
+use spindle_store::sql::reads::Payloads;
+use spindle_store::sql::rows::{decode_media, MEDIA_SELECT};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use spindle_store::{accounts_sql, models_sql};
+use spindle_store::{
+    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
+    Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
+    TraceQuery, TraceView,
+};
+use writer::{in_transaction, writer_gone, Command, Writer};
+
+/// The database file name inside a data directory.
+pub const DATABASE_FILE: &str = "spindle.db";
+
+/// Tuning of a [`SqliteStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Write batches that may wait for the writer; past this, `write` fails with `Overloaded`.
+    pub queue_capacity: usize,
+    /// At most this many waiting batches are committed together in one transaction.
+    pub max_group_batches: usize,
+    /// Read connections (concurrent read queries).
+    pub read_connections: usize,
+    /// `PRAGMA synchronous = FULL` (fsync on every commit, survives power loss) instead of
+    /// `NORMAL` (survives a crash of the process, may lose the last commits on power loss).
+    pub synchronous_full: bool,
+    /// After this long without a read or a write, following writes, the store hands memory
+    /// back: the writer's and the checkpointer's connections empty their page caches and, on
+    /// glibc, freed heap returns to the operating system (the next request then faults its
+    /// memory in again, a few milliseconds). Reads alone do not lead to this release, only to
+    /// the later one of `release_read_caches_after_idle`. `None` keeps the caches as they are.
+    pub release_memory_after_idle: Option<Duration>,
+    /// After this long without a read or a write, the idle read connections empty their page
+    /// caches too (the next queries read their pages from the OS's file cache again), and
+    /// freed heap returns to the operating system. Ignored when `release_memory_after_idle`
+    /// is `None`.
+    pub release_read_caches_after_idle: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            queue_capacity: 64,
+            max_group_batches: 32,
+            read_connections: 4,
+            synchronous_full: true,
+            release_memory_after_idle: Some(Duration::from_secs(1)),
+            release_read_caches_after_idle: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    sender: mpsc::Sender<Command>,
+    depth: Arc<AtomicUsize>,
+    closed: AtomicBool,
+    writer_thread: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Checkpointer,
+    readers: Arc<ReadPool>,
+    pricer: Arc<Pricer>,
+    /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
+    activity: Arc<AtomicU64>,
+    /// Bumped by every write.
+    writes: Arc<AtomicU64>,
+    /// Idle memory releases the writer has carried out.
+    memory_releases: Arc<AtomicU64>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.checkpointer.stop_without_waiting();
+    }
+}
+
+/// A thread that checkpoints the WAL into the database file with its own connection, so the
+/// writer thread does not stall on checkpoints (and their fsyncs).
+struct Checkpointer {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// How often the checkpointer runs.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+
+/// What the checkpointer needs to hand memory back once the store has been idle long enough.
+struct IdleRelease {
+    after: Duration,
+    readers_after: Duration,
+    activity: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
+    readers: Arc<ReadPool>,
+    /// Weak, so that the checkpointer does not keep the writer thread alive.
+    writer: mpsc::WeakSender<Command>,
+    releases: Arc<AtomicU64>,
+}
+
+/// The checkpointer's view of the store's activity between two ticks.
+struct IdleWatch {
+    release: IdleRelease,
+    seen: u64,
+    seen_writes: u64,
+    since: Instant,
+    released: bool,
+    readers_released: bool,
+}
+
+impl IdleWatch {
+    fn new(release: IdleRelease) -> IdleWatch {
+        IdleWatch {
+            seen: release.activity.load(Ordering::Acquire),
+            seen_writes: release.writes.load(Ordering::Acquire),
+            release,
+            since: Instant::now(),
+            released: false,
+            readers_released: false,
+        }
+    }
+
+    /// Called on every checkpointer tick: releases the writer's memory once per idle period
+    /// that follows writes, and the read connections' caches once per longer idle period.
+    fn tick(&mut self, checkpoint_connection: &Connection) {
+        let activity = self.release.activity.load(Ordering::Acquire);
+        if activity != self.seen {
+            self.seen = activity;
+            self.since = Instant::now();
+            let writes = self.release.writes.load(Ordering::Acquire);
+            if writes != self.seen_writes {
+                self.seen_writes = writes;
+                self.released = false;
+            }
+            self.readers_released = false;
+            return;
+        }
+        let idle_for = self.since.elapsed();
+        if !self.released && idle_for >= self.release.after {
+            self.released = self.release.run(checkpoint_connection);
+        }
+        if !self.readers_released && idle_for >= self.release.readers_after {
+            self.release.readers.release_idle_memory();
+            return_freed_heap();
+            self.readers_released = true;
+        }
+    }
+}
+
+impl IdleRelease {
+    /// Empties the page cache of the checkpointer's connection, then asks the writer to
+    /// empty its own and return freed heap to the OS. False when the writer's queue is full
+    /// (tried again on the next tick).
+    fn run(&self, checkpoint_connection: &Connection) -> bool {
+        let Some(writer) = self.writer.upgrade() else {
+            return true;
+        };
+        release_connection_memory(checkpoint_connection);
+        let releases = Arc::clone(&self.releases);
+        let job = Command::Exec(Box::new(move |connection: &mut Connection| {
+            release_connection_memory(connection);
+            return_freed_heap();
+            releases.fetch_add(1, Ordering::AcqRel);
+        }));
+        writer.try_send(job).is_ok()
+    }
+}
+
+/// Hands the heap glibc keeps after frees (emptied page caches, decoded requests) back to the
+/// operating system; glibc returns only the top of each heap by itself.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn return_freed_heap() {
+    // SAFETY: `malloc_trim` takes no pointer; it walks glibc's own arenas under their locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators and platforms return memory by themselves, or offer no way to.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_freed_heap() {}
+
+/// Frees what a connection's page cache holds (`PRAGMA shrink_memory`, which calls
+/// `sqlite3_db_release_memory`).
+fn release_connection_memory(connection: &Connection) {
+    if let Err(error) = connection.execute_batch("PRAGMA shrink_memory") {
+        tracing::debug!(%error, "releasing sqlite memory failed");
+    }
+}
+
+impl Checkpointer {
+    fn start(path: PathBuf, idle_release: Option<IdleRelease>) -> Result<Checkpointer> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("spindle-sqlite-checkpoint".to_owned())
+            .spawn(move || {
+                let connection = match schema::open_checkpointer(&path) {
+                    Ok(connection) => connection,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot open the checkpoint connection");
+                        return;
+                    }
+                };
+                let mut idle_watch = idle_release.map(IdleWatch::new);
+                while !stop_flag.load(Ordering::Acquire) {
+                    std::thread::park_timeout(CHECKPOINT_INTERVAL);
+                    // PASSIVE copies what it can without waiting for the writer or readers.
+                    if let Err(error) = schema::checkpoint(&connection, "PASSIVE") {
+                        tracing::debug!(%error, "passive checkpoint failed");
+                    }
+                    if let Some(watch) = idle_watch.as_mut() {
+                        watch.tick(&connection);
+                    }
+                }
+                if let Err(error) = schema::checkpoint(&connection, "TRUNCATE") {
+                    tracing::debug!(%error, "final checkpoint failed");
+                }
+            })
+            .map_err(|e| Error::internal(format!("cannot start the sqlite checkpointer: {e}")))?;
+        Ok(Checkpointer {
+            stop,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    fn stop_without_waiting(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+        {
+            thread.thread().unpark();
+        }
+    }
+
+    fn take_thread(&self) -> Option<JoinHandle<()>> {
+        self.thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `sql` on `connection` and decodes every row with `decode`, which reads columns by
+/// name (resolved once for the statement).
+pub(crate) fn query_rows<T>(
+    connection: &Connection,
+    sql: &spindle_store::sql::Sql,
+    decode: impl Fn(&spindle_store::sql::Indexed<'_, rusqlite::Row<'_>>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let columns = spindle_store::sql::ColumnIndex::of_statement(&statement);
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(sql.params.iter()))
+        .map_err(sql_error)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        decoded.push(decode(&spindle_store::sql::Indexed::new(row, &columns))?);
+    }
+    Ok(decoded)
+}
+
+/// Runs `sql` with `params` and decodes every row with `decode`, which reads columns by
+/// name.
+pub(crate) fn query_with<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(sql).map_err(sql_error)?;
+    let mut rows = statement.query(params).map_err(sql_error)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        decoded.push(decode(row)?);
+    }
+    Ok(decoded)
+}
+
+/// The rows of `sql` on a SQLite connection (the statement cached on the connection).
+pub(crate) fn sqlite_rows<T: FromRow>(connection: &Connection, sql: &Sql) -> Result<Vec<T>> {
+    debug_assert_eq!(sql.dialect(), Dialect::Sqlite);
+    let mut statement = connection.prepare_cached(&sql.text).map_err(sql_error)?;
+    let columns = ColumnIndex::of_statement(&statement);
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(&sql.params))
+        .map_err(sql_error)?;
+    let mut items = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        items.push(T::from_row(&Indexed::new(row, &columns))?);
+    }
+    Ok(items)
+}
+
+/// Runs `sql` on a SQLite connection; returns how many rows it changed.
+pub(crate) fn sqlite_execute(connection: &Connection, sql: &Sql) -> Result<u64> {
+    debug_assert_eq!(sql.dialect(), Dialect::Sqlite);
+    let changed = connection
+        .prepare_cached(&sql.text)
+        .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(&sql.params)))
+        .map_err(sql_error)?;
+    Ok(changed as u64)
+}
+
+/// Observations recomputed per writer transaction, so that ingestion goes on in between.
+const RECOMPUTE_CHUNK: u32 = 500;
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `dir_or_file`: a directory gets `spindle.db`
+    /// inside it; a path ending in `.db`, `.sqlite` or `.sqlite3`, or an existing file, is the
+    /// database file itself. Applies pending migrations and starts the writer thread.
+    pub fn open(dir_or_file: &Path, options: SqliteOptions) -> Result<SqliteStore> {
+        let path = database_path(dir_or_file)?;
+        let mut connection = schema::open_writer(&path, options.synchronous_full)?;
+        schema::migrate(&mut connection)?;
+        let capacity = options.queue_capacity.max(1);
+        let (sender, receiver) = mpsc::channel(capacity);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let pricer = Arc::new(Pricer::new());
+        let writer = Writer {
+            connection,
+            receiver,
+            depth: depth.clone(),
+            max_group_batches: options.max_group_batches.max(1),
+            pricer: pricer.clone(),
+        };
+        let writer_thread = std::thread::Builder::new()
+            .name("spindle-sqlite-writer".to_owned())
+            .spawn(move || writer.run())
+            .map_err(|e| Error::internal(format!("cannot start the sqlite writer: {e}")))?;
+        let readers = Arc::new(ReadPool {
+            path: path.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(options.read_connections.max(1))),
+        });
+        let activity = Arc::new(AtomicU64::new(0));
+        let writes = Arc::new(AtomicU64::new(0));
+        let memory_releases = Arc::new(AtomicU64::new(0));
+        let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
+            after,
+            readers_after: options.release_read_caches_after_idle.max(after),
+            activity: Arc::clone(&activity),
+            writes: Arc::clone(&writes),
+            readers: Arc::clone(&readers),
+            writer: sender.downgrade(),
+            releases: Arc::clone(&memory_releases),
+        });
+        let checkpointer = Checkpointer::start(path.clone(), idle_release)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                sender,
+                depth,
+                closed: AtomicBool::new(false),
+                writer_thread: Mutex::new(Some(writer_thread)),
+                checkpointer,
+                readers,
+                pricer,
+                activity,
+                writes,
+                memory_releases,
+            }),
+        })
+    }
+
+    /// How many times the store has handed memory back after being idle
+    /// ([`SqliteOptions::release_memory_after_idle`]).
+    pub fn idle_memory_releases(&self) -> u64 {
+        self.inner.memory_releases.load(Ordering::Acquire)
+    }
+
+    /// Marks the store as in use, which postpones the next idle memory release.
+    fn touch(&self) {
+        self.inner.activity.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Marks a write, which arms the release of the writer's memory.
+    fn touch_write(&self) {
+        self.inner.writes.fetch_add(1, Ordering::AcqRel);
+        self.touch();
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `job` in a transaction on the writer's connection (waits for queue space).
+    async fn exec<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(writer_gone());
+        }
+        self.touch_write();
+        let (reply, response) = oneshot::channel();
+        let command = Command::Exec(Box::new(move |connection: &mut Connection| {
+            let _ = reply.send(in_transaction(connection, job));
+        }));
+        self.inner
+            .sender
+            .send(command)
+            .await
+            .map_err(|_| writer_gone())?;
+        response.await.map_err(|_| writer_gone())?
+    }
+
+    /// Runs `job` on a read connection off the async runtime.
+    async fn trace(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+        payloads: Payloads,
+    ) -> Result<Option<TraceView>> {
+        let project_id = project_id.to_owned();
+        let trace_id = trace_id.to_owned();
+        self.read(move |c| reads::get_trace(c, &project_id, &trace_id, payloads))
+            .await
+    }
+
+    async fn read<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        self.touch();
+        let result = self.inner.readers.run(job).await;
+        self.touch();
+        result
+    }
+}
+
+fn database_path(dir_or_file: &Path) -> Result<PathBuf> {
+    let looks_like_file = dir_or_file.is_file()
+        || matches!(
+            dir_or_file.extension().and_then(|e| e.to_str()),
+            Some("db" | "sqlite" | "sqlite3")
+        );
+    let (dir, file) = if looks_like_file {
+        let dir = dir_or_file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        (dir.to_path_buf(), dir_or_file.to_path_buf())
+    } else {
+        (dir_or_file.to_path_buf(), dir_or_file.join(DATABASE_FILE))
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Error::new(
+            ErrorKind::Unavailable,
+            format!("data directory {}: {e}", dir.display()),
+        )
+    })?;
+    Ok(file)
+}
+
+/// Read connections, opened lazily, at most `permits` in use at once.
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl ReadPool {
+    async fn run<R: Send + 'static>(
+        self: &Arc<Self>,
+        job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| writer_gone())?;
+        let pool = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let connection = match pool.take() {
+                Some(connection) => connection,
+                None => schema::open_reader(&pool.path)?,
+            };
+            let result = job(&connection);
+            pool.put(connection);
+            result
+        })
+        .await
+        .map_err(|e| Error::internal(format!("read task failed: {e}")))?
+    }
+
+    fn take(&self) -> Option<Connection> {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop()
+    }
+
+    /// Empties the page caches of the connections not in use; those in use keep theirs.
+    fn release_idle_memory(&self) {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for connection in idle.iter() {
+            release_connection_memory(connection);
+        }
+    }
+
+    fn put(&self, connection: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(connection);
+    }
+}
+
+fn json_ids(ids: &[String]) -> String {
+    serde_json::Value::Array(ids.iter().cloned().map(serde_json::Value::String).collect())
+        .to_string()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
+        accounts_sql::upsert_organization(self, organization).await
+    }
+
+    async fn upsert_project(&self, project: &Project) -> Result<()> {
+        accounts_sql::upsert_project(self, project).await
+    }
+
+    async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
+        accounts_sql::get_project(self, project_id).await
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        accounts_sql::list_projects(self).await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
+        accounts_sql::insert_api_key(self, key).await
+    }
+
+    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()> {
+        accounts_sql::create_project_with_key(self, project, key).await
+    }
+
+    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
+        accounts_sql::get_api_key(self, public_key).await
+    }
+
+    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        accounts_sql::list_api_keys(self, project_id).await
+    }
+
+    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
+        accounts_sql::revoke_api_key(self, public_key, at).await
+    }
+
+    async fn replace_api_key_hash(
+        &self,
+        public_key: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool> {
+        accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
+    }
+
+    async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(writer_gone());
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.touch_write();
+        let batch = spindle_store::derived::count_ahead(&self.inner.pricer, batch).await?;
+        let (reply, response) = oneshot::channel();
+        // Kept until the reply so that the batch is freed here, off the writer thread.
+        let batch = Arc::new(batch);
+        self.inner.depth.fetch_add(1, Ordering::AcqRel);
+        let command = Command::Write {
+            project_id: project_id.to_owned(),
+            batch: Arc::clone(&batch),
+            reply,
+        };
+        if let Err(error) = self.inner.sender.try_send(command) {
+            self.inner.depth.fetch_sub(1, Ordering::AcqRel);
+            return Err(match error {
+                mpsc::error::TrySendError::Full(_) => {
+                    Error::new(ErrorKind::Overloaded, "the write queue is full")
+                }
+                mpsc::error::TrySendError::Closed(_) => writer_gone(),
+            });
+        }
+        let result = response.await.map_err(|_| writer_gone())?;
+        drop(batch);
+        self.touch_write();
+        result
+    }
+
+    async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
+        let project_id = project_id.to_owned();
+        let ids = json_ids(trace_ids);
+        self.exec(move |tx| {
+            let deleted = tx
+                .execute(
+                    "DELETE FROM traces WHERE project_id = ?1
+                     AND id IN (SELECT value FROM json_each(?2))",
+                    params![project_id, ids],
+                )
+                .map_err(sql_error)?;
+            let deleted_observations = tx
+                .execute(
+                    "DELETE FROM observations WHERE project_id = ?1
+                     AND trace_id IN (SELECT value FROM json_each(?2))",
+                    params![project_id, ids],
+                )
+                .map_err(sql_error)?;
+            tx.execute(
+                "DELETE FROM scores WHERE project_id = ?1
+                 AND trace_id IN (SELECT value FROM json_each(?2))",
+                params![project_id, ids],
+            )
+            .map_err(sql_error)?;
+            let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
+            let deleted_observations = i64::try_from(deleted_observations).unwrap_or(i64::MAX);
+            if deleted > 0 || deleted_observations > 0 {
+                writer::add_counts(tx, &project_id, -deleted, -deleted_observations)?;
+            }
+            Ok(u64::try_from(deleted).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
+        let project_id = project_id.to_owned();
+        let score_id = score_id.to_owned();
+        self.exec(move |tx| {
+            let deleted = tx
+                .execute(
+                    "DELETE FROM scores WHERE project_id = ?1 AND id = ?2",
+                    params![project_id, score_id],
+                )
+                .map_err(sql_error)?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
+        models_sql::list(self, project_id).await
+    }
+
+    async fn put_model(&self, model: &CustomModel) -> Result<()> {
+        models_sql::put(self, model).await
+    }
+
+    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
+        models_sql::delete(self, project_id, model_id).await
+    }
+
+    async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
+        models_sql::builtin_enabled(self, project_id).await
+    }
+
+    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
+        models_sql::set_builtin(self, project_id, enabled).await
+    }
+
+    async fn recompute_costs(
+        &self,
+        project_id: &str,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    ) -> Result<u64> {
+        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
+        let mut position = None;
+        let mut changed = 0;
+        loop {
+            let project_id = project_id.to_owned();
+            let pricer = self.inner.pricer.clone();
+            let after = position.take();
+            let (count, next) = self
+                .exec(move |tx| {
+                    models::recompute_chunk(tx, &pricer, &project_id, range, after, RECOMPUTE_CHUNK)
+                })
+                .await?;
+            changed += count;
+            match next {
+                Some(next) => position = Some(next),
+                None => return Ok(changed),
+            }
+        }
+    }
+
+    async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_traces(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        self.trace(project_id, trace_id, Payloads::With).await
+    }
+
+    async fn get_trace_tree(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
+        self.trace(project_id, trace_id, Payloads::Without).await
+    }
+
+    async fn list_observations(
+        &self,
+        project_id: &str,
+        query: &ObservationQuery,
+    ) -> Result<Page<ObservationView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_observations(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_observation(
+        &self,
+        project_id: &str,
+        observation_id: &str,
+    ) -> Result<Option<ObservationView>> {
+        let project_id = project_id.to_owned();
+        let observation_id = observation_id.to_owned();
+        self.read(move |c| reads::get_observation(c, &project_id, &observation_id))
+            .await
+    }
+
+    async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_scores(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
+        let project_id = project_id.to_owned();
+        let score_id = score_id.to_owned();
+        self.read(move |c| reads::get_score(c, &project_id, &score_id))
+            .await
+    }
+
+    async fn list_sessions(
+        &self,
+        project_id: &str,
+        query: &SessionQuery,
+    ) -> Result<Page<SessionView>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::list_sessions(c, &project_id, &query))
+            .await
+    }
+
+    async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>> {
+        let project_id = project_id.to_owned();
+        let session_id = session_id.to_owned();
+        self.read(move |c| reads::get_session(c, &project_id, &session_id))
+            .await
+    }
+
+    async fn daily_metrics(
+        &self,
+        project_id: &str,
+        query: &MetricsQuery,
+    ) -> Result<Page<DailyMetrics>> {
+        let project_id = project_id.to_owned();
+        let query = query.clone();
+        self.read(move |c| reads::daily_metrics(c, &project_id, &query))
+            .await
+    }
+
+    async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
+        let media = media.clone();
+        self.exec(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO media (project_id, id, sha256_hash, content_type,
+                     content_length, trace_id, observation_id, field, uploaded_at,
+                     upload_http_status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    media.project_id,
+                    media.id,
+                    media.sha256_hash,
+                    media.content_type,
+                    media.content_length,
+                    media.trace_id,
+                    media.observation_id,
+                    media.field,
+                    media.uploaded_at,
+                    media.upload_http_status,
+                    media.created_at
+                ],
+            )
+            .map_err(sql_error)?;
+            let sql = format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2");
+            query_with(tx, &sql, params![media.project_id, media.id], |row| {
+                decode_media(row)
+            })?
+            .pop()
+            .ok_or_else(|| Error::internal("media row missing after its insert"))
+        })
+        .await
+    }
+
+    async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.read(move |connection| {
+            let sql = format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2");
+            let mut media = query_with(connection, &sql, params![project_id, media_id], |row| {
+                decode_media(row)
+            })?;
+            Ok(media.pop())
+        })
+        .await
+    }
+
+    async fn put_media_bytes(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        bytes: Vec<u8>,
+        at: Micros,
+    ) -> Result<()> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.exec(move |tx| {
+            let updated = tx
+                .execute(
+                    "UPDATE media SET uploaded_at = ?3, upload_http_status = 200
+                     WHERE project_id = ?1 AND id = ?2",
+                    params![project_id, media_id, at],
+                )
+                .map_err(sql_error)?;
+            if updated == 0 {
+                return Err(Error::not_found(format!("media {media_id:?}")));
+            }
+            tx.execute(
+                "INSERT INTO media_blobs (project_id, id, bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes",
+                params![project_id, media_id, bytes],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.read(move |connection| {
+            let sql = "SELECT bytes FROM media_blobs WHERE project_id = ?1 AND id = ?2";
+            let mut blobs = query_with(connection, sql, params![project_id, media_id], |row| {
+                row.bytes("bytes")
+            })?;
+            Ok(blobs.pop())
+        })
+        .await
+    }
+
+    async fn mark_media_uploaded(
+        &self,
+        project_id: &str,
+        media_id: &str,
+        at: Micros,
+        http_status: Option<i64>,
+    ) -> Result<bool> {
+        let project_id = project_id.to_owned();
+        let media_id = media_id.to_owned();
+        self.exec(move |tx| {
+            let updated = tx
+                .execute(
+                    "UPDATE media SET uploaded_at = ?3, upload_http_status = ?4
+                     WHERE project_id = ?1 AND id = ?2",
+                    params![project_id, media_id, at, http_status],
+                )
+                .map_err(sql_error)?;
+            Ok(updated > 0)
+        })
+        .await
+    }
+
+    async fn ready(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(writer_gone());
+        }
+        // Straight to the pool: a health probe is not activity that keeps the caches warm.
+        self.inner
+            .readers
+            .run(|connection| {
+                connection
+                    .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                    .map_err(sql_error)?;
+                Ok(())
+            })
+            .await
+    }
+
+    fn write_queue_depth(&self) -> usize {
+        self.inner.depth.load(Ordering::Acquire)
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let (reply, done) = oneshot::channel();
+        if self
+            .inner
+            .sender
+            .send(Command::Shutdown(reply))
+            .await
+            .is_ok()
+        {
+            let _ = done.await;
+        }
+        let handle = self
+            .inner
+            .writer_thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            tokio::task::spawn_blocking(move || handle.join())
+                .await
+                .map_err(|e| Error::internal(format!("joining the sqlite writer: {e}")))?
+                .map_err(|_| Error::internal("the sqlite writer panicked"))?;
+        }
+        self.inner.checkpointer.stop_without_waiting();
+        if let Some(handle) = self.inner.checkpointer.take_thread() {
+            tokio::task::spawn_blocking(move || handle.join())
+                .await
+                .map_err(|e| Error::internal(format!("joining the sqlite checkpointer: {e}")))?
+                .map_err(|_| Error::internal("the sqlite checkpointer panicked"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_that_cannot_take_writes_is_unavailable() {
+        let failure = |code| {
+            sql_error(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+            .kind
+        };
+        for code in [
+            rusqlite::ffi::SQLITE_FULL,
+            rusqlite::ffi::SQLITE_READONLY,
+            rusqlite::ffi::SQLITE_IOERR,
+            rusqlite::ffi::SQLITE_BUSY,
+        ] {
+            assert_eq!(failure(code), ErrorKind::Unavailable, "code {code}");
+        }
+        assert_eq!(
+            failure(rusqlite::ffi::SQLITE_CONSTRAINT),
+            ErrorKind::Internal
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! The read queries: traces with their derived fields, observations (page or keyset),
+//! scores, sessions and daily metrics. Each runs on one read connection.
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::{query_rows, sql_error};
+use spindle_store::sql::reads::{
+    self, decode_observation_view, decode_score_view, decode_session, decode_trace_view, paging,
+    Payloads, Total, NULL_TIMESTAMP_KEY,
+};
+use spindle_store::sql::rows::TRACE_COLUMNS;
+use spindle_store::sql::{Dialect, Sql};
+use spindle_store::trace_index::{IndexedTerm, SplitQuery};
+use spindle_store::{
+    DailyMetrics, Direction, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
+    ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
+};
+
+const DIALECT: Dialect = Dialect::Sqlite;
+
+fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
+    let total: i64 = connection
+        .prepare_cached(&sql.text)
+        .and_then(|mut statement| {
+            statement.query_row(params_from_iter(sql.params.iter()), |row| row.get(0))
+        })
+        .map_err(sql_error)?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+/// The total of a page: counted, or the project's kept count.
+fn total(connection: &Connection, project_id: &str, total: &Total) -> Result<u64> {
+    match total {
+        Total::ProjectObservations => project_counter(connection, project_id, "observation_count"),
+        Total::Count(sql) => count(connection, sql),
+    }
+}
+
+/// Above this many traces in a score range, a list page walks the traces in time order
+/// rather than fetching and sorting every match.
+const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
+
+/// Search: an exact trace id, or a case-insensitive (ASCII) substring of the input or output
+/// of the trace or of one of its observations. A scan, paid only by searching queries; a
+/// full-text index (FTS5) was measured to cut the write throughput about tenfold on
+/// realistic text, and one over each trace's distinct words per write (PostgreSQL's design)
+/// still by 17 to 19 % (BENCHMARKS.md, "Search on SQLite"), so the write path stays free of it.
+fn search_condition(search: &str) -> Sql {
+    reads::substring_search(DIALECT, search)
+}
+
+/// A counter of `project_stats` (`trace_count` or `observation_count`).
+fn project_counter(connection: &Connection, project_id: &str, column: &str) -> Result<u64> {
+    let value = connection
+        .prepare_cached(&format!(
+            "SELECT {column} FROM project_stats WHERE project_id = ?1"
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![project_id], |row| row.get::<_, i64>(0))
+                .optional()
+        })
+        .map_err(sql_error)?;
+    Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+// --- traces ---
+
+/// The exact number of traces matching a query the index tables answer alone: the kept
+/// count of one tag, or the driver's index rows that every other term's probe finds.
+fn count_from_index(
+    connection: &Connection,
+    project_id: &str,
+    query: &TraceQuery,
+    split: &SplitQuery<'_>,
+    driver: &IndexedTerm,
+) -> Result<u64> {
+    let timeless = query.from_timestamp.is_none() && query.to_timestamp.is_none();
+    if let (IndexedTerm::Tag(tag), [_], true) = (driver, split.terms.as_slice(), timeless) {
+        let value = connection
+            .prepare_cached(
+                "SELECT trace_count FROM trace_tag_counts WHERE project_id = ?1 AND tag = ?2",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![project_id, tag], |row| row.get::<_, i64>(0))
+                    .optional()
+            })
+            .map_err(sql_error)?;
+        return Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)));
+    }
+    let count_sql = reads::index_count(DIALECT, project_id, query, &split.terms, driver);
+    count(connection, &count_sql)
+}
+
+pub(crate) fn list_traces(
+    connection: &Connection,
+    project_id: &str,
+    query: &TraceQuery,
+) -> Result<Page<TraceView>> {
+    let trace_columns = TRACE_COLUMNS.select(DIALECT);
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let split = SplitQuery::of(query);
+    let mut conditions = Sql::new(DIALECT, "t.project_id = ");
+    conditions.bind(project_id.to_owned());
+    let unfiltered = split.terms.is_empty()
+        && !split.needs_trace_rows(query)
+        && query.from_timestamp.is_none()
+        && query.to_timestamp.is_none();
+    reads::trace_conditions(&mut conditions, project_id, query, &split.other_filters)?;
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        conditions.and(search_condition(search));
+    }
+
+    let (order_expr, direction) = reads::trace_order(DIALECT, query)?;
+
+    let direction = match direction {
+        Direction::Asc => "ASC",
+        Direction::Desc => "DESC",
+    };
+    // A tag or metadata list in time order walks its index table in that order and reads
+    // only the traces it returns; otherwise the terms are primary-key probes of the tables.
+    let driver = split.driver(query).filter(|_| order_expr == "t.timestamp");
+
+    let total_items = if unfiltered {
+        project_counter(connection, project_id, "trace_count")?
+    } else if let Some(driver) = driver.filter(|_| !split.needs_trace_rows(query)) {
+        count_from_index(connection, project_id, query, &split, driver)?
+    } else {
+        let mut count_sql = reads::trace_source(DIALECT, project_id, query, driver, "count(*)");
+        count_sql.append(&conditions);
+        if let Some(range) = &query.score {
+            count_sql.and(reads::score_range_condition(
+                DIALECT, project_id, range, "t.id",
+            ));
+        }
+        for term in split.terms.iter().filter(|term| Some(*term) != driver) {
+            count_sql.and(reads::term_probe(
+                DIALECT,
+                project_id,
+                term,
+                "t.id",
+                &format!("coalesce(t.timestamp, {NULL_TIMESTAMP_KEY})"),
+            ));
+        }
+        count(connection, &count_sql)?
+    };
+
+    let mut select = reads::trace_source(DIALECT, project_id, query, driver, trace_columns);
+    select.append(&conditions);
+    if let Some(range) = &query.score {
+        // Many matches: walk the traces in time order and keep those in the score range
+        // (`+` keeps SQLite from probing each matching id and sorting them all); few: probe.
+        let walk =
+            driver.is_none() && order_expr == "t.timestamp" && total_items > SCORE_RANGE_WALK_ABOVE;
+        let id_expr = if walk {
+            DIALECT.without_index("t.id")
+        } else {
+            "t.id".to_owned()
+        };
+        select.and(reads::score_range_condition(
+            DIALECT, project_id, range, &id_expr,
+        ));
+    }
+    for term in split.terms.iter().filter(|term| Some(*term) != driver) {
+        let (id_expr, ts_expr) = match driver {
+            Some(_) => ("d.trace_id", "d.ts".to_owned()),
+            None => (
+                "t.id",
+                format!("coalesce(t.timestamp, {NULL_TIMESTAMP_KEY})"),
+            ),
+        };
+        select.and(reads::term_probe(
+            DIALECT, project_id, term, id_expr, &ts_expr,
+        ));
+    }
+    match driver {
+        Some(_) => select.push(&format!(
+            " ORDER BY d.ts {direction}, d.trace_id {direction} LIMIT "
+        )),
+        None => select.push(&format!(
+            " ORDER BY {order_expr} {direction}, t.id {direction} LIMIT "
+        )),
+    };
+    select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
+    let mut items = query_traces(connection, &select)?;
+    fill_derived(connection, project_id, &mut items)?;
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items,
+        next_cursor: None,
+    })
+}
+
+fn query_traces(connection: &Connection, sql: &Sql) -> Result<Vec<TraceView>> {
+    query_rows(connection, sql, |row| decode_trace_view(row))
+}
+
+/// Computes latency, total cost, level, observation and score ids for the given traces.
+fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceView]) -> Result<()> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let statements = reads::derived_statements(DIALECT, project_id, views);
+    let observations = query_rows(connection, &statements.observations, |row| {
+        reads::decode_observation_summary(row)
+    })?;
+    let scores = query_rows(connection, &statements.scores, |row| {
+        reads::decode_score_summary(row)
+    })?;
+    reads::apply_derived(views, observations, scores);
+    Ok(())
+}
+
+pub(crate) fn get_trace(
+    connection: &Connection,
+    project_id: &str,
+    trace_id: &str,
+    payloads: Payloads,
+) -> Result<Option<TraceView>> {
+    let statements = reads::trace_by_id(DIALECT, project_id, trace_id, payloads);
+    let mut views = query_traces(connection, &statements.trace)?;
+    fill_derived(connection, project_id, &mut views)?;
+    let Some(mut view) = views.pop() else {
+        return Ok(None);
+    };
+    view.observations = query_rows(connection, &statements.observations, |row| {
+        decode_observation_view(row)
+    })?;
+    view.scores = query_rows(connection, &statements.scores, |row| decode_score_view(row))?;
+    Ok(Some(view))
+}
+
+// --- observations ---
+
+pub(crate) fn list_observations(
+    connection: &Connection,
+    project_id: &str,
+    query: &ObservationQuery,
+) -> Result<Page<ObservationView>> {
+    let list = reads::observation_list(DIALECT, project_id, query)?;
+    let total_items = total(connection, project_id, &list.total)?;
+    let items = query_rows(connection, &list.select, |row| decode_observation_view(row))?;
+    Ok(reads::observation_page(&list, items, total_items))
+}
+
+pub(crate) fn get_observation(
+    connection: &Connection,
+    project_id: &str,
+    observation_id: &str,
+) -> Result<Option<ObservationView>> {
+    let select = reads::observation_by_id(DIALECT, project_id, observation_id);
+    Ok(query_rows(connection, &select, |row| decode_observation_view(row))?.pop())
+}
+
+// --- scores ---
+
+pub(crate) fn list_scores(
+    connection: &Connection,
+    project_id: &str,
+    query: &ScoreQuery,
+) -> Result<Page<ScoreView>> {
+    let list = reads::score_list(DIALECT, project_id, query)?;
+    let total_items = total(connection, project_id, &list.total)?;
+    let items = query_rows(connection, &list.select, |row| decode_score_view(row))?;
+    Ok(list.page_of(items, total_items))
+}
+
+pub(crate) fn get_score(
+    connection: &Connection,
+    project_id: &str,
+    score_id: &str,
+) -> Result<Option<ScoreView>> {
+    let select = reads::score_by_id(DIALECT, project_id, score_id);
+    Ok(query_rows(connection, &select, |row| decode_score_view(row))?.pop())
+}
+
+// --- sessions ---
+
+pub(crate) fn list_sessions(
+    connection: &Connection,
+    project_id: &str,
+    query: &SessionQuery,
+) -> Result<Page<SessionView>> {
+    let list = reads::session_list(DIALECT, project_id, query);
+    let total_items = total(connection, project_id, &list.total)?;
+    let items = query_rows(connection, &list.select, |row| decode_session(row))?;
+    Ok(list.page_of(items, total_items))
+}
+
+pub(crate) fn get_session(
+    connection: &Connection,
+    project_id: &str,
+    session_id: &str,
+) -> Result<Option<SessionView>> {
+    let (session, traces) = reads::session_by_id(DIALECT, project_id, session_id);
+    let Some(mut session) = query_rows(connection, &session, |row| decode_session(row))?.pop()
+    else {
+        return Ok(None);
+    };
+    session.traces = query_traces(connection, &traces)?;
+    fill_derived(connection, project_id, &mut session.traces)?;
+    Ok(Some(session))
+}
+
+// --- daily metrics ---
+
+pub(crate) fn daily_metrics(
+    connection: &Connection,
+    project_id: &str,
+    query: &MetricsQuery,
+) -> Result<Page<DailyMetrics>> {
+    let metrics = reads::metrics_list(DIALECT, project_id, query);
+    let total_items = count(connection, &metrics.count)?;
+    let days = query_rows(connection, &metrics.days, |row| metrics.decode_day(row))?;
+    let usage = if days.is_empty() {
+        Vec::new()
+    } else {
+        query_rows(connection, &metrics.usage(&days), |row| {
+            metrics.decode_usage(row)
+        })?
+    };
+    Ok(metrics.page(days, usage, total_items))
+}

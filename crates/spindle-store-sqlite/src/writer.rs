@@ -1,0 +1,550 @@
+//! The single writer thread: it owns the write connection, takes commands from a bounded
+//! channel and commits write batches in groups (one transaction for several batches).
+//!
+//! A batch's sender hears `Ok` only after the transaction holding it has committed.
+
+use rusqlite::{
+    params, params_from_iter, CachedStatement, Connection, Transaction, TransactionBehavior,
+};
+use spindle_core::time::Micros;
+use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+use spindle_cost::Pricer;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{now_micros, sql_error};
+use spindle_store::sql::rows::{
+    decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
+    EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
+    TRACE_COLUMNS, WEAKEST_STAMP,
+};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed};
+use spindle_store::Result;
+
+/// A job run on the writer's connection, outside any group (keys, deletes, media, ...).
+pub(crate) type ExecJob = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// What the writer thread is asked to do.
+pub(crate) enum Command {
+    /// Merge a batch into a project's data; reply after commit. The sender keeps its own
+    /// reference to the batch, so the batch is freed on its thread, not the writer's.
+    Write {
+        project_id: String,
+        batch: Arc<WriteBatch>,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Run a job on the connection; the job replies itself.
+    Exec(ExecJob),
+    /// Stop taking commands, commit what is queued, then reply and exit.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// One queued write.
+struct WriteJob {
+    project_id: String,
+    batch: Arc<WriteBatch>,
+    reply: oneshot::Sender<Result<()>>,
+}
+
+/// The writer thread's state.
+pub(crate) struct Writer {
+    pub connection: Connection,
+    pub receiver: mpsc::Receiver<Command>,
+    /// Write batches sent but not yet taken by the writer.
+    pub depth: Arc<AtomicUsize>,
+    pub max_group_batches: usize,
+    /// Prices observations after they are merged.
+    pub pricer: Arc<Pricer>,
+}
+
+impl Writer {
+    /// Runs until shut down or until every sender is gone.
+    pub fn run(mut self) {
+        let mut held: Option<Command> = None;
+        loop {
+            let command = match held.take() {
+                Some(command) => command,
+                None => match self.receiver.blocking_recv() {
+                    Some(command) => command,
+                    None => return,
+                },
+            };
+            match command {
+                Command::Exec(job) => job(&mut self.connection),
+                Command::Shutdown(reply) => {
+                    self.receiver.close();
+                    self.drain_after_close();
+                    let _ = reply.send(());
+                    return;
+                }
+                Command::Write {
+                    project_id,
+                    batch,
+                    reply,
+                } => {
+                    self.depth.fetch_sub(1, Ordering::AcqRel);
+                    let mut group = vec![WriteJob {
+                        project_id,
+                        batch,
+                        reply,
+                    }];
+                    while group.len() < self.max_group_batches {
+                        match self.receiver.try_recv() {
+                            Ok(Command::Write {
+                                project_id,
+                                batch,
+                                reply,
+                            }) => {
+                                self.depth.fetch_sub(1, Ordering::AcqRel);
+                                group.push(WriteJob {
+                                    project_id,
+                                    batch,
+                                    reply,
+                                });
+                            }
+                            Ok(other) => {
+                                held = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.commit_group(group);
+                }
+            }
+        }
+    }
+
+    /// After `close`, handles every command still in the channel.
+    fn drain_after_close(&mut self) {
+        let mut group = Vec::new();
+        while let Ok(command) = self.receiver.try_recv() {
+            match command {
+                Command::Write {
+                    project_id,
+                    batch,
+                    reply,
+                } => {
+                    self.depth.fetch_sub(1, Ordering::AcqRel);
+                    group.push(WriteJob {
+                        project_id,
+                        batch,
+                        reply,
+                    });
+                    if group.len() >= self.max_group_batches {
+                        self.commit_group(std::mem::take(&mut group));
+                    }
+                }
+                Command::Exec(job) => {
+                    if !group.is_empty() {
+                        self.commit_group(std::mem::take(&mut group));
+                    }
+                    job(&mut self.connection);
+                }
+                Command::Shutdown(reply) => {
+                    let _ = reply.send(());
+                }
+            }
+        }
+        if !group.is_empty() {
+            self.commit_group(group);
+        }
+    }
+
+    /// Commits the group in one transaction; if that fails, retries each batch on its own so
+    /// one bad batch does not fail the others.
+    fn commit_group(&mut self, group: Vec<WriteJob>) {
+        let all: Vec<(&str, &WriteBatch)> = group
+            .iter()
+            .map(|job| (job.project_id.as_str(), job.batch.as_ref()))
+            .collect();
+        let result = apply(&mut self.connection, &self.pricer, &all);
+        drop(all);
+        if result.is_ok() || group.len() == 1 {
+            for job in group {
+                // Release the batch first: the sender then holds the last reference.
+                drop(job.batch);
+                let _ = job.reply.send(result.clone());
+            }
+            return;
+        }
+        if let Err(error) = &result {
+            tracing::warn!(%error, batches = group.len(), "group commit failed, retrying batches one by one");
+        }
+        for job in group {
+            let result = apply(
+                &mut self.connection,
+                &self.pricer,
+                &[(job.project_id.as_str(), job.batch.as_ref())],
+            );
+            drop(job.batch);
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// The prepared statements of one write transaction.
+struct Statements<'c> {
+    traces: TableStatements<'c>,
+    observations: TableStatements<'c>,
+    scores: TableStatements<'c>,
+}
+
+/// The statements of one table, and the result columns of its select.
+struct TableStatements<'c> {
+    select: CachedStatement<'c>,
+    insert: CachedStatement<'c>,
+    upsert: CachedStatement<'c>,
+    stored_columns: ColumnIndex,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(transaction: &'c Transaction<'_>) -> Result<Self> {
+        let prepare = |sql: &TableSql| -> Result<TableStatements<'c>> {
+            let select = transaction.prepare_cached(&sql.select).map_err(sql_error)?;
+            let stored_columns = ColumnIndex::of_statement(&select);
+            Ok(TableStatements {
+                select,
+                insert: transaction.prepare_cached(&sql.insert).map_err(sql_error)?,
+                upsert: transaction.prepare_cached(&sql.upsert).map_err(sql_error)?,
+                stored_columns,
+            })
+        };
+        let [traces, observations, scores] = write_sql();
+        Ok(Statements {
+            traces: prepare(traces)?,
+            observations: prepare(observations)?,
+            scores: prepare(scores)?,
+        })
+    }
+}
+
+/// The write statements of one table, made from its shared column lists.
+struct TableSql {
+    /// The stored row of `(?1 project, ?2 id)`.
+    select: String,
+    /// An insert that does nothing when the row exists.
+    insert: String,
+    /// An insert that rewrites every column but `created_at` when the row exists.
+    upsert: String,
+}
+
+impl TableSql {
+    fn of<E: Encoded>(read: &'static ReadColumns, alias: &str) -> Self {
+        let names: Vec<&str> = E::COLUMNS.iter().map(|c| c.name).collect();
+        let placeholders: Vec<String> = (1..=names.len() + 3).map(|n| format!("?{n}")).collect();
+        let head = format!(
+            "INSERT INTO {table} (project_id, {names}, created_at, updated_at) VALUES ({values})",
+            table = E::TABLE,
+            names = names.join(", "),
+            values = placeholders.join(", "),
+        );
+        let sets: Vec<String> = names[1..]
+            .iter()
+            .chain(["updated_at"].iter())
+            .map(|name| format!("{name} = excluded.{name}"))
+            .collect();
+        TableSql {
+            select: format!(
+                "SELECT {columns} FROM {table} {alias} WHERE {alias}.project_id = ?1 \
+                 AND {alias}.id = ?2",
+                columns = read.select(Dialect::Sqlite),
+                table = E::TABLE,
+            ),
+            insert: format!("{head} ON CONFLICT (project_id, id) DO NOTHING"),
+            upsert: format!(
+                "{head} ON CONFLICT (project_id, id) DO UPDATE SET {}",
+                sets.join(", ")
+            ),
+        }
+    }
+}
+
+/// The write statements of traces, observations and scores.
+fn write_sql() -> &'static [TableSql; 3] {
+    static SQL: OnceLock<[TableSql; 3]> = OnceLock::new();
+    SQL.get_or_init(|| {
+        [
+            TableSql::of::<EncodedTrace<'_>>(&TRACE_COLUMNS, "t"),
+            TableSql::of::<EncodedObservation<'_>>(&OBSERVATION_COLUMNS, "o"),
+            TableSql::of::<EncodedScore<'_>>(&SCORE_COLUMNS, "s"),
+        ]
+    })
+}
+
+/// Writes one encoded record: `project_id`, its columns, `created_at` and `updated_at`.
+fn execute_row<E: Encoded>(
+    statement: &mut CachedStatement<'_>,
+    project_id: &str,
+    encoded: &E,
+    created_at: Micros,
+    now: Micros,
+) -> Result<usize> {
+    let cells = std::iter::once(Cell::Text(Some(project_id)))
+        .chain(encoded.cells())
+        .chain([Cell::Int(Some(created_at)), Cell::Int(Some(now))]);
+    statement
+        .execute(params_from_iter(cells))
+        .map_err(sql_error)
+}
+
+/// Groups records by id, keeping first-seen order: each entity's patches together.
+fn by_id<'r, R>(records: impl Iterator<Item = &'r R>, id: fn(&R) -> &str) -> Vec<Vec<&'r R>>
+where
+    R: 'r,
+{
+    let mut index: HashMap<&'r str, usize> = HashMap::new();
+    let mut groups: Vec<Vec<&'r R>> = Vec::new();
+    for record in records {
+        match index.get(id(record)) {
+            Some(&position) => groups[position].push(record),
+            None => {
+                index.insert(id(record), groups.len());
+                groups.push(vec![record]);
+            }
+        }
+    }
+    groups
+}
+
+/// Folds the stored record (if any) and every patch into one record. A lone new patch is
+/// borrowed as it is; merging clones, after giving unstamped fields the weakest stamp.
+/// Returns `None` when there is nothing to write: no patches, or a stored record that the
+/// patches leave unchanged (a retried request, a repeated shallow trace).
+fn fold<'r, R: Clone + PartialEq>(
+    stored: Option<R>,
+    patches: &[&'r R],
+    stamp: fn(&mut R),
+    merge: fn(&mut R, R),
+) -> Option<Cow<'r, R>> {
+    let (first, rest) = patches.split_first()?;
+    let Some(stored) = stored else {
+        if rest.is_empty() {
+            return Some(Cow::Borrowed(*first));
+        }
+        let mut merged = (*first).clone();
+        stamp(&mut merged);
+        for patch in rest {
+            let mut patch = (*patch).clone();
+            stamp(&mut patch);
+            merge(&mut merged, patch);
+        }
+        return Some(Cow::Owned(merged));
+    };
+    let mut merged = stored.clone();
+    for patch in patches {
+        let mut patch = (*patch).clone();
+        stamp(&mut patch);
+        merge(&mut merged, patch);
+    }
+    if merged == stored {
+        return None;
+    }
+    Some(Cow::Owned(merged))
+}
+
+/// Merges the batches into the database in one transaction and commits it.
+fn apply(
+    connection: &mut Connection,
+    pricer: &Pricer,
+    batches: &[(&str, &WriteBatch)],
+) -> Result<()> {
+    let mut by_project: BTreeMap<&str, Vec<&WriteBatch>> = BTreeMap::new();
+    for (project_id, batch) in batches {
+        by_project.entry(project_id).or_default().push(batch);
+    }
+    let now = now_micros();
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_error)?;
+    {
+        let mut statements = Statements::prepare(&transaction)?;
+        for (project_id, batches) in by_project {
+            let mut new_traces: i64 = 0;
+            let mut new_observations: i64 = 0;
+            let traces = by_id(batches.iter().flat_map(|b| b.traces.iter()), |r| &r.id);
+            for patches in traces {
+                if upsert(
+                    &mut statements.traces,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_trace, TraceRecord::merge),
+                    |row| decode_trace(row),
+                    |statement, record, created_at| {
+                        let encoded = EncodedTrace::new(record);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )? {
+                    new_traces += 1;
+                }
+            }
+            let observations = by_id(batches.iter().flat_map(|b| b.observations.iter()), |r| {
+                &r.id
+            });
+            let pricing = if observations.is_empty() {
+                Arc::default()
+            } else {
+                super::models::pricing(&transaction, pricer, project_id)?
+            };
+            for patches in observations {
+                if upsert(
+                    &mut statements.observations,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_observation, ObservationRecord::merge),
+                    |row| decode_observation(row),
+                    // Priced without cloning the record: the derived cost is written
+                    // beside its own fields.
+                    |statement, record, created_at| {
+                        let derived = pricer.derive(pricing.as_ref(), record);
+                        let encoded = EncodedObservation::new(record, &derived);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )? {
+                    new_observations += 1;
+                }
+            }
+            let scores = by_id(batches.iter().flat_map(|b| b.scores.iter()), |r| &r.id);
+            for patches in scores {
+                upsert(
+                    &mut statements.scores,
+                    project_id,
+                    &patches,
+                    now,
+                    (|r| &r.id, weakest_score, ScoreRecord::merge),
+                    |row| decode_score(row),
+                    |statement, record, created_at| {
+                        let encoded = EncodedScore::new(record);
+                        execute_row(statement, project_id, &encoded, created_at, now)
+                    },
+                )?;
+            }
+            if new_traces > 0 || new_observations > 0 {
+                add_counts(&transaction, project_id, new_traces, new_observations)?;
+            }
+        }
+    }
+    transaction.commit().map_err(sql_error)
+}
+
+/// Adds to the project's trace and observation counters.
+pub(crate) fn add_counts(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    traces: i64,
+    observations: i64,
+) -> Result<()> {
+    transaction
+        .prepare_cached(
+            "INSERT INTO project_stats (project_id, trace_count, observation_count)
+             VALUES (?1, max(?2, 0), max(?3, 0))
+             ON CONFLICT (project_id) DO UPDATE
+             SET trace_count = max(trace_count + ?2, 0),
+                 observation_count = max(observation_count + ?3, 0)",
+        )
+        .and_then(|mut statement| statement.execute(params![project_id, traces, observations]))
+        .map_err(sql_error)?;
+    Ok(())
+}
+
+fn weakest_trace(record: &mut TraceRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+
+fn weakest_observation(record: &mut ObservationRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+
+fn weakest_score(record: &mut ScoreRecord) {
+    record.stamp_unstamped(WEAKEST_STAMP);
+}
+
+/// A record type's id, how it stamps unstamped fields, and how it merges.
+type RecordFns<R> = (fn(&R) -> &str, fn(&mut R), fn(&mut R, R));
+
+/// Writes one record's patches: inserted as they are when the record is new (the common
+/// case, without a read: an OTLP span is exported once), else merged with the stored one.
+/// `write` runs an insert or upsert statement for a record and its creation time (see
+/// [`execute_row`]; an observation is priced first). Returns whether the record is new.
+fn upsert<R: Clone + PartialEq>(
+    table: &mut TableStatements<'_>,
+    project_id: &str,
+    patches: &[&R],
+    now: Micros,
+    (id, weakest, merge): RecordFns<R>,
+    decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
+    write: impl Fn(&mut CachedStatement<'_>, &R, Micros) -> Result<usize>,
+) -> Result<bool> {
+    let Some(patch) = fold(None, patches, weakest, merge) else {
+        return Ok(false);
+    };
+    if write(&mut table.insert, &patch, now)? == 1 {
+        return Ok(true);
+    }
+    let stored = {
+        let mut rows = table
+            .select
+            .query(params![project_id, id(&patch)])
+            .map_err(sql_error)?;
+        match rows.next().map_err(sql_error)? {
+            Some(row) => Some(decode(&Indexed::new(row, &table.stored_columns))?),
+            None => None,
+        }
+    };
+    let created_at = stored.as_ref().map_or(now, |stored| stored.created_at);
+    let stored = stored.map(|stored| stored.record);
+    let Some(merged) = fold(stored, &[patch.as_ref()], weakest, merge) else {
+        return Ok(false);
+    };
+    write(&mut table.upsert, &merged, created_at)?;
+    Ok(false)
+}
+
+/// Runs `job` in an immediate transaction on the writer's connection and commits it.
+pub(crate) fn in_transaction<R>(
+    connection: &mut Connection,
+    job: impl FnOnce(&Transaction<'_>) -> Result<R>,
+) -> Result<R> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_error)?;
+    let result = job(&transaction)?;
+    transaction.commit().map_err(sql_error)?;
+    Ok(result)
+}
+
+/// An error for a writer that is gone.
+pub(crate) fn writer_gone() -> Error {
+    Error::new(
+        spindle_core::ErrorKind::Unavailable,
+        "the store is shutting down",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn squash(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn write_selects_read_the_row_columns() {
+        let [traces, observations, scores] = write_sql();
+        let (select_trace, trace_columns) = (&traces.select, TRACE_COLUMNS.select(Dialect::Sqlite));
+        let (select_observation, observation_columns) = (
+            &observations.select,
+            OBSERVATION_COLUMNS.select(Dialect::Sqlite),
+        );
+        let (select_score, score_columns) = (&scores.select, SCORE_COLUMNS.select(Dialect::Sqlite));
+        assert!(squash(select_trace).contains(&squash(trace_columns)));
+        assert!(squash(select_observation).contains(&squash(observation_columns)));
+        assert!(squash(select_score).contains(&squash(score_columns)));
+    }
+}
