@@ -9,6 +9,7 @@ pub mod error;
 pub mod merge;
 pub mod model;
 pub mod record;
+pub mod rng;
 pub mod time;
 
 pub use error::{Error, ErrorKind};
