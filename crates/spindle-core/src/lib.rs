@@ -10,6 +10,7 @@ pub mod merge;
 pub mod model;
 pub mod prompt;
 pub mod record;
+pub mod rng;
 pub mod time;
 
 pub use error::{Error, ErrorKind};

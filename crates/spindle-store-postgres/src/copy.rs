@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::writer::{add_counts, copy_rows, Entity};
-use super::{pg_error, PostgresStore};
+use super::{pg_error, postgres_execute, PostgresStore};
 use spindle_store::sql::rows::{
-    decode_observation, decode_score, decode_trace, ReadColumns, Stored, OBSERVATION_COLUMNS,
-    SCORE_COLUMNS, TRACE_COLUMNS,
+    decode_observation, decode_score, decode_trace, insert_media, ReadColumns, Stored,
+    OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS,
 };
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess};
 use spindle_store::{Result, Store};
@@ -686,29 +686,7 @@ async fn write_batch(transaction: &deadpool_postgres::Transaction<'_>, rows: Row
         Rows::Scores(rows) => write_records(transaction, rows).await,
         Rows::Media(rows) => {
             for media in &rows {
-                transaction
-                    .execute(
-                        "INSERT INTO media (project_id, id, sha256_hash, content_type,
-                             content_length, trace_id, observation_id, field, uploaded_at,
-                             upload_http_status, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                         ON CONFLICT DO NOTHING",
-                        &[
-                            &media.project_id,
-                            &media.id,
-                            &media.sha256_hash,
-                            &media.content_type,
-                            &media.content_length,
-                            &media.trace_id,
-                            &media.observation_id,
-                            &media.field,
-                            &media.uploaded_at,
-                            &media.upload_http_status,
-                            &media.created_at,
-                        ],
-                    )
-                    .await
-                    .map_err(pg_error)?;
+                postgres_execute(transaction, &insert_media(Dialect::Postgres, media)).await?;
             }
             Ok(())
         }

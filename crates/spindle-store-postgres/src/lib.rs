@@ -23,7 +23,7 @@ use spindle_cost::{CustomModel, Pricer};
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
 use spindle_store::sql::reads::Payloads;
-use spindle_store::sql::rows::{decode_media, MEDIA_SELECT};
+use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -575,27 +575,7 @@ impl Store for PostgresStore {
 
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
         let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO media (project_id, id, sha256_hash, content_type, content_length,
-                     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
-                &[
-                    &media.project_id,
-                    &media.id,
-                    &media.sha256_hash,
-                    &media.content_type,
-                    &media.content_length,
-                    &media.trace_id,
-                    &media.observation_id,
-                    &media.field,
-                    &media.uploaded_at,
-                    &media.upload_http_status,
-                    &media.created_at,
-                ],
-            )
-            .await
-            .map_err(pg_error)?;
+        postgres_execute(&client, &insert_media(Dialect::Postgres, media)).await?;
         let row = client
             .query_one(
                 &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),

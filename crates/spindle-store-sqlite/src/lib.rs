@@ -18,7 +18,7 @@ use spindle_cost::{CustomModel, Pricer};
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
 use spindle_store::sql::reads::Payloads;
-use spindle_store::sql::rows::{decode_media, MEDIA_SELECT};
+use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -816,26 +816,7 @@ impl Store for SqliteStore {
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
         let media = media.clone();
         self.exec(move |tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO media (project_id, id, sha256_hash, content_type,
-                     content_length, trace_id, observation_id, field, uploaded_at,
-                     upload_http_status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    media.project_id,
-                    media.id,
-                    media.sha256_hash,
-                    media.content_type,
-                    media.content_length,
-                    media.trace_id,
-                    media.observation_id,
-                    media.field,
-                    media.uploaded_at,
-                    media.upload_http_status,
-                    media.created_at
-                ],
-            )
-            .map_err(sql_error)?;
+            sqlite_execute(tx, &insert_media(Dialect::Sqlite, &media))?;
             let sql = format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2");
             query_with(tx, &sql, params![media.project_id, media.id], |row| {
                 decode_media(row)

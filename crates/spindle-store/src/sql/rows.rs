@@ -237,6 +237,30 @@ pub const MEDIA_SELECT: &str = "SELECT project_id, id, sha256_hash, content_type
      content_length, trace_id, observation_id, field, uploaded_at, upload_http_status, \
      created_at FROM media";
 
+/// The columns of `media`, in the order [`insert_media`] binds them.
+const MEDIA_COLUMNS: &str = "project_id, id, sha256_hash, content_type, content_length, \
+     trace_id, observation_id, field, uploaded_at, upload_http_status, created_at";
+
+/// The insert of a media record that leaves a stored one (same project and id) as it is.
+pub fn insert_media(dialect: Dialect, media: &crate::MediaRecord) -> super::Sql {
+    let values = [
+        super::Param::from(&media.project_id),
+        super::Param::from(&media.id),
+        super::Param::from(&media.sha256_hash),
+        super::Param::from(&media.content_type),
+        super::Param::from(media.content_length),
+        super::Param::from(media.trace_id.clone()),
+        super::Param::from(media.observation_id.clone()),
+        super::Param::from(media.field.clone()),
+        super::Param::from(media.uploaded_at),
+        super::Param::from(media.upload_http_status),
+        super::Param::from(media.created_at),
+    ];
+    let mut sql = crate::statements::insert(dialect, "media", MEDIA_COLUMNS, values);
+    sql.push(" ON CONFLICT DO NOTHING");
+    sql
+}
+
 /// A row of [`MEDIA_SELECT`].
 pub fn decode_media(row: &impl RowAccess) -> Result<crate::MediaRecord> {
     Ok(crate::MediaRecord {
