@@ -5,7 +5,9 @@ use clap::{CommandFactory, Parser, Subcommand};
 use spindle_core::time::now_micros;
 use spindle_server::bootstrap::{bootstrap, insert_key, GeneratedKeys};
 use spindle_server::config::{InitConfig, LogFormat, ServeConfig, StorageConfig};
-use spindle_server::resolver::{is_postgres_url, open_backend, open_store, secret_home, StoreOptions};
+use spindle_server::resolver::{
+    is_postgres_url, open_backend, open_store, secret_home, StoreOptions,
+};
 use spindle_server::secret::load_server_secret;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::{Organization, Project};

@@ -12,10 +12,11 @@ use spindle_server::bootstrap::insert_key;
 use spindle_server::secret::{load_server_secret, SecretHome};
 use spindle_server::state::{AppState, Limits};
 use spindle_store::accounts::{hash_password, Accounts, User};
-use spindle_store_postgres::{PostgresOptions, PostgresStore};
+use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
-use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use spindle_store::{ApiKey, Organization, Project, SecretCheck, Store};
+use spindle_store_postgres::{PostgresOptions, PostgresStore};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 use support::{basic, Response as Reply};
 
@@ -35,6 +36,7 @@ struct Server {
     router: Router,
     store: Arc<dyn Store>,
     accounts: Arc<dyn Accounts>,
+    prompts: Arc<dyn Prompts>,
     _dir: tempfile::TempDir,
     /// The server secret the app was built with.
     secret: ServerSecret,
@@ -67,7 +69,12 @@ async fn postgres_admin(sql: &str) {
 
 async fn server(backend: Backend) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (store, accounts, schema): (Arc<dyn Store>, Arc<dyn Accounts>, _) = match backend {
+    let (store, accounts, prompts, schema): (
+        Arc<dyn Store>,
+        Arc<dyn Accounts>,
+        Arc<dyn Prompts>,
+        _,
+    ) = match backend {
         Backend::Sqlite => {
             let sqlite = Arc::new(
                 SqliteStore::open(
@@ -79,7 +86,7 @@ async fn server(backend: Backend) -> Server {
                 )
                 .expect("open sqlite"),
             );
-            (sqlite.clone(), sqlite, None)
+            (sqlite.clone(), sqlite.clone(), sqlite, None)
         }
         Backend::Postgres => {
             let nanos = std::time::SystemTime::now()
@@ -99,7 +106,7 @@ async fn server(backend: Backend) -> Server {
                 .await
                 .expect("open postgres"),
             );
-            (postgres.clone(), postgres, Some(schema))
+            (postgres.clone(), postgres.clone(), postgres, Some(schema))
         }
     };
     let organization = Organization {
@@ -140,19 +147,26 @@ async fn server(backend: Backend) -> Server {
         .expect("user");
     Server {
         secret: secret_for_test,
-        router: router(&store, &accounts, secret.clone()),
+        router: router(&store, &accounts, &prompts, secret.clone()),
         store,
         accounts,
+        prompts,
         _dir: dir,
         schema,
     }
 }
 
 /// The whole app over `store`, with this server secret.
-fn router(store: &Arc<dyn Store>, accounts: &Arc<dyn Accounts>, secret: ServerSecret) -> Router {
+fn router(
+    store: &Arc<dyn Store>,
+    accounts: &Arc<dyn Accounts>,
+    prompts: &Arc<dyn Prompts>,
+    secret: ServerSecret,
+) -> Router {
     let state = AppState::new(
         store.clone(),
         accounts.clone(),
+        prompts.clone(),
         Limits {
             max_body_bytes: 1 << 20,
         },
@@ -433,7 +447,7 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
     let again = load_server_secret(&home, server.accounts.as_ref())
         .await
         .expect("secret");
-    let restarted = router(&server.store, &server.accounts, again);
+    let restarted = router(&server.store, &server.accounts, &server.prompts, again);
     assert_eq!(fetch(restarted, url.clone()).await.status, StatusCode::OK);
 
     // Whoever holds the file can work out the unkeyed token for any expiry: refused.
@@ -456,7 +470,12 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
         fetch(server.router.clone(), extended).await.status,
         StatusCode::FORBIDDEN
     );
-    let stranger = router(&server.store, &server.accounts, ServerSecret::random());
+    let stranger = router(
+        &server.store,
+        &server.accounts,
+        &server.prompts,
+        ServerSecret::random(),
+    );
     assert_eq!(fetch(stranger, url).await.status, StatusCode::FORBIDDEN);
     server.finish().await;
 }
