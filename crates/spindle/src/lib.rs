@@ -48,6 +48,7 @@ mod json;
 mod layer;
 mod observation;
 mod otel;
+mod prompt;
 mod propagation;
 mod score;
 
@@ -65,6 +66,10 @@ pub use ids::{create_observation_id, create_trace_id, new_trace_id, TraceContext
 pub use layer::SpindleLayer;
 pub use observation::{
     observation, Level, Observation, ObservationBuilder, ObservationType, ObservationUpdate,
+};
+pub use prompt::{
+    ChatMessage, CompiledMessage, CompiledPrompt, CreatePrompt, GetPrompt, Prompt, PromptError,
+    PromptMessage, PromptTemplate, PromptType, Variables, DEFAULT_PROMPT_LABEL,
 };
 pub use propagation::{
     current_baggage, propagate_attributes, propagate_attributes_async, PropagatedAttributes,
