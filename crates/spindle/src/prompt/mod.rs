@@ -39,6 +39,9 @@ pub enum PromptError {
     /// The client is disabled (no keys, or tracing turned off), so it cannot reach a server.
     #[error("the client is disabled, prompts cannot be fetched")]
     Disabled,
+    /// The call was awaited outside a tokio runtime, which the HTTP client needs.
+    #[error("prompt calls must be awaited on a tokio runtime")]
+    NoRuntime,
     /// No prompt has this name, or none of its versions has the version or label asked for.
     #[error("prompt {name:?} not found: {message}")]
     NotFound {
@@ -432,7 +435,8 @@ impl<'a> GetPrompt<'a> {
         self
     }
 
-    /// How often a fetch is retried after a connection error, timeout, 429 or 5xx (default 2).
+    /// How often a fetch is retried after a connection error, timeout, 429 or 5xx (default 2,
+    /// at most 4), waiting 100 ms before the first retry and doubling.
     ///
     /// ```
     /// let client = spindle::Client::disabled();
@@ -471,9 +475,7 @@ impl<'a> GetPrompt<'a> {
     }
 
     async fn fetch_or_cached(&self) -> Result<Prompt, PromptError> {
-        let Some(prompts) = self.client.prompts() else {
-            return Err(PromptError::Disabled);
-        };
+        let prompts = self.client.prompts()?;
         let ttl = self.cache_ttl.unwrap_or(prompts.default_ttl);
         let api = prompts.api.clone();
         let name = self.name.clone();
@@ -616,8 +618,16 @@ impl CreatePrompt {
 }
 
 impl Client {
-    pub(crate) fn prompts(&self) -> Option<&Prompts> {
-        self.inner.as_ref().and_then(|inner| inner.prompts.as_ref())
+    /// The prompt API and cache, usable from here: the client is enabled and a tokio runtime
+    /// is current (the HTTP client would panic without one).
+    pub(crate) fn prompts(&self) -> Result<&Prompts, PromptError> {
+        let prompts = self
+            .inner
+            .as_ref()
+            .and_then(|inner| inner.prompts.as_ref())
+            .ok_or(PromptError::Disabled)?;
+        tokio::runtime::Handle::try_current().map_err(|_| PromptError::NoRuntime)?;
+        Ok(prompts)
     }
 
     /// Fetches a prompt: by default the version labelled `production`, served from the cache
@@ -654,7 +664,7 @@ impl Client {
     /// # });
     /// ```
     pub async fn create_prompt(&self, prompt: CreatePrompt) -> Result<Prompt, PromptError> {
-        let prompts = self.prompts().ok_or(PromptError::Disabled)?;
+        let prompts = self.prompts()?;
         let created = prompts.api.create(&prompt).await;
         prompts.cache.invalidate(&prompt.name);
         created
@@ -682,9 +692,38 @@ impl Client {
         S: Into<String>,
     {
         let labels: Vec<String> = labels.into_iter().map(Into::into).collect();
-        let prompts = self.prompts().ok_or(PromptError::Disabled)?;
+        let prompts = self.prompts()?;
         let updated = prompts.api.update_labels(name, version, &labels).await;
         prompts.cache.invalidate(name);
         updated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_a_tokio_runtime_the_fallback_is_used_and_nothing_panics() {
+        let client = Client::builder()
+            .public_key("pk")
+            .secret_key("sk")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let fallback = futures::executor::block_on(
+            client
+                .get_prompt("p")
+                .fallback_text("offline {{x}}")
+                .into_future(),
+        )
+        .unwrap();
+        assert!(fallback.is_fallback);
+        let error = futures::executor::block_on(client.get_prompt("p").into_future());
+        assert_eq!(error.unwrap_err(), PromptError::NoRuntime);
+        let created =
+            futures::executor::block_on(client.create_prompt(CreatePrompt::text("p", "x")));
+        assert_eq!(created.unwrap_err(), PromptError::NoRuntime);
+        client.shutdown();
     }
 }
