@@ -29,33 +29,49 @@ struct Server {
     base_url: String,
 }
 
-/// Prompt fetches (`GET /api/public/v2/prompts/{name}`) the server received, by path.
-fn fetch_counts() -> &'static Mutex<HashMap<String, usize>> {
-    static COUNTS: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
+/// Prompt fetches (`GET /api/public/v2/prompts/{name}`) the server received, and how many of
+/// them it answered with 304, by path.
+fn fetch_counts() -> &'static Mutex<HashMap<String, (usize, usize)>> {
+    static COUNTS: OnceLock<Mutex<HashMap<String, (usize, usize)>>> = OnceLock::new();
     COUNTS.get_or_init(Mutex::default)
 }
 
-fn fetches_of(name: &str) -> usize {
+fn counts_of(name: &str) -> (usize, usize) {
     let path = format!("/api/public/v2/prompts/{name}");
     fetch_counts()
         .lock()
         .expect("counts")
         .get(&path)
         .copied()
-        .unwrap_or(0)
+        .unwrap_or_default()
+}
+
+fn fetches_of(name: &str) -> usize {
+    counts_of(name).0
 }
 
 async fn count_prompt_fetches(request: Request, next: Next) -> axum::response::Response {
-    if request.method() == axum::http::Method::GET
-        && request.uri().path().starts_with("/api/public/v2/prompts/")
-    {
-        *fetch_counts()
+    let path = request.uri().path().to_owned();
+    let counted =
+        request.method() == axum::http::Method::GET && path.starts_with("/api/public/v2/prompts/");
+    if counted {
+        fetch_counts()
             .lock()
             .expect("counts")
-            .entry(request.uri().path().to_owned())
-            .or_default() += 1;
+            .entry(path.clone())
+            .or_default()
+            .0 += 1;
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if counted && response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        fetch_counts()
+            .lock()
+            .expect("counts")
+            .entry(path)
+            .or_default()
+            .1 += 1;
+    }
+    response
 }
 
 /// One server for the whole file, and the SDK's global client pointed at it.
@@ -259,6 +275,54 @@ fn stale_prompt_is_served_while_it_refreshes() {
         let refreshed = refreshed.expect("the background refresh stored version 2");
         assert_eq!(refreshed.template, PromptTemplate::Text("two".into()));
         assert!(fetches_of("sdk-swr") >= 2);
+    });
+}
+
+#[test]
+fn unchanged_prompt_is_revalidated_with_a_304() {
+    let server = server();
+    let writer = client_for(&server.base_url);
+    let reader = client_for(&server.base_url);
+    block_on(async {
+        writer
+            .create_prompt(CreatePrompt::text("sdk-etag", "same").labels(["production"]))
+            .await
+            .expect("create");
+        let first = reader
+            .get_prompt("sdk-etag")
+            .cache_ttl(Duration::from_millis(1))
+            .await;
+        assert_eq!(first.expect("v1").version, 1);
+        assert_eq!(counts_of("sdk-etag"), (1, 0));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // stale: served at once, revalidated behind it with the ETag, fresh for 60 s after
+        let stale = reader
+            .get_prompt("sdk-etag")
+            .cache_ttl(Duration::from_secs(60))
+            .await;
+        assert_eq!(stale.expect("stale").version, 1);
+        let mut settled = false;
+        for _ in 0..500 {
+            let before = fetches_of("sdk-etag");
+            let served = reader
+                .get_prompt("sdk-etag")
+                .cache_ttl(Duration::from_secs(60))
+                .await
+                .expect("served");
+            assert_eq!(served.version, 1);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if counts_of("sdk-etag").1 >= 1 && fetches_of("sdk-etag") == before {
+                settled = true;
+                break;
+            }
+        }
+        assert!(settled, "revalidated: {:?}", counts_of("sdk-etag"));
+        let (fetches, not_modified) = counts_of("sdk-etag");
+        assert_eq!(fetches, not_modified + 1, "every refresh was a 304");
+        for _ in 0..3 {
+            reader.get_prompt("sdk-etag").await.expect("fresh");
+        }
+        assert_eq!(fetches_of("sdk-etag"), fetches, "fresh again: no request");
     });
 }
 

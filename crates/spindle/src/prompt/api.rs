@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use base64::Engine;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, USER_AGENT,
+};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use spindle_semconv as semconv;
 
-use super::cache::Selector;
+use super::cache::{Fetched, Selector};
 use super::{CreatePrompt, Prompt, PromptError, PromptMessage, PromptTemplate};
 use crate::config::Config;
 
@@ -92,6 +94,14 @@ fn error_message(body: &str) -> String {
     });
     let message = from_json.unwrap_or_else(|| body.trim().to_owned());
     message.chars().take(MAX_MESSAGE_CHARS).collect()
+}
+
+/// The prompt of an unconditional request's answer.
+pub(crate) fn expect_prompt(fetched: Result<Fetched, PromptError>) -> Result<Prompt, PromptError> {
+    match fetched? {
+        Fetched::Prompt { prompt, .. } => Ok(*prompt),
+        Fetched::NotModified => Err(invalid("304 Not Modified to an unconditional request")),
+    }
 }
 
 fn create_body(prompt: &CreatePrompt) -> Value {
@@ -177,16 +187,20 @@ impl PromptApi {
         url
     }
 
-    /// One request; a 2xx body is parsed as a prompt.
+    /// One request; a 2xx body is parsed as a prompt, a 304 is `NotModified`.
     async fn send(
         &self,
         method: Method,
         url: Url,
         body: Option<&Value>,
         timeout: Option<Duration>,
+        if_none_match: Option<&str>,
         name: &str,
-    ) -> Result<Prompt, PromptError> {
+    ) -> Result<Fetched, PromptError> {
         let mut request = self.http.request(method, url);
+        if let Some(etag) = if_none_match {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
         if let Some(body) = body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
@@ -202,6 +216,14 @@ impl PromptApi {
                 reason: error.to_string(),
             })?;
         let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let etag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         let text = response
             .text()
             .await
@@ -211,7 +233,10 @@ impl PromptApi {
         if status.is_success() {
             let wire: WirePrompt = serde_json::from_str(&text)
                 .map_err(|error| invalid(&format!("not a prompt: {error}")))?;
-            return wire.into_prompt();
+            return Ok(Fetched::Prompt {
+                prompt: Box::new(wire.into_prompt()?),
+                etag,
+            });
         }
         let message = error_message(&text);
         Err(if status == StatusCode::NOT_FOUND {
@@ -231,14 +256,16 @@ impl PromptApi {
         })
     }
 
-    /// Fetches one version, retrying connection errors, timeouts, 429 and 5xx.
+    /// Fetches one version (conditionally, given the cached `ETag`), retrying connection
+    /// errors, timeouts, 429 and 5xx.
     pub(crate) async fn get(
         &self,
         name: &str,
         selector: &Selector,
         max_retries: u32,
         timeout: Option<Duration>,
-    ) -> Result<Prompt, PromptError> {
+        if_none_match: Option<&str>,
+    ) -> Result<Fetched, PromptError> {
         let mut url = self.url(Some(name), None);
         match selector {
             Selector::Version(version) => url
@@ -250,7 +277,7 @@ impl PromptApi {
         let mut attempt = 0;
         loop {
             let result = self
-                .send(Method::GET, url.clone(), None, timeout, name)
+                .send(Method::GET, url.clone(), None, timeout, if_none_match, name)
                 .await;
             match result {
                 Err(PromptError::Unreachable { reason }) if attempt < max_retries => {
@@ -266,14 +293,11 @@ impl PromptApi {
 
     pub(crate) async fn create(&self, prompt: &CreatePrompt) -> Result<Prompt, PromptError> {
         let body = create_body(prompt);
-        self.send(
-            Method::POST,
-            self.url(None, None),
-            Some(&body),
-            None,
-            &prompt.name,
+        let url = self.url(None, None);
+        expect_prompt(
+            self.send(Method::POST, url, Some(&body), None, None, &prompt.name)
+                .await,
         )
-        .await
     }
 
     pub(crate) async fn update_labels(
@@ -284,7 +308,10 @@ impl PromptApi {
     ) -> Result<Prompt, PromptError> {
         let body = json!({ "newLabels": labels });
         let url = self.url(Some(name), Some(version));
-        self.send(Method::PATCH, url, Some(&body), None, name).await
+        expect_prompt(
+            self.send(Method::PATCH, url, Some(&body), None, None, name)
+                .await,
+        )
     }
 }
 

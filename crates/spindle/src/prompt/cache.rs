@@ -1,6 +1,7 @@
 //! The prompt cache: entries live for a TTL, a stale entry is served at once while one
-//! background fetch per key refreshes it, concurrent misses of a key share one fetch, and the
-//! number of entries is bounded (the least recently used goes first).
+//! background fetch per key refreshes it (revalidating with the entry's `ETag`, so an unchanged
+//! prompt costs a 304), concurrent misses of a key share one fetch, and the number of entries
+//! is bounded (the least recently used goes first).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -23,8 +24,19 @@ pub(crate) struct CacheKey {
     pub(crate) selector: Selector,
 }
 
+/// What a fetch brought: a prompt (and its `ETag`), or word that the cached one still holds.
+#[derive(Debug)]
+pub(crate) enum Fetched {
+    Prompt {
+        prompt: Box<Prompt>,
+        etag: Option<String>,
+    },
+    NotModified,
+}
+
 struct Entry {
     prompt: Arc<Prompt>,
+    etag: Option<String>,
     expires_at: Instant,
     /// Bumped on every read, for least-recently-used eviction.
     last_used: u64,
@@ -36,6 +48,17 @@ pub(crate) enum Lookup {
     Fresh(Arc<Prompt>),
     Stale(Arc<Prompt>),
     Miss,
+}
+
+impl Lookup {
+    #[cfg(test)]
+    fn version(&self) -> Option<(bool, i64)> {
+        match self {
+            Lookup::Fresh(prompt) => Some((true, prompt.version)),
+            Lookup::Stale(prompt) => Some((false, prompt.version)),
+            Lookup::Miss => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -95,7 +118,13 @@ impl PromptCache {
         }
     }
 
-    pub(crate) fn insert(&self, key: CacheKey, prompt: Arc<Prompt>, expires_at: Instant) {
+    pub(crate) fn insert(
+        &self,
+        key: CacheKey,
+        prompt: Arc<Prompt>,
+        etag: Option<String>,
+        expires_at: Instant,
+    ) {
         let mut state = self.lock();
         state.clock += 1;
         let last_used = state.clock;
@@ -113,10 +142,42 @@ impl PromptCache {
             key,
             Entry {
                 prompt,
+                etag,
                 expires_at,
                 last_used,
             },
         );
+    }
+
+    /// The entry's `ETag`, for a conditional refresh.
+    fn etag(&self, key: &CacheKey) -> Option<String> {
+        self.lock()
+            .entries
+            .get(key)
+            .and_then(|entry| entry.etag.clone())
+    }
+
+    /// The server confirmed the entry: it is fresh again until `expires_at`.
+    fn restamp(&self, key: &CacheKey, expires_at: Instant) {
+        if let Some(entry) = self.lock().entries.get_mut(key) {
+            entry.expires_at = expires_at;
+        }
+    }
+
+    /// Stores what a fetch brought: the new prompt, or `None` after a 304 (the entry, if still
+    /// there, is re-stamped).
+    fn store(&self, key: &CacheKey, fetched: Fetched, expires_at: Instant) -> Option<Arc<Prompt>> {
+        match fetched {
+            Fetched::Prompt { prompt, etag } => {
+                let prompt: Arc<Prompt> = Arc::from(prompt);
+                self.insert(key.clone(), prompt.clone(), etag, expires_at);
+                Some(prompt)
+            }
+            Fetched::NotModified => {
+                self.restamp(key, expires_at);
+                None
+            }
+        }
     }
 
     /// Drops every entry of a prompt (after it changed through this client).
@@ -153,8 +214,9 @@ impl PromptCache {
     }
 
     /// The cached prompt, else the fetched one. A stale entry is returned at once and
-    /// refreshed in the background (on the current tokio runtime, once per key at a time);
-    /// concurrent misses of one key make one fetch. A failed fetch caches nothing.
+    /// refreshed in the background (on the current tokio runtime, once per key at a time,
+    /// `fetch` given the entry's `ETag`); concurrent misses of one key make one fetch. A failed
+    /// fetch caches nothing.
     pub(crate) async fn get_or_fetch<F, Fut>(
         self: &Arc<Self>,
         key: CacheKey,
@@ -162,8 +224,8 @@ impl PromptCache {
         fetch: F,
     ) -> Result<Arc<Prompt>, PromptError>
     where
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Prompt, PromptError>> + Send + 'static,
+        F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Fetched, PromptError>> + Send + 'static,
     {
         match self.lookup(&key, Instant::now()) {
             Lookup::Fresh(prompt) => return Ok(prompt),
@@ -178,14 +240,12 @@ impl PromptCache {
             let _turn = lock.lock().await;
             match self.lookup(&key, Instant::now()) {
                 Lookup::Fresh(prompt) | Lookup::Stale(prompt) => Ok(prompt),
-                Lookup::Miss => match fetch().await {
-                    Ok(prompt) => {
-                        let prompt = Arc::new(prompt);
-                        self.insert(key.clone(), prompt.clone(), Instant::now() + ttl);
-                        Ok(prompt)
-                    }
-                    Err(error) => Err(error),
-                },
+                Lookup::Miss => fetch(None).await.and_then(|fetched| {
+                    self.store(&key, fetched, Instant::now() + ttl)
+                        .ok_or_else(|| PromptError::InvalidResponse {
+                            reason: "304 Not Modified to an unconditional fetch".to_owned(),
+                        })
+                }),
             }
         };
         self.end_loading(&key, &lock);
@@ -194,17 +254,20 @@ impl PromptCache {
 
     fn refresh_in_background<F, Fut>(self: &Arc<Self>, key: CacheKey, ttl: Duration, fetch: F)
     where
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Prompt, PromptError>> + Send + 'static,
+        F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Fetched, PromptError>> + Send + 'static,
     {
         let Some(guard) = self.begin_refresh(&key) else {
             return;
         };
         let cache = self.clone();
+        let etag = self.etag(&key);
         let refresh = async move {
             let _guard = guard;
-            match fetch().await {
-                Ok(prompt) => cache.insert(key, Arc::new(prompt), Instant::now() + ttl),
+            match fetch(etag).await {
+                Ok(fetched) => {
+                    cache.store(&key, fetched, Instant::now() + ttl);
+                }
                 Err(error) => {
                     tracing::warn!(prompt = %key.name, %error, "prompt refresh failed, the stale prompt stays cached")
                 }
@@ -238,11 +301,7 @@ mod tests {
     }
 
     fn version_of(lookup: Lookup) -> Option<(bool, i64)> {
-        match lookup {
-            Lookup::Fresh(prompt) => Some((true, prompt.version)),
-            Lookup::Stale(prompt) => Some((false, prompt.version)),
-            Lookup::Miss => None,
-        }
+        lookup.version()
     }
 
     #[test]
@@ -252,6 +311,7 @@ mod tests {
         cache.insert(
             key("a"),
             Arc::new(text_prompt("a", 1)),
+            None,
             start + Duration::from_secs(60),
         );
         assert_eq!(version_of(cache.lookup(&key("a"), start)), Some((true, 1)));
@@ -270,16 +330,16 @@ mod tests {
     fn size_is_bounded_least_recently_used_first() {
         let cache = PromptCache::new(2);
         let later = Instant::now() + Duration::from_secs(60);
-        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), later);
-        cache.insert(key("b"), Arc::new(text_prompt("b", 1)), later);
+        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), None, later);
+        cache.insert(key("b"), Arc::new(text_prompt("b", 1)), None, later);
         // reading `a` makes `b` the least recently used
         assert!(version_of(cache.lookup(&key("a"), Instant::now())).is_some());
-        cache.insert(key("c"), Arc::new(text_prompt("c", 1)), later);
+        cache.insert(key("c"), Arc::new(text_prompt("c", 1)), None, later);
         assert_eq!(cache.len(), 2);
         assert!(version_of(cache.lookup(&key("b"), Instant::now())).is_none());
         assert!(version_of(cache.lookup(&key("a"), Instant::now())).is_some());
         // replacing an existing key evicts nothing
-        cache.insert(key("c"), Arc::new(text_prompt("c", 2)), later);
+        cache.insert(key("c"), Arc::new(text_prompt("c", 2)), None, later);
         assert_eq!(cache.len(), 2);
     }
 
@@ -291,9 +351,14 @@ mod tests {
             name: "a".into(),
             selector: Selector::Version(1),
         };
-        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), later);
-        cache.insert(by_version.clone(), Arc::new(text_prompt("a", 1)), later);
-        cache.insert(key("ab"), Arc::new(text_prompt("ab", 1)), later);
+        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), None, later);
+        cache.insert(
+            by_version.clone(),
+            Arc::new(text_prompt("a", 1)),
+            None,
+            later,
+        );
+        cache.insert(key("ab"), Arc::new(text_prompt("ab", 1)), None, later);
         cache.invalidate("a");
         assert_eq!(cache.len(), 1);
         assert!(version_of(cache.lookup(&key("ab"), Instant::now())).is_some());
@@ -310,22 +375,61 @@ mod tests {
         assert!(cache.begin_refresh(&key("a")).is_some());
     }
 
-    /// A fetch that counts its calls and answers the given version.
+    type FetchFuture = std::pin::Pin<Box<dyn Future<Output = Result<Fetched, PromptError>> + Send>>;
+
+    /// A fetch that counts its calls and answers the given version, or a 304 when given the
+    /// ETag `"v{version}"`.
     fn counting_fetch(
         calls: Arc<AtomicUsize>,
         version: i64,
-    ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<Prompt, PromptError>> + Send>>
-           + Send
-           + Sync
-           + 'static {
-        move || {
+    ) -> impl Fn(Option<String>) -> FetchFuture + Send + Sync + 'static {
+        move |etag| {
             let calls = calls.clone();
             Box::pin(async move {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::task::yield_now().await;
-                Ok(text_prompt("a", version))
+                let current = format!("v{version}");
+                if etag.as_deref() == Some(current.as_str()) {
+                    return Ok(Fetched::NotModified);
+                }
+                Ok(Fetched::Prompt {
+                    prompt: Box::new(text_prompt("a", version)),
+                    etag: Some(current),
+                })
             })
         }
+    }
+
+    async fn wait_for_refresh(cache: &PromptCache, key: &CacheKey) {
+        while cache.lock().refreshing.contains(key) {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn unchanged_prompt_is_revalidated_with_its_etag() {
+        let cache = Arc::new(PromptCache::new(10));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let expired = Instant::now() - Duration::from_millis(1);
+        cache.insert(
+            key("a"),
+            Arc::new(text_prompt("a", 1)),
+            Some("v1".into()),
+            expired,
+        );
+        let ttl = Duration::from_secs(60);
+        let served = cache
+            .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 1))
+            .await
+            .unwrap();
+        assert_eq!(served.version, 1);
+        wait_for_refresh(&cache, &key("a")).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // the 304 made the same entry fresh again
+        assert_eq!(
+            version_of(cache.lookup(&key("a"), Instant::now())),
+            Some((true, 1))
+        );
     }
 
     #[tokio::test]
@@ -350,7 +454,7 @@ mod tests {
         let cache = Arc::new(PromptCache::new(10));
         let calls = Arc::new(AtomicUsize::new(0));
         let expired = Instant::now() - Duration::from_millis(1);
-        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), expired);
+        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), None, expired);
         let ttl = Duration::from_secs(60);
         // two callers see the stale entry before the refresh runs: one refresh only
         let first = cache
@@ -362,9 +466,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((first.version, second.version), (1, 1));
-        while cache.lock().refreshing.contains(&key("a")) {
-            tokio::task::yield_now().await;
-        }
+        wait_for_refresh(&cache, &key("a")).await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         let refreshed = cache
             .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 3))
@@ -378,8 +480,8 @@ mod tests {
     async fn failed_refresh_keeps_the_stale_entry() {
         let cache = Arc::new(PromptCache::new(10));
         let expired = Instant::now() - Duration::from_millis(1);
-        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), expired);
-        let failing = || async {
+        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), None, expired);
+        let failing = |_etag: Option<String>| async {
             Err(PromptError::Unreachable {
                 reason: "connection refused".into(),
             })
@@ -389,9 +491,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(served.version, 1);
-        while cache.lock().refreshing.contains(&key("a")) {
-            tokio::task::yield_now().await;
-        }
+        wait_for_refresh(&cache, &key("a")).await;
         assert_eq!(
             version_of(cache.lookup(&key("a"), Instant::now())),
             Some((false, 1))
@@ -423,7 +523,7 @@ mod tests {
     #[tokio::test]
     async fn failed_miss_caches_nothing() {
         let cache = Arc::new(PromptCache::new(10));
-        let failing = || async {
+        let failing = |_etag: Option<String>| async {
             Err(PromptError::Unreachable {
                 reason: "connection refused".into(),
             })

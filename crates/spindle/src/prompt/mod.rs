@@ -481,12 +481,15 @@ impl<'a> GetPrompt<'a> {
         let name = self.name.clone();
         let selector = self.selector.clone();
         let (max_retries, timeout) = (self.max_retries, self.fetch_timeout);
-        let fetch = move || {
+        let fetch = move |etag: Option<String>| {
             let (api, name, selector) = (api.clone(), name.clone(), selector.clone());
-            async move { api.get(&name, &selector, max_retries, timeout).await }
+            async move {
+                api.get(&name, &selector, max_retries, timeout, etag.as_deref())
+                    .await
+            }
         };
         if ttl.is_zero() {
-            return fetch().await;
+            return api::expect_prompt(fetch(None).await);
         }
         let key = CacheKey {
             name: self.name.clone(),
