@@ -35,6 +35,10 @@
 //!
 //! Configure a client with [`Client::builder`] or [`Client::from_env`] and make it global with
 //! [`Client::install_global`]; call [`Client::flush`] before a short program exits.
+//!
+//! Versioned prompts come from the server with [`Client::get_prompt`] (cached, with a fallback),
+//! compile with [`Prompt::compile`], and link to generations with
+//! [`ObservationUpdate::linked_prompt`].
 
 #![warn(missing_docs)]
 
