@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use crate::config::{ClientBuilder, Config, ConfigError};
 use crate::export::{Exporter, Message};
 use crate::observation::{iso_micros, ObservationBuilder};
+use crate::prompt::{PromptApi, PromptCache, Prompts};
 use crate::score::Score;
 
 /// Set once any enabled client exists; until then instrumentation returns at once.
@@ -27,6 +28,8 @@ pub(crate) fn global_inner() -> Option<Arc<ClientInner>> {
 pub(crate) struct ClientInner {
     pub(crate) config: Config,
     pub(crate) exporter: Exporter,
+    /// The prompt API and cache; `None` when the base URL cannot address it.
+    pub(crate) prompts: Option<Prompts>,
     /// Traces whose id maps below this threshold are kept.
     sample_threshold: u64,
 }
@@ -116,11 +119,17 @@ impl Client {
     pub(crate) fn start(config: Config) -> Self {
         let sample_threshold = (config.sample_rate.clamp(0.0, 1.0) * (1u64 << 63) as f64) as u64;
         let exporter = Exporter::start(config.clone());
+        let prompts = PromptApi::new(&config).map(|api| Prompts {
+            api,
+            cache: Arc::new(PromptCache::new(config.prompt_cache_max_entries)),
+            default_ttl: config.prompt_cache_ttl,
+        });
         ANY_CLIENT_ENABLED.store(true, Ordering::Relaxed);
         Self {
             inner: Some(Arc::new(ClientInner {
                 config,
                 exporter,
+                prompts,
                 sample_threshold,
             })),
         }

@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) retry_initial_backoff: Duration,
     pub(crate) gzip: bool,
     pub(crate) service_name: String,
+    pub(crate) prompt_cache_ttl: Duration,
+    pub(crate) prompt_cache_max_entries: usize,
 }
 
 /// Builds a [`Client`]; every setting has a `LANGFUSE_*` environment variable read by
@@ -89,6 +91,8 @@ pub struct ClientBuilder {
     retry_initial_backoff: Duration,
     gzip: bool,
     service_name: String,
+    prompt_cache_ttl: Duration,
+    prompt_cache_max_entries: usize,
 }
 
 impl Default for ClientBuilder {
@@ -109,6 +113,8 @@ impl Default for ClientBuilder {
             retry_initial_backoff: Duration::from_millis(500),
             gzip: true,
             service_name: "unknown_service:rust".to_owned(),
+            prompt_cache_ttl: Duration::from_secs(60),
+            prompt_cache_max_entries: 1000,
         }
     }
 }
@@ -151,7 +157,8 @@ impl ClientBuilder {
     /// `LANGFUSE_BASE_URL` (or `LANGFUSE_HOST`), `LANGFUSE_FLUSH_AT`, `LANGFUSE_FLUSH_INTERVAL`
     /// (seconds), `LANGFUSE_TRACING_ENVIRONMENT`, `LANGFUSE_RELEASE`, `LANGFUSE_SAMPLE_RATE`,
     /// `LANGFUSE_TRACING_ENABLED`, `LANGFUSE_TIMEOUT` (seconds), `LANGFUSE_OTEL_COMPRESSION`
-    /// (`gzip` or `none`) and `OTEL_SERVICE_NAME`. A bad value is an error naming the variable.
+    /// (`gzip` or `none`), `LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS` and `OTEL_SERVICE_NAME`.
+    /// A bad value is an error naming the variable.
     ///
     /// ```
     /// let vars = [("LANGFUSE_FLUSH_AT", "many")];
@@ -219,6 +226,15 @@ impl ClientBuilder {
                     })
                 }
             };
+        }
+        if let Some(value) = get("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS") {
+            let seconds: f64 = parse_number("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", &value)?;
+            builder.prompt_cache_ttl =
+                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
+                    variable: "LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS",
+                    value: value.clone(),
+                    reason: "not a non-negative number of seconds",
+                })?;
         }
         if let Some(value) = get("OTEL_SERVICE_NAME") {
             builder.service_name = value;
@@ -374,6 +390,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets how long a fetched prompt is served from the cache before it is refreshed
+    /// (`LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS`, default 60 s, zero turns the cache off);
+    /// [`GetPrompt::cache_ttl`](crate::GetPrompt::cache_ttl) overrides it per fetch.
+    ///
+    /// ```
+    /// let _builder = spindle::Client::builder().prompt_cache_ttl(std::time::Duration::from_secs(300));
+    /// ```
+    pub fn prompt_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.prompt_cache_ttl = ttl;
+        self
+    }
+
+    /// Sets how many prompts (per name and version or label) the cache holds at most
+    /// (default 1000); past it the least recently used is dropped.
+    ///
+    /// ```
+    /// let _builder = spindle::Client::builder().prompt_cache_max_entries(100);
+    /// ```
+    pub fn prompt_cache_max_entries(mut self, max_entries: usize) -> Self {
+        self.prompt_cache_max_entries = max_entries;
+        self
+    }
+
     /// Sets the `service.name` resource attribute (`OTEL_SERVICE_NAME`).
     ///
     /// ```
@@ -440,6 +479,8 @@ impl ClientBuilder {
             retry_initial_backoff: self.retry_initial_backoff,
             gzip: self.gzip,
             service_name: self.service_name,
+            prompt_cache_ttl: self.prompt_cache_ttl,
+            prompt_cache_max_entries: self.prompt_cache_max_entries.max(1),
         }))
     }
 

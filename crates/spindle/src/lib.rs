@@ -35,6 +35,10 @@
 //!
 //! Configure a client with [`Client::builder`] or [`Client::from_env`] and make it global with
 //! [`Client::install_global`]; call [`Client::flush`] before a short program exits.
+//!
+//! Versioned prompts come from the server with [`Client::get_prompt`] (cached, with a fallback),
+//! compile with [`Prompt::compile`], and link to generations with
+//! [`ObservationUpdate::linked_prompt`].
 
 #![warn(missing_docs)]
 
@@ -48,6 +52,7 @@ mod json;
 mod layer;
 mod observation;
 mod otel;
+mod prompt;
 mod propagation;
 mod score;
 
@@ -65,6 +70,10 @@ pub use ids::{create_observation_id, create_trace_id, new_trace_id, TraceContext
 pub use layer::SpindleLayer;
 pub use observation::{
     observation, Level, Observation, ObservationBuilder, ObservationType, ObservationUpdate,
+};
+pub use prompt::{
+    ChatMessage, CompiledMessage, CompiledPrompt, CreatePrompt, GetPrompt, Prompt, PromptError,
+    PromptMessage, PromptTemplate, PromptType, Variables, DEFAULT_PROMPT_LABEL,
 };
 pub use propagation::{
     current_baggage, propagate_attributes, propagate_attributes_async, PropagatedAttributes,

@@ -547,6 +547,21 @@ impl ObservationUpdate {
             .set(semconv::OBSERVATION_PROMPT_VERSION, AttrValue::Int(version));
         self
     }
+
+    /// Links a fetched prompt (its name and version) to the generation, so the server shows
+    /// which prompt version produced it. A fallback prompt is not linked, as in the official
+    /// SDKs: it is no stored version.
+    ///
+    /// ```
+    /// let prompt = spindle::Prompt::fallback("p", None, spindle::PromptTemplate::Text("x".into()));
+    /// let _update = spindle::ObservationUpdate::new().linked_prompt(&prompt); // nothing linked
+    /// ```
+    pub fn linked_prompt(self, prompt: &crate::Prompt) -> Self {
+        if prompt.is_fallback {
+            return self;
+        }
+        self.prompt(prompt.name.clone(), prompt.version)
+    }
 }
 
 /// Which observation a new one hangs under.

@@ -183,6 +183,20 @@ impl PropagatedAttributes {
         self
     }
 
+    /// Links a fetched prompt (name and version) to the observations in scope; a fallback
+    /// prompt is not linked.
+    ///
+    /// ```
+    /// let prompt = spindle::Prompt::fallback("p", None, spindle::PromptTemplate::Text("x".into()));
+    /// let _attributes = spindle::PropagatedAttributes::new().linked_prompt(&prompt);
+    /// ```
+    pub fn linked_prompt(self, prompt: &crate::Prompt) -> Self {
+        if prompt.is_fallback {
+            return self;
+        }
+        self.prompt(prompt.name.clone(), prompt.version)
+    }
+
     /// Also carries the attributes as W3C baggage (`langfuse_<key>` entries), readable with
     /// [`current_baggage`] for outgoing requests.
     ///

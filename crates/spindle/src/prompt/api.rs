@@ -1,0 +1,421 @@
+//! HTTP calls of the prompt API (`/api/public/v2/prompts`): fetch with retries, create, update
+//! labels; answers are mapped to [`Prompt`] and failures to [`PromptError`].
+
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, USER_AGENT,
+};
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use spindle_semconv as semconv;
+
+use super::cache::{Fetched, Selector};
+use super::{CreatePrompt, Prompt, PromptError, PromptMessage, PromptTemplate};
+use crate::config::Config;
+
+/// Wait before the first retry; doubled after each.
+const INITIAL_RETRY_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest server message kept in an error.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// The prompt API of one server, with the client's credentials.
+#[derive(Clone, Debug)]
+pub(crate) struct PromptApi {
+    http: reqwest::Client,
+    base_url: Url,
+}
+
+/// A prompt as the server sends it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WirePrompt {
+    #[serde(rename = "type")]
+    prompt_type: String,
+    #[serde(default)]
+    id: Option<String>,
+    name: String,
+    version: i64,
+    prompt: Value,
+    #[serde(default)]
+    config: Value,
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    commit_message: Option<String>,
+}
+
+impl WirePrompt {
+    fn into_prompt(self) -> Result<Prompt, PromptError> {
+        let template = match self.prompt_type.as_str() {
+            "text" => match self.prompt {
+                Value::String(text) => PromptTemplate::Text(text),
+                _ => return Err(invalid("a text prompt's `prompt` is not a string")),
+            },
+            "chat" => PromptTemplate::Chat(
+                serde_json::from_value::<Vec<PromptMessage>>(self.prompt)
+                    .map_err(|error| invalid(&format!("chat messages: {error}")))?,
+            ),
+            other => return Err(invalid(&format!("unknown prompt type {other:?}"))),
+        };
+        Ok(Prompt {
+            id: self.id,
+            name: self.name,
+            version: self.version,
+            template,
+            config: match self.config {
+                Value::Null => Value::Object(Map::new()),
+                config => config,
+            },
+            labels: self.labels,
+            tags: self.tags,
+            commit_message: self.commit_message,
+            is_fallback: false,
+        })
+    }
+}
+
+fn invalid(reason: &str) -> PromptError {
+    PromptError::InvalidResponse {
+        reason: reason.to_owned(),
+    }
+}
+
+/// The server's explanation from an error body (`message`, else `error`, else the text).
+fn error_message(body: &str) -> String {
+    let from_json = serde_json::from_str::<Value>(body).ok().and_then(|value| {
+        ["message", "error"]
+            .iter()
+            .find_map(|field| value.get(field).and_then(Value::as_str).map(str::to_owned))
+    });
+    let message = from_json.unwrap_or_else(|| body.trim().to_owned());
+    message.chars().take(MAX_MESSAGE_CHARS).collect()
+}
+
+/// The prompt of an unconditional request's answer.
+pub(crate) fn expect_prompt(fetched: Result<Fetched, PromptError>) -> Result<Prompt, PromptError> {
+    match fetched? {
+        Fetched::Prompt { prompt, .. } => Ok(*prompt),
+        Fetched::NotModified => Err(invalid("304 Not Modified to an unconditional request")),
+    }
+}
+
+fn create_body(prompt: &CreatePrompt) -> Value {
+    let mut body = Map::new();
+    body.insert("name".into(), json!(prompt.name));
+    match &prompt.template {
+        PromptTemplate::Text(text) => {
+            body.insert("type".into(), json!("text"));
+            body.insert("prompt".into(), json!(text));
+        }
+        PromptTemplate::Chat(messages) => {
+            body.insert("type".into(), json!("chat"));
+            body.insert("prompt".into(), json!(messages));
+        }
+    }
+    if let Some(config) = &prompt.config {
+        body.insert("config".into(), config.clone());
+    }
+    body.insert("labels".into(), json!(prompt.labels));
+    if let Some(tags) = &prompt.tags {
+        body.insert("tags".into(), json!(tags));
+    }
+    if let Some(message) = &prompt.commit_message {
+        body.insert("commitMessage".into(), json!(message));
+    }
+    Value::Object(body)
+}
+
+impl PromptApi {
+    pub(crate) fn new(config: &Config) -> Option<Self> {
+        let base_url = match Url::parse(&config.base_url) {
+            Ok(url) if !url.cannot_be_a_base() => url,
+            _ => {
+                tracing::error!(base_url = %config.base_url, "base url not usable, prompts cannot be fetched");
+                return None;
+            }
+        };
+        let credentials = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", config.public_key, config.secret_key));
+        let mut headers = HeaderMap::new();
+        let values = [
+            (AUTHORIZATION.as_str(), format!("Basic {credentials}")),
+            (semconv::HEADER_SDK_NAME, crate::SDK_NAME.to_owned()),
+            (semconv::HEADER_SDK_VERSION, crate::SDK_VERSION.to_owned()),
+            (semconv::HEADER_PUBLIC_KEY, config.public_key.clone()),
+            (
+                USER_AGENT.as_str(),
+                format!("spindle-rust/{}", crate::SDK_VERSION),
+            ),
+        ];
+        for (name, value) in values {
+            match HeaderValue::from_str(&value) {
+                Ok(value) => {
+                    headers.insert(name, value);
+                }
+                Err(_) => tracing::warn!(header = name, "header value not valid, header skipped"),
+            }
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .build()
+            .map_err(|error| tracing::error!(%error, "could not build the prompt http client"))
+            .ok()?;
+        Some(Self { http, base_url })
+    }
+
+    /// `{base}/api/public/v2/prompts[/{name}[/versions/{version}]]`, the name as one encoded
+    /// segment (so folder names keep their slashes).
+    fn url(&self, name: Option<&str>, version: Option<i64>) -> Url {
+        let mut url = self.base_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments
+                .pop_if_empty()
+                .extend(["api", "public", "v2", "prompts"]);
+            if let Some(name) = name {
+                segments.push(name);
+            }
+            if let Some(version) = version {
+                segments.push("versions").push(&version.to_string());
+            }
+        }
+        url
+    }
+
+    /// One request; a 2xx body is parsed as a prompt, a 304 is `NotModified`.
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        timeout: Option<Duration>,
+        if_none_match: Option<&str>,
+        name: &str,
+    ) -> Result<Fetched, PromptError> {
+        let mut request = self.http.request(method, url);
+        if let Some(etag) = if_none_match {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| PromptError::Unreachable {
+                reason: error.to_string(),
+            })?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let etag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let text = response
+            .text()
+            .await
+            .map_err(|error| PromptError::Unreachable {
+                reason: error.to_string(),
+            })?;
+        if status.is_success() {
+            let wire: WirePrompt = serde_json::from_str(&text)
+                .map_err(|error| invalid(&format!("not a prompt: {error}")))?;
+            return Ok(Fetched::Prompt {
+                prompt: Box::new(wire.into_prompt()?),
+                etag,
+            });
+        }
+        let message = error_message(&text);
+        Err(if status == StatusCode::NOT_FOUND {
+            PromptError::NotFound {
+                name: name.to_owned(),
+                message,
+            }
+        } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            PromptError::Unreachable {
+                reason: format!("{status}: {message}"),
+            }
+        } else {
+            PromptError::Rejected {
+                status: status.as_u16(),
+                message,
+            }
+        })
+    }
+
+    /// Fetches one version (conditionally, given the cached `ETag`), retrying connection
+    /// errors, timeouts, 429 and 5xx.
+    pub(crate) async fn get(
+        &self,
+        name: &str,
+        selector: &Selector,
+        max_retries: u32,
+        timeout: Option<Duration>,
+        if_none_match: Option<&str>,
+    ) -> Result<Fetched, PromptError> {
+        let mut url = self.url(Some(name), None);
+        match selector {
+            Selector::Version(version) => url
+                .query_pairs_mut()
+                .append_pair("version", &version.to_string()),
+            Selector::Label(label) => url.query_pairs_mut().append_pair("label", label),
+        };
+        let mut backoff = INITIAL_RETRY_BACKOFF;
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .send(Method::GET, url.clone(), None, timeout, if_none_match, name)
+                .await;
+            match result {
+                Err(PromptError::Unreachable { reason }) if attempt < max_retries => {
+                    tracing::debug!(prompt = %name, %reason, attempt, "prompt fetch failed, retrying");
+                    attempt += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    pub(crate) async fn create(&self, prompt: &CreatePrompt) -> Result<Prompt, PromptError> {
+        let body = create_body(prompt);
+        let url = self.url(None, None);
+        expect_prompt(
+            self.send(Method::POST, url, Some(&body), None, None, &prompt.name)
+                .await,
+        )
+    }
+
+    pub(crate) async fn update_labels(
+        &self,
+        name: &str,
+        version: i64,
+        labels: &[String],
+    ) -> Result<Prompt, PromptError> {
+        let body = json!({ "newLabels": labels });
+        let url = self.url(Some(name), Some(version));
+        expect_prompt(
+            self.send(Method::PATCH, url, Some(&body), None, None, name)
+                .await,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(base_url: &str) -> PromptApi {
+        let config = crate::ClientBuilder::new()
+            .public_key("pk")
+            .secret_key("sk")
+            .base_url(base_url)
+            .validate()
+            .unwrap()
+            .unwrap();
+        PromptApi::new(&config).unwrap()
+    }
+
+    #[test]
+    fn urls_encode_the_name_as_one_segment() {
+        let api = api("http://localhost:3000/langfuse/");
+        assert_eq!(
+            api.url(Some("folder/sub prompt"), None).as_str(),
+            "http://localhost:3000/langfuse/api/public/v2/prompts/folder%2Fsub%20prompt"
+        );
+        assert_eq!(
+            api.url(Some("p"), Some(3)).as_str(),
+            "http://localhost:3000/langfuse/api/public/v2/prompts/p/versions/3"
+        );
+        assert_eq!(
+            api.url(None, None).as_str(),
+            "http://localhost:3000/langfuse/api/public/v2/prompts"
+        );
+    }
+
+    #[test]
+    fn wire_prompts_become_typed_prompts() {
+        let text: WirePrompt = serde_json::from_value(json!({
+            "type": "text", "name": "t", "version": 2, "prompt": "Hi {{name}}",
+            "config": null, "labels": ["production", "latest"], "tags": ["a"],
+            "commitMessage": "second", "resolutionGraph": null
+        }))
+        .unwrap();
+        let text = text.into_prompt().unwrap();
+        assert_eq!(text.template, PromptTemplate::Text("Hi {{name}}".into()));
+        assert_eq!(text.config, json!({}));
+        assert_eq!(text.commit_message.as_deref(), Some("second"));
+        assert!(!text.is_fallback);
+        let chat: WirePrompt = serde_json::from_value(json!({
+            "type": "chat", "name": "c", "version": 1, "config": {"model": "m"},
+            "labels": [], "tags": [],
+            "prompt": [{"role": "system", "content": "s"}, {"type": "placeholder", "name": "h"}]
+        }))
+        .unwrap();
+        let chat = chat.into_prompt().unwrap();
+        assert_eq!(
+            chat.template,
+            PromptTemplate::Chat(vec![
+                PromptMessage::message("system", "s"),
+                PromptMessage::placeholder("h")
+            ])
+        );
+        let bad: WirePrompt = serde_json::from_value(json!({
+            "type": "text", "name": "t", "version": 1, "prompt": ["not", "text"]
+        }))
+        .unwrap();
+        assert!(matches!(
+            bad.into_prompt(),
+            Err(PromptError::InvalidResponse { .. })
+        ));
+    }
+
+    #[test]
+    fn create_bodies_match_the_api() {
+        let body = create_body(
+            &CreatePrompt::chat("c", vec![PromptMessage::placeholder("h")])
+                .labels(["production"])
+                .tags(["t"])
+                .config(&json!({"temperature": 0.1}))
+                .commit_message("m"),
+        );
+        assert_eq!(
+            body,
+            json!({
+                "name": "c", "type": "chat",
+                "prompt": [{"type": "placeholder", "name": "h"}],
+                "config": {"temperature": 0.1}, "labels": ["production"], "tags": ["t"],
+                "commitMessage": "m"
+            })
+        );
+        let body = create_body(&CreatePrompt::text("t", "x"));
+        assert_eq!(
+            body,
+            json!({"name": "t", "type": "text", "prompt": "x", "labels": []})
+        );
+    }
+
+    #[test]
+    fn error_messages_come_from_the_body() {
+        assert_eq!(
+            error_message(r#"{"error":"LangfuseNotFoundError","message":"Prompt not found"}"#),
+            "Prompt not found"
+        );
+        assert_eq!(error_message(r#"{"error":"bad"}"#), "bad");
+        assert_eq!(error_message(" plain text "), "plain text");
+    }
+}
