@@ -54,6 +54,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_prompts",
         include_str!("../../migrations/postgres/0011_prompts.sql"),
     ),
+    (
+        "0012_observations_by_prompt",
+        include_str!("../../migrations/postgres/0012_observations_by_prompt.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

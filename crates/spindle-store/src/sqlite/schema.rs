@@ -41,6 +41,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_prompts",
         include_str!("../../migrations/sqlite/0008_prompts.sql"),
     ),
+    (
+        "0009_observations_by_prompt",
+        include_str!("../../migrations/sqlite/0009_observations_by_prompt.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
