@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-Da-2gJ_s.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Da-2gJ_s.css"),
+        "assets/index-CFrujw0P.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-CFrujw0P.js"),
     ),
     (
-        "assets/index-XHMgUMcj.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-XHMgUMcj.js"),
+        "assets/index-iv3qZtyu.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-iv3qZtyu.css"),
     ),
     (
         "favicon.svg",
