@@ -189,11 +189,13 @@ fn ranked_percentile(percent: u32) -> String {
 
 /// Per version of prompt `name`, one row of totals over the observations linked to it and
 /// one row per score name averaging the numeric scores of those observations and of the
-/// traces holding them (each score counted once per version).
-fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+/// traces holding them (each score counted once per version). `g` is `MATERIALIZED` so both
+/// databases read the linked observations from `observations_by_prompt` once; SQLite keeps
+/// the order of a `CROSS JOIN`, so the scores are looked up by the generations' traces.
+pub(crate) fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
     let mut sql = Sql::new(
         dialect,
-        "WITH g AS (SELECT o.prompt_version AS version, o.id AS id, o.trace_id AS trace_id, \
+        "WITH g AS MATERIALIZED (SELECT o.prompt_version AS version, o.id AS id, o.trace_id AS trace_id, \
          o.start_time AS start_time, o.end_time - o.start_time AS latency, \
          o.usage_input AS usage_input, o.usage_output AS usage_output, \
          o.usage_total AS usage_total, o.total_cost AS total_cost \
@@ -214,7 +216,8 @@ fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
              min(start_time) AS first_used, max(start_time) AS last_used \
              FROM g GROUP BY version), \
              linked_scores AS (SELECT DISTINCT g.version AS version, s.id AS id, \
-             s.name AS name, s.value AS value FROM g JOIN scores s ON s.project_id = ",
+             s.name AS name, s.value AS value FROM g CROSS JOIN scores s \
+             WHERE s.project_id = ",
             ranked_percentile(50),
             ranked_percentile(90),
             ranked_percentile(99),
@@ -227,7 +230,7 @@ fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
         .push(
             " AND s.trace_id = g.trace_id \
              AND (s.observation_id IS NULL OR s.observation_id = g.id) \
-             WHERE s.value IS NOT NULL AND s.name IS NOT NULL \
+             AND s.value IS NOT NULL AND s.name IS NOT NULL \
              AND coalesce(s.data_type, '') <> 'CATEGORICAL') \
              SELECT t.version AS version, NULL AS score_name, t.generations AS count, \
              p.p50 AS p50, p.p90 AS p90, p.p99 AS p99, t.input_tokens AS input_tokens, \
