@@ -68,9 +68,11 @@ try {
   const { context, page } = opened;
   const dialogs = [];
   const pageErrors = [];
+  // Dialogs are dismissed unless a step sets this to accept them.
+  let acceptDialogs = false;
   page.on("dialog", (dialog) => {
     dialogs.push(dialog.message());
-    dialog.dismiss().catch(() => {});
+    (acceptDialogs ? dialog.accept() : dialog.dismiss()).catch(() => {});
   });
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   const rows = page.locator("table.data tbody tr");
@@ -362,6 +364,99 @@ try {
     const text = await row.textContent();
     assert(text.includes("$3") && text.includes("$12"), `custom model prices: ${text}`);
     await page.screenshot({ path: join(SHOTS, "models.png"), fullPage: false });
+  });
+
+  const versionItem = (number) => page.locator("ol.versions li", { hasText: `v${number}` });
+  await step("prompts: create a prompt in a folder from the UI", async () => {
+    await page.goto(`${base}/project/e2e/prompts`);
+    await page.getByRole("heading", { name: "Prompts" }).waitFor();
+    await page.getByRole("button", { name: "New prompt" }).click();
+    await page.fill('form.editor input[name="name"]', "support/greeting");
+    await page.fill('form.editor textarea[name="prompt"]', "Hi {{name}}, how can I help?");
+    await page.fill('form.editor input[name="labels"]', "production");
+    await page.fill('form.editor input[name="commitMessage"]', "first draft");
+    await page.getByRole("button", { name: "Create version" }).click();
+    await page.getByRole("heading", { name: /support\/greeting/ }).waitFor();
+    await page.locator("pre.prompt-text mark.variable", { hasText: "{{name}}" }).waitFor();
+    assert((await versionItem(1).textContent()).includes("production"), "v1 holds production");
+    await page.goto(`${base}/project/e2e/prompts`);
+    await page.locator("tr.folder a", { hasText: "support/" }).click();
+    await page.getByRole("link", { name: "greeting" }).click();
+    await page.getByRole("heading", { name: /support\/greeting/ }).waitFor();
+  });
+
+  await step("prompts: a second version from the editor, with the variables it finds", async () => {
+    await page.getByRole("link", { name: "New version" }).click();
+    await page.fill('form.editor textarea[name="prompt"]', "Hello {{name}}! Ask me about {{topic}}.");
+    await page.locator("[aria-label='Variables found'] mark", { hasText: "topic" }).waitFor();
+    const found = await page.locator("[aria-label='Variables found'] mark").allTextContents();
+    assert(found.join(",") === "name,topic", `variables found: ${found}`);
+    await page.fill('form.editor input[name="commitMessage"]', "friendlier");
+    await page.getByRole("button", { name: "Create version" }).click();
+    await page.locator("h2", { hasText: "Version 2" }).waitFor();
+    await page.locator("pre.prompt-text mark.variable", { hasText: "{{topic}}" }).waitFor();
+    assert(!(await versionItem(2).textContent()).includes("production"), "v2 is not production yet");
+  });
+
+  await step("prompts: diff the two versions", async () => {
+    await page.getByRole("link", { name: "Diff" }).click();
+    const removed = await page.locator("[aria-label='Prompt diff'] .diff-removed").allTextContents();
+    const added = await page.locator("[aria-label='Prompt diff'] .diff-added").allTextContents();
+    assert(removed.some((line) => line.includes("Hi {{name}}, how can I help?")), `removed: ${removed}`);
+    assert(added.some((line) => line.includes("Hello {{name}}! Ask me about {{topic}}.")), `added: ${added}`);
+    await page.screenshot({ path: join(SHOTS, "prompt-diff.png"), fullPage: false });
+  });
+
+  await step("prompts: moving production asks first, then moves it in one action", async () => {
+    dialogs.length = 0;
+    await page.getByRole("button", { name: "Move label here" }).click();
+    await waitFor("the confirmation", async () => dialogs.length === 1);
+    assert(dialogs[0].includes("production"), `asked: ${dialogs[0]}`);
+    assert((await versionItem(1).textContent()).includes("production"), "dismissed: v1 keeps production");
+    acceptDialogs = true;
+    try {
+      await page.getByRole("button", { name: "Move label here" }).click();
+      await versionItem(2).locator(".label-production").waitFor();
+    } finally {
+      acceptDialogs = false;
+    }
+    assert(!(await versionItem(1).textContent()).includes("production"), "v1 lost production");
+    const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
+    const served = await (await fetch(`${base}/api/public/v2/prompts/${encodeURIComponent("support/greeting")}`, { headers: { authorization: auth } })).json();
+    assert(served.version === 2, `served version: ${served.version}`);
+  });
+
+  await step("prompts: a generation that used the version, with its metrics", async () => {
+    const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
+    const event = (type, id, body) => ({ id, type, timestamp: new Date().toISOString(), body });
+    const sent = await fetch(`${base}/api/public/ingestion`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        batch: [
+          event("trace-create", "pe1", { id: "prompt-trace", name: "support-chat" }),
+          event("generation-create", "pe2", {
+            id: "prompt-generation", traceId: "prompt-trace", name: "greet-llm", model: "gpt-4o-mini",
+            startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:01.500Z",
+            promptName: "support/greeting", promptVersion: 2,
+            usageDetails: { input: 20, output: 10 },
+          }),
+        ],
+      }),
+    });
+    assert(sent.ok, `ingestion: ${sent.status}`);
+    await page.getByRole("link", { name: "Generations" }).click();
+    const generation = page.locator("[aria-label='Generations'] tbody tr", { hasText: "greet-llm" });
+    await waitFor("the linked generation", async () => {
+      if (await generation.count()) return true;
+      await page.reload();
+      return false;
+    }, 50, 300);
+    const metrics = await page.locator("[aria-label='Version metrics'] tr.selected").textContent();
+    assert(metrics.includes("v2") && metrics.includes("1.50 s"), `metrics of v2: ${metrics}`);
+    await page.screenshot({ path: join(SHOTS, "prompt-generations.png"), fullPage: false });
+    await generation.getByRole("link", { name: "prompt-trace" }).click();
+    await page.locator("text=greet-llm").first().waitFor();
   });
 
   await step("settings: changing the password needs the current one", async () => {

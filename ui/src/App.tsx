@@ -16,6 +16,7 @@ import { Scores } from "./pages/Scores";
 import { Dashboard } from "./pages/Dashboard";
 import { Settings } from "./pages/Settings";
 import { Models } from "./pages/Models";
+import { PromptPage, Prompts } from "./pages/Prompts";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
@@ -23,6 +24,7 @@ const SECTIONS: [string, string][] = [
   ["sessions", "Sessions"],
   ["users", "Users"],
   ["scores", "Scores"],
+  ["prompts", "Prompts"],
   ["dashboard", "Dashboard"],
   ["models", "Models"],
   ["settings", "Settings"],
@@ -138,6 +140,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   if (params) return <UserPage projectId={projectId} userId={params.id} />;
   params = match("/project/:project/sessions/:id", path);
   if (params) return <SessionPage projectId={projectId} sessionId={params.id} />;
+  params = match("/project/:project/prompts/:name", path);
+  if (params) return <PromptPage projectId={projectId} name={params.name} search={props.search} />;
   params = match("/project/:project/:section", path);
   switch (params?.section) {
     case "traces":
@@ -150,6 +154,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
       return <Users projectId={projectId} />;
     case "scores":
       return <Scores projectId={projectId} />;
+    case "prompts":
+      return <Prompts projectId={projectId} search={props.search} />;
     case "dashboard":
       return <Dashboard projectId={projectId} />;
     case "models":

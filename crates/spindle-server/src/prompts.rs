@@ -162,6 +162,11 @@ impl PromptService {
         entries.bytes = 0;
     }
 
+    /// The storage behind the cache, for reads that are not served prompts (the web UI's).
+    pub fn store(&self) -> &dyn Prompts {
+        self.store.as_ref()
+    }
+
     pub async fn create(
         &self,
         project_id: &str,

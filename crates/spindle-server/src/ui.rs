@@ -7,6 +7,7 @@ pub mod bootstrap;
 mod bundle;
 pub mod handlers;
 pub mod pricing;
+pub mod prompts;
 pub mod responses;
 pub mod session;
 
@@ -48,7 +49,18 @@ pub fn app(state: AppState) -> Router {
         .route("/models", get(pricing::list).post(pricing::create))
         .route("/models/{id}", delete(pricing::delete))
         .route("/pricing", put(pricing::set_pricing))
-        .route("/pricing/recompute", post(pricing::recompute));
+        .route("/pricing/recompute", post(pricing::recompute))
+        .route("/prompts", get(prompts::list).post(prompts::create))
+        .route("/prompts/{name}", get(prompts::get).delete(prompts::delete))
+        .route("/prompts/{name}/metrics", get(prompts::metrics))
+        .route(
+            "/prompts/{name}/versions/{version}/generations",
+            get(prompts::generations),
+        )
+        .route(
+            "/prompts/{name}/versions/{version}/labels",
+            post(prompts::add_labels),
+        );
     let ui_api = Router::new()
         .route("/auth/sign-in", post(session::sign_in))
         .route("/auth/sign-out", post(session::sign_out))

@@ -1104,3 +1104,195 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
+    let ui = ui().await;
+    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let base = "/api/ui/projects/p1/prompts";
+    let create = |body: Value| ui.write("POST", base, &cookie, Some(&csrf), body);
+
+    let refused = ui
+        .write(
+            "POST",
+            base,
+            &cookie,
+            None,
+            json!({"name": "x", "prompt": "y"}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "writes need the CSRF token"
+    );
+    let first = create(json!({"name": "team/greet", "type": "text",
+        "prompt": "Hi {{name}}", "labels": ["production"], "tags": ["support"]}))
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    assert_eq!(first.json()["version"], 1);
+    assert_ne!(
+        first.json()["createdBy"],
+        "API",
+        "the signed-in user creates it"
+    );
+    let second = create(json!({"name": "team/greet", "type": "text",
+        "prompt": "Hello {{name}}, {{mood}}", "commitMessage": "friendlier"}))
+    .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text());
+    let other = create(json!({"name": "plain", "type": "chat",
+        "prompt": [{"role": "system", "content": "Be {{tone}}"}]}))
+    .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text());
+    let bad = create(json!({"name": "", "prompt": "y"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("name"), "{}", bad.text());
+
+    let names = |reply: Reply| -> Vec<String> {
+        let body = reply.json();
+        body["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|prompt| prompt["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    assert_eq!(names(ui.get(base, &cookie).await), ["plain", "team/greet"]);
+    assert_eq!(
+        names(ui.get(&format!("{base}?search=GREE"), &cookie).await),
+        ["team/greet"]
+    );
+    assert_eq!(
+        names(ui.get(&format!("{base}?tag=support"), &cookie).await),
+        ["team/greet"]
+    );
+
+    let path = format!("{base}/team%2Fgreet");
+    let detail = ui.get(&path, &cookie).await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.text());
+    let detail = detail.json();
+    assert_eq!(detail["name"], "team/greet");
+    assert_eq!(detail["type"], "text");
+    assert_eq!(detail["tags"], json!(["support"]));
+    assert_eq!(detail["versions"][0]["version"], 2);
+    assert_eq!(detail["versions"][0]["prompt"], "Hello {{name}}, {{mood}}");
+    assert_eq!(detail["versions"][0]["labels"], json!(["latest"]));
+    assert_eq!(detail["versions"][0]["commitMessage"], "friendlier");
+    assert_eq!(detail["versions"][1]["labels"], json!(["production"]));
+    let missing = ui.get(&format!("{base}/absent"), &cookie).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // Moving production to version 2 is one request; it leaves version 1.
+    let moved = ui
+        .write(
+            "POST",
+            &format!("{path}/versions/2/labels"),
+            &cookie,
+            Some(&csrf),
+            json!({"labels": ["production"]}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    assert_eq!(moved.json()["labels"], json!(["latest", "production"]));
+    let detail = ui.get(&path, &cookie).await.json();
+    assert_eq!(detail["versions"][1]["labels"], json!([]));
+    let bad_label = ui
+        .write(
+            "POST",
+            &format!("{path}/versions/2/labels"),
+            &cookie,
+            Some(&csrf),
+            json!({"labels": ["Not A Label"]}),
+        )
+        .await;
+    assert_eq!(bad_label.status, StatusCode::BAD_REQUEST);
+    let absent_version = ui
+        .write(
+            "POST",
+            &format!("{path}/versions/9/labels"),
+            &cookie,
+            Some(&csrf),
+            json!({"labels": ["staging"]}),
+        )
+        .await;
+    assert_eq!(absent_version.status, StatusCode::NOT_FOUND);
+    // The served prompt follows the move at once.
+    let served = ui
+        .send(
+            Request::get("/api/public/v2/prompts/team%2Fgreet")
+                .header(header::AUTHORIZATION, basic("pk-lf-ui", "sk-lf-ui"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(served.json()["version"], 2);
+
+    ui.ingest(json!([
+        event("trace-create", "e1", json!({"id": "t1", "name": "chat"})),
+        event(
+            "generation-create",
+            "e2",
+            json!({"id": "g1", "traceId": "t1", "name": "llm",
+            "startTime": "2026-01-01T00:00:00Z", "endTime": "2026-01-01T00:00:02Z",
+            "promptName": "team/greet", "promptVersion": 2,
+            "usageDetails": {"input": 12, "output": 8, "total": 20}})
+        ),
+        event(
+            "generation-create",
+            "e3",
+            json!({"id": "g2", "traceId": "t1", "name": "llm",
+            "startTime": "2026-01-01T00:01:00Z", "endTime": "2026-01-01T00:01:04Z",
+            "promptName": "team/greet", "promptVersion": 1})
+        ),
+        event(
+            "score-create",
+            "e4",
+            json!({"id": "s1", "traceId": "t1", "observationId": "g1",
+            "name": "quality", "value": 0.5})
+        ),
+    ]))
+    .await;
+    let metrics = ui.get(&format!("{path}/metrics"), &cookie).await;
+    assert_eq!(metrics.status, StatusCode::OK, "{}", metrics.text());
+    let metrics = metrics.json();
+    assert_eq!(metrics["data"][0]["version"], 1);
+    assert_eq!(metrics["data"][0]["latencyP50"], 4.0);
+    assert_eq!(metrics["data"][1]["version"], 2);
+    assert_eq!(metrics["data"][1]["generations"], 1);
+    assert_eq!(metrics["data"][1]["latencyP50"], 2.0);
+    assert_eq!(metrics["data"][1]["totalTokens"], 20);
+    assert_eq!(
+        metrics["data"][1]["scores"],
+        json!([{"name": "quality", "average": 0.5, "count": 1}])
+    );
+    let generations = ui
+        .get(&format!("{path}/versions/2/generations"), &cookie)
+        .await;
+    assert_eq!(generations.status, StatusCode::OK, "{}", generations.text());
+    let generations = generations.json();
+    assert_eq!(generations["meta"]["totalItems"], 1);
+    assert_eq!(generations["data"][0]["id"], "g1");
+    assert_eq!(generations["data"][0]["promptName"], "team/greet");
+
+    // A member of p2 cannot reach p1's prompts.
+    let (member, _) = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    assert_eq!(ui.get(base, &member).await.status, StatusCode::NOT_FOUND);
+
+    let deleted = ui
+        .write(
+            "DELETE",
+            &format!("{path}?version=1"),
+            &cookie,
+            Some(&csrf),
+            json!(null),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    let detail = ui.get(&path, &cookie).await.json();
+    assert_eq!(detail["versions"].as_array().map(Vec::len), Some(1));
+    let deleted = ui
+        .write("DELETE", &path, &cookie, Some(&csrf), json!(null))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert_eq!(ui.get(&path, &cookie).await.status, StatusCode::NOT_FOUND);
+}

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_server_secrets",
         include_str!("../migrations/0012_server_secrets.sql"),
     ),
+    (
+        "0013_observations_by_prompt",
+        include_str!("../migrations/0013_observations_by_prompt.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

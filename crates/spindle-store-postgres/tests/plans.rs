@@ -52,6 +52,15 @@ async fn list_orders_come_from_indexes() {
             "traces_by_time_desc",
         ),
     ];
+    // The generations of one prompt (the per-version metrics, the generations of a
+    // version) come from the partial index of observations by prompt.
+    let by_prompt = plan(
+        &client,
+        "SELECT o.id FROM observations o WHERE o.project_id = 'p' \
+         AND o.prompt_name = 'greet' AND o.prompt_version IS NOT NULL",
+    )
+    .await;
+    assert!(by_prompt.contains("observations_by_prompt"), "{by_prompt}");
     for (sql, index) in cases {
         let plan = plan(&client, sql).await;
         assert!(plan.contains(index), "{sql}\n{plan}");

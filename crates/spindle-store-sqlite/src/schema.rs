@@ -42,6 +42,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_server_secrets",
         include_str!("../migrations/0009_server_secrets.sql"),
     ),
+    (
+        "0010_observations_by_prompt",
+        include_str!("../migrations/0010_observations_by_prompt.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -167,6 +171,7 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::Dialect;
 
     fn user_version(connection: &Connection) -> i64 {
         connection
@@ -242,5 +247,25 @@ mod tests {
         );
         assert!(newest.contains("traces_by_time"), "{newest}");
         assert!(!newest.contains("TEMP B-TREE"), "{newest}");
+        // The per-version metrics of a prompt read its generations from the partial index
+        // once, and their scores by trace.
+        let metrics = crate::prompts_sql::metrics_statement(Dialect::Sqlite, "p", "greet");
+        let metrics_plan = reader
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", metrics.finish_text()))
+            .and_then(|mut s| {
+                s.query_map(rusqlite::params_from_iter(&metrics.params), |r| {
+                    r.get::<_, String>(3)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map(|rows| rows.join("; "))
+            .expect("metrics plan");
+        assert_eq!(
+            metrics_plan.matches("observations_by_prompt").count(),
+            1,
+            "{metrics_plan}"
+        );
+        assert!(!metrics_plan.contains("SCAN o"), "{metrics_plan}");
+        assert!(metrics_plan.contains("scores_by_trace"), "{metrics_plan}");
     }
 }

@@ -20,6 +20,9 @@ pub struct PromptQuery {
     pub page: u32,
     pub limit: u32,
     pub name: Option<String>,
+    /// Names that contain this text, ignoring ASCII case (the web UI's search; a folder is
+    /// searched as `folder/`).
+    pub search: Option<String>,
     pub version: Option<i64>,
     pub label: Option<String>,
     pub tag: Option<String>,
@@ -43,6 +46,36 @@ pub struct PromptMeta {
     pub last_updated_at: Micros,
     /// JSON text: the config of the newest listed version.
     pub last_config: String,
+}
+
+/// What the generations that used one version of a prompt add up to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromptVersionMetrics {
+    pub version: i64,
+    /// Observations linked to the version.
+    pub generations: u64,
+    /// Nearest-rank latency percentiles in seconds, over the generations with a start and
+    /// an end time (`None` without any).
+    pub latency_p50: Option<f64>,
+    pub latency_p90: Option<f64>,
+    pub latency_p99: Option<f64>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub total_tokens: i64,
+    pub total_cost: f64,
+    /// The earliest and latest start time of its generations.
+    pub first_used: Option<Micros>,
+    pub last_used: Option<Micros>,
+    /// Numeric scores of its generations and of the traces that hold them, by name.
+    pub scores: Vec<ScoreAverage>,
+}
+
+/// The mean of the numeric scores of one name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreAverage {
+    pub name: String,
+    pub average: f64,
+    pub count: u64,
 }
 
 /// Storage of prompts.
@@ -97,6 +130,15 @@ pub trait Prompts: Send + Sync + 'static {
     /// Whether other processes may change the same prompts (several servers on one
     /// database): a cache in front of the reads must then expire soon.
     fn written_by_other_processes(&self) -> bool;
+
+    /// Per version of prompt `name` that generations used, ascending: their count, latency
+    /// percentiles, tokens, cost and score averages. One statement over the observations
+    /// linked to the prompt (index `observations_by_prompt`).
+    async fn prompt_metrics(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Vec<PromptVersionMetrics>>;
 
     /// The ids of the stored versions among `(name, version)` pairs (absent when not stored).
     async fn prompt_ids(

@@ -18,9 +18,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::executor::{columns_and_codec, Executor, Single, ToRow};
-use crate::prompts::{PromptMeta, PromptQuery, Prompts};
-use crate::sql::{Dialect, Sql};
-use crate::statements::qualified;
+use crate::prompts::{PromptMeta, PromptQuery, PromptVersionMetrics, Prompts, ScoreAverage};
+use crate::sql::{like_escape, Dialect, Sql};
+use crate::statements::{qualified, SUM_AS_FLOAT, SUM_AS_INTEGER};
 use crate::{now_micros, Page, Result};
 
 // --- column lists and row codecs ---
@@ -145,7 +145,142 @@ struct VersionId {
 
 columns_and_codec!(_ => VersionId { name: text, version: int, id: text });
 
+/// A row of [`metrics_statement`]: a version's totals (no `score_name`), or the average of
+/// one score name over a version's generations.
+struct MetricsRow {
+    version: i64,
+    score_name: Option<String>,
+    count: i64,
+    p50: Option<i64>,
+    p90: Option<i64>,
+    p99: Option<i64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    total_tokens: Option<i64>,
+    total_cost: Option<f64>,
+    first_used: Option<i64>,
+    last_used: Option<i64>,
+    score_average: Option<f64>,
+}
+
+columns_and_codec!(_ => MetricsRow {
+    version: int,
+    score_name: opt_text,
+    count: int,
+    p50: opt_int,
+    p90: opt_int,
+    p99: opt_int,
+    input_tokens: opt_int,
+    output_tokens: opt_int,
+    total_tokens: opt_int,
+    total_cost: opt_float,
+    first_used: opt_int,
+    last_used: opt_int,
+    score_average: opt_float,
+});
+
 // --- statements ---
+
+/// The nearest-rank percentile `percent` of the `latency` column of `ranked` (ordered
+/// positions from 1 to `n` per version), in integer arithmetic both dialects share.
+fn ranked_percentile(percent: u32) -> String {
+    format!("min(CASE WHEN position >= (n * {percent} + 99) / 100 THEN latency END)")
+}
+
+/// Per version of prompt `name`, one row of totals over the observations linked to it and
+/// one row per score name averaging the numeric scores of those observations and of the
+/// traces holding them (each score counted once per version). `g` is `MATERIALIZED` so both
+/// databases read the linked observations from `observations_by_prompt` once; SQLite keeps
+/// the order of a `CROSS JOIN`, so the scores are looked up by the generations' traces.
+pub(crate) fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "WITH g AS MATERIALIZED (SELECT o.prompt_version AS version, o.id AS id, o.trace_id AS trace_id, \
+         o.start_time AS start_time, o.end_time - o.start_time AS latency, \
+         o.usage_input AS usage_input, o.usage_output AS usage_output, \
+         o.usage_total AS usage_total, o.total_cost AS total_cost \
+         FROM observations o WHERE o.project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND o.prompt_name = ")
+        .bind(name)
+        .push(&format!(
+            " AND o.prompt_version IS NOT NULL), \
+             ranked AS (SELECT version, latency, \
+             row_number() OVER (PARTITION BY version ORDER BY latency) AS position, \
+             count(*) OVER (PARTITION BY version) AS n FROM g WHERE latency IS NOT NULL), \
+             percentiles AS (SELECT version, {} AS p50, {} AS p90, {} AS p99 \
+             FROM ranked GROUP BY version), \
+             totals AS (SELECT version, count(*) AS generations, {} AS input_tokens, \
+             {} AS output_tokens, {} AS total_tokens, {} AS total_cost, \
+             min(start_time) AS first_used, max(start_time) AS last_used \
+             FROM g GROUP BY version), \
+             linked_scores AS (SELECT DISTINCT g.version AS version, s.id AS id, \
+             s.name AS name, s.value AS value FROM g CROSS JOIN scores s \
+             WHERE s.project_id = ",
+            ranked_percentile(50),
+            ranked_percentile(90),
+            ranked_percentile(99),
+            SUM_AS_INTEGER.of(dialect, "usage_input"),
+            SUM_AS_INTEGER.of(dialect, "usage_output"),
+            SUM_AS_INTEGER.of(dialect, "usage_total"),
+            SUM_AS_FLOAT.of(dialect, "total_cost"),
+        ))
+        .bind(project_id)
+        .push(
+            " AND s.trace_id = g.trace_id \
+             AND (s.observation_id IS NULL OR s.observation_id = g.id) \
+             AND s.value IS NOT NULL AND s.name IS NOT NULL \
+             AND coalesce(s.data_type, '') <> 'CATEGORICAL') \
+             SELECT t.version AS version, NULL AS score_name, t.generations AS count, \
+             p.p50 AS p50, p.p90 AS p90, p.p99 AS p99, t.input_tokens AS input_tokens, \
+             t.output_tokens AS output_tokens, t.total_tokens AS total_tokens, \
+             t.total_cost AS total_cost, t.first_used AS first_used, \
+             t.last_used AS last_used, NULL AS score_average \
+             FROM totals t LEFT JOIN percentiles p ON p.version = t.version \
+             UNION ALL SELECT version, name, count(*), NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, avg(value) FROM linked_scores GROUP BY version, name",
+        );
+    sql
+}
+
+/// Gathers [`MetricsRow`]s into one entry per version, ascending, scores by name.
+fn gather_metrics(rows: Vec<MetricsRow>) -> Vec<PromptVersionMetrics> {
+    let seconds = |micros: Option<i64>| micros.map(|micros| micros as f64 / 1_000_000.0);
+    let mut versions: BTreeMap<i64, PromptVersionMetrics> = BTreeMap::new();
+    for row in rows {
+        let entry = versions
+            .entry(row.version)
+            .or_insert_with(|| PromptVersionMetrics {
+                version: row.version,
+                ..PromptVersionMetrics::default()
+            });
+        match row.score_name {
+            Some(name) => entry.scores.push(ScoreAverage {
+                name,
+                average: row.score_average.unwrap_or(0.0),
+                count: row.count.max(0) as u64,
+            }),
+            None => {
+                entry.generations = row.count.max(0) as u64;
+                entry.latency_p50 = seconds(row.p50);
+                entry.latency_p90 = seconds(row.p90);
+                entry.latency_p99 = seconds(row.p99);
+                entry.input_tokens = row.input_tokens.unwrap_or(0);
+                entry.output_tokens = row.output_tokens.unwrap_or(0);
+                entry.total_tokens = row.total_tokens.unwrap_or(0);
+                entry.total_cost = row.total_cost.unwrap_or(0.0);
+                entry.first_used = row.first_used;
+                entry.last_used = row.last_used;
+            }
+        }
+    }
+    let mut metrics: Vec<PromptVersionMetrics> = versions.into_values().collect();
+    for entry in &mut metrics {
+        entry.scores.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    metrics
+}
 
 /// Appends the version a selector names, for `version_expr` of prompt `name`: `= n`, or the
 /// version that holds the label.
@@ -740,6 +875,10 @@ fn push_list_filters(sql: &mut Sql, project_id: &str, query: &PromptQuery) {
     if let Some(name) = &query.name {
         sql.push(" AND p.name = ").bind(name.as_str());
     }
+    if let Some(search) = query.search.as_deref().filter(|search| !search.is_empty()) {
+        sql.push(" AND ")
+            .like("p.name", format!("%{}%", like_escape(search)), false);
+    }
     if let Some(version) = query.version {
         sql.push(" AND p.version = ").bind(version);
     }
@@ -1121,6 +1260,17 @@ impl<E: Executor> Prompts for E {
 
     fn written_by_other_processes(&self) -> bool {
         self.dialect() == Dialect::Postgres
+    }
+
+    async fn prompt_metrics(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Vec<PromptVersionMetrics>> {
+        let rows = self
+            .select(metrics_statement(self.dialect(), project_id, name))
+            .await?;
+        Ok(gather_metrics(rows))
     }
 
     async fn prompt_ids(

@@ -540,6 +540,7 @@ pub fn prompt_query(params: &Params) -> Result<PromptQuery, Error> {
             Some(_) => params.limit(PROMPTS_MAX_LIMIT)?,
         },
         name: params.string("name"),
+        search: None,
         version: params.parsed("version", |text| text.parse::<i64>().ok(), "an integer")?,
         label,
         tag: params.string("tag"),

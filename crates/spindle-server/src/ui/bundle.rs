@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CKPtAHyf.js",
+        "assets/index-CA7e_ZGP.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CKPtAHyf.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CA7e_ZGP.js"),
     ),
     (
-        "assets/index-Da-2gJ_s.css",
+        "assets/index-iv3qZtyu.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Da-2gJ_s.css"),
+        include_bytes!("../../../../ui/dist/assets/index-iv3qZtyu.css"),
     ),
     (
         "favicon.svg",

@@ -12,9 +12,11 @@
 //! });
 //! ```
 
-use crate::prompts::{PromptQuery, Prompts};
+use super::fixtures::{create_stamp, observation, score, simple_trace, BASE, SECOND};
+use crate::prompts::{PromptQuery, Prompts, ScoreAverage};
 use crate::{ErrorKind, Store};
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion};
+use spindle_core::{ObservationType, ScoreDataType, WriteBatch};
 use std::sync::Arc;
 
 /// A backend of the suite.
@@ -38,6 +40,7 @@ macro_rules! prompts_conformance_suite {
             deletes_by_version_label_or_name,
             ids_for_generations_and_project_isolation,
             concurrent_creates_number_versions_once,
+            metrics_per_version_of_linked_generations,
         );
     };
 }
@@ -697,4 +700,182 @@ pub async fn concurrent_creates_number_versions_once<S: PromptsStore>(store: Arc
         .await
         .expect("production");
     assert!(production.labels.contains(&"production".to_owned()));
+}
+
+/// A generation of trace `trace_id` linked to `prompt` version `version`, started at
+/// `BASE + start` seconds, taking `seconds` (no end time: `None`).
+fn linked_generation(
+    id: &str,
+    trace_id: &str,
+    (prompt, version): (&str, i64),
+    start: i64,
+    seconds: Option<i64>,
+) -> spindle_core::ObservationRecord {
+    let start = BASE + start * SECOND;
+    observation(id, create_stamp(start), |o| {
+        o.trace_id = Some(trace_id.to_owned());
+        o.observation_type = Some(ObservationType::Generation);
+        o.start_time = Some(start);
+        o.end_time = seconds.map(|seconds| start + seconds * SECOND);
+        o.prompt_name = Some(prompt.to_owned());
+        o.prompt_version = Some(version);
+        o.usage_details = Some(
+            [("input".to_owned(), 10), ("output".to_owned(), 5)]
+                .into_iter()
+                .collect(),
+        );
+        o.cost_details = Some([("total".to_owned(), 0.25)].into_iter().collect());
+    })
+}
+
+fn numeric_score(
+    id: &str,
+    trace_id: &str,
+    observation_id: Option<&str>,
+    name: &str,
+    value: f64,
+) -> spindle_core::ScoreRecord {
+    score(id, create_stamp(BASE), |s| {
+        s.timestamp = Some(BASE);
+        s.trace_id = Some(trace_id.to_owned());
+        s.observation_id = observation_id.map(str::to_owned);
+        s.name = Some(name.to_owned());
+        s.value = Some(value);
+        s.data_type = Some(ScoreDataType::Numeric);
+    })
+}
+
+pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    create(store, text("measured", "v1", &[], None)).await;
+    create(store, text("measured", "v2", &[], None)).await;
+    let mut categorical = numeric_score("s4", "t1", None, "verdict", 1.0);
+    categorical.data_type = Some(ScoreDataType::Categorical);
+    let batch = WriteBatch {
+        traces: vec![
+            simple_trace("t1", BASE, "chat"),
+            simple_trace("t2", BASE, "chat"),
+        ],
+        observations: vec![
+            linked_generation("g1", "t1", ("measured", 1), 0, Some(1)),
+            linked_generation("g2", "t1", ("measured", 1), 10, Some(3)),
+            linked_generation("g3", "t2", ("measured", 1), 20, Some(2)),
+            linked_generation("g4", "t2", ("measured", 2), 30, None),
+            linked_generation("g5", "t2", ("other", 1), 40, Some(9)),
+        ],
+        scores: vec![
+            // On a generation of version 1.
+            numeric_score("s1", "t1", Some("g1"), "quality", 1.0),
+            // On a trace holding two generations of version 1: counted once for it.
+            numeric_score("s2", "t1", None, "quality", 0.5),
+            // On a trace holding generations of both versions.
+            numeric_score("s3", "t2", None, "helpful", 0.0),
+            categorical,
+            // On a generation of another prompt.
+            numeric_score("s5", "t2", Some("g5"), "quality", 0.0),
+        ],
+    };
+    store.write(PROJECT, batch).await.expect("write");
+    let mut elsewhere = linked_generation("x1", "tx", ("measured", 1), 0, Some(50));
+    elsewhere.trace_id = None;
+    store
+        .write(
+            "p2",
+            WriteBatch {
+                observations: vec![elsewhere],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("write p2");
+
+    let metrics = store
+        .prompt_metrics(PROJECT, "measured")
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.len(), 2, "{metrics:?}");
+    let first = &metrics[0];
+    assert_eq!(first.version, 1);
+    assert_eq!(first.generations, 3);
+    assert_eq!(first.latency_p50, Some(2.0));
+    assert_eq!(first.latency_p90, Some(3.0));
+    assert_eq!(first.latency_p99, Some(3.0));
+    assert_eq!(first.input_tokens, 30);
+    assert_eq!(first.output_tokens, 15);
+    assert_eq!(first.total_tokens, 45);
+    assert!(
+        (first.total_cost - 0.75).abs() < 1e-9,
+        "{}",
+        first.total_cost
+    );
+    assert_eq!(first.first_used, Some(BASE));
+    assert_eq!(first.last_used, Some(BASE + 20 * SECOND));
+    assert_eq!(
+        first.scores,
+        vec![
+            ScoreAverage {
+                name: "helpful".to_owned(),
+                average: 0.0,
+                count: 1,
+            },
+            ScoreAverage {
+                name: "quality".to_owned(),
+                average: 0.75,
+                count: 2,
+            },
+        ]
+    );
+    let second = &metrics[1];
+    assert_eq!(second.version, 2);
+    assert_eq!(second.generations, 1);
+    assert_eq!(second.latency_p50, None, "no end time, no latency");
+    assert_eq!(second.total_tokens, 15);
+    assert_eq!(
+        second.scores,
+        vec![ScoreAverage {
+            name: "helpful".to_owned(),
+            average: 0.0,
+            count: 1,
+        }]
+    );
+    create(store, text("team/measured_50%", "v1", &[], None)).await;
+    let search = |text: &str| PromptQuery {
+        page: 1,
+        limit: 10,
+        search: Some(text.to_owned()),
+        ..PromptQuery::default()
+    };
+    let names = |page: crate::Page<crate::prompts::PromptMeta>| -> Vec<String> {
+        page.items.into_iter().map(|meta| meta.name).collect()
+    };
+    let found = store
+        .list_prompts(PROJECT, &search("EAS"))
+        .await
+        .expect("search");
+    assert_eq!(names(found), strings(&["measured", "team/measured_50%"]));
+    let found = store
+        .list_prompts(PROJECT, &search("team/"))
+        .await
+        .expect("search");
+    assert_eq!(names(found), strings(&["team/measured_50%"]));
+    let found = store
+        .list_prompts(PROJECT, &search("_5"))
+        .await
+        .expect("search");
+    assert_eq!(
+        names(found),
+        strings(&["team/measured_50%"]),
+        "_ is no wildcard"
+    );
+    let found = store
+        .list_prompts(PROJECT, &search("d%"))
+        .await
+        .expect("search");
+    assert!(names(found).is_empty(), "% is no wildcard");
+
+    assert!(store
+        .prompt_metrics(PROJECT, "unused")
+        .await
+        .expect("metrics")
+        .is_empty());
 }
