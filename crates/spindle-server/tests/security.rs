@@ -31,6 +31,9 @@ enum Backend {
     Postgres,
 }
 
+/// A backend's prompts.
+type Prompted = Arc<dyn Prompts>;
+
 /// The app over one backend: project `p1` with a key, and an admin user.
 struct Server {
     router: Router,
@@ -69,46 +72,42 @@ async fn postgres_admin(sql: &str) {
 
 async fn server(backend: Backend) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (store, accounts, prompts, schema): (
-        Arc<dyn Store>,
-        Arc<dyn Accounts>,
-        Arc<dyn Prompts>,
-        _,
-    ) = match backend {
-        Backend::Sqlite => {
-            let sqlite = Arc::new(
-                SqliteStore::open(
-                    dir.path(),
-                    SqliteOptions {
-                        synchronous_full: false,
-                        ..SqliteOptions::default()
-                    },
-                )
-                .expect("open sqlite"),
-            );
-            (sqlite.clone(), sqlite.clone(), sqlite, None)
-        }
-        Backend::Postgres => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0);
-            let schema = format!("security_{}_{nanos}", std::process::id());
-            let postgres = Arc::new(
-                PostgresStore::open(
-                    &database_url(),
-                    PostgresOptions {
-                        pool_size: 4,
-                        schema: Some(schema.clone()),
-                        ..PostgresOptions::default()
-                    },
-                )
-                .await
-                .expect("open postgres"),
-            );
-            (postgres.clone(), postgres.clone(), postgres, Some(schema))
-        }
-    };
+    let (store, accounts, prompts, schema): (Arc<dyn Store>, Arc<dyn Accounts>, Prompted, _) =
+        match backend {
+            Backend::Sqlite => {
+                let sqlite = Arc::new(
+                    SqliteStore::open(
+                        dir.path(),
+                        SqliteOptions {
+                            synchronous_full: false,
+                            ..SqliteOptions::default()
+                        },
+                    )
+                    .expect("open sqlite"),
+                );
+                (sqlite.clone(), sqlite.clone(), sqlite, None)
+            }
+            Backend::Postgres => {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0);
+                let schema = format!("security_{}_{nanos}", std::process::id());
+                let postgres = Arc::new(
+                    PostgresStore::open(
+                        &database_url(),
+                        PostgresOptions {
+                            pool_size: 4,
+                            schema: Some(schema.clone()),
+                            ..PostgresOptions::default()
+                        },
+                    )
+                    .await
+                    .expect("open postgres"),
+                );
+                (postgres.clone(), postgres.clone(), postgres, Some(schema))
+            }
+        };
     let organization = Organization {
         id: "org".into(),
         name: "Org".into(),

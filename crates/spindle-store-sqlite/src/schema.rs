@@ -171,7 +171,7 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::Dialect;
+    use spindle_store::sql::Dialect;
 
     fn user_version(connection: &Connection) -> i64 {
         connection
@@ -249,7 +249,7 @@ mod tests {
         assert!(!newest.contains("TEMP B-TREE"), "{newest}");
         // The per-version metrics of a prompt read its generations from the partial index
         // once, and their scores by trace.
-        let metrics = crate::prompts_sql::metrics_statement(Dialect::Sqlite, "p", "greet");
+        let metrics = spindle_store::prompts_sql::metrics_statement(Dialect::Sqlite, "p", "greet");
         let metrics_plan = reader
             .prepare(&format!("EXPLAIN QUERY PLAN {}", metrics.finish_text()))
             .and_then(|mut s| {

@@ -192,7 +192,7 @@ fn ranked_percentile(percent: u32) -> String {
 /// traces holding them (each score counted once per version). `g` is `MATERIALIZED` so both
 /// databases read the linked observations from `observations_by_prompt` once; SQLite keeps
 /// the order of a `CROSS JOIN`, so the scores are looked up by the generations' traces.
-pub(crate) fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+pub fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
     let mut sql = Sql::new(
         dialect,
         "WITH g AS MATERIALIZED (SELECT o.prompt_version AS version, o.id AS id, o.trace_id AS trace_id, \
