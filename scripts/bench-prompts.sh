@@ -91,8 +91,8 @@ sed -i "s#\$B/spindle#$(realpath "$B")/spindle#" "$work/with-prompt-load.sh"
 for run in $(seq "$RUNS"); do
   for mode in alone with-prompts; do
     bin="$B/spindle"; [ "$mode" = with-prompts ] && bin="$work/with-prompt-load.sh"
-    rate=$("$B/spindle-bench" ingest --server-bin "$bin" --spans "$SPANS" --runs 1 2>&1 \
-      | grep -m1 -o 'run 1: [0-9]* spans/s' | sed 's/run 1: //')
+    "$B/spindle-bench" ingest --server-bin "$bin" --spans "$SPANS" --runs 1 >"$work/ingest.txt" 2>&1
+    rate=$(grep -o 'run 1: [0-9]* spans/s' "$work/ingest.txt" | head -1 | sed 's/run 1: //')
     pkill -f "$work/fetch.py" 2>/dev/null || true
     [ "$mode" = with-prompts ] && tail -1 "$work/fetch-during-ingest.txt"
     echo "ingest run $run, $mode: $rate"
