@@ -105,7 +105,15 @@ fn batch_events(body: &[u8]) -> Result<Vec<&RawValue>, Error> {
             },
         );
     }
-    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|error| {
+    // JSON is UTF-8 throughout; the envelope's parse skips the fields it ignores without
+    // checking their strings, so the whole body is checked here.
+    let body = std::str::from_utf8(body).map_err(|error| {
+        Error::invalid(
+            "body",
+            format!("invalid JSON: not UTF-8 at byte {}", error.valid_up_to()),
+        )
+    })?;
+    let envelope: Envelope<'_> = serde_json::from_str(body).map_err(|error| {
         if error.classify() == serde_json::error::Category::Data {
             Error::invalid("body", "expected a JSON object")
         } else {

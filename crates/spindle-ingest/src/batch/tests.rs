@@ -85,6 +85,18 @@ fn request_level_errors() {
         parse(b"[]", &mut fresh).map(|_| ()).unwrap_err().message,
         "body: expected a JSON object"
     );
+    // Invalid UTF-8 is not JSON, even in a field the parser otherwise ignores (found by the
+    // `ingestion_json` fuzz target).
+    assert_eq!(
+        parse(
+            b"{\"batch\": [], \"metadata\": {\"public_key\": \"pk\xfflf\"}}",
+            &mut fresh
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .message,
+        "body: invalid JSON: not UTF-8 at byte 44"
+    );
 }
 
 #[test]
