@@ -135,14 +135,21 @@ pub async fn list_observations(
     params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Observation>>> {
     let query = observation_query(&params, UI_MAX_LIMIT)?;
-    let page = state
-        .store
-        .list_observations(&access.project_id, &query)
-        .await?;
+    observations_without_payloads(&state, &access.project_id, &query).await
+}
+
+/// A page of observations in the public v1 shape, without input and output (the UI's lists
+/// show neither; a row's page loads them).
+pub(crate) async fn observations_without_payloads(
+    state: &AppState,
+    project_id: &str,
+    query: &spindle_store::ObservationQuery,
+) -> ApiResult<Json<PageResponse<dto::Observation>>> {
+    let page = state.store.list_observations(project_id, query).await?;
     Ok(Json(PageResponse::from_page(page, |mut view| {
         view.record.input = None;
         view.record.output = None;
-        dto::observation_v1(view, &access.project_id)
+        dto::observation_v1(view, project_id)
     })))
 }
 

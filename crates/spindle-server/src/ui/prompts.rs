@@ -202,15 +202,7 @@ pub async fn generations(
         value: FilterValue::Number(version as f64),
         key: None,
     });
-    let page = state
-        .store
-        .list_observations(&access.project_id, &query)
-        .await?;
-    Ok(Json(PageResponse::from_page(page, |mut view| {
-        view.record.input = None;
-        view.record.output = None;
-        dto::observation_v1(view, &access.project_id)
-    })))
+    super::handlers::observations_without_payloads(&state, &access.project_id, &query).await
 }
 
 /// `POST …/prompts`: the next version of a prompt, with the public API's body; its author is
