@@ -78,19 +78,14 @@ pub fn merge_lww<T>(
     incoming_stamps: &Stamps,
     key: &str,
 ) {
-    let Some(value) = incoming else { return };
-    let Some(incoming_stamp) = incoming_stamps.get(key).copied() else {
-        debug_assert!(false, "field {key} has a value but no stamp");
-        return;
-    };
-    let wins = match (current.as_ref(), stamps.get(key)) {
-        (Some(_), Some(existing)) => incoming_stamp > *existing,
-        _ => true,
-    };
-    if wins {
-        *current = Some(value);
-        stamps.insert(key.to_owned(), incoming_stamp);
-    }
+    merge_when(
+        current,
+        stamps,
+        incoming,
+        incoming_stamps,
+        key,
+        |incoming, existing| incoming > existing,
+    );
 }
 
 /// Merges a write-once field: the value of the highest-priority, earliest event is kept.
@@ -101,13 +96,33 @@ pub fn merge_first<T>(
     incoming_stamps: &Stamps,
     key: &str,
 ) {
+    merge_when(
+        current,
+        stamps,
+        incoming,
+        incoming_stamps,
+        key,
+        |incoming, existing| incoming.first_key() < existing.first_key(),
+    );
+}
+
+/// Takes `incoming` (and its stamp) when `current` has no stamped value or when `beats` says
+/// the incoming stamp wins over the existing one.
+fn merge_when<T>(
+    current: &mut Option<T>,
+    stamps: &mut Stamps,
+    incoming: Option<T>,
+    incoming_stamps: &Stamps,
+    key: &str,
+    beats: impl Fn(&Stamp, &Stamp) -> bool,
+) {
     let Some(value) = incoming else { return };
     let Some(incoming_stamp) = incoming_stamps.get(key).copied() else {
         debug_assert!(false, "field {key} has a value but no stamp");
         return;
     };
     let wins = match (current.as_ref(), stamps.get(key)) {
-        (Some(_), Some(existing)) => incoming_stamp.first_key() < existing.first_key(),
+        (Some(_), Some(existing)) => beats(&incoming_stamp, existing),
         _ => true,
     };
     if wins {
