@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, Receiver, RecordedSpan};
+use support::{outer_sync, Receiver, RecordedSpan, SPAN_KINDS};
 
 /// One receiver and one global client for this test binary; tests use distinct names.
 fn setup() -> &'static Receiver {
@@ -603,21 +603,14 @@ fn manual_observations_updates_events_and_trace_io() {
 #[test]
 fn all_observation_types_and_current_ids() {
     setup();
-    let types = [
-        ObservationType::Span,
-        ObservationType::Agent,
-        ObservationType::Tool,
-        ObservationType::Chain,
-        ObservationType::Retriever,
-        ObservationType::Embedding,
-        ObservationType::Evaluator,
-        ObservationType::Guardrail,
-        ObservationType::Generation,
-    ];
+    let types: Vec<ObservationType> = SPAN_KINDS
+        .into_iter()
+        .chain([ObservationType::Generation])
+        .collect();
     let (trace_id, observation_id) = spindle::observation("all-types-root")
         .input(&json!({"root": true}))
         .run(|root| {
-            for observation_type in types {
+            for observation_type in types.iter().copied() {
                 let name = format!("obs-{}", observation_type.as_str());
                 spindle::observation(name)
                     .as_type(observation_type)
@@ -642,7 +635,7 @@ fn all_observation_types_and_current_ids() {
         root.string("langfuse.observation.output"),
         Some(r#"{"done": true}"#)
     );
-    for observation_type in types {
+    for observation_type in types.iter().copied() {
         let span = receiver.span_named(&format!("obs-{}", observation_type.as_str()));
         assert_child_of(&span, &root);
         assert_eq!(

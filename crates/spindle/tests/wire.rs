@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, Receiver, RecordedSpan};
+use support::{outer_sync, Receiver, RecordedSpan, SPAN_KINDS};
 
 const CAPTURE: &str = include_str!("fixtures/py_v5.jsonl");
 
@@ -77,16 +77,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     spindle::observation("all-types-root")
         .input(&json!({"root": true}))
         .run(|root| {
-            for observation_type in [
-                ObservationType::Span,
-                ObservationType::Agent,
-                ObservationType::Tool,
-                ObservationType::Chain,
-                ObservationType::Retriever,
-                ObservationType::Embedding,
-                ObservationType::Evaluator,
-                ObservationType::Guardrail,
-            ] {
+            for observation_type in SPAN_KINDS {
                 let kind = observation_type.as_str();
                 spindle::observation(format!("obs-{kind}"))
                     .as_type(observation_type)

@@ -19,6 +19,18 @@ use prost::Message;
 use serde_json::{json, Value};
 use spindle::__private::otlp;
 
+/// Every observation type but `generation` and `event`, in the order the tests create them.
+pub const SPAN_KINDS: [spindle::ObservationType; 8] = [
+    spindle::ObservationType::Span,
+    spindle::ObservationType::Agent,
+    spindle::ObservationType::Tool,
+    spindle::ObservationType::Chain,
+    spindle::ObservationType::Retriever,
+    spindle::ObservationType::Embedding,
+    spindle::ObservationType::Evaluator,
+    spindle::ObservationType::Guardrail,
+];
+
 /// One span as the receiver decoded it; attribute values are tagged like the capture files
 /// (`{"string": …}`, `{"bool": …}`, `{"int": …}`, `{"array": […]}`).
 #[derive(Clone, Debug)]
