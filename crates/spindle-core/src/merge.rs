@@ -70,51 +70,33 @@ pub fn tiebreak_of(bytes: &[u8]) -> u64 {
 /// The stamps of one record, keyed by field name (`name`, `metadata.<key>`, ...).
 pub type Stamps = BTreeMap<String, Stamp>;
 
-/// Merges a last-writer-wins field: `incoming` replaces `current` when its stamp is greater.
-pub fn merge_lww<T>(
-    current: &mut Option<T>,
-    stamps: &mut Stamps,
-    incoming: Option<T>,
-    incoming_stamps: &Stamps,
-    key: &str,
-) {
-    merge_when(
-        current,
-        stamps,
-        incoming,
-        incoming_stamps,
-        key,
-        |incoming, existing| incoming > existing,
-    );
+/// How an incoming field value competes with the stored one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeRule {
+    /// The value with the greater stamp wins.
+    LastWriterWins,
+    /// Write once: the value of the highest-priority, earliest event is kept.
+    First,
 }
 
-/// Merges a write-once field: the value of the highest-priority, earliest event is kept.
-pub fn merge_first<T>(
-    current: &mut Option<T>,
-    stamps: &mut Stamps,
-    incoming: Option<T>,
-    incoming_stamps: &Stamps,
-    key: &str,
-) {
-    merge_when(
-        current,
-        stamps,
-        incoming,
-        incoming_stamps,
-        key,
-        |incoming, existing| incoming.first_key() < existing.first_key(),
-    );
+impl MergeRule {
+    fn wins(self, incoming: &Stamp, existing: &Stamp) -> bool {
+        match self {
+            MergeRule::LastWriterWins => incoming > existing,
+            MergeRule::First => incoming.first_key() < existing.first_key(),
+        }
+    }
 }
 
-/// Takes `incoming` (and its stamp) when `current` has no stamped value or when `beats` says
-/// the incoming stamp wins over the existing one.
-fn merge_when<T>(
+/// Merges one field: `incoming` (with its stamp) replaces `current` when `current` has no
+/// stamped value or when `rule` says the incoming stamp wins over the stored one.
+pub fn merge_field<T>(
+    rule: MergeRule,
     current: &mut Option<T>,
     stamps: &mut Stamps,
     incoming: Option<T>,
     incoming_stamps: &Stamps,
     key: &str,
-    beats: impl Fn(&Stamp, &Stamp) -> bool,
 ) {
     let Some(value) = incoming else { return };
     let Some(incoming_stamp) = incoming_stamps.get(key).copied() else {
@@ -122,7 +104,7 @@ fn merge_when<T>(
         return;
     };
     let wins = match (current.as_ref(), stamps.get(key)) {
-        (Some(_), Some(existing)) => beats(&incoming_stamp, existing),
+        (Some(_), Some(existing)) => rule.wins(&incoming_stamp, existing),
         _ => true,
     };
     if wins {
@@ -142,7 +124,14 @@ pub fn merge_map(
     for (key, value) in incoming {
         let stamp_key = format!("{prefix}.{key}");
         let mut slot = current.remove(&key);
-        merge_lww(&mut slot, stamps, Some(value), incoming_stamps, &stamp_key);
+        merge_field(
+            MergeRule::LastWriterWins,
+            &mut slot,
+            stamps,
+            Some(value),
+            incoming_stamps,
+            &stamp_key,
+        );
         if let Some(value) = slot {
             current.insert(key, value);
         }

@@ -3,7 +3,7 @@
 //! A record is also a patch: a create or update event becomes a record with only the fields
 //! it sets, and [`TraceRecord::merge`] (and friends) folds patches into the stored record.
 
-use crate::merge::{merge_first, merge_lww, merge_map, Stamp, Stamps};
+use crate::merge::{merge_field, merge_map, MergeRule, Stamp, Stamps};
 use crate::model::{Level, ObservationType, ScoreDataType, ScoreSource};
 use crate::time::Micros;
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,8 +46,8 @@ macro_rules! record {
             pub fn merge(&mut self, other: $name) {
                 debug_assert_eq!(self.id, other.id);
                 let $name { id: _, $($first,)* $($lww,)* $($set,)* $($($computed: _,)*)? metadata, stamps } = other;
-                $(merge_first(&mut self.$first, &mut self.stamps, $first, &stamps, stringify!($first));)*
-                $(merge_lww(&mut self.$lww, &mut self.stamps, $lww, &stamps, stringify!($lww));)*
+                $(merge_field(MergeRule::First, &mut self.$first, &mut self.stamps, $first, &stamps, stringify!($first));)*
+                $(merge_field(MergeRule::LastWriterWins, &mut self.$lww, &mut self.stamps, $lww, &stamps, stringify!($lww));)*
                 $(self.$set.extend($set);)*
                 merge_map(&mut self.metadata, &mut self.stamps, metadata, &stamps, "metadata");
             }
