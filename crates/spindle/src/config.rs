@@ -133,6 +133,16 @@ fn parse_number<T: std::str::FromStr>(
         })
 }
 
+/// Reads `value` of `variable` as a non-negative number of seconds.
+fn parse_seconds(variable: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    let seconds: f64 = parse_number(variable, value)?;
+    Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
+        variable,
+        value: value.to_owned(),
+        reason: "not a non-negative number of seconds",
+    })
+}
+
 impl ClientBuilder {
     /// Starts from the defaults (flush at 512 observations or every 5 s, 5 s timeout, gzip on).
     ///
@@ -189,13 +199,7 @@ impl ClientBuilder {
             builder.flush_at = parse_number("LANGFUSE_FLUSH_AT", &value)?;
         }
         if let Some(value) = get("LANGFUSE_FLUSH_INTERVAL") {
-            let seconds: f64 = parse_number("LANGFUSE_FLUSH_INTERVAL", &value)?;
-            builder.flush_interval =
-                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                    variable: "LANGFUSE_FLUSH_INTERVAL",
-                    value: value.clone(),
-                    reason: "not a non-negative number of seconds",
-                })?;
+            builder.flush_interval = parse_seconds("LANGFUSE_FLUSH_INTERVAL", &value)?;
         }
         builder.environment = get("LANGFUSE_TRACING_ENVIRONMENT");
         builder.release = get("LANGFUSE_RELEASE");
@@ -206,13 +210,7 @@ impl ClientBuilder {
             builder.tracing_enabled = !value.eq_ignore_ascii_case("false");
         }
         if let Some(value) = get("LANGFUSE_TIMEOUT") {
-            let seconds: f64 = parse_number("LANGFUSE_TIMEOUT", &value)?;
-            builder.timeout =
-                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                    variable: "LANGFUSE_TIMEOUT",
-                    value: value.clone(),
-                    reason: "not a non-negative number of seconds",
-                })?;
+            builder.timeout = parse_seconds("LANGFUSE_TIMEOUT", &value)?;
         }
         if let Some(value) = get("LANGFUSE_OTEL_COMPRESSION") {
             builder.gzip = match value.to_ascii_lowercase().as_str() {
@@ -228,13 +226,8 @@ impl ClientBuilder {
             };
         }
         if let Some(value) = get("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS") {
-            let seconds: f64 = parse_number("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", &value)?;
             builder.prompt_cache_ttl =
-                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                    variable: "LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS",
-                    value: value.clone(),
-                    reason: "not a non-negative number of seconds",
-                })?;
+                parse_seconds("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", &value)?;
         }
         if let Some(value) = get("OTEL_SERVICE_NAME") {
             builder.service_name = value;

@@ -447,6 +447,13 @@ mod tests {
                 .await
         }
 
+        /// Serves `a` through the cache with a fetch that fails.
+        async fn get_failing(&self) -> Result<Arc<Prompt>, PromptError> {
+            self.cache
+                .get_or_fetch(key("a"), Self::TTL, failing_fetch)
+                .await
+        }
+
         fn calls(&self) -> usize {
             self.calls.load(Ordering::SeqCst)
         }
@@ -495,11 +502,7 @@ mod tests {
     async fn failed_refresh_keeps_the_stale_entry() {
         let fixture = Fixture::new();
         fixture.insert_expired(None);
-        let served = fixture
-            .cache
-            .get_or_fetch(key("a"), Fixture::TTL, failing_fetch)
-            .await
-            .unwrap();
+        let served = fixture.get_failing().await.unwrap();
         assert_eq!(served.version, 1);
         wait_for_refresh(&fixture.cache, &key("a")).await;
         assert_eq!(
@@ -527,10 +530,7 @@ mod tests {
     #[tokio::test]
     async fn failed_miss_caches_nothing() {
         let fixture = Fixture::new();
-        let result = fixture
-            .cache
-            .get_or_fetch(key("a"), Fixture::TTL, failing_fetch)
-            .await;
+        let result = fixture.get_failing().await;
         assert!(matches!(result, Err(PromptError::Unreachable { .. })));
         assert_eq!(fixture.cache.len(), 0);
     }
