@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, Receiver, RecordedSpan, SPAN_KINDS};
+use support::{outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS};
 
 /// One receiver and one global client for this test binary; tests use distinct names.
 fn setup() -> &'static Receiver {
@@ -420,15 +420,7 @@ fn generation_with_every_attribute() {
 #[test]
 fn propagate_attributes_like_python() {
     setup();
-    let outer = PropagatedAttributes::new()
-        .user_id("user-42")
-        .session_id("sess-7")
-        .metadata("tenant", "acme")
-        .metadata("n", "3")
-        .version("app-v2")
-        .tags(["t1", "t2"])
-        .trace_name("my-trace-name")
-        .metadata("too-long", "x".repeat(201));
+    let outer = propagated_attributes().metadata("too-long", "x".repeat(201));
     spindle::observation("prop-root").run(|_| {
         spindle::propagate_attributes(outer, || {
             spindle::observation("prop-child")

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, Receiver, RecordedSpan, SPAN_KINDS};
+use support::{outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS};
 
 const CAPTURE: &str = include_str!("fixtures/py_v5.jsonl");
 
@@ -125,14 +125,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     });
 
     spindle::observation("prop-root").run(|_| {
-        let attributes = PropagatedAttributes::new()
-            .user_id("user-42")
-            .session_id("sess-7")
-            .metadata("tenant", "acme")
-            .metadata("n", "3")
-            .version("app-v2")
-            .tags(["t1", "t2"])
-            .trace_name("my-trace-name");
+        let attributes = propagated_attributes();
         spindle::propagate_attributes(attributes, || {
             spindle::observation("prop-child")
                 .as_type(ObservationType::Generation)

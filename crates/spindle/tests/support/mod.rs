@@ -19,6 +19,19 @@ use prost::Message;
 use serde_json::{json, Value};
 use spindle::__private::otlp;
 
+/// The propagated attributes the trace tests set: user, session, two metadata entries, version,
+/// tags and trace name.
+pub fn propagated_attributes() -> spindle::PropagatedAttributes {
+    spindle::PropagatedAttributes::new()
+        .user_id("user-42")
+        .session_id("sess-7")
+        .metadata("tenant", "acme")
+        .metadata("n", "3")
+        .version("app-v2")
+        .tags(["t1", "t2"])
+        .trace_name("my-trace-name")
+}
+
 /// Every observation type but `generation` and `event`, in the order the tests create them.
 pub const SPAN_KINDS: [spindle::ObservationType; 8] = [
     spindle::ObservationType::Span,
