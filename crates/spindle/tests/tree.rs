@@ -6,7 +6,9 @@ mod support;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS};
+use support::{
+    manual_generation, outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS,
+};
 
 /// One receiver and one global client for this test binary; tests use distinct names.
 fn setup() -> &'static Receiver {
@@ -517,12 +519,7 @@ fn manual_observations_updates_events_and_trace_io() {
     setup();
     let span = spindle::observation("manual-span").input("m-in").start();
     let current_before = spindle::get_current_observation_id();
-    let generation = span
-        .child("manual-child-gen")
-        .as_type(ObservationType::Generation)
-        .start();
-    generation.update(ObservationUpdate::new().model("gpt-x").output("m-out"));
-    generation.end();
+    let generation = manual_generation(&span);
     generation.set_output("ignored after end");
     span.child("manual-event")
         .metadata(&json!({"k": "v"}))

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS};
+use support::{
+    manual_generation, outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS,
+};
 
 const CAPTURE: &str = include_str!("fixtures/py_v5.jsonl");
 
@@ -151,12 +153,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     let linked_id = support::join_seeded_trace(&seeded);
 
     let manual = spindle::observation("manual-span").input("m-in").start();
-    let generation = manual
-        .child("manual-child-gen")
-        .as_type(ObservationType::Generation)
-        .start();
-    generation.update(ObservationUpdate::new().model("gpt-x").output("m-out"));
-    generation.end();
+    manual_generation(&manual);
     manual.end();
 
     let client = spindle::get_client();

@@ -32,6 +32,22 @@ pub fn propagated_attributes() -> spindle::PropagatedAttributes {
         .trace_name("my-trace-name")
 }
 
+/// Starts the generation `manual-child-gen` under `parent`, sets model `gpt-x` and output
+/// `m-out`, and ends it.
+pub fn manual_generation(parent: &spindle::Observation) -> spindle::Observation {
+    let generation = parent
+        .child("manual-child-gen")
+        .as_type(spindle::ObservationType::Generation)
+        .start();
+    generation.update(
+        spindle::ObservationUpdate::new()
+            .model("gpt-x")
+            .output("m-out"),
+    );
+    generation.end();
+    generation
+}
+
 /// Every observation type but `generation` and `event`, in the order the tests create them.
 pub const SPAN_KINDS: [spindle::ObservationType; 8] = [
     spindle::ObservationType::Span,
