@@ -10,8 +10,8 @@ use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, Sco
 use spindle_core::{TraceRecord, WriteBatch};
 use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
 use spindle_store::{
-    ApiKey, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization, Project,
-    ScoreQuery, SessionQuery, Store, TraceQuery,
+    ApiKey, Catalog, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization,
+    Project, ScoreQuery, SessionQuery, Store, TraceQuery,
 };
 use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};

@@ -5,7 +5,7 @@ mod support;
 
 use spindle_core::merge::Stamp;
 use spindle_core::{TraceRecord, WriteBatch};
-use spindle_store::{Organization, Project, Store, TraceQuery};
+use spindle_store::{Catalog, Organization, Project, Store, TraceQuery};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nul_characters_do_not_fail_a_write() {
