@@ -3,8 +3,8 @@
 
 use spindle_core::merge::Stamp;
 use spindle_core::time::Micros;
-use spindle_core::{ObservationRecord, ObservationType, TraceRecord, WriteBatch};
-use spindle_store::conformance::OpenOptions;
+use spindle_core::{ObservationType, WriteBatch};
+use spindle_store::conformance::{fixtures, OpenOptions};
 use spindle_store::{Store, TraceQuery};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -33,27 +33,13 @@ spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move 
 /// A write of one trace with `spans` spans, all created at `at`.
 fn trace_with_spans(trace_id: &str, spans: usize, at: Micros) -> WriteBatch {
     let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, 7);
-    let mut trace = TraceRecord::new(trace_id);
-    trace.timestamp = Some(at);
-    trace.name = Some(format!("trace {trace_id}"));
-    trace.stamp_unstamped(stamp);
-    let observations = (0..spans)
-        .map(|index| {
-            let mut observation = ObservationRecord::new(format!("{trace_id}-{index}"));
-            observation.trace_id = Some(trace_id.to_owned());
-            observation.start_time = Some(at);
-            observation.name = Some(format!("span {index}"));
-            observation.observation_type = Some(ObservationType::Span);
-            observation.input = Some("x".repeat(4000));
-            observation.stamp_unstamped(stamp);
-            observation
-        })
-        .collect();
-    WriteBatch {
-        traces: vec![trace],
-        observations,
-        scores: Vec::new(),
-    }
+    let name = format!("trace {trace_id}");
+    fixtures::trace_with_observations(trace_id, &name, at, stamp, spans, |index, span| {
+        span.start_time = Some(at);
+        span.name = Some(format!("span {index}"));
+        span.observation_type = Some(ObservationType::Span);
+        span.input = Some("x".repeat(4000));
+    })
 }
 
 /// Waits until the store has released memory more than `before` times. Fails after a minute,
