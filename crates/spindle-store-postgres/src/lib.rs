@@ -463,7 +463,7 @@ impl Store for PostgresStore {
         query: &ObservationQuery,
     ) -> Result<Page<ObservationView>> {
         let client = self.client().await?;
-        reading::list_observations(&Reader(&client), project_id, query).await
+        reading::list(&Reader(&client), project_id, query).await
     }
 
     async fn get_observation(
@@ -472,17 +472,17 @@ impl Store for PostgresStore {
         observation_id: &str,
     ) -> Result<Option<ObservationView>> {
         let client = self.client().await?;
-        reading::get_observation(&Reader(&client), project_id, observation_id).await
+        reading::get(&Reader(&client), project_id, observation_id).await
     }
 
     async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
         let client = self.client().await?;
-        reading::list_scores(&Reader(&client), project_id, query).await
+        reading::list(&Reader(&client), project_id, query).await
     }
 
     async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
         let client = self.client().await?;
-        reading::get_score(&Reader(&client), project_id, score_id).await
+        reading::get(&Reader(&client), project_id, score_id).await
     }
 
     async fn list_sessions(
@@ -491,7 +491,7 @@ impl Store for PostgresStore {
         query: &SessionQuery,
     ) -> Result<Page<SessionView>> {
         let client = self.client().await?;
-        reading::list_sessions(&Reader(&client), project_id, query).await
+        reading::list(&Reader(&client), project_id, query).await
     }
 
     async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>> {

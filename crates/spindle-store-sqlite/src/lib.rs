@@ -697,7 +697,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<ObservationView>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| complete(reading::list_observations(&Reader(c), &project_id, &query)))
+        self.read(move |c| complete(reading::list(&Reader(c), &project_id, &query)))
             .await
     }
 
@@ -708,27 +708,21 @@ impl Store for SqliteStore {
     ) -> Result<Option<ObservationView>> {
         let project_id = project_id.to_owned();
         let observation_id = observation_id.to_owned();
-        self.read(move |c| {
-            complete(reading::get_observation(
-                &Reader(c),
-                &project_id,
-                &observation_id,
-            ))
-        })
-        .await
+        self.read(move |c| complete(reading::get(&Reader(c), &project_id, &observation_id)))
+            .await
     }
 
     async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| complete(reading::list_scores(&Reader(c), &project_id, &query)))
+        self.read(move |c| complete(reading::list(&Reader(c), &project_id, &query)))
             .await
     }
 
     async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
         let project_id = project_id.to_owned();
         let score_id = score_id.to_owned();
-        self.read(move |c| complete(reading::get_score(&Reader(c), &project_id, &score_id)))
+        self.read(move |c| complete(reading::get(&Reader(c), &project_id, &score_id)))
             .await
     }
 
@@ -739,7 +733,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<SessionView>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| complete(reading::list_sessions(&Reader(c), &project_id, &query)))
+        self.read(move |c| complete(reading::list(&Reader(c), &project_id, &query)))
             .await
     }
 

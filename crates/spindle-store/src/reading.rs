@@ -8,8 +8,8 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 use crate::sql::reads::{
-    self, decode_observation_view, decode_score_view, decode_session, decode_trace_view, Payloads,
-    Total,
+    self, decode_observation_view, decode_score_view, decode_session, decode_trace_view,
+    ListStatements, Payloads, Total,
 };
 use crate::sql::{Dialect, RowAccess, Sql};
 use crate::{
@@ -122,73 +122,86 @@ pub async fn get_trace(
     Ok(Some(view))
 }
 
-// --- observations ---
+// --- observations, scores and sessions ---
 
-pub async fn list_observations(
+/// What the shared reads list a page of: observations, scores, sessions.
+pub trait Listed: Sized {
+    /// The query of a page.
+    type Query;
+
+    /// The statements of the page `query` asks for.
+    fn list(dialect: Dialect, project_id: &str, query: &Self::Query) -> Result<ListStatements>;
+
+    /// One row of the page's select.
+    fn decode(row: &impl RowAccess) -> Result<Self>;
+
+    /// The page of what the select returned.
+    fn page(list: &ListStatements, items: Vec<Self>, total_items: u64) -> Page<Self> {
+        list.page_of(items, total_items)
+    }
+}
+
+/// What the shared reads also get by id: observations and scores.
+pub trait Fetched: Listed {
+    /// The select of the one with `id`.
+    fn by_id(dialect: Dialect, project_id: &str, id: &str) -> Sql;
+}
+
+/// Declares a [`Listed`] type from its statements, its decoder and, when it has a cursor,
+/// its page; with `by_id`, a [`Fetched`] one too.
+macro_rules! listed {
+    ($item:ty, $query:ty: $list:expr, $decode:path $(, page: $page:path)? $(, by_id: $by_id:path)?) => {
+        impl Listed for $item {
+            type Query = $query;
+
+            fn list(dialect: Dialect, project_id: &str, query: &$query) -> Result<ListStatements> {
+                ($list)(dialect, project_id, query)
+            }
+
+            fn decode(row: &impl RowAccess) -> Result<Self> {
+                $decode(row)
+            }
+
+            $(fn page(list: &ListStatements, items: Vec<Self>, total_items: u64) -> Page<Self> {
+                $page(list, items, total_items)
+            })?
+        }
+
+        $(impl Fetched for $item {
+            fn by_id(dialect: Dialect, project_id: &str, id: &str) -> Sql {
+                $by_id(dialect, project_id, id)
+            }
+        })?
+    };
+}
+
+listed!(ObservationView, ObservationQuery: reads::observation_list, decode_observation_view,
+    page: reads::observation_page, by_id: reads::observation_by_id);
+listed!(ScoreView, ScoreQuery: reads::score_list, decode_score_view, by_id: reads::score_by_id);
+listed!(SessionView, SessionQuery: |dialect, project_id, query| {
+    Ok(reads::session_list(dialect, project_id, query))
+}, decode_session);
+
+/// A page of observations, scores or sessions with its total.
+pub async fn list<T: Listed>(
     connection: &impl ReadConnection,
     project_id: &str,
-    query: &ObservationQuery,
-) -> Result<Page<ObservationView>> {
-    let list = reads::observation_list(connection.dialect(), project_id, query)?;
+    query: &T::Query,
+) -> Result<Page<T>> {
+    let list = T::list(connection.dialect(), project_id, query)?;
     let total_items = total(connection, project_id, &list.total).await?;
-    let items = connection
-        .rows(&list.select, |row| decode_observation_view(row))
-        .await?;
-    Ok(reads::observation_page(&list, items, total_items))
+    let items = connection.rows(&list.select, |row| T::decode(row)).await?;
+    Ok(T::page(&list, items, total_items))
 }
 
-pub async fn get_observation(
+/// The observation or score with `id`.
+pub async fn get<T: Fetched>(
     connection: &impl ReadConnection,
     project_id: &str,
-    observation_id: &str,
-) -> Result<Option<ObservationView>> {
-    let select = reads::observation_by_id(connection.dialect(), project_id, observation_id);
-    let mut found = connection
-        .rows(&select, |row| decode_observation_view(row))
-        .await?;
-    Ok(found.pop())
-}
-
-// --- scores ---
-
-pub async fn list_scores(
-    connection: &impl ReadConnection,
-    project_id: &str,
-    query: &ScoreQuery,
-) -> Result<Page<ScoreView>> {
-    let list = reads::score_list(connection.dialect(), project_id, query)?;
-    let total_items = total(connection, project_id, &list.total).await?;
-    let items = connection
-        .rows(&list.select, |row| decode_score_view(row))
-        .await?;
-    Ok(list.page_of(items, total_items))
-}
-
-pub async fn get_score(
-    connection: &impl ReadConnection,
-    project_id: &str,
-    score_id: &str,
-) -> Result<Option<ScoreView>> {
-    let select = reads::score_by_id(connection.dialect(), project_id, score_id);
-    let mut found = connection
-        .rows(&select, |row| decode_score_view(row))
-        .await?;
-    Ok(found.pop())
-}
-
-// --- sessions ---
-
-pub async fn list_sessions(
-    connection: &impl ReadConnection,
-    project_id: &str,
-    query: &SessionQuery,
-) -> Result<Page<SessionView>> {
-    let list = reads::session_list(connection.dialect(), project_id, query);
-    let total_items = total(connection, project_id, &list.total).await?;
-    let items = connection
-        .rows(&list.select, |row| decode_session(row))
-        .await?;
-    Ok(list.page_of(items, total_items))
+    id: &str,
+) -> Result<Option<T>> {
+    let select = T::by_id(connection.dialect(), project_id, id);
+    Ok(connection.rows(&select, |row| T::decode(row)).await?.pop())
 }
 
 /// A session with its traces (their derived fields filled in).
