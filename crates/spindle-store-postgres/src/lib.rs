@@ -9,7 +9,6 @@
 mod accounts;
 mod clean;
 pub mod copy;
-mod models;
 mod reads;
 mod schema;
 mod search;
@@ -23,10 +22,10 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
-use spindle_store::reading;
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
+use spindle_store::{models_sql, reading};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -351,8 +350,8 @@ impl Store for PostgresStore {
         let mut changed = 0;
         loop {
             let transaction = client.transaction().await.map_err(pg_error)?;
-            let (count, next) = models::recompute_chunk(
-                &transaction,
+            let (updates, next) = models_sql::recompute_chunk(
+                &Reader(&transaction),
                 &self.pricer,
                 project_id,
                 range,
@@ -360,8 +359,11 @@ impl Store for PostgresStore {
                 RECOMPUTE_CHUNK,
             )
             .await?;
+            for update in &updates {
+                postgres_execute(&transaction, update).await?;
+            }
             transaction.commit().await.map_err(pg_error)?;
-            changed += count;
+            changed += updates.len() as u64;
             match next {
                 Some(next) => position = Some(next),
                 None => return Ok(changed),

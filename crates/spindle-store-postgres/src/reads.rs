@@ -2,7 +2,7 @@
 //! keyset), scores, sessions and daily metrics, with the SQLite backend's semantics (NULLs
 //! sort first ascending and last descending, text by code point).
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient, StatementCache, Transaction};
 use tokio_postgres::Row;
 
 use super::{decode_rows, pg_error};
@@ -16,10 +16,27 @@ use spindle_store::{Direction, Page, Result, TraceQuery, TraceView};
 
 const DIALECT: Dialect = Dialect::Postgres;
 
-/// A pooled connection running the shared reads.
-pub(crate) struct Reader<'c>(pub(crate) &'c Client);
+/// A pooled connection, or a transaction on one, with its cache of prepared statements.
+pub(crate) trait Cached: GenericClient + Sync {
+    fn statement_cache(&self) -> &StatementCache;
+}
 
-impl ReadConnection for Reader<'_> {
+impl Cached for Client {
+    fn statement_cache(&self) -> &StatementCache {
+        &self.statement_cache
+    }
+}
+
+impl Cached for Transaction<'_> {
+    fn statement_cache(&self) -> &StatementCache {
+        &self.statement_cache
+    }
+}
+
+/// A connection running the shared reads.
+pub(crate) struct Reader<'c, C>(pub(crate) &'c C);
+
+impl<C: Cached> ReadConnection for Reader<'_, C> {
     type Row<'r> = Indexed<'r, Row>;
 
     fn dialect(&self) -> Dialect {
@@ -51,16 +68,16 @@ impl ReadConnection for Reader<'_> {
 /// cache is emptied when it grows past this.
 const STATEMENT_CACHE_LIMIT: usize = 256;
 
-async fn query(client: &Client, sql: &Sql) -> Result<Vec<Row>> {
-    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
-        client.statement_cache.clear();
+async fn query(client: &impl Cached, sql: &Sql) -> Result<Vec<Row>> {
+    if client.statement_cache().size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache().clear();
     }
     let (text, params) = sql.finish();
     let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
     client.query(&statement, &params).await.map_err(pg_error)
 }
 
-async fn count(client: &Client, sql: &Sql) -> Result<u64> {
+async fn count(client: &impl Cached, sql: &Sql) -> Result<u64> {
     let rows = query(client, sql).await?;
     let total: i64 = match rows.first() {
         Some(row) => row.try_get(0).map_err(pg_error)?,
@@ -70,7 +87,7 @@ async fn count(client: &Client, sql: &Sql) -> Result<u64> {
 }
 
 /// A project's count of `traces` or `observations` (the sum of its counter shards).
-async fn project_counter(client: &Client, project_id: &str, column: &str) -> Result<u64> {
+async fn project_counter(client: &impl Cached, project_id: &str, column: &str) -> Result<u64> {
     let mut sql = Sql::new(
         DIALECT,
         &format!("SELECT coalesce(sum({column}), 0)::int8 FROM project_counts WHERE project_id = "),

@@ -5,7 +5,6 @@
 //! included. A write is acknowledged only after the transaction that holds it has committed.
 
 mod accounts;
-mod models;
 mod reads;
 mod schema;
 mod writer;
@@ -18,6 +17,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
+use spindle_store::models_sql;
 use spindle_store::reading::{self, complete};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
@@ -664,7 +664,18 @@ impl Store for SqliteStore {
             let after = position.take();
             let (count, next) = self
                 .exec(move |tx| {
-                    models::recompute_chunk(tx, &pricer, &project_id, range, after, RECOMPUTE_CHUNK)
+                    let (updates, next) = complete(models_sql::recompute_chunk(
+                        &Reader(tx),
+                        &pricer,
+                        &project_id,
+                        range,
+                        after,
+                        RECOMPUTE_CHUNK,
+                    ))?;
+                    for update in &updates {
+                        sqlite_execute(tx, update)?;
+                    }
+                    Ok((updates.len() as u64, next))
                 })
                 .await?;
             changed += count;
