@@ -305,27 +305,20 @@ impl Store for PostgresStore {
     async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
-        transaction
-            .execute(
-                "DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2::text[])",
-                &[&project_id, &trace_ids],
-            )
-            .await
-            .map_err(pg_error)?;
-        let deleted_observations = transaction
-            .execute(
-                "DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2::text[])",
-                &[&project_id, &trace_ids],
-            )
-            .await
-            .map_err(pg_error)?;
-        let deleted = transaction
-            .execute(
-                "DELETE FROM traces WHERE project_id = $1 AND id = ANY($2::text[])",
-                &[&project_id, &trace_ids],
-            )
-            .await
-            .map_err(pg_error)?;
+        let mut deleted = [0; TRACE_ROWS.len()];
+        for ((table, trace_column), count) in TRACE_ROWS.iter().zip(&mut deleted) {
+            *count = transaction
+                .execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE project_id = $1 \
+                         AND {trace_column} = ANY($2::text[])"
+                    ),
+                    &[&project_id, &trace_ids],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        let [_, deleted_observations, deleted] = deleted;
         search::forget(&transaction, project_id, trace_ids).await?;
         writer::add_counts(
             &transaction,
@@ -625,6 +618,14 @@ impl Store for PostgresStore {
         Ok(())
     }
 }
+
+/// The tables that hold a trace's rows (besides its search rows), in the order a delete
+/// goes through them, with the column that names the trace.
+const TRACE_ROWS: [(&str, &str); 3] = [
+    ("scores", "trace_id"),
+    ("observations", "trace_id"),
+    ("traces", "id"),
+];
 
 /// Counts a write in flight until dropped (also when the caller's future is cancelled).
 struct InFlight(Arc<AtomicUsize>);
