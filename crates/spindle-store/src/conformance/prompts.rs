@@ -127,6 +127,14 @@ fn first_ten() -> PromptQuery {
     }
 }
 
+/// Deletes the prompt's versions `selector` names (all without one); returns how many went.
+async fn delete<S: PromptsStore>(store: &S, name: &str, selector: Option<&PromptSelector>) -> u64 {
+    store
+        .delete_prompt(PROJECT, name, selector)
+        .await
+        .expect("delete")
+}
+
 async fn create<S: PromptsStore>(store: &S, prompt: NewPrompt) -> PromptVersion {
     store
         .create_prompt(PROJECT, &prompt, "API")
@@ -472,10 +480,7 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
 
     // The newest goes: `latest` moves to the newest that remains.
     assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(3)))
-            .await
-            .expect("delete"),
+        delete(store, "d", Some(&PromptSelector::Version(3))).await,
         1
     );
     assert_eq!(
@@ -497,51 +502,18 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
         error.message
     );
     assert!(get(store, "d", PromptSelector::Version(1)).await.is_some());
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "user", None)
-            .await
-            .expect("delete"),
-        1
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&label("production")))
-            .await
-            .expect("delete"),
-        1
-    );
+    assert_eq!(delete(store, "user", None).await, 1);
+    assert_eq!(delete(store, "d", Some(&label("production"))).await, 1);
     assert!(get(store, "d", PromptSelector::Version(1)).await.is_none());
+    assert_eq!(delete(store, "d", Some(&label("production"))).await, 0);
     assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&label("production")))
-            .await
-            .expect("delete"),
-        0
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(7)))
-            .await
-            .expect("delete"),
+        delete(store, "d", Some(&PromptSelector::Version(7))).await,
         0
     );
     // A new version follows the newest that remains.
     assert_eq!(create(store, text("d", "four", &[], None)).await.version, 3);
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", None)
-            .await
-            .expect("delete"),
-        2
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", None)
-            .await
-            .expect("delete"),
-        0
-    );
+    assert_eq!(delete(store, "d", None).await, 2);
+    assert_eq!(delete(store, "d", None).await, 0);
     let listed = list(store, |_| {}).await;
     assert!(listed.items.is_empty());
     // Gone entirely: numbering and tags start again.
