@@ -8,26 +8,30 @@ use spindle_store::conformance::{fixtures, OpenOptions};
 use spindle_store::{Store, TraceQuery};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 
-spindle_store::conformance_suite!(|options: OpenOptions| async move {
-    let mut sqlite = SqliteOptions {
-        // Tests need durability against a process crash only.
+/// The defaults, durable against a crash of the process only (all the tests need).
+fn crash_durable() -> SqliteOptions {
+    SqliteOptions {
         synchronous_full: false,
         ..SqliteOptions::default()
-    };
+    }
+}
+
+/// The store in `dir` with `options`.
+fn open(dir: &std::path::Path, options: SqliteOptions) -> SqliteStore {
+    SqliteStore::open(dir, options).expect("open the sqlite store")
+}
+
+spindle_store::conformance_suite!(|options: OpenOptions| async move {
+    let mut sqlite = crash_durable();
     if let Some(capacity) = options.queue_capacity {
         sqlite.queue_capacity = capacity;
         sqlite.max_group_batches = 1;
     }
-    SqliteStore::open(&options.dir, sqlite).expect("open the sqlite store")
+    open(&options.dir, sqlite)
 });
 
 spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move {
-    let options = SqliteOptions {
-        // Tests need durability against a process crash only.
-        synchronous_full: false,
-        ..SqliteOptions::default()
-    };
-    SqliteStore::open(&dir, options).expect("open the sqlite store")
+    open(&dir, crash_durable())
 });
 
 /// A write of one trace with `spans` spans, all created at `at`.
@@ -58,16 +62,14 @@ async fn wait_for_release(store: &SqliteStore, before: u64) {
 async fn idle_memory_release_keeps_the_store_working() {
     const AT: Micros = 1_767_225_600_000_000;
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(
+    let store = open(
         dir.path(),
         SqliteOptions {
-            synchronous_full: false,
             release_memory_after_idle: Some(std::time::Duration::ZERO),
             release_read_caches_after_idle: std::time::Duration::ZERO,
-            ..SqliteOptions::default()
+            ..crash_durable()
         },
-    )
-    .expect("open the sqlite store");
+    );
 
     store
         .write("p", trace_with_spans("before", 50, AT))
@@ -116,15 +118,13 @@ async fn idle_memory_release_keeps_the_store_working() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_idle_memory_release_when_switched_off() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(
+    let store = open(
         dir.path(),
         SqliteOptions {
-            synchronous_full: false,
             release_memory_after_idle: None,
-            ..SqliteOptions::default()
+            ..crash_durable()
         },
-    )
-    .expect("open the sqlite store");
+    );
     store
         .write("p", trace_with_spans("only", 5, 1_767_225_600_000_000))
         .await
@@ -134,10 +134,5 @@ async fn no_idle_memory_release_when_switched_off() {
 }
 
 spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
-    let options = SqliteOptions {
-        // Tests need durability against a process crash only.
-        synchronous_full: false,
-        ..SqliteOptions::default()
-    };
-    SqliteStore::open(&dir, options).expect("open the sqlite store")
+    open(&dir, crash_durable())
 });
