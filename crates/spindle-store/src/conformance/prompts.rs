@@ -12,7 +12,9 @@
 //! });
 //! ```
 
-use super::fixtures::{create_stamp, observation, score, simple_trace, BASE, SECOND};
+use super::fixtures::{
+    batch_of_observations, create_stamp, observation, score, simple_trace, BASE, SECOND,
+};
 use crate::prompts::{PromptMeta, PromptQuery, Prompts, ScoreAverage};
 use crate::{ErrorKind, Page, Store};
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion};
@@ -679,13 +681,7 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
     let mut elsewhere = linked_generation("x1", "tx", ("measured", 1), 0, Some(50));
     elsewhere.trace_id = None;
     store
-        .write(
-            "p2",
-            WriteBatch {
-                observations: vec![elsewhere],
-                ..WriteBatch::default()
-            },
-        )
+        .write("p2", batch_of_observations(vec![elsewhere]))
         .await
         .expect("write p2");
 
