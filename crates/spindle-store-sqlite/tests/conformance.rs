@@ -5,7 +5,7 @@ use spindle_core::merge::Stamp;
 use spindle_core::time::Micros;
 use spindle_core::{ObservationType, WriteBatch};
 use spindle_store::conformance::{fixtures, OpenOptions};
-use spindle_store::{Store, TraceQuery};
+use spindle_store::{Store, TraceQuery, TraceView};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 
 /// The defaults, durable against a crash of the process only (all the tests need).
@@ -46,6 +46,15 @@ fn trace_with_spans(trace_id: &str, spans: usize, at: Micros) -> WriteBatch {
     })
 }
 
+/// The trace `id` of project `p`, which must exist.
+async fn stored_trace(store: &SqliteStore, id: &str) -> TraceView {
+    store
+        .get_trace("p", id)
+        .await
+        .expect("read")
+        .expect("trace")
+}
+
 /// Waits until the store has released memory more than `before` times. Fails after a minute,
 /// which only a broken idle hook takes.
 async fn wait_for_release(store: &SqliteStore, before: u64) {
@@ -75,27 +84,19 @@ async fn idle_memory_release_keeps_the_store_working() {
         .write("p", trace_with_spans("before", 50, AT))
         .await
         .expect("write before the release");
-    let first = store.get_trace("p", "before").await.expect("read");
-    assert_eq!(first.expect("trace").observation_ids.len(), 50);
+    let first = stored_trace(&store, "before").await;
+    assert_eq!(first.observation_ids.len(), 50);
     let released = store.idle_memory_releases();
     wait_for_release(&store, released).await;
 
     // Caches emptied: the data is read back from the file, and new writes still commit.
-    let before = store
-        .get_trace("p", "before")
-        .await
-        .expect("read")
-        .expect("trace");
+    let before = stored_trace(&store, "before").await;
     assert_eq!(before.observation_ids.len(), 50);
     store
         .write("p", trace_with_spans("after", 50, AT + 1))
         .await
         .expect("write after the release");
-    let after = store
-        .get_trace("p", "after")
-        .await
-        .expect("read")
-        .expect("trace");
+    let after = stored_trace(&store, "after").await;
     assert_eq!(after.observations.len(), 50);
     let page = store
         .list_traces("p", &TraceQuery::default())
@@ -106,11 +107,7 @@ async fn idle_memory_release_keeps_the_store_working() {
     // Idle again after the new activity: released once more, still consistent.
     let released = store.idle_memory_releases();
     wait_for_release(&store, released).await;
-    let again = store
-        .get_trace("p", "after")
-        .await
-        .expect("read")
-        .expect("trace");
+    let again = stored_trace(&store, "after").await;
     assert_eq!(again.observations.len(), 50);
     store.shutdown().await.expect("shutdown");
 }
