@@ -10,8 +10,8 @@ use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, Sco
 use spindle_core::{TraceRecord, WriteBatch};
 use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
 use spindle_store::{
-    ApiKey, Catalog, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization,
-    Project, ScoreQuery, SessionQuery, Store, TraceQuery,
+    ApiKey, Catalog, CustomModel, DerivedCost, MediaRecord, MetricsQuery, ObservationQuery,
+    Organization, Project, ScoreQuery, SessionQuery, Store, TraceQuery,
 };
 use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions};
 use std::collections::BTreeMap;
@@ -87,6 +87,16 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
         observations,
         scores: vec![score],
     }
+}
+
+/// The derived usage and cost of an observation the store holds.
+async fn derived(store: &dyn Store, project_id: &str, observation_id: &str) -> DerivedCost {
+    let stored = store
+        .get_observation(project_id, observation_id)
+        .await
+        .expect("get")
+        .expect("observation");
+    stored.record.derived
 }
 
 /// Answers of a store, each in its `Debug` form.
@@ -283,28 +293,22 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         created_at: BASE,
     };
     sqlite.save_view(&view).await.expect("view");
-    let priced = sqlite
-        .get_observation(PROJECTS[0], "t0-0-o2")
-        .await
-        .expect("get")
-        .expect("priced generation");
     assert_eq!(
-        priced.record.derived.model_id.as_deref(),
+        derived(&sqlite, PROJECTS[0], "t0-0-o2")
+            .await
+            .model_id
+            .as_deref(),
         Some("openai-gpt-4")
     );
-    let house = sqlite
-        .get_observation(PROJECTS[0], "t0-0-o3")
-        .await
-        .expect("get")
-        .expect("custom-priced generation");
-    assert_eq!(house.record.derived.model_id.as_deref(), Some("house"));
-    let unpriced = sqlite
-        .get_observation(PROJECTS[1], "t1-0-o2")
-        .await
-        .expect("get")
-        .expect("generation of copy-b");
+    assert_eq!(
+        derived(&sqlite, PROJECTS[0], "t0-0-o3")
+            .await
+            .model_id
+            .as_deref(),
+        Some("house")
+    );
     assert!(
-        unpriced.record.derived.is_empty(),
+        derived(&sqlite, PROJECTS[1], "t1-0-o2").await.is_empty(),
         "built-in prices are off"
     );
     let mut before = Vec::new();
