@@ -293,20 +293,11 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         created_at: BASE,
     };
     sqlite.save_view(&view).await.expect("view");
-    assert_eq!(
-        derived(&sqlite, PROJECTS[0], "t0-0-o2")
-            .await
-            .model_id
-            .as_deref(),
-        Some("openai-gpt-4")
-    );
-    assert_eq!(
-        derived(&sqlite, PROJECTS[0], "t0-0-o3")
-            .await
-            .model_id
-            .as_deref(),
-        Some("house")
-    );
+    // Priced by the built-in table, and by the project's custom model.
+    for (observation_id, model_id) in [("t0-0-o2", "openai-gpt-4"), ("t0-0-o3", "house")] {
+        let derived = derived(&sqlite, PROJECTS[0], observation_id).await;
+        assert_eq!(derived.model_id.as_deref(), Some(model_id));
+    }
     assert!(
         derived(&sqlite, PROJECTS[1], "t1-0-o2").await.is_empty(),
         "built-in prices are off"
