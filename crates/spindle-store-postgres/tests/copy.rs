@@ -10,11 +10,10 @@ use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, Sco
 use spindle_core::{TraceRecord, WriteBatch};
 use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
 use spindle_store::{
-    ApiKey, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization, Project,
-    ScoreQuery, SessionQuery, Store, TraceQuery,
+    ApiKey, Catalog, CustomModel, DerivedCost, MediaRecord, MetricsQuery, ObservationQuery,
+    Organization, Project, ScoreQuery, SessionQuery, Store, TraceQuery,
 };
 use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions};
-use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
 
 const BASE: i64 = 1_700_000_000_000_000;
@@ -90,18 +89,31 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
     }
 }
 
+/// The derived usage and cost of an observation the store holds.
+async fn derived(store: &dyn Store, project_id: &str, observation_id: &str) -> DerivedCost {
+    let stored = store
+        .get_observation(project_id, observation_id)
+        .await
+        .expect("get")
+        .expect("observation");
+    stored.record.derived
+}
+
+/// Answers of a store, each in its `Debug` form.
+struct Answers(Vec<String>);
+
+impl Answers {
+    fn add(&mut self, what: &str, answer: spindle_store::Result<impl std::fmt::Debug>) {
+        self.0.push(format!("{:?}", answer.expect(what)));
+    }
+}
+
 /// Everything the read API can answer for a project, in one comparable value.
 async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    out.push(format!(
-        "{:?}",
-        store.get_project(project_id).await.expect("project")
-    ));
-    out.push(format!(
-        "{:?}",
-        store.list_api_keys(Some(project_id)).await.expect("keys")
-    ));
-    out.push(format!(
+    let mut out = Answers(Vec::new());
+    out.add("project", store.get_project(project_id).await);
+    out.add("keys", store.list_api_keys(Some(project_id)).await);
+    out.0.push(format!(
         "{:?} {:?}",
         store.list_models(project_id).await.expect("models"),
         store
@@ -110,24 +122,12 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
             .expect("builtin prices")
     ));
     let traces = store
-        .list_traces(
-            project_id,
-            &TraceQuery {
-                limit: 1000,
-                ..TraceQuery::default()
-            },
-        )
+        .list_traces(project_id, &TraceQuery::with_limit(1000))
         .await
         .expect("traces");
-    out.push(format!("{traces:?}"));
+    out.0.push(format!("{traces:?}"));
     for view in &traces.items {
-        out.push(format!(
-            "{:?}",
-            store
-                .get_trace(project_id, &view.record.id)
-                .await
-                .expect("trace")
-        ));
+        out.add("trace", store.get_trace(project_id, &view.record.id).await);
     }
     // Tag lists read the index table, which the copy fills as it writes the traces.
     let tagged = TraceQuery {
@@ -135,100 +135,57 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
         limit: 1000,
         ..TraceQuery::default()
     };
-    out.push(format!(
-        "{:?}",
-        store
-            .list_traces(project_id, &tagged)
-            .await
-            .expect("tagged")
-    ));
+    out.add("tagged", store.list_traces(project_id, &tagged).await);
     // SQLite matches a substring and PostgreSQL words: this text finds the same traces on
     // both (the observations' texts are "in 0" to "in 4").
     let search = TraceQuery {
         search: Some("number 7".into()),
         ..TraceQuery::default()
     };
-    out.push(format!(
-        "{:?}",
+    out.add("search", store.list_traces(project_id, &search).await);
+    out.add(
+        "observations",
         store
-            .list_traces(project_id, &search)
-            .await
-            .expect("search")
-    ));
-    out.push(format!(
-        "{:?}",
-        store
-            .list_observations(
-                project_id,
-                &ObservationQuery {
-                    limit: 1000,
-                    ..ObservationQuery::default()
-                }
-            )
-            .await
-            .expect("observations")
-    ));
-    out.push(format!(
-        "{:?}",
+            .list_observations(project_id, &ObservationQuery::with_limit(1000))
+            .await,
+    );
+    out.add(
+        "scores",
         store
             .list_scores(
                 project_id,
                 &ScoreQuery {
                     limit: 1000,
                     ..ScoreQuery::default()
-                }
+                },
             )
-            .await
-            .expect("scores")
-    ));
+            .await,
+    );
     let sessions = store
         .list_sessions(project_id, &SessionQuery::default())
         .await
         .expect("sessions");
-    out.push(format!("{sessions:?}"));
+    out.0.push(format!("{sessions:?}"));
     for session in &sessions.items {
-        out.push(format!(
-            "{:?}",
-            store
-                .get_session(project_id, &session.id)
-                .await
-                .expect("session")
-        ));
+        out.add("session", store.get_session(project_id, &session.id).await);
     }
-    out.push(format!(
-        "{:?}",
+    out.add(
+        "metrics",
         store
             .daily_metrics(project_id, &MetricsQuery::default())
-            .await
-            .expect("metrics")
-    ));
+            .await,
+    );
     for media_id in ["media-0", "media-1"] {
-        out.push(format!(
-            "{:?}",
-            store.get_media(project_id, media_id).await.expect("media")
-        ));
-        out.push(format!(
-            "{:?}",
-            store
-                .get_media_bytes(project_id, media_id)
-                .await
-                .expect("bytes")
-        ));
+        out.add("media", store.get_media(project_id, media_id).await);
+        out.add("bytes", store.get_media_bytes(project_id, media_id).await);
     }
-    out
+    out.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers() {
     let source_dir = tempfile::tempdir().expect("source dir");
-    let sqlite = SqliteStore::open(
-        source_dir.path(),
-        SqliteOptions {
-            synchronous_full: false,
-            ..SqliteOptions::default()
-        },
-    )
-    .expect("open sqlite");
+    let sqlite = support::open_sqlite(source_dir.path());
     for (p, project_id) in PROJECTS.iter().enumerate() {
         sqlite
             .upsert_project(&Project {
@@ -336,28 +293,13 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         created_at: BASE,
     };
     sqlite.save_view(&view).await.expect("view");
-    let priced = sqlite
-        .get_observation(PROJECTS[0], "t0-0-o2")
-        .await
-        .expect("get")
-        .expect("priced generation");
-    assert_eq!(
-        priced.record.derived.model_id.as_deref(),
-        Some("openai-gpt-4")
-    );
-    let house = sqlite
-        .get_observation(PROJECTS[0], "t0-0-o3")
-        .await
-        .expect("get")
-        .expect("custom-priced generation");
-    assert_eq!(house.record.derived.model_id.as_deref(), Some("house"));
-    let unpriced = sqlite
-        .get_observation(PROJECTS[1], "t1-0-o2")
-        .await
-        .expect("get")
-        .expect("generation of copy-b");
+    // Priced by the built-in table, and by the project's custom model.
+    for (observation_id, model_id) in [("t0-0-o2", "openai-gpt-4"), ("t0-0-o3", "house")] {
+        let derived = derived(&sqlite, PROJECTS[0], observation_id).await;
+        assert_eq!(derived.model_id.as_deref(), Some(model_id));
+    }
     assert!(
-        unpriced.record.derived.is_empty(),
+        derived(&sqlite, PROJECTS[1], "t1-0-o2").await.is_empty(),
         "built-in prices are off"
     );
     let mut before = Vec::new();

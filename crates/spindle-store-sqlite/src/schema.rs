@@ -62,19 +62,27 @@ const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16384;
 /// How long a connection waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Opens a connection to `path` (creating the file if `create`), waiting up to
+/// `busy_timeout` for locks another connection holds, and runs `pragmas` on it.
+fn open(path: &Path, create: bool, busy_timeout: Duration, pragmas: &str) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let connection = Connection::open_with_flags(path, flags).map_err(sql_error)?;
+    connection.busy_timeout(busy_timeout).map_err(sql_error)?;
+    connection.execute_batch(pragmas).map_err(sql_error)?;
+    Ok(connection)
+}
+
 /// Opens the connection the writer thread owns: WAL, the requested durability, foreign keys.
 pub(crate) fn open_writer(path: &Path, synchronous_full: bool) -> Result<Connection> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql_error)?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
     let synchronous = if synchronous_full { "FULL" } else { "NORMAL" };
-    connection
-        .execute_batch(&format!(
+    let connection = open(
+        path,
+        true,
+        BUSY_TIMEOUT,
+        &format!(
             "PRAGMA page_size = {PAGE_SIZE};
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = {synchronous};
@@ -83,47 +91,36 @@ pub(crate) fn open_writer(path: &Path, synchronous_full: bool) -> Result<Connect
              PRAGMA journal_size_limit = 67108864;
              PRAGMA cache_size = -32000;
              PRAGMA temp_store = MEMORY;"
-        ))
-        .map_err(sql_error)?;
+        ),
+    )?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
 
 /// Opens a read connection: it never writes.
 pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
-    let connection = Connection::open_with_flags(
+    let connection = open(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql_error)?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
-    connection
-        .execute_batch(
-            "PRAGMA query_only = ON;
-             PRAGMA cache_size = -16000;
-             PRAGMA temp_store = MEMORY;",
-        )
-        .map_err(sql_error)?;
+        false,
+        BUSY_TIMEOUT,
+        "PRAGMA query_only = ON;
+         PRAGMA cache_size = -16000;
+         PRAGMA temp_store = MEMORY;",
+    )?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
 
-/// Opens the connection of the checkpointer thread.
+/// Opens the connection of the checkpointer thread. Its lock wait is short: a checkpoint
+/// that finds the database busy is simply tried again later, and the last one must not hold
+/// up a shutdown.
 pub(crate) fn open_checkpointer(path: &Path) -> Result<Connection> {
-    let connection = Connection::open_with_flags(
+    open(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        false,
+        Duration::from_millis(100),
+        "PRAGMA wal_autocheckpoint = 0;",
     )
-    .map_err(sql_error)?;
-    // Short: a checkpoint that finds the database busy is simply tried again later, and the
-    // last one must not hold up a shutdown.
-    connection
-        .busy_timeout(Duration::from_millis(100))
-        .map_err(sql_error)?;
-    connection
-        .execute_batch("PRAGMA wal_autocheckpoint = 0;")
-        .map_err(sql_error)?;
-    Ok(connection)
 }
 
 /// Runs `PRAGMA wal_checkpoint(<mode>)`.

@@ -17,7 +17,7 @@
 pub mod accounts;
 mod cases;
 mod cost;
-mod fixtures;
+pub mod fixtures;
 pub mod prompts;
 
 pub use cases::*;

@@ -12,9 +12,11 @@
 //! });
 //! ```
 
-use super::fixtures::{create_stamp, observation, score, simple_trace, BASE, SECOND};
-use crate::prompts::{PromptQuery, Prompts, ScoreAverage};
-use crate::{ErrorKind, Store};
+use super::fixtures::{
+    batch_of_observations, create_stamp, observation, score, simple_trace, BASE, SECOND,
+};
+use crate::prompts::{PromptMeta, PromptQuery, Prompts, ScoreAverage};
+use crate::{ErrorKind, Page, Store};
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion};
 use spindle_core::{ObservationType, ScoreDataType, WriteBatch};
 use std::sync::Arc;
@@ -106,6 +108,33 @@ async fn get<S: PromptsStore>(
         .await
         .expect("get")
         .map(|resolved| resolved.version)
+}
+
+/// The prompts listed by the query `filter` makes of [`first_ten`].
+async fn list<S: PromptsStore>(
+    store: &S,
+    filter: impl FnOnce(&mut PromptQuery),
+) -> Page<PromptMeta> {
+    let mut query = first_ten();
+    filter(&mut query);
+    store.list_prompts(PROJECT, &query).await.expect("list")
+}
+
+/// The first page of ten prompts, unfiltered.
+fn first_ten() -> PromptQuery {
+    PromptQuery {
+        page: 1,
+        limit: 10,
+        ..PromptQuery::default()
+    }
+}
+
+/// Deletes the prompt's versions `selector` names (all without one); returns how many went.
+async fn delete<S: PromptsStore>(store: &S, name: &str, selector: Option<&PromptSelector>) -> u64 {
+    store
+        .delete_prompt(PROJECT, name, selector)
+        .await
+        .expect("delete")
 }
 
 async fn create<S: PromptsStore>(store: &S, prompt: NewPrompt) -> PromptVersion {
@@ -272,17 +301,7 @@ pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
     create(store, text("beta", "b1", &[], Some(&["blue", "red"]))).await;
     create(store, chat("gamma")).await;
 
-    let all = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let all = list(store, |_| {}).await;
     assert_eq!(all.total_items, 3);
     let names: Vec<&str> = all.items.iter().map(|meta| meta.name.as_str()).collect();
     assert_eq!(names, vec!["alpha", "beta", "gamma"]);
@@ -294,18 +313,7 @@ pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
     assert_eq!(alpha.prompt_type, PromptType::Text);
     assert_eq!(all.items[2].prompt_type, PromptType::Chat);
 
-    let by_label = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                label: Some("production".into()),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let by_label = list(store, |query| query.label = Some("production".into())).await;
     let found: Vec<(&str, &[i64])> = by_label
         .items
         .iter()
@@ -315,72 +323,22 @@ pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
     assert_eq!(by_label.items[0].labels, strings(&["production"]));
     assert_eq!(by_label.items[0].last_config, r#"{"temperature":0.5}"#);
 
-    let by_tag = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                tag: Some("red".into()),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let by_tag = list(store, |query| query.tag = Some("red".into())).await;
     assert_eq!(by_tag.total_items, 2);
-    let by_name = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                name: Some("beta".into()),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let by_name = list(store, |query| query.name = Some("beta".into())).await;
     assert_eq!(by_name.items.len(), 1);
     assert_eq!(by_name.items[0].tags, strings(&["blue", "red"]));
-    let future = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                from_updated_at: Some(i64::MAX / 2),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let future = list(store, |query| query.from_updated_at = Some(i64::MAX / 2)).await;
     assert_eq!(future.total_items, 0);
     assert!(future.items.is_empty());
-    let before_now = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                to_updated_at: Some(i64::MAX / 2),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let before_now = list(store, |query| query.to_updated_at = Some(i64::MAX / 2)).await;
     assert_eq!(before_now.total_items, 3);
 
-    let second_page = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 2,
-                limit: 2,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let second_page = list(store, |query| {
+        query.page = 2;
+        query.limit = 2;
+    })
+    .await;
     assert_eq!(second_page.total_items, 3);
     assert_eq!(second_page.total_pages(), 2);
     assert_eq!(second_page.items.len(), 1);
@@ -524,10 +482,7 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
 
     // The newest goes: `latest` moves to the newest that remains.
     assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(3)))
-            .await
-            .expect("delete"),
+        delete(store, "d", Some(&PromptSelector::Version(3))).await,
         1
     );
     assert_eq!(
@@ -549,62 +504,19 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
         error.message
     );
     assert!(get(store, "d", PromptSelector::Version(1)).await.is_some());
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "user", None)
-            .await
-            .expect("delete"),
-        1
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&label("production")))
-            .await
-            .expect("delete"),
-        1
-    );
+    assert_eq!(delete(store, "user", None).await, 1);
+    assert_eq!(delete(store, "d", Some(&label("production"))).await, 1);
     assert!(get(store, "d", PromptSelector::Version(1)).await.is_none());
+    assert_eq!(delete(store, "d", Some(&label("production"))).await, 0);
     assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&label("production")))
-            .await
-            .expect("delete"),
-        0
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(7)))
-            .await
-            .expect("delete"),
+        delete(store, "d", Some(&PromptSelector::Version(7))).await,
         0
     );
     // A new version follows the newest that remains.
     assert_eq!(create(store, text("d", "four", &[], None)).await.version, 3);
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", None)
-            .await
-            .expect("delete"),
-        2
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", None)
-            .await
-            .expect("delete"),
-        0
-    );
-    let listed = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    assert_eq!(delete(store, "d", None).await, 2);
+    assert_eq!(delete(store, "d", None).await, 0);
+    let listed = list(store, |_| {}).await;
     assert!(listed.items.is_empty());
     // Gone entirely: numbering and tags start again.
     let again = create(store, text("d", "new", &[], None)).await;
@@ -647,17 +559,7 @@ pub async fn ids_for_generations_and_project_isolation<S: PromptsStore>(store: A
         .expect("get")
         .expect("exists");
     assert_eq!(other.version.version, 1);
-    let listed = store
-        .list_prompts(
-            "p2",
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let listed = store.list_prompts("p2", &first_ten()).await.expect("list");
     assert_eq!(listed.items[0].versions, vec![1]);
     assert_eq!(
         store
@@ -779,13 +681,7 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
     let mut elsewhere = linked_generation("x1", "tx", ("measured", 1), 0, Some(50));
     elsewhere.trace_id = None;
     store
-        .write(
-            "p2",
-            WriteBatch {
-                observations: vec![elsewhere],
-                ..WriteBatch::default()
-            },
-        )
+        .write("p2", batch_of_observations(vec![elsewhere]))
         .await
         .expect("write p2");
 
@@ -839,38 +735,25 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
         }]
     );
     create(store, text("team/measured_50%", "v1", &[], None)).await;
-    let search = |text: &str| PromptQuery {
-        page: 1,
-        limit: 10,
-        search: Some(text.to_owned()),
-        ..PromptQuery::default()
+    let search = |text: &'static str| {
+        move |query: &mut PromptQuery| {
+            query.search = Some(text.to_owned());
+        }
     };
-    let names = |page: crate::Page<crate::prompts::PromptMeta>| -> Vec<String> {
+    let names = |page: Page<PromptMeta>| -> Vec<String> {
         page.items.into_iter().map(|meta| meta.name).collect()
     };
-    let found = store
-        .list_prompts(PROJECT, &search("EAS"))
-        .await
-        .expect("search");
+    let found = list(store, search("EAS")).await;
     assert_eq!(names(found), strings(&["measured", "team/measured_50%"]));
-    let found = store
-        .list_prompts(PROJECT, &search("team/"))
-        .await
-        .expect("search");
+    let found = list(store, search("team/")).await;
     assert_eq!(names(found), strings(&["team/measured_50%"]));
-    let found = store
-        .list_prompts(PROJECT, &search("_5"))
-        .await
-        .expect("search");
+    let found = list(store, search("_5")).await;
     assert_eq!(
         names(found),
         strings(&["team/measured_50%"]),
         "_ is no wildcard"
     );
-    let found = store
-        .list_prompts(PROJECT, &search("d%"))
-        .await
-        .expect("search");
+    let found = list(store, search("d%")).await;
     assert!(names(found).is_empty(), "% is no wildcard");
 
     assert!(store
