@@ -455,6 +455,12 @@ try {
     const metrics = await page.locator("[aria-label='Version metrics'] tr.selected").textContent();
     assert(metrics.includes("v2") && metrics.includes("1.50 s"), `metrics of v2: ${metrics}`);
     await page.screenshot({ path: join(SHOTS, "prompt-generations.png"), fullPage: false });
+    // The version's traces: the traces list filtered by the prompt and version.
+    await page.getByRole("link", { name: "Traces using this version" }).click();
+    await page.locator("tr[data-trace-id='prompt-trace']").waitFor();
+    const listed = await page.locator("table.data tbody tr").count();
+    assert(listed === 1, `traces of v2: ${listed}`);
+    await page.goBack();
     await generation.getByRole("link", { name: "prompt-trace" }).click();
     await page.locator("text=greet-llm").first().waitFor();
   });

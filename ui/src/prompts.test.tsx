@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { LabelMover, MetricsTable, PromptContentView, VersionDiff, VersionEditor } from "./pages/Prompts";
+import { viewFromUrl } from "./filters";
+import { LabelMover, MetricsTable, PromptContentView, tracesOfVersionHref, VersionDiff, VersionEditor } from "./pages/Prompts";
 import { folderView, lineDiff, promptAsText, promptVariables, segments, variables, type PromptVersion } from "./prompts";
 
 function version(number: number, prompt: PromptVersion["prompt"], config: unknown = {}): PromptVersion {
@@ -45,6 +46,14 @@ describe("prompt text", () => {
     expect(folderView(prompts, "")).toEqual({ folders: ["other", "team"], prompts: [{ name: "a" }] });
     expect(folderView(prompts, "team")).toEqual({ folders: ["team/sub"], prompts: [{ name: "team/x" }] });
     expect(folderView(prompts, "team/sub").prompts.map((p) => p.name)).toEqual(["team/sub/y", "team/sub/z"]);
+  });
+
+  it("links a version to the traces list filtered by it", () => {
+    const href = tracesOfVersionHref("p 1", "team/greet", 2);
+    const [path, query] = href.split("?");
+    expect(path).toBe("/project/p%201/traces");
+    const view = viewFromUrl(new URLSearchParams(query));
+    expect([view.promptName, view.promptVersion]).toEqual(["team/greet", "2"]);
   });
 
   it("diffs lines", () => {

@@ -7,6 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, projectPath, type Observation, type Paged } from "../api";
 import { cost, count, latency, time } from "../format";
+import { emptyView, viewToUrl } from "../filters";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { Pager, projectBase, TableHead } from "../components/Table";
@@ -475,6 +476,12 @@ function Generations(props: { projectId: string; name: string; version: number }
   );
 }
 
+/** The traces list filtered to the traces holding a generation of one prompt version. */
+export function tracesOfVersionHref(projectId: string, name: string, version: number): string {
+  const view = { ...emptyView(), promptName: name, promptVersion: String(version) };
+  return `${projectBase(projectId)}/traces?${viewToUrl(view)}`;
+}
+
 type Tab = "prompt" | "config" | "diff" | "generations" | "new";
 
 /** A prompt's page; `?version=n` selects a version, `?tab=` a tab. */
@@ -623,6 +630,9 @@ export function PromptPage(props: { projectId: string; name: string; search: URL
                 onSelect={(version) => navigate(href({ version: String(version) }))}
               />
               <h3>Generations of v{selected.version}</h3>
+              <p>
+                <Link href={tracesOfVersionHref(props.projectId, props.name, selected.version)}>Traces using this version</Link>
+              </p>
               <Generations projectId={props.projectId} name={props.name} version={selected.version} />
             </div>
           ) : null}

@@ -3,9 +3,9 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CA7e_ZGP.js",
+        "assets/index-D_p-yTiE.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CA7e_ZGP.js"),
+        include_bytes!("../../../../ui/dist/assets/index-D_p-yTiE.js"),
     ),
     (
         "assets/index-iv3qZtyu.css",

@@ -41,6 +41,7 @@ macro_rules! prompts_conformance_suite {
             ids_for_generations_and_project_isolation,
             concurrent_creates_number_versions_once,
             metrics_per_version_of_linked_generations,
+            traces_filter_by_linked_prompt,
         );
     };
 }
@@ -878,4 +879,126 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
         .await
         .expect("metrics")
         .is_empty());
+}
+
+pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
+    use crate::{Filter, FilterValue, TraceQuery};
+    let store = store.as_ref();
+    let mut unlinked = linked_generation("g4", "t3", ("greet", 1), 30, Some(1));
+    unlinked.prompt_name = None;
+    unlinked.prompt_version = None;
+    let batch = WriteBatch {
+        traces: vec![
+            simple_trace("t1", BASE, "chat"),
+            simple_trace("t2", BASE + SECOND, "chat"),
+            simple_trace("t3", BASE + 2 * SECOND, "chat"),
+        ],
+        observations: vec![
+            linked_generation("g1", "t1", ("greet", 1), 0, Some(1)),
+            linked_generation("g2", "t1", ("team/farewell", 2), 10, Some(1)),
+            linked_generation("g3", "t2", ("greet", 2), 20, Some(1)),
+            unlinked,
+        ],
+        ..WriteBatch::default()
+    };
+    store.write(PROJECT, batch).await.expect("write");
+    // The same prompt in another project links none of this project's traces.
+    store
+        .write(
+            "p2",
+            WriteBatch {
+                traces: vec![simple_trace("t3", BASE, "chat")],
+                observations: vec![linked_generation("x1", "t3", ("greet", 1), 0, Some(1))],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("write p2");
+    let ids = |filters: Vec<(&str, &str, FilterValue)>| {
+        let query = TraceQuery {
+            page: 1,
+            limit: 50,
+            filters: filters
+                .into_iter()
+                .map(|(column, operator, value)| Filter {
+                    column: column.to_owned(),
+                    operator: operator.to_owned(),
+                    value,
+                    key: None,
+                })
+                .collect(),
+            ..TraceQuery::default()
+        };
+        async move {
+            let page = store.list_traces(PROJECT, &query).await.expect("list");
+            let mut ids: Vec<String> = page.items.into_iter().map(|t| t.record.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let name = |value: &str| FilterValue::String(value.to_owned());
+    let version = FilterValue::Number;
+    assert_eq!(
+        ids(vec![("promptName", "=", name("greet"))]).await,
+        strings(&["t1", "t2"])
+    );
+    assert_eq!(
+        ids(vec![
+            ("promptName", "=", name("greet")),
+            ("promptVersion", "=", version(1.0))
+        ])
+        .await,
+        strings(&["t1"])
+    );
+    assert_eq!(
+        ids(vec![("promptVersion", ">=", version(2.0))]).await,
+        strings(&["t1", "t2"])
+    );
+    assert_eq!(
+        ids(vec![(
+            "promptName",
+            "any of",
+            FilterValue::Strings(strings(&["team/farewell", "absent"]))
+        )])
+        .await,
+        strings(&["t1"])
+    );
+    assert_eq!(
+        ids(vec![("promptName", "starts with", name("TEAM/"))]).await,
+        strings(&["t1"])
+    );
+    // Negative operators: the traces holding no linked observation that matches.
+    assert_eq!(
+        ids(vec![("promptName", "!=", name("greet"))]).await,
+        strings(&["t3"])
+    );
+    assert_eq!(
+        ids(vec![("promptName", "is null", name(""))]).await,
+        strings(&["t3"])
+    );
+    assert_eq!(
+        ids(vec![("promptName", "is not null", name(""))]).await,
+        strings(&["t1", "t2"])
+    );
+    assert!(ids(vec![("promptName", "=", name("absent"))])
+        .await
+        .is_empty());
+    let error = store
+        .list_traces(
+            PROJECT,
+            &TraceQuery {
+                page: 1,
+                limit: 50,
+                filters: vec![Filter {
+                    column: "promptVersion".to_owned(),
+                    operator: "=".to_owned(),
+                    value: name("one"),
+                    key: None,
+                }],
+                ..TraceQuery::default()
+            },
+        )
+        .await
+        .expect_err("a version is a number");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
 }
