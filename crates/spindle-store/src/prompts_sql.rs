@@ -4,8 +4,9 @@
 //! A new version's transaction first bumps its name's row in `prompt_heads` (on PostgreSQL
 //! that row lock makes concurrent creates of one name wait for each other) and numbers the
 //! version from it; labels move by an upsert keyed by the label, so one version holds each.
-//! Checks that need reads (the type of earlier versions, references, what a delete would
-//! break) run before the transaction; everything a request writes commits together.
+//! Checks that need reads (references, what a delete would break) run before the
+//! transaction; the type a new version must keep is checked before it for the message and
+//! enforced inside it, after the head's update; everything a request writes commits together.
 
 use async_trait::async_trait;
 use spindle_core::prompt::{
@@ -662,6 +663,19 @@ fn create_statements(
         }
         if column == "version" {
             insert.push("h.last_version");
+        } else if column == "prompt_type" {
+            // NULL (refused by the column) when a stored version has another type: run after
+            // the head's update, this sees the versions of every create that went before.
+            insert
+                .push("CASE WHEN EXISTS (SELECT 1 FROM prompts q WHERE q.project_id = ")
+                .bind(project_id)
+                .push(" AND q.name = ")
+                .bind(name)
+                .push(" AND q.prompt_type <> ")
+                .bind(prompt.prompt_type.as_str())
+                .push(") THEN NULL ELSE ")
+                .bind(value)
+                .push(" END");
         } else {
             insert.bind(value);
         }
@@ -749,23 +763,27 @@ async fn current_type(db: &impl Executor, project_id: &str, name: &str) -> Resul
     Ok(rows.into_iter().next().map(|single| single.0))
 }
 
+/// Fails with `InvalidArgument` when stored versions of the prompt have another type.
+async fn check_type(db: &impl Executor, project_id: &str, prompt: &NewPrompt) -> Result<()> {
+    match current_type(db, project_id, &prompt.name).await? {
+        Some(existing) if existing != prompt.prompt_type.as_str() => Err(Error::invalid(
+            "type",
+            format!(
+                "prompt {:?} is a {existing} prompt; its versions keep one type (create a prompt with another name)",
+                prompt.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 async fn create(
     db: &impl Executor,
     project_id: &str,
     prompt: &NewPrompt,
     created_by: &str,
 ) -> Result<PromptVersion> {
-    if let Some(existing) = current_type(db, project_id, &prompt.name).await? {
-        if existing != prompt.prompt_type.as_str() {
-            return Err(Error::invalid(
-                "type",
-                format!(
-                    "prompt {:?} is a {existing} prompt; its versions keep one type (create a prompt with another name)",
-                    prompt.name
-                ),
-            ));
-        }
-    }
+    check_type(db, project_id, prompt).await?;
     let id = new_id();
     // Resolving the content now finds missing, non-text, circular and too deep references.
     if !references(&prompt.prompt).is_empty() {
@@ -795,14 +813,21 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    db.modify(create_statements(
-        db.dialect(),
-        project_id,
-        prompt,
-        &row,
-        now,
-    ))
-    .await?;
+    let created = db
+        .modify(create_statements(
+            db.dialect(),
+            project_id,
+            prompt,
+            &row,
+            now,
+        ))
+        .await;
+    if let Err(error) = created {
+        // A concurrent create of the other type that committed first makes the insert
+        // refuse this one inside the transaction; say why.
+        check_type(db, project_id, prompt).await?;
+        return Err(error);
+    }
     let mut sql = Sql::new(
         db.dialect(),
         "SELECT version AS value FROM prompts WHERE project_id = ",

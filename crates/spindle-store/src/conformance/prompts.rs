@@ -40,6 +40,7 @@ macro_rules! prompts_conformance_suite {
             deletes_by_version_label_or_name,
             ids_for_generations_and_project_isolation,
             concurrent_creates_number_versions_once,
+            concurrent_creates_keep_one_type,
             metrics_per_version_of_linked_generations,
             traces_filter_by_linked_prompt,
         );
@@ -701,6 +702,35 @@ pub async fn concurrent_creates_number_versions_once<S: PromptsStore>(store: Arc
         .await
         .expect("production");
     assert!(production.labels.contains(&"production".to_owned()));
+}
+
+/// A text and a chat create of one new name at once, on two connections where the backend
+/// has them: one wins, the other is refused, and the prompt keeps one type.
+pub async fn concurrent_creates_keep_one_type<S: PromptsStore>(store: Arc<S>) {
+    for round in 0..12 {
+        let name = format!("raced-{round}");
+        let as_text = text(&name, "hello", &[], None);
+        let as_chat = chat(&name);
+        let (first, second) = tokio::join!(
+            store.create_prompt(PROJECT, &as_text, "API"),
+            store.create_prompt(PROJECT, &as_chat, "API"),
+        );
+        let (won, lost) = match (first, second) {
+            (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+            (first, second) => panic!("{name}: one create must win: {first:?} {second:?}"),
+        };
+        assert_eq!(won.version, 1, "{name}");
+        assert_eq!(lost.kind, ErrorKind::InvalidArgument, "{name}: {lost:?}");
+        assert!(lost.message.contains("type"), "{name}: {lost:?}");
+        let stored = get(store.as_ref(), &name, label("latest"))
+            .await
+            .expect("latest");
+        assert_eq!(
+            (stored.version, stored.prompt_type),
+            (1, won.prompt_type),
+            "{name}"
+        );
+    }
 }
 
 /// A generation of trace `trace_id` linked to `prompt` version `version`, started at
