@@ -1,7 +1,7 @@
 import { render } from "preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { viewFromUrl } from "./filters";
-import { LabelMover, MetricsTable, PromptContentView, tracesOfVersionHref, VersionDiff, VersionEditor } from "./pages/Prompts";
+import { LabelChips, LabelMover, MetricsTable, PromptContentView, tracesOfVersionHref, VersionDiff, VersionEditor } from "./pages/Prompts";
 import { folderView, lineDiff, promptAsText, promptVariables, segments, variables, type PromptVersion } from "./prompts";
 
 function version(number: number, prompt: PromptVersion["prompt"], config: unknown = {}): PromptVersion {
@@ -140,6 +140,32 @@ describe("prompt components", () => {
     await vi.waitFor(() => expect((container.querySelector("input[name=label]") as HTMLInputElement).value).toBe("staging"));
     form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
     await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(2));
+    expect(confirm).not.toHaveBeenCalled();
+  });
+
+  it("removes a label with its ×, production only after a confirmation, latest never", async () => {
+    const fetch = vi.fn(async () => new Response("{}", { status: 200 }));
+    vi.stubGlobal("fetch", fetch);
+    const confirm = vi.fn(() => false);
+    vi.stubGlobal("confirm", confirm);
+    const removed = vi.fn();
+    const labelled = { ...version(2, "x"), labels: ["latest", "production", "staging"] };
+    render(<LabelChips projectId="p1" version={labelled} onRemoved={removed} onError={() => {}} />, container);
+    const buttons = Array.from(container.querySelectorAll("button.chip-remove")).map((button) => button.getAttribute("aria-label"));
+    expect(buttons).toEqual(["Remove label production", "Remove label staging"]);
+    const production = container.querySelector("[aria-label='Remove label production']") as HTMLButtonElement;
+    production.click();
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(fetch).not.toHaveBeenCalled();
+    confirm.mockReturnValue(true);
+    production.click();
+    await vi.waitFor(() => expect(removed).toHaveBeenCalledTimes(1));
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe("/api/ui/projects/p1/prompts/team%2Fgreet/versions/2/labels/production");
+    expect(init.method).toBe("DELETE");
+    confirm.mockClear();
+    (container.querySelector("[aria-label='Remove label staging']") as HTMLButtonElement).click();
+    await vi.waitFor(() => expect(removed).toHaveBeenCalledTimes(2));
     expect(confirm).not.toHaveBeenCalled();
   });
 

@@ -196,6 +196,21 @@ impl PromptService {
         updated
     }
 
+    pub async fn remove_label(
+        &self,
+        project_id: &str,
+        name: &str,
+        version: i64,
+        label: &str,
+    ) -> Result<Option<PromptVersion>, Error> {
+        let updated = self
+            .store
+            .remove_prompt_label(project_id, name, version, label)
+            .await;
+        self.invalidate();
+        updated
+    }
+
     pub async fn delete(
         &self,
         project_id: &str,

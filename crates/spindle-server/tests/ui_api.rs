@@ -1216,6 +1216,70 @@ async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
         )
         .await;
     assert_eq!(absent_version.status, StatusCode::NOT_FOUND);
+    // A label is removed from a version, latest is not; the served prompt follows at once.
+    let labelled = ui
+        .write(
+            "POST",
+            &format!("{path}/versions/1/labels"),
+            &cookie,
+            Some(&csrf),
+            json!({"labels": ["staging"]}),
+        )
+        .await;
+    assert_eq!(labelled.status, StatusCode::OK, "{}", labelled.text());
+    let served_staging = || async {
+        ui.send(
+            Request::get("/api/public/v2/prompts/team%2Fgreet?label=staging")
+                .header(header::AUTHORIZATION, basic("pk-lf-ui", "sk-lf-ui"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .status
+    };
+    assert_eq!(served_staging().await, StatusCode::OK);
+    let removed = ui
+        .write(
+            "DELETE",
+            &format!("{path}/versions/1/labels/staging"),
+            &cookie,
+            Some(&csrf),
+            json!(null),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text());
+    assert_eq!(removed.json()["labels"], json!([]));
+    assert_eq!(served_staging().await, StatusCode::NOT_FOUND);
+    let keep_latest = ui
+        .write(
+            "DELETE",
+            &format!("{path}/versions/2/labels/latest"),
+            &cookie,
+            Some(&csrf),
+            json!(null),
+        )
+        .await;
+    assert_eq!(keep_latest.status, StatusCode::BAD_REQUEST);
+    let absent_version = ui
+        .write(
+            "DELETE",
+            &format!("{path}/versions/9/labels/production"),
+            &cookie,
+            Some(&csrf),
+            json!(null),
+        )
+        .await;
+    assert_eq!(absent_version.status, StatusCode::NOT_FOUND);
+    let no_csrf = ui
+        .write(
+            "DELETE",
+            &format!("{path}/versions/2/labels/production"),
+            &cookie,
+            None,
+            json!(null),
+        )
+        .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
     // The served prompt follows the move at once.
     let served = ui
         .send(

@@ -137,6 +137,36 @@ columns_and_codec!(_ => Dependent {
     child_version: opt_int,
 });
 
+impl Dependent {
+    /// `"parent" version 2 references "name" label "production"`.
+    fn describe(&self, name: &str) -> String {
+        let target = match (&self.child_version, &self.child_label) {
+            (Some(version), _) => format!("version {version}"),
+            (None, label) => format!("label {:?}", label.as_deref().unwrap_or_default()),
+        };
+        format!(
+            "{:?} version {} references {name:?} {target}",
+            self.name, self.version
+        )
+    }
+}
+
+/// The references other prompts make to prompt `name`.
+fn dependents_of(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+    let mut dependents = Sql::new(
+        dialect,
+        "SELECT d.name AS name, d.version AS version, d.child_label AS child_label, \
+         d.child_version AS child_version FROM prompt_dependencies d WHERE d.project_id = ",
+    );
+    dependents
+        .bind(project_id)
+        .push(" AND d.child_name = ")
+        .bind(name)
+        .push(" AND d.name <> ")
+        .bind(name);
+    dependents
+}
+
 /// A version's id.
 struct VersionId {
     name: String,
@@ -894,6 +924,67 @@ async fn add_labels(
     get_raw(db, project_id, name, &selector).await
 }
 
+async fn remove_label(
+    db: &impl Executor,
+    project_id: &str,
+    name: &str,
+    version: i64,
+    label: &str,
+) -> Result<Option<PromptVersion>> {
+    if label == LATEST_LABEL {
+        return Err(Error::invalid(
+            "label",
+            "\"latest\" always marks the newest version and cannot be removed",
+        ));
+    }
+    let selector = PromptSelector::Version(version);
+    let Some(current) = get_raw(db, project_id, name, &selector).await? else {
+        return Ok(None);
+    };
+    if !current.labels.iter().any(|held| held == label) {
+        return Ok(Some(current));
+    }
+    let dialect = db.dialect();
+    let dependents: Vec<Dependent> = db.select(dependents_of(dialect, project_id, name)).await?;
+    let broken: Vec<String> = dependents
+        .iter()
+        .filter(|dependent| {
+            dependent.child_version.is_none() && dependent.child_label.as_deref() == Some(label)
+        })
+        .map(|dependent| dependent.describe(name))
+        .collect();
+    if !broken.is_empty() {
+        return Err(Error::invalid(
+            "label",
+            format!(
+                "other prompts reference the label to remove ({}); change them first",
+                broken.join("; ")
+            ),
+        ));
+    }
+    let labels = [label.to_owned()];
+    let mut statements = vec![touch_holders(
+        dialect,
+        project_id,
+        name,
+        &labels,
+        Some(version),
+        now_micros(),
+    )];
+    let mut remove = Sql::new(dialect, "DELETE FROM prompt_labels WHERE project_id = ");
+    remove
+        .bind(project_id)
+        .push(" AND name = ")
+        .bind(name)
+        .push(" AND label = ")
+        .bind(label)
+        .push(" AND version = ")
+        .bind(version);
+    statements.push(remove);
+    db.modify(statements).await?;
+    get_raw(db, project_id, name, &selector).await
+}
+
 /// Appends the conditions of a list query on versions `p`.
 fn push_list_filters(sql: &mut Sql, project_id: &str, query: &PromptQuery) {
     sql.push(" p.project_id = ").bind(project_id);
@@ -1060,19 +1151,9 @@ async fn delete(
          AND l.version = p.version WHERE p.project_id = ",
     );
     held.bind(project_id).push(" AND p.name = ").bind(name);
-    let mut dependents = Sql::new(
-        dialect,
-        "SELECT d.name AS name, d.version AS version, d.child_label AS child_label, \
-         d.child_version AS child_version FROM prompt_dependencies d WHERE d.project_id = ",
-    );
-    dependents
-        .bind(project_id)
-        .push(" AND d.child_name = ")
-        .bind(name)
-        .push(" AND d.name <> ")
-        .bind(name);
-    let (held, dependents): (Vec<VersionLabel>, Vec<Dependent>) =
-        db.select_pair(held, dependents).await?;
+    let (held, dependents): (Vec<VersionLabel>, Vec<Dependent>) = db
+        .select_pair(held, dependents_of(dialect, project_id, name))
+        .await?;
 
     let all: BTreeSet<i64> = held.iter().map(|row| row.version).collect();
     let deleted: BTreeSet<i64> = match selector {
@@ -1105,16 +1186,7 @@ async fn delete(
                 (None, None) => false,
             },
         )
-        .map(|dependent| {
-            let target = match (&dependent.child_version, &dependent.child_label) {
-                (Some(version), _) => format!("version {version}"),
-                (None, label) => format!("label {:?}", label.as_deref().unwrap_or_default()),
-            };
-            format!(
-                "{:?} version {} references {name:?} {target}",
-                dependent.name, dependent.version
-            )
-        })
+        .map(|dependent| dependent.describe(name))
         .collect();
     if !broken.is_empty() {
         return Err(Error::invalid(
@@ -1281,6 +1353,16 @@ impl<E: Executor> Prompts for E {
         selector: Option<&PromptSelector>,
     ) -> Result<u64> {
         delete(self, project_id, name, selector).await
+    }
+
+    async fn remove_prompt_label(
+        &self,
+        project_id: &str,
+        name: &str,
+        version: i64,
+        label: &str,
+    ) -> Result<Option<PromptVersion>> {
+        remove_label(self, project_id, name, version, label).await
     }
 
     fn written_by_other_processes(&self) -> bool {

@@ -35,6 +35,7 @@ macro_rules! prompts_conformance_suite {
             versions_labels_and_tags,
             chat_prompts_keep_their_type,
             added_labels_move_between_versions,
+            labels_are_removed_except_latest,
             list_filters_and_pages,
             references_resolve_on_read_and_are_checked_at_creation,
             deletes_by_version_label_or_name,
@@ -263,6 +264,70 @@ pub async fn added_labels_move_between_versions<S: PromptsStore>(store: Arc<S>) 
         .await
         .expect("update")
         .is_none());
+}
+
+pub async fn labels_are_removed_except_latest<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    create(store, text("tidy", "v1", &["production", "staging"], None)).await;
+    create(store, text("tidy", "v2", &[], None)).await;
+    let remove = |version: i64, label: &'static str| {
+        store.remove_prompt_label(PROJECT, "tidy", version, label)
+    };
+    let removed = remove(1, "production")
+        .await
+        .expect("remove")
+        .expect("version 1");
+    assert_eq!(removed.labels, strings(&["staging"]));
+    assert!(get(store, "tidy", PromptSelector::default())
+        .await
+        .is_none());
+    // A label the version does not hold: nothing changes.
+    let unchanged = remove(2, "staging").await.expect("remove").expect("v2");
+    assert_eq!(unchanged.labels, strings(&["latest"]));
+    assert_eq!(
+        get(store, "tidy", label("staging"))
+            .await
+            .map(|v| v.version),
+        Some(1)
+    );
+    let error = remove(2, "latest").await.expect_err("latest stays");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(remove(9, "staging").await.expect("remove").is_none());
+    // A label another prompt references stays.
+    create(
+        store,
+        text(
+            "uses-tidy",
+            "@@@langfusePrompt:name=tidy|label=staging@@@",
+            &[],
+            None,
+        ),
+    )
+    .await;
+    let error = remove(1, "staging").await.expect_err("referenced");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(error.message.contains("uses-tidy"), "{error:?}");
+    assert_eq!(
+        get(store, "tidy", label("staging"))
+            .await
+            .map(|v| v.version),
+        Some(1)
+    );
+    // Another project's prompt of the same name keeps its labels.
+    store
+        .create_prompt("p2", &text("tidy", "v1", &["production"], None), "API")
+        .await
+        .expect("create in p2");
+    assert!(store
+        .remove_prompt_label(PROJECT, "tidy", 1, "production")
+        .await
+        .expect("remove")
+        .is_some());
+    let other = store
+        .get_prompt("p2", "tidy", &PromptSelector::default(), false)
+        .await
+        .expect("get p2");
+    assert!(other.is_some(), "p2 keeps production");
 }
 
 pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
