@@ -66,6 +66,15 @@ describe("prompt text", () => {
   });
 });
 
+/** Requests that succeed, and confirmations that are declined until told otherwise. */
+function stubWrites() {
+  const fetch = vi.fn(async () => new Response("{}", { status: 200 }));
+  vi.stubGlobal("fetch", fetch);
+  const confirm = vi.fn(() => false);
+  vi.stubGlobal("confirm", confirm);
+  return { fetch, confirm };
+}
+
 describe("prompt components", () => {
   const container = document.createElement("div");
   document.body.appendChild(container);
@@ -115,10 +124,7 @@ describe("prompt components", () => {
   });
 
   it("moves production only after a confirmation, in one request", async () => {
-    const fetch = vi.fn(async () => new Response("{}", { status: 200 }));
-    vi.stubGlobal("fetch", fetch);
-    const confirm = vi.fn(() => false);
-    vi.stubGlobal("confirm", confirm);
+    const { fetch, confirm } = stubWrites();
     const moved = vi.fn();
     render(<LabelMover projectId="p1" version={version(2, "x")} known={["latest", "staging"]} onMoved={moved} onError={() => {}} />, container);
     const form = container.querySelector("form") as HTMLFormElement;
@@ -144,10 +150,7 @@ describe("prompt components", () => {
   });
 
   it("removes a label with its ×, production only after a confirmation, latest never", async () => {
-    const fetch = vi.fn(async () => new Response("{}", { status: 200 }));
-    vi.stubGlobal("fetch", fetch);
-    const confirm = vi.fn(() => false);
-    vi.stubGlobal("confirm", confirm);
+    const { fetch, confirm } = stubWrites();
     const removed = vi.fn();
     const labelled = { ...version(2, "x"), labels: ["latest", "production", "staging"] };
     render(<LabelChips projectId="p1" version={labelled} onRemoved={removed} onError={() => {}} />, container);

@@ -15,7 +15,7 @@ use spindle_store::{
     ApiKey, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization, Project,
     ScoreQuery, SessionQuery, Store, TraceQuery,
 };
-use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions};
+use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions, CopyProgress, CopySummary};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
 
@@ -254,15 +254,13 @@ async fn seed_prompts(store: &impl Prompts, project_id: &str) {
 
 /// Every prompt of a project as listed and read, raw and resolved.
 async fn prompt_answers(store: &impl Prompts, project_id: &str) -> Vec<String> {
-    let query = PromptQuery {
-        page: 1,
+    let everything = PromptQuery {
         limit: 100,
+        page: 1,
         ..PromptQuery::default()
     };
-    let listed = store
-        .list_prompts(project_id, &query)
-        .await
-        .expect("list prompts");
+    let listed = store.list_prompts(project_id, &everything).await;
+    let listed = listed.expect("list prompts");
     let mut out = vec![format!("{listed:?}")];
     for meta in &listed.items {
         for version in &meta.versions {
@@ -281,6 +279,15 @@ async fn prompt_answers(store: &impl Prompts, project_id: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The progress of one table in a copy's summary.
+fn table<'s>(summary: &'s CopySummary, name: &str) -> &'s CopyProgress {
+    summary
+        .tables
+        .iter()
+        .find(|progress| progress.table == name)
+        .unwrap_or_else(|| panic!("no table {name} in {summary:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -448,11 +455,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
     .await
     .expect("first copy");
     assert!(!first.complete, "the first run stops after 5 batches");
-    let traces = first
-        .tables
-        .iter()
-        .find(|t| t.table == "traces")
-        .expect("traces");
+    let traces = table(&first, "traces");
     assert_eq!((traces.copied, traces.total), (35, 46));
     let second = copy_from_sqlite(
         source_dir.path(),
@@ -469,11 +472,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
     for table in &second.tables {
         assert_eq!(table.copied, table.total, "{table:?}");
     }
-    let observations = second
-        .tables
-        .iter()
-        .find(|t| t.table == "observations")
-        .expect("observations");
+    let observations = table(&second, "observations");
     assert_eq!(observations.total, 230);
     assert!(reports
         .iter()
@@ -519,11 +518,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
             assert_eq!(want, got);
         }
     }
-    let prompts = third
-        .tables
-        .iter()
-        .find(|t| t.table == "prompts")
-        .expect("prompts");
+    let prompts = table(&third, "prompts");
     assert_eq!((prompts.copied, prompts.total), (3, 3));
     // The heads came along: the next version of a copied prompt is numbered after them.
     let next = postgres

@@ -151,6 +151,21 @@ impl Dependent {
     }
 }
 
+/// Fails with `InvalidArgument` on `field` when a change would break references
+/// (`broken`, described by [`Dependent::describe`]).
+fn refuse_broken(broken: Vec<String>, field: &str, what: &str, remedy: &str) -> Result<()> {
+    if broken.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        field,
+        format!(
+            "other prompts reference {what} ({}); {remedy}",
+            broken.join("; ")
+        ),
+    ))
+}
+
 /// The references other prompts make to prompt `name`.
 fn dependents_of(dialect: Dialect, project_id: &str, name: &str) -> Sql {
     let mut dependents = Sql::new(
@@ -953,15 +968,7 @@ async fn remove_label(
         })
         .map(|dependent| dependent.describe(name))
         .collect();
-    if !broken.is_empty() {
-        return Err(Error::invalid(
-            "label",
-            format!(
-                "other prompts reference the label to remove ({}); change them first",
-                broken.join("; ")
-            ),
-        ));
-    }
+    refuse_broken(broken, "label", "the label to remove", "change them first")?;
     let labels = [label.to_owned()];
     let mut statements = vec![touch_holders(
         dialect,
@@ -1188,15 +1195,12 @@ async fn delete(
         )
         .map(|dependent| dependent.describe(name))
         .collect();
-    if !broken.is_empty() {
-        return Err(Error::invalid(
-            "prompt",
-            format!(
-                "other prompts reference the versions to delete ({}); delete or change them first",
-                broken.join("; ")
-            ),
-        ));
-    }
+    refuse_broken(
+        broken,
+        "prompt",
+        "the versions to delete",
+        "delete or change them first",
+    )?;
 
     let now = now_micros();
     let versions: Vec<i64> = deleted.iter().copied().collect();

@@ -265,10 +265,12 @@ pub async fn remove_label(
 ) -> ApiResult<Json<Value>> {
     let version = version_of(&version)?;
     check_label(&label, "label")?;
-    let updated = state
+    let removed = state
         .prompts
-        .remove_label(&access.project_id, &name, version, &label)
-        .await?;
+        .store()
+        .remove_prompt_label(&access.project_id, &name, version, &label)
+        .await;
+    let updated = state.prompts.written(removed)?;
     let updated = found(updated, "prompt version", &format!("{name} {version}"))?;
     Ok(Json(prompt_json(&ResolvedPrompt {
         version: updated,

@@ -1033,51 +1033,35 @@ pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
     };
     let name = |value: &str| FilterValue::String(value.to_owned());
     let version = FilterValue::Number;
-    assert_eq!(
-        ids(vec![("promptName", "=", name("greet"))]).await,
-        strings(&["t1", "t2"])
-    );
-    assert_eq!(
-        ids(vec![
-            ("promptName", "=", name("greet")),
-            ("promptVersion", "=", version(1.0))
-        ])
-        .await,
-        strings(&["t1"])
-    );
-    assert_eq!(
-        ids(vec![("promptVersion", ">=", version(2.0))]).await,
-        strings(&["t1", "t2"])
-    );
-    assert_eq!(
-        ids(vec![(
-            "promptName",
-            "any of",
-            FilterValue::Strings(strings(&["team/farewell", "absent"]))
-        )])
-        .await,
-        strings(&["t1"])
-    );
-    assert_eq!(
-        ids(vec![("promptName", "starts with", name("TEAM/"))]).await,
-        strings(&["t1"])
-    );
-    // Negative operators: the traces holding no linked observation that matches.
-    assert_eq!(
-        ids(vec![("promptName", "!=", name("greet"))]).await,
-        strings(&["t3"])
-    );
-    assert_eq!(
-        ids(vec![("promptName", "is null", name(""))]).await,
-        strings(&["t3"])
-    );
-    assert_eq!(
-        ids(vec![("promptName", "is not null", name(""))]).await,
-        strings(&["t1", "t2"])
-    );
-    assert!(ids(vec![("promptName", "=", name("absent"))])
-        .await
-        .is_empty());
+    let cases: Vec<(Vec<(&str, &str, FilterValue)>, &[&str])> = vec![
+        (vec![("promptName", "=", name("greet"))], &["t1", "t2"]),
+        (
+            vec![
+                ("promptName", "=", name("greet")),
+                ("promptVersion", "=", version(1.0)),
+            ],
+            &["t1"],
+        ),
+        (vec![("promptVersion", ">=", version(2.0))], &["t1", "t2"]),
+        (
+            vec![(
+                "promptName",
+                "any of",
+                FilterValue::Strings(strings(&["team/farewell", "absent"])),
+            )],
+            &["t1"],
+        ),
+        (vec![("promptName", "starts with", name("TEAM/"))], &["t1"]),
+        // Negative operators: the traces holding no linked observation that matches.
+        (vec![("promptName", "!=", name("greet"))], &["t3"]),
+        (vec![("promptName", "is null", name(""))], &["t3"]),
+        (vec![("promptName", "is not null", name(""))], &["t1", "t2"]),
+        (vec![("promptName", "=", name("absent"))], &[]),
+    ];
+    for (filters, expected) in cases {
+        let described = format!("{filters:?}");
+        assert_eq!(ids(filters).await, strings(expected), "{described}");
+    }
     let error = store
         .list_traces(
             PROJECT,
