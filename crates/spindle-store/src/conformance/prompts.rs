@@ -1033,7 +1033,9 @@ pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
     };
     let name = |value: &str| FilterValue::String(value.to_owned());
     let version = FilterValue::Number;
-    let cases: Vec<(Vec<(&str, &str, FilterValue)>, &[&str])> = vec![
+    /// Filters as (column, operator, value).
+    type Conditions = Vec<(&'static str, &'static str, FilterValue)>;
+    let cases: Vec<(Conditions, &[&str])> = vec![
         (vec![("promptName", "=", name("greet"))], &["t1", "t2"]),
         (
             vec![
