@@ -244,19 +244,22 @@ mod tests {
         );
         assert!(newest.contains("traces_by_time"), "{newest}");
         assert!(!newest.contains("TEMP B-TREE"), "{newest}");
+        let plan_of = |statement: &spindle_store::sql::Sql| -> String {
+            reader
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", statement.finish_text()))
+                .and_then(|mut s| {
+                    s.query_map(rusqlite::params_from_iter(&statement.params), |r| {
+                        r.get::<_, String>(3)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map(|rows| rows.join("; "))
+                .expect("plan")
+        };
         // The per-version metrics of a prompt read its generations from the partial index
         // once, and their scores by trace.
         let metrics = spindle_store::prompts_sql::metrics_statement(Dialect::Sqlite, "p", "greet");
-        let metrics_plan = reader
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", metrics.finish_text()))
-            .and_then(|mut s| {
-                s.query_map(rusqlite::params_from_iter(&metrics.params), |r| {
-                    r.get::<_, String>(3)
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map(|rows| rows.join("; "))
-            .expect("metrics plan");
+        let metrics_plan = plan_of(&metrics);
         assert_eq!(
             metrics_plan.matches("observations_by_prompt").count(),
             1,
@@ -264,5 +267,28 @@ mod tests {
         );
         assert!(!metrics_plan.contains("SCAN o"), "{metrics_plan}");
         assert!(metrics_plan.contains("scores_by_trace"), "{metrics_plan}");
+        // Traces filtered by a prompt read the prompt's observations from the same index.
+        let filter = spindle_store::Filter {
+            column: "promptName".to_owned(),
+            operator: "=".to_owned(),
+            value: spindle_store::FilterValue::String("greet".to_owned()),
+            key: None,
+        };
+        let mut by_prompt = spindle_store::sql::Sql::new(
+            Dialect::Sqlite,
+            "SELECT t.id FROM traces t WHERE t.project_id = 'p' AND ",
+        );
+        by_prompt
+            .append(
+                &spindle_store::sql::compile_trace_filter(Dialect::Sqlite, "p", 0, &filter)
+                    .expect("filter"),
+            )
+            .push(" ORDER BY t.timestamp DESC, t.id DESC LIMIT 50");
+        let by_prompt_plan = plan_of(&by_prompt);
+        assert!(
+            by_prompt_plan.contains("observations_by_prompt"),
+            "{by_prompt_plan}"
+        );
+        assert!(!by_prompt_plan.contains("SCAN o3"), "{by_prompt_plan}");
     }
 }

@@ -37,12 +37,15 @@ macro_rules! prompts_conformance_suite {
             versions_labels_and_tags,
             chat_prompts_keep_their_type,
             added_labels_move_between_versions,
+            labels_are_removed_except_latest,
             list_filters_and_pages,
             references_resolve_on_read_and_are_checked_at_creation,
             deletes_by_version_label_or_name,
             ids_for_generations_and_project_isolation,
             concurrent_creates_number_versions_once,
+            concurrent_creates_keep_one_type,
             metrics_per_version_of_linked_generations,
+            traces_filter_by_linked_prompt,
         );
     };
 }
@@ -290,6 +293,70 @@ pub async fn added_labels_move_between_versions<S: PromptsStore>(store: Arc<S>) 
         .await
         .expect("update")
         .is_none());
+}
+
+pub async fn labels_are_removed_except_latest<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    create(store, text("tidy", "v1", &["production", "staging"], None)).await;
+    create(store, text("tidy", "v2", &[], None)).await;
+    let remove = |version: i64, label: &'static str| {
+        store.remove_prompt_label(PROJECT, "tidy", version, label)
+    };
+    let removed = remove(1, "production")
+        .await
+        .expect("remove")
+        .expect("version 1");
+    assert_eq!(removed.labels, strings(&["staging"]));
+    assert!(get(store, "tidy", PromptSelector::default())
+        .await
+        .is_none());
+    // A label the version does not hold: nothing changes.
+    let unchanged = remove(2, "staging").await.expect("remove").expect("v2");
+    assert_eq!(unchanged.labels, strings(&["latest"]));
+    assert_eq!(
+        get(store, "tidy", label("staging"))
+            .await
+            .map(|v| v.version),
+        Some(1)
+    );
+    let error = remove(2, "latest").await.expect_err("latest stays");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(remove(9, "staging").await.expect("remove").is_none());
+    // A label another prompt references stays.
+    create(
+        store,
+        text(
+            "uses-tidy",
+            "@@@langfusePrompt:name=tidy|label=staging@@@",
+            &[],
+            None,
+        ),
+    )
+    .await;
+    let error = remove(1, "staging").await.expect_err("referenced");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(error.message.contains("uses-tidy"), "{error:?}");
+    assert_eq!(
+        get(store, "tidy", label("staging"))
+            .await
+            .map(|v| v.version),
+        Some(1)
+    );
+    // Another project's prompt of the same name keeps its labels.
+    store
+        .create_prompt("p2", &text("tidy", "v1", &["production"], None), "API")
+        .await
+        .expect("create in p2");
+    assert!(store
+        .remove_prompt_label(PROJECT, "tidy", 1, "production")
+        .await
+        .expect("remove")
+        .is_some());
+    let other = store
+        .get_prompt("p2", "tidy", &PromptSelector::default(), false)
+        .await
+        .expect("get p2");
+    assert!(other.is_some(), "p2 keeps production");
 }
 
 pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
@@ -604,6 +671,35 @@ pub async fn concurrent_creates_number_versions_once<S: PromptsStore>(store: Arc
     assert!(production.labels.contains(&"production".to_owned()));
 }
 
+/// A text and a chat create of one new name at once, on two connections where the backend
+/// has them: one wins, the other is refused, and the prompt keeps one type.
+pub async fn concurrent_creates_keep_one_type<S: PromptsStore>(store: Arc<S>) {
+    for round in 0..12 {
+        let name = format!("raced-{round}");
+        let as_text = text(&name, "hello", &[], None);
+        let as_chat = chat(&name);
+        let (first, second) = tokio::join!(
+            store.create_prompt(PROJECT, &as_text, "API"),
+            store.create_prompt(PROJECT, &as_chat, "API"),
+        );
+        let (won, lost) = match (first, second) {
+            (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+            (first, second) => panic!("{name}: one create must win: {first:?} {second:?}"),
+        };
+        assert_eq!(won.version, 1, "{name}");
+        assert_eq!(lost.kind, ErrorKind::InvalidArgument, "{name}: {lost:?}");
+        assert!(lost.message.contains("type"), "{name}: {lost:?}");
+        let stored = get(store.as_ref(), &name, label("latest"))
+            .await
+            .expect("latest");
+        assert_eq!(
+            (stored.version, stored.prompt_type),
+            (1, won.prompt_type),
+            "{name}"
+        );
+    }
+}
+
 /// A generation of trace `trace_id` linked to `prompt` version `version`, started at
 /// `BASE + start` seconds, taking `seconds` (no end time: `None`).
 fn linked_generation(
@@ -761,4 +857,112 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
         .await
         .expect("metrics")
         .is_empty());
+}
+
+pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
+    use crate::{Filter, FilterValue, TraceQuery};
+    let store = store.as_ref();
+    let mut unlinked = linked_generation("g4", "t3", ("greet", 1), 30, Some(1));
+    unlinked.prompt_name = None;
+    unlinked.prompt_version = None;
+    let batch = WriteBatch {
+        traces: vec![
+            simple_trace("t1", BASE, "chat"),
+            simple_trace("t2", BASE + SECOND, "chat"),
+            simple_trace("t3", BASE + 2 * SECOND, "chat"),
+        ],
+        observations: vec![
+            linked_generation("g1", "t1", ("greet", 1), 0, Some(1)),
+            linked_generation("g2", "t1", ("team/farewell", 2), 10, Some(1)),
+            linked_generation("g3", "t2", ("greet", 2), 20, Some(1)),
+            unlinked,
+        ],
+        ..WriteBatch::default()
+    };
+    store.write(PROJECT, batch).await.expect("write");
+    // The same prompt in another project links none of this project's traces.
+    store
+        .write(
+            "p2",
+            WriteBatch {
+                traces: vec![simple_trace("t3", BASE, "chat")],
+                observations: vec![linked_generation("x1", "t3", ("greet", 1), 0, Some(1))],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("write p2");
+    let ids = |filters: Vec<(&str, &str, FilterValue)>| {
+        let query = TraceQuery {
+            page: 1,
+            limit: 50,
+            filters: filters
+                .into_iter()
+                .map(|(column, operator, value)| Filter {
+                    column: column.to_owned(),
+                    operator: operator.to_owned(),
+                    value,
+                    key: None,
+                })
+                .collect(),
+            ..TraceQuery::default()
+        };
+        async move {
+            let page = store.list_traces(PROJECT, &query).await.expect("list");
+            let mut ids: Vec<String> = page.items.into_iter().map(|t| t.record.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let name = |value: &str| FilterValue::String(value.to_owned());
+    let version = FilterValue::Number;
+    /// Filters as (column, operator, value).
+    type Conditions = Vec<(&'static str, &'static str, FilterValue)>;
+    let cases: Vec<(Conditions, &[&str])> = vec![
+        (vec![("promptName", "=", name("greet"))], &["t1", "t2"]),
+        (
+            vec![
+                ("promptName", "=", name("greet")),
+                ("promptVersion", "=", version(1.0)),
+            ],
+            &["t1"],
+        ),
+        (vec![("promptVersion", ">=", version(2.0))], &["t1", "t2"]),
+        (
+            vec![(
+                "promptName",
+                "any of",
+                FilterValue::Strings(strings(&["team/farewell", "absent"])),
+            )],
+            &["t1"],
+        ),
+        (vec![("promptName", "starts with", name("TEAM/"))], &["t1"]),
+        // Negative operators: the traces holding no linked observation that matches.
+        (vec![("promptName", "!=", name("greet"))], &["t3"]),
+        (vec![("promptName", "is null", name(""))], &["t3"]),
+        (vec![("promptName", "is not null", name(""))], &["t1", "t2"]),
+        (vec![("promptName", "=", name("absent"))], &[]),
+    ];
+    for (filters, expected) in cases {
+        let described = format!("{filters:?}");
+        assert_eq!(ids(filters).await, strings(expected), "{described}");
+    }
+    let error = store
+        .list_traces(
+            PROJECT,
+            &TraceQuery {
+                page: 1,
+                limit: 50,
+                filters: vec![Filter {
+                    column: "promptVersion".to_owned(),
+                    operator: "=".to_owned(),
+                    value: name("one"),
+                    key: None,
+                }],
+                ..TraceQuery::default()
+            },
+        )
+        .await
+        .expect_err("a version is a number");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
 }
