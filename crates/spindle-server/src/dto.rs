@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spindle_core::time::{format_iso, Micros};
+use spindle_core::TraceRecord;
 use spindle_store::{DailyMetrics, ObservationView, Page, ScoreView, SessionView, TraceView};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -117,7 +118,7 @@ impl TraceFields {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Trace<O: Serialize, S: Serialize> {
+pub struct Trace<O: Serialize, S: Serialize, Io: Serialize = TraceIo> {
     pub id: String,
     pub external_id: Option<String>,
     pub timestamp: String,
@@ -131,9 +132,8 @@ pub struct Trace<O: Serialize, S: Serialize> {
     pub public: bool,
     pub bookmarked: bool,
     pub tags: Vec<String>,
-    pub input: Value,
-    pub output: Value,
-    pub metadata: Value,
+    #[serde(flatten)]
+    pub io: Io,
     pub created_at: String,
     pub updated_at: String,
     pub observations: Vec<O>,
@@ -144,6 +144,31 @@ pub struct Trace<O: Serialize, S: Serialize> {
     pub html_path: String,
 }
 
+/// A trace's input, output and metadata (all `null` when the `io` group is not asked for).
+#[derive(Debug, Serialize)]
+pub struct TraceIo {
+    pub input: Value,
+    pub output: Value,
+    pub metadata: Value,
+}
+
+impl TraceIo {
+    fn of(record: &TraceRecord, fields: TraceFields) -> Self {
+        if !fields.io {
+            return TraceIo {
+                input: Value::Null,
+                output: Value::Null,
+                metadata: Value::Null,
+            };
+        }
+        TraceIo {
+            input: io_value(&record.input),
+            output: io_value(&record.output),
+            metadata: metadata_value(&record.metadata),
+        }
+    }
+}
+
 /// A trace in a list: observations and scores as ids.
 pub type TraceSummary = Trace<String, String>;
 
@@ -152,19 +177,29 @@ pub type TraceDetail = Trace<Observation, Score>;
 
 /// A trace in a list: observations and scores as ids.
 pub fn trace_summary(view: TraceView, project_id: &str, fields: TraceFields) -> TraceSummary {
-    let (observations, scores) = (
-        if fields.observations {
-            view.observation_ids.clone()
-        } else {
-            Vec::new()
-        },
-        if fields.scores {
-            view.score_ids.clone()
-        } else {
-            Vec::new()
-        },
-    );
-    trace_with(view, project_id, fields, observations, scores)
+    let scores = if fields.scores {
+        view.score_ids.clone()
+    } else {
+        Vec::new()
+    };
+    trace_without_observations(view, project_id, fields, scores, TraceIo::of)
+}
+
+/// A trace with its observations as ids (when `fields` asks for them), these scores, and the
+/// input, output and metadata `io` makes of the record.
+pub fn trace_without_observations<S: Serialize, Io: Serialize>(
+    view: TraceView,
+    project_id: &str,
+    fields: TraceFields,
+    scores: Vec<S>,
+    io: impl FnOnce(&TraceRecord, TraceFields) -> Io,
+) -> Trace<String, S, Io> {
+    let observations = if fields.observations {
+        view.observation_ids.clone()
+    } else {
+        Vec::new()
+    };
+    trace_with(view, project_id, fields, observations, scores, io)
 }
 
 /// A trace with its full observations and scores.
@@ -181,16 +216,25 @@ pub fn trace_detail(view: TraceView, project_id: &str) -> TraceDetail {
         .cloned()
         .map(|score| score_v1(score, project_id))
         .collect();
-    trace_with(view, project_id, TraceFields::ALL, observations, scores)
+    trace_with(
+        view,
+        project_id,
+        TraceFields::ALL,
+        observations,
+        scores,
+        TraceIo::of,
+    )
 }
 
-fn trace_with<O: Serialize, S: Serialize>(
+fn trace_with<O: Serialize, S: Serialize, Io: Serialize>(
     view: TraceView,
     project_id: &str,
     fields: TraceFields,
     observations: Vec<O>,
     scores: Vec<S>,
-) -> Trace<O, S> {
+    io: impl FnOnce(&TraceRecord, TraceFields) -> Io,
+) -> Trace<O, S, Io> {
+    let io = io(&view.record, fields);
     let record = view.record;
     let html_path = format!("/project/{project_id}/traces/{}", record.id);
     Trace {
@@ -206,21 +250,7 @@ fn trace_with<O: Serialize, S: Serialize>(
         public: record.public.unwrap_or(false),
         bookmarked: record.bookmarked.unwrap_or(false),
         tags: record.tags.into_iter().collect(),
-        input: if fields.io {
-            io_value(&record.input)
-        } else {
-            Value::Null
-        },
-        output: if fields.io {
-            io_value(&record.output)
-        } else {
-            Value::Null
-        },
-        metadata: if fields.io {
-            metadata_value(&record.metadata)
-        } else {
-            Value::Null
-        },
+        io,
         created_at: format_iso(view.created_at),
         updated_at: format_iso(view.updated_at),
         observations,

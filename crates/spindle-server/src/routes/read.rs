@@ -14,7 +14,7 @@ use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
 use spindle_core::Error;
-use spindle_store::Cursor;
+use spindle_store::{Cursor, ScoreQuery};
 
 /// Fills the `promptId` of observations whose prompt name and version are a stored prompt
 /// version (the SDKs send the name and version; the id is the version's).
@@ -231,9 +231,18 @@ pub async fn list_scores(
     params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Score>>> {
     let query = score_query(&params, PUBLIC_MAX_LIMIT)?;
-    let page = state.store.list_scores(&auth.project_id, &query).await?;
+    scores_page(&state, &auth.project_id, &query).await
+}
+
+/// A page of scores in the v1 shape.
+pub(crate) async fn scores_page(
+    state: &AppState,
+    project_id: &str,
+    query: &ScoreQuery,
+) -> ApiResult<Json<PageResponse<dto::Score>>> {
+    let page = state.store.list_scores(project_id, query).await?;
     Ok(Json(PageResponse::from_page(page, |view| {
-        dto::score_v1(view, &auth.project_id)
+        dto::score_v1(view, project_id)
     })))
 }
 
@@ -279,12 +288,20 @@ pub async fn get_session(
     FullAuth(auth): FullAuth,
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<dto::Session<dto::TraceSummary>>> {
-    let view = state
-        .store
-        .get_session(&auth.project_id, &session_id)
-        .await?;
-    let view = found(view, "session", &session_id)?;
-    Ok(Json(dto::session(view, &auth.project_id, true)))
+    Ok(Json(
+        session_with_traces(&state, &auth.project_id, &session_id).await?,
+    ))
+}
+
+/// A session with its traces (404 when there is no such session).
+pub(crate) async fn session_with_traces(
+    state: &AppState,
+    project_id: &str,
+    session_id: &str,
+) -> ApiResult<dto::Session<dto::TraceSummary>> {
+    let view = state.store.get_session(project_id, session_id).await?;
+    let view = found(view, "session", session_id)?;
+    Ok(dto::session(view, project_id, true))
 }
 
 pub async fn daily_metrics(

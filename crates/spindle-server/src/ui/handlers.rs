@@ -30,6 +30,7 @@ use crate::routes::params::{
     any_of, observation_query, score_query, score_range, session_query, trace_query, Params,
     UI_MAX_LIMIT,
 };
+use crate::routes::read::{scores_page, session_with_traces};
 use crate::state::AppState;
 
 /// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
@@ -61,10 +62,10 @@ pub async fn list_traces(
     };
     Ok(Json(PageResponse::from_page(page, |view| {
         let id = view.record.id.clone();
+        let scores = scores_by_trace.get(&id).cloned().unwrap_or_default();
         TraceRow::new(
-            dto::trace_summary(view, &access.project_id, fields),
+            dto::trace_without_observations(view, &access.project_id, fields, scores, |_, _| ()),
             tokens.get(&id).copied().unwrap_or_default(),
-            scores_by_trace.get(&id).cloned().unwrap_or_default(),
         )
     })))
 }
@@ -160,10 +161,7 @@ pub async fn list_scores(
     params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Score>>> {
     let query = score_query(&params, UI_MAX_LIMIT)?;
-    let page = state.store.list_scores(&access.project_id, &query).await?;
-    Ok(Json(PageResponse::from_page(page, |view| {
-        dto::score_v1(view, &access.project_id)
-    })))
+    scores_page(&state, &access.project_id, &query).await
 }
 
 /// `POST …/scores`: an annotation `{traceId, observationId?, name, value, dataType?,
@@ -283,12 +281,7 @@ pub async fn get_session(
     access: ProjectAccess,
     Path((_, session_id)): Path<(String, String)>,
 ) -> ApiResult<Json<dto::Session<dto::TraceSummary>>> {
-    let view = state
-        .store
-        .get_session(&access.project_id, &session_id)
-        .await?;
-    let view = found(view, "session", &session_id)?;
-    let mut session = dto::session(view, &access.project_id, true);
+    let mut session = session_with_traces(&state, &access.project_id, &session_id).await?;
     if let Some(traces) = session.traces.as_mut() {
         traces.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
     }

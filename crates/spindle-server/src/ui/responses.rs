@@ -1,8 +1,7 @@
 //! Response bodies of the UI API: the public API's shapes ([`crate::dto`]) where a page shows
-//! the same thing, and these types for what only the pages need. Field order is the order the
-//! app has always received.
+//! the same thing, and these types for what only the pages need.
 
-use crate::dto::{DailyMetricsItem, Session, TraceSummary};
+use crate::dto::{DailyMetricsItem, Session, Trace, TraceSummary};
 use serde::Serialize;
 use serde_json::Value;
 use spindle_core::time::format_iso;
@@ -45,59 +44,19 @@ pub struct Deleted {
     pub deleted: bool,
 }
 
-/// A row of the traces page: the public summary without input, output and metadata, with the
-/// trace's token totals and its scores' values.
+/// A row of the traces page: the public summary without input, output and metadata, with its
+/// scores' values and the trace's token totals.
 #[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct TraceRow {
-    pub id: String,
-    pub external_id: Option<String>,
-    pub timestamp: String,
-    pub name: Option<String>,
-    pub user_id: Option<String>,
-    pub session_id: Option<String>,
-    pub release: Option<String>,
-    pub version: Option<String>,
-    pub project_id: String,
-    pub environment: String,
-    pub public: bool,
-    pub bookmarked: bool,
-    pub tags: Vec<String>,
-    pub html_path: String,
-    pub level: String,
-    pub latency: f64,
-    pub created_at: String,
-    pub updated_at: String,
-    pub observations: Vec<String>,
-    pub scores: Vec<ScoreValue>,
-    pub total_cost: f64,
+    #[serde(flatten)]
+    pub trace: Trace<String, ScoreValue, ()>,
     pub tokens: Tokens,
 }
 
 impl TraceRow {
-    pub fn new(trace: TraceSummary, tokens: TokenTotals, scores: Vec<ScoreValue>) -> Self {
+    pub fn new(trace: Trace<String, ScoreValue, ()>, tokens: TokenTotals) -> Self {
         TraceRow {
-            id: trace.id,
-            external_id: trace.external_id,
-            timestamp: trace.timestamp,
-            name: trace.name,
-            user_id: trace.user_id,
-            session_id: trace.session_id,
-            release: trace.release,
-            version: trace.version,
-            project_id: trace.project_id,
-            environment: trace.environment,
-            public: trace.public,
-            bookmarked: trace.bookmarked,
-            tags: trace.tags,
-            html_path: trace.html_path,
-            level: trace.level,
-            latency: trace.latency,
-            created_at: trace.created_at,
-            updated_at: trace.updated_at,
-            observations: trace.observations,
-            scores,
-            total_cost: trace.total_cost,
+            trace,
             tokens: Tokens {
                 input: tokens.input,
                 output: tokens.output,
