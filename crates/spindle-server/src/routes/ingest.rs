@@ -3,7 +3,7 @@
 use super::body::{blocking, content_type, fresh_id, now_micros, read_body, require_json};
 use crate::admission::Ticket;
 use crate::auth::{Access, ProjectAuth};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -11,19 +11,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use spindle_core::{Error, WriteBatch};
+use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_ingest::otlp;
 use spindle_ingest::score::ScoresBody;
 use std::time::Instant;
-
-/// A write request's body, read while charging the byte budget to the request's key, with
-/// the processing slot it took once the whole body was there. Both are released when the
-/// request is answered.
-pub struct AdmittedBody {
-    pub bytes: Vec<u8>,
-    /// Hold it until the request is answered.
-    pub ticket: Ticket,
-}
 
 /// The unit of fair shares: the API key, with the public key used alone (by browsers, so
 /// known to anyone) counted apart from the full key pair of the project's own SDKs.
@@ -34,59 +25,87 @@ pub fn fairness_key(auth: &ProjectAuth) -> String {
     }
 }
 
-/// Reads a write request's body within the size limit, the body-read timeout and the key's
-/// share of the byte budget, then takes a processing slot (429 with `Retry-After` when none is
-/// left: counted as a rejected request by the request middleware, like every rejection).
-pub async fn admit_body(
+/// Reads a request's body of at most `max_bytes` within the body-read timeout, charging every
+/// byte to the key's share of the byte budget; the charge lasts as long as the ticket.
+pub async fn read_charged_body(
     state: &AppState,
-    key: String,
+    auth: &ProjectAuth,
     headers: &HeaderMap,
     body: Body,
-) -> Result<AdmittedBody, ApiError> {
-    let mut ticket = state.admission.ticket(key);
+    max_bytes: usize,
+) -> ApiResult<(Vec<u8>, Ticket)> {
+    let mut ticket = state.admission.ticket(fairness_key(auth));
     let bytes = read_body(
         headers,
         body,
-        state.limits.max_body_bytes,
+        max_bytes,
         &mut ticket,
         state.body_read_timeout,
     )
     .await?;
-    ticket.take_slot()?;
-    Ok(AdmittedBody { bytes, ticket })
+    Ok((bytes, ticket))
 }
 
-/// Commits a batch, recording commit latency and ingested counts.
-async fn commit(
-    state: &AppState,
-    project_id: &str,
-    batch: WriteBatch,
+/// A write whose body was admitted: where it goes and what it weighed, with the ticket of its
+/// bytes and processing slot, both released when the request is answered.
+struct AdmittedWrite<'a> {
+    state: &'a AppState,
+    project_id: &'a str,
     endpoint: &'static str,
-    events: usize,
     bytes: usize,
-) -> ApiResult<()> {
-    let started = Instant::now();
-    if !batch.is_empty() {
-        let written = state.store.write(project_id, batch).await;
-        state.readiness.record_write(&written);
-        written?;
-        state.metrics.observe(
-            "spindle_commit_latency_seconds",
-            vec![],
-            started.elapsed().as_secs_f64(),
-        );
+    _ticket: Ticket,
+}
+
+impl<'a> AdmittedWrite<'a> {
+    /// Reads a write request's body within the size limit, the body-read timeout and the key's
+    /// share of the byte budget, then takes a processing slot (429 with `Retry-After` when none
+    /// is left: counted as a rejected request by the request middleware, like every rejection).
+    async fn admit(
+        state: &'a AppState,
+        auth: &'a ProjectAuth,
+        headers: &HeaderMap,
+        body: Body,
+        endpoint: &'static str,
+    ) -> ApiResult<(Vec<u8>, Self)> {
+        let (bytes, mut ticket) =
+            read_charged_body(state, auth, headers, body, state.limits.max_body_bytes).await?;
+        ticket.take_slot()?;
+        let write = AdmittedWrite {
+            state,
+            project_id: &auth.project_id,
+            endpoint,
+            bytes: bytes.len(),
+            _ticket: ticket,
+        };
+        Ok((bytes, write))
     }
-    state.metrics.add(
-        "spindle_ingested_events_total",
-        vec![("endpoint", endpoint.into())],
-        events as f64,
-    );
-    state.metrics.add(
-        "spindle_ingested_bytes_total",
-        vec![("endpoint", endpoint.into())],
-        bytes as f64,
-    );
-    Ok(())
+
+    /// Commits a batch of `events` events, recording commit latency and ingested counts.
+    async fn commit(&self, batch: WriteBatch, events: usize) -> ApiResult<()> {
+        let state = self.state;
+        let started = Instant::now();
+        if !batch.is_empty() {
+            let written = state.store.write(self.project_id, batch).await;
+            state.readiness.record_write(&written);
+            written?;
+            state.metrics.observe(
+                "spindle_commit_latency_seconds",
+                vec![],
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        state.metrics.add(
+            "spindle_ingested_events_total",
+            vec![("endpoint", self.endpoint.into())],
+            events as f64,
+        );
+        state.metrics.add(
+            "spindle_ingested_bytes_total",
+            vec![("endpoint", self.endpoint.into())],
+            self.bytes as f64,
+        );
+        Ok(())
+    }
 }
 
 /// `POST /api/public/otel/v1/traces`: OTLP/HTTP protobuf or JSON, gzip or not.
@@ -118,11 +137,7 @@ pub async fn otel_traces(
             format!("Invalid content type: expected application/x-protobuf or application/json, got {content_type:?}"),
         )
     })?;
-    let AdmittedBody {
-        bytes: body,
-        ticket: _ticket,
-    } = admit_body(&state, fairness_key(&auth), &headers, body).await?;
-    let bytes = body.len();
+    let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "otel").await?;
     let now = now_micros();
     let (batch, spans) = blocking(move || {
         let export = otlp::decode(&body, encoding)?;
@@ -130,7 +145,7 @@ pub async fn otel_traces(
         Ok((otlp::to_batch(&export, now), spans))
     })
     .await?;
-    commit(&state, &auth.project_id, batch, "otel", spans, bytes).await?;
+    write.commit(batch, spans).await?;
 
     Ok(Json(json!({})).into_response())
 }
@@ -149,11 +164,7 @@ pub async fn ingestion(
     body: Body,
 ) -> ApiResult<Response> {
     require_json(&headers)?;
-    let AdmittedBody {
-        bytes: body,
-        ticket: _ticket,
-    } = admit_body(&state, fairness_key(&auth), &headers, body).await?;
-    let bytes = body.len();
+    let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "ingestion").await?;
     let scores_only = auth.access == Access::ScoresOnly;
     let parsed = blocking(move || {
         let allowed = move |event_type: &str| !scores_only || event_type == "score-create";
@@ -174,15 +185,7 @@ pub async fn ingestion(
             "ingestion batch had invalid events"
         );
     }
-    commit(
-        &state,
-        &auth.project_id,
-        parsed.batch,
-        "ingestion",
-        accepted,
-        bytes,
-    )
-    .await?;
+    write.commit(parsed.batch, accepted).await?;
     let successes: Vec<Value> = parsed
         .successes
         .iter()
@@ -207,6 +210,13 @@ pub async fn ingestion(
         .into_response())
 }
 
+fn scores_batch(scores: Vec<ScoreRecord>) -> WriteBatch {
+    WriteBatch {
+        scores,
+        ..WriteBatch::default()
+    }
+}
+
 /// `POST /api/public/scores`: one score object (200 `{id}`) or an array (202 / 207).
 pub async fn create_scores(
     State(state): State<AppState>,
@@ -215,46 +225,32 @@ pub async fn create_scores(
     body: Body,
 ) -> ApiResult<Response> {
     require_json(&headers)?;
-    let AdmittedBody {
-        bytes: body,
-        ticket: _ticket,
-    } = admit_body(&state, fairness_key(&auth), &headers, body).await?;
-    let bytes = body.len();
+    let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "scores").await?;
     let now = now_micros();
     let parsed =
         blocking(move || spindle_ingest::score::parse_scores_body(&body, now, &mut fresh_id))
             .await?;
-    match parsed {
+    let (scores, errors) = match parsed {
         ScoresBody::One(score) => {
             let id = score.id.clone();
-            let batch = WriteBatch {
-                scores: vec![*score],
-                ..WriteBatch::default()
-            };
-            commit(&state, &auth.project_id, batch, "scores", 1, bytes).await?;
-            Ok(Json(json!({"id": id})).into_response())
+            write.commit(scores_batch(vec![*score]), 1).await?;
+            return Ok(Json(json!({"id": id})).into_response());
         }
-        ScoresBody::Many { scores, errors } => {
-            let accepted = scores.len();
-            let batch = WriteBatch {
-                scores,
-                ..WriteBatch::default()
-            };
-            commit(&state, &auth.project_id, batch, "scores", accepted, bytes).await?;
-            if errors.is_empty() {
-                Ok((StatusCode::ACCEPTED, Json(json!({"message": "Accepted"}))).into_response())
-            } else {
-                let rejected = errors.len();
-                let errors: Vec<Value> = errors
-                    .iter()
-                    .map(|error| json!({"message": error.message}))
-                    .collect();
-                Ok((
-                    StatusCode::MULTI_STATUS,
-                    Json(json!({"accepted": accepted, "rejected": rejected, "errors": errors})),
-                )
-                    .into_response())
-            }
-        }
+        ScoresBody::Many { scores, errors } => (scores, errors),
+    };
+    let accepted = scores.len();
+    write.commit(scores_batch(scores), accepted).await?;
+    if errors.is_empty() {
+        return Ok((StatusCode::ACCEPTED, Json(json!({"message": "Accepted"}))).into_response());
     }
+    let rejected = errors.len();
+    let errors: Vec<Value> = errors
+        .iter()
+        .map(|error| json!({"message": error.message}))
+        .collect();
+    Ok((
+        StatusCode::MULTI_STATUS,
+        Json(json!({"accepted": accepted, "rejected": rejected, "errors": errors})),
+    )
+        .into_response())
 }

@@ -2,7 +2,7 @@
 //! the returned URL, then `PATCH` the upload status. Blobs are kept by the store.
 
 use super::body::{now_micros, read_body, require_json};
-use super::ingest::fairness_key;
+use super::ingest::read_charged_body;
 use crate::auth::FullAuth;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -37,15 +37,7 @@ pub async fn create(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     require_json(&headers)?;
-    let mut ticket = state.admission.ticket(fairness_key(&auth));
-    let body = read_body(
-        &headers,
-        body,
-        1024 * 1024,
-        &mut ticket,
-        state.body_read_timeout,
-    )
-    .await?;
+    let (body, _ticket) = read_charged_body(&state, &auth, &headers, body, 1024 * 1024).await?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);

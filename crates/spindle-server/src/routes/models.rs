@@ -1,8 +1,8 @@
 //! `/api/public/models`: the project's custom models (create, replace, delete) and the
 //! built-in price table (read only), in Langfuse's shapes. Prices are USD per unit.
 
-use super::body::{blocking, fresh_id, now_micros, read_body, require_json};
-use super::ingest::fairness_key;
+use super::body::{blocking, fresh_id, now_micros, require_json};
+use super::ingest::read_charged_body;
 use super::params::Params;
 use crate::auth::{FullAuth, ProjectAuth};
 use crate::error::ApiResult;
@@ -169,15 +169,7 @@ async fn model_body(
     id: String,
 ) -> ApiResult<CustomModel> {
     require_json(headers)?;
-    let mut ticket = state.admission.ticket(fairness_key(auth));
-    let bytes = read_body(
-        headers,
-        body,
-        1024 * 1024,
-        &mut ticket,
-        state.body_read_timeout,
-    )
-    .await?;
+    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, 1024 * 1024).await?;
     let project_id = auth.project_id.clone();
     blocking(move || spindle_ingest::model::parse_model_body(&project_id, id, &bytes, now_micros()))
         .await

@@ -3,8 +3,8 @@
 //! labels to a version, delete a prompt or some of its versions. Shapes and statuses follow
 //! Langfuse's (`201` on create, `204` on delete).
 
-use super::body::{blocking, read_body, require_json};
-use super::ingest::fairness_key;
+use super::body::{blocking, require_json};
+use super::ingest::read_charged_body;
 use super::params::{prompt_query, prompt_selector, BothSelectors, Params};
 use crate::auth::{FullAuth, ProjectAuth};
 use crate::dto::prompts::{prompt_json, prompt_list_json};
@@ -38,15 +38,8 @@ async fn prompt_body(
     headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Vec<u8>> {
-    let mut ticket = state.admission.ticket(fairness_key(auth));
-    read_body(
-        headers,
-        body,
-        MAX_PROMPT_BODY,
-        &mut ticket,
-        state.body_read_timeout,
-    )
-    .await
+    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, MAX_PROMPT_BODY).await?;
+    Ok(bytes)
 }
 
 fn not_found(message: String) -> Error {
