@@ -4,51 +4,16 @@
 //! same, complete trees. Fails (never skips) when PostgreSQL is not reachable.
 
 use spindle_ingest::otlp::proto;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 mod postgres_support;
 mod process_support;
 use postgres_support::FreshDatabase;
-use process_support::{free_port, otlp_body, serve, string_attribute, Client};
+use process_support::{free_port, otlp_body, postgres_client, serve_on_postgres, string_attribute};
 
-const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
 const TRACES: u64 = 8;
 const SPANS: u64 = 10;
 const WRITERS: usize = 8;
-
-/// A server process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-fn spawn(database_url: &str, port: u16) -> Server {
-    let data_dir = std::env::temp_dir().join(format!("spindle-pg-unused-{port}"));
-    Server(
-        serve(port, "pg", "pk-lf-pg", "sk-lf-pg")
-            .arg("--database-url")
-            .arg(database_url)
-            .args(["--database-pool-size", "8", "--data-dir"])
-            .arg(data_dir)
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server"),
-    )
-}
-
-fn wait_healthy(server: &mut Server, port: u16) {
-    client(port).wait_healthy(&mut server.0, Duration::from_secs(60));
-}
-
-/// The server on `port`, as the project's key.
-fn client(port: u16) -> Client {
-    Client::new(port, AUTH, Duration::from_secs(60))
-}
 
 fn trace_bytes(trace: u64) -> Vec<u8> {
     let mut id = [0u8; 16];
@@ -151,7 +116,7 @@ fn send(port: u16, operation: &Operation) {
         Operation::Ingestion(body) => ("/api/public/ingestion", "application/json", body),
     };
     for _ in 0..600 {
-        let (status, response) = client(port)
+        let (status, response) = postgres_client(port)
             .request("POST", path, content_type, Some(body))
             .unwrap_or_else(|e| panic!("POST {path} on {port}: {e}"));
         match status {
@@ -174,7 +139,7 @@ fn send(port: u16, operation: &Operation) {
 }
 
 fn get_json(port: u16, path: &str) -> serde_json::Value {
-    let (status, body) = client(port)
+    let (status, body) = postgres_client(port)
         .request("GET", path, "application/json", None)
         .expect("GET request");
     assert_eq!(
@@ -194,10 +159,8 @@ fn two_instances_eight_writers_identical_complete_trees() {
     // One after the other: the first start also creates the web UI's admin, which two
     // instances starting at the same moment would both try (see the store crate's
     // concurrency test for two stores migrating one schema at once).
-    let mut first = spawn(&url, ports[0]);
-    wait_healthy(&mut first, ports[0]);
-    let mut second = spawn(&url, ports[1]);
-    wait_healthy(&mut second, ports[1]);
+    let first = serve_on_postgres(&url, ports[0], 8);
+    let second = serve_on_postgres(&url, ports[1], 8);
 
     let mut lanes: Vec<Vec<Operation>> = (0..WRITERS).map(|_| Vec::new()).collect();
     for (index, operation) in operations().into_iter().enumerate() {

@@ -4,50 +4,18 @@
 //! cache's short lifetime. Fails (never skips) when PostgreSQL is not reachable.
 
 use serde_json::{json, Value};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 mod postgres_support;
 mod process_support;
 use postgres_support::FreshDatabase;
-use process_support::{free_port, serve, Client};
+use process_support::{free_port, postgres_client, serve_on_postgres};
 
-const AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc="; // pk-lf-pg:sk-lf-pg
 const CREATES_PER_INSTANCE: usize = 6;
-
-/// A server process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-fn spawn(database_url: &str, port: u16) -> Server {
-    let data_dir = std::env::temp_dir().join(format!("spindle-pg-unused-{port}"));
-    let mut server = Server(
-        serve(port, "pg", "pk-lf-pg", "sk-lf-pg")
-            .arg("--database-url")
-            .arg(database_url)
-            .args(["--database-pool-size", "4", "--data-dir"])
-            .arg(data_dir)
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server"),
-    );
-    client(port).wait_healthy(&mut server.0, Duration::from_secs(60));
-    server
-}
-
-fn client(port: u16) -> Client {
-    Client::new(port, AUTH, Duration::from_secs(60))
-}
 
 fn send(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
     let bytes = body.map(|body| serde_json::to_vec(body).expect("json"));
-    let (status, response) = client(port)
+    let (status, response) = postgres_client(port)
         .request(method, path, "application/json", bytes.as_deref())
         .expect("request");
     let value = if response.is_empty() {
@@ -64,8 +32,8 @@ fn two_instances_number_versions_once_and_serve_label_moves() {
     let database = FreshDatabase::create();
     let url = database.url();
     let ports = [free_port(), free_port()];
-    let _first = spawn(&url, ports[0]);
-    let _second = spawn(&url, ports[1]);
+    let _first = serve_on_postgres(&url, ports[0], 4);
+    let _second = serve_on_postgres(&url, ports[1], 4);
 
     // Creates through both instances at once.
     let writers: Vec<_> = ports

@@ -185,58 +185,27 @@ async fn chat_prompts_folders_and_label_updates() {
     // The update reaches the served answer at once.
     assert_eq!(app.get(path).await.status.as_u16(), 200);
 
-    expect_error(
-        send(
-            &app,
-            "PATCH",
-            &format!("{path}/versions/5"),
-            Some(&json!({"newLabels": ["x"]})),
-            &[],
-        )
-        .await,
-        404,
-        "Prompt 'team/support/assistant' version 5 not found",
-    )
-    .await;
-    expect_error(
-        send(
-            &app,
-            "PATCH",
-            &format!("{path}/versions/1"),
-            Some(&json!({"newLabels": ["latest"]})),
-            &[],
-        )
-        .await,
-        400,
-        "newLabels: ",
-    )
-    .await;
-    expect_error(
-        send(
-            &app,
-            "PATCH",
-            &format!("{path}/versions/x"),
-            Some(&json!({"newLabels": []})),
-            &[],
-        )
-        .await,
-        400,
-        "version: must be a positive integer",
-    )
-    .await;
-    expect_error(
-        send(
-            &app,
-            "PATCH",
-            &format!("{path}/versions/1"),
-            Some(&json!({"newLabels": ["Not Valid"]})),
-            &[],
-        )
-        .await,
-        400,
-        "newLabels[0]: must be lowercase",
-    )
-    .await;
+    for (version, new_labels, status, message_start) in [
+        (
+            "5",
+            json!(["x"]),
+            404,
+            "Prompt 'team/support/assistant' version 5 not found",
+        ),
+        ("1", json!(["latest"]), 400, "newLabels: "),
+        ("x", json!([]), 400, "version: must be a positive integer"),
+        (
+            "1",
+            json!(["Not Valid"]),
+            400,
+            "newLabels[0]: must be lowercase",
+        ),
+    ] {
+        let version_path = format!("{path}/versions/{version}");
+        let body = json!({ "newLabels": new_labels });
+        let response = send(&app, "PATCH", &version_path, Some(&body), &[]).await;
+        expect_error(response, status, message_start).await;
+    }
 }
 
 #[tokio::test]
@@ -275,18 +244,12 @@ async fn list_and_delete() {
     assert_eq!(production["data"][0]["name"], "c");
     let tagged = app.get("/api/public/v2/prompts?tag=y").await.json();
     assert_eq!(tagged["data"].as_array().map(Vec::len), Some(1));
-    expect_error(
-        app.get("/api/public/v2/prompts?limit=101").await,
-        400,
-        "limit: ",
-    )
-    .await;
-    expect_error(
-        app.get("/api/public/v2/prompts?fromUpdatedAt=x").await,
-        400,
-        "fromUpdatedAt: ",
-    )
-    .await;
+    for (bad_list, message_start) in [
+        ("/api/public/v2/prompts?limit=101", "limit: "),
+        ("/api/public/v2/prompts?fromUpdatedAt=x", "fromUpdatedAt: "),
+    ] {
+        expect_error(app.get(bad_list).await, 400, message_start).await;
+    }
 
     let deleted = send(
         &app,
@@ -303,19 +266,9 @@ async fn list_and_delete() {
             .json()["version"],
         1
     );
-    expect_error(
-        send(
-            &app,
-            "DELETE",
-            "/api/public/v2/prompts/a?version=1&label=production",
-            None,
-            &[],
-        )
-        .await,
-        400,
-        "version: give either",
-    )
-    .await;
+    let both = "/api/public/v2/prompts/a?version=1&label=production";
+    let response = send(&app, "DELETE", both, None, &[]).await;
+    expect_error(response, 400, "version: give either").await;
     let deleted = send(&app, "DELETE", "/api/public/v2/prompts/a", None, &[]).await;
     assert_eq!(deleted.status.as_u16(), 204);
     expect_error(

@@ -23,55 +23,20 @@ mod support_query;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use support::{TestApp, PK1, SK1};
-
-struct Server {
-    runtime: tokio::runtime::Runtime,
-    app: TestApp,
-}
+use support::SocketServer;
 
 /// One server for the whole file, and the SDK's global client pointed at it.
-fn server() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
+fn server() -> &'static SocketServer {
+    static SERVER: OnceLock<SocketServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let (app, base_url) = runtime.block_on(async {
-            let app = support::app().await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let address = listener.local_addr().expect("address");
-            let router = app.router.clone();
-            tokio::spawn(async move {
-                axum::serve(listener, router).await.ok();
-            });
-            (app, format!("http://{address}"))
-        });
-        let client = spindle::Client::builder()
-            .public_key(PK1)
-            .secret_key(SK1)
-            .base_url(base_url)
-            .build()
-            .expect("SDK client");
-        assert!(client.install_global());
-        Server { runtime, app }
+        let server = SocketServer::start(|router| router);
+        assert!(server.client().install_global());
+        server
     })
 }
 
 fn get(path: &str) -> Value {
-    let server = server();
-    let response = server.runtime.block_on(server.app.get(path));
-    assert_eq!(
-        response.status,
-        200,
-        "GET {path}: {}",
-        String::from_utf8_lossy(&response.body)
-    );
-    response.json()
+    server().get_ok(path)
 }
 
 /// The stored trace named `name`, and its observations by name.

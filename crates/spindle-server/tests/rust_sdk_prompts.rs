@@ -14,20 +14,14 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use serde_json::{json, Value};
 use spindle::{
-    ChatMessage, Client, CompiledMessage, CreatePrompt, ObservationType, ObservationUpdate,
-    PromptError, PromptMessage, PromptTemplate, PromptType, Variables,
+    ChatMessage, CompiledMessage, CreatePrompt, ObservationType, ObservationUpdate, PromptError,
+    PromptMessage, PromptTemplate, PromptType, Variables,
 };
 use std::collections::HashMap;
 use std::future::IntoFuture;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
-use support::{TestApp, PK1, SK1};
-
-struct Server {
-    runtime: tokio::runtime::Runtime,
-    app: TestApp,
-    base_url: String,
-}
+use support::{sdk_client, SocketServer};
 
 /// Prompt fetches (`GET /api/public/v2/prompts/{name}`) the server received, and how many of
 /// them it answered with 304, by path.
@@ -75,46 +69,15 @@ async fn count_prompt_fetches(request: Request, next: Next) -> axum::response::R
 }
 
 /// One server for the whole file, and the SDK's global client pointed at it.
-fn server() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
+fn server() -> &'static SocketServer {
+    static SERVER: OnceLock<SocketServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let (app, base_url) = runtime.block_on(async {
-            let app = support::app().await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let address = listener.local_addr().expect("address");
-            let router = app
-                .router
-                .clone()
-                .layer(axum::middleware::from_fn(count_prompt_fetches));
-            tokio::spawn(async move {
-                axum::serve(listener, router).await.ok();
-            });
-            (app, format!("http://{address}"))
+        let server = SocketServer::start(|router| {
+            router.layer(axum::middleware::from_fn(count_prompt_fetches))
         });
-        assert!(client_for(&base_url).install_global());
-        Server {
-            runtime,
-            app,
-            base_url,
-        }
+        assert!(server.client().install_global());
+        server
     })
-}
-
-/// A new client (with its own prompt cache) for the server at `base_url`.
-fn client_for(base_url: &str) -> Client {
-    Client::builder()
-        .public_key(PK1)
-        .secret_key(SK1)
-        .base_url(base_url)
-        .build()
-        .expect("SDK client")
 }
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -122,15 +85,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 fn get(path: &str) -> Value {
-    let server = server();
-    let response = server.runtime.block_on(server.app.get(path));
-    assert_eq!(
-        response.status,
-        200,
-        "GET {path}: {}",
-        String::from_utf8_lossy(&response.body)
-    );
-    response.json()
+    server().get_ok(path)
 }
 
 /// A base URL where nothing listens.
@@ -144,7 +99,7 @@ fn unreachable_base_url() -> String {
 #[test]
 fn fetch_by_label_and_version_served_from_the_cache() {
     let server = server();
-    let client = client_for(&server.base_url);
+    let client = server.client();
     block_on(async {
         let first = client
             .create_prompt(
@@ -241,8 +196,8 @@ fn fetch_by_label_and_version_served_from_the_cache() {
 #[test]
 fn stale_prompt_is_served_while_it_refreshes() {
     let server = server();
-    let writer = client_for(&server.base_url);
-    let reader = client_for(&server.base_url);
+    let writer = server.client();
+    let reader = server.client();
     let short = Duration::from_millis(1);
     block_on(async {
         writer
@@ -281,8 +236,8 @@ fn stale_prompt_is_served_while_it_refreshes() {
 #[test]
 fn unchanged_prompt_is_revalidated_with_a_304() {
     let server = server();
-    let writer = client_for(&server.base_url);
-    let reader = client_for(&server.base_url);
+    let writer = server.client();
+    let reader = server.client();
     block_on(async {
         writer
             .create_prompt(CreatePrompt::text("sdk-etag", "same").labels(["production"]))
@@ -329,7 +284,7 @@ fn unchanged_prompt_is_revalidated_with_a_304() {
 #[test]
 fn chat_prompt_round_trip_and_compile() {
     let server = server();
-    let client = client_for(&server.base_url);
+    let client = server.client();
     block_on(async {
         let messages = vec![
             PromptMessage::message("system", "You are a {{persona}}."),
@@ -398,7 +353,7 @@ fn chat_prompt_round_trip_and_compile() {
 #[test]
 fn fallback_when_the_server_is_unreachable() {
     server();
-    let client = client_for(&unreachable_base_url());
+    let client = sdk_client(&unreachable_base_url());
     block_on(async {
         let fallback = client
             .get_prompt("sdk-offline")
@@ -438,7 +393,7 @@ fn fallback_when_the_server_is_unreachable() {
 #[test]
 fn cached_prompt_outlives_the_server() {
     let server = server();
-    let writer = client_for(&server.base_url);
+    let writer = server.client();
     block_on(async {
         writer
             .create_prompt(CreatePrompt::text("sdk-outage", "cached text").labels(["production"]))
@@ -457,7 +412,7 @@ fn cached_prompt_outlives_the_server() {
                 })
                 .into_future(),
         );
-        let reader = client_for(&format!("http://{address}"));
+        let reader = sdk_client(&format!("http://{address}"));
         let short = Duration::from_millis(1);
         let fetched = reader.get_prompt("sdk-outage").cache_ttl(short).await;
         assert!(!fetched.expect("fetched").is_fallback);

@@ -2,21 +2,23 @@
 //! characters in search and filter values, media download tokens signed with the server
 //! secret, API secret hashes peppered (and old ones rehashed on use), password changes.
 
+mod postgres_support;
 mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use postgres_support::{admin_async, database_url};
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
 use spindle_server::secret::{load_server_secret, SecretHome};
-use spindle_server::state::{AppState, Limits};
+use spindle_server::state::Limits;
 use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
-use spindle_store::{ApiKey, Organization, Project, SecretCheck, Store};
+use spindle_store::{ApiKey, SecretCheck, Store};
 use spindle_store_postgres::{PostgresOptions, PostgresStore};
-use spindle_store_sqlite::{SqliteOptions, SqliteStore};
+use spindle_store_sqlite::SqliteOptions;
 use std::sync::Arc;
 use support::{basic, Response as Reply};
 
@@ -47,44 +49,13 @@ struct Server {
     schema: Option<String>,
 }
 
-fn database_url() -> String {
-    std::env::var("SPINDLE_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-async fn postgres_admin(sql: &str) {
-    let url = database_url();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|error| {
-            panic!("PostgreSQL is required for this test and is not reachable at {url}: {error}")
-        });
-    let connection = tokio::spawn(connection);
-    client
-        .batch_execute(sql)
-        .await
-        .unwrap_or_else(|error| panic!("{sql}: {error}"));
-    drop(client);
-    let _ = connection.await;
-}
-
 async fn server(backend: Backend) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let (store, accounts, prompts, schema): (Arc<dyn Store>, Arc<dyn Accounts>, Prompted, _) =
         match backend {
             Backend::Sqlite => {
-                let sqlite = Arc::new(
-                    SqliteStore::open(
-                        dir.path(),
-                        SqliteOptions {
-                            synchronous_full: false,
-                            ..SqliteOptions::default()
-                        },
-                    )
-                    .expect("open sqlite"),
-                );
+                let queue_capacity = SqliteOptions::default().queue_capacity;
+                let sqlite = support::open_sqlite(dir.path(), queue_capacity);
                 (sqlite.clone(), sqlite.clone(), sqlite, None)
             }
             Backend::Postgres => {
@@ -108,20 +79,7 @@ async fn server(backend: Backend) -> Server {
                 (postgres.clone(), postgres.clone(), postgres, Some(schema))
             }
         };
-    let organization = Organization {
-        id: "org".into(),
-        name: "Org".into(),
-    };
-    store
-        .upsert_project(&Project {
-            id: "p1".into(),
-            name: "p1".into(),
-            organization,
-            retention_days: None,
-            created_at: 0,
-        })
-        .await
-        .expect("project");
+    support::add_project(store.as_ref(), "p1", "p1").await;
     let home = match backend {
         Backend::Sqlite => SecretHome::DataDir(dir.path().to_path_buf()),
         Backend::Postgres => SecretHome::Database,
@@ -162,25 +120,28 @@ fn router(
     prompts: &Arc<dyn Prompts>,
     secret: ServerSecret,
 ) -> Router {
-    let state = AppState::new(
+    let limits = Limits {
+        max_body_bytes: 1 << 20,
+    };
+    spindle_server::app(support::app_state(
         store.clone(),
         accounts.clone(),
         prompts.clone(),
-        Limits {
-            max_body_bytes: 1 << 20,
-        },
+        secret,
+        limits,
         8,
-        "http://test",
-    )
-    .with_server_secret(secret);
-    spindle_server::app(state)
+    ))
 }
 
 impl Server {
     async fn finish(self) {
         self.store.shutdown().await.expect("shutdown");
         if let Some(schema) = &self.schema {
-            postgres_admin(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await;
+            admin_async(
+                &database_url(),
+                &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+            )
+            .await;
         }
     }
 
@@ -203,26 +164,12 @@ impl Server {
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Reply {
-        self.send(
-            Request::post("/api/ui/auth/sign-in")
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("x-spindle-csrf", "1")
-                .body(Body::from(
-                    json!({"email": email, "password": password}).to_string(),
-                ))
-                .expect("request"),
-        )
-        .await
+        self.send(support::sign_in_request(email, password)).await
     }
 
     /// Signs in as the owner; the cookie and the CSRF token.
     async fn session(&self) -> (String, String) {
-        let reply = self.sign_in(EMAIL, PASSWORD).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-        let cookie = reply.cookie();
-        let me = self.get_with_cookie("/api/ui/me", &cookie).await;
-        let csrf = me.json()["csrfToken"].as_str().expect("csrf").to_owned();
-        (cookie, csrf)
+        support::ui_session(&self.router, support::sign_in_request(EMAIL, PASSWORD)).await
     }
 
     async fn post_with_session(
@@ -231,38 +178,16 @@ impl Server {
         (cookie, csrf): &(String, String),
         body: Value,
     ) -> Reply {
-        self.send(
-            Request::post(path)
-                .header(header::COOKIE, cookie)
-                .header("x-spindle-csrf", csrf)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .expect("request"),
-        )
-        .await
+        self.send(support::ui_write("POST", path, cookie, Some(csrf), &body))
+            .await
     }
 
     async fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
-        self.send(
-            Request::get(path)
-                .header(header::COOKIE, cookie)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
+        self.send(support::cookie_get(path, cookie)).await
     }
 
     async fn ingest(&self, batch: Value) {
-        let reply = self
-            .send(
-                Request::post("/api/public/ingestion")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::AUTHORIZATION, basic(PK, SK))
-                    .body(Body::from(json!({ "batch": batch }).to_string()))
-                    .expect("request"),
-            )
-            .await;
-        assert!(reply.status.is_success(), "{}", reply.text());
+        support::ingest_as(&self.router, PK, SK, batch).await;
     }
 }
 
@@ -349,16 +274,6 @@ async fn nul_in_search_and_filters_is_refused(backend: Backend) {
         "filter[0].value",
     );
     server.finish().await;
-}
-
-#[tokio::test]
-async fn nul_in_search_and_filters_is_refused_on_sqlite() {
-    nul_in_search_and_filters_is_refused(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn nul_in_search_and_filters_is_refused_on_postgres() {
-    nul_in_search_and_filters_is_refused(Backend::Postgres).await;
 }
 
 /// Registers and uploads `bytes` as media of `p1`; its id.
@@ -479,16 +394,6 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
     server.finish().await;
 }
 
-#[tokio::test]
-async fn download_urls_need_the_server_secret_on_sqlite() {
-    download_urls_need_the_server_secret(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn download_urls_need_the_server_secret_on_postgres() {
-    download_urls_need_the_server_secret(Backend::Postgres).await;
-}
-
 async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use(backend: Backend) {
     let server = server(backend).await;
     let traces = "/api/public/traces";
@@ -565,16 +470,6 @@ async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use(backend: Backen
     server.finish().await;
 }
 
-#[tokio::test]
-async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use_on_sqlite() {
-    api_secrets_are_peppered_and_old_hashes_rehashed_on_use(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use_on_postgres() {
-    api_secrets_are_peppered_and_old_hashes_rehashed_on_use(Backend::Postgres).await;
-}
-
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(backend: Backend) {
     let server = server(backend).await;
     let this = server.session().await;
@@ -639,12 +534,28 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(bac
     server.finish().await;
 }
 
-#[tokio::test]
-async fn changing_the_password_needs_the_current_one_and_ends_other_sessions_on_sqlite() {
-    changing_the_password_needs_the_current_one_and_ends_other_sessions(Backend::Sqlite).await;
+/// Each case on both backends: the tests `case::on_sqlite` and `case::on_postgres`.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use super::Backend;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$case(Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$case(Backend::Postgres).await;
+            }
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn changing_the_password_needs_the_current_one_and_ends_other_sessions_on_postgres() {
-    changing_the_password_needs_the_current_one_and_ends_other_sessions(Backend::Postgres).await;
-}
+on_both_backends!(
+    nul_in_search_and_filters_is_refused,
+    download_urls_need_the_server_secret,
+    api_secrets_are_peppered_and_old_hashes_rehashed_on_use,
+    changing_the_password_needs_the_current_one_and_ends_other_sessions,
+);

@@ -12,7 +12,7 @@ use spindle_server::state::{AppState, Limits};
 use spindle_server::ui::bootstrap::{bootstrap_admin, AdminBootstrap};
 use spindle_server::ui::session::SignInGuard;
 use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
-use spindle_store::{Organization, Project, Store};
+use spindle_store::Store;
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,34 +38,11 @@ async fn ui() -> Ui {
 /// Like [`ui`], with this sign-in guard.
 async fn ui_with_guard(guard: SignInGuard) -> Ui {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = Arc::new(
-        SqliteStore::open(
-            dir.path(),
-            SqliteOptions {
-                synchronous_full: false,
-                ..SqliteOptions::default()
-            },
-        )
-        .expect("open store"),
-    );
+    let sqlite = support::open_sqlite(dir.path(), SqliteOptions::default().queue_capacity);
     let store: Arc<dyn Store> = sqlite.clone();
     let secret = spindle_store::secret::ServerSecret::random();
-    let organization = Organization {
-        id: "org".into(),
-        name: "Org".into(),
-    };
-    store.upsert_organization(&organization).await.expect("org");
     for project in ["p1", "p2"] {
-        store
-            .upsert_project(&Project {
-                id: project.into(),
-                name: format!("Project {project}"),
-                organization: organization.clone(),
-                retention_days: None,
-                created_at: 0,
-            })
-            .await
-            .expect("project");
+        support::add_project(store.as_ref(), project, &format!("Project {project}")).await;
     }
     insert_key(store.as_ref(), &secret, "p1", "pk-lf-ui", "sk-lf-ui", 0)
         .await
@@ -108,17 +85,10 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         )
         .await
         .expect("membership");
-    let state = AppState::new(
-        store,
-        sqlite.clone(),
-        sqlite.clone(),
-        Limits {
-            max_body_bytes: 1 << 20,
-        },
-        8,
-        "http://test",
-    )
-    .with_server_secret(secret);
+    let limits = Limits {
+        max_body_bytes: 1 << 20,
+    };
+    let state = support::app_state(store, sqlite.clone(), sqlite.clone(), secret, limits, 8);
     let state = AppState {
         sign_in_guard: Arc::new(guard),
         ..state
@@ -141,39 +111,17 @@ impl Ui {
 
     /// Signs in from the client address `ip`.
     async fn sign_in_from(&self, email: &str, password: &str, ip: [u8; 4]) -> Reply {
-        let address = std::net::SocketAddr::from((ip, 40_000));
-        self.send(
-            Request::post("/api/ui/auth/sign-in")
-                .extension(axum::extract::ConnectInfo(address))
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("x-spindle-csrf", "1")
-                .body(Body::from(
-                    json!({"email": email, "password": password}).to_string(),
-                ))
-                .expect("request"),
-        )
-        .await
+        self.send(sign_in_request_from(email, password, ip)).await
     }
 
     /// Signs in; returns the cookie and the CSRF token.
     async fn session(&self, email: &str, password: &str) -> (String, String) {
-        let reply = self.sign_in(email, password).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-        let cookie = reply.cookie();
-        let me = self.get("/api/ui/me", &cookie).await;
-        assert_eq!(me.status, StatusCode::OK);
-        let csrf = me.json()["csrfToken"].as_str().expect("csrf").to_owned();
-        (cookie, csrf)
+        let sign_in = sign_in_request_from(email, password, [127, 0, 0, 1]);
+        support::ui_session(&self.router, sign_in).await
     }
 
     async fn get(&self, path: &str, cookie: &str) -> Reply {
-        self.send(
-            Request::get(path)
-                .header(header::COOKIE, cookie)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
+        self.send(support::cookie_get(path, cookie)).await
     }
 
     async fn write(
@@ -184,30 +132,23 @@ impl Ui {
         csrf: Option<&str>,
         body: Value,
     ) -> Reply {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(csrf) = csrf {
-            request = request.header("x-spindle-csrf", csrf);
-        }
-        self.send(request.body(Body::from(body.to_string())).expect("request"))
+        self.send(support::ui_write(method, path, cookie, csrf, &body))
             .await
     }
 
     async fn ingest(&self, batch: Value) {
-        let reply = self
-            .send(
-                Request::post("/api/public/ingestion")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::AUTHORIZATION, basic("pk-lf-ui", "sk-lf-ui"))
-                    .body(Body::from(json!({ "batch": batch }).to_string()))
-                    .expect("request"),
-            )
-            .await;
-        assert!(reply.status.is_success(), "{}", reply.text());
+        support::ingest_as(&self.router, "pk-lf-ui", "sk-lf-ui", batch).await;
     }
+}
+
+/// The sign-in request from the client address `ip`.
+fn sign_in_request_from(email: &str, password: &str, ip: [u8; 4]) -> Request<Body> {
+    let mut request = support::sign_in_request(email, password);
+    let address = std::net::SocketAddr::from((ip, 40_000));
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(address));
+    request
 }
 
 fn event(kind: &str, id: &str, body: Value) -> Value {
@@ -225,18 +166,12 @@ async fn sign_in_sets_an_httponly_samesite_cookie_and_me_lists_projects() {
         assert!(set_cookie.contains(flag), "{flag} missing in {set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
-    let behind_tls = ui
-        .send(
-            Request::post("/api/ui/auth/sign-in")
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("x-spindle-csrf", "1")
-                .header("x-forwarded-proto", "https")
-                .body(Body::from(
-                    json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).to_string(),
-                ))
-                .expect("request"),
-        )
-        .await;
+    let mut request = support::sign_in_request(ADMIN_EMAIL, ADMIN_PASSWORD);
+    request.headers_mut().insert(
+        "x-forwarded-proto",
+        axum::http::HeaderValue::from_static("https"),
+    );
+    let behind_tls = ui.send(request).await;
     assert!(behind_tls.headers[header::SET_COOKIE]
         .to_str()
         .expect("ascii")
@@ -274,16 +209,9 @@ async fn wrong_password_unknown_user_and_no_session_are_refused() {
 #[tokio::test]
 async fn writes_need_the_csrf_token_and_the_same_origin() {
     let ui = ui().await;
-    let no_header = ui
-        .send(
-            Request::post("/api/ui/auth/sign-in")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(
-                    json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).to_string(),
-                ))
-                .expect("request"),
-        )
-        .await;
+    let mut request = support::sign_in_request(ADMIN_EMAIL, ADMIN_PASSWORD);
+    request.headers_mut().remove("x-spindle-csrf");
+    let no_header = ui.send(request).await;
     assert_eq!(no_header.status, StatusCode::FORBIDDEN, "login CSRF");
     let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let path = "/api/ui/projects/p1/keys";

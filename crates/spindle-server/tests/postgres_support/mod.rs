@@ -76,22 +76,24 @@ pub fn admin(url: &str, sql: &str) {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(async {
-        let (client, connection) = match tokio_postgres::connect(url, tokio_postgres::NoTls).await
-        {
-            Ok(pair) => pair,
-            Err(error) => panic!(
-                "PostgreSQL is required for this test and is not reachable at {url}: {error}\n\
-                 start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
-                 (or point SPINDLE_TEST_DATABASE_URL at another server)"
-            ),
-        };
-        let connection = tokio::spawn(connection);
-        client
-            .batch_execute(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        drop(client);
-        let _ = connection.await;
-    });
+    runtime.block_on(admin_async(url, sql));
+}
+
+/// [`admin`] from async code.
+pub async fn admin_async(url: &str, sql: &str) {
+    let (client, connection) = match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+        Ok(pair) => pair,
+        Err(error) => panic!(
+            "PostgreSQL is required for this test and is not reachable at {url}: {error}\n\
+             start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
+             (or point SPINDLE_TEST_DATABASE_URL at another server)"
+        ),
+    };
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    drop(client);
+    let _ = connection.await;
 }

@@ -127,3 +127,39 @@ impl Client {
         Ok((status, response[body_start..].to_vec()))
     }
 }
+
+/// `Authorization` of the key pair [`serve_on_postgres`] sets up (`pk-lf-pg:sk-lf-pg`).
+pub const POSTGRES_AUTH: &str = "Basic cGstbGYtcGc6c2stbGYtcGc=";
+
+/// A server process, killed when dropped.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// `spindle serve` of project `pg` on the PostgreSQL database at `database_url`, its pool
+/// `pool_size` connections; returns once it answers healthy.
+pub fn serve_on_postgres(database_url: &str, port: u16, pool_size: u32) -> Server {
+    let data_dir = std::env::temp_dir().join(format!("spindle-pg-unused-{port}"));
+    let mut server = Server(
+        serve(port, "pg", "pk-lf-pg", "sk-lf-pg")
+            .arg("--database-url")
+            .arg(database_url)
+            .args(["--database-pool-size", &pool_size.to_string(), "--data-dir"])
+            .arg(data_dir)
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server"),
+    );
+    postgres_client(port).wait_healthy(&mut server.0, Duration::from_secs(60));
+    server
+}
+
+/// The server on `port` started by [`serve_on_postgres`], as the project's key.
+pub fn postgres_client(port: u16) -> Client {
+    Client::new(port, POSTGRES_AUTH, Duration::from_secs(60))
+}

@@ -9,10 +9,13 @@ use axum::Router;
 use base64::Engine;
 use http_body_util::BodyExt;
 use prost::Message;
-use serde_json::Value;
+use serde_json::{json, Value};
 use spindle_ingest::otlp::proto;
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
+use spindle_store::accounts::Accounts;
+use spindle_store::prompts::Prompts;
+use spindle_store::secret::ServerSecret;
 use spindle_store::{Organization, Project, Store};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
@@ -52,56 +55,144 @@ pub async fn app() -> TestApp {
 
 pub async fn app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = Arc::new(
-        SqliteStore::open(
-            dir.path(),
-            SqliteOptions {
-                queue_capacity: options.write_queue,
-                synchronous_full: false,
-                ..SqliteOptions::default()
-            },
-        )
-        .expect("open store"),
-    );
+    let sqlite = open_sqlite(dir.path(), options.write_queue);
     let store: Arc<dyn Store> = sqlite.clone();
     let secret = spindle_store::secret::ServerSecret::random();
     for (project, public_key, secret_key) in [("p1", PK1, SK1), ("p2", PK2, SK2)] {
-        let organization = Organization {
-            id: "org".into(),
-            name: "Org".into(),
-        };
-        store.upsert_organization(&organization).await.expect("org");
-        store
-            .upsert_project(&Project {
-                id: project.into(),
-                name: project.into(),
-                organization,
-                retention_days: None,
-                created_at: 0,
-            })
-            .await
-            .expect("project");
+        add_project(store.as_ref(), project, project).await;
         insert_key(store.as_ref(), &secret, project, public_key, secret_key, 0)
             .await
             .expect("key");
     }
-    let state = AppState::new(
+    let state = app_state(
         store.clone(),
         sqlite.clone(),
         sqlite,
+        secret,
         Limits {
             max_body_bytes: options.max_body_bytes,
         },
         options.max_inflight,
-        "http://test",
-    )
-    .with_server_secret(secret);
+    );
     TestApp {
         router: spindle_server::app(state.clone()),
         state,
         store,
         _dir: dir,
     }
+}
+
+/// A SQLite store in `dir` without synced commits, its write queue `queue_capacity` long.
+pub fn open_sqlite(dir: &std::path::Path, queue_capacity: usize) -> Arc<SqliteStore> {
+    let options = SqliteOptions {
+        queue_capacity,
+        synchronous_full: false,
+        ..SqliteOptions::default()
+    };
+    Arc::new(SqliteStore::open(dir, options).expect("open store"))
+}
+
+/// Project `id` named `name`, in organization `org`.
+pub async fn add_project(store: &dyn Store, id: &str, name: &str) {
+    let organization = Organization {
+        id: "org".into(),
+        name: "Org".into(),
+    };
+    store.upsert_organization(&organization).await.expect("org");
+    store
+        .upsert_project(&Project {
+            id: id.into(),
+            name: name.into(),
+            organization,
+            retention_days: None,
+            created_at: 0,
+        })
+        .await
+        .expect("project");
+}
+
+/// The app's state over these stores, with this server secret and these limits, its public
+/// URL `http://test`.
+pub fn app_state(
+    store: Arc<dyn Store>,
+    accounts: Arc<dyn Accounts>,
+    prompts: Arc<dyn Prompts>,
+    secret: ServerSecret,
+    limits: Limits,
+    max_inflight: usize,
+) -> AppState {
+    AppState::new(
+        store,
+        accounts,
+        prompts,
+        limits,
+        max_inflight,
+        "http://test",
+    )
+    .with_server_secret(secret)
+}
+
+/// The UI's sign-in, with the header that marks the app's own requests.
+pub fn sign_in_request(email: &str, password: &str) -> Request<Body> {
+    Request::post("/api/ui/auth/sign-in")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-spindle-csrf", "1")
+        .body(Body::from(
+            json!({"email": email, "password": password}).to_string(),
+        ))
+        .expect("request")
+}
+
+/// `GET path` with this session cookie.
+pub fn cookie_get(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// A JSON write of the UI with this session cookie, and the CSRF token when there is one.
+pub fn ui_write(
+    method: &str,
+    path: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    body: &Value,
+) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(csrf) = csrf {
+        request = request.header("x-spindle-csrf", csrf);
+    }
+    request.body(Body::from(body.to_string())).expect("request")
+}
+
+/// Signs in through `router`; the session cookie and the CSRF token.
+pub async fn ui_session(router: &Router, sign_in: Request<Body>) -> (String, String) {
+    let reply = send(router, sign_in).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let cookie = reply.cookie();
+    let me = send(router, cookie_get("/api/ui/me", &cookie)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let csrf = me.json()["csrfToken"].as_str().expect("csrf").to_owned();
+    (cookie, csrf)
+}
+
+/// Sends a batch of ingestion events with this key pair; fails unless it is accepted.
+pub async fn ingest_as(router: &Router, public_key: &str, secret_key: &str, batch: Value) {
+    let reply = send(
+        router,
+        Request::post("/api/public/ingestion")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, basic(public_key, secret_key))
+            .body(Body::from(json!({ "batch": batch }).to_string()))
+            .expect("request"),
+    )
+    .await;
+    assert!(reply.status.is_success(), "{}", reply.text());
 }
 
 pub fn basic(public_key: &str, secret_key: &str) -> String {
@@ -287,4 +378,67 @@ pub fn export(spans: Vec<proto::Span>) -> proto::ExportTraceServiceRequest {
             schema_url: String::new(),
         }],
     }
+}
+
+/// An app served over a real socket from a runtime of its own, for clients that speak HTTP
+/// (the Rust SDK).
+pub struct SocketServer {
+    pub runtime: tokio::runtime::Runtime,
+    pub app: TestApp,
+    pub base_url: String,
+}
+
+impl SocketServer {
+    /// Serves a new app, its router wrapped by `wrap`, on a free local port.
+    pub fn start(wrap: impl FnOnce(Router) -> Router + Send + 'static) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (app, base_url) = runtime.block_on(async {
+            let app = app().await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let address = listener.local_addr().expect("address");
+            let router = wrap(app.router.clone());
+            tokio::spawn(async move {
+                axum::serve(listener, router).await.ok();
+            });
+            (app, format!("http://{address}"))
+        });
+        SocketServer {
+            runtime,
+            app,
+            base_url,
+        }
+    }
+
+    /// A new SDK client (with its own prompt cache) of the first project's keys.
+    pub fn client(&self) -> spindle::Client {
+        sdk_client(&self.base_url)
+    }
+
+    /// `GET path` through the app with the first project's keys; fails unless it answers 200.
+    pub fn get_ok(&self, path: &str) -> Value {
+        let response = self.runtime.block_on(self.app.get(path));
+        assert_eq!(
+            response.status,
+            200,
+            "GET {path}: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        response.json()
+    }
+}
+
+/// A new SDK client of the first project's keys for the server at `base_url`.
+pub fn sdk_client(base_url: &str) -> spindle::Client {
+    spindle::Client::builder()
+        .public_key(PK1)
+        .secret_key(SK1)
+        .base_url(base_url)
+        .build()
+        .expect("SDK client")
 }
