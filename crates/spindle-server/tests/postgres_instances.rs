@@ -9,7 +9,7 @@ use std::time::Duration;
 mod postgres_support;
 mod process_support;
 use postgres_support::FreshDatabase;
-use process_support::{free_port, otlp_body, postgres_client, serve_on_postgres, string_attribute};
+use process_support::{otlp_body, postgres_client, string_attribute, two_instances_on_postgres};
 
 const TRACES: u64 = 8;
 const SPANS: u64 = 10;
@@ -154,13 +154,9 @@ fn get_json(port: u16, path: &str) -> serde_json::Value {
 #[test]
 fn two_instances_eight_writers_identical_complete_trees() {
     let database = FreshDatabase::create();
-    let url = database.url();
-    let ports = [free_port(), free_port()];
-    // One after the other: the first start also creates the web UI's admin, which two
-    // instances starting at the same moment would both try (see the store crate's
-    // concurrency test for two stores migrating one schema at once).
-    let first = serve_on_postgres(&url, ports[0], 8);
-    let second = serve_on_postgres(&url, ports[1], 8);
+    // One after the other (see the store crate's concurrency test for two stores migrating
+    // one schema at once).
+    let (ports, servers) = two_instances_on_postgres(&database.url(), 8);
 
     let mut lanes: Vec<Vec<Operation>> = (0..WRITERS).map(|_| Vec::new()).collect();
     for (index, operation) in operations().into_iter().enumerate() {
@@ -202,6 +198,5 @@ fn two_instances_eight_writers_identical_complete_trees() {
     ];
     assert_eq!(list[0], list[1]);
     assert_eq!(list[0]["meta"]["totalItems"], TRACES, "{}", list[0]);
-    drop(first);
-    drop(second);
+    drop(servers);
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 mod postgres_support;
 mod process_support;
 use postgres_support::FreshDatabase;
-use process_support::{free_port, postgres_client, serve_on_postgres};
+use process_support::{postgres_client, two_instances_on_postgres};
 
 const CREATES_PER_INSTANCE: usize = 6;
 
@@ -27,13 +27,18 @@ fn send(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Valu
     (status, value)
 }
 
+/// Moves label `production` of prompt `shared` to `version` through the instance on `port`.
+fn label_production(port: u16, version: u32) {
+    let path = format!("/api/public/v2/prompts/shared/versions/{version}");
+    let body = json!({"newLabels": ["production"]});
+    let (status, _) = send(port, "PATCH", &path, Some(&body));
+    assert_eq!(status, 200);
+}
+
 #[test]
 fn two_instances_number_versions_once_and_serve_label_moves() {
     let database = FreshDatabase::create();
-    let url = database.url();
-    let ports = [free_port(), free_port()];
-    let _first = serve_on_postgres(&url, ports[0], 4);
-    let _second = serve_on_postgres(&url, ports[1], 4);
+    let (ports, _servers) = two_instances_on_postgres(&database.url(), 4);
 
     // Creates through both instances at once.
     let writers: Vec<_> = ports
@@ -57,13 +62,7 @@ fn two_instances_number_versions_once_and_serve_label_moves() {
     assert_eq!(versions, expected, "every version number used once");
 
     // Both instances serve version 1 as production, the second from its cache.
-    let (status, _) = send(
-        ports[0],
-        "PATCH",
-        "/api/public/v2/prompts/shared/versions/1",
-        Some(&json!({"newLabels": ["production"]})),
-    );
-    assert_eq!(status, 200);
+    label_production(ports[0], 1);
     for port in ports {
         let (status, served) = send(port, "GET", "/api/public/v2/prompts/shared", None);
         assert_eq!(status, 200, "{served}");
@@ -71,13 +70,7 @@ fn two_instances_number_versions_once_and_serve_label_moves() {
     }
     // The label moves through the first instance; the second serves the move once its
     // cached answer expires.
-    let (status, _) = send(
-        ports[0],
-        "PATCH",
-        "/api/public/v2/prompts/shared/versions/7",
-        Some(&json!({"newLabels": ["production"]})),
-    );
-    assert_eq!(status, 200);
+    label_production(ports[0], 7);
     assert_eq!(
         send(ports[0], "GET", "/api/public/v2/prompts/shared", None).1["version"],
         7,

@@ -29,6 +29,10 @@ async fn send(
     app.send(builder.body(body).expect("request")).await
 }
 
+async fn get_if_none_match(app: &support::TestApp, path: &str, etag: &str) -> support::Response {
+    send(app, "GET", path, None, &[(header::IF_NONE_MATCH, etag)]).await
+}
+
 async fn create(app: &support::TestApp, body: Value) -> Value {
     let response = send(app, "POST", "/api/public/v2/prompts", Some(&body), &[]).await;
     assert_eq!(response.status.as_u16(), 201, "{}", response.text());
@@ -89,14 +93,7 @@ async fn create_get_and_serve_with_etags() {
     // The same answer again (from the cache), then a 304 for a client that has it.
     let again = app.get("/api/public/v2/prompts/movie-critic").await;
     assert_eq!(again.body, fetched.body);
-    let not_modified = send(
-        &app,
-        "GET",
-        "/api/public/v2/prompts/movie-critic",
-        None,
-        &[(header::IF_NONE_MATCH, &etag)],
-    )
-    .await;
+    let not_modified = get_if_none_match(&app, "/api/public/v2/prompts/movie-critic", &etag).await;
     assert_eq!(not_modified.status.as_u16(), 304);
     assert!(not_modified.body.is_empty());
     assert_eq!(not_modified.headers[header::ETAG], etag.as_str());
@@ -107,14 +104,7 @@ async fn create_get_and_serve_with_etags() {
         json!({"name": "movie-critic", "prompt": "Review {{movie}}", "labels": ["production"]}),
     )
     .await;
-    let changed = send(
-        &app,
-        "GET",
-        "/api/public/v2/prompts/movie-critic",
-        None,
-        &[(header::IF_NONE_MATCH, &etag)],
-    )
-    .await;
+    let changed = get_if_none_match(&app, "/api/public/v2/prompts/movie-critic", &etag).await;
     assert_eq!(changed.status.as_u16(), 200);
     assert_eq!(changed.json()["prompt"], "Review {{movie}}");
     assert_eq!(changed.json()["version"], 2);

@@ -12,8 +12,7 @@ use postgres_support::{admin_async, database_url};
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
 use spindle_server::secret::{load_server_secret, SecretHome};
-use spindle_server::state::Limits;
-use spindle_store::accounts::{hash_password, Accounts, User};
+use spindle_store::accounts::Accounts;
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
@@ -91,17 +90,7 @@ async fn server(backend: Backend) -> Server {
     insert_key(store.as_ref(), &secret, "p1", PK, SK, 0)
         .await
         .expect("key");
-    accounts
-        .create_user(&User {
-            id: "owner".into(),
-            email: EMAIL.into(),
-            name: None,
-            password_hash: Some(hash_password(PASSWORD).expect("hash")),
-            is_admin: true,
-            created_at: 0,
-        })
-        .await
-        .expect("user");
+    support::add_user(accounts.as_ref(), "owner", EMAIL, PASSWORD, true, 0).await;
     Server {
         secret: secret_for_test,
         router: router(&store, &accounts, &prompts, secret.clone()),
@@ -120,16 +109,11 @@ fn router(
     prompts: &Arc<dyn Prompts>,
     secret: ServerSecret,
 ) -> Router {
-    let limits = Limits {
-        max_body_bytes: 1 << 20,
-    };
     spindle_server::app(support::app_state(
         store.clone(),
         accounts.clone(),
         prompts.clone(),
         secret,
-        limits,
-        8,
     ))
 }
 
@@ -431,25 +415,20 @@ async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use(backend: Backen
             .expect("key")
             .secret_hash
     };
-    assert_eq!(
-        server
-            .get_with(traces, "pk-lf-old", "sk-lf-wrong")
+    let server_ref = &server;
+    let status_with = |secret_key| async move {
+        server_ref
+            .get_with(traces, "pk-lf-old", secret_key)
             .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
+            .status
+    };
+    assert_eq!(status_with("sk-lf-wrong").await, StatusCode::UNAUTHORIZED);
     assert_eq!(
         stored().await,
         old.secret_hash,
         "a wrong secret changes nothing"
     );
-    assert_eq!(
-        server
-            .get_with(traces, "pk-lf-old", "sk-lf-old")
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(status_with("sk-lf-old").await, StatusCode::OK);
     assert_eq!(
         stored().await,
         ApiKey::hash_secret(&server.secret, "pk-lf-old", "sk-lf-old"),
@@ -459,13 +438,7 @@ async fn api_secrets_are_peppered_and_old_hashes_rehashed_on_use(backend: Backen
         ("sk-lf-old", StatusCode::OK),
         ("sk-lf-wrong", StatusCode::UNAUTHORIZED),
     ] {
-        assert_eq!(
-            server
-                .get_with(traces, "pk-lf-old", secret_key)
-                .await
-                .status,
-            status
-        );
+        assert_eq!(status_with(secret_key).await, status);
     }
     server.finish().await;
 }

@@ -8,7 +8,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
-use spindle_server::state::{AppState, Limits};
+use spindle_server::state::AppState;
 use spindle_server::ui::bootstrap::{bootstrap_admin, AdminBootstrap};
 use spindle_server::ui::session::SignInGuard;
 use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
@@ -63,17 +63,15 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
             email: ADMIN_EMAIL.into()
         }
     );
-    sqlite
-        .create_user(&User {
-            id: "member".into(),
-            email: MEMBER_EMAIL.into(),
-            name: None,
-            password_hash: Some(hash_password(MEMBER_PASSWORD).expect("hash")),
-            is_admin: false,
-            created_at: 1,
-        })
-        .await
-        .expect("member");
+    support::add_user(
+        sqlite.as_ref(),
+        "member",
+        MEMBER_EMAIL,
+        MEMBER_PASSWORD,
+        false,
+        1,
+    )
+    .await;
     sqlite
         .set_membership(
             &Membership {
@@ -85,10 +83,7 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         )
         .await
         .expect("membership");
-    let limits = Limits {
-        max_body_bytes: 1 << 20,
-    };
-    let state = support::app_state(store, sqlite.clone(), sqlite.clone(), secret, limits, 8);
+    let state = support::app_state(store, sqlite.clone(), sqlite.clone(), secret);
     let state = AppState {
         sign_in_guard: Arc::new(guard),
         ..state

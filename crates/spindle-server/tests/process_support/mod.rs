@@ -163,3 +163,12 @@ pub fn serve_on_postgres(database_url: &str, port: u16, pool_size: u32) -> Serve
 pub fn postgres_client(port: u16) -> Client {
     Client::new(port, POSTGRES_AUTH, Duration::from_secs(60))
 }
+
+/// Two [`serve_on_postgres`] instances on the database at `database_url`, started one after
+/// the other: the first start also creates the web UI's admin, which two instances starting
+/// at the same moment would both try. Their ports, and the processes (killed when dropped).
+pub fn two_instances_on_postgres(database_url: &str, pool_size: u32) -> ([u16; 2], [Server; 2]) {
+    let ports = [free_port(), free_port()];
+    let servers = ports.map(|port| serve_on_postgres(database_url, port, pool_size));
+    (ports, servers)
+}

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use spindle_ingest::otlp::proto;
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
-use spindle_store::accounts::Accounts;
+use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{Organization, Project, Store};
@@ -64,16 +64,17 @@ pub async fn app_with(options: Options) -> TestApp {
             .await
             .expect("key");
     }
-    let state = app_state(
+    let state = AppState::new(
         store.clone(),
         sqlite.clone(),
         sqlite,
-        secret,
         Limits {
             max_body_bytes: options.max_body_bytes,
         },
         options.max_inflight,
-    );
+        "http://test",
+    )
+    .with_server_secret(secret);
     TestApp {
         router: spindle_server::app(state.clone()),
         state,
@@ -111,25 +112,38 @@ pub async fn add_project(store: &dyn Store, id: &str, name: &str) {
         .expect("project");
 }
 
-/// The app's state over these stores, with this server secret and these limits, its public
-/// URL `http://test`.
+/// A user with this password, created at `created_at`.
+pub async fn add_user(
+    accounts: &dyn Accounts,
+    id: &str,
+    email: &str,
+    password: &str,
+    is_admin: bool,
+    created_at: i64,
+) {
+    let user = User {
+        id: id.into(),
+        email: email.into(),
+        name: None,
+        password_hash: Some(hash_password(password).expect("hash")),
+        is_admin,
+        created_at,
+    };
+    accounts.create_user(&user).await.expect("user");
+}
+
+/// The app's state over these stores with this server secret, bodies of at most 1 MiB and 8
+/// ingestion requests at once, its public URL `http://test`.
 pub fn app_state(
     store: Arc<dyn Store>,
     accounts: Arc<dyn Accounts>,
     prompts: Arc<dyn Prompts>,
     secret: ServerSecret,
-    limits: Limits,
-    max_inflight: usize,
 ) -> AppState {
-    AppState::new(
-        store,
-        accounts,
-        prompts,
-        limits,
-        max_inflight,
-        "http://test",
-    )
-    .with_server_secret(secret)
+    let limits = Limits {
+        max_body_bytes: 1 << 20,
+    };
+    AppState::new(store, accounts, prompts, limits, 8, "http://test").with_server_secret(secret)
 }
 
 /// The UI's sign-in, with the header that marks the app's own requests.
