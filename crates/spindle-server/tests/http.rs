@@ -230,13 +230,7 @@ async fn otlp_protobuf_and_json_build_the_tree() {
     assert_eq!(trace["metadata"]["tenant"], "acme");
     assert_eq!(trace["totalCost"], 0.5);
     assert_eq!(trace["observations"].as_array().map(Vec::len), Some(2));
-    let generation = trace["observations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|observation| observation["name"] == "child-gen")
-        .expect("generation stored")
-        .clone();
+    let generation = support::observation_named(&trace, "child-gen").clone();
     assert_eq!(generation["type"], "GENERATION");
     assert_eq!(generation["parentObservationId"], "0000000000000001");
     assert_eq!(generation["model"], "gpt-4o");

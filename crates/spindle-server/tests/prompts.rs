@@ -33,6 +33,10 @@ async fn get_if_none_match(app: &support::TestApp, path: &str, etag: &str) -> su
     send(app, "GET", path, None, &[(header::IF_NONE_MATCH, etag)]).await
 }
 
+async fn expect_get_error(app: &support::TestApp, path: &str, status: u16, message_start: &str) {
+    expect_error(app.get(path).await, status, message_start).await;
+}
+
 async fn create(app: &support::TestApp, body: Value) -> Value {
     let response = send(app, "POST", "/api/public/v2/prompts", Some(&body), &[]).await;
     assert_eq!(response.status.as_u16(), 201, "{}", response.text());
@@ -157,7 +161,7 @@ async fn chat_prompts_folders_and_label_updates() {
         json!([{"role": "system", "content": "You help with {{product}}"},
                {"type": "placeholder", "name": "history"}])
     );
-    expect_error(app.get(path).await, 404, "Prompt not found").await;
+    expect_get_error(&app, path, 404, "Prompt not found").await;
 
     let updated = send(
         &app,
@@ -238,7 +242,7 @@ async fn list_and_delete() {
         ("/api/public/v2/prompts?limit=101", "limit: "),
         ("/api/public/v2/prompts?fromUpdatedAt=x", "fromUpdatedAt: "),
     ] {
-        expect_error(app.get(bad_list).await, 400, message_start).await;
+        expect_get_error(&app, bad_list, 400, message_start).await;
     }
 
     let deleted = send(
@@ -261,8 +265,9 @@ async fn list_and_delete() {
     expect_error(response, 400, "version: give either").await;
     let deleted = send(&app, "DELETE", "/api/public/v2/prompts/a", None, &[]).await;
     assert_eq!(deleted.status.as_u16(), 204);
-    expect_error(
-        app.get("/api/public/v2/prompts/a?label=latest").await,
+    expect_get_error(
+        &app,
+        "/api/public/v2/prompts/a?label=latest",
         404,
         "Prompt not found",
     )
@@ -362,8 +367,9 @@ async fn composition_resolves_on_read_and_bad_input_names_the_field() {
         )
         .await;
     expect_error(not_json, 400, "body: invalid JSON").await;
-    expect_error(
-        app.get("/api/public/v2/prompts/reply?version=0").await,
+    expect_get_error(
+        &app,
+        "/api/public/v2/prompts/reply?version=0",
         400,
         "version: ",
     )
@@ -376,8 +382,9 @@ async fn composition_resolves_on_read_and_bad_input_names_the_field() {
         1,
         "the version wins, as in Langfuse"
     );
-    expect_error(
-        app.get("/api/public/v2/prompts/reply?label=NOPE").await,
+    expect_get_error(
+        &app,
+        "/api/public/v2/prompts/reply?label=NOPE",
         400,
         "label: ",
     )
@@ -450,8 +457,9 @@ async fn generations_link_to_the_prompt_version_they_used() {
         .await
         .json();
     assert_eq!(by_name["meta"]["totalItems"], 2);
-    expect_error(
-        app.get("/api/public/observations?promptVersion=x").await,
+    expect_get_error(
+        &app,
+        "/api/public/observations?promptVersion=x",
         400,
         "promptVersion: ",
     )

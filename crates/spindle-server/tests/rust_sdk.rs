@@ -180,10 +180,7 @@ fn parallel_retrieval_nests_concurrent_branches() {
         .to_owned();
     let trace = get(&format!("/api/public/traces/{id}"));
     let observations = trace["observations"].as_array().expect("observations");
-    let root = observations
-        .iter()
-        .find(|observation| observation["name"] == "parallel-retrieval")
-        .expect("root");
+    let root = support::observation_named(&trace, "parallel-retrieval");
     let children: Vec<&Value> = observations
         .iter()
         .filter(|observation| observation["parentObservationId"] == root["id"])

@@ -475,11 +475,7 @@ fn generations_link_the_prompt_version() {
     assert_eq!(traces["meta"]["totalItems"], 1, "{traces}");
     let trace_id = traces["data"][0]["id"].as_str().expect("trace id");
     let trace = get(&format!("/api/public/traces/{trace_id}"));
-    let observations = trace["observations"].as_array().expect("observations");
-    let generation = observations
-        .iter()
-        .find(|observation| observation["name"] == "call_llm")
-        .expect("generation");
+    let generation = support::observation_named(&trace, "call_llm");
     assert_eq!(generation["type"], "GENERATION");
     assert_eq!(generation["promptName"], prompt_management::PROMPT_NAME);
     assert_eq!(generation["promptVersion"], created.version);

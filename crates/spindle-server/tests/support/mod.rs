@@ -394,6 +394,16 @@ pub fn export(spans: Vec<proto::Span>) -> proto::ExportTraceServiceRequest {
     }
 }
 
+/// The observation named `name` in a trace of the public API's shape.
+pub fn observation_named<'a>(trace: &'a Value, name: &str) -> &'a Value {
+    trace["observations"]
+        .as_array()
+        .expect("observations")
+        .iter()
+        .find(|observation| observation["name"] == name)
+        .unwrap_or_else(|| panic!("no observation {name:?} in {trace}"))
+}
+
 /// An app served over a real socket from a runtime of its own, for clients that speak HTTP
 /// (the Rust SDK).
 pub struct SocketServer {
