@@ -391,13 +391,7 @@ async fn composition_resolves_on_read_and_bad_input_names_the_field() {
     .await;
     // Nothing of the rejected requests was written.
     let listed = app.get("/api/public/v2/prompts").await.json();
-    let names: Vec<&str> = listed["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .filter_map(|meta| meta["name"].as_str())
-        .collect();
-    assert_eq!(names, vec!["reply", "tone"]);
+    assert_eq!(support::texts_of(&listed, "name"), vec!["reply", "tone"]);
 }
 
 #[tokio::test]
@@ -444,13 +438,7 @@ async fn generations_link_to_the_prompt_version_they_used() {
         .get("/api/public/observations?promptName=linked&promptVersion=1")
         .await
         .json();
-    let ids: Vec<&str> = by_prompt["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .filter_map(|observation| observation["id"].as_str())
-        .collect();
-    assert_eq!(ids, vec!["g1"]);
+    assert_eq!(support::texts_of(&by_prompt, "id"), vec!["g1"]);
     assert_eq!(by_prompt["data"][0]["promptId"], created["id"]);
     let by_name = app
         .get("/api/public/observations?promptName=linked")

@@ -494,12 +494,7 @@ fn generations_link_the_prompt_version() {
         prompt_management::PROMPT_NAME,
         created.version
     ));
-    let names: Vec<&str> = linked["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .filter_map(|observation| observation["name"].as_str())
-        .collect();
+    let names = support::texts_of(&linked, "name");
     assert!(names.contains(&"call_llm"), "{names:?}");
     assert!(names.contains(&"manual-linked-generation"), "{names:?}");
     assert!(!names.contains(&"manual-fallback-generation"), "{names:?}");

@@ -394,6 +394,16 @@ pub fn export(spans: Vec<proto::Span>) -> proto::ExportTraceServiceRequest {
     }
 }
 
+/// The `key` text of each item of a list answer's `data`, where it has one.
+pub fn texts_of<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|item| item[key].as_str())
+        .collect()
+}
+
 /// The observation named `name` in a trace of the public API's shape.
 pub fn observation_named<'a>(trace: &'a Value, name: &str) -> &'a Value {
     trace["observations"]
