@@ -131,6 +131,18 @@ impl Ui {
             .await
     }
 
+    /// A JSON write of the user signed in as `session` (its cookie and CSRF token).
+    async fn act(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+    ) -> Reply {
+        self.write(method, path, &session.0, Some(&session.1), body)
+            .await
+    }
+
     async fn ingest(&self, batch: Value) {
         support::ingest_as(&self.router, "pk-lf-ui", "sk-lf-ui", batch).await;
     }
@@ -208,7 +220,8 @@ async fn writes_need_the_csrf_token_and_the_same_origin() {
     request.headers_mut().remove("x-spindle-csrf");
     let no_header = ui.send(request).await;
     assert_eq!(no_header.status, StatusCode::FORBIDDEN, "login CSRF");
-    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = session.0.clone();
     let path = "/api/ui/projects/p1/keys";
     let missing = ui.write("POST", path, &cookie, None, json!({})).await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
@@ -222,7 +235,7 @@ async fn writes_need_the_csrf_token_and_the_same_origin() {
                 .header(header::COOKIE, &cookie)
                 .header(header::HOST, "spindle.local")
                 .header(header::ORIGIN, "https://evil.example")
-                .header("x-spindle-csrf", &csrf)
+                .header("x-spindle-csrf", &session.1)
                 .body(Body::empty())
                 .expect("request"),
         )
@@ -234,16 +247,15 @@ async fn writes_need_the_csrf_token_and_the_same_origin() {
         1,
         "no key created"
     );
-    let allowed = ui
-        .write("POST", path, &cookie, Some(&csrf), json!({}))
-        .await;
+    let allowed = ui.act(&session, "POST", path, json!({})).await;
     assert_eq!(allowed.status, StatusCode::CREATED, "{}", allowed.text());
 }
 
 #[tokio::test]
 async fn members_see_only_their_projects() {
     let ui = ui().await;
-    let (cookie, csrf) = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let session = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let cookie = session.0.clone();
     let me = ui.get("/api/ui/me", &cookie).await.json();
     assert_eq!(
         me["projects"],
@@ -266,13 +278,7 @@ async fn members_see_only_their_projects() {
         StatusCode::OK
     );
     let create = ui
-        .write(
-            "POST",
-            "/api/ui/projects/p2/keys",
-            &cookie,
-            Some(&csrf),
-            json!({}),
-        )
+        .act(&session, "POST", "/api/ui/projects/p2/keys", json!({}))
         .await;
     assert_eq!(
         create.status,
@@ -284,15 +290,10 @@ async fn members_see_only_their_projects() {
 #[tokio::test]
 async fn a_new_key_shows_its_secret_once_and_revocation_takes_effect() {
     let ui = ui().await;
-    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = session.0.clone();
     let created = ui
-        .write(
-            "POST",
-            "/api/ui/projects/p1/keys",
-            &cookie,
-            Some(&csrf),
-            json!({}),
-        )
+        .act(&session, "POST", "/api/ui/projects/p1/keys", json!({}))
         .await
         .json();
     let public_key = created["publicKey"].as_str().expect("pk").to_owned();
@@ -316,21 +317,19 @@ async fn a_new_key_shows_its_secret_once_and_revocation_takes_effect() {
         StatusCode::OK
     );
     let other_project = ui
-        .write(
+        .act(
+            &session,
             "DELETE",
             &format!("/api/ui/projects/p2/keys/{public_key}"),
-            &cookie,
-            Some(&csrf),
             json!({}),
         )
         .await;
     assert_eq!(other_project.status, StatusCode::NOT_FOUND);
     let revoked = ui
-        .write(
+        .act(
+            &session,
             "DELETE",
             &format!("/api/ui/projects/p1/keys/{public_key}"),
-            &cookie,
-            Some(&csrf),
             json!({}),
         )
         .await;
@@ -374,7 +373,8 @@ async fn traces_filter_search_detail_and_annotation() {
         ),
     ]))
     .await;
-    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = session.0.clone();
     let ids = |reply: Reply| -> Vec<String> {
         let body = reply.json();
         body["data"]
@@ -434,11 +434,10 @@ async fn traces_filter_search_detail_and_annotation() {
     );
 
     let annotated = ui
-        .write(
+        .act(
+            &session,
             "POST",
             "/api/ui/projects/p1/scores",
-            &cookie,
-            Some(&csrf),
             json!({"traceId": "t1", "name": "helpful", "value": 1, "comment": "good"}),
         )
         .await;
@@ -772,13 +771,13 @@ async fn one_password_across_many_emails_from_one_address_is_slowed() {
 #[tokio::test]
 async fn saved_views_are_per_project_and_members_can_be_invited() {
     let ui = ui().await;
-    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = session.0.clone();
     let saved = ui
-        .write(
+        .act(
+            &session,
             "POST",
             "/api/ui/projects/p1/views",
-            &cookie,
-            Some(&csrf),
             json!({"page": "traces", "name": "errors", "query": "errors=1"}),
         )
         .await;
@@ -795,22 +794,20 @@ async fn saved_views_are_per_project_and_members_can_be_invited() {
         .json();
     assert_eq!(other["data"], json!([]));
     let deleted = ui
-        .write(
+        .act(
+            &session,
             "DELETE",
             &format!("/api/ui/projects/p1/views/{id}"),
-            &cookie,
-            Some(&csrf),
             json!({}),
         )
         .await;
     assert_eq!(deleted.json()["deleted"], true);
 
     let invited = ui
-        .write(
+        .act(
+            &session,
             "POST",
             "/api/ui/projects/p1/members",
-            &cookie,
-            Some(&csrf),
             json!({"email": "new@example.com"}),
         )
         .await;
@@ -889,7 +886,8 @@ async fn media_images_are_served_inline_and_other_types_as_downloads() {
 #[tokio::test]
 async fn models_page_custom_prices_builtin_switch_and_recompute() {
     let ui = ui().await;
-    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = session.0.clone();
     let listed = ui.get("/api/ui/projects/p1/models", &cookie).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
     let listed = listed.json();
@@ -924,11 +922,10 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "CSRF token required");
     let created = ui
-        .write(
+        .act(
+            &session,
             "POST",
             "/api/ui/projects/p1/models",
-            &cookie,
-            Some(&csrf),
             json!({"modelName": "my-model", "matchPattern": "^my-model$",
                    "inputPrice": 1.0, "outputPrice": 2.0}),
         )
@@ -943,11 +940,10 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
         .json();
     assert_eq!(early["calculatedTotalCost"], Value::Null);
     let recomputed = ui
-        .write(
+        .act(
+            &session,
             "POST",
             "/api/ui/projects/p1/pricing/recompute",
-            &cookie,
-            Some(&csrf),
             json!({"from": "2025-12-31T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
         )
         .await;
@@ -960,11 +956,10 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
     assert_eq!(early["calculatedTotalCost"], json!(20.0));
     assert_eq!(early["modelId"], json!(model_id));
     let bad_range = ui
-        .write(
+        .act(
+            &session,
             "POST",
             "/api/ui/projects/p1/pricing/recompute",
-            &cookie,
-            Some(&csrf),
             json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
         )
         .await;
@@ -972,11 +967,10 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
 
     // Built-in prices off: gpt-4o is no longer priced; the custom model still is.
     let switched = ui
-        .write(
+        .act(
+            &session,
             "PUT",
             "/api/ui/projects/p1/pricing",
-            &cookie,
-            Some(&csrf),
             json!({"builtinPrices": false}),
         )
         .await;
@@ -1002,11 +996,10 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
     );
 
     let deleted = ui
-        .write(
+        .act(
+            &session,
             "DELETE",
             &format!("/api/ui/projects/p1/models/{model_id}"),
-            &cookie,
-            Some(&csrf),
             json!({}),
         )
         .await;
@@ -1031,9 +1024,10 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
 #[tokio::test]
 async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
     let ui = ui().await;
-    let (cookie, csrf) = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (cookie, csrf) = session.clone();
     let base = "/api/ui/projects/p1/prompts";
-    let create = |body: Value| ui.write("POST", base, &cookie, Some(&csrf), body);
+    let create = |body: Value| ui.act(&session, "POST", base, body);
 
     let refused = ui
         .write(
@@ -1229,20 +1223,17 @@ async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
     assert_eq!(ui.get(base, &member).await.status, StatusCode::NOT_FOUND);
 
     let deleted = ui
-        .write(
+        .act(
+            &session,
             "DELETE",
             &format!("{path}?version=1"),
-            &cookie,
-            Some(&csrf),
             json!(null),
         )
         .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
     let detail = ui.get(&path, &cookie).await.json();
     assert_eq!(detail["versions"].as_array().map(Vec::len), Some(1));
-    let deleted = ui
-        .write("DELETE", &path, &cookie, Some(&csrf), json!(null))
-        .await;
+    let deleted = ui.act(&session, "DELETE", &path, json!(null)).await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(ui.get(&path, &cookie).await.status, StatusCode::NOT_FOUND);
 }
