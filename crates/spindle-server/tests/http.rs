@@ -559,13 +559,36 @@ async fn public_key_alone_may_only_create_scores_from_browsers() {
 #[tokio::test]
 async fn bad_input_gets_precise_4xx_and_the_server_keeps_serving() {
     let app = app().await;
-    let otlp = |content_type: &'static str, body: Vec<u8>| {
-        Request::post("/api/public/otel/v1/traces")
-            .header(header::AUTHORIZATION, basic(PK1, SK1))
-            .header(header::CONTENT_TYPE, content_type)
-            .body(Body::from(body))
-            .unwrap()
+    /// A request of the first project's key pair with these headers.
+    fn authorized(method: &str, path: &str, headers: &[(&str, &str)], body: Body) -> Request<Body> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, basic(PK1, SK1));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(body).unwrap()
+    }
+    let otlp_with = |headers: &[(&str, &str)], body: Vec<u8>| {
+        authorized(
+            "POST",
+            "/api/public/otel/v1/traces",
+            headers,
+            Body::from(body),
+        )
     };
+    let otlp =
+        |content_type: &str, body: Vec<u8>| otlp_with(&[("content-type", content_type)], body);
+    let ingestion = |body: &'static str| {
+        authorized(
+            "POST",
+            "/api/public/ingestion",
+            &[("content-type", "application/json")],
+            Body::from(body),
+        )
+    };
+    let get = |path: &str| authorized("GET", path, &[], Body::empty());
     let valid = {
         use prost::Message;
         export(vec![span([1u8; 16], 1, None, "x", Vec::new())]).encode_to_vec()
@@ -584,59 +607,21 @@ async fn bad_input_gets_precise_4xx_and_the_server_keeps_serving() {
             StatusCode::BAD_REQUEST,
             "resourceSpans[0].scopeSpans[0].spans[0].attributes: expected an array",
         ),
+        (ingestion("{\"batch\": 5}"), StatusCode::BAD_REQUEST, "batch: expected an array"),
+        (ingestion("not json"), StatusCode::BAD_REQUEST, "body: invalid JSON"),
         (
-            Request::post("/api/public/ingestion")
-                .header(header::AUTHORIZATION, basic(PK1, SK1))
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from("{\"batch\": 5}"))
-                .unwrap(),
-            StatusCode::BAD_REQUEST,
-            "batch: expected an array",
-        ),
-        (
-            Request::post("/api/public/ingestion")
-                .header(header::AUTHORIZATION, basic(PK1, SK1))
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from("not json"))
-                .unwrap(),
-            StatusCode::BAD_REQUEST,
-            "body: invalid JSON",
-        ),
-        (
-            Request::post("/api/public/otel/v1/traces")
-                .header(header::AUTHORIZATION, basic(PK1, SK1))
-                .header(header::CONTENT_TYPE, "application/x-protobuf")
-                .header(header::CONTENT_ENCODING, "gzip")
-                .body(Body::from(valid.clone()))
-                .unwrap(),
+            otlp_with(&[("content-type", "application/x-protobuf"), ("content-encoding", "gzip")], valid.clone()),
             StatusCode::BAD_REQUEST,
             "body: invalid gzip data",
         ),
         (
-            Request::post("/api/public/otel/v1/traces")
-                .header(header::AUTHORIZATION, basic(PK1, SK1))
-                .header(header::CONTENT_TYPE, "application/x-protobuf")
-                .header("x-langfuse-ingestion-version", "9")
-                .body(Body::from(valid.clone()))
-                .unwrap(),
+            otlp_with(&[("content-type", "application/x-protobuf"), ("x-langfuse-ingestion-version", "9")], valid.clone()),
             StatusCode::BAD_REQUEST,
             "x-langfuse-ingestion-version",
         ),
-        (
-            Request::get("/api/public/traces?limit=1000").header(header::AUTHORIZATION, basic(PK1, SK1)).body(Body::empty()).unwrap(),
-            StatusCode::BAD_REQUEST,
-            "limit: must be between 1 and 100",
-        ),
-        (
-            Request::get("/api/public/traces?fromTimestamp=yesterday").header(header::AUTHORIZATION, basic(PK1, SK1)).body(Body::empty()).unwrap(),
-            StatusCode::BAD_REQUEST,
-            "fromTimestamp: not an ISO-8601 timestamp",
-        ),
-        (
-            Request::get("/api/public/traces?filter=%5B%7B%22type%22%3A%22string%22%7D%5D").header(header::AUTHORIZATION, basic(PK1, SK1)).body(Body::empty()).unwrap(),
-            StatusCode::BAD_REQUEST,
-            "filter[0].column: is required",
-        ),
+        (get("/api/public/traces?limit=1000"), StatusCode::BAD_REQUEST, "limit: must be between 1 and 100"),
+        (get("/api/public/traces?fromTimestamp=yesterday"), StatusCode::BAD_REQUEST, "fromTimestamp: not an ISO-8601 timestamp"),
+        (get("/api/public/traces?filter=%5B%7B%22type%22%3A%22string%22%7D%5D"), StatusCode::BAD_REQUEST, "filter[0].column: is required"),
     ];
     for (request, status, message) in cases {
         let description = format!("{} {}", request.method(), request.uri());
