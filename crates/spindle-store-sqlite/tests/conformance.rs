@@ -1,4 +1,4 @@
-//! Runs the store, accounts and prompts conformance suites against the SQLite backend on a temporary
+//! Runs the store, accounts, prompts and datasets conformance suites against the SQLite backend on a temporary
 //! directory, and the SQLite store's own cases (memory released when idle).
 
 use spindle_core::merge::Stamp;
@@ -21,14 +21,16 @@ spindle_store::conformance_suite!(|options: OpenOptions| async move {
     SqliteStore::open(&options.dir, sqlite).expect("open the sqlite store")
 });
 
-spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move {
+/// The store of a case's directory, durable against a process crash only (all tests need).
+fn open_in(dir: &std::path::Path) -> SqliteStore {
     let options = SqliteOptions {
-        // Tests need durability against a process crash only.
         synchronous_full: false,
         ..SqliteOptions::default()
     };
-    SqliteStore::open(&dir, options).expect("open the sqlite store")
-});
+    SqliteStore::open(dir, options).expect("open the sqlite store")
+}
+
+spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move { open_in(&dir) });
 
 /// A write of one trace with `spans` spans, all created at `at`.
 fn trace_with_spans(trace_id: &str, spans: usize, at: Micros) -> WriteBatch {
@@ -147,11 +149,6 @@ async fn no_idle_memory_release_when_switched_off() {
     assert_eq!(store.idle_memory_releases(), 0);
 }
 
-spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
-    let options = SqliteOptions {
-        // Tests need durability against a process crash only.
-        synchronous_full: false,
-        ..SqliteOptions::default()
-    };
-    SqliteStore::open(&dir, options).expect("open the sqlite store")
-});
+spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move { open_in(&dir) });
+
+spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move { open_in(&dir) });
