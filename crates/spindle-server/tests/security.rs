@@ -12,6 +12,7 @@ use spindle_server::bootstrap::insert_key;
 use spindle_server::secret::{load_server_secret, SecretHome};
 use spindle_server::state::{AppState, Limits};
 use spindle_store::accounts::{hash_password, Accounts, User};
+use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, Organization, Project, SecretCheck, Store};
@@ -31,15 +32,15 @@ enum Backend {
     Postgres,
 }
 
-/// A backend's prompts.
-type Prompted = Arc<dyn Prompts>;
+/// A backend's prompts and datasets.
+type Catalog = (Arc<dyn Prompts>, Arc<dyn Datasets>);
 
 /// The app over one backend: project `p1` with a key, and an admin user.
 struct Server {
     router: Router,
     store: Arc<dyn Store>,
     accounts: Arc<dyn Accounts>,
-    prompts: Arc<dyn Prompts>,
+    catalog: Catalog,
     _dir: tempfile::TempDir,
     /// The server secret the app was built with.
     secret: ServerSecret,
@@ -72,7 +73,7 @@ async fn postgres_admin(sql: &str) {
 
 async fn server(backend: Backend) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (store, accounts, prompts, schema): (Arc<dyn Store>, Arc<dyn Accounts>, Prompted, _) =
+    let (store, accounts, catalog, schema): (Arc<dyn Store>, Arc<dyn Accounts>, Catalog, _) =
         match backend {
             Backend::Sqlite => {
                 let sqlite = Arc::new(
@@ -85,7 +86,12 @@ async fn server(backend: Backend) -> Server {
                     )
                     .expect("open sqlite"),
                 );
-                (sqlite.clone(), sqlite.clone(), sqlite, None)
+                (
+                    sqlite.clone(),
+                    sqlite.clone(),
+                    (sqlite.clone(), sqlite),
+                    None,
+                )
             }
             Backend::Postgres => {
                 let nanos = std::time::SystemTime::now()
@@ -105,7 +111,12 @@ async fn server(backend: Backend) -> Server {
                     .await
                     .expect("open postgres"),
                 );
-                (postgres.clone(), postgres.clone(), postgres, Some(schema))
+                (
+                    postgres.clone(),
+                    postgres.clone(),
+                    (postgres.clone(), postgres),
+                    Some(schema),
+                )
             }
         };
     let organization = Organization {
@@ -146,10 +157,10 @@ async fn server(backend: Backend) -> Server {
         .expect("user");
     Server {
         secret: secret_for_test,
-        router: router(&store, &accounts, &prompts, secret.clone()),
+        router: router(&store, &accounts, &catalog, secret.clone()),
         store,
         accounts,
-        prompts,
+        catalog,
         _dir: dir,
         schema,
     }
@@ -159,13 +170,14 @@ async fn server(backend: Backend) -> Server {
 fn router(
     store: &Arc<dyn Store>,
     accounts: &Arc<dyn Accounts>,
-    prompts: &Arc<dyn Prompts>,
+    (prompts, datasets): &Catalog,
     secret: ServerSecret,
 ) -> Router {
     let state = AppState::new(
         store.clone(),
         accounts.clone(),
         prompts.clone(),
+        datasets.clone(),
         Limits {
             max_body_bytes: 1 << 20,
         },
@@ -446,7 +458,7 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
     let again = load_server_secret(&home, server.accounts.as_ref())
         .await
         .expect("secret");
-    let restarted = router(&server.store, &server.accounts, &server.prompts, again);
+    let restarted = router(&server.store, &server.accounts, &server.catalog, again);
     assert_eq!(fetch(restarted, url.clone()).await.status, StatusCode::OK);
 
     // Whoever holds the file can work out the unkeyed token for any expiry: refused.
@@ -472,7 +484,7 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
     let stranger = router(
         &server.store,
         &server.accounts,
-        &server.prompts,
+        &server.catalog,
         ServerSecret::random(),
     );
     assert_eq!(fetch(stranger, url).await.status, StatusCode::FORBIDDEN);

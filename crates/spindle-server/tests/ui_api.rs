@@ -112,6 +112,7 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         store,
         sqlite.clone(),
         sqlite.clone(),
+        sqlite.clone(),
         Limits {
             max_body_bytes: 1 << 20,
         },

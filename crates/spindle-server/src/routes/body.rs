@@ -1,7 +1,9 @@
 //! Reading request bodies: size limits, gzip, and moving CPU-heavy parsing off the runtime.
 
 use crate::admission::Ticket;
+use crate::auth::ProjectAuth;
 use crate::error::ApiError;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{header, HeaderMap};
 use futures::StreamExt;
@@ -160,6 +162,19 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
         )
         .into())
     }
+}
+
+/// Reads the body of a public API request of `auth`'s key (at most `limit` bytes), charged
+/// to the key's share of the byte budget like every other body.
+pub async fn read_api_body(
+    state: &AppState,
+    auth: &ProjectAuth,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut ticket = state.admission.ticket(super::ingest::fairness_key(auth));
+    read_body(headers, body, limit, &mut ticket, state.body_read_timeout).await
 }
 
 /// A fresh entity id.

@@ -3,8 +3,7 @@
 //! labels to a version, delete a prompt or some of its versions. Shapes and statuses follow
 //! Langfuse's (`201` on create, `204` on delete).
 
-use super::body::{blocking, read_body, require_json};
-use super::ingest::fairness_key;
+use super::body::{blocking, read_api_body, require_json};
 use super::params::{prompt_query, prompt_selector, BothSelectors, Params};
 use crate::auth::{FullAuth, ProjectAuth};
 use crate::dto::prompts::{prompt_json, prompt_list_json};
@@ -31,22 +30,14 @@ const CREATED_BY_API: &str = "API";
 /// checked), and keeps one answer per `Authorization` (`Vary`).
 const PROMPT_CACHE_CONTROL: &str = "max-age=0, must-revalidate";
 
-/// Reads a prompt request's body, charged to the byte budget like every other body.
+/// Reads a prompt request's body.
 async fn prompt_body(
     state: &AppState,
     auth: &ProjectAuth,
     headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Vec<u8>> {
-    let mut ticket = state.admission.ticket(fairness_key(auth));
-    read_body(
-        headers,
-        body,
-        MAX_PROMPT_BODY,
-        &mut ticket,
-        state.body_read_timeout,
-    )
-    .await
+    read_api_body(state, auth, headers, body, MAX_PROMPT_BODY).await
 }
 
 fn not_found(message: String) -> Error {

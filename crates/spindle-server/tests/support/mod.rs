@@ -88,6 +88,7 @@ pub async fn app_with(options: Options) -> TestApp {
     let state = AppState::new(
         store.clone(),
         sqlite.clone(),
+        sqlite.clone(),
         sqlite,
         Limits {
             max_body_bytes: options.max_body_bytes,
