@@ -1,10 +1,16 @@
 """Assertion helpers over the read API's trace / observation / score objects."""
 
 import datetime as dt
+import urllib.parse
 
 import pytest
 
 _MISSING = object()
+
+
+def encoded(name):
+    """A name as one URL path segment (slashes encoded)."""
+    return urllib.parse.quote(name, safe="")
 
 
 def obs_map(trace):

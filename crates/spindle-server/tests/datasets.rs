@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{PK1, PK2, SK1, SK2};
+use support::{expect_error, PK1, PK2, SK1, SK2};
 
 async fn post(app: &support::TestApp, path: &str, body: Value) -> Value {
     let response = app.post_json(path, &body).await;
@@ -17,17 +17,6 @@ async fn get(app: &support::TestApp, path: &str) -> Value {
     let response = app.get(path).await;
     assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
     response.json()
-}
-
-fn expect_error(response: support::Response, status: u16, message_start: &str) {
-    assert_eq!(response.status.as_u16(), status, "{}", response.text());
-    let body = response.json();
-    let message = body["message"].as_str().expect("a message");
-    assert!(
-        message.starts_with(message_start),
-        "{message:?} should start with {message_start:?}"
-    );
-    assert!(body["error"].is_string(), "{body}");
 }
 
 #[tokio::test]
@@ -60,7 +49,8 @@ async fn datasets_are_created_updated_listed_and_read_by_encoded_name() {
         app.get("/api/public/v2/datasets/qa").await,
         404,
         "dataset \"qa\" not found",
-    );
+    )
+    .await;
 
     post(&app, "/api/public/v2/datasets", json!({"name": "other"})).await;
     let page = get(&app, "/api/public/v2/datasets?page=2&limit=1").await;
@@ -75,12 +65,14 @@ async fn datasets_are_created_updated_listed_and_read_by_encoded_name() {
             .await,
         400,
         "name: is required",
-    );
+    )
+    .await;
     expect_error(
         app.get("/api/public/v2/datasets?limit=0").await,
         400,
         "limit:",
-    );
+    )
+    .await;
 
     // Another project's keys see nothing of it.
     let foreign = app
@@ -103,7 +95,8 @@ async fn items_are_upserted_filtered_read_and_deleted() {
         .await,
         404,
         "dataset \"absent\" not found",
-    );
+    )
+    .await;
     let generated = post(
         &app,
         "/api/public/dataset-items",
@@ -141,7 +134,8 @@ async fn items_are_upserted_filtered_read_and_deleted() {
         .await,
         400,
         "status: must be \"ACTIVE\" or \"ARCHIVED\"",
-    );
+    )
+    .await;
 
     let page = get(
         &app,
@@ -159,13 +153,15 @@ async fn items_are_upserted_filtered_read_and_deleted() {
             .await,
         404,
         "dataset \"absent\" not found",
-    );
+    )
+    .await;
     expect_error(
         app.get("/api/public/dataset-items?datasetName=capitals&version=2026-01-01T00:00:00Z")
             .await,
         400,
         "version:",
-    );
+    )
+    .await;
 
     let read = get(&app, "/api/public/dataset-items/france").await;
     assert_eq!(read, archived);
@@ -195,7 +191,8 @@ async fn items_are_upserted_filtered_read_and_deleted() {
         app.get("/api/public/dataset-items/france").await,
         404,
         "dataset item \"france\" not found",
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -237,7 +234,8 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         .await,
         400,
         "datasetItemId:",
-    );
+    )
+    .await;
     expect_error(
         app.post_json(
             "/api/public/dataset-run-items",
@@ -246,7 +244,8 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         .await,
         400,
         "traceId: is required",
-    );
+    )
+    .await;
     expect_error(
         app.post_json(
             "/api/public/dataset-run-items",
@@ -255,7 +254,8 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         .await,
         404,
         "dataset item \"absent\" not found",
-    );
+    )
+    .await;
 
     let runs = get(&app, "/api/public/datasets/eval%2Fqa/runs").await;
     assert_eq!(runs["meta"]["totalItems"], 1);
@@ -285,7 +285,8 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         .await,
         400,
         "runName: is required",
-    );
+    )
+    .await;
     expect_error(
         app.get(&format!(
             "/api/public/dataset-run-items?datasetId={dataset_id}&runName=absent"
@@ -293,7 +294,8 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         .await,
         404,
         "dataset run \"absent\" not found",
-    );
+    )
+    .await;
     assert_eq!(
         app.get_as("/api/public/datasets/eval%2Fqa/runs/run%201", PK2, SK2)
             .await
@@ -314,7 +316,8 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         app.get("/api/public/datasets/eval%2Fqa/runs/run%201").await,
         404,
         "dataset run \"run 1\" not found",
-    );
+    )
+    .await;
     let none = get(&app, "/api/public/datasets/eval%2Fqa/runs").await;
     assert_eq!(none["meta"]["totalItems"], 0);
 }

@@ -199,45 +199,35 @@ fn on_conflict_keep_absent(table: &str, key: &str, kept: &[&str]) -> String {
     )
 }
 
-/// `SELECT <item columns>, <dataset name> FROM dataset_items i JOIN datasets d WHERE
-/// i.project_id = …` (the caller appends conditions).
-fn select_items(dialect: Dialect, project_id: &str) -> Sql {
-    let mut sql = Sql::new(
-        dialect,
-        &format!(
-            "SELECT {}, d.name AS owner_name FROM dataset_items i JOIN datasets d \
-             ON d.project_id = i.project_id AND d.id = i.dataset_id WHERE i.project_id = ",
-            qualified("i", ITEM_COLUMNS)
-        ),
-    );
-    sql.bind(project_id);
-    sql
-}
+/// A table read with the name of what its rows belong to: `(table, alias, columns, the
+/// column naming the owner's id)`.
+type Joined = (&'static str, &'static str, &'static str, &'static str);
 
-/// `SELECT <run columns>, <dataset name> FROM dataset_runs r JOIN datasets d WHERE
-/// r.project_id = …`.
-fn select_runs(dialect: Dialect, project_id: &str) -> Sql {
-    let mut sql = Sql::new(
-        dialect,
-        &format!(
-            "SELECT {}, d.name AS owner_name FROM dataset_runs r JOIN datasets d \
-             ON d.project_id = r.project_id AND d.id = r.dataset_id WHERE r.project_id = ",
-            qualified("r", RUN_COLUMNS)
-        ),
-    );
-    sql.bind(project_id);
-    sql
-}
+const ITEMS_OF_DATASETS: (Joined, &str) = (
+    ("dataset_items", "i", ITEM_COLUMNS, "dataset_id"),
+    "datasets",
+);
+const RUNS_OF_DATASETS: (Joined, &str) =
+    (("dataset_runs", "r", RUN_COLUMNS, "dataset_id"), "datasets");
+const ITEMS_OF_RUNS: (Joined, &str) = (
+    ("dataset_run_items", "ri", RUN_ITEM_COLUMNS, "run_id"),
+    "dataset_runs",
+);
 
-/// `SELECT <run item columns>, <run name> FROM dataset_run_items ri JOIN dataset_runs r
-/// WHERE ri.project_id = …`.
-fn select_run_items(dialect: Dialect, project_id: &str) -> Sql {
+/// `SELECT <columns>, o.name AS owner_name FROM <table> <alias> JOIN <owner table> o … WHERE
+/// <alias>.project_id = …` (the caller appends conditions).
+fn select_named(
+    dialect: Dialect,
+    project_id: &str,
+    ((table, alias, columns, owner_key), owner_table): (Joined, &str),
+) -> Sql {
     let mut sql = Sql::new(
         dialect,
         &format!(
-            "SELECT {}, r.name AS owner_name FROM dataset_run_items ri JOIN dataset_runs r \
-             ON r.project_id = ri.project_id AND r.id = ri.run_id WHERE ri.project_id = ",
-            qualified("ri", RUN_ITEM_COLUMNS)
+            "SELECT {}, o.name AS owner_name FROM {table} {alias} JOIN {owner_table} o \
+             ON o.project_id = {alias}.project_id AND o.id = {alias}.{owner_key} \
+             WHERE {alias}.project_id = ",
+            qualified(alias, columns)
         ),
     );
     sql.bind(project_id);
@@ -351,7 +341,7 @@ async fn upsert_dataset(
 }
 
 async fn item_by_id(db: &impl Executor, project_id: &str, id: &str) -> Result<Option<DatasetItem>> {
-    let mut sql = select_items(db.dialect(), project_id);
+    let mut sql = select_named(db.dialect(), project_id, ITEMS_OF_DATASETS);
     sql.push(" AND i.id = ").bind(id);
     first::<Named<ItemRow>>(db, sql)
         .await?
@@ -420,7 +410,7 @@ async fn list_items(
     query: &DatasetItemQuery,
 ) -> Result<Page<DatasetItem>> {
     let dialect = db.dialect();
-    let mut rows = select_items(dialect, project_id);
+    let mut rows = select_named(dialect, project_id, ITEMS_OF_DATASETS);
     let mut count = count_rows(dialect, "dataset_items", "i", project_id);
     if let Some(name) = &query.dataset_name {
         let dataset = existing_dataset(db, project_id, name).await?;
@@ -566,7 +556,7 @@ async fn create_run_item(
         .push(" AND r.name = ")
         .bind(request.run_name.as_str());
     db.modify(vec![upsert_run, insert_item]).await?;
-    let mut sql = select_run_items(dialect, project_id);
+    let mut sql = select_named(dialect, project_id, ITEMS_OF_RUNS);
     sql.push(" AND ri.id = ").bind(run_item.id.as_str());
     first::<Named<RunItemRow>>(db, sql)
         .await?
@@ -583,7 +573,7 @@ async fn run_of(
     dataset_id: &str,
     run_name: &str,
 ) -> Result<Option<DatasetRun>> {
-    let mut sql = select_runs(db.dialect(), project_id);
+    let mut sql = select_named(db.dialect(), project_id, RUNS_OF_DATASETS);
     sql.push(" AND r.dataset_id = ")
         .bind(dataset_id)
         .push(" AND r.name = ")
@@ -614,7 +604,7 @@ async fn list_runs(
         return Ok(None);
     };
     let dialect = db.dialect();
-    let mut rows = select_runs(dialect, project_id);
+    let mut rows = select_named(dialect, project_id, RUNS_OF_DATASETS);
     let mut count = count_rows(dialect, "dataset_runs", "r", project_id);
     both_equal(&mut rows, &mut count, "r.dataset_id", &dataset.id);
     let page: Page<Named<RunRow>> = paged(db, rows, count, "r", request).await?;
@@ -630,7 +620,7 @@ async fn get_run(
     let Some(run) = run_by_names(db, project_id, dataset_name, run_name).await? else {
         return Ok(None);
     };
-    let mut sql = select_run_items(db.dialect(), project_id);
+    let mut sql = select_named(db.dialect(), project_id, ITEMS_OF_RUNS);
     sql.push(" AND ri.run_id = ")
         .bind(run.id.as_str())
         .push(" ORDER BY ri.created_at DESC, ri.id");
@@ -678,7 +668,7 @@ async fn list_run_items(
         return Ok(None);
     };
     let dialect = db.dialect();
-    let mut rows = select_run_items(dialect, project_id);
+    let mut rows = select_named(dialect, project_id, ITEMS_OF_RUNS);
     let mut count = count_rows(dialect, "dataset_run_items", "ri", project_id);
     both_equal(&mut rows, &mut count, "ri.run_id", &run.id);
     let page: Page<Named<RunItemRow>> = paged(db, rows, count, "ri", request).await?;

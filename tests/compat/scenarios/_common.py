@@ -117,6 +117,15 @@ PNG_1X1_B64 = (
 )
 
 
+def error_of(fn):
+    """The class name and HTTP status of what fn() raised, or None when it succeeded."""
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the error is the data
+        return {"type": type(exc).__name__, "status": getattr(exc, "status_code", None), "text": str(exc)[:500]}
+    return None
+
+
 def sdk_read(reads, label, fn):
     """Run one read through the SDK's own API client; keep its result or error."""
     try:

@@ -289,3 +289,14 @@ pub fn export(spans: Vec<proto::Span>) -> proto::ExportTraceServiceRequest {
         }],
     }
 }
+
+/// Asserts an error answer: its status, and a message that starts with `message_start`.
+pub async fn expect_error(response: Response, status: u16, message_start: &str) {
+    assert_eq!(response.status.as_u16(), status, "{}", response.text());
+    let body = response.json();
+    let message = body["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with(message_start),
+        "{message:?} should start with {message_start:?}"
+    );
+}
