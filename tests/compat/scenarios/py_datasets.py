@@ -93,7 +93,7 @@ def main(major):
     summary["updated"] = {"id": updated.id, "description": updated.description, "metadata": updated.metadata}
 
     italy = lf.create_dataset_item(dataset_name=name, input={"country": "Italy"}, expected_output="Rome",
-                                   metadata={"difficulty": 1}, source_trace_id=f"trace-{run}")
+                                   metadata={"difficulty": 1}, source_trace_id=f"trace-{run}-{major}")
     france_id = f"france-{run}-{major}"
     lf.create_dataset_item(dataset_name=name, id=france_id, input={"country": "France"}, expected_output="Paris")
     archived = lf.create_dataset_item(dataset_name=name, id=france_id, status="ARCHIVED")
@@ -110,7 +110,7 @@ def main(major):
     items = lf.api.dataset_items.list(dataset_name=name, limit=1)
     summary["items_page"] = {"total": items.meta.total_items, "pages": items.meta.total_pages,
                              "count": len(items.data)}
-    by_trace = lf.api.dataset_items.list(source_trace_id=f"trace-{run}")
+    by_trace = lf.api.dataset_items.list(source_trace_id=f"trace-{run}-{major}")
     summary["by_trace"] = [i.id for i in by_trace.data]
     summary["got"] = item_summary(lf.api.dataset_items.get(italy.id))
     summary["deleted"] = lf.api.dataset_items.delete(italy.id).message
