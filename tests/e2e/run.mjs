@@ -426,6 +426,25 @@ try {
     assert(served.version === 2, `served version: ${served.version}`);
   });
 
+  await step("prompts: a label is removed with its ×, production after a confirmation", async () => {
+    dialogs.length = 0;
+    const remove = page.getByRole("button", { name: "Remove label production" });
+    await remove.click();
+    await waitFor("the confirmation", async () => dialogs.length === 1);
+    assert((await versionItem(2).textContent()).includes("production"), "dismissed: v2 keeps production");
+    acceptDialogs = true;
+    try {
+      await remove.click();
+      await waitFor("production removed", async () => !(await versionItem(2).textContent()).includes("production"));
+    } finally {
+      acceptDialogs = false;
+    }
+    assert((await page.getByRole("button", { name: "Remove label latest" }).count()) === 0, "latest has no ×");
+    const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
+    const served = await fetch(`${base}/api/public/v2/prompts/${encodeURIComponent("support/greeting")}`, { headers: { authorization: auth } });
+    assert(served.status === 404, `served without production: ${served.status}`);
+  });
+
   await step("prompts: a generation that used the version, with its metrics", async () => {
     const auth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
     const event = (type, id, body) => ({ id, type, timestamp: new Date().toISOString(), body });
@@ -455,6 +474,12 @@ try {
     const metrics = await page.locator("[aria-label='Version metrics'] tr.selected").textContent();
     assert(metrics.includes("v2") && metrics.includes("1.50 s"), `metrics of v2: ${metrics}`);
     await page.screenshot({ path: join(SHOTS, "prompt-generations.png"), fullPage: false });
+    // The version's traces: the traces list filtered by the prompt and version.
+    await page.getByRole("link", { name: "Traces using this version" }).click();
+    await page.locator("tr[data-trace-id='prompt-trace']").waitFor();
+    const listed = await page.locator("table.data tbody tr").count();
+    assert(listed === 1, `traces of v2: ${listed}`);
+    await page.goBack();
     await generation.getByRole("link", { name: "prompt-trace" }).click();
     await page.locator("text=greet-llm").first().waitFor();
   });

@@ -37,6 +37,8 @@ describe("filter URL encoding", () => {
       latencyMax: "5",
       costMin: "0.01",
       costMax: "2",
+      promptName: "team/greet",
+      promptVersion: "3",
       sort: "latency.asc",
       page: 3,
     });
@@ -84,6 +86,15 @@ describe("server query", () => {
       { type: "number", column: "latency", operator: ">=", value: 1.5 },
       { type: "number", column: "totalCost", operator: "<=", value: 0.2 },
     ]);
+  });
+
+  it("builds prompt conditions, the version only with a name", () => {
+    const query = viewToQuery(view({ promptName: " team/greet ", promptVersion: "2" }), NOW);
+    expect(JSON.parse(query.get("filter")!)).toEqual([
+      { type: "string", column: "promptName", operator: "=", value: "team/greet" },
+      { type: "number", column: "promptVersion", operator: "=", value: 2 },
+    ]);
+    expect(viewToQuery(view({ promptVersion: "2" }), NOW).has("filter")).toBe(false);
   });
 
   it("sends no metadata condition for a key without a value (it would match every trace)", () => {

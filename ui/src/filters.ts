@@ -27,6 +27,9 @@ export interface TraceView {
   latencyMax: string;
   costMin: string;
   costMax: string;
+  /** Traces holding a generation linked to this prompt (and version, if given). */
+  promptName: string;
+  promptVersion: string;
   sort: string;
   page: number;
 }
@@ -66,6 +69,8 @@ export function emptyView(): TraceView {
     latencyMax: "",
     costMin: "",
     costMax: "",
+    promptName: "",
+    promptVersion: "",
     sort: DEFAULT_SORT,
     page: 1,
   };
@@ -92,6 +97,8 @@ const STRING_KEYS = [
   "latencyMax",
   "costMin",
   "costMax",
+  "promptName",
+  "promptVersion",
 ] as const;
 
 /** The page URL's query: only what differs from the defaults. */
@@ -196,6 +203,11 @@ export function viewToQuery(view: TraceView, now: number, limit = 50): URLSearch
     const value = finite(text);
     if (value !== null) conditions.push({ type: "number", column, operator, value });
   }
+  if (view.promptName.trim() !== "") {
+    conditions.push({ type: "string", column: "promptName", operator: "=", value: view.promptName.trim() });
+    const version = finite(view.promptVersion);
+    if (version !== null) conditions.push({ type: "number", column: "promptVersion", operator: "=", value: version });
+  }
   if (conditions.length > 0) query.set("filter", JSON.stringify(conditions));
   if (view.range === "custom") {
     if (view.from !== "") query.set("fromTimestamp", new Date(view.from).toISOString());
@@ -211,7 +223,7 @@ export function viewToQuery(view: TraceView, now: number, limit = 50): URLSearch
 export function activeFilterCount(view: TraceView): number {
   let count = 0;
   for (const key of STRING_KEYS) {
-    if (key !== "search" && key !== "from" && key !== "to" && key !== "scoreMin" && key !== "scoreMax" && key !== "metaValue" && view[key] !== "") count++;
+    if (key !== "search" && key !== "from" && key !== "to" && key !== "scoreMin" && key !== "scoreMax" && key !== "metaValue" && key !== "promptVersion" && view[key] !== "") count++;
   }
   if (view.tags.length > 0) count++;
   if (view.errorsOnly) count++;

@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { LabelMover, MetricsTable, PromptContentView, VersionDiff, VersionEditor } from "./pages/Prompts";
+import { viewFromUrl } from "./filters";
+import { LabelChips, LabelMover, MetricsTable, PromptContentView, tracesOfVersionHref, VersionDiff, VersionEditor } from "./pages/Prompts";
 import { folderView, lineDiff, promptAsText, promptVariables, segments, variables, type PromptVersion } from "./prompts";
 
 function version(number: number, prompt: PromptVersion["prompt"], config: unknown = {}): PromptVersion {
@@ -47,6 +48,14 @@ describe("prompt text", () => {
     expect(folderView(prompts, "team/sub").prompts.map((p) => p.name)).toEqual(["team/sub/y", "team/sub/z"]);
   });
 
+  it("links a version to the traces list filtered by it", () => {
+    const href = tracesOfVersionHref("p 1", "team/greet", 2);
+    const [path, query] = href.split("?");
+    expect(path).toBe("/project/p%201/traces");
+    const view = viewFromUrl(new URLSearchParams(query));
+    expect([view.promptName, view.promptVersion]).toEqual(["team/greet", "2"]);
+  });
+
   it("diffs lines", () => {
     expect(lineDiff("a\nb\nc", "a\nB\nc")).toEqual([
       { kind: "same", text: "a" },
@@ -56,6 +65,15 @@ describe("prompt text", () => {
     ]);
   });
 });
+
+/** Requests that succeed, and confirmations that are declined until told otherwise. */
+function stubWrites() {
+  const fetch = vi.fn(async () => new Response("{}", { status: 200 }));
+  vi.stubGlobal("fetch", fetch);
+  const confirm = vi.fn(() => false);
+  vi.stubGlobal("confirm", confirm);
+  return { fetch, confirm };
+}
 
 describe("prompt components", () => {
   const container = document.createElement("div");
@@ -106,10 +124,7 @@ describe("prompt components", () => {
   });
 
   it("moves production only after a confirmation, in one request", async () => {
-    const fetch = vi.fn(async () => new Response("{}", { status: 200 }));
-    vi.stubGlobal("fetch", fetch);
-    const confirm = vi.fn(() => false);
-    vi.stubGlobal("confirm", confirm);
+    const { fetch, confirm } = stubWrites();
     const moved = vi.fn();
     render(<LabelMover projectId="p1" version={version(2, "x")} known={["latest", "staging"]} onMoved={moved} onError={() => {}} />, container);
     const form = container.querySelector("form") as HTMLFormElement;
@@ -131,6 +146,29 @@ describe("prompt components", () => {
     await vi.waitFor(() => expect((container.querySelector("input[name=label]") as HTMLInputElement).value).toBe("staging"));
     form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
     await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(2));
+    expect(confirm).not.toHaveBeenCalled();
+  });
+
+  it("removes a label with its ×, production only after a confirmation, latest never", async () => {
+    const { fetch, confirm } = stubWrites();
+    const removed = vi.fn();
+    const labelled = { ...version(2, "x"), labels: ["latest", "production", "staging"] };
+    render(<LabelChips projectId="p1" version={labelled} onRemoved={removed} onError={() => {}} />, container);
+    const buttons = Array.from(container.querySelectorAll("button.chip-remove")).map((button) => button.getAttribute("aria-label"));
+    expect(buttons).toEqual(["Remove label production", "Remove label staging"]);
+    const production = container.querySelector("[aria-label='Remove label production']") as HTMLButtonElement;
+    production.click();
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(fetch).not.toHaveBeenCalled();
+    confirm.mockReturnValue(true);
+    production.click();
+    await vi.waitFor(() => expect(removed).toHaveBeenCalledTimes(1));
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe("/api/ui/projects/p1/prompts/team%2Fgreet/versions/2/labels/production");
+    expect(init.method).toBe("DELETE");
+    confirm.mockClear();
+    (container.querySelector("[aria-label='Remove label staging']") as HTMLButtonElement).click();
+    await vi.waitFor(() => expect(removed).toHaveBeenCalledTimes(2));
     expect(confirm).not.toHaveBeenCalled();
   });
 

@@ -7,8 +7,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use spindle_bench::generate::{Rng, TAGS};
-use spindle_bench::seed::{self, TENANTS};
+use spindle_bench::generate::Rng;
+use spindle_bench::seed;
 use spindle_bench::server::PROJECT_ID;
 use spindle_core::merge::Stamp;
 use spindle_core::time::now_micros;
@@ -112,31 +112,15 @@ fn generation(
 
 fn trace(rng: &mut Rng, id: String, at: i64, index: usize, stamp: Stamp) -> TraceRecord {
     let mut trace = TraceRecord::new(id);
-    trace.timestamp = Some(at);
-    trace.environment = Some("default".to_owned());
-    trace.name = Some(
-        rng.pick(&["support-chat", "rag-answer", "order-agent"])
-            .to_owned(),
+    seed::fill_trace(
+        &mut trace,
+        rng,
+        at,
+        index,
+        |rng| format!("user-{:03}", rng.below(USERS)),
+        REGIONS,
+        prose,
     );
-    trace.user_id = Some(format!("user-{:03}", rng.below(USERS)));
-    trace.session_id = Some(format!("session-{:06}", index / 4));
-    trace.release = Some("rel-2.14.0".to_owned());
-    trace.tags.insert(rng.pick(TAGS).to_owned());
-    trace.tags.insert(rng.pick(TAGS).to_owned());
-    trace
-        .metadata
-        .insert("tenant".to_owned(), format!("\"{}\"", rng.pick(TENANTS)));
-    trace
-        .metadata
-        .insert("region".to_owned(), format!("\"{}\"", rng.pick(REGIONS)));
-    trace
-        .metadata
-        .insert("app_version".to_owned(), "\"2.14.0\"".to_owned());
-    trace.input = Some(format!(
-        "{{\"question\": {}}}",
-        serde_json::Value::String(prose(rng, 160))
-    ));
-    trace.output = Some(serde_json::Value::String(prose(rng, 240)).to_string());
     trace.stamp_unstamped(stamp);
     trace
 }

@@ -500,15 +500,7 @@ fn print_markdown(
         median(&results.iter().map(f).collect::<Vec<_>>())
     };
     let spans_per_second = pick(&|r| r.spans_per_second);
-    let mb_per_second = pick(&|r| r.mb_per_second);
-    let wall = pick(&|r| r.wall.as_secs_f64());
-    let drain = pick(&|r| millis(r.drain));
-    let p50 = pick(&|r| millis(r.p50));
-    let p95 = pick(&|r| millis(r.p95));
     let peak = pick(&|r| mib(r.peak_rss as f64));
-    let idle = pick(&|r| mib(r.idle_rss as f64));
-    let db = pick(&|r| r.db_bytes as f64 / spans as f64);
-    let retries = pick(&|r| r.retries as f64);
     let backend = match &args.database_url {
         Some(_) => format!(
             "PostgreSQL, {} instance{}",
@@ -535,93 +527,89 @@ fn print_markdown(
     let runs = |f: &dyn Fn(&RunResult) -> String| -> String {
         results.iter().map(f).collect::<Vec<_>>().join(" / ")
     };
-    println!(
-        "| spans/s (first request → all spans readable) | {spans_per_second:.0} | {} |",
-        runs(&|r| format!("{:.0}", r.spans_per_second))
+    // A row of the median and of every run's value, with `digits` decimals.
+    let row = |label: &str, digits: usize, unit: &str, value: &dyn Fn(&RunResult) -> f64| {
+        println!(
+            "| {label} | {:.digits$}{unit} | {} |",
+            pick(value),
+            runs(&|r| format!("{:.digits$}", value(r)))
+        );
+    };
+    row(
+        "spans/s (first request → all spans readable)",
+        0,
+        "",
+        &|r| r.spans_per_second,
     );
-    println!(
-        "| MB/s of encoded requests | {mb_per_second:.1} | {} |",
-        runs(&|r| format!("{:.1}", r.mb_per_second))
+    row("MB/s of encoded requests", 1, "", &|r| r.mb_per_second);
+    row("wall time", 2, " s", &|r| r.wall.as_secs_f64());
+    row("last response → all readable", 0, " ms", &|r| {
+        millis(r.drain)
+    });
+    row("request latency p50", 1, " ms", &|r| millis(r.p50));
+    row("request latency p95", 1, " ms", &|r| millis(r.p95));
+    row("429/503 retries", 0, "", &|r| r.retries as f64);
+    row("server peak RSS (VmHWM)", 0, " MiB", &|r| {
+        mib(r.peak_rss as f64)
+    });
+    row(
+        &format!(
+            "server idle RSS {:.1} s after",
+            args.idle_wait_ms as f64 / 1000.0
+        ),
+        0,
+        " MiB",
+        &|r| mib(r.idle_rss as f64),
     );
-    println!(
-        "| wall time | {wall:.2} s | {} |",
-        runs(&|r| format!("{:.2}", r.wall.as_secs_f64()))
+    row(
+        "database bytes per span, at the end of the load (SQLite: with the WAL)",
+        0,
+        "",
+        &|r| r.db_bytes as f64 / spans as f64,
     );
-    println!(
-        "| last response → all readable | {drain:.0} ms | {} |",
-        runs(&|r| format!("{:.0}", millis(r.drain)))
+    row(
+        "database bytes per span, after a clean shutdown",
+        0,
+        "",
+        &|r| r.db_bytes_after_stop as f64 / spans as f64,
     );
-    println!(
-        "| request latency p50 | {p50:.1} ms | {} |",
-        runs(&|r| format!("{:.1}", millis(r.p50)))
+    row("server CPU during the load", 2, " cores", &|r| {
+        r.server_cpu / r.wall.as_secs_f64()
+    });
+    row(
+        "of which the SQLite writer and checkpointer threads",
+        2,
+        " cores",
+        &|r| r.sqlite_cpu / r.wall.as_secs_f64(),
     );
-    println!(
-        "| request latency p95 | {p95:.1} ms | {} |",
-        runs(&|r| format!("{:.1}", millis(r.p95)))
-    );
-    println!(
-        "| 429/503 retries | {retries:.0} | {} |",
-        runs(&|r| r.retries.to_string())
-    );
-    println!(
-        "| server peak RSS (VmHWM) | {peak:.0} MiB | {} |",
-        runs(&|r| format!("{:.0}", mib(r.peak_rss as f64)))
-    );
-    println!(
-        "| server idle RSS {:.1} s after | {idle:.0} MiB | {} |",
-        args.idle_wait_ms as f64 / 1000.0,
-        runs(&|r| format!("{:.0}", mib(r.idle_rss as f64)))
-    );
-    println!(
-        "| database bytes per span, at the end of the load (SQLite: with the WAL) | {db:.0} | {} |",
-        runs(&|r| format!("{:.0}", r.db_bytes as f64 / spans as f64))
-    );
-    println!(
-        "| database bytes per span, after a clean shutdown | {:.0} | {} |",
-        pick(&|r| r.db_bytes_after_stop as f64 / spans as f64),
-        runs(&|r| format!("{:.0}", r.db_bytes_after_stop as f64 / spans as f64))
-    );
-    println!(
-        "| server CPU during the load | {:.2} cores | {} |",
-        pick(&|r| r.server_cpu / r.wall.as_secs_f64()),
-        runs(&|r| format!("{:.2}", r.server_cpu / r.wall.as_secs_f64()))
-    );
-    println!(
-        "| of which the SQLite writer and checkpointer threads | {:.2} cores | {} |",
-        pick(&|r| r.sqlite_cpu / r.wall.as_secs_f64()),
-        runs(&|r| format!("{:.2}", r.sqlite_cpu / r.wall.as_secs_f64()))
-    );
-    println!(
-        "| spans per server CPU-second | {:.0} | {} |",
-        pick(&|r| spans as f64 / r.server_cpu),
-        runs(&|r| format!("{:.0}", spans as f64 / r.server_cpu))
-    );
+    row("spans per server CPU-second", 0, "", &|r| {
+        spans as f64 / r.server_cpu
+    });
     if args.database_url.is_some() {
-        println!(
-            "| PostgreSQL processes' CPU during the load | {:.2} cores | {} |",
-            pick(&|r| r.postgres_cpu / r.wall.as_secs_f64()),
-            runs(&|r| format!("{:.2}", r.postgres_cpu / r.wall.as_secs_f64()))
+        row(
+            "PostgreSQL processes' CPU during the load",
+            2,
+            " cores",
+            &|r| r.postgres_cpu / r.wall.as_secs_f64(),
         );
-        println!(
-            "| PostgreSQL CPU per span | {:.0} µs | {} |",
-            pick(&|r| r.postgres_cpu * 1e6 / spans as f64),
-            runs(&|r| format!("{:.0}", r.postgres_cpu * 1e6 / spans as f64))
-        );
-        println!(
-            "| server CPU per span | {:.0} µs | {} |",
-            pick(&|r| r.server_cpu * 1e6 / spans as f64),
-            runs(&|r| format!("{:.0}", r.server_cpu * 1e6 / spans as f64))
-        );
+        row("PostgreSQL CPU per span", 0, " µs", &|r| {
+            r.postgres_cpu * 1e6 / spans as f64
+        });
+        row("server CPU per span", 0, " µs", &|r| {
+            r.server_cpu * 1e6 / spans as f64
+        });
     }
-    println!(
-        "| other processes' CPU meanwhile (noise) | {:.2} cores | {} |",
-        pick(&|r| r.other_cpu / r.wall.as_secs_f64()),
-        runs(&|r| format!("{:.2}", r.other_cpu / r.wall.as_secs_f64()))
+    row(
+        "other processes' CPU meanwhile (noise)",
+        2,
+        " cores",
+        &|r| r.other_cpu / r.wall.as_secs_f64(),
     );
-    println!(
-        "| SQLite threads' time runnable but waiting for a CPU | {:.1} s | {} |",
-        pick(&|r| r.runqueue_wait),
-        runs(&|r| format!("{:.1}", r.runqueue_wait))
+    row(
+        "SQLite threads' time runnable but waiting for a CPU",
+        1,
+        " s",
+        &|r| r.runqueue_wait,
     );
     println!();
     println!("| target | result | |\n|---|---|---|");

@@ -105,28 +105,15 @@ fn seed_batch(
         let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, index as u64);
         let id = trace_id(index);
         let mut trace = TraceRecord::new(id.clone());
-        trace.timestamp = Some(at);
-        trace.environment = Some("default".to_owned());
-        trace.name = Some(
-            rng.pick(&["support-chat", "rag-answer", "order-agent"])
-                .to_owned(),
+        seed::fill_trace(
+            &mut trace,
+            &mut rng,
+            at,
+            index,
+            |rng| user_id(rng.below(USERS)),
+            &[],
+            prose,
         );
-        trace.user_id = Some(user_id(rng.below(USERS)));
-        trace.session_id = Some(format!("session-{:06}", index / 4));
-        trace.release = Some("rel-2.14.0".to_owned());
-        trace.tags.insert(rng.pick(TAGS).to_owned());
-        trace.tags.insert(rng.pick(TAGS).to_owned());
-        trace
-            .metadata
-            .insert("tenant".to_owned(), format!("\"{}\"", rng.pick(TENANTS)));
-        trace
-            .metadata
-            .insert("app_version".to_owned(), "\"2.14.0\"".to_owned());
-        trace.input = Some(format!(
-            "{{\"question\": {}}}",
-            serde_json::Value::String(prose(&mut rng, 160))
-        ));
-        trace.output = Some(serde_json::Value::String(prose(&mut rng, 240)).to_string());
         trace.stamp_unstamped(stamp);
         let mut score = ScoreRecord::new(format!("score-{id}"));
         score.timestamp = Some(at);

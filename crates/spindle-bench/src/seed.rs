@@ -2,10 +2,12 @@
 //! the `seed_read` example do: the store, the bench project, LLM generations, and batches
 //! written while the next one is built.
 
-use crate::generate::Rng;
+use crate::generate::{Rng, TAGS};
 use crate::server::PROJECT_ID;
 use spindle_core::ObservationType;
-use spindle_store::{ObservationRecord, Organization, Project, Store, WriteBatch};
+use spindle_store::{
+    Catalog, ObservationRecord, Organization, Project, Store, TraceRecord, WriteBatch,
+};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
@@ -79,6 +81,47 @@ pub fn fill_generation(
         "{{\"role\": \"assistant\", \"content\": {}}}",
         serde_json::Value::String(prose(rng, 300))
     ));
+}
+
+/// Fills a trace of an LLM app at `at`: a name, the user `user_id` draws, session
+/// `index / 4`, a release, two tags, `tenant` metadata (and `region` when `regions` is not
+/// empty), and a question and an answer of `prose`.
+pub fn fill_trace(
+    trace: &mut TraceRecord,
+    rng: &mut Rng,
+    at: i64,
+    index: usize,
+    user_id: fn(&mut Rng) -> String,
+    regions: &[&str],
+    prose: fn(&mut Rng, usize) -> String,
+) {
+    trace.timestamp = Some(at);
+    trace.environment = Some("default".to_owned());
+    trace.name = Some(
+        rng.pick(&["support-chat", "rag-answer", "order-agent"])
+            .to_owned(),
+    );
+    trace.user_id = Some(user_id(rng));
+    trace.session_id = Some(format!("session-{:06}", index / 4));
+    trace.release = Some("rel-2.14.0".to_owned());
+    trace.tags.insert(rng.pick(TAGS).to_owned());
+    trace.tags.insert(rng.pick(TAGS).to_owned());
+    trace
+        .metadata
+        .insert("tenant".to_owned(), format!("\"{}\"", rng.pick(TENANTS)));
+    if !regions.is_empty() {
+        trace
+            .metadata
+            .insert("region".to_owned(), format!("\"{}\"", rng.pick(regions)));
+    }
+    trace
+        .metadata
+        .insert("app_version".to_owned(), "\"2.14.0\"".to_owned());
+    trace.input = Some(format!(
+        "{{\"question\": {}}}",
+        serde_json::Value::String(prose(rng, 160))
+    ));
+    trace.output = Some(serde_json::Value::String(prose(rng, 240)).to_string());
 }
 
 /// Writes `traces` traces in batches of `batch_traces`, `batch(first, count)` building each

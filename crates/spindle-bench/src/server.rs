@@ -57,6 +57,18 @@ struct Startup<'a> {
     poll: Duration,
 }
 
+/// Spawns `command` with stdin closed and stdout and stderr written to `log_file`.
+fn spawn_logged(command: &mut Command, log_file: &Path) -> anyhow::Result<Child> {
+    let log = std::fs::File::create(log_file)
+        .with_context(|| format!("creating {}", log_file.display()))?;
+    command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", Path::new(command.get_program()).display()))
+}
+
 impl Server {
     /// Starts `server_bin serve` on `backend`, logging to `log_file`, and waits until
     /// `GET /api/public/health` answers 200. With `admin`, the UI admin account is
@@ -68,8 +80,6 @@ impl Server {
         admin: bool,
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
-        let log = std::fs::File::create(log_file)
-            .with_context(|| format!("creating {}", log_file.display()))?;
         let mut command = Command::new(server_bin);
         command
             .arg("serve")
@@ -86,17 +96,13 @@ impl Server {
                 .env("LANGFUSE_INIT_USER_EMAIL", ADMIN_EMAIL)
                 .env("LANGFUSE_INIT_USER_PASSWORD", ADMIN_PASSWORD);
         }
-        let started = Instant::now();
-        let child = command
+        command
             .env("SPINDLE_LOG", "warn")
             .env("LANGFUSE_INIT_PROJECT_ID", PROJECT_ID)
             .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", PUBLIC_KEY)
-            .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", SECRET_KEY)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", server_bin.display()))?;
+            .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", SECRET_KEY);
+        let started = Instant::now();
+        let child = spawn_logged(&mut command, log_file)?;
         Server::wait_healthy(
             child,
             port,
@@ -122,10 +128,8 @@ impl Server {
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let grpc_port = free_port()?;
-        let log = std::fs::File::create(log_file)
-            .with_context(|| format!("creating {}", log_file.display()))?;
-        let started = Instant::now();
-        let child = Command::new(phoenix_bin)
+        let mut command = Command::new(phoenix_bin);
+        command
             .arg("serve")
             .env("PHOENIX_WORKING_DIR", working_dir)
             .env("PHOENIX_HOST", "127.0.0.1")
@@ -136,12 +140,9 @@ impl Server {
             .env("PHOENIX_ALLOWED_SANDBOX_PROVIDERS", "NONE")
             .env("PHOENIX_LOG_MIGRATIONS", "false")
             .env("PHOENIX_LOGGING_LEVEL", "warning")
-            .env("PHOENIX_DB_LOGGING_LEVEL", "warning")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", phoenix_bin.display()))?;
+            .env("PHOENIX_DB_LOGGING_LEVEL", "warning");
+        let started = Instant::now();
+        let child = spawn_logged(&mut command, log_file)?;
         Server::wait_healthy(
             child,
             port,

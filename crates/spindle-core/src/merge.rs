@@ -70,31 +70,28 @@ pub fn tiebreak_of(bytes: &[u8]) -> u64 {
 /// The stamps of one record, keyed by field name (`name`, `metadata.<key>`, ...).
 pub type Stamps = BTreeMap<String, Stamp>;
 
-/// Merges a last-writer-wins field: `incoming` replaces `current` when its stamp is greater.
-pub fn merge_lww<T>(
-    current: &mut Option<T>,
-    stamps: &mut Stamps,
-    incoming: Option<T>,
-    incoming_stamps: &Stamps,
-    key: &str,
-) {
-    let Some(value) = incoming else { return };
-    let Some(incoming_stamp) = incoming_stamps.get(key).copied() else {
-        debug_assert!(false, "field {key} has a value but no stamp");
-        return;
-    };
-    let wins = match (current.as_ref(), stamps.get(key)) {
-        (Some(_), Some(existing)) => incoming_stamp > *existing,
-        _ => true,
-    };
-    if wins {
-        *current = Some(value);
-        stamps.insert(key.to_owned(), incoming_stamp);
+/// How an incoming field value competes with the stored one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeRule {
+    /// The value with the greater stamp wins.
+    LastWriterWins,
+    /// Write once: the value of the highest-priority, earliest event is kept.
+    First,
+}
+
+impl MergeRule {
+    fn wins(self, incoming: &Stamp, existing: &Stamp) -> bool {
+        match self {
+            MergeRule::LastWriterWins => incoming > existing,
+            MergeRule::First => incoming.first_key() < existing.first_key(),
+        }
     }
 }
 
-/// Merges a write-once field: the value of the highest-priority, earliest event is kept.
-pub fn merge_first<T>(
+/// Merges one field: `incoming` (with its stamp) replaces `current` when `current` has no
+/// stamped value or when `rule` says the incoming stamp wins over the stored one.
+pub fn merge_field<T>(
+    rule: MergeRule,
     current: &mut Option<T>,
     stamps: &mut Stamps,
     incoming: Option<T>,
@@ -107,7 +104,7 @@ pub fn merge_first<T>(
         return;
     };
     let wins = match (current.as_ref(), stamps.get(key)) {
-        (Some(_), Some(existing)) => incoming_stamp.first_key() < existing.first_key(),
+        (Some(_), Some(existing)) => rule.wins(&incoming_stamp, existing),
         _ => true,
     };
     if wins {
@@ -127,7 +124,14 @@ pub fn merge_map(
     for (key, value) in incoming {
         let stamp_key = format!("{prefix}.{key}");
         let mut slot = current.remove(&key);
-        merge_lww(&mut slot, stamps, Some(value), incoming_stamps, &stamp_key);
+        merge_field(
+            MergeRule::LastWriterWins,
+            &mut slot,
+            stamps,
+            Some(value),
+            incoming_stamps,
+            &stamp_key,
+        );
         if let Some(value) = slot {
             current.insert(key, value);
         }

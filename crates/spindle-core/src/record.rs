@@ -3,7 +3,7 @@
 //! A record is also a patch: a create or update event becomes a record with only the fields
 //! it sets, and [`TraceRecord::merge`] (and friends) folds patches into the stored record.
 
-use crate::merge::{merge_first, merge_lww, merge_map, Stamp, Stamps};
+use crate::merge::{merge_field, merge_map, MergeRule, Stamp, Stamps};
 use crate::model::{Level, ObservationType, ScoreDataType, ScoreSource};
 use crate::time::Micros;
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,8 +46,8 @@ macro_rules! record {
             pub fn merge(&mut self, other: $name) {
                 debug_assert_eq!(self.id, other.id);
                 let $name { id: _, $($first,)* $($lww,)* $($set,)* $($($computed: _,)*)? metadata, stamps } = other;
-                $(merge_first(&mut self.$first, &mut self.stamps, $first, &stamps, stringify!($first));)*
-                $(merge_lww(&mut self.$lww, &mut self.stamps, $lww, &stamps, stringify!($lww));)*
+                $(merge_field(MergeRule::First, &mut self.$first, &mut self.stamps, $first, &stamps, stringify!($first));)*
+                $(merge_field(MergeRule::LastWriterWins, &mut self.$lww, &mut self.stamps, $lww, &stamps, stringify!($lww));)*
                 $(self.$set.extend($set);)*
                 merge_map(&mut self.metadata, &mut self.stamps, metadata, &stamps, "metadata");
             }
@@ -171,11 +171,7 @@ impl ObservationRecord {
         &'a self,
         derived: &'a DerivedCost,
     ) -> Option<&'a BTreeMap<String, i64>> {
-        match &self.usage_details {
-            Some(usage) if !usage.is_empty() => Some(usage),
-            _ if !derived.inferred_usage.is_empty() => Some(&derived.inferred_usage),
-            other => other.as_ref(),
-        }
+        reported_or_derived(&self.usage_details, &derived.inferred_usage)
     }
 
     /// [`Self::effective_cost`] with `derived` in place of the record's own.
@@ -183,11 +179,20 @@ impl ObservationRecord {
         &'a self,
         derived: &'a DerivedCost,
     ) -> Option<&'a BTreeMap<String, f64>> {
-        match &self.cost_details {
-            Some(cost) if !cost.is_empty() => Some(cost),
-            _ if !derived.calculated_cost.is_empty() => Some(&derived.calculated_cost),
-            other => other.as_ref(),
-        }
+        reported_or_derived(&self.cost_details, &derived.calculated_cost)
+    }
+}
+
+/// What the SDK reported when it reported something, else what was derived when anything
+/// was, else the reported value as it is (none, or empty).
+fn reported_or_derived<'a, V>(
+    reported: &'a Option<BTreeMap<String, V>>,
+    derived: &'a BTreeMap<String, V>,
+) -> Option<&'a BTreeMap<String, V>> {
+    match reported {
+        Some(values) if !values.is_empty() => Some(values),
+        _ if !derived.is_empty() => Some(derived),
+        other => other.as_ref(),
     }
 }
 

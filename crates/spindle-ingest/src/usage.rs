@@ -367,28 +367,33 @@ mod tests {
 
     #[test]
     fn openai_usage_is_flattened() {
-        check_map(
-            json!({"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
-                   "prompt_tokens_details": {"cached_tokens": 20},
-                   "completion_tokens_details": {"reasoning_tokens": 10}}),
-            json!({"input": 80, "input_cached_tokens": 20, "output": 40,
-                   "output_reasoning_tokens": 10, "total": 150}),
-        );
-        // Null details and null detail values are allowed; details never push below zero.
-        check_map(
-            json!({"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6,
-                   "prompt_tokens_details": {"cached_tokens": 8, "audio_tokens": null},
-                   "completion_tokens_details": null}),
-            json!({"input": 0, "input_cached_tokens": 8, "output": 1, "total": 6}),
-        );
-        // The Responses API's usage object.
-        check_map(
-            json!({"input_tokens": 30, "output_tokens": 12, "total_tokens": 42,
-                   "input_tokens_details": {"cached_tokens": 10},
-                   "output_tokens_details": {"reasoning_tokens": 4}}),
-            json!({"input": 20, "input_cached_tokens": 10, "output": 8,
-                   "output_reasoning_tokens": 4, "total": 42}),
-        );
+        let cases = [
+            (
+                json!({"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
+                       "prompt_tokens_details": {"cached_tokens": 20},
+                       "completion_tokens_details": {"reasoning_tokens": 10}}),
+                json!({"input": 80, "input_cached_tokens": 20, "output": 40,
+                       "output_reasoning_tokens": 10, "total": 150}),
+            ),
+            // Null details and null detail values are allowed; details never push below zero.
+            (
+                json!({"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6,
+                       "prompt_tokens_details": {"cached_tokens": 8, "audio_tokens": null},
+                       "completion_tokens_details": null}),
+                json!({"input": 0, "input_cached_tokens": 8, "output": 1, "total": 6}),
+            ),
+            // The Responses API's usage object.
+            (
+                json!({"input_tokens": 30, "output_tokens": 12, "total_tokens": 42,
+                       "input_tokens_details": {"cached_tokens": 10},
+                       "output_tokens_details": {"reasoning_tokens": 4}}),
+                json!({"input": 20, "input_cached_tokens": 10, "output": 8,
+                       "output_reasoning_tokens": 4, "total": 42}),
+            ),
+        ];
+        for (input, expected) in cases {
+            check_map(input, expected);
+        }
     }
 
     #[test]

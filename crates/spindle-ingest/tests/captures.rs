@@ -209,34 +209,20 @@ fn ingestion_summary(file: &str) -> String {
 }
 
 #[test]
-fn python_v5_otlp() {
-    expect_test::expect_file!["snapshots/py_v5.txt"].assert_eq(&otlp_summary("py_v5.jsonl"));
-}
-
-#[test]
-fn python_v4_otlp() {
-    expect_test::expect_file!["snapshots/py_v4.txt"].assert_eq(&otlp_summary("py_v4.jsonl"));
-}
-
-#[test]
-fn python_v3_otlp() {
-    expect_test::expect_file!["snapshots/py_v3.txt"].assert_eq(&otlp_summary("py_v3.jsonl"));
-}
-
-#[test]
-fn js_otlp_json() {
-    expect_test::expect_file!["snapshots/js.txt"].assert_eq(&otlp_summary("js.jsonl"));
-}
-
-#[test]
-fn python_v2_ingestion() {
-    expect_test::expect_file!["snapshots/py_v2.txt"].assert_eq(&ingestion_summary("py_v2.jsonl"));
-}
-
-#[test]
-fn js_legacy_ingestion() {
-    expect_test::expect_file!["snapshots/js_legacy.txt"]
-        .assert_eq(&ingestion_summary("js_legacy.jsonl"));
+fn captures_match_their_snapshots() {
+    let otlp = otlp_summary as fn(&str) -> String;
+    let ingestion = ingestion_summary as fn(&str) -> String;
+    let cases = [
+        ("py_v5.jsonl", otlp, "snapshots/py_v5.txt"),
+        ("py_v4.jsonl", otlp, "snapshots/py_v4.txt"),
+        ("py_v3.jsonl", otlp, "snapshots/py_v3.txt"),
+        ("js.jsonl", otlp, "snapshots/js.txt"),
+        ("py_v2.jsonl", ingestion, "snapshots/py_v2.txt"),
+        ("js_legacy.jsonl", ingestion, "snapshots/js_legacy.txt"),
+    ];
+    for (capture, summary, snapshot) in cases {
+        expect_test::expect_file![snapshot].assert_eq(&summary(capture));
+    }
 }
 
 #[test]

@@ -46,6 +46,27 @@ pub struct ServeConfig {
     #[arg(long, env = "SPINDLE_BODY_READ_TIMEOUT_SECONDS", default_value_t = AppState::DEFAULT_BODY_READ_TIMEOUT.as_secs())]
     pub body_read_timeout_seconds: u64,
 
+    /// Connections open at once; further clients wait in the kernel's backlog until one
+    /// closes. Each holds at most a 64 KiB read buffer beside its request's body.
+    #[arg(long, env = "SPINDLE_MAX_CONNECTIONS", default_value_t = AppState::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Seconds a client may take to send a request's headers, also the longest a keep-alive
+    /// connection may sit idle; the connection is closed after it.
+    #[arg(
+        long,
+        env = "SPINDLE_HEADER_READ_TIMEOUT_SECONDS",
+        default_value_t = 30
+    )]
+    pub header_read_timeout_seconds: u64,
+
+    /// Reverse proxies in front of Spindle, as comma-separated addresses or networks
+    /// (`10.0.0.0/8,::1`). A request from one of them is attributed to the client its
+    /// `X-Forwarded-For` names (the nearest hop that is not a trusted proxy), for the
+    /// per-address sign-in delays. Empty: the connection's peer is the client.
+    #[arg(long, env = "SPINDLE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::listen::parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "SPINDLE_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -99,6 +120,14 @@ impl ServeConfig {
             anyhow::bail!(
                 "SPINDLE_MAX_INFLIGHT_BODY_BYTES (--max-inflight-body-bytes) must be at least SPINDLE_MAX_BODY_BYTES ({})",
                 self.max_body_bytes
+            );
+        }
+        if self.max_connections == 0 {
+            anyhow::bail!("SPINDLE_MAX_CONNECTIONS (--max-connections) must be at least 1");
+        }
+        if self.header_read_timeout_seconds == 0 {
+            anyhow::bail!(
+                "SPINDLE_HEADER_READ_TIMEOUT_SECONDS (--header-read-timeout-seconds) must be at least 1"
             );
         }
         if self.body_read_timeout_seconds == 0 {

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod dto;
 pub mod error;
+pub mod listen;
 pub mod metrics;
 pub mod prompts;
 pub mod readiness;

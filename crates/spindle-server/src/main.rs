@@ -12,7 +12,6 @@ use spindle_server::secret::load_server_secret;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::{Organization, Project};
 use std::collections::BTreeMap;
-use std::future::IntoFuture;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
@@ -480,6 +479,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Duration::from_secs(config.body_read_timeout_seconds),
     )
     .with_server_secret(server_secret);
+    let connections = spindle_server::listen::Connections::new(config.max_connections);
+    let state = state.with_connections(connections.clone());
     let state = match spindle_server::resolver::probe_dir(&config.storage) {
         Some(dir) => state.with_probe_dir(dir),
         None => state,
@@ -502,11 +503,16 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         shutdown.await;
         let _ = signalled.send(());
     };
-    // With each connection's address, for the sign-in guard's per-address delays.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(graceful)
-        .into_future();
+    // Requests carry their connection's address, for the sign-in guard's per-address delays.
+    let options = spindle_server::listen::ListenOptions {
+        connections,
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+        trusted_proxies: config.trusted_proxies.clone().into(),
+    };
+    let server = async {
+        spindle_server::listen::serve(listener, app, options, graceful).await;
+        Ok::<(), std::io::Error>(())
+    };
     tokio::pin!(server);
     let deadline = tokio::select! {
         result = &mut server => {

@@ -162,6 +162,14 @@ impl PromptService {
         entries.bytes = 0;
     }
 
+    /// The outcome of a write through [`PromptService::store`], after the cache forgot what
+    /// it may change (whether or not it succeeded: a failed write may have committed before
+    /// failing). Every write through the store passes its outcome here.
+    pub fn written<T>(&self, outcome: T) -> T {
+        self.invalidate();
+        outcome
+    }
+
     /// The storage behind the cache, for reads that are not served prompts (the web UI's).
     pub fn store(&self) -> &dyn Prompts {
         self.store.as_ref()
@@ -173,12 +181,11 @@ impl PromptService {
         prompt: &NewPrompt,
         created_by: &str,
     ) -> Result<PromptVersion, Error> {
-        let created = self
-            .store
-            .create_prompt(project_id, prompt, created_by)
-            .await;
-        self.invalidate();
-        created
+        self.written(
+            self.store
+                .create_prompt(project_id, prompt, created_by)
+                .await,
+        )
     }
 
     pub async fn add_labels(
@@ -188,12 +195,11 @@ impl PromptService {
         version: i64,
         labels: &[String],
     ) -> Result<Option<PromptVersion>, Error> {
-        let updated = self
-            .store
-            .add_prompt_labels(project_id, name, version, labels)
-            .await;
-        self.invalidate();
-        updated
+        self.written(
+            self.store
+                .add_prompt_labels(project_id, name, version, labels)
+                .await,
+        )
     }
 
     pub async fn delete(
@@ -202,9 +208,7 @@ impl PromptService {
         name: &str,
         selector: Option<&PromptSelector>,
     ) -> Result<u64, Error> {
-        let deleted = self.store.delete_prompt(project_id, name, selector).await;
-        self.invalidate();
-        deleted
+        self.written(self.store.delete_prompt(project_id, name, selector).await)
     }
 
     pub async fn list(

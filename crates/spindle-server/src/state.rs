@@ -2,6 +2,7 @@
 
 use crate::admission::{Admission, AdmissionLimits};
 use crate::auth::AuthService;
+use crate::listen::Connections;
 use crate::metrics::Metrics;
 use crate::prompts::PromptService;
 use crate::readiness::Readiness;
@@ -40,6 +41,8 @@ pub struct AppState {
     /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
     /// hashes.
     pub server_secret: Arc<ServerSecret>,
+    /// The open connections and their limit (`--max-connections`), for `/metrics`.
+    pub connections: Arc<Connections>,
 }
 
 /// Request limits.
@@ -53,6 +56,8 @@ impl AppState {
     pub const DEFAULT_MAX_INFLIGHT_BODY_BYTES: usize = 64 * 1024 * 1024;
     /// The default time a request body may take to arrive.
     pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default of `--max-connections`.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
     /// An app state with the default byte budget and body-read timeout (see
     /// [`AppState::with_body_budget`]).
@@ -84,6 +89,7 @@ impl AppState {
             prompts: Arc::new(PromptService::new(prompts)),
             datasets,
             server_secret,
+            connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
         }
     }
 
@@ -114,6 +120,12 @@ impl AppState {
             ..limits
         });
         self.body_read_timeout = read_timeout;
+        self
+    }
+
+    /// Counts the connections of `connections` (the accept loop's) in `/metrics`.
+    pub fn with_connections(mut self, connections: Arc<Connections>) -> Self {
+        self.connections = connections;
         self
     }
 

@@ -60,6 +60,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/prompts/{name}/versions/{version}/labels",
             post(prompts::add_labels),
+        )
+        .route(
+            "/prompts/{name}/versions/{version}/labels/{label}",
+            delete(prompts::remove_label),
         );
     let ui_api = Router::new()
         .route("/auth/sign-in", post(session::sign_in))

@@ -1,8 +1,8 @@
 //! The HTTP layer under hostile load, on the real binary: memory bounded in bytes far past
 //! capacity, stalled uploads that neither starve other clients nor outlive the body-read
 //! timeout, a stop within the grace period despite a stalled client, statuses that simple
-//! clients (Python's `http.client`) see instead of a broken pipe, and readiness that follows
-//! the data directory.
+//! clients (Python's `http.client`) see instead of a broken pipe, readiness that follows
+//! the data directory, and connections bounded in number with a header-read timeout.
 
 mod process_support;
 
@@ -552,6 +552,67 @@ impl Drop for Unwritable<'_> {
         }
         let _ = std::fs::set_permissions(self.dir, std::fs::Permissions::from_mode(0o755));
     }
+}
+
+/// Reads what the server sends `stream` until it closes: nothing, or at most a 408.
+fn assert_cut_off_without_an_answer(stream: &mut TcpStream) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let mut response = Vec::new();
+    // A reset counts as closed as much as an orderly end does; a read timeout does not.
+    if let Err(error) = stream.read_to_end(&mut response) {
+        assert!(
+            !matches!(
+                error.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "the server kept a client that never finished its headers: {error}"
+        );
+    }
+    let text = String::from_utf8_lossy(&response);
+    assert!(
+        response.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "a client that never finished its headers got: {text}"
+    );
+}
+
+#[test]
+fn connections_past_the_limit_wait_and_unfinished_headers_are_cut_off() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let server = start(
+        dir.path(),
+        port,
+        &[
+            "--max-connections",
+            "3",
+            "--header-read-timeout-seconds",
+            "2",
+        ],
+    );
+    // Three clients take every connection slot and never finish a request head.
+    let mut stalled: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            stream
+                .write_all(b"GET /api/public/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                .expect("part of a head");
+            stream
+        })
+        .collect();
+    // A fourth client waits for a slot, which the header-read timeout frees; the server then
+    // counts no more connections than its limit.
+    let open = metric(port, "spindle_open_connections");
+    assert!((1.0..=3.0).contains(&open), "{open} connections open");
+    for stream in &mut stalled {
+        assert_cut_off_without_an_answer(stream);
+    }
+    // The slots are free again: requests go through.
+    for _ in 0..5 {
+        assert_eq!(get(port, "/api/public/health").0, 200);
+    }
+    stop(server);
 }
 
 /// The status and whole response of a GET.

@@ -1183,40 +1183,67 @@ async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
     let missing = ui.get(&format!("{base}/absent"), &cookie).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
+    let ui_ref = &ui;
+    let add_labels = |version: i64, labels: Value| {
+        let path = format!("{path}/versions/{version}/labels");
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        async move {
+            ui_ref
+                .write(
+                    "POST",
+                    &path,
+                    &cookie,
+                    Some(&csrf),
+                    json!({ "labels": labels }),
+                )
+                .await
+        }
+    };
     // Moving production to version 2 is one request; it leaves version 1.
-    let moved = ui
-        .write(
-            "POST",
-            &format!("{path}/versions/2/labels"),
-            &cookie,
-            Some(&csrf),
-            json!({"labels": ["production"]}),
-        )
-        .await;
+    let moved = add_labels(2, json!(["production"])).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
     assert_eq!(moved.json()["labels"], json!(["latest", "production"]));
     let detail = ui.get(&path, &cookie).await.json();
     assert_eq!(detail["versions"][1]["labels"], json!([]));
-    let bad_label = ui
-        .write(
-            "POST",
-            &format!("{path}/versions/2/labels"),
-            &cookie,
-            Some(&csrf),
-            json!({"labels": ["Not A Label"]}),
-        )
-        .await;
+    let bad_label = add_labels(2, json!(["Not A Label"])).await;
     assert_eq!(bad_label.status, StatusCode::BAD_REQUEST);
-    let absent_version = ui
-        .write(
-            "POST",
-            &format!("{path}/versions/9/labels"),
-            &cookie,
-            Some(&csrf),
-            json!({"labels": ["staging"]}),
-        )
-        .await;
+    let absent_version = add_labels(9, json!(["staging"])).await;
     assert_eq!(absent_version.status, StatusCode::NOT_FOUND);
+    // A label is removed from a version, latest is not; the served prompt follows at once.
+    let labelled = add_labels(1, json!(["staging"])).await;
+    assert_eq!(labelled.status, StatusCode::OK, "{}", labelled.text());
+    let served_staging = || async {
+        ui.send(
+            Request::get("/api/public/v2/prompts/team%2Fgreet?label=staging")
+                .header(header::AUTHORIZATION, basic("pk-lf-ui", "sk-lf-ui"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .status
+    };
+    assert_eq!(served_staging().await, StatusCode::OK);
+    let remove_label = |version: i64, label: &'static str, csrf: Option<String>| {
+        let path = format!("{path}/versions/{version}/labels/{label}");
+        let cookie = cookie.clone();
+        async move {
+            ui_ref
+                .write("DELETE", &path, &cookie, csrf.as_deref(), json!(null))
+                .await
+        }
+    };
+    let removed = remove_label(1, "staging", Some(csrf.clone())).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text());
+    assert_eq!(removed.json()["labels"], json!([]));
+    assert_eq!(served_staging().await, StatusCode::NOT_FOUND);
+    for (version, label, csrf, status) in [
+        (2, "latest", Some(csrf.clone()), StatusCode::BAD_REQUEST),
+        (9, "production", Some(csrf.clone()), StatusCode::NOT_FOUND),
+        (2, "production", None, StatusCode::FORBIDDEN),
+    ] {
+        let reply = remove_label(version, label, csrf).await;
+        assert_eq!(reply.status, status, "{version} {label}: {}", reply.text());
+    }
     // The served prompt follows the move at once.
     let served = ui
         .send(

@@ -1,5 +1,6 @@
-//! Moving up: copies a whole SQLite data directory (organizations, projects, keys, traces,
-//! observations, scores, media with their bytes) into PostgreSQL, in batches, resumably.
+//! Moving up: copies a whole SQLite data directory (organizations, projects, keys, prompts,
+//! traces, observations, scores, media with their bytes) into PostgreSQL, in batches,
+//! resumably.
 //!
 //! Each table is read in rowid order; every batch is written in one PostgreSQL transaction
 //! together with the table's position in `spindle_copy_progress`, so an interrupted copy
@@ -12,6 +13,8 @@ use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+mod prompts;
 
 use super::writer::{add_counts, copy_rows, Entity};
 use super::{pg_error, postgres_execute, PostgresStore};
@@ -145,6 +148,7 @@ pub async fn copy_from_sqlite(
     };
     copier.copy_accounts_of_projects().await?;
     copier.copy_ui_accounts().await?;
+    copier.copy_prompts().await?;
     let tables: [(&'static str, TableKind); 5] = [
         ("traces", TableKind::Traces),
         ("observations", TableKind::Observations),
@@ -436,6 +440,15 @@ impl Copier<'_> {
                 total: total as u64,
             });
         }
+        Ok(())
+    }
+
+    /// The prompts with their versions, labels, tags and references (see [`prompts`]).
+    async fn copy_prompts(&mut self) -> Result<()> {
+        let tables = self.read(prompts::read).await?;
+        let mut client = self.target.client().await?;
+        let copied = prompts::write(&mut client, tables).await?;
+        self.tables.extend(copied);
         Ok(())
     }
 

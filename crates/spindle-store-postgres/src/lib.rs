@@ -9,7 +9,6 @@
 mod accounts;
 mod clean;
 pub mod copy;
-mod models;
 mod reads;
 mod schema;
 mod search;
@@ -17,14 +16,16 @@ mod writer;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Client, GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use reads::Reader;
 use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind, WriteBatch};
-use spindle_cost::{CustomModel, Pricer};
+use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
+use spindle_store::{models_sql, reading};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -33,11 +34,9 @@ use tokio::sync::Semaphore;
 use tokio_postgres::NoTls;
 
 pub use schema::SCHEMA_VERSION;
-use spindle_store::{accounts_sql, models_sql};
 use spindle_store::{
-    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
-    Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
-    TraceQuery, TraceView,
+    DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
+    ScoreQuery, ScoreView, SessionQuery, SessionView, Store, TraceQuery, TraceView,
 };
 
 /// Tuning of a [`PostgresStore`].
@@ -272,51 +271,6 @@ impl PostgresStore {
 
 #[async_trait]
 impl Store for PostgresStore {
-    async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
-        accounts_sql::upsert_organization(self, organization).await
-    }
-
-    async fn upsert_project(&self, project: &Project) -> Result<()> {
-        accounts_sql::upsert_project(self, project).await
-    }
-
-    async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
-        accounts_sql::get_project(self, project_id).await
-    }
-
-    async fn list_projects(&self) -> Result<Vec<Project>> {
-        accounts_sql::list_projects(self).await
-    }
-
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        accounts_sql::insert_api_key(self, key).await
-    }
-
-    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()> {
-        accounts_sql::create_project_with_key(self, project, key).await
-    }
-
-    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
-        accounts_sql::get_api_key(self, public_key).await
-    }
-
-    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
-        accounts_sql::list_api_keys(self, project_id).await
-    }
-
-    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
-        accounts_sql::revoke_api_key(self, public_key, at).await
-    }
-
-    async fn replace_api_key_hash(
-        &self,
-        public_key: &str,
-        old_hash: &str,
-        new_hash: &str,
-    ) -> Result<bool> {
-        accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
-    }
-
     async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(writer::store_closed());
@@ -351,27 +305,20 @@ impl Store for PostgresStore {
     async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
-        transaction
-            .execute(
-                "DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2::text[])",
-                &[&project_id, &trace_ids],
-            )
-            .await
-            .map_err(pg_error)?;
-        let deleted_observations = transaction
-            .execute(
-                "DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2::text[])",
-                &[&project_id, &trace_ids],
-            )
-            .await
-            .map_err(pg_error)?;
-        let deleted = transaction
-            .execute(
-                "DELETE FROM traces WHERE project_id = $1 AND id = ANY($2::text[])",
-                &[&project_id, &trace_ids],
-            )
-            .await
-            .map_err(pg_error)?;
+        let mut deleted = [0; TRACE_ROWS.len()];
+        for ((table, trace_column), count) in TRACE_ROWS.iter().zip(&mut deleted) {
+            *count = transaction
+                .execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE project_id = $1 \
+                         AND {trace_column} = ANY($2::text[])"
+                    ),
+                    &[&project_id, &trace_ids],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        let [_, deleted_observations, deleted] = deleted;
         search::forget(&transaction, project_id, trace_ids).await?;
         writer::add_counts(
             &transaction,
@@ -382,26 +329,6 @@ impl Store for PostgresStore {
         .await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(deleted)
-    }
-
-    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
-        models_sql::list(self, project_id).await
-    }
-
-    async fn put_model(&self, model: &CustomModel) -> Result<()> {
-        models_sql::put(self, model).await
-    }
-
-    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
-        models_sql::delete(self, project_id, model_id).await
-    }
-
-    async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
-        models_sql::builtin_enabled(self, project_id).await
-    }
-
-    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
-        models_sql::set_builtin(self, project_id, enabled).await
     }
 
     async fn recompute_costs(
@@ -416,8 +343,8 @@ impl Store for PostgresStore {
         let mut changed = 0;
         loop {
             let transaction = client.transaction().await.map_err(pg_error)?;
-            let (count, next) = models::recompute_chunk(
-                &transaction,
+            let (updates, next) = models_sql::recompute_chunk(
+                &Reader(&transaction),
                 &self.pricer,
                 project_id,
                 range,
@@ -425,8 +352,11 @@ impl Store for PostgresStore {
                 RECOMPUTE_CHUNK,
             )
             .await?;
+            for update in &updates {
+                postgres_execute(&transaction, update).await?;
+            }
             transaction.commit().await.map_err(pg_error)?;
-            changed += count;
+            changed += updates.len() as u64;
             match next {
                 Some(next) => position = Some(next),
                 None => return Ok(changed),
@@ -514,12 +444,12 @@ impl Store for PostgresStore {
 
     async fn get_trace(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
         let client = self.client().await?;
-        reads::get_trace(&client, project_id, trace_id, Payloads::With).await
+        reading::get_trace(&Reader(&client), project_id, trace_id, Payloads::With).await
     }
 
     async fn get_trace_tree(&self, project_id: &str, trace_id: &str) -> Result<Option<TraceView>> {
         let client = self.client().await?;
-        reads::get_trace(&client, project_id, trace_id, Payloads::Without).await
+        reading::get_trace(&Reader(&client), project_id, trace_id, Payloads::Without).await
     }
 
     async fn list_observations(
@@ -528,7 +458,7 @@ impl Store for PostgresStore {
         query: &ObservationQuery,
     ) -> Result<Page<ObservationView>> {
         let client = self.client().await?;
-        reads::list_observations(&client, project_id, query).await
+        reading::list(&Reader(&client), project_id, query).await
     }
 
     async fn get_observation(
@@ -537,17 +467,17 @@ impl Store for PostgresStore {
         observation_id: &str,
     ) -> Result<Option<ObservationView>> {
         let client = self.client().await?;
-        reads::get_observation(&client, project_id, observation_id).await
+        reading::get(&Reader(&client), project_id, observation_id).await
     }
 
     async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
         let client = self.client().await?;
-        reads::list_scores(&client, project_id, query).await
+        reading::list(&Reader(&client), project_id, query).await
     }
 
     async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
         let client = self.client().await?;
-        reads::get_score(&client, project_id, score_id).await
+        reading::get(&Reader(&client), project_id, score_id).await
     }
 
     async fn list_sessions(
@@ -556,12 +486,12 @@ impl Store for PostgresStore {
         query: &SessionQuery,
     ) -> Result<Page<SessionView>> {
         let client = self.client().await?;
-        reads::list_sessions(&client, project_id, query).await
+        reading::list(&Reader(&client), project_id, query).await
     }
 
     async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>> {
         let client = self.client().await?;
-        reads::get_session(&client, project_id, session_id).await
+        reading::get_session(&Reader(&client), project_id, session_id).await
     }
 
     async fn daily_metrics(
@@ -570,7 +500,7 @@ impl Store for PostgresStore {
         query: &MetricsQuery,
     ) -> Result<Page<DailyMetrics>> {
         let client = self.client().await?;
-        reads::daily_metrics(&client, project_id, query).await
+        reading::daily_metrics(&Reader(&client), project_id, query).await
     }
 
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
@@ -688,6 +618,14 @@ impl Store for PostgresStore {
         Ok(())
     }
 }
+
+/// The tables that hold a trace's rows (besides its search rows), in the order a delete
+/// goes through them, with the column that names the trace.
+const TRACE_ROWS: [(&str, &str); 3] = [
+    ("scores", "trace_id"),
+    ("observations", "trace_id"),
+    ("traces", "id"),
+];
 
 /// Counts a write in flight until dropped (also when the caller's future is cancelled).
 struct InFlight(Arc<AtomicUsize>);

@@ -2,39 +2,82 @@
 //! keyset), scores, sessions and daily metrics, with the SQLite backend's semantics (NULLs
 //! sort first ascending and last descending, text by code point).
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient, StatementCache, Transaction};
 use tokio_postgres::Row;
 
 use super::{decode_rows, pg_error};
+use spindle_store::reading::{self, Counter, ReadConnection};
 use spindle_store::search::query_words;
-use spindle_store::sql::reads::{
-    self, all_tags, decode_observation_view, decode_score_view, decode_session, decode_trace_view,
-    paging, Payloads, Total, NULL_TIMESTAMP_KEY,
-};
+use spindle_store::sql::reads::{self, all_tags, paging, NULL_TIMESTAMP_KEY};
 use spindle_store::sql::rows::TRACE_COLUMNS;
-use spindle_store::sql::{Dialect, Sql};
+use spindle_store::sql::{Dialect, Indexed, Sql};
 use spindle_store::trace_index::{IndexedTerm, SplitQuery};
-use spindle_store::{
-    DailyMetrics, Direction, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
-    ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
-};
+use spindle_store::{Direction, Page, Result, TraceQuery, TraceView};
 
 const DIALECT: Dialect = Dialect::Postgres;
+
+/// A pooled connection, or a transaction on one, with its cache of prepared statements.
+pub(crate) trait Cached: GenericClient + Sync {
+    fn statement_cache(&self) -> &StatementCache;
+}
+
+impl Cached for Client {
+    fn statement_cache(&self) -> &StatementCache {
+        &self.statement_cache
+    }
+}
+
+impl Cached for Transaction<'_> {
+    fn statement_cache(&self) -> &StatementCache {
+        &self.statement_cache
+    }
+}
+
+/// A connection running the shared reads.
+pub(crate) struct Reader<'c, C>(pub(crate) &'c C);
+
+impl<C: Cached> ReadConnection for Reader<'_, C> {
+    type Row<'r> = Indexed<'r, Row>;
+
+    fn dialect(&self) -> Dialect {
+        DIALECT
+    }
+
+    async fn rows<T>(
+        &self,
+        sql: &Sql,
+        decode: impl Fn(&Self::Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        decode_rows(&query(self.0, sql).await?, decode)
+    }
+
+    async fn count(&self, sql: &Sql) -> Result<u64> {
+        count(self.0, sql).await
+    }
+
+    async fn project_count(&self, project_id: &str, counter: Counter) -> Result<u64> {
+        let column = match counter {
+            Counter::Traces => "traces",
+            Counter::Observations => "observations",
+        };
+        project_counter(self.0, project_id, column).await
+    }
+}
 
 /// Prepared statements kept per connection; filters make many statement shapes, so the
 /// cache is emptied when it grows past this.
 const STATEMENT_CACHE_LIMIT: usize = 256;
 
-async fn query(client: &Client, sql: &Sql) -> Result<Vec<Row>> {
-    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
-        client.statement_cache.clear();
+async fn query(client: &impl Cached, sql: &Sql) -> Result<Vec<Row>> {
+    if client.statement_cache().size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache().clear();
     }
     let (text, params) = sql.finish();
     let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
     client.query(&statement, &params).await.map_err(pg_error)
 }
 
-async fn count(client: &Client, sql: &Sql) -> Result<u64> {
+async fn count(client: &impl Cached, sql: &Sql) -> Result<u64> {
     let rows = query(client, sql).await?;
     let total: i64 = match rows.first() {
         Some(row) => row.try_get(0).map_err(pg_error)?,
@@ -43,16 +86,8 @@ async fn count(client: &Client, sql: &Sql) -> Result<u64> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-/// The total of a page: counted, or the project's kept count.
-async fn total(client: &Client, project_id: &str, total: &Total) -> Result<u64> {
-    match total {
-        Total::ProjectObservations => project_counter(client, project_id, "observations").await,
-        Total::Count(sql) => count(client, sql).await,
-    }
-}
-
 /// A project's count of `traces` or `observations` (the sum of its counter shards).
-async fn project_counter(client: &Client, project_id: &str, column: &str) -> Result<u64> {
+async fn project_counter(client: &impl Cached, project_id: &str, column: &str) -> Result<u64> {
     let mut sql = Sql::new(
         DIALECT,
         &format!("SELECT coalesce(sum({column}), 0)::int8 FROM project_counts WHERE project_id = "),
@@ -220,8 +255,9 @@ pub(crate) async fn list_traces(
         )),
     };
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
-    let mut items = query_traces(client, &select).await?;
-    fill_derived(client, project_id, &mut items).await?;
+    let reader = Reader(client);
+    let mut items = reading::traces(&reader, &select).await?;
+    reading::fill_derived(&reader, project_id, &mut items).await?;
     Ok(Page {
         items,
         page,
@@ -229,141 +265,6 @@ pub(crate) async fn list_traces(
         total_items,
         next_cursor: None,
     })
-}
-
-async fn query_traces(client: &Client, sql: &Sql) -> Result<Vec<TraceView>> {
-    let rows = query(client, sql).await?;
-    decode_rows(&rows, |row| decode_trace_view(row))
-}
-
-/// Computes latency, total cost, level, observation and score ids for the given traces.
-async fn fill_derived(client: &Client, project_id: &str, views: &mut [TraceView]) -> Result<()> {
-    if views.is_empty() {
-        return Ok(());
-    }
-    let statements = reads::derived_statements(DIALECT, project_id, views);
-    let rows = query(client, &statements.observations).await?;
-    let observations = decode_rows(&rows, |row| reads::decode_observation_summary(row))?;
-    let rows = query(client, &statements.scores).await?;
-    let scores = decode_rows(&rows, |row| reads::decode_score_summary(row))?;
-    reads::apply_derived(views, observations, scores);
-    Ok(())
-}
-
-pub(crate) async fn get_trace(
-    client: &Client,
-    project_id: &str,
-    trace_id: &str,
-    payloads: Payloads,
-) -> Result<Option<TraceView>> {
-    let statements = reads::trace_by_id(DIALECT, project_id, trace_id, payloads);
-    let mut views = query_traces(client, &statements.trace).await?;
-    fill_derived(client, project_id, &mut views).await?;
-    let Some(mut view) = views.pop() else {
-        return Ok(None);
-    };
-    let rows = query(client, &statements.observations).await?;
-    view.observations = decode_rows(&rows, |row| decode_observation_view(row))?;
-    let rows = query(client, &statements.scores).await?;
-    view.scores = decode_rows(&rows, |row| decode_score_view(row))?;
-    Ok(Some(view))
-}
-
-// --- observations ---
-
-pub(crate) async fn list_observations(
-    client: &Client,
-    project_id: &str,
-    q: &ObservationQuery,
-) -> Result<Page<ObservationView>> {
-    let list = reads::observation_list(DIALECT, project_id, q)?;
-    let total_items = total(client, project_id, &list.total).await?;
-    let rows = query(client, &list.select).await?;
-    let items = decode_rows(&rows, |row| decode_observation_view(row))?;
-    Ok(reads::observation_page(&list, items, total_items))
-}
-
-pub(crate) async fn get_observation(
-    client: &Client,
-    project_id: &str,
-    observation_id: &str,
-) -> Result<Option<ObservationView>> {
-    let select = reads::observation_by_id(DIALECT, project_id, observation_id);
-    let rows = query(client, &select).await?;
-    Ok(decode_rows(&rows, |row| decode_observation_view(row))?.pop())
-}
-
-// --- scores ---
-
-pub(crate) async fn list_scores(
-    client: &Client,
-    project_id: &str,
-    q: &ScoreQuery,
-) -> Result<Page<ScoreView>> {
-    let list = reads::score_list(DIALECT, project_id, q)?;
-    let total_items = total(client, project_id, &list.total).await?;
-    let rows = query(client, &list.select).await?;
-    let items = decode_rows(&rows, |row| decode_score_view(row))?;
-    Ok(list.page_of(items, total_items))
-}
-
-pub(crate) async fn get_score(
-    client: &Client,
-    project_id: &str,
-    score_id: &str,
-) -> Result<Option<ScoreView>> {
-    let select = reads::score_by_id(DIALECT, project_id, score_id);
-    let rows = query(client, &select).await?;
-    Ok(decode_rows(&rows, |row| decode_score_view(row))?.pop())
-}
-
-// --- sessions ---
-
-pub(crate) async fn list_sessions(
-    client: &Client,
-    project_id: &str,
-    q: &SessionQuery,
-) -> Result<Page<SessionView>> {
-    let list = reads::session_list(DIALECT, project_id, q);
-    let total_items = total(client, project_id, &list.total).await?;
-    let rows = query(client, &list.select).await?;
-    let items = decode_rows(&rows, |row| decode_session(row))?;
-    Ok(list.page_of(items, total_items))
-}
-
-pub(crate) async fn get_session(
-    client: &Client,
-    project_id: &str,
-    session_id: &str,
-) -> Result<Option<SessionView>> {
-    let (session, traces) = reads::session_by_id(DIALECT, project_id, session_id);
-    let rows = query(client, &session).await?;
-    let Some(mut session) = decode_rows(&rows, |row| decode_session(row))?.pop() else {
-        return Ok(None);
-    };
-    session.traces = query_traces(client, &traces).await?;
-    fill_derived(client, project_id, &mut session.traces).await?;
-    Ok(Some(session))
-}
-
-// --- daily metrics ---
-
-pub(crate) async fn daily_metrics(
-    client: &Client,
-    project_id: &str,
-    q: &MetricsQuery,
-) -> Result<Page<DailyMetrics>> {
-    let metrics = reads::metrics_list(DIALECT, project_id, q);
-    let total_items = count(client, &metrics.count).await?;
-    let rows = query(client, &metrics.days).await?;
-    let days = decode_rows(&rows, |row| metrics.decode_day(row))?;
-    let usage = if days.is_empty() {
-        Vec::new()
-    } else {
-        let rows = query(client, &metrics.usage(&days)).await?;
-        decode_rows(&rows, |row| metrics.decode_usage(row))?
-    };
-    Ok(metrics.page(days, usage, total_items))
 }
 
 #[cfg(test)]

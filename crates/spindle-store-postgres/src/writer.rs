@@ -18,7 +18,9 @@ use std::sync::Arc;
 use tokio_postgres::types::ToSql;
 
 use super::clean::{clean_observation, clean_score, clean_trace};
+use super::reads::Reader;
 use super::{decode_rows, is_conflict, now_micros, pg_error};
+use spindle_store::models_sql;
 use spindle_store::search::{observation_text, trace_text, SearchChanges, SearchText};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
@@ -48,7 +50,7 @@ pub(crate) async fn apply(
     let pricing = if observations.is_empty() {
         Arc::default()
     } else {
-        super::models::pricing(&*client, pricer, project_id).await?
+        models_sql::pricing(&Reader(&*client), pricer, project_id).await?
     };
     for observation in &mut observations {
         observation.derived = pricer.derive(&pricing, observation);

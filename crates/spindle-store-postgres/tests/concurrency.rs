@@ -7,6 +7,9 @@ mod support;
 
 use spindle_core::merge::Stamp;
 use spindle_core::{Level, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+use spindle_store::conformance::fixtures::{
+    batch_of_observations, batch_of_scores, batch_of_traces,
+};
 use spindle_store::{ErrorKind, Organization, Project, Store};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -65,10 +68,7 @@ fn patches(rng: &mut Rng) -> Vec<WriteBatch> {
                 trace.input = Some(format!("question {t}"));
             }
             trace.stamp_unstamped(stamp(at, u8::from(version > 0), next_tiebreak()));
-            out.push(WriteBatch {
-                traces: vec![trace],
-                ..WriteBatch::default()
-            });
+            out.push(batch_of_traces(vec![trace]));
         }
         for o in 0..OBSERVATIONS_PER_TRACE {
             let id = format!("obs-{t}-{o}");
@@ -103,10 +103,7 @@ fn patches(rng: &mut Rng) -> Vec<WriteBatch> {
                 observations: vec![create],
                 ..WriteBatch::default()
             });
-            out.push(WriteBatch {
-                observations: vec![update],
-                ..WriteBatch::default()
-            });
+            out.push(batch_of_observations(vec![update]));
         }
         for s in 0..3i64 {
             let mut score = ScoreRecord::new(format!("score-{t}"));
@@ -115,10 +112,7 @@ fn patches(rng: &mut Rng) -> Vec<WriteBatch> {
             score.value = Some(s as f64);
             score.timestamp = Some(BASE + s);
             score.stamp_unstamped(stamp(BASE + s * 100, Stamp::RANK_UPDATE, next_tiebreak()));
-            out.push(WriteBatch {
-                scores: vec![score],
-                ..WriteBatch::default()
-            });
+            out.push(batch_of_scores(vec![score]));
         }
     }
     // Interleave: shuffle, then group a few patches per request.

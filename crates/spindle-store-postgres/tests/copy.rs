@@ -1,20 +1,21 @@
 //! `copy_from_sqlite`: a SQLite data directory with traces, observations (their derived
-//! costs included), scores, media, custom models and the UI's users moves to PostgreSQL,
+//! costs included), scores, media, custom models, prompts and the UI's users moves to PostgreSQL,
 //! interrupted once and resumed, and every read of the store API answers the same before and
 //! after.
 
 mod support;
 
 use spindle_core::merge::Stamp;
+use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType};
 use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord};
 use spindle_core::{TraceRecord, WriteBatch};
 use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
+use spindle_store::prompts::{PromptQuery, Prompts};
 use spindle_store::{
-    ApiKey, CustomModel, MediaRecord, MetricsQuery, ObservationQuery, Organization, Project,
-    ScoreQuery, SessionQuery, Store, TraceQuery,
+    ApiKey, Catalog, CustomModel, DerivedCost, MediaRecord, MetricsQuery, ObservationQuery,
+    Organization, Project, ScoreQuery, SessionQuery, Store, TraceQuery,
 };
-use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions};
-use spindle_store_sqlite::{SqliteOptions, SqliteStore};
+use spindle_store_postgres::copy::{copy_from_sqlite, CopyOptions, CopyProgress, CopySummary};
 use std::collections::BTreeMap;
 
 const BASE: i64 = 1_700_000_000_000_000;
@@ -90,18 +91,31 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
     }
 }
 
+/// The derived usage and cost of an observation the store holds.
+async fn derived(store: &dyn Store, project_id: &str, observation_id: &str) -> DerivedCost {
+    let stored = store
+        .get_observation(project_id, observation_id)
+        .await
+        .expect("get")
+        .expect("observation");
+    stored.record.derived
+}
+
+/// Answers of a store, each in its `Debug` form.
+struct Answers(Vec<String>);
+
+impl Answers {
+    fn add(&mut self, what: &str, answer: spindle_store::Result<impl std::fmt::Debug>) {
+        self.0.push(format!("{:?}", answer.expect(what)));
+    }
+}
+
 /// Everything the read API can answer for a project, in one comparable value.
 async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    out.push(format!(
-        "{:?}",
-        store.get_project(project_id).await.expect("project")
-    ));
-    out.push(format!(
-        "{:?}",
-        store.list_api_keys(Some(project_id)).await.expect("keys")
-    ));
-    out.push(format!(
+    let mut out = Answers(Vec::new());
+    out.add("project", store.get_project(project_id).await);
+    out.add("keys", store.list_api_keys(Some(project_id)).await);
+    out.0.push(format!(
         "{:?} {:?}",
         store.list_models(project_id).await.expect("models"),
         store
@@ -110,24 +124,12 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
             .expect("builtin prices")
     ));
     let traces = store
-        .list_traces(
-            project_id,
-            &TraceQuery {
-                limit: 1000,
-                ..TraceQuery::default()
-            },
-        )
+        .list_traces(project_id, &TraceQuery::with_limit(1000))
         .await
         .expect("traces");
-    out.push(format!("{traces:?}"));
+    out.0.push(format!("{traces:?}"));
     for view in &traces.items {
-        out.push(format!(
-            "{:?}",
-            store
-                .get_trace(project_id, &view.record.id)
-                .await
-                .expect("trace")
-        ));
+        out.add("trace", store.get_trace(project_id, &view.record.id).await);
     }
     // Tag lists read the index table, which the copy fills as it writes the traces.
     let tagged = TraceQuery {
@@ -135,100 +137,127 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
         limit: 1000,
         ..TraceQuery::default()
     };
-    out.push(format!(
-        "{:?}",
-        store
-            .list_traces(project_id, &tagged)
-            .await
-            .expect("tagged")
-    ));
+    out.add("tagged", store.list_traces(project_id, &tagged).await);
     // SQLite matches a substring and PostgreSQL words: this text finds the same traces on
     // both (the observations' texts are "in 0" to "in 4").
     let search = TraceQuery {
         search: Some("number 7".into()),
         ..TraceQuery::default()
     };
-    out.push(format!(
-        "{:?}",
+    out.add("search", store.list_traces(project_id, &search).await);
+    out.add(
+        "observations",
         store
-            .list_traces(project_id, &search)
-            .await
-            .expect("search")
-    ));
-    out.push(format!(
-        "{:?}",
-        store
-            .list_observations(
-                project_id,
-                &ObservationQuery {
-                    limit: 1000,
-                    ..ObservationQuery::default()
-                }
-            )
-            .await
-            .expect("observations")
-    ));
-    out.push(format!(
-        "{:?}",
+            .list_observations(project_id, &ObservationQuery::with_limit(1000))
+            .await,
+    );
+    out.add(
+        "scores",
         store
             .list_scores(
                 project_id,
                 &ScoreQuery {
                     limit: 1000,
                     ..ScoreQuery::default()
-                }
+                },
             )
-            .await
-            .expect("scores")
-    ));
+            .await,
+    );
     let sessions = store
         .list_sessions(project_id, &SessionQuery::default())
         .await
         .expect("sessions");
-    out.push(format!("{sessions:?}"));
+    out.0.push(format!("{sessions:?}"));
     for session in &sessions.items {
-        out.push(format!(
-            "{:?}",
-            store
-                .get_session(project_id, &session.id)
-                .await
-                .expect("session")
-        ));
+        out.add("session", store.get_session(project_id, &session.id).await);
     }
-    out.push(format!(
-        "{:?}",
+    out.add(
+        "metrics",
         store
             .daily_metrics(project_id, &MetricsQuery::default())
-            .await
-            .expect("metrics")
-    ));
+            .await,
+    );
     for media_id in ["media-0", "media-1"] {
-        out.push(format!(
-            "{:?}",
-            store.get_media(project_id, media_id).await.expect("media")
-        ));
-        out.push(format!(
-            "{:?}",
-            store
-                .get_media_bytes(project_id, media_id)
-                .await
-                .expect("bytes")
-        ));
+        out.add("media", store.get_media(project_id, media_id).await);
+        out.add("bytes", store.get_media_bytes(project_id, media_id).await);
+    }
+    out.0
+}
+
+fn text_prompt(name: &str, content: &str, labels: &[&str], tags: &[&str]) -> NewPrompt {
+    NewPrompt {
+        name: name.to_owned(),
+        prompt_type: PromptType::Text,
+        // Plain ASCII without escapes: the debug form is the JSON string.
+        prompt: format!("{content:?}"),
+        config: r#"{"temperature":0.5}"#.to_owned(),
+        labels: labels.iter().map(|label| (*label).to_owned()).collect(),
+        tags: Some(tags.iter().map(|tag| (*tag).to_owned()).collect()),
+        commit_message: Some(format!("{name}: {content}")),
+    }
+}
+
+/// Two prompts, one embedding the other, with versions, labels and tags.
+async fn seed_prompts(store: &impl Prompts, project_id: &str) {
+    for prompt in [
+        text_prompt("base", "Hello {{name}}", &["production"], &["greeting"]),
+        text_prompt("base", "Hi {{name}}", &["staging"], &["greeting", "v2"]),
+        text_prompt(
+            "team/composed",
+            "@@@langfusePrompt:name=base|label=production@@@ and welcome",
+            &["production"],
+            &[],
+        ),
+    ] {
+        store
+            .create_prompt(project_id, &prompt, "API")
+            .await
+            .expect("create prompt");
+    }
+}
+
+/// Every prompt of a project as listed and read, raw and resolved.
+async fn prompt_answers(store: &impl Prompts, project_id: &str) -> Vec<String> {
+    let everything = PromptQuery {
+        limit: 100,
+        page: 1,
+        ..PromptQuery::default()
+    };
+    let listed = store.list_prompts(project_id, &everything).await;
+    let listed = listed.expect("list prompts");
+    let mut out = vec![format!("{listed:?}")];
+    for meta in &listed.items {
+        for version in &meta.versions {
+            for resolve in [false, true] {
+                let read = store
+                    .get_prompt(
+                        project_id,
+                        &meta.name,
+                        &PromptSelector::Version(*version),
+                        resolve,
+                    )
+                    .await
+                    .expect("get prompt");
+                out.push(format!("{read:?}"));
+            }
+        }
     }
     out
+}
+
+/// The progress of one table in a copy's summary.
+fn table<'s>(summary: &'s CopySummary, name: &str) -> &'s CopyProgress {
+    summary
+        .tables
+        .iter()
+        .find(|progress| progress.table == name)
+        .unwrap_or_else(|| panic!("no table {name} in {summary:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers() {
     let source_dir = tempfile::tempdir().expect("source dir");
-    let sqlite = SqliteStore::open(
-        source_dir.path(),
-        SqliteOptions {
-            synchronous_full: false,
-            ..SqliteOptions::default()
-        },
-    )
-    .expect("open sqlite");
+    let sqlite = support::open_sqlite(source_dir.path());
     for (p, project_id) in PROJECTS.iter().enumerate() {
         sqlite
             .upsert_project(&Project {
@@ -336,33 +365,21 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         created_at: BASE,
     };
     sqlite.save_view(&view).await.expect("view");
-    let priced = sqlite
-        .get_observation(PROJECTS[0], "t0-0-o2")
-        .await
-        .expect("get")
-        .expect("priced generation");
-    assert_eq!(
-        priced.record.derived.model_id.as_deref(),
-        Some("openai-gpt-4")
-    );
-    let house = sqlite
-        .get_observation(PROJECTS[0], "t0-0-o3")
-        .await
-        .expect("get")
-        .expect("custom-priced generation");
-    assert_eq!(house.record.derived.model_id.as_deref(), Some("house"));
-    let unpriced = sqlite
-        .get_observation(PROJECTS[1], "t1-0-o2")
-        .await
-        .expect("get")
-        .expect("generation of copy-b");
+    // Priced by the built-in table, and by the project's custom model.
+    for (observation_id, model_id) in [("t0-0-o2", "openai-gpt-4"), ("t0-0-o3", "house")] {
+        let derived = derived(&sqlite, PROJECTS[0], observation_id).await;
+        assert_eq!(derived.model_id.as_deref(), Some(model_id));
+    }
     assert!(
-        unpriced.record.derived.is_empty(),
+        derived(&sqlite, PROJECTS[1], "t1-0-o2").await.is_empty(),
         "built-in prices are off"
     );
+    seed_prompts(&sqlite, PROJECTS[0]).await;
     let mut before = Vec::new();
     for project_id in PROJECTS {
-        before.push(answers(&sqlite, project_id).await);
+        let mut answered = answers(&sqlite, project_id).await;
+        answered.extend(prompt_answers(&sqlite, project_id).await);
+        before.push(answered);
     }
     sqlite.shutdown().await.expect("shutdown");
     drop(sqlite);
@@ -380,11 +397,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
     .await
     .expect("first copy");
     assert!(!first.complete, "the first run stops after 5 batches");
-    let traces = first
-        .tables
-        .iter()
-        .find(|t| t.table == "traces")
-        .expect("traces");
+    let traces = table(&first, "traces");
     assert_eq!((traces.copied, traces.total), (35, 46));
     let second = copy_from_sqlite(
         source_dir.path(),
@@ -401,11 +414,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
     for table in &second.tables {
         assert_eq!(table.copied, table.total, "{table:?}");
     }
-    let observations = second
-        .tables
-        .iter()
-        .find(|t| t.table == "observations")
-        .expect("observations");
+    let observations = table(&second, "observations");
     assert_eq!(observations.total, 230);
     assert!(reports
         .iter()
@@ -444,11 +453,34 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         vec![view]
     );
     for (index, project_id) in PROJECTS.iter().enumerate() {
-        let after = answers(&postgres, project_id).await;
+        let mut after = answers(&postgres, project_id).await;
+        after.extend(prompt_answers(&postgres, project_id).await);
         assert_eq!(after.len(), before[index].len());
         for (want, got) in before[index].iter().zip(&after) {
             assert_eq!(want, got);
         }
     }
+    let prompts = table(&third, "prompts");
+    assert_eq!((prompts.copied, prompts.total), (3, 3));
+    // The heads came along: the next version of a copied prompt is numbered after them.
+    let next = postgres
+        .create_prompt(
+            PROJECTS[0],
+            &text_prompt("base", "Hey {{name}}", &[], &["greeting"]),
+            "API",
+        )
+        .await
+        .expect("next version");
+    assert_eq!(next.version, 3);
+    // The references came along: what another prompt embeds cannot be deleted.
+    let refused = postgres
+        .delete_prompt(
+            PROJECTS[0],
+            "base",
+            Some(&PromptSelector::Label("production".to_owned())),
+        )
+        .await
+        .expect_err("embedded by team/composed");
+    assert_eq!(refused.kind, spindle_core::ErrorKind::InvalidArgument);
     postgres.shutdown().await.expect("shutdown");
 }

@@ -61,6 +61,40 @@ async fn list_orders_come_from_indexes() {
     )
     .await;
     assert!(by_prompt.contains("observations_by_prompt"), "{by_prompt}");
+    // Traces filtered by a prompt read the prompt's observations from the same index.
+    let filter = spindle_store::Filter {
+        column: "promptName".to_owned(),
+        operator: "=".to_owned(),
+        value: spindle_store::FilterValue::String("greet".to_owned()),
+        key: None,
+    };
+    let condition = spindle_store::sql::compile_trace_filter(
+        spindle_store::sql::Dialect::Postgres,
+        "p",
+        0,
+        &filter,
+    )
+    .expect("filter");
+    let statement = condition.finish_text().into_owned();
+    let mut literal = statement.clone();
+    for (position, param) in condition.params.iter().enumerate().rev() {
+        let spindle_store::sql::Param::Text(text) = param else {
+            panic!("unexpected parameter {param:?}");
+        };
+        literal = literal.replace(&format!("${}", position + 1), &format!("'{text}'"));
+    }
+    let traces_by_prompt = plan(
+        &client,
+        &format!(
+            "SELECT t.id FROM traces t WHERE t.project_id = 'p' AND {literal} \
+             ORDER BY t.timestamp DESC NULLS LAST, t.id DESC LIMIT 50"
+        ),
+    )
+    .await;
+    assert!(
+        traces_by_prompt.contains("observations_by_prompt"),
+        "{statement}\n{traces_by_prompt}"
+    );
     for (sql, index) in cases {
         let plan = plan(&client, sql).await;
         assert!(plan.contains(index), "{sql}\n{plan}");

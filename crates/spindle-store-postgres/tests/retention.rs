@@ -9,7 +9,6 @@ use spindle_core::merge::Stamp;
 use spindle_core::{ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
 use spindle_store::retention::{enforce, RetentionOptions};
 use spindle_store::{ObservationQuery, Organization, Project, ScoreQuery, Store, TraceQuery};
-use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::time::Duration;
 
 const NOW: i64 = 1_800_000_000_000_000;
@@ -56,13 +55,7 @@ fn trace_batch(id: &str, at: i64) -> WriteBatch {
 
 async fn ids(store: &dyn Store, project_id: &str) -> (Vec<String>, u64, u64) {
     let traces = store
-        .list_traces(
-            project_id,
-            &TraceQuery {
-                limit: 100,
-                ..TraceQuery::default()
-            },
-        )
+        .list_traces(project_id, &TraceQuery::with_limit(100))
         .await
         .expect("traces");
     let mut trace_ids: Vec<String> = traces.items.into_iter().map(|t| t.record.id).collect();
@@ -126,14 +119,7 @@ async fn retention_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_on_sqlite_through_the_default_method() {
     let dir = tempfile::tempdir().expect("data dir");
-    let store = SqliteStore::open(
-        dir.path(),
-        SqliteOptions {
-            synchronous_full: false,
-            ..SqliteOptions::default()
-        },
-    )
-    .expect("open");
+    let store = support::open_sqlite(dir.path());
     check(&store).await;
     store.shutdown().await.expect("shutdown");
 }

@@ -5,7 +5,8 @@
 mod support;
 
 use spindle_core::merge::Stamp;
-use spindle_core::{ObservationRecord, TraceRecord, WriteBatch};
+use spindle_core::{ObservationRecord, TraceRecord};
+use spindle_store::conformance::fixtures::{batch_of_observations, batch_of_traces};
 use spindle_store::{Store, TraceQuery};
 
 /// The migrations before 0009, as a database of that version has them.
@@ -100,13 +101,7 @@ async fn every_word_may_come_from_another_record_and_write() {
     other.input = Some("refund".into());
     other.stamp_unstamped(stamp);
     store
-        .write(
-            "p",
-            WriteBatch {
-                traces: vec![trace, other],
-                ..WriteBatch::default()
-            },
-        )
+        .write("p", batch_of_traces(vec![trace, other]))
         .await
         .expect("traces");
     let mut observation = ObservationRecord::new("o1");
@@ -114,13 +109,7 @@ async fn every_word_may_come_from_another_record_and_write() {
     observation.output = Some("The policy allows thirty days.".into());
     observation.stamp_unstamped(stamp);
     store
-        .write(
-            "p",
-            WriteBatch {
-                observations: vec![observation],
-                ..WriteBatch::default()
-            },
-        )
+        .write("p", batch_of_observations(vec![observation]))
         .await
         .expect("observation");
     for (text, expected) in [

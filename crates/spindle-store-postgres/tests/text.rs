@@ -4,8 +4,9 @@
 mod support;
 
 use spindle_core::merge::Stamp;
-use spindle_core::{TraceRecord, WriteBatch};
-use spindle_store::{Organization, Project, Store, TraceQuery};
+use spindle_core::TraceRecord;
+use spindle_store::conformance::fixtures::batch_of_traces;
+use spindle_store::{Catalog, Organization, Project, Store, TraceQuery};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nul_characters_do_not_fail_a_write() {
@@ -32,13 +33,7 @@ async fn nul_characters_do_not_fail_a_write() {
     trace.metadata.insert("k\0".into(), "v\0".into());
     trace.stamp_unstamped(Stamp::explicit(1, 0, 1));
     store
-        .write(
-            "p",
-            WriteBatch {
-                traces: vec![trace],
-                ..WriteBatch::default()
-            },
-        )
+        .write("p", batch_of_traces(vec![trace]))
         .await
         .expect("write with NUL characters");
     let stored = store

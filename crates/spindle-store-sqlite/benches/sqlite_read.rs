@@ -139,10 +139,7 @@ async fn main() {
             started.elapsed().as_secs_f64()
         );
     }
-    let newest = TraceQuery {
-        limit: 50,
-        ..TraceQuery::default()
-    };
+    let newest = TraceQuery::with_limit(50);
     measure(&store, "newest 50 traces", &newest, 200).await;
     measure(
         &store,
@@ -194,13 +191,7 @@ async fn main() {
     for _ in 0..50 {
         let started = Instant::now();
         store
-            .list_observations(
-                PROJECT,
-                &ObservationQuery {
-                    limit: 50,
-                    ..ObservationQuery::default()
-                },
-            )
+            .list_observations(PROJECT, &ObservationQuery::with_limit(50))
             .await
             .expect("observations");
         samples.push(started.elapsed());

@@ -5,18 +5,20 @@
 //! included. A write is acknowledged only after the transaction that holds it has committed.
 
 mod accounts;
-mod models;
 mod reads;
 mod schema;
 mod writer;
 
 use async_trait::async_trait;
+use reads::Reader;
 use rusqlite::{params, Connection};
 use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind, WriteBatch};
-use spindle_cost::{CustomModel, Pricer};
+use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
+use spindle_store::models_sql;
+use spindle_store::reading::{self, complete};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
@@ -27,11 +29,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use spindle_store::{accounts_sql, models_sql};
 use spindle_store::{
-    ApiKey, DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView,
-    Organization, Page, Project, Result, ScoreQuery, ScoreView, SessionQuery, SessionView, Store,
-    TraceQuery, TraceView,
+    DailyMetrics, MediaRecord, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
+    ScoreQuery, ScoreView, SessionQuery, SessionView, Store, TraceQuery, TraceView,
 };
 use writer::{in_transaction, writer_gone, Command, Writer};
 
@@ -455,8 +455,15 @@ impl SqliteStore {
     ) -> Result<Option<TraceView>> {
         let project_id = project_id.to_owned();
         let trace_id = trace_id.to_owned();
-        self.read(move |c| reads::get_trace(c, &project_id, &trace_id, payloads))
-            .await
+        self.read(move |c| {
+            complete(reading::get_trace(
+                &Reader(c),
+                &project_id,
+                &trace_id,
+                payloads,
+            ))
+        })
+        .await
     }
 
     async fn read<R: Send + 'static>(
@@ -560,51 +567,6 @@ fn json_ids(ids: &[String]) -> String {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
-        accounts_sql::upsert_organization(self, organization).await
-    }
-
-    async fn upsert_project(&self, project: &Project) -> Result<()> {
-        accounts_sql::upsert_project(self, project).await
-    }
-
-    async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
-        accounts_sql::get_project(self, project_id).await
-    }
-
-    async fn list_projects(&self) -> Result<Vec<Project>> {
-        accounts_sql::list_projects(self).await
-    }
-
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        accounts_sql::insert_api_key(self, key).await
-    }
-
-    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()> {
-        accounts_sql::create_project_with_key(self, project, key).await
-    }
-
-    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
-        accounts_sql::get_api_key(self, public_key).await
-    }
-
-    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
-        accounts_sql::list_api_keys(self, project_id).await
-    }
-
-    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
-        accounts_sql::revoke_api_key(self, public_key, at).await
-    }
-
-    async fn replace_api_key_hash(
-        &self,
-        public_key: &str,
-        old_hash: &str,
-        new_hash: &str,
-    ) -> Result<bool> {
-        accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
-    }
-
     async fn write(&self, project_id: &str, batch: WriteBatch) -> Result<()> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(writer_gone());
@@ -687,26 +649,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
-        models_sql::list(self, project_id).await
-    }
-
-    async fn put_model(&self, model: &CustomModel) -> Result<()> {
-        models_sql::put(self, model).await
-    }
-
-    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
-        models_sql::delete(self, project_id, model_id).await
-    }
-
-    async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
-        models_sql::builtin_enabled(self, project_id).await
-    }
-
-    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
-        models_sql::set_builtin(self, project_id, enabled).await
-    }
-
     async fn recompute_costs(
         &self,
         project_id: &str,
@@ -722,7 +664,18 @@ impl Store for SqliteStore {
             let after = position.take();
             let (count, next) = self
                 .exec(move |tx| {
-                    models::recompute_chunk(tx, &pricer, &project_id, range, after, RECOMPUTE_CHUNK)
+                    let (updates, next) = complete(models_sql::recompute_chunk(
+                        &Reader(tx),
+                        &pricer,
+                        &project_id,
+                        range,
+                        after,
+                        RECOMPUTE_CHUNK,
+                    ))?;
+                    for update in &updates {
+                        sqlite_execute(tx, update)?;
+                    }
+                    Ok((updates.len() as u64, next))
                 })
                 .await?;
             changed += count;
@@ -736,7 +689,7 @@ impl Store for SqliteStore {
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| reads::list_traces(c, &project_id, &query))
+        self.read(move |c| complete(reads::list_traces(c, &project_id, &query)))
             .await
     }
 
@@ -755,7 +708,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<ObservationView>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| reads::list_observations(c, &project_id, &query))
+        self.read(move |c| complete(reading::list(&Reader(c), &project_id, &query)))
             .await
     }
 
@@ -766,21 +719,21 @@ impl Store for SqliteStore {
     ) -> Result<Option<ObservationView>> {
         let project_id = project_id.to_owned();
         let observation_id = observation_id.to_owned();
-        self.read(move |c| reads::get_observation(c, &project_id, &observation_id))
+        self.read(move |c| complete(reading::get(&Reader(c), &project_id, &observation_id)))
             .await
     }
 
     async fn list_scores(&self, project_id: &str, query: &ScoreQuery) -> Result<Page<ScoreView>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| reads::list_scores(c, &project_id, &query))
+        self.read(move |c| complete(reading::list(&Reader(c), &project_id, &query)))
             .await
     }
 
     async fn get_score(&self, project_id: &str, score_id: &str) -> Result<Option<ScoreView>> {
         let project_id = project_id.to_owned();
         let score_id = score_id.to_owned();
-        self.read(move |c| reads::get_score(c, &project_id, &score_id))
+        self.read(move |c| complete(reading::get(&Reader(c), &project_id, &score_id)))
             .await
     }
 
@@ -791,14 +744,14 @@ impl Store for SqliteStore {
     ) -> Result<Page<SessionView>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| reads::list_sessions(c, &project_id, &query))
+        self.read(move |c| complete(reading::list(&Reader(c), &project_id, &query)))
             .await
     }
 
     async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>> {
         let project_id = project_id.to_owned();
         let session_id = session_id.to_owned();
-        self.read(move |c| reads::get_session(c, &project_id, &session_id))
+        self.read(move |c| complete(reading::get_session(&Reader(c), &project_id, &session_id)))
             .await
     }
 
@@ -809,7 +762,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<DailyMetrics>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| reads::daily_metrics(c, &project_id, &query))
+        self.read(move |c| complete(reading::daily_metrics(&Reader(c), &project_id, &query)))
             .await
     }
 

@@ -4,19 +4,49 @@
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::{query_rows, sql_error};
-use spindle_store::sql::reads::{
-    self, decode_observation_view, decode_score_view, decode_session, decode_trace_view, paging,
-    Payloads, Total, NULL_TIMESTAMP_KEY,
-};
+use spindle_store::reading::{self, Counter, ReadConnection};
+use spindle_store::sql::reads::{self, paging, NULL_TIMESTAMP_KEY};
 use spindle_store::sql::rows::TRACE_COLUMNS;
-use spindle_store::sql::{Dialect, Sql};
+use spindle_store::sql::{Dialect, Indexed, Sql};
 use spindle_store::trace_index::{IndexedTerm, SplitQuery};
-use spindle_store::{
-    DailyMetrics, Direction, MetricsQuery, ObservationQuery, ObservationView, Page, Result,
-    ScoreQuery, ScoreView, SessionQuery, SessionView, TraceQuery, TraceView,
-};
+use spindle_store::{Direction, Page, Result, TraceQuery, TraceView};
 
 const DIALECT: Dialect = Dialect::Sqlite;
+
+/// A read connection running the shared reads; it never waits, so a read on it runs to its
+/// end in [`reading::complete`].
+pub(crate) struct Reader<'c>(pub(crate) &'c Connection);
+
+impl ReadConnection for Reader<'_> {
+    type Row<'r> = Indexed<'r, rusqlite::Row<'r>>;
+
+    fn dialect(&self) -> Dialect {
+        DIALECT
+    }
+
+    async fn rows<T>(
+        &self,
+        sql: &Sql,
+        decode: impl Fn(&Self::Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        // One lifetime for the row and its borrow, as `Row<'r>` names them.
+        query_rows(self.0, sql, |row| {
+            decode(&Indexed::new(row.row, row.columns))
+        })
+    }
+
+    async fn count(&self, sql: &Sql) -> Result<u64> {
+        count(self.0, sql)
+    }
+
+    async fn project_count(&self, project_id: &str, counter: Counter) -> Result<u64> {
+        let column = match counter {
+            Counter::Traces => "trace_count",
+            Counter::Observations => "observation_count",
+        };
+        project_counter(self.0, project_id, column)
+    }
+}
 
 fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
     let total: i64 = connection
@@ -26,14 +56,6 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
         })
         .map_err(sql_error)?;
     Ok(u64::try_from(total).unwrap_or(0))
-}
-
-/// The total of a page: counted, or the project's kept count.
-fn total(connection: &Connection, project_id: &str, total: &Total) -> Result<u64> {
-    match total {
-        Total::ProjectObservations => project_counter(connection, project_id, "observation_count"),
-        Total::Count(sql) => count(connection, sql),
-    }
 }
 
 /// Above this many traces in a score range, a list page walks the traces in time order
@@ -93,7 +115,7 @@ fn count_from_index(
     count(connection, &count_sql)
 }
 
-pub(crate) fn list_traces(
+pub(crate) async fn list_traces(
     connection: &Connection,
     project_id: &str,
     query: &TraceQuery,
@@ -188,8 +210,9 @@ pub(crate) fn list_traces(
         )),
     };
     select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
-    let mut items = query_traces(connection, &select)?;
-    fill_derived(connection, project_id, &mut items)?;
+    let reader = Reader(connection);
+    let mut items = reading::traces(&reader, &select).await?;
+    reading::fill_derived(&reader, project_id, &mut items).await?;
     Ok(Page {
         items,
         page,
@@ -197,135 +220,4 @@ pub(crate) fn list_traces(
         total_items,
         next_cursor: None,
     })
-}
-
-fn query_traces(connection: &Connection, sql: &Sql) -> Result<Vec<TraceView>> {
-    query_rows(connection, sql, |row| decode_trace_view(row))
-}
-
-/// Computes latency, total cost, level, observation and score ids for the given traces.
-fn fill_derived(connection: &Connection, project_id: &str, views: &mut [TraceView]) -> Result<()> {
-    if views.is_empty() {
-        return Ok(());
-    }
-    let statements = reads::derived_statements(DIALECT, project_id, views);
-    let observations = query_rows(connection, &statements.observations, |row| {
-        reads::decode_observation_summary(row)
-    })?;
-    let scores = query_rows(connection, &statements.scores, |row| {
-        reads::decode_score_summary(row)
-    })?;
-    reads::apply_derived(views, observations, scores);
-    Ok(())
-}
-
-pub(crate) fn get_trace(
-    connection: &Connection,
-    project_id: &str,
-    trace_id: &str,
-    payloads: Payloads,
-) -> Result<Option<TraceView>> {
-    let statements = reads::trace_by_id(DIALECT, project_id, trace_id, payloads);
-    let mut views = query_traces(connection, &statements.trace)?;
-    fill_derived(connection, project_id, &mut views)?;
-    let Some(mut view) = views.pop() else {
-        return Ok(None);
-    };
-    view.observations = query_rows(connection, &statements.observations, |row| {
-        decode_observation_view(row)
-    })?;
-    view.scores = query_rows(connection, &statements.scores, |row| decode_score_view(row))?;
-    Ok(Some(view))
-}
-
-// --- observations ---
-
-pub(crate) fn list_observations(
-    connection: &Connection,
-    project_id: &str,
-    query: &ObservationQuery,
-) -> Result<Page<ObservationView>> {
-    let list = reads::observation_list(DIALECT, project_id, query)?;
-    let total_items = total(connection, project_id, &list.total)?;
-    let items = query_rows(connection, &list.select, |row| decode_observation_view(row))?;
-    Ok(reads::observation_page(&list, items, total_items))
-}
-
-pub(crate) fn get_observation(
-    connection: &Connection,
-    project_id: &str,
-    observation_id: &str,
-) -> Result<Option<ObservationView>> {
-    let select = reads::observation_by_id(DIALECT, project_id, observation_id);
-    Ok(query_rows(connection, &select, |row| decode_observation_view(row))?.pop())
-}
-
-// --- scores ---
-
-pub(crate) fn list_scores(
-    connection: &Connection,
-    project_id: &str,
-    query: &ScoreQuery,
-) -> Result<Page<ScoreView>> {
-    let list = reads::score_list(DIALECT, project_id, query)?;
-    let total_items = total(connection, project_id, &list.total)?;
-    let items = query_rows(connection, &list.select, |row| decode_score_view(row))?;
-    Ok(list.page_of(items, total_items))
-}
-
-pub(crate) fn get_score(
-    connection: &Connection,
-    project_id: &str,
-    score_id: &str,
-) -> Result<Option<ScoreView>> {
-    let select = reads::score_by_id(DIALECT, project_id, score_id);
-    Ok(query_rows(connection, &select, |row| decode_score_view(row))?.pop())
-}
-
-// --- sessions ---
-
-pub(crate) fn list_sessions(
-    connection: &Connection,
-    project_id: &str,
-    query: &SessionQuery,
-) -> Result<Page<SessionView>> {
-    let list = reads::session_list(DIALECT, project_id, query);
-    let total_items = total(connection, project_id, &list.total)?;
-    let items = query_rows(connection, &list.select, |row| decode_session(row))?;
-    Ok(list.page_of(items, total_items))
-}
-
-pub(crate) fn get_session(
-    connection: &Connection,
-    project_id: &str,
-    session_id: &str,
-) -> Result<Option<SessionView>> {
-    let (session, traces) = reads::session_by_id(DIALECT, project_id, session_id);
-    let Some(mut session) = query_rows(connection, &session, |row| decode_session(row))?.pop()
-    else {
-        return Ok(None);
-    };
-    session.traces = query_traces(connection, &traces)?;
-    fill_derived(connection, project_id, &mut session.traces)?;
-    Ok(Some(session))
-}
-
-// --- daily metrics ---
-
-pub(crate) fn daily_metrics(
-    connection: &Connection,
-    project_id: &str,
-    query: &MetricsQuery,
-) -> Result<Page<DailyMetrics>> {
-    let metrics = reads::metrics_list(DIALECT, project_id, query);
-    let total_items = count(connection, &metrics.count)?;
-    let days = query_rows(connection, &metrics.days, |row| metrics.decode_day(row))?;
-    let usage = if days.is_empty() {
-        Vec::new()
-    } else {
-        query_rows(connection, &metrics.usage(&days), |row| {
-            metrics.decode_usage(row)
-        })?
-    };
-    Ok(metrics.page(days, usage, total_items))
 }

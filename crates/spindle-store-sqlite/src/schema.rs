@@ -66,19 +66,27 @@ const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16384;
 /// How long a connection waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Opens a connection to `path` (creating the file if `create`), waiting up to
+/// `busy_timeout` for locks another connection holds, and runs `pragmas` on it.
+fn open(path: &Path, create: bool, busy_timeout: Duration, pragmas: &str) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let connection = Connection::open_with_flags(path, flags).map_err(sql_error)?;
+    connection.busy_timeout(busy_timeout).map_err(sql_error)?;
+    connection.execute_batch(pragmas).map_err(sql_error)?;
+    Ok(connection)
+}
+
 /// Opens the connection the writer thread owns: WAL, the requested durability, foreign keys.
 pub(crate) fn open_writer(path: &Path, synchronous_full: bool) -> Result<Connection> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql_error)?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
     let synchronous = if synchronous_full { "FULL" } else { "NORMAL" };
-    connection
-        .execute_batch(&format!(
+    let connection = open(
+        path,
+        true,
+        BUSY_TIMEOUT,
+        &format!(
             "PRAGMA page_size = {PAGE_SIZE};
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = {synchronous};
@@ -87,47 +95,36 @@ pub(crate) fn open_writer(path: &Path, synchronous_full: bool) -> Result<Connect
              PRAGMA journal_size_limit = 67108864;
              PRAGMA cache_size = -32000;
              PRAGMA temp_store = MEMORY;"
-        ))
-        .map_err(sql_error)?;
+        ),
+    )?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
 
 /// Opens a read connection: it never writes.
 pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
-    let connection = Connection::open_with_flags(
+    let connection = open(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql_error)?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
-    connection
-        .execute_batch(
-            "PRAGMA query_only = ON;
-             PRAGMA cache_size = -16000;
-             PRAGMA temp_store = MEMORY;",
-        )
-        .map_err(sql_error)?;
+        false,
+        BUSY_TIMEOUT,
+        "PRAGMA query_only = ON;
+         PRAGMA cache_size = -16000;
+         PRAGMA temp_store = MEMORY;",
+    )?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
 
-/// Opens the connection of the checkpointer thread.
+/// Opens the connection of the checkpointer thread. Its lock wait is short: a checkpoint
+/// that finds the database busy is simply tried again later, and the last one must not hold
+/// up a shutdown.
 pub(crate) fn open_checkpointer(path: &Path) -> Result<Connection> {
-    let connection = Connection::open_with_flags(
+    open(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        false,
+        Duration::from_millis(100),
+        "PRAGMA wal_autocheckpoint = 0;",
     )
-    .map_err(sql_error)?;
-    // Short: a checkpoint that finds the database busy is simply tried again later, and the
-    // last one must not hold up a shutdown.
-    connection
-        .busy_timeout(Duration::from_millis(100))
-        .map_err(sql_error)?;
-    connection
-        .execute_batch("PRAGMA wal_autocheckpoint = 0;")
-        .map_err(sql_error)?;
-    Ok(connection)
 }
 
 /// Runs `PRAGMA wal_checkpoint(<mode>)`.
@@ -251,19 +248,22 @@ mod tests {
         );
         assert!(newest.contains("traces_by_time"), "{newest}");
         assert!(!newest.contains("TEMP B-TREE"), "{newest}");
+        let plan_of = |statement: &spindle_store::sql::Sql| -> String {
+            reader
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", statement.finish_text()))
+                .and_then(|mut s| {
+                    s.query_map(rusqlite::params_from_iter(&statement.params), |r| {
+                        r.get::<_, String>(3)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map(|rows| rows.join("; "))
+                .expect("plan")
+        };
         // The per-version metrics of a prompt read its generations from the partial index
         // once, and their scores by trace.
         let metrics = spindle_store::prompts_sql::metrics_statement(Dialect::Sqlite, "p", "greet");
-        let metrics_plan = reader
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", metrics.finish_text()))
-            .and_then(|mut s| {
-                s.query_map(rusqlite::params_from_iter(&metrics.params), |r| {
-                    r.get::<_, String>(3)
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map(|rows| rows.join("; "))
-            .expect("metrics plan");
+        let metrics_plan = plan_of(&metrics);
         assert_eq!(
             metrics_plan.matches("observations_by_prompt").count(),
             1,
@@ -271,5 +271,28 @@ mod tests {
         );
         assert!(!metrics_plan.contains("SCAN o"), "{metrics_plan}");
         assert!(metrics_plan.contains("scores_by_trace"), "{metrics_plan}");
+        // Traces filtered by a prompt read the prompt's observations from the same index.
+        let filter = spindle_store::Filter {
+            column: "promptName".to_owned(),
+            operator: "=".to_owned(),
+            value: spindle_store::FilterValue::String("greet".to_owned()),
+            key: None,
+        };
+        let mut by_prompt = spindle_store::sql::Sql::new(
+            Dialect::Sqlite,
+            "SELECT t.id FROM traces t WHERE t.project_id = 'p' AND ",
+        );
+        by_prompt
+            .append(
+                &spindle_store::sql::compile_trace_filter(Dialect::Sqlite, "p", 0, &filter)
+                    .expect("filter"),
+            )
+            .push(" ORDER BY t.timestamp DESC, t.id DESC LIMIT 50");
+        let by_prompt_plan = plan_of(&by_prompt);
+        assert!(
+            by_prompt_plan.contains("observations_by_prompt"),
+            "{by_prompt_plan}"
+        );
+        assert!(!by_prompt_plan.contains("SCAN o3"), "{by_prompt_plan}");
     }
 }

@@ -15,7 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
+use super::reads::Reader;
 use super::{now_micros, sql_error};
+use spindle_store::models_sql;
+use spindle_store::reading::complete;
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
     EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
@@ -388,7 +391,11 @@ fn apply(
             let pricing = if observations.is_empty() {
                 Arc::default()
             } else {
-                super::models::pricing(&transaction, pricer, project_id)?
+                complete(models_sql::pricing(
+                    &Reader(&transaction),
+                    pricer,
+                    project_id,
+                ))?
             };
             for patches in observations {
                 if upsert(

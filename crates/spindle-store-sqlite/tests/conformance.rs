@@ -3,59 +3,56 @@
 
 use spindle_core::merge::Stamp;
 use spindle_core::time::Micros;
-use spindle_core::{ObservationRecord, ObservationType, TraceRecord, WriteBatch};
-use spindle_store::conformance::OpenOptions;
-use spindle_store::{Store, TraceQuery};
+use spindle_core::{ObservationType, WriteBatch};
+use spindle_store::conformance::{fixtures, OpenOptions};
+use spindle_store::{Store, TraceQuery, TraceView};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 
-spindle_store::conformance_suite!(|options: OpenOptions| async move {
-    let mut sqlite = SqliteOptions {
-        // Tests need durability against a process crash only.
+/// The defaults, durable against a crash of the process only (all the tests need).
+fn crash_durable() -> SqliteOptions {
+    SqliteOptions {
         synchronous_full: false,
         ..SqliteOptions::default()
-    };
+    }
+}
+
+/// The store in `dir` with `options`.
+fn open(dir: &std::path::Path, options: SqliteOptions) -> SqliteStore {
+    SqliteStore::open(dir, options).expect("open the sqlite store")
+}
+
+spindle_store::conformance_suite!(|options: OpenOptions| async move {
+    let mut sqlite = crash_durable();
     if let Some(capacity) = options.queue_capacity {
         sqlite.queue_capacity = capacity;
         sqlite.max_group_batches = 1;
     }
-    SqliteStore::open(&options.dir, sqlite).expect("open the sqlite store")
+    open(&options.dir, sqlite)
 });
 
-/// The store of a case's directory, durable against a process crash only (all tests need).
-fn open_in(dir: &std::path::Path) -> SqliteStore {
-    let options = SqliteOptions {
-        synchronous_full: false,
-        ..SqliteOptions::default()
-    };
-    SqliteStore::open(dir, options).expect("open the sqlite store")
-}
-
-spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move { open_in(&dir) });
+spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move {
+    open(&dir, crash_durable())
+});
 
 /// A write of one trace with `spans` spans, all created at `at`.
 fn trace_with_spans(trace_id: &str, spans: usize, at: Micros) -> WriteBatch {
     let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, 7);
-    let mut trace = TraceRecord::new(trace_id);
-    trace.timestamp = Some(at);
-    trace.name = Some(format!("trace {trace_id}"));
-    trace.stamp_unstamped(stamp);
-    let observations = (0..spans)
-        .map(|index| {
-            let mut observation = ObservationRecord::new(format!("{trace_id}-{index}"));
-            observation.trace_id = Some(trace_id.to_owned());
-            observation.start_time = Some(at);
-            observation.name = Some(format!("span {index}"));
-            observation.observation_type = Some(ObservationType::Span);
-            observation.input = Some("x".repeat(4000));
-            observation.stamp_unstamped(stamp);
-            observation
-        })
-        .collect();
-    WriteBatch {
-        traces: vec![trace],
-        observations,
-        scores: Vec::new(),
-    }
+    let name = format!("trace {trace_id}");
+    fixtures::trace_with_observations(trace_id, &name, at, stamp, spans, |index, span| {
+        span.start_time = Some(at);
+        span.name = Some(format!("span {index}"));
+        span.observation_type = Some(ObservationType::Span);
+        span.input = Some("x".repeat(4000));
+    })
+}
+
+/// The trace `id` of project `p`, which must exist.
+async fn stored_trace(store: &SqliteStore, id: &str) -> TraceView {
+    store
+        .get_trace("p", id)
+        .await
+        .expect("read")
+        .expect("trace")
 }
 
 /// Waits until the store has released memory more than `before` times. Fails after a minute,
@@ -74,42 +71,32 @@ async fn wait_for_release(store: &SqliteStore, before: u64) {
 async fn idle_memory_release_keeps_the_store_working() {
     const AT: Micros = 1_767_225_600_000_000;
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(
+    let store = open(
         dir.path(),
         SqliteOptions {
-            synchronous_full: false,
             release_memory_after_idle: Some(std::time::Duration::ZERO),
             release_read_caches_after_idle: std::time::Duration::ZERO,
-            ..SqliteOptions::default()
+            ..crash_durable()
         },
-    )
-    .expect("open the sqlite store");
+    );
 
     store
         .write("p", trace_with_spans("before", 50, AT))
         .await
         .expect("write before the release");
-    let first = store.get_trace("p", "before").await.expect("read");
-    assert_eq!(first.expect("trace").observation_ids.len(), 50);
+    let first = stored_trace(&store, "before").await;
+    assert_eq!(first.observation_ids.len(), 50);
     let released = store.idle_memory_releases();
     wait_for_release(&store, released).await;
 
     // Caches emptied: the data is read back from the file, and new writes still commit.
-    let before = store
-        .get_trace("p", "before")
-        .await
-        .expect("read")
-        .expect("trace");
+    let before = stored_trace(&store, "before").await;
     assert_eq!(before.observation_ids.len(), 50);
     store
         .write("p", trace_with_spans("after", 50, AT + 1))
         .await
         .expect("write after the release");
-    let after = store
-        .get_trace("p", "after")
-        .await
-        .expect("read")
-        .expect("trace");
+    let after = stored_trace(&store, "after").await;
     assert_eq!(after.observations.len(), 50);
     let page = store
         .list_traces("p", &TraceQuery::default())
@@ -120,11 +107,7 @@ async fn idle_memory_release_keeps_the_store_working() {
     // Idle again after the new activity: released once more, still consistent.
     let released = store.idle_memory_releases();
     wait_for_release(&store, released).await;
-    let again = store
-        .get_trace("p", "after")
-        .await
-        .expect("read")
-        .expect("trace");
+    let again = stored_trace(&store, "after").await;
     assert_eq!(again.observations.len(), 50);
     store.shutdown().await.expect("shutdown");
 }
@@ -132,15 +115,13 @@ async fn idle_memory_release_keeps_the_store_working() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_idle_memory_release_when_switched_off() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(
+    let store = open(
         dir.path(),
         SqliteOptions {
-            synchronous_full: false,
             release_memory_after_idle: None,
-            ..SqliteOptions::default()
+            ..crash_durable()
         },
-    )
-    .expect("open the sqlite store");
+    );
     store
         .write("p", trace_with_spans("only", 5, 1_767_225_600_000_000))
         .await
@@ -149,6 +130,10 @@ async fn no_idle_memory_release_when_switched_off() {
     assert_eq!(store.idle_memory_releases(), 0);
 }
 
-spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move { open_in(&dir) });
+spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
+    open(&dir, crash_durable())
+});
 
-spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move { open_in(&dir) });
+spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move {
+    open(&dir, crash_durable())
+});

@@ -6,7 +6,8 @@
 //! `crash_child_writer` (which does nothing when the variable is absent).
 
 use spindle_core::merge::Stamp;
-use spindle_store::{ObservationRecord, Store, TraceRecord, WriteBatch};
+use spindle_store::conformance::fixtures;
+use spindle_store::{Store, WriteBatch};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -20,26 +21,19 @@ const WRITERS: usize = 4;
 const KILL_AFTER_ACKS: usize = 150;
 
 fn batch(batch_id: &str) -> WriteBatch {
-    let stamp = Stamp::explicit(1_767_225_600_000_000, Stamp::RANK_CREATE, 1);
-    let mut trace = TraceRecord::new(batch_id);
-    trace.timestamp = Some(1_767_225_600_000_000);
-    trace.name = Some("crash".into());
-    trace.stamp_unstamped(stamp);
-    let observations = (0..OBSERVATIONS_PER_BATCH)
-        .map(|index| {
-            let mut observation = ObservationRecord::new(format!("{batch_id}-{index}"));
-            observation.trace_id = Some(batch_id.to_owned());
-            observation.start_time = Some(1_767_225_600_000_000 + index as i64);
+    const AT: i64 = 1_767_225_600_000_000;
+    let stamp = Stamp::explicit(AT, Stamp::RANK_CREATE, 1);
+    fixtures::trace_with_observations(
+        batch_id,
+        "crash",
+        AT,
+        stamp,
+        OBSERVATIONS_PER_BATCH,
+        |index, observation| {
+            observation.start_time = Some(AT + index as i64);
             observation.input = Some("payload ".repeat(300));
-            observation.stamp_unstamped(stamp);
-            observation
-        })
-        .collect();
-    WriteBatch {
-        traces: vec![trace],
-        observations,
-        scores: Vec::new(),
-    }
+        },
+    )
 }
 
 /// The child: writes batches forever from several tasks, printing `ack <id>` after each Ok.

@@ -18,7 +18,7 @@ pub mod accounts;
 mod cases;
 mod cost;
 pub mod datasets;
-mod fixtures;
+pub mod fixtures;
 pub mod prompts;
 
 pub use cases::*;

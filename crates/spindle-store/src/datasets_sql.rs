@@ -546,7 +546,7 @@ async fn create_run_item(
         "dataset_run_items",
         RUN_ITEM_COLUMNS,
         run_item.values(),
-        &[("run_id", "r.id")],
+        &[("run_id", Sql::new(dialect, "r.id"))],
     );
     insert_item
         .push(" FROM dataset_runs r WHERE r.project_id = ")

@@ -20,6 +20,7 @@ pub mod models_sql;
 pub mod prompts;
 pub mod prompts_sql;
 pub mod query;
+pub mod reading;
 pub mod retention;
 pub mod search;
 pub mod secret;
@@ -169,10 +170,11 @@ pub struct MediaRecord {
     pub created_at: Micros,
 }
 
-/// The storage interface. Every method is scoped to a project where data is concerned:
-/// one project's calls never see another project's rows.
+/// Organizations, projects, API keys and custom models: the parts of the storage interface
+/// whose statements are written once (`accounts_sql`, `models_sql`), implemented once for
+/// every [`Executor`](executor::Executor). A [`Store`] is always a `Catalog`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Catalog: Send + Sync + 'static {
     // --- organizations, projects, keys ---
     async fn upsert_organization(&self, organization: &Organization) -> Result<()>;
     /// Creates a project; an existing project with the same id is left as it is.
@@ -198,6 +200,91 @@ pub trait Store: Send + Sync + 'static {
         new_hash: &str,
     ) -> Result<bool>;
 
+    // --- custom models and prices ---
+    /// The project's custom models, oldest first.
+    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>>;
+    /// Stores a custom model, replacing the project's model with the same id; it prices
+    /// observations written from now on.
+    async fn put_model(&self, model: &CustomModel) -> Result<()>;
+    /// Deletes a custom model; `false` when there was none with that id.
+    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool>;
+    /// Whether the built-in price table applies to the project (by default it does).
+    async fn builtin_prices(&self, project_id: &str) -> Result<bool>;
+    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()>;
+}
+
+#[async_trait]
+impl<E: executor::Executor> Catalog for E {
+    async fn upsert_organization(&self, organization: &Organization) -> Result<()> {
+        accounts_sql::upsert_organization(self, organization).await
+    }
+
+    async fn upsert_project(&self, project: &Project) -> Result<()> {
+        accounts_sql::upsert_project(self, project).await
+    }
+
+    async fn get_project(&self, project_id: &str) -> Result<Option<Project>> {
+        accounts_sql::get_project(self, project_id).await
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        accounts_sql::list_projects(self).await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
+        accounts_sql::insert_api_key(self, key).await
+    }
+
+    async fn create_project_with_key(&self, project: &Project, key: &ApiKey) -> Result<()> {
+        accounts_sql::create_project_with_key(self, project, key).await
+    }
+
+    async fn get_api_key(&self, public_key: &str) -> Result<Option<ApiKey>> {
+        accounts_sql::get_api_key(self, public_key).await
+    }
+
+    async fn list_api_keys(&self, project_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        accounts_sql::list_api_keys(self, project_id).await
+    }
+
+    async fn revoke_api_key(&self, public_key: &str, at: Micros) -> Result<bool> {
+        accounts_sql::revoke_api_key(self, public_key, at).await
+    }
+
+    async fn replace_api_key_hash(
+        &self,
+        public_key: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool> {
+        accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
+    }
+
+    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {
+        models_sql::list(self, project_id).await
+    }
+
+    async fn put_model(&self, model: &CustomModel) -> Result<()> {
+        models_sql::put(self, model).await
+    }
+
+    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool> {
+        models_sql::delete(self, project_id, model_id).await
+    }
+
+    async fn builtin_prices(&self, project_id: &str) -> Result<bool> {
+        models_sql::builtin_enabled(self, project_id).await
+    }
+
+    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
+        models_sql::set_builtin(self, project_id, enabled).await
+    }
+}
+
+/// The storage interface. Every method is scoped to a project where data is concerned:
+/// one project's calls never see another project's rows.
+#[async_trait]
+pub trait Store: Catalog {
     // --- writes ---
     /// Merges the batch into the project's data and commits it before returning `Ok`.
     /// Fails with `Overloaded` (without writing) when the write path is saturated.
@@ -236,17 +323,7 @@ pub trait Store: Send + Sync + 'static {
         self.delete_traces(project_id, &ids).await
     }
 
-    // --- custom models and prices ---
-    /// The project's custom models, oldest first.
-    async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>>;
-    /// Stores a custom model, replacing the project's model with the same id; it prices
-    /// observations written from now on.
-    async fn put_model(&self, model: &CustomModel) -> Result<()>;
-    /// Deletes a custom model; `false` when there was none with that id.
-    async fn delete_model(&self, project_id: &str, model_id: &str) -> Result<bool>;
-    /// Whether the built-in price table applies to the project (by default it does).
-    async fn builtin_prices(&self, project_id: &str) -> Result<bool>;
-    async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()>;
+    // --- costs ---
     /// Works out the derived usage and cost again, with the prices of now, for the project's
     /// observations that have a model and start in `[from, to)`, a chunk per transaction.
     /// Returns how many observations changed.

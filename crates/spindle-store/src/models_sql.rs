@@ -1,8 +1,8 @@
 //! Custom models, the built-in prices switch, the pricing the writers apply and the
 //! recomputation of derived costs, written once for both dialects: one column list and one
-//! row codec for `models`, the statements, and the repricing of a chunk of observations.
-//! The backends' `models.rs` only run them (in the writer's transaction, or with the rows
-//! of a chunk locked).
+//! row codec for `models`, the statements, and the repricing of a chunk of observations,
+//! read on any [`ReadConnection`] (the writer's transaction, or a transaction that locks the
+//! rows of a chunk); the backends only execute the updates.
 
 use spindle_core::record::ObservationRecord;
 use spindle_core::time::Micros;
@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use crate::derived::{decode_prices, decode_tiers, encode, encode_tiers, finite_map};
 use crate::executor::{Executor, FromRow, Single, ToRow};
-use crate::sql::rows::EncodedObservation;
+use crate::reading::ReadConnection;
+use crate::sql::rows::{decode_observation, EncodedObservation, OBSERVATION_COLUMNS};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{after_position, delete_where, lock_for_update, upsert};
 use crate::Result;
@@ -100,6 +101,49 @@ pub fn pricing_of(pricer: &Pricer, rows: Vec<PricingRow>) -> Arc<ProjectPricing>
     let builtin = rows.first().is_none_or(|row| row.builtin_prices);
     let models: Vec<CustomModel> = rows.into_iter().filter_map(|row| row.model).collect();
     pricer.project(&models, builtin)
+}
+
+/// The pricing the writer applies to the project's observations: its switch and its custom
+/// models in one round trip.
+pub async fn pricing(
+    connection: &impl ReadConnection,
+    pricer: &Pricer,
+    project_id: &str,
+) -> Result<Arc<ProjectPricing>> {
+    let sql = pricing_statement(connection.dialect(), project_id);
+    let rows = connection
+        .rows(&sql, |row| PricingRow::from_row(row))
+        .await?;
+    Ok(pricing_of(pricer, rows))
+}
+
+/// Works out usage and cost again for one chunk of [`recompute_statement`] (whose rows stay
+/// locked until the connection's transaction ends): the updates of the observations that
+/// changed, and where to go on from (`None` when the range is done).
+pub async fn recompute_chunk(
+    connection: &impl ReadConnection,
+    pricer: &Pricer,
+    project_id: &str,
+    range: (Micros, Micros),
+    after: Option<Position>,
+    limit: u32,
+) -> Result<(Vec<Sql>, Option<Position>)> {
+    let dialect = connection.dialect();
+    let pricing = pricing(connection, pricer, project_id).await?;
+    let columns = OBSERVATION_COLUMNS.select(dialect);
+    let select = recompute_statement(dialect, columns, project_id, range, after, limit);
+    let records = connection
+        .rows(&select, |row| {
+            decode_observation(row).map(|stored| stored.record)
+        })
+        .await?;
+    Ok(reprice(
+        dialect,
+        (pricer, &pricing),
+        project_id,
+        records,
+        limit,
+    ))
 }
 
 /// The project's custom models, oldest first.

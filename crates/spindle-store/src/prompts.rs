@@ -117,6 +117,17 @@ pub trait Prompts: Send + Sync + 'static {
         labels: &[String],
     ) -> Result<Option<PromptVersion>>;
 
+    /// Takes `label` from the version (nothing when it does not hold it); `None` when the
+    /// version does not exist. Fails with `InvalidArgument` for `latest`, and when another
+    /// prompt references the prompt by this label.
+    async fn remove_prompt_label(
+        &self,
+        project_id: &str,
+        name: &str,
+        version: i64,
+        label: &str,
+    ) -> Result<Option<PromptVersion>>;
+
     /// Deletes a prompt's versions: all of them, or the one `selector` names. When versions
     /// remain, the newest of them holds `latest`. Fails with `InvalidArgument` when another
     /// prompt references a version or label that would go. Returns how many versions went.

@@ -4,8 +4,9 @@
 //! A new version's transaction first bumps its name's row in `prompt_heads` (on PostgreSQL
 //! that row lock makes concurrent creates of one name wait for each other) and numbers the
 //! version from it; labels move by an upsert keyed by the label, so one version holds each.
-//! Checks that need reads (the type of earlier versions, references, what a delete would
-//! break) run before the transaction; everything a request writes commits together.
+//! Checks that need reads (references, what a delete would break) run before the
+//! transaction; the type a new version must keep is checked before it for the message and
+//! enforced inside it, after the head's update; everything a request writes commits together.
 
 use async_trait::async_trait;
 use spindle_core::prompt::{
@@ -135,6 +136,51 @@ columns_and_codec!(_ => Dependent {
     child_label: opt_text,
     child_version: opt_int,
 });
+
+impl Dependent {
+    /// `"parent" version 2 references "name" label "production"`.
+    fn describe(&self, name: &str) -> String {
+        let target = match (&self.child_version, &self.child_label) {
+            (Some(version), _) => format!("version {version}"),
+            (None, label) => format!("label {:?}", label.as_deref().unwrap_or_default()),
+        };
+        format!(
+            "{:?} version {} references {name:?} {target}",
+            self.name, self.version
+        )
+    }
+}
+
+/// Fails with `InvalidArgument` on `field` when a change would break references
+/// (`broken`, described by [`Dependent::describe`]).
+fn refuse_broken(broken: Vec<String>, field: &str, what: &str, remedy: &str) -> Result<()> {
+    if broken.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        field,
+        format!(
+            "other prompts reference {what} ({}); {remedy}",
+            broken.join("; ")
+        ),
+    ))
+}
+
+/// The references other prompts make to prompt `name`.
+fn dependents_of(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+    let mut dependents = Sql::new(
+        dialect,
+        "SELECT d.name AS name, d.version AS version, d.child_label AS child_label, \
+         d.child_version AS child_version FROM prompt_dependencies d WHERE d.project_id = ",
+    );
+    dependents
+        .bind(project_id)
+        .push(" AND d.child_name = ")
+        .bind(name)
+        .push(" AND d.name <> ")
+        .bind(name);
+    dependents
+}
 
 /// A version's id.
 struct VersionId {
@@ -636,12 +682,28 @@ fn create_statements(
     statements.push(head);
 
     // The row's values, its version taken from the head just bumped.
+    // NULL (refused by the column) when a stored version has another type: run after the
+    // head's update, this sees the versions of every create that went before.
+    let mut checked_type = Sql::new(
+        dialect,
+        "CASE WHEN EXISTS (SELECT 1 FROM prompts q WHERE q.project_id = ",
+    );
+    checked_type
+        .bind(project_id)
+        .push(" AND q.name = ")
+        .bind(name)
+        .push(" AND q.prompt_type <> ")
+        .bind(prompt.prompt_type.as_str())
+        .push(") THEN NULL ELSE ")
+        .bind(prompt.prompt_type.as_str())
+        .push(" END");
+    let version = Sql::new(dialect, "h.last_version");
     let mut insert = insert_select(
         dialect,
         "prompts",
         PROMPT_COLUMNS,
         row.values(),
-        &[("version", "h.last_version")],
+        &[("version", version), ("prompt_type", checked_type)],
     );
     insert
         .push(" FROM prompt_heads h WHERE h.project_id = ")
@@ -726,23 +788,27 @@ async fn current_type(db: &impl Executor, project_id: &str, name: &str) -> Resul
     Ok(rows.into_iter().next().map(|single| single.0))
 }
 
+/// Fails with `InvalidArgument` when stored versions of the prompt have another type.
+async fn check_type(db: &impl Executor, project_id: &str, prompt: &NewPrompt) -> Result<()> {
+    match current_type(db, project_id, &prompt.name).await? {
+        Some(existing) if existing != prompt.prompt_type.as_str() => Err(Error::invalid(
+            "type",
+            format!(
+                "prompt {:?} is a {existing} prompt; its versions keep one type (create a prompt with another name)",
+                prompt.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 async fn create(
     db: &impl Executor,
     project_id: &str,
     prompt: &NewPrompt,
     created_by: &str,
 ) -> Result<PromptVersion> {
-    if let Some(existing) = current_type(db, project_id, &prompt.name).await? {
-        if existing != prompt.prompt_type.as_str() {
-            return Err(Error::invalid(
-                "type",
-                format!(
-                    "prompt {:?} is a {existing} prompt; its versions keep one type (create a prompt with another name)",
-                    prompt.name
-                ),
-            ));
-        }
-    }
+    check_type(db, project_id, prompt).await?;
     let id = new_uuid();
     // Resolving the content now finds missing, non-text, circular and too deep references.
     if !references(&prompt.prompt).is_empty() {
@@ -772,14 +838,21 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    db.modify(create_statements(
-        db.dialect(),
-        project_id,
-        prompt,
-        &row,
-        now,
-    ))
-    .await?;
+    let created = db
+        .modify(create_statements(
+            db.dialect(),
+            project_id,
+            prompt,
+            &row,
+            now,
+        ))
+        .await;
+    if let Err(error) = created {
+        // A concurrent create of the other type that committed first makes the insert
+        // refuse this one inside the transaction; say why.
+        check_type(db, project_id, prompt).await?;
+        return Err(error);
+    }
     let mut sql = Sql::new(
         db.dialect(),
         "SELECT version AS value FROM prompts WHERE project_id = ",
@@ -842,6 +915,59 @@ async fn add_labels(
             LabelTarget::Version(version),
         ));
     }
+    db.modify(statements).await?;
+    get_raw(db, project_id, name, &selector).await
+}
+
+async fn remove_label(
+    db: &impl Executor,
+    project_id: &str,
+    name: &str,
+    version: i64,
+    label: &str,
+) -> Result<Option<PromptVersion>> {
+    if label == LATEST_LABEL {
+        return Err(Error::invalid(
+            "label",
+            "\"latest\" always marks the newest version and cannot be removed",
+        ));
+    }
+    let selector = PromptSelector::Version(version);
+    let Some(current) = get_raw(db, project_id, name, &selector).await? else {
+        return Ok(None);
+    };
+    if !current.labels.iter().any(|held| held == label) {
+        return Ok(Some(current));
+    }
+    let dialect = db.dialect();
+    let dependents: Vec<Dependent> = db.select(dependents_of(dialect, project_id, name)).await?;
+    let broken: Vec<String> = dependents
+        .iter()
+        .filter(|dependent| {
+            dependent.child_version.is_none() && dependent.child_label.as_deref() == Some(label)
+        })
+        .map(|dependent| dependent.describe(name))
+        .collect();
+    refuse_broken(broken, "label", "the label to remove", "change them first")?;
+    let labels = [label.to_owned()];
+    let mut statements = vec![touch_holders(
+        dialect,
+        project_id,
+        name,
+        &labels,
+        Some(version),
+        now_micros(),
+    )];
+    let mut remove = Sql::new(dialect, "DELETE FROM prompt_labels WHERE project_id = ");
+    remove
+        .bind(project_id)
+        .push(" AND name = ")
+        .bind(name)
+        .push(" AND label = ")
+        .bind(label)
+        .push(" AND version = ")
+        .bind(version);
+    statements.push(remove);
     db.modify(statements).await?;
     get_raw(db, project_id, name, &selector).await
 }
@@ -1012,19 +1138,9 @@ async fn delete(
          AND l.version = p.version WHERE p.project_id = ",
     );
     held.bind(project_id).push(" AND p.name = ").bind(name);
-    let mut dependents = Sql::new(
-        dialect,
-        "SELECT d.name AS name, d.version AS version, d.child_label AS child_label, \
-         d.child_version AS child_version FROM prompt_dependencies d WHERE d.project_id = ",
-    );
-    dependents
-        .bind(project_id)
-        .push(" AND d.child_name = ")
-        .bind(name)
-        .push(" AND d.name <> ")
-        .bind(name);
-    let (held, dependents): (Vec<VersionLabel>, Vec<Dependent>) =
-        db.select_pair(held, dependents).await?;
+    let (held, dependents): (Vec<VersionLabel>, Vec<Dependent>) = db
+        .select_pair(held, dependents_of(dialect, project_id, name))
+        .await?;
 
     let all: BTreeSet<i64> = held.iter().map(|row| row.version).collect();
     let deleted: BTreeSet<i64> = match selector {
@@ -1057,26 +1173,14 @@ async fn delete(
                 (None, None) => false,
             },
         )
-        .map(|dependent| {
-            let target = match (&dependent.child_version, &dependent.child_label) {
-                (Some(version), _) => format!("version {version}"),
-                (None, label) => format!("label {:?}", label.as_deref().unwrap_or_default()),
-            };
-            format!(
-                "{:?} version {} references {name:?} {target}",
-                dependent.name, dependent.version
-            )
-        })
+        .map(|dependent| dependent.describe(name))
         .collect();
-    if !broken.is_empty() {
-        return Err(Error::invalid(
-            "prompt",
-            format!(
-                "other prompts reference the versions to delete ({}); delete or change them first",
-                broken.join("; ")
-            ),
-        ));
-    }
+    refuse_broken(
+        broken,
+        "prompt",
+        "the versions to delete",
+        "delete or change them first",
+    )?;
 
     let now = now_micros();
     let versions: Vec<i64> = deleted.iter().copied().collect();
@@ -1233,6 +1337,16 @@ impl<E: Executor> Prompts for E {
         selector: Option<&PromptSelector>,
     ) -> Result<u64> {
         delete(self, project_id, name, selector).await
+    }
+
+    async fn remove_prompt_label(
+        &self,
+        project_id: &str,
+        name: &str,
+        version: i64,
+        label: &str,
+    ) -> Result<Option<PromptVersion>> {
+        remove_label(self, project_id, name, version, label).await
     }
 
     fn written_by_other_processes(&self) -> bool {

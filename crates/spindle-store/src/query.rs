@@ -104,6 +104,16 @@ pub struct TraceQuery {
     pub score: Option<ScoreRange>,
 }
 
+impl TraceQuery {
+    /// No filter, pages of `limit` traces.
+    pub fn with_limit(limit: u32) -> Self {
+        TraceQuery {
+            limit,
+            ..TraceQuery::default()
+        }
+    }
+}
+
 /// A score name and an optional value range (bounds included).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScoreRange {
@@ -132,6 +142,16 @@ pub struct ObservationQuery {
     pub from_start_time: Option<Micros>,
     pub to_start_time: Option<Micros>,
     pub filters: Vec<Filter>,
+}
+
+impl ObservationQuery {
+    /// No filter, pages of `limit` observations.
+    pub fn with_limit(limit: u32) -> Self {
+        ObservationQuery {
+            limit,
+            ..ObservationQuery::default()
+        }
+    }
 }
 
 /// `GET /api/public/scores` and `/v2/scores` parameters.

@@ -29,14 +29,14 @@ pub fn insert(
 }
 
 /// `INSERT INTO <table> (<columns>) SELECT …`: the values in column order, except that each
-/// column named in `computed` takes its expression instead (over the `FROM … WHERE …` the
-/// caller appends).
+/// column named in `computed` takes its expression instead (a fragment of the same dialect,
+/// over the `FROM … WHERE …` the caller appends).
 pub fn insert_select(
     dialect: Dialect,
     table: &str,
     columns: &str,
     values: impl IntoIterator<Item = Param>,
-    computed: &[(&str, &str)],
+    computed: &[(&str, Sql)],
 ) -> Sql {
     let mut sql = Sql::new(dialect, &format!("INSERT INTO {table} ({columns}) SELECT "));
     for (index, (column, value)) in columns.split(", ").zip(values).enumerate() {
@@ -44,7 +44,7 @@ pub fn insert_select(
             sql.push(", ");
         }
         match computed.iter().find(|(name, _)| *name == column) {
-            Some((_, expression)) => sql.push(expression),
+            Some((_, expression)) => sql.append(expression),
             None => sql.bind(value),
         };
     }

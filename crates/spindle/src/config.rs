@@ -133,6 +133,16 @@ fn parse_number<T: std::str::FromStr>(
         })
 }
 
+/// Reads `value` of `variable` as a non-negative number of seconds.
+fn parse_seconds(variable: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    let seconds: f64 = parse_number(variable, value)?;
+    Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
+        variable,
+        value: value.to_owned(),
+        reason: "not a non-negative number of seconds",
+    })
+}
+
 impl ClientBuilder {
     /// Starts from the defaults (flush at 512 observations or every 5 s, 5 s timeout, gzip on).
     ///
@@ -189,13 +199,7 @@ impl ClientBuilder {
             builder.flush_at = parse_number("LANGFUSE_FLUSH_AT", &value)?;
         }
         if let Some(value) = get("LANGFUSE_FLUSH_INTERVAL") {
-            let seconds: f64 = parse_number("LANGFUSE_FLUSH_INTERVAL", &value)?;
-            builder.flush_interval =
-                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                    variable: "LANGFUSE_FLUSH_INTERVAL",
-                    value: value.clone(),
-                    reason: "not a non-negative number of seconds",
-                })?;
+            builder.flush_interval = parse_seconds("LANGFUSE_FLUSH_INTERVAL", &value)?;
         }
         builder.environment = get("LANGFUSE_TRACING_ENVIRONMENT");
         builder.release = get("LANGFUSE_RELEASE");
@@ -206,13 +210,7 @@ impl ClientBuilder {
             builder.tracing_enabled = !value.eq_ignore_ascii_case("false");
         }
         if let Some(value) = get("LANGFUSE_TIMEOUT") {
-            let seconds: f64 = parse_number("LANGFUSE_TIMEOUT", &value)?;
-            builder.timeout =
-                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                    variable: "LANGFUSE_TIMEOUT",
-                    value: value.clone(),
-                    reason: "not a non-negative number of seconds",
-                })?;
+            builder.timeout = parse_seconds("LANGFUSE_TIMEOUT", &value)?;
         }
         if let Some(value) = get("LANGFUSE_OTEL_COMPRESSION") {
             builder.gzip = match value.to_ascii_lowercase().as_str() {
@@ -228,13 +226,8 @@ impl ClientBuilder {
             };
         }
         if let Some(value) = get("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS") {
-            let seconds: f64 = parse_number("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", &value)?;
             builder.prompt_cache_ttl =
-                Duration::try_from_secs_f64(seconds).map_err(|_| ConfigError::InvalidValue {
-                    variable: "LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS",
-                    value: value.clone(),
-                    reason: "not a non-negative number of seconds",
-                })?;
+                parse_seconds("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", &value)?;
         }
         if let Some(value) = get("OTEL_SERVICE_NAME") {
             builder.service_name = value;
@@ -242,185 +235,136 @@ impl ClientBuilder {
         Ok(builder)
     }
 
-    /// Sets the project's public key (`LANGFUSE_PUBLIC_KEY`).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().public_key("pk-lf-test");
-    /// ```
-    pub fn public_key(mut self, public_key: impl Into<String>) -> Self {
-        self.public_key = Some(public_key.into());
-        self
-    }
+    setters! {
+        /// Sets the project's public key (`LANGFUSE_PUBLIC_KEY`).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().public_key("pk-lf-test");
+        /// ```
+        public_key(public_key: impl Into<String>) => public_key = Some(public_key.into());
 
-    /// Sets the project's secret key (`LANGFUSE_SECRET_KEY`).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().secret_key("sk-lf-test");
-    /// ```
-    pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
-        self.secret_key = Some(secret_key.into());
-        self
-    }
+        /// Sets the project's secret key (`LANGFUSE_SECRET_KEY`).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().secret_key("sk-lf-test");
+        /// ```
+        secret_key(secret_key: impl Into<String>) => secret_key = Some(secret_key.into());
 
-    /// Sets the server's base URL (`LANGFUSE_BASE_URL` or `LANGFUSE_HOST`).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().base_url("http://127.0.0.1:3000");
-    /// ```
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
+        /// Sets the server's base URL (`LANGFUSE_BASE_URL` or `LANGFUSE_HOST`).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().base_url("http://127.0.0.1:3000");
+        /// ```
+        base_url(base_url: impl Into<String>) => base_url = Some(base_url.into());
 
-    /// Sends a batch once this many observations are queued (`LANGFUSE_FLUSH_AT`, default 512).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().flush_at(64);
-    /// ```
-    pub fn flush_at(mut self, flush_at: usize) -> Self {
-        self.flush_at = flush_at;
-        self
-    }
+        /// Sends a batch once this many observations are queued (`LANGFUSE_FLUSH_AT`, default 512).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().flush_at(64);
+        /// ```
+        flush_at(flush_at: usize) => flush_at = flush_at;
 
-    /// Sends what is queued at least this often (`LANGFUSE_FLUSH_INTERVAL`, default 5 s).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().flush_interval(std::time::Duration::from_secs(1));
-    /// ```
-    pub fn flush_interval(mut self, flush_interval: Duration) -> Self {
-        self.flush_interval = flush_interval;
-        self
-    }
+        /// Sends what is queued at least this often (`LANGFUSE_FLUSH_INTERVAL`, default 5 s).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().flush_interval(std::time::Duration::from_secs(1));
+        /// ```
+        flush_interval(flush_interval: Duration) => flush_interval = flush_interval;
 
-    /// Sets the tracing environment (`LANGFUSE_TRACING_ENVIRONMENT`): lowercase letters, digits,
-    /// `-` and `_`, at most 40 characters, not starting with `langfuse`.
-    ///
-    /// ```
-    /// assert!(spindle::Client::builder().public_key("p").secret_key("s")
-    ///     .environment("Prod!").build().is_err());
-    /// ```
-    pub fn environment(mut self, environment: impl Into<String>) -> Self {
-        self.environment = Some(environment.into());
-        self
-    }
+        /// Sets the tracing environment (`LANGFUSE_TRACING_ENVIRONMENT`): lowercase letters, digits,
+        /// `-` and `_`, at most 40 characters, not starting with `langfuse`.
+        ///
+        /// ```
+        /// assert!(spindle::Client::builder().public_key("p").secret_key("s")
+        ///     .environment("Prod!").build().is_err());
+        /// ```
+        environment(environment: impl Into<String>) => environment = Some(environment.into());
 
-    /// Sets the release, sent on the resource and on every observation (`LANGFUSE_RELEASE`).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().release("rel-1.2.3");
-    /// ```
-    pub fn release(mut self, release: impl Into<String>) -> Self {
-        self.release = Some(release.into());
-        self
-    }
+        /// Sets the release, sent on the resource and on every observation (`LANGFUSE_RELEASE`).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().release("rel-1.2.3");
+        /// ```
+        release(release: impl Into<String>) => release = Some(release.into());
 
-    /// Keeps this fraction of traces, decided per trace id (`LANGFUSE_SAMPLE_RATE`, 0 to 1).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().sample_rate(0.25);
-    /// ```
-    pub fn sample_rate(mut self, sample_rate: f64) -> Self {
-        self.sample_rate = sample_rate;
-        self
-    }
+        /// Keeps this fraction of traces, decided per trace id (`LANGFUSE_SAMPLE_RATE`, 0 to 1).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().sample_rate(0.25);
+        /// ```
+        sample_rate(sample_rate: f64) => sample_rate = sample_rate;
 
-    /// Turns tracing off entirely when `false` (`LANGFUSE_TRACING_ENABLED`); the built client
-    /// is then a no-op and keys are not required.
-    ///
-    /// ```
-    /// let client = spindle::Client::builder().tracing_enabled(false).build().unwrap();
-    /// assert!(!client.is_enabled());
-    /// ```
-    pub fn tracing_enabled(mut self, tracing_enabled: bool) -> Self {
-        self.tracing_enabled = tracing_enabled;
-        self
-    }
+        /// Turns tracing off entirely when `false` (`LANGFUSE_TRACING_ENABLED`); the built client
+        /// is then a no-op and keys are not required.
+        ///
+        /// ```
+        /// let client = spindle::Client::builder().tracing_enabled(false).build().unwrap();
+        /// assert!(!client.is_enabled());
+        /// ```
+        tracing_enabled(tracing_enabled: bool) => tracing_enabled = tracing_enabled;
 
-    /// Sets the timeout of one HTTP request (`LANGFUSE_TIMEOUT`, default 5 s).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().timeout(std::time::Duration::from_secs(10));
-    /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// Sets the timeout of one HTTP request (`LANGFUSE_TIMEOUT`, default 5 s).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().timeout(std::time::Duration::from_secs(10));
+        /// ```
+        timeout(timeout: Duration) => timeout = timeout;
 
-    /// Bounds the export queue (default 200,000 items, at most 1,000,000); when it is full new
-    /// observations are dropped, counted and logged, never blocking the caller.
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().max_queue_size(10_000);
-    /// ```
-    pub fn max_queue_size(mut self, max_queue_size: usize) -> Self {
-        self.max_queue_size = max_queue_size;
-        self
-    }
+        /// Bounds the export queue (default 200,000 items, at most 1,000,000); when it is full new
+        /// observations are dropped, counted and logged, never blocking the caller.
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().max_queue_size(10_000);
+        /// ```
+        max_queue_size(max_queue_size: usize) => max_queue_size = max_queue_size;
 
-    /// Sets how many times one batch is tried on 429, 502, 503, 504 and transport errors
-    /// (default 6).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().max_attempts(3);
-    /// ```
-    pub fn max_attempts(mut self, max_attempts: u32) -> Self {
-        self.max_attempts = max_attempts;
-        self
-    }
+        /// Sets how many times one batch is tried on 429, 502, 503, 504 and transport errors
+        /// (default 6).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().max_attempts(3);
+        /// ```
+        max_attempts(max_attempts: u32) => max_attempts = max_attempts;
 
-    /// Sets the first retry delay, doubled at each retry up to 8 s, unless the server sends
-    /// `Retry-After` (default 500 ms).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder()
-    ///     .retry_initial_backoff(std::time::Duration::from_millis(50));
-    /// ```
-    pub fn retry_initial_backoff(mut self, backoff: Duration) -> Self {
-        self.retry_initial_backoff = backoff;
-        self
-    }
+        /// Sets the first retry delay, doubled at each retry up to 8 s, unless the server sends
+        /// `Retry-After` (default 500 ms).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder()
+        ///     .retry_initial_backoff(std::time::Duration::from_millis(50));
+        /// ```
+        retry_initial_backoff(backoff: Duration) => retry_initial_backoff = backoff;
 
-    /// Gzips export bodies when `true` (the default, as Python 5 does).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().gzip(false);
-    /// ```
-    pub fn gzip(mut self, gzip: bool) -> Self {
-        self.gzip = gzip;
-        self
-    }
+        /// Gzips export bodies when `true` (the default, as Python 5 does).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().gzip(false);
+        /// ```
+        gzip(gzip: bool) => gzip = gzip;
 
-    /// Sets how long a fetched prompt is served from the cache before it is refreshed
-    /// (`LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS`, default 60 s, zero turns the cache off);
-    /// [`GetPrompt::cache_ttl`](crate::GetPrompt::cache_ttl) overrides it per fetch.
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().prompt_cache_ttl(std::time::Duration::from_secs(300));
-    /// ```
-    pub fn prompt_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.prompt_cache_ttl = ttl;
-        self
-    }
+        /// Sets how long a fetched prompt is served from the cache before it is refreshed
+        /// (`LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS`, default 60 s, zero turns the cache off);
+        /// [`GetPrompt::cache_ttl`](crate::GetPrompt::cache_ttl) overrides it per fetch.
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().prompt_cache_ttl(std::time::Duration::from_secs(300));
+        /// ```
+        prompt_cache_ttl(ttl: Duration) => prompt_cache_ttl = ttl;
 
-    /// Sets how many prompts (per name and version or label) the cache holds at most
-    /// (default 1000); past it the least recently used is dropped.
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().prompt_cache_max_entries(100);
-    /// ```
-    pub fn prompt_cache_max_entries(mut self, max_entries: usize) -> Self {
-        self.prompt_cache_max_entries = max_entries;
-        self
-    }
+        /// Sets how many prompts (per name and version or label) the cache holds at most
+        /// (default 1000); past it the least recently used is dropped.
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().prompt_cache_max_entries(100);
+        /// ```
+        prompt_cache_max_entries(max_entries: usize) => prompt_cache_max_entries = max_entries;
 
-    /// Sets the `service.name` resource attribute (`OTEL_SERVICE_NAME`).
-    ///
-    /// ```
-    /// let _builder = spindle::Client::builder().service_name("support-bot");
-    /// ```
-    pub fn service_name(mut self, service_name: impl Into<String>) -> Self {
-        self.service_name = service_name.into();
-        self
+        /// Sets the `service.name` resource attribute (`OTEL_SERVICE_NAME`).
+        ///
+        /// ```
+        /// let _builder = spindle::Client::builder().service_name("support-bot");
+        /// ```
+        service_name(service_name: impl Into<String>) => service_name = service_name.into();
     }
 
     pub(crate) fn validate(self) -> Result<Option<Config>, ConfigError> {

@@ -37,20 +37,19 @@ pub fn new_trace_id() -> String {
 }
 
 pub(crate) fn random_trace_id() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
-    loop {
-        rand::thread_rng().fill_bytes(&mut bytes);
-        if bytes != [0u8; 16] {
-            return bytes;
-        }
-    }
+    random_nonzero()
 }
 
 pub(crate) fn random_span_id() -> [u8; 8] {
-    let mut bytes = [0u8; 8];
+    random_nonzero()
+}
+
+/// Random bytes, not all zero (an all-zero id is invalid in OpenTelemetry).
+fn random_nonzero<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     loop {
         rand::thread_rng().fill_bytes(&mut bytes);
-        if bytes != [0u8; 8] {
+        if bytes != [0u8; N] {
             return bytes;
         }
     }

@@ -91,6 +91,21 @@ pub(crate) fn compact_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
     attribute_json(value, CompactFormatter, 32)
 }
 
+/// `value` as a JSON value; `None` (and a warning naming `what`) when it cannot be
+/// serialized, so the caller leaves it out.
+pub(crate) fn json_value<T: Serialize + ?Sized>(
+    value: &T,
+    what: &'static str,
+) -> Option<serde_json::Value> {
+    match serde_json::to_value(value) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            tracing::warn!(%error, what, "value not serializable, left out");
+            None
+        }
+    }
+}
+
 /// Encodes an input or output value: a JSON string is sent raw, `null` is omitted, anything
 /// else is Python-style JSON text.
 pub(crate) fn io_value<T: Serialize + ?Sized>(value: &T) -> Option<String> {

@@ -9,7 +9,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes as SpanAttributes, Id, Record};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 use crate::client::Client;
@@ -186,6 +186,27 @@ impl Visit for FieldVisitor {
     }
 }
 
+/// Reads fields with `record` and hands them to `apply` with the observation of `span`;
+/// nothing happens when there is no span or it has no observation.
+fn visit_fields<S>(
+    span: Option<SpanRef<'_, S>>,
+    record: impl FnOnce(&mut FieldVisitor),
+    apply: impl FnOnce(&Observation, FieldVisitor),
+) where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    let Some(span) = span else {
+        return;
+    };
+    let extensions = span.extensions();
+    let Some(found) = extensions.get::<SpanObservation>() else {
+        return;
+    };
+    let mut visitor = FieldVisitor::default();
+    record(&mut visitor);
+    apply(&found.observation, visitor);
+}
+
 impl<S> Layer<S> for SpindleLayer
 where
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
@@ -232,39 +253,33 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else {
-            return;
-        };
-        let extensions = span.extensions();
-        let Some(found) = extensions.get::<SpanObservation>() else {
-            return;
-        };
-        let mut visitor = FieldVisitor::default();
-        values.record(&mut visitor);
-        if let Some(name) = visitor.name.take() {
-            found.observation.set_name(name);
-        }
-        found.observation.update(ObservationUpdate {
-            attributes: visitor.attributes,
-        });
+        visit_fields(
+            ctx.span(id),
+            |visitor| values.record(visitor),
+            |observation, mut visitor| {
+                if let Some(name) = visitor.name.take() {
+                    observation.set_name(name);
+                }
+                observation.update(ObservationUpdate {
+                    attributes: visitor.attributes,
+                });
+            },
+        );
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         if *event.metadata().level() != tracing::Level::ERROR {
             return;
         }
-        let Some(span) = ctx.event_span(event) else {
-            return;
-        };
-        let extensions = span.extensions();
-        let Some(found) = extensions.get::<SpanObservation>() else {
-            return;
-        };
-        let mut visitor = FieldVisitor::default();
-        event.record(&mut visitor);
-        if let Some(state) = &found.observation.state {
-            state.record_error(visitor.message.unwrap_or_else(|| "error".to_owned()));
-        }
+        visit_fields(
+            ctx.event_span(event),
+            |visitor| event.record(visitor),
+            |observation, visitor| {
+                if let Some(state) = &observation.state {
+                    state.record_error(visitor.message.unwrap_or_else(|| "error".to_owned()));
+                }
+            },
+        );
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {

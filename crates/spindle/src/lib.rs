@@ -42,6 +42,9 @@
 
 #![warn(missing_docs)]
 
+#[macro_use]
+mod setters;
+
 mod client;
 mod config;
 mod context;

@@ -415,12 +415,8 @@ impl ObservationUpdate {
     ///     .metadata(&serde_json::json!({"plan": "pro", "latency_ms": 42}));
     /// ```
     pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        let value = match serde_json::to_value(metadata) {
-            Ok(value) => value,
-            Err(error) => {
-                tracing::warn!(%error, "metadata not serializable, skipped");
-                return self;
-            }
+        let Some(value) = json::json_value(metadata, "metadata") else {
+            return self;
         };
         match value {
             serde_json::Value::Object(entries) => {

@@ -74,44 +74,34 @@ impl PropagatedAttributes {
         Self::default()
     }
 
-    /// Sets the trace's user id (`user.id`).
-    ///
-    /// ```
-    /// let _attributes = spindle::PropagatedAttributes::new().user_id("user_123");
-    /// ```
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = validated("user_id", user_id.into());
-        self
-    }
+    setters! {
+        /// Sets the trace's user id (`user.id`).
+        ///
+        /// ```
+        /// let _attributes = spindle::PropagatedAttributes::new().user_id("user_123");
+        /// ```
+        user_id(user_id: impl Into<String>) => user_id = validated("user_id", user_id.into());
 
-    /// Sets the trace's session id (`session.id`).
-    ///
-    /// ```
-    /// let _attributes = spindle::PropagatedAttributes::new().session_id("session_abc");
-    /// ```
-    pub fn session_id(mut self, session_id: impl Into<String>) -> Self {
-        self.session_id = validated("session_id", session_id.into());
-        self
-    }
+        /// Sets the trace's session id (`session.id`).
+        ///
+        /// ```
+        /// let _attributes = spindle::PropagatedAttributes::new().session_id("session_abc");
+        /// ```
+        session_id(session_id: impl Into<String>) => session_id = validated("session_id", session_id.into());
 
-    /// Sets the version (`langfuse.version`).
-    ///
-    /// ```
-    /// let _attributes = spindle::PropagatedAttributes::new().version("1.2.0");
-    /// ```
-    pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = validated("version", version.into());
-        self
-    }
+        /// Sets the version (`langfuse.version`).
+        ///
+        /// ```
+        /// let _attributes = spindle::PropagatedAttributes::new().version("1.2.0");
+        /// ```
+        version(version: impl Into<String>) => version = validated("version", version.into());
 
-    /// Sets the trace name (`langfuse.trace.name`).
-    ///
-    /// ```
-    /// let _attributes = spindle::PropagatedAttributes::new().trace_name("support-query");
-    /// ```
-    pub fn trace_name(mut self, trace_name: impl Into<String>) -> Self {
-        self.trace_name = validated("trace_name", trace_name.into());
-        self
+        /// Sets the trace name (`langfuse.trace.name`).
+        ///
+        /// ```
+        /// let _attributes = spindle::PropagatedAttributes::new().trace_name("support-query");
+        /// ```
+        trace_name(trace_name: impl Into<String>) => trace_name = validated("trace_name", trace_name.into());
     }
 
     /// Adds tags (`langfuse.trace.tags`); nested scopes add to the outer tags.

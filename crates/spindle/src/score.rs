@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::json;
+
 /// The value of a score.
 ///
 /// ```
@@ -102,62 +104,48 @@ impl Score {
     /// let _score = spindle::Score::numeric("accuracy", 1.0).metadata(&serde_json::json!({"judge": "llm"}));
     /// ```
     pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        match serde_json::to_value(metadata) {
-            Ok(value) => self.metadata = Some(value),
-            Err(error) => tracing::warn!(%error, "score metadata not serializable, skipped"),
+        if let Some(value) = json::json_value(metadata, "score metadata") {
+            self.metadata = Some(value);
         }
         self
     }
 
-    /// Sets the score id (default: 16 random hex characters, as Python).
-    ///
-    /// ```
-    /// let _score = spindle::Score::numeric("obs-num", 3.0).id("my-score-id-1");
-    /// ```
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
+    setters! {
+        /// Sets the score id (default: 16 random hex characters, as Python).
+        ///
+        /// ```
+        /// let _score = spindle::Score::numeric("obs-num", 3.0).id("my-score-id-1");
+        /// ```
+        id(id: impl Into<String>) => id = Some(id.into());
 
-    /// Scores this trace.
-    ///
-    /// ```
-    /// let _score = spindle::Score::numeric("accuracy", 1.0)
-    ///     .trace_id(spindle::create_trace_id("external-123"));
-    /// ```
-    pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
-        self.trace_id = Some(trace_id.into());
-        self
-    }
+        /// Scores this trace.
+        ///
+        /// ```
+        /// let _score = spindle::Score::numeric("accuracy", 1.0)
+        ///     .trace_id(spindle::create_trace_id("external-123"));
+        /// ```
+        trace_id(trace_id: impl Into<String>) => trace_id = Some(trace_id.into());
 
-    /// Scores this observation (set the trace id too).
-    ///
-    /// ```
-    /// let _score = spindle::Score::numeric("accuracy", 1.0).observation_id("ff8262a55687ab00");
-    /// ```
-    pub fn observation_id(mut self, observation_id: impl Into<String>) -> Self {
-        self.observation_id = Some(observation_id.into());
-        self
-    }
+        /// Scores this observation (set the trace id too).
+        ///
+        /// ```
+        /// let _score = spindle::Score::numeric("accuracy", 1.0).observation_id("ff8262a55687ab00");
+        /// ```
+        observation_id(observation_id: impl Into<String>) => observation_id = Some(observation_id.into());
 
-    /// Scores this session.
-    ///
-    /// ```
-    /// let _score = spindle::Score::numeric("session-score", 1.0).session_id("sess-7");
-    /// ```
-    pub fn session_id(mut self, session_id: impl Into<String>) -> Self {
-        self.session_id = Some(session_id.into());
-        self
-    }
+        /// Scores this session.
+        ///
+        /// ```
+        /// let _score = spindle::Score::numeric("session-score", 1.0).session_id("sess-7");
+        /// ```
+        session_id(session_id: impl Into<String>) => session_id = Some(session_id.into());
 
-    /// Links a score config.
-    ///
-    /// ```
-    /// let _score = spindle::Score::numeric("accuracy", 1.0).config_id("cfg-1");
-    /// ```
-    pub fn config_id(mut self, config_id: impl Into<String>) -> Self {
-        self.config_id = Some(config_id.into());
-        self
+        /// Links a score config.
+        ///
+        /// ```
+        /// let _score = spindle::Score::numeric("accuracy", 1.0).config_id("cfg-1");
+        /// ```
+        config_id(config_id: impl Into<String>) => config_id = Some(config_id.into());
     }
 
     /// The JSON body item, keys in Python's order, nulls omitted.

@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use support::Receiver;
 
-/// Ends `per_task` observations from each of `tasks` concurrent tokio tasks.
-fn produce(client: &spindle::Client, tasks: usize, per_task: usize) {
+/// Starts a receiver that first fails `failures` times, ends `per_task` observations from each
+/// of `tasks` concurrent tokio tasks, and flushes.
+fn deliver(failures: usize, tasks: usize, per_task: usize) -> (Receiver, spindle::Client) {
+    let receiver = Receiver::start(failures);
+    let client = receiver.client();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .build()
@@ -35,14 +38,13 @@ fn produce(client: &spindle::Client, tasks: usize, per_task: usize) {
             handle.await.unwrap();
         }
     });
+    client.flush();
+    (receiver, client)
 }
 
 #[test]
 fn hundred_thousand_observations_from_eight_tasks_all_arrive() {
-    let receiver = Receiver::start(0);
-    let client = receiver.client();
-    produce(&client, 8, 12_500);
-    client.flush();
+    let (receiver, client) = deliver(0, 8, 12_500);
     assert_eq!(client.dropped_count(), 0);
     let spans = receiver.spans();
     assert_eq!(spans.len(), 100_000);
@@ -55,10 +57,7 @@ fn hundred_thousand_observations_from_eight_tasks_all_arrive() {
 
 #[test]
 fn server_answering_503_twice_loses_nothing() {
-    let receiver = Receiver::start(2);
-    let client = receiver.client();
-    produce(&client, 8, 1_000);
-    client.flush();
+    let (receiver, _client) = deliver(2, 8, 1_000);
     assert_eq!(receiver.spans().len(), 8_000);
     let statuses: Vec<u16> = receiver
         .requests()

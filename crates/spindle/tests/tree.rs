@@ -6,7 +6,9 @@ mod support;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, Receiver, RecordedSpan};
+use support::{
+    manual_generation, outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS,
+};
 
 /// One receiver and one global client for this test binary; tests use distinct names.
 fn setup() -> &'static Receiver {
@@ -420,15 +422,7 @@ fn generation_with_every_attribute() {
 #[test]
 fn propagate_attributes_like_python() {
     setup();
-    let outer = PropagatedAttributes::new()
-        .user_id("user-42")
-        .session_id("sess-7")
-        .metadata("tenant", "acme")
-        .metadata("n", "3")
-        .version("app-v2")
-        .tags(["t1", "t2"])
-        .trace_name("my-trace-name")
-        .metadata("too-long", "x".repeat(201));
+    let outer = propagated_attributes().metadata("too-long", "x".repeat(201));
     spindle::observation("prop-root").run(|_| {
         spindle::propagate_attributes(outer, || {
             spindle::observation("prop-child")
@@ -525,12 +519,7 @@ fn manual_observations_updates_events_and_trace_io() {
     setup();
     let span = spindle::observation("manual-span").input("m-in").start();
     let current_before = spindle::get_current_observation_id();
-    let generation = span
-        .child("manual-child-gen")
-        .as_type(ObservationType::Generation)
-        .start();
-    generation.update(ObservationUpdate::new().model("gpt-x").output("m-out"));
-    generation.end();
+    let generation = manual_generation(&span);
     generation.set_output("ignored after end");
     span.child("manual-event")
         .metadata(&json!({"k": "v"}))
@@ -603,21 +592,14 @@ fn manual_observations_updates_events_and_trace_io() {
 #[test]
 fn all_observation_types_and_current_ids() {
     setup();
-    let types = [
-        ObservationType::Span,
-        ObservationType::Agent,
-        ObservationType::Tool,
-        ObservationType::Chain,
-        ObservationType::Retriever,
-        ObservationType::Embedding,
-        ObservationType::Evaluator,
-        ObservationType::Guardrail,
-        ObservationType::Generation,
-    ];
+    let types: Vec<ObservationType> = SPAN_KINDS
+        .into_iter()
+        .chain([ObservationType::Generation])
+        .collect();
     let (trace_id, observation_id) = spindle::observation("all-types-root")
         .input(&json!({"root": true}))
         .run(|root| {
-            for observation_type in types {
+            for observation_type in types.iter().copied() {
                 let name = format!("obs-{}", observation_type.as_str());
                 spindle::observation(name)
                     .as_type(observation_type)
@@ -642,7 +624,7 @@ fn all_observation_types_and_current_ids() {
         root.string("langfuse.observation.output"),
         Some(r#"{"done": true}"#)
     );
-    for observation_type in types {
+    for observation_type in types.iter().copied() {
         let span = receiver.span_named(&format!("obs-{}", observation_type.as_str()));
         assert_child_of(&span, &root);
         assert_eq!(

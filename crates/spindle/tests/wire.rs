@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use spindle::{observe, Level, ObservationType, ObservationUpdate, PropagatedAttributes, Score};
-use support::{outer_sync, Receiver, RecordedSpan};
+use support::{
+    manual_generation, outer_sync, propagated_attributes, Receiver, RecordedSpan, SPAN_KINDS,
+};
 
 const CAPTURE: &str = include_str!("fixtures/py_v5.jsonl");
 
@@ -77,16 +79,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     spindle::observation("all-types-root")
         .input(&json!({"root": true}))
         .run(|root| {
-            for observation_type in [
-                ObservationType::Span,
-                ObservationType::Agent,
-                ObservationType::Tool,
-                ObservationType::Chain,
-                ObservationType::Retriever,
-                ObservationType::Embedding,
-                ObservationType::Evaluator,
-                ObservationType::Guardrail,
-            ] {
+            for observation_type in SPAN_KINDS {
                 let kind = observation_type.as_str();
                 spindle::observation(format!("obs-{kind}"))
                     .as_type(observation_type)
@@ -134,14 +127,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     });
 
     spindle::observation("prop-root").run(|_| {
-        let attributes = PropagatedAttributes::new()
-            .user_id("user-42")
-            .session_id("sess-7")
-            .metadata("tenant", "acme")
-            .metadata("n", "3")
-            .version("app-v2")
-            .tags(["t1", "t2"])
-            .trace_name("my-trace-name");
+        let attributes = propagated_attributes();
         spindle::propagate_attributes(attributes, || {
             spindle::observation("prop-child")
                 .as_type(ObservationType::Generation)
@@ -167,12 +153,7 @@ fn run_python_scenario(receiver: &Receiver) -> Vec<RecordedSpan> {
     let linked_id = support::join_seeded_trace(&seeded);
 
     let manual = spindle::observation("manual-span").input("m-in").start();
-    let generation = manual
-        .child("manual-child-gen")
-        .as_type(ObservationType::Generation)
-        .start();
-    generation.update(ObservationUpdate::new().model("gpt-x").output("m-out"));
-    generation.end();
+    manual_generation(&manual);
     manual.end();
 
     let client = spindle::get_client();

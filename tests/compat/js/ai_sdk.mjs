@@ -8,18 +8,9 @@ import { LangfuseSpanProcessor } from "@langfuse/otel";
 import { startActiveObservation } from "@langfuse/tracing";
 import { generateText, streamText, simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
-import { bounded, need, report, sdkLog } from "./harness.mjs";
+import { bounded, need, otelDiagLogger, report } from "./harness.mjs";
 
-diag.setLogger(
-  {
-    error: (...a) => sdkLog.push({ logger: "otel-diag", level: "error", message: a.map(String).join(" ") }),
-    warn: (...a) => sdkLog.push({ logger: "otel-diag", level: "warn", message: a.map(String).join(" ") }),
-    info: () => {},
-    debug: () => {},
-    verbose: () => {},
-  },
-  DiagLogLevel.WARN,
-);
+diag.setLogger(otelDiagLogger, DiagLogLevel.WARN);
 
 const run = need("COMPAT_RUN_ID");
 const p = "ai-sdk";

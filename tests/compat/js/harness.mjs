@@ -1,6 +1,6 @@
-// What both JS scenarios share: the SDK's console warnings and errors collected into the
-// summary, required environment variables, flushes bounded by COMPAT_FLUSH_TIMEOUT, and the
-// one `COMPAT_SUMMARY {json}` line the tests read.
+// What the JS scenarios share: the SDK's console warnings and errors and the OpenTelemetry
+// exporter's diagnostics collected into the summary, required environment variables, flushes
+// bounded by COMPAT_FLUSH_TIMEOUT, and the one `COMPAT_SUMMARY {json}` line the tests read.
 
 /** Warnings and errors the SDK reported; `report` puts them into the summary. */
 export const sdkLog = [];
@@ -11,6 +11,15 @@ for (const level of ["warn", "error"]) {
     original(...args);
   };
 }
+
+/** An OpenTelemetry diag logger that puts the exporter's warnings and errors into `sdkLog`. */
+export const otelDiagLogger = {
+  error: (...a) => sdkLog.push({ logger: "otel-diag", level: "error", message: a.map(String).join(" ") }),
+  warn: (...a) => sdkLog.push({ logger: "otel-diag", level: "warn", message: a.map(String).join(" ") }),
+  info: () => {},
+  debug: () => {},
+  verbose: () => {},
+};
 
 /** The value of environment variable `name`; exits with status 2 when it is missing. */
 export function need(name) {

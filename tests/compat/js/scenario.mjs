@@ -16,18 +16,9 @@ import {
   startObservation,
 } from "@langfuse/tracing";
 import { LangfuseClient } from "@langfuse/client";
-import { bounded, need, report, sdkLog } from "./harness.mjs";
+import { bounded, need, otelDiagLogger, report } from "./harness.mjs";
 
-diag.setLogger(
-  {
-    error: (...a) => sdkLog.push({ logger: "otel-diag", level: "error", message: a.map(String).join(" ") }),
-    warn: (...a) => sdkLog.push({ logger: "otel-diag", level: "warn", message: a.map(String).join(" ") }),
-    info: () => {},
-    debug: () => {},
-    verbose: () => {},
-  },
-  DiagLogLevel.WARN,
-);
+diag.setLogger(otelDiagLogger, DiagLogLevel.WARN);
 
 const run = need("COMPAT_RUN_ID");
 // A variant (other transport settings, same calls) names its traces apart.

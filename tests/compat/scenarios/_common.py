@@ -105,9 +105,22 @@ def finish(lf, summary, sdk_log, timeout):
     """Flushes and shuts the client down (each bounded by `timeout`), then prints the
     summary with the SDK log records `sdk_log`."""
     bounded(lf.flush, timeout, "flush", summary)
+    shut_down(lf, summary, sdk_log, timeout)
+
+
+def shut_down(lf, summary, sdk_log, timeout):
+    """Shuts the client down (bounded by `timeout`), then prints the summary with the SDK
+    log records `sdk_log`."""
     bounded(lf.shutdown, timeout, "shutdown", summary)
     summary["sdk_log"] = sdk_log
     emit_summary(summary)
+
+
+def take_records(collector, since):
+    """The log records collected from index `since` on, taken out of the collector."""
+    records = collector.records[since:]
+    del collector.records[since:]
+    return records
 
 
 # A 1x1 transparent PNG, used for the media upload case.
@@ -124,6 +137,12 @@ def error_of(fn):
     except Exception as exc:  # noqa: BLE001 - the error is the data
         return {"type": type(exc).__name__, "status": getattr(exc, "status_code", None), "text": str(exc)[:500]}
     return None
+
+
+def note_current(lf, ids, trace_key, observation_key):
+    """Keeps the current trace id and observation id under `trace_key` and `observation_key`."""
+    ids[trace_key] = lf.get_current_trace_id()
+    ids[observation_key] = lf.get_current_observation_id()
 
 
 def sdk_read(reads, label, fn):

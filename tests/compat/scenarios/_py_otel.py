@@ -19,10 +19,12 @@ from _common import (  # noqa: E402
     PNG_1X1_B64,
     attr,
     bounded,
-    emit_summary,
     env,
     install_log_collector,
+    note_current,
     sdk_read,
+    shut_down,
+    take_records,
 )
 
 # usage_details as a user passes them; the tests hold what Langfuse stores for each
@@ -115,8 +117,7 @@ def main(major):
 
     @observe(name=f"{p}-outer-sync")
     def outer_sync(x):
-        ids["trace"] = lf.get_current_trace_id()
-        ids["outer"] = lf.get_current_observation_id()
+        note_current(lf, ids, "trace", "outer")
         return {"doubled": inner_sync(x)}
 
     summary["observe_sync"] = {"result": outer_sync(21), **ids}
@@ -132,8 +133,7 @@ def main(major):
 
     @observe(name=f"{p}-outer-async")
     async def outer_async(question):
-        aids["trace"] = lf.get_current_trace_id()
-        aids["outer"] = lf.get_current_observation_id()
+        note_current(lf, aids, "trace", "outer")
         docs = await asyncio.gather(fetch("a"), fetch("b"))
         return {"question": question, "docs": list(docs)}
 
@@ -257,8 +257,7 @@ def main(major):
 
     @observe(name=f"{p}-update-span")
     def updated():
-        uids["trace"] = lf.get_current_trace_id()
-        uids["span"] = lf.get_current_observation_id()
+        note_current(lf, uids, "trace", "span")
         lf.update_current_span(
             metadata={"step": "one", "count": 2},
             level="WARNING",
@@ -366,8 +365,7 @@ def main(major):
 
     @observe(name=f"{p}-empty-generator")
     def empty_generator():
-        gen_ids["trace"] = lf.get_current_trace_id()
-        gen_ids["empty"] = lf.get_current_observation_id()
+        note_current(lf, gen_ids, "trace", "empty")
         return
         yield  # noqa: unreachable - makes this a generator
 
@@ -388,8 +386,7 @@ def main(major):
 
     @observe(name=f"{p}-generators")
     def generators_root():
-        gen_ids["root_trace"] = lf.get_current_trace_id()
-        gen_ids["root"] = lf.get_current_observation_id()
+        note_current(lf, gen_ids, "root_trace", "root")
         gen_ids["chunks_result"] = list(chunk_generator())
         gen_ids["empty_async_result"] = asyncio.run(drain_async())
         return "done"
@@ -403,8 +400,7 @@ def main(major):
 
     @observe(name=f"{p}-failing")
     def failing():
-        eids["trace"] = lf.get_current_trace_id()
-        eids["span"] = lf.get_current_observation_id()
+        note_current(lf, eids, "trace", "span")
         raise ValueError("boom in observe")
 
     try:
@@ -433,8 +429,7 @@ def main(major):
 
     @observe(name=f"{p}-async-failing")
     async def async_failing():
-        more["async_fail_trace"] = lf.get_current_trace_id()
-        more["async_fail_span"] = lf.get_current_observation_id()
+        note_current(lf, more, "async_fail_trace", "async_fail_span")
         await asyncio.sleep(0)
         raise RuntimeError("async boom")
 
@@ -445,8 +440,7 @@ def main(major):
 
     @observe(name=f"{p}-no-capture", capture_input=False, capture_output=False)
     def no_capture(secret):
-        more["no_capture_trace"] = lf.get_current_trace_id()
-        more["no_capture_span"] = lf.get_current_observation_id()
+        note_current(lf, more, "no_capture_trace", "no_capture_span")
         return {"secret": secret}
 
     no_capture("do-not-store")
@@ -549,8 +543,7 @@ def main(major):
             sdk_read(reads, f"get_by_id({kind}) [v2 scores]", lambda score_id=score_id: _score_fields(get_by_id(score_id)))
         sdk_read(reads, "get_by_id(absent) [v2 scores]", lambda: _status_of(lambda: get_by_id(f"{p}-{run}-absent")))
     summary["sdk_reads"] = reads
-    summary["sdk_reads_log"] = collector.records[n_reads_log:]
-    del collector.records[n_reads_log:]
+    summary["sdk_reads_log"] = take_records(collector, n_reads_log)
 
     # Read the uploaded media back through the SDK (GET /api/public/media/{id},
     # then the returned url). Its log records are kept apart from sdk_log.
@@ -566,12 +559,9 @@ def main(major):
 
     media["resolve_status"] = bounded(resolve, flush_timeout, "resolve_media_references", {})
     media["resolved"] = holder.get("value")
-    media["resolve_log"] = collector.records[n_before:]
-    del collector.records[n_before:]
+    media["resolve_log"] = take_records(collector, n_before)
 
-    bounded(lf.shutdown, flush_timeout, "shutdown", summary)
-    summary["sdk_log"] = collector.records
-    emit_summary(summary)
+    shut_down(lf, summary, collector.records, flush_timeout)
 
 
 def _score_fields(score):

@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import bounded, emit_summary, env, install_log_collector, sdk_read  # noqa: E402
+from _common import bounded, env, install_log_collector, sdk_read, shut_down, take_records  # noqa: E402
 
 
 class _Usage:
@@ -294,11 +294,8 @@ def main():
     sdk_read(reads, "fetch_observation", lambda: langfuse.fetch_observation(manual["generation"]).data.model)
     sdk_read(reads, "fetch_sessions", lambda: sorted(s.id for s in langfuse.fetch_sessions(limit=100).data))
     summary["sdk_reads"] = reads
-    summary["sdk_reads_log"] = collector.records[n_reads_log:]
-    del collector.records[n_reads_log:]
-    bounded(langfuse.shutdown, flush_timeout, "shutdown", summary)
-    summary["sdk_log"] = collector.records
-    emit_summary(summary)
+    summary["sdk_reads_log"] = take_records(collector, n_reads_log)
+    shut_down(langfuse, summary, collector.records, flush_timeout)
 
 
 def _safe(fn):

@@ -7,6 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, projectPath, type Observation, type Paged } from "../api";
 import { cost, count, latency, time } from "../format";
+import { emptyView, viewToUrl } from "../filters";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { Pager, projectBase, TableHead } from "../components/Table";
@@ -385,6 +386,30 @@ export function LabelMover(props: { projectId: string; version: PromptVersion; k
   );
 }
 
+/** The labels of a version, each but `latest` with an × that removes it; `production` asks first. */
+export function LabelChips(props: { projectId: string; version: PromptVersion; onRemoved: () => void; onError: (message: string) => void }) {
+  const remove = (label: string) => {
+    if (label === "production" && !confirm(`Stop serving version ${props.version.version} of ${props.version.name} as production?`)) return;
+    api
+      .del(promptApi(props.projectId, props.version.name, `/versions/${props.version.version}/labels/${encodeURIComponent(label)}`))
+      .then(props.onRemoved, (reason: Error) => props.onError(reason.message));
+  };
+  return (
+    <span class="label-chips" aria-label="Labels">
+      {props.version.labels.map((label) => (
+        <span key={label} class={`tag label-${label}`}>
+          {label}
+          {label === "latest" ? null : (
+            <button type="button" class="chip-remove" aria-label={`Remove label ${label}`} title={`Remove ${label}`} onClick={() => remove(label)}>
+              ×
+            </button>
+          )}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 /** Metrics of every used version side by side; the selected version's row is marked. */
 export function MetricsTable(props: { metrics: VersionMetrics[]; selected: number; onSelect: (version: number) => void }) {
   const names = Array.from(new Set(props.metrics.flatMap((row) => row.scores.map((score) => score.name)))).sort();
@@ -475,20 +500,27 @@ function Generations(props: { projectId: string; name: string; version: number }
   );
 }
 
+/** The traces list filtered to the traces holding a generation of one prompt version. */
+export function tracesOfVersionHref(projectId: string, name: string, version: number): string {
+  const view = { ...emptyView(), promptName: name, promptVersion: String(version) };
+  return `${projectBase(projectId)}/traces?${viewToUrl(view)}`;
+}
+
 type Tab = "prompt" | "config" | "diff" | "generations" | "new";
 
 /** A prompt's page; `?version=n` selects a version, `?tab=` a tab. */
 export function PromptPage(props: { projectId: string; name: string; search: URLSearchParams }) {
   const detail = useLoad(() => api.get<PromptDetail>(promptApi(props.projectId, props.name)), [props.projectId, props.name]);
+  const tab = (props.search.get("tab") as Tab | null) ?? "prompt";
+  // Opening the generations tab reads the metrics afresh: generations arrive all the time.
   const metrics = useLoad(
     () => api.get<{ data: VersionMetrics[] }>(promptApi(props.projectId, props.name, "/metrics")),
-    [props.projectId, props.name],
+    [props.projectId, props.name, tab === "generations"],
   );
   const [error, setError] = useState("");
   const versions = detail.data?.versions ?? [];
   const wanted = Number(props.search.get("version") ?? "");
   const selected = versions.find((version) => version.version === wanted) ?? versions[0];
-  const tab = (props.search.get("tab") as Tab | null) ?? "prompt";
   const href = (changes: Record<string, string>) => {
     const query = new URLSearchParams(props.search);
     for (const [key, value] of Object.entries(changes)) query.set(key, value);
@@ -554,6 +586,7 @@ export function PromptPage(props: { projectId: string; name: string; search: URL
         <section class="card version">
           <div class="toolbar">
             <h2>Version {selected.version}</h2>
+            <LabelChips projectId={props.projectId} version={selected} onRemoved={reload} onError={setError} />
             <LabelMover projectId={props.projectId} version={selected} known={known} onMoved={reload} onError={setError} />
             <span class="spacer" />
             <button
@@ -623,6 +656,9 @@ export function PromptPage(props: { projectId: string; name: string; search: URL
                 onSelect={(version) => navigate(href({ version: String(version) }))}
               />
               <h3>Generations of v{selected.version}</h3>
+              <p>
+                <Link href={tracesOfVersionHref(props.projectId, props.name, selected.version)}>Traces using this version</Link>
+              </p>
               <Generations projectId={props.projectId} name={props.name} version={selected.version} />
             </div>
           ) : null}

@@ -236,6 +236,8 @@ function FilterBar(props: { view: TraceView; onChange: (change: Partial<TraceVie
       <FilterField label="Latency ≤ s" value={view.latencyMax} type="number" onCommit={(latencyMax) => onChange({ latencyMax })} />
       <FilterField label="Cost ≥ $" value={view.costMin} type="number" onCommit={(costMin) => onChange({ costMin })} />
       <FilterField label="Cost ≤ $" value={view.costMax} type="number" onCommit={(costMax) => onChange({ costMax })} />
+      <FilterField label="Prompt" value={view.promptName} onCommit={(promptName) => onChange({ promptName })} />
+      <FilterField label="Prompt version" value={view.promptVersion} type="number" onCommit={(promptVersion) => onChange({ promptVersion })} />
       {view.range === "custom" ? (
         <>
           <FilterField label="From" value={view.from} type="datetime-local" onCommit={(from) => onChange({ from })} />

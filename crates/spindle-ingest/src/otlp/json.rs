@@ -156,6 +156,18 @@ fn array<'a>(map: &'a Map<String, Value>, keys: &[&str], path: &str) -> Result<&
     }
 }
 
+/// The items of an array value's or a key-value list's `values` (none when it is absent);
+/// anything but an array there, even `null`, is an error at `path`.
+fn listed<'a>(values: Option<&'a Value>, path: &str) -> Result<&'a [Value], Error> {
+    match values {
+        None => Ok(&[]),
+        Some(items) => items
+            .as_array()
+            .map(Vec::as_slice)
+            .ok_or_else(|| Error::invalid(path.to_owned(), "expected an array")),
+    }
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
@@ -316,36 +328,26 @@ fn any_value(value: &Value, path: &str) -> Result<Option<Attr>, Error> {
                 }
             },
             "arrayValue" | "array_value" => {
+                let items_path = format!("{path}.arrayValue.values");
                 let mut values = Vec::new();
-                if let Some(items) = inner.get("values") {
-                    let items = items.as_array().ok_or_else(|| {
-                        Error::invalid(format!("{path}.arrayValue.values"), "expected an array")
-                    })?;
-                    for (index, item) in items.iter().enumerate() {
-                        if let Some(item) =
-                            any_value(item, &format!("{path}.arrayValue.values[{index}]"))?
-                        {
-                            values.push(item);
-                        }
+                for (index, item) in listed(inner.get("values"), &items_path)?.iter().enumerate() {
+                    if let Some(item) = any_value(item, &format!("{items_path}[{index}]"))? {
+                        values.push(item);
                     }
                 }
                 Attr::Array(values)
             }
             "kvlistValue" | "kvlist_value" => {
                 let inner = object(inner, &format!("{path}.kvlistValue"))?;
+                let items_path = format!("{path}.kvlistValue.values");
                 let mut entries = Vec::new();
-                if let Some(items) = inner.get("values") {
-                    let items = items.as_array().ok_or_else(|| {
-                        Error::invalid(format!("{path}.kvlistValue.values"), "expected an array")
-                    })?;
-                    for (index, item) in items.iter().enumerate() {
-                        let item_path = format!("{path}.kvlistValue.values[{index}]");
-                        let item = object(item, &item_path)?;
-                        let key = string(item, "key", &item_path)?.unwrap_or_default();
-                        if let Some(value) = item.get("value") {
-                            if let Some(value) = any_value(value, &format!("{item_path}.value"))? {
-                                entries.push((key, value));
-                            }
+                for (index, item) in listed(inner.get("values"), &items_path)?.iter().enumerate() {
+                    let item_path = format!("{items_path}[{index}]");
+                    let item = object(item, &item_path)?;
+                    let key = string(item, "key", &item_path)?.unwrap_or_default();
+                    if let Some(value) = item.get("value") {
+                        if let Some(value) = any_value(value, &format!("{item_path}.value"))? {
+                            entries.push((key, value));
                         }
                     }
                 }

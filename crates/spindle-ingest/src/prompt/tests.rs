@@ -60,54 +60,58 @@ fn a_list_without_type_is_a_chat_prompt() {
 
 #[test]
 fn bad_inputs_name_the_field() {
-    check_error("not json", "body: invalid JSON");
-    check_error("[]", "body: expected a JSON object");
-    check_error(r#"{"prompt": "x"}"#, "name: is required");
-    check_error(r#"{"name": "", "prompt": "x"}"#, "name: must not be empty");
-    check_error(r#"{"name": 3, "prompt": "x"}"#, "name: must be a string");
-    check_error(r#"{"name": "a|b", "prompt": "x"}"#, "name: cannot contain");
-    check_error(r#"{"name": "a"}"#, "prompt: is required");
-    check_error(r#"{"name": "a", "prompt": 1}"#, "prompt: must be a string");
-    check_error(
-        r#"{"name": "a", "type": "x", "prompt": "p"}"#,
-        "type: must be",
-    );
-    check_error(
-        r#"{"name": "a", "type": "chat", "prompt": "p"}"#,
-        "prompt: must be a list",
-    );
-    check_error(
-        r#"{"name": "a", "type": "chat", "prompt": [{"content": "x"}]}"#,
-        "prompt[0].role: is required",
-    );
-    check_error(
-        r#"{"name": "a", "type": "chat", "prompt": [{"role": "user"}]}"#,
-        "prompt[0].content: is required",
-    );
-    check_error(
-        r#"{"name": "a", "type": "chat", "prompt": [{"role": "user", "content": "x"}, 3]}"#,
-        "prompt[1]: must be an object",
-    );
-    check_error(
-        r#"{"name": "a", "type": "chat", "prompt": [{"type": "placeholder", "name": "1x"}]}"#,
-        "prompt[0].name: must start with a letter",
-    );
-    check_error(
-        r#"{"name": "a", "type": "chat", "prompt": [{"type": "placeholder", "name": "h"}, {"role": "user", "content": "{{h}}"}]}"#,
-        "prompt: variables and placeholders",
-    );
-    check_error(
-        r#"{"name": "a", "prompt": "p", "labels": ["Prod"]}"#,
-        "labels[0]: must be lowercase",
-    );
-    check_error(
-        r#"{"name": "a", "prompt": "p", "labels": "x"}"#,
-        "labels: must be an array",
-    );
-    check_error(
-        r#"{"name": "a", "prompt": "p", "tags": [1]}"#,
-        "tags[0]: must be a string",
-    );
+    for (body, expected) in [
+        ("not json", "body: invalid JSON"),
+        ("[]", "body: expected a JSON object"),
+        (r#"{"prompt": "x"}"#, "name: is required"),
+        (r#"{"name": "", "prompt": "x"}"#, "name: must not be empty"),
+        (r#"{"name": 3, "prompt": "x"}"#, "name: must be a string"),
+        (r#"{"name": "a|b", "prompt": "x"}"#, "name: cannot contain"),
+        (r#"{"name": "a"}"#, "prompt: is required"),
+        (r#"{"name": "a", "prompt": 1}"#, "prompt: must be a string"),
+        (
+            r#"{"name": "a", "type": "x", "prompt": "p"}"#,
+            "type: must be",
+        ),
+        (
+            r#"{"name": "a", "type": "chat", "prompt": "p"}"#,
+            "prompt: must be a list",
+        ),
+        (
+            r#"{"name": "a", "type": "chat", "prompt": [{"content": "x"}]}"#,
+            "prompt[0].role: is required",
+        ),
+        (
+            r#"{"name": "a", "type": "chat", "prompt": [{"role": "user"}]}"#,
+            "prompt[0].content: is required",
+        ),
+        (
+            r#"{"name": "a", "type": "chat", "prompt": [{"role": "user", "content": "x"}, 3]}"#,
+            "prompt[1]: must be an object",
+        ),
+        (
+            r#"{"name": "a", "type": "chat", "prompt": [{"type": "placeholder", "name": "1x"}]}"#,
+            "prompt[0].name: must start with a letter",
+        ),
+        (
+            r#"{"name": "a", "type": "chat", "prompt": [{"type": "placeholder", "name": "h"}, {"role": "user", "content": "{{h}}"}]}"#,
+            "prompt: variables and placeholders",
+        ),
+        (
+            r#"{"name": "a", "prompt": "p", "labels": ["Prod"]}"#,
+            "labels[0]: must be lowercase",
+        ),
+        (
+            r#"{"name": "a", "prompt": "p", "labels": "x"}"#,
+            "labels: must be an array",
+        ),
+        (
+            r#"{"name": "a", "prompt": "p", "tags": [1]}"#,
+            "tags[0]: must be a string",
+        ),
+    ] {
+        check_error(body, expected);
+    }
     check_error(
         &format!(
             r#"{{"name": "a", "prompt": "p", "commitMessage": "{}"}}"#,

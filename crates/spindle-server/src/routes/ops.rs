@@ -50,9 +50,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "# HELP spindle_body_bytes_in_flight Request body bytes held by requests in flight (--max-inflight-body-bytes)\n\
          # TYPE spindle_body_bytes_in_flight gauge\nspindle_body_bytes_in_flight {}\n\
          # HELP spindle_ingest_requests_in_flight Ingestion requests processed now (--max-inflight-ingest)\n\
-         # TYPE spindle_ingest_requests_in_flight gauge\nspindle_ingest_requests_in_flight {}\n",
+         # TYPE spindle_ingest_requests_in_flight gauge\nspindle_ingest_requests_in_flight {}\n\
+         # HELP spindle_open_connections Client connections open now (--max-connections)\n\
+         # TYPE spindle_open_connections gauge\nspindle_open_connections {}\n",
         state.admission.bytes_in_flight(),
-        state.admission.requests_in_flight()
+        state.admission.requests_in_flight(),
+        state.connections.open()
     ));
     (
         [(

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CA7e_ZGP.js",
+        "assets/index-CQH2fSMU.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CA7e_ZGP.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CQH2fSMU.js"),
     ),
     (
-        "assets/index-iv3qZtyu.css",
+        "assets/index-xIfDEZPK.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-iv3qZtyu.css"),
+        include_bytes!("../../../../ui/dist/assets/index-xIfDEZPK.css"),
     ),
     (
         "favicon.svg",

@@ -1,7 +1,8 @@
 //! The web UI's prompt routes, under `/api/ui/projects/{project_id}/prompts`: the list (name
 //! search, folders as `folder/` prefixes, a tag), one prompt with all its versions, the
 //! per-version metrics of the generations that used them, those generations page by page,
-//! a new version, labels given to a version (moved from the one that held them), deletes.
+//! a new version, labels given to a version (moved from the one that held them) or taken
+//! from it (never `latest`), deletes.
 //! Writes go through [`crate::prompts::PromptService`] like the public API's, so the served
 //! prompt cache never answers with what the UI changed. Members may change prompts.
 
@@ -248,6 +249,28 @@ pub async fn add_labels(
         .prompts
         .add_labels(&access.project_id, &name, version, &body.labels)
         .await?;
+    let updated = found(updated, "prompt version", &format!("{name} {version}"))?;
+    Ok(Json(prompt_json(&ResolvedPrompt {
+        version: updated,
+        graph: None,
+    })))
+}
+
+/// `DELETE …/prompts/{name}/versions/{version}/labels/{label}`: the version loses the label
+/// (no version holds it afterwards); `latest` stays. Answers the version as it is now.
+pub async fn remove_label(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, name, version, label)): Path<(String, String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let version = version_of(&version)?;
+    check_label(&label, "label")?;
+    let removed = state
+        .prompts
+        .store()
+        .remove_prompt_label(&access.project_id, &name, version, &label)
+        .await;
+    let updated = state.prompts.written(removed)?;
     let updated = found(updated, "prompt version", &format!("{name} {version}"))?;
     Ok(Json(prompt_json(&ResolvedPrompt {
         version: updated,

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use spindle_store_postgres::{PostgresOptions, PostgresStore};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::Path;
 
 /// The database tests use; `SPINDLE_TEST_DATABASE_URL` overrides it.
@@ -150,4 +151,13 @@ pub async fn client_in(key: &Path) -> (tokio_postgres::Client, tokio::task::Join
         ),
         Err(error) => unreachable(&url, error),
     }
+}
+
+/// A SQLite store in `dir`, durable against a crash of the process only (all the tests need).
+pub fn open_sqlite(dir: &Path) -> SqliteStore {
+    let options = SqliteOptions {
+        synchronous_full: false,
+        ..SqliteOptions::default()
+    };
+    SqliteStore::open(dir, options).expect("open the sqlite store")
 }

@@ -456,22 +456,13 @@ type Snapshot = (
 
 /// Everything stored in a project, as records keyed by id.
 async fn snapshot(store: &Arc<dyn Store>, project: &str) -> Snapshot {
-    let query = TraceQuery {
-        limit: 1000,
-        ..TraceQuery::default()
-    };
+    let query = TraceQuery::with_limit(1000);
     let traces = store
         .list_traces(project, &query)
         .await
         .expect("list traces");
     let observations = store
-        .list_observations(
-            project,
-            &ObservationQuery {
-                limit: 1000,
-                ..ObservationQuery::default()
-            },
-        )
+        .list_observations(project, &ObservationQuery::with_limit(1000))
         .await
         .expect("list observations");
     let scores = store

@@ -105,13 +105,7 @@ fn custom(id: &str, project: &str, pattern: &str, input: f64, output: f64) -> Cu
 pub async fn cost_from_builtin_prices(harness: &Harness) {
     let store = harness.open().await;
     store
-        .write(
-            P,
-            WriteBatch {
-                traces: vec![simple_trace("t1", BASE, "chat")],
-                ..WriteBatch::default()
-            },
-        )
+        .write(P, batch_of_traces(vec![simple_trace("t1", BASE, "chat")]))
         .await
         .expect("write trace");
     let mut given = generation("given", BASE, Some("gpt-4o"), Some(usage(1000, 500)));

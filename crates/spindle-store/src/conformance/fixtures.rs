@@ -75,6 +75,35 @@ pub fn simple_observation(
     })
 }
 
+/// A batch of one trace, at `at` and named `name`, with `count` observations of it (ids
+/// `{trace_id}-{index}`) whose other fields `edit` sets; every field gets `stamp`.
+pub fn trace_with_observations(
+    trace_id: &str,
+    name: &str,
+    at: Micros,
+    stamp: Stamp,
+    count: usize,
+    edit: impl Fn(usize, &mut ObservationRecord),
+) -> WriteBatch {
+    let trace = trace(trace_id, stamp, |t| {
+        t.timestamp = Some(at);
+        t.name = Some(name.to_owned());
+    });
+    let observations = (0..count)
+        .map(|index| {
+            observation(&format!("{trace_id}-{index}"), stamp, |o| {
+                o.trace_id = Some(trace_id.to_owned());
+                edit(index, o);
+            })
+        })
+        .collect();
+    WriteBatch {
+        traces: vec![trace],
+        observations,
+        scores: Vec::new(),
+    }
+}
+
 pub fn batch_of_traces(traces: Vec<TraceRecord>) -> WriteBatch {
     WriteBatch {
         traces,

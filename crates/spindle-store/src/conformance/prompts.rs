@@ -12,9 +12,11 @@
 //! });
 //! ```
 
-use super::fixtures::{create_stamp, observation, score, simple_trace, BASE, SECOND};
-use crate::prompts::{PromptQuery, Prompts, ScoreAverage};
-use crate::{ErrorKind, Store};
+use super::fixtures::{
+    batch_of_observations, create_stamp, observation, score, simple_trace, BASE, SECOND,
+};
+use crate::prompts::{PromptMeta, PromptQuery, Prompts, ScoreAverage};
+use crate::{ErrorKind, Page, Store};
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion};
 use spindle_core::{ObservationType, ScoreDataType, WriteBatch};
 use std::sync::Arc;
@@ -35,12 +37,15 @@ macro_rules! prompts_conformance_suite {
             versions_labels_and_tags,
             chat_prompts_keep_their_type,
             added_labels_move_between_versions,
+            labels_are_removed_except_latest,
             list_filters_and_pages,
             references_resolve_on_read_and_are_checked_at_creation,
             deletes_by_version_label_or_name,
             ids_for_generations_and_project_isolation,
             concurrent_creates_number_versions_once,
+            concurrent_creates_keep_one_type,
             metrics_per_version_of_linked_generations,
+            traces_filter_by_linked_prompt,
         );
     };
 }
@@ -90,6 +95,33 @@ async fn get<S: PromptsStore>(
         .await
         .expect("get")
         .map(|resolved| resolved.version)
+}
+
+/// The prompts listed by the query `filter` makes of [`first_ten`].
+async fn list<S: PromptsStore>(
+    store: &S,
+    filter: impl FnOnce(&mut PromptQuery),
+) -> Page<PromptMeta> {
+    let mut query = first_ten();
+    filter(&mut query);
+    store.list_prompts(PROJECT, &query).await.expect("list")
+}
+
+/// The first page of ten prompts, unfiltered.
+fn first_ten() -> PromptQuery {
+    PromptQuery {
+        page: 1,
+        limit: 10,
+        ..PromptQuery::default()
+    }
+}
+
+/// Deletes the prompt's versions `selector` names (all without one); returns how many went.
+async fn delete<S: PromptsStore>(store: &S, name: &str, selector: Option<&PromptSelector>) -> u64 {
+    store
+        .delete_prompt(PROJECT, name, selector)
+        .await
+        .expect("delete")
 }
 
 async fn create<S: PromptsStore>(store: &S, prompt: NewPrompt) -> PromptVersion {
@@ -247,6 +279,70 @@ pub async fn added_labels_move_between_versions<S: PromptsStore>(store: Arc<S>) 
         .is_none());
 }
 
+pub async fn labels_are_removed_except_latest<S: PromptsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    create(store, text("tidy", "v1", &["production", "staging"], None)).await;
+    create(store, text("tidy", "v2", &[], None)).await;
+    let remove = |version: i64, label: &'static str| {
+        store.remove_prompt_label(PROJECT, "tidy", version, label)
+    };
+    let removed = remove(1, "production")
+        .await
+        .expect("remove")
+        .expect("version 1");
+    assert_eq!(removed.labels, strings(&["staging"]));
+    assert!(get(store, "tidy", PromptSelector::default())
+        .await
+        .is_none());
+    // A label the version does not hold: nothing changes.
+    let unchanged = remove(2, "staging").await.expect("remove").expect("v2");
+    assert_eq!(unchanged.labels, strings(&["latest"]));
+    assert_eq!(
+        get(store, "tidy", label("staging"))
+            .await
+            .map(|v| v.version),
+        Some(1)
+    );
+    let error = remove(2, "latest").await.expect_err("latest stays");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(remove(9, "staging").await.expect("remove").is_none());
+    // A label another prompt references stays.
+    create(
+        store,
+        text(
+            "uses-tidy",
+            "@@@langfusePrompt:name=tidy|label=staging@@@",
+            &[],
+            None,
+        ),
+    )
+    .await;
+    let error = remove(1, "staging").await.expect_err("referenced");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(error.message.contains("uses-tidy"), "{error:?}");
+    assert_eq!(
+        get(store, "tidy", label("staging"))
+            .await
+            .map(|v| v.version),
+        Some(1)
+    );
+    // Another project's prompt of the same name keeps its labels.
+    store
+        .create_prompt("p2", &text("tidy", "v1", &["production"], None), "API")
+        .await
+        .expect("create in p2");
+    assert!(store
+        .remove_prompt_label(PROJECT, "tidy", 1, "production")
+        .await
+        .expect("remove")
+        .is_some());
+    let other = store
+        .get_prompt("p2", "tidy", &PromptSelector::default(), false)
+        .await
+        .expect("get p2");
+    assert!(other.is_some(), "p2 keeps production");
+}
+
 pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
     let store = store.as_ref();
     create(store, text("alpha", "a1", &["production"], Some(&["red"]))).await;
@@ -256,17 +352,7 @@ pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
     create(store, text("beta", "b1", &[], Some(&["blue", "red"]))).await;
     create(store, chat("gamma")).await;
 
-    let all = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let all = list(store, |_| {}).await;
     assert_eq!(all.total_items, 3);
     let names: Vec<&str> = all.items.iter().map(|meta| meta.name.as_str()).collect();
     assert_eq!(names, vec!["alpha", "beta", "gamma"]);
@@ -278,18 +364,7 @@ pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
     assert_eq!(alpha.prompt_type, PromptType::Text);
     assert_eq!(all.items[2].prompt_type, PromptType::Chat);
 
-    let by_label = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                label: Some("production".into()),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let by_label = list(store, |query| query.label = Some("production".into())).await;
     let found: Vec<(&str, &[i64])> = by_label
         .items
         .iter()
@@ -299,72 +374,22 @@ pub async fn list_filters_and_pages<S: PromptsStore>(store: Arc<S>) {
     assert_eq!(by_label.items[0].labels, strings(&["production"]));
     assert_eq!(by_label.items[0].last_config, r#"{"temperature":0.5}"#);
 
-    let by_tag = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                tag: Some("red".into()),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let by_tag = list(store, |query| query.tag = Some("red".into())).await;
     assert_eq!(by_tag.total_items, 2);
-    let by_name = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                name: Some("beta".into()),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let by_name = list(store, |query| query.name = Some("beta".into())).await;
     assert_eq!(by_name.items.len(), 1);
     assert_eq!(by_name.items[0].tags, strings(&["blue", "red"]));
-    let future = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                from_updated_at: Some(i64::MAX / 2),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let future = list(store, |query| query.from_updated_at = Some(i64::MAX / 2)).await;
     assert_eq!(future.total_items, 0);
     assert!(future.items.is_empty());
-    let before_now = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                to_updated_at: Some(i64::MAX / 2),
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let before_now = list(store, |query| query.to_updated_at = Some(i64::MAX / 2)).await;
     assert_eq!(before_now.total_items, 3);
 
-    let second_page = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 2,
-                limit: 2,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let second_page = list(store, |query| {
+        query.page = 2;
+        query.limit = 2;
+    })
+    .await;
     assert_eq!(second_page.total_items, 3);
     assert_eq!(second_page.total_pages(), 2);
     assert_eq!(second_page.items.len(), 1);
@@ -508,10 +533,7 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
 
     // The newest goes: `latest` moves to the newest that remains.
     assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(3)))
-            .await
-            .expect("delete"),
+        delete(store, "d", Some(&PromptSelector::Version(3))).await,
         1
     );
     assert_eq!(
@@ -533,62 +555,19 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
         error.message
     );
     assert!(get(store, "d", PromptSelector::Version(1)).await.is_some());
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "user", None)
-            .await
-            .expect("delete"),
-        1
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&label("production")))
-            .await
-            .expect("delete"),
-        1
-    );
+    assert_eq!(delete(store, "user", None).await, 1);
+    assert_eq!(delete(store, "d", Some(&label("production"))).await, 1);
     assert!(get(store, "d", PromptSelector::Version(1)).await.is_none());
+    assert_eq!(delete(store, "d", Some(&label("production"))).await, 0);
     assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&label("production")))
-            .await
-            .expect("delete"),
-        0
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", Some(&PromptSelector::Version(7)))
-            .await
-            .expect("delete"),
+        delete(store, "d", Some(&PromptSelector::Version(7))).await,
         0
     );
     // A new version follows the newest that remains.
     assert_eq!(create(store, text("d", "four", &[], None)).await.version, 3);
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", None)
-            .await
-            .expect("delete"),
-        2
-    );
-    assert_eq!(
-        store
-            .delete_prompt(PROJECT, "d", None)
-            .await
-            .expect("delete"),
-        0
-    );
-    let listed = store
-        .list_prompts(
-            PROJECT,
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    assert_eq!(delete(store, "d", None).await, 2);
+    assert_eq!(delete(store, "d", None).await, 0);
+    let listed = list(store, |_| {}).await;
     assert!(listed.items.is_empty());
     // Gone entirely: numbering and tags start again.
     let again = create(store, text("d", "new", &[], None)).await;
@@ -631,17 +610,7 @@ pub async fn ids_for_generations_and_project_isolation<S: PromptsStore>(store: A
         .expect("get")
         .expect("exists");
     assert_eq!(other.version.version, 1);
-    let listed = store
-        .list_prompts(
-            "p2",
-            &PromptQuery {
-                page: 1,
-                limit: 10,
-                ..PromptQuery::default()
-            },
-        )
-        .await
-        .expect("list");
+    let listed = store.list_prompts("p2", &first_ten()).await.expect("list");
     assert_eq!(listed.items[0].versions, vec![1]);
     assert_eq!(
         store
@@ -684,6 +653,35 @@ pub async fn concurrent_creates_number_versions_once<S: PromptsStore>(store: Arc
         .await
         .expect("production");
     assert!(production.labels.contains(&"production".to_owned()));
+}
+
+/// A text and a chat create of one new name at once, on two connections where the backend
+/// has them: one wins, the other is refused, and the prompt keeps one type.
+pub async fn concurrent_creates_keep_one_type<S: PromptsStore>(store: Arc<S>) {
+    for round in 0..12 {
+        let name = format!("raced-{round}");
+        let as_text = text(&name, "hello", &[], None);
+        let as_chat = chat(&name);
+        let (first, second) = tokio::join!(
+            store.create_prompt(PROJECT, &as_text, "API"),
+            store.create_prompt(PROJECT, &as_chat, "API"),
+        );
+        let (won, lost) = match (first, second) {
+            (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+            (first, second) => panic!("{name}: one create must win: {first:?} {second:?}"),
+        };
+        assert_eq!(won.version, 1, "{name}");
+        assert_eq!(lost.kind, ErrorKind::InvalidArgument, "{name}: {lost:?}");
+        assert!(lost.message.contains("type"), "{name}: {lost:?}");
+        let stored = get(store.as_ref(), &name, label("latest"))
+            .await
+            .expect("latest");
+        assert_eq!(
+            (stored.version, stored.prompt_type),
+            (1, won.prompt_type),
+            "{name}"
+        );
+    }
 }
 
 /// A generation of trace `trace_id` linked to `prompt` version `version`, started at
@@ -763,13 +761,7 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
     let mut elsewhere = linked_generation("x1", "tx", ("measured", 1), 0, Some(50));
     elsewhere.trace_id = None;
     store
-        .write(
-            "p2",
-            WriteBatch {
-                observations: vec![elsewhere],
-                ..WriteBatch::default()
-            },
-        )
+        .write("p2", batch_of_observations(vec![elsewhere]))
         .await
         .expect("write p2");
 
@@ -823,38 +815,25 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
         }]
     );
     create(store, text("team/measured_50%", "v1", &[], None)).await;
-    let search = |text: &str| PromptQuery {
-        page: 1,
-        limit: 10,
-        search: Some(text.to_owned()),
-        ..PromptQuery::default()
+    let search = |text: &'static str| {
+        move |query: &mut PromptQuery| {
+            query.search = Some(text.to_owned());
+        }
     };
-    let names = |page: crate::Page<crate::prompts::PromptMeta>| -> Vec<String> {
+    let names = |page: Page<PromptMeta>| -> Vec<String> {
         page.items.into_iter().map(|meta| meta.name).collect()
     };
-    let found = store
-        .list_prompts(PROJECT, &search("EAS"))
-        .await
-        .expect("search");
+    let found = list(store, search("EAS")).await;
     assert_eq!(names(found), strings(&["measured", "team/measured_50%"]));
-    let found = store
-        .list_prompts(PROJECT, &search("team/"))
-        .await
-        .expect("search");
+    let found = list(store, search("team/")).await;
     assert_eq!(names(found), strings(&["team/measured_50%"]));
-    let found = store
-        .list_prompts(PROJECT, &search("_5"))
-        .await
-        .expect("search");
+    let found = list(store, search("_5")).await;
     assert_eq!(
         names(found),
         strings(&["team/measured_50%"]),
         "_ is no wildcard"
     );
-    let found = store
-        .list_prompts(PROJECT, &search("d%"))
-        .await
-        .expect("search");
+    let found = list(store, search("d%")).await;
     assert!(names(found).is_empty(), "% is no wildcard");
 
     assert!(store
@@ -862,4 +841,112 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
         .await
         .expect("metrics")
         .is_empty());
+}
+
+pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
+    use crate::{Filter, FilterValue, TraceQuery};
+    let store = store.as_ref();
+    let mut unlinked = linked_generation("g4", "t3", ("greet", 1), 30, Some(1));
+    unlinked.prompt_name = None;
+    unlinked.prompt_version = None;
+    let batch = WriteBatch {
+        traces: vec![
+            simple_trace("t1", BASE, "chat"),
+            simple_trace("t2", BASE + SECOND, "chat"),
+            simple_trace("t3", BASE + 2 * SECOND, "chat"),
+        ],
+        observations: vec![
+            linked_generation("g1", "t1", ("greet", 1), 0, Some(1)),
+            linked_generation("g2", "t1", ("team/farewell", 2), 10, Some(1)),
+            linked_generation("g3", "t2", ("greet", 2), 20, Some(1)),
+            unlinked,
+        ],
+        ..WriteBatch::default()
+    };
+    store.write(PROJECT, batch).await.expect("write");
+    // The same prompt in another project links none of this project's traces.
+    store
+        .write(
+            "p2",
+            WriteBatch {
+                traces: vec![simple_trace("t3", BASE, "chat")],
+                observations: vec![linked_generation("x1", "t3", ("greet", 1), 0, Some(1))],
+                ..WriteBatch::default()
+            },
+        )
+        .await
+        .expect("write p2");
+    let ids = |filters: Vec<(&str, &str, FilterValue)>| {
+        let query = TraceQuery {
+            page: 1,
+            limit: 50,
+            filters: filters
+                .into_iter()
+                .map(|(column, operator, value)| Filter {
+                    column: column.to_owned(),
+                    operator: operator.to_owned(),
+                    value,
+                    key: None,
+                })
+                .collect(),
+            ..TraceQuery::default()
+        };
+        async move {
+            let page = store.list_traces(PROJECT, &query).await.expect("list");
+            let mut ids: Vec<String> = page.items.into_iter().map(|t| t.record.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let name = |value: &str| FilterValue::String(value.to_owned());
+    let version = FilterValue::Number;
+    /// Filters as (column, operator, value).
+    type Conditions = Vec<(&'static str, &'static str, FilterValue)>;
+    let cases: Vec<(Conditions, &[&str])> = vec![
+        (vec![("promptName", "=", name("greet"))], &["t1", "t2"]),
+        (
+            vec![
+                ("promptName", "=", name("greet")),
+                ("promptVersion", "=", version(1.0)),
+            ],
+            &["t1"],
+        ),
+        (vec![("promptVersion", ">=", version(2.0))], &["t1", "t2"]),
+        (
+            vec![(
+                "promptName",
+                "any of",
+                FilterValue::Strings(strings(&["team/farewell", "absent"])),
+            )],
+            &["t1"],
+        ),
+        (vec![("promptName", "starts with", name("TEAM/"))], &["t1"]),
+        // Negative operators: the traces holding no linked observation that matches.
+        (vec![("promptName", "!=", name("greet"))], &["t3"]),
+        (vec![("promptName", "is null", name(""))], &["t3"]),
+        (vec![("promptName", "is not null", name(""))], &["t1", "t2"]),
+        (vec![("promptName", "=", name("absent"))], &[]),
+    ];
+    for (filters, expected) in cases {
+        let described = format!("{filters:?}");
+        assert_eq!(ids(filters).await, strings(expected), "{described}");
+    }
+    let error = store
+        .list_traces(
+            PROJECT,
+            &TraceQuery {
+                page: 1,
+                limit: 50,
+                filters: vec![Filter {
+                    column: "promptVersion".to_owned(),
+                    operator: "=".to_owned(),
+                    value: name("one"),
+                    key: None,
+                }],
+                ..TraceQuery::default()
+            },
+        )
+        .await
+        .expect_err("a version is a number");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
 }

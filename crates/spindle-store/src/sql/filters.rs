@@ -61,19 +61,33 @@ pub struct Column {
     pub name: &'static str,
     pub kind: ColumnKind,
     pub expr: Expr,
+    /// A trace column read from the trace's prompt-linked observations (`o3`): see
+    /// [`compile_trace_filter`].
+    pub of_prompt_observations: bool,
 }
 
 impl Column {
     pub const fn new(name: &'static str, kind: ColumnKind, expr: &'static str) -> Self {
-        Column {
-            name,
-            kind,
-            expr: Expr::same(expr),
-        }
+        Column::per_dialect(name, kind, Expr::same(expr))
     }
 
     pub const fn per_dialect(name: &'static str, kind: ColumnKind, expr: Expr) -> Self {
-        Column { name, kind, expr }
+        Column {
+            name,
+            kind,
+            expr,
+            of_prompt_observations: false,
+        }
+    }
+
+    /// A trace column whose expression reads an observation `o3` linked to a prompt.
+    pub const fn of_prompt_observations(name: &'static str, kind: ColumnKind, expr: Expr) -> Self {
+        Column {
+            name,
+            kind,
+            expr,
+            of_prompt_observations: true,
+        }
     }
 }
 
@@ -188,8 +202,14 @@ pub fn compile_filter(
                             unknown_operator(OPS)
                         });
                     };
-                    string_condition(&mut sql, &Sql::new(dialect, &value_expr), op, text)
-                        .ok_or_else(|| unknown_operator(OPS))?;
+                    if op == "=" && !text.is_empty() {
+                        // NULL reads as "", so for any other text `expr =` is the same
+                        // test, and an index on the column serves it.
+                        sql.push(&format!("{expr} = ")).bind(text.as_str());
+                    } else {
+                        string_condition(&mut sql, &Sql::new(dialect, &value_expr), op, text)
+                            .ok_or_else(|| unknown_operator(OPS))?;
+                    }
                 }
             }
         }
@@ -356,6 +376,53 @@ pub fn compile_filter(
     Ok(sql)
 }
 
+/// Compiles a filter of the traces list ([`TRACE_FILTER_COLUMNS`]). A column of the trace's
+/// prompt-linked observations matches the traces holding at least one such observation that
+/// matches; a negative operator (`!=`, `none of`, `does not contain`, `is null`) matches the
+/// traces holding none that matches its positive form. Either way the observations are read
+/// once from the partial index `observations_by_prompt`, as a semi-join on the trace id.
+pub fn compile_trace_filter(
+    dialect: Dialect,
+    project_id: &str,
+    index: usize,
+    filter: &Filter,
+) -> Result<Sql> {
+    let linked = TRACE_FILTER_COLUMNS
+        .iter()
+        .any(|column| column.name == filter.column && column.of_prompt_observations);
+    if !linked {
+        return compile_filter(dialect, index, filter, TRACE_FILTER_COLUMNS);
+    }
+    let operator = filter.operator.trim().to_ascii_lowercase();
+    let positive = match operator.as_str() {
+        "!=" => Some("="),
+        "none of" => Some("any of"),
+        "does not contain" => Some("contains"),
+        "is null" => Some("is not null"),
+        _ => None,
+    };
+    let condition = match positive {
+        Some(positive) => {
+            let positive_filter = Filter {
+                operator: positive.to_owned(),
+                ..filter.clone()
+            };
+            compile_filter(dialect, index, &positive_filter, TRACE_FILTER_COLUMNS)?
+        }
+        None => compile_filter(dialect, index, filter, TRACE_FILTER_COLUMNS)?,
+    };
+    let not = if positive.is_some() { "NOT " } else { "" };
+    let mut sql = Sql::new(
+        dialect,
+        &format!("t.id {not}IN (SELECT o3.trace_id FROM observations o3 WHERE o3.project_id = "),
+    );
+    sql.bind(project_id)
+        .push(" AND o3.prompt_name IS NOT NULL AND o3.trace_id IS NOT NULL AND ")
+        .append(&condition)
+        .push(")");
+    Ok(sql)
+}
+
 /// Appends `<expr> <op> <text>` for the single-string operators; `None` (and nothing
 /// appended) for an unknown operator. Pattern operators ignore ASCII case.
 fn string_condition(sql: &mut Sql, expr: &Sql, operator: &str, text: &str) -> Option<()> {
@@ -446,6 +513,12 @@ pub const TRACE_FILTER_COLUMNS: &[Column] = &[
     Column::per_dialect("level", ColumnKind::Level, TRACE_LEVEL),
     Column::per_dialect("latency", Number, TRACE_LATENCY),
     Column::per_dialect("totalCost", Number, TRACE_COST),
+    Column::of_prompt_observations("promptName", Text, Expr::same("o3.prompt_name")),
+    Column::of_prompt_observations(
+        "promptVersion",
+        Number,
+        Expr::per_dialect("o3.prompt_version", "o3.prompt_version::float8"),
+    ),
 ];
 
 pub const OBSERVATION_FILTER_COLUMNS: &[Column] = &[

@@ -158,11 +158,8 @@ pub fn trace_conditions(
             conditions.and(with_errors);
             continue;
         }
-        conditions.and(super::compile_filter(
-            dialect,
-            *index,
-            filter,
-            super::TRACE_FILTER_COLUMNS,
+        conditions.and(super::compile_trace_filter(
+            dialect, project_id, *index, filter,
         )?);
     }
     Ok(())

@@ -114,20 +114,21 @@ impl Exporter {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// Sends the message `message` makes of a blocking acknowledgement and waits until the
+    /// exporter thread answers it (at once when that thread is gone).
+    fn send_and_wait(&self, message: fn(Ack) -> Message) {
+        let (ack_sender, ack_receiver) = std::sync::mpsc::sync_channel(1);
+        if self.sender.send(message(Ack::Blocking(ack_sender))).is_ok() {
+            let _ = ack_receiver.recv();
+        }
+    }
+
     /// Blocks until everything queued before this call has been sent (or given up on).
     pub(crate) fn flush(&self) {
         if self.shut_down.load(Ordering::Acquire) {
             return;
         }
-        let (ack_sender, ack_receiver) = std::sync::mpsc::sync_channel(1);
-        if self
-            .sender
-            .send(Message::Flush(Ack::Blocking(ack_sender)))
-            .is_err()
-        {
-            return;
-        }
-        let _ = ack_receiver.recv();
+        self.send_and_wait(Message::Flush);
     }
 
     /// Waits, without blocking the async runtime, until everything queued before this call has
@@ -156,14 +157,7 @@ impl Exporter {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (ack_sender, ack_receiver) = std::sync::mpsc::sync_channel(1);
-        if self
-            .sender
-            .send(Message::Shutdown(Ack::Blocking(ack_sender)))
-            .is_ok()
-        {
-            let _ = ack_receiver.recv();
-        }
+        self.send_and_wait(Message::Shutdown);
         let worker = self.worker.lock().ok().and_then(|mut guard| guard.take());
         if let Some(worker) = worker {
             let _ = worker.join();

@@ -85,6 +85,13 @@ fn invalid(reason: &str) -> PromptError {
     }
 }
 
+/// A request that got no answer, or whose answer broke off.
+fn unreachable(error: reqwest::Error) -> PromptError {
+    PromptError::Unreachable {
+        reason: error.to_string(),
+    }
+}
+
 /// The server's explanation from an error body (`message`, else `error`, else the text).
 fn error_message(body: &str) -> String {
     let from_json = serde_json::from_str::<Value>(body).ok().and_then(|value| {
@@ -209,12 +216,7 @@ impl PromptApi {
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|error| PromptError::Unreachable {
-                reason: error.to_string(),
-            })?;
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -224,12 +226,7 @@ impl PromptApi {
             .get(ETAG)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let text = response
-            .text()
-            .await
-            .map_err(|error| PromptError::Unreachable {
-                reason: error.to_string(),
-            })?;
+        let text = response.text().await.map_err(unreachable)?;
         if status.is_success() {
             let wire: WirePrompt = serde_json::from_str(&text)
                 .map_err(|error| invalid(&format!("not a prompt: {error}")))?;

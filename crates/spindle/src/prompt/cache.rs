@@ -406,108 +406,113 @@ mod tests {
         }
     }
 
+    /// A fetch that fails as if the server were down.
+    async fn failing_fetch(_etag: Option<String>) -> Result<Fetched, PromptError> {
+        Err(PromptError::Unreachable {
+            reason: "connection refused".into(),
+        })
+    }
+
+    /// A cache of ten entries, and the count of the fetches it made for prompt `a`.
+    struct Fixture {
+        cache: Arc<PromptCache>,
+        calls: Arc<AtomicUsize>,
+    }
+
+    impl Fixture {
+        const TTL: Duration = Duration::from_secs(60);
+
+        fn new() -> Self {
+            Fixture {
+                cache: Arc::new(PromptCache::new(10)),
+                calls: Arc::new(AtomicUsize::new(0)),
+            }
+        }
+
+        /// Holds version 1 of `a` with `etag`, already expired.
+        fn insert_expired(&self, etag: Option<String>) {
+            let expired = Instant::now() - Duration::from_millis(1);
+            self.cache
+                .insert(key("a"), Arc::new(text_prompt("a", 1)), etag, expired);
+        }
+
+        /// Serves `a` through the cache, with a counted fetch that would answer `version`.
+        async fn get(&self, version: i64) -> Result<Arc<Prompt>, PromptError> {
+            self.cache
+                .get_or_fetch(
+                    key("a"),
+                    Self::TTL,
+                    counting_fetch(self.calls.clone(), version),
+                )
+                .await
+        }
+
+        /// Serves `a` through the cache with a fetch that fails.
+        async fn get_failing(&self) -> Result<Arc<Prompt>, PromptError> {
+            self.cache
+                .get_or_fetch(key("a"), Self::TTL, failing_fetch)
+                .await
+        }
+
+        /// Waits until no refresh of `a` runs, then gives its entry's freshness and version.
+        async fn after_refresh(&self) -> Option<(bool, i64)> {
+            wait_for_refresh(&self.cache, &key("a")).await;
+            version_of(self.cache.lookup(&key("a"), Instant::now()))
+        }
+
+        fn calls(&self) -> usize {
+            self.calls.load(Ordering::SeqCst)
+        }
+    }
+
     #[tokio::test]
     async fn unchanged_prompt_is_revalidated_with_its_etag() {
-        let cache = Arc::new(PromptCache::new(10));
-        let calls = Arc::new(AtomicUsize::new(0));
-        let expired = Instant::now() - Duration::from_millis(1);
-        cache.insert(
-            key("a"),
-            Arc::new(text_prompt("a", 1)),
-            Some("v1".into()),
-            expired,
-        );
-        let ttl = Duration::from_secs(60);
-        let served = cache
-            .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 1))
-            .await
-            .unwrap();
+        let fixture = Fixture::new();
+        fixture.insert_expired(Some("v1".into()));
+        let served = fixture.get(1).await.unwrap();
         assert_eq!(served.version, 1);
-        wait_for_refresh(&cache, &key("a")).await;
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
         // the 304 made the same entry fresh again
-        assert_eq!(
-            version_of(cache.lookup(&key("a"), Instant::now())),
-            Some((true, 1))
-        );
+        assert_eq!(fixture.after_refresh().await, Some((true, 1)));
+        assert_eq!(fixture.calls(), 1);
     }
 
     #[tokio::test]
     async fn fresh_hit_does_not_fetch() {
-        let cache = Arc::new(PromptCache::new(10));
-        let calls = Arc::new(AtomicUsize::new(0));
-        let ttl = Duration::from_secs(60);
-        let first = cache
-            .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 1))
-            .await
-            .unwrap();
-        let second = cache
-            .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 2))
-            .await
-            .unwrap();
+        let fixture = Fixture::new();
+        let first = fixture.get(1).await.unwrap();
+        let second = fixture.get(2).await.unwrap();
         assert_eq!((first.version, second.version), (1, 1));
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(fixture.calls(), 1);
     }
 
     #[tokio::test]
     async fn stale_entry_is_served_then_refreshed_once() {
-        let cache = Arc::new(PromptCache::new(10));
-        let calls = Arc::new(AtomicUsize::new(0));
-        let expired = Instant::now() - Duration::from_millis(1);
-        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), None, expired);
-        let ttl = Duration::from_secs(60);
+        let fixture = Fixture::new();
+        fixture.insert_expired(None);
         // two callers see the stale entry before the refresh runs: one refresh only
-        let first = cache
-            .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 2))
-            .await
-            .unwrap();
-        let second = cache
-            .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 2))
-            .await
-            .unwrap();
+        let first = fixture.get(2).await.unwrap();
+        let second = fixture.get(2).await.unwrap();
         assert_eq!((first.version, second.version), (1, 1));
-        wait_for_refresh(&cache, &key("a")).await;
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-        let refreshed = cache
-            .get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 3))
-            .await
-            .unwrap();
+        wait_for_refresh(&fixture.cache, &key("a")).await;
+        assert_eq!(fixture.calls(), 1);
+        let refreshed = fixture.get(3).await.unwrap();
         assert_eq!(refreshed.version, 2);
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(fixture.calls(), 1);
     }
 
     #[tokio::test]
     async fn failed_refresh_keeps_the_stale_entry() {
-        let cache = Arc::new(PromptCache::new(10));
-        let expired = Instant::now() - Duration::from_millis(1);
-        cache.insert(key("a"), Arc::new(text_prompt("a", 1)), None, expired);
-        let failing = |_etag: Option<String>| async {
-            Err(PromptError::Unreachable {
-                reason: "connection refused".into(),
-            })
-        };
-        let served = cache
-            .get_or_fetch(key("a"), Duration::from_secs(60), failing)
-            .await
-            .unwrap();
+        let fixture = Fixture::new();
+        fixture.insert_expired(None);
+        let served = fixture.get_failing().await.unwrap();
         assert_eq!(served.version, 1);
-        wait_for_refresh(&cache, &key("a")).await;
-        assert_eq!(
-            version_of(cache.lookup(&key("a"), Instant::now())),
-            Some((false, 1))
-        );
+        assert_eq!(fixture.after_refresh().await, Some((false, 1)));
     }
 
     #[tokio::test]
     async fn concurrent_misses_share_one_fetch() {
-        let cache = Arc::new(PromptCache::new(10));
-        let calls = Arc::new(AtomicUsize::new(0));
-        let ttl = Duration::from_secs(60);
-        let (first, second, third) = tokio::join!(
-            cache.get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 1)),
-            cache.get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 1)),
-            cache.get_or_fetch(key("a"), ttl, counting_fetch(calls.clone(), 1)),
-        );
+        let fixture = Fixture::new();
+        let (first, second, third) = tokio::join!(fixture.get(1), fixture.get(1), fixture.get(1));
         assert_eq!(
             (
                 first.unwrap().version,
@@ -516,22 +521,15 @@ mod tests {
             ),
             (1, 1, 1)
         );
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-        assert!(cache.lock().loading.is_empty());
+        assert_eq!(fixture.calls(), 1);
+        assert!(fixture.cache.lock().loading.is_empty());
     }
 
     #[tokio::test]
     async fn failed_miss_caches_nothing() {
-        let cache = Arc::new(PromptCache::new(10));
-        let failing = |_etag: Option<String>| async {
-            Err(PromptError::Unreachable {
-                reason: "connection refused".into(),
-            })
-        };
-        let result = cache
-            .get_or_fetch(key("a"), Duration::from_secs(60), failing)
-            .await;
+        let fixture = Fixture::new();
+        let result = fixture.get_failing().await;
         assert!(matches!(result, Err(PromptError::Unreachable { .. })));
-        assert_eq!(cache.len(), 0);
+        assert_eq!(fixture.cache.len(), 0);
     }
 }

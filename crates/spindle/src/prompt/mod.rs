@@ -20,6 +20,7 @@ use cache::{CacheKey, Selector};
 pub use template::{ChatMessage, CompiledMessage, PromptMessage, Variables};
 
 use crate::client::Client;
+use crate::json;
 
 /// The label fetched when neither a version nor a label is asked for.
 pub const DEFAULT_PROMPT_LABEL: &str = "production";
@@ -365,39 +366,32 @@ impl<'a> GetPrompt<'a> {
         }
     }
 
-    /// Fetches this version (instead of a label).
-    ///
-    /// ```
-    /// let client = spindle::Client::disabled();
-    /// let _fetch = client.get_prompt("support-answer").version(3);
-    /// ```
-    pub fn version(mut self, version: i64) -> Self {
-        self.selector = Selector::Version(version);
-        self
-    }
+    setters! {
+        /// Fetches this version (instead of a label).
+        ///
+        /// ```
+        /// let client = spindle::Client::disabled();
+        /// let _fetch = client.get_prompt("support-answer").version(3);
+        /// ```
+        version(version: i64) => selector = Selector::Version(version);
 
-    /// Fetches the version holding this label (default `production`; `latest` is the newest).
-    ///
-    /// ```
-    /// let client = spindle::Client::disabled();
-    /// let _fetch = client.get_prompt("support-answer").label("latest");
-    /// ```
-    pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.selector = Selector::Label(label.into());
-        self
-    }
+        /// Fetches the version holding this label (default `production`; `latest` is the newest).
+        ///
+        /// ```
+        /// let client = spindle::Client::disabled();
+        /// let _fetch = client.get_prompt("support-answer").label("latest");
+        /// ```
+        label(label: impl Into<String>) => selector = Selector::Label(label.into());
 
-    /// Serves the fetched prompt from the cache for this long (the client's
-    /// [`prompt_cache_ttl`](crate::ClientBuilder::prompt_cache_ttl) by default); zero fetches
-    /// every time.
-    ///
-    /// ```
-    /// let client = spindle::Client::disabled();
-    /// let _fetch = client.get_prompt("p").cache_ttl(std::time::Duration::ZERO);
-    /// ```
-    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
-        self.cache_ttl = Some(ttl);
-        self
+        /// Serves the fetched prompt from the cache for this long (the client's
+        /// [`prompt_cache_ttl`](crate::ClientBuilder::prompt_cache_ttl) by default); zero fetches
+        /// every time.
+        ///
+        /// ```
+        /// let client = spindle::Client::disabled();
+        /// let _fetch = client.get_prompt("p").cache_ttl(std::time::Duration::ZERO);
+        /// ```
+        cache_ttl(ttl: Duration) => cache_ttl = Some(ttl);
     }
 
     /// Returned (with [`Prompt::is_fallback`] set) when the prompt cannot be fetched and
@@ -424,38 +418,31 @@ impl<'a> GetPrompt<'a> {
         self.fallback(PromptTemplate::Chat(messages))
     }
 
-    /// Like [`fallback_text`](Self::fallback_text), with any template.
-    ///
-    /// ```
-    /// let client = spindle::Client::disabled();
-    /// let _fetch = client.get_prompt("p").fallback(spindle::PromptTemplate::Text("Hi".into()));
-    /// ```
-    pub fn fallback(mut self, template: PromptTemplate) -> Self {
-        self.fallback = Some(template);
-        self
-    }
+    setters! {
+        /// Like [`fallback_text`](Self::fallback_text), with any template.
+        ///
+        /// ```
+        /// let client = spindle::Client::disabled();
+        /// let _fetch = client.get_prompt("p").fallback(spindle::PromptTemplate::Text("Hi".into()));
+        /// ```
+        fallback(template: PromptTemplate) => fallback = Some(template);
 
-    /// How often a fetch is retried after a connection error, timeout, 429 or 5xx (default 2,
-    /// at most 4), waiting 100 ms before the first retry and doubling.
-    ///
-    /// ```
-    /// let client = spindle::Client::disabled();
-    /// let _fetch = client.get_prompt("p").max_retries(0);
-    /// ```
-    pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = max_retries.min(4);
-        self
-    }
+        /// How often a fetch is retried after a connection error, timeout, 429 or 5xx (default 2,
+        /// at most 4), waiting 100 ms before the first retry and doubling.
+        ///
+        /// ```
+        /// let client = spindle::Client::disabled();
+        /// let _fetch = client.get_prompt("p").max_retries(0);
+        /// ```
+        max_retries(max_retries: u32) => max_retries = max_retries.min(4);
 
-    /// The timeout of one fetch attempt (the client's timeout by default).
-    ///
-    /// ```
-    /// let client = spindle::Client::disabled();
-    /// let _fetch = client.get_prompt("p").fetch_timeout(std::time::Duration::from_secs(1));
-    /// ```
-    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.fetch_timeout = Some(timeout);
-        self
+        /// The timeout of one fetch attempt (the client's timeout by default).
+        ///
+        /// ```
+        /// let client = spindle::Client::disabled();
+        /// let _fetch = client.get_prompt("p").fetch_timeout(std::time::Duration::from_secs(1));
+        /// ```
+        fetch_timeout(timeout: Duration) => fetch_timeout = Some(timeout);
     }
 
     async fn run(self) -> Result<Prompt, PromptError> {
@@ -602,9 +589,8 @@ impl CreatePrompt {
     /// let _create = spindle::CreatePrompt::text("p", "x").config(&serde_json::json!({"model": "m"}));
     /// ```
     pub fn config<T: Serialize + ?Sized>(mut self, config: &T) -> Self {
-        match serde_json::to_value(config) {
-            Ok(value) => self.config = Some(value),
-            Err(error) => tracing::warn!(%error, "prompt config does not serialize, left out"),
+        if let Some(value) = json::json_value(config, "prompt config") {
+            self.config = Some(value);
         }
         self
     }

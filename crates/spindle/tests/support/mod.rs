@@ -19,6 +19,47 @@ use prost::Message;
 use serde_json::{json, Value};
 use spindle::__private::otlp;
 
+/// The propagated attributes the trace tests set: user, session, two metadata entries, version,
+/// tags and trace name.
+pub fn propagated_attributes() -> spindle::PropagatedAttributes {
+    spindle::PropagatedAttributes::new()
+        .user_id("user-42")
+        .session_id("sess-7")
+        .metadata("tenant", "acme")
+        .metadata("n", "3")
+        .version("app-v2")
+        .tags(["t1", "t2"])
+        .trace_name("my-trace-name")
+}
+
+/// Starts the generation `manual-child-gen` under `parent`, sets model `gpt-x` and output
+/// `m-out`, and ends it.
+pub fn manual_generation(parent: &spindle::Observation) -> spindle::Observation {
+    let generation = parent
+        .child("manual-child-gen")
+        .as_type(spindle::ObservationType::Generation)
+        .start();
+    generation.update(
+        spindle::ObservationUpdate::new()
+            .model("gpt-x")
+            .output("m-out"),
+    );
+    generation.end();
+    generation
+}
+
+/// Every observation type but `generation` and `event`, in the order the tests create them.
+pub const SPAN_KINDS: [spindle::ObservationType; 8] = [
+    spindle::ObservationType::Span,
+    spindle::ObservationType::Agent,
+    spindle::ObservationType::Tool,
+    spindle::ObservationType::Chain,
+    spindle::ObservationType::Retriever,
+    spindle::ObservationType::Embedding,
+    spindle::ObservationType::Evaluator,
+    spindle::ObservationType::Guardrail,
+];
+
 /// One span as the receiver decoded it; attribute values are tagged like the capture files
 /// (`{"string": …}`, `{"bool": …}`, `{"int": …}`, `{"array": […]}`).
 #[derive(Clone, Debug)]

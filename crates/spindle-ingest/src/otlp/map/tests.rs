@@ -8,8 +8,9 @@ fn s(text: &str) -> Attr {
     Attr::Str(text.to_owned())
 }
 
-/// Maps one span of `scope` with `attributes` and renders the interesting fields.
-fn check(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>, expected: Expect) {
+/// Maps one span of `scope` (trace `0123…`, span `…aa`, from 1 s to 3 s) with `attributes`
+/// and coalesces the batch.
+fn map_span(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>) -> WriteBatch {
     let span = Span {
         trace_id: "0123456789abcdef0123456789abcdef".into(),
         span_id: "00000000000000aa".into(),
@@ -41,6 +42,12 @@ fn check(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>, expec
     };
     let mut batch = to_batch(&export, 0);
     batch.coalesce();
+    batch
+}
+
+/// Maps one span of `scope` with `attributes` and renders the interesting fields.
+fn check(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>, expected: Expect) {
+    let batch = map_span(scope, parent, attributes);
     let observation = &batch.observations[0];
     let trace = &batch.traces[0];
     let mut metadata = observation.metadata.clone();
@@ -218,34 +225,14 @@ fn empty_input_and_output_are_no_value() {
             metadata={}
             trace name=Some("span-name") user=None session=None tags={} metadata={}"#]],
     );
-    let export = Export {
-        resource_spans: vec![ResourceSpans {
-            resource: Attrs::default(),
-            scope_spans: vec![ScopeSpans {
-                scope: Scope {
-                    name: "langfuse-sdk".into(),
-                    ..Scope::default()
-                },
-                spans: vec![Span {
-                    trace_id: "0123456789abcdef0123456789abcdef".into(),
-                    span_id: "00000000000000aa".into(),
-                    parent_span_id: None,
-                    name: "root".into(),
-                    start_time_unix_nano: 1,
-                    end_time_unix_nano: 2,
-                    attributes: Attrs(vec![
-                        ("langfuse.observation.input".to_owned(), s("\"\"")),
-                        ("langfuse.observation.output".to_owned(), s("")),
-                    ]),
-                    events: Vec::new(),
-                    status_code: 0,
-                    status_message: String::new(),
-                }],
-            }],
-        }],
-    };
-    let mut batch = to_batch(&export, 0);
-    batch.coalesce();
+    let batch = map_span(
+        "langfuse-sdk",
+        None,
+        vec![
+            ("langfuse.observation.input", s("\"\"")),
+            ("langfuse.observation.output", s("")),
+        ],
+    );
     // A JSON-encoded empty string is a value; only the empty attribute is none.
     assert_eq!(batch.observations[0].input.as_deref(), Some("\"\""));
     assert_eq!(batch.observations[0].output, None);
@@ -255,38 +242,9 @@ fn empty_input_and_output_are_no_value() {
 
 /// One span of scope `ai` with `attributes`, mapped.
 fn ai_sdk_span(attributes: Vec<(&str, Attr)>) -> ObservationRecord {
-    let span = Span {
-        trace_id: "0123456789abcdef0123456789abcdef".into(),
-        span_id: "00000000000000aa".into(),
-        parent_span_id: Some("00000000000000bb".into()),
-        name: "span-name".into(),
-        start_time_unix_nano: 1_000_000_000,
-        end_time_unix_nano: 3_000_000_000,
-        attributes: Attrs(
-            attributes
-                .into_iter()
-                .map(|(key, value)| (key.to_owned(), value))
-                .collect(),
-        ),
-        events: Vec::new(),
-        status_code: 0,
-        status_message: String::new(),
-    };
-    let export = Export {
-        resource_spans: vec![ResourceSpans {
-            resource: Attrs::default(),
-            scope_spans: vec![ScopeSpans {
-                scope: Scope {
-                    name: "ai".into(),
-                    ..Scope::default()
-                },
-                spans: vec![span],
-            }],
-        }],
-    };
-    let mut batch = to_batch(&export, 0);
-    batch.coalesce();
-    batch.observations.remove(0)
+    map_span("ai", Some("00000000000000bb"), attributes)
+        .observations
+        .remove(0)
 }
 
 fn usage(pairs: &[(&str, i64)]) -> Option<BTreeMap<String, i64>> {
