@@ -28,6 +28,17 @@ def scenario_fixture(name):
     return run
 
 
+def majors_fixture(prefix, majors=("v5", "v4")):
+    """The module fixture `run` of a suite with one scenario per SDK major, `{prefix}_{major}`:
+    each test runs once per major."""
+
+    @pytest.fixture(scope="module", params=list(majors))
+    def run(request, scenario):
+        return scenario(f"{prefix}_{request.param}")
+
+    return run
+
+
 def sdk_reads(ck, run):
     """The reads the scenario made through the SDK's own API client; each must have succeeded."""
     reads = run.get("sdk_reads") or {}

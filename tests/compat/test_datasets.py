@@ -5,22 +5,13 @@ links each item's trace through `api.dataset_run_items.create`; `get_dataset_run
 `get_dataset_run`, `api.dataset_run_items.list`, `delete_dataset_run`), read back through the
 public API."""
 
-import pytest
-
-from compat_helpers import assert_clean_run, encoded
+from compat_helpers import assert_clean_run, encoded, majors_fixture, scenario_fixture
 from conftest import Check
 
 SCENARIOS_USED = ["py_datasets_v5", "py_datasets_v4"]
 
-
-@pytest.fixture(scope="module", params=["v5", "v4"])
-def run(request, scenario):
-    return scenario(f"py_datasets_{request.param}")
-
-
-@pytest.fixture(scope="module")
-def v4_run(scenario):
-    return scenario("py_datasets_v4")
+run = majors_fixture("py_datasets")
+v4_run = scenario_fixture("py_datasets_v4")
 
 
 def test_sdk_run_clean(run):

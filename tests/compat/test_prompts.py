@@ -7,15 +7,12 @@ serving protocol (ETag, 304, cache headers) over raw HTTP."""
 
 import pytest
 
-from compat_helpers import assert_clean_run, encoded
+from compat_helpers import assert_clean_run, encoded, majors_fixture
 from conftest import Check
 
 SCENARIOS_USED = ["py_prompts_v5", "py_prompts_v4", "js_prompts"]
 
-
-@pytest.fixture(scope="module", params=["v5", "v4"])
-def run(request, scenario):
-    return scenario(f"py_prompts_{request.param}")
+run = majors_fixture("py_prompts")
 
 
 @pytest.fixture(scope="module")
