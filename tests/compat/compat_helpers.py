@@ -1,10 +1,16 @@
 """Assertion helpers over the read API's trace / observation / score objects."""
 
 import datetime as dt
+import urllib.parse
 
 import pytest
 
 _MISSING = object()
+
+
+def encoded(name):
+    """A name as one URL path segment (slashes encoded)."""
+    return urllib.parse.quote(name, safe="")
 
 
 def obs_map(trace):
@@ -18,6 +24,17 @@ def scenario_fixture(name):
     @pytest.fixture(scope="module")
     def run(scenario):
         return scenario(name)
+
+    return run
+
+
+def majors_fixture(prefix, majors=("v5", "v4")):
+    """The module fixture `run` of a suite with one scenario per SDK major, `{prefix}_{major}`:
+    each test runs once per major."""
+
+    @pytest.fixture(scope="module", params=list(majors))
+    def run(request, scenario):
+        return scenario(f"{prefix}_{request.param}")
 
     return run
 

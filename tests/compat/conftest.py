@@ -417,6 +417,8 @@ SCENARIOS = {
     "py_v5_cost": (_py("v5", "py_v5_cost.py"), {}),
     "py_prompts_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_prompts.py"), "v5"], {}),
     "py_prompts_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_prompts.py"), "v4"], {}),
+    "py_datasets_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_datasets.py"), "v5"], {}),
+    "py_datasets_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_datasets.py"), "v4"], {}),
     "js_prompts": (_node("prompts.mjs"), {}),
     "js": (_node(), {}),
     # same calls, exportMode "immediate" (one request per span) and gzip bodies

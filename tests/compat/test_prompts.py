@@ -5,28 +5,19 @@ a fallback, an invalid label) and the JS SDK 5.x (`@langfuse/client`
 `prompt.create/get/update`), read back through the public API; plus the
 serving protocol (ETag, 304, cache headers) over raw HTTP."""
 
-import urllib.parse
-
 import pytest
 
-from compat_helpers import assert_clean_run
+from compat_helpers import assert_clean_run, encoded, majors_fixture
 from conftest import Check
 
 SCENARIOS_USED = ["py_prompts_v5", "py_prompts_v4", "js_prompts"]
 
-
-@pytest.fixture(scope="module", params=["v5", "v4"])
-def run(request, scenario):
-    return scenario(f"py_prompts_{request.param}")
+run = majors_fixture("py_prompts")
 
 
 @pytest.fixture(scope="module")
 def js_run(scenario):
     return scenario("js_prompts")
-
-
-def encoded(name):
-    return urllib.parse.quote(name, safe="")
 
 
 def test_sdk_run_clean(run):

@@ -5,6 +5,7 @@
 //! for the crates above). Wire formats convert into these types in `spindle-ingest`; storage
 //! backends persist them in `spindle-store`.
 
+pub mod dataset;
 pub mod error;
 pub mod merge;
 pub mod model;

@@ -18,7 +18,11 @@ impl<'a> Fields<'a> {
         Fields { map, path }
     }
 
+    /// The path of `key` (just `key` in a body's top-level object, whose path is empty).
     pub fn field(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            return key.to_owned();
+        }
         format!("{}.{key}", self.path)
     }
 
@@ -134,6 +138,15 @@ impl<'a> Fields<'a> {
             Some(Value::Object(map)) => Ok(Some(map)),
             Some(_) => Err(Error::invalid(self.field(key), "expected an object")),
         }
+    }
+}
+
+/// A request body that must be one JSON object.
+pub fn json_object_body(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Error::invalid("body", "expected a JSON object")),
+        Err(error) => Err(Error::invalid("body", format!("invalid JSON: {error}"))),
     }
 }
 

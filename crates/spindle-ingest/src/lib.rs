@@ -1,5 +1,5 @@
 //! Wire formats to Spindle's domain: OTLP trace exports, Langfuse batch ingestion events,
-//! score bodies, custom model bodies and prompt bodies. Parsing is strict about types and precise in its errors
+//! score bodies, custom model bodies, prompt bodies and dataset bodies. Parsing is strict about types and precise in its errors
 //! (`batch[3].body.startTime: not an ISO-8601 timestamp`), lenient about unknown keys.
 //!
 //! Nothing here does IO: callers hand in bytes (already read and decompressed) and get
@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod compression;
+pub mod dataset;
 pub mod fields;
 pub mod model;
 pub mod otlp;

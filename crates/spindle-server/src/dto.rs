@@ -8,7 +8,13 @@ use spindle_core::TraceRecord;
 use spindle_store::{DailyMetrics, ObservationView, Page, ScoreView, SessionView, TraceView};
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod datasets;
 pub mod prompts;
+
+/// JSON text as stored, parsed (it was written by this server; `null` if it is not JSON).
+pub fn stored_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
 
 /// `{data, meta}` of the page-based list endpoints.
 #[derive(Debug, Serialize)]

@@ -226,7 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_key,
                 secret_key,
             } => {
-                let (store, accounts, _prompts) =
+                let (store, accounts, ..) =
                     open_backend(&storage, StoreOptions { write_queue: 16 })?;
                 let server_secret =
                     load_server_secret(&secret_home(&storage), accounts.as_ref()).await?;
@@ -425,7 +425,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let (store, accounts, prompts) = open_backend(
+    let (store, accounts, prompts, datasets) = open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
@@ -467,6 +467,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         store.clone(),
         accounts.clone(),
         prompts,
+        datasets,
         Limits {
             max_body_bytes: config.max_body_bytes,
         },

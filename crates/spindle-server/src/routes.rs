@@ -1,6 +1,7 @@
 //! The HTTP surface: every route, and the router that ties them to their handlers.
 
 pub mod body;
+pub mod datasets;
 pub mod ingest;
 pub mod media;
 pub mod models;
@@ -58,6 +59,28 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v2/prompts/{name}/versions/{version}",
             patch(prompts::update_labels),
+        )
+        .route(
+            "/v2/datasets",
+            get(datasets::list_datasets).post(datasets::create_dataset),
+        )
+        .route("/v2/datasets/{name}", get(datasets::get_dataset))
+        .route(
+            "/dataset-items",
+            get(datasets::list_items).post(datasets::create_item),
+        )
+        .route(
+            "/dataset-items/{id}",
+            get(datasets::get_item).delete(datasets::delete_item),
+        )
+        .route(
+            "/dataset-run-items",
+            get(datasets::list_run_items).post(datasets::create_run_item),
+        )
+        .route("/datasets/{name}/runs", get(datasets::list_runs))
+        .route(
+            "/datasets/{name}/runs/{run}",
+            get(datasets::get_run).delete(datasets::delete_run),
         )
         .route("/health", get(ops::health))
         .route("/openapi.json", get(ops::openapi))

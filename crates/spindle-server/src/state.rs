@@ -7,6 +7,7 @@ use crate::metrics::Metrics;
 use crate::prompts::PromptService;
 use crate::readiness::Readiness;
 use spindle_store::accounts::Accounts;
+use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::Store;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub sign_in_guard: Arc<crate::ui::session::SignInGuard>,
     /// Prompts, kept by the same backend as the store, with the cache of served prompts.
     pub prompts: Arc<PromptService>,
+    /// Datasets, their items and runs, kept by the same backend as the store.
+    pub datasets: Arc<dyn Datasets>,
     /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
     /// hashes.
     pub server_secret: Arc<ServerSecret>,
@@ -62,6 +65,7 @@ impl AppState {
         store: Arc<dyn Store>,
         accounts: Arc<dyn Accounts>,
         prompts: Arc<dyn Prompts>,
+        datasets: Arc<dyn Datasets>,
         limits: Limits,
         max_inflight_ingest: usize,
         public_base_url: &str,
@@ -83,6 +87,7 @@ impl AppState {
             accounts,
             sign_in_guard: Arc::default(),
             prompts: Arc::new(PromptService::new(prompts)),
+            datasets,
             server_secret,
             connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
         }

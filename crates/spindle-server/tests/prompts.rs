@@ -8,7 +8,7 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Request};
 use serde_json::{json, Value};
-use support::{basic, PK1, PK2, SK1, SK2};
+use support::{basic, expect_error, PK1, PK2, SK1, SK2};
 
 async fn send(
     app: &support::TestApp,
@@ -41,16 +41,6 @@ async fn create(app: &support::TestApp, body: Value) -> Value {
     let response = send(app, "POST", "/api/public/v2/prompts", Some(&body), &[]).await;
     assert_eq!(response.status.as_u16(), 201, "{}", response.text());
     response.json()
-}
-
-async fn expect_error(response: support::Response, status: u16, message_start: &str) {
-    assert_eq!(response.status.as_u16(), status, "{}", response.text());
-    let body = response.json();
-    let message = body["message"].as_str().expect("a message");
-    assert!(
-        message.starts_with(message_start),
-        "{message:?} should start with {message_start:?}"
-    );
 }
 
 #[tokio::test]

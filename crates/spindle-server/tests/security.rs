@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
 use spindle_server::secret::{load_server_secret, SecretHome};
 use spindle_store::accounts::Accounts;
+use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
@@ -32,15 +33,15 @@ enum Backend {
     Postgres,
 }
 
-/// A backend's prompts.
-type Prompted = Arc<dyn Prompts>;
+/// A backend's prompts and datasets.
+type Catalog = (Arc<dyn Prompts>, Arc<dyn Datasets>);
 
 /// The app over one backend: project `p1` with a key, and an admin user.
 struct Server {
     router: Router,
     store: Arc<dyn Store>,
     accounts: Arc<dyn Accounts>,
-    prompts: Arc<dyn Prompts>,
+    catalog: Catalog,
     _dir: tempfile::TempDir,
     /// The server secret the app was built with.
     secret: ServerSecret,
@@ -50,12 +51,17 @@ struct Server {
 
 async fn server(backend: Backend) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (store, accounts, prompts, schema): (Arc<dyn Store>, Arc<dyn Accounts>, Prompted, _) =
+    let (store, accounts, catalog, schema): (Arc<dyn Store>, Arc<dyn Accounts>, Catalog, _) =
         match backend {
             Backend::Sqlite => {
                 let queue_capacity = SqliteOptions::default().queue_capacity;
                 let sqlite = support::open_sqlite(dir.path(), queue_capacity);
-                (sqlite.clone(), sqlite.clone(), sqlite, None)
+                (
+                    sqlite.clone(),
+                    sqlite.clone(),
+                    (sqlite.clone(), sqlite),
+                    None,
+                )
             }
             Backend::Postgres => {
                 let nanos = std::time::SystemTime::now()
@@ -75,7 +81,12 @@ async fn server(backend: Backend) -> Server {
                     .await
                     .expect("open postgres"),
                 );
-                (postgres.clone(), postgres.clone(), postgres, Some(schema))
+                (
+                    postgres.clone(),
+                    postgres.clone(),
+                    (postgres.clone(), postgres),
+                    Some(schema),
+                )
             }
         };
     support::add_project(store.as_ref(), "p1", "p1").await;
@@ -93,10 +104,10 @@ async fn server(backend: Backend) -> Server {
     support::add_user(accounts.as_ref(), "owner", EMAIL, PASSWORD, true, 0).await;
     Server {
         secret: secret_for_test,
-        router: router(&store, &accounts, &prompts, secret.clone()),
+        router: router(&store, &accounts, &catalog, secret.clone()),
         store,
         accounts,
-        prompts,
+        catalog,
         _dir: dir,
         schema,
     }
@@ -106,13 +117,14 @@ async fn server(backend: Backend) -> Server {
 fn router(
     store: &Arc<dyn Store>,
     accounts: &Arc<dyn Accounts>,
-    prompts: &Arc<dyn Prompts>,
+    (prompts, datasets): &Catalog,
     secret: ServerSecret,
 ) -> Router {
     spindle_server::app(support::app_state(
         store.clone(),
         accounts.clone(),
         prompts.clone(),
+        datasets.clone(),
         secret,
     ))
 }
@@ -345,7 +357,7 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
     let again = load_server_secret(&home, server.accounts.as_ref())
         .await
         .expect("secret");
-    let restarted = router(&server.store, &server.accounts, &server.prompts, again);
+    let restarted = router(&server.store, &server.accounts, &server.catalog, again);
     assert_eq!(fetch(restarted, url.clone()).await.status, StatusCode::OK);
 
     // Whoever holds the file can work out the unkeyed token for any expiry: refused.
@@ -371,7 +383,7 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
     let stranger = router(
         &server.store,
         &server.accounts,
-        &server.prompts,
+        &server.catalog,
         ServerSecret::random(),
     );
     assert_eq!(fetch(stranger, url).await.status, StatusCode::FORBIDDEN);

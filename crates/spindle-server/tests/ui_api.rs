@@ -83,7 +83,13 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         )
         .await
         .expect("membership");
-    let state = support::app_state(store, sqlite.clone(), sqlite.clone(), secret);
+    let state = support::app_state(
+        store,
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        secret,
+    );
     let state = AppState {
         sign_in_guard: Arc::new(guard),
         ..state

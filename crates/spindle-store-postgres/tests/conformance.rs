@@ -1,4 +1,4 @@
-//! The store, accounts and prompts conformance suites on PostgreSQL, one fresh schema per case. Fails
+//! The store, accounts, prompts and datasets conformance suites on PostgreSQL, one fresh schema per case. Fails
 //! (never skips) when PostgreSQL is not reachable.
 
 mod support;
@@ -14,5 +14,9 @@ spindle_store::accounts_conformance_suite!(|dir: std::path::PathBuf| async move 
 });
 
 spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
+    support::open_in(&dir, None).await
+});
+
+spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move {
     support::open_in(&dir, None).await
 });

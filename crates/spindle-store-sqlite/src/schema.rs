@@ -46,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_observations_by_prompt",
         include_str!("../migrations/0010_observations_by_prompt.sql"),
     ),
+    (
+        "0012_datasets",
+        include_str!("../migrations/0012_datasets.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -1,4 +1,4 @@
-//! Runs the store, accounts and prompts conformance suites against the SQLite backend on a temporary
+//! Runs the store, accounts, prompts and datasets conformance suites against the SQLite backend on a temporary
 //! directory, and the SQLite store's own cases (memory released when idle).
 
 use spindle_core::merge::Stamp;
@@ -131,5 +131,9 @@ async fn no_idle_memory_release_when_switched_off() {
 }
 
 spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
+    open(&dir, crash_durable())
+});
+
+spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move {
     open(&dir, crash_durable())
 });

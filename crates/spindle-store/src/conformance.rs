@@ -17,6 +17,7 @@
 pub mod accounts;
 mod cases;
 mod cost;
+pub mod datasets;
 pub mod fixtures;
 pub mod prompts;
 
@@ -144,6 +145,25 @@ macro_rules! __conformance_cases {
             async fn $case() {
                 let harness = $crate::conformance::Harness::new($constructor);
                 $crate::conformance::$case(&harness).await;
+            }
+        )*
+    };
+}
+
+/// Expands to one `#[tokio::test]` per case of the suite module `$module` (prompts,
+/// datasets), each on a store opened by `$open` from a private directory and shut down after
+/// the case. The calling crate needs `tokio` with `macros` and `rt-multi-thread`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __module_conformance_cases {
+    ($module:ident, $open:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let dir = $crate::conformance::accounts::case_dir();
+                let store = std::sync::Arc::new(($open)(dir.path().to_path_buf()).await);
+                $crate::conformance::$module::$case(store.clone()).await;
+                $crate::Store::shutdown(store.as_ref()).await.expect("shutdown");
             }
         )*
     };

@@ -11,6 +11,8 @@ pub mod accounts;
 pub mod accounts_sql;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod datasets;
+pub mod datasets_sql;
 pub mod derived;
 pub mod drivers;
 pub mod executor;
@@ -40,6 +42,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Now, in microseconds since the epoch.
 pub(crate) use spindle_core::time::now_micros;
+
+/// A fresh id: a random (version 4) UUID.
+pub(crate) fn new_uuid() -> String {
+    let mut bytes: [u8; 16] = rand::random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
 
 /// An organization owns projects.
 #[derive(Debug, Clone, PartialEq)]
@@ -374,4 +392,15 @@ pub trait Store: Catalog {
     fn write_queue_depth(&self) -> usize;
     /// Stops accepting writes, commits what is queued and closes.
     async fn shutdown(&self) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_version_4_uuids() {
+        let id = super::new_uuid();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+    }
 }

@@ -21,8 +21,8 @@ use std::pin::Pin;
 use crate::executor::{columns_and_codec, Executor, Single, ToRow};
 use crate::prompts::{PromptMeta, PromptQuery, PromptVersionMetrics, Prompts, ScoreAverage};
 use crate::sql::{like_escape, Dialect, Sql};
-use crate::statements::{qualified, SUM_AS_FLOAT, SUM_AS_INTEGER};
-use crate::{now_micros, Page, Result};
+use crate::statements::{insert_select, qualified, SUM_AS_FLOAT, SUM_AS_INTEGER};
+use crate::{new_uuid, now_micros, Page, Result};
 
 // --- column lists and row codecs ---
 
@@ -570,22 +570,6 @@ async fn resolve(db: &impl Executor, version: PromptVersion) -> Result<ResolvedP
     })
 }
 
-/// A fresh version id: a random (version 4) UUID.
-fn new_id() -> String {
-    let mut bytes: [u8; 16] = rand::random();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex::encode(bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 /// `UPDATE prompts SET updated_at = now` for the versions of `name` that hold any of
 /// `labels` (they are about to lose them), or that are `also`.
 fn touch_holders(
@@ -698,33 +682,29 @@ fn create_statements(
     statements.push(head);
 
     // The row's values, its version taken from the head just bumped.
-    let mut insert = Sql::new(
+    // NULL (refused by the column) when a stored version has another type: run after the
+    // head's update, this sees the versions of every create that went before.
+    let mut checked_type = Sql::new(
         dialect,
-        &format!("INSERT INTO prompts ({PROMPT_COLUMNS}) SELECT "),
+        "CASE WHEN EXISTS (SELECT 1 FROM prompts q WHERE q.project_id = ",
     );
-    for (index, (column, value)) in PROMPT_COLUMNS.split(", ").zip(row.values()).enumerate() {
-        if index > 0 {
-            insert.push(", ");
-        }
-        if column == "version" {
-            insert.push("h.last_version");
-        } else if column == "prompt_type" {
-            // NULL (refused by the column) when a stored version has another type: run after
-            // the head's update, this sees the versions of every create that went before.
-            insert
-                .push("CASE WHEN EXISTS (SELECT 1 FROM prompts q WHERE q.project_id = ")
-                .bind(project_id)
-                .push(" AND q.name = ")
-                .bind(name)
-                .push(" AND q.prompt_type <> ")
-                .bind(prompt.prompt_type.as_str())
-                .push(") THEN NULL ELSE ")
-                .bind(value)
-                .push(" END");
-        } else {
-            insert.bind(value);
-        }
-    }
+    checked_type
+        .bind(project_id)
+        .push(" AND q.name = ")
+        .bind(name)
+        .push(" AND q.prompt_type <> ")
+        .bind(prompt.prompt_type.as_str())
+        .push(") THEN NULL ELSE ")
+        .bind(prompt.prompt_type.as_str())
+        .push(" END");
+    let version = Sql::new(dialect, "h.last_version");
+    let mut insert = insert_select(
+        dialect,
+        "prompts",
+        PROMPT_COLUMNS,
+        row.values(),
+        &[("version", version), ("prompt_type", checked_type)],
+    );
     insert
         .push(" FROM prompt_heads h WHERE h.project_id = ")
         .bind(project_id)
@@ -829,7 +809,7 @@ async fn create(
     created_by: &str,
 ) -> Result<PromptVersion> {
     check_type(db, project_id, prompt).await?;
-    let id = new_id();
+    let id = new_uuid();
     // Resolving the content now finds missing, non-text, circular and too deep references.
     if !references(&prompt.prompt).is_empty() {
         let mut state = Resolution {
@@ -1396,14 +1376,6 @@ impl<E: Executor> Prompts for E {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_version_4_uuids() {
-        let id = new_id();
-        assert_eq!(id.len(), 36);
-        assert_eq!(&id[14..15], "4");
-        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
-    }
 
     #[test]
     fn labels_move_by_upsert_on_both_dialects() {

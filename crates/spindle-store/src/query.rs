@@ -17,6 +17,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The same page with each item converted.
+    pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(convert).collect(),
+            page: self.page,
+            limit: self.limit,
+            total_items: self.total_items,
+            next_cursor: self.next_cursor,
+        }
+    }
+
     pub fn total_pages(&self) -> u64 {
         if self.limit == 0 {
             0

@@ -28,6 +28,29 @@ pub fn insert(
     sql
 }
 
+/// `INSERT INTO <table> (<columns>) SELECT …`: the values in column order, except that each
+/// column named in `computed` takes its expression instead (a fragment of the same dialect,
+/// over the `FROM … WHERE …` the caller appends).
+pub fn insert_select(
+    dialect: Dialect,
+    table: &str,
+    columns: &str,
+    values: impl IntoIterator<Item = Param>,
+    computed: &[(&str, Sql)],
+) -> Sql {
+    let mut sql = Sql::new(dialect, &format!("INSERT INTO {table} ({columns}) SELECT "));
+    for (index, (column, value)) in columns.split(", ").zip(values).enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        match computed.iter().find(|(name, _)| *name == column) {
+            Some((_, expression)) => sql.append(expression),
+            None => sql.bind(value),
+        };
+    }
+    sql
+}
+
 /// [`insert`] that updates `updated` (columns, from the new row) when a row with the same
 /// `key` exists. Both dialects spell it `ON CONFLICT (…) DO UPDATE SET c = excluded.c`.
 pub fn upsert(

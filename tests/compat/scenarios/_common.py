@@ -130,6 +130,15 @@ PNG_1X1_B64 = (
 )
 
 
+def error_of(fn):
+    """The class name and HTTP status of what fn() raised, or None when it succeeded."""
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the error is the data
+        return {"type": type(exc).__name__, "status": getattr(exc, "status_code", None), "text": str(exc)[:500]}
+    return None
+
+
 def note_current(lf, ids, trace_key, observation_key):
     """Keeps the current trace id and observation id under `trace_key` and `observation_key`."""
     ids[trace_key] = lf.get_current_trace_id()

@@ -10,16 +10,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import finish, start  # noqa: E402
-
-
-def error_of(fn):
-    """The class name and HTTP status of what fn() raised, or None when it succeeded."""
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - the error is the data
-        return {"type": type(exc).__name__, "status": getattr(exc, "status_code", None), "text": str(exc)[:500]}
-    return None
+from _common import error_of, finish, start  # noqa: E402
 
 
 def main(major):

@@ -8,10 +8,7 @@ use spindle_core::time::format_iso;
 use spindle_store::prompts::PromptMeta;
 use spindle_store::Page;
 
-/// JSON text as stored, parsed (it was written by this server; `null` if it is not JSON).
-fn stored_json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
-}
+use super::stored_json;
 
 fn graph_json(graph: &ResolutionGraph) -> Value {
     let node = |node: &spindle_core::prompt::PromptNode| json!({"id": node.id, "name": node.name, "version": node.version});

@@ -8,6 +8,7 @@ use serde_json::Value;
 use spindle_core::prompt::{check_label, PromptSelector};
 use spindle_core::time::{parse_iso, Micros};
 use spindle_core::{Error, Level, ObservationType, ScoreDataType, ScoreSource};
+use spindle_store::datasets::{DatasetItemQuery, PageRequest};
 use spindle_store::prompts::PromptQuery;
 use spindle_store::{
     Direction, Filter, FilterValue, MetricsQuery, ObservationQuery, OrderBy, ScoreQuery,
@@ -583,4 +584,32 @@ pub fn prompt_selector(
         (None, Some(label)) => Ok(Some(PromptSelector::Label(label))),
         (None, None) => Ok(None),
     }
+}
+
+/// `page` and `limit` (50 by default, at most 100) of the dataset lists.
+pub fn page_request(params: &Params) -> Result<PageRequest, Error> {
+    Ok(PageRequest {
+        page: params.page()?,
+        limit: params.limit(PUBLIC_MAX_LIMIT)?,
+    })
+}
+
+/// The dataset items list: `datasetName`, `sourceTraceId`, `sourceObservationId`, `page`,
+/// `limit`. A `version` is refused until items keep their history.
+pub fn dataset_item_query(params: &Params) -> Result<DatasetItemQuery, Error> {
+    if params.get("version").is_some() {
+        return Err(Error::invalid(
+            "version",
+            "reading a dataset as it was at a given time is not supported yet",
+        ));
+    }
+    Ok(DatasetItemQuery {
+        page: PageRequest {
+            page: params.page()?,
+            limit: params.limit(PUBLIC_MAX_LIMIT)?,
+        },
+        dataset_name: params.string("datasetName"),
+        source_trace_id: params.string("sourceTraceId"),
+        source_observation_id: params.string("sourceObservationId"),
+    })
 }

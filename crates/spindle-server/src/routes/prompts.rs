@@ -31,7 +31,7 @@ const CREATED_BY_API: &str = "API";
 /// checked), and keeps one answer per `Authorization` (`Vary`).
 const PROMPT_CACHE_CONTROL: &str = "max-age=0, must-revalidate";
 
-/// Reads a prompt request's body, charged to the byte budget like every other body.
+/// Reads a prompt request's body.
 async fn prompt_body(
     state: &AppState,
     auth: &ProjectAuth,

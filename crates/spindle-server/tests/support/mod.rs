@@ -14,6 +14,7 @@ use spindle_ingest::otlp::proto;
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::accounts::{hash_password, Accounts, User};
+use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{Organization, Project, Store};
@@ -66,6 +67,7 @@ pub async fn app_with(options: Options) -> TestApp {
     }
     let state = AppState::new(
         store.clone(),
+        sqlite.clone(),
         sqlite.clone(),
         sqlite,
         Limits {
@@ -138,12 +140,14 @@ pub fn app_state(
     store: Arc<dyn Store>,
     accounts: Arc<dyn Accounts>,
     prompts: Arc<dyn Prompts>,
+    datasets: Arc<dyn Datasets>,
     secret: ServerSecret,
 ) -> AppState {
     let limits = Limits {
         max_body_bytes: 1 << 20,
     };
-    AppState::new(store, accounts, prompts, limits, 8, "http://test").with_server_secret(secret)
+    AppState::new(store, accounts, prompts, datasets, limits, 8, "http://test")
+        .with_server_secret(secret)
 }
 
 /// The UI's sign-in, with the header that marks the app's own requests.
@@ -475,4 +479,15 @@ pub fn sdk_client(base_url: &str) -> spindle::Client {
         .base_url(base_url)
         .build()
         .expect("SDK client")
+}
+
+/// Asserts an error answer: its status, and a message that starts with `message_start`.
+pub async fn expect_error(response: Response, status: u16, message_start: &str) {
+    assert_eq!(response.status.as_u16(), status, "{}", response.text());
+    let body = response.json();
+    let message = body["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with(message_start),
+        "{message:?} should start with {message_start:?}"
+    );
 }

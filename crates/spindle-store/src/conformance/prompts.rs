@@ -32,8 +32,8 @@ impl<S: Store + Prompts> PromptsStore for S {}
 #[macro_export]
 macro_rules! prompts_conformance_suite {
     ($open:expr) => {
-        $crate::__prompts_conformance_cases!(
-            $open;
+        $crate::__module_conformance_cases!(
+            prompts, $open;
             versions_labels_and_tags,
             chat_prompts_keep_their_type,
             added_labels_move_between_versions,
@@ -47,22 +47,6 @@ macro_rules! prompts_conformance_suite {
             metrics_per_version_of_linked_generations,
             traces_filter_by_linked_prompt,
         );
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __prompts_conformance_cases {
-    ($open:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let dir = $crate::conformance::accounts::case_dir();
-                let store = std::sync::Arc::new(($open)(dir.path().to_path_buf()).await);
-                $crate::conformance::prompts::$case(store.clone()).await;
-                $crate::Store::shutdown(store.as_ref()).await.expect("shutdown");
-            }
-        )*
     };
 }
 

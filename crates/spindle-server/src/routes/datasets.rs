@@ -1,0 +1,245 @@
+//! The dataset API: `/api/public/v2/datasets` (create or update by name, list, get; names
+//! with slashes come URL-encoded), `/api/public/dataset-items` (create or upsert by id, list,
+//! get, delete), `/api/public/dataset-run-items` (link a trace to an item under a run, list a
+//! run's items) and `/api/public/datasets/{datasetName}/runs…` (list, get, delete runs).
+//! Shapes and statuses follow Langfuse's.
+
+use super::body::{blocking, require_json};
+use super::ingest::read_charged_body;
+use super::params::{dataset_item_query, page_request, Params};
+use crate::auth::{FullAuth, ProjectAuth};
+use crate::dto::datasets::{
+    dataset_json, item_json, page_json, run_item_json, run_json, run_with_items_json,
+};
+use crate::dto::PageResponse;
+use crate::error::{found, ApiResult};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+use spindle_core::Error;
+
+/// The largest dataset, item or run item body.
+const MAX_DATASET_BODY: usize = 4 << 20;
+
+/// Reads and parses a JSON body on the blocking pool.
+async fn parse_body<T: Send + 'static>(
+    state: &AppState,
+    auth: &ProjectAuth,
+    headers: &HeaderMap,
+    body: Body,
+    parse: fn(&[u8]) -> Result<T, Error>,
+) -> ApiResult<T> {
+    require_json(headers)?;
+    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, MAX_DATASET_BODY).await?;
+    blocking(move || parse(&bytes)).await
+}
+
+/// `{"message": …}`, the answer to a delete.
+fn deleted(message: &str) -> Json<Value> {
+    Json(json!({ "message": message }))
+}
+
+/// `POST /api/public/v2/datasets`
+pub async fn create_dataset(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let dataset = parse_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        spindle_ingest::dataset::parse_dataset_body,
+    )
+    .await?;
+    let stored = state
+        .datasets
+        .upsert_dataset(&auth.project_id, &dataset)
+        .await?;
+    Ok(Json(dataset_json(&stored)))
+}
+
+/// `GET /api/public/v2/datasets`
+pub async fn list_datasets(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    params: Params,
+) -> ApiResult<Json<PageResponse<Value>>> {
+    let page = state
+        .datasets
+        .list_datasets(&auth.project_id, page_request(&params)?)
+        .await?;
+    Ok(Json(page_json(page, dataset_json)))
+}
+
+/// `GET /api/public/v2/datasets/{datasetName}`
+pub async fn get_dataset(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let dataset = state.datasets.get_dataset(&auth.project_id, &name).await?;
+    Ok(Json(dataset_json(&found(dataset, "dataset", &name)?)))
+}
+
+/// `POST /api/public/dataset-items`
+pub async fn create_item(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let item = parse_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        spindle_ingest::dataset::parse_dataset_item_body,
+    )
+    .await?;
+    let stored = state
+        .datasets
+        .upsert_dataset_item(&auth.project_id, &item)
+        .await?;
+    Ok(Json(item_json(&stored)))
+}
+
+/// `GET /api/public/dataset-items`
+pub async fn list_items(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    params: Params,
+) -> ApiResult<Json<PageResponse<Value>>> {
+    let query = dataset_item_query(&params)?;
+    let page = state
+        .datasets
+        .list_dataset_items(&auth.project_id, &query)
+        .await?;
+    Ok(Json(page_json(page, item_json)))
+}
+
+/// `GET /api/public/dataset-items/{id}`
+pub async fn get_item(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let item = state
+        .datasets
+        .get_dataset_item(&auth.project_id, &id)
+        .await?;
+    Ok(Json(item_json(&found(item, "dataset item", &id)?)))
+}
+
+/// `DELETE /api/public/dataset-items/{id}`: the item and its run items.
+pub async fn delete_item(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let gone = state
+        .datasets
+        .delete_dataset_item(&auth.project_id, &id)
+        .await?;
+    found(gone.then_some(()), "dataset item", &id)?;
+    Ok(deleted("Dataset item successfully deleted"))
+}
+
+/// `POST /api/public/dataset-run-items`
+pub async fn create_run_item(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let request = parse_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        spindle_ingest::dataset::parse_run_item_body,
+    )
+    .await?;
+    let stored = state
+        .datasets
+        .create_run_item(&auth.project_id, &request)
+        .await?;
+    Ok(Json(run_item_json(&stored)))
+}
+
+/// `GET /api/public/dataset-run-items?datasetId=…&runName=…`
+pub async fn list_run_items(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    params: Params,
+) -> ApiResult<Json<PageResponse<Value>>> {
+    let dataset_id = params
+        .string("datasetId")
+        .ok_or_else(|| Error::invalid("datasetId", "is required"))?;
+    let run_name = params
+        .string("runName")
+        .ok_or_else(|| Error::invalid("runName", "is required"))?;
+    let page = state
+        .datasets
+        .list_run_items(
+            &auth.project_id,
+            &dataset_id,
+            &run_name,
+            page_request(&params)?,
+        )
+        .await?;
+    Ok(Json(page_json(
+        found(page, "dataset run", &run_name)?,
+        run_item_json,
+    )))
+}
+
+/// `GET /api/public/datasets/{datasetName}/runs`
+pub async fn list_runs(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path(dataset_name): Path<String>,
+    params: Params,
+) -> ApiResult<Json<PageResponse<Value>>> {
+    let page = state
+        .datasets
+        .list_dataset_runs(&auth.project_id, &dataset_name, page_request(&params)?)
+        .await?;
+    Ok(Json(page_json(
+        found(page, "dataset", &dataset_name)?,
+        run_json,
+    )))
+}
+
+/// `GET /api/public/datasets/{datasetName}/runs/{runName}`: the run with all its items.
+pub async fn get_run(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path((dataset_name, run_name)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let run = state
+        .datasets
+        .get_dataset_run(&auth.project_id, &dataset_name, &run_name)
+        .await?;
+    let (run, items) = found(run, "dataset run", &run_name)?;
+    Ok(Json(run_with_items_json(&run, &items)))
+}
+
+/// `DELETE /api/public/datasets/{datasetName}/runs/{runName}`: the run and its items.
+pub async fn delete_run(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    Path((dataset_name, run_name)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let gone = state
+        .datasets
+        .delete_dataset_run(&auth.project_id, &dataset_name, &run_name)
+        .await?;
+    found(gone.then_some(()), "dataset run", &run_name)?;
+    Ok(deleted("Dataset run successfully deleted"))
+}

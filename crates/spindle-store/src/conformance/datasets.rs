@@ -1,0 +1,526 @@
+//! The datasets conformance suite: the behaviour every [`Datasets`] backend must have
+//! (datasets upserted by name, items upserted by id and listed by dataset or source, runs
+//! created by their first run item, deletes, pages, project isolation), run as one
+//! `#[tokio::test]` per case by [`datasets_conformance_suite!`](crate::datasets_conformance_suite).
+//!
+//! A backend's test file passes a function from a case's private directory to a future of the
+//! store, as for the prompts suite.
+
+use super::fixtures::{batch_of_observations, simple_observation, BASE, SECOND};
+use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
+use crate::{ErrorKind, Store};
+use spindle_core::dataset::{ItemStatus, NewDataset, NewDatasetItem, NewRunItem};
+use std::sync::Arc;
+
+/// A backend of the suite.
+pub trait DatasetsStore: Store + Datasets {}
+
+impl<S: Store + Datasets> DatasetsStore for S {}
+
+/// Expands to one `#[tokio::test]` per datasets case for the backend opened by `$open`, a
+/// function from a directory to a future of the store. The calling crate needs `tokio` with
+/// `macros` and `rt-multi-thread`.
+#[macro_export]
+macro_rules! datasets_conformance_suite {
+    ($open:expr) => {
+        $crate::__module_conformance_cases!(
+            datasets, $open;
+            datasets_upsert_by_name_list_and_isolation,
+            dataset_items_upsert_list_get_and_delete,
+            dataset_runs_start_with_their_first_item,
+        );
+    };
+}
+
+const PROJECT: &str = "p1";
+const OTHER: &str = "p2";
+
+fn dataset(name: &str) -> NewDataset {
+    NewDataset {
+        name: name.to_owned(),
+        ..NewDataset::default()
+    }
+}
+
+fn item(dataset_name: &str, id: Option<&str>, input: &str) -> NewDatasetItem {
+    NewDatasetItem {
+        dataset_name: dataset_name.to_owned(),
+        id: id.map(str::to_owned),
+        input: Some(input.to_owned()),
+        ..NewDatasetItem::default()
+    }
+}
+
+fn page(page: u32, limit: u32) -> PageRequest {
+    PageRequest { page, limit }
+}
+
+fn run_item(run_name: &str, item_id: &str, trace_id: Option<&str>) -> NewRunItem {
+    NewRunItem {
+        run_name: run_name.to_owned(),
+        dataset_item_id: item_id.to_owned(),
+        trace_id: trace_id.map(str::to_owned),
+        ..NewRunItem::default()
+    }
+}
+
+pub async fn datasets_upsert_by_name_list_and_isolation<S: DatasetsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    let created = store
+        .upsert_dataset(
+            PROJECT,
+            &NewDataset {
+                name: "qa/capitals".to_owned(),
+                description: Some("capital cities".to_owned()),
+                metadata: Some(r#"{"owner":"geo"}"#.to_owned()),
+                input_schema: Some(r#"{"type":"object"}"#.to_owned()),
+                expected_output_schema: None,
+            },
+        )
+        .await
+        .expect("create");
+    assert_eq!(created.name, "qa/capitals");
+    assert_eq!(created.project_id, PROJECT);
+    assert_eq!(created.id.len(), 36);
+    assert_eq!(created.created_at, created.updated_at);
+
+    // An update by name keeps the id and what the request leaves out.
+    let updated = store
+        .upsert_dataset(
+            PROJECT,
+            &NewDataset {
+                description: Some("world capitals".to_owned()),
+                ..dataset("qa/capitals")
+            },
+        )
+        .await
+        .expect("update");
+    assert_eq!(updated.id, created.id);
+    assert_eq!(updated.description.as_deref(), Some("world capitals"));
+    assert_eq!(updated.metadata.as_deref(), Some(r#"{"owner":"geo"}"#));
+    assert_eq!(
+        updated.input_schema.as_deref(),
+        Some(r#"{"type":"object"}"#)
+    );
+    assert_eq!(updated.created_at, created.created_at);
+    assert!(updated.updated_at >= created.updated_at);
+    let read = store
+        .get_dataset(PROJECT, "qa/capitals")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(read, updated);
+    assert_eq!(store.get_dataset(PROJECT, "qa").await.expect("get"), None);
+
+    for name in ["b", "c"] {
+        store
+            .upsert_dataset(PROJECT, &dataset(name))
+            .await
+            .expect("create");
+    }
+    let other = store
+        .upsert_dataset(OTHER, &dataset("qa/capitals"))
+        .await
+        .expect("create in another project");
+    assert_ne!(other.id, created.id, "a name is per project");
+
+    let first = store
+        .list_datasets(PROJECT, page(1, 2))
+        .await
+        .expect("list");
+    assert_eq!(first.total_items, 3);
+    assert_eq!(first.total_pages(), 2);
+    assert_eq!(first.items.len(), 2);
+    let second = store
+        .list_datasets(PROJECT, page(2, 2))
+        .await
+        .expect("list");
+    assert_eq!(second.items.len(), 1);
+    let mut names: Vec<String> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|dataset| dataset.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["b", "c", "qa/capitals"]);
+    let others = store.list_datasets(OTHER, page(1, 10)).await.expect("list");
+    assert_eq!(others.total_items, 1);
+    assert_eq!(others.items[0].description, None);
+}
+
+pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    let capitals = store
+        .upsert_dataset(PROJECT, &dataset("capitals"))
+        .await
+        .expect("create");
+    store
+        .upsert_dataset(PROJECT, &dataset("rivers"))
+        .await
+        .expect("create");
+
+    let missing = store
+        .upsert_dataset_item(PROJECT, &item("absent", None, "1"))
+        .await
+        .expect_err("unknown dataset");
+    assert_eq!(missing.kind, ErrorKind::NotFound);
+
+    let generated = store
+        .upsert_dataset_item(PROJECT, &item("capitals", None, r#"{"country":"Italy"}"#))
+        .await
+        .expect("create");
+    assert_eq!(generated.id.len(), 36);
+    assert_eq!(generated.dataset_id, capitals.id);
+    assert_eq!(generated.dataset_name, "capitals");
+    assert_eq!(generated.status, ItemStatus::Active);
+    assert_eq!(generated.input.as_deref(), Some(r#"{"country":"Italy"}"#));
+
+    let named = store
+        .upsert_dataset_item(
+            PROJECT,
+            &NewDatasetItem {
+                expected_output: Some(r#""Paris""#.to_owned()),
+                metadata: Some(r#"{"difficulty":1}"#.to_owned()),
+                source_trace_id: Some("trace-1".to_owned()),
+                source_observation_id: Some("obs-1".to_owned()),
+                ..item("capitals", Some("france"), r#"{"country":"France"}"#)
+            },
+        )
+        .await
+        .expect("create with id");
+    assert_eq!(named.id, "france");
+
+    // An upsert by id changes what it names and keeps the rest.
+    let archived = store
+        .upsert_dataset_item(
+            PROJECT,
+            &NewDatasetItem {
+                dataset_name: "capitals".to_owned(),
+                id: Some("france".to_owned()),
+                status: Some(ItemStatus::Archived),
+                ..NewDatasetItem::default()
+            },
+        )
+        .await
+        .expect("archive");
+    assert_eq!(archived.status, ItemStatus::Archived);
+    assert_eq!(archived.input, named.input);
+    assert_eq!(archived.expected_output.as_deref(), Some(r#""Paris""#));
+    assert_eq!(archived.source_trace_id.as_deref(), Some("trace-1"));
+    assert_eq!(archived.created_at, named.created_at);
+    let edited = store
+        .upsert_dataset_item(PROJECT, &item("capitals", Some("france"), r#""FR""#))
+        .await
+        .expect("edit");
+    assert_eq!(edited.status, ItemStatus::Archived, "kept when not named");
+    assert_eq!(edited.input.as_deref(), Some(r#""FR""#));
+
+    let elsewhere = store
+        .upsert_dataset_item(PROJECT, &item("rivers", Some("france"), "1"))
+        .await
+        .expect_err("an id of another dataset");
+    assert_eq!(elsewhere.kind, ErrorKind::InvalidArgument);
+    assert!(
+        elsewhere.message.starts_with("id:"),
+        "{}",
+        elsewhere.message
+    );
+
+    store
+        .upsert_dataset_item(PROJECT, &item("rivers", Some("nile"), r#""Nile""#))
+        .await
+        .expect("create");
+
+    let all = |query: DatasetItemQuery| async move {
+        store
+            .list_dataset_items(PROJECT, &query)
+            .await
+            .expect("list")
+    };
+    let of_capitals = all(DatasetItemQuery {
+        page: page(1, 10),
+        dataset_name: Some("capitals".to_owned()),
+        ..DatasetItemQuery::default()
+    })
+    .await;
+    assert_eq!(of_capitals.total_items, 2);
+    let mut ids: Vec<&str> = of_capitals.items.iter().map(|i| i.id.as_str()).collect();
+    ids.sort();
+    let mut expected = vec![generated.id.as_str(), "france"];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let everything = all(DatasetItemQuery {
+        page: page(1, 2),
+        ..DatasetItemQuery::default()
+    })
+    .await;
+    assert_eq!((everything.total_items, everything.items.len()), (3, 2));
+    let by_trace = all(DatasetItemQuery {
+        page: page(1, 10),
+        source_trace_id: Some("trace-1".to_owned()),
+        ..DatasetItemQuery::default()
+    })
+    .await;
+    assert_eq!(by_trace.items.len(), 1);
+    assert_eq!(by_trace.items[0].id, "france");
+    let by_observation = all(DatasetItemQuery {
+        page: page(1, 10),
+        dataset_name: Some("rivers".to_owned()),
+        source_observation_id: Some("obs-1".to_owned()),
+        ..DatasetItemQuery::default()
+    })
+    .await;
+    assert_eq!(by_observation.total_items, 0);
+    let unknown = store
+        .list_dataset_items(
+            PROJECT,
+            &DatasetItemQuery {
+                dataset_name: Some("absent".to_owned()),
+                ..DatasetItemQuery::default()
+            },
+        )
+        .await
+        .expect_err("unknown dataset");
+    assert_eq!(unknown.kind, ErrorKind::NotFound);
+
+    // Another project sees none of it.
+    assert_eq!(
+        store.get_dataset_item(OTHER, "france").await.expect("get"),
+        None
+    );
+    assert!(!store
+        .delete_dataset_item(OTHER, "france")
+        .await
+        .expect("delete"));
+    let foreign = store
+        .list_dataset_items(
+            OTHER,
+            &DatasetItemQuery {
+                page: page(1, 10),
+                ..DatasetItemQuery::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(foreign.total_items, 0);
+
+    // A delete takes the item's run items with it.
+    store
+        .create_run_item(PROJECT, &run_item("run-1", "nile", Some("t-nile")))
+        .await
+        .expect("run item");
+    assert!(store
+        .delete_dataset_item(PROJECT, "nile")
+        .await
+        .expect("delete"));
+    assert_eq!(
+        store.get_dataset_item(PROJECT, "nile").await.expect("get"),
+        None
+    );
+    assert!(!store
+        .delete_dataset_item(PROJECT, "nile")
+        .await
+        .expect("delete again"));
+    let (_, run_items) = store
+        .get_dataset_run(PROJECT, "rivers", "run-1")
+        .await
+        .expect("get run")
+        .expect("the run stays");
+    assert!(run_items.is_empty());
+}
+
+pub async fn dataset_runs_start_with_their_first_item<S: DatasetsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    let capitals = store
+        .upsert_dataset(PROJECT, &dataset("capitals"))
+        .await
+        .expect("create");
+    for id in ["italy", "spain"] {
+        store
+            .upsert_dataset_item(PROJECT, &item("capitals", Some(id), "1"))
+            .await
+            .expect("item");
+    }
+    store
+        .upsert_dataset_item(
+            PROJECT,
+            &NewDatasetItem {
+                status: Some(ItemStatus::Archived),
+                ..item("capitals", Some("old"), "1")
+            },
+        )
+        .await
+        .expect("archived item");
+
+    // The trace need not exist.
+    let first = store
+        .create_run_item(
+            PROJECT,
+            &NewRunItem {
+                run_description: Some("baseline".to_owned()),
+                metadata: Some(r#"{"model":"small"}"#.to_owned()),
+                ..run_item("baseline run", "italy", Some("trace-italy"))
+            },
+        )
+        .await
+        .expect("first run item");
+    assert_eq!(first.run_name, "baseline run");
+    assert_eq!(first.dataset_item_id, "italy");
+    assert_eq!(first.trace_id, "trace-italy");
+    assert_eq!(first.observation_id, None);
+
+    // Without a trace id, the observation's stored trace.
+    store
+        .write(
+            PROJECT,
+            batch_of_observations(vec![simple_observation(
+                "obs-spain",
+                "trace-spain",
+                BASE,
+                Some(BASE + SECOND),
+            )]),
+        )
+        .await
+        .expect("write");
+    let second = store
+        .create_run_item(
+            PROJECT,
+            &NewRunItem {
+                observation_id: Some("obs-spain".to_owned()),
+                created_at: Some(BASE),
+                ..run_item("baseline run", "spain", None)
+            },
+        )
+        .await
+        .expect("second run item");
+    assert_eq!(second.run_id, first.run_id, "one run per name");
+    assert_eq!(second.trace_id, "trace-spain");
+    assert_eq!(second.observation_id.as_deref(), Some("obs-spain"));
+    assert_eq!(second.created_at, BASE);
+
+    let refused = [
+        (run_item("r", "old", Some("t")), ErrorKind::InvalidArgument),
+        (run_item("r", "absent", Some("t")), ErrorKind::NotFound),
+        (run_item("r", "italy", None), ErrorKind::InvalidArgument),
+        (
+            NewRunItem {
+                observation_id: Some("not stored".to_owned()),
+                ..run_item("r", "italy", None)
+            },
+            ErrorKind::NotFound,
+        ),
+    ];
+    for (index, (request, kind)) in refused.into_iter().enumerate() {
+        let error = store
+            .create_run_item(PROJECT, &request)
+            .await
+            .expect_err("refused");
+        assert_eq!(error.kind, kind, "case {index}: {}", error.message);
+    }
+    assert!(
+        store
+            .create_run_item(OTHER, &run_item("r", "italy", Some("t")))
+            .await
+            .is_err(),
+        "an item of another project"
+    );
+
+    // A later run item updates the description and keeps the metadata.
+    store
+        .create_run_item(
+            PROJECT,
+            &NewRunItem {
+                run_description: Some("baseline v2".to_owned()),
+                ..run_item("baseline run", "italy", Some("trace-italy-2"))
+            },
+        )
+        .await
+        .expect("third run item");
+    store
+        .create_run_item(PROJECT, &run_item("candidate", "italy", Some("t-c")))
+        .await
+        .expect("another run");
+
+    let runs = store
+        .list_dataset_runs(PROJECT, "capitals", page(1, 1))
+        .await
+        .expect("list runs")
+        .expect("dataset exists");
+    assert_eq!((runs.total_items, runs.items.len()), (2, 1));
+    assert!(store
+        .list_dataset_runs(PROJECT, "absent", page(1, 10))
+        .await
+        .expect("list runs")
+        .is_none());
+    assert_eq!(
+        store
+            .list_dataset_runs(OTHER, "capitals", page(1, 10))
+            .await
+            .expect("list runs"),
+        None
+    );
+
+    let (run, items) = store
+        .get_dataset_run(PROJECT, "capitals", "baseline run")
+        .await
+        .expect("get run")
+        .expect("exists");
+    assert_eq!(run.id, first.run_id);
+    assert_eq!(run.dataset_id, capitals.id);
+    assert_eq!(run.dataset_name, "capitals");
+    assert_eq!(run.description.as_deref(), Some("baseline v2"));
+    assert_eq!(run.metadata.as_deref(), Some(r#"{"model":"small"}"#));
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|item| item.run_name == "baseline run"));
+
+    let listed = store
+        .list_run_items(PROJECT, &capitals.id, "baseline run", page(1, 2))
+        .await
+        .expect("list run items")
+        .expect("run exists");
+    assert_eq!((listed.total_items, listed.items.len()), (3, 2));
+    assert!(store
+        .list_run_items(PROJECT, &capitals.id, "absent", page(1, 2))
+        .await
+        .expect("list run items")
+        .is_none());
+
+    assert!(!store
+        .delete_dataset_run(OTHER, "capitals", "baseline run")
+        .await
+        .expect("delete"));
+    assert!(store
+        .delete_dataset_run(PROJECT, "capitals", "baseline run")
+        .await
+        .expect("delete"));
+    assert_eq!(
+        store
+            .get_dataset_run(PROJECT, "capitals", "baseline run")
+            .await
+            .expect("get run"),
+        None
+    );
+    assert!(!store
+        .delete_dataset_run(PROJECT, "capitals", "baseline run")
+        .await
+        .expect("delete again"));
+    let remaining = store
+        .list_dataset_runs(PROJECT, "capitals", page(1, 10))
+        .await
+        .expect("list runs")
+        .expect("dataset exists");
+    assert_eq!(remaining.items.len(), 1);
+    assert_eq!(remaining.items[0].name, "candidate");
+    // Recreating the run by name starts it empty.
+    store
+        .create_run_item(PROJECT, &run_item("baseline run", "spain", Some("t-new")))
+        .await
+        .expect("recreate");
+    let (_, items) = store
+        .get_dataset_run(PROJECT, "capitals", "baseline run")
+        .await
+        .expect("get run")
+        .expect("exists");
+    assert_eq!(items.len(), 1);
+}

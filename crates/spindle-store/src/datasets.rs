@@ -1,0 +1,101 @@
+//! Datasets: the [`Datasets`] trait (datasets by name, their items, runs that link items to
+//! traces) and its query types.
+//!
+//! Both backends implement it with the same statements (`datasets_sql.rs`). Separate from
+//! [`crate::Store`]: the ingest path never needs it.
+
+use async_trait::async_trait;
+use spindle_core::dataset::{
+    Dataset, DatasetItem, DatasetRun, DatasetRunItem, NewDataset, NewDatasetItem, NewRunItem,
+};
+
+use crate::{Page, Result};
+
+/// A page request: `page` from 1, `limit` rows (0: the default of 50).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    pub page: u32,
+    pub limit: u32,
+}
+
+/// `GET /api/public/dataset-items` parameters: every filter given must hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DatasetItemQuery {
+    pub page: PageRequest,
+    pub dataset_name: Option<String>,
+    pub source_trace_id: Option<String>,
+    pub source_observation_id: Option<String>,
+}
+
+/// Storage of datasets, their items and runs. Lists are newest first. A dataset, item or run
+/// of another project is never seen: it is as absent as one that does not exist.
+#[async_trait]
+pub trait Datasets: Send + Sync + 'static {
+    /// Creates the dataset, or updates the one of that name with what the request gives.
+    async fn upsert_dataset(&self, project_id: &str, dataset: &NewDataset) -> Result<Dataset>;
+
+    async fn get_dataset(&self, project_id: &str, name: &str) -> Result<Option<Dataset>>;
+
+    async fn list_datasets(&self, project_id: &str, page: PageRequest) -> Result<Page<Dataset>>;
+
+    /// Creates an item, or updates the item its id names. Fails with `NotFound` when the
+    /// dataset does not exist and with `InvalidArgument` when the id names an item of another
+    /// dataset.
+    async fn upsert_dataset_item(
+        &self,
+        project_id: &str,
+        item: &NewDatasetItem,
+    ) -> Result<DatasetItem>;
+
+    async fn get_dataset_item(&self, project_id: &str, id: &str) -> Result<Option<DatasetItem>>;
+
+    /// Fails with `NotFound` when the query names a dataset that does not exist.
+    async fn list_dataset_items(
+        &self,
+        project_id: &str,
+        query: &DatasetItemQuery,
+    ) -> Result<Page<DatasetItem>>;
+
+    /// Deletes an item and its run items; `false` when there was no such item.
+    async fn delete_dataset_item(&self, project_id: &str, id: &str) -> Result<bool>;
+
+    /// Links a trace to an item under a run, creating the run on first use. The trace need
+    /// not exist yet. Fails with `NotFound` when the item does not exist (or the observation
+    /// that should give the trace id), and with `InvalidArgument` when the item is archived
+    /// or neither a trace nor an observation is named.
+    async fn create_run_item(&self, project_id: &str, item: &NewRunItem) -> Result<DatasetRunItem>;
+
+    /// The runs of a dataset; `None` when the dataset does not exist.
+    async fn list_dataset_runs(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        page: PageRequest,
+    ) -> Result<Option<Page<DatasetRun>>>;
+
+    /// A run of a dataset and all its items; `None` when either does not exist.
+    async fn get_dataset_run(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_name: &str,
+    ) -> Result<Option<(DatasetRun, Vec<DatasetRunItem>)>>;
+
+    /// Deletes a run and its items; `false` when there was no such run.
+    async fn delete_dataset_run(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_name: &str,
+    ) -> Result<bool>;
+
+    /// The items of the run `run_name` of the dataset with id `dataset_id`; `None` when the
+    /// run does not exist.
+    async fn list_run_items(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        run_name: &str,
+        page: PageRequest,
+    ) -> Result<Option<Page<DatasetRunItem>>>;
+}

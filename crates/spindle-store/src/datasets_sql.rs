@@ -1,0 +1,781 @@
+//! The datasets' statements, written once for both dialects, and [`Datasets`] implemented once
+//! for every backend that can run them (an [`Executor`]).
+//!
+//! Datasets are upserted by name and items by id (`ON CONFLICT … DO UPDATE`, keeping what a
+//! request leaves out); a run is upserted by its dataset and name in the transaction that
+//! inserts its first run item. Reads join the dataset's or the run's name in.
+
+use async_trait::async_trait;
+use spindle_core::dataset::{
+    Dataset, DatasetItem, DatasetRun, DatasetRunItem, ItemStatus, NewDataset, NewDatasetItem,
+    NewRunItem,
+};
+use spindle_core::Error;
+
+use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
+use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::sql::reads::paging;
+use crate::sql::{Dialect, RowAccess, Sql};
+use crate::statements::{insert, insert_select, qualified};
+use crate::{new_uuid, now_micros, Page, Result};
+
+// --- column lists and row codecs ---
+
+columns_and_codec!(DATASET_COLUMNS => Dataset {
+    id: text,
+    project_id: text,
+    name: text,
+    description: opt_text,
+    metadata: opt_text,
+    input_schema: opt_text,
+    expected_output_schema: opt_text,
+    created_at: int,
+    updated_at: int,
+});
+
+/// A `dataset_items` row.
+struct ItemRow {
+    id: String,
+    project_id: String,
+    dataset_id: String,
+    status: String,
+    input: Option<String>,
+    expected_output: Option<String>,
+    metadata: Option<String>,
+    source_trace_id: Option<String>,
+    source_observation_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+columns_and_codec!(ITEM_COLUMNS => ItemRow {
+    id: text,
+    project_id: text,
+    dataset_id: text,
+    status: text,
+    input: opt_text,
+    expected_output: opt_text,
+    metadata: opt_text,
+    source_trace_id: opt_text,
+    source_observation_id: opt_text,
+    created_at: int,
+    updated_at: int,
+});
+
+/// A `dataset_runs` row.
+struct RunRow {
+    id: String,
+    project_id: String,
+    dataset_id: String,
+    name: String,
+    description: Option<String>,
+    metadata: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+columns_and_codec!(RUN_COLUMNS => RunRow {
+    id: text,
+    project_id: text,
+    dataset_id: text,
+    name: text,
+    description: opt_text,
+    metadata: opt_text,
+    created_at: int,
+    updated_at: int,
+});
+
+/// A `dataset_run_items` row.
+struct RunItemRow {
+    id: String,
+    project_id: String,
+    run_id: String,
+    dataset_item_id: String,
+    trace_id: String,
+    observation_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+columns_and_codec!(RUN_ITEM_COLUMNS => RunItemRow {
+    id: text,
+    project_id: text,
+    run_id: text,
+    dataset_item_id: text,
+    trace_id: text,
+    observation_id: opt_text,
+    created_at: int,
+    updated_at: int,
+});
+
+/// A row with the name of what it belongs to joined in as `owner_name` (the dataset of an
+/// item or a run, the run of a run item).
+struct Named<T> {
+    row: T,
+    owner_name: String,
+}
+
+impl<T: FromRow> FromRow for Named<T> {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(Named {
+            row: T::from_row(row)?,
+            owner_name: row.text("owner_name")?,
+        })
+    }
+}
+
+impl Named<ItemRow> {
+    fn into_item(self) -> Result<DatasetItem> {
+        let row = self.row;
+        let status = ItemStatus::parse(&row.status).ok_or_else(|| {
+            Error::internal(format!(
+                "dataset item {:?}: unknown status {:?}",
+                row.id, row.status
+            ))
+        })?;
+        Ok(DatasetItem {
+            id: row.id,
+            project_id: row.project_id,
+            dataset_id: row.dataset_id,
+            dataset_name: self.owner_name,
+            status,
+            input: row.input,
+            expected_output: row.expected_output,
+            metadata: row.metadata,
+            source_trace_id: row.source_trace_id,
+            source_observation_id: row.source_observation_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl Named<RunRow> {
+    fn into_run(self) -> DatasetRun {
+        let row = self.row;
+        DatasetRun {
+            id: row.id,
+            project_id: row.project_id,
+            dataset_id: row.dataset_id,
+            dataset_name: self.owner_name,
+            name: row.name,
+            description: row.description,
+            metadata: row.metadata,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl Named<RunItemRow> {
+    fn into_run_item(self) -> DatasetRunItem {
+        let row = self.row;
+        DatasetRunItem {
+            id: row.id,
+            project_id: row.project_id,
+            run_id: row.run_id,
+            run_name: self.owner_name,
+            dataset_item_id: row.dataset_item_id,
+            trace_id: row.trace_id,
+            observation_id: row.observation_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+// --- statements ---
+
+/// ` ON CONFLICT (<key>) DO UPDATE SET` each of `kept` to the new value unless that is NULL,
+/// and `updated_at` to the new one.
+fn on_conflict_keep_absent(table: &str, key: &str, kept: &[&str]) -> String {
+    let set: Vec<String> = kept
+        .iter()
+        .map(|column| format!("{column} = coalesce(excluded.{column}, {table}.{column})"))
+        .collect();
+    format!(
+        " ON CONFLICT ({key}) DO UPDATE SET {}, updated_at = excluded.updated_at",
+        set.join(", ")
+    )
+}
+
+/// A table read with the name of what its rows belong to: `(table, alias, columns, the
+/// column naming the owner's id)`.
+type Joined = (&'static str, &'static str, &'static str, &'static str);
+
+const ITEMS_OF_DATASETS: (Joined, &str) = (
+    ("dataset_items", "i", ITEM_COLUMNS, "dataset_id"),
+    "datasets",
+);
+const RUNS_OF_DATASETS: (Joined, &str) =
+    (("dataset_runs", "r", RUN_COLUMNS, "dataset_id"), "datasets");
+const ITEMS_OF_RUNS: (Joined, &str) = (
+    ("dataset_run_items", "ri", RUN_ITEM_COLUMNS, "run_id"),
+    "dataset_runs",
+);
+
+/// `SELECT <columns>, o.name AS owner_name FROM <table> <alias> JOIN <owner table> o … WHERE
+/// <alias>.project_id = …` (the caller appends conditions).
+fn select_named(
+    dialect: Dialect,
+    project_id: &str,
+    ((table, alias, columns, owner_key), owner_table): (Joined, &str),
+) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {}, o.name AS owner_name FROM {table} {alias} JOIN {owner_table} o \
+             ON o.project_id = {alias}.project_id AND o.id = {alias}.{owner_key} \
+             WHERE {alias}.project_id = ",
+            qualified(alias, columns)
+        ),
+    );
+    sql.bind(project_id);
+    sql
+}
+
+/// `SELECT count(*) AS value FROM <table> <alias> WHERE <alias>.project_id = …`.
+fn count_rows(dialect: Dialect, table: &str, alias: &str, project_id: &str) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!("SELECT count(*) AS value FROM {table} {alias} WHERE {alias}.project_id = "),
+    );
+    sql.bind(project_id);
+    sql
+}
+
+/// Appends `AND <column> = <value>` to both statements of a list: its rows and its count.
+fn both_equal(rows: &mut Sql, count: &mut Sql, column: &str, value: &str) {
+    for sql in [rows, count] {
+        sql.push(&format!(" AND {column} = ")).bind(value);
+    }
+}
+
+/// One page of `rows` (newest first by `<alias>.created_at`, then by id) with the number of
+/// rows `count` finds.
+async fn paged<T: FromRow>(
+    db: &impl Executor,
+    mut rows: Sql,
+    count: Sql,
+    alias: &str,
+    request: PageRequest,
+) -> Result<Page<T>> {
+    let (page, limit, offset) = paging(request.page, request.limit);
+    rows.push(&format!(
+        " ORDER BY {alias}.created_at DESC, {alias}.id LIMIT "
+    ))
+    .bind(i64::from(limit))
+    .push(" OFFSET ")
+    .bind(offset);
+    let (items, count): (Vec<T>, Vec<Single<i64>>) = db.select_pair(rows, count).await?;
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
+        next_cursor: None,
+    })
+}
+
+async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
+    Ok(db.select(sql).await?.into_iter().next())
+}
+
+async fn dataset_by_name(
+    db: &impl Executor,
+    project_id: &str,
+    name: &str,
+) -> Result<Option<Dataset>> {
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE project_id = "),
+    );
+    sql.bind(project_id).push(" AND name = ").bind(name);
+    first(db, sql).await
+}
+
+fn dataset_not_found(name: &str) -> Error {
+    Error::not_found(format!("dataset {name:?}"))
+}
+
+async fn existing_dataset(db: &impl Executor, project_id: &str, name: &str) -> Result<Dataset> {
+    dataset_by_name(db, project_id, name)
+        .await?
+        .ok_or_else(|| dataset_not_found(name))
+}
+
+async fn upsert_dataset(
+    db: &impl Executor,
+    project_id: &str,
+    dataset: &NewDataset,
+) -> Result<Dataset> {
+    let now = now_micros();
+    let row = Dataset {
+        id: new_uuid(),
+        project_id: project_id.to_owned(),
+        name: dataset.name.clone(),
+        description: dataset.description.clone(),
+        metadata: dataset.metadata.clone(),
+        input_schema: dataset.input_schema.clone(),
+        expected_output_schema: dataset.expected_output_schema.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut sql = insert(db.dialect(), "datasets", DATASET_COLUMNS, row.values());
+    sql.push(&on_conflict_keep_absent(
+        "datasets",
+        "project_id, name",
+        &[
+            "description",
+            "metadata",
+            "input_schema",
+            "expected_output_schema",
+        ],
+    ))
+    .push(&format!(" RETURNING {DATASET_COLUMNS}"));
+    db.modify_returning(sql)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::internal(format!("dataset {:?}: upsert returned no row", row.name)))
+}
+
+async fn item_by_id(db: &impl Executor, project_id: &str, id: &str) -> Result<Option<DatasetItem>> {
+    let mut sql = select_named(db.dialect(), project_id, ITEMS_OF_DATASETS);
+    sql.push(" AND i.id = ").bind(id);
+    first::<Named<ItemRow>>(db, sql)
+        .await?
+        .map(Named::into_item)
+        .transpose()
+}
+
+async fn upsert_item(
+    db: &impl Executor,
+    project_id: &str,
+    item: &NewDatasetItem,
+) -> Result<DatasetItem> {
+    let dataset = existing_dataset(db, project_id, &item.dataset_name).await?;
+    let id = item.id.clone().unwrap_or_else(new_uuid);
+    let now = now_micros();
+    let row = ItemRow {
+        id: id.clone(),
+        project_id: project_id.to_owned(),
+        dataset_id: dataset.id,
+        status: item
+            .status
+            .unwrap_or(ItemStatus::Active)
+            .as_str()
+            .to_owned(),
+        input: item.input.clone(),
+        expected_output: item.expected_output.clone(),
+        metadata: item.metadata.clone(),
+        source_trace_id: item.source_trace_id.clone(),
+        source_observation_id: item.source_observation_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut sql = insert(db.dialect(), "dataset_items", ITEM_COLUMNS, row.values());
+    sql.push(&on_conflict_keep_absent(
+        "dataset_items",
+        "project_id, id",
+        &[
+            "input",
+            "expected_output",
+            "metadata",
+            "source_trace_id",
+            "source_observation_id",
+        ],
+    ))
+    // The status only changes when the request names one.
+    .push(", status = coalesce(")
+    .bind(item.status.map(ItemStatus::as_str))
+    .push(", dataset_items.status) WHERE dataset_items.dataset_id = excluded.dataset_id");
+    let changed = db.modify(vec![sql]).await?;
+    if changed.first().copied().unwrap_or(0) == 0 {
+        return Err(Error::invalid(
+            "id",
+            format!(
+                "{id:?} is the id of an item of another dataset; item ids are unique in a project"
+            ),
+        ));
+    }
+    item_by_id(db, project_id, &id)
+        .await?
+        .ok_or_else(|| Error::internal(format!("dataset item {id:?}: upserted but not found")))
+}
+
+async fn list_items(
+    db: &impl Executor,
+    project_id: &str,
+    query: &DatasetItemQuery,
+) -> Result<Page<DatasetItem>> {
+    let dialect = db.dialect();
+    let mut rows = select_named(dialect, project_id, ITEMS_OF_DATASETS);
+    let mut count = count_rows(dialect, "dataset_items", "i", project_id);
+    if let Some(name) = &query.dataset_name {
+        let dataset = existing_dataset(db, project_id, name).await?;
+        both_equal(&mut rows, &mut count, "i.dataset_id", &dataset.id);
+    }
+    if let Some(trace_id) = &query.source_trace_id {
+        both_equal(&mut rows, &mut count, "i.source_trace_id", trace_id);
+    }
+    if let Some(observation_id) = &query.source_observation_id {
+        both_equal(
+            &mut rows,
+            &mut count,
+            "i.source_observation_id",
+            observation_id,
+        );
+    }
+    let page: Page<Named<ItemRow>> = paged(db, rows, count, "i", query.page).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(Named::into_item)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        page: page.page,
+        limit: page.limit,
+        total_items: page.total_items,
+        next_cursor: None,
+    })
+}
+
+/// `DELETE FROM dataset_run_items WHERE project_id = … AND <condition>`.
+fn delete_run_items_where(dialect: Dialect, project_id: &str, condition: Sql) -> Sql {
+    let mut sql = Sql::new(dialect, "DELETE FROM dataset_run_items WHERE project_id = ");
+    sql.bind(project_id).and(condition);
+    sql
+}
+
+async fn delete_item(db: &impl Executor, project_id: &str, id: &str) -> Result<bool> {
+    let dialect = db.dialect();
+    let mut of_item = Sql::new(dialect, "dataset_item_id = ");
+    of_item.bind(id);
+    let mut item = Sql::new(dialect, "DELETE FROM dataset_items WHERE project_id = ");
+    item.bind(project_id).push(" AND id = ").bind(id);
+    let changed = db
+        .modify(vec![
+            delete_run_items_where(dialect, project_id, of_item),
+            item,
+        ])
+        .await?;
+    Ok(changed.get(1).copied().unwrap_or(0) > 0)
+}
+
+/// The trace of a stored observation.
+async fn trace_of_observation(
+    db: &impl Executor,
+    project_id: &str,
+    observation_id: &str,
+) -> Result<Option<String>> {
+    let mut sql = Sql::new(
+        db.dialect(),
+        "SELECT trace_id AS value FROM observations WHERE project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND id = ")
+        .bind(observation_id)
+        .push(" AND trace_id IS NOT NULL");
+    Ok(first::<Single<String>>(db, sql)
+        .await?
+        .map(|single| single.0))
+}
+
+async fn create_run_item(
+    db: &impl Executor,
+    project_id: &str,
+    request: &NewRunItem,
+) -> Result<DatasetRunItem> {
+    let dialect = db.dialect();
+    let item = item_by_id(db, project_id, &request.dataset_item_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("dataset item {:?}", request.dataset_item_id)))?;
+    if item.status == ItemStatus::Archived {
+        return Err(Error::invalid(
+            "datasetItemId",
+            format!(
+                "dataset item {:?} is archived; archived items take no part in new runs",
+                item.id
+            ),
+        ));
+    }
+    let trace_id = match (&request.trace_id, &request.observation_id) {
+        (Some(trace_id), _) => trace_id.clone(),
+        (None, Some(observation_id)) => trace_of_observation(db, project_id, observation_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("observation {observation_id:?}")))?,
+        (None, None) => {
+            return Err(Error::invalid(
+                "traceId",
+                "is required (or an observationId whose trace is stored)",
+            ))
+        }
+    };
+    let now = now_micros();
+    let run = RunRow {
+        id: new_uuid(),
+        project_id: project_id.to_owned(),
+        dataset_id: item.dataset_id.clone(),
+        name: request.run_name.clone(),
+        description: request.run_description.clone(),
+        metadata: request.metadata.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut upsert_run = insert(dialect, "dataset_runs", RUN_COLUMNS, run.values());
+    upsert_run.push(&on_conflict_keep_absent(
+        "dataset_runs",
+        "project_id, dataset_id, name",
+        &["description", "metadata"],
+    ));
+    let created_at = request.created_at.unwrap_or(now);
+    let run_item = RunItemRow {
+        id: new_uuid(),
+        project_id: project_id.to_owned(),
+        run_id: String::new(),
+        dataset_item_id: item.id,
+        trace_id,
+        observation_id: request.observation_id.clone(),
+        created_at,
+        updated_at: created_at,
+    };
+    let mut insert_item = insert_select(
+        dialect,
+        "dataset_run_items",
+        RUN_ITEM_COLUMNS,
+        run_item.values(),
+        &[("run_id", Sql::new(dialect, "r.id"))],
+    );
+    insert_item
+        .push(" FROM dataset_runs r WHERE r.project_id = ")
+        .bind(project_id)
+        .push(" AND r.dataset_id = ")
+        .bind(item.dataset_id.as_str())
+        .push(" AND r.name = ")
+        .bind(request.run_name.as_str());
+    db.modify(vec![upsert_run, insert_item]).await?;
+    let mut sql = select_named(dialect, project_id, ITEMS_OF_RUNS);
+    sql.push(" AND ri.id = ").bind(run_item.id.as_str());
+    first::<Named<RunItemRow>>(db, sql)
+        .await?
+        .map(Named::into_run_item)
+        .ok_or_else(|| {
+            Error::internal(format!("run item {:?}: created but not found", run_item.id))
+        })
+}
+
+/// The run `run_name` of the dataset with id `dataset_id`.
+async fn run_of(
+    db: &impl Executor,
+    project_id: &str,
+    dataset_id: &str,
+    run_name: &str,
+) -> Result<Option<DatasetRun>> {
+    let mut sql = select_named(db.dialect(), project_id, RUNS_OF_DATASETS);
+    sql.push(" AND r.dataset_id = ")
+        .bind(dataset_id)
+        .push(" AND r.name = ")
+        .bind(run_name);
+    Ok(first::<Named<RunRow>>(db, sql).await?.map(Named::into_run))
+}
+
+/// The run `run_name` of the dataset named `dataset_name`.
+async fn run_by_names(
+    db: &impl Executor,
+    project_id: &str,
+    dataset_name: &str,
+    run_name: &str,
+) -> Result<Option<DatasetRun>> {
+    let Some(dataset) = dataset_by_name(db, project_id, dataset_name).await? else {
+        return Ok(None);
+    };
+    run_of(db, project_id, &dataset.id, run_name).await
+}
+
+async fn list_runs(
+    db: &impl Executor,
+    project_id: &str,
+    dataset_name: &str,
+    request: PageRequest,
+) -> Result<Option<Page<DatasetRun>>> {
+    let Some(dataset) = dataset_by_name(db, project_id, dataset_name).await? else {
+        return Ok(None);
+    };
+    let dialect = db.dialect();
+    let mut rows = select_named(dialect, project_id, RUNS_OF_DATASETS);
+    let mut count = count_rows(dialect, "dataset_runs", "r", project_id);
+    both_equal(&mut rows, &mut count, "r.dataset_id", &dataset.id);
+    let page: Page<Named<RunRow>> = paged(db, rows, count, "r", request).await?;
+    Ok(Some(page.map(Named::into_run)))
+}
+
+async fn get_run(
+    db: &impl Executor,
+    project_id: &str,
+    dataset_name: &str,
+    run_name: &str,
+) -> Result<Option<(DatasetRun, Vec<DatasetRunItem>)>> {
+    let Some(run) = run_by_names(db, project_id, dataset_name, run_name).await? else {
+        return Ok(None);
+    };
+    let mut sql = select_named(db.dialect(), project_id, ITEMS_OF_RUNS);
+    sql.push(" AND ri.run_id = ")
+        .bind(run.id.as_str())
+        .push(" ORDER BY ri.created_at DESC, ri.id");
+    let items: Vec<Named<RunItemRow>> = db.select(sql).await?;
+    Ok(Some((
+        run,
+        items.into_iter().map(Named::into_run_item).collect(),
+    )))
+}
+
+async fn delete_run(
+    db: &impl Executor,
+    project_id: &str,
+    dataset_name: &str,
+    run_name: &str,
+) -> Result<bool> {
+    let Some(run) = run_by_names(db, project_id, dataset_name, run_name).await? else {
+        return Ok(false);
+    };
+    let dialect = db.dialect();
+    let mut of_run = Sql::new(dialect, "run_id = ");
+    of_run.bind(run.id.as_str());
+    let mut delete = Sql::new(dialect, "DELETE FROM dataset_runs WHERE project_id = ");
+    delete
+        .bind(project_id)
+        .push(" AND id = ")
+        .bind(run.id.as_str());
+    let changed = db
+        .modify(vec![
+            delete_run_items_where(dialect, project_id, of_run),
+            delete,
+        ])
+        .await?;
+    Ok(changed.get(1).copied().unwrap_or(0) > 0)
+}
+
+async fn list_run_items(
+    db: &impl Executor,
+    project_id: &str,
+    dataset_id: &str,
+    run_name: &str,
+    request: PageRequest,
+) -> Result<Option<Page<DatasetRunItem>>> {
+    let Some(run) = run_of(db, project_id, dataset_id, run_name).await? else {
+        return Ok(None);
+    };
+    let dialect = db.dialect();
+    let mut rows = select_named(dialect, project_id, ITEMS_OF_RUNS);
+    let mut count = count_rows(dialect, "dataset_run_items", "ri", project_id);
+    both_equal(&mut rows, &mut count, "ri.run_id", &run.id);
+    let page: Page<Named<RunItemRow>> = paged(db, rows, count, "ri", request).await?;
+    Ok(Some(page.map(Named::into_run_item)))
+}
+
+#[async_trait]
+impl<E: Executor> Datasets for E {
+    async fn upsert_dataset(&self, project_id: &str, dataset: &NewDataset) -> Result<Dataset> {
+        upsert_dataset(self, project_id, dataset).await
+    }
+
+    async fn get_dataset(&self, project_id: &str, name: &str) -> Result<Option<Dataset>> {
+        dataset_by_name(self, project_id, name).await
+    }
+
+    async fn list_datasets(&self, project_id: &str, page: PageRequest) -> Result<Page<Dataset>> {
+        let dialect = self.dialect();
+        let mut rows = Sql::new(
+            dialect,
+            &format!(
+                "SELECT {} FROM datasets d WHERE d.project_id = ",
+                qualified("d", DATASET_COLUMNS)
+            ),
+        );
+        rows.bind(project_id);
+        let count = count_rows(dialect, "datasets", "d", project_id);
+        paged(self, rows, count, "d", page).await
+    }
+
+    async fn upsert_dataset_item(
+        &self,
+        project_id: &str,
+        item: &NewDatasetItem,
+    ) -> Result<DatasetItem> {
+        upsert_item(self, project_id, item).await
+    }
+
+    async fn get_dataset_item(&self, project_id: &str, id: &str) -> Result<Option<DatasetItem>> {
+        item_by_id(self, project_id, id).await
+    }
+
+    async fn list_dataset_items(
+        &self,
+        project_id: &str,
+        query: &DatasetItemQuery,
+    ) -> Result<Page<DatasetItem>> {
+        list_items(self, project_id, query).await
+    }
+
+    async fn delete_dataset_item(&self, project_id: &str, id: &str) -> Result<bool> {
+        delete_item(self, project_id, id).await
+    }
+
+    async fn create_run_item(&self, project_id: &str, item: &NewRunItem) -> Result<DatasetRunItem> {
+        create_run_item(self, project_id, item).await
+    }
+
+    async fn list_dataset_runs(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        page: PageRequest,
+    ) -> Result<Option<Page<DatasetRun>>> {
+        list_runs(self, project_id, dataset_name, page).await
+    }
+
+    async fn get_dataset_run(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_name: &str,
+    ) -> Result<Option<(DatasetRun, Vec<DatasetRunItem>)>> {
+        get_run(self, project_id, dataset_name, run_name).await
+    }
+
+    async fn delete_dataset_run(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_name: &str,
+    ) -> Result<bool> {
+        delete_run(self, project_id, dataset_name, run_name).await
+    }
+
+    async fn list_run_items(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        run_name: &str,
+        page: PageRequest,
+    ) -> Result<Option<Page<DatasetRunItem>>> {
+        list_run_items(self, project_id, dataset_id, run_name, page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upserts_keep_what_a_request_leaves_out() {
+        assert_eq!(
+            on_conflict_keep_absent("datasets", "project_id, name", &["description"]),
+            " ON CONFLICT (project_id, name) DO UPDATE SET \
+             description = coalesce(excluded.description, datasets.description), \
+             updated_at = excluded.updated_at"
+        );
+    }
+}

@@ -1,0 +1,144 @@
+"""Datasets with the official Python SDK (5.x or 4.x, the major is the first argument):
+create a dataset (a name in a folder) and its items (generated and given ids, an upsert
+that archives one), read it back with get_dataset and the API client (list datasets, list
+items by dataset and by source trace, get an item, delete an item), and the error cases (an
+unknown dataset, an item of an unknown dataset). With 4.x also runs: dataset.run_experiment
+with a task and an evaluator (one run item per item, linked to the task's trace), then the
+runs listed, one read with its items, its items listed by the API client, and deleted.
+Prints what it saw; the test reads the rest back."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import error_of, finish, start  # noqa: E402
+
+
+def item_summary(item):
+    return {
+        "id": item.id,
+        "status": str(getattr(item.status, "value", item.status)),
+        "input": item.input,
+        "expected_output": item.expected_output,
+        "metadata": item.metadata,
+        "source_trace_id": item.source_trace_id,
+        "dataset_name": item.dataset_name,
+    }
+
+
+def run_summary(run):
+    return {"id": run.id, "name": run.name, "description": run.description, "metadata": run.metadata,
+            "dataset_name": run.dataset_name}
+
+
+def experiment(lf, summary, run, major):
+    """4.x: a run through dataset.run_experiment, read back and deleted; returns the
+    dataset's name."""
+    name = f"compat-{run}-{major}/experiment"
+    lf.create_dataset(name=name)
+    for country, capital in [("Italy", "Rome"), ("France", "Paris")]:
+        lf.create_dataset_item(dataset_name=name, input={"country": country}, expected_output=capital)
+    dataset = lf.get_dataset(name)
+
+    def task(*, item, **kwargs):
+        return {"Italy": "Rome", "France": "Lyon"}[item.input["country"]]
+
+    def exact(*, input, output, expected_output=None, **kwargs):
+        from langfuse import Evaluation
+
+        return Evaluation(name="exact", value=1.0 if output == expected_output else 0.0)
+
+    result = dataset.run_experiment(
+        name="capitals", run_name=f"run-{run}", description="first try", task=task, evaluators=[exact],
+        metadata={"model": "lookup"},
+    )
+    summary["experiment"] = {
+        "dataset_id": dataset.id,
+        "run_name": f"run-{run}",
+        "items": [{"output": r.output, "trace_id": r.trace_id,
+                   "evaluations": [(e.name, e.value) for e in r.evaluations]}
+                  for r in result.item_results],
+    }
+    runs = lf.get_dataset_runs(dataset_name=name)
+    summary["runs"] = {"total": runs.meta.total_items, "data": [run_summary(r) for r in runs.data]}
+    read = lf.get_dataset_run(dataset_name=name, run_name=f"run-{run}")
+    summary["run"] = run_summary(read)
+    summary["run_items"] = [
+        {"dataset_item_id": i.dataset_item_id, "trace_id": i.trace_id, "observation_id": i.observation_id,
+         "run_name": i.dataset_run_name}
+        for i in read.dataset_run_items
+    ]
+    listed = lf.api.dataset_run_items.list(dataset_id=dataset.id, run_name=f"run-{run}", limit=1)
+    summary["run_items_page"] = {"total": listed.meta.total_items, "pages": listed.meta.total_pages,
+                                 "count": len(listed.data)}
+    summary["delete_run"] = lf.delete_dataset_run(dataset_name=name, run_name=f"run-{run}").message
+    summary["runs_after_delete"] = lf.get_dataset_runs(dataset_name=name).meta.total_items
+    return name
+
+
+def main(major):
+    collector, run, timeout, (pk, sk, url) = start()
+    from langfuse import Langfuse
+
+    summary = {"sdk": "python", "major": major, "run": run}
+    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    name = f"compat-{run}-{major}/capitals"
+    summary["name"] = name
+
+    created = lf.create_dataset(name=name, description="capital cities", metadata={"owner": "geo"})
+    summary["created"] = {"id": created.id, "name": created.name, "description": created.description,
+                          "metadata": created.metadata}
+    updated = lf.create_dataset(name=name, description="world capitals")
+    summary["updated"] = {"id": updated.id, "description": updated.description, "metadata": updated.metadata}
+
+    italy = lf.create_dataset_item(dataset_name=name, input={"country": "Italy"}, expected_output="Rome",
+                                   metadata={"difficulty": 1}, source_trace_id=f"trace-{run}-{major}")
+    france_id = f"france-{run}-{major}"
+    lf.create_dataset_item(dataset_name=name, id=france_id, input={"country": "France"}, expected_output="Paris")
+    archived = lf.create_dataset_item(dataset_name=name, id=france_id, status="ARCHIVED")
+    summary["italy"] = item_summary(italy)
+    summary["archived"] = item_summary(archived)
+
+    dataset = lf.get_dataset(name, fetch_items_page_size=1)
+    summary["dataset"] = {"id": dataset.id, "name": dataset.name, "description": dataset.description,
+                          "metadata": dataset.metadata,
+                          "items": sorted((item_summary(i) for i in dataset.items), key=lambda i: i["id"])}
+
+    listed = lf.api.datasets.list(limit=100)
+    summary["listed_names"] = [d.name for d in listed.data]
+    items = lf.api.dataset_items.list(dataset_name=name, limit=1)
+    summary["items_page"] = {"total": items.meta.total_items, "pages": items.meta.total_pages,
+                             "count": len(items.data)}
+    by_trace = lf.api.dataset_items.list(source_trace_id=f"trace-{run}-{major}")
+    summary["by_trace"] = [i.id for i in by_trace.data]
+    summary["got"] = item_summary(lf.api.dataset_items.get(italy.id))
+    summary["deleted"] = lf.api.dataset_items.delete(italy.id).message
+    summary["after_delete"] = error_of(lambda: lf.api.dataset_items.get(italy.id))
+
+    summary["has_runs_api"] = hasattr(lf.api, "dataset_run_items")
+    experiment_name = experiment(lf, summary, run, major) if summary["has_runs_api"] else None
+
+    # Errors. What the SDK logs about them is expected, kept apart from the run's log.
+    expected_from = len(collector.records)
+    summary["missing_dataset"] = error_of(lambda: lf.get_dataset(f"compat-{run}-{major}-absent"))
+    summary["item_of_missing_dataset"] = error_of(
+        lambda: lf.create_dataset_item(dataset_name=f"compat-{run}-{major}-absent", input=1)
+    )
+    if experiment_name:
+        archived_item = lf.create_dataset_item(dataset_name=experiment_name, input={"country": "Spain"},
+                                               status="ARCHIVED")
+        summary["archived_run_item"] = error_of(
+            lambda: lf.api.dataset_run_items.create(run_name="late", dataset_item_id=archived_item.id,
+                                                    trace_id="t")
+        )
+        summary["missing_run"] = error_of(
+            lambda: lf.get_dataset_run(dataset_name=experiment_name, run_name="absent")
+        )
+    summary["expected_sdk_log"] = collector.records[expected_from:]
+    del collector.records[expected_from:]
+    finish(lf, summary, collector.records, timeout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "v5")
