@@ -59,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_observations_by_prompt",
         include_str!("../migrations/0013_observations_by_prompt.sql"),
     ),
+    (
+        "0014_prompt_latency_index",
+        include_str!("../migrations/0014_prompt_latency_index.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
