@@ -287,7 +287,10 @@ mod tests {
             3,
             "{percentiles_plan}"
         );
-        assert!(!percentiles_plan.contains("TEMP B-TREE"), "{percentiles_plan}");
+        assert!(
+            !percentiles_plan.contains("TEMP B-TREE"),
+            "{percentiles_plan}"
+        );
         let scores_plan = plan_of(&linked_scores_statement(Dialect::Sqlite, "p", "greet"));
         assert!(
             scores_plan.contains("COVERING INDEX observations_by_prompt_latency"),
