@@ -341,13 +341,13 @@ pub fn linked_scores_statement(dialect: Dialect, project_id: &str, name: &str) -
 /// The per-version metrics of prompt `name`: the totals, each version's percentiles, and the
 /// score averages, in ascending versions with scores by name.
 async fn version_metrics(
-    executor: &impl Executor,
+    db: &impl Executor,
     project_id: &str,
     name: &str,
 ) -> Result<Vec<PromptVersionMetrics>> {
-    let dialect = executor.dialect();
+    let dialect = db.dialect();
     let seconds = |micros: Option<i64>| micros.map(|micros| micros as f64 / 1_000_000.0);
-    let totals: Vec<VersionTotalsRow> = executor
+    let totals: Vec<VersionTotalsRow> = db
         .select(metrics_totals_statement(dialect, project_id, name))
         .await?;
     let mut versions: BTreeMap<i64, PromptVersionMetrics> = BTreeMap::new();
@@ -364,7 +364,7 @@ async fn version_metrics(
             ..PromptVersionMetrics::default()
         };
         if row.timed > 0 {
-            let percentiles: Vec<LatencyPercentilesRow> = executor
+            let percentiles: Vec<LatencyPercentilesRow> = db
                 .select(latency_percentiles_statement(
                     dialect,
                     project_id,
@@ -381,7 +381,7 @@ async fn version_metrics(
         }
         versions.insert(row.version, entry);
     }
-    let scores: Vec<VersionScoreRow> = executor
+    let scores: Vec<VersionScoreRow> = db
         .select(linked_scores_statement(dialect, project_id, name))
         .await?;
     for row in scores {
