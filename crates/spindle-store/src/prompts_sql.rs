@@ -277,16 +277,23 @@ pub fn metrics_totals_statement(dialect: Dialect, project_id: &str, name: &str) 
     sql
 }
 
-/// The zero-based position of the nearest-rank percentile `percent` among `timed` ordered
-/// values (`timed` > 0): rank ceil(timed × percent / 100), counted from 1.
-fn nearest_rank_offset(timed: i64, percent: i64) -> i64 {
+/// Where the nearest-rank percentile `percent` of `timed` ordered values (`timed` > 0) stands,
+/// as the index direction to walk and the zero-based offset from that end: its rank is
+/// ceil(timed × percent / 100) counted from the smallest, and a rank past the middle is
+/// reached from the largest end in fewer steps (the value is the same whichever way ties lie).
+fn nearest_rank_step(timed: i64, percent: i64) -> (&'static str, i64) {
     debug_assert!(timed > 0 && (1..=100).contains(&percent));
-    (timed * percent + 99) / 100 - 1
+    let rank = (timed * percent + 99) / 100;
+    if rank - 1 <= timed - rank {
+        ("ASC", rank - 1)
+    } else {
+        ("DESC", timed - rank)
+    }
 }
 
 /// The nearest-rank latency percentiles 50, 90 and 99 of `version` of prompt `name`, which
-/// has `timed` observations with a latency: each the value at its offset in
-/// `observations_by_prompt_latency`, walked in order without a sort.
+/// has `timed` observations with a latency: each the value at its offset from the nearer end
+/// of the version's part of `observations_by_prompt_latency`, walked in order without a sort.
 pub fn latency_percentiles_statement(
     dialect: Dialect,
     project_id: &str,
@@ -299,14 +306,15 @@ pub fn latency_percentiles_statement(
         if index > 0 {
             sql.push(", ");
         }
+        let (direction, offset) = nearest_rank_step(timed, percent);
         sql.push(&format!("(SELECT {LATENCY} FROM observations WHERE "));
         push_linked_to_prompt(&mut sql, project_id, name);
         sql.push(" AND prompt_version = ")
             .bind(version)
             .push(&format!(
-                " AND {LATENCY} IS NOT NULL ORDER BY {LATENCY} LIMIT 1 OFFSET "
+                " AND {LATENCY} IS NOT NULL ORDER BY {LATENCY} {direction} LIMIT 1 OFFSET "
             ))
-            .bind(nearest_rank_offset(timed, percent))
+            .bind(offset)
             .push(&format!(") AS p{percent}"));
     }
     sql
@@ -1472,6 +1480,20 @@ mod tests {
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+    }
+
+    #[test]
+    fn percentiles_are_reached_from_the_nearer_end() {
+        // Ranks ceil(n × p / 100), from 1: the offset from the smaller end, or from the larger.
+        assert_eq!(nearest_rank_step(1, 50), ("ASC", 0));
+        assert_eq!(nearest_rank_step(1, 99), ("ASC", 0));
+        assert_eq!(nearest_rank_step(3, 50), ("ASC", 1));
+        assert_eq!(nearest_rank_step(3, 90), ("DESC", 0));
+        assert_eq!(nearest_rank_step(4, 50), ("ASC", 1));
+        assert_eq!(nearest_rank_step(10, 90), ("DESC", 1));
+        assert_eq!(nearest_rank_step(1000, 99), ("DESC", 10));
+        assert_eq!(nearest_rank_step(98_000, 50), ("ASC", 48_999));
+        assert_eq!(nearest_rank_step(98_000, 99), ("DESC", 980));
     }
 
     #[test]
