@@ -43,6 +43,10 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/spindle_prompt_metrics_bench"
     )]
     database_url: String,
+    /// Keeps the seeded data for a look at the statements' plans: the SQLite data in this
+    /// directory (which must not exist), and the PostgreSQL database.
+    #[arg(long)]
+    keep_in: Option<std::path::PathBuf>,
 }
 
 fn prose(rng: &mut Rng, chars: usize) -> String {
@@ -165,8 +169,15 @@ fn report(backend: &str, median: Duration, metrics: &[PromptVersionMetrics]) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::tempdir()?;
-    let sqlite = Arc::new(seed::open_store(dir.path()).context("opening the SQLite store")?);
+    let scratch = tempfile::tempdir()?;
+    let dir = match &args.keep_in {
+        Some(dir) => {
+            anyhow::ensure!(!dir.exists(), "{} exists already", dir.display());
+            dir.clone()
+        }
+        None => scratch.path().to_owned(),
+    };
+    let sqlite = Arc::new(seed::open_store(&dir).context("opening the SQLite store")?);
     seed_store(&sqlite, &args).await?;
     let (median, metrics) = time_calls(&sqlite, &args).await?;
     sqlite.shutdown().await?;
@@ -189,7 +200,9 @@ async fn main() -> anyhow::Result<()> {
     }
     .await;
     postgres.shutdown().await?;
-    pg::drop_database(&args.database_url).await?;
+    if args.keep_in.is_none() {
+        pg::drop_database(&args.database_url).await?;
+    }
     let (median, metrics) = measured?;
     report("postgres", median, &metrics);
     Ok(())
