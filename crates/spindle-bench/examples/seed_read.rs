@@ -201,7 +201,7 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let store = Arc::new(seed::open_store(&args.data_dir).context("opening the store")?);
     let end = now_micros();
-    seed::create_project(&store, end).await?;
+    seed::create_project(store.as_ref(), end).await?;
     store.write(PROJECT_ID, big_trace(1_000, end)).await?;
     store.write(PROJECT_ID, big_trace(10_000, end)).await?;
     seed::write_batches(&store, args.traces, args.batch, started, |first, count| {

@@ -156,7 +156,7 @@ async fn seed(args: &QueryArgs, dir: &Path) -> anyhow::Result<Duration> {
     std::fs::create_dir_all(dir)?;
     let started = Instant::now();
     let store = Arc::new(seed::open_store(dir)?);
-    seed::create_project(&store, END_MICROS).await?;
+    seed::create_project(store.as_ref(), END_MICROS).await?;
     seed::write_batches(
         &store,
         args.traces,

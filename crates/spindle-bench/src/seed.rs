@@ -28,7 +28,7 @@ pub fn open_store(dir: &Path) -> spindle_store::Result<SqliteStore> {
 }
 
 /// Creates the default organization and the bench project ([`PROJECT_ID`]).
-pub async fn create_project(store: &SqliteStore, created_at: i64) -> anyhow::Result<()> {
+pub async fn create_project(store: &impl Store, created_at: i64) -> anyhow::Result<()> {
     let organization = Organization {
         id: "default-org".to_owned(),
         name: "Default Organization".to_owned(),
@@ -127,8 +127,8 @@ pub fn fill_trace(
 /// Writes `traces` traces in batches of `batch_traces`, `batch(first, count)` building each
 /// while the writer thread commits the previous one; reports progress every 10 s, timed from
 /// `started`.
-pub async fn write_batches(
-    store: &Arc<SqliteStore>,
+pub async fn write_batches<S: Store>(
+    store: &Arc<S>,
     traces: usize,
     batch_traces: usize,
     started: Instant,

@@ -60,6 +60,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0013_observations_by_prompt.sql"),
     ),
     (
+        "0014_prompt_latency_index",
+        include_str!("../migrations/0014_prompt_latency_index.sql"),
+    ),
+    (
         "0015_datasets",
         include_str!("../migrations/0015_datasets.sql"),
     ),

@@ -51,6 +51,21 @@ async fn list_orders_come_from_indexes() {
              ORDER BY timestamp ASC NULLS FIRST LIMIT 5 FOR UPDATE SKIP LOCKED",
             "traces_by_time_desc",
         ),
+        // A version's latency percentile: a walk from either end of the latency index.
+        (
+            "SELECT (end_time - start_time) FROM observations WHERE project_id = 'p' \
+             AND prompt_name = 'greet' AND prompt_version = 2 \
+             AND (end_time - start_time) IS NOT NULL \
+             ORDER BY (end_time - start_time) ASC LIMIT 1 OFFSET 10",
+            "observations_by_prompt_latency",
+        ),
+        (
+            "SELECT (end_time - start_time) FROM observations WHERE project_id = 'p' \
+             AND prompt_name = 'greet' AND prompt_version = 2 \
+             AND (end_time - start_time) IS NOT NULL \
+             ORDER BY (end_time - start_time) DESC LIMIT 1 OFFSET 10",
+            "observations_by_prompt_latency",
+        ),
     ];
     // The generations of one prompt (the per-version metrics, the generations of a
     // version) come from the partial index of observations by prompt.

@@ -47,6 +47,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0010_observations_by_prompt.sql"),
     ),
     (
+        "0011_prompt_latency_index",
+        include_str!("../migrations/0011_prompt_latency_index.sql"),
+    ),
+    (
         "0012_datasets",
         include_str!("../migrations/0012_datasets.sql"),
     ),
@@ -260,17 +264,41 @@ mod tests {
                 .map(|rows| rows.join("; "))
                 .expect("plan")
         };
-        // The per-version metrics of a prompt read its generations from the partial index
-        // once, and their scores by trace.
-        let metrics = spindle_store::prompts_sql::metrics_statement(Dialect::Sqlite, "p", "greet");
-        let metrics_plan = plan_of(&metrics);
-        assert_eq!(
-            metrics_plan.matches("observations_by_prompt").count(),
-            1,
-            "{metrics_plan}"
+        // The per-version metrics of a prompt: the totals from the latency index alone, each
+        // percentile a walk along it without a sort, and the scores by the generations' traces.
+        use spindle_store::prompts_sql::{
+            latency_percentiles_statement, linked_scores_statement, metrics_totals_statement,
+        };
+        let totals_plan = plan_of(&metrics_totals_statement(Dialect::Sqlite, "p", "greet"));
+        assert!(
+            totals_plan.contains("COVERING INDEX observations_by_prompt_latency"),
+            "{totals_plan}"
         );
-        assert!(!metrics_plan.contains("SCAN o"), "{metrics_plan}");
-        assert!(metrics_plan.contains("scores_by_trace"), "{metrics_plan}");
+        let percentiles_plan = plan_of(&latency_percentiles_statement(
+            Dialect::Sqlite,
+            "p",
+            "greet",
+            2,
+            1000,
+        ));
+        assert_eq!(
+            percentiles_plan
+                .matches("INDEX observations_by_prompt_latency")
+                .count(),
+            3,
+            "{percentiles_plan}"
+        );
+        assert!(
+            !percentiles_plan.contains("TEMP B-TREE"),
+            "{percentiles_plan}"
+        );
+        let scores_plan = plan_of(&linked_scores_statement(Dialect::Sqlite, "p", "greet"));
+        assert!(
+            scores_plan.contains("COVERING INDEX observations_by_prompt_latency"),
+            "{scores_plan}"
+        );
+        assert!(!scores_plan.contains("SCAN o"), "{scores_plan}");
+        assert!(scores_plan.contains("scores_by_trace"), "{scores_plan}");
         // Traces filtered by a prompt read the prompt's observations from the same index.
         let filter = spindle_store::Filter {
             column: "promptName".to_owned(),

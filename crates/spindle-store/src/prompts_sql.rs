@@ -191,141 +191,221 @@ struct VersionId {
 
 columns_and_codec!(_ => VersionId { name: text, version: int, id: text });
 
-/// A row of [`metrics_statement`]: a version's totals (no `score_name`), or the average of
-/// one score name over a version's generations.
-struct MetricsRow {
+/// A row of [`metrics_totals_statement`]: one version's totals.
+struct VersionTotalsRow {
     version: i64,
-    score_name: Option<String>,
-    count: i64,
-    p50: Option<i64>,
-    p90: Option<i64>,
-    p99: Option<i64>,
+    generations: i64,
+    timed: i64,
     input_tokens: Option<i64>,
     output_tokens: Option<i64>,
     total_tokens: Option<i64>,
     total_cost: Option<f64>,
     first_used: Option<i64>,
     last_used: Option<i64>,
-    score_average: Option<f64>,
 }
 
-columns_and_codec!(_ => MetricsRow {
+columns_and_codec!(_ => VersionTotalsRow {
     version: int,
-    score_name: opt_text,
-    count: int,
-    p50: opt_int,
-    p90: opt_int,
-    p99: opt_int,
+    generations: int,
+    timed: int,
     input_tokens: opt_int,
     output_tokens: opt_int,
     total_tokens: opt_int,
     total_cost: opt_float,
     first_used: opt_int,
     last_used: opt_int,
+});
+
+/// The row of [`latency_percentiles_statement`], in microseconds.
+struct LatencyPercentilesRow {
+    p50: Option<i64>,
+    p90: Option<i64>,
+    p99: Option<i64>,
+}
+
+columns_and_codec!(_ => LatencyPercentilesRow { p50: opt_int, p90: opt_int, p99: opt_int });
+
+/// A row of [`linked_scores_statement`]: the average of one score name over a version's
+/// generations.
+struct VersionScoreRow {
+    version: i64,
+    score_name: String,
+    count: i64,
+    score_average: Option<f64>,
+}
+
+columns_and_codec!(_ => VersionScoreRow {
+    version: int,
+    score_name: text,
+    count: int,
     score_average: opt_float,
 });
 
 // --- statements ---
 
-/// The nearest-rank percentile `percent` of the `latency` column of `ranked` (ordered
-/// positions from 1 to `n` per version), in integer arithmetic both dialects share.
-fn ranked_percentile(percent: u32) -> String {
-    format!("min(CASE WHEN position >= (n * {percent} + 99) / 100 THEN latency END)")
+/// The latency of an observation, written exactly as `observations_by_prompt_latency`
+/// indexes it, so both databases read it from the index.
+const LATENCY: &str = "(end_time - start_time)";
+
+/// Appends the observations linked to prompt `name`: the leading columns of
+/// `observations_by_prompt_latency`.
+fn push_linked_to_prompt(sql: &mut Sql, project_id: &str, name: &str) {
+    sql.push("project_id = ")
+        .bind(project_id)
+        .push(" AND prompt_name = ")
+        .bind(name);
 }
 
-/// Per version of prompt `name`, one row of totals over the observations linked to it and
-/// one row per score name averaging the numeric scores of those observations and of the
-/// traces holding them (each score counted once per version). `g` is `MATERIALIZED` so both
-/// databases read the linked observations from `observations_by_prompt` once; SQLite keeps
-/// the order of a `CROSS JOIN`, so the scores are looked up by the generations' traces.
-pub fn metrics_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+/// Per version of prompt `name`, the totals over the observations linked to it, and how many
+/// of them have a latency; one pass over `observations_by_prompt_latency`.
+pub fn metrics_totals_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
     let mut sql = Sql::new(
         dialect,
-        "WITH g AS MATERIALIZED (SELECT o.prompt_version AS version, o.id AS id, o.trace_id AS trace_id, \
-         o.start_time AS start_time, o.end_time - o.start_time AS latency, \
-         o.usage_input AS usage_input, o.usage_output AS usage_output, \
-         o.usage_total AS usage_total, o.total_cost AS total_cost \
-         FROM observations o WHERE o.project_id = ",
-    );
-    sql.bind(project_id)
-        .push(" AND o.prompt_name = ")
-        .bind(name)
-        .push(&format!(
-            " AND o.prompt_version IS NOT NULL), \
-             ranked AS (SELECT version, latency, \
-             row_number() OVER (PARTITION BY version ORDER BY latency) AS position, \
-             count(*) OVER (PARTITION BY version) AS n FROM g WHERE latency IS NOT NULL), \
-             percentiles AS (SELECT version, {} AS p50, {} AS p90, {} AS p99 \
-             FROM ranked GROUP BY version), \
-             totals AS (SELECT version, count(*) AS generations, {} AS input_tokens, \
-             {} AS output_tokens, {} AS total_tokens, {} AS total_cost, \
+        &format!(
+            "SELECT prompt_version AS version, count(*) AS generations, count({LATENCY}) AS timed, \
+             {} AS input_tokens, {} AS output_tokens, {} AS total_tokens, {} AS total_cost, \
              min(start_time) AS first_used, max(start_time) AS last_used \
-             FROM g GROUP BY version), \
-             linked_scores AS (SELECT DISTINCT g.version AS version, s.id AS id, \
-             s.name AS name, s.value AS value FROM g CROSS JOIN scores s \
-             WHERE s.project_id = ",
-            ranked_percentile(50),
-            ranked_percentile(90),
-            ranked_percentile(99),
+             FROM observations WHERE ",
             SUM_AS_INTEGER.of(dialect, "usage_input"),
             SUM_AS_INTEGER.of(dialect, "usage_output"),
             SUM_AS_INTEGER.of(dialect, "usage_total"),
             SUM_AS_FLOAT.of(dialect, "total_cost"),
-        ))
+        ),
+    );
+    push_linked_to_prompt(&mut sql, project_id, name);
+    sql.push(" AND prompt_version IS NOT NULL GROUP BY prompt_version");
+    sql
+}
+
+/// Where the nearest-rank percentile `percent` of `timed` ordered values (`timed` > 0) stands,
+/// as the index direction to walk and the zero-based offset from that end: its rank is
+/// ceil(timed × percent / 100) counted from the smallest, and a rank past the middle is
+/// reached from the largest end in fewer steps (the value is the same whichever way ties lie).
+fn nearest_rank_step(timed: i64, percent: i64) -> (&'static str, i64) {
+    debug_assert!(timed > 0 && (1..=100).contains(&percent));
+    let rank = (timed * percent + 99) / 100;
+    if rank - 1 <= timed - rank {
+        ("ASC", rank - 1)
+    } else {
+        ("DESC", timed - rank)
+    }
+}
+
+/// The nearest-rank latency percentiles 50, 90 and 99 of `version` of prompt `name`, which
+/// has `timed` observations with a latency: each the value at its offset from the nearer end
+/// of the version's part of `observations_by_prompt_latency`, walked in order without a sort.
+pub fn latency_percentiles_statement(
+    dialect: Dialect,
+    project_id: &str,
+    name: &str,
+    version: i64,
+    timed: i64,
+) -> Sql {
+    let mut sql = Sql::new(dialect, "SELECT ");
+    for (index, percent) in [50, 90, 99].into_iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        let (direction, offset) = nearest_rank_step(timed, percent);
+        sql.push(&format!("(SELECT {LATENCY} FROM observations WHERE "));
+        push_linked_to_prompt(&mut sql, project_id, name);
+        sql.push(" AND prompt_version = ")
+            .bind(version)
+            .push(&format!(
+                " AND {LATENCY} IS NOT NULL ORDER BY {LATENCY} {direction} LIMIT 1 OFFSET "
+            ))
+            .bind(offset)
+            .push(&format!(") AS p{percent}"));
+    }
+    sql
+}
+
+/// Per version of prompt `name` and score name, the average of the numeric scores of the
+/// observations linked to it and of the traces holding them (each score counted once per
+/// version). SQLite keeps the order of a `CROSS JOIN`, so the scores are looked up by the
+/// generations' traces, which come from `observations_by_prompt_latency` alone.
+pub fn linked_scores_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT version, name AS score_name, count(*) AS count, avg(value) AS score_average \
+         FROM (SELECT DISTINCT o.prompt_version AS version, s.id AS id, s.name AS name, \
+         s.value AS value FROM observations o CROSS JOIN scores s WHERE o.project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND o.prompt_name = ")
+        .bind(name)
+        .push(" AND o.prompt_version IS NOT NULL AND s.project_id = ")
         .bind(project_id)
         .push(
-            " AND s.trace_id = g.trace_id \
-             AND (s.observation_id IS NULL OR s.observation_id = g.id) \
+            " AND s.trace_id = o.trace_id \
+             AND (s.observation_id IS NULL OR s.observation_id = o.id) \
              AND s.value IS NOT NULL AND s.name IS NOT NULL \
-             AND coalesce(s.data_type, '') <> 'CATEGORICAL') \
-             SELECT t.version AS version, NULL AS score_name, t.generations AS count, \
-             p.p50 AS p50, p.p90 AS p90, p.p99 AS p99, t.input_tokens AS input_tokens, \
-             t.output_tokens AS output_tokens, t.total_tokens AS total_tokens, \
-             t.total_cost AS total_cost, t.first_used AS first_used, \
-             t.last_used AS last_used, NULL AS score_average \
-             FROM totals t LEFT JOIN percentiles p ON p.version = t.version \
-             UNION ALL SELECT version, name, count(*), NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, avg(value) FROM linked_scores GROUP BY version, name",
+             AND coalesce(s.data_type, '') <> 'CATEGORICAL') linked \
+             GROUP BY version, name",
         );
     sql
 }
 
-/// Gathers [`MetricsRow`]s into one entry per version, ascending, scores by name.
-fn gather_metrics(rows: Vec<MetricsRow>) -> Vec<PromptVersionMetrics> {
+/// The per-version metrics of prompt `name`: the totals, each version's percentiles, and the
+/// score averages, in ascending versions with scores by name.
+async fn version_metrics(
+    db: &impl Executor,
+    project_id: &str,
+    name: &str,
+) -> Result<Vec<PromptVersionMetrics>> {
+    let dialect = db.dialect();
     let seconds = |micros: Option<i64>| micros.map(|micros| micros as f64 / 1_000_000.0);
+    let totals: Vec<VersionTotalsRow> = db
+        .select(metrics_totals_statement(dialect, project_id, name))
+        .await?;
     let mut versions: BTreeMap<i64, PromptVersionMetrics> = BTreeMap::new();
-    for row in rows {
-        let entry = versions
-            .entry(row.version)
-            .or_insert_with(|| PromptVersionMetrics {
-                version: row.version,
-                ..PromptVersionMetrics::default()
-            });
-        match row.score_name {
-            Some(name) => entry.scores.push(ScoreAverage {
-                name,
+    for row in totals {
+        let mut entry = PromptVersionMetrics {
+            version: row.version,
+            generations: row.generations.max(0) as u64,
+            input_tokens: row.input_tokens.unwrap_or(0),
+            output_tokens: row.output_tokens.unwrap_or(0),
+            total_tokens: row.total_tokens.unwrap_or(0),
+            total_cost: row.total_cost.unwrap_or(0.0),
+            first_used: row.first_used,
+            last_used: row.last_used,
+            ..PromptVersionMetrics::default()
+        };
+        if row.timed > 0 {
+            let percentiles: Vec<LatencyPercentilesRow> = db
+                .select(latency_percentiles_statement(
+                    dialect,
+                    project_id,
+                    name,
+                    row.version,
+                    row.timed,
+                ))
+                .await?;
+            if let Some(percentiles) = percentiles.into_iter().next() {
+                entry.latency_p50 = seconds(percentiles.p50);
+                entry.latency_p90 = seconds(percentiles.p90);
+                entry.latency_p99 = seconds(percentiles.p99);
+            }
+        }
+        versions.insert(row.version, entry);
+    }
+    let scores: Vec<VersionScoreRow> = db
+        .select(linked_scores_statement(dialect, project_id, name))
+        .await?;
+    for row in scores {
+        if let Some(entry) = versions.get_mut(&row.version) {
+            entry.scores.push(ScoreAverage {
+                name: row.score_name,
                 average: row.score_average.unwrap_or(0.0),
                 count: row.count.max(0) as u64,
-            }),
-            None => {
-                entry.generations = row.count.max(0) as u64;
-                entry.latency_p50 = seconds(row.p50);
-                entry.latency_p90 = seconds(row.p90);
-                entry.latency_p99 = seconds(row.p99);
-                entry.input_tokens = row.input_tokens.unwrap_or(0);
-                entry.output_tokens = row.output_tokens.unwrap_or(0);
-                entry.total_tokens = row.total_tokens.unwrap_or(0);
-                entry.total_cost = row.total_cost.unwrap_or(0.0);
-                entry.first_used = row.first_used;
-                entry.last_used = row.last_used;
-            }
+            });
         }
     }
     let mut metrics: Vec<PromptVersionMetrics> = versions.into_values().collect();
     for entry in &mut metrics {
         entry.scores.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    metrics
+    Ok(metrics)
 }
 
 /// Appends the version a selector names, for `version_expr` of prompt `name`: `= n`, or the
@@ -1358,10 +1438,7 @@ impl<E: Executor> Prompts for E {
         project_id: &str,
         name: &str,
     ) -> Result<Vec<PromptVersionMetrics>> {
-        let rows = self
-            .select(metrics_statement(self.dialect(), project_id, name))
-            .await?;
-        Ok(gather_metrics(rows))
+        version_metrics(self, project_id, name).await
     }
 
     async fn prompt_ids(
@@ -1376,6 +1453,20 @@ impl<E: Executor> Prompts for E {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_are_reached_from_the_nearer_end() {
+        // Ranks ceil(n × p / 100), from 1: the offset from the smaller end, or from the larger.
+        assert_eq!(nearest_rank_step(1, 50), ("ASC", 0));
+        assert_eq!(nearest_rank_step(1, 99), ("ASC", 0));
+        assert_eq!(nearest_rank_step(3, 50), ("ASC", 1));
+        assert_eq!(nearest_rank_step(3, 90), ("DESC", 0));
+        assert_eq!(nearest_rank_step(4, 50), ("ASC", 1));
+        assert_eq!(nearest_rank_step(10, 90), ("DESC", 1));
+        assert_eq!(nearest_rank_step(1000, 99), ("DESC", 10));
+        assert_eq!(nearest_rank_step(98_000, 50), ("ASC", 48_999));
+        assert_eq!(nearest_rank_step(98_000, 99), ("DESC", 980));
+    }
 
     #[test]
     fn labels_move_by_upsert_on_both_dialects() {
