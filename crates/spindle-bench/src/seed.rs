@@ -5,9 +5,7 @@
 use crate::generate::{Rng, TAGS};
 use crate::server::PROJECT_ID;
 use spindle_core::ObservationType;
-use spindle_store::{
-    Catalog, ObservationRecord, Organization, Project, Store, TraceRecord, WriteBatch,
-};
+use spindle_store::{ObservationRecord, Organization, Project, Store, TraceRecord, WriteBatch};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
