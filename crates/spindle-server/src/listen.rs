@@ -168,59 +168,46 @@ mod tests {
         text.parse().expect("address")
     }
 
-    fn nets(entries: &[&str]) -> Vec<IpNet> {
-        entries
+    /// The client of a request from `peer` carrying the `X-Forwarded-For` lines `forwarded`,
+    /// with `trusted` proxies.
+    fn client(peer: &str, forwarded: &[&str], trusted: &[&str]) -> IpAddr {
+        let trusted: Vec<IpNet> = trusted
             .iter()
             .map(|entry| parse_trusted_proxy(entry).expect("entry"))
-            .collect()
+            .collect();
+        client_ip(ip(peer), &headers(forwarded), &trusted)
     }
 
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
-        let trusted = nets(&["10.0.0.0/8"]);
-        let forged = headers(&["1.2.3.4"]);
-        assert_eq!(
-            client_ip(ip("203.0.113.9"), &forged, &trusted),
-            ip("203.0.113.9")
-        );
-        assert_eq!(client_ip(ip("10.0.0.2"), &forged, &[]), ip("10.0.0.2"));
+        let lan = &["10.0.0.0/8"];
+        assert_eq!(client("203.0.113.9", &["1.2.3.4"], lan), ip("203.0.113.9"));
+        assert_eq!(client("10.0.0.2", &["1.2.3.4"], &[]), ip("10.0.0.2"));
     }
 
     #[test]
     fn behind_trusted_proxies_the_nearest_untrusted_hop_is_the_client() {
-        let trusted = nets(&["10.0.0.0/8", "192.168.1.1"]);
+        let proxies = &["10.0.0.0/8", "192.168.1.1"];
         // The client forged the first entry; the two proxies appended what they saw.
-        let chain = headers(&["6.6.6.6, 198.51.100.7", "192.168.1.1"]);
-        assert_eq!(
-            client_ip(ip("10.1.2.3"), &chain, &trusted),
-            ip("198.51.100.7")
-        );
-        let one_line = headers(&["6.6.6.6, 198.51.100.7, 192.168.1.1"]);
-        assert_eq!(
-            client_ip(ip("10.1.2.3"), &one_line, &trusted),
-            ip("198.51.100.7")
-        );
+        let chain = ["6.6.6.6, 198.51.100.7", "192.168.1.1"];
+        assert_eq!(client("10.1.2.3", &chain, proxies), ip("198.51.100.7"));
+        let one_line = ["6.6.6.6, 198.51.100.7, 192.168.1.1"];
+        assert_eq!(client("10.1.2.3", &one_line, proxies), ip("198.51.100.7"));
         // No header: the proxy itself.
-        assert_eq!(
-            client_ip(ip("10.1.2.3"), &headers(&[]), &trusted),
-            ip("10.1.2.3")
-        );
+        assert_eq!(client("10.1.2.3", &[], proxies), ip("10.1.2.3"));
         // Every hop trusted: the farthest one.
-        let inner = headers(&["10.9.9.9"]);
-        assert_eq!(client_ip(ip("10.1.2.3"), &inner, &trusted), ip("10.9.9.9"));
+        assert_eq!(client("10.1.2.3", &["10.9.9.9"], proxies), ip("10.9.9.9"));
     }
 
     #[test]
     fn a_malformed_entry_stops_at_the_proxy_that_added_it() {
-        let trusted = nets(&["10.0.0.0/8"]);
-        let garbled = headers(&["6.6.6.6, not-an-address, 10.0.0.5"]);
+        let garbled = ["6.6.6.6, not-an-address, 10.0.0.5"];
         assert_eq!(
-            client_ip(ip("10.1.2.3"), &garbled, &trusted),
+            client("10.1.2.3", &garbled, &["10.0.0.0/8"]),
             ip("10.0.0.5")
         );
-        let v6 = headers(&["2001:db8::1"]);
-        let trusted_v6 = nets(&["::1"]);
-        assert_eq!(client_ip(ip("::1"), &v6, &trusted_v6), ip("2001:db8::1"));
+        let v6 = ["2001:db8::1"];
+        assert_eq!(client("::1", &v6, &["::1"]), ip("2001:db8::1"));
     }
 
     #[test]
