@@ -1,22 +1,16 @@
 // Datasets with the official JS SDK (@langfuse/client 5.x): a dataset (a name in a folder) and
 // its items created through the API client (one archived by an upsert of its id), read back with
-// langfuse.dataset.get (one item a page), then dataset.runExperiment with a task and an evaluator,
-// which links each active item's task trace through datasetRunItems.create; the run is read back
-// with datasets.getRun/getRuns and datasetRunItems.list. Prints one line `COMPAT_SUMMARY {json}`.
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
-import { LangfuseSpanProcessor } from "@langfuse/otel";
+// langfuse.dataset.get (one item a page), then langfuse.experiment.run on the active items with a
+// task and an evaluator, which links each item's task trace through datasetRunItems.create (an
+// archived item is refused there); the run is read back with datasets.getRun/getRuns and
+// datasetRunItems.list. Prints one line `COMPAT_SUMMARY {json}`.
 import { LangfuseClient } from "@langfuse/client";
-import { bounded, need, report, sdkLog } from "./harness.mjs";
+import { bounded, need, projectKeys, report, sdkLog } from "./harness.mjs";
+import { registerTracing } from "./tracing.mjs";
 
 const run = need("COMPAT_RUN_ID");
-const keys = {
-  publicKey: need("LANGFUSE_PUBLIC_KEY"),
-  secretKey: need("LANGFUSE_SECRET_KEY"),
-  baseUrl: need("LANGFUSE_BASE_URL"),
-};
-const processor = new LangfuseSpanProcessor(keys);
-const provider = new NodeTracerProvider({ spanProcessors: [processor] });
-provider.register();
+const keys = projectKeys();
+const { processor, provider } = registerTracing(keys);
 const langfuse = new LangfuseClient(keys);
 
 const name = `compat-${run}-js/capitals`;
