@@ -3,9 +3,10 @@ with an upsert by id, `get_dataset`, `api.datasets.list`, `api.dataset_items.lis
 an unknown dataset), and with 4.x runs (`dataset.run_experiment` with an evaluator, which
 links each item's trace through `api.dataset_run_items.create`; `get_dataset_runs`,
 `get_dataset_run`, `api.dataset_run_items.list`, `delete_dataset_run`); and with the JS SDK
-5.x (`api.datasets.create`, `api.datasetItems.create`, `dataset.createItem`, `dataset.get`,
-`experiment.run` with an evaluator, `api.datasets.getRun/getRuns`, `api.datasetRunItems.list`);
-all read back through the public API."""
+5.x (`api.datasets.create`, `api.datasetItems.create/delete`, `dataset.createItem`, `dataset.get`
+now and at a `version` before an archive and a delete, `experiment.run` with an evaluator,
+`api.datasets.getRun/getRuns`, `api.datasetRunItems.list`); all read back through the public
+API."""
 
 from compat_helpers import assert_clean_run, encoded, majors_fixture, scenario_fixture
 from conftest import Check
@@ -125,6 +126,23 @@ def test_js_dataset_and_items(api, js_run):
     ck.true(dataset["has_link"], "every item has its link function")
     read = api.get(f"/api/public/v2/datasets/{encoded(name)}")
     ck.eq(read["id"], created["id"], "read back by encoded name")
+    ck.done()
+
+
+def test_js_dataset_version(api, js_run):
+    then = js_run["dataset_then"]
+    ck = Check("js dataset version")
+    ck.eq(then["dataset_version"], then["version"], "the dataset read at a version says which")
+    by_id = {i["id"]: i for i in then["items"]}
+    suffix = f"{js_run['run']}-js"
+    ck.eq(sorted(by_id), sorted([js_run["items"]["italy"]["id"], f"france-{suffix}", f"spain-{suffix}",
+                                 f"atlantis-{suffix}"]), "the items then: the deleted one still there")
+    ck.eq(by_id.get(f"spain-{suffix}", {}).get("status"), "ACTIVE", "archived only later")
+    ck.eq(by_id.get(f"spain-{suffix}", {}).get("expected_output"), "Madrid", "its content then")
+    ck.eq(by_id.get(f"atlantis-{suffix}", {}).get("input"), {"country": "Atlantis"}, "the deleted item as it was")
+    raw = api.get("/api/public/dataset-items", params={"datasetName": js_run["name"], "version": then["version"],
+                                                       "limit": 1})
+    ck.eq(raw["meta"]["totalItems"], 4, "the raw list at that version counts the same items")
     ck.done()
 
 

@@ -1,6 +1,7 @@
 // Datasets with the official JS SDK (@langfuse/client 5.x): a dataset (a name in a folder) and
-// its items created through the API client (one archived by an upsert of its id), read back with
-// langfuse.dataset.get (one item a page), then langfuse.experiment.run on the active items with a
+// its items created through the API client (one archived by an upsert of its id, one deleted),
+// read back with langfuse.dataset.get (one item a page) and as they were before those two writes
+// (`version`), then langfuse.experiment.run on the active items with a
 // task and an evaluator, which links each item's task trace through datasetRunItems.create (an
 // archived item is refused there); the run is read back with datasets.getRun/getRuns and
 // datasetRunItems.list. Prints one line `COMPAT_SUMMARY {json}`.
@@ -47,7 +48,16 @@ const france = await langfuse.dataset.createItem({
 });
 const spainId = `spain-${run}-js`;
 await langfuse.api.datasetItems.create({ datasetName: name, id: spainId, input: { country: "Spain" }, expectedOutput: "Madrid" });
+const atlantisId = `atlantis-${run}-js`;
+await langfuse.api.datasetItems.create({ datasetName: name, id: atlantisId, input: { country: "Atlantis" } });
+// The dataset version between these writes and the ones below (pauses keep the millisecond of
+// the ISO timestamp apart from both).
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+await pause();
+const version = new Date().toISOString();
+await pause();
 const archived = await langfuse.api.datasetItems.create({ datasetName: name, id: spainId, status: "ARCHIVED" });
+await langfuse.api.datasetItems.delete(atlantisId);
 summary.items = { italy: itemSummary(italy), france: itemSummary(france), archived: itemSummary(archived) };
 
 const dataset = await langfuse.dataset.get(name, { fetchItemsPageSize: 1 });
@@ -58,6 +68,13 @@ summary.dataset = {
   metadata: dataset.metadata,
   items: dataset.items.map(itemSummary).sort((a, b) => a.id.localeCompare(b.id)),
   has_link: dataset.items.every((item) => typeof item.link === "function"),
+};
+
+const then = await langfuse.dataset.get(name, { version });
+summary.dataset_then = {
+  version,
+  dataset_version: then.version,
+  items: then.items.map(itemSummary).sort((a, b) => a.id.localeCompare(b.id)),
 };
 
 // Archived items take no part in a run: the experiment runs the active ones.
