@@ -2,16 +2,20 @@
 with an upsert by id, `get_dataset`, `api.datasets.list`, `api.dataset_items.list/get/delete`,
 an unknown dataset), and with 4.x runs (`dataset.run_experiment` with an evaluator, which
 links each item's trace through `api.dataset_run_items.create`; `get_dataset_runs`,
-`get_dataset_run`, `api.dataset_run_items.list`, `delete_dataset_run`), read back through the
-public API."""
+`get_dataset_run`, `api.dataset_run_items.list`, `delete_dataset_run`); and with the JS SDK
+5.x (`api.datasets.create`, `api.datasetItems.create/delete`, `dataset.createItem`, `dataset.get`
+now and at a `version` before an archive and a delete, `experiment.run` with an evaluator,
+`api.datasets.getRun/getRuns`, `api.datasetRunItems.list`); all read back through the public
+API."""
 
 from compat_helpers import assert_clean_run, encoded, majors_fixture, scenario_fixture
 from conftest import Check
 
-SCENARIOS_USED = ["py_datasets_v5", "py_datasets_v4"]
+SCENARIOS_USED = ["py_datasets_v5", "py_datasets_v4", "js_datasets"]
 
 run = majors_fixture("py_datasets")
 v4_run = scenario_fixture("py_datasets_v4")
+js_run = scenario_fixture("js_datasets")
 
 
 def test_sdk_run_clean(run):
@@ -90,4 +94,99 @@ def test_v4_experiment_runs(api, v4_run):
     ck.eq((run["archived_run_item"] or {}).get("status"), 400, "an archived item takes no part in new runs")
     ck.true("datasetItemId" in (run["archived_run_item"] or {}).get("text", ""), "names the field")
     ck.eq((run["missing_run"] or {}).get("status"), 404, "an unknown run")
+    ck.done()
+
+
+def test_js_sdk_run_clean(js_run):
+    assert_clean_run(js_run)
+
+
+def test_js_dataset_and_items(api, js_run):
+    ck = Check("js datasets")
+    run = js_run
+    name = run["name"]
+    created = run["created"]
+    ck.eq(created["name"], name, "created name")
+    ck.eq(created["description"], "capital cities", "description")
+    ck.eq(created["metadata"], {"owner": "geo"}, "metadata")
+    items = run["items"]
+    ck.eq(items["italy"]["status"], "ACTIVE", "a new item is active")
+    ck.eq(items["italy"]["input"], {"country": "Italy"}, "input")
+    ck.eq(items["italy"]["expected_output"], "Rome", "expected output")
+    ck.eq(items["italy"]["metadata"], {"difficulty": 1}, "item metadata")
+    ck.eq(items["italy"]["dataset_id"], created["id"], "item dataset id")
+    ck.eq(items["italy"]["dataset_name"], name, "item dataset name")
+    ck.eq(items["france"]["id"], f"france-{run['run']}-js", "dataset.createItem keeps the given id")
+    ck.eq(items["archived"]["status"], "ARCHIVED", "an upsert by id archives")
+    ck.eq(items["archived"]["expected_output"], "Madrid", "the upsert keeps the expected output")
+    dataset = run["dataset"]
+    ck.eq(dataset["id"], created["id"], "dataset.get id")
+    ck.eq(dataset["metadata"], {"owner": "geo"}, "dataset.get metadata")
+    ck.eq(dataset["items"], sorted(items.values(), key=lambda i: i["id"]), "dataset.get read every item, one a page")
+    ck.true(dataset["has_link"], "every item has its link function")
+    read = api.get(f"/api/public/v2/datasets/{encoded(name)}")
+    ck.eq(read["id"], created["id"], "read back by encoded name")
+    ck.done()
+
+
+def test_js_dataset_version(api, js_run):
+    then = js_run["dataset_then"]
+    ck = Check("js dataset version")
+    ck.eq(then["dataset_version"], then["version"], "the dataset read at a version says which")
+    by_id = {i["id"]: i for i in then["items"]}
+    suffix = f"{js_run['run']}-js"
+    ck.eq(sorted(by_id), sorted([js_run["items"]["italy"]["id"], f"france-{suffix}", f"spain-{suffix}",
+                                 f"atlantis-{suffix}"]), "the items then: the deleted one still there")
+    ck.eq(by_id.get(f"spain-{suffix}", {}).get("status"), "ACTIVE", "archived only later")
+    ck.eq(by_id.get(f"spain-{suffix}", {}).get("expected_output"), "Madrid", "its content then")
+    ck.eq(by_id.get(f"atlantis-{suffix}", {}).get("input"), {"country": "Atlantis"}, "the deleted item as it was")
+    raw = api.get("/api/public/dataset-items", params={"datasetName": js_run["name"], "version": then["version"],
+                                                       "limit": 1})
+    ck.eq(raw["meta"]["totalItems"], 4, "the raw list at that version counts the same items")
+    ck.done()
+
+
+def test_js_experiment_run(api, js_run):
+    ck = Check("js dataset run")
+    run = js_run
+    experiment = run["experiment"]
+    ck.eq(experiment["run_name"], run["run_name"], "the given run name")
+    results = experiment["items"]
+    ck.eq(sorted(r["output"] for r in results), ["Lyon", "Rome"], "task outputs of the active items")
+    ck.eq(sorted(e for r in results for e in r["evaluations"]), [["exact", 0], ["exact", 1]], "evaluations")
+    ck.true(experiment["dataset_run_id"], "the run's id came back from the link")
+    ck.eq({r["dataset_run_id"] for r in results}, {experiment["dataset_run_id"]}, "one run for every item")
+    read = run["run_read"]
+    ck.eq(read["id"], experiment["dataset_run_id"], "getRun id")
+    ck.eq(read["name"], run["run_name"], "getRun name")
+    ck.eq(read["description"], "first try", "run description")
+    ck.eq(read["metadata"], {"model": "lookup"}, "run metadata")
+    ck.eq(read["dataset_id"], run["created"]["id"], "run dataset id")
+    ck.eq(read["dataset_name"], run["name"], "run dataset name")
+    by_item = {r["item_id"]: r for r in results}
+    ck.eq(sorted(i["dataset_item_id"] for i in read["items"]), sorted(by_item), "one run item per active item")
+    for item in read["items"]:
+        result = by_item.get(item["dataset_item_id"], {})
+        ck.eq(item["trace_id"], result.get("trace_id"), f"run item {item['dataset_item_id']} links the task trace")
+        ck.eq(item["run_id"], read["id"], "run item's run id")
+        ck.eq(item["run_name"], run["run_name"], "run item's run name")
+        trace = api.trace(item["trace_id"])
+        ck.true(item["observation_id"] in [o["id"] for o in trace["observations"]],
+                f"observation {item['observation_id']} is in trace {item['trace_id']}")
+        ck.eq(trace["environment"], "sdk-experiment", "the SDK's experiment environment")
+        task_span = next((o for o in trace["observations"] if o["id"] == item["observation_id"]), {})
+        ck.eq((task_span.get("metadata") or {}).get("dataset_item_id"), item["dataset_item_id"], "task span metadata")
+        scores = [(s["name"], s["value"]) for s in api.scores_v2(traceId=item["trace_id"])]
+        ck.eq(scores, [("exact", 1.0 if result.get("output") == "Rome" else 0.0)], "the evaluator's score")
+    ck.eq(run["runs"], {"total": 1, "names": [run["run_name"]]}, "getRuns")
+    ck.eq(run["run_items_page"], {"total": 2, "pages": 2, "count": 1}, "datasetRunItems.list page")
+    ck.done()
+
+
+def test_js_errors(js_run):
+    ck = Check("js dataset errors")
+    ck.eq((js_run["missing_dataset"] or {}).get("status"), 404, "dataset.get of an unknown name")
+    ck.eq((js_run["archived_link"] or {}).get("status"), 400, "an archived item takes no part in new runs")
+    ck.true("datasetItemId" in (js_run["archived_link"] or {}).get("text", ""), "names the field")
+    ck.eq((js_run["missing_run"] or {}).get("status"), 404, "an unknown run")
     ck.done()

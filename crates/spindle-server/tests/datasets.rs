@@ -155,8 +155,20 @@ async fn items_are_upserted_filtered_read_and_deleted() {
         "dataset \"absent\" not found",
     )
     .await;
+    let before = get(
+        &app,
+        "/api/public/dataset-items?datasetName=capitals&version=2000-01-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(before["meta"]["totalItems"], 0, "no item existed then");
+    let later = get(
+        &app,
+        "/api/public/dataset-items?datasetName=capitals&version=2999-01-01T00:00:00.000Z",
+    )
+    .await;
+    assert_eq!(later["meta"]["totalItems"], 2, "every item as it is now");
     expect_error(
-        app.get("/api/public/dataset-items?datasetName=capitals&version=2026-01-01T00:00:00Z")
+        app.get("/api/public/dataset-items?datasetName=capitals&version=yesterday")
             .await,
         400,
         "version:",

@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_datasets",
         include_str!("../migrations/0015_datasets.sql"),
     ),
+    (
+        "0016_dataset_item_versions",
+        include_str!("../migrations/0016_dataset_item_versions.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

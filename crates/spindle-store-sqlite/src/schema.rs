@@ -54,6 +54,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_datasets",
         include_str!("../migrations/0012_datasets.sql"),
     ),
+    (
+        "0013_dataset_item_versions",
+        include_str!("../migrations/0013_dataset_item_versions.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

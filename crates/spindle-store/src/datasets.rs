@@ -25,6 +25,9 @@ pub struct DatasetItemQuery {
     pub dataset_name: Option<String>,
     pub source_trace_id: Option<String>,
     pub source_observation_id: Option<String>,
+    /// Read the items as they were at this time (microseconds): items deleted by then are
+    /// gone, each other item has the state of its last write up to then.
+    pub version: Option<i64>,
 }
 
 /// Storage of datasets, their items and runs. Lists are newest first. A dataset, item or run

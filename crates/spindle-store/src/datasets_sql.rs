@@ -16,7 +16,7 @@ use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::sql::reads::paging;
 use crate::sql::{Dialect, RowAccess, Sql};
-use crate::statements::{insert, insert_select, qualified};
+use crate::statements::{insert, insert_select, on_conflict_update, qualified};
 use crate::{new_uuid, now_micros, Page, Result};
 
 // --- column lists and row codecs ---
@@ -390,7 +390,10 @@ async fn upsert_item(
     .push(", status = coalesce(")
     .bind(item.status.map(ItemStatus::as_str))
     .push(", dataset_items.status) WHERE dataset_items.dataset_id = excluded.dataset_id");
-    let changed = db.modify(vec![sql]).await?;
+    let mut of_dataset = Sql::new(db.dialect(), "i.dataset_id = ");
+    of_dataset.bind(row.dataset_id.as_str());
+    let version = record_item_version(db.dialect(), project_id, &id, of_dataset, false, now);
+    let changed = db.modify(vec![sql, version]).await?;
     if changed.first().copied().unwrap_or(0) == 0 {
         return Err(Error::invalid(
             "id",
@@ -404,14 +407,80 @@ async fn upsert_item(
         .ok_or_else(|| Error::internal(format!("dataset item {id:?}: upserted but not found")))
 }
 
+/// Records the stored item `id` (when `condition` on it holds, `i` naming the item) as its
+/// version valid from `now`, or marks it `deleted` from then; a version of the same
+/// microsecond is replaced.
+fn record_item_version(
+    dialect: Dialect,
+    project_id: &str,
+    id: &str,
+    condition: Sql,
+    deleted: bool,
+    now: i64,
+) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "INSERT INTO dataset_item_versions ({ITEM_COLUMNS}, valid_from, deleted) SELECT {}, ",
+            qualified("i", ITEM_COLUMNS)
+        ),
+    );
+    sql.bind(now)
+        .push(&format!(
+            ", {} FROM dataset_items i WHERE i.project_id = ",
+            i32::from(deleted)
+        ))
+        .bind(project_id)
+        .push(" AND i.id = ")
+        .bind(id)
+        .and(condition);
+    let replaced = ITEM_COLUMNS
+        .split(", ")
+        .chain(["deleted"])
+        .filter(|column| !matches!(*column, "id" | "project_id"));
+    sql.push(&on_conflict_update("project_id, id, valid_from", replaced));
+    sql
+}
+
+/// `i.valid_from <= T AND i.deleted = 0 AND NOT EXISTS (a later version up to T)`: the
+/// versions `i` in force at time `at`, each item's last up to then unless it marks a delete.
+fn in_force_at(dialect: Dialect, at: i64) -> Sql {
+    let mut sql = Sql::new(dialect, "i.valid_from <= ");
+    sql.bind(at)
+        .push(
+            " AND i.deleted = 0 AND NOT EXISTS (SELECT 1 FROM dataset_item_versions n \
+             WHERE n.project_id = i.project_id AND n.id = i.id \
+             AND n.valid_from > i.valid_from AND n.valid_from <= ",
+        )
+        .bind(at)
+        .push(")");
+    sql
+}
+
 async fn list_items(
     db: &impl Executor,
     project_id: &str,
     query: &DatasetItemQuery,
 ) -> Result<Page<DatasetItem>> {
     let dialect = db.dialect();
-    let mut rows = select_named(dialect, project_id, ITEMS_OF_DATASETS);
-    let mut count = count_rows(dialect, "dataset_items", "i", project_id);
+    let (mut rows, mut count) = match query.version {
+        None => (
+            select_named(dialect, project_id, ITEMS_OF_DATASETS),
+            count_rows(dialect, "dataset_items", "i", project_id),
+        ),
+        Some(at) => {
+            let ((_, alias, columns, owner_key), owner_table) = ITEMS_OF_DATASETS;
+            let versions = (
+                ("dataset_item_versions", alias, columns, owner_key),
+                owner_table,
+            );
+            let mut rows = select_named(dialect, project_id, versions);
+            let mut count = count_rows(dialect, "dataset_item_versions", "i", project_id);
+            rows.and(in_force_at(dialect, at));
+            count.and(in_force_at(dialect, at));
+            (rows, count)
+        }
+    };
     if let Some(name) = &query.dataset_name {
         let dataset = existing_dataset(db, project_id, name).await?;
         both_equal(&mut rows, &mut count, "i.dataset_id", &dataset.id);
@@ -455,13 +524,16 @@ async fn delete_item(db: &impl Executor, project_id: &str, id: &str) -> Result<b
     of_item.bind(id);
     let mut item = Sql::new(dialect, "DELETE FROM dataset_items WHERE project_id = ");
     item.bind(project_id).push(" AND id = ").bind(id);
+    let every = Sql::new(dialect, "1 = 1");
+    let tombstone = record_item_version(dialect, project_id, id, every, true, now_micros());
     let changed = db
         .modify(vec![
             delete_run_items_where(dialect, project_id, of_item),
+            tombstone,
             item,
         ])
         .await?;
-    Ok(changed.get(1).copied().unwrap_or(0) > 0)
+    Ok(changed.get(2).copied().unwrap_or(0) > 0)
 }
 
 /// The trace of a stored observation.

@@ -62,15 +62,17 @@ pub fn upsert(
     updated: &[&str],
 ) -> Sql {
     let mut sql = insert(dialect, table, columns, values);
+    sql.push(&on_conflict_update(key, updated.iter().copied()));
+    sql
+}
+
+/// ` ON CONFLICT (<key>) DO UPDATE SET c = excluded.c, …` for each of `updated`.
+pub fn on_conflict_update<'a>(key: &str, updated: impl IntoIterator<Item = &'a str>) -> String {
     let set: Vec<String> = updated
-        .iter()
+        .into_iter()
         .map(|column| format!("{column} = excluded.{column}"))
         .collect();
-    sql.push(&format!(
-        " ON CONFLICT ({key}) DO UPDATE SET {}",
-        set.join(", ")
-    ));
-    sql
+    format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
 }
 
 /// `DELETE FROM <table> WHERE <column> = <value> AND …`.

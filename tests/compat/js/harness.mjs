@@ -58,3 +58,12 @@ export function report(summary) {
   process.stdout.write("COMPAT_SUMMARY " + JSON.stringify(summary) + "\n");
   process.exit(0);
 }
+
+/** The project's keys and the server's URL, from LANGFUSE_PUBLIC_KEY/SECRET_KEY/BASE_URL. */
+export function projectKeys() {
+  return {
+    publicKey: need("LANGFUSE_PUBLIC_KEY"),
+    secretKey: need("LANGFUSE_SECRET_KEY"),
+    baseUrl: need("LANGFUSE_BASE_URL"),
+  };
+}

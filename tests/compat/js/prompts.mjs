@@ -2,21 +2,14 @@
 // prompts, get them by label and version, compile them (a placeholder filled with messages),
 // move `production` with prompt.update, a missing prompt, and a generation linked to the
 // prompt it used (@langfuse/tracing). Prints one line `COMPAT_SUMMARY {json}`.
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
-import { LangfuseSpanProcessor } from "@langfuse/otel";
 import { startActiveObservation, startObservation } from "@langfuse/tracing";
 import { LangfuseClient } from "@langfuse/client";
-import { bounded, need, report, sdkLog } from "./harness.mjs";
+import { bounded, need, projectKeys, report, sdkLog } from "./harness.mjs";
+import { registerTracing } from "./tracing.mjs";
 
 const run = need("COMPAT_RUN_ID");
-const keys = {
-  publicKey: need("LANGFUSE_PUBLIC_KEY"),
-  secretKey: need("LANGFUSE_SECRET_KEY"),
-  baseUrl: need("LANGFUSE_BASE_URL"),
-};
-const processor = new LangfuseSpanProcessor(keys);
-const provider = new NodeTracerProvider({ spanProcessors: [processor] });
-provider.register();
+const keys = projectKeys();
+const { processor, provider } = registerTracing(keys);
 const langfuse = new LangfuseClient(keys);
 
 const name = `compat-${run}-js-greeting`;

@@ -597,12 +597,6 @@ pub fn page_request(params: &Params) -> Result<PageRequest, Error> {
 /// The dataset items list: `datasetName`, `sourceTraceId`, `sourceObservationId`, `page`,
 /// `limit`. A `version` is refused until items keep their history.
 pub fn dataset_item_query(params: &Params) -> Result<DatasetItemQuery, Error> {
-    if params.get("version").is_some() {
-        return Err(Error::invalid(
-            "version",
-            "reading a dataset as it was at a given time is not supported yet",
-        ));
-    }
     Ok(DatasetItemQuery {
         page: PageRequest {
             page: params.page()?,
@@ -611,5 +605,6 @@ pub fn dataset_item_query(params: &Params) -> Result<DatasetItemQuery, Error> {
         dataset_name: params.string("datasetName"),
         source_trace_id: params.string("sourceTraceId"),
         source_observation_id: params.string("sourceObservationId"),
+        version: params.timestamp("version")?,
     })
 }

@@ -28,6 +28,7 @@ macro_rules! datasets_conformance_suite {
             datasets_upsert_by_name_list_and_isolation,
             dataset_items_upsert_list_get_and_delete,
             dataset_runs_start_with_their_first_item,
+            dataset_items_read_as_they_were,
         );
     };
 }
@@ -523,4 +524,99 @@ pub async fn dataset_runs_start_with_their_first_item<S: DatasetsStore>(store: A
         .expect("get run")
         .expect("exists");
     assert_eq!(items.len(), 1);
+}
+
+/// `version`: the items of a dataset as they were at a time, through updates, an archive and a
+/// delete; the times are the `updated_at` of the writes themselves.
+pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    store
+        .upsert_dataset(PROJECT, &dataset("capitals"))
+        .await
+        .expect("create");
+    let listed = |project: &'static str, version: Option<i64>| async move {
+        let page = store
+            .list_dataset_items(
+                project,
+                &DatasetItemQuery {
+                    page: page(1, 10),
+                    dataset_name: (project == PROJECT).then(|| "capitals".to_owned()),
+                    version,
+                    ..DatasetItemQuery::default()
+                },
+            )
+            .await
+            .expect("list");
+        assert_eq!(page.total_items, page.items.len() as u64);
+        let mut items: Vec<(String, ItemStatus, Option<String>)> = page
+            .items
+            .into_iter()
+            .map(|i| (i.id, i.status, i.input))
+            .collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        items
+    };
+    let at = |version: i64| listed(PROJECT, Some(version));
+    let state =
+        |id: &str, status: ItemStatus, input: &str| (id.to_owned(), status, Some(input.to_owned()));
+    let write = |new: NewDatasetItem| async move {
+        store
+            .upsert_dataset_item(PROJECT, &new)
+            .await
+            .expect("upsert")
+            .updated_at
+    };
+
+    let first = write(item("capitals", Some("italy"), r#""Italy""#)).await;
+    let second = write(item("capitals", Some("france"), r#""France""#)).await;
+    let renamed = write(item("capitals", Some("italy"), r#""Italia""#)).await;
+    let archived = write(NewDatasetItem {
+        status: Some(ItemStatus::Archived),
+        ..item("capitals", Some("france"), r#""Francia""#)
+    })
+    .await;
+    assert!(store
+        .delete_dataset_item(PROJECT, "italy")
+        .await
+        .expect("delete"));
+    let after_delete = write(item("capitals", Some("spain"), r#""Spain""#)).await;
+
+    assert_eq!(at(first - 1).await, vec![]);
+    assert_eq!(
+        at(first).await,
+        vec![state("italy", ItemStatus::Active, r#""Italy""#)]
+    );
+    assert_eq!(
+        at(second).await,
+        vec![
+            state("france", ItemStatus::Active, r#""France""#),
+            state("italy", ItemStatus::Active, r#""Italy""#),
+        ]
+    );
+    assert_eq!(
+        at(renamed).await,
+        vec![
+            state("france", ItemStatus::Active, r#""France""#),
+            state("italy", ItemStatus::Active, r#""Italia""#),
+        ]
+    );
+    assert_eq!(
+        at(archived).await,
+        vec![
+            state("france", ItemStatus::Archived, r#""Francia""#),
+            state("italy", ItemStatus::Active, r#""Italia""#),
+        ]
+    );
+    let now = vec![
+        state("france", ItemStatus::Archived, r#""Francia""#),
+        state("spain", ItemStatus::Active, r#""Spain""#),
+    ];
+    assert_eq!(at(after_delete).await, now);
+    assert_eq!(
+        listed(PROJECT, None).await,
+        now,
+        "the present version is the current list"
+    );
+    // Another project's history stays its own.
+    assert_eq!(listed(OTHER, Some(after_delete)).await, vec![]);
 }

@@ -1,0 +1,148 @@
+// Datasets with the official JS SDK (@langfuse/client 5.x): a dataset (a name in a folder) and
+// its items created through the API client (one archived by an upsert of its id, one deleted),
+// read back with langfuse.dataset.get (one item a page) and as they were before those two writes
+// (`version`), then langfuse.experiment.run on the active items with a
+// task and an evaluator, which links each item's task trace through datasetRunItems.create (an
+// archived item is refused there); the run is read back with datasets.getRun/getRuns and
+// datasetRunItems.list. Prints one line `COMPAT_SUMMARY {json}`.
+import { LangfuseClient } from "@langfuse/client";
+import { bounded, need, projectKeys, report, sdkLog } from "./harness.mjs";
+import { registerTracing } from "./tracing.mjs";
+
+const run = need("COMPAT_RUN_ID");
+const keys = projectKeys();
+const { processor, provider } = registerTracing(keys);
+const langfuse = new LangfuseClient(keys);
+
+const name = `compat-${run}-js/capitals`;
+const runName = `run-${run}-js`;
+const summary = { sdk: "javascript", major: "v5", run, name, run_name: runName };
+
+const created = await langfuse.api.datasets.create({
+  name,
+  description: "capital cities",
+  metadata: { owner: "geo" },
+});
+summary.created = { id: created.id, name: created.name, description: created.description, metadata: created.metadata };
+
+const itemSummary = (item) => ({
+  id: item.id,
+  status: item.status,
+  input: item.input,
+  expected_output: item.expectedOutput,
+  metadata: item.metadata ?? null,
+  dataset_id: item.datasetId,
+  dataset_name: item.datasetName,
+});
+const italy = await langfuse.api.datasetItems.create({
+  datasetName: name,
+  input: { country: "Italy" },
+  expectedOutput: "Rome",
+  metadata: { difficulty: 1 },
+});
+const france = await langfuse.dataset.createItem({
+  datasetName: name,
+  id: `france-${run}-js`,
+  input: { country: "France" },
+  expectedOutput: "Paris",
+});
+const spainId = `spain-${run}-js`;
+await langfuse.api.datasetItems.create({ datasetName: name, id: spainId, input: { country: "Spain" }, expectedOutput: "Madrid" });
+const atlantisId = `atlantis-${run}-js`;
+await langfuse.api.datasetItems.create({ datasetName: name, id: atlantisId, input: { country: "Atlantis" } });
+// The dataset version between these writes and the ones below (pauses keep the millisecond of
+// the ISO timestamp apart from both).
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+await pause();
+const version = new Date().toISOString();
+await pause();
+const archived = await langfuse.api.datasetItems.create({ datasetName: name, id: spainId, status: "ARCHIVED" });
+await langfuse.api.datasetItems.delete(atlantisId);
+summary.items = { italy: itemSummary(italy), france: itemSummary(france), archived: itemSummary(archived) };
+
+const dataset = await langfuse.dataset.get(name, { fetchItemsPageSize: 1 });
+summary.dataset = {
+  id: dataset.id,
+  name: dataset.name,
+  description: dataset.description,
+  metadata: dataset.metadata,
+  items: dataset.items.map(itemSummary).sort((a, b) => a.id.localeCompare(b.id)),
+  has_link: dataset.items.every((item) => typeof item.link === "function"),
+};
+
+const then = await langfuse.dataset.get(name, { version });
+summary.dataset_then = {
+  version,
+  dataset_version: then.version,
+  items: then.items.map(itemSummary).sort((a, b) => a.id.localeCompare(b.id)),
+};
+
+// Archived items take no part in a run: the experiment runs the active ones.
+const active = dataset.items.filter((item) => item.status === "ACTIVE");
+const result = await langfuse.experiment.run({
+  name: "capitals",
+  runName,
+  description: "first try",
+  metadata: { model: "lookup" },
+  data: active,
+  task: async (item) => ({ Italy: "Rome", France: "Lyon" })[item.input.country],
+  evaluators: [
+    async ({ output, expectedOutput }) => ({ name: "exact", value: output === expectedOutput ? 1 : 0 }),
+  ],
+});
+summary.experiment = {
+  run_name: result.runName,
+  dataset_run_id: result.datasetRunId ?? null,
+  items: result.itemResults.map((r) => ({
+    item_id: r.item.id,
+    output: r.output,
+    trace_id: r.traceId,
+    dataset_run_id: r.datasetRunId ?? null,
+    evaluations: r.evaluations.map((e) => [e.name, e.value]),
+  })),
+};
+
+const runRead = await langfuse.api.datasets.getRun(name, runName);
+summary.run_read = {
+  id: runRead.id,
+  name: runRead.name,
+  description: runRead.description,
+  metadata: runRead.metadata,
+  dataset_id: runRead.datasetId,
+  dataset_name: runRead.datasetName,
+  items: runRead.datasetRunItems
+    .map((i) => ({
+      dataset_item_id: i.datasetItemId,
+      trace_id: i.traceId,
+      observation_id: i.observationId ?? null,
+      run_id: i.datasetRunId,
+      run_name: i.datasetRunName,
+    }))
+    .sort((a, b) => a.dataset_item_id.localeCompare(b.dataset_item_id)),
+};
+const runs = await langfuse.api.datasets.getRuns(name);
+summary.runs = { total: runs.meta.totalItems, names: runs.data.map((r) => r.name) };
+const page = await langfuse.api.datasetRunItems.list({ datasetId: dataset.id, runName, limit: 1 });
+summary.run_items_page = { total: page.meta.totalItems, pages: page.meta.totalPages, count: page.data.length };
+
+// What the SDK logs about the failures below is expected, kept apart from the run's log.
+const expectedFrom = sdkLog.length;
+const errorOf = async (fn) => {
+  try {
+    await fn();
+    return null;
+  } catch (error) {
+    return { status: error.statusCode ?? null, text: String(error.body ? JSON.stringify(error.body) : error).slice(0, 500) };
+  }
+};
+summary.missing_dataset = await errorOf(() => langfuse.dataset.get(`compat-${run}-js-absent`));
+summary.archived_link = await errorOf(() =>
+  langfuse.api.datasetRunItems.create({ runName: "late", datasetItemId: spainId, traceId: "t" }),
+);
+summary.missing_run = await errorOf(() => langfuse.api.datasets.getRun(name, "absent"));
+summary.expected_sdk_log = sdkLog.splice(expectedFrom);
+
+await bounded(summary, "span_flush", () => processor.forceFlush());
+await bounded(summary, "provider_shutdown", () => provider.shutdown());
+await bounded(summary, "client_shutdown", () => langfuse.shutdown());
+report(summary);
