@@ -47,7 +47,7 @@ pub struct ServeConfig {
     pub body_read_timeout_seconds: u64,
 
     /// Connections open at once; further clients wait in the kernel's backlog until one
-    /// closes. Each holds at most a 64 KiB read buffer beside its request's body.
+    /// closes. Each holds a read buffer of at most about 128 KiB beside its request's body.
     #[arg(long, env = "SPINDLE_MAX_CONNECTIONS", default_value_t = AppState::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
 

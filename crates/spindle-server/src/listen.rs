@@ -22,8 +22,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::util::MapRequest;
 
-/// The largest read buffer of a connection, which bounds request headers (a larger head is
-/// answered 431) and the chunk a body is read in.
+/// The read buffer limit of a connection, which bounds request headers (a larger head is
+/// answered 431) and the chunk a body is read in. hyper checks it between reads, so a buffer
+/// can reach about twice this before a head is refused.
 pub const MAX_READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Counts the open connections against their limit; `/metrics` reports it.

@@ -612,6 +612,16 @@ fn connections_past_the_limit_wait_and_unfinished_headers_are_cut_off() {
     for _ in 0..5 {
         assert_eq!(get(port, "/api/public/health").0, 200);
     }
+    // A request head past the read buffer's bound (under hyper's own default of ~400 KB) is
+    // refused instead of buffered.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let head = format!(
+        "GET /api/public/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(300 * 1024)
+    );
+    // The server may answer before it has read the whole head.
+    let _ = stream.write_all(head.as_bytes());
+    assert_eq!(read_status(&mut stream), 431);
     stop(server);
 }
 
