@@ -509,28 +509,21 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
         trusted_proxies: config.trusted_proxies.clone().into(),
     };
-    let server = async {
-        spindle_server::listen::serve(listener, app, options, graceful).await;
-        Ok::<(), std::io::Error>(())
-    };
+    let server = spindle_server::listen::serve(listener, app, options, graceful);
     tokio::pin!(server);
     let deadline = tokio::select! {
-        result = &mut server => {
-            result.context("serving HTTP")?;
-            tokio::time::Instant::now() + grace
-        }
+        () = &mut server => tokio::time::Instant::now() + grace,
         _ = on_signal => {
             // The grace period bounds the whole stop: requests in flight may finish until a
             // moment before its end; connections still open then (stalled clients) are
             // dropped, leaving that moment to commit the queued writes.
             let deadline = tokio::time::Instant::now() + grace;
             let reserve = (grace / 4).min(Duration::from_secs(2));
-            match tokio::time::timeout_at(deadline - reserve, &mut server).await {
-                Ok(result) => result.context("serving HTTP")?,
-                Err(_) => tracing::warn!(
+            if tokio::time::timeout_at(deadline - reserve, &mut server).await.is_err() {
+                tracing::warn!(
                     grace_seconds = grace.as_secs(),
                     "connections still open at the end of the grace period are closed"
-                ),
+                );
             }
             deadline
         }

@@ -4,8 +4,7 @@
 //! run's items) and `/api/public/datasets/{datasetName}/runs…` (list, get, delete runs).
 //! Shapes and statuses follow Langfuse's.
 
-use super::body::{blocking, require_json};
-use super::ingest::read_charged_body;
+use super::ingest::parse_charged_json_body;
 use super::params::{dataset_item_query, page_request, Params};
 use crate::auth::{FullAuth, ProjectAuth};
 use crate::dto::datasets::{
@@ -24,7 +23,7 @@ use spindle_core::Error;
 /// The largest dataset, item or run item body.
 const MAX_DATASET_BODY: usize = 4 << 20;
 
-/// Reads and parses a JSON body on the blocking pool.
+/// Reads and parses a dataset API body.
 async fn parse_body<T: Send + 'static>(
     state: &AppState,
     auth: &ProjectAuth,
@@ -32,9 +31,7 @@ async fn parse_body<T: Send + 'static>(
     body: Body,
     parse: fn(&[u8]) -> Result<T, Error>,
 ) -> ApiResult<T> {
-    require_json(headers)?;
-    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, MAX_DATASET_BODY).await?;
-    blocking(move || parse(&bytes)).await
+    parse_charged_json_body(state, auth, headers, body, MAX_DATASET_BODY, parse).await
 }
 
 /// `{"message": …}`, the answer to a delete.

@@ -46,6 +46,21 @@ pub async fn read_charged_body(
     Ok((bytes, ticket))
 }
 
+/// Reads a JSON request body of at most `max_bytes`, charged like [`read_charged_body`] for
+/// as long as it is parsed, and parses it with `parse` on the blocking pool.
+pub async fn parse_charged_json_body<T: Send + 'static>(
+    state: &AppState,
+    auth: &ProjectAuth,
+    headers: &HeaderMap,
+    body: Body,
+    max_bytes: usize,
+    parse: fn(&[u8]) -> Result<T, Error>,
+) -> ApiResult<T> {
+    require_json(headers)?;
+    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, max_bytes).await?;
+    blocking(move || parse(&bytes)).await
+}
+
 /// A write whose body was admitted: where it goes and what it weighed, with the ticket of its
 /// bytes and processing slot, both released when the request is answered.
 struct AdmittedWrite<'a> {

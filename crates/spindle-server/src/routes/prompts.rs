@@ -3,8 +3,7 @@
 //! labels to a version, delete a prompt or some of its versions. Shapes and statuses follow
 //! Langfuse's (`201` on create, `204` on delete).
 
-use super::body::{blocking, require_json};
-use super::ingest::read_charged_body;
+use super::ingest::parse_charged_json_body;
 use super::params::{prompt_query, prompt_selector, BothSelectors, Params};
 use crate::auth::{FullAuth, ProjectAuth};
 use crate::dto::prompts::{prompt_json, prompt_list_json};
@@ -31,15 +30,15 @@ const CREATED_BY_API: &str = "API";
 /// checked), and keeps one answer per `Authorization` (`Vary`).
 const PROMPT_CACHE_CONTROL: &str = "max-age=0, must-revalidate";
 
-/// Reads a prompt request's body.
-async fn prompt_body(
+/// Reads and parses a prompt request's body.
+async fn parse_body<T: Send + 'static>(
     state: &AppState,
     auth: &ProjectAuth,
     headers: &HeaderMap,
     body: Body,
-) -> ApiResult<Vec<u8>> {
-    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, MAX_PROMPT_BODY).await?;
-    Ok(bytes)
+    parse: fn(&[u8]) -> Result<T, Error>,
+) -> ApiResult<T> {
+    parse_charged_json_body(state, auth, headers, body, MAX_PROMPT_BODY, parse).await
 }
 
 fn not_found(message: String) -> Error {
@@ -53,9 +52,14 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    require_json(&headers)?;
-    let bytes = prompt_body(&state, &auth, &headers, body).await?;
-    let prompt = blocking(move || spindle_ingest::prompt::parse_create_prompt_body(&bytes)).await?;
+    let prompt = parse_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        spindle_ingest::prompt::parse_create_prompt_body,
+    )
+    .await?;
     let version = state
         .prompts
         .create(&auth.project_id, &prompt, CREATED_BY_API)
@@ -162,9 +166,14 @@ pub async fn update_labels(
         .ok()
         .filter(|version| *version >= 1)
         .ok_or_else(|| Error::invalid("version", "must be a positive integer"))?;
-    require_json(&headers)?;
-    let bytes = prompt_body(&state, &auth, &headers, body).await?;
-    let labels = blocking(move || spindle_ingest::prompt::parse_new_labels_body(&bytes)).await?;
+    let labels = parse_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        spindle_ingest::prompt::parse_new_labels_body,
+    )
+    .await?;
     let updated = state
         .prompts
         .add_labels(&auth.project_id, &name, version, &labels)
