@@ -43,10 +43,6 @@ impl Connections {
         })
     }
 
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
     pub fn open(&self) -> usize {
         self.limit - self.slots.available_permits()
     }
