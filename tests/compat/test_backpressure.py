@@ -32,7 +32,7 @@ def saturated(artifacts_dir, bp_database_url):
         spindle_bin(),
         data_dir,
         log_dir,
-        extra_args=["--max-inflight-ingest", "1", "--write-queue", "1"],
+        extra_args=["--max-inflight-ingest", "1", "--ingest-slot-wait-ms", "0", "--write-queue", "1"],
         database_url=bp_database_url,
     )
     try:

@@ -5,13 +5,17 @@
 //! charged for every body byte received (and every byte of a decompressed body) and, once the
 //! whole body is there, for one processing slot. When the budget of bytes or slots is spent,
 //! or the request's key already holds its share, the charge fails and the request answers 429
-//! with `Retry-After`. Everything is released when the ticket is dropped, so memory held by
+//! with `Retry-After`; only a processing slot is waited for, a short bounded while
+//! ([`AdmissionLimits::slot_wait`]), since slots come free as fast as batches commit and some
+//! clients drop a batch answered 429 instead of retrying it. Everything is released when the ticket is dropped, so memory held by
 //! bodies in flight never exceeds the byte budget, and a client that stalls while uploading
 //! holds only the bytes it has sent (for at most the body-read timeout), never a slot.
 
 use spindle_core::{Error, ErrorKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::Notify;
 
 /// The limits of [`Admission`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +26,9 @@ pub struct AdmissionLimits {
     pub max_requests: usize,
     /// The largest single body; one key may always hold this much when the budget allows.
     pub max_body_bytes: usize,
+    /// How long a request whose body arrived waits for a processing slot before it is
+    /// refused. The wait holds the body's bytes, which stay within `max_bytes`.
+    pub slot_wait: Duration,
 }
 
 impl AdmissionLimits {
@@ -57,6 +64,8 @@ struct Books {
 pub struct Admission {
     limits: AdmissionLimits,
     books: Mutex<Books>,
+    /// Woken whenever a processing slot is released.
+    slot_released: Notify,
 }
 
 impl Admission {
@@ -64,6 +73,7 @@ impl Admission {
         Arc::new(Admission {
             limits,
             books: Mutex::new(Books::default()),
+            slot_released: Notify::new(),
         })
     }
 
@@ -133,15 +143,20 @@ impl Admission {
         if sub.bytes == 0 && sub.requests == 0 {
             return;
         }
-        let mut books = self.books();
-        books.total.bytes -= sub.bytes;
-        books.total.requests -= sub.requests;
-        if let Some(entry) = books.keys.get_mut(key) {
-            entry.bytes -= sub.bytes;
-            entry.requests -= sub.requests;
-            if entry.bytes == 0 && entry.requests == 0 {
-                books.keys.remove(key);
+        {
+            let mut books = self.books();
+            books.total.bytes -= sub.bytes;
+            books.total.requests -= sub.requests;
+            if let Some(entry) = books.keys.get_mut(key) {
+                entry.bytes -= sub.bytes;
+                entry.requests -= sub.requests;
+                if entry.bytes == 0 && entry.requests == 0 {
+                    books.keys.remove(key);
+                }
             }
+        }
+        if sub.requests > 0 {
+            self.slot_released.notify_waiters();
         }
     }
 }
@@ -179,6 +194,28 @@ impl Ticket {
         self.admission
             .release(&self.key, Held { bytes, requests: 0 });
         self.held.bytes -= bytes;
+    }
+
+    /// Takes a processing slot, waiting up to [`AdmissionLimits::slot_wait`] for one to be
+    /// released when none is free (to the key or overall), then fails with `RateLimited`.
+    pub async fn wait_for_slot(&mut self) -> Result<(), Error> {
+        let admission = self.admission.clone();
+        let deadline = tokio::time::Instant::now() + admission.limits.slot_wait;
+        loop {
+            // Registered before the attempt, so a release between the attempt and the wait
+            // is not missed.
+            let released = admission.slot_released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            match self.take_slot() {
+                Ok(()) => return Ok(()),
+                Err(refusal) => {
+                    if tokio::time::timeout_at(deadline, released).await.is_err() {
+                        return Err(refusal);
+                    }
+                }
+            }
+        }
     }
 
     /// Takes a processing slot, or fails with `RateLimited`. A ticket holds at most one.
@@ -233,7 +270,49 @@ mod tests {
             max_bytes,
             max_requests,
             max_body_bytes,
+            slot_wait: Duration::from_secs(60),
         })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_waits_for_a_released_slot() {
+        let admission = admission(1000, 2, 100);
+        let mut first = admission.ticket("a");
+        first.take_slot().expect("a's share");
+        let mut waiting = admission.ticket("a");
+        let waited = tokio::spawn(async move { waiting.wait_for_slot().await.map(|()| waiting) });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!waited.is_finished(), "no slot is free to key a yet");
+        drop(first);
+        let waiting = waited.await.expect("joins").expect("the released slot");
+        assert_eq!(admission.requests_in_flight(), 1);
+        drop(waiting);
+        assert_eq!(admission.requests_in_flight(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_for_a_slot_is_bounded() {
+        let admission = admission(1000, 2, 100);
+        let mut held = admission.ticket("a");
+        held.take_slot().expect("a's share");
+        let started = tokio::time::Instant::now();
+        let refused = admission
+            .ticket("a")
+            .wait_for_slot()
+            .await
+            .expect_err("no slot comes free");
+        assert_eq!(refused.kind, ErrorKind::RateLimited);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(60),
+            "waited exactly slot_wait"
+        );
+        admission
+            .ticket("b")
+            .wait_for_slot()
+            .await
+            .expect("another key's share is free at once");
+        assert_eq!(started.elapsed(), Duration::from_secs(60));
     }
 
     #[test]

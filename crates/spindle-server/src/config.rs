@@ -34,6 +34,12 @@ pub struct ServeConfig {
     #[arg(long, env = "SPINDLE_MAX_INFLIGHT_INGEST", default_value_t = 64)]
     pub max_inflight_ingest: usize,
 
+    /// Milliseconds an ingestion request whose body has arrived waits for a processing slot
+    /// when all are taken, before it answers 429. Slots come free as batches commit, and some
+    /// SDKs drop a batch answered 429; 0 refuses at once.
+    #[arg(long, env = "SPINDLE_INGEST_SLOT_WAIT_MS", default_value_t = AppState::DEFAULT_INGEST_SLOT_WAIT.as_millis() as u64)]
+    pub ingest_slot_wait_ms: u64,
+
     /// Request body bytes held in memory at once, all requests together, counted as they
     /// arrive (decompressed bytes included) until the request is answered; one API key holds
     /// at most half (at least one largest body). Beyond it the request answers 429 with

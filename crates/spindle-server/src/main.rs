@@ -478,6 +478,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         config.max_inflight_body_bytes,
         Duration::from_secs(config.body_read_timeout_seconds),
     )
+    .with_slot_wait(Duration::from_millis(config.ingest_slot_wait_ms))
     .with_server_secret(server_secret);
     let connections = spindle_server::listen::Connections::new(config.max_connections);
     let state = state.with_connections(connections.clone());

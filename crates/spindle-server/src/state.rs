@@ -56,6 +56,8 @@ impl AppState {
     pub const DEFAULT_MAX_INFLIGHT_BODY_BYTES: usize = 64 * 1024 * 1024;
     /// The default time a request body may take to arrive.
     pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default of `--ingest-slot-wait-ms`.
+    pub const DEFAULT_INGEST_SLOT_WAIT: Duration = Duration::from_secs(2);
     /// The default of `--max-connections`.
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
@@ -80,6 +82,7 @@ impl AppState {
                 max_bytes: Self::DEFAULT_MAX_INFLIGHT_BODY_BYTES.max(limits.max_body_bytes),
                 max_requests: max_inflight_ingest,
                 max_body_bytes: limits.max_body_bytes,
+                slot_wait: Self::DEFAULT_INGEST_SLOT_WAIT,
             }),
             body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
             readiness: Arc::new(Readiness::new(None)),
@@ -120,6 +123,15 @@ impl AppState {
             ..limits
         });
         self.body_read_timeout = read_timeout;
+        self
+    }
+
+    /// Sets how long an ingestion request whose body arrived waits for a processing slot.
+    pub fn with_slot_wait(mut self, slot_wait: Duration) -> Self {
+        self.admission = Admission::new(AdmissionLimits {
+            slot_wait,
+            ..self.admission.limits()
+        });
         self
     }
 

@@ -73,8 +73,8 @@ struct AdmittedWrite<'a> {
 
 impl<'a> AdmittedWrite<'a> {
     /// Reads a write request's body within the size limit, the body-read timeout and the key's
-    /// share of the byte budget, then takes a processing slot (429 with `Retry-After` when none
-    /// is left: counted as a rejected request by the request middleware, like every rejection).
+    /// share of the byte budget, then takes a processing slot, waiting a short bounded while for
+    /// one (429 with `Retry-After` when none came free: counted as a rejected request by the request middleware, like every rejection).
     async fn admit(
         state: &'a AppState,
         auth: &'a ProjectAuth,
@@ -84,7 +84,7 @@ impl<'a> AdmittedWrite<'a> {
     ) -> ApiResult<(Vec<u8>, Self)> {
         let (bytes, mut ticket) =
             read_charged_body(state, auth, headers, body, state.limits.max_body_bytes).await?;
-        ticket.take_slot()?;
+        ticket.wait_for_slot().await?;
         let write = AdmittedWrite {
             state,
             project_id: &auth.project_id,
