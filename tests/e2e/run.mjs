@@ -319,6 +319,45 @@ try {
     assert((await rows.first().textContent()).includes("arrived-live"), "the new trace is on top");
   });
 
+  await step("a slow search shows its loading state, and live refresh never overlaps requests", async () => {
+    // Every traces request is held 6 s before it reaches the server, as a slow query would be:
+    // longer than the 5 s live-refresh period, which therefore must wait for it.
+    const tracesApi = (url) => url.pathname === "/api/ui/projects/e2e/traces";
+    let inFlight = 0;
+    let most = 0;
+    let requests = 0;
+    await page.route(tracesApi, async (route) => {
+      inFlight += 1;
+      requests += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((done) => setTimeout(done, 6000));
+      try {
+        await route.continue();
+      } catch {
+        // The page cancelled the request meanwhile.
+      }
+      inFlight -= 1;
+    });
+    try {
+      await page.fill('input[type="search"]', "support");
+      await page.keyboard.press("Enter");
+      const status = page.locator('[role="status"]', { hasText: "Loading" });
+      await status.waitFor({ timeout: 3000 });
+      assert((await page.locator("table.data.stale").count()) === 1, "the previous rows are dimmed while loading");
+      await status.waitFor({ state: "detached", timeout: 30_000 });
+      // Live refresh runs on the first page: after a 6 s answer it waits four times as long,
+      // so in 15 s it asks at most once, and never while a request is in flight.
+      const before = requests;
+      await page.waitForTimeout(15_000);
+      assert(most === 1, `at most one traces request in flight, saw ${most}`);
+      assert(requests - before <= 1, `live refresh asked ${requests - before} times in 15 s`);
+    } finally {
+      await page.unroute(tracesApi);
+    }
+    await page.goto(`${base}/project/e2e/traces`);
+    await expectRows(7, "all traces again");
+  });
+
   await step("dark theme and the tree", async () => {
     await page.getByRole("button", { name: "Toggle theme" }).click();
     assert((await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "dark theme applied");

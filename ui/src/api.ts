@@ -16,7 +16,7 @@ export function setCsrfToken(token: string) {
   csrfToken = token;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (method !== "GET") {
     headers["x-spindle-csrf"] = csrfToken || "1";
@@ -29,8 +29,11 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       headers,
       credentials: "same-origin",
       body: body === undefined ? (method === "GET" ? undefined : "{}") : JSON.stringify(body),
+      signal,
     });
   } catch {
+    // A cancelled request stays an AbortError, which the loaders drop silently.
+    if (signal?.aborted) throw new DOMException("The request was cancelled.", "AbortError");
     throw new ApiError(0, "The server cannot be reached.");
   }
   const text = await response.text();
@@ -51,7 +54,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 export const api = {
-  get: <T>(path: string) => request<T>("GET", path),
+  get: <T>(path: string, signal?: AbortSignal) => request<T>("GET", path, undefined, signal),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body),
   put: <T>(path: string, body?: unknown) => request<T>("PUT", path, body),
   del: <T>(path: string) => request<T>("DELETE", path),

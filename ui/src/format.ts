@@ -4,8 +4,27 @@ export function latency(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return "–";
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 60) return `${seconds.toFixed(2)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes}m ${Math.round(seconds - minutes * 60)}s`;
+  return duration(seconds);
+}
+
+/** A duration of a minute or more in its two largest units: "3 min 12 s", "3 h 12 min",
+ * "2 d 4 h" (rounded down to whole seconds first). */
+export function duration(seconds: number): string {
+  const whole = Math.floor(seconds);
+  const units: [number, string][] = [
+    [86_400, "d"],
+    [3_600, "h"],
+    [60, "min"],
+    [1, "s"],
+  ];
+  const first = units.findIndex(([size]) => whole >= size);
+  if (first < 0) return "0 s";
+  const [size, name] = units[first];
+  const big = Math.floor(whole / size);
+  if (first === units.length - 1) return `${big} ${name}`;
+  const [nextSize, nextName] = units[first + 1];
+  const small = Math.floor((whole - big * size) / nextSize);
+  return small > 0 ? `${big} ${name} ${small} ${nextName}` : `${big} ${name}`;
 }
 
 export function cost(value: number | null | undefined): string {

@@ -135,8 +135,19 @@ export interface PagedList<T> {
 export function usePagedList<T>(projectId: string, path: string, params: Record<string, string> = {}): PagedList<T> {
   const [page, setPage] = useState(1);
   const query = new URLSearchParams({ page: String(page), limit: "50", ...params }).toString();
-  const loaded = useLoad(() => api.get<Paged<T>>(`${projectPath(projectId, path)}?${query}`), [projectId, query]);
+  const loaded = useLoad((signal) => api.get<Paged<T>>(`${projectPath(projectId, path)}?${query}`, signal), [projectId, query]);
   return { loaded, page, setPage };
+}
+
+/** "Loading…" while a load the user asked for is in flight; with rows already on screen it
+ * says that they are the previous answer's, which the table dims (class `stale`). */
+export function LoadingStatus(props: { loading: boolean; hasRows: boolean }) {
+  if (!props.loading) return null;
+  return (
+    <p class="muted pad loading-status" role="status" aria-live="polite">
+      {props.hasRows ? "Loading… (showing the previous results)" : "Loading…"}
+    </p>
+  );
 }
 
 /** A list page: title and tools, the table of the current page, a note when the list is
@@ -158,11 +169,12 @@ export function ListPage<T>(props: {
         {props.tools}
       </div>
       {loaded.error ? <p class="error-box">{loaded.error}</p> : null}
-      <table class="data">
+      <LoadingStatus loading={loaded.loading} hasRows={(loaded.data?.data.length ?? 0) > 0} />
+      <table class={`data${loaded.loading ? " stale" : ""}`} aria-busy={loaded.loading}>
         <TableHead columns={props.columns} />
         <tbody>{(loaded.data?.data ?? []).map(props.row)}</tbody>
       </table>
-      {meta && meta.totalItems === 0 ? <p class="muted pad">{props.empty}</p> : null}
+      {!loaded.loading && meta && meta.totalItems === 0 ? <p class="muted pad">{props.empty}</p> : null}
       {meta && meta.totalPages > 1 ? <Pager page={page} pages={meta.totalPages} onPage={setPage} /> : null}
     </div>
   );

@@ -6,7 +6,7 @@ import { api, projectPath } from "../api";
 import { cost, count, latency } from "../format";
 import { useLoad } from "../hooks";
 import { Bars, HBars } from "../components/Charts";
-import { TableHead } from "../components/Table";
+import { LoadingStatus, TableHead } from "../components/Table";
 
 interface ModelUsage {
   model: string;
@@ -87,9 +87,9 @@ export function fillDays(daily: Day[], days: number, now = Date.now()): Day[] {
 
 export function Dashboard(props: { projectId: string }) {
   const [days, setDays] = useState(7);
-  const data = useLoad(() => {
+  const data = useLoad((signal) => {
     const from = new Date(Date.now() - days * 86_400_000).toISOString();
-    return api.get<DashboardData>(`${projectPath(props.projectId, "/dashboard")}?fromTimestamp=${encodeURIComponent(from)}`);
+    return api.get<DashboardData>(`${projectPath(props.projectId, "/dashboard")}?fromTimestamp=${encodeURIComponent(from)}`, signal);
   }, [props.projectId, days]);
   const d = data.data;
   const daily = d ? fillDays(d.daily, days) : [];
@@ -118,10 +118,15 @@ export function Dashboard(props: { projectId: string }) {
       </div>
       {data.error ? <p class="error-box">{data.error}</p> : null}
       {!d ? (
-        <p class="muted">Loading…</p>
+        data.loading ? (
+          <p class="muted" role="status">
+            Loading…
+          </p>
+        ) : null
       ) : (
         <>
-          <div class="cards">
+          <LoadingStatus loading={data.loading} hasRows />
+          <div class={`cards${data.loading ? " stale" : ""}`} aria-busy={data.loading}>
             <div class="card stat">
               <span class="muted">Traces</span>
               <strong>{d.traces.toLocaleString("en-US")}</strong>
@@ -139,7 +144,7 @@ export function Dashboard(props: { projectId: string }) {
               <strong>{count(totalTokens)}</strong>
             </div>
           </div>
-          <div class="grid">
+          <div class={`grid${data.loading ? " stale" : ""}`}>
             <Bars title="Traces per day" points={daily.map((day) => ({ label: day.date, value: day.countTraces }))} format={(v) => String(v)} />
             <Bars title="Observations per day" points={daily.map((day) => ({ label: day.date, value: day.countObservations }))} format={(v) => String(v)} />
             <Bars title="Cost per day" points={daily.map((day) => ({ label: day.date, value: day.totalCost }))} format={cost} />

@@ -21,7 +21,7 @@ export function snippets(baseUrl: string, publicKey: string): Record<string, str
 }
 
 export function EmptyState(props: { projectId: string }) {
-  const keys = useLoad(() => api.get<{ data: Key[] }>(projectPath(props.projectId, "/keys")), [props.projectId]);
+  const keys = useLoad((signal) => api.get<{ data: Key[] }>(projectPath(props.projectId, "/keys"), signal), [props.projectId]);
   const [language, setLanguage] = useState("Python");
   const live = (keys.data?.data ?? []).filter((key) => !key.revokedAt);
   const publicKey = live[0]?.publicKey ?? "pk-lf-...";

@@ -55,7 +55,7 @@ function PriceCells(props: { model: PriceModel }) {
 
 export function Models(props: { projectId: string; role: string }) {
   const models = useLoad(
-    () => api.get<{ data: PriceModel[]; builtinPrices: boolean }>(projectPath(props.projectId, "/models")),
+    (signal) => api.get<{ data: PriceModel[]; builtinPrices: boolean }>(projectPath(props.projectId, "/models"), signal),
     [props.projectId],
   );
   const owner = props.role === "owner";

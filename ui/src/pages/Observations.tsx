@@ -59,7 +59,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
   const base = projectBase(props.projectId);
   const key = props.search.toString();
   const observations = useLoad(
-    () => api.get<Paged<Observation>>(`${projectPath(props.projectId, "/observations")}?${observationQuery(props.search)}`),
+    (signal) => api.get<Paged<Observation>>(`${projectPath(props.projectId, "/observations")}?${observationQuery(props.search)}`, signal),
     [props.projectId, key],
   );
   const update = (change: Record<string, string>) => {

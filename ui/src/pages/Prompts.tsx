@@ -44,7 +44,7 @@ export function Prompts(props: { projectId: string; search: URLSearchParams }) {
   if (search.trim()) query.set("search", search.trim());
   if (tag.trim()) query.set("tag", tag.trim());
   const loaded = useLoad(
-    () => api.get<Paged<PromptMeta>>(`${projectPath(props.projectId, "/prompts")}?${query}`),
+    (signal) => api.get<Paged<PromptMeta>>(`${projectPath(props.projectId, "/prompts")}?${query}`, signal),
     [props.projectId, query.toString()],
   );
   const all = loaded.data?.data ?? [];
@@ -461,9 +461,10 @@ function Generations(props: { projectId: string; name: string; version: number }
   const [page, setPage] = useState(1);
   useEffect(() => setPage(1), [props.name, props.version]);
   const loaded = useLoad(
-    () =>
+    (signal) =>
       api.get<Paged<Observation>>(
         `${promptApi(props.projectId, props.name, `/versions/${props.version}/generations`)}?page=${page}&limit=20`,
+        signal,
       ),
     [props.projectId, props.name, props.version, page],
   );
@@ -510,11 +511,11 @@ type Tab = "prompt" | "config" | "diff" | "generations" | "new";
 
 /** A prompt's page; `?version=n` selects a version, `?tab=` a tab. */
 export function PromptPage(props: { projectId: string; name: string; search: URLSearchParams }) {
-  const detail = useLoad(() => api.get<PromptDetail>(promptApi(props.projectId, props.name)), [props.projectId, props.name]);
+  const detail = useLoad((signal) => api.get<PromptDetail>(promptApi(props.projectId, props.name), signal), [props.projectId, props.name]);
   const tab = (props.search.get("tab") as Tab | null) ?? "prompt";
   // Opening the generations tab reads the metrics afresh: generations arrive all the time.
   const metrics = useLoad(
-    () => api.get<{ data: VersionMetrics[] }>(promptApi(props.projectId, props.name, "/metrics")),
+    (signal) => api.get<{ data: VersionMetrics[] }>(promptApi(props.projectId, props.name, "/metrics"), signal),
     [props.projectId, props.name, tab === "generations"],
   );
   const [error, setError] = useState("");

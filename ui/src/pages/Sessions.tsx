@@ -58,7 +58,7 @@ export function Sessions(props: { projectId: string }) {
 export function SessionPage(props: { projectId: string; sessionId: string }) {
   const base = projectBase(props.projectId);
   const session = useLoad(
-    () => api.get<{ id: string; createdAt: string; traces: SessionTrace[] }>(projectPath(props.projectId, `/sessions/${encodeURIComponent(props.sessionId)}`)),
+    (signal) => api.get<{ id: string; createdAt: string; traces: SessionTrace[] }>(projectPath(props.projectId, `/sessions/${encodeURIComponent(props.sessionId)}`), signal),
     [props.projectId, props.sessionId],
   );
   if (session.error) return <p class="error-box page">{session.error}</p>;

@@ -16,8 +16,8 @@ interface Key {
 }
 
 export function Settings(props: { projectId: string; role: string; me: Me; welcome: boolean }) {
-  const keys = useLoad(() => api.get<{ data: Key[] }>(projectPath(props.projectId, "/keys")), [props.projectId]);
-  const members = useLoad(() => api.get<{ data: { email: string; role: string }[] }>(projectPath(props.projectId, "/members")), [props.projectId]);
+  const keys = useLoad((signal) => api.get<{ data: Key[] }>(projectPath(props.projectId, "/keys"), signal), [props.projectId]);
+  const members = useLoad((signal) => api.get<{ data: { email: string; role: string }[] }>(projectPath(props.projectId, "/members"), signal), [props.projectId]);
   const [created, setCreated] = useState<{ publicKey: string; secretKey: string } | null>(null);
   const [invite, setInvite] = useState("");
   const [inviteRole, setInviteRole] = useState("member");

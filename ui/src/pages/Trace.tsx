@@ -17,7 +17,7 @@ export function TracePage(props: { projectId: string; traceId: string }) {
   const location = useLocation();
   const base = `/project/${encodeURIComponent(props.projectId)}`;
   const trace = useLoad(
-    () => api.get<TraceDetail>(projectPath(props.projectId, `/traces/${encodeURIComponent(props.traceId)}`)),
+    (signal) => api.get<TraceDetail>(projectPath(props.projectId, `/traces/${encodeURIComponent(props.traceId)}`), signal),
     [props.projectId, props.traceId],
   );
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
@@ -174,7 +174,7 @@ function ObservationDetail(props: { projectId: string; observation: Observation;
   const o = props.observation;
   // The trace comes without observation payloads; this one's are fetched on selection.
   const full = useLoad(
-    () => api.get<Observation>(projectPath(props.projectId, `/observations/${encodeURIComponent(o.id)}`)),
+    (signal) => api.get<Observation>(projectPath(props.projectId, `/observations/${encodeURIComponent(o.id)}`), signal),
     [props.projectId, o.id],
   );
   const payload = full.data?.id === o.id ? full.data : null;

@@ -5,9 +5,9 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, projectPath, type Paged, type TraceRow } from "../api";
 import { cost, count, latency, time } from "../format";
 import { activeFilterCount, emptyView, RANGES, viewFromUrl, viewToQuery, viewToUrl, type TraceView } from "../filters";
-import { useInterval, useLoad } from "../hooks";
+import { useLiveRefresh, useLoad } from "../hooks";
 import { Link, navigate } from "../router";
-import { FilterField, LevelOptions, Pager, projectBase, ScoreChips } from "../components/Table";
+import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, ScoreChips } from "../components/Table";
 import { EmptyState } from "./Empty";
 
 /** The ids of the last list shown, so the trace page can step to the next and previous. */
@@ -37,10 +37,10 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
   const searchInput = useRef<HTMLInputElement>(null);
   const base = projectBase(props.projectId);
   const traces = useLoad(
-    () => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?${viewToQuery(view, Date.now(), PAGE_SIZE)}`),
+    (signal) => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?${viewToQuery(view, Date.now(), PAGE_SIZE)}`, signal),
     [props.projectId, key],
   );
-  useInterval(() => traces.reload(true), 5000, live && view.page === 1);
+  useLiveRefresh(traces, 5000, live && view.page === 1);
   const rows = traces.data?.data ?? [];
   lastTraceIds = rows.map((row) => row.id);
   const update = (change: Partial<TraceView>, keepPage = false) => {
@@ -111,7 +111,8 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
         <EmptyState projectId={props.projectId} />
       ) : (
         <div class="table-wrap">
-          <table class="data">
+          {rows.length > 0 ? <LoadingStatus loading={traces.loading} hasRows /> : null}
+          <table class={`data${traces.loading ? " stale" : ""}`} aria-busy={traces.loading}>
             <thead>
               <tr>
                 {COLUMNS.map(([label, column]) => {
@@ -255,7 +256,7 @@ interface SavedView {
 }
 
 function SavedViews(props: { projectId: string; query: string; onOpen: (query: string) => void }) {
-  const views = useLoad(() => api.get<{ data: SavedView[] }>(`${projectPath(props.projectId, "/views")}?page=traces`), [props.projectId]);
+  const views = useLoad((signal) => api.get<{ data: SavedView[] }>(`${projectPath(props.projectId, "/views")}?page=traces`, signal), [props.projectId]);
   return (
     <span class="views">
       <select

@@ -10,7 +10,7 @@ import { projectBase, ScoreChips, TableHead } from "../components/Table";
 export function UserPage(props: { projectId: string; userId: string }) {
   const base = projectBase(props.projectId);
   const traces = useLoad(
-    () => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?userId=${encodeURIComponent(props.userId)}&limit=50`),
+    (signal) => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?userId=${encodeURIComponent(props.userId)}&limit=50`, signal),
     [props.projectId, props.userId],
   );
   const rows = traces.data?.data ?? [];
