@@ -24,6 +24,7 @@ use crate::client::Client;
 use crate::dataset::{CreateDatasetRunItem, Dataset, DatasetItem, DatasetItemStatus};
 use crate::json;
 use crate::observation::{iso_micros, Level, Observation, ObservationType, ObservationUpdate};
+use crate::propagation::{propagate_attributes_async, PropagatedAttributes};
 use crate::score::Score;
 
 /// Items run at once unless [`Experiment::max_concurrency`] says otherwise (Python's default).
@@ -458,7 +459,14 @@ impl Experiment {
         let task = &task;
         let mut item_results: Vec<(usize, ItemResult)> =
             futures::stream::iter(self.items.iter().cloned().enumerate())
-                .map(|(index, item)| async move { (index, context.run_item(item, task).await) })
+                .map(|(index, item)| async move {
+                    // every span of the item, the task's and the evaluators' own included
+                    let environment =
+                        PropagatedAttributes::new().environment(EXPERIMENT_ENVIRONMENT);
+                    let result =
+                        propagate_attributes_async(environment, context.run_item(item, task)).await;
+                    (index, result)
+                })
                 .buffer_unordered(self.max_concurrency)
                 .collect()
                 .await;
@@ -540,7 +548,6 @@ impl RunContext<'_> {
     /// The experiment attributes of an item's spans.
     fn experiment_attributes(&self, item: &ExperimentItem) -> ObservationUpdate {
         ObservationUpdate::new()
-            .set_string(semconv::ENVIRONMENT, Some(EXPERIMENT_ENVIRONMENT.to_owned()))
             .set_string(semconv::EXPERIMENT_NAME, Some(self.run_name.to_owned()))
             .set_string(
                 semconv::EXPERIMENT_DESCRIPTION,
