@@ -96,17 +96,21 @@ fn experiment_is_stored(server: &Running) {
     let client = server.client();
     let runtime = runtime();
     let (dataset, result) = runtime.block_on(async {
-        let dataset = experiment::create_dataset(&client)
-            .await
-            .expect("dataset");
+        let dataset = experiment::create_dataset(&client).await.expect("dataset");
         let result = experiment::run_experiment(&client, &dataset, "baseline").await;
         (dataset, result)
     });
     assert_eq!(dataset.items.len(), 3);
-    assert_eq!(dataset.description.as_deref(), Some("countries and their capitals"));
+    assert_eq!(
+        dataset.description.as_deref(),
+        Some("countries and their capitals")
+    );
 
     // the result
-    assert_eq!((result.name.as_str(), result.run_name.as_str()), ("capital-cities", "baseline"));
+    assert_eq!(
+        (result.name.as_str(), result.run_name.as_str()),
+        ("capital-cities", "baseline")
+    );
     assert_eq!(result.item_results.len(), 3);
     assert_eq!(result.failed_items(), 0);
     let summaries = result.score_summaries();
@@ -117,7 +121,10 @@ fn experiment_is_stored(server: &Running) {
     let run_id = result.dataset_run_id.clone().expect("a dataset run");
     let printed = result.to_string();
     assert!(printed.contains("items: 3 (0 failed)"), "{printed}");
-    assert!(printed.contains("exact-match: mean 0.667 (n=3)"), "{printed}");
+    assert!(
+        printed.contains("exact-match: mean 0.667 (n=3)"),
+        "{printed}"
+    );
     assert!(printed.contains("accuracy=0.66"), "{printed}");
 
     // the run and its run items
@@ -129,7 +136,12 @@ fn experiment_is_stored(server: &Running) {
     assert_eq!(run_items.len(), 3);
     let by_item: BTreeMap<&str, &Value> = run_items
         .iter()
-        .map(|run_item| (run_item["datasetItemId"].as_str().expect("item id"), run_item))
+        .map(|run_item| {
+            (
+                run_item["datasetItemId"].as_str().expect("item id"),
+                run_item,
+            )
+        })
         .collect();
     for (id, country, capital, _) in experiment::CAPITALS {
         let item_result = result
@@ -139,7 +151,10 @@ fn experiment_is_stored(server: &Running) {
             .expect("a result per item");
         let run_item = by_item[id];
         let trace_id = item_result.trace_id.as_deref().expect("trace id");
-        let task_id = item_result.observation_id.as_deref().expect("task observation");
+        let task_id = item_result
+            .observation_id
+            .as_deref()
+            .expect("task observation");
         assert_eq!(run_item["traceId"], trace_id, "{id}");
         assert_eq!(run_item["observationId"], task_id, "{id}");
         assert_eq!(run_item["datasetRunId"], run_id);
@@ -147,7 +162,11 @@ fn experiment_is_stored(server: &Running) {
         // the linked trace: the item's input, the task's output, the spans of the run
         let trace = server.get(&format!("/api/public/traces/{trace_id}"));
         assert_eq!(trace["input"], json!({"country": country}), "{id}");
-        let answer = if capital == "Lima" { "I don't know" } else { capital };
+        let answer = if capital == "Lima" {
+            "I don't know"
+        } else {
+            capital
+        };
         assert_eq!(trace["output"], answer, "{id}");
         assert_eq!(trace["environment"], "sdk-experiment");
         let observations = trace["observations"].as_array().expect("observations");
@@ -159,7 +178,10 @@ fn experiment_is_stored(server: &Running) {
         };
         let task = named("experiment-item-task");
         assert_eq!(task["id"], task_id);
-        assert_eq!(task["parentObservationId"], named("experiment-item-run")["id"]);
+        assert_eq!(
+            task["parentObservationId"],
+            named("experiment-item-run")["id"]
+        );
         assert_eq!(task["output"], answer);
         assert_eq!(task["metadata"]["dataset_item_id"], id);
         assert_eq!(task["metadata"]["experiment_run_name"], "baseline");
@@ -231,7 +253,11 @@ fn dataset_calls(server: &Running) {
         assert_eq!(ids, ["paged-0", "paged-1", "paged-2", "paged-3", "paged-4"]);
         let item = client.get_dataset_item("paged-3").await.expect("item");
         assert_eq!(
-            (item.input, item.expected_output, item.source_trace_id.as_deref()),
+            (
+                item.input,
+                item.expected_output,
+                item.source_trace_id.as_deref()
+            ),
             (json!({"n": 3}), json!(6), Some("source-3"))
         );
 
@@ -248,7 +274,10 @@ fn dataset_calls(server: &Running) {
             })
             .await;
         assert_eq!(result.item_results.len(), 4);
-        assert!(result.item_results.iter().all(|item| item.dataset_run_id.is_some()));
+        assert!(result
+            .item_results
+            .iter()
+            .all(|item| item.dataset_run_id.is_some()));
         let run = client
             .get_dataset_run("qa/paged", "versioned")
             .await
@@ -257,7 +286,9 @@ fn dataset_calls(server: &Running) {
         let plain = client
             .experiment("plain")
             .items([ExperimentItem::new(&json!({"n": 1}))])
-            .evaluator("always", |_| async { Ok::<_, String>(Score::boolean("ok", true)) })
+            .evaluator("always", |_| async {
+                Ok::<_, String>(Score::boolean("ok", true))
+            })
             .run(|item| async move { Ok::<_, String>(item.input) })
             .await;
         assert_eq!(plain.dataset_run_id, None);

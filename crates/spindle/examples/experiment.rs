@@ -73,8 +73,10 @@ pub async fn answer(item: ExperimentItem) -> Result<String, String> {
 /// Item-level evaluator: 1 when the answer is the expected capital, else 0.
 pub async fn exact_match(evaluation: EvaluatorInput) -> Result<Score, String> {
     let matched = evaluation.output == evaluation.expected_output;
-    Ok(Score::numeric("exact-match", if matched { 1.0 } else { 0.0 })
-        .comment(format!("expected {}", evaluation.expected_output)))
+    Ok(
+        Score::numeric("exact-match", if matched { 1.0 } else { 0.0 })
+            .comment(format!("expected {}", evaluation.expected_output)),
+    )
 }
 
 /// Run-level evaluator: the mean of the items' exact-match scores.
@@ -96,7 +98,11 @@ pub async fn accuracy(results: Arc<[ItemResult]>) -> Result<Score, String> {
 }
 
 /// Runs the experiment over the dataset as the run `run_name`.
-pub async fn run_experiment(client: &Client, dataset: &Dataset, run_name: &str) -> ExperimentResult {
+pub async fn run_experiment(
+    client: &Client,
+    dataset: &Dataset,
+    run_name: &str,
+) -> ExperimentResult {
     client
         .experiment("capital-cities")
         .dataset(dataset)

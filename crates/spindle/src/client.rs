@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::api::PublicApi;
-use crate::dataset::DatasetApi;
 use crate::config::{ClientBuilder, Config, ConfigError};
+use crate::dataset::DatasetApi;
 use crate::export::{Exporter, Message};
 use crate::observation::{iso_micros, ObservationBuilder};
 use crate::prompt::{PromptApi, PromptCache, Prompts};

@@ -206,10 +206,7 @@ impl Score {
             );
         }
         if let Some(dataset_run_id) = &self.dataset_run_id {
-            body.insert(
-                "datasetRunId".into(),
-                Value::String(dataset_run_id.clone()),
-            );
+            body.insert("datasetRunId".into(), Value::String(dataset_run_id.clone()));
         }
         body.insert("name".into(), Value::String(self.name.clone()));
         let (value, data_type) = match &self.value {

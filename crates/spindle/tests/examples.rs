@@ -388,7 +388,11 @@ fn experiment_traces_links_and_scores() {
                 span.name
             );
         }
-        let answer = if capital == "Lima" { "I don't know" } else { capital };
+        let answer = if capital == "Lima" {
+            "I don't know"
+        } else {
+            capital
+        };
         for name in ["experiment-item-run", "experiment-item-task"] {
             let span = &spans[name];
             assert_eq!(

@@ -208,9 +208,7 @@ impl DatasetApi {
         dataset_name: &str,
         run_name: &str,
     ) -> Result<DatasetRun, DatasetError> {
-        let url = self
-            .api
-            .url(&["datasets", dataset_name, "runs", run_name]);
+        let url = self.api.url(&["datasets", dataset_name, "runs", run_name]);
         self.send(Method::GET, url, None).await
     }
 }

@@ -503,14 +503,24 @@ impl CreateDatasetRunItem {
         let mut body = serde_json::Map::new();
         body.insert("runName".into(), Value::String(self.run_name.clone()));
         let optional = [
-            ("runDescription", self.run_description.clone().map(Value::String)),
+            (
+                "runDescription",
+                self.run_description.clone().map(Value::String),
+            ),
             ("metadata", self.metadata.clone()),
-            ("datasetItemId", Some(Value::String(self.dataset_item_id.clone()))),
-            ("observationId", self.observation_id.clone().map(Value::String)),
+            (
+                "datasetItemId",
+                Some(Value::String(self.dataset_item_id.clone())),
+            ),
+            (
+                "observationId",
+                self.observation_id.clone().map(Value::String),
+            ),
             ("traceId", self.trace_id.clone().map(Value::String)),
             (
                 "datasetVersion",
-                self.dataset_version.map(|version| Value::String(iso_micros(version))),
+                self.dataset_version
+                    .map(|version| Value::String(iso_micros(version))),
             ),
         ];
         for (key, value) in optional {
@@ -840,7 +850,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(item.status, DatasetItemStatus::Archived);
-        assert_eq!((item.input, item.expected_output), (Value::Null, Value::Null));
+        assert_eq!(
+            (item.input, item.expected_output),
+            (Value::Null, Value::Null)
+        );
         assert!(item.source_trace_id.is_none());
     }
 }

@@ -81,9 +81,8 @@ impl ExperimentItem {
     /// let _item = spindle::ExperimentItem::new(&"2 + 2").expected_output(&4);
     /// ```
     pub fn expected_output<T: Serialize + ?Sized>(mut self, expected_output: &T) -> Self {
-        self.expected_output =
-            json::json_value(expected_output, "experiment item expected output")
-                .unwrap_or_default();
+        self.expected_output = json::json_value(expected_output, "experiment item expected output")
+            .unwrap_or_default();
         self
     }
 
@@ -93,8 +92,7 @@ impl ExperimentItem {
     /// let _item = spindle::ExperimentItem::new(&"2 + 2").metadata(&serde_json::json!({"k": 1}));
     /// ```
     pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        self.metadata =
-            json::json_value(metadata, "experiment item metadata").unwrap_or_default();
+        self.metadata = json::json_value(metadata, "experiment item metadata").unwrap_or_default();
         self
     }
 
@@ -573,8 +571,8 @@ impl RunContext<'_> {
         let (Some(item_id), Some(trace_id)) = (&item.dataset_item_id, trace_id) else {
             return None;
         };
-        let mut run_item = CreateDatasetRunItem::new(self.run_name, item_id.clone())
-            .trace_id(trace_id);
+        let mut run_item =
+            CreateDatasetRunItem::new(self.run_name, item_id.clone()).trace_id(trace_id);
         run_item.run_description = self.description.map(str::to_owned);
         run_item.metadata = self.metadata.cloned();
         run_item.observation_id = observation_id;
@@ -708,7 +706,10 @@ impl RunContext<'_> {
                             .map(|mut wire| {
                                 if let Value::Object(fields) = &mut wire {
                                     fields.retain(|key, _| {
-                                        matches!(key.as_str(), "name" | "value" | "comment" | "dataType")
+                                        matches!(
+                                            key.as_str(),
+                                            "name" | "value" | "comment" | "dataType"
+                                        )
                                     });
                                 }
                                 wire
@@ -759,7 +760,10 @@ mod tests {
             id,
             ExperimentItem::new(&json!({"country": "France"})).item_id()
         );
-        assert_ne!(id, ExperimentItem::new(&json!({"country": "Spain"})).item_id());
+        assert_ne!(
+            id,
+            ExperimentItem::new(&json!({"country": "Spain"})).item_id()
+        );
         let mut from_dataset = item;
         from_dataset.dataset_item_id = Some("item-1".into());
         assert_eq!(from_dataset.item_id(), "item-1");
@@ -884,7 +888,10 @@ mod tests {
                 message: "always".into()
             }]
         );
-        assert!(result.item_results.iter().all(|item| item.trace_id.is_none()));
+        assert!(result
+            .item_results
+            .iter()
+            .all(|item| item.trace_id.is_none()));
         assert_eq!(result.dataset_run_id, None);
     }
 
@@ -898,7 +905,11 @@ mod tests {
                 .experiment("nightly")
                 .run(|item| async move { Ok::<_, String>(item.input) }),
         );
-        assert!(result.run_name.starts_with("nightly - 20"), "{}", result.run_name);
+        assert!(
+            result.run_name.starts_with("nightly - 20"),
+            "{}",
+            result.run_name
+        );
         assert!(result.item_results.is_empty());
     }
 

@@ -369,6 +369,9 @@ mod tests {
             detailed.contains("  [3] c -> {\"x\":1} | accuracy=0.5, tone=curt\n"),
             "{detailed}"
         );
-        assert!(detailed.contains("  [4] d -> error: timeout\n"), "{detailed}");
+        assert!(
+            detailed.contains("  [4] d -> error: timeout\n"),
+            "{detailed}"
+        );
     }
 }

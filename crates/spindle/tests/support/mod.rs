@@ -337,11 +337,17 @@ async fn list_dataset_items(
         .lock()
         .unwrap()
         .iter()
-        .filter(|item| Some(&item["datasetName"]) == query.get("datasetName").map(|n| json!(n)).as_ref())
+        .filter(|item| {
+            Some(&item["datasetName"]) == query.get("datasetName").map(|n| json!(n)).as_ref()
+        })
         .cloned()
         .collect();
     let total = items.len();
-    let data: Vec<Value> = items.into_iter().skip((page - 1) * limit).take(limit).collect();
+    let data: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
     axum::Json(json!({
         "data": data,
         "meta": {"page": page, "limit": limit, "totalItems": total,
