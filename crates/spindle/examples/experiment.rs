@@ -5,6 +5,8 @@
 //!
 //! Run: `LANGFUSE_PUBLIC_KEY=… LANGFUSE_SECRET_KEY=… cargo run -p spindle --example experiment`
 
+mod setup;
+
 use std::sync::Arc;
 
 use serde_json::json;
@@ -125,15 +127,8 @@ fn main() {
         }
     };
     client.install_global();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("no tokio runtime: {error}");
-            return;
-        }
+    let Some(runtime) = setup::runtime() else {
+        return;
     };
     runtime.block_on(async {
         let dataset = match create_dataset(&client).await {

@@ -284,36 +284,29 @@ impl CreateDataset {
         description(description: impl Into<String>) => description = Some(description.into());
     }
 
-    /// Sets the metadata (any JSON; skipped with a warning if it cannot be serialized).
-    ///
-    /// ```
-    /// let _dataset = spindle::CreateDataset::new("d").metadata(&serde_json::json!({"v": 2}));
-    /// ```
-    pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        self.metadata = json::json_value(metadata, "dataset metadata");
-        self
-    }
+    json_setters! {
+        /// Sets the metadata (any JSON; skipped with a warning if it cannot be serialized).
+        ///
+        /// ```
+        /// let _dataset = spindle::CreateDataset::new("d").metadata(&serde_json::json!({"v": 2}));
+        /// ```
+        metadata(metadata) => metadata = json::json_value(metadata, "dataset metadata");
 
-    /// Sets the JSON schema every item's input must follow.
-    ///
-    /// ```
-    /// let _dataset = spindle::CreateDataset::new("d")
-    ///     .input_schema(&serde_json::json!({"type": "object"}));
-    /// ```
-    pub fn input_schema<T: Serialize + ?Sized>(mut self, schema: &T) -> Self {
-        self.input_schema = json::json_value(schema, "dataset input schema");
-        self
-    }
+        /// Sets the JSON schema every item's input must follow.
+        ///
+        /// ```
+        /// let _dataset = spindle::CreateDataset::new("d")
+        ///     .input_schema(&serde_json::json!({"type": "object"}));
+        /// ```
+        input_schema(schema) => input_schema = json::json_value(schema, "dataset input schema");
 
-    /// Sets the JSON schema every item's expected output must follow.
-    ///
-    /// ```
-    /// let _dataset = spindle::CreateDataset::new("d")
-    ///     .expected_output_schema(&serde_json::json!({"type": "string"}));
-    /// ```
-    pub fn expected_output_schema<T: Serialize + ?Sized>(mut self, schema: &T) -> Self {
-        self.expected_output_schema = json::json_value(schema, "dataset expected output schema");
-        self
+        /// Sets the JSON schema every item's expected output must follow.
+        ///
+        /// ```
+        /// let _dataset = spindle::CreateDataset::new("d")
+        ///     .expected_output_schema(&serde_json::json!({"type": "string"}));
+        /// ```
+        expected_output_schema(schema) => expected_output_schema = json::json_value(schema, "dataset expected output schema");
     }
 }
 
@@ -358,34 +351,27 @@ impl CreateDatasetItem {
         }
     }
 
-    /// Sets the input (any JSON; skipped with a warning if it cannot be serialized).
-    ///
-    /// ```
-    /// let _item = spindle::CreateDatasetItem::new("d").input(&"What is 2 + 2?");
-    /// ```
-    pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Self {
-        self.input = json::json_value(input, "dataset item input");
-        self
-    }
+    json_setters! {
+        /// Sets the input (any JSON; skipped with a warning if it cannot be serialized).
+        ///
+        /// ```
+        /// let _item = spindle::CreateDatasetItem::new("d").input(&"What is 2 + 2?");
+        /// ```
+        input(input) => input = json::json_value(input, "dataset item input");
 
-    /// Sets the expected output.
-    ///
-    /// ```
-    /// let _item = spindle::CreateDatasetItem::new("d").expected_output(&4);
-    /// ```
-    pub fn expected_output<T: Serialize + ?Sized>(mut self, expected_output: &T) -> Self {
-        self.expected_output = json::json_value(expected_output, "dataset item expected output");
-        self
-    }
+        /// Sets the expected output.
+        ///
+        /// ```
+        /// let _item = spindle::CreateDatasetItem::new("d").expected_output(&4);
+        /// ```
+        expected_output(expected_output) => expected_output = json::json_value(expected_output, "dataset item expected output");
 
-    /// Sets the metadata.
-    ///
-    /// ```
-    /// let _item = spindle::CreateDatasetItem::new("d").metadata(&serde_json::json!({"k": 1}));
-    /// ```
-    pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        self.metadata = json::json_value(metadata, "dataset item metadata");
-        self
+        /// Sets the metadata.
+        ///
+        /// ```
+        /// let _item = spindle::CreateDatasetItem::new("d").metadata(&serde_json::json!({"k": 1}));
+        /// ```
+        metadata(metadata) => metadata = json::json_value(metadata, "dataset item metadata");
     }
 
     setters! {
@@ -457,15 +443,14 @@ impl CreateDatasetRunItem {
         }
     }
 
-    /// Sets the run's metadata (updates the run when it exists).
-    ///
-    /// ```
-    /// let _run_item = spindle::CreateDatasetRunItem::new("r", "i")
-    ///     .metadata(&serde_json::json!({"model": "fake-llm"}));
-    /// ```
-    pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        self.metadata = json::json_value(metadata, "dataset run metadata");
-        self
+    json_setters! {
+        /// Sets the run's metadata (updates the run when it exists).
+        ///
+        /// ```
+        /// let _run_item = spindle::CreateDatasetRunItem::new("r", "i")
+        ///     .metadata(&serde_json::json!({"model": "fake-llm"}));
+        /// ```
+        metadata(metadata) => metadata = json::json_value(metadata, "dataset run metadata");
     }
 
     setters! {

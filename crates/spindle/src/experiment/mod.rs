@@ -75,25 +75,20 @@ impl ExperimentItem {
         }
     }
 
-    /// Sets the expected output.
-    ///
-    /// ```
-    /// let _item = spindle::ExperimentItem::new(&"2 + 2").expected_output(&4);
-    /// ```
-    pub fn expected_output<T: Serialize + ?Sized>(mut self, expected_output: &T) -> Self {
-        self.expected_output = json::json_value(expected_output, "experiment item expected output")
-            .unwrap_or_default();
-        self
-    }
+    json_setters! {
+        /// Sets the expected output.
+        ///
+        /// ```
+        /// let _item = spindle::ExperimentItem::new(&"2 + 2").expected_output(&4);
+        /// ```
+        expected_output(expected_output) => expected_output = json::json_value(expected_output, "experiment item expected output").unwrap_or_default();
 
-    /// Sets the metadata.
-    ///
-    /// ```
-    /// let _item = spindle::ExperimentItem::new(&"2 + 2").metadata(&serde_json::json!({"k": 1}));
-    /// ```
-    pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        self.metadata = json::json_value(metadata, "experiment item metadata").unwrap_or_default();
-        self
+        /// Sets the metadata.
+        ///
+        /// ```
+        /// let _item = spindle::ExperimentItem::new(&"2 + 2").metadata(&serde_json::json!({"k": 1}));
+        /// ```
+        metadata(metadata) => metadata = json::json_value(metadata, "experiment item metadata").unwrap_or_default();
     }
 
     /// The experiment item id: the dataset item's id, else the first 16 hex characters of the
@@ -182,22 +177,30 @@ impl IntoEvaluations for Option<Score> {
 }
 
 type Evaluations = Pin<Box<dyn Future<Output = Result<Vec<Score>, String>> + Send>>;
-type ItemEvaluator = Arc<dyn Fn(EvaluatorInput) -> Evaluations + Send + Sync>;
-type RunEvaluator = Arc<dyn Fn(Arc<[ItemResult]>) -> Evaluations + Send + Sync>;
+/// An evaluator of `A` (an item's [`EvaluatorInput`], or every item's result), its name kept
+/// next to it.
+type Evaluator<A> = (String, Arc<dyn Fn(A) -> Evaluations + Send + Sync>);
+type ItemEvaluator = Evaluator<EvaluatorInput>;
+type RunEvaluator = Evaluator<Arc<[ItemResult]>>;
 
-/// Boxes an evaluator's future, its error turned into its message.
-fn boxed<Fut, R, E>(future: Fut) -> Evaluations
+/// An evaluator function, boxed: its future boxed, its error turned into its message.
+fn evaluator_of<A, F, Fut, R, E>(name: String, evaluator: F) -> Evaluator<A>
 where
+    F: Fn(A) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<R, E>> + Send + 'static,
     R: IntoEvaluations,
     E: Display,
 {
-    Box::pin(async move {
-        future
-            .await
-            .map(IntoEvaluations::into_evaluations)
-            .map_err(|error| error.to_string())
-    })
+    let boxed = move |argument: A| -> Evaluations {
+        let future = evaluator(argument);
+        Box::pin(async move {
+            future
+                .await
+                .map(IntoEvaluations::into_evaluations)
+                .map_err(|error| error.to_string())
+        })
+    };
+    (name, Arc::new(boxed))
 }
 
 /// The message of a caught panic.
@@ -241,8 +244,8 @@ pub struct Experiment {
     max_concurrency: usize,
     items: Vec<ExperimentItem>,
     dataset_version: Option<SystemTime>,
-    evaluators: Vec<(String, ItemEvaluator)>,
-    run_evaluators: Vec<(String, RunEvaluator)>,
+    evaluators: Vec<ItemEvaluator>,
+    run_evaluators: Vec<RunEvaluator>,
 }
 
 impl std::fmt::Debug for Experiment {
@@ -355,16 +358,15 @@ impl Experiment {
         dataset_version(version: SystemTime) => dataset_version = Some(version);
     }
 
-    /// Sets the run's metadata (sent with the run items, and on every item's observations).
-    ///
-    /// ```
-    /// let _experiment = spindle::get_client()
-    ///     .experiment("e")
-    ///     .metadata(&serde_json::json!({"model": "fake-llm"}));
-    /// ```
-    pub fn metadata<T: Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        self.metadata = json::json_value(metadata, "experiment metadata");
-        self
+    json_setters! {
+        /// Sets the run's metadata (sent with the run items, and on every item's observations).
+        ///
+        /// ```
+        /// let _experiment = spindle::get_client()
+        ///     .experiment("e")
+        ///     .metadata(&serde_json::json!({"model": "fake-llm"}));
+        /// ```
+        metadata(metadata) => metadata = json::json_value(metadata, "experiment metadata");
     }
 
     /// Adds an item-level evaluator: called for each item whose task succeeded, its scores
@@ -383,8 +385,7 @@ impl Experiment {
         R: IntoEvaluations,
         E: Display,
     {
-        let evaluator: ItemEvaluator = Arc::new(move |input| boxed(evaluator(input)));
-        self.evaluators.push((name.into(), evaluator));
+        self.evaluators.push(evaluator_of(name.into(), evaluator));
         self
     }
 
@@ -408,8 +409,8 @@ impl Experiment {
         R: IntoEvaluations,
         E: Display,
     {
-        let evaluator: RunEvaluator = Arc::new(move |results| boxed(evaluator(results)));
-        self.run_evaluators.push((name.into(), evaluator));
+        self.run_evaluators
+            .push(evaluator_of(name.into(), evaluator));
         self
     }
 
@@ -519,7 +520,7 @@ struct RunContext<'a> {
     description: Option<&'a str>,
     metadata: Option<&'a Value>,
     dataset_version: Option<SystemTime>,
-    evaluators: &'a [(String, ItemEvaluator)],
+    evaluators: &'a [ItemEvaluator],
     /// The experiment id of items not linked to a dataset run.
     fallback_experiment_id: String,
 }
@@ -655,14 +656,14 @@ impl RunContext<'_> {
                 metadata: result.item.metadata.clone(),
             };
             let evaluation_span = root.child("experiment-item-evaluation").start();
-            for (index, (name, evaluator)) in self.evaluators.iter().enumerate() {
+            for (index, evaluator) in self.evaluators.iter().enumerate() {
                 let evaluated = self
-                    .evaluate(&evaluation_span, index, name, evaluator, input.clone())
+                    .evaluate(&evaluation_span, index, evaluator, input.clone())
                     .await;
                 match evaluated {
                     Ok(scores) => result.evaluations.extend(scores),
                     Err(message) => result.evaluator_failures.push(EvaluatorFailure {
-                        evaluator: name.clone(),
+                        evaluator: evaluator.0.clone(),
                         message,
                     }),
                 }
@@ -685,8 +686,7 @@ impl RunContext<'_> {
         &self,
         parent: &Observation,
         index: usize,
-        name: &str,
-        evaluator: &ItemEvaluator,
+        (name, evaluator): &ItemEvaluator,
         input: EvaluatorInput,
     ) -> Result<Vec<Score>, String> {
         parent
