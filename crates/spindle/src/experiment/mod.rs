@@ -896,6 +896,41 @@ mod tests {
     }
 
     #[test]
+    fn at_most_max_concurrency_items_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let result = runtime.block_on(
+            Client::disabled()
+                .experiment("bounded")
+                .items((0..10).map(|n| ExperimentItem::new(&n)))
+                .max_concurrency(3)
+                .run(|item| {
+                    let (in_flight, most) = (in_flight.clone(), most.clone());
+                    async move {
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        for _ in 0..5 {
+                            tokio::task::yield_now().await;
+                        }
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, String>(item.input)
+                    }
+                }),
+        );
+        assert_eq!(most.load(Ordering::SeqCst), 3);
+        let outputs: Vec<Value> = result
+            .item_results
+            .into_iter()
+            .map(|item| item.output.unwrap())
+            .collect();
+        assert_eq!(outputs, (0..10).map(|n| json!(n)).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn default_run_names_carry_the_experiment_name() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
