@@ -12,6 +12,7 @@ mod process_support;
 #[path = "../../spindle/examples/experiment.rs"]
 mod experiment;
 
+use futures::TryStreamExt;
 use postgres_support::FreshDatabase;
 use process_support::{free_port, postgres_client, serve, serve_on_postgres, Server};
 use serde_json::{json, Value};
@@ -240,6 +241,14 @@ fn dataset_calls(server: &Running) {
         }
         assert_eq!(sizes, [2, 2, 1]);
         assert!(pages.next_page().await.expect("after the end").is_none());
+        let streamed: Vec<spindle::DatasetItem> = client
+            .dataset_items("qa/paged")
+            .page_size(2)
+            .into_stream()
+            .try_collect()
+            .await
+            .expect("streamed items");
+        assert_eq!(streamed.len(), 5);
 
         let dataset = client
             .get_dataset("qa/paged")

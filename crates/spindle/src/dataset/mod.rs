@@ -653,6 +653,33 @@ impl DatasetItemPages {
         Ok(Some(page.items))
     }
 
+    /// The remaining items one by one, each page fetched when the one before is used up; an
+    /// error ends the stream.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// # async fn example() -> Result<(), spindle::DatasetError> {
+    /// let items = spindle::get_client().dataset_items("capital-cities").into_stream();
+    /// futures::pin_mut!(items);
+    /// while let Some(item) = items.try_next().await? {
+    ///     println!("{}", item.input);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream(
+        self,
+    ) -> impl futures::Stream<Item = Result<DatasetItem, DatasetError>> + Send {
+        use futures::TryStreamExt;
+        futures::stream::try_unfold(self, |mut pages| async move {
+            let page = pages.next_page().await?;
+            Ok(page.map(|items| {
+                let items = futures::stream::iter(items.into_iter().map(Ok));
+                (items, pages)
+            }))
+        })
+        .try_flatten()
+    }
+
     /// Every remaining item.
     ///
     /// ```
@@ -825,6 +852,21 @@ mod tests {
             CreateDatasetRunItem::new("r", "i").to_wire(),
             json!({"runName": "r", "datasetItemId": "i"})
         );
+    }
+
+    #[test]
+    fn a_disabled_client_streams_one_error() {
+        use futures::StreamExt;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let streamed: Vec<_> = runtime.block_on(
+            Client::disabled()
+                .dataset_items("d")
+                .into_stream()
+                .collect(),
+        );
+        assert_eq!(streamed, [Err(DatasetError::Disabled)]);
     }
 
     #[test]
