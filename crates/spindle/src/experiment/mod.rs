@@ -30,6 +30,9 @@ use crate::score::Score;
 /// Items run at once unless [`Experiment::max_concurrency`] says otherwise (Python's default).
 pub const DEFAULT_MAX_CONCURRENCY: usize = 50;
 
+/// The failure of an item whose input is `null`.
+const MISSING_INPUT: &str = "the item has no input";
+
 /// The environment of experiment traces.
 const EXPERIMENT_ENVIRONMENT: &str = "sdk-experiment";
 
@@ -613,6 +616,12 @@ impl RunContext<'_> {
             .with(attributes)
             .run_async(|task_span| async move {
                 let observation_id = task_span.id();
+                if item.input.is_null() {
+                    // as the official SDKs: an item without input is a failed item, not linked
+                    let output = Err(MISSING_INPUT.to_owned());
+                    record_output(&task_span, &output);
+                    return (item, output, observation_id, None);
+                }
                 let dataset_run_id = self
                     .create_run_item(&item, task_trace_id, observation_id.clone())
                     .await;
@@ -828,6 +837,7 @@ mod tests {
                 ExperimentItem::new("3 + 3").expected_output("6"),
                 ExperimentItem::new("boom"),
                 ExperimentItem::new("no expectation"),
+                ExperimentItem::new(&Value::Null).expected_output("x"),
             ]);
         let result = runtime.block_on(run_disabled(experiment));
         assert_eq!(result.run_name, "r1");
@@ -844,6 +854,7 @@ mod tests {
                 Ok(json!("?")),
                 Err("panicked: task crashed".to_owned()),
                 Ok(json!("?")),
+                Err(MISSING_INPUT.to_owned()),
             ]
         );
         let scores: Vec<Vec<ScoreValueOf>> = result
@@ -857,6 +868,7 @@ mod tests {
                 vec![ScoreValueOf("exact-match".into(), json!(true))],
                 vec![],
                 vec![ScoreValueOf("exact-match".into(), json!(false))],
+                vec![],
                 vec![],
                 vec![],
             ]
