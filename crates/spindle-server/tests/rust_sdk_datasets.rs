@@ -222,6 +222,7 @@ fn dataset_calls(server: &Running) {
             .create_dataset(CreateDataset::new("qa/paged").input_schema(&json!({"type": "object"})))
             .await
             .expect("dataset");
+        let before_items = std::time::SystemTime::now();
         for index in 0..5 {
             let mut item = CreateDatasetItem::new("qa/paged")
                 .id(format!("paged-{index}"))
@@ -260,6 +261,13 @@ fn dataset_calls(server: &Running) {
         let mut ids: Vec<&str> = dataset.items.iter().map(|item| item.id.as_str()).collect();
         ids.sort_unstable();
         assert_eq!(ids, ["paged-0", "paged-1", "paged-2", "paged-3", "paged-4"]);
+        let earlier = client
+            .get_dataset("qa/paged")
+            .version(before_items)
+            .await
+            .expect("dataset at a version");
+        assert_eq!(earlier.version, Some(before_items));
+        assert!(earlier.items.is_empty(), "{:?}", earlier.items);
         let item = client.get_dataset_item("paged-3").await.expect("item");
         assert_eq!(
             (
