@@ -185,6 +185,17 @@ impl Score {
         self.comment.as_deref()
     }
 
+    /// What an evaluator gave, as an evaluator observation's output shows it: name, value,
+    /// comment and data type (no ids or targets).
+    pub(crate) fn evaluation_json(&self) -> Value {
+        let mut wire = self.to_wire(None, "");
+        if let Value::Object(fields) = &mut wire {
+            fields
+                .retain(|key, _| matches!(key.as_str(), "name" | "value" | "comment" | "dataType"));
+        }
+        wire
+    }
+
     /// The JSON body item, keys in Python's order, nulls omitted.
     pub(crate) fn to_wire(&self, environment: Option<&str>, timestamp: &str) -> Value {
         let mut body = Map::new();

@@ -709,21 +709,8 @@ impl RunContext<'_> {
                     evaluated.unwrap_or_else(|payload| Err(panic_message(payload.as_ref())));
                 match &evaluated {
                     Ok(scores) => {
-                        let outputs: Vec<Value> = scores
-                            .iter()
-                            .map(|score| score.to_wire(None, ""))
-                            .map(|mut wire| {
-                                if let Value::Object(fields) = &mut wire {
-                                    fields.retain(|key, _| {
-                                        matches!(
-                                            key.as_str(),
-                                            "name" | "value" | "comment" | "dataType"
-                                        )
-                                    });
-                                }
-                                wire
-                            })
-                            .collect();
+                        let outputs: Vec<Value> =
+                            scores.iter().map(Score::evaluation_json).collect();
                         span.set_output(&outputs);
                     }
                     Err(message) => {
