@@ -201,6 +201,49 @@ pub const NAMESPACE: &str = "langfuse.";
 /// assert_eq!(spindle_semconv::EXPERIMENT_ID, "langfuse.experiment.id");
 /// ```
 pub const EXPERIMENT_ID: &str = "langfuse.experiment.id";
+/// Experiment (run) name.
+///
+/// ```
+/// assert_eq!(spindle_semconv::EXPERIMENT_NAME, "langfuse.experiment.name");
+/// ```
+pub const EXPERIMENT_NAME: &str = "langfuse.experiment.name";
+/// Experiment description.
+///
+/// ```
+/// assert_eq!(spindle_semconv::EXPERIMENT_DESCRIPTION, "langfuse.experiment.description");
+/// ```
+pub const EXPERIMENT_DESCRIPTION: &str = "langfuse.experiment.description";
+/// Dataset id of an experiment over a dataset.
+///
+/// ```
+/// assert_eq!(spindle_semconv::EXPERIMENT_DATASET_ID, "langfuse.experiment.dataset.id");
+/// ```
+pub const EXPERIMENT_DATASET_ID: &str = "langfuse.experiment.dataset.id";
+/// Id of the experiment item (the dataset item's id, else a hash of its input).
+///
+/// ```
+/// assert_eq!(spindle_semconv::EXPERIMENT_ITEM_ID, "langfuse.experiment.item.id");
+/// ```
+pub const EXPERIMENT_ITEM_ID: &str = "langfuse.experiment.item.id";
+/// Expected output of the experiment item, as JSON text.
+///
+/// ```
+/// assert_eq!(
+///     spindle_semconv::EXPERIMENT_ITEM_EXPECTED_OUTPUT,
+///     "langfuse.experiment.item.expected_output"
+/// );
+/// ```
+pub const EXPERIMENT_ITEM_EXPECTED_OUTPUT: &str = "langfuse.experiment.item.expected_output";
+/// Id of the observation the item's task ran in.
+///
+/// ```
+/// assert_eq!(
+///     spindle_semconv::EXPERIMENT_ITEM_ROOT_OBSERVATION_ID,
+///     "langfuse.experiment.item.root_observation_id"
+/// );
+/// ```
+pub const EXPERIMENT_ITEM_ROOT_OBSERVATION_ID: &str =
+    "langfuse.experiment.item.root_observation_id";
 
 /// Trace user id, as earlier SDK versions sent it.
 ///

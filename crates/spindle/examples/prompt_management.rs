@@ -4,6 +4,8 @@
 //!
 //! Run: `LANGFUSE_PUBLIC_KEY=… LANGFUSE_SECRET_KEY=… cargo run -p spindle --example prompt_management`
 
+mod setup;
+
 use serde_json::json;
 use spindle::{
     observe, ChatMessage, Client, CompiledMessage, CreatePrompt, ObservationUpdate, Prompt,
@@ -83,15 +85,8 @@ fn main() {
         Client::disabled()
     });
     client.install_global();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("no tokio runtime: {error}");
-            return;
-        }
+    let Some(runtime) = setup::runtime() else {
+        return;
     };
     runtime.block_on(async {
         if client.is_enabled() {

@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::api::PublicApi;
 use crate::config::{ClientBuilder, Config, ConfigError};
+use crate::dataset::DatasetApi;
 use crate::export::{Exporter, Message};
 use crate::observation::{iso_micros, ObservationBuilder};
 use crate::prompt::{PromptApi, PromptCache, Prompts};
@@ -28,6 +30,8 @@ pub(crate) fn global_inner() -> Option<Arc<ClientInner>> {
 pub(crate) struct ClientInner {
     pub(crate) config: Config,
     pub(crate) exporter: Exporter,
+    /// The dataset API; `None` when the base URL cannot address it.
+    pub(crate) datasets: Option<DatasetApi>,
     /// The prompt API and cache; `None` when the base URL cannot address it.
     pub(crate) prompts: Option<Prompts>,
     /// Traces whose id maps below this threshold are kept.
@@ -119,8 +123,10 @@ impl Client {
     pub(crate) fn start(config: Config) -> Self {
         let sample_threshold = (config.sample_rate.clamp(0.0, 1.0) * (1u64 << 63) as f64) as u64;
         let exporter = Exporter::start(config.clone());
-        let prompts = PromptApi::new(&config).map(|api| Prompts {
-            api,
+        let api = PublicApi::new(&config);
+        let datasets = api.clone().map(DatasetApi::new);
+        let prompts = api.map(|api| Prompts {
+            api: PromptApi::new(api),
             cache: Arc::new(PromptCache::new(config.prompt_cache_max_entries)),
             default_ttl: config.prompt_cache_ttl,
         });
@@ -129,6 +135,7 @@ impl Client {
             inner: Some(Arc::new(ClientInner {
                 config,
                 exporter,
+                datasets,
                 prompts,
                 sample_threshold,
             })),
@@ -173,8 +180,8 @@ impl Client {
         }
     }
 
-    /// Queues a score. It needs a trace id or a session id; otherwise it is dropped with a
-    /// warning.
+    /// Queues a score. It needs a trace id, a session id or a dataset run id; otherwise it is
+    /// dropped with a warning.
     ///
     /// ```
     /// let client = spindle::Client::disabled();
@@ -184,8 +191,9 @@ impl Client {
         let Some(inner) = &self.inner else {
             return;
         };
-        if score.trace_id.is_none() && score.session_id.is_none() {
-            tracing::warn!(name = %score.name, "score without trace id or session id, dropped");
+        if score.trace_id.is_none() && score.session_id.is_none() && score.dataset_run_id.is_none()
+        {
+            tracing::warn!(name = %score.name, "score without trace, session or dataset run id, dropped");
             return;
         }
         let timestamp = iso_micros(std::time::SystemTime::now());

@@ -39,16 +39,23 @@
 //! Versioned prompts come from the server with [`Client::get_prompt`] (cached, with a fallback),
 //! compile with [`Prompt::compile`], and link to generations with
 //! [`ObservationUpdate::linked_prompt`].
+//!
+//! Datasets come from the server with [`Client::get_dataset`]; [`Client::experiment`] runs a
+//! task over their items (or any list) with evaluators, tracing each item and linking it to a
+//! dataset run.
 
 #![warn(missing_docs)]
 
 #[macro_use]
 mod setters;
 
+mod api;
 mod client;
 mod config;
 mod context;
 mod current;
+mod dataset;
+mod experiment;
 mod export;
 mod ids;
 mod json;
@@ -68,6 +75,15 @@ pub use context::{spawn, FutureExt, Instrumented};
 pub use current::{
     current_observation, get_current_observation_id, get_current_trace_id, score_current_span,
     score_current_trace, update_current_generation, update_current_span,
+};
+pub use dataset::{
+    CreateDataset, CreateDatasetItem, CreateDatasetRunItem, Dataset, DatasetError, DatasetItem,
+    DatasetItemPages, DatasetItemStatus, DatasetRun, DatasetRunItem, GetDataset,
+    DEFAULT_DATASET_PAGE_SIZE,
+};
+pub use experiment::{
+    EvaluatorFailure, EvaluatorInput, Experiment, ExperimentItem, ExperimentResult,
+    IntoEvaluations, ItemResult, ScoreSummary, DEFAULT_MAX_CONCURRENCY,
 };
 pub use ids::{create_observation_id, create_trace_id, new_trace_id, TraceContext};
 pub use layer::SpindleLayer;

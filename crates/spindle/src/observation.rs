@@ -377,7 +377,8 @@ impl ObservationUpdate {
         Self::default()
     }
 
-    fn set_string(mut self, key: &'static str, value: Option<String>) -> Self {
+    /// Sets a string attribute when there is a value.
+    pub(crate) fn set_string(mut self, key: &'static str, value: Option<String>) -> Self {
         if let Some(value) = value {
             self.attributes.set(key, AttrValue::Str(value));
         }

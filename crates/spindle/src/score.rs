@@ -43,6 +43,7 @@ pub struct Score {
     pub(crate) trace_id: Option<String>,
     pub(crate) observation_id: Option<String>,
     pub(crate) session_id: Option<String>,
+    pub(crate) dataset_run_id: Option<String>,
     pub(crate) config_id: Option<String>,
 }
 
@@ -57,6 +58,7 @@ impl Score {
             trace_id: None,
             observation_id: None,
             session_id: None,
+            dataset_run_id: None,
             config_id: None,
         }
     }
@@ -140,12 +142,58 @@ impl Score {
         /// ```
         session_id(session_id: impl Into<String>) => session_id = Some(session_id.into());
 
+        /// Scores a dataset run as a whole (what run-level evaluators of an experiment give).
+        ///
+        /// ```
+        /// let _score = spindle::Score::numeric("average-accuracy", 0.8).dataset_run_id("run-1");
+        /// ```
+        dataset_run_id(dataset_run_id: impl Into<String>) => dataset_run_id = Some(dataset_run_id.into());
+
         /// Links a score config.
         ///
         /// ```
         /// let _score = spindle::Score::numeric("accuracy", 1.0).config_id("cfg-1");
         /// ```
         config_id(config_id: impl Into<String>) => config_id = Some(config_id.into());
+    }
+
+    /// The score's name.
+    ///
+    /// ```
+    /// assert_eq!(spindle::Score::numeric("accuracy", 1.0).name(), "accuracy");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The score's value.
+    ///
+    /// ```
+    /// let score = spindle::Score::boolean("resolved", true);
+    /// assert_eq!(score.value(), &spindle::ScoreValue::Boolean(true));
+    /// ```
+    pub fn value(&self) -> &ScoreValue {
+        &self.value
+    }
+
+    /// The score's comment, if any.
+    ///
+    /// ```
+    /// assert_eq!(spindle::Score::numeric("a", 1.0).comment("exact").comment_text(), Some("exact"));
+    /// ```
+    pub fn comment_text(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+
+    /// What an evaluator gave, as an evaluator observation's output shows it: name, value,
+    /// comment and data type (no ids or targets).
+    pub(crate) fn evaluation_json(&self) -> Value {
+        let mut wire = self.to_wire(None, "");
+        if let Value::Object(fields) = &mut wire {
+            fields
+                .retain(|key, _| matches!(key.as_str(), "name" | "value" | "comment" | "dataType"));
+        }
+        wire
     }
 
     /// The JSON body item, keys in Python's order, nulls omitted.
@@ -167,6 +215,9 @@ impl Score {
                 "observationId".into(),
                 Value::String(observation_id.clone()),
             );
+        }
+        if let Some(dataset_run_id) = &self.dataset_run_id {
+            body.insert("datasetRunId".into(), Value::String(dataset_run_id.clone()));
         }
         body.insert("name".into(), Value::String(self.name.clone()));
         let (value, data_type) = match &self.value {

@@ -17,3 +17,21 @@ macro_rules! setters {
         )*
     };
 }
+
+/// Declares builder methods `pub fn name<T: Serialize + ?Sized>(mut self, param: &T) -> Self`
+/// that set `self.field` to an expression of `param` (usually its JSON value through
+/// `json::json_value`) and return the builder.
+macro_rules! json_setters {
+    ($(
+        $(#[$attribute:meta])*
+        $name:ident($param:ident) => $field:ident = $value:expr;
+    )*) => {
+        $(
+            $(#[$attribute])*
+            pub fn $name<T: serde::Serialize + ?Sized>(mut self, $param: &T) -> Self {
+                self.$field = $value;
+                self
+            }
+        )*
+    };
+}

@@ -1,4 +1,5 @@
-//! The examples, run against the in-process receiver, with their exact trees and scores.
+//! The examples, run against the in-process receiver, with their exact trees and scores (and,
+//! for the experiment, the run items it posts).
 
 // Each example includes `examples/setup` (its `main`'s client set-up), so it loads once per
 // example here.
@@ -9,6 +10,9 @@ mod support;
 #[allow(dead_code)]
 #[path = "../examples/error_handling.rs"]
 mod error_handling;
+#[allow(dead_code)]
+#[path = "../examples/experiment.rs"]
+mod experiment;
 #[allow(dead_code)]
 #[path = "../examples/parallel_retrieval.rs"]
 mod parallel_retrieval;
@@ -308,4 +312,147 @@ fn error_handling_tree() {
         .unwrap();
     assert_eq!(score["traceId"], json!(root.trace_id));
     assert_eq!(score["comment"], json!(error.to_string()));
+}
+
+#[test]
+fn experiment_traces_links_and_scores() {
+    let receiver = setup();
+    let client = spindle::get_client();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (dataset, result) = runtime.block_on(async {
+        let dataset = experiment::create_dataset(&client).await.expect("dataset");
+        let result = experiment::run_experiment(&client, &dataset, "baseline").await;
+        (dataset, result)
+    });
+    assert_eq!(dataset.items.len(), 3);
+    assert_eq!(result.dataset_run_id.as_deref(), Some("run-baseline"));
+    assert_eq!(result.failed_items(), 0);
+
+    let run_items = receiver.run_items();
+    assert_eq!(run_items.len(), 3);
+    for (id, country, capital, continent) in experiment::CAPITALS {
+        let item = result
+            .item_results
+            .iter()
+            .find(|item| item.item.dataset_item_id.as_deref() == Some(id))
+            .unwrap();
+        let trace_id = item.trace_id.clone().unwrap();
+        let task_id = item.observation_id.clone().unwrap();
+        let run_item = run_items
+            .iter()
+            .find(|run_item| run_item["datasetItemId"] == id)
+            .unwrap();
+        assert_eq!(
+            *run_item,
+            json!({
+                "runName": "baseline", "runDescription": "fake LLM, no retrieval",
+                "metadata": {"model": "fake-llm"}, "datasetItemId": id,
+                "observationId": task_id, "traceId": trace_id
+            })
+        );
+
+        let spans: std::collections::BTreeMap<String, RecordedSpan> = receiver
+            .trace(&trace_id)
+            .into_iter()
+            .map(|span| (span.name.clone(), span))
+            .collect();
+        let names: Vec<&str> = spans.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "exact-match",
+                "experiment-item-evaluation",
+                "experiment-item-run",
+                "experiment-item-task",
+                "fake-llm"
+            ]
+        );
+        for (child, parent) in [
+            ("experiment-item-task", "experiment-item-run"),
+            ("fake-llm", "experiment-item-task"),
+            ("experiment-item-evaluation", "experiment-item-run"),
+            ("exact-match", "experiment-item-evaluation"),
+        ] {
+            assert_eq!(parent_name(&spans, child).as_deref(), Some(parent));
+        }
+        assert_eq!(spans["experiment-item-task"].span_id, task_id);
+        for span in spans.values() {
+            assert_eq!(
+                span.string("langfuse.environment"),
+                Some("sdk-experiment"),
+                "{}",
+                span.name
+            );
+        }
+        let answer = if capital == "Lima" {
+            "I don't know"
+        } else {
+            capital
+        };
+        for name in ["experiment-item-run", "experiment-item-task"] {
+            let span = &spans[name];
+            assert_eq!(
+                span.json("langfuse.observation.input"),
+                Some(json!({"country": country}))
+            );
+            assert_eq!(span.string("langfuse.observation.output"), Some(answer));
+            assert_eq!(span.string("langfuse.experiment.id"), Some("run-baseline"));
+            assert_eq!(span.string("langfuse.experiment.name"), Some("baseline"));
+            assert_eq!(span.string("langfuse.experiment.item.id"), Some(id));
+            assert_eq!(
+                span.string("langfuse.experiment.dataset.id"),
+                Some("ds-capital-cities")
+            );
+            assert_eq!(
+                span.string("langfuse.experiment.item.expected_output"),
+                Some(format!("\"{capital}\"").as_str())
+            );
+            assert_eq!(
+                span.string("langfuse.experiment.item.root_observation_id"),
+                Some(task_id.as_str())
+            );
+            assert_eq!(
+                span.string("langfuse.observation.metadata.continent"),
+                Some(format!("\"{continent}\"").as_str())
+            );
+            assert_eq!(
+                span.string("langfuse.observation.metadata.dataset_item_id"),
+                Some(format!("\"{id}\"").as_str())
+            );
+        }
+        let evaluator = &spans["exact-match"];
+        assert_eq!(
+            evaluator.string("langfuse.observation.type"),
+            Some("evaluator")
+        );
+        assert_eq!(
+            evaluator.json("langfuse.observation.input").unwrap()["expected_output"],
+            json!(capital)
+        );
+        let expected = if capital == "Lima" { 0.0 } else { 1.0 };
+        assert_eq!(
+            evaluator.json("langfuse.observation.output"),
+            Some(json!([{"name": "exact-match", "value": expected,
+                         "comment": format!("expected \"{capital}\"")}]))
+        );
+        let score = receiver
+            .scores()
+            .into_iter()
+            .find(|score| score["name"] == "exact-match" && score["traceId"] == json!(trace_id))
+            .unwrap();
+        assert_eq!(score["observationId"], json!(task_id));
+        assert_eq!(score["value"], json!(expected));
+    }
+    let accuracy = receiver
+        .scores()
+        .into_iter()
+        .find(|score| score["name"] == "accuracy")
+        .unwrap();
+    assert_eq!(accuracy["datasetRunId"], "run-baseline");
+    assert!(accuracy.get("traceId").is_none());
+    assert!((accuracy["value"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
 }

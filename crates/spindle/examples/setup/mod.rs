@@ -12,3 +12,14 @@ pub fn install_client_from_env() -> spindle::Client {
     client.install_global();
     client
 }
+
+/// A single-threaded tokio runtime for an example's async code; `None`, with a note on stderr,
+/// when none can be built.
+#[allow(dead_code)] // Not every example is async.
+pub fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| eprintln!("no tokio runtime: {error}"))
+        .ok()
+}

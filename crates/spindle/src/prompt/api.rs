@@ -3,29 +3,22 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use reqwest::header::{
-    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, USER_AGENT,
-};
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use spindle_semconv as semconv;
 
 use super::cache::{Fetched, Selector};
 use super::{CreatePrompt, Prompt, PromptError, PromptMessage, PromptTemplate};
-use crate::config::Config;
+use crate::api::{error_message, PublicApi};
 
 /// Wait before the first retry; doubled after each.
 const INITIAL_RETRY_BACKOFF: Duration = Duration::from_millis(100);
-/// Longest server message kept in an error.
-const MAX_MESSAGE_CHARS: usize = 500;
 
 /// The prompt API of one server, with the client's credentials.
 #[derive(Clone, Debug)]
 pub(crate) struct PromptApi {
-    http: reqwest::Client,
-    base_url: Url,
+    api: PublicApi,
 }
 
 /// A prompt as the server sends it.
@@ -92,17 +85,6 @@ fn unreachable(error: reqwest::Error) -> PromptError {
     }
 }
 
-/// The server's explanation from an error body (`message`, else `error`, else the text).
-fn error_message(body: &str) -> String {
-    let from_json = serde_json::from_str::<Value>(body).ok().and_then(|value| {
-        ["message", "error"]
-            .iter()
-            .find_map(|field| value.get(field).and_then(Value::as_str).map(str::to_owned))
-    });
-    let message = from_json.unwrap_or_else(|| body.trim().to_owned());
-    message.chars().take(MAX_MESSAGE_CHARS).collect()
-}
-
 /// The prompt of an unconditional request's answer.
 pub(crate) fn expect_prompt(fetched: Result<Fetched, PromptError>) -> Result<Prompt, PromptError> {
     match fetched? {
@@ -138,60 +120,20 @@ fn create_body(prompt: &CreatePrompt) -> Value {
 }
 
 impl PromptApi {
-    pub(crate) fn new(config: &Config) -> Option<Self> {
-        let base_url = match Url::parse(&config.base_url) {
-            Ok(url) if !url.cannot_be_a_base() => url,
-            _ => {
-                tracing::error!(base_url = %config.base_url, "base url not usable, prompts cannot be fetched");
-                return None;
-            }
-        };
-        let credentials = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", config.public_key, config.secret_key));
-        let mut headers = HeaderMap::new();
-        let values = [
-            (AUTHORIZATION.as_str(), format!("Basic {credentials}")),
-            (semconv::HEADER_SDK_NAME, crate::SDK_NAME.to_owned()),
-            (semconv::HEADER_SDK_VERSION, crate::SDK_VERSION.to_owned()),
-            (semconv::HEADER_PUBLIC_KEY, config.public_key.clone()),
-            (
-                USER_AGENT.as_str(),
-                format!("spindle-rust/{}", crate::SDK_VERSION),
-            ),
-        ];
-        for (name, value) in values {
-            match HeaderValue::from_str(&value) {
-                Ok(value) => {
-                    headers.insert(name, value);
-                }
-                Err(_) => tracing::warn!(header = name, "header value not valid, header skipped"),
-            }
-        }
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(config.timeout)
-            .build()
-            .map_err(|error| tracing::error!(%error, "could not build the prompt http client"))
-            .ok()?;
-        Some(Self { http, base_url })
+    pub(crate) fn new(api: PublicApi) -> Self {
+        Self { api }
     }
 
     /// `{base}/api/public/v2/prompts[/{name}[/versions/{version}]]`, the name as one encoded
     /// segment (so folder names keep their slashes).
     fn url(&self, name: Option<&str>, version: Option<i64>) -> Url {
-        let mut url = self.base_url.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments
-                .pop_if_empty()
-                .extend(["api", "public", "v2", "prompts"]);
-            if let Some(name) = name {
-                segments.push(name);
-            }
-            if let Some(version) = version {
-                segments.push("versions").push(&version.to_string());
-            }
+        let version = version.map(|version| version.to_string());
+        let mut segments = vec!["v2", "prompts"];
+        segments.extend(name);
+        if let Some(version) = &version {
+            segments.extend(["versions", version.as_str()]);
         }
-        url
+        self.api.url(&segments)
     }
 
     /// One request; a 2xx body is parsed as a prompt, a 304 is `NotModified`.
@@ -204,7 +146,7 @@ impl PromptApi {
         if_none_match: Option<&str>,
         name: &str,
     ) -> Result<Fetched, PromptError> {
-        let mut request = self.http.request(method, url);
+        let mut request = self.api.request(method, url);
         if let Some(etag) = if_none_match {
             request = request.header(IF_NONE_MATCH, etag);
         }
@@ -324,7 +266,7 @@ mod tests {
             .validate()
             .unwrap()
             .unwrap();
-        PromptApi::new(&config).unwrap()
+        PromptApi::new(PublicApi::new(&config).unwrap())
     }
 
     #[test]
@@ -404,15 +346,5 @@ mod tests {
             body,
             json!({"name": "t", "type": "text", "prompt": "x", "labels": []})
         );
-    }
-
-    #[test]
-    fn error_messages_come_from_the_body() {
-        assert_eq!(
-            error_message(r#"{"error":"LangfuseNotFoundError","message":"Prompt not found"}"#),
-            "Prompt not found"
-        );
-        assert_eq!(error_message(r#"{"error":"bad"}"#), "bad");
-        assert_eq!(error_message(" plain text "), "plain text");
     }
 }

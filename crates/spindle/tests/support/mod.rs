@@ -1,5 +1,7 @@
 //! Test support: an in-process OTLP/HTTP receiver (axum on 127.0.0.1:0) that gunzips and decodes
-//! protobuf exports, records spans, scores and headers, and can answer 503 a number of times.
+//! protobuf exports, records spans, scores and headers, and can answer 503 a number of times;
+//! it also keeps datasets, items and run items in memory, answering the dataset API's calls in
+//! its shapes.
 
 #![allow(dead_code)]
 
@@ -10,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use prost::Message;
 use serde_json::{json, Value};
@@ -111,6 +113,12 @@ struct Recorded {
     paused: std::sync::atomic::AtomicBool,
     /// Trace requests that reached the handler.
     arrived: AtomicUsize,
+    /// Datasets by name.
+    datasets: Mutex<BTreeMap<String, Value>>,
+    /// Dataset items, in creation order.
+    dataset_items: Mutex<Vec<Value>>,
+    /// The bodies of the run item requests.
+    run_items: Mutex<Vec<Value>>,
 }
 
 /// A running receiver; it stops with the test process.
@@ -261,6 +269,107 @@ async fn scores(
     (StatusCode::ACCEPTED, r#"{"message":"Accepted"}"#)
 }
 
+async fn create_dataset(
+    State(recorded): State<Arc<Recorded>>,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::Json<Value> {
+    let name = body["name"].as_str().expect("a dataset name").to_owned();
+    let dataset = json!({
+        "id": format!("ds-{name}"), "name": name, "description": body["description"],
+        "metadata": body["metadata"], "inputSchema": body["inputSchema"],
+        "expectedOutputSchema": body["expectedOutputSchema"], "projectId": "p",
+        "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"
+    });
+    recorded
+        .datasets
+        .lock()
+        .unwrap()
+        .insert(name, dataset.clone());
+    axum::Json(dataset)
+}
+
+async fn get_dataset(State(recorded): State<Arc<Recorded>>, Path(name): Path<String>) -> Response {
+    match recorded.datasets.lock().unwrap().get(&name) {
+        Some(dataset) => axum::Json(dataset.clone()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": format!("dataset {name} not found")})),
+        )
+            .into_response(),
+    }
+}
+
+async fn create_dataset_item(
+    State(recorded): State<Arc<Recorded>>,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::Json<Value> {
+    let dataset_name = body["datasetName"].as_str().expect("a dataset name");
+    let mut items = recorded.dataset_items.lock().unwrap();
+    let id = body["id"]
+        .as_str()
+        .map_or_else(|| format!("item-{}", items.len()), str::to_owned);
+    let item = json!({
+        "id": id, "datasetId": format!("ds-{dataset_name}"), "datasetName": dataset_name,
+        "status": body.get("status").cloned().unwrap_or(json!("ACTIVE")),
+        "input": body["input"], "expectedOutput": body["expectedOutput"],
+        "metadata": body["metadata"], "sourceTraceId": body["sourceTraceId"],
+        "sourceObservationId": body["sourceObservationId"],
+        "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"
+    });
+    items.retain(|stored| stored["id"] != item["id"]);
+    items.push(item.clone());
+    axum::Json(item)
+}
+
+async fn list_dataset_items(
+    State(recorded): State<Arc<Recorded>>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> axum::Json<Value> {
+    let number = |key: &str, default: usize| {
+        query
+            .get(key)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(default)
+    };
+    let (page, limit) = (number("page", 1), number("limit", 50));
+    let items: Vec<Value> = recorded
+        .dataset_items
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|item| {
+            Some(&item["datasetName"]) == query.get("datasetName").map(|n| json!(n)).as_ref()
+        })
+        .cloned()
+        .collect();
+    let total = items.len();
+    let data: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
+    axum::Json(json!({
+        "data": data,
+        "meta": {"page": page, "limit": limit, "totalItems": total,
+                 "totalPages": total.div_ceil(limit)}
+    }))
+}
+
+async fn create_run_item(
+    State(recorded): State<Arc<Recorded>>,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::Json<Value> {
+    let mut run_items = recorded.run_items.lock().unwrap();
+    run_items.push(body.clone());
+    axum::Json(json!({
+        "id": format!("run-item-{}", run_items.len()),
+        "datasetRunId": format!("run-{}", body["runName"].as_str().unwrap_or_default()),
+        "datasetRunName": body["runName"], "datasetItemId": body["datasetItemId"],
+        "traceId": body["traceId"], "observationId": body["observationId"],
+        "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"
+    }))
+}
+
 impl Receiver {
     /// Starts a receiver on its own thread that answers 503 to the first `failures` requests.
     pub fn start(failures: usize) -> Self {
@@ -269,6 +378,13 @@ impl Receiver {
         let app = Router::new()
             .route("/api/public/otel/v1/traces", post(traces))
             .route("/api/public/scores", post(scores))
+            .route("/api/public/v2/datasets", post(create_dataset))
+            .route("/api/public/v2/datasets/{name}", get(get_dataset))
+            .route(
+                "/api/public/dataset-items",
+                post(create_dataset_item).get(list_dataset_items),
+            )
+            .route("/api/public/dataset-run-items", post(create_run_item))
             .layer(axum::extract::DefaultBodyLimit::disable())
             .with_state(recorded.clone());
         let (address_sender, address_receiver) = std::sync::mpsc::channel();
@@ -361,6 +477,11 @@ impl Receiver {
 
     pub fn scores(&self) -> Vec<Value> {
         self.recorded.scores.lock().unwrap().clone()
+    }
+
+    /// The bodies of the run item requests, in arrival order.
+    pub fn run_items(&self) -> Vec<Value> {
+        self.recorded.run_items.lock().unwrap().clone()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
