@@ -2,6 +2,7 @@
 //! keyset), scores, sessions and daily metrics, with the SQLite backend's semantics (NULLs
 //! sort first ascending and last descending, text by code point).
 
+use futures::StreamExt;
 use deadpool_postgres::{Client, GenericClient, StatementCache, Transaction};
 use tokio_postgres::Row;
 
@@ -10,7 +11,7 @@ use spindle_store::reading::{self, Counter, ReadConnection};
 use spindle_store::search::query_words;
 use spindle_store::sql::reads::{self, all_tags, paging, NULL_TIMESTAMP_KEY};
 use spindle_store::sql::rows::TRACE_COLUMNS;
-use spindle_store::sql::{Dialect, Indexed, Sql};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
 use spindle_store::trace_index::{IndexedTerm, SplitQuery};
 use spindle_store::{Direction, Page, Result, TraceQuery, TraceView};
 
@@ -49,6 +50,26 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
         decode: impl Fn(&Self::Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         decode_rows(&query(self.0, sql).await?, decode)
+    }
+
+    async fn each_row(
+        &self,
+        sql: &Sql,
+        mut visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (text, params) = sql.finish();
+        let statement = self.0.prepare_cached(&text).await.map_err(pg_error)?;
+        let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
+        let rows = self
+            .0
+            .query_raw(&statement, params)
+            .await
+            .map_err(pg_error)?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = rows.next().await {
+            visit(&Indexed::new(&row.map_err(pg_error)?, &columns))?;
+        }
+        Ok(())
     }
 
     async fn count(&self, sql: &Sql) -> Result<u64> {
