@@ -14,7 +14,7 @@ use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
 use spindle_core::Error;
-use spindle_store::metrics::MetricsVersion;
+use spindle_store::metrics::{MetricsRequest, MetricsVersion};
 use spindle_store::{Cursor, ScoreQuery};
 
 /// Fills the `promptId` of observations whose prompt name and version are a stored prompt
@@ -321,7 +321,8 @@ pub async fn metrics_v1(
     FullAuth(auth): FullAuth,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    metrics(&state, &auth.project_id, &params, MetricsVersion::V1).await
+    let request = metrics_request(&params, MetricsVersion::V1)?;
+    metrics(&state, &auth.project_id, &request).await
 }
 
 /// `GET /api/public/v2/metrics?query=<json>`: the same query without the traces view and
@@ -331,17 +332,16 @@ pub async fn metrics_v2(
     FullAuth(auth): FullAuth,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    metrics(&state, &auth.project_id, &params, MetricsVersion::V2).await
+    let request = metrics_request(&params, MetricsVersion::V2)?;
+    metrics(&state, &auth.project_id, &request).await
 }
 
 async fn metrics(
     state: &AppState,
     project_id: &str,
-    params: &Params,
-    version: MetricsVersion,
+    request: &MetricsRequest,
 ) -> ApiResult<Json<Value>> {
-    let request = metrics_request(params, version)?;
-    let rows = state.store.query_metrics(project_id, &request).await?;
+    let rows = state.store.query_metrics(project_id, request).await?;
     Ok(Json(dto::metrics_response(rows)))
 }
 
