@@ -2,8 +2,8 @@
 //! keyset), scores, sessions and daily metrics, with the SQLite backend's semantics (NULLs
 //! sort first ascending and last descending, text by code point).
 
-use futures::StreamExt;
 use deadpool_postgres::{Client, GenericClient, StatementCache, Transaction};
+use futures::StreamExt;
 use tokio_postgres::Row;
 
 use super::{decode_rows, pg_error};

@@ -64,7 +64,9 @@ impl MetricsView {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        MetricsView::ALL.into_iter().find(|view| view.name() == text)
+        MetricsView::ALL
+            .into_iter()
+            .find(|view| view.name() == text)
     }
 }
 

@@ -313,7 +313,10 @@ pub fn metrics_request(params: &Params, version: MetricsVersion) -> Result<Metri
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            string_at(item.get("field"), &format!("query.dimensions[{index}].field"))
+            string_at(
+                item.get("field"),
+                &format!("query.dimensions[{index}].field"),
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     if present("metrics").is_none() {
@@ -326,11 +329,18 @@ pub fn metrics_request(params: &Params, version: MetricsVersion) -> Result<Metri
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            let measure = string_at(item.get("measure"), &format!("query.metrics[{index}].measure"))?;
+            let measure = string_at(
+                item.get("measure"),
+                &format!("query.metrics[{index}].measure"),
+            )?;
             let path = format!("query.metrics[{index}].aggregation");
             let text = string_at(item.get("aggregation"), &path)?;
             let aggregation = Aggregation::parse(&text).ok_or_else(|| {
-                one_of(&path, &text, Aggregation::ALL.iter().map(|a| a.name()).collect())
+                one_of(
+                    &path,
+                    &text,
+                    Aggregation::ALL.iter().map(|a| a.name()).collect(),
+                )
             })?;
             Ok(MetricSelection {
                 measure,
@@ -349,7 +359,11 @@ pub fn metrics_request(params: &Params, version: MetricsVersion) -> Result<Metri
             let path = "query.timeDimension.granularity";
             let text = string_at(time.get("granularity"), path)?;
             Some(Granularity::parse(&text).ok_or_else(|| {
-                one_of(path, &text, Granularity::ALL.iter().map(|g| g.name()).collect())
+                one_of(
+                    path,
+                    &text,
+                    Granularity::ALL.iter().map(|g| g.name()).collect(),
+                )
             })?)
         }
     };

@@ -2,8 +2,8 @@
 //! projects. Each handler parses parameters, calls the store once, and converts the result.
 
 use super::params::{
-    metrics_query, metrics_request, observation_query, score_query, score_v3_query, session_query, trace_query,
-    Params, PUBLIC_MAX_LIMIT,
+    metrics_query, metrics_request, observation_query, score_query, score_v3_query, session_query,
+    trace_query, Params, PUBLIC_MAX_LIMIT,
 };
 use crate::auth::FullAuth;
 use crate::dto::{self, ObservationFields, PageResponse, TraceFields};

@@ -124,7 +124,11 @@ fn order(field: &str, direction: Direction) -> MetricsOrder {
 }
 
 /// A v1 query of `view` over the two seeded days.
-fn request(view: MetricsView, dimensions: &[&str], metrics: Vec<MetricSelection>) -> MetricsRequest {
+fn request(
+    view: MetricsView,
+    dimensions: &[&str],
+    metrics: Vec<MetricSelection>,
+) -> MetricsRequest {
     MetricsRequest {
         version: MetricsVersion::V1,
         view,
@@ -193,7 +197,9 @@ pub async fn metrics_counts_sums_and_percentiles(harness: &Harness) {
     assert_eq!(models, [&MetricsValue::Null, &text("claude"), &text("gpt")]);
     let gpt = &rows[2];
     assert_eq!(
-        gpt.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
+        gpt.iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>(),
         [
             "providedModelName",
             "count_count",
@@ -257,7 +263,10 @@ pub async fn metrics_counts_sums_and_percentiles(harness: &Harness) {
     empty.from = BASE + 10 * DAY;
     empty.to = BASE + 11 * DAY;
     let rows = run(&store, &empty).await;
-    assert_eq!(rows, vec![vec![("count_count".to_owned(), MetricsValue::Count(0))]]);
+    assert_eq!(
+        rows,
+        vec![vec![("count_count".to_owned(), MetricsValue::Count(0))]]
+    );
 }
 
 pub async fn metrics_time_buckets_fill_the_range(harness: &Harness) {
@@ -298,15 +307,37 @@ pub async fn metrics_time_buckets_fill_the_range(harness: &Harness) {
     let rows = run(&store, &hours).await;
     let cells: Vec<(&MetricsValue, &MetricsValue, &MetricsValue)> = rows
         .iter()
-        .map(|r| (value(r, "time_dimension"), value(r, "type"), value(r, "count_count")))
+        .map(|r| {
+            (
+                value(r, "time_dimension"),
+                value(r, "type"),
+                value(r, "count_count"),
+            )
+        })
         .collect();
     assert_eq!(
         cells,
         [
-            (&text("2026-01-02T01:00:00.000Z"), &text("GENERATION"), &MetricsValue::Count(1)),
-            (&text("2026-01-01T02:00:00.000Z"), &text("GENERATION"), &MetricsValue::Count(1)),
-            (&text("2026-01-01T02:00:00.000Z"), &text("SPAN"), &MetricsValue::Count(1)),
-            (&text("2026-01-01T01:00:00.000Z"), &text("GENERATION"), &MetricsValue::Count(2)),
+            (
+                &text("2026-01-02T01:00:00.000Z"),
+                &text("GENERATION"),
+                &MetricsValue::Count(1)
+            ),
+            (
+                &text("2026-01-01T02:00:00.000Z"),
+                &text("GENERATION"),
+                &MetricsValue::Count(1)
+            ),
+            (
+                &text("2026-01-01T02:00:00.000Z"),
+                &text("SPAN"),
+                &MetricsValue::Count(1)
+            ),
+            (
+                &text("2026-01-01T01:00:00.000Z"),
+                &text("GENERATION"),
+                &MetricsValue::Count(2)
+            ),
         ]
     );
 
@@ -343,7 +374,11 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
     );
     query.filters = vec![
         filter("type", "=", FilterValue::String("GENERATION".into())),
-        filter("tags", "any of", FilterValue::Strings(vec!["a".into(), "b".into()])),
+        filter(
+            "tags",
+            "any of",
+            FilterValue::Strings(vec!["a".into(), "b".into()]),
+        ),
         filter("userId", "none of", FilterValue::Strings(vec!["u2".into()])),
     ];
     let rows = run(&store, &query).await;
@@ -387,7 +422,11 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
     // Tags group as a whole list.
     let tags = run(
         &store,
-        &request(MetricsView::Traces, &["tags"], vec![metric("count", Aggregation::Count)]),
+        &request(
+            MetricsView::Traces,
+            &["tags"],
+            vec![metric("count", Aggregation::Count)],
+        ),
     )
     .await;
     let lists: Vec<&MetricsValue> = tags.iter().map(|r| value(r, "tags")).collect();
@@ -406,12 +445,22 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
         &["nope"],
         vec![metric("count", Aggregation::Count)],
     );
-    let error = store.query_metrics(P, &bad).await.expect_err("unknown dimension");
-    assert!(error.message.starts_with("query.dimensions[0].field: Invalid dimension"));
+    let error = store
+        .query_metrics(P, &bad)
+        .await
+        .expect_err("unknown dimension");
+    assert!(error
+        .message
+        .starts_with("query.dimensions[0].field: Invalid dimension"));
     bad.dimensions.clear();
     bad.filters = vec![filter("latency", "=", FilterValue::Number(1.0))];
-    let error = store.query_metrics(P, &bad).await.expect_err("unknown filter column");
-    assert!(error.message.starts_with("query.filters[0].column: Invalid filter column"));
+    let error = store
+        .query_metrics(P, &bad)
+        .await
+        .expect_err("unknown filter column");
+    assert!(error
+        .message
+        .starts_with("query.filters[0].column: Invalid filter column"));
 }
 
 pub async fn metrics_histograms_and_scores(harness: &Harness) {
@@ -459,7 +508,13 @@ pub async fn metrics_histograms_and_scores(harness: &Harness) {
     let rows = run(&store, &categorical).await;
     let cells: Vec<(&MetricsValue, &MetricsValue, &MetricsValue)> = rows
         .iter()
-        .map(|r| (value(r, "stringValue"), value(r, "traceName"), value(r, "count_count")))
+        .map(|r| {
+            (
+                value(r, "stringValue"),
+                value(r, "traceName"),
+                value(r, "count_count"),
+            )
+        })
         .collect();
     assert_eq!(
         cells,
@@ -479,7 +534,10 @@ pub async fn metrics_histograms_and_scores(harness: &Harness) {
         ),
     )
     .await;
-    assert_eq!(value(&boolean[0], "booleanValue"), &MetricsValue::Boolean(true));
+    assert_eq!(
+        value(&boolean[0], "booleanValue"),
+        &MetricsValue::Boolean(true)
+    );
 
     // v2: semantic roots as a dimension.
     let mut roots = request(

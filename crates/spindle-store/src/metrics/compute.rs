@@ -233,7 +233,10 @@ struct Group {
 }
 
 /// The key a row's time bucket and dimension texts make (the same for both statements).
-fn group_key(row: &impl RowAccess, plan: &Plan) -> Result<(String, Option<Micros>, Vec<Option<String>>)> {
+fn group_key(
+    row: &impl RowAccess,
+    plan: &Plan,
+) -> Result<(String, Option<Micros>, Vec<Option<String>>)> {
     let mut key = String::new();
     let time = match plan.granularity {
         Some(_) => Some(row.int(TIME_DIMENSION)?),
@@ -281,7 +284,11 @@ pub async fn answer(
     }
     let mut sql = Sql::new(
         dialect,
-        &format!("SELECT {} FROM {} WHERE ", select.join(", "), plan.view.from),
+        &format!(
+            "SELECT {} FROM {} WHERE ",
+            select.join(", "),
+            plan.view.from
+        ),
     );
     sql.append(&conditions);
     let keys = key_names(plan);
@@ -302,7 +309,10 @@ pub async fn answer(
             })
             .collect();
         // Every group key last, so that the order (and so the limit) is deterministic.
-        order.extend(keys.iter().map(|k| format!("{k} {}", dialect.order(Direction::Asc))));
+        order.extend(
+            keys.iter()
+                .map(|k| format!("{k} {}", dialect.order(Direction::Asc))),
+        );
         if !order.is_empty() {
             sql.push(&format!(" ORDER BY {}", order.join(", ")));
         }
@@ -366,7 +376,11 @@ pub async fn answer(
         select.push(format!("{value} AS v"));
         let mut values_sql = Sql::new(
             dialect,
-            &format!("SELECT {} FROM {} WHERE ", select.join(", "), plan.view.from),
+            &format!(
+                "SELECT {} FROM {} WHERE ",
+                select.join(", "),
+                plan.view.from
+            ),
         );
         values_sql
             .append(&conditions)
@@ -474,7 +488,11 @@ fn sort_groups(groups: &mut [Group], plan: &Plan, dialect: Dialect) {
 enum State {
     /// The values of a percentile, at most as many as the grouped statement counted.
     Values { values: Vec<f64>, limit: usize },
-    Bins { low: f64, high: f64, counts: Vec<u64> },
+    Bins {
+        low: f64,
+        high: f64,
+        counts: Vec<u64>,
+    },
 }
 
 impl State {
@@ -534,7 +552,11 @@ impl State {
             }
             State::Bins { low, high, counts } => {
                 let bins = counts.len();
-                let width = if bins > 0 { (high - low) / bins as f64 } else { 0.0 };
+                let width = if bins > 0 {
+                    (high - low) / bins as f64
+                } else {
+                    0.0
+                };
                 let histogram = counts
                     .into_iter()
                     .enumerate()
@@ -576,14 +598,21 @@ fn output_row(plan: &Plan, dialect: Dialect, group: &Group) -> Result<MetricsRow
         ));
     }
     for (dimension, text) in plan.dimensions.iter().zip(&group.dimensions) {
-        row.push((dimension.name.to_owned(), dimension_value(dimension.kind, text)?));
+        row.push((
+            dimension.name.to_owned(),
+            dimension_value(dimension.kind, text)?,
+        ));
     }
     let mut rust_values = group.rust_values.iter();
     for (index, metric) in plan.metrics.iter().enumerate() {
         let value = if in_rust(dialect, metric.aggregation) {
             rust_values.next().cloned().unwrap_or(MetricsValue::Null)
         } else {
-            metric_value(metric.aggregation, metric.measure.integer, group.sql_values[index])
+            metric_value(
+                metric.aggregation,
+                metric.measure.integer,
+                group.sql_values[index],
+            )
         };
         row.push((metric.alias.clone(), value));
     }
@@ -696,16 +725,37 @@ pub(super) mod calendar_tests {
     fn buckets_follow_the_calendar() {
         // 2026-01-31T13:45:10Z
         let at = days_from_civil(2026, 1, 31) * DAY + 13 * HOUR + 45 * MINUTE + 10_000_000;
-        assert_eq!(format_bucket(Granularity::Minute, bucket_of(Granularity::Minute, at)), "2026-01-31T13:45:00.000Z");
-        assert_eq!(format_bucket(Granularity::Hour, bucket_of(Granularity::Hour, at)), "2026-01-31T13:00:00.000Z");
-        assert_eq!(format_bucket(Granularity::Day, bucket_of(Granularity::Day, at)), "2026-01-31");
+        assert_eq!(
+            format_bucket(Granularity::Minute, bucket_of(Granularity::Minute, at)),
+            "2026-01-31T13:45:00.000Z"
+        );
+        assert_eq!(
+            format_bucket(Granularity::Hour, bucket_of(Granularity::Hour, at)),
+            "2026-01-31T13:00:00.000Z"
+        );
+        assert_eq!(
+            format_bucket(Granularity::Day, bucket_of(Granularity::Day, at)),
+            "2026-01-31"
+        );
         // 2026-01-31 is a Saturday; its week starts on Monday 2026-01-26.
-        assert_eq!(format_bucket(Granularity::Week, bucket_of(Granularity::Week, at)), "2026-01-26");
+        assert_eq!(
+            format_bucket(Granularity::Week, bucket_of(Granularity::Week, at)),
+            "2026-01-26"
+        );
         let month = bucket_of(Granularity::Month, at);
         assert_eq!(format_bucket(Granularity::Month, month), "2026-01-01");
-        assert_eq!(format_bucket(Granularity::Month, next_bucket(Granularity::Month, month)), "2026-02-01");
+        assert_eq!(
+            format_bucket(Granularity::Month, next_bucket(Granularity::Month, month)),
+            "2026-02-01"
+        );
         let december = days_from_civil(2025, 12, 1) * DAY;
-        assert_eq!(format_bucket(Granularity::Month, next_bucket(Granularity::Month, december)), "2026-01-01");
+        assert_eq!(
+            format_bucket(
+                Granularity::Month,
+                next_bucket(Granularity::Month, december)
+            ),
+            "2026-01-01"
+        );
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
     }
 

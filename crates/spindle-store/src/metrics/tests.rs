@@ -51,7 +51,11 @@ fn unknown_names_are_refused_with_their_field() {
         value: crate::FilterValue::String("x".to_owned()),
         key: None,
     }];
-    assert!(error_of(&bad).starts_with("query.filters[0].operator:"), "{}", error_of(&bad));
+    assert!(
+        error_of(&bad).starts_with("query.filters[0].operator:"),
+        "{}",
+        error_of(&bad)
+    );
 
     let mut bad = request(MetricsView::Traces);
     bad.order_by = vec![MetricsOrder {
@@ -101,7 +105,10 @@ fn defaults_follow_langfuse() {
     query.dimensions = vec!["name".to_owned()];
     let planned = plan(&query).expect("plan");
     assert_eq!(planned.order, vec![(OrderKey::Metric(0), Direction::Desc)]);
-    assert_eq!((planned.row_limit, planned.bins), (MAX_ROW_LIMIT, DEFAULT_BINS));
+    assert_eq!(
+        (planned.row_limit, planned.bins),
+        (MAX_ROW_LIMIT, DEFAULT_BINS)
+    );
     assert!(!planned.fill_time);
 
     query.version = MetricsVersion::V2;

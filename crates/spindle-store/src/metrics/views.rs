@@ -141,7 +141,8 @@ const fn measure(name: &'static str, expr: Expr, integer: bool) -> MeasureSpec {
 }
 
 /// The tags of the trace `t` joined to an observation or score (`[]` without a trace).
-const JOINED_TAGS: Expr = Expr::per_dialect("coalesce(t.tags, '[]')", "coalesce(t.tags, '[]'::jsonb)");
+const JOINED_TAGS: Expr =
+    Expr::per_dialect("coalesce(t.tags, '[]')", "coalesce(t.tags, '[]'::jsonb)");
 
 const fn month_of(sqlite: &'static str, postgres: &'static str) -> Expr {
     Expr::per_dialect(sqlite, postgres)
@@ -222,10 +223,10 @@ static TRACES: ViewSpec = ViewSpec {
 /// The latency of the trace `t` in milliseconds: [`TRACE_LATENCY`](crate::sql::filters::TRACE_LATENCY)
 /// (seconds) scaled, spelled out because `const` strings cannot be concatenated.
 const TRACE_LATENCY_MILLIS: Expr = Expr::per_dialect(
-        "((SELECT (max(coalesce(max(o2.end_time, o2.start_time), \
+    "((SELECT (max(coalesce(max(o2.end_time, o2.start_time), \
          o2.start_time)) - min(o2.start_time)) / 1000.0 FROM observations o2 \
          WHERE o2.project_id = t.project_id AND o2.trace_id = t.id))",
-        "((SELECT (max(greatest(o2.end_time, o2.start_time)) \
+    "((SELECT (max(greatest(o2.end_time, o2.start_time)) \
          - min(o2.start_time)) / 1000.0::float8 FROM observations o2 \
          WHERE o2.project_id = t.project_id AND o2.trace_id = t.id))",
 );
@@ -491,4 +492,3 @@ static SCORES_CATEGORICAL: ViewSpec = ViewSpec {
 pub fn serves(version: MetricsVersion, view: MetricsView) -> bool {
     !(version == MetricsVersion::V2 && view == MetricsView::Traces)
 }
-
