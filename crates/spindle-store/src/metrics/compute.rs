@@ -721,40 +721,46 @@ fn empty_row(plan: &Plan, granularity: Granularity, bucket: Micros) -> MetricsRo
 pub(super) mod calendar_tests {
     use super::*;
 
+    /// The bucket of `at` and the one after it, as answered.
+    fn check(granularity: Granularity, at: Micros, expected: &str, next: &str) {
+        let bucket = bucket_of(granularity, at);
+        assert_eq!(
+            format_bucket(granularity, bucket),
+            expected,
+            "{granularity:?}"
+        );
+        let after = next_bucket(granularity, bucket);
+        assert_eq!(
+            format_bucket(granularity, after),
+            next,
+            "{granularity:?} next"
+        );
+    }
+
     #[test]
     fn buckets_follow_the_calendar() {
-        // 2026-01-31T13:45:10Z
+        // 2026-01-31T13:45:10Z, a Saturday.
         let at = days_from_civil(2026, 1, 31) * DAY + 13 * HOUR + 45 * MINUTE + 10_000_000;
-        assert_eq!(
-            format_bucket(Granularity::Minute, bucket_of(Granularity::Minute, at)),
-            "2026-01-31T13:45:00.000Z"
+        check(
+            Granularity::Minute,
+            at,
+            "2026-01-31T13:45:00.000Z",
+            "2026-01-31T13:46:00.000Z",
         );
-        assert_eq!(
-            format_bucket(Granularity::Hour, bucket_of(Granularity::Hour, at)),
-            "2026-01-31T13:00:00.000Z"
+        check(
+            Granularity::Hour,
+            at,
+            "2026-01-31T13:00:00.000Z",
+            "2026-01-31T14:00:00.000Z",
         );
-        assert_eq!(
-            format_bucket(Granularity::Day, bucket_of(Granularity::Day, at)),
-            "2026-01-31"
-        );
-        // 2026-01-31 is a Saturday; its week starts on Monday 2026-01-26.
-        assert_eq!(
-            format_bucket(Granularity::Week, bucket_of(Granularity::Week, at)),
-            "2026-01-26"
-        );
-        let month = bucket_of(Granularity::Month, at);
-        assert_eq!(format_bucket(Granularity::Month, month), "2026-01-01");
-        assert_eq!(
-            format_bucket(Granularity::Month, next_bucket(Granularity::Month, month)),
-            "2026-02-01"
-        );
-        let december = days_from_civil(2025, 12, 1) * DAY;
-        assert_eq!(
-            format_bucket(
-                Granularity::Month,
-                next_bucket(Granularity::Month, december)
-            ),
-            "2026-01-01"
+        check(Granularity::Day, at, "2026-01-31", "2026-02-01");
+        check(Granularity::Week, at, "2026-01-26", "2026-02-02");
+        check(Granularity::Month, at, "2026-01-01", "2026-02-01");
+        check(
+            Granularity::Month,
+            days_from_civil(2025, 12, 9) * DAY,
+            "2025-12-01",
+            "2026-01-01",
         );
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
     }

@@ -144,13 +144,74 @@ const fn measure(name: &'static str, expr: Expr, integer: bool) -> MeasureSpec {
 const JOINED_TAGS: Expr =
     Expr::per_dialect("coalesce(t.tags, '[]')", "coalesce(t.tags, '[]'::jsonb)");
 
-const fn month_of(sqlite: &'static str, postgres: &'static str) -> Expr {
-    Expr::per_dialect(sqlite, postgres)
+/// The UTC date of a microsecond column as text in `strftime`'s format (`%Y-%m`) and
+/// `to_char`'s (`YYYY-MM`).
+macro_rules! date_text {
+    ($column:literal, $sqlite:literal, $postgres:literal) => {
+        Expr::per_dialect(
+            concat!(
+                "strftime('",
+                $sqlite,
+                "', ",
+                $column,
+                " / 1000000.0, 'unixepoch')"
+            ),
+            concat!(
+                "to_char(to_timestamp(",
+                $column,
+                " / 1000000.0) AT TIME ZONE 'UTC', '",
+                $postgres,
+                "')"
+            ),
+        )
+    };
 }
 
-/// A per-row duration in milliseconds between two microsecond columns.
-const fn millis(sqlite: &'static str, postgres: &'static str) -> Expr {
-    Expr::per_dialect(sqlite, postgres)
+/// The milliseconds from one microsecond column to another.
+macro_rules! millis {
+    ($from:literal, $to:literal) => {
+        Expr::per_dialect(
+            concat!("((", $to, " - ", $from, ") / 1000.0)"),
+            concat!("((", $to, " - ", $from, ") / 1000.0::float8)"),
+        )
+    };
+}
+
+/// A column as a number (`float8` on PostgreSQL).
+macro_rules! number {
+    ($column:literal) => {
+        Expr::per_dialect($column, concat!($column, "::float8"))
+    };
+}
+
+/// The count of the rows of `$table $alias` whose `$key` is the row's `$id`.
+macro_rules! count_of {
+    ($table:literal, $key:literal, $owner:literal) => {
+        Expr::per_dialect(
+            concat!(
+                "(SELECT count(*) FROM ",
+                $table,
+                " x WHERE x.project_id = ",
+                $owner,
+                ".project_id AND x.",
+                $key,
+                " = ",
+                $owner,
+                ".id)"
+            ),
+            concat!(
+                "(SELECT count(*) FROM ",
+                $table,
+                " x WHERE x.project_id = ",
+                $owner,
+                ".project_id AND x.",
+                $key,
+                " = ",
+                $owner,
+                ".id)::float8"
+            ),
+        )
+    };
 }
 
 const COUNT: MeasureSpec = measure("count", Expr::per_dialect("1", "1::float8"), true);
@@ -176,10 +237,7 @@ static TRACES: ViewSpec = ViewSpec {
         dimension_per_dialect(
             "timestampMonth",
             Text,
-            month_of(
-                "strftime('%Y-%m', t.timestamp / 1000000.0, 'unixepoch')",
-                "to_char(to_timestamp(t.timestamp / 1000000.0) AT TIME ZONE 'UTC', 'YYYY-MM')",
-            ),
+            date_text!("t.timestamp", "%Y-%m", "YYYY-MM"),
             Both,
         ),
     ],
@@ -187,24 +245,10 @@ static TRACES: ViewSpec = ViewSpec {
         COUNT,
         measure(
             "observationsCount",
-            Expr::per_dialect(
-                "(SELECT count(*) FROM observations o2 \
-                 WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
-                "(SELECT count(*) FROM observations o2 \
-                 WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)::float8",
-            ),
+            count_of!("observations", "trace_id", "t"),
             true,
         ),
-        measure(
-            "scoresCount",
-            Expr::per_dialect(
-                "(SELECT count(*) FROM scores s2 \
-                 WHERE s2.project_id = t.project_id AND s2.trace_id = t.id)",
-                "(SELECT count(*) FROM scores s2 \
-                 WHERE s2.project_id = t.project_id AND s2.trace_id = t.id)::float8",
-            ),
-            true,
-        ),
+        measure("scoresCount", count_of!("scores", "trace_id", "t"), true),
         measure("latency", TRACE_LATENCY_MILLIS, false),
         measure(
             "totalTokens",
@@ -266,12 +310,7 @@ static OBSERVATIONS: ViewSpec = ViewSpec {
         dimension("release", Text, "t.release", V2),
         dimension("providedModelName", Text, "o.model", Both),
         dimension("promptName", Text, "o.prompt_name", Both),
-        dimension_per_dialect(
-            "promptVersion",
-            Integer,
-            Expr::per_dialect("o.prompt_version", "o.prompt_version::float8"),
-            Both,
-        ),
+        dimension_per_dialect("promptVersion", Integer, number!("o.prompt_version"), Both),
         dimension("userId", Text, "t.user_id", V2FilterOnly),
         dimension("sessionId", Text, "t.session_id", V2FilterOnly),
         dimension("traceRelease", Text, "t.release", Both),
@@ -279,54 +318,26 @@ static OBSERVATIONS: ViewSpec = ViewSpec {
         dimension_per_dialect(
             "startTimeMonth",
             Text,
-            month_of(
-                "strftime('%Y-%m', o.start_time / 1000000.0, 'unixepoch')",
-                "to_char(to_timestamp(o.start_time / 1000000.0) AT TIME ZONE 'UTC', 'YYYY-MM')",
-            ),
+            date_text!("o.start_time", "%Y-%m", "YYYY-MM"),
             Both,
         ),
     ],
     measures: &[
         COUNT,
-        measure(
-            "latency",
-            millis(
-                "((o.end_time - o.start_time) / 1000.0)",
-                "((o.end_time - o.start_time) / 1000.0::float8)",
-            ),
-            false,
-        ),
+        measure("latency", millis!("o.start_time", "o.end_time"), false),
         measure(
             "streamingLatency",
-            millis(
-                "((o.end_time - o.completion_start_time) / 1000.0)",
-                "((o.end_time - o.completion_start_time) / 1000.0::float8)",
-            ),
+            millis!("o.completion_start_time", "o.end_time"),
             false,
         ),
         measure(
             "timeToFirstToken",
-            millis(
-                "((o.completion_start_time - o.start_time) / 1000.0)",
-                "((o.completion_start_time - o.start_time) / 1000.0::float8)",
-            ),
+            millis!("o.start_time", "o.completion_start_time"),
             false,
         ),
-        measure(
-            "inputTokens",
-            Expr::per_dialect("o.usage_input", "o.usage_input::float8"),
-            true,
-        ),
-        measure(
-            "outputTokens",
-            Expr::per_dialect("o.usage_output", "o.usage_output::float8"),
-            true,
-        ),
-        measure(
-            "totalTokens",
-            Expr::per_dialect("o.usage_total", "o.usage_total::float8"),
-            true,
-        ),
+        measure("inputTokens", number!("o.usage_input"), true),
+        measure("outputTokens", number!("o.usage_output"), true),
+        measure("totalTokens", number!("o.usage_total"), true),
         measure(
             "outputTokensPerSecond",
             Expr::per_dialect(
@@ -364,19 +375,10 @@ static OBSERVATIONS: ViewSpec = ViewSpec {
             ),
             false,
         ),
-        measure(
-            "totalCost",
-            Expr::per_dialect("o.total_cost", "o.total_cost::float8"),
-            false,
-        ),
+        measure("totalCost", number!("o.total_cost"), false),
         measure(
             "countScores",
-            Expr::per_dialect(
-                "(SELECT count(*) FROM scores s2 \
-                 WHERE s2.project_id = o.project_id AND s2.observation_id = o.id)",
-                "(SELECT count(*) FROM scores s2 \
-                 WHERE s2.project_id = o.project_id AND s2.observation_id = o.id)::float8",
-            ),
+            count_of!("scores", "observation_id", "o"),
             true,
         ),
     ],
@@ -402,20 +404,13 @@ macro_rules! score_dimensions {
             dimension_per_dialect(
                 "timestampMonth",
                 Text,
-                month_of(
-                    "strftime('%Y-%m', s.timestamp / 1000000.0, 'unixepoch')",
-                    "to_char(to_timestamp(s.timestamp / 1000000.0) AT TIME ZONE 'UTC', 'YYYY-MM')",
-                ),
+                date_text!("s.timestamp", "%Y-%m", "YYYY-MM"),
                 Both,
             ),
             dimension_per_dialect(
                 "timestampDay",
                 Text,
-                month_of(
-                    "strftime('%Y-%m-%d', s.timestamp / 1000000.0, 'unixepoch')",
-                    "to_char(to_timestamp(s.timestamp / 1000000.0) AT TIME ZONE 'UTC', \
-                     'YYYY-MM-DD')",
-                ),
+                date_text!("s.timestamp", "%Y-%m-%d", "YYYY-MM-DD"),
                 Both,
             ),
             dimension("observationId", Text, "s.observation_id", V2FilterOnly),
@@ -431,7 +426,7 @@ macro_rules! score_dimensions {
             dimension_per_dialect(
                 "observationPromptVersion",
                 Integer,
-                Expr::per_dialect("o.prompt_version", "o.prompt_version::float8"),
+                number!("o.prompt_version"),
                 Both,
             ),
             $($value),*
@@ -439,11 +434,7 @@ macro_rules! score_dimensions {
     };
 }
 
-const SCORE_VALUE: MeasureSpec = measure(
-    "value",
-    Expr::per_dialect("s.value", "s.value::float8"),
-    false,
-);
+const SCORE_VALUE: MeasureSpec = measure("value", number!("s.value"), false);
 
 static SCORES_NUMERIC: ViewSpec = ViewSpec {
     view: MetricsView::ScoresNumeric,
@@ -455,7 +446,7 @@ static SCORES_NUMERIC: ViewSpec = ViewSpec {
     dimensions: score_dimensions![dimension_per_dialect(
         "value",
         Float,
-        Expr::per_dialect("s.value", "s.value::float8"),
+        number!("s.value"),
         Both,
     )],
     measures: &[COUNT, SCORE_VALUE],
