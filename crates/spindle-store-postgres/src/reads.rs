@@ -4,7 +4,7 @@
 
 use deadpool_postgres::{Client, GenericClient, StatementCache, Transaction};
 use futures::StreamExt;
-use tokio_postgres::Row;
+use tokio_postgres::{Row, Statement};
 
 use super::{decode_rows, pg_error};
 use spindle_store::reading::{self, Counter, ReadConnection};
@@ -58,7 +58,7 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
         mut visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
     ) -> Result<()> {
         let (text, params) = sql.finish();
-        let statement = self.0.prepare_cached(&text).await.map_err(pg_error)?;
+        let statement = prepare(self.0, &text).await?;
         let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
         let rows = self
             .0
@@ -89,12 +89,17 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
 /// cache is emptied when it grows past this.
 const STATEMENT_CACHE_LIMIT: usize = 256;
 
-async fn query(client: &impl Cached, sql: &Sql) -> Result<Vec<Row>> {
+/// `text` prepared on `client`, through its bounded cache of statements.
+async fn prepare(client: &impl Cached, text: &str) -> Result<Statement> {
     if client.statement_cache().size() > STATEMENT_CACHE_LIMIT {
         client.statement_cache().clear();
     }
+    client.prepare_cached(text).await.map_err(pg_error)
+}
+
+async fn query(client: &impl Cached, sql: &Sql) -> Result<Vec<Row>> {
     let (text, params) = sql.finish();
-    let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
+    let statement = prepare(client, &text).await?;
     client.query(&statement, &params).await.map_err(pg_error)
 }
 

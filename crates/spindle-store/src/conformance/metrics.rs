@@ -254,6 +254,23 @@ pub async fn metrics_counts_sums_and_percentiles(harness: &Harness) {
     assert_eq!(value(&traces[1], "name"), &text("embed"));
     assert_eq!(value(&traces[1], "count_count"), &MetricsValue::Count(1));
 
+    // Another project sees none of these rows.
+    let other = store
+        .query_metrics(
+            "project-metrics-other",
+            &request(
+                MetricsView::Observations,
+                &[],
+                vec![metric("count", Aggregation::Count)],
+            ),
+        )
+        .await
+        .expect("another project's query");
+    assert_eq!(
+        other,
+        vec![vec![("count_count".to_owned(), MetricsValue::Count(0))]]
+    );
+
     // Without dimensions: one row, even over no rows.
     let mut empty = request(
         MetricsView::Traces,
