@@ -62,6 +62,8 @@ async fn seed(store: &Arc<dyn Store>) {
     };
     let mut g4 = generation("g4", "t3", BASE + DAY + HOUR, 3000, "gpt", (100, 50), 4.0);
     g4.level = Some(Level::Error);
+    g4.metadata.insert("team".into(), "search".into());
+    g4.stamp_unstamped(create_stamp(BASE + DAY + HOUR));
     let span = observation("s1", create_stamp(BASE + 2 * HOUR), |o| {
         o.trace_id = Some("t2".to_owned());
         o.start_time = Some(BASE + 2 * HOUR);
@@ -411,6 +413,17 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
     query.filters = vec![filter("level", "=", FilterValue::String("ERROR".into()))];
     let rows = run(&store, &query).await;
     assert_eq!(value(&rows[0], "count_count"), &MetricsValue::Count(1));
+
+    // Metadata, by key.
+    query.filters = vec![Filter {
+        key: Some("team".into()),
+        ..filter("metadata", "=", FilterValue::String("search".into()))
+    }];
+    let rows = run(&store, &query).await;
+    assert_eq!(value(&rows[0], "count_count"), &MetricsValue::Count(1));
+    query.filters[0].key = Some("other".into());
+    let rows = run(&store, &query).await;
+    assert!(rows.is_empty(), "{rows:?}");
 
     // Ordered by a metric and cut by row_limit.
     let mut costly = request(
