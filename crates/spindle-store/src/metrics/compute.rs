@@ -132,7 +132,7 @@ fn format_bucket(granularity: Granularity, start: Micros) -> String {
     let iso = format_iso(start);
     match granularity {
         Granularity::Minute | Granularity::Hour => iso,
-        _ => iso[..10].to_owned(),
+        _ => iso.get(..10).map(str::to_owned).unwrap_or(iso),
     }
 }
 
