@@ -775,3 +775,125 @@ pub fn dataset_item_query(params: &Params) -> Result<DatasetItemQuery, Error> {
         version: params.timestamp("version")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parameters of `query=<json>`, percent-encoded as a client sends them.
+    fn params_of(json: &str) -> Params {
+        let encoded: String = json
+            .bytes()
+            .map(|byte| match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (byte as char).to_string(),
+                _ => format!("%{byte:02X}"),
+            })
+            .collect();
+        Params::parse(Some(&format!("query={encoded}"))).expect("a query string")
+    }
+
+    /// The error of parsing `json` starts with `field`.
+    fn check_error(json: &str, field: &str) {
+        let error = metrics_request(&params_of(json), MetricsVersion::V1).expect_err(json);
+        assert!(
+            error.message.starts_with(field),
+            "{json}: {}",
+            error.message
+        );
+    }
+
+    const RANGE: &str = r#""fromTimestamp": "2026-01-01T00:00:00Z", "toTimestamp": "2026-01-02T00:00:00.000+00:00""#;
+
+    #[test]
+    fn metrics_query_parses_every_part() {
+        let json = format!(
+            r#"{{"view": "scores-numeric", "dimensions": [{{"field": "name"}}],
+                "metrics": [{{"measure": "value", "aggregation": "p95"}}],
+                "filters": [{{"column": "source", "operator": "any of", "value": ["API"],
+                              "type": "stringOptions"}}],
+                "timeDimension": {{"granularity": "week"}},
+                "orderBy": [{{"field": "p95_value", "direction": "desc"}}],
+                "config": {{"bins": 20, "row_limit": 5}}, {RANGE}}}"#
+        );
+        let request = metrics_request(&params_of(&json), MetricsVersion::V2).expect("parsed");
+        assert_eq!(request.view, MetricsView::ScoresNumeric);
+        assert_eq!(request.version, MetricsVersion::V2);
+        assert_eq!(request.dimensions, ["name"]);
+        assert_eq!(request.metrics[0].aggregation, Aggregation::P95);
+        assert_eq!(
+            request.filters[0].value,
+            FilterValue::Strings(vec!["API".into()])
+        );
+        assert_eq!(request.granularity, Some(Granularity::Week));
+        assert_eq!(request.order_by[0].direction, Direction::Desc);
+        assert_eq!((request.bins, request.row_limit), (Some(20), Some(5)));
+        assert_eq!(request.to - request.from, 86_400_000_000);
+
+        // Optional parts may be absent or null.
+        let json = format!(
+            r#"{{"view": "traces", "metrics": [{{"measure": "count", "aggregation": "count"}}],
+                "dimensions": null, "timeDimension": null, "orderBy": null, {RANGE}}}"#
+        );
+        let request = metrics_request(&params_of(&json), MetricsVersion::V1).expect("parsed");
+        assert!(request.dimensions.is_empty() && request.order_by.is_empty());
+        assert_eq!(request.granularity, None);
+    }
+
+    #[test]
+    fn metrics_query_errors_name_the_field() {
+        let count = r#""metrics": [{"measure": "count", "aggregation": "count"}]"#;
+        check_error("[]", "query: Invalid request data");
+        check_error(&format!(r#"{{{count}, {RANGE}}}"#), "query.view");
+        check_error(
+            &format!(r#"{{"view": "users", {count}, {RANGE}}}"#),
+            "query.view",
+        );
+        check_error(
+            &format!(r#"{{"view": "traces", {RANGE}}}"#),
+            "query.metrics",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", "metrics": [{{"measure": "count", "aggregation": "median"}}], {RANGE}}}"#
+            ),
+            "query.metrics[0].aggregation",
+        );
+        check_error(
+            &format!(r#"{{"view": "traces", {count}, "dimensions": [{{"name": "x"}}], {RANGE}}}"#),
+            "query.dimensions[0].field",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "filters": [{{"column": "name"}}], {RANGE}}}"#
+            ),
+            "query.filters[0].type",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "timeDimension": {{"granularity": "year"}}, {RANGE}}}"#
+            ),
+            "query.timeDimension.granularity",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "orderBy": [{{"field": "x", "direction": "up"}}], {RANGE}}}"#
+            ),
+            "query.orderBy[0].direction",
+        );
+        check_error(
+            &format!(r#"{{"view": "traces", {count}, "config": {{"row_limit": -1}}, {RANGE}}}"#),
+            "query.config.row_limit",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "fromTimestamp": "yesterday", "toTimestamp": "now"}}"#
+            ),
+            "query.fromTimestamp",
+        );
+        let missing = metrics_request(&Params::parse(None).expect("empty"), MetricsVersion::V1);
+        assert!(missing
+            .expect_err("no query")
+            .message
+            .starts_with("query: is required"));
+    }
+}
