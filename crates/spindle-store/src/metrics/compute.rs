@@ -196,7 +196,7 @@ fn key_names(plan: &Plan) -> Vec<String> {
 /// count, minimum and maximum of its values (`n`, `lo`, `hi`) for the Rust side.
 fn metric_columns(dialect: Dialect, plan: &Plan, index: usize) -> Vec<String> {
     let metric = &plan.metrics[index];
-    let value = metric.measure.expr.of(dialect);
+    let value = metric.measure.sql(dialect);
     if in_rust(dialect, metric.aggregation) {
         return vec![
             format!("count({value}) AS n{index}"),
@@ -371,7 +371,7 @@ pub async fn answer(
     let mut held = 0usize;
     for &index in &rust_metrics {
         let metric = &plan.metrics[index];
-        let value = metric.measure.expr.of(dialect);
+        let value = metric.measure.sql(dialect);
         let mut select = key_columns(dialect, plan);
         select.push(format!("{value} AS v"));
         let mut values_sql = Sql::new(

@@ -2,7 +2,7 @@
 //! dimensions it groups by and filters on, and the measures it aggregates, as SQL
 //! expressions over one row (`t` traces, `o` observations, `s` scores).
 
-use crate::sql::{Expr, TRACE_COST};
+use crate::sql::{Dialect, Expr, TRACE_COST, TRACE_LATENCY};
 
 use super::{MetricsVersion, MetricsView};
 
@@ -60,6 +60,20 @@ pub struct MeasureSpec {
     pub expr: Expr,
     /// Whole numbers: sums, minima and maxima are reported as integers.
     pub integer: bool,
+    /// A factor the expression is multiplied by (seconds to milliseconds).
+    pub scale: f64,
+}
+
+impl MeasureSpec {
+    /// The per-row value in `dialect`.
+    pub fn sql(&self, dialect: Dialect) -> String {
+        let expr = self.expr.of(dialect);
+        if self.scale == 1.0 {
+            expr.to_owned()
+        } else {
+            format!("({expr} * {:?})", self.scale)
+        }
+    }
 }
 
 /// A view of the metrics query.
@@ -137,6 +151,7 @@ const fn measure(name: &'static str, expr: Expr, integer: bool) -> MeasureSpec {
         name,
         expr,
         integer,
+        scale: 1.0,
     }
 }
 
@@ -249,7 +264,10 @@ static TRACES: ViewSpec = ViewSpec {
             true,
         ),
         measure("scoresCount", count_of!("scores", "trace_id", "t"), true),
-        measure("latency", TRACE_LATENCY_MILLIS, false),
+        MeasureSpec {
+            scale: 1000.0,
+            ..measure("latency", TRACE_LATENCY, false)
+        },
         measure(
             "totalTokens",
             Expr::per_dialect(
@@ -263,17 +281,6 @@ static TRACES: ViewSpec = ViewSpec {
         measure("totalCost", TRACE_COST, false),
     ],
 };
-
-/// The latency of the trace `t` in milliseconds: [`TRACE_LATENCY`](crate::sql::filters::TRACE_LATENCY)
-/// (seconds) scaled, spelled out because `const` strings cannot be concatenated.
-const TRACE_LATENCY_MILLIS: Expr = Expr::per_dialect(
-    "((SELECT (max(coalesce(max(o2.end_time, o2.start_time), \
-         o2.start_time)) - min(o2.start_time)) / 1000.0 FROM observations o2 \
-         WHERE o2.project_id = t.project_id AND o2.trace_id = t.id))",
-    "((SELECT (max(greatest(o2.end_time, o2.start_time)) \
-         - min(o2.start_time)) / 1000.0::float8 FROM observations o2 \
-         WHERE o2.project_id = t.project_id AND o2.trace_id = t.id))",
-);
 
 // --- observations ---
 
