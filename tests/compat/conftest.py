@@ -419,8 +419,11 @@ SCENARIOS = {
     "py_prompts_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_prompts.py"), "v4"], {}),
     "py_datasets_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_datasets.py"), "v5"], {}),
     "py_datasets_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_datasets.py"), "v4"], {}),
+    "py_metrics_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_metrics.py"), "v5"], {}),
+    "py_metrics_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_metrics.py"), "v4"], {}),
     "js_prompts": (_node("prompts.mjs"), {}),
     "js_datasets": (_node("datasets.mjs"), {}),
+    "js_metrics": (_node("metrics.mjs"), {}),
     "js": (_node(), {}),
     # same calls, exportMode "immediate" (one request per span) and gzip bodies
     "js_immediate": (_node(), {"COMPAT_VARIANT": "immediate", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),

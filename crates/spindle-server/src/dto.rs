@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use spindle_core::time::{format_iso, Micros};
 use spindle_core::TraceRecord;
+use spindle_store::metrics::{MetricsRow, MetricsValue};
 use spindle_store::{DailyMetrics, ObservationView, Page, ScoreView, SessionView, TraceView};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -706,6 +707,43 @@ pub struct ModelUsageItem {
     pub count_traces: u64,
     pub count_observations: u64,
     pub total_cost: f64,
+}
+
+/// The body of the metrics API: `{"data": [row, …]}`, counts as strings of digits (as
+/// Langfuse sends them), histograms as `[lower, upper, height]` triples.
+pub fn metrics_response(rows: Vec<MetricsRow>) -> Value {
+    let number = |value: f64| {
+        serde_json::Number::from_f64(value)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    };
+    let data: Vec<Value> = rows
+        .into_iter()
+        .map(|row| {
+            let object: Map<String, Value> = row
+                .into_iter()
+                .map(|(name, value)| {
+                    let value = match value {
+                        MetricsValue::Null => Value::Null,
+                        MetricsValue::Text(text) => Value::String(text),
+                        MetricsValue::Integer(integer) => Value::from(integer),
+                        MetricsValue::Count(count) => Value::String(count.to_string()),
+                        MetricsValue::Float(float) => number(float),
+                        MetricsValue::Boolean(flag) => Value::Bool(flag),
+                        MetricsValue::Tags(tags) => Value::from(tags),
+                        MetricsValue::Histogram(bins) => Value::Array(
+                            bins.into_iter()
+                                .map(|bin| Value::Array(bin.into_iter().map(number).collect()))
+                                .collect(),
+                        ),
+                    };
+                    (name, value)
+                })
+                .collect();
+            Value::Object(object)
+        })
+        .collect();
+    serde_json::json!({ "data": data })
 }
 
 pub fn daily_metrics(day: DailyMetrics) -> DailyMetricsItem {

@@ -44,6 +44,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v2/observations", get(read::list_observations_v2))
         .route("/sessions", get(read::list_sessions))
         .route("/sessions/{id}", get(read::get_session))
+        .route("/metrics", get(read::metrics_v1))
+        .route("/v2/metrics", get(read::metrics_v2))
         .route("/metrics/daily", get(read::daily_metrics))
         .route("/projects", get(read::projects))
         .route("/models", get(models::list).post(models::create))

@@ -41,6 +41,8 @@ async fn wrong_or_missing_keys_get_401_everywhere() {
         (Method::GET, "/api/public/v2/scores"),
         (Method::GET, "/api/public/sessions"),
         (Method::GET, "/api/public/metrics/daily"),
+        (Method::GET, "/api/public/metrics"),
+        (Method::GET, "/api/public/v2/metrics"),
         (Method::GET, "/api/public/projects"),
         (Method::POST, "/api/public/ingestion"),
         (Method::POST, "/api/public/otel/v1/traces"),

@@ -22,6 +22,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
+use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
@@ -501,6 +502,15 @@ impl Store for PostgresStore {
     ) -> Result<Page<DailyMetrics>> {
         let client = self.client().await?;
         reading::daily_metrics(&Reader(&client), project_id, query).await
+    }
+
+    async fn query_metrics(
+        &self,
+        project_id: &str,
+        request: &MetricsRequest,
+    ) -> Result<Vec<MetricsRow>> {
+        let client = self.client().await?;
+        metrics::query(&Reader(&client), project_id, request).await
     }
 
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {

@@ -3,14 +3,15 @@
 //! sort first ascending and last descending, text by code point).
 
 use deadpool_postgres::{Client, GenericClient, StatementCache, Transaction};
-use tokio_postgres::Row;
+use futures::StreamExt;
+use tokio_postgres::{Row, Statement};
 
 use super::{decode_rows, pg_error};
 use spindle_store::reading::{self, Counter, ReadConnection};
 use spindle_store::search::query_words;
 use spindle_store::sql::reads::{self, all_tags, paging, NULL_TIMESTAMP_KEY};
 use spindle_store::sql::rows::TRACE_COLUMNS;
-use spindle_store::sql::{Dialect, Indexed, Sql};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
 use spindle_store::trace_index::{IndexedTerm, SplitQuery};
 use spindle_store::{Direction, Page, Result, TraceQuery, TraceView};
 
@@ -51,6 +52,26 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
         decode_rows(&query(self.0, sql).await?, decode)
     }
 
+    async fn each_row(
+        &self,
+        sql: &Sql,
+        mut visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (text, params) = sql.finish();
+        let statement = prepare(self.0, &text).await?;
+        let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
+        let rows = self
+            .0
+            .query_raw(&statement, params)
+            .await
+            .map_err(pg_error)?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = rows.next().await {
+            visit(&Indexed::new(&row.map_err(pg_error)?, &columns))?;
+        }
+        Ok(())
+    }
+
     async fn count(&self, sql: &Sql) -> Result<u64> {
         count(self.0, sql).await
     }
@@ -68,12 +89,17 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
 /// cache is emptied when it grows past this.
 const STATEMENT_CACHE_LIMIT: usize = 256;
 
-async fn query(client: &impl Cached, sql: &Sql) -> Result<Vec<Row>> {
+/// `text` prepared on `client`, through its bounded cache of statements.
+async fn prepare(client: &impl Cached, text: &str) -> Result<Statement> {
     if client.statement_cache().size() > STATEMENT_CACHE_LIMIT {
         client.statement_cache().clear();
     }
+    client.prepare_cached(text).await.map_err(pg_error)
+}
+
+async fn query(client: &impl Cached, sql: &Sql) -> Result<Vec<Row>> {
     let (text, params) = sql.finish();
-    let statement = client.prepare_cached(&text).await.map_err(pg_error)?;
+    let statement = prepare(client, &text).await?;
     client.query(&statement, &params).await.map_err(pg_error)
 }
 

@@ -17,6 +17,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
+use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
 use spindle_store::models_sql;
 use spindle_store::reading::{self, complete};
 use spindle_store::sql::reads::Payloads;
@@ -763,6 +764,17 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let query = query.clone();
         self.read(move |c| complete(reading::daily_metrics(&Reader(c), &project_id, &query)))
+            .await
+    }
+
+    async fn query_metrics(
+        &self,
+        project_id: &str,
+        request: &MetricsRequest,
+    ) -> Result<Vec<MetricsRow>> {
+        let project_id = project_id.to_owned();
+        let request = request.clone();
+        self.read(move |c| complete(metrics::query(&Reader(c), &project_id, &request)))
             .await
     }
 

@@ -35,6 +35,19 @@ impl ReadConnection for Reader<'_> {
         })
     }
 
+    async fn each_row(
+        &self,
+        sql: &Sql,
+        visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        // SQLite steps one row at a time: decoding each to `()` keeps none of them.
+        let visit = std::cell::RefCell::new(visit);
+        query_rows(self.0, sql, |row| {
+            (visit.borrow_mut())(&Indexed::new(row.row, row.columns))
+        })
+        .map(drop)
+    }
+
     async fn count(&self, sql: &Sql) -> Result<u64> {
         count(self.0, sql)
     }

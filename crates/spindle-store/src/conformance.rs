@@ -19,10 +19,12 @@ mod cases;
 mod cost;
 pub mod datasets;
 pub mod fixtures;
+mod metrics;
 pub mod prompts;
 
 pub use cases::*;
 pub use cost::*;
+pub use metrics::*;
 
 use crate::Store;
 use std::future::Future;
@@ -132,6 +134,10 @@ macro_rules! conformance_suite {
             inferred_usage_with_tokenizer,
             custom_models_and_builtin_switch,
             recompute_costs_over_a_range,
+            metrics_counts_sums_and_percentiles,
+            metrics_time_buckets_fill_the_range,
+            metrics_filters_ordering_and_limits,
+            metrics_histograms_and_scores,
         );
     };
 }

@@ -16,6 +16,7 @@ pub mod datasets_sql;
 pub mod derived;
 pub mod drivers;
 pub mod executor;
+pub mod metrics;
 pub mod models_sql;
 pub mod prompts;
 pub mod prompts_sql;
@@ -363,6 +364,12 @@ pub trait Store: Catalog {
         project_id: &str,
         query: &MetricsQuery,
     ) -> Result<Page<DailyMetrics>>;
+    /// Answers a query of the metrics API (see [`metrics`]).
+    async fn query_metrics(
+        &self,
+        project_id: &str,
+        request: &metrics::MetricsRequest,
+    ) -> Result<Vec<metrics::MetricsRow>>;
 
     // --- media ---
     /// Records media metadata; returns the stored record (existing one if already known).

@@ -40,6 +40,14 @@ pub trait ReadConnection {
         decode: impl Fn(&Self::Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>>;
 
+    /// Calls `visit` with each row of `sql` in turn, holding one row at a time (streamed from
+    /// the server on PostgreSQL): for reads that fold their rows instead of keeping them.
+    async fn each_row(
+        &self,
+        sql: &Sql,
+        visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
+    ) -> Result<()>;
+
     /// The number a counting statement selects.
     async fn count(&self, sql: &Sql) -> Result<u64>;
 

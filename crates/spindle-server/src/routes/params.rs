@@ -9,6 +9,10 @@ use spindle_core::prompt::{check_label, PromptSelector};
 use spindle_core::time::{parse_iso, Micros};
 use spindle_core::{Error, Level, ObservationType, ScoreDataType, ScoreSource};
 use spindle_store::datasets::{DatasetItemQuery, PageRequest};
+use spindle_store::metrics::{
+    Aggregation, Granularity, MetricSelection, MetricsOrder, MetricsRequest, MetricsVersion,
+    MetricsView,
+};
 use spindle_store::prompts::PromptQuery;
 use spindle_store::{
     Direction, Filter, FilterValue, MetricsQuery, ObservationQuery, OrderBy, ScoreQuery,
@@ -168,12 +172,12 @@ pub fn parse_filters(text: &str) -> Result<Vec<Filter>, Error> {
     items
         .iter()
         .enumerate()
-        .map(|(index, item)| parse_filter(item, index))
+        .map(|(index, item)| parse_filter(item, format!("filter[{index}]")))
         .collect()
 }
 
-fn parse_filter(item: &Value, index: usize) -> Result<Filter, Error> {
-    let path = format!("filter[{index}]");
+/// Parses one condition; errors name its fields under `path` (`filter[2]`).
+fn parse_filter(item: &Value, path: String) -> Result<Filter, Error> {
     let object = item
         .as_object()
         .ok_or_else(|| Error::invalid(&path, "expected an object"))?;
@@ -254,6 +258,169 @@ fn parse_filter(item: &Value, index: usize) -> Result<Filter, Error> {
         operator,
         value,
         key,
+    })
+}
+
+// --- the metrics API's `query` ------------------------------------------------------------------
+
+/// Parses the `query` parameter of `GET /api/public/metrics` and `/api/public/v2/metrics`: a
+/// JSON object whose names the store checks against the view (see `spindle_store::metrics`).
+pub fn metrics_request(params: &Params, version: MetricsVersion) -> Result<MetricsRequest, Error> {
+    let text = params
+        .get("query")
+        .ok_or_else(|| Error::invalid("query", "is required: a JSON object"))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|error| Error::invalid("query", format!("Invalid request data: {error}")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| Error::invalid("query", "Invalid request data: expected a JSON object"))?;
+    let present = |key: &str| object.get(key).filter(|value| !value.is_null());
+    let string_at = |value: Option<&Value>, path: &str| -> Result<String, Error> {
+        value
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::invalid(path, "Invalid request data: expected a string"))
+    };
+    let array_at = |key: &str| -> Result<Vec<Value>, Error> {
+        match present(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items.clone()),
+            Some(_) => Err(Error::invalid(
+                format!("query.{key}"),
+                "Invalid request data: expected an array",
+            )),
+        }
+    };
+    let one_of = |path: &str, text: &str, names: Vec<&str>| {
+        Error::invalid(
+            path,
+            format!(
+                "Invalid request data: unknown value {text:?} (expected one of {})",
+                names.join(", ")
+            ),
+        )
+    };
+
+    let view_text = string_at(present("view"), "query.view")?;
+    let view = MetricsView::parse(&view_text).ok_or_else(|| {
+        one_of(
+            "query.view",
+            &view_text,
+            MetricsView::ALL.iter().map(|view| view.name()).collect(),
+        )
+    })?;
+    let dimensions = array_at("dimensions")?
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            string_at(
+                item.get("field"),
+                &format!("query.dimensions[{index}].field"),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if present("metrics").is_none() {
+        return Err(Error::invalid(
+            "query.metrics",
+            "Invalid request data: is required",
+        ));
+    }
+    let metrics = array_at("metrics")?
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let measure = string_at(
+                item.get("measure"),
+                &format!("query.metrics[{index}].measure"),
+            )?;
+            let path = format!("query.metrics[{index}].aggregation");
+            let text = string_at(item.get("aggregation"), &path)?;
+            let aggregation = Aggregation::parse(&text).ok_or_else(|| {
+                one_of(
+                    &path,
+                    &text,
+                    Aggregation::ALL.iter().map(|a| a.name()).collect(),
+                )
+            })?;
+            Ok(MetricSelection {
+                measure,
+                aggregation,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let filters = array_at("filters")?
+        .iter()
+        .enumerate()
+        .map(|(index, item)| parse_filter(item, format!("query.filters[{index}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let granularity = match present("timeDimension") {
+        None => None,
+        Some(time) => {
+            let path = "query.timeDimension.granularity";
+            let text = string_at(time.get("granularity"), path)?;
+            Some(Granularity::parse(&text).ok_or_else(|| {
+                one_of(
+                    path,
+                    &text,
+                    Granularity::ALL.iter().map(|g| g.name()).collect(),
+                )
+            })?)
+        }
+    };
+    let timestamp = |key: &str| -> Result<Micros, Error> {
+        let path = format!("query.{key}");
+        let text = string_at(present(key), &path)?;
+        parse_iso(&text).ok_or_else(|| {
+            Error::invalid(&path, "Invalid request data: expected an ISO-8601 datetime")
+        })
+    };
+    let from = timestamp("fromTimestamp")?;
+    let to = timestamp("toTimestamp")?;
+    let order_by = array_at("orderBy")?
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let field = string_at(item.get("field"), &format!("query.orderBy[{index}].field"))?;
+            let path = format!("query.orderBy[{index}].direction");
+            let direction = match string_at(item.get("direction"), &path)?.as_str() {
+                "asc" => Direction::Asc,
+                "desc" => Direction::Desc,
+                other => return Err(one_of(&path, other, vec!["asc", "desc"])),
+            };
+            Ok(MetricsOrder { field, direction })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (mut bins, mut row_limit) = (None, None);
+    if let Some(config) = present("config") {
+        let whole = |key: &str| -> Result<Option<u32>, Error> {
+            match config.get(key).filter(|value| !value.is_null()) {
+                None => Ok(None),
+                Some(value) => value
+                    .as_u64()
+                    .map(|number| Some(u32::try_from(number).unwrap_or(u32::MAX)))
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            format!("query.config.{key}"),
+                            "Invalid request data: expected a positive whole number",
+                        )
+                    }),
+            }
+        };
+        bins = whole("bins")?;
+        row_limit = whole("row_limit")?;
+    }
+    Ok(MetricsRequest {
+        version,
+        view,
+        dimensions,
+        metrics,
+        filters,
+        granularity,
+        from,
+        to,
+        order_by,
+        bins,
+        row_limit,
     })
 }
 
@@ -607,4 +774,126 @@ pub fn dataset_item_query(params: &Params) -> Result<DatasetItemQuery, Error> {
         source_observation_id: params.string("sourceObservationId"),
         version: params.timestamp("version")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parameters of `query=<json>`, percent-encoded as a client sends them.
+    fn params_of(json: &str) -> Params {
+        let encoded: String = json
+            .bytes()
+            .map(|byte| match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (byte as char).to_string(),
+                _ => format!("%{byte:02X}"),
+            })
+            .collect();
+        Params::parse(Some(&format!("query={encoded}"))).expect("a query string")
+    }
+
+    /// The error of parsing `json` starts with `field`.
+    fn check_error(json: &str, field: &str) {
+        let error = metrics_request(&params_of(json), MetricsVersion::V1).expect_err(json);
+        assert!(
+            error.message.starts_with(field),
+            "{json}: {}",
+            error.message
+        );
+    }
+
+    const RANGE: &str = r#""fromTimestamp": "2026-01-01T00:00:00Z", "toTimestamp": "2026-01-02T00:00:00.000+00:00""#;
+
+    #[test]
+    fn metrics_query_parses_every_part() {
+        let json = format!(
+            r#"{{"view": "scores-numeric", "dimensions": [{{"field": "name"}}],
+                "metrics": [{{"measure": "value", "aggregation": "p95"}}],
+                "filters": [{{"column": "source", "operator": "any of", "value": ["API"],
+                              "type": "stringOptions"}}],
+                "timeDimension": {{"granularity": "week"}},
+                "orderBy": [{{"field": "p95_value", "direction": "desc"}}],
+                "config": {{"bins": 20, "row_limit": 5}}, {RANGE}}}"#
+        );
+        let request = metrics_request(&params_of(&json), MetricsVersion::V2).expect("parsed");
+        assert_eq!(request.view, MetricsView::ScoresNumeric);
+        assert_eq!(request.version, MetricsVersion::V2);
+        assert_eq!(request.dimensions, ["name"]);
+        assert_eq!(request.metrics[0].aggregation, Aggregation::P95);
+        assert_eq!(
+            request.filters[0].value,
+            FilterValue::Strings(vec!["API".into()])
+        );
+        assert_eq!(request.granularity, Some(Granularity::Week));
+        assert_eq!(request.order_by[0].direction, Direction::Desc);
+        assert_eq!((request.bins, request.row_limit), (Some(20), Some(5)));
+        assert_eq!(request.to - request.from, 86_400_000_000);
+
+        // Optional parts may be absent or null.
+        let json = format!(
+            r#"{{"view": "traces", "metrics": [{{"measure": "count", "aggregation": "count"}}],
+                "dimensions": null, "timeDimension": null, "orderBy": null, {RANGE}}}"#
+        );
+        let request = metrics_request(&params_of(&json), MetricsVersion::V1).expect("parsed");
+        assert!(request.dimensions.is_empty() && request.order_by.is_empty());
+        assert_eq!(request.granularity, None);
+    }
+
+    #[test]
+    fn metrics_query_errors_name_the_field() {
+        let count = r#""metrics": [{"measure": "count", "aggregation": "count"}]"#;
+        check_error("[]", "query: Invalid request data");
+        check_error(&format!(r#"{{{count}, {RANGE}}}"#), "query.view");
+        check_error(
+            &format!(r#"{{"view": "users", {count}, {RANGE}}}"#),
+            "query.view",
+        );
+        check_error(
+            &format!(r#"{{"view": "traces", {RANGE}}}"#),
+            "query.metrics",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", "metrics": [{{"measure": "count", "aggregation": "median"}}], {RANGE}}}"#
+            ),
+            "query.metrics[0].aggregation",
+        );
+        check_error(
+            &format!(r#"{{"view": "traces", {count}, "dimensions": [{{"name": "x"}}], {RANGE}}}"#),
+            "query.dimensions[0].field",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "filters": [{{"column": "name"}}], {RANGE}}}"#
+            ),
+            "query.filters[0].type",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "timeDimension": {{"granularity": "year"}}, {RANGE}}}"#
+            ),
+            "query.timeDimension.granularity",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "orderBy": [{{"field": "x", "direction": "up"}}], {RANGE}}}"#
+            ),
+            "query.orderBy[0].direction",
+        );
+        check_error(
+            &format!(r#"{{"view": "traces", {count}, "config": {{"row_limit": -1}}, {RANGE}}}"#),
+            "query.config.row_limit",
+        );
+        check_error(
+            &format!(
+                r#"{{"view": "traces", {count}, "fromTimestamp": "yesterday", "toTimestamp": "now"}}"#
+            ),
+            "query.fromTimestamp",
+        );
+        let missing = metrics_request(&Params::parse(None).expect("empty"), MetricsVersion::V1);
+        assert!(missing
+            .expect_err("no query")
+            .message
+            .starts_with("query: is required"));
+    }
 }

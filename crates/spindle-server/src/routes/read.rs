@@ -2,8 +2,8 @@
 //! projects. Each handler parses parameters, calls the store once, and converts the result.
 
 use super::params::{
-    metrics_query, observation_query, score_query, score_v3_query, session_query, trace_query,
-    Params, PUBLIC_MAX_LIMIT,
+    metrics_query, metrics_request, observation_query, score_query, score_v3_query, session_query,
+    trace_query, Params, PUBLIC_MAX_LIMIT,
 };
 use crate::auth::FullAuth;
 use crate::dto::{self, ObservationFields, PageResponse, TraceFields};
@@ -14,6 +14,7 @@ use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
 use spindle_core::Error;
+use spindle_store::metrics::{MetricsRequest, MetricsVersion};
 use spindle_store::{Cursor, ScoreQuery};
 
 /// Fills the `promptId` of observations whose prompt name and version are a stored prompt
@@ -312,6 +313,36 @@ pub async fn daily_metrics(
     let query = metrics_query(&params, PUBLIC_MAX_LIMIT)?;
     let page = state.store.daily_metrics(&auth.project_id, &query).await?;
     Ok(Json(PageResponse::from_page(page, dto::daily_metrics)))
+}
+
+/// `GET /api/public/metrics?query=<json>`: the metrics query of Langfuse's v1 API.
+pub async fn metrics_v1(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let request = metrics_request(&params, MetricsVersion::V1)?;
+    metrics(&state, &auth.project_id, &request).await
+}
+
+/// `GET /api/public/v2/metrics?query=<json>`: the same query without the traces view and
+/// without high-cardinality grouping dimensions.
+pub async fn metrics_v2(
+    State(state): State<AppState>,
+    FullAuth(auth): FullAuth,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let request = metrics_request(&params, MetricsVersion::V2)?;
+    metrics(&state, &auth.project_id, &request).await
+}
+
+async fn metrics(
+    state: &AppState,
+    project_id: &str,
+    request: &MetricsRequest,
+) -> ApiResult<Json<Value>> {
+    let rows = state.store.query_metrics(project_id, request).await?;
+    Ok(Json(dto::metrics_response(rows)))
 }
 
 /// `GET /api/public/projects`: the project the key belongs to (the SDKs' `auth_check`).

@@ -1,0 +1,777 @@
+//! A plan answered from the raw rows: one grouped statement for the aggregates SQL has, and
+//! for each metric SQL cannot aggregate (histograms; percentiles on SQLite) a statement of
+//! its values, streamed one row at a time into per-group state.
+//!
+//! Memory is bounded in bytes, not by the rows read: a histogram holds its bin counts per
+//! group (at most [`MAX_BINS`](super::MAX_BINS) × 8 bytes), and the values held for
+//! percentiles computed in Rust number at most [`MAX_HELD_VALUES`] per query (8 MiB of
+//! `f64`), beyond which the query is refused with a message asking for a narrower range or
+//! more filters. Only the values of the groups answered are held. When such a percentile
+//! orders the rows, the groups are sorted in memory, at most
+//! [`MAX_GROUPS_SORTED_IN_MEMORY`] of them.
+
+use std::collections::HashMap;
+
+use spindle_core::time::{format_iso, Micros};
+
+use super::{
+    compile_query_filter, Aggregation, Granularity, MetricsRow, MetricsValue, OrderKey, Plan,
+    TIME_DIMENSION,
+};
+use crate::reading::ReadConnection;
+use crate::sql::{Dialect, RowAccess, Sql};
+use crate::{Direction, Error, Result};
+
+use super::views::DimensionKind;
+
+/// Values held at most per query for percentiles computed in Rust (8 MiB of `f64`).
+pub const MAX_HELD_VALUES: usize = 1 << 20;
+/// Groups at most when rows are ordered by a metric computed in Rust.
+pub const MAX_GROUPS_SORTED_IN_MEMORY: usize = 10_000;
+
+const MINUTE: i64 = 60_000_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+const WEEK: i64 = 7 * DAY;
+/// 1970-01-01 was a Thursday: three days after a Monday.
+const MONDAY_OFFSET: i64 = 3 * DAY;
+
+/// Whether `aggregation` is computed in Rust on `dialect` rather than in SQL.
+fn in_rust(dialect: Dialect, aggregation: Aggregation) -> bool {
+    aggregation == Aggregation::Histogram
+        || (dialect == Dialect::Sqlite && aggregation.quantile().is_some())
+}
+
+/// The start of the bucket holding the microsecond column `column`, in microseconds.
+fn bucket_sql(dialect: Dialect, granularity: Granularity, column: &str) -> String {
+    let fixed = |width: i64| format!("({column} - ({column} % {width}))");
+    match granularity {
+        Granularity::Minute => fixed(MINUTE),
+        Granularity::Hour => fixed(HOUR),
+        Granularity::Day | Granularity::Auto => fixed(DAY),
+        Granularity::Week => format!("({column} - (({column} + {MONDAY_OFFSET}) % {WEEK}))"),
+        Granularity::Month => match dialect {
+            Dialect::Sqlite => format!(
+                "(CAST(strftime('%s', {column} / 1000000, 'unixepoch', 'start of month') \
+                 AS INTEGER) * 1000000)"
+            ),
+            Dialect::Postgres => format!(
+                "(extract(epoch from date_trunc('month', \
+                 to_timestamp({column} / 1000000.0) AT TIME ZONE 'UTC')) * 1000000)::int8"
+            ),
+        },
+    }
+}
+
+/// The start of the bucket holding `at` (what [`bucket_sql`] computes).
+fn bucket_of(granularity: Granularity, at: Micros) -> Micros {
+    match granularity {
+        Granularity::Minute => at - at.rem_euclid(MINUTE),
+        Granularity::Hour => at - at.rem_euclid(HOUR),
+        Granularity::Day | Granularity::Auto => at - at.rem_euclid(DAY),
+        Granularity::Week => at - (at + MONDAY_OFFSET).rem_euclid(WEEK),
+        Granularity::Month => {
+            let (year, month, _) = civil_from_days(at.div_euclid(DAY));
+            days_from_civil(year, month, 1) * DAY
+        }
+    }
+}
+
+/// The bucket after the one starting at `start`.
+fn next_bucket(granularity: Granularity, start: Micros) -> Micros {
+    match granularity {
+        Granularity::Minute => start + MINUTE,
+        Granularity::Hour => start + HOUR,
+        Granularity::Day | Granularity::Auto => start + DAY,
+        Granularity::Week => start + WEEK,
+        Granularity::Month => {
+            let (year, month, _) = civil_from_days(start.div_euclid(DAY));
+            let (year, month) = if month == 12 {
+                (year + 1, 1)
+            } else {
+                (year, month + 1)
+            };
+            days_from_civil(year, month, 1) * DAY
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The date of a count of days since 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A bucket start as Langfuse answers it: a date for days, weeks and months, a datetime
+/// for minutes and hours.
+fn format_bucket(granularity: Granularity, start: Micros) -> String {
+    let iso = format_iso(start);
+    match granularity {
+        Granularity::Minute | Granularity::Hour => iso,
+        _ => iso.get(..10).map(str::to_owned).unwrap_or(iso),
+    }
+}
+
+/// The dimension expression as text, the form every dimension is grouped and read in.
+fn as_text(dialect: Dialect, expr: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("CAST({expr} AS TEXT)"),
+        Dialect::Postgres => format!("({expr})::text"),
+    }
+}
+
+/// The condition every statement of the plan shares: project, range, segment, filters.
+fn conditions(dialect: Dialect, project_id: &str, plan: &Plan) -> Result<Sql> {
+    let view = plan.view;
+    let time = view.time_column;
+    let mut sql = Sql::new(dialect, &format!("{} = ", view.project_column));
+    sql.bind(project_id)
+        .push(&format!(" AND {time} >= "))
+        .bind(plan.from)
+        .push(&format!(" AND {time} <= "))
+        .bind(plan.to);
+    if let Some(segment) = view.segment {
+        sql.push(&format!(" AND {segment}"));
+    }
+    for (index, filter) in plan.filters.iter().enumerate() {
+        let condition = compile_query_filter(dialect, view, plan.version, index, filter)?;
+        sql.and(condition);
+    }
+    Ok(sql)
+}
+
+/// The `SELECT` list of the group keys: the time bucket and the dimensions as text.
+fn key_columns(dialect: Dialect, plan: &Plan) -> Vec<String> {
+    let mut columns = Vec::new();
+    if let Some(granularity) = plan.granularity {
+        columns.push(format!(
+            "{} AS {TIME_DIMENSION}",
+            bucket_sql(dialect, granularity, plan.view.time_column)
+        ));
+    }
+    for (index, dimension) in plan.dimensions.iter().enumerate() {
+        columns.push(format!(
+            "{} AS d{index}",
+            as_text(dialect, dimension.expr.of(dialect))
+        ));
+    }
+    columns
+}
+
+/// The names the key columns are grouped by.
+fn key_names(plan: &Plan) -> Vec<String> {
+    let mut names = Vec::new();
+    if plan.granularity.is_some() {
+        names.push(TIME_DIMENSION.to_owned());
+    }
+    names.extend((0..plan.dimensions.len()).map(|index| format!("d{index}")));
+    names
+}
+
+/// The aggregate column(s) of metric `index`: `m{index}` when SQL aggregates it, else the
+/// count, minimum and maximum of its values (`n`, `lo`, `hi`) for the Rust side.
+fn metric_columns(dialect: Dialect, plan: &Plan, index: usize) -> Vec<String> {
+    let metric = &plan.metrics[index];
+    let value = metric.measure.sql(dialect);
+    if in_rust(dialect, metric.aggregation) {
+        return vec![
+            format!("count({value}) AS n{index}"),
+            format!("min({value}) AS lo{index}"),
+            format!("max({value}) AS hi{index}"),
+        ];
+    }
+    let aggregate = match (metric.aggregation, dialect) {
+        (Aggregation::Sum, _) => format!("sum({value})"),
+        (Aggregation::Avg, _) => format!("avg({value})"),
+        (Aggregation::Count, Dialect::Sqlite) => format!("count({value})"),
+        (Aggregation::Count, Dialect::Postgres) => format!("count({value})::float8"),
+        (Aggregation::Max, _) => format!("max({value})"),
+        (Aggregation::Min, _) => format!("min({value})"),
+        (percentile, _) => {
+            let fraction = percentile.quantile().unwrap_or(0.5);
+            format!("percentile_cont({fraction}) WITHIN GROUP (ORDER BY {value})")
+        }
+    };
+    vec![format!("{aggregate} AS m{index}")]
+}
+
+/// A group as the grouped statement reads it.
+struct Group {
+    key: String,
+    time: Option<Micros>,
+    dimensions: Vec<Option<String>>,
+    /// Per metric: the SQL aggregate, or for the Rust side the count, minimum and maximum.
+    sql_values: Vec<Option<f64>>,
+    counts: Vec<i64>,
+    bounds: Vec<(f64, f64)>,
+    /// Per metric computed in Rust: its result.
+    rust_values: Vec<MetricsValue>,
+}
+
+/// The key a row's time bucket and dimension texts make (the same for both statements).
+fn group_key(
+    row: &impl RowAccess,
+    plan: &Plan,
+) -> Result<(String, Option<Micros>, Vec<Option<String>>)> {
+    let mut key = String::new();
+    let time = match plan.granularity {
+        Some(_) => Some(row.int(TIME_DIMENSION)?),
+        None => None,
+    };
+    if let Some(time) = time {
+        key.push_str(&time.to_string());
+    }
+    let mut dimensions = Vec::with_capacity(plan.dimensions.len());
+    for index in 0..plan.dimensions.len() {
+        let text = row.opt_text(&format!("d{index}"))?;
+        key.push('\u{0}');
+        match &text {
+            Some(text) => {
+                key.push('\u{2}');
+                key.push_str(text);
+            }
+            None => key.push('\u{1}'),
+        }
+        dimensions.push(text);
+    }
+    Ok((key, time, dimensions))
+}
+
+/// Answers `plan` from the raw rows.
+pub async fn answer(
+    connection: &impl ReadConnection,
+    project_id: &str,
+    plan: &Plan,
+) -> Result<Vec<MetricsRow>> {
+    let dialect = connection.dialect();
+    let conditions = conditions(dialect, project_id, plan)?;
+    let rust_metrics: Vec<usize> = (0..plan.metrics.len())
+        .filter(|index| in_rust(dialect, plan.metrics[*index].aggregation))
+        .collect();
+    let sorted_in_sql = plan.order.iter().all(|(key, _)| match key {
+        OrderKey::Metric(index) => !in_rust(dialect, plan.metrics[*index].aggregation),
+        _ => true,
+    });
+
+    // The grouped statement.
+    let mut select = key_columns(dialect, plan);
+    for index in 0..plan.metrics.len() {
+        select.extend(metric_columns(dialect, plan, index));
+    }
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {} FROM {} WHERE ",
+            select.join(", "),
+            plan.view.from
+        ),
+    );
+    sql.append(&conditions);
+    let keys = key_names(plan);
+    if !keys.is_empty() {
+        sql.push(&format!(" GROUP BY {}", keys.join(", ")));
+    }
+    let limit = if sorted_in_sql {
+        let mut order: Vec<String> = plan
+            .order
+            .iter()
+            .map(|(key, direction)| {
+                let name = match key {
+                    OrderKey::Time => TIME_DIMENSION.to_owned(),
+                    OrderKey::Dimension(index) => format!("d{index}"),
+                    OrderKey::Metric(index) => format!("m{index}"),
+                };
+                format!("{name} {}", dialect.order(*direction))
+            })
+            .collect();
+        // Every group key last, so that the order (and so the limit) is deterministic.
+        order.extend(
+            keys.iter()
+                .map(|k| format!("{k} {}", dialect.order(Direction::Asc))),
+        );
+        if !order.is_empty() {
+            sql.push(&format!(" ORDER BY {}", order.join(", ")));
+        }
+        plan.row_limit as usize
+    } else {
+        MAX_GROUPS_SORTED_IN_MEMORY + 1
+    };
+    sql.push(" LIMIT ").bind(limit as i64);
+
+    let metrics_count = plan.metrics.len();
+    let mut groups = connection
+        .rows(&sql, |row| {
+            let (key, time, dimensions) = group_key(row, plan)?;
+            let mut sql_values = vec![None; metrics_count];
+            let mut counts = vec![0; metrics_count];
+            let mut bounds = vec![(0.0, 0.0); metrics_count];
+            for (index, metric) in plan.metrics.iter().enumerate() {
+                if in_rust(dialect, metric.aggregation) {
+                    counts[index] = row.int(&format!("n{index}"))?;
+                    bounds[index] = (
+                        row.opt_float(&format!("lo{index}"))?.unwrap_or(0.0),
+                        row.opt_float(&format!("hi{index}"))?.unwrap_or(0.0),
+                    );
+                } else {
+                    sql_values[index] = row.opt_float(&format!("m{index}"))?;
+                }
+            }
+            Ok(Group {
+                key,
+                time,
+                dimensions,
+                sql_values,
+                counts,
+                bounds,
+                rust_values: Vec::new(),
+            })
+        })
+        .await?;
+    if !sorted_in_sql && groups.len() > MAX_GROUPS_SORTED_IN_MEMORY {
+        return Err(Error::invalid(
+            "query.orderBy",
+            format!(
+                "ordering by a percentile over more than {MAX_GROUPS_SORTED_IN_MEMORY} groups \
+                 is not supported on this backend; add filters or order by another field"
+            ),
+        ));
+    }
+
+    // The metrics computed in Rust, one streamed statement each.
+    let positions: HashMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(at, group)| (group.key.as_str(), at))
+        .collect();
+    let mut results: Vec<Vec<MetricsValue>> = vec![Vec::new(); groups.len()];
+    let mut held = 0usize;
+    for &index in &rust_metrics {
+        let metric = &plan.metrics[index];
+        let value = metric.measure.sql(dialect);
+        let mut select = key_columns(dialect, plan);
+        select.push(format!("{value} AS v"));
+        let mut values_sql = Sql::new(
+            dialect,
+            &format!(
+                "SELECT {} FROM {} WHERE ",
+                select.join(", "),
+                plan.view.from
+            ),
+        );
+        values_sql
+            .append(&conditions)
+            .push(&format!(" AND {value} IS NOT NULL"));
+        let mut states: Vec<State> = groups
+            .iter()
+            .map(|group| State::new(metric.aggregation, plan.bins, group, index))
+            .collect();
+        if metric.aggregation != Aggregation::Histogram {
+            let wanted: usize = groups
+                .iter()
+                .map(|group| usize::try_from(group.counts[index]).unwrap_or(0))
+                .sum();
+            held += wanted;
+            if held > MAX_HELD_VALUES {
+                return Err(Error::invalid(
+                    "query.fromTimestamp",
+                    format!(
+                        "{} needs more than {MAX_HELD_VALUES} values on this backend; \
+                         narrow the time range or add filters",
+                        metric.alias
+                    ),
+                ));
+            }
+        }
+        connection
+            .each_row(&values_sql, |row| {
+                let (key, _, _) = group_key(row, plan)?;
+                if let Some(&at) = positions.get(key.as_str()) {
+                    states[at].add(row.float("v")?);
+                }
+                Ok(())
+            })
+            .await?;
+        for (at, state) in states.into_iter().enumerate() {
+            results[at].push(state.finish(metric.aggregation));
+        }
+    }
+    for (group, values) in groups.iter_mut().zip(results) {
+        group.rust_values = values;
+    }
+
+    if !sorted_in_sql {
+        sort_groups(&mut groups, plan, dialect);
+        groups.truncate(plan.row_limit as usize);
+    }
+    let mut rows: Vec<MetricsRow> = groups
+        .iter()
+        .map(|group| output_row(plan, dialect, group))
+        .collect::<Result<_>>()?;
+    if plan.fill_time {
+        rows = fill_time(plan, &groups, rows);
+    }
+    Ok(rows)
+}
+
+/// Sorts groups by the plan's order, in memory (when a metric computed in Rust orders them),
+/// with the SQL order's NULL placement and the group keys last.
+fn sort_groups(groups: &mut [Group], plan: &Plan, dialect: Dialect) {
+    let rust_position = |metric: usize| {
+        (0..metric)
+            .filter(|&index| in_rust(dialect, plan.metrics[index].aggregation))
+            .count()
+    };
+    let number = |group: &Group, metric: usize| -> Option<f64> {
+        if in_rust(dialect, plan.metrics[metric].aggregation) {
+            match group.rust_values.get(rust_position(metric)) {
+                Some(MetricsValue::Float(value)) => Some(*value),
+                _ => None,
+            }
+        } else {
+            group.sql_values[metric]
+        }
+    };
+    groups.sort_by(|a, b| {
+        for (key, direction) in &plan.order {
+            let ordering = match key {
+                OrderKey::Time => a.time.cmp(&b.time),
+                OrderKey::Dimension(index) => a.dimensions[*index].cmp(&b.dimensions[*index]),
+                OrderKey::Metric(index) => {
+                    // NULL first ascending, last descending (SQLite's order).
+                    match (number(a, *index), number(b, *index)) {
+                        (Some(x), Some(y)) => x.total_cmp(&y),
+                        (None, Some(_)) => std::cmp::Ordering::Less,
+                        (Some(_), None) => std::cmp::Ordering::Greater,
+                        (None, None) => std::cmp::Ordering::Equal,
+                    }
+                }
+            };
+            let ordering = match direction {
+                Direction::Asc => ordering,
+                Direction::Desc => ordering.reverse(),
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        a.time
+            .cmp(&b.time)
+            .then_with(|| a.dimensions.cmp(&b.dimensions))
+    });
+}
+
+/// The per-group state of a metric computed in Rust.
+enum State {
+    /// The values of a percentile, at most as many as the grouped statement counted.
+    Values { values: Vec<f64>, limit: usize },
+    Bins {
+        low: f64,
+        high: f64,
+        counts: Vec<u64>,
+    },
+}
+
+impl State {
+    fn new(aggregation: Aggregation, bins: u32, group: &Group, metric: usize) -> State {
+        if aggregation == Aggregation::Histogram {
+            let (low, high) = group.bounds[metric];
+            let bins = if high > low { bins as usize } else { 1 };
+            State::Bins {
+                low,
+                high,
+                counts: vec![0; bins],
+            }
+        } else {
+            let limit = usize::try_from(group.counts[metric]).unwrap_or(0);
+            State::Values {
+                values: Vec::with_capacity(limit),
+                limit,
+            }
+        }
+    }
+
+    fn add(&mut self, value: f64) {
+        match self {
+            State::Values { values, limit } => {
+                // The grouped statement counted these rows; never hold more than it did.
+                if values.len() < *limit {
+                    values.push(value);
+                }
+            }
+            State::Bins { low, high, counts } => {
+                let bins = counts.len();
+                let at = if *high > *low {
+                    (((value - *low) / (*high - *low)) * bins as f64).floor()
+                } else {
+                    0.0
+                };
+                let at = if at.is_finite() {
+                    (at.max(0.0) as usize).min(bins - 1)
+                } else {
+                    0
+                };
+                counts[at] += 1;
+            }
+        }
+    }
+
+    fn finish(self, aggregation: Aggregation) -> MetricsValue {
+        match self {
+            State::Values { mut values, .. } => {
+                let Some(fraction) = aggregation.quantile() else {
+                    return MetricsValue::Null;
+                };
+                match percentile(&mut values, fraction) {
+                    Some(value) => MetricsValue::Float(value),
+                    None => MetricsValue::Null,
+                }
+            }
+            State::Bins { low, high, counts } => {
+                let bins = counts.len();
+                let width = if bins > 0 {
+                    (high - low) / bins as f64
+                } else {
+                    0.0
+                };
+                let histogram = counts
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, count)| *count > 0)
+                    .map(|(at, count)| {
+                        let lower = low + width * at as f64;
+                        let upper = if at + 1 == bins { high } else { lower + width };
+                        [lower, upper, count as f64]
+                    })
+                    .collect();
+                MetricsValue::Histogram(histogram)
+            }
+        }
+    }
+}
+
+/// The percentile `fraction` of `values` with linear interpolation between the closest
+/// ranks (PostgreSQL's `percentile_cont`).
+pub fn percentile(values: &mut [f64], fraction: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let position = fraction * (values.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = position.ceil() as usize;
+    let low = values[below];
+    let high = values[above.min(values.len() - 1)];
+    Some(low + (high - low) * (position - below as f64))
+}
+
+/// The answered row of a group.
+fn output_row(plan: &Plan, dialect: Dialect, group: &Group) -> Result<MetricsRow> {
+    let mut row = Vec::with_capacity(1 + plan.dimensions.len() + plan.metrics.len());
+    if let (Some(granularity), Some(time)) = (plan.granularity, group.time) {
+        row.push((
+            TIME_DIMENSION.to_owned(),
+            MetricsValue::Text(format_bucket(granularity, time)),
+        ));
+    }
+    for (dimension, text) in plan.dimensions.iter().zip(&group.dimensions) {
+        row.push((
+            dimension.name.to_owned(),
+            dimension_value(dimension.kind, text)?,
+        ));
+    }
+    let mut rust_values = group.rust_values.iter();
+    for (index, metric) in plan.metrics.iter().enumerate() {
+        let value = if in_rust(dialect, metric.aggregation) {
+            rust_values.next().cloned().unwrap_or(MetricsValue::Null)
+        } else {
+            metric_value(
+                metric.aggregation,
+                metric.measure.integer,
+                group.sql_values[index],
+            )
+        };
+        row.push((metric.alias.clone(), value));
+    }
+    Ok(row)
+}
+
+/// A dimension's text read back as its kind.
+fn dimension_value(kind: DimensionKind, text: &Option<String>) -> Result<MetricsValue> {
+    let Some(text) = text else {
+        return Ok(match kind {
+            DimensionKind::Tags => MetricsValue::Tags(Vec::new()),
+            _ => MetricsValue::Null,
+        });
+    };
+    let bad = || Error::internal(format!("metrics dimension read back as {text:?}"));
+    Ok(match kind {
+        DimensionKind::Text => MetricsValue::Text(text.clone()),
+        DimensionKind::Integer => match text.parse::<f64>() {
+            Ok(number) => MetricsValue::Integer(number as i64),
+            Err(_) => return Err(bad()),
+        },
+        DimensionKind::Float => MetricsValue::Float(text.parse::<f64>().map_err(|_| bad())?),
+        DimensionKind::Boolean => MetricsValue::Boolean(matches!(text.as_str(), "1" | "true")),
+        DimensionKind::Tags => {
+            MetricsValue::Tags(serde_json::from_str::<Vec<String>>(text).map_err(|_| bad())?)
+        }
+    })
+}
+
+/// An SQL aggregate as answered: counts as counts, whole-number sums and extremes as
+/// integers, the rest as numbers.
+fn metric_value(aggregation: Aggregation, integer: bool, value: Option<f64>) -> MetricsValue {
+    let Some(value) = value else {
+        return MetricsValue::Null;
+    };
+    match aggregation {
+        Aggregation::Count => MetricsValue::Count(value as i64),
+        Aggregation::Sum | Aggregation::Max | Aggregation::Min if integer => {
+            MetricsValue::Integer(value.round() as i64)
+        }
+        _ => MetricsValue::Float(value),
+    }
+}
+
+/// Adds a row for every empty time bucket from `from` to `to` (zero counts and sums,
+/// NULL otherwise), in time order, up to the row limit.
+fn fill_time(plan: &Plan, groups: &[Group], rows: Vec<MetricsRow>) -> Vec<MetricsRow> {
+    let Some(granularity) = plan.granularity else {
+        return rows;
+    };
+    let limit = plan.row_limit as usize;
+    let mut filled = Vec::with_capacity(limit.min(rows.len() * 2 + 64));
+    let mut answered = groups.iter().map(|group| group.time).zip(rows).peekable();
+    let mut bucket = bucket_of(granularity, plan.from);
+    let mut covered = false;
+    while filled.len() < limit {
+        let next_time = answered.peek().and_then(|(time, _)| *time);
+        if let Some(time) = next_time {
+            if time <= bucket || bucket > plan.to {
+                covered |= time == bucket;
+                if let Some((_, row)) = answered.next() {
+                    filled.push(row);
+                }
+                continue;
+            }
+        }
+        if bucket > plan.to {
+            break;
+        }
+        if !covered {
+            filled.push(empty_row(plan, granularity, bucket));
+        }
+        bucket = next_bucket(granularity, bucket);
+        covered = false;
+    }
+    filled
+}
+
+/// The row of an empty time bucket.
+fn empty_row(plan: &Plan, granularity: Granularity, bucket: Micros) -> MetricsRow {
+    let mut row = vec![(
+        TIME_DIMENSION.to_owned(),
+        MetricsValue::Text(format_bucket(granularity, bucket)),
+    )];
+    for dimension in &plan.dimensions {
+        let empty = match dimension.kind {
+            DimensionKind::Tags => MetricsValue::Tags(Vec::new()),
+            _ => MetricsValue::Null,
+        };
+        row.push((dimension.name.to_owned(), empty));
+    }
+    for metric in &plan.metrics {
+        let value = match metric.aggregation {
+            Aggregation::Count => MetricsValue::Count(0),
+            Aggregation::Sum if metric.measure.integer => MetricsValue::Integer(0),
+            Aggregation::Sum => MetricsValue::Float(0.0),
+            Aggregation::Histogram => MetricsValue::Histogram(Vec::new()),
+            _ => MetricsValue::Null,
+        };
+        row.push((metric.alias.clone(), value));
+    }
+    row
+}
+
+#[cfg(test)]
+pub(super) mod calendar_tests {
+    use super::*;
+
+    /// The bucket of `at` and the one after it, as answered.
+    fn check(granularity: Granularity, at: Micros, expected: &str, next: &str) {
+        let bucket = bucket_of(granularity, at);
+        assert_eq!(
+            format_bucket(granularity, bucket),
+            expected,
+            "{granularity:?}"
+        );
+        let after = next_bucket(granularity, bucket);
+        assert_eq!(
+            format_bucket(granularity, after),
+            next,
+            "{granularity:?} next"
+        );
+    }
+
+    #[test]
+    fn buckets_follow_the_calendar() {
+        // 2026-01-31T13:45:10Z, a Saturday.
+        let at = days_from_civil(2026, 1, 31) * DAY + 13 * HOUR + 45 * MINUTE + 10_000_000;
+        check(
+            Granularity::Minute,
+            at,
+            "2026-01-31T13:45:00.000Z",
+            "2026-01-31T13:46:00.000Z",
+        );
+        check(
+            Granularity::Hour,
+            at,
+            "2026-01-31T13:00:00.000Z",
+            "2026-01-31T14:00:00.000Z",
+        );
+        check(Granularity::Day, at, "2026-01-31", "2026-02-01");
+        check(Granularity::Week, at, "2026-01-26", "2026-02-02");
+        check(Granularity::Month, at, "2026-01-01", "2026-02-01");
+        check(
+            Granularity::Month,
+            days_from_civil(2025, 12, 9) * DAY,
+            "2025-12-01",
+            "2026-01-01",
+        );
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+    }
+
+    #[test]
+    fn percentiles_interpolate_between_ranks() {
+        let mut values = vec![4.0, 1.0, 3.0, 2.0];
+        assert_eq!(percentile(&mut values, 0.5), Some(2.5));
+        assert_eq!(percentile(&mut values, 0.0), Some(1.0));
+        assert_eq!(percentile(&mut values, 1.0), Some(4.0));
+        assert!((percentile(&mut values, 0.9).unwrap() - 3.7).abs() < 1e-12);
+        assert_eq!(percentile(&mut [], 0.5), None);
+    }
+}
