@@ -88,6 +88,7 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         sqlite.clone(),
         sqlite.clone(),
         sqlite.clone(),
+        sqlite.clone(),
         secret,
     );
     let state = AppState {
