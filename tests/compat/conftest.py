@@ -419,7 +419,10 @@ SCENARIOS = {
     "py_prompts_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_prompts.py"), "v4"], {}),
     "py_datasets_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_datasets.py"), "v5"], {}),
     "py_datasets_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_datasets.py"), "v4"], {}),
+    "py_reviews_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_reviews.py"), "v5"], {}),
+    "py_reviews_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_reviews.py"), "v4"], {}),
     "js_prompts": (_node("prompts.mjs"), {}),
+    "js_reviews": (_node("reviews.mjs"), {}),
     "js_datasets": (_node("datasets.mjs"), {}),
     "js": (_node(), {}),
     # same calls, exportMode "immediate" (one request per span) and gzip bodies
