@@ -66,8 +66,12 @@ pub fn parse_comment_object_type(text: &str) -> Result<ObjectType, Error> {
 /// requires).
 pub fn parse_queue_body(bytes: &[u8]) -> Result<NewQueue, Error> {
     let object = json_object_body(bytes)?;
-    let fields = Fields::new(&object, "");
-    let name = required(&fields, "name")?;
+    parse_queue_fields(&Fields::new(&object, ""))
+}
+
+/// Reads a queue's `name`, `description` and `scoreConfigIds`.
+pub fn parse_queue_fields(fields: &Fields) -> Result<NewQueue, Error> {
+    let name = required(fields, "name")?;
     if name.trim().is_empty() {
         return Err(Error::invalid("name", "must not be empty"));
     }
@@ -97,11 +101,15 @@ pub fn parse_queue_body(bytes: &[u8]) -> Result<NewQueue, Error> {
 /// `status`.
 pub fn parse_queue_item_body(bytes: &[u8]) -> Result<NewQueueItem, Error> {
     let object = json_object_body(bytes)?;
-    let fields = Fields::new(&object, "");
+    parse_queue_item_fields(&Fields::new(&object, ""))
+}
+
+/// Reads a queue item's `objectId`, `objectType` and `status`.
+pub fn parse_queue_item_fields(fields: &Fields) -> Result<NewQueueItem, Error> {
     Ok(NewQueueItem {
-        object_id: required_id(&fields, "objectId")?,
-        object_type: object_type(&fields, ObjectType::queueable, QUEUE_TYPES)?,
-        status: status(&fields)?,
+        object_id: required_id(fields, "objectId")?,
+        object_type: object_type(fields, ObjectType::queueable, QUEUE_TYPES)?,
+        status: status(fields)?,
     })
 }
 
@@ -118,21 +126,26 @@ pub fn parse_assignment_body(bytes: &[u8]) -> Result<String, Error> {
 }
 
 /// Reads a comment body: `projectId` (required, as Langfuse does; the key's project is the
-/// one written to), `objectType`, `objectId`, `content` (trimmed, 1 to 5000 characters) and
-/// `authorUserId`.
+/// one written to), then what [`parse_comment_fields`] reads.
 pub fn parse_comment_body(bytes: &[u8]) -> Result<NewComment, Error> {
     let object = json_object_body(bytes)?;
     let fields = Fields::new(&object, "");
     required(&fields, "projectId")?;
-    let object_type = object_type(&fields, |_| true, COMMENT_TYPES)?;
-    let object_id = required_id(&fields, "objectId")?;
-    let content = required(&fields, "content")?.trim().to_owned();
+    parse_comment_fields(&fields)
+}
+
+/// Reads a comment's `objectType`, `objectId`, `content` (trimmed, 1 to 5000 characters) and
+/// `authorUserId`.
+pub fn parse_comment_fields(fields: &Fields) -> Result<NewComment, Error> {
+    let object_type = object_type(fields, |_| true, COMMENT_TYPES)?;
+    let object_id = required_id(fields, "objectId")?;
+    let content = required(fields, "content")?.trim().to_owned();
     if content.is_empty() {
-        return Err(Error::invalid("content", "must not be empty"));
+        return Err(Error::invalid(fields.field("content"), "must not be empty"));
     }
     if content.chars().count() > MAX_COMMENT_LEN {
         return Err(Error::invalid(
-            "content",
+            fields.field("content"),
             format!("must be at most {MAX_COMMENT_LEN} characters"),
         ));
     }

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CQH2fSMU.js",
+        "assets/index-4fqE4wjm.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CQH2fSMU.js"),
+        include_bytes!("../../../../ui/dist/assets/index-4fqE4wjm.js"),
     ),
     (
-        "assets/index-xIfDEZPK.css",
+        "assets/index-DquJMHcd.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-xIfDEZPK.css"),
+        include_bytes!("../../../../ui/dist/assets/index-DquJMHcd.css"),
     ),
     (
         "favicon.svg",
