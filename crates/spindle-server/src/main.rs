@@ -464,11 +464,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let public_base_url = format!("http://{local}");
     let state = AppState::new(
-        store.clone(),
-        accounts.clone(),
-        prompts,
-        datasets,
-        reviews,
+        (store.clone(), accounts.clone(), prompts, datasets, reviews),
         Limits {
             max_body_bytes: config.max_body_bytes,
         },

@@ -1258,7 +1258,13 @@ async fn comments_are_written_by_the_member_and_counted_in_the_traces_list() {
     let admin_id = ui.get("/api/ui/me", &admin.0).await.json()["user"]["id"].clone();
     let body = json!({"objectType": "TRACE", "objectId": "commented", "content": " **fine** "});
     let without_csrf = ui
-        .write("POST", "/api/ui/projects/p1/comments", &admin.0, None, body.clone())
+        .write(
+            "POST",
+            "/api/ui/projects/p1/comments",
+            &admin.0,
+            None,
+            body.clone(),
+        )
         .await;
     assert_eq!(without_csrf.status, StatusCode::FORBIDDEN);
     let created = ui

@@ -207,6 +207,13 @@ fn select_from(
     sql
 }
 
+/// `SELECT <columns> FROM <table> t WHERE t.project_id = … AND t.id = …`.
+fn select_by_id(db: &impl Executor, table: &str, columns: &str, project_id: &str, id: &str) -> Sql {
+    let mut sql = select_from(db, table, "t", columns, project_id);
+    sql.push(" AND t.id = ").bind(id);
+    sql
+}
+
 /// Whether the statement (selecting one column named `value`) finds a row.
 async fn exists(db: &impl Executor, mut sql: Sql) -> Result<bool> {
     sql.push(" LIMIT 1");
@@ -222,8 +229,7 @@ async fn queue_by_id(
     project_id: &str,
     queue_id: &str,
 ) -> Result<Option<Queue>> {
-    let mut sql = select_from(db, "annotation_queues", "q", QUEUE_COLUMNS, project_id);
-    sql.push(" AND q.id = ").bind(queue_id);
+    let sql = select_by_id(db, "annotation_queues", QUEUE_COLUMNS, project_id, queue_id);
     first::<QueueRow>(db, sql)
         .await?
         .map(QueueRow::into_queue)
@@ -605,8 +611,7 @@ async fn get_comment(
     project_id: &str,
     comment_id: &str,
 ) -> Result<Option<Comment>> {
-    let mut sql = select_from(db, "comments", "c", COMMENT_COLUMNS, project_id);
-    sql.push(" AND c.id = ").bind(comment_id);
+    let sql = select_by_id(db, "comments", COMMENT_COLUMNS, project_id, comment_id);
     first::<CommentRow>(db, sql)
         .await?
         .map(CommentRow::into_comment)

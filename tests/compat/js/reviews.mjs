@@ -7,7 +7,7 @@
 // that does not exist, an id filter without a type. Prints one line `COMPAT_SUMMARY {json}`.
 import { getActiveSpanId, getActiveTraceId, propagateAttributes, startActiveObservation } from "@langfuse/tracing";
 import { LangfuseClient } from "@langfuse/client";
-import { bounded, need, projectKeys, report } from "./harness.mjs";
+import { bounded, errorOf, need, projectKeys, report } from "./harness.mjs";
 import { registerTracing } from "./tracing.mjs";
 
 const run = need("COMPAT_RUN_ID");
@@ -67,14 +67,6 @@ const read = await comments.getById(summary.comment_ids.TRACE);
 summary.comment_read = { id: read.id, object_type: read.objectType, object_id: read.objectId, content: read.content };
 summary.comments_on_session = (await comments.get({ objectType: "SESSION", objectId: sessionId })).data.map((c) => c.id);
 
-const errorOf = async (fn) => {
-  try {
-    await fn();
-    return null;
-  } catch (error) {
-    return { status: error.statusCode ?? null, text: String(error.body ? JSON.stringify(error.body) : error).slice(0, 500) };
-  }
-};
 summary.errors = {
   unknown_queue: await errorOf(() => queues.getQueue("absent-queue")),
   item_in_unknown_queue: await errorOf(() => queues.createQueueItem("absent-queue", { objectId: "t", objectType: "TRACE" })),

@@ -5,7 +5,7 @@
 
 use super::ingest::parse_charged_json_body;
 use super::params::{comment_query, page_request, queue_item_status, Params};
-use crate::auth::{FullAuth, ProjectAuth};
+use crate::auth::FullAuth;
 use crate::dto::datasets::page_json;
 use crate::dto::reviews::{assignment_json, comment_json, queue_item_json, queue_json};
 use crate::dto::PageResponse;
@@ -16,22 +16,10 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
-use spindle_core::Error;
 use spindle_ingest::review as parse;
 
 /// The largest review body (a comment holds at most 5000 characters).
 const MAX_REVIEW_BODY: usize = 1 << 20;
-
-/// Reads and parses a review API body.
-async fn parse_body<T: Send + 'static>(
-    state: &AppState,
-    auth: &ProjectAuth,
-    headers: &HeaderMap,
-    body: Body,
-    parse: fn(&[u8]) -> Result<T, Error>,
-) -> ApiResult<T> {
-    parse_charged_json_body(state, auth, headers, body, MAX_REVIEW_BODY, parse).await
-}
 
 /// `POST /api/public/annotation-queues`
 pub async fn create_queue(
@@ -40,7 +28,15 @@ pub async fn create_queue(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let queue = parse_body(&state, &auth, &headers, body, parse::parse_queue_body).await?;
+    let queue = parse_charged_json_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        MAX_REVIEW_BODY,
+        parse::parse_queue_body,
+    )
+    .await?;
     let stored = state.reviews.create_queue(&auth.project_id, &queue).await?;
     Ok(Json(queue_json(&stored)))
 }
@@ -98,7 +94,15 @@ pub async fn add_item(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let item = parse_body(&state, &auth, &headers, body, parse::parse_queue_item_body).await?;
+    let item = parse_charged_json_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        MAX_REVIEW_BODY,
+        parse::parse_queue_item_body,
+    )
+    .await?;
     let stored = state
         .reviews
         .add_queue_item(&auth.project_id, &queue_id, &item)
@@ -131,11 +135,12 @@ pub async fn update_item(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let status = parse_body(
+    let status = parse_charged_json_body(
         &state,
         &auth,
         &headers,
         body,
+        MAX_REVIEW_BODY,
         parse::parse_queue_item_update_body,
     )
     .await?;
@@ -175,7 +180,15 @@ pub async fn assign(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let user_id = parse_body(&state, &auth, &headers, body, parse::parse_assignment_body).await?;
+    let user_id = parse_charged_json_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        MAX_REVIEW_BODY,
+        parse::parse_assignment_body,
+    )
+    .await?;
     state
         .reviews
         .assign_queue(&auth.project_id, &queue_id, &user_id)
@@ -192,7 +205,15 @@ pub async fn unassign(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let user_id = parse_body(&state, &auth, &headers, body, parse::parse_assignment_body).await?;
+    let user_id = parse_charged_json_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        MAX_REVIEW_BODY,
+        parse::parse_assignment_body,
+    )
+    .await?;
     state
         .reviews
         .unassign_queue(&auth.project_id, &queue_id, &user_id)
@@ -207,7 +228,15 @@ pub async fn create_comment(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let comment = parse_body(&state, &auth, &headers, body, parse::parse_comment_body).await?;
+    let comment = parse_charged_json_body(
+        &state,
+        &auth,
+        &headers,
+        body,
+        MAX_REVIEW_BODY,
+        parse::parse_comment_body,
+    )
+    .await?;
     let stored = state
         .reviews
         .create_comment(&auth.project_id, &comment)

@@ -49,24 +49,35 @@ fn comment_row(comment: &Comment, authors: &HashMap<String, String>) -> Value {
     })
 }
 
+/// The display names (name, else email) of the users of `user_ids` that exist, by id.
+async fn display_names(
+    state: &AppState,
+    mut user_ids: Vec<String>,
+) -> Result<HashMap<String, String>, Error> {
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let mut names = HashMap::new();
+    for user_id in user_ids {
+        if let Some(user) = state.accounts.get_user(&user_id).await? {
+            names.insert(user_id, user.name.unwrap_or(user.email));
+        }
+    }
+    Ok(names)
+}
+
 /// The display names of the authors of `comments`, by user id.
 async fn authors_of(
     state: &AppState,
     comments: &[Comment],
 ) -> Result<HashMap<String, String>, Error> {
-    let mut authors = HashMap::new();
-    for comment in comments {
-        let Some(user_id) = &comment.author_user_id else {
-            continue;
-        };
-        if authors.contains_key(user_id) {
-            continue;
-        }
-        if let Some(user) = state.accounts.get_user(user_id).await? {
-            authors.insert(user_id.clone(), user.name.unwrap_or(user.email));
-        }
-    }
-    Ok(authors)
+    display_names(
+        state,
+        comments
+            .iter()
+            .filter_map(|comment| comment.author_user_id.clone())
+            .collect(),
+    )
+    .await
 }
 
 /// `GET …/comments?objectType=…&objectId=…`: the object's thread, oldest first.
@@ -160,15 +171,14 @@ pub async fn list_queues(
         .reviews
         .queue_progress(&access.project_id, &ids)
         .await?;
-    let mut names = HashMap::new();
-    for user_id in progress.iter().flat_map(|queue| &queue.assignees) {
-        if names.contains_key(user_id) {
-            continue;
-        }
-        if let Some(user) = state.accounts.get_user(user_id).await? {
-            names.insert(user_id.clone(), user.name.unwrap_or(user.email));
-        }
-    }
+    let names = display_names(
+        &state,
+        progress
+            .iter()
+            .flat_map(|queue| queue.assignees.clone())
+            .collect(),
+    )
+    .await?;
     Ok(Json(DataList::of(&page.items, |queue| {
         let of_queue = progress.iter().find(|entry| entry.queue_id == queue.id);
         queue_row(queue, of_queue, &names)

@@ -67,11 +67,13 @@ pub async fn app_with(options: Options) -> TestApp {
             .expect("key");
     }
     let state = AppState::new(
-        store.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite,
+        (
+            store.clone(),
+            sqlite.clone(),
+            sqlite.clone(),
+            sqlite.clone(),
+            sqlite,
+        ),
         Limits {
             max_body_bytes: options.max_body_bytes,
         },
@@ -150,11 +152,7 @@ pub fn app_state(
         max_body_bytes: 1 << 20,
     };
     AppState::new(
-        store,
-        accounts,
-        prompts,
-        datasets,
-        reviews,
+        (store, accounts, prompts, datasets, reviews),
         limits,
         8,
         "http://test",

@@ -313,7 +313,7 @@ pub async fn annotation_queue_items_move_from_pending_to_completed<S: ReviewsSto
         .expect_err("a queue of another project");
     assert_eq!(removed_elsewhere.kind, ErrorKind::NotFound);
     let progress = store
-        .queue_progress(PROJECT, &[triage.id.clone()])
+        .queue_progress(PROJECT, std::slice::from_ref(&triage.id))
         .await
         .expect("progress");
     assert_eq!(
@@ -399,12 +399,12 @@ pub async fn annotation_queue_assignments_need_project_access<S: ReviewsStore>(s
         .expect_err("unknown queue");
     assert_eq!(unknown.kind, ErrorKind::NotFound);
     let progress = store
-        .queue_progress(PROJECT, &[triage.id.clone()])
+        .queue_progress(PROJECT, std::slice::from_ref(&triage.id))
         .await
         .expect("progress");
     assert_eq!(progress[0].assignees, ["admin"]);
     assert!(store
-        .queue_progress(OTHER, &[triage.id.clone()])
+        .queue_progress(OTHER, std::slice::from_ref(&triage.id))
         .await
         .expect("progress")
         .is_empty());
