@@ -178,6 +178,32 @@ try {
     assert((await page.locator(".scores li", { hasText: "e2e-helpful" }).textContent()).includes("annotation"), "annotation source");
   });
 
+  await step("comment on the trace and on an observation; the list counts them", async () => {
+    const traceId = decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
+    await page.fill('textarea[name="comment"]', "Looks **right** <img src=x onerror=\"window.__commentXss = 1\">");
+    await page.getByRole("button", { name: "Comment", exact: true }).click();
+    const traceComment = page.locator("[aria-label='Comments on the trace'] .comment", { hasText: "Looks" });
+    await traceComment.waitFor();
+    assert((await traceComment.locator("strong", { hasText: "right" }).count()) === 1, "Markdown emphasis as an element");
+    assert((await traceComment.locator("img").count()) === 0, "no image element from the comment");
+    assert((await traceComment.textContent()).includes("<img src=x"), "the tag shown as text");
+    assert((await traceComment.locator(".comment-head").textContent()).includes(EMAIL), "the signed-in member is the author");
+    await page.getByRole("tab", { name: "Tree" }).click();
+    await page.locator(".tree-row", { hasText: "answer-llm" }).first().click();
+    await page.fill('textarea[name="comment"]', "check the model");
+    await page.getByRole("button", { name: "Comment", exact: true }).click();
+    await page.locator("[aria-label='Comments on the observation'] .comment", { hasText: "check the model" }).waitFor();
+    assert((await page.locator("[aria-label='Comments on the trace']").count()) === 0, "the trace's thread is not shown for an observation");
+    assert(!(await page.evaluate(() => window.__commentXss)), "no script ran");
+    await page.screenshot({ path: join(SHOTS, "comments.png"), fullPage: false });
+    await page.goto(`${base}/project/e2e/traces`);
+    const count = page.locator(`tr[data-trace-id='${traceId}'] .comment-count`);
+    await count.waitFor();
+    assert((await count.textContent()).includes("1"), `one comment on the trace in the list: ${await count.textContent()}`);
+    await page.goBack();
+    await page.locator(".trace-root").click();
+  });
+
   await step("open the session", async () => {
     await page.locator(".trace-head a", { hasText: "support-session-1" }).click();
     await page.getByRole("heading", { name: /Session support-session-1/ }).waitFor();
@@ -185,6 +211,14 @@ try {
     assert((await page.locator(".turn").count()) === 2, "two turns");
     const text = await page.locator(".turns").textContent();
     assert(text.indexOf("How do I reset my password?") < text.indexOf("And where are settings?"), "turns in order");
+  });
+
+  await step("comment on the session", async () => {
+    await page.fill('textarea[name="comment"]', "both turns answered");
+    await page.getByRole("button", { name: "Comment", exact: true }).click();
+    await page.locator("[aria-label='Comments on the session'] .comment", { hasText: "both turns answered" }).waitFor();
+    await page.reload();
+    await page.locator("[aria-label='Comments on the session'] .comment", { hasText: "both turns answered" }).waitFor();
   });
 
   await step("the users list and a user page", async () => {
@@ -521,6 +555,40 @@ try {
     await page.goBack();
     await generation.getByRole("link", { name: "prompt-trace" }).click();
     await page.locator("text=greet-llm").first().waitFor();
+  });
+
+  await step("prompts: comment on a version", async () => {
+    await page.goto(`${base}/project/e2e/prompts/${encodeURIComponent("support/greeting")}?version=2`);
+    await page.getByRole("heading", { name: "Version 2" }).waitFor();
+    await page.fill('textarea[name="comment"]', "v2 reads better");
+    await page.getByRole("button", { name: "Comment", exact: true }).click();
+    await page.locator("[aria-label='Comments on the prompt version'] .comment", { hasText: "v2 reads better" }).waitFor();
+    await page.goto(`${base}/project/e2e/prompts/${encodeURIComponent("support/greeting")}?version=1`);
+    await page.getByRole("heading", { name: "Version 1" }).waitFor();
+    await page.locator("[aria-label='Comments on the prompt version']").getByText("No comments yet.").waitFor();
+  });
+
+  await step("queues: create a queue, review it, add a trace from its page", async () => {
+    await page.goto(`${base}/project/e2e/queues`);
+    await page.getByRole("heading", { name: "Annotation queues" }).waitFor();
+    await page.getByLabel("Queue name").fill("e2e-triage");
+    await page.getByLabel("Queue description").fill("answers to check");
+    await page.getByLabel("Score config ids").fill("helpfulness, tone");
+    await page.getByRole("button", { name: "Create queue" }).click();
+    const queueRow = page.locator("table.data tbody tr", { hasText: "e2e-triage" });
+    await queueRow.waitFor();
+    assert((await queueRow.textContent()).includes("0 of 0 done"), "an empty queue");
+    assert((await queueRow.textContent()).includes("helpfulness, tone"), "its score configs");
+    await queueRow.getByRole("button", { name: "Review" }).click();
+    await queueRow.getByText("reviewing").waitFor();
+    assert((await queueRow.textContent()).includes(EMAIL), "the member is a reviewer");
+    await page.goto(`${base}/project/e2e/traces/prompt-trace`);
+    await page.getByLabel("Annotation queue").waitFor();
+    await page.getByRole("button", { name: "Add trace to queue" }).click();
+    await page.getByRole("status").getByText("Added the trace to the queue.").waitFor();
+    await page.goto(`${base}/project/e2e/queues`);
+    await waitFor("the queued trace", async () => (await queueRow.textContent()).includes("0 of 1 done"), 50, 200);
+    await page.screenshot({ path: join(SHOTS, "queues.png"), fullPage: false });
   });
 
   await step("settings: changing the password needs the current one", async () => {

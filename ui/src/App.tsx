@@ -17,6 +17,7 @@ import { Dashboard } from "./pages/Dashboard";
 import { Settings } from "./pages/Settings";
 import { Models } from "./pages/Models";
 import { PromptPage, Prompts } from "./pages/Prompts";
+import { Queues } from "./pages/Queues";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
@@ -25,6 +26,7 @@ const SECTIONS: [string, string][] = [
   ["users", "Users"],
   ["scores", "Scores"],
   ["prompts", "Prompts"],
+  ["queues", "Queues"],
   ["dashboard", "Dashboard"],
   ["models", "Models"],
   ["settings", "Settings"],
@@ -156,6 +158,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
       return <Scores projectId={projectId} />;
     case "prompts":
       return <Prompts projectId={projectId} search={props.search} />;
+    case "queues":
+      return <Queues projectId={projectId} userId={props.me.user.id} />;
     case "dashboard":
       return <Dashboard projectId={projectId} />;
     case "models":

@@ -97,6 +97,8 @@ export interface TraceRow {
   totalCost: number;
   tokens: { input: number; output: number; total: number };
   scores: ScoreBrief[];
+  /** How many comments the trace has. */
+  comments: number;
 }
 
 export interface Observation {

@@ -12,5 +12,6 @@ pub mod fields;
 pub mod model;
 pub mod otlp;
 pub mod prompt;
+pub mod review;
 pub mod score;
 pub mod usage;

@@ -425,7 +425,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let (store, accounts, prompts, datasets) = open_backend(
+    let (store, accounts, prompts, datasets, reviews) = open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
@@ -464,10 +464,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let public_base_url = format!("http://{local}");
     let state = AppState::new(
-        store.clone(),
-        accounts.clone(),
-        prompts,
-        datasets,
+        (store.clone(), accounts.clone(), prompts, datasets, reviews),
         Limits {
             max_body_bytes: config.max_body_bytes,
         },

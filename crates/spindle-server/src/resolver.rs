@@ -6,6 +6,7 @@ use anyhow::Context;
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
+use spindle_store::reviews::Reviews;
 use spindle_store::Store;
 #[cfg(feature = "postgres")]
 use spindle_store_postgres::{PostgresOptions, PostgresStore};
@@ -58,15 +59,17 @@ pub fn open_store(
     Ok(open_backend(storage, options)?.0)
 }
 
-/// What one backend keeps: the data, the UI accounts, the prompts and the datasets.
+/// What one backend keeps: the data, the UI accounts, the prompts, the datasets, and the
+/// annotation queues and comments.
 pub type Backend = (
     Arc<dyn Store>,
     Arc<dyn Accounts>,
     Arc<dyn Prompts>,
     Arc<dyn Datasets>,
+    Arc<dyn Reviews>,
 );
 
-/// Like [`open_store`], with the same backend's UI accounts, prompts and datasets.
+/// Like [`open_store`], with the same backend's UI accounts, prompts, datasets and reviews.
 pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::Result<Backend> {
     let url = storage.database_url.as_deref().unwrap_or("");
     let sqlite_path: PathBuf = if url.is_empty() {
@@ -86,8 +89,18 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
     };
     let store = SqliteStore::open(&sqlite_path, sqlite_options)
         .with_context(|| format!("opening the SQLite database in {}", sqlite_path.display()))?;
-    let store = Arc::new(store);
-    Ok((store.clone(), store.clone(), store.clone(), store))
+    Ok(backend_of(Arc::new(store)))
+}
+
+/// Every part of a [`Backend`], all kept by `store`.
+fn backend_of<S: Store + Accounts + Prompts + Datasets + Reviews>(store: Arc<S>) -> Backend {
+    (
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store,
+    )
 }
 
 /// The directory the SQLite database lives in, for the readiness probe; `None` for
@@ -130,8 +143,7 @@ fn open_postgres(
     // The message never echoes the URL: it may hold a password.
     let store = PostgresStore::open_blocking(url, postgres_options)
         .context("DATABASE_URL: opening the PostgreSQL database")?;
-    let store = Arc::new(store);
-    Ok((store.clone(), store.clone(), store.clone(), store))
+    Ok(backend_of(Arc::new(store)))
 }
 
 #[cfg(not(feature = "postgres"))]

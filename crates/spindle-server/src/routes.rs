@@ -9,6 +9,7 @@ pub mod ops;
 pub mod params;
 pub mod prompts;
 pub mod read;
+pub mod reviews;
 
 use crate::state::AppState;
 use axum::routing::{get, patch, post, put};
@@ -79,6 +80,30 @@ pub fn app(state: AppState) -> Router {
             "/dataset-run-items",
             get(datasets::list_run_items).post(datasets::create_run_item),
         )
+        .route(
+            "/annotation-queues",
+            get(reviews::list_queues).post(reviews::create_queue),
+        )
+        .route("/annotation-queues/{queueId}", get(reviews::get_queue))
+        .route(
+            "/annotation-queues/{queueId}/items",
+            get(reviews::list_items).post(reviews::add_item),
+        )
+        .route(
+            "/annotation-queues/{queueId}/items/{itemId}",
+            get(reviews::get_item)
+                .patch(reviews::update_item)
+                .delete(reviews::remove_item),
+        )
+        .route(
+            "/annotation-queues/{queueId}/assignments",
+            post(reviews::assign).delete(reviews::unassign),
+        )
+        .route(
+            "/comments",
+            get(reviews::list_comments).post(reviews::create_comment),
+        )
+        .route("/comments/{commentId}", get(reviews::get_comment))
         .route("/datasets/{name}/runs", get(datasets::list_runs))
         .route(
             "/datasets/{name}/runs/{run}",

@@ -6,9 +6,10 @@ use crate::listen::Connections;
 use crate::metrics::Metrics;
 use crate::prompts::PromptService;
 use crate::readiness::Readiness;
+use crate::resolver::Backend;
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
-use spindle_store::prompts::Prompts;
+use spindle_store::reviews::Reviews;
 use spindle_store::secret::ServerSecret;
 use spindle_store::Store;
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub prompts: Arc<PromptService>,
     /// Datasets, their items and runs, kept by the same backend as the store.
     pub datasets: Arc<dyn Datasets>,
+    /// Annotation queues and comments, kept by the same backend as the store.
+    pub reviews: Arc<dyn Reviews>,
     /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
     /// hashes.
     pub server_secret: Arc<ServerSecret>,
@@ -61,13 +64,10 @@ impl AppState {
     /// The default of `--max-connections`.
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
-    /// An app state with the default byte budget and body-read timeout (see
-    /// [`AppState::with_body_budget`]).
+    /// An app state over what one backend keeps (see [`crate::resolver::Backend`]), with the
+    /// default byte budget and body-read timeout (see [`AppState::with_body_budget`]).
     pub fn new(
-        store: Arc<dyn Store>,
-        accounts: Arc<dyn Accounts>,
-        prompts: Arc<dyn Prompts>,
-        datasets: Arc<dyn Datasets>,
+        (store, accounts, prompts, datasets, reviews): Backend,
         limits: Limits,
         max_inflight_ingest: usize,
         public_base_url: &str,
@@ -91,6 +91,7 @@ impl AppState {
             sign_in_guard: Arc::default(),
             prompts: Arc::new(PromptService::new(prompts)),
             datasets,
+            reviews,
             server_secret,
             connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
         }

@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod pricing;
 pub mod prompts;
 pub mod responses;
+pub mod reviews;
 pub mod session;
 
 use crate::state::AppState;
@@ -64,7 +65,17 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/prompts/{name}/versions/{version}/labels/{label}",
             delete(prompts::remove_label),
-        );
+        )
+        .route(
+            "/comments",
+            get(reviews::list_comments).post(reviews::create_comment),
+        )
+        .route(
+            "/queues",
+            get(reviews::list_queues).post(reviews::create_queue),
+        )
+        .route("/queues/{queue_id}/items", post(reviews::add_item))
+        .route("/queues/{queue_id}/reviewers", post(reviews::join_queue));
     let ui_api = Router::new()
         .route("/auth/sign-in", post(session::sign_in))
         .route("/auth/sign-out", post(session::sign_out))

@@ -29,6 +29,7 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("models", include_str!("../src/routes/models.rs")),
     ("prompts", include_str!("../src/routes/prompts.rs")),
     ("datasets", include_str!("../src/routes/datasets.rs")),
+    ("reviews", include_str!("../src/routes/reviews.rs")),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
 /// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).
@@ -1283,7 +1284,9 @@ fn read_rs_scanner_follows_loops_and_closures() {
 // --- the document against the running app ------------------------------------------------------
 
 /// A concrete URL for a documented path: ids of the data [`seed`] stored, or unknown ones.
-fn concrete_path(path: &str) -> String {
+/// `path` with each `{…}` segment replaced by an id the seed stored (`seeded` holds the ids
+/// the server chose: the queue, its item and the comment).
+fn concrete_path(path: &str, seeded: &Seeded) -> String {
     let id = match path {
         "/api/public/traces/{id}" => "trace-1",
         "/api/public/observations/{id}" => "obs-1",
@@ -1298,6 +1301,16 @@ fn concrete_path(path: &str) -> String {
         .replace("{name}", "greeting")
         .replace("{version}", "1")
         .replace("{run}", "run-1")
+        .replace("{queueId}", &seeded.queue_id)
+        .replace("{itemId}", &seeded.item_id)
+        .replace("{commentId}", &seeded.comment_id)
+}
+
+/// The ids the server chose for what the seed created.
+struct Seeded {
+    queue_id: String,
+    item_id: String,
+    comment_id: String,
 }
 
 /// The documented JSON example of an operation's request body, else `{}`.
@@ -1371,8 +1384,9 @@ fn check_response(doc: &Value, label: &str, operation: &Value, response: &suppor
     }
 }
 
-/// Stores a trace with a generation and a score through the ingestion API, and a prompt.
-async fn seed(app: &support::TestApp) {
+/// Stores a trace with a generation and a score through the ingestion API, a prompt, a
+/// dataset with an item and a run, an annotation queue with an item, and a comment.
+async fn seed(app: &support::TestApp) -> Seeded {
     let response = app
         .post_json(
             "/api/public/ingestion",
@@ -1413,13 +1427,44 @@ async fn seed(app: &support::TestApp) {
         let response = app.post_json(path, &body).await;
         assert_eq!(response.status.as_u16(), 200, "seed {path} rejected");
     }
+    let created_id = |response: support::Response, what: &str| {
+        assert_eq!(response.status.as_u16(), 200, "seed {what} rejected");
+        response.json()["id"].as_str().expect("an id").to_owned()
+    };
+    let queue = app
+        .post_json(
+            "/api/public/annotation-queues",
+            &json!({"name": "seeded", "scoreConfigIds": ["config-1"]}),
+        )
+        .await;
+    let queue_id = created_id(queue, "queue");
+    let item = app
+        .post_json(
+            &format!("/api/public/annotation-queues/{queue_id}/items"),
+            &json!({"objectId": "trace-1", "objectType": "TRACE"}),
+        )
+        .await;
+    let item_id = created_id(item, "queue item");
+    let comment = app
+        .post_json(
+            "/api/public/comments",
+            &json!({"projectId": "p1", "objectType": "TRACE", "objectId": "trace-1",
+                    "content": "seeded"}),
+        )
+        .await;
+    let comment_id = created_id(comment, "comment");
+    Seeded {
+        queue_id,
+        item_id,
+        comment_id,
+    }
 }
 
 #[tokio::test]
 async fn every_operation_answers_as_documented() {
     let doc = document();
     let app = support::app().await;
-    seed(&app).await;
+    let seeded = seed(&app).await;
     let mut operations: Vec<(String, String, Value)> = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("a path item") {
@@ -1444,7 +1489,7 @@ async fn every_operation_answers_as_documented() {
         let response = request(
             &app,
             other,
-            &concrete_path(&path),
+            &concrete_path(&path, &seeded),
             Some(basic(PK1, SK1)),
             &json!({}),
         )
@@ -1470,7 +1515,7 @@ async fn every_operation_answers_as_documented() {
     );
     assert!(errors.is_empty(), "{errors:?}");
     for (path, method, operation) in &operations {
-        let url = concrete_path(path);
+        let url = concrete_path(path, &seeded);
         let label = format!("{} {url}", method.to_uppercase());
         let schemes = security_schemes(&doc, operation);
         let body = example_body(operation);

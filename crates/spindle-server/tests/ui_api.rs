@@ -88,6 +88,7 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         sqlite.clone(),
         sqlite.clone(),
         sqlite.clone(),
+        sqlite.clone(),
         secret,
     );
     let state = AppState {
@@ -1242,4 +1243,137 @@ async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
     let deleted = ui.act(&session, "DELETE", &path, json!(null)).await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(ui.get(&path, &cookie).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn comments_are_written_by_the_member_and_counted_in_the_traces_list() {
+    let ui = ui().await;
+    ui.ingest(json!([event(
+        "trace-create",
+        "c1",
+        json!({"id": "commented", "name": "chat"})
+    )]))
+    .await;
+    let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin_id = ui.get("/api/ui/me", &admin.0).await.json()["user"]["id"].clone();
+    let body = json!({"objectType": "TRACE", "objectId": "commented", "content": " **fine** "});
+    let without_csrf = ui
+        .write(
+            "POST",
+            "/api/ui/projects/p1/comments",
+            &admin.0,
+            None,
+            body.clone(),
+        )
+        .await;
+    assert_eq!(without_csrf.status, StatusCode::FORBIDDEN);
+    let created = ui
+        .act(&admin, "POST", "/api/ui/projects/p1/comments", body)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let created = created.json();
+    assert_eq!(created["authorUserId"], admin_id);
+    assert_eq!(created["author"], ADMIN_EMAIL);
+    assert_eq!(created["content"], "**fine**");
+    let missing = ui
+        .act(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/comments",
+            json!({"objectType": "OBSERVATION", "objectId": "commented", "content": "x"}),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.json()["message"]
+        .as_str()
+        .is_some_and(|message| message.starts_with("objectId: ")));
+
+    let thread = ui
+        .get(
+            "/api/ui/projects/p1/comments?objectType=TRACE&objectId=commented",
+            &admin.0,
+        )
+        .await
+        .json();
+    assert_eq!(thread["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(thread["data"][0]["id"], created["id"]);
+    let unnamed = ui
+        .get("/api/ui/projects/p1/comments?objectType=TRACE", &admin.0)
+        .await;
+    assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
+    let traces = ui.get("/api/ui/projects/p1/traces", &admin.0).await.json();
+    assert_eq!(traces["data"][0]["id"], "commented");
+    assert_eq!(traces["data"][0]["comments"], 1);
+
+    // A member of p2 alone cannot see or write p1's threads.
+    let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let foreign = ui
+        .act(
+            &member,
+            "POST",
+            "/api/ui/projects/p1/comments",
+            json!({"objectType": "TRACE", "objectId": "commented", "content": "x"}),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn queues_list_progress_and_reviewers() {
+    let ui = ui().await;
+    let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let queue = ui
+        .act(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/queues",
+            json!({"name": "triage", "scoreConfigIds": ["helpfulness"]}),
+        )
+        .await;
+    assert_eq!(queue.status, StatusCode::CREATED);
+    let queue_id = queue.json()["id"].as_str().expect("id").to_owned();
+    let no_configs = ui
+        .act(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/queues",
+            json!({"name": "other", "scoreConfigIds": []}),
+        )
+        .await;
+    assert_eq!(no_configs.status, StatusCode::BAD_REQUEST);
+    for (object_type, status) in [("TRACE", "PENDING"), ("SESSION", "COMPLETED")] {
+        let added = ui
+            .act(
+                &admin,
+                "POST",
+                &format!("/api/ui/projects/p1/queues/{queue_id}/items"),
+                json!({"objectType": object_type, "objectId": "x", "status": status}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED);
+    }
+    let joined = ui
+        .act(
+            &admin,
+            "POST",
+            &format!("/api/ui/projects/p1/queues/{queue_id}/reviewers"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(joined.status, StatusCode::OK);
+    let unknown = ui
+        .act(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/queues/absent/reviewers",
+            json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let queues = ui.get("/api/ui/projects/p1/queues", &admin.0).await.json();
+    let row = &queues["data"][0];
+    assert_eq!(row["name"], "triage");
+    assert_eq!(row["pending"], 1);
+    assert_eq!(row["completed"], 1);
+    assert_eq!(row["reviewers"][0]["name"], ADMIN_EMAIL);
 }

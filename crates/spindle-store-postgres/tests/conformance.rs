@@ -20,3 +20,7 @@ spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
 spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move {
     support::open_in(&dir, None).await
 });
+
+spindle_store::reviews_conformance_suite!(|dir: std::path::PathBuf| async move {
+    support::open_in(&dir, None).await
+});

@@ -58,6 +58,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_dataset_item_versions",
         include_str!("../migrations/0013_dataset_item_versions.sql"),
     ),
+    ("0014_review", include_str!("../migrations/0014_review.sql")),
 ];
 
 /// The schema version this build writes.

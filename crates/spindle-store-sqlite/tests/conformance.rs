@@ -137,3 +137,7 @@ spindle_store::prompts_conformance_suite!(|dir: std::path::PathBuf| async move {
 spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move {
     open(&dir, crash_durable())
 });
+
+spindle_store::reviews_conformance_suite!(|dir: std::path::PathBuf| async move {
+    open(&dir, crash_durable())
+});

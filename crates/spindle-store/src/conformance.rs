@@ -21,6 +21,7 @@ pub mod datasets;
 pub mod fixtures;
 mod metrics;
 pub mod prompts;
+pub mod reviews;
 
 pub use cases::*;
 pub use cost::*;

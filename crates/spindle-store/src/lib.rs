@@ -23,6 +23,8 @@ pub mod prompts_sql;
 pub mod query;
 pub mod reading;
 pub mod retention;
+pub mod reviews;
+pub mod reviews_sql;
 pub mod search;
 pub mod secret;
 pub mod sql;

@@ -67,3 +67,14 @@ export function projectKeys() {
     baseUrl: need("LANGFUSE_BASE_URL"),
   };
 }
+
+/** `{status, text}` of the error `fn` throws (the API client's status code and body), or null
+ * when it succeeds. */
+export async function errorOf(fn) {
+  try {
+    await fn();
+    return null;
+  } catch (error) {
+    return { status: error.statusCode ?? null, text: String(error.body ? JSON.stringify(error.body) : error).slice(0, 500) };
+  }
+}

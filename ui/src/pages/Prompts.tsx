@@ -11,6 +11,7 @@ import { emptyView, viewToUrl } from "../filters";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { Pager, projectBase, TableHead } from "../components/Table";
+import { Comments } from "../components/Comments";
 import {
   folderView,
   lineDiff,
@@ -675,6 +676,7 @@ export function PromptPage(props: { projectId: string; name: string; search: URL
               }}
             />
           ) : null}
+          <Comments key={selected.id} projectId={props.projectId} objectType="PROMPT" objectId={selected.id} label="prompt version" />
         </section>
       </div>
     </div>

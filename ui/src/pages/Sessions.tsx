@@ -6,6 +6,7 @@ import { useLoad } from "../hooks";
 import { Link } from "../router";
 import { IoView } from "../components/Json";
 import { Copy } from "../components/Copy";
+import { Comments } from "../components/Comments";
 import { ListPage, projectBase, usePagedList } from "../components/Table";
 
 interface SessionRow {
@@ -82,6 +83,7 @@ export function SessionPage(props: { projectId: string; sessionId: string }) {
           <span>users {users.join(", ") || "–"}</span>
         </div>
       </div>
+      <Comments projectId={props.projectId} objectType="SESSION" objectId={session.data.id} label="session" />
       <ol class="turns">
         {traces.map((trace, index) => (
           <li key={trace.id} class="card turn">

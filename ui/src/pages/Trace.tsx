@@ -11,6 +11,8 @@ import { Copy } from "../components/Copy";
 import { IoView, JsonView } from "../components/Json";
 import { ObservationTree, TypeBadge, tokensOf } from "../components/Tree";
 import { Timeline } from "../components/Timeline";
+import { Comments } from "../components/Comments";
+import { AddToQueue } from "./Queues";
 import { lastTraceIds } from "./Traces";
 
 export function TracePage(props: { projectId: string; traceId: string }) {
@@ -93,6 +95,7 @@ export function TracePage(props: { projectId: string; traceId: string }) {
               {tag}
             </span>
           ))}
+          <AddToQueue projectId={props.projectId} objectType={observation ? "OBSERVATION" : "TRACE"} objectId={observation?.id ?? data.id} />
         </div>
       </div>
       <div class="split">
@@ -143,6 +146,7 @@ export function TracePage(props: { projectId: string; traceId: string }) {
               <h3>Metadata</h3>
               <JsonView value={data.metadata} label="trace metadata" />
               <ScoreList scores={data.scores.filter((score) => !score.observationId)} />
+              <Comments projectId={props.projectId} objectType="TRACE" objectId={data.id} label="trace" />
             </>
           )}
           <AddScore projectId={props.projectId} traceId={data.id} observationId={observation?.id ?? null} onAdded={() => trace.reload(true)} />
@@ -221,6 +225,7 @@ function ObservationDetail(props: { projectId: string; observation: Observation;
       <h3>Metadata</h3>
       {io((p) => p.metadata, "metadata", (value) => <JsonView value={value} label="observation metadata" />)}
       <ScoreList scores={props.scores} />
+      <Comments key={o.id} projectId={props.projectId} objectType="OBSERVATION" objectId={o.id} label="observation" />
     </>
   );
 }

@@ -24,6 +24,7 @@ const COLUMNS: [string, string | null][] = [
   ["Tokens in / out", null],
   ["Cost", "totalCost"],
   ["Scores", null],
+  ["Comments", null],
 ];
 
 const PAGE_SIZE = 50;
@@ -165,6 +166,9 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
                   <td class="num">{cost(row.totalCost)}</td>
                   <td>
                     <ScoreChips scores={row.scores} />
+                  </td>
+                  <td class="num comment-count">
+                    {row.comments > 0 ? <span title={`${row.comments} comments`} aria-label={`${row.comments} comments`}>💬 {row.comments}</span> : ""}
                   </td>
                 </tr>
               ))}

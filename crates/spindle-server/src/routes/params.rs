@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde_json::Value;
 use spindle_core::prompt::{check_label, PromptSelector};
+use spindle_core::review::ItemStatus;
 use spindle_core::time::{parse_iso, Micros};
 use spindle_core::{Error, Level, ObservationType, ScoreDataType, ScoreSource};
 use spindle_store::datasets::{DatasetItemQuery, PageRequest};
@@ -14,6 +15,7 @@ use spindle_store::metrics::{
     MetricsView,
 };
 use spindle_store::prompts::PromptQuery;
+use spindle_store::reviews::CommentQuery;
 use spindle_store::{
     Direction, Filter, FilterValue, MetricsQuery, ObservationQuery, OrderBy, ScoreQuery,
     ScoreRange, SessionQuery, TraceQuery,
@@ -774,6 +776,42 @@ pub fn dataset_item_query(params: &Params) -> Result<DatasetItemQuery, Error> {
         source_observation_id: params.string("sourceObservationId"),
         version: params.timestamp("version")?,
     })
+}
+
+/// The comments list: `objectType`, `objectId` (only with an `objectType`, as Langfuse
+/// requires), `authorUserId`, `page`, `limit`.
+pub fn comment_query(params: &Params) -> Result<CommentQuery, Error> {
+    let object_type = params
+        .get("objectType")
+        .map(spindle_ingest::review::parse_comment_object_type)
+        .transpose()?;
+    let object_id = params.string("objectId");
+    if object_id.is_some() && object_type.is_none() {
+        return Err(Error::invalid(
+            "objectType",
+            "is required when objectId is given",
+        ));
+    }
+    Ok(CommentQuery {
+        page: PageRequest {
+            page: params.page()?,
+            limit: params.limit(PUBLIC_MAX_LIMIT)?,
+        },
+        object_type,
+        object_id,
+        author_user_id: params.string("authorUserId"),
+    })
+}
+
+/// The `status` filter of a queue's items (`PENDING` or `COMPLETED`).
+pub fn queue_item_status(params: &Params) -> Result<Option<ItemStatus>, Error> {
+    params
+        .get("status")
+        .map(|text| {
+            ItemStatus::parse(text)
+                .ok_or_else(|| Error::invalid("status", "must be \"PENDING\" or \"COMPLETED\""))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CdcC4t1T.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CdcC4t1T.js"),
+        "assets/index-Cy5U4pgN.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-Cy5U4pgN.css"),
     ),
     (
-        "assets/index-CvlLvuPI.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CvlLvuPI.css"),
+        "assets/index-DsnqrMEs.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-DsnqrMEs.js"),
     ),
     (
         "favicon.svg",

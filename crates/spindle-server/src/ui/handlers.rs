@@ -34,7 +34,7 @@ use crate::routes::read::{scores_page, session_with_traces};
 use crate::state::AppState;
 
 /// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
-/// each trace comes with its token totals and its scores' values.
+/// each trace comes with its token totals, its scores' values and its number of comments.
 pub async fn list_traces(
     State(state): State<AppState>,
     access: ProjectAccess,
@@ -54,6 +54,13 @@ pub async fn list_traces(
         .trace_tokens(&access.project_id, &trace_ids)
         .await?;
     let scores_by_trace = trace_scores(&state, &access.project_id, &trace_ids).await?;
+    let comments = super::reviews::comment_counts(
+        &state,
+        &access.project_id,
+        spindle_core::review::ObjectType::Trace,
+        &trace_ids,
+    )
+    .await?;
     let fields = TraceFields {
         io: false,
         scores: false,
@@ -66,6 +73,7 @@ pub async fn list_traces(
         TraceRow::new(
             dto::trace_without_observations(view, &access.project_id, fields, scores, |_, _| ()),
             tokens.get(&id).copied().unwrap_or_default(),
+            comments.get(&id).copied().unwrap_or_default(),
         )
     })))
 }

@@ -45,17 +45,19 @@ pub struct Deleted {
 }
 
 /// A row of the traces page: the public summary without input, output and metadata, with its
-/// scores' values and the trace's token totals.
+/// scores' values, the trace's token totals and its number of comments.
 #[derive(Debug, Serialize)]
 pub struct TraceRow {
     #[serde(flatten)]
     pub trace: Trace<String, ScoreValue, ()>,
     pub tokens: Tokens,
+    pub comments: u64,
 }
 
 impl TraceRow {
-    pub fn new(trace: Trace<String, ScoreValue, ()>, tokens: TokenTotals) -> Self {
+    pub fn new(trace: Trace<String, ScoreValue, ()>, tokens: TokenTotals, comments: u64) -> Self {
         TraceRow {
+            comments,
             trace,
             tokens: Tokens {
                 input: tokens.input,

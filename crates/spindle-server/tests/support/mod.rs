@@ -16,6 +16,7 @@ use spindle_server::state::{AppState, Limits};
 use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
+use spindle_store::reviews::Reviews;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{Organization, Project, Store};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
@@ -66,10 +67,13 @@ pub async fn app_with(options: Options) -> TestApp {
             .expect("key");
     }
     let state = AppState::new(
-        store.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite,
+        (
+            store.clone(),
+            sqlite.clone(),
+            sqlite.clone(),
+            sqlite.clone(),
+            sqlite,
+        ),
         Limits {
             max_body_bytes: options.max_body_bytes,
         },
@@ -141,13 +145,19 @@ pub fn app_state(
     accounts: Arc<dyn Accounts>,
     prompts: Arc<dyn Prompts>,
     datasets: Arc<dyn Datasets>,
+    reviews: Arc<dyn Reviews>,
     secret: ServerSecret,
 ) -> AppState {
     let limits = Limits {
         max_body_bytes: 1 << 20,
     };
-    AppState::new(store, accounts, prompts, datasets, limits, 8, "http://test")
-        .with_server_secret(secret)
+    AppState::new(
+        (store, accounts, prompts, datasets, reviews),
+        limits,
+        8,
+        "http://test",
+    )
+    .with_server_secret(secret)
 }
 
 /// The UI's sign-in, with the header that marks the app's own requests.

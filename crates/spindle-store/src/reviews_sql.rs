@@ -1,0 +1,764 @@
+//! The review statements (annotation queues, their items and assignments, comments), written
+//! once for both dialects, and [`Reviews`] implemented once for every backend that can run
+//! them (an [`Executor`]).
+//!
+//! A queue's score config ids are kept as a JSON array of strings. Every write is one
+//! statement (or one transaction) whose conditions make it write nothing when what it hangs
+//! on is missing: a queue name taken, an item of a queue that does not exist.
+
+use async_trait::async_trait;
+use spindle_core::review::{
+    Comment, ItemStatus, NewComment, NewQueue, NewQueueItem, ObjectType, Queue, QueueItem,
+};
+use spindle_core::{Error, ErrorKind};
+
+use crate::datasets::PageRequest;
+use crate::datasets_sql::{both_equal, count_rows, first, paged};
+use crate::executor::{columns_and_codec, Executor, Single, ToRow};
+use crate::reviews::{CommentQuery, QueueProgress, Reviews};
+use crate::sql::Sql;
+use crate::statements::{insert, insert_select, qualified};
+use crate::{new_uuid, now_micros, Page, Result};
+
+// --- column lists and row codecs ---
+
+/// An `annotation_queues` row.
+struct QueueRow {
+    id: String,
+    project_id: String,
+    name: String,
+    description: Option<String>,
+    score_config_ids: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+columns_and_codec!(QUEUE_COLUMNS => QueueRow {
+    id: text,
+    project_id: text,
+    name: text,
+    description: opt_text,
+    score_config_ids: text,
+    created_at: int,
+    updated_at: int,
+});
+
+impl QueueRow {
+    fn into_queue(self) -> Result<Queue> {
+        let score_config_ids: Vec<String> = serde_json::from_str(&self.score_config_ids)
+            .map_err(|error| {
+                Error::internal(format!(
+                    "annotation queue {:?}: score config ids are not a JSON list of strings: {error}",
+                    self.id
+                ))
+            })?;
+        Ok(Queue {
+            id: self.id,
+            project_id: self.project_id,
+            name: self.name,
+            description: self.description,
+            score_config_ids,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// An `annotation_queue_items` row.
+struct ItemRow {
+    id: String,
+    project_id: String,
+    queue_id: String,
+    object_id: String,
+    object_type: String,
+    status: String,
+    completed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+columns_and_codec!(ITEM_COLUMNS => ItemRow {
+    id: text,
+    project_id: text,
+    queue_id: text,
+    object_id: text,
+    object_type: text,
+    status: text,
+    completed_at: opt_int,
+    created_at: int,
+    updated_at: int,
+});
+
+/// The stored object type of the row `id`.
+fn object_type(id: &str, text: &str) -> Result<ObjectType> {
+    ObjectType::parse(text)
+        .ok_or_else(|| Error::internal(format!("{id:?}: unknown object type {text:?}")))
+}
+
+impl ItemRow {
+    fn into_item(self) -> Result<QueueItem> {
+        let status = ItemStatus::parse(&self.status).ok_or_else(|| {
+            Error::internal(format!(
+                "queue item {:?}: unknown status {:?}",
+                self.id, self.status
+            ))
+        })?;
+        Ok(QueueItem {
+            object_type: object_type(&self.id, &self.object_type)?,
+            status,
+            id: self.id,
+            project_id: self.project_id,
+            queue_id: self.queue_id,
+            object_id: self.object_id,
+            completed_at: self.completed_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A `comments` row.
+struct CommentRow {
+    id: String,
+    project_id: String,
+    object_type: String,
+    object_id: String,
+    content: String,
+    author_user_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+columns_and_codec!(COMMENT_COLUMNS => CommentRow {
+    id: text,
+    project_id: text,
+    object_type: text,
+    object_id: text,
+    content: text,
+    author_user_id: opt_text,
+    created_at: int,
+    updated_at: int,
+});
+
+impl CommentRow {
+    fn into_comment(self) -> Result<Comment> {
+        Ok(Comment {
+            object_type: object_type(&self.id, &self.object_type)?,
+            id: self.id,
+            project_id: self.project_id,
+            object_id: self.object_id,
+            content: self.content,
+            author_user_id: self.author_user_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A number of rows per key (`key`, `value`).
+struct KeyCount {
+    key: String,
+    value: i64,
+}
+
+columns_and_codec!(_ => KeyCount { key: text, value: int });
+
+/// A (key, text) pair of a grouped read.
+struct KeyText {
+    key: String,
+    value: String,
+}
+
+columns_and_codec!(_ => KeyText { key: text, value: text });
+
+// --- statements ---
+
+/// Converts a page of rows.
+fn convert_page<R, T>(page: Page<R>, convert: fn(R) -> Result<T>) -> Result<Page<T>> {
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(convert)
+            .collect::<Result<Vec<_>>>()?,
+        page: page.page,
+        limit: page.limit,
+        total_items: page.total_items,
+        next_cursor: None,
+    })
+}
+
+/// `SELECT <columns> FROM <table> <alias> WHERE <alias>.project_id = …`.
+fn select_from(
+    db: &impl Executor,
+    table: &str,
+    alias: &str,
+    columns: &str,
+    project_id: &str,
+) -> Sql {
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!(
+            "SELECT {} FROM {table} {alias} WHERE {alias}.project_id = ",
+            qualified(alias, columns)
+        ),
+    );
+    sql.bind(project_id);
+    sql
+}
+
+/// `SELECT <columns> FROM <table> t WHERE t.project_id = … AND t.id = …`.
+fn select_by_id(db: &impl Executor, table: &str, columns: &str, project_id: &str, id: &str) -> Sql {
+    let mut sql = select_from(db, table, "t", columns, project_id);
+    sql.push(" AND t.id = ").bind(id);
+    sql
+}
+
+/// Whether the statement (selecting one column named `value`) finds a row.
+async fn exists(db: &impl Executor, mut sql: Sql) -> Result<bool> {
+    sql.push(" LIMIT 1");
+    Ok(first::<Single<String>>(db, sql).await?.is_some())
+}
+
+fn queue_not_found(queue_id: &str) -> Error {
+    Error::not_found(format!("annotation queue {queue_id:?}"))
+}
+
+async fn queue_by_id(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+) -> Result<Option<Queue>> {
+    let sql = select_by_id(db, "annotation_queues", QUEUE_COLUMNS, project_id, queue_id);
+    first::<QueueRow>(db, sql)
+        .await?
+        .map(QueueRow::into_queue)
+        .transpose()
+}
+
+/// Fails with `NotFound` unless the queue exists.
+async fn existing_queue(db: &impl Executor, project_id: &str, queue_id: &str) -> Result<Queue> {
+    queue_by_id(db, project_id, queue_id)
+        .await?
+        .ok_or_else(|| queue_not_found(queue_id))
+}
+
+async fn create_queue(db: &impl Executor, project_id: &str, queue: &NewQueue) -> Result<Queue> {
+    let now = now_micros();
+    let score_config_ids = serde_json::to_string(&queue.score_config_ids)
+        .map_err(|error| Error::internal(format!("score config ids: {error}")))?;
+    let row = QueueRow {
+        id: new_uuid(),
+        project_id: project_id.to_owned(),
+        name: queue.name.clone(),
+        description: queue.description.clone(),
+        score_config_ids,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut sql = insert(
+        db.dialect(),
+        "annotation_queues",
+        QUEUE_COLUMNS,
+        row.values(),
+    );
+    sql.push(" ON CONFLICT (project_id, name) DO NOTHING");
+    let changed = db.modify(vec![sql]).await?;
+    if changed.first().copied().unwrap_or(0) == 0 {
+        return Err(Error::invalid(
+            "name",
+            format!(
+                "a queue named {:?} already exists in this project",
+                queue.name
+            ),
+        ));
+    }
+    row.into_queue()
+}
+
+async fn list_queues(
+    db: &impl Executor,
+    project_id: &str,
+    request: PageRequest,
+) -> Result<Page<Queue>> {
+    let rows = select_from(db, "annotation_queues", "q", QUEUE_COLUMNS, project_id);
+    let count = count_rows(db.dialect(), "annotation_queues", "q", project_id);
+    let page: Page<QueueRow> = paged(db, rows, count, "q", request).await?;
+    convert_page(page, QueueRow::into_queue)
+}
+
+/// `SELECT <item columns> … WHERE project AND queue AND id`.
+fn item_statement(db: &impl Executor, project_id: &str, queue_id: &str, item_id: &str) -> Sql {
+    let mut sql = select_from(db, "annotation_queue_items", "i", ITEM_COLUMNS, project_id);
+    sql.push(" AND i.queue_id = ")
+        .bind(queue_id)
+        .push(" AND i.id = ")
+        .bind(item_id);
+    sql
+}
+
+async fn get_item(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+    item_id: &str,
+) -> Result<Option<QueueItem>> {
+    existing_queue(db, project_id, queue_id).await?;
+    first::<ItemRow>(db, item_statement(db, project_id, queue_id, item_id))
+        .await?
+        .map(ItemRow::into_item)
+        .transpose()
+}
+
+async fn list_items(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+    status: Option<ItemStatus>,
+    request: PageRequest,
+) -> Result<Option<Page<QueueItem>>> {
+    if queue_by_id(db, project_id, queue_id).await?.is_none() {
+        return Ok(None);
+    }
+    let mut rows = select_from(db, "annotation_queue_items", "i", ITEM_COLUMNS, project_id);
+    let mut count = count_rows(db.dialect(), "annotation_queue_items", "i", project_id);
+    both_equal(&mut rows, &mut count, "i.queue_id", queue_id);
+    if let Some(status) = status {
+        both_equal(&mut rows, &mut count, "i.status", status.as_str());
+    }
+    let page: Page<ItemRow> = paged(db, rows, count, "i", request).await?;
+    convert_page(page, ItemRow::into_item).map(Some)
+}
+
+async fn add_item(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+    item: &NewQueueItem,
+) -> Result<QueueItem> {
+    if !item.object_type.queueable() {
+        return Err(Error::invalid(
+            "objectType",
+            "must be \"TRACE\", \"OBSERVATION\" or \"SESSION\"",
+        ));
+    }
+    let now = now_micros();
+    let status = item.status.unwrap_or(ItemStatus::Pending);
+    let row = ItemRow {
+        id: new_uuid(),
+        project_id: project_id.to_owned(),
+        queue_id: queue_id.to_owned(),
+        object_id: item.object_id.clone(),
+        object_type: item.object_type.as_str().to_owned(),
+        status: status.as_str().to_owned(),
+        completed_at: (status == ItemStatus::Completed).then_some(now),
+        created_at: now,
+        updated_at: now,
+    };
+    // Inserted only when the queue exists, in the same statement.
+    let dialect = db.dialect();
+    let mut sql = insert_select(
+        dialect,
+        "annotation_queue_items",
+        ITEM_COLUMNS,
+        row.values(),
+        &[("queue_id", Sql::new(dialect, "q.id"))],
+    );
+    sql.push(" FROM annotation_queues q WHERE q.project_id = ")
+        .bind(project_id)
+        .push(" AND q.id = ")
+        .bind(queue_id);
+    let changed = db.modify(vec![sql]).await?;
+    if changed.first().copied().unwrap_or(0) == 0 {
+        return Err(queue_not_found(queue_id));
+    }
+    row.into_item()
+}
+
+async fn update_item(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+    item_id: &str,
+    status: Option<ItemStatus>,
+) -> Result<Option<QueueItem>> {
+    existing_queue(db, project_id, queue_id).await?;
+    let now = now_micros();
+    let mut sql = Sql::new(
+        db.dialect(),
+        "UPDATE annotation_queue_items SET updated_at = ",
+    );
+    sql.bind(now);
+    if let Some(status) = status {
+        sql.push(", status = ").bind(status.as_str());
+        if status == ItemStatus::Completed {
+            sql.push(", completed_at = ").bind(now);
+        }
+    }
+    sql.push(" WHERE project_id = ")
+        .bind(project_id)
+        .push(" AND queue_id = ")
+        .bind(queue_id)
+        .push(" AND id = ")
+        .bind(item_id)
+        .push(&format!(" RETURNING {ITEM_COLUMNS}"));
+    let rows: Vec<ItemRow> = db.modify_returning(sql).await?;
+    rows.into_iter().next().map(ItemRow::into_item).transpose()
+}
+
+async fn remove_item(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+    item_id: &str,
+) -> Result<bool> {
+    existing_queue(db, project_id, queue_id).await?;
+    let mut sql = Sql::new(
+        db.dialect(),
+        "DELETE FROM annotation_queue_items WHERE project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND queue_id = ")
+        .bind(queue_id)
+        .push(" AND id = ")
+        .bind(item_id);
+    let changed = db.modify(vec![sql]).await?;
+    Ok(changed.first().copied().unwrap_or(0) > 0)
+}
+
+/// Whether the user exists and may see the project: an administrator or a member.
+async fn user_has_access(db: &impl Executor, project_id: &str, user_id: &str) -> Result<bool> {
+    let dialect = db.dialect();
+    let mut sql = Sql::new(dialect, "SELECT u.id AS value FROM users u WHERE u.id = ");
+    sql.bind(user_id)
+        .push(&format!(
+            " AND (u.is_admin = {} OR EXISTS (SELECT 1 FROM memberships m \
+             WHERE m.user_id = u.id AND m.project_id = ",
+            dialect.boolean(true)
+        ))
+        .bind(project_id)
+        .push("))");
+    exists(db, sql).await
+}
+
+async fn assign(db: &impl Executor, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
+    existing_queue(db, project_id, queue_id).await?;
+    if !user_has_access(db, project_id, user_id).await? {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("userId: user {user_id:?} not found or without access to this project"),
+        ));
+    }
+    let values = [project_id, queue_id, user_id]
+        .map(crate::sql::Param::from)
+        .into_iter()
+        .chain([now_micros().into()]);
+    let mut sql = insert(
+        db.dialect(),
+        "annotation_queue_assignments",
+        "project_id, queue_id, user_id, created_at",
+        values,
+    );
+    sql.push(" ON CONFLICT (project_id, queue_id, user_id) DO NOTHING");
+    db.modify(vec![sql]).await?;
+    Ok(())
+}
+
+async fn unassign(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+    user_id: &str,
+) -> Result<()> {
+    existing_queue(db, project_id, queue_id).await?;
+    let mut sql = Sql::new(
+        db.dialect(),
+        "DELETE FROM annotation_queue_assignments WHERE project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND queue_id = ")
+        .bind(queue_id)
+        .push(" AND user_id = ")
+        .bind(user_id);
+    db.modify(vec![sql]).await?;
+    Ok(())
+}
+
+async fn progress(
+    db: &impl Executor,
+    project_id: &str,
+    queue_ids: &[String],
+) -> Result<Vec<QueueProgress>> {
+    let dialect = db.dialect();
+    let mut queues = Sql::new(
+        dialect,
+        "SELECT q.id AS value FROM annotation_queues q WHERE q.project_id = ",
+    );
+    queues.bind(project_id).push(" AND ");
+    queues.in_list("q.id", queue_ids.to_vec(), false);
+    queues.push(" ORDER BY q.id");
+    let existing: Vec<Single<String>> = db.select(queues).await?;
+    let mut counts = Sql::new(
+        dialect,
+        "SELECT i.queue_id || ':' || i.status AS key, count(*) AS value \
+         FROM annotation_queue_items i WHERE i.project_id = ",
+    );
+    counts.bind(project_id).push(" AND ");
+    counts.in_list("i.queue_id", queue_ids.to_vec(), false);
+    counts.push(" GROUP BY i.queue_id, i.status");
+    let mut assignees = Sql::new(
+        dialect,
+        "SELECT a.queue_id AS key, a.user_id AS value \
+         FROM annotation_queue_assignments a WHERE a.project_id = ",
+    );
+    assignees.bind(project_id).push(" AND ");
+    assignees.in_list("a.queue_id", queue_ids.to_vec(), false);
+    assignees.push(" ORDER BY a.queue_id, a.user_id");
+    let (counts, assignees): (Vec<KeyCount>, Vec<KeyText>) =
+        db.select_pair(counts, assignees).await?;
+    let count_of = |queue_id: &str, status: ItemStatus| {
+        let key = format!("{queue_id}:{}", status.as_str());
+        counts
+            .iter()
+            .find(|count| count.key == key)
+            .map_or(0, |count| count.value.max(0) as u64)
+    };
+    Ok(existing
+        .into_iter()
+        .map(|Single(queue_id)| QueueProgress {
+            pending: count_of(&queue_id, ItemStatus::Pending),
+            completed: count_of(&queue_id, ItemStatus::Completed),
+            assignees: assignees
+                .iter()
+                .filter(|assignee| assignee.key == queue_id)
+                .map(|assignee| assignee.value.clone())
+                .collect(),
+            queue_id,
+        })
+        .collect())
+}
+
+/// The statement that finds the object a comment is about, if it exists in the project.
+fn object_lookup(
+    db: &impl Executor,
+    project_id: &str,
+    object_type: ObjectType,
+    object_id: &str,
+) -> Sql {
+    let (table, column) = match object_type {
+        ObjectType::Trace => ("traces", "id"),
+        ObjectType::Observation => ("observations", "id"),
+        ObjectType::Session => ("traces", "session_id"),
+        ObjectType::Prompt => ("prompts", "id"),
+    };
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!("SELECT {column} AS value FROM {table} WHERE project_id = "),
+    );
+    sql.bind(project_id)
+        .push(&format!(" AND {column} = "))
+        .bind(object_id);
+    sql
+}
+
+async fn create_comment(
+    db: &impl Executor,
+    project_id: &str,
+    comment: &NewComment,
+) -> Result<Comment> {
+    if let Some(author) = &comment.author_user_id {
+        if !user_has_access(db, project_id, author).await? {
+            return Err(Error::invalid(
+                "authorUserId",
+                "must be a user with access to this project",
+            ));
+        }
+    }
+    let lookup = object_lookup(db, project_id, comment.object_type, &comment.object_id);
+    if !exists(db, lookup).await? {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "objectId: no {} {:?} in this project",
+                comment.object_type.as_str(),
+                comment.object_id
+            ),
+        ));
+    }
+    let now = now_micros();
+    let row = CommentRow {
+        id: new_uuid(),
+        project_id: project_id.to_owned(),
+        object_type: comment.object_type.as_str().to_owned(),
+        object_id: comment.object_id.clone(),
+        content: comment.content.clone(),
+        author_user_id: comment.author_user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    db.modify(vec![insert(
+        db.dialect(),
+        "comments",
+        COMMENT_COLUMNS,
+        row.values(),
+    )])
+    .await?;
+    row.into_comment()
+}
+
+async fn get_comment(
+    db: &impl Executor,
+    project_id: &str,
+    comment_id: &str,
+) -> Result<Option<Comment>> {
+    let sql = select_by_id(db, "comments", COMMENT_COLUMNS, project_id, comment_id);
+    first::<CommentRow>(db, sql)
+        .await?
+        .map(CommentRow::into_comment)
+        .transpose()
+}
+
+async fn list_comments(
+    db: &impl Executor,
+    project_id: &str,
+    query: &CommentQuery,
+) -> Result<Page<Comment>> {
+    let mut rows = select_from(db, "comments", "c", COMMENT_COLUMNS, project_id);
+    let mut count = count_rows(db.dialect(), "comments", "c", project_id);
+    if let Some(object_type) = query.object_type {
+        both_equal(&mut rows, &mut count, "c.object_type", object_type.as_str());
+    }
+    if let Some(object_id) = &query.object_id {
+        both_equal(&mut rows, &mut count, "c.object_id", object_id);
+    }
+    if let Some(author) = &query.author_user_id {
+        both_equal(&mut rows, &mut count, "c.author_user_id", author);
+    }
+    let page: Page<CommentRow> = paged(db, rows, count, "c", query.page).await?;
+    convert_page(page, CommentRow::into_comment)
+}
+
+async fn comment_counts(
+    db: &impl Executor,
+    project_id: &str,
+    object_type: ObjectType,
+    object_ids: &[String],
+) -> Result<Vec<(String, u64)>> {
+    if object_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        db.dialect(),
+        "SELECT c.object_id AS key, count(*) AS value FROM comments c WHERE c.project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND c.object_type = ")
+        .bind(object_type.as_str())
+        .push(" AND ");
+    sql.in_list("c.object_id", object_ids.to_vec(), false);
+    sql.push(" GROUP BY c.object_id ORDER BY c.object_id");
+    let rows: Vec<KeyCount> = db.select(sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.key, row.value.max(0) as u64))
+        .collect())
+}
+
+#[async_trait]
+impl<E: Executor> Reviews for E {
+    async fn create_queue(&self, project_id: &str, queue: &NewQueue) -> Result<Queue> {
+        create_queue(self, project_id, queue).await
+    }
+
+    async fn get_queue(&self, project_id: &str, queue_id: &str) -> Result<Option<Queue>> {
+        queue_by_id(self, project_id, queue_id).await
+    }
+
+    async fn list_queues(&self, project_id: &str, page: PageRequest) -> Result<Page<Queue>> {
+        list_queues(self, project_id, page).await
+    }
+
+    async fn list_queue_items(
+        &self,
+        project_id: &str,
+        queue_id: &str,
+        status: Option<ItemStatus>,
+        page: PageRequest,
+    ) -> Result<Option<Page<QueueItem>>> {
+        list_items(self, project_id, queue_id, status, page).await
+    }
+
+    async fn get_queue_item(
+        &self,
+        project_id: &str,
+        queue_id: &str,
+        item_id: &str,
+    ) -> Result<Option<QueueItem>> {
+        get_item(self, project_id, queue_id, item_id).await
+    }
+
+    async fn add_queue_item(
+        &self,
+        project_id: &str,
+        queue_id: &str,
+        item: &NewQueueItem,
+    ) -> Result<QueueItem> {
+        add_item(self, project_id, queue_id, item).await
+    }
+
+    async fn update_queue_item(
+        &self,
+        project_id: &str,
+        queue_id: &str,
+        item_id: &str,
+        status: Option<ItemStatus>,
+    ) -> Result<Option<QueueItem>> {
+        update_item(self, project_id, queue_id, item_id, status).await
+    }
+
+    async fn remove_queue_item(
+        &self,
+        project_id: &str,
+        queue_id: &str,
+        item_id: &str,
+    ) -> Result<bool> {
+        remove_item(self, project_id, queue_id, item_id).await
+    }
+
+    async fn assign_queue(&self, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
+        assign(self, project_id, queue_id, user_id).await
+    }
+
+    async fn unassign_queue(&self, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
+        unassign(self, project_id, queue_id, user_id).await
+    }
+
+    async fn queue_progress(
+        &self,
+        project_id: &str,
+        queue_ids: &[String],
+    ) -> Result<Vec<QueueProgress>> {
+        progress(self, project_id, queue_ids).await
+    }
+
+    async fn create_comment(&self, project_id: &str, comment: &NewComment) -> Result<Comment> {
+        create_comment(self, project_id, comment).await
+    }
+
+    async fn get_comment(&self, project_id: &str, comment_id: &str) -> Result<Option<Comment>> {
+        get_comment(self, project_id, comment_id).await
+    }
+
+    async fn list_comments(&self, project_id: &str, query: &CommentQuery) -> Result<Page<Comment>> {
+        list_comments(self, project_id, query).await
+    }
+
+    async fn comment_counts(
+        &self,
+        project_id: &str,
+        object_type: ObjectType,
+        object_ids: &[String],
+    ) -> Result<Vec<(String, u64)>> {
+        comment_counts(self, project_id, object_type, object_ids).await
+    }
+}

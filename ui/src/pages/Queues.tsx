@@ -1,0 +1,182 @@
+// Annotation queues: each queue with its progress (completed of all items) and its reviewers,
+// a form that creates one, a button that makes the signed-in member a reviewer; and
+// `AddToQueue`, the trace page's control that queues the trace or the selected observation.
+
+import { useState } from "preact/hooks";
+import { api, projectPath } from "../api";
+import { time } from "../format";
+import { useLoad } from "../hooks";
+
+export interface QueueRow {
+  id: string;
+  name: string;
+  description: string | null;
+  scoreConfigIds: string[];
+  createdAt: string;
+  pending: number;
+  completed: number;
+  reviewers: { id: string; name: string }[];
+}
+
+function useQueues(projectId: string) {
+  return useLoad(() => api.get<{ data: QueueRow[] }>(projectPath(projectId, "/queues?limit=100")), [projectId]);
+}
+
+/** The share of a queue's items that are completed, from 0 to 1 (0 for an empty queue). */
+export function progressOf(queue: Pick<QueueRow, "pending" | "completed">): number {
+  const total = queue.pending + queue.completed;
+  return total === 0 ? 0 : queue.completed / total;
+}
+
+export function Queues(props: { projectId: string; userId: string }) {
+  const queues = useQueues(props.projectId);
+  const [error, setError] = useState("");
+  const rows = queues.data?.data ?? [];
+  const join = (queue: QueueRow) =>
+    api.post(projectPath(props.projectId, `/queues/${encodeURIComponent(queue.id)}/reviewers`)).then(
+      () => queues.reload(true),
+      (reason: Error) => setError(reason.message),
+    );
+  return (
+    <div class="page">
+      <h1>Annotation queues</h1>
+      {queues.error ? <p class="error-box">{queues.error}</p> : null}
+      {error ? <p class="error-box">{error}</p> : null}
+      <table class="data" aria-label="Annotation queues">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Description</th>
+            <th>Progress</th>
+            <th>Reviewers</th>
+            <th>Score configs</th>
+            <th>Created</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((queue) => {
+            const total = queue.pending + queue.completed;
+            const reviewing = queue.reviewers.some((reviewer) => reviewer.id === props.userId);
+            return (
+              <tr key={queue.id}>
+                <td>{queue.name}</td>
+                <td>{queue.description ?? ""}</td>
+                <td>
+                  <span class="queue-progress" role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={queue.completed}>
+                    <span style={{ width: `${Math.round(progressOf(queue) * 100)}%` }} />
+                  </span>{" "}
+                  <span class="small">
+                    {queue.completed} of {total} done
+                  </span>
+                </td>
+                <td>{queue.reviewers.map((reviewer) => reviewer.name).join(", ") || "–"}</td>
+                <td class="small">{queue.scoreConfigIds.join(", ")}</td>
+                <td>{time(queue.createdAt)}</td>
+                <td>
+                  {reviewing ? (
+                    <span class="muted small">reviewing</span>
+                  ) : (
+                    <button type="button" onClick={() => join(queue)}>
+                      Review
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {queues.data && rows.length === 0 ? <p class="muted pad">No annotation queues yet.</p> : null}
+      <NewQueue projectId={props.projectId} onCreated={() => queues.reload(true)} />
+    </div>
+  );
+}
+
+function NewQueue(props: { projectId: string; onCreated: () => void }) {
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [configs, setConfigs] = useState("");
+  const [error, setError] = useState("");
+  return (
+    <form
+      class="card add-score"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const scoreConfigIds = configs
+          .split(",")
+          .map((id) => id.trim())
+          .filter(Boolean);
+        api.post(projectPath(props.projectId, "/queues"), { name, description: description || null, scoreConfigIds }).then(
+          () => {
+            setName("");
+            setDescription("");
+            setConfigs("");
+            setError("");
+            props.onCreated();
+          },
+          (reason: Error) => setError(reason.message),
+        );
+      }}
+    >
+      <h3>New queue</h3>
+      <input name="queue-name" placeholder="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Queue name" />
+      <input name="queue-description" placeholder="description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} aria-label="Queue description" />
+      <input
+        name="queue-configs"
+        placeholder="score config ids, comma separated"
+        required
+        value={configs}
+        onInput={(e) => setConfigs(e.currentTarget.value)}
+        aria-label="Score config ids"
+      />
+      <button type="submit" class="primary">
+        Create queue
+      </button>
+      {error ? <p class="error-box">{error}</p> : null}
+    </form>
+  );
+}
+
+/** Queues a trace or an observation in a queue the member picks. */
+export function AddToQueue(props: { projectId: string; objectType: "TRACE" | "OBSERVATION"; objectId: string }) {
+  const queues = useQueues(props.projectId);
+  const [queueId, setQueueId] = useState("");
+  const [message, setMessage] = useState("");
+  const rows = queues.data?.data ?? [];
+  if (rows.length === 0) return null;
+  const chosen = queueId || rows[0].id;
+  const what = props.objectType === "TRACE" ? "trace" : "observation";
+  return (
+    <span class="add-to-queue">
+      <select aria-label="Annotation queue" value={chosen} onChange={(event) => setQueueId(event.currentTarget.value)}>
+        {rows.map((queue) => (
+          <option key={queue.id} value={queue.id}>
+            {queue.name}
+          </option>
+        ))}
+      </select>
+      <button
+        type="button"
+        onClick={() =>
+          api
+            .post(projectPath(props.projectId, `/queues/${encodeURIComponent(chosen)}/items`), {
+              objectType: props.objectType,
+              objectId: props.objectId,
+            })
+            .then(
+              () => setMessage(`Added the ${what} to the queue.`),
+              (reason: Error) => setMessage(reason.message),
+            )
+        }
+      >
+        Add {what} to queue
+      </button>
+      {message ? (
+        <span class="small muted" role="status">
+          {message}
+        </span>
+      ) : null}
+    </span>
+  );
+}
