@@ -11,6 +11,7 @@ pub mod merge;
 pub mod model;
 pub mod prompt;
 pub mod record;
+pub mod score_config;
 pub mod rng;
 pub mod time;
 

@@ -13,4 +13,5 @@ pub mod model;
 pub mod otlp;
 pub mod prompt;
 pub mod score;
+pub mod score_config;
 pub mod usage;

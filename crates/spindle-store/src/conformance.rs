@@ -20,6 +20,7 @@ mod cost;
 pub mod datasets;
 pub mod fixtures;
 pub mod prompts;
+pub mod score_configs;
 
 pub use cases::*;
 pub use cost::*;

@@ -235,7 +235,7 @@ fn select_named(
 }
 
 /// `SELECT count(*) AS value FROM <table> <alias> WHERE <alias>.project_id = …`.
-fn count_rows(dialect: Dialect, table: &str, alias: &str, project_id: &str) -> Sql {
+pub(crate) fn count_rows(dialect: Dialect, table: &str, alias: &str, project_id: &str) -> Sql {
     let mut sql = Sql::new(
         dialect,
         &format!("SELECT count(*) AS value FROM {table} {alias} WHERE {alias}.project_id = "),
@@ -253,7 +253,7 @@ fn both_equal(rows: &mut Sql, count: &mut Sql, column: &str, value: &str) {
 
 /// One page of `rows` (newest first by `<alias>.created_at`, then by id) with the number of
 /// rows `count` finds.
-async fn paged<T: FromRow>(
+pub(crate) async fn paged<T: FromRow>(
     db: &impl Executor,
     mut rows: Sql,
     count: Sql,
@@ -277,7 +277,7 @@ async fn paged<T: FromRow>(
     })
 }
 
-async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
+pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
     Ok(db.select(sql).await?.into_iter().next())
 }
 

@@ -22,6 +22,8 @@ pub mod prompts_sql;
 pub mod query;
 pub mod reading;
 pub mod retention;
+pub mod score_configs;
+pub mod score_configs_sql;
 pub mod search;
 pub mod secret;
 pub mod sql;
