@@ -248,12 +248,14 @@ fn check_categories(categories: &[ConfigCategory]) -> Result<(), Error> {
 }
 
 impl NewScoreConfig {
-    /// The config as it is stored: boolean configs get their two categories, and everything
-    /// is checked. A boolean config given categories, or a range, is refused.
+    /// The config as it is stored: boolean configs get their two categories (and lose a
+    /// range, as Langfuse ignores it), and everything is checked. A boolean config given other
+    /// categories is refused.
     pub fn checked(mut self) -> Result<NewScoreConfig, Error> {
         check_name("name", &self.name)?;
         if self.data_type == ConfigDataType::Boolean {
-            if !self.categories.is_empty() {
+            // Checking twice changes nothing: the generated categories pass.
+            if !self.categories.is_empty() && self.categories != boolean_categories() {
                 return Err(Error::invalid(
                     "categories",
                     "are generated for BOOLEAN configs and cannot be passed",

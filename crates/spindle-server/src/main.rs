@@ -425,7 +425,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let (store, accounts, prompts, datasets) = open_backend(
+    let (store, accounts, prompts, datasets, score_configs) = open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
@@ -468,6 +468,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         accounts.clone(),
         prompts,
         datasets,
+        score_configs,
         Limits {
             max_body_bytes: config.max_body_bytes,
         },

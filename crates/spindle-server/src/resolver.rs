@@ -5,6 +5,7 @@ use crate::secret::SecretHome;
 use anyhow::Context;
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::prompts::Prompts;
 use spindle_store::Store;
 #[cfg(feature = "postgres")]
@@ -58,15 +59,18 @@ pub fn open_store(
     Ok(open_backend(storage, options)?.0)
 }
 
-/// What one backend keeps: the data, the UI accounts, the prompts and the datasets.
+/// What one backend keeps: the data, the UI accounts, the prompts, the datasets and the score
+/// configs.
 pub type Backend = (
     Arc<dyn Store>,
     Arc<dyn Accounts>,
     Arc<dyn Prompts>,
     Arc<dyn Datasets>,
+    Arc<dyn ScoreConfigs>,
 );
 
-/// Like [`open_store`], with the same backend's UI accounts, prompts and datasets.
+/// Like [`open_store`], with the same backend's UI accounts, prompts, datasets and score
+/// configs.
 pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::Result<Backend> {
     let url = storage.database_url.as_deref().unwrap_or("");
     let sqlite_path: PathBuf = if url.is_empty() {
@@ -87,7 +91,13 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
     let store = SqliteStore::open(&sqlite_path, sqlite_options)
         .with_context(|| format!("opening the SQLite database in {}", sqlite_path.display()))?;
     let store = Arc::new(store);
-    Ok((store.clone(), store.clone(), store.clone(), store))
+    Ok((
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store,
+    ))
 }
 
 /// The directory the SQLite database lives in, for the readiness probe; `None` for
@@ -131,7 +141,13 @@ fn open_postgres(
     let store = PostgresStore::open_blocking(url, postgres_options)
         .context("DATABASE_URL: opening the PostgreSQL database")?;
     let store = Arc::new(store);
-    Ok((store.clone(), store.clone(), store.clone(), store))
+    Ok((
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store,
+    ))
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -8,6 +8,7 @@ pub mod models;
 pub mod ops;
 pub mod params;
 pub mod prompts;
+pub mod score_configs;
 pub mod read;
 
 use crate::state::AppState;
@@ -81,6 +82,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/datasets/{name}/runs/{run}",
             get(datasets::get_run).delete(datasets::delete_run),
+        )
+        .route(
+            "/score-configs",
+            get(score_configs::list).post(score_configs::create),
+        )
+        .route(
+            "/score-configs/{id}",
+            get(score_configs::get).patch(score_configs::update),
         )
         .route("/health", get(ops::health))
         .route("/openapi.json", get(ops::openapi))

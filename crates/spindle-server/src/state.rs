@@ -9,6 +9,7 @@ use crate::readiness::Readiness;
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::secret::ServerSecret;
 use spindle_store::Store;
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub prompts: Arc<PromptService>,
     /// Datasets, their items and runs, kept by the same backend as the store.
     pub datasets: Arc<dyn Datasets>,
+    /// Score configs, kept by the same backend as the store.
+    pub score_configs: Arc<dyn ScoreConfigs>,
     /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
     /// hashes.
     pub server_secret: Arc<ServerSecret>,
@@ -66,6 +69,7 @@ impl AppState {
         accounts: Arc<dyn Accounts>,
         prompts: Arc<dyn Prompts>,
         datasets: Arc<dyn Datasets>,
+        score_configs: Arc<dyn ScoreConfigs>,
         limits: Limits,
         max_inflight_ingest: usize,
         public_base_url: &str,
@@ -88,6 +92,7 @@ impl AppState {
             sign_in_guard: Arc::default(),
             prompts: Arc::new(PromptService::new(prompts)),
             datasets,
+            score_configs,
             server_secret,
             connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
         }

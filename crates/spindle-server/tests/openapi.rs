@@ -29,6 +29,7 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("models", include_str!("../src/routes/models.rs")),
     ("prompts", include_str!("../src/routes/prompts.rs")),
     ("datasets", include_str!("../src/routes/datasets.rs")),
+    ("score_configs", include_str!("../src/routes/score_configs.rs")),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
 /// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).
@@ -1282,9 +1283,11 @@ fn read_rs_scanner_follows_loops_and_closures() {
 
 // --- the document against the running app ------------------------------------------------------
 
-/// A concrete URL for a documented path: ids of the data [`seed`] stored, or unknown ones.
-fn concrete_path(path: &str) -> String {
+/// A concrete URL for a documented path: ids of the data [`seed`] stored (the score config's
+/// is chosen by the server: `score_config_id`), or unknown ones.
+fn concrete_path(path: &str, score_config_id: &str) -> String {
     let id = match path {
+        "/api/public/score-configs/{id}" => score_config_id,
         "/api/public/traces/{id}" => "trace-1",
         "/api/public/observations/{id}" => "obs-1",
         "/api/public/scores/{id}" | "/api/public/v2/scores/{id}" => "score-1",
@@ -1372,7 +1375,8 @@ fn check_response(doc: &Value, label: &str, operation: &Value, response: &suppor
 }
 
 /// Stores a trace with a generation and a score through the ingestion API, and a prompt.
-async fn seed(app: &support::TestApp) {
+/// Stores the data the documented reads find; returns the id of the score config.
+async fn seed(app: &support::TestApp) -> String {
     let response = app
         .post_json(
             "/api/public/ingestion",
@@ -1413,13 +1417,21 @@ async fn seed(app: &support::TestApp) {
         let response = app.post_json(path, &body).await;
         assert_eq!(response.status.as_u16(), 200, "seed {path} rejected");
     }
+    let config = app
+        .post_json(
+            "/api/public/score-configs",
+            &json!({"name": "quality", "dataType": "NUMERIC"}),
+        )
+        .await;
+    assert_eq!(config.status.as_u16(), 200, "seed score config rejected");
+    config.json()["id"].as_str().expect("config id").to_owned()
 }
 
 #[tokio::test]
 async fn every_operation_answers_as_documented() {
     let doc = document();
     let app = support::app().await;
-    seed(&app).await;
+    let score_config_id = seed(&app).await;
     let mut operations: Vec<(String, String, Value)> = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("a path item") {
@@ -1444,7 +1456,7 @@ async fn every_operation_answers_as_documented() {
         let response = request(
             &app,
             other,
-            &concrete_path(&path),
+            &concrete_path(&path, &score_config_id),
             Some(basic(PK1, SK1)),
             &json!({}),
         )
@@ -1470,7 +1482,7 @@ async fn every_operation_answers_as_documented() {
     );
     assert!(errors.is_empty(), "{errors:?}");
     for (path, method, operation) in &operations {
-        let url = concrete_path(path);
+        let url = concrete_path(path, &score_config_id);
         let label = format!("{} {url}", method.to_uppercase());
         let schemes = security_schemes(&doc, operation);
         let body = example_body(operation);

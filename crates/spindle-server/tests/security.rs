@@ -14,6 +14,7 @@ use spindle_server::bootstrap::insert_key;
 use spindle_server::secret::{load_server_secret, SecretHome};
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
@@ -33,8 +34,8 @@ enum Backend {
     Postgres,
 }
 
-/// A backend's prompts and datasets.
-type Catalog = (Arc<dyn Prompts>, Arc<dyn Datasets>);
+/// A backend's prompts, datasets and score configs.
+type Catalog = (Arc<dyn Prompts>, Arc<dyn Datasets>, Arc<dyn ScoreConfigs>);
 
 /// The app over one backend: project `p1` with a key, and an admin user.
 struct Server {
@@ -59,7 +60,7 @@ async fn server(backend: Backend) -> Server {
                 (
                     sqlite.clone(),
                     sqlite.clone(),
-                    (sqlite.clone(), sqlite),
+                    (sqlite.clone(), sqlite.clone(), sqlite),
                     None,
                 )
             }
@@ -84,7 +85,7 @@ async fn server(backend: Backend) -> Server {
                 (
                     postgres.clone(),
                     postgres.clone(),
-                    (postgres.clone(), postgres),
+                    (postgres.clone(), postgres.clone(), postgres),
                     Some(schema),
                 )
             }
@@ -117,7 +118,7 @@ async fn server(backend: Backend) -> Server {
 fn router(
     store: &Arc<dyn Store>,
     accounts: &Arc<dyn Accounts>,
-    (prompts, datasets): &Catalog,
+    (prompts, datasets, score_configs): &Catalog,
     secret: ServerSecret,
 ) -> Router {
     spindle_server::app(support::app_state(
@@ -125,6 +126,7 @@ fn router(
         accounts.clone(),
         prompts.clone(),
         datasets.clone(),
+        score_configs.clone(),
         secret,
     ))
 }

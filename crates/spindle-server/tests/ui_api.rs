@@ -88,6 +88,7 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         sqlite.clone(),
         sqlite.clone(),
         sqlite.clone(),
+        sqlite.clone(),
         secret,
     );
     let state = AppState {
@@ -456,6 +457,11 @@ async fn traces_filter_search_detail_and_annotation() {
     let detail = ui.get(&format!("{base}/t1"), &cookie).await.json();
     assert_eq!(detail["scores"][0]["name"], "helpful");
     assert_eq!(detail["scores"][0]["source"], "ANNOTATION");
+    let me = ui.get("/api/ui/me", &cookie).await.json();
+    assert_eq!(
+        detail["scores"][0]["authorUserId"], me["user"]["id"],
+        "the signed-in user is the author"
+    );
 
     let users = ui.get("/api/ui/projects/p1/users", &cookie).await.json();
     assert_eq!(users["meta"]["totalItems"], 2);

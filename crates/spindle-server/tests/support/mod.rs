@@ -15,6 +15,7 @@ use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::datasets::Datasets;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::prompts::Prompts;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{Organization, Project, Store};
@@ -67,6 +68,7 @@ pub async fn app_with(options: Options) -> TestApp {
     }
     let state = AppState::new(
         store.clone(),
+        sqlite.clone(),
         sqlite.clone(),
         sqlite.clone(),
         sqlite,
@@ -141,12 +143,22 @@ pub fn app_state(
     accounts: Arc<dyn Accounts>,
     prompts: Arc<dyn Prompts>,
     datasets: Arc<dyn Datasets>,
+    score_configs: Arc<dyn ScoreConfigs>,
     secret: ServerSecret,
 ) -> AppState {
     let limits = Limits {
         max_body_bytes: 1 << 20,
     };
-    AppState::new(store, accounts, prompts, datasets, limits, 8, "http://test")
+    AppState::new(
+        store,
+        accounts,
+        prompts,
+        datasets,
+        score_configs,
+        limits,
+        8,
+        "http://test",
+    )
         .with_server_secret(secret)
 }
 
