@@ -419,6 +419,11 @@ SCENARIOS = {
     "py_prompts_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_prompts.py"), "v4"], {}),
     "py_datasets_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_datasets.py"), "v5"], {}),
     "py_datasets_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_datasets.py"), "v4"], {}),
+    "py_score_configs_v5": (
+        lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_score_configs.py"), "v5"], {}),
+    "py_score_configs_v4": (
+        lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_score_configs.py"), "v4"], {}),
+    "js_score_configs": (_node("score_configs.mjs"), {}),
     "js_prompts": (_node("prompts.mjs"), {}),
     "js_datasets": (_node("datasets.mjs"), {}),
     "js": (_node(), {}),

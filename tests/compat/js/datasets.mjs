@@ -6,7 +6,7 @@
 // archived item is refused there); the run is read back with datasets.getRun/getRuns and
 // datasetRunItems.list. Prints one line `COMPAT_SUMMARY {json}`.
 import { LangfuseClient } from "@langfuse/client";
-import { bounded, need, projectKeys, report, sdkLog } from "./harness.mjs";
+import { bounded, errorOf, need, projectKeys, report, sdkLog } from "./harness.mjs";
 import { registerTracing } from "./tracing.mjs";
 
 const run = need("COMPAT_RUN_ID");
@@ -127,14 +127,6 @@ summary.run_items_page = { total: page.meta.totalItems, pages: page.meta.totalPa
 
 // What the SDK logs about the failures below is expected, kept apart from the run's log.
 const expectedFrom = sdkLog.length;
-const errorOf = async (fn) => {
-  try {
-    await fn();
-    return null;
-  } catch (error) {
-    return { status: error.statusCode ?? null, text: String(error.body ? JSON.stringify(error.body) : error).slice(0, 500) };
-  }
-};
 summary.missing_dataset = await errorOf(() => langfuse.dataset.get(`compat-${run}-js-absent`));
 summary.archived_link = await errorOf(() =>
   langfuse.api.datasetRunItems.create({ runName: "late", datasetItemId: spainId, traceId: "t" }),

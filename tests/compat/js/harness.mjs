@@ -67,3 +67,14 @@ export function projectKeys() {
     baseUrl: need("LANGFUSE_BASE_URL"),
   };
 }
+
+/** The HTTP status and body of what `fn` threw (an API client error), or null when it
+ * succeeded. */
+export async function errorOf(fn) {
+  try {
+    await fn();
+    return null;
+  } catch (error) {
+    return { status: error.statusCode ?? null, text: String(error.body ? JSON.stringify(error.body) : error).slice(0, 500) };
+  }
+}
