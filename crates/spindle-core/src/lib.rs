@@ -11,8 +11,8 @@ pub mod merge;
 pub mod model;
 pub mod prompt;
 pub mod record;
-pub mod score_config;
 pub mod rng;
+pub mod score_config;
 pub mod time;
 
 pub use error::{Error, ErrorKind};

@@ -200,7 +200,10 @@ impl Shape<'_> {
             if bound.is_some() {
                 return Err(Error::invalid(
                     field,
-                    format!("is only allowed for NUMERIC configs, not {}", self.data_type.as_str()),
+                    format!(
+                        "is only allowed for NUMERIC configs, not {}",
+                        self.data_type.as_str()
+                    ),
                 ));
             }
         }
@@ -234,7 +237,10 @@ fn check_categories(categories: &[ConfigCategory]) -> Result<(), Error> {
         if earlier.iter().any(|other| other.label == category.label) {
             return Err(Error::invalid(
                 format!("categories[{index}].label"),
-                format!("duplicate label {:?}; labels must be unique", category.label),
+                format!(
+                    "duplicate label {:?}; labels must be unique",
+                    category.label
+                ),
             ));
         }
         if earlier.iter().any(|other| other.value == category.value) {
@@ -386,21 +392,27 @@ pub fn configure_score(
             if let Some(min) = config.min_value.filter(|min| number < min) {
                 return Err(Error::invalid(
                     value_field,
-                    format!("{number} is below the minimum {min} of score config {:?}", config.name),
+                    format!(
+                        "{number} is below the minimum {min} of score config {:?}",
+                        config.name
+                    ),
                 ));
             }
             if let Some(max) = config.max_value.filter(|max| number > max) {
                 return Err(Error::invalid(
                     value_field,
-                    format!("{number} is above the maximum {max} of score config {:?}", config.name),
+                    format!(
+                        "{number} is above the maximum {max} of score config {:?}",
+                        config.name
+                    ),
                 ));
             }
             (*number, None)
         }
         (ConfigDataType::Categorical, GivenValue::Text(label)) => {
-            let category = config.category_by_label(label).ok_or_else(|| {
-                unknown_category(value_field, &format!("{label:?}"), config)
-            })?;
+            let category = config
+                .category_by_label(label)
+                .ok_or_else(|| unknown_category(value_field, &format!("{label:?}"), config))?;
             (category.value, Some(category.label.clone()))
         }
         (ConfigDataType::Categorical, GivenValue::Number(number)) => {
@@ -409,14 +421,19 @@ pub fn configure_score(
                 .ok_or_else(|| unknown_category(value_field, &number.to_string(), config))?;
             (category.value, Some(category.label.clone()))
         }
-        (ConfigDataType::Boolean, GivenValue::Number(number)) if *number == 0.0 || *number == 1.0 => {
+        (ConfigDataType::Boolean, GivenValue::Number(number))
+            if *number == 0.0 || *number == 1.0 =>
+        {
             let label = if *number == 1.0 { "True" } else { "False" };
             (*number, Some(label.to_owned()))
         }
         (ConfigDataType::Boolean, _) => {
             return Err(Error::invalid(
                 value_field,
-                format!("must be 0 or 1 for the BOOLEAN score config {:?}", config.name),
+                format!(
+                    "must be 0 or 1 for the BOOLEAN score config {:?}",
+                    config.name
+                ),
             ))
         }
         (ConfigDataType::Text, GivenValue::Text(text)) => {
@@ -429,7 +446,8 @@ pub fn configure_score(
             }
             (0.0, Some(text.clone()))
         }
-        (ConfigDataType::Numeric, GivenValue::Text(_)) | (ConfigDataType::Text, GivenValue::Number(_)) => {
+        (ConfigDataType::Numeric, GivenValue::Text(_))
+        | (ConfigDataType::Text, GivenValue::Number(_)) => {
             let expected_kind = if config.data_type == ConfigDataType::Numeric {
                 "a number"
             } else {

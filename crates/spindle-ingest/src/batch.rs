@@ -3,12 +3,12 @@
 
 use crate::fields::{io_text, metadata_map, Fields};
 use crate::score::{config_ids, config_of, parse_score, ParsedScore, PendingScore};
-use spindle_core::score_config::ScoreConfig;
 use crate::usage;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::model::normalize_environment;
+use spindle_core::score_config::ScoreConfig;
 use spindle_core::time::{parse_iso, Micros};
 use spindle_core::{Error, Level, ObservationRecord, ObservationType, TraceRecord, WriteBatch};
 use std::collections::BTreeMap;

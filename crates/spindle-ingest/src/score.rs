@@ -251,7 +251,8 @@ fn set_typed_value(
                 ));
             };
             if data_type == ScoreDataType::Text
-                && (text.is_empty() || text.chars().count() > TEXT_MAX_CHARS) {
+                && (text.is_empty() || text.chars().count() > TEXT_MAX_CHARS)
+            {
                 return Err(Error::invalid(value_field, "must be 1 to 500 characters"));
             }
             if data_type == ScoreDataType::Correction {
@@ -291,7 +292,9 @@ impl ScoresBody {
     pub fn config_ids(&self) -> Vec<String> {
         match self {
             ScoresBody::One(score) => config_ids(score.pending()),
-            ScoresBody::Many { scores, .. } => config_ids(scores.iter().filter_map(ParsedScore::pending)),
+            ScoresBody::Many { scores, .. } => {
+                config_ids(scores.iter().filter_map(ParsedScore::pending))
+            }
         }
     }
 }
@@ -442,7 +445,10 @@ mod config_tests {
                 Ok(record) => stored.push(format!(
                     "{} {} {} {}",
                     record.name.unwrap_or_default(),
-                    record.data_type.map(ScoreDataType::as_str).unwrap_or_default(),
+                    record
+                        .data_type
+                        .map(ScoreDataType::as_str)
+                        .unwrap_or_default(),
                     record.value.unwrap_or_default(),
                     record.string_value.unwrap_or_default()
                 )),

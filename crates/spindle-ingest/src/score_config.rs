@@ -169,7 +169,10 @@ mod tests {
         assert_eq!(patch.is_archived, Some(true));
         assert_eq!(patch.min_value, None);
         for (body, expected) in [
-            ("{}", "body: at least one field must be given to update a score config"),
+            (
+                "{}",
+                "body: at least one field must be given to update a score config",
+            ),
             (
                 r#"{"dataType": "TEXT"}"#,
                 "dataType: cannot be changed; create a new score config instead",
@@ -177,7 +180,9 @@ mod tests {
             (r#"{"isArchived": "yes"}"#, "isArchived: expected a boolean"),
         ] {
             assert_eq!(
-                parse_score_config_patch(body.as_bytes()).unwrap_err().message,
+                parse_score_config_patch(body.as_bytes())
+                    .unwrap_err()
+                    .message,
                 expected
             );
         }

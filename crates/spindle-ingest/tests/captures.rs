@@ -203,7 +203,10 @@ fn ingestion_summary(file: &str) -> String {
         })
         .expect("capture parses");
         assert!(parsed.errors.is_empty(), "{file}: {:?}", parsed.errors);
-        assert!(parsed.pending.is_empty(), "{file}: no captured score names a config");
+        assert!(
+            parsed.pending.is_empty(),
+            "{file}: no captured score names a config"
+        );
         out.push_str(&summarize(parsed.batch));
     }
     out

@@ -5,8 +5,8 @@ use crate::secret::SecretHome;
 use anyhow::Context;
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
-use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::prompts::Prompts;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::Store;
 #[cfg(feature = "postgres")]
 use spindle_store_postgres::{PostgresOptions, PostgresStore};

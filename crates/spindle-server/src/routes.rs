@@ -8,8 +8,8 @@ pub mod models;
 pub mod ops;
 pub mod params;
 pub mod prompts;
-pub mod score_configs;
 pub mod read;
+pub mod score_configs;
 
 use crate::state::AppState;
 use axum::routing::{get, patch, post, put};

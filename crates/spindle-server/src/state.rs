@@ -6,9 +6,9 @@ use crate::listen::Connections;
 use crate::metrics::Metrics;
 use crate::prompts::PromptService;
 use crate::readiness::Readiness;
+use crate::resolver::Backend;
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
-use spindle_store::prompts::Prompts;
 use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::secret::ServerSecret;
 use spindle_store::Store;
@@ -62,14 +62,10 @@ impl AppState {
     /// The default of `--max-connections`.
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
-    /// An app state with the default byte budget and body-read timeout (see
-    /// [`AppState::with_body_budget`]).
+    /// An app state over what one backend keeps, with the default byte budget and body-read
+    /// timeout (see [`AppState::with_body_budget`]).
     pub fn new(
-        store: Arc<dyn Store>,
-        accounts: Arc<dyn Accounts>,
-        prompts: Arc<dyn Prompts>,
-        datasets: Arc<dyn Datasets>,
-        score_configs: Arc<dyn ScoreConfigs>,
+        (store, accounts, prompts, datasets, score_configs): Backend,
         limits: Limits,
         max_inflight_ingest: usize,
         public_base_url: &str,

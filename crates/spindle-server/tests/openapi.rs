@@ -29,7 +29,10 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("models", include_str!("../src/routes/models.rs")),
     ("prompts", include_str!("../src/routes/prompts.rs")),
     ("datasets", include_str!("../src/routes/datasets.rs")),
-    ("score_configs", include_str!("../src/routes/score_configs.rs")),
+    (
+        "score_configs",
+        include_str!("../src/routes/score_configs.rs"),
+    ),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
 /// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).

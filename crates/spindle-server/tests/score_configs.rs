@@ -64,7 +64,10 @@ async fn score_configs_are_created_listed_read_and_patched() {
     assert_eq!(numeric["dataType"], "NUMERIC");
     assert_eq!(numeric["projectId"], "p1");
     assert_eq!(numeric["isArchived"], false);
-    assert_eq!((numeric["minValue"].as_f64(), numeric["maxValue"].as_f64()), (Some(0.0), Some(1.0)));
+    assert_eq!(
+        (numeric["minValue"].as_f64(), numeric["maxValue"].as_f64()),
+        (Some(0.0), Some(1.0))
+    );
     assert_eq!(numeric["categories"], Value::Null);
     assert_eq!(numeric["description"], "share of right answers");
     let boolean = get(&app, &format!("/api/public/score-configs/{boolean_id}")).await;
@@ -140,7 +143,10 @@ async fn score_configs_are_created_listed_read_and_patched() {
         "score config",
     )
     .await;
-    let other = app.get_as("/api/public/score-configs", PK2, SK2).await.json();
+    let other = app
+        .get_as("/api/public/score-configs", PK2, SK2)
+        .await
+        .json();
     assert_eq!(other["meta"]["totalItems"], 0);
 }
 
@@ -241,16 +247,31 @@ async fn scores_naming_a_config_are_checked_on_every_write_path() {
         })
         .collect();
     let expected = [
-        ("e3", "batch[2].body.value: 1.5 is above the maximum 1 of score config \"accuracy\""),
-        ("e4", "batch[3].body.value: \"snarky\" is not a category of score config \"tone\""),
-        ("e5", "batch[4].body.dataType: NUMERIC does not match the data type BOOLEAN"),
-        ("e6", "batch[5].body.configId: no score config \"nope\" in this project"),
+        (
+            "e3",
+            "batch[2].body.value: 1.5 is above the maximum 1 of score config \"accuracy\"",
+        ),
+        (
+            "e4",
+            "batch[3].body.value: \"snarky\" is not a category of score config \"tone\"",
+        ),
+        (
+            "e5",
+            "batch[4].body.dataType: NUMERIC does not match the data type BOOLEAN",
+        ),
+        (
+            "e6",
+            "batch[5].body.configId: no score config \"nope\" in this project",
+        ),
         ("e7", "batch[6].body.configId: score config"),
     ];
     assert_eq!(errors.len(), expected.len(), "{errors:?}");
     for ((id, message), (expected_id, start)) in errors.iter().zip(expected) {
         assert_eq!(id, expected_id);
-        assert!(message.starts_with(start), "{message:?} should start with {start:?}");
+        assert!(
+            message.starts_with(start),
+            "{message:?} should start with {start:?}"
+        );
     }
 
     // A categorical score given by its label gets the category's value; all read back with
@@ -260,9 +281,17 @@ async fn scores_naming_a_config_are_checked_on_every_write_path() {
     assert_eq!(tone["data"][0]["stringValue"], "polite");
     assert_eq!(tone["data"][0]["configId"], categorical_id.as_str());
     assert_eq!(tone["data"][0]["queueId"], "q1");
-    let by_config = get(&app, &format!("/api/public/v2/scores?configId={numeric_id}")).await;
+    let by_config = get(
+        &app,
+        &format!("/api/public/v2/scores?configId={numeric_id}"),
+    )
+    .await;
     assert_eq!(by_config["meta"]["totalItems"], 1);
-    let v3 = get(&app, "/api/public/v3/scores?name=correct&fields=details,annotation").await;
+    let v3 = get(
+        &app,
+        "/api/public/v3/scores?name=correct&fields=details,annotation",
+    )
+    .await;
     assert_eq!(v3["data"][0]["value"], false);
     assert_eq!(v3["data"][0]["dataType"], "BOOLEAN");
     assert_eq!(v3["data"][0]["configId"], boolean_id.as_str());
@@ -289,7 +318,10 @@ async fn scores_naming_a_config_are_checked_on_every_write_path() {
     assert_eq!(one.status.as_u16(), 200, "{}", one.text());
     let stored = get(&app, "/api/public/v2/scores/s9").await;
     assert_eq!(stored["name"], "tone", "the config's name wins");
-    assert_eq!(stored["stringValue"], "rude", "a category given by value gets its label");
+    assert_eq!(
+        stored["stringValue"], "rude",
+        "a category given by value gets its label"
+    );
     let many = app
         .post_json(
             "/api/public/scores",
@@ -301,7 +333,10 @@ async fn scores_naming_a_config_are_checked_on_every_write_path() {
         .await;
     assert_eq!(many.status.as_u16(), 207, "{}", many.text());
     let many = many.json();
-    assert_eq!((many["accepted"].clone(), many["rejected"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (many["accepted"].clone(), many["rejected"].clone()),
+        (json!(1), json!(1))
+    );
     assert!(many["errors"][0]["message"]
         .as_str()
         .expect("message")

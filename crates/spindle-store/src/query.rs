@@ -31,7 +31,11 @@ impl<T> Page<T> {
     /// The same page with each item converted, or the first conversion's error.
     pub fn try_map<U, E>(self, convert: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         Ok(Page {
-            items: self.items.into_iter().map(convert).collect::<Result<_, E>>()?,
+            items: self
+                .items
+                .into_iter()
+                .map(convert)
+                .collect::<Result<_, E>>()?,
             page: self.page,
             limit: self.limit,
             total_items: self.total_items,

@@ -131,7 +131,11 @@ fn configs_are_checked_field_by_field() {
     }
     let boolean = new_config(ConfigDataType::Boolean).checked().unwrap();
     assert_eq!(boolean.categories, boolean_categories());
-    assert_eq!(boolean.clone().checked(), Ok(boolean), "checking twice changes nothing");
+    assert_eq!(
+        boolean.clone().checked(),
+        Ok(boolean),
+        "checking twice changes nothing"
+    );
 }
 
 #[test]

@@ -65,7 +65,11 @@ pub async fn get(
         .score_configs
         .get_score_config(&auth.project_id, &id)
         .await?;
-    Ok(Json(score_config_json(&found(config, "score config", &id)?)))
+    Ok(Json(score_config_json(&found(
+        config,
+        "score config",
+        &id,
+    )?)))
 }
 
 /// `PATCH /api/public/score-configs/{configId}`
@@ -89,5 +93,9 @@ pub async fn update(
         .score_configs
         .update_score_config(&auth.project_id, &id, &patch)
         .await?;
-    Ok(Json(score_config_json(&found(config, "score config", &id)?)))
+    Ok(Json(score_config_json(&found(
+        config,
+        "score config",
+        &id,
+    )?)))
 }

@@ -15,8 +15,8 @@ use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
 use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::datasets::Datasets;
-use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::prompts::Prompts;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{Organization, Project, Store};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
@@ -67,11 +67,13 @@ pub async fn app_with(options: Options) -> TestApp {
             .expect("key");
     }
     let state = AppState::new(
-        store.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite,
+        (
+            store.clone(),
+            sqlite.clone(),
+            sqlite.clone(),
+            sqlite.clone(),
+            sqlite,
+        ),
         Limits {
             max_body_bytes: options.max_body_bytes,
         },
@@ -150,16 +152,12 @@ pub fn app_state(
         max_body_bytes: 1 << 20,
     };
     AppState::new(
-        store,
-        accounts,
-        prompts,
-        datasets,
-        score_configs,
+        (store, accounts, prompts, datasets, score_configs),
         limits,
         8,
         "http://test",
     )
-        .with_server_secret(secret)
+    .with_server_secret(secret)
 }
 
 /// The UI's sign-in, with the header that marks the app's own requests.

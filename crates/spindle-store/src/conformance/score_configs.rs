@@ -125,7 +125,11 @@ pub async fn score_configs_create_get_list_and_isolation<S: ScoreConfigsStore>(s
         .await
         .expect_err("min above max");
     assert_eq!(refused.kind, ErrorKind::InvalidArgument);
-    assert!(refused.message.starts_with("maxValue:"), "{}", refused.message);
+    assert!(
+        refused.message.starts_with("maxValue:"),
+        "{}",
+        refused.message
+    );
 
     // Lists are newest first, paged, with the total.
     let first = store
@@ -166,10 +170,7 @@ pub async fn score_configs_create_get_list_and_isolation<S: ScoreConfigsStore>(s
 
     // Another project sees none of them, and cannot change them.
     assert_eq!(
-        store
-            .get_score_config(OTHER, &range.id)
-            .await
-            .expect("get"),
+        store.get_score_config(OTHER, &range.id).await.expect("get"),
         None
     );
     assert!(store
@@ -227,7 +228,10 @@ pub async fn score_config_patches_are_checked_as_a_whole<S: ScoreConfigsStore>(s
         .expect("update")
         .expect("exists");
     assert!(patched.is_archived);
-    assert_eq!((patched.min_value, patched.max_value), (Some(0.0), Some(20.0)));
+    assert_eq!(
+        (patched.min_value, patched.max_value),
+        (Some(0.0), Some(20.0))
+    );
     assert_eq!(patched.description.as_deref(), Some("wider"));
     assert_eq!(patched.created_at, created.created_at);
     assert!(patched.updated_at >= created.updated_at);
@@ -288,7 +292,10 @@ pub async fn concurrent_score_config_patches_apply_one_after_the_other<S: ScoreC
     // stored minimum); together they are not, so one of each pair must be refused.
     for round in 0..6 {
         let created = store
-            .create_score_config(PROJECT, &numeric(&format!("q{round}"), Some(0.0), Some(10.0)))
+            .create_score_config(
+                PROJECT,
+                &numeric(&format!("q{round}"), Some(0.0), Some(10.0)),
+            )
             .await
             .expect("create");
         let raise_min = ScoreConfigPatch {
