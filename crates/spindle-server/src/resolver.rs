@@ -90,14 +90,21 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
     };
     let store = SqliteStore::open(&sqlite_path, sqlite_options)
         .with_context(|| format!("opening the SQLite database in {}", sqlite_path.display()))?;
-    let store = Arc::new(store);
-    Ok((
+    Ok(backend_of(Arc::new(store)))
+}
+
+/// What `store` keeps, as every trait the app uses.
+fn backend_of<S>(store: Arc<S>) -> Backend
+where
+    S: Store + Accounts + Prompts + Datasets + ScoreConfigs,
+{
+    (
         store.clone(),
         store.clone(),
         store.clone(),
         store.clone(),
         store,
-    ))
+    )
 }
 
 /// The directory the SQLite database lives in, for the readiness probe; `None` for
@@ -140,14 +147,7 @@ fn open_postgres(
     // The message never echoes the URL: it may hold a password.
     let store = PostgresStore::open_blocking(url, postgres_options)
         .context("DATABASE_URL: opening the PostgreSQL database")?;
-    let store = Arc::new(store);
-    Ok((
-        store.clone(),
-        store.clone(),
-        store.clone(),
-        store.clone(),
-        store,
-    ))
+    Ok(backend_of(Arc::new(store)))
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -3,7 +3,7 @@
 
 use super::ingest::parse_charged_json_body;
 use super::params::{page_request, Params};
-use crate::auth::FullAuth;
+use crate::auth::{FullAuth, ProjectAuth};
 use crate::dto::datasets::page_json;
 use crate::dto::score_configs::score_config_json;
 use crate::dto::PageResponse;
@@ -14,10 +14,22 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::Value;
+use spindle_core::Error;
 use spindle_ingest::score_config::{parse_score_config_body, parse_score_config_patch};
 
 /// The largest score config body.
 const MAX_CONFIG_BODY: usize = 1 << 20;
+
+/// Reads and parses a score config body.
+async fn parse_body<T: Send + 'static>(
+    state: &AppState,
+    auth: &ProjectAuth,
+    headers: &HeaderMap,
+    body: Body,
+    parse: fn(&[u8]) -> Result<T, Error>,
+) -> ApiResult<T> {
+    parse_charged_json_body(state, auth, headers, body, MAX_CONFIG_BODY, parse).await
+}
 
 /// `POST /api/public/score-configs`
 pub async fn create(
@@ -26,15 +38,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let config = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_CONFIG_BODY,
-        parse_score_config_body,
-    )
-    .await?;
+    let config = parse_body(&state, &auth, &headers, body, parse_score_config_body).await?;
     let stored = state
         .score_configs
         .create_score_config(&auth.project_id, &config)
@@ -80,15 +84,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let patch = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_CONFIG_BODY,
-        parse_score_config_patch,
-    )
-    .await?;
+    let patch = parse_body(&state, &auth, &headers, body, parse_score_config_patch).await?;
     let config = state
         .score_configs
         .update_score_config(&auth.project_id, &id, &patch)

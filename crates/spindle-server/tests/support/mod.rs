@@ -491,6 +491,20 @@ pub fn sdk_client(base_url: &str) -> spindle::Client {
         .expect("SDK client")
 }
 
+/// POSTs JSON with project 1's keys; fails unless the answer is 200. Returns its body.
+pub async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
+    let response = app.post_json(path, &body).await;
+    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
+    response.json()
+}
+
+/// GETs with project 1's keys; fails unless the answer is 200. Returns its body.
+pub async fn get_ok(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).await;
+    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
+    response.json()
+}
+
 /// Asserts an error answer: its status, and a message that starts with `message_start`.
 pub async fn expect_error(response: Response, status: u16, message_start: &str) {
     assert_eq!(response.status.as_u16(), status, "{}", response.text());
