@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CQH2fSMU.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CQH2fSMU.js"),
+        "assets/index-Bq17yah1.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-Bq17yah1.css"),
     ),
     (
-        "assets/index-xIfDEZPK.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-xIfDEZPK.css"),
+        "assets/index-CToguuos.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-CToguuos.js"),
     ),
     (
         "favicon.svg",
