@@ -1,3 +1,6 @@
+//! Score configs: the rules a config follows, patches checked as a whole, and what a config
+//! makes of the scores that name it (data-driven cases).
+
 use super::*;
 
 fn category(label: &str, value: f64) -> ConfigCategory {
