@@ -176,7 +176,15 @@ pub fn parse_score(
         return Ok(ParsedScore::Ready(record));
     };
     let given = match value {
-        Value::Number(number) => GivenValue::Number(number.as_f64().unwrap_or(f64::NAN)),
+        Value::Number(number) => match number.as_f64().filter(|value| value.is_finite()) {
+            Some(value) => GivenValue::Number(value),
+            None => {
+                return Err(Error::invalid(
+                    fields.field("value"),
+                    "must be a finite number",
+                ))
+            }
+        },
         Value::Bool(flag) => GivenValue::Number(if *flag { 1.0 } else { 0.0 }),
         Value::String(text) => GivenValue::Text(text.clone()),
         _ => {
