@@ -1295,14 +1295,12 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
 
     // Annotations that name the config are checked against it; the author is the user.
     let scores = "/api/ui/projects/p1/scores";
-    let out_of_range = ui
-        .act(
-            &admin,
-            "POST",
-            scores,
-            json!({"traceId": "t1", "name": "accuracy", "value": 2, "configId": config_id}),
-        )
-        .await;
+    let annotate = |value: f64| {
+        let body =
+            json!({"traceId": "t1", "name": "accuracy", "value": value, "configId": config_id});
+        ui.act(&admin, "POST", scores, body)
+    };
+    let out_of_range = annotate(2.0).await;
     assert_eq!(out_of_range.status, StatusCode::BAD_REQUEST);
     assert!(
         out_of_range
@@ -1311,14 +1309,7 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
         "{}",
         out_of_range.text()
     );
-    let annotated = ui
-        .act(
-            &admin,
-            "POST",
-            scores,
-            json!({"traceId": "t1", "name": "accuracy", "value": 0.5, "configId": config_id}),
-        )
-        .await;
+    let annotated = annotate(0.5).await;
     assert_eq!(
         annotated.status,
         StatusCode::CREATED,
@@ -1340,14 +1331,7 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
         .await;
     assert_eq!(archived.status, StatusCode::OK, "{}", archived.text());
     assert_eq!(archived.json()["isArchived"], true);
-    let after = ui
-        .act(
-            &admin,
-            "POST",
-            scores,
-            json!({"traceId": "t1", "name": "accuracy", "value": 0.5, "configId": config_id}),
-        )
-        .await;
+    let after = annotate(0.5).await;
     assert_eq!(
         after.status,
         StatusCode::BAD_REQUEST,
