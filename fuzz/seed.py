@@ -9,6 +9,8 @@ fuzz/corpus/<target>/seed-*:
 * model_json:     a few hand-made /api/public/models bodies (flat prices, prices, tiers);
 * prompt_json:    a few hand-made /api/public/v2/prompts bodies (text, chat with a
                   placeholder, a reference) and label updates;
+* score_config_json: a few hand-made /api/public/score-configs bodies (numeric with a range,
+                  categorical, boolean) and patches;
 * otlp_json:      the JSON bodies sent to /api/public/otel/v1/traces, plus every captured
                   protobuf export re-encoded as OTLP/JSON;
 * otlp_protobuf:  every captured protobuf export (stored decoded in the fixtures) encoded
@@ -50,6 +52,7 @@ DICT_SOURCES = {
     "score_json": ["score.rs", "fields.rs"],
     "model_json": ["model.rs"],
     "prompt_json": ["prompt.rs"],
+    "score_config_json": ["score_config.rs", "fields.rs"],
     "usage_json": ["usage.rs"],
 }
 
@@ -375,6 +378,12 @@ def main():
         {"type": "placeholder", "name": "history"},
         {"type": "chatmessage", "role": "user", "content": "q"}]}), counts)
     write("prompt_json", dumps({"newLabels": ["production", "staging"]}), counts)
+    write("score_config_json", dumps({"name": "accuracy", "dataType": "NUMERIC", "minValue": 0,
+                                      "maxValue": 1, "description": "d"}), counts)
+    write("score_config_json", dumps({"name": "tone", "dataType": "CATEGORICAL", "categories": [
+        {"label": "rude", "value": 0}, {"label": "polite", "value": 1}]}), counts)
+    write("score_config_json", dumps({"name": "correct", "dataType": "BOOLEAN"}), counts)
+    write("score_config_json", dumps({"isArchived": True, "maxValue": 5}), counts)
     for data in gzip_inputs[:6]:
         write("gunzip", gzip.compress(data, mtime=0), counts)
     if gzip_inputs:

@@ -1,5 +1,6 @@
-//! `POST /api/public/ingestion` bodies: every event is either accepted or reported, and the
-//! accepted ones coalesce into one record per entity.
+//! `POST /api/public/ingestion` bodies: every event is either accepted, reported, or held as a
+//! score naming a config (checked once the configs are read), and the accepted ones coalesce
+//! into one record per entity.
 
 #![no_main]
 
@@ -19,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
             })
             .map(|events| events.len())
             .expect("a parsed body has a batch array");
-        assert_eq!(parsed.successes.len() + parsed.errors.len(), events);
+        assert_eq!(
+            parsed.successes.len() + parsed.errors.len() + parsed.pending.len(),
+            events
+        );
         let mut batch = parsed.batch;
         batch.coalesce();
         spindle_fuzz::check_coalesced(&batch);

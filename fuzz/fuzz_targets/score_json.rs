@@ -4,12 +4,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spindle_ingest::score::{parse_scores_body, ScoresBody};
+use spindle_ingest::score::{parse_scores_body, ParsedScore, ScoresBody};
 
 fuzz_target!(|data: &[u8]| {
-    let check = |score: &spindle_core::ScoreRecord| {
-        assert!(score.name.as_deref().is_some_and(|name| !name.is_empty()));
-        assert!(score.data_type.is_some());
+    // A score that names a config gets its data type from the config.
+    let check = |score: &ParsedScore| {
+        let (record, typed) = match score {
+            ParsedScore::Ready(record) => (record, true),
+            ParsedScore::Pending(pending) => (&pending.record, false),
+        };
+        assert!(record.name.as_deref().is_some_and(|name| !name.is_empty()));
+        assert_eq!(record.data_type.is_some(), typed);
     };
     match parse_scores_body(data, spindle_fuzz::NOW, &mut spindle_fuzz::fresh_ids()) {
         Ok(ScoresBody::One(score)) => check(&score),

@@ -423,6 +423,11 @@ SCENARIOS = {
     "py_metrics_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_metrics.py"), "v4"], {}),
     "py_reviews_v5": (lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_reviews.py"), "v5"], {}),
     "py_reviews_v4": (lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_reviews.py"), "v4"], {}),
+    "py_score_configs_v5": (
+        lambda: [str(_venv_python("v5")), str(HERE / "scenarios" / "py_score_configs.py"), "v5"], {}),
+    "py_score_configs_v4": (
+        lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_score_configs.py"), "v4"], {}),
+    "js_score_configs": (_node("score_configs.mjs"), {}),
     "js_prompts": (_node("prompts.mjs"), {}),
     "js_reviews": (_node("reviews.mjs"), {}),
     "js_datasets": (_node("datasets.mjs"), {}),

@@ -168,7 +168,9 @@ try {
     await page.screenshot({ path: join(SHOTS, "trace.png"), fullPage: false });
   });
 
+  let traceUrl = "";
   await step("add a score", async () => {
+    traceUrl = page.url();
     await page.locator(".trace-root").click();
     await page.fill('input[name="score-name"]', "e2e-helpful");
     await page.fill('input[name="score-value"]', "1");
@@ -423,6 +425,54 @@ try {
     await page.getByRole("heading", { name: "API keys" }).waitFor();
     await page.locator("table.data tbody tr").nth(1).waitFor();
     assert(!(await page.locator("main").textContent()).includes(secret), "the secret is not shown again");
+  });
+
+  await step("settings: score configs are created (numeric, categorical, boolean) and archived", async () => {
+    const section = page.locator("section.score-configs");
+    const create = async (name, type, fill) => {
+      await section.getByLabel("Config name").fill(name);
+      await section.getByLabel("Config type").selectOption(type);
+      await fill();
+      await section.getByRole("button", { name: "Create config" }).click();
+      await section.locator("tr", { hasText: name }).waitFor();
+    };
+    await create("e2e-accuracy", "NUMERIC", async () => {
+      await section.getByLabel("Minimum").fill("0");
+      await section.getByLabel("Maximum").fill("1");
+    });
+    await create("e2e-tone", "CATEGORICAL", () => section.getByLabel("Categories").fill("rude=0\npolite=1"));
+    await create("e2e-correct", "BOOLEAN", async () => {});
+    await create("e2e-old", "NUMERIC", async () => {});
+    assert((await section.locator("tr", { hasText: "e2e-tone" }).textContent()).includes("polite (1)"), "categories listed");
+    assert((await section.locator("tr", { hasText: "e2e-accuracy" }).textContent()).includes("0 to 1"), "range listed");
+    await section.locator("tr", { hasText: "e2e-old" }).getByRole("button", { name: "Archive" }).click();
+    await section.locator("tr", { hasText: "e2e-old" }).getByRole("button", { name: "Restore" }).waitFor();
+    assert((await section.locator("tr", { hasText: "e2e-old" }).textContent()).includes("archived"), "archived");
+    await page.screenshot({ path: join(SHOTS, "score-configs.png"), fullPage: false });
+  });
+
+  await step("a trace's scores from the project's configs (category buttons, range, boolean toggle)", async () => {
+    await page.goto(traceUrl);
+    await page.locator(".trace-root").click();
+    const form = page.locator("form.add-score");
+    const configs = form.getByLabel("Score config");
+    const offered = await configs.locator("option").allTextContents();
+    assert(offered.includes("e2e-tone") && !offered.includes("e2e-old"), `archived configs are not offered: ${offered}`);
+    await configs.selectOption({ label: "e2e-tone" });
+    await form.getByRole("button", { name: "polite" }).click();
+    await form.getByRole("button", { name: "Add score" }).click();
+    await page.locator(".scores li", { hasText: "e2e-tone" }).waitFor();
+    assert((await page.locator(".scores li", { hasText: "e2e-tone" }).textContent()).includes("polite"), "the category's label");
+    await configs.selectOption({ label: "e2e-accuracy" });
+    const value = form.getByLabel("Score value");
+    assert((await value.getAttribute("max")) === "1", "the range bounds the input");
+    await value.fill("0.5");
+    await form.getByRole("button", { name: "Add score" }).click();
+    await page.locator(".scores li", { hasText: "e2e-accuracy" }).waitFor();
+    await configs.selectOption({ label: "e2e-correct" });
+    await form.getByLabel("Score value").check();
+    await form.getByRole("button", { name: "Add score" }).click();
+    await page.locator(".scores li", { hasText: "e2e-correct" }).waitFor();
   });
 
   await step("models: the built-in prices are listed and a custom model is added", async () => {

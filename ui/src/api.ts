@@ -57,6 +57,7 @@ export const api = {
   get: <T>(path: string, signal?: AbortSignal) => request<T>("GET", path, undefined, signal),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body),
   put: <T>(path: string, body?: unknown) => request<T>("PUT", path, body),
+  patch: <T>(path: string, body?: unknown) => request<T>("PATCH", path, body),
   del: <T>(path: string) => request<T>("DELETE", path),
 };
 
@@ -143,6 +144,23 @@ export interface Score {
   comment: string | null;
   timestamp: string;
   dataType: string;
+}
+
+export interface ScoreConfigCategory {
+  label: string;
+  value: number;
+}
+
+/** A score config: the shape scores of its name must have. */
+export interface ScoreConfig {
+  id: string;
+  name: string;
+  dataType: "NUMERIC" | "CATEGORICAL" | "BOOLEAN" | "TEXT";
+  isArchived: boolean;
+  minValue: number | null;
+  maxValue: number | null;
+  categories: ScoreConfigCategory[] | null;
+  description: string | null;
 }
 
 export interface TraceDetail {

@@ -13,6 +13,7 @@ pub mod prompt;
 pub mod record;
 pub mod review;
 pub mod rng;
+pub mod score_config;
 pub mod time;
 
 pub use error::{Error, ErrorKind};

@@ -2,12 +2,13 @@
 //! events, parsed one by one so good events are kept and bad ones reported (wire spec §4).
 
 use crate::fields::{io_text, metadata_map, Fields};
-use crate::score::parse_score;
+use crate::score::{config_ids, config_of, parse_score, ParsedScore, PendingScore};
 use crate::usage;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::model::normalize_environment;
+use spindle_core::score_config::ScoreConfig;
 use spindle_core::time::{parse_iso, Micros};
 use spindle_core::{Error, Level, ObservationRecord, ObservationType, TraceRecord, WriteBatch};
 use std::collections::BTreeMap;
@@ -28,6 +29,35 @@ pub struct Parsed {
     /// Envelope ids of the accepted events, in request order.
     pub successes: Vec<String>,
     pub errors: Vec<EventError>,
+    /// Scores that name a config, with their envelope ids: neither accepted nor rejected
+    /// until [`Parsed::resolve_pending`] checks them against their configs.
+    pub pending: Vec<(String, PendingScore)>,
+}
+
+impl Parsed {
+    /// The distinct config ids the pending scores name.
+    pub fn config_ids(&self) -> Vec<String> {
+        config_ids(self.pending.iter().map(|(_, score)| score))
+    }
+
+    /// Checks each pending score against its config among `configs`: a valid one joins the
+    /// batch and its event the successes, an invalid one is the event's error (400).
+    pub fn resolve_pending(&mut self, configs: &[ScoreConfig]) {
+        for (envelope_id, score) in std::mem::take(&mut self.pending) {
+            let config = config_of(configs, &score.config_id);
+            match score.resolve(config) {
+                Ok(record) => {
+                    self.batch.scores.push(record);
+                    self.successes.push(envelope_id);
+                }
+                Err(error) => self.errors.push(EventError {
+                    id: envelope_id,
+                    status: 400,
+                    message: error.message,
+                }),
+            }
+        }
+    }
 }
 
 /// Parses a whole request body. Fails as a whole only when the body is not JSON or has no
@@ -69,7 +99,8 @@ pub fn parse_allowing(
             continue;
         }
         match parse_event(event, &path, fresh_id, &mut parsed.batch) {
-            Ok(()) => parsed.successes.push(envelope_id),
+            Ok(None) => parsed.successes.push(envelope_id),
+            Ok(Some(score)) => parsed.pending.push((envelope_id, score)),
             Err(error) => parsed.errors.push(EventError {
                 id: envelope_id,
                 status: 400,
@@ -131,7 +162,7 @@ fn parse_event(
     path: &str,
     fresh_id: &mut dyn FnMut() -> String,
     out: &mut WriteBatch,
-) -> Result<(), Error> {
+) -> Result<Option<PendingScore>, Error> {
     let Value::Object(envelope) = event else {
         return Err(Error::invalid(path, "expected an object"));
     };
@@ -183,9 +214,10 @@ fn parse_event(
             out.observations.push(observation);
             out.traces.push(trace);
         }
-        EventKind::Score => out
-            .scores
-            .push(parse_score(body, &body_path, timestamp, stamp, fresh_id)?),
+        EventKind::Score => match parse_score(body, &body_path, timestamp, stamp, fresh_id)? {
+            ParsedScore::Ready(score) => out.scores.push(score),
+            ParsedScore::Pending(score) => return Ok(Some(score)),
+        },
         EventKind::SdkLog => {}
         EventKind::DatasetRunItem => {
             return Err(Error::invalid(
@@ -194,7 +226,7 @@ fn parse_event(
             ))
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

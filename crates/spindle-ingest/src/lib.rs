@@ -14,4 +14,5 @@ pub mod otlp;
 pub mod prompt;
 pub mod review;
 pub mod score;
+pub mod score_config;
 pub mod usage;

@@ -203,6 +203,10 @@ fn ingestion_summary(file: &str) -> String {
         })
         .expect("capture parses");
         assert!(parsed.errors.is_empty(), "{file}: {:?}", parsed.errors);
+        assert!(
+            parsed.pending.is_empty(),
+            "{file}: no captured score names a config"
+        );
         out.push_str(&summarize(parsed.batch));
     }
     out
@@ -248,6 +252,9 @@ fn python_v5_score_array() {
                 &mut || "generated".to_owned(),
             )
             .expect("valid score");
+            let score::ParsedScore::Ready(record) = record else {
+                panic!("the captured scores name no config");
+            };
             batch.scores.push(record);
         }
         out.push_str(&summarize(batch));

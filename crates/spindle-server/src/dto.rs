@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub mod datasets;
 pub mod prompts;
 pub mod reviews;
+pub mod score_configs;
 
 /// JSON text as stored, parsed (it was written by this server; `null` if it is not JSON).
 pub fn stored_json(text: &str) -> Value {

@@ -425,12 +425,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             )
         })?;
     }
-    let (store, accounts, prompts, datasets, reviews) = open_backend(
+    let backend = open_backend(
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
         },
     )?;
+    let (store, accounts, ..) = backend.clone();
     let server_secret =
         load_server_secret(&secret_home(&config.storage), accounts.as_ref()).await?;
     // The keys are printed before they are stored: a start killed in between leaves no key
@@ -464,7 +465,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let public_base_url = format!("http://{local}");
     let state = AppState::new(
-        (store.clone(), accounts.clone(), prompts, datasets, reviews),
+        backend,
         Limits {
             max_body_bytes: config.max_body_bytes,
         },

@@ -7,6 +7,7 @@ use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::reviews::Reviews;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::Store;
 #[cfg(feature = "postgres")]
 use spindle_store_postgres::{PostgresOptions, PostgresStore};
@@ -59,17 +60,19 @@ pub fn open_store(
     Ok(open_backend(storage, options)?.0)
 }
 
-/// What one backend keeps: the data, the UI accounts, the prompts, the datasets, and the
-/// annotation queues and comments.
+/// What one backend keeps: the data, the UI accounts, the prompts, the datasets, the
+/// annotation queues and comments, and the score configs.
 pub type Backend = (
     Arc<dyn Store>,
     Arc<dyn Accounts>,
     Arc<dyn Prompts>,
     Arc<dyn Datasets>,
     Arc<dyn Reviews>,
+    Arc<dyn ScoreConfigs>,
 );
 
-/// Like [`open_store`], with the same backend's UI accounts, prompts, datasets and reviews.
+/// Like [`open_store`], with the same backend's UI accounts, prompts, datasets, reviews and
+/// score configs.
 pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::Result<Backend> {
     let url = storage.database_url.as_deref().unwrap_or("");
     let sqlite_path: PathBuf = if url.is_empty() {
@@ -92,9 +95,13 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
     Ok(backend_of(Arc::new(store)))
 }
 
-/// Every part of a [`Backend`], all kept by `store`.
-fn backend_of<S: Store + Accounts + Prompts + Datasets + Reviews>(store: Arc<S>) -> Backend {
+/// What `store` keeps, as every trait the app uses.
+fn backend_of<S>(store: Arc<S>) -> Backend
+where
+    S: Store + Accounts + Prompts + Datasets + Reviews + ScoreConfigs,
+{
     (
+        store.clone(),
         store.clone(),
         store.clone(),
         store.clone(),

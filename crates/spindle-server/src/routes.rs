@@ -10,6 +10,7 @@ pub mod params;
 pub mod prompts;
 pub mod read;
 pub mod reviews;
+pub mod score_configs;
 
 use crate::state::AppState;
 use axum::routing::{get, patch, post, put};
@@ -108,6 +109,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/datasets/{name}/runs/{run}",
             get(datasets::get_run).delete(datasets::delete_run),
+        )
+        .route(
+            "/score-configs",
+            get(score_configs::list).post(score_configs::create),
+        )
+        .route(
+            "/score-configs/{id}",
+            get(score_configs::get).patch(score_configs::update),
         )
         .route("/health", get(ops::health))
         .route("/openapi.json", get(ops::openapi))

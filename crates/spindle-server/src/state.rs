@@ -10,6 +10,7 @@ use crate::resolver::Backend;
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
 use spindle_store::reviews::Reviews;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::secret::ServerSecret;
 use spindle_store::Store;
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub datasets: Arc<dyn Datasets>,
     /// Annotation queues and comments, kept by the same backend as the store.
     pub reviews: Arc<dyn Reviews>,
+    /// Score configs, kept by the same backend as the store.
+    pub score_configs: Arc<dyn ScoreConfigs>,
     /// Keys the HMACs the server hands out (media download tokens) and peppers API secret
     /// hashes.
     pub server_secret: Arc<ServerSecret>,
@@ -67,7 +70,7 @@ impl AppState {
     /// An app state over what one backend keeps (see [`crate::resolver::Backend`]), with the
     /// default byte budget and body-read timeout (see [`AppState::with_body_budget`]).
     pub fn new(
-        (store, accounts, prompts, datasets, reviews): Backend,
+        (store, accounts, prompts, datasets, reviews, score_configs): Backend,
         limits: Limits,
         max_inflight_ingest: usize,
         public_base_url: &str,
@@ -92,6 +95,7 @@ impl AppState {
             prompts: Arc::new(PromptService::new(prompts)),
             datasets,
             reviews,
+            score_configs,
             server_secret,
             connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
         }

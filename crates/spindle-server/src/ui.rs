@@ -10,10 +10,11 @@ pub mod pricing;
 pub mod prompts;
 pub mod responses;
 pub mod reviews;
+pub mod score_configs;
 pub mod session;
 
 use crate::state::AppState;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 /// The header a write must carry: the session's CSRF token (any value for sign-in).
@@ -51,6 +52,11 @@ pub fn app(state: AppState) -> Router {
         .route("/models/{id}", delete(pricing::delete))
         .route("/pricing", put(pricing::set_pricing))
         .route("/pricing/recompute", post(pricing::recompute))
+        .route(
+            "/score-configs",
+            get(score_configs::list).post(score_configs::create),
+        )
+        .route("/score-configs/{id}", patch(score_configs::update))
         .route("/prompts", get(prompts::list).post(prompts::create))
         .route("/prompts/{name}", get(prompts::get).delete(prompts::delete))
         .route("/prompts/{name}/metrics", get(prompts::metrics))

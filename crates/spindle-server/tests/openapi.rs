@@ -30,6 +30,10 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("prompts", include_str!("../src/routes/prompts.rs")),
     ("datasets", include_str!("../src/routes/datasets.rs")),
     ("reviews", include_str!("../src/routes/reviews.rs")),
+    (
+        "score_configs",
+        include_str!("../src/routes/score_configs.rs"),
+    ),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
 /// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).
@@ -1283,11 +1287,11 @@ fn read_rs_scanner_follows_loops_and_closures() {
 
 // --- the document against the running app ------------------------------------------------------
 
-/// A concrete URL for a documented path: ids of the data [`seed`] stored, or unknown ones.
 /// `path` with each `{…}` segment replaced by an id the seed stored (`seeded` holds the ids
-/// the server chose: the queue, its item and the comment).
+/// the server chose: the score config, the queue, its item and the comment), or unknown ones.
 fn concrete_path(path: &str, seeded: &Seeded) -> String {
     let id = match path {
+        "/api/public/score-configs/{id}" => seeded.score_config_id.as_str(),
         "/api/public/traces/{id}" => "trace-1",
         "/api/public/observations/{id}" => "obs-1",
         "/api/public/scores/{id}" | "/api/public/v2/scores/{id}" => "score-1",
@@ -1308,6 +1312,7 @@ fn concrete_path(path: &str, seeded: &Seeded) -> String {
 
 /// The ids the server chose for what the seed created.
 struct Seeded {
+    score_config_id: String,
     queue_id: String,
     item_id: String,
     comment_id: String,
@@ -1385,7 +1390,8 @@ fn check_response(doc: &Value, label: &str, operation: &Value, response: &suppor
 }
 
 /// Stores a trace with a generation and a score through the ingestion API, a prompt, a
-/// dataset with an item and a run, an annotation queue with an item, and a comment.
+/// dataset with an item and a run, a score config, an annotation queue with an item, and a
+/// comment.
 async fn seed(app: &support::TestApp) -> Seeded {
     let response = app
         .post_json(
@@ -1427,6 +1433,14 @@ async fn seed(app: &support::TestApp) -> Seeded {
         let response = app.post_json(path, &body).await;
         assert_eq!(response.status.as_u16(), 200, "seed {path} rejected");
     }
+    let config = app
+        .post_json(
+            "/api/public/score-configs",
+            &json!({"name": "quality", "dataType": "NUMERIC"}),
+        )
+        .await;
+    assert_eq!(config.status.as_u16(), 200, "seed score config rejected");
+    let score_config_id = config.json()["id"].as_str().expect("config id").to_owned();
     let created_id = |response: support::Response, what: &str| {
         assert_eq!(response.status.as_u16(), 200, "seed {what} rejected");
         response.json()["id"].as_str().expect("an id").to_owned()
@@ -1454,6 +1468,7 @@ async fn seed(app: &support::TestApp) -> Seeded {
         .await;
     let comment_id = created_id(comment, "comment");
     Seeded {
+        score_config_id,
         queue_id,
         item_id,
         comment_id,

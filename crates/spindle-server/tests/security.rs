@@ -16,6 +16,7 @@ use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::reviews::Reviews;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
 use spindle_store_postgres::{PostgresOptions, PostgresStore};
@@ -34,8 +35,13 @@ enum Backend {
     Postgres,
 }
 
-/// A backend's prompts, datasets and reviews.
-type Catalog = (Arc<dyn Prompts>, Arc<dyn Datasets>, Arc<dyn Reviews>);
+/// A backend's prompts, datasets, reviews and score configs.
+type Catalog = (
+    Arc<dyn Prompts>,
+    Arc<dyn Datasets>,
+    Arc<dyn Reviews>,
+    Arc<dyn ScoreConfigs>,
+);
 
 /// The app over one backend: project `p1` with a key, and an admin user.
 struct Server {
@@ -60,7 +66,7 @@ async fn server(backend: Backend) -> Server {
                 (
                     sqlite.clone(),
                     sqlite.clone(),
-                    (sqlite.clone(), sqlite.clone(), sqlite),
+                    (sqlite.clone(), sqlite.clone(), sqlite.clone(), sqlite),
                     None,
                 )
             }
@@ -85,7 +91,12 @@ async fn server(backend: Backend) -> Server {
                 (
                     postgres.clone(),
                     postgres.clone(),
-                    (postgres.clone(), postgres.clone(), postgres),
+                    (
+                        postgres.clone(),
+                        postgres.clone(),
+                        postgres.clone(),
+                        postgres,
+                    ),
                     Some(schema),
                 )
             }
@@ -118,7 +129,7 @@ async fn server(backend: Backend) -> Server {
 fn router(
     store: &Arc<dyn Store>,
     accounts: &Arc<dyn Accounts>,
-    (prompts, datasets, reviews): &Catalog,
+    (prompts, datasets, reviews, score_configs): &Catalog,
     secret: ServerSecret,
 ) -> Router {
     spindle_server::app(support::app_state(
@@ -127,6 +138,7 @@ fn router(
         prompts.clone(),
         datasets.clone(),
         reviews.clone(),
+        score_configs.clone(),
         secret,
     ))
 }

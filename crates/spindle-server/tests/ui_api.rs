@@ -89,6 +89,7 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         sqlite.clone(),
         sqlite.clone(),
         sqlite.clone(),
+        sqlite.clone(),
         secret,
     );
     let state = AppState {
@@ -457,6 +458,11 @@ async fn traces_filter_search_detail_and_annotation() {
     let detail = ui.get(&format!("{base}/t1"), &cookie).await.json();
     assert_eq!(detail["scores"][0]["name"], "helpful");
     assert_eq!(detail["scores"][0]["source"], "ANNOTATION");
+    let me = ui.get("/api/ui/me", &cookie).await.json();
+    assert_eq!(
+        detail["scores"][0]["authorUserId"], me["user"]["id"],
+        "the signed-in user is the author"
+    );
 
     let users = ui.get("/api/ui/projects/p1/users", &cookie).await.json();
     assert_eq!(users["meta"]["totalItems"], 2);
@@ -1376,4 +1382,93 @@ async fn queues_list_progress_and_reviewers() {
     assert_eq!(row["pending"], 1);
     assert_eq!(row["completed"], 1);
     assert_eq!(row["reviewers"][0]["name"], ADMIN_EMAIL);
+}
+
+#[tokio::test]
+async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
+    let ui = ui().await;
+    let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let configs = "/api/ui/projects/p1/score-configs";
+    let created = ui
+        .act(
+            &admin,
+            "POST",
+            configs,
+            json!({"name": "accuracy", "dataType": "NUMERIC", "minValue": 0, "maxValue": 1}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let config_id = created.json()["id"].as_str().expect("id").to_owned();
+    let refused = ui
+        .act(
+            &admin,
+            "POST",
+            configs,
+            json!({"name": "c", "dataType": "CATEGORICAL"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains("categories"), "{}", refused.text());
+    let listed = ui.get(configs, &admin.0).await.json();
+    assert_eq!(listed["data"][0]["id"], config_id.as_str());
+    assert_eq!(listed["meta"]["totalItems"], 1);
+
+    // A member may read the configs of their project, not change them.
+    let members = "/api/ui/projects/p2/score-configs";
+    assert_eq!(ui.get(members, &member.0).await.status, StatusCode::OK);
+    let not_owner = ui
+        .act(
+            &member,
+            "POST",
+            members,
+            json!({"name": "x", "dataType": "BOOLEAN"}),
+        )
+        .await;
+    assert_eq!(not_owner.status, StatusCode::FORBIDDEN);
+
+    // Annotations that name the config are checked against it; the author is the user.
+    let scores = "/api/ui/projects/p1/scores";
+    let annotate = |value: f64| {
+        let body =
+            json!({"traceId": "t1", "name": "accuracy", "value": value, "configId": config_id});
+        ui.act(&admin, "POST", scores, body)
+    };
+    let out_of_range = annotate(2.0).await;
+    assert_eq!(out_of_range.status, StatusCode::BAD_REQUEST);
+    assert!(
+        out_of_range
+            .text()
+            .contains("body.value: 2 is above the maximum 1"),
+        "{}",
+        out_of_range.text()
+    );
+    let annotated = annotate(0.5).await;
+    assert_eq!(
+        annotated.status,
+        StatusCode::CREATED,
+        "{}",
+        annotated.text()
+    );
+    let listed = ui.get(scores, &admin.0).await.json();
+    let me = ui.get("/api/ui/me", &admin.0).await.json();
+    assert_eq!(listed["data"][0]["configId"], config_id.as_str());
+    assert_eq!(listed["data"][0]["authorUserId"], me["user"]["id"]);
+
+    let archived = ui
+        .act(
+            &admin,
+            "PATCH",
+            &format!("{configs}/{config_id}"),
+            json!({"isArchived": true}),
+        )
+        .await;
+    assert_eq!(archived.status, StatusCode::OK, "{}", archived.text());
+    assert_eq!(archived.json()["isArchived"], true);
+    let after = annotate(0.5).await;
+    assert_eq!(
+        after.status,
+        StatusCode::BAD_REQUEST,
+        "archived configs take no new scores"
+    );
 }

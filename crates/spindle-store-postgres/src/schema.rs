@@ -72,6 +72,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0016_dataset_item_versions.sql"),
     ),
     ("0017_review", include_str!("../migrations/0017_review.sql")),
+    (
+        "0018_score_configs",
+        include_str!("../migrations/0018_score_configs.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -1,4 +1,4 @@
-//! The store, accounts, prompts and datasets conformance suites on PostgreSQL, one fresh schema per case. Fails
+//! The store, accounts, prompts, datasets and score configs conformance suites on PostgreSQL, one fresh schema per case. Fails
 //! (never skips) when PostgreSQL is not reachable.
 
 mod support;
@@ -22,5 +22,9 @@ spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move 
 });
 
 spindle_store::reviews_conformance_suite!(|dir: std::path::PathBuf| async move {
+    support::open_in(&dir, None).await
+});
+
+spindle_store::score_configs_conformance_suite!(|dir: std::path::PathBuf| async move {
     support::open_in(&dir, None).await
 });

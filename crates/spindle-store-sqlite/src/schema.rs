@@ -59,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0013_dataset_item_versions.sql"),
     ),
     ("0014_review", include_str!("../migrations/0014_review.sql")),
+    (
+        "0015_score_configs",
+        include_str!("../migrations/0015_score_configs.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

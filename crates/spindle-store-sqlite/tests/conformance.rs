@@ -1,4 +1,4 @@
-//! Runs the store, accounts, prompts and datasets conformance suites against the SQLite backend on a temporary
+//! Runs the store, accounts, prompts, datasets and score configs conformance suites against the SQLite backend on a temporary
 //! directory, and the SQLite store's own cases (memory released when idle).
 
 use spindle_core::merge::Stamp;
@@ -139,5 +139,9 @@ spindle_store::datasets_conformance_suite!(|dir: std::path::PathBuf| async move 
 });
 
 spindle_store::reviews_conformance_suite!(|dir: std::path::PathBuf| async move {
+    open(&dir, crash_durable())
+});
+
+spindle_store::score_configs_conformance_suite!(|dir: std::path::PathBuf| async move {
     open(&dir, crash_durable())
 });

@@ -22,6 +22,7 @@ pub mod fixtures;
 mod metrics;
 pub mod prompts;
 pub mod reviews;
+pub mod score_configs;
 
 pub use cases::*;
 pub use cost::*;

@@ -25,6 +25,8 @@ pub mod reading;
 pub mod retention;
 pub mod reviews;
 pub mod reviews_sql;
+pub mod score_configs;
+pub mod score_configs_sql;
 pub mod search;
 pub mod secret;
 pub mod sql;

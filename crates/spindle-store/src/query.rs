@@ -28,6 +28,21 @@ impl<T> Page<T> {
         }
     }
 
+    /// The same page with each item converted, or the first conversion's error.
+    pub fn try_map<U, E>(self, convert: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self
+                .items
+                .into_iter()
+                .map(convert)
+                .collect::<Result<_, E>>()?,
+            page: self.page,
+            limit: self.limit,
+            total_items: self.total_items,
+            next_cursor: self.next_cursor,
+        })
+    }
+
     pub fn total_pages(&self) -> u64 {
         if self.limit == 0 {
             0

@@ -1,5 +1,5 @@
-// Project settings: API keys (the secret shown once), members and invitations, and the
-// signed-in user's password.
+// Project settings: API keys (the secret shown once), score configs, members and
+// invitations, and the signed-in user's password.
 
 import { useState } from "preact/hooks";
 import { api, projectPath, type Me } from "../api";
@@ -7,6 +7,7 @@ import { time } from "../format";
 import { useLoad } from "../hooks";
 import { Copy } from "../components/Copy";
 import { DeleteButton, TableHead } from "../components/Table";
+import { ScoreConfigs } from "./ScoreConfigs";
 
 interface Key {
   publicKey: string;
@@ -89,6 +90,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
           <p class="muted">Only project owners create and revoke keys.</p>
         )}
       </section>
+      <ScoreConfigs projectId={props.projectId} owner={owner} fail={fail} />
       <section class="card">
         <h2>Members</h2>
         <ul>

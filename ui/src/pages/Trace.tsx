@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, projectPath, type Observation, type Score, type TraceDetail } from "../api";
 import { cost, count, latency, scoreValue, time } from "../format";
+import { configShape, useScoreConfigs } from "./ScoreConfigs";
 import { useLoad } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { buildTree, span, visibleRows } from "../tree";
@@ -248,18 +249,31 @@ function ScoreList(props: { scores: Score[] }) {
 }
 
 function AddScore(props: { projectId: string; traceId: string; observationId: string | null; onAdded: () => void }) {
+  const configs = useScoreConfigs(props.projectId);
+  const active = (configs.data?.data ?? []).filter((config) => !config.isArchived);
+  const [configId, setConfigId] = useState("");
+  const config = active.find((candidate) => candidate.id === configId) ?? null;
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [comment, setComment] = useState("");
   const [error, setError] = useState("");
+  const choose = (id: string) => {
+    setConfigId(id);
+    const chosen = active.find((candidate) => candidate.id === id);
+    setValue(chosen?.dataType === "BOOLEAN" ? "0" : "");
+  };
   return (
     <form
       class="add-score card"
       onSubmit={(event) => {
         event.preventDefault();
-        const numeric = Number(value);
         const body: Record<string, unknown> = { traceId: props.traceId, observationId: props.observationId, name, comment: comment || null };
-        if (value.trim() !== "" && Number.isFinite(numeric)) body.value = numeric;
+        const numeric = Number(value);
+        if (config) {
+          body.name = config.name;
+          body.configId = config.id;
+          body.value = config.dataType === "CATEGORICAL" ? value : numeric;
+        } else if (value.trim() !== "" && Number.isFinite(numeric)) body.value = numeric;
         else {
           body.value = value;
           body.dataType = "CATEGORICAL";
@@ -267,7 +281,7 @@ function AddScore(props: { projectId: string; traceId: string; observationId: st
         api.post(projectPath(props.projectId, "/scores"), body).then(
           () => {
             setName("");
-            setValue("");
+            setValue(config?.dataType === "BOOLEAN" ? "0" : "");
             setComment("");
             setError("");
             props.onAdded();
@@ -277,10 +291,41 @@ function AddScore(props: { projectId: string; traceId: string; observationId: st
       }}
     >
       <h3>Add a score {props.observationId ? "to this observation" : "to the trace"}</h3>
-      <input name="score-name" placeholder="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Score name" />
-      <input name="score-value" placeholder="value" required value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-label="Score value" />
+      {active.length > 0 ? (
+        <select aria-label="Score config" value={configId} onChange={(e) => choose(e.currentTarget.value)}>
+          <option value="">free-form score</option>
+          {active.map((candidate) => (
+            <option key={candidate.id} value={candidate.id}>
+              {candidate.name}
+            </option>
+          ))}
+        </select>
+      ) : null}
+      {config ? null : (
+        <input name="score-name" placeholder="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Score name" />
+      )}
+      {config === null ? (
+        <input name="score-value" placeholder="value" required value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-label="Score value" />
+      ) : config.dataType === "NUMERIC" ? (
+        <input type="number" step="any" name="score-value" required min={config.minValue ?? undefined} max={config.maxValue ?? undefined}
+          placeholder={configShape(config)} value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-label="Score value" />
+      ) : config.dataType === "BOOLEAN" ? (
+        <label class="toggle">
+          <input type="checkbox" checked={value === "1"} onChange={(e) => setValue(e.currentTarget.checked ? "1" : "0")} aria-label="Score value" />
+          {value === "1" ? "True" : "False"}
+        </label>
+      ) : (
+        <span class="categories" role="group" aria-label="Score value">
+          {(config.categories ?? []).map((category) => (
+            <button type="button" key={category.label} aria-pressed={value === category.label} class={value === category.label ? "selected" : ""}
+              onClick={() => setValue(category.label)}>
+              {category.label}
+            </button>
+          ))}
+        </span>
+      )}
       <input name="score-comment" placeholder="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} aria-label="Score comment" />
-      <button type="submit" class="primary">
+      <button type="submit" class="primary" disabled={config?.dataType === "CATEGORICAL" && value === ""}>
         Add score
       </button>
       {error ? <p class="error-box">{error}</p> : null}

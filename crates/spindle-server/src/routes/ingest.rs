@@ -1,4 +1,6 @@
-//! Write endpoints: OTLP traces, batch ingestion and score creation.
+//! Write endpoints: OTLP traces, batch ingestion and score creation. Scores that name a score
+//! config are checked against it (the configs a request names read once, only when some score
+//! names one) before anything of the request is written.
 
 use super::body::{blocking, content_type, fresh_id, now_micros, read_body, require_json};
 use crate::admission::Ticket;
@@ -11,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use spindle_core::score_config::ScoreConfig;
 use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_ingest::otlp;
 use spindle_ingest::score::ScoresBody;
@@ -181,11 +184,13 @@ pub async fn ingestion(
     require_json(&headers)?;
     let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "ingestion").await?;
     let scores_only = auth.access == Access::ScoresOnly;
-    let parsed = blocking(move || {
+    let mut parsed = blocking(move || {
         let allowed = move |event_type: &str| !scores_only || event_type == "score-create";
         spindle_ingest::batch::parse_allowing(&body, &allowed, &mut fresh_id)
     })
     .await?;
+    let configs = named_score_configs(&state, &auth.project_id, parsed.config_ids()).await?;
+    parsed.resolve_pending(&configs);
     let accepted = parsed.successes.len();
     if !parsed.errors.is_empty() {
         state.metrics.add(
@@ -225,6 +230,22 @@ pub async fn ingestion(
         .into_response())
 }
 
+/// The score configs of `ids` in the project, read in one statement; nothing is read when no
+/// score of the request names a config.
+pub async fn named_score_configs(
+    state: &AppState,
+    project_id: &str,
+    ids: Vec<String>,
+) -> ApiResult<Vec<ScoreConfig>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .score_configs
+        .score_configs_by_ids(project_id, &ids)
+        .await?)
+}
+
 fn scores_batch(scores: Vec<ScoreRecord>) -> WriteBatch {
     WriteBatch {
         scores,
@@ -245,14 +266,23 @@ pub async fn create_scores(
     let parsed =
         blocking(move || spindle_ingest::score::parse_scores_body(&body, now, &mut fresh_id))
             .await?;
-    let (scores, errors) = match parsed {
+    let configs = named_score_configs(&state, &auth.project_id, parsed.config_ids()).await?;
+    let (parsed_scores, mut errors) = match parsed {
         ScoresBody::One(score) => {
+            let score = score.resolve(&configs)?;
             let id = score.id.clone();
-            write.commit(scores_batch(vec![*score]), 1).await?;
+            write.commit(scores_batch(vec![score]), 1).await?;
             return Ok(Json(json!({"id": id})).into_response());
         }
         ScoresBody::Many { scores, errors } => (scores, errors),
     };
+    let mut scores = Vec::with_capacity(parsed_scores.len());
+    for score in parsed_scores {
+        match score.resolve(&configs) {
+            Ok(score) => scores.push(score),
+            Err(error) => errors.push(error),
+        }
+    }
     let accepted = scores.len();
     write.commit(scores_batch(scores), accepted).await?;
     if errors.is_empty() {

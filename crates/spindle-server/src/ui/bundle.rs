@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-Cy5U4pgN.css",
+        "assets/index-iH7Gm8us.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Cy5U4pgN.css"),
+        include_bytes!("../../../../ui/dist/assets/index-iH7Gm8us.css"),
     ),
     (
-        "assets/index-DsnqrMEs.js",
+        "assets/index-urE8QY37.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-DsnqrMEs.js"),
+        include_bytes!("../../../../ui/dist/assets/index-urE8QY37.js"),
     ),
     (
         "favicon.svg",

@@ -26,6 +26,7 @@ use crate::bootstrap::insert_key;
 use crate::dto::{self, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
 use crate::routes::body::fresh_id;
+use crate::routes::ingest::named_score_configs;
 use crate::routes::params::{
     any_of, observation_query, score_query, score_range, session_query, trace_query, Params,
     UI_MAX_LIMIT,
@@ -173,7 +174,8 @@ pub async fn list_scores(
 }
 
 /// `POST …/scores`: an annotation `{traceId, observationId?, name, value, dataType?,
-/// comment?}`; its source is `ANNOTATION` and its author the signed-in user.
+/// comment?, configId?}`; its source is `ANNOTATION` and its author the signed-in user. A
+/// score naming a config is checked against it, as on the public API.
 pub async fn create_score(
     State(state): State<AppState>,
     access: ProjectAccess,
@@ -188,6 +190,7 @@ pub async fn create_score(
         "value",
         "dataType",
         "comment",
+        "configId",
     ] {
         if let Some(value) = body.get(key).filter(|value| !value.is_null()) {
             object.insert(key.to_owned(), value.clone());
@@ -197,7 +200,6 @@ pub async fn create_score(
         return Err(Error::invalid("traceId", "is required").into());
     }
     object.insert("source".to_owned(), json!("ANNOTATION"));
-    object.insert("authorUserId".to_owned(), json!(access.user_id));
     let now = now_micros();
     let stamp = Stamp::explicit(
         now,
@@ -206,6 +208,10 @@ pub async fn create_score(
     );
     let mut new_id = fresh_id;
     let score = spindle_ingest::score::parse_score(&object, "body", now, stamp, &mut new_id)?;
+    let config_ids = spindle_ingest::score::config_ids(score.pending());
+    let configs = named_score_configs(&state, &access.project_id, config_ids).await?;
+    let mut score = score.resolve(&configs)?;
+    score.author_user_id = Some(access.user_id.clone());
     let id = score.id.clone();
     state
         .store

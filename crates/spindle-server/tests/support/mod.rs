@@ -17,6 +17,7 @@ use spindle_store::accounts::{hash_password, Accounts, User};
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::reviews::Reviews;
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{Organization, Project, Store};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
@@ -69,6 +70,7 @@ pub async fn app_with(options: Options) -> TestApp {
     let state = AppState::new(
         (
             store.clone(),
+            sqlite.clone(),
             sqlite.clone(),
             sqlite.clone(),
             sqlite.clone(),
@@ -146,13 +148,14 @@ pub fn app_state(
     prompts: Arc<dyn Prompts>,
     datasets: Arc<dyn Datasets>,
     reviews: Arc<dyn Reviews>,
+    score_configs: Arc<dyn ScoreConfigs>,
     secret: ServerSecret,
 ) -> AppState {
     let limits = Limits {
         max_body_bytes: 1 << 20,
     };
     AppState::new(
-        (store, accounts, prompts, datasets, reviews),
+        (store, accounts, prompts, datasets, reviews, score_configs),
         limits,
         8,
         "http://test",
@@ -489,6 +492,20 @@ pub fn sdk_client(base_url: &str) -> spindle::Client {
         .base_url(base_url)
         .build()
         .expect("SDK client")
+}
+
+/// POSTs JSON with project 1's keys; fails unless the answer is 200. Returns its body.
+pub async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
+    let response = app.post_json(path, &body).await;
+    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
+    response.json()
+}
+
+/// GETs with project 1's keys; fails unless the answer is 200. Returns its body.
+pub async fn get_ok(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).await;
+    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
+    response.json()
 }
 
 /// Asserts an error answer: its status, and a message that starts with `message_start`.
