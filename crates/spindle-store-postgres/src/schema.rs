@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_dataset_item_versions",
         include_str!("../migrations/0016_dataset_item_versions.sql"),
     ),
+    (
+        "0017_observations_by_prompt_trace",
+        include_str!("../migrations/0017_observations_by_prompt_trace.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
