@@ -47,6 +47,10 @@ struct Args {
     /// directory (which must not exist), and the PostgreSQL database.
     #[arg(long)]
     keep_in: Option<std::path::PathBuf>,
+    /// Times the data kept by an earlier `--keep-in` run (same directory and database)
+    /// instead of seeding afresh.
+    #[arg(long, requires = "keep_in")]
+    reuse: bool,
 }
 
 fn prose(rng: &mut Rng, chars: usize) -> String {
@@ -172,30 +176,40 @@ async fn main() -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
     let dir = match &args.keep_in {
         Some(dir) => {
-            anyhow::ensure!(!dir.exists(), "{} exists already", dir.display());
+            anyhow::ensure!(
+                args.reuse || !dir.exists(),
+                "{} exists already",
+                dir.display()
+            );
             dir.clone()
         }
         None => scratch.path().to_owned(),
     };
     let sqlite = Arc::new(seed::open_store(&dir).context("opening the SQLite store")?);
-    seed_store(&sqlite, &args).await?;
+    if !args.reuse {
+        seed_store(&sqlite, &args).await?;
+    }
     let (median, metrics) = time_calls(&sqlite, &args).await?;
     sqlite.shutdown().await?;
     report("sqlite", median, &metrics);
     if args.database_url.is_empty() {
         return Ok(());
     }
-    pg::recreate(&args.database_url).await?;
+    if !args.reuse {
+        pg::recreate(&args.database_url).await?;
+    }
     let postgres = Arc::new(
         PostgresStore::open(&args.database_url, PostgresOptions::default())
             .await
             .context("opening the PostgreSQL store")?,
     );
     let measured = async {
-        seed_store(&postgres, &args).await?;
-        // What autovacuum does after a load: statistics, and the visibility map that lets
-        // index-only scans skip the table.
-        pg::execute(&args.database_url, "VACUUM ANALYZE observations, scores").await?;
+        if !args.reuse {
+            seed_store(&postgres, &args).await?;
+            // What autovacuum does after a load: statistics, and the visibility map that
+            // lets index-only scans skip the table.
+            pg::execute(&args.database_url, "VACUUM ANALYZE observations, scores").await?;
+        }
         time_calls(&postgres, &args).await
     }
     .await;

@@ -62,6 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0015_score_configs",
         include_str!("../migrations/0015_score_configs.sql"),
+    (
+        "0016_observations_by_prompt_trace",
+        include_str!("../migrations/0016_observations_by_prompt_trace.sql"),
+    ),
     ),
 ];
 
@@ -301,13 +305,30 @@ mod tests {
             !percentiles_plan.contains("TEMP B-TREE"),
             "{percentiles_plan}"
         );
-        let scores_plan = plan_of(&linked_scores_statement(Dialect::Sqlite, "p", "greet"));
+        let scores_plan = plan_of(&linked_scores_statement(
+            Dialect::Sqlite,
+            "p",
+            "greet",
+            false,
+        ));
         assert!(
             scores_plan.contains("COVERING INDEX observations_by_prompt_latency"),
             "{scores_plan}"
         );
         assert!(!scores_plan.contains("SCAN o"), "{scores_plan}");
         assert!(scores_plan.contains("scores_by_trace"), "{scores_plan}");
+        // With fewer scores than generations, the scores' traces are looked up instead.
+        let from_scores_plan = plan_of(&linked_scores_statement(
+            Dialect::Sqlite,
+            "p",
+            "greet",
+            true,
+        ));
+        assert!(
+            from_scores_plan.contains("COVERING INDEX observations_by_prompt_trace"),
+            "{from_scores_plan}"
+        );
+        assert!(!from_scores_plan.contains("SCAN o"), "{from_scores_plan}");
         // Traces filtered by a prompt read the prompt's observations from the same index.
         let filter = spindle_store::Filter {
             column: "promptName".to_owned(),

@@ -814,6 +814,27 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
             count: 1,
         }]
     );
+    // Now the prompt has more generations (6) than the project has scores (5): the averages
+    // are found from the scores' side instead, and come out the same.
+    let more = WriteBatch {
+        traces: vec![simple_trace("t3", BASE, "chat")],
+        observations: vec![
+            linked_generation("g6", "t3", ("measured", 2), 50, None),
+            linked_generation("g7", "t3", ("measured", 2), 60, None),
+        ],
+        ..WriteBatch::default()
+    };
+    store.write(PROJECT, more).await.expect("write");
+    let again = store
+        .prompt_metrics(PROJECT, "measured")
+        .await
+        .expect("metrics");
+    assert_eq!(
+        again.iter().map(|v| v.generations).collect::<Vec<_>>(),
+        vec![3, 3]
+    );
+    assert_eq!(again[0].scores, first.scores);
+    assert_eq!(again[1].scores, second.scores);
     create(store, text("team/measured_50%", "v1", &[], None)).await;
     let search = |text: &'static str| {
         move |query: &mut PromptQuery| {
