@@ -75,10 +75,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0018_score_configs",
         include_str!("../migrations/0018_score_configs.sql"),
+    ),
     (
         "0019_observations_by_prompt_trace",
         include_str!("../migrations/0019_observations_by_prompt_trace.sql"),
-    ),
     ),
 ];
 

@@ -62,10 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0015_score_configs",
         include_str!("../migrations/0015_score_configs.sql"),
+    ),
     (
         "0016_observations_by_prompt_trace",
         include_str!("../migrations/0016_observations_by_prompt_trace.sql"),
-    ),
     ),
 ];
 
