@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_dataset_item_versions",
         include_str!("../migrations/0016_dataset_item_versions.sql"),
     ),
+    (
+        "0017_organizations",
+        include_str!("../migrations/0017_organizations.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -58,6 +58,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_dataset_item_versions",
         include_str!("../migrations/0013_dataset_item_versions.sql"),
     ),
+    (
+        "0014_organizations",
+        include_str!("../migrations/0014_organizations.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
