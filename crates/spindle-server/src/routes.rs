@@ -1,5 +1,6 @@
 //! The HTTP surface: every route, and the router that ties them to their handlers.
 
+pub mod admin;
 pub mod body;
 pub mod datasets;
 pub mod ingest;
@@ -11,7 +12,7 @@ pub mod prompts;
 pub mod read;
 
 use crate::state::AppState;
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 /// The whole application, without a socket: tests drive it with `tower::ServiceExt::oneshot`.
@@ -45,7 +46,39 @@ pub fn app(state: AppState) -> Router {
         .route("/sessions", get(read::list_sessions))
         .route("/sessions/{id}", get(read::get_session))
         .route("/metrics/daily", get(read::daily_metrics))
-        .route("/projects", get(read::projects))
+        .route(
+            "/projects",
+            get(read::projects).post(admin::create_project),
+        )
+        .route(
+            "/projects/{project_id}",
+            put(admin::update_project).delete(admin::delete_project),
+        )
+        .route(
+            "/projects/{project_id}/apiKeys",
+            get(admin::project_keys).post(admin::create_project_key),
+        )
+        .route(
+            "/projects/{project_id}/apiKeys/{key_id}",
+            delete(admin::delete_project_key),
+        )
+        .route(
+            "/projects/{project_id}/memberships",
+            get(admin::project_memberships)
+                .put(admin::put_project_membership)
+                .delete(admin::delete_project_membership),
+        )
+        .route(
+            "/organizations/projects",
+            get(admin::organization_projects),
+        )
+        .route("/organizations/apiKeys", get(admin::organization_keys))
+        .route(
+            "/organizations/memberships",
+            get(admin::organization_memberships)
+                .put(admin::put_organization_membership)
+                .delete(admin::delete_organization_membership),
+        )
         .route("/models", get(models::list).post(models::create))
         .route(
             "/models/{id}",

@@ -43,6 +43,8 @@ pub struct AppState {
     pub server_secret: Arc<ServerSecret>,
     /// The open connections and their limit (`--max-connections`), for `/metrics`.
     pub connections: Arc<Connections>,
+    /// Wakes the purge of deleted projects (`spindle_store::organizations::run_purge`).
+    pub purge_wakeup: Arc<tokio::sync::Notify>,
 }
 
 /// Request limits.
@@ -90,6 +92,7 @@ impl AppState {
             datasets,
             server_secret,
             connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
+            purge_wakeup: Arc::default(),
         }
     }
 

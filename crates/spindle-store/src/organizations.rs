@@ -97,9 +97,14 @@ pub async fn purge(store: &dyn Store, options: PurgeOptions) -> Result<u64> {
     Ok(removed)
 }
 
-/// Runs [`purge`] every `every` until the store shuts down (errors are logged and retried
-/// at the next round).
-pub async fn run_purge(store: Arc<dyn Store>, every: Duration, options: PurgeOptions) {
+/// Runs [`purge`] now, then whenever `wakeup` is notified or `every` passed, until the
+/// store shuts down (errors are logged and retried at the next round).
+pub async fn run_purge(
+    store: Arc<dyn Store>,
+    every: Duration,
+    options: PurgeOptions,
+    wakeup: Arc<tokio::sync::Notify>,
+) {
     loop {
         if let Err(error) = purge(store.as_ref(), options).await {
             if store.ready().await.is_err() {
@@ -107,6 +112,9 @@ pub async fn run_purge(store: Arc<dyn Store>, every: Duration, options: PurgeOpt
             }
             tracing::warn!(%error, "project purge round failed");
         }
-        tokio::time::sleep(every).await;
+        tokio::select! {
+            () = wakeup.notified() => {}
+            () = tokio::time::sleep(every) => {}
+        }
     }
 }

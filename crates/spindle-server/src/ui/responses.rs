@@ -212,6 +212,16 @@ impl KeyRow {
             revoked_at: key.revoked_at.map(format_iso),
         }
     }
+
+    pub fn of_organization(key: &spindle_store::organizations::OrganizationApiKey) -> Self {
+        KeyRow {
+            public_key: key.public_key.clone(),
+            secret_hint: key.secret_hint.clone(),
+            note: key.note.clone(),
+            created_at: format_iso(key.created_at),
+            revoked_at: key.revoked_at.map(format_iso),
+        }
+    }
 }
 
 /// A new key pair: the only answer that holds a secret key.
@@ -248,11 +258,15 @@ impl ViewRow {
     }
 }
 
-/// A member of a project.
+/// A member of a project or an organization, with their role there (in a project: the
+/// role that applies, and the project's own role of theirs when they have one).
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Member {
+    pub user_id: String,
     pub email: String,
     pub role: &'static str,
+    pub project_role: Option<&'static str>,
 }
 
 /// An invitation: the member, and for a new user the one-time sign-in path.
@@ -271,6 +285,7 @@ pub struct Me {
     pub user: MeUser,
     pub csrf_token: String,
     pub projects: Vec<MeProject>,
+    pub organizations: Vec<MeOrganization>,
 }
 
 /// The signed-in user.
@@ -290,6 +305,29 @@ pub struct MeProject {
     pub id: String,
     pub name: String,
     pub role: &'static str,
+    pub organization_id: String,
+    pub organization_name: String,
+}
+
+/// An organization the user is a member of, with their role there.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeOrganization {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+}
+
+/// A role as the web UI names it: lower case (`owner`, `admin`, `member`, `viewer`, `none`).
+pub fn role_name(role: spindle_store::accounts::Role) -> &'static str {
+    use spindle_store::accounts::Role;
+    match role {
+        Role::Owner => "owner",
+        Role::Admin => "admin",
+        Role::Member => "member",
+        Role::Viewer => "viewer",
+        Role::NoAccess => "none",
+    }
 }
 
 /// The models page: every model that can price the project's generations, and the switch.
