@@ -19,6 +19,7 @@ mod cases;
 mod cost;
 pub mod datasets;
 pub mod fixtures;
+pub mod organizations;
 pub mod prompts;
 
 pub use cases::*;
