@@ -63,34 +63,28 @@ pub enum Permission {
     Annotate,
     /// Create prompts, move and remove their labels, delete prompts.
     EditPrompts,
-    /// Create and change datasets and their items.
-    EditDatasets,
     /// Save and delete views.
     SaveViews,
     /// Create and revoke API keys (project and organization keys).
     ManageKeys,
     /// Invite members, change and remove their roles (owners excepted).
     ManageMembers,
-    /// Change project settings: custom models, prices, retention.
+    /// Change project settings: custom models and prices.
     ManageSettings,
-    /// Create, rename and delete projects.
-    ManageProjects,
     /// Make owners, change or remove an owner.
     ManageOwners,
 }
 
 impl Permission {
     /// Every permission, in the order of the README's table.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 8] = [
         Permission::Read,
         Permission::Annotate,
         Permission::EditPrompts,
-        Permission::EditDatasets,
         Permission::SaveViews,
         Permission::ManageKeys,
         Permission::ManageMembers,
         Permission::ManageSettings,
-        Permission::ManageProjects,
         Permission::ManageOwners,
     ];
 
@@ -98,14 +92,10 @@ impl Permission {
     pub fn least_role(self) -> Role {
         match self {
             Permission::Read => Role::Viewer,
-            Permission::Annotate
-            | Permission::EditPrompts
-            | Permission::EditDatasets
-            | Permission::SaveViews => Role::Member,
-            Permission::ManageKeys
-            | Permission::ManageMembers
-            | Permission::ManageSettings
-            | Permission::ManageProjects => Role::Admin,
+            Permission::Annotate | Permission::EditPrompts | Permission::SaveViews => Role::Member,
+            Permission::ManageKeys | Permission::ManageMembers | Permission::ManageSettings => {
+                Role::Admin
+            }
             Permission::ManageOwners => Role::Owner,
         }
     }

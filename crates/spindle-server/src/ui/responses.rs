@@ -301,6 +301,7 @@ pub struct MeUser {
 
 /// A project the signed-in user can open, with their role in it.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MeProject {
     pub id: String,
     pub name: String,
