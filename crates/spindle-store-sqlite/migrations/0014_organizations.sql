@@ -2,9 +2,9 @@
 --
 -- Roles are OWNER, ADMIN, MEMBER, VIEWER (and NONE: an organization member who sees only the
 -- projects they are a member of). A project membership overrides the organization role for
--- that project. Existing accounts keep what they could do: admins become owners of every
--- organization, other users members of the organizations of their projects, and their
--- project memberships stay as overrides (a project owner becomes a project ADMIN).
+-- that project. Existing accounts: admins become owners of every organization, other users
+-- MEMBERs of the organizations of their projects, and their project memberships stay as
+-- overrides (a project owner becomes a project ADMIN).
 
 ALTER TABLE projects ADD COLUMN metadata TEXT;
 ALTER TABLE projects ADD COLUMN updated_at INTEGER;
