@@ -153,6 +153,12 @@ enum OrganizationsCommand {
         /// A note to tell the key apart.
         #[arg(long)]
         note: Option<String>,
+        /// Use this public key instead of generating one.
+        #[arg(long, requires = "secret_key")]
+        public_key: Option<String>,
+        /// Use this secret key instead of generating one.
+        #[arg(long, requires = "public_key")]
+        secret_key: Option<String>,
     },
     /// List an organization's API keys (secrets are never shown).
     ListKeys {
@@ -363,6 +369,8 @@ async fn organizations(command: OrganizationsCommand) -> anyhow::Result<()> {
             storage,
             organization_id,
             note,
+            public_key,
+            secret_key,
         } => {
             let (store, accounts, ..) = open_backend(&storage, StoreOptions { write_queue: 16 })?;
             let server_secret =
@@ -370,7 +378,10 @@ async fn organizations(command: OrganizationsCommand) -> anyhow::Result<()> {
             if store.get_organization(&organization_id).await?.is_none() {
                 anyhow::bail!("organization {organization_id:?} does not exist; create it with `spindle organizations create`");
             }
-            let (public_key, secret_key) = spindle_server::bootstrap::fresh_key_pair();
+            let (public_key, secret_key) = match (public_key, secret_key) {
+                (Some(public_key), Some(secret_key)) => (public_key, secret_key),
+                _ => spindle_server::bootstrap::fresh_key_pair(),
+            };
             let key = spindle_server::bootstrap::organization_api_key(
                 &server_secret,
                 &organization_id,
