@@ -6,8 +6,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
 use spindle_core::{Error, ErrorKind};
-use spindle_store::secret::ServerSecret;
 use spindle_store::organizations::OrganizationApiKey;
+use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -259,8 +259,7 @@ impl AuthService {
                     }))
                 }
                 Some(StoredKey::Organization(key))
-                    if key.revoked_at.is_none()
-                        && key.matches(&self.server_secret, secret_key) =>
+                    if key.revoked_at.is_none() && key.matches(&self.server_secret, secret_key) =>
                 {
                     Ok(Principal::Organization(OrganizationAuth {
                         organization_id: key.organization_id,

@@ -46,10 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sessions", get(read::list_sessions))
         .route("/sessions/{id}", get(read::get_session))
         .route("/metrics/daily", get(read::daily_metrics))
-        .route(
-            "/projects",
-            get(read::projects).post(admin::create_project),
-        )
+        .route("/projects", get(read::projects).post(admin::create_project))
         .route(
             "/projects/{project_id}",
             put(admin::update_project).delete(admin::delete_project),
@@ -68,10 +65,7 @@ pub fn app(state: AppState) -> Router {
                 .put(admin::put_project_membership)
                 .delete(admin::delete_project_membership),
         )
-        .route(
-            "/organizations/projects",
-            get(admin::organization_projects),
-        )
+        .route("/organizations/projects", get(admin::organization_projects))
         .route("/organizations/apiKeys", get(admin::organization_keys))
         .route(
             "/organizations/memberships",

@@ -80,7 +80,10 @@ pub fn app(state: AppState) -> Router {
             "/keys",
             get(members::organization_keys).post(members::create_organization_key),
         )
-        .route("/keys/{public_key}", delete(members::revoke_organization_key));
+        .route(
+            "/keys/{public_key}",
+            delete(members::revoke_organization_key),
+        );
     let ui_api = Router::new()
         .route("/auth/sign-in", post(session::sign_in))
         .route("/auth/sign-out", post(session::sign_out))

@@ -84,7 +84,11 @@ async fn keys_reach_only_their_own_routes() {
     for path in ["/api/public/traces", "/api/public/v2/prompts"] {
         let reply = call(&app, "GET", path, None, ORG).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
-        assert!(reply.text().contains("organization key"), "{}", reply.text());
+        assert!(
+            reply.text().contains("organization key"),
+            "{}",
+            reply.text()
+        );
     }
     let batch = json!({"batch": []});
     let reply = call(&app, "POST", "/api/public/ingestion", Some(&batch), ORG).await;
@@ -195,7 +199,14 @@ async fn project_keys_are_created_listed_and_deleted() {
     assert!(public_key.starts_with("pk-lf-") && secret_key.starts_with("sk-lf-"));
     assert_eq!(key["id"], public_key.as_str());
     assert_eq!(key["note"], "ci");
-    let works = call(&app, "GET", "/api/public/projects", None, (&public_key, &secret_key)).await;
+    let works = call(
+        &app,
+        "GET",
+        "/api/public/projects",
+        None,
+        (&public_key, &secret_key),
+    )
+    .await;
     assert_eq!(works.status, StatusCode::OK);
     assert_eq!(works.json()["data"][0]["id"], "p2");
 
@@ -204,19 +215,50 @@ async fn project_keys_are_created_listed_and_deleted() {
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert_eq!(keys[1]["publicKey"], public_key.as_str());
     let shown = keys[1]["displaySecretKey"].as_str().expect("display");
-    assert!(shown.ends_with(&secret_key[secret_key.len() - 4..]), "{shown}");
+    assert!(
+        shown.ends_with(&secret_key[secret_key.len() - 4..]),
+        "{shown}"
+    );
     assert!(!listed.text().contains(&secret_key), "never the secret");
 
     let predefined = json!({"publicKey": "pk-lf-fixed", "secretKey": "sk-lf-fixed"});
-    let reply = call(&app, "POST", "/api/public/projects/p2/apiKeys", Some(&predefined), ORG).await;
+    let reply = call(
+        &app,
+        "POST",
+        "/api/public/projects/p2/apiKeys",
+        Some(&predefined),
+        ORG,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::CREATED);
-    let reply = call(&app, "POST", "/api/public/projects/p1/apiKeys", Some(&predefined), ORG).await;
+    let reply = call(
+        &app,
+        "POST",
+        "/api/public/projects/p1/apiKeys",
+        Some(&predefined),
+        ORG,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
     let half = json!({"publicKey": "pk-lf-half"});
-    let reply = call(&app, "POST", "/api/public/projects/p2/apiKeys", Some(&half), ORG).await;
+    let reply = call(
+        &app,
+        "POST",
+        "/api/public/projects/p2/apiKeys",
+        Some(&half),
+        ORG,
+    )
+    .await;
     support::expect_error(reply, 400, "secretKey:").await;
     let wrong = json!({"publicKey": "pk-x", "secretKey": "sk-lf-x"});
-    let reply = call(&app, "POST", "/api/public/projects/p2/apiKeys", Some(&wrong), ORG).await;
+    let reply = call(
+        &app,
+        "POST",
+        "/api/public/projects/p2/apiKeys",
+        Some(&wrong),
+        ORG,
+    )
+    .await;
     support::expect_error(reply, 400, "publicKey:").await;
 
     let path = format!("/api/public/projects/p1/apiKeys/{public_key}");
@@ -226,7 +268,14 @@ async fn project_keys_are_created_listed_and_deleted() {
     let deleted = call(&app, "DELETE", &path, None, ORG).await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(deleted.json(), json!({"success": true}));
-    let refused = call(&app, "GET", "/api/public/projects", None, (&public_key, &secret_key)).await;
+    let refused = call(
+        &app,
+        "GET",
+        "/api/public/projects",
+        None,
+        (&public_key, &secret_key),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     let again = call(&app, "DELETE", &path, None, ORG).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
@@ -323,13 +372,22 @@ async fn a_deleted_project_is_gone_at_once_and_its_data_after_the_purge() {
     });
     support::ingest_as(&app.router, PK1, SK1, json!([event])).await;
     support::ingest_as(&app.router, support::PK2, support::SK2, json!([event])).await;
-    assert!(app.store.get_trace("p1", "t1").await.expect("get").is_some());
+    assert!(app
+        .store
+        .get_trace("p1", "t1")
+        .await
+        .expect("get")
+        .is_some());
 
     let deleted = call(&app, "DELETE", "/api/public/projects/p1", None, ORG).await;
     assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.text());
     assert_eq!(deleted.json()["success"], true);
     let refused = call(&app, "GET", "/api/public/traces/t1", None, PROJECT).await;
-    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "its keys are gone");
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "its keys are gone"
+    );
     let again = call(&app, "DELETE", "/api/public/projects/p1", None, ORG).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     let listed = call(&app, "GET", "/api/public/organizations/projects", None, ORG).await;
@@ -340,9 +398,18 @@ async fn a_deleted_project_is_gone_at_once_and_its_data_after_the_purge() {
         pause: std::time::Duration::ZERO,
     };
     purge(app.store.as_ref(), options).await.expect("purge");
-    assert!(app.store.get_trace("p1", "t1").await.expect("get").is_none());
+    assert!(app
+        .store
+        .get_trace("p1", "t1")
+        .await
+        .expect("get")
+        .is_none());
     assert!(
-        app.store.get_trace("p2", "t1").await.expect("get").is_some(),
+        app.store
+            .get_trace("p2", "t1")
+            .await
+            .expect("get")
+            .is_some(),
         "another project's data stays"
     );
 }

@@ -63,7 +63,11 @@ async fn setup() -> Setup {
 
 impl Setup {
     async fn session(&self, role: Role) -> (String, String) {
-        support::ui_session(&self.router, support::sign_in_request(&email(role), PASSWORD)).await
+        support::ui_session(
+            &self.router,
+            support::sign_in_request(&email(role), PASSWORD),
+        )
+        .await
     }
 
     async fn call(
@@ -147,7 +151,12 @@ async fn each_role_does_what_the_table_says_and_nothing_more() {
             }
         }
         let organization_keys = setup
-            .call(&session, "POST", "/api/ui/organizations/org/keys", json!({}))
+            .call(
+                &session,
+                "POST",
+                "/api/ui/organizations/org/keys",
+                json!({}),
+            )
             .await;
         assert_eq!(
             organization_keys.status.is_success(),
@@ -180,34 +189,68 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
     let owner = setup.session(Role::Owner).await;
     let members = "/api/ui/organizations/org/members";
     let promote = setup
-        .call(&admin, "PUT", &format!("{members}/member"), json!({"role": "owner"}))
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/member"),
+            json!({"role": "owner"}),
+        )
         .await;
     assert_eq!(promote.status, StatusCode::FORBIDDEN, "{}", promote.text());
     let demote_owner = setup
-        .call(&admin, "PUT", &format!("{members}/owner"), json!({"role": "viewer"}))
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/owner"),
+            json!({"role": "viewer"}),
+        )
         .await;
     assert_eq!(demote_owner.status, StatusCode::FORBIDDEN);
     let demote = setup
-        .call(&admin, "PUT", &format!("{members}/member"), json!({"role": "viewer"}))
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/member"),
+            json!({"role": "viewer"}),
+        )
         .await;
     assert_eq!(demote.status, StatusCode::OK, "{}", demote.text());
     assert_eq!(demote.json()["role"], "viewer");
     let unknown = setup
-        .call(&admin, "PUT", &format!("{members}/member"), json!({"role": "root"}))
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/member"),
+            json!({"role": "root"}),
+        )
         .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
-    assert!(unknown.text().contains("role: unknown role"), "{}", unknown.text());
+    assert!(
+        unknown.text().contains("role: unknown role"),
+        "{}",
+        unknown.text()
+    );
 
     let last = setup
         .call(&owner, "DELETE", &format!("{members}/owner"), Value::Null)
         .await;
     assert_eq!(last.status, StatusCode::CONFLICT, "{}", last.text());
     let step_down = setup
-        .call(&owner, "PUT", &format!("{members}/owner"), json!({"role": "admin"}))
+        .call(
+            &owner,
+            "PUT",
+            &format!("{members}/owner"),
+            json!({"role": "admin"}),
+        )
         .await;
     assert_eq!(step_down.status, StatusCode::CONFLICT);
     let second = setup
-        .call(&owner, "PUT", &format!("{members}/admin"), json!({"role": "owner"}))
+        .call(
+            &owner,
+            "PUT",
+            &format!("{members}/admin"),
+            json!({"role": "owner"}),
+        )
         .await;
     assert_eq!(second.status, StatusCode::OK);
     let removed = setup
@@ -219,7 +262,11 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
         support::cookie_get("/api/ui/projects/p1/traces", &owner.0),
     )
     .await;
-    assert_eq!(gone.status, StatusCode::NOT_FOUND, "no access after removal");
+    assert_eq!(
+        gone.status,
+        StatusCode::NOT_FOUND,
+        "no access after removal"
+    );
 
     // A project role overrides the organization role: the viewer becomes a project member.
     let new_owner = setup.session(Role::Admin).await;
@@ -238,7 +285,12 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
     let annotate = setup.call(&viewer, method, &path, body).await;
     assert!(annotate.status.is_success(), "{}", annotate.text());
     let reset = setup
-        .call(&new_owner, "DELETE", "/api/ui/projects/p1/members/viewer", Value::Null)
+        .call(
+            &new_owner,
+            "DELETE",
+            "/api/ui/projects/p1/members/viewer",
+            Value::Null,
+        )
         .await;
     assert_eq!(reset.status, StatusCode::OK);
     let (method, path, body) = request_for(Permission::Annotate, Role::Viewer);

@@ -13,11 +13,11 @@ use spindle_core::Error;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::accounts::{
-    Accounts, LatencyReport, LatencyStats, Membership, OrganizationMembership, Role, SavedView, SessionStats, TokenTotals,
-    UiSession, User, UserSummary,
+    Accounts, LatencyReport, LatencyStats, Membership, OrganizationMembership, Role, SavedView,
+    SessionStats, TokenTotals, UiSession, User, UserSummary,
 };
-use crate::organizations_sql;
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::organizations_sql;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
@@ -794,7 +794,10 @@ pub async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()>
 }
 
 pub async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
-    let mut sql = Sql::new(db.dialect(), &format!("{PROJECT_SELECT} WHERE p.deleted_at IS NULL AND p.id = "));
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!("{PROJECT_SELECT} WHERE p.deleted_at IS NULL AND p.id = "),
+    );
     sql.bind(project_id);
     first(db, sql).await
 }

@@ -253,8 +253,10 @@ pub trait Catalog: Send + Sync + 'static {
     /// Stores an organization key; `InvalidArgument` when the public key is taken (by any
     /// key) or the organization is unknown.
     async fn insert_organization_api_key(&self, key: &OrganizationApiKey) -> Result<()>;
-    async fn get_organization_api_key(&self, public_key: &str)
-        -> Result<Option<OrganizationApiKey>>;
+    async fn get_organization_api_key(
+        &self,
+        public_key: &str,
+    ) -> Result<Option<OrganizationApiKey>>;
     /// The organization's keys, revoked ones included, oldest first.
     async fn list_organization_api_keys(
         &self,
@@ -400,8 +402,7 @@ impl<E: executor::Executor> Catalog for E {
         public_key: &str,
         at: Micros,
     ) -> Result<bool> {
-        organizations_sql::revoke_organization_api_key(self, organization_id, public_key, at)
-            .await
+        organizations_sql::revoke_organization_api_key(self, organization_id, public_key, at).await
     }
 
     async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {

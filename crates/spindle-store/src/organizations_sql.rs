@@ -109,7 +109,10 @@ pub async fn get_organization(
     db: &impl Executor,
     organization_id: &str,
 ) -> Result<Option<Organization>> {
-    let mut sql = Sql::new(db.dialect(), "SELECT id, name FROM organizations WHERE id = ");
+    let mut sql = Sql::new(
+        db.dialect(),
+        "SELECT id, name FROM organizations WHERE id = ",
+    );
     sql.bind(organization_id);
     first(db, sql).await
 }
@@ -197,7 +200,10 @@ pub async fn create_project(
     );
     sql.push(" ON CONFLICT DO NOTHING");
     if !changed_any(db, sql).await? {
-        return Err(conflict(format!("a project with id {:?} exists", project.id)));
+        return Err(conflict(format!(
+            "a project with id {:?} exists",
+            project.id
+        )));
     }
     Ok(())
 }
@@ -247,7 +253,11 @@ pub async fn update_project(
     Ok(projects.into_iter().next())
 }
 
-pub async fn mark_project_deleted(db: &impl Executor, project_id: &str, at: Micros) -> Result<bool> {
+pub async fn mark_project_deleted(
+    db: &impl Executor,
+    project_id: &str,
+    at: Micros,
+) -> Result<bool> {
     let mut mark = Sql::new(db.dialect(), "UPDATE projects SET deleted_at = ");
     mark.bind(at)
         .push(" WHERE deleted_at IS NULL AND id = ")
@@ -319,10 +329,7 @@ pub async fn purge_project_batch(
         .iter()
         .chain(small_extra)
         .map(|table| {
-            let mut sql = Sql::new(
-                dialect,
-                &format!("DELETE FROM {table} WHERE project_id = "),
-            );
+            let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
             sql.bind(project_id);
             sql
         })
@@ -374,7 +381,9 @@ pub async fn get_organization_api_key(
 ) -> Result<Option<OrganizationApiKey>> {
     let mut sql = Sql::new(
         db.dialect(),
-        &format!("SELECT {ORGANIZATION_KEY_COLUMNS} FROM organization_api_keys WHERE public_key = "),
+        &format!(
+            "SELECT {ORGANIZATION_KEY_COLUMNS} FROM organization_api_keys WHERE public_key = "
+        ),
     );
     sql.bind(public_key);
     first(db, sql).await
@@ -401,7 +410,10 @@ pub async fn revoke_organization_api_key(
     public_key: &str,
     at: Micros,
 ) -> Result<bool> {
-    let mut sql = Sql::new(db.dialect(), "UPDATE organization_api_keys SET revoked_at = ");
+    let mut sql = Sql::new(
+        db.dialect(),
+        "UPDATE organization_api_keys SET revoked_at = ",
+    );
     sql.bind(at)
         .push(" WHERE organization_id = ")
         .bind(organization_id)

@@ -83,7 +83,12 @@ fn retention(body: &Map<String, Value>) -> Result<Option<Option<u32>>, Error> {
 
 /// `metadata`: absent, a JSON object, or a string holding one; kept as JSON text.
 fn metadata(body: &Map<String, Value>) -> Result<Option<String>, Error> {
-    let invalid = || Error::invalid("metadata", "Invalid metadata. Should be a valid JSON object.");
+    let invalid = || {
+        Error::invalid(
+            "metadata",
+            "Invalid metadata. Should be a valid JSON object.",
+        )
+    };
     match body.get("metadata") {
         None => Ok(None),
         Some(Value::Object(object)) => Ok(Some(Value::Object(object.clone()).to_string())),
@@ -136,12 +141,7 @@ fn membership_json(user: &User, role: Role) -> Value {
 }
 
 /// A key as listed: never its secret, only the hint (`sk-lf-...abcd`).
-fn key_summary(
-    public_key: &str,
-    secret_hint: &str,
-    note: Option<&str>,
-    created_at: i64,
-) -> Value {
+fn key_summary(public_key: &str, secret_hint: &str, note: Option<&str>, created_at: i64) -> Value {
     json!({
         "id": public_key,
         "createdAt": format_iso(created_at),
@@ -438,7 +438,13 @@ pub async fn create_project_key(
     let now = now_micros();
     let key = ApiKey {
         note: note.clone(),
-        ..api_key(&state.server_secret, &project_id, &public_key, &secret_key, now)
+        ..api_key(
+            &state.server_secret,
+            &project_id,
+            &public_key,
+            &secret_key,
+            now,
+        )
     };
     state.store.insert_api_key(&key).await?;
     state.auth.invalidate();

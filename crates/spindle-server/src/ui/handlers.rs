@@ -18,11 +18,10 @@ use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
 use std::collections::HashMap;
 
 use super::responses::{
-    Created, Dashboard, DataList, Deleted, KeyRow, Latency, NewKey, Revoked,
-    ScoreValue, SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
+    Created, Dashboard, DataList, Deleted, KeyRow, Latency, NewKey, Revoked, ScoreValue,
+    SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
 };
 use super::session::ProjectAccess;
-use spindle_store::accounts::Permission;
 use crate::bootstrap::insert_key;
 use crate::dto::{self, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
@@ -33,6 +32,7 @@ use crate::routes::params::{
 };
 use crate::routes::read::{scores_page, session_with_traces};
 use crate::state::AppState;
+use spindle_store::accounts::Permission;
 
 /// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
 /// each trace comes with its token totals and its scores' values.
@@ -381,7 +381,7 @@ pub async fn create_key(
     access: ProjectAccess,
 ) -> ApiResult<Response> {
     access.require(Permission::ManageKeys)?;
-        let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
+    let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
     insert_key(
         state.store.as_ref(),
@@ -410,7 +410,7 @@ pub async fn revoke_key(
     Path((_, public_key)): Path<(String, String)>,
 ) -> ApiResult<Json<Revoked>> {
     access.require(Permission::ManageKeys)?;
-        let key = state
+    let key = state
         .store
         .get_api_key(&public_key)
         .await?
@@ -478,4 +478,3 @@ pub async fn delete_view(
         .await?;
     Ok(Json(Deleted { deleted }))
 }
-

@@ -302,7 +302,12 @@ impl FromRequestParts<AppState> for OrganizationAccess {
             .get("organization_id")
             .ok_or_else(|| Error::internal("UI route without an organization"))?;
         let not_found = || Error::not_found(format!("organization {organization_id:?}"));
-        if state.store.get_organization(organization_id).await?.is_none() {
+        if state
+            .store
+            .get_organization(organization_id)
+            .await?
+            .is_none()
+        {
             return Err(not_found().into());
         }
         let role = UserRoles::of(state, &signed_in.user)

@@ -9,11 +9,11 @@ use spindle_core::Error;
 
 use super::responses::{BuiltinPrices, Changed, Deleted, Models};
 use super::session::ProjectAccess;
-use spindle_store::accounts::Permission;
 use crate::error::ApiResult;
 use crate::routes::body::fresh_id;
 use crate::routes::models::{all_models, custom_json, model_from_body, optional_time};
 use crate::state::AppState;
+use spindle_store::accounts::Permission;
 
 /// `GET …/models`: every model that can price the project's generations, and the switch.
 pub async fn list(State(state): State<AppState>, access: ProjectAccess) -> ApiResult<Json<Models>> {

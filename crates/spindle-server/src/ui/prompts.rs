@@ -19,12 +19,12 @@ use spindle_store::{Filter, FilterValue};
 
 use super::responses::Deleted;
 use super::session::ProjectAccess;
-use spindle_store::accounts::Permission;
 use crate::dto::prompts::{prompt_json, prompt_list_json};
 use crate::dto::{self, PageResponse};
 use crate::error::{found, ApiResult};
 use crate::routes::params::{observation_query, Params, PROMPTS_MAX_LIMIT, UI_MAX_LIMIT};
 use crate::state::AppState;
+use spindle_store::accounts::Permission;
 
 /// The most versions one prompt page shows.
 const MAX_VERSIONS: u32 = 100;

@@ -20,11 +20,11 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::responses::{role_name, Done, Me, MeOrganization, MeProject, MeUser};
-use spindle_store::Project;
 use super::CSRF_HEADER;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::body::blocking;
 use crate::state::AppState;
+use spindle_store::Project;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "spindle_session";

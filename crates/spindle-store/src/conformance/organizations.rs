@@ -96,7 +96,10 @@ pub async fn organization_roles_keep_an_owner(store: &dyn AccountsStore) {
         .collect();
     assert_eq!(
         roles,
-        [("a@example.com", Role::Owner), ("b@example.com", Role::Member)]
+        [
+            ("a@example.com", Role::Owner),
+            ("b@example.com", Role::Member)
+        ]
     );
     store
         .set_organization_membership(&member("o1", "u2", Role::Owner), 3)
@@ -161,10 +164,7 @@ pub async fn organization_keys_are_stored_and_revoked(store: &dyn AccountsStore)
         .await
         .expect("key");
     assert_eq!(
-        store
-            .get_organization_api_key("pk-org")
-            .await
-            .expect("get"),
+        store.get_organization_api_key("pk-org").await.expect("get"),
         Some(key("pk-org", "o1"))
     );
     let taken = store
@@ -414,11 +414,7 @@ pub async fn purge_resumes_after_a_restart(store: &dyn AccountsStore) {
     .await
     .expect("purge");
     assert!(removed > 0);
-    assert!(store
-        .projects_to_purge()
-        .await
-        .expect("pending")
-        .is_empty());
+    assert!(store.projects_to_purge().await.expect("pending").is_empty());
     for id in ["t0", "t1", "t2"] {
         assert!(store.get_trace("gone", id).await.expect("get").is_none());
         assert!(store.get_trace("kept", id).await.expect("get").is_some());
