@@ -315,14 +315,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } => {
                 let store = admin_store(&storage)?;
                 for key in store.list_api_keys(project_id.as_deref()).await? {
-                    let state = if key.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
-                    };
-                    println!(
-                        "{}\t{}\t...{}\t{state}",
-                        key.public_key, key.project_id, key.secret_hint
+                    print_key(
+                        &key.public_key,
+                        &key.project_id,
+                        &key.secret_hint,
+                        key.revoked_at,
                     );
                 }
                 store.shutdown().await?;
@@ -343,6 +340,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         },
     }
+}
+
+/// One line of a key listing: public key, owner (project or organization), hint, state.
+fn print_key(public_key: &str, owner: &str, secret_hint: &str, revoked_at: Option<i64>) {
+    let state = if revoked_at.is_some() {
+        "revoked"
+    } else {
+        "active"
+    };
+    println!("{public_key}\t{owner}\t...{secret_hint}\t{state}");
 }
 
 async fn organizations(command: OrganizationsCommand) -> anyhow::Result<()> {
@@ -400,14 +407,11 @@ async fn organizations(command: OrganizationsCommand) -> anyhow::Result<()> {
         } => {
             let store = admin_store(&storage)?;
             for key in store.list_organization_api_keys(&organization_id).await? {
-                let state = if key.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                println!(
-                    "{}\t{}\t...{}\t{state}",
-                    key.public_key, key.organization_id, key.secret_hint
+                print_key(
+                    &key.public_key,
+                    &key.organization_id,
+                    &key.secret_hint,
+                    key.revoked_at,
                 );
             }
             store.shutdown().await?;

@@ -48,19 +48,19 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics/daily", get(read::daily_metrics))
         .route("/projects", get(read::projects).post(admin::create_project))
         .route(
-            "/projects/{project_id}",
+            "/projects/{projectId}",
             put(admin::update_project).delete(admin::delete_project),
         )
         .route(
-            "/projects/{project_id}/apiKeys",
+            "/projects/{projectId}/apiKeys",
             get(admin::project_keys).post(admin::create_project_key),
         )
         .route(
-            "/projects/{project_id}/apiKeys/{key_id}",
+            "/projects/{projectId}/apiKeys/{apiKeyId}",
             delete(admin::delete_project_key),
         )
         .route(
-            "/projects/{project_id}/memberships",
+            "/projects/{projectId}/memberships",
             get(admin::project_memberships)
                 .put(admin::put_project_membership)
                 .delete(admin::delete_project_membership),

@@ -153,6 +153,19 @@ fn key_summary(public_key: &str, secret_hint: &str, note: Option<&str>, created_
     })
 }
 
+/// `{apiKeys: [...]}` of the live keys among (public key, hint, note, created, revoked).
+fn live_keys<'a>(
+    keys: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>, i64, Option<i64>)>,
+) -> Json<Value> {
+    let keys: Vec<Value> = keys
+        .filter(|(.., revoked_at)| revoked_at.is_none())
+        .map(|(public_key, hint, note, created_at, _)| {
+            key_summary(public_key, hint, note, created_at)
+        })
+        .collect();
+    Json(json!({ "apiKeys": keys }))
+}
+
 /// The live project of the key's organization, or 404.
 async fn organization_project(
     state: &AppState,
@@ -201,19 +214,15 @@ pub async fn organization_keys(
         .store
         .list_organization_api_keys(&auth.organization_id)
         .await?;
-    let keys: Vec<Value> = keys
-        .iter()
-        .filter(|key| key.revoked_at.is_none())
-        .map(|key| {
-            key_summary(
-                &key.public_key,
-                &key.secret_hint,
-                key.note.as_deref(),
-                key.created_at,
-            )
-        })
-        .collect();
-    Ok(Json(json!({ "apiKeys": keys })))
+    Ok(live_keys(keys.iter().map(|key| {
+        (
+            key.public_key.as_str(),
+            key.secret_hint.as_str(),
+            key.note.as_deref(),
+            key.created_at,
+            key.revoked_at,
+        )
+    })))
 }
 
 /// `GET /api/public/organizations/memberships`
@@ -371,19 +380,15 @@ pub async fn project_keys(
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
     let keys = state.store.list_api_keys(Some(&project_id)).await?;
-    let keys: Vec<Value> = keys
-        .iter()
-        .filter(|key| key.revoked_at.is_none())
-        .map(|key| {
-            key_summary(
-                &key.public_key,
-                &key.secret_hint,
-                key.note.as_deref(),
-                key.created_at,
-            )
-        })
-        .collect();
-    Ok(Json(json!({ "apiKeys": keys })))
+    Ok(live_keys(keys.iter().map(|key| {
+        (
+            key.public_key.as_str(),
+            key.secret_hint.as_str(),
+            key.note.as_deref(),
+            key.created_at,
+            key.revoked_at,
+        )
+    })))
 }
 
 /// `POST /api/public/projects/{projectId}/apiKeys` `{note?, publicKey?, secretKey?}`: 201

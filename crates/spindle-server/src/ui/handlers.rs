@@ -393,14 +393,11 @@ pub async fn create_key(
     )
     .await
     .map_err(|error| Error::internal(format!("creating a key: {error}")))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(NewKey {
-            public_key,
-            secret_key,
-        }),
-    )
-        .into_response())
+    Ok(NewKey {
+        public_key,
+        secret_key,
+    }
+    .created())
 }
 
 /// `DELETE …/keys/{public_key}`: revokes a key of this project.

@@ -17,10 +17,10 @@ use spindle_store::accounts::{
     effective_role, new_token, token_hash, Membership, OrganizationMembership, Permission, Role,
     User,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::responses::{role_name, DataList, Invited, KeyRow, Member, NewKey, Revoked};
-use super::session::{require, ProjectAccess, SignedIn, UserRoles};
+use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::body::fresh_id;
@@ -295,16 +295,11 @@ impl FromRequestParts<AppState> for OrganizationAccess {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
-        let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| Error::invalid("path", rejection.body_text()))?;
-        let organization_id = path
-            .get("organization_id")
-            .ok_or_else(|| Error::internal("UI route without an organization"))?;
+        let organization_id = path_parameter(parts, state, "organization_id").await?;
         let not_found = || Error::not_found(format!("organization {organization_id:?}"));
         if state
             .store
-            .get_organization(organization_id)
+            .get_organization(&organization_id)
             .await?
             .is_none()
         {
@@ -312,11 +307,11 @@ impl FromRequestParts<AppState> for OrganizationAccess {
         }
         let role = UserRoles::of(state, &signed_in.user)
             .await?
-            .in_organization(organization_id)
+            .in_organization(&organization_id)
             .filter(|role| *role != Role::NoAccess)
             .ok_or_else(not_found)?;
         Ok(OrganizationAccess {
-            organization_id: organization_id.clone(),
+            organization_id,
             role,
         })
     }
@@ -434,14 +429,11 @@ pub async fn create_organization_key(
         now_micros(),
     );
     state.store.insert_organization_api_key(&key).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(NewKey {
-            public_key,
-            secret_key,
-        }),
-    )
-        .into_response())
+    Ok(NewKey {
+        public_key,
+        secret_key,
+    }
+    .created())
 }
 
 /// `DELETE /api/ui/organizations/{organization_id}/keys/{public_key}`

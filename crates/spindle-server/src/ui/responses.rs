@@ -204,22 +204,38 @@ pub struct KeyRow {
 
 impl KeyRow {
     pub fn of(key: &ApiKey) -> Self {
-        KeyRow {
-            public_key: key.public_key.clone(),
-            secret_hint: key.secret_hint.clone(),
-            note: key.note.clone(),
-            created_at: format_iso(key.created_at),
-            revoked_at: key.revoked_at.map(format_iso),
-        }
+        Self::new(
+            &key.public_key,
+            &key.secret_hint,
+            key.note.as_deref(),
+            key.created_at,
+            key.revoked_at,
+        )
     }
 
     pub fn of_organization(key: &spindle_store::organizations::OrganizationApiKey) -> Self {
+        Self::new(
+            &key.public_key,
+            &key.secret_hint,
+            key.note.as_deref(),
+            key.created_at,
+            key.revoked_at,
+        )
+    }
+
+    fn new(
+        public_key: &str,
+        secret_hint: &str,
+        note: Option<&str>,
+        created_at: i64,
+        revoked_at: Option<i64>,
+    ) -> Self {
         KeyRow {
-            public_key: key.public_key.clone(),
-            secret_hint: key.secret_hint.clone(),
-            note: key.note.clone(),
-            created_at: format_iso(key.created_at),
-            revoked_at: key.revoked_at.map(format_iso),
+            public_key: public_key.to_owned(),
+            secret_hint: secret_hint.to_owned(),
+            note: note.map(str::to_owned),
+            created_at: format_iso(created_at),
+            revoked_at: revoked_at.map(format_iso),
         }
     }
 }
@@ -230,6 +246,14 @@ impl KeyRow {
 pub struct NewKey {
     pub public_key: String,
     pub secret_key: String,
+}
+
+impl NewKey {
+    /// The 201 answer that shows the secret key, this once.
+    pub fn created(self) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        (axum::http::StatusCode::CREATED, axum::Json(self)).into_response()
+    }
 }
 
 /// `{revoked}`: whether the key was active until now.

@@ -367,14 +367,22 @@ impl FromRequestParts<AppState> for ProjectAccess {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
-        let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| Error::invalid("path", rejection.body_text()))?;
-        let project_id = path
-            .get("project_id")
-            .ok_or_else(|| Error::internal("UI route without a project"))?;
-        Ok(project_access(state, &signed_in, project_id).await?)
+        let project_id = path_parameter(parts, state, "project_id").await?;
+        Ok(project_access(state, &signed_in, &project_id).await?)
     }
+}
+
+/// The parameter `name` of the request's path (`project_id`, `organization_id`).
+pub async fn path_parameter(
+    parts: &mut Parts,
+    state: &AppState,
+    name: &str,
+) -> Result<String, Error> {
+    let Path(mut path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|rejection| Error::invalid("path", rejection.body_text()))?;
+    path.remove(name)
+        .ok_or_else(|| Error::internal(format!("UI route without {name}")))
 }
 
 /// The signed-in user's access to `project_id`: instance admins and organization owners
