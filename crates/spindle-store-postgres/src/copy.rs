@@ -213,9 +213,9 @@ impl Copier<'_> {
         .map_err(|e| Error::internal(format!("sqlite reader: {e}")))?
     }
 
-    /// The web UI's users (with their password hashes), organization and project memberships and saved views, so
-    /// everyone signs in as before; existing rows are kept. Sessions and sign-in links are
-    /// not copied: people sign in again after the move.
+    /// The web UI's users (with their password hashes), organization and project
+    /// memberships and saved views, so everyone signs in as before; existing rows are kept.
+    /// Sessions and sign-in links are not copied: people sign in again after the move.
     async fn copy_ui_accounts(&mut self) -> Result<()> {
         type UserRow = (String, String, Option<String>, Option<String>, bool, i64);
         type MembershipRow = (String, String, String, i64);
