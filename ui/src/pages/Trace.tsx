@@ -13,7 +13,7 @@ import { ObservationTree, TypeBadge, tokensOf } from "../components/Tree";
 import { Timeline } from "../components/Timeline";
 import { lastTraceIds } from "./Traces";
 
-export function TracePage(props: { projectId: string; traceId: string }) {
+export function TracePage(props: { projectId: string; traceId: string; role: string }) {
   const location = useLocation();
   const base = `/project/${encodeURIComponent(props.projectId)}`;
   const trace = useLoad(
@@ -145,7 +145,10 @@ export function TracePage(props: { projectId: string; traceId: string }) {
               <ScoreList scores={data.scores.filter((score) => !score.observationId)} />
             </>
           )}
-          <AddScore projectId={props.projectId} traceId={data.id} observationId={observation?.id ?? null} onAdded={() => trace.reload(true)} />
+          {/* Viewers read only: the server refuses their scores, so no form is offered. */}
+          {props.role === "viewer" ? null : (
+            <AddScore projectId={props.projectId} traceId={data.id} observationId={observation?.id ?? null} onAdded={() => trace.reload(true)} />
+          )}
         </section>
       </div>
     </div>

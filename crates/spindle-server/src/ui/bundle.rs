@@ -3,9 +3,9 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CQH2fSMU.js",
+        "assets/index-j9Je4bjZ.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CQH2fSMU.js"),
+        include_bytes!("../../../../ui/dist/assets/index-j9Je4bjZ.js"),
     ),
     (
         "assets/index-xIfDEZPK.css",
