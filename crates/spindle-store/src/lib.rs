@@ -96,6 +96,28 @@ pub struct ApiKey {
     pub revoked_at: Option<Micros>,
 }
 
+/// What a listing shows of a key of either kind (never its secret).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeySummary<'a> {
+    pub public_key: &'a str,
+    pub secret_hint: &'a str,
+    pub note: Option<&'a str>,
+    pub created_at: Micros,
+    pub revoked_at: Option<Micros>,
+}
+
+impl ApiKey {
+    pub fn summary(&self) -> KeySummary<'_> {
+        KeySummary {
+            public_key: &self.public_key,
+            secret_hint: &self.secret_hint,
+            note: self.note.as_deref(),
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        }
+    }
+}
+
 /// What checking a secret key against a stored hash found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretCheck {

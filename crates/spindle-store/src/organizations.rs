@@ -29,6 +29,16 @@ pub struct OrganizationApiKey {
 }
 
 impl OrganizationApiKey {
+    pub fn summary(&self) -> crate::KeySummary<'_> {
+        crate::KeySummary {
+            public_key: &self.public_key,
+            secret_hint: &self.secret_hint,
+            note: self.note.as_deref(),
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        }
+    }
+
     /// Whether `secret_key` is this key's secret.
     pub fn matches(&self, server_secret: &ServerSecret, secret_key: &str) -> bool {
         check_secret(

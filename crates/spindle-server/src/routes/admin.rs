@@ -14,7 +14,7 @@ use spindle_core::time::{format_iso, now_micros};
 use spindle_core::Error;
 use spindle_store::accounts::{Membership, OrganizationMembership, Role, User};
 use spindle_store::organizations::{ProjectDetails, ProjectUpdate};
-use spindle_store::{ApiKey, Project};
+use spindle_store::{ApiKey, KeySummary, Project};
 
 use crate::auth::OrganizationAuth;
 use crate::bootstrap::{api_key, fresh_key_pair};
@@ -141,27 +141,23 @@ fn membership_json(user: &User, role: Role) -> Value {
 }
 
 /// A key as listed: never its secret, only the hint (`sk-lf-...abcd`).
-fn key_summary(public_key: &str, secret_hint: &str, note: Option<&str>, created_at: i64) -> Value {
+fn key_summary(key: &KeySummary<'_>) -> Value {
     json!({
-        "id": public_key,
-        "createdAt": format_iso(created_at),
+        "id": key.public_key,
+        "createdAt": format_iso(key.created_at),
         "expiresAt": null,
         "lastUsedAt": null,
-        "note": note,
-        "publicKey": public_key,
-        "displaySecretKey": format!("sk-lf-...{secret_hint}"),
+        "note": key.note,
+        "publicKey": key.public_key,
+        "displaySecretKey": format!("sk-lf-...{}", key.secret_hint),
     })
 }
 
-/// `{apiKeys: [...]}` of the live keys among (public key, hint, note, created, revoked).
-fn live_keys<'a>(
-    keys: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>, i64, Option<i64>)>,
-) -> Json<Value> {
+/// `{apiKeys: [...]}` of the live keys among `keys`.
+fn live_keys<'a>(keys: impl Iterator<Item = KeySummary<'a>>) -> Json<Value> {
     let keys: Vec<Value> = keys
-        .filter(|(.., revoked_at)| revoked_at.is_none())
-        .map(|(public_key, hint, note, created_at, _)| {
-            key_summary(public_key, hint, note, created_at)
-        })
+        .filter(|key| key.revoked_at.is_none())
+        .map(|key| key_summary(&key))
         .collect();
     Json(json!({ "apiKeys": keys }))
 }
@@ -214,15 +210,7 @@ pub async fn organization_keys(
         .store
         .list_organization_api_keys(&auth.organization_id)
         .await?;
-    Ok(live_keys(keys.iter().map(|key| {
-        (
-            key.public_key.as_str(),
-            key.secret_hint.as_str(),
-            key.note.as_deref(),
-            key.created_at,
-            key.revoked_at,
-        )
-    })))
+    Ok(live_keys(keys.iter().map(|key| key.summary())))
 }
 
 /// `GET /api/public/organizations/memberships`
@@ -380,15 +368,7 @@ pub async fn project_keys(
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
     let keys = state.store.list_api_keys(Some(&project_id)).await?;
-    Ok(live_keys(keys.iter().map(|key| {
-        (
-            key.public_key.as_str(),
-            key.secret_hint.as_str(),
-            key.note.as_deref(),
-            key.created_at,
-            key.revoked_at,
-        )
-    })))
+    Ok(live_keys(keys.iter().map(|key| key.summary())))
 }
 
 /// `POST /api/public/projects/{projectId}/apiKeys` `{note?, publicKey?, secretKey?}`: 201

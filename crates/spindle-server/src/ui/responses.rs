@@ -204,38 +204,22 @@ pub struct KeyRow {
 
 impl KeyRow {
     pub fn of(key: &ApiKey) -> Self {
-        Self::new(
-            &key.public_key,
-            &key.secret_hint,
-            key.note.as_deref(),
-            key.created_at,
-            key.revoked_at,
-        )
+        Self::from(key.summary())
     }
 
     pub fn of_organization(key: &spindle_store::organizations::OrganizationApiKey) -> Self {
-        Self::new(
-            &key.public_key,
-            &key.secret_hint,
-            key.note.as_deref(),
-            key.created_at,
-            key.revoked_at,
-        )
+        Self::from(key.summary())
     }
+}
 
-    fn new(
-        public_key: &str,
-        secret_hint: &str,
-        note: Option<&str>,
-        created_at: i64,
-        revoked_at: Option<i64>,
-    ) -> Self {
+impl From<spindle_store::KeySummary<'_>> for KeyRow {
+    fn from(key: spindle_store::KeySummary<'_>) -> Self {
         KeyRow {
-            public_key: public_key.to_owned(),
-            secret_hint: secret_hint.to_owned(),
-            note: note.map(str::to_owned),
-            created_at: format_iso(created_at),
-            revoked_at: revoked_at.map(format_iso),
+            public_key: key.public_key.to_owned(),
+            secret_hint: key.secret_hint.to_owned(),
+            note: key.note.map(str::to_owned),
+            created_at: format_iso(key.created_at),
+            revoked_at: key.revoked_at.map(format_iso),
         }
     }
 }
