@@ -10,7 +10,8 @@
   ``SPINDLE_TEST_DATABASE_URL`` and dropped at the end; unreachable PostgreSQL
   is a failure, never a skip). Project A comes from the LANGFUSE_INIT_* variables;
   project B is created with the CLI while the server is stopped (start, stop,
-  ``projects create`` + ``keys create``, start again), which also checks that
+  ``projects create`` + ``keys create``, and ``organizations create-key`` for the
+  organization key ``ORG_KEY`` of the administration API, start again), which also checks that
   the LANGFUSE_INIT_* set-up is idempotent on restart.
 * ``api`` / ``api_b``: httpx clients with basic auth for project A / B.
 * ``scenario``: runs one SDK scenario script (tests/compat/scenarios, js/)
@@ -52,6 +53,12 @@ PROJECT_B = {
     "name": "Compat Project B",
     "pk": "pk-lf-compat-b",
     "sk": "sk-lf-compat-b-secret",
+}
+
+# An organization key of PROJECT_A's organization (the administration API), made with the CLI.
+ORG_KEY = {
+    "pk": "pk-lf-compat-org",
+    "sk": "sk-lf-compat-org-secret",
 }
 
 HEALTH_TIMEOUT = float(os.environ.get("COMPAT_HEALTH_TIMEOUT", "20"))
@@ -327,6 +334,17 @@ def server(artifacts_dir, database_url):
         "--secret-key",
         PROJECT_B["sk"],
     )
+    srv.cli(
+        "organizations",
+        "create-key",
+        *srv.storage_args,
+        "--organization-id",
+        PROJECT_A["org_id"],
+        "--public-key",
+        ORG_KEY["pk"],
+        "--secret-key",
+        ORG_KEY["sk"],
+    )
     try:
         srv.start()
     except RuntimeError as exc:
@@ -428,6 +446,14 @@ SCENARIOS = {
     "py_score_configs_v4": (
         lambda: [str(_venv_python("v4")), str(HERE / "scenarios" / "py_score_configs.py"), "v4"], {}),
     "js_score_configs": (_node("score_configs.mjs"), {}),
+    "py_admin_v5": (
+        _py("v5", "py_admin.py"),
+        {"COMPAT_PROJECT_PUBLIC_KEY": PROJECT_A["pk"], "COMPAT_PROJECT_SECRET_KEY": PROJECT_A["sk"]},
+    ),
+    "js_admin": (
+        _node("admin.mjs"),
+        {"COMPAT_PROJECT_PUBLIC_KEY": PROJECT_A["pk"], "COMPAT_PROJECT_SECRET_KEY": PROJECT_A["sk"]},
+    ),
     "js_prompts": (_node("prompts.mjs"), {}),
     "js_reviews": (_node("reviews.mjs"), {}),
     "js_datasets": (_node("datasets.mjs"), {}),
@@ -449,8 +475,8 @@ for _v in ("v5", "v4"):
         )
 
 
-# Scenarios that write with project B's keys; all others use project A's.
-SCENARIO_PROJECT = {"py_v5_isolation": PROJECT_B}
+# Scenarios that use other keys than project A's: project B's, or the organization key.
+SCENARIO_PROJECT = {"py_v5_isolation": PROJECT_B, "py_admin_v5": ORG_KEY, "js_admin": ORG_KEY}
 
 # COMPAT_PARALLEL=1 (the default) starts every scenario the selected tests
 # need at once, as concurrent SDK clients of one server; 0 runs them one by one.

@@ -654,6 +654,41 @@ try {
     await page.getByText("Password saved.").waitFor();
   });
 
+  await step("roles: the admin invites a viewer, who reads a trace without an add-score form", async () => {
+    await page.goto(`${base}/project/e2e/settings`);
+    await page.getByLabel("Invite email").fill("viewer@e2e.test");
+    await page.getByLabel("Invite role").selectOption("viewer");
+    await page.getByRole("button", { name: "Invite" }).click();
+    const link = (await page.locator(".secret code", { hasText: "/api/ui/auth/link" }).textContent()).trim();
+    // The viewer signs in with the one-time link in a browser context of their own.
+    const viewerContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const viewer = await viewerContext.newPage();
+    viewer.setDefaultTimeout(20_000);
+    viewer.on("pageerror", (error) => pageErrors.push(String(error)));
+    await viewer.goto(link);
+    await viewer.goto(`${base}/project/e2e/traces`);
+    await viewer.locator("table.data tbody tr").first().waitFor();
+    await viewer.locator("table.data tbody tr").first().locator("td:nth-child(2) a").click();
+    await viewer.locator(".tree-row").first().waitFor();
+    assert((await viewer.locator(".detail").textContent()).length > 0, "the viewer reads the trace");
+    assert((await viewer.locator(".add-score").count()) === 0, "no add-score form for a viewer");
+    assert((await viewer.getByRole("button", { name: "Add score" }).count()) === 0, "no Add score button");
+    await viewer.screenshot({ path: join(SHOTS, "trace-viewer.png"), fullPage: false });
+    // A forged request with the viewer's session and CSRF token is refused by the server.
+    const forged = await viewer.evaluate(async () => {
+      const me = await (await fetch("/api/ui/me")).json();
+      const answer = await fetch("/api/ui/projects/e2e/scores", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-spindle-csrf": me.csrfToken },
+        body: JSON.stringify({ traceId: "any", name: "forged", value: 1 }),
+      });
+      return { role: me.projects[0]?.role, status: answer.status };
+    });
+    assert(forged.role === "viewer", `the viewer's role: ${forged.role}`);
+    assert(forged.status === 403, `a viewer's forged score answers ${forged.status}`);
+    await viewerContext.close();
+  });
+
   await step("no page errors", async () => {
     assert(pageErrors.length === 0, `page errors: ${pageErrors.join("; ")}`);
   });

@@ -137,7 +137,7 @@ function Shell(props: { me: Me; onSignedOut: () => void }) {
 function Page(props: { projectId: string; role: string; path: string; search: URLSearchParams; me: Me }) {
   const { projectId, path } = props;
   let params = match("/project/:project/traces/:id", path);
-  if (params) return <TracePage projectId={projectId} traceId={params.id} />;
+  if (params) return <TracePage projectId={projectId} traceId={params.id} role={props.role} />;
   params = match("/project/:project/users/:id", path);
   if (params) return <UserPage projectId={projectId} userId={params.id} />;
   params = match("/project/:project/sessions/:id", path);

@@ -13,6 +13,8 @@ pub enum ErrorKind {
     PermissionDenied,
     /// The entity does not exist (or belongs to another project).
     NotFound,
+    /// The request conflicts with what is stored (a name taken, the last owner).
+    Conflict,
     /// The request body is larger than the configured limit.
     PayloadTooLarge,
     /// The content type is not one this endpoint accepts.

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
 use spindle_core::{Error, ErrorKind};
+use spindle_store::organizations::OrganizationApiKey;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
 use std::collections::HashMap;
@@ -62,8 +63,15 @@ pub struct AuthService {
 /// Known keys and unknown public keys, each with when they were looked up.
 #[derive(Default)]
 struct KeyCache {
-    known: HashMap<String, (Instant, ApiKey)>,
+    known: HashMap<String, (Instant, StoredKey)>,
     unknown: HashMap<String, Instant>,
+}
+
+/// A stored key of either kind.
+#[derive(Debug, Clone)]
+enum StoredKey {
+    Project(ApiKey),
+    Organization(OrganizationApiKey),
 }
 
 /// Makes room for one entry in `map` of at most `limit`: drops expired entries, then, when
@@ -135,7 +143,7 @@ impl AuthService {
         }
     }
 
-    async fn key(&self, public_key: &str) -> Result<Option<ApiKey>, Error> {
+    async fn key(&self, public_key: &str) -> Result<Option<StoredKey>, Error> {
         if public_key.len() > Self::MAX_PUBLIC_KEY_BYTES {
             return Err(Error::new(
                 ErrorKind::Unauthenticated,
@@ -158,7 +166,14 @@ impl AuthService {
                 }
             }
         }
-        let key = self.store.get_api_key(public_key).await?;
+        let key = match self.store.get_api_key(public_key).await? {
+            Some(key) => Some(StoredKey::Project(key)),
+            None => self
+                .store
+                .get_organization_api_key(public_key)
+                .await?
+                .map(StoredKey::Organization),
+        };
         let mut cache = self.cache();
         let now = Instant::now();
         match &key {
@@ -197,8 +212,18 @@ impl AuthService {
         cache.unknown.clear();
     }
 
-    /// Authenticates the `Authorization` header.
+    /// Authenticates the `Authorization` header for a project route: organization keys
+    /// are refused (403).
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<ProjectAuth, Error> {
+        match self.authenticate_any(headers).await? {
+            Principal::Project(auth) => Ok(auth),
+            Principal::Organization(_) => Err(organization_key_refused()),
+        }
+    }
+
+    /// Authenticates the `Authorization` header: a project key (Basic, or Bearer with the
+    /// public key alone) or an organization key (Basic only).
+    pub async fn authenticate_any(&self, headers: &HeaderMap) -> Result<Principal, Error> {
         let unauthenticated = |message: &str| Error::new(ErrorKind::Unauthenticated, message);
         let header = headers
             .get(header::AUTHORIZATION)
@@ -224,14 +249,22 @@ impl AuthService {
             })?;
             let key = self.key(public_key).await?;
             match key {
-                Some(key)
+                Some(StoredKey::Project(key))
                     if key.revoked_at.is_none() && self.secret_matches(&key, secret_key).await =>
                 {
-                    Ok(ProjectAuth {
+                    Ok(Principal::Project(ProjectAuth {
                         project_id: key.project_id,
                         public_key: key.public_key,
                         access: Access::Full,
-                    })
+                    }))
+                }
+                Some(StoredKey::Organization(key))
+                    if key.revoked_at.is_none() && key.matches(&self.server_secret, secret_key) =>
+                {
+                    Ok(Principal::Organization(OrganizationAuth {
+                        organization_id: key.organization_id,
+                        public_key: key.public_key,
+                    }))
                 }
                 _ => Err(unauthenticated(
                     "Authentication error: invalid public key or secret key",
@@ -241,11 +274,16 @@ impl AuthService {
             let public_key = credentials.trim();
             let key = self.key(public_key).await?;
             match key {
-                Some(key) if key.revoked_at.is_none() => Ok(ProjectAuth {
-                    project_id: key.project_id,
-                    public_key: key.public_key,
-                    access: Access::ScoresOnly,
-                }),
+                Some(StoredKey::Project(key)) if key.revoked_at.is_none() => {
+                    Ok(Principal::Project(ProjectAuth {
+                        project_id: key.project_id,
+                        public_key: key.public_key,
+                        access: Access::ScoresOnly,
+                    }))
+                }
+                Some(StoredKey::Organization(_)) => Err(unauthenticated(
+                    "Unauthorized: Cannot use organization key with bearer auth",
+                )),
                 _ => Err(unauthenticated("Authentication error: invalid public key")),
             }
         } else {
@@ -264,6 +302,50 @@ impl FromRequestParts<AppState> for ProjectAuth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(state.auth.authenticate(&parts.headers).await?)
+    }
+}
+
+/// The authenticated organization of a request made with an organization key.
+#[derive(Debug, Clone)]
+pub struct OrganizationAuth {
+    pub organization_id: String,
+    pub public_key: String,
+}
+
+/// Whose key a request carries.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Project(ProjectAuth),
+    Organization(OrganizationAuth),
+}
+
+/// The refusal of a project route to an organization key.
+fn organization_key_refused() -> Error {
+    Error::new(
+        ErrorKind::PermissionDenied,
+        "Project ID not found for API token. Are you using an organization key?",
+    )
+}
+
+/// The refusal of an administration route to a project key.
+pub fn organization_key_required() -> Error {
+    Error::new(
+        ErrorKind::PermissionDenied,
+        "Invalid API key. Organization-scoped API key required for this operation.",
+    )
+}
+
+impl FromRequestParts<AppState> for OrganizationAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match state.auth.authenticate_any(&parts.headers).await? {
+            Principal::Organization(auth) => Ok(auth),
+            Principal::Project(_) => Err(organization_key_required().into()),
+        }
     }
 }
 

@@ -132,19 +132,46 @@ pub fn api_key(
     ApiKey {
         public_key: public_key.to_owned(),
         secret_hash: ApiKey::hash_secret(server_secret, public_key, secret_key),
-        secret_hint: secret_key
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect(),
+        secret_hint: secret_hint(secret_key),
         project_id: project_id.to_owned(),
         note: None,
         created_at: now,
         revoked_at: None,
     }
+}
+
+/// The last four characters of a secret key, kept to tell keys apart.
+pub fn secret_hint(secret_key: &str) -> String {
+    let chars: Vec<char> = secret_key.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
+/// An organization key pair as stored, hashed like a project key.
+pub fn organization_api_key(
+    server_secret: &ServerSecret,
+    organization_id: &str,
+    public_key: &str,
+    secret_key: &str,
+    note: Option<String>,
+    now: Micros,
+) -> spindle_store::organizations::OrganizationApiKey {
+    spindle_store::organizations::OrganizationApiKey {
+        public_key: public_key.to_owned(),
+        organization_id: organization_id.to_owned(),
+        secret_hash: ApiKey::hash_secret(server_secret, public_key, secret_key),
+        secret_hint: secret_hint(secret_key),
+        note,
+        created_at: now,
+        revoked_at: None,
+    }
+}
+
+/// A fresh key pair in Langfuse's format: `pk-lf-…` and `sk-lf-…`.
+pub fn fresh_key_pair() -> (String, String) {
+    (
+        format!("pk-lf-{}", uuid::Uuid::new_v4()),
+        format!("sk-lf-{}", uuid::Uuid::new_v4()),
+    )
 }
 
 /// Stores a key pair (hashing the secret, peppered with the server secret).

@@ -39,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage organizations and their API keys (which authenticate the administration API).
+    Organizations {
+        #[command(subcommand)]
+        command: OrganizationsCommand,
+    },
     /// Apply pending schema migrations to the database and exit.
     Migrate {
         #[command(flatten)]
@@ -115,6 +120,59 @@ enum KeysCommand {
     Revoke {
         #[command(flatten)]
         storage: StorageConfig,
+        /// The public key to revoke.
+        public_key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrganizationsCommand {
+    /// Create an organization, or rename it when it exists.
+    Create {
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// Organization id.
+        #[arg(long)]
+        id: String,
+        /// Organization name (defaults to the id).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List organizations.
+    List {
+        #[command(flatten)]
+        storage: StorageConfig,
+    },
+    /// Create an organization API key pair; prints the secret key once.
+    CreateKey {
+        #[command(flatten)]
+        storage: StorageConfig,
+        /// The organization the key administers.
+        #[arg(long)]
+        organization_id: String,
+        /// A note to tell the key apart.
+        #[arg(long)]
+        note: Option<String>,
+        /// Use this public key instead of generating one.
+        #[arg(long, requires = "secret_key")]
+        public_key: Option<String>,
+        /// Use this secret key instead of generating one.
+        #[arg(long, requires = "public_key")]
+        secret_key: Option<String>,
+    },
+    /// List an organization's API keys (secrets are never shown).
+    ListKeys {
+        #[command(flatten)]
+        storage: StorageConfig,
+        #[arg(long)]
+        organization_id: String,
+    },
+    /// Revoke an organization API key by its public key.
+    RevokeKey {
+        #[command(flatten)]
+        storage: StorageConfig,
+        #[arg(long)]
+        organization_id: String,
         /// The public key to revoke.
         public_key: String,
     },
@@ -219,6 +277,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Command::Organizations { command } => organizations(command).await,
         Command::Keys { command } => match command {
             KeysCommand::Create {
                 storage,
@@ -256,14 +315,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } => {
                 let store = admin_store(&storage)?;
                 for key in store.list_api_keys(project_id.as_deref()).await? {
-                    let state = if key.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
-                    };
-                    println!(
-                        "{}\t{}\t...{}\t{state}",
-                        key.public_key, key.project_id, key.secret_hint
+                    print_key(
+                        &key.public_key,
+                        &key.project_id,
+                        &key.secret_hint,
+                        key.revoked_at,
                     );
                 }
                 store.shutdown().await?;
@@ -284,6 +340,99 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         },
     }
+}
+
+/// One line of a key listing: public key, owner (project or organization), hint, state.
+fn print_key(public_key: &str, owner: &str, secret_hint: &str, revoked_at: Option<i64>) {
+    let state = if revoked_at.is_some() {
+        "revoked"
+    } else {
+        "active"
+    };
+    println!("{public_key}\t{owner}\t...{secret_hint}\t{state}");
+}
+
+async fn organizations(command: OrganizationsCommand) -> anyhow::Result<()> {
+    match command {
+        OrganizationsCommand::Create { storage, id, name } => {
+            let store = admin_store(&storage)?;
+            store
+                .upsert_organization(&Organization {
+                    name: name.unwrap_or_else(|| id.clone()),
+                    id: id.clone(),
+                })
+                .await?;
+            store.shutdown().await?;
+            println!("organization {id}");
+        }
+        OrganizationsCommand::List { storage } => {
+            let store = admin_store(&storage)?;
+            for organization in store.list_organizations().await? {
+                println!("{}\t{}", organization.id, organization.name);
+            }
+            store.shutdown().await?;
+        }
+        OrganizationsCommand::CreateKey {
+            storage,
+            organization_id,
+            note,
+            public_key,
+            secret_key,
+        } => {
+            let (store, accounts, ..) = open_backend(&storage, StoreOptions { write_queue: 16 })?;
+            let server_secret =
+                load_server_secret(&secret_home(&storage), accounts.as_ref()).await?;
+            if store.get_organization(&organization_id).await?.is_none() {
+                anyhow::bail!("organization {organization_id:?} does not exist; create it with `spindle organizations create`");
+            }
+            let (public_key, secret_key) = match (public_key, secret_key) {
+                (Some(public_key), Some(secret_key)) => (public_key, secret_key),
+                _ => spindle_server::bootstrap::fresh_key_pair(),
+            };
+            let key = spindle_server::bootstrap::organization_api_key(
+                &server_secret,
+                &organization_id,
+                &public_key,
+                &secret_key,
+                note,
+                now_micros(),
+            );
+            store.insert_organization_api_key(&key).await?;
+            store.shutdown().await?;
+            println!("LANGFUSE_PUBLIC_KEY={public_key}\nLANGFUSE_SECRET_KEY={secret_key}");
+        }
+        OrganizationsCommand::ListKeys {
+            storage,
+            organization_id,
+        } => {
+            let store = admin_store(&storage)?;
+            for key in store.list_organization_api_keys(&organization_id).await? {
+                print_key(
+                    &key.public_key,
+                    &key.organization_id,
+                    &key.secret_hint,
+                    key.revoked_at,
+                );
+            }
+            store.shutdown().await?;
+        }
+        OrganizationsCommand::RevokeKey {
+            storage,
+            organization_id,
+            public_key,
+        } => {
+            let store = admin_store(&storage)?;
+            let revoked = store
+                .revoke_organization_api_key(&organization_id, &public_key, now_micros())
+                .await?;
+            store.shutdown().await?;
+            if !revoked {
+                anyhow::bail!("no active key {public_key:?} in organization {organization_id:?}");
+            }
+            println!("revoked {public_key}");
+        }
+    }
+    Ok(())
 }
 
 fn init_logging(config: &ServeConfig) {
@@ -485,11 +634,21 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         None => state,
     };
     spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
+    spindle_server::ui::bootstrap::ensure_owners(store.as_ref(), accounts.as_ref(), now_micros())
+        .await?;
     // Per-project retention, hourly, in small batches (every instance may run it).
     tokio::spawn(spindle_store::retention::run(
         store.clone(),
         Duration::from_secs(3600),
         spindle_store::retention::RetentionOptions::default(),
+    ));
+    // The purge of deleted projects: at start (resuming one a stop interrupted), after
+    // each deletion, and every ten minutes for those another instance deleted.
+    tokio::spawn(spindle_store::organizations::run_purge(
+        store.clone(),
+        Duration::from_secs(600),
+        spindle_store::organizations::PurgeOptions::default(),
+        state.purge_wakeup.clone(),
     ));
     let app = spindle_server::app(state);
     // Signal handlers are in place before anyone can learn that the server listens, so a

@@ -1,5 +1,6 @@
 //! The HTTP surface: every route, and the router that ties them to their handlers.
 
+pub mod admin;
 pub mod body;
 pub mod datasets;
 pub mod ingest;
@@ -13,7 +14,7 @@ pub mod reviews;
 pub mod score_configs;
 
 use crate::state::AppState;
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 /// The whole application, without a socket: tests drive it with `tower::ServiceExt::oneshot`.
@@ -49,7 +50,33 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(read::metrics_v1))
         .route("/v2/metrics", get(read::metrics_v2))
         .route("/metrics/daily", get(read::daily_metrics))
-        .route("/projects", get(read::projects))
+        .route("/projects", get(read::projects).post(admin::create_project))
+        .route(
+            "/projects/{projectId}",
+            put(admin::update_project).delete(admin::delete_project),
+        )
+        .route(
+            "/projects/{projectId}/apiKeys",
+            get(admin::project_keys).post(admin::create_project_key),
+        )
+        .route(
+            "/projects/{projectId}/apiKeys/{apiKeyId}",
+            delete(admin::delete_project_key),
+        )
+        .route(
+            "/projects/{projectId}/memberships",
+            get(admin::project_memberships)
+                .put(admin::put_project_membership)
+                .delete(admin::delete_project_membership),
+        )
+        .route("/organizations/projects", get(admin::organization_projects))
+        .route("/organizations/apiKeys", get(admin::organization_keys))
+        .route(
+            "/organizations/memberships",
+            get(admin::organization_memberships)
+                .put(admin::put_organization_membership)
+                .delete(admin::delete_organization_membership),
+        )
         .route("/models", get(models::list).post(models::create))
         .route(
             "/models/{id}",

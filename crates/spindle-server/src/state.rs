@@ -49,6 +49,8 @@ pub struct AppState {
     pub server_secret: Arc<ServerSecret>,
     /// The open connections and their limit (`--max-connections`), for `/metrics`.
     pub connections: Arc<Connections>,
+    /// Wakes the purge of deleted projects (`spindle_store::organizations::run_purge`).
+    pub purge_wakeup: Arc<tokio::sync::Notify>,
 }
 
 /// Request limits.
@@ -98,6 +100,7 @@ impl AppState {
             score_configs,
             server_secret,
             connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
+            purge_wakeup: Arc::default(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod bootstrap;
 mod bundle;
 pub mod handlers;
+pub mod members;
 pub mod pricing;
 pub mod prompts;
 pub mod responses;
@@ -46,7 +47,11 @@ pub fn app(state: AppState) -> Router {
         .route("/views/{id}", delete(handlers::delete_view))
         .route(
             "/members",
-            get(handlers::list_members).post(handlers::invite_member),
+            get(members::list_members).post(members::invite_member),
+        )
+        .route(
+            "/members/{user_id}",
+            put(members::update_member).delete(members::remove_member),
         )
         .route("/models", get(pricing::list).post(pricing::create))
         .route("/models/{id}", delete(pricing::delete))
@@ -82,6 +87,20 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/queues/{queue_id}/items", post(reviews::add_item))
         .route("/queues/{queue_id}/reviewers", post(reviews::join_queue));
+    let organization = Router::new()
+        .route("/members", get(members::organization_members))
+        .route(
+            "/members/{user_id}",
+            put(members::update_organization_member).delete(members::remove_organization_member),
+        )
+        .route(
+            "/keys",
+            get(members::organization_keys).post(members::create_organization_key),
+        )
+        .route(
+            "/keys/{public_key}",
+            delete(members::revoke_organization_key),
+        );
     let ui_api = Router::new()
         .route("/auth/sign-in", post(session::sign_in))
         .route("/auth/sign-out", post(session::sign_out))
@@ -89,6 +108,7 @@ pub fn app(state: AppState) -> Router {
         .route("/me", get(session::me))
         .route("/me/password", post(session::set_password))
         .nest("/projects/{project_id}", project)
+        .nest("/organizations/{organization_id}", organization)
         .fallback(assets::api_not_found);
     Router::new()
         .nest("/api/ui", ui_api)

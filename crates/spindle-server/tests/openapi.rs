@@ -35,6 +35,7 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
         include_str!("../src/routes/score_configs.rs"),
     ),
     ("ops", include_str!("../src/routes/ops.rs")),
+    ("admin", include_str!("../src/routes/admin.rs")),
 ];
 /// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).
 const SHARED_PARSERS: &str = include_str!("../src/routes/params.rs");
@@ -1301,6 +1302,9 @@ fn concrete_path(path: &str, seeded: &Seeded) -> String {
         _ => "unknown-id",
     };
     path.replace("{id}", id)
+        // The administration routes change and delete `p2`; the others read `p1`.
+        .replace("{projectId}", "p2")
+        .replace("{apiKeyId}", "unknown-id")
         .replace("{project}", "p1")
         .replace("{name}", "greeting")
         .replace("{version}", "1")
@@ -1389,10 +1393,26 @@ fn check_response(doc: &Value, label: &str, operation: &Value, response: &suppor
     }
 }
 
-/// Stores a trace with a generation and a score through the ingestion API, a prompt, a
-/// dataset with an item and a run, a score config, an annotation queue with an item, and a
-/// comment.
+/// The organization key of the organization of `p1` and `p2` that [`seed`] stores.
+const ORGANIZATION_PK: &str = "pk-lf-openapi-org";
+const ORGANIZATION_SK: &str = "sk-lf-openapi-org";
+
+/// Stores the organization key, a trace with a generation and a score through the ingestion
+/// API, a prompt, a dataset with an item and a run, a score config, an annotation queue with an
+/// item, and a comment.
 async fn seed(app: &support::TestApp) -> Seeded {
+    let key = spindle_server::bootstrap::organization_api_key(
+        &app.state.server_secret,
+        "org",
+        ORGANIZATION_PK,
+        ORGANIZATION_SK,
+        None,
+        1,
+    );
+    app.store
+        .insert_organization_api_key(&key)
+        .await
+        .expect("organization key");
     let response = app
         .post_json(
             "/api/public/ingestion",
@@ -1569,8 +1589,18 @@ async fn every_operation_answers_as_documented() {
             }
             check_response(&doc, &label, operation, &bearer);
         }
-        // With the key pair: a documented status and body.
-        let response = request(&app, method, &url, Some(basic(PK1, SK1)), &body).await;
+        // With the key pair (of the organization for the administration routes, where a
+        // project key gets 403): a documented status and body.
+        let administration = operation["tags"][0] == "Administration";
+        let credentials = if administration {
+            let refused = request(&app, method, &url, Some(basic(PK1, SK1)), &body).await;
+            assert_eq!(refused.status.as_u16(), 403, "{label} with a project key");
+            check_response(&doc, &label, operation, &refused);
+            basic(ORGANIZATION_PK, ORGANIZATION_SK)
+        } else {
+            basic(PK1, SK1)
+        };
+        let response = request(&app, method, &url, Some(credentials), &body).await;
         check_response(&doc, &label, operation, &response);
         if path == "/api/public/ingestion" {
             assert_eq!(

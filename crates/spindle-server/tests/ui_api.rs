@@ -267,7 +267,8 @@ async fn members_see_only_their_projects() {
     let me = ui.get("/api/ui/me", &cookie).await.json();
     assert_eq!(
         me["projects"],
-        json!([{"id": "p2", "name": "Project p2", "role": "member"}])
+        json!([{"id": "p2", "name": "Project p2", "role": "member",
+            "organizationId": "org", "organizationName": "Org"}])
     );
     for path in [
         "/api/ui/projects/p1/traces",
@@ -836,7 +837,8 @@ async fn saved_views_are_per_project_and_members_can_be_invited() {
     assert_eq!(me["user"]["hasPassword"], false);
     assert_eq!(
         me["projects"],
-        json!([{"id": "p1", "name": "Project p1", "role": "member"}])
+        json!([{"id": "p1", "name": "Project p1", "role": "member",
+            "organizationId": "org", "organizationName": "Org"}])
     );
 }
 

@@ -213,14 +213,15 @@ impl Copier<'_> {
         .map_err(|e| Error::internal(format!("sqlite reader: {e}")))?
     }
 
-    /// The web UI's users (with their password hashes), memberships and saved views, so
-    /// everyone signs in as before; existing rows are kept. Sessions and sign-in links are
-    /// not copied: people sign in again after the move.
+    /// The web UI's users (with their password hashes), organization and project
+    /// memberships and saved views, so everyone signs in as before; existing rows are kept.
+    /// Sessions and sign-in links are not copied: people sign in again after the move.
     async fn copy_ui_accounts(&mut self) -> Result<()> {
         type UserRow = (String, String, Option<String>, Option<String>, bool, i64);
         type MembershipRow = (String, String, String, i64);
         type ViewRow = (String, String, String, String, String, String, i64);
-        let (users, memberships, views) = self
+        type OrganizationMembershipRow = (String, String, String, i64);
+        let (users, memberships, views, organization_memberships) = self
             .read(|c| {
                 let users: Vec<UserRow> = all_rows(
                     c,
@@ -240,7 +241,13 @@ impl Copier<'_> {
                      FROM saved_views ORDER BY rowid",
                     |r| ViewRow::try_from(r),
                 )?;
-                Ok((users, memberships, views))
+                let organization_memberships: Vec<OrganizationMembershipRow> = all_rows(
+                    c,
+                    "SELECT organization_id, user_id, role, created_at
+                     FROM organization_memberships ORDER BY rowid",
+                    |r| OrganizationMembershipRow::try_from(r),
+                )?;
+                Ok((users, memberships, views, organization_memberships))
             })
             .await?;
         let mut client = self.target.client().await?;
@@ -267,6 +274,19 @@ impl Copier<'_> {
                 .await
                 .map_err(pg_error)?;
         }
+        for (organization_id, user_id, role, created_at) in &organization_memberships {
+            transaction
+                .execute(
+                    "INSERT INTO organization_memberships (organization_id, user_id, role,
+                         created_at)
+                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2)
+                         AND EXISTS (SELECT 1 FROM organizations WHERE id = $1)
+                     ON CONFLICT DO NOTHING",
+                    &[organization_id, user_id, role, created_at],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
         for (id, project_id, user_id, page, name, query, created_at) in &views {
             transaction
                 .execute(
@@ -285,6 +305,7 @@ impl Copier<'_> {
             ("users", users.len()),
             ("memberships", memberships.len()),
             ("saved_views", views.len()),
+            ("organization_memberships", organization_memberships.len()),
         ] {
             self.tables.push(CopyProgress {
                 table,
@@ -298,19 +319,47 @@ impl Copier<'_> {
     /// Organizations, projects, keys and custom models: few rows, copied whole, existing rows
     /// kept.
     async fn copy_accounts_of_projects(&mut self) -> Result<()> {
-        let (organizations, projects, keys, models) = self
+        let (organizations, projects, keys, models, organization_keys) = self
             .read(|c| {
                 let organizations: Vec<(String, String, i64)> = all_rows(
                     c,
                     "SELECT id, name, created_at FROM organizations ORDER BY rowid",
                     |r| <(String, String, i64)>::try_from(r),
                 )?;
-                type ProjectRow = (String, String, String, Option<i64>, i64, bool);
+                type ProjectRow = (
+                    String,
+                    String,
+                    String,
+                    Option<i64>,
+                    i64,
+                    bool,
+                    Option<String>,
+                    Option<i64>,
+                    Option<i64>,
+                    Option<i64>,
+                );
                 let projects: Vec<ProjectRow> = all_rows(
                     c,
                     "SELECT id, organization_id, name, retention_days, created_at,
-                         builtin_prices FROM projects ORDER BY rowid",
+                         builtin_prices, metadata, updated_at, deleted_at, purged_at
+                     FROM projects ORDER BY rowid",
                     |r| ProjectRow::try_from(r),
+                )?;
+                let organization_keys = all_rows(
+                    c,
+                    "SELECT public_key, organization_id, secret_hash, secret_hint, note,
+                         created_at, revoked_at FROM organization_api_keys ORDER BY rowid",
+                    |r| {
+                        Ok(spindle_store::organizations::OrganizationApiKey {
+                            public_key: r.get(0)?,
+                            organization_id: r.get(1)?,
+                            secret_hash: r.get(2)?,
+                            secret_hint: r.get(3)?,
+                            note: r.get(4)?,
+                            created_at: r.get(5)?,
+                            revoked_at: r.get(6)?,
+                        })
+                    },
                 )?;
                 let keys = all_rows(
                     c,
@@ -349,7 +398,7 @@ impl Copier<'_> {
                         })
                     },
                 )?;
-                Ok((organizations, projects, keys, models))
+                Ok((organizations, projects, keys, models, organization_keys))
             })
             .await?;
         let mut client = self.target.client().await?;
@@ -364,12 +413,27 @@ impl Copier<'_> {
                 .await
                 .map_err(pg_error)?;
         }
-        for (id, organization_id, name, retention_days, created_at, builtin_prices) in &projects {
+        for (
+            id,
+            organization_id,
+            name,
+            retention_days,
+            created_at,
+            builtin_prices,
+            metadata,
+            updated_at,
+            deleted_at,
+            purged_at,
+        ) in &projects
+        {
+            // A project deleted in either database stays deleted (and is purged there).
             transaction
                 .execute(
                     "INSERT INTO projects (id, organization_id, name, retention_days, created_at,
-                         builtin_prices)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                         builtin_prices, metadata, updated_at, deleted_at, purged_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (id) DO UPDATE
+                     SET deleted_at = coalesce(projects.deleted_at, excluded.deleted_at)",
                     &[
                         id,
                         organization_id,
@@ -377,6 +441,32 @@ impl Copier<'_> {
                         retention_days,
                         created_at,
                         builtin_prices,
+                        metadata,
+                        updated_at,
+                        deleted_at,
+                        purged_at,
+                    ],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+        for key in &organization_keys {
+            transaction
+                .execute(
+                    "INSERT INTO organization_api_keys (public_key, organization_id, secret_hash,
+                         secret_hint, note, created_at, revoked_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (public_key) DO UPDATE
+                     SET revoked_at = coalesce(organization_api_keys.revoked_at,
+                         excluded.revoked_at)",
+                    &[
+                        &key.public_key,
+                        &key.organization_id,
+                        &key.secret_hash,
+                        &key.secret_hint,
+                        &key.note,
+                        &key.created_at,
+                        &key.revoked_at,
                     ],
                 )
                 .await
@@ -433,6 +523,7 @@ impl Copier<'_> {
             ("projects", projects.len()),
             ("api_keys", keys.len()),
             ("models", models.len()),
+            ("organization_api_keys", organization_keys.len()),
         ] {
             self.tables.push(CopyProgress {
                 table,

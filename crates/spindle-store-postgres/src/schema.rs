@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0019_observations_by_prompt_trace",
         include_str!("../migrations/0019_observations_by_prompt_trace.sql"),
     ),
+    (
+        "0020_organizations",
+        include_str!("../migrations/0020_organizations.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_observations_by_prompt_trace",
         include_str!("../migrations/0016_observations_by_prompt_trace.sql"),
     ),
+    (
+        "0017_organizations",
+        include_str!("../migrations/0017_organizations.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -231,6 +235,56 @@ mod tests {
             .expect("bump");
         let error = migrate(&mut connection).expect_err("newer schema");
         assert_eq!(error.kind, spindle_core::ErrorKind::Unavailable);
+    }
+
+    #[test]
+    fn existing_accounts_get_organization_roles() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut connection = open_writer(&dir.path().join("roles.db"), false).expect("open");
+        let before = MIGRATIONS
+            .iter()
+            .position(|(name, _)| *name == "0017_organizations")
+            .expect("the organizations migration");
+        for (_, sql) in &MIGRATIONS[..before] {
+            connection.execute_batch(sql).expect("earlier migration");
+        }
+        connection
+            .execute_batch(&format!(
+                "PRAGMA user_version = {before};
+                 INSERT INTO organizations VALUES ('o', 'O', 1);
+                 INSERT INTO projects (id, organization_id, name, created_at)
+                     VALUES ('p1', 'o', 'P1', 1), ('p2', 'o', 'P2', 1);
+                 INSERT INTO users (id, email, is_admin, created_at)
+                     VALUES ('admin', 'a@x', 1, 1), ('m', 'm@x', 0, 2), ('idle', 'i@x', 0, 3);
+                 INSERT INTO memberships VALUES ('m', 'p1', 'owner', 5), ('m', 'p2', 'member', 6);"
+            ))
+            .expect("accounts of before");
+        migrate(&mut connection).expect("migrate");
+        let rows = |sql: &str| -> Vec<(String, String, String)> {
+            connection
+                .prepare(sql)
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .collect()
+                })
+                .expect("rows")
+        };
+        assert_eq!(
+            rows("SELECT organization_id, user_id, role FROM organization_memberships ORDER BY 2"),
+            [
+                ("o".into(), "admin".into(), "OWNER".into()),
+                ("o".into(), "m".into(), "MEMBER".into()),
+            ],
+            "admins own every organization, members join their projects' organizations"
+        );
+        assert_eq!(
+            rows("SELECT user_id, project_id, role FROM memberships ORDER BY 2"),
+            [
+                ("m".into(), "p1".into(), "ADMIN".into()),
+                ("m".into(), "p2".into(), "MEMBER".into()),
+            ],
+            "project roles stay as overrides, a project owner an admin"
+        );
     }
 
     #[test]

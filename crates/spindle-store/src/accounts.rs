@@ -1,5 +1,5 @@
 //! Accounts of the web UI: users with argon2id password hashes, sessions with an expiry,
-//! project memberships, one-time sign-in links and saved views, plus the few aggregates the
+//! organization memberships with their roles and project role overrides, one-time sign-in links and saved views, plus the few aggregates the
 //! UI needs that the public read API does not offer (users of a project, token totals of
 //! traces, latency percentiles).
 //!
@@ -38,33 +38,142 @@ pub struct UiSession {
     pub expires_at: Micros,
 }
 
-/// What a member may do in a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a member may do, in an organization or, as an override, in one project. Stored and
+/// sent upper case (`OWNER`, …), as Langfuse spells them; read in any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// Everything, keys and members included.
+    /// Everything, managing owners and deleting the organization's projects included.
     Owner,
-    /// Read and annotate.
+    /// Projects, API keys, members (but not owners) and settings, besides what members do.
+    Admin,
+    /// Reads, and writes scores, annotations, comments, prompts, datasets and saved views.
     Member,
+    /// Reads only.
+    Viewer,
+    /// In an organization: no access to its projects except those with a project role.
+    NoAccess,
+}
+
+/// What a request does, each with the least role that may do it (the README's role table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read traces, observations, scores, sessions, prompts, datasets, the dashboard.
+    Read,
+    /// Create and delete scores, annotations and comments.
+    Annotate,
+    /// Create prompts, move and remove their labels, delete prompts.
+    EditPrompts,
+    /// Save and delete views.
+    SaveViews,
+    /// Create and revoke API keys (project and organization keys).
+    ManageKeys,
+    /// Invite members, change and remove their roles (owners excepted).
+    ManageMembers,
+    /// Change project settings: custom models and prices.
+    ManageSettings,
+    /// Make owners, change or remove an owner.
+    ManageOwners,
+}
+
+impl Permission {
+    /// Every permission, in the order of the README's table.
+    pub const ALL: [Permission; 8] = [
+        Permission::Read,
+        Permission::Annotate,
+        Permission::EditPrompts,
+        Permission::SaveViews,
+        Permission::ManageKeys,
+        Permission::ManageMembers,
+        Permission::ManageSettings,
+        Permission::ManageOwners,
+    ];
+
+    /// The least role that has this permission.
+    pub fn least_role(self) -> Role {
+        match self {
+            Permission::Read => Role::Viewer,
+            Permission::Annotate | Permission::EditPrompts | Permission::SaveViews => Role::Member,
+            Permission::ManageKeys | Permission::ManageMembers | Permission::ManageSettings => {
+                Role::Admin
+            }
+            Permission::ManageOwners => Role::Owner,
+        }
+    }
 }
 
 impl Role {
+    /// The roles a membership may have, highest first.
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Member,
+        Role::Viewer,
+        Role::NoAccess,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::Owner => "owner",
-            Role::Member => "member",
+            Role::Owner => "OWNER",
+            Role::Admin => "ADMIN",
+            Role::Member => "MEMBER",
+            Role::Viewer => "VIEWER",
+            Role::NoAccess => "NONE",
         }
     }
 
+    /// Reads a role in any case; `None` for anything else.
     pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "owner" => Some(Role::Owner),
-            "member" => Some(Role::Member),
-            _ => None,
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Role::NoAccess => 0,
+            Role::Viewer => 1,
+            Role::Member => 2,
+            Role::Admin => 3,
+            Role::Owner => 4,
         }
+    }
+
+    /// Whether this role has the permission.
+    pub fn allows(self, permission: Permission) -> bool {
+        self.rank() >= permission.least_role().rank()
+    }
+
+    /// Whether this role is at least `other`.
+    pub fn at_least(self, other: Role) -> bool {
+        self.rank() >= other.rank()
     }
 }
 
-/// A user's access to a project.
+/// A user's role in a project: instance admins and organization owners own every project
+/// of theirs; otherwise a project role overrides the organization role. `None` means no
+/// access.
+pub fn effective_role(
+    is_admin: bool,
+    organization_role: Option<Role>,
+    project_role: Option<Role>,
+) -> Option<Role> {
+    if is_admin || organization_role == Some(Role::Owner) {
+        return Some(Role::Owner);
+    }
+    project_role
+        .or(organization_role)
+        .filter(|role| *role != Role::NoAccess)
+}
+
+/// A user's membership of an organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationMembership {
+    pub organization_id: String,
+    pub user_id: String,
+    pub role: Role,
+}
+
+/// A user's own role in one project, overriding their organization role there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {
     pub user_id: String,
@@ -176,6 +285,28 @@ pub trait Accounts: Send + Sync + 'static {
     async fn members_of_project(&self, project_id: &str) -> Result<Vec<(User, Role)>>;
     async fn remove_membership(&self, user_id: &str, project_id: &str) -> Result<bool>;
 
+    // --- organization memberships ---
+    /// Adds or changes a user's organization role. Fails with `Conflict` when it would
+    /// turn the organization's last owner into something else.
+    async fn set_organization_membership(
+        &self,
+        membership: &OrganizationMembership,
+        now: Micros,
+    ) -> Result<()>;
+    async fn organization_memberships_of_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<OrganizationMembership>>;
+    /// The organization's members with their roles, by email.
+    async fn organization_members(&self, organization_id: &str) -> Result<Vec<(User, Role)>>;
+    /// Removes a user from an organization, with their project roles there; `false` when
+    /// they were no member. Fails with `Conflict` for the organization's last owner.
+    async fn remove_organization_membership(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<bool>;
+
     // --- saved views ---
     async fn save_view(&self, view: &SavedView) -> Result<()>;
     /// The views of a project's page, oldest first.
@@ -277,6 +408,39 @@ mod tests {
             hash_password("correct horse").expect("hash"),
             "salted"
         );
+    }
+
+    #[test]
+    fn roles_parse_in_any_case_and_rank() {
+        assert_eq!(Role::parse("viewer"), Some(Role::Viewer));
+        assert_eq!(Role::parse("OWNER"), Some(Role::Owner));
+        assert_eq!(Role::parse("none"), Some(Role::NoAccess));
+        assert_eq!(Role::parse("superuser"), None);
+        assert!(Role::Admin.allows(Permission::ManageKeys));
+        assert!(!Role::Admin.allows(Permission::ManageOwners));
+        assert!(Role::Member.allows(Permission::Annotate));
+        assert!(!Role::Viewer.allows(Permission::Annotate));
+        assert!(Role::Viewer.allows(Permission::Read));
+        assert!(!Role::NoAccess.allows(Permission::Read));
+    }
+
+    #[test]
+    fn project_roles_override_organization_roles_except_for_owners() {
+        assert_eq!(effective_role(true, None, None), Some(Role::Owner));
+        assert_eq!(
+            effective_role(false, Some(Role::Owner), Some(Role::Viewer)),
+            Some(Role::Owner)
+        );
+        assert_eq!(
+            effective_role(false, Some(Role::Admin), Some(Role::Viewer)),
+            Some(Role::Viewer)
+        );
+        assert_eq!(
+            effective_role(false, Some(Role::NoAccess), Some(Role::Member)),
+            Some(Role::Member)
+        );
+        assert_eq!(effective_role(false, Some(Role::NoAccess), None), None);
+        assert_eq!(effective_role(false, None, None), None);
     }
 
     #[test]

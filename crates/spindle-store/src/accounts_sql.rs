@@ -13,10 +13,11 @@ use spindle_core::Error;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::accounts::{
-    Accounts, LatencyReport, LatencyStats, Membership, Role, SavedView, SessionStats, TokenTotals,
-    UiSession, User, UserSummary,
+    Accounts, LatencyReport, LatencyStats, Membership, OrganizationMembership, Role, SavedView,
+    SessionStats, TokenTotals, UiSession, User, UserSummary,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::organizations_sql;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
@@ -70,8 +71,8 @@ const ORGANIZATION_COLUMNS: &str = "id, name, created_at";
 const PROJECT_COLUMNS: &str = "id, organization_id, name, retention_days, created_at";
 
 /// Projects with their organization's name.
-const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
-     p.organization_id, g.name AS organization_name \
+pub(crate) const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, p.created_at, \
+     p.organization_id, g.name AS organization_name, p.metadata, p.updated_at \
      FROM projects p LEFT JOIN organizations g ON g.id = p.organization_id";
 
 /// The name of the server secret's row in `server_secrets`.
@@ -200,11 +201,11 @@ fn select_users(dialect: Dialect, rest: &str) -> Sql {
 }
 
 /// Whether the one statement changed a row.
-async fn changed_any(db: &impl Executor, sql: Sql) -> Result<bool> {
+pub(crate) async fn changed_any(db: &impl Executor, sql: Sql) -> Result<bool> {
     Ok(db.modify(vec![sql]).await?.iter().sum::<u64>() > 0)
 }
 
-async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
+pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
     Ok(db.select(sql).await?.into_iter().next())
 }
 
@@ -559,6 +560,33 @@ impl<E: Executor> Accounts for E {
         changed_any(self, sql).await
     }
 
+    async fn set_organization_membership(
+        &self,
+        membership: &OrganizationMembership,
+        now: Micros,
+    ) -> Result<()> {
+        organizations_sql::set_organization_membership(self, membership, now).await
+    }
+
+    async fn organization_memberships_of_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<OrganizationMembership>> {
+        organizations_sql::organization_memberships_of_user(self, user_id).await
+    }
+
+    async fn organization_members(&self, organization_id: &str) -> Result<Vec<(User, Role)>> {
+        organizations_sql::organization_members(self, organization_id, USER_COLUMNS).await
+    }
+
+    async fn remove_organization_membership(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<bool> {
+        organizations_sql::remove_organization_membership(self, organization_id, user_id).await
+    }
+
     async fn save_view(&self, view: &SavedView) -> Result<()> {
         let sql = upsert(
             self.dialect(),
@@ -766,7 +794,10 @@ pub async fn upsert_project(db: &impl Executor, project: &Project) -> Result<()>
 }
 
 pub async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<Project>> {
-    let mut sql = Sql::new(db.dialect(), &format!("{PROJECT_SELECT} WHERE p.id = "));
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!("{PROJECT_SELECT} WHERE p.deleted_at IS NULL AND p.id = "),
+    );
     sql.bind(project_id);
     first(db, sql).await
 }
@@ -774,7 +805,7 @@ pub async fn get_project(db: &impl Executor, project_id: &str) -> Result<Option<
 pub async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
     db.select(Sql::new(
         db.dialect(),
-        &format!("{PROJECT_SELECT} ORDER BY p.created_at, p.id"),
+        &format!("{PROJECT_SELECT} WHERE p.deleted_at IS NULL ORDER BY p.created_at, p.id"),
     ))
     .await
 }
@@ -783,7 +814,10 @@ pub async fn list_projects(db: &impl Executor) -> Result<Vec<Project>> {
 /// project is unknown; nothing happens when the same key exists already.
 pub async fn insert_api_key(db: &impl Executor, key: &ApiKey) -> Result<()> {
     let dialect = db.dialect();
-    let mut project = Sql::new(dialect, "SELECT id AS value FROM projects WHERE id = ");
+    let mut project = Sql::new(
+        dialect,
+        "SELECT id AS value FROM projects WHERE deleted_at IS NULL AND id = ",
+    );
     project.bind(&key.project_id);
     let project_exists = !db.select::<Single<String>>(project).await?.is_empty();
     let inserted = if project_exists {

@@ -20,6 +20,7 @@ mod cost;
 pub mod datasets;
 pub mod fixtures;
 mod metrics;
+pub mod organizations;
 pub mod prompts;
 pub mod reviews;
 pub mod score_configs;

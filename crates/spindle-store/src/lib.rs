@@ -18,6 +18,8 @@ pub mod drivers;
 pub mod executor;
 pub mod metrics;
 pub mod models_sql;
+pub mod organizations;
+pub mod organizations_sql;
 pub mod prompts;
 pub mod prompts_sql;
 pub mod query;
@@ -40,6 +42,7 @@ pub use spindle_core::{Error, ErrorKind, ObservationRecord, ScoreRecord, TraceRe
 pub use spindle_cost::{CustomCondition, CustomModel, CustomTier};
 
 use async_trait::async_trait;
+use organizations::{OrganizationApiKey, ProjectDetails, ProjectUpdate};
 use secret::{constant_time_eq, ServerSecret};
 use spindle_core::time::Micros;
 
@@ -98,6 +101,28 @@ pub struct ApiKey {
     pub revoked_at: Option<Micros>,
 }
 
+/// What a listing shows of a key of either kind (never its secret).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeySummary<'a> {
+    pub public_key: &'a str,
+    pub secret_hint: &'a str,
+    pub note: Option<&'a str>,
+    pub created_at: Micros,
+    pub revoked_at: Option<Micros>,
+}
+
+impl ApiKey {
+    pub fn summary(&self) -> KeySummary<'_> {
+        KeySummary {
+            public_key: &self.public_key,
+            secret_hint: &self.secret_hint,
+            note: self.note.as_deref(),
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        }
+    }
+}
+
 /// What checking a secret key against a stored hash found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretCheck {
@@ -139,22 +164,38 @@ impl ApiKey {
     /// Whether `secret_key` is this key's secret, and whether its hash is of before the
     /// pepper. The comparison takes the same time wherever the hashes differ.
     pub fn check(&self, server_secret: &ServerSecret, secret_key: &str) -> SecretCheck {
-        let (expected, found) = if self.secret_hash.starts_with(Self::UNPEPPERED) {
-            (
-                Self::unpeppered_hash(&self.public_key, secret_key),
-                SecretCheck::MatchesUnpeppered,
-            )
-        } else {
-            (
-                Self::hash_secret(server_secret, &self.public_key, secret_key),
-                SecretCheck::Matches,
-            )
-        };
-        if constant_time_eq(expected.as_bytes(), self.secret_hash.as_bytes()) {
-            found
-        } else {
-            SecretCheck::Wrong
-        }
+        check_secret(
+            server_secret,
+            &self.public_key,
+            &self.secret_hash,
+            secret_key,
+        )
+    }
+}
+
+/// Whether `secret_key` is the secret stored as `secret_hash` for `public_key` (peppered,
+/// or of before the pepper), in the same time wherever the hashes differ.
+pub fn check_secret(
+    server_secret: &ServerSecret,
+    public_key: &str,
+    secret_hash: &str,
+    secret_key: &str,
+) -> SecretCheck {
+    let (expected, found) = if secret_hash.starts_with(ApiKey::UNPEPPERED) {
+        (
+            ApiKey::unpeppered_hash(public_key, secret_key),
+            SecretCheck::MatchesUnpeppered,
+        )
+    } else {
+        (
+            ApiKey::hash_secret(server_secret, public_key, secret_key),
+            SecretCheck::Matches,
+        )
+    };
+    if constant_time_eq(expected.as_bytes(), secret_hash.as_bytes()) {
+        found
+    } else {
+        SecretCheck::Wrong
     }
 }
 
@@ -175,7 +216,7 @@ pub struct MediaRecord {
     pub created_at: Micros,
 }
 
-/// Organizations, projects, API keys and custom models: the parts of the storage interface
+/// Organizations, projects, API keys (of projects and of organizations) and custom models: the parts of the storage interface
 /// whose statements are written once (`accounts_sql`, `models_sql`), implemented once for
 /// every [`Executor`](executor::Executor). A [`Store`] is always a `Catalog`.
 #[async_trait]
@@ -203,6 +244,57 @@ pub trait Catalog: Send + Sync + 'static {
         public_key: &str,
         old_hash: &str,
         new_hash: &str,
+    ) -> Result<bool>;
+
+    // --- organizations' administration (`organizations.rs`) ---
+    async fn get_organization(&self, organization_id: &str) -> Result<Option<Organization>>;
+    async fn list_organizations(&self) -> Result<Vec<Organization>>;
+    /// The organization's live projects, oldest first.
+    async fn organization_projects(&self, organization_id: &str) -> Result<Vec<ProjectDetails>>;
+    /// A live project of the organization.
+    async fn get_organization_project(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+    ) -> Result<Option<ProjectDetails>>;
+    /// Creates a project in its organization; `Conflict` when a live project of the
+    /// organization has the name already.
+    async fn create_project(&self, project: &Project, metadata: Option<&str>) -> Result<()>;
+    /// Changes a live project; `None` when there is none with that id. `Conflict` when
+    /// another live project of the organization has the new name.
+    async fn update_project(
+        &self,
+        project_id: &str,
+        update: &ProjectUpdate,
+        at: Micros,
+    ) -> Result<Option<ProjectDetails>>;
+    /// Marks a live project deleted and deletes its API keys, in one transaction; its data
+    /// is left to [`Catalog::purge_project_batch`]. Whether a live project was deleted.
+    async fn mark_project_deleted(&self, project_id: &str, at: Micros) -> Result<bool>;
+    /// Deleted projects whose data is not all gone yet.
+    async fn projects_to_purge(&self) -> Result<Vec<String>>;
+    /// Deletes up to `batch_rows` rows of each of a deleted project's big tables; when
+    /// none is left, the rest of its rows in one go, and marks it purged. Returns how many
+    /// rows went (0: the project is purged, or is not deleted).
+    async fn purge_project_batch(&self, project_id: &str, batch_rows: u32) -> Result<u64>;
+    /// Stores an organization key; `InvalidArgument` when the public key is taken (by any
+    /// key) or the organization is unknown.
+    async fn insert_organization_api_key(&self, key: &OrganizationApiKey) -> Result<()>;
+    async fn get_organization_api_key(
+        &self,
+        public_key: &str,
+    ) -> Result<Option<OrganizationApiKey>>;
+    /// The organization's keys, revoked ones included, oldest first.
+    async fn list_organization_api_keys(
+        &self,
+        organization_id: &str,
+    ) -> Result<Vec<OrganizationApiKey>>;
+    /// Revokes a live key of the organization; whether one was revoked.
+    async fn revoke_organization_api_key(
+        &self,
+        organization_id: &str,
+        public_key: &str,
+        at: Micros,
     ) -> Result<bool>;
 
     // --- custom models and prices ---
@@ -263,6 +355,81 @@ impl<E: executor::Executor> Catalog for E {
         new_hash: &str,
     ) -> Result<bool> {
         accounts_sql::replace_api_key_hash(self, public_key, old_hash, new_hash).await
+    }
+
+    async fn get_organization(&self, organization_id: &str) -> Result<Option<Organization>> {
+        organizations_sql::get_organization(self, organization_id).await
+    }
+
+    async fn list_organizations(&self) -> Result<Vec<Organization>> {
+        organizations_sql::list_organizations(self).await
+    }
+
+    async fn organization_projects(&self, organization_id: &str) -> Result<Vec<ProjectDetails>> {
+        organizations_sql::organization_projects(self, organization_id, None).await
+    }
+
+    async fn get_organization_project(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+    ) -> Result<Option<ProjectDetails>> {
+        let projects =
+            organizations_sql::organization_projects(self, organization_id, Some(project_id))
+                .await?;
+        Ok(projects.into_iter().next())
+    }
+
+    async fn create_project(&self, project: &Project, metadata: Option<&str>) -> Result<()> {
+        organizations_sql::create_project(self, project, metadata).await
+    }
+
+    async fn update_project(
+        &self,
+        project_id: &str,
+        update: &ProjectUpdate,
+        at: Micros,
+    ) -> Result<Option<ProjectDetails>> {
+        organizations_sql::update_project(self, project_id, update, at).await
+    }
+
+    async fn mark_project_deleted(&self, project_id: &str, at: Micros) -> Result<bool> {
+        organizations_sql::mark_project_deleted(self, project_id, at).await
+    }
+
+    async fn projects_to_purge(&self) -> Result<Vec<String>> {
+        organizations_sql::projects_to_purge(self).await
+    }
+
+    async fn purge_project_batch(&self, project_id: &str, batch_rows: u32) -> Result<u64> {
+        organizations_sql::purge_project_batch(self, project_id, batch_rows).await
+    }
+
+    async fn insert_organization_api_key(&self, key: &OrganizationApiKey) -> Result<()> {
+        organizations_sql::insert_organization_api_key(self, key).await
+    }
+
+    async fn get_organization_api_key(
+        &self,
+        public_key: &str,
+    ) -> Result<Option<OrganizationApiKey>> {
+        organizations_sql::get_organization_api_key(self, public_key).await
+    }
+
+    async fn list_organization_api_keys(
+        &self,
+        organization_id: &str,
+    ) -> Result<Vec<OrganizationApiKey>> {
+        organizations_sql::list_organization_api_keys(self, organization_id).await
+    }
+
+    async fn revoke_organization_api_key(
+        &self,
+        organization_id: &str,
+        public_key: &str,
+        at: Micros,
+    ) -> Result<bool> {
+        organizations_sql::revoke_organization_api_key(self, organization_id, public_key, at).await
     }
 
     async fn list_models(&self, project_id: &str) -> Result<Vec<CustomModel>> {

@@ -426,7 +426,8 @@ async fn remove_item(
     Ok(changed.first().copied().unwrap_or(0) > 0)
 }
 
-/// Whether the user exists and may see the project: an administrator or a member.
+/// Whether the user exists and may see the project: an administrator, a member of the
+/// project, or a member of its organization with a role there (not `NONE`).
 async fn user_has_access(db: &impl Executor, project_id: &str, user_id: &str) -> Result<bool> {
     let dialect = db.dialect();
     let mut sql = Sql::new(dialect, "SELECT u.id AS value FROM users u WHERE u.id = ");
@@ -436,6 +437,12 @@ async fn user_has_access(db: &impl Executor, project_id: &str, user_id: &str) ->
              WHERE m.user_id = u.id AND m.project_id = ",
             dialect.boolean(true)
         ))
+        .bind(project_id)
+        .push(
+            ") OR EXISTS (SELECT 1 FROM organization_memberships om \
+             JOIN projects p ON p.organization_id = om.organization_id \
+             WHERE om.user_id = u.id AND om.role <> 'NONE' AND p.id = ",
+        )
         .bind(project_id)
         .push("))");
     exists(db, sql).await

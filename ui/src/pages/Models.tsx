@@ -58,7 +58,8 @@ export function Models(props: { projectId: string; role: string }) {
     (signal) => api.get<{ data: PriceModel[]; builtinPrices: boolean }>(projectPath(props.projectId, "/models"), signal),
     [props.projectId],
   );
-  const owner = props.role === "owner";
+  // Admins and owners change prices.
+  const owner = props.role === "owner" || props.role === "admin";
   const [filter, setFilter] = useState("");
   const [form, setForm] = useState({ modelName: "", matchPattern: "", input: "", output: "", tokenizer: "" });
   const [range, setRange] = useState({ from: "", to: "" });

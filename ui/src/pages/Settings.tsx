@@ -29,7 +29,8 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
   const [hasPassword, setHasPassword] = useState(props.me.user.hasPassword);
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
-  const owner = props.role === "owner";
+  // Admins and owners manage keys and members; only owners make owners.
+  const manage = props.role === "owner" || props.role === "admin";
   const fail = (reason: Error) => setError(reason.message);
   return (
     <div class="page settings">
@@ -64,7 +65,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
                 <td>{time(key.createdAt)}</td>
                 <td>{key.revokedAt ? `revoked ${time(key.revokedAt)}` : "active"}</td>
                 <td>
-                  {owner && !key.revokedAt ? (
+                  {manage && !key.revokedAt ? (
                     <DeleteButton projectId={props.projectId} path={`/keys/${encodeURIComponent(key.publicKey)}`} question={`Revoke ${key.publicKey}? SDKs using it will be refused.`}
                       label="Revoke" done={() => keys.reload(true)} fail={fail} />
                   ) : null}
@@ -73,7 +74,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
             ))}
           </tbody>
         </table>
-        {owner ? (
+        {manage ? (
           <button
             type="button"
             class="primary"
@@ -87,10 +88,10 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
             Create API key
           </button>
         ) : (
-          <p class="muted">Only project owners create and revoke keys.</p>
+          <p class="muted">Only admins and owners create and revoke keys.</p>
         )}
       </section>
-      <ScoreConfigs projectId={props.projectId} owner={owner} fail={fail} />
+      <ScoreConfigs projectId={props.projectId} owner={manage} fail={fail} />
       <section class="card">
         <h2>Members</h2>
         <ul>
@@ -101,7 +102,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
           ))}
         </ul>
         {(members.data?.data ?? []).length === 0 ? <p class="muted">Only admins so far.</p> : null}
-        {owner ? (
+        {manage ? (
           <form
             class="inline"
             onSubmit={(event) => {
@@ -116,8 +117,10 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
           >
             <input type="email" required placeholder="email" aria-label="Invite email" value={invite} onInput={(e) => setInvite(e.currentTarget.value)} />
             <select aria-label="Invite role" value={inviteRole} onChange={(e) => setInviteRole(e.currentTarget.value)}>
+              <option value="viewer">viewer</option>
               <option value="member">member</option>
-              <option value="owner">owner</option>
+              <option value="admin">admin</option>
+              {props.role === "owner" ? <option value="owner">owner</option> : null}
             </select>
             <button type="submit">Invite</button>
           </form>

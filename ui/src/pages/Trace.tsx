@@ -16,7 +16,7 @@ import { Comments } from "../components/Comments";
 import { AddToQueue } from "./Queues";
 import { lastTraceIds } from "./Traces";
 
-export function TracePage(props: { projectId: string; traceId: string }) {
+export function TracePage(props: { projectId: string; traceId: string; role: string }) {
   const location = useLocation();
   const base = `/project/${encodeURIComponent(props.projectId)}`;
   const trace = useLoad(
@@ -150,7 +150,10 @@ export function TracePage(props: { projectId: string; traceId: string }) {
               <Comments projectId={props.projectId} objectType="TRACE" objectId={data.id} label="trace" />
             </>
           )}
-          <AddScore projectId={props.projectId} traceId={data.id} observationId={observation?.id ?? null} onAdded={() => trace.reload(true)} />
+          {/* Viewers read only: the server refuses their scores, so no form is offered. */}
+          {props.role === "viewer" ? null : (
+            <AddScore projectId={props.projectId} traceId={data.id} observationId={observation?.id ?? null} onAdded={() => trace.reload(true)} />
+          )}
         </section>
       </div>
     </div>

@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
-use spindle_core::Error;
+use spindle_core::{Error, ErrorKind};
 use spindle_store::metrics::{MetricsRequest, MetricsVersion};
 use spindle_store::{Cursor, ScoreQuery};
 
@@ -348,8 +348,19 @@ async fn metrics(
 /// `GET /api/public/projects`: the project the key belongs to (the SDKs' `auth_check`).
 pub async fn projects(
     State(state): State<AppState>,
-    FullAuth(auth): FullAuth,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Json<Value>> {
+    let auth = match state.auth.authenticate_any(&headers).await? {
+        crate::auth::Principal::Project(auth) => auth,
+        crate::auth::Principal::Organization(_) => {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                "Invalid API key. Are you using an organization key?",
+            )
+            .into())
+        }
+    };
+    auth.require_full()?;
     let project = state
         .store
         .get_project(&auth.project_id)

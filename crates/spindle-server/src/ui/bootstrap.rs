@@ -7,7 +7,8 @@
 use anyhow::Context;
 use spindle_core::time::Micros;
 use spindle_store::accounts::{
-    hash_password, new_token, token_hash, verify_password, Accounts, User,
+    hash_password, new_token, token_hash, verify_password, Accounts, OrganizationMembership, Role,
+    User,
 };
 use std::collections::BTreeMap;
 
@@ -134,6 +135,41 @@ pub async fn bootstrap_admin(
             })
         }
     }
+}
+
+/// Makes the admin users owners of every organization that has no owner (the first
+/// organization of `LANGFUSE_INIT_ORG_ID`, or one made by `spindle organizations create`), so
+/// each organization has someone who manages it.
+pub async fn ensure_owners(
+    store: &dyn spindle_store::Store,
+    accounts: &dyn Accounts,
+    now: Micros,
+) -> anyhow::Result<()> {
+    let admins: Vec<User> = accounts
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|user| user.is_admin)
+        .collect();
+    for organization in store.list_organizations().await? {
+        let members = accounts.organization_members(&organization.id).await?;
+        if members.iter().any(|(_, role)| *role == Role::Owner) {
+            continue;
+        }
+        for admin in &admins {
+            accounts
+                .set_organization_membership(
+                    &OrganizationMembership {
+                        organization_id: organization.id.clone(),
+                        user_id: admin.id.clone(),
+                        role: Role::Owner,
+                    },
+                    now,
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs [`bootstrap_admin`] at start-up and prints what a person needs to sign in.

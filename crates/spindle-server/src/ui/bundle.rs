@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
+        "assets/index-DX-IVHD0.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-DX-IVHD0.js"),
+    ),
+    (
         "assets/index-iH7Gm8us.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-iH7Gm8us.css"),
-    ),
-    (
-        "assets/index-urE8QY37.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-urE8QY37.js"),
     ),
     (
         "favicon.svg",

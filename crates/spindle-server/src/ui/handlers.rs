@@ -13,13 +13,13 @@ use serde_json::{json, Map, Value};
 use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::time::now_micros;
 use spindle_core::{Error, WriteBatch};
-use spindle_store::accounts::{new_token, token_hash, Membership, Role, SavedView, User};
+use spindle_store::accounts::SavedView;
 use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
 use std::collections::HashMap;
 
 use super::responses::{
-    Created, Dashboard, DataList, Deleted, Invited, KeyRow, Latency, Member, NewKey, Revoked,
-    ScoreValue, SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
+    Created, Dashboard, DataList, Deleted, KeyRow, Latency, NewKey, Revoked, ScoreValue,
+    SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
 };
 use super::session::ProjectAccess;
 use crate::bootstrap::insert_key;
@@ -33,6 +33,7 @@ use crate::routes::params::{
 };
 use crate::routes::read::{scores_page, session_with_traces};
 use crate::state::AppState;
+use spindle_store::accounts::Permission;
 
 /// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
 /// each trace comes with its token totals, its scores' values and its number of comments.
@@ -181,6 +182,7 @@ pub async fn create_score(
     access: ProjectAccess,
     Json(body): Json<Map<String, Value>>,
 ) -> ApiResult<Response> {
+    access.require(Permission::Annotate)?;
     let mut object = Map::new();
     for key in [
         "traceId",
@@ -392,7 +394,7 @@ pub async fn create_key(
     State(state): State<AppState>,
     access: ProjectAccess,
 ) -> ApiResult<Response> {
-    access.require_owner()?;
+    access.require(Permission::ManageKeys)?;
     let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
     insert_key(
@@ -405,14 +407,11 @@ pub async fn create_key(
     )
     .await
     .map_err(|error| Error::internal(format!("creating a key: {error}")))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(NewKey {
-            public_key,
-            secret_key,
-        }),
-    )
-        .into_response())
+    Ok(NewKey {
+        public_key,
+        secret_key,
+    }
+    .created())
 }
 
 /// `DELETE …/keys/{public_key}`: revokes a key of this project.
@@ -421,7 +420,7 @@ pub async fn revoke_key(
     access: ProjectAccess,
     Path((_, public_key)): Path<(String, String)>,
 ) -> ApiResult<Json<Revoked>> {
-    access.require_owner()?;
+    access.require(Permission::ManageKeys)?;
     let key = state
         .store
         .get_api_key(&public_key)
@@ -460,6 +459,7 @@ pub async fn save_view(
     access: ProjectAccess,
     Json(body): Json<ViewBody>,
 ) -> ApiResult<Response> {
+    access.require(Permission::SaveViews)?;
     if body.name.trim().is_empty() {
         return Err(Error::invalid("name", "must not be empty").into());
     }
@@ -482,98 +482,10 @@ pub async fn delete_view(
     access: ProjectAccess,
     Path((_, view_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Deleted>> {
+    access.require(Permission::SaveViews)?;
     let deleted = state
         .accounts
         .delete_view(&access.project_id, &view_id)
         .await?;
     Ok(Json(Deleted { deleted }))
-}
-
-/// `GET …/members`.
-pub async fn list_members(
-    State(state): State<AppState>,
-    access: ProjectAccess,
-) -> ApiResult<Json<DataList<Member>>> {
-    let members = state
-        .accounts
-        .members_of_project(&access.project_id)
-        .await?;
-    Ok(Json(DataList::of(members, |(user, role)| Member {
-        email: user.email,
-        role: role.as_str(),
-    })))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct InviteBody {
-    email: String,
-    #[serde(default)]
-    role: Option<String>,
-}
-
-/// How long an invitation link stays valid: 7 days.
-const INVITE_SECONDS: i64 = 7 * 24 * 3600;
-
-/// `POST …/members` `{email, role?}`: adds a member, creating the user when needed; a new
-/// user gets a one-time sign-in link (returned once) to set their password.
-pub async fn invite_member(
-    State(state): State<AppState>,
-    access: ProjectAccess,
-    Json(body): Json<InviteBody>,
-) -> ApiResult<Response> {
-    access.require_owner()?;
-    let email = body.email.trim().to_owned();
-    if !email.contains('@') {
-        return Err(Error::invalid("email", "expected an email address").into());
-    }
-    let role = match body.role.as_deref() {
-        None => Role::Member,
-        Some(text) => {
-            Role::parse(text).ok_or_else(|| Error::invalid("role", "expected owner or member"))?
-        }
-    };
-    let accounts = &state.accounts;
-    let now = now_micros();
-    let (user_id, link) = match accounts.get_user_by_email(&email).await? {
-        Some(user) => (user.id, None),
-        None => {
-            let user = User {
-                id: fresh_id(),
-                email: email.clone(),
-                name: None,
-                password_hash: None,
-                is_admin: false,
-                created_at: now,
-            };
-            accounts.create_user(&user).await?;
-            let token = new_token();
-            accounts
-                .create_sign_in_link(
-                    &token_hash(&token),
-                    &user.id,
-                    now + INVITE_SECONDS * 1_000_000,
-                )
-                .await?;
-            (user.id, Some(format!("/api/ui/auth/link?token={token}")))
-        }
-    };
-    accounts
-        .set_membership(
-            &Membership {
-                user_id,
-                project_id: access.project_id.clone(),
-                role,
-            },
-            now,
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Invited {
-            email,
-            role: role.as_str(),
-            sign_in_path: link,
-        }),
-    )
-        .into_response())
 }

@@ -13,6 +13,7 @@ use crate::error::ApiResult;
 use crate::routes::body::fresh_id;
 use crate::routes::models::{all_models, custom_json, model_from_body, optional_time};
 use crate::state::AppState;
+use spindle_store::accounts::Permission;
 
 /// `GET …/models`: every model that can price the project's generations, and the switch.
 pub async fn list(State(state): State<AppState>, access: ProjectAccess) -> ApiResult<Json<Models>> {
@@ -30,7 +31,7 @@ pub async fn create(
     access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    access.require_owner()?;
+    access.require(Permission::ManageSettings)?;
     let model = model_from_body(&access.project_id, fresh_id(), &body)?;
     state.store.put_model(&model).await?;
     Ok((StatusCode::CREATED, Json(custom_json(&model))))
@@ -42,7 +43,7 @@ pub async fn delete(
     access: ProjectAccess,
     Path((_, model_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Deleted>> {
-    access.require_owner()?;
+    access.require(Permission::ManageSettings)?;
     if !state
         .store
         .delete_model(&access.project_id, &model_id)
@@ -59,7 +60,7 @@ pub async fn set_pricing(
     access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<BuiltinPrices>> {
-    access.require_owner()?;
+    access.require(Permission::ManageSettings)?;
     let enabled = body["builtinPrices"]
         .as_bool()
         .ok_or_else(|| Error::invalid("builtinPrices", "must be true or false"))?;
@@ -79,7 +80,7 @@ pub async fn recompute(
     access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Changed>> {
-    access.require_owner()?;
+    access.require(Permission::ManageSettings)?;
     let from = optional_time(&body, "from")?;
     let to = optional_time(&body, "to")?;
     if let (Some(from), Some(to)) = (from, to) {

@@ -24,6 +24,7 @@ use crate::dto::{self, PageResponse};
 use crate::error::{found, ApiResult};
 use crate::routes::params::{observation_query, Params, PROMPTS_MAX_LIMIT, UI_MAX_LIMIT};
 use crate::state::AppState;
+use spindle_store::accounts::Permission;
 
 /// The most versions one prompt page shows.
 const MAX_VERSIONS: u32 = 100;
@@ -213,6 +214,7 @@ pub async fn create(
     access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
+    access.require(Permission::EditPrompts)?;
     let prompt = spindle_ingest::prompt::parse_create_prompt(&body)?;
     let version = state
         .prompts
@@ -238,6 +240,7 @@ pub async fn add_labels(
     Path((_, name, version)): Path<(String, String, String)>,
     Json(body): Json<LabelsBody>,
 ) -> ApiResult<Json<Value>> {
+    access.require(Permission::EditPrompts)?;
     let version = version_of(&version)?;
     if body.labels.is_empty() {
         return Err(Error::invalid("labels", "must name at least one label").into());
@@ -263,6 +266,7 @@ pub async fn remove_label(
     access: ProjectAccess,
     Path((_, name, version, label)): Path<(String, String, String, String)>,
 ) -> ApiResult<Json<Value>> {
+    access.require(Permission::EditPrompts)?;
     let version = version_of(&version)?;
     check_label(&label, "label")?;
     let removed = state
@@ -285,6 +289,7 @@ pub async fn delete(
     Path((_, name)): Path<(String, String)>,
     params: Params,
 ) -> ApiResult<Json<Deleted>> {
+    access.require(Permission::EditPrompts)?;
     let selector = match params.get("version") {
         None => None,
         Some(text) => Some(PromptSelector::Version(version_of(text)?)),

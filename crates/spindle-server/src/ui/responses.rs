@@ -206,10 +206,20 @@ pub struct KeyRow {
 
 impl KeyRow {
     pub fn of(key: &ApiKey) -> Self {
+        Self::from(key.summary())
+    }
+
+    pub fn of_organization(key: &spindle_store::organizations::OrganizationApiKey) -> Self {
+        Self::from(key.summary())
+    }
+}
+
+impl From<spindle_store::KeySummary<'_>> for KeyRow {
+    fn from(key: spindle_store::KeySummary<'_>) -> Self {
         KeyRow {
-            public_key: key.public_key.clone(),
-            secret_hint: key.secret_hint.clone(),
-            note: key.note.clone(),
+            public_key: key.public_key.to_owned(),
+            secret_hint: key.secret_hint.to_owned(),
+            note: key.note.map(str::to_owned),
             created_at: format_iso(key.created_at),
             revoked_at: key.revoked_at.map(format_iso),
         }
@@ -222,6 +232,14 @@ impl KeyRow {
 pub struct NewKey {
     pub public_key: String,
     pub secret_key: String,
+}
+
+impl NewKey {
+    /// The 201 answer that shows the secret key, this once.
+    pub fn created(self) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        (axum::http::StatusCode::CREATED, axum::Json(self)).into_response()
+    }
 }
 
 /// `{revoked}`: whether the key was active until now.
@@ -250,11 +268,15 @@ impl ViewRow {
     }
 }
 
-/// A member of a project.
+/// A member of a project or an organization, with their role there (in a project: the
+/// role that applies, and the project's own role of theirs when they have one).
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Member {
+    pub user_id: String,
     pub email: String,
     pub role: &'static str,
+    pub project_role: Option<&'static str>,
 }
 
 /// An invitation: the member, and for a new user the one-time sign-in path.
@@ -273,6 +295,7 @@ pub struct Me {
     pub user: MeUser,
     pub csrf_token: String,
     pub projects: Vec<MeProject>,
+    pub organizations: Vec<MeOrganization>,
 }
 
 /// The signed-in user.
@@ -288,10 +311,34 @@ pub struct MeUser {
 
 /// A project the signed-in user can open, with their role in it.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MeProject {
     pub id: String,
     pub name: String,
     pub role: &'static str,
+    pub organization_id: String,
+    pub organization_name: String,
+}
+
+/// An organization the user is a member of, with their role there.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeOrganization {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+}
+
+/// A role as the web UI names it: lower case (`owner`, `admin`, `member`, `viewer`, `none`).
+pub fn role_name(role: spindle_store::accounts::Role) -> &'static str {
+    use spindle_store::accounts::Role;
+    match role {
+        Role::Owner => "owner",
+        Role::Admin => "admin",
+        Role::Member => "member",
+        Role::Viewer => "viewer",
+        Role::NoAccess => "none",
+    }
 }
 
 /// The models page: every model that can price the project's generations, and the switch.

@@ -16,6 +16,7 @@ use spindle_ingest::fields::Fields;
 use spindle_ingest::review::{
     parse_comment_fields, parse_comment_object_type, parse_queue_fields, parse_queue_item_fields,
 };
+use spindle_store::accounts::Permission;
 use spindle_store::datasets::PageRequest;
 use spindle_store::reviews::{CommentQuery, QueueProgress};
 use std::collections::HashMap;
@@ -118,6 +119,7 @@ pub async fn create_comment(
     access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
+    access.require(Permission::Annotate)?;
     let mut comment = parse_comment_fields(&Fields::new(object_body(&body)?, ""))?;
     comment.author_user_id = Some(access.user_id.clone());
     let stored = state
@@ -191,6 +193,7 @@ pub async fn create_queue(
     access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
+    access.require(Permission::Annotate)?;
     let queue = parse_queue_fields(&Fields::new(object_body(&body)?, ""))?;
     let stored = state
         .reviews
@@ -207,6 +210,7 @@ pub async fn add_item(
     Path((_, queue_id)): Path<(String, String)>,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
+    access.require(Permission::Annotate)?;
     let item = parse_queue_item_fields(&Fields::new(object_body(&body)?, ""))?;
     let stored = state
         .reviews
@@ -221,6 +225,7 @@ pub async fn join_queue(
     access: ProjectAccess,
     Path((_, queue_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    access.require(Permission::Annotate)?;
     state
         .reviews
         .assign_queue(&access.project_id, &queue_id, &access.user_id)

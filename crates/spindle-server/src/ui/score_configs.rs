@@ -1,10 +1,11 @@
-//! The UI's score configs: the settings list, creation and archiving (owners only), and the
+//! The UI's score configs: the settings list, creation and archiving (admins and owners), and the
 //! configs the add-score form offers. Bodies are the public API's.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
+use spindle_store::accounts::Permission;
 use spindle_store::datasets::PageRequest;
 
 use super::session::ProjectAccess;
@@ -39,7 +40,7 @@ pub async fn create(
     access: ProjectAccess,
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    access.require_owner()?;
+    access.require(Permission::ManageSettings)?;
     let config =
         spindle_ingest::score_config::parse_score_config_body(body.to_string().as_bytes())?;
     let stored = state
@@ -56,7 +57,7 @@ pub async fn update(
     Path((_, config_id)): Path<(String, String)>,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Value>> {
-    access.require_owner()?;
+    access.require(Permission::ManageSettings)?;
     let patch =
         spindle_ingest::score_config::parse_score_config_patch(body.to_string().as_bytes())?;
     let config = state

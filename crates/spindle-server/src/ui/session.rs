@@ -10,7 +10,8 @@ use serde::Deserialize;
 use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind};
 use spindle_store::accounts::{
-    hash_password, new_token, token_hash, verify_password, Accounts, Role, UiSession, User,
+    effective_role, hash_password, new_token, token_hash, verify_password, Accounts, Membership,
+    OrganizationMembership, Permission, Role, UiSession, User,
 };
 use spindle_store::secret::constant_time_eq;
 use std::collections::HashMap;
@@ -18,11 +19,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::responses::{Done, Me, MeProject, MeUser};
+use super::responses::{role_name, Done, Me, MeOrganization, MeProject, MeUser};
 use super::CSRF_HEADER;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::body::blocking;
 use crate::state::AppState;
+use spindle_store::Project;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "spindle_session";
@@ -335,16 +337,25 @@ pub struct ProjectAccess {
 }
 
 impl ProjectAccess {
-    /// Fails unless the user owns the project (keys, members, prices).
-    pub fn require_owner(&self) -> Result<(), Error> {
-        if self.role == Role::Owner {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::PermissionDenied,
-                "only a project owner may do this",
-            ))
-        }
+    /// Fails with 403 unless the user's role in the project has the permission.
+    pub fn require(&self, permission: Permission) -> Result<(), Error> {
+        require(self.role, permission)
+    }
+}
+
+/// Fails with 403 naming the least role that has the permission, unless `role` has it.
+pub fn require(role: Role, permission: Permission) -> Result<(), Error> {
+    if role.allows(permission) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "role: {} may not do this; it needs {} or higher",
+                role.as_str(),
+                permission.least_role().as_str()
+            ),
+        ))
     }
 }
 
@@ -356,45 +367,91 @@ impl FromRequestParts<AppState> for ProjectAccess {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
-        let Path(path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| Error::invalid("path", rejection.body_text()))?;
-        let project_id = path
-            .get("project_id")
-            .ok_or_else(|| Error::internal("UI route without a project"))?;
-        Ok(project_access(state, &signed_in, project_id).await?)
+        let project_id = path_parameter(parts, state, "project_id").await?;
+        Ok(project_access(state, &signed_in, &project_id).await?)
     }
 }
 
-/// The signed-in user's access to `project_id`: admins own every project, others need a
-/// membership. Unknown projects and projects without access are both "not found", so a
-/// user cannot probe which projects exist.
+/// The parameter `name` of the request's path (`project_id`, `organization_id`).
+pub async fn path_parameter(
+    parts: &mut Parts,
+    state: &AppState,
+    name: &str,
+) -> Result<String, Error> {
+    let Path(mut path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|rejection| Error::invalid("path", rejection.body_text()))?;
+    path.remove(name)
+        .ok_or_else(|| Error::internal(format!("UI route without {name}")))
+}
+
+/// The signed-in user's access to `project_id`: instance admins and organization owners
+/// own every project; otherwise a project role overrides the organization role
+/// ([`effective_role`]). Unknown projects and projects without access are both "not found",
+/// so a user cannot probe which projects exist.
 pub async fn project_access(
     state: &AppState,
     signed_in: &SignedIn,
     project_id: &str,
 ) -> Result<ProjectAccess, Error> {
     let not_found = || Error::not_found(format!("project {project_id:?}"));
-    if state.store.get_project(project_id).await?.is_none() {
-        return Err(not_found());
-    }
-    let access = |role| ProjectAccess {
+    let project = state
+        .store
+        .get_project(project_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let roles = UserRoles::of(state, &signed_in.user).await?;
+    let role = roles.in_project(&project).ok_or_else(not_found)?;
+    Ok(ProjectAccess {
         project_id: project_id.to_owned(),
         role,
         user_id: signed_in.user.id.clone(),
-    };
-    if signed_in.user.is_admin {
-        return Ok(access(Role::Owner));
+    })
+}
+
+/// A user's organization and project roles, read once per request.
+pub struct UserRoles {
+    is_admin: bool,
+    organizations: Vec<OrganizationMembership>,
+    projects: Vec<Membership>,
+}
+
+impl UserRoles {
+    pub async fn of(state: &AppState, user: &User) -> Result<UserRoles, Error> {
+        Ok(UserRoles {
+            is_admin: user.is_admin,
+            organizations: state
+                .accounts
+                .organization_memberships_of_user(&user.id)
+                .await?,
+            projects: state.accounts.memberships_of_user(&user.id).await?,
+        })
     }
-    let memberships = state
-        .accounts
-        .memberships_of_user(&signed_in.user.id)
-        .await?;
-    memberships
-        .into_iter()
-        .find(|membership| membership.project_id == project_id)
-        .map(|membership| access(membership.role))
-        .ok_or_else(not_found)
+
+    /// The user's role in an organization (instance admins own every one).
+    pub fn in_organization(&self, organization_id: &str) -> Option<Role> {
+        if self.is_admin {
+            return Some(Role::Owner);
+        }
+        self.organizations
+            .iter()
+            .find(|membership| membership.organization_id == organization_id)
+            .map(|membership| membership.role)
+    }
+
+    /// The user's role in a project, `None` without access.
+    pub fn in_project(&self, project: &Project) -> Option<Role> {
+        let project_role = self
+            .projects
+            .iter()
+            .find(|membership| membership.project_id == project.id)
+            .map(|membership| membership.role);
+        effective_role(
+            self.is_admin,
+            self.in_organization(&project.organization.id),
+            project_role,
+        )
+    }
 }
 
 /// Whether the browser reached us over HTTPS (directly or through a proxy that says so):
@@ -545,25 +602,31 @@ pub async fn sign_in_with_link(
 /// `GET /api/ui/me`: the user, the CSRF token for writes, and the projects they can open.
 pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Json<Me>> {
     let projects = state.store.list_projects().await?;
-    let memberships = state
-        .accounts
-        .memberships_of_user(&signed_in.user.id)
-        .await?;
+    let roles = UserRoles::of(&state, &signed_in.user).await?;
     let visible = projects
         .into_iter()
         .filter_map(|project| {
-            let role = if signed_in.user.is_admin {
-                Some(Role::Owner)
-            } else {
-                memberships
-                    .iter()
-                    .find(|m| m.project_id == project.id)
-                    .map(|m| m.role)
-            }?;
+            let role = roles.in_project(&project)?;
             Some(MeProject {
                 id: project.id,
                 name: project.name,
-                role: role.as_str(),
+                role: role_name(role),
+                organization_id: project.organization.id,
+                organization_name: project.organization.name,
+            })
+        })
+        .collect();
+    let organizations = state
+        .store
+        .list_organizations()
+        .await?
+        .into_iter()
+        .filter_map(|organization| {
+            let role = roles.in_organization(&organization.id)?;
+            Some(MeOrganization {
+                id: organization.id,
+                name: organization.name,
+                role: role_name(role),
             })
         })
         .collect();
@@ -578,6 +641,7 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult
         },
         csrf_token: signed_in.session.csrf_token,
         projects: visible,
+        organizations,
     }))
 }
 

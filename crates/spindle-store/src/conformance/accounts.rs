@@ -48,6 +48,42 @@ macro_rules! accounts_conformance_suite {
             the_server_secret_is_created_once,
             other_sessions_of_a_user_can_be_ended,
         );
+        $crate::__organizations_conformance_cases!(
+            $open;
+            organization_roles_keep_an_owner,
+            organization_keys_are_stored_and_revoked,
+            projects_are_created_changed_and_deleted,
+        );
+
+        /// The purge of a deleted project, interrupted by a shutdown, resumes in a store
+        /// opened again on the same data.
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_deleted_projects_purge_resumes_after_a_restart() {
+            let dir = $crate::conformance::accounts::case_dir();
+            let store = ($open)(dir.path().to_path_buf()).await;
+            $crate::conformance::organizations::purge_starts(&store).await;
+            $crate::Store::shutdown(&store).await.expect("shutdown");
+            drop(store);
+            let store = ($open)(dir.path().to_path_buf()).await;
+            $crate::conformance::organizations::purge_resumes_after_a_restart(&store).await;
+            $crate::Store::shutdown(&store).await.expect("shutdown");
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __organizations_conformance_cases {
+    ($open:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let dir = $crate::conformance::accounts::case_dir();
+                let store = ($open)(dir.path().to_path_buf()).await;
+                $crate::conformance::organizations::$case(&store).await;
+                $crate::Store::shutdown(&store).await.expect("shutdown");
+            }
+        )*
     };
 }
 

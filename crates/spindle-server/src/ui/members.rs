@@ -1,0 +1,452 @@
+//! Members and roles in the UI API: a project's members (organization members with their
+//! role there, and users with a role of their own in the project), invitations that carry
+//! a role, role changes and removals; an organization's members and its API keys.
+//!
+//! Managing members needs ADMIN; making, changing or removing an owner needs OWNER; an
+//! organization's last owner cannot be removed or demoted (the store refuses it).
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use spindle_core::time::now_micros;
+use spindle_core::Error;
+use spindle_store::accounts::{
+    effective_role, new_token, token_hash, Membership, OrganizationMembership, Permission, Role,
+    User,
+};
+use std::collections::BTreeMap;
+
+use super::responses::{role_name, DataList, Invited, KeyRow, Member, NewKey, Revoked};
+use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles};
+use crate::bootstrap::{fresh_key_pair, organization_api_key};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::body::fresh_id;
+use crate::state::AppState;
+
+/// How long an invitation link stays valid: 7 days.
+const INVITE_SECONDS: i64 = 7 * 24 * 3600;
+
+fn parse_role(text: Option<&str>) -> Result<Role, Error> {
+    let Some(text) = text else {
+        return Ok(Role::Member);
+    };
+    match Role::parse(text) {
+        Some(Role::NoAccess) | None => Err(Error::invalid(
+            "role",
+            format!("unknown role {text:?}; expected owner, admin, member or viewer"),
+        )),
+        Some(role) => Ok(role),
+    }
+}
+
+/// Fails unless the acting role may give `new_role` to someone whose role is now `current`:
+/// owners alone make, change or remove owners.
+fn check_change(acting: Role, current: Option<Role>, new_role: Option<Role>) -> Result<(), Error> {
+    require(acting, Permission::ManageMembers)?;
+    if current == Some(Role::Owner) || new_role == Some(Role::Owner) {
+        require(acting, Permission::ManageOwners)?;
+    }
+    Ok(())
+}
+
+/// The project's members: every organization member with access and every user with a
+/// role of their own there, each with their role in the project.
+async fn project_members(
+    state: &AppState,
+    project_id: &str,
+) -> Result<Vec<(User, Role, Option<Role>)>, Error> {
+    let project = state
+        .store
+        .get_project(project_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
+    let mut users: BTreeMap<String, (User, Option<Role>, Option<Role>)> = BTreeMap::new();
+    for (user, role) in state
+        .accounts
+        .organization_members(&project.organization.id)
+        .await?
+    {
+        users.insert(user.email.to_lowercase(), (user, Some(role), None));
+    }
+    for (user, role) in state.accounts.members_of_project(project_id).await? {
+        users
+            .entry(user.email.to_lowercase())
+            .or_insert_with(|| (user, None, None))
+            .2 = Some(role);
+    }
+    Ok(users
+        .into_values()
+        .filter_map(|(user, organization_role, project_role)| {
+            let role = effective_role(user.is_admin, organization_role, project_role)?;
+            Some((user, role, project_role))
+        })
+        .collect())
+}
+
+/// The role `user_id` has in the project now, if any.
+async fn current_role(
+    state: &AppState,
+    project_id: &str,
+    user_id: &str,
+) -> Result<Option<Role>, Error> {
+    Ok(project_members(state, project_id)
+        .await?
+        .into_iter()
+        .find(|(user, ..)| user.id == user_id)
+        .map(|(_, role, _)| role))
+}
+
+/// `GET …/members`: `{data: [{userId, email, role, projectRole}]}`.
+pub async fn list_members(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+) -> ApiResult<Json<DataList<Member>>> {
+    let members = project_members(&state, &access.project_id).await?;
+    Ok(Json(DataList::of(members, |(user, role, project_role)| {
+        Member {
+            user_id: user.id,
+            email: user.email,
+            role: role_name(role),
+            project_role: project_role.map(role_name),
+        }
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteBody {
+    email: String,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+/// Gives a user a role of their own in a project, making them a member of its organization
+/// without access to its other projects when they are not one yet.
+async fn set_project_role(
+    state: &AppState,
+    project_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<(), Error> {
+    let now = now_micros();
+    let project = state
+        .store
+        .get_project(project_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
+    let in_organization = state
+        .accounts
+        .organization_memberships_of_user(user_id)
+        .await?
+        .iter()
+        .any(|membership| membership.organization_id == project.organization.id);
+    if !in_organization {
+        state
+            .accounts
+            .set_organization_membership(
+                &OrganizationMembership {
+                    organization_id: project.organization.id.clone(),
+                    user_id: user_id.to_owned(),
+                    role: Role::NoAccess,
+                },
+                now,
+            )
+            .await?;
+    }
+    state
+        .accounts
+        .set_membership(
+            &Membership {
+                user_id: user_id.to_owned(),
+                project_id: project_id.to_owned(),
+                role,
+            },
+            now,
+        )
+        .await
+}
+
+/// `POST …/members` `{email, role?}`: gives the user (created when needed) a role in the
+/// project; a new user gets a one-time sign-in link (returned once) to set their password.
+pub async fn invite_member(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<InviteBody>,
+) -> ApiResult<Response> {
+    access.require(Permission::ManageMembers)?;
+    let email = body.email.trim().to_owned();
+    if !email.contains('@') {
+        return Err(Error::invalid("email", "expected an email address").into());
+    }
+    let role = parse_role(body.role.as_deref())?;
+    let accounts = &state.accounts;
+    let now = now_micros();
+    let (user_id, link) = match accounts.get_user_by_email(&email).await? {
+        Some(user) => {
+            let current = current_role(&state, &access.project_id, &user.id).await?;
+            check_change(access.role, current, Some(role))?;
+            (user.id, None)
+        }
+        None => {
+            check_change(access.role, None, Some(role))?;
+            let user = User {
+                id: fresh_id(),
+                email: email.clone(),
+                name: None,
+                password_hash: None,
+                is_admin: false,
+                created_at: now,
+            };
+            accounts.create_user(&user).await?;
+            let token = new_token();
+            accounts
+                .create_sign_in_link(
+                    &token_hash(&token),
+                    &user.id,
+                    now + INVITE_SECONDS * 1_000_000,
+                )
+                .await?;
+            (user.id, Some(format!("/api/ui/auth/link?token={token}")))
+        }
+    };
+    set_project_role(&state, &access.project_id, &user_id, role).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invited {
+            email,
+            role: role_name(role),
+            sign_in_path: link,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RoleBody {
+    role: Option<String>,
+}
+
+/// `PUT …/members/{user_id}` `{role}`: changes the user's role in the project.
+pub async fn update_member(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, user_id)): Path<(String, String)>,
+    Json(body): Json<RoleBody>,
+) -> ApiResult<Json<Member>> {
+    access.require(Permission::ManageMembers)?;
+    let role = parse_role(Some(body.role.as_deref().unwrap_or("")))?;
+    let current = current_role(&state, &access.project_id, &user_id).await?;
+    if current.is_none() {
+        return Err(Error::not_found(format!("member {user_id:?}")).into());
+    }
+    check_change(access.role, current, Some(role))?;
+    set_project_role(&state, &access.project_id, &user_id, role).await?;
+    let (user, role, project_role) = project_members(&state, &access.project_id)
+        .await?
+        .into_iter()
+        .find(|(user, ..)| user.id == user_id)
+        .ok_or_else(|| Error::not_found(format!("member {user_id:?}")))?;
+    Ok(Json(Member {
+        user_id: user.id,
+        email: user.email,
+        role: role_name(role),
+        project_role: project_role.map(role_name),
+    }))
+}
+
+/// `DELETE …/members/{user_id}`: removes the user's own role in the project (their
+/// organization role applies again); 404 when they have none.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<super::responses::Deleted>> {
+    access.require(Permission::ManageMembers)?;
+    let current = current_role(&state, &access.project_id, &user_id).await?;
+    check_change(access.role, current, None)?;
+    let deleted = state
+        .accounts
+        .remove_membership(&user_id, &access.project_id)
+        .await?;
+    if !deleted {
+        return Err(Error::not_found(format!("project role of {user_id:?}")).into());
+    }
+    Ok(Json(super::responses::Deleted { deleted }))
+}
+
+// --- organizations ---
+
+/// A signed-in user's role in the organization of the path
+/// (`/api/ui/organizations/{organization_id}/…`); unknown organizations and organizations
+/// the user is no member of are both "not found".
+#[derive(Debug, Clone)]
+pub struct OrganizationAccess {
+    pub organization_id: String,
+    pub role: Role,
+}
+
+impl FromRequestParts<AppState> for OrganizationAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let organization_id = path_parameter(parts, state, "organization_id").await?;
+        let not_found = || Error::not_found(format!("organization {organization_id:?}"));
+        if state
+            .store
+            .get_organization(&organization_id)
+            .await?
+            .is_none()
+        {
+            return Err(not_found().into());
+        }
+        let role = UserRoles::of(state, &signed_in.user)
+            .await?
+            .in_organization(&organization_id)
+            .filter(|role| *role != Role::NoAccess)
+            .ok_or_else(not_found)?;
+        Ok(OrganizationAccess {
+            organization_id,
+            role,
+        })
+    }
+}
+
+/// `GET /api/ui/organizations/{organization_id}/members`
+pub async fn organization_members(
+    State(state): State<AppState>,
+    access: OrganizationAccess,
+) -> ApiResult<Json<DataList<Member>>> {
+    let members = state
+        .accounts
+        .organization_members(&access.organization_id)
+        .await?;
+    Ok(Json(DataList::of(members, |(user, role)| Member {
+        user_id: user.id,
+        email: user.email,
+        role: role_name(role),
+        project_role: None,
+    })))
+}
+
+/// `PUT /api/ui/organizations/{organization_id}/members/{user_id}` `{role}` (`none` too:
+/// access only to the projects with a role of their own).
+pub async fn update_organization_member(
+    State(state): State<AppState>,
+    access: OrganizationAccess,
+    Path((_, user_id)): Path<(String, String)>,
+    Json(body): Json<RoleBody>,
+) -> ApiResult<Json<Member>> {
+    let text = body.role.as_deref().unwrap_or("");
+    let role = Role::parse(text).ok_or_else(|| {
+        Error::invalid(
+            "role",
+            format!("unknown role {text:?}; expected owner, admin, member, viewer or none"),
+        )
+    })?;
+    let members = state
+        .accounts
+        .organization_members(&access.organization_id)
+        .await?;
+    let (user, current) = members
+        .into_iter()
+        .find(|(user, _)| user.id == user_id)
+        .ok_or_else(|| Error::not_found(format!("member {user_id:?}")))?;
+    check_change(access.role, Some(current), Some(role))?;
+    state
+        .accounts
+        .set_organization_membership(
+            &OrganizationMembership {
+                organization_id: access.organization_id.clone(),
+                user_id: user.id.clone(),
+                role,
+            },
+            now_micros(),
+        )
+        .await?;
+    Ok(Json(Member {
+        user_id: user.id,
+        email: user.email,
+        role: role_name(role),
+        project_role: None,
+    }))
+}
+
+/// `DELETE /api/ui/organizations/{organization_id}/members/{user_id}`: removes the user
+/// from the organization and its projects; 409 for the last owner.
+pub async fn remove_organization_member(
+    State(state): State<AppState>,
+    access: OrganizationAccess,
+    Path((_, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<super::responses::Deleted>> {
+    let current = state
+        .accounts
+        .organization_members(&access.organization_id)
+        .await?
+        .into_iter()
+        .find(|(user, _)| user.id == user_id)
+        .map(|(_, role)| role);
+    check_change(access.role, current, None)?;
+    let deleted = state
+        .accounts
+        .remove_organization_membership(&access.organization_id, &user_id)
+        .await?;
+    Ok(Json(super::responses::Deleted { deleted }))
+}
+
+/// `GET /api/ui/organizations/{organization_id}/keys` (admins and owners).
+pub async fn organization_keys(
+    State(state): State<AppState>,
+    access: OrganizationAccess,
+) -> ApiResult<Json<DataList<KeyRow>>> {
+    require(access.role, Permission::ManageKeys)?;
+    let keys = state
+        .store
+        .list_organization_api_keys(&access.organization_id)
+        .await?;
+    Ok(Json(DataList::of(&keys, KeyRow::of_organization)))
+}
+
+/// `POST /api/ui/organizations/{organization_id}/keys`: a new organization key; the secret
+/// is shown this once.
+pub async fn create_organization_key(
+    State(state): State<AppState>,
+    access: OrganizationAccess,
+) -> ApiResult<Response> {
+    require(access.role, Permission::ManageKeys)?;
+    let (public_key, secret_key) = fresh_key_pair();
+    let key = organization_api_key(
+        &state.server_secret,
+        &access.organization_id,
+        &public_key,
+        &secret_key,
+        None,
+        now_micros(),
+    );
+    state.store.insert_organization_api_key(&key).await?;
+    Ok(NewKey {
+        public_key,
+        secret_key,
+    }
+    .created())
+}
+
+/// `DELETE /api/ui/organizations/{organization_id}/keys/{public_key}`
+pub async fn revoke_organization_key(
+    State(state): State<AppState>,
+    access: OrganizationAccess,
+    Path((_, public_key)): Path<(String, String)>,
+) -> ApiResult<Json<Revoked>> {
+    require(access.role, Permission::ManageKeys)?;
+    let revoked = state
+        .store
+        .revoke_organization_api_key(&access.organization_id, &public_key, now_micros())
+        .await?;
+    state.auth.invalidate();
+    Ok(Json(Revoked { revoked }))
+}

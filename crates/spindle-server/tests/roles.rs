@@ -1,0 +1,341 @@
+//! The role matrix: for each row of the README's role table (each `Permission`), a request
+//! of the UI API that needs it, sent by a user of each role; it succeeds exactly when the
+//! role allows it and is refused with 403 otherwise. Then the rules around owners: only
+//! owners make owners, and an organization's last owner stays.
+
+mod support;
+
+use axum::http::StatusCode;
+use axum::Router;
+use serde_json::{json, Value};
+use spindle_server::bootstrap::insert_key;
+use spindle_store::accounts::{Accounts, OrganizationMembership, Permission, Role};
+use spindle_store::Store;
+use spindle_store_sqlite::SqliteOptions;
+use std::sync::Arc;
+
+const PASSWORD: &str = "a long password";
+const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
+
+struct Setup {
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+fn email(role: Role) -> String {
+    format!("{}@example.com", role.as_str().to_lowercase())
+}
+
+/// Project `p1` of organization `org` with a trace, and one user per role in `org`.
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = support::open_sqlite(dir.path(), SqliteOptions::default().queue_capacity);
+    let store: Arc<dyn Store> = sqlite.clone();
+    let secret = spindle_store::secret::ServerSecret::random();
+    support::add_project(store.as_ref(), "p1", "Project p1").await;
+    insert_key(store.as_ref(), &secret, "p1", "pk-lf-r", "sk-lf-r", 0)
+        .await
+        .expect("key");
+    for role in ROLES {
+        let id = role.as_str().to_lowercase();
+        support::add_user(sqlite.as_ref(), &id, &email(role), PASSWORD, false, 1).await;
+        sqlite
+            .set_organization_membership(
+                &OrganizationMembership {
+                    organization_id: "org".into(),
+                    user_id: id,
+                    role,
+                },
+                1,
+            )
+            .await
+            .expect("membership");
+    }
+    let state = support::app_state(
+        store,
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite,
+        secret,
+    );
+    let router = spindle_server::app(state);
+    let event = json!({
+        "id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z",
+        "body": {"id": "t1", "name": "chat"}
+    });
+    support::ingest_as(&router, "pk-lf-r", "sk-lf-r", json!([event])).await;
+    Setup { router, _dir: dir }
+}
+
+impl Setup {
+    async fn session(&self, role: Role) -> (String, String) {
+        support::ui_session(
+            &self.router,
+            support::sign_in_request(&email(role), PASSWORD),
+        )
+        .await
+    }
+
+    async fn call(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+    ) -> support::Response {
+        let request = if method == "GET" {
+            support::cookie_get(path, &session.0)
+        } else {
+            support::ui_write(method, path, &session.0, Some(&session.1), &body)
+        };
+        support::send(&self.router, request).await
+    }
+}
+
+/// A request that needs `permission`, unique to `role` so each role's succeeds on its own.
+fn request_for(permission: Permission, role: Role) -> (&'static str, String, Value) {
+    let tag = role.as_str().to_lowercase();
+    let project = "/api/ui/projects/p1";
+    match permission {
+        Permission::Read => ("GET", format!("{project}/traces"), Value::Null),
+        Permission::Annotate => (
+            "POST",
+            format!("{project}/scores"),
+            json!({"traceId": "t1", "name": format!("by-{tag}"), "value": 1}),
+        ),
+        Permission::EditPrompts => (
+            "POST",
+            format!("{project}/prompts"),
+            json!({"name": format!("prompt-{tag}"), "prompt": "hello", "type": "text"}),
+        ),
+        Permission::SaveViews => (
+            "POST",
+            format!("{project}/views"),
+            json!({"page": "traces", "name": format!("view-{tag}"), "query": "a=1"}),
+        ),
+        Permission::ManageKeys => ("POST", format!("{project}/keys"), json!({})),
+        Permission::ManageMembers => (
+            "POST",
+            format!("{project}/members"),
+            json!({"email": format!("invited-by-{tag}@example.com"), "role": "viewer"}),
+        ),
+        Permission::ManageSettings => (
+            "PUT",
+            format!("{project}/pricing"),
+            json!({"builtinPrices": true}),
+        ),
+        Permission::ManageOwners => (
+            "POST",
+            format!("{project}/members"),
+            json!({"email": format!("owner-by-{tag}@example.com"), "role": "owner"}),
+        ),
+    }
+}
+
+#[tokio::test]
+async fn each_role_does_what_the_table_says_and_nothing_more() {
+    let setup = setup().await;
+    for role in ROLES {
+        let session = setup.session(role).await;
+        for permission in Permission::ALL {
+            let (method, path, body) = request_for(permission, role);
+            let reply = setup.call(&session, method, &path, body).await;
+            if role.allows(permission) {
+                assert!(
+                    reply.status.is_success(),
+                    "{role:?} may {permission:?}: {method} {path} -> {} {}",
+                    reply.status,
+                    reply.text()
+                );
+            } else {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?} may not {permission:?}: {method} {path} -> {}",
+                    reply.text()
+                );
+            }
+        }
+        // The other writes of the same rows: comments and annotation queues, score configs.
+        let tag = role.as_str().to_lowercase();
+        for (permission, method, path, body) in [
+            (
+                Permission::Annotate,
+                "POST",
+                "/api/ui/projects/p1/comments",
+                json!({"objectType": "TRACE", "objectId": "t1", "content": format!("by {tag}")}),
+            ),
+            (
+                Permission::Annotate,
+                "POST",
+                "/api/ui/projects/p1/queues",
+                json!({"name": format!("queue-{tag}"), "scoreConfigIds": ["c"]}),
+            ),
+            (
+                Permission::ManageSettings,
+                "POST",
+                "/api/ui/projects/p1/score-configs",
+                json!({"name": format!("config-{tag}"), "dataType": "BOOLEAN"}),
+            ),
+        ] {
+            let reply = setup.call(&session, method, path, body).await;
+            assert_eq!(
+                reply.status.is_success(),
+                role.allows(permission),
+                "{role:?} {method} {path}: {} {}",
+                reply.status,
+                reply.text()
+            );
+            if !role.allows(permission) {
+                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role:?} {path}");
+            }
+        }
+        let organization_keys = setup
+            .call(
+                &session,
+                "POST",
+                "/api/ui/organizations/org/keys",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            organization_keys.status.is_success(),
+            role.allows(Permission::ManageKeys),
+            "{role:?} creating an organization key: {}",
+            organization_keys.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_table_is_ordered_by_role() {
+    // Every permission of a role is a permission of each higher role.
+    for permission in Permission::ALL {
+        let allowed: Vec<bool> = ROLES.iter().map(|role| role.allows(permission)).collect();
+        let first_refused = allowed.iter().position(|allowed| !allowed);
+        if let Some(first) = first_refused {
+            assert!(
+                allowed[first..].iter().all(|allowed| !allowed),
+                "{permission:?}: {allowed:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_owners_manage_owners_and_the_last_owner_stays() {
+    let setup = setup().await;
+    let admin = setup.session(Role::Admin).await;
+    let owner = setup.session(Role::Owner).await;
+    let members = "/api/ui/organizations/org/members";
+    let promote = setup
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/member"),
+            json!({"role": "owner"}),
+        )
+        .await;
+    assert_eq!(promote.status, StatusCode::FORBIDDEN, "{}", promote.text());
+    let demote_owner = setup
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/owner"),
+            json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(demote_owner.status, StatusCode::FORBIDDEN);
+    let demote = setup
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/member"),
+            json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(demote.status, StatusCode::OK, "{}", demote.text());
+    assert_eq!(demote.json()["role"], "viewer");
+    let unknown = setup
+        .call(
+            &admin,
+            "PUT",
+            &format!("{members}/member"),
+            json!({"role": "root"}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.text().contains("role: unknown role"),
+        "{}",
+        unknown.text()
+    );
+
+    let last = setup
+        .call(&owner, "DELETE", &format!("{members}/owner"), Value::Null)
+        .await;
+    assert_eq!(last.status, StatusCode::CONFLICT, "{}", last.text());
+    let step_down = setup
+        .call(
+            &owner,
+            "PUT",
+            &format!("{members}/owner"),
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(step_down.status, StatusCode::CONFLICT);
+    let second = setup
+        .call(
+            &owner,
+            "PUT",
+            &format!("{members}/admin"),
+            json!({"role": "owner"}),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    let removed = setup
+        .call(&owner, "DELETE", &format!("{members}/owner"), Value::Null)
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text());
+    let gone = support::send(
+        &setup.router,
+        support::cookie_get("/api/ui/projects/p1/traces", &owner.0),
+    )
+    .await;
+    assert_eq!(
+        gone.status,
+        StatusCode::NOT_FOUND,
+        "no access after removal"
+    );
+
+    // A project role overrides the organization role: the viewer becomes a project member.
+    let new_owner = setup.session(Role::Admin).await;
+    let viewer = setup.session(Role::Viewer).await;
+    let upgrade = setup
+        .call(
+            &new_owner,
+            "PUT",
+            "/api/ui/projects/p1/members/viewer",
+            json!({"role": "member"}),
+        )
+        .await;
+    assert_eq!(upgrade.status, StatusCode::OK, "{}", upgrade.text());
+    assert_eq!(upgrade.json()["projectRole"], "member");
+    let (method, path, body) = request_for(Permission::Annotate, Role::Viewer);
+    let annotate = setup.call(&viewer, method, &path, body).await;
+    assert!(annotate.status.is_success(), "{}", annotate.text());
+    let reset = setup
+        .call(
+            &new_owner,
+            "DELETE",
+            "/api/ui/projects/p1/members/viewer",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK);
+    let (method, path, body) = request_for(Permission::Annotate, Role::Viewer);
+    let refused = setup.call(&viewer, method, &path, body).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,115 @@
+//! Migration 0020 gives the accounts of a database written before organizations their
+//! roles: admins own every organization, other users become members of their projects'
+//! organizations, and their project roles stay as overrides (a project owner an admin).
+
+mod support;
+
+use spindle_store::accounts::{Accounts, OrganizationMembership, Role};
+
+/// The migrations before 0020, as a database of that version has them.
+const BEFORE: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_accounts.sql"),
+    include_str!("../migrations/0003_sort_indexes.sql"),
+    include_str!("../migrations/0004_tags_index.sql"),
+    include_str!("../migrations/0005_counters.sql"),
+    include_str!("../migrations/0006_cost.sql"),
+    include_str!("../migrations/0007_trace_tags_and_metadata.sql"),
+    include_str!("../migrations/0008_lz4_compression.sql"),
+    include_str!("../migrations/0009_trace_search.sql"),
+    include_str!("../migrations/0010_scores_cover_trace_ids.sql"),
+    include_str!("../migrations/0011_prompts.sql"),
+    include_str!("../migrations/0012_server_secrets.sql"),
+    include_str!("../migrations/0013_observations_by_prompt.sql"),
+    include_str!("../migrations/0014_prompt_latency_index.sql"),
+    include_str!("../migrations/0015_datasets.sql"),
+    include_str!("../migrations/0016_dataset_item_versions.sql"),
+    include_str!("../migrations/0017_review.sql"),
+    include_str!("../migrations/0018_score_configs.sql"),
+    include_str!("../migrations/0019_observations_by_prompt_trace.sql"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_accounts_get_organization_roles() {
+    let key = tempfile::tempdir().expect("schema key");
+    let schema = support::schema_for(key.path());
+    let url = support::database_url();
+    let (client, connection) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        Ok(pair) => pair,
+        Err(error) => support::unreachable(&url, error),
+    };
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path = {schema};
+             CREATE TABLE spindle_migrations (
+                 version bigint PRIMARY KEY, name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())"
+        ))
+        .await
+        .expect("schema");
+    for (index, sql) in BEFORE.iter().enumerate() {
+        client.batch_execute(sql).await.expect("old migration");
+        client
+            .execute(
+                "INSERT INTO spindle_migrations (version, name) VALUES ($1, 'old')",
+                &[&(index as i64 + 1)],
+            )
+            .await
+            .expect("record migration");
+    }
+    client
+        .batch_execute(
+            "INSERT INTO organizations VALUES ('o', 'O', 1);
+             INSERT INTO projects (id, organization_id, name, created_at)
+                 VALUES ('p1', 'o', 'P1', 1), ('p2', 'o', 'P2', 1);
+             INSERT INTO users (id, email, is_admin, created_at)
+                 VALUES ('admin', 'a@x', true, 1), ('m', 'm@x', false, 2),
+                        ('idle', 'i@x', false, 3);
+             INSERT INTO memberships VALUES ('m', 'p1', 'owner', 5), ('m', 'p2', 'member', 6)",
+        )
+        .await
+        .expect("old accounts");
+    drop(client);
+    let _ = connection.await;
+
+    let store = support::open_in(key.path(), None).await;
+    let membership = |user_id: &str, role| OrganizationMembership {
+        organization_id: "o".into(),
+        user_id: user_id.into(),
+        role,
+    };
+    assert_eq!(
+        store
+            .organization_memberships_of_user("admin")
+            .await
+            .expect("admin"),
+        [membership("admin", Role::Owner)]
+    );
+    assert_eq!(
+        store
+            .organization_memberships_of_user("m")
+            .await
+            .expect("m"),
+        [membership("m", Role::Member)]
+    );
+    assert!(store
+        .organization_memberships_of_user("idle")
+        .await
+        .expect("idle")
+        .is_empty());
+    let roles: Vec<(String, Role)> = store
+        .memberships_of_user("m")
+        .await
+        .expect("project roles")
+        .into_iter()
+        .map(|m| (m.project_id, m.role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("p1".to_owned(), Role::Admin),
+            ("p2".to_owned(), Role::Member)
+        ]
+    );
+}
