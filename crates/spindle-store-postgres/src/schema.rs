@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_dataset_item_versions",
         include_str!("../migrations/0016_dataset_item_versions.sql"),
     ),
+    (
+        "0017_run_item_dataset_version",
+        include_str!("../migrations/0017_run_item_dataset_version.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -58,6 +58,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_dataset_item_versions",
         include_str!("../migrations/0013_dataset_item_versions.sql"),
     ),
+    (
+        "0014_run_item_dataset_version",
+        include_str!("../migrations/0014_run_item_dataset_version.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

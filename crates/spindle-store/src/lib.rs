@@ -22,6 +22,7 @@ pub mod prompts_sql;
 pub mod query;
 pub mod reading;
 pub mod retention;
+pub mod run_metrics;
 pub mod search;
 pub mod secret;
 pub mod sql;

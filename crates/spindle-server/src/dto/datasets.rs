@@ -66,6 +66,7 @@ pub fn run_with_items_json(run: &DatasetRun, items: &[DatasetRunItem]) -> Value 
     value
 }
 
+/// A run item, with the version of the dataset item it ran on (`datasetVersion`).
 pub fn run_item_json(item: &DatasetRunItem) -> Value {
     json!({
         "id": item.id,
@@ -74,6 +75,7 @@ pub fn run_item_json(item: &DatasetRunItem) -> Value {
         "datasetItemId": item.dataset_item_id,
         "traceId": item.trace_id,
         "observationId": item.observation_id,
+        "datasetVersion": item.dataset_version.map(format_iso),
         "createdAt": format_iso(item.created_at),
         "updatedAt": format_iso(item.updated_at),
     })
