@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod bootstrap;
 mod bundle;
+pub mod datasets;
 pub mod handlers;
 pub mod pricing;
 pub mod prompts;
@@ -50,6 +51,8 @@ pub fn app(state: AppState) -> Router {
         .route("/models/{id}", delete(pricing::delete))
         .route("/pricing", put(pricing::set_pricing))
         .route("/pricing/recompute", post(pricing::recompute))
+        .route("/datasets/{name}/runs/{run}", get(datasets::run))
+        .route("/datasets/{name}/compare", get(datasets::compare))
         .route("/prompts", get(prompts::list).post(prompts::create))
         .route("/prompts/{name}", get(prompts::get).delete(prompts::delete))
         .route("/prompts/{name}/metrics", get(prompts::metrics))

@@ -9,6 +9,7 @@ use spindle_core::dataset::{
     Dataset, DatasetItem, DatasetRun, DatasetRunItem, NewDataset, NewDatasetItem, NewRunItem,
 };
 
+use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::{Page, Result};
 
@@ -123,4 +124,19 @@ pub trait Datasets: Send + Sync + 'static {
         run_names: &[String],
         page: PageRequest,
     ) -> Result<Option<RunComparison>>;
+
+    /// The runs with run items created in the query's range, latest activity first.
+    async fn list_experiments(
+        &self,
+        project_id: &str,
+        query: &ExperimentQuery,
+    ) -> Result<Page<Experiment>>;
+
+    /// The run items created in the query's range, newest first, with their run, dataset item
+    /// and trace.
+    async fn list_experiment_items(
+        &self,
+        project_id: &str,
+        query: &ExperimentItemQuery,
+    ) -> Result<Page<ExperimentItem>>;
 }

@@ -15,12 +15,14 @@ use spindle_core::Error;
 
 use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::sql::reads::paging;
 use crate::sql::{Dialect, RowAccess, Sql};
 use crate::statements::{insert, insert_select, on_conflict_update, qualified};
 use crate::{new_uuid, now_micros, Page, Result};
 
+mod experiments;
 mod run_metrics;
 
 // --- column lists and row codecs ---
@@ -910,6 +912,22 @@ impl<E: Executor> Datasets for E {
         page: PageRequest,
     ) -> Result<Option<RunComparison>> {
         run_metrics::compare_runs(self, project_id, dataset_name, run_names, page).await
+    }
+
+    async fn list_experiments(
+        &self,
+        project_id: &str,
+        query: &ExperimentQuery,
+    ) -> Result<Page<Experiment>> {
+        experiments::list_experiments(self, project_id, query).await
+    }
+
+    async fn list_experiment_items(
+        &self,
+        project_id: &str,
+        query: &ExperimentItemQuery,
+    ) -> Result<Page<ExperimentItem>> {
+        experiments::list_experiment_items(self, project_id, query).await
     }
 }
 

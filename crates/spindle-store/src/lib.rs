@@ -16,6 +16,7 @@ pub mod datasets_sql;
 pub mod derived;
 pub mod drivers;
 pub mod executor;
+pub mod experiments;
 pub mod models_sql;
 pub mod prompts;
 pub mod prompts_sql;

@@ -11,6 +11,7 @@ use super::fixtures::{
     simple_trace, BASE, SECOND,
 };
 use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
+use crate::experiments::{ExperimentItemQuery, ExperimentQuery};
 use crate::{ErrorKind, Store};
 use spindle_core::dataset::{ItemStatus, NewDataset, NewDatasetItem, NewRunItem};
 use spindle_core::{ObservationRecord, ScoreDataType, WriteBatch};
@@ -959,4 +960,113 @@ pub async fn dataset_runs_aggregate_their_traces_and_compare<S: DatasetsStore>(s
         .await
         .expect("compare")
         .is_none());
+
+    // The runs as experiments: their run items in a time range, latest activity first.
+    let experiments = |query: ExperimentQuery| async move {
+        store
+            .list_experiments(PROJECT, &query)
+            .await
+            .expect("experiments")
+    };
+    let in_range = |from: i64, to: Option<i64>| ExperimentQuery {
+        page: page(1, 10),
+        from,
+        to,
+        ..ExperimentQuery::default()
+    };
+    let all = experiments(in_range(BASE, None)).await;
+    let summary: Vec<(&str, i64, i64, u64)> = all
+        .items
+        .iter()
+        .map(|e| (e.run.name.as_str(), e.start_time, e.end_time, e.item_count))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![("b", BASE, BASE + SECOND, 3), ("a", BASE, BASE, 2)]
+    );
+    assert_eq!(all.total_items, 2);
+    assert_eq!(all.items[1].run.dataset_name, "qa");
+    let later = experiments(in_range(BASE + SECOND, None)).await;
+    assert_eq!(
+        later
+            .items
+            .iter()
+            .map(|e| (e.run.name.as_str(), e.item_count))
+            .collect::<Vec<_>>(),
+        vec![("b", 1)]
+    );
+    let before = experiments(in_range(BASE, Some(BASE + SECOND))).await;
+    assert_eq!(
+        before
+            .items
+            .iter()
+            .map(|e| e.item_count)
+            .collect::<Vec<_>>(),
+        vec![2, 2]
+    );
+    let named = experiments(ExperimentQuery {
+        names: names(&["a"]),
+        ..in_range(BASE, None)
+    })
+    .await;
+    assert_eq!(
+        (named.total_items, named.items[0].run.name.as_str()),
+        (1, "a")
+    );
+    let by_id = experiments(ExperimentQuery {
+        ids: vec![named.items[0].run.id.clone()],
+        dataset_ids: vec![named.items[0].run.dataset_id.clone()],
+        ..in_range(BASE, None)
+    })
+    .await;
+    assert_eq!(by_id.total_items, 1);
+    assert_eq!(
+        store
+            .list_experiments(OTHER, &in_range(BASE, None))
+            .await
+            .expect("experiments")
+            .total_items,
+        0
+    );
+
+    // Their items, newest first, with the run, the dataset item and the trace.
+    let items = |query: ExperimentItemQuery| async move {
+        store
+            .list_experiment_items(PROJECT, &query)
+            .await
+            .expect("experiment items")
+    };
+    let of_b = items(ExperimentItemQuery {
+        page: page(1, 10),
+        from: BASE,
+        experiment_names: names(&["b"]),
+        ..ExperimentItemQuery::default()
+    })
+    .await;
+    assert_eq!(of_b.total_items, 3);
+    assert_eq!(of_b.items[0].run_item.trace_id, "tb1", "newest first");
+    assert_eq!(of_b.items[0].trace_environment, None, "trace not stored");
+    let q1_in_a = items(ExperimentItemQuery {
+        page: page(1, 10),
+        from: BASE,
+        experiment_ids: vec![run_a.run.id.clone()],
+        item_ids: names(&["q1"]),
+        ..ExperimentItemQuery::default()
+    })
+    .await;
+    assert_eq!(q1_in_a.total_items, 1);
+    let q1_in_a = &q1_in_a.items[0];
+    assert_eq!(q1_in_a.run_item.run_name, "a");
+    assert_eq!(q1_in_a.dataset_id, run_a.run.dataset_id);
+    assert_eq!(q1_in_a.item_input.as_deref(), Some(r#""q1?""#));
+    assert_eq!(q1_in_a.trace_output.as_deref(), Some(r#""paris""#));
+    assert_eq!(q1_in_a.trace_environment.as_deref(), Some("default"));
+    assert!(q1_in_a.run_item.dataset_version.is_some());
+    let none_later = items(ExperimentItemQuery {
+        page: page(1, 10),
+        from: BASE + 2 * SECOND,
+        ..ExperimentItemQuery::default()
+    })
+    .await;
+    assert_eq!(none_later.total_items, 0);
 }
