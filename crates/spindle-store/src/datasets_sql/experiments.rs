@@ -164,12 +164,14 @@ pub(super) async fn list_experiment_items(
              r.description AS run_description, r.metadata AS run_metadata, \
              i.input AS item_input, i.expected_output AS item_expected_output, \
              i.metadata AS item_metadata, t.input AS trace_input, t.output AS trace_output, \
-             t.metadata AS trace_metadata, t.environment AS trace_environment {runs} \
+             t.metadata{json_as_text} AS trace_metadata, \
+             t.environment AS trace_environment {runs} \
              LEFT JOIN dataset_items i ON i.project_id = ri.project_id \
              AND i.id = ri.dataset_item_id \
              LEFT JOIN traces t ON t.project_id = ri.project_id AND t.id = ri.trace_id \
              WHERE ri.project_id = ",
-            qualified("ri", RUN_ITEM_COLUMNS)
+            qualified("ri", RUN_ITEM_COLUMNS),
+            json_as_text = dialect.json_as_text(),
         ),
     );
     rows.bind(project_id);
