@@ -9,6 +9,7 @@ use spindle_store::{DailyMetrics, ObservationView, Page, ScoreView, SessionView,
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod datasets;
+pub mod experiments;
 pub mod prompts;
 
 /// JSON text as stored, parsed (it was written by this server; `null` if it is not JSON).

@@ -2,6 +2,7 @@
 
 pub mod body;
 pub mod datasets;
+pub mod experiments;
 pub mod ingest;
 pub mod media;
 pub mod models;
@@ -78,6 +79,8 @@ pub fn app(state: AppState) -> Router {
             get(datasets::list_run_items).post(datasets::create_run_item),
         )
         .route("/datasets/{name}/runs", get(datasets::list_runs))
+        .route("/experiments", get(experiments::list))
+        .route("/experiment-items", get(experiments::list_items))
         .route(
             "/datasets/{name}/runs/{run}",
             get(datasets::get_run).delete(datasets::delete_run),
