@@ -29,6 +29,7 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
     ("models", include_str!("../src/routes/models.rs")),
     ("prompts", include_str!("../src/routes/prompts.rs")),
     ("datasets", include_str!("../src/routes/datasets.rs")),
+    ("experiments", include_str!("../src/routes/experiments.rs")),
     ("ops", include_str!("../src/routes/ops.rs")),
 ];
 /// The list-parameter parsers the handlers share (`trace_query(&params, …)`, …).

@@ -22,6 +22,20 @@ use spindle_store::{Page, ScoreQuery};
 /// The most scores one experiment or item lists.
 const MAX_SCORE_LIMIT: u32 = 50;
 
+/// The field groups of an experiment.
+const EXPERIMENT_GROUPS: &[&str] = &["core", "metadata", "scores"];
+
+/// The field groups of an experiment item.
+const ITEM_GROUPS: &[&str] = &[
+    "core",
+    "dataset",
+    "io",
+    "metadata",
+    "itemMetadata",
+    "experimentMetadata",
+    "scores",
+];
+
 /// The field groups a request names (`fields=a,b`), each checked against `known`.
 fn field_groups(params: &Params, known: &[&str]) -> Result<Option<Vec<String>>, Error> {
     let Some(text) = params.get("fields") else {
@@ -130,7 +144,7 @@ pub async fn list(
     FullAuth(auth): FullAuth,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let groups = field_groups(&params, &["core", "metadata", "scores"])?.unwrap_or_default();
+    let groups = field_groups(&params, EXPERIMENT_GROUPS)?.unwrap_or_default();
     let window = window(&params)?;
     let query = ExperimentQuery {
         page: window.page,
@@ -168,19 +182,8 @@ pub async fn list_items(
     FullAuth(auth): FullAuth,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let groups = field_groups(
-        &params,
-        &[
-            "core",
-            "dataset",
-            "io",
-            "metadata",
-            "itemMetadata",
-            "experimentMetadata",
-            "scores",
-        ],
-    )?
-    .unwrap_or_else(|| vec!["core".to_owned(), "dataset".to_owned()]);
+    let groups = field_groups(&params, ITEM_GROUPS)?
+        .unwrap_or_else(|| vec!["core".to_owned(), "dataset".to_owned()]);
     let has = |name: &str| groups.iter().any(|group| group == name);
     let fields = ItemFields {
         dataset: has("dataset"),
