@@ -245,7 +245,7 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         )
         .await,
         404,
-        "active dataset item \"old\" not found",
+        "dataset item \"old\" not found",
     )
     .await;
     expect_error(

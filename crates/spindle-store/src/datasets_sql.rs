@@ -616,8 +616,15 @@ async fn create_run_item(
 ) -> Result<DatasetRunItem> {
     let dialect = db.dialect();
     // The item as it was at the requested version (now when none), which must be active:
-    // archived items take no part in new runs and are as absent as deleted ones.
-    let at = request.dataset_version.unwrap_or(i64::MAX);
+    // archived items take no part in new runs and are as absent as deleted ones (a 404, as
+    // in Langfuse).
+    // Times on the wire have millisecond precision: a version of a whole millisecond covers
+    // all of it, so an item's own `updatedAt` names the state it shows.
+    let at = match request.dataset_version {
+        None => i64::MAX,
+        Some(version) if version % 1000 == 0 => version + 999,
+        Some(version) => version,
+    };
     let (item, valid_from) = item_version_at(db, project_id, &request.dataset_item_id, at)
         .await?
         .filter(|(item, _)| item.status == ItemStatus::Active)
@@ -627,7 +634,7 @@ async fn create_run_item(
                 None => String::new(),
             };
             Error::not_found(format!(
-                "active dataset item {:?}{version}",
+                "dataset item {:?}{version}",
                 request.dataset_item_id
             ))
         })?;

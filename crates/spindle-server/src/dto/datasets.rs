@@ -10,7 +10,7 @@ use spindle_store::run_metrics::{
 };
 use spindle_store::Page;
 
-use super::{stored_json, PageResponse};
+use super::{parse_lenient, stored_json, PageResponse};
 
 /// Stored JSON text, or `null` when there is none.
 fn optional_json(text: &Option<String>) -> Value {
@@ -145,7 +145,7 @@ pub fn run_item_metrics_json(metrics: &RunItemMetrics) -> Value {
         "datasetRunId": metrics.run_id,
         "traceId": metrics.trace_id,
         "observationId": metrics.observation_id,
-        "output": optional_json(&metrics.output),
+        "output": metrics.output.as_deref().map_or(Value::Null, parse_lenient),
         "latency": metrics.latency_seconds,
         "totalCost": metrics.total_cost,
         "usage": {
