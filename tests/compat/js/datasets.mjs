@@ -147,8 +147,11 @@ summary.pinned = {
   trace_ids: pinned.itemResults.map((r) => r.traceId).sort(),
 };
 
-// The experiments API through the client: the runs as experiments and their items.
-const fromStartTime = new Date(Date.now() - 3600 * 1000);
+// The experiments API through the client: the runs as experiments and their items (once the
+// runs' spans and scores are sent).
+await processor.forceFlush();
+await langfuse.flush();
+const fromStartTime = new Date(Date.now() - 3600 * 1000).toISOString();
 const experiments = await langfuse.api.experiments.list({ fromStartTime, datasetId: created.id, fields: "core,metadata" });
 summary.experiments = experiments.data.map((e) => ({
   name: e.name,
