@@ -5,19 +5,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{expect_error, PK1, PK2, SK1, SK2};
-
-async fn post(app: &support::TestApp, path: &str, body: Value) -> Value {
-    let response = app.post_json(path, &body).await;
-    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
-    response.json()
-}
-
-async fn get(app: &support::TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
-    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
-    response.json()
-}
+use support::{expect_error, get_ok as get, post_ok as post, PK1, PK2, SK1, SK2};
 
 #[tokio::test]
 async fn datasets_are_created_updated_listed_and_read_by_encoded_name() {

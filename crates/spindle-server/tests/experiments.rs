@@ -6,19 +6,7 @@ mod support;
 
 use serde_json::{json, Value};
 use spindle_store::accounts::{Membership, Role};
-use support::expect_error;
-
-async fn post(app: &support::TestApp, path: &str, body: Value) -> Value {
-    let response = app.post_json(path, &body).await;
-    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
-    response.json()
-}
-
-async fn get(app: &support::TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
-    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
-    response.json()
-}
+use support::{expect_error, get_ok as get, post_ok as post};
 
 #[tokio::test]
 async fn items_must_match_the_dataset_schemas() {

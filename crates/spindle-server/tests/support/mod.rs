@@ -482,6 +482,20 @@ pub fn sdk_client(base_url: &str) -> spindle::Client {
 }
 
 /// Asserts an error answer: its status, and a message that starts with `message_start`.
+/// `POST path` with a JSON body, which must answer 200; the JSON answer.
+pub async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
+    let response = app.post_json(path, &body).await;
+    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
+    response.json()
+}
+
+/// `GET path`, which must answer 200; the JSON answer.
+pub async fn get_ok(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).await;
+    assert_eq!(response.status.as_u16(), 200, "{path}: {}", response.text());
+    response.json()
+}
+
 pub async fn expect_error(response: Response, status: u16, message_start: &str) {
     assert_eq!(response.status.as_u16(), status, "{}", response.text());
     let body = response.json();
