@@ -40,6 +40,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SUMMARY_PREFIX = "COMPAT_SUMMARY "
 
+# The web UI's first account, for the cases that read the UI API.
+UI_ADMIN = {"email": "admin@compat.example", "password": "compat-admin-password"}
 PROJECT_A = {
     "org_id": "compat-org",
     "org_name": "Compat Org",
@@ -215,6 +217,8 @@ class SpindleServer:
                 "LANGFUSE_INIT_PROJECT_NAME": PROJECT_A["name"],
                 "LANGFUSE_INIT_PROJECT_PUBLIC_KEY": PROJECT_A["pk"],
                 "LANGFUSE_INIT_PROJECT_SECRET_KEY": PROJECT_A["sk"],
+                "LANGFUSE_INIT_USER_EMAIL": UI_ADMIN["email"],
+                "LANGFUSE_INIT_USER_PASSWORD": UI_ADMIN["password"],
                 "RUST_LOG": os.environ.get("RUST_LOG", "info"),
             }
         )
@@ -367,6 +371,16 @@ def api(server):
 @pytest.fixture(scope="session")
 def api_b(server):
     with make_client(server, PROJECT_B["pk"], PROJECT_B["sk"]) as c:
+        yield Api(c)
+
+
+@pytest.fixture(scope="session")
+def ui(server):
+    """An httpx client signed in to the web UI as its admin (the UI API, `/api/ui/...`)."""
+    with httpx.Client(base_url=server.base_url, timeout=15) as c:
+        r = c.post("/api/ui/auth/sign-in", json=UI_ADMIN, headers={"x-spindle-csrf": "1"})
+        if r.status_code != 200:
+            raise AssertionError(f"UI sign-in: {r.status_code}: {r.text[:500]}")
         yield Api(c)
 
 

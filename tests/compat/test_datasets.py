@@ -5,11 +5,14 @@ links each item's trace through `api.dataset_run_items.create`; `get_dataset_run
 `get_dataset_run`, `api.dataset_run_items.list`, `delete_dataset_run`); and with the JS SDK
 5.x (`api.datasets.create`, `api.datasetItems.create/delete`, `dataset.createItem`, `dataset.get`
 now and at a `version` before an archive and a delete, `experiment.run` with an evaluator,
-`api.datasets.getRun/getRuns`, `api.datasetRunItems.list`); all read back through the public
-API."""
+`api.datasets.getRun/getRuns`, `api.datasetRunItems.list`, a run at a `datasetVersion`,
+`api.experiments.list/listItems`); schema validation of items against the dataset's
+`inputSchema`/`expectedOutputSchema` (5.x and 4.x); with 4.x the experiments API client and a run
+item with a `dataset_version`; a run's aggregates through the UI API after a run with an
+evaluator; all read back through the public API."""
 
 from compat_helpers import assert_clean_run, encoded, majors_fixture, scenario_fixture
-from conftest import Check
+from conftest import PROJECT_A, Check
 
 SCENARIOS_USED = ["py_datasets_v5", "py_datasets_v4", "js_datasets"]
 
@@ -90,9 +93,10 @@ def test_v4_experiment_runs(api, v4_run):
         ck.true(item["observation_id"] in [o["id"] for o in trace["observations"]],
                 f"observation {item['observation_id']} is in trace {item['trace_id']}")
     ck.eq(run["delete_run"], "Dataset run successfully deleted", "delete answer")
-    ck.eq(run["runs_after_delete"], 0, "no run after the delete")
-    ck.eq((run["archived_run_item"] or {}).get("status"), 400, "an archived item takes no part in new runs")
-    ck.true("datasetItemId" in (run["archived_run_item"] or {}).get("text", ""), "names the field")
+    ck.eq(sorted(run["runs_after_delete"]),
+          sorted([run["aggregated_run"], f"{run['experiment']['run_name']}-pinned"]),
+          "the other runs stay after the delete")
+    ck.eq((run["archived_run_item"] or {}).get("status"), 404, "an archived item takes no part in new runs")
     ck.eq((run["missing_run"] or {}).get("status"), 404, "an unknown run")
     ck.done()
 
@@ -186,7 +190,75 @@ def test_js_experiment_run(api, js_run):
 def test_js_errors(js_run):
     ck = Check("js dataset errors")
     ck.eq((js_run["missing_dataset"] or {}).get("status"), 404, "dataset.get of an unknown name")
-    ck.eq((js_run["archived_link"] or {}).get("status"), 400, "an archived item takes no part in new runs")
-    ck.true("datasetItemId" in (js_run["archived_link"] or {}).get("text", ""), "names the field")
+    ck.eq((js_run["archived_link"] or {}).get("status"), 404, "an archived item takes no part in new runs")
     ck.eq((js_run["missing_run"] or {}).get("status"), 404, "an unknown run")
+    ck.done()
+
+
+def test_schema_validation(run):
+    ck = Check(f"python {run['major']} dataset schemas")
+    schemas = run["schemas"]
+    ck.eq(schemas["dataset"]["input_schema"], {"type": "object", "required": ["country"],
+                                              "properties": {"country": {"type": "string"}}},
+          "the input schema is stored and returned")
+    ck.eq(schemas["valid"], {"country": "Peru"}, "a valid item is stored")
+    ck.eq((schemas["bad_input"] or {}).get("status"), 400, "an input against the schema")
+    ck.true("input: does not match the dataset's inputSchema: /country" in (schemas["bad_input"] or {}).get("text", ""),
+            "names the field and the violation")
+    ck.eq((schemas["bad_expected"] or {}).get("status"), 400, "an expected output against the schema")
+    ck.true("expectedOutput:" in (schemas["bad_expected"] or {}).get("text", ""), "names the field")
+    ck.done()
+
+
+def test_v4_experiments_api_and_dataset_version(api, v4_run):
+    ck = Check("python v4 experiments API")
+    run = v4_run
+    experiments = run["experiments"]
+    ck.eq([e["name"] for e in experiments], [run["experiment"]["run_name"]], "the run as an experiment")
+    ck.eq(experiments[0]["item_count"], 2, "its run items")
+    ck.eq(experiments[0]["dataset_id"], run["experiment"]["dataset_id"], "its dataset")
+    ck.eq(experiments[0]["metadata"], {"model": "lookup"}, "its metadata")
+    items = run["experiment_items"]
+    ck.eq(sorted(i["output"] for i in items), ["Lyon", "Rome"], "outputs of the items")
+    ck.eq(sorted(i["expected_output"] for i in items), ["Paris", "Rome"], "expected outputs")
+    ck.true(all(i["version"] for i in items), "each item names the item version it ran on")
+    ck.eq(sorted(s for i in items for s in i["scores"]), [["exact", 0.0], ["exact", 1.0]], "item scores")
+    pinned = run["pinned_run"]
+    read = api.get(f"/api/public/datasets/{encoded(pinned['dataset'])}/runs/{encoded(pinned['run'])}")
+    ck.true(read["datasetRunItems"][0]["datasetVersion"], "a run item created with dataset_version records it")
+    ck.done()
+
+
+def test_v4_run_aggregates_after_an_evaluator(ui, v4_run):
+    ck = Check("python v4 run aggregates")
+    run = v4_run
+    name = encoded(run["experiment"]["dataset_name"])
+    aggregates = ui.get(f"/api/ui/projects/{PROJECT_A['id']}/datasets/{name}/runs/"
+                        f"{encoded(run['aggregated_run'])}")
+    ck.eq(aggregates.get("itemCount"), 2, "both items")
+    exact = next((s for s in aggregates.get("scores", []) if s["name"] == "exact"), {})
+    ck.eq(exact.get("count"), 2, "the evaluator's scores")
+    ck.approx((exact.get("numeric") or {}).get("mean"), 0.5, "their mean")
+    ck.true(aggregates.get("latency"), "a latency")
+    ck.done()
+
+
+def test_js_run_at_a_version_and_experiments_api(js_run):
+    ck = Check("js experiments API")
+    run = js_run
+    suffix = f"{run['run']}-js"
+    pinned = run["pinned"]
+    ck.eq(pinned["item_ids"], sorted([run["items"]["italy"]["id"], f"france-{suffix}", f"spain-{suffix}"]),
+          "the run ran the items active at the version, spain archived only later")
+    by_name = {e["name"]: e for e in run["experiments"]}
+    ck.eq(sorted(by_name), sorted([run["run_name"], pinned["run_name"]]), "both runs as experiments")
+    ck.eq(by_name.get(pinned["run_name"], {}).get("item_count"), 3, "the pinned run's items")
+    ck.eq(by_name.get(run["run_name"], {}).get("metadata"), {"model": "lookup"}, "run metadata")
+    items = run["experiment_items"]
+    ck.eq([i["trace_id"] for i in sorted(items, key=lambda i: i["trace_id"])], pinned["trace_ids"], "item traces")
+    ck.true(all(i["version"] and i["version"] <= run["dataset_then"]["version"] for i in items),
+            "each item ran on a version up to the requested one")
+    spain = next((i for i in items if i["item_id"] == f"spain-{suffix}"), {})
+    ck.eq(spain.get("output"), "Madrid", "the task's output")
+    ck.eq(spain.get("scores"), [["exact", 1]], "the evaluator's score")
     ck.done()

@@ -104,6 +104,8 @@ pub struct NewRunItem {
     pub observation_id: Option<String>,
     /// Absent: now.
     pub created_at: Option<Micros>,
+    /// Run on the items as they were at this time (microseconds); absent: as they are now.
+    pub dataset_version: Option<Micros>,
 }
 
 /// A stored run of a dataset.
@@ -130,6 +132,9 @@ pub struct DatasetRunItem {
     pub dataset_item_id: String,
     pub trace_id: String,
     pub observation_id: Option<String>,
+    /// The version of the item the run ran on: the time from which the item's state it read
+    /// was valid (`None` for run items stored before versions were recorded).
+    pub dataset_version: Option<Micros>,
     pub created_at: Micros,
     pub updated_at: Micros,
 }

@@ -36,16 +36,87 @@ fn json_text(fields: &Fields, key: &str) -> Option<String> {
     fields.value(key).map(Value::to_string)
 }
 
-/// A JSON Schema: an object (or `true`/`false`), as JSON text.
+/// A JSON Schema: an object (or `true`/`false`) that compiles, as JSON text.
 fn schema(fields: &Fields, key: &str) -> Result<Option<String>, Error> {
     match fields.value(key) {
         None => Ok(None),
-        Some(value @ (Value::Object(_) | Value::Bool(_))) => Ok(Some(value.to_string())),
+        Some(value @ (Value::Object(_) | Value::Bool(_))) => {
+            compile_schema(value, &fields.field(key))?;
+            Ok(Some(value.to_string()))
+        }
         Some(_) => Err(Error::invalid(
             fields.field(key),
             "must be a JSON Schema (an object)",
         )),
     }
+}
+
+/// The size limit of one compiled `pattern` of a schema.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// The most violations one error message lists.
+const MAX_REPORTED_VIOLATIONS: usize = 3;
+
+/// Compiles a dataset's JSON Schema with bounded work: its `pattern`s run on the linear-time
+/// `regex` engine with a size limit, and no `$ref` is fetched (only references inside the
+/// schema resolve). Errors name `field`.
+pub fn compile_schema(schema: &Value, field: &str) -> Result<jsonschema::Validator, Error> {
+    jsonschema::options()
+        .with_pattern_options(jsonschema::PatternOptions::regex().size_limit(PATTERN_SIZE_LIMIT))
+        .build(schema)
+        .map_err(|error| Error::invalid(field, format!("not a valid JSON Schema: {error}")))
+}
+
+/// Checks `value` (JSON text; absent: `null`, as Langfuse validates it) against the stored
+/// schema `schema_text` of the dataset field `schema_name`. The error names `field` and up to
+/// three violations with their place in the value (`/country: value is not of type "string"`).
+pub fn validate_against_schema(
+    schema_text: &str,
+    schema_name: &str,
+    value: Option<&str>,
+    field: &str,
+) -> Result<(), Error> {
+    let schema: Value = serde_json::from_str(schema_text)
+        .map_err(|error| Error::internal(format!("stored {schema_name} is not JSON: {error}")))?;
+    let validator = compile_schema(&schema, schema_name)?;
+    let instance = match value {
+        None => Value::Null,
+        Some(text) => serde_json::from_str(text)
+            .map_err(|error| Error::internal(format!("stored {field} is not JSON: {error}")))?,
+    };
+    let violations: Vec<String> = validator
+        .iter_errors(&instance)
+        .take(MAX_REPORTED_VIOLATIONS + 1)
+        .map(|error| {
+            let place = error.instance_path().to_string();
+            let place = if place.is_empty() {
+                "/".to_owned()
+            } else {
+                place
+            };
+            format!("{place}: {}", error.masked())
+        })
+        .collect();
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let more = if violations.len() > MAX_REPORTED_VIOLATIONS {
+        "; …"
+    } else {
+        ""
+    };
+    let listed: Vec<&str> = violations
+        .iter()
+        .take(MAX_REPORTED_VIOLATIONS)
+        .map(String::as_str)
+        .collect();
+    Err(Error::invalid(
+        field,
+        format!(
+            "does not match the dataset's {schema_name}: {}{more}",
+            listed.join("; ")
+        ),
+    ))
 }
 
 /// An id given by the client: 1 to `max` characters.
@@ -101,11 +172,11 @@ pub fn parse_dataset_item_body(bytes: &[u8]) -> Result<NewDatasetItem, Error> {
 }
 
 /// Reads a run item body: `runName`, `runDescription`, `metadata`, `datasetItemId`,
-/// `traceId`, `observationId`, `createdAt`; `datasetVersion` must be a timestamp when given.
+/// `traceId`, `observationId`, `createdAt`, `datasetVersion` (the time whose item versions
+/// the run used).
 pub fn parse_run_item_body(bytes: &[u8]) -> Result<NewRunItem, Error> {
     let object = json_object_body(bytes)?;
     let fields = Fields::new(&object, "");
-    fields.timestamp("datasetVersion")?;
     let dataset_item_id = fields
         .id("datasetItemId")?
         .ok_or_else(|| Error::invalid("datasetItemId", "is required"))?;
@@ -117,6 +188,7 @@ pub fn parse_run_item_body(bytes: &[u8]) -> Result<NewRunItem, Error> {
         trace_id: fields.id("traceId")?,
         observation_id: fields.id("observationId")?,
         created_at: fields.timestamp("createdAt")?,
+        dataset_version: fields.timestamp("datasetVersion")?,
     })
 }
 
@@ -160,6 +232,40 @@ mod tests {
             assert_eq!(error_of(parse_dataset_body(body)), message);
         }
         assert!(error_of(parse_dataset_body(b"{")).starts_with("body: invalid JSON"));
+    }
+
+    #[test]
+    fn schemas_must_compile_and_values_must_match_them() {
+        assert!(error_of(parse_dataset_body(
+            br#"{"name":"a","inputSchema":{"type":"nonsense"}}"#
+        ))
+        .starts_with("inputSchema: not a valid JSON Schema: "));
+
+        let schema = r#"{"type":"object","properties":{"country":{"type":"string"}},
+                         "required":["country"]}"#;
+        let check = |value: Option<&str>| {
+            validate_against_schema(schema, "inputSchema", value, "input").map_err(|e| e.message)
+        };
+        assert_eq!(check(Some(r#"{"country":"Italy"}"#)), Ok(()));
+        assert_eq!(
+            check(Some(r#"{"country":3}"#)),
+            Err(r#"input: does not match the dataset's inputSchema: /country: value is not of type "string""#.to_owned())
+        );
+        assert_eq!(
+            check(None),
+            Err(r#"input: does not match the dataset's inputSchema: /: value is not of type "object""#.to_owned()),
+            "an absent value is validated as null"
+        );
+        let many = r#"{"type":"array","items":{"type":"string"}}"#;
+        let error = validate_against_schema(
+            many,
+            "expectedOutputSchema",
+            Some("[1,2,3,4,5]"),
+            "expectedOutput",
+        )
+        .expect_err("five violations");
+        assert!(error.message.ends_with("; …"), "{}", error.message);
+        assert_eq!(error.message.matches("is not of type").count(), 3);
     }
 
     #[test]
@@ -212,6 +318,7 @@ mod tests {
         assert_eq!(item.trace_id.as_deref(), Some("t"));
         assert_eq!(item.metadata.as_deref(), Some(r#"{"m":1}"#));
         assert_eq!(item.created_at, Some(1_767_225_600_000_000));
+        assert_eq!(item.dataset_version, Some(1_767_225_600_000_000));
         for (body, message) in [
             (&br#"{"runName":"r"}"#[..], "datasetItemId: is required"),
             (br#"{"datasetItemId":"i"}"#, "runName: is required"),

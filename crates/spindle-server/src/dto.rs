@@ -10,6 +10,7 @@ use spindle_store::{DailyMetrics, ObservationView, Page, ScoreView, SessionView,
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod datasets;
+pub mod experiments;
 pub mod prompts;
 pub mod reviews;
 pub mod score_configs;

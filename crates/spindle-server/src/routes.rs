@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod body;
 pub mod datasets;
+pub mod experiments;
 pub mod ingest;
 pub mod media;
 pub mod models;
@@ -133,6 +134,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/comments/{commentId}", get(reviews::get_comment))
         .route("/datasets/{name}/runs", get(datasets::list_runs))
+        .route("/experiments", get(experiments::list))
+        .route("/experiment-items", get(experiments::list_items))
         .route(
             "/datasets/{name}/runs/{run}",
             get(datasets::get_run).delete(datasets::delete_run),

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod bootstrap;
 mod bundle;
+pub mod datasets;
 pub mod handlers;
 pub mod members;
 pub mod pricing;
@@ -62,6 +63,8 @@ pub fn app(state: AppState) -> Router {
             get(score_configs::list).post(score_configs::create),
         )
         .route("/score-configs/{id}", patch(score_configs::update))
+        .route("/datasets/{name}/runs/{run}", get(datasets::run))
+        .route("/datasets/{name}/compare", get(datasets::compare))
         .route("/prompts", get(prompts::list).post(prompts::create))
         .route("/prompts/{name}", get(prompts::get).delete(prompts::delete))
         .route("/prompts/{name}/metrics", get(prompts::metrics))

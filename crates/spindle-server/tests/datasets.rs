@@ -232,8 +232,8 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
             &json!({"runName": "run 1", "datasetItemId": "old", "traceId": "t"}),
         )
         .await,
-        400,
-        "datasetItemId:",
+        404,
+        "dataset item \"old\" not found",
     )
     .await;
     expect_error(

@@ -34,6 +34,7 @@ const HANDLER_MODULES: &[(&str, &str)] = &[
         "score_configs",
         include_str!("../src/routes/score_configs.rs"),
     ),
+    ("experiments", include_str!("../src/routes/experiments.rs")),
     ("ops", include_str!("../src/routes/ops.rs")),
     ("admin", include_str!("../src/routes/admin.rs")),
 ];

@@ -84,6 +84,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0020_organizations",
         include_str!("../migrations/0020_organizations.sql"),
     ),
+    (
+        "0021_run_item_dataset_version",
+        include_str!("../migrations/0021_run_item_dataset_version.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0017_organizations",
         include_str!("../migrations/0017_organizations.sql"),
     ),
+    (
+        "0018_run_item_dataset_version",
+        include_str!("../migrations/0018_run_item_dataset_version.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

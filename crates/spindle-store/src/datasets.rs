@@ -9,6 +9,8 @@ use spindle_core::dataset::{
     Dataset, DatasetItem, DatasetRun, DatasetRunItem, NewDataset, NewDatasetItem, NewRunItem,
 };
 
+use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
+use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::{Page, Result};
 
 /// A page request: `page` from 1, `limit` rows (0: the default of 50).
@@ -101,4 +103,40 @@ pub trait Datasets: Send + Sync + 'static {
         run_name: &str,
         page: PageRequest,
     ) -> Result<Option<Page<DatasetRunItem>>>;
+
+    /// A run's aggregates over all its items (latency, cost, tokens, score summaries); `None`
+    /// when the dataset or the run does not exist.
+    async fn run_aggregates(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_name: &str,
+    ) -> Result<Option<RunAggregates>>;
+
+    /// A page of the dataset items any of the named runs (1 to
+    /// [`MAX_COMPARED_RUNS`](crate::run_metrics::MAX_COMPARED_RUNS)) ran, each with every
+    /// run's latest run item for it: metrics, output and scores. `None` when the dataset does
+    /// not exist; fails with `NotFound` naming a run that does not.
+    async fn compare_runs(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_names: &[String],
+        page: PageRequest,
+    ) -> Result<Option<RunComparison>>;
+
+    /// The runs with run items created in the query's range, latest activity first.
+    async fn list_experiments(
+        &self,
+        project_id: &str,
+        query: &ExperimentQuery,
+    ) -> Result<Page<Experiment>>;
+
+    /// The run items created in the query's range, newest first, with their run, dataset item
+    /// and trace.
+    async fn list_experiment_items(
+        &self,
+        project_id: &str,
+        query: &ExperimentItemQuery,
+    ) -> Result<Page<ExperimentItem>>;
 }

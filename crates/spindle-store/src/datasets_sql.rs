@@ -10,14 +10,20 @@ use spindle_core::dataset::{
     Dataset, DatasetItem, DatasetRun, DatasetRunItem, ItemStatus, NewDataset, NewDatasetItem,
     NewRunItem,
 };
+use spindle_core::time::format_iso;
 use spindle_core::Error;
 
 use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
+use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::sql::reads::paging;
 use crate::sql::{Dialect, RowAccess, Sql};
 use crate::statements::{insert, insert_select, on_conflict_update, qualified};
 use crate::{new_uuid, now_micros, Page, Result};
+
+mod experiments;
+mod run_metrics;
 
 // --- column lists and row codecs ---
 
@@ -93,6 +99,7 @@ struct RunItemRow {
     dataset_item_id: String,
     trace_id: String,
     observation_id: Option<String>,
+    dataset_version: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -104,6 +111,7 @@ columns_and_codec!(RUN_ITEM_COLUMNS => RunItemRow {
     dataset_item_id: text,
     trace_id: text,
     observation_id: opt_text,
+    dataset_version: opt_int,
     created_at: int,
     updated_at: int,
 });
@@ -178,6 +186,7 @@ impl Named<RunItemRow> {
             dataset_item_id: row.dataset_item_id,
             trace_id: row.trace_id,
             observation_id: row.observation_id,
+            dataset_version: row.dataset_version,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -216,15 +225,21 @@ const ITEMS_OF_RUNS: (Joined, &str) = (
 
 /// `SELECT <columns>, o.name AS owner_name FROM <table> <alias> JOIN <owner table> o … WHERE
 /// <alias>.project_id = …` (the caller appends conditions).
-fn select_named(
+fn select_named(dialect: Dialect, project_id: &str, joined: (Joined, &str)) -> Sql {
+    select_named_with(dialect, project_id, joined, "")
+}
+
+/// [`select_named`] with more selected expressions (`extra`, each after a comma).
+fn select_named_with(
     dialect: Dialect,
     project_id: &str,
     ((table, alias, columns, owner_key), owner_table): (Joined, &str),
+    extra: &str,
 ) -> Sql {
     let mut sql = Sql::new(
         dialect,
         &format!(
-            "SELECT {}, o.name AS owner_name FROM {table} {alias} JOIN {owner_table} o \
+            "SELECT {}, o.name AS owner_name{extra} FROM {table} {alias} JOIN {owner_table} o \
              ON o.project_id = {alias}.project_id AND o.id = {alias}.{owner_key} \
              WHERE {alias}.project_id = ",
             qualified(alias, columns)
@@ -511,6 +526,45 @@ async fn list_items(
     })
 }
 
+/// An item's state with the time from which it was valid.
+struct VersionedItem {
+    item: Named<ItemRow>,
+    valid_from: i64,
+}
+
+impl FromRow for VersionedItem {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(VersionedItem {
+            item: Named::from_row(row)?,
+            valid_from: row.int("valid_from")?,
+        })
+    }
+}
+
+/// The item `id` as it was at time `at` (its last state up to then, unless deleted), with the
+/// time from which that state was valid.
+async fn item_version_at(
+    db: &impl Executor,
+    project_id: &str,
+    id: &str,
+    at: i64,
+) -> Result<Option<(DatasetItem, i64)>> {
+    let dialect = db.dialect();
+    let ((_, alias, columns, owner_key), owner_table) = ITEMS_OF_DATASETS;
+    let versions = (
+        ("dataset_item_versions", alias, columns, owner_key),
+        owner_table,
+    );
+    let mut sql = select_named_with(dialect, project_id, versions, ", i.valid_from");
+    sql.push(" AND i.id = ")
+        .bind(id)
+        .and(in_force_at(dialect, at));
+    let Some(found) = first::<VersionedItem>(db, sql).await? else {
+        return Ok(None);
+    };
+    Ok(Some((found.item.into_item()?, found.valid_from)))
+}
+
 /// `DELETE FROM dataset_run_items WHERE project_id = … AND <condition>`.
 fn delete_run_items_where(dialect: Dialect, project_id: &str, condition: Sql) -> Sql {
     let mut sql = Sql::new(dialect, "DELETE FROM dataset_run_items WHERE project_id = ");
@@ -561,18 +615,29 @@ async fn create_run_item(
     request: &NewRunItem,
 ) -> Result<DatasetRunItem> {
     let dialect = db.dialect();
-    let item = item_by_id(db, project_id, &request.dataset_item_id)
+    // The item as it was at the requested version (now when none), which must be active:
+    // archived items take no part in new runs and are as absent as deleted ones (a 404, as
+    // in Langfuse).
+    // Times on the wire have millisecond precision: a version of a whole millisecond covers
+    // all of it, so an item's own `updatedAt` names the state it shows.
+    let at = match request.dataset_version {
+        None => i64::MAX,
+        Some(version) if version % 1000 == 0 => version + 999,
+        Some(version) => version,
+    };
+    let (item, valid_from) = item_version_at(db, project_id, &request.dataset_item_id, at)
         .await?
-        .ok_or_else(|| Error::not_found(format!("dataset item {:?}", request.dataset_item_id)))?;
-    if item.status == ItemStatus::Archived {
-        return Err(Error::invalid(
-            "datasetItemId",
-            format!(
-                "dataset item {:?} is archived; archived items take no part in new runs",
-                item.id
-            ),
-        ));
-    }
+        .filter(|(item, _)| item.status == ItemStatus::Active)
+        .ok_or_else(|| {
+            let version = match request.dataset_version {
+                Some(at) => format!(" at dataset version {}", format_iso(at)),
+                None => String::new(),
+            };
+            Error::not_found(format!(
+                "dataset item {:?}{version}",
+                request.dataset_item_id
+            ))
+        })?;
     let trace_id = match (&request.trace_id, &request.observation_id) {
         (Some(trace_id), _) => trace_id.clone(),
         (None, Some(observation_id)) => trace_of_observation(db, project_id, observation_id)
@@ -610,6 +675,7 @@ async fn create_run_item(
         dataset_item_id: item.id,
         trace_id,
         observation_id: request.observation_id.clone(),
+        dataset_version: Some(valid_from),
         created_at,
         updated_at: created_at,
     };
@@ -834,6 +900,41 @@ impl<E: Executor> Datasets for E {
         page: PageRequest,
     ) -> Result<Option<Page<DatasetRunItem>>> {
         list_run_items(self, project_id, dataset_id, run_name, page).await
+    }
+
+    async fn run_aggregates(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_name: &str,
+    ) -> Result<Option<RunAggregates>> {
+        run_metrics::run_aggregates(self, project_id, dataset_name, run_name).await
+    }
+
+    async fn compare_runs(
+        &self,
+        project_id: &str,
+        dataset_name: &str,
+        run_names: &[String],
+        page: PageRequest,
+    ) -> Result<Option<RunComparison>> {
+        run_metrics::compare_runs(self, project_id, dataset_name, run_names, page).await
+    }
+
+    async fn list_experiments(
+        &self,
+        project_id: &str,
+        query: &ExperimentQuery,
+    ) -> Result<Page<Experiment>> {
+        experiments::list_experiments(self, project_id, query).await
+    }
+
+    async fn list_experiment_items(
+        &self,
+        project_id: &str,
+        query: &ExperimentItemQuery,
+    ) -> Result<Page<ExperimentItem>> {
+        experiments::list_experiment_items(self, project_id, query).await
     }
 }
 

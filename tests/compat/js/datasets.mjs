@@ -4,7 +4,9 @@
 // (`version`), then langfuse.experiment.run on the active items with a
 // task and an evaluator, which links each item's task trace through datasetRunItems.create (an
 // archived item is refused there); the run is read back with datasets.getRun/getRuns and
-// datasetRunItems.list. Prints one line `COMPAT_SUMMARY {json}`.
+// datasetRunItems.list; a second run on the items as they were at `version` (its run items
+// carry `datasetVersion`), and both read through the experiments API client.
+// Prints one line `COMPAT_SUMMARY {json}`.
 import { LangfuseClient } from "@langfuse/client";
 import { bounded, errorOf, need, projectKeys, report, sdkLog } from "./harness.mjs";
 import { registerTracing } from "./tracing.mjs";
@@ -124,6 +126,54 @@ const runs = await langfuse.api.datasets.getRuns(name);
 summary.runs = { total: runs.meta.totalItems, names: runs.data.map((r) => r.name) };
 const page = await langfuse.api.datasetRunItems.list({ datasetId: dataset.id, runName, limit: 1 });
 summary.run_items_page = { total: page.meta.totalItems, pages: page.meta.totalPages, count: page.data.length };
+
+// A run on the items as they were at `version` (the SDK sends it as `datasetVersion`): only
+// those active then, their run items recording the version of the item they ran on.
+const activeThen = then.items.filter((item) => item.status === "ACTIVE" && item.input?.country !== "Atlantis");
+const pinnedName = `${runName}-pinned`;
+const pinned = await langfuse.experiment.run({
+  name: "capitals",
+  runName: pinnedName,
+  data: activeThen,
+  datasetVersion: new Date(version),
+  task: async (item) => ({ Italy: "Rome", France: "Paris", Spain: "Madrid" })[item.input.country],
+  evaluators: [
+    async ({ output, expectedOutput }) => ({ name: "exact", value: output === expectedOutput ? 1 : 0 }),
+  ],
+});
+summary.pinned = {
+  run_name: pinnedName,
+  item_ids: pinned.itemResults.map((r) => r.item.id).sort(),
+  trace_ids: pinned.itemResults.map((r) => r.traceId).sort(),
+};
+
+// The experiments API through the client: the runs as experiments and their items (once the
+// runs' spans and scores are sent).
+await processor.forceFlush();
+await langfuse.flush();
+const fromStartTime = new Date(Date.now() - 3600 * 1000).toISOString();
+const experiments = await langfuse.api.experiments.list({ fromStartTime, datasetId: created.id, fields: "core,metadata" });
+summary.experiments = experiments.data.map((e) => ({
+  name: e.name,
+  item_count: e.itemCount,
+  dataset_id: e.datasetId,
+  metadata: e.metadata ?? null,
+}));
+const experimentItems = await langfuse.api.experiments.listItems({
+  fromStartTime,
+  experimentName: pinnedName,
+  fields: "core,dataset,io,scores",
+});
+summary.experiment_items = experimentItems.data
+  .map((i) => ({
+    item_id: i.experimentItemId,
+    trace_id: i.traceId,
+    version: i.experimentItemVersion ? new Date(i.experimentItemVersion).toISOString() : null,
+    output: i.output ?? null,
+    expected_output: i.expectedOutput ?? null,
+    scores: (i.scores ?? []).map((score) => [score.name, score.value]),
+  }))
+  .sort((a, b) => a.item_id.localeCompare(b.item_id));
 
 // What the SDK logs about the failures below is expected, kept apart from the run's log.
 const expectedFrom = sdkLog.length;

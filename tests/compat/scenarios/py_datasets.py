@@ -9,6 +9,7 @@ Prints what it saw; the test reads the rest back."""
 
 import os
 import sys
+from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,9 +73,61 @@ def experiment(lf, summary, run, major):
     listed = lf.api.dataset_run_items.list(dataset_id=dataset.id, run_name=f"run-{run}", limit=1)
     summary["run_items_page"] = {"total": listed.meta.total_items, "pages": listed.meta.total_pages,
                                  "count": len(listed.data)}
+    experiments_api(lf, summary, dataset, f"run-{run}")
+    # A second run with the same evaluator, kept for its aggregates.
+    dataset.run_experiment(name="capitals", run_name=f"kept-{run}", task=task, evaluators=[exact])
+    summary["aggregated_run"] = f"kept-{run}"
+    summary["experiment"]["dataset_name"] = name
     summary["delete_run"] = lf.delete_dataset_run(dataset_name=name, run_name=f"run-{run}").message
-    summary["runs_after_delete"] = lf.get_dataset_runs(dataset_name=name).meta.total_items
+    summary["runs_after_delete"] = [r.name for r in lf.get_dataset_runs(dataset_name=name).data]
     return name
+
+
+def experiments_api(lf, summary, dataset, run_name):
+    """4.x: the run through the experiments API client, and a run item at a dataset version."""
+    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    experiments = lf.api.experiments.list(from_start_time=since, name=run_name, fields="core,metadata")
+    summary["experiments"] = [{"name": e.name, "item_count": e.item_count, "dataset_id": e.dataset_id,
+                               "metadata": e.metadata} for e in experiments.data]
+    items = lf.api.experiments.list_items(from_start_time=since, experiment_name=run_name,
+                                          fields="core,dataset,io,scores")
+    summary["experiment_items"] = [
+        {"item_id": i.experiment_item_id, "trace_id": i.trace_id, "output": i.output,
+         "expected_output": i.expected_output,
+         "version": i.experiment_item_version.isoformat() if i.experiment_item_version else None,
+         "scores": sorted([s.name, s.value] for s in (i.scores or []))}
+        for i in items.data
+    ]
+    lf.api.dataset_run_items.create(run_name=f"{run_name}-pinned", dataset_item_id=dataset.items[0].id,
+                                    trace_id=items.data[0].trace_id, dataset_version=datetime.now(timezone.utc))
+    summary["pinned_run"] = {"dataset": dataset.name, "run": f"{run_name}-pinned"}
+
+
+def schemas(lf, summary, run, major):
+    """A dataset with JSON Schemas for inputs and expected outputs; returns a function that
+    records the refused items (called where errors are expected)."""
+    name = f"compat-{run}-{major}/schemas"
+    input_schema = {"type": "object", "required": ["country"], "properties": {"country": {"type": "string"}}}
+    created = lf.create_dataset(name=name, input_schema=input_schema, expected_output_schema={"type": "string"})
+    valid = lf.create_dataset_item(dataset_name=name, input={"country": "Peru"}, expected_output="Lima")
+    summary["schemas"] = {"dataset": {"input_schema": created.input_schema}, "valid": valid.input}
+
+    def refusal(fn):
+        """The status and the message of the API error fn() raised."""
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - the error is the data
+            body = getattr(exc, "body", None)
+            message = body.get("message") if isinstance(body, dict) else str(body)
+            return {"status": getattr(exc, "status_code", None), "text": message}
+        return None
+
+    def refused():
+        summary["schemas"]["bad_input"] = refusal(
+            lambda: lf.create_dataset_item(dataset_name=name, input={"country": 7}, expected_output="x"))
+        summary["schemas"]["bad_expected"] = refusal(
+            lambda: lf.create_dataset_item(dataset_name=name, input={"country": "Chile"}, expected_output=3))
+    return refused
 
 
 def main(major):
@@ -116,12 +169,14 @@ def main(major):
     summary["deleted"] = lf.api.dataset_items.delete(italy.id).message
     summary["after_delete"] = error_of(lambda: lf.api.dataset_items.get(italy.id))
 
+    refused_by_schemas = schemas(lf, summary, run, major)
     summary["has_runs_api"] = hasattr(lf.api, "dataset_run_items")
     experiment_name = experiment(lf, summary, run, major) if summary["has_runs_api"] else None
 
     # Errors. What the SDK logs about them is expected, kept apart from the run's log.
     expected_from = len(collector.records)
     summary["missing_dataset"] = error_of(lambda: lf.get_dataset(f"compat-{run}-{major}-absent"))
+    refused_by_schemas()
     summary["item_of_missing_dataset"] = error_of(
         lambda: lf.create_dataset_item(dataset_name=f"compat-{run}-{major}-absent", input=1)
     )

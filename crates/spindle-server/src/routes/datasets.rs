@@ -4,6 +4,7 @@
 //! run's items) and `/api/public/datasets/{datasetName}/runs…` (list, get, delete runs).
 //! Shapes and statuses follow Langfuse's.
 
+use super::body::blocking;
 use super::ingest::parse_charged_json_body;
 use super::params::{dataset_item_query, page_request, Params};
 use crate::auth::{FullAuth, ProjectAuth};
@@ -18,7 +19,9 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
+use spindle_core::dataset::NewDatasetItem;
 use spindle_core::Error;
+use spindle_ingest::dataset::validate_against_schema;
 
 /// The largest dataset, item or run item body.
 const MAX_DATASET_BODY: usize = 4 << 20;
@@ -99,11 +102,61 @@ pub async fn create_item(
         spindle_ingest::dataset::parse_dataset_item_body,
     )
     .await?;
+    check_item_schemas(&state, &auth.project_id, &item).await?;
     let stored = state
         .datasets
         .upsert_dataset_item(&auth.project_id, &item)
         .await?;
     Ok(Json(item_json(&stored)))
+}
+
+/// Checks the item an upsert would store against its dataset's schemas, when it has any: the
+/// input and expected output the request gives, else those of the stored item it updates,
+/// else `null`. A 400 names the field and the violations.
+async fn check_item_schemas(
+    state: &AppState,
+    project_id: &str,
+    item: &NewDatasetItem,
+) -> ApiResult<()> {
+    let Some(dataset) = state
+        .datasets
+        .get_dataset(project_id, &item.dataset_name)
+        .await?
+    else {
+        // The upsert answers 404.
+        return Ok(());
+    };
+    if dataset.input_schema.is_none() && dataset.expected_output_schema.is_none() {
+        return Ok(());
+    }
+    let stored = match &item.id {
+        Some(id) if item.input.is_none() || item.expected_output.is_none() => state
+            .datasets
+            .get_dataset_item(project_id, id)
+            .await?
+            .filter(|stored| stored.dataset_id == dataset.id),
+        _ => None,
+    };
+    let (stored_input, stored_expected) = stored
+        .map(|stored| (stored.input, stored.expected_output))
+        .unwrap_or_default();
+    let input = item.input.clone().or(stored_input);
+    let expected_output = item.expected_output.clone().or(stored_expected);
+    blocking(move || {
+        if let Some(schema) = &dataset.input_schema {
+            validate_against_schema(schema, "inputSchema", input.as_deref(), "input")?;
+        }
+        if let Some(schema) = &dataset.expected_output_schema {
+            validate_against_schema(
+                schema,
+                "expectedOutputSchema",
+                expected_output.as_deref(),
+                "expectedOutput",
+            )?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// `GET /api/public/dataset-items`

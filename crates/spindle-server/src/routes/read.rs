@@ -402,11 +402,11 @@ pub async fn list_scores_v3(
 }
 
 /// The v3 cursor: base64url of `{"page": n}`.
-fn encode_page_cursor(page: u32) -> String {
+pub(crate) fn encode_page_cursor(page: u32) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({ "page": page }).to_string())
 }
 
-fn decode_page_cursor(text: &str) -> Result<u32, Error> {
+pub(crate) fn decode_page_cursor(text: &str) -> Result<u32, Error> {
     let invalid = || Error::invalid("cursor", "not a cursor returned by this endpoint");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text.trim_end_matches('='))

@@ -6,10 +6,16 @@
 //! A backend's test file passes a function from a case's private directory to a future of the
 //! store, as for the prompts suite.
 
-use super::fixtures::{batch_of_observations, simple_observation, BASE, SECOND};
+use super::fixtures::{
+    batch_of_observations, batch_of_scores, create_stamp, observation, score, simple_observation,
+    simple_trace, BASE, SECOND,
+};
 use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
+use crate::experiments::{ExperimentItemQuery, ExperimentQuery};
 use crate::{ErrorKind, Store};
 use spindle_core::dataset::{ItemStatus, NewDataset, NewDatasetItem, NewRunItem};
+use spindle_core::{ObservationRecord, ScoreDataType, WriteBatch};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A backend of the suite.
@@ -29,6 +35,7 @@ macro_rules! datasets_conformance_suite {
             dataset_items_upsert_list_get_and_delete,
             dataset_runs_start_with_their_first_item,
             dataset_items_read_as_they_were,
+            dataset_runs_aggregate_their_traces_and_compare,
         );
     };
 }
@@ -401,7 +408,7 @@ pub async fn dataset_runs_start_with_their_first_item<S: DatasetsStore>(store: A
     assert_eq!(second.created_at, BASE);
 
     let refused = [
-        (run_item("r", "old", Some("t")), ErrorKind::InvalidArgument),
+        (run_item("r", "old", Some("t")), ErrorKind::NotFound),
         (run_item("r", "absent", Some("t")), ErrorKind::NotFound),
         (run_item("r", "italy", None), ErrorKind::InvalidArgument),
         (
@@ -619,4 +626,447 @@ pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
     );
     // Another project's history stays its own.
     assert_eq!(listed(OTHER, Some(after_delete)).await, vec![]);
+
+    // A run item records the version of the item it ran on: the state in force at the
+    // requested dataset version, or the latest one; archived or deleted states are refused.
+    let run_at = |item_id: &'static str, version: Option<i64>| async move {
+        store
+            .create_run_item(
+                PROJECT,
+                &NewRunItem {
+                    dataset_version: version,
+                    ..run_item("versioned", item_id, Some("t-versioned"))
+                },
+            )
+            .await
+    };
+    let latest = run_at("spain", None).await.expect("latest version");
+    assert_eq!(latest.dataset_version, Some(after_delete));
+    let france_then = run_at("france", Some(renamed)).await.expect("france then");
+    assert_eq!(france_then.dataset_version, Some(second));
+    let italy_then = run_at("italy", Some(archived))
+        .await
+        .expect("deleted later");
+    assert_eq!(italy_then.dataset_version, Some(renamed));
+    for (item_id, version) in [
+        ("france", Some(archived)),
+        ("france", None),
+        ("italy", None),
+        ("italy", Some(after_delete)),
+        ("spain", Some(first)),
+    ] {
+        let error = run_at(item_id, version).await.expect_err("refused");
+        assert_eq!(error.kind, ErrorKind::NotFound, "{item_id} at {version:?}");
+    }
+    let (_, run_items) = store
+        .get_dataset_run(PROJECT, "capitals", "versioned")
+        .await
+        .expect("get run")
+        .expect("exists");
+    let mut versions: Vec<_> = run_items
+        .iter()
+        .map(|item| (item.dataset_item_id.as_str(), item.dataset_version))
+        .collect();
+    versions.sort();
+    assert_eq!(
+        versions,
+        vec![
+            ("france", Some(second)),
+            ("italy", Some(renamed)),
+            ("spain", Some(after_delete)),
+        ]
+    );
+}
+
+/// A generation of `trace_id` from `BASE` for `seconds`, with usage 10 in / 5 out and `cost`.
+fn measured_observation(id: &str, trace_id: &str, seconds: i64, cost: f64) -> ObservationRecord {
+    observation(id, create_stamp(BASE), |o| {
+        o.trace_id = Some(trace_id.to_owned());
+        o.start_time = Some(BASE);
+        o.end_time = Some(BASE + seconds * SECOND);
+        o.usage_details = Some(BTreeMap::from([
+            ("input".to_owned(), 10),
+            ("output".to_owned(), 5),
+            ("total".to_owned(), 15),
+        ]));
+        o.cost_details = Some(BTreeMap::from([("total".to_owned(), cost)]));
+        o.output = Some(format!("\"{id} says\""));
+    })
+}
+
+/// A score of a trace: numeric, boolean (`value` 1 or 0) or categorical (`text`).
+fn trace_score(
+    trace_id: &str,
+    name: &str,
+    data_type: ScoreDataType,
+    value: Option<f64>,
+    text: Option<&str>,
+) -> spindle_core::ScoreRecord {
+    score(&format!("{trace_id}-{name}"), create_stamp(BASE), |s| {
+        s.trace_id = Some(trace_id.to_owned());
+        s.name = Some(name.to_owned());
+        s.data_type = Some(data_type);
+        s.value = value;
+        s.string_value = text.map(str::to_owned);
+        s.timestamp = Some(BASE);
+    })
+}
+
+/// A run's aggregates (latency, cost and tokens of the linked traces or observations, score
+/// summaries) and the comparison of runs item by item.
+pub async fn dataset_runs_aggregate_their_traces_and_compare<S: DatasetsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    store
+        .upsert_dataset(PROJECT, &dataset("qa"))
+        .await
+        .expect("create");
+    for id in ["q1", "q2", "q3"] {
+        store
+            .upsert_dataset_item(PROJECT, &item("qa", Some(id), &format!("\"{id}?\"")))
+            .await
+            .expect("item");
+    }
+    let mut traces = vec![
+        simple_trace("ta1", BASE, "task"),
+        simple_trace("ta2", BASE, "task"),
+    ];
+    traces[0].output = Some(r#""paris""#.to_owned());
+    store
+        .write(
+            PROJECT,
+            WriteBatch {
+                traces,
+                observations: vec![
+                    measured_observation("ta1-o", "ta1", 2, 0.5),
+                    measured_observation("ta2-o", "ta2", 4, 1.5),
+                    // Not the observation the run item names: left out.
+                    measured_observation("ta2-other", "ta2", 10, 100.0),
+                    measured_observation("tb3-o", "tb3", 1, 2.0),
+                ],
+                scores: Vec::new(),
+            },
+        )
+        .await
+        .expect("write traces");
+    store
+        .write(
+            PROJECT,
+            batch_of_scores(vec![
+                trace_score("ta1", "accuracy", ScoreDataType::Numeric, Some(1.0), None),
+                trace_score("ta2", "accuracy", ScoreDataType::Numeric, Some(0.0), None),
+                trace_score(
+                    "ta1",
+                    "correct",
+                    ScoreDataType::Boolean,
+                    Some(1.0),
+                    Some("True"),
+                ),
+                trace_score(
+                    "ta2",
+                    "correct",
+                    ScoreDataType::Boolean,
+                    Some(0.0),
+                    Some("False"),
+                ),
+                trace_score(
+                    "ta1",
+                    "tone",
+                    ScoreDataType::Categorical,
+                    None,
+                    Some("polite"),
+                ),
+                trace_score("tb1", "accuracy", ScoreDataType::Numeric, Some(0.25), None),
+            ]),
+        )
+        .await
+        .expect("write scores");
+    let link = |run: &'static str, item: &'static str, trace: &'static str, at: i64| NewRunItem {
+        created_at: Some(at),
+        ..run_item(run, item, Some(trace))
+    };
+    for request in [
+        link("a", "q1", "ta1", BASE),
+        NewRunItem {
+            observation_id: Some("ta2-o".to_owned()),
+            ..link("a", "q2", "ta2", BASE)
+        },
+        link("b", "q1", "tb1-old", BASE),
+        link("b", "q1", "tb1", BASE + SECOND),
+        link("b", "q3", "tb3", BASE),
+    ] {
+        store
+            .create_run_item(PROJECT, &request)
+            .await
+            .expect("run item");
+    }
+
+    let run_a = store
+        .run_aggregates(PROJECT, "qa", "a")
+        .await
+        .expect("aggregates")
+        .expect("run a exists");
+    assert_eq!(run_a.run.name, "a");
+    assert_eq!(run_a.item_count, 2);
+    let latency = run_a.latency.as_ref().expect("latency");
+    assert_eq!((latency.mean, latency.min, latency.max), (3.0, 2.0, 4.0));
+    assert_eq!(run_a.total_cost, 2.0);
+    assert_eq!(run_a.mean_cost, Some(1.0));
+    assert_eq!(
+        (run_a.input_tokens, run_a.output_tokens, run_a.total_tokens),
+        (20, 10, 30)
+    );
+    let names: Vec<(&str, &str, u64)> = run_a
+        .scores
+        .iter()
+        .map(|s| (s.name.as_str(), s.data_type.as_str(), s.count))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("accuracy", "NUMERIC", 2),
+            ("correct", "BOOLEAN", 2),
+            ("tone", "CATEGORICAL", 1)
+        ]
+    );
+    assert_eq!(run_a.scores[0].numeric.as_ref().map(|n| n.mean), Some(0.5));
+    assert_eq!(run_a.scores[1].true_rate, Some(0.5));
+    assert_eq!(run_a.scores[2].categories, vec![("polite".to_owned(), 1)]);
+
+    // A run whose traces were not stored counts its items and nothing else.
+    let run_b = store
+        .run_aggregates(PROJECT, "qa", "b")
+        .await
+        .expect("aggregates")
+        .expect("run b exists");
+    assert_eq!(run_b.item_count, 3);
+    assert_eq!(run_b.total_cost, 2.0);
+    assert_eq!(run_b.latency.as_ref().map(|l| l.mean), Some(1.0));
+    for (project, dataset_name, run) in [
+        (PROJECT, "qa", "absent"),
+        (PROJECT, "absent", "a"),
+        (OTHER, "qa", "a"),
+    ] {
+        assert!(store
+            .run_aggregates(project, dataset_name, run)
+            .await
+            .expect("aggregates")
+            .is_none());
+    }
+
+    let names = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+    let comparison = store
+        .compare_runs(PROJECT, "qa", &names(&["a", "b"]), page(1, 10))
+        .await
+        .expect("compare")
+        .expect("dataset exists");
+    assert_eq!(
+        comparison
+            .runs
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["a", "b"]
+    );
+    assert_eq!(comparison.items.total_items, 3);
+    let mut rows: Vec<_> = comparison
+        .items
+        .items
+        .iter()
+        .map(|compared| {
+            let traces: Vec<Option<&str>> = compared
+                .runs
+                .iter()
+                .map(|run| run.as_ref().map(|m| m.trace_id.as_str()))
+                .collect();
+            (compared.item.id.as_str(), traces)
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            ("q1", vec![Some("ta1"), Some("tb1")]),
+            ("q2", vec![Some("ta2"), None]),
+            ("q3", vec![None, Some("tb3")]),
+        ]
+    );
+    let by_id = |id: &str| {
+        comparison
+            .items
+            .items
+            .iter()
+            .find(|compared| compared.item.id == id)
+            .expect("listed")
+    };
+    let q1 = by_id("q1");
+    assert_eq!(q1.item.input.as_deref(), Some(r#""q1?""#));
+    let q1_a = q1.runs[0].as_ref().expect("run a ran q1");
+    assert_eq!(
+        q1_a.output.as_deref(),
+        Some(r#""paris""#),
+        "the trace's output"
+    );
+    assert_eq!(q1_a.latency_seconds, Some(2.0));
+    assert_eq!(q1_a.total_cost, Some(0.5));
+    assert_eq!(q1_a.scores.len(), 3);
+    let q1_b = q1.runs[1].as_ref().expect("run b ran q1");
+    assert_eq!(q1_b.latency_seconds, None, "no observations stored");
+    assert_eq!(
+        q1_b.scores
+            .first()
+            .and_then(|s| s.numeric.as_ref())
+            .map(|n| n.mean),
+        Some(0.25)
+    );
+    let q2_a = by_id("q2").runs[0].as_ref().expect("run a ran q2");
+    assert_eq!(
+        q2_a.output.as_deref(),
+        Some(r#""ta2-o says""#),
+        "the observation's output"
+    );
+    assert_eq!(
+        (q2_a.latency_seconds, q2_a.total_cost),
+        (Some(4.0), Some(1.5))
+    );
+    assert_eq!(q2_a.total_tokens, 15);
+
+    let one_page = store
+        .compare_runs(PROJECT, "qa", &names(&["b"]), page(2, 1))
+        .await
+        .expect("compare")
+        .expect("dataset exists");
+    assert_eq!(
+        (one_page.items.total_items, one_page.items.items.len()),
+        (2, 1)
+    );
+
+    let too_many = store
+        .compare_runs(
+            PROJECT,
+            "qa",
+            &names(&["a", "b", "a", "b", "a", "b"]),
+            page(1, 10),
+        )
+        .await
+        .expect_err("six runs");
+    assert_eq!(too_many.kind, ErrorKind::InvalidArgument);
+    let unknown_run = store
+        .compare_runs(PROJECT, "qa", &names(&["a", "absent"]), page(1, 10))
+        .await
+        .expect_err("unknown run");
+    assert_eq!(unknown_run.kind, ErrorKind::NotFound);
+    assert!(store
+        .compare_runs(OTHER, "qa", &names(&["a"]), page(1, 10))
+        .await
+        .expect("compare")
+        .is_none());
+
+    // The runs as experiments: their run items in a time range, latest activity first.
+    let experiments = |query: ExperimentQuery| async move {
+        store
+            .list_experiments(PROJECT, &query)
+            .await
+            .expect("experiments")
+    };
+    let in_range = |from: i64, to: Option<i64>| ExperimentQuery {
+        page: page(1, 10),
+        from,
+        to,
+        ..ExperimentQuery::default()
+    };
+    let all = experiments(in_range(BASE, None)).await;
+    let summary: Vec<(&str, i64, i64, u64)> = all
+        .items
+        .iter()
+        .map(|e| (e.run.name.as_str(), e.start_time, e.end_time, e.item_count))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![("b", BASE, BASE + SECOND, 3), ("a", BASE, BASE, 2)]
+    );
+    assert_eq!(all.total_items, 2);
+    assert_eq!(all.items[1].run.dataset_name, "qa");
+    let later = experiments(in_range(BASE + SECOND, None)).await;
+    assert_eq!(
+        later
+            .items
+            .iter()
+            .map(|e| (e.run.name.as_str(), e.item_count))
+            .collect::<Vec<_>>(),
+        vec![("b", 1)]
+    );
+    let before = experiments(in_range(BASE, Some(BASE + SECOND))).await;
+    assert_eq!(
+        before
+            .items
+            .iter()
+            .map(|e| e.item_count)
+            .collect::<Vec<_>>(),
+        vec![2, 2]
+    );
+    let named = experiments(ExperimentQuery {
+        names: names(&["a"]),
+        ..in_range(BASE, None)
+    })
+    .await;
+    assert_eq!(
+        (named.total_items, named.items[0].run.name.as_str()),
+        (1, "a")
+    );
+    let by_id = experiments(ExperimentQuery {
+        ids: vec![named.items[0].run.id.clone()],
+        dataset_ids: vec![named.items[0].run.dataset_id.clone()],
+        ..in_range(BASE, None)
+    })
+    .await;
+    assert_eq!(by_id.total_items, 1);
+    assert_eq!(
+        store
+            .list_experiments(OTHER, &in_range(BASE, None))
+            .await
+            .expect("experiments")
+            .total_items,
+        0
+    );
+
+    // Their items, newest first, with the run, the dataset item and the trace.
+    let items = |query: ExperimentItemQuery| async move {
+        store
+            .list_experiment_items(PROJECT, &query)
+            .await
+            .expect("experiment items")
+    };
+    let of_b = items(ExperimentItemQuery {
+        page: page(1, 10),
+        from: BASE,
+        experiment_names: names(&["b"]),
+        ..ExperimentItemQuery::default()
+    })
+    .await;
+    assert_eq!(of_b.total_items, 3);
+    assert_eq!(of_b.items[0].run_item.trace_id, "tb1", "newest first");
+    assert_eq!(of_b.items[0].trace_environment, None, "trace not stored");
+    let q1_in_a = items(ExperimentItemQuery {
+        page: page(1, 10),
+        from: BASE,
+        experiment_ids: vec![run_a.run.id.clone()],
+        item_ids: names(&["q1"]),
+        ..ExperimentItemQuery::default()
+    })
+    .await;
+    assert_eq!(q1_in_a.total_items, 1);
+    let q1_in_a = &q1_in_a.items[0];
+    assert_eq!(q1_in_a.run_item.run_name, "a");
+    assert_eq!(q1_in_a.dataset_id, run_a.run.dataset_id);
+    assert_eq!(q1_in_a.item_input.as_deref(), Some(r#""q1?""#));
+    assert_eq!(q1_in_a.trace_output.as_deref(), Some(r#""paris""#));
+    assert_eq!(q1_in_a.trace_environment.as_deref(), Some("default"));
+    assert!(q1_in_a.run_item.dataset_version.is_some());
+    let none_later = items(ExperimentItemQuery {
+        page: page(1, 10),
+        from: BASE + 2 * SECOND,
+        ..ExperimentItemQuery::default()
+    })
+    .await;
+    assert_eq!(none_later.total_items, 0);
 }
