@@ -641,6 +641,54 @@ try {
     await page.screenshot({ path: join(SHOTS, "queues.png"), fullPage: false });
   });
 
+  await step("datasets: create one, add an item from a trace, compare two runs", async () => {
+    await page.goto(`${base}/project/e2e/datasets`);
+    await page.getByRole("heading", { name: "Datasets" }).waitFor();
+    await page.getByLabel("Dataset name").fill("e2e-set");
+    await page.getByRole("button", { name: "Create dataset" }).click();
+    const datasetRow = page.locator("table.data tbody tr", { hasText: "e2e-set" });
+    await datasetRow.waitFor();
+    await page.goto(`${base}/project/e2e/traces/${ids.turn0}`);
+    await page.getByLabel("Dataset").waitFor();
+    await page.getByRole("button", { name: "Add trace to dataset" }).click();
+    await page.getByRole("status").getByText("Added the trace to e2e-set.").waitFor();
+    // Two runs of the item through the public API: one by turn0's trace, one by bob's.
+    const headers = { authorization: `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`, "content-type": "application/json" };
+    const listed = await (await fetch(`${base}/api/public/dataset-items?datasetName=e2e-set`, { headers })).json();
+    assert(listed.data.length === 1 && listed.data[0].sourceTraceId === ids.turn0, "the item remembers its trace");
+    const itemId = listed.data[0].id;
+    for (const [runName, traceId] of [["run-a", ids.turn0], ["run-b", ids.bob]]) {
+      const answer = await fetch(`${base}/api/public/dataset-run-items`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ runName, datasetItemId: itemId, traceId }),
+      });
+      assert(answer.ok, `run item of ${runName}: ${answer.status}`);
+    }
+    await page.goto(`${base}/project/e2e/datasets`);
+    await waitFor("the counts", async () => /e2e-set\s*1\s*2/.test(await datasetRow.innerText()), 50, 200);
+    await datasetRow.getByRole("link", { name: "e2e-set" }).click();
+    await page.getByRole("table", { name: "Dataset runs" }).locator("tbody tr").nth(1).waitFor();
+    await page.getByLabel("Compare run-a").check();
+    await page.getByLabel("Compare run-b").check();
+    await page.getByRole("button", { name: "Compare 2 runs" }).click();
+    const compared = page.getByRole("table", { name: "Run comparison" }).locator("tbody tr");
+    await compared.first().waitFor();
+    assert((await compared.count()) === 1, "one compared item");
+    const cellA = compared.first().locator('td[data-run="run-a"]');
+    const cellB = compared.first().locator('td[data-run="run-b"]');
+    assert((await cellA.getAttribute("class")).includes("differs"), "the differing outputs are highlighted");
+    assert((await cellA.innerText()).includes("quality: 0.900"), `run-a's score: ${await cellA.innerText()}`);
+    assert((await cellB.innerText()).includes("could not summarize"), "run-b's output");
+    assert((await cellB.innerText()).includes("quality: 0.100"), `run-b's score: ${await cellB.innerText()}`);
+    assert((await cellA.locator("a").getAttribute("href")).endsWith(`/traces/${ids.turn0}`), "run-a's cell links to its trace");
+    assert((await cellB.locator("a").getAttribute("href")).endsWith(`/traces/${ids.bob}`), "run-b's cell links to its trace");
+    await page.getByLabel("Sort by score difference").selectOption("quality");
+    await page.getByRole("columnheader", { name: "Δ quality" }).waitFor();
+    assert((await compared.first().locator("td").last().innerText()) === "0.800", "the score difference");
+    await page.screenshot({ path: join(SHOTS, "datasets-compare.png"), fullPage: false });
+  });
+
   await step("settings: changing the password needs the current one", async () => {
     await page.goto(`${base}/project/e2e/settings`);
     await page.getByRole("heading", { name: "Your password" }).waitFor();

@@ -18,6 +18,7 @@ import { Settings } from "./pages/Settings";
 import { Models } from "./pages/Models";
 import { PromptPage, Prompts } from "./pages/Prompts";
 import { Queues } from "./pages/Queues";
+import { ComparePage, DatasetPage, Datasets } from "./pages/Datasets";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
@@ -26,6 +27,7 @@ const SECTIONS: [string, string][] = [
   ["users", "Users"],
   ["scores", "Scores"],
   ["prompts", "Prompts"],
+  ["datasets", "Datasets"],
   ["queues", "Queues"],
   ["dashboard", "Dashboard"],
   ["models", "Models"],
@@ -64,7 +66,8 @@ function Shell(props: { me: Me; onSignedOut: () => void }) {
   const [theme, setTheme] = useState<Theme>((document.documentElement.dataset.theme as Theme) ?? "light");
   const projects = props.me.projects;
   const params = match("/project/:project/:section", location.path) ??
-    match("/project/:project/:section/:id", location.path) ?? { project: "", section: "" };
+    match("/project/:project/:section/:id", location.path) ??
+    match("/project/:project/:section/:id/:view", location.path) ?? { project: "", section: "" };
   const projectId = params.project;
   useEffect(() => {
     if (projects.length === 0) return;
@@ -144,6 +147,10 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   if (params) return <SessionPage projectId={projectId} sessionId={params.id} />;
   params = match("/project/:project/prompts/:name", path);
   if (params) return <PromptPage projectId={projectId} name={params.name} search={props.search} />;
+  params = match("/project/:project/datasets/:name", path);
+  if (params) return <DatasetPage projectId={projectId} name={params.name} role={props.role} />;
+  params = match("/project/:project/datasets/:name/compare", path);
+  if (params) return <ComparePage projectId={projectId} name={params.name} runs={(props.search.get("runs") ?? "").split(",").filter(Boolean)} />;
   params = match("/project/:project/:section", path);
   switch (params?.section) {
     case "traces":
@@ -158,6 +165,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
       return <Scores projectId={projectId} />;
     case "prompts":
       return <Prompts projectId={projectId} search={props.search} />;
+    case "datasets":
+      return <Datasets projectId={projectId} role={props.role} />;
     case "queues":
       return <Queues projectId={projectId} userId={props.me.user.id} />;
     case "dashboard":

@@ -63,6 +63,13 @@ pub fn app(state: AppState) -> Router {
             get(score_configs::list).post(score_configs::create),
         )
         .route("/score-configs/{id}", patch(score_configs::update))
+        .route("/datasets", get(datasets::list).post(datasets::create))
+        .route("/datasets/{name}", get(datasets::get))
+        .route(
+            "/datasets/{name}/items",
+            get(datasets::items).post(datasets::upsert_item),
+        )
+        .route("/datasets/{name}/runs", get(datasets::runs))
         .route("/datasets/{name}/runs/{run}", get(datasets::run))
         .route("/datasets/{name}/compare", get(datasets::compare))
         .route("/prompts", get(prompts::list).post(prompts::create))

@@ -1,6 +1,7 @@
 //! Datasets as experiments through the whole HTTP stack: items validated against the dataset's
 //! JSON Schemas, run items with the dataset version they ran on, `GET /api/public/experiments`
-//! and `/api/public/experiment-items`, and the UI API's run aggregates and run comparison.
+//! and `/api/public/experiment-items`, and the UI API's datasets (list with counts, creation,
+//! item writes, runs with aggregates), run aggregates and run comparison.
 
 mod support;
 
@@ -85,8 +86,8 @@ async fn items_must_match_the_dataset_schemas() {
     assert_eq!(updated["expectedOutput"], "Roma");
 }
 
-/// A signed-in owner of project `p1`: the session cookie.
-async fn owner_session(app: &support::TestApp) -> String {
+/// A signed-in owner of project `p1`: the session cookie and the CSRF token.
+async fn owner_session(app: &support::TestApp) -> (String, String) {
     support::add_user(
         app.state.accounts.as_ref(),
         "owner",
@@ -108,12 +109,11 @@ async fn owner_session(app: &support::TestApp) -> String {
         )
         .await
         .expect("membership");
-    let (cookie, _) = support::ui_session(
+    support::ui_session(
         &app.router,
         support::sign_in_request("owner@example.com", "correct horse battery"),
     )
-    .await;
-    cookie
+    .await
 }
 
 #[tokio::test]
@@ -268,7 +268,7 @@ async fn runs_read_as_experiments_and_their_aggregates() {
     .await;
 
     // The UI API: one run's aggregates with its items, and the comparison of runs.
-    let cookie = owner_session(&app).await;
+    let (cookie, _) = owner_session(&app).await;
     let run = support::send(
         &app.router,
         support::cookie_get("/api/ui/projects/p1/datasets/qa/runs/baseline", &cookie),
@@ -323,4 +323,105 @@ async fn runs_read_as_experiments_and_their_aggregates() {
     .await;
     assert_eq!(one_run.status.as_u16(), 400);
     assert!(one_run.text().contains("runs: name 2 to 5 runs"));
+}
+
+#[tokio::test]
+async fn the_ui_lists_creates_and_edits_datasets_and_aggregates_their_runs() {
+    let app = support::app().await;
+    let (cookie, csrf) = owner_session(&app).await;
+    let write = |path: &str, body: Value| {
+        support::ui_write(
+            "POST",
+            &format!("/api/ui/projects/p1{path}"),
+            &cookie,
+            Some(&csrf),
+            &body,
+        )
+    };
+    let read = |path: &str| support::cookie_get(&format!("/api/ui/projects/p1{path}"), &cookie);
+
+    let created = support::send(
+        &app.router,
+        write("/datasets", json!({"name": "ui-set", "description": "from the UI"})),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.text());
+    assert_eq!(created.json()["description"], "from the UI");
+
+    // An item from a trace; the dataset is the path's, whatever the body names.
+    let added = support::send(
+        &app.router,
+        write(
+            "/datasets/ui-set/items",
+            json!({"datasetName": "elsewhere", "input": {"q": "one?"}, "expectedOutput": "1",
+                   "sourceTraceId": "t1"}),
+        ),
+    )
+    .await;
+    assert_eq!(added.status.as_u16(), 200, "{}", added.text());
+    let added = added.json();
+    assert_eq!(added["datasetName"], "ui-set");
+    assert_eq!(added["sourceTraceId"], "t1");
+    let item_id = added["id"].as_str().expect("an id").to_owned();
+
+    let edited = support::send(
+        &app.router,
+        write(
+            "/datasets/ui-set/items",
+            json!({"id": item_id, "expectedOutput": "one"}),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(edited["expectedOutput"], "one");
+    assert_eq!(edited["input"]["q"], "one?", "an edit keeps what it does not give");
+    let archived = support::send(
+        &app.router,
+        write(
+            "/datasets/ui-set/items",
+            json!({"id": item_id, "status": "ARCHIVED"}),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(archived["status"], "ARCHIVED");
+
+    expect_error(
+        support::send(&app.router, write("/datasets/ui-set/items", json!([1]))).await,
+        400,
+        "body: must be a JSON object",
+    )
+    .await;
+    let missing = support::send(
+        &app.router,
+        write("/datasets/nowhere/items", json!({"input": 1})),
+    )
+    .await;
+    assert_eq!(missing.status.as_u16(), 404, "{}", missing.text());
+
+    let items = support::send(&app.router, read("/datasets/ui-set/items"))
+        .await
+        .json();
+    assert_eq!(items["meta"]["totalItems"], 1);
+    assert_eq!(items["data"][0]["status"], "ARCHIVED");
+
+    post(
+        &app,
+        "/api/public/dataset-run-items",
+        json!({"runName": "r1", "datasetItemId": item_id, "traceId": "t1"}),
+    )
+    .await;
+    let listed = support::send(&app.router, read("/datasets")).await.json();
+    assert_eq!(listed["meta"]["totalItems"], 1);
+    assert_eq!(listed["data"][0]["name"], "ui-set");
+    assert_eq!(listed["data"][0]["itemCount"], 1);
+    assert_eq!(listed["data"][0]["runCount"], 1);
+
+    let runs = support::send(&app.router, read("/datasets/ui-set/runs"))
+        .await
+        .json();
+    assert_eq!(runs["data"][0]["name"], "r1");
+    assert_eq!(runs["data"][0]["itemCount"], 1);
+    let unknown = support::send(&app.router, read("/datasets/nowhere/runs")).await;
+    assert_eq!(unknown.status.as_u16(), 404);
 }

@@ -110,6 +110,11 @@ fn request_for(permission: Permission, role: Role) -> (&'static str, String, Val
             format!("{project}/prompts"),
             json!({"name": format!("prompt-{tag}"), "prompt": "hello", "type": "text"}),
         ),
+        Permission::EditDatasets => (
+            "POST",
+            format!("{project}/datasets"),
+            json!({"name": format!("dataset-{tag}")}),
+        ),
         Permission::SaveViews => (
             "POST",
             format!("{project}/views"),

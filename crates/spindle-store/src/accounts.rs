@@ -63,6 +63,8 @@ pub enum Permission {
     Annotate,
     /// Create prompts, move and remove their labels, delete prompts.
     EditPrompts,
+    /// Create datasets; add, edit and archive their items.
+    EditDatasets,
     /// Save and delete views.
     SaveViews,
     /// Create and revoke API keys (project and organization keys).
@@ -77,10 +79,11 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, in the order of the README's table.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Read,
         Permission::Annotate,
         Permission::EditPrompts,
+        Permission::EditDatasets,
         Permission::SaveViews,
         Permission::ManageKeys,
         Permission::ManageMembers,
@@ -92,7 +95,10 @@ impl Permission {
     pub fn least_role(self) -> Role {
         match self {
             Permission::Read => Role::Viewer,
-            Permission::Annotate | Permission::EditPrompts | Permission::SaveViews => Role::Member,
+            Permission::Annotate
+            | Permission::EditPrompts
+            | Permission::EditDatasets
+            | Permission::SaveViews => Role::Member,
             Permission::ManageKeys | Permission::ManageMembers | Permission::ManageSettings => {
                 Role::Admin
             }

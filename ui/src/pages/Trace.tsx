@@ -14,6 +14,7 @@ import { ObservationTree, TypeBadge, tokensOf } from "../components/Tree";
 import { Timeline } from "../components/Timeline";
 import { Comments } from "../components/Comments";
 import { AddToQueue } from "./Queues";
+import { AddToDataset } from "./Datasets";
 import { lastTraceIds } from "./Traces";
 
 export function TracePage(props: { projectId: string; traceId: string; role: string }) {
@@ -97,6 +98,15 @@ export function TracePage(props: { projectId: string; traceId: string; role: str
             </span>
           ))}
           <AddToQueue projectId={props.projectId} objectType={observation ? "OBSERVATION" : "TRACE"} objectId={observation?.id ?? data.id} />
+          {props.role === "viewer" ? null : (
+            <AddToDataset
+              projectId={props.projectId}
+              traceId={data.id}
+              observationId={observation?.id ?? null}
+              input={observation ? observation.input : data.input}
+              output={observation ? observation.output : data.output}
+            />
+          )}
         </div>
       </div>
       <div class="split">

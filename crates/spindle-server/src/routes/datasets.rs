@@ -113,7 +113,7 @@ pub async fn create_item(
 /// Checks the item an upsert would store against its dataset's schemas, when it has any: the
 /// input and expected output the request gives, else those of the stored item it updates,
 /// else `null`. A 400 names the field and the violations.
-async fn check_item_schemas(
+pub(crate) async fn check_item_schemas(
     state: &AppState,
     project_id: &str,
     item: &NewDatasetItem,

@@ -1,25 +1,175 @@
-//! The web UI's dataset run routes, under `/api/ui/projects/{project_id}/datasets/{name}`:
-//! one run's aggregates with its items page by page, and the comparison of 2 to 5 runs item
-//! by item (input, expected output, each run's output, scores, latency, cost).
+//! The web UI's dataset routes, under `/api/ui/projects/{project_id}/datasets`: the datasets
+//! with their item and run counts, creation, a dataset's items page by page and their writes
+//! (add, edit, archive, add from a trace or observation), its runs with their aggregates, one
+//! run's aggregates with its items, and the comparison of 2 to 5 runs item by item (input,
+//! expected output, each run's output, scores, latency, cost). Bodies are the public API's.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use spindle_core::Error;
-use spindle_store::datasets::PageRequest;
+use spindle_store::accounts::Permission;
+use spindle_store::datasets::{DatasetItemQuery, PageRequest};
 use spindle_store::run_metrics::MAX_COMPARED_RUNS;
+use spindle_store::Page;
 
 use super::session::ProjectAccess;
-use crate::dto::datasets::{run_aggregates_json, run_comparison_json};
+use crate::dto::datasets::{
+    dataset_json, item_json, page_json, run_aggregates_json, run_comparison_json, run_json,
+};
+use crate::dto::PageResponse;
 use crate::error::{found, ApiResult};
-use crate::routes::params::{Params, PUBLIC_MAX_LIMIT};
+use crate::routes::datasets::check_item_schemas;
+use crate::routes::params::{page_request, Params};
 use crate::state::AppState;
 
-fn page_request(params: &Params) -> Result<PageRequest, Error> {
-    Ok(PageRequest {
-        page: params.page()?,
-        limit: params.limit(PUBLIC_MAX_LIMIT)?,
-    })
+/// A request for one row: enough to read a list's total.
+const COUNT_ONLY: PageRequest = PageRequest { page: 1, limit: 1 };
+
+/// `page`'s page with `rows` for its items.
+fn page_with<T>(page: &Page<T>, rows: Vec<Value>) -> PageResponse<Value> {
+    let page = Page {
+        items: rows,
+        page: page.page,
+        limit: page.limit,
+        total_items: page.total_items,
+        next_cursor: None,
+    };
+    page_json(page, Value::clone)
+}
+
+/// `GET …/datasets?page&limit`: the datasets, newest first, each with `itemCount` and
+/// `runCount`.
+pub async fn list(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<PageResponse<Value>>> {
+    let project_id = &access.project_id;
+    let datasets = state
+        .datasets
+        .list_datasets(project_id, page_request(&params)?)
+        .await?;
+    let mut counted = Vec::with_capacity(datasets.items.len());
+    for dataset in &datasets.items {
+        let items = state
+            .datasets
+            .list_dataset_items(
+                project_id,
+                &DatasetItemQuery {
+                    page: COUNT_ONLY,
+                    dataset_name: Some(dataset.name.clone()),
+                    ..DatasetItemQuery::default()
+                },
+            )
+            .await?;
+        let runs = state
+            .datasets
+            .list_dataset_runs(project_id, &dataset.name, COUNT_ONLY)
+            .await?;
+        let mut value = dataset_json(dataset);
+        value["itemCount"] = json!(items.total_items);
+        value["runCount"] = json!(runs.map_or(0, |runs| runs.total_items));
+        counted.push(value);
+    }
+    Ok(Json(page_with(&datasets, counted)))
+}
+
+/// `POST …/datasets`: creates a dataset (or updates the one of that name).
+pub async fn create(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    access.require(Permission::EditDatasets)?;
+    let dataset = spindle_ingest::dataset::parse_dataset_body(body.to_string().as_bytes())?;
+    let stored = state
+        .datasets
+        .upsert_dataset(&access.project_id, &dataset)
+        .await?;
+    Ok((StatusCode::CREATED, Json(dataset_json(&stored))))
+}
+
+/// `GET …/datasets/{name}`: the dataset.
+pub async fn get(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, dataset_name)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let dataset = state
+        .datasets
+        .get_dataset(&access.project_id, &dataset_name)
+        .await?;
+    Ok(Json(dataset_json(&found(dataset, "dataset", &dataset_name)?)))
+}
+
+/// `GET …/datasets/{name}/items?page&limit`: the dataset's items (archived ones too), newest
+/// first.
+pub async fn items(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, dataset_name)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Json<PageResponse<Value>>> {
+    let query = DatasetItemQuery {
+        page: page_request(&params)?,
+        dataset_name: Some(dataset_name),
+        ..DatasetItemQuery::default()
+    };
+    let page = state
+        .datasets
+        .list_dataset_items(&access.project_id, &query)
+        .await?;
+    Ok(Json(page_json(page, item_json)))
+}
+
+/// `POST …/datasets/{name}/items`: adds an item, or with an `id` edits it (`status`
+/// `ARCHIVED` archives it); `sourceTraceId` and `sourceObservationId` record where it came
+/// from. The public API's body; the dataset is the path's.
+pub async fn upsert_item(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, dataset_name)): Path<(String, String)>,
+    Json(mut body): Json<Value>,
+) -> ApiResult<Json<Value>> {
+    access.require(Permission::EditDatasets)?;
+    let Some(object) = body.as_object_mut() else {
+        return Err(Error::invalid("body", "must be a JSON object").into());
+    };
+    object.insert("datasetName".into(), Value::String(dataset_name));
+    let item = spindle_ingest::dataset::parse_dataset_item_body(body.to_string().as_bytes())?;
+    check_item_schemas(&state, &access.project_id, &item).await?;
+    let stored = state
+        .datasets
+        .upsert_dataset_item(&access.project_id, &item)
+        .await?;
+    Ok(Json(item_json(&stored)))
+}
+
+/// `GET …/datasets/{name}/runs?page&limit`: the dataset's runs, newest first, each with its
+/// aggregates (item count, latency, cost, tokens, scores).
+pub async fn runs(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, dataset_name)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Json<PageResponse<Value>>> {
+    let project_id = &access.project_id;
+    let runs = state
+        .datasets
+        .list_dataset_runs(project_id, &dataset_name, page_request(&params)?)
+        .await?;
+    let runs = found(runs, "dataset", &dataset_name)?;
+    let mut aggregated = Vec::with_capacity(runs.items.len());
+    for run in &runs.items {
+        let aggregates = state
+            .datasets
+            .run_aggregates(project_id, &dataset_name, &run.name)
+            .await?;
+        aggregated.push(aggregates.map_or_else(|| run_json(run), |a| run_aggregates_json(&a)));
+    }
+    Ok(Json(page_with(&runs, aggregated)))
 }
 
 /// `GET …/datasets/{name}/runs/{run}?page&limit`: the run's aggregates over all its items,

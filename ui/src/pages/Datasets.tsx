@@ -1,0 +1,402 @@
+// Datasets: the list with item and run counts and a form that creates one; a dataset's page
+// with its items (add, edit, archive) and its runs with their aggregated scores, latency and
+// cost, 2 to 5 of which open the comparison; the comparison of runs item by item; and
+// `AddToDataset`, the trace page's control that adds the trace or the selected observation.
+
+import { useState } from "preact/hooks";
+import { api, projectPath, type Paged } from "../api";
+import { pretty } from "../components/Json";
+import {
+  outputsDiffer,
+  parseField,
+  scoreNames,
+  scoreSpread,
+  sortBySpread,
+  type Comparison,
+  type DatasetItem,
+  type DatasetRow,
+  type RunRow,
+  type ScoreSummary,
+} from "../datasets";
+import { cost, latency, time } from "../format";
+import { useLoad } from "../hooks";
+import { Link, navigate } from "../router";
+
+const MAX_COMPARED = 5;
+
+function datasetPath(projectId: string, name: string, rest = ""): string {
+  return projectPath(projectId, `/datasets/${encodeURIComponent(name)}${rest}`);
+}
+
+function pageBase(projectId: string): string {
+  return `/project/${encodeURIComponent(projectId)}`;
+}
+
+/** A JSON value as a short text cell. */
+function Cell(props: { value: unknown }) {
+  const text = pretty(props.value);
+  return <pre class="json cell">{text === "" || text === "null" ? "–" : text}</pre>;
+}
+
+function Scores(props: { scores: ScoreSummary[] }) {
+  if (props.scores.length === 0) return <span class="muted">–</span>;
+  return (
+    <span class="small">
+      {props.scores
+        .map((score) => {
+          const mean = score.numeric?.mean;
+          const value = mean !== undefined && mean !== null ? mean.toFixed(3) : score.categories.map((c) => `${c.value}×${c.count}`).join(" ");
+          return `${score.name}: ${value}`;
+        })
+        .join(", ")}
+    </span>
+  );
+}
+
+export function Datasets(props: { projectId: string; role: string }) {
+  const datasets = useLoad(
+    (signal) => api.get<Paged<DatasetRow>>(projectPath(props.projectId, "/datasets?limit=100"), signal),
+    [props.projectId],
+  );
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [error, setError] = useState("");
+  const rows = datasets.data?.data ?? [];
+  const base = pageBase(props.projectId);
+  return (
+    <div class="page">
+      <h1>Datasets</h1>
+      {datasets.error ? <p class="error-box">{datasets.error}</p> : null}
+      <table class="data" aria-label="Datasets">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Description</th>
+            <th>Items</th>
+            <th>Runs</th>
+            <th>Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((dataset) => (
+            <tr key={dataset.id}>
+              <td>
+                <Link href={`${base}/datasets/${encodeURIComponent(dataset.name)}`}>{dataset.name}</Link>
+              </td>
+              <td>{dataset.description ?? ""}</td>
+              <td>{dataset.itemCount}</td>
+              <td>{dataset.runCount}</td>
+              <td>{time(dataset.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {datasets.data && rows.length === 0 ? <p class="muted pad">No datasets yet.</p> : null}
+      {props.role === "viewer" ? null : (
+        <form
+          class="card add-score"
+          onSubmit={(event) => {
+            event.preventDefault();
+            api.post(projectPath(props.projectId, "/datasets"), { name, description: description || null }).then(
+              () => {
+                setName("");
+                setDescription("");
+                setError("");
+                datasets.reload(true);
+              },
+              (reason: Error) => setError(reason.message),
+            );
+          }}
+        >
+          <h3>New dataset</h3>
+          <input placeholder="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Dataset name" />
+          <input placeholder="description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} aria-label="Dataset description" />
+          <button type="submit" class="primary">
+            Create dataset
+          </button>
+          {error ? <p class="error-box">{error}</p> : null}
+        </form>
+      )}
+    </div>
+  );
+}
+
+export function DatasetPage(props: { projectId: string; name: string; role: string }) {
+  const { projectId, name } = props;
+  const items = useLoad((signal) => api.get<Paged<DatasetItem>>(datasetPath(projectId, name, "/items?limit=100"), signal), [projectId, name]);
+  const runs = useLoad((signal) => api.get<Paged<RunRow>>(datasetPath(projectId, name, "/runs?limit=100"), signal), [projectId, name]);
+  const [selected, setSelected] = useState<string[]>([]);
+  const [editing, setEditing] = useState<DatasetItem | null>(null);
+  const [error, setError] = useState("");
+  const writable = props.role !== "viewer";
+  const base = pageBase(projectId);
+  const save = (body: Record<string, unknown>) =>
+    api.post(datasetPath(projectId, name, "/items"), body).then(
+      () => {
+        setError("");
+        setEditing(null);
+        items.reload(true);
+      },
+      (reason: Error) => setError(reason.message),
+    );
+  const toggle = (run: string) =>
+    setSelected(selected.includes(run) ? selected.filter((other) => other !== run) : [...selected, run].slice(-MAX_COMPARED));
+  return (
+    <div class="page">
+      <h1>
+        <Link href={`${base}/datasets`}>Datasets</Link> / {name}
+      </h1>
+      {items.error ? <p class="error-box">{items.error}</p> : null}
+      {error ? <p class="error-box">{error}</p> : null}
+      <h2>Runs</h2>
+      <table class="data" aria-label="Dataset runs">
+        <thead>
+          <tr>
+            <th></th>
+            <th>Run</th>
+            <th>Items</th>
+            <th>Mean latency</th>
+            <th>Total cost</th>
+            <th>Scores</th>
+            <th>Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(runs.data?.data ?? []).map((run) => (
+            <tr key={run.id}>
+              <td>
+                <input type="checkbox" aria-label={`Compare ${run.name}`} checked={selected.includes(run.name)} onChange={() => toggle(run.name)} />
+              </td>
+              <td>{run.name}</td>
+              <td>{run.itemCount ?? 0}</td>
+              <td>{latency(run.latency?.mean ?? null)}</td>
+              <td>{cost(run.totalCost ?? null)}</td>
+              <td>
+                <Scores scores={run.scores ?? []} />
+              </td>
+              <td>{time(run.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {runs.data && runs.data.data.length === 0 ? <p class="muted pad">No runs yet.</p> : null}
+      <button
+        type="button"
+        class="primary"
+        disabled={selected.length < 2}
+        onClick={() => navigate(`${base}/datasets/${encodeURIComponent(name)}/compare?runs=${selected.map(encodeURIComponent).join(",")}`)}
+      >
+        Compare {selected.length} runs
+      </button>
+      <h2>Items</h2>
+      <table class="data" aria-label="Dataset items">
+        <thead>
+          <tr>
+            <th>Input</th>
+            <th>Expected output</th>
+            <th>Status</th>
+            <th>Source</th>
+            <th>Created</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          {(items.data?.data ?? []).map((item) => (
+            <tr key={item.id} class={item.status === "ARCHIVED" ? "muted" : ""}>
+              <td>
+                <Cell value={item.input} />
+              </td>
+              <td>
+                <Cell value={item.expectedOutput} />
+              </td>
+              <td>{item.status.toLowerCase()}</td>
+              <td>
+                {item.sourceTraceId ? (
+                  <Link href={`${base}/traces/${encodeURIComponent(item.sourceTraceId)}${item.sourceObservationId ? `?observation=${encodeURIComponent(item.sourceObservationId)}` : ""}`}>trace</Link>
+                ) : (
+                  "–"
+                )}
+              </td>
+              <td>{time(item.createdAt)}</td>
+              <td>
+                {writable ? (
+                  <>
+                    <button type="button" class="ghost" onClick={() => setEditing(item)}>
+                      Edit
+                    </button>
+                    <button type="button" class="ghost" onClick={() => save({ id: item.id, status: item.status === "ARCHIVED" ? "ACTIVE" : "ARCHIVED" })}>
+                      {item.status === "ARCHIVED" ? "Restore" : "Archive"}
+                    </button>
+                  </>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {items.data && items.data.data.length === 0 ? <p class="muted pad">No items yet.</p> : null}
+      {writable ? <ItemForm key={editing?.id ?? "new"} item={editing} onSave={save} onCancel={() => setEditing(null)} /> : null}
+    </div>
+  );
+}
+
+function ItemForm(props: { item: DatasetItem | null; onSave: (body: Record<string, unknown>) => void; onCancel: () => void }) {
+  const text = (value: unknown) => (value === null || value === undefined ? "" : pretty(value));
+  const [input, setInput] = useState(text(props.item?.input));
+  const [expected, setExpected] = useState(text(props.item?.expectedOutput));
+  return (
+    <form
+      class="card add-score"
+      onSubmit={(event) => {
+        event.preventDefault();
+        props.onSave({ ...(props.item ? { id: props.item.id } : {}), input: parseField(input), expectedOutput: parseField(expected) });
+        if (!props.item) {
+          setInput("");
+          setExpected("");
+        }
+      }}
+    >
+      <h3>{props.item ? "Edit item" : "New item"}</h3>
+      <textarea placeholder="input (JSON or text)" value={input} onInput={(e) => setInput(e.currentTarget.value)} aria-label="Item input" />
+      <textarea placeholder="expected output (JSON or text)" value={expected} onInput={(e) => setExpected(e.currentTarget.value)} aria-label="Item expected output" />
+      <button type="submit" class="primary">
+        {props.item ? "Save item" : "Add item"}
+      </button>
+      {props.item ? (
+        <button type="button" class="ghost" onClick={props.onCancel}>
+          Cancel
+        </button>
+      ) : null}
+    </form>
+  );
+}
+
+export function ComparePage(props: { projectId: string; name: string; runs: string[] }) {
+  const { projectId, name } = props;
+  const runsParam = props.runs.map(encodeURIComponent).join(",");
+  const comparison = useLoad(
+    (signal) => api.get<Comparison>(datasetPath(projectId, name, `/compare?runs=${runsParam}&limit=100`), signal),
+    [projectId, name, runsParam],
+  );
+  const [sortScore, setSortScore] = useState<string | null>(null);
+  const base = pageBase(projectId);
+  if (comparison.error) return <p class="error-box page" role="alert">{comparison.error}</p>;
+  if (!comparison.data) return <p class="muted page">Loading comparison…</p>;
+  const data = comparison.data;
+  const names = scoreNames(data);
+  const rows = sortBySpread(data.data, sortScore);
+  return (
+    <div class="page">
+      <h1>
+        <Link href={`${base}/datasets/${encodeURIComponent(name)}`}>{name}</Link> / compare {data.runs.map((run) => run.name).join(" vs ")}
+      </h1>
+      {names.length > 0 ? (
+        <label class="small">
+          Sort by score difference{" "}
+          <select aria-label="Sort by score difference" value={sortScore ?? ""} onChange={(event) => setSortScore(event.currentTarget.value || null)}>
+            <option value="">(dataset order)</option>
+            {names.map((score) => (
+              <option key={score} value={score}>
+                {score}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      <table class="data compare" aria-label="Run comparison">
+        <thead>
+          <tr>
+            <th>Input</th>
+            <th>Expected output</th>
+            {data.runs.map((run) => (
+              <th key={run.id}>{run.name}</th>
+            ))}
+            {sortScore ? <th>Δ {sortScore}</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((item) => {
+            const differs = outputsDiffer(item);
+            return (
+              <tr key={item.datasetItemId} data-item={item.datasetItemId}>
+                <td>
+                  <Cell value={item.input} />
+                </td>
+                <td>
+                  <Cell value={item.expectedOutput} />
+                </td>
+                {item.runs.map((result, index) => (
+                  <td key={data.runs[index]?.id ?? index} class={differs ? "differs" : ""} data-run={data.runs[index]?.name}>
+                    {result ? (
+                      <Link href={`${base}/traces/${encodeURIComponent(result.traceId)}${result.observationId ? `?observation=${encodeURIComponent(result.observationId)}` : ""}`} class="plain">
+                        <Cell value={result.output} />
+                        <Scores scores={result.scores} />
+                        <span class="small muted">
+                          {" "}
+                          {latency(result.latency)} · {cost(result.totalCost)}
+                        </span>
+                      </Link>
+                    ) : (
+                      <span class="muted">not run</span>
+                    )}
+                  </td>
+                ))}
+                {sortScore ? <td>{scoreSpread(item, sortScore).toFixed(3)}</td> : null}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {rows.length === 0 ? <p class="muted pad">No items ran.</p> : null}
+      {names.length > 0 ? null : <p class="muted small">No scores on these runs.</p>}
+      <p class="muted small">Cells of an item whose outputs differ between runs are highlighted.</p>
+      {data.meta.totalPages > 1 ? <p class="muted small">The first {data.data.length} of {data.meta.totalItems} items.</p> : null}
+    </div>
+  );
+}
+
+/** Adds the trace (or the selected observation) to a dataset the member picks: its input as
+ * the item's input, its output as the expected output. */
+export function AddToDataset(props: { projectId: string; traceId: string; observationId: string | null; input: unknown; output: unknown }) {
+  const datasets = useLoad((signal) => api.get<Paged<DatasetRow>>(projectPath(props.projectId, "/datasets?limit=100"), signal), [props.projectId]);
+  const [chosen, setChosen] = useState("");
+  const [message, setMessage] = useState("");
+  const rows = datasets.data?.data ?? [];
+  if (rows.length === 0) return null;
+  const name = chosen || rows[0].name;
+  const what = props.observationId ? "observation" : "trace";
+  return (
+    <span class="add-to-queue">
+      <select aria-label="Dataset" value={name} onChange={(event) => setChosen(event.currentTarget.value)}>
+        {rows.map((dataset) => (
+          <option key={dataset.id} value={dataset.name}>
+            {dataset.name}
+          </option>
+        ))}
+      </select>
+      <button
+        type="button"
+        onClick={() =>
+          api
+            .post(datasetPath(props.projectId, name, "/items"), {
+              input: props.input ?? null,
+              expectedOutput: props.output ?? null,
+              sourceTraceId: props.traceId,
+              sourceObservationId: props.observationId,
+            })
+            .then(
+              () => setMessage(`Added the ${what} to ${name}.`),
+              (reason: Error) => setMessage(reason.message),
+            )
+        }
+      >
+        Add {what} to dataset
+      </button>
+      {message ? (
+        <span class="small muted" role="status">
+          {message}
+        </span>
+      ) : null}
+    </span>
+  );
+}
