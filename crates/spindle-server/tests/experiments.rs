@@ -342,7 +342,10 @@ async fn the_ui_lists_creates_and_edits_datasets_and_aggregates_their_runs() {
 
     let created = support::send(
         &app.router,
-        write("/datasets", json!({"name": "ui-set", "description": "from the UI"})),
+        write(
+            "/datasets",
+            json!({"name": "ui-set", "description": "from the UI"}),
+        ),
     )
     .await;
     assert_eq!(created.status.as_u16(), 201, "{}", created.text());
@@ -374,7 +377,10 @@ async fn the_ui_lists_creates_and_edits_datasets_and_aggregates_their_runs() {
     .await
     .json();
     assert_eq!(edited["expectedOutput"], "one");
-    assert_eq!(edited["input"]["q"], "one?", "an edit keeps what it does not give");
+    assert_eq!(
+        edited["input"]["q"], "one?",
+        "an edit keeps what it does not give"
+    );
     // Archived items take no new runs: run it first.
     post(
         &app,

@@ -101,7 +101,11 @@ pub async fn get(
         .datasets
         .get_dataset(&access.project_id, &dataset_name)
         .await?;
-    Ok(Json(dataset_json(&found(dataset, "dataset", &dataset_name)?)))
+    Ok(Json(dataset_json(&found(
+        dataset,
+        "dataset",
+        &dataset_name,
+    )?)))
 }
 
 /// `GET …/datasets/{name}/items?page&limit`: the dataset's items (archived ones too), newest
