@@ -4,7 +4,8 @@ that archives one), read it back with get_dataset and the API client (list datas
 items by dataset and by source trace, get an item, delete an item), and the error cases (an
 unknown dataset, an item of an unknown dataset). With 4.x also runs: dataset.run_experiment
 with a task and an evaluator (one run item per item, linked to the task's trace), then the
-runs listed, one read with its items, its items listed by the API client, and deleted.
+runs listed, one read with its items, its items listed by the API client, and deleted. With
+5.x, whose run_experiment only tags its spans, the same experiment for the test to read back.
 Prints what it saw; the test reads the rest back."""
 
 import os
@@ -81,6 +82,38 @@ def experiment(lf, summary, run, major):
     summary["delete_run"] = lf.delete_dataset_run(dataset_name=name, run_name=f"run-{run}").message
     summary["runs_after_delete"] = [r.name for r in lf.get_dataset_runs(dataset_name=name).data]
     return name
+
+
+def experiment_v5(lf, summary, run, major):
+    """5.x: dataset.run_experiment with an evaluator. The SDK only tags its spans; the test
+    reads the run and its run items back through the public API."""
+    name = f"compat-{run}-{major}/experiment"
+    lf.create_dataset(name=name)
+    for country, capital in [("Italy", "Rome"), ("France", "Paris")]:
+        lf.create_dataset_item(dataset_name=name, input={"country": country}, expected_output=capital)
+    dataset = lf.get_dataset(name)
+
+    def task(*, item, **kwargs):
+        return {"Italy": "Rome", "France": "Lyon"}[item.input["country"]]
+
+    def exact(*, input, output, expected_output=None, **kwargs):
+        from langfuse import Evaluation
+
+        return Evaluation(name="exact", value=1.0 if output == expected_output else 0.0)
+
+    result = dataset.run_experiment(
+        name="capitals", run_name=f"run-{run}", description="first try", task=task, evaluators=[exact],
+        metadata={"model": "lookup"},
+    )
+    summary["experiment_v5"] = {
+        "dataset_name": name,
+        "dataset_id": dataset.id,
+        "item_ids": sorted(item.id for item in dataset.items),
+        "run_name": f"run-{run}",
+        "items": [{"output": r.output, "trace_id": r.trace_id,
+                   "evaluations": [(e.name, e.value) for e in r.evaluations]}
+                  for r in result.item_results],
+    }
 
 
 def experiments_api(lf, summary, dataset, run_name):
@@ -172,6 +205,8 @@ def main(major):
     refused_by_schemas = schemas(lf, summary, run, major)
     summary["has_runs_api"] = hasattr(lf.api, "dataset_run_items")
     experiment_name = experiment(lf, summary, run, major) if summary["has_runs_api"] else None
+    if not summary["has_runs_api"]:
+        experiment_v5(lf, summary, run, major)
 
     # Errors. What the SDK logs about them is expected, kept apart from the run's log.
     expected_from = len(collector.records)
