@@ -329,3 +329,62 @@ fn vercel_ai_sdk_wrapper_spans_stay_spans() {
     ]);
     assert_eq!(tool.observation_type, Some(ObservationType::Tool));
 }
+
+/// The attributes Python SDK 5.x sets on the root span of an experiment item.
+fn experiment_attributes() -> Vec<(&'static str, Attr)> {
+    vec![
+        (semconv::EXPERIMENT_ID, s("exp-1")),
+        (semconv::EXPERIMENT_NAME, s("run-1")),
+        (semconv::EXPERIMENT_DESCRIPTION, s("first try")),
+        (semconv::EXPERIMENT_METADATA, s(r#"{"model": "lookup"}"#)),
+        (semconv::EXPERIMENT_DATASET_ID, s("ds-1")),
+        (semconv::EXPERIMENT_ITEM_ID, s("item-1")),
+        (
+            semconv::EXPERIMENT_ITEM_VERSION,
+            s("2025-01-02T03:04:05.678000Z"),
+        ),
+    ]
+}
+
+#[test]
+fn experiment_root_spans_link_their_dataset_item() {
+    let batch = map_span(semconv::SCOPE_NAME, None, experiment_attributes());
+    assert_eq!(
+        batch.run_items,
+        [ExperimentRunItem {
+            dataset_id: "ds-1".into(),
+            dataset_item_id: "item-1".into(),
+            run_name: "run-1".into(),
+            run_description: Some("first try".into()),
+            run_metadata: Some(r#"{"model":"lookup"}"#.into()),
+            trace_id: "0123456789abcdef0123456789abcdef".into(),
+            observation_id: "00000000000000aa".into(),
+            dataset_version: parse_iso("2025-01-02T03:04:05.678Z"),
+            created_at: 1_000_000,
+        }]
+    );
+    assert!(batch.run_items[0].dataset_version.is_some());
+}
+
+#[test]
+fn only_root_spans_with_a_dataset_item_and_a_run_link() {
+    let child = map_span(
+        semconv::SCOPE_NAME,
+        Some("00000000000000bb"),
+        experiment_attributes(),
+    );
+    assert_eq!(child.run_items, [], "a child span of the item's trace");
+    for missing in [
+        semconv::EXPERIMENT_DATASET_ID,
+        semconv::EXPERIMENT_ITEM_ID,
+        semconv::EXPERIMENT_NAME,
+    ] {
+        let attributes = experiment_attributes()
+            .into_iter()
+            .filter(|(key, _)| *key != missing)
+            .collect();
+        let batch = map_span(semconv::SCOPE_NAME, None, attributes);
+        assert_eq!(batch.run_items, [], "without {missing}");
+        assert_eq!(batch.observations.len(), 1, "the span is still mapped");
+    }
+}
