@@ -101,12 +101,31 @@ fn map_span(context: &SpanContext<'_>, now: Micros, batch: &mut WriteBatch) {
         explicit.stamp_unstamped(trace_stamp);
         batch.traces.push(explicit);
     }
-    if is_root {
+    if is_root && is_python_sdk_from_5(context) {
         batch
             .run_items
             .extend(experiment_run_item(context, &observation.id, start));
     }
     batch.observations.push(observation);
+}
+
+/// Whether the span comes from Python SDK 5.x or later, whose experiments link their dataset
+/// items only through span attributes (earlier versions and the JS SDK set the same attributes
+/// but create their run items through the API too).
+fn is_python_sdk_from_5(context: &SpanContext<'_>) -> bool {
+    let major = context
+        .scope
+        .version
+        .split(['.', '-', '+'])
+        .next()
+        .and_then(|part| part.parse::<u32>().ok());
+    context.is_langfuse_scope()
+        && matches!(major, Some(major) if major >= 5)
+        && context
+            .resource
+            .get(semconv::RESOURCE_SDK_LANGUAGE)
+            .and_then(Attr::as_str)
+            == Some("python")
 }
 
 /// The dataset run item a root span of an experiment over a dataset stands for: Python SDK

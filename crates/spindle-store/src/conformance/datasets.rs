@@ -13,7 +13,9 @@ use super::fixtures::{
 use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
 use crate::experiments::{ExperimentItemQuery, ExperimentQuery};
 use crate::{ErrorKind, Store};
-use spindle_core::dataset::{ItemStatus, NewDataset, NewDatasetItem, NewRunItem};
+use spindle_core::dataset::{
+    DatasetRun, DatasetRunItem, ItemStatus, NewDataset, NewDatasetItem, NewRunItem,
+};
 use spindle_core::{ExperimentRunItem, ObservationRecord, ScoreDataType, WriteBatch};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -1073,6 +1075,19 @@ pub async fn dataset_runs_aggregate_their_traces_and_compare<S: DatasetsStore>(s
     assert_eq!(none_later.total_items, 0);
 }
 
+/// The run `run` of dataset `dataset` in [`PROJECT`] with its items, which must exist.
+async fn existing_run<S: DatasetsStore>(
+    store: &S,
+    dataset: &str,
+    run: &str,
+) -> (DatasetRun, Vec<DatasetRunItem>) {
+    store
+        .get_dataset_run(PROJECT, dataset, run)
+        .await
+        .expect("read run")
+        .unwrap_or_else(|| panic!("run {run} of {dataset} exists"))
+}
+
 /// A span of an experiment run: its trace, its observation and the run item it claims.
 fn experiment_span(trace_id: &str, dataset_id: &str, item_id: &str, run_name: &str) -> WriteBatch {
     let observation_id = format!("{trace_id}-root");
@@ -1102,24 +1117,20 @@ pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: 
         .upsert_dataset(PROJECT, &dataset("exp"))
         .await
         .expect("create");
-    for id in ["e1", "e2", "e3"] {
+    for (id, status) in [
+        ("e1", ItemStatus::Active),
+        ("e2", ItemStatus::Active),
+        ("e3", ItemStatus::Archived),
+    ] {
+        let new = NewDatasetItem {
+            status: Some(status),
+            ..item("exp", Some(id), "1")
+        };
         store
-            .upsert_dataset_item(PROJECT, &item("exp", Some(id), "1"))
+            .upsert_dataset_item(PROJECT, &new)
             .await
             .expect("item");
     }
-    store
-        .upsert_dataset_item(
-            PROJECT,
-            &NewDatasetItem {
-                dataset_name: "exp".to_owned(),
-                id: Some("e3".to_owned()),
-                status: Some(ItemStatus::Archived),
-                ..NewDatasetItem::default()
-            },
-        )
-        .await
-        .expect("archive");
 
     let first = experiment_span("tx1", &created.id, "e1", "r1");
     store.write(PROJECT, first.clone()).await.expect("write");
@@ -1130,11 +1141,7 @@ pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: 
         .await
         .expect("second item");
 
-    let (run, items) = store
-        .get_dataset_run(PROJECT, "exp", "r1")
-        .await
-        .expect("read run")
-        .expect("the run exists");
+    let (run, items) = existing_run(store.as_ref(), "exp", "r1").await;
     assert_eq!(run.dataset_id, created.id);
     assert_eq!(run.description.as_deref(), Some("first try"));
     assert_eq!(run.metadata.as_deref(), Some(r#"{"model":"lookup"}"#));
@@ -1202,10 +1209,6 @@ pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: 
         .write(OTHER, experiment_span("tx6", &created.id, "e1", "r1"))
         .await
         .expect("other project");
-    let (_, items) = store
-        .get_dataset_run(PROJECT, "exp", "r1")
-        .await
-        .expect("read run")
-        .expect("the run exists");
+    let (_, items) = existing_run(store.as_ref(), "exp", "r1").await;
     assert_eq!(items.len(), 2, "other projects' spans link nothing here");
 }

@@ -11,6 +11,15 @@ fn s(text: &str) -> Attr {
 /// Maps one span of `scope` (trace `0123…`, span `…aa`, from 1 s to 3 s) with `attributes`
 /// and coalesces the batch.
 fn map_span(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>) -> WriteBatch {
+    map_sdk_span((scope, "", None), parent, attributes)
+}
+
+/// [`map_span`] from an SDK: the scope's name and version, and the SDK's language.
+fn map_sdk_span(
+    (scope, version, language): (&str, &str, Option<&str>),
+    parent: Option<&str>,
+    attributes: Vec<(&str, Attr)>,
+) -> WriteBatch {
     let span = Span {
         trace_id: "0123456789abcdef0123456789abcdef".into(),
         span_id: "00000000000000aa".into(),
@@ -30,10 +39,16 @@ fn map_span(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>) ->
     };
     let export = Export {
         resource_spans: vec![ResourceSpans {
-            resource: Attrs::default(),
+            resource: Attrs(
+                language
+                    .map(|language| (semconv::RESOURCE_SDK_LANGUAGE.to_owned(), s(language)))
+                    .into_iter()
+                    .collect(),
+            ),
             scope_spans: vec![ScopeSpans {
                 scope: Scope {
                     name: scope.into(),
+                    version: version.into(),
                     ..Scope::default()
                 },
                 spans: vec![span],
@@ -330,6 +345,8 @@ fn vercel_ai_sdk_wrapper_spans_stay_spans() {
     assert_eq!(tool.observation_type, Some(ObservationType::Tool));
 }
 
+const PYTHON_5: (&str, &str, Option<&str>) = (semconv::SCOPE_NAME, "5.2.0", Some("python"));
+
 /// The attributes Python SDK 5.x sets on the root span of an experiment item.
 fn experiment_attributes() -> Vec<(&'static str, Attr)> {
     vec![
@@ -348,7 +365,7 @@ fn experiment_attributes() -> Vec<(&'static str, Attr)> {
 
 #[test]
 fn experiment_root_spans_link_their_dataset_item() {
-    let batch = map_span(semconv::SCOPE_NAME, None, experiment_attributes());
+    let batch = map_sdk_span(PYTHON_5, None, experiment_attributes());
     assert_eq!(
         batch.run_items,
         [ExperimentRunItem {
@@ -383,8 +400,20 @@ fn only_root_spans_with_a_dataset_item_and_a_run_link() {
             .into_iter()
             .filter(|(key, _)| *key != missing)
             .collect();
-        let batch = map_span(semconv::SCOPE_NAME, None, attributes);
+        let batch = map_sdk_span(PYTHON_5, None, attributes);
         assert_eq!(batch.run_items, [], "without {missing}");
         assert_eq!(batch.observations.len(), 1, "the span is still mapped");
+    }
+}
+
+#[test]
+fn sdks_that_create_run_items_through_the_api_link_nothing_more() {
+    for sdk in [
+        (semconv::SCOPE_NAME, "4.3.1", Some("python")),
+        (semconv::SCOPE_NAME, "5.11.1", Some("js")),
+        ("other-scope", "5.2.0", Some("python")),
+    ] {
+        let batch = map_sdk_span(sdk, None, experiment_attributes());
+        assert_eq!(batch.run_items, [], "{sdk:?}");
     }
 }
