@@ -18,6 +18,7 @@ SCENARIOS_USED = ["py_datasets_v5", "py_datasets_v4", "js_datasets"]
 
 run = majors_fixture("py_datasets")
 v4_run = scenario_fixture("py_datasets_v4")
+v5_run = scenario_fixture("py_datasets_v5")
 js_run = scenario_fixture("js_datasets")
 
 
@@ -98,6 +99,34 @@ def test_v4_experiment_runs(api, v4_run):
           "the other runs stay after the delete")
     ck.eq((run["archived_run_item"] or {}).get("status"), 404, "an archived item takes no part in new runs")
     ck.eq((run["missing_run"] or {}).get("status"), 404, "an unknown run")
+    ck.done()
+
+
+def test_v5_experiment_spans_become_a_run(api, v5_run):
+    """Python 5.x's run_experiment creates no run items through the API: the server makes
+    them from the experiment's root spans."""
+    ck = Check("python v5 experiment as a dataset run")
+    experiment = v5_run["experiment_v5"]
+    items = experiment["items"]
+    ck.eq(sorted(i["output"] for i in items), ["Lyon", "Rome"], "task outputs")
+    ck.eq(sorted(e for i in items for e in i["evaluations"]), [["exact", 0.0], ["exact", 1.0]], "evaluations")
+    name = encoded(experiment["dataset_name"])
+    runs = api.get(f"/api/public/datasets/{name}/runs")
+    ck.eq([r["name"] for r in runs["data"]], [experiment["run_name"]], "one run, named as given")
+    read = api.get(f"/api/public/datasets/{name}/runs/{encoded(experiment['run_name'])}")
+    ck.eq(read["datasetId"], experiment["dataset_id"], "the run's dataset")
+    ck.eq(read["description"], "first try", "run description")
+    ck.eq(read["metadata"], {"model": "lookup"}, "run metadata")
+    run_items = read["datasetRunItems"]
+    ck.eq(sorted(i["datasetItemId"] for i in run_items), experiment["item_ids"], "one run item per item")
+    ck.eq(sorted(i["traceId"] for i in run_items), sorted(i["trace_id"] for i in items), "linked traces")
+    for item in run_items:
+        trace = api.trace(item["traceId"])
+        ck.true(item["observationId"] in [o["id"] for o in trace["observations"]],
+                f"observation {item['observationId']} is in trace {item['traceId']}")
+    listed = api.get("/api/public/dataset-run-items",
+                     params={"datasetId": experiment["dataset_id"], "runName": experiment["run_name"]})
+    ck.eq(len(listed["data"]), 2, "the run items listed")
     ck.done()
 
 

@@ -19,4 +19,6 @@ pub mod time;
 pub use error::{Error, ErrorKind};
 pub use merge::Stamp;
 pub use model::{Level, ObservationType, ScoreDataType, ScoreSource};
-pub use record::{DerivedCost, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+pub use record::{
+    DerivedCost, ExperimentRunItem, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch,
+};

@@ -224,21 +224,51 @@ record!(
     }
 );
 
+/// A root span's link of its trace to a dataset item under an experiment run, as SDKs that
+/// tag their spans instead of calling the run items API send it. The store writes it with the
+/// span: the run is created when missing, the run item once per span, and nothing at all when
+/// the dataset has no such item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentRunItem {
+    pub dataset_id: String,
+    pub dataset_item_id: String,
+    pub run_name: String,
+    pub run_description: Option<String>,
+    /// JSON text.
+    pub run_metadata: Option<String>,
+    pub trace_id: String,
+    pub observation_id: String,
+    /// The dataset version the item was read at; `None` reads its current state.
+    pub dataset_version: Option<Micros>,
+    pub created_at: Micros,
+}
+
+impl ExperimentRunItem {
+    /// The run item's id: one per span, so a span delivered again links nothing twice.
+    pub fn run_item_id(&self) -> String {
+        format!("{}-{}", self.trace_id, self.observation_id)
+    }
+}
+
 /// Everything one request asks the store to write, already converted and validated.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteBatch {
     pub traces: Vec<TraceRecord>,
     pub observations: Vec<ObservationRecord>,
     pub scores: Vec<ScoreRecord>,
+    pub run_items: Vec<ExperimentRunItem>,
 }
 
 impl WriteBatch {
     pub fn is_empty(&self) -> bool {
-        self.traces.is_empty() && self.observations.is_empty() && self.scores.is_empty()
+        self.traces.is_empty()
+            && self.observations.is_empty()
+            && self.scores.is_empty()
+            && self.run_items.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.traces.len() + self.observations.len() + self.scores.len()
+        self.traces.len() + self.observations.len() + self.scores.len() + self.run_items.len()
     }
 
     /// Appends another batch.
@@ -246,6 +276,7 @@ impl WriteBatch {
         self.traces.extend(other.traces);
         self.observations.extend(other.observations);
         self.scores.extend(other.scores);
+        self.run_items.extend(other.run_items);
     }
 
     /// Merges records of the same entity within the batch, so each id appears once.

@@ -213,6 +213,12 @@ pub const EXPERIMENT_NAME: &str = "langfuse.experiment.name";
 /// assert_eq!(spindle_semconv::EXPERIMENT_DESCRIPTION, "langfuse.experiment.description");
 /// ```
 pub const EXPERIMENT_DESCRIPTION: &str = "langfuse.experiment.description";
+/// Experiment (run) metadata, as JSON text.
+///
+/// ```
+/// assert_eq!(spindle_semconv::EXPERIMENT_METADATA, "langfuse.experiment.metadata");
+/// ```
+pub const EXPERIMENT_METADATA: &str = "langfuse.experiment.metadata";
 /// Dataset id of an experiment over a dataset.
 ///
 /// ```
@@ -225,6 +231,12 @@ pub const EXPERIMENT_DATASET_ID: &str = "langfuse.experiment.dataset.id";
 /// assert_eq!(spindle_semconv::EXPERIMENT_ITEM_ID, "langfuse.experiment.item.id");
 /// ```
 pub const EXPERIMENT_ITEM_ID: &str = "langfuse.experiment.item.id";
+/// Dataset version (an ISO-8601 time) the experiment read its dataset item at.
+///
+/// ```
+/// assert_eq!(spindle_semconv::EXPERIMENT_ITEM_VERSION, "langfuse.experiment.item.version");
+/// ```
+pub const EXPERIMENT_ITEM_VERSION: &str = "langfuse.experiment.item.version";
 /// Expected output of the experiment item, as JSON text.
 ///
 /// ```

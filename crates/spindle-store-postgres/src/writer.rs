@@ -11,7 +11,9 @@
 
 use deadpool_postgres::{Client, Transaction};
 use spindle_core::time::Micros;
-use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+use spindle_core::{
+    Error, ExperimentRunItem, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch,
+};
 use spindle_cost::Pricer;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -19,8 +21,7 @@ use tokio_postgres::types::ToSql;
 
 use super::clean::{clean_observation, clean_score, clean_trace};
 use super::reads::Reader;
-use super::{decode_rows, is_conflict, now_micros, pg_error};
-use spindle_store::models_sql;
+use super::{decode_rows, is_conflict, now_micros, pg_error, postgres_execute};
 use spindle_store::search::{observation_text, trace_text, SearchChanges, SearchText};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
@@ -29,6 +30,7 @@ use spindle_store::sql::rows::{
 };
 use spindle_store::sql::{Dialect, RowAccess};
 use spindle_store::Result;
+use spindle_store::{datasets_sql, models_sql};
 
 /// How often a transaction aborted by a deadlock or serialization failure is retried.
 const MAX_ATTEMPTS: u32 = 8;
@@ -65,7 +67,7 @@ pub(crate) async fn apply(
         let result = apply_once(
             client,
             project_id,
-            (&traces, &observations, &scores),
+            (&traces, &observations, &scores, &batch.run_items),
             &finish,
         )
         .await;
@@ -85,12 +87,13 @@ type Folded<'a> = (
     &'a [TraceRecord],
     &'a [ObservationRecord],
     &'a [ScoreRecord],
+    &'a [ExperimentRunItem],
 );
 
 async fn apply_once(
     client: &mut Client,
     project_id: &str,
-    (traces, observations, scores): Folded<'_>,
+    (traces, observations, scores, run_items): Folded<'_>,
     finish_observation: &(dyn Fn(&mut ObservationRecord) + Sync),
 ) -> Result<()> {
     let transaction = client.transaction().await.map_err(pg_error)?;
@@ -109,6 +112,14 @@ async fn apply_once(
     .await?;
     merge_rows(&transaction, project_id, scores, now, &|_| {}, &mut search).await?;
     super::search::flush(search, &transaction, project_id).await?;
+    for link in run_items {
+        let [run, run_item] =
+            datasets_sql::experiment_run_item_statements(Dialect::Postgres, project_id, link, now);
+        postgres_execute(&transaction, &run).await?;
+        if postgres_execute(&transaction, &run_item).await? == 0 {
+            datasets_sql::log_unlinked(link);
+        }
+    }
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
     transaction.commit().await.map_err(pg_error)
 }

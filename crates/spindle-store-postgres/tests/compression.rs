@@ -34,6 +34,7 @@ async fn large_inputs_are_stored_with_lz4() {
                 traces: vec![trace],
                 observations: vec![observation],
                 scores: Vec::new(),
+                run_items: Vec::new(),
             },
         )
         .await

@@ -88,6 +88,7 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
         traces: vec![record],
         observations,
         scores: vec![score],
+        run_items: Vec::new(),
     }
 }
 

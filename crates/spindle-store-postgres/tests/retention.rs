@@ -50,6 +50,7 @@ fn trace_batch(id: &str, at: i64) -> WriteBatch {
         traces: vec![trace],
         observations,
         scores: vec![score],
+        run_items: Vec::new(),
     }
 }
 

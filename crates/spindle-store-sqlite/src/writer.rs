@@ -16,8 +16,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::reads::Reader;
-use super::{now_micros, sql_error};
-use spindle_store::models_sql;
+use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
@@ -26,6 +25,7 @@ use spindle_store::sql::rows::{
 };
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed};
 use spindle_store::Result;
+use spindle_store::{datasets_sql, models_sql};
 
 /// A job run on the writer's connection, outside any group (keys, deletes, media, ...).
 pub(crate) type ExecJob = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -430,6 +430,18 @@ fn apply(
                         execute_row(statement, project_id, &encoded, created_at, now)
                     },
                 )?;
+            }
+            for link in batches.iter().flat_map(|b| b.run_items.iter()) {
+                let [run, run_item] = datasets_sql::experiment_run_item_statements(
+                    Dialect::Sqlite,
+                    project_id,
+                    link,
+                    now,
+                );
+                sqlite_execute(&transaction, &run)?;
+                if sqlite_execute(&transaction, &run_item)? == 0 {
+                    datasets_sql::log_unlinked(link);
+                }
             }
             if new_traces > 0 || new_observations > 0 {
                 add_counts(&transaction, project_id, new_traces, new_observations)?;

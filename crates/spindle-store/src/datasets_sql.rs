@@ -11,7 +11,7 @@ use spindle_core::dataset::{
     NewRunItem,
 };
 use spindle_core::time::format_iso;
-use spindle_core::Error;
+use spindle_core::{Error, ExperimentRunItem};
 
 use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
@@ -618,13 +618,7 @@ async fn create_run_item(
     // The item as it was at the requested version (now when none), which must be active:
     // archived items take no part in new runs and are as absent as deleted ones (a 404, as
     // in Langfuse).
-    // Times on the wire have millisecond precision: a version of a whole millisecond covers
-    // all of it, so an item's own `updatedAt` names the state it shows.
-    let at = match request.dataset_version {
-        None => i64::MAX,
-        Some(version) if version % 1000 == 0 => version + 999,
-        Some(version) => version,
-    };
+    let at = version_bound(request.dataset_version);
     let (item, valid_from) = item_version_at(db, project_id, &request.dataset_item_id, at)
         .await?
         .filter(|(item, _)| item.status == ItemStatus::Active)
@@ -702,6 +696,111 @@ async fn create_run_item(
         .ok_or_else(|| {
             Error::internal(format!("run item {:?}: created but not found", run_item.id))
         })
+}
+
+/// The last time a dataset version covers (now when there is none). Times on the wire have
+/// millisecond precision: a version of a whole millisecond covers all of it, so an item's own
+/// `updatedAt` names the state it shows.
+fn version_bound(version: Option<i64>) -> i64 {
+    match version {
+        None => i64::MAX,
+        Some(version) if version % 1000 == 0 => version + 999,
+        Some(version) => version,
+    }
+}
+
+/// `i.id = … AND i.dataset_id = … AND i.status = 'ACTIVE' AND <in force at the version>`: the
+/// version `i` (of `dataset_item_versions`) an experiment's span can link, when the dataset
+/// has the item and it is active.
+fn linkable_item(dialect: Dialect, link: &ExperimentRunItem) -> Sql {
+    let mut sql = Sql::new(dialect, "i.id = ");
+    sql.bind(link.dataset_item_id.as_str())
+        .push(" AND i.dataset_id = ")
+        .bind(link.dataset_id.as_str())
+        .push(" AND i.status = ")
+        .bind(ItemStatus::Active.as_str())
+        .and(in_force_at(dialect, version_bound(link.dataset_version)));
+    sql
+}
+
+/// The statements that write an experiment span's run item in the span's own transaction:
+/// the run upserted by dataset and name (keeping the description and metadata a span leaves
+/// out), then the run item, one per span (a span delivered again changes nothing). Both
+/// insert only when the dataset has the item at the span's dataset version, so an unknown
+/// dataset or item writes nothing and fails nothing.
+pub fn experiment_run_item_statements(
+    dialect: Dialect,
+    project_id: &str,
+    link: &ExperimentRunItem,
+    now: i64,
+) -> [Sql; 2] {
+    let run = RunRow {
+        id: new_uuid(),
+        project_id: project_id.to_owned(),
+        dataset_id: link.dataset_id.clone(),
+        name: link.run_name.clone(),
+        description: link.run_description.clone(),
+        metadata: link.run_metadata.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut upsert_run = insert_select(dialect, "dataset_runs", RUN_COLUMNS, run.values(), &[]);
+    upsert_run
+        .push(" FROM dataset_item_versions i WHERE i.project_id = ")
+        .bind(project_id)
+        .and(linkable_item(dialect, link));
+    upsert_run.push(&on_conflict_keep_absent(
+        "dataset_runs",
+        "project_id, dataset_id, name",
+        &["description", "metadata"],
+    ));
+    let run_item = RunItemRow {
+        id: link.run_item_id(),
+        project_id: project_id.to_owned(),
+        run_id: String::new(),
+        dataset_item_id: link.dataset_item_id.clone(),
+        trace_id: link.trace_id.clone(),
+        observation_id: Some(link.observation_id.clone()),
+        dataset_version: None,
+        created_at: link.created_at,
+        updated_at: link.created_at,
+    };
+    let mut insert_item = insert_select(
+        dialect,
+        "dataset_run_items",
+        RUN_ITEM_COLUMNS,
+        run_item.values(),
+        &[
+            ("run_id", Sql::new(dialect, "r.id")),
+            ("dataset_version", Sql::new(dialect, "i.valid_from")),
+        ],
+    );
+    insert_item
+        .push(
+            " FROM dataset_runs r JOIN dataset_item_versions i \
+             ON i.project_id = r.project_id AND i.dataset_id = r.dataset_id \
+             WHERE r.project_id = ",
+        )
+        .bind(project_id)
+        .push(" AND r.dataset_id = ")
+        .bind(link.dataset_id.as_str())
+        .push(" AND r.name = ")
+        .bind(link.run_name.as_str())
+        .and(linkable_item(dialect, link));
+    insert_item.push(" ON CONFLICT (project_id, id) DO NOTHING");
+    [upsert_run, insert_item]
+}
+
+/// Notes an experiment span whose run item statement inserted nothing: it was linked before,
+/// or the dataset has no such active item at its version.
+pub fn log_unlinked(link: &ExperimentRunItem) {
+    tracing::debug!(
+        dataset_id = %link.dataset_id,
+        dataset_item_id = %link.dataset_item_id,
+        run = %link.run_name,
+        trace_id = %link.trace_id,
+        "experiment span added no run item: already linked, or no such active dataset item"
+    );
 }
 
 /// The run `run_name` of the dataset with id `dataset_id`.

@@ -4,7 +4,8 @@ that archives one), read it back with get_dataset and the API client (list datas
 items by dataset and by source trace, get an item, delete an item), and the error cases (an
 unknown dataset, an item of an unknown dataset). With 4.x also runs: dataset.run_experiment
 with a task and an evaluator (one run item per item, linked to the task's trace), then the
-runs listed, one read with its items, its items listed by the API client, and deleted.
+runs listed, one read with its items, its items listed by the API client, and deleted. With
+5.x, whose run_experiment only tags its spans, the same experiment for the test to read back.
 Prints what it saw; the test reads the rest back."""
 
 import os
@@ -33,54 +34,75 @@ def run_summary(run):
             "dataset_name": run.dataset_name}
 
 
-def experiment(lf, summary, run, major):
-    """4.x: a run through dataset.run_experiment, read back and deleted; returns the
-    dataset's name."""
-    name = f"compat-{run}-{major}/experiment"
+def capitals_dataset(lf, name):
+    """A dataset of two countries and their capitals, read back."""
     lf.create_dataset(name=name)
     for country, capital in [("Italy", "Rome"), ("France", "Paris")]:
         lf.create_dataset_item(dataset_name=name, input={"country": country}, expected_output=capital)
-    dataset = lf.get_dataset(name)
+    return lf.get_dataset(name)
 
-    def task(*, item, **kwargs):
-        return {"Italy": "Rome", "France": "Lyon"}[item.input["country"]]
 
-    def exact(*, input, output, expected_output=None, **kwargs):
-        from langfuse import Evaluation
+def task(*, item, **kwargs):
+    """The experiments' task: right about Italy, wrong about France."""
+    return {"Italy": "Rome", "France": "Lyon"}[item.input["country"]]
 
-        return Evaluation(name="exact", value=1.0 if output == expected_output else 0.0)
 
+def exact(*, input, output, expected_output=None, **kwargs):
+    from langfuse import Evaluation
+
+    return Evaluation(name="exact", value=1.0 if output == expected_output else 0.0)
+
+
+def first_run(lf, run, major):
+    """The capitals dataset and a first run over it with a description and metadata: the
+    dataset's name, the dataset, and what the run gave."""
+    name = f"compat-{run}-{major}/experiment"
+    dataset = capitals_dataset(lf, name)
     result = dataset.run_experiment(
-        name="capitals", run_name=f"run-{run}", description="first try", task=task, evaluators=[exact],
+        name="capitals", run_name=f"run-{run}-{major}", description="first try", task=task, evaluators=[exact],
         metadata={"model": "lookup"},
     )
-    summary["experiment"] = {
+    return name, dataset, {
         "dataset_id": dataset.id,
-        "run_name": f"run-{run}",
+        "run_name": f"run-{run}-{major}",
         "items": [{"output": r.output, "trace_id": r.trace_id,
                    "evaluations": [(e.name, e.value) for e in r.evaluations]}
                   for r in result.item_results],
     }
+
+
+def experiment(lf, summary, run, major):
+    """4.x: a run through dataset.run_experiment, read back and deleted; returns the
+    dataset's name."""
+    name, dataset, summary["experiment"] = first_run(lf, run, major)
     runs = lf.get_dataset_runs(dataset_name=name)
     summary["runs"] = {"total": runs.meta.total_items, "data": [run_summary(r) for r in runs.data]}
-    read = lf.get_dataset_run(dataset_name=name, run_name=f"run-{run}")
+    read = lf.get_dataset_run(dataset_name=name, run_name=f"run-{run}-{major}")
     summary["run"] = run_summary(read)
     summary["run_items"] = [
         {"dataset_item_id": i.dataset_item_id, "trace_id": i.trace_id, "observation_id": i.observation_id,
          "run_name": i.dataset_run_name}
         for i in read.dataset_run_items
     ]
-    listed = lf.api.dataset_run_items.list(dataset_id=dataset.id, run_name=f"run-{run}", limit=1)
+    listed = lf.api.dataset_run_items.list(dataset_id=dataset.id, run_name=f"run-{run}-{major}", limit=1)
     summary["run_items_page"] = {"total": listed.meta.total_items, "pages": listed.meta.total_pages,
                                  "count": len(listed.data)}
-    experiments_api(lf, summary, dataset, f"run-{run}")
+    experiments_api(lf, summary, dataset, f"run-{run}-{major}")
     # A second run with the same evaluator, kept for its aggregates.
     dataset.run_experiment(name="capitals", run_name=f"kept-{run}", task=task, evaluators=[exact])
     summary["aggregated_run"] = f"kept-{run}"
     summary["experiment"]["dataset_name"] = name
-    summary["delete_run"] = lf.delete_dataset_run(dataset_name=name, run_name=f"run-{run}").message
+    summary["delete_run"] = lf.delete_dataset_run(dataset_name=name, run_name=f"run-{run}-{major}").message
     summary["runs_after_delete"] = [r.name for r in lf.get_dataset_runs(dataset_name=name).data]
     return name
+
+
+def experiment_v5(lf, summary, run, major):
+    """5.x: dataset.run_experiment with an evaluator. The SDK only tags its spans; the test
+    reads the run and its run items back through the public API."""
+    name, dataset, experiment_summary = first_run(lf, run, major)
+    summary["experiment_v5"] = {**experiment_summary, "dataset_name": name,
+                                "item_ids": sorted(item.id for item in dataset.items)}
 
 
 def experiments_api(lf, summary, dataset, run_name):
@@ -172,6 +194,8 @@ def main(major):
     refused_by_schemas = schemas(lf, summary, run, major)
     summary["has_runs_api"] = hasattr(lf.api, "dataset_run_items")
     experiment_name = experiment(lf, summary, run, major) if summary["has_runs_api"] else None
+    if not summary["has_runs_api"]:
+        experiment_v5(lf, summary, run, major)
 
     # Errors. What the SDK logs about them is expected, kept apart from the run's log.
     expected_from = len(collector.records)

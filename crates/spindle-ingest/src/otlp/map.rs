@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::model::normalize_environment;
 use spindle_core::time::{nanos_to_micros, parse_iso, Micros};
-use spindle_core::{Level, ObservationRecord, ObservationType, TraceRecord, WriteBatch};
+use spindle_core::{
+    ExperimentRunItem, Level, ObservationRecord, ObservationType, TraceRecord, WriteBatch,
+};
 use spindle_semconv as semconv;
 use std::collections::BTreeMap;
 
@@ -99,7 +101,62 @@ fn map_span(context: &SpanContext<'_>, now: Micros, batch: &mut WriteBatch) {
         explicit.stamp_unstamped(trace_stamp);
         batch.traces.push(explicit);
     }
+    if is_root && is_python_sdk_from_5(context) {
+        batch
+            .run_items
+            .extend(experiment_run_item(context, &observation.id, start));
+    }
     batch.observations.push(observation);
+}
+
+/// Whether the span comes from Python SDK 5.x or later, whose experiments link their dataset
+/// items only through span attributes (earlier versions and the JS SDK set the same attributes
+/// but create their run items through the API too).
+fn is_python_sdk_from_5(context: &SpanContext<'_>) -> bool {
+    let major = context
+        .scope
+        .version
+        .split(['.', '-', '+'])
+        .next()
+        .and_then(|part| part.parse::<u32>().ok());
+    context.is_langfuse_scope()
+        && matches!(major, Some(major) if major >= 5)
+        && context
+            .resource
+            .get(semconv::RESOURCE_SDK_LANGUAGE)
+            .and_then(Attr::as_str)
+            == Some("python")
+}
+
+/// The dataset run item a root span of an experiment over a dataset stands for: Python SDK
+/// 5.x tags the span with the dataset, the item and the run name instead of creating the run
+/// item through the API.
+fn experiment_run_item(
+    context: &SpanContext<'_>,
+    observation_id: &str,
+    start: Micros,
+) -> Option<ExperimentRunItem> {
+    let dataset_id = context.text(&[semconv::EXPERIMENT_DATASET_ID])?;
+    let dataset_item_id = context.text(&[semconv::EXPERIMENT_ITEM_ID])?;
+    let run_name = context.text(&[semconv::EXPERIMENT_NAME])?;
+    let run_metadata = context
+        .text(&[semconv::EXPERIMENT_METADATA])
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .filter(|value| !value.is_null())
+        .map(|value| value.to_string());
+    Some(ExperimentRunItem {
+        dataset_id,
+        dataset_item_id,
+        run_name,
+        run_description: context.text(&[semconv::EXPERIMENT_DESCRIPTION]),
+        run_metadata,
+        trace_id: context.span.trace_id.clone(),
+        observation_id: observation_id.to_owned(),
+        dataset_version: context
+            .text(&[semconv::EXPERIMENT_ITEM_VERSION])
+            .and_then(|text| parse_iso(&text)),
+        created_at: start,
+    })
 }
 
 fn span_times(span: &Span, now: Micros) -> (Micros, Micros) {

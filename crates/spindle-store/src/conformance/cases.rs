@@ -136,6 +136,7 @@ pub async fn round_trip_every_field(harness: &Harness) {
             traces: vec![trace_record.clone()],
             observations: vec![observation_record.clone()],
             scores: vec![score_record.clone()],
+            run_items: Vec::new(),
         },
     )
     .await;
@@ -213,6 +214,7 @@ pub async fn trace_tree_leaves_out_payloads(harness: &Harness) {
             traces: vec![full_trace("trace-1")],
             observations: vec![full_observation("obs-1", "trace-1"), child],
             scores: vec![full_score("score-1", "trace-1")],
+            run_items: Vec::new(),
         },
     )
     .await;
@@ -566,6 +568,7 @@ pub async fn project_isolation(harness: &Harness) {
             traces: vec![full_trace("shared-id")],
             observations: vec![full_observation("obs-1", "shared-id")],
             scores: vec![full_score("score-1", "shared-id")],
+            run_items: Vec::new(),
         },
     )
     .await;
@@ -740,6 +743,7 @@ async fn seed_filter_traces(store: &Arc<dyn Store>) {
             traces,
             observations,
             scores: Vec::new(),
+            run_items: Vec::new(),
         },
     )
     .await;
@@ -2238,6 +2242,7 @@ pub async fn daily_metrics(harness: &Harness) {
                 generation("c1", "c", day2, Some("gpt"), 100, 50, 2.0),
             ],
             scores: Vec::new(),
+            run_items: Vec::new(),
         },
     )
     .await;

@@ -13,8 +13,10 @@ use super::fixtures::{
 use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
 use crate::experiments::{ExperimentItemQuery, ExperimentQuery};
 use crate::{ErrorKind, Store};
-use spindle_core::dataset::{ItemStatus, NewDataset, NewDatasetItem, NewRunItem};
-use spindle_core::{ObservationRecord, ScoreDataType, WriteBatch};
+use spindle_core::dataset::{
+    DatasetRun, DatasetRunItem, ItemStatus, NewDataset, NewDatasetItem, NewRunItem,
+};
+use spindle_core::{ExperimentRunItem, ObservationRecord, ScoreDataType, WriteBatch};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -36,6 +38,7 @@ macro_rules! datasets_conformance_suite {
             dataset_runs_start_with_their_first_item,
             dataset_items_read_as_they_were,
             dataset_runs_aggregate_their_traces_and_compare,
+            experiment_spans_link_their_dataset_items,
         );
     };
 }
@@ -744,6 +747,7 @@ pub async fn dataset_runs_aggregate_their_traces_and_compare<S: DatasetsStore>(s
                     measured_observation("tb3-o", "tb3", 1, 2.0),
                 ],
                 scores: Vec::new(),
+                run_items: Vec::new(),
             },
         )
         .await
@@ -1069,4 +1073,142 @@ pub async fn dataset_runs_aggregate_their_traces_and_compare<S: DatasetsStore>(s
     })
     .await;
     assert_eq!(none_later.total_items, 0);
+}
+
+/// The run `run` of dataset `dataset` in [`PROJECT`] with its items, which must exist.
+async fn existing_run<S: DatasetsStore>(
+    store: &S,
+    dataset: &str,
+    run: &str,
+) -> (DatasetRun, Vec<DatasetRunItem>) {
+    store
+        .get_dataset_run(PROJECT, dataset, run)
+        .await
+        .expect("read run")
+        .unwrap_or_else(|| panic!("run {run} of {dataset} exists"))
+}
+
+/// A span of an experiment run: its trace, its observation and the run item it claims.
+fn experiment_span(trace_id: &str, dataset_id: &str, item_id: &str, run_name: &str) -> WriteBatch {
+    let observation_id = format!("{trace_id}-root");
+    WriteBatch {
+        traces: vec![simple_trace(trace_id, BASE, "experiment-item-run")],
+        observations: vec![simple_observation(&observation_id, trace_id, BASE, None)],
+        scores: Vec::new(),
+        run_items: vec![ExperimentRunItem {
+            dataset_id: dataset_id.to_owned(),
+            dataset_item_id: item_id.to_owned(),
+            run_name: run_name.to_owned(),
+            run_description: Some("first try".to_owned()),
+            run_metadata: Some(r#"{"model":"lookup"}"#.to_owned()),
+            trace_id: trace_id.to_owned(),
+            observation_id,
+            dataset_version: None,
+            created_at: BASE,
+        }],
+    }
+}
+
+/// Spans that name a dataset item and a run create the run and its run item with the span,
+/// once however often they are delivered; an unknown dataset, an unknown item or an archived
+/// one links nothing and fails nothing.
+pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: Arc<S>) {
+    let created = store
+        .upsert_dataset(PROJECT, &dataset("exp"))
+        .await
+        .expect("create");
+    for (id, status) in [
+        ("e1", ItemStatus::Active),
+        ("e2", ItemStatus::Active),
+        ("e3", ItemStatus::Archived),
+    ] {
+        let new = NewDatasetItem {
+            status: Some(status),
+            ..item("exp", Some(id), "1")
+        };
+        store
+            .upsert_dataset_item(PROJECT, &new)
+            .await
+            .expect("item");
+    }
+
+    let first = experiment_span("tx1", &created.id, "e1", "r1");
+    store.write(PROJECT, first.clone()).await.expect("write");
+    // Delivered again: nothing more.
+    store.write(PROJECT, first).await.expect("write again");
+    store
+        .write(PROJECT, experiment_span("tx2", &created.id, "e2", "r1"))
+        .await
+        .expect("second item");
+
+    let (run, items) = existing_run(store.as_ref(), "exp", "r1").await;
+    assert_eq!(run.dataset_id, created.id);
+    assert_eq!(run.description.as_deref(), Some("first try"));
+    assert_eq!(run.metadata.as_deref(), Some(r#"{"model":"lookup"}"#));
+    let mut linked: Vec<_> = items
+        .iter()
+        .map(|i| {
+            (
+                i.dataset_item_id.as_str(),
+                i.trace_id.as_str(),
+                i.observation_id.as_deref(),
+                i.run_name.as_str(),
+            )
+        })
+        .collect();
+    linked.sort_unstable();
+    assert_eq!(
+        linked,
+        [
+            ("e1", "tx1", Some("tx1-root"), "r1"),
+            ("e2", "tx2", Some("tx2-root"), "r1")
+        ]
+    );
+    assert!(
+        items.iter().all(|i| i.dataset_version.is_some()),
+        "each run item records the item version it read"
+    );
+
+    // Nothing to link: the spans are still written.
+    for (trace_id, dataset_id, item_id) in [
+        ("tx3", created.id.as_str(), "absent"),
+        ("tx4", "no-such-dataset", "e1"),
+        ("tx5", created.id.as_str(), "e3"),
+    ] {
+        store
+            .write(
+                PROJECT,
+                experiment_span(trace_id, dataset_id, item_id, "r2"),
+            )
+            .await
+            .expect("a span without its item is still written");
+        assert!(
+            store
+                .get_trace(PROJECT, trace_id)
+                .await
+                .expect("read trace")
+                .is_some(),
+            "trace {trace_id} stored"
+        );
+    }
+    let runs = store
+        .list_dataset_runs(PROJECT, "exp", page(1, 10))
+        .await
+        .expect("runs")
+        .expect("the dataset exists");
+    assert_eq!(
+        runs.items
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["r1"],
+        "no run without an item to link"
+    );
+    // Another project has no such dataset item.
+    store
+        .write(OTHER, experiment_span("tx6", &created.id, "e1", "r1"))
+        .await
+        .expect("other project");
+    let (_, items) = existing_run(store.as_ref(), "exp", "r1").await;
+    assert_eq!(items.len(), 2, "other projects' spans link nothing here");
 }

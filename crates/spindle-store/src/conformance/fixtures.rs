@@ -101,6 +101,7 @@ pub fn trace_with_observations(
         traces: vec![trace],
         observations,
         scores: Vec::new(),
+        run_items: Vec::new(),
     }
 }
 

@@ -107,6 +107,7 @@ async fn seed(store: &Arc<dyn Store>) {
             categorical("sc5", "t2", "sad"),
             categorical("sc6", "t3", "happy"),
         ],
+        run_items: Vec::new(),
     };
     store.write(P, batch).await.expect("seed the metrics rows");
 }

@@ -11,6 +11,15 @@ fn s(text: &str) -> Attr {
 /// Maps one span of `scope` (trace `0123…`, span `…aa`, from 1 s to 3 s) with `attributes`
 /// and coalesces the batch.
 fn map_span(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>) -> WriteBatch {
+    map_sdk_span((scope, "", None), parent, attributes)
+}
+
+/// [`map_span`] from an SDK: the scope's name and version, and the SDK's language.
+fn map_sdk_span(
+    (scope, version, language): (&str, &str, Option<&str>),
+    parent: Option<&str>,
+    attributes: Vec<(&str, Attr)>,
+) -> WriteBatch {
     let span = Span {
         trace_id: "0123456789abcdef0123456789abcdef".into(),
         span_id: "00000000000000aa".into(),
@@ -30,10 +39,16 @@ fn map_span(scope: &str, parent: Option<&str>, attributes: Vec<(&str, Attr)>) ->
     };
     let export = Export {
         resource_spans: vec![ResourceSpans {
-            resource: Attrs::default(),
+            resource: Attrs(
+                language
+                    .map(|language| (semconv::RESOURCE_SDK_LANGUAGE.to_owned(), s(language)))
+                    .into_iter()
+                    .collect(),
+            ),
             scope_spans: vec![ScopeSpans {
                 scope: Scope {
                     name: scope.into(),
+                    version: version.into(),
                     ..Scope::default()
                 },
                 spans: vec![span],
@@ -328,4 +343,77 @@ fn vercel_ai_sdk_wrapper_spans_stay_spans() {
         ("ai.toolCall.name", s("weather")),
     ]);
     assert_eq!(tool.observation_type, Some(ObservationType::Tool));
+}
+
+const PYTHON_5: (&str, &str, Option<&str>) = (semconv::SCOPE_NAME, "5.2.0", Some("python"));
+
+/// The attributes Python SDK 5.x sets on the root span of an experiment item.
+fn experiment_attributes() -> Vec<(&'static str, Attr)> {
+    vec![
+        (semconv::EXPERIMENT_ID, s("exp-1")),
+        (semconv::EXPERIMENT_NAME, s("run-1")),
+        (semconv::EXPERIMENT_DESCRIPTION, s("first try")),
+        (semconv::EXPERIMENT_METADATA, s(r#"{"model": "lookup"}"#)),
+        (semconv::EXPERIMENT_DATASET_ID, s("ds-1")),
+        (semconv::EXPERIMENT_ITEM_ID, s("item-1")),
+        (
+            semconv::EXPERIMENT_ITEM_VERSION,
+            s("2025-01-02T03:04:05.678000Z"),
+        ),
+    ]
+}
+
+#[test]
+fn experiment_root_spans_link_their_dataset_item() {
+    let batch = map_sdk_span(PYTHON_5, None, experiment_attributes());
+    assert_eq!(
+        batch.run_items,
+        [ExperimentRunItem {
+            dataset_id: "ds-1".into(),
+            dataset_item_id: "item-1".into(),
+            run_name: "run-1".into(),
+            run_description: Some("first try".into()),
+            run_metadata: Some(r#"{"model":"lookup"}"#.into()),
+            trace_id: "0123456789abcdef0123456789abcdef".into(),
+            observation_id: "00000000000000aa".into(),
+            dataset_version: parse_iso("2025-01-02T03:04:05.678Z"),
+            created_at: 1_000_000,
+        }]
+    );
+    assert!(batch.run_items[0].dataset_version.is_some());
+}
+
+#[test]
+fn only_root_spans_with_a_dataset_item_and_a_run_link() {
+    let child = map_span(
+        semconv::SCOPE_NAME,
+        Some("00000000000000bb"),
+        experiment_attributes(),
+    );
+    assert_eq!(child.run_items, [], "a child span of the item's trace");
+    for missing in [
+        semconv::EXPERIMENT_DATASET_ID,
+        semconv::EXPERIMENT_ITEM_ID,
+        semconv::EXPERIMENT_NAME,
+    ] {
+        let attributes = experiment_attributes()
+            .into_iter()
+            .filter(|(key, _)| *key != missing)
+            .collect();
+        let batch = map_sdk_span(PYTHON_5, None, attributes);
+        assert_eq!(batch.run_items, [], "without {missing}");
+        assert_eq!(batch.observations.len(), 1, "the span is still mapped");
+    }
+}
+
+#[test]
+fn sdks_that_create_run_items_through_the_api_link_nothing_more() {
+    for sdk in [
+        (semconv::SCOPE_NAME, "4.3.1", Some("python")),
+        (semconv::SCOPE_NAME, "5.11.1", Some("js")),
+        ("other-scope", "5.2.0", Some("python")),
+    ] {
+        let batch = map_sdk_span(sdk, None, experiment_attributes());
+        assert_eq!(batch.run_items, [], "{sdk:?}");
+    }
 }
