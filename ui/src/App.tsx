@@ -18,6 +18,7 @@ import { Settings } from "./pages/Settings";
 import { Models } from "./pages/Models";
 import { PromptPage, Prompts } from "./pages/Prompts";
 import { Queues } from "./pages/Queues";
+import { Review } from "./pages/Review";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
@@ -64,7 +65,8 @@ function Shell(props: { me: Me; onSignedOut: () => void }) {
   const [theme, setTheme] = useState<Theme>((document.documentElement.dataset.theme as Theme) ?? "light");
   const projects = props.me.projects;
   const params = match("/project/:project/:section", location.path) ??
-    match("/project/:project/:section/:id", location.path) ?? { project: "", section: "" };
+    match("/project/:project/:section/:id", location.path) ??
+    match("/project/:project/:section/:id/review", location.path) ?? { project: "", section: "" };
   const projectId = params.project;
   useEffect(() => {
     if (projects.length === 0) return;
@@ -142,6 +144,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   if (params) return <UserPage projectId={projectId} userId={params.id} />;
   params = match("/project/:project/sessions/:id", path);
   if (params) return <SessionPage projectId={projectId} sessionId={params.id} />;
+  params = match("/project/:project/queues/:id/review", path);
+  if (params) return <Review projectId={projectId} queueId={params.id} />;
   params = match("/project/:project/prompts/:name", path);
   if (params) return <PromptPage projectId={projectId} name={params.name} search={props.search} />;
   params = match("/project/:project/:section", path);
