@@ -28,7 +28,7 @@ def test_queue_created_and_items_reviewed(api, run):
     ck = Check(f"python {run['major']} annotation queues")
     queue = run["queue"]
     ck.eq(queue["description"], "answers to check", "description")
-    ck.eq(queue["score_config_ids"], ["config-a"], "score config ids")
+    ck.eq(queue["score_config_ids"], [run["config_id"]], "score config ids")
     ck.eq(run["queue_read"], queue["name"], "get_queue")
     ck.true(run["queue_listed"], "list_queues holds the queue")
     trace_item, observation_item, session_item = run["items"]
@@ -73,11 +73,11 @@ def test_errors(run):
     ck = Check(f"python {run['major']} review errors")
     errors = run["errors"]
     for key, status in [("unknown_queue", 404), ("items_of_unknown_queue", 404), ("item_in_unknown_queue", 404),
-                        ("prompt_item", 400), ("duplicate_queue", 400), ("unknown_user", 404),
+                        ("prompt_item", 400), ("duplicate_queue", 400), ("unknown_config", 400), ("unknown_user", 404),
                         ("missing_object", 404), ("bad_object_type", 400), ("too_long", 400),
                         ("id_without_type", 400), ("unknown_comment", 404)]:
         ck.eq(status_of(errors[key]), status, key)
-    for key, field in [("prompt_item", "objectType"), ("duplicate_queue", "name"), ("unknown_user", "userId"),
+    for key, field in [("prompt_item", "objectType"), ("duplicate_queue", "name"), ("unknown_config", "scoreConfigIds"), ("unknown_user", "userId"),
                        ("missing_object", "objectId"), ("bad_object_type", "objectType"),
                        ("too_long", "content"), ("id_without_type", "objectType")]:
         ck.true(f"{field}:" in (errors[key] or {}).get("text", ""), f"{key} names {field}")
@@ -88,7 +88,7 @@ def test_js_client(api, js_run):
     ck = Check("javascript annotation queues and comments")
     assert_clean_run(js_run)
     run = js_run
-    ck.eq(run["queue"]["score_config_ids"], ["config-a"], "queue score config ids")
+    ck.eq(run["queue"]["score_config_ids"], [run["config_id"]], "queue score config ids")
     ck.eq(run["queue_read"], run["queue"]["name"], "getQueue")
     ck.true(run["queue_listed"], "listQueues holds the queue")
     trace_item, session_item = run["items"]

@@ -16,6 +16,7 @@ const EMAIL = "admin@e2e.test";
 const PASSWORD = "e2e-password-1";
 const PK = "pk-lf-e2e";
 const SK = "sk-lf-e2e";
+const publicAuth = `Basic ${Buffer.from(`${PK}:${SK}`).toString("base64")}`;
 
 const results = [];
 async function step(name, body) {
@@ -623,12 +624,15 @@ try {
     await page.getByRole("heading", { name: "Annotation queues" }).waitFor();
     await page.getByLabel("Queue name").fill("e2e-triage");
     await page.getByLabel("Queue description").fill("answers to check");
-    await page.getByLabel("Score config ids").fill("helpfulness, tone");
+    await page.getByLabel("Score configs").selectOption([{ label: "e2e-accuracy" }, { label: "e2e-tone" }]);
     await page.getByRole("button", { name: "Create queue" }).click();
     const queueRow = page.locator("table.data tbody tr", { hasText: "e2e-triage" });
     await queueRow.waitFor();
     assert((await queueRow.textContent()).includes("0 of 0 done"), "an empty queue");
-    assert((await queueRow.textContent()).includes("helpfulness, tone"), "its score configs");
+    await waitFor("its score configs, by name", async () => {
+      const text = await queueRow.textContent();
+      return text.includes("e2e-accuracy") && text.includes("e2e-tone");
+    }, 50, 100);
     await queueRow.getByRole("button", { name: "Review" }).click();
     await queueRow.getByText("reviewing").waitFor();
     assert((await queueRow.textContent()).includes(EMAIL), "the member is a reviewer");
@@ -687,6 +691,107 @@ try {
     await page.getByRole("columnheader", { name: "Δ quality" }).waitFor();
     assert((await compared.first().locator("td").last().innerText()) === "0.800", "the score difference");
     await page.screenshot({ path: join(SHOTS, "datasets-compare.png"), fullPage: false });
+  });
+
+  await step("queues: a queue of unknown score configs is refused", async () => {
+    const answer = await fetch(`${base}/api/public/annotation-queues`, {
+      method: "POST",
+      headers: { authorization: publicAuth, "content-type": "application/json" },
+      body: JSON.stringify({ name: "e2e-unknown-configs", scoreConfigIds: ["no-such-config"] }),
+    });
+    assert(answer.status === 400, `status ${answer.status}`);
+    assert((await answer.text()).includes("scoreConfigIds"), "the error names scoreConfigIds");
+  });
+
+  await step("queues: review mode scores three traces with the keyboard only", async () => {
+    const publicApi = async (method, path, body) => {
+      const answer = await fetch(`${base}/api/public${path}`, {
+        method,
+        headers: { authorization: publicAuth, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      assert(answer.ok, `${method} ${path}: ${answer.status} ${await answer.clone().text()}`);
+      return answer.json();
+    };
+    const stars = await publicApi("POST", "/score-configs", { name: "e2e-stars", dataType: "NUMERIC", minValue: 1, maxValue: 5 });
+    const verdict = await publicApi("POST", "/score-configs", {
+      name: "e2e-verdict",
+      dataType: "CATEGORICAL",
+      categories: [
+        { label: "bad", value: 0 },
+        { label: "good", value: 1 },
+        { label: "unsure", value: 2 },
+      ],
+    });
+    await page.goto(`${base}/project/e2e/queues`);
+    await page.getByLabel("Queue name").fill("e2e-keyboard");
+    await page.getByLabel("Score configs").selectOption([{ label: "e2e-stars" }, { label: "e2e-verdict" }]);
+    await page.getByRole("button", { name: "Create queue" }).click();
+    const queueRow = page.locator("table.data tbody tr", { hasText: "e2e-keyboard" });
+    await queueRow.waitFor();
+    const queue = (await publicApi("GET", "/annotation-queues?limit=100")).data.find((q) => q.name === "e2e-keyboard");
+    assert(queue, "the queue is listed by the public API");
+    const traces = (await publicApi("GET", "/traces?limit=3")).data.map((trace) => trace.id);
+    assert(traces.length === 3, "three traces");
+    for (const traceId of traces) {
+      await publicApi("POST", `/annotation-queues/${queue.id}/items`, { objectId: traceId, objectType: "TRACE" });
+    }
+    await page.goto(`${base}/project/e2e/queues`);
+    await waitFor("the queued traces", async () => (await queueRow.textContent()).includes("0 of 3 done"), 50, 200);
+    await queueRow.getByRole("link", { name: "Open review mode" }).click();
+    await page.getByRole("heading", { name: "Review: e2e-keyboard" }).waitFor();
+    const shown = async () => (await page.locator("section[aria-label='Queued object'] h3 code").textContent()).trim();
+    // The keys: a value typed into the focused numeric field, Escape to leave it, a digit for
+    // the category, Enter to save and open the next item; `s` skips.
+    const answers = [];
+    let reviewedNow = 0;
+    const review = async (stars, digit) => {
+      const traceId = await shown();
+      // Each item opens with the first field focused.
+      await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "e2e-stars", null, { timeout: 10_000 });
+      await page.keyboard.type(String(stars));
+      await page.keyboard.press("Escape");
+      await page.keyboard.press(digit);
+      await page.getByRole("button", { name: /good|bad|unsure/, pressed: true }).waitFor();
+      await page.keyboard.press("Enter");
+      answers.push({ traceId, stars, verdict: ["bad", "good", "unsure"][Number(digit) - 1] });
+      reviewedNow += 1;
+      await waitFor("the next item", async () => (await page.locator("[aria-label='Review progress']").textContent()).includes(`${reviewedNow} reviewed`), 50, 200).catch(async (error) => {
+        const alert = await page.locator("[role='alert']").allTextContents();
+        throw new Error(`${error.message}; the page says: ${alert.join(" ") || "nothing"}`);
+      });
+    };
+    await page.locator("input[aria-label='e2e-stars']").waitFor();
+    const first = await shown();
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("s");
+    await waitFor("the skip", async () => (await shown()) !== first, 50, 100);
+    await review(4, "2");
+    await review(2, "1");
+    await page.getByText("Nothing left to review in this queue.").waitFor();
+    await page.reload();
+    reviewedNow = 0;
+    await waitFor("the skipped item comes back", async () => (await page.locator("section[aria-label='Queued object'] h3 code").count()) === 1 && (await shown()) === first, 50, 200);
+    await review(5, "3");
+    await page.getByText("Nothing left to review in this queue.").waitFor();
+    await page.screenshot({ path: join(SHOTS, "review-mode.png"), fullPage: false });
+    const me = await (await page.request.get(`${base}/api/ui/me`)).json();
+    const userId = me.user?.id;
+    assert(userId, "the signed-in user's id");
+    for (const answer of answers) {
+      const scores = (await publicApi("GET", `/v2/scores?traceId=${encodeURIComponent(answer.traceId)}&limit=50`)).data.filter(
+        (score) => score.queueId === queue.id,
+      );
+      const byConfig = Object.fromEntries(scores.map((score) => [score.configId, score]));
+      assert(byConfig[stars.id]?.value === answer.stars, `stars of ${answer.traceId}: ${JSON.stringify(scores)}`);
+      assert(byConfig[verdict.id]?.stringValue === answer.verdict, `verdict of ${answer.traceId}: ${JSON.stringify(scores)}`);
+      for (const score of scores) {
+        assert(score.authorUserId === userId, `author of ${score.id}`);
+        assert(score.source === "ANNOTATION", `source of ${score.id}`);
+      }
+    }
+    const completed = await publicApi("GET", `/annotation-queues/${queue.id}/items?status=COMPLETED`);
+    assert(completed.meta.totalItems === 3, "the three items are completed");
   });
 
   await step("settings: changing the password needs the current one", async () => {

@@ -19,6 +19,7 @@ import { Models } from "./pages/Models";
 import { PromptPage, Prompts } from "./pages/Prompts";
 import { Queues } from "./pages/Queues";
 import { ComparePage, DatasetPage, Datasets } from "./pages/Datasets";
+import { Review } from "./pages/Review";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
@@ -145,6 +146,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   if (params) return <UserPage projectId={projectId} userId={params.id} />;
   params = match("/project/:project/sessions/:id", path);
   if (params) return <SessionPage projectId={projectId} sessionId={params.id} />;
+  params = match("/project/:project/queues/:id/review", path);
+  if (params) return <Review projectId={projectId} queueId={params.id} />;
   params = match("/project/:project/prompts/:name", path);
   if (params) return <PromptPage projectId={projectId} name={params.name} search={props.search} />;
   params = match("/project/:project/datasets/:name", path);

@@ -2,6 +2,61 @@ import { render } from "preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Comments } from "./components/Comments";
 import { progressOf } from "./pages/Queues";
+import { digitKeys, scoresOf } from "./pages/Review";
+import type { ScoreConfig } from "./api";
+
+const config = (id: string, dataType: ScoreConfig["dataType"], extra: Partial<ScoreConfig> = {}): ScoreConfig => ({
+  id,
+  name: id,
+  dataType,
+  isArchived: false,
+  minValue: null,
+  maxValue: null,
+  categories: null,
+  description: null,
+  ...extra,
+});
+
+describe("review mode", () => {
+  const stars = config("stars", "NUMERIC", { minValue: 1, maxValue: 5 });
+  const verdict = config("verdict", "CATEGORICAL", {
+    categories: [
+      { label: "bad", value: 0 },
+      { label: "good", value: 1 },
+    ],
+  });
+  const correct = config("correct", "BOOLEAN");
+
+  it("gives digits in order to categories and boolean toggles, not to numeric fields", () => {
+    expect(digitKeys([stars, verdict, correct])).toEqual([
+      { digit: "1", configId: "verdict", value: 0 },
+      { digit: "2", configId: "verdict", value: 1 },
+      { digit: "3", configId: "correct" },
+    ]);
+  });
+
+  it("stops at ten digits, 0 being the tenth", () => {
+    const many = config("many", "CATEGORICAL", { categories: Array.from({ length: 12 }, (_, value) => ({ label: `c${value}`, value })) });
+    const keys = digitKeys([many]);
+    expect(keys).toHaveLength(10);
+    expect(keys[9]).toEqual({ digit: "0", configId: "many", value: 9 });
+  });
+
+  it("sends the answers given, a category of value 0 and a false boolean included", () => {
+    expect(scoresOf([stars, verdict, correct], { stars: "4", verdict: 0, correct: false })).toEqual([
+      { configId: "stars", value: 4 },
+      { configId: "verdict", value: 0 },
+      { configId: "correct", value: 0 },
+    ]);
+    expect(scoresOf([stars, verdict, correct], { stars: "" })).toEqual([]);
+  });
+
+  it("refuses a numeric answer out of range or not a number", () => {
+    expect(scoresOf([stars], { stars: "6" })).toBe("stars: above the maximum 5");
+    expect(scoresOf([stars], { stars: "0" })).toBe("stars: below the minimum 1");
+    expect(scoresOf([stars], { stars: "abc" })).toBe("stars: not a number");
+  });
+});
 
 describe("queue progress", () => {
   it("is the completed share of all items", () => {

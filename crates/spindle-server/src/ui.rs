@@ -96,7 +96,12 @@ pub fn app(state: AppState) -> Router {
             get(reviews::list_queues).post(reviews::create_queue),
         )
         .route("/queues/{queue_id}/items", post(reviews::add_item))
-        .route("/queues/{queue_id}/reviewers", post(reviews::join_queue));
+        .route("/queues/{queue_id}/reviewers", post(reviews::join_queue))
+        .route("/queues/{queue_id}/next", get(reviews::next_item))
+        .route(
+            "/queues/{queue_id}/items/{item_id}/complete",
+            post(reviews::complete_item),
+        );
     let organization = Router::new()
         .route("/members", get(members::organization_members))
         .route(

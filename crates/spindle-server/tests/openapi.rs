@@ -1469,7 +1469,7 @@ async fn seed(app: &support::TestApp) -> Seeded {
     let queue = app
         .post_json(
             "/api/public/annotation-queues",
-            &json!({"name": "seeded", "scoreConfigIds": ["config-1"]}),
+            &json!({"name": "seeded", "scoreConfigIds": [score_config_id]}),
         )
         .await;
     let queue_id = created_id(queue, "queue");

@@ -7,6 +7,17 @@ mod support;
 use serde_json::{json, Value};
 use support::{expect_error, PK1, PK2, SK1, SK2};
 
+/// A score config of project 1, for the queues to name.
+async fn config_id(app: &support::TestApp) -> String {
+    let config = support::post_ok(
+        app,
+        "/api/public/score-configs",
+        json!({"name": "quality", "dataType": "NUMERIC"}),
+    )
+    .await;
+    config["id"].as_str().expect("config id").to_owned()
+}
+
 async fn created(response: support::Response) -> Value {
     assert_eq!(response.status.as_u16(), 200, "{}", response.text());
     response.json()
@@ -15,10 +26,11 @@ async fn created(response: support::Response) -> Value {
 #[tokio::test]
 async fn bodies_and_parameters_are_refused_naming_the_field() {
     let app = support::app().await;
+    let config = config_id(&app).await;
     let queue = created(
         app.post_json(
             "/api/public/annotation-queues",
-            &json!({"name": "triage", "scoreConfigIds": ["c1"]}),
+            &json!({"name": "triage", "scoreConfigIds": [config]}),
         )
         .await,
     )
@@ -45,13 +57,18 @@ async fn bodies_and_parameters_are_refused_naming_the_field() {
         ),
         (
             "/api/public/annotation-queues",
-            json!({"name": "triage", "scoreConfigIds": ["c1"]}),
+            json!({"name": "triage", "scoreConfigIds": [config]}),
             "name: ",
         ),
         (
             "/api/public/annotation-queues",
             json!({"name": "other", "scoreConfigIds": "c1"}),
             "scoreConfigIds: ",
+        ),
+        (
+            "/api/public/annotation-queues",
+            json!({"name": "other", "scoreConfigIds": [config, "absent-config"]}),
+            "scoreConfigIds: no score config with id \"absent-config\"",
         ),
         (
             "/api/public/comments",
@@ -94,6 +111,7 @@ async fn bodies_and_parameters_are_refused_naming_the_field() {
 #[tokio::test]
 async fn another_project_sees_nothing_and_cannot_comment_on_its_objects() {
     let app = support::app().await;
+    let config = config_id(&app).await;
     support::ingest_as(
         &app.router,
         PK1,
@@ -105,7 +123,7 @@ async fn another_project_sees_nothing_and_cannot_comment_on_its_objects() {
     let queue = created(
         app.post_json(
             "/api/public/annotation-queues",
-            &json!({"name": "triage", "scoreConfigIds": ["c1"]}),
+            &json!({"name": "triage", "scoreConfigIds": [config]}),
         )
         .await,
     )

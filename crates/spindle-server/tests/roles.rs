@@ -19,6 +19,8 @@ const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
 
 struct Setup {
     router: Router,
+    /// A score config of p1, for the queues to name.
+    config_id: String,
     _dir: tempfile::TempDir,
 }
 
@@ -66,7 +68,21 @@ async fn setup() -> Setup {
         "body": {"id": "t1", "name": "chat"}
     });
     support::ingest_as(&router, "pk-lf-r", "sk-lf-r", json!([event])).await;
-    Setup { router, _dir: dir }
+    let config = axum::http::Request::post("/api/public/score-configs")
+        .header("authorization", support::basic("pk-lf-r", "sk-lf-r"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"name": "quality", "dataType": "BOOLEAN"}).to_string(),
+        ))
+        .expect("request");
+    let config = support::send(&router, config).await;
+    assert_eq!(config.status, StatusCode::OK, "{}", config.text());
+    let config_id = config.json()["id"].as_str().expect("config id").to_owned();
+    Setup {
+        router,
+        config_id,
+        _dir: dir,
+    }
 }
 
 impl Setup {
@@ -176,7 +192,7 @@ async fn each_role_does_what_the_table_says_and_nothing_more() {
                 Permission::Annotate,
                 "POST",
                 "/api/ui/projects/p1/queues",
-                json!({"name": format!("queue-{tag}"), "scoreConfigIds": ["c"]}),
+                json!({"name": format!("queue-{tag}"), "scoreConfigIds": [setup.config_id]}),
             ),
             (
                 Permission::ManageSettings,

@@ -1326,16 +1326,193 @@ async fn comments_are_written_by_the_member_and_counted_in_the_traces_list() {
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
 }
 
+/// Creates a score config of p1 as `session`; returns its id.
+async fn create_config(ui: &Ui, session: &(String, String), body: Value) -> String {
+    let created = ui
+        .act(session, "POST", "/api/ui/projects/p1/score-configs", body)
+        .await;
+    assert!(created.status.is_success(), "{}", created.text());
+    created.json()["id"].as_str().expect("config id").to_owned()
+}
+
 #[tokio::test]
-async fn queues_list_progress_and_reviewers() {
+async fn review_mode_serves_the_oldest_pending_item_and_completes_it_with_its_scores() {
     let ui = ui().await;
     let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    ui.ingest(json!([
+        {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z",
+         "body": {"id": "t1", "name": "first", "input": {"q": "one"}, "output": "answer one"}},
+        {"id": "e2", "type": "trace-create", "timestamp": "2026-01-01T00:00:01Z",
+         "body": {"id": "t2", "name": "second", "input": {"q": "two"}, "output": "answer two"}}
+    ]))
+    .await;
+    let stars = create_config(
+        &ui,
+        &admin,
+        json!({"name": "stars", "dataType": "NUMERIC", "minValue": 1, "maxValue": 5}),
+    )
+    .await;
+    let verdict = create_config(
+        &ui,
+        &admin,
+        json!({"name": "verdict", "dataType": "CATEGORICAL",
+               "categories": [{"label": "bad", "value": 0}, {"label": "good", "value": 1}]}),
+    )
+    .await;
     let queue = ui
         .act(
             &admin,
             "POST",
             "/api/ui/projects/p1/queues",
+            json!({"name": "review", "scoreConfigIds": [stars, verdict]}),
+        )
+        .await;
+    assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.text());
+    let queue_id = queue.json()["id"].as_str().expect("id").to_owned();
+    let mut item_ids = Vec::new();
+    for trace_id in ["t1", "t2"] {
+        let added = ui
+            .act(
+                &admin,
+                "POST",
+                &format!("/api/ui/projects/p1/queues/{queue_id}/items"),
+                json!({"objectType": "TRACE", "objectId": trace_id}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED);
+        item_ids.push(added.json()["id"].as_str().expect("id").to_owned());
+    }
+    let next_path = format!("/api/ui/projects/p1/queues/{queue_id}/next");
+    let next = ui.get(&next_path, &admin.0).await.json();
+    assert_eq!(next["item"]["id"], item_ids[0].as_str(), "the oldest first");
+    assert_eq!(next["object"]["input"], json!({"q": "one"}));
+    assert_eq!(next["object"]["output"], "answer one");
+    assert_eq!(next["pending"], 2);
+    let names: Vec<&Value> = next["configs"]
+        .as_array()
+        .expect("configs")
+        .iter()
+        .map(|config| &config["name"])
+        .collect();
+    assert_eq!(names, [&json!("stars"), &json!("verdict")]);
+    let skipped = ui
+        .get(&format!("{next_path}?skip={}", item_ids[0]), &admin.0)
+        .await
+        .json();
+    assert_eq!(
+        skipped["item"]["id"],
+        item_ids[1].as_str(),
+        "a skipped item is passed over"
+    );
+
+    let complete = format!(
+        "/api/ui/projects/p1/queues/{queue_id}/items/{}/complete",
+        item_ids[0]
+    );
+    let out_of_range = ui
+        .act(
+            &admin,
+            "POST",
+            &complete,
+            json!({"scores": [{"configId": stars, "value": 9}]}),
+        )
+        .await;
+    assert_eq!(out_of_range.status, StatusCode::BAD_REQUEST);
+    assert!(
+        out_of_range.text().contains("scores[0].value"),
+        "{}",
+        out_of_range.text()
+    );
+    let foreign_config = ui
+        .act(
+            &admin,
+            "POST",
+            &complete,
+            json!({"scores": [{"configId": "absent", "value": 1}]}),
+        )
+        .await;
+    assert_eq!(foreign_config.status, StatusCode::BAD_REQUEST);
+    assert!(
+        foreign_config.text().contains("scores[0].configId"),
+        "{}",
+        foreign_config.text()
+    );
+    let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let outsider = ui
+        .act(&member, "POST", &complete, json!({"scores": []}))
+        .await;
+    assert!(
+        outsider.status.is_client_error(),
+        "a member of another project"
+    );
+
+    let completed = ui
+        .act(
+            &admin,
+            "POST",
+            &complete,
+            json!({"scores": [{"configId": stars, "value": 4}, {"configId": verdict, "value": 0}],
+                   "comment": "fine"}),
+        )
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{}", completed.text());
+    assert_eq!(completed.json()["item"]["status"], "COMPLETED");
+    let scores = ui
+        .get("/api/ui/projects/p1/scores?traceId=t1", &admin.0)
+        .await
+        .json();
+    let scores = scores["data"].as_array().expect("scores");
+    assert_eq!(scores.len(), 2, "{scores:?}");
+    for score in scores {
+        assert_eq!(score["queueId"], queue_id.as_str());
+        assert_eq!(score["source"], "ANNOTATION");
+        assert_eq!(score["comment"], "fine");
+        assert!(score["authorUserId"].is_string());
+    }
+    let verdict_score = scores
+        .iter()
+        .find(|score| score["name"] == "verdict")
+        .expect("verdict");
+    assert_eq!(verdict_score["stringValue"], "bad");
+    let after = ui.get(&next_path, &admin.0).await.json();
+    assert_eq!(
+        after["item"]["id"],
+        item_ids[1].as_str(),
+        "the completed item is done"
+    );
+    assert_eq!(after["pending"], 1);
+}
+
+#[tokio::test]
+async fn queues_list_progress_and_reviewers() {
+    let ui = ui().await;
+    let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let unknown_config = ui
+        .act(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/queues",
             json!({"name": "triage", "scoreConfigIds": ["helpfulness"]}),
+        )
+        .await;
+    assert_eq!(unknown_config.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown_config.text().contains("scoreConfigIds: "),
+        "{}",
+        unknown_config.text()
+    );
+    let config = create_config(
+        &ui,
+        &admin,
+        json!({"name": "helpfulness", "dataType": "NUMERIC"}),
+    )
+    .await;
+    let queue = ui
+        .act(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/queues",
+            json!({"name": "triage", "scoreConfigIds": [config]}),
         )
         .await;
     assert_eq!(queue.status, StatusCode::CREATED);

@@ -1,5 +1,5 @@
 // Annotation queues and comments with the official JS SDK's API client (@langfuse/client 5.x):
-// a trace with a span in a session is exported and flushed; then api.annotationQueues creates
+// a trace with a span in a session is exported and flushed, and a score config created; then api.annotationQueues creates
 // and reads a queue, adds a trace and a completed session item, lists them (one per page and by
 // status), reads, completes and removes items, and unassigns a user; api.comments comments on
 // the trace, the observation and the session, lists them by object and reads one. The error
@@ -27,6 +27,8 @@ await propagateAttributes({ sessionId }, () =>
 summary.session_id = sessionId;
 await bounded(summary, "span_flush", () => processor.forceFlush());
 
+const config = await langfuse.api.scoreConfigs.create({ name: `review ${run}-js`.slice(-20), dataType: "NUMERIC", minValue: 0, maxValue: 1 });
+summary.config_id = config.id;
 const queues = langfuse.api.annotationQueues;
 const itemSummary = (item) => ({
   id: item.id,
@@ -37,7 +39,7 @@ const itemSummary = (item) => ({
   completed: item.completedAt != null,
 });
 const name = `compat-${run}-js-triage`;
-const queue = await queues.createQueue({ name, description: "answers to check", scoreConfigIds: ["config-a"] });
+const queue = await queues.createQueue({ name, description: "answers to check", scoreConfigIds: [config.id] });
 summary.queue = { id: queue.id, name: queue.name, description: queue.description, score_config_ids: queue.scoreConfigIds };
 summary.queue_read = (await queues.getQueue(queue.id)).name;
 summary.queue_listed = (await queues.listQueues({ limit: 100 })).data.some((q) => q.id === queue.id);

@@ -1,11 +1,11 @@
 """Annotation queues and comments with the official Python SDK's API client (5.x or 4.x, the
 major is the first argument): a trace with a span in a session and a prompt are created
-through the SDK and flushed; then `api.annotation_queues` creates and reads a queue, adds a
+through the SDK and flushed, and a score config through the API; then `api.annotation_queues` creates and reads a queue, adds a
 trace, an observation and a completed session item, lists them (all, by status, one per
 page), reads one, completes one, removes one, and assigns and unassigns users; and
 `api.comments` comments on the trace, the observation, the session and the prompt, lists
 them by object and by author, and reads one. The error cases: an unknown queue, a prompt as
-a queue item, an unknown user, a comment on an object that does not exist, an id filter
+a queue item, a queue of an unknown score config, an unknown user, a comment on an object that does not exist, an id filter
 without a type. Prints what it saw; the test reads the rest back."""
 
 import os
@@ -52,9 +52,12 @@ def main(major):
     read = lf.api.prompts.get(summary["prompt_name"], version=1)
     summary["prompt_id"] = getattr(read, "id", None) or read.dict().get("id")
 
+    config = lf.api.score_configs.create(name=f"review {run}-{major}"[-20:], data_type="NUMERIC",
+                                         min_value=0, max_value=1)
+    summary["config_id"] = config.id
     queues = lf.api.annotation_queues
     name = f"compat-{run}-{major}-triage"
-    queue = queues.create_queue(name=name, description="answers to check", score_config_ids=["config-a"])
+    queue = queues.create_queue(name=name, description="answers to check", score_config_ids=[config.id])
     summary["queue"] = {"id": queue.id, "name": queue.name, "description": queue.description,
                         "score_config_ids": list(queue.score_config_ids)}
     summary["queue_read"] = queues.get_queue(queue.id).name
@@ -103,7 +106,9 @@ def main(major):
         "prompt_item": error_of(
             lambda: queues.create_queue_item(queue.id, object_id="p", object_type="PROMPT")),
         "duplicate_queue": error_of(
-            lambda: queues.create_queue(name=name, score_config_ids=["config-a"])),
+            lambda: queues.create_queue(name=name, score_config_ids=[config.id])),
+        "unknown_config": error_of(
+            lambda: queues.create_queue(name=f"{name}-unknown", score_config_ids=[config.id, "no-such-config"])),
         "unknown_user": error_of(lambda: queues.create_queue_assignment(queue.id, user_id="nobody")),
         "missing_object": error_of(
             lambda: comments.create(project_id="p", object_type="TRACE", object_id="absent-trace",

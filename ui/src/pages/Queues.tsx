@@ -1,11 +1,14 @@
 // Annotation queues: each queue with its progress (completed of all items) and its reviewers,
-// a form that creates one, a button that makes the signed-in member a reviewer; and
+// a link to its review mode, a form that creates one, a button that makes the signed-in member
+// a reviewer; and
 // `AddToQueue`, the trace page's control that queues the trace or the selected observation.
 
 import { useState } from "preact/hooks";
-import { api, projectPath } from "../api";
+import { api, projectPath, type ScoreConfig } from "../api";
 import { time } from "../format";
 import { useLoad } from "../hooks";
+import { Link } from "../router";
+import { useScoreConfigs } from "./ScoreConfigs";
 
 export interface QueueRow {
   id: string;
@@ -32,6 +35,8 @@ export function Queues(props: { projectId: string; userId: string }) {
   const queues = useQueues(props.projectId);
   const [error, setError] = useState("");
   const rows = queues.data?.data ?? [];
+  const configs = useScoreConfigs(props.projectId).data?.data ?? [];
+  const configNames = new Map(configs.map((config) => [config.id, config.name]));
   const join = (queue: QueueRow) =>
     api.post(projectPath(props.projectId, `/queues/${encodeURIComponent(queue.id)}/reviewers`)).then(
       () => queues.reload(true),
@@ -71,9 +76,12 @@ export function Queues(props: { projectId: string; userId: string }) {
                   </span>
                 </td>
                 <td>{queue.reviewers.map((reviewer) => reviewer.name).join(", ") || "–"}</td>
-                <td class="small">{queue.scoreConfigIds.join(", ")}</td>
+                <td class="small">{queue.scoreConfigIds.map((id) => configNames.get(id) ?? id).join(", ")}</td>
                 <td>{time(queue.createdAt)}</td>
                 <td>
+                  <Link href={`/project/${encodeURIComponent(props.projectId)}/queues/${encodeURIComponent(queue.id)}/review`}>
+                    Open review mode
+                  </Link>{" "}
                   {reviewing ? (
                     <span class="muted small">reviewing</span>
                   ) : (
@@ -88,30 +96,27 @@ export function Queues(props: { projectId: string; userId: string }) {
         </tbody>
       </table>
       {queues.data && rows.length === 0 ? <p class="muted pad">No annotation queues yet.</p> : null}
-      <NewQueue projectId={props.projectId} onCreated={() => queues.reload(true)} />
+      <NewQueue projectId={props.projectId} configs={configs} onCreated={() => queues.reload(true)} />
     </div>
   );
 }
 
-function NewQueue(props: { projectId: string; onCreated: () => void }) {
+function NewQueue(props: { projectId: string; configs: ScoreConfig[]; onCreated: () => void }) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [configs, setConfigs] = useState("");
+  const [chosen, setChosen] = useState<string[]>([]);
   const [error, setError] = useState("");
+  const offered = props.configs.filter((config) => !config.isArchived);
   return (
     <form
       class="card add-score"
       onSubmit={(event) => {
         event.preventDefault();
-        const scoreConfigIds = configs
-          .split(",")
-          .map((id) => id.trim())
-          .filter(Boolean);
-        api.post(projectPath(props.projectId, "/queues"), { name, description: description || null, scoreConfigIds }).then(
+        api.post(projectPath(props.projectId, "/queues"), { name, description: description || null, scoreConfigIds: chosen }).then(
           () => {
             setName("");
             setDescription("");
-            setConfigs("");
+            setChosen([]);
             setError("");
             props.onCreated();
           },
@@ -122,17 +127,22 @@ function NewQueue(props: { projectId: string; onCreated: () => void }) {
       <h3>New queue</h3>
       <input name="queue-name" placeholder="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Queue name" />
       <input name="queue-description" placeholder="description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} aria-label="Queue description" />
-      <input
-        name="queue-configs"
-        placeholder="score config ids, comma separated"
+      <select
+        multiple
         required
-        value={configs}
-        onInput={(e) => setConfigs(e.currentTarget.value)}
-        aria-label="Score config ids"
-      />
+        aria-label="Score configs"
+        onChange={(event) => setChosen(Array.from(event.currentTarget.selectedOptions, (option) => option.value))}
+      >
+        {offered.map((config) => (
+          <option key={config.id} value={config.id} selected={chosen.includes(config.id)}>
+            {config.name}
+          </option>
+        ))}
+      </select>
       <button type="submit" class="primary">
         Create queue
       </button>
+      {offered.length === 0 ? <p class="muted small">Create score configs in the settings first.</p> : null}
       {error ? <p class="error-box">{error}</p> : null}
     </form>
   );

@@ -16,6 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
+use spindle_core::Error;
 use spindle_ingest::review as parse;
 
 /// The largest review body (a comment holds at most 5000 characters).
@@ -37,8 +38,35 @@ pub async fn create_queue(
         parse::parse_queue_body,
     )
     .await?;
+    require_score_configs(&state, &auth.project_id, &queue.score_config_ids).await?;
     let stored = state.reviews.create_queue(&auth.project_id, &queue).await?;
     Ok(Json(queue_json(&stored)))
+}
+
+/// Fails with `InvalidArgument` (`scoreConfigIds`) unless every id names a score config of
+/// the project, as Langfuse refuses a queue of unknown configs. One read for all of them.
+pub async fn require_score_configs(
+    state: &AppState,
+    project_id: &str,
+    config_ids: &[String],
+) -> Result<(), Error> {
+    if config_ids.is_empty() {
+        return Ok(());
+    }
+    let configs = state
+        .score_configs
+        .score_configs_by_ids(project_id, config_ids)
+        .await?;
+    match config_ids
+        .iter()
+        .find(|id| !configs.iter().any(|config| &config.id == *id))
+    {
+        Some(missing) => Err(Error::invalid(
+            "scoreConfigIds",
+            format!("no score config with id {missing:?} in this project"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `GET /api/public/annotation-queues`

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::time::now_micros;
-use spindle_core::{Error, WriteBatch};
+use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_store::accounts::SavedView;
 use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
 use std::collections::HashMap;
@@ -198,22 +198,7 @@ pub async fn create_score(
             object.insert(key.to_owned(), value.clone());
         }
     }
-    if !object.contains_key("traceId") && !object.contains_key("sessionId") {
-        return Err(Error::invalid("traceId", "is required").into());
-    }
-    object.insert("source".to_owned(), json!("ANNOTATION"));
-    let now = now_micros();
-    let stamp = Stamp::explicit(
-        now,
-        Stamp::RANK_CREATE,
-        tiebreak_of(Value::Object(object.clone()).to_string().as_bytes()),
-    );
-    let mut new_id = fresh_id;
-    let score = spindle_ingest::score::parse_score(&object, "body", now, stamp, &mut new_id)?;
-    let config_ids = spindle_ingest::score::config_ids(score.pending());
-    let configs = named_score_configs(&state, &access.project_id, config_ids).await?;
-    let mut score = score.resolve(&configs)?;
-    score.author_user_id = Some(access.user_id.clone());
+    let score = annotation_score(&state, &access, object, "body").await?;
     let id = score.id.clone();
     state
         .store
@@ -226,6 +211,34 @@ pub async fn create_score(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })).into_response())
+}
+
+/// An annotation score by the signed-in user from a score body (`traceId` or `sessionId`
+/// required), checked against its config when it names one; `path` prefixes the fields of
+/// its errors.
+pub(crate) async fn annotation_score(
+    state: &AppState,
+    access: &ProjectAccess,
+    mut object: Map<String, Value>,
+    path: &str,
+) -> ApiResult<ScoreRecord> {
+    if !object.contains_key("traceId") && !object.contains_key("sessionId") {
+        return Err(Error::invalid(format!("{path}.traceId"), "is required").into());
+    }
+    object.insert("source".to_owned(), json!("ANNOTATION"));
+    let now = now_micros();
+    let stamp = Stamp::explicit(
+        now,
+        Stamp::RANK_CREATE,
+        tiebreak_of(Value::Object(object.clone()).to_string().as_bytes()),
+    );
+    let mut new_id = fresh_id;
+    let score = spindle_ingest::score::parse_score(&object, path, now, stamp, &mut new_id)?;
+    let config_ids = spindle_ingest::score::config_ids(score.pending());
+    let configs = named_score_configs(state, &access.project_id, config_ids).await?;
+    let mut score = score.resolve(&configs)?;
+    score.author_user_id = Some(access.user_id.clone());
+    Ok(score)
 }
 
 /// Image types shown inline; everything else (SVG included, which can carry script) is

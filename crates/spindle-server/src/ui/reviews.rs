@@ -2,16 +2,17 @@
 //! trace, observation, session or prompt version (`comments`, written by the signed-in
 //! member), and annotation queues (`queues`: each with its pending and completed items and
 //! its reviewers; a new queue, an object added to one, the signed-in member joining one as a
-//! reviewer).
+//! reviewer), and review mode: the next pending item of a queue with its object's input and
+//! output, and an item completed with its scores in one request.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
-use spindle_core::review::{Comment, ObjectType, Queue};
+use spindle_core::review::{Comment, ItemStatus, ObjectType, Queue, QueueItem};
 use spindle_core::time::format_iso;
-use spindle_core::Error;
+use spindle_core::{Error, WriteBatch};
 use spindle_ingest::fields::Fields;
 use spindle_ingest::review::{
     parse_comment_fields, parse_comment_object_type, parse_queue_fields, parse_queue_item_fields,
@@ -21,11 +22,17 @@ use spindle_store::datasets::PageRequest;
 use spindle_store::reviews::{CommentQuery, QueueProgress};
 use std::collections::HashMap;
 
+use super::handlers::annotation_score;
 use super::responses::DataList;
 use super::session::ProjectAccess;
+use crate::dto::parse_lenient;
 use crate::dto::reviews::{queue_item_json, queue_json};
+use crate::dto::score_configs::score_config_json;
+use crate::error::found;
 use crate::error::ApiResult;
+use crate::routes::ingest::named_score_configs;
 use crate::routes::params::{Params, UI_MAX_LIMIT};
+use crate::routes::reviews::require_score_configs;
 use crate::state::AppState;
 
 /// The most comments a thread shows (the newest ones).
@@ -195,6 +202,7 @@ pub async fn create_queue(
 ) -> ApiResult<Response> {
     access.require(Permission::Annotate)?;
     let queue = parse_queue_fields(&Fields::new(object_body(&body)?, ""))?;
+    require_score_configs(&state, &access.project_id, &queue.score_config_ids).await?;
     let stored = state
         .reviews
         .create_queue(&access.project_id, &queue)
@@ -246,4 +254,269 @@ pub async fn comment_counts(
         .await?
         .into_iter()
         .collect())
+}
+
+/// The queue of `queue_id`, or `NotFound`.
+async fn existing_queue(state: &AppState, project_id: &str, queue_id: &str) -> ApiResult<Queue> {
+    let queue = state.reviews.get_queue(project_id, queue_id).await?;
+    Ok(found(queue, "annotation queue", queue_id)?)
+}
+
+/// The oldest pending item of a queue whose id is not in `skipped`, and how many items are
+/// pending. Items are listed newest first, so the pages are read from the last one back.
+async fn oldest_pending(
+    state: &AppState,
+    project_id: &str,
+    queue_id: &str,
+    skipped: &[String],
+) -> ApiResult<(Option<QueueItem>, u64)> {
+    let pending_page = |page: u32| PageRequest {
+        page,
+        limit: UI_MAX_LIMIT,
+    };
+    let first = state
+        .reviews
+        .list_queue_items(
+            project_id,
+            queue_id,
+            Some(ItemStatus::Pending),
+            pending_page(1),
+        )
+        .await?;
+    let first = found(first, "annotation queue", queue_id)?;
+    let pending = first.total_items;
+    let pages = u32::try_from(pending.div_ceil(u64::from(UI_MAX_LIMIT))).unwrap_or(u32::MAX);
+    for page_number in (1..=pages).rev() {
+        let page = if page_number == 1 {
+            first.items.clone()
+        } else {
+            state
+                .reviews
+                .list_queue_items(
+                    project_id,
+                    queue_id,
+                    Some(ItemStatus::Pending),
+                    pending_page(page_number),
+                )
+                .await?
+                .map(|page| page.items)
+                .unwrap_or_default()
+        };
+        if let Some(item) = page
+            .into_iter()
+            .rev()
+            .find(|item| !skipped.contains(&item.id))
+        {
+            return Ok((Some(item), pending));
+        }
+    }
+    Ok((None, pending))
+}
+
+/// What a reviewer reads of a queued object: its name, input and output (a session shows
+/// its first trace's input and its last trace's output). `null`s when it does not exist.
+async fn object_payload(state: &AppState, project_id: &str, item: &QueueItem) -> ApiResult<Value> {
+    let (name, input, output) = match item.object_type {
+        ObjectType::Trace => match state
+            .store
+            .get_trace_tree(project_id, &item.object_id)
+            .await?
+        {
+            Some(view) => (view.record.name, view.record.input, view.record.output),
+            None => (None, None, None),
+        },
+        ObjectType::Observation => match state
+            .store
+            .get_observation(project_id, &item.object_id)
+            .await?
+        {
+            Some(view) => (view.record.name, view.record.input, view.record.output),
+            None => (None, None, None),
+        },
+        ObjectType::Session | ObjectType::Prompt => {
+            match state.store.get_session(project_id, &item.object_id).await? {
+                Some(session) => (
+                    Some(session.id),
+                    session
+                        .traces
+                        .first()
+                        .and_then(|trace| trace.record.input.clone()),
+                    session
+                        .traces
+                        .last()
+                        .and_then(|trace| trace.record.output.clone()),
+                ),
+                None => (None, None, None),
+            }
+        }
+    };
+    let payload = |text: Option<String>| text.as_deref().map_or(Value::Null, parse_lenient);
+    Ok(json!({
+        "name": name,
+        "input": payload(input),
+        "output": payload(output),
+    }))
+}
+
+/// `GET …/queues/{queueId}/next?skip=itemId,…`: the queue with its score configs, and the
+/// oldest pending item not skipped with its object's input and output (`item` is `null`
+/// when none is left).
+pub async fn next_item(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, queue_id)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let queue = existing_queue(&state, &access.project_id, &queue_id).await?;
+    let skipped: Vec<String> = params
+        .get("skip")
+        .map(|list| {
+            list.split(',')
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let configs =
+        named_score_configs(&state, &access.project_id, queue.score_config_ids.clone()).await?;
+    // The configs in the queue's order.
+    let configs: Vec<Value> = queue
+        .score_config_ids
+        .iter()
+        .filter_map(|id| configs.iter().find(|config| &config.id == id))
+        .map(score_config_json)
+        .collect();
+    let (item, pending) = oldest_pending(&state, &access.project_id, &queue_id, &skipped).await?;
+    let object = match &item {
+        Some(item) => object_payload(&state, &access.project_id, item).await?,
+        None => Value::Null,
+    };
+    Ok(Json(json!({
+        "queue": queue_json(&queue),
+        "configs": configs,
+        "pending": pending,
+        "item": item.as_ref().map(queue_item_json),
+        "object": object,
+    })))
+}
+
+/// The score keys of a queued object: a trace's id, an observation's and its trace's, or a
+/// session's.
+async fn score_target(
+    state: &AppState,
+    project_id: &str,
+    item: &QueueItem,
+) -> ApiResult<Map<String, Value>> {
+    let mut target = Map::new();
+    match item.object_type {
+        ObjectType::Trace => {
+            target.insert("traceId".to_owned(), json!(item.object_id));
+        }
+        ObjectType::Observation => {
+            let observation = state
+                .store
+                .get_observation(project_id, &item.object_id)
+                .await?;
+            let observation = found(observation, "observation", &item.object_id)?;
+            target.insert("traceId".to_owned(), json!(observation.record.trace_id));
+            target.insert("observationId".to_owned(), json!(item.object_id));
+        }
+        ObjectType::Session | ObjectType::Prompt => {
+            target.insert("sessionId".to_owned(), json!(item.object_id));
+        }
+    }
+    Ok(target)
+}
+
+/// `POST …/queues/{queueId}/items/{itemId}/complete` `{scores: [{configId, value}],
+/// comment?}`: the scores of the item's object, each by one of the queue's configs, written
+/// with the signed-in member as author and the queue's id, and the item marked completed.
+pub async fn complete_item(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, queue_id, item_id)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> ApiResult<Json<Value>> {
+    access.require(Permission::Annotate)?;
+    let body = object_body(&body)?;
+    let queue = existing_queue(&state, &access.project_id, &queue_id).await?;
+    let item = state
+        .reviews
+        .get_queue_item(&access.project_id, &queue_id, &item_id)
+        .await?;
+    let item = found(item, "annotation queue item", &item_id)?;
+    let entries = match body.get("scores") {
+        None | Some(Value::Null) => &Vec::new(),
+        Some(Value::Array(entries)) => entries,
+        Some(_) => return Err(Error::invalid("scores", "expected an array").into()),
+    };
+    let comment = match body.get("comment") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.trim().is_empty() => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(_) => return Err(Error::invalid("comment", "expected a string").into()),
+    };
+    let configs =
+        named_score_configs(&state, &access.project_id, queue.score_config_ids.clone()).await?;
+    let target = score_target(&state, &access.project_id, &item).await?;
+    let mut scores = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let path = format!("scores[{index}]");
+        let entry = entry
+            .as_object()
+            .ok_or_else(|| Error::invalid(&path, "expected a JSON object"))?;
+        let config_id = entry
+            .get("configId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::invalid(format!("{path}.configId"), "is required"))?;
+        let config = configs
+            .iter()
+            .find(|config| config.id == config_id)
+            .ok_or_else(|| {
+                Error::invalid(
+                    format!("{path}.configId"),
+                    "is not one of the queue's score configs",
+                )
+            })?;
+        let value = entry
+            .get("value")
+            .filter(|value| !value.is_null())
+            .ok_or_else(|| Error::invalid(format!("{path}.value"), "is required"))?;
+        let mut object = target.clone();
+        object.insert("name".to_owned(), json!(config.name));
+        object.insert("configId".to_owned(), json!(config.id));
+        object.insert("value".to_owned(), value.clone());
+        object.insert("queueId".to_owned(), json!(queue.id));
+        if let Some(comment) = &comment {
+            object.insert("comment".to_owned(), json!(comment));
+        }
+        scores.push(annotation_score(&state, &access, object, &path).await?);
+    }
+    let score_ids: Vec<String> = scores.iter().map(|score| score.id.clone()).collect();
+    if !scores.is_empty() {
+        state
+            .store
+            .write(
+                &access.project_id,
+                WriteBatch {
+                    scores,
+                    ..WriteBatch::default()
+                },
+            )
+            .await?;
+    }
+    let completed = state
+        .reviews
+        .update_queue_item(
+            &access.project_id,
+            &queue_id,
+            &item_id,
+            Some(ItemStatus::Completed),
+        )
+        .await?;
+    let completed = found(completed, "annotation queue item", &item_id)?;
+    Ok(Json(json!({
+        "item": queue_item_json(&completed),
+        "scoreIds": score_ids,
+    })))
 }
