@@ -3,9 +3,9 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-DX-IVHD0.js",
+        "assets/index-CrfkKOmA.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-DX-IVHD0.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CrfkKOmA.js"),
     ),
     (
         "assets/index-iH7Gm8us.css",
