@@ -428,6 +428,18 @@ try {
     assert(!(await page.locator("main").textContent()).includes(secret), "the secret is not shown again");
   });
 
+  await step("settings: the audit log shows who created the key", async () => {
+    const section = page.locator("section.audit-log");
+    await section.getByRole("heading", { name: "Audit log" }).waitFor();
+    const first = section.locator("[data-testid='audit-entry']").first();
+    await first.waitFor();
+    const text = await first.textContent();
+    assert(text.includes(EMAIL), `actor shown: ${text}`);
+    assert(text.includes("created") && text.includes("api key") && text.includes("pk-lf-"), `entry: ${text}`);
+    await section.getByLabel("Audit resource type").selectOption("project_membership");
+    await section.getByText("Nothing recorded yet.").waitFor();
+  });
+
   await step("settings: score configs are created (numeric, categorical, boolean) and archived", async () => {
     const section = page.locator("section.score-configs");
     const create = async (name, type, fill) => {

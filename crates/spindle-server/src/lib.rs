@@ -4,6 +4,7 @@
 //! result with [`dto`]. Errors become HTTP statuses in one place, [`error::http_status`].
 
 pub mod admission;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;

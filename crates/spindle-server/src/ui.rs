@@ -3,6 +3,7 @@
 //! every write needs the session's CSRF token in the `x-spindle-csrf` header.
 
 pub mod assets;
+pub mod audit;
 pub mod bootstrap;
 mod bundle;
 pub mod datasets;
@@ -41,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .route("/dashboard", get(handlers::dashboard))
         .route("/keys", get(handlers::list_keys).post(handlers::create_key))
         .route("/keys/{public_key}", delete(handlers::revoke_key))
+        .route("/audit-log", get(audit::project_log))
         .route(
             "/views",
             get(handlers::list_views).post(handlers::save_view),
@@ -103,6 +105,7 @@ pub fn app(state: AppState) -> Router {
             post(reviews::complete_item),
         );
     let organization = Router::new()
+        .route("/audit-log", get(audit::organization_log))
         .route("/members", get(members::organization_members))
         .route(
             "/members/{user_id}",

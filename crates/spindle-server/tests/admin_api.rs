@@ -280,6 +280,33 @@ async fn project_keys_are_created_listed_and_deleted() {
     let again = call(&app, "DELETE", &path, None, ORG).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 
+    // The audit log has the key's creation and revocation, by the organization key, once.
+    let log = app
+        .state
+        .accounts
+        .audit_log(&spindle_store::audit::AuditQuery {
+            organization_id: "org".into(),
+            project_id: Some("p2".into()),
+            resource_type: Some("api_key".into()),
+            page: 1,
+            limit: 50,
+        })
+        .await
+        .expect("audit log");
+    let of_key: Vec<&str> = log
+        .items
+        .iter()
+        .filter(|entry| entry.entry.resource_id == public_key)
+        .map(|entry| {
+            assert_eq!(
+                entry.entry.actor,
+                spindle_store::audit::Actor::OrganizationKey(ORG_PK.into())
+            );
+            entry.entry.action.as_str()
+        })
+        .collect();
+    assert_eq!(of_key, ["revoked", "created"]);
+
     let organization_keys = call(&app, "GET", "/api/public/organizations/apiKeys", None, ORG).await;
     let organization_keys = organization_keys.json();
     assert_eq!(organization_keys["apiKeys"][0]["publicKey"], ORG_PK);

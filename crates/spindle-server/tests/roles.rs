@@ -360,3 +360,118 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
     let refused = setup.call(&viewer, method, &path, body).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_audit_log_records_changes_and_only_admins_and_owners_read_it() {
+    let setup = setup().await;
+    let admin = setup.session(Role::Admin).await;
+    let created = setup
+        .call(&admin, "POST", "/api/ui/projects/p1/keys", json!({}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let public_key = created.json()["publicKey"]
+        .as_str()
+        .expect("public key")
+        .to_owned();
+    let revoked = setup
+        .call(
+            &admin,
+            "DELETE",
+            &format!("/api/ui/projects/p1/keys/{public_key}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
+    let changed = setup
+        .call(
+            &admin,
+            "PUT",
+            "/api/ui/organizations/org/members/member",
+            json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+
+    for role in ROLES {
+        let session = setup.session(role).await;
+        for path in [
+            "/api/ui/projects/p1/audit-log",
+            "/api/ui/organizations/org/audit-log",
+        ] {
+            let reply = setup.call(&session, "GET", path, Value::Null).await;
+            if role.allows(Permission::ManageMembers) {
+                assert_eq!(reply.status, StatusCode::OK, "{role:?} {path}");
+            } else {
+                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role:?} {path}");
+            }
+        }
+    }
+
+    let owner = setup.session(Role::Owner).await;
+    let log = setup
+        .call(
+            &owner,
+            "GET",
+            "/api/ui/organizations/org/audit-log",
+            Value::Null,
+        )
+        .await
+        .json();
+    assert_eq!(log["meta"]["totalItems"], 3, "{log}");
+    let entries = log["data"].as_array().expect("entries");
+    let summary: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or(""),
+                entry["resourceType"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("role_changed", "organization_membership"),
+            ("revoked", "api_key"),
+            ("created", "api_key"),
+        ]
+    );
+    assert_eq!(entries[0]["resourceId"], "member");
+    assert_eq!(entries[0]["details"]["role"], "VIEWER");
+    assert_eq!(entries[0]["details"]["previousRole"], "MEMBER");
+    assert_eq!(entries[0]["projectId"], Value::Null);
+    for entry in entries {
+        assert_eq!(entry["actorKind"], "USER");
+        assert_eq!(entry["actorId"], "admin");
+        assert_eq!(entry["actorEmail"], "admin@example.com");
+    }
+    assert_eq!(entries[1]["resourceId"], public_key.as_str());
+    assert_eq!(entries[1]["projectId"], "p1");
+
+    // The project's log leaves out the organization's own changes; filters narrow it.
+    let project = setup
+        .call(&owner, "GET", "/api/ui/projects/p1/audit-log", Value::Null)
+        .await
+        .json();
+    assert_eq!(project["meta"]["totalItems"], 2, "{project}");
+    let members = setup
+        .call(
+            &owner,
+            "GET",
+            "/api/ui/organizations/org/audit-log?resourceType=organization_membership",
+            Value::Null,
+        )
+        .await
+        .json();
+    assert_eq!(members["meta"]["totalItems"], 1, "{members}");
+    let bad = setup
+        .call(
+            &owner,
+            "GET",
+            "/api/ui/projects/p1/audit-log?resourceType=nothing",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("resourceType"), "{}", bad.text());
+}

@@ -88,6 +88,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0021_run_item_dataset_version",
         include_str!("../migrations/0021_run_item_dataset_version.sql"),
     ),
+    (
+        "0022_audit_log",
+        include_str!("../migrations/0022_audit_log.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

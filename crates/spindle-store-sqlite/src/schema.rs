@@ -75,6 +75,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0018_run_item_dataset_version",
         include_str!("../migrations/0018_run_item_dataset_version.sql"),
     ),
+    (
+        "0019_audit_log",
+        include_str!("../migrations/0019_audit_log.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

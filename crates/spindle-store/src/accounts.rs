@@ -319,6 +319,15 @@ pub trait Accounts: Send + Sync + 'static {
     async fn list_views(&self, project_id: &str, page: &str) -> Result<Vec<SavedView>>;
     async fn delete_view(&self, project_id: &str, view_id: &str) -> Result<bool>;
 
+    // --- the audit log ---
+    /// Appends an entry to the audit log ([`crate::audit`]).
+    async fn record_audit(&self, entry: &crate::audit::NewAuditEntry) -> Result<()>;
+    /// A page of an organization's audit log, newest first.
+    async fn audit_log(
+        &self,
+        query: &crate::audit::AuditQuery,
+    ) -> Result<Page<crate::audit::AuditEntry>>;
+
     // --- the server's own secret ---
     /// The server secret kept in the database: `fresh` is stored unless a secret is stored
     /// already, and the stored one is returned, so every caller (every instance sharing the

@@ -617,6 +617,17 @@ impl<E: Executor> Accounts for E {
         changed_any(self, sql).await
     }
 
+    async fn record_audit(&self, entry: &crate::audit::NewAuditEntry) -> Result<()> {
+        crate::audit_sql::record(self, entry).await
+    }
+
+    async fn audit_log(
+        &self,
+        query: &crate::audit::AuditQuery,
+    ) -> Result<Page<crate::audit::AuditEntry>> {
+        crate::audit_sql::list(self, query).await
+    }
+
     async fn server_secret(&self, fresh: &ServerSecret) -> Result<ServerSecret> {
         let mut create = insert(
             self.dialect(),

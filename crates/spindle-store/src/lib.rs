@@ -9,6 +9,8 @@
 
 pub mod accounts;
 pub mod accounts_sql;
+pub mod audit;
+pub mod audit_sql;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod datasets;

@@ -1,5 +1,5 @@
 // Project settings: API keys (the secret shown once), score configs, members and
-// invitations, and the signed-in user's password.
+// invitations, the audit log (admins and owners), and the signed-in user's password.
 
 import { useState } from "preact/hooks";
 import { api, projectPath, type Me } from "../api";
@@ -7,6 +7,7 @@ import { time } from "../format";
 import { useLoad } from "../hooks";
 import { Copy } from "../components/Copy";
 import { DeleteButton, TableHead } from "../components/Table";
+import { AuditLog } from "./AuditLog";
 import { ScoreConfigs } from "./ScoreConfigs";
 
 interface Key {
@@ -29,6 +30,9 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
   const [hasPassword, setHasPassword] = useState(props.me.user.hasPassword);
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
+  // Bumped by every change made here, so the audit log shows it.
+  const [changes, setChanges] = useState(0);
+  const changed = () => setChanges((count) => count + 1);
   // Admins and owners manage keys and members; only owners make owners.
   const manage = props.role === "owner" || props.role === "admin";
   const fail = (reason: Error) => setError(reason.message);
@@ -67,7 +71,10 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
                 <td>
                   {manage && !key.revokedAt ? (
                     <DeleteButton projectId={props.projectId} path={`/keys/${encodeURIComponent(key.publicKey)}`} question={`Revoke ${key.publicKey}? SDKs using it will be refused.`}
-                      label="Revoke" done={() => keys.reload(true)} fail={fail} />
+                      label="Revoke" done={() => {
+                        keys.reload(true);
+                        changed();
+                      }} fail={fail} />
                   ) : null}
                 </td>
               </tr>
@@ -82,6 +89,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
               api.post<{ publicKey: string; secretKey: string }>(projectPath(props.projectId, "/keys")).then((pair) => {
                 setCreated(pair);
                 keys.reload(true);
+                changed();
               }, fail)
             }
           >
@@ -112,6 +120,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
                 setMessage(answer.signInPath ? "" : `${invite} can now open this project.`);
                 setInvite("");
                 members.reload(true);
+                changed();
               }, fail);
             }}
           >
@@ -131,6 +140,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
           </p>
         ) : null}
       </section>
+      {manage ? <AuditLog projectId={props.projectId} version={changes} /> : null}
       <section class="card">
         <h2>Your password</h2>
         <form

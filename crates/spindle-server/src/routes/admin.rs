@@ -13,9 +13,11 @@ use serde_json::{json, Map, Value};
 use spindle_core::time::{format_iso, now_micros};
 use spindle_core::Error;
 use spindle_store::accounts::{Membership, OrganizationMembership, Role, User};
+use spindle_store::audit::resource;
 use spindle_store::organizations::{ProjectDetails, ProjectUpdate};
 use spindle_store::{ApiKey, KeySummary, Project};
 
+use crate::audit::{project_change, role_change, Audit};
 use crate::auth::OrganizationAuth;
 use crate::bootstrap::{api_key, fresh_key_pair};
 use crate::error::ApiResult;
@@ -162,6 +164,21 @@ fn live_keys<'a>(keys: impl Iterator<Item = KeySummary<'a>>) -> Json<Value> {
     Json(json!({ "apiKeys": keys }))
 }
 
+/// The user's role in the organization, if they are a member.
+async fn organization_role(
+    state: &AppState,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<Option<Role>, Error> {
+    Ok(state
+        .accounts
+        .organization_memberships_of_user(user_id)
+        .await?
+        .into_iter()
+        .find(|membership| membership.organization_id == organization_id)
+        .map(|membership| membership.role))
+}
+
 /// The live project of the key's organization, or 404.
 async fn organization_project(
     state: &AppState,
@@ -244,6 +261,7 @@ pub async fn put_organization_membership(
         .get_user(&user_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("userId: user {user_id:?}")))?;
+    let previous = organization_role(&state, &auth.organization_id, &user.id).await?;
     state
         .accounts
         .set_organization_membership(
@@ -253,6 +271,19 @@ pub async fn put_organization_membership(
                 role,
             },
             now_micros(),
+        )
+        .await?;
+    Audit::by_key(&auth)
+        .record(
+            &state,
+            if previous.is_some() {
+                "role_changed"
+            } else {
+                "added"
+            },
+            resource::ORGANIZATION_MEMBERSHIP,
+            &user.id,
+            Some(role_change(role, previous)),
         )
         .await?;
     Ok(Json(membership_json(&user, role)))
@@ -266,10 +297,22 @@ pub async fn delete_organization_membership(
 ) -> ApiResult<Json<Value>> {
     let body = object(&body)?;
     let user_id = required_text(&body, "userId")?;
-    state
+    let previous = organization_role(&state, &auth.organization_id, &user_id).await?;
+    if state
         .accounts
         .remove_organization_membership(&auth.organization_id, &user_id)
-        .await?;
+        .await?
+    {
+        Audit::by_key(&auth)
+            .record(
+                &state,
+                "removed",
+                resource::ORGANIZATION_MEMBERSHIP,
+                &user_id,
+                previous.map(|role| json!({ "previousRole": role.as_str() })),
+            )
+            .await?;
+    }
     Ok(Json(json!({
         "message": "Membership deleted successfully",
         "userId": user_id,
@@ -306,6 +349,16 @@ pub async fn create_project(
         .store
         .create_project(&project, metadata.as_deref())
         .await?;
+    Audit::by_key(&auth)
+        .in_project(&project.id)
+        .record(
+            &state,
+            "created",
+            resource::PROJECT,
+            &project.id,
+            Some(json!({ "name": project.name, "retentionDays": project.retention_days })),
+        )
+        .await?;
     let details = ProjectDetails {
         project,
         metadata,
@@ -321,7 +374,7 @@ pub async fn update_project(
     Path(project_id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    organization_project(&state, &auth, &project_id).await?;
+    let before = organization_project(&state, &auth, &project_id).await?;
     let body = object(&body)?;
     let update = ProjectUpdate {
         name: Some(project_name(&body)?),
@@ -333,6 +386,16 @@ pub async fn update_project(
         .update_project(&project_id, &update, now_micros())
         .await?
         .ok_or_else(|| Error::not_found("Project (or you don't have access to it)"))?;
+    Audit::by_key(&auth)
+        .in_project(&project_id)
+        .record(
+            &state,
+            "updated",
+            resource::PROJECT,
+            &project_id,
+            Some(project_change(&before, &details)),
+        )
+        .await?;
     Ok(Json(project_json(&details)))
 }
 
@@ -343,11 +406,23 @@ pub async fn delete_project(
     auth: OrganizationAuth,
     Path(project_id): Path<String>,
 ) -> ApiResult<Response> {
-    organization_project(&state, &auth, &project_id).await?;
-    state
+    let project = organization_project(&state, &auth, &project_id).await?;
+    if state
         .store
         .mark_project_deleted(&project_id, now_micros())
-        .await?;
+        .await?
+    {
+        Audit::by_key(&auth)
+            .in_project(&project_id)
+            .record(
+                &state,
+                "deleted",
+                resource::PROJECT,
+                &project_id,
+                Some(json!({ "name": project.project.name })),
+            )
+            .await?;
+    }
     state.auth.invalidate();
     state.purge_wakeup.notify_one();
     Ok((
@@ -433,6 +508,16 @@ pub async fn create_project_key(
     };
     state.store.insert_api_key(&key).await?;
     state.auth.invalidate();
+    Audit::by_key(&auth)
+        .in_project(&project_id)
+        .record(
+            &state,
+            "created",
+            resource::API_KEY,
+            &public_key,
+            Some(json!({ "note": note })),
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -460,11 +545,17 @@ pub async fn delete_project_key(
         .await?
         .filter(|key| key.project_id == project_id && key.revoked_at.is_none())
         .ok_or_else(|| Error::not_found("API key"))?;
-    state
+    let revoked = state
         .store
         .revoke_api_key(&key.public_key, now_micros())
         .await?;
     state.auth.invalidate();
+    if revoked {
+        Audit::by_key(&auth)
+            .in_project(&project_id)
+            .record(&state, "revoked", resource::API_KEY, &key.public_key, None)
+            .await?;
+    }
     Ok(Json(json!({ "success": true })))
 }
 
@@ -517,15 +608,36 @@ pub async fn put_project_membership(
     let user_id = required_text(&body, "userId")?;
     let role = role(&body)?;
     let user = organization_member(&state, &auth, &user_id).await?;
+    let previous = state
+        .accounts
+        .memberships_of_user(&user.id)
+        .await?
+        .into_iter()
+        .find(|membership| membership.project_id == project_id)
+        .map(|membership| membership.role);
     state
         .accounts
         .set_membership(
             &Membership {
                 user_id: user.id.clone(),
-                project_id,
+                project_id: project_id.clone(),
                 role,
             },
             now_micros(),
+        )
+        .await?;
+    Audit::by_key(&auth)
+        .in_project(&project_id)
+        .record(
+            &state,
+            if previous.is_some() {
+                "role_changed"
+            } else {
+                "added"
+            },
+            resource::PROJECT_MEMBERSHIP,
+            &user.id,
+            Some(role_change(role, previous)),
         )
         .await?;
     Ok(Json(membership_json(&user, role)))
@@ -549,6 +661,16 @@ pub async fn delete_project_membership(
     {
         return Err(Error::not_found("Project membership").into());
     }
+    Audit::by_key(&auth)
+        .in_project(&project_id)
+        .record(
+            &state,
+            "removed",
+            resource::PROJECT_MEMBERSHIP,
+            &user_id,
+            None,
+        )
+        .await?;
     Ok(Json(json!({
         "message": "Project membership deleted successfully",
         "userId": user_id,

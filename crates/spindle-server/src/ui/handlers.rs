@@ -14,6 +14,7 @@ use spindle_core::merge::{tiebreak_of, Stamp};
 use spindle_core::time::now_micros;
 use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_store::accounts::SavedView;
+use spindle_store::audit::resource;
 use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
 use std::collections::HashMap;
 
@@ -22,6 +23,7 @@ use super::responses::{
     SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
 };
 use super::session::ProjectAccess;
+use crate::audit::Audit;
 use crate::bootstrap::insert_key;
 use crate::dto::{self, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
@@ -420,6 +422,10 @@ pub async fn create_key(
     )
     .await
     .map_err(|error| Error::internal(format!("creating a key: {error}")))?;
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(&state, "created", resource::API_KEY, &public_key, None)
+        .await?;
     Ok(NewKey {
         public_key,
         secret_key,
@@ -445,6 +451,12 @@ pub async fn revoke_key(
         .revoke_api_key(&key.public_key, now_micros())
         .await?;
     state.auth.invalidate();
+    if revoked {
+        Audit::user_in_project(&state, &access.user_id, &access.project_id)
+            .await?
+            .record(&state, "revoked", resource::API_KEY, &key.public_key, None)
+            .await?;
+    }
     Ok(Json(Revoked { revoked }))
 }
 

@@ -11,16 +11,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use serde_json::json;
 use spindle_core::time::now_micros;
 use spindle_core::Error;
 use spindle_store::accounts::{
     effective_role, new_token, token_hash, Membership, OrganizationMembership, Permission, Role,
     User,
 };
+use spindle_store::audit::{resource, Actor};
 use std::collections::BTreeMap;
 
 use super::responses::{role_name, DataList, Invited, KeyRow, Member, NewKey, Revoked};
 use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles};
+use crate::audit::{role_change, Audit};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::body::fresh_id;
@@ -183,11 +186,11 @@ pub async fn invite_member(
     let role = parse_role(body.role.as_deref())?;
     let accounts = &state.accounts;
     let now = now_micros();
-    let (user_id, link) = match accounts.get_user_by_email(&email).await? {
+    let (user_id, link, previous) = match accounts.get_user_by_email(&email).await? {
         Some(user) => {
             let current = current_role(&state, &access.project_id, &user.id).await?;
             check_change(access.role, current, Some(role))?;
-            (user.id, None)
+            (user.id, None, current)
         }
         None => {
             check_change(access.role, None, Some(role))?;
@@ -208,10 +211,26 @@ pub async fn invite_member(
                     now + INVITE_SECONDS * 1_000_000,
                 )
                 .await?;
-            (user.id, Some(format!("/api/ui/auth/link?token={token}")))
+            (
+                user.id,
+                Some(format!("/api/ui/auth/link?token={token}")),
+                None,
+            )
         }
     };
     set_project_role(&state, &access.project_id, &user_id, role).await?;
+    let mut details = role_change(role, previous);
+    details["email"] = email.clone().into();
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(
+            &state,
+            "invited",
+            resource::PROJECT_MEMBERSHIP,
+            &user_id,
+            Some(details),
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(Invited {
@@ -243,6 +262,16 @@ pub async fn update_member(
     }
     check_change(access.role, current, Some(role))?;
     set_project_role(&state, &access.project_id, &user_id, role).await?;
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(
+            &state,
+            "role_changed",
+            resource::PROJECT_MEMBERSHIP,
+            &user_id,
+            Some(role_change(role, current)),
+        )
+        .await?;
     let (user, role, project_role) = project_members(&state, &access.project_id)
         .await?
         .into_iter()
@@ -273,6 +302,16 @@ pub async fn remove_member(
     if !deleted {
         return Err(Error::not_found(format!("project role of {user_id:?}")).into());
     }
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(
+            &state,
+            "removed",
+            resource::PROJECT_MEMBERSHIP,
+            &user_id,
+            current.map(|role| json!({ "previousRole": role.as_str() })),
+        )
+        .await?;
     Ok(Json(super::responses::Deleted { deleted }))
 }
 
@@ -285,6 +324,15 @@ pub async fn remove_member(
 pub struct OrganizationAccess {
     pub organization_id: String,
     pub role: Role,
+    /// The signed-in user.
+    pub user_id: String,
+}
+
+impl OrganizationAccess {
+    /// The signed-in user acting in the organization, for the audit log.
+    pub fn audit(&self) -> Audit {
+        Audit::organization(Actor::User(self.user_id.clone()), &self.organization_id)
+    }
 }
 
 impl FromRequestParts<AppState> for OrganizationAccess {
@@ -313,6 +361,7 @@ impl FromRequestParts<AppState> for OrganizationAccess {
         Ok(OrganizationAccess {
             organization_id,
             role,
+            user_id: signed_in.user.id.clone(),
         })
     }
 }
@@ -369,6 +418,16 @@ pub async fn update_organization_member(
             now_micros(),
         )
         .await?;
+    access
+        .audit()
+        .record(
+            &state,
+            "role_changed",
+            resource::ORGANIZATION_MEMBERSHIP,
+            &user.id,
+            Some(role_change(role, Some(current))),
+        )
+        .await?;
     Ok(Json(Member {
         user_id: user.id,
         email: user.email,
@@ -396,6 +455,18 @@ pub async fn remove_organization_member(
         .accounts
         .remove_organization_membership(&access.organization_id, &user_id)
         .await?;
+    if deleted {
+        access
+            .audit()
+            .record(
+                &state,
+                "removed",
+                resource::ORGANIZATION_MEMBERSHIP,
+                &user_id,
+                current.map(|role| json!({ "previousRole": role.as_str() })),
+            )
+            .await?;
+    }
     Ok(Json(super::responses::Deleted { deleted }))
 }
 
@@ -429,6 +500,16 @@ pub async fn create_organization_key(
         now_micros(),
     );
     state.store.insert_organization_api_key(&key).await?;
+    access
+        .audit()
+        .record(
+            &state,
+            "created",
+            resource::ORGANIZATION_API_KEY,
+            &public_key,
+            None,
+        )
+        .await?;
     Ok(NewKey {
         public_key,
         secret_key,
@@ -448,5 +529,17 @@ pub async fn revoke_organization_key(
         .revoke_organization_api_key(&access.organization_id, &public_key, now_micros())
         .await?;
     state.auth.invalidate();
+    if revoked {
+        access
+            .audit()
+            .record(
+                &state,
+                "revoked",
+                resource::ORGANIZATION_API_KEY,
+                &public_key,
+                None,
+            )
+            .await?;
+    }
     Ok(Json(Revoked { revoked }))
 }

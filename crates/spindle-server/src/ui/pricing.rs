@@ -4,11 +4,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use spindle_core::Error;
+use spindle_store::audit::resource;
 
 use super::responses::{BuiltinPrices, Changed, Deleted, Models};
 use super::session::ProjectAccess;
+use crate::audit::Audit;
 use crate::error::ApiResult;
 use crate::routes::body::fresh_id;
 use crate::routes::models::{all_models, custom_json, model_from_body, optional_time};
@@ -34,6 +36,16 @@ pub async fn create(
     access.require(Permission::ManageSettings)?;
     let model = model_from_body(&access.project_id, fresh_id(), &body)?;
     state.store.put_model(&model).await?;
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(
+            &state,
+            "created",
+            resource::MODEL,
+            &model.id,
+            Some(json!({ "modelName": model.model_name })),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(custom_json(&model))))
 }
 
@@ -51,6 +63,10 @@ pub async fn delete(
     {
         return Err(Error::not_found(format!("custom model {model_id:?}")).into());
     }
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(&state, "deleted", resource::MODEL, &model_id, None)
+        .await?;
     Ok(Json(Deleted { deleted: true }))
 }
 
@@ -67,6 +83,16 @@ pub async fn set_pricing(
     state
         .store
         .set_builtin_prices(&access.project_id, enabled)
+        .await?;
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(
+            &state,
+            "updated",
+            resource::PROJECT,
+            &access.project_id,
+            Some(json!({ "builtinPrices": enabled })),
+        )
         .await?;
     Ok(Json(BuiltinPrices {
         builtin_prices: enabled,

@@ -361,3 +361,20 @@ pub struct BuiltinPrices {
 pub struct Changed {
     pub changed: u64,
 }
+
+/// An entry of the audit log: who (`actorKind`: USER, ORGANIZATION_KEY or PROJECT_KEY, with
+/// the user's id and email or the key's public key) did what to which resource, when.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRow {
+    pub id: i64,
+    pub created_at: String,
+    pub project_id: Option<String>,
+    pub actor_kind: &'static str,
+    pub actor_id: String,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub details: Option<serde_json::Value>,
+}

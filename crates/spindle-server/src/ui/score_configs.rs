@@ -4,11 +4,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use spindle_store::accounts::Permission;
+use spindle_store::audit::resource;
 use spindle_store::datasets::PageRequest;
 
 use super::session::ProjectAccess;
+use crate::audit::Audit;
 use crate::dto::datasets::page_json;
 use crate::dto::score_configs::score_config_json;
 use crate::dto::PageResponse;
@@ -47,6 +49,16 @@ pub async fn create(
         .score_configs
         .create_score_config(&access.project_id, &config)
         .await?;
+    Audit::user_in_project(&state, &access.user_id, &access.project_id)
+        .await?
+        .record(
+            &state,
+            "created",
+            resource::SCORE_CONFIG,
+            &stored.id,
+            Some(json!({ "name": stored.name })),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(score_config_json(&stored))))
 }
 
@@ -64,6 +76,18 @@ pub async fn update(
         .score_configs
         .update_score_config(&access.project_id, &config_id, &patch)
         .await?;
+    if config.is_some() {
+        Audit::user_in_project(&state, &access.user_id, &access.project_id)
+            .await?
+            .record(
+                &state,
+                "updated",
+                resource::SCORE_CONFIG,
+                &config_id,
+                Some(body),
+            )
+            .await?;
+    }
     Ok(Json(score_config_json(&found(
         config,
         "score config",

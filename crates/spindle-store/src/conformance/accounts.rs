@@ -53,6 +53,7 @@ macro_rules! accounts_conformance_suite {
             organization_roles_keep_an_owner,
             organization_keys_are_stored_and_revoked,
             projects_are_created_changed_and_deleted,
+            the_audit_log_is_paged_newest_first_and_filtered,
         );
 
         /// The purge of a deleted project, interrupted by a shutdown, resumes in a store

@@ -436,3 +436,96 @@ pub async fn purge_resumes_after_a_restart(store: &dyn AccountsStore) {
         "a purged project has nothing left"
     );
 }
+
+fn audit_entry(
+    organization_id: &str,
+    project_id: Option<&str>,
+    resource_type: &str,
+    resource_id: &str,
+    created_at: i64,
+) -> crate::audit::NewAuditEntry {
+    crate::audit::NewAuditEntry {
+        organization_id: organization_id.into(),
+        project_id: project_id.map(Into::into),
+        actor: crate::audit::Actor::User("u1".into()),
+        action: "created".into(),
+        resource_type: resource_type.into(),
+        resource_id: resource_id.into(),
+        details: None,
+        created_at,
+    }
+}
+
+/// The audit log keeps every field, reads newest first (entries of the same instant in the
+/// order they were recorded, the last first), a page at a time, and filters by
+/// organization, project and resource type.
+pub async fn the_audit_log_is_paged_newest_first_and_filtered(store: &dyn AccountsStore) {
+    use crate::audit::{resource, Actor, AuditQuery};
+    let mut key_revoked = audit_entry("o1", Some("p1"), resource::API_KEY, "pk-1", 20);
+    key_revoked.action = "revoked".into();
+    key_revoked.actor = Actor::ProjectKey("pk-0".into());
+    key_revoked.details = Some(serde_json::json!({"note": "ci", "n": 1}));
+    let entries = [
+        audit_entry("o1", Some("p1"), resource::API_KEY, "pk-1", 10),
+        key_revoked.clone(),
+        audit_entry("o1", None, resource::ORGANIZATION_API_KEY, "opk-1", 20),
+        audit_entry("o1", Some("p2"), resource::PROJECT, "p2", 15),
+        audit_entry("o2", Some("p3"), resource::API_KEY, "pk-3", 30),
+    ];
+    for entry in &entries {
+        store.record_audit(entry).await.expect("record");
+    }
+    let read = |project_id: Option<&str>, resource_type: Option<&str>, page, limit| AuditQuery {
+        organization_id: "o1".into(),
+        project_id: project_id.map(Into::into),
+        resource_type: resource_type.map(Into::into),
+        page,
+        limit,
+    };
+    let all = store
+        .audit_log(&read(None, None, 1, 10))
+        .await
+        .expect("log");
+    assert_eq!(all.total_items, 4);
+    let ids: Vec<&str> = all
+        .items
+        .iter()
+        .map(|entry| entry.entry.resource_id.as_str())
+        .collect();
+    // Two entries at 20: the one recorded last comes first.
+    assert_eq!(ids, ["opk-1", "pk-1", "p2", "pk-1"]);
+    assert_eq!(all.items[1].entry, key_revoked);
+    assert!(all.items[0].id > all.items[1].id);
+
+    let second = store
+        .audit_log(&read(None, None, 2, 3))
+        .await
+        .expect("page 2");
+    assert_eq!((second.page, second.limit, second.total_items), (2, 3, 4));
+    assert_eq!(second.items.len(), 1);
+    assert_eq!(second.items[0].entry.created_at, 10);
+
+    let keys = store
+        .audit_log(&read(None, Some(resource::API_KEY), 1, 10))
+        .await
+        .expect("keys");
+    assert_eq!(keys.total_items, 2);
+    assert!(keys
+        .items
+        .iter()
+        .all(|entry| entry.entry.organization_id == "o1"
+            && entry.entry.project_id.as_deref() == Some("p1")));
+
+    let p2 = store
+        .audit_log(&read(Some("p2"), None, 1, 10))
+        .await
+        .expect("p2");
+    assert_eq!(p2.total_items, 1);
+    assert_eq!(p2.items[0].entry.resource_type, resource::PROJECT);
+
+    let none = store
+        .audit_log(&read(Some("p2"), Some(resource::API_KEY), 1, 10))
+        .await
+        .expect("none");
+    assert_eq!((none.total_items, none.items.len()), (0, 0));
+}

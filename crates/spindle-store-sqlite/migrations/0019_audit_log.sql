@@ -1,0 +1,20 @@
+-- The audit log: who changed what in an organization and its projects, and when. Entries
+-- are only ever added; a deleted project's entries stay (its purge leaves them).
+--
+-- actor_kind is USER, ORGANIZATION_KEY or PROJECT_KEY and actor_id the user's id or the
+-- key's public key; details is a JSON object (a role, a name, …) or NULL.
+
+CREATE TABLE audit_log (
+    id              INTEGER PRIMARY KEY,
+    organization_id TEXT NOT NULL,
+    project_id      TEXT,
+    actor_kind      TEXT NOT NULL,
+    actor_id        TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    resource_type   TEXT NOT NULL,
+    resource_id     TEXT NOT NULL,
+    details         TEXT,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_organization ON audit_log (organization_id, created_at DESC, id DESC);
+CREATE INDEX audit_log_by_project ON audit_log (project_id, created_at DESC, id DESC) WHERE project_id IS NOT NULL;
