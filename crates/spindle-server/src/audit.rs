@@ -89,6 +89,15 @@ impl Audit {
     }
 }
 
+/// The action of a role given: `role_changed` when the user had one, else `added`.
+pub fn role_given_action(previous: Option<Role>) -> &'static str {
+    if previous.is_some() {
+        "role_changed"
+    } else {
+        "added"
+    }
+}
+
 /// The details of a role given: `{role, previousRole}` (`null` when the user had none).
 pub fn role_change(role: Role, previous: Option<Role>) -> Value {
     json!({ "role": role.as_str(), "previousRole": previous.map(Role::as_str) })

@@ -17,7 +17,7 @@ use spindle_store::audit::resource;
 use spindle_store::organizations::{ProjectDetails, ProjectUpdate};
 use spindle_store::{ApiKey, KeySummary, Project};
 
-use crate::audit::{project_change, role_change, Audit};
+use crate::audit::{project_change, role_change, role_given_action, Audit};
 use crate::auth::OrganizationAuth;
 use crate::bootstrap::{api_key, fresh_key_pair};
 use crate::error::ApiResult;
@@ -276,11 +276,7 @@ pub async fn put_organization_membership(
     Audit::by_key(&auth)
         .record(
             &state,
-            if previous.is_some() {
-                "role_changed"
-            } else {
-                "added"
-            },
+            role_given_action(previous),
             resource::ORGANIZATION_MEMBERSHIP,
             &user.id,
             Some(role_change(role, previous)),
@@ -630,11 +626,7 @@ pub async fn put_project_membership(
         .in_project(&project_id)
         .record(
             &state,
-            if previous.is_some() {
-                "role_changed"
-            } else {
-                "added"
-            },
+            role_given_action(previous),
             resource::PROJECT_MEMBERSHIP,
             &user.id,
             Some(role_change(role, previous)),
