@@ -352,9 +352,8 @@ async fn item_media_is_linked_on_upload_and_resolved_on_read() {
     let app = support::app().await;
     let dataset = post(&app, "/api/public/v2/datasets", json!({"name": "pictures"})).await;
     let dataset_id = dataset["id"].as_str().expect("an id");
-    let item_context = |field: &str| {
-        json!({"datasetId": dataset_id, "datasetItemId": "photo-1", "field": field})
-    };
+    let item_context =
+        |field: &str| json!({"datasetId": dataset_id, "datasetItemId": "photo-1", "field": field});
     // The SDKs upload before they create the item.
     let image = upload_media(&app, b"\x89PNG one", item_context("input")).await;
     let expected = upload_media(&app, b"\x89PNG two", item_context("expectedOutput")).await;

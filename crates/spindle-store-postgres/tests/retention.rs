@@ -5,9 +5,9 @@
 
 mod support;
 
+use spindle_core::dataset::{NewDataset, NewDatasetItem};
 use spindle_core::merge::Stamp;
 use spindle_core::{ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
-use spindle_core::dataset::{NewDataset, NewDatasetItem};
 use spindle_store::datasets::{DatasetItemQuery, Datasets};
 use spindle_store::retention::{enforce, RetentionOptions};
 use spindle_store::{ObservationQuery, Organization, Project, ScoreQuery, Store, TraceQuery};
@@ -156,15 +156,18 @@ async fn check<S: Store + Datasets>(store: &S) {
     );
     assert_eq!(ids(store, "forever").await.0.len(), 5);
     // The item's replaced versions went with the window; its present one stays.
-    assert_eq!(inputs_at(store, "short", short_versions[1]).await, Vec::<String>::new());
+    assert_eq!(
+        inputs_at(store, "short", short_versions[1]).await,
+        Vec::<String>::new()
+    );
     assert_eq!(inputs_at(store, "short", short_versions[2]).await, ["3"]);
     assert_eq!(inputs_at(store, "short", i64::MAX).await, ["3"]);
-    assert_eq!(inputs_at(store, "forever", forever_versions[0]).await, ["1"]);
-    // Nothing left to delete: a second round is a no-op.
     assert_eq!(
-        enforce(store, store, NOW, options).await.expect("again"),
-        0
+        inputs_at(store, "forever", forever_versions[0]).await,
+        ["1"]
     );
+    // Nothing left to delete: a second round is a no-op.
+    assert_eq!(enforce(store, store, NOW, options).await.expect("again"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,8 +114,12 @@ pub trait Datasets: Send + Sync + 'static {
     /// Deletes up to `max_rows` item versions that no answer from `cutoff` on needs: versions
     /// another version replaced by then, and tombstones by then with nothing before them. A
     /// version a run item ran on is kept. Returns how many went.
-    async fn prune_item_versions(&self, project_id: &str, cutoff: i64, max_rows: u32)
-        -> Result<u64>;
+    async fn prune_item_versions(
+        &self,
+        project_id: &str,
+        cutoff: i64,
+        max_rows: u32,
+    ) -> Result<u64>;
 
     /// Links a trace to an item under a run, creating the run on first use. The trace need
     /// not exist yet. Fails with `NotFound` when the item does not exist (or the observation

@@ -13,9 +13,7 @@ use spindle_core::dataset::{
 use spindle_core::time::format_iso;
 use spindle_core::{Error, ExperimentRunItem};
 
-use crate::datasets::{
-    DatasetItemQuery, DatasetSummary, Datasets, ItemMediaLink, PageRequest,
-};
+use crate::datasets::{DatasetItemQuery, DatasetSummary, Datasets, ItemMediaLink, PageRequest};
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
@@ -684,11 +682,10 @@ fn prune_item_version_statements(
             dialect,
             "DELETE FROM dataset_item_versions WHERE project_id = ",
         );
-        sql.bind(project_id)
-            .push(
-                " AND (id, valid_from) IN (SELECT v.id, v.valid_from \
+        sql.bind(project_id).push(
+            " AND (id, valid_from) IN (SELECT v.id, v.valid_from \
                  FROM dataset_item_versions v WHERE v.project_id = ",
-            );
+        );
         sql
     };
     let mut replaced = doomed();

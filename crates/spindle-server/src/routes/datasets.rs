@@ -111,7 +111,9 @@ pub async fn create_item(
         .datasets
         .upsert_dataset_item(&auth.project_id, &item)
         .await?;
-    Ok(Json(one_item_with_media(&state, &auth.project_id, &stored).await?))
+    Ok(Json(
+        one_item_with_media(&state, &auth.project_id, &stored).await?,
+    ))
 }
 
 /// Items as the API shows them, each with its `mediaReferences`: the strings of its input,
@@ -265,7 +267,9 @@ pub async fn get_item(
         .get_dataset_item(&auth.project_id, &id)
         .await?;
     let item = found(item, "dataset item", &id)?;
-    Ok(Json(one_item_with_media(&state, &auth.project_id, &item).await?))
+    Ok(Json(
+        one_item_with_media(&state, &auth.project_id, &item).await?,
+    ))
 }
 
 /// `DELETE /api/public/dataset-items/{id}`: the item and its run items.

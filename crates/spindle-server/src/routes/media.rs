@@ -80,7 +80,10 @@ pub async fn create(
     let item_link = dataset_item_context(&value, &media_id)?;
     if let Some(link) = &item_link {
         // Checks that the dataset is the project's before anything is stored.
-        state.datasets.link_item_media(&auth.project_id, link).await?;
+        state
+            .datasets
+            .link_item_media(&auth.project_id, link)
+            .await?;
     }
     let record = MediaRecord {
         id: media_id.clone(),
@@ -110,15 +113,25 @@ pub async fn create(
 /// The dataset item a media registration names (`datasetId` and `datasetItemId`, instead of
 /// a trace), with its `field`: `None` for media of a trace or observation.
 fn dataset_item_context(body: &Value, media_id: &str) -> Result<Option<ItemMediaLink>, Error> {
-    let text = |key: &str| body.get(key).and_then(Value::as_str).filter(|t| !t.is_empty());
+    let text = |key: &str| {
+        body.get(key)
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+    };
     let (dataset_id, item_id) = match (text("datasetId"), text("datasetItemId")) {
         (None, None) => return Ok(None),
         (Some(dataset_id), Some(item_id)) => (dataset_id, item_id),
         (None, Some(_)) => {
-            return Err(Error::invalid("datasetId", "is required with datasetItemId"))
+            return Err(Error::invalid(
+                "datasetId",
+                "is required with datasetItemId",
+            ))
         }
         (Some(_), None) => {
-            return Err(Error::invalid("datasetItemId", "is required with datasetId"))
+            return Err(Error::invalid(
+                "datasetItemId",
+                "is required with datasetId",
+            ))
         }
     };
     for key in ["traceId", "observationId"] {

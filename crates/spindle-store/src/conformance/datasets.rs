@@ -773,17 +773,12 @@ pub async fn dataset_summaries_count_items_and_runs<S: DatasetsStore>(store: Arc
                 .list_dataset_summaries(project, page(number, 2))
                 .await
                 .expect("summaries");
-            assert_eq!(
-                page.total_items,
-                if project == PROJECT { 3 } else { 1 }
+            assert_eq!(page.total_items, if project == PROJECT { 3 } else { 1 });
+            counts.extend(
+                page.items
+                    .into_iter()
+                    .map(|summary| (summary.dataset.name, summary.item_count, summary.run_count)),
             );
-            counts.extend(page.items.into_iter().map(|summary| {
-                (
-                    summary.dataset.name,
-                    summary.item_count,
-                    summary.run_count,
-                )
-            }));
         }
         counts.sort();
         counts
@@ -799,7 +794,10 @@ pub async fn dataset_summaries_count_items_and_runs<S: DatasetsStore>(store: Arc
     );
     assert_eq!(counts(OTHER).await, expected(&[("a", 1, 0)]));
     // The summaries are the datasets the plain list gives, in its order.
-    let plain = store.list_datasets(PROJECT, page(1, 10)).await.expect("list");
+    let plain = store
+        .list_datasets(PROJECT, page(1, 10))
+        .await
+        .expect("list");
     let summaries = store
         .list_dataset_summaries(PROJECT, page(1, 10))
         .await
@@ -873,14 +871,15 @@ pub async fn dataset_item_media_is_linked_and_resolved<S: DatasetsStore>(store: 
         vec![link("m1", "expectedOutput"), link("m1", "input")]
     );
     assert_eq!(
-        store
-            .item_media_links(OTHER, "photo")
-            .await
-            .expect("links"),
+        store.item_media_links(OTHER, "photo").await.expect("links"),
         vec![]
     );
 
-    for record in [media(PROJECT, "m1"), media(PROJECT, "m2"), media(OTHER, "m3")] {
+    for record in [
+        media(PROJECT, "m1"),
+        media(PROJECT, "m2"),
+        media(OTHER, "m3"),
+    ] {
         store.upsert_media(&record).await.expect("register");
     }
     for (project, id) in [(PROJECT, "m1"), (OTHER, "m3")] {

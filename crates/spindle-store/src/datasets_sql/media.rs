@@ -100,7 +100,10 @@ pub(super) fn delete_item_links(
     project_id: &str,
     item_id: &str,
 ) -> Sql {
-    let mut sql = Sql::new(dialect, "DELETE FROM dataset_item_media WHERE project_id = ");
+    let mut sql = Sql::new(
+        dialect,
+        "DELETE FROM dataset_item_media WHERE project_id = ",
+    );
     sql.bind(project_id)
         .push(" AND dataset_item_id = ")
         .bind(item_id);
@@ -115,7 +118,10 @@ pub(super) async fn uploaded_media(
     if media_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new(db.dialect(), &format!("{MEDIA_SELECT} m WHERE project_id = "));
+    let mut sql = Sql::new(
+        db.dialect(),
+        &format!("{MEDIA_SELECT} m WHERE project_id = "),
+    );
     sql.bind(project_id)
         .push(" AND ")
         .in_list("id", media_ids.to_vec(), false)
