@@ -49,35 +49,42 @@ pub async fn enforce(
             continue;
         };
         let cutoff = now.saturating_sub(i64::from(days).saturating_mul(DAY_MICROS));
-        loop {
-            let batch = store
-                .delete_older_than(&project.id, cutoff, options.batch_traces.max(1))
-                .await?;
-            deleted += batch;
-            if batch < u64::from(options.batch_traces.max(1)) {
-                break;
-            }
-            tokio::time::sleep(options.pause).await;
+        let traces = in_batches(options.batch_traces, options.pause, |batch| {
+            store.delete_older_than(&project.id, cutoff, batch)
+        })
+        .await?;
+        if traces > 0 {
+            tracing::info!(project = %project.id, days, deleted = traces, "retention deleted old traces");
         }
-        if deleted > 0 {
-            tracing::info!(project = %project.id, days, deleted, "retention deleted old traces");
-        }
-        let mut pruned = 0;
-        loop {
-            let batch = datasets
-                .prune_item_versions(&project.id, cutoff, options.batch_item_versions.max(1))
-                .await?;
-            pruned += batch;
-            if batch < u64::from(options.batch_item_versions.max(1)) {
-                break;
-            }
-            tokio::time::sleep(options.pause).await;
-        }
+        deleted += traces;
+        let pruned = in_batches(options.batch_item_versions, options.pause, |batch| {
+            datasets.prune_item_versions(&project.id, cutoff, batch)
+        })
+        .await?;
         if pruned > 0 {
             tracing::info!(project = %project.id, days, pruned, "retention pruned dataset item versions");
         }
     }
     Ok(deleted)
+}
+
+/// Calls `delete` (which removes at most the batch it is given) until it removes less than a
+/// whole batch, pausing between calls; how many rows went.
+async fn in_batches<F, Deleting>(batch: u32, pause: Duration, mut delete: F) -> Result<u64>
+where
+    F: FnMut(u32) -> Deleting,
+    Deleting: std::future::Future<Output = Result<u64>>,
+{
+    let batch = batch.max(1);
+    let mut total = 0;
+    loop {
+        let removed = delete(batch).await?;
+        total += removed;
+        if removed < u64::from(batch) {
+            return Ok(total);
+        }
+        tokio::time::sleep(pause).await;
+    }
 }
 
 /// Runs [`enforce`] every `every` until the store shuts down (errors are logged and retried
