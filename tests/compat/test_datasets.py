@@ -6,9 +6,11 @@ links each item's trace through `api.dataset_run_items.create`; `get_dataset_run
 5.x (`api.datasets.create`, `api.datasetItems.create/delete`, `dataset.createItem`, `dataset.get`
 now and at a `version` before an archive and a delete, `experiment.run` with an evaluator,
 `api.datasets.getRun/getRuns`, `api.datasetRunItems.list`, a run at a `datasetVersion`,
-`api.experiments.list/listItems`); schema validation of items against the dataset's
-`inputSchema`/`expectedOutputSchema` (5.x and 4.x); with 4.x the experiments API client and a run
-item with a `dataset_version`; a run's aggregates through the UI API after a run with an
+`api.experiments.list/listItems`, `dataset.createItem` with `LangfuseMedia` read back resolved by
+`dataset.get`); schema validation of items against the dataset's
+`inputSchema`/`expectedOutputSchema` (5.x and 4.x); with 5.x an item holding `LangfuseMedia`
+(uploaded for the item, linked to it, resolved by `get_dataset` and fetched); with 4.x the
+experiments API client and a run item with a `dataset_version`; a run's aggregates through the UI API after a run with an
 evaluator; all read back through the public API."""
 
 from compat_helpers import assert_clean_run, encoded, majors_fixture, scenario_fixture
@@ -63,6 +65,57 @@ def test_items_upserted_listed_and_deleted(api, run):
     ck.eq((run["after_delete"] or {}).get("status"), 404, "a deleted item is gone")
     left = api.get("/api/public/dataset-items", params={"datasetName": name})
     ck.eq([i["id"] for i in left["data"]], [run["archived"]["id"]], "one item left")
+    ck.done()
+
+
+def test_v5_item_media_uploaded_linked_and_resolved(api, v5_run):
+    ck = Check("python v5 dataset item media")
+    run = v5_run
+    created = run["media_item"]
+    refs = created["references"]
+    ck.eq([(r["field"], r["json_path"]) for r in refs], [("expectedOutput", "$[0]"), ("input", "$['image']")],
+          "one reference per media, where the SDK put it")
+    ck.eq(created["input"]["image"], next(r["reference_string"] for r in refs if r["field"] == "input"),
+          "the stored input holds the reference string")
+    ck.true(created["input"]["image"].startswith("@@@langfuseMedia:type=image/png|id="), "a media reference")
+    ck.eq(created["expected_output"][1], "pixel", "the rest of the expected output")
+    ck.eq([r["content_type"] for r in refs], ["image/png", "image/png"], "content types")
+    ck.eq(next(r["content_length"] for r in refs if r["field"] == "input"), 70, "the image's length")
+    hydrated = run["media_hydrated"]
+    ck.eq(hydrated["question"], "what is it?", "plain input values stay")
+    ck.true(hydrated["image_is_reference"], "get_dataset resolved the input's media")
+    ck.eq(hydrated["image_media_id"], next(r["media_id"] for r in refs if r["field"] == "input"), "its id")
+    ck.eq(hydrated["image_content_type"], "image/png", "its type")
+    ck.true(hydrated["image_bytes_match"], "the input's bytes fetched from the download URL")
+    ck.true(hydrated["expected_is_reference"], "get_dataset resolved the expected output's media")
+    ck.true(hydrated["expected_bytes_match"], "the expected output's bytes")
+    ck.eq(hydrated["expected_rest"], ["pixel"], "the rest of the expected output stays")
+    # Read back through the public API: the item with its references, and the media itself.
+    item = api.get(f"/api/public/dataset-items/{encoded(created['id'])}")
+    ck.eq(sorted(r["field"] for r in item["mediaReferences"]), ["expectedOutput", "input"], "read back")
+    for ref in refs:
+        media = api.get(f"/api/public/media/{ref['media_id']}")
+        ck.eq(media["contentType"], "image/png", f"media {ref['field']} registered")
+        ck.true(media["uploadedAt"] is not None, f"media {ref['field']} uploaded")
+    ck.done()
+
+
+def test_js_item_media_uploaded_linked_and_resolved(api, js_run):
+    ck = Check("js dataset item media")
+    created = js_run["media_item"]
+    ck.eq([(r["field"], r["json_path"]) for r in created["references"]],
+          [("expectedOutput", "$['reference']"), ("input", "$['image']")], "one reference per media")
+    ck.true(created["input"]["image"].startswith("@@@langfuseMedia:type=image/png|id="), "the stored reference")
+    ck.eq(created["expected_output"]["label"], "pixel", "the rest of the expected output")
+    hydrated = js_run["media_hydrated"]
+    ck.eq(hydrated["question"], "what is it?", "plain input values stay")
+    ck.true(hydrated["image_is_reference"], "dataset.get resolved the input's media")
+    ck.true(hydrated["image_bytes_match"], "the input's bytes fetched from the download URL")
+    ck.true(hydrated["expected_is_reference"], "dataset.get resolved the expected output's media")
+    ck.true(hydrated["expected_bytes_match"], "the expected output's bytes")
+    ck.eq(hydrated["expected_label"], "pixel", "the rest of the expected output stays")
+    item = api.get(f"/api/public/dataset-items/{encoded(created['id'])}")
+    ck.eq(len(item["mediaReferences"]), 2, "read back through the public API")
     ck.done()
 
 

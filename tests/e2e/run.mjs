@@ -657,7 +657,7 @@ try {
     await page.screenshot({ path: join(SHOTS, "queues.png"), fullPage: false });
   });
 
-  await step("datasets: create one, add an item from a trace, compare two runs", async () => {
+  await step("datasets: create one, add an item from a trace, compare two runs (one named with a comma)", async () => {
     await page.goto(`${base}/project/e2e/datasets`);
     await page.getByRole("heading", { name: "Datasets" }).waitFor();
     await page.getByLabel("Dataset name").fill("e2e-set");
@@ -673,7 +673,7 @@ try {
     const listed = await (await fetch(`${base}/api/public/dataset-items?datasetName=e2e-set`, { headers })).json();
     assert(listed.data.length === 1 && listed.data[0].sourceTraceId === ids.turn0, "the item remembers its trace");
     const itemId = listed.data[0].id;
-    for (const [runName, traceId] of [["run-a", ids.turn0], ["run-b", ids.bob]]) {
+    for (const [runName, traceId] of [["run,a", ids.turn0], ["run-b", ids.bob]]) {
       const answer = await fetch(`${base}/api/public/dataset-run-items`, {
         method: "POST",
         headers,
@@ -685,13 +685,14 @@ try {
     await waitFor("the counts", async () => /e2e-set\s*1\s*2/.test(await datasetRow.innerText()), 50, 200);
     await datasetRow.getByRole("link", { name: "e2e-set" }).click();
     await page.getByRole("table", { name: "Dataset runs" }).locator("tbody tr").nth(1).waitFor();
-    await page.getByLabel("Compare run-a").check();
+    await page.getByLabel("Compare run,a").check();
     await page.getByLabel("Compare run-b").check();
     await page.getByRole("button", { name: "Compare 2 runs" }).click();
     const compared = page.getByRole("table", { name: "Run comparison" }).locator("tbody tr");
     await compared.first().waitFor();
     assert((await compared.count()) === 1, "one compared item");
-    const cellA = compared.first().locator('td[data-run="run-a"]');
+    assert(new URL(page.url()).searchParams.getAll("runs").join("|") === "run,a|run-b", `one parameter per run: ${page.url()}`);
+    const cellA = compared.first().locator('td[data-run="run,a"]');
     const cellB = compared.first().locator('td[data-run="run-b"]');
     assert((await cellA.getAttribute("class")).includes("differs"), "the differing outputs are highlighted");
     assert((await cellA.innerText()).includes("quality: 0.900"), `run-a's score: ${await cellA.innerText()}`);
@@ -703,6 +704,69 @@ try {
     await page.getByRole("columnheader", { name: "Δ quality" }).waitFor();
     assert((await compared.first().locator("td").last().innerText()) === "0.800", "the score difference");
     await page.screenshot({ path: join(SHOTS, "datasets-compare.png"), fullPage: false });
+  });
+
+  await step("datasets: lists go page by page, and an item's media shows", async () => {
+    const publicApi = async (path, body, method = "POST") => {
+      const answer = await fetch(`${base}/api/public${path}`, {
+        method,
+        headers: { authorization: publicAuth, "content-type": "application/json" },
+        body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+      });
+      if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status} ${await answer.text()}`);
+      return answer.json();
+    };
+    const dataset = await publicApi("/v2/datasets", { name: "e2e-many" });
+    // The oldest item carries an image the SDKs would have uploaded for it first.
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==", "base64");
+    const { createHash } = await import("node:crypto");
+    const registered = await publicApi("/media", {
+      datasetId: dataset.id, datasetItemId: "with-image", field: "input", contentType: "image/png",
+      contentLength: png.length, sha256Hash: createHash("sha256").update(png).digest("base64"),
+    });
+    const uploaded = await fetch(`${base}${new URL(registered.uploadUrl).pathname}`, { method: "PUT", headers: { "content-type": "image/png" }, body: png });
+    assert(uploaded.ok, `upload: ${uploaded.status}`);
+    const reference = `@@@langfuseMedia:type=image/png|id=${registered.mediaId}|source=bytes@@@`;
+    await publicApi("/dataset-items", { datasetName: "e2e-many", id: "with-image", input: { question: "what is it?", image: reference } });
+    for (let index = 0; index < 55; index += 1) {
+      await publicApi("/dataset-items", { datasetName: "e2e-many", id: `many-${index}`, input: { index } });
+    }
+    for (let index = 0; index < 52; index += 1) {
+      await publicApi("/dataset-run-items", { runName: `run-${index}`, datasetItemId: `many-${index}`, traceId: ids.turn0 });
+    }
+    for (let index = 0; index < 50; index += 1) {
+      await publicApi("/v2/datasets", { name: `filler-${String(index).padStart(2, "0")}` });
+    }
+
+    await page.goto(`${base}/project/e2e/datasets`);
+    const datasetPages = page.getByRole("navigation", { name: "Dataset pages" });
+    await datasetPages.getByText("Page 1 of 2").waitFor();
+    const datasetRows = page.getByRole("table", { name: "Datasets" }).locator("tbody tr");
+    assert((await datasetRows.count()) === 50, `a page of datasets: ${await datasetRows.count()}`);
+    await datasetPages.getByRole("button", { name: "Next →" }).click();
+    await datasetPages.getByText("Page 2 of 2").waitFor();
+    await waitFor("the last dataset", async () => (await datasetRows.count()) === 2, 50, 100);
+    assert((await datasetRows.allInnerTexts()).some((text) => text.includes("e2e-set")), "the oldest datasets come last");
+
+    await page.goto(`${base}/project/e2e/datasets/e2e-many`);
+    const runPages = page.getByRole("navigation", { name: "Run pages" });
+    await runPages.getByText("Page 1 of 2").waitFor();
+    const runRows = page.getByRole("table", { name: "Dataset runs" }).locator("tbody tr");
+    await runPages.getByRole("button", { name: "Next →" }).click();
+    await runPages.getByText("Page 2 of 2").waitFor();
+    await waitFor("the last runs", async () => (await runRows.count()) === 2, 50, 100);
+    const itemPages = page.getByRole("navigation", { name: "Item pages" });
+    await itemPages.getByText("Page 1 of 2").waitFor();
+    const itemRows = page.getByRole("table", { name: "Dataset items" }).locator("tbody tr");
+    assert((await itemRows.count()) === 50, `a page of items: ${await itemRows.count()}`);
+    await itemPages.getByRole("button", { name: "Next →" }).click();
+    await itemPages.getByText("Page 2 of 2").waitFor();
+    await waitFor("the last items", async () => (await itemRows.count()) === 6, 50, 100);
+    const image = itemRows.last().locator("img.message-image");
+    await image.waitFor();
+    assert((await image.getAttribute("src")).endsWith(`/media/${registered.mediaId}`), "the image comes from the media route");
+    await waitFor("the image to load", async () => (await image.evaluate((img) => img.complete && img.naturalWidth)) === 1, 50, 100);
+    await page.screenshot({ path: join(SHOTS, "datasets-pages.png"), fullPage: false });
   });
 
   await step("queues: a queue of unknown score configs is refused", async () => {

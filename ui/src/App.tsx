@@ -153,7 +153,7 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   params = match("/project/:project/datasets/:name", path);
   if (params) return <DatasetPage projectId={projectId} name={params.name} role={props.role} />;
   params = match("/project/:project/datasets/:name/compare", path);
-  if (params) return <ComparePage projectId={projectId} name={params.name} runs={(props.search.get("runs") ?? "").split(",").filter(Boolean)} />;
+  if (params) return <ComparePage projectId={projectId} name={params.name} runs={props.search.getAll("runs").filter(Boolean)} />;
   params = match("/project/:project/:section", path);
   switch (params?.section) {
     case "traces":

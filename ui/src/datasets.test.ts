@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { outputsDiffer, parseField, scoreSpread, sortBySpread, type ComparedItem, type RunResult } from "./datasets";
+import { compareHref, outputsDiffer, parseField, runsQuery, scoreSpread, sortBySpread, type ComparedItem, type RunResult } from "./datasets";
 
 function run(output: unknown, accuracy: number | null): RunResult {
   return {
@@ -43,5 +43,12 @@ describe("comparison", () => {
     expect(parseField("")).toBeNull();
     expect(parseField('{"q": 1}')).toEqual({ q: 1 });
     expect(parseField("plain words")).toBe("plain words");
+  });
+
+  it("names each compared run in its own parameter, commas and all", () => {
+    const href = compareHref("/project/p1", "qa/set", ["a,b", "c&d", "plain"]);
+    expect(href).toBe("/project/p1/datasets/qa%2Fset/compare?runs=a%2Cb&runs=c%26d&runs=plain");
+    expect(new URLSearchParams(href.split("?")[1]).getAll("runs")).toEqual(["a,b", "c&d", "plain"]);
+    expect(runsQuery([])).toBe("");
   });
 });

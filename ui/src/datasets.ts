@@ -103,6 +103,17 @@ export function sortBySpread(items: ComparedItem[], name: string | null): Compar
   return [...items].sort((a, b) => scoreSpread(b, name) - scoreSpread(a, name));
 }
 
+/** The query naming runs to compare: one `runs` parameter per run, so a name may hold a
+ * comma (read back with `URLSearchParams.getAll("runs")`). */
+export function runsQuery(runs: string[]): string {
+  return runs.map((run) => `runs=${encodeURIComponent(run)}`).join("&");
+}
+
+/** The comparison page of `runs` of a dataset, under the project's page `base`. */
+export function compareHref(base: string, dataset: string, runs: string[]): string {
+  return `${base}/datasets/${encodeURIComponent(dataset)}/compare?${runsQuery(runs)}`;
+}
+
 /** Parses a JSON field of a form: empty is null, text that is not JSON stays a string. */
 export function parseField(text: string): unknown {
   const trimmed = text.trim();

@@ -7,6 +7,7 @@
 
 pub mod dataset;
 pub mod error;
+pub mod media;
 pub mod merge;
 pub mod model;
 pub mod prompt;

@@ -636,9 +636,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     spindle_server::ui::bootstrap::announce(accounts.as_ref(), &env, &public_base_url).await?;
     spindle_server::ui::bootstrap::ensure_owners(store.as_ref(), accounts.as_ref(), now_micros())
         .await?;
-    // Per-project retention, hourly, in small batches (every instance may run it).
+    // Per-project retention of traces and dataset item history, hourly, in small batches
+    // (every instance may run it).
     tokio::spawn(spindle_store::retention::run(
         store.clone(),
+        state.datasets.clone(),
         Duration::from_secs(3600),
         spindle_store::retention::RetentionOptions::default(),
     ));

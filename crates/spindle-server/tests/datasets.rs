@@ -321,3 +321,176 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
     let none = get(&app, "/api/public/datasets/eval%2Fqa/runs").await;
     assert_eq!(none["meta"]["totalItems"], 0);
 }
+
+/// Registers `bytes` as media of `p1` with `context` (a trace or a dataset item) and uploads
+/// them; the media id.
+async fn upload_media(app: &support::TestApp, bytes: &[u8], context: Value) -> String {
+    use axum::body::Body;
+    use axum::http::Request;
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes));
+    let mut body = json!({"contentType": "image/png", "contentLength": bytes.len(),
+                          "sha256Hash": hash});
+    for (key, value) in context.as_object().expect("an object") {
+        body[key] = value.clone();
+    }
+    let created = post(app, "/api/public/media", body).await;
+    let media_id = created["mediaId"].as_str().expect("an id").to_owned();
+    if let Some(url) = created["uploadUrl"].as_str() {
+        let path = url.trim_start_matches("http://test").to_owned();
+        let put = app
+            .send(Request::put(path).body(Body::from(bytes.to_vec())).unwrap())
+            .await;
+        assert_eq!(put.status.as_u16(), 200, "{}", put.text());
+    }
+    media_id
+}
+
+#[tokio::test]
+async fn item_media_is_linked_on_upload_and_resolved_on_read() {
+    let app = support::app().await;
+    let dataset = post(&app, "/api/public/v2/datasets", json!({"name": "pictures"})).await;
+    let dataset_id = dataset["id"].as_str().expect("an id");
+    let item_context =
+        |field: &str| json!({"datasetId": dataset_id, "datasetItemId": "photo-1", "field": field});
+    // The SDKs upload before they create the item.
+    let image = upload_media(&app, b"\x89PNG one", item_context("input")).await;
+    let expected = upload_media(&app, b"\x89PNG two", item_context("expectedOutput")).await;
+    // Registered, never uploaded: its reference stays a plain string.
+    let registered = post(
+        &app,
+        "/api/public/media",
+        json!({"contentType": "image/png", "contentLength": 3,
+               "sha256Hash": "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+               "datasetId": dataset_id, "datasetItemId": "photo-1", "field": "metadata"}),
+    )
+    .await;
+    let reference = |id: &str| format!("@@@langfuseMedia:type=image/png|id={id}|source=bytes@@@");
+    let created = post(
+        &app,
+        "/api/public/dataset-items",
+        json!({"datasetName": "pictures", "id": "photo-1",
+               "input": {"question": "what is it?", "image": reference(&image),
+                         "caption": format!("see {}", reference(&image))},
+               "expectedOutput": [reference(&expected)],
+               "metadata": reference(registered["mediaId"].as_str().expect("an id"))}),
+    )
+    .await;
+    let references = created["mediaReferences"].as_array().expect("references");
+    assert_eq!(references.len(), 2, "{references:?}");
+    assert_eq!(references[0]["field"], "input");
+    assert_eq!(references[0]["jsonPath"], "$['image']");
+    assert_eq!(references[0]["referenceString"], reference(&image));
+    assert_eq!(references[0]["media"]["mediaId"], image.as_str());
+    assert_eq!(references[0]["media"]["contentType"], "image/png");
+    assert_eq!(references[0]["media"]["contentLength"], 8);
+    assert_eq!(references[1]["field"], "expectedOutput");
+    assert_eq!(references[1]["jsonPath"], "$[0]");
+    // The download URL works without credentials.
+    let url = references[0]["media"]["url"]
+        .as_str()
+        .expect("a url")
+        .trim_start_matches("http://test")
+        .to_owned();
+    let content = app
+        .send(
+            axum::http::Request::get(&url)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(content.status.as_u16(), 200);
+    assert_eq!(content.body, b"\x89PNG one");
+
+    let read = get(&app, "/api/public/dataset-items/photo-1").await;
+    assert_eq!(read["mediaReferences"].as_array().map(Vec::len), Some(2));
+    let listed = get(&app, "/api/public/dataset-items?datasetName=pictures").await;
+    assert_eq!(
+        listed["data"][0]["mediaReferences"][0]["jsonPath"],
+        "$['image']"
+    );
+    // Another project resolves nothing of it, even through the same reference.
+    let foreign = app
+        .post_json_as(
+            "/api/public/v2/datasets",
+            &json!({"name": "pictures"}),
+            PK2,
+            SK2,
+        )
+        .await;
+    assert_eq!(foreign.status.as_u16(), 200);
+    let foreign_item = app
+        .post_json_as(
+            "/api/public/dataset-items",
+            &json!({"datasetName": "pictures", "input": reference(&image)}),
+            PK2,
+            SK2,
+        )
+        .await
+        .json();
+    assert_eq!(foreign_item["mediaReferences"], json!([]));
+
+    // The context is checked: both ids, not with a trace, a field of an item, a dataset of
+    // the project.
+    let register = |context: Value| {
+        let mut body = json!({"contentType": "image/png", "contentLength": 3,
+                              "sha256Hash": "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="});
+        for (key, value) in context.as_object().expect("an object") {
+            body[key] = value.clone();
+        }
+        let app = &app;
+        async move { app.post_json("/api/public/media", &body).await }
+    };
+    for (context, status, message) in [
+        (
+            json!({"datasetItemId": "photo-1", "field": "input"}),
+            400,
+            "datasetId: is required",
+        ),
+        (
+            json!({"datasetId": dataset_id, "field": "input"}),
+            400,
+            "datasetItemId: is required",
+        ),
+        (
+            json!({"datasetId": dataset_id, "datasetItemId": "photo-1", "traceId": "t1",
+                   "field": "input"}),
+            400,
+            "traceId: must be absent",
+        ),
+        (
+            json!({"datasetId": dataset_id, "datasetItemId": "photo-1", "field": "output"}),
+            400,
+            "field: must be one of input, expectedOutput, metadata",
+        ),
+        (
+            json!({"datasetId": "no-such-dataset", "datasetItemId": "photo-1",
+                   "field": "input"}),
+            404,
+            "dataset \"no-such-dataset\" not found",
+        ),
+    ] {
+        expect_error(register(context).await, status, message).await;
+    }
+    let foreign_link = app
+        .post_json_as(
+            "/api/public/media",
+            &json!({"contentType": "image/png", "contentLength": 3,
+                    "sha256Hash": "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+                    "datasetId": dataset_id, "datasetItemId": "x", "field": "input"}),
+            PK2,
+            SK2,
+        )
+        .await;
+    assert_eq!(foreign_link.status.as_u16(), 404);
+    assert_eq!(
+        app.state
+            .datasets
+            .item_media_links("p1", "photo-1")
+            .await
+            .expect("links")
+            .len(),
+        3
+    );
+}

@@ -284,10 +284,17 @@ async fn runs_read_as_experiments_and_their_aggregates() {
     assert_eq!(run["scores"][0]["trueRate"], 1.0);
     assert_eq!(run["items"]["data"][0]["runs"][0]["output"], "Rome");
 
+    // Runs are named one parameter each, so a name may hold a comma.
+    post(
+        &app,
+        "/api/public/dataset-run-items",
+        json!({"runName": "baseline,candidate", "datasetItemId": "q2", "traceId": "t3"}),
+    )
+    .await;
     let compared = support::send(
         &app.router,
         support::cookie_get(
-            "/api/ui/projects/p1/datasets/qa/compare?runs=baseline,candidate",
+            "/api/ui/projects/p1/datasets/qa/compare?runs=baseline&runs=candidate",
             &cookie,
         ),
     )
@@ -312,6 +319,19 @@ async fn runs_read_as_experiments_and_their_aggregates() {
         .find(|row| row["datasetItemId"] == "q2")
         .expect("q2 compared");
     assert_eq!(q2["runs"][0], Value::Null, "baseline did not run q2");
+    let with_comma = support::send(
+        &app.router,
+        support::cookie_get(
+            "/api/ui/projects/p1/datasets/qa/compare?runs=baseline%2Ccandidate&runs=baseline",
+            &cookie,
+        ),
+    )
+    .await;
+    assert_eq!(with_comma.status.as_u16(), 200, "{}", with_comma.text());
+    let with_comma = with_comma.json();
+    assert_eq!(with_comma["runs"][0]["name"], "baseline,candidate");
+    assert_eq!(with_comma["runs"][1]["name"], "baseline");
+    assert_eq!(with_comma["meta"]["totalItems"], 2);
 
     let one_run = support::send(
         &app.router,

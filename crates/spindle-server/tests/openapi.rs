@@ -880,7 +880,15 @@ fn parsed_query_parameters(source: &str) -> BTreeMap<String, BTreeSet<String>> {
                 names.insert(implied.to_owned());
             }
         }
-        for accessor in ["get", "string", "all", "timestamp", "boolean", "parsed"] {
+        for accessor in [
+            "get",
+            "string",
+            "all",
+            "each",
+            "timestamp",
+            "boolean",
+            "parsed",
+        ] {
             let call = format!("params.{accessor}(");
             let mut rest = body;
             while let Some(found) = rest.find(&call) {

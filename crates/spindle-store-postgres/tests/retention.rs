@@ -1,12 +1,14 @@
 //! Retention on both backends: a project with `retention_days` loses traces (with their
-//! observations and scores) older than that, in small batches; other projects and newer
-//! traces stay. PostgreSQL overrides `Store::delete_older_than`; SQLite uses the trait's
+//! observations and scores) older than that, in small batches, and the dataset item versions
+//! only reads before then needed; other projects and newer traces stay. PostgreSQL overrides `Store::delete_older_than`; SQLite uses the trait's
 //! default.
 
 mod support;
 
+use spindle_core::dataset::{NewDataset, NewDatasetItem};
 use spindle_core::merge::Stamp;
 use spindle_core::{ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
+use spindle_store::datasets::{DatasetItemQuery, Datasets};
 use spindle_store::retention::{enforce, RetentionOptions};
 use spindle_store::{ObservationQuery, Organization, Project, ScoreQuery, Store, TraceQuery};
 use std::time::Duration;
@@ -74,7 +76,49 @@ async fn ids(store: &dyn Store, project_id: &str) -> (Vec<String>, u64, u64) {
     (trace_ids, observations, scores)
 }
 
-async fn check(store: &dyn Store) {
+/// Writes item `i1` of dataset `d` of `project_id` three times; the times of the writes.
+async fn write_item_versions(store: &dyn Datasets, project_id: &str) -> Vec<i64> {
+    store
+        .upsert_dataset(
+            project_id,
+            &NewDataset {
+                name: "d".into(),
+                ..NewDataset::default()
+            },
+        )
+        .await
+        .expect("dataset");
+    let mut times = Vec::new();
+    for input in ["1", "2", "3"] {
+        let item = NewDatasetItem {
+            dataset_name: "d".into(),
+            id: Some("i1".into()),
+            input: Some(input.into()),
+            ..NewDatasetItem::default()
+        };
+        let stored = store
+            .upsert_dataset_item(project_id, &item)
+            .await
+            .expect("item");
+        times.push(stored.updated_at);
+    }
+    times
+}
+
+/// The inputs of the items of `project_id` as they were at `version`.
+async fn inputs_at(store: &dyn Datasets, project_id: &str, version: i64) -> Vec<String> {
+    let query = DatasetItemQuery {
+        version: Some(version),
+        ..DatasetItemQuery::default()
+    };
+    let items = store
+        .list_dataset_items(project_id, &query)
+        .await
+        .expect("items");
+    items.items.into_iter().filter_map(|i| i.input).collect()
+}
+
+async fn check<S: Store + Datasets>(store: &S) {
     store
         .upsert_project(&project("short", Some(30)))
         .await
@@ -94,19 +138,36 @@ async fn check(store: &dyn Store) {
                 .expect("write");
         }
     }
+    // Written now, long before the "short" project's cutoff (NOW is in the future).
+    let short_versions = write_item_versions(store, "short").await;
+    let forever_versions = write_item_versions(store, "forever").await;
     let options = RetentionOptions {
         batch_traces: 2,
+        batch_item_versions: 2,
         pause: Duration::ZERO,
     };
-    let deleted = enforce(store, NOW, options).await.expect("retention");
+    let deleted = enforce(store, store, NOW, options)
+        .await
+        .expect("retention");
     assert_eq!(deleted, 3);
     assert_eq!(
         ids(store, "short").await,
         (vec!["t3".to_owned(), "t4".to_owned()], 6, 2)
     );
     assert_eq!(ids(store, "forever").await.0.len(), 5);
+    // The item's replaced versions went with the window; its present one stays.
+    assert_eq!(
+        inputs_at(store, "short", short_versions[1]).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(inputs_at(store, "short", short_versions[2]).await, ["3"]);
+    assert_eq!(inputs_at(store, "short", i64::MAX).await, ["3"]);
+    assert_eq!(
+        inputs_at(store, "forever", forever_versions[0]).await,
+        ["1"]
+    );
     // Nothing left to delete: a second round is a no-op.
-    assert_eq!(enforce(store, NOW, options).await.expect("again"), 0);
+    assert_eq!(enforce(store, store, NOW, options).await.expect("again"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use spindle_core::dataset::{
 
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
-use crate::{Page, Result};
+use crate::{MediaRecord, Page, Result};
 
 /// A page request: `page` from 1, `limit` rows (0: the default of 50).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,6 +32,28 @@ pub struct DatasetItemQuery {
     pub version: Option<i64>,
 }
 
+/// A dataset with the number of its items (archived ones too) and of its runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSummary {
+    pub dataset: Dataset,
+    pub item_count: u64,
+    pub run_count: u64,
+}
+
+/// The fields of a dataset item media can be in, as the media API names them.
+pub const ITEM_MEDIA_FIELDS: [&str; 3] = ["input", "expectedOutput", "metadata"];
+
+/// Media registered for a dataset item: the item need not exist yet (the SDKs upload before
+/// they create it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemMediaLink {
+    pub dataset_id: String,
+    pub dataset_item_id: String,
+    pub media_id: String,
+    /// One of [`ITEM_MEDIA_FIELDS`].
+    pub field: String,
+}
+
 /// Storage of datasets, their items and runs. Lists are newest first. A dataset, item or run
 /// of another project is never seen: it is as absent as one that does not exist.
 #[async_trait]
@@ -42,6 +64,14 @@ pub trait Datasets: Send + Sync + 'static {
     async fn get_dataset(&self, project_id: &str, name: &str) -> Result<Option<Dataset>>;
 
     async fn list_datasets(&self, project_id: &str, page: PageRequest) -> Result<Page<Dataset>>;
+
+    /// [`list_datasets`](Self::list_datasets) with each dataset's item and run counts, in one
+    /// statement (and the total in a second).
+    async fn list_dataset_summaries(
+        &self,
+        project_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<DatasetSummary>>;
 
     /// Creates an item, or updates the item its id names. Fails with `NotFound` when the
     /// dataset does not exist and with `InvalidArgument` when the id names an item of another
@@ -61,8 +91,35 @@ pub trait Datasets: Send + Sync + 'static {
         query: &DatasetItemQuery,
     ) -> Result<Page<DatasetItem>>;
 
-    /// Deletes an item and its run items; `false` when there was no such item.
+    /// Deletes an item, its run items and its media links; `false` when there was no such
+    /// item.
     async fn delete_dataset_item(&self, project_id: &str, id: &str) -> Result<bool>;
+
+    /// Records that media was uploaded for an item (once per item, media and field). Fails
+    /// with `NotFound` when the project has no dataset of that id.
+    async fn link_item_media(&self, project_id: &str, link: &ItemMediaLink) -> Result<()>;
+
+    /// The media links of an item, by media id then field.
+    async fn item_media_links(&self, project_id: &str, item_id: &str)
+        -> Result<Vec<ItemMediaLink>>;
+
+    /// The media among `media_ids` whose content was uploaded: what the references in items'
+    /// fields resolve to.
+    async fn uploaded_media(
+        &self,
+        project_id: &str,
+        media_ids: &[String],
+    ) -> Result<Vec<MediaRecord>>;
+
+    /// Deletes up to `max_rows` item versions that no answer from `cutoff` on needs: versions
+    /// another version replaced by then, and tombstones by then with nothing before them. A
+    /// version a run item ran on is kept. Returns how many went.
+    async fn prune_item_versions(
+        &self,
+        project_id: &str,
+        cutoff: i64,
+        max_rows: u32,
+    ) -> Result<u64>;
 
     /// Links a trace to an item under a run, creating the run on first use. The trace need
     /// not exist yet. Fails with `NotFound` when the item does not exist (or the observation

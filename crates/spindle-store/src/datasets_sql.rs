@@ -13,16 +13,17 @@ use spindle_core::dataset::{
 use spindle_core::time::format_iso;
 use spindle_core::{Error, ExperimentRunItem};
 
-use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
+use crate::datasets::{DatasetItemQuery, DatasetSummary, Datasets, ItemMediaLink, PageRequest};
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::sql::reads::paging;
 use crate::sql::{Dialect, RowAccess, Sql};
 use crate::statements::{insert, insert_select, on_conflict_update, qualified};
-use crate::{new_uuid, now_micros, Page, Result};
+use crate::{new_uuid, now_micros, MediaRecord, Page, Result};
 
 mod experiments;
+mod media;
 mod run_metrics;
 
 // --- column lists and row codecs ---
@@ -38,6 +39,23 @@ columns_and_codec!(DATASET_COLUMNS => Dataset {
     created_at: int,
     updated_at: int,
 });
+
+/// A dataset with its counts, as [`list_dataset_summaries`] selects it.
+struct SummaryRow {
+    dataset: Dataset,
+    item_count: i64,
+    run_count: i64,
+}
+
+impl FromRow for SummaryRow {
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(SummaryRow {
+            dataset: Dataset::from_row(row)?,
+            item_count: row.int("item_count")?,
+            run_count: row.int("run_count")?,
+        })
+    }
+}
 
 /// A `dataset_items` row.
 struct ItemRow {
@@ -583,11 +601,124 @@ async fn delete_item(db: &impl Executor, project_id: &str, id: &str) -> Result<b
     let changed = db
         .modify(vec![
             delete_run_items_where(dialect, project_id, of_item),
+            media::delete_item_links(dialect, project_id, id),
             tombstone,
             item,
         ])
         .await?;
-    Ok(changed.get(2).copied().unwrap_or(0) > 0)
+    Ok(changed.get(3).copied().unwrap_or(0) > 0)
+}
+
+/// The datasets of a page, newest first, each with its item and run counts: the page is
+/// chosen first, then the items and runs of only its datasets are counted in two grouped
+/// subqueries joined to it, all in one statement.
+async fn list_dataset_summaries(
+    db: &impl Executor,
+    project_id: &str,
+    request: PageRequest,
+) -> Result<Page<DatasetSummary>> {
+    let dialect = db.dialect();
+    let (page, limit, offset) = paging(request.page, request.limit);
+    let mut rows = Sql::new(
+        dialect,
+        &format!(
+            "WITH page AS (SELECT {} FROM datasets d WHERE d.project_id = ",
+            qualified("d", DATASET_COLUMNS)
+        ),
+    );
+    rows.bind(project_id)
+        .push(" ORDER BY d.created_at DESC, d.id LIMIT ")
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset)
+        .push(&format!(
+            ") SELECT {}, coalesce(ic.n, 0) AS item_count, coalesce(rc.n, 0) AS run_count \
+             FROM page p",
+            qualified("p", DATASET_COLUMNS)
+        ));
+    for (table, alias) in [("dataset_items", "ic"), ("dataset_runs", "rc")] {
+        rows.push(&format!(
+            " LEFT JOIN (SELECT x.dataset_id, count(*) AS n FROM {table} x \
+             WHERE x.project_id = "
+        ))
+        .bind(project_id)
+        .push(&format!(
+            " AND x.dataset_id IN (SELECT id FROM page) GROUP BY x.dataset_id) {alias} \
+             ON {alias}.dataset_id = p.id"
+        ));
+    }
+    rows.push(" ORDER BY p.created_at DESC, p.id");
+    let count = count_rows(dialect, "datasets", "d", project_id);
+    let (items, count): (Vec<SummaryRow>, Vec<Single<i64>>) = db.select_pair(rows, count).await?;
+    Ok(Page {
+        items: items
+            .into_iter()
+            .map(|row| DatasetSummary {
+                dataset: row.dataset,
+                item_count: row.item_count.max(0) as u64,
+                run_count: row.run_count.max(0) as u64,
+            })
+            .collect(),
+        page,
+        limit,
+        total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
+        next_cursor: None,
+    })
+}
+
+/// The two deletes of [`Datasets::prune_item_versions`], run in one transaction: versions
+/// that a later version up to `cutoff` replaced and no run item ran on, then tombstones up to
+/// `cutoff` with no version of their item before them (the first statement may have just
+/// removed those). Neither changes which state of an item is in force at any time from
+/// `cutoff` on: a replaced version was in force only before its successor began.
+fn prune_item_version_statements(
+    dialect: Dialect,
+    project_id: &str,
+    cutoff: i64,
+    max_rows: u32,
+) -> [Sql; 2] {
+    let doomed = || {
+        let mut sql = Sql::new(
+            dialect,
+            "DELETE FROM dataset_item_versions WHERE project_id = ",
+        );
+        sql.bind(project_id).push(
+            " AND (id, valid_from) IN (SELECT v.id, v.valid_from \
+                 FROM dataset_item_versions v WHERE v.project_id = ",
+        );
+        sql
+    };
+    let mut replaced = doomed();
+    replaced
+        .bind(project_id)
+        .push(" AND v.valid_from < ")
+        .bind(cutoff)
+        .push(
+            " AND EXISTS (SELECT 1 FROM dataset_item_versions n \
+             WHERE n.project_id = v.project_id AND n.id = v.id \
+             AND n.valid_from > v.valid_from AND n.valid_from <= ",
+        )
+        .bind(cutoff)
+        .push(
+            ") AND NOT EXISTS (SELECT 1 FROM dataset_run_items ri \
+             WHERE ri.project_id = v.project_id AND ri.dataset_item_id = v.id \
+             AND ri.dataset_version = v.valid_from) LIMIT ",
+        )
+        .bind(i64::from(max_rows))
+        .push(")");
+    let mut tombstones = doomed();
+    tombstones
+        .bind(project_id)
+        .push(" AND v.deleted = 1 AND v.valid_from <= ")
+        .bind(cutoff)
+        .push(
+            " AND NOT EXISTS (SELECT 1 FROM dataset_item_versions e \
+             WHERE e.project_id = v.project_id AND e.id = v.id \
+             AND e.valid_from < v.valid_from) LIMIT ",
+        )
+        .bind(i64::from(max_rows))
+        .push(")");
+    [replaced, tombstones]
 }
 
 /// The trace of a stored observation.
@@ -936,6 +1067,14 @@ impl<E: Executor> Datasets for E {
         paged(self, rows, count, "d", page).await
     }
 
+    async fn list_dataset_summaries(
+        &self,
+        project_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<DatasetSummary>> {
+        list_dataset_summaries(self, project_id, page).await
+    }
+
     async fn upsert_dataset_item(
         &self,
         project_id: &str,
@@ -958,6 +1097,38 @@ impl<E: Executor> Datasets for E {
 
     async fn delete_dataset_item(&self, project_id: &str, id: &str) -> Result<bool> {
         delete_item(self, project_id, id).await
+    }
+
+    async fn link_item_media(&self, project_id: &str, link: &ItemMediaLink) -> Result<()> {
+        media::link_item_media(self, project_id, link).await
+    }
+
+    async fn item_media_links(
+        &self,
+        project_id: &str,
+        item_id: &str,
+    ) -> Result<Vec<ItemMediaLink>> {
+        media::item_media_links(self, project_id, item_id).await
+    }
+
+    async fn uploaded_media(
+        &self,
+        project_id: &str,
+        media_ids: &[String],
+    ) -> Result<Vec<MediaRecord>> {
+        media::uploaded_media(self, project_id, media_ids).await
+    }
+
+    async fn prune_item_versions(
+        &self,
+        project_id: &str,
+        cutoff: i64,
+        max_rows: u32,
+    ) -> Result<u64> {
+        let statements =
+            prune_item_version_statements(self.dialect(), project_id, cutoff, max_rows.max(1));
+        let changed = self.modify(statements.into()).await?;
+        Ok(changed.iter().sum())
     }
 
     async fn create_run_item(&self, project_id: &str, item: &NewRunItem) -> Result<DatasetRunItem> {

@@ -34,6 +34,7 @@ const BIG_TABLES: &[&str] = &[
     "media",
     "media_blobs",
     "dataset_run_items",
+    "dataset_item_media",
     "dataset_item_versions",
     "dataset_items",
 ];

@@ -5,9 +5,11 @@
 // task and an evaluator, which links each item's task trace through datasetRunItems.create (an
 // archived item is refused there); the run is read back with datasets.getRun/getRuns and
 // datasetRunItems.list; a second run on the items as they were at `version` (its run items
-// carry `datasetVersion`), and both read through the experiments API client.
+// carry `datasetVersion`), and both read through the experiments API client. An item created
+// with langfuse.dataset.createItem holding LangfuseMedia (uploaded for the item first) is read
+// back by langfuse.dataset.get as resolved media references whose bytes are fetched.
 // Prints one line `COMPAT_SUMMARY {json}`.
-import { LangfuseClient } from "@langfuse/client";
+import { LangfuseClient, LangfuseMedia, LangfuseMediaReference } from "@langfuse/client";
 import { bounded, errorOf, need, projectKeys, report, sdkLog } from "./harness.mjs";
 import { registerTracing } from "./tracing.mjs";
 
@@ -174,6 +176,40 @@ summary.experiment_items = experimentItems.data
     scores: (i.scores ?? []).map((score) => [score.name, score.value]),
   }))
   .sort((a, b) => a.item_id.localeCompare(b.item_id));
+
+// An item holding media: a 1×1 PNG in its input, other bytes in its expected output.
+const png = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
+  "base64",
+);
+const otherPng = Buffer.concat([png, Buffer.from("other")]);
+const mediaName = `compat-${run}-js/media`;
+await langfuse.api.datasets.create({ name: mediaName });
+const mediaItem = await langfuse.dataset.createItem({
+  datasetName: mediaName,
+  id: `media-${run}-js`,
+  input: { question: "what is it?", image: new LangfuseMedia({ source: "bytes", contentBytes: png, contentType: "image/png" }) },
+  expectedOutput: { label: "pixel", reference: new LangfuseMedia({ source: "bytes", contentBytes: otherPng, contentType: "image/png" }) },
+});
+summary.media_item = {
+  id: mediaItem.id,
+  input: mediaItem.input,
+  expected_output: mediaItem.expectedOutput,
+  references: (mediaItem.mediaReferences ?? [])
+    .map((r) => ({ field: r.field, json_path: r.jsonPath, media_id: r.media.mediaId, content_length: r.media.contentLength }))
+    .sort((a, b) => a.field.localeCompare(b.field)),
+};
+const mediaRead = (await langfuse.dataset.get(mediaName)).items[0];
+const sameBytes = async (value, bytes) =>
+  value instanceof LangfuseMediaReference && Buffer.from(await value.fetchBytes()).equals(bytes);
+summary.media_hydrated = {
+  question: mediaRead.input.question,
+  image_is_reference: mediaRead.input.image instanceof LangfuseMediaReference,
+  image_bytes_match: await sameBytes(mediaRead.input.image, png),
+  expected_is_reference: mediaRead.expectedOutput.reference instanceof LangfuseMediaReference,
+  expected_bytes_match: await sameBytes(mediaRead.expectedOutput.reference, otherPng),
+  expected_label: mediaRead.expectedOutput.label,
+};
 
 // What the SDK logs about the failures below is expected, kept apart from the run's log.
 const expectedFrom = sdkLog.length;

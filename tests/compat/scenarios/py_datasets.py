@@ -5,9 +5,12 @@ items by dataset and by source trace, get an item, delete an item), and the erro
 unknown dataset, an item of an unknown dataset). With 4.x also runs: dataset.run_experiment
 with a task and an evaluator (one run item per item, linked to the task's trace), then the
 runs listed, one read with its items, its items listed by the API client, and deleted. With
-5.x, whose run_experiment only tags its spans, the same experiment for the test to read back.
+5.x, whose run_experiment only tags its spans, the same experiment for the test to read back,
+and an item whose input and expected output hold `LangfuseMedia` (uploaded for the item, then
+read back by get_dataset as resolved media references whose bytes are fetched).
 Prints what it saw; the test reads the rest back."""
 
+import base64
 import os
 import sys
 from datetime import datetime, timedelta, timezone
@@ -152,6 +155,52 @@ def schemas(lf, summary, run, major):
     return refused
 
 
+# A 1×1 PNG, and other bytes for the expected output (the SDK does not look inside).
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+OTHER_PNG = PNG + b"other"
+
+
+def media_items(lf, summary, run, major):
+    """5.x: an item with LangfuseMedia in its input and expected output. The SDK uploads each
+    for the item (the dataset's id, the item's id, the field) before creating the item with
+    their reference strings; get_dataset puts the resolved media back in place."""
+    from langfuse import LangfuseMedia, LangfuseMediaReference
+
+    name = f"compat-{run}-{major}/media"
+    lf.create_dataset(name=name)
+    created = lf.create_dataset_item(
+        dataset_name=name,
+        id=f"media-{run}-{major}",
+        input={"question": "what is it?", "image": LangfuseMedia(content_bytes=PNG, content_type="image/png")},
+        expected_output=[LangfuseMedia(content_bytes=OTHER_PNG, content_type="image/png"), "pixel"],
+    )
+    summary["media_item"] = {
+        "id": created.id,
+        "input": created.input,
+        "expected_output": created.expected_output,
+        "references": sorted(
+            ({"field": str(getattr(r.field, "value", r.field)), "json_path": r.json_path,
+              "reference_string": r.reference_string, "media_id": r.media.media_id,
+              "content_type": r.media.content_type, "content_length": r.media.content_length}
+             for r in created.media_references),
+            key=lambda r: r["field"]),
+    }
+    item = lf.get_dataset(name).items[0]
+    image = item.input["image"]
+    expected = item.expected_output[0]
+    summary["media_hydrated"] = {
+        "question": item.input["question"],
+        "image_is_reference": isinstance(image, LangfuseMediaReference),
+        "image_media_id": getattr(image, "media_id", None),
+        "image_content_type": getattr(image, "content_type", None),
+        "image_bytes_match": isinstance(image, LangfuseMediaReference) and image.fetch_bytes() == PNG,
+        "expected_is_reference": isinstance(expected, LangfuseMediaReference),
+        "expected_bytes_match": isinstance(expected, LangfuseMediaReference) and expected.fetch_bytes() == OTHER_PNG,
+        "expected_rest": item.expected_output[1:],
+    }
+
+
 def main(major):
     collector, run, timeout, (pk, sk, url) = start()
     from langfuse import Langfuse
@@ -196,6 +245,8 @@ def main(major):
     experiment_name = experiment(lf, summary, run, major) if summary["has_runs_api"] else None
     if not summary["has_runs_api"]:
         experiment_v5(lf, summary, run, major)
+    if major == "v5":
+        media_items(lf, summary, run, major)
 
     # Errors. What the SDK logs about them is expected, kept apart from the run's log.
     expected_from = len(collector.records)

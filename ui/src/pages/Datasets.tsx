@@ -1,13 +1,17 @@
 // Datasets: the list with item and run counts and a form that creates one; a dataset's page
-// with its items (add, edit, archive) and its runs with their aggregated scores, latency and
-// cost, 2 to 5 of which open the comparison; the comparison of runs item by item; and
-// `AddToDataset`, the trace page's control that adds the trace or the selected observation.
+// with its items (add, edit, archive; media they reference shown below them) and its runs
+// with their aggregated scores, latency and cost, 2 to 5 of which open the comparison; the
+// comparison of runs item by item; and `AddToDataset`, the trace page's control that adds the
+// trace or the selected observation. Every list goes page by page.
 
 import { useState } from "preact/hooks";
 import { api, projectPath, type Paged } from "../api";
-import { pretty } from "../components/Json";
+import { MediaList, pretty } from "../components/Json";
+import { Pager } from "../components/Table";
 import {
+  compareHref,
   outputsDiffer,
+  runsQuery,
   parseField,
   scoreNames,
   scoreSpread,
@@ -24,6 +28,19 @@ import { Link, navigate } from "../router";
 
 const MAX_COMPARED = 5;
 
+/** Rows per page of the datasets, items, runs and compared items. */
+const PAGE_SIZE = 50;
+
+/** A pager under a list when it has more than one page. */
+function ListPager(props: { label: string; page: number; meta: { totalPages: number; totalItems: number } | undefined; onPage: (page: number) => void }) {
+  if (!props.meta || props.meta.totalPages <= 1) return null;
+  return (
+    <nav aria-label={props.label}>
+      <Pager page={props.page} pages={props.meta.totalPages} onPage={props.onPage} total={`${props.meta.totalItems} in all`} />
+    </nav>
+  );
+}
+
 function datasetPath(projectId: string, name: string, rest = ""): string {
   return projectPath(projectId, `/datasets/${encodeURIComponent(name)}${rest}`);
 }
@@ -32,10 +49,16 @@ function pageBase(projectId: string): string {
   return `/project/${encodeURIComponent(projectId)}`;
 }
 
-/** A JSON value as a short text cell. */
-function Cell(props: { value: unknown }) {
+/** A JSON value as a short text cell, with the media it references below it when a project
+ * is given. */
+function Cell(props: { value: unknown; projectId?: string }) {
   const text = pretty(props.value);
-  return <pre class="json cell">{text === "" || text === "null" ? "–" : text}</pre>;
+  return (
+    <>
+      <pre class="json cell">{text === "" || text === "null" ? "–" : text}</pre>
+      <MediaList value={props.value} projectId={props.projectId} />
+    </>
+  );
 }
 
 function Scores(props: { scores: ScoreSummary[] }) {
@@ -54,9 +77,10 @@ function Scores(props: { scores: ScoreSummary[] }) {
 }
 
 export function Datasets(props: { projectId: string; role: string }) {
+  const [page, setPage] = useState(1);
   const datasets = useLoad(
-    (signal) => api.get<Paged<DatasetRow>>(projectPath(props.projectId, "/datasets?limit=100"), signal),
-    [props.projectId],
+    (signal) => api.get<Paged<DatasetRow>>(projectPath(props.projectId, `/datasets?page=${page}&limit=${PAGE_SIZE}`), signal),
+    [props.projectId, page],
   );
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
@@ -92,6 +116,7 @@ export function Datasets(props: { projectId: string; role: string }) {
         </tbody>
       </table>
       {datasets.data && rows.length === 0 ? <p class="muted pad">No datasets yet.</p> : null}
+      <ListPager label="Dataset pages" page={page} meta={datasets.data?.meta} onPage={setPage} />
       {props.role === "viewer" ? null : (
         <form
           class="card add-score"
@@ -123,8 +148,16 @@ export function Datasets(props: { projectId: string; role: string }) {
 
 export function DatasetPage(props: { projectId: string; name: string; role: string }) {
   const { projectId, name } = props;
-  const items = useLoad((signal) => api.get<Paged<DatasetItem>>(datasetPath(projectId, name, "/items?limit=100"), signal), [projectId, name]);
-  const runs = useLoad((signal) => api.get<Paged<RunRow>>(datasetPath(projectId, name, "/runs?limit=100"), signal), [projectId, name]);
+  const [itemPage, setItemPage] = useState(1);
+  const [runPage, setRunPage] = useState(1);
+  const items = useLoad(
+    (signal) => api.get<Paged<DatasetItem>>(datasetPath(projectId, name, `/items?page=${itemPage}&limit=${PAGE_SIZE}`), signal),
+    [projectId, name, itemPage],
+  );
+  const runs = useLoad(
+    (signal) => api.get<Paged<RunRow>>(datasetPath(projectId, name, `/runs?page=${runPage}&limit=${PAGE_SIZE}`), signal),
+    [projectId, name, runPage],
+  );
   const [selected, setSelected] = useState<string[]>([]);
   const [editing, setEditing] = useState<DatasetItem | null>(null);
   const [error, setError] = useState("");
@@ -180,12 +213,8 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
         </tbody>
       </table>
       {runs.data && runs.data.data.length === 0 ? <p class="muted pad">No runs yet.</p> : null}
-      <button
-        type="button"
-        class="primary"
-        disabled={selected.length < 2}
-        onClick={() => navigate(`${base}/datasets/${encodeURIComponent(name)}/compare?runs=${selected.map(encodeURIComponent).join(",")}`)}
-      >
+      <ListPager label="Run pages" page={runPage} meta={runs.data?.meta} onPage={setRunPage} />
+      <button type="button" class="primary" disabled={selected.length < 2} onClick={() => navigate(compareHref(base, name, selected))}>
         Compare {selected.length} runs
       </button>
       <h2>Items</h2>
@@ -204,10 +233,10 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
           {(items.data?.data ?? []).map((item) => (
             <tr key={item.id} class={item.status === "ARCHIVED" ? "muted" : ""}>
               <td>
-                <Cell value={item.input} />
+                <Cell value={item.input} projectId={projectId} />
               </td>
               <td>
-                <Cell value={item.expectedOutput} />
+                <Cell value={item.expectedOutput} projectId={projectId} />
               </td>
               <td>{item.status.toLowerCase()}</td>
               <td>
@@ -235,6 +264,7 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
         </tbody>
       </table>
       {items.data && items.data.data.length === 0 ? <p class="muted pad">No items yet.</p> : null}
+      <ListPager label="Item pages" page={itemPage} meta={items.data?.meta} onPage={setItemPage} />
       {writable ? <ItemForm key={editing?.id ?? "new"} item={editing} onSave={save} onCancel={() => setEditing(null)} /> : null}
     </div>
   );
@@ -273,10 +303,11 @@ function ItemForm(props: { item: DatasetItem | null; onSave: (body: Record<strin
 
 export function ComparePage(props: { projectId: string; name: string; runs: string[] }) {
   const { projectId, name } = props;
-  const runsParam = props.runs.map(encodeURIComponent).join(",");
+  const runsParam = runsQuery(props.runs);
+  const [page, setPage] = useState(1);
   const comparison = useLoad(
-    (signal) => api.get<Comparison>(datasetPath(projectId, name, `/compare?runs=${runsParam}&limit=100`), signal),
-    [projectId, name, runsParam],
+    (signal) => api.get<Comparison>(datasetPath(projectId, name, `/compare?${runsParam}&page=${page}&limit=${PAGE_SIZE}`), signal),
+    [projectId, name, runsParam, page],
   );
   const [sortScore, setSortScore] = useState<string | null>(null);
   const base = pageBase(projectId);
@@ -320,10 +351,10 @@ export function ComparePage(props: { projectId: string; name: string; runs: stri
             return (
               <tr key={item.datasetItemId} data-item={item.datasetItemId}>
                 <td>
-                  <Cell value={item.input} />
+                  <Cell value={item.input} projectId={projectId} />
                 </td>
                 <td>
-                  <Cell value={item.expectedOutput} />
+                  <Cell value={item.expectedOutput} projectId={projectId} />
                 </td>
                 {item.runs.map((result, index) => (
                   <td key={data.runs[index]?.id ?? index} class={differs ? "differs" : ""} data-run={data.runs[index]?.name}>
@@ -350,7 +381,7 @@ export function ComparePage(props: { projectId: string; name: string; runs: stri
       {rows.length === 0 ? <p class="muted pad">No items ran.</p> : null}
       {names.length > 0 ? null : <p class="muted small">No scores on these runs.</p>}
       <p class="muted small">Cells of an item whose outputs differ between runs are highlighted.</p>
-      {data.meta.totalPages > 1 ? <p class="muted small">The first {data.data.length} of {data.meta.totalItems} items.</p> : null}
+      <ListPager label="Compared item pages" page={page} meta={data.meta} onPage={setPage} />
     </div>
   );
 }

@@ -31,7 +31,7 @@ pub fn dataset_json(dataset: &Dataset) -> Value {
     })
 }
 
-/// An item; `mediaReferences` stays empty until items carry media.
+/// An item, with an empty `mediaReferences` that `routes::datasets::items_with_media` fills.
 pub fn item_json(item: &DatasetItem) -> Value {
     json!({
         "id": item.id,

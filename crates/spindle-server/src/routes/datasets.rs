@@ -19,9 +19,13 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
-use spindle_core::dataset::NewDatasetItem;
+use spindle_core::dataset::{DatasetItem, NewDatasetItem};
+use spindle_core::media::find_references;
 use spindle_core::Error;
 use spindle_ingest::dataset::validate_against_schema;
+use spindle_store::datasets::ITEM_MEDIA_FIELDS;
+use spindle_store::Page;
+use std::collections::{BTreeSet, HashMap};
 
 /// The largest dataset, item or run item body.
 const MAX_DATASET_BODY: usize = 4 << 20;
@@ -107,7 +111,78 @@ pub async fn create_item(
         .datasets
         .upsert_dataset_item(&auth.project_id, &item)
         .await?;
-    Ok(Json(item_json(&stored)))
+    Ok(Json(
+        one_item_with_media(&state, &auth.project_id, &stored).await?,
+    ))
+}
+
+/// Items as the API shows them, each with its `mediaReferences`: the strings of its input,
+/// expected output and metadata that are each one media reference, with the uploaded media
+/// each names and a download URL (the media of all the items read at once). A reference to
+/// media the project does not have, or whose bytes never arrived, stays a plain string.
+pub(crate) async fn items_with_media(
+    state: &AppState,
+    project_id: &str,
+    items: &[DatasetItem],
+) -> ApiResult<Vec<Value>> {
+    let mut values: Vec<Value> = items.iter().map(item_json).collect();
+    let mut found = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        for field in ITEM_MEDIA_FIELDS {
+            for reference in find_references(&value[field]) {
+                found.push((index, field, reference));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Ok(values);
+    }
+    let ids: BTreeSet<String> = found
+        .iter()
+        .map(|(_, _, found)| found.reference.media_id.clone())
+        .collect();
+    let ids: Vec<String> = ids.into_iter().collect();
+    let media: HashMap<String, Value> = state
+        .datasets
+        .uploaded_media(project_id, &ids)
+        .await?
+        .into_iter()
+        .map(|media| {
+            let (url, url_expiry) = super::media::signed_download_url(state, &media);
+            let value = json!({
+                "mediaId": media.id,
+                "contentType": media.content_type,
+                "contentLength": media.content_length,
+                "url": url,
+                "urlExpiry": url_expiry,
+            });
+            (media.id, value)
+        })
+        .collect();
+    for (index, field, reference) in found {
+        let Some(resolved) = media.get(&reference.reference.media_id) else {
+            continue;
+        };
+        if let Some(Value::Array(references)) = values[index].get_mut("mediaReferences") {
+            references.push(json!({
+                "field": field,
+                "referenceString": reference.reference_string,
+                "jsonPath": reference.json_path,
+                "media": resolved,
+            }));
+        }
+    }
+    Ok(values)
+}
+
+/// [`items_with_media`] of one item.
+async fn one_item_with_media(
+    state: &AppState,
+    project_id: &str,
+    item: &DatasetItem,
+) -> ApiResult<Value> {
+    let mut values = items_with_media(state, project_id, std::slice::from_ref(item)).await?;
+    Ok(values.pop().unwrap_or(Value::Null))
 }
 
 /// Checks the item an upsert would store against its dataset's schemas, when it has any: the
@@ -170,7 +245,15 @@ pub async fn list_items(
         .datasets
         .list_dataset_items(&auth.project_id, &query)
         .await?;
-    Ok(Json(page_json(page, item_json)))
+    let values = items_with_media(&state, &auth.project_id, &page.items).await?;
+    let page = Page {
+        items: values,
+        page: page.page,
+        limit: page.limit,
+        total_items: page.total_items,
+        next_cursor: None,
+    };
+    Ok(Json(page_json(page, Value::clone)))
 }
 
 /// `GET /api/public/dataset-items/{id}`
@@ -183,7 +266,10 @@ pub async fn get_item(
         .datasets
         .get_dataset_item(&auth.project_id, &id)
         .await?;
-    Ok(Json(item_json(&found(item, "dataset item", &id)?)))
+    let item = found(item, "dataset item", &id)?;
+    Ok(Json(
+        one_item_with_media(&state, &auth.project_id, &item).await?,
+    ))
 }
 
 /// `DELETE /api/public/dataset-items/{id}`: the item and its run items.

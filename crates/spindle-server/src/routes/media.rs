@@ -1,5 +1,7 @@
 //! Media uploads as the SDKs do them (wire spec §3.6): register the media, `PUT` the bytes to
-//! the returned URL, then `PATCH` the upload status. Blobs are kept by the store.
+//! the returned URL, then `PATCH` the upload status. Blobs are kept by the store. Media of a
+//! dataset item (registered with `datasetId`, `datasetItemId` and the item's `field` before the
+//! item is created) is linked to the item.
 
 use super::body::{now_micros, read_body, require_json};
 use super::ingest::read_charged_body;
@@ -16,6 +18,7 @@ use serde_json::{json, Value};
 use sha2::Digest;
 use spindle_core::time::{format_iso, parse_iso};
 use spindle_core::Error;
+use spindle_store::datasets::{ItemMediaLink, ITEM_MEDIA_FIELDS};
 use spindle_store::secret::{constant_time_eq, ServerSecret};
 use spindle_store::MediaRecord;
 
@@ -74,6 +77,14 @@ pub async fn create(
         .into());
     }
     let media_id = media_id_from_hash(&sha256_hash);
+    let item_link = dataset_item_context(&value, &media_id)?;
+    if let Some(link) = &item_link {
+        // Checks that the dataset is the project's before anything is stored.
+        state
+            .datasets
+            .link_item_media(&auth.project_id, link)
+            .await?;
+    }
     let record = MediaRecord {
         id: media_id.clone(),
         project_id: auth.project_id.clone(),
@@ -97,6 +108,57 @@ pub async fn create(
         ))
     };
     Ok(Json(json!({"mediaId": media_id, "uploadUrl": upload_url})))
+}
+
+/// The dataset item a media registration names (`datasetId` and `datasetItemId`, instead of
+/// a trace), with its `field`: `None` for media of a trace or observation.
+fn dataset_item_context(body: &Value, media_id: &str) -> Result<Option<ItemMediaLink>, Error> {
+    let text = |key: &str| {
+        body.get(key)
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+    };
+    let (dataset_id, item_id) = match (text("datasetId"), text("datasetItemId")) {
+        (None, None) => return Ok(None),
+        (Some(dataset_id), Some(item_id)) => (dataset_id, item_id),
+        (None, Some(_)) => {
+            return Err(Error::invalid(
+                "datasetId",
+                "is required with datasetItemId",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(Error::invalid(
+                "datasetItemId",
+                "is required with datasetId",
+            ))
+        }
+    };
+    for key in ["traceId", "observationId"] {
+        if text(key).is_some() {
+            return Err(Error::invalid(
+                key,
+                "must be absent for media of a dataset item (name a trace or a dataset item)",
+            ));
+        }
+    }
+    let field = text("field")
+        .filter(|field| ITEM_MEDIA_FIELDS.contains(field))
+        .ok_or_else(|| {
+            Error::invalid(
+                "field",
+                format!(
+                    "must be one of {} for media of a dataset item",
+                    ITEM_MEDIA_FIELDS.join(", ")
+                ),
+            )
+        })?;
+    Ok(Some(ItemMediaLink {
+        dataset_id: dataset_id.to_owned(),
+        dataset_item_id: item_id.to_owned(),
+        media_id: media_id.to_owned(),
+        field: field.to_owned(),
+    }))
 }
 
 /// `PUT /api/public/media/{projectId}/{mediaId}/upload`: the upload URL handed out above.
@@ -190,19 +252,27 @@ pub async fn get(
         .get_media(&auth.project_id, &media_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("media {media_id:?}")))?;
-    let expires = now_micros() / 1_000_000 + DOWNLOAD_URL_SECONDS;
-    let token = download_token(&state.server_secret, &media, expires);
+    let (url, url_expiry) = signed_download_url(&state, &media);
     Ok(Json(json!({
         "mediaId": media.id,
         "contentType": media.content_type,
         "contentLength": media.content_length,
         "uploadedAt": media.uploaded_at.map(format_iso),
-        "url": format!(
-            "{}/api/public/media/{}/{}/download?expires={expires}&token={token}",
-            state.public_base_url, media.project_id, media.id
-        ),
-        "urlExpiry": format_iso(expires * 1_000_000),
+        "url": url,
+        "urlExpiry": url_expiry,
     })))
+}
+
+/// A download URL of `media` that works without credentials for the next
+/// [`DOWNLOAD_URL_SECONDS`], and its expiry as ISO-8601.
+pub fn signed_download_url(state: &AppState, media: &MediaRecord) -> (String, String) {
+    let expires = now_micros() / 1_000_000 + DOWNLOAD_URL_SECONDS;
+    let token = download_token(&state.server_secret, media, expires);
+    let url = format!(
+        "{}/api/public/media/{}/{}/download?expires={expires}&token={token}",
+        state.public_base_url, media.project_id, media.id
+    );
+    (url, format_iso(expires * 1_000_000))
 }
 
 /// `GET /api/public/media/{projectId}/{mediaId}/download?expires=&token=`: the bytes.

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CzuHxhE2.css"),
     ),
     (
-        "assets/index-D8ivBWl2.js",
+        "assets/index-Dw3ldS00.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D8ivBWl2.js"),
+        include_bytes!("../../../../ui/dist/assets/index-Dw3ldS00.js"),
     ),
     (
         "favicon.svg",

@@ -10,7 +10,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use spindle_core::Error;
 use spindle_store::accounts::Permission;
-use spindle_store::datasets::{DatasetItemQuery, PageRequest};
+use spindle_store::datasets::DatasetItemQuery;
 use spindle_store::run_metrics::MAX_COMPARED_RUNS;
 use spindle_store::Page;
 
@@ -23,9 +23,6 @@ use crate::error::{found, ApiResult};
 use crate::routes::datasets::check_item_schemas;
 use crate::routes::params::{page_request, Params};
 use crate::state::AppState;
-
-/// A request for one row: enough to read a list's total.
-const COUNT_ONLY: PageRequest = PageRequest { page: 1, limit: 1 };
 
 /// `page`'s page with `rows` for its items.
 fn page_with<T>(page: &Page<T>, rows: Vec<Value>) -> PageResponse<Value> {
@@ -40,39 +37,26 @@ fn page_with<T>(page: &Page<T>, rows: Vec<Value>) -> PageResponse<Value> {
 }
 
 /// `GET …/datasets?page&limit`: the datasets, newest first, each with `itemCount` and
-/// `runCount`.
+/// `runCount` (read with the page in one statement).
 pub async fn list(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
 ) -> ApiResult<Json<PageResponse<Value>>> {
-    let project_id = &access.project_id;
     let datasets = state
         .datasets
-        .list_datasets(project_id, page_request(&params)?)
+        .list_dataset_summaries(&access.project_id, page_request(&params)?)
         .await?;
-    let mut counted = Vec::with_capacity(datasets.items.len());
-    for dataset in &datasets.items {
-        let items = state
-            .datasets
-            .list_dataset_items(
-                project_id,
-                &DatasetItemQuery {
-                    page: COUNT_ONLY,
-                    dataset_name: Some(dataset.name.clone()),
-                    ..DatasetItemQuery::default()
-                },
-            )
-            .await?;
-        let runs = state
-            .datasets
-            .list_dataset_runs(project_id, &dataset.name, COUNT_ONLY)
-            .await?;
-        let mut value = dataset_json(dataset);
-        value["itemCount"] = json!(items.total_items);
-        value["runCount"] = json!(runs.map_or(0, |runs| runs.total_items));
-        counted.push(value);
-    }
+    let counted = datasets
+        .items
+        .iter()
+        .map(|summary| {
+            let mut value = dataset_json(&summary.dataset);
+            value["itemCount"] = json!(summary.item_count);
+            value["runCount"] = json!(summary.run_count);
+            value
+        })
+        .collect();
     Ok(Json(page_with(&datasets, counted)))
 }
 
@@ -204,16 +188,16 @@ pub async fn run(
     Ok(Json(value))
 }
 
-/// `GET …/datasets/{name}/compare?runs=a,b[,…]&page&limit`: 2 to 5 runs (in the order
-/// asked) and a page of the items any of them ran; each run's aggregates come from the run
-/// route.
+/// `GET …/datasets/{name}/compare?runs=a&runs=b[&runs=…]&page&limit`: 2 to 5 runs (in the
+/// order asked, one parameter each, so a name may hold a comma) and a page of the items any
+/// of them ran; each run's aggregates come from the run route.
 pub async fn compare(
     State(state): State<AppState>,
     access: ProjectAccess,
     Path((_, dataset_name)): Path<(String, String)>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let run_names = params.all("runs");
+    let run_names = params.each("runs");
     if !(2..=MAX_COMPARED_RUNS).contains(&run_names.len()) {
         return Err(Error::invalid(
             "runs",

@@ -10,9 +10,9 @@ use super::fixtures::{
     batch_of_observations, batch_of_scores, create_stamp, observation, score, simple_observation,
     simple_trace, BASE, SECOND,
 };
-use crate::datasets::{DatasetItemQuery, Datasets, PageRequest};
+use crate::datasets::{DatasetItemQuery, Datasets, ItemMediaLink, PageRequest};
 use crate::experiments::{ExperimentItemQuery, ExperimentQuery};
-use crate::{ErrorKind, Store};
+use crate::{ErrorKind, MediaRecord, Store};
 use spindle_core::dataset::{
     DatasetRun, DatasetRunItem, ItemStatus, NewDataset, NewDatasetItem, NewRunItem,
 };
@@ -37,6 +37,8 @@ macro_rules! datasets_conformance_suite {
             dataset_items_upsert_list_get_and_delete,
             dataset_runs_start_with_their_first_item,
             dataset_items_read_as_they_were,
+            dataset_summaries_count_items_and_runs,
+            dataset_item_media_is_linked_and_resolved,
             dataset_runs_aggregate_their_traces_and_compare,
             experiment_spans_link_their_dataset_items,
         );
@@ -678,6 +680,246 @@ pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
             ("italy", Some(renamed)),
             ("spain", Some(after_delete)),
         ]
+    );
+
+    // Pruning up to the last write: every answer from then on stays, and so does every
+    // version a run item ran on (france's second, italy's renamed state and, since that one
+    // stays, the tombstone after it); italy's first state goes, earlier answers change.
+    let prune = |max_rows: u32| async move {
+        store
+            .prune_item_versions(PROJECT, after_delete, max_rows)
+            .await
+            .expect("prune")
+    };
+    assert_eq!(prune(1000).await, 1, "only italy's first state");
+    assert_eq!(prune(1000).await, 0, "nothing more");
+    assert_eq!(at(after_delete).await, now);
+    assert_eq!(listed(PROJECT, None).await, now);
+    assert_eq!(
+        at(archived).await,
+        vec![
+            state("france", ItemStatus::Archived, r#""Francia""#),
+            state("italy", ItemStatus::Active, r#""Italia""#),
+        ]
+    );
+    assert_eq!(at(second).await.len(), 1, "italy's first state is gone");
+    // Without its run the rest of the history before the cutoff goes: france's second state,
+    // italy's renamed one and then its tombstone, which has nothing left before it.
+    assert!(store
+        .delete_dataset_run(PROJECT, "capitals", "versioned")
+        .await
+        .expect("delete run"));
+    assert_eq!(prune(1000).await, 3);
+    assert_eq!(at(after_delete).await, now);
+    assert_eq!(listed(PROJECT, None).await, now);
+    assert_eq!(at(renamed).await, vec![]);
+    // Another project's pruning touches nothing here.
+    assert_eq!(
+        store
+            .prune_item_versions(OTHER, i64::MAX, 1000)
+            .await
+            .expect("prune other"),
+        0
+    );
+    assert_eq!(at(after_delete).await, now);
+}
+
+/// The datasets list with each dataset's item and run counts (archived items included), page
+/// by page and per project.
+pub async fn dataset_summaries_count_items_and_runs<S: DatasetsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    for name in ["a", "b", "c"] {
+        store
+            .upsert_dataset(PROJECT, &dataset(name))
+            .await
+            .expect("create");
+    }
+    store
+        .upsert_dataset(OTHER, &dataset("a"))
+        .await
+        .expect("create other");
+    for (project, dataset_name, id) in [
+        (PROJECT, "a", "a1"),
+        (PROJECT, "a", "a2"),
+        (PROJECT, "a", "a3"),
+        (PROJECT, "b", "b1"),
+        (OTHER, "a", "o1"),
+    ] {
+        store
+            .upsert_dataset_item(project, &item(dataset_name, Some(id), "1"))
+            .await
+            .expect("item");
+    }
+    store
+        .upsert_dataset_item(
+            PROJECT,
+            &NewDatasetItem {
+                status: Some(ItemStatus::Archived),
+                ..item("a", Some("a3"), "1")
+            },
+        )
+        .await
+        .expect("archive");
+    for run in ["r1", "r2"] {
+        store
+            .create_run_item(PROJECT, &run_item(run, "a1", Some("t1")))
+            .await
+            .expect("run item");
+    }
+    let counts = |project: &'static str| async move {
+        let mut counts = Vec::new();
+        for number in 1..=3 {
+            let page = store
+                .list_dataset_summaries(project, page(number, 2))
+                .await
+                .expect("summaries");
+            assert_eq!(page.total_items, if project == PROJECT { 3 } else { 1 });
+            counts.extend(
+                page.items
+                    .into_iter()
+                    .map(|summary| (summary.dataset.name, summary.item_count, summary.run_count)),
+            );
+        }
+        counts.sort();
+        counts
+    };
+    let expected = |rows: &[(&str, u64, u64)]| -> Vec<(String, u64, u64)> {
+        rows.iter()
+            .map(|(name, items, runs)| ((*name).to_owned(), *items, *runs))
+            .collect()
+    };
+    assert_eq!(
+        counts(PROJECT).await,
+        expected(&[("a", 3, 2), ("b", 1, 0), ("c", 0, 0)])
+    );
+    assert_eq!(counts(OTHER).await, expected(&[("a", 1, 0)]));
+    // The summaries are the datasets the plain list gives, in its order.
+    let plain = store
+        .list_datasets(PROJECT, page(1, 10))
+        .await
+        .expect("list");
+    let summaries = store
+        .list_dataset_summaries(PROJECT, page(1, 10))
+        .await
+        .expect("summaries");
+    let datasets: Vec<_> = summaries.items.into_iter().map(|s| s.dataset).collect();
+    assert_eq!(datasets, plain.items);
+    assert!(store
+        .delete_dataset_item(PROJECT, "b1")
+        .await
+        .expect("delete"));
+    assert_eq!(
+        counts(PROJECT).await,
+        expected(&[("a", 3, 2), ("b", 0, 0), ("c", 0, 0)])
+    );
+}
+
+/// A media record of `project` with id `id`.
+fn media(project: &str, id: &str) -> MediaRecord {
+    MediaRecord {
+        id: id.to_owned(),
+        project_id: project.to_owned(),
+        sha256_hash: format!("hash-of-{id}"),
+        content_type: "image/png".to_owned(),
+        content_length: 3,
+        trace_id: None,
+        observation_id: None,
+        field: Some("input".to_owned()),
+        uploaded_at: None,
+        upload_http_status: None,
+        created_at: BASE,
+    }
+}
+
+/// Media uploaded for an item before the item exists is linked to it (once per media and
+/// field, only under a dataset of the project); references resolve to the project's media
+/// whose bytes were stored; deleting the item removes its links.
+pub async fn dataset_item_media_is_linked_and_resolved<S: DatasetsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    let pictures = store
+        .upsert_dataset(PROJECT, &dataset("pictures"))
+        .await
+        .expect("create");
+    let link = |media_id: &str, field: &str| ItemMediaLink {
+        dataset_id: pictures.id.clone(),
+        dataset_item_id: "photo".to_owned(),
+        media_id: media_id.to_owned(),
+        field: field.to_owned(),
+    };
+    for (media_id, field) in [("m1", "input"), ("m1", "input"), ("m1", "expectedOutput")] {
+        store
+            .link_item_media(PROJECT, &link(media_id, field))
+            .await
+            .expect("link before the item exists");
+    }
+    let unknown = ItemMediaLink {
+        dataset_id: "no-such-dataset".to_owned(),
+        ..link("m1", "input")
+    };
+    for (project, link) in [(PROJECT, unknown), (OTHER, link("m1", "input"))] {
+        let error = store
+            .link_item_media(project, &link)
+            .await
+            .expect_err("no such dataset in the project");
+        assert_eq!(error.kind, ErrorKind::NotFound);
+    }
+    assert_eq!(
+        store
+            .item_media_links(PROJECT, "photo")
+            .await
+            .expect("links"),
+        vec![link("m1", "expectedOutput"), link("m1", "input")]
+    );
+    assert_eq!(
+        store.item_media_links(OTHER, "photo").await.expect("links"),
+        vec![]
+    );
+
+    for record in [
+        media(PROJECT, "m1"),
+        media(PROJECT, "m2"),
+        media(OTHER, "m3"),
+    ] {
+        store.upsert_media(&record).await.expect("register");
+    }
+    for (project, id) in [(PROJECT, "m1"), (OTHER, "m3")] {
+        store
+            .put_media_bytes(project, id, b"png".to_vec(), BASE + SECOND)
+            .await
+            .expect("upload");
+    }
+    let ids = |ids: &[&str]| ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>();
+    let resolved = store
+        .uploaded_media(PROJECT, &ids(&["m3", "m2", "m1", "nope"]))
+        .await
+        .expect("resolve");
+    assert_eq!(
+        resolved.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["m1"],
+        "uploaded media of the project only"
+    );
+    assert_eq!(resolved[0].content_type, "image/png");
+    assert_eq!(resolved[0].content_length, 3);
+    assert!(store
+        .uploaded_media(PROJECT, &[])
+        .await
+        .expect("none asked")
+        .is_empty());
+
+    store
+        .upsert_dataset_item(PROJECT, &item("pictures", Some("photo"), "1"))
+        .await
+        .expect("item");
+    assert!(store
+        .delete_dataset_item(PROJECT, "photo")
+        .await
+        .expect("delete"));
+    assert_eq!(
+        store
+            .item_media_links(PROJECT, "photo")
+            .await
+            .expect("links"),
+        vec![]
     );
 }
 
