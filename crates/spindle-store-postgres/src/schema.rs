@@ -92,6 +92,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0022_audit_log",
         include_str!("../migrations/0022_audit_log.sql"),
     ),
+    (
+        "0023_review_claims",
+        include_str!("../migrations/0023_review_claims.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -79,6 +79,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0019_audit_log",
         include_str!("../migrations/0019_audit_log.sql"),
     ),
+    (
+        "0020_review_claims",
+        include_str!("../migrations/0020_review_claims.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

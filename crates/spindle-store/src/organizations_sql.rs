@@ -36,6 +36,8 @@ const BIG_TABLES: &[&str] = &[
     "dataset_run_items",
     "dataset_item_versions",
     "dataset_items",
+    "comments",
+    "annotation_queue_items",
 ];
 
 /// A deleted project's other tables, emptied in the transaction that marks it purged
@@ -49,6 +51,9 @@ const SMALL_TABLES: &[&str] = &[
     "prompt_heads",
     "dataset_runs",
     "datasets",
+    "annotation_queue_assignments",
+    "annotation_queues",
+    "score_configs",
     "saved_views",
     "memberships",
     "trace_tags",
