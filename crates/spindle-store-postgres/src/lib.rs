@@ -19,8 +19,8 @@ use deadpool_postgres::{
     Client, GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction,
 };
 use reads::Reader;
-use spindle_core::time::{now_micros, Micros};
 use spindle_core::review::ObjectType;
+use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};

@@ -10,8 +10,8 @@
 //! A transaction that PostgreSQL aborts for a deadlock or serialization failure is retried.
 
 use deadpool_postgres::{Client, Transaction};
-use spindle_core::time::Micros;
 use spindle_core::review::QueueItemCompletion;
+use spindle_core::time::Micros;
 use spindle_core::{
     Error, ExperimentRunItem, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch,
 };

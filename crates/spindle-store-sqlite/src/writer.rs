@@ -444,8 +444,12 @@ fn apply(
                 }
             }
             for completion in batches.iter().flat_map(|b| b.completions.iter()) {
-                let complete =
-                    reviews_sql::complete_item_statement(Dialect::Sqlite, project_id, completion, now);
+                let complete = reviews_sql::complete_item_statement(
+                    Dialect::Sqlite,
+                    project_id,
+                    completion,
+                    now,
+                );
                 if sqlite_execute(&transaction, &complete)? == 0 {
                     return Err(reviews_sql::completion_refused(completion));
                 }

@@ -681,11 +681,13 @@ fn reviewers_of(
 /// `… AND (<alias>claimed_by_user_id IS NULL OR … = user OR <alias>claim_expires_at <= now)`:
 /// the item is free for `user_id` at `now`.
 fn free_for(sql: &mut Sql, alias: &str, user_id: &str, now: Micros) {
-    sql.push(&format!(" AND ({alias}claimed_by_user_id IS NULL OR {alias}claimed_by_user_id = "))
-        .bind(user_id)
-        .push(&format!(" OR {alias}claim_expires_at <= "))
-        .bind(now)
-        .push(")");
+    sql.push(&format!(
+        " AND ({alias}claimed_by_user_id IS NULL OR {alias}claimed_by_user_id = "
+    ))
+    .bind(user_id)
+    .push(&format!(" OR {alias}claim_expires_at <= "))
+    .bind(now)
+    .push(")");
 }
 
 async fn claim_next(
@@ -806,10 +808,7 @@ pub fn forget_objects_statements(
     REVIEW_TABLES
         .iter()
         .map(|table| {
-            let mut sql = Sql::new(
-                dialect,
-                &format!("DELETE FROM {table} WHERE project_id = "),
-            );
+            let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
             sql.bind(project_id)
                 .push(" AND object_type = ")
                 .bind(object_type.as_str())
@@ -829,12 +828,11 @@ pub fn forget_traces_statements(
     project_id: &str,
     trace_ids: &[String],
 ) -> Vec<Sql> {
-    let mut statements = forget_objects_statements(dialect, project_id, ObjectType::Trace, trace_ids);
+    let mut statements =
+        forget_objects_statements(dialect, project_id, ObjectType::Trace, trace_ids);
     for table in REVIEW_TABLES {
-        let mut observations = Sql::new(
-            dialect,
-            &format!("DELETE FROM {table} WHERE project_id = "),
-        );
+        let mut observations =
+            Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
         observations
             .bind(project_id)
             .push(" AND object_type = ")
@@ -846,10 +844,7 @@ pub fn forget_traces_statements(
         observations.push(")");
         statements.push(observations);
 
-        let mut sessions = Sql::new(
-            dialect,
-            &format!("DELETE FROM {table} WHERE project_id = "),
-        );
+        let mut sessions = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
         sessions
             .bind(project_id)
             .push(" AND object_type = ")
@@ -858,11 +853,10 @@ pub fn forget_traces_statements(
             .bind(project_id)
             .push(" AND t.session_id IS NOT NULL AND ");
         sessions.in_list("t.id", trace_ids.to_vec(), false);
-        sessions
-            .push(&format!(
-                ") AND NOT EXISTS (SELECT 1 FROM traces s WHERE s.project_id = {table}.project_id \
+        sessions.push(&format!(
+            ") AND NOT EXISTS (SELECT 1 FROM traces s WHERE s.project_id = {table}.project_id \
                  AND s.session_id = {table}.object_id AND "
-            ));
+        ));
         sessions.in_list("s.id", trace_ids.to_vec(), true);
         sessions.push(")");
         statements.push(sessions);

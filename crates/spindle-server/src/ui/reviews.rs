@@ -33,9 +33,9 @@ use crate::error::found;
 use crate::error::ApiResult;
 use crate::routes::ingest::named_score_configs;
 use crate::routes::params::{Params, UI_MAX_LIMIT};
-use std::slice;
 use crate::routes::reviews::require_score_configs;
 use crate::state::AppState;
+use std::slice;
 
 /// The most comments a thread shows (the newest ones).
 const THREAD_LIMIT: u32 = 100;
