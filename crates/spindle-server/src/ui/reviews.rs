@@ -400,16 +400,22 @@ pub async fn next_item(
         .reviews
         .queue_progress(&access.project_id, slice::from_ref(&queue_id), now)
         .await?;
-    let pending = progress.first().map_or(0, |queue| queue.pending);
-    let available = progress
-        .first()
-        .and_then(|queue| {
-            queue
-                .reviewers
-                .iter()
-                .find(|reviewer| reviewer.user_id == access.user_id)
-        })
-        .map_or(pending, |reviewer| reviewer.available);
+    let (pending, available) = progress.first().map_or((0, 0), |queue| {
+        // Every holder of a claim is among the reviewers; the member may not be yet.
+        let held: u64 = queue
+            .reviewers
+            .iter()
+            .map(|reviewer| reviewer.claimed)
+            .sum();
+        let available = queue
+            .reviewers
+            .iter()
+            .find(|reviewer| reviewer.user_id == access.user_id)
+            .map_or(queue.pending.saturating_sub(held), |reviewer| {
+                reviewer.available
+            });
+        (queue.pending, available)
+    });
     let (item, object) = match &item {
         Some(item) => (
             item_row(item, &item_names(&state, item).await?),
