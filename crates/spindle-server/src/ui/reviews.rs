@@ -32,7 +32,7 @@ use crate::dto::score_configs::score_config_json;
 use crate::error::found;
 use crate::error::ApiResult;
 use crate::routes::ingest::named_score_configs;
-use crate::routes::params::{Params, UI_MAX_LIMIT};
+use crate::routes::params::{string_array, Params, UI_MAX_LIMIT};
 use crate::routes::reviews::require_score_configs;
 use crate::state::AppState;
 use std::slice;
@@ -349,15 +349,7 @@ async fn object_payload(state: &AppState, project_id: &str, item: &QueueItem) ->
 fn skipped_items(body: &Map<String, Value>) -> Result<Vec<String>, Error> {
     match body.get("skip") {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(ids)) => ids
-            .iter()
-            .enumerate()
-            .map(|(index, id)| {
-                id.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| Error::invalid(format!("skip[{index}]"), "expected a string"))
-            })
-            .collect(),
+        Some(Value::Array(ids)) => string_array(ids, "skip"),
         Some(_) => Err(Error::invalid("skip", "expected an array of item ids")),
     }
 }

@@ -808,6 +808,18 @@ pub async fn review_mode_claims_never_hand_two_reviewers_one_item<S: ReviewsStor
     assert_eq!(foreign.kind, ErrorKind::NotFound);
 }
 
+/// A review-mode write without scores: the item's completion by `user_id`.
+fn completion(queue_id: &str, item_id: &str, user_id: &str) -> WriteBatch {
+    WriteBatch {
+        completions: vec![QueueItemCompletion {
+            queue_id: queue_id.to_owned(),
+            item_id: item_id.to_owned(),
+            user_id: user_id.to_owned(),
+        }],
+        ..WriteBatch::default()
+    }
+}
+
 /// A review-mode write: a score on trace `trace_id` and the item's completion by `user_id`.
 fn completion_batch(
     score_id: &str,
@@ -823,12 +835,7 @@ fn completion_batch(
             record.value = Some(1.0);
             record.timestamp = Some(BASE);
         })],
-        completions: vec![QueueItemCompletion {
-            queue_id: queue_id.to_owned(),
-            item_id: item_id.to_owned(),
-            user_id: user_id.to_owned(),
-        }],
-        ..WriteBatch::default()
+        ..completion(queue_id, item_id, user_id)
     }
 }
 
@@ -908,17 +915,7 @@ pub async fn completions_commit_with_their_scores_or_not_at_all<S: ReviewsStore>
 
     // An unclaimed item may be completed by anyone, with or without scores.
     store
-        .write(
-            PROJECT,
-            WriteBatch {
-                completions: vec![QueueItemCompletion {
-                    queue_id: queue_id.clone(),
-                    item_id: items[1].clone(),
-                    user_id: "ben".to_owned(),
-                }],
-                ..WriteBatch::default()
-            },
-        )
+        .write(PROJECT, completion(&queue_id, &items[1], "ben"))
         .await
         .expect("ben completes the free item");
     let second = store
@@ -942,14 +939,7 @@ pub async fn queue_progress_counts_each_reviewer<S: ReviewsStore>(store: Arc<S>)
             .expect("assign");
     }
     let now = now_micros();
-    let complete = |item_id: &str, user_id: &str| WriteBatch {
-        completions: vec![QueueItemCompletion {
-            queue_id: queue_id.clone(),
-            item_id: item_id.to_owned(),
-            user_id: user_id.to_owned(),
-        }],
-        ..WriteBatch::default()
-    };
+    let complete = |item_id: &str, user_id: &str| completion(&queue_id, item_id, user_id);
     // ana holds t1; ben completed t2; cy, not assigned, completed t3; t4 was completed with an
     // API key; t5 is free.
     assert_eq!(
