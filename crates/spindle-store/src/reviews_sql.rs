@@ -14,7 +14,7 @@
 //!
 //! Some statements are run by the backends inside their own transactions:
 //! [`complete_item_statement`] in a write's (the item completed with the reviewer's scores),
-//! [`forget_traces_statements`] and [`forget_objects_statement`] in a trace deletion's (the
+//! [`forget_traces_statements`] and [`forget_objects_statements`] in a trace deletion's (the
 //! comments and queue items of what goes).
 
 use async_trait::async_trait;
