@@ -648,12 +648,15 @@ try {
     await queueRow.getByRole("button", { name: "Review" }).click();
     await queueRow.getByText("reviewing").waitFor();
     assert((await queueRow.textContent()).includes(EMAIL), "the member is a reviewer");
+    const progressLine = () => queueRow.getByRole("list", { name: "Reviewer progress" }).locator("li").first().textContent();
+    assert((await progressLine()) === `${EMAIL}: 0 done · 0 to take`, `an assigned reviewer's progress: ${await progressLine()}`);
     await page.goto(`${base}/project/e2e/traces/prompt-trace`);
     await page.getByLabel("Annotation queue").waitFor();
     await page.getByRole("button", { name: "Add trace to queue" }).click();
     await page.getByRole("status").getByText("Added the trace to the queue.").waitFor();
     await page.goto(`${base}/project/e2e/queues`);
     await waitFor("the queued trace", async () => (await queueRow.textContent()).includes("0 of 1 done"), 50, 200);
+    assert((await progressLine()) === `${EMAIL}: 0 done · 1 to take`, `the item is the reviewer's to take: ${await progressLine()}`);
     await page.screenshot({ path: join(SHOTS, "queues.png"), fullPage: false });
   });
 
@@ -844,7 +847,8 @@ try {
     await waitFor("the skip", async () => (await shown()) !== first, 50, 100);
     await review(4, "2");
     await review(2, "1");
-    await page.getByText("Nothing left to review in this queue.").waitFor();
+    await page.getByText("Only the items you skipped are left.").waitFor();
+    assert((await page.locator("[aria-label='Review progress']").textContent()).startsWith("1 pending · 1 for you"), "the skipped item");
     await page.reload();
     reviewedNow = 0;
     await waitFor("the skipped item comes back", async () => (await page.locator("section[aria-label='Queued object'] h3 code").count()) === 1 && (await shown()) === first, 50, 200);
@@ -868,6 +872,12 @@ try {
     }
     const completed = await publicApi("GET", `/annotation-queues/${queue.id}/items?status=COMPLETED`);
     assert(completed.meta.totalItems === 3, "the three items are completed");
+    // The queue's page credits the reviewer (who never joined the queue) with the three.
+    await page.goto(`${base}/project/e2e/queues`);
+    await waitFor("the completed queue", async () => (await queueRow.textContent()).includes("3 of 3 done"), 50, 200);
+    const progress = await queueRow.getByRole("list", { name: "Reviewer progress" }).locator("li").allTextContents();
+    assert(progress.length === 1 && progress[0] === `${EMAIL} (not assigned): 3 done · 0 to take`, `per-reviewer progress: ${JSON.stringify(progress)}`);
+    await page.screenshot({ path: join(SHOTS, "queue-reviewers.png"), fullPage: false });
   });
 
   await step("settings: changing the password needs the current one", async () => {

@@ -1,7 +1,7 @@
 import { render } from "preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Comments } from "./components/Comments";
-import { progressOf } from "./pages/Queues";
+import { progressOf, ReviewerProgress, reviewerLine, type Reviewer } from "./pages/Queues";
 import { digitKeys, scoresOf } from "./pages/Review";
 import type { ScoreConfig } from "./api";
 
@@ -112,5 +112,37 @@ describe("comment thread", () => {
     expect(first.textContent).toContain("<img src=x");
     expect(first.textContent).toContain("ann@example.com");
     expect(container.querySelectorAll(".comment")[1].textContent).toContain("API");
+  });
+});
+
+describe("reviewer progress", () => {
+  const reviewer = (extra: Partial<Reviewer>): Reviewer => ({
+    id: "u1",
+    name: "ana@example.com",
+    assigned: true,
+    completed: 0,
+    claimed: 0,
+    available: 0,
+    ...extra,
+  });
+
+  it("says what each reviewer completed, holds and could take", () => {
+    expect(reviewerLine(reviewer({ completed: 3, available: 2, claimed: 1 }))).toBe("ana@example.com: 3 done · 2 to take (1 open)");
+    expect(reviewerLine(reviewer({ assigned: false, completed: 1 }))).toBe("ana@example.com (not assigned): 1 done · 0 to take");
+  });
+
+  it("lists one line per reviewer, as text", () => {
+    const root = document.createElement("div");
+    render(
+      <ReviewerProgress
+        reviewers={[reviewer({ completed: 2, available: 1 }), reviewer({ id: "u2", name: "<b>ben</b>", available: 1 })]}
+      />,
+      root,
+    );
+    const lines = Array.from(root.querySelectorAll("li"), (line) => line.textContent);
+    expect(lines).toEqual(["ana@example.com: 2 done · 1 to take", "<b>ben</b>: 0 done · 1 to take"]);
+    expect(root.querySelector("b")).toBeNull();
+    render(<ReviewerProgress reviewers={[]} />, root);
+    expect(root.textContent).toBe("–");
   });
 });

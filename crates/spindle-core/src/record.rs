@@ -5,6 +5,7 @@
 
 use crate::merge::{merge_field, merge_map, MergeRule, Stamp, Stamps};
 use crate::model::{Level, ObservationType, ScoreDataType, ScoreSource};
+use crate::review::QueueItemCompletion;
 use crate::time::Micros;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -257,6 +258,8 @@ pub struct WriteBatch {
     pub observations: Vec<ObservationRecord>,
     pub scores: Vec<ScoreRecord>,
     pub run_items: Vec<ExperimentRunItem>,
+    /// Queue items completed with the batch's scores (review mode), in its transaction.
+    pub completions: Vec<QueueItemCompletion>,
 }
 
 impl WriteBatch {
@@ -265,10 +268,15 @@ impl WriteBatch {
             && self.observations.is_empty()
             && self.scores.is_empty()
             && self.run_items.is_empty()
+            && self.completions.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.traces.len() + self.observations.len() + self.scores.len() + self.run_items.len()
+        self.traces.len()
+            + self.observations.len()
+            + self.scores.len()
+            + self.run_items.len()
+            + self.completions.len()
     }
 
     /// Appends another batch.
@@ -277,6 +285,7 @@ impl WriteBatch {
         self.observations.extend(other.observations);
         self.scores.extend(other.scores);
         self.run_items.extend(other.run_items);
+        self.completions.extend(other.completions);
     }
 
     /// Merges records of the same entity within the batch, so each id appears once.

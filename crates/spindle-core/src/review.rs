@@ -94,7 +94,10 @@ pub struct NewQueueItem {
     pub status: Option<ItemStatus>,
 }
 
-/// A stored queue item; `completed_at` is set when it was last marked completed.
+/// A stored queue item; `completed_at` is set when it was last marked completed, and
+/// `completed_by_user_id` names the user who did (none when an API key did). A pending item
+/// may be claimed by one reviewer until `claim_expires_at`: review mode hands it to nobody
+/// else meanwhile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueItem {
     pub id: String,
@@ -104,8 +107,35 @@ pub struct QueueItem {
     pub object_type: ObjectType,
     pub status: ItemStatus,
     pub completed_at: Option<Micros>,
+    pub completed_by_user_id: Option<String>,
+    pub claimed_by_user_id: Option<String>,
+    pub claim_expires_at: Option<Micros>,
     pub created_at: Micros,
     pub updated_at: Micros,
+}
+
+impl QueueItem {
+    /// The reviewer whose claim on the item still holds at `now`, if any.
+    pub fn claimed_by_at(&self, now: Micros) -> Option<&str> {
+        match (&self.claimed_by_user_id, self.claim_expires_at) {
+            (Some(user_id), Some(expires_at)) if expires_at > now => Some(user_id),
+            _ => None,
+        }
+    }
+}
+
+/// How long review mode keeps an item for the reviewer it opened it for: 5 minutes, after
+/// which another reviewer may take it (the claim is renewed each time it is opened again).
+pub const CLAIM_MICROS: Micros = 5 * 60 * 1_000_000;
+
+/// A queue item completed by a reviewer in the transaction of a write (with the scores they
+/// gave it): the write fails, and nothing of it is stored, when the item is gone or another
+/// reviewer's claim on it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueItemCompletion {
+    pub queue_id: String,
+    pub item_id: String,
+    pub user_id: String,
 }
 
 /// The longest comment, as Langfuse allows (characters, after trimming).

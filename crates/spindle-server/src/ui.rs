@@ -99,7 +99,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/queues/{queue_id}/items", post(reviews::add_item))
         .route("/queues/{queue_id}/reviewers", post(reviews::join_queue))
-        .route("/queues/{queue_id}/next", get(reviews::next_item))
+        .route("/queues/{queue_id}/next", post(reviews::next_item))
         .route(
             "/queues/{queue_id}/items/{item_id}/complete",
             post(reviews::complete_item),

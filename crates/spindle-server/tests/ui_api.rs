@@ -1336,7 +1336,7 @@ async fn create_config(ui: &Ui, session: &(String, String), body: Value) -> Stri
 }
 
 #[tokio::test]
-async fn review_mode_serves_the_oldest_pending_item_and_completes_it_with_its_scores() {
+async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_scores() {
     let ui = ui().await;
     let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     ui.ingest(json!([
@@ -1383,8 +1383,10 @@ async fn review_mode_serves_the_oldest_pending_item_and_completes_it_with_its_sc
         item_ids.push(added.json()["id"].as_str().expect("id").to_owned());
     }
     let next_path = format!("/api/ui/projects/p1/queues/{queue_id}/next");
-    let next = ui.get(&next_path, &admin.0).await.json();
+    let next = ui.act(&admin, "POST", &next_path, json!({})).await.json();
     assert_eq!(next["item"]["id"], item_ids[0].as_str(), "the oldest first");
+    assert_eq!(next["item"]["claimedBy"], ADMIN_EMAIL);
+    assert!(next["item"]["claimExpiresAt"].is_string());
     assert_eq!(next["object"]["input"], json!({"q": "one"}));
     assert_eq!(next["object"]["output"], "answer one");
     assert_eq!(next["pending"], 2);
@@ -1395,8 +1397,13 @@ async fn review_mode_serves_the_oldest_pending_item_and_completes_it_with_its_sc
         .map(|config| &config["name"])
         .collect();
     assert_eq!(names, [&json!("stars"), &json!("verdict")]);
+    let bad_skip = ui
+        .act(&admin, "POST", &next_path, json!({"skip": [1]}))
+        .await;
+    assert_eq!(bad_skip.status, StatusCode::BAD_REQUEST);
+    assert!(bad_skip.text().contains("skip[0]"), "{}", bad_skip.text());
     let skipped = ui
-        .get(&format!("{next_path}?skip={}", item_ids[0]), &admin.0)
+        .act(&admin, "POST", &next_path, json!({"skip": [item_ids[0]]}))
         .await
         .json();
     assert_eq!(
@@ -1456,7 +1463,11 @@ async fn review_mode_serves_the_oldest_pending_item_and_completes_it_with_its_sc
         )
         .await;
     assert_eq!(completed.status, StatusCode::OK, "{}", completed.text());
-    assert_eq!(completed.json()["item"]["status"], "COMPLETED");
+    let completed = completed.json();
+    assert_eq!(completed["item"]["status"], "COMPLETED");
+    assert_eq!(completed["item"]["completedBy"], ADMIN_EMAIL);
+    assert!(completed["item"]["completedByUserId"].is_string());
+    assert_eq!(completed["item"]["claimedByUserId"], Value::Null);
     let scores = ui
         .get("/api/ui/projects/p1/scores?traceId=t1", &admin.0)
         .await
@@ -1474,13 +1485,56 @@ async fn review_mode_serves_the_oldest_pending_item_and_completes_it_with_its_sc
         .find(|score| score["name"] == "verdict")
         .expect("verdict");
     assert_eq!(verdict_score["stringValue"], "bad");
-    let after = ui.get(&next_path, &admin.0).await.json();
+    let after = ui.act(&admin, "POST", &next_path, json!({})).await.json();
     assert_eq!(
         after["item"]["id"],
         item_ids[1].as_str(),
-        "the completed item is done"
+        "the completed item is done, the skipped one held"
     );
     assert_eq!(after["pending"], 1);
+
+    // A second reviewer is not handed the item the first one holds, and cannot complete it.
+    ui.accounts
+        .set_membership(
+            &Membership {
+                user_id: "member".into(),
+                project_id: "p1".into(),
+                role: Role::Member,
+            },
+            1,
+        )
+        .await
+        .expect("membership");
+    let second = ui.act(&member, "POST", &next_path, json!({})).await.json();
+    assert_eq!(second["item"], Value::Null, "{second}");
+    assert_eq!(second["pending"], 1);
+    assert_eq!(second["available"], 0);
+    let held = ui
+        .act(
+            &member,
+            "POST",
+            &format!(
+                "/api/ui/projects/p1/queues/{queue_id}/items/{}/complete",
+                item_ids[1]
+            ),
+            json!({"scores": [{"configId": stars, "value": 2}]}),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::CONFLICT, "{}", held.text());
+    let t2_scores = ui
+        .get("/api/ui/projects/p1/scores?traceId=t2", &admin.0)
+        .await
+        .json();
+    assert_eq!(t2_scores["data"].as_array().map(Vec::len), Some(0));
+
+    let queues = ui.get("/api/ui/projects/p1/queues", &admin.0).await.json();
+    let reviewers = &queues["data"][0]["reviewers"];
+    assert_eq!(reviewers.as_array().map(Vec::len), Some(1), "{reviewers}");
+    assert_eq!(reviewers[0]["name"], ADMIN_EMAIL);
+    assert_eq!(reviewers[0]["assigned"], false);
+    assert_eq!(reviewers[0]["completed"], 1);
+    assert_eq!(reviewers[0]["claimed"], 1);
+    assert_eq!(reviewers[0]["available"], 1);
 }
 
 #[tokio::test]
@@ -1561,6 +1615,9 @@ async fn queues_list_progress_and_reviewers() {
     assert_eq!(row["pending"], 1);
     assert_eq!(row["completed"], 1);
     assert_eq!(row["reviewers"][0]["name"], ADMIN_EMAIL);
+    assert_eq!(row["reviewers"][0]["assigned"], true);
+    assert_eq!(row["reviewers"][0]["completed"], 0);
+    assert_eq!(row["reviewers"][0]["available"], 1);
 }
 
 #[tokio::test]

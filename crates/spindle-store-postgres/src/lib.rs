@@ -15,8 +15,11 @@ mod search;
 mod writer;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Client, GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{
+    Client, GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction,
+};
 use reads::Reader;
+use spindle_core::review::ObjectType;
 use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
@@ -26,7 +29,7 @@ use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
-use spindle_store::{models_sql, reading};
+use spindle_store::{models_sql, reading, reviews_sql};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -306,30 +309,11 @@ impl Store for PostgresStore {
     async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
-        let mut deleted = [0; TRACE_ROWS.len()];
-        for ((table, trace_column), count) in TRACE_ROWS.iter().zip(&mut deleted) {
-            *count = transaction
-                .execute(
-                    &format!(
-                        "DELETE FROM {table} WHERE project_id = $1 \
-                         AND {trace_column} = ANY($2::text[])"
-                    ),
-                    &[&project_id, &trace_ids],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        let [_, deleted_observations, deleted] = deleted;
-        search::forget(&transaction, project_id, trace_ids).await?;
-        writer::add_counts(
-            &transaction,
-            project_id,
-            -i64::try_from(deleted).unwrap_or(i64::MAX),
-            -i64::try_from(deleted_observations).unwrap_or(i64::MAX),
-        )
-        .await?;
+        let (deleted, deleted_observations) =
+            delete_trace_rows(&transaction, project_id, trace_ids).await?;
+        writer::add_counts(&transaction, project_id, -deleted, -deleted_observations).await?;
         transaction.commit().await.map_err(pg_error)?;
-        Ok(deleted)
+        Ok(u64::try_from(deleted).unwrap_or(0))
     }
 
     async fn recompute_costs(
@@ -387,27 +371,20 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
         // Rows a writer holds are skipped, not waited for: the next round takes them.
-        let counts = transaction
-            .query_one(
-                "WITH doomed AS (
-                     SELECT id FROM traces WHERE project_id = $1 AND timestamp < $2
-                     ORDER BY timestamp ASC NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED),
-                 scores_gone AS (DELETE FROM scores WHERE project_id = $1
-                     AND trace_id IN (SELECT id FROM doomed)),
-                 observations_gone AS (DELETE FROM observations WHERE project_id = $1
-                     AND trace_id IN (SELECT id FROM doomed) RETURNING 1),
-                 traces_gone AS (DELETE FROM traces
-                     WHERE project_id = $1 AND id IN (SELECT id FROM doomed) RETURNING 1),
-                 search_gone AS (DELETE FROM trace_search
-                     WHERE project_id = $1 AND trace_id IN (SELECT id FROM doomed))
-                 SELECT (SELECT count(*) FROM traces_gone),
-                     (SELECT count(*) FROM observations_gone)",
+        let doomed: Vec<String> = transaction
+            .query(
+                "SELECT id FROM traces WHERE project_id = $1 AND timestamp < $2
+                 ORDER BY timestamp ASC NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED",
                 &[&project_id, &cutoff, &limit],
             )
             .await
+            .map_err(pg_error)?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<std::result::Result<_, _>>()
             .map_err(pg_error)?;
-        let deleted: i64 = counts.try_get(0).map_err(pg_error)?;
-        let mut deleted_observations: i64 = counts.try_get(1).map_err(pg_error)?;
+        let (deleted, mut deleted_observations) =
+            delete_trace_rows(&transaction, project_id, &doomed).await?;
         // Observations and scores whose trace is gone (or never came) age out too; the
         // search words of those traces are worked out again from what is left.
         for (table, time) in [("observations", "start_time"), ("scores", "timestamp")] {
@@ -418,7 +395,7 @@ impl Store for PostgresStore {
                          WHERE x.project_id = $1 AND x.{time} < $2 AND NOT EXISTS (
                              SELECT 1 FROM traces t
                              WHERE t.project_id = x.project_id AND t.id = x.trace_id)
-                         LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING trace_id"
+                         LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING trace_id, id"
                     ),
                     &[&project_id, &cutoff, &limit],
                 )
@@ -431,6 +408,20 @@ impl Store for PostgresStore {
                     traces.extend(row.try_get::<_, Option<String>>(0).map_err(pg_error)?);
                 }
                 search::rebuild(&transaction, project_id, traces).await?;
+                let ids: Vec<String> = orphans
+                    .iter()
+                    .map(|row| row.try_get(1))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(pg_error)?;
+                let forget = reviews_sql::forget_objects_statements(
+                    Dialect::Postgres,
+                    project_id,
+                    ObjectType::Observation,
+                    &ids,
+                );
+                for statement in &forget {
+                    postgres_execute(&transaction, statement).await?;
+                }
             }
         }
         writer::add_counts(&transaction, project_id, -deleted, -deleted_observations).await?;
@@ -627,6 +618,43 @@ impl Store for PostgresStore {
         self.writes.close();
         Ok(())
     }
+}
+
+/// Deletes the traces of `trace_ids` in `transaction` with their observations, scores,
+/// search rows, and the comments and queue items of the traces, their observations and the
+/// sessions they leave empty. Returns how many traces and observations went.
+async fn delete_trace_rows(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    trace_ids: &[String],
+) -> Result<(i64, i64)> {
+    if trace_ids.is_empty() {
+        return Ok((0, 0));
+    }
+    // Their comments and queue items first: finding them reads the traces.
+    for statement in reviews_sql::forget_traces_statements(Dialect::Postgres, project_id, trace_ids)
+    {
+        postgres_execute(transaction, &statement).await?;
+    }
+    let mut deleted = [0; TRACE_ROWS.len()];
+    for ((table, trace_column), count) in TRACE_ROWS.iter().zip(&mut deleted) {
+        *count = transaction
+            .execute(
+                &format!(
+                    "DELETE FROM {table} WHERE project_id = $1 \
+                     AND {trace_column} = ANY($2::text[])"
+                ),
+                &[&project_id, &trace_ids],
+            )
+            .await
+            .map_err(pg_error)?;
+    }
+    let [_, deleted_observations, deleted] = deleted;
+    search::forget(transaction, project_id, trace_ids).await?;
+    Ok((
+        i64::try_from(deleted).unwrap_or(i64::MAX),
+        i64::try_from(deleted_observations).unwrap_or(i64::MAX),
+    ))
 }
 
 /// The tables that hold a trace's rows (besides its search rows), in the order a delete

@@ -96,6 +96,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0023_dataset_item_media",
         include_str!("../migrations/0023_dataset_item_media.sql"),
     ),
+    (
+        "0024_review_claims",
+        include_str!("../migrations/0024_review_claims.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@
 //! A transaction that PostgreSQL aborts for a deadlock or serialization failure is retried.
 
 use deadpool_postgres::{Client, Transaction};
+use spindle_core::review::QueueItemCompletion;
 use spindle_core::time::Micros;
 use spindle_core::{
     Error, ExperimentRunItem, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch,
@@ -30,7 +31,7 @@ use spindle_store::sql::rows::{
 };
 use spindle_store::sql::{Dialect, RowAccess};
 use spindle_store::Result;
-use spindle_store::{datasets_sql, models_sql};
+use spindle_store::{datasets_sql, models_sql, reviews_sql};
 
 /// How often a transaction aborted by a deadlock or serialization failure is retried.
 const MAX_ATTEMPTS: u32 = 8;
@@ -67,7 +68,13 @@ pub(crate) async fn apply(
         let result = apply_once(
             client,
             project_id,
-            (&traces, &observations, &scores, &batch.run_items),
+            (
+                &traces,
+                &observations,
+                &scores,
+                &batch.run_items,
+                &batch.completions,
+            ),
             &finish,
         )
         .await;
@@ -88,12 +95,13 @@ type Folded<'a> = (
     &'a [ObservationRecord],
     &'a [ScoreRecord],
     &'a [ExperimentRunItem],
+    &'a [QueueItemCompletion],
 );
 
 async fn apply_once(
     client: &mut Client,
     project_id: &str,
-    (traces, observations, scores, run_items): Folded<'_>,
+    (traces, observations, scores, run_items, completions): Folded<'_>,
     finish_observation: &(dyn Fn(&mut ObservationRecord) + Sync),
 ) -> Result<()> {
     let transaction = client.transaction().await.map_err(pg_error)?;
@@ -118,6 +126,13 @@ async fn apply_once(
         postgres_execute(&transaction, &run).await?;
         if postgres_execute(&transaction, &run_item).await? == 0 {
             datasets_sql::log_unlinked(link);
+        }
+    }
+    for completion in completions {
+        let complete =
+            reviews_sql::complete_item_statement(Dialect::Postgres, project_id, completion, now);
+        if postgres_execute(&transaction, &complete).await? == 0 {
+            return Err(reviews_sql::completion_refused(completion));
         }
     }
     add_counts(&transaction, project_id, new_traces, new_observations).await?;

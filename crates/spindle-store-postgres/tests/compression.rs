@@ -35,6 +35,7 @@ async fn large_inputs_are_stored_with_lz4() {
                 observations: vec![observation],
                 scores: Vec::new(),
                 run_items: Vec::new(),
+                completions: Vec::new(),
             },
         )
         .await

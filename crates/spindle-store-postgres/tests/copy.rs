@@ -89,6 +89,7 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
         observations,
         scores: vec![score],
         run_items: Vec::new(),
+        completions: Vec::new(),
     }
 }
 

@@ -53,6 +53,7 @@ fn trace_batch(id: &str, at: i64) -> WriteBatch {
         observations,
         scores: vec![score],
         run_items: Vec::new(),
+        completions: Vec::new(),
     }
 }
 

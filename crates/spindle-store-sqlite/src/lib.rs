@@ -18,11 +18,11 @@ use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
-use spindle_store::models_sql;
 use spindle_store::reading::{self, complete};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
+use spindle_store::{models_sql, reviews_sql};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -604,7 +604,12 @@ impl Store for SqliteStore {
     async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64> {
         let project_id = project_id.to_owned();
         let ids = json_ids(trace_ids);
+        let forget = reviews_sql::forget_traces_statements(Dialect::Sqlite, &project_id, trace_ids);
         self.exec(move |tx| {
+            // Their comments and queue items first: finding them reads the traces.
+            for statement in &forget {
+                sqlite_execute(tx, statement)?;
+            }
             let deleted = tx
                 .execute(
                     "DELETE FROM traces WHERE project_id = ?1

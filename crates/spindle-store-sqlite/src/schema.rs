@@ -83,6 +83,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0020_dataset_item_media",
         include_str!("../migrations/0020_dataset_item_media.sql"),
     ),
+    (
+        "0021_review_claims",
+        include_str!("../migrations/0021_review_claims.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -25,7 +25,7 @@ use spindle_store::sql::rows::{
 };
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed};
 use spindle_store::Result;
-use spindle_store::{datasets_sql, models_sql};
+use spindle_store::{datasets_sql, models_sql, reviews_sql};
 
 /// A job run on the writer's connection, outside any group (keys, deletes, media, ...).
 pub(crate) type ExecJob = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -441,6 +441,17 @@ fn apply(
                 sqlite_execute(&transaction, &run)?;
                 if sqlite_execute(&transaction, &run_item)? == 0 {
                     datasets_sql::log_unlinked(link);
+                }
+            }
+            for completion in batches.iter().flat_map(|b| b.completions.iter()) {
+                let complete = reviews_sql::complete_item_statement(
+                    Dialect::Sqlite,
+                    project_id,
+                    completion,
+                    now,
+                );
+                if sqlite_execute(&transaction, &complete)? == 0 {
+                    return Err(reviews_sql::completion_refused(completion));
                 }
             }
             if new_traces > 0 || new_observations > 0 {

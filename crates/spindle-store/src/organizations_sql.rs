@@ -37,6 +37,8 @@ const BIG_TABLES: &[&str] = &[
     "dataset_item_media",
     "dataset_item_versions",
     "dataset_items",
+    "comments",
+    "annotation_queue_items",
 ];
 
 /// A deleted project's other tables, emptied in the transaction that marks it purged
@@ -50,6 +52,9 @@ const SMALL_TABLES: &[&str] = &[
     "prompt_heads",
     "dataset_runs",
     "datasets",
+    "annotation_queue_assignments",
+    "annotation_queues",
+    "score_configs",
     "saved_views",
     "memberships",
     "trace_tags",

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use spindle_core::review::{
     Comment, ItemStatus, NewComment, NewQueue, NewQueueItem, ObjectType, Queue, QueueItem,
 };
+use spindle_core::time::Micros;
 
 use crate::datasets::PageRequest;
 use crate::{Page, Result};
@@ -21,8 +22,8 @@ pub struct CommentQuery {
     pub author_user_id: Option<String>,
 }
 
-/// How far one assigned user is through a queue: the items they completed are counted by
-/// the queue as a whole (items carry no reviewer), so every reviewer sees the same counts.
+/// How far a queue is: its pending and completed items, who is assigned to it, and each
+/// reviewer's share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueProgress {
     pub queue_id: String,
@@ -30,6 +31,24 @@ pub struct QueueProgress {
     pub completed: u64,
     /// The users assigned to the queue, by id, sorted.
     pub assignees: Vec<String>,
+    /// The assignees and anyone else who completed or holds an item of the queue, sorted by
+    /// user id.
+    pub reviewers: Vec<ReviewerProgress>,
+}
+
+/// One reviewer's part of a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewerProgress {
+    pub user_id: String,
+    /// Whether the user is assigned to the queue.
+    pub assigned: bool,
+    /// The completed items they completed last.
+    pub completed: u64,
+    /// The pending items review mode holds for them now.
+    pub claimed: u64,
+    /// The pending items they could take: those no other reviewer holds now (theirs
+    /// included).
+    pub available: u64,
 }
 
 /// Storage of annotation queues and comments. Lists are newest first. A queue, item or
@@ -73,7 +92,8 @@ pub trait Reviews: Send + Sync + 'static {
         item: &NewQueueItem,
     ) -> Result<QueueItem>;
 
-    /// Sets an item's status when one is given (marking it completed sets `completed_at`);
+    /// Sets an item's status when one is given (marking it completed sets `completed_at`,
+    /// clears `completed_by_user_id`, as no user did it, and releases any claim);
     /// `None` when there is no such item. Fails with `NotFound` when the queue does not
     /// exist.
     async fn update_queue_item(
@@ -101,13 +121,29 @@ pub trait Reviews: Send + Sync + 'static {
     /// exist.
     async fn unassign_queue(&self, project_id: &str, queue_id: &str, user_id: &str) -> Result<()>;
 
-    /// Each queue's pending and completed items and its assignees, for the queues of
-    /// `queue_ids` that exist.
+    /// Each queue's pending and completed items, its assignees and its reviewers' progress
+    /// (claims counted when they hold at `now`), for the queues of `queue_ids` that exist.
     async fn queue_progress(
         &self,
         project_id: &str,
         queue_ids: &[String],
+        now: Micros,
     ) -> Result<Vec<QueueProgress>>;
+
+    /// Claims the next pending item of a queue for a reviewer until `now` +
+    /// [`spindle_core::review::CLAIM_MICROS`] and returns it: the item they hold already,
+    /// else the oldest pending one nobody else holds (a claim past its time holds no more),
+    /// never one of `skipped`, whose claims by this reviewer are released. Two reviewers
+    /// claiming at once never get the same item. `None` when no item is left for them; fails
+    /// with `NotFound` when the queue does not exist.
+    async fn claim_next_item(
+        &self,
+        project_id: &str,
+        queue_id: &str,
+        user_id: &str,
+        skipped: &[String],
+        now: Micros,
+    ) -> Result<Option<QueueItem>>;
 
     /// Creates a comment. Fails with `NotFound` (`objectId`) when the object does not exist
     /// in the project, and with `InvalidArgument` (`authorUserId`) when the author does not

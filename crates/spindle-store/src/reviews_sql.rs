@@ -5,18 +5,31 @@
 //! A queue's score config ids are kept as a JSON array of strings. Every write is one
 //! statement (or one transaction) whose conditions make it write nothing when what it hangs
 //! on is missing: a queue name taken, an item of a queue that does not exist.
+//!
+//! Claims: review mode hands a reviewer the oldest pending item nobody else holds, by one
+//! `UPDATE … WHERE id = (SELECT … LIMIT 1)` that sets the claim. SQLite runs it on its one
+//! writer, so two claims never interleave; PostgreSQL's subquery locks the row it picks
+//! `FOR UPDATE SKIP LOCKED`, so a concurrent claim passes over it to the next item, and a
+//! row claimed and committed meanwhile is checked again and skipped.
+//!
+//! Some statements are run by the backends inside their own transactions:
+//! [`complete_item_statement`] in a write's (the item completed with the reviewer's scores),
+//! [`forget_traces_statements`] and [`forget_objects_statements`] in a trace deletion's (the
+//! comments and queue items of what goes).
 
 use async_trait::async_trait;
 use spindle_core::review::{
     Comment, ItemStatus, NewComment, NewQueue, NewQueueItem, ObjectType, Queue, QueueItem,
+    QueueItemCompletion, CLAIM_MICROS,
 };
+use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind};
 
 use crate::datasets::PageRequest;
 use crate::datasets_sql::{both_equal, count_rows, first, paged};
 use crate::executor::{columns_and_codec, Executor, Single, ToRow};
-use crate::reviews::{CommentQuery, QueueProgress, Reviews};
-use crate::sql::Sql;
+use crate::reviews::{CommentQuery, QueueProgress, ReviewerProgress, Reviews};
+use crate::sql::{Dialect, Sql};
 use crate::statements::{insert, insert_select, qualified};
 use crate::{new_uuid, now_micros, Page, Result};
 
@@ -73,6 +86,9 @@ struct ItemRow {
     object_type: String,
     status: String,
     completed_at: Option<i64>,
+    completed_by_user_id: Option<String>,
+    claimed_by_user_id: Option<String>,
+    claim_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -85,6 +101,9 @@ columns_and_codec!(ITEM_COLUMNS => ItemRow {
     object_type: text,
     status: text,
     completed_at: opt_int,
+    completed_by_user_id: opt_text,
+    claimed_by_user_id: opt_text,
+    claim_expires_at: opt_int,
     created_at: int,
     updated_at: int,
 });
@@ -111,6 +130,9 @@ impl ItemRow {
             queue_id: self.queue_id,
             object_id: self.object_id,
             completed_at: self.completed_at,
+            completed_by_user_id: self.completed_by_user_id,
+            claimed_by_user_id: self.claimed_by_user_id,
+            claim_expires_at: self.claim_expires_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -352,6 +374,9 @@ async fn add_item(
         object_type: item.object_type.as_str().to_owned(),
         status: status.as_str().to_owned(),
         completed_at: (status == ItemStatus::Completed).then_some(now),
+        completed_by_user_id: None,
+        claimed_by_user_id: None,
+        claim_expires_at: None,
         created_at: now,
         updated_at: now,
     };
@@ -392,7 +417,11 @@ async fn update_item(
     if let Some(status) = status {
         sql.push(", status = ").bind(status.as_str());
         if status == ItemStatus::Completed {
-            sql.push(", completed_at = ").bind(now);
+            // Completed with an API key: by no user, and nobody's to review any more.
+            sql.push(", completed_at = ")
+                .bind(now)
+                .push(", completed_by_user_id = NULL")
+                .push(", claimed_by_user_id = NULL, claim_expires_at = NULL");
         }
     }
     sql.push(" WHERE project_id = ")
@@ -491,10 +520,66 @@ async fn unassign(
     Ok(())
 }
 
+/// Per queue and user: the items the user completed (`kind` `completed`) or holds a live
+/// claim on (`claimed`).
+struct ReviewerCount {
+    queue_id: String,
+    kind: String,
+    user_id: String,
+    value: i64,
+}
+
+columns_and_codec!(_ => ReviewerCount { queue_id: text, kind: text, user_id: text, value: int });
+
+/// `(queue_id, status)` item counts of the queues of `queue_ids`, as `key` `queue:status`.
+fn status_counts(dialect: Dialect, project_id: &str, queue_ids: &[String]) -> Sql {
+    let mut counts = Sql::new(
+        dialect,
+        "SELECT i.queue_id || ':' || i.status AS key, count(*) AS value \
+         FROM annotation_queue_items i WHERE i.project_id = ",
+    );
+    counts.bind(project_id).push(" AND ");
+    counts.in_list("i.queue_id", queue_ids.to_vec(), false);
+    counts.push(" GROUP BY i.queue_id, i.status");
+    counts
+}
+
+/// The [`ReviewerCount`]s of the queues of `queue_ids`: completed items per completer, and
+/// pending items per reviewer whose claim still holds at `now`.
+fn reviewer_counts(dialect: Dialect, project_id: &str, queue_ids: &[String], now: Micros) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT i.queue_id AS queue_id, 'completed' AS kind, \
+         i.completed_by_user_id AS user_id, count(*) AS value \
+         FROM annotation_queue_items i WHERE i.project_id = ",
+    );
+    sql.bind(project_id).push(" AND ");
+    sql.in_list("i.queue_id", queue_ids.to_vec(), false);
+    sql.push(" AND i.status = ")
+        .bind(ItemStatus::Completed.as_str())
+        .push(
+            " AND i.completed_by_user_id IS NOT NULL \
+             GROUP BY i.queue_id, i.completed_by_user_id \
+             UNION ALL SELECT c.queue_id AS queue_id, 'claimed' AS kind, \
+             c.claimed_by_user_id AS user_id, count(*) AS value \
+             FROM annotation_queue_items c WHERE c.project_id = ",
+        )
+        .bind(project_id)
+        .push(" AND ");
+    sql.in_list("c.queue_id", queue_ids.to_vec(), false);
+    sql.push(" AND c.status = ")
+        .bind(ItemStatus::Pending.as_str())
+        .push(" AND c.claimed_by_user_id IS NOT NULL AND c.claim_expires_at > ")
+        .bind(now)
+        .push(" GROUP BY c.queue_id, c.claimed_by_user_id");
+    sql
+}
+
 async fn progress(
     db: &impl Executor,
     project_id: &str,
     queue_ids: &[String],
+    now: Micros,
 ) -> Result<Vec<QueueProgress>> {
     let dialect = db.dialect();
     let mut queues = Sql::new(
@@ -504,15 +589,9 @@ async fn progress(
     queues.bind(project_id).push(" AND ");
     queues.in_list("q.id", queue_ids.to_vec(), false);
     queues.push(" ORDER BY q.id");
-    let existing: Vec<Single<String>> = db.select(queues).await?;
-    let mut counts = Sql::new(
-        dialect,
-        "SELECT i.queue_id || ':' || i.status AS key, count(*) AS value \
-         FROM annotation_queue_items i WHERE i.project_id = ",
-    );
-    counts.bind(project_id).push(" AND ");
-    counts.in_list("i.queue_id", queue_ids.to_vec(), false);
-    counts.push(" GROUP BY i.queue_id, i.status");
+    let (existing, per_reviewer): (Vec<Single<String>>, Vec<ReviewerCount>) = db
+        .select_pair(queues, reviewer_counts(dialect, project_id, queue_ids, now))
+        .await?;
     let mut assignees = Sql::new(
         dialect,
         "SELECT a.queue_id AS key, a.user_id AS value \
@@ -521,8 +600,9 @@ async fn progress(
     assignees.bind(project_id).push(" AND ");
     assignees.in_list("a.queue_id", queue_ids.to_vec(), false);
     assignees.push(" ORDER BY a.queue_id, a.user_id");
-    let (counts, assignees): (Vec<KeyCount>, Vec<KeyText>) =
-        db.select_pair(counts, assignees).await?;
+    let (counts, assignees): (Vec<KeyCount>, Vec<KeyText>) = db
+        .select_pair(status_counts(dialect, project_id, queue_ids), assignees)
+        .await?;
     let count_of = |queue_id: &str, status: ItemStatus| {
         let key = format!("{queue_id}:{}", status.as_str());
         counts
@@ -532,17 +612,256 @@ async fn progress(
     };
     Ok(existing
         .into_iter()
-        .map(|Single(queue_id)| QueueProgress {
-            pending: count_of(&queue_id, ItemStatus::Pending),
-            completed: count_of(&queue_id, ItemStatus::Completed),
-            assignees: assignees
+        .map(|Single(queue_id)| {
+            let pending = count_of(&queue_id, ItemStatus::Pending);
+            let assigned: Vec<String> = assignees
                 .iter()
                 .filter(|assignee| assignee.key == queue_id)
                 .map(|assignee| assignee.value.clone())
-                .collect(),
-            queue_id,
+                .collect();
+            let of_queue: Vec<&ReviewerCount> = per_reviewer
+                .iter()
+                .filter(|count| count.queue_id == queue_id)
+                .collect();
+            QueueProgress {
+                completed: count_of(&queue_id, ItemStatus::Completed),
+                reviewers: reviewers_of(&assigned, &of_queue, pending),
+                assignees: assigned,
+                pending,
+                queue_id,
+            }
         })
         .collect())
+}
+
+/// Each reviewer of a queue (its assignees, and whoever else completed or holds one of its
+/// items), sorted by user id: what they completed, the claims they hold, and the pending
+/// items they could take (those nobody else holds).
+fn reviewers_of(
+    assigned: &[String],
+    counts: &[&ReviewerCount],
+    pending: u64,
+) -> Vec<ReviewerProgress> {
+    let count = |user_id: &str, kind: &str| {
+        counts
+            .iter()
+            .filter(|count| count.user_id == user_id && count.kind == kind)
+            .map(|count| count.value.max(0) as u64)
+            .sum::<u64>()
+    };
+    let claimed_by_anyone: u64 = counts
+        .iter()
+        .filter(|count| count.kind == "claimed")
+        .map(|count| count.value.max(0) as u64)
+        .sum();
+    let mut user_ids: Vec<&str> = assigned
+        .iter()
+        .map(String::as_str)
+        .chain(counts.iter().map(|count| count.user_id.as_str()))
+        .collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    user_ids
+        .into_iter()
+        .map(|user_id| {
+            let claimed = count(user_id, "claimed");
+            ReviewerProgress {
+                user_id: user_id.to_owned(),
+                assigned: assigned.iter().any(|assignee| assignee == user_id),
+                completed: count(user_id, "completed"),
+                claimed,
+                available: pending.saturating_sub(claimed_by_anyone - claimed),
+            }
+        })
+        .collect()
+}
+
+// --- claims and completion ---
+
+/// `… AND (<alias>claimed_by_user_id IS NULL OR … = user OR <alias>claim_expires_at <= now)`:
+/// the item is free for `user_id` at `now`.
+fn free_for(sql: &mut Sql, alias: &str, user_id: &str, now: Micros) {
+    sql.push(&format!(
+        " AND ({alias}claimed_by_user_id IS NULL OR {alias}claimed_by_user_id = "
+    ))
+    .bind(user_id)
+    .push(&format!(" OR {alias}claim_expires_at <= "))
+    .bind(now)
+    .push(")");
+}
+
+async fn claim_next(
+    db: &impl Executor,
+    project_id: &str,
+    queue_id: &str,
+    user_id: &str,
+    skipped: &[String],
+    now: Micros,
+) -> Result<Option<QueueItem>> {
+    existing_queue(db, project_id, queue_id).await?;
+    let dialect = db.dialect();
+    if !skipped.is_empty() {
+        // What the reviewer skipped is theirs no more.
+        let mut release = Sql::new(
+            dialect,
+            "UPDATE annotation_queue_items \
+             SET claimed_by_user_id = NULL, claim_expires_at = NULL WHERE project_id = ",
+        );
+        release
+            .bind(project_id)
+            .push(" AND queue_id = ")
+            .bind(queue_id)
+            .push(" AND claimed_by_user_id = ")
+            .bind(user_id)
+            .push(" AND ");
+        release.in_list("id", skipped.to_vec(), false);
+        db.modify(vec![release]).await?;
+    }
+    // The reviewer's own claim first (a reload finds the same item), then the oldest.
+    let mut pick = Sql::new(
+        dialect,
+        "SELECT c.id FROM annotation_queue_items c WHERE c.project_id = ",
+    );
+    pick.bind(project_id)
+        .push(" AND c.queue_id = ")
+        .bind(queue_id)
+        .push(" AND c.status = ")
+        .bind(ItemStatus::Pending.as_str())
+        .push(" AND ");
+    pick.in_list("c.id", skipped.to_vec(), true);
+    free_for(&mut pick, "c.", user_id, now);
+    pick.push(" ORDER BY CASE WHEN c.claimed_by_user_id = ")
+        .bind(user_id)
+        .push(" THEN 0 ELSE 1 END, c.created_at, c.id LIMIT 1")
+        .push(dialect.skip_locked());
+    let mut claim = Sql::new(
+        dialect,
+        "UPDATE annotation_queue_items SET claimed_by_user_id = ",
+    );
+    claim
+        .bind(user_id)
+        .push(", claim_expires_at = ")
+        .bind(now.saturating_add(CLAIM_MICROS))
+        .push(" WHERE project_id = ")
+        .bind(project_id)
+        .push(" AND queue_id = ")
+        .bind(queue_id)
+        .push(" AND id = (")
+        .append(&pick)
+        .push(&format!(") RETURNING {ITEM_COLUMNS}"));
+    let rows: Vec<ItemRow> = db.modify_returning(claim).await?;
+    rows.into_iter().next().map(ItemRow::into_item).transpose()
+}
+
+/// The statement that completes a queue item for a reviewer in the transaction of the write
+/// that stores their scores: the item completed by them, its claim released. It changes no
+/// row when the item is gone or another reviewer's claim holds at `now`; the writer then
+/// fails the whole write with [`completion_refused`], so the scores are not stored either.
+pub fn complete_item_statement(
+    dialect: Dialect,
+    project_id: &str,
+    completion: &QueueItemCompletion,
+    now: Micros,
+) -> Sql {
+    let mut sql = Sql::new(dialect, "UPDATE annotation_queue_items SET status = ");
+    sql.bind(ItemStatus::Completed.as_str())
+        .push(", completed_at = ")
+        .bind(now)
+        .push(", updated_at = ")
+        .bind(now)
+        .push(", completed_by_user_id = ")
+        .bind(completion.user_id.as_str())
+        .push(", claimed_by_user_id = NULL, claim_expires_at = NULL WHERE project_id = ")
+        .bind(project_id)
+        .push(" AND queue_id = ")
+        .bind(completion.queue_id.as_str())
+        .push(" AND id = ")
+        .bind(completion.item_id.as_str());
+    free_for(&mut sql, "", &completion.user_id, now);
+    sql
+}
+
+/// The error of a write whose [`complete_item_statement`] changed nothing.
+pub fn completion_refused(completion: &QueueItemCompletion) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "annotation queue item {:?}: removed, or another reviewer holds it",
+            completion.item_id
+        ),
+    )
+}
+
+// --- what goes with deleted traces ---
+
+/// The tables whose rows refer to traces, observations and sessions by id.
+const REVIEW_TABLES: [&str; 2] = ["comments", "annotation_queue_items"];
+
+/// The statements that delete the comments and queue items of `object_type` objects of
+/// `object_ids` (observations and sessions that went with their traces' deletion).
+pub fn forget_objects_statements(
+    dialect: Dialect,
+    project_id: &str,
+    object_type: ObjectType,
+    object_ids: &[String],
+) -> Vec<Sql> {
+    REVIEW_TABLES
+        .iter()
+        .map(|table| {
+            let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
+            sql.bind(project_id)
+                .push(" AND object_type = ")
+                .bind(object_type.as_str())
+                .push(" AND ");
+            sql.in_list("object_id", object_ids.to_vec(), false);
+            sql
+        })
+        .collect()
+}
+
+/// The statements that delete the comments and queue items of the traces of `trace_ids`, of
+/// their observations, and of their sessions that no other trace keeps. Run in the deletion's
+/// transaction before the traces and observations are deleted (they are read to find the
+/// observations and sessions).
+pub fn forget_traces_statements(
+    dialect: Dialect,
+    project_id: &str,
+    trace_ids: &[String],
+) -> Vec<Sql> {
+    let mut statements =
+        forget_objects_statements(dialect, project_id, ObjectType::Trace, trace_ids);
+    for table in REVIEW_TABLES {
+        let mut observations =
+            Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
+        observations
+            .bind(project_id)
+            .push(" AND object_type = ")
+            .bind(ObjectType::Observation.as_str())
+            .push(" AND object_id IN (SELECT o.id FROM observations o WHERE o.project_id = ")
+            .bind(project_id)
+            .push(" AND ");
+        observations.in_list("o.trace_id", trace_ids.to_vec(), false);
+        observations.push(")");
+        statements.push(observations);
+
+        let mut sessions = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
+        sessions
+            .bind(project_id)
+            .push(" AND object_type = ")
+            .bind(ObjectType::Session.as_str())
+            .push(" AND object_id IN (SELECT t.session_id FROM traces t WHERE t.project_id = ")
+            .bind(project_id)
+            .push(" AND t.session_id IS NOT NULL AND ");
+        sessions.in_list("t.id", trace_ids.to_vec(), false);
+        sessions.push(&format!(
+            ") AND NOT EXISTS (SELECT 1 FROM traces s WHERE s.project_id = {table}.project_id \
+                 AND s.session_id = {table}.object_id AND "
+        ));
+        sessions.in_list("s.id", trace_ids.to_vec(), true);
+        sessions.push(")");
+        statements.push(sessions);
+    }
+    statements
 }
 
 /// The statement that finds the object a comment is about, if it exists in the project.
@@ -744,8 +1063,20 @@ impl<E: Executor> Reviews for E {
         &self,
         project_id: &str,
         queue_ids: &[String],
+        now: Micros,
     ) -> Result<Vec<QueueProgress>> {
-        progress(self, project_id, queue_ids).await
+        progress(self, project_id, queue_ids, now).await
+    }
+
+    async fn claim_next_item(
+        &self,
+        project_id: &str,
+        queue_id: &str,
+        user_id: &str,
+        skipped: &[String],
+        now: Micros,
+    ) -> Result<Option<QueueItem>> {
+        claim_next(self, project_id, queue_id, user_id, skipped, now).await
     }
 
     async fn create_comment(&self, project_id: &str, comment: &NewComment) -> Result<Comment> {

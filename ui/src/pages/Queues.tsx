@@ -1,6 +1,6 @@
-// Annotation queues: each queue with its progress (completed of all items) and its reviewers,
-// a link to its review mode, a form that creates one, a button that makes the signed-in member
-// a reviewer; and
+// Annotation queues: each queue with its progress (completed of all items) and each reviewer's
+// (the items they completed, hold in review mode and could still take), a link to its review
+// mode, a form that creates one, a button that makes the signed-in member a reviewer; and
 // `AddToQueue`, the trace page's control that queues the trace or the selected observation.
 
 import { useState } from "preact/hooks";
@@ -18,7 +18,39 @@ export interface QueueRow {
   createdAt: string;
   pending: number;
   completed: number;
-  reviewers: { id: string; name: string }[];
+  reviewers: Reviewer[];
+}
+
+/** One reviewer of a queue: assigned to it, or having completed or holding one of its items. */
+export interface Reviewer {
+  id: string;
+  name: string;
+  assigned: boolean;
+  /** Completed items they completed last. */
+  completed: number;
+  /** Pending items review mode holds for them now. */
+  claimed: number;
+  /** Pending items they could take: those no other reviewer holds. */
+  available: number;
+}
+
+/** A reviewer's line of a queue's progress: `name: 3 done · 2 to take (1 open)`. */
+export function reviewerLine(reviewer: Reviewer): string {
+  const open = reviewer.claimed > 0 ? ` (${reviewer.claimed} open)` : "";
+  const role = reviewer.assigned ? "" : " (not assigned)";
+  return `${reviewer.name}${role}: ${reviewer.completed} done · ${reviewer.available} to take${open}`;
+}
+
+/** A queue's reviewers, one line each, for its Reviewers cell. */
+export function ReviewerProgress(props: { reviewers: Reviewer[] }) {
+  if (props.reviewers.length === 0) return <>–</>;
+  return (
+    <ul class="reviewer-progress" aria-label="Reviewer progress">
+      {props.reviewers.map((reviewer) => (
+        <li key={reviewer.id}>{reviewerLine(reviewer)}</li>
+      ))}
+    </ul>
+  );
 }
 
 function useQueues(projectId: string) {
@@ -62,7 +94,7 @@ export function Queues(props: { projectId: string; userId: string }) {
         <tbody>
           {rows.map((queue) => {
             const total = queue.pending + queue.completed;
-            const reviewing = queue.reviewers.some((reviewer) => reviewer.id === props.userId);
+            const reviewing = queue.reviewers.some((reviewer) => reviewer.assigned && reviewer.id === props.userId);
             return (
               <tr key={queue.id}>
                 <td>{queue.name}</td>
@@ -75,7 +107,9 @@ export function Queues(props: { projectId: string; userId: string }) {
                     {queue.completed} of {total} done
                   </span>
                 </td>
-                <td>{queue.reviewers.map((reviewer) => reviewer.name).join(", ") || "–"}</td>
+                <td class="small">
+                  <ReviewerProgress reviewers={queue.reviewers} />
+                </td>
                 <td class="small">{queue.scoreConfigIds.map((id) => configNames.get(id) ?? id).join(", ")}</td>
                 <td>{time(queue.createdAt)}</td>
                 <td>

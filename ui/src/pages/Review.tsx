@@ -1,5 +1,7 @@
-// Review mode of an annotation queue, keyboard first: the oldest pending item's object (input
-// and output) and the queue's score configs as one form. Digit keys pick a category or flip a
+// Review mode of an annotation queue, keyboard first: the item the server claimed for this
+// reviewer (the one they hold, else the oldest pending one no other reviewer holds; nobody else
+// is handed it for 5 minutes) with its object's input and output, and the queue's score
+// configs as one form. Digit keys pick a category or flip a
 // boolean (each button shows its digit), Enter saves the scores, completes the item and opens
 // the next one, `s` skips the item for this visit.
 
@@ -12,7 +14,9 @@ interface NextItem {
   queue: { id: string; name: string; description: string | null };
   configs: ScoreConfig[];
   pending: number;
-  item: { id: string; objectId: string; objectType: string } | null;
+  /** Pending items this reviewer could take (those no other reviewer holds). */
+  available: number;
+  item: { id: string; objectId: string; objectType: string; claimExpiresAt: string | null } | null;
   object: { name: string | null; input: unknown; output: unknown } | null;
 }
 
@@ -79,8 +83,7 @@ export function Review(props: { projectId: string; queueId: string }) {
   const queuePath = `/queues/${encodeURIComponent(props.queueId)}`;
 
   const load = () => {
-    const skip = skipped.current.length ? `?skip=${encodeURIComponent(skipped.current.join(","))}` : "";
-    return api.get<NextItem>(projectPath(props.projectId, `${queuePath}/next${skip}`)).then(
+    return api.post<NextItem>(projectPath(props.projectId, `${queuePath}/next`), { skip: skipped.current }).then(
       (loaded) => {
         setNext(loaded);
         setAnswers({});
@@ -183,7 +186,7 @@ export function Review(props: { projectId: string; queueId: string }) {
       </p>
       <h1>Review: {next?.queue.name ?? ""}</h1>
       <p class="muted small" role="status" aria-label="Review progress">
-        {next ? `${next.pending} pending · ${done} reviewed now` : "Loading…"}
+        {next ? `${next.pending} pending · ${next.available} for you · ${done} reviewed now` : "Loading…"}
       </p>
       <p class="muted small">
         Keys: digits pick a category or flip a yes/no · Enter saves and opens the next item · Shift+Enter is a new line in the
@@ -194,7 +197,15 @@ export function Review(props: { projectId: string; queueId: string }) {
           {error}
         </p>
       ) : null}
-      {next && !item ? <p class="pad">Nothing left to review in this queue.</p> : null}
+      {next && !item ? (
+        <p class="pad">
+          {next.pending === 0
+            ? "Nothing left to review in this queue."
+            : next.available > 0
+              ? "Only the items you skipped are left."
+              : "Every pending item is open with another reviewer; try again in a few minutes."}
+        </p>
+      ) : null}
       {item && next ? (
         <div class="review-item">
           <section class="card" aria-label="Queued object">

@@ -445,6 +445,21 @@ pub const PUBLIC_MAX_LIMIT: u32 = 100;
 pub const UI_MAX_LIMIT: u32 = 200;
 
 /// A condition that the `column` holds one of `values`.
+/// The strings of a JSON array of body field `field`; an element that is not a string is a
+/// 400 naming it (`field[3]`).
+pub fn string_array(values: &[Value], field: &str) -> Result<Vec<String>, Error> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            value
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::invalid(format!("{field}[{index}]"), "expected a string"))
+        })
+        .collect()
+}
+
 pub fn any_of(column: &str, values: Vec<String>) -> Filter {
     Filter {
         column: column.to_owned(),

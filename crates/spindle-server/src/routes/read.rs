@@ -107,15 +107,8 @@ pub async fn delete_traces(
     let ids = value
         .get("traceIds")
         .and_then(Value::as_array)
-        .ok_or_else(|| Error::invalid("traceIds", "is required and must be an array of strings"))?
-        .iter()
-        .enumerate()
-        .map(|(index, id)| {
-            id.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| Error::invalid(format!("traceIds[{index}]"), "expected a string"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .ok_or_else(|| Error::invalid("traceIds", "is required and must be an array of strings"))?;
+    let ids = super::params::string_array(ids, "traceIds")?;
     if ids.is_empty() || ids.len() > 1000 {
         return Err(Error::invalid("traceIds", "must hold 1 to 1000 ids").into());
     }

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CzuHxhE2.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CzuHxhE2.css"),
+        "assets/index-B13ZJd61.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-B13ZJd61.js"),
     ),
     (
-        "assets/index-Dw3ldS00.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Dw3ldS00.js"),
+        "assets/index-BxVkyF2R.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-BxVkyF2R.css"),
     ),
     (
         "favicon.svg",

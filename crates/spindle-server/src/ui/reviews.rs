@@ -1,17 +1,18 @@
 //! The web UI's review API, under `/api/ui/projects/{project_id}/…`: the comment thread of a
 //! trace, observation, session or prompt version (`comments`, written by the signed-in
 //! member), and annotation queues (`queues`: each with its pending and completed items and
-//! its reviewers; a new queue, an object added to one, the signed-in member joining one as a
-//! reviewer), and review mode: the next pending item of a queue with its object's input and
-//! output, and an item completed with its scores in one request.
+//! each reviewer's progress; a new queue, an object added to one, the signed-in member
+//! joining one as a reviewer), and review mode: the next pending item of a queue claimed for
+//! the signed-in member (no other reviewer is handed it while the claim holds) with its
+//! object's input and output, and an item completed with its scores in one transaction.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
-use spindle_core::review::{Comment, ItemStatus, ObjectType, Queue, QueueItem};
-use spindle_core::time::format_iso;
+use spindle_core::review::{Comment, ObjectType, Queue, QueueItem, QueueItemCompletion};
+use spindle_core::time::{format_iso, now_micros};
 use spindle_core::{Error, WriteBatch};
 use spindle_ingest::fields::Fields;
 use spindle_ingest::review::{
@@ -31,9 +32,10 @@ use crate::dto::score_configs::score_config_json;
 use crate::error::found;
 use crate::error::ApiResult;
 use crate::routes::ingest::named_score_configs;
-use crate::routes::params::{Params, UI_MAX_LIMIT};
+use crate::routes::params::{string_array, Params, UI_MAX_LIMIT};
 use crate::routes::reviews::require_score_configs;
 use crate::state::AppState;
+use std::slice;
 
 /// The most comments a thread shows (the newest ones).
 const THREAD_LIMIT: u32 = 100;
@@ -137,27 +139,63 @@ pub async fn create_comment(
     Ok((StatusCode::CREATED, Json(comment_row(&stored, &authors))).into_response())
 }
 
-/// A queue with its progress and reviewers (by id and display name).
+/// A queue with its progress and its reviewers (by id and display name, each with the items
+/// they completed, hold and could take).
 fn queue_row(
     queue: &Queue,
     progress: Option<&QueueProgress>,
     names: &HashMap<String, String>,
 ) -> Value {
     let mut row = queue_json(queue);
-    let (pending, completed, assignees) = progress.map_or((0, 0, &[][..]), |progress| {
+    let (pending, completed, reviewers) = progress.map_or((0, 0, &[][..]), |progress| {
         (
             progress.pending,
             progress.completed,
-            progress.assignees.as_slice(),
+            progress.reviewers.as_slice(),
         )
     });
     row["pending"] = pending.into();
     row["completed"] = completed.into();
-    row["reviewers"] = assignees
+    row["reviewers"] = reviewers
         .iter()
-        .map(|user_id| json!({"id": user_id, "name": names.get(user_id).unwrap_or(user_id)}))
+        .map(|reviewer| {
+            json!({
+                "id": reviewer.user_id,
+                "name": names.get(&reviewer.user_id).unwrap_or(&reviewer.user_id),
+                "assigned": reviewer.assigned,
+                "completed": reviewer.completed,
+                "claimed": reviewer.claimed,
+                "available": reviewer.available,
+            })
+        })
         .collect();
     row
+}
+
+/// A queue item as the UI shows it: the public API's fields, who completed it and who holds
+/// it until when (by id and display name).
+fn item_row(item: &QueueItem, names: &HashMap<String, String>) -> Value {
+    let name_of = |user_id: &Option<String>| user_id.as_ref().and_then(|id| names.get(id));
+    let mut row = queue_item_json(item);
+    row["completedByUserId"] = json!(item.completed_by_user_id);
+    row["completedBy"] = json!(name_of(&item.completed_by_user_id));
+    row["claimedByUserId"] = json!(item.claimed_by_user_id);
+    row["claimedBy"] = json!(name_of(&item.claimed_by_user_id));
+    row["claimExpiresAt"] = json!(item.claim_expires_at.map(format_iso));
+    row
+}
+
+/// The display names of the users an item names.
+async fn item_names(state: &AppState, item: &QueueItem) -> Result<HashMap<String, String>, Error> {
+    display_names(
+        state,
+        [&item.completed_by_user_id, &item.claimed_by_user_id]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+    )
+    .await
 }
 
 /// `GET …/queues`: the project's queues, newest first, each with how many of its items are
@@ -178,13 +216,13 @@ pub async fn list_queues(
     let ids: Vec<String> = page.items.iter().map(|queue| queue.id.clone()).collect();
     let progress = state
         .reviews
-        .queue_progress(&access.project_id, &ids)
+        .queue_progress(&access.project_id, &ids, now_micros())
         .await?;
     let names = display_names(
         &state,
         progress
             .iter()
-            .flat_map(|queue| queue.assignees.clone())
+            .flat_map(|queue| queue.reviewers.iter().map(|r| r.user_id.clone()))
             .collect(),
     )
     .await?;
@@ -262,57 +300,6 @@ async fn existing_queue(state: &AppState, project_id: &str, queue_id: &str) -> A
     Ok(found(queue, "annotation queue", queue_id)?)
 }
 
-/// The oldest pending item of a queue whose id is not in `skipped`, and how many items are
-/// pending. Items are listed newest first, so the pages are read from the last one back.
-async fn oldest_pending(
-    state: &AppState,
-    project_id: &str,
-    queue_id: &str,
-    skipped: &[String],
-) -> ApiResult<(Option<QueueItem>, u64)> {
-    let pending_page = |page: u32| PageRequest {
-        page,
-        limit: UI_MAX_LIMIT,
-    };
-    let first = state
-        .reviews
-        .list_queue_items(
-            project_id,
-            queue_id,
-            Some(ItemStatus::Pending),
-            pending_page(1),
-        )
-        .await?;
-    let first = found(first, "annotation queue", queue_id)?;
-    let pending = first.total_items;
-    let pages = u32::try_from(pending.div_ceil(u64::from(UI_MAX_LIMIT))).unwrap_or(u32::MAX);
-    for page_number in (1..=pages).rev() {
-        let page = if page_number == 1 {
-            first.items.clone()
-        } else {
-            state
-                .reviews
-                .list_queue_items(
-                    project_id,
-                    queue_id,
-                    Some(ItemStatus::Pending),
-                    pending_page(page_number),
-                )
-                .await?
-                .map(|page| page.items)
-                .unwrap_or_default()
-        };
-        if let Some(item) = page
-            .into_iter()
-            .rev()
-            .find(|item| !skipped.contains(&item.id))
-        {
-            return Ok((Some(item), pending));
-        }
-    }
-    Ok((None, pending))
-}
-
 /// What a reviewer reads of a queued object: its name, input and output (a session shows
 /// its first trace's input and its last trace's output). `null`s when it does not exist.
 async fn object_payload(state: &AppState, project_id: &str, item: &QueueItem) -> ApiResult<Value> {
@@ -358,25 +345,29 @@ async fn object_payload(state: &AppState, project_id: &str, item: &QueueItem) ->
     }))
 }
 
-/// `GET …/queues/{queueId}/next?skip=itemId,…`: the queue with its score configs, and the
-/// oldest pending item not skipped with its object's input and output (`item` is `null`
-/// when none is left).
+/// The `skip` list of a review mode request: item ids, each a string.
+fn skipped_items(body: &Map<String, Value>) -> Result<Vec<String>, Error> {
+    match body.get("skip") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(ids)) => string_array(ids, "skip"),
+        Some(_) => Err(Error::invalid("skip", "expected an array of item ids")),
+    }
+}
+
+/// `POST …/queues/{queueId}/next` `{skip?: [itemId]}`: the queue with its score configs, and
+/// the next item claimed for the signed-in member (the one they hold, else the oldest pending
+/// one no other reviewer holds, never a skipped one) with its object's input and output
+/// (`item` is `null` when none is left for them); `pending` counts the queue's pending items
+/// and `available` those the member could take.
 pub async fn next_item(
     State(state): State<AppState>,
     access: ProjectAccess,
     Path((_, queue_id)): Path<(String, String)>,
-    params: Params,
+    Json(body): Json<Value>,
 ) -> ApiResult<Json<Value>> {
+    access.require(Permission::Annotate)?;
+    let skipped = skipped_items(object_body(&body)?)?;
     let queue = existing_queue(&state, &access.project_id, &queue_id).await?;
-    let skipped: Vec<String> = params
-        .get("skip")
-        .map(|list| {
-            list.split(',')
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
     let configs =
         named_score_configs(&state, &access.project_id, queue.score_config_ids.clone()).await?;
     // The configs in the queue's order.
@@ -386,16 +377,50 @@ pub async fn next_item(
         .filter_map(|id| configs.iter().find(|config| &config.id == id))
         .map(score_config_json)
         .collect();
-    let (item, pending) = oldest_pending(&state, &access.project_id, &queue_id, &skipped).await?;
-    let object = match &item {
-        Some(item) => object_payload(&state, &access.project_id, item).await?,
-        None => Value::Null,
+    let now = now_micros();
+    let item = state
+        .reviews
+        .claim_next_item(
+            &access.project_id,
+            &queue_id,
+            &access.user_id,
+            &skipped,
+            now,
+        )
+        .await?;
+    let progress = state
+        .reviews
+        .queue_progress(&access.project_id, slice::from_ref(&queue_id), now)
+        .await?;
+    let (pending, available) = progress.first().map_or((0, 0), |queue| {
+        // Every holder of a claim is among the reviewers; the member may not be yet.
+        let held: u64 = queue
+            .reviewers
+            .iter()
+            .map(|reviewer| reviewer.claimed)
+            .sum();
+        let available = queue
+            .reviewers
+            .iter()
+            .find(|reviewer| reviewer.user_id == access.user_id)
+            .map_or(queue.pending.saturating_sub(held), |reviewer| {
+                reviewer.available
+            });
+        (queue.pending, available)
+    });
+    let (item, object) = match &item {
+        Some(item) => (
+            item_row(item, &item_names(&state, item).await?),
+            object_payload(&state, &access.project_id, item).await?,
+        ),
+        None => (Value::Null, Value::Null),
     };
     Ok(Json(json!({
         "queue": queue_json(&queue),
         "configs": configs,
         "pending": pending,
-        "item": item.as_ref().map(queue_item_json),
+        "available": available,
+        "item": item,
         "object": object,
     })))
 }
@@ -430,7 +455,9 @@ async fn score_target(
 
 /// `POST …/queues/{queueId}/items/{itemId}/complete` `{scores: [{configId, value}],
 /// comment?}`: the scores of the item's object, each by one of the queue's configs, written
-/// with the signed-in member as author and the queue's id, and the item marked completed.
+/// with the signed-in member as author and the queue's id, and the item completed by the
+/// member, in one transaction (the completion rides in the scores' write batch). 409, with
+/// nothing stored, when another reviewer holds the item.
 pub async fn complete_item(
     State(state): State<AppState>,
     access: ProjectAccess,
@@ -445,6 +472,15 @@ pub async fn complete_item(
         .get_queue_item(&access.project_id, &queue_id, &item_id)
         .await?;
     let item = found(item, "annotation queue item", &item_id)?;
+    if let Some(holder) = item.claimed_by_at(now_micros()) {
+        if holder != access.user_id {
+            return Err(Error::new(
+                spindle_core::ErrorKind::Conflict,
+                format!("annotation queue item {item_id:?}: another reviewer holds it"),
+            )
+            .into());
+        }
+    }
     let entries = match body.get("scores") {
         None | Some(Value::Null) => &Vec::new(),
         Some(Value::Array(entries)) => entries,
@@ -493,30 +529,31 @@ pub async fn complete_item(
         scores.push(annotation_score(&state, &access, object, &path).await?);
     }
     let score_ids: Vec<String> = scores.iter().map(|score| score.id.clone()).collect();
-    if !scores.is_empty() {
-        state
-            .store
-            .write(
-                &access.project_id,
-                WriteBatch {
-                    scores,
-                    ..WriteBatch::default()
-                },
-            )
-            .await?;
-    }
-    let completed = state
-        .reviews
-        .update_queue_item(
+    // One batch, one transaction: the scores and the completion are stored together or not
+    // at all (the writer refuses the batch when another reviewer took the item meanwhile).
+    state
+        .store
+        .write(
             &access.project_id,
-            &queue_id,
-            &item_id,
-            Some(ItemStatus::Completed),
+            WriteBatch {
+                scores,
+                completions: vec![QueueItemCompletion {
+                    queue_id: queue_id.clone(),
+                    item_id: item_id.clone(),
+                    user_id: access.user_id.clone(),
+                }],
+                ..WriteBatch::default()
+            },
         )
         .await?;
+    let completed = state
+        .reviews
+        .get_queue_item(&access.project_id, &queue_id, &item_id)
+        .await?;
     let completed = found(completed, "annotation queue item", &item_id)?;
+    let names = item_names(&state, &completed).await?;
     Ok(Json(json!({
-        "item": queue_item_json(&completed),
+        "item": item_row(&completed, &names),
         "scoreIds": score_ids,
     })))
 }

@@ -137,6 +137,7 @@ pub async fn round_trip_every_field(harness: &Harness) {
             observations: vec![observation_record.clone()],
             scores: vec![score_record.clone()],
             run_items: Vec::new(),
+            completions: Vec::new(),
         },
     )
     .await;
@@ -215,6 +216,7 @@ pub async fn trace_tree_leaves_out_payloads(harness: &Harness) {
             observations: vec![full_observation("obs-1", "trace-1"), child],
             scores: vec![full_score("score-1", "trace-1")],
             run_items: Vec::new(),
+            completions: Vec::new(),
         },
     )
     .await;
@@ -569,6 +571,7 @@ pub async fn project_isolation(harness: &Harness) {
             observations: vec![full_observation("obs-1", "shared-id")],
             scores: vec![full_score("score-1", "shared-id")],
             run_items: Vec::new(),
+            completions: Vec::new(),
         },
     )
     .await;
@@ -744,6 +747,7 @@ async fn seed_filter_traces(store: &Arc<dyn Store>) {
             observations,
             scores: Vec::new(),
             run_items: Vec::new(),
+            completions: Vec::new(),
         },
     )
     .await;
@@ -2243,6 +2247,7 @@ pub async fn daily_metrics(harness: &Harness) {
             ],
             scores: Vec::new(),
             run_items: Vec::new(),
+            completions: Vec::new(),
         },
     )
     .await;

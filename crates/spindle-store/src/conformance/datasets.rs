@@ -990,6 +990,7 @@ pub async fn dataset_runs_aggregate_their_traces_and_compare<S: DatasetsStore>(s
                 ],
                 scores: Vec::new(),
                 run_items: Vec::new(),
+                completions: Vec::new(),
             },
         )
         .await
@@ -1348,6 +1349,7 @@ fn experiment_span(trace_id: &str, dataset_id: &str, item_id: &str, run_name: &s
             dataset_version: None,
             created_at: BASE,
         }],
+        completions: Vec::new(),
     }
 }
 

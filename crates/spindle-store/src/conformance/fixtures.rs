@@ -102,6 +102,7 @@ pub fn trace_with_observations(
         observations,
         scores: Vec::new(),
         run_items: Vec::new(),
+        completions: Vec::new(),
     }
 }
 

@@ -108,6 +108,7 @@ async fn seed(store: &Arc<dyn Store>) {
             categorical("sc6", "t3", "happy"),
         ],
         run_items: Vec::new(),
+        completions: Vec::new(),
     };
     store.write(P, batch).await.expect("seed the metrics rows");
 }

@@ -9,14 +9,14 @@ use crate::organizations::{OrganizationApiKey, ProjectUpdate};
 use crate::{ApiKey, ErrorKind, Organization, Project, WriteBatch};
 use spindle_core::merge::Stamp;
 
-fn organization(id: &str) -> Organization {
+pub(super) fn organization(id: &str) -> Organization {
     Organization {
         id: id.into(),
         name: format!("Organization {id}"),
     }
 }
 
-fn project(id: &str, name: &str, organization_id: &str) -> Project {
+pub(super) fn project(id: &str, name: &str, organization_id: &str) -> Project {
     Project {
         id: id.into(),
         name: name.into(),

@@ -757,6 +757,7 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
             numeric_score("s5", "t2", Some("g5"), "quality", 0.0),
         ],
         run_items: Vec::new(),
+        completions: Vec::new(),
     };
     store.write(PROJECT, batch).await.expect("write");
     let mut elsewhere = linked_generation("x1", "tx", ("measured", 1), 0, Some(50));

@@ -1,21 +1,29 @@
 //! The review conformance suite: the behaviour every [`Reviews`] backend must have
 //! (annotation queues by unique name, their items and statuses, assignments of users with
-//! access, comments only on objects that exist, filters, pages, project isolation), run as
+//! access, comments only on objects that exist, filters, pages, project isolation; review
+//! mode's claims with two reviewers at once, completions in a write's transaction, progress
+//! per reviewer; comments and queue items going with the traces deleted), run as
 //! one `#[tokio::test]` per case by [`reviews_conformance_suite!`](crate::reviews_conformance_suite).
 //!
 //! A backend's test file passes a function from a case's private directory to a future of the
 //! store, as for the prompts suite.
 
 use super::fixtures::{
-    batch_of_observations, batch_of_traces, simple_observation, simple_trace, BASE,
+    batch_of_observations, batch_of_traces, create_stamp, score, simple_observation, simple_trace,
+    BASE,
 };
+use super::organizations::{organization, project};
 use crate::accounts::{Accounts, Membership, Role, User};
 use crate::datasets::PageRequest;
 use crate::prompts::Prompts;
-use crate::reviews::{CommentQuery, QueueProgress, Reviews};
-use crate::{ErrorKind, Store};
+use crate::reviews::{CommentQuery, QueueProgress, ReviewerProgress, Reviews};
+use crate::{ErrorKind, Store, WriteBatch};
 use spindle_core::prompt::{NewPrompt, PromptType};
-use spindle_core::review::{ItemStatus, NewComment, NewQueue, NewQueueItem, ObjectType};
+use spindle_core::review::{
+    ItemStatus, NewComment, NewQueue, NewQueueItem, ObjectType, QueueItem, QueueItemCompletion,
+    CLAIM_MICROS,
+};
+use spindle_core::time::{now_micros, Micros};
 use std::sync::Arc;
 
 /// A backend of the suite.
@@ -36,6 +44,10 @@ macro_rules! reviews_conformance_suite {
             annotation_queue_assignments_need_project_access,
             comments_need_an_existing_object,
             comments_filter_page_and_count,
+            review_mode_claims_never_hand_two_reviewers_one_item,
+            completions_commit_with_their_scores_or_not_at_all,
+            queue_progress_counts_each_reviewer,
+            deleted_traces_take_their_comments_and_queue_items,
         );
     };
 }
@@ -313,7 +325,7 @@ pub async fn annotation_queue_items_move_from_pending_to_completed<S: ReviewsSto
         .expect_err("a queue of another project");
     assert_eq!(removed_elsewhere.kind, ErrorKind::NotFound);
     let progress = store
-        .queue_progress(PROJECT, std::slice::from_ref(&triage.id))
+        .queue_progress(PROJECT, std::slice::from_ref(&triage.id), now_micros())
         .await
         .expect("progress");
     assert_eq!(
@@ -323,6 +335,7 @@ pub async fn annotation_queue_items_move_from_pending_to_completed<S: ReviewsSto
             pending: 1,
             completed: 1,
             assignees: Vec::new(),
+            reviewers: Vec::new(),
         }]
     );
 }
@@ -366,7 +379,10 @@ pub async fn annotation_queue_assignments_need_project_access<S: ReviewsStore>(s
     assert_eq!(unknown.kind, ErrorKind::NotFound);
 
     let ids = [triage.id.clone(), spare.id.clone(), "absent".to_owned()];
-    let mut progress = store.queue_progress(PROJECT, &ids).await.expect("progress");
+    let mut progress = store
+        .queue_progress(PROJECT, &ids, now_micros())
+        .await
+        .expect("progress");
     progress.sort_by(|a, b| a.queue_id.cmp(&b.queue_id));
     let mut expected = vec![
         QueueProgress {
@@ -374,12 +390,22 @@ pub async fn annotation_queue_assignments_need_project_access<S: ReviewsStore>(s
             pending: 0,
             completed: 0,
             assignees: vec!["admin".to_owned(), "member".to_owned()],
+            reviewers: ["admin", "member"]
+                .map(|user_id| ReviewerProgress {
+                    user_id: user_id.to_owned(),
+                    assigned: true,
+                    completed: 0,
+                    claimed: 0,
+                    available: 0,
+                })
+                .to_vec(),
         },
         QueueProgress {
             queue_id: spare.id.clone(),
             pending: 0,
             completed: 0,
             assignees: Vec::new(),
+            reviewers: Vec::new(),
         },
     ];
     expected.sort_by(|a, b| a.queue_id.cmp(&b.queue_id));
@@ -399,12 +425,12 @@ pub async fn annotation_queue_assignments_need_project_access<S: ReviewsStore>(s
         .expect_err("unknown queue");
     assert_eq!(unknown.kind, ErrorKind::NotFound);
     let progress = store
-        .queue_progress(PROJECT, std::slice::from_ref(&triage.id))
+        .queue_progress(PROJECT, std::slice::from_ref(&triage.id), now_micros())
         .await
         .expect("progress");
     assert_eq!(progress[0].assignees, ["admin"]);
     assert!(store
-        .queue_progress(OTHER, std::slice::from_ref(&triage.id))
+        .queue_progress(OTHER, std::slice::from_ref(&triage.id), now_micros())
         .await
         .expect("progress")
         .is_empty());
@@ -614,4 +640,575 @@ pub async fn comments_filter_page_and_count<S: ReviewsStore>(store: Arc<S>) {
         .await
         .expect("counts")
         .is_empty());
+}
+
+/// A queue of `PROJECT` with a pending trace item for each of `object_ids`, added oldest
+/// first; returns the queue's id and the items' ids in that order.
+async fn queue_of(
+    store: &impl ReviewsStore,
+    name: &str,
+    object_ids: &[&str],
+) -> (String, Vec<String>) {
+    let queue = store
+        .create_queue(PROJECT, &queue(name))
+        .await
+        .expect("create");
+    let mut item_ids = Vec::new();
+    for object_id in object_ids {
+        let added = store
+            .add_queue_item(
+                PROJECT,
+                &queue.id,
+                &item(ObjectType::Trace, object_id, None),
+            )
+            .await
+            .expect("add");
+        item_ids.push(added.id);
+        // Items are handed out oldest first: give each its own creation time.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    (queue.id, item_ids)
+}
+
+/// Claims the next item of the queue for `user_id` at `now`; its id, if any.
+async fn claim(
+    store: &impl ReviewsStore,
+    queue_id: &str,
+    user_id: &str,
+    skipped: &[String],
+    now: Micros,
+) -> Option<QueueItem> {
+    store
+        .claim_next_item(PROJECT, queue_id, user_id, skipped, now)
+        .await
+        .expect("claim")
+}
+
+fn id_of(item: Option<QueueItem>) -> Option<String> {
+    item.map(|item| item.id)
+}
+
+pub async fn review_mode_claims_never_hand_two_reviewers_one_item<S: ReviewsStore>(store: Arc<S>) {
+    for user in ["ana", "ben", "cy", "dee", "eve"] {
+        add_user(store.as_ref(), user, false, Some(PROJECT)).await;
+    }
+    let (queue_id, items) = queue_of(store.as_ref(), "triage", &["t1", "t2", "t3"]).await;
+    let now = now_micros();
+
+    // Two reviewers opening review mode at the same moment get different items: the two
+    // oldest.
+    let (first, second) = tokio::join!(
+        claim(store.as_ref(), &queue_id, "ana", &[], now),
+        claim(store.as_ref(), &queue_id, "ben", &[], now)
+    );
+    let (first, second) = (first.expect("ana's item"), second.expect("ben's item"));
+    assert_ne!(first.id, second.id, "one item each");
+    let mut both = vec![first.id.clone(), second.id.clone()];
+    both.sort();
+    let mut oldest = items[..2].to_vec();
+    oldest.sort();
+    assert_eq!(both, oldest);
+    assert_eq!(first.claimed_by_user_id.as_deref(), Some("ana"));
+    assert_eq!(first.claim_expires_at, Some(now + CLAIM_MICROS));
+    assert_eq!(first.claimed_by_at(now), Some("ana"));
+    assert_eq!(first.claimed_by_at(now + CLAIM_MICROS), None);
+
+    // Opening it again gives a reviewer the item they hold, its claim renewed.
+    let again = claim(store.as_ref(), &queue_id, "ana", &[], now + 1)
+        .await
+        .expect("again");
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.claim_expires_at, Some(now + 1 + CLAIM_MICROS));
+
+    // A third reviewer gets the last one; skipping it leaves them nothing (the others are
+    // held) and releases it for the next reviewer.
+    let third = claim(store.as_ref(), &queue_id, "cy", &[], now).await;
+    assert_eq!(id_of(third), Some(items[2].clone()));
+    let skipped = claim(store.as_ref(), &queue_id, "cy", &items[2..], now).await;
+    assert_eq!(id_of(skipped), None, "everything else is held");
+    let released = store
+        .get_queue_item(PROJECT, &queue_id, &items[2])
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(released.claimed_by_user_id, None);
+    let taken = claim(store.as_ref(), &queue_id, "dee", &[], now).await;
+    assert_eq!(id_of(taken), Some(items[2].clone()));
+
+    // Claims end: once they expire, the oldest item goes to whoever asks.
+    let later = now + 1 + CLAIM_MICROS;
+    let expired = claim(store.as_ref(), &queue_id, "eve", &[], later)
+        .await
+        .expect("an expired claim is free");
+    assert_eq!(expired.id, items[0]);
+    assert_eq!(expired.claimed_by_user_id.as_deref(), Some("eve"));
+
+    // Completed items are nobody's to claim.
+    store
+        .update_queue_item(PROJECT, &queue_id, &items[1], Some(ItemStatus::Completed))
+        .await
+        .expect("complete")
+        .expect("exists");
+    let completed = store
+        .get_queue_item(PROJECT, &queue_id, &items[1])
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        completed.claimed_by_user_id, None,
+        "completion releases the claim"
+    );
+    assert_eq!(
+        completed.completed_by_user_id, None,
+        "completed with an API key"
+    );
+    let none_left = claim(store.as_ref(), &queue_id, "ben", &[], later).await;
+    assert_eq!(
+        id_of(none_left),
+        Some(items[2].clone()),
+        "dee's claim expired too"
+    );
+
+    // Many reviewers at once: each gets an item of their own.
+    let reviewers: [&'static str; 5] = ["ana", "ben", "cy", "dee", "eve"];
+    let objects: Vec<String> = (0..reviewers.len()).map(|n| format!("r{n}")).collect();
+    let objects: Vec<&str> = objects.iter().map(String::as_str).collect();
+    let (rush, _) = queue_of(store.as_ref(), "rush", &objects).await;
+    let claims: Vec<_> = reviewers
+        .into_iter()
+        .map(|user| {
+            let store = store.clone();
+            let rush = rush.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_next_item(PROJECT, &rush, user, &[], now)
+                    .await
+                    .expect("claim")
+                    .map(|item| item.id)
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for task in claims {
+        claimed.push(task.await.expect("task").expect("an item for everyone"));
+    }
+    claimed.sort();
+    claimed.dedup();
+    assert_eq!(claimed.len(), reviewers.len(), "no item handed out twice");
+
+    let unknown = store
+        .claim_next_item(PROJECT, "absent", "ana", &[], now)
+        .await
+        .expect_err("unknown queue");
+    assert_eq!(unknown.kind, ErrorKind::NotFound);
+    let foreign = store
+        .claim_next_item(OTHER, &queue_id, "ana", &[], now)
+        .await
+        .expect_err("a queue of another project");
+    assert_eq!(foreign.kind, ErrorKind::NotFound);
+}
+
+/// A review-mode write without scores: the item's completion by `user_id`.
+fn completion(queue_id: &str, item_id: &str, user_id: &str) -> WriteBatch {
+    WriteBatch {
+        completions: vec![QueueItemCompletion {
+            queue_id: queue_id.to_owned(),
+            item_id: item_id.to_owned(),
+            user_id: user_id.to_owned(),
+        }],
+        ..WriteBatch::default()
+    }
+}
+
+/// A review-mode write: a score on trace `trace_id` and the item's completion by `user_id`.
+fn completion_batch(
+    score_id: &str,
+    trace_id: &str,
+    queue_id: &str,
+    item_id: &str,
+    user_id: &str,
+) -> WriteBatch {
+    WriteBatch {
+        scores: vec![score(score_id, create_stamp(BASE), |record| {
+            record.trace_id = Some(trace_id.to_owned());
+            record.name = Some("quality".to_owned());
+            record.value = Some(1.0);
+            record.timestamp = Some(BASE);
+        })],
+        ..completion(queue_id, item_id, user_id)
+    }
+}
+
+pub async fn completions_commit_with_their_scores_or_not_at_all<S: ReviewsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    for user in ["ana", "ben"] {
+        add_user(store, user, false, Some(PROJECT)).await;
+    }
+    let (queue_id, items) = queue_of(store, "triage", &["t1", "t2"]).await;
+    let held = claim(store, &queue_id, "ana", &[], now_micros())
+        .await
+        .expect("ana's item");
+    assert_eq!(held.id, items[0]);
+
+    // Another reviewer's claim holds: neither the score nor the completion is stored.
+    let refused = store
+        .write(
+            PROJECT,
+            completion_batch("s-ben", "t1", &queue_id, &items[0], "ben"),
+        )
+        .await
+        .expect_err("ana holds the item");
+    assert_eq!(refused.kind, ErrorKind::Conflict);
+    assert!(store
+        .get_score(PROJECT, "s-ben")
+        .await
+        .expect("get")
+        .is_none());
+    let untouched = store
+        .get_queue_item(PROJECT, &queue_id, &items[0])
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(untouched, held);
+
+    // An item that is not there (removed, or of another project) fails the write too.
+    for (project_id, item_id) in [(PROJECT, "absent"), (OTHER, items[1].as_str())] {
+        let missing = store
+            .write(
+                project_id,
+                completion_batch("s-missing", "t2", &queue_id, item_id, "ben"),
+            )
+            .await
+            .expect_err("no such item");
+        assert_eq!(missing.kind, ErrorKind::Conflict);
+        assert!(store
+            .get_score(project_id, "s-missing")
+            .await
+            .expect("get")
+            .is_none());
+    }
+
+    // The holder completes it: the score and the completion are stored together.
+    store
+        .write(
+            PROJECT,
+            completion_batch("s-ana", "t1", &queue_id, &items[0], "ana"),
+        )
+        .await
+        .expect("ana completes her item");
+    let stored = store
+        .get_score(PROJECT, "s-ana")
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(stored.record.trace_id.as_deref(), Some("t1"));
+    let completed = store
+        .get_queue_item(PROJECT, &queue_id, &items[0])
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(completed.status, ItemStatus::Completed);
+    assert_eq!(completed.completed_by_user_id.as_deref(), Some("ana"));
+    assert!(completed.completed_at.is_some());
+    assert_eq!(completed.claimed_by_user_id, None);
+    assert_eq!(completed.claim_expires_at, None);
+
+    // An unclaimed item may be completed by anyone, with or without scores.
+    store
+        .write(PROJECT, completion(&queue_id, &items[1], "ben"))
+        .await
+        .expect("ben completes the free item");
+    let second = store
+        .get_queue_item(PROJECT, &queue_id, &items[1])
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(second.completed_by_user_id.as_deref(), Some("ben"));
+}
+
+pub async fn queue_progress_counts_each_reviewer<S: ReviewsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    for user in ["ana", "ben", "cy"] {
+        add_user(store, user, false, Some(PROJECT)).await;
+    }
+    let (queue_id, items) = queue_of(store, "triage", &["t1", "t2", "t3", "t4", "t5"]).await;
+    for user in ["ana", "ben"] {
+        store
+            .assign_queue(PROJECT, &queue_id, user)
+            .await
+            .expect("assign");
+    }
+    let now = now_micros();
+    let complete = |item_id: &str, user_id: &str| completion(&queue_id, item_id, user_id);
+    // ana holds t1; ben completed t2; cy, not assigned, completed t3; t4 was completed with an
+    // API key; t5 is free.
+    assert_eq!(
+        id_of(claim(store, &queue_id, "ana", &[], now).await),
+        Some(items[0].clone())
+    );
+    store
+        .write(PROJECT, complete(&items[1], "ben"))
+        .await
+        .expect("ben");
+    store
+        .write(PROJECT, complete(&items[2], "cy"))
+        .await
+        .expect("cy");
+    store
+        .update_queue_item(PROJECT, &queue_id, &items[3], Some(ItemStatus::Completed))
+        .await
+        .expect("complete")
+        .expect("exists");
+
+    let reviewer = |user_id: &str, assigned: bool, completed: u64, claimed: u64, available: u64| {
+        ReviewerProgress {
+            user_id: user_id.to_owned(),
+            assigned,
+            completed,
+            claimed,
+            available,
+        }
+    };
+    let progress = store
+        .queue_progress(PROJECT, std::slice::from_ref(&queue_id), now)
+        .await
+        .expect("progress");
+    assert_eq!(
+        progress,
+        [QueueProgress {
+            queue_id: queue_id.clone(),
+            pending: 2,
+            completed: 3,
+            assignees: vec!["ana".to_owned(), "ben".to_owned()],
+            reviewers: vec![
+                reviewer("ana", true, 0, 1, 2),
+                reviewer("ben", true, 1, 0, 1),
+                reviewer("cy", false, 1, 0, 1),
+            ],
+        }]
+    );
+
+    // Once ana's claim has expired, both pending items are anyone's; an item sent back to
+    // pending counts for nobody's completed ones.
+    store
+        .update_queue_item(PROJECT, &queue_id, &items[1], Some(ItemStatus::Pending))
+        .await
+        .expect("reopen")
+        .expect("exists");
+    let later = store
+        .queue_progress(PROJECT, std::slice::from_ref(&queue_id), now + CLAIM_MICROS)
+        .await
+        .expect("progress");
+    assert_eq!(later[0].pending, 3);
+    assert_eq!(
+        later[0].reviewers,
+        [
+            reviewer("ana", true, 0, 0, 3),
+            reviewer("ben", true, 0, 0, 3),
+            reviewer("cy", false, 1, 0, 3),
+        ]
+    );
+}
+
+/// The comment and queue item of each object, in `project_id`'s queue `queue_id`.
+async fn review_of(
+    store: &impl ReviewsStore,
+    project_id: &str,
+    queue_id: &str,
+    objects: &[(ObjectType, &str)],
+) {
+    for (object_type, object_id) in objects {
+        store
+            .create_comment(project_id, &comment(*object_type, object_id, None))
+            .await
+            .expect("comment");
+        store
+            .add_queue_item(project_id, queue_id, &item(*object_type, object_id, None))
+            .await
+            .expect("queue item");
+    }
+}
+
+/// The `(type, id)` of the objects that have comments, and of those that have queue items,
+/// in `project_id`, sorted.
+async fn reviewed(store: &impl ReviewsStore, project_id: &str) -> (Vec<String>, Vec<String>) {
+    let comments = store
+        .list_comments(
+            project_id,
+            &CommentQuery {
+                page: page(1, 100),
+                ..CommentQuery::default()
+            },
+        )
+        .await
+        .expect("comments");
+    let mut commented: Vec<String> = comments
+        .items
+        .iter()
+        .map(|comment| format!("{}:{}", comment.object_type.as_str(), comment.object_id))
+        .collect();
+    commented.sort();
+    let mut queued = Vec::new();
+    for queue in store
+        .list_queues(project_id, page(1, 100))
+        .await
+        .expect("queues")
+        .items
+    {
+        let items = store
+            .list_queue_items(project_id, &queue.id, None, page(1, 100))
+            .await
+            .expect("items")
+            .expect("queue exists");
+        queued.extend(
+            items
+                .items
+                .iter()
+                .map(|item| format!("{}:{}", item.object_type.as_str(), item.object_id)),
+        );
+    }
+    queued.sort();
+    (commented, queued)
+}
+
+pub async fn deleted_traces_take_their_comments_and_queue_items<S: ReviewsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    store
+        .upsert_organization(&organization("o1"))
+        .await
+        .expect("organization");
+    for project_id in [PROJECT, OTHER] {
+        store
+            .create_project(&project(project_id, project_id, "o1"), None)
+            .await
+            .expect("project");
+    }
+    // Session s1 has t1 and t2, session s2 has t3; o1 is t1's observation, o3 t3's. OTHER
+    // has a trace t1 too.
+    let mut traces = Vec::new();
+    for (trace_id, session_id) in [("t1", "s1"), ("t2", "s1"), ("t3", "s2"), ("t4", "s4")] {
+        let timestamp = if trace_id == "t4" {
+            BASE + 1_000_000
+        } else {
+            BASE
+        };
+        let mut trace = simple_trace(trace_id, timestamp, "chat");
+        trace.session_id = Some(session_id.to_owned());
+        traces.push(trace);
+    }
+    store
+        .write(PROJECT, batch_of_traces(traces))
+        .await
+        .expect("traces");
+    store
+        .write(
+            PROJECT,
+            batch_of_observations(vec![
+                simple_observation("o1", "t1", BASE, None),
+                simple_observation("o3", "t3", BASE, None),
+            ]),
+        )
+        .await
+        .expect("observations");
+    store
+        .write(OTHER, batch_of_traces(vec![simple_trace("t1", BASE, "x")]))
+        .await
+        .expect("trace of another project");
+    let triage = store
+        .create_queue(PROJECT, &queue("triage"))
+        .await
+        .expect("queue");
+    let elsewhere = store
+        .create_queue(OTHER, &queue("triage"))
+        .await
+        .expect("queue");
+    review_of(
+        store,
+        PROJECT,
+        &triage.id,
+        &[
+            (ObjectType::Trace, "t1"),
+            (ObjectType::Observation, "o1"),
+            (ObjectType::Session, "s1"),
+            (ObjectType::Trace, "t2"),
+            (ObjectType::Trace, "t3"),
+            (ObjectType::Observation, "o3"),
+            (ObjectType::Session, "s2"),
+            (ObjectType::Trace, "t4"),
+        ],
+    )
+    .await;
+    review_of(store, OTHER, &elsewhere.id, &[(ObjectType::Trace, "t1")]).await;
+    let expect = |objects: &[&str]| {
+        let objects: Vec<String> = objects.iter().map(|object| (*object).to_owned()).collect();
+        (objects.clone(), objects)
+    };
+
+    // The API deletes t1: its observation goes, its session stays (t2 keeps it).
+    store
+        .delete_traces(PROJECT, &["t1".to_owned()])
+        .await
+        .expect("delete");
+    assert_eq!(
+        reviewed(store, PROJECT).await,
+        expect(&[
+            "OBSERVATION:o3",
+            "SESSION:s1",
+            "SESSION:s2",
+            "TRACE:t2",
+            "TRACE:t3",
+            "TRACE:t4"
+        ])
+    );
+    // Deleting t2 leaves session s1 without traces.
+    store
+        .delete_traces(PROJECT, &["t2".to_owned()])
+        .await
+        .expect("delete");
+    assert_eq!(
+        reviewed(store, PROJECT).await,
+        expect(&["OBSERVATION:o3", "SESSION:s2", "TRACE:t3", "TRACE:t4"])
+    );
+    // Retention takes t3 (older than the cutoff) with its observation and session.
+    let mut removed = 0;
+    loop {
+        let round = store
+            .delete_older_than(PROJECT, BASE + 1, 10)
+            .await
+            .expect("retention");
+        if round == 0 {
+            break;
+        }
+        removed += round;
+    }
+    assert_eq!(removed, 1);
+    assert_eq!(reviewed(store, PROJECT).await, expect(&["TRACE:t4"]));
+    assert_eq!(
+        reviewed(store, OTHER).await,
+        expect(&["TRACE:t1"]),
+        "another project's"
+    );
+
+    // A deleted project's purge takes its queues, items, assignments and comments.
+    add_user(store, "ana", false, Some(PROJECT)).await;
+    store
+        .assign_queue(PROJECT, &triage.id, "ana")
+        .await
+        .expect("assign");
+    assert!(store
+        .mark_project_deleted(PROJECT, BASE)
+        .await
+        .expect("delete"));
+    while store.purge_project_batch(PROJECT, 1).await.expect("purge") > 0 {}
+    assert_eq!(reviewed(store, PROJECT).await, expect(&[]));
+    assert_eq!(
+        store.get_queue(PROJECT, &triage.id).await.expect("get"),
+        None
+    );
+    assert!(store
+        .queue_progress(PROJECT, std::slice::from_ref(&triage.id), now_micros())
+        .await
+        .expect("progress")
+        .is_empty());
+    assert_eq!(reviewed(store, OTHER).await, expect(&["TRACE:t1"]));
 }

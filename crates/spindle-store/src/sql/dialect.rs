@@ -20,6 +20,16 @@ impl Dialect {
         }
     }
 
+    /// The locking clause that ends a `SELECT` picking rows to change: on PostgreSQL, rows
+    /// another transaction holds are passed over (` FOR UPDATE SKIP LOCKED`); SQLite's one
+    /// writer never runs two such statements at once, and gets nothing.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// The literal of a boolean.
     pub fn boolean(self, value: bool) -> &'static str {
         match (self, value) {
