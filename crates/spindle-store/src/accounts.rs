@@ -199,19 +199,6 @@ pub struct SavedView {
     pub created_at: Micros,
 }
 
-/// One end user (the traces' `userId`) of a project, aggregated over their traces.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserSummary {
-    pub user_id: String,
-    pub traces: u64,
-    pub first_seen: Option<Micros>,
-    pub last_seen: Option<Micros>,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub total_cost: f64,
-}
-
 /// Token totals of one trace's observations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TokenTotals {
@@ -339,13 +326,14 @@ pub trait Accounts: Send + Sync + 'static {
     ) -> Result<crate::secret::ServerSecret>;
 
     // --- aggregates for the UI ---
-    /// The project's end users, most recently seen first.
-    async fn user_summaries(
+    /// A page of the project's end users or sessions with the totals of their traces in the
+    /// query's range: searched, bounded and sorted on those totals, in one statement.
+    async fn group_totals(
         &self,
         project_id: &str,
-        page: u32,
-        limit: u32,
-    ) -> Result<Page<UserSummary>>;
+        grouping: crate::people::Grouping,
+        query: &crate::people::TotalsQuery,
+    ) -> Result<Page<crate::people::GroupTotals>>;
     /// Token totals of these traces' observations (traces without usage are absent).
     async fn trace_tokens(
         &self,

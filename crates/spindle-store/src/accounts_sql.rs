@@ -14,10 +14,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::accounts::{
     Accounts, LatencyReport, LatencyStats, Membership, OrganizationMembership, Role, SavedView,
-    SessionStats, TokenTotals, UiSession, User, UserSummary,
+    SessionStats, TokenTotals, UiSession, User,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
+use crate::people::{GroupTotals, Grouping, TotalsQuery};
+use crate::people_sql::totals_statements;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
@@ -118,21 +120,6 @@ impl FromRow for Project {
     }
 }
 
-impl FromRow for UserSummary {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(UserSummary {
-            user_id: row.text("user_id")?,
-            traces: u64::try_from(row.int("traces")?).unwrap_or(0),
-            first_seen: row.opt_int("first_seen")?,
-            last_seen: row.opt_int("last_seen")?,
-            input_tokens: row.int("input_tokens")?,
-            output_tokens: row.int("output_tokens")?,
-            total_tokens: row.int("total_tokens")?,
-            total_cost: row.float("total_cost")?,
-        })
-    }
-}
-
 impl FromRow for (String, TokenTotals) {
     fn from_row(row: &impl RowAccess) -> Result<Self> {
         let totals = TokenTotals {
@@ -207,60 +194,6 @@ pub(crate) async fn changed_any(db: &impl Executor, sql: Sql) -> Result<bool> {
 
 pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
     Ok(db.select(sql).await?.into_iter().next())
-}
-
-fn user_summaries_statements(
-    dialect: Dialect,
-    project_id: &str,
-    limit: u32,
-    offset: i64,
-) -> (Sql, Sql) {
-    let mut count = Sql::new(
-        dialect,
-        "SELECT count(DISTINCT user_id) AS value FROM traces WHERE project_id = ",
-    );
-    count
-        .bind(project_id)
-        .push(" AND user_id IS NOT NULL AND user_id != ''");
-    let mut page = Sql::new(
-        dialect,
-        "WITH u AS (
-             SELECT user_id, count(*) AS traces,
-                 min(coalesce(timestamp, created_at)) AS first_seen,
-                 max(coalesce(timestamp, created_at)) AS last_seen
-             FROM traces
-             WHERE project_id = ",
-    );
-    page.bind(project_id)
-        .push(
-            " AND user_id IS NOT NULL AND user_id != ''
-             GROUP BY user_id ORDER BY last_seen DESC, user_id LIMIT ",
-        )
-        .bind(i64::from(limit))
-        .push(" OFFSET ")
-        .bind(offset)
-        .push(&format!(
-            ")
-         SELECT u.user_id, u.traces, u.first_seen, u.last_seen,
-             {} AS input_tokens, {} AS output_tokens,
-             {} AS total_tokens, {} AS total_cost
-         FROM u
-         LEFT JOIN traces t ON t.project_id = ",
-            SUM_AS_INTEGER.of(dialect, "o.usage_input"),
-            SUM_AS_INTEGER.of(dialect, "o.usage_output"),
-            SUM_AS_INTEGER.of(dialect, "o.usage_total"),
-            SUM_AS_FLOAT.of(dialect, "o.total_cost"),
-        ))
-        .bind(project_id)
-        .push(" AND t.user_id = u.user_id LEFT JOIN observations o ON o.project_id = ")
-        .bind(project_id)
-        .push(&format!(
-            " AND o.trace_id = t.id
-         GROUP BY u.user_id{}
-         ORDER BY u.last_seen DESC, u.user_id",
-            GROUPED_TOO.of(dialect, "u.traces, u.first_seen, u.last_seen")
-        ));
-    (count, page)
 }
 
 fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {
@@ -654,16 +587,17 @@ impl<E: Executor> Accounts for E {
             .ok_or_else(|| Error::internal("the stored server secret is not 64 hex characters"))
     }
 
-    async fn user_summaries(
+    async fn group_totals(
         &self,
         project_id: &str,
-        page: u32,
-        limit: u32,
-    ) -> Result<Page<UserSummary>> {
-        let page = page.max(1);
-        let limit = if limit == 0 { 50 } else { limit };
+        grouping: Grouping,
+        query: &TotalsQuery,
+    ) -> Result<Page<GroupTotals>> {
+        let page = query.page.max(1);
+        let limit = if query.limit == 0 { 50 } else { query.limit };
         let offset = i64::from(page - 1) * i64::from(limit);
-        let (count, rows) = user_summaries_statements(self.dialect(), project_id, limit, offset);
+        let (count, rows) =
+            totals_statements(self.dialect(), project_id, grouping, query, limit, offset);
         let (total, items): (Vec<Single<i64>>, _) = self.select_pair(count, rows).await?;
         let total = total.first().map_or(0, |total| total.0);
         Ok(Page {
