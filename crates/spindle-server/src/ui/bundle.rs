@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CzuHxhE2.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CzuHxhE2.css"),
+        "assets/index-BNVsIKuG.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-BNVsIKuG.js"),
     ),
     (
-        "assets/index-D8ivBWl2.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D8ivBWl2.js"),
+        "assets/index-Gbws76qg.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-Gbws76qg.css"),
     ),
     (
         "favicon.svg",
