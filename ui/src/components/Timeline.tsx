@@ -34,7 +34,7 @@ export function Timeline(props: {
   const [window, setWindow] = useState<Window>(FULL);
   const [showCritical, setShowCritical] = useState(true);
   const axis = useRef<HTMLDivElement>(null);
-  const drag = useRef<{ x: number; window: Window; width: number } | null>(null);
+  const drag = useRef<{ x: number; window: Window; width: number; moved: boolean } | null>(null);
   const span = Math.max(props.total.end - props.total.start, 1);
   const windowStart = window.start * span;
   const windowWidth = (window.end - window.start) * span;
@@ -61,17 +61,20 @@ export function Timeline(props: {
   const onPointerDown = (event: PointerEvent) => {
     if (event.button !== 0) return;
     const rect = axis.current?.getBoundingClientRect();
-    drag.current = { x: event.clientX, window, width: rect?.width ?? 1 };
+    drag.current = { x: event.clientX, window, width: rect?.width ?? 1, moved: false };
   };
   const onPointerMove = (event: PointerEvent) => {
     const start = drag.current;
     if (!start || (event.buttons & 1) === 0) return;
     const moved = event.clientX - start.x;
-    if (Math.abs(moved) < 3) return;
+    if (Math.abs(moved) < 3 && !start.moved) return;
+    start.moved = true;
     setWindow(pan(start.window, -moved / start.width));
   };
   const onPointerUp = () => {
-    drag.current = null;
+    // A drag that panned is not a click on the row it ended on.
+    if (drag.current?.moved) setTimeout(() => (drag.current = null));
+    else drag.current = null;
   };
   const onKeyDown = (event: KeyboardEvent) => {
     const keys: Record<string, () => Window> = {
@@ -148,7 +151,9 @@ export function Timeline(props: {
               key={observation.id}
               role="listitem"
               class={`timeline-row ${observation.id === props.selected ? "selected" : ""}${critical ? " critical" : ""}`}
-              onClick={() => props.onSelect(observation.id)}
+              onClick={() => {
+                if (!drag.current?.moved) props.onSelect(observation.id);
+              }}
               data-id={observation.id}
             >
               <div class="timeline-label" style={{ paddingLeft: `${4 + row.node.depth * 10}px` }}>

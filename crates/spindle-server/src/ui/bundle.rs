@@ -3,9 +3,9 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-BNVsIKuG.js",
+        "assets/index-DizpXXPJ.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BNVsIKuG.js"),
+        include_bytes!("../../../../ui/dist/assets/index-DizpXXPJ.js"),
     ),
     (
         "assets/index-Gbws76qg.css",
