@@ -91,6 +91,7 @@ describe("tool calls of each shape", () => {
         { role: "user", content: [{ type: "input_text", text: "Add 2 and 3" }] },
         { type: "function_call", call_id: "fc_1", name: "add", arguments: '{"a":2,"b":3}' },
         { type: "function_call_output", call_id: "fc_1", output: "5" },
+        { type: "reasoning", id: "rs_1", summary: [{ type: "summary_text", text: "Just add." }] },
         { type: "message", role: "assistant", content: [{ type: "output_text", text: "5" }] },
       ],
     });
@@ -98,6 +99,7 @@ describe("tool calls of each shape", () => {
       ["user", "Add 2 and 3"],
       ["assistant", ""],
       ["tool", ""],
+      ["reasoning", "Just add."],
       ["assistant", "5"],
     ]);
     expect(tools(messages)).toEqual([

@@ -110,7 +110,7 @@ function partOf(item: unknown): Part[] {
     return [{ kind: "image", text: `data:${item.inlineData.mimeType};base64,${item.inlineData.data}` }];
   }
   // Text of every shape: {type: "text" | "input_text" | "output_text", text}, Gemini {text}
-  if (typeof item.text === "string" && (type === null || type === "text" || type === "input_text" || type === "output_text")) {
+  if (typeof item.text === "string" && (type === null || type === "text" || type === "input_text" || type === "output_text" || type === "summary_text")) {
     return [{ kind: "text", text: item.text }];
   }
   // OpenAI image parts
@@ -181,8 +181,8 @@ function messageOf(raw: unknown): Message | null {
     const parts = partOf(value);
     return { role: type === "function_call" ? "assistant" : "tool", parts };
   }
-  if (type === "reasoning" && Array.isArray(value.summary)) {
-    return { role: "reasoning", parts: value.summary.flatMap(partOf) };
+  if (type === "reasoning") {
+    return { role: "reasoning", parts: Array.isArray(value.summary) ? value.summary.flatMap(partOf) : [] };
   }
   let role = text(value.role);
   if (role === null && type !== null && LANGCHAIN_ROLES[type] && "content" in value) role = LANGCHAIN_ROLES[type];

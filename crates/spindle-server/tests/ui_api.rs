@@ -476,11 +476,15 @@ async fn traces_filter_search_detail_and_annotation() {
     // The users and sessions lists: search, sort and bounds on the totals.
     let users_path = "/api/ui/projects/p1/users";
     assert_eq!(
-        ids(ui.get(&format!("{users_path}?orderBy=tokens.desc"), &cookie).await),
+        ids(ui
+            .get(&format!("{users_path}?orderBy=tokens.desc"), &cookie)
+            .await),
         ["alice", "bob"]
     );
     assert_eq!(
-        ids(ui.get(&format!("{users_path}?orderBy=id.desc"), &cookie).await),
+        ids(ui
+            .get(&format!("{users_path}?orderBy=id.desc"), &cookie)
+            .await),
         ["bob", "alice"]
     );
     assert_eq!(
@@ -534,7 +538,10 @@ async fn traces_filter_search_detail_and_annotation() {
         )
         .await
         .json();
-    assert_eq!((later["id"].clone(), later["traceCount"].clone()), (json!("alice"), json!(0)));
+    assert_eq!(
+        (later["id"].clone(), later["traceCount"].clone()),
+        (json!("alice"), json!(0))
+    );
     let session = ui
         .get("/api/ui/projects/p1/sessions/s1", &cookie)
         .await

@@ -3,9 +3,9 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-DizpXXPJ.js",
+        "assets/index-DpwkVeWw.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-DizpXXPJ.js"),
+        include_bytes!("../../../../ui/dist/assets/index-DpwkVeWw.js"),
     ),
     (
         "assets/index-Gbws76qg.css",
