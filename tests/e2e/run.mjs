@@ -921,7 +921,8 @@ try {
         { role: "assistant", content: null, tool_calls: [{ id: "call_weather_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris","unit":"celsius"}' } }] },
         { role: "tool", tool_call_id: "call_weather_1", content: '{"temperature": 21, "sky": "clear"}' },
       ],
-      output: { role: "assistant", content: "It is 21 °C and clear in Paris." } } });
+      output: { role: "assistant", content: "It is 21 °C and clear in Paris." },
+      metadata: { documents: Array.from({ length: 30 }, (_, index) => ({ id: `doc-${index}`, title: `Forecast ${index}` })), settings: { unit: "celsius" } } } });
     await ingest(batch);
   });
 
@@ -945,13 +946,16 @@ try {
 
   await step("the JSON viewer searches and folds", async () => {
     await page.locator(".tree-row", { hasText: "weather-llm" }).first().click();
-    const tree = page.locator(".detail .tool-call .json-tree").first();
+    const tree = page.locator(".detail .json-tree[aria-label='observation metadata']");
     await tree.waitFor();
-    await tree.locator("input[type='search']").fill("celsius");
-    await tree.locator(".jt-row.match.active").waitFor();
+    // Folded beyond two levels: the documents' fields are not rendered until searched.
+    assert((await tree.locator("[data-path='$.documents[29].title']").count()) === 0, "folded by default");
+    await tree.locator("input[type='search']").fill("forecast 29");
+    await tree.locator(".jt-row.match.active[data-path='$.documents[29].title']").waitFor();
     assert((await tree.textContent()).includes("1 of 1"), "one match");
+    await tree.locator("input[type='search']").fill("");
     await tree.locator("[data-path='$'] button.toggle").click();
-    await tree.locator("[data-path='$.city']").waitFor({ state: "detached" });
+    await tree.locator("[data-path='$.settings']").waitFor({ state: "detached" });
   });
 
   await step("a user page's totals cover all their traces and match the public API", async () => {

@@ -134,6 +134,18 @@ function Node(props: { name: Key | null; value: unknown; path: string; level: nu
   );
 }
 
+/** Whether a value holds more than `limit` nodes (counted no further). */
+function largerThan(value: unknown, limit: number): boolean {
+  let seen = 0;
+  const stack = [value];
+  while (stack.length > 0) {
+    const entries = entriesOf(stack.pop());
+    if (++seen > limit) return true;
+    if (entries) for (const [, child] of entries) stack.push(child);
+  }
+  return false;
+}
+
 export function JsonTree(props: { value: unknown; label?: string; depth?: number }) {
   const [open, setOpen] = useState<Map<string, boolean>>(new Map());
   const [depth, setDepth] = useState(props.depth ?? 2);
@@ -157,7 +169,8 @@ export function JsonTree(props: { value: unknown; label?: string; depth?: number
     for (const path of search.open) if (target.startsWith(path)) reopened.delete(path);
     setOpen(reopened);
   };
-  const container = entriesOf(props.value) !== null;
+  // A small value needs no search and no fold buttons.
+  const container = entriesOf(props.value) !== null && largerThan(props.value, 24);
   return (
     <div class="json-tree" aria-label={props.label} role="group">
       {container ? (

@@ -6,10 +6,10 @@
 
 import { useRef, useState } from "preact/hooks";
 import type { Observation } from "../api";
-import { latency } from "../format";
+import { cost, latency } from "../format";
 import { FULL, labelSide, niceTicks, pan, tickLabel, zoom, type Window } from "../timeline";
 import type { Row } from "../tree";
-import { RowMetrics, TypeBadge } from "./Tree";
+import { TypeBadge, tokensOf } from "./Tree";
 import { VirtualRows } from "./Virtual";
 
 function edges(observation: Observation, origin: number, windowStart: number, windowWidth: number) {
@@ -146,6 +146,10 @@ export function Timeline(props: {
           const right = bar ? Math.min(1, bar.right) : 0;
           const side = labelSide(left, right);
           const duration = latency(observation.latency);
+          const tokens = tokensOf(observation);
+          const facts = [observation.model, tokens > 0 ? `${tokens.toLocaleString("en-US")} tokens` : null, observation.totalCost > 0 ? cost(observation.totalCost) : null]
+            .filter(Boolean)
+            .join(", ");
           return (
             <div
               key={observation.id}
@@ -174,9 +178,6 @@ export function Timeline(props: {
                 )}
                 <TypeBadge type={observation.type} />
                 <span class="tree-name">{observation.name ?? observation.id}</span>
-                <span class="tree-metrics">
-                  <RowMetrics observation={observation} />
-                </span>
               </div>
               <div class="timeline-track" onPointerDown={onPointerDown}>
                 {ticks.map((tick) => (
@@ -187,7 +188,7 @@ export function Timeline(props: {
                     <div
                       class={`timeline-bar type-${observation.type.toLowerCase()} level-${observation.level.toLowerCase()}${critical ? " critical" : ""}`}
                       style={{ left: `${left * 100}%`, width: `max(2px, ${(right - left) * 100}%)` }}
-                      title={`${observation.name ?? observation.id}: ${duration}${critical ? " (critical path)" : ""}`}
+                      title={`${observation.name ?? observation.id}: ${duration}${facts ? ` (${facts})` : ""}${critical ? ", on the critical path" : ""}`}
                     >
                       {side === "inside" ? <span class="timeline-duration inside">{duration}</span> : null}
                     </div>

@@ -167,6 +167,7 @@ export function TracePage(props: { projectId: string; traceId: string; role: str
         <section class="pane right detail" aria-label="Detail">
           {observation ? (
             <ObservationDetail
+              key={observation.id}
               projectId={props.projectId}
               observation={observation}
               scores={data.scores.filter((score) => score.observationId === observation.id)}

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-DpwkVeWw.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-DpwkVeWw.js"),
+        "assets/index-BXc-sr3z.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-BXc-sr3z.css"),
     ),
     (
-        "assets/index-Gbws76qg.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Gbws76qg.css"),
+        "assets/index-j09VUTc9.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-j09VUTc9.js"),
     ),
     (
         "favicon.svg",
