@@ -207,19 +207,6 @@ pub struct TokenTotals {
     pub total: i64,
 }
 
-/// Totals of one session's traces.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SessionStats {
-    pub traces: u64,
-    /// Distinct user ids, sorted.
-    pub users: Vec<String>,
-    /// The earliest trace timestamp.
-    pub first: Option<Micros>,
-    /// The latest trace timestamp or observation end.
-    pub last: Option<Micros>,
-    pub total_cost: f64,
-}
-
 /// Latency percentiles of one group (a trace name or a model), in seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatencyStats {
@@ -340,16 +327,6 @@ pub trait Accounts: Send + Sync + 'static {
         project_id: &str,
         trace_ids: &[String],
     ) -> Result<HashMap<String, TokenTotals>>;
-    /// Totals of these sessions (sessions without traces are absent). The default knows
-    /// none, and the sessions list then shows no totals: a backend added later keeps
-    /// compiling and answers with empty totals until it implements this.
-    async fn session_stats(
-        &self,
-        _project_id: &str,
-        _session_ids: &[String],
-    ) -> Result<HashMap<String, SessionStats>> {
-        Ok(HashMap::new())
-    }
     /// Trace latency by trace name and generation latency by model, for traces and
     /// observations starting in `[from, to)`.
     async fn latency_report(

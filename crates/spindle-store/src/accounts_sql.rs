@@ -1,7 +1,7 @@
 //! The accounts' statements, written once for both dialects: users, sessions, sign-in
-//! links, memberships, saved views, the UI's aggregates (users list, sessions list,
-//! dashboard latencies), and the organizations, projects and API keys of [`crate::Store`];
-//! one column list and one row codec per entity.
+//! links, memberships, saved views, the UI's aggregates (token totals of traces, dashboard
+//! latencies; the users and sessions lists are in `people_sql.rs`), and the organizations,
+//! projects and API keys of [`crate::Store`]; one column list and one row codec per entity.
 //!
 //! [`Accounts`] is implemented here, once, for every backend that can run the statements
 //! (an [`Executor`]); the backends' `Store` implementations call the functions below for
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::accounts::{
     Accounts, LatencyReport, LatencyStats, Membership, OrganizationMembership, Role, SavedView,
-    SessionStats, TokenTotals, UiSession, User,
+    TokenTotals, UiSession, User,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
@@ -23,8 +23,8 @@ use crate::people_sql::totals_statements;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
-    delete_where, insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO,
-    MICROS_AS_SECONDS, SUM_AS_FLOAT, SUM_AS_INTEGER,
+    delete_where, insert, qualified, upsert, ANY_TRUE, GROUPED_TOO, MICROS_AS_SECONDS,
+    SUM_AS_INTEGER,
 };
 use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
 
@@ -131,43 +131,6 @@ impl FromRow for (String, TokenTotals) {
     }
 }
 
-/// The totals of one session's traces (its cost and last observation end come apart).
-struct SessionTraces {
-    session_id: String,
-    stats: SessionStats,
-}
-
-impl FromRow for SessionTraces {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        let mut users = row.get::<TextList>("users")?.0;
-        users.retain(|user| !user.is_empty());
-        users.sort();
-        Ok(SessionTraces {
-            session_id: row.text("session_id")?,
-            stats: SessionStats {
-                traces: u64::try_from(row.int("traces")?).unwrap_or(0),
-                users,
-                first: row.opt_int("first_time")?,
-                last: row.opt_int("last_time")?,
-                total_cost: 0.0,
-            },
-        })
-    }
-}
-
-/// The cost and the last observation end of one session's traces.
-struct SessionObservations {
-    session_id: String,
-    total_cost: f64,
-    last_end: Option<Micros>,
-}
-
-columns_and_codec!(_ => SessionObservations {
-    session_id: text,
-    total_cost: float,
-    last_end: opt_int,
-});
-
 /// One latency of a trace name or a model, and whether it failed.
 struct Latency {
     group_key: String,
@@ -211,43 +174,6 @@ fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[Strin
     sql.in_list("trace_id", trace_ids.to_vec(), false)
         .push(" GROUP BY trace_id");
     sql
-}
-
-fn session_stats_statements(
-    dialect: Dialect,
-    project_id: &str,
-    session_ids: &[String],
-) -> (Sql, Sql) {
-    let mut traces = Sql::new(
-        dialect,
-        &format!(
-            "SELECT session_id, count(*) AS traces,
-                 min(coalesce(timestamp, created_at)) AS first_time,
-                 max(coalesce(timestamp, created_at)) AS last_time, {} AS users
-             FROM traces WHERE project_id = ",
-            DISTINCT_TEXTS.of(dialect, "user_id")
-        ),
-    );
-    traces.bind(project_id).push(" AND ");
-    traces
-        .in_list("session_id", session_ids.to_vec(), false)
-        .push(" GROUP BY session_id");
-    let mut observations = Sql::new(
-        dialect,
-        &format!(
-            "SELECT t.session_id, {} AS total_cost,
-                 max(coalesce(o.end_time, o.start_time)) AS last_end
-             FROM traces t
-             JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
-             WHERE t.project_id = ",
-            SUM_AS_FLOAT.of(dialect, "o.total_cost")
-        ),
-    );
-    observations.bind(project_id).push(" AND ");
-    observations
-        .in_list("t.session_id", session_ids.to_vec(), false)
-        .push(" GROUP BY t.session_id");
-    (traces, observations)
 }
 
 fn latency_statements(dialect: Dialect, project_id: &str, from: Micros, to: Micros) -> (Sql, Sql) {
@@ -625,31 +551,6 @@ impl<E: Executor> Accounts for E {
             ))
             .await?;
         Ok(rows.into_iter().collect())
-    }
-
-    async fn session_stats(
-        &self,
-        project_id: &str,
-        session_ids: &[String],
-    ) -> Result<HashMap<String, SessionStats>> {
-        if session_ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let (traces, observations) =
-            session_stats_statements(self.dialect(), project_id, session_ids);
-        let (traces, observations): (Vec<SessionTraces>, Vec<SessionObservations>) =
-            self.select_pair(traces, observations).await?;
-        let mut stats: HashMap<String, SessionStats> = traces
-            .into_iter()
-            .map(|session| (session.session_id, session.stats))
-            .collect();
-        for session in observations {
-            if let Some(entry) = stats.get_mut(&session.session_id) {
-                entry.total_cost = session.total_cost;
-                entry.last = entry.last.max(session.last_end);
-            }
-        }
-        Ok(stats)
     }
 
     async fn latency_report(

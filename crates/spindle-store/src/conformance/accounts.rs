@@ -416,18 +416,17 @@ pub async fn aggregates_for_users_tokens_and_latency(store: &dyn AccountsStore) 
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens["t1"].input, 10);
     let sessions = store
-        .session_stats("p1", &["s1".into(), "nope".into()])
+        .group_totals("p1", Grouping::Session, &TotalsQuery::default())
         .await
         .expect("sessions");
-    assert_eq!(sessions.len(), 1);
-    assert_eq!(sessions["s1"].traces, 2);
-    assert_eq!(sessions["s1"].users, ["alice"]);
-    assert_eq!(sessions["s1"].first, Some(1_000_000));
+    assert_eq!(ids(&sessions), ["s1"]);
+    let s1 = &sessions.items[0];
     assert_eq!(
-        sessions["s1"].last,
-        Some(7_000_000),
-        "the last observation's end"
+        (s1.traces, s1.users.as_slice()),
+        (2, ["alice".to_owned()].as_slice())
     );
+    assert_eq!(s1.first_seen, Some(1_000_000));
+    assert_eq!(s1.last_end, Some(7_000_000), "the last observation's end");
     let report = store
         .latency_report("p1", None, None)
         .await
@@ -465,12 +464,13 @@ pub async fn aggregates_with_reported_cost(store: &dyn AccountsStore) {
         .expect("tokens");
     assert_eq!(tokens["t1"].input, 5);
     let sessions = store
-        .session_stats("p", &["s1".to_owned()])
+        .group_totals("p", Grouping::Session, &TotalsQuery::default())
         .await
-        .expect("session stats");
-    assert_eq!(sessions["s1"].traces, 1);
-    assert_eq!(sessions["s1"].users, vec!["end-user".to_owned()]);
-    assert_eq!(sessions["s1"].last, Some(3_000_000));
+        .expect("session totals");
+    assert_eq!(sessions.items[0].traces, 1);
+    assert_eq!(sessions.items[0].users, vec!["end-user".to_owned()]);
+    assert_eq!(sessions.items[0].last_end, Some(3_000_000));
+    assert_eq!(sessions.items[0].total_cost, 0.5);
     let report = store
         .latency_report("p", None, None)
         .await
