@@ -983,6 +983,7 @@ try {
     await page.locator(".pager button", { hasText: "Next" }).first().click();
     await page.waitForFunction(() => document.querySelectorAll("table.user-sessions tbody tr").length === 5);
     assert(new URL(page.url()).searchParams.get("sessionsPage") === "2", "the page is in the URL");
+    await page.screenshot({ path: join(SHOTS, "user.png"), fullPage: false });
   });
 
   await step("the sessions list: search, sort and bounds on totals", async () => {
@@ -1006,6 +1007,19 @@ try {
     assert((await rows.first().locator("td").first().textContent()) === "hs-1", "hs-1 has 3 traces");
     await page.reload();
     await expectRows(1, "the filters survive a reload");
+    // A range sums the traces from its start; choosing it loads the list once.
+    let loads = 0;
+    const count = (request) => {
+      if (request.url().includes("/api/ui/projects/e2e/sessions?")) loads++;
+    };
+    page.on("request", count);
+    await page.selectOption('.totals-filters select[name="range"]', "24h");
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("range") === "24h");
+    await expectRows(1, "hs-1's traces are in the last 24 hours");
+    await page.waitForTimeout(1500);
+    page.off("request", count);
+    assert(loads === 1, `one load for the range: ${loads}`);
+    await page.screenshot({ path: join(SHOTS, "sessions.png"), fullPage: false });
   });
 
   await step("no page errors", async () => {

@@ -51,10 +51,13 @@ export const RANGES: [string, string, number | null][] = [
   ["90d", "last 90 days", 24 * 90],
 ];
 
-/** The `fromTimestamp` of a range, or null for all time. */
+/** The `fromTimestamp` of a range, or null for all time: to the minute, so renders within
+ * a minute ask the same query. */
 export function rangeStart(range: string, now = Date.now()): string | null {
   const hours = RANGES.find(([value]) => value === range)?.[2];
-  return hours ? new Date(now - hours * 3_600_000).toISOString() : null;
+  if (!hours) return null;
+  const minute = Math.floor(now / 60_000) * 60_000;
+  return new Date(minute - hours * 3_600_000).toISOString();
 }
 
 /** A date input's day as the start of that day (UTC), or the start of the next day for an
@@ -93,10 +96,10 @@ export function TotalsList(props: {
 }) {
   const location = useLocation();
   const search = location.search;
-  const query = totalsQuery(search).toString();
+  // Loaded again when the URL changes (a range's start is taken at that moment).
   const loaded = useLoad(
-    (signal) => api.get<Paged<TotalsRow>>(`${projectPath(props.projectId, props.path)}?${query}`, signal),
-    [props.projectId, props.path, query],
+    (signal) => api.get<Paged<TotalsRow>>(`${projectPath(props.projectId, props.path)}?${totalsQuery(search)}`, signal),
+    [props.projectId, props.path, search.toString()],
   );
   const set = (change: Record<string, string | null>, keepPage = false) => {
     const next = new URLSearchParams(search);

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-BXc-sr3z.css"),
     ),
     (
-        "assets/index-j09VUTc9.js",
+        "assets/index-Bvvy_tqZ.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-j09VUTc9.js"),
+        include_bytes!("../../../../ui/dist/assets/index-Bvvy_tqZ.js"),
     ),
     (
         "favicon.svg",
