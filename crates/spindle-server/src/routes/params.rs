@@ -698,21 +698,31 @@ pub fn totals_query(params: &Params, max_limit: u32) -> Result<TotalsQuery, Erro
             "a number",
         )
     };
-    for (name, column) in [
-        ("traces", TotalsColumn::Traces),
-        ("tokens", TotalsColumn::Tokens),
-        ("cost", TotalsColumn::Cost),
-        ("firstSeen", TotalsColumn::FirstSeen),
-        ("lastSeen", TotalsColumn::LastSeen),
-    ] {
-        let (min_key, max_key) = (format!("{name}Min"), format!("{name}Max"));
-        let (min, max) = if column.is_time() {
-            let time =
-                |key: &str| Ok::<_, Error>(params.timestamp(key)?.map(|micros| micros as f64));
-            (time(&min_key)?, time(&max_key)?)
-        } else {
-            (number(&min_key)?, number(&max_key)?)
-        };
+    let time = |key: &str| Ok::<_, Error>(params.timestamp(key)?.map(|micros| micros as f64));
+    let bounds = [
+        (
+            TotalsColumn::Traces,
+            number("tracesMin")?,
+            number("tracesMax")?,
+        ),
+        (
+            TotalsColumn::Tokens,
+            number("tokensMin")?,
+            number("tokensMax")?,
+        ),
+        (TotalsColumn::Cost, number("costMin")?, number("costMax")?),
+        (
+            TotalsColumn::FirstSeen,
+            time("firstSeenMin")?,
+            time("firstSeenMax")?,
+        ),
+        (
+            TotalsColumn::LastSeen,
+            time("lastSeenMin")?,
+            time("lastSeenMax")?,
+        ),
+    ];
+    for (column, min, max) in bounds {
         if min.is_some() || max.is_some() {
             query.bounds.push(TotalsBound { column, min, max });
         }
