@@ -228,8 +228,8 @@ try {
     await page.goto(`${base}/project/e2e/users`);
     await page.locator("table.data tbody tr a", { hasText: "alice" }).click();
     await page.getByRole("heading", { name: "User alice" }).waitFor();
-    await expectRows(2, "alice's traces on her page");
-    assert((await page.locator("main").textContent()).includes("support-session-1"), "her session is linked");
+    await page.waitForFunction(() => document.querySelectorAll("table.user-traces tbody tr").length === 2);
+    await page.locator("table.user-sessions a", { hasText: "support-session-1" }).waitFor();
   });
 
   await step("the sessions list shows totals", async () => {
@@ -238,7 +238,7 @@ try {
     await row.waitFor();
     const cells = await row.locator("td").allTextContents();
     assert(cells[2] === "2", `two traces: ${cells}`);
-    assert(cells[5] === "alice", `users: ${cells}`);
+    assert(cells[6] === "alice", `users: ${cells}`);
   });
 
   await step("XSS payloads render as text and no script runs", async () => {
@@ -247,7 +247,7 @@ try {
     const name = await rows.first().locator("td:nth-child(2)").textContent();
     assert(name.includes("<img src=x"), `the name is shown as text: ${name}`);
     await rows.first().locator("td:nth-child(2) a").click();
-    await page.locator(".detail pre").first().waitFor();
+    await page.locator(".detail h2", { hasText: "Trace" }).waitFor();
     await page.locator(".tree-row", { hasText: "chat-" }).first().click();
     await page.locator(".detail .message[data-role='user']").waitFor();
     const shown = await page.locator(".detail .message[data-role='user']").textContent();
@@ -331,6 +331,41 @@ try {
     await page.getByRole("tab", { name: "Timeline" }).click();
     const bars = await page.locator(".timeline-bar").count();
     assert(bars > 0 && bars < 300, `only the bars in view are rendered: ${bars}`);
+    await page.locator(".tree [data-id='big-0'] button.toggle").waitFor({ state: "detached" });
+    await page.locator(".timeline-rows").evaluate((element) => {
+      element.scrollTop = 0;
+      element.dispatchEvent(new Event("scroll"));
+    });
+    await page.locator(".timeline-row[data-id='big-0'] button.toggle").click();
+    // The selected observation stays in view as the rows above it unfold.
+    await page.locator(".timeline-row[data-id='big-9999']").waitFor();
+    await page.locator(".timeline-rows").evaluate((element) => {
+      element.scrollTop = 0;
+      element.dispatchEvent(new Event("scroll"));
+    });
+    await page.locator(".timeline-row[data-id='big-1']").waitFor();
+    // Scrolling the timeline to its end renders the last rows, never all of them.
+    const scrolled = Date.now();
+    await page.locator(".timeline-rows").evaluate(async (element) => {
+      for (let step = 1; step <= 20; step++) {
+        element.scrollTop = (element.scrollHeight * step) / 20;
+        element.dispatchEvent(new Event("scroll"));
+        await new Promise((done) => requestAnimationFrame(done));
+      }
+    });
+    await page.locator(".timeline-row[data-id='big-9999']").waitFor();
+    console.log(`(scrolled in ${Date.now() - scrolled} ms) `);
+    const timelineRows = await page.locator(".timeline-row").count();
+    assert(timelineRows > 0 && timelineRows < 300, `only the timeline rows in view are rendered: ${timelineRows}`);
+    // Zooming in narrows the axis; Fit shows the whole trace again.
+    const before = await page.locator(".timeline-tick").allTextContents();
+    await page.getByRole("button", { name: "Zoom in" }).click();
+    await page.getByRole("button", { name: "Zoom in" }).click();
+    const after = await page.locator(".timeline-tick").allTextContents();
+    assert(after.join() !== before.join(), `the axis changed: ${before} → ${after}`);
+    await page.getByRole("button", { name: "Fit" }).click();
+    assert((await page.locator(".timeline-tick").allTextContents()).join() === before.join(), "fit restores the axis");
+    assert((await page.locator(".timeline-row.critical").count()) > 0, "the critical path is marked");
   });
 
   await step("live: a new trace appears without reloading", async () => {
@@ -926,6 +961,139 @@ try {
     assert(forged.role === "viewer", `the viewer's role: ${forged.role}`);
     assert(forged.status === 403, `a viewer's forged score answers ${forged.status}`);
     await viewerContext.close();
+  });
+
+  // 60 traces of one user (more than a page of the traces list) in 25 sessions, each with a
+  // priced generation; and a trace whose generation called a tool.
+  const ingest = async (batch) => {
+    const sent = await fetch(`${base}/api/public/ingestion`, {
+      method: "POST",
+      headers: { authorization: publicAuth, "content-type": "application/json" },
+      body: JSON.stringify({ batch }),
+    });
+    assert(sent.status === 207 || sent.ok, `ingestion answered ${sent.status}`);
+    const answer = await sent.json();
+    assert((answer.errors ?? []).length === 0, `ingestion errors: ${JSON.stringify(answer.errors)}`);
+  };
+  await step("seed a heavy user's traces and a trace with tool calls", async () => {
+    const now = Date.now() - 3_600_000;
+    const iso = (ms) => new Date(now + ms).toISOString();
+    const batch = [];
+    for (let index = 0; index < 60; index++) {
+      const traceId = `heavy-${index}`;
+      batch.push({ id: `${traceId}-t`, type: "trace-create", timestamp: iso(index * 1000), body: {
+        id: traceId, name: "heavy-chat", userId: "heavy-user", sessionId: `hs-${index % 25}`, timestamp: iso(index * 1000) } });
+      batch.push({ id: `${traceId}-g`, type: "generation-create", timestamp: iso(index * 1000), body: {
+        id: `${traceId}-gen`, traceId, name: "llm", model: "unpriced-e2e-model", startTime: iso(index * 1000), endTime: iso(index * 1000 + 400),
+        usageDetails: { input: 100 + index, output: 20, total: 120 + index }, costDetails: { total: 0.001 * (index + 1) } } });
+    }
+    batch.push({ id: "tools-t", type: "trace-create", timestamp: iso(0), body: { id: "tools-trace", name: "tools", timestamp: iso(0) } });
+    batch.push({ id: "tools-g", type: "generation-create", timestamp: iso(0), body: {
+      id: "tools-gen", traceId: "tools-trace", name: "weather-llm", model: "gpt-4o-mini", startTime: iso(0), endTime: iso(900),
+      input: [
+        { role: "user", content: "What is the weather in Paris?" },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_weather_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris","unit":"celsius"}' } }] },
+        { role: "tool", tool_call_id: "call_weather_1", content: '{"temperature": 21, "sky": "clear"}' },
+      ],
+      output: { role: "assistant", content: "It is 21 °C and clear in Paris." },
+      metadata: { documents: Array.from({ length: 30 }, (_, index) => ({ id: `doc-${index}`, title: `Forecast ${index}` })), settings: { unit: "celsius" } } } });
+    await ingest(batch);
+  });
+
+  await step("a tool call shows its parsed arguments next to its result", async () => {
+    await page.goto(`${base}/project/e2e/traces/tools-trace`);
+    await page.locator(".tree-row", { hasText: "weather-llm" }).first().click();
+    const call = page.locator(".detail .tool-call[data-call-id='call_weather_1']");
+    await call.waitFor();
+    assert((await call.locator(".tool-name").textContent()) === "get_weather", "the tool's name");
+    const args = await call.locator(".tool-args").textContent();
+    assert(args.includes('"city": "Paris"') && args.includes('"unit": "celsius"'), `parsed arguments: ${args}`);
+    assert(!args.includes('\\"'), `no escaped JSON string: ${args}`);
+    const result = await call.locator(".tool-result").textContent();
+    assert(result.includes('"temperature": 21') && result.includes('"sky": "clear"'), `the result beside the call: ${result}`);
+    assert((await page.locator(".detail .tool-result-ref").textContent()).includes("get_weather"), "the tool message points to its call");
+    // The tree's generation row shows model, tokens and cost.
+    const row = await page.locator(".tree-row", { hasText: "weather-llm" }).first().textContent();
+    assert(row.includes("gpt-4o-mini"), `model on the row: ${row}`);
+    await page.screenshot({ path: join(SHOTS, "tool-calls.png"), fullPage: false });
+  });
+
+  await step("the JSON viewer searches and folds", async () => {
+    await page.locator(".tree-row", { hasText: "weather-llm" }).first().click();
+    const tree = page.locator(".detail .json-tree[aria-label='observation metadata']");
+    await tree.waitFor();
+    // Folded beyond two levels: the documents' fields are not rendered until searched.
+    assert((await tree.locator("[data-path='$.documents[29].title']").count()) === 0, "folded by default");
+    await tree.locator("input[type='search']").fill("forecast 29");
+    await tree.locator(".jt-row.match.active[data-path='$.documents[29].title']").waitFor();
+    assert((await tree.textContent()).includes("1 of 1"), "one match");
+    await tree.locator("input[type='search']").fill("");
+    await tree.locator("[data-path='$'] button.toggle").click();
+    await tree.locator("[data-path='$.settings']").waitFor({ state: "detached" });
+  });
+
+  await step("a user page's totals cover all their traces and match the public API", async () => {
+    const metrics = JSON.stringify({
+      view: "traces",
+      metrics: [{ measure: "count", aggregation: "count" }, { measure: "totalTokens", aggregation: "sum" }, { measure: "totalCost", aggregation: "sum" }],
+      dimensions: [],
+      filters: [{ column: "userId", operator: "=", value: "heavy-user", type: "string" }],
+      fromTimestamp: "2000-01-01T00:00:00Z",
+      toTimestamp: "2100-01-01T00:00:00Z",
+    });
+    const answer = await (await fetch(`${base}/api/public/metrics?query=${encodeURIComponent(metrics)}`, { headers: { authorization: publicAuth } })).json();
+    const expected = answer.data?.[0];
+    assert(expected && Number(expected.count_count) === 60, `the public API counts 60 traces: ${JSON.stringify(answer)}`);
+    await page.goto(`${base}/project/e2e/users/heavy-user`);
+    const total = (name) => page.locator(`.user-totals [data-total='${name}']`);
+    await page.waitForFunction(() => document.querySelector(".user-totals [data-total='traces']")?.textContent === "60");
+    const tokens = Number((await total("totalTokens").textContent()).replace(/,/g, ""));
+    assert(tokens === Number(expected.sum_totalTokens), `tokens ${tokens} = ${expected.sum_totalTokens}`);
+    const shownCost = Number((await total("cost").textContent()).replace("$", ""));
+    assert(Math.abs(shownCost - Number(expected.sum_totalCost)) < 1e-6, `cost ${shownCost} = ${expected.sum_totalCost}`);
+    assert(Math.abs(shownCost - 1.83) < 1e-6, `all 60 traces' cost, not the last 50: ${shownCost}`);
+    await page.getByRole("heading", { name: "Sessions (25)" }).waitFor();
+    assert((await page.locator("table.user-sessions tbody tr").count()) === 20, "a page of 20 sessions");
+    await page.locator(".pager button", { hasText: "Next" }).first().click();
+    await page.waitForFunction(() => document.querySelectorAll("table.user-sessions tbody tr").length === 5);
+    assert(new URL(page.url()).searchParams.get("sessionsPage") === "2", "the page is in the URL");
+    await page.screenshot({ path: join(SHOTS, "user.png"), fullPage: false });
+  });
+
+  await step("the sessions list: search, sort and bounds on totals", async () => {
+    await page.goto(`${base}/project/e2e/sessions`);
+    await rows.first().waitFor();
+    await page.fill('.totals-filters input[name="search"]', "HS-1");
+    await page.press('.totals-filters input[name="search"]', "Enter");
+    await expectRows(11, "hs-1 and hs-10 … hs-19");
+    assert(new URL(page.url()).searchParams.get("search") === "HS-1", "the search is in the URL");
+    await page.locator("th button.sort", { hasText: "Traces" }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("orderBy") === "traces.desc");
+    // hs-1 has 3 traces, hs-10 … hs-19 have 2 each, in id order.
+    await page.locator("th button.sort", { hasText: "Traces" }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("orderBy") === "traces.asc");
+    await page.waitForFunction(() => document.querySelector("table.data:not(.stale) tbody tr td")?.textContent === "hs-10");
+    const counts = await page.locator("table.data tbody tr td:nth-child(3)").allTextContents();
+    assert(counts.join(",") === "2,2,2,2,2,2,2,2,2,2,3", `sorted by traces: ${counts}`);
+    await page.fill('.totals-filters input[name="tracesMin"]', "3");
+    await page.press('.totals-filters input[name="tracesMin"]', "Enter");
+    await expectRows(1, "sessions of at least 3 traces");
+    assert((await rows.first().locator("td").first().textContent()) === "hs-1", "hs-1 has 3 traces");
+    await page.reload();
+    await expectRows(1, "the filters survive a reload");
+    // A range sums the traces from its start; choosing it loads the list once.
+    let loads = 0;
+    const count = (request) => {
+      if (request.url().includes("/api/ui/projects/e2e/sessions?")) loads++;
+    };
+    page.on("request", count);
+    await page.selectOption('.totals-filters select[name="range"]', "24h");
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("range") === "24h");
+    await expectRows(1, "hs-1's traces are in the last 24 hours");
+    await page.waitForTimeout(1500);
+    page.off("request", count);
+    assert(loads === 1, `one load for the range: ${loads}`);
+    await page.screenshot({ path: join(SHOTS, "sessions.png"), fullPage: false });
   });
 
   await step("no page errors", async () => {

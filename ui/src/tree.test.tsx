@@ -39,7 +39,7 @@ const sample = [
   obs("c2", "root", 5, 8),
   obs("root", null, 0, 10),
   obs("c1", "root", 1, 4),
-  obs("g1", "c1", 2, 3, { type: "GENERATION", usageDetails: { input: 5, output: 7, total: 12 }, totalCost: 0.5 }),
+  obs("g1", "c1", 2, 3, { type: "GENERATION", model: "gpt-4o", usageDetails: { input: 5, output: 7, total: 12 }, totalCost: 0.5 }),
   obs("orphan", "missing", 9, 9),
 ];
 
@@ -89,7 +89,8 @@ describe("tree and timeline components", () => {
     const generation = items[2];
     expect(generation.textContent).toContain("generation");
     expect(generation.textContent).toContain("1.00 s");
-    expect(generation.textContent).toContain("12 tok");
+    expect(generation.textContent).toContain("gpt-4o");
+    expect(generation.textContent).toContain("5 → 7 tok");
     expect(generation.textContent).toContain("$0.5000");
     expect(generation.getAttribute("aria-selected")).toBe("true");
     (items[1].querySelector("button.toggle") as HTMLButtonElement).click();
@@ -113,6 +114,31 @@ describe("tree and timeline components", () => {
     expect(bars).toHaveLength(5);
     expect(bars[0].style.left).toBe("0%");
     expect(bars[1].style.left).toBe("10%");
-    expect(container.querySelector(".timeline-axis")?.textContent).toContain("10.00 s");
+    expect([...container.querySelectorAll(".timeline-tick")].map((tick) => tick.textContent)).toEqual(["0", "2 s", "4 s", "6 s", "8 s", "10 s"]);
+  });
+
+  it("zooms and pans the axis, keeps labels off the bars and marks the critical path", async () => {
+    const flush = () => new Promise((resolve) => setTimeout(resolve));
+    const rows = visibleRows(buildTree(sample), new Set());
+    const total = span(sample);
+    render(<Timeline rows={rows} total={total} selected={null} onSelect={() => {}} critical={new Set(["root", "c2"])} />, container);
+    const row = (id: string) => container.querySelector<HTMLElement>(`.timeline-row[data-id="${id}"]`)!;
+    expect(row("root").classList.contains("critical")).toBe(true);
+    expect(row("c1").classList.contains("critical")).toBe(false);
+    // The root spans the whole track: its label is clipped inside its bar.
+    expect(row("root").querySelector(".timeline-bar .timeline-duration.inside")).not.toBeNull();
+    // A short bar at the start gets its label after it, outside the bar.
+    expect(row("g1").querySelector(".timeline-bar .timeline-duration")).toBeNull();
+    expect(row("g1").querySelector(".timeline-track > .timeline-duration")?.getAttribute("style")).toContain("calc(30% + 4px)");
+    container.querySelector<HTMLButtonElement>("button[aria-label='Zoom in']")!.click();
+    await flush();
+    expect([...container.querySelectorAll(".timeline-tick")].map((tick) => tick.textContent)).toEqual(["3 s", "4 s", "5 s", "6 s", "7 s"]);
+    expect(row("g1").querySelector<HTMLElement>(".timeline-bar")!.style.left).toBe("0%");
+    container.querySelector<HTMLButtonElement>("button[aria-label='Pan right']")!.click();
+    await flush();
+    expect(container.querySelector(".timeline-tick")?.textContent).toBe("4 s");
+    container.querySelector<HTMLButtonElement>("button[title^='Show the whole trace']")!.click();
+    await flush();
+    expect(container.querySelectorAll(".timeline-tick")).toHaveLength(6);
   });
 });

@@ -38,6 +38,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sessions", get(handlers::list_sessions))
         .route("/sessions/{id}", get(handlers::get_session))
         .route("/users", get(handlers::list_users))
+        .route("/users/{id}", get(handlers::get_user))
         .route("/media/{id}", get(handlers::media_content))
         .route("/dashboard", get(handlers::dashboard))
         .route("/keys", get(handlers::list_keys).post(handlers::create_key))

@@ -472,6 +472,76 @@ async fn traces_filter_search_detail_and_annotation() {
     assert_eq!(sessions["data"][0]["traceCount"], 1);
     assert_eq!(sessions["data"][0]["userIds"], json!(["alice"]));
     assert_eq!(sessions["data"][0]["durationSeconds"], 2.0);
+    assert_eq!(sessions["data"][0]["totalTokens"], 20);
+    // The users and sessions lists: search, sort and bounds on the totals.
+    let users_path = "/api/ui/projects/p1/users";
+    assert_eq!(
+        ids(ui
+            .get(&format!("{users_path}?orderBy=tokens.desc"), &cookie)
+            .await),
+        ["alice", "bob"]
+    );
+    assert_eq!(
+        ids(ui
+            .get(&format!("{users_path}?orderBy=id.desc"), &cookie)
+            .await),
+        ["bob", "alice"]
+    );
+    assert_eq!(
+        ids(ui.get(&format!("{users_path}?search=ALI"), &cookie).await),
+        ["alice"]
+    );
+    assert_eq!(
+        ids(ui.get(&format!("{users_path}?tokensMin=1"), &cookie).await),
+        ["alice"]
+    );
+    assert_eq!(
+        ids(ui
+            .get(
+                &format!("{users_path}?lastSeenMin=2026-01-01T00:00:30Z"),
+                &cookie
+            )
+            .await),
+        ["bob"]
+    );
+    assert_eq!(
+        ids(ui
+            .get("/api/ui/projects/p1/sessions?userId=bob", &cookie)
+            .await),
+        Vec::<String>::new()
+    );
+    for (query, field) in [
+        ("orderBy=latency.desc", "orderBy"),
+        ("tokensMin=lots", "tokensMin"),
+        ("firstSeenMax=yesterday", "firstSeenMax"),
+        ("limit=0", "limit"),
+    ] {
+        let reply = ui.get(&format!("{users_path}?{query}"), &cookie).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(
+            reply.json()["message"]
+                .as_str()
+                .is_some_and(|message| message.starts_with(field)),
+            "{query}: {}",
+            reply.text()
+        );
+    }
+    // One user's totals over all their traces, in a range.
+    let alice = ui.get(&format!("{users_path}/alice"), &cookie).await.json();
+    assert_eq!(alice["traceCount"], 1);
+    assert_eq!(alice["totalTokens"], 20);
+    assert_eq!(alice["inputTokens"], 12);
+    let later = ui
+        .get(
+            &format!("{users_path}/alice?fromTimestamp=2026-01-02T00:00:00Z"),
+            &cookie,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (later["id"].clone(), later["traceCount"].clone()),
+        (json!("alice"), json!(0))
+    );
     let session = ui
         .get("/api/ui/projects/p1/sessions/s1", &cookie)
         .await

@@ -199,38 +199,12 @@ pub struct SavedView {
     pub created_at: Micros,
 }
 
-/// One end user (the traces' `userId`) of a project, aggregated over their traces.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserSummary {
-    pub user_id: String,
-    pub traces: u64,
-    pub first_seen: Option<Micros>,
-    pub last_seen: Option<Micros>,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub total_cost: f64,
-}
-
 /// Token totals of one trace's observations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TokenTotals {
     pub input: i64,
     pub output: i64,
     pub total: i64,
-}
-
-/// Totals of one session's traces.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SessionStats {
-    pub traces: u64,
-    /// Distinct user ids, sorted.
-    pub users: Vec<String>,
-    /// The earliest trace timestamp.
-    pub first: Option<Micros>,
-    /// The latest trace timestamp or observation end.
-    pub last: Option<Micros>,
-    pub total_cost: f64,
 }
 
 /// Latency percentiles of one group (a trace name or a model), in seconds.
@@ -339,29 +313,20 @@ pub trait Accounts: Send + Sync + 'static {
     ) -> Result<crate::secret::ServerSecret>;
 
     // --- aggregates for the UI ---
-    /// The project's end users, most recently seen first.
-    async fn user_summaries(
+    /// A page of the project's end users or sessions with the totals of their traces in the
+    /// query's range: searched, bounded and sorted on those totals, in one statement.
+    async fn group_totals(
         &self,
         project_id: &str,
-        page: u32,
-        limit: u32,
-    ) -> Result<Page<UserSummary>>;
+        grouping: crate::people::Grouping,
+        query: &crate::people::TotalsQuery,
+    ) -> Result<Page<crate::people::GroupTotals>>;
     /// Token totals of these traces' observations (traces without usage are absent).
     async fn trace_tokens(
         &self,
         project_id: &str,
         trace_ids: &[String],
     ) -> Result<HashMap<String, TokenTotals>>;
-    /// Totals of these sessions (sessions without traces are absent). The default knows
-    /// none, and the sessions list then shows no totals: a backend added later keeps
-    /// compiling and answers with empty totals until it implements this.
-    async fn session_stats(
-        &self,
-        _project_id: &str,
-        _session_ids: &[String],
-    ) -> Result<HashMap<String, SessionStats>> {
-        Ok(HashMap::new())
-    }
     /// Trace latency by trace name and generation latency by model, for traces and
     /// observations starting in `[from, to)`.
     async fn latency_report(

@@ -1,7 +1,7 @@
 //! The accounts' statements, written once for both dialects: users, sessions, sign-in
-//! links, memberships, saved views, the UI's aggregates (users list, sessions list,
-//! dashboard latencies), and the organizations, projects and API keys of [`crate::Store`];
-//! one column list and one row codec per entity.
+//! links, memberships, saved views, the UI's aggregates (token totals of traces, dashboard
+//! latencies; the users and sessions lists are in `people_sql.rs`), and the organizations,
+//! projects and API keys of [`crate::Store`]; one column list and one row codec per entity.
 //!
 //! [`Accounts`] is implemented here, once, for every backend that can run the statements
 //! (an [`Executor`]); the backends' `Store` implementations call the functions below for
@@ -14,15 +14,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::accounts::{
     Accounts, LatencyReport, LatencyStats, Membership, OrganizationMembership, Role, SavedView,
-    SessionStats, TokenTotals, UiSession, User, UserSummary,
+    TokenTotals, UiSession, User,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
+use crate::people::{GroupTotals, Grouping, TotalsQuery};
+use crate::people_sql::totals_statements;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{
-    delete_where, insert, qualified, upsert, TextList, ANY_TRUE, DISTINCT_TEXTS, GROUPED_TOO,
-    MICROS_AS_SECONDS, SUM_AS_FLOAT, SUM_AS_INTEGER,
+    delete_where, insert, qualified, upsert, ANY_TRUE, GROUPED_TOO, MICROS_AS_SECONDS,
+    SUM_AS_INTEGER,
 };
 use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
 
@@ -118,21 +120,6 @@ impl FromRow for Project {
     }
 }
 
-impl FromRow for UserSummary {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(UserSummary {
-            user_id: row.text("user_id")?,
-            traces: u64::try_from(row.int("traces")?).unwrap_or(0),
-            first_seen: row.opt_int("first_seen")?,
-            last_seen: row.opt_int("last_seen")?,
-            input_tokens: row.int("input_tokens")?,
-            output_tokens: row.int("output_tokens")?,
-            total_tokens: row.int("total_tokens")?,
-            total_cost: row.float("total_cost")?,
-        })
-    }
-}
-
 impl FromRow for (String, TokenTotals) {
     fn from_row(row: &impl RowAccess) -> Result<Self> {
         let totals = TokenTotals {
@@ -143,43 +130,6 @@ impl FromRow for (String, TokenTotals) {
         Ok((row.text("trace_id")?, totals))
     }
 }
-
-/// The totals of one session's traces (its cost and last observation end come apart).
-struct SessionTraces {
-    session_id: String,
-    stats: SessionStats,
-}
-
-impl FromRow for SessionTraces {
-    fn from_row(row: &impl RowAccess) -> Result<Self> {
-        let mut users = row.get::<TextList>("users")?.0;
-        users.retain(|user| !user.is_empty());
-        users.sort();
-        Ok(SessionTraces {
-            session_id: row.text("session_id")?,
-            stats: SessionStats {
-                traces: u64::try_from(row.int("traces")?).unwrap_or(0),
-                users,
-                first: row.opt_int("first_time")?,
-                last: row.opt_int("last_time")?,
-                total_cost: 0.0,
-            },
-        })
-    }
-}
-
-/// The cost and the last observation end of one session's traces.
-struct SessionObservations {
-    session_id: String,
-    total_cost: f64,
-    last_end: Option<Micros>,
-}
-
-columns_and_codec!(_ => SessionObservations {
-    session_id: text,
-    total_cost: float,
-    last_end: opt_int,
-});
 
 /// One latency of a trace name or a model, and whether it failed.
 struct Latency {
@@ -209,60 +159,6 @@ pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Op
     Ok(db.select(sql).await?.into_iter().next())
 }
 
-fn user_summaries_statements(
-    dialect: Dialect,
-    project_id: &str,
-    limit: u32,
-    offset: i64,
-) -> (Sql, Sql) {
-    let mut count = Sql::new(
-        dialect,
-        "SELECT count(DISTINCT user_id) AS value FROM traces WHERE project_id = ",
-    );
-    count
-        .bind(project_id)
-        .push(" AND user_id IS NOT NULL AND user_id != ''");
-    let mut page = Sql::new(
-        dialect,
-        "WITH u AS (
-             SELECT user_id, count(*) AS traces,
-                 min(coalesce(timestamp, created_at)) AS first_seen,
-                 max(coalesce(timestamp, created_at)) AS last_seen
-             FROM traces
-             WHERE project_id = ",
-    );
-    page.bind(project_id)
-        .push(
-            " AND user_id IS NOT NULL AND user_id != ''
-             GROUP BY user_id ORDER BY last_seen DESC, user_id LIMIT ",
-        )
-        .bind(i64::from(limit))
-        .push(" OFFSET ")
-        .bind(offset)
-        .push(&format!(
-            ")
-         SELECT u.user_id, u.traces, u.first_seen, u.last_seen,
-             {} AS input_tokens, {} AS output_tokens,
-             {} AS total_tokens, {} AS total_cost
-         FROM u
-         LEFT JOIN traces t ON t.project_id = ",
-            SUM_AS_INTEGER.of(dialect, "o.usage_input"),
-            SUM_AS_INTEGER.of(dialect, "o.usage_output"),
-            SUM_AS_INTEGER.of(dialect, "o.usage_total"),
-            SUM_AS_FLOAT.of(dialect, "o.total_cost"),
-        ))
-        .bind(project_id)
-        .push(" AND t.user_id = u.user_id LEFT JOIN observations o ON o.project_id = ")
-        .bind(project_id)
-        .push(&format!(
-            " AND o.trace_id = t.id
-         GROUP BY u.user_id{}
-         ORDER BY u.last_seen DESC, u.user_id",
-            GROUPED_TOO.of(dialect, "u.traces, u.first_seen, u.last_seen")
-        ));
-    (count, page)
-}
-
 fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {
     let mut sql = Sql::new(
         dialect,
@@ -278,43 +174,6 @@ fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[Strin
     sql.in_list("trace_id", trace_ids.to_vec(), false)
         .push(" GROUP BY trace_id");
     sql
-}
-
-fn session_stats_statements(
-    dialect: Dialect,
-    project_id: &str,
-    session_ids: &[String],
-) -> (Sql, Sql) {
-    let mut traces = Sql::new(
-        dialect,
-        &format!(
-            "SELECT session_id, count(*) AS traces,
-                 min(coalesce(timestamp, created_at)) AS first_time,
-                 max(coalesce(timestamp, created_at)) AS last_time, {} AS users
-             FROM traces WHERE project_id = ",
-            DISTINCT_TEXTS.of(dialect, "user_id")
-        ),
-    );
-    traces.bind(project_id).push(" AND ");
-    traces
-        .in_list("session_id", session_ids.to_vec(), false)
-        .push(" GROUP BY session_id");
-    let mut observations = Sql::new(
-        dialect,
-        &format!(
-            "SELECT t.session_id, {} AS total_cost,
-                 max(coalesce(o.end_time, o.start_time)) AS last_end
-             FROM traces t
-             JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
-             WHERE t.project_id = ",
-            SUM_AS_FLOAT.of(dialect, "o.total_cost")
-        ),
-    );
-    observations.bind(project_id).push(" AND ");
-    observations
-        .in_list("t.session_id", session_ids.to_vec(), false)
-        .push(" GROUP BY t.session_id");
-    (traces, observations)
 }
 
 fn latency_statements(dialect: Dialect, project_id: &str, from: Micros, to: Micros) -> (Sql, Sql) {
@@ -654,16 +513,17 @@ impl<E: Executor> Accounts for E {
             .ok_or_else(|| Error::internal("the stored server secret is not 64 hex characters"))
     }
 
-    async fn user_summaries(
+    async fn group_totals(
         &self,
         project_id: &str,
-        page: u32,
-        limit: u32,
-    ) -> Result<Page<UserSummary>> {
-        let page = page.max(1);
-        let limit = if limit == 0 { 50 } else { limit };
+        grouping: Grouping,
+        query: &TotalsQuery,
+    ) -> Result<Page<GroupTotals>> {
+        let page = query.page.max(1);
+        let limit = if query.limit == 0 { 50 } else { query.limit };
         let offset = i64::from(page - 1) * i64::from(limit);
-        let (count, rows) = user_summaries_statements(self.dialect(), project_id, limit, offset);
+        let (count, rows) =
+            totals_statements(self.dialect(), project_id, grouping, query, limit, offset);
         let (total, items): (Vec<Single<i64>>, _) = self.select_pair(count, rows).await?;
         let total = total.first().map_or(0, |total| total.0);
         Ok(Page {
@@ -691,31 +551,6 @@ impl<E: Executor> Accounts for E {
             ))
             .await?;
         Ok(rows.into_iter().collect())
-    }
-
-    async fn session_stats(
-        &self,
-        project_id: &str,
-        session_ids: &[String],
-    ) -> Result<HashMap<String, SessionStats>> {
-        if session_ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let (traces, observations) =
-            session_stats_statements(self.dialect(), project_id, session_ids);
-        let (traces, observations): (Vec<SessionTraces>, Vec<SessionObservations>) =
-            self.select_pair(traces, observations).await?;
-        let mut stats: HashMap<String, SessionStats> = traces
-            .into_iter()
-            .map(|session| (session.session_id, session.stats))
-            .collect();
-        for session in observations {
-            if let Some(entry) = stats.get_mut(&session.session_id) {
-                entry.total_cost = session.total_cost;
-                entry.last = entry.last.max(session.last_end);
-            }
-        }
-        Ok(stats)
     }
 
     async fn latency_report(

@@ -23,6 +23,8 @@ pub mod metrics;
 pub mod models_sql;
 pub mod organizations;
 pub mod organizations_sql;
+pub mod people;
+pub mod people_sql;
 pub mod prompts;
 pub mod prompts_sql;
 pub mod query;

@@ -1,10 +1,14 @@
-// Values shown as text: strings as they are, everything else as indented JSON. Nothing is
-// ever parsed as HTML.
+// Inputs, outputs and metadata: a conversation when the value is one, a plain string as
+// Markdown (with a raw toggle), anything else as a foldable JSON tree. Nothing is ever
+// parsed as HTML.
 
+import { useState } from "preact/hooks";
 import { projectPath } from "../api";
+import { Markdown } from "../markdown";
 import { collectMedia, isInlineImage } from "../media";
 import { asConversation } from "../messages";
 import { Conversation } from "./Conversation";
+import { JsonTree } from "./JsonTree";
 
 export function pretty(value: unknown): string {
   if (typeof value === "string") return value;
@@ -16,13 +20,36 @@ export function pretty(value: unknown): string {
   }
 }
 
-export function JsonView(props: { value: unknown; label?: string }) {
+/** A value as a JSON tree; a string as it is. */
+export function JsonView(props: { value: unknown; label?: string; depth?: number }) {
   const { value } = props;
   if (value === null || value === undefined || value === "") return <p class="muted">empty</p>;
+  if (typeof value === "string") {
+    return (
+      <pre class="json" aria-label={props.label}>
+        {value}
+      </pre>
+    );
+  }
+  return <JsonTree value={value} label={props.label} depth={props.depth} />;
+}
+
+/** A text as Markdown, or as it is with the raw toggle. */
+export function TextView(props: { text: string; label?: string }) {
+  const [raw, setRaw] = useState(false);
   return (
-    <pre class="json" aria-label={props.label}>
-      {pretty(value)}
-    </pre>
+    <div class="text-view" aria-label={props.label}>
+      <label class="check small muted md-toggle">
+        <input type="checkbox" checked={raw} onChange={(event) => setRaw(event.currentTarget.checked)} /> raw
+      </label>
+      {raw ? (
+        <pre class="json">{props.text}</pre>
+      ) : (
+        <div class="message-text md">
+          <Markdown text={props.text} />
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -49,12 +76,19 @@ export function MediaList(props: { value: unknown; projectId?: string }) {
   );
 }
 
-/** Input or output: a conversation when it looks like one, else pretty JSON; media below. */
+/** Input or output: a conversation when it looks like one, a string as Markdown, else a JSON
+ * tree; media below. */
 export function IoView(props: { value: unknown; label: string; projectId?: string }) {
   const conversation = asConversation(props.value);
   return (
     <>
-      {conversation ? <Conversation messages={conversation} /> : <JsonView value={props.value} label={props.label} />}
+      {conversation ? (
+        <Conversation messages={conversation} />
+      ) : typeof props.value === "string" && props.value !== "" ? (
+        <TextView text={props.value} label={props.label} />
+      ) : (
+        <JsonView value={props.value} label={props.label} />
+      )}
       <MediaList value={props.value} projectId={props.projectId} />
     </>
   );

@@ -10,6 +10,38 @@ export function tokensOf(observation: Observation): number {
   return usage.total ?? Object.values(usage).reduce((sum, value) => sum + (value || 0), 0);
 }
 
+/** Input and output tokens of an observation's usage (`input`/`output`, or OpenAI's
+ * `prompt_tokens`/`completion_tokens`), null when it reports neither. */
+export function tokenSplit(observation: Observation): { input: number; output: number } | null {
+  const usage = observation.usageDetails ?? {};
+  const input = usage.input ?? usage.prompt_tokens ?? usage.input_tokens;
+  const output = usage.output ?? usage.completion_tokens ?? usage.output_tokens;
+  if (input == null && output == null) return null;
+  return { input: input ?? 0, output: output ?? 0 };
+}
+
+/** Model, tokens and cost of a row: what a generation's row shows beside its latency. */
+export function RowMetrics(props: { observation: Observation }) {
+  const observation = props.observation;
+  const tokens = tokensOf(observation);
+  const split = tokenSplit(observation);
+  return (
+    <>
+      {observation.model ? (
+        <span class="tree-model" title={`model ${observation.model}`}>
+          {observation.model}
+        </span>
+      ) : null}
+      {tokens > 0 ? (
+        <span title={split ? `${split.input.toLocaleString("en-US")} in, ${split.output.toLocaleString("en-US")} out` : "tokens"}>
+          {split ? `${split.input.toLocaleString("en-US")} → ${split.output.toLocaleString("en-US")}` : count(tokens)} tok
+        </span>
+      ) : null}
+      {observation.totalCost > 0 ? <span>{cost(observation.totalCost)}</span> : null}
+    </>
+  );
+}
+
 export function TypeBadge(props: { type: string }) {
   return <span class={`badge type-${props.type.toLowerCase()}`}>{props.type.toLowerCase()}</span>;
 }
@@ -28,7 +60,6 @@ export function ObservationTree(props: {
       scrollTo={selectedIndex}
       render={(row) => {
         const observation = row.node.observation;
-        const tokens = tokensOf(observation);
         return (
           <div
             key={observation.id}
@@ -61,9 +92,8 @@ export function ObservationTree(props: {
               <span class={`badge level ${observation.level.toLowerCase()}`}>{observation.level.toLowerCase()}</span>
             ) : null}
             <span class="tree-metrics">
+              <RowMetrics observation={observation} />
               <span>{latency(observation.latency)}</span>
-              {tokens > 0 ? <span>{count(tokens)} tok</span> : null}
-              {observation.totalCost > 0 ? <span>{cost(observation.totalCost)}</span> : null}
             </span>
           </div>
         );

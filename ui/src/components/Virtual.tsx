@@ -1,7 +1,7 @@
 // Renders only the rows in view of a fixed-row-height list, so a trace of 10,000
 // observations stays smooth.
 
-import type { ComponentChildren } from "preact";
+import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 
 export const ROW_HEIGHT = 28;
@@ -13,6 +13,7 @@ export function VirtualRows<T>(props: {
   render: (item: T, index: number) => ComponentChildren;
   class?: string;
   scrollTo?: number;
+  role?: JSX.AriaRole;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -40,7 +41,7 @@ export function VirtualRows<T>(props: {
   const last = Math.min(props.items.length, first + visible);
   const slice = props.items.slice(first, last);
   return (
-    <div class={`virtual ${props.class ?? ""}`} ref={ref} onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}>
+    <div class={`virtual ${props.class ?? ""}`} role={props.role} ref={ref} onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}>
       <div style={{ height: `${props.items.length * ROW_HEIGHT}px`, position: "relative" }}>
         <div style={{ transform: `translateY(${first * ROW_HEIGHT}px)` }}>
           {slice.map((item, offset) => props.render(item, first + offset))}

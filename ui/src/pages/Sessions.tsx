@@ -7,17 +7,8 @@ import { Link } from "../router";
 import { IoView } from "../components/Json";
 import { Copy } from "../components/Copy";
 import { Comments } from "../components/Comments";
-import { ListPage, projectBase, usePagedList } from "../components/Table";
-
-interface SessionRow {
-  id: string;
-  createdAt: string;
-  environment: string;
-  traceCount?: number;
-  userIds?: string[];
-  durationSeconds?: number | null;
-  totalCost?: number;
-}
+import { projectBase } from "../components/Table";
+import { TotalsList, type TotalsColumn } from "../components/Totals";
 
 interface SessionTrace {
   id: string;
@@ -34,26 +25,29 @@ interface SessionTrace {
 export function Sessions(props: { projectId: string }) {
   const base = projectBase(props.projectId);
   return (
-    <ListPage<SessionRow>
+    <TotalsList
+      projectId={props.projectId}
+      path="/sessions"
       title="Sessions"
-      list={usePagedList<SessionRow>(props.projectId, "/sessions")}
-      columns={["Session", "Started", "Traces", "Duration", "Cost", "Users", "Environment"]}
+      searchLabel="Session"
       empty="No sessions yet: traces with a session id appear here."
-      row={(session) => (
-        <tr key={session.id}>
-          <td>
-            <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link>
-          </td>
-          <td>{time(session.createdAt)}</td>
-          <td class="num">{count(session.traceCount)}</td>
-          <td class="num">{latency(session.durationSeconds)}</td>
-          <td class="num">{cost(session.totalCost)}</td>
-          <td>{(session.userIds ?? []).join(", ")}</td>
-          <td>{session.environment}</td>
-        </tr>
-      )}
+      columns={sessionColumns(base)}
     />
   );
+}
+
+/** The columns of a list of sessions (the sessions page, a user's page). */
+export function sessionColumns(base: string): TotalsColumn[] {
+  return [
+    { label: "Session", sort: "id", cell: (session) => <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link> },
+    { label: "First seen", sort: "firstSeen", cell: (session) => time(session.firstSeen) },
+    { label: "Traces", sort: "traces", numeric: true, cell: (session) => count(session.traceCount) },
+    { label: "Duration", numeric: true, cell: (session) => latency(session.durationSeconds) },
+    { label: "Tokens", sort: "tokens", numeric: true, cell: (session) => count(session.totalTokens) },
+    { label: "Cost", sort: "cost", numeric: true, cell: (session) => cost(session.totalCost) },
+    { label: "Users", cell: (session) => session.userIds.join(", ") },
+    { label: "Last seen", sort: "lastSeen", cell: (session) => time(session.lastSeen) },
+  ];
 }
 
 export function SessionPage(props: { projectId: string; sessionId: string }) {

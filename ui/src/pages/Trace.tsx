@@ -12,6 +12,7 @@ import { Copy } from "../components/Copy";
 import { IoView, JsonView } from "../components/Json";
 import { ObservationTree, TypeBadge, tokensOf } from "../components/Tree";
 import { Timeline } from "../components/Timeline";
+import { criticalPath } from "../timeline";
 import { Comments } from "../components/Comments";
 import { AddToQueue } from "./Queues";
 import { AddToDataset } from "./Datasets";
@@ -46,12 +47,28 @@ export function TracePage(props: { projectId: string; traceId: string; role: str
   const roots = useMemo(() => buildTree(observations), [trace.data]);
   const rows = useMemo(() => visibleRows(roots, collapsed), [roots, collapsed]);
   const total = useMemo(() => span(observations), [trace.data]);
+  const critical = useMemo(() => criticalPath(roots), [roots]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement | null;
       if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT")) return;
       const index = lastTraceIds.indexOf(props.traceId);
-      if ((event.key === "j" || event.key === "k") && index >= 0) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        // Up and down move through the visible rows of the tree or the timeline.
+        if (target?.closest?.("[role='toolbar']")) return;
+        const at = rows.findIndex((row) => row.node.observation.id === selected);
+        const next = rows[at + (event.key === "ArrowDown" ? 1 : -1)] ?? (at < 0 ? rows[0] : null);
+        if (next) {
+          event.preventDefault();
+          setQuery({ observation: next.node.observation.id });
+        }
+      } else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && selected && mode === "tree") {
+        const row = rows.find((candidate) => candidate.node.observation.id === selected);
+        if (row?.hasChildren && row.collapsed === (event.key === "ArrowRight")) {
+          event.preventDefault();
+          toggle(selected);
+        }
+      } else if ((event.key === "j" || event.key === "k") && index >= 0) {
         const next = lastTraceIds[index + (event.key === "j" ? 1 : -1)];
         if (next) navigate(`${base}/traces/${encodeURIComponent(next)}`);
       } else if (event.key === "Escape") {
@@ -60,7 +77,7 @@ export function TracePage(props: { projectId: string; traceId: string; role: str
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [props.traceId, base]);
+  }, [props.traceId, base, rows, selected, mode, location.search.toString()]);
   if (trace.error) return <p class="error-box page" role="alert">{trace.error}</p>;
   if (!trace.data) return <p class="muted page">Loading trace…</p>;
   const data = trace.data;
@@ -137,12 +154,20 @@ export function TracePage(props: { projectId: string; traceId: string; role: str
               onToggle={toggle}
             />
           ) : (
-            <Timeline rows={rows} total={total} selected={selected} onSelect={(id) => setQuery({ observation: id })} onToggle={toggle} />
+            <Timeline
+              rows={rows}
+              total={total}
+              selected={selected}
+              critical={critical}
+              onSelect={(id) => setQuery({ observation: id })}
+              onToggle={toggle}
+            />
           )}
         </section>
         <section class="pane right detail" aria-label="Detail">
           {observation ? (
             <ObservationDetail
+              key={observation.id}
               projectId={props.projectId}
               observation={observation}
               scores={data.scores.filter((score) => score.observationId === observation.id)}

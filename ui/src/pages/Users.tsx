@@ -1,43 +1,28 @@
-// End users of the project: traces, tokens, cost, first and last seen; a user opens the
-// traces table filtered to them.
+// End users of the project: traces, tokens, cost, first and last seen, searched, sorted and
+// bounded on the server; a user opens their page.
 
 import { cost, count, time } from "../format";
 import { Link } from "../router";
-import { ListPage, projectBase, usePagedList } from "../components/Table";
-
-interface UserRow {
-  userId: string;
-  traces: number;
-  firstSeen: string | null;
-  lastSeen: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  totalCost: number;
-}
+import { projectBase } from "../components/Table";
+import { TotalsList } from "../components/Totals";
 
 export function Users(props: { projectId: string }) {
   const base = projectBase(props.projectId);
   return (
-    <ListPage<UserRow>
+    <TotalsList
+      projectId={props.projectId}
+      path="/users"
       title="Users"
-      list={usePagedList<UserRow>(props.projectId, "/users")}
-      columns={["User", "Traces", "Tokens in / out", "Cost", "First seen", "Last seen"]}
+      searchLabel="User"
       empty="No users yet: traces with a user id appear here."
-      row={(user) => (
-        <tr key={user.userId}>
-          <td>
-            <Link href={`${base}/users/${encodeURIComponent(user.userId)}`}>{user.userId}</Link>
-          </td>
-          <td class="num">{count(user.traces)}</td>
-          <td class="num">
-            {count(user.inputTokens)} / {count(user.outputTokens)}
-          </td>
-          <td class="num">{cost(user.totalCost)}</td>
-          <td>{time(user.firstSeen)}</td>
-          <td>{time(user.lastSeen)}</td>
-        </tr>
-      )}
+      columns={[
+        { label: "User", sort: "id", cell: (user) => <Link href={`${base}/users/${encodeURIComponent(user.id)}`}>{user.id}</Link> },
+        { label: "Traces", sort: "traces", numeric: true, cell: (user) => count(user.traceCount) },
+        { label: "Tokens in / out", sort: "tokens", numeric: true, cell: (user) => `${count(user.inputTokens)} / ${count(user.outputTokens)}` },
+        { label: "Cost", sort: "cost", numeric: true, cell: (user) => cost(user.totalCost) },
+        { label: "First seen", sort: "firstSeen", cell: (user) => time(user.firstSeen) },
+        { label: "Last seen", sort: "lastSeen", cell: (user) => time(user.lastSeen) },
+      ]}
     />
   );
 }

@@ -14,6 +14,7 @@ use spindle_store::metrics::{
     Aggregation, Granularity, MetricSelection, MetricsOrder, MetricsRequest, MetricsVersion,
     MetricsView,
 };
+use spindle_store::people::{TotalsBound, TotalsColumn, TotalsQuery};
 use spindle_store::prompts::PromptQuery;
 use spindle_store::reviews::CommentQuery;
 use spindle_store::{
@@ -688,6 +689,70 @@ pub fn session_query(params: &Params, max_limit: u32) -> Result<SessionQuery, Er
         to_timestamp: params.timestamp("toTimestamp")?,
         environments: params.all("environment"),
     })
+}
+
+/// The users and sessions lists of the UI: `page`, `limit`, `search` (a part of the id),
+/// `fromTimestamp`, `toTimestamp` (the traces summed), `userId` (sessions with a trace of the
+/// user), `orderBy=<total>.<asc|desc>` (`id`, `traces`, `tokens`, `cost`, `firstSeen`,
+/// `lastSeen`), and bounds on the totals: `tracesMin`, `tracesMax`, `tokensMin`, `tokensMax`,
+/// `costMin`, `costMax` (numbers), `firstSeenMin`, `firstSeenMax`, `lastSeenMin`,
+/// `lastSeenMax` (ISO-8601 timestamps).
+pub fn totals_query(params: &Params, max_limit: u32) -> Result<TotalsQuery, Error> {
+    let mut query = TotalsQuery {
+        page: params.page()?,
+        limit: params.limit(max_limit)?,
+        search: params.string("search"),
+        user_id: params.string("userId"),
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        ..TotalsQuery::default()
+    };
+    if let Some(order) = params.order_by()? {
+        query.order_by = TotalsColumn::parse(&order.column).ok_or_else(|| {
+            Error::invalid(
+                "orderBy",
+                "expected id, traces, tokens, cost, firstSeen or lastSeen",
+            )
+        })?;
+        query.direction = order.direction;
+    }
+    let number = |key: &str| {
+        params.parsed(
+            key,
+            |text| text.parse::<f64>().ok().filter(|value| value.is_finite()),
+            "a number",
+        )
+    };
+    let time = |key: &str| Ok::<_, Error>(params.timestamp(key)?.map(|micros| micros as f64));
+    let bounds = [
+        (
+            TotalsColumn::Traces,
+            number("tracesMin")?,
+            number("tracesMax")?,
+        ),
+        (
+            TotalsColumn::Tokens,
+            number("tokensMin")?,
+            number("tokensMax")?,
+        ),
+        (TotalsColumn::Cost, number("costMin")?, number("costMax")?),
+        (
+            TotalsColumn::FirstSeen,
+            time("firstSeenMin")?,
+            time("firstSeenMax")?,
+        ),
+        (
+            TotalsColumn::LastSeen,
+            time("lastSeenMin")?,
+            time("lastSeenMax")?,
+        ),
+    ];
+    for (column, min, max) in bounds {
+        if min.is_some() || max.is_some() {
+            query.bounds.push(TotalsBound { column, min, max });
+        }
+    }
+    Ok(query)
 }
 
 /// The daily metrics: `traceName`, `userId`, `tags`, `environment`, `fromTimestamp`,

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-B13ZJd61.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-B13ZJd61.js"),
+        "assets/index-D2KDME5B.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-D2KDME5B.css"),
     ),
     (
-        "assets/index-BxVkyF2R.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BxVkyF2R.css"),
+        "assets/index-nBemg-U4.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-nBemg-U4.js"),
     ),
     (
         "favicon.svg",

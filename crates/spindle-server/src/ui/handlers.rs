@@ -15,12 +15,13 @@ use spindle_core::time::now_micros;
 use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_store::accounts::SavedView;
 use spindle_store::audit::resource;
+use spindle_store::people::{GroupTotals, Grouping, TotalsQuery};
 use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
 use std::collections::HashMap;
 
 use super::responses::{
-    Created, Dashboard, DataList, Deleted, KeyRow, Latency, NewKey, Revoked, ScoreValue,
-    SessionRow, SessionTotals, TraceRow, UserRow, ViewRow,
+    Created, Dashboard, DataList, Deleted, KeyRow, Latency, NewKey, Revoked, ScoreValue, TotalsRow,
+    TraceRow, ViewRow,
 };
 use super::session::ProjectAccess;
 use crate::audit::Audit;
@@ -30,7 +31,7 @@ use crate::error::{found, ApiResult};
 use crate::routes::body::fresh_id;
 use crate::routes::ingest::named_score_configs;
 use crate::routes::params::{
-    any_of, observation_query, score_query, score_range, session_query, trace_query, Params,
+    any_of, observation_query, score_query, score_range, totals_query, trace_query, Params,
     UI_MAX_LIMIT,
 };
 use crate::routes::read::{scores_page, session_with_traces};
@@ -283,26 +284,28 @@ pub async fn media_content(
         .into_response())
 }
 
-/// `GET …/sessions`: the public parameters; each session comes with its traces' totals.
+/// `GET …/sessions`: the sessions with the totals of their traces, searched, bounded and
+/// sorted on those totals ([`totals_query`]).
 pub async fn list_sessions(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
-) -> ApiResult<Json<PageResponse<SessionRow>>> {
-    let query = session_query(&params, UI_MAX_LIMIT)?;
+) -> ApiResult<Json<PageResponse<TotalsRow>>> {
+    list_totals(&state, &access, &params, Grouping::Session).await
+}
+
+async fn list_totals(
+    state: &AppState,
+    access: &ProjectAccess,
+    params: &Params,
+    grouping: Grouping,
+) -> ApiResult<Json<PageResponse<TotalsRow>>> {
+    let query = totals_query(params, UI_MAX_LIMIT)?;
     let page = state
-        .store
-        .list_sessions(&access.project_id, &query)
-        .await?;
-    let ids: Vec<String> = page.items.iter().map(|view| view.id.clone()).collect();
-    let mut stats = state
         .accounts
-        .session_stats(&access.project_id, &ids)
+        .group_totals(&access.project_id, grouping, &query)
         .await?;
-    Ok(Json(PageResponse::from_page(page, |view| SessionRow {
-        totals: stats.remove(&view.id).map(SessionTotals::of),
-        session: dto::session(view, &access.project_id, false),
-    })))
+    Ok(Json(PageResponse::from_page(page, TotalsRow::of)))
 }
 
 /// `GET …/sessions/{id}`: the session's traces with their input and output, oldest first,
@@ -319,21 +322,42 @@ pub async fn get_session(
     Ok(Json(session))
 }
 
-/// `GET …/users`: the project's end users with traces, tokens, cost, first and last seen.
+/// `GET …/users`: the project's end users with their traces, tokens, cost, first and last
+/// seen, searched, bounded and sorted on those totals ([`totals_query`]).
 pub async fn list_users(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
-) -> ApiResult<Json<PageResponse<UserRow>>> {
-    let page = state
+) -> ApiResult<Json<PageResponse<TotalsRow>>> {
+    list_totals(&state, &access, &params, Grouping::User).await
+}
+
+/// `GET …/users/{id}?fromTimestamp&toTimestamp`: the totals of all of the user's traces in
+/// the range (zeros when there are none).
+pub async fn get_user(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Path((_, user_id)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Json<TotalsRow>> {
+    let query = TotalsQuery {
+        id: Some(user_id.clone()),
+        limit: 1,
+        from_timestamp: params.timestamp("fromTimestamp")?,
+        to_timestamp: params.timestamp("toTimestamp")?,
+        ..TotalsQuery::default()
+    };
+    let totals = state
         .accounts
-        .user_summaries(
-            &access.project_id,
-            params.page()?,
-            params.limit(UI_MAX_LIMIT)?,
-        )
-        .await?;
-    Ok(Json(PageResponse::from_page(page, UserRow::of)))
+        .group_totals(&access.project_id, Grouping::User, &query)
+        .await?
+        .items
+        .pop()
+        .unwrap_or(GroupTotals {
+            id: user_id,
+            ..GroupTotals::default()
+        });
+    Ok(Json(TotalsRow::of(totals)))
 }
 
 /// `GET …/dashboard?fromTimestamp&toTimestamp`: daily counts, cost and usage by model,

@@ -1,11 +1,12 @@
 //! Response bodies of the UI API: the public API's shapes ([`crate::dto`]) where a page shows
 //! the same thing, and these types for what only the pages need.
 
-use crate::dto::{DailyMetricsItem, Session, Trace, TraceSummary};
+use crate::dto::{DailyMetricsItem, Trace};
 use serde::Serialize;
 use serde_json::Value;
 use spindle_core::time::format_iso;
-use spindle_store::accounts::{LatencyStats, SavedView, SessionStats, TokenTotals, UserSummary};
+use spindle_store::accounts::{LatencyStats, SavedView, TokenTotals};
+use spindle_store::people::GroupTotals;
 use spindle_store::{ApiKey, ScoreView};
 
 /// `{data: [...]}`: a list without pages.
@@ -95,65 +96,46 @@ impl ScoreValue {
     }
 }
 
-/// A row of the sessions page: the public session with its traces' totals (when it has any).
-#[derive(Debug, Serialize)]
-pub struct SessionRow {
-    #[serde(flatten)]
-    pub session: Session<TraceSummary>,
-    #[serde(flatten)]
-    pub totals: Option<SessionTotals>,
-}
-
-/// Totals of a session's traces.
+/// A row of the users or sessions page, or a user page's totals: the totals of the user's or
+/// session's traces.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionTotals {
+pub struct TotalsRow {
+    /// The user or session id.
+    pub id: String,
     pub trace_count: u64,
-    pub user_ids: Vec<String>,
-    pub duration_seconds: Option<f64>,
-    pub total_cost: f64,
-}
-
-impl SessionTotals {
-    pub fn of(stats: SessionStats) -> Self {
-        let duration_seconds = match (stats.first, stats.last) {
-            (Some(first), Some(last)) => Some((last - first).max(0) as f64 / 1e6),
-            _ => None,
-        };
-        SessionTotals {
-            trace_count: stats.traces,
-            user_ids: stats.users,
-            duration_seconds,
-            total_cost: stats.total_cost,
-        }
-    }
-}
-
-/// A row of the users page.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserRow {
-    pub user_id: String,
-    pub traces: u64,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
+    /// From the first trace to the last trace or observation end.
+    pub duration_seconds: Option<f64>,
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub total_tokens: i64,
     pub total_cost: f64,
+    pub user_ids: Vec<String>,
 }
 
-impl UserRow {
-    pub fn of(user: UserSummary) -> Self {
-        UserRow {
-            user_id: user.user_id,
-            traces: user.traces,
-            first_seen: user.first_seen.map(format_iso),
-            last_seen: user.last_seen.map(format_iso),
-            input_tokens: user.input_tokens,
-            output_tokens: user.output_tokens,
-            total_tokens: user.total_tokens,
-            total_cost: user.total_cost,
+impl TotalsRow {
+    pub fn of(totals: GroupTotals) -> Self {
+        let last = match (totals.last_seen, totals.last_end) {
+            (Some(seen), Some(end)) => Some(seen.max(end)),
+            (seen, end) => seen.or(end),
+        };
+        let duration_seconds = match (totals.first_seen, last) {
+            (Some(first), Some(last)) => Some((last - first).max(0) as f64 / 1e6),
+            _ => None,
+        };
+        TotalsRow {
+            id: totals.id,
+            trace_count: totals.traces,
+            first_seen: totals.first_seen.map(format_iso),
+            last_seen: totals.last_seen.map(format_iso),
+            duration_seconds,
+            input_tokens: totals.input_tokens,
+            output_tokens: totals.output_tokens,
+            total_tokens: totals.total_tokens,
+            total_cost: totals.total_cost,
+            user_ids: totals.users,
         }
     }
 }

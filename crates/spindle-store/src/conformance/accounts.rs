@@ -13,7 +13,8 @@
 
 use super::fixtures::{observation, trace};
 use crate::accounts::{Accounts, Membership, Role, SavedView, UiSession, User};
-use crate::{ErrorKind, Store, WriteBatch};
+use crate::people::{GroupTotals, Grouping, TotalsBound, TotalsColumn, TotalsQuery};
+use crate::{Direction, ErrorKind, Store, WriteBatch};
 use spindle_core::merge::Stamp;
 use spindle_core::time::Micros;
 use std::collections::BTreeMap;
@@ -45,6 +46,7 @@ macro_rules! accounts_conformance_suite {
             memberships_and_saved_views,
             aggregates_for_users_tokens_and_latency,
             aggregates_with_reported_cost,
+            totals_of_users_and_sessions_are_searched_sorted_and_bounded,
             the_server_secret_is_created_once,
             other_sessions_of_a_user_can_be_ended,
         );
@@ -335,10 +337,12 @@ pub async fn memberships_and_saved_views(store: &dyn AccountsStore) {
     assert!(store.delete_view("p1", "v1").await.expect("delete"));
 }
 
-/// One generation of model `model` in trace `trace_id` of session `s1`, from `start` to `end`.
+/// One generation of model `model` in trace `trace_id` of session `session_id`, from `start`
+/// to `end` (a trace written twice with the same start gets a generation per end).
 struct Chat<'a> {
     trace_id: &'a str,
     user_id: &'a str,
+    session_id: &'a str,
     start: Micros,
     end: Micros,
     model: &'a str,
@@ -353,10 +357,10 @@ async fn write_chats(store: &dyn AccountsStore, project: &str, chats: &[Chat<'_>
         batch.traces.push(trace(chat.trace_id, stamp, |record| {
             record.user_id = Some(chat.user_id.into());
             record.name = Some("chat".into());
-            record.session_id = Some("s1".into());
+            record.session_id = Some(chat.session_id.into());
             record.timestamp = Some(chat.start);
         }));
-        let id = format!("{}-o", chat.trace_id);
+        let id = format!("{}-o{}", chat.trace_id, chat.end);
         batch.observations.push(observation(&id, stamp, |record| {
             record.trace_id = Some(chat.trace_id.into());
             record.start_time = Some(chat.start);
@@ -381,6 +385,7 @@ pub async fn aggregates_for_users_tokens_and_latency(store: &dyn AccountsStore) 
     let chats = [("t1", 1_000_000), ("t2", 5_000_000)].map(|(trace_id, start)| Chat {
         trace_id,
         user_id: "alice",
+        session_id: "s1",
         start,
         end: start + 2_000_000,
         model: "m1",
@@ -388,14 +393,17 @@ pub async fn aggregates_for_users_tokens_and_latency(store: &dyn AccountsStore) 
         total_cost: None,
     });
     write_chats(store, "p1", &chats).await;
-    let users = store.user_summaries("p1", 1, 10).await.expect("users");
+    let users = store
+        .group_totals("p1", Grouping::User, &TotalsQuery::default())
+        .await
+        .expect("users");
     assert_eq!(users.total_items, 1);
-    assert_eq!(users.items[0].user_id, "alice");
+    assert_eq!(users.items[0].id, "alice");
     assert_eq!(users.items[0].traces, 2);
     assert_eq!(users.items[0].total_tokens, 30);
     assert_eq!(
         store
-            .user_summaries("p2", 1, 10)
+            .group_totals("p2", Grouping::User, &TotalsQuery::default())
             .await
             .expect("p2")
             .total_items,
@@ -408,18 +416,17 @@ pub async fn aggregates_for_users_tokens_and_latency(store: &dyn AccountsStore) 
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens["t1"].input, 10);
     let sessions = store
-        .session_stats("p1", &["s1".into(), "nope".into()])
+        .group_totals("p1", Grouping::Session, &TotalsQuery::default())
         .await
         .expect("sessions");
-    assert_eq!(sessions.len(), 1);
-    assert_eq!(sessions["s1"].traces, 2);
-    assert_eq!(sessions["s1"].users, ["alice"]);
-    assert_eq!(sessions["s1"].first, Some(1_000_000));
+    assert_eq!(ids(&sessions), ["s1"]);
+    let s1 = &sessions.items[0];
     assert_eq!(
-        sessions["s1"].last,
-        Some(7_000_000),
-        "the last observation's end"
+        (s1.traces, s1.users.as_slice()),
+        (2, ["alice".to_owned()].as_slice())
     );
+    assert_eq!(s1.first_seen, Some(1_000_000));
+    assert_eq!(s1.last_end, Some(7_000_000), "the last observation's end");
     let report = store
         .latency_report("p1", None, None)
         .await
@@ -435,6 +442,7 @@ pub async fn aggregates_with_reported_cost(store: &dyn AccountsStore) {
     let chat = Chat {
         trace_id: "t1",
         user_id: "end-user",
+        session_id: "s1",
         start: 1_000_000,
         end: 3_000_000,
         model: "m",
@@ -442,9 +450,12 @@ pub async fn aggregates_with_reported_cost(store: &dyn AccountsStore) {
         total_cost: Some(0.5),
     };
     write_chats(store, "p", &[chat]).await;
-    let users = store.user_summaries("p", 1, 10).await.expect("users");
+    let users = store
+        .group_totals("p", Grouping::User, &TotalsQuery::default())
+        .await
+        .expect("users");
     assert_eq!(users.total_items, 1);
-    assert_eq!(users.items[0].user_id, "end-user");
+    assert_eq!(users.items[0].id, "end-user");
     assert_eq!(users.items[0].total_tokens, 12);
     assert_eq!(users.items[0].total_cost, 0.5);
     let tokens = store
@@ -453,12 +464,13 @@ pub async fn aggregates_with_reported_cost(store: &dyn AccountsStore) {
         .expect("tokens");
     assert_eq!(tokens["t1"].input, 5);
     let sessions = store
-        .session_stats("p", &["s1".to_owned()])
+        .group_totals("p", Grouping::Session, &TotalsQuery::default())
         .await
-        .expect("session stats");
-    assert_eq!(sessions["s1"].traces, 1);
-    assert_eq!(sessions["s1"].users, vec!["end-user".to_owned()]);
-    assert_eq!(sessions["s1"].last, Some(3_000_000));
+        .expect("session totals");
+    assert_eq!(sessions.items[0].traces, 1);
+    assert_eq!(sessions.items[0].users, vec!["end-user".to_owned()]);
+    assert_eq!(sessions.items[0].last_end, Some(3_000_000));
+    assert_eq!(sessions.items[0].total_cost, 0.5);
     let report = store
         .latency_report("p", None, None)
         .await
@@ -466,4 +478,175 @@ pub async fn aggregates_with_reported_cost(store: &dyn AccountsStore) {
     assert_eq!(report.by_trace_name[0].key, "chat");
     assert_eq!(report.by_trace_name[0].p50, 2.0);
     assert_eq!(report.by_model[0].key, "m");
+}
+
+/// The ids of a page of totals, in order.
+fn ids(page: &crate::Page<GroupTotals>) -> Vec<&str> {
+    page.items.iter().map(|item| item.id.as_str()).collect()
+}
+
+pub async fn totals_of_users_and_sessions_are_searched_sorted_and_bounded(
+    store: &dyn AccountsStore,
+) {
+    let chat = |trace_id, user_id, session_id, start: Micros, end: Micros, usage, cost| Chat {
+        trace_id,
+        user_id,
+        session_id,
+        start,
+        end,
+        model: "m1",
+        usage,
+        total_cost: cost,
+    };
+    let small: &[(&str, i64)] = &[("input", 10), ("output", 5), ("total", 15)];
+    let chats = [
+        // Two generations in one trace: alice's count stays 2 traces.
+        chat("t1", "alice", "s1", 1_000_000, 2_000_000, small, Some(0.1)),
+        chat("t1", "alice", "s1", 1_000_000, 2_500_000, small, Some(0.1)),
+        chat("t2", "alice", "s2", 5_000_000, 6_000_000, small, Some(0.2)),
+        chat(
+            "t3",
+            "bob",
+            "s2",
+            3_000_000,
+            9_000_000,
+            &[("input", 60), ("output", 40), ("total", 100)],
+            Some(1.0),
+        ),
+        chat(
+            "t4",
+            "carol",
+            "s3",
+            10_000_000,
+            11_000_000,
+            &[("total", 1)],
+            None,
+        ),
+    ];
+    write_chats(store, "p1", &chats).await;
+    let users = |query: TotalsQuery| async move {
+        store
+            .group_totals("p1", Grouping::User, &query)
+            .await
+            .expect("users")
+    };
+    let sorted = |order_by, direction| TotalsQuery {
+        order_by,
+        direction,
+        ..TotalsQuery::default()
+    };
+
+    let page = users(TotalsQuery::default()).await;
+    assert_eq!(ids(&page), ["carol", "alice", "bob"], "last seen first");
+    assert_eq!(page.total_items, 3);
+    let alice = &page.items[1];
+    assert_eq!((alice.traces, alice.total_tokens), (2, 45));
+    assert_eq!((alice.input_tokens, alice.output_tokens), (30, 15));
+    assert!(
+        (alice.total_cost - 0.4).abs() < 1e-9,
+        "{}",
+        alice.total_cost
+    );
+    assert_eq!(
+        (alice.first_seen, alice.last_seen),
+        (Some(1_000_000), Some(5_000_000))
+    );
+    assert_eq!(alice.users, ["alice"]);
+
+    let page = users(sorted(TotalsColumn::Traces, Direction::Desc)).await;
+    assert_eq!(ids(&page), ["alice", "bob", "carol"], "ties by id");
+    let page = users(sorted(TotalsColumn::Tokens, Direction::Desc)).await;
+    assert_eq!(ids(&page), ["bob", "alice", "carol"]);
+    assert_eq!(
+        page.items[1].traces, 2,
+        "a trace counts once beside its observations"
+    );
+    let page = users(sorted(TotalsColumn::Cost, Direction::Asc)).await;
+    assert_eq!(ids(&page), ["carol", "alice", "bob"]);
+    let page = users(sorted(TotalsColumn::Id, Direction::Asc)).await;
+    assert_eq!(ids(&page), ["alice", "bob", "carol"]);
+
+    let search = |text: &str| TotalsQuery {
+        search: Some(text.to_owned()),
+        ..TotalsQuery::default()
+    };
+    assert_eq!(ids(&users(search("AL")).await), ["alice"], "ignoring case");
+    assert_eq!(users(search("%")).await.total_items, 0, "% is a character");
+
+    let bounded = |column, min: Option<f64>, max: Option<f64>| TotalsQuery {
+        bounds: vec![TotalsBound { column, min, max }],
+        ..TotalsQuery::default()
+    };
+    let page = users(bounded(TotalsColumn::Tokens, Some(2.0), None)).await;
+    assert_eq!((ids(&page), page.total_items), (vec!["alice", "bob"], 2));
+    let page = users(bounded(TotalsColumn::Cost, Some(0.3), Some(0.5))).await;
+    assert_eq!(ids(&page), ["alice"]);
+    let page = users(bounded(TotalsColumn::Traces, Some(2.0), None)).await;
+    assert_eq!((ids(&page), page.total_items), (vec!["alice"], 1));
+    let page = users(bounded(TotalsColumn::FirstSeen, None, Some(3_000_000.0))).await;
+    assert_eq!(ids(&page), ["alice", "bob"]);
+    let page = users(bounded(TotalsColumn::LastSeen, Some(5_000_000.0), None)).await;
+    assert_eq!(ids(&page), ["carol", "alice"]);
+
+    // One user's totals over a range: only the traces in it.
+    let page = users(TotalsQuery {
+        id: Some("alice".into()),
+        from_timestamp: Some(2_000_000),
+        ..TotalsQuery::default()
+    })
+    .await;
+    assert_eq!(ids(&page), ["alice"]);
+    assert_eq!((page.items[0].traces, page.items[0].total_tokens), (1, 15));
+    let page = users(TotalsQuery {
+        to_timestamp: Some(3_000_000),
+        ..TotalsQuery::default()
+    })
+    .await;
+    assert_eq!(ids(&page), ["alice"]);
+    assert_eq!(page.items[0].total_tokens, 30);
+
+    let page = users(TotalsQuery {
+        page: 2,
+        limit: 1,
+        ..TotalsQuery::default()
+    })
+    .await;
+    assert_eq!((ids(&page), page.total_items), (vec!["alice"], 3));
+
+    let sessions = |query: TotalsQuery| async move {
+        store
+            .group_totals("p1", Grouping::Session, &query)
+            .await
+            .expect("sessions")
+    };
+    let page = sessions(sorted(TotalsColumn::Id, Direction::Asc)).await;
+    assert_eq!(ids(&page), ["s1", "s2", "s3"]);
+    let s2 = &page.items[1];
+    assert_eq!((s2.traces, s2.total_tokens), (2, 115));
+    assert_eq!(s2.users, ["alice", "bob"]);
+    assert_eq!(
+        (s2.first_seen, s2.last_seen, s2.last_end),
+        (Some(3_000_000), Some(5_000_000), Some(9_000_000))
+    );
+    let page = sessions(TotalsQuery {
+        user_id: Some("alice".into()),
+        ..sorted(TotalsColumn::Cost, Direction::Desc)
+    })
+    .await;
+    assert_eq!(
+        ids(&page),
+        ["s2", "s1"],
+        "alice's sessions, with bob's trace in s2"
+    );
+    assert_eq!(page.items[0].traces, 2);
+    assert_eq!(ids(&sessions(search("S2")).await), ["s2"]);
+
+    assert_eq!(
+        store
+            .group_totals("p2", Grouping::Session, &TotalsQuery::default())
+            .await
+            .expect("other project")
+            .total_items,
+        0
+    );
 }

@@ -1,0 +1,118 @@
+//! The totals of a project's end users and sessions as the web UI lists them: the query
+//! (search, range, sort and bounds on the totals) and the row each group reads back as.
+//! The statements are in `people_sql.rs`, the methods on [`crate::accounts::Accounts`].
+
+use spindle_core::time::Micros;
+
+use crate::Direction;
+
+/// What a list of totals groups the project's traces by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// The traces' `userId`.
+    User,
+    /// The traces' `sessionId`.
+    Session,
+}
+
+/// A total a list is sorted by or bounded on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalsColumn {
+    /// The user or session id.
+    Id,
+    Traces,
+    Tokens,
+    Cost,
+    FirstSeen,
+    LastSeen,
+}
+
+impl TotalsColumn {
+    /// The column of its name in the UI API (`traces`, `totalCost`, …).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "id" | "userId" | "sessionId" => TotalsColumn::Id,
+            "traces" | "traceCount" => TotalsColumn::Traces,
+            "tokens" | "totalTokens" => TotalsColumn::Tokens,
+            "cost" | "totalCost" => TotalsColumn::Cost,
+            "firstSeen" => TotalsColumn::FirstSeen,
+            "lastSeen" => TotalsColumn::LastSeen,
+            _ => return None,
+        })
+    }
+
+    /// Whether the total is read from the observations (and so needs the join to sort on).
+    pub fn from_observations(self) -> bool {
+        matches!(self, TotalsColumn::Tokens | TotalsColumn::Cost)
+    }
+
+    /// Whether the total is a time (its bounds are microseconds).
+    pub fn is_time(self) -> bool {
+        matches!(self, TotalsColumn::FirstSeen | TotalsColumn::LastSeen)
+    }
+}
+
+/// Bounds on a total, both inclusive: `min <= total <= max`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TotalsBound {
+    pub column: TotalsColumn,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A page of users or sessions with their totals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotalsQuery {
+    pub page: u32,
+    pub limit: u32,
+    /// A part of the id, matched ignoring ASCII case.
+    pub search: Option<String>,
+    /// Only this id (a user page's totals).
+    pub id: Option<String>,
+    /// Sessions only: the sessions in which this user has a trace.
+    pub user_id: Option<String>,
+    /// Only traces from this time on (their timestamp, or their creation when they have none).
+    pub from_timestamp: Option<Micros>,
+    /// Only traces before this time.
+    pub to_timestamp: Option<Micros>,
+    pub order_by: TotalsColumn,
+    pub direction: Direction,
+    pub bounds: Vec<TotalsBound>,
+}
+
+impl Default for TotalsQuery {
+    fn default() -> Self {
+        TotalsQuery {
+            page: 1,
+            limit: 50,
+            search: None,
+            id: None,
+            user_id: None,
+            from_timestamp: None,
+            to_timestamp: None,
+            order_by: TotalsColumn::LastSeen,
+            direction: Direction::Desc,
+            bounds: Vec::new(),
+        }
+    }
+}
+
+/// One user or session, summed over its traces in the query's range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupTotals {
+    /// The user or session id.
+    pub id: String,
+    pub traces: u64,
+    /// The earliest trace's time.
+    pub first_seen: Option<Micros>,
+    /// The latest trace's time.
+    pub last_seen: Option<Micros>,
+    /// The latest end (or start) of an observation of these traces.
+    pub last_end: Option<Micros>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub total_tokens: i64,
+    pub total_cost: f64,
+    /// The distinct user ids of these traces, sorted.
+    pub users: Vec<String>,
+}

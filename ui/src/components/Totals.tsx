@@ -1,0 +1,223 @@
+// The users and sessions lists: groups of traces with their totals, searched, sorted and
+// bounded on the server (`/users`, `/sessions` of the UI API), every choice kept in the URL.
+
+import type { ComponentChildren } from "preact";
+import { api, projectPath, type Paged } from "../api";
+import { useLoad } from "../hooks";
+import { navigate, useLocation } from "../router";
+import { LoadingStatus, Pager } from "./Table";
+
+/** A user or session with the totals of its traces. */
+export interface TotalsRow {
+  id: string;
+  traceCount: number;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  durationSeconds: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  totalCost: number;
+  userIds: string[];
+}
+
+export interface TotalsColumn {
+  label: string;
+  /** The server's name of the total it sorts by. */
+  sort?: string;
+  numeric?: boolean;
+  cell: (row: TotalsRow) => ComponentChildren;
+}
+
+/** The bounds a list offers: URL and server parameter, label, input type. */
+const BOUNDS: [string, string, "number" | "date"][] = [
+  ["tracesMin", "Traces ≥", "number"],
+  ["tracesMax", "Traces ≤", "number"],
+  ["tokensMin", "Tokens ≥", "number"],
+  ["tokensMax", "Tokens ≤", "number"],
+  ["costMin", "Cost ≥ $", "number"],
+  ["costMax", "Cost ≤ $", "number"],
+  ["firstSeenMin", "First seen from", "date"],
+  ["lastSeenMin", "Last seen from", "date"],
+  ["lastSeenMax", "Last seen until", "date"],
+];
+
+/** The ranges of traces a list sums: URL value, label, length in hours. */
+export const RANGES: [string, string, number | null][] = [
+  ["", "all time", null],
+  ["24h", "last 24 hours", 24],
+  ["7d", "last 7 days", 24 * 7],
+  ["30d", "last 30 days", 24 * 30],
+  ["90d", "last 90 days", 24 * 90],
+];
+
+/** The `fromTimestamp` of a range, or null for all time: to the minute, so renders within
+ * a minute ask the same query. */
+export function rangeStart(range: string, now = Date.now()): string | null {
+  const hours = RANGES.find(([value]) => value === range)?.[2];
+  if (!hours) return null;
+  const minute = Math.floor(now / 60_000) * 60_000;
+  return new Date(minute - hours * 3_600_000).toISOString();
+}
+
+/** A date input's day as the start of that day (UTC), or the start of the next day for an
+ * upper bound, as an ISO timestamp. */
+function dayBound(day: string, upper: boolean): string | null {
+  const at = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(at)) return null;
+  return new Date(at + (upper ? 86_400_000 - 1 : 0)).toISOString();
+}
+
+/** The server query of a list's URL. */
+export function totalsQuery(search: URLSearchParams, extra: Record<string, string> = {}): URLSearchParams {
+  const query = new URLSearchParams({ page: search.get("page") ?? "1", limit: "50", ...extra });
+  const text = search.get("search");
+  if (text) query.set("search", text);
+  const order = search.get("orderBy");
+  if (order) query.set("orderBy", order);
+  const from = rangeStart(search.get("range") ?? "");
+  if (from) query.set("fromTimestamp", from);
+  for (const [key, , type] of BOUNDS) {
+    const value = search.get(key);
+    if (!value) continue;
+    const bound = type === "date" ? dayBound(value, key.endsWith("Max")) : value;
+    if (bound) query.set(key, bound);
+  }
+  return query;
+}
+
+export function TotalsList(props: {
+  projectId: string;
+  path: "/users" | "/sessions";
+  title: string;
+  empty: string;
+  columns: TotalsColumn[];
+  searchLabel: string;
+}) {
+  const location = useLocation();
+  const search = location.search;
+  // Loaded again when the URL changes (a range's start is taken at that moment).
+  const loaded = useLoad(
+    (signal) => api.get<Paged<TotalsRow>>(`${projectPath(props.projectId, props.path)}?${totalsQuery(search)}`, signal),
+    [props.projectId, props.path, search.toString()],
+  );
+  const set = (change: Record<string, string | null>, keepPage = false) => {
+    const next = new URLSearchParams(search);
+    for (const [key, value] of Object.entries(change)) {
+      if (value === null || value === "") next.delete(key);
+      else next.set(key, value);
+    }
+    if (!keepPage) next.delete("page");
+    const text = next.toString();
+    navigate(`${location.path}${text ? `?${text}` : ""}`, true);
+  };
+  const [orderColumn, orderDirection] = (search.get("orderBy") ?? "lastSeen.desc").split(".");
+  const sortBy = (column: string) => {
+    const direction = column === orderColumn && orderDirection === "desc" ? "asc" : "desc";
+    set({ orderBy: `${column}.${direction}` });
+  };
+  const meta = loaded.data?.meta;
+  const rows = loaded.data?.data ?? [];
+  const filtered = BOUNDS.some(([key]) => search.get(key)) || !!search.get("search") || !!search.get("range");
+  return (
+    <div class="page">
+      <div class="toolbar">
+        <h1>{props.title}</h1>
+      </div>
+      <form
+        class="totals-filters"
+        role="search"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const form = new FormData(event.currentTarget);
+          const change: Record<string, string | null> = { search: String(form.get("search") ?? "").trim() };
+          for (const [key] of BOUNDS) change[key] = String(form.get(key) ?? "").trim();
+          set(change);
+        }}
+      >
+        <label>
+          {props.searchLabel}
+          <input type="search" name="search" defaultValue={search.get("search") ?? ""} key={search.get("search") ?? ""} placeholder="part of the id" />
+        </label>
+        <label>
+          Traces from
+          <select name="range" value={search.get("range") ?? ""} onChange={(event) => set({ range: event.currentTarget.value })}>
+            {RANGES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {BOUNDS.map(([key, label, type]) => (
+          <label key={key}>
+            {label}
+            <input
+              type={type}
+              name={key}
+              min={type === "number" ? 0 : undefined}
+              step={type === "number" ? "any" : undefined}
+              defaultValue={search.get(key) ?? ""}
+              key={`${key}=${search.get(key) ?? ""}`}
+            />
+          </label>
+        ))}
+        <button type="submit" class="primary">
+          Apply
+        </button>
+        {filtered ? (
+          <button type="button" class="ghost" onClick={() => navigate(location.path, true)}>
+            Clear
+          </button>
+        ) : null}
+      </form>
+      {loaded.error ? <p class="error-box" role="alert">{loaded.error}</p> : null}
+      <LoadingStatus loading={loaded.loading} hasRows={rows.length > 0} />
+      <table class={`data${loaded.loading ? " stale" : ""}`} aria-busy={loaded.loading}>
+        <thead>
+          <tr>
+            {props.columns.map((column) => {
+              const active = column.sort === orderColumn;
+              return (
+                <th
+                  key={column.label}
+                  class={column.numeric ? "num" : undefined}
+                  aria-sort={active ? (orderDirection === "asc" ? "ascending" : "descending") : undefined}
+                >
+                  {column.sort ? (
+                    <button type="button" class="sort" onClick={() => sortBy(column.sort!)} title={`Sort by ${column.label.toLowerCase()}`}>
+                      {column.label}
+                      {active ? (orderDirection === "asc" ? " ▲" : " ▼") : ""}
+                    </button>
+                  ) : (
+                    column.label
+                  )}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.id}>
+              {props.columns.map((column) => (
+                <td key={column.label} class={column.numeric ? "num" : undefined}>
+                  {column.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {!loaded.loading && meta && meta.totalItems === 0 ? <p class="muted pad">{filtered ? "Nothing matches these filters." : props.empty}</p> : null}
+      {meta && meta.totalPages > 1 ? (
+        <Pager
+          page={meta.page}
+          pages={meta.totalPages}
+          total={`${meta.totalItems.toLocaleString("en-US")} in all`}
+          onPage={(page) => set({ page: String(page) }, true)}
+        />
+      ) : null}
+    </div>
+  );
+}
