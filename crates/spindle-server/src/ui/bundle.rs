@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CzuHxhE2.css",
+        "assets/index-B7i9jtSU.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CzuHxhE2.css"),
+        include_bytes!("../../../../ui/dist/assets/index-B7i9jtSU.css"),
     ),
     (
-        "assets/index-D8ivBWl2.js",
+        "assets/index-jwvVjoF-.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D8ivBWl2.js"),
+        include_bytes!("../../../../ui/dist/assets/index-jwvVjoF-.js"),
     ),
     (
         "favicon.svg",

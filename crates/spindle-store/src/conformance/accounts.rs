@@ -472,7 +472,7 @@ pub async fn aggregates_with_reported_cost(store: &dyn AccountsStore) {
 
 /// The filter builder's suggestions: distinct non-empty values of each column, in order,
 /// starting with a prefix (ASCII case ignored, `%` and `_` literal), within the project and
-/// the limit; a tag no trace carries any more is not suggested.
+/// the limit; a tag whose traces are all deleted is not suggested.
 pub async fn distinct_values_suggest_what_the_project_holds(store: &dyn AccountsStore) {
     let stamp = Stamp::explicit(1, Stamp::RANK_CREATE, 0);
     let mut batch = WriteBatch::default();
@@ -480,7 +480,7 @@ pub async fn distinct_values_suggest_what_the_project_holds(store: &dyn Accounts
         ("t1", "chat", "alice", "prod", &["beta", "Blue"][..], "v1"),
         ("t2", "chat", "bob", "prod", &["beta"][..], "v2"),
         ("t3", "Chart_50%", "amy", "dev", &[][..], ""),
-        ("t4", "search", "", "staging", &["gone"][..], "v1"),
+        ("t4", "search", "", "staging", &["kept"][..], "v1"),
     ];
     for (index, (id, name, user, environment, tags, version)) in traces.into_iter().enumerate() {
         batch.traces.push(trace(id, stamp, |record| {
@@ -520,18 +520,19 @@ pub async fn distinct_values_suggest_what_the_project_holds(store: &dyn Accounts
         ..WriteBatch::default()
     };
     store.write("p2", other).await.expect("write p2");
-    // t4 loses its tag: the tag's count drops to zero.
-    let retag = WriteBatch {
-        traces: vec![trace(
-            "t4",
-            Stamp::explicit(2, Stamp::RANK_CREATE, 0),
-            |record| {
-                record.tags = ["kept".to_owned()].into_iter().collect();
-            },
-        )],
+    // A tag whose only trace is deleted is suggested no more.
+    let doomed = WriteBatch {
+        traces: vec![trace("t5", stamp, |record| {
+            record.name = Some("search".into());
+            record.tags = ["gone".to_owned()].into_iter().collect();
+        })],
         ..WriteBatch::default()
     };
-    store.write("p1", retag).await.expect("retag");
+    store.write("p1", doomed).await.expect("write t5");
+    store
+        .delete_traces("p1", &["t5".to_owned()])
+        .await
+        .expect("delete t5");
     let values = |column: ValueColumn, prefix: &'static str, limit: u32| async move {
         store
             .distinct_values("p1", column, prefix, limit)
