@@ -9,7 +9,6 @@ import { TRACE_COLUMNS } from "../conditions";
 import { cost, count, latency, time } from "../format";
 import {
   activeFilterCount,
-  DEFAULT_TRACE_COLUMNS,
   emptyView,
   RANGES,
   tableColumns,
@@ -58,6 +57,9 @@ export function rangeOf(ids: string[], from: number, to: number): string[] {
 
 export function Traces(props: { projectId: string; search: URLSearchParams; role: string }) {
   const view = viewFromUrl(props.search);
+  // A URL without columns shows the columns this browser last chose; the next change of the
+  // view, and a saved view, writes them into the URL.
+  if (!props.search.has("cols")) view.columns = rememberedColumns() ?? view.columns;
   const key = props.search.toString();
   const [live, setLive] = useState(true);
   const [cursor, setCursor] = useState(0);
@@ -79,12 +81,6 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
     const query = viewToUrl(next).toString();
     navigate(`${base}/traces${query ? `?${query}` : ""}`, true);
   };
-  // A URL without columns shows the columns this browser last chose.
-  useEffect(() => {
-    if (props.search.has("cols")) return;
-    const remembered = rememberedColumns();
-    if (remembered && remembered.join(",") !== DEFAULT_TRACE_COLUMNS.join(",")) update({ columns: remembered }, true);
-  }, [key]);
   // Another view is another selection.
   useEffect(() => {
     setSelected([]);
@@ -221,7 +217,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
             update({ columns: shown }, true);
           }}
         />
-        <SavedViews projectId={props.projectId} query={key} onOpen={(query) => navigate(`${base}/traces${query ? `?${query}` : ""}`)} />
+        <SavedViews projectId={props.projectId} query={viewToUrl(view).toString()} onOpen={(query) => navigate(`${base}/traces${query ? `?${query}` : ""}`)} />
         {!noFilters ? (
           <button type="button" class="ghost" onClick={() => update({ ...emptyView(), columns: view.columns, limit: view.limit })}>
             Reset

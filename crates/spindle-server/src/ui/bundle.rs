@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-B7i9jtSU.css"),
     ),
     (
-        "assets/index-jwvVjoF-.js",
+        "assets/index-CC7idCar.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-jwvVjoF-.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CC7idCar.js"),
     ),
     (
         "favicon.svg",
