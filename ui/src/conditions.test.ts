@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  changedSearch,
   conditionFromParam,
   conditionsFromUrl,
   conditionsToUrl,
@@ -116,5 +117,14 @@ describe("filter builder server conditions", () => {
       { type: "stringOptions", column: "level", operator: "any of", value: ["ERROR"] },
       { type: "string", column: "name", operator: "contains", value: "chat" },
     ]);
+  });
+});
+
+describe("changed page URLs", () => {
+  it("sets and removes parameters, replaces the conditions and goes back to the first page", () => {
+    const search = new URLSearchParams("name=a&page=3&f=name%3B%3D%3Bx&limit=100");
+    expect(changedSearch(search, { name: "" })).toBe("f=name%3B%3D%3Bx&limit=100");
+    expect(changedSearch(search, { page: "4" })).toBe("name=a&page=4&f=name%3B%3D%3Bx&limit=100");
+    expect(changedSearch(search, {}, [{ column: "tags", operator: "any of", values: ["t"] }])).toBe("name=a&limit=100&f=tags%3Bany+of%3Bt");
   });
 });

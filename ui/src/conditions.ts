@@ -215,3 +215,20 @@ export function pageSizeFromUrl(params: URLSearchParams): number {
   const limit = Number(params.get("limit"));
   return PAGE_SIZES.includes(limit) ? limit : DEFAULT_PAGE_SIZE;
 }
+
+/** A page URL's query after `change` (an empty value removes its parameter) and, when given,
+ * the builder's `conditions` in place of its `f` parameters; back to the first page unless
+ * `change` names one. */
+export function changedSearch(search: URLSearchParams, change: Record<string, string>, conditions?: BuilderCondition[]): string {
+  const next = new URLSearchParams(search);
+  for (const [name, value] of Object.entries(change)) {
+    if (value === "") next.delete(name);
+    else next.set(name, value);
+  }
+  if (conditions) {
+    next.delete("f");
+    conditionsToUrl(next, conditions);
+  }
+  if (!("page" in change)) next.delete("page");
+  return next.toString();
+}

@@ -7,7 +7,7 @@ import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { TypeBadge } from "../components/Tree";
 import { RANGES } from "../filters";
-import { conditionsFromUrl, conditionToParam, OBSERVATION_COLUMNS, pageSizeFromUrl, toServerConditions, type BuilderCondition, type ServerCondition } from "../conditions";
+import { conditionsFromUrl, changedSearch, OBSERVATION_COLUMNS, pageSizeFromUrl, toServerConditions, type BuilderCondition, type ServerCondition } from "../conditions";
 import { FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, Pager, projectBase, TableHead } from "../components/Table";
 
@@ -66,17 +66,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
     [props.projectId, key],
   );
   const update = (change: Record<string, string>, conditions?: BuilderCondition[]) => {
-    const next = new URLSearchParams(props.search);
-    for (const [name, value] of Object.entries(change)) {
-      if (value === "") next.delete(name);
-      else next.set(name, value);
-    }
-    if (conditions) {
-      next.delete("f");
-      for (const condition of conditions) next.append("f", conditionToParam(condition));
-    }
-    if (!("page" in change)) next.delete("page");
-    const text = next.toString();
+    const text = changedSearch(props.search, change, conditions);
     navigate(`${base}/observations${text ? `?${text}` : ""}`, true);
   };
   const models = useSuggestions(props.projectId, "model", "");

@@ -1,7 +1,7 @@
 // The scores table: name, the filter builder's conditions, page and page size kept in the URL.
 
 import { api, projectPath, type Paged, type Score } from "../api";
-import { conditionsFromUrl, conditionToParam, pageSizeFromUrl, SCORE_COLUMNS, toServerConditions, type BuilderCondition } from "../conditions";
+import { conditionsFromUrl, changedSearch, pageSizeFromUrl, SCORE_COLUMNS, toServerConditions, type BuilderCondition } from "../conditions";
 import { scoreValue, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
@@ -25,17 +25,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams }) {
   const key = props.search.toString();
   const scores = useLoad((signal) => api.get<Paged<Score>>(`${projectPath(props.projectId, "/scores")}?${scoreQuery(props.search)}`, signal), [props.projectId, key]);
   const update = (change: Record<string, string>, conditions?: BuilderCondition[]) => {
-    const next = new URLSearchParams(props.search);
-    for (const [name, value] of Object.entries(change)) {
-      if (value === "") next.delete(name);
-      else next.set(name, value);
-    }
-    if (conditions) {
-      next.delete("f");
-      for (const condition of conditions) next.append("f", conditionToParam(condition));
-    }
-    if (!("page" in change)) next.delete("page");
-    const text = next.toString();
+    const text = changedSearch(props.search, change, conditions);
     navigate(`${base}/scores${text ? `?${text}` : ""}`, true);
   };
   const rows = scores.data?.data ?? [];

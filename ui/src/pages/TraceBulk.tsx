@@ -7,6 +7,7 @@ import { api, projectPath, type Paged, type TraceDetail, type TraceRow } from ".
 import type { DatasetRow } from "../datasets";
 import { download, toCsv } from "../exports";
 import { useLoad } from "../hooks";
+import { ChooseAndAct } from "../components/ChooseAndAct";
 import type { QueueRow } from "./Queues";
 
 /** The roles that may delete traces (the server checks too). */
@@ -31,8 +32,6 @@ export function BulkActions(props: { projectId: string; role: string; rows: Trac
   const { projectId, rows } = props;
   const queues = useLoad((signal) => api.get<{ data: QueueRow[] }>(projectPath(projectId, "/queues?limit=100"), signal), [projectId]);
   const datasets = useLoad((signal) => api.get<Paged<DatasetRow>>(projectPath(projectId, "/datasets?limit=100"), signal), [projectId]);
-  const [queueId, setQueueId] = useState("");
-  const [datasetName, setDatasetName] = useState("");
   const [message, setMessage] = useState("");
   const [busy, setBusy] = useState(false);
   const count = rows.length;
@@ -51,63 +50,41 @@ export function BulkActions(props: { projectId: string; role: string; rows: Trac
       },
     );
   };
-  const queueRows = queues.data?.data ?? [];
-  const chosenQueue = queueRows.find((queue) => queue.id === queueId) ?? queueRows[0];
-  const datasetRows = datasets.data?.data ?? [];
-  const chosenDataset = datasetRows.find((dataset) => dataset.name === datasetName) ?? datasetRows[0];
   return (
     <div class="bulk card" role="region" aria-label="Selected traces">
       <strong>{what} selected</strong>
-      {chosenQueue ? (
-        <span class="add-to-queue">
-          <select aria-label="Queue for the selected traces" value={chosenQueue.id} onChange={(event) => setQueueId(event.currentTarget.value)}>
-            {queueRows.map((queue) => (
-              <option key={queue.id} value={queue.id}>
-                {queue.name}
-              </option>
-            ))}
-          </select>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() =>
-              run(async () => {
-                const path = projectPath(projectId, `/queues/${encodeURIComponent(chosenQueue.id)}/items`);
-                await Promise.all(rows.map((row) => api.post(path, { objectType: "TRACE", objectId: row.id })));
-                return `Added ${what} to the queue ${chosenQueue.name}.`;
-              })
+      <ChooseAndAct
+        choices={queues.data?.data ?? []}
+        keyOf={(queue) => queue.id}
+        nameOf={(queue) => queue.name}
+        label="Queue for the selected traces"
+        button="Add to queue"
+        disabled={busy}
+        onAct={(queue) =>
+          run(async () => {
+            const path = projectPath(projectId, `/queues/${encodeURIComponent(queue.id)}/items`);
+            await Promise.all(rows.map((row) => api.post(path, { objectType: "TRACE", objectId: row.id })));
+            return `Added ${what} to the queue ${queue.name}.`;
+          })
+        }
+      />
+      <ChooseAndAct
+        choices={datasets.data?.data ?? []}
+        keyOf={(dataset) => dataset.name}
+        nameOf={(dataset) => dataset.name}
+        label="Dataset for the selected traces"
+        button="Add to dataset"
+        disabled={busy}
+        onAct={(dataset) =>
+          run(async () => {
+            const path = projectPath(projectId, `/datasets/${encodeURIComponent(dataset.name)}/items`);
+            for (const trace of await details(projectId, rows)) {
+              await api.post(path, { input: trace.input ?? null, expectedOutput: trace.output ?? null, sourceTraceId: trace.id });
             }
-          >
-            Add to queue
-          </button>
-        </span>
-      ) : null}
-      {chosenDataset ? (
-        <span class="add-to-queue">
-          <select aria-label="Dataset for the selected traces" value={chosenDataset.name} onChange={(event) => setDatasetName(event.currentTarget.value)}>
-            {datasetRows.map((dataset) => (
-              <option key={dataset.id} value={dataset.name}>
-                {dataset.name}
-              </option>
-            ))}
-          </select>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() =>
-              run(async () => {
-                const path = projectPath(projectId, `/datasets/${encodeURIComponent(chosenDataset.name)}/items`);
-                for (const trace of await details(projectId, rows)) {
-                  await api.post(path, { input: trace.input ?? null, expectedOutput: trace.output ?? null, sourceTraceId: trace.id });
-                }
-                return `Added ${what} to the dataset ${chosenDataset.name}.`;
-              })
-            }
-          >
-            Add to dataset
-          </button>
-        </span>
-      ) : null}
+            return `Added ${what} to the dataset ${dataset.name}.`;
+          })
+        }
+      />
       <button
         type="button"
         disabled={busy}

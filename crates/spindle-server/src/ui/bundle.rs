@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-B7i9jtSU.css"),
     ),
     (
-        "assets/index-CC7idCar.js",
+        "assets/index-CO-yBNLl.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CC7idCar.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CO-yBNLl.js"),
     ),
     (
         "favicon.svg",
