@@ -4,7 +4,7 @@
 // traces with the official Python SDK, then signs in and walks the pages.
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { here, openBrowser, repo, startServer, waitFor } from "./harness.mjs";
@@ -114,7 +114,7 @@ try {
     await page.press('input[name="User"]', "Tab");
     await expectRows(2, "alice's traces");
     assert(new URL(page.url()).searchParams.get("userId") === "alice", "the filter is in the URL");
-    const users = await page.locator("table.data tbody tr td:nth-child(3)").allTextContents();
+    const users = await page.locator("table.data tbody tr td[data-col='user']").allTextContents();
     assert(users.every((user) => user === "alice"), `only alice: ${users}`);
   });
 
@@ -149,7 +149,7 @@ try {
   });
 
   await step("open a trace and read an input", async () => {
-    await rows.first().locator("td:nth-child(2) a").click();
+    await rows.first().locator("td[data-col='name'] a").click();
     await page.locator(".tree-row", { hasText: "answer-llm" }).first().waitFor();
     const traceInput = await page.locator(".detail").textContent();
     assert(traceInput.includes("How do I reset my password?"), "trace input shown");
@@ -244,9 +244,9 @@ try {
   await step("XSS payloads render as text and no script runs", async () => {
     await page.goto(`${base}/project/e2e/traces?userId=mallory`);
     await expectRows(1, "mallory's trace");
-    const name = await rows.first().locator("td:nth-child(2)").textContent();
+    const name = await rows.first().locator("td[data-col='name']").textContent();
     assert(name.includes("<img src=x"), `the name is shown as text: ${name}`);
-    await rows.first().locator("td:nth-child(2) a").click();
+    await rows.first().locator("td[data-col='name'] a").click();
     await page.locator(".detail h2", { hasText: "Trace" }).waitFor();
     await page.locator(".tree-row", { hasText: "chat-" }).first().click();
     await page.locator(".detail .message[data-role='user']").waitFor();
@@ -915,6 +915,122 @@ try {
     await page.screenshot({ path: join(SHOTS, "queue-reviewers.png"), fullPage: false });
   });
 
+  await step("traces: the column picker and a three-condition filter survive a reload", async () => {
+    await page.evaluate(() => localStorage.removeItem("spindle.traces.columns"));
+    await page.goto(`${base}/project/e2e/traces`);
+    await rows.first().waitFor();
+    await page.locator(".column-picker summary").click();
+    await page.getByRole("checkbox", { name: "Trace id" }).check();
+    await page.getByRole("checkbox", { name: "Input" }).check();
+    await page.getByRole("checkbox", { name: "Comments" }).uncheck();
+    await page.locator("th[data-col='id']").waitFor();
+    await page.locator(".column-picker summary").click();
+    assert(new URL(page.url()).searchParams.get("cols").includes("id"), `the columns are in the URL: ${page.url()}`);
+    await page.getByRole("button", { name: /^Filters/ }).click();
+    const addCondition = page.getByRole("button", { name: "+ Add condition" });
+    const fill = async (index, column, operator, value) => {
+      await addCondition.click();
+      const condition = page.locator(`.condition[data-condition='${index}']`);
+      await condition.getByLabel(`Condition ${index + 1} column`).selectOption(column);
+      await condition.getByLabel(`Condition ${index + 1} operator`).selectOption(operator);
+      await condition.getByLabel(`Condition ${index + 1} value`).fill(value);
+      await condition.getByLabel(`Condition ${index + 1} value`).press("Tab");
+    };
+    await fill(0, "name", "starts with", "support");
+    await fill(1, "userId", "=", "alice");
+    // The builder suggests the project's tags as they are typed.
+    await addCondition.click();
+    const third = page.locator(".condition[data-condition='2']");
+    await third.getByLabel("Condition 3 column").selectOption("tags");
+    await third.getByLabel("Condition 3 value").fill("sup");
+    await waitFor("a tag suggestion", async () => (await third.locator("datalist option").count()) > 0, 100, 100);
+    assert((await third.locator("datalist option").first().getAttribute("value")) === "support", "the tag is suggested");
+    await third.getByLabel("Condition 3 value").fill("support");
+    await third.getByLabel("Condition 3 value").press("Tab");
+    await third.locator(".chip", { hasText: "support" }).waitFor();
+    await expectRows(2, "alice's support chats");
+    const filters = new URL(page.url()).searchParams.getAll("f");
+    assert(filters.length === 3 && filters[2] === "tags;any of;support", `the conditions are in the URL: ${filters}`);
+    await page.reload();
+    await expectRows(2, "alice's support chats after a reload");
+    assert((await page.locator(".condition").count()) === 3, "the three conditions are shown again");
+    assert((await page.getByLabel("Condition 2 value").inputValue()) === "alice", "with their values");
+    assert((await page.locator("th[data-col='id']").count()) === 1 && (await page.locator("th[data-col='comments']").count()) === 0, "the chosen columns");
+    const input = await rows.first().locator("td[data-col='input']").textContent();
+    assert(input.includes("question"), `the input preview: ${input}`);
+    // Another visit without columns in its URL shows the columns this browser chose last.
+    await page.goto(`${base}/project/e2e/traces`);
+    await page.locator("th[data-col='id']").waitFor();
+    await page.screenshot({ path: join(SHOTS, "traces-builder.png"), fullPage: false });
+  });
+
+  await step("traces: page size", async () => {
+    const start = Date.now() - 3_600_000;
+    const batch = Array.from({ length: 30 }, (_, index) => ({
+      id: `paged-event-${index}`,
+      type: "trace-create",
+      timestamp: new Date(start + index * 1000).toISOString(),
+      body: { id: `paged-${index}`, name: `paged-${String(index).padStart(2, "0")}`, timestamp: new Date(start + index * 1000).toISOString() },
+    }));
+    const sent = await fetch(`${base}/api/public/ingestion`, {
+      method: "POST",
+      headers: { authorization: publicAuth, "content-type": "application/json" },
+      body: JSON.stringify({ batch }),
+    });
+    assert(sent.ok, `ingestion answered ${sent.status}`);
+    await page.goto(`${base}/project/e2e/traces?f=${encodeURIComponent("name;starts with;paged-")}`);
+    await expectRows(30, "30 traces fit a page of 50");
+    await page.getByLabel("Rows per page").selectOption("25");
+    await expectRows(25, "a page of 25");
+    assert(new URL(page.url()).searchParams.get("limit") === "25", "the page size is in the URL");
+    assert((await page.locator(".pager").textContent()).includes("Page 1 of 2 · 30 traces"), await page.locator(".pager").textContent());
+    await page.getByRole("button", { name: "Next →" }).click();
+    await expectRows(5, "the second page of 25");
+    await page.reload();
+    await expectRows(5, "the second page after a reload");
+  });
+
+  await step("traces: two selected traces are added to a queue in one action, then exported", async () => {
+    const configs = await (await fetch(`${base}/api/public/score-configs`, { headers: { authorization: publicAuth } })).json();
+    const created = await fetch(`${base}/api/public/annotation-queues`, {
+      method: "POST",
+      headers: { authorization: publicAuth, "content-type": "application/json" },
+      body: JSON.stringify({ name: "e2e-bulk", scoreConfigIds: [configs.data[0].id] }),
+    });
+    assert(created.ok, `queue: ${created.status} ${await created.clone().text()}`);
+    const queue = await created.json();
+    await page.goto(`${base}/project/e2e/traces?userId=alice`);
+    await expectRows(2, "alice's traces");
+    await rows.nth(0).locator("td.select input").click();
+    await rows.nth(1).locator("td.select input").click({ modifiers: ["Shift"] });
+    const bulk = page.getByRole("region", { name: "Selected traces" });
+    await bulk.getByText("2 traces selected").waitFor();
+    await bulk.getByLabel("Queue for the selected traces").selectOption({ label: "e2e-bulk" });
+    await bulk.getByRole("button", { name: "Add to queue" }).click();
+    await bulk.getByRole("status").getByText("Added 2 traces to the queue e2e-bulk.").waitFor();
+    const items = await (await fetch(`${base}/api/public/annotation-queues/${queue.id}/items`, { headers: { authorization: publicAuth } })).json();
+    const queued = items.data.map((item) => item.objectId).sort();
+    assert(JSON.stringify(queued) === JSON.stringify([ids.turn0, ids.turn1].sort()), `the queued traces: ${queued}`);
+    const [download] = await Promise.all([page.waitForEvent("download"), bulk.getByRole("button", { name: "Export CSV" }).click()]);
+    const path = join(dataDir, "traces.csv");
+    await download.saveAs(path);
+    const csv = readFileSync(path, "utf8");
+    assert(csv.startsWith("id,timestamp,name,") && csv.includes(ids.turn0) && csv.includes("purple lighthouse"), `the CSV: ${csv.slice(0, 300)}`);
+  });
+
+  await step("traces: an admin deletes selected traces after a confirmation", async () => {
+    await page.goto(`${base}/project/e2e/traces?f=${encodeURIComponent("name;starts with;paged-")}&limit=25`);
+    await expectRows(25, "a page of 25");
+    await page.getByLabel("Select all traces on this page").check();
+    const bulk = page.getByRole("region", { name: "Selected traces" });
+    await bulk.getByText("25 traces selected").waitFor();
+    acceptDialogs = true;
+    await bulk.getByRole("button", { name: "Delete" }).click();
+    await expectRows(5, "the five traces left");
+    acceptDialogs = false;
+    assert(dialogs.some((message) => message.startsWith("Delete 25 traces")), `the confirmation: ${dialogs}`);
+  });
+
   await step("settings: changing the password needs the current one", async () => {
     await page.goto(`${base}/project/e2e/settings`);
     await page.getByRole("heading", { name: "Your password" }).waitFor();
@@ -942,7 +1058,7 @@ try {
     await viewer.goto(link);
     await viewer.goto(`${base}/project/e2e/traces`);
     await viewer.locator("table.data tbody tr").first().waitFor();
-    await viewer.locator("table.data tbody tr").first().locator("td:nth-child(2) a").click();
+    await viewer.locator("table.data tbody tr").first().locator("td[data-col='name'] a").click();
     await viewer.locator(".tree-row").first().waitFor();
     assert((await viewer.locator(".detail").textContent()).length > 0, "the viewer reads the trace");
     assert((await viewer.locator(".add-score").count()) === 0, "no add-score form for a viewer");

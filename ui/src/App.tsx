@@ -157,7 +157,7 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   params = match("/project/:project/:section", path);
   switch (params?.section) {
     case "traces":
-      return <Traces projectId={projectId} search={props.search} />;
+      return <Traces projectId={projectId} search={props.search} role={props.role} />;
     case "observations":
       return <Observations projectId={projectId} search={props.search} />;
     case "sessions":
@@ -165,7 +165,7 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
     case "users":
       return <Users projectId={projectId} />;
     case "scores":
-      return <Scores projectId={projectId} />;
+      return <Scores projectId={projectId} search={props.search} />;
     case "prompts":
       return <Prompts projectId={projectId} search={props.search} />;
     case "datasets":

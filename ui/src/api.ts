@@ -93,10 +93,15 @@ export interface TraceRow {
   sessionId: string | null;
   tags: string[];
   environment: string;
+  release: string | null;
+  version: string | null;
   level: string;
   latency: number;
   totalCost: number;
   tokens: { input: number; output: number; total: number };
+  /** The first characters of the input and output, `…` when cut. */
+  inputPreview: string | null;
+  outputPreview: string | null;
   scores: ScoreBrief[];
   /** How many comments the trace has. */
   comments: number;

@@ -41,6 +41,13 @@ describe("filter URL encoding", () => {
       promptVersion: "3",
       sort: "latency.asc",
       page: 3,
+      limit: 100,
+      conditions: [
+        { column: "name", operator: "contains", values: ["a;b%c"] },
+        { column: "tags", operator: "any of", values: ["x", "y z"] },
+        { column: "metadata", operator: "=", key: "re.gion", values: ["eu"] },
+      ],
+      columns: ["time", "name", "id", "input"],
     });
     const url = viewToUrl(full).toString();
     expect(viewFromUrl(new URLSearchParams(url))).toEqual(full);
@@ -57,7 +64,7 @@ describe("filter URL encoding", () => {
 
 describe("server query", () => {
   it("maps simple fields to the public parameter names", () => {
-    const query = viewToQuery(view({ userId: "alice", name: "chat", search: "moon", page: 2 }), NOW, 25);
+    const query = viewToQuery(view({ userId: "alice", name: "chat", search: "moon", page: 2, limit: 25 }), NOW);
     expect(query.get("userId")).toBe("alice");
     expect(query.get("name")).toBe("chat");
     expect(query.get("search")).toBe("moon");

@@ -1,6 +1,17 @@
 // The traces view as plain data, and its two encodings: the page URL (shareable, short) and
 // the query of the server's trace list (public API parameter names plus `filter` JSON).
 
+import {
+  conditionsFromUrl,
+  conditionsToUrl,
+  DEFAULT_PAGE_SIZE,
+  pageSizeFromUrl,
+  toServerConditions,
+  TRACE_COLUMNS,
+  type BuilderCondition,
+  type ServerCondition,
+} from "./conditions";
+
 export type TagsMode = "all" | "any";
 
 export interface TraceView {
@@ -32,6 +43,41 @@ export interface TraceView {
   promptVersion: string;
   sort: string;
   page: number;
+  /** Rows per page, one of `PAGE_SIZES`. */
+  limit: number;
+  /** The filter builder's conditions, all of which must hold. */
+  conditions: BuilderCondition[];
+  /** The table's shown columns (ids of `TRACE_TABLE_COLUMNS`), in the table's order. */
+  columns: string[];
+}
+
+/** The traces table's columns: id, label, shown by default, and the server's sort column. */
+export const TRACE_TABLE_COLUMNS: { id: string; label: string; shown: boolean; sort?: string }[] = [
+  { id: "time", label: "Time", shown: true, sort: "timestamp" },
+  { id: "name", label: "Name", shown: true, sort: "name" },
+  { id: "id", label: "Trace id", shown: false, sort: "id" },
+  { id: "user", label: "User", shown: true, sort: "userId" },
+  { id: "session", label: "Session", shown: true, sort: "sessionId" },
+  { id: "tags", label: "Tags", shown: true },
+  { id: "environment", label: "Environment", shown: false, sort: "environment" },
+  { id: "release", label: "Release", shown: false, sort: "release" },
+  { id: "version", label: "Version", shown: false, sort: "version" },
+  { id: "level", label: "Level", shown: true },
+  { id: "input", label: "Input", shown: false },
+  { id: "output", label: "Output", shown: false },
+  { id: "latency", label: "Latency", shown: true, sort: "latency" },
+  { id: "tokens", label: "Tokens in / out", shown: true },
+  { id: "cost", label: "Cost", shown: true, sort: "totalCost" },
+  { id: "scores", label: "Scores", shown: true },
+  { id: "comments", label: "Comments", shown: true },
+];
+
+export const DEFAULT_TRACE_COLUMNS = TRACE_TABLE_COLUMNS.filter((column) => column.shown).map((column) => column.id);
+
+/** The known column ids of a list, in the table's order; the defaults when none is known. */
+export function tableColumns(ids: string[]): string[] {
+  const known = TRACE_TABLE_COLUMNS.map((column) => column.id).filter((id) => ids.includes(id));
+  return known.length > 0 ? known : [...DEFAULT_TRACE_COLUMNS];
 }
 
 export const DEFAULT_SORT = "timestamp.desc";
@@ -73,6 +119,9 @@ export function emptyView(): TraceView {
     promptVersion: "",
     sort: DEFAULT_SORT,
     page: 1,
+    limit: DEFAULT_PAGE_SIZE,
+    conditions: [],
+    columns: [...DEFAULT_TRACE_COLUMNS],
   };
 }
 
@@ -111,8 +160,12 @@ export function viewToUrl(view: TraceView): URLSearchParams {
   if (view.tags.length > 0 && view.tagsMode === "any") params.set("tagsMode", "any");
   if (view.errorsOnly) params.set("errors", "1");
   if (view.range !== "all") params.set("range", view.range);
+  conditionsToUrl(params, view.conditions);
   if (view.sort !== DEFAULT_SORT) params.set("sort", view.sort);
   if (view.page > 1) params.set("page", String(view.page));
+  if (view.limit !== DEFAULT_PAGE_SIZE) params.set("limit", String(view.limit));
+  const columns = tableColumns(view.columns);
+  if (columns.join(",") !== DEFAULT_TRACE_COLUMNS.join(",")) params.set("cols", columns.join(","));
   return params;
 }
 
@@ -130,16 +183,14 @@ export function viewFromUrl(params: URLSearchParams): TraceView {
     : DEFAULT_SORT;
   const page = Number.parseInt(params.get("page") ?? "1", 10);
   view.page = Number.isFinite(page) && page > 0 ? page : 1;
+  view.limit = pageSizeFromUrl(params);
+  view.conditions = conditionsFromUrl(params, TRACE_COLUMNS);
+  const columns = params.get("cols");
+  if (columns !== null) view.columns = tableColumns(columns.split(","));
   return view;
 }
 
-export interface Condition {
-  type: string;
-  column: string;
-  operator: string;
-  value: unknown;
-  key?: string;
-}
+export type Condition = ServerCondition;
 
 function finite(text: string): number | null {
   if (text.trim() === "") return null;
@@ -148,10 +199,10 @@ function finite(text: string): number | null {
 }
 
 /** The server query of a view; `now` (ms) anchors relative time ranges. */
-export function viewToQuery(view: TraceView, now: number, limit = 50): URLSearchParams {
+export function viewToQuery(view: TraceView, now: number): URLSearchParams {
   const query = new URLSearchParams();
   query.set("page", String(view.page));
-  query.set("limit", String(limit));
+  query.set("limit", String(view.limit));
   const plain: [keyof TraceView, string][] = [
     ["name", "name"],
     ["userId", "userId"],
@@ -208,6 +259,7 @@ export function viewToQuery(view: TraceView, now: number, limit = 50): URLSearch
     const version = finite(view.promptVersion);
     if (version !== null) conditions.push({ type: "number", column: "promptVersion", operator: "=", value: version });
   }
+  conditions.push(...toServerConditions(view.conditions, TRACE_COLUMNS));
   if (conditions.length > 0) query.set("filter", JSON.stringify(conditions));
   if (view.range === "custom") {
     if (view.from !== "") query.set("fromTimestamp", new Date(view.from).toISOString());
@@ -228,5 +280,5 @@ export function activeFilterCount(view: TraceView): number {
   if (view.tags.length > 0) count++;
   if (view.errorsOnly) count++;
   if (view.range !== "all") count++;
-  return count;
+  return count + view.conditions.length;
 }

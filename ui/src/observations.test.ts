@@ -44,3 +44,15 @@ describe("observations filter bar", () => {
     expect(query.get("fromStartTime")).toBe(new Date("2026-01-01T00:00").toISOString());
   });
 });
+
+describe("observations filter builder and page size", () => {
+  it("adds the builder's conditions and the page size from the URL", () => {
+    const query = observationQuery(new URLSearchParams("f=model%3Bany+of%3Bgpt-4o%3Bclaude&f=inputTokens%3B%3E%3B100&limit=200"));
+    expect(query.get("limit")).toBe("200");
+    expect(JSON.parse(query.get("filter")!)).toEqual([
+      { type: "stringOptions", column: "model", operator: "any of", value: ["gpt-4o", "claude"] },
+      { type: "number", column: "inputTokens", operator: ">", value: 100 },
+    ]);
+    expect(observationQuery(new URLSearchParams("limit=7")).get("limit")).toBe("50");
+  });
+});

@@ -28,7 +28,9 @@ pub const CSRF_HEADER: &str = "x-spindle-csrf";
 pub fn app(state: AppState) -> Router {
     let project = Router::new()
         .route("/traces", get(handlers::list_traces))
+        .route("/traces/delete", post(handlers::delete_traces))
         .route("/traces/{id}", get(handlers::get_trace))
+        .route("/values", get(handlers::distinct_values))
         .route("/observations", get(handlers::list_observations))
         .route("/observations/{id}", get(handlers::get_observation))
         .route(

@@ -147,6 +147,11 @@ fn request_for(permission: Permission, role: Role) -> (&'static str, String, Val
             format!("{project}/pricing"),
             json!({"builtinPrices": true}),
         ),
+        Permission::DeleteTraces => (
+            "POST",
+            format!("{project}/traces/delete"),
+            json!({"traceIds": [format!("gone-{tag}")]}),
+        ),
         Permission::ManageOwners => (
             "POST",
             format!("{project}/members"),

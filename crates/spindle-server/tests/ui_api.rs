@@ -1778,3 +1778,98 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
         "archived configs take no new scores"
     );
 }
+
+#[tokio::test]
+async fn the_traces_table_gets_previews_suggestions_and_a_bulk_delete() {
+    let ui = ui().await;
+    let long_output = "word ".repeat(100);
+    ui.ingest(json!([
+        event(
+            "trace-create",
+            "v1",
+            json!({"id": "t1", "name": "chat", "userId": "alice", "environment": "prod",
+            "tags": ["beta"], "timestamp": "2026-01-01T00:00:00Z",
+            "input": "where is\nthe moon", "output": long_output})
+        ),
+        event(
+            "trace-create",
+            "v2",
+            json!({"id": "t2", "name": "Chart", "userId": "bob", "environment": "dev",
+            "timestamp": "2026-01-01T00:01:00Z", "input": {"question": "why"}})
+        ),
+    ]))
+    .await;
+    let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let traces = ui.get("/api/ui/projects/p1/traces", &admin.0).await.json();
+    assert_eq!(traces["data"][0]["inputPreview"], r#"{"question":"why"}"#);
+    assert!(traces["data"][0]["outputPreview"].is_null());
+    assert_eq!(traces["data"][1]["inputPreview"], "where is the moon");
+    let cut = traces["data"][1]["outputPreview"]
+        .as_str()
+        .expect("a preview");
+    assert!(cut.ends_with('…') && cut.chars().count() == 161, "{cut}");
+    let sorted = ui
+        .get(
+            "/api/ui/projects/p1/traces?orderBy=environment.asc",
+            &admin.0,
+        )
+        .await
+        .json();
+    assert_eq!(sorted["data"][0]["id"], "t2", "dev before prod");
+
+    let values = |query: &'static str| {
+        let ui = &ui;
+        let cookie = admin.0.clone();
+        async move {
+            ui.get(&format!("/api/ui/projects/p1/values?{query}"), &cookie)
+                .await
+        }
+    };
+    assert_eq!(
+        values("column=traceName&prefix=ch").await.json()["data"],
+        json!(["Chart", "chat"])
+    );
+    assert_eq!(
+        values("column=environment").await.json()["data"],
+        json!(["dev", "prod"])
+    );
+    assert_eq!(values("column=tags").await.json()["data"], json!(["beta"]));
+    assert_eq!(
+        values("column=userId&limit=1").await.json()["data"],
+        json!(["alice"])
+    );
+    for (query, field) in [
+        ("prefix=a", "column"),
+        ("column=colour", "column"),
+        ("column=userId&limit=1000", "limit"),
+    ] {
+        let reply = values(query).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(
+            reply.json()["message"]
+                .as_str()
+                .is_some_and(|message| message.starts_with(&format!("{field}: "))),
+            "{query}: {}",
+            reply.text()
+        );
+    }
+
+    const DELETE: &str = "/api/ui/projects/p1/traces/delete";
+    let empty = ui
+        .act(&admin, "POST", DELETE, json!({"traceIds": []}))
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let deleted = ui
+        .act(&admin, "POST", DELETE, json!({"traceIds": ["t1", "nope"]}))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    assert_eq!(deleted.json()["deleted"], 1);
+    let left = ui.get("/api/ui/projects/p1/traces", &admin.0).await.json();
+    assert_eq!(left["meta"]["totalItems"], 1);
+    // A member of p2 alone cannot delete p1's traces.
+    let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let foreign = ui
+        .act(&member, "POST", DELETE, json!({"traceIds": ["t2"]}))
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+}

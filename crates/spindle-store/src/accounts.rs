@@ -73,13 +73,15 @@ pub enum Permission {
     ManageMembers,
     /// Change project settings: custom models and prices.
     ManageSettings,
+    /// Delete traces (with their observations and scores).
+    DeleteTraces,
     /// Make owners, change or remove an owner.
     ManageOwners,
 }
 
 impl Permission {
     /// Every permission, in the order of the README's table.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::Read,
         Permission::Annotate,
         Permission::EditPrompts,
@@ -88,6 +90,7 @@ impl Permission {
         Permission::ManageKeys,
         Permission::ManageMembers,
         Permission::ManageSettings,
+        Permission::DeleteTraces,
         Permission::ManageOwners,
     ];
 
@@ -99,9 +102,10 @@ impl Permission {
             | Permission::EditPrompts
             | Permission::EditDatasets
             | Permission::SaveViews => Role::Member,
-            Permission::ManageKeys | Permission::ManageMembers | Permission::ManageSettings => {
-                Role::Admin
-            }
+            Permission::ManageKeys
+            | Permission::ManageMembers
+            | Permission::ManageSettings
+            | Permission::DeleteTraces => Role::Admin,
             Permission::ManageOwners => Role::Owner,
         }
     }
@@ -327,6 +331,15 @@ pub trait Accounts: Send + Sync + 'static {
         project_id: &str,
         trace_ids: &[String],
     ) -> Result<HashMap<String, TokenTotals>>;
+    /// The distinct non-empty values of `column` in the project that start with `prefix`
+    /// (ignoring ASCII case), in order, at most `limit` (see [`crate::suggestions`]).
+    async fn distinct_values(
+        &self,
+        project_id: &str,
+        column: crate::suggestions::ValueColumn,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>>;
     /// Trace latency by trace name and generation latency by model, for traces and
     /// observations starting in `[from, to)`.
     async fn latency_report(

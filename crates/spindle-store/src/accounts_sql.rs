@@ -553,6 +553,24 @@ impl<E: Executor> Accounts for E {
         Ok(rows.into_iter().collect())
     }
 
+    async fn distinct_values(
+        &self,
+        project_id: &str,
+        column: crate::suggestions::ValueColumn,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        let sql = crate::suggestions::distinct_values_statement(
+            self.dialect(),
+            project_id,
+            column,
+            prefix,
+            limit,
+        );
+        let values: Vec<Single<String>> = self.select(sql).await?;
+        Ok(values.into_iter().map(|Single(value)| value).collect())
+    }
+
     async fn latency_report(
         &self,
         project_id: &str,

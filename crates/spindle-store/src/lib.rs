@@ -40,6 +40,7 @@ pub mod secret;
 pub mod sql;
 pub mod stamps;
 pub mod statements;
+pub mod suggestions;
 pub mod trace_index;
 
 pub use query::*;

@@ -95,6 +95,8 @@ export function FilterField(props: {
   placeholder?: string;
   type?: string;
   ariaLabel?: boolean;
+  /** The id of a `datalist` of suggestions. */
+  list?: string;
 }) {
   return (
     <label>
@@ -106,6 +108,7 @@ export function FilterField(props: {
         defaultValue={props.value}
         key={props.value}
         placeholder={props.placeholder}
+        list={props.list}
         onChange={(event) => props.onCommit(event.currentTarget.value)}
       />
     </label>

@@ -25,6 +25,7 @@ import {
 import { cost, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
+import { ChooseAndAct } from "../components/ChooseAndAct";
 
 const MAX_COMPARED = 5;
 
@@ -390,44 +391,29 @@ export function ComparePage(props: { projectId: string; name: string; runs: stri
  * the item's input, its output as the expected output. */
 export function AddToDataset(props: { projectId: string; traceId: string; observationId: string | null; input: unknown; output: unknown }) {
   const datasets = useLoad((signal) => api.get<Paged<DatasetRow>>(projectPath(props.projectId, "/datasets?limit=100"), signal), [props.projectId]);
-  const [chosen, setChosen] = useState("");
   const [message, setMessage] = useState("");
-  const rows = datasets.data?.data ?? [];
-  if (rows.length === 0) return null;
-  const name = chosen || rows[0].name;
   const what = props.observationId ? "observation" : "trace";
   return (
-    <span class="add-to-queue">
-      <select aria-label="Dataset" value={name} onChange={(event) => setChosen(event.currentTarget.value)}>
-        {rows.map((dataset) => (
-          <option key={dataset.id} value={dataset.name}>
-            {dataset.name}
-          </option>
-        ))}
-      </select>
-      <button
-        type="button"
-        onClick={() =>
-          api
-            .post(datasetPath(props.projectId, name, "/items"), {
-              input: props.input ?? null,
-              expectedOutput: props.output ?? null,
-              sourceTraceId: props.traceId,
-              sourceObservationId: props.observationId,
-            })
-            .then(
-              () => setMessage(`Added the ${what} to ${name}.`),
-              (reason: Error) => setMessage(reason.message),
-            )
-        }
-      >
-        Add {what} to dataset
-      </button>
-      {message ? (
-        <span class="small muted" role="status">
-          {message}
-        </span>
-      ) : null}
-    </span>
+    <ChooseAndAct
+      choices={datasets.data?.data ?? []}
+      keyOf={(dataset) => dataset.name}
+      nameOf={(dataset) => dataset.name}
+      label="Dataset"
+      button={`Add ${what} to dataset`}
+      onAct={(dataset) =>
+        api
+          .post(datasetPath(props.projectId, dataset.name, "/items"), {
+            input: props.input ?? null,
+            expectedOutput: props.output ?? null,
+            sourceTraceId: props.traceId,
+            sourceObservationId: props.observationId,
+          })
+          .then(
+            () => setMessage(`Added the ${what} to ${dataset.name}.`),
+            (reason: Error) => setMessage(reason.message),
+          )
+      }
+      message={message}
+    />
   );
 }

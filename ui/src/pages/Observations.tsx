@@ -1,5 +1,5 @@
-// The observations table, generations first: model, tokens, cost and latency, with filters
-// kept in the URL.
+// The observations table, generations first: model, tokens, cost and latency, with filters,
+// the filter builder's conditions and the page size kept in the URL.
 
 import { api, projectPath, type Observation, type Paged } from "../api";
 import { cost, count, latency, time } from "../format";
@@ -7,6 +7,8 @@ import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { TypeBadge } from "../components/Tree";
 import { RANGES } from "../filters";
+import { conditionsFromUrl, changedSearch, OBSERVATION_COLUMNS, pageSizeFromUrl, toServerConditions, type BuilderCondition, type ServerCondition } from "../conditions";
+import { FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, Pager, projectBase, TableHead } from "../components/Table";
 
 const TYPES = ["GENERATION", "SPAN", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "EVALUATOR", "GUARDRAIL"];
@@ -21,7 +23,7 @@ export function observationQuery(search: URLSearchParams, now = Date.now()): URL
     const value = search.get(key)?.trim();
     if (value) query.set(key, value);
   }
-  const conditions: Record<string, unknown>[] = [];
+  const conditions: ServerCondition[] = [];
   const model = search.get("model")?.trim();
   if (model) conditions.push({ type: "string", column: "model", operator: "=", value: model });
   const metaKey = search.get("metaKey")?.trim();
@@ -40,6 +42,7 @@ export function observationQuery(search: URLSearchParams, now = Date.now()): URL
     const value = text === "" ? NaN : Number(text);
     if (Number.isFinite(value)) conditions.push({ type: "number", column, operator, value });
   }
+  conditions.push(...toServerConditions(conditionsFromUrl(search, OBSERVATION_COLUMNS), OBSERVATION_COLUMNS));
   if (conditions.length > 0) query.set("filter", JSON.stringify(conditions));
   const range = search.get("range") ?? "all";
   if (range === "custom") {
@@ -51,7 +54,7 @@ export function observationQuery(search: URLSearchParams, now = Date.now()): URL
     query.set("fromStartTime", new Date(now - RANGES[range]).toISOString());
   }
   query.set("page", search.get("page") ?? "1");
-  query.set("limit", "50");
+  query.set("limit", String(pageSizeFromUrl(search)));
   return query;
 }
 
@@ -62,20 +65,15 @@ export function Observations(props: { projectId: string; search: URLSearchParams
     (signal) => api.get<Paged<Observation>>(`${projectPath(props.projectId, "/observations")}?${observationQuery(props.search)}`, signal),
     [props.projectId, key],
   );
-  const update = (change: Record<string, string>) => {
-    const next = new URLSearchParams(props.search);
-    for (const [name, value] of Object.entries(change)) {
-      if (value === "") next.delete(name);
-      else next.set(name, value);
-    }
-    if (!("page" in change)) next.delete("page");
-    const text = next.toString();
+  const update = (change: Record<string, string>, conditions?: BuilderCondition[]) => {
+    const text = changedSearch(props.search, change, conditions);
     navigate(`${base}/observations${text ? `?${text}` : ""}`, true);
   };
+  const models = useSuggestions(props.projectId, "model", "");
   const page = Number(props.search.get("page") ?? "1") || 1;
   const meta = observations.data?.meta;
-  const field = (name: string, label: string, type = "text") => (
-    <FilterField label={label} type={type} ariaLabel value={props.search.get(name) ?? ""} onCommit={(value) => update({ [name]: value.trim() })} />
+  const field = (name: string, label: string, type = "text", list?: string) => (
+    <FilterField label={label} type={type} ariaLabel list={list} value={props.search.get(name) ?? ""} onCommit={(value) => update({ [name]: value.trim() })} />
   );
   return (
     <div class="page">
@@ -99,9 +97,20 @@ export function Observations(props: { projectId: string; search: URLSearchParams
           <option value="custom">custom…</option>
         </select>
       </div>
+      <FilterBuilder
+        projectId={props.projectId}
+        columns={OBSERVATION_COLUMNS}
+        conditions={conditionsFromUrl(props.search, OBSERVATION_COLUMNS)}
+        onChange={(conditions) => update({}, conditions)}
+      />
+      <datalist id="observation-models">
+        {models.map((model) => (
+          <option key={model} value={model} />
+        ))}
+      </datalist>
       <div class="filters card" aria-label="Filters">
         {field("name", "Name")}
-        {field("model", "Model")}
+        {field("model", "Model", "text", "observation-models")}
         {field("userId", "User")}
         {field("sessionId", "Session")}
         {field("environment", "Environment")}
@@ -158,13 +167,15 @@ export function Observations(props: { projectId: string; search: URLSearchParams
         </table>
         {meta && meta.totalItems === 0 ? <p class="muted pad">No observation matches.</p> : null}
       </div>
-      {meta && meta.totalPages > 1 ? (
+      {meta && meta.totalItems > 0 ? (
         <Pager
           page={page}
-          pages={meta.totalPages}
+          pages={Math.max(meta.totalPages, 1)}
           onPage={(next) => update({ page: String(next) })}
           total={`${meta.totalItems.toLocaleString("en-US")} observations`}
-        />
+        >
+          <PageSize value={pageSizeFromUrl(props.search)} onChange={(limit) => update({ limit: limit === 50 ? "" : String(limit) })} />
+        </Pager>
       ) : null}
     </div>
   );

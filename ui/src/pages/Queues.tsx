@@ -9,6 +9,7 @@ import { time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
 import { useScoreConfigs } from "./ScoreConfigs";
+import { ChooseAndAct } from "../components/ChooseAndAct";
 
 export interface QueueRow {
   id: string;
@@ -185,42 +186,27 @@ function NewQueue(props: { projectId: string; configs: ScoreConfig[]; onCreated:
 /** Queues a trace or an observation in a queue the member picks. */
 export function AddToQueue(props: { projectId: string; objectType: "TRACE" | "OBSERVATION"; objectId: string }) {
   const queues = useQueues(props.projectId);
-  const [queueId, setQueueId] = useState("");
   const [message, setMessage] = useState("");
-  const rows = queues.data?.data ?? [];
-  if (rows.length === 0) return null;
-  const chosen = queueId || rows[0].id;
   const what = props.objectType === "TRACE" ? "trace" : "observation";
   return (
-    <span class="add-to-queue">
-      <select aria-label="Annotation queue" value={chosen} onChange={(event) => setQueueId(event.currentTarget.value)}>
-        {rows.map((queue) => (
-          <option key={queue.id} value={queue.id}>
-            {queue.name}
-          </option>
-        ))}
-      </select>
-      <button
-        type="button"
-        onClick={() =>
-          api
-            .post(projectPath(props.projectId, `/queues/${encodeURIComponent(chosen)}/items`), {
-              objectType: props.objectType,
-              objectId: props.objectId,
-            })
-            .then(
-              () => setMessage(`Added the ${what} to the queue.`),
-              (reason: Error) => setMessage(reason.message),
-            )
-        }
-      >
-        Add {what} to queue
-      </button>
-      {message ? (
-        <span class="small muted" role="status">
-          {message}
-        </span>
-      ) : null}
-    </span>
+    <ChooseAndAct
+      choices={queues.data?.data ?? []}
+      keyOf={(queue) => queue.id}
+      nameOf={(queue) => queue.name}
+      label="Annotation queue"
+      button={`Add ${what} to queue`}
+      onAct={(queue) =>
+        api
+          .post(projectPath(props.projectId, `/queues/${encodeURIComponent(queue.id)}/items`), {
+            objectType: props.objectType,
+            objectId: props.objectId,
+          })
+          .then(
+            () => setMessage(`Added the ${what} to the queue.`),
+            (reason: Error) => setMessage(reason.message),
+          )
+      }
+      message={message}
+    />
   );
 }

@@ -1,47 +1,78 @@
-// The traces table: filters and search kept in the URL, sortable columns, paging, saved
-// views, live refresh, and j/k to move through rows.
+// The traces table: filters, the filter builder, search, sort, page size and shown columns
+// kept in the URL, paging with the total, saved views, live refresh, row selection with bulk
+// actions, and j/k to move through rows.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, projectPath, type Paged, type TraceRow } from "../api";
+import { TRACE_COLUMNS } from "../conditions";
 import { cost, count, latency, time } from "../format";
-import { activeFilterCount, emptyView, RANGES, viewFromUrl, viewToQuery, viewToUrl, type TraceView } from "../filters";
+import {
+  activeFilterCount,
+  emptyView,
+  RANGES,
+  tableColumns,
+  TRACE_TABLE_COLUMNS,
+  viewFromUrl,
+  viewToQuery,
+  viewToUrl,
+  type TraceView,
+} from "../filters";
 import { useLiveRefresh, useLoad } from "../hooks";
 import { Link, navigate } from "../router";
+import { Copy } from "../components/Copy";
+import { ColumnPicker, FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, ScoreChips } from "../components/Table";
+import { BulkActions } from "./TraceBulk";
 import { EmptyState } from "./Empty";
 
 /** The ids of the last list shown, so the trace page can step to the next and previous. */
 export let lastTraceIds: string[] = [];
 
-const COLUMNS: [string, string | null][] = [
-  ["Time", "timestamp"],
-  ["Name", "name"],
-  ["User", "userId"],
-  ["Session", "sessionId"],
-  ["Tags", null],
-  ["Level", null],
-  ["Latency", "latency"],
-  ["Tokens in / out", null],
-  ["Cost", "totalCost"],
-  ["Scores", null],
-  ["Comments", null],
-];
+/** Where the shown columns are remembered between visits (per browser). */
+const COLUMNS_STORAGE_KEY = "spindle.traces.columns";
 
-const PAGE_SIZE = 50;
+function rememberedColumns(): string[] | null {
+  try {
+    const stored = localStorage.getItem(COLUMNS_STORAGE_KEY);
+    return stored ? tableColumns(stored.split(",")) : null;
+  } catch {
+    return null;
+  }
+}
 
-export function Traces(props: { projectId: string; search: URLSearchParams }) {
+function rememberColumns(columns: string[]) {
+  try {
+    localStorage.setItem(COLUMNS_STORAGE_KEY, columns.join(","));
+  } catch {
+    // Storage may be off; the URL still holds the columns.
+  }
+}
+
+/** The ids of rows `from` to `to` (either order) of `ids`. */
+export function rangeOf(ids: string[], from: number, to: number): string[] {
+  const [low, high] = from <= to ? [from, to] : [to, from];
+  return ids.slice(low, high + 1);
+}
+
+export function Traces(props: { projectId: string; search: URLSearchParams; role: string }) {
   const view = viewFromUrl(props.search);
+  // A URL without columns shows the columns this browser last chose; the next change of the
+  // view, and a saved view, writes them into the URL.
+  if (!props.search.has("cols")) view.columns = rememberedColumns() ?? view.columns;
   const key = props.search.toString();
   const [live, setLive] = useState(true);
   const [cursor, setCursor] = useState(0);
   const [showFilters, setShowFilters] = useState(activeFilterCount(view) > 0);
+  const [selected, setSelected] = useState<string[]>([]);
+  const anchor = useRef<number | null>(null);
   const searchInput = useRef<HTMLInputElement>(null);
   const base = projectBase(props.projectId);
   const traces = useLoad(
-    (signal) => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?${viewToQuery(view, Date.now(), PAGE_SIZE)}`, signal),
+    (signal) => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?${viewToQuery(view, Date.now())}`, signal),
     [props.projectId, key],
   );
-  useLiveRefresh(traces, 5000, live && view.page === 1);
+  useLiveRefresh(traces, 5000, live && view.page === 1 && selected.length === 0);
   const rows = traces.data?.data ?? [];
   lastTraceIds = rows.map((row) => row.id);
   const update = (change: Partial<TraceView>, keepPage = false) => {
@@ -49,6 +80,19 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
     if (!keepPage) next.page = 1;
     const query = viewToUrl(next).toString();
     navigate(`${base}/traces${query ? `?${query}` : ""}`, true);
+  };
+  // Another view is another selection.
+  useEffect(() => {
+    setSelected([]);
+    anchor.current = null;
+  }, [key]);
+  const toggle = (index: number, shift: boolean) => {
+    const id = rows[index]?.id;
+    if (!id) return;
+    const selecting = !selected.includes(id);
+    const ids = shift && anchor.current !== null ? rangeOf(rows.map((row) => row.id), anchor.current, index) : [id];
+    setSelected((current) => (selecting ? [...new Set([...current, ...ids])] : current.filter((other) => !ids.includes(other))));
+    anchor.current = index;
   };
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -59,15 +103,81 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
         searchInput.current?.focus();
       } else if (!typing && (event.key === "j" || event.key === "k")) {
         setCursor((current) => Math.min(Math.max(current + (event.key === "j" ? 1 : -1), 0), Math.max(rows.length - 1, 0)));
+      } else if (!typing && event.key === "x" && rows[cursor]) {
+        toggle(cursor, event.shiftKey);
       } else if (!typing && event.key === "Enter" && rows[cursor]) {
         navigate(`${base}/traces/${encodeURIComponent(rows[cursor].id)}`);
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [rows, cursor, base]);
+  }, [rows, cursor, base, selected]);
   const meta = traces.data?.meta;
-  const noFilters = key === "" || key === "page=1";
+  const noFilters = activeFilterCount(view) === 0 && view.search === "";
+  const columns = tableColumns(view.columns);
+  const allSelected = rows.length > 0 && rows.every((row) => selected.includes(row.id));
+  const cell = (row: TraceRow, column: string): ComponentChildren => {
+    const href = `${base}/traces/${encodeURIComponent(row.id)}`;
+    switch (column) {
+      case "time":
+        return <Link href={href}>{time(row.timestamp)}</Link>;
+      case "name":
+        return <Link href={href}>{row.name ?? row.id}</Link>;
+      case "id":
+        return (
+          <span class="nowrap">
+            <code class="small">{row.id}</code> <Copy value={row.id} />
+          </span>
+        );
+      case "user":
+        return row.userId ? (
+          <button type="button" class="link" onClick={() => update({ userId: row.userId ?? "" })}>
+            {row.userId}
+          </button>
+        ) : (
+          "–"
+        );
+      case "session":
+        return row.sessionId ? <Link href={`${base}/sessions/${encodeURIComponent(row.sessionId)}`}>{row.sessionId}</Link> : "–";
+      case "tags":
+        return row.tags.map((tag) => (
+          <button key={tag} type="button" class="tag" onClick={() => update({ tags: [...new Set([...view.tags, tag])] })}>
+            {tag}
+          </button>
+        ));
+      case "environment":
+        return row.environment;
+      case "release":
+        return row.release ?? "–";
+      case "version":
+        return row.version ?? "–";
+      case "level":
+        return <span class={`badge level ${row.level.toLowerCase()}`}>{row.level.toLowerCase()}</span>;
+      case "input":
+        return <span class="preview">{row.inputPreview ?? ""}</span>;
+      case "output":
+        return <span class="preview">{row.outputPreview ?? ""}</span>;
+      case "latency":
+        return latency(row.latency);
+      case "tokens":
+        return `${count(row.tokens.input)} / ${count(row.tokens.output)}`;
+      case "cost":
+        return cost(row.totalCost);
+      case "scores":
+        return <ScoreChips scores={row.scores} />;
+      case "comments":
+        return row.comments > 0 ? (
+          <span title={`${row.comments} comments`} aria-label={`${row.comments} comments`}>
+            💬 {row.comments}
+          </span>
+        ) : (
+          ""
+        );
+      default:
+        return null;
+    }
+  };
+  const cellClass: Record<string, string> = { time: "nowrap", latency: "num", tokens: "num", cost: "num", comments: "num comment-count" };
   return (
     <div class="page">
       <div class="toolbar">
@@ -99,14 +209,39 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
         <label class="check">
           <input type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} /> Live
         </label>
-        <SavedViews projectId={props.projectId} query={key} onOpen={(query) => navigate(`${base}/traces${query ? `?${query}` : ""}`)} />
+        <ColumnPicker
+          columns={TRACE_TABLE_COLUMNS}
+          shown={columns}
+          onChange={(shown) => {
+            rememberColumns(shown);
+            update({ columns: shown }, true);
+          }}
+        />
+        <SavedViews projectId={props.projectId} query={viewToUrl(view).toString()} onOpen={(query) => navigate(`${base}/traces${query ? `?${query}` : ""}`)} />
         {!noFilters ? (
-          <button type="button" class="ghost" onClick={() => update(emptyView())}>
+          <button type="button" class="ghost" onClick={() => update({ ...emptyView(), columns: view.columns, limit: view.limit })}>
             Reset
           </button>
         ) : null}
       </div>
-      {showFilters ? <FilterBar view={view} onChange={update} /> : null}
+      {showFilters ? (
+        <>
+          <FilterBuilder projectId={props.projectId} columns={TRACE_COLUMNS} conditions={view.conditions} onChange={(conditions) => update({ conditions })} />
+          <FilterBar projectId={props.projectId} view={view} onChange={update} />
+        </>
+      ) : null}
+      {selected.length > 0 ? (
+        <BulkActions
+          projectId={props.projectId}
+          role={props.role}
+          rows={rows.filter((row) => selected.includes(row.id))}
+          onClear={() => setSelected([])}
+          onDeleted={() => {
+            setSelected([]);
+            void traces.reload();
+          }}
+        />
+      ) : null}
       {traces.error ? <p class="error-box" role="alert">{traces.error}</p> : null}
       {meta && meta.totalItems === 0 && noFilters ? (
         <EmptyState projectId={props.projectId} />
@@ -116,22 +251,31 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
           <table class={`data${traces.loading ? " stale" : ""}`} aria-busy={traces.loading}>
             <thead>
               <tr>
-                {COLUMNS.map(([label, column]) => {
+                <th class="select">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all traces on this page"
+                    checked={allSelected}
+                    onChange={() => {
+                      setSelected(allSelected ? [] : rows.map((row) => row.id));
+                      anchor.current = null;
+                    }}
+                  />
+                </th>
+                {columns.map((id) => {
+                  const column = TRACE_TABLE_COLUMNS.find((known) => known.id === id);
+                  if (!column) return null;
                   const [sortColumn, direction] = view.sort.split(".");
-                  const active = column !== null && sortColumn === column;
+                  const active = column.sort !== undefined && sortColumn === column.sort;
                   return (
-                    <th key={label} aria-sort={active ? (direction === "asc" ? "ascending" : "descending") : undefined}>
-                      {column ? (
-                        <button
-                          type="button"
-                          class="sort"
-                          onClick={() => update({ sort: `${column}.${active && direction === "desc" ? "asc" : "desc"}` })}
-                        >
-                          {label}
+                    <th key={id} data-col={id} aria-sort={active ? (direction === "asc" ? "ascending" : "descending") : undefined}>
+                      {column.sort ? (
+                        <button type="button" class="sort" onClick={() => update({ sort: `${column.sort}.${active && direction === "desc" ? "asc" : "desc"}` })}>
+                          {column.label}
                           {active ? (direction === "asc" ? " ↑" : " ↓") : ""}
                         </button>
                       ) : (
-                        label
+                        column.label
                       )}
                     </th>
                   );
@@ -140,36 +284,24 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
             </thead>
             <tbody>
               {rows.map((row, index) => (
-                <tr key={row.id} class={`${index === cursor ? "cursor" : ""} level-${row.level.toLowerCase()}`} data-trace-id={row.id}>
-                  <td class="nowrap">
-                    <Link href={`${base}/traces/${encodeURIComponent(row.id)}`}>{time(row.timestamp)}</Link>
+                <tr
+                  key={row.id}
+                  class={`${index === cursor ? "cursor" : ""} level-${row.level.toLowerCase()}${selected.includes(row.id) ? " selected" : ""}`}
+                  data-trace-id={row.id}
+                >
+                  <td class="select">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select trace ${row.name ?? row.id}`}
+                      checked={selected.includes(row.id)}
+                      onClick={(event) => toggle(index, event.shiftKey)}
+                    />
                   </td>
-                  <td>
-                    <Link href={`${base}/traces/${encodeURIComponent(row.id)}`}>{row.name ?? row.id}</Link>
-                  </td>
-                  <td>{row.userId ? <button type="button" class="link" onClick={() => update({ userId: row.userId ?? "" })}>{row.userId}</button> : "–"}</td>
-                  <td>{row.sessionId ? <Link href={`${base}/sessions/${encodeURIComponent(row.sessionId)}`}>{row.sessionId}</Link> : "–"}</td>
-                  <td>
-                    {row.tags.map((tag) => (
-                      <button key={tag} type="button" class="tag" onClick={() => update({ tags: [...new Set([...view.tags, tag])] })}>
-                        {tag}
-                      </button>
-                    ))}
-                  </td>
-                  <td>
-                    <span class={`badge level ${row.level.toLowerCase()}`}>{row.level.toLowerCase()}</span>
-                  </td>
-                  <td class="num">{latency(row.latency)}</td>
-                  <td class="num">
-                    {count(row.tokens.input)} / {count(row.tokens.output)}
-                  </td>
-                  <td class="num">{cost(row.totalCost)}</td>
-                  <td>
-                    <ScoreChips scores={row.scores} />
-                  </td>
-                  <td class="num comment-count">
-                    {row.comments > 0 ? <span title={`${row.comments} comments`} aria-label={`${row.comments} comments`}>💬 {row.comments}</span> : ""}
-                  </td>
+                  {columns.map((id) => (
+                    <td key={id} data-col={id} class={cellClass[id]}>
+                      {cell(row, id)}
+                    </td>
+                  ))}
                 </tr>
               ))}
             </tbody>
@@ -185,17 +317,24 @@ export function Traces(props: { projectId: string; search: URLSearchParams }) {
           onPage={(page) => update({ page }, true)}
           total={`${meta.totalItems.toLocaleString("en-US")} traces`}
         >
-          <span class="muted small">j / k to move, Enter to open, / to search</span>
+          <PageSize value={view.limit} onChange={(limit) => update({ limit })} />
+          <span class="muted small">j / k to move, x to select, Enter to open, / to search</span>
         </Pager>
       ) : null}
     </div>
   );
 }
 
-function FilterBar(props: { view: TraceView; onChange: (change: Partial<TraceView>) => void }) {
+function FilterBar(props: { projectId: string; view: TraceView; onChange: (change: Partial<TraceView>) => void }) {
   const { view, onChange } = props;
+  const scoreNames = useSuggestions(props.projectId, "scoreName", "");
   return (
     <div class="filters card" aria-label="Filters">
+      <datalist id="score-names">
+        {scoreNames.map((name) => (
+          <option key={name} value={name} />
+        ))}
+      </datalist>
       <FilterField label="Name" value={view.name} onCommit={(name) => onChange({ name })} />
       <FilterField label="User" value={view.userId} onCommit={(userId) => onChange({ userId })} />
       <FilterField label="Session" value={view.sessionId} onCommit={(sessionId) => onChange({ sessionId })} />
@@ -232,7 +371,7 @@ function FilterBar(props: { view: TraceView; onChange: (change: Partial<TraceVie
           <LevelOptions />
         </select>
       </label>
-      <FilterField label="Score name" value={view.scoreName} onCommit={(scoreName) => onChange({ scoreName })} />
+      <FilterField label="Score name" value={view.scoreName} list="score-names" onCommit={(scoreName) => onChange({ scoreName })} />
       <FilterField label="Score ≥" value={view.scoreMin} type="number" onCommit={(scoreMin) => onChange({ scoreMin })} />
       <FilterField label="Score ≤" value={view.scoreMax} type="number" onCommit={(scoreMax) => onChange({ scoreMax })} />
       <FilterField label="Metadata key" value={view.metaKey} onCommit={(metaKey) => onChange({ metaKey })} />

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-D2KDME5B.css",
+        "assets/index-CCwqt31u.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D2KDME5B.css"),
+        include_bytes!("../../../../ui/dist/assets/index-CCwqt31u.css"),
     ),
     (
-        "assets/index-nBemg-U4.js",
+        "assets/index-n8aDlf6T.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-nBemg-U4.js"),
+        include_bytes!("../../../../ui/dist/assets/index-n8aDlf6T.js"),
     ),
     (
         "favicon.svg",

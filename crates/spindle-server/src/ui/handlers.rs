@@ -16,12 +16,13 @@ use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_store::accounts::SavedView;
 use spindle_store::audit::resource;
 use spindle_store::people::{GroupTotals, Grouping, TotalsQuery};
+use spindle_store::suggestions::{ValueColumn, MAX_SUGGESTIONS};
 use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
 use std::collections::HashMap;
 
 use super::responses::{
-    Created, Dashboard, DataList, Deleted, KeyRow, Latency, NewKey, Revoked, ScoreValue, TotalsRow,
-    TraceRow, ViewRow,
+    Created, Dashboard, DataList, Deleted, DeletedCount, KeyRow, Latency, NewKey, Previews,
+    Revoked, ScoreValue, TotalsRow, TraceRow, ViewRow,
 };
 use super::session::ProjectAccess;
 use crate::audit::Audit;
@@ -39,7 +40,8 @@ use crate::state::AppState;
 use spindle_store::accounts::Permission;
 
 /// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
-/// each trace comes with its token totals, its scores' values and its number of comments.
+/// each trace comes with its token totals, its scores' values, its number of comments and
+/// the first characters of its input and output.
 pub async fn list_traces(
     State(state): State<AppState>,
     access: ProjectAccess,
@@ -75,12 +77,61 @@ pub async fn list_traces(
     Ok(Json(PageResponse::from_page(page, |view| {
         let id = view.record.id.clone();
         let scores = scores_by_trace.get(&id).cloned().unwrap_or_default();
+        let previews = Previews::of(view.record.input.as_deref(), view.record.output.as_deref());
         TraceRow::new(
             dto::trace_without_observations(view, &access.project_id, fields, scores, |_, _| ()),
             tokens.get(&id).copied().unwrap_or_default(),
             comments.get(&id).copied().unwrap_or_default(),
+            previews,
         )
     })))
+}
+
+/// `POST …/traces/delete` `{traceIds}`: deletes 1 to 1,000 traces of the project with their
+/// observations and scores (admins and owners; the traces table's bulk delete).
+pub async fn delete_traces(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<DeleteTraces>,
+) -> ApiResult<Json<DeletedCount>> {
+    access.require(Permission::DeleteTraces)?;
+    if body.trace_ids.is_empty() || body.trace_ids.len() > 1000 {
+        return Err(Error::invalid("traceIds", "must hold 1 to 1000 ids").into());
+    }
+    let deleted = state
+        .store
+        .delete_traces(&access.project_id, &body.trace_ids)
+        .await?;
+    Ok(Json(DeletedCount { deleted }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteTraces {
+    trace_ids: Vec<String>,
+}
+
+/// `GET …/values?column=traceName&prefix=ch&limit=20`: the distinct values of a column that
+/// start with the prefix (ignoring ASCII case), for the filter builder's suggestions.
+pub async fn distinct_values(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    params: Params,
+) -> ApiResult<Json<DataList<String>>> {
+    let column_name = params
+        .string("column")
+        .ok_or_else(|| Error::invalid("column", "is required"))?;
+    let column = ValueColumn::parse(&column_name, "column")?;
+    let prefix = params.string("prefix").unwrap_or_default();
+    if prefix.chars().count() > 200 {
+        return Err(Error::invalid("prefix", "must be at most 200 characters").into());
+    }
+    let limit = params.limit(MAX_SUGGESTIONS)?;
+    let values = state
+        .accounts
+        .distinct_values(&access.project_id, column, &prefix, limit)
+        .await?;
+    Ok(Json(DataList::of(values, |value| value)))
 }
 
 /// The values of the scores of these traces (at most 1,000 in all), by trace id.

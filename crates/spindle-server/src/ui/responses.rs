@@ -45,18 +45,32 @@ pub struct Deleted {
     pub deleted: bool,
 }
 
+/// `{deleted}`: how many rows a delete removed.
+#[derive(Debug, Serialize)]
+pub struct DeletedCount {
+    pub deleted: u64,
+}
+
 /// A row of the traces page: the public summary without input, output and metadata, with its
-/// scores' values, the trace's token totals and its number of comments.
+/// scores' values, the trace's token totals, its number of comments and the previews of its
+/// input and output.
 #[derive(Debug, Serialize)]
 pub struct TraceRow {
     #[serde(flatten)]
     pub trace: Trace<String, ScoreValue, ()>,
     pub tokens: Tokens,
     pub comments: u64,
+    #[serde(flatten)]
+    pub previews: Previews,
 }
 
 impl TraceRow {
-    pub fn new(trace: Trace<String, ScoreValue, ()>, tokens: TokenTotals, comments: u64) -> Self {
+    pub fn new(
+        trace: Trace<String, ScoreValue, ()>,
+        tokens: TokenTotals,
+        comments: u64,
+        previews: Previews,
+    ) -> Self {
         TraceRow {
             comments,
             trace,
@@ -65,8 +79,61 @@ impl TraceRow {
                 output: tokens.output,
                 total: tokens.total,
             },
+            previews,
         }
     }
+}
+
+/// The first [`PREVIEW_CHARS`] characters of a trace's input and output as stored (a JSON
+/// string without its quotes), with `…` when cut; `null` when there is none.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Previews {
+    pub input_preview: Option<String>,
+    pub output_preview: Option<String>,
+}
+
+/// How many characters a preview keeps.
+pub const PREVIEW_CHARS: usize = 160;
+
+impl Previews {
+    pub fn of(input: Option<&str>, output: Option<&str>) -> Self {
+        Previews {
+            input_preview: input.and_then(preview),
+            output_preview: output.and_then(preview),
+        }
+    }
+}
+
+/// The preview of a stored input or output: a JSON string is unquoted first (only a short
+/// one is parsed; a long one loses its opening quote); whitespace runs become one space.
+fn preview(text: &str) -> Option<String> {
+    let unquoted = if text.starts_with('"') && text.len() <= 4 * PREVIEW_CHARS {
+        serde_json::from_str::<String>(text).ok()
+    } else {
+        None
+    };
+    let text = match &unquoted {
+        Some(unquoted) => unquoted.as_str(),
+        None => text.strip_prefix('"').unwrap_or(text),
+    };
+    let mut preview = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        if chars > 0 {
+            preview.push(' ');
+            chars += 1;
+        }
+        for c in word.chars() {
+            if chars == PREVIEW_CHARS {
+                preview.push('…');
+                return Some(preview);
+            }
+            preview.push(c);
+            chars += 1;
+        }
+    }
+    (!preview.is_empty()).then_some(preview)
 }
 
 /// Token totals of a trace.
@@ -359,4 +426,30 @@ pub struct AuditRow {
     pub resource_type: String,
     pub resource_id: String,
     pub details: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{preview, PREVIEW_CHARS};
+
+    #[test]
+    fn previews_unquote_collapse_whitespace_and_cut() {
+        assert_eq!(
+            preview(r#""How do I\nreset it?""#).as_deref(),
+            Some("How do I reset it?")
+        );
+        assert_eq!(
+            preview(r#"{"a": 1,  "b": [2]}"#).as_deref(),
+            Some(r#"{"a": 1, "b": [2]}"#)
+        );
+        assert_eq!(preview("   "), None);
+        let long = "é".repeat(PREVIEW_CHARS + 5);
+        let cut = preview(&long).expect("a preview");
+        assert_eq!(cut.chars().count(), PREVIEW_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            preview(&"x".repeat(PREVIEW_CHARS)).expect("fits").len(),
+            PREVIEW_CHARS
+        );
+    }
 }

@@ -11,9 +11,10 @@
 //! });
 //! ```
 
-use super::fixtures::{observation, trace};
+use super::fixtures::{observation, score, trace};
 use crate::accounts::{Accounts, Membership, Role, SavedView, UiSession, User};
 use crate::people::{GroupTotals, Grouping, TotalsBound, TotalsColumn, TotalsQuery};
+use crate::suggestions::ValueColumn;
 use crate::{Direction, ErrorKind, Store, WriteBatch};
 use spindle_core::merge::Stamp;
 use spindle_core::time::Micros;
@@ -49,6 +50,7 @@ macro_rules! accounts_conformance_suite {
             totals_of_users_and_sessions_are_searched_sorted_and_bounded,
             the_server_secret_is_created_once,
             other_sessions_of_a_user_can_be_ended,
+            distinct_values_suggest_what_the_project_holds,
         );
         $crate::__organizations_conformance_cases!(
             $open;
@@ -649,4 +651,123 @@ pub async fn totals_of_users_and_sessions_are_searched_sorted_and_bounded(
             .total_items,
         0
     );
+}
+
+/// The filter builder's suggestions: distinct non-empty values of each column, in order,
+/// starting with a prefix (ASCII case ignored, `%` and `_` literal), within the project and
+/// the limit; a tag whose traces are all deleted is not suggested.
+pub async fn distinct_values_suggest_what_the_project_holds(store: &dyn AccountsStore) {
+    let stamp = Stamp::explicit(1, Stamp::RANK_CREATE, 0);
+    let mut batch = WriteBatch::default();
+    let traces = [
+        ("t1", "chat", "alice", "prod", &["beta", "Blue"][..], "v1"),
+        ("t2", "chat", "bob", "prod", &["beta"][..], "v2"),
+        ("t3", "Chart_50%", "amy", "dev", &[][..], ""),
+        ("t4", "search", "", "staging", &["kept"][..], "v1"),
+    ];
+    for (index, (id, name, user, environment, tags, version)) in traces.into_iter().enumerate() {
+        batch.traces.push(trace(id, stamp, |record| {
+            record.name = Some(name.into());
+            record.user_id = (!user.is_empty()).then(|| user.into());
+            record.environment = Some(environment.into());
+            record.version = (!version.is_empty()).then(|| version.into());
+            record.timestamp = Some(1_000_000 * (index as i64 + 1));
+            record.tags = tags.iter().map(|tag| (*tag).to_owned()).collect();
+            record.metadata.insert("region".into(), "\"eu\"".into());
+            record.metadata.insert(format!("key{index}"), "1".into());
+        }));
+        batch
+            .observations
+            .push(observation(&format!("{id}-o"), stamp, |record| {
+                record.trace_id = Some(id.into());
+                record.start_time = Some(1_000_000 * (index as i64 + 1));
+                record.name = Some("llm".into());
+                record.model = Some(if index % 2 == 0 { "gpt-4o" } else { "claude" }.into());
+            }));
+        batch
+            .scores
+            .push(score(&format!("{id}-s"), stamp, |record| {
+                record.trace_id = Some(id.into());
+                record.name = Some(if index == 0 { "quality" } else { "Quirk" }.into());
+                record.value = Some(1.0);
+                record.timestamp = Some(1_000_000);
+            }));
+    }
+    store.write("p1", batch).await.expect("write");
+    // The same names in another project are not suggested in p1.
+    let other = WriteBatch {
+        traces: vec![trace("x1", stamp, |record| {
+            record.name = Some("chat-other".into());
+            record.environment = Some("elsewhere".into());
+        })],
+        ..WriteBatch::default()
+    };
+    store.write("p2", other).await.expect("write p2");
+    // A tag whose only trace is deleted is suggested no more.
+    let doomed = WriteBatch {
+        traces: vec![trace("t5", stamp, |record| {
+            record.name = Some("search".into());
+            record.tags = ["gone".to_owned()].into_iter().collect();
+        })],
+        ..WriteBatch::default()
+    };
+    store.write("p1", doomed).await.expect("write t5");
+    store
+        .delete_traces("p1", &["t5".to_owned()])
+        .await
+        .expect("delete t5");
+    let values = |column: ValueColumn, prefix: &'static str, limit: u32| async move {
+        store
+            .distinct_values("p1", column, prefix, limit)
+            .await
+            .expect("distinct values")
+    };
+    assert_eq!(
+        values(ValueColumn::TraceName, "", 10).await,
+        ["Chart_50%", "chat", "search"]
+    );
+    assert_eq!(
+        values(ValueColumn::TraceName, "CH", 10).await,
+        ["Chart_50%", "chat"]
+    );
+    assert_eq!(
+        values(ValueColumn::TraceName, "chart_5", 10).await,
+        ["Chart_50%"]
+    );
+    assert!(values(ValueColumn::TraceName, "chatX", 10).await.is_empty());
+    assert!(
+        values(ValueColumn::TraceName, "c%", 10).await.is_empty(),
+        "% is a literal character"
+    );
+    assert_eq!(values(ValueColumn::TraceName, "", 1).await, ["Chart_50%"]);
+    assert_eq!(values(ValueColumn::UserId, "a", 10).await, ["alice", "amy"]);
+    assert_eq!(
+        values(ValueColumn::Tags, "", 10).await,
+        ["Blue", "beta", "kept"]
+    );
+    assert_eq!(
+        values(ValueColumn::Environment, "", 10).await,
+        ["dev", "prod", "staging"]
+    );
+    assert_eq!(values(ValueColumn::Version, "", 10).await, ["v1", "v2"]);
+    assert!(values(ValueColumn::Release, "", 10).await.is_empty());
+    assert_eq!(
+        values(ValueColumn::Model, "", 10).await,
+        ["claude", "gpt-4o"]
+    );
+    assert_eq!(values(ValueColumn::ObservationName, "L", 10).await, ["llm"]);
+    assert_eq!(
+        values(ValueColumn::ScoreName, "q", 10).await,
+        ["Quirk", "quality"]
+    );
+    assert_eq!(
+        values(ValueColumn::MetadataKey, "", 3).await,
+        ["key0", "key1", "key2"]
+    );
+    assert_eq!(values(ValueColumn::MetadataKey, "re", 10).await, ["region"]);
+    assert!(store
+        .distinct_values("p3", ValueColumn::TraceName, "", 10)
+        .await
+        .expect("an empty project")
+        .is_empty());
 }

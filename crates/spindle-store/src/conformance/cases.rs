@@ -1261,6 +1261,10 @@ pub async fn trace_ordering_and_pagination(harness: &Harness) {
             order("sessionId", Direction::Asc),
             &["t5", "t1", "t2", "t3", "t4"],
         ),
+        (
+            order("environment", Direction::Asc),
+            &["t2", "t5", "t1", "t3", "t4"],
+        ),
     ];
     for (query, expected) in cases {
         assert_eq!(

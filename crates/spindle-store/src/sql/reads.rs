@@ -181,6 +181,7 @@ pub fn trace_order(
         "sessionId" => "t.session_id",
         "release" => "t.release",
         "version" => "t.version",
+        "environment" => "t.environment",
         "id" => "t.id",
         "latency" => super::TRACE_LATENCY.of(dialect),
         "totalCost" => super::TRACE_COST.of(dialect),
@@ -189,7 +190,7 @@ pub fn trace_order(
                 "orderBy.column",
                 format!(
                     "unknown column {other:?} (expected one of timestamp, name, userId, \
-                     sessionId, release, version, latency, totalCost, id)"
+                     sessionId, release, version, environment, latency, totalCost, id)"
                 ),
             ))
         }
