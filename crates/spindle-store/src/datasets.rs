@@ -9,6 +9,7 @@ use spindle_core::dataset::{
     Dataset, DatasetItem, DatasetRun, DatasetRunItem, NewDataset, NewDatasetItem, NewRunItem,
 };
 
+use crate::audit::Actor;
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::{Page, Result};
@@ -61,8 +62,9 @@ pub trait Datasets: Send + Sync + 'static {
         query: &DatasetItemQuery,
     ) -> Result<Page<DatasetItem>>;
 
-    /// Deletes an item and its run items; `false` when there was no such item.
-    async fn delete_dataset_item(&self, project_id: &str, id: &str) -> Result<bool>;
+    /// Deletes an item and its run items; `false` when there was no such item. The
+    /// deletion is in the audit log, by `by`, in the same transaction.
+    async fn delete_dataset_item(&self, project_id: &str, id: &str, by: &Actor) -> Result<bool>;
 
     /// Links a trace to an item under a run, creating the run on first use. The trace need
     /// not exist yet. Fails with `NotFound` when the item does not exist (or the observation
@@ -86,12 +88,14 @@ pub trait Datasets: Send + Sync + 'static {
         run_name: &str,
     ) -> Result<Option<(DatasetRun, Vec<DatasetRunItem>)>>;
 
-    /// Deletes a run and its items; `false` when there was no such run.
+    /// Deletes a run and its items; `false` when there was no such run. The deletion is in
+    /// the audit log, by `by`, in the same transaction.
     async fn delete_dataset_run(
         &self,
         project_id: &str,
         dataset_name: &str,
         run_name: &str,
+        by: &Actor,
     ) -> Result<bool>;
 
     /// The items of the run `run_name` of the dataset with id `dataset_id`; `None` when the
