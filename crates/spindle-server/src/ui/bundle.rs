@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CzuHxhE2.css"),
     ),
     (
-        "assets/index-D8ivBWl2.js",
+        "assets/index-DX4WGg1C.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D8ivBWl2.js"),
+        include_bytes!("../../../../ui/dist/assets/index-DX4WGg1C.js"),
     ),
     (
         "favicon.svg",
