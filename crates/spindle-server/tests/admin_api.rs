@@ -498,7 +498,14 @@ async fn prompt_dataset_and_project_changes_through_the_api_are_audited_once_by_
     ok(call(&app, "DELETE", path, None, PROJECT).await);
     let gone = call(&app, "DELETE", path, None, PROJECT).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text());
-    ok(call(&app, "DELETE", "/api/public/v2/prompts/greeting", None, PROJECT).await);
+    ok(call(
+        &app,
+        "DELETE",
+        "/api/public/v2/prompts/greeting",
+        None,
+        PROJECT,
+    )
+    .await);
     let key = "PROJECT_KEY";
     assert_eq!(
         audited(&app, "prompt").await,
@@ -512,10 +519,24 @@ async fn prompt_dataset_and_project_changes_through_the_api_are_audited_once_by_
 
     // Datasets: an item and a run deleted (each once: the second delete finds nothing).
     let dataset = json!({"name": "capitals"});
-    ok(call(&app, "POST", "/api/public/v2/datasets", Some(&dataset), PROJECT).await);
+    ok(call(
+        &app,
+        "POST",
+        "/api/public/v2/datasets",
+        Some(&dataset),
+        PROJECT,
+    )
+    .await);
     for id in ["france", "italy"] {
         let item = json!({"datasetName": "capitals", "id": id, "input": {"country": id}});
-        ok(call(&app, "POST", "/api/public/dataset-items", Some(&item), PROJECT).await);
+        ok(call(
+            &app,
+            "POST",
+            "/api/public/dataset-items",
+            Some(&item),
+            PROJECT,
+        )
+        .await);
     }
     let run_item = json!({"runName": "nightly", "datasetItemId": "france", "traceId": "t1"});
     let run_item = ok(call(
@@ -527,9 +548,19 @@ async fn prompt_dataset_and_project_changes_through_the_api_are_audited_once_by_
     )
     .await)
     .json();
-    let run_id = run_item["datasetRunId"].as_str().expect("run id").to_owned();
+    let run_id = run_item["datasetRunId"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
     for _ in 0..2 {
-        call(&app, "DELETE", "/api/public/dataset-items/italy", None, PROJECT).await;
+        call(
+            &app,
+            "DELETE",
+            "/api/public/dataset-items/italy",
+            None,
+            PROJECT,
+        )
+        .await;
         call(
             &app,
             "DELETE",

@@ -244,9 +244,19 @@ async fn each_role_does_what_the_table_says_and_nothing_more() {
                 )
                 .await;
             if role.allows(permission) {
-                assert_eq!(invited.status, StatusCode::CREATED, "{role:?}: {}", invited.text());
+                assert_eq!(
+                    invited.status,
+                    StatusCode::CREATED,
+                    "{role:?}: {}",
+                    invited.text()
+                );
             } else {
-                assert_eq!(invited.status, StatusCode::FORBIDDEN, "{role:?}: {}", invited.text());
+                assert_eq!(
+                    invited.status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?}: {}",
+                    invited.text()
+                );
             }
         }
         // New organizations are for instance admins alone, whatever the organization role.
@@ -258,7 +268,12 @@ async fn each_role_does_what_the_table_says_and_nothing_more() {
                 json!({"name": format!("by {tag}")}),
             )
             .await;
-        assert_eq!(organization.status, StatusCode::FORBIDDEN, "{role:?}: {}", organization.text());
+        assert_eq!(
+            organization.status,
+            StatusCode::FORBIDDEN,
+            "{role:?}: {}",
+            organization.text()
+        );
     }
 }
 
@@ -511,25 +526,49 @@ async fn the_audit_log_records_changes_and_only_admins_and_owners_read_it() {
 #[tokio::test]
 async fn instance_admins_create_organizations_and_invite_to_them() {
     let setup = setup().await;
-    support::add_user(setup.accounts.as_ref(), "root", "root@example.com", PASSWORD, true, 1).await;
+    support::add_user(
+        setup.accounts.as_ref(),
+        "root",
+        "root@example.com",
+        PASSWORD,
+        true,
+        1,
+    )
+    .await;
     let root = support::ui_session(
         &setup.router,
         support::sign_in_request("root@example.com", PASSWORD),
     )
     .await;
     let unnamed = setup
-        .call(&root, "POST", "/api/ui/organizations", json!({"name": "  "}))
+        .call(
+            &root,
+            "POST",
+            "/api/ui/organizations",
+            json!({"name": "  "}),
+        )
         .await;
     assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
     assert!(unnamed.text().contains("name"), "{}", unnamed.text());
     let created = setup
-        .call(&root, "POST", "/api/ui/organizations", json!({"name": "Research"}))
+        .call(
+            &root,
+            "POST",
+            "/api/ui/organizations",
+            json!({"name": "Research"}),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let created = created.json();
-    assert_eq!((created["name"].as_str(), created["role"].as_str()), (Some("Research"), Some("owner")));
+    assert_eq!(
+        (created["name"].as_str(), created["role"].as_str()),
+        (Some("Research"), Some("owner"))
+    );
     let id = created["id"].as_str().expect("id").to_owned();
-    let me = setup.call(&root, "GET", "/api/ui/me", Value::Null).await.json();
+    let me = setup
+        .call(&root, "GET", "/api/ui/me", Value::Null)
+        .await
+        .json();
     assert!(
         me["organizations"]
             .as_array()
@@ -542,16 +581,31 @@ async fn instance_admins_create_organizations_and_invite_to_them() {
     // An invitation with a role: a new user gets a sign-in link, a known one the role.
     let members = format!("/api/ui/organizations/{id}/members");
     let invited = setup
-        .call(&root, "POST", &members, json!({"email": "new@example.com", "role": "admin"}))
+        .call(
+            &root,
+            "POST",
+            &members,
+            json!({"email": "new@example.com", "role": "admin"}),
+        )
         .await;
     assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
     assert!(invited.json()["signInPath"].as_str().is_some());
     let known = setup
-        .call(&root, "POST", &members, json!({"email": email(Role::Viewer), "role": "member"}))
+        .call(
+            &root,
+            "POST",
+            &members,
+            json!({"email": email(Role::Viewer), "role": "member"}),
+        )
         .await;
     assert_eq!(known.json()["signInPath"], Value::Null);
     let bad = setup
-        .call(&root, "POST", &members, json!({"email": "nobody", "role": "member"}))
+        .call(
+            &root,
+            "POST",
+            &members,
+            json!({"email": "nobody", "role": "member"}),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text().contains("email"), "{}", bad.text());
@@ -560,7 +614,12 @@ async fn instance_admins_create_organizations_and_invite_to_them() {
         .as_array()
         .expect("members")
         .iter()
-        .map(|member| (member["email"].as_str().unwrap_or("").to_owned(), member["role"].as_str().unwrap_or("").to_owned()))
+        .map(|member| {
+            (
+                member["email"].as_str().unwrap_or("").to_owned(),
+                member["role"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     roles.sort();
     assert_eq!(
@@ -571,14 +630,24 @@ async fn instance_admins_create_organizations_and_invite_to_them() {
         ]
     );
     let log = setup
-        .call(&root, "GET", &format!("/api/ui/organizations/{id}/audit-log"), Value::Null)
+        .call(
+            &root,
+            "GET",
+            &format!("/api/ui/organizations/{id}/audit-log"),
+            Value::Null,
+        )
         .await
         .json();
     let actions: Vec<(&str, &str)> = log["data"]
         .as_array()
         .expect("entries")
         .iter()
-        .map(|entry| (entry["action"].as_str().unwrap_or(""), entry["resourceType"].as_str().unwrap_or("")))
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or(""),
+                entry["resourceType"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         actions,
@@ -627,7 +696,12 @@ async fn prompt_changes_in_the_ui_are_audited_once_by_the_user() {
         assert_eq!(removed.status, StatusCode::OK, "{}", removed.text());
     }
     let deleted = setup
-        .call(&member, "DELETE", &format!("{prompts}/greeting"), Value::Null)
+        .call(
+            &member,
+            "DELETE",
+            &format!("{prompts}/greeting"),
+            Value::Null,
+        )
         .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
 

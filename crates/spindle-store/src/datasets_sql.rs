@@ -613,7 +613,11 @@ async fn delete_item(db: &impl Executor, project_id: &str, id: &str, by: &Actor)
         dialect,
         "EXISTS (SELECT 1 FROM dataset_items x WHERE x.project_id = ",
     );
-    exists.bind(project_id).push(" AND x.id = ").bind(id).push(")");
+    exists
+        .bind(project_id)
+        .push(" AND x.id = ")
+        .bind(id)
+        .push(")");
     let entry = deletion_entry(
         dialect,
         project_id,

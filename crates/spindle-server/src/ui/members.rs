@@ -24,7 +24,7 @@ use spindle_store::Organization;
 use std::collections::BTreeMap;
 
 use super::responses::{
-    role_name, DataList, Invited, KeyRow, Member, MeOrganization, NewKey, Revoked,
+    role_name, DataList, Invited, KeyRow, MeOrganization, Member, NewKey, Revoked,
 };
 use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles};
 use crate::audit::{role_change, Audit};

@@ -218,7 +218,12 @@ pub async fn create(
     let prompt = spindle_ingest::prompt::parse_create_prompt(&body)?;
     let version = state
         .prompts
-        .create(&access.project_id, &prompt, &access.user_id, &access.actor())
+        .create(
+            &access.project_id,
+            &prompt,
+            &access.user_id,
+            &access.actor(),
+        )
         .await?;
     let created = prompt_json(&ResolvedPrompt {
         version,
@@ -302,7 +307,12 @@ pub async fn delete(
     };
     let deleted = state
         .prompts
-        .delete(&access.project_id, &name, selector.as_ref(), &access.actor())
+        .delete(
+            &access.project_id,
+            &name,
+            selector.as_ref(),
+            &access.actor(),
+        )
         .await?;
     if deleted == 0 {
         return Err(Error::not_found(format!("prompt {name:?}")).into());

@@ -1223,9 +1223,7 @@ pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: 
 
 /// Deleting an item or a run writes one audit entry naming its actor, in its transaction;
 /// deleting what is not there writes none.
-pub async fn dataset_deletions_are_audited_once_with_their_actor<S: DatasetsStore>(
-    store: Arc<S>,
-) {
+pub async fn dataset_deletions_are_audited_once_with_their_actor<S: DatasetsStore>(store: Arc<S>) {
     use super::organizations::{audited_project, project_log};
     use crate::audit::resource;
     let store = store.as_ref();

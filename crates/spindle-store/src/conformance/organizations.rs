@@ -549,7 +549,12 @@ pub async fn project_log(
     store: &(impl crate::accounts::Accounts + ?Sized),
     project_id: &str,
     resource_type: &str,
-) -> Vec<(String, String, crate::audit::Actor, Option<serde_json::Value>)> {
+) -> Vec<(
+    String,
+    String,
+    crate::audit::Actor,
+    Option<serde_json::Value>,
+)> {
     let page = store
         .audit_log(&crate::audit::AuditQuery {
             organization_id: "o-audit".into(),

@@ -337,7 +337,12 @@ pub async fn labels_are_removed_except_latest<S: PromptsStore>(store: Arc<S>) {
     );
     // Another project's prompt of the same name keeps its labels.
     store
-        .create_prompt("p2", &text("tidy", "v1", &["production"], None), "API", &api())
+        .create_prompt(
+            "p2",
+            &text("tidy", "v1", &["production"], None),
+            "API",
+            &api(),
+        )
         .await
         .expect("create in p2");
     assert!(store
@@ -591,7 +596,12 @@ pub async fn ids_for_generations_and_project_isolation<S: PromptsStore>(store: A
     let first = create(store, text("linked", "x", &[], None)).await;
     let second = create(store, text("linked", "y", &[], None)).await;
     store
-        .create_prompt("p2", &text("linked", "other project", &[], None), "API", &api())
+        .create_prompt(
+            "p2",
+            &text("linked", "other project", &[], None),
+            "API",
+            &api(),
+        )
         .await
         .expect("create in p2");
     let ids = store
