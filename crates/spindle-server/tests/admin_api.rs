@@ -423,6 +423,7 @@ async fn a_deleted_project_is_gone_at_once_and_its_data_after_the_purge() {
     let options = PurgeOptions {
         batch_rows: 1,
         pause: std::time::Duration::ZERO,
+        pause_per_batch_time: 0,
     };
     purge(app.store.as_ref(), options).await.expect("purge");
     assert!(app

@@ -409,6 +409,7 @@ pub async fn purge_resumes_after_a_restart(store: &dyn AccountsStore) {
         crate::organizations::PurgeOptions {
             batch_rows: 2,
             pause: std::time::Duration::ZERO,
+            pause_per_batch_time: 0,
         },
     )
     .await
