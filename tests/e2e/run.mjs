@@ -1210,6 +1210,91 @@ try {
     page.off("request", count);
     assert(loads === 1, `one load for the range: ${loads}`);
     await page.screenshot({ path: join(SHOTS, "sessions.png"), fullPage: false });
+  await step("organization: an admin creates an organization key and sees it listed", async () => {
+    await page.goto(`${base}/project/e2e/organization`);
+    await page.getByRole("heading", { name: "E2E Org" }).waitFor();
+    assert((await page.getByTestId("organization-role").textContent()) === "owner", "the instance admin owns it");
+    await page.getByRole("button", { name: "Create organization API key" }).click();
+    const secret = (await page.getByTestId("organization-secret-key").textContent()).trim();
+    assert(secret.startsWith("sk-lf-"), `secret shown once: ${secret}`);
+    const listed = page.getByTestId("organization-key");
+    await listed.first().waitFor();
+    assert((await listed.count()) === 1, "one key listed");
+    assert((await listed.first().textContent()).includes(secret.slice(-4)), "listed with the secret's hint");
+    await page.locator("section.audit-log [data-testid='audit-entry']", { hasText: "organization api key" }).first().waitFor();
+  });
+
+  await step("organization: an admin invites a member and changes the member's role", async () => {
+    await page.getByLabel("Invite to organization").fill("analyst@e2e.test");
+    await page.getByLabel("Organization invite role").selectOption("member");
+    await page.getByRole("button", { name: "Invite" }).click();
+    const role = page.getByLabel("Role of analyst@e2e.test");
+    await role.waitFor();
+    assert((await role.inputValue()) === "member", "invited as a member");
+    await role.selectOption("admin");
+    await page.locator("section.audit-log [data-testid='audit-entry']", { hasText: "role changed" }).first().waitFor();
+    await page.reload();
+    await page.getByLabel("Role of analyst@e2e.test").waitFor();
+    assert((await page.getByLabel("Role of analyst@e2e.test").inputValue()) === "admin", "the new role is stored");
+    await page.screenshot({ path: join(SHOTS, "organization.png"), fullPage: true });
+  });
+
+  await step("organization: a new organization's project shows in its own group of the project switcher", async () => {
+    await page.getByLabel("New organization name").fill("Research");
+    await page.getByRole("button", { name: "Create organization", exact: true }).click();
+    await page.getByRole("heading", { name: "Research" }).waitFor();
+    await page.getByRole("button", { name: "Create organization API key" }).click();
+    const secret = (await page.getByTestId("organization-secret-key").textContent()).trim();
+    const publicKey = (await page.getByTestId("organization-key").first().locator("code").first().textContent()).trim();
+    const created = await fetch(`${base}/api/public/projects`, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${Buffer.from(`${publicKey}:${secret}`).toString("base64")}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ name: "Research project", retention: 0 }),
+    });
+    assert(created.status === 201 || created.status === 200, `project created with the new key: ${created.status}`);
+    await page.reload();
+    const switcher = page.getByLabel("Project");
+    await switcher.locator("optgroup[label='Research'] option", { hasText: "Research project" }).waitFor({ state: "attached" });
+    const groups = await switcher.locator("optgroup").evaluateAll((nodes) =>
+      nodes.map((group) => [group.getAttribute("label"), [...group.querySelectorAll("option")].map((option) => option.textContent)]),
+    );
+    assert(JSON.stringify(groups) === JSON.stringify([["E2E Org", ["E2E project"]], ["Research", ["Research project"]]]), `groups: ${JSON.stringify(groups)}`);
+  });
+
+  await step("organization: a viewer of the organization sees its members without controls", async () => {
+    const forged = await page.evaluate(async () => {
+      const me = await (await fetch("/api/ui/me")).json();
+      return me.organizations.map((organization) => organization.name);
+    });
+    assert(forged.includes("Research"), `the admin's organizations: ${forged}`);
+    const viewerContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const viewer = await viewerContext.newPage();
+    viewer.setDefaultTimeout(20_000);
+    viewer.on("pageerror", (error) => pageErrors.push(String(error)));
+    // The organization's owner makes analyst a viewer; analyst signs in with their link.
+    const link = await page.evaluate(async () => {
+      const me = await (await fetch("/api/ui/me")).json();
+      const organization = me.organizations.find((candidate) => candidate.name === "E2E Org");
+      const answer = await fetch(`/api/ui/organizations/${organization.id}/members`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-spindle-csrf": me.csrfToken },
+        body: JSON.stringify({ email: "reader@e2e.test", role: "viewer" }),
+      });
+      return (await answer.json()).signInPath;
+    });
+    await viewer.goto(`${base}${link}`);
+    await viewer.goto(`${base}/project/e2e/organization`);
+    await viewer.getByTestId("organization-member").first().waitFor();
+    assert((await viewer.getByTestId("organization-role").textContent()) === "viewer", "the viewer's role");
+    assert((await viewer.getByRole("button", { name: "Create organization API key" }).count()) === 0, "no key controls");
+    assert((await viewer.getByRole("button", { name: "Invite" }).count()) === 0, "no invitation form");
+    assert((await viewer.locator("[data-testid='organization-member'] select").count()) === 0, "no role selects");
+    assert((await viewer.getByRole("button", { name: "Remove" }).count()) === 0, "no remove buttons");
+    assert((await viewer.getByRole("button", { name: "Create organization", exact: true }).count()) === 0, "no new organization form");
+    await viewerContext.close();
   });
 
   await step("no page errors", async () => {

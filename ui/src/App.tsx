@@ -1,5 +1,5 @@
-// The shell: who is signed in, the project switcher and navigation, and the page for the
-// current path.
+// The shell: who is signed in, the project switcher (projects grouped by organization) and
+// navigation, and the page for the current path.
 
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, setCsrfToken, type Me } from "./api";
@@ -20,6 +20,8 @@ import { PromptPage, Prompts } from "./pages/Prompts";
 import { Queues } from "./pages/Queues";
 import { ComparePage, DatasetPage, Datasets } from "./pages/Datasets";
 import { Review } from "./pages/Review";
+import { Organization } from "./pages/Organization";
+import { projectGroups } from "./organizations";
 
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
@@ -33,6 +35,7 @@ const SECTIONS: [string, string][] = [
   ["dashboard", "Dashboard"],
   ["models", "Models"],
   ["settings", "Settings"],
+  ["organization", "Organization"],
 ];
 
 export function App() {
@@ -59,10 +62,10 @@ export function App() {
   if (state === "loading") return <div class="center muted">Loading…</div>;
   if (state === "error") return <div class="center error-box">{error}</div>;
   if (state === "signed-out" || !me) return <SignIn onSignedIn={load} />;
-  return <Shell me={me} onSignedOut={() => setState("signed-out")} />;
+  return <Shell me={me} onSignedOut={() => setState("signed-out")} onChanged={load} />;
 }
 
-function Shell(props: { me: Me; onSignedOut: () => void }) {
+function Shell(props: { me: Me; onSignedOut: () => void; onChanged: () => void }) {
   const location = useLocation();
   const [theme, setTheme] = useState<Theme>((document.documentElement.dataset.theme as Theme) ?? "light");
   const projects = props.me.projects;
@@ -100,10 +103,14 @@ function Shell(props: { me: Me; onSignedOut: () => void }) {
           value={project.id}
           onChange={(event) => navigate(`/project/${encodeURIComponent(event.currentTarget.value)}/${params.section || "traces"}`)}
         >
-          {projects.map((candidate) => (
-            <option key={candidate.id} value={candidate.id}>
-              {candidate.name}
-            </option>
+          {projectGroups(projects).map((group) => (
+            <optgroup key={group.id} label={group.name}>
+              {group.projects.map((candidate) => (
+                <option key={candidate.id} value={candidate.id}>
+                  {candidate.name}
+                </option>
+              ))}
+            </optgroup>
           ))}
         </select>
         <nav>
@@ -132,13 +139,13 @@ function Shell(props: { me: Me; onSignedOut: () => void }) {
         </button>
       </header>
       <main>
-        <Page projectId={project.id} role={project.role} path={location.path} search={location.search} me={props.me} />
+        <Page projectId={project.id} role={project.role} path={location.path} search={location.search} me={props.me} onChanged={props.onChanged} />
       </main>
     </div>
   );
 }
 
-function Page(props: { projectId: string; role: string; path: string; search: URLSearchParams; me: Me }) {
+function Page(props: { projectId: string; role: string; path: string; search: URLSearchParams; me: Me; onChanged: () => void }) {
   const { projectId, path } = props;
   let params = match("/project/:project/traces/:id", path);
   if (params) return <TracePage projectId={projectId} traceId={params.id} role={props.role} />;
@@ -178,6 +185,8 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
       return <Models projectId={projectId} role={props.role} />;
     case "settings":
       return <Settings projectId={projectId} role={props.role} me={props.me} welcome={props.search.get("welcome") === "1"} />;
+    case "organization":
+      return <Organization projectId={projectId} me={props.me} onChanged={props.onChanged} />;
     default:
       return <div class="center muted">Page not found.</div>;
   }

@@ -64,7 +64,12 @@ export const api = {
 export interface Me {
   user: { id: string; email: string; name: string | null; admin: boolean; hasPassword: boolean };
   csrfToken: string;
-  projects: { id: string; name: string; role: string }[];
+  projects: { id: string; name: string; role: string; organizationId: string; organizationName: string }[];
+  organizations: { id: string; name: string; role: string }[];
+}
+
+export function organizationPath(organizationId: string, rest: string): string {
+  return `/api/ui/organizations/${encodeURIComponent(organizationId)}${rest}`;
 }
 
 export interface PageMeta {

@@ -63,6 +63,15 @@ impl Connection {
         Ok((response, elapsed))
     }
 
+    /// Sends `DELETE path` without a body and reads the whole answer.
+    pub async fn delete(&mut self, path: &str) -> anyhow::Result<Response> {
+        let head = format!(
+            "DELETE {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{}Accept: application/json\r\n\r\n",
+            self.port, self.headers
+        );
+        self.round_trip(head.as_bytes(), &[]).await
+    }
+
     /// Sends `POST path` with a body (and `Content-Encoding: gzip` when `gzip`).
     pub async fn post(
         &mut self,

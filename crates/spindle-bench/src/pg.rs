@@ -102,6 +102,17 @@ pub async fn execute(url: &str, statement: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The one `bigint` that `statement` selects with `$1` bound to `parameter` (a count, a
+/// flag as 0 or 1).
+pub async fn select_i64(url: &str, statement: &str, parameter: &str) -> anyhow::Result<i64> {
+    let client = connect(url).await?;
+    let row = client
+        .query_one(statement, &[&parameter])
+        .await
+        .with_context(|| format!("running {statement:?}"))?;
+    Ok(row.get(0))
+}
+
 /// Whether `table` exists in the database of `url`.
 pub async fn has_table(url: &str, table: &str) -> anyhow::Result<bool> {
     let client = connect(url).await?;

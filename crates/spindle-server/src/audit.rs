@@ -1,7 +1,10 @@
 //! Recording changes in the audit log ([`spindle_store::audit`]) from the handlers that make
 //! them: a handler names who acts and where, then records each change once the store call
 //! that made it succeeded. A failure to record answers the request with an error, so a
-//! change is never silently missing from the log.
+//! change is never silently missing from the log. This is for the changes whose store calls
+//! take no actor yet (keys, members and roles, organizations, projects and their settings,
+//! models, score configs): their entry is a second transaction after the change's. Prompt
+//! and dataset changes are recorded by their store calls instead, in their own transaction.
 
 use serde_json::{json, Map, Value};
 use spindle_core::time::now_micros;

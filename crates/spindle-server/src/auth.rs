@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
 use spindle_core::{Error, ErrorKind};
+use spindle_store::audit::Actor;
 use spindle_store::organizations::OrganizationApiKey;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
@@ -34,6 +35,11 @@ pub struct ProjectAuth {
 }
 
 impl ProjectAuth {
+    /// The key, as the audit log names who made a change.
+    pub fn actor(&self) -> Actor {
+        Actor::ProjectKey(self.public_key.clone())
+    }
+
     /// Fails unless the credentials grant full access.
     pub fn require_full(&self) -> Result<(), ApiError> {
         if self.access == Access::Full {

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use sha2::Digest;
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptVersion};
 use spindle_core::Error;
+use spindle_store::audit::Actor;
 use spindle_store::prompts::{PromptMeta, PromptQuery, Prompts};
 use spindle_store::Page;
 use std::collections::HashMap;
@@ -180,10 +181,11 @@ impl PromptService {
         project_id: &str,
         prompt: &NewPrompt,
         created_by: &str,
+        by: &Actor,
     ) -> Result<PromptVersion, Error> {
         self.written(
             self.store
-                .create_prompt(project_id, prompt, created_by)
+                .create_prompt(project_id, prompt, created_by, by)
                 .await,
         )
     }
@@ -194,10 +196,11 @@ impl PromptService {
         name: &str,
         version: i64,
         labels: &[String],
+        by: &Actor,
     ) -> Result<Option<PromptVersion>, Error> {
         self.written(
             self.store
-                .add_prompt_labels(project_id, name, version, labels)
+                .add_prompt_labels(project_id, name, version, labels, by)
                 .await,
         )
     }
@@ -207,8 +210,13 @@ impl PromptService {
         project_id: &str,
         name: &str,
         selector: Option<&PromptSelector>,
+        by: &Actor,
     ) -> Result<u64, Error> {
-        self.written(self.store.delete_prompt(project_id, name, selector).await)
+        self.written(
+            self.store
+                .delete_prompt(project_id, name, selector, by)
+                .await,
+        )
     }
 
     pub async fn list(

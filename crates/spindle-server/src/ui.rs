@@ -109,7 +109,10 @@ pub fn app(state: AppState) -> Router {
         );
     let organization = Router::new()
         .route("/audit-log", get(audit::organization_log))
-        .route("/members", get(members::organization_members))
+        .route(
+            "/members",
+            get(members::organization_members).post(members::invite_organization_member),
+        )
         .route(
             "/members/{user_id}",
             put(members::update_organization_member).delete(members::remove_organization_member),
@@ -128,6 +131,7 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/link", get(session::sign_in_with_link))
         .route("/me", get(session::me))
         .route("/me/password", post(session::set_password))
+        .route("/organizations", post(members::create_organization))
         .nest("/projects/{project_id}", project)
         .nest("/organizations/{organization_id}", organization)
         .fallback(assets::api_not_found);

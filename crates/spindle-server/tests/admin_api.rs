@@ -423,6 +423,7 @@ async fn a_deleted_project_is_gone_at_once_and_its_data_after_the_purge() {
     let options = PurgeOptions {
         batch_rows: 1,
         pause: std::time::Duration::ZERO,
+        pause_per_batch_time: 0,
     };
     purge(app.store.as_ref(), options).await.expect("purge");
     assert!(app
@@ -439,4 +440,154 @@ async fn a_deleted_project_is_gone_at_once_and_its_data_after_the_purge() {
             .is_some(),
         "another project's data stays"
     );
+}
+
+/// The audit log of `org` for one resource type, oldest first: `(action, resource id,
+/// actor kind, actor id)`.
+async fn audited(app: &TestApp, resource_type: &str) -> Vec<(String, String, String, String)> {
+    let log = app
+        .state
+        .accounts
+        .audit_log(&spindle_store::audit::AuditQuery {
+            organization_id: "org".into(),
+            project_id: None,
+            resource_type: Some(resource_type.into()),
+            page: 1,
+            limit: 100,
+        })
+        .await
+        .expect("audit log");
+    log.items
+        .into_iter()
+        .rev()
+        .map(|entry| {
+            (
+                entry.entry.action,
+                entry.entry.resource_id,
+                entry.entry.actor.kind().to_owned(),
+                entry.entry.actor.id().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn by_key(action: &str, id: &str, kind: &str, key: &str) -> (String, String, String, String) {
+    (action.into(), id.into(), kind.into(), key.into())
+}
+
+#[tokio::test]
+async fn prompt_dataset_and_project_changes_through_the_api_are_audited_once_by_their_key() {
+    let app = admin_app().await;
+    let ok = |response: support::Response| {
+        assert!(response.status.is_success(), "{}", response.text());
+        response
+    };
+    // Prompts: a version created with a label, the label moved, a version and the rest deleted.
+    for content in ["one", "two"] {
+        let labels = if content == "one" {
+            json!(["production"])
+        } else {
+            json!([])
+        };
+        let body = json!({"name": "greeting", "prompt": content, "type": "text", "labels": labels});
+        ok(call(&app, "POST", "/api/public/v2/prompts", Some(&body), PROJECT).await);
+    }
+    let moved = json!({"newLabels": ["production"]});
+    let path = "/api/public/v2/prompts/greeting/versions/2";
+    ok(call(&app, "PATCH", path, Some(&moved), PROJECT).await);
+    let path = "/api/public/v2/prompts/greeting?version=1";
+    ok(call(&app, "DELETE", path, None, PROJECT).await);
+    let gone = call(&app, "DELETE", path, None, PROJECT).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text());
+    ok(call(
+        &app,
+        "DELETE",
+        "/api/public/v2/prompts/greeting",
+        None,
+        PROJECT,
+    )
+    .await);
+    let key = "PROJECT_KEY";
+    assert_eq!(
+        audited(&app, "prompt").await,
+        [
+            by_key("labels_set", "greeting", key, PK1),
+            by_key("labels_set", "greeting", key, PK1),
+            by_key("deleted", "greeting", key, PK1),
+            by_key("deleted", "greeting", key, PK1),
+        ]
+    );
+
+    // Datasets: an item and a run deleted (each once: the second delete finds nothing).
+    let dataset = json!({"name": "capitals"});
+    ok(call(
+        &app,
+        "POST",
+        "/api/public/v2/datasets",
+        Some(&dataset),
+        PROJECT,
+    )
+    .await);
+    for id in ["france", "italy"] {
+        let item = json!({"datasetName": "capitals", "id": id, "input": {"country": id}});
+        ok(call(
+            &app,
+            "POST",
+            "/api/public/dataset-items",
+            Some(&item),
+            PROJECT,
+        )
+        .await);
+    }
+    let run_item = json!({"runName": "nightly", "datasetItemId": "france", "traceId": "t1"});
+    let run_item = ok(call(
+        &app,
+        "POST",
+        "/api/public/dataset-run-items",
+        Some(&run_item),
+        PROJECT,
+    )
+    .await)
+    .json();
+    let run_id = run_item["datasetRunId"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    for _ in 0..2 {
+        call(
+            &app,
+            "DELETE",
+            "/api/public/dataset-items/italy",
+            None,
+            PROJECT,
+        )
+        .await;
+        call(
+            &app,
+            "DELETE",
+            "/api/public/datasets/capitals/runs/nightly",
+            None,
+            PROJECT,
+        )
+        .await;
+    }
+    assert_eq!(
+        audited(&app, "dataset_item").await,
+        [by_key("deleted", "italy", key, PK1)]
+    );
+    assert_eq!(
+        audited(&app, "dataset_run").await,
+        [by_key("deleted", &run_id, key, PK1)]
+    );
+
+    // The project, deleted with the organization key: its entries stay.
+    let deleted = call(&app, "DELETE", "/api/public/projects/p1", None, ORG).await;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.text());
+    call(&app, "DELETE", "/api/public/projects/p1", None, ORG).await;
+    let projects = audited(&app, "project").await;
+    assert_eq!(
+        projects,
+        [by_key("deleted", "p1", "ORGANIZATION_KEY", ORG_PK)]
+    );
+    assert_eq!(audited(&app, "prompt").await.len(), 4);
 }

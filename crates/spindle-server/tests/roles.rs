@@ -19,6 +19,7 @@ const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
 
 struct Setup {
     router: Router,
+    accounts: Arc<dyn Accounts>,
     /// A score config of p1, for the queues to name.
     config_id: String,
     _dir: tempfile::TempDir,
@@ -53,6 +54,7 @@ async fn setup() -> Setup {
             .await
             .expect("membership");
     }
+    let accounts: Arc<dyn Accounts> = sqlite.clone();
     let state = support::app_state(
         store,
         sqlite.clone(),
@@ -80,6 +82,7 @@ async fn setup() -> Setup {
     let config_id = config.json()["id"].as_str().expect("config id").to_owned();
     Setup {
         router,
+        accounts,
         config_id,
         _dir: dir,
     }
@@ -231,6 +234,50 @@ async fn each_role_does_what_the_table_says_and_nothing_more() {
             role.allows(Permission::ManageKeys),
             "{role:?} creating an organization key: {}",
             organization_keys.text()
+        );
+        // Invitations to the organization: a viewer by admins and owners, an owner by owners.
+        for (permission, invited_role) in [
+            (Permission::ManageMembers, "viewer"),
+            (Permission::ManageOwners, "owner"),
+        ] {
+            let invited = setup
+                .call(
+                    &session,
+                    "POST",
+                    "/api/ui/organizations/org/members",
+                    json!({"email": format!("{invited_role}-invited-by-{tag}@example.com"), "role": invited_role}),
+                )
+                .await;
+            if role.allows(permission) {
+                assert_eq!(
+                    invited.status,
+                    StatusCode::CREATED,
+                    "{role:?}: {}",
+                    invited.text()
+                );
+            } else {
+                assert_eq!(
+                    invited.status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?}: {}",
+                    invited.text()
+                );
+            }
+        }
+        // New organizations are for instance admins alone, whatever the organization role.
+        let organization = setup
+            .call(
+                &session,
+                "POST",
+                "/api/ui/organizations",
+                json!({"name": format!("by {tag}")}),
+            )
+            .await;
+        assert_eq!(
+            organization.status,
+            StatusCode::FORBIDDEN,
+            "{role:?}: {}",
+            organization.text()
         );
     }
 }
@@ -479,4 +526,214 @@ async fn the_audit_log_records_changes_and_only_admins_and_owners_read_it() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text().contains("resourceType"), "{}", bad.text());
+}
+
+#[tokio::test]
+async fn instance_admins_create_organizations_and_invite_to_them() {
+    let setup = setup().await;
+    support::add_user(
+        setup.accounts.as_ref(),
+        "root",
+        "root@example.com",
+        PASSWORD,
+        true,
+        1,
+    )
+    .await;
+    let root = support::ui_session(
+        &setup.router,
+        support::sign_in_request("root@example.com", PASSWORD),
+    )
+    .await;
+    let unnamed = setup
+        .call(
+            &root,
+            "POST",
+            "/api/ui/organizations",
+            json!({"name": "  "}),
+        )
+        .await;
+    assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
+    assert!(unnamed.text().contains("name"), "{}", unnamed.text());
+    let created = setup
+        .call(
+            &root,
+            "POST",
+            "/api/ui/organizations",
+            json!({"name": "Research"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let created = created.json();
+    assert_eq!(
+        (created["name"].as_str(), created["role"].as_str()),
+        (Some("Research"), Some("owner"))
+    );
+    let id = created["id"].as_str().expect("id").to_owned();
+    let me = setup
+        .call(&root, "GET", "/api/ui/me", Value::Null)
+        .await
+        .json();
+    assert!(
+        me["organizations"]
+            .as_array()
+            .expect("organizations")
+            .iter()
+            .any(|organization| organization["id"] == id.as_str()),
+        "{me}"
+    );
+
+    // An invitation with a role: a new user gets a sign-in link, a known one the role.
+    let members = format!("/api/ui/organizations/{id}/members");
+    let invited = setup
+        .call(
+            &root,
+            "POST",
+            &members,
+            json!({"email": "new@example.com", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
+    assert!(invited.json()["signInPath"].as_str().is_some());
+    let known = setup
+        .call(
+            &root,
+            "POST",
+            &members,
+            json!({"email": email(Role::Viewer), "role": "member"}),
+        )
+        .await;
+    assert_eq!(known.json()["signInPath"], Value::Null);
+    let bad = setup
+        .call(
+            &root,
+            "POST",
+            &members,
+            json!({"email": "nobody", "role": "member"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("email"), "{}", bad.text());
+    let listed = setup.call(&root, "GET", &members, Value::Null).await.json();
+    let mut roles: Vec<(String, String)> = listed["data"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|member| {
+            (
+                member["email"].as_str().unwrap_or("").to_owned(),
+                member["role"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    roles.sort();
+    assert_eq!(
+        roles,
+        [
+            ("new@example.com".to_owned(), "admin".to_owned()),
+            (email(Role::Viewer), "member".to_owned()),
+        ]
+    );
+    let log = setup
+        .call(
+            &root,
+            "GET",
+            &format!("/api/ui/organizations/{id}/audit-log"),
+            Value::Null,
+        )
+        .await
+        .json();
+    let actions: Vec<(&str, &str)> = log["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or(""),
+                entry["resourceType"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("invited", "organization_membership"),
+            ("invited", "organization_membership"),
+            ("created", "organization"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn prompt_changes_in_the_ui_are_audited_once_by_the_user() {
+    let setup = setup().await;
+    let member = setup.session(Role::Member).await;
+    let prompts = "/api/ui/projects/p1/prompts";
+    for (content, labels) in [("one", json!(["production"])), ("two", json!([]))] {
+        let created = setup
+            .call(
+                &member,
+                "POST",
+                prompts,
+                json!({"name": "greeting", "prompt": content, "type": "text", "labels": labels}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    }
+    let moved = setup
+        .call(
+            &member,
+            "POST",
+            &format!("{prompts}/greeting/versions/2/labels"),
+            json!({"labels": ["production"]}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    for _ in 0..2 {
+        let removed = setup
+            .call(
+                &member,
+                "DELETE",
+                &format!("{prompts}/greeting/versions/2/labels/production"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::OK, "{}", removed.text());
+    }
+    let deleted = setup
+        .call(
+            &member,
+            "DELETE",
+            &format!("{prompts}/greeting"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+
+    let owner = setup.session(Role::Owner).await;
+    let log = setup
+        .call(
+            &owner,
+            "GET",
+            "/api/ui/projects/p1/audit-log?resourceType=prompt",
+            Value::Null,
+        )
+        .await
+        .json();
+    let entries = log["data"].as_array().expect("entries");
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry["action"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        actions,
+        ["deleted", "label_removed", "labels_set", "labels_set"],
+        "{log}"
+    );
+    for entry in entries {
+        assert_eq!(entry["actorKind"], "USER");
+        assert_eq!(entry["actorId"], "member");
+        assert_eq!(entry["resourceId"], "greeting");
+        assert_eq!(entry["projectId"], "p1");
+    }
 }

@@ -10,6 +10,7 @@ use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType};
 use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord};
 use spindle_core::{TraceRecord, WriteBatch};
 use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
+use spindle_store::audit::Actor;
 use spindle_store::prompts::{PromptQuery, Prompts};
 use spindle_store::{
     ApiKey, Catalog, CustomModel, DerivedCost, MediaRecord, MetricsQuery, ObservationQuery,
@@ -186,6 +187,11 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
     out.0
 }
 
+/// The actor of the prompts the test writes.
+fn copier() -> Actor {
+    Actor::ProjectKey("pk-copy".into())
+}
+
 fn text_prompt(name: &str, content: &str, labels: &[&str], tags: &[&str]) -> NewPrompt {
     NewPrompt {
         name: name.to_owned(),
@@ -212,7 +218,7 @@ async fn seed_prompts(store: &impl Prompts, project_id: &str) {
         ),
     ] {
         store
-            .create_prompt(project_id, &prompt, "API")
+            .create_prompt(project_id, &prompt, "API", &copier())
             .await
             .expect("create prompt");
     }
@@ -470,6 +476,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
             PROJECTS[0],
             &text_prompt("base", "Hey {{name}}", &[], &["greeting"]),
             "API",
+            &copier(),
         )
         .await
         .expect("next version");
@@ -480,6 +487,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
             PROJECTS[0],
             "base",
             Some(&PromptSelector::Label("production".to_owned())),
+            &copier(),
         )
         .await
         .expect_err("embedded by team/composed");

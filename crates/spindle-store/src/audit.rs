@@ -2,11 +2,16 @@
 //! names its actor (a signed-in user, an organization key or a project key), the action, the
 //! resource (its type and id) and a few details (a JSON object: a role, a name, …).
 //!
-//! Entries are recorded by the code that makes the change, right after the store call that
-//! made it returned success: most changes are several statements with checks in between
-//! (an owner that must remain, a name that must be free), so the entry is written once the
-//! change is known to have happened, never for a refused or empty one. Entries are only
-//! ever added, and those of a deleted project stay after its purge.
+//! Changes to a project's prompts and datasets are recorded by the store call that makes
+//! them, in the same transaction ([`ProjectChange`], `audit_sql::project_entry`): the call
+//! takes the [`Actor`] and the entry commits or rolls back with the change. The other
+//! changes (keys, members and roles, projects and their settings, models, score configs)
+//! are recorded by the server's handlers right after the store call that made them
+//! returned success: their store calls are several statements with checks in between
+//! (an owner that must remain, a name that must be free) that do not take an actor yet, so
+//! the entry is written once the change is known to have happened, never for a refused or
+//! empty one. Entries are only ever added, and those of a deleted project stay after its
+//! purge.
 //!
 //! Both backends store them with the same statements (`audit_sql.rs`), through
 //! [`crate::accounts::Accounts`].
@@ -68,8 +73,16 @@ pub mod resource {
     pub const MODEL: &str = "model";
     /// A score config (id: the config's id).
     pub const SCORE_CONFIG: &str = "score_config";
+    /// A prompt: labels set or removed, versions deleted (id: the prompt's name).
+    pub const PROMPT: &str = "prompt";
+    /// A dataset item, deleted (id: the item's id).
+    pub const DATASET_ITEM: &str = "dataset_item";
+    /// A dataset run, deleted (id: the run's id).
+    pub const DATASET_RUN: &str = "dataset_run";
+    /// An organization, created (id: the organization's id).
+    pub const ORGANIZATION: &str = "organization";
     /// Every type above, in that order.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 11] = [
         API_KEY,
         ORGANIZATION_API_KEY,
         PROJECT_MEMBERSHIP,
@@ -77,6 +90,10 @@ pub mod resource {
         PROJECT,
         MODEL,
         SCORE_CONFIG,
+        PROMPT,
+        DATASET_ITEM,
+        DATASET_RUN,
+        ORGANIZATION,
     ];
 }
 
@@ -93,6 +110,19 @@ pub struct NewAuditEntry {
     pub resource_type: String,
     pub resource_id: String,
     /// A JSON object with what the change set, or `None`.
+    pub details: Option<serde_json::Value>,
+    pub created_at: Micros,
+}
+
+/// A change to one of a project's resources, recorded by the store call that makes it, in
+/// its transaction (the organization is the project's, read when the entry is written).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectChange<'a> {
+    pub project_id: &'a str,
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub resource_type: &'a str,
+    pub resource_id: &'a str,
     pub details: Option<serde_json::Value>,
     pub created_at: Micros,
 }

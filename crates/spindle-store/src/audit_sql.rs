@@ -4,11 +4,11 @@
 
 use spindle_core::Error;
 
-use crate::audit::{Actor, AuditEntry, AuditQuery, NewAuditEntry};
+use crate::audit::{Actor, AuditEntry, AuditQuery, NewAuditEntry, ProjectChange};
 use crate::executor::{Executor, FromRow, Single};
 use crate::sql::reads::paging;
-use crate::sql::{Param, RowAccess, Sql};
-use crate::statements::insert;
+use crate::sql::{Dialect, Param, RowAccess, Sql};
+use crate::statements::{insert, insert_select};
 use crate::{Page, Result};
 
 const COLUMNS: &str = "organization_id, project_id, actor_kind, actor_id, action, \
@@ -61,6 +61,37 @@ pub async fn record(db: &impl Executor, entry: &NewAuditEntry) -> Result<()> {
     );
     db.modify(vec![sql]).await?;
     Ok(())
+}
+
+/// The statement that records `change`, for the statement list (one transaction) that makes
+/// it: the organization is read from the project by the insert itself, and nothing is
+/// written unless `condition` holds when it runs (put it before the statements that would
+/// make the condition false, e.g. before a `DELETE`, with an `EXISTS` of what it deletes).
+pub fn project_entry(dialect: Dialect, change: &ProjectChange<'_>, condition: Option<Sql>) -> Sql {
+    let details = change.details.as_ref().map(|details| details.to_string());
+    let mut sql = insert_select(
+        dialect,
+        "audit_log",
+        COLUMNS,
+        [
+            Param::from(None::<&str>),
+            Param::from(change.project_id),
+            Param::from(change.actor.kind()),
+            Param::from(change.actor.id()),
+            Param::from(change.action),
+            Param::from(change.resource_type),
+            Param::from(change.resource_id),
+            Param::from(details.as_deref()),
+            Param::from(change.created_at),
+        ],
+        &[("organization_id", Sql::new(dialect, "o.organization_id"))],
+    );
+    sql.push(" FROM projects o WHERE o.id = ")
+        .bind(change.project_id);
+    if let Some(condition) = condition {
+        sql.and(condition);
+    }
+    sql
 }
 
 /// ` WHERE …` with the query's filters, for both the rows and their count.

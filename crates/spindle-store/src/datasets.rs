@@ -9,6 +9,7 @@ use spindle_core::dataset::{
     Dataset, DatasetItem, DatasetRun, DatasetRunItem, NewDataset, NewDatasetItem, NewRunItem,
 };
 
+use crate::audit::Actor;
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::{MediaRecord, Page, Result};
@@ -92,8 +93,8 @@ pub trait Datasets: Send + Sync + 'static {
     ) -> Result<Page<DatasetItem>>;
 
     /// Deletes an item, its run items and its media links; `false` when there was no such
-    /// item.
-    async fn delete_dataset_item(&self, project_id: &str, id: &str) -> Result<bool>;
+    /// item. The deletion is in the audit log, by `by`, in the same transaction.
+    async fn delete_dataset_item(&self, project_id: &str, id: &str, by: &Actor) -> Result<bool>;
 
     /// Records that media was uploaded for an item (once per item, media and field). Fails
     /// with `NotFound` when the project has no dataset of that id.
@@ -143,12 +144,14 @@ pub trait Datasets: Send + Sync + 'static {
         run_name: &str,
     ) -> Result<Option<(DatasetRun, Vec<DatasetRunItem>)>>;
 
-    /// Deletes a run and its items; `false` when there was no such run.
+    /// Deletes a run and its items; `false` when there was no such run. The deletion is in
+    /// the audit log, by `by`, in the same transaction.
     async fn delete_dataset_run(
         &self,
         project_id: &str,
         dataset_name: &str,
         run_name: &str,
+        by: &Actor,
     ) -> Result<bool>;
 
     /// The items of the run `run_name` of the dataset with id `dataset_id`; `None` when the

@@ -3,7 +3,8 @@
 //!
 //! Datasets are upserted by name and items by id (`ON CONFLICT … DO UPDATE`, keeping what a
 //! request leaves out); a run is upserted by its dataset and name in the transaction that
-//! inserts its first run item. Reads join the dataset's or the run's name in.
+//! inserts its first run item. Reads join the dataset's or the run's name in. A deletion of
+//! an item or a run writes its audit entry in its own transaction.
 
 use async_trait::async_trait;
 use spindle_core::dataset::{
@@ -13,6 +14,8 @@ use spindle_core::dataset::{
 use spindle_core::time::format_iso;
 use spindle_core::{Error, ExperimentRunItem};
 
+use crate::audit::{resource, Actor, ProjectChange};
+use crate::audit_sql::project_entry;
 use crate::datasets::{DatasetItemQuery, DatasetSummary, Datasets, ItemMediaLink, PageRequest};
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
@@ -590,7 +593,33 @@ fn delete_run_items_where(dialect: Dialect, project_id: &str, condition: Sql) ->
     sql
 }
 
-async fn delete_item(db: &impl Executor, project_id: &str, id: &str) -> Result<bool> {
+/// The audit entry of a deletion, for its transaction: written when `exists` holds, so put
+/// it before the delete.
+fn deletion_entry(
+    dialect: Dialect,
+    project_id: &str,
+    by: &Actor,
+    resource_type: &str,
+    resource_id: &str,
+    details: serde_json::Value,
+    exists: Sql,
+) -> Sql {
+    project_entry(
+        dialect,
+        &ProjectChange {
+            project_id,
+            actor: by,
+            action: "deleted",
+            resource_type,
+            resource_id,
+            details: Some(details),
+            created_at: now_micros(),
+        },
+        Some(exists),
+    )
+}
+
+async fn delete_item(db: &impl Executor, project_id: &str, id: &str, by: &Actor) -> Result<bool> {
     let dialect = db.dialect();
     let mut of_item = Sql::new(dialect, "dataset_item_id = ");
     of_item.bind(id);
@@ -598,15 +627,34 @@ async fn delete_item(db: &impl Executor, project_id: &str, id: &str) -> Result<b
     item.bind(project_id).push(" AND id = ").bind(id);
     let every = Sql::new(dialect, "1 = 1");
     let tombstone = record_item_version(dialect, project_id, id, every, true, now_micros());
+    let mut exists = Sql::new(
+        dialect,
+        "EXISTS (SELECT 1 FROM dataset_items x WHERE x.project_id = ",
+    );
+    exists
+        .bind(project_id)
+        .push(" AND x.id = ")
+        .bind(id)
+        .push(")");
+    let entry = deletion_entry(
+        dialect,
+        project_id,
+        by,
+        resource::DATASET_ITEM,
+        id,
+        serde_json::json!({}),
+        exists,
+    );
     let changed = db
         .modify(vec![
             delete_run_items_where(dialect, project_id, of_item),
             media::delete_item_links(dialect, project_id, id),
             tombstone,
+            entry,
             item,
         ])
         .await?;
-    Ok(changed.get(3).copied().unwrap_or(0) > 0)
+    Ok(changed.get(4).copied().unwrap_or(0) > 0)
 }
 
 /// The datasets of a page, newest first, each with its item and run counts: the page is
@@ -1004,6 +1052,7 @@ async fn delete_run(
     project_id: &str,
     dataset_name: &str,
     run_name: &str,
+    by: &Actor,
 ) -> Result<bool> {
     let Some(run) = run_by_names(db, project_id, dataset_name, run_name).await? else {
         return Ok(false);
@@ -1016,13 +1065,32 @@ async fn delete_run(
         .bind(project_id)
         .push(" AND id = ")
         .bind(run.id.as_str());
+    let mut exists = Sql::new(
+        dialect,
+        "EXISTS (SELECT 1 FROM dataset_runs x WHERE x.project_id = ",
+    );
+    exists
+        .bind(project_id)
+        .push(" AND x.id = ")
+        .bind(run.id.as_str())
+        .push(")");
+    let entry = deletion_entry(
+        dialect,
+        project_id,
+        by,
+        resource::DATASET_RUN,
+        &run.id,
+        serde_json::json!({ "dataset": dataset_name, "run": run_name }),
+        exists,
+    );
     let changed = db
         .modify(vec![
             delete_run_items_where(dialect, project_id, of_run),
+            entry,
             delete,
         ])
         .await?;
-    Ok(changed.get(1).copied().unwrap_or(0) > 0)
+    Ok(changed.get(2).copied().unwrap_or(0) > 0)
 }
 
 async fn list_run_items(
@@ -1095,8 +1163,8 @@ impl<E: Executor> Datasets for E {
         list_items(self, project_id, query).await
     }
 
-    async fn delete_dataset_item(&self, project_id: &str, id: &str) -> Result<bool> {
-        delete_item(self, project_id, id).await
+    async fn delete_dataset_item(&self, project_id: &str, id: &str, by: &Actor) -> Result<bool> {
+        delete_item(self, project_id, id, by).await
     }
 
     async fn link_item_media(&self, project_id: &str, link: &ItemMediaLink) -> Result<()> {
@@ -1158,8 +1226,9 @@ impl<E: Executor> Datasets for E {
         project_id: &str,
         dataset_name: &str,
         run_name: &str,
+        by: &Actor,
     ) -> Result<bool> {
-        delete_run(self, project_id, dataset_name, run_name).await
+        delete_run(self, project_id, dataset_name, run_name, by).await
     }
 
     async fn list_run_items(

@@ -8,7 +8,7 @@
 
 use spindle_core::time::Micros;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::secret::ServerSecret;
 use crate::{check_secret, Project, Result, SecretCheck, Store};
@@ -73,8 +73,11 @@ pub struct ProjectUpdate {
 pub struct PurgeOptions {
     /// Rows deleted per table and transaction.
     pub batch_rows: u32,
-    /// Pause between batches, leaving room for ingestion.
+    /// Pause between batches, leaving room for ingestion: at least this long.
     pub pause: Duration,
+    /// And at least this many times as long as the batch took, so the purge holds the
+    /// database for at most 1 / (1 + n) of the time however slow it is under load.
+    pub pause_per_batch_time: u32,
 }
 
 impl Default for PurgeOptions {
@@ -82,6 +85,7 @@ impl Default for PurgeOptions {
         PurgeOptions {
             batch_rows: 500,
             pause: Duration::from_millis(20),
+            pause_per_batch_time: 4,
         }
     }
 }
@@ -93,6 +97,7 @@ pub async fn purge(store: &dyn Store, options: PurgeOptions) -> Result<u64> {
     let mut removed = 0;
     for project_id in store.projects_to_purge().await? {
         loop {
+            let started = Instant::now();
             let batch = store
                 .purge_project_batch(&project_id, options.batch_rows.max(1))
                 .await?;
@@ -100,7 +105,8 @@ pub async fn purge(store: &dyn Store, options: PurgeOptions) -> Result<u64> {
                 break;
             }
             removed += batch;
-            tokio::time::sleep(options.pause).await;
+            let paced = started.elapsed() * options.pause_per_batch_time;
+            tokio::time::sleep(options.pause.max(paced)).await;
         }
         tracing::info!(project = %project_id, removed, "deleted project purged");
     }

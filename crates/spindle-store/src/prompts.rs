@@ -10,6 +10,7 @@ use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion,
 use spindle_core::time::Micros;
 use std::collections::HashMap;
 
+use crate::audit::Actor;
 use crate::{Page, Result};
 
 /// `GET /api/public/v2/prompts` parameters: every filter applies to versions, and a prompt
@@ -85,12 +86,14 @@ pub trait Prompts: Send + Sync + 'static {
     /// with the labels asked for (which leave the versions that held them), in one
     /// transaction. Fails with `InvalidArgument` when the prompt existed with another type, or
     /// when a reference in its content is missing, not a text prompt, circular or nested too
-    /// deeply. Returns the stored version, references intact.
+    /// deeply. Returns the stored version, references intact. When labels are asked for
+    /// (besides `latest`), their move is in the audit log, by `by`, in the same transaction.
     async fn create_prompt(
         &self,
         project_id: &str,
         prompt: &NewPrompt,
         created_by: &str,
+        by: &Actor,
     ) -> Result<PromptVersion>;
 
     /// The version of a prompt that `selector` names; with `resolve`, its references replaced
@@ -108,13 +111,15 @@ pub trait Prompts: Send + Sync + 'static {
         -> Result<Page<PromptMeta>>;
 
     /// Gives a version these labels too (each leaves the version that held it); `None` when
-    /// the version does not exist.
+    /// the version does not exist. The change is in the audit log, by `by`, in the same
+    /// transaction (as for every change below).
     async fn add_prompt_labels(
         &self,
         project_id: &str,
         name: &str,
         version: i64,
         labels: &[String],
+        by: &Actor,
     ) -> Result<Option<PromptVersion>>;
 
     /// Takes `label` from the version (nothing when it does not hold it); `None` when the
@@ -126,6 +131,7 @@ pub trait Prompts: Send + Sync + 'static {
         name: &str,
         version: i64,
         label: &str,
+        by: &Actor,
     ) -> Result<Option<PromptVersion>>;
 
     /// Deletes a prompt's versions: all of them, or the one `selector` names. When versions
@@ -136,6 +142,7 @@ pub trait Prompts: Send + Sync + 'static {
         project_id: &str,
         name: &str,
         selector: Option<&PromptSelector>,
+        by: &Actor,
     ) -> Result<u64>;
 
     /// Whether other processes may change the same prompts (several servers on one

@@ -6,7 +6,8 @@
 //! version from it; labels move by an upsert keyed by the label, so one version holds each.
 //! Checks that need reads (references, what a delete would break) run before the
 //! transaction; the type a new version must keep is checked before it for the message and
-//! enforced inside it, after the head's update; everything a request writes commits together.
+//! enforced inside it, after the head's update; everything a request writes commits together,
+//! its audit entry included (labels set or removed, versions deleted).
 
 use async_trait::async_trait;
 use spindle_core::prompt::{
@@ -18,6 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::audit::{resource, Actor, ProjectChange};
+use crate::audit_sql::project_entry;
 use crate::executor::{columns_and_codec, Executor, Single, ToRow};
 use crate::prompts::{PromptMeta, PromptQuery, PromptVersionMetrics, Prompts, ScoreAverage};
 use crate::sql::{like_escape, Dialect, Sql};
@@ -927,11 +930,55 @@ async fn check_type(db: &impl Executor, project_id: &str, prompt: &NewPrompt) ->
     }
 }
 
+/// The audit entry of a change to prompt `name`, for its transaction (see
+/// [`project_entry`]).
+fn prompt_entry(
+    dialect: Dialect,
+    project_id: &str,
+    name: &str,
+    by: &Actor,
+    action: &str,
+    details: serde_json::Value,
+    condition: Option<Sql>,
+) -> Sql {
+    project_entry(
+        dialect,
+        &ProjectChange {
+            project_id,
+            actor: by,
+            action,
+            resource_type: resource::PROMPT,
+            resource_id: name,
+            details: Some(details),
+            created_at: now_micros(),
+        },
+        condition,
+    )
+}
+
+/// `EXISTS (SELECT 1 FROM prompt_labels …)`: version `version` of `name` holds `label`.
+fn holds_label(dialect: Dialect, project_id: &str, name: &str, version: i64, label: &str) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "EXISTS (SELECT 1 FROM prompt_labels x WHERE x.project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND x.name = ")
+        .bind(name)
+        .push(" AND x.label = ")
+        .bind(label)
+        .push(" AND x.version = ")
+        .bind(version)
+        .push(")");
+    sql
+}
+
 async fn create(
     db: &impl Executor,
     project_id: &str,
     prompt: &NewPrompt,
     created_by: &str,
+    by: &Actor,
 ) -> Result<PromptVersion> {
     check_type(db, project_id, prompt).await?;
     let id = new_uuid();
@@ -963,15 +1010,28 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    let created = db
-        .modify(create_statements(
+    let mut statements = create_statements(db.dialect(), project_id, prompt, &row, now);
+    if !prompt.labels.is_empty() {
+        let mut created_version = Sql::new(
+            db.dialect(),
+            "EXISTS (SELECT 1 FROM prompts c WHERE c.project_id = ",
+        );
+        created_version
+            .bind(project_id)
+            .push(" AND c.id = ")
+            .bind(id.as_str())
+            .push(")");
+        statements.push(prompt_entry(
             db.dialect(),
             project_id,
-            prompt,
-            &row,
-            now,
-        ))
-        .await;
+            &prompt.name,
+            by,
+            "labels_set",
+            serde_json::json!({ "versionId": id, "labels": prompt.labels }),
+            Some(created_version),
+        ));
+    }
+    let created = db.modify(statements).await;
     if let Err(error) = created {
         // A concurrent create of the other type that committed first makes the insert
         // refuse this one inside the transaction; say why.
@@ -1016,6 +1076,7 @@ async fn add_labels(
     name: &str,
     version: i64,
     labels: &[String],
+    by: &Actor,
 ) -> Result<Option<PromptVersion>> {
     let selector = PromptSelector::Version(version);
     if get_raw(db, project_id, name, &selector).await?.is_none() {
@@ -1040,6 +1101,28 @@ async fn add_labels(
             LabelTarget::Version(version),
         ));
     }
+    if !labels.is_empty() {
+        let mut version_exists = Sql::new(
+            dialect,
+            "EXISTS (SELECT 1 FROM prompts v WHERE v.project_id = ",
+        );
+        version_exists
+            .bind(project_id)
+            .push(" AND v.name = ")
+            .bind(name)
+            .push(" AND v.version = ")
+            .bind(version)
+            .push(")");
+        statements.push(prompt_entry(
+            dialect,
+            project_id,
+            name,
+            by,
+            "labels_set",
+            serde_json::json!({ "version": version, "labels": labels }),
+            Some(version_exists),
+        ));
+    }
     db.modify(statements).await?;
     get_raw(db, project_id, name, &selector).await
 }
@@ -1050,6 +1133,7 @@ async fn remove_label(
     name: &str,
     version: i64,
     label: &str,
+    by: &Actor,
 ) -> Result<Option<PromptVersion>> {
     if label == LATEST_LABEL {
         return Err(Error::invalid(
@@ -1083,6 +1167,16 @@ async fn remove_label(
         Some(version),
         now_micros(),
     )];
+    // Before the delete: written only when the version still holds the label.
+    statements.push(prompt_entry(
+        dialect,
+        project_id,
+        name,
+        by,
+        "label_removed",
+        serde_json::json!({ "version": version, "label": label }),
+        Some(holds_label(dialect, project_id, name, version, label)),
+    ));
     let mut remove = Sql::new(dialect, "DELETE FROM prompt_labels WHERE project_id = ");
     remove
         .bind(project_id)
@@ -1254,6 +1348,7 @@ async fn delete(
     project_id: &str,
     name: &str,
     selector: Option<&PromptSelector>,
+    by: &Actor,
 ) -> Result<u64> {
     let dialect = db.dialect();
     let mut held = Sql::new(
@@ -1325,6 +1420,27 @@ async fn delete(
         .push(" AND name = ")
         .bind(name);
     statements.push(head);
+    // Before the deletes: written only when some of the versions are still there.
+    let mut still_there = Sql::new(
+        dialect,
+        "EXISTS (SELECT 1 FROM prompts d WHERE d.project_id = ",
+    );
+    still_there
+        .bind(project_id)
+        .push(" AND d.name = ")
+        .bind(name)
+        .push(" AND ")
+        .in_list("d.version", versions.clone(), false)
+        .push(")");
+    statements.push(prompt_entry(
+        dialect,
+        project_id,
+        name,
+        by,
+        "deleted",
+        serde_json::json!({ "versions": versions, "allVersions": !remains }),
+        Some(still_there),
+    ));
     for table in ["prompts", "prompt_labels", "prompt_dependencies"] {
         let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
         sql.bind(project_id)
@@ -1366,7 +1482,7 @@ async fn delete(
         statements.push(sql);
     }
     let changed = db.modify(statements).await?;
-    Ok(changed.get(1).copied().unwrap_or(0))
+    Ok(changed.get(2).copied().unwrap_or(0))
 }
 
 async fn ids(
@@ -1414,8 +1530,9 @@ impl<E: Executor> Prompts for E {
         project_id: &str,
         prompt: &NewPrompt,
         created_by: &str,
+        by: &Actor,
     ) -> Result<PromptVersion> {
-        create(self, project_id, prompt, created_by).await
+        create(self, project_id, prompt, created_by, by).await
     }
 
     async fn get_prompt(
@@ -1451,8 +1568,9 @@ impl<E: Executor> Prompts for E {
         name: &str,
         version: i64,
         labels: &[String],
+        by: &Actor,
     ) -> Result<Option<PromptVersion>> {
-        add_labels(self, project_id, name, version, labels).await
+        add_labels(self, project_id, name, version, labels, by).await
     }
 
     async fn delete_prompt(
@@ -1460,8 +1578,9 @@ impl<E: Executor> Prompts for E {
         project_id: &str,
         name: &str,
         selector: Option<&PromptSelector>,
+        by: &Actor,
     ) -> Result<u64> {
-        delete(self, project_id, name, selector).await
+        delete(self, project_id, name, selector, by).await
     }
 
     async fn remove_prompt_label(
@@ -1470,8 +1589,9 @@ impl<E: Executor> Prompts for E {
         name: &str,
         version: i64,
         label: &str,
+        by: &Actor,
     ) -> Result<Option<PromptVersion>> {
-        remove_label(self, project_id, name, version, label).await
+        remove_label(self, project_id, name, version, label, by).await
     }
 
     fn written_by_other_processes(&self) -> bool {

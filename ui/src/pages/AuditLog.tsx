@@ -1,8 +1,9 @@
-// The project's audit log in Settings (admins and owners): who changed keys, members and
-// roles, the project and its settings, newest first, a page at a time, by resource type.
+// An audit log (admins and owners): a project's in Settings, an organization's on the
+// organization page. Who changed keys, members and roles, projects and their settings,
+// prompts and datasets, newest first, a page at a time, by resource type.
 
 import { useState } from "preact/hooks";
-import { api, projectPath } from "../api";
+import { api } from "../api";
 import { time } from "../format";
 import { useLoad } from "../hooks";
 import { TableHead } from "../components/Table";
@@ -24,7 +25,8 @@ interface LogPage {
   meta: { page: number; totalPages: number; totalItems: number };
 }
 
-const TYPES = ["api_key", "project_membership", "project", "model", "score_config"];
+const PROJECT_TYPES = ["api_key", "project_membership", "project", "model", "score_config", "prompt", "dataset_item", "dataset_run"];
+const ORGANIZATION_TYPES = ["organization", "organization_api_key", "organization_membership", ...PROJECT_TYPES];
 const LIMIT = 20;
 
 function actor(entry: Entry): string {
@@ -40,15 +42,17 @@ function details(entry: Entry): string {
     .join(", ");
 }
 
-// `version` changes whenever the page made a change, so the log reloads.
-export function AuditLog(props: { projectId: string; version: number }) {
+// `base` is the API path of the project or organization; `version` changes whenever the
+// page made a change, so the log reloads.
+export function AuditLog(props: { base: string; organization?: boolean; version: number }) {
+  const types = props.organization ? ORGANIZATION_TYPES : PROJECT_TYPES;
   const [type, setType] = useState("");
   const [page, setPage] = useState(1);
   const log = useLoad((signal) => {
     const query = new URLSearchParams({ page: String(page), limit: String(LIMIT) });
     if (type) query.set("resourceType", type);
-    return api.get<LogPage>(projectPath(props.projectId, `/audit-log?${query}`), signal);
-  }, [props.projectId, props.version, type, page]);
+    return api.get<LogPage>(`${props.base}/audit-log?${query}`, signal);
+  }, [props.base, props.version, type, page]);
   const entries = log.data?.data ?? [];
   const pages = log.data?.meta.totalPages ?? 1;
   return (
@@ -61,7 +65,7 @@ export function AuditLog(props: { projectId: string; version: number }) {
           setPage(1);
         }}>
           <option value="">all</option>
-          {TYPES.map((name) => <option key={name} value={name}>{name.split("_").join(" ")}</option>)}
+          {types.map((name) => <option key={name} value={name}>{name.split("_").join(" ")}</option>)}
         </select>
       </label>
       {log.error ? <p class="error-box" role="alert">{log.error}</p> : null}

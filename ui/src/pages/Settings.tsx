@@ -140,7 +140,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
           </p>
         ) : null}
       </section>
-      {manage ? <AuditLog projectId={props.projectId} version={changes} /> : null}
+      {manage ? <AuditLog base={projectPath(props.projectId, "")} version={changes} /> : null}
       <section class="card">
         <h2>Your password</h2>
         <form

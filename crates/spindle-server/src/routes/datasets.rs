@@ -280,7 +280,7 @@ pub async fn delete_item(
 ) -> ApiResult<Json<Value>> {
     let gone = state
         .datasets
-        .delete_dataset_item(&auth.project_id, &id)
+        .delete_dataset_item(&auth.project_id, &id, &auth.actor())
         .await?;
     found(gone.then_some(()), "dataset item", &id)?;
     Ok(deleted("Dataset item successfully deleted"))
@@ -374,7 +374,7 @@ pub async fn delete_run(
 ) -> ApiResult<Json<Value>> {
     let gone = state
         .datasets
-        .delete_dataset_run(&auth.project_id, &dataset_name, &run_name)
+        .delete_dataset_run(&auth.project_id, &dataset_name, &run_name, &auth.actor())
         .await?;
     found(gone.then_some(()), "dataset run", &run_name)?;
     Ok(deleted("Dataset run successfully deleted"))

@@ -62,7 +62,7 @@ pub async fn create(
     .await?;
     let version = state
         .prompts
-        .create(&auth.project_id, &prompt, CREATED_BY_API)
+        .create(&auth.project_id, &prompt, CREATED_BY_API, &auth.actor())
         .await?;
     let created = ResolvedPrompt {
         version,
@@ -144,7 +144,7 @@ pub async fn delete(
     let selector = prompt_selector(&params, BothSelectors::Rejected)?;
     let deleted = state
         .prompts
-        .delete(&auth.project_id, &name, selector.as_ref())
+        .delete(&auth.project_id, &name, selector.as_ref(), &auth.actor())
         .await?;
     if deleted == 0 {
         return Err(not_found(format!("Prompt not found: '{name}'")).into());
@@ -176,7 +176,7 @@ pub async fn update_labels(
     .await?;
     let updated = state
         .prompts
-        .add_labels(&auth.project_id, &name, version, &labels)
+        .add_labels(&auth.project_id, &name, version, &labels, &auth.actor())
         .await?
         .ok_or_else(|| not_found(format!("Prompt '{name}' version {version} not found")))?;
     Ok(Json(prompt_json(&ResolvedPrompt {

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CCwqt31u.css"),
     ),
     (
-        "assets/index-n8aDlf6T.js",
+        "assets/index-M8LY_trk.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-n8aDlf6T.js"),
+        include_bytes!("../../../../ui/dist/assets/index-M8LY_trk.js"),
     ),
     (
         "favicon.svg",

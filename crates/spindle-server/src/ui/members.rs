@@ -1,6 +1,7 @@
 //! Members and roles in the UI API: a project's members (organization members with their
 //! role there, and users with a role of their own in the project), invitations that carry
-//! a role, role changes and removals; an organization's members and its API keys.
+//! a role, role changes and removals; an organization's members (invited with a role) and
+//! its API keys; new organizations (instance admins).
 //!
 //! Managing members needs ADMIN; making, changing or removing an owner needs OWNER; an
 //! organization's last owner cannot be removed or demoted (the store refuses it).
@@ -19,9 +20,12 @@ use spindle_store::accounts::{
     User,
 };
 use spindle_store::audit::{resource, Actor};
+use spindle_store::Organization;
 use std::collections::BTreeMap;
 
-use super::responses::{role_name, DataList, Invited, KeyRow, Member, NewKey, Revoked};
+use super::responses::{
+    role_name, DataList, Invited, KeyRow, MeOrganization, Member, NewKey, Revoked,
+};
 use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles};
 use crate::audit::{role_change, Audit};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
@@ -171,6 +175,40 @@ async fn set_project_role(
         .await
 }
 
+/// A new user for an invitation to `email`, without a password: their id and the one-time
+/// sign-in path (valid [`INVITE_SECONDS`]) that lets them set one.
+async fn create_invited_user(state: &AppState, email: &str) -> Result<(String, String), Error> {
+    let now = now_micros();
+    let user = User {
+        id: fresh_id(),
+        email: email.to_owned(),
+        name: None,
+        password_hash: None,
+        is_admin: false,
+        created_at: now,
+    };
+    state.accounts.create_user(&user).await?;
+    let token = new_token();
+    state
+        .accounts
+        .create_sign_in_link(
+            &token_hash(&token),
+            &user.id,
+            now + INVITE_SECONDS * 1_000_000,
+        )
+        .await?;
+    Ok((user.id, format!("/api/ui/auth/link?token={token}")))
+}
+
+/// The email address of an invitation, trimmed; `InvalidArgument` unless it looks like one.
+fn invited_email(body: &InviteBody) -> Result<String, Error> {
+    let email = body.email.trim().to_owned();
+    if !email.contains('@') {
+        return Err(Error::invalid("email", "expected an email address"));
+    }
+    Ok(email)
+}
+
 /// `POST …/members` `{email, role?}`: gives the user (created when needed) a role in the
 /// project; a new user gets a one-time sign-in link (returned once) to set their password.
 pub async fn invite_member(
@@ -179,13 +217,9 @@ pub async fn invite_member(
     Json(body): Json<InviteBody>,
 ) -> ApiResult<Response> {
     access.require(Permission::ManageMembers)?;
-    let email = body.email.trim().to_owned();
-    if !email.contains('@') {
-        return Err(Error::invalid("email", "expected an email address").into());
-    }
+    let email = invited_email(&body)?;
     let role = parse_role(body.role.as_deref())?;
     let accounts = &state.accounts;
-    let now = now_micros();
     let (user_id, link, previous) = match accounts.get_user_by_email(&email).await? {
         Some(user) => {
             let current = current_role(&state, &access.project_id, &user.id).await?;
@@ -194,28 +228,8 @@ pub async fn invite_member(
         }
         None => {
             check_change(access.role, None, Some(role))?;
-            let user = User {
-                id: fresh_id(),
-                email: email.clone(),
-                name: None,
-                password_hash: None,
-                is_admin: false,
-                created_at: now,
-            };
-            accounts.create_user(&user).await?;
-            let token = new_token();
-            accounts
-                .create_sign_in_link(
-                    &token_hash(&token),
-                    &user.id,
-                    now + INVITE_SECONDS * 1_000_000,
-                )
-                .await?;
-            (
-                user.id,
-                Some(format!("/api/ui/auth/link?token={token}")),
-                None,
-            )
+            let (user_id, link) = create_invited_user(&state, &email).await?;
+            (user_id, Some(link), None)
         }
     };
     set_project_role(&state, &access.project_id, &user_id, role).await?;
@@ -381,6 +395,124 @@ pub async fn organization_members(
         role: role_name(role),
         project_role: None,
     })))
+}
+
+/// `POST /api/ui/organizations/{organization_id}/members` `{email, role?}`: gives the user
+/// (created when needed, with a one-time sign-in link returned once) a role in the
+/// organization, and so in each of its projects where they have no role of their own.
+pub async fn invite_organization_member(
+    State(state): State<AppState>,
+    access: OrganizationAccess,
+    Json(body): Json<InviteBody>,
+) -> ApiResult<Response> {
+    require(access.role, Permission::ManageMembers)?;
+    let email = invited_email(&body)?;
+    let role = parse_role(body.role.as_deref())?;
+    let (user_id, link, previous) = match state.accounts.get_user_by_email(&email).await? {
+        Some(user) => {
+            let current = state
+                .accounts
+                .organization_members(&access.organization_id)
+                .await?
+                .into_iter()
+                .find(|(member, _)| member.id == user.id)
+                .map(|(_, role)| role);
+            check_change(access.role, current, Some(role))?;
+            (user.id, None, current)
+        }
+        None => {
+            check_change(access.role, None, Some(role))?;
+            let (user_id, link) = create_invited_user(&state, &email).await?;
+            (user_id, Some(link), None)
+        }
+    };
+    state
+        .accounts
+        .set_organization_membership(
+            &OrganizationMembership {
+                organization_id: access.organization_id.clone(),
+                user_id: user_id.clone(),
+                role,
+            },
+            now_micros(),
+        )
+        .await?;
+    let mut details = role_change(role, previous);
+    details["email"] = email.clone().into();
+    access
+        .audit()
+        .record(
+            &state,
+            "invited",
+            resource::ORGANIZATION_MEMBERSHIP,
+            &user_id,
+            Some(details),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invited {
+            email,
+            role: role_name(role),
+            sign_in_path: link,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OrganizationBody {
+    name: Option<String>,
+}
+
+/// The longest organization name, in characters.
+const MAX_ORGANIZATION_NAME: usize = 200;
+
+/// `POST /api/ui/organizations` `{name}` (instance admins): a new organization, with a
+/// fresh id; the admin owns it as they own every organization.
+pub async fn create_organization(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Json(body): Json<OrganizationBody>,
+) -> ApiResult<Response> {
+    if !signed_in.user.is_admin {
+        return Err(Error::new(
+            spindle_core::ErrorKind::PermissionDenied,
+            "user: only instance admins create organizations",
+        )
+        .into());
+    }
+    let name = body.name.as_deref().unwrap_or("").trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_ORGANIZATION_NAME {
+        return Err(Error::invalid(
+            "name",
+            format!("expected 1 to {MAX_ORGANIZATION_NAME} characters"),
+        )
+        .into());
+    }
+    let organization = Organization {
+        id: fresh_id(),
+        name,
+    };
+    state.store.upsert_organization(&organization).await?;
+    Audit::organization(Actor::User(signed_in.user.id.clone()), &organization.id)
+        .record(
+            &state,
+            "created",
+            resource::ORGANIZATION,
+            &organization.id,
+            Some(json!({ "name": organization.name })),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MeOrganization {
+            id: organization.id,
+            name: organization.name,
+            role: role_name(Role::Owner),
+        }),
+    )
+        .into_response())
 }
 
 /// `PUT /api/ui/organizations/{organization_id}/members/{user_id}` `{role}` (`none` too:

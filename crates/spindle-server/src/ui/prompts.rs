@@ -218,7 +218,12 @@ pub async fn create(
     let prompt = spindle_ingest::prompt::parse_create_prompt(&body)?;
     let version = state
         .prompts
-        .create(&access.project_id, &prompt, &access.user_id)
+        .create(
+            &access.project_id,
+            &prompt,
+            &access.user_id,
+            &access.actor(),
+        )
         .await?;
     let created = prompt_json(&ResolvedPrompt {
         version,
@@ -250,7 +255,13 @@ pub async fn add_labels(
     }
     let updated = state
         .prompts
-        .add_labels(&access.project_id, &name, version, &body.labels)
+        .add_labels(
+            &access.project_id,
+            &name,
+            version,
+            &body.labels,
+            &access.actor(),
+        )
         .await?;
     let updated = found(updated, "prompt version", &format!("{name} {version}"))?;
     Ok(Json(prompt_json(&ResolvedPrompt {
@@ -272,7 +283,7 @@ pub async fn remove_label(
     let removed = state
         .prompts
         .store()
-        .remove_prompt_label(&access.project_id, &name, version, &label)
+        .remove_prompt_label(&access.project_id, &name, version, &label, &access.actor())
         .await;
     let updated = state.prompts.written(removed)?;
     let updated = found(updated, "prompt version", &format!("{name} {version}"))?;
@@ -296,7 +307,12 @@ pub async fn delete(
     };
     let deleted = state
         .prompts
-        .delete(&access.project_id, &name, selector.as_ref())
+        .delete(
+            &access.project_id,
+            &name,
+            selector.as_ref(),
+            &access.actor(),
+        )
         .await?;
     if deleted == 0 {
         return Err(Error::not_found(format!("prompt {name:?}")).into());

@@ -13,6 +13,7 @@ use spindle_store::accounts::{
     effective_role, hash_password, new_token, token_hash, verify_password, Accounts, Membership,
     OrganizationMembership, Permission, Role, UiSession, User,
 };
+use spindle_store::audit::Actor;
 use spindle_store::secret::constant_time_eq;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -340,6 +341,11 @@ impl ProjectAccess {
     /// Fails with 403 unless the user's role in the project has the permission.
     pub fn require(&self, permission: Permission) -> Result<(), Error> {
         require(self.role, permission)
+    }
+
+    /// The signed-in user, as the audit log names who made a change.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id.clone())
     }
 }
 

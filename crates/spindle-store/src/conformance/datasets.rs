@@ -10,6 +10,8 @@ use super::fixtures::{
     batch_of_observations, batch_of_scores, create_stamp, observation, score, simple_observation,
     simple_trace, BASE, SECOND,
 };
+use crate::accounts::Accounts;
+use crate::audit::Actor;
 use crate::datasets::{DatasetItemQuery, Datasets, ItemMediaLink, PageRequest};
 use crate::experiments::{ExperimentItemQuery, ExperimentQuery};
 use crate::{ErrorKind, MediaRecord, Store};
@@ -21,9 +23,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A backend of the suite.
-pub trait DatasetsStore: Store + Datasets {}
+pub trait DatasetsStore: Store + Datasets + Accounts {}
 
-impl<S: Store + Datasets> DatasetsStore for S {}
+impl<S: Store + Datasets + Accounts> DatasetsStore for S {}
 
 /// Expands to one `#[tokio::test]` per datasets case for the backend opened by `$open`, a
 /// function from a directory to a future of the store. The calling crate needs `tokio` with
@@ -41,12 +43,18 @@ macro_rules! datasets_conformance_suite {
             dataset_item_media_is_linked_and_resolved,
             dataset_runs_aggregate_their_traces_and_compare,
             experiment_spans_link_their_dataset_items,
+            dataset_deletions_are_audited_once_with_their_actor,
         );
     };
 }
 
 const PROJECT: &str = "p1";
 const OTHER: &str = "p2";
+
+/// The actor of the suite's changes.
+fn api() -> Actor {
+    Actor::ProjectKey("pk-conformance".into())
+}
 
 fn dataset(name: &str) -> NewDataset {
     NewDataset {
@@ -303,7 +311,7 @@ pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: A
         None
     );
     assert!(!store
-        .delete_dataset_item(OTHER, "france")
+        .delete_dataset_item(OTHER, "france", &api())
         .await
         .expect("delete"));
     let foreign = store
@@ -324,7 +332,7 @@ pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: A
         .await
         .expect("run item");
     assert!(store
-        .delete_dataset_item(PROJECT, "nile")
+        .delete_dataset_item(PROJECT, "nile", &api())
         .await
         .expect("delete"));
     assert_eq!(
@@ -332,7 +340,7 @@ pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: A
         None
     );
     assert!(!store
-        .delete_dataset_item(PROJECT, "nile")
+        .delete_dataset_item(PROJECT, "nile", &api())
         .await
         .expect("delete again"));
     let (_, run_items) = store
@@ -500,11 +508,11 @@ pub async fn dataset_runs_start_with_their_first_item<S: DatasetsStore>(store: A
         .is_none());
 
     assert!(!store
-        .delete_dataset_run(OTHER, "capitals", "baseline run")
+        .delete_dataset_run(OTHER, "capitals", "baseline run", &api())
         .await
         .expect("delete"));
     assert!(store
-        .delete_dataset_run(PROJECT, "capitals", "baseline run")
+        .delete_dataset_run(PROJECT, "capitals", "baseline run", &api())
         .await
         .expect("delete"));
     assert_eq!(
@@ -515,7 +523,7 @@ pub async fn dataset_runs_start_with_their_first_item<S: DatasetsStore>(store: A
         None
     );
     assert!(!store
-        .delete_dataset_run(PROJECT, "capitals", "baseline run")
+        .delete_dataset_run(PROJECT, "capitals", "baseline run", &api())
         .await
         .expect("delete again"));
     let remaining = store
@@ -588,7 +596,7 @@ pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
     })
     .await;
     assert!(store
-        .delete_dataset_item(PROJECT, "italy")
+        .delete_dataset_item(PROJECT, "italy", &api())
         .await
         .expect("delete"));
     let after_delete = write(item("capitals", Some("spain"), r#""Spain""#)).await;
@@ -706,7 +714,7 @@ pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
     // Without its run the rest of the history before the cutoff goes: france's second state,
     // italy's renamed one and then its tombstone, which has nothing left before it.
     assert!(store
-        .delete_dataset_run(PROJECT, "capitals", "versioned")
+        .delete_dataset_run(PROJECT, "capitals", "versioned", &api())
         .await
         .expect("delete run"));
     assert_eq!(prune(1000).await, 3);
@@ -805,7 +813,7 @@ pub async fn dataset_summaries_count_items_and_runs<S: DatasetsStore>(store: Arc
     let datasets: Vec<_> = summaries.items.into_iter().map(|s| s.dataset).collect();
     assert_eq!(datasets, plain.items);
     assert!(store
-        .delete_dataset_item(PROJECT, "b1")
+        .delete_dataset_item(PROJECT, "b1", &api())
         .await
         .expect("delete"));
     assert_eq!(
@@ -911,7 +919,7 @@ pub async fn dataset_item_media_is_linked_and_resolved<S: DatasetsStore>(store: 
         .await
         .expect("item");
     assert!(store
-        .delete_dataset_item(PROJECT, "photo")
+        .delete_dataset_item(PROJECT, "photo", &api())
         .await
         .expect("delete"));
     assert_eq!(
@@ -1455,4 +1463,63 @@ pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: 
         .expect("other project");
     let (_, items) = existing_run(store.as_ref(), "exp", "r1").await;
     assert_eq!(items.len(), 2, "other projects' spans link nothing here");
+}
+
+/// Deleting an item or a run writes one audit entry naming its actor, in its transaction;
+/// deleting what is not there writes none.
+pub async fn dataset_deletions_are_audited_once_with_their_actor<S: DatasetsStore>(store: Arc<S>) {
+    use super::organizations::{audited_project, project_log};
+    use crate::audit::resource;
+    let store = store.as_ref();
+    audited_project(store, PROJECT).await;
+    let key = api();
+    let user = Actor::User("u1".into());
+    store
+        .upsert_dataset(PROJECT, &dataset("audited"))
+        .await
+        .expect("dataset");
+    for id in ["kept", "gone"] {
+        store
+            .upsert_dataset_item(PROJECT, &item("audited", Some(id), "{}"))
+            .await
+            .expect("item");
+    }
+    let run = store
+        .create_run_item(PROJECT, &run_item("nightly", "kept", Some("t1")))
+        .await
+        .expect("run item");
+
+    assert!(store
+        .delete_dataset_item(PROJECT, "gone", &key)
+        .await
+        .expect("delete item"));
+    assert!(!store
+        .delete_dataset_item(PROJECT, "gone", &key)
+        .await
+        .expect("delete item again"));
+    assert!(store
+        .delete_dataset_run(PROJECT, "audited", "nightly", &user)
+        .await
+        .expect("delete run"));
+    assert!(!store
+        .delete_dataset_run(PROJECT, "audited", "nightly", &user)
+        .await
+        .expect("delete run again"));
+
+    let items = project_log(store, PROJECT, resource::DATASET_ITEM).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0].0.as_str(), items[0].1.as_str(), &items[0].2),
+        ("deleted", "gone", &key)
+    );
+    let runs = project_log(store, PROJECT, resource::DATASET_RUN).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].0.as_str(), runs[0].1.as_str(), &runs[0].2),
+        ("deleted", run.run_id.as_str(), &user)
+    );
+    assert_eq!(
+        runs[0].3,
+        Some(serde_json::json!({"dataset": "audited", "run": "nightly"}))
+    );
 }

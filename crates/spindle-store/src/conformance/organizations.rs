@@ -409,6 +409,7 @@ pub async fn purge_resumes_after_a_restart(store: &dyn AccountsStore) {
         crate::organizations::PurgeOptions {
             batch_rows: 2,
             pause: std::time::Duration::ZERO,
+            pause_per_batch_time: 0,
         },
     )
     .await
@@ -528,4 +529,53 @@ pub async fn the_audit_log_is_paged_newest_first_and_filtered(store: &dyn Accoun
         .await
         .expect("none");
     assert_eq!((none.total_items, none.items.len()), (0, 0));
+}
+
+/// Creates organization `o-audit` with project `project_id`, for cases whose store calls
+/// record their change in the audit log (the entry's organization is the project's).
+pub async fn audited_project(store: &(impl crate::Store + ?Sized), project_id: &str) {
+    store
+        .upsert_organization(&organization("o-audit"))
+        .await
+        .expect("organization");
+    store
+        .upsert_project(&project(project_id, project_id, "o-audit"))
+        .await
+        .expect("project");
+}
+
+/// The audit log of [`audited_project`]'s project for one resource type, oldest first, as
+/// `(action, resource id, actor)` with the details of each.
+pub async fn project_log(
+    store: &(impl crate::accounts::Accounts + ?Sized),
+    project_id: &str,
+    resource_type: &str,
+) -> Vec<(
+    String,
+    String,
+    crate::audit::Actor,
+    Option<serde_json::Value>,
+)> {
+    let page = store
+        .audit_log(&crate::audit::AuditQuery {
+            organization_id: "o-audit".into(),
+            project_id: Some(project_id.into()),
+            resource_type: Some(resource_type.into()),
+            page: 1,
+            limit: 100,
+        })
+        .await
+        .expect("audit log");
+    page.items
+        .into_iter()
+        .rev()
+        .map(|entry| {
+            (
+                entry.entry.action,
+                entry.entry.resource_id,
+                entry.entry.actor,
+                entry.entry.details,
+            )
+        })
+        .collect()
 }

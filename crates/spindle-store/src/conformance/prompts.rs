@@ -15,6 +15,8 @@
 use super::fixtures::{
     batch_of_observations, create_stamp, observation, score, simple_trace, BASE, SECOND,
 };
+use crate::accounts::Accounts;
+use crate::audit::Actor;
 use crate::prompts::{PromptMeta, PromptQuery, Prompts, ScoreAverage};
 use crate::{ErrorKind, Page, Store};
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType, PromptVersion};
@@ -22,9 +24,9 @@ use spindle_core::{ObservationType, ScoreDataType, WriteBatch};
 use std::sync::Arc;
 
 /// A backend of the suite.
-pub trait PromptsStore: Store + Prompts {}
+pub trait PromptsStore: Store + Prompts + Accounts {}
 
-impl<S: Store + Prompts> PromptsStore for S {}
+impl<S: Store + Prompts + Accounts> PromptsStore for S {}
 
 /// Expands to one `#[tokio::test]` per prompts case for the backend opened by `$open`, a
 /// function from a directory to a future of the store (see the module docs). The calling
@@ -46,11 +48,17 @@ macro_rules! prompts_conformance_suite {
             concurrent_creates_keep_one_type,
             metrics_per_version_of_linked_generations,
             traces_filter_by_linked_prompt,
+            prompt_changes_are_audited_once_with_their_actor,
         );
     };
 }
 
 const PROJECT: &str = "p1";
+
+/// The actor of the suite's changes.
+fn api() -> Actor {
+    Actor::ProjectKey("pk-conformance".into())
+}
 
 fn text(name: &str, content: &str, labels: &[&str], tags: Option<&[&str]>) -> NewPrompt {
     NewPrompt {
@@ -119,14 +127,14 @@ fn first_ten() -> PromptQuery {
 /// Deletes the prompt's versions `selector` names (all without one); returns how many went.
 async fn delete<S: PromptsStore>(store: &S, name: &str, selector: Option<&PromptSelector>) -> u64 {
     store
-        .delete_prompt(PROJECT, name, selector)
+        .delete_prompt(PROJECT, name, selector, &api())
         .await
         .expect("delete")
 }
 
 async fn create<S: PromptsStore>(store: &S, prompt: NewPrompt) -> PromptVersion {
     store
-        .create_prompt(PROJECT, &prompt, "API")
+        .create_prompt(PROJECT, &prompt, "API", &api())
         .await
         .expect("create")
 }
@@ -228,7 +236,7 @@ pub async fn chat_prompts_keep_their_type<S: PromptsStore>(store: Arc<S>) {
     assert_eq!(read.prompt_type, PromptType::Chat);
 
     let error = store
-        .create_prompt(PROJECT, &text("assistant", "x", &[], None), "API")
+        .create_prompt(PROJECT, &text("assistant", "x", &[], None), "API", &api())
         .await
         .expect_err("another type");
     assert_eq!(error.kind, ErrorKind::InvalidArgument);
@@ -245,7 +253,7 @@ pub async fn added_labels_move_between_versions<S: PromptsStore>(store: Arc<S>) 
     create(store, text("p", "one", &["production"], None)).await;
     create(store, text("p", "two", &["staging"], None)).await;
     let updated = store
-        .add_prompt_labels(PROJECT, "p", 1, &strings(&["staging", "qa"]))
+        .add_prompt_labels(PROJECT, "p", 1, &strings(&["staging", "qa"]), &api())
         .await
         .expect("update")
         .expect("version 1 exists");
@@ -255,7 +263,7 @@ pub async fn added_labels_move_between_versions<S: PromptsStore>(store: Arc<S>) 
         .expect("v2");
     assert_eq!(second.labels, strings(&["latest"]));
     let updated = store
-        .add_prompt_labels(PROJECT, "p", 2, &strings(&["production"]))
+        .add_prompt_labels(PROJECT, "p", 2, &strings(&["production"]), &api())
         .await
         .expect("update")
         .expect("version 2 exists");
@@ -268,12 +276,12 @@ pub async fn added_labels_move_between_versions<S: PromptsStore>(store: Arc<S>) 
         strings(&["qa", "staging"])
     );
     assert!(store
-        .add_prompt_labels(PROJECT, "p", 9, &strings(&["x"]))
+        .add_prompt_labels(PROJECT, "p", 9, &strings(&["x"]), &api())
         .await
         .expect("update")
         .is_none());
     assert!(store
-        .add_prompt_labels(PROJECT, "absent", 1, &strings(&["x"]))
+        .add_prompt_labels(PROJECT, "absent", 1, &strings(&["x"]), &api())
         .await
         .expect("update")
         .is_none());
@@ -283,8 +291,9 @@ pub async fn labels_are_removed_except_latest<S: PromptsStore>(store: Arc<S>) {
     let store = store.as_ref();
     create(store, text("tidy", "v1", &["production", "staging"], None)).await;
     create(store, text("tidy", "v2", &[], None)).await;
+    let by = api();
     let remove = |version: i64, label: &'static str| {
-        store.remove_prompt_label(PROJECT, "tidy", version, label)
+        store.remove_prompt_label(PROJECT, "tidy", version, label, &by)
     };
     let removed = remove(1, "production")
         .await
@@ -328,11 +337,16 @@ pub async fn labels_are_removed_except_latest<S: PromptsStore>(store: Arc<S>) {
     );
     // Another project's prompt of the same name keeps its labels.
     store
-        .create_prompt("p2", &text("tidy", "v1", &["production"], None), "API")
+        .create_prompt(
+            "p2",
+            &text("tidy", "v1", &["production"], None),
+            "API",
+            &api(),
+        )
         .await
         .expect("create in p2");
     assert!(store
-        .remove_prompt_label(PROJECT, "tidy", 1, "production")
+        .remove_prompt_label(PROJECT, "tidy", 1, "production", &api())
         .await
         .expect("remove")
         .is_some());
@@ -463,7 +477,7 @@ pub async fn references_resolve_on_read_and_are_checked_at_creation<S: PromptsSt
         ),
     ] {
         let error = store
-            .create_prompt(PROJECT, &rejected(content), "API")
+            .create_prompt(PROJECT, &rejected(content), "API", &api())
             .await
             .expect_err(content);
         assert_eq!(error.kind, ErrorKind::InvalidArgument, "{content}");
@@ -481,6 +495,7 @@ pub async fn references_resolve_on_read_and_are_checked_at_creation<S: PromptsSt
                 None,
             ),
             "API",
+            &api(),
         )
         .await
         .expect_err("circular");
@@ -495,6 +510,7 @@ pub async fn references_resolve_on_read_and_are_checked_at_creation<S: PromptsSt
                 None,
             ),
             "API",
+            &api(),
         )
         .await
         .expect_err("self reference");
@@ -517,7 +533,7 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
         create(store, text("d", content, &[], Some(&["t"]))).await;
     }
     store
-        .add_prompt_labels(PROJECT, "d", 1, &strings(&["production"]))
+        .add_prompt_labels(PROJECT, "d", 1, &strings(&["production"]), &api())
         .await
         .expect("label");
     create(
@@ -545,7 +561,7 @@ pub async fn deletes_by_version_label_or_name<S: PromptsStore>(store: Arc<S>) {
     );
     // What another prompt references stays.
     let error = store
-        .delete_prompt(PROJECT, "d", Some(&label("production")))
+        .delete_prompt(PROJECT, "d", Some(&label("production")), &api())
         .await
         .expect_err("referenced");
     assert_eq!(error.kind, ErrorKind::InvalidArgument);
@@ -580,7 +596,12 @@ pub async fn ids_for_generations_and_project_isolation<S: PromptsStore>(store: A
     let first = create(store, text("linked", "x", &[], None)).await;
     let second = create(store, text("linked", "y", &[], None)).await;
     store
-        .create_prompt("p2", &text("linked", "other project", &[], None), "API")
+        .create_prompt(
+            "p2",
+            &text("linked", "other project", &[], None),
+            "API",
+            &api(),
+        )
         .await
         .expect("create in p2");
     let ids = store
@@ -614,7 +635,7 @@ pub async fn ids_for_generations_and_project_isolation<S: PromptsStore>(store: A
     assert_eq!(listed.items[0].versions, vec![1]);
     assert_eq!(
         store
-            .delete_prompt("p3", "linked", None)
+            .delete_prompt("p3", "linked", None, &api())
             .await
             .expect("delete"),
         0
@@ -634,6 +655,7 @@ pub async fn concurrent_creates_number_versions_once<S: PromptsStore>(store: Arc
                     PROJECT,
                     &text("busy", &format!("v{index}"), &["production"], None),
                     "API",
+                    &api(),
                 )
                 .await
                 .expect("create")
@@ -662,9 +684,10 @@ pub async fn concurrent_creates_keep_one_type<S: PromptsStore>(store: Arc<S>) {
         let name = format!("raced-{round}");
         let as_text = text(&name, "hello", &[], None);
         let as_chat = chat(&name);
+        let by = api();
         let (first, second) = tokio::join!(
-            store.create_prompt(PROJECT, &as_text, "API"),
-            store.create_prompt(PROJECT, &as_chat, "API"),
+            store.create_prompt(PROJECT, &as_text, "API", &by),
+            store.create_prompt(PROJECT, &as_chat, "API", &by),
         );
         let (won, lost) = match (first, second) {
             (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
@@ -972,4 +995,96 @@ pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
         .await
         .expect_err("a version is a number");
     assert_eq!(error.kind, ErrorKind::InvalidArgument);
+}
+
+/// Each label set or removed and each deletion writes one audit entry naming its actor, in
+/// its transaction; a change that changes nothing (an absent version, a label not held,
+/// nothing to delete) and a refused one write none.
+pub async fn prompt_changes_are_audited_once_with_their_actor<S: PromptsStore>(store: Arc<S>) {
+    use super::organizations::{audited_project, project_log};
+    use crate::audit::resource;
+    let store = store.as_ref();
+    audited_project(store, PROJECT).await;
+    let key = api();
+    let user = Actor::User("u1".into());
+    // Version 1 takes production (an entry), version 2 only latest (none).
+    create(store, text("audited", "v1", &["production"], None)).await;
+    create(store, text("audited", "v2", &[], None)).await;
+    let moved = store
+        .add_prompt_labels(PROJECT, "audited", 2, &strings(&["production"]), &user)
+        .await
+        .expect("move");
+    assert!(moved.is_some());
+    let absent = store
+        .add_prompt_labels(PROJECT, "audited", 9, &strings(&["production"]), &user)
+        .await
+        .expect("absent version");
+    assert!(absent.is_none());
+    store
+        .remove_prompt_label(PROJECT, "audited", 2, "production", &user)
+        .await
+        .expect("remove")
+        .expect("version 2");
+    store
+        .remove_prompt_label(PROJECT, "audited", 2, "production", &user)
+        .await
+        .expect("remove again")
+        .expect("version 2");
+    store
+        .remove_prompt_label(PROJECT, "audited", 2, "latest", &user)
+        .await
+        .expect_err("latest stays");
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "audited", Some(&PromptSelector::Version(1)), &key)
+            .await
+            .expect("delete version 1"),
+        1
+    );
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "audited", Some(&PromptSelector::Version(1)), &key)
+            .await
+            .expect("delete version 1 again"),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_prompt(PROJECT, "audited", None, &user)
+            .await
+            .expect("delete the rest"),
+        1
+    );
+
+    let log = project_log(store, PROJECT, resource::PROMPT).await;
+    let actions: Vec<(&str, &str, &Actor)> = log
+        .iter()
+        .map(|(action, id, actor, _)| (action.as_str(), id.as_str(), actor))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("labels_set", "audited", &key),
+            ("labels_set", "audited", &user),
+            ("label_removed", "audited", &user),
+            ("deleted", "audited", &key),
+            ("deleted", "audited", &user),
+        ]
+    );
+    assert_eq!(
+        log[1].3,
+        Some(serde_json::json!({"version": 2, "labels": ["production"]}))
+    );
+    assert_eq!(
+        log[2].3,
+        Some(serde_json::json!({"version": 2, "label": "production"}))
+    );
+    assert_eq!(
+        log[3].3,
+        Some(serde_json::json!({"versions": [1], "allVersions": false}))
+    );
+    assert_eq!(
+        log[4].3,
+        Some(serde_json::json!({"versions": [2], "allVersions": true}))
+    );
 }

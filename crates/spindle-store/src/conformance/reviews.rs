@@ -469,7 +469,12 @@ async fn objects(store: &impl ReviewsStore) -> String {
         commit_message: None,
     };
     store
-        .create_prompt(PROJECT, &prompt, "API")
+        .create_prompt(
+            PROJECT,
+            &prompt,
+            "API",
+            &crate::audit::Actor::ProjectKey("pk-conformance".into()),
+        )
         .await
         .expect("prompt")
         .id
