@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CCwqt31u.css"),
     ),
     (
-        "assets/index-n8aDlf6T.js",
+        "assets/index-Ch8cYRgw.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-n8aDlf6T.js"),
+        include_bytes!("../../../../ui/dist/assets/index-Ch8cYRgw.js"),
     ),
     (
         "favicon.svg",
