@@ -523,6 +523,22 @@ try {
     await page.locator(".scores li", { hasText: "e2e-correct" }).waitFor();
   });
 
+  await step("a session's score from the project's configs, read back through the public API", async () => {
+    await page.goto(`${base}/project/e2e/sessions/support-session-1`);
+    const form = page.locator("form.add-score");
+    await form.getByRole("heading", { name: "Add a score to the session" }).waitFor();
+    await form.getByLabel("Score config").selectOption({ label: "e2e-tone" });
+    await form.getByRole("button", { name: "polite" }).click();
+    await form.getByRole("button", { name: "Add score" }).click();
+    await page.locator(".session-review .scores li", { hasText: "e2e-tone" }).waitFor();
+    const answer = await fetch(`${base}/api/public/v2/scores?sessionId=support-session-1&limit=50`, { headers: { authorization: publicAuth } });
+    assert(answer.ok, `GET /v2/scores: ${answer.status}`);
+    const stored = (await answer.json()).data.filter((score) => score.name === "e2e-tone" && score.sessionId === "support-session-1");
+    assert(stored.length === 1, `one session score: ${JSON.stringify(stored)}`);
+    assert(stored[0].stringValue === "polite" && stored[0].source === "ANNOTATION" && !stored[0].traceId, `the stored score: ${JSON.stringify(stored[0])}`);
+    assert(stored[0].configId && stored[0].authorUserId, `config and author are kept: ${JSON.stringify(stored[0])}`);
+  });
+
   await step("models: the built-in prices are listed and a custom model is added", async () => {
     await page.goto(`${base}/project/e2e/models`);
     await page.locator("[data-testid='builtin-models'] tbody tr", { hasText: "gpt-4o-mini" }).first().waitFor();

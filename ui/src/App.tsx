@@ -152,7 +152,7 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
   params = match("/project/:project/users/:id", path);
   if (params) return <UserPage projectId={projectId} userId={params.id} />;
   params = match("/project/:project/sessions/:id", path);
-  if (params) return <SessionPage projectId={projectId} sessionId={params.id} />;
+  if (params) return <SessionPage projectId={projectId} sessionId={params.id} role={props.role} />;
   params = match("/project/:project/queues/:id/review", path);
   if (params) return <Review projectId={projectId} queueId={params.id} />;
   params = match("/project/:project/prompts/:name", path);

@@ -1,12 +1,13 @@
 // Sessions: the list, and a session page that replays its traces turn by turn.
 
-import { api, projectPath } from "../api";
+import { api, projectPath, type Score } from "../api";
 import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
 import { IoView } from "../components/Json";
 import { Copy } from "../components/Copy";
 import { Comments } from "../components/Comments";
+import { AddScore, ScoreList } from "../components/Scores";
 import { projectBase } from "../components/Table";
 import { TotalsList, type TotalsColumn } from "../components/Totals";
 
@@ -50,10 +51,15 @@ export function sessionColumns(base: string): TotalsColumn[] {
   ];
 }
 
-export function SessionPage(props: { projectId: string; sessionId: string }) {
+export function SessionPage(props: { projectId: string; sessionId: string; role: string }) {
   const base = projectBase(props.projectId);
   const session = useLoad(
     (signal) => api.get<{ id: string; createdAt: string; traces: SessionTrace[] }>(projectPath(props.projectId, `/sessions/${encodeURIComponent(props.sessionId)}`), signal),
+    [props.projectId, props.sessionId],
+  );
+  // The session's own scores (given to the session, not to one of its traces).
+  const scores = useLoad(
+    (signal) => api.get<{ data: Score[] }>(projectPath(props.projectId, `/scores?sessionId=${encodeURIComponent(props.sessionId)}&limit=100`), signal),
     [props.projectId, props.sessionId],
   );
   if (session.error) return <p class="error-box page">{session.error}</p>;
@@ -76,6 +82,13 @@ export function SessionPage(props: { projectId: string; sessionId: string }) {
           <span>cost {cost(totalCost)}</span>
           <span>users {users.join(", ") || "–"}</span>
         </div>
+      </div>
+      <div class="session-review">
+        {scores.data ? <ScoreList scores={scores.data.data.filter((score) => !score.traceId)} /> : <p class="muted">Loading scores…</p>}
+        {/* Viewers read only: the server refuses their scores, so no form is offered. */}
+        {props.role === "viewer" ? null : (
+          <AddScore projectId={props.projectId} target={{ sessionId: session.data.id }} onAdded={() => scores.reload(true)} />
+        )}
       </div>
       <Comments projectId={props.projectId} objectType="SESSION" objectId={session.data.id} label="session" />
       <ol class="turns">

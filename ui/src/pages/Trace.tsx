@@ -3,8 +3,7 @@
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, projectPath, type Observation, type Score, type TraceDetail } from "../api";
-import { cost, count, latency, scoreValue, time } from "../format";
-import { configShape, useScoreConfigs } from "./ScoreConfigs";
+import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { buildTree, span, visibleRows } from "../tree";
@@ -14,6 +13,7 @@ import { ObservationTree, TypeBadge, tokensOf } from "../components/Tree";
 import { Timeline } from "../components/Timeline";
 import { criticalPath } from "../timeline";
 import { Comments } from "../components/Comments";
+import { AddScore, ScoreList } from "../components/Scores";
 import { AddToQueue } from "./Queues";
 import { AddToDataset } from "./Datasets";
 import { lastTraceIds } from "./Traces";
@@ -187,7 +187,7 @@ export function TracePage(props: { projectId: string; traceId: string; role: str
           )}
           {/* Viewers read only: the server refuses their scores, so no form is offered. */}
           {props.role === "viewer" ? null : (
-            <AddScore projectId={props.projectId} traceId={data.id} observationId={observation?.id ?? null} onAdded={() => trace.reload(true)} />
+            <AddScore projectId={props.projectId} target={{ traceId: data.id, observationId: observation?.id ?? null }} onAdded={() => trace.reload(true)} />
           )}
         </section>
       </div>
@@ -269,104 +269,3 @@ function ObservationDetail(props: { projectId: string; observation: Observation;
   );
 }
 
-function ScoreList(props: { scores: Score[] }) {
-  return (
-    <>
-      <h3>Scores</h3>
-      {props.scores.length === 0 ? <p class="muted">No scores.</p> : null}
-      <ul class="scores">
-        {props.scores.map((score) => (
-          <li key={score.id}>
-            <strong>{score.name}</strong> {scoreValue(score)} <span class="muted small">{score.source.toLowerCase()}</span>
-            {score.comment ? <span class="muted"> — {score.comment}</span> : null}
-          </li>
-        ))}
-      </ul>
-    </>
-  );
-}
-
-function AddScore(props: { projectId: string; traceId: string; observationId: string | null; onAdded: () => void }) {
-  const configs = useScoreConfigs(props.projectId);
-  const active = (configs.data?.data ?? []).filter((config) => !config.isArchived);
-  const [configId, setConfigId] = useState("");
-  const config = active.find((candidate) => candidate.id === configId) ?? null;
-  const [name, setName] = useState("");
-  const [value, setValue] = useState("");
-  const [comment, setComment] = useState("");
-  const [error, setError] = useState("");
-  const choose = (id: string) => {
-    setConfigId(id);
-    const chosen = active.find((candidate) => candidate.id === id);
-    setValue(chosen?.dataType === "BOOLEAN" ? "0" : "");
-  };
-  return (
-    <form
-      class="add-score card"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const body: Record<string, unknown> = { traceId: props.traceId, observationId: props.observationId, name, comment: comment || null };
-        const numeric = Number(value);
-        if (config) {
-          body.name = config.name;
-          body.configId = config.id;
-          body.value = config.dataType === "CATEGORICAL" ? value : numeric;
-        } else if (value.trim() !== "" && Number.isFinite(numeric)) body.value = numeric;
-        else {
-          body.value = value;
-          body.dataType = "CATEGORICAL";
-        }
-        api.post(projectPath(props.projectId, "/scores"), body).then(
-          () => {
-            setName("");
-            setValue(config?.dataType === "BOOLEAN" ? "0" : "");
-            setComment("");
-            setError("");
-            props.onAdded();
-          },
-          (reason: Error) => setError(reason.message),
-        );
-      }}
-    >
-      <h3>Add a score {props.observationId ? "to this observation" : "to the trace"}</h3>
-      {active.length > 0 ? (
-        <select aria-label="Score config" value={configId} onChange={(e) => choose(e.currentTarget.value)}>
-          <option value="">free-form score</option>
-          {active.map((candidate) => (
-            <option key={candidate.id} value={candidate.id}>
-              {candidate.name}
-            </option>
-          ))}
-        </select>
-      ) : null}
-      {config ? null : (
-        <input name="score-name" placeholder="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Score name" />
-      )}
-      {config === null ? (
-        <input name="score-value" placeholder="value" required value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-label="Score value" />
-      ) : config.dataType === "NUMERIC" ? (
-        <input type="number" step="any" name="score-value" required min={config.minValue ?? undefined} max={config.maxValue ?? undefined}
-          placeholder={configShape(config)} value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-label="Score value" />
-      ) : config.dataType === "BOOLEAN" ? (
-        <label class="toggle">
-          <input type="checkbox" checked={value === "1"} onChange={(e) => setValue(e.currentTarget.checked ? "1" : "0")} aria-label="Score value" />
-          {value === "1" ? "True" : "False"}
-        </label>
-      ) : (
-        <span class="categories" role="group" aria-label="Score value">
-          {(config.categories ?? []).map((category) => (
-            <button type="button" key={category.label} aria-pressed={value === category.label} class={value === category.label ? "selected" : ""}
-              onClick={() => setValue(category.label)}>
-              {category.label}
-            </button>
-          ))}
-        </span>
-      )}
-      <input name="score-comment" placeholder="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} aria-label="Score comment" />
-      <button type="submit" class="primary" disabled={config?.dataType === "CATEGORICAL" && value === ""}>
-        Add score
-      </button>
-      {error ? <p class="error-box">{error}</p> : null}
-    </form>
-  );
-}
