@@ -203,7 +203,15 @@ try {
     const count = page.locator(`tr[data-trace-id='${traceId}'] .comment-count`);
     await count.waitFor();
     assert((await count.textContent()).includes("1"), `one comment on the trace in the list: ${await count.textContent()}`);
-    await page.goBack();
+    // The list keeps only the traces with comments on them, from the URL too.
+    await page.locator("select[aria-label='Comments']").selectOption("with");
+    await waitFor("only commented traces", async () => {
+      const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-trace-id")));
+      return ids.length === 1 && ids[0] === traceId;
+    }, 50, 200);
+    assert(new URL(page.url()).searchParams.get("comments") === "with", `the filter is in the URL: ${page.url()}`);
+    await page.locator("select[aria-label='Comments']").selectOption("");
+    await page.goto(`${base}/project/e2e/traces/${encodeURIComponent(traceId)}`);
     await page.locator(".trace-root").click();
   });
 

@@ -39,6 +39,7 @@ describe("filter URL encoding", () => {
       costMax: "2",
       promptName: "team/greet",
       promptVersion: "3",
+      comments: "without",
       sort: "latency.asc",
       page: 3,
       limit: 100,
@@ -54,7 +55,8 @@ describe("filter URL encoding", () => {
   });
 
   it("falls back to defaults for malformed values", () => {
-    const parsed = viewFromUrl(new URLSearchParams("page=-2&sort=drop%20table&range=forever&tagsMode=weird"));
+    const parsed = viewFromUrl(new URLSearchParams("page=-2&sort=drop%20table&range=forever&tagsMode=weird&comments=some"));
+    expect(parsed.comments).toBe("");
     expect(parsed.page).toBe(1);
     expect(parsed.sort).toBe("timestamp.desc");
     expect(parsed.range).toBe("all");
@@ -93,6 +95,12 @@ describe("server query", () => {
       { type: "number", column: "latency", operator: ">=", value: 1.5 },
       { type: "number", column: "totalCost", operator: "<=", value: 0.2 },
     ]);
+  });
+
+  it("asks for traces with or without comments", () => {
+    expect(viewToQuery(view({ comments: "with" }), NOW).get("hasComments")).toBe("true");
+    expect(viewToQuery(view({ comments: "without" }), NOW).get("hasComments")).toBe("false");
+    expect(viewToQuery(view({}), NOW).has("hasComments")).toBe(false);
   });
 
   it("builds prompt conditions, the version only with a name", () => {

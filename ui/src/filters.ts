@@ -41,6 +41,8 @@ export interface TraceView {
   /** Traces holding a generation linked to this prompt (and version, if given). */
   promptName: string;
   promptVersion: string;
+  /** "with": only traces with comments on them; "without": only those without; "": all. */
+  comments: string;
   sort: string;
   page: number;
   /** Rows per page, one of `PAGE_SIZES`. */
@@ -117,6 +119,7 @@ export function emptyView(): TraceView {
     costMax: "",
     promptName: "",
     promptVersion: "",
+    comments: "",
     sort: DEFAULT_SORT,
     page: 1,
     limit: DEFAULT_PAGE_SIZE,
@@ -148,6 +151,7 @@ const STRING_KEYS = [
   "costMax",
   "promptName",
   "promptVersion",
+  "comments",
 ] as const;
 
 /** The page URL's query: only what differs from the defaults. */
@@ -176,6 +180,7 @@ export function viewFromUrl(params: URLSearchParams): TraceView {
   view.tags = params.getAll("tag").filter((tag) => tag !== "");
   view.tagsMode = params.get("tagsMode") === "any" ? "any" : "all";
   view.errorsOnly = params.get("errors") === "1";
+  if (view.comments !== "with" && view.comments !== "without") view.comments = "";
   const range = params.get("range") ?? "all";
   view.range = range === "custom" || range in RANGES ? range : "all";
   view.sort = /^[a-zA-Z]+\.(asc|desc)$/.test(params.get("sort") ?? "")
@@ -267,6 +272,8 @@ export function viewToQuery(view: TraceView, now: number): URLSearchParams {
   } else if (view.range in RANGES) {
     query.set("fromTimestamp", new Date(now - RANGES[view.range]).toISOString());
   }
+  if (view.comments === "with") query.set("hasComments", "true");
+  else if (view.comments === "without") query.set("hasComments", "false");
   if (view.sort !== DEFAULT_SORT) query.set("orderBy", view.sort);
   return query;
 }

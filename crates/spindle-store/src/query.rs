@@ -117,6 +117,8 @@ pub struct TraceQuery {
     pub search: Option<String>,
     /// Only traces with a score of this name whose value lies in the range.
     pub score: Option<ScoreRange>,
+    /// Only traces with comments on them (`Some(true)`) or only those without (`Some(false)`).
+    pub has_comments: Option<bool>,
 }
 
 impl TraceQuery {

@@ -76,6 +76,7 @@ impl<'q> SplitQuery<'q> {
                 .as_deref()
                 .is_some_and(|s| !s.trim().is_empty())
             || query.score.is_some()
+            || query.has_comments.is_some()
     }
 
     /// The term to walk the list from: a tag first (their counts are kept), else the first

@@ -206,6 +206,11 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
         <label class="check">
           <input type="checkbox" checked={view.errorsOnly} onChange={(e) => update({ errorsOnly: e.currentTarget.checked })} /> Errors only
         </label>
+        <select aria-label="Comments" value={view.comments} onChange={(e) => update({ comments: e.currentTarget.value })}>
+          <option value="">with or without comments</option>
+          <option value="with">with comments</option>
+          <option value="without">without comments</option>
+        </select>
         <label class="check">
           <input type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} /> Live
         </label>

@@ -499,6 +499,7 @@ pub fn trace_query(params: &Params, max_limit: u32) -> Result<TraceQuery, Error>
         filters: params.filters()?,
         search: params.string("search"),
         score: None,
+        has_comments: None,
     })
 }
 

@@ -39,8 +39,8 @@ use crate::routes::read::{scores_page, session_with_traces};
 use crate::state::AppState;
 use spindle_store::accounts::Permission;
 
-/// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax`;
-/// each trace comes with its token totals, its scores' values, its number of comments and
+/// `GET …/traces`: the public list parameters plus `scoreName`, `scoreMin`, `scoreMax` and
+/// `hasComments` (`true` or `false`); each trace comes with its token totals, its scores' values, its number of comments and
 /// the first characters of its input and output.
 pub async fn list_traces(
     State(state): State<AppState>,
@@ -50,6 +50,7 @@ pub async fn list_traces(
     let mut query = trace_query(&params, UI_MAX_LIMIT)?;
     query.search = query.search.filter(|text| !text.trim().is_empty());
     query.score = score_range(&params)?;
+    query.has_comments = params.boolean("hasComments")?;
     let page = state.store.list_traces(&access.project_id, &query).await?;
     let trace_ids: Vec<String> = page
         .items

@@ -17,7 +17,7 @@ use crate::accounts::{Accounts, Membership, Role, User};
 use crate::datasets::PageRequest;
 use crate::prompts::Prompts;
 use crate::reviews::{CommentQuery, QueueProgress, ReviewerProgress, Reviews};
-use crate::{ErrorKind, Store, WriteBatch};
+use crate::{ErrorKind, Store, TraceQuery, WriteBatch};
 use spindle_core::prompt::{NewPrompt, PromptType};
 use spindle_core::review::{
     ItemStatus, NewComment, NewQueue, NewQueueItem, ObjectType, QueueItem, QueueItemCompletion,
@@ -48,6 +48,7 @@ macro_rules! reviews_conformance_suite {
             completions_commit_with_their_scores_or_not_at_all,
             queue_progress_counts_each_reviewer,
             deleted_traces_take_their_comments_and_queue_items,
+            traces_are_filtered_on_their_comments,
         );
     };
 }
@@ -1216,4 +1217,51 @@ pub async fn deleted_traces_take_their_comments_and_queue_items<S: ReviewsStore>
         .expect("progress")
         .is_empty());
     assert_eq!(reviewed(store, OTHER).await, expect(&["TRACE:t1"]));
+}
+
+/// The traces list keeps the traces with comments on them, or those without: comments on a
+/// trace count, not those on its observations, and never another project's.
+pub async fn traces_are_filtered_on_their_comments<S: ReviewsStore>(store: Arc<S>) {
+    let store = store.as_ref();
+    objects(store).await;
+    for (project, id) in [(PROJECT, "t2"), (OTHER, "t2")] {
+        store
+            .write(
+                project,
+                batch_of_traces(vec![simple_trace(id, BASE + 1, "chat")]),
+            )
+            .await
+            .expect("trace");
+    }
+    store
+        .create_comment(PROJECT, &comment(ObjectType::Observation, "o1", None))
+        .await
+        .expect("comment on an observation of t1");
+    store
+        .create_comment(OTHER, &comment(ObjectType::Trace, "t2", None))
+        .await
+        .expect("comment on t2 of another project");
+    let listed = |has_comments: Option<bool>| async move {
+        let query = TraceQuery {
+            limit: 10,
+            has_comments,
+            ..TraceQuery::default()
+        };
+        let page = store.list_traces(PROJECT, &query).await.expect("list");
+        let ids: Vec<String> = page.items.iter().map(|t| t.record.id.clone()).collect();
+        (ids, page.total_items)
+    };
+    assert_eq!(
+        listed(Some(true)).await,
+        (vec![], 0),
+        "no trace has a comment yet"
+    );
+    assert_eq!(listed(Some(false)).await.1, 2);
+    store
+        .create_comment(PROJECT, &comment(ObjectType::Trace, "t1", None))
+        .await
+        .expect("comment on t1");
+    assert_eq!(listed(Some(true)).await, (vec!["t1".to_owned()], 1));
+    assert_eq!(listed(Some(false)).await, (vec!["t2".to_owned()], 1));
+    assert_eq!(listed(None).await.1, 2);
 }

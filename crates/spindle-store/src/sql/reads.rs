@@ -146,6 +146,21 @@ pub fn trace_conditions(
         query.from_timestamp,
         query.to_timestamp,
     );
+    if let Some(has_comments) = query.has_comments {
+        // One seek per trace in `comments_by_object` (project, object type, object id).
+        let mut commented = Sql::new(
+            dialect,
+            if has_comments {
+                "t.id IN (SELECT c.object_id FROM comments c WHERE c.project_id = "
+            } else {
+                "t.id NOT IN (SELECT c.object_id FROM comments c WHERE c.project_id = "
+            },
+        );
+        commented
+            .bind(project_id)
+            .push(" AND c.object_type = 'TRACE')");
+        conditions.and(commented);
+    }
     for (index, filter) in other_filters {
         if crate::trace_index::is_error_level(filter) {
             let mut with_errors = Sql::new(
