@@ -31,6 +31,18 @@ pub(super) enum Kind {
     Identity,
 }
 
+impl Kind {
+    /// The PostgreSQL type a value of this kind is bound as.
+    fn bound_as(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Int | Kind::Identity => "bigint",
+            Kind::Real => "double precision",
+            Kind::Bool => "boolean",
+        }
+    }
+}
+
 /// A float ordered by its total order, so that rows of cells can be compared and kept in sets.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Real(f64);
@@ -133,15 +145,17 @@ impl Table {
             .iter()
             .enumerate()
             .map(|(index, (name, kind))| {
-                let n = index + 1;
+                // Typed as read, so a narrower column (an `integer`) takes the value by an
+                // assignment cast.
+                let param = format!("${}::{}", index + 1, kind.bound_as());
                 match kind {
                     Kind::Identity => format!(
-                        "CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE {name} = ${n}) \
+                        "CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE {name} = {param}) \
                          THEN nextval(pg_get_serial_sequence('{table}', '{name}')) \
-                         ELSE ${n} END",
+                         ELSE {param} END",
                         table = self.name
                     ),
-                    _ => format!("${n}"),
+                    _ => param,
                 }
             })
             .collect();
