@@ -9,18 +9,18 @@ mod support;
 use serde_json::json;
 use spindle_core::dataset::{ItemStatus, NewDataset, NewDatasetItem, NewRunItem};
 use spindle_core::merge::Stamp;
-use spindle_core::review::{NewComment, NewQueue, NewQueueItem, ObjectType};
-use spindle_core::score_config::{ConfigCategory, ConfigDataType, NewScoreConfig};
-use spindle_core::score_config::ScoreConfigPatch;
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType};
+use spindle_core::review::{NewComment, NewQueue, NewQueueItem, ObjectType};
+use spindle_core::score_config::ScoreConfigPatch;
+use spindle_core::score_config::{ConfigCategory, ConfigDataType, NewScoreConfig};
 use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord};
 use spindle_core::{TraceRecord, WriteBatch};
 use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
 use spindle_store::audit::{Actor, AuditQuery, NewAuditEntry};
 use spindle_store::datasets::{DatasetItemQuery, Datasets, ItemMediaLink, PageRequest};
+use spindle_store::prompts::{PromptQuery, Prompts};
 use spindle_store::reviews::{CommentQuery, Reviews};
 use spindle_store::score_configs::ScoreConfigs;
-use spindle_store::prompts::{PromptQuery, Prompts};
 use spindle_store::{
     ApiKey, Catalog, CustomModel, DerivedCost, MediaRecord, MetricsQuery, ObservationQuery,
     Organization, Project, ScoreQuery, SessionQuery, Store, TraceQuery,
@@ -691,13 +691,19 @@ async fn project_table_answers<S: Datasets + ScoreConfigs + Reviews + Accounts>(
 ) -> Vec<String> {
     let project_id = PROJECTS[0];
     let mut out = Answers(Vec::new());
-    out.add("datasets", store.list_dataset_summaries(project_id, PAGE).await);
+    out.add(
+        "datasets",
+        store.list_dataset_summaries(project_id, PAGE).await,
+    );
     let items = |version| DatasetItemQuery {
         page: PAGE,
         version,
         ..DatasetItemQuery::default()
     };
-    out.add("items", store.list_dataset_items(project_id, &items(None)).await);
+    out.add(
+        "items",
+        store.list_dataset_items(project_id, &items(None)).await,
+    );
     // The history: the first versions, before the update and the delete.
     let first = store
         .get_dataset(project_id, "golden")
@@ -710,15 +716,24 @@ async fn project_table_answers<S: Datasets + ScoreConfigs + Reviews + Accounts>(
             .list_dataset_items(project_id, &items(Some(first.created_at + 1)))
             .await,
     );
-    out.add("media links", store.item_media_links(project_id, "item-1").await);
+    out.add(
+        "media links",
+        store.item_media_links(project_id, "item-1").await,
+    );
     out.add(
         "item media",
         store
             .uploaded_media(project_id, &["media-0".to_owned()])
             .await,
     );
-    out.add("runs", store.list_dataset_runs(project_id, "golden", PAGE).await);
-    out.add("run", store.get_dataset_run(project_id, "golden", "run-1").await);
+    out.add(
+        "runs",
+        store.list_dataset_runs(project_id, "golden", PAGE).await,
+    );
+    out.add(
+        "run",
+        store.get_dataset_run(project_id, "golden", "run-1").await,
+    );
     out.add("configs", store.list_score_configs(project_id, PAGE).await);
     let queues = store.list_queues(project_id, PAGE).await.expect("queues");
     out.0.push(format!("{queues:?}"));
@@ -863,9 +878,14 @@ async fn datasets_configs_reviews_and_the_audit_log_move_once() {
     }
 
     // Again: nothing new, nothing duplicated, every answer the same.
-    let again = copy_from_sqlite(source_dir.path(), &postgres, &CopyOptions::default(), |_| {})
-        .await
-        .expect("second copy");
+    let again = copy_from_sqlite(
+        source_dir.path(),
+        &postgres,
+        &CopyOptions::default(),
+        |_| {},
+    )
+    .await
+    .expect("second copy");
     assert!(again.complete);
     assert_eq!(project_table_answers(&postgres).await, after);
     // The audit log's ids go on after the copied ones.
@@ -896,5 +916,79 @@ async fn datasets_configs_reviews_and_the_audit_log_move_once() {
         .collect();
     ids.sort();
     assert_eq!(ids, vec![(1, "deleted"), (2, "created"), (3, "updated")]);
+    postgres.shutdown().await.expect("shutdown");
+}
+
+/// An audit entry of the organization, at `at`.
+fn audit_entry(action: &str, at: i64) -> NewAuditEntry {
+    NewAuditEntry {
+        organization_id: "org".into(),
+        project_id: None,
+        actor: Actor::User("someone".into()),
+        action: action.into(),
+        resource_type: spindle_store::audit::resource::ORGANIZATION.into(),
+        resource_id: "org".into(),
+        details: None,
+        created_at: at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_entry_whose_id_postgres_used_takes_the_next_one() {
+    let source_dir = tempfile::tempdir().expect("source dir");
+    let sqlite = support::open_sqlite(source_dir.path());
+    let organization = Organization {
+        id: "org".into(),
+        name: "Org".into(),
+    };
+    let project = Project {
+        id: PROJECTS[0].into(),
+        name: "Project".into(),
+        organization,
+        retention_days: None,
+        created_at: BASE,
+    };
+    sqlite.upsert_project(&project).await.expect("project");
+    sqlite
+        .record_audit(&audit_entry("copied", BASE + 1))
+        .await
+        .expect("sqlite entry");
+    sqlite.shutdown().await.expect("shutdown");
+    drop(sqlite);
+
+    let target_key = tempfile::tempdir().expect("schema key");
+    let postgres = support::open_in(target_key.path(), None).await;
+    postgres.upsert_project(&project).await.expect("project");
+    postgres
+        .record_audit(&audit_entry("live", BASE + 2))
+        .await
+        .expect("postgres entry");
+    for _ in 0..2 {
+        copy_from_sqlite(
+            source_dir.path(),
+            &postgres,
+            &CopyOptions::default(),
+            |_| {},
+        )
+        .await
+        .expect("copy");
+    }
+    postgres
+        .record_audit(&audit_entry("later", BASE + 3))
+        .await
+        .expect("entry after the copy");
+    let log = postgres
+        .audit_log(&AuditQuery {
+            organization_id: "org".into(),
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("audit log");
+    let entries: Vec<(i64, &str)> = log
+        .items
+        .iter()
+        .map(|entry| (entry.id, entry.entry.action.as_str()))
+        .collect();
+    assert_eq!(entries, vec![(3, "later"), (1, "live"), (2, "copied")]);
     postgres.shutdown().await.expect("shutdown");
 }

@@ -85,7 +85,10 @@ const TABLES: [&Table; 5] = [&HEADS, &VERSIONS, &LABELS, &TAGS, &DEPENDENCIES];
 
 /// Every row of the prompt tables, in the order of [`TABLES`].
 pub(super) fn read(connection: &Connection) -> Result<Vec<TableRows>> {
-    TABLES.iter().map(|table| table.read_all(connection)).collect()
+    TABLES
+        .iter()
+        .map(|table| table.read_all(connection))
+        .collect()
 }
 
 /// Writes what [`read`] returned in one transaction, and reports each table's rows.
