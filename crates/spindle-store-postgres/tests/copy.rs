@@ -747,7 +747,7 @@ async fn project_table_answers<S: Datasets + ScoreConfigs + Reviews + Accounts>(
         out.add(
             "progress",
             store
-                .queue_progress(project_id, &[queue.id.clone()], BASE + 12)
+                .queue_progress(project_id, std::slice::from_ref(&queue.id), BASE + 12)
                 .await,
         );
     }
