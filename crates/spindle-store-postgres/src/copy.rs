@@ -1,6 +1,11 @@
-//! Moving up: copies a whole SQLite data directory (organizations, projects, keys, prompts,
-//! traces, observations, scores, media with their bytes) into PostgreSQL, in batches,
-//! resumably.
+//! Moving up: copies a whole SQLite data directory (organizations, projects, keys, users,
+//! prompts, traces, observations, scores, media with their bytes, datasets, score configs,
+//! annotation queues, comments and the audit log) into PostgreSQL, in batches, resumably.
+//!
+//! Not copied: what PostgreSQL derives itself as the rows arrive (the per-project counters,
+//! the tag, metadata and search index tables), the web UI's sessions and sign-in links
+//! (people sign in again after the move), and the server secret's row (the command carries
+//! the data directory's secret file over itself).
 //!
 //! Each table is read in rowid order; every batch is written in one PostgreSQL transaction
 //! together with the table's position in `spindle_copy_progress`, so an interrupted copy
@@ -15,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 mod prompts;
+mod tables;
 
 use super::writer::{add_counts, copy_rows, Entity};
 use super::{pg_error, postgres_execute, PostgresStore};
@@ -149,14 +155,17 @@ pub async fn copy_from_sqlite(
     copier.copy_accounts_of_projects().await?;
     copier.copy_ui_accounts().await?;
     copier.copy_prompts().await?;
-    let tables: [(&'static str, TableKind); 5] = [
+    let record_tables: [(&'static str, TableKind); 5] = [
         ("traces", TableKind::Traces),
         ("observations", TableKind::Observations),
         ("scores", TableKind::Scores),
         ("media", TableKind::Media),
         ("media_blobs", TableKind::MediaBlobs),
     ];
-    for (table, kind) in tables {
+    let plain = tables::PLAIN
+        .iter()
+        .map(|table| (table.name, TableKind::Plain(table)));
+    for (table, kind) in record_tables.into_iter().chain(plain) {
         if !copier.copy_table(table, kind, &mut progress).await? {
             return Ok(CopySummary {
                 tables: copier.tables,
@@ -177,6 +186,7 @@ enum TableKind {
     Scores,
     Media,
     MediaBlobs,
+    Plain(&'static tables::Table),
 }
 
 /// One batch read from SQLite.
@@ -186,6 +196,7 @@ enum Rows {
     Scores(Vec<(String, ScoreRecord, i64, i64)>),
     Media(Vec<spindle_store::MediaRecord>),
     MediaBlobs(Vec<(String, String, Vec<u8>)>),
+    Plain(&'static tables::Table, tables::TableRows),
 }
 
 struct Copier<'a> {
@@ -745,6 +756,11 @@ fn read_batch(
             last = rows.last().map_or(last, |(rowid, _)| *rowid);
             Rows::MediaBlobs(rows.into_iter().map(|(_, row)| row).collect())
         }
+        TableKind::Plain(table) => {
+            let (rows, next) = table.read_batch(c, after, limit)?;
+            last = next;
+            Rows::Plain(table, rows)
+        }
     };
     let count = match &rows {
         Rows::Traces(r) => r.len(),
@@ -752,6 +768,7 @@ fn read_batch(
         Rows::Scores(r) => r.len(),
         Rows::Media(r) => r.len(),
         Rows::MediaBlobs(r) => r.len(),
+        Rows::Plain(_, r) => r.len(),
     };
     Ok((rows, last, count))
 }
@@ -807,6 +824,7 @@ async fn write_batch(transaction: &deadpool_postgres::Transaction<'_>, rows: Row
             }
             Ok(())
         }
+        Rows::Plain(table, rows) => table.write(transaction, &rows, |_, _| {}).await,
     }
 }
 

@@ -1,17 +1,26 @@
 //! `copy_from_sqlite`: a SQLite data directory with traces, observations (their derived
 //! costs included), scores, media, custom models, prompts and the UI's users moves to PostgreSQL,
 //! interrupted once and resumed, and every read of the store API answers the same before and
-//! after.
+//! after; so do datasets, score configs, annotation queues, comments and the audit log, and a
+//! second copy changes nothing.
 
 mod support;
 
+use serde_json::json;
+use spindle_core::dataset::{ItemStatus, NewDataset, NewDatasetItem, NewRunItem};
 use spindle_core::merge::Stamp;
 use spindle_core::prompt::{NewPrompt, PromptSelector, PromptType};
+use spindle_core::review::{NewComment, NewQueue, NewQueueItem, ObjectType};
+use spindle_core::score_config::ScoreConfigPatch;
+use spindle_core::score_config::{ConfigCategory, ConfigDataType, NewScoreConfig};
 use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord};
 use spindle_core::{TraceRecord, WriteBatch};
 use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
-use spindle_store::audit::Actor;
+use spindle_store::audit::{Actor, AuditQuery, NewAuditEntry};
+use spindle_store::datasets::{DatasetItemQuery, Datasets, ItemMediaLink, PageRequest};
 use spindle_store::prompts::{PromptQuery, Prompts};
+use spindle_store::reviews::{CommentQuery, Reviews};
+use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::{
     ApiKey, Catalog, CustomModel, DerivedCost, MediaRecord, MetricsQuery, ObservationQuery,
     Organization, Project, ScoreQuery, SessionQuery, Store, TraceQuery,
@@ -492,5 +501,494 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         .await
         .expect_err("embedded by team/composed");
     assert_eq!(refused.kind, spindle_core::ErrorKind::InvalidArgument);
+    postgres.shutdown().await.expect("shutdown");
+}
+
+const PAGE: PageRequest = PageRequest {
+    page: 1,
+    limit: 100,
+};
+
+/// Datasets with their item history, run and media links, a score config, an annotation
+/// queue with an item, an assignment and a claim, a comment and audit entries, in project
+/// copy-a (whose trace t0-0 and user "reviewer" the test wrote).
+async fn seed_project_tables<S: Datasets + ScoreConfigs + Reviews + Accounts>(store: &S) {
+    let project_id = PROJECTS[0];
+    store
+        .upsert_dataset(
+            project_id,
+            &NewDataset {
+                name: "golden".into(),
+                description: Some("golden answers".into()),
+                metadata: Some(r#"{"team":"eval"}"#.into()),
+                input_schema: Some(r#"{"type":"object"}"#.into()),
+                expected_output_schema: None,
+            },
+        )
+        .await
+        .expect("dataset");
+    let item = |id: &str, input: &str| NewDatasetItem {
+        dataset_name: "golden".into(),
+        id: Some(id.into()),
+        input: Some(input.into()),
+        expected_output: Some(r#""four""#.into()),
+        metadata: None,
+        source_trace_id: Some("t0-0".into()),
+        source_observation_id: None,
+        status: Some(ItemStatus::Active),
+    };
+    store
+        .upsert_dataset_item(project_id, &item("item-1", r#""2+2""#))
+        .await
+        .expect("item");
+    store
+        .upsert_dataset_item(project_id, &item("item-2", r#""3+1""#))
+        .await
+        .expect("second item");
+    // A later version of item-1, and item-2 deleted: the history holds both.
+    let updated = store
+        .upsert_dataset_item(project_id, &item("item-1", r#""two plus two""#))
+        .await
+        .expect("item update");
+    store
+        .delete_dataset_item(project_id, "item-2", &copier())
+        .await
+        .expect("item delete");
+    store
+        .link_item_media(
+            project_id,
+            &ItemMediaLink {
+                dataset_id: updated.dataset_id.clone(),
+                dataset_item_id: "item-1".into(),
+                media_id: "media-0".into(),
+                field: "input".into(),
+            },
+        )
+        .await
+        .expect("media link");
+    store
+        .create_run_item(
+            project_id,
+            &NewRunItem {
+                run_name: "run-1".into(),
+                run_description: Some("first run".into()),
+                metadata: Some(r#"{"model":"gpt-x"}"#.into()),
+                dataset_item_id: "item-1".into(),
+                trace_id: Some("t0-0".into()),
+                observation_id: Some("t0-0-o1".into()),
+                created_at: Some(BASE + 7),
+                dataset_version: None,
+            },
+        )
+        .await
+        .expect("run item");
+    let config = store
+        .create_score_config(
+            project_id,
+            &NewScoreConfig {
+                name: "accuracy".into(),
+                data_type: ConfigDataType::Numeric,
+                min_value: Some(0.1),
+                max_value: Some(0.95),
+                categories: Vec::new(),
+                description: Some("how right".into()),
+            },
+        )
+        .await
+        .expect("score config");
+    store
+        .create_score_config(
+            project_id,
+            &NewScoreConfig {
+                name: "tone".into(),
+                data_type: ConfigDataType::Categorical,
+                min_value: None,
+                max_value: None,
+                categories: vec![ConfigCategory {
+                    label: "kind".into(),
+                    value: 1.0,
+                }],
+                description: None,
+            },
+        )
+        .await
+        .expect("categorical config");
+    store
+        .update_score_config(
+            project_id,
+            &config.id,
+            &ScoreConfigPatch {
+                is_archived: Some(true),
+                ..ScoreConfigPatch::default()
+            },
+        )
+        .await
+        .expect("archive config");
+    let queue = store
+        .create_queue(
+            project_id,
+            &NewQueue {
+                name: "triage".into(),
+                description: Some("look at these".into()),
+                score_config_ids: vec![config.id.clone()],
+            },
+        )
+        .await
+        .expect("queue");
+    for trace_id in ["t0-0", "t0-1"] {
+        store
+            .add_queue_item(
+                project_id,
+                &queue.id,
+                &NewQueueItem {
+                    object_id: trace_id.into(),
+                    object_type: ObjectType::Trace,
+                    status: None,
+                },
+            )
+            .await
+            .expect("queue item");
+    }
+    store
+        .assign_queue(project_id, &queue.id, "reviewer")
+        .await
+        .expect("assignment");
+    store
+        .claim_next_item(project_id, &queue.id, "reviewer", &[], BASE + 11)
+        .await
+        .expect("claim")
+        .expect("an item to claim");
+    store
+        .create_comment(
+            project_id,
+            &NewComment {
+                object_type: ObjectType::Trace,
+                object_id: "t0-0".into(),
+                content: "looks **wrong**".into(),
+                author_user_id: Some("reviewer".into()),
+            },
+        )
+        .await
+        .expect("comment");
+    store
+        .record_audit(&NewAuditEntry {
+            organization_id: "org".into(),
+            project_id: Some(project_id.into()),
+            actor: Actor::User("reviewer".into()),
+            action: "created".into(),
+            resource_type: spindle_store::audit::resource::ORGANIZATION.into(),
+            resource_id: "org".into(),
+            details: Some(json!({"name": "Org"})),
+            created_at: BASE + 13,
+        })
+        .await
+        .expect("audit entry");
+}
+
+/// Every read of those tables, in one comparable value.
+async fn project_table_answers<S: Datasets + ScoreConfigs + Reviews + Accounts>(
+    store: &S,
+) -> Vec<String> {
+    let project_id = PROJECTS[0];
+    let mut out = Answers(Vec::new());
+    out.add(
+        "datasets",
+        store.list_dataset_summaries(project_id, PAGE).await,
+    );
+    let items = |version| DatasetItemQuery {
+        page: PAGE,
+        version,
+        ..DatasetItemQuery::default()
+    };
+    out.add(
+        "items",
+        store.list_dataset_items(project_id, &items(None)).await,
+    );
+    // The history: the first versions, before the update and the delete.
+    let first = store
+        .get_dataset(project_id, "golden")
+        .await
+        .expect("dataset")
+        .expect("golden");
+    out.add(
+        "old items",
+        store
+            .list_dataset_items(project_id, &items(Some(first.created_at + 1)))
+            .await,
+    );
+    out.add(
+        "media links",
+        store.item_media_links(project_id, "item-1").await,
+    );
+    out.add(
+        "item media",
+        store
+            .uploaded_media(project_id, &["media-0".to_owned()])
+            .await,
+    );
+    out.add(
+        "runs",
+        store.list_dataset_runs(project_id, "golden", PAGE).await,
+    );
+    out.add(
+        "run",
+        store.get_dataset_run(project_id, "golden", "run-1").await,
+    );
+    out.add("configs", store.list_score_configs(project_id, PAGE).await);
+    let queues = store.list_queues(project_id, PAGE).await.expect("queues");
+    out.0.push(format!("{queues:?}"));
+    for queue in &queues.items {
+        out.add(
+            "queue items",
+            store
+                .list_queue_items(project_id, &queue.id, None, PAGE)
+                .await,
+        );
+        out.add(
+            "progress",
+            store
+                .queue_progress(project_id, std::slice::from_ref(&queue.id), BASE + 12)
+                .await,
+        );
+    }
+    out.add(
+        "comments",
+        store
+            .list_comments(
+                project_id,
+                &CommentQuery {
+                    page: PAGE,
+                    ..CommentQuery::default()
+                },
+            )
+            .await,
+    );
+    out.add(
+        "audit",
+        store
+            .audit_log(&AuditQuery {
+                organization_id: "org".into(),
+                ..AuditQuery::default()
+            })
+            .await,
+    );
+    out.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datasets_configs_reviews_and_the_audit_log_move_once() {
+    let source_dir = tempfile::tempdir().expect("source dir");
+    let sqlite = support::open_sqlite(source_dir.path());
+    let project_id = PROJECTS[0];
+    sqlite
+        .upsert_project(&Project {
+            id: project_id.into(),
+            name: "Project".into(),
+            organization: Organization {
+                id: "org".into(),
+                name: "Org".into(),
+            },
+            retention_days: None,
+            created_at: BASE,
+        })
+        .await
+        .expect("project");
+    for trace in 0..2 {
+        sqlite
+            .write(project_id, seed_batch(0, trace))
+            .await
+            .expect("write");
+    }
+    sqlite
+        .upsert_media(&MediaRecord {
+            id: "media-0".into(),
+            project_id: project_id.into(),
+            sha256_hash: "hash-0".into(),
+            content_type: "image/png".into(),
+            content_length: 4,
+            trace_id: None,
+            observation_id: None,
+            field: None,
+            uploaded_at: Some(BASE + 3),
+            upload_http_status: Some(200),
+            created_at: BASE,
+        })
+        .await
+        .expect("media");
+    sqlite
+        .create_user(&User {
+            id: "reviewer".into(),
+            email: "reviewer@example.com".into(),
+            name: None,
+            password_hash: None,
+            is_admin: false,
+            created_at: BASE,
+        })
+        .await
+        .expect("user");
+    sqlite
+        .set_membership(
+            &Membership {
+                user_id: "reviewer".into(),
+                project_id: project_id.into(),
+                role: Role::Member,
+            },
+            BASE,
+        )
+        .await
+        .expect("membership");
+    seed_project_tables(&sqlite).await;
+    let before = project_table_answers(&sqlite).await;
+    sqlite.shutdown().await.expect("shutdown");
+    drop(sqlite);
+
+    let target_key = tempfile::tempdir().expect("schema key");
+    let postgres = support::open_in(target_key.path(), None).await;
+    let options = CopyOptions {
+        batch_rows: 1,
+        max_batches: None,
+    };
+    let first = copy_from_sqlite(source_dir.path(), &postgres, &options, |_| {})
+        .await
+        .expect("copy");
+    assert!(first.complete);
+    for (name, rows) in [
+        ("datasets", 1),
+        ("dataset_items", 1),
+        ("dataset_item_versions", 4),
+        ("dataset_item_media", 1),
+        ("dataset_runs", 1),
+        ("dataset_run_items", 1),
+        ("score_configs", 2),
+        ("annotation_queues", 1),
+        ("annotation_queue_items", 2),
+        ("annotation_queue_assignments", 1),
+        ("comments", 1),
+    ] {
+        let copied = table(&first, name);
+        assert_eq!((copied.copied, copied.total), (rows, rows), "{name}");
+    }
+    // Recorded by the item delete and by the test.
+    let audit = table(&first, "audit_log");
+    assert_eq!((audit.copied, audit.total), (2, 2));
+    let after = project_table_answers(&postgres).await;
+    assert_eq!(after.len(), before.len());
+    for (want, got) in before.iter().zip(&after) {
+        assert_eq!(want, got);
+    }
+
+    // Again: nothing new, nothing duplicated, every answer the same.
+    let again = copy_from_sqlite(
+        source_dir.path(),
+        &postgres,
+        &CopyOptions::default(),
+        |_| {},
+    )
+    .await
+    .expect("second copy");
+    assert!(again.complete);
+    assert_eq!(project_table_answers(&postgres).await, after);
+    // The audit log's ids go on after the copied ones.
+    postgres
+        .record_audit(&NewAuditEntry {
+            organization_id: "org".into(),
+            project_id: None,
+            actor: Actor::User("reviewer".into()),
+            action: "updated".into(),
+            resource_type: spindle_store::audit::resource::ORGANIZATION.into(),
+            resource_id: "org".into(),
+            details: None,
+            created_at: BASE + 20,
+        })
+        .await
+        .expect("new audit entry");
+    let log = postgres
+        .audit_log(&AuditQuery {
+            organization_id: "org".into(),
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("audit log");
+    let mut ids: Vec<(i64, &str)> = log
+        .items
+        .iter()
+        .map(|entry| (entry.id, entry.entry.action.as_str()))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![(1, "deleted"), (2, "created"), (3, "updated")]);
+    postgres.shutdown().await.expect("shutdown");
+}
+
+/// An audit entry of the organization, at `at`.
+fn audit_entry(action: &str, at: i64) -> NewAuditEntry {
+    NewAuditEntry {
+        organization_id: "org".into(),
+        project_id: None,
+        actor: Actor::User("someone".into()),
+        action: action.into(),
+        resource_type: spindle_store::audit::resource::ORGANIZATION.into(),
+        resource_id: "org".into(),
+        details: None,
+        created_at: at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_entry_whose_id_postgres_used_takes_the_next_one() {
+    let source_dir = tempfile::tempdir().expect("source dir");
+    let sqlite = support::open_sqlite(source_dir.path());
+    let organization = Organization {
+        id: "org".into(),
+        name: "Org".into(),
+    };
+    let project = Project {
+        id: PROJECTS[0].into(),
+        name: "Project".into(),
+        organization,
+        retention_days: None,
+        created_at: BASE,
+    };
+    sqlite.upsert_project(&project).await.expect("project");
+    sqlite
+        .record_audit(&audit_entry("copied", BASE + 1))
+        .await
+        .expect("sqlite entry");
+    sqlite.shutdown().await.expect("shutdown");
+    drop(sqlite);
+
+    let target_key = tempfile::tempdir().expect("schema key");
+    let postgres = support::open_in(target_key.path(), None).await;
+    postgres.upsert_project(&project).await.expect("project");
+    postgres
+        .record_audit(&audit_entry("live", BASE + 2))
+        .await
+        .expect("postgres entry");
+    for _ in 0..2 {
+        copy_from_sqlite(
+            source_dir.path(),
+            &postgres,
+            &CopyOptions::default(),
+            |_| {},
+        )
+        .await
+        .expect("copy");
+    }
+    postgres
+        .record_audit(&audit_entry("later", BASE + 3))
+        .await
+        .expect("entry after the copy");
+    let log = postgres
+        .audit_log(&AuditQuery {
+            organization_id: "org".into(),
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("audit log");
+    let entries: Vec<(i64, &str)> = log
+        .items
+        .iter()
+        .map(|entry| (entry.id, entry.entry.action.as_str()))
+        .collect();
+    assert_eq!(entries, vec![(3, "later"), (1, "live"), (2, "copied")]);
     postgres.shutdown().await.expect("shutdown");
 }

@@ -6,41 +6,11 @@
 //! a label or tag already set in PostgreSQL is kept.
 
 use rusqlite::Connection;
-use tokio_postgres::types::ToSql;
 
-use super::{all_rows, CopyProgress};
+use super::tables::{Kind, Table, TableRows};
+use super::CopyProgress;
 use crate::pg_error;
 use spindle_store::Result;
-
-/// A column of a prompt table, read from SQLite and bound on PostgreSQL as it is.
-#[derive(Clone, Copy)]
-enum Kind {
-    Text,
-    Int,
-}
-
-/// A cell read from SQLite; NULL as `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) enum Cell {
-    Text(Option<String>),
-    Int(Option<i64>),
-}
-
-impl Cell {
-    fn as_param(&self) -> &(dyn ToSql + Sync) {
-        match self {
-            Cell::Text(value) => value,
-            Cell::Int(value) => value,
-        }
-    }
-}
-
-/// A prompt table: its columns and what an insert does with a row already present.
-struct Table {
-    name: &'static str,
-    columns: &'static [(&'static str, Kind)],
-    on_conflict: &'static str,
-}
 
 use Kind::{Int, Text};
 
@@ -55,6 +25,7 @@ const HEADS: Table = Table {
     on_conflict: "ON CONFLICT (project_id, name) DO UPDATE SET \
         last_version = greatest(prompt_heads.last_version, excluded.last_version), \
         updated_at = greatest(prompt_heads.updated_at, excluded.updated_at)",
+    has_rowid: true,
 };
 
 const VERSIONS: Table = Table {
@@ -73,6 +44,7 @@ const VERSIONS: Table = Table {
         ("updated_at", Int),
     ],
     on_conflict: "ON CONFLICT DO NOTHING",
+    has_rowid: true,
 };
 
 const LABELS: Table = Table {
@@ -84,12 +56,14 @@ const LABELS: Table = Table {
         ("version", Int),
     ],
     on_conflict: "ON CONFLICT DO NOTHING",
+    has_rowid: true,
 };
 
 const TAGS: Table = Table {
     name: "prompt_tags",
     columns: &[("project_id", Text), ("name", Text), ("tag", Text)],
     on_conflict: "ON CONFLICT DO NOTHING",
+    has_rowid: true,
 };
 
 /// References are inserted only with the version that makes them (the table has no key).
@@ -104,80 +78,44 @@ const DEPENDENCIES: Table = Table {
         ("child_version", Int),
     ],
     on_conflict: "",
+    has_rowid: true,
 };
 
 const TABLES: [&Table; 5] = [&HEADS, &VERSIONS, &LABELS, &TAGS, &DEPENDENCIES];
 
-impl Table {
-    fn select(&self) -> String {
-        let columns: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
-        format!(
-            "SELECT {} FROM {} ORDER BY 1, 2",
-            columns.join(", "),
-            self.name
-        )
-    }
-
-    fn insert(&self) -> String {
-        let columns: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
-        let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
-        format!(
-            "INSERT INTO {} ({}) VALUES ({}) {}",
-            self.name,
-            columns.join(", "),
-            placeholders.join(", "),
-            self.on_conflict
-        )
-    }
-
-    fn read(&self, connection: &Connection) -> Result<Vec<Vec<Cell>>> {
-        all_rows(connection, &self.select(), |row| {
-            self.columns
-                .iter()
-                .enumerate()
-                .map(|(index, (_, kind))| {
-                    Ok(match kind {
-                        Text => Cell::Text(row.get(index)?),
-                        Int => Cell::Int(row.get(index)?),
-                    })
-                })
-                .collect()
-        })
-    }
-}
-
 /// Every row of the prompt tables, in the order of [`TABLES`].
-pub(super) fn read(connection: &Connection) -> Result<Vec<Vec<Vec<Cell>>>> {
-    TABLES.iter().map(|table| table.read(connection)).collect()
+pub(super) fn read(connection: &Connection) -> Result<Vec<TableRows>> {
+    TABLES
+        .iter()
+        .map(|table| table.read_all(connection))
+        .collect()
 }
 
 /// Writes what [`read`] returned in one transaction, and reports each table's rows.
 pub(super) async fn write(
     client: &mut deadpool_postgres::Client,
-    tables: Vec<Vec<Vec<Cell>>>,
+    tables: Vec<TableRows>,
 ) -> Result<Vec<CopyProgress>> {
     let transaction = client.transaction().await.map_err(pg_error)?;
     // The versions this copy inserted: the references of the others are already there.
     let mut inserted = std::collections::BTreeSet::new();
     for (table, rows) in TABLES.iter().zip(&tables) {
-        let statement = transaction
-            .prepare(&table.insert())
-            .await
-            .map_err(pg_error)?;
-        for row in rows {
-            let version = &row[..3];
-            if table.name == DEPENDENCIES.name && !inserted.contains(version) {
-                continue;
-            }
-            let params: Vec<&(dyn ToSql + Sync)> = row.iter().map(Cell::as_param).collect();
-            let written = transaction
-                .execute(&statement, &params)
-                .await
-                .map_err(pg_error)?;
-            if table.name == VERSIONS.name && written == 1 {
-                inserted.insert(version.to_vec());
-            }
+        if table.name == DEPENDENCIES.name {
+            let made: TableRows = rows
+                .iter()
+                .filter(|row| inserted.contains(&row[..3]))
+                .cloned()
+                .collect();
+            table.write(&transaction, &made, |_, _| {}).await?;
+            continue;
         }
+        table
+            .write(&transaction, rows, |row, written| {
+                if table.name == VERSIONS.name && written {
+                    inserted.insert(row[..3].to_vec());
+                }
+            })
+            .await?;
     }
     transaction.commit().await.map_err(pg_error)?;
     Ok(TABLES
