@@ -1234,6 +1234,8 @@ try {
     page.off("request", count);
     assert(loads === 1, `one load for the range: ${loads}`);
     await page.screenshot({ path: join(SHOTS, "sessions.png"), fullPage: false });
+  });
+
   await step("organization: an admin creates an organization key and sees it listed", async () => {
     await page.goto(`${base}/project/e2e/organization`);
     await page.getByRole("heading", { name: "E2E Org" }).waitFor();
