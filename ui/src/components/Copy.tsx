@@ -23,3 +23,18 @@ export function Copy(props: { value: string; label?: string }) {
     </button>
   );
 }
+
+/** A new key pair, shown once with its secret, each part with its copy button. */
+export function NewKeyPair(props: { keys: { publicKey: string; secretKey: string }; secretTestId: string }) {
+  return (
+    <div class="secret" role="status">
+      <p>Copy the secret key now: it is shown only this once.</p>
+      <p>
+        Public key <code>{props.keys.publicKey}</code> <Copy value={props.keys.publicKey} />
+      </p>
+      <p>
+        Secret key <code data-testid={props.secretTestId}>{props.keys.secretKey}</code> <Copy value={props.keys.secretKey} />
+      </p>
+    </div>
+  );
+}

@@ -10,7 +10,7 @@ import { assignableRoles } from "../organizations";
 import { time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
-import { Copy } from "../components/Copy";
+import { Copy, NewKeyPair } from "../components/Copy";
 import { TableHead } from "../components/Table";
 import { AuditLog } from "./AuditLog";
 
@@ -110,17 +110,7 @@ function OrganizationKeys(props: { base: string; fail: (reason: Error) => void; 
     <section class="card">
       <h2>Organization API keys</h2>
       <p class="muted">They reach the administration API (projects, their keys and members), never a project's data.</p>
-      {created ? (
-        <div class="secret" role="status">
-          <p>Copy the secret key now: it is shown only this once.</p>
-          <p>
-            Public key <code>{created.publicKey}</code> <Copy value={created.publicKey} />
-          </p>
-          <p>
-            Secret key <code data-testid="organization-secret-key">{created.secretKey}</code> <Copy value={created.secretKey} />
-          </p>
-        </div>
-      ) : null}
+      {created ? <NewKeyPair keys={created} secretTestId="organization-secret-key" /> : null}
       {keys.error ? <p class="error-box" role="alert">{keys.error}</p> : null}
       <table class="data compact">
         <TableHead columns={["Public key", "Secret", "Note", "Created", "Status", ""]} />

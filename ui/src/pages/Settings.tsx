@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { api, projectPath, type Me } from "../api";
 import { time } from "../format";
 import { useLoad } from "../hooks";
-import { Copy } from "../components/Copy";
+import { Copy, NewKeyPair } from "../components/Copy";
 import { DeleteButton, TableHead } from "../components/Table";
 import { AuditLog } from "./AuditLog";
 import { ScoreConfigs } from "./ScoreConfigs";
@@ -44,17 +44,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
       {message ? <p class="card notice">{message}</p> : null}
       <section class="card">
         <h2>API keys</h2>
-        {created ? (
-          <div class="secret" role="status">
-            <p>Copy the secret key now: it is shown only this once.</p>
-            <p>
-              Public key <code>{created.publicKey}</code> <Copy value={created.publicKey} />
-            </p>
-            <p>
-              Secret key <code data-testid="secret-key">{created.secretKey}</code> <Copy value={created.secretKey} />
-            </p>
-          </div>
-        ) : null}
+        {created ? <NewKeyPair keys={created} secretTestId="secret-key" /> : null}
         <table class="data compact">
           <TableHead columns={["Public key", "Secret", "Created", "Status", ""]} />
           <tbody>

@@ -233,27 +233,46 @@ pub async fn invite_member(
         }
     };
     set_project_role(&state, &access.project_id, &user_id, role).await?;
-    let mut details = role_change(role, previous);
-    details["email"] = email.clone().into();
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
-        .record(
-            &state,
-            "invited",
-            resource::PROJECT_MEMBERSHIP,
-            &user_id,
-            Some(details),
+    let audit = Audit::user_in_project(&state, &access.user_id, &access.project_id).await?;
+    let invitation = Invitation {
+        user_id,
+        email,
+        role,
+        previous,
+        sign_in_path: link,
+    };
+    invitation
+        .answer(&state, audit, resource::PROJECT_MEMBERSHIP)
+        .await
+}
+
+/// A role given to a user by an invitation: what the audit log records and the answer says.
+struct Invitation {
+    user_id: String,
+    email: String,
+    role: Role,
+    previous: Option<Role>,
+    sign_in_path: Option<String>,
+}
+
+impl Invitation {
+    /// Records the invitation in the audit log (as `resource`) and answers it with 201.
+    async fn answer(self, state: &AppState, audit: Audit, resource: &str) -> ApiResult<Response> {
+        let mut details = role_change(self.role, self.previous);
+        details["email"] = self.email.clone().into();
+        audit
+            .record(state, "invited", resource, &self.user_id, Some(details))
+            .await?;
+        Ok((
+            StatusCode::CREATED,
+            Json(Invited {
+                email: self.email,
+                role: role_name(self.role),
+                sign_in_path: self.sign_in_path,
+            }),
         )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Invited {
-            email,
-            role: role_name(role),
-            sign_in_path: link,
-        }),
-    )
-        .into_response())
+            .into_response())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -437,27 +456,16 @@ pub async fn invite_organization_member(
             now_micros(),
         )
         .await?;
-    let mut details = role_change(role, previous);
-    details["email"] = email.clone().into();
-    access
-        .audit()
-        .record(
-            &state,
-            "invited",
-            resource::ORGANIZATION_MEMBERSHIP,
-            &user_id,
-            Some(details),
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Invited {
-            email,
-            role: role_name(role),
-            sign_in_path: link,
-        }),
-    )
-        .into_response())
+    let invitation = Invitation {
+        user_id,
+        email,
+        role,
+        previous,
+        sign_in_path: link,
+    };
+    invitation
+        .answer(&state, access.audit(), resource::ORGANIZATION_MEMBERSHIP)
+        .await
 }
 
 #[derive(Debug, Deserialize)]
