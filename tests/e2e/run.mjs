@@ -1236,6 +1236,16 @@ try {
     await page.screenshot({ path: join(SHOTS, "sessions.png"), fullPage: false });
   });
 
+  await step("the sessions list keeps one environment's traces", async () => {
+    await page.goto(`${base}/project/e2e/sessions?search=hs-1&environment=no-such-environment`);
+    await page.getByText("Nothing matches these filters.").waitFor();
+    assert((await page.locator('.totals-filters input[name="environment"]').inputValue()) === "no-such-environment", "the environment is in the form");
+    await page.fill('.totals-filters input[name="environment"]', "default");
+    await page.press('.totals-filters input[name="environment"]', "Enter");
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("environment") === "default");
+    await expectRows(11, "hs-1 and hs-10 … hs-19 in the default environment");
+  });
+
   await step("organization: an admin creates an organization key and sees it listed", async () => {
     await page.goto(`${base}/project/e2e/organization`);
     await page.getByRole("heading", { name: "E2E Org" }).waitFor();

@@ -3,13 +3,14 @@ import { rangeStart, totalsQuery } from "./components/Totals";
 
 describe("the users and sessions lists' query", () => {
   it("maps the page URL to the server's parameters", () => {
-    const url = new URLSearchParams("search=al&orderBy=cost.asc&tracesMin=2&costMax=0.5&firstSeenMin=2026-01-02&lastSeenMax=2026-01-03&page=3");
+    const url = new URLSearchParams("search=al&environment=prod&orderBy=cost.asc&tracesMin=2&costMax=0.5&firstSeenMin=2026-01-02&lastSeenMax=2026-01-03&page=3");
     const query = Object.fromEntries(totalsQuery(url, { userId: "u" }));
     expect(query).toEqual({
       page: "3",
       limit: "50",
       userId: "u",
       search: "al",
+      environment: "prod",
       orderBy: "cost.asc",
       tracesMin: "2",
       costMax: "0.5",

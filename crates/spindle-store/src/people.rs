@@ -75,6 +75,8 @@ pub struct TotalsQuery {
     pub from_timestamp: Option<Micros>,
     /// Only traces before this time.
     pub to_timestamp: Option<Micros>,
+    /// Only traces of this environment.
+    pub environment: Option<String>,
     pub order_by: TotalsColumn,
     pub direction: Direction,
     pub bounds: Vec<TotalsBound>,
@@ -90,6 +92,7 @@ impl Default for TotalsQuery {
             user_id: None,
             from_timestamp: None,
             to_timestamp: None,
+            environment: None,
             order_by: TotalsColumn::LastSeen,
             direction: Direction::Desc,
             bounds: Vec::new(),

@@ -75,6 +75,9 @@ fn trace_conditions(sql: &mut Sql, project_id: &str, grouping: Grouping, query: 
             .bind(user_id.as_str())
             .push(")");
     }
+    if let Some(environment) = &query.environment {
+        sql.push(" AND t.environment = ").bind(environment.as_str());
+    }
     if let Some(from) = query.from_timestamp {
         sql.push(&format!(" AND {TRACE_TIME} >= ")).bind(from);
     }

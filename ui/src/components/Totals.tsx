@@ -73,6 +73,8 @@ export function totalsQuery(search: URLSearchParams, extra: Record<string, strin
   const query = new URLSearchParams({ page: search.get("page") ?? "1", limit: "50", ...extra });
   const text = search.get("search");
   if (text) query.set("search", text);
+  const environment = search.get("environment");
+  if (environment) query.set("environment", environment);
   const order = search.get("orderBy");
   if (order) query.set("orderBy", order);
   const from = rangeStart(search.get("range") ?? "");
@@ -118,7 +120,7 @@ export function TotalsList(props: {
   };
   const meta = loaded.data?.meta;
   const rows = loaded.data?.data ?? [];
-  const filtered = BOUNDS.some(([key]) => search.get(key)) || !!search.get("search") || !!search.get("range");
+  const filtered = BOUNDS.some(([key]) => search.get(key)) || ["search", "range", "environment"].some((key) => !!search.get(key));
   return (
     <div class="page">
       <div class="toolbar">
@@ -130,7 +132,10 @@ export function TotalsList(props: {
         onSubmit={(event) => {
           event.preventDefault();
           const form = new FormData(event.currentTarget);
-          const change: Record<string, string | null> = { search: String(form.get("search") ?? "").trim() };
+          const change: Record<string, string | null> = {
+            search: String(form.get("search") ?? "").trim(),
+            environment: String(form.get("environment") ?? "").trim(),
+          };
           for (const [key] of BOUNDS) change[key] = String(form.get(key) ?? "").trim();
           set(change);
         }}
@@ -138,6 +143,10 @@ export function TotalsList(props: {
         <label>
           {props.searchLabel}
           <input type="search" name="search" defaultValue={search.get("search") ?? ""} key={search.get("search") ?? ""} placeholder="part of the id" />
+        </label>
+        <label>
+          Environment
+          <input name="environment" defaultValue={search.get("environment") ?? ""} key={search.get("environment") ?? ""} placeholder="any" />
         </label>
         <label>
           Traces from

@@ -706,6 +706,7 @@ pub fn totals_query(params: &Params, max_limit: u32) -> Result<TotalsQuery, Erro
         user_id: params.string("userId"),
         from_timestamp: params.timestamp("fromTimestamp")?,
         to_timestamp: params.timestamp("toTimestamp")?,
+        environment: params.string("environment"),
         ..TotalsQuery::default()
     };
     if let Some(order) = params.order_by()? {

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-2Gzrd3-P.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-2Gzrd3-P.js"),
-    ),
-    (
         "assets/index-CCwqt31u.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-CCwqt31u.css"),
+    ),
+    (
+        "assets/index-CLh3iPUT.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-CLh3iPUT.js"),
     ),
     (
         "favicon.svg",

@@ -48,6 +48,7 @@ macro_rules! accounts_conformance_suite {
             aggregates_for_users_tokens_and_latency,
             aggregates_with_reported_cost,
             totals_of_users_and_sessions_are_searched_sorted_and_bounded,
+            totals_keep_the_traces_of_one_environment,
             the_server_secret_is_created_once,
             other_sessions_of_a_user_can_be_ended,
             distinct_values_suggest_what_the_project_holds,
@@ -770,4 +771,52 @@ pub async fn distinct_values_suggest_what_the_project_holds(store: &dyn Accounts
         .await
         .expect("an empty project")
         .is_empty());
+}
+
+/// Users' and sessions' totals over the traces of one environment only.
+pub async fn totals_keep_the_traces_of_one_environment(store: &dyn AccountsStore) {
+    let traces = [
+        ("e1", "alice", "s1", "production"),
+        ("e2", "alice", "s1", "staging"),
+        ("e3", "bob", "s2", "staging"),
+    ];
+    let records = traces
+        .into_iter()
+        .enumerate()
+        .map(|(index, (id, user, session, environment))| {
+            let mut record =
+                super::fixtures::simple_trace(id, 1_000_000 * (index as i64 + 1), "chat");
+            record.user_id = Some(user.to_owned());
+            record.session_id = Some(session.to_owned());
+            record.environment = Some(environment.to_owned());
+            record
+        })
+        .collect();
+    store
+        .write("p1", super::fixtures::batch_of_traces(records))
+        .await
+        .expect("write");
+    let in_environment = |environment: &str| TotalsQuery {
+        environment: Some(environment.to_owned()),
+        order_by: TotalsColumn::Id,
+        direction: Direction::Asc,
+        ..TotalsQuery::default()
+    };
+    let staging = store
+        .group_totals("p1", Grouping::User, &in_environment("staging"))
+        .await
+        .expect("users");
+    assert_eq!(ids(&staging), ["alice", "bob"]);
+    assert_eq!(staging.items[0].traces, 1, "alice's staging trace only");
+    let production = store
+        .group_totals("p1", Grouping::Session, &in_environment("production"))
+        .await
+        .expect("sessions");
+    assert_eq!(ids(&production), ["s1"]);
+    assert_eq!(production.total_items, 1);
+    let none = store
+        .group_totals("p1", Grouping::User, &in_environment("absent"))
+        .await
+        .expect("users");
+    assert!(none.items.is_empty());
 }
