@@ -90,10 +90,26 @@ impl Audit {
             })
             .await
     }
+
+    /// Records that `user_id` was given `role` in the resource (`previous` before it, if
+    /// any): `added` or `role_changed`, with the roles as details.
+    pub async fn record_role(
+        &self,
+        state: &AppState,
+        resource_type: &str,
+        user_id: &str,
+        role: Role,
+        previous: Option<Role>,
+    ) -> Result<(), Error> {
+        let action = role_given_action(previous);
+        let details = role_change(role, previous);
+        self.record(state, action, resource_type, user_id, Some(details))
+            .await
+    }
 }
 
 /// The action of a role given: `role_changed` when the user had one, else `added`.
-pub fn role_given_action(previous: Option<Role>) -> &'static str {
+fn role_given_action(previous: Option<Role>) -> &'static str {
     if previous.is_some() {
         "role_changed"
     } else {

@@ -38,3 +38,12 @@ export function NewKeyPair(props: { keys: { publicKey: string; secretKey: string
     </div>
   );
 }
+
+/** The one-time sign-in link of an invitation, with its copy button. */
+export function InviteLink(props: { link: string }) {
+  return (
+    <p class="secret">
+      Send this one-time sign-in link (valid 7 days): <code>{props.link}</code> <Copy value={props.link} />
+    </p>
+  );
+}

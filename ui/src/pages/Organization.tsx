@@ -10,7 +10,7 @@ import { assignableRoles } from "../organizations";
 import { time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
-import { Copy, NewKeyPair } from "../components/Copy";
+import { Copy, InviteLink, NewKeyPair } from "../components/Copy";
 import { TableHead } from "../components/Table";
 import { AuditLog } from "./AuditLog";
 
@@ -246,11 +246,7 @@ function OrganizationMembers(props: { base: string; acting: string; self: string
           <button type="submit">Invite</button>
         </form>
       ) : null}
-      {inviteLink ? (
-        <p class="secret">
-          Send this one-time sign-in link (valid 7 days): <code>{inviteLink}</code> <Copy value={inviteLink} />
-        </p>
-      ) : null}
+      {inviteLink ? <InviteLink link={inviteLink} /> : null}
     </section>
   );
 }

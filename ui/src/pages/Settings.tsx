@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { api, projectPath, type Me } from "../api";
 import { time } from "../format";
 import { useLoad } from "../hooks";
-import { Copy, NewKeyPair } from "../components/Copy";
+import { Copy, InviteLink, NewKeyPair } from "../components/Copy";
 import { DeleteButton, TableHead } from "../components/Table";
 import { AuditLog } from "./AuditLog";
 import { ScoreConfigs } from "./ScoreConfigs";
@@ -124,11 +124,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
             <button type="submit">Invite</button>
           </form>
         ) : null}
-        {inviteLink ? (
-          <p class="secret">
-            Send this one-time sign-in link (valid 7 days): <code>{inviteLink}</code> <Copy value={inviteLink} />
-          </p>
-        ) : null}
+        {inviteLink ? <InviteLink link={inviteLink} /> : null}
       </section>
       {manage ? <AuditLog base={projectPath(props.projectId, "")} version={changes} /> : null}
       <section class="card">

@@ -17,7 +17,7 @@ use spindle_store::audit::resource;
 use spindle_store::organizations::{ProjectDetails, ProjectUpdate};
 use spindle_store::{ApiKey, KeySummary, Project};
 
-use crate::audit::{project_change, role_change, role_given_action, Audit};
+use crate::audit::{project_change, Audit};
 use crate::auth::OrganizationAuth;
 use crate::bootstrap::{api_key, fresh_key_pair};
 use crate::error::ApiResult;
@@ -274,12 +274,12 @@ pub async fn put_organization_membership(
         )
         .await?;
     Audit::by_key(&auth)
-        .record(
+        .record_role(
             &state,
-            role_given_action(previous),
             resource::ORGANIZATION_MEMBERSHIP,
             &user.id,
-            Some(role_change(role, previous)),
+            role,
+            previous,
         )
         .await?;
     Ok(Json(membership_json(&user, role)))
@@ -624,12 +624,12 @@ pub async fn put_project_membership(
         .await?;
     Audit::by_key(&auth)
         .in_project(&project_id)
-        .record(
+        .record_role(
             &state,
-            role_given_action(previous),
             resource::PROJECT_MEMBERSHIP,
             &user.id,
-            Some(role_change(role, previous)),
+            role,
+            previous,
         )
         .await?;
     Ok(Json(membership_json(&user, role)))

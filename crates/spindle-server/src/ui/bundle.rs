@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CCwqt31u.css"),
     ),
     (
-        "assets/index-CLh3iPUT.js",
+        "assets/index-D1DZR4cP.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CLh3iPUT.js"),
+        include_bytes!("../../../../ui/dist/assets/index-D1DZR4cP.js"),
     ),
     (
         "favicon.svg",

@@ -560,12 +560,12 @@ pub async fn update_organization_member(
         .await?;
     access
         .audit()
-        .record(
+        .record_role(
             &state,
-            "role_changed",
             resource::ORGANIZATION_MEMBERSHIP,
             &user.id,
-            Some(role_change(role, Some(current))),
+            role,
+            Some(current),
         )
         .await?;
     Ok(Json(Member {
