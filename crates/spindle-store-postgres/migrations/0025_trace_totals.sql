@@ -28,7 +28,10 @@ CREATE TABLE trace_totals (
     PRIMARY KEY (project_id, trace_id)
 );
 CREATE INDEX trace_totals_by_cost ON trace_totals (project_id, total_cost, trace_id);
-CREATE INDEX trace_totals_by_latency ON trace_totals (project_id, latency, trace_id);
+-- NULLS FIRST: walked forward for ascending and backward for descending latency, as the
+-- traces list sorts it (no latency first, then last).
+CREATE INDEX trace_totals_by_latency
+    ON trace_totals (project_id, latency ASC NULLS FIRST, trace_id);
 CREATE INDEX trace_totals_by_user ON trace_totals (project_id, user_id, trace_time);
 CREATE INDEX trace_totals_by_session ON trace_totals (project_id, session_id, trace_time);
 
