@@ -169,7 +169,11 @@ pub(crate) async fn lock_and_refresh(
     if trace_ids.is_empty() {
         return Ok(());
     }
-    postgres_execute(transaction, &trace_totals::lock_statement(project_id, trace_ids)).await?;
+    postgres_execute(
+        transaction,
+        &trace_totals::lock_statement(project_id, trace_ids),
+    )
+    .await?;
     let statement = if forget {
         trace_totals::forget_statement(Dialect::Postgres, project_id, trace_ids)
     } else {

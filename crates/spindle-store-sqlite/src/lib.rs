@@ -690,7 +690,11 @@ impl Store for SqliteStore {
                     if !trace_ids.is_empty() {
                         sqlite_execute(
                             tx,
-                            &trace_totals::refresh_statement(Dialect::Sqlite, &project_id, &trace_ids),
+                            &trace_totals::refresh_statement(
+                                Dialect::Sqlite,
+                                &project_id,
+                                &trace_ids,
+                            ),
                         )?;
                     }
                     Ok((updates.len() as u64, next))

@@ -472,7 +472,9 @@ fn refresh_trace_totals(
     let touched = complete(trace_totals::touched_trace_ids(
         &Reader(transaction),
         project_id,
-        batches.iter().flat_map(|b| b.traces.iter().map(|r| r.id.as_str())),
+        batches
+            .iter()
+            .flat_map(|b| b.traces.iter().map(|r| r.id.as_str())),
         batches.iter().flat_map(|b| b.observations.iter()),
     ))?;
     if touched.is_empty() {

@@ -76,7 +76,8 @@ fn trace_conditions(sql: &mut Sql, project_id: &str, grouping: Grouping, query: 
             .push(")");
     }
     if let Some(environment) = &query.environment {
-        sql.push(" AND tt.environment = ").bind(environment.as_str());
+        sql.push(" AND tt.environment = ")
+            .bind(environment.as_str());
     }
     if let Some(from) = query.from_timestamp {
         sql.push(&format!(" AND {TRACE_TIME} >= ")).bind(from);

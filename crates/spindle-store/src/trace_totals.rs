@@ -58,7 +58,10 @@ fn totals_select(dialect: Dialect) -> String {
 pub fn refresh_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {
     let mut sql = Sql::new(
         dialect,
-        &format!("INSERT INTO trace_totals ({COLUMNS}) {}", totals_select(dialect)),
+        &format!(
+            "INSERT INTO trace_totals ({COLUMNS}) {}",
+            totals_select(dialect)
+        ),
     );
     sql.push("t.project_id = ").bind(project_id).push(" AND ");
     sql.in_list("t.id", trace_ids.to_vec(), false);
@@ -93,7 +96,8 @@ pub fn lock_statement(project_id: &str, trace_ids: &[String]) -> Sql {
         Dialect::Postgres,
         "SELECT pg_advisory_xact_lock(k.key) FROM (SELECT DISTINCT hashtextextended(",
     );
-    sql.bind(project_id).push(" || '/' || u.id, 7) AS key FROM unnest(");
+    sql.bind(project_id)
+        .push(" || '/' || u.id, 7) AS key FROM unnest(");
     sql.bind(trace_ids.to_vec())
         .push(") AS u(id) ORDER BY 1) k");
     sql
@@ -125,11 +129,7 @@ pub async fn touched_trace_ids<'a>(
         stored
             .in_list("o.id", unnamed, false)
             .push(" AND o.trace_id IS NOT NULL");
-        ids.extend(
-            connection
-                .rows(&stored, |row| row.text("trace_id"))
-                .await?,
-        );
+        ids.extend(connection.rows(&stored, |row| row.text("trace_id")).await?);
     }
     ids.sort_unstable();
     ids.dedup();
@@ -152,5 +152,4 @@ mod tests {
         }
         assert!(!sql.text.contains("project_id = excluded"), "{}", sql.text);
     }
-
 }

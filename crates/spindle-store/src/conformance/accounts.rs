@@ -999,7 +999,10 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
         let mut by_latency: Vec<(Option<i64>, String)> = raw
             .iter()
             .map(|r| {
-                let latency = r.view.latency_seconds.map(|s| (s * 1_000_000.0).round() as i64);
+                let latency = r
+                    .view
+                    .latency_seconds
+                    .map(|s| (s * 1_000_000.0).round() as i64);
                 (latency, r.view.record.id.clone())
             })
             .collect();
@@ -1010,7 +1013,10 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
             .expect("by latency");
         assert_eq!(
             listed_ids(page),
-            by_latency.iter().map(|(_, id)| id.clone()).collect::<Vec<_>>(),
+            by_latency
+                .iter()
+                .map(|(_, id)| id.clone())
+                .collect::<Vec<_>>(),
             "seed {seed}: sorted by latency"
         );
         // The filters on the totals.
@@ -1033,7 +1039,9 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
             ),
             (
                 filter("level", "=", FilterValue::String("WARNING".to_owned())),
-                raw.iter().filter(|r| r.view.level == Level::Warning).count(),
+                raw.iter()
+                    .filter(|r| r.view.level == Level::Warning)
+                    .count(),
             ),
         ];
         for (condition, expected) in cases {
