@@ -32,6 +32,17 @@ CREATE INDEX trace_totals_by_latency ON trace_totals (project_id, latency, trace
 CREATE INDEX trace_totals_by_user ON trace_totals (project_id, user_id, trace_time);
 CREATE INDEX trace_totals_by_session ON trace_totals (project_id, session_id, trace_time);
 
+-- Fixed planner statistics, shaped like those of the traces (see migration 0002).
+ANALYZE sqlite_schema;
+DELETE FROM sqlite_stat1 WHERE tbl = 'trace_totals';
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+    ('trace_totals', 'sqlite_autoindex_trace_totals_1', '1000000 1000000 1'),
+    ('trace_totals', 'trace_totals_by_cost', '1000000 1000000 2 1'),
+    ('trace_totals', 'trace_totals_by_latency', '1000000 1000000 2 1'),
+    ('trace_totals', 'trace_totals_by_user', '1000000 1000000 50 2'),
+    ('trace_totals', 'trace_totals_by_session', '1000000 1000000 10 2');
+ANALYZE sqlite_schema;
+
 INSERT INTO trace_totals (project_id, trace_id, trace_time, timestamp, user_id, session_id,
     environment, observation_count, total_cost, usage_input, usage_output, usage_total,
     start_min, end_max, latency, last_end, level_rank)
