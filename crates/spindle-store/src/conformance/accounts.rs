@@ -882,6 +882,26 @@ fn expected_totals(traces: &[RawTrace], grouping: Grouping) -> Vec<GroupTotals> 
     groups.into_values().collect()
 }
 
+/// The project's traces sorted by `column`, descending, are `expected`.
+async fn assert_sorted(
+    store: &dyn AccountsStore,
+    project: &str,
+    column: &str,
+    expected: Vec<String>,
+) {
+    let query = crate::TraceQuery {
+        limit: 100,
+        order_by: Some(crate::OrderBy {
+            column: column.to_owned(),
+            direction: Direction::Desc,
+        }),
+        ..crate::TraceQuery::default()
+    };
+    let page = store.list_traces(project, &query).await.expect("sorted");
+    let ids: Vec<String> = page.items.into_iter().map(|v| v.record.id).collect();
+    assert_eq!(ids, expected, "{project}: sorted by {column}");
+}
+
 /// Trace totals (cost, latency, level, tokens) follow random sequences of trace and
 /// observation creates, late updates (end times, costs, usage, a trace's user and session
 /// changed after its observations, observations updated without naming their trace,
@@ -977,24 +997,14 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
             filters,
             ..TraceQuery::default()
         };
-        let listed_ids = |page: crate::Page<crate::TraceView>| -> Vec<String> {
-            page.items.into_iter().map(|v| v.record.id).collect()
-        };
         // Sorted by cost, then id, both descending.
         let mut by_cost: Vec<(f64, String)> = raw
             .iter()
             .map(|r| (r.view.total_cost, r.view.record.id.clone()))
             .collect();
         by_cost.sort_by(|a, b| b.partial_cmp(a).expect("finite"));
-        let page = store
-            .list_traces(&project, &listed("totalCost", Vec::new()))
-            .await
-            .expect("by cost");
-        assert_eq!(
-            listed_ids(page),
-            by_cost.iter().map(|(_, id)| id.clone()).collect::<Vec<_>>(),
-            "seed {seed}: sorted by cost"
-        );
+        let expected = by_cost.into_iter().map(|(_, id)| id).collect();
+        assert_sorted(store, &project, "totalCost", expected).await;
         // Sorted by latency descending, traces without observations last.
         let mut by_latency: Vec<(Option<i64>, String)> = raw
             .iter()
@@ -1007,18 +1017,8 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
             })
             .collect();
         by_latency.sort_by(|a, b| b.cmp(a));
-        let page = store
-            .list_traces(&project, &listed("latency", Vec::new()))
-            .await
-            .expect("by latency");
-        assert_eq!(
-            listed_ids(page),
-            by_latency
-                .iter()
-                .map(|(_, id)| id.clone())
-                .collect::<Vec<_>>(),
-            "seed {seed}: sorted by latency"
-        );
+        let expected = by_latency.into_iter().map(|(_, id)| id).collect();
+        assert_sorted(store, &project, "latency", expected).await;
         // The filters on the totals.
         let filter = |column: &str, operator: &str, value: FilterValue| Filter {
             column: column.to_owned(),

@@ -223,14 +223,20 @@ pub fn totals_order_column(query: &crate::TraceQuery) -> Option<&'static str> {
     }
 }
 
+/// The join that keeps the table on its left outer: SQLite's `CROSS JOIN` (its planner never
+/// reorders one), a plain `JOIN` on PostgreSQL.
+fn left_outer_join(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "CROSS JOIN",
+        Dialect::Postgres => "JOIN",
+    }
+}
+
 /// The head of a traces-list statement sorted on a [`totals_order_column`]: the project's
 /// `trace_totals` rows joined to their traces (SQLite's `CROSS JOIN` keeps the totals
 /// outer). The trace conditions follow; the order is the caller's, on `tt`.
 pub fn totals_source(dialect: Dialect, project_id: &str, what: &str) -> Sql {
-    let join = match dialect {
-        Dialect::Sqlite => "CROSS JOIN",
-        Dialect::Postgres => "JOIN",
-    };
+    let join = left_outer_join(dialect);
     let mut sql = Sql::new(
         dialect,
         &format!(
@@ -306,10 +312,7 @@ pub fn trace_source(
     };
     let (source, mut source_conditions) = driver_source(dialect, project_id, driver);
     index_time_range(&mut source_conditions, query);
-    let join = match dialect {
-        Dialect::Sqlite => "CROSS JOIN",
-        Dialect::Postgres => "JOIN",
-    };
+    let join = left_outer_join(dialect);
     let mut sql = Sql::new(
         dialect,
         &format!(
