@@ -42,6 +42,28 @@ try {
     const body = await (await fetch(`${base}${path}`, { headers: auth })).json();
     return body.data?.[0]?.[field];
   };
+  // Pages that the seeded data leaves empty get one example each (ignored when it exists).
+  const post = async (path, body) => {
+    const response = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return response.ok ? response.json() : undefined;
+  };
+  await post("/api/public/v2/prompts", {
+    name: "support/answer", type: "chat", labels: ["production"], tags: ["support"],
+    prompt: [{ role: "system", content: "You answer {{product}} questions politely." }, { role: "user", content: "{{question}}" }],
+    config: { model: "gpt-4o-mini", temperature: 0.2 },
+  });
+  await post("/api/public/v2/prompts", { name: "summarize", type: "text", prompt: "Summarize: {{text}}", labels: ["production"] });
+  await post("/api/public/v2/datasets", { name: "support-questions", description: "Questions from the support inbox" });
+  for (const question of ["Where is my order?", "How do I reset my password?", "Can I get a refund?"]) {
+    await post("/api/public/dataset-items", { datasetName: "support-questions", input: { question }, expectedOutput: { topic: "support" } });
+  }
+  const config = await post("/api/public/score-configs", { name: "helpfulness", dataType: "NUMERIC", minValue: 0, maxValue: 1 });
+  if (config) await post("/api/public/annotation-queues", { name: "weekly review", description: "A sample of traces", scoreConfigIds: [config.id] });
+
   const traceId = await first("/api/public/traces?limit=1", "id");
   const userId = await first("/api/public/traces?limit=1", "userId");
   const sessionId = await first("/api/public/traces?limit=1", "sessionId");
@@ -68,6 +90,8 @@ try {
     ["user", `${project}/users/${encodeURIComponent(userId)}`],
     ["dashboard", `${project}/dashboard`],
     ["prompts", `${project}/prompts`],
+    ["prompt", `${project}/prompts/${encodeURIComponent("support/answer")}`],
+    ["dataset", `${project}/datasets/support-questions`],
     ["datasets", `${project}/datasets`],
     ["queues", `${project}/queues`],
     ["models", `${project}/models`],
