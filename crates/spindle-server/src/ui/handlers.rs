@@ -112,6 +112,36 @@ pub struct DeleteTraces {
     trace_ids: Vec<String>,
 }
 
+/// `POST …/scores/delete` `{scoreIds}`: deletes 1 to 1,000 scores of the project (members,
+/// who may delete scores; the scores table's bulk delete). Answers how many existed.
+pub async fn delete_scores(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<DeleteScores>,
+) -> ApiResult<Json<DeletedCount>> {
+    access.require(Permission::Annotate)?;
+    if body.score_ids.is_empty() || body.score_ids.len() > 1000 {
+        return Err(Error::invalid("scoreIds", "must hold 1 to 1000 ids").into());
+    }
+    let mut deleted = 0;
+    for score_id in &body.score_ids {
+        if state
+            .store
+            .delete_score(&access.project_id, score_id)
+            .await?
+        {
+            deleted += 1;
+        }
+    }
+    Ok(Json(DeletedCount { deleted }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteScores {
+    score_ids: Vec<String>,
+}
+
 /// `GET …/values?column=traceName&prefix=ch&limit=20`: the distinct values of a column that
 /// start with the prefix (ignoring ASCII case), for the filter builder's suggestions.
 pub async fn distinct_values(
@@ -194,13 +224,16 @@ pub async fn get_observation(
     Ok(Json(dto::observation_v1(view, &access.project_id)))
 }
 
-/// `GET …/observations`: the public v1 parameters.
+/// `GET …/observations`: the public v1 parameters and `orderBy=<column>.<asc|desc>`
+/// (`startTime`, `name`, `model`, `latency`, `totalCost`, `inputTokens`, `outputTokens`,
+/// `totalTokens`).
 pub async fn list_observations(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Observation>>> {
-    let query = observation_query(&params, UI_MAX_LIMIT)?;
+    let mut query = observation_query(&params, UI_MAX_LIMIT)?;
+    query.order_by = params.order_by()?;
     observations_without_payloads(&state, &access.project_id, &query).await
 }
 
@@ -219,13 +252,15 @@ pub(crate) async fn observations_without_payloads(
     })))
 }
 
-/// `GET …/scores`: the public v1 parameters.
+/// `GET …/scores`: the public v1 parameters and `orderBy=<column>.<asc|desc>` (`timestamp`,
+/// `name`, `value`).
 pub async fn list_scores(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Score>>> {
-    let query = score_query(&params, UI_MAX_LIMIT)?;
+    let mut query = score_query(&params, UI_MAX_LIMIT)?;
+    query.order_by = params.order_by()?;
     scores_page(&state, &access.project_id, &query).await
 }
 
