@@ -172,7 +172,7 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
     case "users":
       return <Users projectId={projectId} />;
     case "scores":
-      return <Scores projectId={projectId} search={props.search} />;
+      return <Scores projectId={projectId} search={props.search} role={props.role} />;
     case "prompts":
       return <Prompts projectId={projectId} search={props.search} />;
     case "datasets":
