@@ -1,11 +1,54 @@
-// What the list tables share as components: sortable header cells of the shown columns,
-// row selection (checkbox, shift-click for a range, the header for the page), and the bar of
-// bulk actions with its JSON and CSV exports.
+// What the list tables share as components: the shown columns (picked, in the URL and
+// remembered), sortable header cells and the cells of a row, row selection (checkbox,
+// shift-click for a range, the header for the page), and the bar of bulk actions with its
+// JSON and CSV exports.
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { download, toCsv } from "../exports";
-import { rangeOf, type Sort, type TableColumn } from "../tables";
+import { navigate, useLocation } from "../router";
+import { columnsFromUrl, columnsParam, rangeOf, rememberColumns, type Sort, type TableColumn } from "../tables";
+import { ColumnPicker } from "./FilterBuilder";
+
+/** The shown columns of `table` (the URL's `cols`, else those remembered, else the
+ * defaults) and the column picker that changes them in the URL (the page kept) and in
+ * this browser's memory. */
+export function usePickedColumns(columns: TableColumn[], table: string): { shown: string[]; picker: ComponentChildren } {
+  const location = useLocation();
+  const shown = columnsFromUrl(location.search, columns, table);
+  const pick = (next: string[]) => {
+    rememberColumns(table, next);
+    const params = new URLSearchParams(location.search);
+    const value = columnsParam(columns, next);
+    if (value) params.set("cols", value);
+    else params.delete("cols");
+    const query = params.toString();
+    navigate(`${location.path}${query ? `?${query}` : ""}`, true);
+  };
+  return { shown, picker: <ColumnPicker columns={columns} shown={shown} onChange={pick} /> };
+}
+
+/** A column that renders its cell from a row. */
+export interface CellColumn<T> extends TableColumn {
+  cell: (row: T) => ComponentChildren;
+  className?: string;
+}
+
+/** The cells of the shown columns of one row. */
+export function Cells<T>(props: { columns: CellColumn<T>[]; shown: string[]; row: T }) {
+  return (
+    <>
+      {props.shown.map((id) => {
+        const column = props.columns.find((known) => known.id === id);
+        return column ? (
+          <td key={id} data-col={id} class={column.className}>
+            {column.cell(props.row)}
+          </td>
+        ) : null;
+      })}
+    </>
+  );
+}
 
 /** The header cells of the shown columns; a column that sorts is a button that sorts by it. */
 export function HeaderCells(props: { columns: TableColumn[]; shown: string[]; sort?: Sort; onSort?: (column: string) => void; classes?: Record<string, string> }) {

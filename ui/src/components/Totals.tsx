@@ -6,9 +6,7 @@ import type { ComponentChildren } from "preact";
 import { api, projectPath, type Paged } from "../api";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
-import { columnsFromUrl, columnsParam, rememberColumns } from "../tables";
-import { ColumnPicker } from "./FilterBuilder";
-import { BulkBar, countOf, ExportButtons, SelectAllCell, SelectCell, useBulkAction, useSelection } from "./Selection";
+import { BulkBar, countOf, ExportButtons, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "./Selection";
 import { LoadingStatus, Pager } from "./Table";
 
 /** A user or session with the totals of its traces. */
@@ -130,8 +128,7 @@ export function TotalsList(props: {
   };
   const meta = loaded.data?.meta;
   const rows = loaded.data?.data ?? [];
-  const table = props.path.slice(1);
-  const shown = columnsFromUrl(search, props.columns, table);
+  const { shown, picker } = usePickedColumns(props.columns, props.path.slice(1));
   const columns = shown.map((id) => props.columns.find((column) => column.id === id)).filter((column): column is TotalsColumn => column !== undefined);
   const selection = useSelection(
     rows.map((row) => row.id),
@@ -142,14 +139,7 @@ export function TotalsList(props: {
     <div class="page">
       <div class="toolbar">
         <h1>{props.title}</h1>
-        <ColumnPicker
-          columns={props.columns}
-          shown={shown}
-          onChange={(next) => {
-            rememberColumns(table, next);
-            set({ cols: columnsParam(props.columns, next) }, true);
-          }}
-        />
+        {picker}
       </div>
       <form
         class="totals-filters"

@@ -8,13 +8,13 @@ import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { TypeBadge } from "../components/Tree";
-import { Copy } from "../components/Copy";
+import { CopyId } from "../components/Copy";
 import { RANGES } from "../filters";
 import { conditionsFromUrl, changedSearch, OBSERVATION_COLUMNS, pageSizeFromUrl, toServerConditions, type BuilderCondition, type ServerCondition } from "../conditions";
-import { ColumnPicker, FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
+import { FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase } from "../components/Table";
-import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, useBulkAction, useSelection } from "../components/Selection";
-import { columnsFromUrl, columnsParam, nextSort, rememberColumns, sortFromUrl, type Sort, type TableColumn } from "../tables";
+import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 import { AddItemsToDataset } from "./TraceBulk";
 
 /** The observations table's columns; `sort` names the server's sort column. */
@@ -142,7 +142,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
   const page = Number(props.search.get("page") ?? "1") || 1;
   const meta = observations.data?.meta;
   const rows = observations.data?.data ?? [];
-  const shown = columnsFromUrl(props.search, OBSERVATION_TABLE_COLUMNS, "observations");
+  const { shown, picker } = usePickedColumns(OBSERVATION_TABLE_COLUMNS, "observations");
   const { sort } = sortFromUrl(props.search, OBSERVATION_TABLE_COLUMNS, DEFAULT_OBSERVATION_SORT);
   const selection = useSelection(
     rows.map((row) => row.id),
@@ -153,26 +153,13 @@ export function Observations(props: { projectId: string; search: URLSearchParams
       case "start":
         return time(o.startTime);
       case "id":
-        return (
-          <span class="nowrap">
-            <code class="small">{o.id}</code> <Copy value={o.id} />
-          </span>
-        );
+        return <CopyId value={o.id} />;
       case "type":
         return <TypeBadge type={o.type} />;
       case "name":
         return o.traceId ? <Link href={`${base}/traces/${encodeURIComponent(o.traceId)}?observation=${encodeURIComponent(o.id)}`}>{o.name ?? o.id}</Link> : (o.name ?? o.id);
       case "trace":
-        return o.traceId ? (
-          <span class="nowrap">
-            <Link href={`${base}/traces/${encodeURIComponent(o.traceId)}`}>
-              <code class="small">{o.traceId}</code>
-            </Link>{" "}
-            <Copy value={o.traceId} />
-          </span>
-        ) : (
-          "–"
-        );
+        return o.traceId ? <CopyId value={o.traceId} href={`${base}/traces/${encodeURIComponent(o.traceId)}`} /> : "–";
       case "model":
         return o.model ?? "–";
       case "tokens":
@@ -222,14 +209,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
           ))}
           <option value="custom">custom…</option>
         </select>
-        <ColumnPicker
-          columns={OBSERVATION_TABLE_COLUMNS}
-          shown={shown}
-          onChange={(next) => {
-            rememberColumns("observations", next);
-            update({ cols: columnsParam(OBSERVATION_TABLE_COLUMNS, next), page: props.search.get("page") ?? "" });
-          }}
-        />
+        {picker}
       </div>
       <FilterBuilder
         projectId={props.projectId}

@@ -6,12 +6,12 @@ import { api, projectPath, type Paged, type Score } from "../api";
 import { conditionsFromUrl, changedSearch, pageSizeFromUrl, SCORE_COLUMNS, toServerConditions, type BuilderCondition } from "../conditions";
 import { scoreValue, time } from "../format";
 import { useLoad } from "../hooks";
-import { Link, navigate } from "../router";
-import { Copy } from "../components/Copy";
-import { ColumnPicker, FilterBuilder, PageSize } from "../components/FilterBuilder";
+import { navigate } from "../router";
+import { CopyId } from "../components/Copy";
+import { FilterBuilder, PageSize } from "../components/FilterBuilder";
 import { LoadingStatus, Pager, projectBase } from "../components/Table";
-import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, useBulkAction, useSelection } from "../components/Selection";
-import { columnsFromUrl, columnsParam, nextSort, rememberColumns, sortFromUrl, type Sort, type TableColumn } from "../tables";
+import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 
 /** The scores table's columns; `sort` names the server's sort column. */
 export const SCORE_TABLE_COLUMNS: TableColumn[] = [
@@ -87,7 +87,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
   const rows = scores.data?.data ?? [];
   const meta = scores.data?.meta;
   const page = Math.max(Number.parseInt(props.search.get("page") ?? "1", 10) || 1, 1);
-  const shown = columnsFromUrl(props.search, SCORE_TABLE_COLUMNS, "scores");
+  const { shown, picker } = usePickedColumns(SCORE_TABLE_COLUMNS, "scores");
   const { sort } = sortFromUrl(props.search, SCORE_TABLE_COLUMNS, DEFAULT_SCORE_SORT);
   const selection = useSelection(
     rows.map((row) => row.id),
@@ -100,11 +100,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
       case "time":
         return time(score.timestamp);
       case "id":
-        return (
-          <span class="nowrap">
-            <code class="small">{score.id}</code> <Copy value={score.id} />
-          </span>
-        );
+        return <CopyId value={score.id} />;
       case "name":
         return score.name;
       case "value":
@@ -114,21 +110,9 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
       case "source":
         return score.source.toLowerCase();
       case "trace":
-        return score.traceId ? (
-          <span class="nowrap">
-            <Link href={traceHref(score.traceId, score.observationId)}>{score.traceId}</Link> <Copy value={score.traceId} />
-          </span>
-        ) : (
-          "–"
-        );
+        return score.traceId ? <CopyId value={score.traceId} href={traceHref(score.traceId, score.observationId)} /> : "–";
       case "observation":
-        return score.traceId && score.observationId ? (
-          <span class="nowrap">
-            <Link href={traceHref(score.traceId, score.observationId)}>{score.observationId}</Link> <Copy value={score.observationId} />
-          </span>
-        ) : (
-          "–"
-        );
+        return score.traceId && score.observationId ? <CopyId value={score.observationId} href={traceHref(score.traceId, score.observationId)} /> : "–";
       case "comment":
         return score.comment ?? "";
       default:
@@ -147,14 +131,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
           key={props.search.get("name") ?? ""}
           onChange={(event) => update({ name: event.currentTarget.value.trim() })}
         />
-        <ColumnPicker
-          columns={SCORE_TABLE_COLUMNS}
-          shown={shown}
-          onChange={(next) => {
-            rememberColumns("scores", next);
-            update({ cols: columnsParam(SCORE_TABLE_COLUMNS, next), page: props.search.get("page") ?? "" });
-          }}
-        />
+        {picker}
         <span class="muted small">Add scores from a trace page.</span>
       </div>
       <FilterBuilder

@@ -20,7 +20,7 @@ import {
 } from "../filters";
 import { useLiveRefresh, useLoad } from "../hooks";
 import { Link, navigate } from "../router";
-import { Copy } from "../components/Copy";
+import { CopyId } from "../components/Copy";
 import { ColumnPicker, FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, ScoreChips } from "../components/Table";
 import { BulkActions } from "./TraceBulk";
@@ -89,11 +89,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
       case "name":
         return <Link href={href}>{row.name ?? row.id}</Link>;
       case "id":
-        return (
-          <span class="nowrap">
-            <code class="small">{row.id}</code> <Copy value={row.id} />
-          </span>
-        );
+        return <CopyId value={row.id} />;
       case "user":
         return row.userId ? (
           <button type="button" class="link" onClick={() => update({ userId: row.userId ?? "" })}>
