@@ -768,7 +768,7 @@ try {
     await page.getByRole("heading", { name: "Annotation queues" }).waitFor();
     await page.getByLabel("Queue name").fill("e2e-triage");
     await page.getByLabel("Queue description").fill("answers to check");
-    await page.getByLabel("Score configs").selectOption([{ label: "e2e-accuracy" }, { label: "e2e-tone" }]);
+    await page.getByRole("listbox", { name: "Score configs" }).selectOption([{ label: "e2e-accuracy" }, { label: "e2e-tone" }]);
     await page.getByRole("button", { name: "Create queue" }).click();
     const queueRow = page.locator("table.data tbody tr", { hasText: "e2e-triage" });
     await queueRow.waitFor();
@@ -936,7 +936,7 @@ try {
     });
     await page.goto(`${base}/project/e2e/queues`);
     await page.getByLabel("Queue name").fill("e2e-keyboard");
-    await page.getByLabel("Score configs").selectOption([{ label: "e2e-stars" }, { label: "e2e-verdict" }]);
+    await page.getByRole("listbox", { name: "Score configs" }).selectOption([{ label: "e2e-stars" }, { label: "e2e-verdict" }]);
     await page.getByRole("button", { name: "Create queue" }).click();
     const queueRow = page.locator("table.data tbody tr", { hasText: "e2e-keyboard" });
     await queueRow.waitFor();
