@@ -468,7 +468,9 @@ async fn traces_filter_search_detail_and_annotation() {
     // The scores and observations tables sort on the server.
     let scores = "/api/ui/projects/p1/scores";
     assert_eq!(
-        ids(ui.get(&format!("{scores}?orderBy=value.asc"), &cookie).await),
+        ids(ui
+            .get(&format!("{scores}?orderBy=value.asc"), &cookie)
+            .await),
         ["sc1", detail["scores"][0]["id"].as_str().expect("id")]
     );
     assert_eq!(

@@ -3011,19 +3011,6 @@ pub async fn shutdown_commits_queued_writes(harness: &Harness) {
     reopened.shutdown().await.expect("shutdown");
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn random_patches_are_deterministic() {
-        let a = random_patches(&mut Rng::new(3));
-        let b = random_patches(&mut Rng::new(3));
-        assert_eq!(a, b);
-        assert!(a.len() > 10);
-    }
-}
-
 /// Observations and scores sorted on each sortable column, both directions (NULLs as the
 /// smallest value), a sorted page after the first, a sort with a condition on the trace, and
 /// the errors of an unknown column and of a sort with a cursor.
@@ -3053,23 +3040,39 @@ pub async fn observation_and_score_ordering(harness: &Harness) {
             }
         })
     };
-    let a = generation("a", (1, Some(2)), "beta", Some("model-b"), Some((0.3, 30, 5)));
-    let b = generation("b", (2, Some(5)), "alpha", Some("model-a"), Some((0.1, 10, 50)));
+    let a = generation(
+        "a",
+        (1, Some(2)),
+        "beta",
+        Some("model-b"),
+        Some((0.3, 30, 5)),
+    );
+    let b = generation(
+        "b",
+        (2, Some(5)),
+        "alpha",
+        Some("model-a"),
+        Some((0.1, 10, 50)),
+    );
     let c = generation("c", (3, None), "gamma", None, None);
     batch.observations = vec![a, b, c];
-    batch.scores = [("s1", 1, "b", 2.0), ("s2", 2, "a", 3.0), ("s3", 3, "c", 1.0)]
-        .into_iter()
-        .map(|(id, at, name, value)| {
-            score(id, create_stamp(BASE + at * SECOND), |s| {
-                s.timestamp = Some(BASE + at * SECOND);
-                s.name = Some(name.into());
-                s.value = Some(value);
-                s.data_type = Some(ScoreDataType::Numeric);
-                s.source = Some(ScoreSource::Api);
-                s.trace_id = Some("ot".into());
-            })
+    batch.scores = [
+        ("s1", 1, "b", 2.0),
+        ("s2", 2, "a", 3.0),
+        ("s3", 3, "c", 1.0),
+    ]
+    .into_iter()
+    .map(|(id, at, name, value)| {
+        score(id, create_stamp(BASE + at * SECOND), |s| {
+            s.timestamp = Some(BASE + at * SECOND);
+            s.name = Some(name.into());
+            s.value = Some(value);
+            s.data_type = Some(ScoreDataType::Numeric);
+            s.source = Some(ScoreSource::Api);
+            s.trace_id = Some("ot".into());
         })
-        .collect();
+    })
+    .collect();
     write(&store, P, batch).await;
     let order = |column: &str, direction: Direction| {
         Some(OrderBy {
@@ -3190,4 +3193,17 @@ pub async fn observation_and_score_ordering(harness: &Harness) {
         .await
         .expect_err("a sort with a cursor is an error");
     assert_eq!(error.kind, ErrorKind::InvalidArgument);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_patches_are_deterministic() {
+        let a = random_patches(&mut Rng::new(3));
+        let b = random_patches(&mut Rng::new(3));
+        assert_eq!(a, b);
+        assert!(a.len() > 10);
+    }
 }

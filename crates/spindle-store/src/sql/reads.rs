@@ -20,8 +20,7 @@ use super::{
 };
 use crate::{
     Cursor, Direction, ObservationQuery, ObservationView, OrderBy, Page, Result, ScoreQuery,
-    ScoreView,
-    SessionQuery, SessionView, TraceView,
+    ScoreView, SessionQuery, SessionView, TraceView,
 };
 
 /// The default page size when a query asks for 0 items.
