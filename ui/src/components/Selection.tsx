@@ -214,6 +214,48 @@ export function BulkBar(props: { label: string; what: string; action: BulkAction
   );
 }
 
+/** Delete: asks `question` first, then `remove`s the rows and reports it. */
+export function DeleteSelected(props: { action: BulkAction; what: string; question: string; remove: () => Promise<unknown>; onDeleted: () => void }) {
+  return (
+    <button
+      type="button"
+      class="danger"
+      disabled={props.action.busy}
+      onClick={() => {
+        if (!confirm(props.question)) return;
+        props.action.run(async () => {
+          await props.remove();
+          props.onDeleted();
+          return `Deleted ${props.what}.`;
+        });
+      }}
+    >
+      Delete
+    </button>
+  );
+}
+
+/** What a table's bulk bar acts on: its selected rows, the selection (cleared after a
+ * delete) and the reload of the page. */
+export interface Selected<T> {
+  rows: T[];
+  selection: Selection;
+  reload: () => void;
+}
+
+/** The selected rows of a page, and what clears them and reloads it after a delete. */
+export function selectedOf<T extends { id: string }>(rows: T[], selection: Selection, reload: () => void): Selected<T> {
+  return { rows: rows.filter((row) => selection.has(row.id)), selection, reload };
+}
+
+/** After a delete: an empty selection and the page loaded again. */
+export function afterDelete(selected: Selected<unknown>): () => void {
+  return () => {
+    selected.selection.clear();
+    selected.reload();
+  };
+}
+
 /** "1 trace", "3 traces". */
 export function countOf(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;

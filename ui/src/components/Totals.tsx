@@ -130,10 +130,7 @@ export function TotalsList(props: {
   const rows = loaded.data?.data ?? [];
   const { shown, picker } = usePickedColumns(props.columns, props.path.slice(1));
   const columns = shown.map((id) => props.columns.find((column) => column.id === id)).filter((column): column is TotalsColumn => column !== undefined);
-  const selection = useSelection(
-    rows.map((row) => row.id),
-    search.toString(),
-  );
+  const selection = useSelection(rows.map((row) => row.id), search.toString());
   const filtered = BOUNDS.some(([key]) => search.get(key)) || ["search", "range", "environment"].some((key) => !!search.get(key));
   return (
     <div class="page">

@@ -144,10 +144,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
   const rows = observations.data?.data ?? [];
   const { shown, picker } = usePickedColumns(OBSERVATION_TABLE_COLUMNS, "observations");
   const { sort } = sortFromUrl(props.search, OBSERVATION_TABLE_COLUMNS, DEFAULT_OBSERVATION_SORT);
-  const selection = useSelection(
-    rows.map((row) => row.id),
-    key,
-  );
+  const selection = useSelection(rows.map((row) => row.id), key);
   const cell = (o: Observation, column: string): ComponentChildren => {
     switch (column) {
       case "start":

@@ -10,7 +10,7 @@ import { navigate } from "../router";
 import { CopyId } from "../components/Copy";
 import { FilterBuilder, PageSize } from "../components/FilterBuilder";
 import { LoadingStatus, Pager, projectBase } from "../components/Table";
-import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
 import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 
 /** The scores table's columns; `sort` names the server's sort column. */
@@ -35,28 +35,21 @@ export function mayDeleteScores(role: string): boolean {
   return role !== "viewer";
 }
 
-function ScoreBulk(props: { projectId: string; role: string; rows: Score[]; onClear: () => void; onDeleted: () => void }) {
+function ScoreBulk(props: { projectId: string; role: string; selected: Selected<Score> }) {
+  const { rows, selection } = props.selected;
   const action = useBulkAction();
-  const what = countOf(props.rows.length, "score");
+  const what = countOf(rows.length, "score");
   return (
-    <BulkBar label="Selected scores" what={what} action={action} onClear={props.onClear}>
-      <ExportButtons action={action} file="scores" what={what} csvColumns={SCORE_CSV_COLUMNS} rows={async () => props.rows as unknown as Record<string, unknown>[]} />
+    <BulkBar label="Selected scores" what={what} action={action} onClear={selection.clear}>
+      <ExportButtons action={action} file="scores" what={what} csvColumns={SCORE_CSV_COLUMNS} rows={async () => rows as unknown as Record<string, unknown>[]} />
       {mayDeleteScores(props.role) ? (
-        <button
-          type="button"
-          class="danger"
-          disabled={action.busy}
-          onClick={() => {
-            if (!confirm(`Delete ${what}? This cannot be undone.`)) return;
-            action.run(async () => {
-              await api.post(projectPath(props.projectId, "/scores/delete"), { scoreIds: props.rows.map((row) => row.id) });
-              props.onDeleted();
-              return `Deleted ${what}.`;
-            });
-          }}
-        >
-          Delete
-        </button>
+        <DeleteSelected
+          action={action}
+          what={what}
+          question={`Delete ${what}? This cannot be undone.`}
+          remove={() => api.post(projectPath(props.projectId, "/scores/delete"), { scoreIds: rows.map((row) => row.id) })}
+          onDeleted={afterDelete(props.selected)}
+        />
       ) : null}
     </BulkBar>
   );
@@ -89,10 +82,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
   const page = Math.max(Number.parseInt(props.search.get("page") ?? "1", 10) || 1, 1);
   const { shown, picker } = usePickedColumns(SCORE_TABLE_COLUMNS, "scores");
   const { sort } = sortFromUrl(props.search, SCORE_TABLE_COLUMNS, DEFAULT_SCORE_SORT);
-  const selection = useSelection(
-    rows.map((row) => row.id),
-    key,
-  );
+  const selection = useSelection(rows.map((row) => row.id), key);
   const traceHref = (traceId: string, observationId: string | null) =>
     `${base}/traces/${encodeURIComponent(traceId)}${observationId ? `?observation=${encodeURIComponent(observationId)}` : ""}`;
   const cell = (score: Score, column: string): ComponentChildren => {
@@ -141,16 +131,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
         onChange={(conditions) => update({}, conditions)}
       />
       {selection.selected.length > 0 ? (
-        <ScoreBulk
-          projectId={props.projectId}
-          role={props.role}
-          rows={rows.filter((row) => selection.has(row.id))}
-          onClear={selection.clear}
-          onDeleted={() => {
-            selection.clear();
-            void scores.reload();
-          }}
-        />
+        <ScoreBulk projectId={props.projectId} role={props.role} selected={selectedOf(rows, selection, () => void scores.reload())} />
       ) : null}
       {scores.error ? <p class="error-box">{scores.error}</p> : null}
       <LoadingStatus loading={scores.loading} hasRows={rows.length > 0} />

@@ -6,7 +6,7 @@ import { api, projectPath, type Paged, type TraceDetail, type TraceRow } from ".
 import type { DatasetRow } from "../datasets";
 import { useLoad } from "../hooks";
 import { ChooseAndAct } from "../components/ChooseAndAct";
-import { BulkBar, countOf, ExportButtons, useBulkAction, type BulkAction } from "../components/Selection";
+import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, useBulkAction, type BulkAction, type Selected } from "../components/Selection";
 import type { QueueRow } from "./Queues";
 
 /** The roles that may delete traces (the server checks too). */
@@ -27,13 +27,14 @@ async function details(projectId: string, rows: TraceRow[]): Promise<Omit<TraceD
 
 const CSV_COLUMNS = ["id", "timestamp", "name", "userId", "sessionId", "environment", "release", "version", "tags", "level", "latency", "totalCost", "input", "output", "metadata"];
 
-export function BulkActions(props: { projectId: string; role: string; rows: TraceRow[]; onClear: () => void; onDeleted: () => void }) {
-  const { projectId, rows } = props;
+export function BulkActions(props: { projectId: string; role: string; selected: Selected<TraceRow> }) {
+  const { projectId } = props;
+  const { rows, selection } = props.selected;
   const queues = useLoad((signal) => api.get<{ data: QueueRow[] }>(projectPath(projectId, "/queues?limit=100"), signal), [projectId]);
   const action = useBulkAction();
   const what = countOf(rows.length, "trace");
   return (
-    <BulkBar label="Selected traces" what={what} action={action} onClear={props.onClear}>
+    <BulkBar label="Selected traces" what={what} action={action} onClear={selection.clear}>
       <ChooseAndAct
         choices={queues.data?.data ?? []}
         keyOf={(queue) => queue.id}
@@ -66,21 +67,13 @@ export function BulkActions(props: { projectId: string; role: string; rows: Trac
         rows={async () => (await details(projectId, rows)) as unknown as Record<string, unknown>[]}
       />
       {mayDeleteTraces(props.role) ? (
-        <button
-          type="button"
-          class="danger"
-          disabled={action.busy}
-          onClick={() => {
-            if (!confirm(`Delete ${what} with their observations and scores? This cannot be undone.`)) return;
-            action.run(async () => {
-              await api.post(projectPath(projectId, "/traces/delete"), { traceIds: rows.map((row) => row.id) });
-              props.onDeleted();
-              return `Deleted ${what}.`;
-            });
-          }}
-        >
-          Delete
-        </button>
+        <DeleteSelected
+          action={action}
+          what={what}
+          question={`Delete ${what} with their observations and scores? This cannot be undone.`}
+          remove={() => api.post(projectPath(projectId, "/traces/delete"), { traceIds: rows.map((row) => row.id) })}
+          onDeleted={afterDelete(props.selected)}
+        />
       ) : null}
     </BulkBar>
   );

@@ -24,7 +24,7 @@ import { CopyId } from "../components/Copy";
 import { ColumnPicker, FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, ScoreChips } from "../components/Table";
 import { BulkActions } from "./TraceBulk";
-import { HeaderCells, SelectAllCell, SelectCell, useSelection } from "../components/Selection";
+import { HeaderCells, SelectAllCell, SelectCell, selectedOf, useSelection } from "../components/Selection";
 import { nextSort, parseSort, rememberColumns, rememberedColumns } from "../tables";
 import { EmptyState } from "./Empty";
 
@@ -47,10 +47,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
     [props.projectId, key],
   );
   const rows = traces.data?.data ?? [];
-  const selection = useSelection(
-    rows.map((row) => row.id),
-    key,
-  );
+  const selection = useSelection(rows.map((row) => row.id), key);
   useLiveRefresh(traces, 5000, live && view.page === 1 && selection.selected.length === 0);
   lastTraceIds = rows.map((row) => row.id);
   const update = (change: Partial<TraceView>, keepPage = false) => {
@@ -197,16 +194,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
         </>
       ) : null}
       {selection.selected.length > 0 ? (
-        <BulkActions
-          projectId={props.projectId}
-          role={props.role}
-          rows={rows.filter((row) => selection.has(row.id))}
-          onClear={selection.clear}
-          onDeleted={() => {
-            selection.clear();
-            void traces.reload();
-          }}
-        />
+        <BulkActions projectId={props.projectId} role={props.role} selected={selectedOf(rows, selection, () => void traces.reload())} />
       ) : null}
       {traces.error ? <p class="error-box" role="alert">{traces.error}</p> : null}
       {meta && meta.totalItems === 0 && noFilters ? (

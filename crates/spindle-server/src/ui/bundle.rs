@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
+        "assets/index-6S0BNIie.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-6S0BNIie.js"),
+    ),
+    (
         "assets/index-BfYqBHcZ.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-BfYqBHcZ.css"),
-    ),
-    (
-        "assets/index-_WHGy5kt.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-_WHGy5kt.js"),
     ),
     (
         "favicon.svg",

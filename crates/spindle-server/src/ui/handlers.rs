@@ -96,14 +96,20 @@ pub async fn delete_traces(
     Json(body): Json<DeleteTraces>,
 ) -> ApiResult<Json<DeletedCount>> {
     access.require(Permission::DeleteTraces)?;
-    if body.trace_ids.is_empty() || body.trace_ids.len() > 1000 {
-        return Err(Error::invalid("traceIds", "must hold 1 to 1000 ids").into());
-    }
+    check_bulk_ids("traceIds", &body.trace_ids)?;
     let deleted = state
         .store
         .delete_traces(&access.project_id, &body.trace_ids)
         .await?;
     Ok(Json(DeletedCount { deleted }))
+}
+
+/// The ids of a bulk delete: 1 to 1,000 of them.
+fn check_bulk_ids(field: &str, ids: &[String]) -> Result<(), Error> {
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(Error::invalid(field, "must hold 1 to 1000 ids"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,9 +126,7 @@ pub async fn delete_scores(
     Json(body): Json<DeleteScores>,
 ) -> ApiResult<Json<DeletedCount>> {
     access.require(Permission::Annotate)?;
-    if body.score_ids.is_empty() || body.score_ids.len() > 1000 {
-        return Err(Error::invalid("scoreIds", "must hold 1 to 1000 ids").into());
-    }
+    check_bulk_ids("scoreIds", &body.score_ids)?;
     let mut deleted = 0;
     for score_id in &body.score_ids {
         if state
