@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Router {
             "/scores",
             get(handlers::list_scores).post(handlers::create_score),
         )
+        .route("/scores/delete", post(handlers::delete_scores))
         .route("/sessions", get(handlers::list_sessions))
         .route("/sessions/{id}", get(handlers::get_session))
         .route("/users", get(handlers::list_users))

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-D_6w_YIY.js",
+        "assets/index-Buu4NeJ3.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D_6w_YIY.js"),
+        include_bytes!("../../../../ui/dist/assets/index-Buu4NeJ3.js"),
     ),
     (
-        "assets/index-KkfgKPHO.css",
+        "assets/index-C3nL_9F8.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-KkfgKPHO.css"),
+        include_bytes!("../../../../ui/dist/assets/index-C3nL_9F8.css"),
     ),
     (
         "favicon.svg",
