@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CCwqt31u.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CCwqt31u.css"),
+        "assets/index-BW8KoQpa.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-BW8KoQpa.js"),
     ),
     (
-        "assets/index-D1DZR4cP.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D1DZR4cP.js"),
+        "assets/index-CqDcnE-e.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-CqDcnE-e.css"),
     ),
     (
         "favicon.svg",
