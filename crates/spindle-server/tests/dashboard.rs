@@ -110,8 +110,7 @@ where
         catalog,
         secret,
     ));
-    let (cookie, _) =
-        support::ui_session(&router, support::sign_in_request(EMAIL, PASSWORD)).await;
+    let (cookie, _) = support::ui_session(&router, support::sign_in_request(EMAIL, PASSWORD)).await;
     Server {
         router,
         store,
@@ -160,16 +159,17 @@ async fn ingest_traces(server: &Server) {
         }
         event("trace-create", &format!("e-{id}"), body)
     };
-    let generation = |id: &str, trace: &str, model: &str, start: &str, end: &str, total: i64, cost: f64| {
-        event(
-            "generation-create",
-            &format!("e-{id}"),
-            json!({"id": id, "traceId": trace, "name": "llm", "model": model,
+    let generation =
+        |id: &str, trace: &str, model: &str, start: &str, end: &str, total: i64, cost: f64| {
+            event(
+                "generation-create",
+                &format!("e-{id}"),
+                json!({"id": id, "traceId": trace, "name": "llm", "model": model,
                 "startTime": start, "endTime": end,
                 "usageDetails": {"input": total - 5, "output": 5, "total": total},
                 "costDetails": {"total": cost}}),
-        )
-    };
+            )
+        };
     let score = |id: &str, trace: &str, name: &str, at: &str, value: Value, data_type: &str| {
         event(
             "score-create",
@@ -179,23 +179,103 @@ async fn ingest_traces(server: &Server) {
         )
     };
     let batch = json!([
-        trace("t1", "chat", "alice", "2026-01-01T10:00:00Z",
-            json!({"tags": ["vip"], "release": "r1", "metadata": {"team": "a"}})),
-        generation("g1", "t1", "gpt-x", "2026-01-01T10:00:00Z", "2026-01-01T10:00:02Z", 15, 0.5),
-        trace("t2", "chat", "bob", "2026-01-01T12:00:00Z",
-            json!({"release": "r2", "metadata": {"team": "b"}})),
-        generation("g2", "t2", "claude", "2026-01-01T12:00:00Z", "2026-01-01T12:00:04Z", 20, 1.0),
-        event("span-create", "e-s2", json!({"id": "s2", "traceId": "t2", "name": "tool",
+        trace(
+            "t1",
+            "chat",
+            "alice",
+            "2026-01-01T10:00:00Z",
+            json!({"tags": ["vip"], "release": "r1", "metadata": {"team": "a"}})
+        ),
+        generation(
+            "g1",
+            "t1",
+            "gpt-x",
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T10:00:02Z",
+            15,
+            0.5
+        ),
+        trace(
+            "t2",
+            "chat",
+            "bob",
+            "2026-01-01T12:00:00Z",
+            json!({"release": "r2", "metadata": {"team": "b"}})
+        ),
+        generation(
+            "g2",
+            "t2",
+            "claude",
+            "2026-01-01T12:00:00Z",
+            "2026-01-01T12:00:04Z",
+            20,
+            1.0
+        ),
+        event(
+            "span-create",
+            "e-s2",
+            json!({"id": "s2", "traceId": "t2", "name": "tool",
             "startTime": "2026-01-01T12:00:01Z", "endTime": "2026-01-01T12:00:02Z",
-            "level": "ERROR"})),
+            "level": "ERROR"})
+        ),
         trace("t3", "search", "alice", "2026-01-03T09:00:00Z", json!({})),
-        generation("g3", "t3", "gpt-x", "2026-01-03T09:00:00Z", "2026-01-03T09:00:01Z", 10, 0.25),
-        score("sc1", "t1", "quality", "2026-01-01T10:00:05Z", json!(0.8), "NUMERIC"),
-        score("sc2", "t2", "quality", "2026-01-01T12:00:05Z", json!(0.4), "NUMERIC"),
-        score("sc3", "t1", "helpful", "2026-01-01T10:00:05Z", json!(1), "BOOLEAN"),
-        score("sc4", "t2", "helpful", "2026-01-01T12:00:05Z", json!(0), "BOOLEAN"),
-        score("sc5", "t1", "tone", "2026-01-01T10:00:05Z", json!("friendly"), "CATEGORICAL"),
-        score("sc6", "t2", "tone", "2026-01-01T12:00:05Z", json!("rude"), "CATEGORICAL"),
+        generation(
+            "g3",
+            "t3",
+            "gpt-x",
+            "2026-01-03T09:00:00Z",
+            "2026-01-03T09:00:01Z",
+            10,
+            0.25
+        ),
+        score(
+            "sc1",
+            "t1",
+            "quality",
+            "2026-01-01T10:00:05Z",
+            json!(0.8),
+            "NUMERIC"
+        ),
+        score(
+            "sc2",
+            "t2",
+            "quality",
+            "2026-01-01T12:00:05Z",
+            json!(0.4),
+            "NUMERIC"
+        ),
+        score(
+            "sc3",
+            "t1",
+            "helpful",
+            "2026-01-01T10:00:05Z",
+            json!(1),
+            "BOOLEAN"
+        ),
+        score(
+            "sc4",
+            "t2",
+            "helpful",
+            "2026-01-01T12:00:05Z",
+            json!(0),
+            "BOOLEAN"
+        ),
+        score(
+            "sc5",
+            "t1",
+            "tone",
+            "2026-01-01T10:00:05Z",
+            json!("friendly"),
+            "CATEGORICAL"
+        ),
+        score(
+            "sc6",
+            "t2",
+            "tone",
+            "2026-01-01T12:00:05Z",
+            json!("rude"),
+            "CATEGORICAL"
+        ),
     ]);
     support::ingest_as(&server.router, PK, SK, batch).await;
 }
@@ -204,7 +284,9 @@ const JANUARY_FIRST: &str =
     "fromTimestamp=2026-01-01T00:00:00Z&toTimestamp=2026-01-02T00:00:00Z&granularity=hour";
 
 fn close(actual: &Value, expected: f64) -> bool {
-    actual.as_f64().is_some_and(|value| (value - expected).abs() < 1e-9)
+    actual
+        .as_f64()
+        .is_some_and(|value| (value - expected).abs() < 1e-9)
 }
 
 /// The non-zero buckets of a series, as `(time, count)`.
@@ -239,7 +321,10 @@ async fn panels_over_a_custom_range(backend: Backend) {
     );
     assert_eq!(day["errors"], 1);
     let by_model = &day["generationsByModel"];
-    assert_eq!(by_model[0]["model"], "claude", "the costlier first: {by_model}");
+    assert_eq!(
+        by_model[0]["model"], "claude",
+        "the costlier first: {by_model}"
+    );
     assert_eq!(by_model[0]["count"], 1);
     assert!(close(&by_model[0]["totalCost"], 1.0), "{by_model}");
     assert_eq!(by_model[0]["totalTokens"], 20);
@@ -266,7 +351,10 @@ async fn panels_over_a_custom_range(backend: Backend) {
     );
     // Percentiles over every trace of the range, interpolated: latencies 2 s and 4 s.
     let chat = &day["latencyByTraceName"][0];
-    assert_eq!((&chat["key"], &chat["count"], &chat["errors"]), (&json!("chat"), &json!(2), &json!(1)));
+    assert_eq!(
+        (&chat["key"], &chat["count"], &chat["errors"]),
+        (&json!("chat"), &json!(2), &json!(1))
+    );
     assert!(close(&chat["p50"], 3.0), "{chat}");
     assert!(close(&chat["p90"], 3.8), "{chat}");
     assert!(close(&chat["p99"], 3.98), "{chat}");
@@ -337,14 +425,23 @@ async fn filters_narrow_the_panels_they_apply_to(backend: Backend) {
     ingest_traces(&server).await;
     let with = |filter: &str| format!("{JANUARY_FIRST}&{filter}");
     let alice = server.ok(&with("userId=alice")).await;
-    assert_eq!((&alice["traces"], &alice["scores"], &alice["errors"]), (&json!(1), &json!(3), &json!(0)));
-    assert_eq!(alice["generationsByModel"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (&alice["traces"], &alice["scores"], &alice["errors"]),
+        (&json!(1), &json!(3), &json!(0))
+    );
+    assert_eq!(
+        alice["generationsByModel"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(alice["generationsByModel"][0]["model"], "gpt-x");
 
     // The model narrows the generations, not the traces.
     let claude = server.ok(&with("model=claude")).await;
     assert_eq!(claude["traces"], 2);
-    assert_eq!(claude["generationsByModel"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        claude["generationsByModel"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(claude["latencyByModel"][0]["key"], "claude");
 
     for (filter, traces, scores) in [
@@ -364,7 +461,11 @@ async fn filters_narrow_the_panels_they_apply_to(backend: Backend) {
     let nothing = server.ok(&with("name=search")).await;
     assert_eq!(nothing["latencyByTraceName"], json!([]));
     assert_eq!(nothing["generationsByModel"], json!([]));
-    assert_eq!(nothing["tracesOverTime"].as_array().map(Vec::len), Some(25), "still every bucket");
+    assert_eq!(
+        nothing["tracesOverTime"].as_array().map(Vec::len),
+        Some(25),
+        "still every bucket"
+    );
     server.finish().await;
 }
 
@@ -384,11 +485,17 @@ async fn bad_parameters_are_refused(backend: Backend) {
     ] {
         let reply = server.dashboard(query).await;
         assert_eq!(reply.status, 400, "{query}");
-        let message = reply.json()["message"].as_str().unwrap_or_default().to_owned();
+        let message = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         assert!(message.starts_with(field), "{query}: {message}");
     }
     let empty = server.ok("").await;
-    assert_eq!((&empty["traces"], &empty["granularity"]), (&json!(0), &json!("day")));
+    assert_eq!(
+        (&empty["traces"], &empty["granularity"]),
+        (&json!(0), &json!("day"))
+    );
     server.finish().await;
 }
 

@@ -13,8 +13,7 @@ use spindle_core::Error;
 use std::collections::HashMap;
 
 use crate::accounts::{
-    Accounts, Membership, OrganizationMembership, Role, SavedView,
-    TokenTotals, UiSession, User,
+    Accounts, Membership, OrganizationMembership, Role, SavedView, TokenTotals, UiSession, User,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
@@ -22,9 +21,7 @@ use crate::people::{GroupTotals, Grouping, TotalsQuery};
 use crate::people_sql::totals_statements;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
-use crate::statements::{
-    delete_where, insert, qualified, upsert, SUM_AS_INTEGER,
-};
+use crate::statements::{delete_where, insert, qualified, upsert, SUM_AS_INTEGER};
 use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
 
 // --- column lists and row codecs ---
@@ -472,7 +469,6 @@ impl<E: Executor> Accounts for E {
         let values: Vec<Single<String>> = self.select(sql).await?;
         Ok(values.into_iter().map(|Single(value)| value).collect())
     }
-
 }
 
 // --- organizations, projects and API keys, for the backends' `Store` ---

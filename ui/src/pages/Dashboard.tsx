@@ -66,7 +66,7 @@ interface DashboardData {
 
 const GRANULARITY_LABELS: Record<Granularity, string> = { hour: "hour", day: "day", week: "week" };
 
-function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean }) {
+function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean; blank: string }) {
   return (
     <figure class="chart" data-testid={props.title}>
       <figcaption>{props.title}</figcaption>
@@ -75,7 +75,7 @@ function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean 
         <tbody>
           {props.rows.slice(0, 12).map((row) => (
             <tr key={row.key ?? ""}>
-              <td>{row.key || "(unnamed)"}</td>
+              <td>{row.key || props.blank}</td>
               <td class="num">{count(row.count)}</td>
               <td class="num">{count(row.errors)}</td>
               <td class="num">{latency(row.p50)}</td>
@@ -249,8 +249,8 @@ export function Dashboard(props: { projectId: string }) {
         <StackedBars title={`Tokens per ${per} by model`} {...stacked((row) => row.totalTokens)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
         <HBars title="Cost by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalCost }))} format={cost} loading={loading} />
         <HBars title="Tokens by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalTokens }))} format={(v) => v.toLocaleString("en-US")} loading={loading} />
-        <LatencyTable title="Trace latency by name" rows={d?.latencyByTraceName ?? []} loading={loading} />
-        <LatencyTable title="Generation latency by model" rows={d?.latencyByModel ?? []} loading={loading} />
+        <LatencyTable title="Trace latency by name" rows={d?.latencyByTraceName ?? []} loading={loading} blank="(unnamed)" />
+        <LatencyTable title="Generation latency by model" rows={d?.latencyByModel ?? []} loading={loading} blank={modelName(null)} />
         <Bars title={`Scores per ${per}`} points={points(d?.scoresOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
         <ScoreTable rows={d?.scoresByName ?? []} loading={loading} />
       </div>

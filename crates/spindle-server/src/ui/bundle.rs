@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-BW8KoQpa.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BW8KoQpa.js"),
-    ),
-    (
         "assets/index-CqDcnE-e.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-CqDcnE-e.css"),
+    ),
+    (
+        "assets/index-DGAH99bI.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-DGAH99bI.js"),
     ),
     (
         "favicon.svg",

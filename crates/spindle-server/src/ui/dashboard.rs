@@ -70,7 +70,8 @@ impl DashboardQuery {
             .parsed(
                 "granularity",
                 |text| {
-                    Granularity::parse(text).filter(|granularity| GRANULARITIES.contains(granularity))
+                    Granularity::parse(text)
+                        .filter(|granularity| GRANULARITIES.contains(granularity))
                 },
                 "hour, day or week",
             )?
@@ -299,11 +300,7 @@ const LATENCY: &[(&str, Aggregation)] = &[
     ("latency", P95),
     ("latency", P99),
 ];
-const USAGE: &[(&str, Aggregation)] = &[
-    ("count", Count),
-    ("totalCost", Sum),
-    ("totalTokens", Sum),
-];
+const USAGE: &[(&str, Aggregation)] = &[("count", Count), ("totalCost", Sum), ("totalTokens", Sum)];
 
 /// Generations: observations of type `GENERATION`.
 fn generations() -> Filter {
@@ -590,7 +587,9 @@ pub async fn answer(
         granularity: query.granularity.name(),
         traces: traces_over_time.iter().map(|bucket| bucket.count).sum(),
         traces_over_time,
-        errors: errors_total.first().map_or(0, |row| whole(row, "count_count")),
+        errors: errors_total
+            .first()
+            .map_or(0, |row| whole(row, "count_count")),
         generations_over_time: generations_over_time.iter().map(model_usage).collect(),
         generations_by_model: generations_by_model.iter().map(model_usage).collect(),
         latency_by_trace_name: latencies(&latency_by_name, "name", &rename(errors_by_name)),
@@ -643,11 +642,25 @@ mod tests {
         };
         assert_eq!(
             columns(MetricsView::Traces),
-            ["name", "userId", "environment", "release", "tags", "metadata"]
+            [
+                "name",
+                "userId",
+                "environment",
+                "release",
+                "tags",
+                "metadata"
+            ]
         );
         assert_eq!(
             columns(MetricsView::Observations),
-            ["traceName", "userId", "environment", "traceRelease", "providedModelName", "tags"]
+            [
+                "traceName",
+                "userId",
+                "environment",
+                "traceRelease",
+                "providedModelName",
+                "tags"
+            ]
         );
         assert_eq!(
             columns(MetricsView::ScoresCategorical),
@@ -657,8 +670,8 @@ mod tests {
 
     #[test]
     fn every_panel_plans() {
-        let parsed = query("name=chat&tag=a&model=gpt&metadataKey=k&metadataValue=v")
-            .expect("query");
+        let parsed =
+            query("name=chat&tag=a&model=gpt&metadataKey=k&metadataValue=v").expect("query");
         for view in MetricsView::ALL {
             let panel = Panel::new(&parsed, view, &[], COUNT).over_time();
             spindle_store::metrics::plan(&panel.request())

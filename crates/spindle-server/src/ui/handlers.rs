@@ -20,10 +20,11 @@ use spindle_store::suggestions::{ValueColumn, MAX_SUGGESTIONS};
 use spindle_store::ScoreQuery;
 use std::collections::HashMap;
 
-use super::responses::{
-    Created, DataList, Deleted, DeletedCount, KeyRow, NewKey, Previews, Revoked, ScoreValue, TotalsRow, TraceRow, ViewRow,
-};
 use super::dashboard::{self, Dashboard, DashboardQuery};
+use super::responses::{
+    Created, DataList, Deleted, DeletedCount, KeyRow, NewKey, Previews, Revoked, ScoreValue,
+    TotalsRow, TraceRow, ViewRow,
+};
 use super::session::ProjectAccess;
 use crate::audit::Audit;
 use crate::bootstrap::insert_key;
