@@ -2,17 +2,16 @@
 //! panels over a custom range and time bucket, each filter on the panels it narrows, and the
 //! parameters it refuses.
 
+mod both_backends;
 mod postgres_support;
 mod support;
 
 use axum::Router;
-use postgres_support::{admin_async, database_url};
+use both_backends::{finish, on_both_backends, open_in_fresh_schema, server_secret, Backend};
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
-use spindle_server::secret::{load_server_secret, SecretHome};
 use spindle_store::accounts::Accounts;
 use spindle_store::Store;
-use spindle_store_postgres::{PostgresOptions, PostgresStore};
 use spindle_store_sqlite::SqliteOptions;
 use std::sync::Arc;
 
@@ -20,12 +19,6 @@ const PK: &str = "pk-lf-dash";
 const SK: &str = "sk-lf-dash";
 const EMAIL: &str = "owner@example.com";
 const PASSWORD: &str = "owner-password";
-
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 struct Server {
     router: Router,
@@ -43,23 +36,7 @@ async fn server(backend: Backend) -> Server {
             finish_server(dir, sqlite.clone(), sqlite.clone(), sqlite, None, backend).await
         }
         Backend::Postgres => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0);
-            let schema = format!("dashboard_{}_{nanos}", std::process::id());
-            let postgres = Arc::new(
-                PostgresStore::open(
-                    &database_url(),
-                    PostgresOptions {
-                        pool_size: 4,
-                        schema: Some(schema.clone()),
-                        ..PostgresOptions::default()
-                    },
-                )
-                .await
-                .expect("open postgres"),
-            );
+            let (postgres, schema) = open_in_fresh_schema("dashboard").await;
             finish_server(
                 dir,
                 postgres.clone(),
@@ -90,13 +67,7 @@ where
         + 'static,
 {
     support::add_project(store.as_ref(), "p1", "p1").await;
-    let home = match backend {
-        Backend::Sqlite => SecretHome::DataDir(dir.path().to_path_buf()),
-        Backend::Postgres => SecretHome::Database,
-    };
-    let secret = load_server_secret(&home, accounts.as_ref())
-        .await
-        .expect("server secret");
+    let secret = server_secret(backend, dir.path(), accounts.as_ref()).await;
     insert_key(store.as_ref(), &secret, "p1", PK, SK, 0)
         .await
         .expect("key");
@@ -122,14 +93,7 @@ where
 
 impl Server {
     async fn finish(self) {
-        self.store.shutdown().await.expect("shutdown");
-        if let Some(schema) = &self.schema {
-            admin_async(
-                &database_url(),
-                &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-            )
-            .await;
-        }
+        finish(self.store.as_ref(), self.schema.as_deref()).await;
     }
 
     async fn dashboard(&self, query: &str) -> support::Response {
@@ -497,25 +461,6 @@ async fn bad_parameters_are_refused(backend: Backend) {
         (&json!(0), &json!("day"))
     );
     server.finish().await;
-}
-
-/// Each case on both backends: the tests `case::on_sqlite` and `case::on_postgres`.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::Backend;
-
-            #[tokio::test]
-            async fn on_sqlite() {
-                super::$case(Backend::Sqlite).await;
-            }
-
-            #[tokio::test]
-            async fn on_postgres() {
-                super::$case(Backend::Postgres).await;
-            }
-        }
-    )*};
 }
 
 on_both_backends!(

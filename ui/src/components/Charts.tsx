@@ -6,37 +6,16 @@ export function EmptyChart(props: { loading?: boolean }) {
   return <p class="muted">{props.loading ? "Loading…" : "No data in this range."}</p>;
 }
 
+/** Vertical bars, one per point: a stack of one series. */
 export function Bars(props: { points: { label: string; value: number }[]; format: (v: number) => string; title: string; loading?: boolean }) {
-  const width = 600;
-  const height = 160;
-  const max = Math.max(1e-12, ...props.points.map((p) => p.value));
-  const step = props.points.length > 0 ? width / props.points.length : width;
-  const barWidth = Math.min(step * 0.7, 48);
   return (
-    <figure class="chart">
-      <figcaption>{props.title}</figcaption>
-      {props.points.length === 0 ? (
-        <EmptyChart loading={props.loading} />
-      ) : (
-        <svg viewBox={`0 0 ${width} ${height + 20}`} role="img" aria-label={props.title}>
-          {props.points.map((point, index) => {
-            const h = (point.value / max) * height;
-            return (
-              <g key={point.label}>
-                <rect x={index * step + (step - barWidth) / 2} y={height - h} width={barWidth} height={Math.max(h, point.value > 0 ? 1 : 0)} class="bar">
-                  <title>{`${point.label}: ${props.format(point.value)}`}</title>
-                </rect>
-                {props.points.length <= 16 || index % Math.ceil(props.points.length / 8) === 0 ? (
-                  <text x={index * step + step / 2} y={height + 14} text-anchor="middle" class="axis">
-                    {point.label.slice(5)}
-                  </text>
-                ) : null}
-              </g>
-            );
-          })}
-        </svg>
-      )}
-    </figure>
+    <StackedBars
+      title={props.title}
+      labels={props.points.map((point) => point.label)}
+      series={[{ name: props.title, values: props.points.map((point) => point.value) }]}
+      format={props.format}
+      loading={props.loading}
+    />
   );
 }
 
@@ -59,8 +38,8 @@ export function HBars(props: { items: { label: string; value: number }[]; format
   );
 }
 
-/** Vertical bars of several series stacked per label, with a legend (series in order; the
- * colours repeat after eight). */
+/** Vertical bars of several series stacked per label, with a legend when there are several
+ * (series in order; the colours repeat after eight). */
 export function StackedBars(props: {
   labels: string[];
   series: { name: string; values: number[] }[];
@@ -93,7 +72,7 @@ export function StackedBars(props: {
                     top -= h;
                     return (
                       <rect key={series.name} x={index * step + (step - barWidth) / 2} y={top} width={barWidth} height={h} class={`bar series-${at % 8}`}>
-                        <title>{`${label} · ${series.name}: ${props.format(value)}`}</title>
+                        <title>{`${label}${props.series.length > 1 ? ` · ${series.name}` : ""}: ${props.format(value)}`}</title>
                       </rect>
                     );
                   })}
@@ -106,14 +85,16 @@ export function StackedBars(props: {
               );
             })}
           </svg>
-          <ul class="legend">
+          {props.series.length > 1 ? (
+            <ul class="legend">
             {props.series.map((series, at) => (
               <li key={series.name}>
                 <span class={`swatch series-${at % 8}`} />
                 {series.name}
               </li>
-            ))}
-          </ul>
+              ))}
+            </ul>
+          ) : null}
         </>
       )}
     </figure>

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CqDcnE-e.css"),
     ),
     (
-        "assets/index-DGAH99bI.js",
+        "assets/index-D-0yf3jc.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-DGAH99bI.js"),
+        include_bytes!("../../../../ui/dist/assets/index-D-0yf3jc.js"),
     ),
     (
         "favicon.svg",
