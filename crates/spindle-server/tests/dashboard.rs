@@ -323,6 +323,7 @@ async fn panels_over_a_custom_range(backend: Backend) {
     assert!(close(&chat["p90"], 3.8), "{chat}");
     assert!(close(&chat["p99"], 3.98), "{chat}");
     assert_eq!(day["latencyByTraceName"].as_array().map(Vec::len), Some(1));
+    assert_eq!(day["notes"], json!({}), "no panel refused");
     let models = &day["latencyByModel"];
     let of = |model: &str| -> Value {
         models

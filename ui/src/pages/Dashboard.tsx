@@ -62,11 +62,13 @@ interface DashboardData {
   scores: number;
   scoresOverTime: TimeCount[];
   scoresByName: ScoreSummary[];
+  /** Why a panel is empty, by its field name (a request the server refused as too large). */
+  notes: Record<string, string>;
 }
 
 const GRANULARITY_LABELS: Record<Granularity, string> = { hour: "hour", day: "day", week: "week" };
 
-function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean; blank: string }) {
+function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean; blank: string; note?: string }) {
   return (
     <figure class="chart" data-testid={props.title}>
       <figcaption>{props.title}</figcaption>
@@ -86,7 +88,7 @@ function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean;
           ))}
         </tbody>
       </table>
-      {props.rows.length === 0 ? <EmptyChart loading={props.loading} /> : null}
+      {props.note ? <p class="muted">{props.note}</p> : props.rows.length === 0 ? <EmptyChart loading={props.loading} /> : null}
     </figure>
   );
 }
@@ -249,8 +251,8 @@ export function Dashboard(props: { projectId: string }) {
         <StackedBars title={`Tokens per ${per} by model`} {...stacked((row) => row.totalTokens)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
         <HBars title="Cost by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalCost }))} format={cost} loading={loading} />
         <HBars title="Tokens by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalTokens }))} format={(v) => v.toLocaleString("en-US")} loading={loading} />
-        <LatencyTable title="Trace latency by name" rows={d?.latencyByTraceName ?? []} loading={loading} blank="(unnamed)" />
-        <LatencyTable title="Generation latency by model" rows={d?.latencyByModel ?? []} loading={loading} blank={modelName(null)} />
+        <LatencyTable title="Trace latency by name" rows={d?.latencyByTraceName ?? []} loading={loading} blank="(unnamed)" note={d?.notes.latencyByTraceName} />
+        <LatencyTable title="Generation latency by model" rows={d?.latencyByModel ?? []} loading={loading} blank={modelName(null)} note={d?.notes.latencyByModel} />
         <Bars title={`Scores per ${per}`} points={points(d?.scoresOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
         <ScoreTable rows={d?.scoresByName ?? []} loading={loading} />
       </div>

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CqDcnE-e.css"),
     ),
     (
-        "assets/index-D-0yf3jc.js",
+        "assets/index-JePtQMRL.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D-0yf3jc.js"),
+        include_bytes!("../../../../ui/dist/assets/index-JePtQMRL.js"),
     ),
     (
         "favicon.svg",

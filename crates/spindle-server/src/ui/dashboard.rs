@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 use spindle_core::time::{format_iso, now_micros, Micros};
-use spindle_core::Error;
+use spindle_core::{Error, ErrorKind};
 use spindle_store::metrics::{
     Aggregation, Granularity, MetricSelection, MetricsOrder, MetricsRequest, MetricsRow,
     MetricsValue, MetricsVersion, MetricsView, MAX_ROW_LIMIT, TIME_DIMENSION,
@@ -328,6 +328,9 @@ pub struct Dashboard {
     pub generations_by_model: Vec<ModelUsage>,
     pub latency_by_trace_name: Vec<Latency>,
     pub latency_by_model: Vec<Latency>,
+    /// Why a panel is left empty, by the panel's field name: the metrics query refused it
+    /// (percentiles over more values than a query may hold on this backend).
+    pub notes: BTreeMap<&'static str, String>,
     /// Scores in the range (numeric, boolean and categorical).
     pub scores: u64,
     pub scores_over_time: Vec<TimeCount>,
@@ -557,8 +560,8 @@ pub async fn answer(
         traces_over_time.rows(store, project_id),
         generations_over_time.rows(store, project_id),
         generations_by_model.rows(store, project_id),
-        latency_by_name.rows(store, project_id),
-        latency_by_model.rows(store, project_id),
+        refused_as_note(latency_by_name.rows(store, project_id)),
+        refused_as_note(latency_by_model.rows(store, project_id)),
         errors_total.rows(store, project_id),
         errors_by_name.rows(store, project_id),
         errors_by_model.rows(store, project_id),
@@ -592,12 +595,33 @@ pub async fn answer(
             .map_or(0, |row| whole(row, "count_count")),
         generations_over_time: generations_over_time.iter().map(model_usage).collect(),
         generations_by_model: generations_by_model.iter().map(model_usage).collect(),
-        latency_by_trace_name: latencies(&latency_by_name, "name", &rename(errors_by_name)),
-        latency_by_model: latencies(&latency_by_model, "providedModelName", &errors_by_model),
+        latency_by_trace_name: latencies(&latency_by_name.0, "name", &rename(errors_by_name)),
+        latency_by_model: latencies(&latency_by_model.0, "providedModelName", &errors_by_model),
+        notes: [
+            ("latencyByTraceName", latency_by_name.1),
+            ("latencyByModel", latency_by_model.1),
+        ]
+        .into_iter()
+        .filter_map(|(panel, note)| Some((panel, note?)))
+        .collect(),
         scores: scores_over_time.iter().map(|bucket| bucket.count).sum(),
         scores_over_time,
         scores_by_name: score_summaries(&numeric_by_name, &booleans, &categories),
     })
+}
+
+/// The rows of a panel, or none and the reason when the metrics query refused the panel's
+/// request as too large for this backend (the rest of the dashboard is still answered).
+async fn refused_as_note(
+    rows: impl std::future::Future<Output = Result<Vec<MetricsRow>, Error>>,
+) -> Result<(Vec<MetricsRow>, Option<String>), Error> {
+    match rows.await {
+        Ok(rows) => Ok((rows, None)),
+        Err(error) if error.kind == ErrorKind::InvalidArgument => {
+            Ok((Vec::new(), Some(error.message)))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// The error rows keyed by `traceName` as the traces view names it (`name`).
@@ -677,6 +701,21 @@ mod tests {
             spindle_store::metrics::plan(&panel.request())
                 .unwrap_or_else(|error| panic!("{view:?}: {error:?}"));
         }
+    }
+
+    #[tokio::test]
+    async fn a_refused_panel_becomes_a_note_and_other_errors_stay_errors() {
+        let refused =
+            refused_as_note(async { Err(Error::invalid("query.fromTimestamp", "too many")) })
+                .await
+                .expect("a note");
+        assert_eq!(refused.0, Vec::<MetricsRow>::new());
+        assert_eq!(refused.1.as_deref(), Some("query.fromTimestamp: too many"));
+        let failed = refused_as_note(async { Err(Error::internal("disk")) }).await;
+        assert_eq!(
+            failed.map_err(|error| error.kind).err(),
+            Some(ErrorKind::Internal)
+        );
     }
 
     #[test]
