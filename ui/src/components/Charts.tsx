@@ -46,6 +46,8 @@ export function StackedBars(props: {
   format: (v: number) => string;
   title: string;
   loading?: boolean;
+  /** Said under the chart (why it is cut short). */
+  note?: string;
 }) {
   const width = 600;
   const height = 160;
@@ -95,6 +97,7 @@ export function StackedBars(props: {
               ))}
             </ul>
           ) : null}
+          {props.note ? <p class="muted">{props.note}</p> : null}
         </>
       )}
     </figure>

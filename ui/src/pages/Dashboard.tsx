@@ -246,9 +246,9 @@ export function Dashboard(props: { projectId: string }) {
       </div>
       <div class="grid" aria-busy={loading}>
         <Bars title={`Traces per ${per}`} points={points(d?.tracesOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
-        <StackedBars title={`Generations per ${per} by model`} {...stacked((row) => row.count)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
-        <StackedBars title={`Cost per ${per} by model`} {...stacked((row) => row.totalCost)} format={cost} loading={loading} />
-        <StackedBars title={`Tokens per ${per} by model`} {...stacked((row) => row.totalTokens)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <StackedBars title={`Generations per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.count)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <StackedBars title={`Cost per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.totalCost)} format={cost} loading={loading} />
+        <StackedBars title={`Tokens per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.totalTokens)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
         <HBars title="Cost by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalCost }))} format={cost} loading={loading} />
         <HBars title="Tokens by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalTokens }))} format={(v) => v.toLocaleString("en-US")} loading={loading} />
         <LatencyTable title="Trace latency by name" rows={d?.latencyByTraceName ?? []} loading={loading} blank="(unnamed)" note={d?.notes.latencyByTraceName} />

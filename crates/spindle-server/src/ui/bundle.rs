@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-CqDcnE-e.css"),
     ),
     (
-        "assets/index-JePtQMRL.js",
+        "assets/index-wsA0S-dw.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-JePtQMRL.js"),
+        include_bytes!("../../../../ui/dist/assets/index-wsA0S-dw.js"),
     ),
     (
         "favicon.svg",

@@ -328,8 +328,9 @@ pub struct Dashboard {
     pub generations_by_model: Vec<ModelUsage>,
     pub latency_by_trace_name: Vec<Latency>,
     pub latency_by_model: Vec<Latency>,
-    /// Why a panel is left empty, by the panel's field name: the metrics query refused it
-    /// (percentiles over more values than a query may hold on this backend).
+    /// Why a panel is empty or cut short, by the panel's field name: the metrics query
+    /// refused it (percentiles over more values than a query may hold on this backend), or
+    /// its rows reached the row limit.
     pub notes: BTreeMap<&'static str, String>,
     /// Scores in the range (numeric, boolean and categorical).
     pub scores: u64,
@@ -574,6 +575,14 @@ pub async fn answer(
         categories.rows(store, project_id),
     )?;
 
+    // Buckets × models beyond the row limit: the last buckets are missing.
+    let generations_cut_short =
+        (generations_over_time.len() >= MAX_ROW_LIMIT as usize).then(|| {
+            format!(
+                "more than {MAX_ROW_LIMIT} buckets × models: the last buckets are left out; \
+             choose a shorter range or a model"
+            )
+        });
     let traces_over_time = time_counts(&traces_over_time);
     // Both score series have the same buckets (same range and granularity, filled).
     let mut scores_over_time = time_counts(&numeric_over_time);
@@ -600,6 +609,7 @@ pub async fn answer(
         notes: [
             ("latencyByTraceName", latency_by_name.1),
             ("latencyByModel", latency_by_model.1),
+            ("generationsOverTime", generations_cut_short),
         ]
         .into_iter()
         .filter_map(|(panel, note)| Some((panel, note?)))
