@@ -521,15 +521,74 @@ try {
     await page.getByRole("button", { name: "Toggle theme" }).click();
   });
 
-  await step("the dashboard", async () => {
+  await step("the dashboard: a custom range and a filter, checked against the data sent", async () => {
     await page.goto(`${base}/project/e2e/dashboard`);
     await page.locator("figcaption", { hasText: "Traces per day" }).waitFor();
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll(".chart svg rect.bar")].some((bar) => Number(bar.getAttribute("height")) > 0),
-    );
-    const latency = await page.locator("figure", { hasText: "Generation latency by model" }).textContent();
-    assert(latency.includes("gpt-4o-mini"), "latency by model");
+    // A custom range from yesterday to tomorrow (local times, as the inputs hold them).
+    const local = (ms) => {
+      const date = new Date(ms);
+      const pad = (n) => String(n).padStart(2, "0");
+      return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    };
+    const fromLocal = local(Date.now() - 86_400_000);
+    const toLocal = local(Date.now() + 86_400_000);
+    await page.getByRole("tab", { name: "Custom" }).click();
+    for (const [label, value] of [["From", fromLocal], ["To", toLocal]]) {
+      const input = page.getByLabel(label, { exact: true });
+      await input.fill(value);
+      await input.dispatchEvent("change");
+    }
+    await page.waitForURL((url) => url.searchParams.get("range") === "custom" && url.searchParams.get("to") === toLocal);
+    const fromIso = new Date(fromLocal).toISOString();
+    const toIso = new Date(toLocal).toISOString();
+    const stat = (label) => page.locator(`[data-testid='stat-${label}'] strong`);
+    const settled = async (label) => {
+      await page.waitForFunction((selector) => {
+        const text = document.querySelector(selector)?.textContent ?? "…";
+        return text !== "…" && document.querySelector(".cards")?.getAttribute("aria-busy") === "false";
+      }, `[data-testid='stat-${label}'] strong`);
+      return (await stat(label).textContent()).replace(/,/g, "");
+    };
+    const publicCount = async (path) => {
+      const answer = await (await fetch(`${base}${path}`, { headers: { authorization: publicAuth } })).json();
+      return answer.meta.totalItems;
+    };
+    const range = `fromTimestamp=${encodeURIComponent(fromIso)}&toTimestamp=${encodeURIComponent(toIso)}`;
+    const allTraces = await publicCount(`/api/public/traces?limit=1&${range}`);
+    assert(allTraces >= 5, `traces sent: ${allTraces}`);
+    assert((await settled("Traces")) === String(allTraces), `all traces shown: ${await stat("Traces").textContent()} of ${allTraces}`);
+    assert(Number(await settled("Errors")) >= 1, "bob's failed generation counts as an error");
     await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
+
+    // One user: every panel narrows to alice's traces, in the URL.
+    const user = page.locator(".filters-bar input[name='User']");
+    await user.fill("alice");
+    await user.press("Enter");
+    await page.waitForURL((url) => url.searchParams.get("userId") === "alice");
+    const aliceTraces = await publicCount(`/api/public/traces?limit=1&userId=alice&${range}`);
+    const aliceGenerations = await publicCount(
+      `/api/public/observations?limit=1&userId=alice&type=GENERATION&fromStartTime=${encodeURIComponent(fromIso)}&toStartTime=${encodeURIComponent(toIso)}`,
+    );
+    assert(aliceTraces === 2 && aliceGenerations === 2, `alice's data: ${aliceTraces} traces, ${aliceGenerations} generations`);
+    assert((await settled("Traces")) === String(aliceTraces), `alice's traces shown: ${await stat("Traces").textContent()}`);
+    assert((await settled("Generations")) === String(aliceGenerations), "alice's generations shown");
+    assert((await settled("Errors")) === "0", "alice has no errors");
+    assert((await settled("Tokens")) === "105", `alice's tokens (40+12, 41+12): ${await stat("Tokens").textContent()}`);
+    const byModel = page.locator("[data-testid='Generation latency by model'] tbody tr");
+    assert((await byModel.count()) === 1, "one model for alice");
+    const cells = await byModel.first().locator("td").allTextContents();
+    assert(cells[0] === "gpt-4o-mini" && cells[1] === "2", `alice's model row: ${cells.join(" | ")}`);
+    const byName = await page.locator("[data-testid='Trace latency by name'] tbody tr").first().locator("td").allTextContents();
+    assert(byName[0] === "support-chat" && byName[1] === "2", `alice's trace names: ${byName.join(" | ")}`);
+    const aliceQuality = await publicCount(`/api/public/v2/scores?limit=1&userId=alice&name=quality&${range}`);
+    const quality = await page.locator("[data-testid='Scores by name'] tbody tr", { hasText: "quality" }).locator("td").allTextContents();
+    assert(quality[0] === "quality" && quality[2] === String(aliceQuality) && quality[3] === "0.900", `alice's quality scores: ${quality.join(" | ")}`);
+
+    // The view is the URL: a reload shows the same range and filter.
+    await page.reload();
+    assert((await settled("Traces")) === String(aliceTraces), "the same numbers after a reload");
+    assert((await user.inputValue()) === "alice", "the filter is kept");
+    assert((await page.getByLabel("From", { exact: true }).inputValue()) === fromLocal, "the range is kept");
   });
 
   await step("settings: a new key's secret is shown once", async () => {

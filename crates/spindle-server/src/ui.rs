@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod bootstrap;
 mod bundle;
+pub mod dashboard;
 pub mod datasets;
 pub mod handlers;
 pub mod members;

@@ -596,7 +596,11 @@ async fn traces_filter_search_detail_and_annotation() {
         .json();
     assert_eq!(session["traces"][0]["id"], "t1");
     let dashboard = ui
-        .get("/api/ui/projects/p1/dashboard", &cookie)
+        .get(
+            "/api/ui/projects/p1/dashboard?fromTimestamp=2026-01-01T00:00:00Z\
+             &toTimestamp=2026-01-02T00:00:00Z",
+            &cookie,
+        )
         .await
         .json();
     assert_eq!(dashboard["traces"], 2);

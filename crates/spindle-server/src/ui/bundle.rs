@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-Buu4NeJ3.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Buu4NeJ3.js"),
+        "assets/index-BO8ltK02.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-BO8ltK02.css"),
     ),
     (
-        "assets/index-C3nL_9F8.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-C3nL_9F8.css"),
+        "assets/index-DZU5-Txp.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-DZU5-Txp.js"),
     ),
     (
         "favicon.svg",

@@ -17,12 +17,13 @@ use spindle_store::accounts::SavedView;
 use spindle_store::audit::resource;
 use spindle_store::people::{GroupTotals, Grouping, TotalsQuery};
 use spindle_store::suggestions::{ValueColumn, MAX_SUGGESTIONS};
-use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
+use spindle_store::ScoreQuery;
 use std::collections::HashMap;
 
+use super::dashboard::{self, Dashboard, DashboardQuery};
 use super::responses::{
-    Created, Dashboard, DataList, Deleted, DeletedCount, KeyRow, Latency, NewKey, Previews,
-    Revoked, ScoreValue, TotalsRow, TraceRow, ViewRow,
+    Created, DataList, Deleted, DeletedCount, KeyRow, NewKey, Previews, Revoked, ScoreValue,
+    TotalsRow, TraceRow, ViewRow,
 };
 use super::session::ProjectAccess;
 use crate::audit::Audit;
@@ -451,63 +452,17 @@ pub async fn get_user(
     Ok(Json(TotalsRow::of(totals)))
 }
 
-/// `GET …/dashboard?fromTimestamp&toTimestamp`: daily counts, cost and usage by model,
-/// latency percentiles by trace name and by model, and the error rate.
+/// `GET …/dashboard`: the dashboard's panels over a range, a time bucket and filters (see
+/// [`super::dashboard::DashboardQuery::parse`]), answered by the metrics query.
 pub async fn dashboard(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
 ) -> ApiResult<Json<Dashboard>> {
-    let from = params.timestamp("fromTimestamp")?;
-    let to = params.timestamp("toTimestamp")?;
-    let daily = state
-        .store
-        .daily_metrics(
-            &access.project_id,
-            &MetricsQuery {
-                page: 1,
-                limit: 366,
-                from_timestamp: from,
-                to_timestamp: to,
-                ..MetricsQuery::default()
-            },
-        )
-        .await?;
-    let count = |filters: Vec<Filter>| TraceQuery {
-        page: 1,
-        limit: 1,
-        from_timestamp: from,
-        to_timestamp: to,
-        filters,
-        ..TraceQuery::default()
-    };
-    let traces = state
-        .store
-        .list_traces(&access.project_id, &count(Vec::new()))
-        .await?
-        .total_items;
-    let errors = state
-        .store
-        .list_traces(
-            &access.project_id,
-            &count(vec![any_of("level", vec!["ERROR".to_owned()])]),
-        )
-        .await?
-        .total_items;
-    let latency = state
-        .accounts
-        .latency_report(&access.project_id, from, to)
-        .await?;
-    let mut days: Vec<dto::DailyMetricsItem> =
-        daily.items.into_iter().map(dto::daily_metrics).collect();
-    days.sort_by(|a, b| a.date.cmp(&b.date));
-    Ok(Json(Dashboard {
-        daily: days,
-        traces,
-        error_traces: errors,
-        latency_by_trace_name: latency.by_trace_name.into_iter().map(Latency::of).collect(),
-        latency_by_model: latency.by_model.into_iter().map(Latency::of).collect(),
-    }))
+    let query = DashboardQuery::parse(&params)?;
+    Ok(Json(
+        dashboard::answer(state.store.as_ref(), &access.project_id, &query).await?,
+    ))
 }
 
 /// `GET …/keys`: the project's keys (never their secrets).
