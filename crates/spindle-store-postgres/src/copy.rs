@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 mod prompts;
 mod tables;
 
-use super::writer::{add_counts, copy_rows, Entity};
+use super::writer::{self, add_counts, copy_rows, Entity};
 use super::{pg_error, postgres_execute, PostgresStore};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, insert_media, ReadColumns, Stored,
@@ -790,7 +790,14 @@ async fn write_records<E: Entity>(
     rows: Vec<(String, E, i64, i64)>,
 ) -> Result<()> {
     for (project_id, records) in by_project(rows) {
+        let mut trace_ids: Vec<String> = records
+            .iter()
+            .filter_map(|(record, _, _)| record.totals_trace_id().map(str::to_owned))
+            .collect();
+        trace_ids.sort_unstable();
+        trace_ids.dedup();
         let copied = copy_rows(transaction, &project_id, records).await?;
+        writer::lock_and_refresh(transaction, &project_id, &trace_ids, false).await?;
         match E::TABLE {
             "traces" => add_counts(transaction, &project_id, copied, 0).await?,
             "observations" => add_counts(transaction, &project_id, 0, copied).await?,

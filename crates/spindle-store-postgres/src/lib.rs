@@ -328,7 +328,11 @@ impl Store for PostgresStore {
         let mut changed = 0;
         loop {
             let transaction = client.transaction().await.map_err(pg_error)?;
-            let (updates, next) = models_sql::recompute_chunk(
+            let models_sql::Repriced {
+                updates,
+                trace_ids,
+                next,
+            } = models_sql::recompute_chunk(
                 &Reader(&transaction),
                 &self.pricer,
                 project_id,
@@ -340,6 +344,7 @@ impl Store for PostgresStore {
             for update in &updates {
                 postgres_execute(&transaction, update).await?;
             }
+            writer::lock_and_refresh(&transaction, project_id, &trace_ids, false).await?;
             transaction.commit().await.map_err(pg_error)?;
             changed += updates.len() as u64;
             match next {
@@ -636,6 +641,10 @@ async fn delete_trace_rows(
     {
         postgres_execute(transaction, &statement).await?;
     }
+    let mut sorted_ids = trace_ids.to_vec();
+    sorted_ids.sort_unstable();
+    sorted_ids.dedup();
+    writer::lock_and_refresh(transaction, project_id, &sorted_ids, true).await?;
     let mut deleted = [0; TRACE_ROWS.len()];
     for ((table, trace_column), count) in TRACE_ROWS.iter().zip(&mut deleted) {
         *count = transaction

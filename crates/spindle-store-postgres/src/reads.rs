@@ -256,7 +256,11 @@ pub(crate) async fn list_traces(
         count(client, &count_sql).await?
     };
 
-    let mut select = reads::trace_source(DIALECT, project_id, q, driver, trace_columns);
+    let totals_order = reads::totals_order_column(q).filter(|_| driver.is_none());
+    let mut select = match totals_order {
+        Some(_) => reads::totals_source(DIALECT, project_id, trace_columns),
+        None => reads::trace_source(DIALECT, project_id, q, driver, trace_columns),
+    };
     select.append(&conditions);
     for term in split.terms.iter().filter(|term| Some(*term) != driver) {
         match driver {
@@ -272,11 +276,14 @@ pub(crate) async fn list_traces(
             )),
         };
     }
-    match driver {
-        Some(_) => select.push(&format!(
+    match (driver, totals_order) {
+        (Some(_), _) => select.push(&format!(
             " ORDER BY d.ts {id_direction}, d.trace_id {id_direction} LIMIT "
         )),
-        None => select.push(&format!(
+        (None, Some(column)) => select.push(&format!(
+            " ORDER BY {column} {direction}, tt.trace_id {id_direction} LIMIT "
+        )),
+        (None, None) => select.push(&format!(
             " ORDER BY {order_expr} {direction}, t.id {id_direction} LIMIT "
         )),
     };

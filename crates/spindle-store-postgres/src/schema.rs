@@ -100,6 +100,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_review_claims",
         include_str!("../migrations/0024_review_claims.sql"),
     ),
+    (
+        "0025_trace_totals",
+        include_str!("../migrations/0025_trace_totals.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -31,7 +31,7 @@ use spindle_store::sql::rows::{
 };
 use spindle_store::sql::{Dialect, RowAccess};
 use spindle_store::Result;
-use spindle_store::{datasets_sql, models_sql, reviews_sql};
+use spindle_store::{datasets_sql, models_sql, reviews_sql, trace_totals};
 
 /// How often a transaction aborted by a deadlock or serialization failure is retried.
 const MAX_ATTEMPTS: u32 = 8;
@@ -136,7 +136,51 @@ async fn apply_once(
         }
     }
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
+    refresh_trace_totals(&transaction, project_id, traces, observations).await?;
     transaction.commit().await.map_err(pg_error)
+}
+
+/// Recomputes the `trace_totals` rows of the traces the write touched, after taking their
+/// locks in order (see [`trace_totals::lock_statement`]).
+pub(crate) async fn refresh_trace_totals(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    traces: &[TraceRecord],
+    observations: &[ObservationRecord],
+) -> Result<()> {
+    let touched = trace_totals::touched_trace_ids(
+        &Reader(transaction),
+        project_id,
+        traces.iter().map(|r| r.id.as_str()),
+        observations.iter(),
+    )
+    .await?;
+    lock_and_refresh(transaction, project_id, &touched, false).await
+}
+
+/// Recomputes the `trace_totals` rows of `trace_ids` (sorted), or deletes them when
+/// `forget`, holding the traces' locks.
+pub(crate) async fn lock_and_refresh(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    trace_ids: &[String],
+    forget: bool,
+) -> Result<()> {
+    if trace_ids.is_empty() {
+        return Ok(());
+    }
+    postgres_execute(
+        transaction,
+        &trace_totals::lock_statement(project_id, trace_ids),
+    )
+    .await?;
+    let statement = if forget {
+        trace_totals::forget_statement(Dialect::Postgres, project_id, trace_ids)
+    } else {
+        trace_totals::refresh_statement(Dialect::Postgres, project_id, trace_ids)
+    };
+    postgres_execute(transaction, &statement).await?;
+    Ok(())
 }
 
 fn weak_trace(record: &mut TraceRecord) {
@@ -242,6 +286,8 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
     const COLUMNS: &'static ReadColumns;
     const ALIAS: &'static str;
     fn id(&self) -> &str;
+    /// The trace whose totals this record counts in, if any.
+    fn totals_trace_id(&self) -> Option<&str>;
     fn read(row: &impl RowAccess) -> Result<Stored<Self>>;
     fn merge_from(&mut self, other: Self);
     /// Replaces text PostgreSQL cannot store.
@@ -252,6 +298,9 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
 }
 
 impl Entity for TraceRecord {
+    fn totals_trace_id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
     type Row<'a> = EncodedTrace<'a>;
     const TABLE: &'static str = EncodedTrace::TABLE;
     const COLUMNS: &'static ReadColumns = &TRACE_COLUMNS;
@@ -277,6 +326,9 @@ impl Entity for TraceRecord {
 }
 
 impl Entity for ObservationRecord {
+    fn totals_trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
     type Row<'a> = EncodedObservation<'a>;
     const TABLE: &'static str = EncodedObservation::TABLE;
     const COLUMNS: &'static ReadColumns = &OBSERVATION_COLUMNS;
@@ -303,6 +355,9 @@ impl Entity for ObservationRecord {
 }
 
 impl Entity for ScoreRecord {
+    fn totals_trace_id(&self) -> Option<&str> {
+        None
+    }
     type Row<'a> = EncodedScore<'a>;
     const TABLE: &'static str = EncodedScore::TABLE;
     const COLUMNS: &'static ReadColumns = &SCORE_COLUMNS;

@@ -22,7 +22,7 @@ use spindle_store::reading::{self, complete};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
-use spindle_store::{models_sql, reviews_sql};
+use spindle_store::{models_sql, reviews_sql, trace_totals};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -605,11 +605,13 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let ids = json_ids(trace_ids);
         let forget = reviews_sql::forget_traces_statements(Dialect::Sqlite, &project_id, trace_ids);
+        let forget_totals = trace_totals::forget_statement(Dialect::Sqlite, &project_id, trace_ids);
         self.exec(move |tx| {
             // Their comments and queue items first: finding them reads the traces.
             for statement in &forget {
                 sqlite_execute(tx, statement)?;
             }
+            sqlite_execute(tx, &forget_totals)?;
             let deleted = tx
                 .execute(
                     "DELETE FROM traces WHERE project_id = ?1
@@ -670,7 +672,11 @@ impl Store for SqliteStore {
             let after = position.take();
             let (count, next) = self
                 .exec(move |tx| {
-                    let (updates, next) = complete(models_sql::recompute_chunk(
+                    let models_sql::Repriced {
+                        updates,
+                        trace_ids,
+                        next,
+                    } = complete(models_sql::recompute_chunk(
                         &Reader(tx),
                         &pricer,
                         &project_id,
@@ -680,6 +686,16 @@ impl Store for SqliteStore {
                     ))?;
                     for update in &updates {
                         sqlite_execute(tx, update)?;
+                    }
+                    if !trace_ids.is_empty() {
+                        sqlite_execute(
+                            tx,
+                            &trace_totals::refresh_statement(
+                                Dialect::Sqlite,
+                                &project_id,
+                                &trace_ids,
+                            ),
+                        )?;
                     }
                     Ok((updates.len() as u64, next))
                 })

@@ -186,7 +186,11 @@ pub(crate) async fn list_traces(
         count(connection, &count_sql)?
     };
 
-    let mut select = reads::trace_source(DIALECT, project_id, query, driver, trace_columns);
+    let totals_order = reads::totals_order_column(query).filter(|_| driver.is_none());
+    let mut select = match totals_order {
+        Some(_) => reads::totals_source(DIALECT, project_id, trace_columns),
+        None => reads::trace_source(DIALECT, project_id, query, driver, trace_columns),
+    };
     select.append(&conditions);
     if let Some(range) = &query.score {
         // Many matches: walk the traces in time order and keep those in the score range
@@ -214,11 +218,14 @@ pub(crate) async fn list_traces(
             DIALECT, project_id, term, id_expr, &ts_expr,
         ));
     }
-    match driver {
-        Some(_) => select.push(&format!(
+    match (driver, totals_order) {
+        (Some(_), _) => select.push(&format!(
             " ORDER BY d.ts {direction}, d.trace_id {direction} LIMIT "
         )),
-        None => select.push(&format!(
+        (None, Some(column)) => select.push(&format!(
+            " ORDER BY {column} {direction}, tt.trace_id {direction} LIMIT "
+        )),
+        (None, None) => select.push(&format!(
             " ORDER BY {order_expr} {direction}, t.id {direction} LIMIT "
         )),
     };

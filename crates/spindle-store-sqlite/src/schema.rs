@@ -87,6 +87,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0021_review_claims",
         include_str!("../migrations/0021_review_claims.sql"),
     ),
+    (
+        "0022_trace_totals",
+        include_str!("../migrations/0022_trace_totals.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -25,7 +25,7 @@ use spindle_store::sql::rows::{
 };
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed};
 use spindle_store::Result;
-use spindle_store::{datasets_sql, models_sql, reviews_sql};
+use spindle_store::{datasets_sql, models_sql, reviews_sql, trace_totals};
 
 /// A job run on the writer's connection, outside any group (keys, deletes, media, ...).
 pub(crate) type ExecJob = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -457,9 +457,32 @@ fn apply(
             if new_traces > 0 || new_observations > 0 {
                 add_counts(&transaction, project_id, new_traces, new_observations)?;
             }
+            refresh_trace_totals(&transaction, project_id, &batches)?;
         }
     }
     transaction.commit().map_err(sql_error)
+}
+
+/// Recomputes the `trace_totals` rows of the traces the project's batches touched.
+fn refresh_trace_totals(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    batches: &[&WriteBatch],
+) -> Result<()> {
+    let touched = complete(trace_totals::touched_trace_ids(
+        &Reader(transaction),
+        project_id,
+        batches
+            .iter()
+            .flat_map(|b| b.traces.iter().map(|r| r.id.as_str())),
+        batches.iter().flat_map(|b| b.observations.iter()),
+    ))?;
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let refresh = trace_totals::refresh_statement(Dialect::Sqlite, project_id, &touched);
+    sqlite_execute(transaction, &refresh)?;
+    Ok(())
 }
 
 /// Adds to the project's trace and observation counters.

@@ -42,6 +42,7 @@ pub mod stamps;
 pub mod statements;
 pub mod suggestions;
 pub mod trace_index;
+pub mod trace_totals;
 
 pub use query::*;
 pub use spindle_core::record::DerivedCost;

@@ -127,7 +127,7 @@ pub async fn recompute_chunk(
     range: (Micros, Micros),
     after: Option<Position>,
     limit: u32,
-) -> Result<(Vec<Sql>, Option<Position>)> {
+) -> Result<Repriced> {
     let dialect = connection.dialect();
     let pricing = pricing(connection, pricer, project_id).await?;
     let columns = OBSERVATION_COLUMNS.select(dialect);
@@ -235,6 +235,16 @@ pub fn recompute_statement(
     sql
 }
 
+/// What pricing one chunk again changes.
+pub struct Repriced {
+    /// The updates of the observations whose derived cost changed.
+    pub updates: Vec<Sql>,
+    /// The traces of those observations, sorted, without repeats (their totals change too).
+    pub trace_ids: Vec<String>,
+    /// Where to go on from (`None` when the chunk was the range's last).
+    pub next: Option<Position>,
+}
+
 /// Prices again the observations of one chunk of [`recompute_statement`] (all its rows, in
 /// order): the updates of those whose derived cost changed, with the stored totals of the
 /// shared row codec, and where to go on from (`None` when the chunk was the range's last).
@@ -244,10 +254,11 @@ pub fn reprice(
     project_id: &str,
     records: Vec<ObservationRecord>,
     limit: u32,
-) -> (Vec<Sql>, Option<Position>) {
+) -> Repriced {
     let full = records.len() as u64 >= u64::from(limit);
     let mut last = None;
     let mut updates = Vec::new();
+    let mut trace_ids = Vec::new();
     for mut record in records {
         last = Some((record.start_time.unwrap_or(Micros::MIN), record.id.clone()));
         let derived = pricer.derive(pricing, &record);
@@ -256,6 +267,7 @@ pub fn reprice(
             continue;
         }
         record.derived = derived;
+        trace_ids.extend(record.trace_id.clone());
         let totals = EncodedObservation::new(&record, &record.derived);
         let mut update = Sql::new(dialect, "UPDATE observations SET derived = ");
         update
@@ -274,7 +286,13 @@ pub fn reprice(
             .bind(&record.id);
         updates.push(update);
     }
-    (updates, if full { last } else { None })
+    trace_ids.sort_unstable();
+    trace_ids.dedup();
+    Repriced {
+        updates,
+        trace_ids,
+        next: if full { last } else { None },
+    }
 }
 
 #[cfg(test)]

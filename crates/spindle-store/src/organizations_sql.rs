@@ -28,6 +28,7 @@ const ORGANIZATION_MEMBERSHIP_COLUMNS: &str = "organization_id, user_id, role";
 
 /// A deleted project's tables with many rows, purged a batch per transaction.
 const BIG_TABLES: &[&str] = &[
+    "trace_totals",
     "scores",
     "observations",
     "traces",

@@ -41,11 +41,6 @@ impl TotalsColumn {
         })
     }
 
-    /// Whether the total is read from the observations (and so needs the join to sort on).
-    pub fn from_observations(self) -> bool {
-        matches!(self, TotalsColumn::Tokens | TotalsColumn::Cost)
-    }
-
     /// Whether the total is a time (its bounds are microseconds).
     pub fn is_time(self) -> bool {
         matches!(self, TotalsColumn::FirstSeen | TotalsColumn::LastSeen)

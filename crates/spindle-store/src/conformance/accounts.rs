@@ -49,6 +49,7 @@ macro_rules! accounts_conformance_suite {
             aggregates_with_reported_cost,
             totals_of_users_and_sessions_are_searched_sorted_and_bounded,
             totals_keep_the_traces_of_one_environment,
+            trace_totals_follow_random_writes,
             the_server_secret_is_created_once,
             other_sessions_of_a_user_can_be_ended,
             distinct_values_suggest_what_the_project_holds,
@@ -804,4 +805,259 @@ pub async fn totals_keep_the_traces_of_one_environment(store: &dyn AccountsStore
         .await
         .expect("users");
     assert!(none.items.is_empty());
+}
+
+/// What the raw rows give for one stored trace: its view (`get_trace`) and its time.
+struct RawTrace {
+    view: crate::TraceView,
+}
+
+impl RawTrace {
+    fn time(&self) -> Micros {
+        self.view.record.timestamp.unwrap_or(self.view.created_at)
+    }
+
+    fn usage(&self, key: &str) -> i64 {
+        self.view
+            .observations
+            .iter()
+            .filter_map(|o| o.record.usage_details.as_ref()?.get(key).copied())
+            .sum()
+    }
+
+    fn last_end(&self) -> Option<Micros> {
+        self.view
+            .observations
+            .iter()
+            .filter_map(|o| o.record.end_time.or(o.record.start_time))
+            .max()
+    }
+}
+
+/// The users' or sessions' totals worked out from the raw traces, sorted by id.
+fn expected_totals(traces: &[RawTrace], grouping: Grouping) -> Vec<GroupTotals> {
+    let mut groups: BTreeMap<String, GroupTotals> = BTreeMap::new();
+    for trace in traces {
+        let key = match grouping {
+            Grouping::User => &trace.view.record.user_id,
+            Grouping::Session => &trace.view.record.session_id,
+        };
+        let Some(key) = key.clone().filter(|key| !key.is_empty()) else {
+            continue;
+        };
+        let group = groups.entry(key.clone()).or_insert_with(|| GroupTotals {
+            id: key,
+            ..GroupTotals::default()
+        });
+        group.traces += 1;
+        let time = trace.time();
+        group.first_seen = Some(group.first_seen.map_or(time, |t| t.min(time)));
+        group.last_seen = Some(group.last_seen.map_or(time, |t| t.max(time)));
+        group.last_end = group.last_end.max(trace.last_end());
+        group.input_tokens += trace.usage("input");
+        group.output_tokens += trace.usage("output");
+        group.total_tokens += trace.usage("total");
+        group.total_cost += trace.view.total_cost;
+        group
+            .users
+            .extend(trace.view.record.user_id.clone().filter(|u| !u.is_empty()));
+        group.users.sort();
+        group.users.dedup();
+    }
+    groups.into_values().collect()
+}
+
+/// The project's traces sorted by `column`, descending, are `expected`.
+async fn assert_sorted(
+    store: &dyn AccountsStore,
+    project: &str,
+    column: &str,
+    expected: Vec<String>,
+) {
+    let query = crate::TraceQuery {
+        limit: 100,
+        order_by: Some(crate::OrderBy {
+            column: column.to_owned(),
+            direction: Direction::Desc,
+        }),
+        ..crate::TraceQuery::default()
+    };
+    let page = store.list_traces(project, &query).await.expect("sorted");
+    let ids: Vec<String> = page.items.into_iter().map(|v| v.record.id).collect();
+    assert_eq!(ids, expected, "{project}: sorted by {column}");
+}
+
+/// Trace totals (cost, latency, level, tokens) follow random sequences of trace and
+/// observation creates, late updates (end times, costs, usage, a trace's user and session
+/// changed after its observations, observations updated without naming their trace,
+/// observations before their trace), deletions and retention: the traces sorted by cost and
+/// by latency, the cost, latency and level filters, and the users' and sessions' totals all
+/// equal what the raw rows give.
+pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
+    use crate::{Filter, FilterValue, OrderBy, TraceQuery};
+    use spindle_core::rng::Rng;
+    use spindle_core::Level;
+
+    const DAY: Micros = 86_400_000_000;
+    let trace_ids: Vec<String> = (0..12).map(|i| format!("t{i:02}")).collect();
+    let trace_time = |index: usize| 1_700_000_000_000_000 + index as Micros * DAY;
+    for seed in [3_u64, 17, 2026] {
+        let project = format!("p{seed}");
+        let mut rng = Rng::new(seed);
+        let mut clock: Micros = 1;
+        for round in 0..60 {
+            let mut batch = WriteBatch::default();
+            for _ in 0..=rng.below(4) {
+                clock += 1;
+                let stamp = Stamp::explicit(clock, Stamp::RANK_UPDATE, clock as u64);
+                let index = rng.below(trace_ids.len() as u64) as usize;
+                let trace_id = &trace_ids[index];
+                if rng.chance(35) {
+                    batch.traces.push(trace(trace_id, stamp, |t| {
+                        t.timestamp = Some(trace_time(index));
+                        t.user_id = Some(rng.pick(&["u1", "u2", "u3", ""]).to_owned());
+                        t.session_id = Some(rng.pick(&["s1", "s2", "s3", "s4"]).to_owned());
+                        t.environment = Some("default".to_owned());
+                    }));
+                    continue;
+                }
+                let number = rng.below(3);
+                let id = format!("{trace_id}-o{number}");
+                let name_trace = !rng.chance(25);
+                let start = trace_time(index) + number as Micros * 1_000_000;
+                let cost = rng.below(8) as f64 * 0.25;
+                let (input, output) = (rng.below(100) as i64, rng.below(100) as i64);
+                let end = if rng.chance(80) {
+                    Some(start + rng.below(5_000) as Micros * 1_000)
+                } else {
+                    None
+                };
+                let level = [Level::Debug, Level::Default, Level::Warning, Level::Error]
+                    [rng.below(4) as usize];
+                batch.observations.push(observation(&id, stamp, |o| {
+                    if name_trace {
+                        o.trace_id = Some(trace_id.clone());
+                    }
+                    o.start_time = Some(start);
+                    o.end_time = end;
+                    o.level = Some(level);
+                    o.cost_details = Some(BTreeMap::from([("total".to_owned(), cost)]));
+                    o.usage_details = Some(BTreeMap::from([
+                        ("input".to_owned(), input),
+                        ("output".to_owned(), output),
+                        ("total".to_owned(), input + output),
+                    ]));
+                }));
+            }
+            store.write(&project, batch).await.expect("write");
+            if round % 15 == 14 {
+                let doomed = trace_ids[rng.below(trace_ids.len() as u64) as usize].clone();
+                store
+                    .delete_traces(&project, &[doomed])
+                    .await
+                    .expect("delete");
+            }
+            if round == 40 {
+                store
+                    .delete_older_than(&project, trace_time(2), 100)
+                    .await
+                    .expect("retention");
+            }
+        }
+
+        let mut raw = Vec::new();
+        for trace_id in &trace_ids {
+            if let Some(view) = store.get_trace(&project, trace_id).await.expect("get") {
+                raw.push(RawTrace { view });
+            }
+        }
+        assert!(raw.len() > 3, "seed {seed}: {} traces left", raw.len());
+
+        let listed = |column: &str, filters: Vec<Filter>| TraceQuery {
+            limit: 100,
+            order_by: Some(OrderBy {
+                column: column.to_owned(),
+                direction: Direction::Desc,
+            }),
+            filters,
+            ..TraceQuery::default()
+        };
+        // Sorted by cost, then id, both descending.
+        let mut by_cost: Vec<(f64, String)> = raw
+            .iter()
+            .map(|r| (r.view.total_cost, r.view.record.id.clone()))
+            .collect();
+        by_cost.sort_by(|a, b| b.partial_cmp(a).expect("finite"));
+        let expected = by_cost.into_iter().map(|(_, id)| id).collect();
+        assert_sorted(store, &project, "totalCost", expected).await;
+        // Sorted by latency descending, traces without observations last.
+        let mut by_latency: Vec<(Option<i64>, String)> = raw
+            .iter()
+            .map(|r| {
+                let latency = r
+                    .view
+                    .latency_seconds
+                    .map(|s| (s * 1_000_000.0).round() as i64);
+                (latency, r.view.record.id.clone())
+            })
+            .collect();
+        by_latency.sort_by(|a, b| b.cmp(a));
+        let expected = by_latency.into_iter().map(|(_, id)| id).collect();
+        assert_sorted(store, &project, "latency", expected).await;
+        // The filters on the totals.
+        let filter = |column: &str, operator: &str, value: FilterValue| Filter {
+            column: column.to_owned(),
+            operator: operator.to_owned(),
+            value,
+            key: None,
+        };
+        let cases = [
+            (
+                filter("totalCost", ">=", FilterValue::Number(1.0)),
+                raw.iter().filter(|r| r.view.total_cost >= 1.0).count(),
+            ),
+            (
+                filter("latency", ">", FilterValue::Number(2.0)),
+                raw.iter()
+                    .filter(|r| r.view.latency_seconds.is_some_and(|s| s > 2.0))
+                    .count(),
+            ),
+            (
+                filter("level", "=", FilterValue::String("WARNING".to_owned())),
+                raw.iter()
+                    .filter(|r| r.view.level == Level::Warning)
+                    .count(),
+            ),
+        ];
+        for (condition, expected) in cases {
+            let name = format!("{} {}", condition.column, condition.operator);
+            let page = store
+                .list_traces(&project, &listed("totalCost", vec![condition]))
+                .await
+                .expect("filtered");
+            assert_eq!(page.total_items as usize, expected, "seed {seed}: {name}");
+            assert_eq!(page.items.len(), expected, "seed {seed}: {name}");
+        }
+        // The users' and sessions' totals.
+        for grouping in [Grouping::User, Grouping::Session] {
+            let page = store
+                .group_totals(
+                    &project,
+                    grouping,
+                    &TotalsQuery {
+                        limit: 100,
+                        order_by: TotalsColumn::Id,
+                        direction: Direction::Asc,
+                        ..TotalsQuery::default()
+                    },
+                )
+                .await
+                .expect("totals");
+            assert_eq!(
+                page.items,
+                expected_totals(&raw, grouping),
+                "seed {seed}: {grouping:?} totals"
+            );
+        }
+    }
 }

@@ -453,34 +453,28 @@ fn strings_of(value: &FilterValue) -> Option<Vec<String>> {
 
 // --- the filterable columns of each list ---
 
-/// Seconds from the earliest start to the latest end of a trace's observations (`t`).
+/// Seconds from the earliest start to the latest end of a trace's observations (`t`), NULL
+/// without observations: read from its `trace_totals` row.
 pub const TRACE_LATENCY: Expr = Expr::per_dialect(
-    "(SELECT (max(coalesce(max(o2.end_time, o2.start_time), \
-     o2.start_time)) - min(o2.start_time)) / 1000000.0 FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
-    "(SELECT (max(greatest(o2.end_time, o2.start_time)) \
-     - min(o2.start_time)) / 1000000.0::float8 FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
+    "(SELECT tt2.latency / 1000000.0 FROM trace_totals tt2 \
+     WHERE tt2.project_id = t.project_id AND tt2.trace_id = t.id)",
+    "(SELECT tt2.latency / 1000000.0::float8 FROM trace_totals tt2 \
+     WHERE tt2.project_id = t.project_id AND tt2.trace_id = t.id)",
 );
 
-/// The sum of a trace's observation costs. PostgreSQL sums over `numeric`, so the sum does
-/// not depend on row order (SQLite's `sum()` compensates rounding errors too).
-pub const TRACE_COST: Expr = Expr::per_dialect(
-    "(SELECT coalesce(sum(o2.total_cost), 0.0) FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
-    "(SELECT coalesce(sum(o2.total_cost::numeric), 0.0)::float8 \
-     FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
+/// The sum of a trace's observation costs (`t`), 0 without observations: read from its
+/// `trace_totals` row (PostgreSQL sums over `numeric` there, so the sum does not depend on
+/// row order; SQLite's `sum()` compensates rounding errors too).
+pub const TRACE_COST: Expr = Expr::same(
+    "coalesce((SELECT tt2.total_cost FROM trace_totals tt2 \
+     WHERE tt2.project_id = t.project_id AND tt2.trace_id = t.id), 0.0)",
 );
 
-/// The worst level rank of a trace's observations (1 = DEFAULT without observations).
-pub const TRACE_LEVEL: Expr = Expr::per_dialect(
-    "(SELECT coalesce(max(CASE o2.level WHEN 'DEBUG' THEN 0 \
-     WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END), 1) FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
-    "(SELECT coalesce(max(CASE o2.level WHEN 'DEBUG' THEN 0 \
-     WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END), 1)::int8 FROM observations o2 \
-     WHERE o2.project_id = t.project_id AND o2.trace_id = t.id)",
+/// The worst level rank of a trace's observations (1 = DEFAULT without observations): read
+/// from its `trace_totals` row.
+pub const TRACE_LEVEL: Expr = Expr::same(
+    "coalesce((SELECT tt2.level_rank FROM trace_totals tt2 \
+     WHERE tt2.project_id = t.project_id AND tt2.trace_id = t.id), 1)",
 );
 
 /// The level rank of an observation (`o`).

@@ -275,6 +275,41 @@ pub fn trace_order(
     Ok((expr, order.direction))
 }
 
+/// The `trace_totals` column (`tt`) a traces list sorted on a trace total walks in order
+/// (an index per column), instead of working the total out for every trace.
+pub fn totals_order_column(query: &crate::TraceQuery) -> Option<&'static str> {
+    match query.order_by.as_ref()?.column.as_str() {
+        "latency" => Some("tt.latency"),
+        "totalCost" => Some("tt.total_cost"),
+        _ => None,
+    }
+}
+
+/// The join that keeps the table on its left outer: SQLite's `CROSS JOIN` (its planner never
+/// reorders one), a plain `JOIN` on PostgreSQL.
+fn left_outer_join(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "CROSS JOIN",
+        Dialect::Postgres => "JOIN",
+    }
+}
+
+/// The head of a traces-list statement sorted on a [`totals_order_column`]: the project's
+/// `trace_totals` rows joined to their traces (SQLite's `CROSS JOIN` keeps the totals
+/// outer). The trace conditions follow; the order is the caller's, on `tt`.
+pub fn totals_source(dialect: Dialect, project_id: &str, what: &str) -> Sql {
+    let join = left_outer_join(dialect);
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {what} FROM trace_totals tt {join} traces t \
+             ON t.project_id = tt.project_id AND t.id = tt.trace_id WHERE tt.project_id = "
+        ),
+    );
+    sql.bind(project_id).push(" AND ");
+    sql
+}
+
 /// Traces with a score of the range's name and a value in it, through the index on
 /// `(project_id, name, value)`; `id_expr` is the trace id tested.
 pub fn score_range_condition(
@@ -339,10 +374,7 @@ pub fn trace_source(
     };
     let (source, mut source_conditions) = driver_source(dialect, project_id, driver);
     index_time_range(&mut source_conditions, query);
-    let join = match dialect {
-        Dialect::Sqlite => "CROSS JOIN",
-        Dialect::Postgres => "JOIN",
-    };
+    let join = left_outer_join(dialect);
     let mut sql = Sql::new(
         dialect,
         &format!(
