@@ -32,6 +32,7 @@ pub mod reading;
 pub mod retention;
 pub mod reviews;
 pub mod reviews_sql;
+pub mod rollups;
 pub mod run_metrics;
 pub mod score_configs;
 pub mod score_configs_sql;
