@@ -94,6 +94,16 @@ pub async fn subtract_deleted(
     Ok(deleted)
 }
 
+/// Subtracts one deleted row, read with [`RolledUp`]'s fact columns among others.
+pub fn subtract_row(
+    rollups: &mut Rollups,
+    rolled: RolledUp,
+    project_id: &str,
+    row: &impl RowAccess,
+) -> Result<()> {
+    rolled.fold(rollups, project_id, row, -1)
+}
+
 /// The rollups of a project worked out from its raw rows, streamed one row at a time.
 pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rollups> {
     let mut rollups = Rollups::default();
