@@ -334,7 +334,7 @@ impl Store for PostgresStore {
         let mut changed = 0;
         loop {
             let transaction = client.transaction().await.map_err(pg_error)?;
-            let (updates, next) = models_sql::recompute_chunk(
+            let repriced = models_sql::recompute_chunk(
                 &Reader(&transaction),
                 &self.pricer,
                 project_id,
@@ -343,12 +343,12 @@ impl Store for PostgresStore {
                 RECOMPUTE_CHUNK,
             )
             .await?;
-            for update in &updates {
+            for update in &repriced.statements {
                 postgres_execute(&transaction, update).await?;
             }
             transaction.commit().await.map_err(pg_error)?;
-            changed += updates.len() as u64;
-            match next {
+            changed += repriced.changed;
+            match repriced.next {
                 Some(next) => position = Some(next),
                 None => return Ok(changed),
             }

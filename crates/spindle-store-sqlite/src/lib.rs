@@ -719,7 +719,7 @@ impl Store for SqliteStore {
             let after = position.take();
             let (count, next) = self
                 .exec(move |tx| {
-                    let (updates, next) = complete(models_sql::recompute_chunk(
+                    let repriced = complete(models_sql::recompute_chunk(
                         &Reader(tx),
                         &pricer,
                         &project_id,
@@ -727,10 +727,10 @@ impl Store for SqliteStore {
                         after,
                         RECOMPUTE_CHUNK,
                     ))?;
-                    for update in &updates {
+                    for update in &repriced.statements {
                         sqlite_execute(tx, update)?;
                     }
-                    Ok((updates.len() as u64, next))
+                    Ok((repriced.changed, repriced.next))
                 })
                 .await?;
             changed += count;

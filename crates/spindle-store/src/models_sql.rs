@@ -4,6 +4,7 @@
 //! read on any [`ReadConnection`] (the writer's transaction, or a transaction that locks the
 //! rows of a chunk); the backends only execute the updates.
 
+use crate::rollups::{ObservationFacts, Rollups};
 use spindle_core::record::ObservationRecord;
 use spindle_core::time::Micros;
 use spindle_cost::{CustomModel, Pricer, ProjectPricing};
@@ -127,7 +128,7 @@ pub async fn recompute_chunk(
     range: (Micros, Micros),
     after: Option<Position>,
     limit: u32,
-) -> Result<(Vec<Sql>, Option<Position>)> {
+) -> Result<Repriced> {
     let dialect = connection.dialect();
     let pricing = pricing(connection, pricer, project_id).await?;
     let columns = OBSERVATION_COLUMNS.select(dialect);
@@ -238,16 +239,26 @@ pub fn recompute_statement(
 /// Prices again the observations of one chunk of [`recompute_statement`] (all its rows, in
 /// order): the updates of those whose derived cost changed, with the stored totals of the
 /// shared row codec, and where to go on from (`None` when the chunk was the range's last).
+/// A recomputed chunk: the statements that write it (the changed observations, then their
+/// rollup deltas), how many observations changed, and where the next chunk starts.
+pub struct Repriced {
+    pub statements: Vec<Sql>,
+    pub changed: u64,
+    pub next: Option<Position>,
+}
+
 pub fn reprice(
     dialect: Dialect,
     (pricer, pricing): (&Pricer, &ProjectPricing),
     project_id: &str,
     records: Vec<ObservationRecord>,
     limit: u32,
-) -> (Vec<Sql>, Option<Position>) {
+) -> Repriced {
     let full = records.len() as u64 >= u64::from(limit);
     let mut last = None;
     let mut updates = Vec::new();
+    let mut rollups = Rollups::default();
+    let mut changed = 0;
     for mut record in records {
         last = Some((record.start_time.unwrap_or(Micros::MIN), record.id.clone()));
         let derived = pricer.derive(pricing, &record);
@@ -255,7 +266,12 @@ pub fn reprice(
         if encode(&derived) == encode(&record.derived) {
             continue;
         }
+        let before = ObservationFacts::of(project_id, &record, &record.derived);
         record.derived = derived;
+        rollups.observation(
+            Some(&before),
+            Some(&ObservationFacts::of(project_id, &record, &record.derived)),
+        );
         let totals = EncodedObservation::new(&record, &record.derived);
         let mut update = Sql::new(dialect, "UPDATE observations SET derived = ");
         update
@@ -273,8 +289,15 @@ pub fn reprice(
             .push(" AND id = ")
             .bind(&record.id);
         updates.push(update);
+        changed += 1;
     }
-    (updates, if full { last } else { None })
+    // The rollups follow the changed totals in the chunk's transaction.
+    updates.extend(rollups.statements(dialect));
+    Repriced {
+        statements: updates,
+        changed,
+        next: if full { last } else { None },
+    }
 }
 
 #[cfg(test)]
