@@ -382,7 +382,8 @@ impl Rollups {
                 row.value_count += sign;
                 row.value_sum += sign as f64 * value;
             }
-            if row.count == 0 && row.value_count == 0 {
+            // Only a delta that changes nothing goes: a changed value keeps its counts.
+            if row.count == 0 && row.value_count == 0 && row.value_sum == 0.0 {
                 self.scores.remove(&facts.key);
             }
         }

@@ -206,3 +206,21 @@ fn statements_add_in_key_order() {
     assert_eq!(statements[0].params[4], crate::sql::Param::Text("a".to_owned()));
     assert_eq!(statements[1].params[4], crate::sql::Param::Text("b".to_owned()));
 }
+
+#[test]
+fn a_changed_score_value_moves_the_sum_under_the_same_counts() {
+    let mut score = ScoreRecord {
+        name: Some("quality".to_owned()),
+        data_type: Some(ScoreDataType::Numeric),
+        value: Some(8.0),
+        ..ScoreRecord::default()
+    };
+    let before = ScoreFacts::of("p", &score);
+    score.value = Some(12.0);
+    let after = ScoreFacts::of("p", &score);
+    let mut delta = Rollups::default();
+    delta.score(Some(&before), Some(&after));
+    let row = &delta.scores[&after.key];
+    assert_eq!((row.count, row.value_count, row.value_sum), (0, 0, 4.0));
+    assert_eq!(delta.statements(Dialect::Sqlite).len(), 1);
+}
