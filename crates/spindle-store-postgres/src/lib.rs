@@ -27,11 +27,11 @@ use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
+use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
+use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
-use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
-use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::{models_sql, reading, reviews_sql};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -680,8 +680,13 @@ async fn delete_trace_rows(
     let mut rollups = Rollups::default();
     let mut deleted_observations = 0;
     for rolled in [RolledUp::Scores, RolledUp::Observations] {
-        let delete =
-            rollups_sql::delete_returning(Dialect::Postgres, rolled, project_id, "trace_id", trace_ids);
+        let delete = rollups_sql::delete_returning(
+            Dialect::Postgres,
+            rolled,
+            project_id,
+            "trace_id",
+            trace_ids,
+        );
         let deleted = rollups_sql::subtract_deleted(
             &Reader(transaction),
             rolled,

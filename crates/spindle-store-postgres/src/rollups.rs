@@ -28,7 +28,11 @@ impl ReadConnection for PlainReader<'_> {
         decode: impl Fn(&Self::Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         let (text, params) = sql.finish();
-        let rows = self.0.query(text.as_str(), &params).await.map_err(pg_error)?;
+        let rows = self
+            .0
+            .query(text.as_str(), &params)
+            .await
+            .map_err(pg_error)?;
         decode_rows(&rows, decode)
     }
 
@@ -40,7 +44,11 @@ impl ReadConnection for PlainReader<'_> {
         let (text, params) = sql.finish();
         let statement = self.0.prepare(text.as_str()).await.map_err(pg_error)?;
         let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
-        let rows = self.0.query_raw(&statement, params).await.map_err(pg_error)?;
+        let rows = self
+            .0
+            .query_raw(&statement, params)
+            .await
+            .map_err(pg_error)?;
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = rows.next().await {
             visit(&Indexed::new(&row.map_err(pg_error)?, &columns))?;
@@ -63,7 +71,10 @@ impl ReadConnection for PlainReader<'_> {
 /// leaves nothing pending and the project is skipped.
 pub(crate) async fn build_pending(client: &mut Client) -> Result<()> {
     let pending: Vec<String> = client
-        .query("SELECT project_id FROM rollups_pending ORDER BY project_id", &[])
+        .query(
+            "SELECT project_id FROM rollups_pending ORDER BY project_id",
+            &[],
+        )
         .await
         .map_err(pg_error)?
         .iter()

@@ -100,7 +100,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_review_claims",
         include_str!("../migrations/0024_review_claims.sql"),
     ),
-    ("0025_rollups", include_str!("../migrations/0025_rollups.sql")),
+    (
+        "0025_rollups",
+        include_str!("../migrations/0025_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

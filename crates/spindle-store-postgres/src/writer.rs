@@ -23,6 +23,7 @@ use tokio_postgres::types::ToSql;
 use super::clean::{clean_observation, clean_score, clean_trace};
 use super::reads::Reader;
 use super::{decode_rows, is_conflict, now_micros, pg_error, postgres_execute};
+use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
 use spindle_store::search::{observation_text, trace_text, SearchChanges, SearchText};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
@@ -30,7 +31,6 @@ use spindle_store::sql::rows::{
     TRACE_COLUMNS, WEAKEST_STAMP,
 };
 use spindle_store::sql::{Dialect, RowAccess};
-use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
 use spindle_store::Result;
 use spindle_store::{datasets_sql, models_sql, reviews_sql};
 

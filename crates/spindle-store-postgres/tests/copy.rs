@@ -443,7 +443,10 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         assert!(!stored.observations.is_empty());
         assert_eq!(
             stored,
-            postgres.recomputed_rollups(project_id).await.expect("rebuilt")
+            postgres
+                .recomputed_rollups(project_id)
+                .await
+                .expect("rebuilt")
         );
     }
 

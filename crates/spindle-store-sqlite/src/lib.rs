@@ -18,13 +18,13 @@ use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
+use spindle_store::reading::ReadConnection;
 use spindle_store::reading::{self, complete};
+use spindle_store::rollups::Rollups;
+use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
-use spindle_store::reading::ReadConnection;
-use spindle_store::rollups::Rollups;
-use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::{models_sql, reviews_sql};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -350,14 +350,16 @@ pub(crate) fn sqlite_execute(connection: &Connection, sql: &Sql) -> Result<u64> 
 /// existed, one project per transaction (before the writer starts, so nothing writes
 /// meanwhile).
 fn build_pending_rollups(connection: &mut Connection) -> Result<()> {
-    let pending: Vec<String> = complete(Reader(connection).rows(
-        &rollups_sql::pending_projects(Dialect::Sqlite),
-        |row| row.text("project_id"),
-    ))?;
+    let pending: Vec<String> = complete(
+        Reader(connection).rows(&rollups_sql::pending_projects(Dialect::Sqlite), |row| {
+            row.text("project_id")
+        }),
+    )?;
     for (done, project_id) in pending.iter().enumerate() {
         writer::in_transaction(connection, |tx| {
             let rebuilt = complete(rollups_sql::recompute(&Reader(tx), project_id))?;
-            for statement in rollups_sql::replace_statements(Dialect::Sqlite, project_id, &rebuilt) {
+            for statement in rollups_sql::replace_statements(Dialect::Sqlite, project_id, &rebuilt)
+            {
                 sqlite_execute(tx, &statement)?;
             }
             rollups_sql::log_built(project_id, &rebuilt, pending.len() - done - 1);

@@ -87,7 +87,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0021_review_claims",
         include_str!("../migrations/0021_review_claims.sql"),
     ),
-    ("0022_rollups", include_str!("../migrations/0022_rollups.sql")),
+    (
+        "0022_rollups",
+        include_str!("../migrations/0022_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -19,13 +19,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
+use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
     EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
     TRACE_COLUMNS, WEAKEST_STAMP,
 };
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed};
-use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
 use spindle_store::Result;
 use spindle_store::{datasets_sql, models_sql, reviews_sql};
 
@@ -415,9 +415,8 @@ fn apply(
                     |statement, record, created_at| {
                         let derived = pricer.derive(pricing.as_ref(), record);
                         let encoded = EncodedObservation::new(record, &derived);
-                        written_facts.replace(Some(ObservationFacts::of(
-                            project_id, record, &derived,
-                        )));
+                        written_facts
+                            .replace(Some(ObservationFacts::of(project_id, record, &derived)));
                         execute_row(statement, project_id, &encoded, created_at, now)
                     },
                 )?;

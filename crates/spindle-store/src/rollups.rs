@@ -21,8 +21,8 @@
 //! session, tags, release) are not: a trace's name can arrive after its observations and
 //! would move every rolled-up row of the trace. Queries on them read raw rows.
 
-use crate::sql::{Dialect, RowAccess, Sql};
 use crate::sql::rows::{total_cost, total_usage};
+use crate::sql::{Dialect, RowAccess, Sql};
 use crate::Result;
 use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
@@ -411,13 +411,18 @@ impl Rollups {
                 || row.total_tokens != 0
                 || row.cost_nanos != 0
             {
-                let mut sql = observation_key_insert(dialect, "observation_rollups", key, &[
-                    "observation_count",
-                    "input_tokens",
-                    "output_tokens",
-                    "total_tokens",
-                    "cost_nanos",
-                ]);
+                let mut sql = observation_key_insert(
+                    dialect,
+                    "observation_rollups",
+                    key,
+                    &[
+                        "observation_count",
+                        "input_tokens",
+                        "output_tokens",
+                        "total_tokens",
+                        "cost_nanos",
+                    ],
+                );
                 sql.bind(row.count)
                     .push(", ")
                     .bind(row.input_tokens)

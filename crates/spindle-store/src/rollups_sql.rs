@@ -44,12 +44,20 @@ impl RolledUp {
         match self {
             RolledUp::Observations => {
                 let facts = ObservationFacts::from_row(project_id, row)?;
-                let (before, after) = if sign < 0 { (Some(&facts), None) } else { (None, Some(&facts)) };
+                let (before, after) = if sign < 0 {
+                    (Some(&facts), None)
+                } else {
+                    (None, Some(&facts))
+                };
                 rollups.observation(before, after);
             }
             RolledUp::Scores => {
                 let facts = ScoreFacts::from_row(project_id, row)?;
-                let (before, after) = if sign < 0 { (Some(&facts), None) } else { (None, Some(&facts)) };
+                let (before, after) = if sign < 0 {
+                    (Some(&facts), None)
+                } else {
+                    (None, Some(&facts))
+                };
                 rollups.score(before, after);
             }
         }
@@ -144,7 +152,10 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         ),
     );
     db.each_row(&sums, |row| {
-        let entry = rollups.observations.entry(observation_key(row)?).or_default();
+        let entry = rollups
+            .observations
+            .entry(observation_key(row)?)
+            .or_default();
         entry.count = row.int("observation_count")?;
         entry.input_tokens = row.int("input_tokens")?;
         entry.output_tokens = row.int("output_tokens")?;
@@ -158,7 +169,10 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         &format!("{OBSERVATION_KEY_COLUMNS}, bucket, observation_count"),
     );
     db.each_row(&buckets, |row| {
-        let entry = rollups.observations.entry(observation_key(row)?).or_default();
+        let entry = rollups
+            .observations
+            .entry(observation_key(row)?)
+            .or_default();
         entry
             .latency
             .insert(row.int("bucket")?, row.int("observation_count")?);

@@ -101,7 +101,10 @@ impl Run {
                 .chance(80)
                 .then(|| start + self.rng.below(30 * SECOND as u64) as i64);
             let (model, usage) = (self.model(), self.usage());
-            let cost = self.rng.chance(20).then(|| self.rng.below(1000) as f64 / 1e4);
+            let cost = self
+                .rng
+                .chance(20)
+                .then(|| self.rng.below(1000) as f64 / 1e4);
             let generation = self.rng.chance(60);
             let name = self.rng.pick(&["plan", "answer", "search"]).to_owned();
             batch.observations.push(observation(&id, stamp, |o| {
@@ -244,7 +247,10 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
         })
         .await
         .expect("upsert_project");
-    store.put_model(&house_model(1e-6)).await.expect("put_model");
+    store
+        .put_model(&house_model(1e-6))
+        .await
+        .expect("put_model");
     for seed in [1, 2] {
         let mut run = Run {
             rng: Rng::new(seed),
@@ -276,13 +282,17 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
                     "score"
                 }
                 75..=82 if !run.traces.is_empty() => {
-                    let doomed = run.traces[run.rng.below(run.traces.len() as u64) as usize].clone();
+                    let doomed =
+                        run.traces[run.rng.below(run.traces.len() as u64) as usize].clone();
                     store.delete_traces(P, &[doomed]).await.expect("delete");
                     "delete traces"
                 }
                 83..=87 => {
                     let cutoff = BASE + run.rng.below(3) as i64 * HOUR;
-                    store.delete_older_than(P, cutoff, 2).await.expect("retention");
+                    store
+                        .delete_older_than(P, cutoff, 2)
+                        .await
+                        .expect("retention");
                     "retention"
                 }
                 88..=92 if !run.scores.is_empty() => {
@@ -293,8 +303,14 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
                 }
                 93..=96 => {
                     let price = (1 + run.rng.below(5)) as f64 * 1e-6;
-                    store.put_model(&house_model(price)).await.expect("put_model");
-                    store.recompute_costs(P, None, None).await.expect("recompute");
+                    store
+                        .put_model(&house_model(price))
+                        .await
+                        .expect("put_model");
+                    store
+                        .recompute_costs(P, None, None)
+                        .await
+                        .expect("recompute");
                     "recompute"
                 }
                 _ => {
@@ -321,7 +337,10 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
     }
     // The run made rows of every kind.
     let stored = store.stored_rollups(P).await.expect("stored");
-    assert!(stored.observations.values().any(|row| !row.latency.is_empty()));
+    assert!(stored
+        .observations
+        .values()
+        .any(|row| !row.latency.is_empty()));
     assert!(stored.observations.values().any(|row| row.cost_nanos > 0));
     assert!(!stored.scores.is_empty());
 }
@@ -361,12 +380,29 @@ pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
     let (key, row) = stored.observations.iter().next().expect("a row");
     assert_eq!(key.hour, BASE + 2 * HOUR);
     assert_eq!(
-        (key.environment.as_str(), key.observation_type.as_str(), key.name.as_str()),
+        (
+            key.environment.as_str(),
+            key.observation_type.as_str(),
+            key.name.as_str()
+        ),
         ("default", "GENERATION", "answer")
     );
-    assert_eq!((key.model.as_str(), key.prompt_name.as_str(), key.prompt_version), ("my-model", "", 0));
     assert_eq!(
-        (row.count, row.input_tokens, row.output_tokens, row.total_tokens, row.cost_nanos),
+        (
+            key.model.as_str(),
+            key.prompt_name.as_str(),
+            key.prompt_version
+        ),
+        ("my-model", "", 0)
+    );
+    assert_eq!(
+        (
+            row.count,
+            row.input_tokens,
+            row.output_tokens,
+            row.total_tokens,
+            row.cost_nanos
+        ),
         (2, 30, 2, 32, 1_000_000_000)
     );
     let bucket = crate::rollups::latency_bucket(2 * SECOND);
@@ -387,6 +423,9 @@ pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
         row.latency,
         BTreeMap::from([(bucket, 1), (crate::rollups::latency_bucket(9 * SECOND), 1)])
     );
-    store.delete_traces(P, &["t".to_owned()]).await.expect("delete");
+    store
+        .delete_traces(P, &["t".to_owned()])
+        .await
+        .expect("delete");
     assert!(store.stored_rollups(P).await.expect("stored").is_empty());
 }

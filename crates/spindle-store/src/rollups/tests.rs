@@ -6,7 +6,7 @@ use spindle_core::{ObservationType, ScoreSource};
 fn every_latency_is_within_the_relative_error_of_its_bucket() {
     let mut rng = SplitMix64::new(7);
     for _ in 0..100_000 {
-        let micros = 1 + (rng.next_u64() % 10_000_000_000) as i64 >> rng.below(30);
+        let micros = (1 + (rng.next_u64() % 10_000_000_000) as i64) >> rng.below(30);
         let millis = micros.max(1) as f64 / 1000.0;
         let bucket = latency_bucket(micros.max(1));
         let read = bucket_millis(bucket);
@@ -132,7 +132,8 @@ fn summed_deltas_equal_recomputation() {
         fresh.normalize();
         assert_eq!(kept.observations, fresh.observations, "seed {seed}");
         assert_eq!(kept.scores.len(), fresh.scores.len(), "seed {seed}");
-        for ((kept_key, kept_row), (fresh_key, fresh_row)) in kept.scores.iter().zip(&fresh.scores) {
+        for ((kept_key, kept_row), (fresh_key, fresh_row)) in kept.scores.iter().zip(&fresh.scores)
+        {
             assert_eq!(kept_key, fresh_key);
             assert_eq!(
                 (kept_row.count, kept_row.value_count),
@@ -193,7 +194,10 @@ fn statements_add_in_key_order() {
             end_time: Some(5_000),
             ..ObservationRecord::default()
         };
-        rollups.observation(None, Some(&ObservationFacts::of("p", &record, &DerivedCost::default())));
+        rollups.observation(
+            None,
+            Some(&ObservationFacts::of("p", &record, &DerivedCost::default())),
+        );
     }
     let statements = rollups.statements(Dialect::Sqlite);
     assert_eq!(statements.len(), 4);
@@ -203,8 +207,14 @@ fn statements_add_in_key_order() {
          prompt_version) DO UPDATE SET observation_count = observation_rollups.observation_count \
          + excluded.observation_count"
     ));
-    assert_eq!(statements[0].params[4], crate::sql::Param::Text("a".to_owned()));
-    assert_eq!(statements[1].params[4], crate::sql::Param::Text("b".to_owned()));
+    assert_eq!(
+        statements[0].params[4],
+        crate::sql::Param::Text("a".to_owned())
+    );
+    assert_eq!(
+        statements[1].params[4],
+        crate::sql::Param::Text("b".to_owned())
+    );
 }
 
 #[test]
