@@ -2,13 +2,13 @@
 //! data before the rollups existed; it runs on the migration connection, right after the
 //! migrations, one project per transaction.
 
-use futures::StreamExt;
 use spindle_store::reading::{Counter, ReadConnection};
 use spindle_store::rollups_sql;
-use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
+use spindle_store::sql::{Dialect, Indexed, Sql};
 use spindle_store::{Error, Result};
 use tokio_postgres::{Client, Row, Transaction};
 
+use super::reads::visit_rows;
 use super::{decode_rows, pg_error};
 
 /// A plain connection's transaction running the shared reads (no statement cache: each
@@ -39,21 +39,16 @@ impl ReadConnection for PlainReader<'_> {
     async fn each_row(
         &self,
         sql: &Sql,
-        mut visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
+        visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
     ) -> Result<()> {
         let (text, params) = sql.finish();
         let statement = self.0.prepare(text.as_str()).await.map_err(pg_error)?;
-        let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
         let rows = self
             .0
             .query_raw(&statement, params)
             .await
             .map_err(pg_error)?;
-        let mut rows = std::pin::pin!(rows);
-        while let Some(row) = rows.next().await {
-            visit(&Indexed::new(&row.map_err(pg_error)?, &columns))?;
-        }
-        Ok(())
+        visit_rows(&statement, rows, visit).await
     }
 
     async fn count(&self, _: &Sql) -> Result<u64> {

@@ -4,10 +4,8 @@
 
 mod support;
 
-use spindle_core::merge::Stamp;
 use spindle_store::conformance::fixtures;
 use spindle_store::Store;
-use std::collections::BTreeMap;
 
 const PROJECT: &str = "old-project";
 
@@ -15,20 +13,7 @@ const PROJECT: &str = "old-project";
 async fn pending_projects_are_built_from_raw_rows_at_open() {
     let key = tempfile::tempdir().expect("schema key");
     let store = support::open_in(key.path(), None).await;
-    let at = fixtures::BASE;
-    let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, 1);
-    let mut batch = fixtures::trace_with_observations("t1", "chat", at, stamp, 5, |i, o| {
-        o.start_time = Some(at + i as i64 * fixtures::SECOND);
-        o.end_time = Some(at + (2 * i as i64 + 1) * fixtures::SECOND);
-        o.name = Some(format!("step-{}", i % 2));
-        o.usage_details = Some(BTreeMap::from([("input".to_owned(), 10 * i as i64)]));
-    });
-    batch.scores.push(fixtures::score("s1", stamp, |s| {
-        s.trace_id = Some("t1".to_owned());
-        s.timestamp = Some(at);
-        s.name = Some("quality".to_owned());
-        s.value = Some(0.5);
-    }));
+    let batch = fixtures::rolled_up_batch();
     store.write(PROJECT, batch).await.expect("write");
     let kept = store.stored_rollups(PROJECT).await.expect("stored");
     assert_eq!(kept.observations.len(), 2);

@@ -22,7 +22,7 @@
 //! would move every rolled-up row of the trace. Queries on them read raw rows.
 
 use crate::sql::rows::{total_cost, total_usage};
-use crate::sql::{Dialect, RowAccess, Sql};
+use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::Result;
 use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
@@ -405,154 +405,131 @@ impl Rollups {
     pub fn statements(&self, dialect: Dialect) -> Vec<Sql> {
         let mut statements = Vec::new();
         for (key, row) in &self.observations {
-            if row.count != 0
-                || row.input_tokens != 0
-                || row.output_tokens != 0
-                || row.total_tokens != 0
-                || row.cost_nanos != 0
-            {
-                let mut sql = observation_key_insert(
+            let sums = [
+                row.count,
+                row.input_tokens,
+                row.output_tokens,
+                row.total_tokens,
+                row.cost_nanos,
+            ];
+            // A delta that only moves latency counts leaves the sums as they are.
+            if sums.iter().any(|sum| *sum != 0) {
+                let mut values = key.params();
+                values.extend(sums.map(Param::Int));
+                statements.push(additive_upsert(
                     dialect,
                     "observation_rollups",
-                    key,
-                    &[
-                        "observation_count",
-                        "input_tokens",
-                        "output_tokens",
-                        "total_tokens",
-                        "cost_nanos",
-                    ],
-                );
-                sql.bind(row.count)
-                    .push(", ")
-                    .bind(row.input_tokens)
-                    .push(", ")
-                    .bind(row.output_tokens)
-                    .push(", ")
-                    .bind(row.total_tokens)
-                    .push(", ")
-                    .bind(row.cost_nanos)
-                    .push(")");
-                sql.push(&additive_conflict(
-                    "observation_rollups",
                     OBSERVATION_KEY_COLUMNS,
-                    &[
-                        "observation_count",
-                        "input_tokens",
-                        "output_tokens",
-                        "total_tokens",
-                        "cost_nanos",
-                    ],
+                    &OBSERVATION_SUMS,
+                    values,
                 ));
-                statements.push(sql);
             }
         }
         for (key, row) in &self.observations {
             for (bucket, count) in &row.latency {
-                let mut sql = observation_key_insert(
+                let mut values = key.params();
+                values.extend([Param::Int(*bucket), Param::Int(*count)]);
+                statements.push(additive_upsert(
                     dialect,
                     "observation_latency_buckets",
-                    key,
-                    &["bucket", "observation_count"],
-                );
-                sql.bind(*bucket).push(", ").bind(*count).push(")");
-                sql.push(&additive_conflict(
-                    "observation_latency_buckets",
-                    &format!("{OBSERVATION_KEY_COLUMNS}, bucket"),
+                    OBSERVATION_BUCKET_KEY_COLUMNS,
                     &["observation_count"],
+                    values,
                 ));
-                statements.push(sql);
             }
         }
         for (key, row) in &self.scores {
-            let mut sql = Sql::new(
+            let mut values: Vec<Param> = vec![
+                key.project_id.as_str().into(),
+                key.hour.into(),
+                key.environment.as_str().into(),
+                key.name.as_str().into(),
+                key.source.as_str().into(),
+                key.data_type.as_str().into(),
+                key.string_value.as_str().into(),
+            ];
+            values.extend([
+                Param::Int(row.count),
+                Param::Int(row.value_count),
+                Param::Float(row.value_sum),
+            ]);
+            statements.push(additive_upsert(
                 dialect,
-                &format!(
-                    "INSERT INTO score_rollups ({SCORE_KEY_COLUMNS}, score_count, value_count, \
-                     value_sum) VALUES ("
-                ),
-            );
-            sql.bind(key.project_id.as_str())
-                .push(", ")
-                .bind(key.hour)
-                .push(", ")
-                .bind(key.environment.as_str())
-                .push(", ")
-                .bind(key.name.as_str())
-                .push(", ")
-                .bind(key.source.as_str())
-                .push(", ")
-                .bind(key.data_type.as_str())
-                .push(", ")
-                .bind(key.string_value.as_str())
-                .push(", ")
-                .bind(row.count)
-                .push(", ")
-                .bind(row.value_count)
-                .push(", ")
-                .bind(row.value_sum)
-                .push(")");
-            sql.push(&additive_conflict(
                 "score_rollups",
                 SCORE_KEY_COLUMNS,
                 &["score_count", "value_count", "value_sum"],
+                values,
             ));
-            statements.push(sql);
         }
         statements
     }
 }
 
-/// The key columns of `observation_rollups` (and, with `bucket`, of
-/// `observation_latency_buckets`).
+impl ObservationKey {
+    /// The values of [`OBSERVATION_KEY_COLUMNS`].
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.project_id.as_str().into(),
+            self.hour.into(),
+            self.environment.as_str().into(),
+            self.observation_type.as_str().into(),
+            self.name.as_str().into(),
+            self.model.as_str().into(),
+            self.prompt_name.as_str().into(),
+            self.prompt_version.into(),
+        ]
+    }
+}
+
+/// The key columns of `observation_rollups`.
 pub const OBSERVATION_KEY_COLUMNS: &str =
     "project_id, hour, environment, type, name, model, prompt_name, prompt_version";
+
+/// The key columns of `observation_latency_buckets`.
+pub const OBSERVATION_BUCKET_KEY_COLUMNS: &str =
+    "project_id, hour, environment, type, name, model, prompt_name, prompt_version, bucket";
+
+/// The summed columns of `observation_rollups`.
+const OBSERVATION_SUMS: [&str; 5] = [
+    "observation_count",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost_nanos",
+];
 
 /// The key columns of `score_rollups`.
 pub const SCORE_KEY_COLUMNS: &str =
     "project_id, hour, environment, name, source, data_type, string_value";
 
-/// `INSERT INTO table (key columns, extra) VALUES (key values, ` — the caller binds the
-/// extra values and closes the parenthesis.
-fn observation_key_insert(
+/// `INSERT INTO table (key, sums) VALUES (values) ON CONFLICT (key) DO UPDATE SET
+/// sum = table.sum + excluded.sum, …`: `values` are the key's then the sums'.
+fn additive_upsert(
     dialect: Dialect,
     table: &str,
-    key: &ObservationKey,
-    extra: &[&str],
+    key: &str,
+    sums: &[&str],
+    values: Vec<Param>,
 ) -> Sql {
     let mut sql = Sql::new(
         dialect,
-        &format!(
-            "INSERT INTO {table} ({OBSERVATION_KEY_COLUMNS}, {}) VALUES (",
-            extra.join(", ")
-        ),
+        &format!("INSERT INTO {table} ({key}, {}) VALUES (", sums.join(", ")),
     );
-    sql.bind(key.project_id.as_str())
-        .push(", ")
-        .bind(key.hour)
-        .push(", ")
-        .bind(key.environment.as_str())
-        .push(", ")
-        .bind(key.observation_type.as_str())
-        .push(", ")
-        .bind(key.name.as_str())
-        .push(", ")
-        .bind(key.model.as_str())
-        .push(", ")
-        .bind(key.prompt_name.as_str())
-        .push(", ")
-        .bind(key.prompt_version)
-        .push(", ");
-    sql
-}
-
-/// ` ON CONFLICT (key) DO UPDATE SET x = table.x + excluded.x, …`
-fn additive_conflict(table: &str, key: &str, sums: &[&str]) -> String {
+    for (index, value) in values.into_iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.bind(value);
+    }
     let sets: Vec<String> = sums
         .iter()
         .map(|sum| format!("{sum} = {table}.{sum} + excluded.{sum}"))
         .collect();
-    format!(" ON CONFLICT ({key}) DO UPDATE SET {}", sets.join(", "))
+    sql.push(&format!(
+        ") ON CONFLICT ({key}) DO UPDATE SET {}",
+        sets.join(", ")
+    ));
+    sql
 }
 
 #[cfg(test)]

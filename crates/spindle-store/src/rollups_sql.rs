@@ -44,24 +44,25 @@ impl RolledUp {
         match self {
             RolledUp::Observations => {
                 let facts = ObservationFacts::from_row(project_id, row)?;
-                let (before, after) = if sign < 0 {
-                    (Some(&facts), None)
-                } else {
-                    (None, Some(&facts))
-                };
+                let (before, after) = signed(&facts, sign);
                 rollups.observation(before, after);
             }
             RolledUp::Scores => {
                 let facts = ScoreFacts::from_row(project_id, row)?;
-                let (before, after) = if sign < 0 {
-                    (Some(&facts), None)
-                } else {
-                    (None, Some(&facts))
-                };
+                let (before, after) = signed(&facts, sign);
                 rollups.score(before, after);
             }
         }
         Ok(())
+    }
+}
+
+/// A row's facts as a change: removed (`sign` negative) or added.
+fn signed<T>(facts: &T, sign: i8) -> (Option<&T>, Option<&T>) {
+    if sign < 0 {
+        (Some(facts), None)
+    } else {
+        (None, Some(facts))
     }
 }
 

@@ -5,7 +5,7 @@
 use super::fixtures::*;
 use super::Harness;
 use crate::rollups::Rollups;
-use crate::{CustomModel, Organization, Project, Store, WriteBatch};
+use crate::{CustomModel, Store, WriteBatch};
 use spindle_core::{ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -234,19 +234,7 @@ fn house_model(price: f64) -> CustomModel {
 /// the raw rows after each step.
 pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
     let store = harness.open().await;
-    store
-        .upsert_project(&Project {
-            id: P.to_owned(),
-            name: P.to_owned(),
-            organization: Organization {
-                id: "org".to_owned(),
-                name: "org".to_owned(),
-            },
-            retention_days: None,
-            created_at: BASE,
-        })
-        .await
-        .expect("upsert_project");
+    create_project(&store, P).await;
     store
         .put_model(&house_model(1e-6))
         .await
