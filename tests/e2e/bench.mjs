@@ -14,8 +14,16 @@
 // It starts the server on that directory (the admin user comes from LANGFUSE_INIT_USER_*),
 // times the public API's reads with fetch, then drives headless Chromium (Debian's
 // `chromium`, playwright-core from ui/node_modules): the traces page until its table shows
-// rows, filter changes (user, tag, metadata) until the table shows the filtered rows, and the
-// trace with 10,000 observations until its tree and its timeline show rows.
+// rows, filter changes (user, tag, metadata) until the table shows the filtered rows, the
+// trace with 10,000 observations until its tree and its timeline show rows, and the time to
+// data of every page (printed as a table of its own): from navigation until the page's API
+// requests answered and the page shows what they returned.
+//
+// A small run, to check that it works (a few seconds of seeding):
+//
+//   cargo run -p spindle-bench --example seed_read -- --data-dir /tmp/ui-small --traces 2000
+//   SPINDLE_BIN=target/debug/spindle SPINDLE_BENCH_DATA=/tmp/ui-small SPINDLE_BENCH_RUNS=3 \
+//       node tests/e2e/bench.mjs
 
 import { resolve } from "node:path";
 import { openBrowser, repo, startServer, waitFor } from "./harness.mjs";
@@ -216,6 +224,63 @@ try {
   if (treeTimes.length > 0) {
     report("UI trace with 10,000 observations: tree", treeTimes);
     report("UI trace with 10,000 observations: switch to timeline", timelineTimes);
+  }
+
+  // Time to data of every page: from navigation (after about:blank) until each API request
+  // the page makes has answered, its `ready` condition holds and two frames were drawn.
+  const pageFigures = [];
+  // A trace of the ordinary kind (the large ones are timed above), with its user and session.
+  const newest = (await timed("/api/public/traces?limit=10")).body.data ?? [];
+  const sampleTrace = newest.find((trace) => !trace.id.startsWith("big-"));
+  const sampleUser = sampleTrace?.userId ?? "user-042";
+  const sampleSession = sampleTrace?.sessionId ?? "session-000001";
+  const project = `/api/ui/projects/${PROJECT}`;
+  const shows = (selector) => `() => document.querySelector(${JSON.stringify(selector)}) !== null`;
+  const settled = `() => !document.querySelector("main [aria-busy='true']") && !document.querySelector("main .loading-status")`;
+  const PAGES = [
+    ["traces", "/traces", [`${project}/traces?`], shows("table.data tbody tr[data-trace-id]")],
+    ["observations", "/observations", [`${project}/observations?`], shows("table.data tbody tr[data-observation-id]")],
+    ["scores", "/scores", [`${project}/scores?`], shows("table.data tbody tr[data-score-id]")],
+    ["sessions", "/sessions", [`${project}/sessions?`], shows("table.data tbody td[data-col='session']")],
+    ["users", "/users", [`${project}/users?`], shows("table.data tbody td[data-col='user']")],
+    [
+      "a user",
+      `/users/${encodeURIComponent(sampleUser)}`,
+      [`${project}/users/${encodeURIComponent(sampleUser)}?`, `${project}/sessions?userId=`, `${project}/traces?userId=`],
+      `() => document.querySelector("dd[data-total='traces']")?.textContent !== "…" && document.querySelector("table.user-traces tbody tr") !== null`,
+    ],
+    ["a session", `/sessions/${encodeURIComponent(sampleSession)}`, [`${project}/sessions/${encodeURIComponent(sampleSession)}`], shows(".turn")],
+    ["a trace", `/traces/${encodeURIComponent(sampleTrace?.id ?? "big-1000")}`, [`${project}/traces/`], shows(".tree .tree-row")],
+    ["dashboard", "/dashboard", [`${project}/dashboard?`], settled],
+    ["prompts", "/prompts", [`${project}/prompts?`], shows("table.data.prompts")],
+    ["datasets", "/datasets", [`${project}/datasets?`], shows("table.data")],
+    ["queues", "/queues", [`${project}/queues`], shows("table.data")],
+    ["models", "/models", [`${project}/models`], shows("table.data")],
+    ["settings", "/settings", [`${project}/keys`, `${project}/members`], shows("table.data")],
+  ];
+  for (const [name, path, requests, ready] of PAGES) {
+    const label = `UI time to data: ${name}`;
+    if (!wanted(label)) continue;
+    const samples = [];
+    for (let run = 0; run <= RUNS; run++) {
+      await page.goto("about:blank");
+      const answered = requests.map((prefix) => page.waitForResponse((response) => response.url().startsWith(`${base}${prefix}`) && response.ok()));
+      const started = performance.now();
+      await page.goto(`${base}/project/${PROJECT}${path}`);
+      await Promise.all(answered);
+      await page.waitForFunction(ready);
+      await page.waitForFunction(settled);
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      if (run > 0) samples.push(performance.now() - started); // the first run warms up
+    }
+    report(label, samples);
+    pageFigures.push({ name, path, median: median(samples), min: Math.min(...samples), max: Math.max(...samples), runs: samples.length });
+  }
+  if (pageFigures.length > 0) {
+    console.log("\n| page | path | time to data, median | min | max | runs |\n|---|---|---|---|---|---|");
+    for (const line of pageFigures) {
+      console.log(`| ${line.name} | ${line.path} | ${line.median.toFixed(1)} ms | ${line.min.toFixed(1)} ms | ${line.max.toFixed(1)} ms | ${line.runs} |`);
+    }
   }
 
   console.log("\n| what | median | min | max | runs |\n|---|---|---|---|---|");

@@ -244,9 +244,10 @@ try {
     await page.goto(`${base}/project/e2e/sessions`);
     const row = page.locator("table.data tbody tr", { hasText: "support-session-1" });
     await row.waitFor();
-    const cells = await row.locator("td").allTextContents();
-    assert(cells[2] === "2", `two traces: ${cells}`);
-    assert(cells[6] === "alice", `users: ${cells}`);
+    const traces = await row.locator("td[data-col='traces']").textContent();
+    assert(traces === "2", `two traces: ${traces}`);
+    const users = await row.locator("td[data-col='users']").textContent();
+    assert(users === "alice", `users: ${users}`);
   });
 
   await step("XSS payloads render as text and no script runs", async () => {
@@ -289,8 +290,80 @@ try {
     await page.fill('input[name="Model"]', "gpt-4o-mini");
     await page.press('input[name="Model"]', "Tab");
     await expectRows(2, "gpt-4o-mini generations");
-    const models = await page.locator("table.data tbody tr td:nth-child(4)").allTextContents();
+    const models = await page.locator("table.data tbody tr td[data-col='model']").allTextContents();
     assert(models.every((model) => model === "gpt-4o-mini"), `models: ${models}`);
+  });
+
+  await step("observations: sorted by latency on the server (sort in the URL), selected rows exported", async () => {
+    await page.goto(`${base}/project/e2e/observations`);
+    await expectRows(4, "generations");
+    const sorted = page.waitForResponse((response) => response.url().includes("/api/ui/projects/e2e/observations?") && response.url().includes("orderBy=latency.desc"));
+    await page.locator("th button.sort", { hasText: "Latency" }).click();
+    await sorted;
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("sort") === "latency.desc");
+    await page.locator("th[data-col='latency'][aria-sort='descending']").waitFor();
+    await page.locator("table.data:not(.stale)").waitFor();
+    // The order the server gives, by latency then id, both descending (no latency last).
+    const listed = await page.evaluate(async () => (await (await fetch("/api/ui/projects/e2e/observations?type=GENERATION&limit=50")).json()).data);
+    const expected = listed
+      .map((observation) => [observation.id, observation.latency ?? -Infinity])
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0))
+      .map(([id]) => id);
+    const shownOrder = () => page.locator("table.data tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-observation-id")));
+    assert(JSON.stringify(await shownOrder()) === JSON.stringify(expected), `sorted by latency: ${await shownOrder()} vs ${expected}`);
+    await page.reload();
+    await expectRows(4, "generations after a reload");
+    assert(JSON.stringify(await shownOrder()) === JSON.stringify(expected), "the sort survives a reload");
+    await page.locator("th button.sort", { hasText: "Latency" }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("sort") === "latency.asc");
+    await page.locator("th[data-col='latency'][aria-sort='ascending']").waitFor();
+    await rows.nth(0).locator("td.select input").click();
+    await rows.nth(1).locator("td.select input").click({ modifiers: ["Shift"] });
+    const bulk = page.getByRole("region", { name: "Selected observations" });
+    await bulk.getByText("2 observations selected").waitFor();
+    const [download] = await Promise.all([page.waitForEvent("download"), bulk.getByRole("button", { name: "Export JSON" }).click()]);
+    const path = join(dataDir, "observations.json");
+    await download.saveAs(path);
+    const exported = JSON.parse(readFileSync(path, "utf8"));
+    assert(exported.length === 2 && exported.every((observation) => observation.type === "GENERATION" && "input" in observation), `the export: ${JSON.stringify(exported).slice(0, 300)}`);
+  });
+
+  await step("scores: the column picker survives a reload and is remembered; sort by value", async () => {
+    await page.evaluate(() => localStorage.removeItem("spindle.scores.columns"));
+    await page.goto(`${base}/project/e2e/scores`);
+    await rows.first().waitFor();
+    await page.locator(".column-picker summary").click();
+    await page.getByRole("checkbox", { name: "Score id" }).check();
+    await page.getByRole("checkbox", { name: "Comment" }).uncheck();
+    await page.locator("th[data-col='id']").waitFor();
+    await page.locator(".column-picker summary").click();
+    assert(new URL(page.url()).searchParams.get("cols") === "time,id,name,value,source,trace", `the columns are in the URL: ${page.url()}`);
+    await page.reload();
+    await page.locator("th[data-col='id']").waitFor();
+    assert((await page.locator("th[data-col='comment']").count()) === 0, "the comment column stays hidden");
+    const id = await rows.first().locator("td[data-col='id'] code").textContent();
+    assert(id.length > 0, "the score's id is shown");
+    // Another visit without columns in its URL shows the columns this browser chose last.
+    await page.goto(`${base}/project/e2e/scores`);
+    await page.locator("th[data-col='id']").waitFor();
+    await page.locator("th button.sort", { hasText: "Value" }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("sort") === "value.desc");
+    await page.locator("th[data-col='value'][aria-sort='descending']").waitFor();
+  });
+
+  await step("the top bar fits one line at 1440 px; the less visited pages are under More", async () => {
+    await page.goto(`${base}/project/e2e/traces`);
+    await rows.first().waitFor();
+    const tops = await page
+      .locator("nav[aria-label='Sections'] > a, nav[aria-label='Sections'] > details > summary")
+      .evaluateAll((items) => items.map((item) => Math.round(item.getBoundingClientRect().top)));
+    assert(tops.length === 10 && new Set(tops).size === 1, `one line of sections: ${tops}`);
+    const height = await page.locator("header.topbar").evaluate((bar) => bar.getBoundingClientRect().height);
+    assert(height < 60, `the top bar is one line high: ${height}`);
+    await page.locator(".nav-more summary").click();
+    await page.getByRole("menu").getByRole("link", { name: "Settings" }).click();
+    await page.waitForFunction(() => location.pathname.endsWith("/settings"));
+    await page.locator(".nav-more:not([open]) summary.active", { hasText: "Settings" }).waitFor();
   });
 
   await step("a trace of 10,000 observations renders only the rows in view", async () => {
@@ -448,15 +521,74 @@ try {
     await page.getByRole("button", { name: "Toggle theme" }).click();
   });
 
-  await step("the dashboard", async () => {
+  await step("the dashboard: a custom range and a filter, checked against the data sent", async () => {
     await page.goto(`${base}/project/e2e/dashboard`);
     await page.locator("figcaption", { hasText: "Traces per day" }).waitFor();
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll(".chart svg rect.bar")].some((bar) => Number(bar.getAttribute("height")) > 0),
-    );
-    const latency = await page.locator("figure", { hasText: "Generation latency by model" }).textContent();
-    assert(latency.includes("gpt-4o-mini"), "latency by model");
+    // A custom range from yesterday to tomorrow (local times, as the inputs hold them).
+    const local = (ms) => {
+      const date = new Date(ms);
+      const pad = (n) => String(n).padStart(2, "0");
+      return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    };
+    const fromLocal = local(Date.now() - 86_400_000);
+    const toLocal = local(Date.now() + 86_400_000);
+    await page.getByRole("tab", { name: "Custom" }).click();
+    for (const [label, value] of [["From", fromLocal], ["To", toLocal]]) {
+      const input = page.getByLabel(label, { exact: true });
+      await input.fill(value);
+      await input.dispatchEvent("change");
+    }
+    await page.waitForURL((url) => url.searchParams.get("range") === "custom" && url.searchParams.get("to") === toLocal);
+    const fromIso = new Date(fromLocal).toISOString();
+    const toIso = new Date(toLocal).toISOString();
+    const stat = (label) => page.locator(`[data-testid='stat-${label}'] strong`);
+    const settled = async (label) => {
+      await page.waitForFunction((selector) => {
+        const text = document.querySelector(selector)?.textContent ?? "…";
+        return text !== "…" && document.querySelector(".cards")?.getAttribute("aria-busy") === "false";
+      }, `[data-testid='stat-${label}'] strong`);
+      return (await stat(label).textContent()).replace(/,/g, "");
+    };
+    const publicCount = async (path) => {
+      const answer = await (await fetch(`${base}${path}`, { headers: { authorization: publicAuth } })).json();
+      return answer.meta.totalItems;
+    };
+    const range = `fromTimestamp=${encodeURIComponent(fromIso)}&toTimestamp=${encodeURIComponent(toIso)}`;
+    const allTraces = await publicCount(`/api/public/traces?limit=1&${range}`);
+    assert(allTraces >= 5, `traces sent: ${allTraces}`);
+    assert((await settled("Traces")) === String(allTraces), `all traces shown: ${await stat("Traces").textContent()} of ${allTraces}`);
+    assert(Number(await settled("Errors")) >= 1, "bob's failed generation counts as an error");
     await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
+
+    // One user: every panel narrows to alice's traces, in the URL.
+    const user = page.locator(".filters-bar input[name='User']");
+    await user.fill("alice");
+    await user.press("Enter");
+    await page.waitForURL((url) => url.searchParams.get("userId") === "alice");
+    const aliceTraces = await publicCount(`/api/public/traces?limit=1&userId=alice&${range}`);
+    const aliceGenerations = await publicCount(
+      `/api/public/observations?limit=1&userId=alice&type=GENERATION&fromStartTime=${encodeURIComponent(fromIso)}&toStartTime=${encodeURIComponent(toIso)}`,
+    );
+    assert(aliceTraces === 2 && aliceGenerations === 2, `alice's data: ${aliceTraces} traces, ${aliceGenerations} generations`);
+    assert((await settled("Traces")) === String(aliceTraces), `alice's traces shown: ${await stat("Traces").textContent()}`);
+    assert((await settled("Generations")) === String(aliceGenerations), "alice's generations shown");
+    assert((await settled("Errors")) === "0", "alice has no errors");
+    assert((await settled("Tokens")) === "105", `alice's tokens (40+12, 41+12): ${await stat("Tokens").textContent()}`);
+    const byModel = page.locator("[data-testid='Generation latency by model'] tbody tr");
+    assert((await byModel.count()) === 1, "one model for alice");
+    const cells = await byModel.first().locator("td").allTextContents();
+    assert(cells[0] === "gpt-4o-mini" && cells[1] === "2", `alice's model row: ${cells.join(" | ")}`);
+    const byName = await page.locator("[data-testid='Trace latency by name'] tbody tr").first().locator("td").allTextContents();
+    assert(byName[0] === "support-chat" && byName[1] === "2", `alice's trace names: ${byName.join(" | ")}`);
+    const aliceQuality = await publicCount(`/api/public/v2/scores?limit=1&userId=alice&name=quality&${range}`);
+    const quality = await page.locator("[data-testid='Scores by name'] tbody tr", { hasText: "quality" }).locator("td").allTextContents();
+    assert(quality[0] === "quality" && quality[2] === String(aliceQuality) && quality[3] === "0.900", `alice's quality scores: ${quality.join(" | ")}`);
+
+    // The view is the URL: a reload shows the same range and filter.
+    await page.reload();
+    assert((await settled("Traces")) === String(aliceTraces), "the same numbers after a reload");
+    assert((await user.inputValue()) === "alice", "the filter is kept");
+    assert((await page.getByLabel("From", { exact: true }).inputValue()) === fromLocal, "the range is kept");
   });
 
   await step("settings: a new key's secret is shown once", async () => {
@@ -695,7 +827,7 @@ try {
     await page.getByRole("heading", { name: "Annotation queues" }).waitFor();
     await page.getByLabel("Queue name").fill("e2e-triage");
     await page.getByLabel("Queue description").fill("answers to check");
-    await page.getByLabel("Score configs").selectOption([{ label: "e2e-accuracy" }, { label: "e2e-tone" }]);
+    await page.getByRole("listbox", { name: "Score configs" }).selectOption([{ label: "e2e-accuracy" }, { label: "e2e-tone" }]);
     await page.getByRole("button", { name: "Create queue" }).click();
     const queueRow = page.locator("table.data tbody tr", { hasText: "e2e-triage" });
     await queueRow.waitFor();
@@ -863,7 +995,7 @@ try {
     });
     await page.goto(`${base}/project/e2e/queues`);
     await page.getByLabel("Queue name").fill("e2e-keyboard");
-    await page.getByLabel("Score configs").selectOption([{ label: "e2e-stars" }, { label: "e2e-verdict" }]);
+    await page.getByRole("listbox", { name: "Score configs" }).selectOption([{ label: "e2e-stars" }, { label: "e2e-verdict" }]);
     await page.getByRole("button", { name: "Create queue" }).click();
     const queueRow = page.locator("table.data tbody tr", { hasText: "e2e-keyboard" });
     await queueRow.waitFor();
@@ -1212,13 +1344,13 @@ try {
     // hs-1 has 3 traces, hs-10 … hs-19 have 2 each, in id order.
     await page.locator("th button.sort", { hasText: "Traces" }).click();
     await page.waitForFunction(() => new URL(location.href).searchParams.get("orderBy") === "traces.asc");
-    await page.waitForFunction(() => document.querySelector("table.data:not(.stale) tbody tr td")?.textContent === "hs-10");
-    const counts = await page.locator("table.data tbody tr td:nth-child(3)").allTextContents();
+    await page.waitForFunction(() => document.querySelector("table.data:not(.stale) tbody tr td[data-col='session']")?.textContent === "hs-10");
+    const counts = await page.locator("table.data tbody tr td[data-col='traces']").allTextContents();
     assert(counts.join(",") === "2,2,2,2,2,2,2,2,2,2,3", `sorted by traces: ${counts}`);
     await page.fill('.totals-filters input[name="tracesMin"]', "3");
     await page.press('.totals-filters input[name="tracesMin"]', "Enter");
     await expectRows(1, "sessions of at least 3 traces");
-    assert((await rows.first().locator("td").first().textContent()) === "hs-1", "hs-1 has 3 traces");
+    assert((await rows.first().locator("td[data-col='session']").textContent()) === "hs-1", "hs-1 has 3 traces");
     await page.reload();
     await expectRows(1, "the filters survive a reload");
     // A range sums the traces from its start; choosing it loads the list once.

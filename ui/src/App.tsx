@@ -1,7 +1,7 @@
 // The shell: who is signed in, the project switcher (projects grouped by organization) and
 // navigation, and the page for the current path.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, setCsrfToken, type Me } from "./api";
 import { Link, match, navigate, useLocation } from "./router";
 import { saveTheme, type Theme } from "./theme";
@@ -23,6 +23,7 @@ import { Review } from "./pages/Review";
 import { Organization } from "./pages/Organization";
 import { projectGroups } from "./organizations";
 
+/** The sections linked from the top bar. */
 const SECTIONS: [string, string][] = [
   ["traces", "Traces"],
   ["observations", "Observations"],
@@ -33,6 +34,10 @@ const SECTIONS: [string, string][] = [
   ["datasets", "Datasets"],
   ["queues", "Queues"],
   ["dashboard", "Dashboard"],
+];
+
+/** The sections visited less often, in the top bar's "More" menu (so it fits one line). */
+const MORE_SECTIONS: [string, string][] = [
   ["models", "Models"],
   ["settings", "Settings"],
   ["organization", "Organization"],
@@ -113,12 +118,13 @@ function Shell(props: { me: Me; onSignedOut: () => void; onChanged: () => void }
             </optgroup>
           ))}
         </select>
-        <nav>
+        <nav aria-label="Sections">
           {SECTIONS.map(([section, label]) => (
             <Link key={section} href={`${base}/${section}`} class={params.section === section ? "active" : ""}>
               {label}
             </Link>
           ))}
+          <MoreMenu base={base} section={params.section} />
         </nav>
         <span class="spacer" />
         <button
@@ -142,6 +148,25 @@ function Shell(props: { me: Me; onSignedOut: () => void; onChanged: () => void }
         <Page projectId={project.id} role={project.role} path={location.path} search={location.search} me={props.me} onChanged={props.onChanged} />
       </main>
     </div>
+  );
+}
+
+/** A disclosure of the less visited sections; it closes when one is chosen. */
+function MoreMenu(props: { base: string; section: string }) {
+  const menu = useRef<HTMLDetailsElement>(null);
+  useEffect(() => menu.current?.removeAttribute("open"), [props.section]);
+  const current = MORE_SECTIONS.find(([section]) => section === props.section);
+  return (
+    <details class="nav-more" ref={menu}>
+      <summary class={current ? "active" : ""}>{current ? current[1] : "More"} ▾</summary>
+      <div class="card" role="menu">
+        {MORE_SECTIONS.map(([section, label]) => (
+          <Link key={section} href={`${props.base}/${section}`} class={props.section === section ? "active" : ""}>
+            {label}
+          </Link>
+        ))}
+      </div>
+    </details>
   );
 }
 
@@ -172,7 +197,7 @@ function Page(props: { projectId: string; role: string; path: string; search: UR
     case "users":
       return <Users projectId={projectId} />;
     case "scores":
-      return <Scores projectId={projectId} search={props.search} />;
+      return <Scores projectId={projectId} search={props.search} role={props.role} />;
     case "prompts":
       return <Prompts projectId={projectId} search={props.search} />;
     case "datasets":

@@ -11,6 +11,7 @@ import {
   type BuilderCondition,
   type ServerCondition,
 } from "./conditions";
+import { defaultColumns, knownColumns, type TableColumn } from "./tables";
 
 export type TagsMode = "all" | "any";
 
@@ -54,7 +55,7 @@ export interface TraceView {
 }
 
 /** The traces table's columns: id, label, shown by default, and the server's sort column. */
-export const TRACE_TABLE_COLUMNS: { id: string; label: string; shown: boolean; sort?: string }[] = [
+export const TRACE_TABLE_COLUMNS: TableColumn[] = [
   { id: "time", label: "Time", shown: true, sort: "timestamp" },
   { id: "name", label: "Name", shown: true, sort: "name" },
   { id: "id", label: "Trace id", shown: false, sort: "id" },
@@ -74,12 +75,12 @@ export const TRACE_TABLE_COLUMNS: { id: string; label: string; shown: boolean; s
   { id: "comments", label: "Comments", shown: true },
 ];
 
-export const DEFAULT_TRACE_COLUMNS = TRACE_TABLE_COLUMNS.filter((column) => column.shown).map((column) => column.id);
+export const DEFAULT_TRACE_COLUMNS = defaultColumns(TRACE_TABLE_COLUMNS);
 
-/** The known column ids of a list, in the table's order; the defaults when none is known. */
+/** The known column ids of the traces table, in the table's order; the defaults when none
+ * is known. */
 export function tableColumns(ids: string[]): string[] {
-  const known = TRACE_TABLE_COLUMNS.map((column) => column.id).filter((id) => ids.includes(id));
-  return known.length > 0 ? known : [...DEFAULT_TRACE_COLUMNS];
+  return knownColumns(TRACE_TABLE_COLUMNS, ids);
 }
 
 export const DEFAULT_SORT = "timestamp.desc";

@@ -1,9 +1,10 @@
 //! Seeds a data directory for the read-path benchmarks (`tests/e2e/bench.mjs`): many traces
 //! written straight through `SqliteStore`, with users, sessions, tags, metadata, prose input
-//! and output, one generation each, a numeric score on every other trace, and two large
+//! and output, one generation each (and its children with `--observations-per-trace`), a numeric score on every other trace, and two large
 //! traces (`big-1000`, `big-10000`) whose observations form a tree.
 //!
-//! `cargo run --release -p spindle-bench --example seed_read -- --data-dir DIR --traces N`
+//! `cargo run --release -p spindle-bench --example seed_read -- --data-dir DIR --traces N
+//! [--observations-per-trace M]`
 
 use anyhow::Context;
 use clap::Parser;
@@ -12,7 +13,7 @@ use spindle_bench::seed;
 use spindle_bench::server::PROJECT_ID;
 use spindle_core::merge::Stamp;
 use spindle_core::time::now_micros;
-use spindle_core::{ScoreDataType, ScoreSource};
+use spindle_core::{ObservationType, ScoreDataType, ScoreSource};
 use spindle_store::{ObservationRecord, ScoreRecord, Store, TraceRecord, WriteBatch};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,7 +79,20 @@ struct Args {
     /// Traces per write batch.
     #[arg(long, default_value_t = 5_000)]
     batch: usize,
+    /// Observations per trace: a generation, then its children (spans, tools and more
+    /// generations in turn).
+    #[arg(long, default_value_t = 1)]
+    observations_per_trace: usize,
 }
+
+/// The names and types of a trace's observations after its first generation.
+const CHILDREN: &[(&str, ObservationType)] = &[
+    ("retrieve", ObservationType::Span),
+    ("llm-call", ObservationType::Generation),
+    ("search-tool", ObservationType::Tool),
+    ("rerank", ObservationType::Span),
+    ("summarize", ObservationType::Generation),
+];
 
 /// Words picked at random, without punctuation (the benchmarks' generator adds some).
 fn prose(rng: &mut Rng, chars: usize) -> String {
@@ -125,7 +139,7 @@ fn trace(rng: &mut Rng, id: String, at: i64, index: usize, stamp: Stamp) -> Trac
     trace
 }
 
-fn batch(first: usize, count: usize, end: i64) -> WriteBatch {
+fn batch(first: usize, count: usize, end: i64, observations: usize) -> WriteBatch {
     let mut batch = WriteBatch::default();
     for index in first..first + count {
         let mut rng = Rng::new(index as u64 ^ 0x5EED);
@@ -136,6 +150,25 @@ fn batch(first: usize, count: usize, end: i64) -> WriteBatch {
             .traces
             .push(trace(&mut rng, id.clone(), at, index, stamp));
         let observation_id = format!("{:016x}", rng.next_u64());
+        for child in 1..observations {
+            let (name, kind) = CHILDREN[(child - 1) % CHILDREN.len()];
+            let mut observation = generation(
+                &mut rng,
+                format!("{observation_id}-{child}"),
+                &id,
+                Some(observation_id.clone()),
+                at + child as i64 * 1_000,
+                stamp,
+            );
+            observation.name = Some(name.to_owned());
+            observation.observation_type = Some(kind);
+            if kind != ObservationType::Generation {
+                observation.model = None;
+                observation.usage_details = None;
+                observation.cost_details = None;
+            }
+            batch.observations.push(observation);
+        }
         batch
             .observations
             .push(generation(&mut rng, observation_id, &id, None, at, stamp));
@@ -205,7 +238,7 @@ async fn main() -> anyhow::Result<()> {
     store.write(PROJECT_ID, big_trace(1_000, end)).await?;
     store.write(PROJECT_ID, big_trace(10_000, end)).await?;
     seed::write_batches(&store, args.traces, args.batch, started, |first, count| {
-        batch(first, count, end)
+        batch(first, count, end, args.observations_per_trace)
     })
     .await?;
     store.shutdown().await?;

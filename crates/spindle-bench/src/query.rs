@@ -13,7 +13,7 @@ use crate::seed::{self, TENANTS};
 use crate::server::{self, Backend, Server, PROJECT_ID};
 use anyhow::{bail, Context};
 use spindle_core::merge::Stamp;
-use spindle_core::{ScoreDataType, ScoreRecord, ScoreSource};
+use spindle_core::{ObservationType, ScoreDataType, ScoreRecord, ScoreSource};
 use spindle_store::{ObservationRecord, Store, TraceRecord, WriteBatch};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bumped whenever the seeded data changes, so stale caches are not reused.
-const SEED_FORMAT: u32 = 2;
+const SEED_FORMAT: u32 = 3;
 /// Marks a PostgreSQL database completely copied from a seeded directory.
 const PG_MARKER_TABLE: &str = "spindle_bench_seeded";
 /// The numeric score every trace carries, uniform in [0, 1).
@@ -32,6 +32,18 @@ const PHRASES: &[&str] = &[
     "shipping address",
     "credit card",
     "support ticket",
+];
+/// Distinct rare words: trace `i`'s output ends with the word `rare_word(i % RARE_WORDS)`, so
+/// each stands in `traces / RARE_WORDS` traces (20 at a million).
+const RARE_WORDS: usize = 50_000;
+/// The names of a trace's observations after the first (a generation): spans, tools and more
+/// generations in turn, so that metrics group by name and type.
+const OBSERVATION_KINDS: &[(&str, ObservationType)] = &[
+    ("retrieve", ObservationType::Span),
+    ("llm-call", ObservationType::Generation),
+    ("search-tool", ObservationType::Tool),
+    ("rerank", ObservationType::Span),
+    ("summarize", ObservationType::Generation),
 ];
 /// Marks a completely seeded directory.
 const COMPLETE_MARKER: &str = "seeded.complete";
@@ -88,6 +100,10 @@ fn trace_id(index: usize) -> String {
     format!("{:016x}{:016x}", rng.next_u64(), index as u64)
 }
 
+fn rare_word(index: usize) -> String {
+    format!("zq{:05}", index % RARE_WORDS)
+}
+
 fn user_id(index: u64) -> String {
     format!("user-{index:02}")
 }
@@ -114,6 +130,11 @@ fn seed_batch(
             &[],
             prose,
         );
+        if let Some(output) = trace.output.take() {
+            let text: String = serde_json::from_str(&output).unwrap_or(output);
+            trace.output =
+                Some(serde_json::Value::String(format!("{text} {}", rare_word(index))).to_string());
+        }
         trace.stamp_unstamped(stamp);
         let mut score = ScoreRecord::new(format!("score-{id}"));
         score.timestamp = Some(at);
@@ -137,6 +158,16 @@ fn seed_batch(
             observation.start_time = Some(start);
             observation.end_time = Some(start + 1_500_000);
             seed::fill_generation(&mut observation, &mut rng, prose);
+            if position > 0 && index != 0 {
+                let (name, kind) = OBSERVATION_KINDS[(position - 1) % OBSERVATION_KINDS.len()];
+                observation.name = Some(name.to_owned());
+                observation.observation_type = Some(kind);
+                if kind != ObservationType::Generation {
+                    observation.model = None;
+                    observation.usage_details = None;
+                    observation.cost_details = None;
+                }
+            }
             observation
                 .metadata
                 .insert("region".to_owned(), "\"eu-west-1\"".to_owned());
@@ -411,6 +442,14 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
             )
         })
         .collect();
+    let rare_paths: Vec<String> = (0..args.requests.max(1))
+        .map(|_| {
+            format!(
+                "/api/public/traces?limit=50&search={}",
+                rare_word(rng.below(RARE_WORDS as u64) as usize)
+            )
+        })
+        .collect();
     let by_id_paths: Vec<String> = (0..args.requests.max(1))
         .map(|_| {
             format!(
@@ -432,6 +471,70 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
         encode_query_value(&month_ago),
         encode_query_value(&end)
     );
+    let range = format!(
+        "fromTimestamp={}&toTimestamp={}",
+        encode_query_value(&month_ago),
+        encode_query_value(&end)
+    );
+    let metrics = |version: &str, query: serde_json::Value| {
+        let mut query = query;
+        query["fromTimestamp"] = serde_json::Value::String(month_ago.clone());
+        query["toTimestamp"] = serde_json::Value::String(end.clone());
+        format!(
+            "/api/public/{version}metrics?query={}",
+            encode_query_value(&query.to_string())
+        )
+    };
+    let day = serde_json::json!({"granularity": "day"});
+    let cost_by_model = metrics(
+        "v2/",
+        serde_json::json!({
+            "view": "observations",
+            "dimensions": [{"field": "providedModelName"}],
+            "metrics": [
+                {"measure": "totalCost", "aggregation": "sum"},
+                {"measure": "totalTokens", "aggregation": "sum"},
+                {"measure": "count", "aggregation": "count"},
+            ],
+            "filters": [],
+            "timeDimension": day,
+        }),
+    );
+    let latency_by_name = metrics(
+        "v2/",
+        serde_json::json!({
+            "view": "observations",
+            "dimensions": [{"field": "name"}],
+            "metrics": [
+                {"measure": "latency", "aggregation": "p50"},
+                {"measure": "latency", "aggregation": "p95"},
+            ],
+            "filters": [],
+            "timeDimension": day,
+        }),
+    );
+    let user_paths_metrics: Vec<String> = (0..USERS)
+        .map(|user| {
+            metrics(
+                "",
+                serde_json::json!({
+                    "view": "traces",
+                    "dimensions": [{"field": "name"}],
+                    "metrics": [
+                        {"measure": "count", "aggregation": "count"},
+                        {"measure": "totalCost", "aggregation": "sum"},
+                    ],
+                    "filters": [{
+                        "column": "userId",
+                        "operator": "=",
+                        "value": user_id(user),
+                        "type": "string",
+                    }],
+                    "timeDimension": day,
+                }),
+            )
+        })
+        .collect();
     // (key, label, paths, through the UI session)
     let queries: Vec<(&str, String, Vec<String>, bool)> = vec![
         (
@@ -474,6 +577,54 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
             "search",
             "full-text phrase: `…/traces?limit=50&search=refund policy` (4 phrases)".to_owned(),
             search_paths,
+            false,
+        ),
+        (
+            "search_rare",
+            format!("full-text rare word: `…/traces?limit=50&search=zq…` ({} traces each)", (args.traces / RARE_WORDS).max(1)),
+            rare_paths,
+            false,
+        ),
+        (
+            "sort_cost",
+            "traces sorted by cost: `…/traces?limit=50&orderBy=totalCost.desc`".to_owned(),
+            one("/api/public/traces?limit=50&orderBy=totalCost.desc"),
+            false,
+        ),
+        (
+            "sort_latency",
+            "traces sorted by latency: `…/traces?limit=50&orderBy=latency.desc`".to_owned(),
+            one("/api/public/traces?limit=50&orderBy=latency.desc"),
+            false,
+        ),
+        (
+            "users_cost",
+            "users sorted by cost over 30 days (UI): `…/users?orderBy=cost.desc`".to_owned(),
+            one(&format!("{ui_base}/users?limit=50&orderBy=cost.desc&{range}")),
+            true,
+        ),
+        (
+            "sessions_cost",
+            "sessions sorted by cost over 30 days (UI): `…/sessions?orderBy=cost.desc`".to_owned(),
+            one(&format!("{ui_base}/sessions?limit=50&orderBy=cost.desc&{range}")),
+            true,
+        ),
+        (
+            "metrics_cost_model",
+            "metrics v2: cost, tokens, count by day × model over 30 days".to_owned(),
+            one(&cost_by_model),
+            false,
+        ),
+        (
+            "metrics_latency_name",
+            "metrics v2: latency p50/p95 by day × observation name over 30 days".to_owned(),
+            one(&latency_by_name),
+            false,
+        ),
+        (
+            "metrics_user",
+            "metrics v1: traces count and cost by day × name, one user filter".to_owned(),
+            user_paths_metrics,
             false,
         ),
         (
@@ -628,6 +779,35 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
         "| full-text search p50 < 100 ms | {:.2} ms | {} |",
         p50_of("search"),
         met(p50_of("search") < 100.0)
+    );
+    println!(
+        "| full-text search, rare word, p50 < 100 ms | {:.2} ms | {} |",
+        p50_of("search_rare"),
+        met(p50_of("search_rare") < 100.0)
+    );
+    for key in ["sort_cost", "users_cost", "sessions_cost"] {
+        println!(
+            "| `{key}` p50 < 100 ms | {:.2} ms | {} |",
+            p50_of(key),
+            met(p50_of(key) < 100.0)
+        );
+    }
+    for key in [
+        "daily_metrics",
+        "metrics_cost_model",
+        "metrics_latency_name",
+        "metrics_user",
+    ] {
+        println!(
+            "| `{key}` p50 < 200 ms | {:.2} ms | {} |",
+            p50_of(key),
+            met(p50_of(key) < 200.0)
+        );
+    }
+    println!(
+        "| dashboard p50 < 150 ms | {:.2} ms | {} |",
+        p50_of("dashboard"),
+        met(p50_of("dashboard") < 150.0)
     );
     println!(
         "| start-up < 200 ms with {} traces | {startup_loaded:.0} ms | {} |",

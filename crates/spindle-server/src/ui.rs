@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod bootstrap;
 mod bundle;
+pub mod dashboard;
 pub mod datasets;
 pub mod handlers;
 pub mod members;
@@ -37,6 +38,7 @@ pub fn app(state: AppState) -> Router {
             "/scores",
             get(handlers::list_scores).post(handlers::create_score),
         )
+        .route("/scores/delete", post(handlers::delete_scores))
         .route("/sessions", get(handlers::list_sessions))
         .route("/sessions/{id}", get(handlers::get_session))
         .route("/users", get(handlers::list_users))

@@ -203,6 +203,12 @@ async fn each_role_does_what_the_table_says_and_nothing_more() {
                 json!({"name": format!("queue-{tag}"), "scoreConfigIds": [setup.config_id]}),
             ),
             (
+                Permission::Annotate,
+                "POST",
+                "/api/ui/projects/p1/scores/delete",
+                json!({"scoreIds": [format!("gone-{tag}")]}),
+            ),
+            (
                 Permission::ManageSettings,
                 "POST",
                 "/api/ui/projects/p1/score-configs",

@@ -2,16 +2,16 @@
 //! characters in search and filter values, media download tokens signed with the server
 //! secret, API secret hashes peppered (and old ones rehashed on use), password changes.
 
+mod both_backends;
 mod postgres_support;
 mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use postgres_support::{admin_async, database_url};
+use both_backends::{finish, on_both_backends, open_in_fresh_schema, server_secret, Backend};
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
-use spindle_server::secret::{load_server_secret, SecretHome};
 use spindle_store::accounts::Accounts;
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
@@ -19,7 +19,6 @@ use spindle_store::reviews::Reviews;
 use spindle_store::score_configs::ScoreConfigs;
 use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
-use spindle_store_postgres::{PostgresOptions, PostgresStore};
 use spindle_store_sqlite::SqliteOptions;
 use std::sync::Arc;
 use support::{basic, Response as Reply};
@@ -28,12 +27,6 @@ const PK: &str = "pk-lf-sec";
 const SK: &str = "sk-lf-sec";
 const EMAIL: &str = "owner@example.com";
 const PASSWORD: &str = "owner-password";
-
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// A backend's prompts, datasets, reviews and score configs.
 type Catalog = (
@@ -71,23 +64,7 @@ async fn server(backend: Backend) -> Server {
                 )
             }
             Backend::Postgres => {
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.subsec_nanos())
-                    .unwrap_or(0);
-                let schema = format!("security_{}_{nanos}", std::process::id());
-                let postgres = Arc::new(
-                    PostgresStore::open(
-                        &database_url(),
-                        PostgresOptions {
-                            pool_size: 4,
-                            schema: Some(schema.clone()),
-                            ..PostgresOptions::default()
-                        },
-                    )
-                    .await
-                    .expect("open postgres"),
-                );
+                let (postgres, schema) = open_in_fresh_schema("security").await;
                 (
                     postgres.clone(),
                     postgres.clone(),
@@ -102,13 +79,7 @@ async fn server(backend: Backend) -> Server {
             }
         };
     support::add_project(store.as_ref(), "p1", "p1").await;
-    let home = match backend {
-        Backend::Sqlite => SecretHome::DataDir(dir.path().to_path_buf()),
-        Backend::Postgres => SecretHome::Database,
-    };
-    let secret = load_server_secret(&home, accounts.as_ref())
-        .await
-        .expect("server secret");
+    let secret = server_secret(backend, dir.path(), accounts.as_ref()).await;
     let secret_for_test = secret.clone();
     insert_key(store.as_ref(), &secret, "p1", PK, SK, 0)
         .await
@@ -145,14 +116,7 @@ fn router(
 
 impl Server {
     async fn finish(self) {
-        self.store.shutdown().await.expect("shutdown");
-        if let Some(schema) = &self.schema {
-            admin_async(
-                &database_url(),
-                &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-            )
-            .await;
-        }
+        finish(self.store.as_ref(), self.schema.as_deref()).await;
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
@@ -364,13 +328,7 @@ async fn download_urls_need_the_server_secret(backend: Backend) {
 
     // Another process over the same data (a restart, another instance) reads the same
     // secret, so the URL stays valid there.
-    let home = match backend {
-        Backend::Sqlite => SecretHome::DataDir(server._dir.path().to_path_buf()),
-        Backend::Postgres => SecretHome::Database,
-    };
-    let again = load_server_secret(&home, server.accounts.as_ref())
-        .await
-        .expect("secret");
+    let again = server_secret(backend, server._dir.path(), server.accounts.as_ref()).await;
     let restarted = router(&server.store, &server.accounts, &server.catalog, again);
     assert_eq!(fetch(restarted, url.clone()).await.status, StatusCode::OK);
 
@@ -531,25 +489,6 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(bac
         StatusCode::OK
     );
     server.finish().await;
-}
-
-/// Each case on both backends: the tests `case::on_sqlite` and `case::on_postgres`.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::Backend;
-
-            #[tokio::test]
-            async fn on_sqlite() {
-                super::$case(Backend::Sqlite).await;
-            }
-
-            #[tokio::test]
-            async fn on_postgres() {
-                super::$case(Backend::Postgres).await;
-            }
-        }
-    )*};
 }
 
 on_both_backends!(

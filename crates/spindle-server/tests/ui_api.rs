@@ -465,6 +465,54 @@ async fn traces_filter_search_detail_and_annotation() {
         "the signed-in user is the author"
     );
 
+    // The scores and observations tables sort on the server.
+    let scores = "/api/ui/projects/p1/scores";
+    assert_eq!(
+        ids(ui
+            .get(&format!("{scores}?orderBy=value.asc"), &cookie)
+            .await),
+        ["sc1", detail["scores"][0]["id"].as_str().expect("id")]
+    );
+    assert_eq!(
+        ids(ui.get(&format!("{scores}?orderBy=name.asc"), &cookie).await)[1],
+        "sc1"
+    );
+    assert_eq!(
+        ui.get(&format!("{scores}?orderBy=colour.asc"), &cookie)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        ids(ui
+            .get(
+                "/api/ui/projects/p1/observations?orderBy=latency.desc",
+                &cookie
+            )
+            .await),
+        ["g1"]
+    );
+    // The scores table's bulk delete: members and above, the project's scores only.
+    const DELETE_SCORES: &str = "/api/ui/projects/p1/scores/delete";
+    let none = ui
+        .act(&session, "POST", DELETE_SCORES, json!({"scoreIds": []}))
+        .await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+    let deleted = ui
+        .act(
+            &session,
+            "POST",
+            DELETE_SCORES,
+            json!({"scoreIds": ["sc1", "nope"]}),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    assert_eq!(deleted.json()["deleted"], 1);
+    assert_eq!(
+        ids(ui.get(&format!("{scores}?name=quality"), &cookie).await),
+        Vec::<String>::new()
+    );
+
     let users = ui.get("/api/ui/projects/p1/users", &cookie).await.json();
     assert_eq!(users["meta"]["totalItems"], 2);
     let sessions = ui.get("/api/ui/projects/p1/sessions", &cookie).await.json();
@@ -548,7 +596,11 @@ async fn traces_filter_search_detail_and_annotation() {
         .json();
     assert_eq!(session["traces"][0]["id"], "t1");
     let dashboard = ui
-        .get("/api/ui/projects/p1/dashboard", &cookie)
+        .get(
+            "/api/ui/projects/p1/dashboard?fromTimestamp=2026-01-01T00:00:00Z\
+             &toTimestamp=2026-01-02T00:00:00Z",
+            &cookie,
+        )
         .await
         .json();
     assert_eq!(dashboard["traces"], 2);

@@ -211,24 +211,6 @@ pub struct TokenTotals {
     pub total: i64,
 }
 
-/// Latency percentiles of one group (a trace name or a model), in seconds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LatencyStats {
-    pub key: String,
-    pub count: u64,
-    pub errors: u64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-}
-
-/// Latency percentiles over a time range, by trace name and by model.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LatencyReport {
-    pub by_trace_name: Vec<LatencyStats>,
-    pub by_model: Vec<LatencyStats>,
-}
-
 /// Storage of UI accounts. Separate from [`crate::Store`]: the ingest path never needs it.
 #[async_trait]
 pub trait Accounts: Send + Sync + 'static {
@@ -340,14 +322,6 @@ pub trait Accounts: Send + Sync + 'static {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>>;
-    /// Trace latency by trace name and generation latency by model, for traces and
-    /// observations starting in `[from, to)`.
-    async fn latency_report(
-        &self,
-        project_id: &str,
-        from: Option<Micros>,
-        to: Option<Micros>,
-    ) -> Result<LatencyReport>;
 }
 
 /// Hashes a password with argon2id and a random salt, as a PHC string.

@@ -1,6 +1,6 @@
 //! The accounts' statements, written once for both dialects: users, sessions, sign-in
-//! links, memberships, saved views, the UI's aggregates (token totals of traces, dashboard
-//! latencies; the users and sessions lists are in `people_sql.rs`), and the organizations,
+//! links, memberships, saved views, the UI's aggregates (token totals of traces; the users
+//! and sessions lists are in `people_sql.rs`), and the organizations,
 //! projects and API keys of [`crate::Store`]; one column list and one row codec per entity.
 //!
 //! [`Accounts`] is implemented here, once, for every backend that can run the statements
@@ -10,11 +10,10 @@
 use async_trait::async_trait;
 use spindle_core::time::Micros;
 use spindle_core::Error;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::accounts::{
-    Accounts, LatencyReport, LatencyStats, Membership, OrganizationMembership, Role, SavedView,
-    TokenTotals, UiSession, User,
+    Accounts, Membership, OrganizationMembership, Role, SavedView, TokenTotals, UiSession, User,
 };
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
@@ -22,10 +21,7 @@ use crate::people::{GroupTotals, Grouping, TotalsQuery};
 use crate::people_sql::totals_statements;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
-use crate::statements::{
-    delete_where, insert, qualified, upsert, ANY_TRUE, GROUPED_TOO, MICROS_AS_SECONDS,
-    SUM_AS_INTEGER,
-};
+use crate::statements::{delete_where, insert, qualified, upsert, SUM_AS_INTEGER};
 use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
 
 // --- column lists and row codecs ---
@@ -80,9 +76,6 @@ pub(crate) const PROJECT_SELECT: &str = "SELECT p.id, p.name, p.retention_days, 
 /// The name of the server secret's row in `server_secrets`.
 const SERVER_SECRET: &str = "server";
 
-/// Rows read at most for latency percentiles, so one dashboard request stays bounded.
-const LATENCY_ROW_LIMIT: i64 = 200_000;
-
 fn role(row: &impl RowAccess) -> Result<Role> {
     Ok(Role::parse(&row.text("role")?).unwrap_or(Role::Member))
 }
@@ -131,19 +124,6 @@ impl FromRow for (String, TokenTotals) {
     }
 }
 
-/// One latency of a trace name or a model, and whether it failed.
-struct Latency {
-    group_key: String,
-    seconds: Option<f64>,
-    error: Option<bool>,
-}
-
-columns_and_codec!(_ => Latency {
-    group_key: text,
-    seconds: opt_float,
-    error: opt_boolean,
-});
-
 // --- statements ---
 
 fn select_users(dialect: Dialect, rest: &str) -> Sql {
@@ -174,87 +154,6 @@ fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[Strin
     sql.in_list("trace_id", trace_ids.to_vec(), false)
         .push(" GROUP BY trace_id");
     sql
-}
-
-fn latency_statements(dialect: Dialect, project_id: &str, from: Micros, to: Micros) -> (Sql, Sql) {
-    let mut by_name = Sql::new(
-        dialect,
-        &format!(
-            "SELECT coalesce(t.name, '') AS group_key, {} AS seconds, {} AS error
-             FROM traces t
-             JOIN observations o ON o.project_id = t.project_id AND o.trace_id = t.id
-             WHERE t.project_id = ",
-            MICROS_AS_SECONDS.of(
-                dialect,
-                "(max(coalesce(o.end_time, o.start_time)) - min(o.start_time))"
-            ),
-            ANY_TRUE.of(dialect, "o.level = 'ERROR'"),
-        ),
-    );
-    by_name
-        .bind(project_id)
-        .push(" AND coalesce(t.timestamp, t.created_at) >= ")
-        .bind(from)
-        .push(" AND coalesce(t.timestamp, t.created_at) < ")
-        .bind(to)
-        .push(&format!(
-            " GROUP BY t.id{} LIMIT ",
-            GROUPED_TOO.of(dialect, "t.name")
-        ))
-        .bind(LATENCY_ROW_LIMIT);
-    let mut by_model = Sql::new(
-        dialect,
-        &format!(
-            "SELECT model AS group_key, {} AS seconds, level = 'ERROR' AS error
-             FROM observations
-             WHERE project_id = ",
-            MICROS_AS_SECONDS.of(dialect, "(coalesce(end_time, start_time) - start_time)")
-        ),
-    );
-    by_model
-        .bind(project_id)
-        .push(" AND model IS NOT NULL AND start_time >= ")
-        .bind(from)
-        .push(" AND start_time < ")
-        .bind(to)
-        .push(" LIMIT ")
-        .bind(LATENCY_ROW_LIMIT);
-    (by_name, by_model)
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], fraction: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (fraction * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-/// Percentiles per group, the largest groups first.
-fn latency_stats(latencies: Vec<Latency>) -> Vec<LatencyStats> {
-    let mut groups: BTreeMap<String, (Vec<f64>, u64)> = BTreeMap::new();
-    for latency in latencies {
-        let entry = groups.entry(latency.group_key).or_default();
-        entry.0.push(latency.seconds.unwrap_or(0.0));
-        entry.1 += u64::from(latency.error.unwrap_or(false));
-    }
-    let mut stats: Vec<LatencyStats> = groups
-        .into_iter()
-        .map(|(key, (mut values, errors))| {
-            values.sort_by(f64::total_cmp);
-            LatencyStats {
-                count: values.len() as u64,
-                errors,
-                p50: percentile(&values, 0.50),
-                p90: percentile(&values, 0.90),
-                p99: percentile(&values, 0.99),
-                key,
-            }
-        })
-        .collect();
-    stats.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-    stats
 }
 
 #[async_trait]
@@ -570,22 +469,6 @@ impl<E: Executor> Accounts for E {
         let values: Vec<Single<String>> = self.select(sql).await?;
         Ok(values.into_iter().map(|Single(value)| value).collect())
     }
-
-    async fn latency_report(
-        &self,
-        project_id: &str,
-        from: Option<Micros>,
-        to: Option<Micros>,
-    ) -> Result<LatencyReport> {
-        let from = from.unwrap_or(i64::MIN);
-        let to = to.unwrap_or_else(|| now_micros().saturating_add(86_400_000_000));
-        let (by_name, by_model) = latency_statements(self.dialect(), project_id, from, to);
-        let (by_name, by_model) = self.select_pair(by_name, by_model).await?;
-        Ok(LatencyReport {
-            by_trace_name: latency_stats(by_name),
-            by_model: latency_stats(by_model),
-        })
-    }
 }
 
 // --- organizations, projects and API keys, for the backends' `Store` ---
@@ -758,41 +641,4 @@ pub async fn replace_api_key_hash(
         .push(" AND secret_hash = ")
         .bind(old_hash);
     changed_any(db, sql).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
-        assert_eq!(percentile(&values, 0.5), 5.0);
-        assert_eq!(percentile(&values, 0.9), 9.0);
-        assert_eq!(percentile(&values, 0.99), 10.0);
-        assert_eq!(percentile(&[], 0.5), 0.0);
-        assert_eq!(percentile(&[3.0], 0.01), 3.0);
-    }
-
-    #[test]
-    fn the_dashboard_keeps_each_dialects_aggregates() {
-        let (by_name, _) = latency_statements(Dialect::Sqlite, "p", 0, 1);
-        assert!(
-            by_name.text.contains("max(o.level = 'ERROR')"),
-            "{}",
-            by_name.text
-        );
-        assert!(
-            by_name.text.contains("GROUP BY t.id LIMIT ?"),
-            "{}",
-            by_name.text
-        );
-        let (by_name, _) = latency_statements(Dialect::Postgres, "p", 0, 1);
-        let text = by_name.finish_text();
-        assert!(text.contains("bool_or(o.level = 'ERROR')"), "{text}");
-        assert!(
-            text.contains("GROUP BY t.id, t.name LIMIT ($4::int8)"),
-            "{text}"
-        );
-    }
 }

@@ -126,6 +126,7 @@ macro_rules! conformance_suite {
             derived_trace_fields,
             observation_queries,
             observation_cursor_visits_every_row_once,
+            observation_and_score_ordering,
             scores_of_every_data_type,
             sessions,
             daily_metrics,

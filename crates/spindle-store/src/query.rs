@@ -159,6 +159,9 @@ pub struct ObservationQuery {
     pub from_start_time: Option<Micros>,
     pub to_start_time: Option<Micros>,
     pub filters: Vec<Filter>,
+    /// The sort (`startTime`, `name`, `model`, `latency`, `totalCost`, `inputTokens`,
+    /// `outputTokens`, `totalTokens`); newest first without one. Not with `after`.
+    pub order_by: Option<OrderBy>,
 }
 
 impl ObservationQuery {
@@ -194,6 +197,8 @@ pub struct ScoreQuery {
     pub observation_ids: Vec<String>,
     pub dataset_run_id: Option<String>,
     pub filters: Vec<Filter>,
+    /// The sort (`timestamp`, `name`, `value`); newest first without one.
+    pub order_by: Option<OrderBy>,
 }
 
 /// `GET /api/public/sessions` parameters.

@@ -115,10 +115,6 @@ pub const SUM_AS_INTEGER: Spelling =
 /// The sum of a float column, 0.0 over no rows or only NULLs.
 pub const SUM_AS_FLOAT: Spelling =
     Spelling("coalesce(sum({}), 0.0)", "coalesce(sum({}), 0.0)::float8");
-/// Whether the condition holds for any row of the group (NULL over no rows).
-pub const ANY_TRUE: Spelling = Spelling("max({})", "bool_or({})");
-/// A duration in microseconds as float seconds.
-pub const MICROS_AS_SECONDS: Spelling = Spelling("{} / 1000000.0", "{} / 1000000.0::float8");
 /// The distinct non-NULL text values of the group, read back as a [`TextList`]: a
 /// comma-separated text on SQLite (`group_concat`), an array on PostgreSQL.
 pub const DISTINCT_TEXTS: Spelling = Spelling(

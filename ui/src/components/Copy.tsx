@@ -1,6 +1,7 @@
-// A button that copies a value (an id) to the clipboard.
+// A button that copies a value (an id) to the clipboard, and the id cells of the tables.
 
 import { useState } from "preact/hooks";
+import { Link } from "../router";
 
 export function Copy(props: { value: string; label?: string }) {
   const [done, setDone] = useState(false);
@@ -21,6 +22,16 @@ export function Copy(props: { value: string; label?: string }) {
     >
       {done ? "copied" : (props.label ?? "copy")}
     </button>
+  );
+}
+
+/** An id in a table cell, as code (a link when `href` is given), with its copy button. */
+export function CopyId(props: { value: string; href?: string }) {
+  const code = <code class="small">{props.value}</code>;
+  return (
+    <span class="nowrap">
+      {props.href ? <Link href={props.href}>{code}</Link> : code} <Copy value={props.value} />
+    </span>
   );
 }
 

@@ -44,7 +44,7 @@ let nextListId = 0;
 
 /** A text input with suggestions from a `/values` column (a `datalist`); commits its value on
  * change (Enter, leaving the field, or picking a suggestion). */
-function SuggestInput(props: {
+export function SuggestInput(props: {
   projectId: string;
   suggest?: string;
   fixed?: string[];

@@ -1,10 +1,12 @@
 // The users and sessions lists: groups of traces with their totals, searched, sorted and
-// bounded on the server (`/users`, `/sessions` of the UI API), every choice kept in the URL.
+// bounded on the server (`/users`, `/sessions` of the UI API), every choice kept in the URL,
+// with a column picker and selected rows exported as JSON or CSV.
 
 import type { ComponentChildren } from "preact";
 import { api, projectPath, type Paged } from "../api";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
+import { BulkBar, countOf, ExportButtons, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "./Selection";
 import { LoadingStatus, Pager } from "./Table";
 
 /** A user or session with the totals of its traces. */
@@ -22,7 +24,11 @@ export interface TotalsRow {
 }
 
 export interface TotalsColumn {
+  /** The column's id in the URL's `cols`. */
+  id: string;
   label: string;
+  /** Hidden until picked when false. */
+  shown?: boolean;
   /** The server's name of the total it sorts by. */
   sort?: string;
   numeric?: boolean;
@@ -95,6 +101,8 @@ export function TotalsList(props: {
   empty: string;
   columns: TotalsColumn[];
   searchLabel: string;
+  /** What a row is, for the selection ("user", "session"). */
+  noun: string;
 }) {
   const location = useLocation();
   const search = location.search;
@@ -120,11 +128,15 @@ export function TotalsList(props: {
   };
   const meta = loaded.data?.meta;
   const rows = loaded.data?.data ?? [];
+  const { shown, picker } = usePickedColumns(props.columns, props.path.slice(1));
+  const columns = shown.map((id) => props.columns.find((column) => column.id === id)).filter((column): column is TotalsColumn => column !== undefined);
+  const selection = useSelection(rows.map((row) => row.id), search.toString());
   const filtered = BOUNDS.some(([key]) => search.get(key)) || ["search", "range", "environment"].some((key) => !!search.get(key));
   return (
     <div class="page">
       <div class="toolbar">
         <h1>{props.title}</h1>
+        {picker}
       </div>
       <form
         class="totals-filters"
@@ -180,16 +192,21 @@ export function TotalsList(props: {
           </button>
         ) : null}
       </form>
+      {selection.selected.length > 0 ? (
+        <TotalsBulk noun={props.noun} rows={rows.filter((row) => selection.has(row.id))} onClear={selection.clear} />
+      ) : null}
       {loaded.error ? <p class="error-box" role="alert">{loaded.error}</p> : null}
       <LoadingStatus loading={loaded.loading} hasRows={rows.length > 0} />
       <table class={`data${loaded.loading ? " stale" : ""}`} aria-busy={loaded.loading}>
         <thead>
           <tr>
-            {props.columns.map((column) => {
+            <SelectAllCell selection={selection} label={`Select all ${props.noun}s on this page`} />
+            {columns.map((column) => {
               const active = column.sort === orderColumn;
               return (
                 <th
-                  key={column.label}
+                  key={column.id}
+                  data-col={column.id}
                   class={column.numeric ? "num" : undefined}
                   aria-sort={active ? (orderDirection === "asc" ? "ascending" : "descending") : undefined}
                 >
@@ -207,10 +224,11 @@ export function TotalsList(props: {
           </tr>
         </thead>
         <tbody>
-          {rows.map((row) => (
-            <tr key={row.id}>
-              {props.columns.map((column) => (
-                <td key={column.label} class={column.numeric ? "num" : undefined}>
+          {rows.map((row, index) => (
+            <tr key={row.id} class={selection.has(row.id) ? "selected" : undefined}>
+              <SelectCell selection={selection} index={index} id={row.id} label={`Select ${props.noun} ${row.id}`} />
+              {columns.map((column) => (
+                <td key={column.id} data-col={column.id} class={column.numeric ? "num" : undefined}>
                   {column.cell(row)}
                 </td>
               ))}
@@ -228,5 +246,18 @@ export function TotalsList(props: {
         />
       ) : null}
     </div>
+  );
+}
+
+const TOTALS_CSV_COLUMNS = ["id", "traceCount", "firstSeen", "lastSeen", "durationSeconds", "inputTokens", "outputTokens", "totalTokens", "totalCost", "userIds"];
+
+/** The selected users or sessions, exported with their totals as listed. */
+function TotalsBulk(props: { noun: string; rows: TotalsRow[]; onClear: () => void }) {
+  const action = useBulkAction();
+  const what = countOf(props.rows.length, props.noun);
+  return (
+    <BulkBar label={`Selected ${props.noun}s`} what={what} action={action} onClear={props.onClear}>
+      <ExportButtons action={action} file={`${props.noun}s`} what={what} csvColumns={TOTALS_CSV_COLUMNS} rows={async () => props.rows as unknown as Record<string, unknown>[]} />
+    </BulkBar>
   );
 }

@@ -1,165 +1,261 @@
-// The dashboard: traces and observations per day, cost by day and by model, token usage,
-// latency percentiles by trace name and by model, and the error rate, over one time range.
+// The dashboard: traces, generations (count, cost and tokens by model), errors, latency
+// percentiles by trace name and by model, and scores, over a preset or custom time range with
+// filters, all in the URL. The server answers every panel with the metrics query.
 
-import { useState } from "preact/hooks";
 import { api, projectPath } from "../api";
 import { cost, count, latency } from "../format";
 import { useLoad } from "../hooks";
-import { Bars, HBars } from "../components/Charts";
-import { LoadingStatus, TableHead } from "../components/Table";
+import { navigate, useLocation } from "../router";
+import { Bars, EmptyChart, HBars, StackedBars } from "../components/Charts";
+import { SuggestInput } from "../components/FilterBuilder";
+import { FilterField, LoadingStatus, TableHead } from "../components/Table";
+import {
+  activeDashboardFilters,
+  bucketLabel,
+  DASHBOARD_RANGES,
+  dashboardQuery,
+  dashboardViewFromUrl,
+  dashboardViewToUrl,
+  emptyFilters,
+  modelName,
+  stackByModel,
+  type DashboardFilters,
+  type DashboardView,
+  type Granularity,
+  type ModelBucket,
+} from "../dashboard";
 
-interface ModelUsage {
-  model: string;
-  inputUsage: number;
-  outputUsage: number;
-  totalUsage: number;
-  totalCost: number;
+interface TimeCount {
+  time: string;
+  count: number;
 }
 
-interface Day {
-  date: string;
-  countTraces: number;
-  countObservations: number;
-  totalCost: number;
-  usage: ModelUsage[];
-}
-
-interface Stats {
-  key: string;
+interface Latency {
+  key: string | null;
   count: number;
   errors: number;
-  p50: number;
-  p90: number;
-  p99: number;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+interface ScoreSummary {
+  name: string;
+  dataType: string;
+  count: number;
+  average: number | null;
+  values: { value: string; count: number }[];
 }
 
 interface DashboardData {
-  daily: Day[];
+  from: string;
+  to: string;
+  granularity: Granularity;
   traces: number;
-  errorTraces: number;
-  latencyByTraceName: Stats[];
-  latencyByModel: Stats[];
+  tracesOverTime: TimeCount[];
+  errors: number;
+  generationsOverTime: ModelBucket[];
+  generationsByModel: ModelBucket[];
+  latencyByTraceName: Latency[];
+  latencyByModel: Latency[];
+  scores: number;
+  scoresOverTime: TimeCount[];
+  scoresByName: ScoreSummary[];
+  /** Why a panel is empty, by its field name (a request the server refused as too large). */
+  notes: Record<string, string>;
 }
 
-const RANGES: [string, number][] = [
-  ["24h", 1],
-  ["7d", 7],
-  ["30d", 30],
-  ["90d", 90],
-];
+const GRANULARITY_LABELS: Record<Granularity, string> = { hour: "hour", day: "day", week: "week" };
 
-function LatencyTable(props: { title: string; rows: Stats[] }) {
+function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean; blank: string; note?: string }) {
   return (
-    <figure class="chart">
+    <figure class="chart" data-testid={props.title}>
       <figcaption>{props.title}</figcaption>
       <table class="data compact">
-        <TableHead columns={["", "count", "errors", "p50", "p90", "p99"]} />
+        <TableHead columns={["", "count", "errors", "p50", "p90", "p95", "p99"]} />
         <tbody>
           {props.rows.slice(0, 12).map((row) => (
-            <tr key={row.key}>
-              <td>{row.key || "(unnamed)"}</td>
+            <tr key={row.key ?? ""}>
+              <td>{row.key || props.blank}</td>
               <td class="num">{count(row.count)}</td>
               <td class="num">{count(row.errors)}</td>
               <td class="num">{latency(row.p50)}</td>
               <td class="num">{latency(row.p90)}</td>
+              <td class="num">{latency(row.p95)}</td>
               <td class="num">{latency(row.p99)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      {props.rows.length === 0 ? <p class="muted">No data in this range.</p> : null}
+      {props.note ? <p class="muted">{props.note}</p> : props.rows.length === 0 ? <EmptyChart loading={props.loading} /> : null}
     </figure>
   );
 }
 
-const EMPTY_DAY = { countTraces: 0, countObservations: 0, totalCost: 0, usage: [] };
+function ScoreTable(props: { rows: ScoreSummary[]; loading: boolean }) {
+  return (
+    <figure class="chart" data-testid="Scores by name">
+      <figcaption>Scores by name</figcaption>
+      <table class="data compact">
+        <TableHead columns={["", "type", "count", "average", "values"]} />
+        <tbody>
+          {props.rows.slice(0, 30).map((row) => (
+            <tr key={`${row.name}/${row.dataType}`}>
+              <td>{row.name}</td>
+              <td>{row.dataType.toLowerCase()}</td>
+              <td class="num">{count(row.count)}</td>
+              <td class="num">{row.average == null ? "–" : row.average.toFixed(3)}</td>
+              <td>{row.values.map((value) => `${value.value}: ${value.count}`).join(" · ")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {props.rows.length === 0 ? <EmptyChart loading={props.loading} /> : null}
+    </figure>
+  );
+}
 
-/** One entry per UTC day of the range, so quiet days show as zero instead of vanishing. */
-export function fillDays(daily: Day[], days: number, now = Date.now()): Day[] {
-  const byDate = new Map(daily.map((day) => [day.date, day]));
-  const out: Day[] = [];
-  for (let offset = days - 1; offset >= 0; offset--) {
-    const date = new Date(now - offset * 86_400_000).toISOString().slice(0, 10);
-    out.push(byDate.get(date) ?? { date, ...EMPTY_DAY });
-  }
-  return out;
+/** A stat card: "…" while its number loads, "–" without an answer. */
+function Stat(props: { label: string; value: string | null; loading: boolean }) {
+  return (
+    <div class="card stat" data-testid={`stat-${props.label}`}>
+      <span class="muted">{props.label}</span>
+      <strong>{props.loading ? "…" : (props.value ?? "–")}</strong>
+    </div>
+  );
+}
+
+function Filters(props: { projectId: string; filters: DashboardFilters; onChange: (change: Partial<DashboardFilters>) => void }) {
+  const { filters, onChange } = props;
+  const field = (label: string, key: "name" | "userId" | "environment" | "release" | "model", suggest: string) => (
+    <label>
+      {label}
+      <SuggestInput projectId={props.projectId} suggest={suggest} label={label} value={filters[key]} placeholder="any" onCommit={(value) => onChange({ [key]: value.trim() })} />
+    </label>
+  );
+  return (
+    <div class="filters-bar" role="group" aria-label="Dashboard filters">
+      {field("Trace name", "name", "traceName")}
+      {field("User", "userId", "userId")}
+      <label>
+        Tags
+        <SuggestInput
+          projectId={props.projectId}
+          suggest="tags"
+          label="Tag"
+          value=""
+          placeholder="add a tag"
+          clearOnCommit
+          onCommit={(tag) => {
+            const trimmed = tag.trim();
+            if (trimmed !== "" && !filters.tags.includes(trimmed)) onChange({ tags: [...filters.tags, trimmed] });
+          }}
+        />
+      </label>
+      {filters.tags.map((tag) => (
+        <span class="chip" key={tag}>
+          {tag}
+          <button type="button" class="ghost" aria-label={`Remove tag ${tag}`} onClick={() => onChange({ tags: filters.tags.filter((other) => other !== tag) })}>
+            ×
+          </button>
+        </span>
+      ))}
+      {field("Environment", "environment", "environment")}
+      {field("Release", "release", "release")}
+      {field("Model", "model", "model")}
+      <label>
+        Metadata key
+        <SuggestInput projectId={props.projectId} suggest="metadataKey" label="Metadata key" value={filters.metadataKey} onCommit={(metadataKey) => onChange({ metadataKey: metadataKey.trim() })} />
+      </label>
+      <FilterField label="Metadata value" value={filters.metadataValue} onCommit={(metadataValue) => onChange({ metadataValue })} />
+      {activeDashboardFilters(filters) > 0 ? (
+        <button type="button" class="ghost" onClick={() => onChange(emptyFilters())}>
+          Clear filters
+        </button>
+      ) : null}
+    </div>
+  );
 }
 
 export function Dashboard(props: { projectId: string }) {
-  const [days, setDays] = useState(7);
+  const location = useLocation();
+  const view = dashboardViewFromUrl(location.search);
+  const urlKey = dashboardViewToUrl(view).toString();
+  const setView = (next: DashboardView) => {
+    const text = dashboardViewToUrl(next).toString();
+    navigate(`${location.path}${text ? `?${text}` : ""}`, true);
+  };
+  // Loaded again when the URL changes (a preset's end is taken at that moment).
   const data = useLoad((signal) => {
-    const from = new Date(Date.now() - days * 86_400_000).toISOString();
-    return api.get<DashboardData>(`${projectPath(props.projectId, "/dashboard")}?fromTimestamp=${encodeURIComponent(from)}`, signal);
-  }, [props.projectId, days]);
-  const d = data.data;
-  const daily = d ? fillDays(d.daily, days) : [];
-  const byModel = new Map<string, { cost: number; tokens: number }>();
-  for (const day of d?.daily ?? []) {
-    for (const usage of day.usage) {
-      const entry = byModel.get(usage.model) ?? { cost: 0, tokens: 0 };
-      entry.cost += usage.totalCost;
-      entry.tokens += usage.totalUsage;
-      byModel.set(usage.model, entry);
-    }
-  }
-  const totalCost = (d?.daily ?? []).reduce((sum, day) => sum + day.totalCost, 0);
-  const totalTokens = [...byModel.values()].reduce((sum, entry) => sum + entry.tokens, 0);
+    const query = dashboardQuery(view, Date.now());
+    if (query === null) return Promise.reject(new Error("The range must start before it ends."));
+    return api.get<DashboardData>(`${projectPath(props.projectId, "/dashboard")}?${query}`, signal);
+  }, [props.projectId, urlKey]);
+  const loading = data.loading;
+  // Numbers of another range or filter are never shown: nothing while loading or failed.
+  const d = loading || data.error ? null : data.data;
+  const granularity = d?.granularity ?? "day";
+  const per = GRANULARITY_LABELS[granularity];
+  const models = (d?.generationsByModel ?? []).map((row) => row.model);
+  const stacked = (value: (row: ModelBucket) => number) => stackByModel(d?.generationsOverTime ?? [], models, value, granularity);
+  const byModel = d?.generationsByModel ?? [];
+  const totalCost = byModel.reduce((sum, row) => sum + row.totalCost, 0);
+  const totalTokens = byModel.reduce((sum, row) => sum + row.totalTokens, 0);
+  const generations = byModel.reduce((sum, row) => sum + row.count, 0);
+  const points = (series: TimeCount[] | undefined) => (series ?? []).map((bucket) => ({ label: bucketLabel(bucket.time, granularity), value: bucket.count }));
   return (
     <div class="page">
       <div class="toolbar">
         <h1>Dashboard</h1>
         <div class="tabs" role="tablist" aria-label="Time range">
-          {RANGES.map(([label, value]) => (
-            <button key={label} type="button" role="tab" aria-selected={days === value} class={days === value ? "active" : ""} onClick={() => setDays(value)}>
-              {label}
+          {[...Object.keys(DASHBOARD_RANGES), "custom"].map((range) => (
+            <button
+              key={range}
+              type="button"
+              role="tab"
+              aria-selected={view.range === range}
+              class={view.range === range ? "active" : ""}
+              onClick={() => setView({ ...view, range })}
+            >
+              {range === "custom" ? "Custom" : range}
             </button>
           ))}
         </div>
+        {view.range === "custom" ? (
+          <div class="filters-bar">
+            <FilterField label="From" ariaLabel value={view.from} type="datetime-local" onCommit={(from) => setView({ ...view, from })} />
+            <FilterField label="To" ariaLabel value={view.to} type="datetime-local" onCommit={(to) => setView({ ...view, to })} />
+          </div>
+        ) : null}
       </div>
+      <Filters projectId={props.projectId} filters={view.filters} onChange={(change) => setView({ ...view, filters: { ...view.filters, ...change } })} />
+      <p class="muted small">
+        Every filter narrows the panels whose rows carry it: the model narrows generations only, metadata traces only.
+        {d ? ` ${d.from.slice(0, 16).replace("T", " ")} to ${d.to.slice(0, 16).replace("T", " ")} UTC, by ${per}.` : ""}
+      </p>
       {data.error ? <p class="error-box">{data.error}</p> : null}
-      {!d ? (
-        data.loading ? (
-          <p class="muted" role="status">
-            Loading…
-          </p>
-        ) : null
-      ) : (
-        <>
-          <LoadingStatus loading={data.loading} hasRows />
-          <div class={`cards${data.loading ? " stale" : ""}`} aria-busy={data.loading}>
-            <div class="card stat">
-              <span class="muted">Traces</span>
-              <strong>{d.traces.toLocaleString("en-US")}</strong>
-            </div>
-            <div class="card stat">
-              <span class="muted">Error rate</span>
-              <strong>{d.traces > 0 ? `${((d.errorTraces / d.traces) * 100).toFixed(1)}%` : "–"}</strong>
-            </div>
-            <div class="card stat">
-              <span class="muted">Total cost</span>
-              <strong>{cost(totalCost)}</strong>
-            </div>
-            <div class="card stat">
-              <span class="muted">Tokens</span>
-              <strong>{count(totalTokens)}</strong>
-            </div>
-          </div>
-          <div class={`grid${data.loading ? " stale" : ""}`}>
-            <Bars title="Traces per day" points={daily.map((day) => ({ label: day.date, value: day.countTraces }))} format={(v) => String(v)} />
-            <Bars title="Observations per day" points={daily.map((day) => ({ label: day.date, value: day.countObservations }))} format={(v) => String(v)} />
-            <Bars title="Cost per day" points={daily.map((day) => ({ label: day.date, value: day.totalCost }))} format={cost} />
-            <Bars
-              title="Tokens per day"
-              points={daily.map((day) => ({ label: day.date, value: day.usage.reduce((sum, usage) => sum + usage.totalUsage, 0) }))}
-              format={(v) => v.toLocaleString("en-US")}
-            />
-            <HBars title="Cost by model" items={[...byModel.entries()].map(([label, entry]) => ({ label, value: entry.cost }))} format={cost} />
-            <HBars title="Tokens by model" items={[...byModel.entries()].map(([label, entry]) => ({ label, value: entry.tokens }))} format={(v) => v.toLocaleString("en-US")} />
-            <LatencyTable title="Trace latency by name" rows={d.latencyByTraceName} />
-            <LatencyTable title="Generation latency by model" rows={d.latencyByModel} />
-          </div>
-        </>
-      )}
+      <LoadingStatus loading={loading} hasRows={false} />
+      <div class="cards" aria-busy={loading}>
+        <Stat label="Traces" value={d && d.traces.toLocaleString("en-US")} loading={loading} />
+        <Stat label="Errors" value={d && d.errors.toLocaleString("en-US")} loading={loading} />
+        <Stat label="Generations" value={d && generations.toLocaleString("en-US")} loading={loading} />
+        <Stat label="Total cost" value={d && cost(totalCost)} loading={loading} />
+        <Stat label="Tokens" value={d && totalTokens.toLocaleString("en-US")} loading={loading} />
+        <Stat label="Scores" value={d && d.scores.toLocaleString("en-US")} loading={loading} />
+      </div>
+      <div class="grid" aria-busy={loading}>
+        <Bars title={`Traces per ${per}`} points={points(d?.tracesOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <StackedBars title={`Generations per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.count)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <StackedBars title={`Cost per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.totalCost)} format={cost} loading={loading} />
+        <StackedBars title={`Tokens per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.totalTokens)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <HBars title="Cost by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalCost }))} format={cost} loading={loading} />
+        <HBars title="Tokens by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalTokens }))} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <LatencyTable title="Trace latency by name" rows={d?.latencyByTraceName ?? []} loading={loading} blank="(unnamed)" note={d?.notes.latencyByTraceName} />
+        <LatencyTable title="Generation latency by model" rows={d?.latencyByModel ?? []} loading={loading} blank={modelName(null)} note={d?.notes.latencyByModel} />
+        <Bars title={`Scores per ${per}`} points={points(d?.scoresOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <ScoreTable rows={d?.scoresByName ?? []} loading={loading} />
+      </div>
     </div>
   );
 }

@@ -26,6 +26,8 @@ import { cost, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { ChooseAndAct } from "../components/ChooseAndAct";
+import { CopyId } from "../components/Copy";
+import { Cells, HeaderCells, usePickedColumns, type CellColumn } from "../components/Selection";
 
 const MAX_COMPARED = 5;
 
@@ -88,30 +90,32 @@ export function Datasets(props: { projectId: string; role: string }) {
   const [error, setError] = useState("");
   const rows = datasets.data?.data ?? [];
   const base = pageBase(props.projectId);
+  const datasetColumns: CellColumn<DatasetRow>[] = [
+    { id: "name", label: "Name", cell: (dataset) => <Link href={`${base}/datasets/${encodeURIComponent(dataset.name)}`}>{dataset.name}</Link> },
+    { id: "id", label: "Dataset id", shown: false, cell: (dataset) => <CopyId value={dataset.id} /> },
+    { id: "description", label: "Description", cell: (dataset) => dataset.description ?? "" },
+    { id: "items", label: "Items", className: "num", cell: (dataset) => dataset.itemCount },
+    { id: "runs", label: "Runs", className: "num", cell: (dataset) => dataset.runCount },
+    { id: "created", label: "Created", cell: (dataset) => time(dataset.createdAt) },
+  ];
+  const { shown, picker } = usePickedColumns(datasetColumns, "datasets");
   return (
     <div class="page">
-      <h1>Datasets</h1>
+      <div class="toolbar">
+        <h1>Datasets</h1>
+        {picker}
+      </div>
       {datasets.error ? <p class="error-box">{datasets.error}</p> : null}
       <table class="data" aria-label="Datasets">
         <thead>
           <tr>
-            <th>Name</th>
-            <th>Description</th>
-            <th>Items</th>
-            <th>Runs</th>
-            <th>Created</th>
+            <HeaderCells columns={datasetColumns} shown={shown} />
           </tr>
         </thead>
         <tbody>
           {rows.map((dataset) => (
             <tr key={dataset.id}>
-              <td>
-                <Link href={`${base}/datasets/${encodeURIComponent(dataset.name)}`}>{dataset.name}</Link>
-              </td>
-              <td>{dataset.description ?? ""}</td>
-              <td>{dataset.itemCount}</td>
-              <td>{dataset.runCount}</td>
-              <td>{time(dataset.createdAt)}</td>
+              <Cells columns={datasetColumns} shown={shown} row={dataset} />
             </tr>
           ))}
         </tbody>

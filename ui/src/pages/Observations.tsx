@@ -1,15 +1,44 @@
 // The observations table, generations first: model, tokens, cost and latency, with filters,
-// the filter builder's conditions and the page size kept in the URL.
+// the filter builder's conditions, the sort, the shown columns and the page size kept in the
+// URL; selected rows are exported or added to a dataset.
 
+import type { ComponentChildren } from "preact";
 import { api, projectPath, type Observation, type Paged } from "../api";
 import { cost, count, latency, time } from "../format";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { TypeBadge } from "../components/Tree";
+import { CopyId } from "../components/Copy";
 import { RANGES } from "../filters";
 import { conditionsFromUrl, changedSearch, OBSERVATION_COLUMNS, pageSizeFromUrl, toServerConditions, type BuilderCondition, type ServerCondition } from "../conditions";
 import { FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
-import { FilterField, LevelOptions, Pager, projectBase, TableHead } from "../components/Table";
+import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase } from "../components/Table";
+import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
+import { AddItemsToDataset } from "./TraceBulk";
+
+/** The observations table's columns; `sort` names the server's sort column. */
+export const OBSERVATION_TABLE_COLUMNS: TableColumn[] = [
+  { id: "start", label: "Start", sort: "startTime" },
+  { id: "id", label: "Observation id", shown: false },
+  { id: "type", label: "Type" },
+  { id: "name", label: "Name", sort: "name" },
+  { id: "trace", label: "Trace id", shown: false },
+  { id: "model", label: "Model", sort: "model" },
+  { id: "tokens", label: "Tokens in / out", sort: "totalTokens" },
+  { id: "inputTokens", label: "Input tokens", shown: false, sort: "inputTokens" },
+  { id: "outputTokens", label: "Output tokens", shown: false, sort: "outputTokens" },
+  { id: "cost", label: "Cost", sort: "totalCost" },
+  { id: "latency", label: "Latency", sort: "latency" },
+  { id: "level", label: "Level" },
+  { id: "environment", label: "Environment", shown: false },
+  { id: "version", label: "Version", shown: false },
+  { id: "prompt", label: "Prompt", shown: false },
+];
+
+const DEFAULT_OBSERVATION_SORT: Sort = { column: "startTime", direction: "desc" };
+
+const OBSERVATION_CSV_COLUMNS = ["id", "traceId", "parentObservationId", "type", "name", "startTime", "endTime", "model", "usageDetails", "costDetails", "totalCost", "latency", "level", "environment", "version", "promptName", "input", "output", "metadata"];
 
 const TYPES = ["GENERATION", "SPAN", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "EVALUATOR", "GUARDRAIL"];
 
@@ -53,9 +82,49 @@ export function observationQuery(search: URLSearchParams, now = Date.now()): URL
   } else if (range in RANGES) {
     query.set("fromStartTime", new Date(now - RANGES[range]).toISOString());
   }
+  const { orderBy } = sortFromUrl(search, OBSERVATION_TABLE_COLUMNS, DEFAULT_OBSERVATION_SORT);
+  if (orderBy) query.set("orderBy", orderBy);
   query.set("page", search.get("page") ?? "1");
   query.set("limit", String(pageSizeFromUrl(search)));
   return query;
+}
+
+/** Each selected observation in full (input, output, metadata). */
+function observationDetails(projectId: string, ids: string[]): Promise<Observation[]> {
+  return Promise.all(ids.map((id) => api.get<Observation>(projectPath(projectId, `/observations/${encodeURIComponent(id)}`))));
+}
+
+function ObservationBulk(props: { projectId: string; ids: string[]; onClear: () => void }) {
+  const { projectId, ids } = props;
+  const action = useBulkAction();
+  const what = countOf(ids.length, "observation");
+  return (
+    <BulkBar label="Selected observations" what={what} action={action} onClear={props.onClear}>
+      <AddItemsToDataset
+        projectId={projectId}
+        label="Dataset for the selected observations"
+        what={what}
+        action={action}
+        items={async () =>
+          (await observationDetails(projectId, ids))
+            .filter((observation) => observation.traceId)
+            .map((observation) => ({
+              input: observation.input ?? null,
+              expectedOutput: observation.output ?? null,
+              sourceTraceId: observation.traceId as string,
+              sourceObservationId: observation.id,
+            }))
+        }
+      />
+      <ExportButtons
+        action={action}
+        file="observations"
+        what={what}
+        csvColumns={OBSERVATION_CSV_COLUMNS}
+        rows={async () => (await observationDetails(projectId, ids)) as unknown as Record<string, unknown>[]}
+      />
+    </BulkBar>
+  );
 }
 
 export function Observations(props: { projectId: string; search: URLSearchParams }) {
@@ -72,6 +141,47 @@ export function Observations(props: { projectId: string; search: URLSearchParams
   const models = useSuggestions(props.projectId, "model", "");
   const page = Number(props.search.get("page") ?? "1") || 1;
   const meta = observations.data?.meta;
+  const rows = observations.data?.data ?? [];
+  const { shown, picker } = usePickedColumns(OBSERVATION_TABLE_COLUMNS, "observations");
+  const { sort } = sortFromUrl(props.search, OBSERVATION_TABLE_COLUMNS, DEFAULT_OBSERVATION_SORT);
+  const selection = useSelection(rows.map((row) => row.id), key);
+  const cell = (o: Observation, column: string): ComponentChildren => {
+    switch (column) {
+      case "start":
+        return time(o.startTime);
+      case "id":
+        return <CopyId value={o.id} />;
+      case "type":
+        return <TypeBadge type={o.type} />;
+      case "name":
+        return o.traceId ? <Link href={`${base}/traces/${encodeURIComponent(o.traceId)}?observation=${encodeURIComponent(o.id)}`}>{o.name ?? o.id}</Link> : (o.name ?? o.id);
+      case "trace":
+        return o.traceId ? <CopyId value={o.traceId} href={`${base}/traces/${encodeURIComponent(o.traceId)}`} /> : "–";
+      case "model":
+        return o.model ?? "–";
+      case "tokens":
+        return `${count(o.usageDetails?.input)} / ${count(o.usageDetails?.output)}`;
+      case "inputTokens":
+        return count(o.usageDetails?.input);
+      case "outputTokens":
+        return count(o.usageDetails?.output);
+      case "cost":
+        return cost(o.totalCost);
+      case "latency":
+        return latency(o.latency);
+      case "level":
+        return <span class={`badge level ${o.level.toLowerCase()}`}>{o.level.toLowerCase()}</span>;
+      case "environment":
+        return o.environment;
+      case "version":
+        return o.version ?? "–";
+      case "prompt":
+        return o.promptName ?? "–";
+      default:
+        return null;
+    }
+  };
+  const cellClass: Record<string, string> = { start: "nowrap", tokens: "num", inputTokens: "num", outputTokens: "num", cost: "num", latency: "num" };
   const field = (name: string, label: string, type = "text", list?: string) => (
     <FilterField label={label} type={type} ariaLabel list={list} value={props.search.get(name) ?? ""} onCommit={(value) => update({ [name]: value.trim() })} />
   );
@@ -96,6 +206,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
           ))}
           <option value="custom">custom…</option>
         </select>
+        {picker}
       </div>
       <FilterBuilder
         projectId={props.projectId}
@@ -134,33 +245,26 @@ export function Observations(props: { projectId: string; search: URLSearchParams
           </>
         ) : null}
       </div>
+      {selection.selected.length > 0 ? <ObservationBulk projectId={props.projectId} ids={selection.selected} onClear={selection.clear} /> : null}
       {observations.error ? <p class="error-box">{observations.error}</p> : null}
       <div class="table-wrap">
-        <table class="data">
-          <TableHead columns={["Start", "Type", "Name", "Model", "Tokens in / out", "Cost", "Latency", "Level"]} />
+        {rows.length > 0 ? <LoadingStatus loading={observations.loading} hasRows /> : null}
+        <table class={`data${observations.loading ? " stale" : ""}`} aria-busy={observations.loading}>
+          <thead>
+            <tr>
+              <SelectAllCell selection={selection} label="Select all observations on this page" />
+              <HeaderCells columns={OBSERVATION_TABLE_COLUMNS} shown={shown} sort={sort} classes={cellClass} onSort={(column) => update({ sort: nextSort(sort, column) })} />
+            </tr>
+          </thead>
           <tbody>
-            {(observations.data?.data ?? []).map((o) => (
-              <tr key={o.id}>
-                <td class="nowrap">{time(o.startTime)}</td>
-                <td>
-                  <TypeBadge type={o.type} />
-                </td>
-                <td>
-                  {o.traceId ? (
-                    <Link href={`${base}/traces/${encodeURIComponent(o.traceId)}?observation=${encodeURIComponent(o.id)}`}>{o.name ?? o.id}</Link>
-                  ) : (
-                    (o.name ?? o.id)
-                  )}
-                </td>
-                <td>{o.model ?? "–"}</td>
-                <td class="num">
-                  {count(o.usageDetails?.input)} / {count(o.usageDetails?.output)}
-                </td>
-                <td class="num">{cost(o.totalCost)}</td>
-                <td class="num">{latency(o.latency)}</td>
-                <td>
-                  <span class={`badge level ${o.level.toLowerCase()}`}>{o.level.toLowerCase()}</span>
-                </td>
+            {rows.map((o, index) => (
+              <tr key={o.id} data-observation-id={o.id} class={selection.has(o.id) ? "selected" : undefined}>
+                <SelectCell selection={selection} index={index} id={o.id} label={`Select observation ${o.name ?? o.id}`} />
+                {shown.map((id) => (
+                  <td key={id} data-col={id} class={cellClass[id]}>
+                    {cell(o, id)}
+                  </td>
+                ))}
               </tr>
             ))}
           </tbody>

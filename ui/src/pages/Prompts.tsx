@@ -12,6 +12,7 @@ import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { Pager, projectBase, TableHead } from "../components/Table";
 import { Comments } from "../components/Comments";
+import { Cells, HeaderCells, usePickedColumns, type CellColumn } from "../components/Selection";
 import {
   folderView,
   lineDiff,
@@ -55,6 +56,38 @@ export function Prompts(props: { projectId: string; search: URLSearchParams }) {
   const openFolder = (next: string) => navigate(next ? `${base}?folder=${encodeURIComponent(next)}` : base);
   const [creating, setCreating] = useState(false);
   const parts = folder ? folder.split("/") : [];
+  const promptColumns: CellColumn<PromptMeta>[] = [
+    {
+      id: "name",
+      label: "Name",
+      cell: (prompt) => <Link href={promptHref(props.projectId, prompt.name)}>{search.trim() ? prompt.name : prompt.name.slice(folder ? folder.length + 1 : 0)}</Link>,
+    },
+    { id: "type", label: "Type", cell: (prompt) => prompt.type },
+    { id: "versions", label: "Versions", className: "num", cell: (prompt) => prompt.versions.length },
+    { id: "latest", label: "Latest version", shown: false, className: "num", cell: (prompt) => Math.max(...prompt.versions, 0) || "–" },
+    {
+      id: "labels",
+      label: "Labels",
+      cell: (prompt) =>
+        prompt.labels.map((label) => (
+          <span key={label} class={`tag label-${label}`}>
+            {label}
+          </span>
+        )),
+    },
+    {
+      id: "tags",
+      label: "Tags",
+      cell: (prompt) =>
+        prompt.tags.map((name) => (
+          <button key={name} type="button" class="tag" onClick={() => setTag(name)}>
+            {name}
+          </button>
+        )),
+    },
+    { id: "updated", label: "Updated", cell: (prompt) => time(prompt.lastUpdatedAt) },
+  ];
+  const { shown, picker } = usePickedColumns(promptColumns, "prompts");
   return (
     <div class="page">
       <div class="toolbar">
@@ -79,6 +112,7 @@ export function Prompts(props: { projectId: string; search: URLSearchParams }) {
             setPage(1);
           }}
         />
+        {picker}
         <span class="spacer" />
         <button type="button" onClick={() => setCreating(!creating)}>
           {creating ? "Cancel" : "New prompt"}
@@ -111,11 +145,15 @@ export function Prompts(props: { projectId: string; search: URLSearchParams }) {
       </nav>
       {loaded.error ? <p class="error-box">{loaded.error}</p> : null}
       <table class="data prompts">
-        <TableHead columns={["Name", "Type", "Versions", "Labels", "Tags", "Updated"]} />
+        <thead>
+          <tr>
+            <HeaderCells columns={promptColumns} shown={shown} />
+          </tr>
+        </thead>
         <tbody>
           {view.folders.map((path) => (
             <tr key={`folder:${path}`} class="folder">
-              <td colSpan={6}>
+              <td colSpan={shown.length}>
                 <a href={`${base}?folder=${encodeURIComponent(path)}`} onClick={(event) => (event.preventDefault(), openFolder(path))}>
                   📁 {path.slice(folder ? folder.length + 1 : 0)}/
                 </a>
@@ -124,26 +162,7 @@ export function Prompts(props: { projectId: string; search: URLSearchParams }) {
           ))}
           {view.prompts.map((prompt) => (
             <tr key={prompt.name}>
-              <td>
-                <Link href={promptHref(props.projectId, prompt.name)}>{search.trim() ? prompt.name : prompt.name.slice(folder ? folder.length + 1 : 0)}</Link>
-              </td>
-              <td>{prompt.type}</td>
-              <td class="num">{prompt.versions.length}</td>
-              <td>
-                {prompt.labels.map((label) => (
-                  <span key={label} class={`tag label-${label}`}>
-                    {label}
-                  </span>
-                ))}
-              </td>
-              <td>
-                {prompt.tags.map((name) => (
-                  <button key={name} type="button" class="tag" onClick={() => setTag(name)}>
-                    {name}
-                  </button>
-                ))}
-              </td>
-              <td>{time(prompt.lastUpdatedAt)}</td>
+              <Cells columns={promptColumns} shown={shown} row={prompt} />
             </tr>
           ))}
         </tbody>

@@ -10,6 +10,8 @@ import { useLoad } from "../hooks";
 import { Link } from "../router";
 import { useScoreConfigs } from "./ScoreConfigs";
 import { ChooseAndAct } from "../components/ChooseAndAct";
+import { CopyId } from "../components/Copy";
+import { Cells, HeaderCells, usePickedColumns, type CellColumn } from "../components/Selection";
 
 export interface QueueRow {
   id: string;
@@ -75,44 +77,53 @@ export function Queues(props: { projectId: string; userId: string }) {
       () => queues.reload(true),
       (reason: Error) => setError(reason.message),
     );
+  const queueColumns: CellColumn<QueueRow>[] = [
+    { id: "name", label: "Name", cell: (queue) => queue.name },
+    { id: "id", label: "Queue id", shown: false, cell: (queue) => <CopyId value={queue.id} /> },
+    { id: "description", label: "Description", cell: (queue) => queue.description ?? "" },
+    {
+      id: "progress",
+      label: "Progress",
+      cell: (queue) => {
+        const total = queue.pending + queue.completed;
+        return (
+          <>
+            <span class="queue-progress" role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={queue.completed}>
+              <span style={{ width: `${Math.round(progressOf(queue) * 100)}%` }} />
+            </span>{" "}
+            <span class="small">
+              {queue.completed} of {total} done
+            </span>
+          </>
+        );
+      },
+    },
+    { id: "reviewers", label: "Reviewers", className: "small", cell: (queue) => <ReviewerProgress reviewers={queue.reviewers} /> },
+    { id: "configs", label: "Score configs", className: "small", cell: (queue) => queue.scoreConfigIds.map((id) => configNames.get(id) ?? id).join(", ") },
+    { id: "created", label: "Created", cell: (queue) => time(queue.createdAt) },
+  ];
+  const { shown, picker } = usePickedColumns(queueColumns, "queues");
   return (
     <div class="page">
-      <h1>Annotation queues</h1>
+      <div class="toolbar">
+        <h1>Annotation queues</h1>
+        {picker}
+      </div>
       {queues.error ? <p class="error-box">{queues.error}</p> : null}
       {error ? <p class="error-box">{error}</p> : null}
       <table class="data" aria-label="Annotation queues">
         <thead>
           <tr>
-            <th>Name</th>
-            <th>Description</th>
-            <th>Progress</th>
-            <th>Reviewers</th>
-            <th>Score configs</th>
-            <th>Created</th>
+            <HeaderCells columns={queueColumns} shown={shown} />
             <th></th>
           </tr>
         </thead>
         <tbody>
           {rows.map((queue) => {
-            const total = queue.pending + queue.completed;
             const reviewing = queue.reviewers.some((reviewer) => reviewer.assigned && reviewer.id === props.userId);
             return (
               <tr key={queue.id}>
-                <td>{queue.name}</td>
-                <td>{queue.description ?? ""}</td>
-                <td>
-                  <span class="queue-progress" role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={queue.completed}>
-                    <span style={{ width: `${Math.round(progressOf(queue) * 100)}%` }} />
-                  </span>{" "}
-                  <span class="small">
-                    {queue.completed} of {total} done
-                  </span>
-                </td>
-                <td class="small">
-                  <ReviewerProgress reviewers={queue.reviewers} />
-                </td>
-                <td class="small">{queue.scoreConfigIds.map((id) => configNames.get(id) ?? id).join(", ")}</td>
-                <td>{time(queue.createdAt)}</td>
+                <Cells columns={queueColumns} shown={shown} row={queue} />
                 <td>
                   <Link href={`/project/${encodeURIComponent(props.projectId)}/queues/${encodeURIComponent(queue.id)}/review`}>
                     Open review mode

@@ -1,12 +1,59 @@
-// The scores table: name, the filter builder's conditions, page and page size kept in the URL.
+// The scores table: name, the filter builder's conditions, the sort, the shown columns, page
+// and page size kept in the URL; selected scores are exported or deleted.
 
+import type { ComponentChildren } from "preact";
 import { api, projectPath, type Paged, type Score } from "../api";
 import { conditionsFromUrl, changedSearch, pageSizeFromUrl, SCORE_COLUMNS, toServerConditions, type BuilderCondition } from "../conditions";
 import { scoreValue, time } from "../format";
 import { useLoad } from "../hooks";
-import { Link, navigate } from "../router";
+import { navigate } from "../router";
+import { CopyId } from "../components/Copy";
 import { FilterBuilder, PageSize } from "../components/FilterBuilder";
-import { LoadingStatus, Pager, projectBase, TableHead } from "../components/Table";
+import { LoadingStatus, Pager, projectBase } from "../components/Table";
+import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
+
+/** The scores table's columns; `sort` names the server's sort column. */
+export const SCORE_TABLE_COLUMNS: TableColumn[] = [
+  { id: "time", label: "Time", sort: "timestamp" },
+  { id: "id", label: "Score id", shown: false },
+  { id: "name", label: "Name", sort: "name" },
+  { id: "value", label: "Value", sort: "value" },
+  { id: "dataType", label: "Data type", shown: false },
+  { id: "source", label: "Source" },
+  { id: "trace", label: "Trace" },
+  { id: "observation", label: "Observation", shown: false },
+  { id: "comment", label: "Comment" },
+];
+
+const DEFAULT_SCORE_SORT: Sort = { column: "timestamp", direction: "desc" };
+
+const SCORE_CSV_COLUMNS = ["id", "timestamp", "name", "value", "stringValue", "dataType", "source", "traceId", "observationId", "comment"];
+
+/** Viewers read only; the other roles may delete scores (the server checks too). */
+export function mayDeleteScores(role: string): boolean {
+  return role !== "viewer";
+}
+
+function ScoreBulk(props: { projectId: string; role: string; selected: Selected<Score> }) {
+  const { rows, selection } = props.selected;
+  const action = useBulkAction();
+  const what = countOf(rows.length, "score");
+  return (
+    <BulkBar label="Selected scores" what={what} action={action} onClear={selection.clear}>
+      <ExportButtons action={action} file="scores" what={what} csvColumns={SCORE_CSV_COLUMNS} rows={async () => rows as unknown as Record<string, unknown>[]} />
+      {mayDeleteScores(props.role) ? (
+        <DeleteSelected
+          action={action}
+          what={what}
+          question={`Delete ${what}? This cannot be undone.`}
+          remove={() => api.post(projectPath(props.projectId, "/scores/delete"), { scoreIds: rows.map((row) => row.id) })}
+          onDeleted={afterDelete(props.selected)}
+        />
+      ) : null}
+    </BulkBar>
+  );
+}
 
 /** The server query of the scores page's URL. */
 export function scoreQuery(search: URLSearchParams): URLSearchParams {
@@ -15,12 +62,14 @@ export function scoreQuery(search: URLSearchParams): URLSearchParams {
   if (name) query.set("name", name);
   const conditions = toServerConditions(conditionsFromUrl(search, SCORE_COLUMNS), SCORE_COLUMNS);
   if (conditions.length > 0) query.set("filter", JSON.stringify(conditions));
+  const { orderBy } = sortFromUrl(search, SCORE_TABLE_COLUMNS, DEFAULT_SCORE_SORT);
+  if (orderBy) query.set("orderBy", orderBy);
   query.set("page", String(Math.max(Number.parseInt(search.get("page") ?? "1", 10) || 1, 1)));
   query.set("limit", String(pageSizeFromUrl(search)));
   return query;
 }
 
-export function Scores(props: { projectId: string; search: URLSearchParams }) {
+export function Scores(props: { projectId: string; search: URLSearchParams; role: string }) {
   const base = projectBase(props.projectId);
   const key = props.search.toString();
   const scores = useLoad((signal) => api.get<Paged<Score>>(`${projectPath(props.projectId, "/scores")}?${scoreQuery(props.search)}`, signal), [props.projectId, key]);
@@ -31,6 +80,35 @@ export function Scores(props: { projectId: string; search: URLSearchParams }) {
   const rows = scores.data?.data ?? [];
   const meta = scores.data?.meta;
   const page = Math.max(Number.parseInt(props.search.get("page") ?? "1", 10) || 1, 1);
+  const { shown, picker } = usePickedColumns(SCORE_TABLE_COLUMNS, "scores");
+  const { sort } = sortFromUrl(props.search, SCORE_TABLE_COLUMNS, DEFAULT_SCORE_SORT);
+  const selection = useSelection(rows.map((row) => row.id), key);
+  const traceHref = (traceId: string, observationId: string | null) =>
+    `${base}/traces/${encodeURIComponent(traceId)}${observationId ? `?observation=${encodeURIComponent(observationId)}` : ""}`;
+  const cell = (score: Score, column: string): ComponentChildren => {
+    switch (column) {
+      case "time":
+        return time(score.timestamp);
+      case "id":
+        return <CopyId value={score.id} />;
+      case "name":
+        return score.name;
+      case "value":
+        return scoreValue(score);
+      case "dataType":
+        return score.dataType.toLowerCase();
+      case "source":
+        return score.source.toLowerCase();
+      case "trace":
+        return score.traceId ? <CopyId value={score.traceId} href={traceHref(score.traceId, score.observationId)} /> : "–";
+      case "observation":
+        return score.traceId && score.observationId ? <CopyId value={score.observationId} href={traceHref(score.traceId, score.observationId)} /> : "–";
+      case "comment":
+        return score.comment ?? "";
+      default:
+        return null;
+    }
+  };
   return (
     <div class="page">
       <div class="toolbar">
@@ -43,6 +121,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams }) {
           key={props.search.get("name") ?? ""}
           onChange={(event) => update({ name: event.currentTarget.value.trim() })}
         />
+        {picker}
         <span class="muted small">Add scores from a trace page.</span>
       </div>
       <FilterBuilder
@@ -51,27 +130,27 @@ export function Scores(props: { projectId: string; search: URLSearchParams }) {
         conditions={conditionsFromUrl(props.search, SCORE_COLUMNS)}
         onChange={(conditions) => update({}, conditions)}
       />
+      {selection.selected.length > 0 ? (
+        <ScoreBulk projectId={props.projectId} role={props.role} selected={selectedOf(rows, selection, () => void scores.reload())} />
+      ) : null}
       {scores.error ? <p class="error-box">{scores.error}</p> : null}
       <LoadingStatus loading={scores.loading} hasRows={rows.length > 0} />
       <table class={`data${scores.loading ? " stale" : ""}`} aria-busy={scores.loading}>
-        <TableHead columns={["Time", "Name", "Value", "Source", "Trace", "Comment"]} />
+        <thead>
+          <tr>
+            <SelectAllCell selection={selection} label="Select all scores on this page" />
+            <HeaderCells columns={SCORE_TABLE_COLUMNS} shown={shown} sort={sort} onSort={(column) => update({ sort: nextSort(sort, column) })} />
+          </tr>
+        </thead>
         <tbody>
-          {rows.map((score) => (
-            <tr key={score.id}>
-              <td>{time(score.timestamp)}</td>
-              <td>{score.name}</td>
-              <td class="num">{scoreValue(score)}</td>
-              <td>{score.source.toLowerCase()}</td>
-              <td>
-                {score.traceId ? (
-                  <Link href={`${base}/traces/${encodeURIComponent(score.traceId)}${score.observationId ? `?observation=${encodeURIComponent(score.observationId)}` : ""}`}>
-                    {score.traceId}
-                  </Link>
-                ) : (
-                  "–"
-                )}
-              </td>
-              <td>{score.comment ?? ""}</td>
+          {rows.map((score, index) => (
+            <tr key={score.id} data-score-id={score.id} class={selection.has(score.id) ? "selected" : undefined}>
+              <SelectCell selection={selection} index={index} id={score.id} label={`Select score ${score.name}`} />
+              {shown.map((id) => (
+                <td key={id} data-col={id} class={id === "value" ? "num" : id === "time" ? "nowrap" : undefined}>
+                  {cell(score, id)}
+                </td>
+              ))}
             </tr>
           ))}
         </tbody>

@@ -33,6 +33,7 @@ export function Sessions(props: { projectId: string }) {
       searchLabel="Session"
       empty="No sessions yet: traces with a session id appear here."
       columns={sessionColumns(base)}
+      noun="session"
     />
   );
 }
@@ -40,14 +41,15 @@ export function Sessions(props: { projectId: string }) {
 /** The columns of a list of sessions (the sessions page, a user's page). */
 export function sessionColumns(base: string): TotalsColumn[] {
   return [
-    { label: "Session", sort: "id", cell: (session) => <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link> },
-    { label: "First seen", sort: "firstSeen", cell: (session) => time(session.firstSeen) },
-    { label: "Traces", sort: "traces", numeric: true, cell: (session) => count(session.traceCount) },
-    { label: "Duration", numeric: true, cell: (session) => latency(session.durationSeconds) },
-    { label: "Tokens", sort: "tokens", numeric: true, cell: (session) => count(session.totalTokens) },
-    { label: "Cost", sort: "cost", numeric: true, cell: (session) => cost(session.totalCost) },
-    { label: "Users", cell: (session) => session.userIds.join(", ") },
-    { label: "Last seen", sort: "lastSeen", cell: (session) => time(session.lastSeen) },
+    { id: "session", label: "Session", sort: "id", cell: (session) => <Link href={`${base}/sessions/${encodeURIComponent(session.id)}`}>{session.id}</Link> },
+    { id: "firstSeen", label: "First seen", sort: "firstSeen", cell: (session) => time(session.firstSeen) },
+    { id: "traces", label: "Traces", sort: "traces", numeric: true, cell: (session) => count(session.traceCount) },
+    { id: "duration", label: "Duration", numeric: true, cell: (session) => latency(session.durationSeconds) },
+    { id: "tokens", label: "Tokens", sort: "tokens", numeric: true, cell: (session) => count(session.totalTokens) },
+    { id: "cost", label: "Cost", sort: "cost", numeric: true, cell: (session) => cost(session.totalCost) },
+    { id: "tokensInOut", label: "Tokens in / out", shown: false, numeric: true, cell: (session) => `${count(session.inputTokens)} / ${count(session.outputTokens)}` },
+    { id: "users", label: "Users", cell: (session) => session.userIds.join(", ") },
+    { id: "lastSeen", label: "Last seen", sort: "lastSeen", cell: (session) => time(session.lastSeen) },
   ];
 }
 

@@ -2,12 +2,11 @@
 // confirmation), add them to an annotation queue or, as items, to a dataset, and download
 // them as JSON or CSV.
 
-import { useState } from "preact/hooks";
 import { api, projectPath, type Paged, type TraceDetail, type TraceRow } from "../api";
 import type { DatasetRow } from "../datasets";
-import { download, toCsv } from "../exports";
 import { useLoad } from "../hooks";
 import { ChooseAndAct } from "../components/ChooseAndAct";
+import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, useBulkAction, type BulkAction, type Selected } from "../components/Selection";
 import type { QueueRow } from "./Queues";
 
 /** The roles that may delete traces (the server checks too). */
@@ -28,113 +27,86 @@ async function details(projectId: string, rows: TraceRow[]): Promise<Omit<TraceD
 
 const CSV_COLUMNS = ["id", "timestamp", "name", "userId", "sessionId", "environment", "release", "version", "tags", "level", "latency", "totalCost", "input", "output", "metadata"];
 
-export function BulkActions(props: { projectId: string; role: string; rows: TraceRow[]; onClear: () => void; onDeleted: () => void }) {
-  const { projectId, rows } = props;
+export function BulkActions(props: { projectId: string; role: string; selected: Selected<TraceRow> }) {
+  const { projectId } = props;
+  const { rows, selection } = props.selected;
   const queues = useLoad((signal) => api.get<{ data: QueueRow[] }>(projectPath(projectId, "/queues?limit=100"), signal), [projectId]);
-  const datasets = useLoad((signal) => api.get<Paged<DatasetRow>>(projectPath(projectId, "/datasets?limit=100"), signal), [projectId]);
-  const [message, setMessage] = useState("");
-  const [busy, setBusy] = useState(false);
-  const count = rows.length;
-  const what = `${count} trace${count === 1 ? "" : "s"}`;
-  const run = (work: () => Promise<string>) => {
-    setBusy(true);
-    setMessage("");
-    work().then(
-      (done) => {
-        setBusy(false);
-        setMessage(done);
-      },
-      (reason: Error) => {
-        setBusy(false);
-        setMessage(reason.message);
-      },
-    );
-  };
+  const action = useBulkAction();
+  const what = countOf(rows.length, "trace");
   return (
-    <div class="bulk card" role="region" aria-label="Selected traces">
-      <strong>{what} selected</strong>
+    <BulkBar label="Selected traces" what={what} action={action} onClear={selection.clear}>
       <ChooseAndAct
         choices={queues.data?.data ?? []}
         keyOf={(queue) => queue.id}
         nameOf={(queue) => queue.name}
         label="Queue for the selected traces"
         button="Add to queue"
-        disabled={busy}
+        disabled={action.busy}
         onAct={(queue) =>
-          run(async () => {
+          action.run(async () => {
             const path = projectPath(projectId, `/queues/${encodeURIComponent(queue.id)}/items`);
             await Promise.all(rows.map((row) => api.post(path, { objectType: "TRACE", objectId: row.id })));
             return `Added ${what} to the queue ${queue.name}.`;
           })
         }
       />
-      <ChooseAndAct
-        choices={datasets.data?.data ?? []}
-        keyOf={(dataset) => dataset.name}
-        nameOf={(dataset) => dataset.name}
+      <AddItemsToDataset
+        projectId={projectId}
         label="Dataset for the selected traces"
-        button="Add to dataset"
-        disabled={busy}
-        onAct={(dataset) =>
-          run(async () => {
-            const path = projectPath(projectId, `/datasets/${encodeURIComponent(dataset.name)}/items`);
-            for (const trace of await details(projectId, rows)) {
-              await api.post(path, { input: trace.input ?? null, expectedOutput: trace.output ?? null, sourceTraceId: trace.id });
-            }
-            return `Added ${what} to the dataset ${dataset.name}.`;
-          })
+        what={what}
+        action={action}
+        items={async () =>
+          (await details(projectId, rows)).map((trace) => ({ input: trace.input ?? null, expectedOutput: trace.output ?? null, sourceTraceId: trace.id }))
         }
       />
-      <button
-        type="button"
-        disabled={busy}
-        onClick={() =>
-          run(async () => {
-            download("traces.json", "application/json", `${JSON.stringify(await details(projectId, rows), null, 2)}\n`);
-            return `Exported ${what} as JSON.`;
-          })
-        }
-      >
-        Export JSON
-      </button>
-      <button
-        type="button"
-        disabled={busy}
-        onClick={() =>
-          run(async () => {
-            const traces = (await details(projectId, rows)) as unknown as Record<string, unknown>[];
-            download("traces.csv", "text/csv", toCsv(CSV_COLUMNS, traces));
-            return `Exported ${what} as CSV.`;
-          })
-        }
-      >
-        Export CSV
-      </button>
+      <ExportButtons
+        action={action}
+        file="traces"
+        what={what}
+        csvColumns={CSV_COLUMNS}
+        rows={async () => (await details(projectId, rows)) as unknown as Record<string, unknown>[]}
+      />
       {mayDeleteTraces(props.role) ? (
-        <button
-          type="button"
-          class="danger"
-          disabled={busy}
-          onClick={() => {
-            if (!confirm(`Delete ${what} with their observations and scores? This cannot be undone.`)) return;
-            run(async () => {
-              await api.post(projectPath(projectId, "/traces/delete"), { traceIds: rows.map((row) => row.id) });
-              props.onDeleted();
-              return `Deleted ${what}.`;
-            });
-          }}
-        >
-          Delete
-        </button>
+        <DeleteSelected
+          action={action}
+          what={what}
+          question={`Delete ${what} with their observations and scores? This cannot be undone.`}
+          remove={() => api.post(projectPath(projectId, "/traces/delete"), { traceIds: rows.map((row) => row.id) })}
+          onDeleted={afterDelete(props.selected)}
+        />
       ) : null}
-      <button type="button" class="ghost" onClick={props.onClear}>
-        Clear selection
-      </button>
-      {message ? (
-        <span class="small muted" role="status">
-          {message}
-        </span>
-      ) : null}
-    </div>
+    </BulkBar>
+  );
+}
+
+/** The items a selection adds to a dataset, one request each. */
+export interface NewItem {
+  input: unknown;
+  expectedOutput: unknown;
+  sourceTraceId: string;
+  sourceObservationId?: string;
+}
+
+/** Add to dataset: a choice of the project's datasets and a button that adds `items()` to
+ * the chosen one. */
+export function AddItemsToDataset(props: { projectId: string; label: string; what: string; action: BulkAction; items: () => Promise<NewItem[]> }) {
+  const { projectId, action } = props;
+  const datasets = useLoad((signal) => api.get<Paged<DatasetRow>>(projectPath(projectId, "/datasets?limit=100"), signal), [projectId]);
+  return (
+    <ChooseAndAct
+      choices={datasets.data?.data ?? []}
+      keyOf={(dataset) => dataset.name}
+      nameOf={(dataset) => dataset.name}
+      label={props.label}
+      button="Add to dataset"
+      disabled={action.busy}
+      onAct={(dataset) =>
+        action.run(async () => {
+          const path = projectPath(projectId, `/datasets/${encodeURIComponent(dataset.name)}/items`);
+          for (const item of await props.items()) await api.post(path, item);
+          return `Added ${props.what} to the dataset ${dataset.name}.`;
+        })
+      }
+    />
   );
 }

@@ -20,79 +20,41 @@ import {
 } from "../filters";
 import { useLiveRefresh, useLoad } from "../hooks";
 import { Link, navigate } from "../router";
-import { Copy } from "../components/Copy";
+import { CopyId } from "../components/Copy";
 import { ColumnPicker, FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, ScoreChips } from "../components/Table";
 import { BulkActions } from "./TraceBulk";
+import { HeaderCells, SelectAllCell, SelectCell, selectedOf, useSelection } from "../components/Selection";
+import { nextSort, parseSort, rememberColumns, rememberedColumns } from "../tables";
 import { EmptyState } from "./Empty";
 
 /** The ids of the last list shown, so the trace page can step to the next and previous. */
 export let lastTraceIds: string[] = [];
 
-/** Where the shown columns are remembered between visits (per browser). */
-const COLUMNS_STORAGE_KEY = "spindle.traces.columns";
-
-function rememberedColumns(): string[] | null {
-  try {
-    const stored = localStorage.getItem(COLUMNS_STORAGE_KEY);
-    return stored ? tableColumns(stored.split(",")) : null;
-  } catch {
-    return null;
-  }
-}
-
-function rememberColumns(columns: string[]) {
-  try {
-    localStorage.setItem(COLUMNS_STORAGE_KEY, columns.join(","));
-  } catch {
-    // Storage may be off; the URL still holds the columns.
-  }
-}
-
-/** The ids of rows `from` to `to` (either order) of `ids`. */
-export function rangeOf(ids: string[], from: number, to: number): string[] {
-  const [low, high] = from <= to ? [from, to] : [to, from];
-  return ids.slice(low, high + 1);
-}
-
 export function Traces(props: { projectId: string; search: URLSearchParams; role: string }) {
   const view = viewFromUrl(props.search);
   // A URL without columns shows the columns this browser last chose; the next change of the
   // view, and a saved view, writes them into the URL.
-  if (!props.search.has("cols")) view.columns = rememberedColumns() ?? view.columns;
+  if (!props.search.has("cols")) view.columns = rememberedColumns(TRACE_TABLE_COLUMNS, "traces") ?? view.columns;
   const key = props.search.toString();
   const [live, setLive] = useState(true);
   const [cursor, setCursor] = useState(0);
   const [showFilters, setShowFilters] = useState(activeFilterCount(view) > 0);
-  const [selected, setSelected] = useState<string[]>([]);
-  const anchor = useRef<number | null>(null);
   const searchInput = useRef<HTMLInputElement>(null);
   const base = projectBase(props.projectId);
   const traces = useLoad(
     (signal) => api.get<Paged<TraceRow>>(`${projectPath(props.projectId, "/traces")}?${viewToQuery(view, Date.now())}`, signal),
     [props.projectId, key],
   );
-  useLiveRefresh(traces, 5000, live && view.page === 1 && selected.length === 0);
   const rows = traces.data?.data ?? [];
+  const selection = useSelection(rows.map((row) => row.id), key);
+  useLiveRefresh(traces, 5000, live && view.page === 1 && selection.selected.length === 0);
   lastTraceIds = rows.map((row) => row.id);
   const update = (change: Partial<TraceView>, keepPage = false) => {
     const next = { ...view, ...change };
     if (!keepPage) next.page = 1;
     const query = viewToUrl(next).toString();
     navigate(`${base}/traces${query ? `?${query}` : ""}`, true);
-  };
-  // Another view is another selection.
-  useEffect(() => {
-    setSelected([]);
-    anchor.current = null;
-  }, [key]);
-  const toggle = (index: number, shift: boolean) => {
-    const id = rows[index]?.id;
-    if (!id) return;
-    const selecting = !selected.includes(id);
-    const ids = shift && anchor.current !== null ? rangeOf(rows.map((row) => row.id), anchor.current, index) : [id];
-    setSelected((current) => (selecting ? [...new Set([...current, ...ids])] : current.filter((other) => !ids.includes(other))));
-    anchor.current = index;
   };
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -104,18 +66,18 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
       } else if (!typing && (event.key === "j" || event.key === "k")) {
         setCursor((current) => Math.min(Math.max(current + (event.key === "j" ? 1 : -1), 0), Math.max(rows.length - 1, 0)));
       } else if (!typing && event.key === "x" && rows[cursor]) {
-        toggle(cursor, event.shiftKey);
+        selection.toggle(cursor, event.shiftKey);
       } else if (!typing && event.key === "Enter" && rows[cursor]) {
         navigate(`${base}/traces/${encodeURIComponent(rows[cursor].id)}`);
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [rows, cursor, base, selected]);
+  }, [rows, cursor, base, selection.selected]);
   const meta = traces.data?.meta;
   const noFilters = activeFilterCount(view) === 0 && view.search === "";
   const columns = tableColumns(view.columns);
-  const allSelected = rows.length > 0 && rows.every((row) => selected.includes(row.id));
+  const sort = parseSort(view.sort, TRACE_TABLE_COLUMNS, { column: "timestamp", direction: "desc" });
   const cell = (row: TraceRow, column: string): ComponentChildren => {
     const href = `${base}/traces/${encodeURIComponent(row.id)}`;
     switch (column) {
@@ -124,11 +86,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
       case "name":
         return <Link href={href}>{row.name ?? row.id}</Link>;
       case "id":
-        return (
-          <span class="nowrap">
-            <code class="small">{row.id}</code> <Copy value={row.id} />
-          </span>
-        );
+        return <CopyId value={row.id} />;
       case "user":
         return row.userId ? (
           <button type="button" class="link" onClick={() => update({ userId: row.userId ?? "" })}>
@@ -218,7 +176,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
           columns={TRACE_TABLE_COLUMNS}
           shown={columns}
           onChange={(shown) => {
-            rememberColumns(shown);
+            rememberColumns("traces", shown);
             update({ columns: shown }, true);
           }}
         />
@@ -235,17 +193,8 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
           <FilterBar projectId={props.projectId} view={view} onChange={update} />
         </>
       ) : null}
-      {selected.length > 0 ? (
-        <BulkActions
-          projectId={props.projectId}
-          role={props.role}
-          rows={rows.filter((row) => selected.includes(row.id))}
-          onClear={() => setSelected([])}
-          onDeleted={() => {
-            setSelected([]);
-            void traces.reload();
-          }}
-        />
+      {selection.selected.length > 0 ? (
+        <BulkActions projectId={props.projectId} role={props.role} selected={selectedOf(rows, selection, () => void traces.reload())} />
       ) : null}
       {traces.error ? <p class="error-box" role="alert">{traces.error}</p> : null}
       {meta && meta.totalItems === 0 && noFilters ? (
@@ -256,52 +205,18 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
           <table class={`data${traces.loading ? " stale" : ""}`} aria-busy={traces.loading}>
             <thead>
               <tr>
-                <th class="select">
-                  <input
-                    type="checkbox"
-                    aria-label="Select all traces on this page"
-                    checked={allSelected}
-                    onChange={() => {
-                      setSelected(allSelected ? [] : rows.map((row) => row.id));
-                      anchor.current = null;
-                    }}
-                  />
-                </th>
-                {columns.map((id) => {
-                  const column = TRACE_TABLE_COLUMNS.find((known) => known.id === id);
-                  if (!column) return null;
-                  const [sortColumn, direction] = view.sort.split(".");
-                  const active = column.sort !== undefined && sortColumn === column.sort;
-                  return (
-                    <th key={id} data-col={id} aria-sort={active ? (direction === "asc" ? "ascending" : "descending") : undefined}>
-                      {column.sort ? (
-                        <button type="button" class="sort" onClick={() => update({ sort: `${column.sort}.${active && direction === "desc" ? "asc" : "desc"}` })}>
-                          {column.label}
-                          {active ? (direction === "asc" ? " ↑" : " ↓") : ""}
-                        </button>
-                      ) : (
-                        column.label
-                      )}
-                    </th>
-                  );
-                })}
+                <SelectAllCell selection={selection} label="Select all traces on this page" />
+                <HeaderCells columns={TRACE_TABLE_COLUMNS} shown={columns} sort={sort} onSort={(column) => update({ sort: nextSort(sort, column) })} />
               </tr>
             </thead>
             <tbody>
               {rows.map((row, index) => (
                 <tr
                   key={row.id}
-                  class={`${index === cursor ? "cursor" : ""} level-${row.level.toLowerCase()}${selected.includes(row.id) ? " selected" : ""}`}
+                  class={`${index === cursor ? "cursor" : ""} level-${row.level.toLowerCase()}${selection.has(row.id) ? " selected" : ""}`}
                   data-trace-id={row.id}
                 >
-                  <td class="select">
-                    <input
-                      type="checkbox"
-                      aria-label={`Select trace ${row.name ?? row.id}`}
-                      checked={selected.includes(row.id)}
-                      onClick={(event) => toggle(index, event.shiftKey)}
-                    />
-                  </td>
+                  <SelectCell selection={selection} index={index} id={row.id} label={`Select trace ${row.name ?? row.id}`} />
                   {columns.map((id) => (
                     <td key={id} data-col={id} class={cellClass[id]}>
                       {cell(row, id)}

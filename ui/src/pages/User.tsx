@@ -46,7 +46,7 @@ export function UserPage(props: { projectId: string; userId: string }) {
   const user = totals.data;
   const rows = traces.data?.data ?? [];
   const filtered = `${base}/traces?userId=${encodeURIComponent(props.userId)}`;
-  const columns = sessionColumns(base);
+  const columns = sessionColumns(base).filter((column) => column.shown !== false);
   const sessionMeta = sessions.data?.meta;
   return (
     <div class="page">

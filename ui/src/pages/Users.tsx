@@ -15,13 +15,14 @@ export function Users(props: { projectId: string }) {
       title="Users"
       searchLabel="User"
       empty="No users yet: traces with a user id appear here."
+      noun="user"
       columns={[
-        { label: "User", sort: "id", cell: (user) => <Link href={`${base}/users/${encodeURIComponent(user.id)}`}>{user.id}</Link> },
-        { label: "Traces", sort: "traces", numeric: true, cell: (user) => count(user.traceCount) },
-        { label: "Tokens in / out", sort: "tokens", numeric: true, cell: (user) => `${count(user.inputTokens)} / ${count(user.outputTokens)}` },
-        { label: "Cost", sort: "cost", numeric: true, cell: (user) => cost(user.totalCost) },
-        { label: "First seen", sort: "firstSeen", cell: (user) => time(user.firstSeen) },
-        { label: "Last seen", sort: "lastSeen", cell: (user) => time(user.lastSeen) },
+        { id: "user", label: "User", sort: "id", cell: (user) => <Link href={`${base}/users/${encodeURIComponent(user.id)}`}>{user.id}</Link> },
+        { id: "traces", label: "Traces", sort: "traces", numeric: true, cell: (user) => count(user.traceCount) },
+        { id: "tokens", label: "Tokens in / out", sort: "tokens", numeric: true, cell: (user) => `${count(user.inputTokens)} / ${count(user.outputTokens)}` },
+        { id: "cost", label: "Cost", sort: "cost", numeric: true, cell: (user) => cost(user.totalCost) },
+        { id: "firstSeen", label: "First seen", sort: "firstSeen", cell: (user) => time(user.firstSeen) },
+        { id: "lastSeen", label: "Last seen", sort: "lastSeen", cell: (user) => time(user.lastSeen) },
       ]}
     />
   );

@@ -237,7 +237,11 @@ async fn discard(body: Body, bound: usize, time: Duration) {
     .await;
 }
 
-/// Records latency by route and logs what happened to rejected requests.
+/// A request whose answer takes longer than this is logged as slow (with its route, status
+/// and time), so that a client's timeout can be told apart from a slow server in the log.
+const SLOW_REQUEST: Duration = Duration::from_secs(2);
+
+/// Records latency by route and logs slow requests and what happened to rejected requests.
 pub async fn observe_requests(
     State(state): State<AppState>,
     request: Request,
@@ -252,7 +256,11 @@ pub async fn observe_requests(
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
-    let elapsed = started.elapsed().as_secs_f64();
+    let took = started.elapsed();
+    let elapsed = took.as_secs_f64();
+    if took > SLOW_REQUEST {
+        tracing::warn!(%method, %route, status = status.as_u16(), millis = took.as_millis() as u64, "slow request");
+    }
     state.metrics.observe(
         "spindle_http_request_duration_seconds",
         vec![

@@ -543,6 +543,7 @@ pub fn observation_query(params: &Params, max_limit: u32) -> Result<ObservationQ
         from_start_time: params.timestamp("fromStartTime")?,
         to_start_time: params.timestamp("toStartTime")?,
         filters,
+        order_by: None,
     })
 }
 
@@ -589,6 +590,7 @@ pub fn score_query(params: &Params, max_limit: u32) -> Result<ScoreQuery, Error>
         observation_ids: params.all("observationId"),
         dataset_run_id: params.string("datasetRunId"),
         filters: params.filters()?,
+        order_by: None,
     })
 }
 

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CCwqt31u.css",
+        "assets/index-BO8ltK02.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CCwqt31u.css"),
+        include_bytes!("../../../../ui/dist/assets/index-BO8ltK02.css"),
     ),
     (
-        "assets/index-D1DZR4cP.js",
+        "assets/index-DZU5-Txp.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D1DZR4cP.js"),
+        include_bytes!("../../../../ui/dist/assets/index-DZU5-Txp.js"),
     ),
     (
         "favicon.svg",

@@ -17,12 +17,13 @@ use spindle_store::accounts::SavedView;
 use spindle_store::audit::resource;
 use spindle_store::people::{GroupTotals, Grouping, TotalsQuery};
 use spindle_store::suggestions::{ValueColumn, MAX_SUGGESTIONS};
-use spindle_store::{Filter, MetricsQuery, ScoreQuery, TraceQuery};
+use spindle_store::ScoreQuery;
 use std::collections::HashMap;
 
+use super::dashboard::{self, Dashboard, DashboardQuery};
 use super::responses::{
-    Created, Dashboard, DataList, Deleted, DeletedCount, KeyRow, Latency, NewKey, Previews,
-    Revoked, ScoreValue, TotalsRow, TraceRow, ViewRow,
+    Created, DataList, Deleted, DeletedCount, KeyRow, NewKey, Previews, Revoked, ScoreValue,
+    TotalsRow, TraceRow, ViewRow,
 };
 use super::session::ProjectAccess;
 use crate::audit::Audit;
@@ -96,9 +97,7 @@ pub async fn delete_traces(
     Json(body): Json<DeleteTraces>,
 ) -> ApiResult<Json<DeletedCount>> {
     access.require(Permission::DeleteTraces)?;
-    if body.trace_ids.is_empty() || body.trace_ids.len() > 1000 {
-        return Err(Error::invalid("traceIds", "must hold 1 to 1000 ids").into());
-    }
+    check_bulk_ids("traceIds", &body.trace_ids)?;
     let deleted = state
         .store
         .delete_traces(&access.project_id, &body.trace_ids)
@@ -106,10 +105,46 @@ pub async fn delete_traces(
     Ok(Json(DeletedCount { deleted }))
 }
 
+/// The ids of a bulk delete: 1 to 1,000 of them.
+fn check_bulk_ids(field: &str, ids: &[String]) -> Result<(), Error> {
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(Error::invalid(field, "must hold 1 to 1000 ids"));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteTraces {
     trace_ids: Vec<String>,
+}
+
+/// `POST …/scores/delete` `{scoreIds}`: deletes 1 to 1,000 scores of the project (members,
+/// who may delete scores; the scores table's bulk delete). Answers how many existed.
+pub async fn delete_scores(
+    State(state): State<AppState>,
+    access: ProjectAccess,
+    Json(body): Json<DeleteScores>,
+) -> ApiResult<Json<DeletedCount>> {
+    access.require(Permission::Annotate)?;
+    check_bulk_ids("scoreIds", &body.score_ids)?;
+    let mut deleted = 0;
+    for score_id in &body.score_ids {
+        if state
+            .store
+            .delete_score(&access.project_id, score_id)
+            .await?
+        {
+            deleted += 1;
+        }
+    }
+    Ok(Json(DeletedCount { deleted }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteScores {
+    score_ids: Vec<String>,
 }
 
 /// `GET …/values?column=traceName&prefix=ch&limit=20`: the distinct values of a column that
@@ -194,13 +229,16 @@ pub async fn get_observation(
     Ok(Json(dto::observation_v1(view, &access.project_id)))
 }
 
-/// `GET …/observations`: the public v1 parameters.
+/// `GET …/observations`: the public v1 parameters and `orderBy=<column>.<asc|desc>`
+/// (`startTime`, `name`, `model`, `latency`, `totalCost`, `inputTokens`, `outputTokens`,
+/// `totalTokens`).
 pub async fn list_observations(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Observation>>> {
-    let query = observation_query(&params, UI_MAX_LIMIT)?;
+    let mut query = observation_query(&params, UI_MAX_LIMIT)?;
+    query.order_by = params.order_by()?;
     observations_without_payloads(&state, &access.project_id, &query).await
 }
 
@@ -219,13 +257,15 @@ pub(crate) async fn observations_without_payloads(
     })))
 }
 
-/// `GET …/scores`: the public v1 parameters.
+/// `GET …/scores`: the public v1 parameters and `orderBy=<column>.<asc|desc>` (`timestamp`,
+/// `name`, `value`).
 pub async fn list_scores(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
 ) -> ApiResult<Json<PageResponse<dto::Score>>> {
-    let query = score_query(&params, UI_MAX_LIMIT)?;
+    let mut query = score_query(&params, UI_MAX_LIMIT)?;
+    query.order_by = params.order_by()?;
     scores_page(&state, &access.project_id, &query).await
 }
 
@@ -412,63 +452,17 @@ pub async fn get_user(
     Ok(Json(TotalsRow::of(totals)))
 }
 
-/// `GET …/dashboard?fromTimestamp&toTimestamp`: daily counts, cost and usage by model,
-/// latency percentiles by trace name and by model, and the error rate.
+/// `GET …/dashboard`: the dashboard's panels over a range, a time bucket and filters (see
+/// [`super::dashboard::DashboardQuery::parse`]), answered by the metrics query.
 pub async fn dashboard(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
 ) -> ApiResult<Json<Dashboard>> {
-    let from = params.timestamp("fromTimestamp")?;
-    let to = params.timestamp("toTimestamp")?;
-    let daily = state
-        .store
-        .daily_metrics(
-            &access.project_id,
-            &MetricsQuery {
-                page: 1,
-                limit: 366,
-                from_timestamp: from,
-                to_timestamp: to,
-                ..MetricsQuery::default()
-            },
-        )
-        .await?;
-    let count = |filters: Vec<Filter>| TraceQuery {
-        page: 1,
-        limit: 1,
-        from_timestamp: from,
-        to_timestamp: to,
-        filters,
-        ..TraceQuery::default()
-    };
-    let traces = state
-        .store
-        .list_traces(&access.project_id, &count(Vec::new()))
-        .await?
-        .total_items;
-    let errors = state
-        .store
-        .list_traces(
-            &access.project_id,
-            &count(vec![any_of("level", vec!["ERROR".to_owned()])]),
-        )
-        .await?
-        .total_items;
-    let latency = state
-        .accounts
-        .latency_report(&access.project_id, from, to)
-        .await?;
-    let mut days: Vec<dto::DailyMetricsItem> =
-        daily.items.into_iter().map(dto::daily_metrics).collect();
-    days.sort_by(|a, b| a.date.cmp(&b.date));
-    Ok(Json(Dashboard {
-        daily: days,
-        traces,
-        error_traces: errors,
-        latency_by_trace_name: latency.by_trace_name.into_iter().map(Latency::of).collect(),
-        latency_by_model: latency.by_model.into_iter().map(Latency::of).collect(),
-    }))
+    let query = DashboardQuery::parse(&params)?;
+    Ok(Json(
+        dashboard::answer(state.store.as_ref(), &access.project_id, &query).await?,
+    ))
 }
 
 /// `GET …/keys`: the project's keys (never their secrets).

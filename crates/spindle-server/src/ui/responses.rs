@@ -1,11 +1,11 @@
 //! Response bodies of the UI API: the public API's shapes ([`crate::dto`]) where a page shows
 //! the same thing, and these types for what only the pages need.
 
-use crate::dto::{DailyMetricsItem, Trace};
+use crate::dto::Trace;
 use serde::Serialize;
 use serde_json::Value;
 use spindle_core::time::format_iso;
-use spindle_store::accounts::{LatencyStats, SavedView, TokenTotals};
+use spindle_store::accounts::{SavedView, TokenTotals};
 use spindle_store::people::GroupTotals;
 use spindle_store::{ApiKey, ScoreView};
 
@@ -203,41 +203,6 @@ impl TotalsRow {
             total_tokens: totals.total_tokens,
             total_cost: totals.total_cost,
             user_ids: totals.users,
-        }
-    }
-}
-
-/// The dashboard: daily counts, trace and error counts, latency percentiles.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Dashboard {
-    pub daily: Vec<DailyMetricsItem>,
-    pub traces: u64,
-    pub error_traces: u64,
-    pub latency_by_trace_name: Vec<Latency>,
-    pub latency_by_model: Vec<Latency>,
-}
-
-/// Latency percentiles of a trace name or a model, in seconds.
-#[derive(Debug, Serialize)]
-pub struct Latency {
-    pub key: String,
-    pub count: u64,
-    pub errors: u64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-}
-
-impl Latency {
-    pub fn of(stats: LatencyStats) -> Self {
-        Latency {
-            key: stats.key,
-            count: stats.count,
-            errors: stats.errors,
-            p50: stats.p50,
-            p90: stats.p90,
-            p99: stats.p99,
         }
     }
 }

@@ -3011,6 +3011,190 @@ pub async fn shutdown_commits_queued_writes(harness: &Harness) {
     reopened.shutdown().await.expect("shutdown");
 }
 
+/// Observations and scores sorted on each sortable column, both directions (NULLs as the
+/// smallest value), a sorted page after the first, a sort with a condition on the trace, and
+/// the errors of an unknown column and of a sort with a cursor.
+pub async fn observation_and_score_ordering(harness: &Harness) {
+    let store = harness.open().await;
+    let mut batch = trace_with_observations("ot", "sorted", BASE, create_stamp(BASE), 0, |_, _| {});
+    batch.traces[0].user_id = Some("sorter".into());
+    let generation = |id: &str,
+                      (start, end): (i64, Option<i64>),
+                      name: &str,
+                      model: Option<&str>,
+                      cost_and_usage: Option<(f64, i64, i64)>| {
+        observation(id, create_stamp(BASE), |o| {
+            o.trace_id = Some("ot".into());
+            o.start_time = Some(BASE + start * SECOND);
+            o.end_time = end.map(|end| BASE + end * SECOND);
+            o.name = Some(name.to_owned());
+            o.model = model.map(str::to_owned);
+            o.observation_type = Some(ObservationType::Generation);
+            if let Some((cost, input, output)) = cost_and_usage {
+                o.cost_details = Some([("total".to_owned(), cost)].into_iter().collect());
+                o.usage_details = Some(
+                    [("input".to_owned(), input), ("output".to_owned(), output)]
+                        .into_iter()
+                        .collect(),
+                );
+            }
+        })
+    };
+    let a = generation(
+        "a",
+        (1, Some(2)),
+        "beta",
+        Some("model-b"),
+        Some((0.3, 30, 5)),
+    );
+    let b = generation(
+        "b",
+        (2, Some(5)),
+        "alpha",
+        Some("model-a"),
+        Some((0.1, 10, 50)),
+    );
+    let c = generation("c", (3, None), "gamma", None, None);
+    batch.observations = vec![a, b, c];
+    batch.scores = [
+        ("s1", 1, "b", 2.0),
+        ("s2", 2, "a", 3.0),
+        ("s3", 3, "c", 1.0),
+    ]
+    .into_iter()
+    .map(|(id, at, name, value)| {
+        score(id, create_stamp(BASE + at * SECOND), |s| {
+            s.timestamp = Some(BASE + at * SECOND);
+            s.name = Some(name.into());
+            s.value = Some(value);
+            s.data_type = Some(ScoreDataType::Numeric);
+            s.source = Some(ScoreSource::Api);
+            s.trace_id = Some("ot".into());
+        })
+    })
+    .collect();
+    write(&store, P, batch).await;
+    let order = |column: &str, direction: Direction| {
+        Some(OrderBy {
+            column: column.into(),
+            direction,
+        })
+    };
+    use Direction::{Asc, Desc};
+    let observation_cases: &[(&str, Direction, &[&str])] = &[
+        ("startTime", Asc, &["a", "b", "c"]),
+        ("startTime", Desc, &["c", "b", "a"]),
+        ("name", Asc, &["b", "a", "c"]),
+        ("name", Desc, &["c", "a", "b"]),
+        ("model", Asc, &["c", "b", "a"]),
+        ("model", Desc, &["a", "b", "c"]),
+        ("latency", Desc, &["b", "a", "c"]),
+        ("latency", Asc, &["c", "a", "b"]),
+        ("totalCost", Desc, &["a", "b", "c"]),
+        ("inputTokens", Asc, &["c", "b", "a"]),
+        ("outputTokens", Desc, &["b", "a", "c"]),
+        ("totalTokens", Desc, &["b", "a", "c"]),
+    ];
+    for (column, direction, expected) in observation_cases {
+        let query = ObservationQuery {
+            order_by: order(column, *direction),
+            ..ObservationQuery::default()
+        };
+        let page = store.list_observations(P, &query).await.expect("sorted");
+        let ids: Vec<String> = page.items.into_iter().map(|o| o.record.id).collect();
+        assert_eq!(ids, strings(expected), "{column} {direction:?}");
+    }
+    let second = store
+        .list_observations(
+            P,
+            &ObservationQuery {
+                page: 2,
+                limit: 2,
+                user_id: Some("sorter".into()),
+                order_by: order("name", Asc),
+                ..ObservationQuery::default()
+            },
+        )
+        .await
+        .expect("second sorted page");
+    assert_eq!(second.total_items, 3);
+    let ids: Vec<String> = second.items.into_iter().map(|o| o.record.id).collect();
+    assert_eq!(ids, strings(&["c"]));
+
+    let score_cases: &[(&str, Direction, &[&str])] = &[
+        ("timestamp", Asc, &["s1", "s2", "s3"]),
+        ("timestamp", Desc, &["s3", "s2", "s1"]),
+        ("name", Asc, &["s2", "s1", "s3"]),
+        ("value", Desc, &["s2", "s1", "s3"]),
+        ("value", Asc, &["s3", "s1", "s2"]),
+    ];
+    for (column, direction, expected) in score_cases {
+        for user_id in [None, Some("sorter".to_owned())] {
+            let query = ScoreQuery {
+                order_by: order(column, *direction),
+                user_id: user_id.clone(),
+                ..ScoreQuery::default()
+            };
+            let page = store.list_scores(P, &query).await.expect("sorted scores");
+            let ids: Vec<String> = page.items.into_iter().map(|s| s.record.id).collect();
+            assert_eq!(ids, strings(expected), "{column} {direction:?} {user_id:?}");
+        }
+    }
+    let second = store
+        .list_scores(
+            P,
+            &ScoreQuery {
+                page: 2,
+                limit: 2,
+                order_by: order("value", Desc),
+                ..ScoreQuery::default()
+            },
+        )
+        .await
+        .expect("second sorted page of scores");
+    let ids: Vec<String> = second.items.into_iter().map(|s| s.record.id).collect();
+    assert_eq!((second.total_items, ids), (3, strings(&["s3"])));
+
+    let error = store
+        .list_observations(
+            P,
+            &ObservationQuery {
+                order_by: order("colour", Asc),
+                ..ObservationQuery::default()
+            },
+        )
+        .await
+        .expect_err("an unknown observation sort column is an error");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    assert!(error.message.contains("colour"), "{}", error.message);
+    let error = store
+        .list_scores(
+            P,
+            &ScoreQuery {
+                order_by: order("comment", Asc),
+                ..ScoreQuery::default()
+            },
+        )
+        .await
+        .expect_err("an unsortable score column is an error");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    let error = store
+        .list_observations(
+            P,
+            &ObservationQuery {
+                after: Some(Cursor {
+                    time: BASE,
+                    id: "a".into(),
+                }),
+                order_by: order("name", Asc),
+                ..ObservationQuery::default()
+            },
+        )
+        .await
+        .expect_err("a sort with a cursor is an error");
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,13 +14,13 @@ use super::rows::{
 };
 use super::rows::{SCORE_COLUMNS, TRACE_COLUMNS};
 use super::{
-    compile_filters, level_of_rank, rank_of, Dialect, Expr, RowAccess, Sql,
+    compile_filters, level_of_rank, rank_of, Column, Dialect, Expr, RowAccess, Sql,
     OBSERVATION_FILTER_COLUMNS, OBSERVATION_LEVEL, SCORE_FILTER_COLUMNS,
     SCORE_FILTER_COLUMNS_OF_TRACE,
 };
 use crate::{
-    Cursor, Direction, ObservationQuery, ObservationView, Page, Result, ScoreQuery, ScoreView,
-    SessionQuery, SessionView, TraceView,
+    Cursor, Direction, ObservationQuery, ObservationView, OrderBy, Page, Result, ScoreQuery,
+    ScoreView, SessionQuery, SessionView, TraceView,
 };
 
 /// The default page size when a query asks for 0 items.
@@ -117,6 +117,68 @@ impl ListStatements {
         }
     }
 }
+
+/// The `ORDER BY` of a list sorted by `order_by`: its column read as the list's filters read
+/// it (`columns`) when `sortable` names it, with `id` breaking ties in the same direction;
+/// `default` without a sort. NULLs sort as the smallest value on both backends.
+fn sorted_by(
+    dialect: Dialect,
+    order_by: Option<&OrderBy>,
+    columns: &[Column],
+    sortable: &[(&str, Option<&'static str>)],
+    id: &str,
+    default: &str,
+) -> Result<String> {
+    let Some(order) = order_by else {
+        return Ok(default.to_owned());
+    };
+    let known = sortable
+        .iter()
+        .find(|(name, _)| *name == order.column)
+        .and_then(|(name, expr)| match expr {
+            Some(expr) => Some(*expr),
+            None => columns
+                .iter()
+                .find(|column| column.name == *name)
+                .map(|column| column.expr.of(dialect)),
+        });
+    let Some(expr) = known else {
+        let names: Vec<&str> = sortable.iter().map(|(name, _)| *name).collect();
+        return Err(Error::invalid(
+            "orderBy.column",
+            format!(
+                "unknown column {:?} (expected one of {})",
+                order.column,
+                names.join(", ")
+            ),
+        ));
+    };
+    let tiebreak = match order.direction {
+        Direction::Asc => "ASC",
+        Direction::Desc => "DESC",
+    };
+    Ok(format!(
+        "{expr} {}, {id} {tiebreak}",
+        dialect.order(order.direction)
+    ))
+}
+
+/// The columns an observations list sorts on; `startTime` through the keyset sort key (its
+/// index; observations without a start time sort as the oldest).
+const OBSERVATION_SORT_COLUMNS: &[(&str, Option<&str>)] = &[
+    ("startTime", Some("o.sort_time")),
+    ("name", None),
+    ("model", None),
+    ("latency", None),
+    ("totalCost", None),
+    ("inputTokens", None),
+    ("outputTokens", None),
+    ("totalTokens", None),
+];
+
+/// The columns a scores list sorts on.
+const SCORE_SORT_COLUMNS: &[(&str, Option<&str>)] =
+    &[("timestamp", None), ("name", None), ("value", None)];
 
 // --- traces ---
 
@@ -705,7 +767,21 @@ pub fn observation_list(
             .bind(cursor.id.as_str())
             .push(")");
     }
-    select.push(" ORDER BY o.sort_time DESC, o.id DESC LIMIT ");
+    if query.after.is_some() && query.order_by.is_some() {
+        return Err(Error::invalid(
+            "orderBy",
+            "a cursor pages in the default order only",
+        ));
+    }
+    let order = sorted_by(
+        dialect,
+        query.order_by.as_ref(),
+        OBSERVATION_FILTER_COLUMNS,
+        OBSERVATION_SORT_COLUMNS,
+        "o.id",
+        "o.sort_time DESC, o.id DESC",
+    )?;
+    select.push(&format!(" ORDER BY {order} LIMIT "));
     select.bind(i64::from(limit) + 1);
     if query.after.is_none() {
         select.push(" OFFSET ").bind(offset);
@@ -817,7 +893,14 @@ pub fn score_list(
     equals(&mut conditions, "s.dataset_run_id", &query.dataset_run_id);
     compile_filters(&mut conditions, &query.filters, SCORE_FILTER_COLUMNS)?;
 
-    let newest_first = dialect.order(Direction::Desc);
+    let order = sorted_by(
+        dialect,
+        query.order_by.as_ref(),
+        SCORE_FILTER_COLUMNS,
+        SCORE_SORT_COLUMNS,
+        "s.id",
+        &format!("s.timestamp {}, s.id DESC", dialect.order(Direction::Desc)),
+    )?;
     let (count_sql, select) = match dialect {
         Dialect::Sqlite => {
             let needs_trace = query.user_id.is_some()
@@ -844,13 +927,11 @@ pub fn score_list(
                 .bind(project_id)
                 .push(&format!(" AND s.id IN (SELECT s.id {from} WHERE "))
                 .append(&conditions)
-                .push(&format!(
-                    " ORDER BY s.timestamp {newest_first}, s.id DESC LIMIT "
-                ))
+                .push(&format!(" ORDER BY {order} LIMIT "))
                 .bind(i64::from(limit))
                 .push(" OFFSET ")
                 .bind(offset)
-                .push(&format!(") ORDER BY s.timestamp {newest_first}, s.id DESC"));
+                .push(&format!(") ORDER BY {order}"));
             (count_sql, select)
         }
         Dialect::Postgres => {
@@ -862,9 +943,7 @@ pub fn score_list(
             );
             select
                 .append(&conditions)
-                .push(&format!(
-                    " ORDER BY s.timestamp {newest_first}, s.id DESC LIMIT "
-                ))
+                .push(&format!(" ORDER BY {order} LIMIT "))
                 .bind(i64::from(limit))
                 .push(" OFFSET ")
                 .bind(offset);

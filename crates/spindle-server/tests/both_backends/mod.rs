@@ -1,0 +1,88 @@
+//! Test support for cases run on both backends: the backend of a case, a PostgreSQL store
+//! in a schema of its own (dropped by `finish`), and `on_both_backends!`, which makes the
+//! tests `case::on_sqlite` and `case::on_postgres` of each case.
+
+#![allow(dead_code)]
+
+use crate::postgres_support::{admin_async, database_url};
+use spindle_server::secret::{load_server_secret, SecretHome};
+use spindle_store::accounts::Accounts;
+use spindle_store::secret::ServerSecret;
+use spindle_store::Store;
+use spindle_store_postgres::{PostgresOptions, PostgresStore};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A PostgreSQL store in a fresh schema of the test database named after `prefix`; the
+/// schema's name, for [`drop_schema`].
+pub async fn open_in_fresh_schema(prefix: &str) -> (Arc<PostgresStore>, String) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let schema = format!("{prefix}_{}_{nanos}", std::process::id());
+    let store = PostgresStore::open(
+        &database_url(),
+        PostgresOptions {
+            pool_size: 4,
+            schema: Some(schema.clone()),
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .expect("open postgres");
+    (Arc::new(store), schema)
+}
+
+/// The server secret of a backend: a file in `data_dir` on SQLite, a row on PostgreSQL.
+pub async fn server_secret(
+    backend: Backend,
+    data_dir: &std::path::Path,
+    accounts: &dyn Accounts,
+) -> ServerSecret {
+    let home = match backend {
+        Backend::Sqlite => SecretHome::DataDir(data_dir.to_path_buf()),
+        Backend::Postgres => SecretHome::Database,
+    };
+    load_server_secret(&home, accounts)
+        .await
+        .expect("server secret")
+}
+
+/// Shuts `store` down, then drops its PostgreSQL schema, if it has one.
+pub async fn finish(store: &dyn Store, schema: Option<&str>) {
+    store.shutdown().await.expect("shutdown");
+    if let Some(schema) = schema {
+        admin_async(
+            &database_url(),
+            &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        )
+        .await;
+    }
+}
+
+/// Each case on both backends: the tests `case::on_sqlite` and `case::on_postgres`.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use crate::both_backends::Backend;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$case(Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$case(Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
+pub(crate) use on_both_backends;

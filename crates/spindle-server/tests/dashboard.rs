@@ -1,0 +1,471 @@
+//! The web UI's dashboard (`GET /api/ui/projects/{id}/dashboard`) on both backends: its
+//! panels over a custom range and time bucket, each filter on the panels it narrows, and the
+//! parameters it refuses.
+
+mod both_backends;
+mod postgres_support;
+mod support;
+
+use axum::Router;
+use both_backends::{finish, on_both_backends, open_in_fresh_schema, server_secret, Backend};
+use serde_json::{json, Value};
+use spindle_server::bootstrap::insert_key;
+use spindle_store::accounts::Accounts;
+use spindle_store::Store;
+use spindle_store_sqlite::SqliteOptions;
+use std::sync::Arc;
+
+const PK: &str = "pk-lf-dash";
+const SK: &str = "sk-lf-dash";
+const EMAIL: &str = "owner@example.com";
+const PASSWORD: &str = "owner-password";
+
+struct Server {
+    router: Router,
+    store: Arc<dyn Store>,
+    cookie: String,
+    _dir: tempfile::TempDir,
+    schema: Option<String>,
+}
+
+async fn server(backend: Backend) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match backend {
+        Backend::Sqlite => {
+            let sqlite = support::open_sqlite(dir.path(), SqliteOptions::default().queue_capacity);
+            finish_server(dir, sqlite.clone(), sqlite.clone(), sqlite, None, backend).await
+        }
+        Backend::Postgres => {
+            let (postgres, schema) = open_in_fresh_schema("dashboard").await;
+            finish_server(
+                dir,
+                postgres.clone(),
+                postgres.clone(),
+                postgres,
+                Some(schema),
+                backend,
+            )
+            .await
+        }
+    }
+}
+
+/// The project `p1` with a key and an owner signed in, over one backend's stores.
+async fn finish_server<C>(
+    dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    accounts: Arc<dyn Accounts>,
+    catalog: Arc<C>,
+    schema: Option<String>,
+    backend: Backend,
+) -> Server
+where
+    C: spindle_store::prompts::Prompts
+        + spindle_store::datasets::Datasets
+        + spindle_store::reviews::Reviews
+        + spindle_store::score_configs::ScoreConfigs
+        + 'static,
+{
+    support::add_project(store.as_ref(), "p1", "p1").await;
+    let secret = server_secret(backend, dir.path(), accounts.as_ref()).await;
+    insert_key(store.as_ref(), &secret, "p1", PK, SK, 0)
+        .await
+        .expect("key");
+    support::add_user(accounts.as_ref(), "owner", EMAIL, PASSWORD, true, 0).await;
+    let router = spindle_server::app(support::app_state(
+        store.clone(),
+        accounts,
+        catalog.clone(),
+        catalog.clone(),
+        catalog.clone(),
+        catalog,
+        secret,
+    ));
+    let (cookie, _) = support::ui_session(&router, support::sign_in_request(EMAIL, PASSWORD)).await;
+    Server {
+        router,
+        store,
+        cookie,
+        _dir: dir,
+        schema,
+    }
+}
+
+impl Server {
+    async fn finish(self) {
+        finish(self.store.as_ref(), self.schema.as_deref()).await;
+    }
+
+    async fn dashboard(&self, query: &str) -> support::Response {
+        let path = format!("/api/ui/projects/p1/dashboard?{query}");
+        support::send(&self.router, support::cookie_get(&path, &self.cookie)).await
+    }
+
+    async fn ok(&self, query: &str) -> Value {
+        let reply = self.dashboard(query).await;
+        assert_eq!(reply.status, 200, "{query}: {}", reply.text());
+        reply.json()
+    }
+}
+
+fn event(kind: &str, id: &str, body: Value) -> Value {
+    json!({"id": id, "type": kind, "timestamp": "2026-01-01T00:00:00Z", "body": body})
+}
+
+/// Two traces named `chat` on January 1st (alice's with a 2 s `gpt-x` generation, bob's
+/// with a 4 s `claude` generation and an error span), one named `search` on January 3rd,
+/// and on the first two: a numeric, a boolean and a categorical score each.
+async fn ingest_traces(server: &Server) {
+    let trace = |id: &str, name: &str, user: &str, at: &str, extra: Value| {
+        let mut body = json!({"id": id, "name": name, "userId": user, "timestamp": at});
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        event("trace-create", &format!("e-{id}"), body)
+    };
+    let generation =
+        |id: &str, trace: &str, model: &str, start: &str, end: &str, total: i64, cost: f64| {
+            event(
+                "generation-create",
+                &format!("e-{id}"),
+                json!({"id": id, "traceId": trace, "name": "llm", "model": model,
+                "startTime": start, "endTime": end,
+                "usageDetails": {"input": total - 5, "output": 5, "total": total},
+                "costDetails": {"total": cost}}),
+            )
+        };
+    let score = |id: &str, trace: &str, name: &str, at: &str, value: Value, data_type: &str| {
+        event(
+            "score-create",
+            &format!("e-{id}"),
+            json!({"id": id, "traceId": trace, "name": name, "value": value,
+                "dataType": data_type, "timestamp": at}),
+        )
+    };
+    let batch = json!([
+        trace(
+            "t1",
+            "chat",
+            "alice",
+            "2026-01-01T10:00:00Z",
+            json!({"tags": ["vip"], "release": "r1", "metadata": {"team": "a"}})
+        ),
+        generation(
+            "g1",
+            "t1",
+            "gpt-x",
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T10:00:02Z",
+            15,
+            0.5
+        ),
+        trace(
+            "t2",
+            "chat",
+            "bob",
+            "2026-01-01T12:00:00Z",
+            json!({"release": "r2", "metadata": {"team": "b"}})
+        ),
+        generation(
+            "g2",
+            "t2",
+            "claude",
+            "2026-01-01T12:00:00Z",
+            "2026-01-01T12:00:04Z",
+            20,
+            1.0
+        ),
+        event(
+            "span-create",
+            "e-s2",
+            json!({"id": "s2", "traceId": "t2", "name": "tool",
+            "startTime": "2026-01-01T12:00:01Z", "endTime": "2026-01-01T12:00:02Z",
+            "level": "ERROR"})
+        ),
+        trace("t3", "search", "alice", "2026-01-03T09:00:00Z", json!({})),
+        generation(
+            "g3",
+            "t3",
+            "gpt-x",
+            "2026-01-03T09:00:00Z",
+            "2026-01-03T09:00:01Z",
+            10,
+            0.25
+        ),
+        score(
+            "sc1",
+            "t1",
+            "quality",
+            "2026-01-01T10:00:05Z",
+            json!(0.8),
+            "NUMERIC"
+        ),
+        score(
+            "sc2",
+            "t2",
+            "quality",
+            "2026-01-01T12:00:05Z",
+            json!(0.4),
+            "NUMERIC"
+        ),
+        score(
+            "sc3",
+            "t1",
+            "helpful",
+            "2026-01-01T10:00:05Z",
+            json!(1),
+            "BOOLEAN"
+        ),
+        score(
+            "sc4",
+            "t2",
+            "helpful",
+            "2026-01-01T12:00:05Z",
+            json!(0),
+            "BOOLEAN"
+        ),
+        score(
+            "sc5",
+            "t1",
+            "tone",
+            "2026-01-01T10:00:05Z",
+            json!("friendly"),
+            "CATEGORICAL"
+        ),
+        score(
+            "sc6",
+            "t2",
+            "tone",
+            "2026-01-01T12:00:05Z",
+            json!("rude"),
+            "CATEGORICAL"
+        ),
+    ]);
+    support::ingest_as(&server.router, PK, SK, batch).await;
+}
+
+const JANUARY_FIRST: &str =
+    "fromTimestamp=2026-01-01T00:00:00Z&toTimestamp=2026-01-02T00:00:00Z&granularity=hour";
+
+fn close(actual: &Value, expected: f64) -> bool {
+    actual
+        .as_f64()
+        .is_some_and(|value| (value - expected).abs() < 1e-9)
+}
+
+/// The non-zero buckets of a series, as `(time, count)`.
+fn busy(series: &Value) -> Vec<(String, u64)> {
+    series
+        .as_array()
+        .expect("series")
+        .iter()
+        .filter(|bucket| bucket["count"].as_u64() != Some(0))
+        .map(|bucket| {
+            (
+                bucket["time"].as_str().expect("time").to_owned(),
+                bucket["count"].as_u64().expect("count"),
+            )
+        })
+        .collect()
+}
+
+async fn panels_over_a_custom_range(backend: Backend) {
+    let server = server(backend).await;
+    ingest_traces(&server).await;
+    let day = server.ok(JANUARY_FIRST).await;
+    assert_eq!(day["granularity"], "hour");
+    assert_eq!(day["traces"], 2, "{day}");
+    assert_eq!(day["tracesOverTime"].as_array().map(Vec::len), Some(25));
+    assert_eq!(
+        busy(&day["tracesOverTime"]),
+        [
+            ("2026-01-01T10:00:00.000Z".to_owned(), 1),
+            ("2026-01-01T12:00:00.000Z".to_owned(), 1)
+        ]
+    );
+    assert_eq!(day["errors"], 1);
+    let by_model = &day["generationsByModel"];
+    assert_eq!(
+        by_model[0]["model"], "claude",
+        "the costlier first: {by_model}"
+    );
+    assert_eq!(by_model[0]["count"], 1);
+    assert!(close(&by_model[0]["totalCost"], 1.0), "{by_model}");
+    assert_eq!(by_model[0]["totalTokens"], 20);
+    assert_eq!(by_model[1]["model"], "gpt-x");
+    assert_eq!(by_model[1]["totalTokens"], 15);
+    let over_time: Vec<(String, String)> = day["generationsOverTime"]
+        .as_array()
+        .expect("generations")
+        .iter()
+        .filter(|row| row["count"] != 0)
+        .map(|row| {
+            (
+                row["time"].as_str().expect("time").to_owned(),
+                row["model"].as_str().expect("model").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        over_time,
+        [
+            ("2026-01-01T10:00:00.000Z".to_owned(), "gpt-x".to_owned()),
+            ("2026-01-01T12:00:00.000Z".to_owned(), "claude".to_owned())
+        ]
+    );
+    // Percentiles over every trace of the range, interpolated: latencies 2 s and 4 s.
+    let chat = &day["latencyByTraceName"][0];
+    assert_eq!(
+        (&chat["key"], &chat["count"], &chat["errors"]),
+        (&json!("chat"), &json!(2), &json!(1))
+    );
+    assert!(close(&chat["p50"], 3.0), "{chat}");
+    assert!(close(&chat["p90"], 3.8), "{chat}");
+    assert!(close(&chat["p99"], 3.98), "{chat}");
+    assert_eq!(day["latencyByTraceName"].as_array().map(Vec::len), Some(1));
+    assert_eq!(day["notes"], json!({}), "no panel refused");
+    let models = &day["latencyByModel"];
+    let of = |model: &str| -> Value {
+        models
+            .as_array()
+            .expect("models")
+            .iter()
+            .find(|row| row["key"] == model)
+            .cloned()
+            .unwrap_or_else(|| panic!("{model} in {models}"))
+    };
+    assert!(close(&of("gpt-x")["p95"], 2.0), "{models}");
+    assert!(close(&of("claude")["p50"], 4.0), "{models}");
+    // The error span is no generation: no model counts it.
+    assert_eq!(of("claude")["errors"], 0);
+
+    assert_eq!(day["scores"], 6);
+    assert_eq!(
+        busy(&day["scoresOverTime"]),
+        [
+            ("2026-01-01T10:00:00.000Z".to_owned(), 3),
+            ("2026-01-01T12:00:00.000Z".to_owned(), 3)
+        ]
+    );
+    let scores = day["scoresByName"].as_array().expect("scores by name");
+    let score = |name: &str| -> &Value {
+        scores
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {scores:?}"))
+    };
+    assert_eq!(score("quality")["dataType"], "NUMERIC");
+    assert_eq!(score("quality")["count"], 2);
+    assert!(close(&score("quality")["average"], 0.6));
+    assert_eq!(score("helpful")["dataType"], "BOOLEAN");
+    assert_eq!(score("helpful")["count"], 2);
+    assert!(close(&score("helpful")["average"], 0.5));
+    assert_eq!(
+        score("helpful")["values"],
+        json!([{"value": "false", "count": 1}, {"value": "true", "count": 1}])
+    );
+    assert_eq!(score("tone")["dataType"], "CATEGORICAL");
+    assert_eq!(score("tone")["count"], 2);
+    assert_eq!(
+        score("tone")["values"],
+        json!([{"value": "friendly", "count": 1}, {"value": "rude", "count": 1}])
+    );
+
+    // Three days by day: the third trace joins, quiet days are zero.
+    let three = server
+        .ok("fromTimestamp=2026-01-01T00:00:00Z&toTimestamp=2026-01-03T23:00:00Z&granularity=day")
+        .await;
+    assert_eq!(three["traces"], 3);
+    assert_eq!(
+        busy(&three["tracesOverTime"]),
+        [("2026-01-01".to_owned(), 2), ("2026-01-03".to_owned(), 1)]
+    );
+    assert_eq!(three["tracesOverTime"][1]["count"], 0);
+    assert_eq!(three["latencyByTraceName"][1]["key"], "search");
+    server.finish().await;
+}
+
+async fn filters_narrow_the_panels_they_apply_to(backend: Backend) {
+    let server = server(backend).await;
+    ingest_traces(&server).await;
+    let with = |filter: &str| format!("{JANUARY_FIRST}&{filter}");
+    let alice = server.ok(&with("userId=alice")).await;
+    assert_eq!(
+        (&alice["traces"], &alice["scores"], &alice["errors"]),
+        (&json!(1), &json!(3), &json!(0))
+    );
+    assert_eq!(
+        alice["generationsByModel"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(alice["generationsByModel"][0]["model"], "gpt-x");
+
+    // The model narrows the generations, not the traces.
+    let claude = server.ok(&with("model=claude")).await;
+    assert_eq!(claude["traces"], 2);
+    assert_eq!(
+        claude["generationsByModel"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(claude["latencyByModel"][0]["key"], "claude");
+
+    for (filter, traces, scores) in [
+        ("tag=vip", 1, 3),
+        ("release=r2", 1, 3),
+        ("name=chat", 2, 6),
+        ("name=search", 0, 0),
+        ("environment=staging", 0, 0),
+        ("environment=default", 2, 6),
+        // Metadata is the traces': the trace panels only.
+        ("metadataKey=team&metadataValue=b", 1, 6),
+    ] {
+        let answer = server.ok(&with(filter)).await;
+        assert_eq!(answer["traces"], traces, "{filter}: {answer}");
+        assert_eq!(answer["scores"], scores, "{filter}: {answer}");
+    }
+    let nothing = server.ok(&with("name=search")).await;
+    assert_eq!(nothing["latencyByTraceName"], json!([]));
+    assert_eq!(nothing["generationsByModel"], json!([]));
+    assert_eq!(
+        nothing["tracesOverTime"].as_array().map(Vec::len),
+        Some(25),
+        "still every bucket"
+    );
+    server.finish().await;
+}
+
+async fn bad_parameters_are_refused(backend: Backend) {
+    let server = server(backend).await;
+    for (query, field) in [
+        ("granularity=month", "granularity"),
+        ("fromTimestamp=yesterday", "fromTimestamp"),
+        (
+            "fromTimestamp=2026-01-02T00:00:00Z&toTimestamp=2026-01-01T00:00:00Z",
+            "fromTimestamp",
+        ),
+        (
+            "fromTimestamp=2024-01-01T00:00:00Z&toTimestamp=2026-01-01T00:00:00Z&granularity=hour",
+            "granularity",
+        ),
+    ] {
+        let reply = server.dashboard(query).await;
+        assert_eq!(reply.status, 400, "{query}");
+        let message = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.starts_with(field), "{query}: {message}");
+    }
+    let empty = server.ok("").await;
+    assert_eq!(
+        (&empty["traces"], &empty["granularity"]),
+        (&json!(0), &json!("day"))
+    );
+    server.finish().await;
+}
+
+on_both_backends!(
+    panels_over_a_custom_range,
+    filters_narrow_the_panels_they_apply_to,
+    bad_parameters_are_refused,
+);
