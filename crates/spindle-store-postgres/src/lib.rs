@@ -10,6 +10,7 @@ mod accounts;
 mod clean;
 pub mod copy;
 mod reads;
+mod rollups;
 mod schema;
 mod search;
 mod writer;
@@ -26,6 +27,8 @@ use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
+use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
+use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
@@ -114,7 +117,10 @@ async fn prepare(
                 }
             })?;
     }
-    let applied = schema::migrate(&mut client).await;
+    let applied = match schema::migrate(&mut client).await {
+        Ok(applied) => rollups::build_pending(&mut client).await.map(|()| applied),
+        Err(error) => Err(error),
+    };
     drop(client);
     let _ = connection.await;
     applied
@@ -328,11 +334,7 @@ impl Store for PostgresStore {
         let mut changed = 0;
         loop {
             let transaction = client.transaction().await.map_err(pg_error)?;
-            let models_sql::Repriced {
-                updates,
-                trace_ids,
-                next,
-            } = models_sql::recompute_chunk(
+            let repriced = models_sql::recompute_chunk(
                 &Reader(&transaction),
                 &self.pricer,
                 project_id,
@@ -341,13 +343,13 @@ impl Store for PostgresStore {
                 RECOMPUTE_CHUNK,
             )
             .await?;
-            for update in &updates {
+            for update in &repriced.statements {
                 postgres_execute(&transaction, update).await?;
             }
-            writer::lock_and_refresh(&transaction, project_id, &trace_ids, false).await?;
+            writer::lock_and_refresh(&transaction, project_id, &repriced.trace_ids, false).await?;
             transaction.commit().await.map_err(pg_error)?;
-            changed += updates.len() as u64;
-            match next {
+            changed += repriced.changed;
+            match repriced.next {
                 Some(next) => position = Some(next),
                 None => return Ok(changed),
             }
@@ -355,14 +357,26 @@ impl Store for PostgresStore {
     }
 
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
-        let client = self.client().await?;
-        let deleted = client
-            .execute(
-                "DELETE FROM scores WHERE project_id = $1 AND id = $2",
-                &[&project_id, &score_id],
-            )
-            .await
-            .map_err(pg_error)?;
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        let mut rollups = Rollups::default();
+        let delete = rollups_sql::delete_returning(
+            Dialect::Postgres,
+            RolledUp::Scores,
+            project_id,
+            "id",
+            &[score_id.to_owned()],
+        );
+        let deleted = rollups_sql::subtract_deleted(
+            &Reader(&transaction),
+            RolledUp::Scores,
+            project_id,
+            &delete,
+            &mut rollups,
+        )
+        .await?;
+        add_rollups(&transaction, &rollups).await?;
+        transaction.commit().await.map_err(pg_error)?;
         Ok(deleted > 0)
     }
 
@@ -392,7 +406,13 @@ impl Store for PostgresStore {
             delete_trace_rows(&transaction, project_id, &doomed).await?;
         // Observations and scores whose trace is gone (or never came) age out too; the
         // search words of those traces are worked out again from what is left.
+        let mut rollups = Rollups::default();
         for (table, time) in [("observations", "start_time"), ("scores", "timestamp")] {
+            let (rolled, facts) = if table == "observations" {
+                (RolledUp::Observations, OBSERVATION_FACT_COLUMNS)
+            } else {
+                (RolledUp::Scores, SCORE_FACT_COLUMNS)
+            };
             let orphans = transaction
                 .query(
                     &format!(
@@ -400,12 +420,17 @@ impl Store for PostgresStore {
                          WHERE x.project_id = $1 AND x.{time} < $2 AND NOT EXISTS (
                              SELECT 1 FROM traces t
                              WHERE t.project_id = x.project_id AND t.id = x.trace_id)
-                         LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING trace_id, id"
+                         LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING trace_id, id, {facts}"
                     ),
                     &[&project_id, &cutoff, &limit],
                 )
                 .await
                 .map_err(pg_error)?;
+            let columns = ColumnIndex::of_rows(&orphans);
+            for row in &orphans {
+                let row = Indexed::new(row, &columns);
+                rollups_sql::subtract_row(&mut rollups, rolled, project_id, &row)?;
+            }
             if table == "observations" {
                 deleted_observations += i64::try_from(orphans.len()).unwrap_or(i64::MAX);
                 let mut traces = BTreeSet::new();
@@ -429,9 +454,20 @@ impl Store for PostgresStore {
                 }
             }
         }
+        add_rollups(&transaction, &rollups).await?;
         writer::add_counts(&transaction, project_id, -deleted, -deleted_observations).await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(u64::try_from(deleted).unwrap_or(0))
+    }
+
+    async fn stored_rollups(&self, project_id: &str) -> Result<Rollups> {
+        let client = self.client().await?;
+        rollups_sql::stored(&Reader(&client), project_id).await
+    }
+
+    async fn recomputed_rollups(&self, project_id: &str) -> Result<Rollups> {
+        let client = self.client().await?;
+        rollups_sql::recompute(&Reader(&client), project_id).await
     }
 
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {
@@ -645,20 +681,37 @@ async fn delete_trace_rows(
     sorted_ids.sort_unstable();
     sorted_ids.dedup();
     writer::lock_and_refresh(transaction, project_id, &sorted_ids, true).await?;
-    let mut deleted = [0; TRACE_ROWS.len()];
-    for ((table, trace_column), count) in TRACE_ROWS.iter().zip(&mut deleted) {
-        *count = transaction
-            .execute(
-                &format!(
-                    "DELETE FROM {table} WHERE project_id = $1 \
-                     AND {trace_column} = ANY($2::text[])"
-                ),
-                &[&project_id, &trace_ids],
-            )
-            .await
-            .map_err(pg_error)?;
+    // Scores and observations first, each subtracted from the rollups as it goes.
+    let mut rollups = Rollups::default();
+    let mut deleted_observations = 0;
+    for rolled in [RolledUp::Scores, RolledUp::Observations] {
+        let delete = rollups_sql::delete_returning(
+            Dialect::Postgres,
+            rolled,
+            project_id,
+            "trace_id",
+            trace_ids,
+        );
+        let deleted = rollups_sql::subtract_deleted(
+            &Reader(transaction),
+            rolled,
+            project_id,
+            &delete,
+            &mut rollups,
+        )
+        .await?;
+        if rolled == RolledUp::Observations {
+            deleted_observations = deleted;
+        }
     }
-    let [_, deleted_observations, deleted] = deleted;
+    add_rollups(transaction, &rollups).await?;
+    let deleted = transaction
+        .execute(
+            "DELETE FROM traces WHERE project_id = $1 AND id = ANY($2::text[])",
+            &[&project_id, &trace_ids],
+        )
+        .await
+        .map_err(pg_error)?;
     search::forget(transaction, project_id, trace_ids).await?;
     Ok((
         i64::try_from(deleted).unwrap_or(i64::MAX),
@@ -666,13 +719,13 @@ async fn delete_trace_rows(
     ))
 }
 
-/// The tables that hold a trace's rows (besides its search rows), in the order a delete
-/// goes through them, with the column that names the trace.
-const TRACE_ROWS: [(&str, &str); 3] = [
-    ("scores", "trace_id"),
-    ("observations", "trace_id"),
-    ("traces", "id"),
-];
+/// Adds rollup deltas (in key order) in `transaction`.
+async fn add_rollups(transaction: &Transaction<'_>, rollups: &Rollups) -> Result<()> {
+    for statement in rollups.statements(Dialect::Postgres) {
+        postgres_execute(transaction, &statement).await?;
+    }
+    Ok(())
+}
 
 /// Counts a write in flight until dropped (also when the caller's future is cancelled).
 struct InFlight(Arc<AtomicUsize>);

@@ -55,21 +55,16 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
     async fn each_row(
         &self,
         sql: &Sql,
-        mut visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
+        visit: impl FnMut(&Self::Row<'_>) -> Result<()>,
     ) -> Result<()> {
         let (text, params) = sql.finish();
         let statement = prepare(self.0, &text).await?;
-        let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
         let rows = self
             .0
             .query_raw(&statement, params)
             .await
             .map_err(pg_error)?;
-        let mut rows = std::pin::pin!(rows);
-        while let Some(row) = rows.next().await {
-            visit(&Indexed::new(&row.map_err(pg_error)?, &columns))?;
-        }
-        Ok(())
+        visit_rows(&statement, rows, visit).await
     }
 
     async fn count(&self, sql: &Sql) -> Result<u64> {
@@ -83,6 +78,20 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
         };
         project_counter(self.0, project_id, column).await
     }
+}
+
+/// Calls `visit` with each row of a statement's stream in turn, read by column name.
+pub(crate) async fn visit_rows(
+    statement: &Statement,
+    rows: tokio_postgres::RowStream,
+    mut visit: impl FnMut(&Indexed<'_, Row>) -> Result<()>,
+) -> Result<()> {
+    let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.next().await {
+        visit(&Indexed::new(&row.map_err(pg_error)?, &columns))?;
+    }
+    Ok(())
 }
 
 /// Prepared statements kept per connection; filters make many statement shapes, so the

@@ -104,6 +104,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0025_trace_totals",
         include_str!("../migrations/0025_trace_totals.sql"),
     ),
+    (
+        "0026_rollups",
+        include_str!("../migrations/0026_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -23,6 +23,7 @@ use tokio_postgres::types::ToSql;
 use super::clean::{clean_observation, clean_score, clean_trace};
 use super::reads::Reader;
 use super::{decode_rows, is_conflict, now_micros, pg_error, postgres_execute};
+use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
 use spindle_store::search::{observation_text, trace_text, SearchChanges, SearchText};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
@@ -106,20 +107,20 @@ async fn apply_once(
 ) -> Result<()> {
     let transaction = client.transaction().await.map_err(pg_error)?;
     let now = now_micros();
-    let mut search = SearchChanges::default();
+    let mut changes = Changes::default();
     let new_traces =
-        merge_rows(&transaction, project_id, traces, now, &|_| {}, &mut search).await?;
+        merge_rows(&transaction, project_id, traces, now, &|_| {}, &mut changes).await?;
     let new_observations = merge_rows(
         &transaction,
         project_id,
         observations,
         now,
         finish_observation,
-        &mut search,
+        &mut changes,
     )
     .await?;
-    merge_rows(&transaction, project_id, scores, now, &|_| {}, &mut search).await?;
-    super::search::flush(search, &transaction, project_id).await?;
+    merge_rows(&transaction, project_id, scores, now, &|_| {}, &mut changes).await?;
+    changes.flush(&transaction, project_id).await?;
     for link in run_items {
         let [run, run_item] =
             datasets_sql::experiment_run_item_statements(Dialect::Postgres, project_id, link, now);
@@ -217,6 +218,26 @@ fn fold<R>(
     by_id.into_values().collect()
 }
 
+/// What a transaction's merges change besides the rows: the search words of its traces and
+/// the rollups, collected in Rust and written once at its end.
+#[derive(Default)]
+pub(crate) struct Changes<'r> {
+    pub search: SearchChanges<'r>,
+    pub rollups: Rollups,
+}
+
+impl Changes<'_> {
+    /// Writes the search rows and adds the rollup deltas (in key order, so concurrent
+    /// transactions lock rollup rows in one order).
+    pub async fn flush(self, transaction: &Transaction<'_>, project_id: &str) -> Result<()> {
+        super::search::flush(self.search, transaction, project_id).await?;
+        for statement in self.rollups.statements(Dialect::Postgres) {
+            postgres_execute(transaction, &statement).await?;
+        }
+        Ok(())
+    }
+}
+
 /// One column of a multi-row statement: its name, the array type it is sent as, the
 /// expression that reads it from the `unnest` row `u`, and the values.
 pub(crate) struct ColumnArray<'r> {
@@ -295,6 +316,8 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
     fn encode(&self) -> Self::Row<'_>;
     /// The trace this record's input and output are searched under, and those texts.
     fn search_text(&self) -> Option<SearchText<'_>>;
+    /// Adds the change from `before` to `after` (`None`: no row) to the rollups.
+    fn roll(rollups: &mut Rollups, project_id: &str, before: Option<&Self>, after: Option<&Self>);
 }
 
 impl Entity for TraceRecord {
@@ -311,6 +334,8 @@ impl Entity for TraceRecord {
     fn search_text(&self) -> Option<SearchText<'_>> {
         trace_text(self)
     }
+    /// Traces are not rolled up (their fields are no rollup dimension).
+    fn roll(_: &mut Rollups, _: &str, _: Option<&Self>, _: Option<&Self>) {}
     fn id(&self) -> &str {
         &self.id
     }
@@ -338,6 +363,11 @@ impl Entity for ObservationRecord {
     }
     fn search_text(&self) -> Option<SearchText<'_>> {
         observation_text(self)
+    }
+    /// With the record's own derived cost (worked out before it is written).
+    fn roll(rollups: &mut Rollups, project_id: &str, before: Option<&Self>, after: Option<&Self>) {
+        let facts = |r: &Self| ObservationFacts::of(project_id, r, &r.derived);
+        rollups.observation(before.map(facts).as_ref(), after.map(facts).as_ref());
     }
     fn id(&self) -> &str {
         &self.id
@@ -367,6 +397,10 @@ impl Entity for ScoreRecord {
     }
     fn search_text(&self) -> Option<SearchText<'_>> {
         None
+    }
+    fn roll(rollups: &mut Rollups, project_id: &str, before: Option<&Self>, after: Option<&Self>) {
+        let facts = |r: &Self| ScoreFacts::of(project_id, r);
+        rollups.score(before.map(facts).as_ref(), after.map(facts).as_ref());
     }
     fn id(&self) -> &str {
         &self.id
@@ -508,7 +542,7 @@ async fn merge_rows<'r, E: Entity>(
     records: &'r [E],
     now: Micros,
     finish: &(dyn Fn(&mut E) + Sync),
-    search: &mut SearchChanges<'r>,
+    changes: &mut Changes<'r>,
 ) -> Result<i64> {
     if records.is_empty() {
         return Ok(0);
@@ -538,7 +572,8 @@ async fn merge_rows<'r, E: Entity>(
             let inserted = insert_rows(transaction, project_id, &to_insert, now, None).await?;
             inserted_rows += i64::try_from(inserted.len()).unwrap_or(i64::MAX);
             for record in to_insert.iter().filter(|r| inserted.contains(r.id())) {
-                search.inserted(record.search_text());
+                changes.search.inserted(record.search_text());
+                E::roll(&mut changes.rollups, project_id, None, Some(record));
             }
             to_lock.extend(to_insert.drain(..).filter(|r| !inserted.contains(r.id())));
             to_lock.sort_by(|a, b| a.id().cmp(b.id()));
@@ -557,7 +592,15 @@ async fn merge_rows<'r, E: Entity>(
                     merged.merge_from(record.clone());
                     if merged != stored.record {
                         finish(&mut merged);
-                        search.updated(stored.record.search_text(), merged.search_text());
+                        changes
+                            .search
+                            .updated(stored.record.search_text(), merged.search_text());
+                        E::roll(
+                            &mut changes.rollups,
+                            project_id,
+                            Some(&stored.record),
+                            Some(&merged),
+                        );
                         merged_rows.push(merged);
                     }
                 }
@@ -599,9 +642,10 @@ pub(crate) async fn copy_rows<E: Entity>(
         .into_iter()
         .map(|(r, _, _)| r)
         .partition(|r| inserted.contains(r.id()));
-    let mut search = SearchChanges::default();
+    let mut changes = Changes::default();
     for record in &new {
-        search.inserted(record.search_text());
+        changes.search.inserted(record.search_text());
+        E::roll(&mut changes.rollups, project_id, None, Some(record));
     }
     let copied = i64::try_from(inserted.len()).unwrap_or(i64::MAX);
     let merged = merge_rows(
@@ -610,10 +654,10 @@ pub(crate) async fn copy_rows<E: Entity>(
         &existing,
         now,
         &|_| {},
-        &mut search,
+        &mut changes,
     )
     .await?;
-    super::search::flush(search, transaction, project_id).await?;
+    changes.flush(transaction, project_id).await?;
     Ok(copied + merged)
 }
 

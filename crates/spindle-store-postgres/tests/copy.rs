@@ -437,6 +437,19 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         .iter()
         .any(|p| p.table == "scores" && p.copied == 46));
 
+    // Copied rows are rolled up as they land.
+    for project_id in PROJECTS {
+        let stored = postgres.stored_rollups(project_id).await.expect("stored");
+        assert!(!stored.observations.is_empty());
+        assert_eq!(
+            stored,
+            postgres
+                .recomputed_rollups(project_id)
+                .await
+                .expect("rebuilt")
+        );
+    }
+
     // A third run finds nothing left and changes nothing.
     let third = copy_from_sqlite(
         source_dir.path(),

@@ -156,6 +156,15 @@ async fn check<S: Store + Datasets>(store: &S) {
         (vec!["t3".to_owned(), "t4".to_owned()], 6, 2)
     );
     assert_eq!(ids(store, "forever").await.0.len(), 5);
+    // What went, went from the rollups too.
+    for project_id in ["short", "forever"] {
+        let stored = store.stored_rollups(project_id).await.expect("stored");
+        assert!(!stored.is_empty());
+        assert_eq!(
+            stored,
+            store.recomputed_rollups(project_id).await.expect("rebuilt")
+        );
+    }
     // The item's replaced versions went with the window; its present one stays.
     assert_eq!(
         inputs_at(store, "short", short_versions[1]).await,

@@ -18,7 +18,10 @@ use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
+use spindle_store::reading::ReadConnection;
 use spindle_store::reading::{self, complete};
+use spindle_store::rollups::Rollups;
+use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
@@ -343,6 +346,29 @@ pub(crate) fn sqlite_execute(connection: &Connection, sql: &Sql) -> Result<u64> 
     Ok(changed as u64)
 }
 
+/// Builds from the raw rows the rollups of the projects that had data before the rollups
+/// existed, one project per transaction (before the writer starts, so nothing writes
+/// meanwhile).
+fn build_pending_rollups(connection: &mut Connection) -> Result<()> {
+    let pending: Vec<String> = complete(
+        Reader(connection).rows(&rollups_sql::pending_projects(Dialect::Sqlite), |row| {
+            row.text("project_id")
+        }),
+    )?;
+    for (done, project_id) in pending.iter().enumerate() {
+        writer::in_transaction(connection, |tx| {
+            let rebuilt = complete(rollups_sql::recompute(&Reader(tx), project_id))?;
+            for statement in rollups_sql::replace_statements(Dialect::Sqlite, project_id, &rebuilt)
+            {
+                sqlite_execute(tx, &statement)?;
+            }
+            rollups_sql::log_built(project_id, &rebuilt, pending.len() - done - 1);
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
 /// Observations recomputed per writer transaction, so that ingestion goes on in between.
 const RECOMPUTE_CHUNK: u32 = 500;
 
@@ -354,6 +380,7 @@ impl SqliteStore {
         let path = database_path(dir_or_file)?;
         let mut connection = schema::open_writer(&path, options.synchronous_full)?;
         schema::migrate(&mut connection)?;
+        build_pending_rollups(&mut connection)?;
         let capacity = options.queue_capacity.max(1);
         let (sender, receiver) = mpsc::channel(capacity);
         let depth = Arc::new(AtomicUsize::new(0));
@@ -606,6 +633,7 @@ impl Store for SqliteStore {
         let ids = json_ids(trace_ids);
         let forget = reviews_sql::forget_traces_statements(Dialect::Sqlite, &project_id, trace_ids);
         let forget_totals = trace_totals::forget_statement(Dialect::Sqlite, &project_id, trace_ids);
+        let trace_ids = trace_ids.to_vec();
         self.exec(move |tx| {
             // Their comments and queue items first: finding them reads the traces.
             for statement in &forget {
@@ -619,19 +647,30 @@ impl Store for SqliteStore {
                     params![project_id, ids],
                 )
                 .map_err(sql_error)?;
-            let deleted_observations = tx
-                .execute(
-                    "DELETE FROM observations WHERE project_id = ?1
-                     AND trace_id IN (SELECT value FROM json_each(?2))",
-                    params![project_id, ids],
-                )
-                .map_err(sql_error)?;
-            tx.execute(
-                "DELETE FROM scores WHERE project_id = ?1
-                 AND trace_id IN (SELECT value FROM json_each(?2))",
-                params![project_id, ids],
-            )
-            .map_err(sql_error)?;
+            let mut rollups = Rollups::default();
+            let mut deleted_observations = 0;
+            for rolled in [RolledUp::Observations, RolledUp::Scores] {
+                let delete = rollups_sql::delete_returning(
+                    Dialect::Sqlite,
+                    rolled,
+                    &project_id,
+                    "trace_id",
+                    &trace_ids,
+                );
+                let deleted = complete(rollups_sql::subtract_deleted(
+                    &Reader(tx),
+                    rolled,
+                    &project_id,
+                    &delete,
+                    &mut rollups,
+                ))?;
+                if rolled == RolledUp::Observations {
+                    deleted_observations = deleted;
+                }
+            }
+            for statement in rollups.statements(Dialect::Sqlite) {
+                sqlite_execute(tx, &statement)?;
+            }
             let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
             let deleted_observations = i64::try_from(deleted_observations).unwrap_or(i64::MAX);
             if deleted > 0 || deleted_observations > 0 {
@@ -646,12 +685,24 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let score_id = score_id.to_owned();
         self.exec(move |tx| {
-            let deleted = tx
-                .execute(
-                    "DELETE FROM scores WHERE project_id = ?1 AND id = ?2",
-                    params![project_id, score_id],
-                )
-                .map_err(sql_error)?;
+            let mut rollups = Rollups::default();
+            let delete = rollups_sql::delete_returning(
+                Dialect::Sqlite,
+                RolledUp::Scores,
+                &project_id,
+                "id",
+                &[score_id],
+            );
+            let deleted = complete(rollups_sql::subtract_deleted(
+                &Reader(tx),
+                RolledUp::Scores,
+                &project_id,
+                &delete,
+                &mut rollups,
+            ))?;
+            for statement in rollups.statements(Dialect::Sqlite) {
+                sqlite_execute(tx, &statement)?;
+            }
             Ok(deleted > 0)
         })
         .await
@@ -672,11 +723,7 @@ impl Store for SqliteStore {
             let after = position.take();
             let (count, next) = self
                 .exec(move |tx| {
-                    let models_sql::Repriced {
-                        updates,
-                        trace_ids,
-                        next,
-                    } = complete(models_sql::recompute_chunk(
+                    let repriced = complete(models_sql::recompute_chunk(
                         &Reader(tx),
                         &pricer,
                         &project_id,
@@ -684,20 +731,20 @@ impl Store for SqliteStore {
                         after,
                         RECOMPUTE_CHUNK,
                     ))?;
-                    for update in &updates {
+                    for update in &repriced.statements {
                         sqlite_execute(tx, update)?;
                     }
-                    if !trace_ids.is_empty() {
+                    if !repriced.trace_ids.is_empty() {
                         sqlite_execute(
                             tx,
                             &trace_totals::refresh_statement(
                                 Dialect::Sqlite,
                                 &project_id,
-                                &trace_ids,
+                                &repriced.trace_ids,
                             ),
                         )?;
                     }
-                    Ok((updates.len() as u64, next))
+                    Ok((repriced.changed, repriced.next))
                 })
                 .await?;
             changed += count;
@@ -706,6 +753,18 @@ impl Store for SqliteStore {
                 None => return Ok(changed),
             }
         }
+    }
+
+    async fn stored_rollups(&self, project_id: &str) -> Result<Rollups> {
+        let project_id = project_id.to_owned();
+        self.read(move |c| complete(rollups_sql::stored(&Reader(c), &project_id)))
+            .await
+    }
+
+    async fn recomputed_rollups(&self, project_id: &str) -> Result<Rollups> {
+        let project_id = project_id.to_owned();
+        self.read(move |c| complete(rollups_sql::recompute(&Reader(c), &project_id)))
+            .await
     }
 
     async fn list_traces(&self, project_id: &str, query: &TraceQuery) -> Result<Page<TraceView>> {

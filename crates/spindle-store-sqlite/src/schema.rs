@@ -91,6 +91,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0022_trace_totals",
         include_str!("../migrations/0022_trace_totals.sql"),
     ),
+    (
+        "0023_rollups",
+        include_str!("../migrations/0023_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@ use spindle_core::time::Micros;
 use spindle_core::{Error, ObservationRecord, ScoreRecord, TraceRecord, WriteBatch};
 use spindle_cost::Pricer;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
+use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
     EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
@@ -370,7 +372,7 @@ fn apply(
             let mut new_observations: i64 = 0;
             let traces = by_id(batches.iter().flat_map(|b| b.traces.iter()), |r| &r.id);
             for patches in traces {
-                if upsert(
+                if let Written::Inserted(_) = upsert(
                     &mut statements.traces,
                     project_id,
                     &patches,
@@ -397,8 +399,11 @@ fn apply(
                     project_id,
                 ))?
             };
+            let mut rollups = Rollups::default();
+            // The facts of the observation last written, priced as it was written.
+            let written_facts: RefCell<Option<ObservationFacts>> = RefCell::new(None);
             for patches in observations {
-                if upsert(
+                let written = upsert(
                     &mut statements.observations,
                     project_id,
                     &patches,
@@ -410,15 +415,27 @@ fn apply(
                     |statement, record, created_at| {
                         let derived = pricer.derive(pricing.as_ref(), record);
                         let encoded = EncodedObservation::new(record, &derived);
+                        written_facts
+                            .replace(Some(ObservationFacts::of(project_id, record, &derived)));
                         execute_row(statement, project_id, &encoded, created_at, now)
                     },
-                )? {
-                    new_observations += 1;
+                )?;
+                let after = written_facts.take();
+                match written {
+                    Written::Unchanged => {}
+                    Written::Inserted(_) => {
+                        new_observations += 1;
+                        rollups.observation(None, after.as_ref());
+                    }
+                    Written::Merged { before, .. } => {
+                        let before = ObservationFacts::of(project_id, &before, &before.derived);
+                        rollups.observation(Some(&before), after.as_ref());
+                    }
                 }
             }
             let scores = by_id(batches.iter().flat_map(|b| b.scores.iter()), |r| &r.id);
             for patches in scores {
-                upsert(
+                let written = upsert(
                     &mut statements.scores,
                     project_id,
                     &patches,
@@ -430,6 +447,19 @@ fn apply(
                         execute_row(statement, project_id, &encoded, created_at, now)
                     },
                 )?;
+                match written {
+                    Written::Unchanged => {}
+                    Written::Inserted(after) => {
+                        rollups.score(None, Some(&ScoreFacts::of(project_id, &after)));
+                    }
+                    Written::Merged { before, after } => rollups.score(
+                        Some(&ScoreFacts::of(project_id, &before)),
+                        Some(&ScoreFacts::of(project_id, &after)),
+                    ),
+                }
+            }
+            for statement in rollups.statements(Dialect::Sqlite) {
+                sqlite_execute(&transaction, &statement)?;
             }
             for link in batches.iter().flat_map(|b| b.run_items.iter()) {
                 let [run, run_item] = datasets_sql::experiment_run_item_statements(
@@ -523,21 +553,21 @@ type RecordFns<R> = (fn(&R) -> &str, fn(&mut R), fn(&mut R, R));
 /// Writes one record's patches: inserted as they are when the record is new (the common
 /// case, without a read: an OTLP span is exported once), else merged with the stored one.
 /// `write` runs an insert or upsert statement for a record and its creation time (see
-/// [`execute_row`]; an observation is priced first). Returns whether the record is new.
-fn upsert<R: Clone + PartialEq>(
+/// [`execute_row`]; an observation is priced first). Returns what was written.
+fn upsert<'r, R: Clone + PartialEq>(
     table: &mut TableStatements<'_>,
     project_id: &str,
-    patches: &[&R],
+    patches: &[&'r R],
     now: Micros,
     (id, weakest, merge): RecordFns<R>,
     decode: impl Fn(&Indexed<'_, rusqlite::Row<'_>>) -> Result<Stored<R>>,
     write: impl Fn(&mut CachedStatement<'_>, &R, Micros) -> Result<usize>,
-) -> Result<bool> {
+) -> Result<Written<'r, R>> {
     let Some(patch) = fold(None, patches, weakest, merge) else {
-        return Ok(false);
+        return Ok(Written::Unchanged);
     };
     if write(&mut table.insert, &patch, now)? == 1 {
-        return Ok(true);
+        return Ok(Written::Inserted(patch));
     }
     let stored = {
         let mut rows = table
@@ -550,12 +580,32 @@ fn upsert<R: Clone + PartialEq>(
         }
     };
     let created_at = stored.as_ref().map_or(now, |stored| stored.created_at);
-    let stored = stored.map(|stored| stored.record);
-    let Some(merged) = fold(stored, &[patch.as_ref()], weakest, merge) else {
-        return Ok(false);
+    let Some(stored) = stored.map(|stored| stored.record) else {
+        // Gone between the insert and the read: cannot happen on the one writer.
+        let Some(merged) = fold(None, &[patch.as_ref()], weakest, merge) else {
+            return Ok(Written::Unchanged);
+        };
+        write(&mut table.upsert, &merged, created_at)?;
+        return Ok(Written::Inserted(Cow::Owned(merged.into_owned())));
+    };
+    let Some(merged) = fold(Some(stored.clone()), &[patch.as_ref()], weakest, merge) else {
+        return Ok(Written::Unchanged);
     };
     write(&mut table.upsert, &merged, created_at)?;
-    Ok(false)
+    Ok(Written::Merged {
+        before: stored,
+        after: merged.into_owned(),
+    })
+}
+
+/// What [`upsert`] wrote for one record.
+enum Written<'r, R: Clone> {
+    /// Nothing: the stored row already held every patch.
+    Unchanged,
+    /// A new row.
+    Inserted(Cow<'r, R>),
+    /// The stored row `before`, replaced by `after`.
+    Merged { before: R, after: R },
 }
 
 /// Runs `job` in an immediate transaction on the writer's connection and commits it.

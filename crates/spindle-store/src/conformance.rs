@@ -23,11 +23,13 @@ mod metrics;
 pub mod organizations;
 pub mod prompts;
 pub mod reviews;
+mod rollups;
 pub mod score_configs;
 
 pub use cases::*;
 pub use cost::*;
 pub use metrics::*;
+pub use rollups::*;
 
 use crate::Store;
 use std::future::Future;
@@ -142,6 +144,8 @@ macro_rules! conformance_suite {
             metrics_time_buckets_fill_the_range,
             metrics_filters_ordering_and_limits,
             metrics_histograms_and_scores,
+            rollups_hold_counts_tokens_cost_and_latency,
+            rollups_equal_a_rebuild_after_every_change,
         );
     };
 }

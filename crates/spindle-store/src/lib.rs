@@ -32,6 +32,8 @@ pub mod reading;
 pub mod retention;
 pub mod reviews;
 pub mod reviews_sql;
+pub mod rollups;
+pub mod rollups_sql;
 pub mod run_metrics;
 pub mod score_configs;
 pub mod score_configs_sql;
@@ -472,6 +474,13 @@ pub trait Store: Catalog {
     /// Deletes traces with their observations and scores; returns how many traces existed.
     async fn delete_traces(&self, project_id: &str, trace_ids: &[String]) -> Result<u64>;
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool>;
+
+    // --- rollups ---
+    /// The project's rollup rows as the writers keep them (see [`rollups`]).
+    async fn stored_rollups(&self, project_id: &str) -> Result<rollups::Rollups>;
+    /// The project's rollups worked out afresh from its raw rows: what
+    /// [`Store::stored_rollups`] must equal after every committed change.
+    async fn recomputed_rollups(&self, project_id: &str) -> Result<rollups::Rollups>;
     /// Deletes at most `max_traces` of the project's oldest traces whose timestamp is before
     /// `cutoff`, with their observations and scores; returns how many traces went. Retention
     /// calls it repeatedly, so each call should hold locks only briefly. The default lists

@@ -4,6 +4,7 @@
 //! read on any [`ReadConnection`] (the writer's transaction, or a transaction that locks the
 //! rows of a chunk); the backends only execute the updates.
 
+use crate::rollups::{ObservationFacts, Rollups};
 use spindle_core::record::ObservationRecord;
 use spindle_core::time::Micros;
 use spindle_cost::{CustomModel, Pricer, ProjectPricing};
@@ -235,19 +236,17 @@ pub fn recompute_statement(
     sql
 }
 
-/// What pricing one chunk again changes.
+/// A recomputed chunk: the statements that write it (the changed observations, then their
+/// rollup deltas), how many observations changed, the traces of those observations (sorted,
+/// without repeats: their totals change too) and where the next chunk starts (`None` when
+/// the chunk was the range's last).
 pub struct Repriced {
-    /// The updates of the observations whose derived cost changed.
-    pub updates: Vec<Sql>,
-    /// The traces of those observations, sorted, without repeats (their totals change too).
+    pub statements: Vec<Sql>,
+    pub changed: u64,
     pub trace_ids: Vec<String>,
-    /// Where to go on from (`None` when the chunk was the range's last).
     pub next: Option<Position>,
 }
 
-/// Prices again the observations of one chunk of [`recompute_statement`] (all its rows, in
-/// order): the updates of those whose derived cost changed, with the stored totals of the
-/// shared row codec, and where to go on from (`None` when the chunk was the range's last).
 pub fn reprice(
     dialect: Dialect,
     (pricer, pricing): (&Pricer, &ProjectPricing),
@@ -259,6 +258,8 @@ pub fn reprice(
     let mut last = None;
     let mut updates = Vec::new();
     let mut trace_ids = Vec::new();
+    let mut rollups = Rollups::default();
+    let mut changed = 0;
     for mut record in records {
         last = Some((record.start_time.unwrap_or(Micros::MIN), record.id.clone()));
         let derived = pricer.derive(pricing, &record);
@@ -266,8 +267,13 @@ pub fn reprice(
         if encode(&derived) == encode(&record.derived) {
             continue;
         }
+        let before = ObservationFacts::of(project_id, &record, &record.derived);
         record.derived = derived;
         trace_ids.extend(record.trace_id.clone());
+        rollups.observation(
+            Some(&before),
+            Some(&ObservationFacts::of(project_id, &record, &record.derived)),
+        );
         let totals = EncodedObservation::new(&record, &record.derived);
         let mut update = Sql::new(dialect, "UPDATE observations SET derived = ");
         update
@@ -285,11 +291,15 @@ pub fn reprice(
             .push(" AND id = ")
             .bind(&record.id);
         updates.push(update);
+        changed += 1;
     }
+    // The rollups follow the changed totals in the chunk's transaction.
+    updates.extend(rollups.statements(dialect));
     trace_ids.sort_unstable();
     trace_ids.dedup();
     Repriced {
-        updates,
+        statements: updates,
+        changed,
         trace_ids,
         next: if full { last } else { None },
     }

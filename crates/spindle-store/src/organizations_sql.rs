@@ -61,6 +61,11 @@ const SMALL_TABLES: &[&str] = &[
     "trace_tags",
     "trace_metadata",
     "trace_tag_counts",
+    // Without a rowid on SQLite, so not batched; a few rows per hour and key.
+    "observation_rollups",
+    "observation_latency_buckets",
+    "score_rollups",
+    "rollups_pending",
 ];
 
 /// The tables only one dialect has.

@@ -4,7 +4,7 @@
 
 use super::fixtures::*;
 use super::Harness;
-use crate::{CustomModel, Organization, Project, Store, WriteBatch};
+use crate::{CustomModel, Store, WriteBatch};
 use spindle_core::{ObservationRecord, ObservationType};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -64,22 +64,6 @@ fn close(actual: Option<f64>, expected: f64, what: &str) {
 
 fn cost_of(record: &ObservationRecord, key: &str) -> Option<f64> {
     record.effective_cost().and_then(|c| c.get(key).copied())
-}
-
-async fn project(store: &Arc<dyn Store>, id: &str) {
-    store
-        .upsert_project(&Project {
-            id: id.to_owned(),
-            name: id.to_owned(),
-            organization: Organization {
-                id: "org".to_owned(),
-                name: "org".to_owned(),
-            },
-            retention_days: None,
-            created_at: BASE,
-        })
-        .await
-        .expect("upsert_project");
 }
 
 fn custom(id: &str, project: &str, pattern: &str, input: f64, output: f64) -> CustomModel {
@@ -249,8 +233,8 @@ pub async fn inferred_usage_with_tokenizer(harness: &Harness) {
 /// listed and deleted; the built-in prices can be switched off per project.
 pub async fn custom_models_and_builtin_switch(harness: &Harness) {
     let store = harness.open().await;
-    project(&store, P).await;
-    project(&store, Q).await;
+    create_project(&store, P).await;
+    create_project(&store, Q).await;
     assert!(store.list_models(P).await.expect("list").is_empty());
     assert!(store.builtin_prices(P).await.expect("builtin"));
     store
@@ -369,7 +353,7 @@ pub async fn custom_models_and_builtin_switch(harness: &Harness) {
 /// observations that start in a chosen range, and only those.
 pub async fn recompute_costs_over_a_range(harness: &Harness) {
     let store = harness.open().await;
-    project(&store, P).await;
+    create_project(&store, P).await;
     write(
         &store,
         P,

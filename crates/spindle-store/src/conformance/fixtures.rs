@@ -127,5 +127,45 @@ pub fn batch_of_scores(scores: Vec<ScoreRecord>) -> WriteBatch {
     }
 }
 
+/// Creates project `id` (of organization `org`) for cases that need the project's row.
+pub async fn create_project(store: &std::sync::Arc<dyn crate::Store>, id: &str) {
+    store
+        .upsert_project(&crate::Project {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            organization: crate::Organization {
+                id: "org".to_owned(),
+                name: "org".to_owned(),
+            },
+            retention_days: None,
+            created_at: BASE,
+        })
+        .await
+        .expect("upsert_project");
+}
+
+/// A trace with five observations over two names and two hours' worth of latencies, with
+/// usage, and one numeric score: rows of every rollup table.
+pub fn rolled_up_batch() -> WriteBatch {
+    let at = BASE;
+    let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, 1);
+    let mut batch = trace_with_observations("t1", "chat", at, stamp, 5, |i, o| {
+        o.start_time = Some(at + i as i64 * SECOND);
+        o.end_time = Some(at + (2 * i as i64 + 1) * SECOND);
+        o.name = Some(format!("step-{}", i % 2));
+        o.usage_details = Some(std::collections::BTreeMap::from([(
+            "input".to_owned(),
+            10 * i as i64,
+        )]));
+    });
+    batch.scores.push(score("s1", stamp, |s| {
+        s.trace_id = Some("t1".to_owned());
+        s.timestamp = Some(at);
+        s.name = Some("quality".to_owned());
+        s.value = Some(0.5);
+    }));
+    batch
+}
+
 /// A deterministic pseudo-random generator (SplitMix64), so property cases are reproducible.
 pub use spindle_core::rng::Rng;

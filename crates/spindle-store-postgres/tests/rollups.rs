@@ -1,0 +1,52 @@
+//! The start-up step of the rollups on PostgreSQL: projects marked pending (as the migration
+//! marks every project that existed before the rollups) get their rollups built from the
+//! raw rows when a store opens, and the mark goes.
+
+mod support;
+
+use spindle_store::conformance::fixtures;
+use spindle_store::Store;
+
+const PROJECT: &str = "old-project";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_projects_are_built_from_raw_rows_at_open() {
+    let key = tempfile::tempdir().expect("schema key");
+    let store = support::open_in(key.path(), None).await;
+    let batch = fixtures::rolled_up_batch();
+    store.write(PROJECT, batch).await.expect("write");
+    let kept = store.stored_rollups(PROJECT).await.expect("stored");
+    assert_eq!(kept.observations.len(), 2);
+
+    // As a database from before the rollups: none kept, the project pending.
+    let (client, connection) = support::client_in(key.path()).await;
+    client
+        .batch_execute(
+            "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
+             DELETE FROM score_rollups;
+             INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
+        )
+        .await
+        .expect("forget the rollups");
+    assert!(store
+        .stored_rollups(PROJECT)
+        .await
+        .expect("stored")
+        .is_empty());
+
+    let reopened = support::open_in(key.path(), None).await;
+    let built = reopened.stored_rollups(PROJECT).await.expect("stored");
+    assert_eq!(built, kept);
+    assert_eq!(
+        built,
+        reopened.recomputed_rollups(PROJECT).await.expect("rebuilt")
+    );
+    let pending: i64 = client
+        .query_one("SELECT count(*) FROM rollups_pending", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(pending, 0);
+    drop(client);
+    let _ = connection.await;
+}

@@ -1,0 +1,51 @@
+//! The start-up step of the rollups: a database whose projects are marked pending (as the
+//! migration marks every project that existed before the rollups) gets its rollups built
+//! from the raw rows when the store opens, and the mark goes.
+
+use spindle_store::conformance::fixtures;
+use spindle_store::Store;
+use spindle_store_sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
+
+const PROJECT: &str = "old-project";
+
+fn open(dir: &std::path::Path) -> SqliteStore {
+    SqliteStore::open(dir, SqliteOptions::default()).expect("open the store")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_projects_are_built_from_raw_rows_at_open() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = open(dir.path());
+    let batch = fixtures::rolled_up_batch();
+    store.write(PROJECT, batch).await.expect("write");
+    let kept = store.stored_rollups(PROJECT).await.expect("stored");
+    assert_eq!(kept.observations.len(), 2);
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    // As a database from before the rollups: none kept, the project pending.
+    let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
+    connection
+        .execute_batch(
+            "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
+             DELETE FROM score_rollups;
+             INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
+        )
+        .expect("forget the rollups");
+    drop(connection);
+
+    let store = open(dir.path());
+    let built = store.stored_rollups(PROJECT).await.expect("stored");
+    assert_eq!(built, kept);
+    assert_eq!(
+        built,
+        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
+    );
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+    let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
+    let pending: i64 = connection
+        .query_row("SELECT count(*) FROM rollups_pending", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(pending, 0);
+}

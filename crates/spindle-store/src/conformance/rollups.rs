@@ -1,0 +1,419 @@
+//! Conformance of the writer-kept rollups: after every change (creates, late and
+//! out-of-order updates, score upserts, deletions, retention, cost recomputation), the
+//! stored rollup rows equal the rollups worked out afresh from the raw rows.
+
+use super::fixtures::*;
+use super::Harness;
+use crate::rollups::Rollups;
+use crate::{CustomModel, Store, WriteBatch};
+use spindle_core::{ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const P: &str = "project-a";
+const HOUR: i64 = 3600 * SECOND;
+
+/// Panics naming `step` when the stored rollups differ from a rebuild (score value sums,
+/// the one float, within rounding).
+pub async fn assert_rollups_match(store: &Arc<dyn Store>, project: &str, step: &str) {
+    let stored = store.stored_rollups(project).await.expect("stored rollups");
+    let rebuilt = store
+        .recomputed_rollups(project)
+        .await
+        .expect("recomputed rollups");
+    assert_same_rollups(&stored, &rebuilt, step);
+}
+
+fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
+    for (key, row) in &rebuilt.observations {
+        assert_eq!(stored.observations.get(key), Some(row), "{step}: {key:?}");
+    }
+    for (key, row) in &stored.observations {
+        assert!(
+            rebuilt.observations.contains_key(key),
+            "{step}: stored {key:?} {row:?} is not in the raw rows"
+        );
+    }
+    let stored_keys: Vec<_> = stored.scores.keys().collect();
+    let rebuilt_keys: Vec<_> = rebuilt.scores.keys().collect();
+    assert_eq!(stored_keys, rebuilt_keys, "{step}: score keys");
+    for (key, row) in &rebuilt.scores {
+        let kept = &stored.scores[key];
+        assert_eq!(
+            (kept.count, kept.value_count),
+            (row.count, row.value_count),
+            "{step}: {key:?}"
+        );
+        assert!(
+            (kept.value_sum - row.value_sum).abs() <= 1e-9 * (1.0 + row.value_sum.abs()),
+            "{step}: {key:?} value sum {} != {}",
+            kept.value_sum,
+            row.value_sum
+        );
+    }
+}
+
+/// The random changes of one run.
+struct Run {
+    rng: Rng,
+    /// Each observation's id and trace, for later updates.
+    observations: Vec<(String, String)>,
+    scores: Vec<(String, String)>,
+    traces: Vec<String>,
+    /// The next event time: later events carry later update stamps.
+    clock: i64,
+}
+
+impl Run {
+    fn tick(&mut self) -> i64 {
+        self.clock += 1 + self.rng.below(1000) as i64;
+        self.clock
+    }
+
+    fn start_time(&mut self) -> i64 {
+        BASE + self.rng.below(6) as i64 * HOUR + self.rng.below(HOUR as u64) as i64
+    }
+
+    fn usage(&mut self) -> Option<BTreeMap<String, i64>> {
+        self.rng.chance(70).then(|| {
+            BTreeMap::from([
+                ("input".to_owned(), self.rng.below(2000) as i64),
+                ("output".to_owned(), self.rng.below(500) as i64),
+            ])
+        })
+    }
+
+    fn model(&mut self) -> Option<String> {
+        let models = ["gpt-4o", "house-model", "unknown-model"];
+        (!self.rng.chance(25)).then(|| self.rng.pick(&models).to_owned())
+    }
+
+    fn new_trace(&mut self) -> WriteBatch {
+        let trace_id = format!("t{}", self.traces.len());
+        let at = self.start_time();
+        let mut batch = batch_of_traces(vec![simple_trace(&trace_id, at, "chat")]);
+        for _ in 0..1 + self.rng.below(3) {
+            let id = format!("o{}", self.observations.len());
+            let start = at + self.rng.below(10 * SECOND as u64) as i64;
+            let stamp = create_stamp(self.tick());
+            let end = self
+                .rng
+                .chance(80)
+                .then(|| start + self.rng.below(30 * SECOND as u64) as i64);
+            let (model, usage) = (self.model(), self.usage());
+            let cost = self
+                .rng
+                .chance(20)
+                .then(|| self.rng.below(1000) as f64 / 1e4);
+            let generation = self.rng.chance(60);
+            let name = self.rng.pick(&["plan", "answer", "search"]).to_owned();
+            batch.observations.push(observation(&id, stamp, |o| {
+                o.trace_id = Some(trace_id.clone());
+                o.start_time = Some(start);
+                o.end_time = end;
+                o.environment = Some("default".to_owned());
+                o.observation_type = Some(if generation {
+                    ObservationType::Generation
+                } else {
+                    ObservationType::Span
+                });
+                o.name = Some(name);
+                o.model = model;
+                o.usage_details = usage;
+                o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
+            }));
+            self.observations.push((id, trace_id.clone()));
+        }
+        self.traces.push(trace_id);
+        batch
+    }
+
+    /// A patch of an existing observation: late fields, a changed model, usage, cost or end
+    /// time; with an older stamp than what is stored now and then (out of order).
+    fn observation_update(&mut self) -> Option<ObservationRecord> {
+        if self.observations.is_empty() {
+            return None;
+        }
+        let (id, trace_id) =
+            self.observations[self.rng.below(self.observations.len() as u64) as usize].clone();
+        let at = if self.rng.chance(20) {
+            BASE + self.rng.below(1000) as i64
+        } else {
+            self.tick()
+        };
+        let stamp = if self.rng.chance(15) {
+            create_stamp(at)
+        } else {
+            update_stamp(at)
+        };
+        let change = self.rng.below(7);
+        let start = self.start_time();
+        let end = start + self.rng.below(20 * SECOND as u64) as i64;
+        let (model, usage) = (self.model(), self.usage());
+        let cost = self.rng.below(1000) as f64 / 1e4;
+        let prompt_version = self.rng.below(3) as i64 + 1;
+        Some(observation(&id, stamp, |o| {
+            o.trace_id = Some(trace_id);
+            match change {
+                0 => o.end_time = Some(end),
+                1 => o.model = model,
+                2 => o.usage_details = usage,
+                3 => o.cost_details = Some(BTreeMap::from([("total".to_owned(), cost)])),
+                4 => {
+                    o.prompt_name = Some("greeting".to_owned());
+                    o.prompt_version = Some(prompt_version);
+                }
+                5 => o.output = Some("a late output".to_owned()),
+                _ => {
+                    // A create that arrives after its updates, with first-write fields.
+                    o.start_time = Some(start);
+                    o.environment = Some("staging".to_owned());
+                    o.name = Some("late".to_owned());
+                }
+            }
+        }))
+    }
+
+    fn score(&mut self) -> Option<ScoreRecord> {
+        if self.traces.is_empty() {
+            return None;
+        }
+        let (id, trace_id) = if !self.scores.is_empty() && self.rng.chance(40) {
+            self.scores[self.rng.below(self.scores.len() as u64) as usize].clone()
+        } else {
+            let trace_id = self.traces[self.rng.below(self.traces.len() as u64) as usize].clone();
+            let id = format!("s{}", self.scores.len());
+            self.scores.push((id.clone(), trace_id.clone()));
+            (id, trace_id)
+        };
+        let data_type = [
+            ScoreDataType::Numeric,
+            ScoreDataType::Categorical,
+            ScoreDataType::Boolean,
+        ][self.rng.below(3) as usize];
+        let stamp = update_stamp(self.tick());
+        let value = self.rng.below(100) as f64 / 8.0;
+        let label = self.rng.pick(&["good", "bad"]).to_owned();
+        let name = self.rng.pick(&["quality", "safety"]).to_owned();
+        let timestamp = self.start_time();
+        Some(score(&id, stamp, |s| {
+            s.trace_id = Some(trace_id);
+            s.timestamp = Some(timestamp);
+            s.environment = Some("default".to_owned());
+            s.name = Some(name);
+            s.source = Some(ScoreSource::Api);
+            s.data_type = Some(data_type);
+            s.value = Some(value);
+            if data_type != ScoreDataType::Numeric {
+                s.string_value = Some(label);
+            }
+        }))
+    }
+}
+
+fn house_model(price: f64) -> CustomModel {
+    CustomModel {
+        id: "house".to_owned(),
+        project_id: P.to_owned(),
+        model_name: "house-model".to_owned(),
+        match_pattern: "(?i)^house-model$".to_owned(),
+        start_date: None,
+        unit: Some("TOKENS".to_owned()),
+        prices: BTreeMap::from([
+            ("input".to_owned(), price),
+            ("output".to_owned(), price * 2.0),
+        ]),
+        tokenizer_id: None,
+        tokenizer_config: None,
+        pricing_tiers: Vec::new(),
+        created_at: BASE,
+    }
+}
+
+/// Random sequences of every kind of change keep the stored rollups equal to a rebuild from
+/// the raw rows after each step.
+pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
+    let store = harness.open().await;
+    create_project(&store, P).await;
+    store
+        .put_model(&house_model(1e-6))
+        .await
+        .expect("put_model");
+    for seed in [1, 2] {
+        let mut run = Run {
+            rng: Rng::new(seed),
+            observations: Vec::new(),
+            scores: Vec::new(),
+            traces: Vec::new(),
+            clock: BASE + seed as i64 * 1_000_000,
+        };
+        for step in 0..60 {
+            let kind = run.rng.below(100);
+            let what = match kind {
+                0..=29 => {
+                    let batch = run.new_trace();
+                    store.write(P, batch).await.expect("write");
+                    "create"
+                }
+                30..=54 => {
+                    // Several patches in one batch, some of one observation.
+                    let mut batch = WriteBatch::default();
+                    for _ in 0..1 + run.rng.below(3) {
+                        batch.observations.extend(run.observation_update());
+                    }
+                    store.write(P, batch).await.expect("write");
+                    "update"
+                }
+                55..=74 => {
+                    let batch = batch_of_scores(run.score().into_iter().collect());
+                    store.write(P, batch).await.expect("write");
+                    "score"
+                }
+                75..=82 if !run.traces.is_empty() => {
+                    let doomed =
+                        run.traces[run.rng.below(run.traces.len() as u64) as usize].clone();
+                    store.delete_traces(P, &[doomed]).await.expect("delete");
+                    "delete traces"
+                }
+                83..=87 => {
+                    let cutoff = BASE + run.rng.below(3) as i64 * HOUR;
+                    store
+                        .delete_older_than(P, cutoff, 2)
+                        .await
+                        .expect("retention");
+                    "retention"
+                }
+                88..=92 if !run.scores.is_empty() => {
+                    let (id, _) =
+                        run.scores[run.rng.below(run.scores.len() as u64) as usize].clone();
+                    store.delete_score(P, &id).await.expect("delete score");
+                    "delete score"
+                }
+                93..=96 => {
+                    let price = (1 + run.rng.below(5)) as f64 * 1e-6;
+                    store
+                        .put_model(&house_model(price))
+                        .await
+                        .expect("put_model");
+                    store
+                        .recompute_costs(P, None, None)
+                        .await
+                        .expect("recompute");
+                    "recompute"
+                }
+                _ => {
+                    // A trace's observations created and patched in one batch.
+                    let mut batch = run.new_trace();
+                    let patches: Vec<ObservationRecord> = batch
+                        .observations
+                        .iter()
+                        .map(|created| {
+                            observation(&created.id, update_stamp(BASE), |o| {
+                                o.trace_id = created.trace_id.clone();
+                                o.end_time = created.start_time.map(|start| start + SECOND);
+                                o.usage_details = Some(BTreeMap::from([("input".to_owned(), 1)]));
+                            })
+                        })
+                        .collect();
+                    batch.observations.extend(patches);
+                    store.write(P, batch).await.expect("write");
+                    "repeat"
+                }
+            };
+            assert_rollups_match(&store, P, &format!("seed {seed} step {step} ({what})")).await;
+        }
+    }
+    // The run made rows of every kind.
+    let stored = store.stored_rollups(P).await.expect("stored");
+    assert!(stored
+        .observations
+        .values()
+        .any(|row| !row.latency.is_empty()));
+    assert!(stored.observations.values().any(|row| row.cost_nanos > 0));
+    assert!(!stored.scores.is_empty());
+}
+
+/// A few rows by hand: the numbers a rollup row holds.
+pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
+    let store = harness.open().await;
+    let start = BASE + 2 * HOUR + 5 * SECOND;
+    let generation = |id: &str, end: i64, input: i64| {
+        observation(id, create_stamp(BASE), |o| {
+            o.trace_id = Some("t".to_owned());
+            o.start_time = Some(start);
+            o.end_time = Some(end);
+            o.environment = Some("default".to_owned());
+            o.observation_type = Some(ObservationType::Generation);
+            o.name = Some("answer".to_owned());
+            o.model = Some("my-model".to_owned());
+            o.usage_details = Some(BTreeMap::from([
+                ("input".to_owned(), input),
+                ("output".to_owned(), 1),
+            ]));
+            o.cost_details = Some(BTreeMap::from([("total".to_owned(), 0.5)]));
+        })
+    };
+    store
+        .write(
+            P,
+            batch_of_observations(vec![
+                generation("a", start + 2 * SECOND, 10),
+                generation("b", start + 2 * SECOND, 20),
+            ]),
+        )
+        .await
+        .expect("write");
+    let stored = store.stored_rollups(P).await.expect("stored");
+    assert_eq!(stored.observations.len(), 1);
+    let (key, row) = stored.observations.iter().next().expect("a row");
+    assert_eq!(key.hour, BASE + 2 * HOUR);
+    assert_eq!(
+        (
+            key.environment.as_str(),
+            key.observation_type.as_str(),
+            key.name.as_str()
+        ),
+        ("default", "GENERATION", "answer")
+    );
+    assert_eq!(
+        (
+            key.model.as_str(),
+            key.prompt_name.as_str(),
+            key.prompt_version
+        ),
+        ("my-model", "", 0)
+    );
+    assert_eq!(
+        (
+            row.count,
+            row.input_tokens,
+            row.output_tokens,
+            row.total_tokens,
+            row.cost_nanos
+        ),
+        (2, 30, 2, 32, 1_000_000_000)
+    );
+    let bucket = crate::rollups::latency_bucket(2 * SECOND);
+    assert_eq!(row.latency, BTreeMap::from([(bucket, 2)]));
+    // A later end time moves one count to another bucket.
+    store
+        .write(
+            P,
+            batch_of_observations(vec![observation("a", update_stamp(BASE + 1), |o| {
+                o.end_time = Some(start + 9 * SECOND);
+            })]),
+        )
+        .await
+        .expect("write");
+    let stored = store.stored_rollups(P).await.expect("stored");
+    let row = stored.observations.values().next().expect("a row");
+    assert_eq!(
+        row.latency,
+        BTreeMap::from([(bucket, 1), (crate::rollups::latency_bucket(9 * SECOND), 1)])
+    );
+    store
+        .delete_traces(P, &["t".to_owned()])
+        .await
+        .expect("delete");
+    assert!(store.stored_rollups(P).await.expect("stored").is_empty());
+}

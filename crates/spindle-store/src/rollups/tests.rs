@@ -1,0 +1,236 @@
+use super::*;
+use spindle_core::rng::Rng as SplitMix64;
+use spindle_core::{ObservationType, ScoreSource};
+
+#[test]
+fn every_latency_is_within_the_relative_error_of_its_bucket() {
+    let mut rng = SplitMix64::new(7);
+    for _ in 0..100_000 {
+        let micros = (1 + (rng.next_u64() % 10_000_000_000) as i64) >> rng.below(30);
+        let millis = micros.max(1) as f64 / 1000.0;
+        let bucket = latency_bucket(micros.max(1));
+        let read = bucket_millis(bucket);
+        assert!(
+            (read - millis).abs() <= millis * RELATIVE_ERROR * (1.0 + 1e-9),
+            "{micros} µs read as {read} ms (bucket {bucket})"
+        );
+    }
+    assert_eq!(latency_bucket(0), ZERO_BUCKET);
+    assert_eq!(latency_bucket(-5), ZERO_BUCKET);
+    assert_eq!(bucket_millis(ZERO_BUCKET), 0.0);
+    assert!(latency_bucket(1000) <= 0 && latency_bucket(1001) == 1);
+}
+
+#[test]
+fn hours_and_costs() {
+    assert_eq!(hour_of(None), NO_HOUR);
+    assert_eq!(hour_of(Some(HOUR_MICROS + 5)), HOUR_MICROS);
+    assert_eq!(hour_of(Some(-1)), -HOUR_MICROS);
+    assert_eq!(cost_nanos(Some(0.000_000_002_4)), 2);
+    assert_eq!(cost_nanos(Some(1.5)), 1_500_000_000);
+    assert_eq!(cost_nanos(Some(f64::NAN)), 0);
+    assert_eq!(cost_nanos(None), 0);
+}
+
+fn random_observation(rng: &mut SplitMix64, id: usize) -> ObservationRecord {
+    let maybe = |rng: &mut SplitMix64, items: &[&str]| {
+        (!rng.chance(20)).then(|| rng.pick(items).to_owned())
+    };
+    let start = (rng.below(4 * HOUR_MICROS as u64) as i64).max(1);
+    let mut record = ObservationRecord {
+        id: format!("o{id}"),
+        start_time: (!rng.chance(5)).then_some(start),
+        end_time: rng
+            .chance(80)
+            .then(|| start + rng.below(60_000_000) as i64 - 1_000),
+        environment: maybe(rng, &["default", "prod"]),
+        observation_type: Some(if rng.chance(50) {
+            ObservationType::Generation
+        } else {
+            ObservationType::Span
+        }),
+        name: maybe(rng, &["chat", "embed", "tool"]),
+        model: maybe(rng, &["gpt-4o", "claude"]),
+        prompt_name: maybe(rng, &["greeting"]),
+        prompt_version: rng.chance(50).then(|| rng.below(3) as i64 + 1),
+        ..ObservationRecord::default()
+    };
+    if rng.chance(70) {
+        record.usage_details = Some(BTreeMap::from([
+            ("input".to_owned(), rng.below(1000) as i64),
+            ("output".to_owned(), rng.below(1000) as i64),
+        ]));
+    }
+    if rng.chance(50) {
+        record.cost_details = Some(BTreeMap::from([(
+            "total".to_owned(),
+            rng.below(1_000_000) as f64 / 1e7,
+        )]));
+    }
+    record
+}
+
+fn random_score(rng: &mut SplitMix64, id: usize) -> ScoreRecord {
+    let data_type = [
+        ScoreDataType::Numeric,
+        ScoreDataType::Categorical,
+        ScoreDataType::Boolean,
+    ][rng.below(3) as usize];
+    ScoreRecord {
+        id: format!("s{id}"),
+        timestamp: Some(rng.below(4 * HOUR_MICROS as u64) as i64),
+        environment: Some("default".to_owned()),
+        name: Some(rng.pick(&["quality", "safety"]).to_owned()),
+        source: Some(ScoreSource::Api),
+        data_type: Some(data_type),
+        value: Some(rng.below(5) as f64 / 4.0),
+        string_value: (data_type != ScoreDataType::Numeric)
+            .then(|| rng.pick(&["good", "bad"]).to_owned()),
+        ..ScoreRecord::default()
+    }
+}
+
+/// Random creates, changes and deletes of rows, their deltas summed, equal the rollups of
+/// the rows left, computed afresh.
+#[test]
+fn summed_deltas_equal_recomputation() {
+    for seed in 0..50 {
+        let mut rng = SplitMix64::new(seed);
+        let mut observations: BTreeMap<usize, ObservationFacts> = BTreeMap::new();
+        let mut scores: BTreeMap<usize, ScoreFacts> = BTreeMap::new();
+        let mut kept = Rollups::default();
+        for _ in 0..300 {
+            let id = rng.below(40) as usize;
+            if rng.chance(50) {
+                let after = (!rng.chance(20)).then(|| {
+                    let record = random_observation(&mut rng, id);
+                    ObservationFacts::of("p", &record, &DerivedCost::default())
+                });
+                let before = observations.remove(&id);
+                kept.observation(before.as_ref(), after.as_ref());
+                if let Some(after) = after {
+                    observations.insert(id, after);
+                }
+            } else {
+                let after =
+                    (!rng.chance(20)).then(|| ScoreFacts::of("p", &random_score(&mut rng, id)));
+                let before = scores.remove(&id);
+                kept.score(before.as_ref(), after.as_ref());
+                if let Some(after) = after {
+                    scores.insert(id, after);
+                }
+            }
+        }
+        let mut fresh = Rollups::default();
+        for facts in observations.values() {
+            fresh.observation(None, Some(facts));
+        }
+        for facts in scores.values() {
+            fresh.score(None, Some(facts));
+        }
+        kept.normalize();
+        fresh.normalize();
+        assert_eq!(kept.observations, fresh.observations, "seed {seed}");
+        assert_eq!(kept.scores.len(), fresh.scores.len(), "seed {seed}");
+        for ((kept_key, kept_row), (fresh_key, fresh_row)) in kept.scores.iter().zip(&fresh.scores)
+        {
+            assert_eq!(kept_key, fresh_key);
+            assert_eq!(
+                (kept_row.count, kept_row.value_count),
+                (fresh_row.count, fresh_row.value_count)
+            );
+            assert!((kept_row.value_sum - fresh_row.value_sum).abs() < 1e-9);
+        }
+    }
+}
+
+#[test]
+fn facts_read_the_effective_usage_and_cost() {
+    let record = ObservationRecord {
+        start_time: Some(HOUR_MICROS + 10),
+        end_time: Some(HOUR_MICROS + 2_010),
+        model: Some("gpt-4o".to_owned()),
+        ..ObservationRecord::default()
+    };
+    let derived = DerivedCost {
+        inferred_usage: BTreeMap::from([("input".to_owned(), 3), ("output".to_owned(), 4)]),
+        calculated_cost: BTreeMap::from([("total".to_owned(), 0.25)]),
+        ..DerivedCost::default()
+    };
+    let facts = ObservationFacts::of("p", &record, &derived);
+    assert_eq!(facts.key.hour, HOUR_MICROS);
+    assert_eq!(facts.key.model, "gpt-4o");
+    assert_eq!(facts.key.name, "");
+    assert_eq!(
+        (facts.input_tokens, facts.output_tokens, facts.total_tokens),
+        (3, 4, 7)
+    );
+    assert_eq!(facts.cost_nanos, 250_000_000);
+    assert_eq!(facts.latency_bucket, Some(latency_bucket(2_000)));
+}
+
+#[test]
+fn only_categorical_and_boolean_scores_keep_their_string_value() {
+    let mut score = ScoreRecord {
+        data_type: Some(ScoreDataType::Categorical),
+        string_value: Some("good".to_owned()),
+        value: Some(f64::INFINITY),
+        ..ScoreRecord::default()
+    };
+    let facts = ScoreFacts::of("p", &score);
+    assert_eq!(facts.key.string_value, "good");
+    assert_eq!(facts.value, None);
+    score.data_type = Some(ScoreDataType::Numeric);
+    assert_eq!(ScoreFacts::of("p", &score).key.string_value, "");
+}
+
+#[test]
+fn statements_add_in_key_order() {
+    let mut rollups = Rollups::default();
+    for name in ["b", "a"] {
+        let record = ObservationRecord {
+            name: Some(name.to_owned()),
+            start_time: Some(1),
+            end_time: Some(5_000),
+            ..ObservationRecord::default()
+        };
+        rollups.observation(
+            None,
+            Some(&ObservationFacts::of("p", &record, &DerivedCost::default())),
+        );
+    }
+    let statements = rollups.statements(Dialect::Sqlite);
+    assert_eq!(statements.len(), 4);
+    let text = statements[0].finish_text();
+    assert!(text.contains(
+        "ON CONFLICT (project_id, hour, environment, type, name, model, prompt_name, \
+         prompt_version) DO UPDATE SET observation_count = observation_rollups.observation_count \
+         + excluded.observation_count"
+    ));
+    assert_eq!(
+        statements[0].params[4],
+        crate::sql::Param::Text("a".to_owned())
+    );
+    assert_eq!(
+        statements[1].params[4],
+        crate::sql::Param::Text("b".to_owned())
+    );
+}
+
+#[test]
+fn a_changed_score_value_moves_the_sum_under_the_same_counts() {
+    let mut score = ScoreRecord {
+        name: Some("quality".to_owned()),
+        data_type: Some(ScoreDataType::Numeric),
+        value: Some(8.0),
+        ..ScoreRecord::default()
+    };
+    let before = ScoreFacts::of("p", &score);
+    score.value = Some(12.0);
+    let after = ScoreFacts::of("p", &score);
+    let mut delta = Rollups::default();
+    delta.score(Some(&before), Some(&after));
+    let row = &delta.scores[&after.key];
+    assert_eq!((row.count, row.value_count, row.value_sum), (0, 0, 4.0));
+    assert_eq!(delta.statements(Dialect::Sqlite).len(), 1);
+}

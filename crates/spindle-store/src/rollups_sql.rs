@@ -1,0 +1,261 @@
+//! The rollups' statements, written once for both dialects: deletes that return what the
+//! deleted rows added (so a deletion subtracts them in its transaction), the rebuild of a
+//! project's rollups from its raw rows (the start-up step for databases older than the
+//! rollups, and the conformance suite's oracle), and the read of the stored rollup rows.
+
+use crate::reading::ReadConnection;
+use crate::rollups::{
+    ObservationFacts, ObservationKey, Rollups, ScoreFacts, ScoreKey, OBSERVATION_FACT_COLUMNS,
+    OBSERVATION_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS,
+};
+use crate::sql::{Dialect, Param, RowAccess, Sql};
+use crate::Result;
+
+/// A table whose rows are rolled up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolledUp {
+    Observations,
+    Scores,
+}
+
+impl RolledUp {
+    fn table(self) -> &'static str {
+        match self {
+            RolledUp::Observations => "observations",
+            RolledUp::Scores => "scores",
+        }
+    }
+
+    fn fact_columns(self) -> &'static str {
+        match self {
+            RolledUp::Observations => OBSERVATION_FACT_COLUMNS,
+            RolledUp::Scores => SCORE_FACT_COLUMNS,
+        }
+    }
+
+    /// Adds (`sign` 1) or subtracts (-1) one row read with [`Self::fact_columns`].
+    fn fold(
+        self,
+        rollups: &mut Rollups,
+        project_id: &str,
+        row: &impl RowAccess,
+        sign: i8,
+    ) -> Result<()> {
+        match self {
+            RolledUp::Observations => {
+                let facts = ObservationFacts::from_row(project_id, row)?;
+                let (before, after) = signed(&facts, sign);
+                rollups.observation(before, after);
+            }
+            RolledUp::Scores => {
+                let facts = ScoreFacts::from_row(project_id, row)?;
+                let (before, after) = signed(&facts, sign);
+                rollups.score(before, after);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A row's facts as a change: removed (`sign` negative) or added.
+fn signed<T>(facts: &T, sign: i8) -> (Option<&T>, Option<&T>) {
+    if sign < 0 {
+        (Some(facts), None)
+    } else {
+        (None, Some(facts))
+    }
+}
+
+/// `DELETE FROM <table> WHERE project_id = … AND <column> IN ids RETURNING <facts>`.
+pub fn delete_returning(
+    dialect: Dialect,
+    rolled: RolledUp,
+    project_id: &str,
+    column: &str,
+    ids: &[String],
+) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!("DELETE FROM {} WHERE project_id = ", rolled.table()),
+    );
+    sql.bind(project_id)
+        .push(" AND ")
+        .in_list(column, Param::Texts(ids.to_vec()), false);
+    sql.push(&format!(" RETURNING {}", rolled.fact_columns()));
+    sql
+}
+
+/// Runs a delete that returns [`RolledUp`]'s fact columns (see [`delete_returning`]) and
+/// subtracts the deleted rows from `rollups`; returns how many rows went.
+pub async fn subtract_deleted(
+    db: &impl ReadConnection,
+    rolled: RolledUp,
+    project_id: &str,
+    delete: &Sql,
+    rollups: &mut Rollups,
+) -> Result<u64> {
+    let mut deleted = 0;
+    db.each_row(delete, |row| {
+        deleted += 1;
+        rolled.fold(rollups, project_id, row, -1)
+    })
+    .await?;
+    Ok(deleted)
+}
+
+/// Subtracts one deleted row, read with [`RolledUp`]'s fact columns among others.
+pub fn subtract_row(
+    rollups: &mut Rollups,
+    rolled: RolledUp,
+    project_id: &str,
+    row: &impl RowAccess,
+) -> Result<()> {
+    rolled.fold(rollups, project_id, row, -1)
+}
+
+/// The rollups of a project worked out from its raw rows, streamed one row at a time.
+pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rollups> {
+    let mut rollups = Rollups::default();
+    for rolled in [RolledUp::Observations, RolledUp::Scores] {
+        let mut sql = Sql::new(
+            db.dialect(),
+            &format!(
+                "SELECT {} FROM {} WHERE project_id = ",
+                rolled.fact_columns(),
+                rolled.table()
+            ),
+        );
+        sql.bind(project_id);
+        db.each_row(&sql, |row| rolled.fold(&mut rollups, project_id, row, 1))
+            .await?;
+    }
+    rollups.normalize();
+    Ok(rollups)
+}
+
+/// The stored rollup rows of a project (rows that count nothing left out).
+pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollups> {
+    let dialect = db.dialect();
+    let select = |table: &str, columns: &str| {
+        let mut sql = Sql::new(
+            dialect,
+            &format!("SELECT {columns} FROM {table} WHERE project_id = "),
+        );
+        sql.bind(project_id);
+        sql
+    };
+    let mut rollups = Rollups::default();
+    let sums = select(
+        "observation_rollups",
+        &format!(
+            "{OBSERVATION_KEY_COLUMNS}, observation_count, input_tokens, output_tokens, \
+             total_tokens, cost_nanos"
+        ),
+    );
+    db.each_row(&sums, |row| {
+        let entry = rollups
+            .observations
+            .entry(observation_key(row)?)
+            .or_default();
+        entry.count = row.int("observation_count")?;
+        entry.input_tokens = row.int("input_tokens")?;
+        entry.output_tokens = row.int("output_tokens")?;
+        entry.total_tokens = row.int("total_tokens")?;
+        entry.cost_nanos = row.int("cost_nanos")?;
+        Ok(())
+    })
+    .await?;
+    let buckets = select(
+        "observation_latency_buckets",
+        &format!("{OBSERVATION_KEY_COLUMNS}, bucket, observation_count"),
+    );
+    db.each_row(&buckets, |row| {
+        let entry = rollups
+            .observations
+            .entry(observation_key(row)?)
+            .or_default();
+        entry
+            .latency
+            .insert(row.int("bucket")?, row.int("observation_count")?);
+        Ok(())
+    })
+    .await?;
+    let scores = select(
+        "score_rollups",
+        &format!("{SCORE_KEY_COLUMNS}, score_count, value_count, value_sum"),
+    );
+    db.each_row(&scores, |row| {
+        let key = ScoreKey {
+            project_id: row.text("project_id")?,
+            hour: row.int("hour")?,
+            environment: row.text("environment")?,
+            name: row.text("name")?,
+            source: row.text("source")?,
+            data_type: row.text("data_type")?,
+            string_value: row.text("string_value")?,
+        };
+        let entry = rollups.scores.entry(key).or_default();
+        entry.count = row.int("score_count")?;
+        entry.value_count = row.int("value_count")?;
+        entry.value_sum = row.float("value_sum")?;
+        Ok(())
+    })
+    .await?;
+    rollups.normalize();
+    Ok(rollups)
+}
+
+fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
+    Ok(ObservationKey {
+        project_id: row.text("project_id")?,
+        hour: row.int("hour")?,
+        environment: row.text("environment")?,
+        observation_type: row.text("type")?,
+        name: row.text("name")?,
+        model: row.text("model")?,
+        prompt_name: row.text("prompt_name")?,
+        prompt_version: row.int("prompt_version")?,
+    })
+}
+
+/// The tables of the rollups.
+const ROLLUP_TABLES: [&str; 3] = [
+    "observation_rollups",
+    "observation_latency_buckets",
+    "score_rollups",
+];
+
+/// The statements that replace a project's rollups with `rebuilt` (from [`recompute`], in
+/// the same transaction) and mark the project built.
+pub fn replace_statements(dialect: Dialect, project_id: &str, rebuilt: &Rollups) -> Vec<Sql> {
+    let mut statements: Vec<Sql> = ROLLUP_TABLES
+        .iter()
+        .chain(&["rollups_pending"])
+        .map(|table| {
+            let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
+            sql.bind(project_id);
+            sql
+        })
+        .collect();
+    statements.extend(rebuilt.statements(dialect));
+    statements
+}
+
+/// The projects whose rollups are still to be built from their raw rows.
+pub fn pending_projects(dialect: Dialect) -> Sql {
+    Sql::new(
+        dialect,
+        "SELECT project_id FROM rollups_pending ORDER BY project_id",
+    )
+}
+
+/// Logs a project's rollups as built.
+pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
+    tracing::info!(
+        project_id,
+        observation_rows = rebuilt.observations.len(),
+        score_rows = rebuilt.scores.len(),
+        remaining,
+        "rollups built from raw rows"
+    );
+}
