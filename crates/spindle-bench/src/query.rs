@@ -213,6 +213,8 @@ struct Measured {
     label: String,
     first: Duration,
     latencies: Vec<Duration>,
+    /// The answer of a query the server refused (not 200): it is reported, not timed.
+    refused: Option<String>,
 }
 
 async fn measure(
@@ -231,7 +233,22 @@ async fn measure(
             break;
         }
         let path = &paths[round % paths.len()];
-        let (_, elapsed) = connection.get_ok(path).await?;
+        let started_request = Instant::now();
+        let response = connection.get(path).await?;
+        let elapsed = started_request.elapsed();
+        if response.status != 200 {
+            let body = String::from_utf8_lossy(&response.body);
+            return Ok(Measured {
+                label: label.to_owned(),
+                first,
+                latencies,
+                refused: Some(format!(
+                    "{}: {}",
+                    response.status,
+                    body.chars().take(200).collect::<String>()
+                )),
+            });
+        }
         if round == 0 {
             first = elapsed;
         } else {
@@ -242,6 +259,7 @@ async fn measure(
         label: label.to_owned(),
         first,
         latencies,
+        refused: None,
     })
 }
 
@@ -685,6 +703,9 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
             Duration::from_secs(args.max_seconds_per_query),
         )
         .await?;
+        if let Some(refused) = &measured.refused {
+            eprintln!("{label}: refused with {refused}");
+        }
         eprintln!(
             "{label}: {} requests, p50 {:.2} ms, p95 {:.2} ms, load average {}",
             measured.latencies.len(),
@@ -727,6 +748,10 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
     );
     println!("| query | n | first | p50 | p95 | max |\n|---|---|---|---|---|---|");
     for (_, measured) in &measured_queries {
+        if let Some(refused) = &measured.refused {
+            println!("| {} | refused: {refused} | | | | |", measured.label);
+            continue;
+        }
         println!(
             "| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |",
             measured.label,
@@ -758,6 +783,7 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
         measured_queries
             .iter()
             .find(|(known, _)| *known == key)
+            .filter(|(_, measured)| measured.refused.is_none())
             .map(|(_, measured)| millis(percentile(&measured.latencies, 0.5)))
             .unwrap_or(f64::NAN)
     };
@@ -827,7 +853,7 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
         args.observations_per_trace,
         report::load_average()
     );
-    for (key, measured) in &measured_queries {
+    for (key, measured) in measured_queries.iter().filter(|(_, m)| m.refused.is_none()) {
         for (quantile, name) in [(0.5, "p50"), (0.95, "p95")] {
             results::record(
                 file,
