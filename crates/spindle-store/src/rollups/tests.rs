@@ -1,3 +1,5 @@
+//! Unit tests of the rollup deltas: signed deltas of random changes sum to a recomputation, and the latency buckets keep their stated error bound.
+
 use super::*;
 use spindle_core::rng::Rng as SplitMix64;
 use spindle_core::{ObservationType, ScoreSource};
