@@ -1,4 +1,5 @@
-//! Unit tests of the rollup deltas: signed deltas of random changes sum to a recomputation, and the latency buckets keep their stated error bound.
+//! Unit tests of the rollup deltas: the signed deltas of random changes sum to a
+//! recomputation, and the latency buckets keep their stated error bound.
 
 use super::*;
 use spindle_core::rng::Rng as SplitMix64;
