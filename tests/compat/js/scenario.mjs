@@ -275,7 +275,9 @@ for (const [kind, value, dataType] of [["num", 0.25, "NUMERIC"], ["cat", "great"
 summary.score_reads = scoreReads;
 
 await bounded(summary, "span_flush", () => processor.forceFlush());
-await bounded(summary, "score_flush", () => langfuse.score.flush());
+// Twice: a flush called while an earlier one is in flight answers with that one, and the
+// scores queued meanwhile wait for the next (the client's score queue, not the server).
+await bounded(summary, "score_flush", () => langfuse.score.flush().then(() => langfuse.score.flush()));
 // read back through the client's REST API
 const reads = {};
 async function sdkRead(label, fn) {

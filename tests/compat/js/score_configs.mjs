@@ -60,7 +60,9 @@ const ids = Object.fromEntries(keys.map((key) => [key, `${key}-${suffix}`]));
 summary.ids = ids;
 langfuse.score.create({ id: ids.sdk_numeric, name: accuracy.name, value: 0.75, traceId, configId: accuracy.id });
 langfuse.score.create({ id: ids.sdk_categorical, name: tone.name, value: "polite", traceId, configId: tone.id });
-await bounded(summary, "score_flush", () => langfuse.score.flush());
+// Twice: a flush called while an earlier one is in flight answers with that one, and the
+// scores queued meanwhile wait for the next (the client's score queue, not the server).
+await bounded(summary, "score_flush", () => langfuse.score.flush().then(() => langfuse.score.flush()));
 
 const items = [
   ["api_numeric", accuracy, 1],
