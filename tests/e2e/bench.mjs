@@ -26,7 +26,7 @@
 //       node tests/e2e/bench.mjs
 
 import { resolve } from "node:path";
-import { openBrowser, repo, startServer, waitFor } from "./harness.mjs";
+import { BENCH, openBrowser, repo, signInBench, startBenchServer, waitFor } from "./harness.mjs";
 
 const BIN = resolve(repo, process.env.SPINDLE_BIN ?? "target/release/spindle");
 const DATA = process.env.SPINDLE_BENCH_DATA;
@@ -36,11 +36,7 @@ const RUNS = Number(process.env.SPINDLE_BENCH_RUNS ?? 7);
 // A regular expression: only the measurements whose label matches it run (all by default).
 const ONLY = process.env.SPINDLE_BENCH_ONLY ? new RegExp(process.env.SPINDLE_BENCH_ONLY, "i") : null;
 const wanted = (label) => !ONLY || ONLY.test(label);
-const PROJECT = "bench-project";
-const EMAIL = "admin@bench.test";
-const PASSWORD = "bench-password-1";
-const PK = "pk-lf-bench";
-const SK = "sk-lf-bench";
+const { project: PROJECT, publicKey: PK, secretKey: SK } = BENCH;
 
 if (!DATA) {
   console.error("set SPINDLE_BENCH_DATA to a data directory seeded by the seed_read example (with SPINDLE_BENCH_DATABASE_URL: any directory, for media)");
@@ -70,9 +66,7 @@ function report(label, samples, extra = "") {
 const startedAt = performance.now();
 const serveArgs = ["--data-dir", DATA];
 if (DATABASE_URL) serveArgs.push("--database-url", DATABASE_URL);
-const { server, base, serverLog } = await startServer(BIN, serveArgs, {
-  orgId: "default-org", projectId: PROJECT, publicKey: PK, secretKey: SK, email: EMAIL, password: PASSWORD,
-});
+const { server, base, serverLog } = await startBenchServer(BIN, serveArgs);
 
 let browser;
 try {
@@ -131,11 +125,7 @@ try {
   const opened = await openBrowser(120_000);
   browser = opened.browser;
   const { context, page } = opened;
-  await page.goto(base);
-  await page.fill('input[name="email"]', EMAIL);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button[type="submit"]');
-  await page.getByRole("heading", { name: "Traces" }).waitFor();
+  await signInBench(page, base);
 
   const session = { cookie: (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ") };
   await measure("UI API dashboard, 30 days", `/api/ui/projects/${PROJECT}/dashboard?fromTimestamp=${thirtyDaysAgo}&toTimestamp=${now}`, session);

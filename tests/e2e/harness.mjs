@@ -88,3 +88,34 @@ export async function openBrowser(timeoutMs) {
   page.setDefaultTimeout(timeoutMs);
   return { browser, context, page };
 }
+
+// The project, keys and admin of the benchmark data directories (`seed_read`), which bench.mjs
+// and shots.mjs serve.
+export const BENCH = {
+  project: "bench-project",
+  email: "admin@bench.test",
+  password: "bench-password-1",
+  publicKey: "pk-lf-bench",
+  secretKey: "sk-lf-bench",
+};
+
+/** `startServer` with the benchmark data's first-start identity (see `BENCH`). */
+export function startBenchServer(bin, args) {
+  return startServer(bin, args, {
+    orgId: "default-org",
+    projectId: BENCH.project,
+    publicKey: BENCH.publicKey,
+    secretKey: BENCH.secretKey,
+    email: BENCH.email,
+    password: BENCH.password,
+  });
+}
+
+/** Signs `page` in as the benchmark admin and waits for the traces page. */
+export async function signInBench(page, base) {
+  await page.goto(base);
+  await page.fill('input[name="email"]', BENCH.email);
+  await page.fill('input[name="password"]', BENCH.password);
+  await page.click('button[type="submit"]');
+  await page.getByRole("heading", { name: "Traces" }).waitFor();
+}

@@ -13,16 +13,12 @@
 
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { here, openBrowser, repo, startServer, waitFor } from "./harness.mjs";
+import { BENCH, here, openBrowser, repo, signInBench, startBenchServer, waitFor } from "./harness.mjs";
 
 const BIN = resolve(repo, process.env.SPINDLE_BIN ?? "target/release/spindle");
 const DATA = process.env.SPINDLE_BENCH_DATA;
 const OUT = resolve(process.argv[2] ?? join(here, "screenshots", "pages"));
-const PROJECT = "bench-project";
-const EMAIL = "admin@bench.test";
-const PASSWORD = "bench-password-1";
-const PK = "pk-lf-bench";
-const SK = "sk-lf-bench";
+const { project: PROJECT, publicKey: PK, secretKey: SK } = BENCH;
 
 if (!DATA) {
   console.error("set SPINDLE_BENCH_DATA to a data directory seeded by the seed_read example");
@@ -30,9 +26,7 @@ if (!DATA) {
 }
 mkdirSync(OUT, { recursive: true });
 
-const { server, base, serverLog } = await startServer(BIN, ["--data-dir", DATA], {
-  orgId: "default-org", projectId: PROJECT, publicKey: PK, secretKey: SK, email: EMAIL, password: PASSWORD,
-});
+const { server, base, serverLog } = await startBenchServer(BIN, ["--data-dir", DATA]);
 
 let browser;
 try {
@@ -71,11 +65,7 @@ try {
   const opened = await openBrowser(120_000);
   browser = opened.browser;
   const { page } = opened;
-  await page.goto(base);
-  await page.fill('input[name="email"]', EMAIL);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button[type="submit"]');
-  await page.getByRole("heading", { name: "Traces" }).waitFor();
+  await signInBench(page, base);
 
   const project = `/project/${PROJECT}`;
   const pages = [

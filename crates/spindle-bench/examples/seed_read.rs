@@ -13,7 +13,7 @@ use spindle_bench::seed;
 use spindle_bench::server::PROJECT_ID;
 use spindle_core::merge::Stamp;
 use spindle_core::time::now_micros;
-use spindle_core::{ObservationType, ScoreDataType, ScoreSource};
+use spindle_core::{ScoreDataType, ScoreSource};
 use spindle_store::{ObservationRecord, ScoreRecord, Store, TraceRecord, WriteBatch};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,15 +85,6 @@ struct Args {
     observations_per_trace: usize,
 }
 
-/// The names and types of a trace's observations after its first generation.
-const CHILDREN: &[(&str, ObservationType)] = &[
-    ("retrieve", ObservationType::Span),
-    ("llm-call", ObservationType::Generation),
-    ("search-tool", ObservationType::Tool),
-    ("rerank", ObservationType::Span),
-    ("summarize", ObservationType::Generation),
-];
-
 /// Words picked at random, without punctuation (the benchmarks' generator adds some).
 fn prose(rng: &mut Rng, chars: usize) -> String {
     let mut text = String::with_capacity(chars + 12);
@@ -151,7 +142,6 @@ fn batch(first: usize, count: usize, end: i64, observations: usize) -> WriteBatc
             .push(trace(&mut rng, id.clone(), at, index, stamp));
         let observation_id = format!("{:016x}", rng.next_u64());
         for child in 1..observations {
-            let (name, kind) = CHILDREN[(child - 1) % CHILDREN.len()];
             let mut observation = generation(
                 &mut rng,
                 format!("{observation_id}-{child}"),
@@ -160,13 +150,7 @@ fn batch(first: usize, count: usize, end: i64, observations: usize) -> WriteBatc
                 at + child as i64 * 1_000,
                 stamp,
             );
-            observation.name = Some(name.to_owned());
-            observation.observation_type = Some(kind);
-            if kind != ObservationType::Generation {
-                observation.model = None;
-                observation.usage_details = None;
-                observation.cost_details = None;
-            }
+            seed::make_child(&mut observation, child);
             batch.observations.push(observation);
         }
         batch

@@ -13,7 +13,7 @@ use crate::seed::{self, TENANTS};
 use crate::server::{self, Backend, Server, PROJECT_ID};
 use anyhow::{bail, Context};
 use spindle_core::merge::Stamp;
-use spindle_core::{ObservationType, ScoreDataType, ScoreRecord, ScoreSource};
+use spindle_core::{ScoreDataType, ScoreRecord, ScoreSource};
 use spindle_store::{ObservationRecord, Store, TraceRecord, WriteBatch};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::{Path, PathBuf};
@@ -36,15 +36,6 @@ const PHRASES: &[&str] = &[
 /// Distinct rare words: trace `i`'s output ends with the word `rare_word(i % RARE_WORDS)`, so
 /// each stands in `traces / RARE_WORDS` traces (20 at a million).
 const RARE_WORDS: usize = 50_000;
-/// The names of a trace's observations after the first (a generation): spans, tools and more
-/// generations in turn, so that metrics group by name and type.
-const OBSERVATION_KINDS: &[(&str, ObservationType)] = &[
-    ("retrieve", ObservationType::Span),
-    ("llm-call", ObservationType::Generation),
-    ("search-tool", ObservationType::Tool),
-    ("rerank", ObservationType::Span),
-    ("summarize", ObservationType::Generation),
-];
 /// Marks a completely seeded directory.
 const COMPLETE_MARKER: &str = "seeded.complete";
 const USERS: u64 = 50;
@@ -159,14 +150,7 @@ fn seed_batch(
             observation.end_time = Some(start + 1_500_000);
             seed::fill_generation(&mut observation, &mut rng, prose);
             if position > 0 && index != 0 {
-                let (name, kind) = OBSERVATION_KINDS[(position - 1) % OBSERVATION_KINDS.len()];
-                observation.name = Some(name.to_owned());
-                observation.observation_type = Some(kind);
-                if kind != ObservationType::Generation {
-                    observation.model = None;
-                    observation.usage_details = None;
-                    observation.cost_details = None;
-                }
+                seed::make_child(&mut observation, position);
             }
             observation
                 .metadata

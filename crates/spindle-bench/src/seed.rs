@@ -44,6 +44,29 @@ pub async fn create_project(store: &impl Store, created_at: i64) -> anyhow::Resu
     Ok(())
 }
 
+/// The names and types a trace's observations after its first generation take in turn:
+/// spans, tools and more generations, so that metrics group by name and type.
+const CHILD_KINDS: &[(&str, ObservationType)] = &[
+    ("retrieve", ObservationType::Span),
+    ("llm-call", ObservationType::Generation),
+    ("search-tool", ObservationType::Tool),
+    ("rerank", ObservationType::Span),
+    ("summarize", ObservationType::Generation),
+];
+
+/// Turns the `child`-th observation after a trace's first generation (counted from 1) into
+/// the kind [`CHILD_KINDS`] gives it; one that is not a generation loses model, usage and cost.
+pub fn make_child(observation: &mut ObservationRecord, child: usize) {
+    let (name, kind) = CHILD_KINDS[(child - 1) % CHILD_KINDS.len()];
+    observation.name = Some(name.to_owned());
+    observation.observation_type = Some(kind);
+    if kind != ObservationType::Generation {
+        observation.model = None;
+        observation.usage_details = None;
+        observation.cost_details = None;
+    }
+}
+
 /// Fills an observation as an LLM call: `llm-call` on `gpt-4o` or `gpt-4o-mini`, token usage,
 /// cost, and a chat message of `prose` in and out.
 pub fn fill_generation(
