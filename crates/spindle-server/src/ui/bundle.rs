@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-BO8ltK02.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-BO8ltK02.css"),
+        "assets/index-CbTwKKyl.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-CbTwKKyl.js"),
     ),
     (
-        "assets/index-DZU5-Txp.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-DZU5-Txp.js"),
+        "assets/index-UMOzE5UL.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-UMOzE5UL.css"),
     ),
     (
         "favicon.svg",
