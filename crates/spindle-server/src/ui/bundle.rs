@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CbTwKKyl.js",
+        "assets/index-CS_MdZmB.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CbTwKKyl.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CS_MdZmB.js"),
     ),
     (
-        "assets/index-UMOzE5UL.css",
+        "assets/index-D3OU-2tk.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-UMOzE5UL.css"),
+        include_bytes!("../../../../ui/dist/assets/index-D3OU-2tk.css"),
     ),
     (
         "favicon.svg",
