@@ -73,7 +73,7 @@ function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean;
     <figure class="chart wide" data-testid={props.title}>
       <figcaption>{props.title}</figcaption>
       <table class="data compact latency">
-        <TableHead columns={["", "count", "errors", "p50", "p90", "p95", "p99"]} />
+        <TableHead columns={["", ...["count", "errors", "p50", "p90", "p95", "p99"].map((label): [string, string] => [label, "num"])]} />
         <tbody>
           {props.rows.slice(0, 12).map((row) => (
             <tr key={row.key ?? ""}>

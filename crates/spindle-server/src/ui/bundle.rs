@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CS_MdZmB.js",
+        "assets/index-DWTWa7f3.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CS_MdZmB.js"),
+        include_bytes!("../../../../ui/dist/assets/index-DWTWa7f3.js"),
     ),
     (
-        "assets/index-D3OU-2tk.css",
+        "assets/index-D__XcriX.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-D3OU-2tk.css"),
+        include_bytes!("../../../../ui/dist/assets/index-D__XcriX.css"),
     ),
     (
         "favicon.svg",
