@@ -594,7 +594,7 @@ async fn traces_filter_search_detail_and_annotation() {
             .await),
         Vec::<String>::new()
     );
-        // One user's totals over all their traces, in a range.
+    // One user's totals over all their traces, in a range.
     let alice = ui.get(&format!("{users_path}/alice"), &cookie).await.json();
     assert_eq!(alice["traceCount"], 1);
     assert_eq!(alice["totalTokens"], 20);
