@@ -216,17 +216,7 @@ export function TotalsList(props: {
           </select>
         </label>
         {BOUNDS.map(([key, label, type]) => (
-          <label key={key}>
-            {label}
-            <input
-              type={type}
-              name={key}
-              min={type === "number" ? 0 : undefined}
-              step={type === "number" ? "any" : undefined}
-              defaultValue={search.get(key) ?? ""}
-              key={`${key}=${search.get(key) ?? ""}`}
-            />
-          </label>
+          <BoundField key={key} name={key} label={label} type={type} value={search.get(key) ?? ""} min={0} />
         ))}
         <datalist id="totals-score-names">
           {scoreNames.map((name) => (
@@ -238,17 +228,7 @@ export function TotalsList(props: {
           <input name="scoreName" list="totals-score-names" defaultValue={scoreName} key={`scoreName=${scoreName}`} placeholder="name" />
         </label>
         {SCORE_BOUNDS.map(([key, label, type]) => (
-          <label key={key}>
-            {label}
-            <input
-              type={type}
-              name={key}
-              step={type === "number" ? "any" : undefined}
-              placeholder={type === "text" ? "category" : undefined}
-              defaultValue={search.get(key) ?? ""}
-              key={`${key}=${search.get(key) ?? ""}`}
-            />
-          </label>
+          <BoundField key={key} name={key} label={label} type={type} value={search.get(key) ?? ""} placeholder={type === "text" ? "category" : undefined} />
         ))}
         <button type="submit" class="primary">
           Apply
@@ -313,6 +293,25 @@ export function TotalsList(props: {
         />
       ) : null}
     </div>
+  );
+}
+
+/** One bound of the filters form, showing the URL's value (set again when it changes). */
+function BoundField(props: { name: string; label: string; type: "number" | "date" | "text"; value: string; min?: number; placeholder?: string }) {
+  const numeric = props.type === "number";
+  return (
+    <label>
+      {props.label}
+      <input
+        type={props.type}
+        name={props.name}
+        min={numeric ? props.min : undefined}
+        step={numeric ? "any" : undefined}
+        placeholder={props.placeholder}
+        defaultValue={props.value}
+        key={`${props.name}=${props.value}`}
+      />
+    </label>
   );
 }
 
