@@ -7,6 +7,7 @@
 mod accounts;
 mod reads;
 mod schema;
+mod search;
 mod writer;
 
 use async_trait::async_trait;
@@ -92,6 +93,7 @@ struct Inner {
     closed: AtomicBool,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Checkpointer,
+    indexer: search::IndexerThread,
     readers: Arc<ReadPool>,
     pricer: Arc<Pricer>,
     /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
@@ -105,6 +107,7 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.checkpointer.stop_without_waiting();
+        self.indexer.stop_without_waiting();
     }
 }
 
@@ -202,7 +205,7 @@ impl IdleRelease {
 /// operating system; glibc returns only the top of each heap by itself.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn return_freed_heap() {
+pub(crate) fn return_freed_heap() {
     // SAFETY: `malloc_trim` takes no pointer; it walks glibc's own arenas under their locks.
     unsafe {
         libc::malloc_trim(0);
@@ -211,7 +214,7 @@ fn return_freed_heap() {
 
 /// Other allocators and platforms return memory by themselves, or offer no way to.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn return_freed_heap() {}
+pub(crate) fn return_freed_heap() {}
 
 /// Frees what a connection's page cache holds (`PRAGMA shrink_memory`, which calls
 /// `sqlite3_db_release_memory`).
@@ -381,6 +384,8 @@ impl SqliteStore {
         let mut connection = schema::open_writer(&path, options.synchronous_full)?;
         schema::migrate(&mut connection)?;
         build_pending_rollups(&mut connection)?;
+        let index_path = search::index_path(&path);
+        search::prepare_index(&connection, &index_path)?;
         let capacity = options.queue_capacity.max(1);
         let (sender, receiver) = mpsc::channel(capacity);
         let depth = Arc::new(AtomicUsize::new(0));
@@ -398,11 +403,13 @@ impl SqliteStore {
             .map_err(|e| Error::internal(format!("cannot start the sqlite writer: {e}")))?;
         let readers = Arc::new(ReadPool {
             path: path.clone(),
+            index_path,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(options.read_connections.max(1))),
         });
         let activity = Arc::new(AtomicU64::new(0));
         let writes = Arc::new(AtomicU64::new(0));
+        let indexer = search::IndexerThread::start(&path, Arc::clone(&writes), sender.downgrade())?;
         let memory_releases = Arc::new(AtomicU64::new(0));
         let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
             after,
@@ -422,6 +429,7 @@ impl SqliteStore {
                 closed: AtomicBool::new(false),
                 writer_thread: Mutex::new(Some(writer_thread)),
                 checkpointer,
+                indexer,
                 readers,
                 pricer,
                 activity,
@@ -435,6 +443,15 @@ impl SqliteStore {
     /// ([`SqliteOptions::release_memory_after_idle`]).
     pub fn idle_memory_releases(&self) -> u64 {
         self.inner.memory_releases.load(Ordering::Acquire)
+    }
+
+    /// Indexes for search everything written so far, on the calling task (tests use it to
+    /// search the index rather than the not-yet-indexed scan).
+    pub async fn index_search_now(&self) -> Result<()> {
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || search::Indexer::open(&path)?.catch_up().map(drop))
+            .await
+            .map_err(|e| Error::internal(format!("search indexing task failed: {e}")))?
     }
 
     /// Marks the store as in use, which postpones the next idle memory release.
@@ -532,6 +549,8 @@ fn database_path(dir_or_file: &Path) -> Result<PathBuf> {
 /// Read connections, opened lazily, at most `permits` in use at once.
 struct ReadPool {
     path: PathBuf,
+    /// The search index, attached to every read connection.
+    index_path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
 }
@@ -552,7 +571,11 @@ impl ReadPool {
             let _permit = permit;
             let connection = match pool.take() {
                 Some(connection) => connection,
-                None => schema::open_reader(&pool.path)?,
+                None => {
+                    let connection = schema::open_reader(&pool.path)?;
+                    search::attach(&connection, &pool.index_path)?;
+                    connection
+                }
             };
             let result = job(&connection);
             pool.put(connection);
@@ -984,6 +1007,13 @@ impl Store for SqliteStore {
             .is_ok()
         {
             let _ = done.await;
+        }
+        self.inner.indexer.stop_without_waiting();
+        if let Some(handle) = self.inner.indexer.take_thread() {
+            tokio::task::spawn_blocking(move || handle.join())
+                .await
+                .map_err(|e| Error::internal(format!("joining the search indexer: {e}")))?
+                .map_err(|_| Error::internal("the search indexer panicked"))?;
         }
         let handle = self
             .inner

@@ -75,14 +75,6 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
 /// rather than fetching and sorting every match.
 const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
 
-/// Search: an exact trace id, or a case-insensitive (ASCII) substring of the input or output
-/// of the trace or of one of its observations. A scan, paid only by searching queries; a
-/// full-text index (FTS5) was measured to cut the write throughput about tenfold on
-/// realistic text, and one over each trace's distinct words per write (PostgreSQL's design)
-/// still by 17 to 19 % (BENCHMARKS.md, "Search on SQLite"), so the write path stays free of it.
-fn search_condition(search: &str) -> Sql {
-    reads::substring_search(DIALECT, search)
-}
 
 /// A counter of `project_stats` (`trace_count` or `observation_count`).
 fn project_counter(connection: &Connection, project_id: &str, column: &str) -> Result<u64> {
@@ -149,7 +141,7 @@ pub(crate) async fn list_traces(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        conditions.and(search_condition(search));
+        conditions.and(super::search::condition(connection, project_id, search)?);
     }
 
     let (order_expr, direction) = reads::trace_order(DIALECT, query)?;

@@ -1,0 +1,596 @@
+//! SQLite's full-text search: a word index in a file of its own beside the database, filled
+//! by a background thread, and the search condition that reads it and scans directly the
+//! traces it has not indexed yet.
+//!
+//! The index (`spindle-search.db` beside `spindle.db`) is an FTS5 table without content or
+//! positions (`content=''`, `detail=none`) whose rowid is the trace's `rowid` in `traces`
+//! and whose one column holds the trace's distinct words (`spindle_store::search`: the
+//! input and output of the trace and of its observations, the rules PostgreSQL's index
+//! follows). It has its own connection and write lock, so the writer never waits for it:
+//! the writer only appends the traces each transaction touched to `search_pending` (one
+//! small row per trace and transaction). The indexer thread indexes them in chunks and
+//! records in the index file the last `seq` it indexed; when the writer is busy it pauses
+//! after each chunk eight times as long as the chunk took, so it holds at most a ninth of one
+//! core. A new or deleted index file is filled again from the newest trace down
+//! (`backfill_below`), while the pending queue goes on.
+//!
+//! A search reads the index for the traces it covers and scans the others: those queued
+//! above the last indexed `seq` and those below `backfill_below`, checking their text with
+//! the same word rules (`spindle_search_hits`, a function the read connections register).
+//! Deleted traces leave their rows in the index; the join with `traces` drops them, and a
+//! trace that reuses a rowid is queued by its write, so its words replace the old ones.
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+use super::sql_error;
+use super::writer::Command;
+use spindle_core::Error;
+use spindle_store::search::{distinct_words, matched_terms, query_words};
+use spindle_store::sql::reads::substring_search;
+use spindle_store::sql::{Dialect, Sql};
+use spindle_store::Result;
+
+/// The schema name the read connections attach the index file as.
+const SCHEMA: &str = "search";
+
+/// Traces indexed per transaction of the index.
+const CHUNK_TRACES: i64 = 256;
+
+/// How often the indexer looks for work when it has none.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// While the writer is busy, the indexer pauses this many times as long as its last chunk.
+const BUSY_PAUSE_FACTOR: u32 = 8;
+
+/// The writer counts as idle once no write came for this long.
+const IDLE_AFTER: Duration = Duration::from_millis(250);
+
+/// The queue rows below the indexed mark are deleted once this many have been indexed.
+const TRIM_EVERY: i64 = 4096;
+
+/// The index file of the database at `database`: `spindle.db` → `spindle-search.db`.
+pub(crate) fn index_path(database: &Path) -> PathBuf {
+    let stem = database
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or("spindle");
+    database.with_file_name(format!("{stem}-search.db"))
+}
+
+/// Queues the traces a write transaction touched for the index (the writer's only part).
+pub(crate) fn enqueue(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    trace_ids: &[String],
+) -> Result<()> {
+    let mut statement = transaction
+        .prepare_cached("INSERT INTO search_pending (project_id, trace_id) VALUES (?1, ?2)")
+        .map_err(sql_error)?;
+    for trace_id in trace_ids {
+        statement
+            .execute(params![project_id, trace_id])
+            .map_err(sql_error)?;
+    }
+    Ok(())
+}
+
+/// Opens the index connection: the index is rebuilt from the database when lost, so a
+/// crash may lose its last commits (`synchronous = NORMAL`); its page cache stays small.
+fn open_index_connection(path: &Path) -> Result<Connection> {
+    let connection = Connection::open(path).map_err(sql_error)?;
+    connection
+        .busy_timeout(Duration::from_secs(5))
+        .map_err(sql_error)?;
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA cache_size = -2048;
+             CREATE VIRTUAL TABLE IF NOT EXISTS search_words USING fts5(
+                 words, content = '', contentless_delete = 1, detail = none,
+                 tokenize = 'ascii');
+             CREATE TABLE IF NOT EXISTS search_docs (doc INTEGER PRIMARY KEY);
+             CREATE TABLE IF NOT EXISTS search_state (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 indexed_seq INTEGER NOT NULL,
+                 backfill_below INTEGER NOT NULL);",
+        )
+        .map_err(sql_error)?;
+    Ok(connection)
+}
+
+/// Opens (creating or rebuilding when needed) the index of the database `main` is open on,
+/// before any writer or reader runs. An index whose mark lies past the queue belongs to
+/// another database (the queue always keeps its last indexed row) and is started again.
+pub(crate) fn prepare_index(main: &Connection, path: &Path) -> Result<()> {
+    let open_checked = || -> Result<Connection> {
+        let index = open_index_connection(path)?;
+        let state = read_state(&index)?;
+        let last_seq: i64 = main
+            .query_row(
+                "SELECT coalesce(max(seq), 0) FROM search_pending",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(sql_error)?;
+        match state {
+            Some(state) if state.indexed_seq <= last_seq => Ok(index),
+            Some(_) => Err(Error::internal("the search index belongs to another database")),
+            None => {
+                let below: i64 = main
+                    .query_row("SELECT coalesce(max(rowid), 0) + 1 FROM traces", [], |row| {
+                        row.get(0)
+                    })
+                    .map_err(sql_error)?;
+                index
+                    .execute(
+                        "INSERT INTO search_state (id, indexed_seq, backfill_below)
+                         VALUES (1, ?1, ?2)",
+                        params![last_seq, below],
+                    )
+                    .map_err(sql_error)?;
+                Ok(index)
+            }
+        }
+    };
+    if let Err(error) = open_checked() {
+        tracing::warn!(%error, path = %path.display(), "search index unusable, rebuilding it");
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+        open_checked()?;
+    }
+    Ok(())
+}
+
+/// Where the index stands: queue rows up to `indexed_seq` are indexed, and so are the traces
+/// from `backfill_below` up (0 once the whole table is).
+#[derive(Debug, Clone, Copy)]
+struct State {
+    indexed_seq: i64,
+    backfill_below: i64,
+}
+
+fn read_state(connection: &Connection) -> Result<Option<State>> {
+    read_state_in(connection, "main")
+}
+
+fn read_state_in(connection: &Connection, schema: &str) -> Result<Option<State>> {
+    connection
+        .prepare_cached(&format!(
+            "SELECT indexed_seq, backfill_below FROM {schema}.search_state WHERE id = 1"
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_row([], |row| {
+                    Ok(State {
+                        indexed_seq: row.get(0)?,
+                        backfill_below: row.get(1)?,
+                    })
+                })
+                .optional()
+        })
+        .map_err(sql_error)
+}
+
+/// Attaches the index to a read connection and registers `spindle_search_hits(query, text)`:
+/// the bit mask of the query's words that `text` holds ([`matched_terms`]).
+pub(crate) fn attach(connection: &Connection, path: &Path) -> Result<()> {
+    connection
+        .execute(
+            &format!("ATTACH DATABASE ?1 AS {SCHEMA}"),
+            params![path.to_string_lossy()],
+        )
+        .map_err(sql_error)?;
+    connection
+        .execute_batch(&format!("PRAGMA {SCHEMA}.cache_size = -2048;"))
+        .map_err(sql_error)?;
+    connection
+        .create_scalar_function(
+            "spindle_search_hits",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |context| {
+                let query = context.get_raw(0).as_str().unwrap_or("");
+                let Ok(Some(text)) = context.get_raw(1).as_str_or_null() else {
+                    return Ok(0_i64);
+                };
+                let mask = matched_terms(&query_words(query), text);
+                Ok(i64::try_from(mask).unwrap_or(0))
+            },
+        )
+        .map_err(sql_error)?;
+    Ok(())
+}
+
+/// The search condition on the trace `t`: its id, or every word of `search` among its
+/// words (the last word as a prefix), from the index where it covers the trace and from
+/// the trace's text elsewhere. Text without any word is searched as a substring.
+pub(crate) fn condition(connection: &Connection, project_id: &str, search: &str) -> Result<Sql> {
+    const DIALECT: Dialect = Dialect::Sqlite;
+    let terms = query_words(search);
+    if terms.is_empty() {
+        return Ok(substring_search(DIALECT, search));
+    }
+    let Some(state) = read_state_in(connection, SCHEMA)? else {
+        return Err(Error::internal("the search index has no state"));
+    };
+    let match_query = terms
+        .iter()
+        .map(|(word, prefix)| {
+            if *prefix {
+                format!("\"{word}\"*")
+            } else {
+                format!("\"{word}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    // The queued traces above the mark: scanned, and their index rows (older text) ignored.
+    let queued = |sql: &mut Sql, alias: &str| {
+        sql.push(&format!(
+            "SELECT {alias}.rowid FROM search_pending p CROSS JOIN traces {alias} \
+             ON {alias}.project_id = p.project_id AND {alias}.id = p.trace_id WHERE p.seq > "
+        ))
+        .bind(state.indexed_seq);
+    };
+    let mut sql = Sql::new(DIALECT, "(t.id = ");
+    sql.bind(search)
+        .push(" OR t.rowid IN (SELECT rowid FROM search.search_words WHERE search_words MATCH ")
+        .bind(match_query)
+        .push(" AND rowid >= ")
+        .bind(state.backfill_below)
+        .push(" AND rowid NOT IN (");
+    queued(&mut sql, "q");
+    sql.push(") UNION ALL ");
+    queued(&mut sql, "s");
+    sql.push(" AND p.project_id = ").bind(project_id);
+    text_scan(&mut sql, search, terms.len(), "s");
+    sql.push(" UNION ALL SELECT s.rowid FROM traces s WHERE s.rowid < ")
+        .bind(state.backfill_below)
+        .push(" AND s.project_id = ")
+        .bind(project_id);
+    text_scan(&mut sql, search, terms.len(), "s");
+    sql.push("))");
+    Ok(sql)
+}
+
+/// `AND` every word of `search` in the text of the trace `alias` or of its observations.
+fn text_scan(sql: &mut Sql, search: &str, terms: usize, alias: &str) {
+    for term in 0..terms {
+        let bit = 1_i64 << term;
+        sql.push(" AND (spindle_search_hits(")
+            .bind(search)
+            .push(&format!(", {alias}.input) & {bit} OR spindle_search_hits("))
+            .bind(search)
+            .push(&format!(
+                ", {alias}.output) & {bit} OR EXISTS (SELECT 1 FROM observations o \
+                 WHERE o.project_id = {alias}.project_id AND o.trace_id = {alias}.id \
+                 AND (spindle_search_hits("
+            ))
+            .bind(search)
+            .push(", o.input) | spindle_search_hits(")
+            .bind(search)
+            .push(&format!(", o.output)) & {bit}))"));
+    }
+}
+
+/// One trace to index: its rowid and the texts of it and its observations.
+struct Document {
+    rowid: i64,
+    texts: Vec<String>,
+}
+
+/// The indexer's two connections: the index, and a read connection to the database.
+pub(crate) struct Indexer {
+    index: Connection,
+    main: Connection,
+}
+
+impl Indexer {
+    pub(crate) fn open(database: &Path) -> Result<Indexer> {
+        let index = open_index_connection(&index_path(database))?;
+        let main = super::schema::open_reader(database)?;
+        main.execute_batch("PRAGMA cache_size = -2048;")
+            .map_err(sql_error)?;
+        Ok(Indexer { index, main })
+    }
+
+    /// Indexes one chunk: queued traces first, else the next traces of a backfill. Returns
+    /// the new indexed mark when queue rows were indexed, and whether there was work.
+    fn chunk(&mut self) -> Result<(Option<i64>, bool)> {
+        let transaction = self
+            .index
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_error)?;
+        let Some(mut state) = read_state(&transaction)? else {
+            return Err(Error::internal("the search index has no state"));
+        };
+        // One snapshot of the database for the whole chunk.
+        let snapshot = self.main.unchecked_transaction().map_err(sql_error)?;
+        let queued: Vec<(i64, String, String)> = snapshot
+            .prepare_cached(
+                "SELECT seq, project_id, trace_id FROM search_pending
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map(params![state.indexed_seq, CHUNK_TRACES], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    })?
+                    .collect()
+            })
+            .map_err(sql_error)?;
+        let mut documents: Vec<(String, String, Document)> = Vec::new();
+        let mut marked = None;
+        if let Some((last, _, _)) = queued.last() {
+            state.indexed_seq = *last;
+            marked = Some(*last);
+            let mut seen = std::collections::HashSet::new();
+            let mut statement = snapshot
+                .prepare_cached(
+                    "SELECT rowid, input, output FROM traces WHERE project_id = ?1 AND id = ?2",
+                )
+                .map_err(sql_error)?;
+            for (_, project_id, trace_id) in &queued {
+                if !seen.insert((project_id, trace_id)) {
+                    continue;
+                }
+                let row = statement
+                    .query_row(params![project_id, trace_id], |row| {
+                        Ok(Document {
+                            rowid: row.get(0)?,
+                            texts: [row.get::<_, Option<String>>(1)?, row.get(2)?]
+                                .into_iter()
+                                .flatten()
+                                .collect(),
+                        })
+                    })
+                    .optional()
+                    .map_err(sql_error)?;
+                if let Some(document) = row {
+                    documents.push((project_id.clone(), trace_id.clone(), document));
+                }
+            }
+        } else if state.backfill_below > 0 {
+            let rows: Vec<(String, String, Document)> = snapshot
+                .prepare_cached(
+                    "SELECT rowid, project_id, id, input, output FROM traces
+                     WHERE rowid < ?1 ORDER BY rowid DESC LIMIT ?2",
+                )
+                .and_then(|mut statement| {
+                    statement
+                        .query_map(params![state.backfill_below, CHUNK_TRACES], |row| {
+                            Ok((
+                                row.get(1)?,
+                                row.get(2)?,
+                                Document {
+                                    rowid: row.get(0)?,
+                                    texts: [row.get::<_, Option<String>>(3)?, row.get(4)?]
+                                        .into_iter()
+                                        .flatten()
+                                        .collect(),
+                                },
+                            ))
+                        })?
+                        .collect()
+                })
+                .map_err(sql_error)?;
+            state.backfill_below = match rows.last() {
+                Some((_, _, last)) if rows.len() as i64 == CHUNK_TRACES => last.rowid,
+                _ => 0,
+            };
+            documents = rows;
+        } else {
+            return Ok((None, false));
+        }
+        {
+            let mut observations = snapshot
+                .prepare_cached(
+                    "SELECT input, output FROM observations WHERE project_id = ?1 AND trace_id = ?2",
+                )
+                .map_err(sql_error)?;
+            for (project_id, trace_id, document) in &mut documents {
+                let rows = observations
+                    .query_map(params![project_id.as_str(), trace_id.as_str()], |row| {
+                        Ok([row.get::<_, Option<String>>(0)?, row.get(1)?])
+                    })
+                    .map_err(sql_error)?;
+                for row in rows {
+                    document
+                        .texts
+                        .extend(row.map_err(sql_error)?.into_iter().flatten());
+                }
+            }
+        }
+        snapshot.commit().map_err(sql_error)?;
+        {
+            let mut forget_doc = transaction
+                .prepare_cached("DELETE FROM search_docs WHERE doc = ?1")
+                .map_err(sql_error)?;
+            let mut forget_words = transaction
+                .prepare_cached("DELETE FROM search_words WHERE rowid = ?1")
+                .map_err(sql_error)?;
+            let mut add_doc = transaction
+                .prepare_cached("INSERT INTO search_docs (doc) VALUES (?1)")
+                .map_err(sql_error)?;
+            let mut add_words = transaction
+                .prepare_cached("INSERT INTO search_words (rowid, words) VALUES (?1, ?2)")
+                .map_err(sql_error)?;
+            for (_, _, document) in &documents {
+                if forget_doc
+                    .execute(params![document.rowid])
+                    .map_err(sql_error)?
+                    > 0
+                {
+                    forget_words
+                        .execute(params![document.rowid])
+                        .map_err(sql_error)?;
+                }
+                let mut words = String::new();
+                distinct_words(document.texts.iter().map(String::as_str), |group| {
+                    for word in group {
+                        if !words.is_empty() {
+                            words.push(' ');
+                        }
+                        // Words are whole UTF-8 sequences of letters and digits.
+                        words.push_str(std::str::from_utf8(word).unwrap_or_default());
+                    }
+                });
+                if words.is_empty() {
+                    continue;
+                }
+                add_doc.execute(params![document.rowid]).map_err(sql_error)?;
+                add_words
+                    .execute(params![document.rowid, words])
+                    .map_err(sql_error)?;
+            }
+        }
+        transaction
+            .execute(
+                "UPDATE search_state SET indexed_seq = ?1, backfill_below = ?2 WHERE id = 1",
+                params![state.indexed_seq, state.backfill_below],
+            )
+            .map_err(sql_error)?;
+        transaction.commit().map_err(sql_error)?;
+        Ok((marked, true))
+    }
+
+    /// Indexes until nothing is left; returns the last indexed mark of the queue, if any.
+    pub(crate) fn catch_up(&mut self) -> Result<Option<i64>> {
+        let mut mark = None;
+        loop {
+            let (marked, worked) = self.chunk()?;
+            mark = marked.or(mark);
+            if !worked {
+                return Ok(mark);
+            }
+        }
+    }
+
+    /// Empties both connections' page caches.
+    fn release_memory(&self) {
+        for connection in [&self.index, &self.main] {
+            if let Err(error) = connection.execute_batch("PRAGMA shrink_memory") {
+                tracing::debug!(%error, "releasing search index memory failed");
+            }
+        }
+        super::return_freed_heap();
+    }
+}
+
+/// Asks the writer to delete the queue rows below `mark` (the row at the mark stays, so the
+/// queue's next `seq` stays above it). Skipped when the writer's queue is full.
+pub(crate) fn trim_job(mark: i64) -> Command {
+    Command::Exec(Box::new(move |connection: &mut Connection| {
+        if let Err(error) =
+            connection.execute("DELETE FROM search_pending WHERE seq < ?1", params![mark])
+        {
+            tracing::debug!(%error, "trimming the search queue failed");
+        }
+    }))
+}
+
+/// The indexer thread and how to stop it.
+pub(crate) struct IndexerThread {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl IndexerThread {
+    /// Starts indexing the database at `database`; `writes` is bumped by every write, and
+    /// `writer` takes the queue trims.
+    pub(crate) fn start(
+        database: &Path,
+        writes: Arc<AtomicU64>,
+        writer: mpsc::WeakSender<Command>,
+    ) -> Result<IndexerThread> {
+        let mut indexer = Indexer::open(database)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("spindle-search-index".to_owned())
+            .spawn(move || {
+                let mut trimmed: i64 = 0;
+                let mut last_writes = writes.load(Ordering::Acquire);
+                let mut last_write_at = Instant::now();
+                let mut dirty = false;
+                while !stop_flag.load(Ordering::Acquire) {
+                    let writes_now = writes.load(Ordering::Acquire);
+                    if writes_now != last_writes {
+                        last_writes = writes_now;
+                        last_write_at = Instant::now();
+                    }
+                    let started = Instant::now();
+                    let (marked, worked) = match indexer.chunk() {
+                        Ok(done) => done,
+                        Err(error) => {
+                            tracing::warn!(%error, "search indexing failed");
+                            (None, false)
+                        }
+                    };
+                    if let Some(mark) = marked.filter(|mark| mark - trimmed >= TRIM_EVERY) {
+                        trimmed = request_trim(&writer, mark).unwrap_or(trimmed);
+                    }
+                    dirty |= worked;
+                    if worked {
+                        if last_write_at.elapsed() < IDLE_AFTER {
+                            std::thread::park_timeout(started.elapsed() * BUSY_PAUSE_FACTOR);
+                        }
+                        continue;
+                    }
+                    if dirty {
+                        // Caught up: the queue below the mark goes, the caches are emptied.
+                        if let Ok(Some(state)) = read_state(&indexer.index) {
+                            if state.indexed_seq > trimmed {
+                                trimmed = request_trim(&writer, state.indexed_seq)
+                                    .unwrap_or(trimmed);
+                            }
+                        }
+                        indexer.release_memory();
+                        dirty = false;
+                    }
+                    std::thread::park_timeout(POLL_INTERVAL);
+                }
+            })
+            .map_err(|e| Error::internal(format!("cannot start the search indexer: {e}")))?;
+        Ok(IndexerThread {
+            stop,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub(crate) fn stop_without_waiting(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+        {
+            thread.thread().unpark();
+        }
+    }
+
+    pub(crate) fn take_thread(&self) -> Option<JoinHandle<()>> {
+        self.thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+}
+
+/// Sends the trim of the queue below `mark`; returns the mark when it was sent.
+fn request_trim(writer: &mpsc::WeakSender<Command>, mark: i64) -> Option<i64> {
+    let writer = writer.upgrade()?;
+    writer.try_send(trim_job(mark)).ok().map(|()| mark)
+}
