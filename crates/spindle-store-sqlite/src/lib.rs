@@ -66,6 +66,9 @@ pub struct SqliteOptions {
     /// freed heap returns to the operating system. Ignored when `release_memory_after_idle`
     /// is `None`.
     pub release_read_caches_after_idle: Duration,
+    /// Whether a background thread keeps the search index (`spindle-search.db`) up to date.
+    /// Off, searches scan what is not indexed, and [`SqliteStore::index_search_now`] indexes.
+    pub index_search_in_background: bool,
 }
 
 impl Default for SqliteOptions {
@@ -77,6 +80,7 @@ impl Default for SqliteOptions {
             synchronous_full: true,
             release_memory_after_idle: Some(Duration::from_secs(1)),
             release_read_caches_after_idle: Duration::from_secs(30),
+            index_search_in_background: true,
         }
     }
 }
@@ -409,7 +413,11 @@ impl SqliteStore {
         });
         let activity = Arc::new(AtomicU64::new(0));
         let writes = Arc::new(AtomicU64::new(0));
-        let indexer = search::IndexerThread::start(&path, Arc::clone(&writes), sender.downgrade())?;
+        let indexer = if options.index_search_in_background {
+            search::IndexerThread::start(&path, Arc::clone(&writes), sender.downgrade())?
+        } else {
+            search::IndexerThread::none()
+        };
         let memory_releases = Arc::new(AtomicU64::new(0));
         let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
             after,
@@ -452,6 +460,12 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || search::Indexer::open(&path)?.catch_up().map(drop))
             .await
             .map_err(|e| Error::internal(format!("search indexing task failed: {e}")))?
+    }
+
+    /// How much the search index lags: the queued writes it has not indexed, plus one while
+    /// it is being filled again from the traces (a new or lost index file).
+    pub async fn search_backlog(&self) -> Result<u64> {
+        self.read(search::backlog).await
     }
 
     /// Marks the store as in use, which postpones the next idle memory release.

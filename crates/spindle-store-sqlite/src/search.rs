@@ -284,6 +284,22 @@ fn text_scan(sql: &mut Sql, search: &str, terms: usize, alias: &str) {
     }
 }
 
+/// The queue rows above the indexed mark, plus one while a backfill is under way.
+pub(crate) fn backlog(connection: &Connection) -> Result<u64> {
+    let Some(state) = read_state_in(connection, SCHEMA)? else {
+        return Ok(0);
+    };
+    let queued: i64 = connection
+        .query_row(
+            "SELECT count(*) FROM search_pending WHERE seq > ?1",
+            params![state.indexed_seq],
+            |row| row.get(0),
+        )
+        .map_err(sql_error)?;
+    let backfill = i64::from(state.backfill_below > 0);
+    Ok(u64::try_from(queued + backfill).unwrap_or(0))
+}
+
 /// One trace to index: its rowid and the texts of it and its observations.
 struct Document {
     rowid: i64,
@@ -567,6 +583,14 @@ impl IndexerThread {
             stop,
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// No indexer: indexing is left to [`Indexer::catch_up`] calls.
+    pub(crate) fn none() -> IndexerThread {
+        IndexerThread {
+            stop: Arc::new(AtomicBool::new(true)),
+            thread: Mutex::new(None),
+        }
     }
 
     pub(crate) fn stop_without_waiting(&self) {
