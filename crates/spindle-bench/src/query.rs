@@ -191,7 +191,10 @@ async fn seed(args: &QueryArgs, dir: &Path) -> anyhow::Result<Duration> {
     // of what the background indexer has not reached yet.
     let indexing = Instant::now();
     store.index_search_now().await?;
-    eprintln!("search index built in {:.1} s", indexing.elapsed().as_secs_f64());
+    eprintln!(
+        "search index built in {:.1} s",
+        indexing.elapsed().as_secs_f64()
+    );
     store.shutdown().await?;
     std::fs::write(dir.join(COMPLETE_MARKER), format!("{}\n", args.traces))?;
     Ok(started.elapsed())

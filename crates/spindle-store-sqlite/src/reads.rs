@@ -75,7 +75,6 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
 /// rather than fetching and sorting every match.
 const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
 
-
 /// A counter of `project_stats` (`trace_count` or `observation_count`).
 fn project_counter(connection: &Connection, project_id: &str, column: &str) -> Result<u64> {
     let value = connection

@@ -122,12 +122,16 @@ pub(crate) fn prepare_index(main: &Connection, path: &Path) -> Result<()> {
             .map_err(sql_error)?;
         match state {
             Some(state) if state.indexed_seq <= last_seq => Ok(index),
-            Some(_) => Err(Error::internal("the search index belongs to another database")),
+            Some(_) => Err(Error::internal(
+                "the search index belongs to another database",
+            )),
             None => {
                 let below: i64 = main
-                    .query_row("SELECT coalesce(max(rowid), 0) + 1 FROM traces", [], |row| {
-                        row.get(0)
-                    })
+                    .query_row(
+                        "SELECT coalesce(max(rowid), 0) + 1 FROM traces",
+                        [],
+                        |row| row.get(0),
+                    )
                     .map_err(sql_error)?;
                 index
                     .execute(
@@ -465,7 +469,9 @@ impl Indexer {
                 if words.is_empty() {
                     continue;
                 }
-                add_doc.execute(params![document.rowid]).map_err(sql_error)?;
+                add_doc
+                    .execute(params![document.rowid])
+                    .map_err(sql_error)?;
                 add_words
                     .execute(params![document.rowid, words])
                     .map_err(sql_error)?;
@@ -568,8 +574,8 @@ impl IndexerThread {
                         // Caught up: the queue below the mark goes, the caches are emptied.
                         if let Ok(Some(state)) = read_state(&indexer.index) {
                             if state.indexed_seq > trimmed {
-                                trimmed = request_trim(&writer, state.indexed_seq)
-                                    .unwrap_or(trimmed);
+                                trimmed =
+                                    request_trim(&writer, state.indexed_seq).unwrap_or(trimmed);
                             }
                         }
                         indexer.release_memory();

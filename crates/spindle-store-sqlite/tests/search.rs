@@ -43,10 +43,21 @@ async fn found(store: &SqliteStore, search: &str) -> Vec<String> {
 async fn check_first_writes(store: &SqliteStore) {
     assert_eq!(found(store, "creme").await, ["t1", "t2"]);
     assert_eq!(found(store, "BRÛLÉE").await, ["t1", "t2"], "case, accents");
-    assert_eq!(found(store, "recipe caramel").await, ["t1"], "observation words");
+    assert_eq!(
+        found(store, "recipe caramel").await,
+        ["t1"],
+        "observation words"
+    );
     assert_eq!(found(store, "sugar crème").await, ["t1"], "any order");
-    assert_eq!(found(store, "dessert rea").await, ["t1"], "last word a prefix");
-    assert!(found(store, "recipes").await.is_empty(), "other words whole");
+    assert_eq!(
+        found(store, "dessert rea").await,
+        ["t1"],
+        "last word a prefix"
+    );
+    assert!(
+        found(store, "recipes").await.is_empty(),
+        "other words whole"
+    );
     assert!(found(store, "rea dessert").await.is_empty());
     assert_eq!(found(store, "t2").await, ["t2"], "a trace id");
     assert_eq!(found(store, "other").await, ["t9"], "another trace");
@@ -86,7 +97,11 @@ async fn write_first(store: &SqliteStore) {
 async fn check_later_writes(store: &SqliteStore) {
     assert!(found(store, "dessert").await.is_empty(), "replaced words");
     assert_eq!(found(store, "changed").await, ["t1"]);
-    assert_eq!(found(store, "creme").await, ["t1", "t3"], "deleted t2, new t3");
+    assert_eq!(
+        found(store, "creme").await,
+        ["t1", "t3"],
+        "deleted t2, new t3"
+    );
     assert_eq!(found(store, "crème caramel").await, ["t1"]);
 }
 

@@ -308,7 +308,11 @@ mod tests {
     fn terms_are_matched_as_words_or_a_last_prefix() {
         let terms = query_words("Café NEEDL");
         assert_eq!(matched_terms(&terms, "un CAFE, needles"), 0b11);
-        assert_eq!(matched_terms(&terms, "cafeteria needle"), 0b10, "only the last is a prefix");
+        assert_eq!(
+            matched_terms(&terms, "cafeteria needle"),
+            0b10,
+            "only the last is a prefix"
+        );
         assert_eq!(matched_terms(&terms, "café"), 0b01);
         assert_eq!(matched_terms(&terms, ""), 0);
     }

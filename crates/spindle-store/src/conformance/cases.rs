@@ -1473,7 +1473,13 @@ pub async fn trace_search(harness: &Harness) {
         })]),
     )
     .await;
-    for text in ["creme brulee", "CRÈME", "cafe naive", "\"brûlée crème\"", "kiwi caf"] {
+    for text in [
+        "creme brulee",
+        "CRÈME",
+        "cafe naive",
+        "\"brûlée crème\"",
+        "kiwi caf",
+    ] {
         assert_eq!(
             sorted(trace_ids(&store, &search(text)).await),
             strings(&["t5"]),
