@@ -453,11 +453,12 @@ impl SqliteStore {
         self.inner.memory_releases.load(Ordering::Acquire)
     }
 
-    /// Indexes for search everything written so far, on the calling task (tests use it to
-    /// search the index rather than the not-yet-indexed scan).
-    pub async fn index_search_now(&self) -> Result<()> {
+    /// Indexes for search everything written so far and drops the index rows of deleted
+    /// traces, on the calling task (tests use it to search the index rather than the scan of
+    /// what is not indexed yet); returns how many index rows remain.
+    pub async fn index_search_now(&self) -> Result<u64> {
         let path = self.inner.path.clone();
-        tokio::task::spawn_blocking(move || search::Indexer::open(&path)?.catch_up().map(drop))
+        tokio::task::spawn_blocking(move || search::Indexer::open(&path)?.catch_up())
             .await
             .map_err(|e| Error::internal(format!("search indexing task failed: {e}")))?
     }

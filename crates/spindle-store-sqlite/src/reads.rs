@@ -134,13 +134,37 @@ pub(crate) async fn list_traces(
         && query.from_timestamp.is_none()
         && query.to_timestamp.is_none();
     reads::trace_conditions(&mut conditions, project_id, query, &split.other_filters)?;
+    // The count reads the gathered matches, the page may probe them in its order instead;
+    // a search alone that matches many traces answers the index's estimate as its total.
+    let mut page_conditions = conditions.clone();
+    let mut estimated_total = None;
     if let Some(search) = query
         .search
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        conditions.and(super::search::condition(connection, project_id, search)?);
+        let project_traces = project_counter(connection, project_id, "trace_count")?;
+        let search = super::search::condition(connection, project_id, search, project_traces)?;
+        let search_alone = {
+            let without = TraceQuery {
+                search: None,
+                ..query.clone()
+            };
+            split.terms.is_empty()
+                && !SplitQuery::of(&without).needs_trace_rows(&without)
+                && query.from_timestamp.is_none()
+                && query.to_timestamp.is_none()
+        };
+        if let Some(probing) = search.probing {
+            if search_alone {
+                estimated_total = Some(search.estimate.min(project_traces));
+            }
+            page_conditions.and(probing);
+        } else {
+            page_conditions.and(search.gathered.clone());
+        }
+        conditions.and(search.gathered);
     }
 
     let (order_expr, direction) = reads::trace_order(DIALECT, query)?;
@@ -155,6 +179,8 @@ pub(crate) async fn list_traces(
 
     let total_items = if unfiltered {
         project_counter(connection, project_id, "trace_count")?
+    } else if let Some(estimate) = estimated_total {
+        estimate
     } else if let Some(driver) = driver.filter(|_| !split.needs_trace_rows(query)) {
         count_from_index(connection, project_id, query, &split, driver)?
     } else {
@@ -182,7 +208,7 @@ pub(crate) async fn list_traces(
         Some(_) => reads::totals_source(DIALECT, project_id, trace_columns),
         None => reads::trace_source(DIALECT, project_id, query, driver, trace_columns),
     };
-    select.append(&conditions);
+    select.append(&page_conditions);
     if let Some(range) = &query.score {
         // Many matches: walk the traces in time order and keep those in the score range
         // (`+` keeps SQLite from probing each matching id and sorting them all); few: probe.

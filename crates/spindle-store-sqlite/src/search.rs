@@ -17,8 +17,9 @@
 //! A search reads the index for the traces it covers and scans the others: those queued
 //! above the last indexed `seq` and those below `backfill_below`, checking their text with
 //! the same word rules (`spindle_search_hits`, a function the read connections register).
-//! Deleted traces leave their rows in the index; the join with `traces` drops them, and a
-//! trace that reuses a rowid is queued by its write, so its words replace the old ones.
+//! Deleted traces leave their rows in the index until a sweep (every ten minutes, while
+//! idle) removes them; meanwhile the join with `traces` drops them, and a trace that reuses
+//! a rowid is queued by its write, so its words replace the old ones.
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -54,6 +55,13 @@ const IDLE_AFTER: Duration = Duration::from_millis(250);
 
 /// The queue rows below the indexed mark are deleted once this many have been indexed.
 const TRIM_EVERY: i64 = 4096;
+
+/// Index rows checked per step of a sweep for deleted traces.
+const SWEEP_CHUNK: i64 = 2048;
+
+/// A sweep for deleted traces starts this long after the last one ended (once the indexer
+/// has caught up and the writer is idle).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 
 /// The index file of the database at `database`: `spindle.db` → `spindle-search.db`.
 pub(crate) fn index_path(database: &Path) -> PathBuf {
@@ -96,6 +104,8 @@ fn open_index_connection(path: &Path) -> Result<Connection> {
              CREATE VIRTUAL TABLE IF NOT EXISTS search_words USING fts5(
                  words, content = '', contentless_delete = 1, detail = none,
                  tokenize = 'ascii');
+             CREATE VIRTUAL TABLE IF NOT EXISTS search_vocab
+                 USING fts5vocab(search_words, 'row');
              CREATE TABLE IF NOT EXISTS search_docs (doc INTEGER PRIMARY KEY);
              CREATE TABLE IF NOT EXISTS search_state (
                  id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -216,29 +226,65 @@ pub(crate) fn attach(connection: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The search condition on the trace `t`: its id, or every word of `search` among its
-/// words (the last word as a prefix), from the index where it covers the trace and from
-/// the trace's text elsewhere. Text without any word is searched as a substring.
-pub(crate) fn condition(connection: &Connection, project_id: &str, search: &str) -> Result<Sql> {
+/// A search's conditions on the trace `t`, and what the index estimates it matches.
+pub(crate) struct Search {
+    /// The matches gathered from the index and the scans first, then probed by rowid: exact
+    /// counts, and pages of searches that match few traces.
+    pub gathered: Sql,
+    /// For a search that matches many traces: each trace, taken in the list's order, asks
+    /// the index whether it holds the words, so a page stops after its last row.
+    pub probing: Option<Sql>,
+    /// The traces of the index holding the word held by the fewest (every project's, and
+    /// deleted ones not swept yet): at least as many as the search matches there.
+    pub estimate: u64,
+}
+
+/// A search that the index estimates to match at least this many traces, and this share
+/// of the project's, is answered by probing.
+const PROBE_FROM_MATCHES: u64 = 2_000;
+const PROBE_FROM_SHARE: f64 = 0.05;
+
+/// A prefix standing for more index words than this is matched as an FTS5 prefix.
+const PREFIX_TERMS: usize = 64;
+
+/// The search conditions on the trace `t`: its id, or every word of `search` among its
+/// words (the last word as a prefix), from the index where it covers the trace and from the
+/// trace's text elsewhere. Text without any word is searched as a substring.
+/// `project_traces` is the project's number of traces.
+pub(crate) fn condition(
+    connection: &Connection,
+    project_id: &str,
+    search: &str,
+    project_traces: u64,
+) -> Result<Search> {
     const DIALECT: Dialect = Dialect::Sqlite;
     let terms = query_words(search);
     if terms.is_empty() {
-        return Ok(substring_search(DIALECT, search));
+        return Ok(Search {
+            gathered: substring_search(DIALECT, search),
+            probing: None,
+            estimate: 0,
+        });
     }
     let Some(state) = read_state_in(connection, SCHEMA)? else {
         return Err(Error::internal("the search index has no state"));
     };
-    let match_query = terms
-        .iter()
-        .map(|(word, prefix)| {
-            if *prefix {
-                format!("\"{word}\"*")
-            } else {
-                format!("\"{word}\"")
+    // Each word's index words (a prefix's, when few) and how many traces hold them.
+    let mut estimate = u64::MAX;
+    let mut match_terms = Vec::with_capacity(terms.len());
+    for (word, prefix) in &terms {
+        let (words, traces) = index_words(connection, word, *prefix)?;
+        estimate = estimate.min(traces);
+        match_terms.push(match words {
+            Some(words) if words.is_empty() => format!("\"{word}\""),
+            Some(words) => {
+                let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+                format!("({})", quoted.join(" OR "))
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" AND ");
+            None => format!("\"{word}\"*"),
+        });
+    }
+    let match_query = match_terms.join(" AND ");
     // The queued traces above the mark: scanned, and their index rows (older text) ignored.
     let queued = |sql: &mut Sql, alias: &str| {
         sql.push(&format!(
@@ -247,25 +293,106 @@ pub(crate) fn condition(connection: &Connection, project_id: &str, search: &str)
         ))
         .bind(state.indexed_seq);
     };
-    let mut sql = Sql::new(DIALECT, "(t.id = ");
-    sql.bind(search)
+    let scanned = |sql: &mut Sql| {
+        queued(sql, "s");
+        sql.push(" AND p.project_id = ").bind(project_id);
+        text_scan(sql, search, terms.len(), "s");
+        sql.push(" UNION ALL SELECT s.rowid FROM traces s WHERE s.rowid < ")
+            .bind(state.backfill_below)
+            .push(" AND s.project_id = ")
+            .bind(project_id);
+        text_scan(sql, search, terms.len(), "s");
+    };
+    let mut gathered = Sql::new(DIALECT, "(t.id = ");
+    gathered
+        .bind(search)
         .push(" OR t.rowid IN (SELECT rowid FROM search.search_words WHERE search_words MATCH ")
-        .bind(match_query)
+        .bind(match_query.clone())
         .push(" AND rowid >= ")
         .bind(state.backfill_below)
         .push(" AND rowid NOT IN (");
-    queued(&mut sql, "q");
-    sql.push(") UNION ALL ");
-    queued(&mut sql, "s");
-    sql.push(" AND p.project_id = ").bind(project_id);
-    text_scan(&mut sql, search, terms.len(), "s");
-    sql.push(" UNION ALL SELECT s.rowid FROM traces s WHERE s.rowid < ")
-        .bind(state.backfill_below)
-        .push(" AND s.project_id = ")
-        .bind(project_id);
-    text_scan(&mut sql, search, terms.len(), "s");
-    sql.push("))");
-    Ok(sql)
+    queued(&mut gathered, "q");
+    gathered.push(") UNION ALL ");
+    scanned(&mut gathered);
+    gathered.push("))");
+    let common = estimate >= PROBE_FROM_MATCHES
+        && estimate as f64 >= PROBE_FROM_SHARE * project_traces as f64;
+    let probing = common.then(|| {
+        let mut probing = Sql::new(DIALECT, "(t.id = ");
+        probing
+            .bind(search)
+            .push(" OR (t.rowid >= ")
+            .bind(state.backfill_below)
+            .push(
+                " AND EXISTS (SELECT 1 FROM search.search_words \
+                 WHERE search_words MATCH ",
+            )
+            .bind(match_query)
+            .push(" AND rowid = t.rowid) AND t.rowid NOT IN (");
+        queued(&mut probing, "q");
+        probing.push(")) OR t.rowid IN (");
+        scanned(&mut probing);
+        probing.push("))");
+        probing
+    });
+    Ok(Search {
+        gathered,
+        probing,
+        estimate,
+    })
+}
+
+/// The index words a query word stands for, and how many traces hold one of them (at most
+/// the sum of each word's count): the word itself, or for a prefix every index word
+/// starting with it (`None` when there are more than [`PREFIX_TERMS`]).
+fn index_words(
+    connection: &Connection,
+    word: &str,
+    prefix: bool,
+) -> Result<(Option<Vec<String>>, u64)> {
+    if !prefix {
+        let traces: Option<i64> = connection
+            .prepare_cached("SELECT doc FROM search.search_vocab WHERE term = ?1")
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![word], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(sql_error)?;
+        return Ok((Some(Vec::new()), traces.map_or(0, |n| n.max(0) as u64)));
+    }
+    // Every word starting with `word` sorts from it to it followed by the last character.
+    let end = format!("{word}\u{10FFFF}");
+    let rows: Vec<(String, i64)> = connection
+        .prepare_cached(
+            "SELECT term, doc FROM search.search_vocab WHERE term >= ?1 AND term < ?2 LIMIT ?3",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_map(params![word, end, PREFIX_TERMS as i64 + 1], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect()
+        })
+        .map_err(sql_error)?;
+    let traces = rows
+        .iter()
+        .filter(|(term, _)| term.starts_with(word))
+        .map(|(_, docs)| docs.max(&0).unsigned_abs())
+        .sum();
+    if rows.len() > PREFIX_TERMS {
+        return Ok((None, traces));
+    }
+    let words: Vec<String> = rows
+        .into_iter()
+        .map(|(term, _)| term)
+        .filter(|term| term.starts_with(word))
+        .collect();
+    if words.is_empty() {
+        // No index word: the word itself keeps the query valid (it matches nothing indexed).
+        return Ok((Some(Vec::new()), 0));
+    }
+    Ok((Some(words), traces))
 }
 
 /// `AND` every word of `search` in the text of the trace `alias` or of its observations.
@@ -487,16 +614,58 @@ impl Indexer {
         Ok((marked, true))
     }
 
-    /// Indexes until nothing is left; returns the last indexed mark of the queue, if any.
-    pub(crate) fn catch_up(&mut self) -> Result<Option<i64>> {
-        let mut mark = None;
-        loop {
-            let (marked, worked) = self.chunk()?;
-            mark = marked.or(mark);
-            if !worked {
-                return Ok(mark);
+    /// Indexes until nothing is left and sweeps the whole index; returns how many index rows
+    /// remain.
+    pub(crate) fn catch_up(&mut self) -> Result<u64> {
+        while self.chunk()?.1 {}
+        let mut from = Some(0);
+        while let Some(after) = from {
+            from = self.sweep(after)?;
+        }
+        let rows: i64 = self
+            .index
+            .query_row("SELECT count(*) FROM search_docs", [], |row| row.get(0))
+            .map_err(sql_error)?;
+        Ok(u64::try_from(rows).unwrap_or(0))
+    }
+
+    /// Removes the index rows of deleted traces among the next [`SWEEP_CHUNK`] rows after
+    /// `after`; returns where the sweep goes on, or `None` at its end.
+    fn sweep(&mut self, after: i64) -> Result<Option<i64>> {
+        let transaction = self
+            .index
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_error)?;
+        let docs: Vec<i64> = transaction
+            .prepare_cached("SELECT doc FROM search_docs WHERE doc > ?1 ORDER BY doc LIMIT ?2")
+            .and_then(|mut statement| {
+                statement
+                    .query_map(params![after, SWEEP_CHUNK], |row| row.get(0))?
+                    .collect()
+            })
+            .map_err(sql_error)?;
+        {
+            let mut exists = self
+                .main
+                .prepare_cached("SELECT 1 FROM traces WHERE rowid = ?1")
+                .map_err(sql_error)?;
+            let mut forget_doc = transaction
+                .prepare_cached("DELETE FROM search_docs WHERE doc = ?1")
+                .map_err(sql_error)?;
+            let mut forget_words = transaction
+                .prepare_cached("DELETE FROM search_words WHERE rowid = ?1")
+                .map_err(sql_error)?;
+            for doc in &docs {
+                // A trace that takes the rowid later is queued, so indexed again.
+                if !exists.exists(params![doc]).map_err(sql_error)? {
+                    forget_doc.execute(params![doc]).map_err(sql_error)?;
+                    forget_words.execute(params![doc]).map_err(sql_error)?;
+                }
             }
         }
+        transaction.commit().map_err(sql_error)?;
+        let full = i64::try_from(docs.len()).unwrap_or(0) == SWEEP_CHUNK;
+        Ok(docs.last().copied().filter(|_| full))
     }
 
     /// Empties both connections' page caches.
@@ -546,6 +715,8 @@ impl IndexerThread {
                 let mut last_writes = writes.load(Ordering::Acquire);
                 let mut last_write_at = Instant::now();
                 let mut dirty = false;
+                let mut sweep_from: Option<i64> = None;
+                let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
                 while !stop_flag.load(Ordering::Acquire) {
                     let writes_now = writes.load(Ordering::Acquire);
                     if writes_now != last_writes {
@@ -570,7 +741,21 @@ impl IndexerThread {
                         }
                         continue;
                     }
-                    if dirty {
+                    let idle = last_write_at.elapsed() >= IDLE_AFTER;
+                    if idle && (sweep_from.is_some() || Instant::now() >= next_sweep) {
+                        sweep_from = match indexer.sweep(sweep_from.unwrap_or(0)) {
+                            Ok(next) => next,
+                            Err(error) => {
+                                tracing::warn!(%error, "sweeping the search index failed");
+                                None
+                            }
+                        };
+                        if sweep_from.is_none() {
+                            next_sweep = Instant::now() + SWEEP_INTERVAL;
+                        }
+                        dirty = true;
+                    }
+                    if dirty && sweep_from.is_none() {
                         // Caught up: the queue below the mark goes, the caches are emptied.
                         if let Ok(Some(state)) = read_state(&indexer.index) {
                             if state.indexed_seq > trimmed {

@@ -133,14 +133,16 @@ async fn index_queue_and_backfill_answer_alike() {
     write_first(&store).await;
     // Nothing indexed: the queue is scanned.
     check_first_writes(&store).await;
-    store.index_search_now().await.expect("index");
+    let rows = store.index_search_now().await.expect("index");
+    assert_eq!(rows, 3, "one index row per trace");
     // Everything indexed.
     check_first_writes(&store).await;
 
     // Indexed traces changed and deleted, and a new one: index and queue together.
     write_later(&store).await;
     check_later_writes(&store).await;
-    store.index_search_now().await.expect("index");
+    let rows = store.index_search_now().await.expect("index");
+    assert_eq!(rows, 3, "the deleted trace's row swept away");
     check_later_writes(&store).await;
     store.shutdown().await.expect("shutdown");
     drop(store);
@@ -180,4 +182,91 @@ async fn the_background_indexer_catches_up() {
     assert_eq!(store.search_backlog().await.expect("backlog"), 0);
     check_first_writes(&store).await;
     store.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn common_words_walk_the_list_and_probe_the_index() {
+    const TRACES: i64 = 2_400;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(dir.path());
+    // Timestamps out of the write order, so the index's order is not the list's.
+    let at = |i: i64| AT + (i * 7_919) % TRACES;
+    let traces = (0..TRACES)
+        .map(|i| {
+            trace(&format!("c{i}"), create_stamp(at(i)), |t| {
+                t.timestamp = Some(at(i));
+                t.input = Some(format!("common word{i}"));
+                t.user_id = Some(format!("u{}", i % 3));
+            })
+        })
+        .collect();
+    store
+        .write(P, batch_of_traces(traces))
+        .await
+        .expect("write");
+    store.index_search_now().await.expect("index");
+    // A newer trace not indexed yet.
+    store
+        .write(
+            P,
+            batch_of_traces(vec![trace("late", create_stamp(AT + TRACES), |t| {
+                t.timestamp = Some(AT + TRACES);
+                t.input = Some("Common".into());
+            })]),
+        )
+        .await
+        .expect("write");
+    let list = |search: &str, user: Option<&str>, page: u32| TraceQuery {
+        search: Some(search.to_owned()),
+        user_id: user.map(str::to_owned),
+        page,
+        limit: 50,
+        ..TraceQuery::default()
+    };
+    let newest: Vec<String> = std::iter::once("late".to_owned())
+        .chain({
+            let mut all: Vec<i64> = (0..TRACES).collect();
+            all.sort_by_key(|&i| std::cmp::Reverse(at(i)));
+            all.into_iter().map(|i| format!("c{i}"))
+        })
+        .collect();
+    for page in [1, 2] {
+        let found = store
+            .list_traces(P, &list("common", None, page))
+            .await
+            .expect("search");
+        let ids: Vec<&str> = found.items.iter().map(|t| t.record.id.as_str()).collect();
+        let start = (page as usize - 1) * 50;
+        assert_eq!(ids, newest[start..start + 50], "page {page}, newest first");
+        // The estimate of the index, which holds every indexed match here.
+        assert_eq!(found.total_items, TRACES as u64, "estimated total");
+    }
+    // With another filter the total is counted.
+    let found = store
+        .list_traces(P, &list("common", Some("u1"), 1))
+        .await
+        .expect("search");
+    assert_eq!(found.total_items, (TRACES / 3) as u64);
+    assert!(found.items.iter().all(|t| t.record.user_id.as_deref() == Some("u1")));
+    // A prefix standing for many index words, and one standing for a few.
+    assert_eq!(
+        found_total(&store, &list("common word1", Some("u0"), 1)).await,
+        (0..TRACES)
+            .filter(|i| i % 3 == 0 && format!("{i}").starts_with('1'))
+            .count() as u64
+    );
+    assert_eq!(
+        found_total(&store, &list("word123", None, 1)).await,
+        11,
+        "word123 and word1230 to word1239"
+    );
+    store.shutdown().await.expect("shutdown");
+}
+
+async fn found_total(store: &SqliteStore, query: &TraceQuery) -> u64 {
+    store
+        .list_traces(P, query)
+        .await
+        .expect("search")
+        .total_items
 }
