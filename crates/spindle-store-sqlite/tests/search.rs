@@ -247,7 +247,10 @@ async fn common_words_walk_the_list_and_probe_the_index() {
         .await
         .expect("search");
     assert_eq!(found.total_items, (TRACES / 3) as u64);
-    assert!(found.items.iter().all(|t| t.record.user_id.as_deref() == Some("u1")));
+    assert!(found
+        .items
+        .iter()
+        .all(|t| t.record.user_id.as_deref() == Some("u1")));
     // A prefix standing for many index words, and one standing for a few.
     assert_eq!(
         found_total(&store, &list("common word1", Some("u0"), 1)).await,
