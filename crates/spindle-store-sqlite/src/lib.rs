@@ -96,8 +96,8 @@ struct Inner {
     depth: Arc<AtomicUsize>,
     closed: AtomicBool,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
-    checkpointer: Checkpointer,
-    indexer: search::IndexerThread,
+    checkpointer: BackgroundThread,
+    indexer: BackgroundThread,
     readers: Arc<ReadPool>,
     pricer: Arc<Pricer>,
     /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
@@ -117,7 +117,10 @@ impl Drop for Inner {
 
 /// A thread that checkpoints the WAL into the database file with its own connection, so the
 /// writer thread does not stall on checkpoints (and their fsyncs).
-struct Checkpointer {
+struct Checkpointer;
+
+/// A background thread of the store and the flag that stops it.
+pub(crate) struct BackgroundThread {
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -229,7 +232,7 @@ fn release_connection_memory(connection: &Connection) {
 }
 
 impl Checkpointer {
-    fn start(path: PathBuf, idle_release: Option<IdleRelease>) -> Result<Checkpointer> {
+    fn start(path: PathBuf, idle_release: Option<IdleRelease>) -> Result<BackgroundThread> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -258,13 +261,20 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| Error::internal(format!("cannot start the sqlite checkpointer: {e}")))?;
-        Ok(Checkpointer {
+        Ok(BackgroundThread::new(stop, Some(thread)))
+    }
+}
+
+impl BackgroundThread {
+    /// The thread, stopped by setting `stop` and unparking it.
+    pub(crate) fn new(stop: Arc<AtomicBool>, thread: Option<JoinHandle<()>>) -> BackgroundThread {
+        BackgroundThread {
             stop,
-            thread: Mutex::new(Some(thread)),
-        })
+            thread: Mutex::new(thread),
+        }
     }
 
-    fn stop_without_waiting(&self) {
+    pub(crate) fn stop_without_waiting(&self) {
         self.stop.store(true, Ordering::Release);
         if let Some(thread) = self
             .thread
@@ -276,7 +286,7 @@ impl Checkpointer {
         }
     }
 
-    fn take_thread(&self) -> Option<JoinHandle<()>> {
+    pub(crate) fn take_thread(&self) -> Option<JoinHandle<()>> {
         self.thread
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -414,9 +424,9 @@ impl SqliteStore {
         let activity = Arc::new(AtomicU64::new(0));
         let writes = Arc::new(AtomicU64::new(0));
         let indexer = if options.index_search_in_background {
-            search::IndexerThread::start(&path, Arc::clone(&writes), sender.downgrade())?
+            search::start_indexer(&path, Arc::clone(&writes), sender.downgrade())?
         } else {
-            search::IndexerThread::none()
+            BackgroundThread::new(Arc::new(AtomicBool::new(true)), None)
         };
         let memory_releases = Arc::new(AtomicU64::new(0));
         let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {

@@ -25,13 +25,13 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::sql_error;
 use super::writer::Command;
+use super::BackgroundThread;
 use spindle_core::Error;
 use spindle_store::search::{distinct_words, matched_terms, query_words};
 use spindle_store::sql::reads::substring_search;
@@ -431,6 +431,21 @@ pub(crate) fn backlog(connection: &Connection) -> Result<u64> {
     Ok(u64::try_from(queued + backfill).unwrap_or(0))
 }
 
+/// Removes a trace's row from the index, if it has one.
+fn forget(transaction: &Transaction<'_>, doc: i64) -> Result<()> {
+    let removed = transaction
+        .prepare_cached("DELETE FROM search_docs WHERE doc = ?1")
+        .and_then(|mut statement| statement.execute(params![doc]))
+        .map_err(sql_error)?;
+    if removed > 0 {
+        transaction
+            .prepare_cached("DELETE FROM search_words WHERE rowid = ?1")
+            .and_then(|mut statement| statement.execute(params![doc]))
+            .map_err(sql_error)?;
+    }
+    Ok(())
+}
+
 /// One trace to index: its rowid and the texts of it and its observations.
 struct Document {
     rowid: i64,
@@ -561,12 +576,6 @@ impl Indexer {
         }
         snapshot.commit().map_err(sql_error)?;
         {
-            let mut forget_doc = transaction
-                .prepare_cached("DELETE FROM search_docs WHERE doc = ?1")
-                .map_err(sql_error)?;
-            let mut forget_words = transaction
-                .prepare_cached("DELETE FROM search_words WHERE rowid = ?1")
-                .map_err(sql_error)?;
             let mut add_doc = transaction
                 .prepare_cached("INSERT INTO search_docs (doc) VALUES (?1)")
                 .map_err(sql_error)?;
@@ -574,15 +583,7 @@ impl Indexer {
                 .prepare_cached("INSERT INTO search_words (rowid, words) VALUES (?1, ?2)")
                 .map_err(sql_error)?;
             for (_, _, document) in &documents {
-                if forget_doc
-                    .execute(params![document.rowid])
-                    .map_err(sql_error)?
-                    > 0
-                {
-                    forget_words
-                        .execute(params![document.rowid])
-                        .map_err(sql_error)?;
-                }
+                forget(&transaction, document.rowid)?;
                 let mut words = String::new();
                 distinct_words(document.texts.iter().map(String::as_str), |group| {
                     for word in group {
@@ -649,17 +650,10 @@ impl Indexer {
                 .main
                 .prepare_cached("SELECT 1 FROM traces WHERE rowid = ?1")
                 .map_err(sql_error)?;
-            let mut forget_doc = transaction
-                .prepare_cached("DELETE FROM search_docs WHERE doc = ?1")
-                .map_err(sql_error)?;
-            let mut forget_words = transaction
-                .prepare_cached("DELETE FROM search_words WHERE rowid = ?1")
-                .map_err(sql_error)?;
             for doc in &docs {
                 // A trace that takes the rowid later is queued, so indexed again.
                 if !exists.exists(params![doc]).map_err(sql_error)? {
-                    forget_doc.execute(params![doc]).map_err(sql_error)?;
-                    forget_words.execute(params![doc]).map_err(sql_error)?;
+                    forget(&transaction, *doc)?;
                 }
             }
         }
@@ -691,117 +685,78 @@ pub(crate) fn trim_job(mark: i64) -> Command {
     }))
 }
 
-/// The indexer thread and how to stop it.
-pub(crate) struct IndexerThread {
-    stop: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl IndexerThread {
-    /// Starts indexing the database at `database`; `writes` is bumped by every write, and
-    /// `writer` takes the queue trims.
-    pub(crate) fn start(
-        database: &Path,
-        writes: Arc<AtomicU64>,
-        writer: mpsc::WeakSender<Command>,
-    ) -> Result<IndexerThread> {
-        let mut indexer = Indexer::open(database)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("spindle-search-index".to_owned())
-            .spawn(move || {
-                let mut trimmed: i64 = 0;
-                let mut last_writes = writes.load(Ordering::Acquire);
-                let mut last_write_at = Instant::now();
-                let mut dirty = false;
-                let mut sweep_from: Option<i64> = None;
-                let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
-                while !stop_flag.load(Ordering::Acquire) {
-                    let writes_now = writes.load(Ordering::Acquire);
-                    if writes_now != last_writes {
-                        last_writes = writes_now;
-                        last_write_at = Instant::now();
+/// Starts indexing the database at `database`; `writes` is bumped by every write, and
+/// `writer` takes the queue trims.
+pub(crate) fn start_indexer(
+    database: &Path,
+    writes: Arc<AtomicU64>,
+    writer: mpsc::WeakSender<Command>,
+) -> Result<BackgroundThread> {
+    let mut indexer = Indexer::open(database)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_flag = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name("spindle-search-index".to_owned())
+        .spawn(move || {
+            let mut trimmed: i64 = 0;
+            let mut last_writes = writes.load(Ordering::Acquire);
+            let mut last_write_at = Instant::now();
+            let mut dirty = false;
+            let mut sweep_from: Option<i64> = None;
+            let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
+            while !stop_flag.load(Ordering::Acquire) {
+                let writes_now = writes.load(Ordering::Acquire);
+                if writes_now != last_writes {
+                    last_writes = writes_now;
+                    last_write_at = Instant::now();
+                }
+                let started = Instant::now();
+                let (marked, worked) = match indexer.chunk() {
+                    Ok(done) => done,
+                    Err(error) => {
+                        tracing::warn!(%error, "search indexing failed");
+                        (None, false)
                     }
-                    let started = Instant::now();
-                    let (marked, worked) = match indexer.chunk() {
-                        Ok(done) => done,
+                };
+                if let Some(mark) = marked.filter(|mark| mark - trimmed >= TRIM_EVERY) {
+                    trimmed = request_trim(&writer, mark).unwrap_or(trimmed);
+                }
+                dirty |= worked;
+                if worked {
+                    if last_write_at.elapsed() < IDLE_AFTER {
+                        std::thread::park_timeout(started.elapsed() * BUSY_PAUSE_FACTOR);
+                    }
+                    continue;
+                }
+                let idle = last_write_at.elapsed() >= IDLE_AFTER;
+                if idle && (sweep_from.is_some() || Instant::now() >= next_sweep) {
+                    sweep_from = match indexer.sweep(sweep_from.unwrap_or(0)) {
+                        Ok(next) => next,
                         Err(error) => {
-                            tracing::warn!(%error, "search indexing failed");
-                            (None, false)
+                            tracing::warn!(%error, "sweeping the search index failed");
+                            None
                         }
                     };
-                    if let Some(mark) = marked.filter(|mark| mark - trimmed >= TRIM_EVERY) {
-                        trimmed = request_trim(&writer, mark).unwrap_or(trimmed);
+                    if sweep_from.is_none() {
+                        next_sweep = Instant::now() + SWEEP_INTERVAL;
                     }
-                    dirty |= worked;
-                    if worked {
-                        if last_write_at.elapsed() < IDLE_AFTER {
-                            std::thread::park_timeout(started.elapsed() * BUSY_PAUSE_FACTOR);
-                        }
-                        continue;
-                    }
-                    let idle = last_write_at.elapsed() >= IDLE_AFTER;
-                    if idle && (sweep_from.is_some() || Instant::now() >= next_sweep) {
-                        sweep_from = match indexer.sweep(sweep_from.unwrap_or(0)) {
-                            Ok(next) => next,
-                            Err(error) => {
-                                tracing::warn!(%error, "sweeping the search index failed");
-                                None
-                            }
-                        };
-                        if sweep_from.is_none() {
-                            next_sweep = Instant::now() + SWEEP_INTERVAL;
-                        }
-                        dirty = true;
-                    }
-                    if dirty && sweep_from.is_none() {
-                        // Caught up: the queue below the mark goes, the caches are emptied.
-                        if let Ok(Some(state)) = read_state(&indexer.index) {
-                            if state.indexed_seq > trimmed {
-                                trimmed =
-                                    request_trim(&writer, state.indexed_seq).unwrap_or(trimmed);
-                            }
-                        }
-                        indexer.release_memory();
-                        dirty = false;
-                    }
-                    std::thread::park_timeout(POLL_INTERVAL);
+                    dirty = true;
                 }
-            })
-            .map_err(|e| Error::internal(format!("cannot start the search indexer: {e}")))?;
-        Ok(IndexerThread {
-            stop,
-            thread: Mutex::new(Some(thread)),
+                if dirty && sweep_from.is_none() {
+                    // Caught up: the queue below the mark goes, the caches are emptied.
+                    if let Ok(Some(state)) = read_state(&indexer.index) {
+                        if state.indexed_seq > trimmed {
+                            trimmed = request_trim(&writer, state.indexed_seq).unwrap_or(trimmed);
+                        }
+                    }
+                    indexer.release_memory();
+                    dirty = false;
+                }
+                std::thread::park_timeout(POLL_INTERVAL);
+            }
         })
-    }
-
-    /// No indexer: indexing is left to [`Indexer::catch_up`] calls.
-    pub(crate) fn none() -> IndexerThread {
-        IndexerThread {
-            stop: Arc::new(AtomicBool::new(true)),
-            thread: Mutex::new(None),
-        }
-    }
-
-    pub(crate) fn stop_without_waiting(&self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(thread) = self
-            .thread
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .as_ref()
-        {
-            thread.thread().unpark();
-        }
-    }
-
-    pub(crate) fn take_thread(&self) -> Option<JoinHandle<()>> {
-        self.thread
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take()
-    }
+        .map_err(|e| Error::internal(format!("cannot start the search indexer: {e}")))?;
+    Ok(BackgroundThread::new(stop, Some(thread)))
 }
 
 /// Sends the trim of the queue below `mark`; returns the mark when it was sent.
