@@ -701,7 +701,8 @@ pub(crate) fn start_indexer(
             let mut trimmed: i64 = 0;
             let mut last_writes = writes.load(Ordering::Acquire);
             let mut last_write_at = Instant::now();
-            let mut dirty = false;
+            // The first idle moment trims what an earlier run indexed and left queued.
+            let mut dirty = true;
             let mut sweep_from: Option<i64> = None;
             let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
             while !stop_flag.load(Ordering::Acquire) {
