@@ -42,7 +42,7 @@ use spindle_store::Result;
 const SCHEMA: &str = "search";
 
 /// Traces indexed per transaction of the index.
-const CHUNK_TRACES: i64 = 256;
+const CHUNK_TRACES: i64 = 64;
 
 /// How often the indexer looks for work when it has none.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
