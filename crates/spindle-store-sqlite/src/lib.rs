@@ -7,6 +7,7 @@
 mod accounts;
 mod reads;
 mod schema;
+mod search;
 mod writer;
 
 use async_trait::async_trait;
@@ -65,6 +66,9 @@ pub struct SqliteOptions {
     /// freed heap returns to the operating system. Ignored when `release_memory_after_idle`
     /// is `None`.
     pub release_read_caches_after_idle: Duration,
+    /// Whether a background thread keeps the search index (`spindle-search.db`) up to date.
+    /// Off, searches scan what is not indexed, and [`SqliteStore::index_search_now`] indexes.
+    pub index_search_in_background: bool,
 }
 
 impl Default for SqliteOptions {
@@ -76,6 +80,7 @@ impl Default for SqliteOptions {
             synchronous_full: true,
             release_memory_after_idle: Some(Duration::from_secs(1)),
             release_read_caches_after_idle: Duration::from_secs(30),
+            index_search_in_background: true,
         }
     }
 }
@@ -91,7 +96,8 @@ struct Inner {
     depth: Arc<AtomicUsize>,
     closed: AtomicBool,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
-    checkpointer: Checkpointer,
+    checkpointer: BackgroundThread,
+    indexer: BackgroundThread,
     readers: Arc<ReadPool>,
     pricer: Arc<Pricer>,
     /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
@@ -105,12 +111,16 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.checkpointer.stop_without_waiting();
+        self.indexer.stop_without_waiting();
     }
 }
 
 /// A thread that checkpoints the WAL into the database file with its own connection, so the
 /// writer thread does not stall on checkpoints (and their fsyncs).
-struct Checkpointer {
+struct Checkpointer;
+
+/// A background thread of the store and the flag that stops it.
+pub(crate) struct BackgroundThread {
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -202,7 +212,7 @@ impl IdleRelease {
 /// operating system; glibc returns only the top of each heap by itself.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn return_freed_heap() {
+pub(crate) fn return_freed_heap() {
     // SAFETY: `malloc_trim` takes no pointer; it walks glibc's own arenas under their locks.
     unsafe {
         libc::malloc_trim(0);
@@ -211,7 +221,7 @@ fn return_freed_heap() {
 
 /// Other allocators and platforms return memory by themselves, or offer no way to.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn return_freed_heap() {}
+pub(crate) fn return_freed_heap() {}
 
 /// Frees what a connection's page cache holds (`PRAGMA shrink_memory`, which calls
 /// `sqlite3_db_release_memory`).
@@ -222,7 +232,7 @@ fn release_connection_memory(connection: &Connection) {
 }
 
 impl Checkpointer {
-    fn start(path: PathBuf, idle_release: Option<IdleRelease>) -> Result<Checkpointer> {
+    fn start(path: PathBuf, idle_release: Option<IdleRelease>) -> Result<BackgroundThread> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -251,13 +261,20 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| Error::internal(format!("cannot start the sqlite checkpointer: {e}")))?;
-        Ok(Checkpointer {
+        Ok(BackgroundThread::new(stop, Some(thread)))
+    }
+}
+
+impl BackgroundThread {
+    /// The thread, stopped by setting `stop` and unparking it.
+    pub(crate) fn new(stop: Arc<AtomicBool>, thread: Option<JoinHandle<()>>) -> BackgroundThread {
+        BackgroundThread {
             stop,
-            thread: Mutex::new(Some(thread)),
-        })
+            thread: Mutex::new(thread),
+        }
     }
 
-    fn stop_without_waiting(&self) {
+    pub(crate) fn stop_without_waiting(&self) {
         self.stop.store(true, Ordering::Release);
         if let Some(thread) = self
             .thread
@@ -269,7 +286,7 @@ impl Checkpointer {
         }
     }
 
-    fn take_thread(&self) -> Option<JoinHandle<()>> {
+    pub(crate) fn take_thread(&self) -> Option<JoinHandle<()>> {
         self.thread
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -381,6 +398,8 @@ impl SqliteStore {
         let mut connection = schema::open_writer(&path, options.synchronous_full)?;
         schema::migrate(&mut connection)?;
         build_pending_rollups(&mut connection)?;
+        let index_path = search::index_path(&path);
+        search::prepare_index(&connection, &index_path)?;
         let capacity = options.queue_capacity.max(1);
         let (sender, receiver) = mpsc::channel(capacity);
         let depth = Arc::new(AtomicUsize::new(0));
@@ -398,11 +417,17 @@ impl SqliteStore {
             .map_err(|e| Error::internal(format!("cannot start the sqlite writer: {e}")))?;
         let readers = Arc::new(ReadPool {
             path: path.clone(),
+            index_path,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(options.read_connections.max(1))),
         });
         let activity = Arc::new(AtomicU64::new(0));
         let writes = Arc::new(AtomicU64::new(0));
+        let indexer = if options.index_search_in_background {
+            search::start_indexer(&path, Arc::clone(&writes), sender.downgrade())?
+        } else {
+            BackgroundThread::new(Arc::new(AtomicBool::new(true)), None)
+        };
         let memory_releases = Arc::new(AtomicU64::new(0));
         let idle_release = options.release_memory_after_idle.map(|after| IdleRelease {
             after,
@@ -422,6 +447,7 @@ impl SqliteStore {
                 closed: AtomicBool::new(false),
                 writer_thread: Mutex::new(Some(writer_thread)),
                 checkpointer,
+                indexer,
                 readers,
                 pricer,
                 activity,
@@ -435,6 +461,22 @@ impl SqliteStore {
     /// ([`SqliteOptions::release_memory_after_idle`]).
     pub fn idle_memory_releases(&self) -> u64 {
         self.inner.memory_releases.load(Ordering::Acquire)
+    }
+
+    /// Indexes for search everything written so far and drops the index rows of deleted
+    /// traces, on the calling task (tests use it to search the index rather than the scan of
+    /// what is not indexed yet); returns how many index rows remain.
+    pub async fn index_search_now(&self) -> Result<u64> {
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || search::Indexer::open(&path)?.catch_up())
+            .await
+            .map_err(|e| Error::internal(format!("search indexing task failed: {e}")))?
+    }
+
+    /// How much the search index lags: the queued writes it has not indexed, plus one while
+    /// it is being filled again from the traces (a new or lost index file).
+    pub async fn search_backlog(&self) -> Result<u64> {
+        self.read(search::backlog).await
     }
 
     /// Marks the store as in use, which postpones the next idle memory release.
@@ -532,6 +574,8 @@ fn database_path(dir_or_file: &Path) -> Result<PathBuf> {
 /// Read connections, opened lazily, at most `permits` in use at once.
 struct ReadPool {
     path: PathBuf,
+    /// The search index, attached to every read connection.
+    index_path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
 }
@@ -552,7 +596,11 @@ impl ReadPool {
             let _permit = permit;
             let connection = match pool.take() {
                 Some(connection) => connection,
-                None => schema::open_reader(&pool.path)?,
+                None => {
+                    let connection = schema::open_reader(&pool.path)?;
+                    search::attach(&connection, &pool.index_path)?;
+                    connection
+                }
             };
             let result = job(&connection);
             pool.put(connection);
@@ -984,6 +1032,13 @@ impl Store for SqliteStore {
             .is_ok()
         {
             let _ = done.await;
+        }
+        self.inner.indexer.stop_without_waiting();
+        if let Some(handle) = self.inner.indexer.take_thread() {
+            tokio::task::spawn_blocking(move || handle.join())
+                .await
+                .map_err(|e| Error::internal(format!("joining the search indexer: {e}")))?
+                .map_err(|_| Error::internal("the search indexer panicked"))?;
         }
         let handle = self
             .inner

@@ -75,15 +75,6 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
 /// rather than fetching and sorting every match.
 const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
 
-/// Search: an exact trace id, or a case-insensitive (ASCII) substring of the input or output
-/// of the trace or of one of its observations. A scan, paid only by searching queries; a
-/// full-text index (FTS5) was measured to cut the write throughput about tenfold on
-/// realistic text, and one over each trace's distinct words per write (PostgreSQL's design)
-/// still by 17 to 19 % (BENCHMARKS.md, "Search on SQLite"), so the write path stays free of it.
-fn search_condition(search: &str) -> Sql {
-    reads::substring_search(DIALECT, search)
-}
-
 /// A counter of `project_stats` (`trace_count` or `observation_count`).
 fn project_counter(connection: &Connection, project_id: &str, column: &str) -> Result<u64> {
     let value = connection
@@ -143,13 +134,37 @@ pub(crate) async fn list_traces(
         && query.from_timestamp.is_none()
         && query.to_timestamp.is_none();
     reads::trace_conditions(&mut conditions, project_id, query, &split.other_filters)?;
+    // The count reads the gathered matches, the page may probe them in its order instead;
+    // a search alone that matches many traces answers the index's estimate as its total.
+    let mut page_conditions = conditions.clone();
+    let mut estimated_total = None;
     if let Some(search) = query
         .search
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        conditions.and(search_condition(search));
+        let project_traces = project_counter(connection, project_id, "trace_count")?;
+        let search = super::search::condition(connection, project_id, search, project_traces)?;
+        let search_alone = {
+            let without = TraceQuery {
+                search: None,
+                ..query.clone()
+            };
+            split.terms.is_empty()
+                && !SplitQuery::of(&without).needs_trace_rows(&without)
+                && query.from_timestamp.is_none()
+                && query.to_timestamp.is_none()
+        };
+        if let Some(probing) = search.probing {
+            if search_alone {
+                estimated_total = Some(search.estimate.min(project_traces));
+            }
+            page_conditions.and(probing);
+        } else {
+            page_conditions.and(search.gathered.clone());
+        }
+        conditions.and(search.gathered);
     }
 
     let (order_expr, direction) = reads::trace_order(DIALECT, query)?;
@@ -164,6 +179,8 @@ pub(crate) async fn list_traces(
 
     let total_items = if unfiltered {
         project_counter(connection, project_id, "trace_count")?
+    } else if let Some(estimate) = estimated_total {
+        estimate
     } else if let Some(driver) = driver.filter(|_| !split.needs_trace_rows(query)) {
         count_from_index(connection, project_id, query, &split, driver)?
     } else {
@@ -191,7 +208,7 @@ pub(crate) async fn list_traces(
         Some(_) => reads::totals_source(DIALECT, project_id, trace_columns),
         None => reads::trace_source(DIALECT, project_id, query, driver, trace_columns),
     };
-    select.append(&conditions);
+    select.append(&page_conditions);
     if let Some(range) = &query.score {
         // Many matches: walk the traces in time order and keep those in the score range
         // (`+` keeps SQLite from probing each matching id and sorting them all); few: probe.

@@ -493,7 +493,8 @@ fn apply(
     transaction.commit().map_err(sql_error)
 }
 
-/// Recomputes the `trace_totals` rows of the traces the project's batches touched.
+/// Recomputes the `trace_totals` rows of the traces the project's batches touched, and
+/// queues those traces for the search index.
 fn refresh_trace_totals(
     transaction: &Transaction<'_>,
     project_id: &str,
@@ -512,7 +513,7 @@ fn refresh_trace_totals(
     }
     let refresh = trace_totals::refresh_statement(Dialect::Sqlite, project_id, &touched);
     sqlite_execute(transaction, &refresh)?;
-    Ok(())
+    crate::search::enqueue(transaction, project_id, &touched)
 }
 
 /// Adds to the project's trace and observation counters.

@@ -1,6 +1,6 @@
 //! Word-based full-text search: the words of a text, the words of a query, and what a write
-//! changes in a trace's words. PostgreSQL's index is built on it (`postgres/search.rs`);
-//! SQLite searches by a substring scan instead (`sqlite/reads.rs` says why).
+//! changes in a trace's words. PostgreSQL's index is built on it (`postgres/search.rs`), and so
+//! is SQLite's, which lives in a file of its own (`sqlite/search.rs`).
 //!
 //! Search answers trace ids, so the index keeps insert-only rows per trace: a write adds
 //! one with the distinct words of the texts it added to the trace (its own input and output,
@@ -252,6 +252,24 @@ pub fn distinct_words<'t>(
     }
 }
 
+/// Which of `terms` (from [`query_words`]) occur among the indexed words of `text`, as a bit
+/// mask (bit `i` for term `i`, at most 32 terms): what a word index holding `text` alone
+/// would answer for each term. SQLite checks the text it has not indexed yet with it.
+pub fn matched_terms(terms: &[(String, bool)], text: &str) -> u64 {
+    let mut mask = 0;
+    distinct_words(std::iter::once(text), |words| {
+        for word in words {
+            for (index, (term, prefix)) in terms.iter().enumerate().take(64) {
+                let term = term.as_bytes();
+                if *word == term || (*prefix && word.starts_with(term)) {
+                    mask |= 1 << index;
+                }
+            }
+        }
+    });
+    mask
+}
+
 /// Adds the words that can be indexed.
 fn add_words<'a>(set: &mut FxHashSet<&'a [u8]>, words: impl Iterator<Item = &'a [u8]>) {
     for word in words {
@@ -284,6 +302,19 @@ mod tests {
         assert_eq!(search_words("  ", 100), "");
         assert_eq!(search_words("Hello, WORLD-x_1!", 100), "hello world x 1");
         assert_eq!(search_words("abc def", 5), "abc d");
+    }
+
+    #[test]
+    fn terms_are_matched_as_words_or_a_last_prefix() {
+        let terms = query_words("Café NEEDL");
+        assert_eq!(matched_terms(&terms, "un CAFE, needles"), 0b11);
+        assert_eq!(
+            matched_terms(&terms, "cafeteria needle"),
+            0b10,
+            "only the last is a prefix"
+        );
+        assert_eq!(matched_terms(&terms, "café"), 0b01);
+        assert_eq!(matched_terms(&terms, ""), 0);
     }
 
     #[test]

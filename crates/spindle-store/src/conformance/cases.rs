@@ -1462,6 +1462,36 @@ pub async fn trace_search(harness: &Harness) {
         strings(&["t5"])
     );
     assert!(trace_ids(&store, &search("kiwi axolotl")).await.is_empty());
+    // Words, not substrings: case and accents ignored, the words in any order and in any of
+    // the trace's records, a phrase searched as its words, only the last word a prefix.
+    write(
+        &store,
+        P,
+        batch_of_observations(vec![observation("o-accents", create_stamp(BASE), |o| {
+            o.trace_id = Some("t5".into());
+            o.input = Some("Crème BRÛLÉE, naïve café".into());
+        })]),
+    )
+    .await;
+    for text in [
+        "creme brulee",
+        "CRÈME",
+        "cafe naive",
+        "\"brûlée crème\"",
+        "kiwi caf",
+    ] {
+        assert_eq!(
+            sorted(trace_ids(&store, &search(text)).await),
+            strings(&["t5"]),
+            "{text:?}"
+        );
+    }
+    for text in ["crem brulee", "rème", "cafés"] {
+        assert!(
+            trace_ids(&store, &search(text)).await.is_empty(),
+            "{text:?}"
+        );
+    }
 }
 
 /// Latency, total cost, level, observation and score ids are derived from the children.

@@ -1,0 +1,275 @@
+//! SQLite's search index: the index, the queue of traces not yet indexed and a backfill after
+//! the index file is lost all answer a search alike.
+
+use spindle_store::conformance::fixtures::{
+    batch_of_observations, batch_of_traces, create_stamp, observation, trace, update_stamp,
+};
+use spindle_store::{Store, TraceQuery};
+use spindle_store_sqlite::{SqliteOptions, SqliteStore};
+use std::path::Path;
+
+const P: &str = "p";
+const AT: i64 = 1_767_225_600_000_000;
+
+/// A store whose index is filled only by `index_search_now`.
+fn open(dir: &Path) -> SqliteStore {
+    let options = SqliteOptions {
+        synchronous_full: false,
+        index_search_in_background: false,
+        ..SqliteOptions::default()
+    };
+    SqliteStore::open(dir, options).expect("open the sqlite store")
+}
+
+/// The ids of the traces matching `search`, sorted, checked against the page's total.
+async fn found(store: &SqliteStore, search: &str) -> Vec<String> {
+    let page = store
+        .list_traces(
+            P,
+            &TraceQuery {
+                search: Some(search.to_owned()),
+                ..TraceQuery::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("search {search:?}: {e:?}"));
+    let mut ids: Vec<String> = page.items.into_iter().map(|t| t.record.id).collect();
+    assert_eq!(page.total_items, ids.len() as u64, "total of {search:?}");
+    ids.sort();
+    ids
+}
+
+/// What every state of the index answers for the first writes.
+async fn check_first_writes(store: &SqliteStore) {
+    assert_eq!(found(store, "creme").await, ["t1", "t2"]);
+    assert_eq!(found(store, "BRÛLÉE").await, ["t1", "t2"], "case, accents");
+    assert_eq!(
+        found(store, "recipe caramel").await,
+        ["t1"],
+        "observation words"
+    );
+    assert_eq!(found(store, "sugar crème").await, ["t1"], "any order");
+    assert_eq!(
+        found(store, "dessert rea").await,
+        ["t1"],
+        "last word a prefix"
+    );
+    assert!(
+        found(store, "recipes").await.is_empty(),
+        "other words whole"
+    );
+    assert!(found(store, "rea dessert").await.is_empty());
+    assert_eq!(found(store, "t2").await, ["t2"], "a trace id");
+    assert_eq!(found(store, "other").await, ["t9"], "another trace");
+}
+
+async fn write_first(store: &SqliteStore) {
+    let traces = vec![
+        trace("t1", create_stamp(AT), |t| {
+            t.timestamp = Some(AT);
+            t.input = Some("Crème brûlée recipe".into());
+            t.output = Some("DESSERT ready".into());
+        }),
+        trace("t2", create_stamp(AT + 1), |t| {
+            t.timestamp = Some(AT + 1);
+            t.input = Some("creme brulee, no recipe".into());
+        }),
+        trace("t9", create_stamp(AT + 2), |t| {
+            t.timestamp = Some(AT + 2);
+            t.input = Some("other".into());
+        }),
+    ];
+    store
+        .write(P, batch_of_traces(traces))
+        .await
+        .expect("write");
+    let observations = vec![observation("o1", create_stamp(AT), |o| {
+        o.trace_id = Some("t1".into());
+        o.output = Some("caramel, sugar".into());
+    })];
+    store
+        .write(P, batch_of_observations(observations))
+        .await
+        .expect("write");
+}
+
+/// What every state of the index answers after the later writes and the deletion.
+async fn check_later_writes(store: &SqliteStore) {
+    assert!(found(store, "dessert").await.is_empty(), "replaced words");
+    assert_eq!(found(store, "changed").await, ["t1"]);
+    assert_eq!(
+        found(store, "creme").await,
+        ["t1", "t3"],
+        "deleted t2, new t3"
+    );
+    assert_eq!(found(store, "crème caramel").await, ["t1"]);
+}
+
+async fn write_later(store: &SqliteStore) {
+    let traces = vec![
+        trace("t1", update_stamp(AT + 10), |t| {
+            t.output = Some("changed".into());
+        }),
+        trace("t3", create_stamp(AT + 3), |t| {
+            t.timestamp = Some(AT + 3);
+            t.input = Some("crème anglaise".into());
+        }),
+    ];
+    store
+        .write(P, batch_of_traces(traces))
+        .await
+        .expect("write");
+    let deleted = store
+        .delete_traces(P, &["t2".to_owned()])
+        .await
+        .expect("delete");
+    assert_eq!(deleted, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_queue_and_backfill_answer_alike() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(dir.path());
+    write_first(&store).await;
+    // Nothing indexed: the queue is scanned.
+    check_first_writes(&store).await;
+    let rows = store.index_search_now().await.expect("index");
+    assert_eq!(rows, 3, "one index row per trace");
+    // Everything indexed.
+    check_first_writes(&store).await;
+
+    // Indexed traces changed and deleted, and a new one: index and queue together.
+    write_later(&store).await;
+    check_later_writes(&store).await;
+    let rows = store.index_search_now().await.expect("index");
+    assert_eq!(rows, 3, "the deleted trace's row swept away");
+    check_later_writes(&store).await;
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    // The index file lost: the traces are scanned until the backfill has indexed them.
+    let index = dir.path().join("spindle-search.db");
+    assert!(index.exists(), "the index lives beside the database");
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = index.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    let store = open(dir.path());
+    check_later_writes(&store).await;
+    store.index_search_now().await.expect("index");
+    check_later_writes(&store).await;
+    store.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_indexer_catches_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = SqliteOptions {
+        synchronous_full: false,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open(dir.path(), options).expect("open");
+    write_first(&store).await;
+    // The writer goes idle: the indexer indexes everything and trims the queue (a minute at
+    // most, which only a broken indexer takes).
+    for _ in 0..600 {
+        if store.search_backlog().await.expect("backlog") == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(store.search_backlog().await.expect("backlog"), 0);
+    check_first_writes(&store).await;
+    store.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn common_words_walk_the_list_and_probe_the_index() {
+    const TRACES: i64 = 2_400;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(dir.path());
+    // Timestamps out of the write order, so the index's order is not the list's.
+    let at = |i: i64| AT + (i * 7_919) % TRACES;
+    let traces = (0..TRACES)
+        .map(|i| {
+            trace(&format!("c{i}"), create_stamp(at(i)), |t| {
+                t.timestamp = Some(at(i));
+                t.input = Some(format!("common word{i}"));
+                t.user_id = Some(format!("u{}", i % 3));
+            })
+        })
+        .collect();
+    store
+        .write(P, batch_of_traces(traces))
+        .await
+        .expect("write");
+    store.index_search_now().await.expect("index");
+    // A newer trace not indexed yet.
+    store
+        .write(
+            P,
+            batch_of_traces(vec![trace("late", create_stamp(AT + TRACES), |t| {
+                t.timestamp = Some(AT + TRACES);
+                t.input = Some("Common".into());
+            })]),
+        )
+        .await
+        .expect("write");
+    let list = |search: &str, user: Option<&str>, page: u32| TraceQuery {
+        search: Some(search.to_owned()),
+        user_id: user.map(str::to_owned),
+        page,
+        limit: 50,
+        ..TraceQuery::default()
+    };
+    let newest: Vec<String> = std::iter::once("late".to_owned())
+        .chain({
+            let mut all: Vec<i64> = (0..TRACES).collect();
+            all.sort_by_key(|&i| std::cmp::Reverse(at(i)));
+            all.into_iter().map(|i| format!("c{i}"))
+        })
+        .collect();
+    for page in [1, 2] {
+        let found = store
+            .list_traces(P, &list("common", None, page))
+            .await
+            .expect("search");
+        let ids: Vec<&str> = found.items.iter().map(|t| t.record.id.as_str()).collect();
+        let start = (page as usize - 1) * 50;
+        assert_eq!(ids, newest[start..start + 50], "page {page}, newest first");
+        // The estimate of the index, which holds every indexed match here.
+        assert_eq!(found.total_items, TRACES as u64, "estimated total");
+    }
+    // With another filter the total is counted.
+    let found = store
+        .list_traces(P, &list("common", Some("u1"), 1))
+        .await
+        .expect("search");
+    assert_eq!(found.total_items, (TRACES / 3) as u64);
+    assert!(found
+        .items
+        .iter()
+        .all(|t| t.record.user_id.as_deref() == Some("u1")));
+    // A prefix standing for many index words, and one standing for a few.
+    assert_eq!(
+        found_total(&store, &list("common word1", Some("u0"), 1)).await,
+        (0..TRACES)
+            .filter(|i| i % 3 == 0 && format!("{i}").starts_with('1'))
+            .count() as u64
+    );
+    assert_eq!(
+        found_total(&store, &list("word123", None, 1)).await,
+        11,
+        "word123 and word1230 to word1239"
+    );
+    store.shutdown().await.expect("shutdown");
+}
+
+async fn found_total(store: &SqliteStore, query: &TraceQuery) -> u64 {
+    store
+        .list_traces(P, query)
+        .await
+        .expect("search")
+        .total_items
+}
