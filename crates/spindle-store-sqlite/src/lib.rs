@@ -668,7 +668,12 @@ impl Store for SqliteStore {
                     deleted_observations = deleted;
                 }
             }
-            for statement in rollups.statements(Dialect::Sqlite) {
+            let rollup_statements = complete(rollups_sql::resolved_statements(
+                &Reader(tx),
+                &project_id,
+                &mut rollups,
+            ))?;
+            for statement in rollup_statements {
                 sqlite_execute(tx, &statement)?;
             }
             let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
@@ -700,7 +705,12 @@ impl Store for SqliteStore {
                 &delete,
                 &mut rollups,
             ))?;
-            for statement in rollups.statements(Dialect::Sqlite) {
+            let rollup_statements = complete(rollups_sql::resolved_statements(
+                &Reader(tx),
+                &project_id,
+                &mut rollups,
+            ))?;
+            for statement in rollup_statements {
                 sqlite_execute(tx, &statement)?;
             }
             Ok(deleted > 0)

@@ -20,6 +20,7 @@ use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
 use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
+use spindle_store::rollups_sql;
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
     EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
@@ -458,7 +459,12 @@ fn apply(
                     ),
                 }
             }
-            for statement in rollups.statements(Dialect::Sqlite) {
+            let rollup_statements = complete(rollups_sql::resolved_statements(
+                &Reader(&transaction),
+                project_id,
+                &mut rollups,
+            ))?;
+            for statement in rollup_statements {
                 sqlite_execute(&transaction, &statement)?;
             }
             for link in batches.iter().flat_map(|b| b.run_items.iter()) {
