@@ -20,5 +20,4 @@ CREATE INDEX observations_prompt_links ON observations (project_id, trace_id, pr
     WHERE prompt_name IS NOT NULL AND prompt_version IS NOT NULL;
 
 -- Existing projects get every rollup rebuilt from their raw rows at start-up.
-INSERT INTO rollups_pending (project_id) SELECT id FROM projects
-    ON CONFLICT (project_id) DO NOTHING;
+INSERT OR IGNORE INTO rollups_pending (project_id) SELECT id FROM projects;
