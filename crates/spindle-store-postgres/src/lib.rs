@@ -719,7 +719,6 @@ async fn delete_trace_rows(
     ))
 }
 
-
 /// Counts a write in flight until dropped (also when the caller's future is cancelled).
 struct InFlight(Arc<AtomicUsize>);
 

@@ -245,7 +245,11 @@ impl ObservationFacts {
             (Some(start), Some(end)) => Some(latency_bucket(end.saturating_sub(start))),
             _ => None,
         };
-        let link = match (columns.trace_id, columns.prompt_name, columns.prompt_version) {
+        let link = match (
+            columns.trace_id,
+            columns.prompt_name,
+            columns.prompt_version,
+        ) {
             (Some(trace_id), Some(prompt_name), Some(prompt_version)) => Some(PromptLink {
                 trace_id: trace_id.to_owned(),
                 prompt_name: prompt_name.to_owned(),

@@ -139,9 +139,9 @@ pub async fn resolve_prompt_scores(
          WHERE project_id = ",
     );
     links_sql.bind(project_id).push(" AND ");
-    links_sql.in_list("trace_id", traces, false).push(
-        " AND prompt_name IS NOT NULL AND prompt_version IS NOT NULL",
-    );
+    links_sql
+        .in_list("trace_id", traces, false)
+        .push(" AND prompt_name IS NOT NULL AND prompt_version IS NOT NULL");
     let mut links: ByTrace<PromptLink> = ByTrace::new();
     db.each_row(&links_sql, |row| {
         let trace_id = row.text("trace_id")?;
