@@ -13,11 +13,5 @@ CREATE TABLE prompt_score_rollups (
     PRIMARY KEY (project_id, prompt_name, prompt_version, score_name)
 ) WITHOUT ROWID;
 
--- The prompt links of a trace's observations in one seek: what a score's write reads to find
--- the versions it counts for.
-CREATE INDEX observations_prompt_links ON observations (project_id, trace_id, prompt_name,
-    prompt_version, id)
-    WHERE prompt_name IS NOT NULL AND prompt_version IS NOT NULL;
-
 -- Existing projects get every rollup rebuilt from their raw rows at start-up.
 INSERT OR IGNORE INTO rollups_pending (project_id) SELECT id FROM projects;

@@ -120,8 +120,8 @@ pub fn subtract_row(
 /// its writes; on PostgreSQL, with the traces' locks held
 /// (`trace_totals::lock_statement`), so concurrent writers of one trace take turns and each
 /// sees what the other committed. Reads the prompt links of the changed traces (one seek per
-/// trace in `observations_prompt_links`) and, only for traces where a link changed, their
-/// scores (`scores_by_trace`).
+/// trace in `observations_by_trace`, the trace's observations read) and, only for traces
+/// where a link changed, their scores (`scores_by_trace`).
 pub async fn resolve_prompt_scores(
     db: &impl ReadConnection,
     project_id: &str,
