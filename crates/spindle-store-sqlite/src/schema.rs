@@ -392,6 +392,16 @@ mod tests {
             scores_plan.contains("prompt_score_rollups USING PRIMARY KEY"),
             "{scores_plan}"
         );
+        // A write's changed prompt links find the links of their traces by trace.
+        let links_plan = plan_of(&spindle_store::rollups_sql::prompt_links_statement(
+            Dialect::Sqlite,
+            "p",
+            vec!["t1".to_owned(), "t2".to_owned()],
+        ));
+        assert!(
+            links_plan.contains("INDEX observations_by_trace"),
+            "{links_plan}"
+        );
         // Traces filtered by a prompt read the prompt's observations from the same index.
         let filter = spindle_store::Filter {
             column: "promptName".to_owned(),

@@ -133,15 +133,7 @@ pub async fn resolve_prompt_scores(
         return Ok(());
     }
     let dialect = db.dialect();
-    let mut links_sql = Sql::new(
-        dialect,
-        "SELECT trace_id, id, prompt_name, prompt_version FROM observations \
-         WHERE project_id = ",
-    );
-    links_sql.bind(project_id).push(" AND ");
-    links_sql
-        .in_list("trace_id", traces, false)
-        .push(" AND prompt_name IS NOT NULL AND prompt_version IS NOT NULL");
+    let links_sql = prompt_links_statement(dialect, project_id, traces);
     let mut links: ByTrace<PromptLink> = ByTrace::new();
     db.each_row(&links_sql, |row| {
         let trace_id = row.text("trace_id")?;
@@ -184,6 +176,24 @@ pub async fn resolve_prompt_scores(
         row.value_sum += delta.value_sum;
     }
     Ok(())
+}
+
+/// The prompt links of the observations of some traces: a seek per trace in
+/// `observations_by_trace`. The prompt name is kept from SQLite's index choice, which would
+/// otherwise take it for a reason to walk the prompt indexes (partial on it) over every
+/// linked observation of the project.
+pub fn prompt_links_statement(dialect: Dialect, project_id: &str, traces: Vec<String>) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT trace_id, id, prompt_name, prompt_version FROM observations \
+         WHERE project_id = ",
+    );
+    sql.bind(project_id).push(" AND ");
+    sql.in_list("trace_id", traces, false).push(&format!(
+        " AND {} IS NOT NULL AND prompt_version IS NOT NULL",
+        dialect.without_index("prompt_name")
+    ));
+    sql
 }
 
 /// The statements that add `rollups` to the tables, after resolving its prompt score
