@@ -668,14 +668,7 @@ impl Store for SqliteStore {
                     deleted_observations = deleted;
                 }
             }
-            let rollup_statements = complete(rollups_sql::resolved_statements(
-                &Reader(tx),
-                &project_id,
-                &mut rollups,
-            ))?;
-            for statement in rollup_statements {
-                sqlite_execute(tx, &statement)?;
-            }
+            writer::add_rollups(tx, &project_id, &mut rollups)?;
             let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
             let deleted_observations = i64::try_from(deleted_observations).unwrap_or(i64::MAX);
             if deleted > 0 || deleted_observations > 0 {
@@ -705,14 +698,7 @@ impl Store for SqliteStore {
                 &delete,
                 &mut rollups,
             ))?;
-            let rollup_statements = complete(rollups_sql::resolved_statements(
-                &Reader(tx),
-                &project_id,
-                &mut rollups,
-            ))?;
-            for statement in rollup_statements {
-                sqlite_execute(tx, &statement)?;
-            }
+            writer::add_rollups(tx, &project_id, &mut rollups)?;
             Ok(deleted > 0)
         })
         .await

@@ -459,14 +459,7 @@ fn apply(
                     ),
                 }
             }
-            let rollup_statements = complete(rollups_sql::resolved_statements(
-                &Reader(&transaction),
-                project_id,
-                &mut rollups,
-            ))?;
-            for statement in rollup_statements {
-                sqlite_execute(&transaction, &statement)?;
-            }
+            add_rollups(&transaction, project_id, &mut rollups)?;
             for link in batches.iter().flat_map(|b| b.run_items.iter()) {
                 let [run, run_item] = datasets_sql::experiment_run_item_statements(
                     Dialect::Sqlite,
@@ -497,6 +490,24 @@ fn apply(
         }
     }
     transaction.commit().map_err(sql_error)
+}
+
+/// Adds rollup deltas in the transaction, the prompt score changes resolved first against
+/// the stored rows (`rollups_sql::resolve_prompt_scores`).
+pub(crate) fn add_rollups(
+    connection: &Connection,
+    project_id: &str,
+    rollups: &mut Rollups,
+) -> Result<()> {
+    let statements = complete(rollups_sql::resolved_statements(
+        &Reader(connection),
+        project_id,
+        rollups,
+    ))?;
+    for statement in statements {
+        sqlite_execute(connection, &statement)?;
+    }
+    Ok(())
 }
 
 /// Recomputes the `trace_totals` rows of the traces the project's batches touched.

@@ -455,38 +455,17 @@ impl PromptLinkChanges {
 
     /// The traces whose averages the changes may move, sorted.
     pub fn traces(&self) -> Vec<String> {
-        let mut traces: Vec<String> = self
-            .observations
-            .values()
-            .flat_map(|(before, after)| [before, after])
-            .flatten()
-            .map(|link| link.trace_id.clone())
-            .chain(
-                self.scores
-                    .values()
-                    .flat_map(|(before, after)| [before, after])
-                    .flatten()
-                    .map(|score| score.trace_id.clone()),
-            )
-            .collect();
-        traces.sort_unstable();
-        traces.dedup();
-        traces
+        sorted_traces(
+            changed(&self.observations)
+                .map(|link| &link.trace_id)
+                .chain(changed(&self.scores).map(|score| &score.trace_id)),
+        )
     }
 
     /// The traces where a prompt link changed: those whose every stored counted score is
     /// needed (elsewhere the changed scores alone move the averages).
     pub fn traces_with_link_changes(&self) -> Vec<String> {
-        let mut traces: Vec<String> = self
-            .observations
-            .values()
-            .flat_map(|(before, after)| [before, after])
-            .flatten()
-            .map(|link| link.trace_id.clone())
-            .collect();
-        traces.sort_unstable();
-        traces.dedup();
-        traces
+        sorted_traces(changed(&self.observations).map(|link| &link.trace_id))
     }
 
     /// The deltas of the prompt score averages, given the rows stored now (after the
@@ -544,6 +523,21 @@ impl PromptLinkChanges {
         deltas.retain(|_, row| row.count != 0 || row.value_sum != 0.0);
         deltas
     }
+}
+
+/// The rows before and after of some changes.
+fn changed<T>(changes: &BTreeMap<String, (Option<T>, Option<T>)>) -> impl Iterator<Item = &T> {
+    changes
+        .values()
+        .flat_map(|(before, after)| [before, after])
+        .flatten()
+}
+
+fn sorted_traces<'a>(traces: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut traces: Vec<String> = traces.cloned().collect();
+    traces.sort_unstable();
+    traces.dedup();
+    traces
 }
 
 /// A trace's rows before the transaction: the stored ones without the changed ids, plus the
