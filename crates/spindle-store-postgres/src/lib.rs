@@ -375,7 +375,7 @@ impl Store for PostgresStore {
             &mut rollups,
         )
         .await?;
-        add_rollups(&transaction, &rollups).await?;
+        writer::add_rollups(&transaction, project_id, &mut rollups).await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(deleted > 0)
     }
@@ -454,7 +454,7 @@ impl Store for PostgresStore {
                 }
             }
         }
-        add_rollups(&transaction, &rollups).await?;
+        writer::add_rollups(&transaction, project_id, &mut rollups).await?;
         writer::add_counts(&transaction, project_id, -deleted, -deleted_observations).await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(u64::try_from(deleted).unwrap_or(0))
@@ -704,7 +704,7 @@ async fn delete_trace_rows(
             deleted_observations = deleted;
         }
     }
-    add_rollups(transaction, &rollups).await?;
+    writer::add_rollups(transaction, project_id, &mut rollups).await?;
     let deleted = transaction
         .execute(
             "DELETE FROM traces WHERE project_id = $1 AND id = ANY($2::text[])",
@@ -717,14 +717,6 @@ async fn delete_trace_rows(
         i64::try_from(deleted).unwrap_or(i64::MAX),
         i64::try_from(deleted_observations).unwrap_or(i64::MAX),
     ))
-}
-
-/// Adds rollup deltas (in key order) in `transaction`.
-async fn add_rollups(transaction: &Transaction<'_>, rollups: &Rollups) -> Result<()> {
-    for statement in rollups.statements(Dialect::Postgres) {
-        postgres_execute(transaction, &statement).await?;
-    }
-    Ok(())
 }
 
 /// Counts a write in flight until dropped (also when the caller's future is cancelled).

@@ -108,6 +108,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0026_rollups",
         include_str!("../migrations/0026_rollups.sql"),
     ),
+    (
+        "0027_prompt_score_rollups",
+        include_str!("../migrations/0027_prompt_score_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

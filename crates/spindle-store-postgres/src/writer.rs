@@ -24,6 +24,7 @@ use super::clean::{clean_observation, clean_score, clean_trace};
 use super::reads::Reader;
 use super::{decode_rows, is_conflict, now_micros, pg_error, postgres_execute};
 use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
+use spindle_store::rollups_sql;
 use spindle_store::search::{observation_text, trace_text, SearchChanges, SearchText};
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
@@ -120,6 +121,26 @@ async fn apply_once(
     )
     .await?;
     merge_rows(&transaction, project_id, scores, now, &|_| {}, &mut changes).await?;
+    let touched = trace_totals::touched_trace_ids(
+        &Reader(&transaction),
+        project_id,
+        traces.iter().map(|r| r.id.as_str()),
+        observations.iter(),
+    )
+    .await?;
+    // Every trace whose totals or prompt score averages this write works out, locked in one
+    // statement in key order (two lock statements could wait for each other in a cycle).
+    let mut locked = touched.clone();
+    locked.extend(changes.rollups.prompt_links.traces());
+    locked.sort_unstable();
+    locked.dedup();
+    if !locked.is_empty() {
+        postgres_execute(
+            &transaction,
+            &trace_totals::lock_statement(project_id, &locked),
+        )
+        .await?;
+    }
     changes.flush(&transaction, project_id).await?;
     for link in run_items {
         let [run, run_item] =
@@ -137,26 +158,8 @@ async fn apply_once(
         }
     }
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
-    refresh_trace_totals(&transaction, project_id, traces, observations).await?;
+    lock_and_refresh(&transaction, project_id, &touched, false).await?;
     transaction.commit().await.map_err(pg_error)
-}
-
-/// Recomputes the `trace_totals` rows of the traces the write touched, after taking their
-/// locks in order (see [`trace_totals::lock_statement`]).
-pub(crate) async fn refresh_trace_totals(
-    transaction: &Transaction<'_>,
-    project_id: &str,
-    traces: &[TraceRecord],
-    observations: &[ObservationRecord],
-) -> Result<()> {
-    let touched = trace_totals::touched_trace_ids(
-        &Reader(transaction),
-        project_id,
-        traces.iter().map(|r| r.id.as_str()),
-        observations.iter(),
-    )
-    .await?;
-    lock_and_refresh(transaction, project_id, &touched, false).await
 }
 
 /// Recomputes the `trace_totals` rows of `trace_ids` (sorted), or deletes them when
@@ -229,13 +232,35 @@ pub(crate) struct Changes<'r> {
 impl Changes<'_> {
     /// Writes the search rows and adds the rollup deltas (in key order, so concurrent
     /// transactions lock rollup rows in one order).
-    pub async fn flush(self, transaction: &Transaction<'_>, project_id: &str) -> Result<()> {
+    pub async fn flush(mut self, transaction: &Transaction<'_>, project_id: &str) -> Result<()> {
         super::search::flush(self.search, transaction, project_id).await?;
-        for statement in self.rollups.statements(Dialect::Postgres) {
-            postgres_execute(transaction, &statement).await?;
-        }
-        Ok(())
+        add_rollups(transaction, project_id, &mut self.rollups).await
     }
+}
+
+/// Adds rollup deltas in `transaction`: the prompt score changes first resolved against the
+/// stored rows under their traces' locks (see `rollups_sql::resolve_prompt_scores`; a lock
+/// the transaction holds already is taken again without waiting), then every delta in key
+/// order.
+pub(crate) async fn add_rollups(
+    transaction: &Transaction<'_>,
+    project_id: &str,
+    rollups: &mut Rollups,
+) -> Result<()> {
+    let traces = rollups.prompt_links.traces();
+    if !traces.is_empty() {
+        postgres_execute(
+            transaction,
+            &trace_totals::lock_statement(project_id, &traces),
+        )
+        .await?;
+    }
+    let statements =
+        rollups_sql::resolved_statements(&Reader(transaction), project_id, rollups).await?;
+    for statement in statements {
+        postgres_execute(transaction, &statement).await?;
+    }
+    Ok(())
 }
 
 /// One column of a multi-row statement: its name, the array type it is sent as, the

@@ -1,7 +1,7 @@
 //! Two `PostgresStore`s on one database (as two server instances would be) with 8
 //! concurrent writers sending interleaved creates and updates of the same traces,
 //! observations and scores: both end with the same, complete trees, equal to merging every
-//! patch in memory.
+//! patch in memory, and with rollups equal to a rebuild.
 
 mod support;
 
@@ -91,6 +91,11 @@ fn patches(rng: &mut Rng) -> Vec<WriteBatch> {
                 Level::Default
             });
             update.usage_details = Some(BTreeMap::from([("input".to_owned(), o as i64)]));
+            // Linked to a prompt version by its late update, racing its trace's scores.
+            if o % 3 == 0 {
+                update.prompt_name = Some("greet".to_owned());
+                update.prompt_version = Some(o as i64 % 2 + 1);
+            }
             update.stamp_unstamped(stamp(start + 5_000, Stamp::RANK_UPDATE, next_tiebreak()));
             // Each span also says "this trace exists", as OTLP ingestion does.
             let shallow = TraceRecord::shallow(
@@ -104,6 +109,15 @@ fn patches(rng: &mut Rng) -> Vec<WriteBatch> {
                 ..WriteBatch::default()
             });
             out.push(batch_of_observations(vec![update]));
+            if o % 4 == 0 {
+                let mut score = ScoreRecord::new(format!("score-{t}-{o}"));
+                score.trace_id = Some(trace_id.clone());
+                score.observation_id = Some(id.clone());
+                score.name = Some("helpful".into());
+                score.value = Some(o as f64 / 4.0);
+                score.stamp_unstamped(stamp(start, Stamp::RANK_CREATE, next_tiebreak()));
+                out.push(batch_of_scores(vec![score]));
+            }
         }
         for s in 0..3i64 {
             let mut score = ScoreRecord::new(format!("score-{t}"));
@@ -208,11 +222,12 @@ async fn two_stores_eight_writers_end_with_identical_complete_trees() {
             .filter(|o| o.trace_id.as_deref() == Some(trace_id))
             .collect();
         want_observations.sort_by(|a, b| (a.start_time, &a.id).cmp(&(b.start_time, &b.id)));
-        let want_scores: Vec<&ScoreRecord> = want
+        let mut want_scores: Vec<&ScoreRecord> = want
             .scores
             .iter()
             .filter(|s| s.trace_id.as_deref() == Some(trace_id))
             .collect();
+        want_scores.sort_by(|a, b| a.id.cmp(&b.id));
         let mut views = Vec::new();
         for store in [&first, &second] {
             let view = store
@@ -225,7 +240,8 @@ async fn two_stores_eight_writers_end_with_identical_complete_trees() {
                 view.observations.iter().map(|o| &o.record).collect();
             assert_eq!(got, want_observations, "observations of {trace_id}");
             assert_eq!(view.observations.len(), OBSERVATIONS_PER_TRACE);
-            let got: Vec<&ScoreRecord> = view.scores.iter().map(|s| &s.record).collect();
+            let mut got: Vec<&ScoreRecord> = view.scores.iter().map(|s| &s.record).collect();
+            got.sort_by(|a, b| a.id.cmp(&b.id));
             assert_eq!(got, want_scores, "scores of {trace_id}");
             views.push(view);
         }
@@ -247,6 +263,11 @@ async fn two_stores_eight_writers_end_with_identical_complete_trees() {
         observations.total_items as usize,
         TRACES * OBSERVATIONS_PER_TRACE
     );
+    // The rollups the writers kept (prompt score averages included, which each write works
+    // out from the other rows of its traces) equal a rebuild.
+    spindle_store::conformance::assert_rollups_match(&first, PROJECT, "concurrent writes").await;
+    let kept = first.stored_rollups(PROJECT).await.expect("rollups");
+    assert_eq!(kept.prompt_scores.len(), 3, "{:?}", kept.prompt_scores);
     first.shutdown().await.expect("shutdown");
     second.shutdown().await.expect("shutdown");
 }

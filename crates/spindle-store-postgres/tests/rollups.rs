@@ -17,13 +17,14 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     store.write(PROJECT, batch).await.expect("write");
     let kept = store.stored_rollups(PROJECT).await.expect("stored");
     assert_eq!(kept.observations.len(), 2);
+    assert_eq!(kept.prompt_scores.len(), 1);
 
     // As a database from before the rollups: none kept, the project pending.
     let (client, connection) = support::client_in(key.path()).await;
     client
         .batch_execute(
             "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
-             DELETE FROM score_rollups;
+             DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )
         .await

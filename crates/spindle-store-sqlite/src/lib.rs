@@ -716,9 +716,7 @@ impl Store for SqliteStore {
                     deleted_observations = deleted;
                 }
             }
-            for statement in rollups.statements(Dialect::Sqlite) {
-                sqlite_execute(tx, &statement)?;
-            }
+            writer::add_rollups(tx, &project_id, &mut rollups)?;
             let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
             let deleted_observations = i64::try_from(deleted_observations).unwrap_or(i64::MAX);
             if deleted > 0 || deleted_observations > 0 {
@@ -748,9 +746,7 @@ impl Store for SqliteStore {
                 &delete,
                 &mut rollups,
             ))?;
-            for statement in rollups.statements(Dialect::Sqlite) {
-                sqlite_execute(tx, &statement)?;
-            }
+            writer::add_rollups(tx, &project_id, &mut rollups)?;
             Ok(deleted > 0)
         })
         .await

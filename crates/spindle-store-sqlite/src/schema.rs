@@ -99,6 +99,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_search_pending",
         include_str!("../migrations/0024_search_pending.sql"),
     ),
+    (
+        "0025_prompt_score_rollups",
+        include_str!("../migrations/0025_prompt_score_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -360,9 +364,9 @@ mod tests {
                 .expect("plan")
         };
         // The per-version metrics of a prompt: the totals from the latency index alone, each
-        // percentile a walk along it without a sort, and the scores by the generations' traces.
+        // percentile a walk along it without a sort, and the score averages from their rollup.
         use spindle_store::prompts_sql::{
-            latency_percentiles_statement, linked_scores_statement, metrics_totals_statement,
+            latency_percentiles_statement, metrics_totals_statement, prompt_scores_statement,
         };
         let totals_plan = plan_of(&metrics_totals_statement(Dialect::Sqlite, "p", "greet"));
         assert!(
@@ -387,30 +391,21 @@ mod tests {
             !percentiles_plan.contains("TEMP B-TREE"),
             "{percentiles_plan}"
         );
-        let scores_plan = plan_of(&linked_scores_statement(
-            Dialect::Sqlite,
-            "p",
-            "greet",
-            false,
-        ));
+        let scores_plan = plan_of(&prompt_scores_statement(Dialect::Sqlite, "p", "greet"));
         assert!(
-            scores_plan.contains("COVERING INDEX observations_by_prompt_latency"),
+            scores_plan.contains("prompt_score_rollups USING PRIMARY KEY"),
             "{scores_plan}"
         );
-        assert!(!scores_plan.contains("SCAN o"), "{scores_plan}");
-        assert!(scores_plan.contains("scores_by_trace"), "{scores_plan}");
-        // With fewer scores than generations, the scores' traces are looked up instead.
-        let from_scores_plan = plan_of(&linked_scores_statement(
+        // A write's changed prompt links find the links of their traces by trace.
+        let links_plan = plan_of(&spindle_store::rollups_sql::prompt_links_statement(
             Dialect::Sqlite,
             "p",
-            "greet",
-            true,
+            vec!["t1".to_owned(), "t2".to_owned()],
         ));
         assert!(
-            from_scores_plan.contains("COVERING INDEX observations_by_prompt_trace"),
-            "{from_scores_plan}"
+            links_plan.contains("INDEX observations_by_trace"),
+            "{links_plan}"
         );
-        assert!(!from_scores_plan.contains("SCAN o"), "{from_scores_plan}");
         // Traces filtered by a prompt read the prompt's observations from the same index.
         let filter = spindle_store::Filter {
             column: "promptName".to_owned(),

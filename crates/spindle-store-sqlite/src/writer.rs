@@ -20,6 +20,7 @@ use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
 use spindle_store::rollups::{ObservationFacts, Rollups, ScoreFacts};
+use spindle_store::rollups_sql;
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, Cell, Encoded, EncodedObservation,
     EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
@@ -458,9 +459,7 @@ fn apply(
                     ),
                 }
             }
-            for statement in rollups.statements(Dialect::Sqlite) {
-                sqlite_execute(&transaction, &statement)?;
-            }
+            add_rollups(&transaction, project_id, &mut rollups)?;
             for link in batches.iter().flat_map(|b| b.run_items.iter()) {
                 let [run, run_item] = datasets_sql::experiment_run_item_statements(
                     Dialect::Sqlite,
@@ -491,6 +490,24 @@ fn apply(
         }
     }
     transaction.commit().map_err(sql_error)
+}
+
+/// Adds rollup deltas in the transaction, the prompt score changes resolved first against
+/// the stored rows (`rollups_sql::resolve_prompt_scores`).
+pub(crate) fn add_rollups(
+    connection: &Connection,
+    project_id: &str,
+    rollups: &mut Rollups,
+) -> Result<()> {
+    let statements = complete(rollups_sql::resolved_statements(
+        &Reader(connection),
+        project_id,
+        rollups,
+    ))?;
+    for statement in statements {
+        sqlite_execute(connection, &statement)?;
+    }
+    Ok(())
 }
 
 /// Recomputes the `trace_totals` rows of the traces the project's batches touched, and

@@ -20,6 +20,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     store.write(PROJECT, batch).await.expect("write");
     let kept = store.stored_rollups(PROJECT).await.expect("stored");
     assert_eq!(kept.observations.len(), 2);
+    assert_eq!(kept.prompt_scores.len(), 1);
     store.shutdown().await.expect("shutdown");
     drop(store);
 
@@ -28,7 +29,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     connection
         .execute_batch(
             "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
-             DELETE FROM score_rollups;
+             DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )
         .expect("forget the rollups");

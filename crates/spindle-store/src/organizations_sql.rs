@@ -65,6 +65,7 @@ const SMALL_TABLES: &[&str] = &[
     "observation_rollups",
     "observation_latency_buckets",
     "score_rollups",
+    "prompt_score_rollups",
     "rollups_pending",
 ];
 

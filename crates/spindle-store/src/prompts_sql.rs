@@ -228,7 +228,7 @@ struct LatencyPercentilesRow {
 
 columns_and_codec!(_ => LatencyPercentilesRow { p50: opt_int, p90: opt_int, p99: opt_int });
 
-/// A row of [`linked_scores_statement`]: the average of one score name over a version's
+/// A row of [`prompt_scores_statement`]: the average of one score name over a version's
 /// generations.
 struct VersionScoreRow {
     version: i64,
@@ -323,58 +323,20 @@ pub fn latency_percentiles_statement(
     sql
 }
 
-/// Per version of prompt `name` and score name, the average of the numeric scores of the
-/// observations linked to it and of the traces holding them (each score counted once per
-/// version). SQLite keeps the order of a `CROSS JOIN`, so the statement walks the smaller
-/// side: `from_scores` looks the project's scores' traces up in `observations_by_prompt_trace`
-/// (when the project has fewer scores than the prompt has generations), otherwise the
-/// generations' traces, which come from `observations_by_prompt_latency` alone, are looked up
-/// in `scores_by_trace`.
-pub fn linked_scores_statement(
-    dialect: Dialect,
-    project_id: &str,
-    name: &str,
-    from_scores: bool,
-) -> Sql {
-    let joined = if from_scores {
-        "scores s CROSS JOIN observations o"
-    } else {
-        "observations o CROSS JOIN scores s"
-    };
+/// Per version of prompt `name` and score name, the count and average of the scores that
+/// count for it, from `prompt_score_rollups` (kept by the writers; see
+/// `rollups::LinkedScore` for which scores count).
+pub fn prompt_scores_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
     let mut sql = Sql::new(
         dialect,
-        &format!(
-            "SELECT version, name AS score_name, count(*) AS count, avg(value) AS score_average \
-             FROM (SELECT DISTINCT o.prompt_version AS version, s.id AS id, s.name AS name, \
-             s.value AS value FROM {joined} WHERE o.project_id = "
-        ),
+        "SELECT prompt_version AS version, score_name, score_count AS count, \
+         value_sum / score_count AS score_average FROM prompt_score_rollups \
+         WHERE project_id = ",
     );
     sql.bind(project_id)
-        .push(" AND o.prompt_name = ")
+        .push(" AND prompt_name = ")
         .bind(name)
-        .push(" AND o.prompt_version IS NOT NULL AND s.project_id = ")
-        .bind(project_id)
-        .push(
-            " AND s.trace_id = o.trace_id \
-             AND (s.observation_id IS NULL OR s.observation_id = o.id) \
-             AND s.value IS NOT NULL AND s.name IS NOT NULL \
-             AND coalesce(s.data_type, '') <> 'CATEGORICAL') linked \
-             GROUP BY version, name",
-        );
-    sql
-}
-
-/// The number of the project's scores, counted no further than `limit`: enough to tell
-/// whether they are fewer than a prompt's generations without counting millions.
-pub fn scores_up_to_statement(dialect: Dialect, project_id: &str, limit: i64) -> Sql {
-    let mut sql = Sql::new(
-        dialect,
-        "SELECT count(*) AS value FROM (SELECT 1 AS one FROM scores WHERE project_id = ",
-    );
-    sql.bind(project_id)
-        .push(" LIMIT ")
-        .bind(limit)
-        .push(") counted");
+        .push(" AND score_count > 0");
     sql
 }
 
@@ -421,24 +383,11 @@ async fn version_metrics(
         }
         versions.insert(row.version, entry);
     }
-    let generations: i64 = versions
-        .values()
-        .map(|entry| entry.generations as i64)
-        .sum();
-    if generations == 0 {
-        return Ok(versions.into_values().collect());
+    if versions.is_empty() {
+        return Ok(Vec::new());
     }
-    let scores: Vec<Single<i64>> = db
-        .select(scores_up_to_statement(dialect, project_id, generations + 1))
-        .await?;
-    let from_scores = scores.first().map_or(0, |count| count.0) <= generations;
     let scores: Vec<VersionScoreRow> = db
-        .select(linked_scores_statement(
-            dialect,
-            project_id,
-            name,
-            from_scores,
-        ))
+        .select(prompt_scores_statement(dialect, project_id, name))
         .await?;
     for row in scores {
         if let Some(entry) = versions.get_mut(&row.version) {

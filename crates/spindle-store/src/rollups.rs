@@ -141,7 +141,10 @@ pub struct ScoreRollup {
 /// What one stored observation adds to the rollups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationFacts {
+    pub id: String,
     pub key: ObservationKey,
+    /// Its link to a prompt version, which makes its trace's scores count for the version.
+    pub link: Option<PromptLink>,
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub total_tokens: i64,
@@ -151,15 +154,18 @@ pub struct ObservationFacts {
 }
 
 /// The columns of `observations` that [`ObservationFacts::from_row`] reads.
-pub const OBSERVATION_FACT_COLUMNS: &str = "start_time, end_time, environment, type, name, \
-     model, prompt_name, prompt_version, total_cost, usage_input, usage_output, usage_total";
+pub const OBSERVATION_FACT_COLUMNS: &str = "id, trace_id, start_time, end_time, environment, \
+     type, name, model, prompt_name, prompt_version, total_cost, usage_input, usage_output, \
+     usage_total";
 
 /// The columns of `scores` that [`ScoreFacts::from_row`] reads.
-pub const SCORE_FACT_COLUMNS: &str =
-    "timestamp, environment, name, source, data_type, value, string_value";
+pub const SCORE_FACT_COLUMNS: &str = "id, trace_id, observation_id, timestamp, environment, \
+     name, source, data_type, value, string_value";
 
 /// The stored columns an observation's facts come from.
 struct ObservationColumns<'a> {
+    id: &'a str,
+    trace_id: Option<&'a str>,
     start_time: Option<Micros>,
     end_time: Option<Micros>,
     environment: Option<&'a str>,
@@ -183,6 +189,8 @@ impl ObservationFacts {
         Self::from_columns(
             project_id,
             ObservationColumns {
+                id: &record.id,
+                trace_id: record.trace_id.as_deref(),
                 start_time: record.start_time,
                 end_time: record.end_time,
                 environment: record.environment.as_deref(),
@@ -202,6 +210,7 @@ impl ObservationFacts {
     /// The facts of a stored row read with [`OBSERVATION_FACT_COLUMNS`].
     pub fn from_row(project_id: &str, row: &impl RowAccess) -> Result<Self> {
         let text = |name: &str| row.opt_text(name);
+        let (id, trace_id) = (row.text("id")?, text("trace_id")?);
         let (environment, observation_type, name, model, prompt_name) = (
             text("environment")?,
             text("type")?,
@@ -212,6 +221,8 @@ impl ObservationFacts {
         Ok(Self::from_columns(
             project_id,
             ObservationColumns {
+                id: &id,
+                trace_id: trace_id.as_deref(),
                 start_time: row.opt_int("start_time")?,
                 end_time: row.opt_int("end_time")?,
                 environment: environment.as_deref(),
@@ -234,7 +245,21 @@ impl ObservationFacts {
             (Some(start), Some(end)) => Some(latency_bucket(end.saturating_sub(start))),
             _ => None,
         };
+        let link = match (
+            columns.trace_id,
+            columns.prompt_name,
+            columns.prompt_version,
+        ) {
+            (Some(trace_id), Some(prompt_name), Some(prompt_version)) => Some(PromptLink {
+                trace_id: trace_id.to_owned(),
+                prompt_name: prompt_name.to_owned(),
+                prompt_version,
+            }),
+            _ => None,
+        };
         ObservationFacts {
+            id: columns.id.to_owned(),
+            link,
             key: ObservationKey {
                 project_id: project_id.to_owned(),
                 hour: hour_of(columns.start_time),
@@ -257,15 +282,23 @@ impl ObservationFacts {
 /// What one stored score adds to the rollups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreFacts {
+    pub id: String,
     pub key: ScoreKey,
     /// The numeric value, when finite.
     pub value: Option<f64>,
+    /// How the score counts in the averages of the prompt versions of its trace, if it does.
+    pub linked: Option<LinkedScore>,
 }
 
 impl ScoreFacts {
     pub fn of(project_id: &str, record: &ScoreRecord) -> Self {
         Self::from_columns(
             project_id,
+            [
+                Some(record.id.as_str()),
+                record.trace_id.as_deref(),
+                record.observation_id.as_deref(),
+            ],
             record.timestamp,
             [
                 record.environment.as_deref(),
@@ -280,6 +313,11 @@ impl ScoreFacts {
 
     /// The facts of a stored row read with [`SCORE_FACT_COLUMNS`].
     pub fn from_row(project_id: &str, row: &impl RowAccess) -> Result<Self> {
+        let ids = [
+            row.opt_text("id")?,
+            row.opt_text("trace_id")?,
+            row.opt_text("observation_id")?,
+        ];
         let texts = [
             row.opt_text("environment")?,
             row.opt_text("name")?,
@@ -289,6 +327,7 @@ impl ScoreFacts {
         ];
         Ok(Self::from_columns(
             project_id,
+            ids.each_ref().map(Option::as_deref),
             row.opt_int("timestamp")?,
             texts.each_ref().map(Option::as_deref),
             row.opt_float("value")?,
@@ -297,17 +336,34 @@ impl ScoreFacts {
 
     fn from_columns(
         project_id: &str,
+        [id, trace_id, observation_id]: [Option<&str>; 3],
         timestamp: Option<Micros>,
         [environment, name, source, data_type, string_value]: [Option<&str>; 5],
         value: Option<f64>,
     ) -> Self {
         let owned = |text: Option<&str>| text.unwrap_or_default().to_owned();
+        let value = value.filter(|value| value.is_finite());
+        let linked = match (trace_id, name, value) {
+            (Some(trace_id), Some(name), Some(value))
+                if data_type != Some(ScoreDataType::Categorical.as_str()) =>
+            {
+                Some(LinkedScore {
+                    trace_id: trace_id.to_owned(),
+                    observation_id: observation_id.map(str::to_owned),
+                    name: name.to_owned(),
+                    value,
+                })
+            }
+            _ => None,
+        };
         let by_value = [
             ScoreDataType::Categorical.as_str(),
             ScoreDataType::Boolean.as_str(),
         ]
         .contains(&data_type.unwrap_or_default());
         ScoreFacts {
+            id: owned(id),
+            linked,
             key: ScoreKey {
                 project_id: project_id.to_owned(),
                 hour: hour_of(timestamp),
@@ -321,9 +377,217 @@ impl ScoreFacts {
                     String::new()
                 },
             },
-            value: value.filter(|value| value.is_finite()),
+            value,
         }
     }
+}
+
+/// An observation's link to a prompt version in its trace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PromptLink {
+    pub trace_id: String,
+    pub prompt_name: String,
+    pub prompt_version: i64,
+}
+
+/// A score that counts in the averages of the prompt versions its trace's observations are
+/// linked to: it has a trace, a name and a finite value, and is not categorical. A score of
+/// the trace (no observation) counts for every version linked in the trace, a score of an
+/// observation for that observation's version; either way once per version however many
+/// observations of the trace link it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedScore {
+    pub trace_id: String,
+    pub observation_id: Option<String>,
+    pub name: String,
+    pub value: f64,
+}
+
+/// The key of a prompt score average: a version of a prompt and a score name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PromptScoreKey {
+    pub project_id: String,
+    pub prompt_name: String,
+    pub prompt_version: i64,
+    pub score_name: String,
+}
+
+/// The sums of one prompt score average: how many scores count, and their value sum.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromptScoreRollup {
+    pub count: i64,
+    pub value_sum: f64,
+}
+
+/// The prompt links and counted scores a transaction changed, by row id: the link or score
+/// before the transaction (the first change's `before`) and after it (the last `after`).
+/// What they change in the prompt score averages depends on the other rows of their traces,
+/// so the writer resolves them against the stored rows at the end of the transaction
+/// (`rollups_sql::resolve_prompt_scores`) with [`PromptLinkChanges::deltas`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromptLinkChanges {
+    pub observations: BTreeMap<String, (Option<PromptLink>, Option<PromptLink>)>,
+    pub scores: BTreeMap<String, (Option<LinkedScore>, Option<LinkedScore>)>,
+}
+
+/// A trace's stored prompt links (by observation id) or counted scores (by score id).
+pub type ByTrace<T> = BTreeMap<String, BTreeMap<String, T>>;
+
+fn record_change<T: Clone + PartialEq>(
+    changes: &mut BTreeMap<String, (Option<T>, Option<T>)>,
+    id: &str,
+    before: Option<&T>,
+    after: Option<&T>,
+) {
+    match changes.get_mut(id) {
+        Some(change) => change.1 = after.cloned(),
+        None if before != after => {
+            changes.insert(id.to_owned(), (before.cloned(), after.cloned()));
+        }
+        None => {}
+    }
+}
+
+impl PromptLinkChanges {
+    pub fn is_empty(&self) -> bool {
+        self.observations.is_empty() && self.scores.is_empty()
+    }
+
+    /// The traces whose averages the changes may move, sorted.
+    pub fn traces(&self) -> Vec<String> {
+        sorted_traces(
+            changed(&self.observations)
+                .map(|link| &link.trace_id)
+                .chain(changed(&self.scores).map(|score| &score.trace_id)),
+        )
+    }
+
+    /// The traces where a prompt link changed: those whose every stored counted score is
+    /// needed (elsewhere the changed scores alone move the averages).
+    pub fn traces_with_link_changes(&self) -> Vec<String> {
+        sorted_traces(changed(&self.observations).map(|link| &link.trace_id))
+    }
+
+    /// The deltas of the prompt score averages, given the rows stored now (after the
+    /// transaction's writes) in the changed traces: `links`, every trace's prompt links, and
+    /// `scores`, the counted scores of [`Self::traces_with_link_changes`]. The state before
+    /// the transaction is the stored one with the changed rows put back as they were; each
+    /// trace's contributions after minus before, where a score's contribution to a version
+    /// that is the same on both sides cancels exactly (no float residue).
+    pub fn deltas(
+        &self,
+        project_id: &str,
+        links: &ByTrace<PromptLink>,
+        scores: &ByTrace<LinkedScore>,
+    ) -> BTreeMap<PromptScoreKey, PromptScoreRollup> {
+        let (no_links, no_scores) = (BTreeMap::new(), BTreeMap::new());
+        let with_link_changes = self.traces_with_link_changes();
+        let mut deltas: BTreeMap<PromptScoreKey, PromptScoreRollup> = BTreeMap::new();
+        for trace_id in self.traces() {
+            let links_after = links.get(&trace_id).unwrap_or(&no_links);
+            let links_before = restore(links_after, &self.observations, &trace_id, |link| {
+                &link.trace_id
+            });
+            let scores_after = match with_link_changes.binary_search(&trace_id) {
+                Ok(_) => scores.get(&trace_id).unwrap_or(&no_scores).clone(),
+                Err(_) => self
+                    .scores
+                    .iter()
+                    .filter_map(|(id, (_, after))| {
+                        after
+                            .as_ref()
+                            .filter(|score| score.trace_id == trace_id)
+                            .map(|score| (id.clone(), score.clone()))
+                    })
+                    .collect(),
+            };
+            let scores_before = restore(&scores_after, &self.scores, &trace_id, |score| {
+                &score.trace_id
+            });
+            let after = contributions(project_id, &scores_after, links_after);
+            let before = contributions(project_id, &scores_before, &links_before);
+            for (sign, side, other) in [(1, &after, &before), (-1, &before, &after)] {
+                for ((key, score_id), value) in side {
+                    let unchanged = other
+                        .get(&(key.clone(), score_id.clone()))
+                        .is_some_and(|other| other.to_bits() == value.to_bits());
+                    if unchanged {
+                        continue;
+                    }
+                    let row = deltas.entry(key.clone()).or_default();
+                    row.count += sign;
+                    row.value_sum += sign as f64 * value;
+                }
+            }
+        }
+        deltas.retain(|_, row| row.count != 0 || row.value_sum != 0.0);
+        deltas
+    }
+}
+
+/// The rows before and after of some changes.
+fn changed<T>(changes: &BTreeMap<String, (Option<T>, Option<T>)>) -> impl Iterator<Item = &T> {
+    changes
+        .values()
+        .flat_map(|(before, after)| [before, after])
+        .flatten()
+}
+
+fn sorted_traces<'a>(traces: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut traces: Vec<String> = traces.cloned().collect();
+    traces.sort_unstable();
+    traces.dedup();
+    traces
+}
+
+/// A trace's rows before the transaction: the stored ones without the changed ids, plus the
+/// changed rows as they were when they were in this trace.
+fn restore<T: Clone>(
+    stored: &BTreeMap<String, T>,
+    changes: &BTreeMap<String, (Option<T>, Option<T>)>,
+    trace_id: &str,
+    trace_of: impl Fn(&T) -> &String,
+) -> BTreeMap<String, T> {
+    let mut rows: BTreeMap<String, T> = stored
+        .iter()
+        .filter(|(id, _)| !changes.contains_key(*id))
+        .map(|(id, row)| (id.clone(), row.clone()))
+        .collect();
+    for (id, (before, _)) in changes {
+        if let Some(before) = before.as_ref().filter(|row| trace_of(row) == trace_id) {
+            rows.insert(id.clone(), before.clone());
+        }
+    }
+    rows
+}
+
+/// What a trace's counted scores add to the prompt score averages, given its prompt links:
+/// per (version key, score id) the score's value, each score once per version.
+pub fn contributions(
+    project_id: &str,
+    scores: &BTreeMap<String, LinkedScore>,
+    links: &BTreeMap<String, PromptLink>,
+) -> BTreeMap<(PromptScoreKey, String), f64> {
+    let mut counted = BTreeMap::new();
+    for (score_id, score) in scores {
+        for (observation_id, link) in links {
+            if score
+                .observation_id
+                .as_ref()
+                .is_some_and(|scored| scored != observation_id)
+            {
+                continue;
+            }
+            let key = PromptScoreKey {
+                project_id: project_id.to_owned(),
+                prompt_name: link.prompt_name.clone(),
+                prompt_version: link.prompt_version,
+                score_name: score.name.clone(),
+            };
+            counted.insert((key, score_id.clone()), score.value);
+        }
+    }
+    counted
 }
 
 /// Rollup rows: the stored tables, a rebuild from raw rows, or the signed deltas of a
@@ -332,11 +596,18 @@ impl ScoreFacts {
 pub struct Rollups {
     pub observations: BTreeMap<ObservationKey, ObservationRollup>,
     pub scores: BTreeMap<ScoreKey, ScoreRollup>,
+    pub prompt_scores: BTreeMap<PromptScoreKey, PromptScoreRollup>,
+    /// Changes whose prompt score deltas are still to be worked out against the stored rows
+    /// (always empty in stored and rebuilt rollups).
+    pub prompt_links: PromptLinkChanges,
 }
 
 impl Rollups {
     pub fn is_empty(&self) -> bool {
-        self.observations.is_empty() && self.scores.is_empty()
+        self.observations.is_empty()
+            && self.scores.is_empty()
+            && self.prompt_scores.is_empty()
+            && self.prompt_links.is_empty()
     }
 
     /// Adds the change of one observation row: `before` subtracted, `after` added.
@@ -347,6 +618,14 @@ impl Rollups {
     ) {
         if before == after {
             return;
+        }
+        if let Some(id) = before.or(after).map(|facts| facts.id.as_str()) {
+            record_change(
+                &mut self.prompt_links.observations,
+                id,
+                before.and_then(|facts| facts.link.as_ref()),
+                after.and_then(|facts| facts.link.as_ref()),
+            );
         }
         for (facts, sign) in [(before, -1), (after, 1)] {
             let Some(facts) = facts else { continue };
@@ -374,6 +653,14 @@ impl Rollups {
         if before == after {
             return;
         }
+        if let Some(id) = before.or(after).map(|facts| facts.id.as_str()) {
+            record_change(
+                &mut self.prompt_links.scores,
+                id,
+                before.and_then(|facts| facts.linked.as_ref()),
+                after.and_then(|facts| facts.linked.as_ref()),
+            );
+        }
         for (facts, sign) in [(before, -1), (after, 1)] {
             let Some(facts) = facts else { continue };
             let row = self.scores.entry(facts.key.clone()).or_default();
@@ -398,6 +685,7 @@ impl Rollups {
         });
         self.scores
             .retain(|_, row| row.count != 0 || row.value_count != 0);
+        self.prompt_scores.retain(|_, row| row.count != 0);
     }
 
     /// The additive upserts that add these deltas to the tables, in key order (so that
@@ -461,6 +749,23 @@ impl Rollups {
                 values,
             ));
         }
+        for (key, row) in &self.prompt_scores {
+            let values: Vec<Param> = vec![
+                key.project_id.as_str().into(),
+                key.prompt_name.as_str().into(),
+                key.prompt_version.into(),
+                key.score_name.as_str().into(),
+                Param::Int(row.count),
+                Param::Float(row.value_sum),
+            ];
+            statements.push(additive_upsert(
+                dialect,
+                "prompt_score_rollups",
+                PROMPT_SCORE_KEY_COLUMNS,
+                &["score_count", "value_sum"],
+                values,
+            ));
+        }
         statements
     }
 }
@@ -501,6 +806,9 @@ const OBSERVATION_SUMS: [&str; 5] = [
 /// The key columns of `score_rollups`.
 pub const SCORE_KEY_COLUMNS: &str =
     "project_id, hour, environment, name, source, data_type, string_value";
+
+/// The key columns of `prompt_score_rollups`.
+pub const PROMPT_SCORE_KEY_COLUMNS: &str = "project_id, prompt_name, prompt_version, score_name";
 
 /// `INSERT INTO table (key, sums) VALUES (values) ON CONFLICT (key) DO UPDATE SET
 /// sum = table.sum + excluded.sum, …`: `values` are the key's then the sums'.

@@ -5,8 +5,9 @@
 
 use crate::reading::ReadConnection;
 use crate::rollups::{
-    ObservationFacts, ObservationKey, Rollups, ScoreFacts, ScoreKey, OBSERVATION_FACT_COLUMNS,
-    OBSERVATION_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS,
+    ByTrace, LinkedScore, ObservationFacts, ObservationKey, PromptLink, PromptScoreKey, Rollups,
+    ScoreFacts, ScoreKey, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
+    PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::Result;
@@ -113,6 +114,99 @@ pub fn subtract_row(
     rolled.fold(rollups, project_id, row, -1)
 }
 
+/// Works out the prompt score deltas of the changed prompt links and counted scores that
+/// `rollups` collected (see [`crate::rollups::PromptLinkChanges`]), against the rows stored
+/// now in their traces, and adds them to `rollups`. Runs in the write's transaction after
+/// its writes; on PostgreSQL, with the traces' locks held
+/// (`trace_totals::lock_statement`), so concurrent writers of one trace take turns and each
+/// sees what the other committed. Reads the prompt links of the changed traces (one seek per
+/// trace in `observations_by_trace`, the trace's observations read) and, only for traces
+/// where a link changed, their scores (`scores_by_trace`).
+pub async fn resolve_prompt_scores(
+    db: &impl ReadConnection,
+    project_id: &str,
+    rollups: &mut Rollups,
+) -> Result<()> {
+    let changes = std::mem::take(&mut rollups.prompt_links);
+    let traces = changes.traces();
+    if traces.is_empty() {
+        return Ok(());
+    }
+    let dialect = db.dialect();
+    let links_sql = prompt_links_statement(dialect, project_id, traces);
+    let mut links: ByTrace<PromptLink> = ByTrace::new();
+    db.each_row(&links_sql, |row| {
+        let trace_id = row.text("trace_id")?;
+        let link = PromptLink {
+            trace_id: trace_id.clone(),
+            prompt_name: row.text("prompt_name")?,
+            prompt_version: row.int("prompt_version")?,
+        };
+        links
+            .entry(trace_id)
+            .or_default()
+            .insert(row.text("id")?, link);
+        Ok(())
+    })
+    .await?;
+    let mut scores: ByTrace<LinkedScore> = ByTrace::new();
+    let relinked = changes.traces_with_link_changes();
+    if !relinked.is_empty() {
+        let mut scores_sql = Sql::new(
+            dialect,
+            &format!("SELECT {SCORE_FACT_COLUMNS} FROM scores WHERE project_id = "),
+        );
+        scores_sql.bind(project_id).push(" AND ");
+        scores_sql.in_list("trace_id", relinked, false);
+        db.each_row(&scores_sql, |row| {
+            let facts = ScoreFacts::from_row(project_id, row)?;
+            if let Some(linked) = facts.linked {
+                scores
+                    .entry(linked.trace_id.clone())
+                    .or_default()
+                    .insert(facts.id, linked);
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    for (key, delta) in changes.deltas(project_id, &links, &scores) {
+        let row = rollups.prompt_scores.entry(key).or_default();
+        row.count += delta.count;
+        row.value_sum += delta.value_sum;
+    }
+    Ok(())
+}
+
+/// The prompt links of the observations of some traces: a seek per trace in
+/// `observations_by_trace`. The prompt name is kept from SQLite's index choice, which would
+/// otherwise take it for a reason to walk the prompt indexes (partial on it) over every
+/// linked observation of the project.
+pub fn prompt_links_statement(dialect: Dialect, project_id: &str, traces: Vec<String>) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT trace_id, id, prompt_name, prompt_version FROM observations \
+         WHERE project_id = ",
+    );
+    sql.bind(project_id).push(" AND ");
+    sql.in_list("trace_id", traces, false).push(&format!(
+        " AND {} IS NOT NULL AND prompt_version IS NOT NULL",
+        dialect.without_index("prompt_name")
+    ));
+    sql
+}
+
+/// The statements that add `rollups` to the tables, after resolving its prompt score
+/// changes ([`resolve_prompt_scores`]).
+pub async fn resolved_statements(
+    db: &impl ReadConnection,
+    project_id: &str,
+    rollups: &mut Rollups,
+) -> Result<Vec<Sql>> {
+    resolve_prompt_scores(db, project_id, rollups).await?;
+    Ok(rollups.statements(db.dialect()))
+}
+
 /// The rollups of a project worked out from its raw rows, streamed one row at a time.
 pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rollups> {
     let mut rollups = Rollups::default();
@@ -129,8 +223,48 @@ pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rol
         db.each_row(&sql, |row| rolled.fold(&mut rollups, project_id, row, 1))
             .await?;
     }
+    // Folding rows records their links; the averages are worked out by one join instead.
+    rollups.prompt_links = Default::default();
+    let linked = recompute_prompt_scores_statement(db.dialect(), project_id);
+    db.each_row(&linked, |row| {
+        let key = PromptScoreKey {
+            project_id: project_id.to_owned(),
+            prompt_name: row.text("prompt_name")?,
+            prompt_version: row.int("prompt_version")?,
+            score_name: row.text("name")?,
+        };
+        let value = row.float("value")?;
+        if value.is_finite() {
+            let entry = rollups.prompt_scores.entry(key).or_default();
+            entry.count += 1;
+            entry.value_sum += value;
+        }
+        Ok(())
+    })
+    .await?;
     rollups.normalize();
     Ok(rollups)
+}
+
+/// Each counted score of the project once per prompt version it counts for: joined to the
+/// linked observations of its trace (all of them for a score of the trace, its own for a
+/// score of an observation), without repeats.
+fn recompute_prompt_scores_statement(dialect: Dialect, project_id: &str) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT DISTINCT o.prompt_name AS prompt_name, o.prompt_version AS prompt_version, \
+         s.id AS id, s.name AS name, s.value AS value \
+         FROM scores s JOIN observations o ON o.project_id = s.project_id \
+         AND o.trace_id = s.trace_id \
+         AND (s.observation_id IS NULL OR s.observation_id = o.id) \
+         WHERE s.project_id = ",
+    );
+    sql.bind(project_id).push(
+        " AND o.prompt_name IS NOT NULL AND o.prompt_version IS NOT NULL \
+         AND s.value IS NOT NULL AND s.name IS NOT NULL \
+         AND coalesce(s.data_type, '') <> 'CATEGORICAL'",
+    );
+    sql
 }
 
 /// The stored rollup rows of a project (rows that count nothing left out).
@@ -201,6 +335,23 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let prompt_scores = select(
+        "prompt_score_rollups",
+        &format!("{PROMPT_SCORE_KEY_COLUMNS}, score_count, value_sum"),
+    );
+    db.each_row(&prompt_scores, |row| {
+        let key = PromptScoreKey {
+            project_id: row.text("project_id")?,
+            prompt_name: row.text("prompt_name")?,
+            prompt_version: row.int("prompt_version")?,
+            score_name: row.text("score_name")?,
+        };
+        let entry = rollups.prompt_scores.entry(key).or_default();
+        entry.count = row.int("score_count")?;
+        entry.value_sum = row.float("value_sum")?;
+        Ok(())
+    })
+    .await?;
     rollups.normalize();
     Ok(rollups)
 }
@@ -219,10 +370,11 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 3] = [
+const ROLLUP_TABLES: [&str; 4] = [
     "observation_rollups",
     "observation_latency_buckets",
     "score_rollups",
+    "prompt_score_rollups",
 ];
 
 /// The statements that replace a project's rollups with `rebuilt` (from [`recompute`], in

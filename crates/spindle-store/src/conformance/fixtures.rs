@@ -153,6 +153,10 @@ pub fn rolled_up_batch() -> WriteBatch {
         o.start_time = Some(at + i as i64 * SECOND);
         o.end_time = Some(at + (2 * i as i64 + 1) * SECOND);
         o.name = Some(format!("step-{}", i % 2));
+        if i % 2 == 0 {
+            o.prompt_name = Some("greeting".to_owned());
+            o.prompt_version = Some(1);
+        }
         o.usage_details = Some(std::collections::BTreeMap::from([(
             "input".to_owned(),
             10 * i as i64,

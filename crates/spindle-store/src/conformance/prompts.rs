@@ -839,8 +839,7 @@ pub async fn metrics_per_version_of_linked_generations<S: PromptsStore>(store: A
             count: 1,
         }]
     );
-    // Now the prompt has more generations (6) than the project has scores (5): the averages
-    // are found from the scores' side instead, and come out the same.
+    // Generations linked later, to a trace without scores, leave the averages as they were.
     let more = WriteBatch {
         traces: vec![simple_trace("t3", BASE, "chat")],
         observations: vec![

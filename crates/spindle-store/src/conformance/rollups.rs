@@ -51,6 +51,19 @@ fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
             row.value_sum
         );
     }
+    let stored_keys: Vec<_> = stored.prompt_scores.keys().collect();
+    let rebuilt_keys: Vec<_> = rebuilt.prompt_scores.keys().collect();
+    assert_eq!(stored_keys, rebuilt_keys, "{step}: prompt score keys");
+    for (key, row) in &rebuilt.prompt_scores {
+        let kept = &stored.prompt_scores[key];
+        assert_eq!(kept.count, row.count, "{step}: {key:?}");
+        assert!(
+            (kept.value_sum - row.value_sum).abs() <= 1e-9 * (1.0 + row.value_sum.abs()),
+            "{step}: {key:?} prompt score value sum {} != {}",
+            kept.value_sum,
+            row.value_sum
+        );
+    }
 }
 
 /// The random changes of one run.
@@ -107,6 +120,11 @@ impl Run {
                 .then(|| self.rng.below(1000) as f64 / 1e4);
             let generation = self.rng.chance(60);
             let name = self.rng.pick(&["plan", "answer", "search"]).to_owned();
+            // Often linked to a version (two of one trace now and then to the same one).
+            let prompt = self.rng.chance(40).then(|| {
+                let name = self.rng.pick(&["greeting", "farewell"]).to_owned();
+                (name, self.rng.below(2) as i64 + 1)
+            });
             batch.observations.push(observation(&id, stamp, |o| {
                 o.trace_id = Some(trace_id.clone());
                 o.start_time = Some(start);
@@ -121,6 +139,10 @@ impl Run {
                 o.model = model;
                 o.usage_details = usage;
                 o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
+                if let Some((prompt_name, prompt_version)) = prompt {
+                    o.prompt_name = Some(prompt_name);
+                    o.prompt_version = Some(prompt_version);
+                }
             }));
             self.observations.push((id, trace_id.clone()));
         }
@@ -196,8 +218,25 @@ impl Run {
         let label = self.rng.pick(&["good", "bad"]).to_owned();
         let name = self.rng.pick(&["quality", "safety"]).to_owned();
         let timestamp = self.start_time();
+        // A score of one of the trace's observations now and then (or of one of another
+        // trace's, which links nothing).
+        let observation_id = self
+            .rng
+            .chance(35)
+            .then(|| {
+                let of_trace: Vec<&String> = self
+                    .observations
+                    .iter()
+                    .filter(|(_, trace)| *trace == trace_id || self.rng.chance(5))
+                    .map(|(id, _)| id)
+                    .collect();
+                (!of_trace.is_empty())
+                    .then(|| of_trace[self.rng.below(of_trace.len() as u64) as usize].clone())
+            })
+            .flatten();
         Some(score(&id, stamp, |s| {
             s.trace_id = Some(trace_id);
+            s.observation_id = observation_id;
             s.timestamp = Some(timestamp);
             s.environment = Some("default".to_owned());
             s.name = Some(name);
@@ -239,7 +278,7 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
         .put_model(&house_model(1e-6))
         .await
         .expect("put_model");
-    for seed in [1, 2] {
+    for seed in [1, 2, 3] {
         let mut run = Run {
             rng: Rng::new(seed),
             observations: Vec::new(),
@@ -264,10 +303,19 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
                     store.write(P, batch).await.expect("write");
                     "update"
                 }
-                55..=74 => {
+                55..=69 => {
                     let batch = batch_of_scores(run.score().into_iter().collect());
                     store.write(P, batch).await.expect("write");
                     "score"
+                }
+                70..=74 => {
+                    // Scores and observation patches in one transaction.
+                    let mut batch = batch_of_scores(run.score().into_iter().collect());
+                    batch.scores.extend(run.score());
+                    batch.observations.extend(run.observation_update());
+                    batch.observations.extend(run.observation_update());
+                    store.write(P, batch).await.expect("write");
+                    "scores and updates"
                 }
                 75..=82 if !run.traces.is_empty() => {
                     let doomed =
@@ -331,6 +379,7 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
         .any(|row| !row.latency.is_empty()));
     assert!(stored.observations.values().any(|row| row.cost_nanos > 0));
     assert!(!stored.scores.is_empty());
+    assert!(stored.prompt_scores.len() > 1, "{:?}", stored.prompt_scores);
 }
 
 /// A few rows by hand: the numbers a rollup row holds.

@@ -237,3 +237,149 @@ fn a_changed_score_value_moves_the_sum_under_the_same_counts() {
     assert_eq!((row.count, row.value_count, row.value_sum), (0, 0, 4.0));
     assert_eq!(delta.statements(Dialect::Sqlite).len(), 1);
 }
+
+fn link(trace_id: &str, version: i64) -> PromptLink {
+    PromptLink {
+        trace_id: trace_id.to_owned(),
+        prompt_name: "greet".to_owned(),
+        prompt_version: version,
+    }
+}
+
+fn linked_score(observation_id: Option<&str>, value: f64) -> LinkedScore {
+    LinkedScore {
+        trace_id: "t".to_owned(),
+        observation_id: observation_id.map(str::to_owned),
+        name: "quality".to_owned(),
+        value,
+    }
+}
+
+/// Rows of trace `t` by id.
+fn of_trace<T: Clone>(rows: &[(&str, T)]) -> ByTrace<T> {
+    let rows = rows.iter().map(|(id, row)| (id.to_string(), row.clone()));
+    BTreeMap::from([("t".to_owned(), rows.collect())])
+}
+
+/// The (count, value sum) deltas per version of `changes` against the stored rows of
+/// trace `t` after them.
+fn version_deltas(
+    changes: &PromptLinkChanges,
+    links: &[(&str, PromptLink)],
+    scores: &[(&str, LinkedScore)],
+) -> Vec<(i64, i64, f64)> {
+    let (links, scores) = (of_trace(links), of_trace(scores));
+    changes
+        .deltas("p", &links, &scores)
+        .into_iter()
+        .map(|(key, row)| (key.prompt_version, row.count, row.value_sum))
+        .collect()
+}
+
+#[test]
+fn a_score_counts_once_per_version_of_its_trace() {
+    // A trace score on a trace with two generations of version 1 and one of version 2.
+    let links = [
+        ("g1", link("t", 1)),
+        ("g2", link("t", 1)),
+        ("g3", link("t", 2)),
+    ];
+    let mut changes = PromptLinkChanges::default();
+    let score = linked_score(None, 0.5);
+    changes
+        .scores
+        .insert("s".to_owned(), (None, Some(score.clone())));
+    assert_eq!(
+        version_deltas(&changes, &links, &[("s", score)]),
+        vec![(1, 1, 0.5), (2, 1, 0.5)]
+    );
+    // A score of one generation counts for its version only.
+    let mut changes = PromptLinkChanges::default();
+    let score = linked_score(Some("g3"), 2.0);
+    changes
+        .scores
+        .insert("s".to_owned(), (None, Some(score.clone())));
+    assert_eq!(
+        version_deltas(&changes, &links, &[("s", score)]),
+        vec![(2, 1, 2.0)]
+    );
+}
+
+#[test]
+fn a_moved_link_moves_the_trace_scores_only_when_its_version_is_left_empty() {
+    let score = linked_score(None, 0.5);
+    let stored_scores = [("s", score)];
+    // g2 moves from version 1 to 3; g1 still holds version 1 in the trace.
+    let mut changes = PromptLinkChanges::default();
+    changes
+        .observations
+        .insert("g2".to_owned(), (Some(link("t", 1)), Some(link("t", 3))));
+    let links = [("g1", link("t", 1)), ("g2", link("t", 3))];
+    assert_eq!(
+        version_deltas(&changes, &links, &stored_scores),
+        vec![(3, 1, 0.5)]
+    );
+    // Then g1 goes (its trace elsewhere): version 1 loses the score.
+    let mut changes = PromptLinkChanges::default();
+    changes
+        .observations
+        .insert("g1".to_owned(), (Some(link("t", 1)), None));
+    let links = [("g2", link("t", 3))];
+    assert_eq!(
+        version_deltas(&changes, &links, &stored_scores),
+        vec![(1, -1, -0.5)]
+    );
+}
+
+#[test]
+fn only_the_first_before_and_last_after_of_a_row_count() {
+    let mut rollups = Rollups::default();
+    let facts = |value: Option<f64>, name: &str| {
+        ScoreFacts::of(
+            "p",
+            &ScoreRecord {
+                id: "s".to_owned(),
+                trace_id: Some("t".to_owned()),
+                name: Some(name.to_owned()),
+                value,
+                ..ScoreRecord::default()
+            },
+        )
+    };
+    let (first, second, third) = (
+        facts(Some(1.0), "quality"),
+        facts(None, "quality"),
+        facts(Some(1.0), "quality"),
+    );
+    rollups.score(Some(&first), Some(&second));
+    rollups.score(Some(&second), Some(&third));
+    // Back where it started: nothing moves.
+    assert_eq!(
+        rollups.prompt_links.scores["s"],
+        (first.linked.clone(), third.linked.clone())
+    );
+    let links = BTreeMap::from([(
+        "t".to_owned(),
+        BTreeMap::from([("g".to_owned(), link("t", 1))]),
+    )]);
+    assert!(rollups
+        .prompt_links
+        .deltas("p", &links, &ByTrace::new())
+        .is_empty());
+    // A categorical score or one without a value counts nowhere.
+    let mut categorical = facts(Some(1.0), "verdict");
+    assert!(categorical.linked.is_some());
+    categorical = ScoreFacts::of(
+        "p",
+        &ScoreRecord {
+            id: "c".to_owned(),
+            trace_id: Some("t".to_owned()),
+            name: Some("verdict".to_owned()),
+            value: Some(1.0),
+            data_type: Some(ScoreDataType::Categorical),
+            ..ScoreRecord::default()
+        },
+    );
+    assert_eq!(categorical.linked, None);
+    assert_eq!(second.linked, None);
+}
