@@ -319,7 +319,9 @@ impl Rolled {
         let sum = |column: &str| Agg::Sql(float(dialect, &format!("sum(x.{column})")));
         let scores = self.buckets_table.is_none();
         Some(match (measure, aggregation) {
-            ("count", Count | Sum) => sum("cnt"),
+            // A count over no rows is 0, a sum NULL (as SQL's `count` and `sum`).
+            ("count", Count) => Agg::Sql(float(dialect, "coalesce(sum(x.cnt), 0)")),
+            ("count", Sum) => sum("cnt"),
             ("inputTokens", Sum) if !scores => sum("input_tokens"),
             ("outputTokens", Sum) if !scores => sum("output_tokens"),
             ("totalTokens", Sum) if !scores => sum("total_tokens"),
@@ -328,7 +330,9 @@ impl Rolled {
                 Agg::Latency
             }
             ("value", Sum) if scores => sum("value_sum"),
-            ("value", Count) if scores => sum("value_count"),
+            ("value", Count) if scores => {
+                Agg::Sql(float(dialect, "coalesce(sum(x.value_count), 0)"))
+            }
             ("value", Avg) if scores => Agg::Sql(float(
                 dialect,
                 "(sum(x.value_sum) / nullif(sum(x.value_count), 0))",
