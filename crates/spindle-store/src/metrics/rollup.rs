@@ -12,8 +12,8 @@
 //!
 //! The rollups store `''` for absent text and 0 for an absent prompt version; the relation
 //! reads them back as NULL, and a rolled-up sum of 0 as NULL too: a sum over rows that all
-//! report none or 0 (tokens, cost) answers NULL where the raw rows may answer 0. A prompt
-//! version 0 reads as none.
+//! report none or 0 (tokens, cost) answers NULL where the raw rows may answer 0. An empty
+//! text (a name `""`) reads as none, and a prompt version 0 too.
 //!
 //! Plans it does not cover — trace-level dimensions or filters (trace name, user, tags,
 //! release, …), metadata, the traces view, buckets finer than an hour, ranges without a whole
