@@ -60,25 +60,30 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
                     pick_option(rng, &["plan", "answer", "search"], 15),
                     pick_option(rng, &["m-alpha", "m-beta", "m-gamma"], 30),
                 );
-                let prompt = rng
-                    .chance(30)
-                    .then(|| (rng.pick(&["greet", "sum"]).to_owned(), rng.below(3) as i64 + 1));
+                let prompt = rng.chance(30).then(|| {
+                    (
+                        rng.pick(&["greet", "sum"]).to_owned(),
+                        rng.below(3) as i64 + 1,
+                    )
+                });
                 let id = format!("{trace_id}-o{index}");
-                batch.observations.push(observation(&id, create_stamp(at), |o| {
-                    o.trace_id = Some(trace_id.clone());
-                    o.start_time = Some(start);
-                    o.end_time = end;
-                    o.environment = environment;
-                    o.observation_type = Some(observation_type);
-                    o.name = name;
-                    o.model = model;
-                    o.usage_details = usage;
-                    o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
-                    if let Some((prompt_name, version)) = prompt {
-                        o.prompt_name = Some(prompt_name);
-                        o.prompt_version = Some(version);
-                    }
-                }));
+                batch
+                    .observations
+                    .push(observation(&id, create_stamp(at), |o| {
+                        o.trace_id = Some(trace_id.clone());
+                        o.start_time = Some(start);
+                        o.end_time = end;
+                        o.environment = environment;
+                        o.observation_type = Some(observation_type);
+                        o.name = name;
+                        o.model = model;
+                        o.usage_details = usage;
+                        o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
+                        if let Some((prompt_name, version)) = prompt {
+                            o.prompt_name = Some(prompt_name);
+                            o.prompt_version = Some(version);
+                        }
+                    }));
             }
             for index in 0..rng.below(3) {
                 let data_type = [
@@ -194,7 +199,8 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
     }
     let mut metrics: Vec<MetricSelection> = Vec::new();
     for _ in 0..1 + rng.below(4) {
-        let (measure, aggregation) = metric_choices[rng.below(metric_choices.len() as u64) as usize];
+        let (measure, aggregation) =
+            metric_choices[rng.below(metric_choices.len() as u64) as usize];
         if !metrics
             .iter()
             .any(|m| m.measure == measure && m.aggregation == aggregation)

@@ -172,7 +172,11 @@ static OBSERVATIONS: Rolled = Rolled {
     sums: &[
         selected("cnt", "r.observation_count", "1"),
         selected("input_tokens", "nullif(r.input_tokens, 0)", "o.usage_input"),
-        selected("output_tokens", "nullif(r.output_tokens, 0)", "o.usage_output"),
+        selected(
+            "output_tokens",
+            "nullif(r.output_tokens, 0)",
+            "o.usage_output",
+        ),
         selected("total_tokens", "nullif(r.total_tokens, 0)", "o.usage_total"),
         Selected {
             name: "cost",
@@ -214,7 +218,11 @@ const SCORE_KEYS: &[Selected] = &[
     selected("name", "nullif(r.name, '')", "s.name"),
     selected("source", "nullif(r.source, '')", "s.source"),
     selected("data_type", "nullif(r.data_type, '')", "s.data_type"),
-    selected("string_value", "nullif(r.string_value, '')", "s.string_value"),
+    selected(
+        "string_value",
+        "nullif(r.string_value, '')",
+        "s.string_value",
+    ),
 ];
 
 const SCORE_SUMS: &[Selected] = &[
@@ -326,9 +334,7 @@ impl Rolled {
             ("outputTokens", Sum) if !scores => sum("output_tokens"),
             ("totalTokens", Sum) if !scores => sum("total_tokens"),
             ("totalCost", Sum) if !scores => sum("cost"),
-            ("latency", percentile) if !scores && percentile.quantile().is_some() => {
-                Agg::Latency
-            }
+            ("latency", percentile) if !scores && percentile.quantile().is_some() => Agg::Latency,
             ("value", Sum) if scores => sum("value_sum"),
             ("value", Count) if scores => {
                 Agg::Sql(float(dialect, "coalesce(sum(x.value_count), 0)"))
