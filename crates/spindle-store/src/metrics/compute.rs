@@ -487,10 +487,19 @@ pub(super) async fn answer_from(
                     .await?;
             }
             MetricInput::Weighted { rows } => {
+                // Summed per group and value in SQL: the rows of a bucket over many hours
+                // come back as one.
                 let mut select = key_columns(dialect, plan, input);
-                select.extend(["v".to_owned(), "b".to_owned(), "w".to_owned()]);
+                let weight = match dialect {
+                    Dialect::Sqlite => "sum(w) AS w",
+                    Dialect::Postgres => "sum(w)::int8 AS w",
+                };
+                select.extend(["v".to_owned(), "b".to_owned(), weight.to_owned()]);
                 let mut values_sql = Sql::new(dialect, &format!("SELECT {} ", select.join(", ")));
                 values_sql.append(rows);
+                let mut grouped = key_names(plan);
+                grouped.extend(["v".to_owned(), "b".to_owned()]);
+                values_sql.push(&format!(" GROUP BY {}", grouped.join(", ")));
                 connection
                     .each_row(&values_sql, |row| {
                         let (key, _, _) = group_key(row, plan)?;
