@@ -121,6 +121,13 @@ const fn selected(name: &'static str, rollup: &'static str, raw: &'static str) -
     }
 }
 
+/// A text key column: `''` in the rollups read as NULL.
+macro_rules! text_key {
+    ($column:literal, $raw:literal) => {
+        selected($column, concat!("nullif(r.", $column, ", '')"), $raw)
+    };
+}
+
 /// The rollups of a view: their tables, the columns of the relation, and which dimensions
 /// and measures they answer.
 struct Rolled {
@@ -158,11 +165,11 @@ static OBSERVATIONS: Rolled = Rolled {
     raw_range: "o.sort_time",
     keys: &[
         selected("tm", "r.hour", "o.start_time"),
-        selected("environment", "nullif(r.environment, '')", "o.environment"),
-        selected("type", "nullif(r.type, '')", "o.type"),
-        selected("name", "nullif(r.name, '')", "o.name"),
-        selected("model", "nullif(r.model, '')", "o.model"),
-        selected("prompt_name", "nullif(r.prompt_name, '')", "o.prompt_name"),
+        text_key!("environment", "o.environment"),
+        text_key!("type", "o.type"),
+        text_key!("name", "o.name"),
+        text_key!("model", "o.model"),
+        text_key!("prompt_name", "o.prompt_name"),
         selected(
             "prompt_version",
             "nullif(r.prompt_version, 0)",
@@ -214,15 +221,11 @@ static OBSERVATIONS: Rolled = Rolled {
 
 const SCORE_KEYS: &[Selected] = &[
     selected("tm", "r.hour", "s.timestamp"),
-    selected("environment", "nullif(r.environment, '')", "s.environment"),
-    selected("name", "nullif(r.name, '')", "s.name"),
-    selected("source", "nullif(r.source, '')", "s.source"),
-    selected("data_type", "nullif(r.data_type, '')", "s.data_type"),
-    selected(
-        "string_value",
-        "nullif(r.string_value, '')",
-        "s.string_value",
-    ),
+    text_key!("environment", "s.environment"),
+    text_key!("name", "s.name"),
+    text_key!("source", "s.source"),
+    text_key!("data_type", "s.data_type"),
+    text_key!("string_value", "s.string_value"),
 ];
 
 const SCORE_SUMS: &[Selected] = &[
