@@ -930,4 +930,22 @@ pub(super) mod calendar_tests {
         assert!((percentile(&mut values, 0.9).unwrap() - 3.7).abs() < 1e-12);
         assert_eq!(percentile(&mut [], 0.5), None);
     }
+
+    #[test]
+    fn weighted_percentiles_are_those_of_the_repeated_values() {
+        let weighted = [(3.0, 2), (1.0, 1), (10.0, 3), (2.0, 1)];
+        let mut repeated: Vec<f64> = weighted
+            .iter()
+            .flat_map(|(value, weight)| std::iter::repeat_n(*value, *weight as usize))
+            .collect();
+        for fraction in [0.0, 0.1, 0.5, 0.75, 0.9, 0.99, 1.0] {
+            assert_eq!(
+                weighted_percentile(&mut weighted.clone(), fraction),
+                percentile(&mut repeated, fraction),
+                "{fraction}"
+            );
+        }
+        assert_eq!(weighted_percentile(&mut [], 0.5), None);
+        assert_eq!(weighted_percentile(&mut [(1.0, 0)], 0.5), None);
+    }
 }
