@@ -334,8 +334,14 @@ async fn panels_over_a_custom_range(backend: Backend) {
             .cloned()
             .unwrap_or_else(|| panic!("{model} in {models}"))
     };
-    assert!(close(&of("gpt-x")["p95"], 2.0), "{models}");
-    assert!(close(&of("claude")["p50"], 4.0), "{models}");
+    // Generations by model come from the rollups: percentiles within their 1 % bound.
+    let near = |actual: &Value, expected: f64| {
+        actual.as_f64().is_some_and(|value| {
+            (value - expected).abs() <= expected * spindle_store::metrics::PERCENTILE_RELATIVE_ERROR
+        })
+    };
+    assert!(near(&of("gpt-x")["p95"], 2.0), "{models}");
+    assert!(near(&of("claude")["p50"], 4.0), "{models}");
     // The error span is no generation: no model counts it.
     assert_eq!(of("claude")["errors"], 0);
 

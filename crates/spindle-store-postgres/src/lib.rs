@@ -26,7 +26,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
-use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
+use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
 use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
@@ -536,13 +536,14 @@ impl Store for PostgresStore {
         reading::daily_metrics(&Reader(&client), project_id, query).await
     }
 
-    async fn query_metrics(
+    async fn query_metrics_from(
         &self,
         project_id: &str,
         request: &MetricsRequest,
-    ) -> Result<Vec<MetricsRow>> {
+        sources: Sources,
+    ) -> Result<Option<Vec<MetricsRow>>> {
         let client = self.client().await?;
-        metrics::query(&Reader(&client), project_id, request).await
+        metrics::query_from(&Reader(&client), project_id, request, sources).await
     }
 
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {

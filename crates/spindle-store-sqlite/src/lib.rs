@@ -18,7 +18,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
-use spindle_store::metrics::{self, MetricsRequest, MetricsRow};
+use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::reading::ReadConnection;
 use spindle_store::reading::{self, complete};
 use spindle_store::rollups::Rollups;
@@ -891,15 +891,23 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn query_metrics(
+    async fn query_metrics_from(
         &self,
         project_id: &str,
         request: &MetricsRequest,
-    ) -> Result<Vec<MetricsRow>> {
+        sources: Sources,
+    ) -> Result<Option<Vec<MetricsRow>>> {
         let project_id = project_id.to_owned();
         let request = request.clone();
-        self.read(move |c| complete(metrics::query(&Reader(c), &project_id, &request)))
-            .await
+        self.read(move |c| {
+            complete(metrics::query_from(
+                &Reader(c),
+                &project_id,
+                &request,
+                sources,
+            ))
+        })
+        .await
     }
 
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {

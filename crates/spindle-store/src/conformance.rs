@@ -23,12 +23,14 @@ mod metrics;
 pub mod organizations;
 pub mod prompts;
 pub mod reviews;
+mod rollup_metrics;
 mod rollups;
 pub mod score_configs;
 
 pub use cases::*;
 pub use cost::*;
 pub use metrics::*;
+pub use rollup_metrics::*;
 pub use rollups::*;
 
 use crate::Store;
@@ -146,6 +148,7 @@ macro_rules! conformance_suite {
             metrics_histograms_and_scores,
             rollups_hold_counts_tokens_cost_and_latency,
             rollups_equal_a_rebuild_after_every_change,
+            metrics_from_rollups_equal_the_raw_rows,
         );
     };
 }

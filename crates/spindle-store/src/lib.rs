@@ -552,12 +552,24 @@ pub trait Store: Catalog {
         project_id: &str,
         query: &MetricsQuery,
     ) -> Result<Page<DailyMetrics>>;
-    /// Answers a query of the metrics API (see [`metrics`]).
+    /// Answers a query of the metrics API (see [`metrics`]): from the rollups when they
+    /// cover it, else from the raw rows.
     async fn query_metrics(
         &self,
         project_id: &str,
         request: &metrics::MetricsRequest,
-    ) -> Result<Vec<metrics::MetricsRow>>;
+    ) -> Result<Vec<metrics::MetricsRow>> {
+        self.query_metrics_from(project_id, request, metrics::Sources::Any)
+            .await?
+            .ok_or_else(|| Error::internal("the raw rows declined a metrics plan"))
+    }
+    /// Answers a query of the metrics API from `sources` only; `None` when they decline it.
+    async fn query_metrics_from(
+        &self,
+        project_id: &str,
+        request: &metrics::MetricsRequest,
+        sources: metrics::Sources,
+    ) -> Result<Option<Vec<metrics::MetricsRow>>>;
 
     // --- media ---
     /// Records media metadata; returns the stored record (existing one if already known).

@@ -5,8 +5,9 @@
 //! declarations of [`views`] and resolves it into a [`Plan`] (dimensions, metrics, filters,
 //! time bucket, order, limits); every client error is found there. A [`MetricsSource`]
 //! answers a plan: [`RawRows`] answers every plan from the raw rows over a
-//! [`ReadConnection`], with one statement written once for both dialects; a source kept by
-//! the writer (rollups) can answer the plans it covers and decline the others.
+//! [`ReadConnection`], with one statement written once for both dialects; [`RollupSource`]
+//! answers the plans the writer-kept rollups cover (observations and scores by their own
+//! columns, hourly or coarser; latency percentiles within 1 %) and declines the others.
 //!
 //! Aggregates run in SQL, except where a dialect has none: percentiles are
 //! `percentile_cont` on PostgreSQL and worked out in Rust on SQLite, and histograms are
@@ -14,6 +15,7 @@
 //! [`compute`] for the memory bounds).
 
 mod compute;
+mod rollup;
 pub mod views;
 
 use spindle_core::time::Micros;
@@ -25,6 +27,7 @@ use crate::{Direction, Error, Filter, Result};
 use views::{DimensionKind, DimensionSpec, MeasureSpec, ViewSpec};
 
 pub use compute::{MAX_GROUPS_SORTED_IN_MEMORY, MAX_HELD_VALUES};
+pub use rollup::{RollupSource, PERCENTILE_RELATIVE_ERROR};
 
 /// The version of the API a query came through: v2 has no traces view and refuses
 /// high-cardinality grouping dimensions.
@@ -305,15 +308,43 @@ impl<C: ReadConnection> MetricsSource for RawRows<'_, C> {
     }
 }
 
-/// Plans `request` and answers it from the raw rows on `connection`.
+/// Which sources may answer a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// The rollups when they cover the plan, else the raw rows.
+    Any,
+    /// The raw rows only.
+    RawRows,
+    /// The rollups only: `None` when they do not cover the plan.
+    Rollups,
+}
+
+/// Plans `request` and answers it on `connection`: from the rollups when they cover the
+/// plan ([`RollupSource`]), else from the raw rows.
 pub async fn query(
     connection: &impl ReadConnection,
     project_id: &str,
     request: &MetricsRequest,
 ) -> Result<Vec<MetricsRow>> {
-    let plan = plan(request)?;
-    let rows = RawRows(connection).answer(project_id, &plan).await?;
+    let rows = query_from(connection, project_id, request, Sources::Any).await?;
     rows.ok_or_else(|| Error::internal("the raw rows declined a metrics plan"))
+}
+
+/// Plans `request` and answers it from `sources`; `None` when they decline it.
+pub async fn query_from(
+    connection: &impl ReadConnection,
+    project_id: &str,
+    request: &MetricsRequest,
+    sources: Sources,
+) -> Result<Option<Vec<MetricsRow>>> {
+    let plan = plan(request)?;
+    if sources != Sources::RawRows {
+        let rows = RollupSource(connection).answer(project_id, &plan).await?;
+        if rows.is_some() || sources == Sources::Rollups {
+            return Ok(rows);
+        }
+    }
+    RawRows(connection).answer(project_id, &plan).await
 }
 
 fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {

@@ -449,7 +449,12 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
     let rows = run(&store, &slowest).await;
     let models: Vec<&MetricsValue> = rows.iter().map(|r| value(r, "providedModelName")).collect();
     assert_eq!(models, [&MetricsValue::Null, &text("claude")]);
-    assert_close(float(&rows[1], "p50_latency"), 4000.0);
+    // The rollups answer this plan: a percentile within their 1 % bound.
+    let p50 = float(&rows[1], "p50_latency");
+    assert!(
+        (p50 - 4000.0).abs() <= 4000.0 * crate::metrics::PERCENTILE_RELATIVE_ERROR,
+        "{p50}"
+    );
 
     // Tags group as a whole list.
     let tags = run(

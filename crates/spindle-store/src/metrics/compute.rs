@@ -19,6 +19,7 @@ use super::{
     TIME_DIMENSION,
 };
 use crate::reading::ReadConnection;
+use crate::rollups::bucket_millis;
 use crate::sql::{Dialect, RowAccess, Sql};
 use crate::{Direction, Error, Result};
 
@@ -165,19 +166,16 @@ fn conditions(dialect: Dialect, project_id: &str, plan: &Plan) -> Result<Sql> {
 }
 
 /// The `SELECT` list of the group keys: the time bucket and the dimensions as text.
-fn key_columns(dialect: Dialect, plan: &Plan) -> Vec<String> {
+fn key_columns(dialect: Dialect, plan: &Plan, input: &Input) -> Vec<String> {
     let mut columns = Vec::new();
     if let Some(granularity) = plan.granularity {
         columns.push(format!(
             "{} AS {TIME_DIMENSION}",
-            bucket_sql(dialect, granularity, plan.view.time_column)
+            bucket_sql(dialect, granularity, &input.time_column)
         ));
     }
-    for (index, dimension) in plan.dimensions.iter().enumerate() {
-        columns.push(format!(
-            "{} AS d{index}",
-            as_text(dialect, dimension.expr.of(dialect))
-        ));
+    for (index, expr) in input.dimensions.iter().enumerate() {
+        columns.push(format!("{} AS d{index}", as_text(dialect, expr)));
     }
     columns
 }
@@ -192,31 +190,98 @@ fn key_names(plan: &Plan) -> Vec<String> {
     names
 }
 
-/// The aggregate column(s) of metric `index`: `m{index}` when SQL aggregates it, else the
-/// count, minimum and maximum of its values (`n`, `lo`, `hi`) for the Rust side.
-fn metric_columns(dialect: Dialect, plan: &Plan, index: usize) -> Vec<String> {
-    let metric = &plan.metrics[index];
-    let value = metric.measure.sql(dialect);
-    if in_rust(dialect, metric.aggregation) {
-        return vec![
+/// How the statements of a plan compute one of its metrics.
+#[derive(Debug, Clone)]
+pub(super) enum MetricInput {
+    /// In SQL, by this aggregate over the rows (a `float8` on PostgreSQL).
+    Aggregate(String),
+    /// In Rust, from the values `value` of the rows of `rows` (`FROM … WHERE …`, the values
+    /// that are NULL left out); the grouped statement reads their count, minimum and maximum.
+    Values { value: String, rows: Sql },
+    /// In Rust, from weighted values: the rows of `rows` (`FROM …`) have the plan's key
+    /// columns, a value `v` or a latency bucket `b` (its value [`bucket_millis`]), and a
+    /// weight `w`. Only percentiles are computed this way.
+    Weighted { rows: Sql },
+}
+
+impl MetricInput {
+    fn in_rust(&self) -> bool {
+        !matches!(self, MetricInput::Aggregate(_))
+    }
+}
+
+/// Where the statements of a plan read their rows: the raw rows of its view
+/// ([`raw_input`]), or a source that stands for them exactly (rollups).
+#[derive(Debug, Clone)]
+pub(super) struct Input {
+    /// `FROM … WHERE …` of the grouped statement: the rows of the plan, every condition
+    /// applied.
+    pub rows: Sql,
+    /// The time column (microseconds) of those rows, bucketed by the plan's granularity.
+    pub time_column: String,
+    /// Per dimension of the plan, its expression over those rows.
+    pub dimensions: Vec<String>,
+    /// Per metric of the plan.
+    pub metrics: Vec<MetricInput>,
+}
+
+/// The raw rows of the plan's view.
+pub(super) fn raw_input(dialect: Dialect, project_id: &str, plan: &Plan) -> Result<Input> {
+    let conditions = conditions(dialect, project_id, plan)?;
+    let mut rows = Sql::new(dialect, &format!("FROM {} WHERE ", plan.view.from));
+    rows.append(&conditions);
+    let metrics = plan
+        .metrics
+        .iter()
+        .map(|metric| {
+            let value = metric.measure.sql(dialect);
+            if in_rust(dialect, metric.aggregation) {
+                let mut values = rows.clone();
+                values.push(&format!(" AND {value} IS NOT NULL"));
+                return MetricInput::Values {
+                    value,
+                    rows: values,
+                };
+            }
+            MetricInput::Aggregate(match (metric.aggregation, dialect) {
+                (Aggregation::Sum, _) => format!("sum({value})"),
+                (Aggregation::Avg, _) => format!("avg({value})"),
+                (Aggregation::Count, Dialect::Sqlite) => format!("count({value})"),
+                (Aggregation::Count, Dialect::Postgres) => format!("count({value})::float8"),
+                (Aggregation::Max, _) => format!("max({value})"),
+                (Aggregation::Min, _) => format!("min({value})"),
+                (percentile, _) => {
+                    let fraction = percentile.quantile().unwrap_or(0.5);
+                    format!("percentile_cont({fraction}) WITHIN GROUP (ORDER BY {value})")
+                }
+            })
+        })
+        .collect();
+    Ok(Input {
+        rows,
+        time_column: plan.view.time_column.to_owned(),
+        dimensions: plan
+            .dimensions
+            .iter()
+            .map(|dimension| dimension.expr.of(dialect).to_owned())
+            .collect(),
+        metrics,
+    })
+}
+
+/// The aggregate column(s) of metric `index`: `m{index}` when SQL aggregates it, the count,
+/// minimum and maximum of its values (`n`, `lo`, `hi`) when Rust computes it from them,
+/// none for weighted values.
+fn metric_columns(input: &Input, index: usize) -> Vec<String> {
+    match &input.metrics[index] {
+        MetricInput::Aggregate(aggregate) => vec![format!("{aggregate} AS m{index}")],
+        MetricInput::Values { value, .. } => vec![
             format!("count({value}) AS n{index}"),
             format!("min({value}) AS lo{index}"),
             format!("max({value}) AS hi{index}"),
-        ];
+        ],
+        MetricInput::Weighted { .. } => Vec::new(),
     }
-    let aggregate = match (metric.aggregation, dialect) {
-        (Aggregation::Sum, _) => format!("sum({value})"),
-        (Aggregation::Avg, _) => format!("avg({value})"),
-        (Aggregation::Count, Dialect::Sqlite) => format!("count({value})"),
-        (Aggregation::Count, Dialect::Postgres) => format!("count({value})::float8"),
-        (Aggregation::Max, _) => format!("max({value})"),
-        (Aggregation::Min, _) => format!("min({value})"),
-        (percentile, _) => {
-            let fraction = percentile.quantile().unwrap_or(0.5);
-            format!("percentile_cont({fraction}) WITHIN GROUP (ORDER BY {value})")
-        }
-    };
-    vec![format!("{aggregate} AS m{index}")]
 }
 
 /// A group as the grouped statement reads it.
@@ -267,31 +332,37 @@ pub async fn answer(
     project_id: &str,
     plan: &Plan,
 ) -> Result<Vec<MetricsRow>> {
+    let input = raw_input(connection.dialect(), project_id, plan)?;
+    answer_from(connection, plan, &input).await
+}
+
+/// Answers `plan` from the rows of `input`: the grouped statement, the metrics computed in
+/// Rust, the order, the limit and the empty time buckets.
+pub(super) async fn answer_from(
+    connection: &impl ReadConnection,
+    plan: &Plan,
+    input: &Input,
+) -> Result<Vec<MetricsRow>> {
     let dialect = connection.dialect();
-    let conditions = conditions(dialect, project_id, plan)?;
-    let rust_metrics: Vec<usize> = (0..plan.metrics.len())
-        .filter(|index| in_rust(dialect, plan.metrics[*index].aggregation))
-        .collect();
+    let in_rust = |index: usize| input.metrics[index].in_rust();
+    let rust_metrics: Vec<usize> = (0..plan.metrics.len()).filter(|i| in_rust(*i)).collect();
     let sorted_in_sql = plan.order.iter().all(|(key, _)| match key {
-        OrderKey::Metric(index) => !in_rust(dialect, plan.metrics[*index].aggregation),
+        OrderKey::Metric(index) => !in_rust(*index),
         _ => true,
     });
 
     // The grouped statement.
-    let mut select = key_columns(dialect, plan);
+    let mut select = key_columns(dialect, plan, input);
     for index in 0..plan.metrics.len() {
-        select.extend(metric_columns(dialect, plan, index));
+        select.extend(metric_columns(input, index));
     }
-    let mut sql = Sql::new(
-        dialect,
-        &format!(
-            "SELECT {} FROM {} WHERE ",
-            select.join(", "),
-            plan.view.from
-        ),
-    );
-    sql.append(&conditions);
     let keys = key_names(plan);
+    if select.is_empty() {
+        // Weighted metrics only, without a group key: one group of every row.
+        select.push("count(*) AS rows_read".to_owned());
+    }
+    let mut sql = Sql::new(dialect, &format!("SELECT {} ", select.join(", ")));
+    sql.append(&input.rows);
     if !keys.is_empty() {
         sql.push(&format!(" GROUP BY {}", keys.join(", ")));
     }
@@ -329,15 +400,19 @@ pub async fn answer(
             let mut sql_values = vec![None; metrics_count];
             let mut counts = vec![0; metrics_count];
             let mut bounds = vec![(0.0, 0.0); metrics_count];
-            for (index, metric) in plan.metrics.iter().enumerate() {
-                if in_rust(dialect, metric.aggregation) {
-                    counts[index] = row.int(&format!("n{index}"))?;
-                    bounds[index] = (
-                        row.opt_float(&format!("lo{index}"))?.unwrap_or(0.0),
-                        row.opt_float(&format!("hi{index}"))?.unwrap_or(0.0),
-                    );
-                } else {
-                    sql_values[index] = row.opt_float(&format!("m{index}"))?;
+            for (index, metric) in input.metrics.iter().enumerate() {
+                match metric {
+                    MetricInput::Aggregate(_) => {
+                        sql_values[index] = row.opt_float(&format!("m{index}"))?;
+                    }
+                    MetricInput::Values { .. } => {
+                        counts[index] = row.int(&format!("n{index}"))?;
+                        bounds[index] = (
+                            row.opt_float(&format!("lo{index}"))?.unwrap_or(0.0),
+                            row.opt_float(&format!("hi{index}"))?.unwrap_or(0.0),
+                        );
+                    }
+                    MetricInput::Weighted { .. } => {}
                 }
             }
             Ok(Group {
@@ -371,50 +446,76 @@ pub async fn answer(
     let mut held = 0usize;
     for &index in &rust_metrics {
         let metric = &plan.metrics[index];
-        let value = metric.measure.sql(dialect);
-        let mut select = key_columns(dialect, plan);
-        select.push(format!("{value} AS v"));
-        let mut values_sql = Sql::new(
-            dialect,
-            &format!(
-                "SELECT {} FROM {} WHERE ",
-                select.join(", "),
-                plan.view.from
-            ),
-        );
-        values_sql
-            .append(&conditions)
-            .push(&format!(" AND {value} IS NOT NULL"));
         let mut states: Vec<State> = groups
             .iter()
-            .map(|group| State::new(metric.aggregation, plan.bins, group, index))
-            .collect();
-        if metric.aggregation != Aggregation::Histogram {
-            let wanted: usize = groups
-                .iter()
-                .map(|group| usize::try_from(group.counts[index]).unwrap_or(0))
-                .sum();
-            held += wanted;
-            if held > MAX_HELD_VALUES {
-                return Err(Error::invalid(
-                    "query.fromTimestamp",
-                    format!(
-                        "{} needs more than {MAX_HELD_VALUES} values on this backend; \
-                         narrow the time range or add filters",
-                        metric.alias
-                    ),
-                ));
-            }
-        }
-        connection
-            .each_row(&values_sql, |row| {
-                let (key, _, _) = group_key(row, plan)?;
-                if let Some(&at) = positions.get(key.as_str()) {
-                    states[at].add(row.float("v")?);
-                }
-                Ok(())
+            .map(|group| {
+                let counted = matches!(input.metrics[index], MetricInput::Values { .. });
+                State::new(metric.aggregation, plan.bins, group, index, counted)
             })
-            .await?;
+            .collect();
+        match &input.metrics[index] {
+            MetricInput::Values { value, rows } => {
+                if metric.aggregation != Aggregation::Histogram {
+                    let wanted: usize = groups
+                        .iter()
+                        .map(|group| usize::try_from(group.counts[index]).unwrap_or(0))
+                        .sum();
+                    held += wanted;
+                    if held > MAX_HELD_VALUES {
+                        return Err(Error::invalid(
+                            "query.fromTimestamp",
+                            format!(
+                                "{} needs more than {MAX_HELD_VALUES} values on this backend; \
+                                 narrow the time range or add filters",
+                                metric.alias
+                            ),
+                        ));
+                    }
+                }
+                let mut select = key_columns(dialect, plan, input);
+                select.push(format!("{value} AS v"));
+                let mut values_sql = Sql::new(dialect, &format!("SELECT {} ", select.join(", ")));
+                values_sql.append(rows);
+                connection
+                    .each_row(&values_sql, |row| {
+                        let (key, _, _) = group_key(row, plan)?;
+                        if let Some(&at) = positions.get(key.as_str()) {
+                            states[at].add(row.float("v")?, 1);
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
+            MetricInput::Weighted { rows } => {
+                // Summed per group and value in SQL: the rows of a bucket over many hours
+                // come back as one.
+                let mut select = key_columns(dialect, plan, input);
+                let weight = match dialect {
+                    Dialect::Sqlite => "sum(w) AS w",
+                    Dialect::Postgres => "sum(w)::int8 AS w",
+                };
+                select.extend(["v".to_owned(), "b".to_owned(), weight.to_owned()]);
+                let mut values_sql = Sql::new(dialect, &format!("SELECT {} ", select.join(", ")));
+                values_sql.append(rows);
+                let mut grouped = key_names(plan);
+                grouped.extend(["v".to_owned(), "b".to_owned()]);
+                values_sql.push(&format!(" GROUP BY {}", grouped.join(", ")));
+                connection
+                    .each_row(&values_sql, |row| {
+                        let (key, _, _) = group_key(row, plan)?;
+                        if let Some(&at) = positions.get(key.as_str()) {
+                            let value = match row.opt_int("b")? {
+                                Some(bucket) => bucket_millis(bucket),
+                                None => row.float("v")?,
+                            };
+                            states[at].add(value, row.int("w")?);
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
+            MetricInput::Aggregate(_) => {}
+        }
         for (at, state) in states.into_iter().enumerate() {
             results[at].push(state.finish(metric.aggregation));
         }
@@ -424,12 +525,12 @@ pub async fn answer(
     }
 
     if !sorted_in_sql {
-        sort_groups(&mut groups, plan, dialect);
+        sort_groups(&mut groups, plan, input);
         groups.truncate(plan.row_limit as usize);
     }
     let mut rows: Vec<MetricsRow> = groups
         .iter()
-        .map(|group| output_row(plan, dialect, group))
+        .map(|group| output_row(plan, input, group))
         .collect::<Result<_>>()?;
     if plan.fill_time {
         rows = fill_time(plan, &groups, rows);
@@ -439,14 +540,11 @@ pub async fn answer(
 
 /// Sorts groups by the plan's order, in memory (when a metric computed in Rust orders them),
 /// with the SQL order's NULL placement and the group keys last.
-fn sort_groups(groups: &mut [Group], plan: &Plan, dialect: Dialect) {
-    let rust_position = |metric: usize| {
-        (0..metric)
-            .filter(|&index| in_rust(dialect, plan.metrics[index].aggregation))
-            .count()
-    };
+fn sort_groups(groups: &mut [Group], plan: &Plan, input: &Input) {
+    let in_rust = |index: usize| input.metrics[index].in_rust();
+    let rust_position = |metric: usize| (0..metric).filter(|&index| in_rust(index)).count();
     let number = |group: &Group, metric: usize| -> Option<f64> {
-        if in_rust(dialect, plan.metrics[metric].aggregation) {
+        if in_rust(metric) {
             match group.rust_values.get(rust_position(metric)) {
                 Some(MetricsValue::Float(value)) => Some(*value),
                 _ => None,
@@ -486,8 +584,13 @@ fn sort_groups(groups: &mut [Group], plan: &Plan, dialect: Dialect) {
 
 /// The per-group state of a metric computed in Rust.
 enum State {
-    /// The values of a percentile, at most as many as the grouped statement counted.
-    Values { values: Vec<f64>, limit: usize },
+    /// The values of a percentile with their weights, at most as many (by weight) as the
+    /// grouped statement counted when it counted them (`limit`).
+    Values {
+        values: Vec<f64>,
+        weighted: Vec<(f64, i64)>,
+        limit: Option<usize>,
+    },
     Bins {
         low: f64,
         high: f64,
@@ -496,7 +599,14 @@ enum State {
 }
 
 impl State {
-    fn new(aggregation: Aggregation, bins: u32, group: &Group, metric: usize) -> State {
+    /// `counted`: whether the grouped statement counted the values (all but weighted ones).
+    fn new(
+        aggregation: Aggregation,
+        bins: u32,
+        group: &Group,
+        metric: usize,
+        counted: bool,
+    ) -> State {
         if aggregation == Aggregation::Histogram {
             let (low, high) = group.bounds[metric];
             let bins = if high > low { bins as usize } else { 1 };
@@ -506,19 +616,30 @@ impl State {
                 counts: vec![0; bins],
             }
         } else {
-            let limit = usize::try_from(group.counts[metric]).unwrap_or(0);
+            let count = usize::try_from(group.counts[metric]).unwrap_or(0);
             State::Values {
-                values: Vec::with_capacity(limit),
-                limit,
+                values: Vec::with_capacity(count),
+                weighted: Vec::new(),
+                limit: counted.then_some(count),
             }
         }
     }
 
-    fn add(&mut self, value: f64) {
+    fn add(&mut self, value: f64, weight: i64) {
         match self {
-            State::Values { values, limit } => {
+            State::Values {
+                values,
+                weighted,
+                limit,
+            } => {
+                if weight != 1 {
+                    if weight > 0 {
+                        weighted.push((value, weight));
+                    }
+                    return;
+                }
                 // The grouped statement counted these rows; never hold more than it did.
-                if values.len() < *limit {
+                if limit.is_none_or(|limit| values.len() < limit) {
                     values.push(value);
                 }
             }
@@ -541,11 +662,21 @@ impl State {
 
     fn finish(self, aggregation: Aggregation) -> MetricsValue {
         match self {
-            State::Values { mut values, .. } => {
+            State::Values {
+                mut values,
+                mut weighted,
+                ..
+            } => {
                 let Some(fraction) = aggregation.quantile() else {
                     return MetricsValue::Null;
                 };
-                match percentile(&mut values, fraction) {
+                let answer = if weighted.is_empty() {
+                    percentile(&mut values, fraction)
+                } else {
+                    weighted.extend(values.into_iter().map(|value| (value, 1)));
+                    weighted_percentile(&mut weighted, fraction)
+                };
+                match answer {
                     Some(value) => MetricsValue::Float(value),
                     None => MetricsValue::Null,
                 }
@@ -588,8 +719,33 @@ pub fn percentile(values: &mut [f64], fraction: f64) -> Option<f64> {
     Some(low + (high - low) * (position - below as f64))
 }
 
+/// [`percentile`] of values that each stand for `weight` equal values.
+pub fn weighted_percentile(values: &mut [(f64, i64)], fraction: f64) -> Option<f64> {
+    let total: i64 = values.iter().map(|(_, weight)| *weight).sum();
+    if total <= 0 {
+        return None;
+    }
+    values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // The value of the rank (from 0) `rank`.
+    let at_rank = |rank: i64| {
+        let mut seen = 0;
+        for (value, weight) in values.iter() {
+            seen += weight;
+            if rank < seen {
+                return *value;
+            }
+        }
+        values[values.len() - 1].0
+    };
+    let position = fraction * (total - 1) as f64;
+    let below = position.floor() as i64;
+    let low = at_rank(below);
+    let high = at_rank((position.ceil() as i64).min(total - 1));
+    Some(low + (high - low) * (position - below as f64))
+}
+
 /// The answered row of a group.
-fn output_row(plan: &Plan, dialect: Dialect, group: &Group) -> Result<MetricsRow> {
+fn output_row(plan: &Plan, input: &Input, group: &Group) -> Result<MetricsRow> {
     let mut row = Vec::with_capacity(1 + plan.dimensions.len() + plan.metrics.len());
     if let (Some(granularity), Some(time)) = (plan.granularity, group.time) {
         row.push((
@@ -605,7 +761,7 @@ fn output_row(plan: &Plan, dialect: Dialect, group: &Group) -> Result<MetricsRow
     }
     let mut rust_values = group.rust_values.iter();
     for (index, metric) in plan.metrics.iter().enumerate() {
-        let value = if in_rust(dialect, metric.aggregation) {
+        let value = if input.metrics[index].in_rust() {
             rust_values.next().cloned().unwrap_or(MetricsValue::Null)
         } else {
             metric_value(
@@ -773,5 +929,23 @@ pub(super) mod calendar_tests {
         assert_eq!(percentile(&mut values, 1.0), Some(4.0));
         assert!((percentile(&mut values, 0.9).unwrap() - 3.7).abs() < 1e-12);
         assert_eq!(percentile(&mut [], 0.5), None);
+    }
+
+    #[test]
+    fn weighted_percentiles_are_those_of_the_repeated_values() {
+        let weighted = [(3.0, 2), (1.0, 1), (10.0, 3), (2.0, 1)];
+        let mut repeated: Vec<f64> = weighted
+            .iter()
+            .flat_map(|(value, weight)| std::iter::repeat_n(*value, *weight as usize))
+            .collect();
+        for fraction in [0.0, 0.1, 0.5, 0.75, 0.9, 0.99, 1.0] {
+            assert_eq!(
+                weighted_percentile(&mut weighted.clone(), fraction),
+                percentile(&mut repeated, fraction),
+                "{fraction}"
+            );
+        }
+        assert_eq!(weighted_percentile(&mut [], 0.5), None);
+        assert_eq!(weighted_percentile(&mut [(1.0, 0)], 0.5), None);
     }
 }

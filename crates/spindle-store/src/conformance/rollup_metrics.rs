@@ -1,0 +1,407 @@
+//! Conformance of the metrics answered from the rollups: over random rows and random plans
+//! (ranges that start and end inside an hour, filters, groupings, time buckets, orders and
+//! limits), the rollups answer what the raw rows answer: the same rows, the same counts and
+//! sums (costs within a nano-USD per observation, a sum of none or zeros NULL or 0), and
+//! percentiles within the rollups' relative error. (An empty text reads as none from the
+//! rollups, so the rows here have none.)
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use spindle_core::{ObservationType, ScoreDataType, ScoreSource, WriteBatch};
+
+use super::fixtures::*;
+use super::Harness;
+use crate::metrics::{
+    Aggregation, Granularity, MetricSelection, MetricsOrder, MetricsRequest, MetricsRow,
+    MetricsValue, MetricsVersion, MetricsView, Sources, PERCENTILE_RELATIVE_ERROR,
+};
+use crate::{Direction, Filter, FilterValue, Store};
+
+const P: &str = "project-rollup-metrics";
+const HOUR: i64 = 3600 * SECOND;
+/// The span of the seeded rows: four days from `BASE`.
+const SPAN: i64 = 4 * DAY;
+
+fn pick_option(rng: &mut Rng, items: &[&str], none_percent: u64) -> Option<String> {
+    (!rng.chance(none_percent)).then(|| rng.pick(items).to_owned())
+}
+
+/// Random traces of random observations and scores, then a deletion (rollup rows back at 0).
+async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
+    for batch_index in 0..6 {
+        let mut batch = WriteBatch::default();
+        for trace_index in 0..40 {
+            let trace_id = format!("t{batch_index}-{trace_index}");
+            let at = BASE + rng.below(SPAN as u64) as i64;
+            batch
+                .traces
+                .push(simple_trace(&trace_id, at, rng.pick(&["chat", "embed"])));
+            for index in 0..1 + rng.below(5) {
+                let start = at + rng.below(3 * HOUR as u64) as i64;
+                let end = rng
+                    .chance(85)
+                    .then(|| start + rng.below(20 * SECOND as u64) as i64);
+                let usage = rng.chance(60).then(|| {
+                    BTreeMap::from([
+                        ("input".to_owned(), rng.below(3) as i64 * 100),
+                        ("output".to_owned(), rng.below(400) as i64),
+                    ])
+                });
+                // Whole micro-dollars, some zero: sums exact in nano-USD.
+                let cost = rng.chance(50).then(|| rng.below(5000) as f64 / 1e6);
+                let observation_type = [
+                    ObservationType::Generation,
+                    ObservationType::Span,
+                    ObservationType::Event,
+                ][rng.below(3) as usize];
+                let (environment, name, model) = (
+                    pick_option(rng, &["default", "staging"], 20),
+                    pick_option(rng, &["plan", "answer", "search"], 15),
+                    pick_option(rng, &["m-alpha", "m-beta", "m-gamma"], 30),
+                );
+                let prompt = rng.chance(30).then(|| {
+                    (
+                        rng.pick(&["greet", "sum"]).to_owned(),
+                        rng.below(3) as i64 + 1,
+                    )
+                });
+                let id = format!("{trace_id}-o{index}");
+                batch
+                    .observations
+                    .push(observation(&id, create_stamp(at), |o| {
+                        o.trace_id = Some(trace_id.clone());
+                        o.start_time = Some(start);
+                        o.end_time = end;
+                        o.environment = environment;
+                        o.observation_type = Some(observation_type);
+                        o.name = name;
+                        o.model = model;
+                        o.usage_details = usage;
+                        o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
+                        if let Some((prompt_name, version)) = prompt {
+                            o.prompt_name = Some(prompt_name);
+                            o.prompt_version = Some(version);
+                        }
+                    }));
+            }
+            for index in 0..rng.below(3) {
+                let data_type = [
+                    ScoreDataType::Numeric,
+                    ScoreDataType::Categorical,
+                    ScoreDataType::Boolean,
+                ][rng.below(3) as usize];
+                let timestamp = at + rng.below(2 * HOUR as u64) as i64;
+                let (environment, name, label) = (
+                    pick_option(rng, &["default", "staging"], 20),
+                    rng.pick(&["quality", "safety"]).to_owned(),
+                    rng.pick(&["good", "bad", "meh"]).to_owned(),
+                );
+                let source = [ScoreSource::Api, ScoreSource::Annotation][rng.below(2) as usize];
+                let value = match data_type {
+                    ScoreDataType::Boolean => rng.below(2) as f64,
+                    _ => rng.below(100) as f64 / 8.0,
+                };
+                let id = format!("{trace_id}-s{index}");
+                batch.scores.push(score(&id, create_stamp(at), |s| {
+                    s.trace_id = Some(trace_id.clone());
+                    s.timestamp = Some(timestamp);
+                    s.environment = environment;
+                    s.name = Some(name);
+                    s.source = Some(source);
+                    s.data_type = Some(data_type);
+                    s.value = Some(value);
+                    if data_type != ScoreDataType::Numeric {
+                        s.string_value = Some(label);
+                    }
+                }));
+            }
+        }
+        store.write(P, batch).await.expect("write");
+    }
+    let doomed: Vec<String> = (0..10).map(|index| format!("t0-{index}")).collect();
+    store.delete_traces(P, &doomed).await.expect("delete");
+}
+
+fn text_filter(column: &str, rng: &mut Rng, values: &[&str]) -> Filter {
+    let (operator, value) = match rng.below(4) {
+        0 => ("=", FilterValue::String(rng.pick(values).to_owned())),
+        1 => ("!=", FilterValue::String(rng.pick(values).to_owned())),
+        2 => (
+            "any of",
+            FilterValue::Strings(vec![
+                rng.pick(values).to_owned(),
+                rng.pick(values).to_owned(),
+            ]),
+        ),
+        _ => ("is null", FilterValue::Null),
+    };
+    Filter {
+        column: column.to_owned(),
+        operator: operator.to_owned(),
+        value,
+        key: None,
+    }
+}
+
+/// A random plan of the rows the rollups hold.
+fn random_request(rng: &mut Rng) -> MetricsRequest {
+    let view = [
+        MetricsView::Observations,
+        MetricsView::Observations,
+        MetricsView::ScoresNumeric,
+        MetricsView::ScoresBoolean,
+        MetricsView::ScoresCategorical,
+    ][rng.below(5) as usize];
+    let observations = view == MetricsView::Observations;
+    let (dimension_choices, metric_choices): (&[&str], &[(&str, Aggregation)]) = match view {
+        MetricsView::Observations => (
+            &[
+                "environment",
+                "type",
+                "name",
+                "providedModelName",
+                "promptName",
+                "promptVersion",
+            ],
+            &[
+                ("count", Aggregation::Count),
+                ("count", Aggregation::Sum),
+                ("inputTokens", Aggregation::Sum),
+                ("outputTokens", Aggregation::Sum),
+                ("totalTokens", Aggregation::Sum),
+                ("totalCost", Aggregation::Sum),
+                ("latency", Aggregation::P50),
+                ("latency", Aggregation::P95),
+                ("latency", Aggregation::P99),
+            ],
+        ),
+        MetricsView::ScoresCategorical => (
+            &["environment", "name", "source", "dataType", "stringValue"],
+            &[("count", Aggregation::Count)],
+        ),
+        _ => (
+            &["environment", "name", "source", "dataType"],
+            &[
+                ("count", Aggregation::Count),
+                ("value", Aggregation::Avg),
+                ("value", Aggregation::Sum),
+                ("value", Aggregation::Count),
+            ],
+        ),
+    };
+    let mut dimensions: Vec<String> = Vec::new();
+    for _ in 0..rng.below(3) {
+        let dimension = rng.pick(dimension_choices).to_owned();
+        if !dimensions.contains(&dimension) {
+            dimensions.push(dimension);
+        }
+    }
+    let mut metrics: Vec<MetricSelection> = Vec::new();
+    for _ in 0..1 + rng.below(4) {
+        let (measure, aggregation) =
+            metric_choices[rng.below(metric_choices.len() as u64) as usize];
+        if !metrics
+            .iter()
+            .any(|m| m.measure == measure && m.aggregation == aggregation)
+        {
+            metrics.push(MetricSelection {
+                measure: measure.to_owned(),
+                aggregation,
+            });
+        }
+    }
+    let mut filters = Vec::new();
+    for _ in 0..rng.below(3) {
+        filters.push(match (observations, rng.below(4)) {
+            (true, 0) => text_filter("type", rng, &["GENERATION", "SPAN"]),
+            (true, 1) => text_filter("providedModelName", rng, &["m-alpha", "m-beta"]),
+            (true, 2) => Filter {
+                column: "promptVersion".to_owned(),
+                operator: rng.pick(&[">", "=", "!="]).to_owned(),
+                value: FilterValue::Number(rng.below(3) as f64 + 1.0),
+                key: None,
+            },
+            (false, 0) => text_filter("name", rng, &["quality", "safety"]),
+            (false, 1) => text_filter("source", rng, &["API", "ANNOTATION"]),
+            _ => text_filter("environment", rng, &["default", "staging"]),
+        });
+    }
+    // Ranges that start and end inside an hour, now and then on one.
+    let mut from = BASE - HOUR + rng.below((SPAN / 2) as u64) as i64;
+    if rng.chance(20) {
+        from -= from.rem_euclid(HOUR);
+    }
+    let mut to = from + 2 * HOUR + rng.below((SPAN / 2) as u64) as i64;
+    if rng.chance(20) {
+        to -= to.rem_euclid(HOUR) + 1;
+    }
+    let granularity = [
+        None,
+        None,
+        Some(Granularity::Hour),
+        Some(Granularity::Day),
+        Some(Granularity::Week),
+        Some(Granularity::Month),
+    ][rng.below(6) as usize];
+    // Orders by counts and keys only: a cost or percentile may tie differently.
+    let mut order_by = Vec::new();
+    if rng.chance(40) {
+        if let Some(count) = metrics
+            .iter()
+            .find(|m| m.measure == "count" && m.aggregation == Aggregation::Count)
+        {
+            order_by.push(MetricsOrder {
+                field: format!("count_{}", count.measure),
+                direction: Direction::Desc,
+            });
+        }
+    }
+    // Without one, rows are ordered by the first metric: by the keys instead.
+    if order_by.is_empty() && granularity.is_none() {
+        if let Some(first) = dimensions.first() {
+            order_by.push(MetricsOrder {
+                field: first.clone(),
+                direction: Direction::Asc,
+            });
+        }
+    }
+    MetricsRequest {
+        version: MetricsVersion::V1,
+        view,
+        dimensions,
+        metrics,
+        filters,
+        granularity,
+        from,
+        to,
+        order_by,
+        bins: None,
+        row_limit: rng.chance(30).then(|| 1 + rng.below(8) as u32),
+    }
+}
+
+/// Whether a rolled-up value is the raw rows' (see the module's documentation).
+fn agrees(name: &str, rolled: &MetricsValue, raw: &MetricsValue) -> bool {
+    use MetricsValue::{Float, Integer, Null};
+    let percentile = ["p50_", "p95_", "p99_"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix));
+    match (rolled, raw) {
+        (Float(a), Float(b)) if percentile => {
+            (a - b).abs() <= b.abs() * PERCENTILE_RELATIVE_ERROR + 1e-9
+        }
+        (Float(a), Float(b)) => (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+        (Null, Integer(0)) | (Integer(0), Null) => name.starts_with("sum_"),
+        (Null, Float(b)) | (Float(b), Null) => name.starts_with("sum_") && *b == 0.0,
+        _ => rolled == raw,
+    }
+}
+
+fn assert_agree(rolled: &[MetricsRow], raw: &[MetricsRow], what: &str) {
+    assert_eq!(rolled.len(), raw.len(), "{what}: rows\n{rolled:?}\n{raw:?}");
+    for (rolled_row, raw_row) in rolled.iter().zip(raw) {
+        let names = |row: &MetricsRow| row.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(rolled_row), names(raw_row), "{what}");
+        for ((name, a), (_, b)) in rolled_row.iter().zip(raw_row) {
+            assert!(
+                agrees(name, a, b),
+                "{what}: {name} is {a:?} from the rollups, {b:?} from the raw rows\n\
+                 {rolled_row:?}\n{raw_row:?}"
+            );
+        }
+    }
+}
+
+/// Random plans answered by the rollups and by the raw rows agree.
+pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
+    let store = harness.open().await;
+    create_project(&store, P).await;
+    let mut rng = Rng::new(7);
+    seed(&store, &mut rng).await;
+    let mut answered = 0;
+    let mut edges_with_rows = 0;
+    for index in 0..150 {
+        let request = random_request(&mut rng);
+        let what = format!("plan {index}: {request:?}");
+        let rolled = store
+            .query_metrics_from(P, &request, Sources::Rollups)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let raw = store
+            .query_metrics_from(P, &request, Sources::RawRows)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .expect("the raw rows answer every plan");
+        let Some(rolled) = rolled else {
+            panic!("{what}: the rollups declined a plan they cover");
+        };
+        assert_agree(&rolled, &raw, &what);
+        answered += 1;
+        let counted = |rows: &[MetricsRow]| {
+            rows.iter()
+                .flat_map(|row| row.iter())
+                .any(|(name, value)| name == "count_count" && *value != MetricsValue::Count(0))
+        };
+        if request.from % HOUR != 0 && counted(&raw) {
+            edges_with_rows += 1;
+        }
+    }
+    assert!(answered == 150 && edges_with_rows > 20, "{edges_with_rows}");
+
+    // The whole seeded span, every hour: the rollups hold the rows that are left.
+    let everything = MetricsRequest {
+        version: MetricsVersion::V1,
+        view: MetricsView::Observations,
+        dimensions: vec!["type".to_owned()],
+        metrics: vec![MetricSelection {
+            measure: "count".to_owned(),
+            aggregation: Aggregation::Count,
+        }],
+        filters: Vec::new(),
+        granularity: Some(Granularity::Hour),
+        from: BASE - DAY,
+        to: BASE + 2 * SPAN,
+        order_by: Vec::new(),
+        bins: None,
+        row_limit: None,
+    };
+    let rolled = store
+        .query_metrics_from(P, &everything, Sources::Rollups)
+        .await
+        .expect("rollups")
+        .expect("covered");
+    let raw = store
+        .query_metrics_from(P, &everything, Sources::RawRows)
+        .await
+        .expect("raw")
+        .expect("answered");
+    assert_agree(&rolled, &raw, "everything");
+
+    // Plans they do not cover are declined: a trace dimension, a minute bucket, a range
+    // without a whole hour.
+    let declined = [
+        MetricsRequest {
+            dimensions: vec!["traceName".to_owned()],
+            ..everything.clone()
+        },
+        MetricsRequest {
+            granularity: Some(Granularity::Minute),
+            from: BASE,
+            to: BASE + 3 * HOUR,
+            ..everything.clone()
+        },
+        MetricsRequest {
+            from: BASE + HOUR / 2,
+            to: BASE + HOUR + HOUR / 2,
+            ..everything.clone()
+        },
+    ];
+    for request in declined {
+        let rows = store
+            .query_metrics_from(P, &request, Sources::Rollups)
+            .await
+            .expect("rollups");
+        assert!(rows.is_none(), "{request:?}");
+    }
+}

@@ -1,0 +1,599 @@
+//! Plans answered from the rollups the writers keep (`rollups.rs`): the observations view and
+//! the score views, when every dimension, filter and metric is a rolled-up column.
+//!
+//! The whole hours of the range come from the rollup rows and the partial first and last
+//! hours from the raw rows, both selected as one relation (`UNION ALL`, rows of the same
+//! columns) that the shared statements of [`compute`](super::compute) group, order, limit
+//! and fill as they do the raw rows. Counts and sums are those of the raw rows (a cost is
+//! summed in nano-USD per observation, so within a nano-USD per observation). Latency
+//! percentiles come from the rollups' log buckets (each stands for its observations within
+//! [`RELATIVE_ERROR`], 1 %) and the exact latencies of the partial hours, so they are within
+//! 1 % of the raw rows' percentiles (both interpolate between the closest ranks).
+//!
+//! The rollups store `''` for absent text and 0 for an absent prompt version; the relation
+//! reads them back as NULL, and a rolled-up sum of 0 as NULL too: a sum over rows that all
+//! report none or 0 (tokens, cost) answers NULL where the raw rows may answer 0. An empty
+//! text (a name `""`) reads as none, and a prompt version 0 too.
+//!
+//! Plans it does not cover — trace-level dimensions or filters (trace name, user, tags,
+//! release, …), metadata, the traces view, buckets finer than an hour, ranges without a whole
+//! hour, other measures and aggregations — and projects whose rollups are still being built
+//! (`rollups_pending`) are declined, for [`RawRows`](super::RawRows) to answer.
+
+use spindle_core::time::Micros;
+
+use super::compute::{self, Input, MetricInput};
+use super::views::DimensionKind;
+use super::{Aggregation, Granularity, MetricsRow, MetricsSource, MetricsView, Plan};
+use crate::reading::ReadConnection;
+use crate::rollups::{HOUR_MICROS, RELATIVE_ERROR};
+use crate::sql::{compile_filter, Column, ColumnKind, Dialect, Expr, Sql};
+use crate::Result;
+
+/// Answers the plans the rollups cover (see the module's documentation).
+pub struct RollupSource<'c, C>(pub &'c C);
+
+impl<C: ReadConnection> MetricsSource for RollupSource<'_, C> {
+    async fn answer(&self, project_id: &str, plan: &Plan) -> Result<Option<Vec<MetricsRow>>> {
+        let connection = self.0;
+        let Some(rolled) = Rolled::of(plan.view.view) else {
+            return Ok(None);
+        };
+        let Some(hours) = WholeHours::of(plan.from, plan.to) else {
+            return Ok(None);
+        };
+        if !rolled.covers(plan) || pending(connection, project_id).await? {
+            return Ok(None);
+        }
+        let input = rolled.input(connection.dialect(), project_id, plan, hours)?;
+        compute::answer_from(connection, plan, &input)
+            .await
+            .map(Some)
+    }
+}
+
+/// The bound of a percentile's relative error, from the rollups' buckets.
+pub const PERCENTILE_RELATIVE_ERROR: f64 = RELATIVE_ERROR;
+
+/// Whether the rollups of the project are still to be built from its raw rows.
+async fn pending(connection: &impl ReadConnection, project_id: &str) -> Result<bool> {
+    let mut sql = Sql::new(
+        connection.dialect(),
+        "SELECT count(*) AS n FROM rollups_pending WHERE project_id = ",
+    );
+    sql.bind(project_id);
+    Ok(connection.count(&sql).await? > 0)
+}
+
+/// The whole hours `start..end` inside a range `from..=to`, and its partial edges.
+#[derive(Debug, Clone, Copy)]
+struct WholeHours {
+    from: Micros,
+    to: Micros,
+    start: Micros,
+    end: Micros,
+}
+
+impl WholeHours {
+    /// `None` when the range holds no whole hour.
+    fn of(from: Micros, to: Micros) -> Option<Self> {
+        let floor = from.div_euclid(HOUR_MICROS) * HOUR_MICROS;
+        let start = if floor < from {
+            floor.checked_add(HOUR_MICROS)?
+        } else {
+            floor
+        };
+        let end = to.checked_add(1)?.div_euclid(HOUR_MICROS) * HOUR_MICROS;
+        (start < end).then_some(WholeHours {
+            from,
+            to,
+            start,
+            end,
+        })
+    }
+
+    /// The partial hours, each `(first, last)` inclusive.
+    fn edges(self) -> Vec<(Micros, Micros)> {
+        let mut edges = Vec::new();
+        if self.from < self.start {
+            edges.push((self.from, self.start - 1));
+        }
+        if self.end <= self.to {
+            edges.push((self.end, self.to));
+        }
+        edges
+    }
+}
+
+/// A column of the relation both branches select (`x.{name}`): its expression over a
+/// rollup row `r` and over a raw row.
+struct Selected {
+    name: &'static str,
+    rollup: Expr,
+    raw: Expr,
+}
+
+const fn selected(name: &'static str, rollup: &'static str, raw: &'static str) -> Selected {
+    Selected {
+        name,
+        rollup: Expr::same(rollup),
+        raw: Expr::same(raw),
+    }
+}
+
+/// A text key column: `''` in the rollups read as NULL.
+macro_rules! text_key {
+    ($column:literal, $raw:literal) => {
+        selected($column, concat!("nullif(r.", $column, ", '')"), $raw)
+    };
+}
+
+/// The rollups of a view: their tables, the columns of the relation, and which dimensions
+/// and measures they answer.
+struct Rolled {
+    view: MetricsView,
+    rollup_table: &'static str,
+    /// The latency buckets (observations only).
+    buckets_table: Option<&'static str>,
+    /// The count of a rollup row.
+    rollup_count: &'static str,
+    /// A condition of the view's rows on a rollup row (the score data types).
+    rollup_segment: Option<&'static str>,
+    raw_table: &'static str,
+    raw_project: &'static str,
+    /// The raw rows' time column that bounds the partial hours (an indexed one).
+    raw_range: &'static str,
+    /// The key columns, `tm` (the time) first.
+    keys: &'static [Selected],
+    /// The summed columns.
+    sums: &'static [Selected],
+    /// The dimensions: public name and key column.
+    dimensions: &'static [(&'static str, &'static str)],
+    /// The filter columns over a rollup row (`''` for absent text compares as NULL does).
+    filters: &'static [Column],
+}
+
+static OBSERVATIONS: Rolled = Rolled {
+    view: MetricsView::Observations,
+    rollup_table: "observation_rollups r",
+    buckets_table: Some("observation_latency_buckets r"),
+    rollup_count: "r.observation_count",
+    rollup_segment: None,
+    raw_table: "observations o",
+    raw_project: "o.project_id",
+    // `coalesce(start_time, i64::MIN)`: within a range, the start time.
+    raw_range: "o.sort_time",
+    keys: &[
+        selected("tm", "r.hour", "o.start_time"),
+        text_key!("environment", "o.environment"),
+        text_key!("type", "o.type"),
+        text_key!("name", "o.name"),
+        text_key!("model", "o.model"),
+        text_key!("prompt_name", "o.prompt_name"),
+        selected(
+            "prompt_version",
+            "nullif(r.prompt_version, 0)",
+            "o.prompt_version",
+        ),
+    ],
+    sums: &[
+        selected("cnt", "r.observation_count", "1"),
+        selected("input_tokens", "nullif(r.input_tokens, 0)", "o.usage_input"),
+        selected(
+            "output_tokens",
+            "nullif(r.output_tokens, 0)",
+            "o.usage_output",
+        ),
+        selected("total_tokens", "nullif(r.total_tokens, 0)", "o.usage_total"),
+        Selected {
+            name: "cost",
+            rollup: Expr::per_dialect(
+                "(nullif(r.cost_nanos, 0) / 1e9)",
+                "(nullif(r.cost_nanos, 0)::float8 / 1e9::float8)",
+            ),
+            raw: Expr::per_dialect("o.total_cost", "o.total_cost::float8"),
+        },
+    ],
+    dimensions: &[
+        ("environment", "environment"),
+        ("type", "type"),
+        ("name", "name"),
+        ("providedModelName", "model"),
+        ("promptName", "prompt_name"),
+        ("promptVersion", "prompt_version"),
+    ],
+    filters: &[
+        Column::new("environment", ColumnKind::Text, "r.environment"),
+        Column::new("type", ColumnKind::Text, "r.type"),
+        Column::new("name", ColumnKind::Text, "r.name"),
+        Column::new("providedModelName", ColumnKind::Text, "r.model"),
+        Column::new("promptName", ColumnKind::Text, "r.prompt_name"),
+        Column::per_dialect(
+            "promptVersion",
+            ColumnKind::Number,
+            Expr::per_dialect(
+                "nullif(r.prompt_version, 0)",
+                "nullif(r.prompt_version, 0)::float8",
+            ),
+        ),
+    ],
+};
+
+const SCORE_KEYS: &[Selected] = &[
+    selected("tm", "r.hour", "s.timestamp"),
+    text_key!("environment", "s.environment"),
+    text_key!("name", "s.name"),
+    text_key!("source", "s.source"),
+    text_key!("data_type", "s.data_type"),
+    text_key!("string_value", "s.string_value"),
+];
+
+const SCORE_SUMS: &[Selected] = &[
+    selected("cnt", "r.score_count", "1"),
+    selected(
+        "value_count",
+        "r.value_count",
+        "(CASE WHEN s.value IS NULL THEN 0 ELSE 1 END)",
+    ),
+    Selected {
+        name: "value_sum",
+        rollup: Expr::same("(CASE WHEN r.value_count <> 0 THEN r.value_sum END)"),
+        raw: Expr::per_dialect("s.value", "s.value::float8"),
+    },
+];
+
+/// The dimensions of every score view the rollups answer, then the value's of one view.
+macro_rules! score_dimensions {
+    ($($extra:expr),*) => {
+        &[
+            ("environment", "environment"),
+            ("name", "name"),
+            ("source", "source"),
+            ("dataType", "data_type"),
+            $($extra),*
+        ]
+    };
+}
+
+macro_rules! score_filters {
+    ($($extra:expr),*) => {
+        &[
+            Column::new("environment", ColumnKind::Text, "r.environment"),
+            Column::new("name", ColumnKind::Text, "r.name"),
+            Column::new("source", ColumnKind::Text, "r.source"),
+            Column::new("dataType", ColumnKind::Text, "r.data_type"),
+            $($extra),*
+        ]
+    };
+}
+
+static SCORES_NUMERIC: Rolled = Rolled {
+    rollup_segment: Some("r.data_type IN ('', 'NUMERIC', 'BOOLEAN')"),
+    ..SCORES
+};
+
+static SCORES_BOOLEAN: Rolled = Rolled {
+    view: MetricsView::ScoresBoolean,
+    rollup_segment: Some("r.data_type = 'BOOLEAN'"),
+    ..SCORES
+};
+
+static SCORES_CATEGORICAL: Rolled = Rolled {
+    view: MetricsView::ScoresCategorical,
+    rollup_segment: Some("r.data_type = 'CATEGORICAL'"),
+    dimensions: score_dimensions!(("stringValue", "string_value")),
+    filters: score_filters!(Column::new(
+        "stringValue",
+        ColumnKind::Text,
+        "r.string_value"
+    )),
+    ..SCORES
+};
+
+/// The fields the score views share (a `const` for `..` in the statics).
+const SCORES: Rolled = Rolled {
+    view: MetricsView::ScoresNumeric,
+    rollup_table: "score_rollups r",
+    buckets_table: None,
+    rollup_count: "r.score_count",
+    rollup_segment: None,
+    raw_table: "scores s",
+    raw_project: "s.project_id",
+    raw_range: "s.timestamp",
+    keys: SCORE_KEYS,
+    sums: SCORE_SUMS,
+    dimensions: score_dimensions!(),
+    filters: score_filters!(),
+};
+
+impl Rolled {
+    fn of(view: MetricsView) -> Option<&'static Rolled> {
+        match view {
+            MetricsView::Observations => Some(&OBSERVATIONS),
+            MetricsView::ScoresNumeric => Some(&SCORES_NUMERIC),
+            MetricsView::ScoresBoolean => Some(&SCORES_BOOLEAN),
+            MetricsView::ScoresCategorical => Some(&SCORES_CATEGORICAL),
+            MetricsView::Traces => None,
+        }
+    }
+
+    fn dimension(&self, name: &str) -> Option<&'static str> {
+        self.dimensions
+            .iter()
+            .find(|(public, _)| *public == name)
+            .map(|(_, column)| *column)
+    }
+
+    /// The metric as the relation computes it, `None` when the rollups do not hold it.
+    fn metric(&self, dialect: Dialect, measure: &str, aggregation: Aggregation) -> Option<Agg> {
+        use Aggregation::{Avg, Count, Sum};
+        let sum = |column: &str| Agg::Sql(float(dialect, &format!("sum(x.{column})")));
+        let scores = self.buckets_table.is_none();
+        Some(match (measure, aggregation) {
+            // A count over no rows is 0, a sum NULL (as SQL's `count` and `sum`).
+            ("count", Count) => Agg::Sql(float(dialect, "coalesce(sum(x.cnt), 0)")),
+            ("count", Sum) => sum("cnt"),
+            ("inputTokens", Sum) if !scores => sum("input_tokens"),
+            ("outputTokens", Sum) if !scores => sum("output_tokens"),
+            ("totalTokens", Sum) if !scores => sum("total_tokens"),
+            ("totalCost", Sum) if !scores => sum("cost"),
+            ("latency", percentile) if !scores && percentile.quantile().is_some() => Agg::Latency,
+            ("value", Sum) if scores => sum("value_sum"),
+            ("value", Count) if scores => {
+                Agg::Sql(float(dialect, "coalesce(sum(x.value_count), 0)"))
+            }
+            ("value", Avg) if scores => Agg::Sql(float(
+                dialect,
+                "(sum(x.value_sum) / nullif(sum(x.value_count), 0))",
+            )),
+            _ => return None,
+        })
+    }
+
+    /// Whether every dimension, filter and metric of `plan` is rolled up, and its time
+    /// buckets are whole hours.
+    fn covers(&self, plan: &Plan) -> bool {
+        debug_assert_eq!(plan.view.view, self.view);
+        let granularity = !matches!(plan.granularity, Some(Granularity::Minute));
+        let dimensions = plan
+            .dimensions
+            .iter()
+            .all(|dimension| self.dimension(dimension.name).is_some());
+        let filters = plan
+            .filters
+            .iter()
+            .all(|filter| self.filters.iter().any(|c| c.name == filter.column));
+        let metrics = plan.metrics.iter().all(|metric| {
+            self.metric(Dialect::Sqlite, metric.measure.name, metric.aggregation)
+                .is_some()
+        });
+        granularity && dimensions && filters && metrics
+    }
+
+    /// The statements' rows: the rollup rows of the whole hours and the raw rows of the
+    /// partial ones.
+    fn input(
+        &self,
+        dialect: Dialect,
+        project_id: &str,
+        plan: &Plan,
+        hours: WholeHours,
+    ) -> Result<Input> {
+        let sums: Vec<String> = self.sums.iter().map(|sum| sum.name.to_owned()).collect();
+        let rollup_sums: Vec<String> = self
+            .sums
+            .iter()
+            .map(|sum| sum.rollup.of(dialect).to_owned())
+            .collect();
+        let raw_sums: Vec<String> = self
+            .sums
+            .iter()
+            .map(|sum| sum.raw.of(dialect).to_owned())
+            .collect();
+        let rows = self.relation(
+            dialect,
+            project_id,
+            plan,
+            hours,
+            Branch {
+                table: self.rollup_table,
+                count: self.rollup_count,
+                columns: &rollup_sums,
+                condition: None,
+            },
+            Branch {
+                table: self.raw_table,
+                count: "",
+                columns: &raw_sums,
+                condition: None,
+            },
+            &sums,
+        )?;
+        let mut metrics = Vec::with_capacity(plan.metrics.len());
+        for metric in &plan.metrics {
+            let computed = self.metric(dialect, metric.measure.name, metric.aggregation);
+            metrics.push(match computed {
+                Some(Agg::Sql(aggregate)) => MetricInput::Aggregate(aggregate),
+                Some(Agg::Latency) => {
+                    let value = metric.measure.sql(dialect);
+                    let (null_float, null_int) = match dialect {
+                        Dialect::Sqlite => ("NULL", "NULL"),
+                        Dialect::Postgres => ("NULL::float8", "NULL::int8"),
+                    };
+                    let bucket_columns = [
+                        null_float.to_owned(),
+                        "r.bucket".to_owned(),
+                        "r.observation_count".to_owned(),
+                    ];
+                    let raw_columns = [value.clone(), null_int.to_owned(), "1".to_owned()];
+                    let not_null = format!("{value} IS NOT NULL");
+                    let rows = self.relation(
+                        dialect,
+                        project_id,
+                        plan,
+                        hours,
+                        Branch {
+                            table: self.buckets_table.unwrap_or(self.rollup_table),
+                            count: "r.observation_count",
+                            columns: &bucket_columns,
+                            condition: None,
+                        },
+                        Branch {
+                            table: self.raw_table,
+                            count: "",
+                            columns: &raw_columns,
+                            condition: Some(&not_null),
+                        },
+                        &["v".to_owned(), "b".to_owned(), "w".to_owned()],
+                    )?;
+                    MetricInput::Weighted { rows }
+                }
+                None => {
+                    return Err(crate::Error::internal(
+                        "a rollup plan has a metric the rollups do not hold",
+                    ))
+                }
+            });
+        }
+        let dimensions = plan
+            .dimensions
+            .iter()
+            .map(|dimension| {
+                let column = self.dimension(dimension.name).unwrap_or("tm");
+                match (dimension.kind, dialect) {
+                    (DimensionKind::Integer, Dialect::Postgres) => format!("x.{column}::float8"),
+                    _ => format!("x.{column}"),
+                }
+            })
+            .collect();
+        Ok(Input {
+            rows,
+            time_column: "x.tm".to_owned(),
+            dimensions,
+            metrics,
+        })
+    }
+
+    /// `FROM (rollup rows UNION ALL raw rows of each partial hour) x`: the key columns and
+    /// `columns` (named `names`) of each branch, the plan's filters applied in each.
+    #[allow(clippy::too_many_arguments)]
+    fn relation(
+        &self,
+        dialect: Dialect,
+        project_id: &str,
+        plan: &Plan,
+        hours: WholeHours,
+        rollup: Branch<'_>,
+        raw: Branch<'_>,
+        names: &[String],
+    ) -> Result<Sql> {
+        let select = |branch: &Branch<'_>, of_rollup: bool| {
+            let keys = self.keys.iter().map(|key| {
+                let expr = if of_rollup { key.rollup } else { key.raw };
+                format!("{} AS {}", expr.of(dialect), key.name)
+            });
+            let values = branch
+                .columns
+                .iter()
+                .zip(names)
+                .map(|(expr, name)| format!("{expr} AS {name}"));
+            let list: Vec<String> = keys.chain(values).collect();
+            format!("SELECT {} FROM {} WHERE ", list.join(", "), branch.table)
+        };
+
+        let mut sql = Sql::new(dialect, "FROM (");
+        sql.push(&select(&rollup, true))
+            .push("r.project_id = ")
+            .bind(project_id)
+            .push(" AND r.hour >= ")
+            .bind(hours.start)
+            .push(" AND r.hour < ")
+            .bind(hours.end);
+        sql.push(&format!(" AND {} <> 0", rollup.count));
+        if let Some(segment) = self.rollup_segment {
+            sql.push(&format!(" AND {segment}"));
+        }
+        for (index, filter) in plan.filters.iter().enumerate() {
+            sql.and(compile_filter(dialect, index, filter, self.filters)?);
+        }
+        for (first, last) in hours.edges() {
+            let time = self.raw_range;
+            sql.push(" UNION ALL ")
+                .push(&select(&raw, false))
+                .push(&format!("{} = ", self.raw_project))
+                .bind(project_id)
+                .push(&format!(" AND {time} >= "))
+                .bind(first)
+                .push(&format!(" AND {time} <= "))
+                .bind(last);
+            if let Some(segment) = plan.view.segment {
+                sql.push(&format!(" AND {segment}"));
+            }
+            if let Some(condition) = raw.condition {
+                sql.push(&format!(" AND {condition}"));
+            }
+            for (index, filter) in plan.filters.iter().enumerate() {
+                sql.and(super::compile_query_filter(
+                    dialect,
+                    plan.view,
+                    plan.version,
+                    index,
+                    filter,
+                )?);
+            }
+        }
+        sql.push(") x");
+        Ok(sql)
+    }
+}
+
+/// One side of the relation: its table and the expressions of its value columns.
+struct Branch<'a> {
+    table: &'static str,
+    /// The count of a rollup row (rows at 0 are left over and read as absent); unused for
+    /// the raw rows.
+    count: &'static str,
+    columns: &'a [String],
+    /// A further condition of the raw rows.
+    condition: Option<&'a str>,
+}
+
+/// How the relation computes a metric.
+enum Agg {
+    Sql(String),
+    /// A latency percentile, from the buckets.
+    Latency,
+}
+
+/// An aggregate as a `float8` on PostgreSQL.
+fn float(dialect: Dialect, aggregate: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => aggregate.to_owned(),
+        Dialect::Postgres => format!("({aggregate})::float8"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: Micros = HOUR_MICROS;
+
+    #[test]
+    fn whole_hours_and_edges() {
+        let hours = WholeHours::of(10 * H + 5, 13 * H + 7).unwrap();
+        assert_eq!((hours.start, hours.end), (11 * H, 13 * H));
+        assert_eq!(
+            hours.edges(),
+            vec![(10 * H + 5, 11 * H - 1), (13 * H, 13 * H + 7)]
+        );
+        let aligned = WholeHours::of(10 * H, 12 * H - 1).unwrap();
+        assert_eq!((aligned.start, aligned.end), (10 * H, 12 * H));
+        assert!(aligned.edges().is_empty());
+        // `to` is inclusive: its own microsecond is an edge.
+        let inclusive = WholeHours::of(10 * H, 12 * H).unwrap();
+        assert_eq!(inclusive.edges(), vec![(12 * H, 12 * H)]);
+        assert!(WholeHours::of(10 * H + 5, 11 * H + 5).is_none());
+        assert!(WholeHours::of(10 * H + 5, 10 * H + 50).is_none());
+    }
+}
