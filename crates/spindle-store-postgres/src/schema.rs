@@ -112,6 +112,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0027_prompt_score_rollups",
         include_str!("../migrations/0027_prompt_score_rollups.sql"),
     ),
+    (
+        "0028_observation_rollups_by_prompt",
+        include_str!("../migrations/0028_observation_rollups_by_prompt.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -103,6 +103,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0025_prompt_score_rollups",
         include_str!("../migrations/0025_prompt_score_rollups.sql"),
     ),
+    (
+        "0026_observation_rollups_by_prompt",
+        include_str!("../migrations/0026_observation_rollups_by_prompt.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -367,7 +371,22 @@ mod tests {
         // percentile a walk along it without a sort, and the score averages from their rollup.
         use spindle_store::prompts_sql::{
             latency_percentiles_statement, metrics_totals_statement, prompt_scores_statement,
+            rollup_totals_statement, version_span_statement,
         };
+        // Once the rollups are built, the totals come from the prompt's rollup rows, and a
+        // version's first and last use and its count without latency from two indexes.
+        let rollup_plan = plan_of(&rollup_totals_statement(Dialect::Sqlite, "p", "greet"));
+        assert!(
+            rollup_plan.contains("INDEX observation_rollups_by_prompt"),
+            "{rollup_plan}"
+        );
+        let span_plan = plan_of(&version_span_statement(Dialect::Sqlite, "p", "greet", 2));
+        assert!(
+            span_plan.contains("INDEX observations_by_prompt ")
+                && span_plan.contains("INDEX observations_by_prompt_latency"),
+            "{span_plan}"
+        );
+        assert!(!span_plan.contains("SCAN observations"), "{span_plan}");
         let totals_plan = plan_of(&metrics_totals_statement(Dialect::Sqlite, "p", "greet"));
         assert!(
             totals_plan.contains("COVERING INDEX observations_by_prompt_latency"),

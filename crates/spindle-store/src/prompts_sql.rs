@@ -194,7 +194,9 @@ struct VersionId {
 
 columns_and_codec!(_ => VersionId { name: text, version: int, id: text });
 
-/// A row of [`metrics_totals_statement`]: one version's totals.
+/// A row of [`metrics_totals_statement`] or [`rollup_totals_statement`]: one version's
+/// totals (`timed`, `first_used` and `last_used` are read by [`version_span_statement`] in
+/// the second case).
 struct VersionTotalsRow {
     version: i64,
     generations: i64,
@@ -218,6 +220,34 @@ columns_and_codec!(_ => VersionTotalsRow {
     first_used: opt_int,
     last_used: opt_int,
 });
+
+/// A row of [`rollup_totals_statement`].
+struct RollupTotalsRow {
+    version: i64,
+    generations: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    total_tokens: i64,
+    cost_nanos: i64,
+}
+
+columns_and_codec!(_ => RollupTotalsRow {
+    version: int,
+    generations: int,
+    input_tokens: int,
+    output_tokens: int,
+    total_tokens: int,
+    cost_nanos: int,
+});
+
+/// The row of [`version_span_statement`].
+struct VersionSpanRow {
+    first_used: Option<i64>,
+    last_used: Option<i64>,
+    untimed: i64,
+}
+
+columns_and_codec!(_ => VersionSpanRow { first_used: opt_int, last_used: opt_int, untimed: int });
 
 /// The row of [`latency_percentiles_statement`], in microseconds.
 struct LatencyPercentilesRow {
@@ -278,6 +308,113 @@ pub fn metrics_totals_statement(dialect: Dialect, project_id: &str, name: &str) 
     push_linked_to_prompt(&mut sql, project_id, name);
     sql.push(" AND prompt_version IS NOT NULL GROUP BY prompt_version");
     sql
+}
+
+/// Per version of prompt `name`, the totals of the observations linked to it from
+/// `observation_rollups`, which the writers keep exact (cost in nano-USD): a few rows per hour
+/// instead of one index entry per observation. Only for a project whose rollups are built
+/// (not in `rollups_pending`).
+pub fn rollup_totals_statement(dialect: Dialect, project_id: &str, name: &str) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT prompt_version AS version, {} AS generations, {} AS input_tokens, \
+             {} AS output_tokens, {} AS total_tokens, {} AS cost_nanos \
+             FROM observation_rollups WHERE project_id = ",
+            SUM_AS_INTEGER.of(dialect, "observation_count"),
+            SUM_AS_INTEGER.of(dialect, "input_tokens"),
+            SUM_AS_INTEGER.of(dialect, "output_tokens"),
+            SUM_AS_INTEGER.of(dialect, "total_tokens"),
+            SUM_AS_INTEGER.of(dialect, "cost_nanos"),
+        ),
+    );
+    sql.bind(project_id)
+        .push(" AND prompt_name = ")
+        .bind(name)
+        .push(" AND prompt_version <> 0 GROUP BY prompt_version HAVING sum(observation_count) > 0");
+    sql
+}
+
+/// The first and last use of `version` of prompt `name` (two seeks in
+/// `observations_by_prompt`) and how many of its observations have no latency (the end of
+/// its part of `observations_by_prompt_latency`, where the NULLs are).
+pub fn version_span_statement(dialect: Dialect, project_id: &str, name: &str, version: i64) -> Sql {
+    let mut sql = Sql::new(dialect, "SELECT ");
+    for (index, (alias, select, rest)) in [
+        ("first_used", "min(start_time)", ""),
+        ("last_used", "max(start_time)", ""),
+        (
+            "untimed",
+            "count(*)",
+            " AND (end_time - start_time) IS NULL",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.push(&format!("(SELECT {select} FROM observations WHERE "));
+        push_linked_to_prompt(&mut sql, project_id, name);
+        sql.push(" AND prompt_version = ")
+            .bind(version)
+            .push(&format!("{rest}) AS {alias}"));
+    }
+    sql
+}
+
+/// Whether the project's rollups are still to be built, so its totals come from the rows.
+async fn rollups_pending(db: &impl Executor, project_id: &str) -> Result<bool> {
+    let mut sql = Sql::new(
+        db.dialect(),
+        "SELECT count(*) AS value FROM rollups_pending WHERE project_id = ",
+    );
+    sql.bind(project_id);
+    let rows: Vec<Single<i64>> = db.select(sql).await?;
+    Ok(rows.first().is_some_and(|row| row.0 > 0))
+}
+
+/// Each version's totals: from the rollups with a version's span and latency count read from
+/// the indexes, or, while the project's rollups are pending, in one pass over the index.
+async fn version_totals(
+    db: &impl Executor,
+    project_id: &str,
+    name: &str,
+) -> Result<Vec<VersionTotalsRow>> {
+    let dialect = db.dialect();
+    if rollups_pending(db, project_id).await? {
+        return db
+            .select(metrics_totals_statement(dialect, project_id, name))
+            .await;
+    }
+    let rollups: Vec<RollupTotalsRow> = db
+        .select(rollup_totals_statement(dialect, project_id, name))
+        .await?;
+    let mut totals = Vec::with_capacity(rollups.len());
+    for row in rollups {
+        let span: Vec<VersionSpanRow> = db
+            .select(version_span_statement(
+                dialect,
+                project_id,
+                name,
+                row.version,
+            ))
+            .await?;
+        let span = span.into_iter().next();
+        totals.push(VersionTotalsRow {
+            version: row.version,
+            generations: row.generations,
+            timed: (row.generations - span.as_ref().map_or(0, |s| s.untimed)).max(0),
+            input_tokens: Some(row.input_tokens),
+            output_tokens: Some(row.output_tokens),
+            total_tokens: Some(row.total_tokens),
+            total_cost: Some(row.cost_nanos as f64 / 1e9),
+            first_used: span.as_ref().and_then(|s| s.first_used),
+            last_used: span.as_ref().and_then(|s| s.last_used),
+        });
+    }
+    Ok(totals)
 }
 
 /// Where the nearest-rank percentile `percent` of `timed` ordered values (`timed` > 0) stands,
@@ -349,9 +486,7 @@ async fn version_metrics(
 ) -> Result<Vec<PromptVersionMetrics>> {
     let dialect = db.dialect();
     let seconds = |micros: Option<i64>| micros.map(|micros| micros as f64 / 1_000_000.0);
-    let totals: Vec<VersionTotalsRow> = db
-        .select(metrics_totals_statement(dialect, project_id, name))
-        .await?;
+    let totals = version_totals(db, project_id, name).await?;
     let mut versions: BTreeMap<i64, PromptVersionMetrics> = BTreeMap::new();
     for row in totals {
         let mut entry = PromptVersionMetrics {
