@@ -95,6 +95,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0023_rollups",
         include_str!("../migrations/0023_rollups.sql"),
     ),
+    (
+        "0024_resources",
+        include_str!("../migrations/0024_resources.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -238,8 +238,13 @@ struct TableSql {
 }
 
 impl TableSql {
-    fn of<E: Encoded>(read: &'static ReadColumns, alias: &str) -> Self {
-        let names: Vec<&str> = E::COLUMNS.iter().map(|c| c.name).collect();
+    /// `extra`: columns only SQLite writes, after the shared ones (bound after them too).
+    fn of<E: Encoded>(read: &'static ReadColumns, alias: &str, extra: &[&'static str]) -> Self {
+        let names: Vec<&str> = E::COLUMNS
+            .iter()
+            .map(|c| c.name)
+            .chain(extra.iter().copied())
+            .collect();
         let placeholders: Vec<String> = (1..=names.len() + 3).map(|n| format!("?{n}")).collect();
         let head = format!(
             "INSERT INTO {table} (project_id, {names}, created_at, updated_at) VALUES ({values})",
@@ -273,9 +278,9 @@ fn write_sql() -> &'static [TableSql; 3] {
     static SQL: OnceLock<[TableSql; 3]> = OnceLock::new();
     SQL.get_or_init(|| {
         [
-            TableSql::of::<EncodedTrace<'_>>(&TRACE_COLUMNS, "t"),
-            TableSql::of::<EncodedObservation<'_>>(&OBSERVATION_COLUMNS, "o"),
-            TableSql::of::<EncodedScore<'_>>(&SCORE_COLUMNS, "s"),
+            TableSql::of::<EncodedTrace<'_>>(&TRACE_COLUMNS, "t", &[]),
+            TableSql::of::<EncodedObservation<'_>>(&OBSERVATION_COLUMNS, "o", &["resource_id"]),
+            TableSql::of::<EncodedScore<'_>>(&SCORE_COLUMNS, "s", &[]),
         ]
     })
 }
@@ -288,8 +293,21 @@ fn execute_row<E: Encoded>(
     created_at: Micros,
     now: Micros,
 ) -> Result<usize> {
+    execute_row_with(statement, project_id, encoded, &[], created_at, now)
+}
+
+/// [`execute_row`] with the values of the table's SQLite-only columns (`TableSql::of`).
+fn execute_row_with<E: Encoded>(
+    statement: &mut CachedStatement<'_>,
+    project_id: &str,
+    encoded: &E,
+    extra: &[Cell<'_>],
+    created_at: Micros,
+    now: Micros,
+) -> Result<usize> {
     let cells = std::iter::once(Cell::Text(Some(project_id)))
         .chain(encoded.cells())
+        .chain(extra.iter().copied())
         .chain([Cell::Int(Some(created_at)), Cell::Int(Some(now))]);
     statement
         .execute(params_from_iter(cells))
@@ -400,6 +418,7 @@ fn apply(
                 ))?
             };
             let mut rollups = Rollups::default();
+            let resources = RefCell::new(Resources::default());
             // The facts of the observation last written, priced as it was written.
             let written_facts: RefCell<Option<ObservationFacts>> = RefCell::new(None);
             for patches in observations {
@@ -414,10 +433,25 @@ fn apply(
                     // beside its own fields.
                     |statement, record, created_at| {
                         let derived = pricer.derive(pricing.as_ref(), record);
-                        let encoded = EncodedObservation::new(record, &derived);
+                        let encoded = EncodedObservation::sharing_resource(record, &derived);
+                        let resource_id = match encoded.shared_metadata() {
+                            Some(shared) => Some(resources.borrow_mut().id(
+                                &transaction,
+                                project_id,
+                                shared,
+                            )?),
+                            None => None,
+                        };
                         written_facts
                             .replace(Some(ObservationFacts::of(project_id, record, &derived)));
-                        execute_row(statement, project_id, &encoded, created_at, now)
+                        execute_row_with(
+                            statement,
+                            project_id,
+                            &encoded,
+                            &[Cell::Int(resource_id)],
+                            created_at,
+                            now,
+                        )
                     },
                 )?;
                 let after = written_facts.take();
@@ -491,6 +525,43 @@ fn apply(
         }
     }
     transaction.commit().map_err(sql_error)
+}
+
+/// The `resources` rows one transaction found or added, by their metadata: an
+/// observation's shared metadata keys (`EncodedObservation::sharing_resource`) cost one
+/// lookup per distinct value and transaction.
+#[derive(Default)]
+struct Resources {
+    ids: HashMap<String, i64>,
+}
+
+impl Resources {
+    /// The id of the project's row of `metadata`, added when missing.
+    fn id(
+        &mut self,
+        transaction: &Transaction<'_>,
+        project_id: &str,
+        metadata: &str,
+    ) -> Result<i64> {
+        if let Some(id) = self.ids.get(metadata) {
+            return Ok(*id);
+        }
+        transaction
+            .prepare_cached(
+                "INSERT INTO resources (project_id, metadata) VALUES (?1, ?2) \
+                 ON CONFLICT (project_id, metadata) DO NOTHING",
+            )
+            .and_then(|mut insert| insert.execute(params![project_id, metadata]))
+            .map_err(sql_error)?;
+        let id: i64 = transaction
+            .prepare_cached("SELECT id FROM resources WHERE project_id = ?1 AND metadata = ?2")
+            .and_then(|mut select| {
+                select.query_row(params![project_id, metadata], |row| row.get(0))
+            })
+            .map_err(sql_error)?;
+        self.ids.insert(metadata.to_owned(), id);
+        Ok(id)
+    }
 }
 
 /// Recomputes the `trace_totals` rows of the traces the project's batches touched.

@@ -50,6 +50,8 @@ pub struct ReadColumns {
     /// Columns read as their empty value instead (`NULL`, or `'{}'` for a JSON object), so
     /// the same decoder reads rows without them.
     left_out: &'static [(&'static str, &'static str)],
+    /// Columns SQLite reads through an expression instead (named as the column).
+    sqlite_exprs: &'static [(&'static str, &'static str)],
     rendered: [OnceLock<String>; 2],
 }
 
@@ -67,6 +69,22 @@ impl ReadColumns {
             alias,
             columns,
             left_out,
+            sqlite_exprs: &[],
+            rendered: [OnceLock::new(), OnceLock::new()],
+        }
+    }
+
+    /// All of `columns`, SQLite reading some of them through an expression.
+    const fn with_sqlite_exprs(
+        alias: &'static str,
+        columns: &'static [WriteColumn],
+        sqlite_exprs: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        ReadColumns {
+            alias,
+            columns,
+            left_out: &[],
+            sqlite_exprs,
             rendered: [OnceLock::new(), OnceLock::new()],
         }
     }
@@ -85,8 +103,13 @@ impl ReadColumns {
                 .filter(|column| !column.computed)
                 .map(|column| {
                     let name = column.name;
+                    let sqlite_expr = (dialect == Dialect::Sqlite)
+                        .then(|| self.sqlite_exprs.iter().find(|(read, _)| *read == name))
+                        .flatten();
                     if let Some((_, empty)) = self.left_out.iter().find(|(left, _)| *left == name) {
                         format!("{empty} AS {name}")
+                    } else if let Some((_, expr)) = sqlite_expr {
+                        format!("{expr} AS {name}")
                     } else if column.jsonb && !cast.is_empty() {
                         format!("{alias}.{name}{cast} AS {name}")
                     } else {
@@ -114,7 +137,22 @@ impl ReadColumns {
 pub static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
 
 /// The observation columns [`decode_observation`] reads, for alias `o`.
-pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new("o", OBSERVATION_TABLE);
+pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::with_sqlite_exprs(
+    "o",
+    OBSERVATION_TABLE,
+    &[("metadata", OBSERVATION_METADATA_SQLITE)],
+);
+
+/// The metadata keys SQLite stores once per project and distinct value in `resources`
+/// instead of in every observation (see [`EncodedObservation::sharing_resource`]): what an
+/// OpenTelemetry exporter repeats on every span.
+pub const SHARED_METADATA_KEYS: [&str; 2] = ["resourceAttributes", "scope"];
+
+/// An observation's whole metadata on SQLite, for alias `o`: its own keys and those of its
+/// `resources` row.
+pub const OBSERVATION_METADATA_SQLITE: &str = "CASE WHEN o.resource_id IS NULL THEN o.metadata \
+     ELSE json_patch(o.metadata, coalesce((SELECT r.metadata FROM resources r \
+     WHERE r.id = o.resource_id), '{}')) END";
 
 /// [`OBSERVATION_COLUMNS`] without the payloads: input and output read as NULL, metadata as
 /// an empty object, so a trace's tree is read without its (possibly large) payloads.
@@ -469,6 +507,7 @@ pub struct EncodedObservation<'a> {
     usage_details: Option<String>,
     cost_details: Option<String>,
     metadata: String,
+    shared_metadata: Option<String>,
     stamps: String,
     derived: Option<String>,
     /// `cost_details["total"]`, else the sum of its entries; `None` without costs.
@@ -482,13 +521,41 @@ pub struct EncodedObservation<'a> {
 impl<'a> EncodedObservation<'a> {
     /// The columns of `record` with `derived` as what the store works out for it.
     pub fn new(record: &'a ObservationRecord, derived: &DerivedCost) -> Self {
+        Self::with_metadata(record, derived, encode_string_map(&record.metadata), None)
+    }
+
+    /// [`Self::new`] with the [`SHARED_METADATA_KEYS`] apart: the metadata column without
+    /// them and [`Self::shared_metadata`] with them (SQLite's `resources`).
+    pub fn sharing_resource(record: &'a ObservationRecord, derived: &DerivedCost) -> Self {
+        let is_shared = |key: &String| SHARED_METADATA_KEYS.contains(&key.as_str());
+        if !record.metadata.keys().any(is_shared) {
+            return Self::new(record, derived);
+        }
+        let (shared, own): (BTreeMap<&String, &String>, BTreeMap<&String, &String>) =
+            record.metadata.iter().partition(|(key, _)| is_shared(key));
+        let encode = |map| serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned());
+        Self::with_metadata(record, derived, encode(own), Some(encode(shared)))
+    }
+
+    /// The metadata kept apart by [`Self::sharing_resource`], a JSON object.
+    pub fn shared_metadata(&self) -> Option<&str> {
+        self.shared_metadata.as_deref()
+    }
+
+    fn with_metadata(
+        record: &'a ObservationRecord,
+        derived: &DerivedCost,
+        metadata: String,
+        shared_metadata: Option<String>,
+    ) -> Self {
         let usage = record.effective_usage_with(derived);
         let costs = record.effective_cost_with(derived);
         EncodedObservation {
             record,
             usage_details: record.usage_details.as_ref().map(encode_usage),
             cost_details: record.cost_details.as_ref().map(encode_costs),
-            metadata: encode_string_map(&record.metadata),
+            metadata,
+            shared_metadata,
             stamps: encode_stamps(&record.stamps),
             derived: crate::derived::encode(derived),
             total_cost: costs.and_then(total_cost),
