@@ -5,9 +5,12 @@
 //! included. A write is acknowledged only after the transaction that holds it has committed.
 
 mod accounts;
+mod payload;
 mod reads;
 mod schema;
 mod writer;
+
+pub use payload::register as register_payload_function;
 
 use async_trait::async_trait;
 use reads::Reader;

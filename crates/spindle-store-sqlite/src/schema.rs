@@ -125,6 +125,7 @@ fn open(path: &Path, create: bool, busy_timeout: Duration, pragmas: &str) -> Res
     let connection = Connection::open_with_flags(path, flags).map_err(sql_error)?;
     connection.busy_timeout(busy_timeout).map_err(sql_error)?;
     connection.execute_batch(pragmas).map_err(sql_error)?;
+    super::payload::register(&connection).map_err(sql_error)?;
     Ok(connection)
 }
 

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
+use super::payload::Payload;
 use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
@@ -305,13 +306,36 @@ fn execute_row_with<E: Encoded>(
     created_at: Micros,
     now: Micros,
 ) -> Result<usize> {
-    let cells = std::iter::once(Cell::Text(Some(project_id)))
-        .chain(encoded.cells())
-        .chain(extra.iter().copied())
-        .chain([Cell::Int(Some(created_at)), Cell::Int(Some(now))]);
+    let columns = E::COLUMNS.iter().map(|column| column.name);
+    let cells = std::iter::once(Bound::Cell(Cell::Text(Some(project_id))))
+        .chain(columns.zip(encoded.cells()).map(|(name, cell)| match cell {
+            Cell::Text(text) if PACKED_COLUMNS.contains(&name) => Bound::Payload(Payload::of(text)),
+            cell => Bound::Cell(cell),
+        }))
+        .chain(extra.iter().copied().map(Bound::Cell))
+        .chain([created_at, now].map(|time| Bound::Cell(Cell::Int(Some(time)))));
     statement
         .execute(params_from_iter(cells))
         .map_err(sql_error)
+}
+
+/// The columns written packed when that is smaller (`payload.rs`), read through
+/// `spindle_payload`.
+const PACKED_COLUMNS: [&str; 2] = ["input", "output"];
+
+/// A value bound to a write: a shared cell, or a payload that may be packed.
+enum Bound<'a> {
+    Cell(Cell<'a>),
+    Payload(Payload<'a>),
+}
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Bound::Cell(cell) => cell.to_sql(),
+            Bound::Payload(payload) => payload.to_sql(),
+        }
+    }
 }
 
 /// Groups records by id, keeping first-seen order: each entity's patches together.

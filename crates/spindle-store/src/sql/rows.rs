@@ -134,13 +134,24 @@ impl ReadColumns {
 }
 
 /// The trace columns [`decode_trace`] reads, for a table aliased `t`.
-pub static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
+pub static TRACE_COLUMNS: ReadColumns = ReadColumns::with_sqlite_exprs(
+    "t",
+    TRACE_TABLE,
+    &[
+        ("input", "spindle_payload(t.input)"),
+        ("output", "spindle_payload(t.output)"),
+    ],
+);
 
 /// The observation columns [`decode_observation`] reads, for alias `o`.
 pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::with_sqlite_exprs(
     "o",
     OBSERVATION_TABLE,
-    &[("metadata", OBSERVATION_METADATA_SQLITE)],
+    &[
+        ("metadata", OBSERVATION_METADATA_SQLITE),
+        ("input", "spindle_payload(o.input)"),
+        ("output", "spindle_payload(o.output)"),
+    ],
 );
 
 /// The metadata keys SQLite stores once per project and distinct value in `resources`
