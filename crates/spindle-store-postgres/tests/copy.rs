@@ -91,9 +91,10 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
         if index == 1 {
             // As an OpenTelemetry span has them: kept packed and shared by SQLite.
             observation.output = Some(format!("out {index} {}", "and more words ".repeat(10)));
-            observation
-                .metadata
-                .insert("resourceAttributes".into(), r#"{"service.name":"app"}"#.into());
+            observation.metadata.insert(
+                "resourceAttributes".into(),
+                r#"{"service.name":"app"}"#.into(),
+            );
             observation
                 .metadata
                 .insert("scope".into(), format!(r#"{{"name":"sdk-{project}"}}"#));

@@ -552,11 +552,12 @@ fn apply(
 }
 
 /// The `resources` rows one transaction found or added, by their metadata: an
-/// observation's shared metadata keys (`EncodedObservation::sharing_resource`) cost one
-/// lookup per distinct value and transaction.
+/// observation's shared metadata keys (`EncodedObservation::sharing_resource`) cost a
+/// lookup per distinct value and transaction (for the [`RESOURCES_REMEMBERED`] last used).
 #[derive(Default)]
 struct Resources {
-    ids: HashMap<String, i64>,
+    /// The rows found, the last one used first: the spans of one export share theirs.
+    ids: Vec<(String, i64)>,
 }
 
 impl Resources {
@@ -567,8 +568,9 @@ impl Resources {
         project_id: &str,
         metadata: &str,
     ) -> Result<i64> {
-        if let Some(id) = self.ids.get(metadata) {
-            return Ok(*id);
+        if let Some(index) = self.ids.iter().position(|(known, _)| known == metadata) {
+            self.ids.swap(0, index);
+            return Ok(self.ids[0].1);
         }
         transaction
             .prepare_cached(
@@ -583,10 +585,15 @@ impl Resources {
                 select.query_row(params![project_id, metadata], |row| row.get(0))
             })
             .map_err(sql_error)?;
-        self.ids.insert(metadata.to_owned(), id);
+        // A few remembered are enough; more would make a miss cost more than the lookup.
+        self.ids.truncate(RESOURCES_REMEMBERED - 1);
+        self.ids.insert(0, (metadata.to_owned(), id));
         Ok(id)
     }
 }
+
+/// How many `resources` rows a transaction remembers.
+const RESOURCES_REMEMBERED: usize = 8;
 
 /// Recomputes the `trace_totals` rows of the traces the project's batches touched.
 fn refresh_trace_totals(

@@ -8,8 +8,10 @@
 //! (`len` its bytes, in decimal) or `+len:name` for any other field. Rows written before this
 //! form hold JSON, `[[priority, at, rank, tiebreak, "field", ...], ...]`, and stay readable.
 
+use rustc_hash::FxHashMap;
 use spindle_core::merge::{Stamp, Stamps};
 use spindle_core::Error;
+use std::sync::OnceLock;
 
 use crate::Result;
 
@@ -60,7 +62,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "metadata.attributes",
 ];
 
-/// One character per entry of [`KNOWN_FIELDS`].
+/// One character per entry of [`KNOWN_FIELDS`] (a test checks there are enough).
 const FIELD_CODES: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 const METADATA_PREFIX: &str = "metadata.";
@@ -70,10 +72,17 @@ fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
 }
 
 fn field_code(field: &str) -> Option<u8> {
-    KNOWN_FIELDS
-        .iter()
-        .position(|known| *known == field)
-        .map(|index| FIELD_CODES[index])
+    static CODES: OnceLock<FxHashMap<&'static str, u8>> = OnceLock::new();
+    CODES
+        .get_or_init(|| {
+            KNOWN_FIELDS
+                .iter()
+                .copied()
+                .zip(FIELD_CODES.iter().copied())
+                .collect()
+        })
+        .get(field)
+        .copied()
 }
 
 fn known_field(code: u8) -> Option<&'static str> {
@@ -252,6 +261,17 @@ mod tests {
         assert_eq!(decode_stamps(&text, "x").ok(), Some(stamps));
         assert_eq!(decode_stamps("~", "x").ok(), Some(Stamps::new()));
         assert_eq!(encode_stamps(&Stamps::new()), "~");
+    }
+
+    #[test]
+    fn every_known_field_has_its_own_code() {
+        assert!(KNOWN_FIELDS.len() <= FIELD_CODES.len());
+        let distinct: std::collections::BTreeSet<&str> = KNOWN_FIELDS.iter().copied().collect();
+        assert_eq!(distinct.len(), KNOWN_FIELDS.len());
+        for (index, field) in KNOWN_FIELDS.iter().enumerate() {
+            assert_eq!(field_code(field), Some(FIELD_CODES[index]));
+            assert_eq!(known_field(FIELD_CODES[index]), Some(*field));
+        }
     }
 
     #[test]
