@@ -57,33 +57,21 @@ pub struct ReadColumns {
 
 impl ReadColumns {
     const fn new(alias: &'static str, columns: &'static [WriteColumn]) -> Self {
-        Self::leaving_out(alias, columns, &[])
+        Self::reading(alias, columns, &[], &[])
     }
 
-    const fn leaving_out(
+    /// `columns` with those of `left_out` read as their empty value, and those of
+    /// `sqlite_exprs` read through an expression on SQLite.
+    const fn reading(
         alias: &'static str,
         columns: &'static [WriteColumn],
         left_out: &'static [(&'static str, &'static str)],
-    ) -> Self {
-        ReadColumns {
-            alias,
-            columns,
-            left_out,
-            sqlite_exprs: &[],
-            rendered: [OnceLock::new(), OnceLock::new()],
-        }
-    }
-
-    /// All of `columns`, SQLite reading some of them through an expression.
-    const fn with_sqlite_exprs(
-        alias: &'static str,
-        columns: &'static [WriteColumn],
         sqlite_exprs: &'static [(&'static str, &'static str)],
     ) -> Self {
         ReadColumns {
             alias,
             columns,
-            left_out: &[],
+            left_out,
             sqlite_exprs,
             rendered: [OnceLock::new(), OnceLock::new()],
         }
@@ -134,9 +122,10 @@ impl ReadColumns {
 }
 
 /// The trace columns [`decode_trace`] reads, for a table aliased `t`.
-pub static TRACE_COLUMNS: ReadColumns = ReadColumns::with_sqlite_exprs(
+pub static TRACE_COLUMNS: ReadColumns = ReadColumns::reading(
     "t",
     TRACE_TABLE,
+    &[],
     &[
         ("input", "spindle_payload(t.input)"),
         ("output", "spindle_payload(t.output)"),
@@ -144,9 +133,10 @@ pub static TRACE_COLUMNS: ReadColumns = ReadColumns::with_sqlite_exprs(
 );
 
 /// The observation columns [`decode_observation`] reads, for alias `o`.
-pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::with_sqlite_exprs(
+pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::reading(
     "o",
     OBSERVATION_TABLE,
+    &[],
     &[
         ("metadata", OBSERVATION_METADATA_SQLITE),
         ("input", "spindle_payload(o.input)"),
@@ -167,10 +157,11 @@ pub const OBSERVATION_METADATA_SQLITE: &str = "CASE WHEN o.resource_id IS NULL T
 
 /// [`OBSERVATION_COLUMNS`] without the payloads: input and output read as NULL, metadata as
 /// an empty object, so a trace's tree is read without its (possibly large) payloads.
-pub static OBSERVATION_TREE_COLUMNS: ReadColumns = ReadColumns::leaving_out(
+pub static OBSERVATION_TREE_COLUMNS: ReadColumns = ReadColumns::reading(
     "o",
     OBSERVATION_TABLE,
     &[("input", "NULL"), ("output", "NULL"), ("metadata", "'{}'")],
+    &[],
 );
 
 /// The score columns [`decode_score`] reads, for alias `s`.
