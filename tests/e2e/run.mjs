@@ -240,6 +240,32 @@ try {
     await page.locator("table.user-sessions a", { hasText: "support-session-1" }).waitFor();
   });
 
+  await step("the users list filtered by a score's average, shown as a column", async () => {
+    await page.goto(`${base}/project/e2e/users`);
+    await page.locator("table.data tbody tr a", { hasText: "alice" }).waitFor();
+    const filters = page.locator("form.totals-filters");
+    const listed = async (wanted) => {
+      await page.waitForFunction(
+        (names) => [...document.querySelectorAll("table.data:not(.stale) tbody tr td[data-col='user']")].map((td) => td.textContent).join(",") === names,
+        wanted,
+      );
+      return page.locator("table.data tbody tr td[data-col='score']").allTextContents();
+    };
+    await filters.locator('input[name="scoreName"]').fill("quality");
+    await filters.locator('input[name="scoreMin"]').fill("0.5");
+    await filters.locator('button[type="submit"]').click();
+    assert((await listed("alice")).join() === "0.900", "alice's average quality");
+    await page.locator("th[data-col='score']", { hasText: "quality (avg)" }).waitFor();
+    const url = new URL(page.url()).searchParams;
+    assert(url.get("scoreName") === "quality" && url.get("scoreMin") === "0.5", `the score filter is in the URL: ${url}`);
+    await filters.locator('input[name="scoreMin"]').fill("");
+    await filters.locator('input[name="scoreMax"]').fill("0.5");
+    await filters.locator('button[type="submit"]').click();
+    assert((await listed("bob")).join() === "0.100", "bob's average quality");
+    await page.reload();
+    assert((await listed("bob")).join() === "0.100", "the score filter survives a reload");
+  });
+
   await step("the sessions list shows totals", async () => {
     await page.goto(`${base}/project/e2e/sessions`);
     const row = page.locator("table.data tbody tr", { hasText: "support-session-1" });

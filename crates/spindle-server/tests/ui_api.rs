@@ -563,6 +563,9 @@ async fn traces_filter_search_detail_and_annotation() {
         ("tokensMin=lots", "tokensMin"),
         ("firstSeenMax=yesterday", "firstSeenMax"),
         ("limit=0", "limit"),
+        ("scoreMin=1", "scoreName"),
+        ("orderBy=score.desc", "scoreName"),
+        ("scoreName=quality&scoreMax=high", "scoreMax"),
     ] {
         let reply = ui.get(&format!("{users_path}?{query}"), &cookie).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
@@ -574,6 +577,23 @@ async fn traces_filter_search_detail_and_annotation() {
             reply.text()
         );
     }
+    // A score name adds its average where a user has one (none here: the scores were
+    // deleted above), and bounds on it keep only users that have one in the bounds.
+    let scored = ui
+        .get(&format!("{users_path}?scoreName=quality"), &cookie)
+        .await
+        .json();
+    assert_eq!(scored["meta"]["totalItems"], 2);
+    assert!(scored["data"][0].get("scoreAverage").is_none(), "{scored}");
+    assert_eq!(
+        ids(ui
+            .get(
+                &format!("{users_path}?scoreName=quality&scoreMin=0&orderBy=score.asc"),
+                &cookie
+            )
+            .await),
+        Vec::<String>::new()
+    );
     // One user's totals over all their traces, in a range.
     let alice = ui.get(&format!("{users_path}/alice"), &cookie).await.json();
     assert_eq!(alice["traceCount"], 1);

@@ -25,6 +25,9 @@ pub enum TotalsColumn {
     Cost,
     FirstSeen,
     LastSeen,
+    /// The average of the query's score ([`TotalsQuery::score`]); groups without one sort as
+    /// the smallest.
+    Score,
 }
 
 impl TotalsColumn {
@@ -37,6 +40,7 @@ impl TotalsColumn {
             "cost" | "totalCost" => TotalsColumn::Cost,
             "firstSeen" => TotalsColumn::FirstSeen,
             "lastSeen" => TotalsColumn::LastSeen,
+            "score" | "scoreAverage" => TotalsColumn::Score,
             _ => return None,
         })
     }
@@ -53,6 +57,21 @@ pub struct TotalsBound {
     pub column: TotalsColumn,
     pub min: Option<f64>,
     pub max: Option<f64>,
+}
+
+/// A score a list shows and may be bounded on: per group, the average of the numeric and
+/// boolean values of the scores of that name on its traces and their observations, and for
+/// sessions also on the session itself (scores naming the session and no trace).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScoreFilter {
+    pub name: String,
+    /// Only groups whose average is at least this.
+    pub min: Option<f64>,
+    /// Only groups whose average is at most this.
+    pub max: Option<f64>,
+    /// Only groups with at least one score of the name with this string value (a category,
+    /// or `True`/`False` of a boolean).
+    pub value: Option<String>,
 }
 
 /// A page of users or sessions with their totals.
@@ -75,6 +94,8 @@ pub struct TotalsQuery {
     pub order_by: TotalsColumn,
     pub direction: Direction,
     pub bounds: Vec<TotalsBound>,
+    /// The score whose average the rows carry, with the bounds on it.
+    pub score: Option<ScoreFilter>,
 }
 
 impl Default for TotalsQuery {
@@ -91,6 +112,7 @@ impl Default for TotalsQuery {
             order_by: TotalsColumn::LastSeen,
             direction: Direction::Desc,
             bounds: Vec::new(),
+            score: None,
         }
     }
 }
@@ -113,4 +135,7 @@ pub struct GroupTotals {
     pub total_cost: f64,
     /// The distinct user ids of these traces, sorted.
     pub users: Vec<String>,
+    /// The average of the query's score over the group's scores of that name (`None` without
+    /// a score in the query, or when the group has no numeric score of that name).
+    pub score_average: Option<f64>,
 }

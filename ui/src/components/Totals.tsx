@@ -1,12 +1,14 @@
 // The users and sessions lists: groups of traces with their totals, searched, sorted and
 // bounded on the server (`/users`, `/sessions` of the UI API), every choice kept in the URL,
-// with a column picker and selected rows exported as JSON or CSV.
+// with a column picker and selected rows exported as JSON or CSV. A score name adds the
+// average of that score per row (a column, sortable) and bounds on it.
 
 import type { ComponentChildren } from "preact";
 import { api, projectPath, type Paged } from "../api";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
 import { BulkBar, countOf, ExportButtons, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "./Selection";
+import { useSuggestions } from "./FilterBuilder";
 import { LoadingStatus, Pager } from "./Table";
 
 /** A user or session with the totals of its traces. */
@@ -21,6 +23,8 @@ export interface TotalsRow {
   totalTokens: number;
   totalCost: number;
   userIds: string[];
+  /** The average of the list's score (`scoreName`), absent when the row has none. */
+  scoreAverage?: number | null;
 }
 
 export interface TotalsColumn {
@@ -47,6 +51,31 @@ const BOUNDS: [string, string, "number" | "date"][] = [
   ["lastSeenMin", "Last seen from", "date"],
   ["lastSeenMax", "Last seen until", "date"],
 ];
+
+/** The score filters: URL and server parameter, label, input type (after `scoreName`). */
+const SCORE_BOUNDS: [string, string, "number" | "text"][] = [
+  ["scoreMin", "Score avg ≥", "number"],
+  ["scoreMax", "Score avg ≤", "number"],
+  ["scoreValue", "Score value", "text"],
+];
+
+/** The column of the score's average, offered while a score name is chosen. */
+export function scoreColumn(name: string): TotalsColumn {
+  return {
+    id: "score",
+    label: `${name} (avg)`,
+    sort: "score",
+    numeric: true,
+    cell: (row) => (row.scoreAverage == null ? "–" : row.scoreAverage.toFixed(3)),
+  };
+}
+
+/** The shown columns with the score's average added when a score name is chosen and the
+ * URL does not pick the columns itself (a remembered choice made without it still gets it). */
+export function withScoreColumn(shown: string[], search: URLSearchParams): string[] {
+  if (!search.get("scoreName") || search.get("cols") !== null || shown.includes("score")) return shown;
+  return [...shown, "score"];
+}
 
 /** The ranges of traces a list sums: URL value, label, length in hours. */
 export const RANGES: [string, string, number | null][] = [
@@ -81,8 +110,10 @@ export function totalsQuery(search: URLSearchParams, extra: Record<string, strin
   if (text) query.set("search", text);
   const environment = search.get("environment");
   if (environment) query.set("environment", environment);
+  const scoreName = search.get("scoreName");
   const order = search.get("orderBy");
-  if (order) query.set("orderBy", order);
+  // A sort by the score needs its name; without one the default sort applies.
+  if (order && (scoreName || !order.startsWith("score."))) query.set("orderBy", order);
   const from = rangeStart(search.get("range") ?? "");
   if (from) query.set("fromTimestamp", from);
   for (const [key, , type] of BOUNDS) {
@@ -90,6 +121,13 @@ export function totalsQuery(search: URLSearchParams, extra: Record<string, strin
     if (!value) continue;
     const bound = type === "date" ? dayBound(value, key.endsWith("Max")) : value;
     if (bound) query.set(key, bound);
+  }
+  if (scoreName) {
+    query.set("scoreName", scoreName);
+    for (const [key] of SCORE_BOUNDS) {
+      const value = search.get(key);
+      if (value) query.set(key, value);
+    }
   }
   return query;
 }
@@ -128,10 +166,15 @@ export function TotalsList(props: {
   };
   const meta = loaded.data?.meta;
   const rows = loaded.data?.data ?? [];
-  const { shown, picker } = usePickedColumns(props.columns, props.path.slice(1));
-  const columns = shown.map((id) => props.columns.find((column) => column.id === id)).filter((column): column is TotalsColumn => column !== undefined);
+  const scoreName = search.get("scoreName") ?? "";
+  const offered = scoreName ? [...props.columns, scoreColumn(scoreName)] : props.columns;
+  const { shown, picker } = usePickedColumns(offered, props.path.slice(1));
+  const columns = withScoreColumn(shown, search)
+    .map((id) => offered.find((column) => column.id === id))
+    .filter((column): column is TotalsColumn => column !== undefined);
   const selection = useSelection(rows.map((row) => row.id), search.toString());
-  const filtered = BOUNDS.some(([key]) => search.get(key)) || ["search", "range", "environment"].some((key) => !!search.get(key));
+  const scoreNames = useSuggestions(props.projectId, "scoreName", "");
+  const filtered = [...BOUNDS, ...SCORE_BOUNDS].some(([key]) => search.get(key)) || ["search", "range", "environment", "scoreName"].some((key) => !!search.get(key));
   return (
     <div class="page">
       <div class="toolbar">
@@ -148,7 +191,9 @@ export function TotalsList(props: {
             search: String(form.get("search") ?? "").trim(),
             environment: String(form.get("environment") ?? "").trim(),
           };
-          for (const [key] of BOUNDS) change[key] = String(form.get(key) ?? "").trim();
+          for (const [key] of [...BOUNDS, ...SCORE_BOUNDS]) change[key] = String(form.get(key) ?? "").trim();
+          change.scoreName = String(form.get("scoreName") ?? "").trim();
+          if (!change.scoreName && orderColumn === "score") change.orderBy = null;
           set(change);
         }}
       >
@@ -171,17 +216,19 @@ export function TotalsList(props: {
           </select>
         </label>
         {BOUNDS.map(([key, label, type]) => (
-          <label key={key}>
-            {label}
-            <input
-              type={type}
-              name={key}
-              min={type === "number" ? 0 : undefined}
-              step={type === "number" ? "any" : undefined}
-              defaultValue={search.get(key) ?? ""}
-              key={`${key}=${search.get(key) ?? ""}`}
-            />
-          </label>
+          <BoundField key={key} name={key} label={label} type={type} value={search.get(key) ?? ""} min={0} />
+        ))}
+        <datalist id="totals-score-names">
+          {scoreNames.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+        <label>
+          Score
+          <input name="scoreName" list="totals-score-names" defaultValue={scoreName} key={`scoreName=${scoreName}`} placeholder="name" />
+        </label>
+        {SCORE_BOUNDS.map(([key, label, type]) => (
+          <BoundField key={key} name={key} label={label} type={type} value={search.get(key) ?? ""} placeholder={type === "text" ? "category" : undefined} />
         ))}
         <button type="submit" class="primary">
           Apply
@@ -249,7 +296,26 @@ export function TotalsList(props: {
   );
 }
 
-const TOTALS_CSV_COLUMNS = ["id", "traceCount", "firstSeen", "lastSeen", "durationSeconds", "inputTokens", "outputTokens", "totalTokens", "totalCost", "userIds"];
+/** One bound of the filters form, showing the URL's value (set again when it changes). */
+function BoundField(props: { name: string; label: string; type: "number" | "date" | "text"; value: string; min?: number; placeholder?: string }) {
+  const numeric = props.type === "number";
+  return (
+    <label>
+      {props.label}
+      <input
+        type={props.type}
+        name={props.name}
+        min={numeric ? props.min : undefined}
+        step={numeric ? "any" : undefined}
+        placeholder={props.placeholder}
+        defaultValue={props.value}
+        key={`${props.name}=${props.value}`}
+      />
+    </label>
+  );
+}
+
+const TOTALS_CSV_COLUMNS = ["id", "traceCount", "firstSeen", "lastSeen", "durationSeconds", "inputTokens", "outputTokens", "totalTokens", "totalCost", "userIds", "scoreAverage"];
 
 /** The selected users or sessions, exported with their totals as listed. */
 function TotalsBulk(props: { noun: string; rows: TotalsRow[]; onClear: () => void }) {

@@ -70,10 +70,10 @@ const GRANULARITY_LABELS: Record<Granularity, string> = { hour: "hour", day: "da
 
 function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean; blank: string; note?: string }) {
   return (
-    <figure class="chart" data-testid={props.title}>
+    <figure class="chart wide" data-testid={props.title}>
       <figcaption>{props.title}</figcaption>
-      <table class="data compact">
-        <TableHead columns={["", "count", "errors", "p50", "p90", "p95", "p99"]} />
+      <table class="data compact latency">
+        <TableHead columns={["", ...["count", "errors", "p50", "p90", "p95", "p99"].map((label): [string, string] => [label, "num"])]} />
         <tbody>
           {props.rows.slice(0, 12).map((row) => (
             <tr key={row.key ?? ""}>

@@ -180,7 +180,7 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
   const toggle = (run: string) =>
     setSelected(selected.includes(run) ? selected.filter((other) => other !== run) : [...selected, run].slice(-MAX_COMPARED));
   return (
-    <div class="page">
+    <div class="page dataset-page">
       <h1>
         <Link href={`${base}/datasets`}>Datasets</Link> / {name}
       </h1>
@@ -219,8 +219,14 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
       </table>
       {runs.data && runs.data.data.length === 0 ? <p class="muted pad">No runs yet.</p> : null}
       <ListPager label="Run pages" page={runPage} meta={runs.data?.meta} onPage={setRunPage} />
-      <button type="button" class="primary" disabled={selected.length < 2} onClick={() => navigate(compareHref(base, name, selected))}>
-        Compare {selected.length} runs
+      <button
+        type="button"
+        class="primary compare-runs"
+        disabled={selected.length < 2}
+        title={selected.length < 2 ? `Tick 2 to ${MAX_COMPARED} runs to compare them` : undefined}
+        onClick={() => navigate(compareHref(base, name, selected))}
+      >
+        {selected.length < 2 ? "Compare runs" : `Compare ${selected.length} runs`}
       </button>
       <h2>Items</h2>
       <table class="data" aria-label="Dataset items">

@@ -14,7 +14,7 @@ use spindle_store::metrics::{
     Aggregation, Granularity, MetricSelection, MetricsOrder, MetricsRequest, MetricsVersion,
     MetricsView,
 };
-use spindle_store::people::{TotalsBound, TotalsColumn, TotalsQuery};
+use spindle_store::people::{ScoreFilter, TotalsBound, TotalsColumn, TotalsQuery};
 use spindle_store::prompts::PromptQuery;
 use spindle_store::reviews::CommentQuery;
 use spindle_store::{
@@ -699,7 +699,9 @@ pub fn session_query(params: &Params, max_limit: u32) -> Result<SessionQuery, Er
 /// user), `orderBy=<total>.<asc|desc>` (`id`, `traces`, `tokens`, `cost`, `firstSeen`,
 /// `lastSeen`), and bounds on the totals: `tracesMin`, `tracesMax`, `tokensMin`, `tokensMax`,
 /// `costMin`, `costMax` (numbers), `firstSeenMin`, `firstSeenMax`, `lastSeenMin`,
-/// `lastSeenMax` (ISO-8601 timestamps).
+/// `lastSeenMax` (ISO-8601 timestamps); `scoreName` adds the average of that score to every
+/// row (sortable as `score`), bounded by `scoreMin`, `scoreMax` (numbers) and `scoreValue` (a
+/// category or boolean value one of the group's scores has).
 pub fn totals_query(params: &Params, max_limit: u32) -> Result<TotalsQuery, Error> {
     let mut query = TotalsQuery {
         page: params.page()?,
@@ -715,7 +717,7 @@ pub fn totals_query(params: &Params, max_limit: u32) -> Result<TotalsQuery, Erro
         query.order_by = TotalsColumn::parse(&order.column).ok_or_else(|| {
             Error::invalid(
                 "orderBy",
-                "expected id, traces, tokens, cost, firstSeen or lastSeen",
+                "expected id, traces, tokens, cost, firstSeen, lastSeen or score",
             )
         })?;
         query.direction = order.direction;
@@ -755,6 +757,25 @@ pub fn totals_query(params: &Params, max_limit: u32) -> Result<TotalsQuery, Erro
         if min.is_some() || max.is_some() {
             query.bounds.push(TotalsBound { column, min, max });
         }
+    }
+    let score = ScoreFilter {
+        name: params.string("scoreName").unwrap_or_default(),
+        min: number("scoreMin")?,
+        max: number("scoreMax")?,
+        value: params
+            .string("scoreValue")
+            .filter(|value| !value.is_empty()),
+    };
+    if score.name.is_empty() {
+        let bounded = score.min.is_some() || score.max.is_some() || score.value.is_some();
+        if bounded || query.order_by == TotalsColumn::Score {
+            return Err(Error::invalid(
+                "scoreName",
+                "required by scoreMin, scoreMax, scoreValue and orderBy=score",
+            ));
+        }
+    } else {
+        query.score = Some(score);
     }
     Ok(query)
 }

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CbTwKKyl.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CbTwKKyl.js"),
+        "assets/index-D__XcriX.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-D__XcriX.css"),
     ),
     (
-        "assets/index-UMOzE5UL.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-UMOzE5UL.css"),
+        "assets/index-Z1k44m57.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-Z1k44m57.js"),
     ),
     (
         "favicon.svg",

@@ -180,6 +180,9 @@ pub struct TotalsRow {
     pub total_tokens: i64,
     pub total_cost: f64,
     pub user_ids: Vec<String>,
+    /// The average of the score the list was asked for (`scoreName`), when the group has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_average: Option<f64>,
 }
 
 impl TotalsRow {
@@ -203,6 +206,7 @@ impl TotalsRow {
             total_tokens: totals.total_tokens,
             total_cost: totals.total_cost,
             user_ids: totals.users,
+            score_average: totals.score_average,
         }
     }
 }

@@ -13,7 +13,7 @@
 
 use super::fixtures::{observation, score, trace};
 use crate::accounts::{Accounts, Membership, Role, SavedView, UiSession, User};
-use crate::people::{GroupTotals, Grouping, TotalsBound, TotalsColumn, TotalsQuery};
+use crate::people::{GroupTotals, Grouping, ScoreFilter, TotalsBound, TotalsColumn, TotalsQuery};
 use crate::suggestions::ValueColumn;
 use crate::{Direction, ErrorKind, Store, WriteBatch};
 use spindle_core::merge::Stamp;
@@ -921,6 +921,10 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
                     }));
                     continue;
                 }
+                if rng.chance(30) {
+                    batch.scores.push(random_score(&mut rng, stamp, trace_id));
+                    continue;
+                }
                 let number = rng.below(3);
                 let id = format!("{trace_id}-o{number}");
                 let name_trace = !rng.chance(25);
@@ -1059,5 +1063,200 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
                 "seed {seed}: {grouping:?} totals"
             );
         }
+        // The users' and sessions' averages of a score, shown, bounded and sorted on.
+        let scores = store
+            .list_scores(
+                &project,
+                &crate::ScoreQuery {
+                    limit: 1000,
+                    name: Some("quality".to_owned()),
+                    ..crate::ScoreQuery::default()
+                },
+            )
+            .await
+            .expect("scores")
+            .items;
+        for grouping in [Grouping::User, Grouping::Session] {
+            let expected = expected_score_averages(&raw, &scores, grouping);
+            let scored = |score: ScoreFilter, order_by| TotalsQuery {
+                limit: 100,
+                order_by,
+                direction: Direction::Desc,
+                score: Some(score),
+                ..TotalsQuery::default()
+            };
+            let quality = |min, max, value: Option<&str>| ScoreFilter {
+                name: "quality".to_owned(),
+                min,
+                max,
+                value: value.map(str::to_owned),
+            };
+            let page = store
+                .group_totals(
+                    &project,
+                    grouping,
+                    &scored(quality(None, None, None), TotalsColumn::Score),
+                )
+                .await
+                .expect("score averages");
+            // Sorted by the average, descending, groups without one last, then by id.
+            let mut by_average: Vec<&(String, Option<f64>, bool)> = expected.iter().collect();
+            by_average.sort_by(|a, b| match (a.1, b.1) {
+                (Some(x), Some(y)) => y.total_cmp(&x).then(a.0.cmp(&b.0)),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.0.cmp(&b.0),
+            });
+            let listed: Vec<(&str, Option<f64>)> = page
+                .items
+                .iter()
+                .map(|g| (g.id.as_str(), g.score_average))
+                .collect();
+            let wanted: Vec<(&str, Option<f64>)> = by_average
+                .iter()
+                .map(|(id, average, _)| (id.as_str(), *average))
+                .collect();
+            assert_eq!(listed.len(), wanted.len(), "seed {seed}: {grouping:?}");
+            for ((id, average), (want_id, want)) in listed.iter().zip(&wanted) {
+                assert_eq!(id, want_id, "seed {seed}: {grouping:?} sorted by score");
+                match (average, want) {
+                    (Some(x), Some(y)) => assert!((x - y).abs() < 1e-9, "seed {seed}: {id}"),
+                    _ => assert_eq!(average, want, "seed {seed}: {grouping:?} {id}"),
+                }
+            }
+            assert!(
+                wanted.iter().any(|(_, average)| average.is_some()),
+                "seed {seed}: {grouping:?} has a scored group"
+            );
+            let bounded = [
+                (quality(Some(2.0), None, None), 2.0, f64::MAX, false),
+                (quality(None, Some(1.5), None), f64::MIN, 1.5, false),
+                (quality(Some(1.0), Some(3.0), None), 1.0, 3.0, false),
+                (quality(None, None, Some("good")), f64::MIN, f64::MAX, true),
+            ];
+            for (score, min, max, by_value) in bounded {
+                let name = format!("{grouping:?} {score:?}");
+                let page = store
+                    .group_totals(&project, grouping, &scored(score, TotalsColumn::Id))
+                    .await
+                    .expect("bounded on a score");
+                let mut wanted: Vec<&str> = expected
+                    .iter()
+                    .filter(|(_, average, good)| {
+                        if by_value {
+                            *good
+                        } else {
+                            average.is_some_and(|a| a >= min && a <= max)
+                        }
+                    })
+                    .map(|(id, _, _)| id.as_str())
+                    .collect();
+                wanted.sort_by(|a, b| b.cmp(a));
+                assert_eq!(ids(&page), wanted, "seed {seed}: {name}");
+                assert_eq!(
+                    page.total_items as usize,
+                    wanted.len(),
+                    "seed {seed}: {name}"
+                );
+            }
+        }
     }
+}
+
+/// A random score named `quality` (or `other`) on `trace_id`, one of its observations, or a
+/// session, numeric, boolean or categorical; ids repeat so later writes change earlier scores.
+fn random_score(
+    rng: &mut spindle_core::rng::Rng,
+    stamp: Stamp,
+    trace_id: &str,
+) -> spindle_core::ScoreRecord {
+    use spindle_core::ScoreDataType;
+    let id = format!("sc{}", rng.below(16));
+    let name = rng.pick(&["quality", "quality", "other"]).to_owned();
+    let target = rng.below(4);
+    let kind = rng.below(4);
+    let number = rng.below(9) as f64 * 0.5;
+    let category = rng.pick(&["good", "bad"]).to_owned();
+    let session = rng.pick(&["s1", "s2", "s3", "s4"]).to_owned();
+    let observation = format!("{trace_id}-o{}", rng.below(3));
+    score(&id, stamp, |s| {
+        s.name = Some(name);
+        match target {
+            0 => s.session_id = Some(session),
+            1 => {
+                s.trace_id = Some(trace_id.to_owned());
+                s.observation_id = Some(observation);
+            }
+            _ => s.trace_id = Some(trace_id.to_owned()),
+        }
+        match kind {
+            0 => {
+                s.data_type = Some(ScoreDataType::Categorical);
+                s.string_value = Some(category);
+            }
+            1 => {
+                s.data_type = Some(ScoreDataType::Boolean);
+                let yes = number >= 2.0;
+                s.value = Some(if yes { 1.0 } else { 0.0 });
+                s.string_value = Some(if yes { "True" } else { "False" }.to_owned());
+            }
+            _ => {
+                s.data_type = Some(ScoreDataType::Numeric);
+                s.value = Some(number);
+            }
+        }
+    })
+}
+
+/// Per group (sorted by id): the average of the numeric and boolean `scores` of its traces,
+/// of their observations and, for sessions, of the session itself; and whether one of them
+/// is the category `good`.
+fn expected_score_averages(
+    traces: &[RawTrace],
+    scores: &[crate::ScoreView],
+    grouping: Grouping,
+) -> Vec<(String, Option<f64>, bool)> {
+    use spindle_core::ScoreDataType;
+    let key_of = |trace: &RawTrace| {
+        match grouping {
+            Grouping::User => trace.view.record.user_id.clone(),
+            Grouping::Session => trace.view.record.session_id.clone(),
+        }
+        .filter(|key| !key.is_empty())
+    };
+    let mut groups: BTreeMap<String, (Vec<f64>, bool)> = traces
+        .iter()
+        .filter_map(key_of)
+        .map(|key| (key, (Vec::new(), false)))
+        .collect();
+    for view in scores {
+        let score = &view.record;
+        let trace_id = score.trace_id.clone().filter(|id| !id.is_empty());
+        let key = match &trace_id {
+            Some(trace_id) => traces
+                .iter()
+                .find(|trace| &trace.view.record.id == trace_id)
+                .and_then(key_of),
+            None if grouping == Grouping::Session => score.session_id.clone(),
+            None => None,
+        };
+        let Some(group) = key.and_then(|key| groups.get_mut(&key)) else {
+            continue;
+        };
+        if matches!(
+            score.data_type,
+            Some(ScoreDataType::Numeric | ScoreDataType::Boolean) | None
+        ) {
+            group.0.extend(score.value);
+        }
+        group.1 |= score.string_value.as_deref() == Some("good");
+    }
+    groups
+        .into_iter()
+        .map(|(id, (numbers, good))| {
+            let average =
+                (!numbers.is_empty()).then(|| numbers.iter().sum::<f64>() / numbers.len() as f64);
+            (id, average, good)
+        })
+        .collect()
 }
