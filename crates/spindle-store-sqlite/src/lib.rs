@@ -68,6 +68,11 @@ pub struct SqliteOptions {
     /// freed heap returns to the operating system. Ignored when `release_memory_after_idle`
     /// is `None`.
     pub release_read_caches_after_idle: Duration,
+    /// Inputs and outputs of 64 bytes and more are written as zstd frames when that is
+    /// smaller (about 40 % fewer bytes per span, but a fifth more CPU per ingested span and
+    /// slower scanning search). Either way both forms are read, so it can be switched off
+    /// for a database written with it on.
+    pub compress_payloads: bool,
 }
 
 impl Default for SqliteOptions {
@@ -79,6 +84,7 @@ impl Default for SqliteOptions {
             synchronous_full: true,
             release_memory_after_idle: Some(Duration::from_secs(1)),
             release_read_caches_after_idle: Duration::from_secs(30),
+            compress_payloads: false,
         }
     }
 }
@@ -394,6 +400,7 @@ impl SqliteStore {
             depth: depth.clone(),
             max_group_batches: options.max_group_batches.max(1),
             pricer: pricer.clone(),
+            compress_payloads: options.compress_payloads,
         };
         let writer_thread = std::thread::Builder::new()
             .name("spindle-sqlite-writer".to_owned())

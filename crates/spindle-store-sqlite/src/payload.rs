@@ -1,10 +1,13 @@
-//! Inputs and outputs stored compressed. A payload of at least [`MIN_PACKED_BYTES`] is
+//! Inputs and outputs stored compressed, when the store is opened with
+//! `SqliteOptions::compress_payloads` (off by default: zstd on the single writer thread costs
+//! ingest about a fifth more server CPU). A payload of at least [`MIN_PACKED_BYTES`] is then
 //! written as a BLOB holding one zstd frame when that is smaller than its text; shorter
 //! ones, and every row written before, stay TEXT (a BLOB that is no zstd frame is refused
 //! as corrupt, so another format can be told apart by its own magic number later).
 //! Statements read the columns through the SQL function `spindle_payload(x)` ([`register`],
 //! on every connection the store opens and the copy tool's), which answers the text either
-//! way, so the shared statements and decoders never see a BLOB (`Dialect::payload`).
+//! way, so the shared statements and decoders never see a BLOB (`Dialect::payload`), and a
+//! database written with compression on reads the same with it off.
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -22,10 +25,18 @@ const LEVEL: i32 = 1;
 const MAX_UNPACKED_BYTES: u64 = 1 << 30;
 
 thread_local! {
+    /// Whether this thread's writes pack payloads: set by the writer thread as it starts
+    /// ([`set_packing`]), off on every other thread.
+    static PACKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
         const { RefCell::new(None) };
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         const { RefCell::new(None) };
+}
+
+/// Makes [`Payload::of`] on this thread pack payloads (`on`) or keep them as text.
+pub(crate) fn set_packing(on: bool) {
+    PACKING.with(|packing| packing.set(on));
 }
 
 /// `text` packed, or `None` when it is kept as text (short, or not smaller packed).
@@ -70,8 +81,11 @@ pub(crate) enum Payload<'a> {
 }
 
 impl<'a> Payload<'a> {
+    /// `text` as this thread writes it: packed when packing is on ([`set_packing`]) and
+    /// that pays, else as text.
     pub(crate) fn of(text: Option<&'a str>) -> Self {
-        match text.and_then(pack) {
+        let packing = PACKING.with(std::cell::Cell::get);
+        match text.filter(|_| packing).and_then(pack) {
             Some(packed) => Payload::Packed(packed),
             None => Payload::Text(text),
         }

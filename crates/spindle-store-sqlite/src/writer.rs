@@ -64,11 +64,14 @@ pub(crate) struct Writer {
     pub max_group_batches: usize,
     /// Prices observations after they are merged.
     pub pricer: Arc<Pricer>,
+    /// Inputs and outputs written as zstd frames (`payload.rs`).
+    pub compress_payloads: bool,
 }
 
 impl Writer {
     /// Runs until shut down or until every sender is gone.
     pub fn run(mut self) {
+        super::payload::set_packing(self.compress_payloads);
         let mut held: Option<Command> = None;
         loop {
             let command = match held.take() {

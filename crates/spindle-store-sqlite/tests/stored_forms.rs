@@ -1,4 +1,5 @@
-//! The forms SQLite keeps records in: long inputs and outputs packed as zstd frames, the
+//! The forms SQLite keeps records in: long inputs and outputs packed as zstd frames when
+//! `compress_payloads` is on and text when off (each read either way), the
 //! resource and scope metadata of observations in `resources`, compact stamps; and rows
 //! written before those forms (text payloads, inline metadata, JSON stamps) read and merge
 //! as before.
@@ -37,6 +38,27 @@ fn batch(observations: Vec<ObservationRecord>) -> WriteBatch {
     }
 }
 
+/// Options with payload compression `on` or off.
+fn compressing(on: bool) -> SqliteOptions {
+    SqliteOptions {
+        compress_payloads: on,
+        ..SqliteOptions::default()
+    }
+}
+
+/// `typeof(input)` and `typeof(output)` of each observation in `dir`'s database, by id.
+fn payload_types(dir: &std::path::Path) -> Vec<(String, String)> {
+    let connection = rusqlite::Connection::open(dir.join(DATABASE_FILE)).expect("open");
+    let mut statement = connection
+        .prepare("SELECT typeof(input), typeof(output) FROM observations ORDER BY id")
+        .expect("prepare");
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows")
+}
+
 async fn read(store: &SqliteStore, id: &str) -> ObservationRecord {
     let mut record = store
         .get_observation(PROJECT, id)
@@ -51,7 +73,7 @@ async fn read(store: &SqliteStore, id: &str) -> ObservationRecord {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_rows_are_packed_and_share_their_resource() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("open");
+    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
     let spans: Vec<ObservationRecord> = (0..3).map(|n| span(&format!("o{n}"))).collect();
     store
         .write(PROJECT, batch(spans.clone()))
@@ -95,7 +117,7 @@ async fn new_rows_are_packed_and_share_their_resource() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_of_the_earlier_forms_read_and_merge() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("open");
+    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
     let record = span("old");
     store
         .write(PROJECT, batch(vec![record.clone()]))
@@ -152,4 +174,34 @@ async fn rows_of_the_earlier_forms_read_and_merge() {
     assert_eq!(merged, expected);
     assert_eq!(merged.metadata.len(), 4);
     store.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compression_off_writes_text_and_reads_packed_rows() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let packed = span("packed");
+    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
+    store
+        .write(PROJECT, batch(vec![packed.clone()]))
+        .await
+        .expect("write");
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+    let blob = ("blob".to_owned(), "blob".to_owned());
+    assert_eq!(payload_types(dir.path()), vec![blob.clone()]);
+
+    // The same database with compression off: new payloads are text, packed ones still read
+    // and merge (a merged row is written back as text).
+    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("reopen");
+    let text = span("text");
+    store
+        .write(PROJECT, batch(vec![text.clone()]))
+        .await
+        .expect("write");
+    assert_eq!(read(&store, "packed").await, packed);
+    assert_eq!(read(&store, "text").await, text);
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+    let text_types = ("text".to_owned(), "text".to_owned());
+    assert_eq!(payload_types(dir.path()), vec![blob, text_types]);
 }
