@@ -110,7 +110,12 @@ pub struct StorageConfig {
     /// zstd-compressed in SQLite: less disk per span, for more server CPU per ingested span
     /// and slower search scans. Rows written either way stay readable after switching it.
     /// Ignored for PostgreSQL, which compresses large values itself.
-    #[arg(long, env = "SPINDLE_COMPRESS_PAYLOADS", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(
+        long,
+        env = "SPINDLE_COMPRESS_PAYLOADS",
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub compress_payloads: bool,
 }
 
