@@ -129,6 +129,7 @@ mod tests {
 
     #[test]
     fn payloads_read_back_through_the_sql_function() {
+        set_packing(true);
         let connection = Connection::open_in_memory().unwrap();
         register(&connection).unwrap();
         connection.execute_batch("CREATE TABLE p (x)").unwrap();
