@@ -66,6 +66,10 @@ pub struct IngestArgs {
     /// How long after the load (every span readable) the idle RSS is taken, in milliseconds.
     #[arg(long, default_value_t = 3000)]
     pub idle_wait_ms: u64,
+    /// With SQLite: keep each run's data directory (after the clean shutdown) as
+    /// `<DIR>/run-<n>`, to look at where its bytes went (`dbstat`).
+    #[arg(long)]
+    pub keep_data: Option<std::path::PathBuf>,
 }
 
 impl IngestArgs {
@@ -342,6 +346,9 @@ async fn one_run(
         Some(url) => pg::table_bytes(url).await?,
         None => server::dir_size(&data_dir)?,
     };
+    if let (Some(keep), None) = (&args.keep_data, &args.database_url) {
+        keep_data_dir(&data_dir, keep)?;
+    }
     Ok(RunResult {
         wall,
         spans_per_second: spans as f64 / wall.as_secs_f64(),
@@ -378,6 +385,23 @@ fn print_activity(samples: &pg::ActivitySamples, polls: u64) {
         );
     }
     println!();
+}
+
+/// Moves a run's data directory to the first free `<keep>/run-<n>`.
+fn keep_data_dir(data_dir: &std::path::Path, keep: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(keep)?;
+    let target = (1..)
+        .map(|n| keep.join(format!("run-{n}")))
+        .find(|path| !path.exists())
+        .expect("a free name");
+    if std::fs::rename(data_dir, &target).is_err() {
+        std::fs::create_dir_all(&target)?;
+        for entry in std::fs::read_dir(data_dir)? {
+            let entry = entry?;
+            std::fs::copy(entry.path(), target.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
 }
 
 /// CPU seconds of the store's SQLite threads.

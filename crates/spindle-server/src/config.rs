@@ -105,6 +105,18 @@ pub struct StorageConfig {
     /// SQLite.
     #[arg(long, env = "SPINDLE_DATABASE_POOL_SIZE", default_value_t = 16)]
     pub database_pool_size: usize,
+
+    /// Store the inputs and outputs of traces and observations (64 bytes and more)
+    /// zstd-compressed in SQLite: less disk per span, for more server CPU per ingested span
+    /// and slower search scans. Rows written either way stay readable after switching it.
+    /// Ignored for PostgreSQL, which compresses large values itself.
+    #[arg(
+        long,
+        env = "SPINDLE_COMPRESS_PAYLOADS",
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub compress_payloads: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -88,6 +88,7 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
     };
     let sqlite_options = SqliteOptions {
         queue_capacity: options.write_queue,
+        compress_payloads: storage.compress_payloads,
         ..SqliteOptions::default()
     };
     let store = SqliteStore::open(&sqlite_path, sqlite_options)

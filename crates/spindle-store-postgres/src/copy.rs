@@ -127,11 +127,13 @@ pub async fn copy_from_sqlite(
     let reader = {
         let file = file.clone();
         tokio::task::spawn_blocking(move || {
-            Connection::open_with_flags(
+            let connection = Connection::open_with_flags(
                 &file,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
-            .map_err(sqlite_error)
+            .map_err(sqlite_error)?;
+            spindle_store_sqlite::register_payload_function(&connection).map_err(sqlite_error)?;
+            Ok(connection)
         })
         .await
         .map_err(|e| Error::internal(format!("sqlite reader: {e}")))??

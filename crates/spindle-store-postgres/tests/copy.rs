@@ -46,7 +46,11 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
     record.session_id = trace
         .is_multiple_of(2)
         .then(|| format!("session-{}", trace % 5));
-    record.input = Some(format!("question number {trace}"));
+    // Long enough on odd traces for SQLite to keep it packed.
+    record.input = Some(format!(
+        "question number {trace}{}",
+        " with its context".repeat(trace % 2 * 8)
+    ));
     record.output = Some(format!("answer {trace}"));
     record.tags.insert(format!("tag-{}", trace % 2));
     record.metadata.insert("k".into(), format!("{trace}"));
@@ -84,6 +88,17 @@ fn seed_batch(project: usize, trace: usize) -> WriteBatch {
         observation.cost_details = (index != 2 && index != 3)
             .then(|| BTreeMap::from([("total".to_owned(), 0.001 * index as f64)]));
         observation.input = Some(format!("in {index}"));
+        if index == 1 {
+            // As an OpenTelemetry span has them: kept packed and shared by SQLite.
+            observation.output = Some(format!("out {index} {}", "and more words ".repeat(10)));
+            observation.metadata.insert(
+                "resourceAttributes".into(),
+                r#"{"service.name":"app"}"#.into(),
+            );
+            observation
+                .metadata
+                .insert("scope".into(), format!(r#"{{"name":"sdk-{project}"}}"#));
+        }
         observation.stamp_unstamped(stamp(at + 1));
         observations.push(observation);
     }

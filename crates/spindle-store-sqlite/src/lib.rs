@@ -5,10 +5,13 @@
 //! included. A write is acknowledged only after the transaction that holds it has committed.
 
 mod accounts;
+mod payload;
 mod reads;
 mod schema;
 mod search;
 mod writer;
+
+pub use payload::register as register_payload_function;
 
 use async_trait::async_trait;
 use reads::Reader;
@@ -69,6 +72,11 @@ pub struct SqliteOptions {
     /// Whether a background thread keeps the search index (`spindle-search.db`) up to date.
     /// Off, searches scan what is not indexed, and [`SqliteStore::index_search_now`] indexes.
     pub index_search_in_background: bool,
+    /// Inputs and outputs of 64 bytes and more are written as zstd frames when that is
+    /// smaller: about 45 % fewer bytes per span on the ingest benchmark, for about a fifth
+    /// more server CPU per span and slower scanning search. Both forms are read either way,
+    /// so it can be switched off for a database written with it on.
+    pub compress_payloads: bool,
 }
 
 impl Default for SqliteOptions {
@@ -81,6 +89,7 @@ impl Default for SqliteOptions {
             release_memory_after_idle: Some(Duration::from_secs(1)),
             release_read_caches_after_idle: Duration::from_secs(30),
             index_search_in_background: true,
+            compress_payloads: false,
         }
     }
 }
@@ -410,6 +419,7 @@ impl SqliteStore {
             depth: depth.clone(),
             max_group_batches: options.max_group_batches.max(1),
             pricer: pricer.clone(),
+            compress_payloads: options.compress_payloads,
         };
         let writer_thread = std::thread::Builder::new()
             .name("spindle-sqlite-writer".to_owned())

@@ -107,6 +107,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0026_observation_rollups_by_prompt",
         include_str!("../migrations/0026_observation_rollups_by_prompt.sql"),
     ),
+    (
+        "0027_resources",
+        include_str!("../migrations/0027_resources.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -133,6 +137,7 @@ fn open(path: &Path, create: bool, busy_timeout: Duration, pragmas: &str) -> Res
     let connection = Connection::open_with_flags(path, flags).map_err(sql_error)?;
     connection.busy_timeout(busy_timeout).map_err(sql_error)?;
     connection.execute_batch(pragmas).map_err(sql_error)?;
+    super::payload::register(&connection).map_err(sql_error)?;
     Ok(connection)
 }
 

@@ -401,17 +401,17 @@ fn text_scan(sql: &mut Sql, search: &str, terms: usize, alias: &str) {
         let bit = 1_i64 << term;
         sql.push(" AND (spindle_search_hits(")
             .bind(search)
-            .push(&format!(", {alias}.input) & {bit} OR spindle_search_hits("))
+            .push(&format!(", spindle_payload({alias}.input)) & {bit} OR spindle_search_hits("))
             .bind(search)
             .push(&format!(
-                ", {alias}.output) & {bit} OR EXISTS (SELECT 1 FROM observations o \
+                ", spindle_payload({alias}.output)) & {bit} OR EXISTS (SELECT 1 FROM observations o \
                  WHERE o.project_id = {alias}.project_id AND o.trace_id = {alias}.id \
                  AND (spindle_search_hits("
             ))
             .bind(search)
-            .push(", o.input) | spindle_search_hits(")
+            .push(", spindle_payload(o.input)) | spindle_search_hits(")
             .bind(search)
-            .push(&format!(", o.output)) & {bit}))"));
+            .push(&format!(", spindle_payload(o.output))) & {bit}))"));
     }
 }
 
@@ -500,7 +500,8 @@ impl Indexer {
             let mut seen = std::collections::HashSet::new();
             let mut statement = snapshot
                 .prepare_cached(
-                    "SELECT rowid, input, output FROM traces WHERE project_id = ?1 AND id = ?2",
+                    "SELECT rowid, spindle_payload(input), spindle_payload(output) FROM traces \
+                     WHERE project_id = ?1 AND id = ?2",
                 )
                 .map_err(sql_error)?;
             for (_, project_id, trace_id) in &queued {
@@ -526,7 +527,7 @@ impl Indexer {
         } else if state.backfill_below > 0 {
             let rows: Vec<(String, String, Document)> = snapshot
                 .prepare_cached(
-                    "SELECT rowid, project_id, id, input, output FROM traces
+                    "SELECT rowid, project_id, id, spindle_payload(input), spindle_payload(output) FROM traces
                      WHERE rowid < ?1 ORDER BY rowid DESC LIMIT ?2",
                 )
                 .and_then(|mut statement| {
@@ -558,7 +559,8 @@ impl Indexer {
         {
             let mut observations = snapshot
                 .prepare_cached(
-                    "SELECT input, output FROM observations WHERE project_id = ?1 AND trace_id = ?2",
+                    "SELECT spindle_payload(input), spindle_payload(output) FROM observations \
+                     WHERE project_id = ?1 AND trace_id = ?2",
                 )
                 .map_err(sql_error)?;
             for (project_id, trace_id, document) in &mut documents {

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
+use super::payload::Payload;
 use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
@@ -64,11 +65,14 @@ pub(crate) struct Writer {
     pub max_group_batches: usize,
     /// Prices observations after they are merged.
     pub pricer: Arc<Pricer>,
+    /// Inputs and outputs written as zstd frames (`payload.rs`).
+    pub compress_payloads: bool,
 }
 
 impl Writer {
     /// Runs until shut down or until every sender is gone.
     pub fn run(mut self) {
+        super::payload::set_packing(self.compress_payloads);
         let mut held: Option<Command> = None;
         loop {
             let command = match held.take() {
@@ -239,8 +243,13 @@ struct TableSql {
 }
 
 impl TableSql {
-    fn of<E: Encoded>(read: &'static ReadColumns, alias: &str) -> Self {
-        let names: Vec<&str> = E::COLUMNS.iter().map(|c| c.name).collect();
+    /// `extra`: columns only SQLite writes, after the shared ones (bound after them too).
+    fn of<E: Encoded>(read: &'static ReadColumns, alias: &str, extra: &[&'static str]) -> Self {
+        let names: Vec<&str> = E::COLUMNS
+            .iter()
+            .map(|c| c.name)
+            .chain(extra.iter().copied())
+            .collect();
         let placeholders: Vec<String> = (1..=names.len() + 3).map(|n| format!("?{n}")).collect();
         let head = format!(
             "INSERT INTO {table} (project_id, {names}, created_at, updated_at) VALUES ({values})",
@@ -274,9 +283,9 @@ fn write_sql() -> &'static [TableSql; 3] {
     static SQL: OnceLock<[TableSql; 3]> = OnceLock::new();
     SQL.get_or_init(|| {
         [
-            TableSql::of::<EncodedTrace<'_>>(&TRACE_COLUMNS, "t"),
-            TableSql::of::<EncodedObservation<'_>>(&OBSERVATION_COLUMNS, "o"),
-            TableSql::of::<EncodedScore<'_>>(&SCORE_COLUMNS, "s"),
+            TableSql::of::<EncodedTrace<'_>>(&TRACE_COLUMNS, "t", &[]),
+            TableSql::of::<EncodedObservation<'_>>(&OBSERVATION_COLUMNS, "o", &["resource_id"]),
+            TableSql::of::<EncodedScore<'_>>(&SCORE_COLUMNS, "s", &[]),
         ]
     })
 }
@@ -289,12 +298,48 @@ fn execute_row<E: Encoded>(
     created_at: Micros,
     now: Micros,
 ) -> Result<usize> {
-    let cells = std::iter::once(Cell::Text(Some(project_id)))
-        .chain(encoded.cells())
-        .chain([Cell::Int(Some(created_at)), Cell::Int(Some(now))]);
+    execute_row_with(statement, project_id, encoded, &[], created_at, now)
+}
+
+/// [`execute_row`] with the values of the table's SQLite-only columns (`TableSql::of`).
+fn execute_row_with<E: Encoded>(
+    statement: &mut CachedStatement<'_>,
+    project_id: &str,
+    encoded: &E,
+    extra: &[Cell<'_>],
+    created_at: Micros,
+    now: Micros,
+) -> Result<usize> {
+    let columns = E::COLUMNS.iter().map(|column| column.name);
+    let cells = std::iter::once(Bound::Cell(Cell::Text(Some(project_id))))
+        .chain(columns.zip(encoded.cells()).map(|(name, cell)| match cell {
+            Cell::Text(text) if PACKED_COLUMNS.contains(&name) => Bound::Payload(Payload::of(text)),
+            cell => Bound::Cell(cell),
+        }))
+        .chain(extra.iter().copied().map(Bound::Cell))
+        .chain([created_at, now].map(|time| Bound::Cell(Cell::Int(Some(time)))));
     statement
         .execute(params_from_iter(cells))
         .map_err(sql_error)
+}
+
+/// The columns written packed when that is smaller (`payload.rs`), read through
+/// `spindle_payload`.
+const PACKED_COLUMNS: [&str; 2] = ["input", "output"];
+
+/// A value bound to a write: a shared cell, or a payload that may be packed.
+enum Bound<'a> {
+    Cell(Cell<'a>),
+    Payload(Payload<'a>),
+}
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Bound::Cell(cell) => cell.to_sql(),
+            Bound::Payload(payload) => payload.to_sql(),
+        }
+    }
 }
 
 /// Groups records by id, keeping first-seen order: each entity's patches together.
@@ -401,6 +446,7 @@ fn apply(
                 ))?
             };
             let mut rollups = Rollups::default();
+            let resources = RefCell::new(Resources::default());
             // The facts of the observation last written, priced as it was written.
             let written_facts: RefCell<Option<ObservationFacts>> = RefCell::new(None);
             for patches in observations {
@@ -415,10 +461,25 @@ fn apply(
                     // beside its own fields.
                     |statement, record, created_at| {
                         let derived = pricer.derive(pricing.as_ref(), record);
-                        let encoded = EncodedObservation::new(record, &derived);
+                        let encoded = EncodedObservation::sharing_resource(record, &derived);
+                        let resource_id = match encoded.shared_metadata() {
+                            Some(shared) => Some(resources.borrow_mut().id(
+                                &transaction,
+                                project_id,
+                                shared,
+                            )?),
+                            None => None,
+                        };
                         written_facts
                             .replace(Some(ObservationFacts::of(project_id, record, &derived)));
-                        execute_row(statement, project_id, &encoded, created_at, now)
+                        execute_row_with(
+                            statement,
+                            project_id,
+                            &encoded,
+                            &[Cell::Int(resource_id)],
+                            created_at,
+                            now,
+                        )
                     },
                 )?;
                 let after = written_facts.take();
@@ -491,6 +552,50 @@ fn apply(
     }
     transaction.commit().map_err(sql_error)
 }
+
+/// The `resources` rows one transaction found or added, by their metadata: an
+/// observation's shared metadata keys (`EncodedObservation::sharing_resource`) cost a
+/// lookup per distinct value and transaction (for the [`RESOURCES_REMEMBERED`] last used).
+#[derive(Default)]
+struct Resources {
+    /// The rows found, the last one used first: the spans of one export share theirs.
+    ids: Vec<(String, i64)>,
+}
+
+impl Resources {
+    /// The id of the project's row of `metadata`, added when missing.
+    fn id(
+        &mut self,
+        transaction: &Transaction<'_>,
+        project_id: &str,
+        metadata: &str,
+    ) -> Result<i64> {
+        if let Some(index) = self.ids.iter().position(|(known, _)| known == metadata) {
+            self.ids.swap(0, index);
+            return Ok(self.ids[0].1);
+        }
+        transaction
+            .prepare_cached(
+                "INSERT INTO resources (project_id, metadata) VALUES (?1, ?2) \
+                 ON CONFLICT (project_id, metadata) DO NOTHING",
+            )
+            .and_then(|mut insert| insert.execute(params![project_id, metadata]))
+            .map_err(sql_error)?;
+        let id: i64 = transaction
+            .prepare_cached("SELECT id FROM resources WHERE project_id = ?1 AND metadata = ?2")
+            .and_then(|mut select| {
+                select.query_row(params![project_id, metadata], |row| row.get(0))
+            })
+            .map_err(sql_error)?;
+        // A few remembered are enough; more would make a miss cost more than the lookup.
+        self.ids.truncate(RESOURCES_REMEMBERED - 1);
+        self.ids.insert(0, (metadata.to_owned(), id));
+        Ok(id)
+    }
+}
+
+/// How many `resources` rows a transaction remembers.
+const RESOURCES_REMEMBERED: usize = 8;
 
 /// Adds rollup deltas in the transaction, the prompt score changes resolved first against
 /// the stored rows (`rollups_sql::resolve_prompt_scores`).

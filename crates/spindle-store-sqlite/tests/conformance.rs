@@ -12,6 +12,8 @@ use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 fn crash_durable() -> SqliteOptions {
     SqliteOptions {
         synchronous_full: false,
+        // The shared cases (long payloads, search over them) then cover packed payloads.
+        compress_payloads: true,
         ..SqliteOptions::default()
     }
 }

@@ -273,3 +273,48 @@ async fn found_total(store: &SqliteStore, query: &TraceQuery) -> u64 {
         .expect("search")
         .total_items
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_payloads_are_scanned_and_indexed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = SqliteOptions {
+        synchronous_full: false,
+        index_search_in_background: false,
+        compress_payloads: true,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open(dir.path(), options).expect("open the sqlite store");
+    let long = |word: &str| {
+        format!(
+            "{} {word} {}",
+            "filler text ".repeat(20),
+            "tail ".repeat(10)
+        )
+    };
+    let traces = vec![trace("t1", create_stamp(AT), |t| {
+        t.timestamp = Some(AT);
+        t.input = Some(long("zanzibar"));
+    })];
+    store
+        .write(P, batch_of_traces(traces))
+        .await
+        .expect("write traces");
+    let observations = vec![observation("o1", create_stamp(AT), |o| {
+        o.trace_id = Some("t1".into());
+        o.output = Some(long("quokka"));
+    })];
+    store
+        .write(P, batch_of_observations(observations))
+        .await
+        .expect("write observations");
+    // Queued: the scan reads the packed texts.
+    assert_eq!(found(&store, "zanzibar").await, ["t1"]);
+    assert_eq!(found(&store, "quokka filler").await, ["t1"]);
+    assert!(found(&store, "wombat").await.is_empty());
+    // Indexed: the indexer read them too.
+    let rows = store.index_search_now().await.expect("index");
+    assert_eq!(rows, 1);
+    assert_eq!(found(&store, "zanzibar").await, ["t1"]);
+    assert_eq!(found(&store, "quokka").await, ["t1"]);
+    store.shutdown().await.expect("shutdown");
+}

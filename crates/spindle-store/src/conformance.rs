@@ -114,6 +114,7 @@ macro_rules! conformance_suite {
         $crate::__conformance_cases!(
             $constructor;
             round_trip_every_field,
+            payloads_and_shared_metadata_read_as_written,
             trace_tree_leaves_out_payloads,
             merge_across_separate_writes,
             order_and_splits_do_not_matter,

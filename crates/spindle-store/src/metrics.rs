@@ -565,7 +565,7 @@ fn filter_columns(view: &ViewSpec, version: MetricsVersion) -> Vec<Column> {
             Column::per_dialect(d.name, kind, d.expr)
         })
         .collect();
-    columns.push(Column::new(
+    columns.push(Column::per_dialect(
         "metadata",
         ColumnKind::Object,
         view.metadata_column,

@@ -72,7 +72,7 @@ const SMALL_TABLES: &[&str] = &[
 /// The tables only one dialect has.
 fn dialect_tables(dialect: Dialect) -> (&'static [&'static str], &'static [&'static str]) {
     match dialect {
-        Dialect::Sqlite => (&[], &["project_stats"]),
+        Dialect::Sqlite => (&[], &["project_stats", "resources"]),
         Dialect::Postgres => (&["trace_search"], &["project_counts"]),
     }
 }

@@ -153,10 +153,12 @@ pub async fn client_in(key: &Path) -> (tokio_postgres::Client, tokio::task::Join
     }
 }
 
-/// A SQLite store in `dir`, durable against a crash of the process only (all the tests need).
+/// A SQLite store in `dir`, durable against a crash of the process only (all the tests need),
+/// with payloads packed, so copies carry both stored forms.
 pub fn open_sqlite(dir: &Path) -> SqliteStore {
     let options = SqliteOptions {
         synchronous_full: false,
+        compress_payloads: true,
         ..SqliteOptions::default()
     };
     SqliteStore::open(dir, options).expect("open the sqlite store")

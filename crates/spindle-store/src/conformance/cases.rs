@@ -195,6 +195,167 @@ pub async fn round_trip_every_field(harness: &Harness) {
     assert_eq!(store.get_score(P, "missing").await.expect("get"), None);
 }
 
+/// Long inputs and outputs, and the resource and scope metadata an OpenTelemetry exporter
+/// repeats on every span, read back as written whatever form the store keeps them in (SQLite
+/// packs the ones and shares the others): by id, in lists, through merges, searched and
+/// filtered.
+pub async fn payloads_and_shared_metadata_read_as_written(harness: &Harness) {
+    let store = harness.open().await;
+    let resource = r#"{"service.name":"unknown_service:python","telemetry.sdk.language":"python"}"#;
+    let scope = r#"{"name":"langfuse-sdk","version":"5.0.4","attributes":{}}"#;
+    let long = |words: &str| {
+        format!(
+            "[{{\"role\":\"user\",\"content\":\"{}\"}}]",
+            words.repeat(40)
+        )
+    };
+    let span = |id: &str, service: &str, edit: &dyn Fn(&mut ObservationRecord)| {
+        observation(id, create_stamp(BASE + 1), |o| {
+            o.trace_id = Some("trace-1".into());
+            o.start_time = Some(BASE + 1);
+            o.name = Some(id.into());
+            o.input = Some(long("what is the weather like in Paris today? "));
+            o.output = Some(long("sunny and warm, with a light breeze. "));
+            o.metadata
+                .insert("resourceAttributes".into(), service.into());
+            o.metadata.insert("scope".into(), scope.into());
+            o.metadata
+                .insert("request_id".into(), format!("request of {id}"));
+            edit(o);
+        })
+    };
+    let other_resource = r#"{"service.name":"billing"}"#;
+    let trace_record = trace("trace-1", create_stamp(BASE), |t| {
+        t.timestamp = Some(BASE);
+        t.name = Some("chat".into());
+        t.input = Some(long("a trace input that is long enough to pack "));
+        t.output = Some(long("a trace output that is long enough to pack "));
+    });
+    let spans = vec![
+        span("obs-1", resource, &|_| {}),
+        span("obs-2", resource, &|o| {
+            o.output = Some(long("the needle is somewhere in here "));
+        }),
+        span("obs-3", other_resource, &|o| {
+            o.metadata.remove("scope");
+        }),
+        span("obs-4", resource, &|o| {
+            o.metadata.clear();
+            o.input = Some("short".into());
+        }),
+    ];
+    for project in [P, Q] {
+        write(
+            &store,
+            project,
+            WriteBatch {
+                traces: vec![trace_record.clone()],
+                observations: spans.clone(),
+                ..WriteBatch::default()
+            },
+        )
+        .await;
+    }
+    let read = store
+        .get_trace(P, "trace-1")
+        .await
+        .expect("get_trace")
+        .expect("the trace exists");
+    assert_eq!(read.record, trace_record);
+    let by_id = |view: &crate::TraceView| -> BTreeMap<String, ObservationRecord> {
+        view.observations
+            .iter()
+            .map(|o| {
+                let mut record = o.record.clone();
+                record.derived = Default::default();
+                (record.id.clone(), record)
+            })
+            .collect()
+    };
+    let expected: BTreeMap<String, ObservationRecord> =
+        spans.iter().map(|o| (o.id.clone(), o.clone())).collect();
+    assert_eq!(by_id(&read), expected);
+    let listed = store
+        .list_observations(P, &ObservationQuery::default())
+        .await
+        .expect("list_observations");
+    assert_eq!(listed.items.len(), 4);
+    for item in &listed.items {
+        assert_eq!(item.record.metadata, expected[&item.record.id].metadata);
+        assert_eq!(item.record.input, expected[&item.record.id].input);
+    }
+
+    // A merge keeps the shared keys and changes the others.
+    write(
+        &store,
+        P,
+        WriteBatch {
+            observations: vec![observation("obs-1", update_stamp(BASE + 2), |o| {
+                o.output = Some(long("an updated output "));
+                o.metadata
+                    .insert("scope".into(), "{\"name\":\"other\"}".into());
+                o.metadata.insert("extra".into(), "x".into());
+            })],
+            ..WriteBatch::default()
+        },
+    )
+    .await;
+    let merged = store
+        .get_observation(P, "obs-1")
+        .await
+        .expect("get_observation")
+        .expect("the observation exists")
+        .record;
+    assert_eq!(merged.output, Some(long("an updated output ")));
+    assert_eq!(merged.input, expected["obs-1"].input);
+    let mut metadata = expected["obs-1"].metadata.clone();
+    metadata.insert("scope".into(), "{\"name\":\"other\"}".into());
+    metadata.insert("extra".into(), "x".into());
+    assert_eq!(merged.metadata, metadata);
+    let unchanged = store
+        .get_observation(Q, "obs-1")
+        .await
+        .expect("get_observation")
+        .expect("the observation exists")
+        .record;
+    assert_eq!(unchanged.metadata, expected["obs-1"].metadata);
+
+    // Searched and filtered on what they hold.
+    let search = TraceQuery {
+        search: Some("NEEDLE IS".into()),
+        ..TraceQuery::default()
+    };
+    assert_eq!(trace_ids(&store, &search).await, strings(&["trace-1"]));
+    let search = TraceQuery {
+        search: Some("haystack".into()),
+        ..TraceQuery::default()
+    };
+    assert!(trace_ids(&store, &search).await.is_empty());
+    let with_metadata = |key: &str, value: &str| ObservationQuery {
+        filters: vec![Filter {
+            key: Some(key.into()),
+            ..filter("metadata", "=", text(value))
+        }],
+        ..ObservationQuery::default()
+    };
+    let ids = |page: crate::Page<crate::ObservationView>| -> Vec<String> {
+        sorted(page.items.into_iter().map(|o| o.record.id).collect())
+    };
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("resourceAttributes", other_resource, &["obs-3"]),
+        ("scope", scope, &["obs-2"]),
+        ("request_id", "request of obs-3", &["obs-3"]),
+        ("extra", "x", &["obs-1"]),
+    ];
+    for (key, value, expected_ids) in cases {
+        let page = store
+            .list_observations(P, &with_metadata(key, value))
+            .await
+            .expect("filtered list");
+        assert_eq!(ids(page), strings(expected_ids), "{key} = {value}");
+    }
+}
+
 /// A trace's tree is the trace as `get_trace` reads it, but its observations come without
 /// input, output and metadata; the trace keeps its own.
 pub async fn trace_tree_leaves_out_payloads(harness: &Harness) {

@@ -163,7 +163,8 @@ pub(super) async fn list_experiment_items(
             "SELECT {}, r.name AS owner_name, r.dataset_id, \
              r.description AS run_description, r.metadata AS run_metadata, \
              i.input AS item_input, i.expected_output AS item_expected_output, \
-             i.metadata AS item_metadata, t.input AS trace_input, t.output AS trace_output, \
+             i.metadata AS item_metadata, {trace_input} AS trace_input, \
+             {trace_output} AS trace_output, \
              t.metadata{json_as_text} AS trace_metadata, \
              t.environment AS trace_environment {runs} \
              LEFT JOIN dataset_items i ON i.project_id = ri.project_id \
@@ -172,6 +173,8 @@ pub(super) async fn list_experiment_items(
              WHERE ri.project_id = ",
             qualified("ri", RUN_ITEM_COLUMNS),
             json_as_text = dialect.json_as_text(),
+            trace_input = dialect.payload("t.input"),
+            trace_output = dialect.payload("t.output"),
         ),
     );
     rows.bind(project_id);

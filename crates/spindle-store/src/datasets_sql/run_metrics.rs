@@ -175,11 +175,16 @@ fn item_outputs(
 ) -> Sql {
     let mut sql = Sql::new(
         dialect,
-        "SELECT ri.id AS run_item_id, \
-         CASE WHEN ri.observation_id IS NULL THEN t.output ELSE o.output END AS output \
-         FROM dataset_run_items ri \
-         LEFT JOIN traces t ON t.project_id = ri.project_id AND t.id = ri.trace_id \
-         LEFT JOIN observations o ON o.project_id = ri.project_id AND o.id = ri.observation_id",
+        &format!(
+            "SELECT ri.id AS run_item_id, \
+             CASE WHEN ri.observation_id IS NULL THEN {} ELSE {} END AS output \
+             FROM dataset_run_items ri \
+             LEFT JOIN traces t ON t.project_id = ri.project_id AND t.id = ri.trace_id \
+             LEFT JOIN observations o ON o.project_id = ri.project_id \
+             AND o.id = ri.observation_id",
+            dialect.payload("t.output"),
+            dialect.payload("o.output"),
+        ),
     );
     run_items_where(&mut sql, project_id, run_ids, Some(item_ids));
     sql

@@ -90,7 +90,7 @@ pub struct ViewSpec {
     /// A condition every row of the view meets (the score data types of a score view).
     pub segment: Option<&'static str>,
     /// The metadata column, filtered with `type: "stringObject"` and a `key`.
-    pub metadata_column: &'static str,
+    pub metadata_column: Expr,
     pub dimensions: &'static [DimensionSpec],
     pub measures: &'static [MeasureSpec],
 }
@@ -239,7 +239,7 @@ static TRACES: ViewSpec = ViewSpec {
     project_column: "t.project_id",
     time_column: "t.timestamp",
     segment: None,
-    metadata_column: "t.metadata",
+    metadata_column: Expr::same("t.metadata"),
     dimensions: &[
         dimension("id", Text, "t.id", Both),
         dimension("name", Text, "t.name", Both),
@@ -291,7 +291,7 @@ static OBSERVATIONS: ViewSpec = ViewSpec {
     project_column: "o.project_id",
     time_column: "o.start_time",
     segment: None,
-    metadata_column: "o.metadata",
+    metadata_column: Expr::per_dialect(crate::sql::rows::OBSERVATION_METADATA_SQLITE, "o.metadata"),
     dimensions: &[
         dimension("id", Text, "o.id", V2FilterOnly),
         dimension("traceId", Text, "o.trace_id", V2FilterOnly),
@@ -449,7 +449,7 @@ static SCORES_NUMERIC: ViewSpec = ViewSpec {
     project_column: "s.project_id",
     time_column: "s.timestamp",
     segment: Some("coalesce(s.data_type, 'NUMERIC') IN ('NUMERIC', 'BOOLEAN')"),
-    metadata_column: "s.metadata",
+    metadata_column: Expr::same("s.metadata"),
     dimensions: score_dimensions![dimension_per_dialect(
         "value",
         Float,
@@ -465,7 +465,7 @@ static SCORES_BOOLEAN: ViewSpec = ViewSpec {
     project_column: "s.project_id",
     time_column: "s.timestamp",
     segment: Some("s.data_type = 'BOOLEAN'"),
-    metadata_column: "s.metadata",
+    metadata_column: Expr::same("s.metadata"),
     dimensions: score_dimensions![dimension_per_dialect(
         "booleanValue",
         Boolean,
@@ -481,7 +481,7 @@ static SCORES_CATEGORICAL: ViewSpec = ViewSpec {
     project_column: "s.project_id",
     time_column: "s.timestamp",
     segment: Some("s.data_type = 'CATEGORICAL'"),
-    metadata_column: "s.metadata",
+    metadata_column: Expr::same("s.metadata"),
     dimensions: score_dimensions![dimension("stringValue", Text, "s.string_value", Both)],
     measures: &[COUNT],
 };

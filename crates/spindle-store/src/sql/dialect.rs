@@ -58,6 +58,15 @@ impl Dialect {
         }
     }
 
+    /// An input or output column read as its text: SQLite may store it packed, read through
+    /// the backend's `spindle_payload` function; PostgreSQL compresses it itself (TOAST).
+    pub fn payload(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("spindle_payload({column})"),
+            Dialect::Postgres => column.to_owned(),
+        }
+    }
+
     /// A sort direction with NULLs ordered as SQLite orders them (first ascending, last
     /// descending), which PostgreSQL has to be told.
     pub fn order(self, direction: crate::Direction) -> &'static str {

@@ -535,7 +535,11 @@ pub const OBSERVATION_FILTER_COLUMNS: &[Column] = &[
         Number,
         Expr::per_dialect("o.prompt_version", "o.prompt_version::float8"),
     ),
-    Column::new("metadata", Object, "o.metadata"),
+    Column::per_dialect(
+        "metadata",
+        Object,
+        Expr::per_dialect(super::rows::OBSERVATION_METADATA_SQLITE, "o.metadata"),
+    ),
     Column::per_dialect(
         "totalCost",
         Number,

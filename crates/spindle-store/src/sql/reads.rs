@@ -344,16 +344,18 @@ pub fn substring_search(dialect: Dialect, search: &str) -> Sql {
     let mut condition = Sql::new(dialect, "(t.id = ");
     condition.bind(search);
     for column in ["t.input", "t.output"] {
-        condition.push(" OR ").like(column, pattern.clone(), false);
+        condition
+            .push(" OR ")
+            .like(&dialect.payload(column), pattern.clone(), false);
     }
     condition.push(
         " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
          AND o2.trace_id = t.id AND (",
     );
     condition
-        .like("o2.input", pattern.clone(), false)
+        .like(&dialect.payload("o2.input"), pattern.clone(), false)
         .push(" OR ")
-        .like("o2.output", pattern, false)
+        .like(&dialect.payload("o2.output"), pattern, false)
         .push(")))");
     condition
 }

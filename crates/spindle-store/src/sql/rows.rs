@@ -50,23 +50,29 @@ pub struct ReadColumns {
     /// Columns read as their empty value instead (`NULL`, or `'{}'` for a JSON object), so
     /// the same decoder reads rows without them.
     left_out: &'static [(&'static str, &'static str)],
+    /// Columns SQLite reads through an expression instead (named as the column).
+    sqlite_exprs: &'static [(&'static str, &'static str)],
     rendered: [OnceLock<String>; 2],
 }
 
 impl ReadColumns {
     const fn new(alias: &'static str, columns: &'static [WriteColumn]) -> Self {
-        Self::leaving_out(alias, columns, &[])
+        Self::reading(alias, columns, &[], &[])
     }
 
-    const fn leaving_out(
+    /// `columns` with those of `left_out` read as their empty value, and those of
+    /// `sqlite_exprs` read through an expression on SQLite.
+    const fn reading(
         alias: &'static str,
         columns: &'static [WriteColumn],
         left_out: &'static [(&'static str, &'static str)],
+        sqlite_exprs: &'static [(&'static str, &'static str)],
     ) -> Self {
         ReadColumns {
             alias,
             columns,
             left_out,
+            sqlite_exprs,
             rendered: [OnceLock::new(), OnceLock::new()],
         }
     }
@@ -85,8 +91,13 @@ impl ReadColumns {
                 .filter(|column| !column.computed)
                 .map(|column| {
                     let name = column.name;
+                    let sqlite_expr = (dialect == Dialect::Sqlite)
+                        .then(|| self.sqlite_exprs.iter().find(|(read, _)| *read == name))
+                        .flatten();
                     if let Some((_, empty)) = self.left_out.iter().find(|(left, _)| *left == name) {
                         format!("{empty} AS {name}")
+                    } else if let Some((_, expr)) = sqlite_expr {
+                        format!("{expr} AS {name}")
                     } else if column.jsonb && !cast.is_empty() {
                         format!("{alias}.{name}{cast} AS {name}")
                     } else {
@@ -111,17 +122,46 @@ impl ReadColumns {
 }
 
 /// The trace columns [`decode_trace`] reads, for a table aliased `t`.
-pub static TRACE_COLUMNS: ReadColumns = ReadColumns::new("t", TRACE_TABLE);
+pub static TRACE_COLUMNS: ReadColumns = ReadColumns::reading(
+    "t",
+    TRACE_TABLE,
+    &[],
+    &[
+        ("input", "spindle_payload(t.input)"),
+        ("output", "spindle_payload(t.output)"),
+    ],
+);
 
 /// The observation columns [`decode_observation`] reads, for alias `o`.
-pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::new("o", OBSERVATION_TABLE);
+pub static OBSERVATION_COLUMNS: ReadColumns = ReadColumns::reading(
+    "o",
+    OBSERVATION_TABLE,
+    &[],
+    &[
+        ("metadata", OBSERVATION_METADATA_SQLITE),
+        ("input", "spindle_payload(o.input)"),
+        ("output", "spindle_payload(o.output)"),
+    ],
+);
+
+/// The metadata keys SQLite stores once per project and distinct value in `resources`
+/// instead of in every observation (see [`EncodedObservation::sharing_resource`]): what an
+/// OpenTelemetry exporter repeats on every span.
+pub const SHARED_METADATA_KEYS: [&str; 2] = ["resourceAttributes", "scope"];
+
+/// An observation's whole metadata on SQLite, for alias `o`: its own keys and those of its
+/// `resources` row.
+pub const OBSERVATION_METADATA_SQLITE: &str = "CASE WHEN o.resource_id IS NULL THEN o.metadata \
+     ELSE json_patch(o.metadata, coalesce((SELECT r.metadata FROM resources r \
+     WHERE r.id = o.resource_id), '{}')) END";
 
 /// [`OBSERVATION_COLUMNS`] without the payloads: input and output read as NULL, metadata as
 /// an empty object, so a trace's tree is read without its (possibly large) payloads.
-pub static OBSERVATION_TREE_COLUMNS: ReadColumns = ReadColumns::leaving_out(
+pub static OBSERVATION_TREE_COLUMNS: ReadColumns = ReadColumns::reading(
     "o",
     OBSERVATION_TABLE,
     &[("input", "NULL"), ("output", "NULL"), ("metadata", "'{}'")],
+    &[],
 );
 
 /// The score columns [`decode_score`] reads, for alias `s`.
@@ -469,6 +509,7 @@ pub struct EncodedObservation<'a> {
     usage_details: Option<String>,
     cost_details: Option<String>,
     metadata: String,
+    shared_metadata: Option<String>,
     stamps: String,
     derived: Option<String>,
     /// `cost_details["total"]`, else the sum of its entries; `None` without costs.
@@ -482,13 +523,41 @@ pub struct EncodedObservation<'a> {
 impl<'a> EncodedObservation<'a> {
     /// The columns of `record` with `derived` as what the store works out for it.
     pub fn new(record: &'a ObservationRecord, derived: &DerivedCost) -> Self {
+        Self::with_metadata(record, derived, encode_string_map(&record.metadata), None)
+    }
+
+    /// [`Self::new`] with the [`SHARED_METADATA_KEYS`] apart: the metadata column without
+    /// them and [`Self::shared_metadata`] with them (SQLite's `resources`).
+    pub fn sharing_resource(record: &'a ObservationRecord, derived: &DerivedCost) -> Self {
+        let is_shared = |key: &String| SHARED_METADATA_KEYS.contains(&key.as_str());
+        if !record.metadata.keys().any(is_shared) {
+            return Self::new(record, derived);
+        }
+        let (shared, own): (BTreeMap<&String, &String>, BTreeMap<&String, &String>) =
+            record.metadata.iter().partition(|(key, _)| is_shared(key));
+        let encode = |map| serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned());
+        Self::with_metadata(record, derived, encode(own), Some(encode(shared)))
+    }
+
+    /// The metadata kept apart by [`Self::sharing_resource`], a JSON object.
+    pub fn shared_metadata(&self) -> Option<&str> {
+        self.shared_metadata.as_deref()
+    }
+
+    fn with_metadata(
+        record: &'a ObservationRecord,
+        derived: &DerivedCost,
+        metadata: String,
+        shared_metadata: Option<String>,
+    ) -> Self {
         let usage = record.effective_usage_with(derived);
         let costs = record.effective_cost_with(derived);
         EncodedObservation {
             record,
             usage_details: record.usage_details.as_ref().map(encode_usage),
             cost_details: record.cost_details.as_ref().map(encode_costs),
-            metadata: encode_string_map(&record.metadata),
+            metadata,
+            shared_metadata,
             stamps: encode_stamps(&record.stamps),
             derived: crate::derived::encode(derived),
             total_cost: costs.and_then(total_cost),
@@ -711,18 +780,30 @@ mod tests {
     const OBSERVATION_COLUMN_COUNT: usize = 25;
     const SCORE_COLUMN_COUNT: usize = 21;
 
+    /// The items of a select list: its commas outside parentheses, plus one.
+    fn select_items(list: &str) -> usize {
+        let mut depth = 0i32;
+        let mut items = 1;
+        for c in list.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => items += 1,
+                _ => {}
+            }
+        }
+        items
+    }
+
     #[test]
     fn column_counts_match_the_column_lists() {
         for dialect in [Dialect::Sqlite, Dialect::Postgres] {
             let trace_columns = TRACE_COLUMNS.select(dialect);
             let observation_columns = OBSERVATION_COLUMNS.select(dialect);
             let score_columns = SCORE_COLUMNS.select(dialect);
-            assert_eq!(trace_columns.split(',').count(), TRACE_COLUMN_COUNT);
-            assert_eq!(
-                observation_columns.split(',').count(),
-                OBSERVATION_COLUMN_COUNT
-            );
-            assert_eq!(score_columns.split(',').count(), SCORE_COLUMN_COUNT);
+            assert_eq!(select_items(trace_columns), TRACE_COLUMN_COUNT);
+            assert_eq!(select_items(observation_columns), OBSERVATION_COLUMN_COUNT);
+            assert_eq!(select_items(score_columns), SCORE_COLUMN_COUNT);
         }
         assert_eq!(TRACE_COLUMNS.len(), TRACE_COLUMN_COUNT);
         assert_eq!(OBSERVATION_COLUMNS.len(), OBSERVATION_COLUMN_COUNT);

@@ -1,0 +1,207 @@
+//! The forms SQLite keeps records in: long inputs and outputs packed as zstd frames when
+//! `compress_payloads` is on and text when off (each read either way), the
+//! resource and scope metadata of observations in `resources`, compact stamps; and rows
+//! written before those forms (text payloads, inline metadata, JSON stamps) read and merge
+//! as before.
+
+use spindle_core::merge::Stamp;
+use spindle_core::{ObservationRecord, WriteBatch};
+use spindle_store::conformance::fixtures::{create_stamp, observation, update_stamp, BASE};
+use spindle_store::Store;
+use spindle_store_sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
+
+const PROJECT: &str = "project";
+
+fn span(id: &str) -> ObservationRecord {
+    observation(id, create_stamp(BASE), |o| {
+        o.trace_id = Some("trace".into());
+        o.start_time = Some(BASE);
+        o.name = Some("generation".into());
+        o.input = Some(format!("\"{}\"", "tell me about the sea ".repeat(30)));
+        o.output = Some(format!("\"{}\"", "waves and salt and wind ".repeat(30)));
+        o.metadata.insert(
+            "resourceAttributes".into(),
+            r#"{"service.name":"app"}"#.into(),
+        );
+        o.metadata.insert(
+            "scope".into(),
+            r#"{"name":"langfuse-sdk","version":"5"}"#.into(),
+        );
+        o.metadata.insert("request_id".into(), format!("r-{id}"));
+    })
+}
+
+fn batch(observations: Vec<ObservationRecord>) -> WriteBatch {
+    WriteBatch {
+        observations,
+        ..WriteBatch::default()
+    }
+}
+
+/// Options with payload compression `on` or off.
+fn compressing(on: bool) -> SqliteOptions {
+    SqliteOptions {
+        compress_payloads: on,
+        ..SqliteOptions::default()
+    }
+}
+
+/// `typeof(input)` and `typeof(output)` of each observation in `dir`'s database, by id.
+fn payload_types(dir: &std::path::Path) -> Vec<(String, String)> {
+    let connection = rusqlite::Connection::open(dir.join(DATABASE_FILE)).expect("open");
+    let mut statement = connection
+        .prepare("SELECT typeof(input), typeof(output) FROM observations ORDER BY id")
+        .expect("prepare");
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows")
+}
+
+async fn read(store: &SqliteStore, id: &str) -> ObservationRecord {
+    let mut record = store
+        .get_observation(PROJECT, id)
+        .await
+        .expect("get_observation")
+        .expect("the observation exists")
+        .record;
+    record.derived = Default::default();
+    record
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_rows_are_packed_and_share_their_resource() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
+    let spans: Vec<ObservationRecord> = (0..3).map(|n| span(&format!("o{n}"))).collect();
+    store
+        .write(PROJECT, batch(spans.clone()))
+        .await
+        .expect("write");
+    store
+        .write(PROJECT, batch(vec![span("o3")]))
+        .await
+        .expect("write");
+    for record in &spans {
+        assert_eq!(&read(&store, &record.id).await, record);
+    }
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
+    let forms: Vec<(String, String, String, String)> = connection
+        .prepare(
+            "SELECT typeof(input), typeof(output), metadata, stamps FROM observations \
+             ORDER BY id",
+        )
+        .expect("prepare")
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    assert_eq!(forms.len(), 4);
+    for (input, output, metadata, stamps) in &forms {
+        assert_eq!((input.as_str(), output.as_str()), ("blob", "blob"));
+        assert!(metadata.starts_with(r#"{"request_id":"#), "{metadata}");
+        assert!(stamps.starts_with('~'), "{stamps}");
+    }
+    let resources: i64 = connection
+        .query_row("SELECT count(*) FROM resources", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(resources, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_the_earlier_forms_read_and_merge() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
+    let record = span("old");
+    store
+        .write(PROJECT, batch(vec![record.clone()]))
+        .await
+        .expect("write");
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    // Rewritten as rows were before: text payloads, inline metadata, JSON stamps.
+    let stamp = create_stamp(BASE);
+    let stamp_json = |stamp: Stamp| {
+        format!(
+            "[{},{},{},{}",
+            stamp.priority, stamp.at, stamp.rank, stamp.tiebreak
+        )
+    };
+    let fields: Vec<String> = record
+        .stamps
+        .keys()
+        .map(|field| serde_json::to_string(field).expect("json"))
+        .collect();
+    let stamps = format!("[{},{}]]", stamp_json(stamp), fields.join(","));
+    let metadata = serde_json::to_string(&record.metadata).expect("json");
+    let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
+    let changed = connection
+        .execute(
+            "UPDATE observations SET input = ?1, output = ?2, metadata = ?3, stamps = ?4, \
+             resource_id = NULL",
+            rusqlite::params![record.input, record.output, metadata, stamps],
+        )
+        .expect("rewrite");
+    assert_eq!(changed, 1);
+    connection
+        .execute("DELETE FROM resources", [])
+        .expect("forget resources");
+    drop(connection);
+
+    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("open");
+    assert_eq!(read(&store, "old").await, record);
+    let update = observation("old", update_stamp(BASE + 1), |o| {
+        o.output = Some("\"calm\"".into());
+        o.metadata.insert("extra".into(), "1".into());
+    });
+    store
+        .write(PROJECT, batch(vec![update]))
+        .await
+        .expect("merge");
+    let merged = read(&store, "old").await;
+    let mut expected = record.clone();
+    expected.merge(observation("old", update_stamp(BASE + 1), |o| {
+        o.output = Some("\"calm\"".into());
+        o.metadata.insert("extra".into(), "1".into());
+    }));
+    assert_eq!(merged, expected);
+    assert_eq!(merged.metadata.len(), 4);
+    store.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compression_off_writes_text_and_reads_packed_rows() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let packed = span("packed");
+    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
+    store
+        .write(PROJECT, batch(vec![packed.clone()]))
+        .await
+        .expect("write");
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+    let blob = ("blob".to_owned(), "blob".to_owned());
+    assert_eq!(payload_types(dir.path()), vec![blob.clone()]);
+
+    // The same database with compression off: new payloads are text, packed ones still read
+    // and merge (a merged row is written back as text).
+    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("reopen");
+    let text = span("text");
+    store
+        .write(PROJECT, batch(vec![text.clone()]))
+        .await
+        .expect("write");
+    assert_eq!(read(&store, "packed").await, packed);
+    assert_eq!(read(&store, "text").await, text);
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+    let text_types = ("text".to_owned(), "text".to_owned());
+    assert_eq!(payload_types(dir.path()), vec![blob, text_types]);
+}
