@@ -366,11 +366,7 @@ pub fn version_span_statement(dialect: Dialect, project_id: &str, name: &str, ve
 
 /// Whether the project's rollups are still to be built, so its totals come from the rows.
 async fn rollups_pending(db: &impl Executor, project_id: &str) -> Result<bool> {
-    let mut sql = Sql::new(
-        db.dialect(),
-        "SELECT count(*) AS value FROM rollups_pending WHERE project_id = ",
-    );
-    sql.bind(project_id);
+    let sql = crate::rollups_sql::pending_statement(db.dialect(), project_id);
     let rows: Vec<Single<i64>> = db.select(sql).await?;
     Ok(rows.first().is_some_and(|row| row.0 > 0))
 }

@@ -393,6 +393,17 @@ pub fn replace_statements(dialect: Dialect, project_id: &str, rebuilt: &Rollups)
     statements
 }
 
+/// How many `rollups_pending` rows name the project (0 or 1): while it has one, its rollups
+/// are still to be built and reads take its raw rows instead.
+pub fn pending_statement(dialect: Dialect, project_id: &str) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT count(*) AS value FROM rollups_pending WHERE project_id = ",
+    );
+    sql.bind(project_id);
+    sql
+}
+
 /// The projects whose rollups are still to be built from their raw rows.
 pub fn pending_projects(dialect: Dialect) -> Sql {
     Sql::new(

@@ -57,11 +57,7 @@ pub const PERCENTILE_RELATIVE_ERROR: f64 = RELATIVE_ERROR;
 
 /// Whether the rollups of the project are still to be built from its raw rows.
 async fn pending(connection: &impl ReadConnection, project_id: &str) -> Result<bool> {
-    let mut sql = Sql::new(
-        connection.dialect(),
-        "SELECT count(*) AS n FROM rollups_pending WHERE project_id = ",
-    );
-    sql.bind(project_id);
+    let sql = crate::rollups_sql::pending_statement(connection.dialect(), project_id);
     Ok(connection.count(&sql).await? > 0)
 }
 
