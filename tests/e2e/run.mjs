@@ -340,9 +340,12 @@ try {
     await page.reload();
     await expectRows(4, "generations after a reload");
     assert(JSON.stringify(await shownOrder()) === JSON.stringify(expected), "the sort survives a reload");
+    const ascending = page.waitForResponse((response) => response.url().includes("/api/ui/projects/e2e/observations?") && response.url().includes("orderBy=latency.asc"));
     await page.locator("th button.sort", { hasText: "Latency" }).click();
+    await ascending;
     await page.waitForFunction(() => new URL(location.href).searchParams.get("sort") === "latency.asc");
     await page.locator("th[data-col='latency'][aria-sort='ascending']").waitFor();
+    await page.locator("table.data:not(.stale)").waitFor();
     await rows.nth(0).locator("td.select input").click();
     await rows.nth(1).locator("td.select input").click({ modifiers: ["Shift"] });
     const bulk = page.getByRole("region", { name: "Selected observations" });

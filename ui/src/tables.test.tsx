@@ -106,4 +106,20 @@ describe("selection", () => {
     act(() => render(<Probe ids={ids} view="two" />, container));
     expect(selection.selected).toEqual([]);
   });
+
+  it("extends a shift-click from the row clicked, even when the rows were reordered between the clicks", () => {
+    act(() => render(<Probe ids={["a", "b", "c", "d"]} view="one" />, container));
+    act(() => selection.toggle(0, false));
+    // A new answer arrives in the same view: "a" is now third.
+    act(() => render(<Probe ids={["d", "c", "a", "b"]} view="one" />, container));
+    act(() => selection.toggle(3, true));
+    expect([...selection.selected].sort()).toEqual(["a", "b"]);
+    // An anchor no longer on the page: the shift-click takes the one row.
+    act(() => render(<Probe ids={["x", "y", "z"]} view="one" />, container));
+    act(() => selection.clear());
+    act(() => selection.toggle(0, false));
+    act(() => render(<Probe ids={["y", "z"]} view="one" />, container));
+    act(() => selection.toggle(1, true));
+    expect([...selection.selected].sort()).toEqual(["x", "z"]);
+  });
 });

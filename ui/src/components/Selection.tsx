@@ -90,7 +90,9 @@ export interface Selection {
  * changes. */
 export function useSelection(ids: string[], resetKey: string): Selection {
   const [selected, setSelected] = useState<string[]>([]);
-  const anchor = useRef<number | null>(null);
+  // The row a shift-click extends from, by id: the rows may be reordered or replaced between
+  // two clicks (a new answer arriving), and an index would then point at another row.
+  const anchor = useRef<string | null>(null);
   useEffect(() => {
     setSelected([]);
     anchor.current = null;
@@ -103,9 +105,10 @@ export function useSelection(ids: string[], resetKey: string): Selection {
       const id = ids[index];
       if (id === undefined) return;
       const selecting = !selected.includes(id);
-      const range = shift && anchor.current !== null ? rangeOf(ids, anchor.current, index) : [id];
+      const from = anchor.current === null ? -1 : ids.indexOf(anchor.current);
+      const range = shift && from >= 0 ? rangeOf(ids, from, index) : [id];
       setSelected((current) => (selecting ? [...new Set([...current, ...range])] : current.filter((other) => !range.includes(other))));
-      anchor.current = index;
+      anchor.current = id;
     },
     allSelected,
     toggleAll: () => {

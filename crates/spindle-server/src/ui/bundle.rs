@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
+        "assets/index-B-peKybo.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-B-peKybo.js"),
+    ),
+    (
         "assets/index-D__XcriX.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-D__XcriX.css"),
-    ),
-    (
-        "assets/index-Z1k44m57.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Z1k44m57.js"),
     ),
     (
         "favicon.svg",
