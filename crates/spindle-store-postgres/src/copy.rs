@@ -24,6 +24,7 @@ mod tables;
 
 use super::writer::{self, add_counts, copy_rows, Entity};
 use super::{pg_error, postgres_execute, PostgresStore};
+use spindle_store::rollups::Rollups;
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, insert_media, ReadColumns, Stored,
     OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS,
@@ -799,7 +800,9 @@ async fn write_records<E: Entity>(
         trace_ids.sort_unstable();
         trace_ids.dedup();
         let copied = copy_rows(transaction, &project_id, records).await?;
-        writer::lock_and_refresh(transaction, &project_id, &trace_ids, false).await?;
+        let mut rollups = Rollups::default();
+        writer::lock_and_refresh(transaction, &project_id, &trace_ids, false, &mut rollups).await?;
+        writer::add_rollups(transaction, &project_id, &mut rollups).await?;
         match E::TABLE {
             "traces" => add_counts(transaction, &project_id, copied, 0).await?,
             "observations" => add_counts(transaction, &project_id, 0, copied).await?,

@@ -346,7 +346,16 @@ impl Store for PostgresStore {
             for update in &repriced.statements {
                 postgres_execute(&transaction, update).await?;
             }
-            writer::lock_and_refresh(&transaction, project_id, &repriced.trace_ids, false).await?;
+            let mut rollups = Rollups::default();
+            writer::lock_and_refresh(
+                &transaction,
+                project_id,
+                &repriced.trace_ids,
+                false,
+                &mut rollups,
+            )
+            .await?;
+            writer::add_rollups(&transaction, project_id, &mut rollups).await?;
             transaction.commit().await.map_err(pg_error)?;
             changed += repriced.changed;
             match repriced.next {
@@ -681,9 +690,9 @@ async fn delete_trace_rows(
     let mut sorted_ids = trace_ids.to_vec();
     sorted_ids.sort_unstable();
     sorted_ids.dedup();
-    writer::lock_and_refresh(transaction, project_id, &sorted_ids, true).await?;
-    // Scores and observations first, each subtracted from the rollups as it goes.
+    // The totals rows, then scores and observations, each subtracted from the rollups.
     let mut rollups = Rollups::default();
+    writer::lock_and_refresh(transaction, project_id, &sorted_ids, true, &mut rollups).await?;
     let mut deleted_observations = 0;
     for rolled in [RolledUp::Scores, RolledUp::Observations] {
         let delete = rollups_sql::delete_returning(

@@ -61,8 +61,8 @@ impl ReadConnection for PlainReader<'_> {
 }
 
 /// Builds the rollups of every pending project. Each transaction first locks the raw
-/// tables against writes (`SHARE` mode: reads go on), so no write lands between the read
-/// of the raw rows and the replaced rollups; another instance that built the project first
+/// tables and the trace totals against writes (`SHARE` mode: reads go on), so no write
+/// lands between the read of the raw rows and the replaced rollups and totals; another instance that built the project first
 /// leaves nothing pending and the project is skipped.
 pub(crate) async fn build_pending(client: &mut Client) -> Result<()> {
     let pending: Vec<String> = client
@@ -79,7 +79,7 @@ pub(crate) async fn build_pending(client: &mut Client) -> Result<()> {
     for (done, project_id) in pending.iter().enumerate() {
         let transaction = client.transaction().await.map_err(pg_error)?;
         transaction
-            .batch_execute("LOCK TABLE observations, scores IN SHARE MODE")
+            .batch_execute("LOCK TABLE traces, observations, scores, trace_totals IN SHARE MODE")
             .await
             .map_err(pg_error)?;
         let still_pending = transaction

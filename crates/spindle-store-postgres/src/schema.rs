@@ -116,6 +116,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0028_observation_rollups_by_prompt",
         include_str!("../migrations/0028_observation_rollups_by_prompt.sql"),
     ),
+    (
+        "0030_trace_rollups",
+        include_str!("../migrations/0030_trace_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -121,10 +121,14 @@ async fn apply_once(
     )
     .await?;
     merge_rows(&transaction, project_id, scores, now, &|_| {}, &mut changes).await?;
+    let observation_traces = std::mem::take(&mut changes.rollups.observation_traces);
     let touched = trace_totals::touched_trace_ids(
         &Reader(&transaction),
         project_id,
-        traces.iter().map(|r| r.id.as_str()),
+        traces
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(observation_traces.iter().map(String::as_str)),
         observations.iter(),
     )
     .await?;
@@ -141,6 +145,14 @@ async fn apply_once(
         )
         .await?;
     }
+    lock_and_refresh(
+        &transaction,
+        project_id,
+        &touched,
+        false,
+        &mut changes.rollups,
+    )
+    .await?;
     changes.flush(&transaction, project_id).await?;
     for link in run_items {
         let [run, run_item] =
@@ -158,17 +170,18 @@ async fn apply_once(
         }
     }
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
-    lock_and_refresh(&transaction, project_id, &touched, false).await?;
     transaction.commit().await.map_err(pg_error)
 }
 
 /// Recomputes the `trace_totals` rows of `trace_ids` (sorted), or deletes them when
-/// `forget`, holding the traces' locks.
+/// `forget`, holding the traces' locks; the rows' changes go to the trace rollups of
+/// `rollups`, which the caller adds with the transaction's other rollups.
 pub(crate) async fn lock_and_refresh(
     transaction: &Transaction<'_>,
     project_id: &str,
     trace_ids: &[String],
     forget: bool,
+    rollups: &mut Rollups,
 ) -> Result<()> {
     if trace_ids.is_empty() {
         return Ok(());
@@ -178,13 +191,12 @@ pub(crate) async fn lock_and_refresh(
         &trace_totals::lock_statement(project_id, trace_ids),
     )
     .await?;
-    let statement = if forget {
-        trace_totals::forget_statement(Dialect::Postgres, project_id, trace_ids)
+    let reader = Reader(transaction);
+    if forget {
+        trace_totals::forget(&reader, project_id, trace_ids, rollups).await
     } else {
-        trace_totals::refresh_statement(Dialect::Postgres, project_id, trace_ids)
-    };
-    postgres_execute(transaction, &statement).await?;
-    Ok(())
+        trace_totals::refresh(&reader, project_id, trace_ids, rollups).await
+    }
 }
 
 fn weak_trace(record: &mut TraceRecord) {

@@ -1,6 +1,6 @@
 //! The start-up step of the rollups on PostgreSQL: projects marked pending (as the migration
 //! marks every project that existed before the rollups) get their rollups built from the
-//! raw rows when a store opens, and the mark goes.
+//! raw rows when a store opens (the trace totals recomputed with them), and the mark goes.
 
 mod support;
 
@@ -18,6 +18,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     let kept = store.stored_rollups(PROJECT).await.expect("stored");
     assert_eq!(kept.observations.len(), 2);
     assert_eq!(kept.prompt_scores.len(), 1);
+    assert_eq!(kept.traces.len(), 1);
 
     // As a database from before the rollups: none kept, the project pending.
     let (client, connection) = support::client_in(key.path()).await;
@@ -25,6 +26,8 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         .batch_execute(
             "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
              DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
+             DELETE FROM trace_rollups; DELETE FROM trace_latency_buckets;
+             UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )
         .await
@@ -48,6 +51,18 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         .expect("count")
         .get(0);
     assert_eq!(pending, 0);
+    // The totals rows got the columns the migration added: later deltas start from them.
+    reopened
+        .write(PROJECT, fixtures::renaming_batch())
+        .await
+        .expect("write");
+    let stored = reopened.stored_rollups(PROJECT).await.expect("stored");
+    assert_eq!(
+        stored,
+        reopened.recomputed_rollups(PROJECT).await.expect("rebuilt")
+    );
+    let (key, row) = stored.traces.iter().next().expect("a trace row");
+    assert_eq!((key.name.as_str(), row.error_count), ("renamed", 1));
     drop(client);
     let _ = connection.await;
 }

@@ -690,14 +690,19 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let ids = json_ids(trace_ids);
         let forget = reviews_sql::forget_traces_statements(Dialect::Sqlite, &project_id, trace_ids);
-        let forget_totals = trace_totals::forget_statement(Dialect::Sqlite, &project_id, trace_ids);
         let trace_ids = trace_ids.to_vec();
         self.exec(move |tx| {
             // Their comments and queue items first: finding them reads the traces.
             for statement in &forget {
                 sqlite_execute(tx, statement)?;
             }
-            sqlite_execute(tx, &forget_totals)?;
+            let mut rollups = Rollups::default();
+            complete(trace_totals::forget(
+                &Reader(tx),
+                &project_id,
+                &trace_ids,
+                &mut rollups,
+            ))?;
             let deleted = tx
                 .execute(
                     "DELETE FROM traces WHERE project_id = ?1
@@ -705,7 +710,6 @@ impl Store for SqliteStore {
                     params![project_id, ids],
                 )
                 .map_err(sql_error)?;
-            let mut rollups = Rollups::default();
             let mut deleted_observations = 0;
             for rolled in [RolledUp::Observations, RolledUp::Scores] {
                 let delete = rollups_sql::delete_returning(
@@ -788,16 +792,14 @@ impl Store for SqliteStore {
                     for update in &repriced.statements {
                         sqlite_execute(tx, update)?;
                     }
-                    if !repriced.trace_ids.is_empty() {
-                        sqlite_execute(
-                            tx,
-                            &trace_totals::refresh_statement(
-                                Dialect::Sqlite,
-                                &project_id,
-                                &repriced.trace_ids,
-                            ),
-                        )?;
-                    }
+                    let mut rollups = Rollups::default();
+                    complete(trace_totals::refresh(
+                        &Reader(tx),
+                        &project_id,
+                        &repriced.trace_ids,
+                        &mut rollups,
+                    ))?;
+                    writer::add_rollups(tx, &project_id, &mut rollups)?;
                     Ok((repriced.changed, repriced.next))
                 })
                 .await?;

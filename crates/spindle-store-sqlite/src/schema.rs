@@ -111,6 +111,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0027_resources",
         include_str!("../migrations/0027_resources.sql"),
     ),
+    (
+        "0029_trace_rollups",
+        include_str!("../migrations/0029_trace_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

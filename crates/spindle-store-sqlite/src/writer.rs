@@ -520,7 +520,6 @@ fn apply(
                     ),
                 }
             }
-            add_rollups(&transaction, project_id, &mut rollups)?;
             for link in batches.iter().flat_map(|b| b.run_items.iter()) {
                 let [run, run_item] = datasets_sql::experiment_run_item_statements(
                     Dialect::Sqlite,
@@ -547,7 +546,8 @@ fn apply(
             if new_traces > 0 || new_observations > 0 {
                 add_counts(&transaction, project_id, new_traces, new_observations)?;
             }
-            refresh_trace_totals(&transaction, project_id, &batches)?;
+            refresh_trace_totals(&transaction, project_id, &batches, &mut rollups)?;
+            add_rollups(&transaction, project_id, &mut rollups)?;
         }
     }
     transaction.commit().map_err(sql_error)
@@ -615,26 +615,33 @@ pub(crate) fn add_rollups(
     Ok(())
 }
 
-/// Recomputes the `trace_totals` rows of the traces the project's batches touched, and
-/// queues those traces for the search index.
+/// Recomputes the `trace_totals` rows of the traces the project's batches touched (their
+/// changes added to `rollups`), and queues those traces for the search index.
 fn refresh_trace_totals(
     transaction: &Transaction<'_>,
     project_id: &str,
     batches: &[&WriteBatch],
+    rollups: &mut Rollups,
 ) -> Result<()> {
     let touched = complete(trace_totals::touched_trace_ids(
         &Reader(transaction),
         project_id,
         batches
             .iter()
-            .flat_map(|b| b.traces.iter().map(|r| r.id.as_str())),
+            .flat_map(|b| b.traces.iter().map(|r| r.id.as_str()))
+            .chain(rollups.observation_traces.iter().map(String::as_str)),
         batches.iter().flat_map(|b| b.observations.iter()),
     ))?;
+    rollups.observation_traces.clear();
     if touched.is_empty() {
         return Ok(());
     }
-    let refresh = trace_totals::refresh_statement(Dialect::Sqlite, project_id, &touched);
-    sqlite_execute(transaction, &refresh)?;
+    complete(trace_totals::refresh(
+        &Reader(transaction),
+        project_id,
+        &touched,
+        rollups,
+    ))?;
     crate::search::enqueue(transaction, project_id, &touched)
 }
 

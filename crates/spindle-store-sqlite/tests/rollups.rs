@@ -1,6 +1,7 @@
 //! The start-up step of the rollups: a database whose projects are marked pending (as the
 //! migration marks every project that existed before the rollups) gets its rollups built
-//! from the raw rows when the store opens, and the mark goes.
+//! from the raw rows when the store opens (the trace totals recomputed with them), and the
+//! mark goes.
 
 use spindle_store::conformance::fixtures;
 use spindle_store::Store;
@@ -21,6 +22,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     let kept = store.stored_rollups(PROJECT).await.expect("stored");
     assert_eq!(kept.observations.len(), 2);
     assert_eq!(kept.prompt_scores.len(), 1);
+    assert_eq!(kept.traces.len(), 1);
     store.shutdown().await.expect("shutdown");
     drop(store);
 
@@ -30,6 +32,8 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         .execute_batch(
             "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
              DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
+             DELETE FROM trace_rollups; DELETE FROM trace_latency_buckets;
+             UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )
         .expect("forget the rollups");
@@ -42,6 +46,18 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         built,
         store.recomputed_rollups(PROJECT).await.expect("rebuilt")
     );
+    // The totals rows got the columns the migration added: later deltas start from them.
+    store
+        .write(PROJECT, fixtures::renaming_batch())
+        .await
+        .expect("write");
+    let stored = store.stored_rollups(PROJECT).await.expect("stored");
+    assert_eq!(
+        stored,
+        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
+    );
+    let (key, row) = stored.traces.iter().next().expect("a trace row");
+    assert_eq!((key.name.as_str(), row.error_count), ("renamed", 1));
     store.shutdown().await.expect("shutdown");
     drop(store);
     let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");

@@ -17,9 +17,11 @@
 //! The one float is a score's value sum (values are arbitrary reals); it is exact up to
 //! floating-point rounding, and a rebuild resets it.
 //!
-//! Only the observation's own fields are dimensions. Trace-level ones (trace name, user,
-//! session, tags, release) are not: a trace's name can arrive after its observations and
-//! would move every rolled-up row of the trace. Queries on them read raw rows.
+//! Only the observation's own fields are dimensions of the observation rollups. Trace-level
+//! ones (trace name, user, session, tags, release) are not: a trace's name can arrive after
+//! its observations and would move every rolled-up row of the trace. The trace rollups
+//! ([`traces`]) hold the trace name, environment and release instead, as deltas of the
+//! `trace_totals` rows the writers recompute whenever a trace or its observations change.
 
 use crate::sql::rows::{total_cost, total_usage};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
@@ -27,7 +29,13 @@ use crate::Result;
 use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
 use spindle_core::{ObservationRecord, ScoreDataType, ScoreRecord};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod traces;
+pub use traces::{
+    TraceFacts, TraceKey, TraceRollup, TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS,
+    TRACE_KEY_COLUMNS, TRACE_SUMS,
+};
 
 /// The relative error of a latency percentile read from the buckets: a value `v` lands in a
 /// bucket whose representative value is within `v × RELATIVE_ERROR` of it.
@@ -142,6 +150,8 @@ pub struct ScoreRollup {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationFacts {
     pub id: String,
+    /// Its trace, whose `trace_totals` row it adds to.
+    pub trace_id: Option<String>,
     pub key: ObservationKey,
     /// Its link to a prompt version, which makes its trace's scores count for the version.
     pub link: Option<PromptLink>,
@@ -259,6 +269,7 @@ impl ObservationFacts {
         };
         ObservationFacts {
             id: columns.id.to_owned(),
+            trace_id: columns.trace_id.map(str::to_owned),
             link,
             key: ObservationKey {
                 project_id: project_id.to_owned(),
@@ -597,9 +608,15 @@ pub struct Rollups {
     pub observations: BTreeMap<ObservationKey, ObservationRollup>,
     pub scores: BTreeMap<ScoreKey, ScoreRollup>,
     pub prompt_scores: BTreeMap<PromptScoreKey, PromptScoreRollup>,
+    pub traces: BTreeMap<TraceKey, TraceRollup>,
     /// Changes whose prompt score deltas are still to be worked out against the stored rows
     /// (always empty in stored and rebuilt rollups).
     pub prompt_links: PromptLinkChanges,
+    /// The stored traces of the changed observations, before and after the change, whose
+    /// `trace_totals` rows are to be recomputed: a merge may keep an observation in the
+    /// trace it was in whatever trace its patch names, or move it (always empty in stored and
+    /// rebuilt rollups).
+    pub observation_traces: BTreeSet<String>,
 }
 
 impl Rollups {
@@ -607,7 +624,9 @@ impl Rollups {
         self.observations.is_empty()
             && self.scores.is_empty()
             && self.prompt_scores.is_empty()
+            && self.traces.is_empty()
             && self.prompt_links.is_empty()
+            && self.observation_traces.is_empty()
     }
 
     /// Adds the change of one observation row: `before` subtracted, `after` added.
@@ -616,6 +635,12 @@ impl Rollups {
         before: Option<&ObservationFacts>,
         after: Option<&ObservationFacts>,
     ) {
+        // Before the test of a change: levels and exact times are not facts here.
+        for facts in [before, after].into_iter().flatten() {
+            if let Some(trace_id) = &facts.trace_id {
+                self.observation_traces.insert(trace_id.clone());
+            }
+        }
         if before == after {
             return;
         }
@@ -686,6 +711,10 @@ impl Rollups {
         self.scores
             .retain(|_, row| row.count != 0 || row.value_count != 0);
         self.prompt_scores.retain(|_, row| row.count != 0);
+        self.traces.retain(|_, row| {
+            row.latency.retain(|_, count| *count != 0);
+            !row.is_zero()
+        });
     }
 
     /// The additive upserts that add these deltas to the tables, in key order (so that
@@ -766,6 +795,8 @@ impl Rollups {
                 values,
             ));
         }
+        // Last: every transaction upserts the tables in this one order.
+        self.trace_statements(dialect, &mut statements);
         statements
     }
 }

@@ -2,14 +2,17 @@
 //! deleted rows added (so a deletion subtracts them in its transaction), the rebuild of a
 //! project's rollups from its raw rows (the start-up step for databases older than the
 //! rollups, and the conformance suite's oracle), and the read of the stored rollup rows.
+//! The trace rollups follow `trace_totals` (see `trace_totals.rs`), whose statements
+//! return what they change.
 
 use crate::reading::ReadConnection;
 use crate::rollups::{
     ByTrace, LinkedScore, ObservationFacts, ObservationKey, PromptLink, PromptScoreKey, Rollups,
-    ScoreFacts, ScoreKey, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
-    PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS,
+    ScoreFacts, ScoreKey, TraceFacts, TraceKey, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
+    PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS, TRACE_KEY_COLUMNS, TRACE_SUMS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
+use crate::trace_totals;
 use crate::Result;
 
 /// A table whose rows are rolled up.
@@ -223,8 +226,10 @@ pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rol
         db.each_row(&sql, |row| rolled.fold(&mut rollups, project_id, row, 1))
             .await?;
     }
-    // Folding rows records their links; the averages are worked out by one join instead.
+    // Folding rows records their links and traces; the averages are worked out by one join
+    // instead, and the traces' totals below.
     rollups.prompt_links = Default::default();
+    rollups.observation_traces.clear();
     let linked = recompute_prompt_scores_statement(db.dialect(), project_id);
     db.each_row(&linked, |row| {
         let key = PromptScoreKey {
@@ -239,6 +244,13 @@ pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rol
             entry.count += 1;
             entry.value_sum += value;
         }
+        Ok(())
+    })
+    .await?;
+    // The traces' totals summed afresh from their traces and observations.
+    let totals = trace_totals::recompute_statement(db.dialect(), project_id);
+    db.each_row(&totals, |row| {
+        rollups.trace(None, Some(&TraceFacts::from_row(project_id, row)?));
         Ok(())
     })
     .await?;
@@ -352,6 +364,32 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let traces = select(
+        "trace_rollups",
+        &format!("{TRACE_KEY_COLUMNS}, {}", TRACE_SUMS.join(", ")),
+    );
+    db.each_row(&traces, |row| {
+        let entry = rollups.traces.entry(TraceKey::from_row(row)?).or_default();
+        entry.count = row.int("trace_count")?;
+        entry.observation_count = row.int("observation_count")?;
+        entry.error_count = row.int("error_count")?;
+        entry.total_tokens = row.int("total_tokens")?;
+        entry.cost_nanos = row.int("cost_nanos")?;
+        Ok(())
+    })
+    .await?;
+    let trace_buckets = select(
+        "trace_latency_buckets",
+        &format!("{TRACE_KEY_COLUMNS}, bucket, trace_count"),
+    );
+    db.each_row(&trace_buckets, |row| {
+        let entry = rollups.traces.entry(TraceKey::from_row(row)?).or_default();
+        entry
+            .latency
+            .insert(row.int("bucket")?, row.int("trace_count")?);
+        Ok(())
+    })
+    .await?;
     rollups.normalize();
     Ok(rollups)
 }
@@ -370,25 +408,32 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 4] = [
+const ROLLUP_TABLES: [&str; 6] = [
     "observation_rollups",
     "observation_latency_buckets",
     "score_rollups",
     "prompt_score_rollups",
+    "trace_rollups",
+    "trace_latency_buckets",
 ];
 
 /// The statements that replace a project's rollups with `rebuilt` (from [`recompute`], in
-/// the same transaction) and mark the project built.
+/// the same transaction) and mark the project built. The project's `trace_totals` rows are
+/// recomputed first, so that the trace rollups' later deltas start from rows that hold what
+/// `rebuilt` counted (columns a migration added included).
 pub fn replace_statements(dialect: Dialect, project_id: &str, rebuilt: &Rollups) -> Vec<Sql> {
-    let mut statements: Vec<Sql> = ROLLUP_TABLES
-        .iter()
-        .chain(&["rollups_pending"])
-        .map(|table| {
-            let mut sql = Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
-            sql.bind(project_id);
-            sql
-        })
-        .collect();
+    let mut statements = vec![trace_totals::refresh_project_statement(dialect, project_id)];
+    statements.extend(
+        ROLLUP_TABLES
+            .iter()
+            .chain(&["rollups_pending"])
+            .map(|table| {
+                let mut sql =
+                    Sql::new(dialect, &format!("DELETE FROM {table} WHERE project_id = "));
+                sql.bind(project_id);
+                sql
+            }),
+    );
     statements.extend(rebuilt.statements(dialect));
     statements
 }
@@ -418,6 +463,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         project_id,
         observation_rows = rebuilt.observations.len(),
         score_rows = rebuilt.scores.len(),
+        trace_rows = rebuilt.traces.len(),
         remaining,
         "rollups built from raw rows"
     );

@@ -1,17 +1,23 @@
-//! `trace_totals`: one row per trace with what its observations add up to (count, cost,
-//! tokens, first start, last end, latency, worst level) and copies of the trace's time, user,
-//! session and environment, so that traces sorted by cost or latency walk an index and the
-//! users and sessions lists sum one row per trace instead of joining the observations.
+//! `trace_totals`: one row per trace with what its observations add up to (count, ERROR
+//! count, cost, tokens, first start, last end, latency, worst level) and copies of the
+//! trace's time, user, session, environment, name and release, so that traces sorted by cost
+//! or latency walk an index, the users and sessions lists sum one row per trace instead of
+//! joining the observations, and the trace rollups follow the rows.
 //!
 //! The rows are kept exact by recomputation, never by deltas: at the end of every write
 //! transaction, the traces the write touched (its traces and its observations' traces) are
-//! summed again from their rows by [`refresh_statement`]; a trace deletion removes its row
-//! ([`forget_statement`]) in the deletion's transaction. A trace has a row from its first
-//! write on, with or without observations; observations whose trace does not exist have none.
+//! summed again from their rows by [`refresh`]; a trace deletion removes its row
+//! ([`forget`]) in the deletion's transaction. A trace has a row from its first write on,
+//! with or without observations; observations whose trace does not exist have none. Both
+//! read the rows before and after the change and add the difference to the trace rollups
+//! (`rollups/traces.rs`), which the caller writes with the transaction's other rollups.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use spindle_core::ObservationRecord;
 
 use crate::reading::ReadConnection;
+use crate::rollups::{Rollups, TraceFacts, TRACE_FACT_COLUMNS};
 use crate::sql::{Dialect, RowAccess, Sql};
 use crate::statements::{SUM_AS_FLOAT, SUM_AS_INTEGER};
 use crate::Result;
@@ -20,13 +26,13 @@ use crate::Result;
 const LEVEL_RANK: &str = "coalesce(max(CASE o.level WHEN 'DEBUG' THEN 0 \
      WHEN 'WARNING' THEN 2 WHEN 'ERROR' THEN 3 ELSE 1 END), 1)";
 
-/// The summed columns of `trace_totals`, in the order [`refresh_statement`] selects them.
+/// The columns of `trace_totals`, in the order [`totals_select`] selects them.
 const COLUMNS: &str = "project_id, trace_id, trace_time, timestamp, user_id, session_id, \
-     environment, observation_count, total_cost, usage_input, usage_output, usage_total, \
-     start_min, end_max, latency, last_end, level_rank";
+     environment, name, release, observation_count, error_count, total_cost, usage_input, \
+     usage_output, usage_total, start_min, end_max, latency, last_end, level_rank";
 
-/// The `SELECT` of the totals of the traces `t` from their observations `o` (joined by
-/// [`OBSERVATIONS_OF_T`]), grouped per trace; the caller adds the `WHERE` on `t`.
+/// The `SELECT` of the totals of the traces `t` from their observations `o`, each column
+/// named as in [`COLUMNS`]; the caller adds the `WHERE` on `t` and [`GROUP_BY`].
 fn totals_select(dialect: Dialect) -> String {
     // A trace's end: the latest end (or start when it has no end or ends before it starts).
     let (end, cost) = match dialect {
@@ -41,10 +47,15 @@ fn totals_select(dialect: Dialect) -> String {
         ),
     };
     format!(
-        "SELECT t.project_id, t.id, coalesce(t.timestamp, t.created_at), t.timestamp, \
-         t.user_id, t.session_id, t.environment, count(o.id), {cost}, {}, {}, {}, \
-         min(o.start_time), {end}, {end} - min(o.start_time), \
-         max(coalesce(o.end_time, o.start_time)), {LEVEL_RANK} \
+        "SELECT t.project_id AS project_id, t.id AS trace_id, \
+         coalesce(t.timestamp, t.created_at) AS trace_time, t.timestamp AS timestamp, \
+         t.user_id AS user_id, t.session_id AS session_id, t.environment AS environment, \
+         t.name AS name, t.release AS release, count(o.id) AS observation_count, \
+         count(CASE WHEN o.level = 'ERROR' THEN 1 END) AS error_count, {cost} AS total_cost, \
+         {} AS usage_input, {} AS usage_output, {} AS usage_total, \
+         min(o.start_time) AS start_min, {end} AS end_max, \
+         {end} - min(o.start_time) AS latency, \
+         max(coalesce(o.end_time, o.start_time)) AS last_end, {LEVEL_RANK} AS level_rank \
          FROM traces t LEFT JOIN observations o \
          ON o.project_id = t.project_id AND o.trace_id = t.id WHERE ",
         SUM_AS_INTEGER.of(dialect, "o.usage_input"),
@@ -53,9 +64,12 @@ fn totals_select(dialect: Dialect) -> String {
     )
 }
 
-/// Recomputes the `trace_totals` rows of the project's traces `trace_ids` from their rows
-/// (one `INSERT … SELECT … GROUP BY` upsert). Ids without a trace get no row.
-pub fn refresh_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {
+/// The grouping of [`totals_select`]: one row per trace.
+const GROUP_BY: &str = " GROUP BY t.project_id, t.id, t.timestamp, t.created_at, t.user_id, \
+     t.session_id, t.environment, t.name, t.release";
+
+/// The upsert of [`totals_select`]'s rows into `trace_totals`, each column replaced.
+fn upsert_totals(dialect: Dialect, project_id: &str, trace_ids: Option<&[String]>) -> Sql {
     let mut sql = Sql::new(
         dialect,
         &format!(
@@ -63,12 +77,13 @@ pub fn refresh_statement(dialect: Dialect, project_id: &str, trace_ids: &[String
             totals_select(dialect)
         ),
     );
-    sql.push("t.project_id = ").bind(project_id).push(" AND ");
-    sql.in_list("t.id", trace_ids.to_vec(), false);
-    sql.push(
-        " GROUP BY t.project_id, t.id, t.timestamp, t.created_at, t.user_id, t.session_id, \
-         t.environment ON CONFLICT (project_id, trace_id) DO UPDATE SET ",
-    );
+    sql.push("t.project_id = ").bind(project_id);
+    if let Some(trace_ids) = trace_ids {
+        sql.push(" AND ");
+        sql.in_list("t.id", trace_ids.to_vec(), false);
+    }
+    sql.push(GROUP_BY);
+    sql.push(" ON CONFLICT (project_id, trace_id) DO UPDATE SET ");
     let updates: Vec<String> = COLUMNS
         .split(", ")
         .skip(2)
@@ -78,12 +93,97 @@ pub fn refresh_statement(dialect: Dialect, project_id: &str, trace_ids: &[String
     sql
 }
 
-/// Deletes the `trace_totals` rows of the project's traces `trace_ids`.
+/// Recomputes the `trace_totals` rows of the project's traces `trace_ids` from their rows
+/// (one `INSERT … SELECT … GROUP BY` upsert), returning the new rows' [`TRACE_FACT_COLUMNS`].
+/// Ids without a trace get no row.
+pub fn refresh_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {
+    let mut sql = upsert_totals(dialect, project_id, Some(trace_ids));
+    sql.push(&format!(" RETURNING {TRACE_FACT_COLUMNS}"));
+    sql
+}
+
+/// Recomputes the `trace_totals` rows of every trace of the project (the rebuild of a
+/// project's rollups, in the rebuild's transaction).
+pub fn refresh_project_statement(dialect: Dialect, project_id: &str) -> Sql {
+    upsert_totals(dialect, project_id, None)
+}
+
+/// The totals of every trace of the project worked out from its raw rows, read with
+/// [`TRACE_FACT_COLUMNS`] (what the stored rows must equal).
+pub fn recompute_statement(dialect: Dialect, project_id: &str) -> Sql {
+    let mut sql = Sql::new(dialect, &totals_select(dialect));
+    sql.push("t.project_id = ").bind(project_id).push(GROUP_BY);
+    sql
+}
+
+/// Deletes the `trace_totals` rows of the project's traces `trace_ids`, returning their
+/// [`TRACE_FACT_COLUMNS`].
 pub fn forget_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {
     let mut sql = Sql::new(dialect, "DELETE FROM trace_totals WHERE project_id = ");
     sql.bind(project_id).push(" AND ");
     sql.in_list("trace_id", trace_ids.to_vec(), false);
+    sql.push(&format!(" RETURNING {TRACE_FACT_COLUMNS}"));
     sql
+}
+
+/// Recomputes the `trace_totals` rows of the project's traces `trace_ids` and adds the
+/// change of each row to the trace rollups of `rollups` (the rows before read by primary
+/// key first). On PostgreSQL the caller holds the traces' locks ([`lock_statement`]), so
+/// no other writer changes the rows between the read and the upsert.
+pub async fn refresh(
+    db: &impl ReadConnection,
+    project_id: &str,
+    trace_ids: &[String],
+    rollups: &mut Rollups,
+) -> Result<()> {
+    if trace_ids.is_empty() {
+        return Ok(());
+    }
+    let dialect = db.dialect();
+    let mut stored = Sql::new(
+        dialect,
+        &format!("SELECT {TRACE_FACT_COLUMNS} FROM trace_totals WHERE project_id = "),
+    );
+    stored.bind(project_id).push(" AND ");
+    stored.in_list("trace_id", trace_ids.to_vec(), false);
+    let mut before = BTreeMap::new();
+    db.each_row(&stored, |row| {
+        let facts = TraceFacts::from_row(project_id, row)?;
+        before.insert(facts.trace_id.clone(), facts);
+        Ok(())
+    })
+    .await?;
+    let mut after = BTreeMap::new();
+    db.each_row(&refresh_statement(dialect, project_id, trace_ids), |row| {
+        let facts = TraceFacts::from_row(project_id, row)?;
+        after.insert(facts.trace_id.clone(), facts);
+        Ok(())
+    })
+    .await?;
+    let changed: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for trace_id in changed {
+        rollups.trace(before.get(trace_id), after.get(trace_id));
+    }
+    Ok(())
+}
+
+/// Deletes the `trace_totals` rows of the project's traces `trace_ids` and subtracts them
+/// from the trace rollups of `rollups`.
+pub async fn forget(
+    db: &impl ReadConnection,
+    project_id: &str,
+    trace_ids: &[String],
+    rollups: &mut Rollups,
+) -> Result<()> {
+    if trace_ids.is_empty() {
+        return Ok(());
+    }
+    let forget = forget_statement(db.dialect(), project_id, trace_ids);
+    db.each_row(&forget, |row| {
+        rollups.trace(Some(&TraceFacts::from_row(project_id, row)?), None);
+        Ok(())
+    })
+    .await
 }
 
 /// On PostgreSQL, the statement that makes concurrent writers of the same traces take turns
@@ -103,8 +203,9 @@ pub fn lock_statement(project_id: &str, trace_ids: &[String]) -> Sql {
     sql
 }
 
-/// The trace ids a write touched, sorted and without repeats: its traces' ids, its
-/// observations' trace ids, and the stored trace ids of the observations it updated without
+/// The trace ids a write touched, sorted and without repeats: its traces' ids (with the
+/// stored traces of its observations before and after their merges,
+/// `Rollups::observation_traces`), its observations' trace ids, and the stored trace ids of the observations it updated without
 /// naming their trace (read after the write, so they are the merged ones).
 pub async fn touched_trace_ids<'a>(
     connection: &impl ReadConnection,

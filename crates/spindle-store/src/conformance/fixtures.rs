@@ -171,5 +171,20 @@ pub fn rolled_up_batch() -> WriteBatch {
     batch
 }
 
+/// After [`rolled_up_batch`]: its trace renamed, with a release, and an ERROR observation.
+pub fn renaming_batch() -> WriteBatch {
+    let stamp = Stamp::explicit(BASE + DAY, Stamp::RANK_UPDATE, 1);
+    let mut batch = batch_of_traces(vec![trace("t1", stamp, |t| {
+        t.name = Some("renamed".to_owned());
+        t.release = Some("v2".to_owned());
+    })]);
+    batch.observations.push(observation("t1-error", stamp, |o| {
+        o.trace_id = Some("t1".to_owned());
+        o.start_time = Some(BASE);
+        o.level = Some(spindle_core::Level::Error);
+    }));
+    batch
+}
+
 /// A deterministic pseudo-random generator (SplitMix64), so property cases are reproducible.
 pub use spindle_core::rng::Rng;

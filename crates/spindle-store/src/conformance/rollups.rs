@@ -1,12 +1,15 @@
 //! Conformance of the writer-kept rollups: after every change (creates, late and
-//! out-of-order updates, score upserts, deletions, retention, cost recomputation), the
-//! stored rollup rows equal the rollups worked out afresh from the raw rows.
+//! out-of-order updates of observations and traces, observations before their trace, score
+//! upserts, deletions, retention, cost recomputation), the stored rollup rows equal the
+//! rollups worked out afresh from the raw rows.
 
 use super::fixtures::*;
 use super::Harness;
 use crate::rollups::Rollups;
 use crate::{CustomModel, Store, WriteBatch};
-use spindle_core::{ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource};
+use spindle_core::{
+    Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource, TraceRecord,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ pub async fn assert_rollups_match(store: &Arc<dyn Store>, project: &str, step: &
 }
 
 fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
+    assert_eq!(stored.traces, rebuilt.traces, "{step}: trace rollups");
     for (key, row) in &rebuilt.observations {
         assert_eq!(stored.observations.get(key), Some(row), "{step}: {key:?}");
     }
@@ -101,10 +105,19 @@ impl Run {
         (!self.rng.chance(25)).then(|| self.rng.pick(&models).to_owned())
     }
 
+    fn level(&mut self) -> Level {
+        [Level::Default, Level::Debug, Level::Warning, Level::Error][self.rng.below(4) as usize]
+    }
+
     fn new_trace(&mut self) -> WriteBatch {
         let trace_id = format!("t{}", self.traces.len());
         let at = self.start_time();
-        let mut batch = batch_of_traces(vec![simple_trace(&trace_id, at, "chat")]);
+        // Now and then the observations come first and the trace with a later update.
+        let mut batch = if self.rng.chance(15) {
+            WriteBatch::default()
+        } else {
+            batch_of_traces(vec![simple_trace(&trace_id, at, "chat")])
+        };
         for _ in 0..1 + self.rng.below(3) {
             let id = format!("o{}", self.observations.len());
             let start = at + self.rng.below(10 * SECOND as u64) as i64;
@@ -119,6 +132,7 @@ impl Run {
                 .chance(20)
                 .then(|| self.rng.below(1000) as f64 / 1e4);
             let generation = self.rng.chance(60);
+            let level = self.rng.chance(50).then(|| self.level());
             let name = self.rng.pick(&["plan", "answer", "search"]).to_owned();
             // Often linked to a version (two of one trace now and then to the same one).
             let prompt = self.rng.chance(40).then(|| {
@@ -136,6 +150,7 @@ impl Run {
                     ObservationType::Span
                 });
                 o.name = Some(name);
+                o.level = level;
                 o.model = model;
                 o.usage_details = usage;
                 o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
@@ -168,7 +183,8 @@ impl Run {
         } else {
             update_stamp(at)
         };
-        let change = self.rng.below(7);
+        let change = self.rng.below(8);
+        let level = self.level();
         let start = self.start_time();
         let end = start + self.rng.below(20 * SECOND as u64) as i64;
         let (model, usage) = (self.model(), self.usage());
@@ -186,12 +202,44 @@ impl Run {
                     o.prompt_version = Some(prompt_version);
                 }
                 5 => o.output = Some("a late output".to_owned()),
+                6 => o.level = Some(level),
                 _ => {
                     // A create that arrives after its updates, with first-write fields.
                     o.start_time = Some(start);
                     o.environment = Some("staging".to_owned());
                     o.name = Some("late".to_owned());
                 }
+            }
+        }))
+    }
+
+    /// A patch of a trace: a new name, release, environment or timestamp (the trace's hour),
+    /// or its first write after its observations; older than what is stored now and then.
+    fn trace_update(&mut self) -> Option<TraceRecord> {
+        if self.traces.is_empty() {
+            return None;
+        }
+        let trace_id = self.traces[self.rng.below(self.traces.len() as u64) as usize].clone();
+        // Later than the traces' creation (stamped with their timestamps) mostly.
+        let at = if self.rng.chance(20) {
+            BASE + self.rng.below(1000) as i64
+        } else {
+            self.tick() + 7 * HOUR
+        };
+        let change = self.rng.below(5);
+        let name = self.rng.pick(&["chat", "search", "agent"]).to_owned();
+        let release = self.rng.pick(&["v1", "v2"]).to_owned();
+        let environment = self.rng.pick(&["default", "staging"]).to_owned();
+        let timestamp = self.start_time();
+        Some(trace(&trace_id, update_stamp(at), |t| match change {
+            0 => t.name = Some(name),
+            1 => t.release = Some(release),
+            2 => t.environment = Some(environment),
+            3 => t.timestamp = Some(timestamp),
+            _ => {
+                t.name = Some(name);
+                t.release = Some(release);
+                t.timestamp = Some(timestamp);
             }
         }))
     }
@@ -286,8 +334,8 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
             traces: Vec::new(),
             clock: BASE + seed as i64 * 1_000_000,
         };
-        for step in 0..60 {
-            let kind = run.rng.below(100);
+        for step in 0..70 {
+            let kind = run.rng.below(112);
             let what = match kind {
                 0..=29 => {
                     let batch = run.new_trace();
@@ -349,6 +397,17 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
                         .expect("recompute");
                     "recompute"
                 }
+                100..=111 => {
+                    // Trace patches, with an observation patch now and then.
+                    let mut batch = WriteBatch::default();
+                    batch.traces.extend(run.trace_update());
+                    if run.rng.chance(30) {
+                        batch.traces.extend(run.trace_update());
+                        batch.observations.extend(run.observation_update());
+                    }
+                    store.write(P, batch).await.expect("write");
+                    "trace update"
+                }
                 _ => {
                     // A trace's observations created and patched in one batch.
                     let mut batch = run.new_trace();
@@ -380,6 +439,14 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
     assert!(stored.observations.values().any(|row| row.cost_nanos > 0));
     assert!(!stored.scores.is_empty());
     assert!(stored.prompt_scores.len() > 1, "{:?}", stored.prompt_scores);
+    // Traces under several names and releases, with errors, latencies and costs.
+    let names: std::collections::BTreeSet<&str> =
+        stored.traces.keys().map(|key| key.name.as_str()).collect();
+    assert!(names.len() >= 3, "{names:?}");
+    assert!(stored.traces.keys().any(|key| !key.release.is_empty()));
+    assert!(stored.traces.values().any(|row| row.error_count > 0));
+    assert!(stored.traces.values().any(|row| !row.latency.is_empty()));
+    assert!(stored.traces.values().any(|row| row.cost_nanos > 0));
 }
 
 /// A few rows by hand: the numbers a rollup row holds.

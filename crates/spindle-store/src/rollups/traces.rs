@@ -1,0 +1,258 @@
+//! The trace rollups: per project, hour of the trace's timestamp, environment, trace name and
+//! release, the count of traces with the sums of their totals (observations, ERROR
+//! observations, tokens, cost in nano-USD) and a latency histogram of the traces (the
+//! trace's latency as `trace_totals` holds it, in [`latency_bucket`]s).
+//!
+//! They are the deltas of `trace_totals` rows, not of observations: a trace's name, release
+//! or timestamp may arrive after its observations, and the writers recompute a trace's
+//! totals row whenever anything of the trace changes (`trace_totals.rs`). Each refresh or
+//! deletion of totals rows reads the rows before and after, and [`Rollups::trace`] adds the
+//! difference, so the rollups always hold exactly what the stored totals rows add up to.
+
+use std::collections::BTreeMap;
+
+use spindle_core::time::Micros;
+
+use super::{additive_upsert, cost_nanos, hour_of, latency_bucket, Rollups};
+use crate::sql::{Dialect, Param, RowAccess, Sql};
+use crate::Result;
+
+/// The dimensions of a trace rollup row; absent text is `""`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TraceKey {
+    pub project_id: String,
+    /// The start of the hour of the trace's timestamp ([`super::NO_HOUR`] without one).
+    pub hour: Micros,
+    pub environment: String,
+    pub name: String,
+    pub release: String,
+}
+
+/// The sums of one trace rollup row and its latency histogram.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceRollup {
+    pub count: i64,
+    pub observation_count: i64,
+    /// Observations at level `ERROR`.
+    pub error_count: i64,
+    pub total_tokens: i64,
+    pub cost_nanos: i64,
+    /// Traces per latency bucket (only those with a latency: with observations).
+    pub latency: BTreeMap<i64, i64>,
+}
+
+impl TraceRollup {
+    fn sums(&self) -> [i64; 5] {
+        [
+            self.count,
+            self.observation_count,
+            self.error_count,
+            self.total_tokens,
+            self.cost_nanos,
+        ]
+    }
+
+    pub(super) fn is_zero(&self) -> bool {
+        self.sums().iter().all(|sum| *sum == 0) && self.latency.is_empty()
+    }
+}
+
+/// What one `trace_totals` row adds to the trace rollups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceFacts {
+    pub trace_id: String,
+    pub key: TraceKey,
+    pub observation_count: i64,
+    pub error_count: i64,
+    pub total_tokens: i64,
+    pub cost_nanos: i64,
+    /// `None` without a latency (a trace without observations with a start).
+    pub latency_bucket: Option<i64>,
+}
+
+/// The columns of `trace_totals` that [`TraceFacts::from_row`] reads.
+pub const TRACE_FACT_COLUMNS: &str = "trace_id, timestamp, environment, name, release, \
+     observation_count, error_count, usage_total, total_cost, latency";
+
+impl TraceFacts {
+    /// The facts of a `trace_totals` row read with [`TRACE_FACT_COLUMNS`].
+    pub fn from_row(project_id: &str, row: &impl RowAccess) -> Result<Self> {
+        let text = |name: &str| -> Result<String> { Ok(row.opt_text(name)?.unwrap_or_default()) };
+        Ok(TraceFacts {
+            trace_id: row.text("trace_id")?,
+            key: TraceKey {
+                project_id: project_id.to_owned(),
+                hour: hour_of(row.opt_int("timestamp")?),
+                environment: text("environment")?,
+                name: text("name")?,
+                release: text("release")?,
+            },
+            observation_count: row.int("observation_count")?,
+            error_count: row.int("error_count")?,
+            total_tokens: row.int("usage_total")?,
+            cost_nanos: cost_nanos(Some(row.float("total_cost")?)),
+            latency_bucket: row.opt_int("latency")?.map(latency_bucket),
+        })
+    }
+}
+
+impl Rollups {
+    /// Adds the change of one `trace_totals` row: `before` subtracted, `after` added.
+    pub fn trace(&mut self, before: Option<&TraceFacts>, after: Option<&TraceFacts>) {
+        if before == after {
+            return;
+        }
+        for (facts, sign) in [(before, -1), (after, 1)] {
+            let Some(facts) = facts else { continue };
+            let row = self.traces.entry(facts.key.clone()).or_default();
+            row.count += sign;
+            row.observation_count += sign * facts.observation_count;
+            row.error_count += sign * facts.error_count;
+            row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
+            row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
+            if let Some(bucket) = facts.latency_bucket {
+                let count = row.latency.entry(bucket).or_default();
+                *count += sign;
+                if *count == 0 {
+                    row.latency.remove(&bucket);
+                }
+            }
+            if row.is_zero() {
+                self.traces.remove(&facts.key);
+            }
+        }
+    }
+
+    /// The additive upserts of the trace rollup deltas, in key order.
+    pub(super) fn trace_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
+        for (key, row) in &self.traces {
+            let sums = row.sums();
+            if sums.iter().any(|sum| *sum != 0) {
+                let mut values = key.params();
+                values.extend(sums.map(Param::Int));
+                statements.push(additive_upsert(
+                    dialect,
+                    "trace_rollups",
+                    TRACE_KEY_COLUMNS,
+                    &TRACE_SUMS,
+                    values,
+                ));
+            }
+        }
+        for (key, row) in &self.traces {
+            for (bucket, count) in &row.latency {
+                let mut values = key.params();
+                values.extend([Param::Int(*bucket), Param::Int(*count)]);
+                statements.push(additive_upsert(
+                    dialect,
+                    "trace_latency_buckets",
+                    TRACE_BUCKET_KEY_COLUMNS,
+                    &["trace_count"],
+                    values,
+                ));
+            }
+        }
+    }
+}
+
+impl TraceKey {
+    /// The values of [`TRACE_KEY_COLUMNS`].
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.project_id.as_str().into(),
+            self.hour.into(),
+            self.environment.as_str().into(),
+            self.name.as_str().into(),
+            self.release.as_str().into(),
+        ]
+    }
+
+    /// The key of a stored row of `trace_rollups` or `trace_latency_buckets`.
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(TraceKey {
+            project_id: row.text("project_id")?,
+            hour: row.int("hour")?,
+            environment: row.text("environment")?,
+            name: row.text("name")?,
+            release: row.text("release")?,
+        })
+    }
+}
+
+/// The key columns of `trace_rollups`.
+pub const TRACE_KEY_COLUMNS: &str = "project_id, hour, environment, name, release";
+
+/// The key columns of `trace_latency_buckets`.
+pub const TRACE_BUCKET_KEY_COLUMNS: &str = "project_id, hour, environment, name, release, bucket";
+
+/// The summed columns of `trace_rollups`, in the order of [`TraceRollup::sums`].
+pub const TRACE_SUMS: [&str; 5] = [
+    "trace_count",
+    "observation_count",
+    "error_count",
+    "total_tokens",
+    "cost_nanos",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(name: &str, observations: i64, latency: Option<i64>) -> TraceFacts {
+        TraceFacts {
+            trace_id: "t".to_owned(),
+            key: TraceKey {
+                project_id: "p".to_owned(),
+                hour: 0,
+                environment: String::new(),
+                name: name.to_owned(),
+                release: String::new(),
+            },
+            observation_count: observations,
+            error_count: observations / 2,
+            total_tokens: 10 * observations,
+            cost_nanos: 7 * observations,
+            latency_bucket: latency.map(latency_bucket),
+        }
+    }
+
+    #[test]
+    fn a_renamed_trace_moves_its_whole_row_and_an_unchanged_one_nothing() {
+        let mut rollups = Rollups::default();
+        let created = facts("a", 0, None);
+        rollups.trace(None, Some(&created));
+        let grown = facts("a", 3, Some(2_000_000));
+        rollups.trace(Some(&created), Some(&grown));
+        rollups.trace(Some(&grown), Some(&grown));
+        let renamed = facts("b", 3, Some(2_000_000));
+        rollups.trace(Some(&grown), Some(&renamed));
+        assert_eq!(rollups.traces.len(), 1);
+        let row = &rollups.traces[&renamed.key];
+        assert_eq!(
+            row.sums(),
+            [1, 3, 1, 30, 21],
+            "one trace with its totals under its new name"
+        );
+        assert_eq!(
+            row.latency,
+            BTreeMap::from([(latency_bucket(2_000_000), 1)])
+        );
+        rollups.trace(Some(&renamed), None);
+        assert!(rollups.traces.is_empty(), "{:?}", rollups.traces);
+        assert!(rollups.statements(Dialect::Sqlite).is_empty());
+    }
+
+    #[test]
+    fn a_moved_latency_upserts_buckets_only() {
+        let mut rollups = Rollups::default();
+        rollups.trace(
+            Some(&facts("a", 1, Some(1_000))),
+            Some(&facts("a", 1, Some(900_000))),
+        );
+        let statements = rollups.statements(Dialect::Sqlite);
+        assert_eq!(statements.len(), 2);
+        assert!(statements
+            .iter()
+            .all(|sql| sql.text.starts_with("INSERT INTO trace_latency_buckets")));
+    }
+}
