@@ -300,6 +300,16 @@ const LATENCY: &[(&str, Aggregation)] = &[
     ("latency", P95),
     ("latency", P99),
 ];
+/// The trace names' latencies with their observations at level `ERROR` (the traces view's
+/// `errorCount`, so the rollups answer both).
+const TRACE_LATENCY: &[(&str, Aggregation)] = &[
+    ("count", Count),
+    ("latency", P50),
+    ("latency", P90),
+    ("latency", P95),
+    ("latency", P99),
+    ("errorCount", Sum),
+];
 const USAGE: &[(&str, Aggregation)] = &[("count", Count), ("totalCost", Sum), ("totalTokens", Sum)];
 
 /// Generations: observations of type `GENERATION`.
@@ -358,7 +368,8 @@ pub struct ModelUsage {
 }
 
 /// Latency percentiles of a trace name or a model, in seconds, with its count and the
-/// observations at level `ERROR` under it.
+/// observations at level `ERROR` under it (of the traces in the range for a trace name, in
+/// the range for a model).
 #[derive(Debug, Serialize)]
 pub struct Latency {
     pub key: Option<String>,
@@ -435,19 +446,19 @@ fn model_usage(row: &MetricsRow) -> ModelUsage {
     }
 }
 
-/// Latency rows (milliseconds in the metrics answer, seconds here) with the error counts of
-/// their keys.
-fn latencies(rows: &[MetricsRow], key: &str, errors: &[MetricsRow]) -> Vec<Latency> {
-    let errors_of: BTreeMap<Option<String>, u64> = errors
-        .iter()
-        .map(|row| (text(row, key), whole(row, "count_count")))
-        .collect();
+/// Latency rows (milliseconds in the metrics answer, seconds here) with the error counts
+/// `errors_of` gives for each row and its key.
+fn latencies(
+    rows: &[MetricsRow],
+    key: &str,
+    errors_of: impl Fn(&MetricsRow, &Option<String>) -> u64,
+) -> Vec<Latency> {
     let seconds = |row: &MetricsRow, alias: &str| number(row, alias).map(|ms| ms / 1000.0);
     rows.iter()
         .map(|row| {
             let name = text(row, key);
             Latency {
-                errors: errors_of.get(&name).copied().unwrap_or(0),
+                errors: errors_of(row, &name),
                 key: name,
                 count: whole(row, "count_count"),
                 p50: seconds(row, "p50_latency"),
@@ -514,7 +525,7 @@ fn score_summaries(
     summaries
 }
 
-/// Answers the dashboard of `project_id`: eleven metrics requests, run together.
+/// Answers the dashboard of `project_id`: twelve metrics requests, run together.
 pub async fn answer(
     store: &dyn Store,
     project_id: &str,
@@ -529,14 +540,11 @@ pub async fn answer(
         .only(generations())
         .top("sum_totalCost", MAX_ROW_LIMIT);
     let latency_by_name =
-        Panel::new(query, Traces, &["name"], LATENCY).top("count_count", LATENCY_ROWS);
+        Panel::new(query, Traces, &["name"], TRACE_LATENCY).top("count_count", LATENCY_ROWS);
     let latency_by_model = Panel::new(query, Observations, &["providedModelName"], LATENCY)
         .only(generations())
         .top("count_count", LATENCY_ROWS);
     let errors_total = Panel::new(query, Observations, &[], COUNT).only(errors());
-    let errors_by_name = Panel::new(query, Observations, &["traceName"], COUNT)
-        .only(errors())
-        .top("count_count", MAX_ROW_LIMIT);
     let errors_by_model = Panel::new(query, Observations, &["providedModelName"], COUNT)
         .only(errors())
         .only(generations())
@@ -555,7 +563,6 @@ pub async fn answer(
         latency_by_name,
         latency_by_model,
         errors_total,
-        errors_by_name,
         errors_by_model,
     ) = futures::try_join!(
         traces_over_time.rows(store, project_id),
@@ -564,7 +571,6 @@ pub async fn answer(
         refused_as_note(latency_by_name.rows(store, project_id)),
         refused_as_note(latency_by_model.rows(store, project_id)),
         errors_total.rows(store, project_id),
-        errors_by_name.rows(store, project_id),
         errors_by_model.rows(store, project_id),
     )?;
     let (numeric_over_time, categorical_over_time, numeric_by_name, booleans, categories) = futures::try_join!(
@@ -584,6 +590,10 @@ pub async fn answer(
             )
         });
     let traces_over_time = time_counts(&traces_over_time);
+    let model_errors: BTreeMap<Option<String>, u64> = errors_by_model
+        .iter()
+        .map(|row| (text(row, "providedModelName"), whole(row, "count_count")))
+        .collect();
     // Both score series have the same buckets (same range and granularity, filled).
     let mut scores_over_time = time_counts(&numeric_over_time);
     for (bucket, categorical) in scores_over_time
@@ -604,8 +614,12 @@ pub async fn answer(
             .map_or(0, |row| whole(row, "count_count")),
         generations_over_time: generations_over_time.iter().map(model_usage).collect(),
         generations_by_model: generations_by_model.iter().map(model_usage).collect(),
-        latency_by_trace_name: latencies(&latency_by_name.0, "name", &rename(errors_by_name)),
-        latency_by_model: latencies(&latency_by_model.0, "providedModelName", &errors_by_model),
+        latency_by_trace_name: latencies(&latency_by_name.0, "name", |row, _| {
+            whole(row, "sum_errorCount")
+        }),
+        latency_by_model: latencies(&latency_by_model.0, "providedModelName", |_, model| {
+            model_errors.get(model).copied().unwrap_or(0)
+        }),
         notes: [
             ("latencyByTraceName", latency_by_name.1),
             ("latencyByModel", latency_by_model.1),
@@ -632,20 +646,6 @@ async fn refused_as_note(
         }
         Err(error) => Err(error),
     }
-}
-
-/// The error rows keyed by `traceName` as the traces view names it (`name`).
-fn rename(rows: Vec<MetricsRow>) -> Vec<MetricsRow> {
-    rows.into_iter()
-        .map(|row| {
-            row.into_iter()
-                .map(|(column, value)| match column.as_str() {
-                    "traceName" => ("name".to_owned(), value),
-                    _ => (column, value),
-                })
-                .collect()
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -241,6 +241,7 @@ pub async fn metrics_counts_sums_and_percentiles(harness: &Harness) {
                 metric("latency", Aggregation::Max),
                 metric("totalCost", Aggregation::Sum),
                 metric("observationsCount", Aggregation::Sum),
+                metric("errorCount", Aggregation::Sum),
             ],
         ),
     )
@@ -255,8 +256,17 @@ pub async fn metrics_counts_sums_and_percentiles(harness: &Harness) {
         value(&traces[0], "sum_observationsCount"),
         &MetricsValue::Integer(4)
     );
+    assert_eq!(
+        value(&traces[0], "sum_errorCount"),
+        &MetricsValue::Integer(0)
+    );
     assert_eq!(value(&traces[1], "name"), &text("embed"));
     assert_eq!(value(&traces[1], "count_count"), &MetricsValue::Count(1));
+    // Its generation at level ERROR (a Spindle measure).
+    assert_eq!(
+        value(&traces[1], "sum_errorCount"),
+        &MetricsValue::Integer(1)
+    );
 
     // Another project sees none of these rows.
     let other = store

@@ -2,13 +2,14 @@
 //! (ranges that start and end inside an hour, filters, groupings, time buckets, orders and
 //! limits), the rollups answer what the raw rows answer: the same rows, the same counts and
 //! sums (costs within a nano-USD per observation, a sum of none or zeros NULL or 0), and
-//! percentiles within the rollups' relative error. (An empty text reads as none from the
-//! rollups, so the rows here have none.)
+//! percentiles within the rollups' relative error; for the observations, the scores and the
+//! traces (their names, environments, releases, error counts and latencies). (An empty text
+//! reads as none from the rollups, so the rows here have none.)
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use spindle_core::{ObservationType, ScoreDataType, ScoreSource, WriteBatch};
+use spindle_core::{Level, ObservationType, ScoreDataType, ScoreSource, WriteBatch};
 
 use super::fixtures::*;
 use super::Harness;
@@ -34,9 +35,17 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
         for trace_index in 0..40 {
             let trace_id = format!("t{batch_index}-{trace_index}");
             let at = BASE + rng.below(SPAN as u64) as i64;
-            batch
-                .traces
-                .push(simple_trace(&trace_id, at, rng.pick(&["chat", "embed"])));
+            let (name, environment, release) = (
+                pick_option(rng, &["chat", "embed"], 10),
+                pick_option(rng, &["default", "staging"], 20),
+                pick_option(rng, &["r1", "r2"], 40),
+            );
+            batch.traces.push(trace(&trace_id, create_stamp(at), |t| {
+                t.timestamp = Some(at);
+                t.name = name;
+                t.environment = environment;
+                t.release = release;
+            }));
             for index in 0..1 + rng.below(5) {
                 let start = at + rng.below(3 * HOUR as u64) as i64;
                 let end = rng
@@ -60,6 +69,9 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
                     pick_option(rng, &["plan", "answer", "search"], 15),
                     pick_option(rng, &["m-alpha", "m-beta", "m-gamma"], 30),
                 );
+                let level = rng
+                    .chance(60)
+                    .then(|| [Level::Default, Level::Warning, Level::Error][rng.below(3) as usize]);
                 let prompt = rng.chance(30).then(|| {
                     (
                         rng.pick(&["greet", "sum"]).to_owned(),
@@ -77,6 +89,7 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
                         o.observation_type = Some(observation_type);
                         o.name = name;
                         o.model = model;
+                        o.level = level;
                         o.usage_details = usage;
                         o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
                         if let Some((prompt_name, version)) = prompt {
@@ -149,12 +162,27 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
     let view = [
         MetricsView::Observations,
         MetricsView::Observations,
+        MetricsView::Traces,
+        MetricsView::Traces,
         MetricsView::ScoresNumeric,
         MetricsView::ScoresBoolean,
         MetricsView::ScoresCategorical,
-    ][rng.below(5) as usize];
-    let observations = view == MetricsView::Observations;
+    ][rng.below(7) as usize];
     let (dimension_choices, metric_choices): (&[&str], &[(&str, Aggregation)]) = match view {
+        MetricsView::Traces => (
+            &["name", "environment", "release"],
+            &[
+                ("count", Aggregation::Count),
+                ("count", Aggregation::Sum),
+                ("observationsCount", Aggregation::Sum),
+                ("errorCount", Aggregation::Sum),
+                ("totalTokens", Aggregation::Sum),
+                ("totalCost", Aggregation::Sum),
+                ("latency", Aggregation::P50),
+                ("latency", Aggregation::P95),
+                ("latency", Aggregation::P99),
+            ],
+        ),
         MetricsView::Observations => (
             &[
                 "environment",
@@ -213,17 +241,24 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
     }
     let mut filters = Vec::new();
     for _ in 0..rng.below(3) {
-        filters.push(match (observations, rng.below(4)) {
-            (true, 0) => text_filter("type", rng, &["GENERATION", "SPAN"]),
-            (true, 1) => text_filter("providedModelName", rng, &["m-alpha", "m-beta"]),
-            (true, 2) => Filter {
+        filters.push(match (view, rng.below(4)) {
+            (MetricsView::Observations, 0) => text_filter("type", rng, &["GENERATION", "SPAN"]),
+            (MetricsView::Observations, 1) => {
+                text_filter("providedModelName", rng, &["m-alpha", "m-beta"])
+            }
+            (MetricsView::Observations, 2) => Filter {
                 column: "promptVersion".to_owned(),
                 operator: rng.pick(&[">", "=", "!="]).to_owned(),
                 value: FilterValue::Number(rng.below(3) as f64 + 1.0),
                 key: None,
             },
-            (false, 0) => text_filter("name", rng, &["quality", "safety"]),
-            (false, 1) => text_filter("source", rng, &["API", "ANNOTATION"]),
+            (MetricsView::Traces, 0) => text_filter("name", rng, &["chat", "embed"]),
+            (MetricsView::Traces, 1) => text_filter("release", rng, &["r1", "r2"]),
+            (MetricsView::Observations | MetricsView::Traces, _) => {
+                text_filter("environment", rng, &["default", "staging"])
+            }
+            (_, 0) => text_filter("name", rng, &["quality", "safety"]),
+            (_, 1) => text_filter("source", rng, &["API", "ANNOTATION"]),
             _ => text_filter("environment", rng, &["default", "staging"]),
         });
     }
@@ -321,7 +356,8 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
     seed(&store, &mut rng).await;
     let mut answered = 0;
     let mut edges_with_rows = 0;
-    for index in 0..150 {
+    let mut traces_with_errors = 0;
+    for index in 0..200 {
         let request = random_request(&mut rng);
         let what = format!("plan {index}: {request:?}");
         let rolled = store
@@ -346,8 +382,16 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         if request.from % HOUR != 0 && counted(&raw) {
             edges_with_rows += 1;
         }
+        let errors = raw.iter().flat_map(|row| row.iter()).any(|(name, value)| {
+            name == "sum_errorCount"
+                && !matches!(value, MetricsValue::Integer(0) | MetricsValue::Null)
+        });
+        traces_with_errors += usize::from(errors);
     }
-    assert!(answered == 150 && edges_with_rows > 20, "{edges_with_rows}");
+    assert!(
+        answered == 200 && edges_with_rows > 20 && traces_with_errors > 5,
+        "{edges_with_rows} {traces_with_errors}"
+    );
 
     // The whole seeded span, every hour: the rollups hold the rows that are left.
     let everything = MetricsRequest {
@@ -377,12 +421,68 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         .expect("raw")
         .expect("answered");
     assert_agree(&rolled, &raw, "everything");
+    // The traces by name over the whole span: what the dashboard asks.
+    let metric = |measure: &str, aggregation| MetricSelection {
+        measure: measure.to_owned(),
+        aggregation,
+    };
+    let traces_by_name = MetricsRequest {
+        view: MetricsView::Traces,
+        dimensions: vec!["name".to_owned()],
+        metrics: vec![
+            metric("count", Aggregation::Count),
+            metric("errorCount", Aggregation::Sum),
+            metric("latency", Aggregation::P50),
+            metric("latency", Aggregation::P99),
+        ],
+        granularity: None,
+        order_by: vec![MetricsOrder {
+            field: "name".to_owned(),
+            direction: Direction::Asc,
+        }],
+        ..everything.clone()
+    };
+    let rolled = store
+        .query_metrics_from(P, &traces_by_name, Sources::Rollups)
+        .await
+        .expect("rollups")
+        .expect("covered");
+    let raw = store
+        .query_metrics_from(P, &traces_by_name, Sources::RawRows)
+        .await
+        .expect("raw")
+        .expect("answered");
+    assert_eq!(raw.len(), 3, "chat, embed and none: {raw:?}");
+    assert_agree(&rolled, &raw, "traces by name");
 
-    // Plans they do not cover are declined: a trace dimension, a minute bucket, a range
-    // without a whole hour.
+    // Plans they do not cover are declined: a trace dimension of the observations, a trace's
+    // user, a measure of the traces' own rows, a minute bucket, a range without a whole hour.
     let declined = [
         MetricsRequest {
             dimensions: vec!["traceName".to_owned()],
+            ..everything.clone()
+        },
+        MetricsRequest {
+            view: MetricsView::Traces,
+            dimensions: vec!["userId".to_owned()],
+            ..everything.clone()
+        },
+        MetricsRequest {
+            view: MetricsView::Traces,
+            dimensions: Vec::new(),
+            metrics: vec![MetricSelection {
+                measure: "scoresCount".to_owned(),
+                aggregation: Aggregation::Sum,
+            }],
+            ..everything.clone()
+        },
+        MetricsRequest {
+            view: MetricsView::Traces,
+            dimensions: Vec::new(),
+            metrics: vec![MetricSelection {
+                measure: "latency".to_owned(),
+                aggregation: Aggregation::Avg,
+            }],
             ..everything.clone()
         },
         MetricsRequest {

@@ -1,5 +1,6 @@
-//! Plans answered from the rollups the writers keep (`rollups.rs`): the observations view and
-//! the score views, when every dimension, filter and metric is a rolled-up column.
+//! Plans answered from the rollups the writers keep (`rollups.rs`): the traces view, the
+//! observations view and the score views, when every dimension, filter and metric is a
+//! rolled-up column.
 //!
 //! The whole hours of the range come from the rollup rows and the partial first and last
 //! hours from the raw rows, both selected as one relation (`UNION ALL`, rows of the same
@@ -15,10 +16,17 @@
 //! report none or 0 (tokens, cost) answers NULL where the raw rows may answer 0. An empty
 //! text (a name `""`) reads as none, and a prompt version 0 too.
 //!
-//! Plans it does not cover — trace-level dimensions or filters (trace name, user, tags,
-//! release, …), metadata, the traces view, buckets finer than an hour, ranges without a whole
-//! hour, other measures and aggregations — and projects whose rollups are still being built
-//! (`rollups_pending`) are declined, for [`RawRows`](super::RawRows) to answer.
+//! The traces view reads the trace rollups (`rollups/traces.rs`): per trace name,
+//! environment and release, the traces' count and the sums of what their `trace_totals` rows
+//! hold (observations, ERROR observations, tokens, cost), and their latencies (a trace's
+//! latency as the raw view reads it, from its totals row) in log buckets; its partial hours
+//! are the raw traces joined to their totals rows.
+//!
+//! Plans it does not cover — trace-level dimensions or filters of the observations and
+//! scores (trace name, user, tags, release, …), the traces' users, sessions, tags, versions
+//! and metadata, buckets finer than an hour, ranges without a whole hour, other measures and
+//! aggregations — and projects whose rollups are still being built (`rollups_pending`) are
+//! declined, for [`RawRows`](super::RawRows) to answer.
 
 use spindle_core::time::Micros;
 
@@ -129,8 +137,8 @@ macro_rules! text_key {
 struct Rolled {
     view: MetricsView,
     rollup_table: &'static str,
-    /// The latency buckets (observations only).
-    buckets_table: Option<&'static str>,
+    /// The latency buckets (observations and traces), and the count column of a bucket row.
+    buckets_table: Option<(&'static str, &'static str)>,
     /// The count of a rollup row.
     rollup_count: &'static str,
     /// A condition of the view's rows on a rollup row (the score data types).
@@ -152,7 +160,7 @@ struct Rolled {
 static OBSERVATIONS: Rolled = Rolled {
     view: MetricsView::Observations,
     rollup_table: "observation_rollups r",
-    buckets_table: Some("observation_latency_buckets r"),
+    buckets_table: Some(("observation_latency_buckets r", "r.observation_count")),
     rollup_count: "r.observation_count",
     rollup_segment: None,
     raw_table: "observations o",
@@ -212,6 +220,60 @@ static OBSERVATIONS: Rolled = Rolled {
                 "nullif(r.prompt_version, 0)::float8",
             ),
         ),
+    ],
+};
+
+static TRACES: Rolled = Rolled {
+    view: MetricsView::Traces,
+    rollup_table: "trace_rollups r",
+    buckets_table: Some(("trace_latency_buckets r", "r.trace_count")),
+    rollup_count: "r.trace_count",
+    rollup_segment: None,
+    // Each trace with its totals row (which every trace has from its first write on).
+    raw_table: "traces t LEFT JOIN trace_totals tt \
+                ON tt.project_id = t.project_id AND tt.trace_id = t.id",
+    raw_project: "t.project_id",
+    raw_range: "t.timestamp",
+    keys: &[
+        selected("tm", "r.hour", "t.timestamp"),
+        text_key!("environment", "t.environment"),
+        text_key!("name", "t.name"),
+        text_key!("release", "t.release"),
+    ],
+    sums: &[
+        selected("cnt", "r.trace_count", "1"),
+        selected(
+            "observations",
+            "r.observation_count",
+            "coalesce(tt.observation_count, 0)",
+        ),
+        selected("errors", "r.error_count", "coalesce(tt.error_count, 0)"),
+        selected(
+            "total_tokens",
+            "nullif(r.total_tokens, 0)",
+            "nullif(tt.usage_total, 0)",
+        ),
+        Selected {
+            name: "cost",
+            rollup: Expr::per_dialect(
+                "(nullif(r.cost_nanos, 0) / 1e9)",
+                "(nullif(r.cost_nanos, 0)::float8 / 1e9::float8)",
+            ),
+            raw: Expr::per_dialect(
+                "coalesce(tt.total_cost, 0.0)",
+                "coalesce(tt.total_cost, 0.0)::float8",
+            ),
+        },
+    ],
+    dimensions: &[
+        ("name", "name"),
+        ("environment", "environment"),
+        ("release", "release"),
+    ],
+    filters: &[
+        Column::new("name", ColumnKind::Text, "r.name"),
+        Column::new("environment", ColumnKind::Text, "r.environment"),
+        Column::new("release", ColumnKind::Text, "r.release"),
     ],
 };
 
@@ -309,7 +371,7 @@ impl Rolled {
             MetricsView::ScoresNumeric => Some(&SCORES_NUMERIC),
             MetricsView::ScoresBoolean => Some(&SCORES_BOOLEAN),
             MetricsView::ScoresCategorical => Some(&SCORES_CATEGORICAL),
-            MetricsView::Traces => None,
+            MetricsView::Traces => Some(&TRACES),
         }
     }
 
@@ -324,15 +386,21 @@ impl Rolled {
     fn metric(&self, dialect: Dialect, measure: &str, aggregation: Aggregation) -> Option<Agg> {
         use Aggregation::{Avg, Count, Sum};
         let sum = |column: &str| Agg::Sql(float(dialect, &format!("sum(x.{column})")));
-        let scores = self.buckets_table.is_none();
+        let (observations, traces) = (
+            self.view == MetricsView::Observations,
+            self.view == MetricsView::Traces,
+        );
+        let scores = !observations && !traces;
         Some(match (measure, aggregation) {
             // A count over no rows is 0, a sum NULL (as SQL's `count` and `sum`).
             ("count", Count) => Agg::Sql(float(dialect, "coalesce(sum(x.cnt), 0)")),
             ("count", Sum) => sum("cnt"),
-            ("inputTokens", Sum) if !scores => sum("input_tokens"),
-            ("outputTokens", Sum) if !scores => sum("output_tokens"),
+            ("inputTokens", Sum) if observations => sum("input_tokens"),
+            ("outputTokens", Sum) if observations => sum("output_tokens"),
             ("totalTokens", Sum) if !scores => sum("total_tokens"),
             ("totalCost", Sum) if !scores => sum("cost"),
+            ("observationsCount", Sum) if traces => sum("observations"),
+            ("errorCount", Sum) if traces => sum("errors"),
             ("latency", percentile) if !scores && percentile.quantile().is_some() => Agg::Latency,
             ("value", Sum) if scores => sum("value_sum"),
             ("value", Count) if scores => {
@@ -416,10 +484,13 @@ impl Rolled {
                         Dialect::Sqlite => ("NULL", "NULL"),
                         Dialect::Postgres => ("NULL::float8", "NULL::int8"),
                     };
+                    let Some((buckets_table, bucket_count)) = self.buckets_table else {
+                        return Err(crate::Error::internal("a latency without buckets"));
+                    };
                     let bucket_columns = [
                         null_float.to_owned(),
                         "r.bucket".to_owned(),
-                        "r.observation_count".to_owned(),
+                        bucket_count.to_owned(),
                     ];
                     let raw_columns = [value.clone(), null_int.to_owned(), "1".to_owned()];
                     let not_null = format!("{value} IS NOT NULL");
@@ -429,8 +500,8 @@ impl Rolled {
                         plan,
                         hours,
                         Branch {
-                            table: self.buckets_table.unwrap_or(self.rollup_table),
-                            count: "r.observation_count",
+                            table: buckets_table,
+                            count: bucket_count,
                             columns: &bucket_columns,
                             condition: None,
                         },

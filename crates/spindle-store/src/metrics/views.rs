@@ -279,8 +279,18 @@ static TRACES: ViewSpec = ViewSpec {
             true,
         ),
         measure("totalCost", TRACE_COST, false),
+        // A Spindle extension: the trace's observations at level ERROR.
+        measure("errorCount", TRACE_ERRORS, true),
     ],
 };
+
+/// The observations at level `ERROR` of the trace `t`: read from its `trace_totals` row.
+const TRACE_ERRORS: Expr = Expr::per_dialect(
+    "coalesce((SELECT tt2.error_count FROM trace_totals tt2 \
+     WHERE tt2.project_id = t.project_id AND tt2.trace_id = t.id), 0)",
+    "coalesce((SELECT tt2.error_count FROM trace_totals tt2 \
+     WHERE tt2.project_id = t.project_id AND tt2.trace_id = t.id), 0)::float8",
+);
 
 // --- observations ---
 
