@@ -1,7 +1,7 @@
 //! Two `PostgresStore`s on one database (as two server instances would be) with 8
 //! concurrent writers sending interleaved creates and updates of the same traces,
 //! observations and scores: both end with the same, complete trees, equal to merging every
-//! patch in memory, and with rollups equal to a rebuild.
+//! patch in memory, and with rollups (the trace rollups included) equal to a rebuild.
 
 mod support;
 
@@ -87,6 +87,8 @@ fn patches(rng: &mut Rng) -> Vec<WriteBatch> {
             update.output = Some(format!("out {o}"));
             update.level = Some(if o % 5 == 0 {
                 Level::Warning
+            } else if o % 7 == 0 {
+                Level::Error
             } else {
                 Level::Default
             });
@@ -268,6 +270,12 @@ async fn two_stores_eight_writers_end_with_identical_complete_trees() {
     spindle_store::conformance::assert_rollups_match(&first, PROJECT, "concurrent writes").await;
     let kept = first.stored_rollups(PROJECT).await.expect("rollups");
     assert_eq!(kept.prompt_scores.len(), 3, "{:?}", kept.prompt_scores);
+    // The trace rollups follow each trace's totals row, recomputed in turn under the trace's
+    // lock: every trace under its last name, with its errors.
+    let traces: i64 = kept.traces.values().map(|row| row.count).sum();
+    assert_eq!(traces as usize, TRACES, "{:?}", kept.traces);
+    assert!(kept.traces.keys().all(|key| key.name.ends_with("-3")));
+    assert!(kept.traces.values().any(|row| row.error_count > 0));
     first.shutdown().await.expect("shutdown");
     second.shutdown().await.expect("shutdown");
 }
