@@ -32,8 +32,9 @@ use spindle_store::sql::rows::{
     TRACE_COLUMNS, WEAKEST_STAMP,
 };
 use spindle_store::sql::{Dialect, RowAccess};
+use spindle_store::trace_totals::{self, TotalsChange};
 use spindle_store::Result;
-use spindle_store::{datasets_sql, models_sql, reviews_sql, trace_totals};
+use spindle_store::{datasets_sql, models_sql, reviews_sql};
 
 /// How often a transaction aborted by a deadlock or serialization failure is retried.
 const MAX_ATTEMPTS: u32 = 8;
@@ -191,12 +192,12 @@ pub(crate) async fn lock_and_refresh(
         &trace_totals::lock_statement(project_id, trace_ids),
     )
     .await?;
-    let reader = Reader(transaction);
-    if forget {
-        trace_totals::forget(&reader, project_id, trace_ids, rollups).await
+    let change = if forget {
+        TotalsChange::Forget
     } else {
-        trace_totals::refresh(&reader, project_id, trace_ids, rollups).await
-    }
+        TotalsChange::Refresh
+    };
+    trace_totals::apply(&Reader(transaction), project_id, trace_ids, change, rollups).await
 }
 
 fn weak_trace(record: &mut TraceRecord) {

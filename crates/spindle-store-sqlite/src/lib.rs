@@ -29,7 +29,8 @@ use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
-use spindle_store::{models_sql, reviews_sql, trace_totals};
+use spindle_store::trace_totals::{self, TotalsChange};
+use spindle_store::{models_sql, reviews_sql};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -697,10 +698,11 @@ impl Store for SqliteStore {
                 sqlite_execute(tx, statement)?;
             }
             let mut rollups = Rollups::default();
-            complete(trace_totals::forget(
+            complete(trace_totals::apply(
                 &Reader(tx),
                 &project_id,
                 &trace_ids,
+                TotalsChange::Forget,
                 &mut rollups,
             ))?;
             let deleted = tx
@@ -793,10 +795,11 @@ impl Store for SqliteStore {
                         sqlite_execute(tx, update)?;
                     }
                     let mut rollups = Rollups::default();
-                    complete(trace_totals::refresh(
+                    complete(trace_totals::apply(
                         &Reader(tx),
                         &project_id,
                         &repriced.trace_ids,
+                        TotalsChange::Refresh,
                         &mut rollups,
                     ))?;
                     writer::add_rollups(tx, &project_id, &mut rollups)?;

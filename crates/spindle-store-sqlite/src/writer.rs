@@ -28,8 +28,9 @@ use spindle_store::sql::rows::{
     TRACE_COLUMNS, WEAKEST_STAMP,
 };
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed};
+use spindle_store::trace_totals::{self, TotalsChange};
 use spindle_store::Result;
-use spindle_store::{datasets_sql, models_sql, reviews_sql, trace_totals};
+use spindle_store::{datasets_sql, models_sql, reviews_sql};
 
 /// A job run on the writer's connection, outside any group (keys, deletes, media, ...).
 pub(crate) type ExecJob = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -636,10 +637,11 @@ fn refresh_trace_totals(
     if touched.is_empty() {
         return Ok(());
     }
-    complete(trace_totals::refresh(
+    complete(trace_totals::apply(
         &Reader(transaction),
         project_id,
         &touched,
+        TotalsChange::Refresh,
         rollups,
     ))?;
     crate::search::enqueue(transaction, project_id, &touched)

@@ -660,13 +660,7 @@ impl Rollups {
             row.output_tokens = row.output_tokens.wrapping_add(sign * facts.output_tokens);
             row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
             row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
-            if let Some(bucket) = facts.latency_bucket {
-                let count = row.latency.entry(bucket).or_default();
-                *count += sign;
-                if *count == 0 {
-                    row.latency.remove(&bucket);
-                }
-            }
+            add_to_bucket(&mut row.latency, facts.latency_bucket, sign);
             if row.is_zero() {
                 self.observations.remove(&facts.key);
             }
@@ -721,7 +715,7 @@ impl Rollups {
     /// concurrent transactions take the rows' locks in one order and never deadlock).
     pub fn statements(&self, dialect: Dialect) -> Vec<Sql> {
         let mut statements = Vec::new();
-        for (key, row) in &self.observations {
+        let observations = self.observations.iter().map(|(key, row)| {
             let sums = [
                 row.count,
                 row.input_tokens,
@@ -729,32 +723,9 @@ impl Rollups {
                 row.total_tokens,
                 row.cost_nanos,
             ];
-            // A delta that only moves latency counts leaves the sums as they are.
-            if sums.iter().any(|sum| *sum != 0) {
-                let mut values = key.params();
-                values.extend(sums.map(Param::Int));
-                statements.push(additive_upsert(
-                    dialect,
-                    "observation_rollups",
-                    OBSERVATION_KEY_COLUMNS,
-                    &OBSERVATION_SUMS,
-                    values,
-                ));
-            }
-        }
-        for (key, row) in &self.observations {
-            for (bucket, count) in &row.latency {
-                let mut values = key.params();
-                values.extend([Param::Int(*bucket), Param::Int(*count)]);
-                statements.push(additive_upsert(
-                    dialect,
-                    "observation_latency_buckets",
-                    OBSERVATION_BUCKET_KEY_COLUMNS,
-                    &["observation_count"],
-                    values,
-                ));
-            }
-        }
+            (key.params(), sums.to_vec(), &row.latency)
+        });
+        OBSERVATION_TABLES.statements(dialect, observations, &mut statements);
         for (key, row) in &self.scores {
             let mut values: Vec<Param> = vec![
                 key.project_id.as_str().into(),
@@ -840,6 +811,78 @@ pub const SCORE_KEY_COLUMNS: &str =
 
 /// The key columns of `prompt_score_rollups`.
 pub const PROMPT_SCORE_KEY_COLUMNS: &str = "project_id, prompt_name, prompt_version, score_name";
+
+/// Adds `sign` to the count of a latency bucket (none without a latency), leaving out a
+/// bucket whose count went back to 0.
+fn add_to_bucket(latency: &mut BTreeMap<i64, i64>, bucket: Option<i64>, sign: i64) {
+    let Some(bucket) = bucket else { return };
+    let count = latency.entry(bucket).or_default();
+    *count += sign;
+    if *count == 0 {
+        latency.remove(&bucket);
+    }
+}
+
+/// The observation rollups' tables.
+const OBSERVATION_TABLES: HistogramTables = HistogramTables {
+    sums_table: "observation_rollups",
+    sums_key: OBSERVATION_KEY_COLUMNS,
+    sums: &OBSERVATION_SUMS,
+    buckets_table: "observation_latency_buckets",
+    buckets_key: OBSERVATION_BUCKET_KEY_COLUMNS,
+    bucket_count: "observation_count",
+};
+
+/// A rollup of sums with a latency histogram: its sums' table and its buckets' table.
+struct HistogramTables {
+    sums_table: &'static str,
+    sums_key: &'static str,
+    sums: &'static [&'static str],
+    buckets_table: &'static str,
+    /// The key columns of the sums followed by `bucket`.
+    buckets_key: &'static str,
+    bucket_count: &'static str,
+}
+
+impl HistogramTables {
+    /// The additive upserts of `rows` (each a key's values, its sums in the order of
+    /// [`Self::sums`], and its latency buckets), in key order: the sums' table, then the
+    /// buckets'. A delta that only moves latency counts leaves the sums as they are.
+    fn statements<'r>(
+        &self,
+        dialect: Dialect,
+        rows: impl Iterator<Item = (Vec<Param>, Vec<i64>, &'r BTreeMap<i64, i64>)>,
+        statements: &mut Vec<Sql>,
+    ) {
+        let rows: Vec<_> = rows.collect();
+        for (key, sums, _) in &rows {
+            if sums.iter().any(|sum| *sum != 0) {
+                let mut values = key.clone();
+                values.extend(sums.iter().map(|sum| Param::Int(*sum)));
+                statements.push(additive_upsert(
+                    dialect,
+                    self.sums_table,
+                    self.sums_key,
+                    self.sums,
+                    values,
+                ));
+            }
+        }
+        for (key, _, latency) in &rows {
+            for (bucket, count) in latency.iter() {
+                let mut values = key.clone();
+                values.extend([Param::Int(*bucket), Param::Int(*count)]);
+                statements.push(additive_upsert(
+                    dialect,
+                    self.buckets_table,
+                    self.buckets_key,
+                    &[self.bucket_count],
+                    values,
+                ));
+            }
+        }
+    }
+}
 
 /// `INSERT INTO table (key, sums) VALUES (values) ON CONFLICT (key) DO UPDATE SET
 /// sum = table.sum + excluded.sum, …`: `values` are the key's then the sums'.

@@ -6,8 +6,8 @@
 //!
 //! The rows are kept exact by recomputation, never by deltas: at the end of every write
 //! transaction, the traces the write touched (its traces and its observations' traces) are
-//! summed again from their rows by [`refresh`]; a trace deletion removes its row
-//! ([`forget`]) in the deletion's transaction. A trace has a row from its first write on,
+//! summed again from their rows ([`apply`] with [`TotalsChange::Refresh`]); a trace
+//! deletion removes its row ([`TotalsChange::Forget`]) in the deletion's transaction. A trace has a row from its first write on,
 //! with or without observations; observations whose trace does not exist have none. Both
 //! read the rows before and after the change and add the difference to the trace rollups
 //! (`rollups/traces.rs`), which the caller writes with the transaction's other rollups.
@@ -126,40 +126,51 @@ pub fn forget_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]
     sql
 }
 
-/// Recomputes the `trace_totals` rows of the project's traces `trace_ids` and adds the
-/// change of each row to the trace rollups of `rollups` (the rows before read by primary
-/// key first). On PostgreSQL the caller holds the traces' locks ([`lock_statement`]), so
-/// no other writer changes the rows between the read and the upsert.
-pub async fn refresh(
+/// What becomes of the `trace_totals` rows of some traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalsChange {
+    /// Recomputed from the traces' rows (after a write).
+    Refresh,
+    /// Deleted (with their traces).
+    Forget,
+}
+
+/// Recomputes (or deletes) the `trace_totals` rows of the project's traces `trace_ids` and
+/// adds the change of each row to the trace rollups of `rollups`: a refresh reads the rows
+/// before by primary key and the upsert returns them after; a deletion returns what it
+/// deletes. On PostgreSQL the caller holds the traces' locks ([`lock_statement`]), so no
+/// other writer changes the rows between the read and the upsert.
+pub async fn apply(
     db: &impl ReadConnection,
     project_id: &str,
     trace_ids: &[String],
+    change: TotalsChange,
     rollups: &mut Rollups,
 ) -> Result<()> {
     if trace_ids.is_empty() {
         return Ok(());
     }
     let dialect = db.dialect();
-    let mut stored = Sql::new(
-        dialect,
-        &format!("SELECT {TRACE_FACT_COLUMNS} FROM trace_totals WHERE project_id = "),
-    );
-    stored.bind(project_id).push(" AND ");
-    stored.in_list("trace_id", trace_ids.to_vec(), false);
-    let mut before = BTreeMap::new();
-    db.each_row(&stored, |row| {
-        let facts = TraceFacts::from_row(project_id, row)?;
-        before.insert(facts.trace_id.clone(), facts);
-        Ok(())
-    })
-    .await?;
-    let mut after = BTreeMap::new();
-    db.each_row(&refresh_statement(dialect, project_id, trace_ids), |row| {
-        let facts = TraceFacts::from_row(project_id, row)?;
-        after.insert(facts.trace_id.clone(), facts);
-        Ok(())
-    })
-    .await?;
+    let (before, after) = match change {
+        TotalsChange::Refresh => {
+            let mut stored = Sql::new(
+                dialect,
+                &format!("SELECT {TRACE_FACT_COLUMNS} FROM trace_totals WHERE project_id = "),
+            );
+            stored.bind(project_id).push(" AND ");
+            stored.in_list("trace_id", trace_ids.to_vec(), false);
+            let before = facts_by_trace(db, project_id, &stored).await?;
+            let refresh = refresh_statement(dialect, project_id, trace_ids);
+            (before, facts_by_trace(db, project_id, &refresh).await?)
+        }
+        TotalsChange::Forget => {
+            let forget = forget_statement(dialect, project_id, trace_ids);
+            (
+                facts_by_trace(db, project_id, &forget).await?,
+                BTreeMap::new(),
+            )
+        }
+    };
     let changed: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     for trace_id in changed {
         rollups.trace(before.get(trace_id), after.get(trace_id));
@@ -167,23 +178,20 @@ pub async fn refresh(
     Ok(())
 }
 
-/// Deletes the `trace_totals` rows of the project's traces `trace_ids` and subtracts them
-/// from the trace rollups of `rollups`.
-pub async fn forget(
+/// The totals rows `sql` reads or returns ([`TRACE_FACT_COLUMNS`]) by trace id.
+async fn facts_by_trace(
     db: &impl ReadConnection,
     project_id: &str,
-    trace_ids: &[String],
-    rollups: &mut Rollups,
-) -> Result<()> {
-    if trace_ids.is_empty() {
-        return Ok(());
-    }
-    let forget = forget_statement(db.dialect(), project_id, trace_ids);
-    db.each_row(&forget, |row| {
-        rollups.trace(Some(&TraceFacts::from_row(project_id, row)?), None);
+    sql: &Sql,
+) -> Result<BTreeMap<String, TraceFacts>> {
+    let mut facts = BTreeMap::new();
+    db.each_row(sql, |row| {
+        let row = TraceFacts::from_row(project_id, row)?;
+        facts.insert(row.trace_id.clone(), row);
         Ok(())
     })
-    .await
+    .await?;
+    Ok(facts)
 }
 
 /// On PostgreSQL, the statement that makes concurrent writers of the same traces take turns

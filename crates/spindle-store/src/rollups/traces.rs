@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use spindle_core::time::Micros;
 
-use super::{additive_upsert, cost_nanos, hour_of, latency_bucket, Rollups};
+use super::{add_to_bucket, cost_nanos, hour_of, latency_bucket, HistogramTables, Rollups};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::Result;
 
@@ -110,13 +110,7 @@ impl Rollups {
             row.error_count += sign * facts.error_count;
             row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
             row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
-            if let Some(bucket) = facts.latency_bucket {
-                let count = row.latency.entry(bucket).or_default();
-                *count += sign;
-                if *count == 0 {
-                    row.latency.remove(&bucket);
-                }
-            }
+            add_to_bucket(&mut row.latency, facts.latency_bucket, sign);
             if row.is_zero() {
                 self.traces.remove(&facts.key);
             }
@@ -125,35 +119,23 @@ impl Rollups {
 
     /// The additive upserts of the trace rollup deltas, in key order.
     pub(super) fn trace_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
-        for (key, row) in &self.traces {
-            let sums = row.sums();
-            if sums.iter().any(|sum| *sum != 0) {
-                let mut values = key.params();
-                values.extend(sums.map(Param::Int));
-                statements.push(additive_upsert(
-                    dialect,
-                    "trace_rollups",
-                    TRACE_KEY_COLUMNS,
-                    &TRACE_SUMS,
-                    values,
-                ));
-            }
-        }
-        for (key, row) in &self.traces {
-            for (bucket, count) in &row.latency {
-                let mut values = key.params();
-                values.extend([Param::Int(*bucket), Param::Int(*count)]);
-                statements.push(additive_upsert(
-                    dialect,
-                    "trace_latency_buckets",
-                    TRACE_BUCKET_KEY_COLUMNS,
-                    &["trace_count"],
-                    values,
-                ));
-            }
-        }
+        let rows = self
+            .traces
+            .iter()
+            .map(|(key, row)| (key.params(), row.sums().to_vec(), &row.latency));
+        TRACE_TABLES.statements(dialect, rows, statements);
     }
 }
+
+/// The trace rollups' tables.
+const TRACE_TABLES: HistogramTables = HistogramTables {
+    sums_table: "trace_rollups",
+    sums_key: TRACE_KEY_COLUMNS,
+    sums: &TRACE_SUMS,
+    buckets_table: "trace_latency_buckets",
+    buckets_key: TRACE_BUCKET_KEY_COLUMNS,
+    bucket_count: "trace_count",
+};
 
 impl TraceKey {
     /// The values of [`TRACE_KEY_COLUMNS`].
