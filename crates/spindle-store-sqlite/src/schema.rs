@@ -111,6 +111,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0027_resources",
         include_str!("../migrations/0027_resources.sql"),
     ),
+    (
+        "0028_rollup_level_and_booleans",
+        include_str!("../migrations/0028_rollup_level_and_booleans.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -50,3 +50,50 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         .expect("count");
     assert_eq!(pending, 0);
 }
+
+/// A database from before the level joined the observation rollups' keys (and boolean scores
+/// were keyed by their text): the migration makes the tables anew and marks the project
+/// pending, and the rollups built at open are exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollups_from_before_levels_are_rebuilt_exact() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open(dir.path()));
+    // The migration marks the projects it finds.
+    fixtures::create_project(&store, PROJECT).await;
+    store
+        .write(PROJECT, fixtures::leveled_batch())
+        .await
+        .expect("write");
+    let kept = store.stored_rollups(PROJECT).await.expect("stored");
+    assert!(kept.observations.keys().any(|key| key.level == "ERROR"));
+    assert!(kept
+        .scores
+        .keys()
+        .any(|key| key.data_type == "BOOLEAN" && key.string_value == "false"));
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    connection
+        .execute_batch(&format!(
+            "DROP TABLE observation_latency_buckets; DROP TABLE observation_rollups;
+             {}
+             PRAGMA user_version = {};",
+            fixtures::OBSERVATION_ROLLUPS_BEFORE_LEVELS,
+            version - 1
+        ))
+        .expect("the rollups of before");
+    drop(connection);
+
+    let store = open(dir.path());
+    let built = store.stored_rollups(PROJECT).await.expect("stored");
+    assert_eq!(built, kept);
+    assert_eq!(
+        built,
+        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
+    );
+    store.shutdown().await.expect("shutdown");
+}
