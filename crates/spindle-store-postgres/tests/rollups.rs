@@ -36,12 +36,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         .is_empty());
 
     let reopened = support::open_in(key.path(), None).await;
-    let built = reopened.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(built, kept);
-    assert_eq!(
-        built,
-        reopened.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
+    fixtures::assert_rollups_are(&reopened, PROJECT, &kept).await;
     let pending: i64 = client
         .query_one("SELECT count(*) FROM rollups_pending", &[])
         .await
@@ -58,38 +53,22 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollups_from_before_levels_are_rebuilt_exact() {
     let key = tempfile::tempdir().expect("schema key");
-    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(support::open_in(key.path(), None).await);
-    // The migration marks the projects it finds.
-    fixtures::create_project(&store, PROJECT).await;
-    store
-        .write(PROJECT, fixtures::leveled_batch())
-        .await
-        .expect("write");
-    let kept = store.stored_rollups(PROJECT).await.expect("stored");
-    assert!(kept.observations.keys().any(|key| key.level == "ERROR"));
-    assert!(kept
-        .scores
-        .keys()
-        .any(|key| key.data_type == "BOOLEAN" && key.string_value == "false"));
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::new(support::open_in(key.path(), None).await);
+    let kept = fixtures::write_leveled(&store, PROJECT).await;
 
     let (client, connection) = support::client_in(key.path()).await;
     client
         .batch_execute(&format!(
-            "DROP TABLE observation_latency_buckets; DROP TABLE observation_rollups;
-             {}
+            "{}
              DELETE FROM spindle_migrations WHERE name LIKE '%\\_rollup\\_level\\_and\\_booleans';",
-            fixtures::OBSERVATION_ROLLUPS_BEFORE_LEVELS,
+            fixtures::ROLLUPS_AS_BEFORE_LEVELS,
         ))
         .await
         .expect("the rollups of before");
 
     let reopened = support::open_in(key.path(), None).await;
-    let built = reopened.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(built, kept);
-    assert_eq!(
-        built,
-        reopened.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
+    fixtures::assert_rollups_are(&reopened, PROJECT, &kept).await;
     drop(client);
     let _ = connection.await;
 }

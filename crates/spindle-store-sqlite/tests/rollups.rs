@@ -36,12 +36,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     drop(connection);
 
     let store = open(dir.path());
-    let built = store.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(built, kept);
-    assert_eq!(
-        built,
-        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
+    fixtures::assert_rollups_are(&store, PROJECT, &kept).await;
     store.shutdown().await.expect("shutdown");
     drop(store);
     let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
@@ -58,18 +53,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
 async fn rollups_from_before_levels_are_rebuilt_exact() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open(dir.path()));
-    // The migration marks the projects it finds.
-    fixtures::create_project(&store, PROJECT).await;
-    store
-        .write(PROJECT, fixtures::leveled_batch())
-        .await
-        .expect("write");
-    let kept = store.stored_rollups(PROJECT).await.expect("stored");
-    assert!(kept.observations.keys().any(|key| key.level == "ERROR"));
-    assert!(kept
-        .scores
-        .keys()
-        .any(|key| key.data_type == "BOOLEAN" && key.string_value == "false"));
+    let kept = fixtures::write_leveled(&store, PROJECT).await;
     store.shutdown().await.expect("shutdown");
     drop(store);
 
@@ -79,21 +63,15 @@ async fn rollups_from_before_levels_are_rebuilt_exact() {
         .expect("version");
     connection
         .execute_batch(&format!(
-            "DROP TABLE observation_latency_buckets; DROP TABLE observation_rollups;
-             {}
+            "{}
              PRAGMA user_version = {};",
-            fixtures::OBSERVATION_ROLLUPS_BEFORE_LEVELS,
+            fixtures::ROLLUPS_AS_BEFORE_LEVELS,
             version - 1
         ))
         .expect("the rollups of before");
     drop(connection);
 
     let store = open(dir.path());
-    let built = store.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(built, kept);
-    assert_eq!(
-        built,
-        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
+    fixtures::assert_rollups_are(&store, PROJECT, &kept).await;
     store.shutdown().await.expect("shutdown");
 }

@@ -278,10 +278,7 @@ impl ObservationFacts {
                 model: owned(columns.model),
                 prompt_name: owned(columns.prompt_name),
                 prompt_version: columns.prompt_version.unwrap_or(0),
-                level: columns
-                    .level
-                    .unwrap_or(Level::Default.as_str())
-                    .to_owned(),
+                level: columns.level.unwrap_or(Level::Default.as_str()).to_owned(),
             },
             input_tokens: columns.usage_input.unwrap_or(0),
             output_tokens: columns.usage_output.unwrap_or(0),

@@ -192,11 +192,44 @@ pub fn leveled_batch() -> WriteBatch {
     batch
 }
 
-/// The observation rollup tables as they were before the level joined their keys, with a
-/// stale row, and the boolean score rollups keyed by their text as they were then (for
+/// Creates `project` (a migration marks the projects it finds), writes [`leveled_batch`] to
+/// it and returns the rollups the writer kept, checked to hold an `ERROR` level and a boolean
+/// keyed by its value.
+pub async fn write_leveled(
+    store: &std::sync::Arc<dyn crate::Store>,
+    project: &str,
+) -> crate::rollups::Rollups {
+    create_project(store, project).await;
+    store.write(project, leveled_batch()).await.expect("write");
+    let kept = store.stored_rollups(project).await.expect("stored");
+    assert!(kept.observations.keys().any(|key| key.level == "ERROR"));
+    assert!(kept
+        .scores
+        .keys()
+        .any(|key| key.data_type == "BOOLEAN" && key.string_value == "false"));
+    kept
+}
+
+/// Asserts that the rollups `store` holds for `project` are `kept`, and a rebuild from its
+/// raw rows.
+pub async fn assert_rollups_are(
+    store: &dyn crate::Store,
+    project: &str,
+    kept: &crate::rollups::Rollups,
+) {
+    let built = store.stored_rollups(project).await.expect("stored");
+    assert_eq!(&built, kept);
+    let rebuilt = store.recomputed_rollups(project).await.expect("rebuilt");
+    assert_eq!(built, rebuilt);
+}
+
+/// Makes the observation rollup tables what they were before the level joined their keys,
+/// with a stale row, and keys the boolean score rollups by their text as they were then (for
 /// [`leveled_batch`]'s scores): SQL both backends take, for tests that upgrade such a
 /// database.
-pub const OBSERVATION_ROLLUPS_BEFORE_LEVELS: &str = "
+pub const ROLLUPS_AS_BEFORE_LEVELS: &str = "
+    DROP TABLE observation_latency_buckets;
+    DROP TABLE observation_rollups;
     CREATE TABLE observation_rollups (
         project_id TEXT NOT NULL, hour BIGINT NOT NULL, environment TEXT NOT NULL,
         type TEXT NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL,

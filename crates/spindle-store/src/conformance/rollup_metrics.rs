@@ -29,8 +29,11 @@ fn pick_option(rng: &mut Rng, items: &[&str], none_percent: u64) -> Option<Strin
     (!rng.chance(none_percent)).then(|| rng.pick(items).to_owned())
 }
 
-/// Random traces of random observations and scores, then a deletion (rollup rows back at 0).
-async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
+/// Random traces of `project` over four days from `BASE` (observations of every type and
+/// level, environments `default` and `staging` or none, models `m-alpha`, `m-beta`,
+/// `m-gamma` or none; numeric, boolean and categorical scores), then a deletion (rollup rows
+/// back at 0).
+pub async fn seed_rolled_up_rows(store: &Arc<dyn Store>, project: &str, rng: &mut Rng) {
     for batch_index in 0..6 {
         let mut batch = WriteBatch::default();
         for trace_index in 0..40 {
@@ -125,10 +128,10 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
                 }));
             }
         }
-        store.write(P, batch).await.expect("write");
+        store.write(project, batch).await.expect("write");
     }
     let doomed: Vec<String> = (0..10).map(|index| format!("t0-{index}")).collect();
-    store.delete_traces(P, &doomed).await.expect("delete");
+    store.delete_traces(project, &doomed).await.expect("delete");
 }
 
 fn text_filter(column: &str, rng: &mut Rng, values: &[&str]) -> Filter {
@@ -345,7 +348,7 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
     let store = harness.open().await;
     create_project(&store, P).await;
     let mut rng = Rng::new(7);
-    seed(&store, &mut rng).await;
+    seed_rolled_up_rows(&store, P, &mut rng).await;
     let mut answered = 0;
     let mut edges_with_rows = 0;
     for index in 0..150 {

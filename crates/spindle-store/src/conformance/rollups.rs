@@ -101,8 +101,7 @@ impl Run {
 
     /// No level now and then (keyed `DEFAULT`), else any.
     fn level(&mut self) -> Option<Level> {
-        (!self.rng.chance(40))
-            .then(|| Level::ALL[self.rng.below(Level::ALL.len() as u64) as usize])
+        (!self.rng.chance(40)).then(|| Level::ALL[self.rng.below(Level::ALL.len() as u64) as usize])
     }
 
     fn model(&mut self) -> Option<String> {
@@ -388,8 +387,7 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
                 }
             };
             let stored =
-                assert_rollups_match(&store, P, &format!("seed {seed} step {step} ({what})"))
-                    .await;
+                assert_rollups_match(&store, P, &format!("seed {seed} step {step} ({what})")).await;
             levels.extend(stored.observations.into_keys().map(|key| key.level));
             booleans.extend(
                 stored
@@ -467,7 +465,10 @@ pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
         ),
         ("my-model", "", 0)
     );
-    assert_eq!(key.level, "DEFAULT", "no level is keyed as the metrics read it");
+    assert_eq!(
+        key.level, "DEFAULT",
+        "no level is keyed as the metrics read it"
+    );
     assert_eq!(
         (
             row.count,

@@ -199,7 +199,11 @@ fn categorical_scores_keep_their_string_value_and_booleans_whether_theirs_is_not
         (None, ""),
     ] {
         score.value = value;
-        assert_eq!(ScoreFacts::of("p", &score).key.string_value, key, "{value:?}");
+        assert_eq!(
+            ScoreFacts::of("p", &score).key.string_value,
+            key,
+            "{value:?}"
+        );
     }
 }
 
