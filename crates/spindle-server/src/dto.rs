@@ -34,6 +34,10 @@ pub struct PageMeta {
     pub limit: u32,
     pub total_items: u64,
     pub total_pages: u64,
+    /// Present (`true`) only when `totalItems` is an estimate (a search for common words on
+    /// SQLite): Langfuse's clients ignore a field they do not know.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_estimate: bool,
 }
 
 impl<T> PageResponse<T> {
@@ -43,6 +47,7 @@ impl<T> PageResponse<T> {
             limit: page.limit,
             total_items: page.total_items,
             total_pages: page.total_pages(),
+            total_is_estimate: page.total_is_estimate,
         };
         PageResponse {
             data: page.items.into_iter().map(convert).collect(),

@@ -118,7 +118,12 @@ async fn prepare(
             })?;
     }
     let applied = match schema::migrate(&mut client).await {
-        Ok(applied) => rollups::build_pending(&mut client).await.map(|()| applied),
+        Ok(applied) => match rollups::build_pending(&mut client).await {
+            Ok(()) => search::add_pending_metadata(&mut client)
+                .await
+                .map(|()| applied),
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     drop(client);

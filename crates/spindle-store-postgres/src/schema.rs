@@ -116,6 +116,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0028_observation_rollups_by_prompt",
         include_str!("../migrations/0028_observation_rollups_by_prompt.sql"),
     ),
+    (
+        "0031_search_metadata",
+        include_str!("../migrations/0031_search_metadata.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
