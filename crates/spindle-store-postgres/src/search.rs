@@ -164,7 +164,8 @@ pub(crate) async fn add_pending_metadata(client: &mut Client) -> Result<()> {
             let mut observation_texts: Vec<(String, Vec<String>)> = Vec::new();
             for row in &observations {
                 let metadata: String = row.try_get(1).map_err(pg_error)?;
-                observation_texts.push((row.try_get(0).map_err(pg_error)?, metadata_texts(&metadata)));
+                observation_texts
+                    .push((row.try_get(0).map_err(pg_error)?, metadata_texts(&metadata)));
             }
             for (trace_id, more) in observation_texts {
                 if let Some(trace_texts) = texts.get_mut(&trace_id) {

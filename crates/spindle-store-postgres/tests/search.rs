@@ -182,8 +182,14 @@ async fn metadata_stored_before_0031_is_indexed_at_start_up() {
         .expect("words without metadata");
     {
         let store = support::open_in(key.path(), None).await;
-        assert!(ids(&store, "creme").await.is_empty(), "metadata not indexed");
-        assert!(!ids(&store, "walrus").await.is_empty(), "other words still found");
+        assert!(
+            ids(&store, "creme").await.is_empty(),
+            "metadata not indexed"
+        );
+        assert!(
+            !ids(&store, "walrus").await.is_empty(),
+            "other words still found"
+        );
     }
     client
         .batch_execute(&format!(
@@ -195,9 +201,16 @@ async fn metadata_stored_before_0031_is_indexed_at_start_up() {
     let store = support::open_in(key.path(), None).await;
     assert_eq!(ids(&store, "creme flav").await, ["t0007"]);
     assert_eq!(ids(&store, "BRÛLÉE walrus").await, ["t0007"]);
-    assert_eq!(ids(&store, "number2099").await, ["t2099"], "past the first page");
+    assert_eq!(
+        ids(&store, "number2099").await,
+        ["t2099"],
+        "past the first page"
+    );
     assert_eq!(ids(&store, "serial number1234").await, ["t1234"]);
-    assert!(ids(&store, "hiddensvc").await.is_empty(), "resource attributes");
+    assert!(
+        ids(&store, "hiddensvc").await.is_empty(),
+        "resource attributes"
+    );
     let pending: i64 = client
         .query_one(
             &format!("SELECT count(*) FROM {schema}.search_metadata_pending"),

@@ -439,7 +439,9 @@ fn text_scan(sql: &mut Sql, search: &str, terms: usize, alias: &str) {
         let bit = 1_i64 << term;
         sql.push(" AND (spindle_search_hits(")
             .bind(search)
-            .push(&format!(", spindle_payload({alias}.input)) & {bit} OR spindle_search_hits("))
+            .push(&format!(
+                ", spindle_payload({alias}.input)) & {bit} OR spindle_search_hits("
+            ))
             .bind(search)
             .push(&format!(
                 ", spindle_payload({alias}.output)) & {bit} OR spindle_search_metadata_hits("
@@ -606,7 +608,11 @@ impl Indexer {
                 }
                 let row = statement
                     .query_row(params![project_id, trace_id], |row| {
-                        Ok(Document::of(row.get(0)?, [row.get(1)?, row.get(2)?], row.get(3)?))
+                        Ok(Document::of(
+                            row.get(0)?,
+                            [row.get(1)?, row.get(2)?],
+                            row.get(3)?,
+                        ))
                     })
                     .optional()
                     .map_err(sql_error)?;
@@ -627,11 +633,7 @@ impl Indexer {
                             Ok((
                                 row.get(1)?,
                                 row.get(2)?,
-                                Document::of(
-                                    row.get(0)?,
-                                    [row.get(3)?, row.get(4)?],
-                                    row.get(5)?,
-                                ),
+                                Document::of(row.get(0)?, [row.get(3)?, row.get(4)?], row.get(5)?),
                             ))
                         })?
                         .collect()

@@ -5,8 +5,8 @@ use spindle_store::conformance::fixtures::{
     batch_of_observations, batch_of_traces, create_stamp, observation, trace, update_stamp,
 };
 use spindle_store::{Store, TraceQuery};
-use std::collections::BTreeMap;
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 const P: &str = "p";
@@ -368,7 +368,10 @@ async fn check_metadata(store: &SqliteStore) {
     assert_eq!(found(store, "weather look").await, ["m2"], "observations");
     assert_eq!(found(store, "plain").await, ["m1", "m2"]);
     assert!(found(store, "gol plan").await.is_empty(), "whole words");
-    assert!(found(store, "hiddensvc").await.is_empty(), "resource attributes");
+    assert!(
+        found(store, "hiddensvc").await.is_empty(),
+        "resource attributes"
+    );
     assert!(found(store, "zoe weather").await.is_empty(), "two traces");
 }
 

@@ -430,7 +430,9 @@ mod tests {
     #[test]
     fn metadata_texts_are_keys_and_values_but_shared_keys() {
         assert_eq!(
-            metadata_texts(r#"{"tier":"Gold","n":3,"scope":"{\"name\":\"otel\"}","nested":"{\"a\": 1}"}"#),
+            metadata_texts(
+                r#"{"tier":"Gold","n":3,"scope":"{\"name\":\"otel\"}","nested":"{\"a\": 1}"}"#
+            ),
             ["tier", "Gold", "n", "3", "nested", r#"{"a": 1}"#]
         );
         assert!(metadata_texts("{}").is_empty());

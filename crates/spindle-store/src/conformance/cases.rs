@@ -1739,7 +1739,11 @@ pub async fn trace_search_covers_metadata(harness: &Harness) {
         ],
     )
     .await;
-    check(&["m2"], &["weather", "WEATHER LOOK", "tool", "hello weather"]).await;
+    check(
+        &["m2"],
+        &["weather", "WEATHER LOOK", "tool", "hello weather"],
+    )
+    .await;
     check(&["m3"], &["platform", "team", "name platf"]).await;
     check(&["m1", "m2"], &["hello"]).await;
     check(
