@@ -100,33 +100,18 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 /// reads); the project's row goes in the same transaction, so a restart resumes. Observations
 /// whose trace is not stored are left out (they are not listed). Progress is logged.
 pub(crate) async fn add_pending_metadata(client: &mut Client) -> Result<()> {
-    let pending: Vec<String> = client
-        .query(
-            "SELECT project_id FROM search_metadata_pending ORDER BY project_id",
-            &[],
-        )
-        .await
-        .map_err(pg_error)?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(pg_error)?;
+    let pending = super::pending_projects(client, "search_metadata_pending").await?;
     for (done, project_id) in pending.iter().enumerate() {
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        transaction
-            .batch_execute("LOCK TABLE traces, observations IN SHARE MODE")
-            .await
-            .map_err(pg_error)?;
-        let still_pending = transaction
-            .query(
-                "SELECT 1 FROM search_metadata_pending WHERE project_id = $1 FOR UPDATE",
-                &[project_id],
-            )
-            .await
-            .map_err(pg_error)?;
-        if still_pending.is_empty() {
+        let Some(transaction) = super::claim_pending(
+            client,
+            "search_metadata_pending",
+            "traces, observations",
+            project_id,
+        )
+        .await?
+        else {
             continue;
-        }
+        };
         let started = Instant::now();
         let mut logged = started;
         let mut traces: u64 = 0;

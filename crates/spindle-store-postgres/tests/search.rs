@@ -164,20 +164,13 @@ async fn metadata_stored_before_0031_is_indexed_at_start_up() {
     }
     // As a database written before metadata was searched: its words hold no metadata, and
     // migration 0031 listed its project.
-    let schema = support::schema_for(key.path());
-    let url = support::database_url();
-    let (client, connection) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-        Ok(pair) => pair,
-        Err(error) => support::unreachable(&url, error),
-    };
-    let connection = tokio::spawn(connection);
+    let (client, connection) = support::client_in(key.path()).await;
     client
-        .batch_execute(&format!(
-            "SET search_path = {schema};
-             DELETE FROM trace_search;
+        .batch_execute(
+            "DELETE FROM trace_search;
              INSERT INTO trace_search (project_id, trace_id, words)
-                 SELECT project_id, id, to_tsvector('simple', input) FROM traces;"
-        ))
+                 SELECT project_id, id, to_tsvector('simple', input) FROM traces;",
+        )
         .await
         .expect("words without metadata");
     {
@@ -192,10 +185,7 @@ async fn metadata_stored_before_0031_is_indexed_at_start_up() {
         );
     }
     client
-        .batch_execute(&format!(
-            "SET search_path = {schema};
-             INSERT INTO search_metadata_pending (project_id) VALUES ('p');"
-        ))
+        .batch_execute("INSERT INTO search_metadata_pending (project_id) VALUES ('p')")
         .await
         .expect("pending project");
     let store = support::open_in(key.path(), None).await;
@@ -212,10 +202,7 @@ async fn metadata_stored_before_0031_is_indexed_at_start_up() {
         "resource attributes"
     );
     let pending: i64 = client
-        .query_one(
-            &format!("SELECT count(*) FROM {schema}.search_metadata_pending"),
-            &[],
-        )
+        .query_one("SELECT count(*) FROM search_metadata_pending", &[])
         .await
         .expect("pending")
         .get(0);

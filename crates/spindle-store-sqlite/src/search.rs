@@ -227,41 +227,44 @@ pub(crate) fn attach(connection: &Connection, path: &Path) -> Result<()> {
     connection
         .execute_batch(&format!("PRAGMA {SCHEMA}.cache_size = -2048;"))
         .map_err(sql_error)?;
+    register_hits(connection, "spindle_search_hits", |terms, text| {
+        matched_terms(terms, std::iter::once(text))
+    })?;
+    register_hits(
+        connection,
+        "spindle_search_metadata_hits",
+        |terms, metadata| {
+            // `{}`: no metadata, nothing to parse.
+            if metadata.len() <= 2 {
+                return 0;
+            }
+            let texts = metadata_texts(metadata);
+            matched_terms(terms, texts.iter().map(String::as_str))
+        },
+    )
+}
+
+/// Registers `name(query, text)`: `hits` of the query's words in `text` (0 for NULL).
+fn register_hits(
+    connection: &Connection,
+    name: &str,
+    hits: impl Fn(&[(String, bool)], &str) -> u64 + Send + 'static,
+) -> Result<()> {
     connection
         .create_scalar_function(
-            "spindle_search_hits",
+            name,
             2,
             FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |context| {
+            move |context| {
                 let query = context.get_raw(0).as_str().unwrap_or("");
                 let Ok(Some(text)) = context.get_raw(1).as_str_or_null() else {
                     return Ok(0_i64);
                 };
-                let mask = matched_terms(&query_words(query), std::iter::once(text));
+                let mask = hits(&query_words(query), text);
                 Ok(i64::try_from(mask).unwrap_or(0))
             },
         )
-        .map_err(sql_error)?;
-    connection
-        .create_scalar_function(
-            "spindle_search_metadata_hits",
-            2,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |context| {
-                let query = context.get_raw(0).as_str().unwrap_or("");
-                let Ok(Some(metadata)) = context.get_raw(1).as_str_or_null() else {
-                    return Ok(0_i64);
-                };
-                if metadata.len() <= 2 {
-                    return Ok(0_i64);
-                }
-                let texts = metadata_texts(metadata);
-                let mask = matched_terms(&query_words(query), texts.iter().map(String::as_str));
-                Ok(i64::try_from(mask).unwrap_or(0))
-            },
-        )
-        .map_err(sql_error)?;
-    Ok(())
+        .map_err(sql_error)
 }
 
 /// A search's conditions on the trace `t`, and what the index estimates it matches.

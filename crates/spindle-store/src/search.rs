@@ -360,6 +360,14 @@ mod tests {
         documents
     }
 
+    /// The texts each trace not rebuilt gets.
+    fn added<'c>(changes: &'c SearchChanges<'_>) -> Vec<(&'c str, Vec<&'c str>)> {
+        changes
+            .additions()
+            .map(|(trace, texts)| (trace, texts.iter().map(AsRef::as_ref).collect()))
+            .collect()
+    }
+
     #[test]
     fn search_words_are_folded() {
         assert_eq!(search_words("Héllo, WORLD-x_1!", 100), "hello world x 1");
@@ -464,12 +472,8 @@ mod tests {
         changes.updated(Some(text("t4", &one)), Some(text("t4", &changed)));
         changes.updated(Some(text("t5", &empty)), Some(text("t5", &one)));
         changes.updated(Some(text("t6", &shared)), Some(text("t6", &empty)));
-        let added: Vec<(&str, Vec<&str>)> = changes
-            .additions()
-            .map(|(trace, texts)| (trace, texts.iter().map(AsRef::as_ref).collect()))
-            .collect();
         assert_eq!(
-            added,
+            added(&changes),
             [
                 ("t1", vec!["tier", "gold"]),
                 ("t3", vec!["region", "eu"]),
@@ -519,12 +523,8 @@ mod tests {
             Some(text("t8", Some("x"), None)),
             Some(text("t8", Some("x"), Some("y"))),
         );
-        let added: Vec<(&str, Vec<&str>)> = changes
-            .additions()
-            .map(|(trace, texts)| (trace, texts.iter().map(AsRef::as_ref).collect()))
-            .collect();
         assert_eq!(
-            added,
+            added(&changes),
             [("t1", vec!["a b"]), ("t3", vec!["c"]), ("t8", vec!["y"])],
             "texts added"
         );
