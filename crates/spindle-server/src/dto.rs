@@ -857,3 +857,34 @@ pub fn score_v3(view: ScoreView, project_id: &str, fields: ScoreV3Fields) -> Val
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_marks_its_total_only_when_estimated() {
+        let page = |estimated: bool| Page {
+            items: vec![1, 2],
+            page: 1,
+            limit: 2,
+            total_items: 4000,
+            total_is_estimate: estimated,
+            next_cursor: None,
+        };
+        let counted =
+            serde_json::to_value(PageResponse::from_page(page(false), |n| n)).expect("json");
+        assert_eq!(
+            counted["meta"],
+            serde_json::json!({"page": 1, "limit": 2, "totalItems": 4000, "totalPages": 2000}),
+            "Langfuse's shape"
+        );
+        let estimated =
+            serde_json::to_value(PageResponse::from_page(page(true), |n| n)).expect("json");
+        assert_eq!(
+            estimated["meta"]["totalIsEstimate"],
+            serde_json::json!(true)
+        );
+        assert_eq!(estimated["meta"]["totalItems"], serde_json::json!(4000));
+    }
+}
