@@ -120,6 +120,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0029_rollup_level_and_booleans",
         include_str!("../migrations/0029_rollup_level_and_booleans.sql"),
     ),
+    (
+        "0030_search_metadata",
+        include_str!("../migrations/0030_search_metadata.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
