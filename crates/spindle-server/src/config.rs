@@ -108,10 +108,10 @@ pub struct StorageConfig {
 
     /// Store the inputs and outputs of traces and observations (64 bytes and more)
     /// zstd-compressed in SQLite, with a dictionary trained on the database's first
-    /// payloads: about half the disk per span; packed before the writer takes a batch, so
-    /// ingest throughput stays; searches that scan read slower. `false` stores new payloads
-    /// as text; rows written either way stay readable after switching it. Ignored for
-    /// PostgreSQL, which compresses large values itself (LZ4).
+    /// payloads: less than half the disk per span; packed before the writer thread takes a
+    /// batch, so the writer does not pay for it; searches that scan read slower. `false`
+    /// stores new payloads as text; rows written either way stay readable after switching
+    /// it. Ignored for PostgreSQL, which compresses large values itself (LZ4).
     #[arg(
         long,
         env = "SPINDLE_COMPRESS_PAYLOADS",
