@@ -59,7 +59,9 @@ fn known_dictionaries() -> &'static RwLock<HashMap<u32, Arc<[u8]>>> {
 }
 
 fn known_dictionary(id: u32) -> Option<Arc<[u8]>> {
-    let known = known_dictionaries().read().unwrap_or_else(|e| e.into_inner());
+    let known = known_dictionaries()
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
     known.get(&id).cloned()
 }
 
@@ -358,7 +360,11 @@ impl<'a> PackedTexts<'a> {
 
     /// `text` as the writer binds it: the bytes packed ahead, else packed now by `packer`
     /// when that pays, else the text; all text when `packer` is `None` (compression off).
-    pub(crate) fn payload<'t>(&self, packer: Option<&Arc<Packer>>, text: Option<&'t str>) -> Payload<'t>
+    pub(crate) fn payload<'t>(
+        &self,
+        packer: Option<&Arc<Packer>>,
+        text: Option<&'t str>,
+    ) -> Payload<'t>
     where
         'a: 't,
     {
@@ -377,7 +383,9 @@ impl<'a> PackedTexts<'a> {
 
 /// Every dictionary of the database `connection` is open on, oldest first, made known to
 /// this process; none when the table does not exist (a database before version 28).
-pub(crate) fn load_dictionaries(connection: &Connection) -> rusqlite::Result<Vec<(u32, Arc<[u8]>)>> {
+pub(crate) fn load_dictionaries(
+    connection: &Connection,
+) -> rusqlite::Result<Vec<(u32, Arc<[u8]>)>> {
     let exists: Option<i64> = connection
         .query_row(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payload_dictionaries'",

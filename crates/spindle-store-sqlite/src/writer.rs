@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
-use super::payload::{Packer, PackedTexts, Payload, Prepacked};
+use super::payload::{PackedTexts, Packer, Payload, Prepacked};
 use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
@@ -177,9 +177,20 @@ impl Writer {
     fn commit_group(&mut self, group: Vec<WriteJob>) {
         let all: Vec<Job<'_>> = group
             .iter()
-            .map(|job| (job.project_id.as_str(), job.batch.as_ref(), job.prepacked.as_ref()))
+            .map(|job| {
+                (
+                    job.project_id.as_str(),
+                    job.batch.as_ref(),
+                    job.prepacked.as_ref(),
+                )
+            })
             .collect();
-        let result = apply(&mut self.connection, &self.pricer, self.packer.as_ref(), &all);
+        let result = apply(
+            &mut self.connection,
+            &self.pricer,
+            self.packer.as_ref(),
+            &all,
+        );
         drop(all);
         if result.is_ok() || group.len() == 1 {
             for job in group {
@@ -314,7 +325,15 @@ fn execute_row<E: Encoded>(
     created_at: Micros,
     now: Micros,
 ) -> Result<usize> {
-    execute_row_with(statement, project_id, encoded, packing, &[], created_at, now)
+    execute_row_with(
+        statement,
+        project_id,
+        encoded,
+        packing,
+        &[],
+        created_at,
+        now,
+    )
 }
 
 /// How a write binds payloads: the store's packer (`None`: as text) and what the group's

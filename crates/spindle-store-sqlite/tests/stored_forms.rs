@@ -211,12 +211,29 @@ async fn compression_off_writes_text_and_reads_packed_rows() {
 /// benchmark: words of a small vocabulary.
 fn chatty(seed: u64) -> ObservationRecord {
     const WORDS: [&str; 16] = [
-        "invoice", "customer", "refund", "the", "account", "password", "order", "delivery",
-        "within", "days", "support", "answer", "context", "model", "retrieved", "plan",
+        "invoice",
+        "customer",
+        "refund",
+        "the",
+        "account",
+        "password",
+        "order",
+        "delivery",
+        "within",
+        "days",
+        "support",
+        "answer",
+        "context",
+        "model",
+        "retrieved",
+        "plan",
     ];
     let mut rng = spindle_core::rng::Rng::new(seed);
     let mut prose = |words: usize| -> String {
-        (0..words).map(|_| rng.pick(&WORDS)).collect::<Vec<_>>().join(" ")
+        (0..words)
+            .map(|_| rng.pick(&WORDS))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let input = format!(r#"[{{"role": "user", "content": "{}"}}]"#, prose(120));
     let output = format!(r#"{{"role": "assistant", "content": "{}"}}"#, prose(80));
@@ -278,8 +295,13 @@ async fn a_dictionary_is_trained_saved_and_read_after_compression_is_off() {
     let saved = dictionaries(dir.path());
     assert_eq!(saved.len(), 1, "one dictionary: {saved:?}");
     let frames = frame_dictionaries(dir.path());
-    assert!(frames.contains(&0), "the first payloads are packed without one");
-    assert!(frames.iter().all(|id| *id == 0 || i64::from(*id) == saved[0]));
+    assert!(
+        frames.contains(&0),
+        "the first payloads are packed without one"
+    );
+    assert!(frames
+        .iter()
+        .all(|id| *id == 0 || i64::from(*id) == saved[0]));
     store.shutdown().await.expect("shutdown");
     drop(store);
 

@@ -33,7 +33,10 @@ fn prose(seed: u64, words: usize) -> String {
     let text: Vec<&str> = (0..words)
         .map(|_| VOCABULARY[(rng.next_u64() % 12) as usize])
         .collect();
-    format!("[{{\"role\": \"user\", \"content\": \"{}\"}}]", text.join(" "))
+    format!(
+        "[{{\"role\": \"user\", \"content\": \"{}\"}}]",
+        text.join(" ")
+    )
 }
 
 /// Trains `packer`'s dictionary from enough samples and waits for it.
@@ -69,7 +72,10 @@ fn payloads_read_back_through_the_sql_function() {
     let kinds = column(&connection, "SELECT typeof(x) FROM p ORDER BY rowid");
     let kinds: Vec<&str> = kinds.iter().flatten().map(String::as_str).collect();
     assert_eq!(kinds, ["null", "text", "text", "blob", "blob"]);
-    let read = column(&connection, "SELECT spindle_payload(x) FROM p ORDER BY rowid");
+    let read = column(
+        &connection,
+        "SELECT spindle_payload(x) FROM p ORDER BY rowid",
+    );
     let expected: Vec<Option<String>> = cases.iter().map(|c| c.map(str::to_owned)).collect();
     assert_eq!(read, expected);
     let found: i64 = connection
@@ -110,7 +116,10 @@ fn a_trained_dictionary_packs_smaller_and_is_saved_with_its_payloads() {
         .unwrap();
     packer.saved(&saved);
     assert_eq!(packer.save(&connection, 2).unwrap(), Vec::<u32>::new());
-    let read = column(&connection, "SELECT spindle_payload(x) FROM p ORDER BY rowid");
+    let read = column(
+        &connection,
+        "SELECT spindle_payload(x) FROM p ORDER BY rowid",
+    );
     assert_eq!(read, [Some(text.clone()), Some(text.clone())]);
     // Opened again, the database's dictionary is current and no new one is trained.
     let reopened = Packer::load(&connection).unwrap();
@@ -179,9 +188,11 @@ fn packed_ahead_bytes_are_bound_for_their_own_text_only() {
             .execute("INSERT INTO p (x) VALUES (?1)", [bound])
             .unwrap();
         let kind: String = connection
-            .query_row("SELECT typeof(x) FROM p ORDER BY rowid DESC LIMIT 1", [], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT typeof(x) FROM p ORDER BY rowid DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
             .unwrap();
         assert_eq!(kind, expected);
     }
