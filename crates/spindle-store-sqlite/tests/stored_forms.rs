@@ -289,7 +289,7 @@ async fn a_dictionary_is_trained_saved_and_read_after_compression_is_off() {
         written.extend(spans.iter().cloned());
         store.write(PROJECT, batch(spans)).await.expect("write");
         if seed >= 1000 {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
     let saved = dictionaries(dir.path());

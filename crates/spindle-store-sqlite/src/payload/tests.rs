@@ -243,3 +243,28 @@ fn corrupt_blobs_are_errors_not_panics() {
         assert!(read.is_err());
     }
 }
+
+#[test]
+fn register_makes_the_dictionaries_of_its_database_known() {
+    let connection = connection();
+    let samples: Vec<String> = (0..500).map(|seed| prose(seed + 20_000, 70)).collect();
+    // A dictionary this process has not seen, saved as a store would save it.
+    let dictionary = zstd::dict::from_samples(&samples, 8192).unwrap();
+    let id = zstd::zstd_safe::get_dict_id_from_dict(&dictionary).unwrap().get();
+    connection
+        .execute(
+            "INSERT INTO payload_dictionaries (id, created_at, dictionary) VALUES (?1, 1, ?2)",
+            rusqlite::params![i64::from(id), &dictionary],
+        )
+        .unwrap();
+    let text = prose(3, 100);
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, &dictionary).unwrap();
+    let packed = compressor.compress(text.as_bytes()).unwrap();
+    let read = |connection: &Connection| -> rusqlite::Result<String> {
+        connection.query_row("SELECT spindle_payload(?1)", [&packed], |row| row.get(0))
+    };
+    assert!(read(&connection).is_err(), "the dictionary is not known yet");
+    // What the copy tool does with its own connection to a database.
+    register(&connection).unwrap();
+    assert_eq!(read(&connection).unwrap(), text);
+}
