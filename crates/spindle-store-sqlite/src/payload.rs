@@ -119,17 +119,19 @@ pub(crate) fn unpack(packed: &[u8]) -> Result<String, String> {
     let id = zstd::zstd_safe::get_dict_id_from_frame(packed).map_or(0, |id| id.get());
     let bytes = DECOMPRESSORS.with(|cell| {
         let mut decompressors = cell.borrow_mut();
-        if !decompressors.contains_key(&id) {
-            let decompressor = if id == 0 {
-                zstd::bulk::Decompressor::new()
-            } else {
-                let dictionary =
-                    known_dictionary(id).ok_or_else(|| format!("unknown dictionary {id}"))?;
-                zstd::bulk::Decompressor::with_dictionary(&dictionary)
-            };
-            decompressors.insert(id, decompressor.map_err(|e| e.to_string())?);
-        }
-        let decompressor = decompressors.get_mut(&id).ok_or("no decompressor")?;
+        let decompressor = match decompressors.entry(id) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let decompressor = if id == 0 {
+                    zstd::bulk::Decompressor::new()
+                } else {
+                    let dictionary =
+                        known_dictionary(id).ok_or_else(|| format!("unknown dictionary {id}"))?;
+                    zstd::bulk::Decompressor::with_dictionary(&dictionary)
+                };
+                entry.insert(decompressor.map_err(|e| e.to_string())?)
+            }
+        };
         decompressor
             .decompress(packed, size as usize)
             .map_err(|e| e.to_string())

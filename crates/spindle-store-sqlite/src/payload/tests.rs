@@ -250,7 +250,9 @@ fn register_makes_the_dictionaries_of_its_database_known() {
     let samples: Vec<String> = (0..500).map(|seed| prose(seed + 20_000, 70)).collect();
     // A dictionary this process has not seen, saved as a store would save it.
     let dictionary = zstd::dict::from_samples(&samples, 8192).unwrap();
-    let id = zstd::zstd_safe::get_dict_id_from_dict(&dictionary).unwrap().get();
+    let id = zstd::zstd_safe::get_dict_id_from_dict(&dictionary)
+        .unwrap()
+        .get();
     connection
         .execute(
             "INSERT INTO payload_dictionaries (id, created_at, dictionary) VALUES (?1, 1, ?2)",
@@ -263,7 +265,10 @@ fn register_makes_the_dictionaries_of_its_database_known() {
     let read = |connection: &Connection| -> rusqlite::Result<String> {
         connection.query_row("SELECT spindle_payload(?1)", [&packed], |row| row.get(0))
     };
-    assert!(read(&connection).is_err(), "the dictionary is not known yet");
+    assert!(
+        read(&connection).is_err(),
+        "the dictionary is not known yet"
+    );
     // What the copy tool does with its own connection to a database.
     register(&connection).unwrap();
     assert_eq!(read(&connection).unwrap(), text);
