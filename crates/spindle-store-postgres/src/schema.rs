@@ -116,6 +116,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0028_observation_rollups_by_prompt",
         include_str!("../migrations/0028_observation_rollups_by_prompt.sql"),
     ),
+    (
+        "0029_rollup_level_and_booleans",
+        include_str!("../migrations/0029_rollup_level_and_booleans.sql"),
+    ),
+    (
+        "0030_search_metadata",
+        include_str!("../migrations/0030_search_metadata.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -384,7 +384,7 @@ impl<'a> PackedTexts<'a> {
 }
 
 /// Every dictionary of the database `connection` is open on, oldest first, made known to
-/// this process; none when the table does not exist (a database before version 28).
+/// this process; none when the table does not exist (a database before version 29).
 pub(crate) fn load_dictionaries(
     connection: &Connection,
 ) -> rusqlite::Result<Vec<(u32, Arc<[u8]>)>> {

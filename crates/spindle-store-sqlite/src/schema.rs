@@ -112,6 +112,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0027_resources.sql"),
     ),
     (
+        "0028_rollup_level_and_booleans",
+        include_str!("../migrations/0028_rollup_level_and_booleans.sql"),
+    ),
+    (
         "0031_payload_dictionaries",
         include_str!("../migrations/0031_payload_dictionaries.sql"),
     ),

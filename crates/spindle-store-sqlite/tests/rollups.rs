@@ -36,12 +36,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     drop(connection);
 
     let store = open(dir.path());
-    let built = store.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(built, kept);
-    assert_eq!(
-        built,
-        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
+    fixtures::assert_rollups_are(&store, PROJECT, &kept).await;
     store.shutdown().await.expect("shutdown");
     drop(store);
     let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
@@ -49,4 +44,34 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         .query_row("SELECT count(*) FROM rollups_pending", [], |row| row.get(0))
         .expect("count");
     assert_eq!(pending, 0);
+}
+
+/// A database from before the level joined the observation rollups' keys (and boolean scores
+/// were keyed by their text): the migration makes the tables anew and marks the project
+/// pending, and the rollups built at open are exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollups_from_before_levels_are_rebuilt_exact() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(open(dir.path()));
+    let kept = fixtures::write_leveled(&store, PROJECT).await;
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    connection
+        .execute_batch(&format!(
+            "{}
+             PRAGMA user_version = {};",
+            fixtures::ROLLUPS_AS_BEFORE_LEVELS,
+            version - 1
+        ))
+        .expect("the rollups of before");
+    drop(connection);
+
+    let store = open(dir.path());
+    fixtures::assert_rollups_are(&store, PROJECT, &kept).await;
+    store.shutdown().await.expect("shutdown");
 }
