@@ -115,6 +115,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0028_rollup_level_and_booleans",
         include_str!("../migrations/0028_rollup_level_and_booleans.sql"),
     ),
+    (
+        "0031_payload_dictionaries",
+        include_str!("../migrations/0031_payload_dictionaries.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -141,7 +145,7 @@ fn open(path: &Path, create: bool, busy_timeout: Duration, pragmas: &str) -> Res
     let connection = Connection::open_with_flags(path, flags).map_err(sql_error)?;
     connection.busy_timeout(busy_timeout).map_err(sql_error)?;
     connection.execute_batch(pragmas).map_err(sql_error)?;
-    super::payload::register(&connection).map_err(sql_error)?;
+    super::payload::register_function(&connection).map_err(sql_error)?;
     Ok(connection)
 }
 
