@@ -12,6 +12,8 @@ mod search;
 mod writer;
 
 pub use payload::register as register_payload_function;
+#[doc(hidden)]
+pub use schema::version_before as schema_version_before;
 
 use async_trait::async_trait;
 use reads::Reader;

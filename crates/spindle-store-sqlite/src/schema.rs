@@ -116,13 +116,22 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0028_rollup_level_and_booleans.sql"),
     ),
     (
-        "0031_payload_dictionaries",
-        include_str!("../migrations/0031_payload_dictionaries.sql"),
+        "0029_payload_dictionaries",
+        include_str!("../migrations/0029_payload_dictionaries.sql"),
     ),
 ];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The schema version just before the migration `name` (its 0-based position), for tests
+/// that turn a database back to the schema before one migration.
+pub fn version_before(name: &str) -> Option<i64> {
+    MIGRATIONS
+        .iter()
+        .position(|(migration, _)| *migration == name)
+        .map(|index| index as i64)
+}
 
 /// The page size of new databases: spans of a few KB fit a 16 KB page without overflow
 /// chains; the write bench spent about a third less system time than with 4 KB pages.

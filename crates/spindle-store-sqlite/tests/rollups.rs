@@ -48,7 +48,8 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
 
 /// A database from before the level joined the observation rollups' keys (and boolean scores
 /// were keyed by their text): the migration makes the tables anew and marks the project
-/// pending, and the rollups built at open are exact.
+/// pending, and the rollups built at open are exact. The migrations after it are applied again
+/// too, so they must be idempotent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollups_from_before_levels_are_rebuilt_exact() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -58,17 +59,13 @@ async fn rollups_from_before_levels_are_rebuilt_exact() {
     drop(store);
 
     let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
-    let version: i64 = connection
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .expect("version");
+    let before = spindle_store_sqlite::schema_version_before("0028_rollup_level_and_booleans")
+        .expect("the rollup-level migration");
     connection
         .execute_batch(&format!(
             "{}
-             PRAGMA user_version = {};",
+             PRAGMA user_version = {before};",
             fixtures::ROLLUPS_AS_BEFORE_LEVELS,
-            // Before the rollup-level migration and the payload dictionaries' after it (a
-            // table that migration keeps when it exists).
-            version - 2
         ))
         .expect("the rollups of before");
     drop(connection);

@@ -6,7 +6,7 @@ fn connection() -> Connection {
     register_function(&connection).unwrap();
     connection
         .execute_batch(include_str!(
-            "../../migrations/0031_payload_dictionaries.sql"
+            "../../migrations/0029_payload_dictionaries.sql"
         ))
         .unwrap();
     connection.execute_batch("CREATE TABLE p (x)").unwrap();
