@@ -136,6 +136,29 @@ try {
     assert((await rows.first().getAttribute("data-trace-id")) === ids.bob, "bob's trace");
   });
 
+  await step("search finds metadata keys and values; an estimated total reads 'about'", async () => {
+    await page.goto(`${base}/project/e2e/traces?search=evil`);
+    await expectRows(1, "the trace whose observation has an 'evil' metadata key");
+    assert((await rows.first().textContent()).includes("mallory"), "mallory's trace");
+    const pager = page.locator(".pager span").first();
+    assert(!(await pager.textContent()).includes("about"), `a counted total: ${await pager.textContent()}`);
+    // The server marks the total of a search for common words as an estimate.
+    const tracesApi = (url) => url.pathname === "/api/ui/projects/e2e/traces";
+    await page.route(tracesApi, async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      body.meta = { ...body.meta, totalItems: 12345, totalPages: 247, totalIsEstimate: true };
+      await route.fulfill({ response, json: body });
+    });
+    try {
+      await page.goto(`${base}/project/e2e/traces?search=support`);
+      await page.locator(".pager span", { hasText: "about 12,345 traces" }).waitFor({ timeout: 20_000 });
+      assert((await pager.textContent()).includes("of about 247"), `the page count too: ${await pager.textContent()}`);
+    } finally {
+      await page.unroute(tracesApi);
+    }
+  });
+
   await step("search a phrase from an output (the / key focuses the search)", async () => {
     await page.goto(`${base}/project/e2e/traces`);
     await expectRows(5, "all traces");

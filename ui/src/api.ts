@@ -77,6 +77,8 @@ export interface PageMeta {
   limit: number;
   totalItems: number;
   totalPages: number;
+  /** Present and true when `totalItems` is an estimate (a search for common words). */
+  totalIsEstimate?: boolean;
 }
 
 export interface Paged<T> {

@@ -51,3 +51,10 @@ export function scoreValue(score: { value?: number | null; stringValue?: string 
   if (score.value == null) return "–";
   return Number.isInteger(score.value) ? String(score.value) : score.value.toFixed(2);
 }
+
+/** A list's total with its noun, "about" before it when the server estimated it:
+ * "1,234 traces", "about 120,000 traces". */
+export function total(meta: { totalItems: number; totalIsEstimate?: boolean }, noun: string): string {
+  const figure = `${meta.totalItems.toLocaleString("en-US")} ${noun}`;
+  return meta.totalIsEstimate ? `about ${figure}` : figure;
+}

@@ -34,6 +34,10 @@ pub struct PageMeta {
     pub limit: u32,
     pub total_items: u64,
     pub total_pages: u64,
+    /// Present (`true`) only when `totalItems` is an estimate (a search for common words on
+    /// SQLite): Langfuse's clients ignore a field they do not know.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_estimate: bool,
 }
 
 impl<T> PageResponse<T> {
@@ -43,6 +47,7 @@ impl<T> PageResponse<T> {
             limit: page.limit,
             total_items: page.total_items,
             total_pages: page.total_pages(),
+            total_is_estimate: page.total_is_estimate,
         };
         PageResponse {
             data: page.items.into_iter().map(convert).collect(),
@@ -851,4 +856,35 @@ pub fn score_v3(view: ScoreView, project_id: &str, fields: ScoreV3Fields) -> Val
         map.insert("subject".into(), subject);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_marks_its_total_only_when_estimated() {
+        let page = |estimated: bool| Page {
+            items: vec![1, 2],
+            page: 1,
+            limit: 2,
+            total_items: 4000,
+            total_is_estimate: estimated,
+            next_cursor: None,
+        };
+        let counted =
+            serde_json::to_value(PageResponse::from_page(page(false), |n| n)).expect("json");
+        assert_eq!(
+            counted["meta"],
+            serde_json::json!({"page": 1, "limit": 2, "totalItems": 4000, "totalPages": 2000}),
+            "Langfuse's shape"
+        );
+        let estimated =
+            serde_json::to_value(PageResponse::from_page(page(true), |n| n)).expect("json");
+        assert_eq!(
+            estimated["meta"]["totalIsEstimate"],
+            serde_json::json!(true)
+        );
+        assert_eq!(estimated["meta"]["totalItems"], serde_json::json!(4000));
+    }
 }

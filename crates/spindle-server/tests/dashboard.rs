@@ -1,6 +1,6 @@
 //! The web UI's dashboard (`GET /api/ui/projects/{id}/dashboard`) on both backends: its
-//! panels over a custom range and time bucket, each filter on the panels it narrows, and the
-//! parameters it refuses.
+//! panels over a custom range and time bucket, each filter on the panels it narrows, the
+//! parameters it refuses, and which of its metrics requests the rollups answer.
 
 mod both_backends;
 mod postgres_support;
@@ -10,9 +10,13 @@ use axum::Router;
 use both_backends::{finish, on_both_backends, open_in_fresh_schema, server_secret, Backend};
 use serde_json::{json, Value};
 use spindle_server::bootstrap::insert_key;
+use spindle_server::ui::dashboard::{self, DashboardFilters, DashboardQuery};
 use spindle_store::accounts::Accounts;
+use spindle_store::conformance::{assert_rolled_up_rows_agree, fixtures, seed_rolled_up_rows};
+use spindle_store::metrics::{Granularity, MetricsValue, Sources};
 use spindle_store::Store;
 use spindle_store_sqlite::SqliteOptions;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const PK: &str = "pk-lf-dash";
@@ -472,8 +476,115 @@ async fn bad_parameters_are_refused(backend: Backend) {
     server.finish().await;
 }
 
+/// With no filter, or an environment or model filter (which the traces view does not take),
+/// every panel's request is answered by the rollups, as the raw rows answer it (within the
+/// rollups' bounds).
+async fn the_rollups_answer_every_panel(backend: Backend) {
+    use fixtures::{BASE, DAY};
+    let server = server(backend).await;
+    seed_rolled_up_rows(&server.store, "p1", &mut fixtures::Rng::new(16)).await;
+    let minute = 60_000_000;
+    let filters = [
+        DashboardFilters::default(),
+        DashboardFilters {
+            environment: Some("staging".to_owned()),
+            ..DashboardFilters::default()
+        },
+        DashboardFilters {
+            model: Some("m-beta".to_owned()),
+            ..DashboardFilters::default()
+        },
+        DashboardFilters {
+            environment: Some("default".to_owned()),
+            model: Some("m-alpha".to_owned()),
+            ..DashboardFilters::default()
+        },
+    ];
+    let mut answered = BTreeMap::new();
+    for (granularity, from, to) in [
+        // Ranges that start and end inside an hour, and one on whole hours.
+        (
+            Granularity::Hour,
+            BASE + 17 * minute,
+            BASE + DAY + 43 * minute,
+        ),
+        (
+            Granularity::Day,
+            BASE + 5 * minute,
+            BASE + 4 * DAY - 7 * minute,
+        ),
+        (Granularity::Week, BASE, BASE + 4 * DAY - 1),
+    ] {
+        for filters in &filters {
+            let query = DashboardQuery {
+                from,
+                to,
+                granularity,
+                filters: filters.clone(),
+            };
+            for (panel, request) in dashboard::requests(&query) {
+                let what = format!("{panel} of {query:?}");
+                let rolled = server
+                    .store
+                    .query_metrics_from("p1", &request, Sources::Rollups)
+                    .await
+                    .unwrap_or_else(|error| panic!("{what}: {error:?}"))
+                    .unwrap_or_else(|| panic!("{what}: the rollups declined it"));
+                let raw = server
+                    .store
+                    .query_metrics_from("p1", &request, Sources::RawRows)
+                    .await
+                    .unwrap_or_else(|error| panic!("{what}: {error:?}"))
+                    .expect("the raw rows answer every request");
+                assert_rolled_up_rows_agree(&rolled, &raw, &what);
+                let counted = rolled.iter().flatten().any(|(name, value)| {
+                    name == "count_count" && !matches!(value, MetricsValue::Count(0))
+                });
+                *answered.entry(panel).or_insert(0) += u32::from(counted);
+            }
+        }
+    }
+    // Every panel counted something somewhere (errors among them).
+    assert_eq!(answered.len(), 12, "{answered:?}");
+    assert!(answered.values().all(|rows| *rows > 0), "{answered:?}");
+    let booleans = server
+        .store
+        .query_metrics_from(
+            "p1",
+            &dashboard::requests(&DashboardQuery {
+                from: BASE,
+                to: BASE + 4 * DAY - 1,
+                granularity: Granularity::Day,
+                filters: DashboardFilters::default(),
+            })
+            .into_iter()
+            .find(|(panel, _)| *panel == "booleanScoresByName")
+            .expect("the boolean panel")
+            .1,
+            Sources::Rollups,
+        )
+        .await
+        .expect("booleans")
+        .expect("from the rollups");
+    let values: Vec<&MetricsValue> = booleans
+        .iter()
+        .flatten()
+        .filter(|(name, _)| name == "booleanValue")
+        .map(|(_, value)| value)
+        .collect();
+    // The values of the scores' numbers, not of their text (a label).
+    for flag in [false, true] {
+        assert!(
+            values.contains(&&MetricsValue::Boolean(flag)),
+            "{booleans:?}"
+        );
+    }
+    server.finish().await;
+}
+
 on_both_backends!(
     panels_over_a_custom_range,
     filters_narrow_the_panels_they_apply_to,
     bad_parameters_are_refused,
+    the_rollups_answer_every_panel,
 );

@@ -1108,6 +1108,7 @@ fn trace_schemas_list_exactly_the_keys_the_server_produces() {
             page: 1,
             limit: 50,
             total_items: 1,
+            total_is_estimate: false,
             next_cursor: None,
         },
         |view| dto::trace_summary(view, PROJECT, TraceFields::ALL),

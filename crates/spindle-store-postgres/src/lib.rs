@@ -118,12 +118,60 @@ async fn prepare(
             })?;
     }
     let applied = match schema::migrate(&mut client).await {
-        Ok(applied) => rollups::build_pending(&mut client).await.map(|()| applied),
+        Ok(applied) => match rollups::build_pending(&mut client).await {
+            Ok(()) => search::add_pending_metadata(&mut client)
+                .await
+                .map(|()| applied),
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     drop(client);
     let _ = connection.await;
     applied
+}
+
+/// The projects listed in `table` (a start-up step's queue of projects, such as
+/// `rollups_pending`), in order.
+pub(crate) async fn pending_projects(
+    client: &tokio_postgres::Client,
+    table: &str,
+) -> Result<Vec<String>> {
+    client
+        .query(
+            &format!("SELECT project_id FROM {table} ORDER BY project_id"),
+            &[],
+        )
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(pg_error)
+}
+
+/// Starts a start-up step's transaction for one project: writes to `tables` held off
+/// (`SHARE` mode), then the project's row of `table` locked; `None` when another instance
+/// took the project meanwhile (its row is gone).
+pub(crate) async fn claim_pending<'c>(
+    client: &'c mut tokio_postgres::Client,
+    table: &str,
+    tables: &str,
+    project_id: &str,
+) -> Result<Option<tokio_postgres::Transaction<'c>>> {
+    let transaction = client.transaction().await.map_err(pg_error)?;
+    transaction
+        .batch_execute(&format!("LOCK TABLE {tables} IN SHARE MODE"))
+        .await
+        .map_err(pg_error)?;
+    let still_pending = transaction
+        .query(
+            &format!("SELECT 1 FROM {table} WHERE project_id = $1 FOR UPDATE"),
+            &[&project_id],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok((!still_pending.is_empty()).then_some(transaction))
 }
 
 /// Decodes every row of one statement's result with `decode`, which reads columns by

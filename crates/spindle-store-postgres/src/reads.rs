@@ -305,6 +305,8 @@ pub(crate) async fn list_traces(
         page,
         limit,
         total_items,
+        // PostgreSQL counts every match.
+        total_is_estimate: false,
         next_cursor: None,
     })
 }

@@ -62,36 +62,21 @@ impl ReadConnection for PlainReader<'_> {
 
 /// Builds the rollups of every pending project. Each transaction first locks the raw
 /// tables and the trace totals against writes (`SHARE` mode: reads go on), so no write
-/// lands between the read of the raw rows and the replaced rollups and totals; another instance that built the project first
-/// leaves nothing pending and the project is skipped.
+/// lands between the read of the raw rows and the replaced rollups and totals; another
+/// instance that built the project first leaves nothing pending and the project is skipped.
 pub(crate) async fn build_pending(client: &mut Client) -> Result<()> {
-    let pending: Vec<String> = client
-        .query(
-            "SELECT project_id FROM rollups_pending ORDER BY project_id",
-            &[],
-        )
-        .await
-        .map_err(pg_error)?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(pg_error)?;
+    let pending = super::pending_projects(client, "rollups_pending").await?;
     for (done, project_id) in pending.iter().enumerate() {
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        transaction
-            .batch_execute("LOCK TABLE traces, observations, scores, trace_totals IN SHARE MODE")
-            .await
-            .map_err(pg_error)?;
-        let still_pending = transaction
-            .query(
-                "SELECT 1 FROM rollups_pending WHERE project_id = $1 FOR UPDATE",
-                &[project_id],
-            )
-            .await
-            .map_err(pg_error)?;
-        if still_pending.is_empty() {
+        let Some(transaction) = super::claim_pending(
+            client,
+            "rollups_pending",
+            "traces, observations, scores, trace_totals",
+            project_id,
+        )
+        .await?
+        else {
             continue;
-        }
+        };
         let rebuilt = rollups_sql::recompute(&PlainReader(&transaction), project_id).await?;
         for statement in rollups_sql::replace_statements(Dialect::Postgres, project_id, &rebuilt) {
             let (text, params) = statement.finish();

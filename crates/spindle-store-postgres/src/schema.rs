@@ -117,8 +117,16 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0028_observation_rollups_by_prompt.sql"),
     ),
     (
-        "0030_trace_rollups",
-        include_str!("../migrations/0030_trace_rollups.sql"),
+        "0029_rollup_level_and_booleans",
+        include_str!("../migrations/0029_rollup_level_and_booleans.sql"),
+    ),
+    (
+        "0030_search_metadata",
+        include_str!("../migrations/0030_search_metadata.sql"),
+    ),
+    (
+        "0031_trace_rollups",
+        include_str!("../migrations/0031_trace_rollups.sql"),
     ),
 ];
 

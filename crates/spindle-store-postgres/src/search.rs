@@ -1,14 +1,18 @@
 //! PostgreSQL's search index (migration 0009): `trace_search` rows of a trace's distinct
 //! words (see [`spindle_store::search`]), sent as a binary `tsvector` that is already sorted, so
-//! PostgreSQL neither parses nor sorts them, under a GIN index.
+//! PostgreSQL neither parses nor sorts them, under a GIN index. Metadata is searched since
+//! migration 0030: the projects it lists get the words of their stored metadata at start-up
+//! ([`add_pending_metadata`]).
 
 use bytes::{BufMut, BytesMut};
 use deadpool_postgres::Transaction;
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::Client;
 
 use super::pg_error;
-use spindle_store::search::{distinct_words, SearchChanges};
+use spindle_store::search::{distinct_words, metadata_texts, SearchChanges};
 use spindle_store::Result;
 
 /// Writes a transaction's search changes, in that transaction.
@@ -30,10 +34,10 @@ pub(crate) async fn flush(
         forget(client, project_id, &rebuild).await?;
         let rows = client
             .query(
-                "SELECT id, input, output FROM traces
+                "SELECT id, input, output, metadata::text FROM traces
                  WHERE project_id = $1 AND id = ANY($2::text[])
                  UNION ALL
-                 SELECT trace_id, input, output FROM observations
+                 SELECT trace_id, input, output, metadata::text FROM observations
                  WHERE project_id = $1 AND trace_id = ANY($2::text[])",
                 &[&project_id, &rebuild],
             )
@@ -48,6 +52,8 @@ pub(crate) async fn flush(
                     texts.push(text);
                 }
             }
+            let metadata: String = row.try_get(3).map_err(pg_error)?;
+            texts.extend(metadata_texts(&metadata));
         }
         for (trace_id, texts) in &stored {
             distinct_words(texts.iter().map(String::as_str), |words| {
@@ -56,6 +62,16 @@ pub(crate) async fn flush(
             });
         }
     }
+    insert_documents(client, project_id, &trace_ids, &documents).await
+}
+
+/// Inserts one `trace_search` row per document, under the trace id at the same position.
+async fn insert_documents(
+    client: &tokio_postgres::Transaction<'_>,
+    project_id: &str,
+    trace_ids: &[String],
+    documents: &[Words],
+) -> Result<()> {
     if documents.is_empty() {
         return Ok(());
     }
@@ -68,6 +84,116 @@ pub(crate) async fn flush(
         )
         .await
         .map_err(pg_error)?;
+    Ok(())
+}
+
+/// Traces whose metadata words are added per statement by [`add_pending_metadata`].
+const METADATA_PAGE: i64 = 1000;
+
+/// The progress of [`add_pending_metadata`] is logged at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// Adds to `trace_search` the words of the stored metadata of every trace (its own and its
+/// observations') of the projects in `search_metadata_pending` (migration 0030: the projects
+/// of a database written before metadata was searched), one project per transaction, holding
+/// off writes to the traces and observations meanwhile (so no write changes the metadata it
+/// reads); the project's row goes in the same transaction, so a restart resumes. Observations
+/// whose trace is not stored are left out (they are not listed). Progress is logged.
+pub(crate) async fn add_pending_metadata(client: &mut Client) -> Result<()> {
+    let pending = super::pending_projects(client, "search_metadata_pending").await?;
+    for (done, project_id) in pending.iter().enumerate() {
+        let Some(transaction) = super::claim_pending(
+            client,
+            "search_metadata_pending",
+            "traces, observations",
+            project_id,
+        )
+        .await?
+        else {
+            continue;
+        };
+        let started = Instant::now();
+        let mut logged = started;
+        let mut traces: u64 = 0;
+        let mut indexed: u64 = 0;
+        let mut after = String::new();
+        loop {
+            let page = transaction
+                .query(
+                    "SELECT id, metadata::text FROM traces WHERE project_id = $1 AND id > $2
+                     ORDER BY id LIMIT $3",
+                    &[project_id, &after, &METADATA_PAGE],
+                )
+                .await
+                .map_err(pg_error)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = last.try_get(0).map_err(pg_error)?;
+            let mut texts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for row in &page {
+                let trace_id: String = row.try_get(0).map_err(pg_error)?;
+                let metadata: String = row.try_get(1).map_err(pg_error)?;
+                texts.insert(trace_id, metadata_texts(&metadata));
+            }
+            let ids: Vec<&String> = texts.keys().collect();
+            let observations = transaction
+                .query(
+                    "SELECT trace_id, metadata::text FROM observations
+                     WHERE project_id = $1 AND trace_id = ANY($2::text[])
+                     AND metadata <> '{}'::jsonb",
+                    &[project_id, &ids],
+                )
+                .await
+                .map_err(pg_error)?;
+            let mut observation_texts: Vec<(String, Vec<String>)> = Vec::new();
+            for row in &observations {
+                let metadata: String = row.try_get(1).map_err(pg_error)?;
+                observation_texts
+                    .push((row.try_get(0).map_err(pg_error)?, metadata_texts(&metadata)));
+            }
+            for (trace_id, more) in observation_texts {
+                if let Some(trace_texts) = texts.get_mut(&trace_id) {
+                    trace_texts.extend(more);
+                }
+            }
+            let mut trace_ids: Vec<String> = Vec::new();
+            let mut documents: Vec<Words> = Vec::new();
+            for (trace_id, trace_texts) in &texts {
+                distinct_words(trace_texts.iter().map(String::as_str), |words| {
+                    trace_ids.push(trace_id.clone());
+                    documents.push(Words::new(words));
+                });
+            }
+            insert_documents(&transaction, project_id, &trace_ids, &documents).await?;
+            traces += page.len() as u64;
+            indexed += trace_ids.len() as u64;
+            if logged.elapsed() >= PROGRESS_EVERY {
+                logged = Instant::now();
+                tracing::info!(
+                    project_id = %project_id,
+                    traces,
+                    "adding metadata to the search index"
+                );
+            }
+        }
+        transaction
+            .execute(
+                "DELETE FROM search_metadata_pending WHERE project_id = $1",
+                &[project_id],
+            )
+            .await
+            .map_err(pg_error)?;
+        transaction.commit().await.map_err(pg_error)?;
+        tracing::info!(
+            project_id = %project_id,
+            traces,
+            rows_added = indexed,
+            seconds = started.elapsed().as_secs_f64(),
+            projects_left = pending.len() - done - 1,
+            "metadata added to the search index"
+        );
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
-//! PostgreSQL's word search (`trace_search`): words of separate writes match together, and
+//! PostgreSQL's word search (`trace_search`): words of separate writes match together,
 //! migration 0009 moves the words of a database written before it (a `search` column per
-//! trace and observation) into `trace_search`, so search keeps finding them.
+//! trace and observation) into `trace_search`, so search keeps finding them, and the
+//! projects migration 0030 lists get the words of their stored metadata at start-up.
 
 mod support;
 
@@ -122,4 +123,96 @@ async fn every_word_may_come_from_another_record_and_write() {
         let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
         assert_eq!(ids, expected, "search {text:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_stored_before_0030_is_indexed_at_start_up() {
+    let key = tempfile::tempdir().expect("schema key");
+    let stamp = Stamp::explicit(1_790_000_000_000_000, Stamp::RANK_CREATE, 1);
+    {
+        let store = support::open_in(key.path(), None).await;
+        let mut traces = Vec::new();
+        for index in 0..2_100 {
+            let mut trace = TraceRecord::new(format!("t{index:04}"));
+            trace.timestamp = Some(index);
+            trace.input = Some("walrus".into());
+            trace
+                .metadata
+                .insert("serial".into(), format!("number{index}"));
+            trace.stamp_unstamped(stamp);
+            traces.push(trace);
+        }
+        store
+            .write("p", batch_of_traces(traces))
+            .await
+            .expect("traces");
+        let mut observation = ObservationRecord::new("o1");
+        observation.trace_id = Some("t0007".into());
+        observation
+            .metadata
+            .insert("Flavour".into(), "Crème brûlée".into());
+        observation.metadata.insert(
+            "resourceAttributes".into(),
+            r#"{"service.name":"hiddensvc"}"#.into(),
+        );
+        observation.stamp_unstamped(stamp);
+        store
+            .write("p", batch_of_observations(vec![observation]))
+            .await
+            .expect("observation");
+        assert_eq!(ids(&store, "creme flav").await, ["t0007"], "written now");
+    }
+    // As a database written before metadata was searched: its words hold no metadata, and
+    // migration 0030 listed its project.
+    let (client, connection) = support::client_in(key.path()).await;
+    client
+        .batch_execute(
+            "DELETE FROM trace_search;
+             INSERT INTO trace_search (project_id, trace_id, words)
+                 SELECT project_id, id, to_tsvector('simple', input) FROM traces;",
+        )
+        .await
+        .expect("words without metadata");
+    {
+        let store = support::open_in(key.path(), None).await;
+        assert!(
+            ids(&store, "creme").await.is_empty(),
+            "metadata not indexed"
+        );
+        assert!(
+            !ids(&store, "walrus").await.is_empty(),
+            "other words still found"
+        );
+    }
+    client
+        .batch_execute("INSERT INTO search_metadata_pending (project_id) VALUES ('p')")
+        .await
+        .expect("pending project");
+    let store = support::open_in(key.path(), None).await;
+    assert_eq!(ids(&store, "creme flav").await, ["t0007"]);
+    assert_eq!(ids(&store, "BRÛLÉE walrus").await, ["t0007"]);
+    assert_eq!(
+        ids(&store, "number2099").await,
+        ["t2099"],
+        "past the first page"
+    );
+    assert_eq!(ids(&store, "serial number1234").await, ["t1234"]);
+    assert!(
+        ids(&store, "hiddensvc").await.is_empty(),
+        "resource attributes"
+    );
+    let pending: i64 = client
+        .query_one("SELECT count(*) FROM search_metadata_pending", &[])
+        .await
+        .expect("pending")
+        .get(0);
+    assert_eq!(pending, 0, "the project's row goes");
+    drop(client);
+    let _ = connection.await;
+}
+
+async fn ids(store: &impl Store, text: &str) -> Vec<String> {
+    let page = store.list_traces("p", &search(text)).await.expect("search");
+    assert!(!page.total_is_estimate);
+    page.items.into_iter().map(|t| t.record.id).collect()
 }

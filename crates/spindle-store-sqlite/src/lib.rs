@@ -74,9 +74,11 @@ pub struct SqliteOptions {
     /// Off, searches scan what is not indexed, and [`SqliteStore::index_search_now`] indexes.
     pub index_search_in_background: bool,
     /// Inputs and outputs of 64 bytes and more are written as zstd frames when that is
-    /// smaller: about 45 % fewer bytes per span on the ingest benchmark, for about a fifth
-    /// more server CPU per span and slower scanning search. Both forms are read either way,
-    /// so it can be switched off for a database written with it on.
+    /// smaller, with a dictionary trained on the database's first payloads (`payload.rs`):
+    /// about half the bytes per span on the ingest benchmark. They are packed on the
+    /// blocking pool before the writer takes the batch, so the writer thread pays little;
+    /// searches that scan read slower. Both forms are read either way, so it can be switched
+    /// off for a database written with it on.
     pub compress_payloads: bool,
 }
 
@@ -90,7 +92,7 @@ impl Default for SqliteOptions {
             release_memory_after_idle: Some(Duration::from_secs(1)),
             release_read_caches_after_idle: Duration::from_secs(30),
             index_search_in_background: true,
-            compress_payloads: false,
+            compress_payloads: true,
         }
     }
 }
@@ -109,6 +111,8 @@ struct Inner {
     checkpointer: BackgroundThread,
     indexer: BackgroundThread,
     readers: Arc<ReadPool>,
+    /// Packs payloads ahead of the writer; `None` with compression off.
+    packer: Option<Arc<payload::Packer>>,
     pricer: Arc<Pricer>,
     /// Bumped by every read and write, so the checkpointer can tell when the store is idle.
     activity: Arc<AtomicU64>,
@@ -408,6 +412,13 @@ impl SqliteStore {
         let mut connection = schema::open_writer(&path, options.synchronous_full)?;
         schema::migrate(&mut connection)?;
         build_pending_rollups(&mut connection)?;
+        let packer = if options.compress_payloads {
+            Some(payload::Packer::load(&connection).map_err(sql_error)?)
+        } else {
+            // Payloads packed before still read with their dictionaries.
+            payload::load_dictionaries(&connection).map_err(sql_error)?;
+            None
+        };
         let index_path = search::index_path(&path);
         search::prepare_index(&connection, &index_path)?;
         let capacity = options.queue_capacity.max(1);
@@ -420,7 +431,7 @@ impl SqliteStore {
             depth: depth.clone(),
             max_group_batches: options.max_group_batches.max(1),
             pricer: pricer.clone(),
-            compress_payloads: options.compress_payloads,
+            packer: packer.clone(),
         };
         let writer_thread = std::thread::Builder::new()
             .name("spindle-sqlite-writer".to_owned())
@@ -460,6 +471,7 @@ impl SqliteStore {
                 checkpointer,
                 indexer,
                 readers,
+                packer,
                 pricer,
                 activity,
                 writes,
@@ -493,6 +505,23 @@ impl SqliteStore {
     /// Marks the store as in use, which postpones the next idle memory release.
     fn touch(&self) {
         self.inner.activity.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Packs `batch`'s payloads on the blocking pool (`payload.rs`), so the writer thread
+    /// binds them as they are; nothing when compression is off.
+    async fn pack_ahead(&self, batch: WriteBatch) -> Result<(WriteBatch, payload::Prepacked)> {
+        let Some(packer) = self.inner.packer.clone() else {
+            return Ok((batch, payload::Prepacked::default()));
+        };
+        if batch.traces.is_empty() && batch.observations.is_empty() {
+            return Ok((batch, payload::Prepacked::default()));
+        }
+        tokio::task::spawn_blocking(move || {
+            let prepacked = packer.pack_ahead(&batch);
+            (batch, prepacked)
+        })
+        .await
+        .map_err(|error| Error::internal(format!("packing payloads failed: {error}")))
     }
 
     /// Marks a write, which arms the release of the writer's memory.
@@ -663,13 +692,16 @@ impl Store for SqliteStore {
         }
         self.touch_write();
         let batch = spindle_store::derived::count_ahead(&self.inner.pricer, batch).await?;
+        let (batch, prepacked) = self.pack_ahead(batch).await?;
         let (reply, response) = oneshot::channel();
         // Kept until the reply so that the batch is freed here, off the writer thread.
         let batch = Arc::new(batch);
+        let prepacked = Arc::new(prepacked);
         self.inner.depth.fetch_add(1, Ordering::AcqRel);
         let command = Command::Write {
             project_id: project_id.to_owned(),
             batch: Arc::clone(&batch),
+            prepacked: Arc::clone(&prepacked),
             reply,
         };
         if let Err(error) = self.inner.sender.try_send(command) {
@@ -683,6 +715,7 @@ impl Store for SqliteStore {
         }
         let result = response.await.map_err(|_| writer_gone())?;
         drop(batch);
+        drop(prepacked);
         self.touch_write();
         result
     }

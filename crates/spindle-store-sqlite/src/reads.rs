@@ -255,6 +255,7 @@ pub(crate) async fn list_traces(
         page,
         limit,
         total_items,
+        total_is_estimate: estimated_total.is_some() && !unfiltered,
         next_cursor: None,
     })
 }

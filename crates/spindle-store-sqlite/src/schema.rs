@@ -112,8 +112,16 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0027_resources.sql"),
     ),
     (
-        "0029_trace_rollups",
-        include_str!("../migrations/0029_trace_rollups.sql"),
+        "0028_rollup_level_and_booleans",
+        include_str!("../migrations/0028_rollup_level_and_booleans.sql"),
+    ),
+    (
+        "0029_payload_dictionaries",
+        include_str!("../migrations/0029_payload_dictionaries.sql"),
+    ),
+    (
+        "0030_trace_rollups",
+        include_str!("../migrations/0030_trace_rollups.sql"),
     ),
 ];
 
@@ -141,7 +149,7 @@ fn open(path: &Path, create: bool, busy_timeout: Duration, pragmas: &str) -> Res
     let connection = Connection::open_with_flags(path, flags).map_err(sql_error)?;
     connection.busy_timeout(busy_timeout).map_err(sql_error)?;
     connection.execute_batch(pragmas).map_err(sql_error)?;
-    super::payload::register(&connection).map_err(sql_error)?;
+    super::payload::register_function(&connection).map_err(sql_error)?;
     Ok(connection)
 }
 

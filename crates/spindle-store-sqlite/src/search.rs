@@ -5,14 +5,15 @@
 //! The index (`spindle-search.db` beside `spindle.db`) is an FTS5 table without content or
 //! positions (`content=''`, `detail=none`) whose rowid is the trace's `rowid` in `traces`
 //! and whose one column holds the trace's distinct words (`spindle_store::search`: the
-//! input and output of the trace and of its observations, the rules PostgreSQL's index
-//! follows). It has its own connection and write lock, so the writer never waits for it:
+//! input, output and metadata of the trace and of its observations, the rules PostgreSQL's
+//! index follows). It has its own connection and write lock, so the writer never waits for it:
 //! the writer only appends the traces each transaction touched to `search_pending` (one
 //! small row per trace and transaction). The indexer thread indexes them in chunks and
 //! records in the index file the last `seq` it indexed; when the writer is busy it pauses
 //! after each chunk eight times as long as the chunk took, so it holds at most a ninth of one
-//! core. A new or deleted index file is filled again from the newest trace down
-//! (`backfill_below`), while the pending queue goes on.
+//! core. A new or deleted index file, or one of an older format (`INDEX_FORMAT`: before
+//! metadata was indexed), is filled again from the newest trace down (`backfill_below`,
+//! progress in the log), while the pending queue goes on.
 //!
 //! A search reads the index for the traces it covers and scans the others: those queued
 //! above the last indexed `seq` and those below `backfill_below`, checking their text with
@@ -33,10 +34,17 @@ use super::sql_error;
 use super::writer::Command;
 use super::BackgroundThread;
 use spindle_core::Error;
-use spindle_store::search::{distinct_words, matched_terms, query_words};
+use spindle_store::search::{distinct_words, matched_terms, metadata_texts, query_words};
 use spindle_store::sql::reads::substring_search;
 use spindle_store::sql::{Dialect, Sql};
 use spindle_store::Result;
+
+/// The format of the index file (its `user_version`): 2 since metadata is indexed. A file of
+/// another format is filled again from the traces (a backfill, whose progress is logged).
+const INDEX_FORMAT: i64 = 2;
+
+/// A backfill's progress is logged at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// The schema name the read connections attach the index file as.
 const SCHEMA: &str = "search";
@@ -123,6 +131,9 @@ pub(crate) fn prepare_index(main: &Connection, path: &Path) -> Result<()> {
     let open_checked = || -> Result<Connection> {
         let index = open_index_connection(path)?;
         let state = read_state(&index)?;
+        let format: i64 = index
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(sql_error)?;
         let last_seq: i64 = main
             .query_row(
                 "SELECT coalesce(max(seq), 0) FROM search_pending",
@@ -131,6 +142,9 @@ pub(crate) fn prepare_index(main: &Connection, path: &Path) -> Result<()> {
             )
             .map_err(sql_error)?;
         match state {
+            Some(_) if format != INDEX_FORMAT => Err(Error::internal(format!(
+                "the search index has format {format}, not {INDEX_FORMAT} (metadata not indexed)"
+            ))),
             Some(state) if state.indexed_seq <= last_seq => Ok(index),
             Some(_) => Err(Error::internal(
                 "the search index belongs to another database",
@@ -149,6 +163,9 @@ pub(crate) fn prepare_index(main: &Connection, path: &Path) -> Result<()> {
                          VALUES (1, ?1, ?2)",
                         params![last_seq, below],
                     )
+                    .map_err(sql_error)?;
+                index
+                    .execute_batch(&format!("PRAGMA user_version = {INDEX_FORMAT}"))
                     .map_err(sql_error)?;
                 Ok(index)
             }
@@ -197,7 +214,9 @@ fn read_state_in(connection: &Connection, schema: &str) -> Result<Option<State>>
 }
 
 /// Attaches the index to a read connection and registers `spindle_search_hits(query, text)`:
-/// the bit mask of the query's words that `text` holds ([`matched_terms`]).
+/// the bit mask of the query's words that `text` holds ([`matched_terms`]), and
+/// `spindle_search_metadata_hits(query, metadata)`: the same for the searched keys and values
+/// of a metadata column ([`metadata_texts`]).
 pub(crate) fn attach(connection: &Connection, path: &Path) -> Result<()> {
     connection
         .execute(
@@ -208,22 +227,44 @@ pub(crate) fn attach(connection: &Connection, path: &Path) -> Result<()> {
     connection
         .execute_batch(&format!("PRAGMA {SCHEMA}.cache_size = -2048;"))
         .map_err(sql_error)?;
+    register_hits(connection, "spindle_search_hits", |terms, text| {
+        matched_terms(terms, std::iter::once(text))
+    })?;
+    register_hits(
+        connection,
+        "spindle_search_metadata_hits",
+        |terms, metadata| {
+            // `{}`: no metadata, nothing to parse.
+            if metadata.len() <= 2 {
+                return 0;
+            }
+            let texts = metadata_texts(metadata);
+            matched_terms(terms, texts.iter().map(String::as_str))
+        },
+    )
+}
+
+/// Registers `name(query, text)`: `hits` of the query's words in `text` (0 for NULL).
+fn register_hits(
+    connection: &Connection,
+    name: &str,
+    hits: impl Fn(&[(String, bool)], &str) -> u64 + Send + 'static,
+) -> Result<()> {
     connection
         .create_scalar_function(
-            "spindle_search_hits",
+            name,
             2,
             FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |context| {
+            move |context| {
                 let query = context.get_raw(0).as_str().unwrap_or("");
                 let Ok(Some(text)) = context.get_raw(1).as_str_or_null() else {
                     return Ok(0_i64);
                 };
-                let mask = matched_terms(&query_words(query), text);
+                let mask = hits(&query_words(query), text);
                 Ok(i64::try_from(mask).unwrap_or(0))
             },
         )
-        .map_err(sql_error)?;
-    Ok(())
+        .map_err(sql_error)
 }
 
 /// A search's conditions on the trace `t`, and what the index estimates it matches.
@@ -401,17 +442,25 @@ fn text_scan(sql: &mut Sql, search: &str, terms: usize, alias: &str) {
         let bit = 1_i64 << term;
         sql.push(" AND (spindle_search_hits(")
             .bind(search)
-            .push(&format!(", spindle_payload({alias}.input)) & {bit} OR spindle_search_hits("))
+            .push(&format!(
+                ", spindle_payload({alias}.input)) & {bit} OR spindle_search_hits("
+            ))
             .bind(search)
             .push(&format!(
-                ", spindle_payload({alias}.output)) & {bit} OR EXISTS (SELECT 1 FROM observations o \
+                ", spindle_payload({alias}.output)) & {bit} OR spindle_search_metadata_hits("
+            ))
+            .bind(search)
+            .push(&format!(
+                ", {alias}.metadata) & {bit} OR EXISTS (SELECT 1 FROM observations o \
                  WHERE o.project_id = {alias}.project_id AND o.trace_id = {alias}.id \
                  AND (spindle_search_hits("
             ))
             .bind(search)
             .push(", spindle_payload(o.input)) | spindle_search_hits(")
             .bind(search)
-            .push(&format!(", spindle_payload(o.output))) & {bit}))"));
+            .push(", spindle_payload(o.output)) | spindle_search_metadata_hits(")
+            .bind(search)
+            .push(&format!(", o.metadata)) & {bit}))"));
     }
 }
 
@@ -452,10 +501,33 @@ struct Document {
     texts: Vec<String>,
 }
 
+impl Document {
+    /// A trace's document from its input and output and its metadata column.
+    fn of(rowid: i64, payloads: [Option<String>; 2], metadata: Option<String>) -> Document {
+        let mut document = Document {
+            rowid,
+            texts: Vec::new(),
+        };
+        document.add(payloads, metadata);
+        document
+    }
+
+    /// Adds the input, output and metadata of the trace or of one of its observations.
+    fn add(&mut self, payloads: [Option<String>; 2], metadata: Option<String>) {
+        self.texts.extend(payloads.into_iter().flatten());
+        if let Some(metadata) = metadata {
+            self.texts.extend(metadata_texts(&metadata));
+        }
+    }
+}
+
 /// The indexer's two connections: the index, and a read connection to the database.
 pub(crate) struct Indexer {
     index: Connection,
     main: Connection,
+    /// The traces a backfill indexed since this indexer opened, and when it last said so.
+    backfilled: u64,
+    backfill_logged: Option<Instant>,
 }
 
 impl Indexer {
@@ -464,7 +536,35 @@ impl Indexer {
         let main = super::schema::open_reader(database)?;
         main.execute_batch("PRAGMA cache_size = -2048;")
             .map_err(sql_error)?;
-        Ok(Indexer { index, main })
+        Ok(Indexer {
+            index,
+            main,
+            backfilled: 0,
+            backfill_logged: None,
+        })
+    }
+
+    /// Logs a backfill's progress: when it starts, every [`PROGRESS_EVERY`], and at its end
+    /// (`below` 0). Rowids count down to 1, so `below` is about the traces left.
+    fn backfill_progress(&mut self, traces: usize, below: i64) {
+        self.backfilled += traces as u64;
+        let due = self
+            .backfill_logged
+            .is_none_or(|logged| logged.elapsed() >= PROGRESS_EVERY);
+        if below == 0 {
+            if self.backfilled > 0 {
+                tracing::info!(traces = self.backfilled, "search index filled");
+            }
+        } else if due {
+            tracing::info!(
+                traces = self.backfilled,
+                below_rowid = below,
+                "filling the search index from the stored traces"
+            );
+        } else {
+            return;
+        }
+        self.backfill_logged = Some(Instant::now());
     }
 
     /// Indexes one chunk: queued traces first, else the next traces of a backfill. Returns
@@ -494,14 +594,15 @@ impl Indexer {
             .map_err(sql_error)?;
         let mut documents: Vec<(String, String, Document)> = Vec::new();
         let mut marked = None;
+        let mut backfilled = None;
         if let Some((last, _, _)) = queued.last() {
             state.indexed_seq = *last;
             marked = Some(*last);
             let mut seen = std::collections::HashSet::new();
             let mut statement = snapshot
                 .prepare_cached(
-                    "SELECT rowid, spindle_payload(input), spindle_payload(output) FROM traces \
-                     WHERE project_id = ?1 AND id = ?2",
+                    "SELECT rowid, spindle_payload(input), spindle_payload(output), metadata \
+                     FROM traces WHERE project_id = ?1 AND id = ?2",
                 )
                 .map_err(sql_error)?;
             for (_, project_id, trace_id) in &queued {
@@ -510,13 +611,11 @@ impl Indexer {
                 }
                 let row = statement
                     .query_row(params![project_id, trace_id], |row| {
-                        Ok(Document {
-                            rowid: row.get(0)?,
-                            texts: [row.get::<_, Option<String>>(1)?, row.get(2)?]
-                                .into_iter()
-                                .flatten()
-                                .collect(),
-                        })
+                        Ok(Document::of(
+                            row.get(0)?,
+                            [row.get(1)?, row.get(2)?],
+                            row.get(3)?,
+                        ))
                     })
                     .optional()
                     .map_err(sql_error)?;
@@ -527,7 +626,8 @@ impl Indexer {
         } else if state.backfill_below > 0 {
             let rows: Vec<(String, String, Document)> = snapshot
                 .prepare_cached(
-                    "SELECT rowid, project_id, id, spindle_payload(input), spindle_payload(output) FROM traces
+                    "SELECT rowid, project_id, id, spindle_payload(input), spindle_payload(output),
+                         metadata FROM traces
                      WHERE rowid < ?1 ORDER BY rowid DESC LIMIT ?2",
                 )
                 .and_then(|mut statement| {
@@ -536,13 +636,7 @@ impl Indexer {
                             Ok((
                                 row.get(1)?,
                                 row.get(2)?,
-                                Document {
-                                    rowid: row.get(0)?,
-                                    texts: [row.get::<_, Option<String>>(3)?, row.get(4)?]
-                                        .into_iter()
-                                        .flatten()
-                                        .collect(),
-                                },
+                                Document::of(row.get(0)?, [row.get(3)?, row.get(4)?], row.get(5)?),
                             ))
                         })?
                         .collect()
@@ -552,6 +646,7 @@ impl Indexer {
                 Some((_, _, last)) if rows.len() as i64 == CHUNK_TRACES => last.rowid,
                 _ => 0,
             };
+            backfilled = Some((rows.len(), state.backfill_below));
             documents = rows;
         } else {
             return Ok((None, false));
@@ -559,20 +654,22 @@ impl Indexer {
         {
             let mut observations = snapshot
                 .prepare_cached(
-                    "SELECT spindle_payload(input), spindle_payload(output) FROM observations \
-                     WHERE project_id = ?1 AND trace_id = ?2",
+                    "SELECT spindle_payload(input), spindle_payload(output), metadata \
+                     FROM observations WHERE project_id = ?1 AND trace_id = ?2",
                 )
                 .map_err(sql_error)?;
             for (project_id, trace_id, document) in &mut documents {
                 let rows = observations
                     .query_map(params![project_id.as_str(), trace_id.as_str()], |row| {
-                        Ok([row.get::<_, Option<String>>(0)?, row.get(1)?])
+                        Ok((
+                            [row.get::<_, Option<String>>(0)?, row.get(1)?],
+                            row.get::<_, Option<String>>(2)?,
+                        ))
                     })
                     .map_err(sql_error)?;
                 for row in rows {
-                    document
-                        .texts
-                        .extend(row.map_err(sql_error)?.into_iter().flatten());
+                    let (payloads, metadata) = row.map_err(sql_error)?;
+                    document.add(payloads, metadata);
                 }
             }
         }
@@ -614,6 +711,9 @@ impl Indexer {
             )
             .map_err(sql_error)?;
         transaction.commit().map_err(sql_error)?;
+        if let Some((traces, below)) = backfilled {
+            self.backfill_progress(traces, below);
+        }
         Ok((marked, true))
     }
 

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
-use super::payload::Payload;
+use super::payload::{PackedTexts, Packer, Payload, Prepacked};
 use super::reads::Reader;
 use super::{now_micros, sql_error, sqlite_execute};
 use spindle_store::reading::complete;
@@ -42,6 +42,8 @@ pub(crate) enum Command {
     Write {
         project_id: String,
         batch: Arc<WriteBatch>,
+        /// The batch's payloads packed ahead (empty when compression is off).
+        prepacked: Arc<Prepacked>,
         reply: oneshot::Sender<Result<()>>,
     },
     /// Run a job on the connection; the job replies itself.
@@ -54,6 +56,7 @@ pub(crate) enum Command {
 struct WriteJob {
     project_id: String,
     batch: Arc<WriteBatch>,
+    prepacked: Arc<Prepacked>,
     reply: oneshot::Sender<Result<()>>,
 }
 
@@ -66,14 +69,13 @@ pub(crate) struct Writer {
     pub max_group_batches: usize,
     /// Prices observations after they are merged.
     pub pricer: Arc<Pricer>,
-    /// Inputs and outputs written as zstd frames (`payload.rs`).
-    pub compress_payloads: bool,
+    /// Packs inputs and outputs as zstd frames (`payload.rs`); `None` writes them as text.
+    pub packer: Option<Arc<Packer>>,
 }
 
 impl Writer {
     /// Runs until shut down or until every sender is gone.
     pub fn run(mut self) {
-        super::payload::set_packing(self.compress_payloads);
         let mut held: Option<Command> = None;
         loop {
             let command = match held.take() {
@@ -94,12 +96,14 @@ impl Writer {
                 Command::Write {
                     project_id,
                     batch,
+                    prepacked,
                     reply,
                 } => {
                     self.depth.fetch_sub(1, Ordering::AcqRel);
                     let mut group = vec![WriteJob {
                         project_id,
                         batch,
+                        prepacked,
                         reply,
                     }];
                     while group.len() < self.max_group_batches {
@@ -107,12 +111,14 @@ impl Writer {
                             Ok(Command::Write {
                                 project_id,
                                 batch,
+                                prepacked,
                                 reply,
                             }) => {
                                 self.depth.fetch_sub(1, Ordering::AcqRel);
                                 group.push(WriteJob {
                                     project_id,
                                     batch,
+                                    prepacked,
                                     reply,
                                 });
                             }
@@ -137,12 +143,14 @@ impl Writer {
                 Command::Write {
                     project_id,
                     batch,
+                    prepacked,
                     reply,
                 } => {
                     self.depth.fetch_sub(1, Ordering::AcqRel);
                     group.push(WriteJob {
                         project_id,
                         batch,
+                        prepacked,
                         reply,
                     });
                     if group.len() >= self.max_group_batches {
@@ -168,16 +176,28 @@ impl Writer {
     /// Commits the group in one transaction; if that fails, retries each batch on its own so
     /// one bad batch does not fail the others.
     fn commit_group(&mut self, group: Vec<WriteJob>) {
-        let all: Vec<(&str, &WriteBatch)> = group
+        let all: Vec<Job<'_>> = group
             .iter()
-            .map(|job| (job.project_id.as_str(), job.batch.as_ref()))
+            .map(|job| {
+                (
+                    job.project_id.as_str(),
+                    job.batch.as_ref(),
+                    job.prepacked.as_ref(),
+                )
+            })
             .collect();
-        let result = apply(&mut self.connection, &self.pricer, &all);
+        let result = apply(
+            &mut self.connection,
+            &self.pricer,
+            self.packer.as_ref(),
+            &all,
+        );
         drop(all);
         if result.is_ok() || group.len() == 1 {
             for job in group {
                 // Release the batch first: the sender then holds the last reference.
                 drop(job.batch);
+                drop(job.prepacked);
                 let _ = job.reply.send(result.clone());
             }
             return;
@@ -189,9 +209,15 @@ impl Writer {
             let result = apply(
                 &mut self.connection,
                 &self.pricer,
-                &[(job.project_id.as_str(), job.batch.as_ref())],
+                self.packer.as_ref(),
+                &[(
+                    job.project_id.as_str(),
+                    job.batch.as_ref(),
+                    job.prepacked.as_ref(),
+                )],
             );
             drop(job.batch);
+            drop(job.prepacked);
             let _ = job.reply.send(result);
         }
     }
@@ -296,10 +322,26 @@ fn execute_row<E: Encoded>(
     statement: &mut CachedStatement<'_>,
     project_id: &str,
     encoded: &E,
+    packing: &Packing<'_, '_>,
     created_at: Micros,
     now: Micros,
 ) -> Result<usize> {
-    execute_row_with(statement, project_id, encoded, &[], created_at, now)
+    execute_row_with(
+        statement,
+        project_id,
+        encoded,
+        packing,
+        &[],
+        created_at,
+        now,
+    )
+}
+
+/// How a write binds payloads: the store's packer (`None`: as text) and what the group's
+/// batches packed ahead.
+struct Packing<'p, 't> {
+    packer: Option<&'p Arc<Packer>>,
+    texts: &'p PackedTexts<'t>,
 }
 
 /// [`execute_row`] with the values of the table's SQLite-only columns (`TableSql::of`).
@@ -307,6 +349,7 @@ fn execute_row_with<E: Encoded>(
     statement: &mut CachedStatement<'_>,
     project_id: &str,
     encoded: &E,
+    packing: &Packing<'_, '_>,
     extra: &[Cell<'_>],
     created_at: Micros,
     now: Micros,
@@ -314,7 +357,9 @@ fn execute_row_with<E: Encoded>(
     let columns = E::COLUMNS.iter().map(|column| column.name);
     let cells = std::iter::once(Bound::Cell(Cell::Text(Some(project_id))))
         .chain(columns.zip(encoded.cells()).map(|(name, cell)| match cell {
-            Cell::Text(text) if PACKED_COLUMNS.contains(&name) => Bound::Payload(Payload::of(text)),
+            Cell::Text(text) if PACKED_COLUMNS.contains(&name) => {
+                Bound::Payload(packing.texts.payload(packing.packer, text))
+            }
             cell => Bound::Cell(cell),
         }))
         .chain(extra.iter().copied().map(Bound::Cell))
@@ -398,20 +443,35 @@ fn fold<'r, R: Clone + PartialEq>(
     Some(Cow::Owned(merged))
 }
 
+/// A batch to write: its project, the batch, its payloads packed ahead.
+type Job<'a> = (&'a str, &'a WriteBatch, &'a Prepacked);
+
 /// Merges the batches into the database in one transaction and commits it.
 fn apply(
     connection: &mut Connection,
     pricer: &Pricer,
-    batches: &[(&str, &WriteBatch)],
+    packer: Option<&Arc<Packer>>,
+    batches: &[Job<'_>],
 ) -> Result<()> {
     let mut by_project: BTreeMap<&str, Vec<&WriteBatch>> = BTreeMap::new();
-    for (project_id, batch) in batches {
+    let mut texts = PackedTexts::default();
+    for (project_id, batch, prepacked) in batches {
         by_project.entry(project_id).or_default().push(batch);
+        texts.add(batch, prepacked);
     }
+    let packing = Packing {
+        packer,
+        texts: &texts,
+    };
     let now = now_micros();
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql_error)?;
+    // The dictionaries payloads may be packed with, in the transaction of those payloads.
+    let dictionaries = match packer {
+        Some(packer) => packer.save(&transaction, now).map_err(sql_error)?,
+        None => Vec::new(),
+    };
     {
         let mut statements = Statements::prepare(&transaction)?;
         for (project_id, batches) in by_project {
@@ -428,7 +488,7 @@ fn apply(
                     |row| decode_trace(row),
                     |statement, record, created_at| {
                         let encoded = EncodedTrace::new(record);
-                        execute_row(statement, project_id, &encoded, created_at, now)
+                        execute_row(statement, project_id, &encoded, &packing, created_at, now)
                     },
                 )? {
                     new_traces += 1;
@@ -477,6 +537,7 @@ fn apply(
                             statement,
                             project_id,
                             &encoded,
+                            &packing,
                             &[Cell::Int(resource_id)],
                             created_at,
                             now,
@@ -507,7 +568,7 @@ fn apply(
                     |row| decode_score(row),
                     |statement, record, created_at| {
                         let encoded = EncodedScore::new(record);
-                        execute_row(statement, project_id, &encoded, created_at, now)
+                        execute_row(statement, project_id, &encoded, &packing, created_at, now)
                     },
                 )?;
                 match written {
@@ -551,7 +612,11 @@ fn apply(
             add_rollups(&transaction, project_id, &mut rollups)?;
         }
     }
-    transaction.commit().map_err(sql_error)
+    transaction.commit().map_err(sql_error)?;
+    if let Some(packer) = packer {
+        packer.saved(&dictionaries);
+    }
+    Ok(())
 }
 
 /// The `resources` rows one transaction found or added, by their metadata: an

@@ -6,6 +6,7 @@ use spindle_store::conformance::fixtures::{
 };
 use spindle_store::{Store, TraceQuery};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 const P: &str = "p";
@@ -35,6 +36,7 @@ async fn found(store: &SqliteStore, search: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("search {search:?}: {e:?}"));
     let mut ids: Vec<String> = page.items.into_iter().map(|t| t.record.id).collect();
     assert_eq!(page.total_items, ids.len() as u64, "total of {search:?}");
+    assert!(!page.total_is_estimate, "{search:?} is counted");
     ids.sort();
     ids
 }
@@ -240,6 +242,7 @@ async fn common_words_walk_the_list_and_probe_the_index() {
         assert_eq!(ids, newest[start..start + 50], "page {page}, newest first");
         // The estimate of the index, which holds every indexed match here.
         assert_eq!(found.total_items, TRACES as u64, "estimated total");
+        assert!(found.total_is_estimate, "marked as an estimate");
     }
     // With another filter the total is counted.
     let found = store
@@ -247,6 +250,7 @@ async fn common_words_walk_the_list_and_probe_the_index() {
         .await
         .expect("search");
     assert_eq!(found.total_items, (TRACES / 3) as u64);
+    assert!(!found.total_is_estimate, "counted");
     assert!(found
         .items
         .iter()
@@ -316,5 +320,96 @@ async fn compressed_payloads_are_scanned_and_indexed() {
     assert_eq!(rows, 1);
     assert_eq!(found(&store, "zanzibar").await, ["t1"]);
     assert_eq!(found(&store, "quokka").await, ["t1"]);
+    store.shutdown().await.expect("shutdown");
+}
+
+/// Traces and observations with metadata, one observation with resource attributes.
+async fn write_metadata(store: &SqliteStore) {
+    let entries = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let traces = vec![
+        trace("m1", create_stamp(AT), |t| {
+            t.timestamp = Some(AT);
+            t.input = Some("plain".into());
+            t.metadata = entries(&[("Customer", "Zoë Müller"), ("tier", "gold plan")]);
+        }),
+        trace("m2", create_stamp(AT + 1), |t| {
+            t.timestamp = Some(AT + 1);
+            t.input = Some("plain".into());
+        }),
+    ];
+    store
+        .write(P, batch_of_traces(traces))
+        .await
+        .expect("write");
+    let observations = vec![observation("om", create_stamp(AT), |o| {
+        o.trace_id = Some("m2".into());
+        o.metadata = entries(&[
+            ("tool", "weather LOOKUP"),
+            ("resourceAttributes", r#"{"service.name":"hiddensvc"}"#),
+        ]);
+    })];
+    store
+        .write(P, batch_of_observations(observations))
+        .await
+        .expect("write");
+}
+
+/// What every state of the index answers for [`write_metadata`].
+async fn check_metadata(store: &SqliteStore) {
+    assert_eq!(found(store, "zoe").await, ["m1"], "accents");
+    assert_eq!(found(store, "MULLER customer").await, ["m1"], "case, keys");
+    assert_eq!(found(store, "\"gold plan\"").await, ["m1"], "a phrase");
+    assert_eq!(found(store, "plain gol").await, ["m1"], "a last prefix");
+    assert_eq!(found(store, "weather look").await, ["m2"], "observations");
+    assert_eq!(found(store, "plain").await, ["m1", "m2"]);
+    assert!(found(store, "gol plan").await.is_empty(), "whole words");
+    assert!(
+        found(store, "hiddensvc").await.is_empty(),
+        "resource attributes"
+    );
+    assert!(found(store, "zoe weather").await.is_empty(), "two traces");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_is_found_queued_indexed_and_after_an_older_index() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(dir.path());
+    write_metadata(&store).await;
+    // Queued: scanned.
+    check_metadata(&store).await;
+    assert_eq!(store.index_search_now().await.expect("index"), 2);
+    // Indexed.
+    check_metadata(&store).await;
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    // An index file of the format before metadata: its rows hold no metadata word. Emptied
+    // here, which a search trusts while the file's format is current...
+    let index = dir.path().join("spindle-search.db");
+    let empty_index = |format: i64| {
+        let connection = rusqlite::Connection::open(&index).expect("index file");
+        connection
+            .execute_batch(&format!(
+                "DELETE FROM search_words; DELETE FROM search_docs;
+                 PRAGMA user_version = {format};"
+            ))
+            .expect("empty the index");
+    };
+    empty_index(2);
+    let store = open(dir.path());
+    assert!(found(&store, "zoe").await.is_empty(), "an index is trusted");
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+    // ...but an older format is filled again from the traces: scanned meanwhile.
+    empty_index(0);
+    let store = open(dir.path());
+    check_metadata(&store).await;
+    assert_eq!(store.index_search_now().await.expect("index"), 2);
+    check_metadata(&store).await;
     store.shutdown().await.expect("shutdown");
 }

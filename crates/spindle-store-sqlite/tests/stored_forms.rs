@@ -1,5 +1,6 @@
 //! The forms SQLite keeps records in: long inputs and outputs packed as zstd frames when
-//! `compress_payloads` is on and text when off (each read either way), the
+//! `compress_payloads` is on (the default), with the database's trained dictionary once it
+//! has one, and text when off (each read either way), the
 //! resource and scope metadata of observations in `resources`, compact stamps; and rows
 //! written before those forms (text payloads, inline metadata, JSON stamps) read and merge
 //! as before.
@@ -192,7 +193,7 @@ async fn compression_off_writes_text_and_reads_packed_rows() {
 
     // The same database with compression off: new payloads are text, packed ones still read
     // and merge (a merged row is written back as text).
-    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("reopen");
+    let store = SqliteStore::open(dir.path(), compressing(false)).expect("reopen");
     let text = span("text");
     store
         .write(PROJECT, batch(vec![text.clone()]))
@@ -204,4 +205,112 @@ async fn compression_off_writes_text_and_reads_packed_rows() {
     drop(store);
     let text_types = ("text".to_owned(), "text".to_owned());
     assert_eq!(payload_types(dir.path()), vec![blob, text_types]);
+}
+
+/// A span whose input and output are prose of `seed`, like the chat messages of the
+/// benchmark: words of a small vocabulary.
+fn chatty(seed: u64) -> ObservationRecord {
+    const WORDS: [&str; 16] = [
+        "invoice",
+        "customer",
+        "refund",
+        "the",
+        "account",
+        "password",
+        "order",
+        "delivery",
+        "within",
+        "days",
+        "support",
+        "answer",
+        "context",
+        "model",
+        "retrieved",
+        "plan",
+    ];
+    let mut rng = spindle_core::rng::Rng::new(seed);
+    let mut prose = |words: usize| -> String {
+        (0..words)
+            .map(|_| rng.pick(&WORDS))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let input = format!(r#"[{{"role": "user", "content": "{}"}}]"#, prose(120));
+    let output = format!(r#"{{"role": "assistant", "content": "{}"}}"#, prose(80));
+    observation(&format!("c{seed:05}"), create_stamp(BASE), |o| {
+        o.trace_id = Some(format!("t{}", seed / 10));
+        o.start_time = Some(BASE);
+        o.input = Some(input);
+        o.output = Some(output);
+    })
+}
+
+/// Dictionary ids of the frames of `column` in the observations, by id (0: none).
+fn frame_dictionaries(dir: &std::path::Path) -> Vec<u32> {
+    let connection = rusqlite::Connection::open(dir.join(DATABASE_FILE)).expect("open");
+    let mut statement = connection
+        .prepare("SELECT input FROM observations ORDER BY id")
+        .expect("prepare");
+    statement
+        .query_map([], |row| row.get::<_, Vec<u8>>(0))
+        .expect("query")
+        .map(|frame| {
+            let frame = frame.expect("a packed input");
+            zstd::zstd_safe::get_dict_id_from_frame(&frame).map_or(0, |id| id.get())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dictionary_is_trained_saved_and_read_after_compression_is_off() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("open");
+    let mut written = Vec::new();
+    let dictionaries = |dir: &std::path::Path| -> Vec<i64> {
+        let connection = rusqlite::Connection::open(dir.join(DATABASE_FILE)).expect("open");
+        let mut statement = connection
+            .prepare("SELECT id FROM payload_dictionaries")
+            .expect("prepare");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    };
+    // Until the first dictionary is trained (from the first 1,000 payloads, on a thread of
+    // its own) and payloads packed with it are committed.
+    let mut seed = 0;
+    let mut rounds = 0;
+    while frame_dictionaries(dir.path()).iter().all(|id| *id == 0) {
+        rounds += 1;
+        assert!(rounds < 200, "no payload packed with a dictionary");
+        let spans: Vec<ObservationRecord> = (seed..seed + 100).map(chatty).collect();
+        seed += 100;
+        written.extend(spans.iter().cloned());
+        store.write(PROJECT, batch(spans)).await.expect("write");
+        if seed >= 1000 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let saved = dictionaries(dir.path());
+    assert_eq!(saved.len(), 1, "one dictionary: {saved:?}");
+    let frames = frame_dictionaries(dir.path());
+    assert!(
+        frames.contains(&0),
+        "the first payloads are packed without one"
+    );
+    assert!(frames
+        .iter()
+        .all(|id| *id == 0 || i64::from(*id) == saved[0]));
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+
+    // Compression off: every packed row reads back as written; no other dictionary appears.
+    let store = SqliteStore::open(dir.path(), compressing(false)).expect("reopen");
+    for expected in &written {
+        assert_eq!(&read(&store, &expected.id).await, expected);
+    }
+    store.shutdown().await.expect("shutdown");
+    drop(store);
+    assert_eq!(dictionaries(dir.path()), saved);
 }

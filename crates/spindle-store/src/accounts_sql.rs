@@ -430,6 +430,7 @@ impl<E: Executor> Accounts for E {
             page,
             limit,
             total_items: u64::try_from(total).unwrap_or(0),
+            total_is_estimate: false,
             next_cursor: None,
         })
     }

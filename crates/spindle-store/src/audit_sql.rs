@@ -124,6 +124,7 @@ pub async fn list(db: &impl Executor, query: &AuditQuery) -> Result<Page<AuditEn
         page,
         limit,
         total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
+        total_is_estimate: false,
         next_cursor: None,
     })
 }

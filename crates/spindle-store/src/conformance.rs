@@ -125,6 +125,7 @@ macro_rules! conformance_suite {
             invalid_filters_name_the_field,
             trace_ordering_and_pagination,
             trace_search,
+            trace_search_covers_metadata,
             tag_and_metadata_filters_follow_writes,
             derived_trace_fields,
             observation_queries,

@@ -309,6 +309,7 @@ pub(crate) async fn paged<T: FromRow>(
         page,
         limit,
         total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
+        total_is_estimate: false,
         next_cursor: None,
     })
 }
@@ -543,6 +544,7 @@ async fn list_items(
         page: page.page,
         limit: page.limit,
         total_items: page.total_items,
+        total_is_estimate: false,
         next_cursor: None,
     })
 }
@@ -710,6 +712,7 @@ async fn list_dataset_summaries(
         page,
         limit,
         total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
+        total_is_estimate: false,
         next_cursor: None,
     })
 }

@@ -1337,6 +1337,7 @@ async fn list(
         page: query.page.max(1),
         limit,
         total_items,
+        total_is_estimate: false,
         next_cursor: None,
     };
     if names.is_empty() {

@@ -12,6 +12,9 @@ pub struct Page<T> {
     pub page: u32,
     pub limit: u32,
     pub total_items: u64,
+    /// Whether `total_items` is an estimate rather than an exact count (SQLite's total of a
+    /// search for common words, see ARCHITECTURE.md "Search").
+    pub total_is_estimate: bool,
     /// For keyset-paginated queries: where the next page starts, if there is one.
     pub next_cursor: Option<Cursor>,
 }
@@ -24,6 +27,7 @@ impl<T> Page<T> {
             page: self.page,
             limit: self.limit,
             total_items: self.total_items,
+            total_is_estimate: self.total_is_estimate,
             next_cursor: self.next_cursor,
         }
     }
@@ -39,6 +43,7 @@ impl<T> Page<T> {
             page: self.page,
             limit: self.limit,
             total_items: self.total_items,
+            total_is_estimate: self.total_is_estimate,
             next_cursor: self.next_cursor,
         })
     }

@@ -206,6 +206,7 @@ fn convert_page<R, T>(page: Page<R>, convert: fn(R) -> Result<T>) -> Result<Page
         page: page.page,
         limit: page.limit,
         total_items: page.total_items,
+        total_is_estimate: false,
         next_cursor: None,
     })
 }

@@ -28,7 +28,7 @@ use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::Result;
 use spindle_core::record::DerivedCost;
 use spindle_core::time::Micros;
-use spindle_core::{ObservationRecord, ScoreDataType, ScoreRecord};
+use spindle_core::{Level, ObservationRecord, ScoreDataType, ScoreRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod traces;
@@ -86,7 +86,8 @@ pub fn cost_nanos(cost: Option<f64>) -> i64 {
 }
 
 /// The dimensions of an observation rollup row. Absent text is `""` and an absent prompt
-/// version 0, as the tables store them (their keys cannot hold NULL).
+/// version 0, as the tables store them (their keys cannot hold NULL); an absent level is
+/// `DEFAULT`, as the metrics' observations view reads it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObservationKey {
     pub project_id: String,
@@ -99,6 +100,8 @@ pub struct ObservationKey {
     pub model: String,
     pub prompt_name: String,
     pub prompt_version: i64,
+    /// `DEBUG`, `DEFAULT`, `WARNING` or `ERROR`.
+    pub level: String,
 }
 
 /// The sums of one observation rollup row and its latency histogram.
@@ -124,8 +127,10 @@ impl ObservationRollup {
     }
 }
 
-/// The dimensions of a score rollup row. `string_value` is the value of a categorical or
-/// boolean score, `""` for the others.
+/// The dimensions of a score rollup row. `string_value` is the value of a categorical score;
+/// of a boolean score, whether its value is other than 0 ([`boolean_key`]: what the
+/// metrics' boolean view groups as `booleanValue`, whatever text the score holds); `""` for
+/// the others.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ScoreKey {
     pub project_id: String,
@@ -165,8 +170,8 @@ pub struct ObservationFacts {
 
 /// The columns of `observations` that [`ObservationFacts::from_row`] reads.
 pub const OBSERVATION_FACT_COLUMNS: &str = "id, trace_id, start_time, end_time, environment, \
-     type, name, model, prompt_name, prompt_version, total_cost, usage_input, usage_output, \
-     usage_total";
+     type, name, model, prompt_name, prompt_version, level, total_cost, usage_input, \
+     usage_output, usage_total";
 
 /// The columns of `scores` that [`ScoreFacts::from_row`] reads.
 pub const SCORE_FACT_COLUMNS: &str = "id, trace_id, observation_id, timestamp, environment, \
@@ -184,6 +189,7 @@ struct ObservationColumns<'a> {
     model: Option<&'a str>,
     prompt_name: Option<&'a str>,
     prompt_version: Option<i64>,
+    level: Option<&'a str>,
     total_cost: Option<f64>,
     usage_input: Option<i64>,
     usage_output: Option<i64>,
@@ -209,6 +215,7 @@ impl ObservationFacts {
                 model: record.model.as_deref(),
                 prompt_name: record.prompt_name.as_deref(),
                 prompt_version: record.prompt_version,
+                level: record.level.map(|level| level.as_str()),
                 total_cost: costs.and_then(total_cost),
                 usage_input: usage.and_then(|u| u.get("input").copied()),
                 usage_output: usage.and_then(|u| u.get("output").copied()),
@@ -221,12 +228,13 @@ impl ObservationFacts {
     pub fn from_row(project_id: &str, row: &impl RowAccess) -> Result<Self> {
         let text = |name: &str| row.opt_text(name);
         let (id, trace_id) = (row.text("id")?, text("trace_id")?);
-        let (environment, observation_type, name, model, prompt_name) = (
+        let (environment, observation_type, name, model, prompt_name, level) = (
             text("environment")?,
             text("type")?,
             text("name")?,
             text("model")?,
             text("prompt_name")?,
+            text("level")?,
         );
         Ok(Self::from_columns(
             project_id,
@@ -241,6 +249,7 @@ impl ObservationFacts {
                 model: model.as_deref(),
                 prompt_name: prompt_name.as_deref(),
                 prompt_version: row.opt_int("prompt_version")?,
+                level: level.as_deref(),
                 total_cost: row.opt_float("total_cost")?,
                 usage_input: row.opt_int("usage_input")?,
                 usage_output: row.opt_int("usage_output")?,
@@ -280,6 +289,7 @@ impl ObservationFacts {
                 model: owned(columns.model),
                 prompt_name: owned(columns.prompt_name),
                 prompt_version: columns.prompt_version.unwrap_or(0),
+                level: columns.level.unwrap_or(Level::Default.as_str()).to_owned(),
             },
             input_tokens: columns.usage_input.unwrap_or(0),
             output_tokens: columns.usage_output.unwrap_or(0),
@@ -353,6 +363,15 @@ impl ScoreFacts {
         value: Option<f64>,
     ) -> Self {
         let owned = |text: Option<&str>| text.unwrap_or_default().to_owned();
+        let string_value = match data_type {
+            Some(categorical) if categorical == ScoreDataType::Categorical.as_str() => {
+                owned(string_value)
+            }
+            Some(boolean) if boolean == ScoreDataType::Boolean.as_str() => {
+                boolean_key(value).to_owned()
+            }
+            _ => String::new(),
+        };
         let value = value.filter(|value| value.is_finite());
         let linked = match (trace_id, name, value) {
             (Some(trace_id), Some(name), Some(value))
@@ -367,11 +386,6 @@ impl ScoreFacts {
             }
             _ => None,
         };
-        let by_value = [
-            ScoreDataType::Categorical.as_str(),
-            ScoreDataType::Boolean.as_str(),
-        ]
-        .contains(&data_type.unwrap_or_default());
         ScoreFacts {
             id: owned(id),
             linked,
@@ -382,14 +396,23 @@ impl ScoreFacts {
                 name: owned(name),
                 source: owned(source),
                 data_type: owned(data_type),
-                string_value: if by_value {
-                    owned(string_value)
-                } else {
-                    String::new()
-                },
+                string_value,
             },
             value,
         }
+    }
+}
+
+/// The `string_value` key of a boolean score: `(value <> 0)` as the metrics' boolean view
+/// computes it (`true`, `false`, `""` for NULL). NaN counts as none, as SQLite stores it
+/// (NULL); PostgreSQL would compare a stored NaN as `true`, but a boolean score's value is
+/// 0 or 1 (`spindle-ingest` refuses others).
+pub fn boolean_key(value: Option<f64>) -> &'static str {
+    match value {
+        Some(value) if value.is_nan() => "",
+        Some(value) if value != 0.0 => "true",
+        Some(_) => "false",
+        None => "",
     }
 }
 
@@ -784,17 +807,18 @@ impl ObservationKey {
             self.model.as_str().into(),
             self.prompt_name.as_str().into(),
             self.prompt_version.into(),
+            self.level.as_str().into(),
         ]
     }
 }
 
 /// The key columns of `observation_rollups`.
 pub const OBSERVATION_KEY_COLUMNS: &str =
-    "project_id, hour, environment, type, name, model, prompt_name, prompt_version";
+    "project_id, hour, environment, type, name, model, prompt_name, prompt_version, level";
 
 /// The key columns of `observation_latency_buckets`.
-pub const OBSERVATION_BUCKET_KEY_COLUMNS: &str =
-    "project_id, hour, environment, type, name, model, prompt_name, prompt_version, bucket";
+pub const OBSERVATION_BUCKET_KEY_COLUMNS: &str = "project_id, hour, environment, type, name, \
+     model, prompt_name, prompt_version, level, bucket";
 
 /// The summed columns of `observation_rollups`.
 const OBSERVATION_SUMS: [&str; 5] = [

@@ -404,6 +404,7 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
         model: row.text("model")?,
         prompt_name: row.text("prompt_name")?,
         prompt_version: row.int("prompt_version")?,
+        level: row.text("level")?,
     })
 }
 

@@ -2,13 +2,18 @@
 //! changes in a trace's words. PostgreSQL's index is built on it (`postgres/search.rs`), and so
 //! is SQLite's, which lives in a file of its own (`sqlite/search.rs`).
 //!
+//! A trace's text is the input, output and metadata (each key and its value; not the
+//! [`SHARED_METADATA_KEYS`], the process attributes an OpenTelemetry exporter repeats on every
+//! span) of the trace and of its observations.
+//!
 //! Search answers trace ids, so the index keeps insert-only rows per trace: a write adds
-//! one with the distinct words of the texts it added to the trace (its own input and output,
-//! and its observations'). The words the spans of a trace share (a conversation's history
+//! one with the distinct words of the texts it added to the trace (its own input, output and
+//! metadata, and its observations'). The words the spans of a trace share (a conversation's history
 //! repeats in every generation) are then indexed once per write instead of once per span.
 //! When a write changes or removes text that was indexed before, the trace's rows are
 //! replaced by the words of its current text, so a search never matches words that are gone.
 
+use crate::sql::rows::SHARED_METADATA_KEYS;
 use rustc_hash::FxHashSet;
 use spindle_core::{ObservationRecord, TraceRecord};
 use std::borrow::Cow;
@@ -68,16 +73,65 @@ fn ascii_search_words(text: &[u8]) -> String {
     String::from_utf8(words).unwrap_or_default()
 }
 
-/// The texts a record contributes to search: its trace's id and its input and output.
+/// The texts a record contributes to search: its trace's id, its input and output, and its
+/// metadata.
 pub struct SearchText<'a> {
     pub trace_id: &'a str,
     pub texts: [Option<&'a str>; 2],
+    pub metadata: &'a BTreeMap<String, String>,
 }
 
-impl SearchText<'_> {
+impl<'a> SearchText<'a> {
     fn is_empty(&self) -> bool {
         self.texts.iter().all(|t| t.is_none_or(str::is_empty))
+            && self.searched_metadata().next().is_none()
     }
+
+    /// The searched metadata entries (the [`SHARED_METADATA_KEYS`] left out).
+    fn searched_metadata(&self) -> impl Iterator<Item = (&'a String, &'a String)> {
+        self.metadata.iter().filter(|(key, _)| is_searched_key(key))
+    }
+
+    /// Every text: input, output, then each searched metadata key and its value.
+    fn all_texts(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let entries = self
+            .searched_metadata()
+            .flat_map(|(key, value)| [key.as_str(), value.as_str()]);
+        self.texts.into_iter().flatten().chain(entries)
+    }
+}
+
+/// Whether a metadata key and its value are searched.
+fn is_searched_key(key: &str) -> bool {
+    !SHARED_METADATA_KEYS.contains(&key)
+}
+
+/// The metadata keys that are not searched (plain identifiers, safe in SQL text).
+pub fn unsearched_metadata_keys() -> impl Iterator<Item = &'static str> {
+    SHARED_METADATA_KEYS.into_iter()
+}
+
+/// The searched texts of stored metadata (a JSON object of strings, as a metadata column
+/// holds it): each key and its value, the [`SHARED_METADATA_KEYS`] left out. Values that are
+/// no string count as their JSON text; text that is no JSON object has no searched text.
+pub fn metadata_texts(metadata: &str) -> Vec<String> {
+    let Ok(object) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(metadata)
+    else {
+        return Vec::new();
+    };
+    let mut texts = Vec::with_capacity(object.len() * 2);
+    for (key, value) in object {
+        if !is_searched_key(&key) {
+            continue;
+        }
+        let value = match value {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        };
+        texts.push(key);
+        texts.push(value);
+    }
+    texts
 }
 
 /// The words of a user's search text, each with whether it matches as a prefix (only the
@@ -99,19 +153,21 @@ pub fn query_words(search: &str) -> Vec<(String, bool)> {
     terms
 }
 
-/// A trace's own input and output.
+/// A trace's own input, output and metadata.
 pub fn trace_text(record: &TraceRecord) -> Option<SearchText<'_>> {
     Some(SearchText {
         trace_id: &record.id,
         texts: [record.input.as_deref(), record.output.as_deref()],
+        metadata: &record.metadata,
     })
 }
 
-/// An observation's input and output, searched under its trace (none without one).
+/// An observation's input, output and metadata, searched under its trace (none without one).
 pub fn observation_text(record: &ObservationRecord) -> Option<SearchText<'_>> {
     Some(SearchText {
         trace_id: record.trace_id.as_deref()?,
         texts: [record.input.as_deref(), record.output.as_deref()],
+        metadata: &record.metadata,
     })
 }
 
@@ -131,7 +187,7 @@ impl<'r> SearchChanges<'r> {
             return;
         };
         let texts = self.texts_of(text.trace_id);
-        texts.extend(text.texts.into_iter().flatten().map(Cow::Borrowed));
+        texts.extend(text.all_texts().map(Cow::Borrowed));
     }
 
     /// A stored record (`before`) that a write changed into `after`.
@@ -140,7 +196,7 @@ impl<'r> SearchChanges<'r> {
         match (before.filter(|b| !b.is_empty()), after) {
             (None, None) => {}
             // Nothing was indexed: the new text only adds words.
-            (None, Some(after)) => self.add_owned(after.trace_id, after.texts.iter().flatten()),
+            (None, Some(after)) => self.add_owned(after.trace_id, after.all_texts()),
             (Some(before), None) => {
                 self.rebuild.insert(before.trace_id.to_owned());
             }
@@ -150,20 +206,28 @@ impl<'r> SearchChanges<'r> {
                         .texts
                         .iter()
                         .zip(&after.texts)
-                        .any(|(b, a)| present(b) && b != a);
+                        .any(|(b, a)| present(b) && b != a)
+                    || before
+                        .searched_metadata()
+                        .any(|(key, value)| after.metadata.get(key) != Some(value));
                 if changed {
                     // Indexed text changed or went away: the words are worked out again.
                     self.rebuild.insert(before.trace_id.to_owned());
                     self.rebuild.insert(after.trace_id.to_owned());
                 } else {
-                    // Text that arrived only now (an output after the input) adds its words.
+                    // Text that arrived only now (an output after the input, a new metadata
+                    // key) adds its words.
                     let arrived = before
                         .texts
                         .iter()
                         .zip(&after.texts)
                         .filter(|(b, _)| !present(b))
-                        .filter_map(|(_, a)| a.as_ref());
-                    self.add_owned(after.trace_id, arrived);
+                        .filter_map(|(_, a)| *a);
+                    let new_keys = after
+                        .searched_metadata()
+                        .filter(|(key, _)| !before.metadata.contains_key(*key))
+                        .flat_map(|(key, value)| [key.as_str(), value.as_str()]);
+                    self.add_owned(after.trace_id, arrived.chain(new_keys));
                 }
             }
         }
@@ -252,12 +316,12 @@ pub fn distinct_words<'t>(
     }
 }
 
-/// Which of `terms` (from [`query_words`]) occur among the indexed words of `text`, as a bit
-/// mask (bit `i` for term `i`, at most 32 terms): what a word index holding `text` alone
+/// Which of `terms` (from [`query_words`]) occur among the indexed words of `texts`, as a bit
+/// mask (bit `i` for term `i`, at most 32 terms): what a word index holding `texts` alone
 /// would answer for each term. SQLite checks the text it has not indexed yet with it.
-pub fn matched_terms(terms: &[(String, bool)], text: &str) -> u64 {
+pub fn matched_terms<'t>(terms: &[(String, bool)], texts: impl Iterator<Item = &'t str>) -> u64 {
     let mut mask = 0;
-    distinct_words(std::iter::once(text), |words| {
+    distinct_words(texts, |words| {
         for word in words {
             for (index, (term, prefix)) in terms.iter().enumerate().take(64) {
                 let term = term.as_bytes();
@@ -296,6 +360,14 @@ mod tests {
         documents
     }
 
+    /// The texts each trace not rebuilt gets.
+    fn added<'c>(changes: &'c SearchChanges<'_>) -> Vec<(&'c str, Vec<&'c str>)> {
+        changes
+            .additions()
+            .map(|(trace, texts)| (trace, texts.iter().map(AsRef::as_ref).collect()))
+            .collect()
+    }
+
     #[test]
     fn search_words_are_folded() {
         assert_eq!(search_words("Héllo, WORLD-x_1!", 100), "hello world x 1");
@@ -307,14 +379,16 @@ mod tests {
     #[test]
     fn terms_are_matched_as_words_or_a_last_prefix() {
         let terms = query_words("Café NEEDL");
-        assert_eq!(matched_terms(&terms, "un CAFE, needles"), 0b11);
+        let hits = |text: &str| matched_terms(&terms, std::iter::once(text));
+        assert_eq!(hits("un CAFE, needles"), 0b11);
+        assert_eq!(hits("cafeteria needle"), 0b10, "only the last is a prefix");
+        assert_eq!(hits("café"), 0b01);
+        assert_eq!(hits(""), 0);
         assert_eq!(
-            matched_terms(&terms, "cafeteria needle"),
-            0b10,
-            "only the last is a prefix"
+            matched_terms(&terms, ["café", "needle"].into_iter()),
+            0b11,
+            "words of several texts"
         );
-        assert_eq!(matched_terms(&terms, "café"), 0b01);
-        assert_eq!(matched_terms(&terms, ""), 0);
     }
 
     #[test]
@@ -362,12 +436,67 @@ mod tests {
     }
 
     #[test]
+    fn metadata_texts_are_keys_and_values_but_shared_keys() {
+        assert_eq!(
+            metadata_texts(
+                r#"{"tier":"Gold","n":3,"scope":"{\"name\":\"otel\"}","nested":"{\"a\": 1}"}"#
+            ),
+            ["tier", "Gold", "n", "3", "nested", r#"{"a": 1}"#]
+        );
+        assert!(metadata_texts("{}").is_empty());
+        assert!(metadata_texts("not json").is_empty());
+    }
+
+    #[test]
+    fn metadata_changes_add_or_rebuild() {
+        let map = |entries: &[(&str, &str)]| -> BTreeMap<String, String> {
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let empty = map(&[]);
+        let one = map(&[("tier", "gold")]);
+        let two = map(&[("tier", "gold"), ("region", "eu")]);
+        let changed = map(&[("tier", "silver")]);
+        let shared = map(&[("resourceAttributes", "{}")]);
+        let text = |trace: &'static str, metadata| SearchText {
+            trace_id: trace,
+            texts: [None, None],
+            metadata,
+        };
+        let mut changes = SearchChanges::default();
+        changes.inserted(Some(text("t1", &one)));
+        changes.inserted(Some(text("t2", &shared)));
+        changes.updated(Some(text("t3", &one)), Some(text("t3", &two)));
+        changes.updated(Some(text("t4", &one)), Some(text("t4", &changed)));
+        changes.updated(Some(text("t5", &empty)), Some(text("t5", &one)));
+        changes.updated(Some(text("t6", &shared)), Some(text("t6", &empty)));
+        assert_eq!(
+            added(&changes),
+            [
+                ("t1", vec!["tier", "gold"]),
+                ("t3", vec!["region", "eu"]),
+                ("t5", vec!["tier", "gold"]),
+            ],
+            "texts added"
+        );
+        assert_eq!(
+            changes.rebuilds().iter().collect::<Vec<_>>(),
+            ["t4"],
+            "traces rebuilt"
+        );
+    }
+
+    #[test]
     fn only_changed_indexed_text_rebuilds() {
+        let no_metadata = BTreeMap::new();
         let text =
             |trace: &'static str, input: Option<&'static str>, output: Option<&'static str>| {
                 SearchText {
                     trace_id: trace,
                     texts: [input, output],
+                    metadata: &no_metadata,
                 }
             };
         let mut changes = SearchChanges::default();
@@ -394,12 +523,8 @@ mod tests {
             Some(text("t8", Some("x"), None)),
             Some(text("t8", Some("x"), Some("y"))),
         );
-        let added: Vec<(&str, Vec<&str>)> = changes
-            .additions()
-            .map(|(trace, texts)| (trace, texts.iter().map(AsRef::as_ref).collect()))
-            .collect();
         assert_eq!(
-            added,
+            added(&changes),
             [("t1", vec!["a b"]), ("t3", vec!["c"]), ("t8", vec!["y"])],
             "texts added"
         );

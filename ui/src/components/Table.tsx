@@ -57,14 +57,17 @@ export function TableHead(props: { columns: Column[] }) {
 }
 
 /** Previous and next buttons around "Page n of m", with an optional total after it. */
-export function Pager(props: { page: number; pages: number; onPage: (page: number) => void; total?: string; children?: ComponentChildren }) {
+/** Previous and next page buttons, "Page 2 of 40 · 1,234 traces"; with `estimated` the
+ * page count and total are an estimate ("of about 40"), explained in the span's title. */
+export function Pager(props: { page: number; pages: number; onPage: (page: number) => void; total?: string; estimated?: boolean; children?: ComponentChildren }) {
   return (
     <div class="pager">
       <button type="button" disabled={props.page <= 1} onClick={() => props.onPage(props.page - 1)}>
         ← Previous
       </button>
-      <span>
-        Page {props.page} of {props.pages}
+      <span class={props.estimated ? "estimated" : undefined} title={props.estimated ? "An estimate: the search matches many traces, so they are not all counted" : undefined}>
+        Page {props.page} of {props.estimated ? "about " : ""}
+        {props.pages}
         {props.total ? ` · ${props.total}` : ""}
       </span>
       <button type="button" disabled={props.page >= props.pages} onClick={() => props.onPage(props.page + 1)}>

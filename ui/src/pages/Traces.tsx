@@ -6,7 +6,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, projectPath, type Paged, type TraceRow } from "../api";
 import { TRACE_COLUMNS } from "../conditions";
-import { cost, count, latency, time } from "../format";
+import { cost, count, latency, time, total } from "../format";
 import {
   activeFilterCount,
   emptyView,
@@ -147,7 +147,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
             update({ search: searchInput.current?.value ?? "" });
           }}
         >
-          <input ref={searchInput} type="search" name="search" placeholder="Search input and output  ( / )" defaultValue={view.search} key={view.search} aria-label="Search" />
+          <input ref={searchInput} type="search" name="search" placeholder="Search input, output and metadata  ( / )" defaultValue={view.search} key={view.search} aria-label="Search" />
         </form>
         <button type="button" onClick={() => setShowFilters(!showFilters)} aria-expanded={showFilters}>
           Filters{activeFilterCount(view) > 0 ? ` (${activeFilterCount(view)})` : ""}
@@ -235,7 +235,8 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
           page={view.page}
           pages={Math.max(meta.totalPages, 1)}
           onPage={(page) => update({ page }, true)}
-          total={`${meta.totalItems.toLocaleString("en-US")} traces`}
+          total={total(meta, "traces")}
+          estimated={meta.totalIsEstimate}
         >
           <PageSize value={view.limit} onChange={(limit) => update({ limit })} />
           <span class="muted small">j / k to move, x to select, Enter to open, / to search</span>

@@ -251,6 +251,7 @@ pub async fn list_items(
         page: page.page,
         limit: page.limit,
         total_items: page.total_items,
+        total_is_estimate: false,
         next_cursor: None,
     };
     Ok(Json(page_json(page, Value::clone)))

@@ -525,37 +525,87 @@ fn score_summaries(
     summaries
 }
 
+/// The dashboard's metrics requests, one per panel.
+struct Panels<'q> {
+    traces_over_time: Panel<'q>,
+    generations_over_time: Panel<'q>,
+    generations_by_model: Panel<'q>,
+    latency_by_name: Panel<'q>,
+    latency_by_model: Panel<'q>,
+    errors_total: Panel<'q>,
+    errors_by_model: Panel<'q>,
+    numeric_over_time: Panel<'q>,
+    categorical_over_time: Panel<'q>,
+    numeric_by_name: Panel<'q>,
+    booleans: Panel<'q>,
+    categories: Panel<'q>,
+}
+
+impl<'q> Panels<'q> {
+    fn of(query: &'q DashboardQuery) -> Self {
+        use MetricsView::{Observations, ScoresBoolean, ScoresCategorical, ScoresNumeric, Traces};
+        const SCORE_VALUES: &[(&str, Aggregation)] = &[("count", Count), ("value", Avg)];
+        Panels {
+            traces_over_time: Panel::new(query, Traces, &[], COUNT).over_time(),
+            generations_over_time: Panel::new(query, Observations, &["providedModelName"], USAGE)
+                .over_time()
+                .only(generations()),
+            generations_by_model: Panel::new(query, Observations, &["providedModelName"], USAGE)
+                .only(generations())
+                .top("sum_totalCost", MAX_ROW_LIMIT),
+            latency_by_name: Panel::new(query, Traces, &["name"], TRACE_LATENCY)
+                .top("count_count", LATENCY_ROWS),
+            latency_by_model: Panel::new(query, Observations, &["providedModelName"], LATENCY)
+                .only(generations())
+                .top("count_count", LATENCY_ROWS),
+            errors_total: Panel::new(query, Observations, &[], COUNT).only(errors()),
+            errors_by_model: Panel::new(query, Observations, &["providedModelName"], COUNT)
+                .only(errors())
+                .only(generations())
+                .top("count_count", MAX_ROW_LIMIT),
+            numeric_over_time: Panel::new(query, ScoresNumeric, &[], COUNT).over_time(),
+            categorical_over_time: Panel::new(query, ScoresCategorical, &[], COUNT).over_time(),
+            numeric_by_name: Panel::new(query, ScoresNumeric, &["name", "dataType"], SCORE_VALUES),
+            booleans: Panel::new(query, ScoresBoolean, &["name", "booleanValue"], COUNT),
+            categories: Panel::new(query, ScoresCategorical, &["name", "stringValue"], COUNT),
+        }
+    }
+
+    fn named(&self) -> [(&'static str, &Panel<'q>); 12] {
+        [
+            ("tracesOverTime", &self.traces_over_time),
+            ("generationsOverTime", &self.generations_over_time),
+            ("generationsByModel", &self.generations_by_model),
+            ("latencyByTraceName", &self.latency_by_name),
+            ("latencyByModel", &self.latency_by_model),
+            ("errorsTotal", &self.errors_total),
+            ("errorsByModel", &self.errors_by_model),
+            ("numericScoresOverTime", &self.numeric_over_time),
+            ("categoricalScoresOverTime", &self.categorical_over_time),
+            ("numericScoresByName", &self.numeric_by_name),
+            ("booleanScoresByName", &self.booleans),
+            ("categoricalScoresByName", &self.categories),
+        ]
+    }
+}
+
+/// The metrics requests the dashboard of `query` makes, each named after its panel (tests
+/// check which of them the rollups answer).
+pub fn requests(query: &DashboardQuery) -> Vec<(&'static str, MetricsRequest)> {
+    Panels::of(query)
+        .named()
+        .into_iter()
+        .map(|(name, panel)| (name, panel.request()))
+        .collect()
+}
+
 /// Answers the dashboard of `project_id`: twelve metrics requests, run together.
 pub async fn answer(
     store: &dyn Store,
     project_id: &str,
     query: &DashboardQuery,
 ) -> Result<Dashboard, Error> {
-    use MetricsView::{Observations, ScoresBoolean, ScoresCategorical, ScoresNumeric, Traces};
-    let traces_over_time = Panel::new(query, Traces, &[], COUNT).over_time();
-    let generations_over_time = Panel::new(query, Observations, &["providedModelName"], USAGE)
-        .over_time()
-        .only(generations());
-    let generations_by_model = Panel::new(query, Observations, &["providedModelName"], USAGE)
-        .only(generations())
-        .top("sum_totalCost", MAX_ROW_LIMIT);
-    let latency_by_name =
-        Panel::new(query, Traces, &["name"], TRACE_LATENCY).top("count_count", LATENCY_ROWS);
-    let latency_by_model = Panel::new(query, Observations, &["providedModelName"], LATENCY)
-        .only(generations())
-        .top("count_count", LATENCY_ROWS);
-    let errors_total = Panel::new(query, Observations, &[], COUNT).only(errors());
-    let errors_by_model = Panel::new(query, Observations, &["providedModelName"], COUNT)
-        .only(errors())
-        .only(generations())
-        .top("count_count", MAX_ROW_LIMIT);
-    let numeric_over_time = Panel::new(query, ScoresNumeric, &[], COUNT).over_time();
-    let categorical_over_time = Panel::new(query, ScoresCategorical, &[], COUNT).over_time();
-    const SCORE_VALUES: &[(&str, Aggregation)] = &[("count", Count), ("value", Avg)];
-    let numeric_by_name = Panel::new(query, ScoresNumeric, &["name", "dataType"], SCORE_VALUES);
-    let booleans = Panel::new(query, ScoresBoolean, &["name", "booleanValue"], COUNT);
-    let categories = Panel::new(query, ScoresCategorical, &["name", "stringValue"], COUNT);
-
+    let panels = Panels::of(query);
     let (
         traces_over_time,
         generations_over_time,
@@ -565,20 +615,20 @@ pub async fn answer(
         errors_total,
         errors_by_model,
     ) = futures::try_join!(
-        traces_over_time.rows(store, project_id),
-        generations_over_time.rows(store, project_id),
-        generations_by_model.rows(store, project_id),
-        refused_as_note(latency_by_name.rows(store, project_id)),
-        refused_as_note(latency_by_model.rows(store, project_id)),
-        errors_total.rows(store, project_id),
-        errors_by_model.rows(store, project_id),
+        panels.traces_over_time.rows(store, project_id),
+        panels.generations_over_time.rows(store, project_id),
+        panels.generations_by_model.rows(store, project_id),
+        refused_as_note(panels.latency_by_name.rows(store, project_id)),
+        refused_as_note(panels.latency_by_model.rows(store, project_id)),
+        panels.errors_total.rows(store, project_id),
+        panels.errors_by_model.rows(store, project_id),
     )?;
     let (numeric_over_time, categorical_over_time, numeric_by_name, booleans, categories) = futures::try_join!(
-        numeric_over_time.rows(store, project_id),
-        categorical_over_time.rows(store, project_id),
-        numeric_by_name.rows(store, project_id),
-        booleans.rows(store, project_id),
-        categories.rows(store, project_id),
+        panels.numeric_over_time.rows(store, project_id),
+        panels.categorical_over_time.rows(store, project_id),
+        panels.numeric_by_name.rows(store, project_id),
+        panels.booleans.rows(store, project_id),
+        panels.categories.rows(store, project_id),
     )?;
 
     // Buckets × models beyond the row limit: the last buckets are missing.

@@ -31,6 +31,7 @@ fn page_with<T>(page: &Page<T>, rows: Vec<Value>) -> PageResponse<Value> {
         page: page.page,
         limit: page.limit,
         total_items: page.total_items,
+        total_is_estimate: false,
         next_cursor: None,
     };
     page_json(page, Value::clone)

@@ -1655,6 +1655,135 @@ pub async fn trace_search(harness: &Harness) {
     }
 }
 
+/// Metadata is searched as input and output are: each key and its value, of the trace and
+/// of its observations, as words (case and accents folded, any order, the last word a
+/// prefix); the resource and scope attributes of OpenTelemetry exporters are not. Changed
+/// values replace their words, new keys add theirs, and counts are exact.
+pub async fn trace_search_covers_metadata(harness: &Harness) {
+    let store = harness.open().await;
+    let metadata = |entries: &[(&str, &str)]| -> BTreeMap<String, String> {
+        entries
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect()
+    };
+    write(
+        &store,
+        P,
+        batch_of_traces(vec![
+            trace("m1", create_stamp(BASE), |t| {
+                t.timestamp = Some(BASE);
+                t.input = Some("hello".into());
+                t.metadata = metadata(&[
+                    ("customer", "Zoë MÜLLER"),
+                    ("tier", "gold plan"),
+                    ("limits", r#"{"daily": "100%"}"#),
+                ]);
+            }),
+            trace("m2", create_stamp(BASE + 1), |t| {
+                t.timestamp = Some(BASE + 1);
+                t.input = Some("hello".into());
+            }),
+            trace("m3", create_stamp(BASE + 2), |t| {
+                t.timestamp = Some(BASE + 2);
+                t.metadata = metadata(&[("team_name", "platform")]);
+            }),
+        ]),
+    )
+    .await;
+    write(
+        &store,
+        P,
+        batch_of_observations(vec![observation("om2", create_stamp(BASE + 1), |o| {
+            o.trace_id = Some("m2".into());
+            o.metadata = metadata(&[
+                ("tool", "Weather lookup"),
+                ("resourceAttributes", r#"{"service.name":"hiddensvc"}"#),
+                ("scope", r#"{"name":"hiddenscope"}"#),
+            ]);
+        })]),
+    )
+    .await;
+    let search = |text: &str| TraceQuery {
+        search: Some(text.into()),
+        ..TraceQuery::default()
+    };
+    let check = |expected: &'static [&'static str], texts: &'static [&'static str]| {
+        let store = Arc::clone(&store);
+        async move {
+            for text in texts {
+                let page = store
+                    .list_traces(P, &search(text))
+                    .await
+                    .unwrap_or_else(|e| panic!("search {text:?}: {e:?}"));
+                let ids = sorted(page.items.iter().map(|t| t.record.id.clone()).collect());
+                assert_eq!(ids, strings(expected), "{text:?}");
+                assert_eq!(page.total_items, expected.len() as u64, "total of {text:?}");
+                assert!(!page.total_is_estimate, "{text:?}: counted");
+            }
+        }
+    };
+    check(
+        &["m1"],
+        &[
+            "zoe",
+            "MULLER",
+            "Zoë Müller",
+            "muller zoe",
+            "\"gold plan\"",
+            "plan gold",
+            "gold pl",
+            "customer",
+            "hello zoe",
+            "daily 100",
+        ],
+    )
+    .await;
+    check(
+        &["m2"],
+        &["weather", "WEATHER LOOK", "tool", "hello weather"],
+    )
+    .await;
+    check(&["m3"], &["platform", "team", "name platf"]).await;
+    check(&["m1", "m2"], &["hello"]).await;
+    check(
+        &[],
+        &[
+            "hiddensvc",
+            "hiddenscope",
+            "resourceattributes",
+            "zoe weather",
+            "gol plan",
+            "muller zoey",
+        ],
+    )
+    .await;
+    // Text without a word is a substring of a searched key or value, not of the column's
+    // JSON (which the backends spell differently).
+    check(&["m1"], &["%"]).await;
+    check(&[], &["\":\""]).await;
+    // A changed value replaces its words; a new key adds its own.
+    write(
+        &store,
+        P,
+        batch_of_traces(vec![trace("m1", update_stamp(BASE + DAY), |t| {
+            t.metadata = metadata(&[("tier", "silver")]);
+        })]),
+    )
+    .await;
+    write(
+        &store,
+        P,
+        batch_of_observations(vec![observation("om2", update_stamp(BASE + DAY), |o| {
+            o.metadata = metadata(&[("region", "eu-west")]);
+        })]),
+    )
+    .await;
+    check(&[], &["gold", "plan"]).await;
+    check(&["m1"], &["silver", "zoe silver"]).await;
+    check(&["m2"], &["west", "eu west weather"]).await;
+}
+
 /// Latency, total cost, level, observation and score ids are derived from the children.
 pub async fn derived_trace_fields(harness: &Harness) {
     let store = harness.open().await;

@@ -186,5 +186,87 @@ pub fn renaming_batch() -> WriteBatch {
     batch
 }
 
+/// [`rolled_up_batch`] with an observation at level `ERROR` and two boolean scores whose text
+/// says the opposite of their value: rollup keys the tables before level keys lacked or
+/// filled differently.
+pub fn leveled_batch() -> WriteBatch {
+    let mut batch = rolled_up_batch();
+    let stamp = Stamp::explicit(BASE, Stamp::RANK_CREATE, 1);
+    batch.observations[1].level = Some(spindle_core::Level::Error);
+    batch.observations[1].stamp_unstamped(stamp);
+    for (id, value, text) in [("s2", 0.0, "True"), ("s3", 1.0, "False")] {
+        batch.scores.push(score(id, stamp, |s| {
+            s.trace_id = Some("t1".to_owned());
+            s.timestamp = Some(BASE);
+            s.name = Some("helpful".to_owned());
+            s.data_type = Some(spindle_core::ScoreDataType::Boolean);
+            s.value = Some(value);
+            s.string_value = Some(text.to_owned());
+        }));
+    }
+    batch
+}
+
+/// Creates `project` (a migration marks the projects it finds), writes [`leveled_batch`] to
+/// it and returns the rollups the writer kept, checked to hold an `ERROR` level and a boolean
+/// keyed by its value.
+pub async fn write_leveled(
+    store: &std::sync::Arc<dyn crate::Store>,
+    project: &str,
+) -> crate::rollups::Rollups {
+    create_project(store, project).await;
+    store.write(project, leveled_batch()).await.expect("write");
+    let kept = store.stored_rollups(project).await.expect("stored");
+    assert!(kept.observations.keys().any(|key| key.level == "ERROR"));
+    assert!(kept
+        .scores
+        .keys()
+        .any(|key| key.data_type == "BOOLEAN" && key.string_value == "false"));
+    kept
+}
+
+/// Asserts that the rollups `store` holds for `project` are `kept`, and a rebuild from its
+/// raw rows.
+pub async fn assert_rollups_are(
+    store: &dyn crate::Store,
+    project: &str,
+    kept: &crate::rollups::Rollups,
+) {
+    let built = store.stored_rollups(project).await.expect("stored");
+    assert_eq!(&built, kept);
+    let rebuilt = store.recomputed_rollups(project).await.expect("rebuilt");
+    assert_eq!(built, rebuilt);
+}
+
+/// Makes the observation rollup tables what they were before the level joined their keys,
+/// with a stale row, and keys the boolean score rollups by their text as they were then (for
+/// [`leveled_batch`]'s scores): SQL both backends take, for tests that upgrade such a
+/// database.
+pub const ROLLUPS_AS_BEFORE_LEVELS: &str = "
+    DROP TABLE observation_latency_buckets;
+    DROP TABLE observation_rollups;
+    CREATE TABLE observation_rollups (
+        project_id TEXT NOT NULL, hour BIGINT NOT NULL, environment TEXT NOT NULL,
+        type TEXT NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL,
+        prompt_name TEXT NOT NULL, prompt_version BIGINT NOT NULL,
+        observation_count BIGINT NOT NULL, input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL, total_tokens BIGINT NOT NULL, cost_nanos BIGINT NOT NULL,
+        PRIMARY KEY (project_id, hour, environment, type, name, model, prompt_name,
+                     prompt_version));
+    CREATE TABLE observation_latency_buckets (
+        project_id TEXT NOT NULL, hour BIGINT NOT NULL, environment TEXT NOT NULL,
+        type TEXT NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL,
+        prompt_name TEXT NOT NULL, prompt_version BIGINT NOT NULL, bucket BIGINT NOT NULL,
+        observation_count BIGINT NOT NULL,
+        PRIMARY KEY (project_id, hour, environment, type, name, model, prompt_name,
+                     prompt_version, bucket));
+    CREATE INDEX observation_rollups_by_prompt
+        ON observation_rollups (project_id, prompt_name, prompt_version);
+    INSERT INTO observation_rollups VALUES
+        ('old-project', 0, '', '', 'stale', '', '', 0, 1, 0, 0, 0, 0);
+    UPDATE score_rollups SET string_value = CASE string_value
+        WHEN 'true' THEN 'False' WHEN 'false' THEN 'True' ELSE string_value END
+        WHERE data_type = 'BOOLEAN';";
+
 /// A deterministic pseudo-random generator (SplitMix64), so property cases are reproducible.
 pub use spindle_core::rng::Rng;

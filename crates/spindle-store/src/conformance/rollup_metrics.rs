@@ -4,7 +4,9 @@
 //! sums (costs within a nano-USD per observation, a sum of none or zeros NULL or 0), and
 //! percentiles within the rollups' relative error; for the observations, the scores and the
 //! traces (their names, environments, releases, error counts and latencies). (An empty text
-//! reads as none from the rollups, so the rows here have none.)
+//! reads as none from the rollups, so the rows here have none.) Observations have every level
+//! or none (read as `DEFAULT`), and boolean scores carry a label as text, so `booleanValue`,
+//! `(value <> 0)`, is the value's and not the text's.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,8 +30,11 @@ fn pick_option(rng: &mut Rng, items: &[&str], none_percent: u64) -> Option<Strin
     (!rng.chance(none_percent)).then(|| rng.pick(items).to_owned())
 }
 
-/// Random traces of random observations and scores, then a deletion (rollup rows back at 0).
-async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
+/// Random traces of `project` over four days from `BASE` (observations of every type and
+/// level, environments `default` and `staging` or none, models `m-alpha`, `m-beta`,
+/// `m-gamma` or none; numeric, boolean and categorical scores), then a deletion (rollup rows
+/// back at 0).
+pub async fn seed_rolled_up_rows(store: &Arc<dyn Store>, project: &str, rng: &mut Rng) {
     for batch_index in 0..6 {
         let mut batch = WriteBatch::default();
         for trace_index in 0..40 {
@@ -69,15 +74,16 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
                     pick_option(rng, &["plan", "answer", "search"], 15),
                     pick_option(rng, &["m-alpha", "m-beta", "m-gamma"], 30),
                 );
-                let level = rng
-                    .chance(60)
-                    .then(|| [Level::Default, Level::Warning, Level::Error][rng.below(3) as usize]);
                 let prompt = rng.chance(30).then(|| {
                     (
                         rng.pick(&["greet", "sum"]).to_owned(),
                         rng.below(3) as i64 + 1,
                     )
                 });
+                // Often no level (read as DEFAULT), else any, errors among them.
+                let level = rng
+                    .chance(60)
+                    .then(|| Level::ALL[rng.below(Level::ALL.len() as u64) as usize]);
                 let id = format!("{trace_id}-o{index}");
                 batch
                     .observations
@@ -111,9 +117,10 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
                     rng.pick(&["good", "bad", "meh"]).to_owned(),
                 );
                 let source = [ScoreSource::Api, ScoreSource::Annotation][rng.below(2) as usize];
+                // A boolean's text (a label here) is not its value: `booleanValue` is the value's.
                 let value = match data_type {
-                    ScoreDataType::Boolean => rng.below(2) as f64,
-                    _ => rng.below(100) as f64 / 8.0,
+                    ScoreDataType::Boolean => (!rng.chance(10)).then(|| rng.below(2) as f64),
+                    _ => Some(rng.below(100) as f64 / 8.0),
                 };
                 let id = format!("{trace_id}-s{index}");
                 batch.scores.push(score(&id, create_stamp(at), |s| {
@@ -123,17 +130,17 @@ async fn seed(store: &Arc<dyn Store>, rng: &mut Rng) {
                     s.name = Some(name);
                     s.source = Some(source);
                     s.data_type = Some(data_type);
-                    s.value = Some(value);
+                    s.value = value;
                     if data_type != ScoreDataType::Numeric {
                         s.string_value = Some(label);
                     }
                 }));
             }
         }
-        store.write(P, batch).await.expect("write");
+        store.write(project, batch).await.expect("write");
     }
     let doomed: Vec<String> = (0..10).map(|index| format!("t0-{index}")).collect();
-    store.delete_traces(P, &doomed).await.expect("delete");
+    store.delete_traces(project, &doomed).await.expect("delete");
 }
 
 fn text_filter(column: &str, rng: &mut Rng, values: &[&str]) -> Filter {
@@ -191,6 +198,7 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
                 "providedModelName",
                 "promptName",
                 "promptVersion",
+                "level",
             ],
             &[
                 ("count", Aggregation::Count),
@@ -200,6 +208,7 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
                 ("totalTokens", Aggregation::Sum),
                 ("totalCost", Aggregation::Sum),
                 ("latency", Aggregation::P50),
+                ("latency", Aggregation::P90),
                 ("latency", Aggregation::P95),
                 ("latency", Aggregation::P99),
             ],
@@ -207,6 +216,14 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
         MetricsView::ScoresCategorical => (
             &["environment", "name", "source", "dataType", "stringValue"],
             &[("count", Aggregation::Count)],
+        ),
+        MetricsView::ScoresBoolean => (
+            &["environment", "name", "source", "booleanValue"],
+            &[
+                ("count", Aggregation::Count),
+                ("value", Aggregation::Avg),
+                ("value", Aggregation::Count),
+            ],
         ),
         _ => (
             &["environment", "name", "source", "dataType"],
@@ -241,8 +258,17 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
     }
     let mut filters = Vec::new();
     for _ in 0..rng.below(3) {
-        filters.push(match (view, rng.below(4)) {
+        filters.push(match (view, rng.below(5)) {
             (MetricsView::Observations, 0) => text_filter("type", rng, &["GENERATION", "SPAN"]),
+            (MetricsView::Observations, 3) => {
+                text_filter("level", rng, &["ERROR", "DEFAULT", "WARNING"])
+            }
+            (MetricsView::ScoresBoolean, 3) => Filter {
+                column: "booleanValue".to_owned(),
+                operator: rng.pick(&["=", "!="]).to_owned(),
+                value: FilterValue::Boolean(rng.chance(50)),
+                key: None,
+            },
             (MetricsView::Observations, 1) => {
                 text_filter("providedModelName", rng, &["m-alpha", "m-beta"])
             }
@@ -319,7 +345,7 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
 /// Whether a rolled-up value is the raw rows' (see the module's documentation).
 fn agrees(name: &str, rolled: &MetricsValue, raw: &MetricsValue) -> bool {
     use MetricsValue::{Float, Integer, Null};
-    let percentile = ["p50_", "p95_", "p99_"]
+    let percentile = ["p50_", "p75_", "p90_", "p95_", "p99_"]
         .iter()
         .any(|prefix| name.starts_with(prefix));
     match (rolled, raw) {
@@ -333,7 +359,9 @@ fn agrees(name: &str, rolled: &MetricsValue, raw: &MetricsValue) -> bool {
     }
 }
 
-fn assert_agree(rolled: &[MetricsRow], raw: &[MetricsRow], what: &str) {
+/// Panics naming `what` unless the rows the rollups answered are the raw rows' within the
+/// bounds of the module's documentation (for other suites that compare the two sources).
+pub fn assert_rolled_up_rows_agree(rolled: &[MetricsRow], raw: &[MetricsRow], what: &str) {
     assert_eq!(rolled.len(), raw.len(), "{what}: rows\n{rolled:?}\n{raw:?}");
     for (rolled_row, raw_row) in rolled.iter().zip(raw) {
         let names = |row: &MetricsRow| row.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
@@ -353,7 +381,7 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
     let store = harness.open().await;
     create_project(&store, P).await;
     let mut rng = Rng::new(7);
-    seed(&store, &mut rng).await;
+    seed_rolled_up_rows(&store, P, &mut rng).await;
     let mut answered = 0;
     let mut edges_with_rows = 0;
     let mut traces_with_errors = 0;
@@ -372,7 +400,7 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         let Some(rolled) = rolled else {
             panic!("{what}: the rollups declined a plan they cover");
         };
-        assert_agree(&rolled, &raw, &what);
+        assert_rolled_up_rows_agree(&rolled, &raw, &what);
         answered += 1;
         let counted = |rows: &[MetricsRow]| {
             rows.iter()
@@ -420,7 +448,7 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         .await
         .expect("raw")
         .expect("answered");
-    assert_agree(&rolled, &raw, "everything");
+    assert_rolled_up_rows_agree(&rolled, &raw, "everything");
     // The traces by name over the whole span: what the dashboard asks.
     let metric = |measure: &str, aggregation| MetricSelection {
         measure: measure.to_owned(),
@@ -453,7 +481,50 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         .expect("raw")
         .expect("answered");
     assert_eq!(raw.len(), 3, "chat, embed and none: {raw:?}");
-    assert_agree(&rolled, &raw, "traces by name");
+    assert_rolled_up_rows_agree(&rolled, &raw, "traces by name");
+
+    // Every level and every boolean value (none among them) is rolled up and read back.
+    let by = |view: MetricsView, dimension: &str| MetricsRequest {
+        view,
+        dimensions: vec![dimension.to_owned()],
+        granularity: None,
+        order_by: vec![MetricsOrder {
+            field: dimension.to_owned(),
+            direction: Direction::Asc,
+        }],
+        ..everything.clone()
+    };
+    for (request, keys) in [
+        (
+            by(MetricsView::Observations, "level"),
+            ["DEBUG", "DEFAULT", "ERROR", "WARNING"]
+                .map(|level| MetricsValue::Text(level.to_owned()))
+                .to_vec(),
+        ),
+        (
+            by(MetricsView::ScoresBoolean, "booleanValue"),
+            vec![
+                MetricsValue::Null,
+                MetricsValue::Boolean(false),
+                MetricsValue::Boolean(true),
+            ],
+        ),
+    ] {
+        let what = format!("{request:?}");
+        let rolled = store
+            .query_metrics_from(P, &request, Sources::Rollups)
+            .await
+            .expect("rollups")
+            .unwrap_or_else(|| panic!("{what}: declined"));
+        let raw = store
+            .query_metrics_from(P, &request, Sources::RawRows)
+            .await
+            .expect("raw")
+            .expect("answered");
+        assert_rolled_up_rows_agree(&rolled, &raw, &what);
+        let read: Vec<MetricsValue> = rolled.iter().map(|row| row[0].1.clone()).collect();
+        assert_eq!(read, keys, "{what}");
+    }
 
     // Plans they do not cover are declined: a trace dimension of the observations, a trace's
     // user, a measure of the traces' own rows, a minute bucket, a range without a whole hour.

@@ -17,14 +17,15 @@ const P: &str = "project-a";
 const HOUR: i64 = 3600 * SECOND;
 
 /// Panics naming `step` when the stored rollups differ from a rebuild (score value sums,
-/// the one float, within rounding).
-pub async fn assert_rollups_match(store: &Arc<dyn Store>, project: &str, step: &str) {
+/// the one float, within rounding); returns the stored ones.
+pub async fn assert_rollups_match(store: &Arc<dyn Store>, project: &str, step: &str) -> Rollups {
     let stored = store.stored_rollups(project).await.expect("stored rollups");
     let rebuilt = store
         .recomputed_rollups(project)
         .await
         .expect("recomputed rollups");
     assert_same_rollups(&stored, &rebuilt, step);
+    stored
 }
 
 fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
@@ -100,13 +101,14 @@ impl Run {
         })
     }
 
+    /// No level now and then (keyed `DEFAULT`), else any.
+    fn level(&mut self) -> Option<Level> {
+        (!self.rng.chance(40)).then(|| Level::ALL[self.rng.below(Level::ALL.len() as u64) as usize])
+    }
+
     fn model(&mut self) -> Option<String> {
         let models = ["gpt-4o", "house-model", "unknown-model"];
         (!self.rng.chance(25)).then(|| self.rng.pick(&models).to_owned())
-    }
-
-    fn level(&mut self) -> Level {
-        [Level::Default, Level::Debug, Level::Warning, Level::Error][self.rng.below(4) as usize]
     }
 
     fn new_trace(&mut self) -> WriteBatch {
@@ -126,13 +128,12 @@ impl Run {
                 .rng
                 .chance(80)
                 .then(|| start + self.rng.below(30 * SECOND as u64) as i64);
-            let (model, usage) = (self.model(), self.usage());
+            let (model, usage, level) = (self.model(), self.usage(), self.level());
             let cost = self
                 .rng
                 .chance(20)
                 .then(|| self.rng.below(1000) as f64 / 1e4);
             let generation = self.rng.chance(60);
-            let level = self.rng.chance(50).then(|| self.level());
             let name = self.rng.pick(&["plan", "answer", "search"]).to_owned();
             // Often linked to a version (two of one trace now and then to the same one).
             let prompt = self.rng.chance(40).then(|| {
@@ -150,8 +151,8 @@ impl Run {
                     ObservationType::Span
                 });
                 o.name = Some(name);
-                o.level = level;
                 o.model = model;
+                o.level = level;
                 o.usage_details = usage;
                 o.cost_details = cost.map(|c| BTreeMap::from([("total".to_owned(), c)]));
                 if let Some((prompt_name, prompt_version)) = prompt {
@@ -184,10 +185,9 @@ impl Run {
             update_stamp(at)
         };
         let change = self.rng.below(8);
-        let level = self.level();
         let start = self.start_time();
         let end = start + self.rng.below(20 * SECOND as u64) as i64;
-        let (model, usage) = (self.model(), self.usage());
+        let (model, usage, level) = (self.model(), self.usage(), self.level());
         let cost = self.rng.below(1000) as f64 / 1e4;
         let prompt_version = self.rng.below(3) as i64 + 1;
         Some(observation(&id, stamp, |o| {
@@ -202,7 +202,8 @@ impl Run {
                     o.prompt_version = Some(prompt_version);
                 }
                 5 => o.output = Some("a late output".to_owned()),
-                6 => o.level = Some(level),
+                // A late level (an error found at the end), or none: the stored one stays.
+                6 => o.level = level,
                 _ => {
                     // A create that arrives after its updates, with first-write fields.
                     o.start_time = Some(start);
@@ -262,7 +263,11 @@ impl Run {
             ScoreDataType::Boolean,
         ][self.rng.below(3) as usize];
         let stamp = update_stamp(self.tick());
-        let value = self.rng.below(100) as f64 / 8.0;
+        // A boolean's value is 0 or 1, and its text a label that says nothing of it.
+        let value = match data_type {
+            ScoreDataType::Boolean => self.rng.below(2) as f64,
+            _ => self.rng.below(100) as f64 / 8.0,
+        };
         let label = self.rng.pick(&["good", "bad"]).to_owned();
         let name = self.rng.pick(&["quality", "safety"]).to_owned();
         let timestamp = self.start_time();
@@ -326,6 +331,9 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
         .put_model(&house_model(1e-6))
         .await
         .expect("put_model");
+    // The levels and boolean values the stored rows held at some step.
+    let mut levels = std::collections::BTreeSet::new();
+    let mut booleans = std::collections::BTreeSet::new();
     for seed in [1, 2, 3] {
         let mut run = Run {
             rng: Rng::new(seed),
@@ -427,9 +435,24 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
                     "repeat"
                 }
             };
-            assert_rollups_match(&store, P, &format!("seed {seed} step {step} ({what})")).await;
+            let stored =
+                assert_rollups_match(&store, P, &format!("seed {seed} step {step} ({what})")).await;
+            levels.extend(stored.observations.into_keys().map(|key| key.level));
+            booleans.extend(
+                stored
+                    .scores
+                    .into_keys()
+                    .filter(|key| key.data_type == "BOOLEAN")
+                    .map(|key| key.string_value),
+            );
         }
     }
+    let every_level: std::collections::BTreeSet<String> = Level::ALL
+        .iter()
+        .map(|level| level.as_str().to_owned())
+        .collect();
+    assert_eq!(levels, every_level);
+    assert_eq!(booleans, ["false".to_owned(), "true".to_owned()].into());
     // The run made rows of every kind.
     let stored = store.stored_rollups(P).await.expect("stored");
     assert!(stored
@@ -500,6 +523,10 @@ pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
         ("my-model", "", 0)
     );
     assert_eq!(
+        key.level, "DEFAULT",
+        "no level is keyed as the metrics read it"
+    );
+    assert_eq!(
         (
             row.count,
             row.input_tokens,
@@ -527,6 +554,23 @@ pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
         row.latency,
         BTreeMap::from([(bucket, 1), (crate::rollups::latency_bucket(9 * SECOND), 1)])
     );
+    // A late level moves the observation to the row of its level.
+    store
+        .write(
+            P,
+            batch_of_observations(vec![observation("b", update_stamp(BASE + 2), |o| {
+                o.level = Some(Level::Error);
+            })]),
+        )
+        .await
+        .expect("write");
+    let stored = store.stored_rollups(P).await.expect("stored");
+    let by_level: Vec<(&str, i64, i64)> = stored
+        .observations
+        .iter()
+        .map(|(key, row)| (key.level.as_str(), row.count, row.input_tokens))
+        .collect();
+    assert_eq!(by_level, [("DEFAULT", 1, 10), ("ERROR", 1, 20)]);
     store
         .delete_traces(P, &["t".to_owned()])
         .await

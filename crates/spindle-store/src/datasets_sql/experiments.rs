@@ -139,6 +139,7 @@ pub(super) async fn list_experiments(
         page,
         limit,
         total_items: total.first().map_or(0, |single| single.0.max(0) as u64),
+        total_is_estimate: false,
         next_cursor: None,
     })
 }

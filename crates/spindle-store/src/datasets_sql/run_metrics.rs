@@ -364,6 +364,7 @@ pub(super) async fn compare_runs(
             page: page.page,
             limit: page.limit,
             total_items: page.total_items,
+            total_is_estimate: false,
             next_cursor: None,
         },
     }))

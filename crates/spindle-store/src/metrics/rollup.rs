@@ -14,7 +14,9 @@
 //! The rollups store `''` for absent text and 0 for an absent prompt version; the relation
 //! reads them back as NULL, and a rolled-up sum of 0 as NULL too: a sum over rows that all
 //! report none or 0 (tokens, cost) answers NULL where the raw rows may answer 0. An empty
-//! text (a name `""`) reads as none, and a prompt version 0 too.
+//! text (a name `""`) reads as none, and a prompt version 0 too. An observation's level is
+//! stored as the view reads it (`DEFAULT` when absent), and a boolean score's
+//! `booleanValue`, `(value <> 0)`, as `true`, `false` or `''` in its `string_value` key.
 //!
 //! The traces view reads the trace rollups (`rollups/traces.rs`): per trace name,
 //! environment and release, the traces' count and the sums of what their `trace_totals` rows
@@ -179,6 +181,8 @@ static OBSERVATIONS: Rolled = Rolled {
             "nullif(r.prompt_version, 0)",
             "o.prompt_version",
         ),
+        // An absent level is stored as `DEFAULT`, as the view reads it.
+        selected("level", "r.level", "coalesce(o.level, 'DEFAULT')"),
     ],
     sums: &[
         selected("cnt", "r.observation_count", "1"),
@@ -205,6 +209,7 @@ static OBSERVATIONS: Rolled = Rolled {
         ("providedModelName", "model"),
         ("promptName", "prompt_name"),
         ("promptVersion", "prompt_version"),
+        ("level", "level"),
     ],
     filters: &[
         Column::new("environment", ColumnKind::Text, "r.environment"),
@@ -220,6 +225,7 @@ static OBSERVATIONS: Rolled = Rolled {
                 "nullif(r.prompt_version, 0)::float8",
             ),
         ),
+        Column::new("level", ColumnKind::Text, "r.level"),
     ],
 };
 
@@ -277,14 +283,19 @@ static TRACES: Rolled = Rolled {
     ],
 };
 
-const SCORE_KEYS: &[Selected] = &[
-    selected("tm", "r.hour", "s.timestamp"),
-    text_key!("environment", "s.environment"),
-    text_key!("name", "s.name"),
-    text_key!("source", "s.source"),
-    text_key!("data_type", "s.data_type"),
-    text_key!("string_value", "s.string_value"),
-];
+/// The key columns every score view reads, then the value's of one view.
+macro_rules! score_keys {
+    ($value:expr) => {
+        &[
+            selected("tm", "r.hour", "s.timestamp"),
+            text_key!("environment", "s.environment"),
+            text_key!("name", "s.name"),
+            text_key!("source", "s.source"),
+            text_key!("data_type", "s.data_type"),
+            $value,
+        ]
+    };
+}
 
 const SCORE_SUMS: &[Selected] = &[
     selected("cnt", "r.score_count", "1"),
@@ -330,9 +341,28 @@ static SCORES_NUMERIC: Rolled = Rolled {
     ..SCORES
 };
 
+/// A boolean score's `string_value` key is `(value <> 0)` ([`crate::rollups::boolean_key`]),
+/// read back as the view's `booleanValue` is computed: 1/0 on SQLite, a boolean on
+/// PostgreSQL, NULL without a value.
+const BOOLEAN_VALUE: Expr = Expr::per_dialect(
+    "(CASE r.string_value WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)",
+    "(CASE r.string_value WHEN 'true' THEN true WHEN 'false' THEN false END)",
+);
+
 static SCORES_BOOLEAN: Rolled = Rolled {
     view: MetricsView::ScoresBoolean,
     rollup_segment: Some("r.data_type = 'BOOLEAN'"),
+    keys: score_keys!(Selected {
+        name: "boolean_value",
+        rollup: BOOLEAN_VALUE,
+        raw: Expr::same("(s.value <> 0)"),
+    }),
+    dimensions: score_dimensions!(("booleanValue", "boolean_value")),
+    filters: score_filters!(Column::per_dialect(
+        "booleanValue",
+        ColumnKind::Boolean,
+        BOOLEAN_VALUE
+    )),
     ..SCORES
 };
 
@@ -358,7 +388,7 @@ const SCORES: Rolled = Rolled {
     raw_table: "scores s",
     raw_project: "s.project_id",
     raw_range: "s.timestamp",
-    keys: SCORE_KEYS,
+    keys: score_keys!(text_key!("string_value", "s.string_value")),
     sums: SCORE_SUMS,
     dimensions: score_dimensions!(),
     filters: score_filters!(),

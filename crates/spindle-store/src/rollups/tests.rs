@@ -56,6 +56,7 @@ fn random_observation(rng: &mut SplitMix64, id: usize) -> ObservationRecord {
         model: maybe(rng, &["gpt-4o", "claude"]),
         prompt_name: maybe(rng, &["greeting"]),
         prompt_version: rng.chance(50).then(|| rng.below(3) as i64 + 1),
+        level: (!rng.chance(30)).then(|| Level::ALL[rng.below(Level::ALL.len() as u64) as usize]),
         ..ObservationRecord::default()
     };
     if rng.chance(70) {
@@ -173,7 +174,7 @@ fn facts_read_the_effective_usage_and_cost() {
 }
 
 #[test]
-fn only_categorical_and_boolean_scores_keep_their_string_value() {
+fn categorical_scores_keep_their_string_value_and_booleans_whether_theirs_is_not_0() {
     let mut score = ScoreRecord {
         data_type: Some(ScoreDataType::Categorical),
         string_value: Some("good".to_owned()),
@@ -185,6 +186,38 @@ fn only_categorical_and_boolean_scores_keep_their_string_value() {
     assert_eq!(facts.value, None);
     score.data_type = Some(ScoreDataType::Numeric);
     assert_eq!(ScoreFacts::of("p", &score).key.string_value, "");
+    // A boolean: `(value <> 0)` whatever its text says, none without a value.
+    score.data_type = Some(ScoreDataType::Boolean);
+    score.string_value = Some("False".to_owned());
+    for (value, key) in [
+        (Some(1.0), "true"),
+        (Some(0.0), "false"),
+        (Some(-0.0), "false"),
+        (Some(0.5), "true"),
+        (Some(f64::INFINITY), "true"),
+        (Some(f64::NAN), ""),
+        (None, ""),
+    ] {
+        score.value = value;
+        assert_eq!(
+            ScoreFacts::of("p", &score).key.string_value,
+            key,
+            "{value:?}"
+        );
+    }
+}
+
+#[test]
+fn an_observation_without_a_level_is_keyed_default() {
+    let mut record = ObservationRecord::default();
+    let facts = |record: &ObservationRecord| {
+        ObservationFacts::of("p", record, &DerivedCost::default())
+            .key
+            .level
+    };
+    assert_eq!(facts(&record), "DEFAULT");
+    record.level = Some(Level::Error);
+    assert_eq!(facts(&record), "ERROR");
 }
 
 #[test]
@@ -207,7 +240,7 @@ fn statements_add_in_key_order() {
     let text = statements[0].finish_text();
     assert!(text.contains(
         "ON CONFLICT (project_id, hour, environment, type, name, model, prompt_name, \
-         prompt_version) DO UPDATE SET observation_count = observation_rollups.observation_count \
+         prompt_version, level) DO UPDATE SET observation_count = observation_rollups.observation_count \
          + excluded.observation_count"
     ));
     assert_eq!(

@@ -58,6 +58,15 @@ impl Dialect {
         }
     }
 
+    /// The entries of a JSON object column as a table source with the text columns `key`
+    /// and `value` (a string value without its quotes), for the alias `alias`.
+    pub fn json_entries(self, object_expr: &str, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each({object_expr}) {alias}"),
+            Dialect::Postgres => format!("jsonb_each_text({object_expr}) {alias}"),
+        }
+    }
+
     /// An input or output column read as its text: SQLite may store it packed, read through
     /// the backend's `spindle_payload` function; PostgreSQL compresses it itself (TOAST).
     pub fn payload(self, column: &str) -> String {

@@ -113,6 +113,7 @@ impl ListStatements {
             page: self.page,
             limit: self.limit,
             total_items,
+            total_is_estimate: false,
             next_cursor: None,
         }
     }
@@ -336,9 +337,9 @@ pub fn score_range_condition(
     condition
 }
 
-/// An exact trace id, or a case-insensitive (ASCII) substring of the input or output of
-/// the trace or of one of its observations: a scan (SQLite's search, and PostgreSQL's for
-/// search text without words).
+/// An exact trace id, or a case-insensitive (ASCII) substring of the input or output, or of
+/// a searched metadata key or value, of the trace or of one of its observations: a scan
+/// (SQLite's search, and PostgreSQL's for search text without words).
 pub fn substring_search(dialect: Dialect, search: &str) -> Sql {
     let pattern = format!("%{}%", super::like_escape(search));
     let mut condition = Sql::new(dialect, "(t.id = ");
@@ -348,6 +349,8 @@ pub fn substring_search(dialect: Dialect, search: &str) -> Sql {
             .push(" OR ")
             .like(&dialect.payload(column), pattern.clone(), false);
     }
+    condition.push(" OR ");
+    metadata_substring(&mut condition, "t.metadata", &pattern);
     condition.push(
         " OR EXISTS (SELECT 1 FROM observations o2 WHERE o2.project_id = t.project_id \
          AND o2.trace_id = t.id AND (",
@@ -355,9 +358,29 @@ pub fn substring_search(dialect: Dialect, search: &str) -> Sql {
     condition
         .like(&dialect.payload("o2.input"), pattern.clone(), false)
         .push(" OR ")
-        .like(&dialect.payload("o2.output"), pattern, false)
-        .push(")))");
+        .like(&dialect.payload("o2.output"), pattern.clone(), false)
+        .push(" OR ");
+    metadata_substring(&mut condition, "o2.metadata", &pattern);
+    condition.push(")))");
     condition
+}
+
+/// Whether a searched key or value of the metadata column `column` holds `pattern`.
+fn metadata_substring(condition: &mut Sql, column: &str, pattern: &str) {
+    let dialect = condition.dialect();
+    let shared: Vec<String> = crate::search::unsearched_metadata_keys()
+        .map(|key| format!("'{key}'"))
+        .collect();
+    condition.push(&format!(
+        "EXISTS (SELECT 1 FROM {} WHERE m.key NOT IN ({}) AND (",
+        dialect.json_entries(column, "m"),
+        shared.join(", ")
+    ));
+    condition
+        .like("m.key", pattern.to_owned(), false)
+        .push(" OR ")
+        .like("m.value", pattern.to_owned(), false)
+        .push("))");
 }
 
 /// The head of a traces-list statement reading `what`: from the index table of `driver`
@@ -1347,6 +1370,7 @@ impl MetricsStatements {
             page: self.page,
             limit: self.limit,
             total_items,
+            total_is_estimate: false,
             next_cursor: None,
         }
     }
