@@ -1,3 +1,6 @@
+//! The payload forms: round trips through `spindle_payload()`, dictionaries trained, saved and
+//! loaded, and inputs that are incompressible, corrupt or name an unknown dictionary.
+
 use super::*;
 
 /// A connection with `spindle_payload` and the dictionaries table.
