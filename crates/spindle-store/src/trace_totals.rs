@@ -7,8 +7,9 @@
 //! The rows are kept exact by recomputation, never by deltas: at the end of every write
 //! transaction, the traces the write touched (its traces and its observations' traces) are
 //! summed again from their rows ([`apply`] with [`TotalsChange::Refresh`]); a trace
-//! deletion removes its row ([`TotalsChange::Forget`]) in the deletion's transaction. A trace has a row from its first write on,
-//! with or without observations; observations whose trace does not exist have none. Both
+//! deletion removes its row ([`TotalsChange::Forget`]) in the deletion's transaction. A trace
+//! has a row from its first write on, with or without observations; observations whose trace
+//! does not exist have none. Both
 //! read the rows before and after the change and add the difference to the trace rollups
 //! (`rollups/traces.rs`), which the caller writes with the transaction's other rollups.
 
@@ -213,8 +214,9 @@ pub fn lock_statement(project_id: &str, trace_ids: &[String]) -> Sql {
 
 /// The trace ids a write touched, sorted and without repeats: its traces' ids (with the
 /// stored traces of its observations before and after their merges,
-/// `Rollups::observation_traces`), its observations' trace ids, and the stored trace ids of the observations it updated without
-/// naming their trace (read after the write, so they are the merged ones).
+/// `Rollups::observation_traces`), its observations' trace ids, and the stored trace ids of
+/// the observations it updated without naming their trace (read after the write, so they are
+/// the merged ones).
 pub async fn touched_trace_ids<'a>(
     connection: &impl ReadConnection,
     project_id: &str,
