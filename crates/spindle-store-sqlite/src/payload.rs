@@ -25,7 +25,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
 use spindle_core::{ObservationRecord, TraceRecord, WriteBatch};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -323,14 +323,25 @@ pub(crate) struct Prepacked {
 /// What a write group's batches packed ahead, found by text: the writer binds these bytes
 /// for a merged value equal to the text packed (the batch's own string when one patch made
 /// the row, a copy of it after a merge).
+///
+/// A lookup costs one hash whatever the group holds: the batch's own strings are found by
+/// their address, and copies by content in a map built at the first copy looked up (a group
+/// of thousands of payloads of one length must not compare each with all the others).
 #[derive(Default)]
 pub(crate) struct PackedTexts<'a> {
-    by_length: HashMap<usize, Vec<(&'a str, &'a [u8])>>,
+    /// The packed texts, in the order added.
+    texts: Vec<(&'a str, &'a [u8])>,
+    /// Index in `texts` by the text's address and length.
+    by_address: HashMap<(usize, usize), usize>,
+    /// Index in `texts` by content, built when first needed.
+    by_content: OnceCell<HashMap<&'a str, usize>>,
 }
 
 impl<'a> PackedTexts<'a> {
     /// Adds what `prepacked` holds for `batch`.
     pub(crate) fn add(&mut self, batch: &'a WriteBatch, prepacked: &'a Prepacked) {
+        // Texts added after the content index was built would be missing from it.
+        self.by_content.take();
         let mut packed = prepacked.packed.iter().peekable();
         for (position, text) in payload_fields(batch).enumerate() {
             let Some((packed_position, bytes)) = packed.peek() else {
@@ -341,23 +352,29 @@ impl<'a> PackedTexts<'a> {
             }
             packed.next();
             if let Some(text) = text {
-                self.by_length
-                    .entry(text.len())
-                    .or_default()
-                    .push((text, bytes.as_slice()));
+                self.by_address
+                    .insert((text.as_ptr() as usize, text.len()), self.texts.len());
+                self.texts.push((text, bytes.as_slice()));
             }
         }
     }
 
     /// The bytes packed ahead for `text`, if any.
     fn find(&self, text: &str) -> Option<&'a [u8]> {
-        let candidates = self.by_length.get(&text.len())?;
-        candidates
-            .iter()
-            .find(|(packed_text, _)| {
-                std::ptr::eq(packed_text.as_ptr(), text.as_ptr()) || *packed_text == text
-            })
-            .map(|(_, bytes)| *bytes)
+        let index = match self.by_address.get(&(text.as_ptr() as usize, text.len())) {
+            Some(index) => *index,
+            None => *self
+                .by_content
+                .get_or_init(|| {
+                    let mut by_content = HashMap::with_capacity(self.texts.len());
+                    for (index, (packed_text, _)) in self.texts.iter().enumerate() {
+                        by_content.entry(*packed_text).or_insert(index);
+                    }
+                    by_content
+                })
+                .get(text)?,
+        };
+        Some(self.texts[index].1)
     }
 
     /// `text` as the writer binds it: the bytes packed ahead, else packed now by `packer`

@@ -217,6 +217,57 @@ fn packed_ahead_bytes_are_bound_for_their_own_text_only() {
     assert!(matches!(bound, Payload::Text(Some(_))));
 }
 
+#[test]
+fn texts_of_one_length_are_found_by_address_or_content_across_batches() {
+    let connection = connection();
+    let packer = Packer::load(&connection).unwrap();
+    // Every text has the same length, as templated payloads often do.
+    let batch = |first: u64| WriteBatch {
+        observations: (first..first + 50)
+            .map(|n| ObservationRecord {
+                id: format!("o{n}"),
+                input: Some(prose(n, 100).chars().take(300).collect()),
+                ..ObservationRecord::default()
+            })
+            .collect(),
+        ..WriteBatch::default()
+    };
+    let (one, two) = (batch(0), batch(50));
+    assert!(one.observations.iter().chain(&two.observations).all(|o| o
+        .input
+        .as_ref()
+        .map(String::len)
+        == Some(300)));
+    let (one_packed, two_packed) = (packer.pack_ahead(&one), packer.pack_ahead(&two));
+    let mut texts = PackedTexts::default();
+    texts.add(&one, &one_packed);
+    let prepacked = |texts: &PackedTexts<'_>, text: &str| {
+        matches!(
+            texts.payload(Some(&packer), Some(text)),
+            Payload::Prepacked(_)
+        )
+    };
+    // A copy is found by content (this builds the content index) ...
+    let copy = one.observations[49].input.clone().unwrap();
+    assert!(prepacked(&texts, &copy));
+    // ... which a later batch's texts join.
+    texts.add(&two, &two_packed);
+    let copy = two.observations[7].input.clone().unwrap();
+    assert!(prepacked(&texts, &copy));
+    for observation in one.observations.iter().chain(&two.observations) {
+        assert!(prepacked(&texts, observation.input.as_deref().unwrap()));
+    }
+    // Bytes found for a text are the bytes packed for it.
+    let text = two.observations[3].input.as_deref().unwrap();
+    let Payload::Prepacked(bytes) = texts.payload(Some(&packer), Some(text)) else {
+        panic!("not packed ahead");
+    };
+    let read: Option<String> = connection
+        .query_row("SELECT spindle_payload(?1)", [bytes], |row| row.get(0))
+        .unwrap();
+    assert_eq!(read.as_deref(), Some(text));
+}
+
 /// 200 characters that zstd cannot make smaller.
 fn noise() -> String {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
