@@ -437,13 +437,20 @@ fn group_seek(
     order: &str,
 ) {
     sql.push(&format!("(SELECT {column} FROM trace_totals tt WHERE "));
-    group_traces(sql, project_id, grouping, query);
+    group_traces(sql, project_id, grouping, query, TRACE_TIME);
     sql.push(&format!(" ORDER BY {order} LIMIT 1)"));
 }
 
 /// `tt.project_id = … AND <key> = g.id AND …`: the traces of the group `g` in the query's
-/// range and environment.
-fn group_traces(sql: &mut Sql, project_id: &str, grouping: Grouping, query: &TotalsQuery) {
+/// range and environment. `time` is how the trace's time is written: [`TRACE_TIME`], or
+/// hidden from the index choice where another index serves the statement better.
+fn group_traces(
+    sql: &mut Sql,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+    time: &str,
+) {
     sql.push("tt.project_id = ")
         .bind(project_id)
         .push(&format!(" AND {} = g.id", key_column(grouping)));
@@ -452,10 +459,10 @@ fn group_traces(sql: &mut Sql, project_id: &str, grouping: Grouping, query: &Tot
             .bind(environment.as_str());
     }
     if let Some(from) = query.from_timestamp {
-        sql.push(&format!(" AND {TRACE_TIME} >= ")).bind(from);
+        sql.push(&format!(" AND {time} >= ")).bind(from);
     }
     if let Some(to) = query.to_timestamp {
-        sql.push(&format!(" AND {TRACE_TIME} < ")).bind(to);
+        sql.push(&format!(" AND {time} < ")).bind(to);
     }
 }
 
@@ -537,9 +544,12 @@ pub fn rollup_totals_statements(
         &format!("{TRACE_TIME} DESC"),
     );
     page.push(" AS last_seen, ");
-    // Walks the group's ends from the latest until one of its traces is in the range.
+    // Walks the group's ends from the latest until one of its traces is in the range (a
+    // user's in `trace_totals_by_user_end`; SQLite would rather take the range of times in
+    // `trace_totals_by_user` and sort all of it).
     page.push("(SELECT tt.last_end FROM trace_totals tt WHERE ");
-    group_traces(&mut page, project_id, grouping, query);
+    let unindexed_time = dialect.without_index(TRACE_TIME);
+    group_traces(&mut page, project_id, grouping, query, &unindexed_time);
     page.push(" AND tt.last_end IS NOT NULL ORDER BY tt.last_end DESC LIMIT 1) AS last_end, ");
     match grouping {
         // A user's traces have one user.
@@ -552,7 +562,7 @@ pub fn rollup_totals_statements(
                 "(SELECT {} FROM trace_totals tt WHERE ",
                 DISTINCT_TEXTS.of(dialect, "tt.user_id")
             ));
-            group_traces(&mut page, project_id, grouping, query);
+            group_traces(&mut page, project_id, grouping, query, TRACE_TIME);
             page.push(")")
         }
     };
