@@ -283,7 +283,8 @@ pub fn totals_statements(
 }
 
 /// Whether the people rollups answer the query: its sort and bounds are on totals they sum
-/// (the id, the count, tokens, cost), it names no score, and a sessions query no user.
+/// (the id, the count, tokens, cost), it names no score, a sessions query no user, and no
+/// empty environment (the rollups key an absent one as `''`).
 fn rollups_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
     let summed = |column| {
         matches!(
@@ -293,6 +294,7 @@ fn rollups_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
     };
     query.score.is_none()
         && !(grouping == Grouping::Session && query.user_id.is_some())
+        && query.environment.as_deref() != Some("")
         && (query.order_by == TotalsColumn::Id || summed(query.order_by))
         && query.bounds.iter().all(|bound| summed(bound.column))
 }
