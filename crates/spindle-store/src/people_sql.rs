@@ -92,15 +92,22 @@ fn trace_conditions(sql: &mut Sql, project_id: &str, grouping: Grouping, query: 
             .bind(user_id.as_str())
             .push(")");
     }
+    environment_and_range(sql, query, TRACE_TIME);
+}
+
+/// ` AND tt.environment = … AND <time> >= from AND <time> < to`: the query's environment and
+/// range, `time` being how the trace's time is written ([`TRACE_TIME`], or hidden from the
+/// index choice where another index serves the statement better).
+fn environment_and_range(sql: &mut Sql, query: &TotalsQuery, time: &str) {
     if let Some(environment) = &query.environment {
         sql.push(" AND tt.environment = ")
             .bind(environment.as_str());
     }
     if let Some(from) = query.from_timestamp {
-        sql.push(&format!(" AND {TRACE_TIME} >= ")).bind(from);
+        sql.push(&format!(" AND {time} >= ")).bind(from);
     }
     if let Some(to) = query.to_timestamp {
-        sql.push(&format!(" AND {TRACE_TIME} < ")).bind(to);
+        sql.push(&format!(" AND {time} < ")).bind(to);
     }
 }
 
@@ -267,19 +274,33 @@ pub fn totals_statements(
         grouped = joined;
     }
 
+    let mut page = Sql::new(dialect, "");
+    let count = count_and_page(&grouped, query, limit, offset, &mut page);
+    (count, page)
+}
+
+/// The count of the grouped rows `grouped` within the query's bounds, returned, and their
+/// page (`SELECT g.* … ORDER BY … LIMIT … OFFSET …`), appended to `page`.
+fn count_and_page(
+    grouped: &Sql,
+    query: &TotalsQuery,
+    limit: u32,
+    offset: i64,
+    page: &mut Sql,
+) -> Sql {
+    let dialect = grouped.dialect();
     let mut count = Sql::new(dialect, "SELECT count(*) AS value FROM (");
-    count.append(&grouped).push(") g");
+    count.append(grouped).push(") g");
     bound_conditions(&mut count, query);
 
-    let mut page = Sql::new(dialect, "SELECT g.* FROM (");
-    page.append(&grouped).push(") g");
-    bound_conditions(&mut page, query);
+    page.push("SELECT g.* FROM (").append(grouped).push(") g");
+    bound_conditions(page, query);
     page.push(&order(dialect, query, "g"));
     page.push(" LIMIT ")
         .bind(i64::from(limit))
         .push(" OFFSET ")
         .bind(offset);
-    (count, page)
+    count
 }
 
 /// Whether the people rollups answer the query: its sort and bounds are on totals they sum
@@ -444,8 +465,7 @@ fn group_seek(
 }
 
 /// `tt.project_id = … AND <key> = g.id AND …`: the traces of the group `g` in the query's
-/// range and environment. `time` is how the trace's time is written: [`TRACE_TIME`], or
-/// hidden from the index choice where another index serves the statement better.
+/// range and environment (see [`environment_and_range`] for `time`).
 fn group_traces(
     sql: &mut Sql,
     project_id: &str,
@@ -456,16 +476,7 @@ fn group_traces(
     sql.push("tt.project_id = ")
         .bind(project_id)
         .push(&format!(" AND {} = g.id", key_column(grouping)));
-    if let Some(environment) = &query.environment {
-        sql.push(" AND tt.environment = ")
-            .bind(environment.as_str());
-    }
-    if let Some(from) = query.from_timestamp {
-        sql.push(&format!(" AND {time} >= ")).bind(from);
-    }
-    if let Some(to) = query.to_timestamp {
-        sql.push(&format!(" AND {time} < ")).bind(to);
-    }
+    environment_and_range(sql, query, time);
 }
 
 /// The count of the groups a query matches and its page of groups, from the people rollups
@@ -492,35 +503,24 @@ pub fn rollup_totals_statements(
     );
     grouped.append(&rollup_part(dialect, project_id, grouping, query, days));
     let (start, end) = days;
-    if let (Some(from), Some(start)) = (query.from_timestamp, start) {
-        if from < start {
-            grouped.push(" UNION ALL ").append(&edge_part(
-                dialect,
-                project_id,
-                grouping,
-                query,
-                Some(from),
-                Some(start),
-            ));
-        }
-    }
-    if let (Some(to), Some(end)) = (query.to_timestamp, end) {
-        if end < to {
-            grouped.push(" UNION ALL ").append(&edge_part(
-                dialect,
-                project_id,
-                grouping,
-                query,
-                Some(end),
-                Some(to),
-            ));
+    // The partial days at the edges: from the range's start to the first whole day, and
+    // from the end of the last whole day to the range's end.
+    let edges = [(query.from_timestamp, start), (end, query.to_timestamp)];
+    for (from, to) in edges {
+        if let (Some(from), Some(to)) = (from, to) {
+            if from < to {
+                grouped.push(" UNION ALL ").append(&edge_part(
+                    dialect,
+                    project_id,
+                    grouping,
+                    query,
+                    Some(from),
+                    Some(to),
+                ));
+            }
         }
     }
     grouped.push(") parts) x GROUP BY x.id");
-
-    let mut count = Sql::new(dialect, "SELECT count(*) AS value FROM (");
-    count.append(&grouped).push(") g");
-    bound_conditions(&mut count, query);
 
     let mut page = Sql::new(
         dialect,
@@ -569,16 +569,10 @@ pub fn rollup_totals_statements(
         }
     };
     page.push(&format!(
-        " AS users, {} AS score_average FROM (SELECT g.* FROM (",
+        " AS users, {} AS score_average FROM (",
         null_float(dialect)
     ));
-    page.append(&grouped).push(") g");
-    bound_conditions(&mut page, query);
-    page.push(&order(dialect, query, "g"));
-    page.push(" LIMIT ")
-        .bind(i64::from(limit))
-        .push(" OFFSET ")
-        .bind(offset);
+    let count = count_and_page(&grouped, query, limit, offset, &mut page);
     page.push(") g");
     page.push(&order(dialect, query, "g"));
     Some((count, page))
