@@ -77,7 +77,7 @@ pub(crate) async fn build_pending(client: &mut Client) -> Result<()> {
         else {
             continue;
         };
-        let rebuilt = rollups_sql::recompute(&PlainReader(&transaction), project_id).await?;
+        let rebuilt = rollups_sql::rebuild(&PlainReader(&transaction), project_id).await?;
         for statement in rollups_sql::replace_statements(Dialect::Postgres, project_id, &rebuilt) {
             let (text, params) = statement.finish();
             transaction

@@ -388,7 +388,7 @@ fn build_pending_rollups(connection: &mut Connection) -> Result<()> {
     )?;
     for (done, project_id) in pending.iter().enumerate() {
         writer::in_transaction(connection, |tx| {
-            let rebuilt = complete(rollups_sql::recompute(&Reader(tx), project_id))?;
+            let rebuilt = complete(rollups_sql::rebuild(&Reader(tx), project_id))?;
             for statement in rollups_sql::replace_statements(Dialect::Sqlite, project_id, &rebuilt)
             {
                 sqlite_execute(tx, &statement)?;

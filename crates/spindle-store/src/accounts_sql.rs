@@ -18,7 +18,8 @@ use crate::accounts::{
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
 use crate::people::{GroupTotals, Grouping, TotalsQuery};
-use crate::people_sql::totals_statements;
+use crate::people_sql::{rollup_totals_statements, totals_statements};
+use crate::rollups_sql;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{delete_where, insert, qualified, upsert, SUM_AS_INTEGER};
@@ -421,8 +422,22 @@ impl<E: Executor> Accounts for E {
         let page = query.page.max(1);
         let limit = if query.limit == 0 { 50 } else { query.limit };
         let offset = i64::from(page - 1) * i64::from(limit);
-        let (count, rows) =
-            totals_statements(self.dialect(), project_id, grouping, query, limit, offset);
+        let dialect = self.dialect();
+        // The people rollups answer when they can and the project's are built.
+        let from_rollups =
+            match rollup_totals_statements(dialect, project_id, grouping, query, limit, offset) {
+                Some(statements) => {
+                    let pending = rollups_sql::pending_statement(dialect, project_id);
+                    let pending = first::<Single<i64>>(self, pending)
+                        .await?
+                        .map_or(0, |n| n.0);
+                    (pending == 0).then_some(statements)
+                }
+                None => None,
+            };
+        let (count, rows) = from_rollups.unwrap_or_else(|| {
+            totals_statements(dialect, project_id, grouping, query, limit, offset)
+        });
         let (total, items): (Vec<Single<i64>>, _) = self.select_pair(count, rows).await?;
         let total = total.first().map_or(0, |total| total.0);
         Ok(Page {

@@ -66,6 +66,9 @@ const SMALL_TABLES: &[&str] = &[
     "observation_latency_buckets",
     "score_rollups",
     "prompt_score_rollups",
+    "trace_rollups",
+    "trace_latency_buckets",
+    "people_rollups",
     "rollups_pending",
 ];
 

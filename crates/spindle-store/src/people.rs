@@ -7,12 +7,31 @@ use spindle_core::time::Micros;
 use crate::Direction;
 
 /// What a list of totals groups the project's traces by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Grouping {
     /// The traces' `userId`.
     User,
     /// The traces' `sessionId`.
     Session,
+}
+
+impl Grouping {
+    /// The `kind` of its rows in `people_rollups`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Grouping::User => "user",
+            Grouping::Session => "session",
+        }
+    }
+
+    /// The grouping of a `kind` of `people_rollups`.
+    pub fn of_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "user" => Some(Grouping::User),
+            "session" => Some(Grouping::Session),
+            _ => None,
+        }
+    }
 }
 
 /// A total a list is sorted by or bounded on.

@@ -9,12 +9,23 @@
 //! A query naming a score joins the groups to the averages of that score, grouped by the same
 //! key from the scores of the covered traces (`scores_by_trace`), and for sessions the scores
 //! naming a session and no trace too.
+//!
+//! A query the people rollups can answer ([`rollup_totals_statements`]: sorted and bounded on
+//! the count, tokens or cost, or the id, without a score and, for sessions, without a user)
+//! sums instead the `people_rollups` rows (per id, UTC day and environment, kept by the
+//! writers: `rollups/people.rs`) of the whole days inside its range, and the `trace_totals`
+//! rows of the partial days at its edges (`trace_totals_by_time`). Only the page's groups
+//! then read their first and last times and latest end from `trace_totals`, a few seeks
+//! each (`trace_totals_by_user`, `trace_totals_by_user_end`, `trace_totals_by_session`),
+//! since minima and maxima cannot be rolled up as deltas.
 
 use crate::executor::FromRow;
 use crate::people::{GroupTotals, Grouping, ScoreFilter, TotalsColumn, TotalsQuery};
+use crate::rollups::{day_of, DAY_MICROS};
 use crate::sql::{like_escape, Dialect, RowAccess, Sql};
 use crate::statements::{TextList, DISTINCT_TEXTS, SUM_AS_FLOAT, SUM_AS_INTEGER};
 use crate::Result;
+use spindle_core::time::Micros;
 
 /// A trace's time: its timestamp, or its creation when it has none.
 const TRACE_TIME: &str = "tt.trace_time";
@@ -81,15 +92,22 @@ fn trace_conditions(sql: &mut Sql, project_id: &str, grouping: Grouping, query: 
             .bind(user_id.as_str())
             .push(")");
     }
+    environment_and_range(sql, query, TRACE_TIME);
+}
+
+/// ` AND tt.environment = … AND <time> >= from AND <time> < to`: the query's environment and
+/// range, `time` being how the trace's time is written ([`TRACE_TIME`], or hidden from the
+/// index choice where another index serves the statement better).
+fn environment_and_range(sql: &mut Sql, query: &TotalsQuery, time: &str) {
     if let Some(environment) = &query.environment {
         sql.push(" AND tt.environment = ")
             .bind(environment.as_str());
     }
     if let Some(from) = query.from_timestamp {
-        sql.push(&format!(" AND {TRACE_TIME} >= ")).bind(from);
+        sql.push(&format!(" AND {time} >= ")).bind(from);
     }
     if let Some(to) = query.to_timestamp {
-        sql.push(&format!(" AND {TRACE_TIME} < ")).bind(to);
+        sql.push(&format!(" AND {time} < ")).bind(to);
     }
 }
 
@@ -256,17 +274,383 @@ pub fn totals_statements(
         grouped = joined;
     }
 
+    let mut page = Sql::new(dialect, "");
+    let count = count_and_page(&grouped, query, limit, offset, &mut page);
+    (count, page)
+}
+
+/// The count of the grouped rows `grouped` within the query's bounds, returned, and their
+/// page (`SELECT g.* … ORDER BY … LIMIT … OFFSET …`), appended to `page`.
+fn count_and_page(
+    grouped: &Sql,
+    query: &TotalsQuery,
+    limit: u32,
+    offset: i64,
+    page: &mut Sql,
+) -> Sql {
+    let dialect = grouped.dialect();
     let mut count = Sql::new(dialect, "SELECT count(*) AS value FROM (");
-    count.append(&grouped).push(") g");
+    count.append(grouped).push(") g");
     bound_conditions(&mut count, query);
 
-    let mut page = Sql::new(dialect, "SELECT g.* FROM (");
-    page.append(&grouped).push(") g");
-    bound_conditions(&mut page, query);
+    page.push("SELECT g.* FROM (").append(grouped).push(") g");
+    bound_conditions(page, query);
     page.push(&order(dialect, query, "g"));
     page.push(" LIMIT ")
         .bind(i64::from(limit))
         .push(" OFFSET ")
         .bind(offset);
-    (count, page)
+    count
+}
+
+/// Whether the people rollups answer the query: its sort and bounds are on totals they sum
+/// (the id, the count, tokens, cost), it names no score, a sessions query no user, and no
+/// empty environment (the rollups key an absent one as `''`).
+fn rollups_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
+    let summed = |column| {
+        matches!(
+            column,
+            TotalsColumn::Traces | TotalsColumn::Tokens | TotalsColumn::Cost
+        )
+    };
+    query.score.is_none()
+        && !(grouping == Grouping::Session && query.user_id.is_some())
+        && query.environment.as_deref() != Some("")
+        && (query.order_by == TotalsColumn::Id || summed(query.order_by))
+        && query.bounds.iter().all(|bound| summed(bound.column))
+}
+
+/// The whole UTC days inside a range, `[start, end)` (`None` for no bound), or `None` when
+/// the range holds no whole day.
+fn whole_days(
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Option<(Option<Micros>, Option<Micros>)> {
+    let start = match from {
+        None => None,
+        Some(from) => {
+            let day = from.div_euclid(DAY_MICROS).checked_mul(DAY_MICROS)?;
+            Some(if day == from {
+                day
+            } else {
+                day.checked_add(DAY_MICROS)?
+            })
+        }
+    };
+    let end = match to {
+        None => None,
+        Some(to) => Some(to.div_euclid(DAY_MICROS).checked_mul(DAY_MICROS)?),
+    };
+    debug_assert!(start.is_none_or(|start| day_of(start) == start));
+    match (start, end) {
+        (Some(start), Some(end)) if start >= end => None,
+        days => Some(days),
+    }
+}
+
+/// The columns every part of the rollups' relation selects, in order.
+const PART_COLUMNS: &str = "id, traces, input_tokens, output_tokens, total_tokens, \
+     cost_nanos, cost";
+
+/// A float 0, typed so that PostgreSQL's `UNION ALL` agrees with `trace_totals.total_cost`.
+fn zero_float(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "0.0",
+        Dialect::Postgres => "CAST(0 AS double precision)",
+    }
+}
+
+/// The `people_rollups` rows of the whole days `[start, end)` the query covers.
+fn rollup_part(
+    dialect: Dialect,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+    (start, end): (Option<Micros>, Option<Micros>),
+) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT p.id AS id, p.trace_count AS traces, p.input_tokens AS input_tokens, \
+             p.output_tokens AS output_tokens, p.total_tokens AS total_tokens, \
+             p.cost_nanos AS cost_nanos, {} AS cost FROM people_rollups p \
+             WHERE p.project_id = ",
+            zero_float(dialect)
+        ),
+    );
+    sql.bind(project_id)
+        .push(" AND p.kind = ")
+        .bind(grouping.kind())
+        .push(" AND p.trace_count > 0");
+    if let Some(search) = &query.search {
+        sql.push(" AND ")
+            .like("p.id", format!("%{}%", like_escape(search)), false);
+    }
+    if let Some(id) = &query.id {
+        sql.push(" AND p.id = ").bind(id.as_str());
+    }
+    if let Some(environment) = &query.environment {
+        sql.push(" AND p.environment = ").bind(environment.as_str());
+    }
+    if let Some(start) = start {
+        sql.push(" AND p.day >= ").bind(start);
+    }
+    if let Some(end) = end {
+        sql.push(" AND p.day < ").bind(end);
+    }
+    sql
+}
+
+/// The `trace_totals` rows of the query's traces from `from` to before `to` (a partial day
+/// at an edge of its range), as the rows of the rollups' relation.
+fn edge_part(
+    dialect: Dialect,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {} AS id, 1 AS traces, tt.usage_input AS input_tokens, \
+             tt.usage_output AS output_tokens, tt.usage_total AS total_tokens, \
+             0 AS cost_nanos, tt.total_cost AS cost FROM trace_totals tt WHERE ",
+            key_column(grouping)
+        ),
+    );
+    let edge = TotalsQuery {
+        from_timestamp: from,
+        to_timestamp: to,
+        ..query.clone()
+    };
+    trace_conditions(&mut sql, project_id, grouping, &edge);
+    sql
+}
+
+/// The sums of the rollups' relation `x` per id, the cost in nano-USD and in USD added.
+fn rollup_sums(dialect: Dialect) -> String {
+    let cost = match dialect {
+        Dialect::Sqlite => {
+            "coalesce(sum(x.cost_nanos), 0) / 1e9 + coalesce(sum(x.cost), 0.0)".to_owned()
+        }
+        Dialect::Postgres => "coalesce(sum(x.cost_nanos), 0)::float8 / 1e9 \
+             + coalesce(sum(x.cost), 0.0)::float8"
+            .to_owned(),
+    };
+    format!(
+        "{} AS traces, {} AS input_tokens, {} AS output_tokens, {} AS total_tokens, \
+         {cost} AS total_cost",
+        SUM_AS_INTEGER.of(dialect, "x.traces"),
+        SUM_AS_INTEGER.of(dialect, "x.input_tokens"),
+        SUM_AS_INTEGER.of(dialect, "x.output_tokens"),
+        SUM_AS_INTEGER.of(dialect, "x.total_tokens"),
+    )
+}
+
+/// `(SELECT <column> FROM trace_totals tt WHERE <the group g.id's traces in the query's
+/// range> ORDER BY <order> LIMIT 1)`: one seek in an index of the group's key.
+fn group_seek(
+    sql: &mut Sql,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+    column: &str,
+    order: &str,
+) {
+    sql.push(&format!("(SELECT {column} FROM trace_totals tt WHERE "));
+    group_traces(sql, project_id, grouping, query, TRACE_TIME);
+    sql.push(&format!(" ORDER BY {order} LIMIT 1)"));
+}
+
+/// `tt.project_id = … AND <key> = g.id AND …`: the traces of the group `g` in the query's
+/// range and environment (see [`environment_and_range`] for `time`).
+fn group_traces(
+    sql: &mut Sql,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+    time: &str,
+) {
+    sql.push("tt.project_id = ")
+        .bind(project_id)
+        .push(&format!(" AND {} = g.id", key_column(grouping)));
+    environment_and_range(sql, query, time);
+}
+
+/// The count of the groups a query matches and its page of groups, from the people rollups
+/// (see the module's documentation), or `None` when they cannot answer it (the caller then
+/// takes [`totals_statements`]). The caller checks that the project's rollups are built.
+pub fn rollup_totals_statements(
+    dialect: Dialect,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+    limit: u32,
+    offset: i64,
+) -> Option<(Sql, Sql)> {
+    if !rollups_answer(grouping, query) {
+        return None;
+    }
+    let days = whole_days(query.from_timestamp, query.to_timestamp)?;
+    let mut grouped = Sql::new(
+        dialect,
+        &format!(
+            "SELECT x.id AS id, {} FROM (SELECT {PART_COLUMNS} FROM (",
+            rollup_sums(dialect)
+        ),
+    );
+    grouped.append(&rollup_part(dialect, project_id, grouping, query, days));
+    let (start, end) = days;
+    // The partial days at the edges: from the range's start to the first whole day, and
+    // from the end of the last whole day to the range's end.
+    let edges = [(query.from_timestamp, start), (end, query.to_timestamp)];
+    for (from, to) in edges {
+        if let (Some(from), Some(to)) = (from, to) {
+            if from < to {
+                grouped.push(" UNION ALL ").append(&edge_part(
+                    dialect,
+                    project_id,
+                    grouping,
+                    query,
+                    Some(from),
+                    Some(to),
+                ));
+            }
+        }
+    }
+    grouped.push(") parts) x GROUP BY x.id");
+
+    let mut page = Sql::new(
+        dialect,
+        "SELECT g.id AS id, g.traces AS traces, g.input_tokens AS input_tokens, \
+         g.output_tokens AS output_tokens, g.total_tokens AS total_tokens, \
+         g.total_cost AS total_cost, ",
+    );
+    group_seek(
+        &mut page,
+        project_id,
+        grouping,
+        query,
+        TRACE_TIME,
+        &format!("{TRACE_TIME} ASC"),
+    );
+    page.push(" AS first_seen, ");
+    group_seek(
+        &mut page,
+        project_id,
+        grouping,
+        query,
+        TRACE_TIME,
+        &format!("{TRACE_TIME} DESC"),
+    );
+    page.push(" AS last_seen, ");
+    // Walks the group's ends from the latest until one of its traces is in the range (a
+    // user's in `trace_totals_by_user_end`; SQLite would rather take the range of times in
+    // `trace_totals_by_user` and sort all of it).
+    page.push("(SELECT tt.last_end FROM trace_totals tt WHERE ");
+    let unindexed_time = dialect.without_index(TRACE_TIME);
+    group_traces(&mut page, project_id, grouping, query, &unindexed_time);
+    page.push(" AND tt.last_end IS NOT NULL ORDER BY tt.last_end DESC LIMIT 1) AS last_end, ");
+    match grouping {
+        // A user's traces have one user.
+        Grouping::User => page.push(match dialect {
+            Dialect::Sqlite => "g.id",
+            Dialect::Postgres => "ARRAY[g.id]",
+        }),
+        Grouping::Session => {
+            page.push(&format!(
+                "(SELECT {} FROM trace_totals tt WHERE ",
+                DISTINCT_TEXTS.of(dialect, "tt.user_id")
+            ));
+            group_traces(&mut page, project_id, grouping, query, TRACE_TIME);
+            page.push(")")
+        }
+    };
+    page.push(&format!(
+        " AS users, {} AS score_average FROM (",
+        null_float(dialect)
+    ));
+    let count = count_and_page(&grouped, query, limit, offset, &mut page);
+    page.push(") g");
+    page.push(&order(dialect, query, "g"));
+    Some((count, page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Direction;
+
+    const DAY: Micros = DAY_MICROS;
+
+    #[test]
+    fn whole_days_are_those_inside_the_range() {
+        assert_eq!(whole_days(None, None), Some((None, None)));
+        assert_eq!(
+            whole_days(Some(DAY), Some(3 * DAY)),
+            Some((Some(DAY), Some(3 * DAY))),
+            "aligned bounds: every day"
+        );
+        assert_eq!(
+            whole_days(Some(DAY + 1), Some(3 * DAY + 1)),
+            Some((Some(2 * DAY), Some(3 * DAY)))
+        );
+        assert_eq!(
+            whole_days(Some(-DAY - 1), None),
+            Some((Some(-DAY), None)),
+            "before 1970"
+        );
+        assert_eq!(whole_days(Some(DAY + 1), Some(2 * DAY - 1)), None);
+        assert_eq!(whole_days(Some(DAY + 1), Some(2 * DAY)), None);
+        assert_eq!(whole_days(Some(Micros::MAX), None), None, "no day after");
+    }
+
+    #[test]
+    fn only_the_summed_totals_come_from_the_rollups() {
+        let query = |order_by, score: Option<ScoreFilter>, user_id: Option<&str>| TotalsQuery {
+            order_by,
+            direction: Direction::Desc,
+            score,
+            user_id: user_id.map(str::to_owned),
+            ..TotalsQuery::default()
+        };
+        let answers = |grouping, query: &TotalsQuery| {
+            rollup_totals_statements(Dialect::Sqlite, "p", grouping, query, 50, 0).is_some()
+        };
+        assert!(answers(
+            Grouping::User,
+            &query(TotalsColumn::Cost, None, None)
+        ));
+        assert!(answers(
+            Grouping::User,
+            &query(TotalsColumn::Id, None, Some("u"))
+        ));
+        assert!(!answers(
+            Grouping::Session,
+            &query(TotalsColumn::Cost, None, Some("u"))
+        ));
+        assert!(!answers(
+            Grouping::User,
+            &query(TotalsColumn::LastSeen, None, None)
+        ));
+        let score = ScoreFilter {
+            name: "quality".to_owned(),
+            ..ScoreFilter::default()
+        };
+        assert!(!answers(
+            Grouping::User,
+            &query(TotalsColumn::Cost, Some(score), None)
+        ));
+        let first_seen = TotalsQuery {
+            bounds: vec![crate::people::TotalsBound {
+                column: TotalsColumn::FirstSeen,
+                min: Some(1.0),
+                max: None,
+            }],
+            ..query(TotalsColumn::Cost, None, None)
+        };
+        assert!(!answers(Grouping::User, &first_seen));
+    }
 }

@@ -31,7 +31,9 @@ use spindle_core::time::Micros;
 use spindle_core::{Level, ObservationRecord, ScoreDataType, ScoreRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod people;
 mod traces;
+pub use people::{day_of, PeopleKey, PeopleRollup, DAY_MICROS, PEOPLE_KEY_COLUMNS, PEOPLE_SUMS};
 pub use traces::{
     TraceFacts, TraceKey, TraceRollup, TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS,
     TRACE_KEY_COLUMNS, TRACE_SUMS,
@@ -632,6 +634,9 @@ pub struct Rollups {
     pub scores: BTreeMap<ScoreKey, ScoreRollup>,
     pub prompt_scores: BTreeMap<PromptScoreKey, PromptScoreRollup>,
     pub traces: BTreeMap<TraceKey, TraceRollup>,
+    /// The users' and sessions' sums per day (`rollups/people.rs`), deltas of the same
+    /// `trace_totals` rows as the trace rollups.
+    pub people: BTreeMap<PeopleKey, PeopleRollup>,
     /// Changes whose prompt score deltas are still to be worked out against the stored rows
     /// (always empty in stored and rebuilt rollups).
     pub prompt_links: PromptLinkChanges,
@@ -648,6 +653,7 @@ impl Rollups {
             && self.scores.is_empty()
             && self.prompt_scores.is_empty()
             && self.traces.is_empty()
+            && self.people.is_empty()
             && self.prompt_links.is_empty()
             && self.observation_traces.is_empty()
     }
@@ -732,6 +738,7 @@ impl Rollups {
             row.latency.retain(|_, count| *count != 0);
             !row.is_zero()
         });
+        self.people.retain(|_, row| !row.is_zero());
     }
 
     /// The additive upserts that add these deltas to the tables, in key order (so that
@@ -791,6 +798,7 @@ impl Rollups {
         }
         // Last: every transaction upserts the tables in this one order.
         self.trace_statements(dialect, &mut statements);
+        self.people_statements(dialect, &mut statements);
         statements
     }
 }

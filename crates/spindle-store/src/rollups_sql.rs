@@ -7,9 +7,10 @@
 
 use crate::reading::ReadConnection;
 use crate::rollups::{
-    ByTrace, LinkedScore, ObservationFacts, ObservationKey, PromptLink, PromptScoreKey, Rollups,
-    ScoreFacts, ScoreKey, TraceFacts, TraceKey, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
-    PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS, TRACE_KEY_COLUMNS, TRACE_SUMS,
+    ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup, PromptLink,
+    PromptScoreKey, Rollups, ScoreFacts, ScoreKey, TraceFacts, TraceKey, OBSERVATION_FACT_COLUMNS,
+    OBSERVATION_KEY_COLUMNS, PEOPLE_KEY_COLUMNS, PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS,
+    SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS, TRACE_KEY_COLUMNS, TRACE_SUMS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
@@ -210,8 +211,30 @@ pub async fn resolved_statements(
     Ok(rollups.statements(db.dialect()))
 }
 
-/// The rollups of a project worked out from its raw rows, streamed one row at a time.
+/// The rollups of a project worked out from its raw rows, streamed one row at a time (the
+/// oracle the stored rollups must equal: nothing is written).
 pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rollups> {
+    let totals = trace_totals::recompute_statement(db.dialect(), project_id);
+    recompute_with_totals(db, project_id, &totals).await
+}
+
+/// The rebuild of a project's rollups, in the rebuild's transaction: [`recompute`], except
+/// that the traces' totals are those the recomputation of the project's `trace_totals` rows
+/// returns (one pass over the traces and observations, which writes the rows the trace and
+/// people rollups' later deltas start from, columns a migration added included). Then
+/// [`replace_statements`] writes the rollups.
+pub async fn rebuild(db: &impl ReadConnection, project_id: &str) -> Result<Rollups> {
+    let totals = trace_totals::refresh_project_statement(db.dialect(), project_id);
+    recompute_with_totals(db, project_id, &totals).await
+}
+
+/// The rollups of a project from its observations and scores, and from the totals rows that
+/// `totals` reads or returns ([`TRACE_FACT_COLUMNS`]).
+async fn recompute_with_totals(
+    db: &impl ReadConnection,
+    project_id: &str,
+    totals: &Sql,
+) -> Result<Rollups> {
     let mut rollups = Rollups::default();
     for rolled in [RolledUp::Observations, RolledUp::Scores] {
         let mut sql = Sql::new(
@@ -248,8 +271,7 @@ pub async fn recompute(db: &impl ReadConnection, project_id: &str) -> Result<Rol
     })
     .await?;
     // The traces' totals summed afresh from their traces and observations.
-    let totals = trace_totals::recompute_statement(db.dialect(), project_id);
-    db.each_row(&totals, |row| {
+    db.each_row(totals, |row| {
         rollups.trace(None, Some(&TraceFacts::from_row(project_id, row)?));
         Ok(())
     })
@@ -390,6 +412,17 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let people = select(
+        "people_rollups",
+        &format!("{PEOPLE_KEY_COLUMNS}, {}", PEOPLE_SUMS.join(", ")),
+    );
+    db.each_row(&people, |row| {
+        rollups
+            .people
+            .insert(PeopleKey::from_row(row)?, PeopleRollup::from_row(row)?);
+        Ok(())
+    })
+    .await?;
     rollups.normalize();
     Ok(rollups)
 }
@@ -409,21 +442,21 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 6] = [
+const ROLLUP_TABLES: [&str; 7] = [
     "observation_rollups",
     "observation_latency_buckets",
     "score_rollups",
     "prompt_score_rollups",
     "trace_rollups",
     "trace_latency_buckets",
+    "people_rollups",
 ];
 
-/// The statements that replace a project's rollups with `rebuilt` (from [`recompute`], in
-/// the same transaction) and mark the project built. The project's `trace_totals` rows are
-/// recomputed first, so that the trace rollups' later deltas start from rows that hold what
-/// `rebuilt` counted (columns a migration added included).
+/// The statements that replace a project's rollups with `rebuilt` (from [`rebuild`], in
+/// the same transaction, which recomputed the project's `trace_totals` rows) and mark the
+/// project built.
 pub fn replace_statements(dialect: Dialect, project_id: &str, rebuilt: &Rollups) -> Vec<Sql> {
-    let mut statements = vec![trace_totals::refresh_project_statement(dialect, project_id)];
+    let mut statements = Vec::new();
     statements.extend(
         ROLLUP_TABLES
             .iter()
@@ -465,6 +498,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         observation_rows = rebuilt.observations.len(),
         score_rows = rebuilt.scores.len(),
         trace_rows = rebuilt.traces.len(),
+        people_rows = rebuilt.people.len(),
         remaining,
         "rollups built from raw rows"
     );

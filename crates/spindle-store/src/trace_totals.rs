@@ -103,10 +103,13 @@ pub fn refresh_statement(dialect: Dialect, project_id: &str, trace_ids: &[String
     sql
 }
 
-/// Recomputes the `trace_totals` rows of every trace of the project (the rebuild of a
-/// project's rollups, in the rebuild's transaction).
+/// Recomputes the `trace_totals` rows of every trace of the project, returning the new rows'
+/// [`TRACE_FACT_COLUMNS`] (the rebuild of a project's rollups, in the rebuild's transaction,
+/// which folds them: `rollups_sql::rebuild`).
 pub fn refresh_project_statement(dialect: Dialect, project_id: &str) -> Sql {
-    upsert_totals(dialect, project_id, None)
+    let mut sql = upsert_totals(dialect, project_id, None);
+    sql.push(&format!(" RETURNING {TRACE_FACT_COLUMNS}"));
+    sql
 }
 
 /// The totals of every trace of the project worked out from its raw rows, read with

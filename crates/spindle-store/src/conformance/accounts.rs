@@ -808,6 +808,7 @@ pub async fn totals_keep_the_traces_of_one_environment(store: &dyn AccountsStore
 }
 
 /// What the raw rows give for one stored trace: its view (`get_trace`) and its time.
+#[derive(Clone)]
 struct RawTrace {
     view: crate::TraceView,
 }
@@ -1062,6 +1063,80 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
                 expected_totals(&raw, grouping),
                 "seed {seed}: {grouping:?} totals"
             );
+        }
+        // Over ranges of whole and partial days (the rollups' days and the raw rows at the
+        // edges), sorted by cost and by traces.
+        let ranges = [
+            (Some(trace_time(1) - DAY / 3), Some(trace_time(7) + DAY / 2)),
+            (Some(trace_time(3)), None),
+            (None, Some(trace_time(9) + 1)),
+            (Some(trace_time(4) + 1), Some(trace_time(5))),
+            (Some(0), Some(trace_time(11) + DAY)),
+        ];
+        for (from, to) in ranges {
+            let in_range: Vec<RawTrace> = raw
+                .iter()
+                .filter(|r| from.is_none_or(|from| r.time() >= from))
+                .filter(|r| to.is_none_or(|to| r.time() < to))
+                .cloned()
+                .collect();
+            for grouping in [Grouping::User, Grouping::Session] {
+                let name = format!("seed {seed}: {grouping:?} from {from:?} to {to:?}");
+                let expected = expected_totals(&in_range, grouping);
+                let ranged = |order_by, direction| TotalsQuery {
+                    limit: 100,
+                    order_by,
+                    direction,
+                    from_timestamp: from,
+                    to_timestamp: to,
+                    ..TotalsQuery::default()
+                };
+                let page = store
+                    .group_totals(
+                        &project,
+                        grouping,
+                        &ranged(TotalsColumn::Id, Direction::Asc),
+                    )
+                    .await
+                    .expect("ranged totals");
+                assert_eq!(page.items, expected, "{name}");
+                assert_eq!(page.total_items as usize, expected.len(), "{name}");
+                let page = store
+                    .group_totals(
+                        &project,
+                        grouping,
+                        &ranged(TotalsColumn::Cost, Direction::Desc),
+                    )
+                    .await
+                    .expect("by cost");
+                let mut by_cost: Vec<&GroupTotals> = expected.iter().collect();
+                by_cost.sort_by(|a, b| b.total_cost.total_cmp(&a.total_cost).then(a.id.cmp(&b.id)));
+                let wanted: Vec<&str> = by_cost.iter().map(|g| g.id.as_str()).collect();
+                assert_eq!(ids(&page), wanted, "{name}: by cost");
+                let bounded = TotalsQuery {
+                    page: 2,
+                    limit: 1,
+                    bounds: vec![TotalsBound {
+                        column: TotalsColumn::Traces,
+                        min: Some(2.0),
+                        max: None,
+                    }],
+                    ..ranged(TotalsColumn::Traces, Direction::Asc)
+                };
+                let page = store
+                    .group_totals(&project, grouping, &bounded)
+                    .await
+                    .expect("bounded");
+                let mut wanted: Vec<(u64, &str)> = expected
+                    .iter()
+                    .filter(|g| g.traces >= 2)
+                    .map(|g| (g.traces, g.id.as_str()))
+                    .collect();
+                wanted.sort();
+                assert_eq!(page.total_items as usize, wanted.len(), "{name}: bounded");
+                let second: Vec<&str> = wanted.iter().skip(1).take(1).map(|w| w.1).collect();
+                assert_eq!(ids(&page), second, "{name}: bounded, second page");
+            }
         }
         // The users' and sessions' averages of a score, shown, bounded and sorted on.
         let scores = store

@@ -162,6 +162,8 @@ pub fn rolled_up_batch() -> WriteBatch {
             10 * i as i64,
         )]));
     });
+    batch.traces[0].user_id = Some("ann".to_owned());
+    batch.traces[0].session_id = Some("s-1".to_owned());
     batch.scores.push(score("s1", stamp, |s| {
         s.trace_id = Some("t1".to_owned());
         s.timestamp = Some(at);

@@ -30,6 +30,7 @@ pub async fn assert_rollups_match(store: &Arc<dyn Store>, project: &str, step: &
 
 fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
     assert_eq!(stored.traces, rebuilt.traces, "{step}: trace rollups");
+    assert_eq!(stored.people, rebuilt.people, "{step}: people rollups");
     for (key, row) in &rebuilt.observations {
         assert_eq!(stored.observations.get(key), Some(row), "{step}: {key:?}");
     }
@@ -106,6 +107,15 @@ impl Run {
         (!self.rng.chance(40)).then(|| Level::ALL[self.rng.below(Level::ALL.len() as u64) as usize])
     }
 
+    /// A user of the people rollups, or none now and then (or an empty one).
+    fn user(&mut self) -> Option<String> {
+        (!self.rng.chance(20)).then(|| self.rng.pick(&["ann", "bo", "cy", ""]).to_owned())
+    }
+
+    fn session(&mut self) -> Option<String> {
+        (!self.rng.chance(20)).then(|| self.rng.pick(&["s1", "s2", "s3"]).to_owned())
+    }
+
     fn model(&mut self) -> Option<String> {
         let models = ["gpt-4o", "house-model", "unknown-model"];
         (!self.rng.chance(25)).then(|| self.rng.pick(&models).to_owned())
@@ -118,7 +128,10 @@ impl Run {
         let mut batch = if self.rng.chance(15) {
             WriteBatch::default()
         } else {
-            batch_of_traces(vec![simple_trace(&trace_id, at, "chat")])
+            let mut created = simple_trace(&trace_id, at, "chat");
+            created.user_id = self.user();
+            created.session_id = self.session();
+            batch_of_traces(vec![created])
         };
         for _ in 0..1 + self.rng.below(3) {
             let id = format!("o{}", self.observations.len());
@@ -214,8 +227,9 @@ impl Run {
         }))
     }
 
-    /// A patch of a trace: a new name, release, environment or timestamp (the trace's hour),
-    /// or its first write after its observations; older than what is stored now and then.
+    /// A patch of a trace: a new name, release, environment, timestamp (the trace's hour and
+    /// day), user or session, or its first write after its observations; older than what is
+    /// stored now and then.
     fn trace_update(&mut self) -> Option<TraceRecord> {
         if self.traces.is_empty() {
             return None;
@@ -227,16 +241,20 @@ impl Run {
         } else {
             self.tick() + 7 * HOUR
         };
-        let change = self.rng.below(5);
+        let change = self.rng.below(7);
         let name = self.rng.pick(&["chat", "search", "agent"]).to_owned();
         let release = self.rng.pick(&["v1", "v2"]).to_owned();
         let environment = self.rng.pick(&["default", "staging"]).to_owned();
-        let timestamp = self.start_time();
+        // Now and then a day or two later (another day of the people rollups).
+        let timestamp = self.start_time() + self.rng.below(3) as i64 * 24 * HOUR;
+        let (user, session) = (self.user(), self.session());
         Some(trace(&trace_id, update_stamp(at), |t| match change {
             0 => t.name = Some(name),
             1 => t.release = Some(release),
             2 => t.environment = Some(environment),
             3 => t.timestamp = Some(timestamp),
+            4 => t.user_id = user,
+            5 => t.session_id = session,
             _ => {
                 t.name = Some(name);
                 t.release = Some(release);

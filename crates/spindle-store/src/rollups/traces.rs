@@ -62,8 +62,15 @@ impl TraceRollup {
 pub struct TraceFacts {
     pub trace_id: String,
     pub key: TraceKey,
+    /// The trace's timestamp, or its creation when it has none (the people rollups' day).
+    pub trace_time: Micros,
+    /// The trace's user and session, whose people rollups it adds to.
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
     pub observation_count: i64,
     pub error_count: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
     pub total_tokens: i64,
     pub cost_nanos: i64,
     /// `None` without a latency (a trace without observations with a start).
@@ -71,8 +78,9 @@ pub struct TraceFacts {
 }
 
 /// The columns of `trace_totals` that [`TraceFacts::from_row`] reads.
-pub const TRACE_FACT_COLUMNS: &str = "trace_id, timestamp, environment, name, release, \
-     observation_count, error_count, usage_total, total_cost, latency";
+pub const TRACE_FACT_COLUMNS: &str = "trace_id, trace_time, timestamp, user_id, session_id, \
+     environment, name, release, observation_count, error_count, usage_input, usage_output, \
+     usage_total, total_cost, latency";
 
 impl TraceFacts {
     /// The facts of a `trace_totals` row read with [`TRACE_FACT_COLUMNS`].
@@ -87,8 +95,13 @@ impl TraceFacts {
                 name: text("name")?,
                 release: text("release")?,
             },
+            trace_time: row.int("trace_time")?,
+            user_id: row.opt_text("user_id")?,
+            session_id: row.opt_text("session_id")?,
             observation_count: row.int("observation_count")?,
             error_count: row.int("error_count")?,
+            input_tokens: row.int("usage_input")?,
+            output_tokens: row.int("usage_output")?,
             total_tokens: row.int("usage_total")?,
             cost_nanos: cost_nanos(Some(row.float("total_cost")?)),
             latency_bucket: row.opt_int("latency")?.map(latency_bucket),
@@ -114,6 +127,7 @@ impl Rollups {
             if row.is_zero() {
                 self.traces.remove(&facts.key);
             }
+            self.people(facts, sign);
         }
     }
 
@@ -190,8 +204,13 @@ mod tests {
                 name: name.to_owned(),
                 release: String::new(),
             },
+            trace_time: 0,
+            user_id: None,
+            session_id: None,
             observation_count: observations,
             error_count: observations / 2,
+            input_tokens: 6 * observations,
+            output_tokens: 4 * observations,
             total_tokens: 10 * observations,
             cost_nanos: 7 * observations,
             latency_bucket: latency.map(latency_bucket),
