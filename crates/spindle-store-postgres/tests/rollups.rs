@@ -19,6 +19,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     assert_eq!(kept.observations.len(), 2);
     assert_eq!(kept.prompt_scores.len(), 1);
     assert_eq!(kept.traces.len(), 1);
+    assert_eq!(kept.trace_models.len(), 1, "its observations, of no model");
 
     // As a database from before the rollups: none kept, the project pending.
     let (client, connection) = support::client_in(key.path()).await;
@@ -27,7 +28,8 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
             "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
              DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
              DELETE FROM trace_rollups; DELETE FROM trace_latency_buckets;
-             UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0;
+             DELETE FROM trace_model_rollups;
+             UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )
         .await

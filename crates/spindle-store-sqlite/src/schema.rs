@@ -123,6 +123,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0030_trace_rollups",
         include_str!("../migrations/0030_trace_rollups.sql"),
     ),
+    (
+        "0031_trace_model_rollups",
+        include_str!("../migrations/0031_trace_model_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

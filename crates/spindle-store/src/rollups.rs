@@ -33,8 +33,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod traces;
 pub use traces::{
-    TraceFacts, TraceKey, TraceRollup, TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS,
-    TRACE_KEY_COLUMNS, TRACE_SUMS,
+    ModelTotals, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, TraceRollup,
+    TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
+    TRACE_MODEL_SUMS, TRACE_SUMS,
 };
 
 /// The relative error of a latency percentile read from the buckets: a value `v` lands in a
@@ -632,6 +633,8 @@ pub struct Rollups {
     pub scores: BTreeMap<ScoreKey, ScoreRollup>,
     pub prompt_scores: BTreeMap<PromptScoreKey, PromptScoreRollup>,
     pub traces: BTreeMap<TraceKey, TraceRollup>,
+    /// Per trace name, environment and model (`rollups/traces.rs`).
+    pub trace_models: BTreeMap<TraceModelKey, TraceModelRollup>,
     /// Changes whose prompt score deltas are still to be worked out against the stored rows
     /// (always empty in stored and rebuilt rollups).
     pub prompt_links: PromptLinkChanges,
@@ -648,6 +651,7 @@ impl Rollups {
             && self.scores.is_empty()
             && self.prompt_scores.is_empty()
             && self.traces.is_empty()
+            && self.trace_models.is_empty()
             && self.prompt_links.is_empty()
             && self.observation_traces.is_empty()
     }
@@ -732,6 +736,7 @@ impl Rollups {
             row.latency.retain(|_, count| *count != 0);
             !row.is_zero()
         });
+        self.trace_models.retain(|_, row| !row.is_zero());
     }
 
     /// The additive upserts that add these deltas to the tables, in key order (so that

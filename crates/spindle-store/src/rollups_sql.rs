@@ -8,8 +8,10 @@
 use crate::reading::ReadConnection;
 use crate::rollups::{
     ByTrace, LinkedScore, ObservationFacts, ObservationKey, PromptLink, PromptScoreKey, Rollups,
-    ScoreFacts, ScoreKey, TraceFacts, TraceKey, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
-    PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS, TRACE_KEY_COLUMNS, TRACE_SUMS,
+    ScoreFacts, ScoreKey, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup,
+    OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS, PROMPT_SCORE_KEY_COLUMNS,
+    SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
+    TRACE_MODEL_SUMS, TRACE_SUMS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
@@ -390,6 +392,18 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let trace_models = select(
+        "trace_model_rollups",
+        &format!("{TRACE_MODEL_KEY_COLUMNS}, {}", TRACE_MODEL_SUMS.join(", ")),
+    );
+    db.each_row(&trace_models, |row| {
+        rollups.trace_models.insert(
+            TraceModelKey::from_row(row)?,
+            TraceModelRollup::from_row(row)?,
+        );
+        Ok(())
+    })
+    .await?;
     rollups.normalize();
     Ok(rollups)
 }
@@ -409,13 +423,14 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 6] = [
+const ROLLUP_TABLES: [&str; 7] = [
     "observation_rollups",
     "observation_latency_buckets",
     "score_rollups",
     "prompt_score_rollups",
     "trace_rollups",
     "trace_latency_buckets",
+    "trace_model_rollups",
 ];
 
 /// The statements that replace a project's rollups with `rebuilt` (from [`recompute`], in
@@ -465,6 +480,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         observation_rows = rebuilt.observations.len(),
         score_rows = rebuilt.scores.len(),
         trace_rows = rebuilt.traces.len(),
+        trace_model_rows = rebuilt.trace_models.len(),
         remaining,
         "rollups built from raw rows"
     );
