@@ -1362,7 +1362,10 @@ impl RolledRange {
                     .checked_mul(HOUR_MICROS)?,
             ),
         };
-        let end = to.map(|to| to.div_euclid(HOUR_MICROS) * HOUR_MICROS);
+        let end = match to {
+            None => None,
+            Some(to) => Some(to.div_euclid(HOUR_MICROS).checked_mul(HOUR_MICROS)?),
+        };
         if let (Some(start), Some(end)) = (start, end) {
             if start >= end {
                 return None;
@@ -1624,6 +1627,35 @@ mod tests {
     fn paging_defaults() {
         assert_eq!(paging(0, 0), (1, 50, 0));
         assert_eq!(paging(3, 10), (3, 10, 20));
+    }
+
+    #[test]
+    fn whole_hours_of_a_range_and_its_partial_edges() {
+        const H: Micros = crate::rollups::HOUR_MICROS;
+        let range = RolledRange::of(Some(10 * H + 5), Some(13 * H + 7)).unwrap();
+        assert_eq!((range.start, range.end), (Some(11 * H), Some(13 * H)));
+        assert_eq!(
+            range.edges,
+            vec![(10 * H + 5, 11 * H), (13 * H, 13 * H + 7)]
+        );
+        // `to` is exclusive: a range ending on an hour has no partial last hour.
+        let aligned = RolledRange::of(Some(10 * H), Some(12 * H)).unwrap();
+        assert!(aligned.edges.is_empty());
+        let open = RolledRange::of(None, Some(2 * H + 1)).unwrap();
+        assert_eq!((open.start, open.end), (None, Some(2 * H)));
+        assert_eq!(open.edges, vec![(2 * H, 2 * H + 1)]);
+        assert_eq!(
+            RolledRange::of(None, None),
+            Some(RolledRange {
+                start: None,
+                end: None,
+                edges: Vec::new()
+            })
+        );
+        assert_eq!(RolledRange::of(Some(10 * H + 5), Some(11 * H + 5)), None);
+        assert_eq!(RolledRange::of(Some(10 * H), Some(10 * H)), None);
+        assert_eq!(RolledRange::of(Some(i64::MAX - 1), None), None);
+        assert_eq!(RolledRange::of(None, Some(i64::MIN)), None);
     }
 
     #[test]
