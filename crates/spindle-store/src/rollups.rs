@@ -20,7 +20,8 @@
 //! Only the observation's own fields are dimensions of the observation rollups. Trace-level
 //! ones (trace name, user, session, tags, release) are not: a trace's name can arrive after
 //! its observations and would move every rolled-up row of the trace. The trace rollups
-//! ([`traces`]) hold the trace name, environment and release instead, as deltas of the
+//! ([`traces`]) hold the trace name, environment and release instead, and per trace name,
+//! environment and model the usage the daily metrics report, as deltas of the
 //! `trace_totals` rows the writers recompute whenever a trace or its observations change.
 
 use crate::sql::rows::{total_cost, total_usage};
