@@ -8,13 +8,10 @@ mod postgres_support;
 mod support;
 
 use axum::Router;
-use both_backends::{finish, on_both_backends, open_in_fresh_schema, server_secret, Backend};
+use both_backends::{finish, keyed_app, on_both_backends, Backend};
 use serde_json::{json, Value};
-use spindle_server::bootstrap::insert_key;
-use spindle_store::accounts::Accounts;
 use spindle_store::metrics::Sources;
 use spindle_store::{MetricsQuery, Store};
-use spindle_store_sqlite::SqliteOptions;
 use std::sync::Arc;
 
 const PK: &str = "pk-lf-daily";
@@ -28,62 +25,12 @@ struct Server {
 }
 
 async fn server(backend: Backend) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    match backend {
-        Backend::Sqlite => {
-            let sqlite = support::open_sqlite(dir.path(), SqliteOptions::default().queue_capacity);
-            finish_server(dir, sqlite.clone(), sqlite.clone(), sqlite, None, backend).await
-        }
-        Backend::Postgres => {
-            let (postgres, schema) = open_in_fresh_schema("daily").await;
-            finish_server(
-                dir,
-                postgres.clone(),
-                postgres.clone(),
-                postgres,
-                Some(schema),
-                backend,
-            )
-            .await
-        }
-    }
-}
-
-/// The project `p1` with a key, over one backend's stores.
-async fn finish_server<C>(
-    dir: tempfile::TempDir,
-    store: Arc<dyn Store>,
-    accounts: Arc<dyn Accounts>,
-    catalog: Arc<C>,
-    schema: Option<String>,
-    backend: Backend,
-) -> Server
-where
-    C: spindle_store::prompts::Prompts
-        + spindle_store::datasets::Datasets
-        + spindle_store::reviews::Reviews
-        + spindle_store::score_configs::ScoreConfigs
-        + 'static,
-{
-    support::add_project(store.as_ref(), "p1", "p1").await;
-    let secret = server_secret(backend, dir.path(), accounts.as_ref()).await;
-    insert_key(store.as_ref(), &secret, "p1", PK, SK, 0)
-        .await
-        .expect("key");
-    let router = spindle_server::app(support::app_state(
-        store.clone(),
-        accounts,
-        catalog.clone(),
-        catalog.clone(),
-        catalog.clone(),
-        catalog,
-        secret,
-    ));
+    let app = keyed_app(backend, "daily", PK, SK).await;
     Server {
-        router,
-        store,
-        _dir: dir,
-        schema,
+        router: app.router,
+        store: app.store,
+        _dir: app.dir,
+        schema: app.schema,
     }
 }
 
