@@ -7,15 +7,12 @@ mod postgres_support;
 mod support;
 
 use axum::Router;
-use both_backends::{finish, on_both_backends, open_in_fresh_schema, server_secret, Backend};
+use both_backends::{finish, keyed_app, on_both_backends, Backend};
 use serde_json::{json, Value};
-use spindle_server::bootstrap::insert_key;
 use spindle_server::ui::dashboard::{self, DashboardFilters, DashboardQuery};
-use spindle_store::accounts::Accounts;
 use spindle_store::conformance::{assert_rolled_up_rows_agree, fixtures, seed_rolled_up_rows};
 use spindle_store::metrics::{Granularity, MetricsValue, Sources};
 use spindle_store::Store;
-use spindle_store_sqlite::SqliteOptions;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -33,65 +30,16 @@ struct Server {
 }
 
 async fn server(backend: Backend) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    match backend {
-        Backend::Sqlite => {
-            let sqlite = support::open_sqlite(dir.path(), SqliteOptions::default().queue_capacity);
-            finish_server(dir, sqlite.clone(), sqlite.clone(), sqlite, None, backend).await
-        }
-        Backend::Postgres => {
-            let (postgres, schema) = open_in_fresh_schema("dashboard").await;
-            finish_server(
-                dir,
-                postgres.clone(),
-                postgres.clone(),
-                postgres,
-                Some(schema),
-                backend,
-            )
-            .await
-        }
-    }
-}
-
-/// The project `p1` with a key and an owner signed in, over one backend's stores.
-async fn finish_server<C>(
-    dir: tempfile::TempDir,
-    store: Arc<dyn Store>,
-    accounts: Arc<dyn Accounts>,
-    catalog: Arc<C>,
-    schema: Option<String>,
-    backend: Backend,
-) -> Server
-where
-    C: spindle_store::prompts::Prompts
-        + spindle_store::datasets::Datasets
-        + spindle_store::reviews::Reviews
-        + spindle_store::score_configs::ScoreConfigs
-        + 'static,
-{
-    support::add_project(store.as_ref(), "p1", "p1").await;
-    let secret = server_secret(backend, dir.path(), accounts.as_ref()).await;
-    insert_key(store.as_ref(), &secret, "p1", PK, SK, 0)
-        .await
-        .expect("key");
-    support::add_user(accounts.as_ref(), "owner", EMAIL, PASSWORD, true, 0).await;
-    let router = spindle_server::app(support::app_state(
-        store.clone(),
-        accounts,
-        catalog.clone(),
-        catalog.clone(),
-        catalog.clone(),
-        catalog,
-        secret,
-    ));
-    let (cookie, _) = support::ui_session(&router, support::sign_in_request(EMAIL, PASSWORD)).await;
+    let app = keyed_app(backend, "dashboard", PK, SK).await;
+    support::add_user(app.accounts.as_ref(), "owner", EMAIL, PASSWORD, true, 0).await;
+    let (cookie, _) =
+        support::ui_session(&app.router, support::sign_in_request(EMAIL, PASSWORD)).await;
     Server {
-        router,
-        store,
+        router: app.router,
+        store: app.store,
         cookie,
-        _dir: dir,
-        schema,
+        _dir: app.dir,
+        schema: app.schema,
     }
 }
 

@@ -584,13 +584,14 @@ impl Store for PostgresStore {
         reading::get_session(&Reader(&client), project_id, session_id).await
     }
 
-    async fn daily_metrics(
+    async fn daily_metrics_from(
         &self,
         project_id: &str,
         query: &MetricsQuery,
-    ) -> Result<Page<DailyMetrics>> {
+        sources: Sources,
+    ) -> Result<Option<Page<DailyMetrics>>> {
         let client = self.client().await?;
-        reading::daily_metrics(&Reader(&client), project_id, query).await
+        reading::daily_metrics(&Reader(&client), project_id, query, sources).await
     }
 
     async fn query_metrics_from(

@@ -132,6 +132,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0032_people_rollups",
         include_str!("../migrations/0032_people_rollups.sql"),
     ),
+    (
+        "0033_trace_model_rollups",
+        include_str!("../migrations/0033_trace_model_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

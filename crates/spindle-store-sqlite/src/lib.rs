@@ -928,15 +928,23 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn daily_metrics(
+    async fn daily_metrics_from(
         &self,
         project_id: &str,
         query: &MetricsQuery,
-    ) -> Result<Page<DailyMetrics>> {
+        sources: Sources,
+    ) -> Result<Option<Page<DailyMetrics>>> {
         let project_id = project_id.to_owned();
         let query = query.clone();
-        self.read(move |c| complete(reading::daily_metrics(&Reader(c), &project_id, &query)))
-            .await
+        self.read(move |c| {
+            complete(reading::daily_metrics(
+                &Reader(c),
+                &project_id,
+                &query,
+                sources,
+            ))
+        })
+        .await
     }
 
     async fn query_metrics_from(

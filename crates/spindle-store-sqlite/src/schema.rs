@@ -127,6 +127,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0031_people_rollups",
         include_str!("../migrations/0031_people_rollups.sql"),
     ),
+    (
+        "0032_trace_model_rollups",
+        include_str!("../migrations/0032_trace_model_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -17,6 +17,7 @@
 pub mod accounts;
 mod cases;
 mod cost;
+mod daily_metrics;
 pub mod datasets;
 pub mod fixtures;
 mod metrics;
@@ -29,6 +30,7 @@ pub mod score_configs;
 
 pub use cases::*;
 pub use cost::*;
+pub use daily_metrics::*;
 pub use metrics::*;
 pub use rollup_metrics::*;
 pub use rollups::*;
@@ -134,6 +136,7 @@ macro_rules! conformance_suite {
             scores_of_every_data_type,
             sessions,
             daily_metrics,
+            daily_metrics_from_rollups_equal_the_raw_rows,
             delete_traces_and_scores,
             projects_and_keys,
             a_project_and_its_key_are_created_together,

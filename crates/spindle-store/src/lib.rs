@@ -547,11 +547,24 @@ pub trait Store: Catalog {
         query: &SessionQuery,
     ) -> Result<Page<SessionView>>;
     async fn get_session(&self, project_id: &str, session_id: &str) -> Result<Option<SessionView>>;
+    /// Daily metrics (`GET /api/public/metrics/daily`): from the rollups when they answer
+    /// the query, else from the raw rows.
     async fn daily_metrics(
         &self,
         project_id: &str,
         query: &MetricsQuery,
-    ) -> Result<Page<DailyMetrics>>;
+    ) -> Result<Page<DailyMetrics>> {
+        self.daily_metrics_from(project_id, query, metrics::Sources::Any)
+            .await?
+            .ok_or_else(|| Error::internal("the raw rows declined a daily metrics query"))
+    }
+    /// Daily metrics from `sources` only; `None` when they decline the query.
+    async fn daily_metrics_from(
+        &self,
+        project_id: &str,
+        query: &MetricsQuery,
+        sources: metrics::Sources,
+    ) -> Result<Option<Page<DailyMetrics>>>;
     /// Answers a query of the metrics API (see [`metrics`]): from the rollups when they
     /// cover it, else from the raw rows.
     async fn query_metrics(

@@ -69,6 +69,7 @@ const SMALL_TABLES: &[&str] = &[
     "trace_rollups",
     "trace_latency_buckets",
     "people_rollups",
+    "trace_model_rollups",
     "rollups_pending",
 ];
 

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
+use crate::metrics::Sources;
 use crate::sql::reads::{
     self, decode_observation_view, decode_score_view, decode_session, decode_trace_view,
     ListStatements, Payloads, Total,
@@ -234,12 +235,28 @@ pub async fn get_session(
 
 // --- daily metrics ---
 
+/// A page of daily metrics from `sources`: the rollups when they answer the query
+/// (`reads::metrics_from_rollups`) and the project's rollups are built, else the raw rows;
+/// `None` when the sources allowed decline it.
 pub async fn daily_metrics(
     connection: &impl ReadConnection,
     project_id: &str,
     query: &MetricsQuery,
-) -> Result<Page<DailyMetrics>> {
-    let metrics = reads::metrics_list(connection.dialect(), project_id, query);
+    sources: Sources,
+) -> Result<Option<Page<DailyMetrics>>> {
+    let dialect = connection.dialect();
+    let rolled = match reads::metrics_from_rollups(dialect, project_id, query) {
+        Some(rolled) if sources != Sources::RawRows => {
+            let pending = crate::rollups_sql::pending_statement(dialect, project_id);
+            (connection.count(&pending).await? == 0).then_some(rolled)
+        }
+        _ => None,
+    };
+    let metrics = match rolled {
+        Some(rolled) => rolled,
+        None if sources == Sources::Rollups => return Ok(None),
+        None => reads::metrics_list(dialect, project_id, query),
+    };
     let total_items = connection.count(&metrics.count).await?;
     let days = connection
         .rows(&metrics.days, |row| metrics.decode_day(row))
@@ -251,5 +268,5 @@ pub async fn daily_metrics(
             .rows(&metrics.usage(&days), |row| metrics.decode_usage(row))
             .await?
     };
-    Ok(metrics.page(days, usage, total_items))
+    Ok(Some(metrics.page(days, usage, total_items)))
 }

@@ -20,7 +20,8 @@
 //! Only the observation's own fields are dimensions of the observation rollups. Trace-level
 //! ones (trace name, user, session, tags, release) are not: a trace's name can arrive after
 //! its observations and would move every rolled-up row of the trace. The trace rollups
-//! ([`traces`]) hold the trace name, environment and release instead, as deltas of the
+//! ([`traces`]) hold the trace name, environment and release instead, and per trace name,
+//! environment and model the usage the daily metrics report, as deltas of the
 //! `trace_totals` rows the writers recompute whenever a trace or its observations change.
 
 use crate::sql::rows::{total_cost, total_usage};
@@ -35,8 +36,9 @@ mod people;
 mod traces;
 pub use people::{day_of, PeopleKey, PeopleRollup, DAY_MICROS, PEOPLE_KEY_COLUMNS, PEOPLE_SUMS};
 pub use traces::{
-    TraceFacts, TraceKey, TraceRollup, TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS,
-    TRACE_KEY_COLUMNS, TRACE_SUMS,
+    ModelTotals, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, TraceRollup,
+    TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
+    TRACE_MODEL_SUMS, TRACE_SUMS,
 };
 
 /// The relative error of a latency percentile read from the buckets: a value `v` lands in a
@@ -637,6 +639,8 @@ pub struct Rollups {
     /// The users' and sessions' sums per day (`rollups/people.rs`), deltas of the same
     /// `trace_totals` rows as the trace rollups.
     pub people: BTreeMap<PeopleKey, PeopleRollup>,
+    /// Per trace name, environment and model (`rollups/traces.rs`).
+    pub trace_models: BTreeMap<TraceModelKey, TraceModelRollup>,
     /// Changes whose prompt score deltas are still to be worked out against the stored rows
     /// (always empty in stored and rebuilt rollups).
     pub prompt_links: PromptLinkChanges,
@@ -654,6 +658,7 @@ impl Rollups {
             && self.prompt_scores.is_empty()
             && self.traces.is_empty()
             && self.people.is_empty()
+            && self.trace_models.is_empty()
             && self.prompt_links.is_empty()
             && self.observation_traces.is_empty()
     }
@@ -739,6 +744,7 @@ impl Rollups {
             !row.is_zero()
         });
         self.people.retain(|_, row| !row.is_zero());
+        self.trace_models.retain(|_, row| !row.is_zero());
     }
 
     /// The additive upserts that add these deltas to the tables, in key order (so that

@@ -8,9 +8,10 @@
 use crate::reading::ReadConnection;
 use crate::rollups::{
     ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup, PromptLink,
-    PromptScoreKey, Rollups, ScoreFacts, ScoreKey, TraceFacts, TraceKey, OBSERVATION_FACT_COLUMNS,
-    OBSERVATION_KEY_COLUMNS, PEOPLE_KEY_COLUMNS, PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS,
-    SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS, TRACE_KEY_COLUMNS, TRACE_SUMS,
+    PromptScoreKey, Rollups, ScoreFacts, ScoreKey, TraceFacts, TraceKey, TraceModelKey,
+    TraceModelRollup, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS, PEOPLE_KEY_COLUMNS,
+    PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS,
+    TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS, TRACE_MODEL_SUMS, TRACE_SUMS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
@@ -423,6 +424,18 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let trace_models = select(
+        "trace_model_rollups",
+        &format!("{TRACE_MODEL_KEY_COLUMNS}, {}", TRACE_MODEL_SUMS.join(", ")),
+    );
+    db.each_row(&trace_models, |row| {
+        rollups.trace_models.insert(
+            TraceModelKey::from_row(row)?,
+            TraceModelRollup::from_row(row)?,
+        );
+        Ok(())
+    })
+    .await?;
     rollups.normalize();
     Ok(rollups)
 }
@@ -442,7 +455,7 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 7] = [
+const ROLLUP_TABLES: [&str; 8] = [
     "observation_rollups",
     "observation_latency_buckets",
     "score_rollups",
@@ -450,6 +463,7 @@ const ROLLUP_TABLES: [&str; 7] = [
     "trace_rollups",
     "trace_latency_buckets",
     "people_rollups",
+    "trace_model_rollups",
 ];
 
 /// The statements that replace a project's rollups with `rebuilt` (from [`rebuild`], in
@@ -499,6 +513,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         score_rows = rebuilt.scores.len(),
         trace_rows = rebuilt.traces.len(),
         people_rows = rebuilt.people.len(),
+        trace_model_rows = rebuilt.trace_models.len(),
         remaining,
         "rollups built from raw rows"
     );

@@ -1,8 +1,9 @@
 //! `trace_totals`: one row per trace with what its observations add up to (count, ERROR
-//! count, cost, tokens, first start, last end, latency, worst level) and copies of the
-//! trace's time, user, session, environment, name and release, so that traces sorted by cost
-//! or latency walk an index, the users and sessions lists sum one row per trace instead of
-//! joining the observations, and the trace rollups follow the rows.
+//! count, cost, tokens, first start, last end, latency, worst level, and count, tokens and
+//! cost per model) and copies of the trace's time, user, session, environment, name and
+//! release, so that traces sorted by cost or latency walk an index, the users and sessions
+//! lists sum one row per trace instead of joining the observations, and the trace rollups
+//! (per model too) follow the rows.
 //!
 //! The rows are kept exact by recomputation, never by deltas: at the end of every write
 //! transaction, the traces the write touched (its traces and its observations' traces) are
@@ -30,7 +31,34 @@ const LEVEL_RANK: &str = "coalesce(max(CASE o.level WHEN 'DEBUG' THEN 0 \
 /// The columns of `trace_totals`, in the order [`totals_select`] selects them.
 const COLUMNS: &str = "project_id, trace_id, trace_time, timestamp, user_id, session_id, \
      environment, name, release, observation_count, error_count, total_cost, usage_input, \
-     usage_output, usage_total, start_min, end_max, latency, last_end, level_rank";
+     usage_output, usage_total, start_min, end_max, latency, last_end, level_rank, models";
+
+/// The observations of the trace `t` per model, as a JSON array of
+/// `[model, observations, input, output, total, cost in nano-USD]` (see
+/// `rollups::ModelTotals`): one more seek in `observations_by_trace` per trace. The cost is
+/// rounded to nano-USD here, from the model's summed cost (over `numeric` on PostgreSQL,
+/// clamped to the 64-bit range as `cost_nanos` clamps it).
+fn models_select(dialect: Dialect) -> String {
+    let (array, cost) = match dialect {
+        Dialect::Sqlite => (
+            "json_group_array(json_array(m.model, m.n, m.i, m.o, m.t, m.c))",
+            "CAST(round(coalesce(sum(om.total_cost), 0.0) * 1000000000.0) AS INTEGER)",
+        ),
+        Dialect::Postgres => (
+            "json_agg(json_build_array(m.model, m.n, m.i, m.o, m.t, m.c))::text",
+            "least(greatest(round(coalesce(sum(om.total_cost::numeric), 0) * 1000000000), \
+             -9223372036854775807), 9223372036854775807)::int8",
+        ),
+    };
+    format!(
+        "(SELECT {array} FROM (SELECT om.model AS model, count(*) AS n, {} AS i, {} AS o, \
+         {} AS t, {cost} AS c FROM observations om \
+         WHERE om.project_id = t.project_id AND om.trace_id = t.id GROUP BY om.model) m)",
+        SUM_AS_INTEGER.of(dialect, "om.usage_input"),
+        SUM_AS_INTEGER.of(dialect, "om.usage_output"),
+        SUM_AS_INTEGER.of(dialect, "om.usage_total"),
+    )
+}
 
 /// The `SELECT` of the totals of the traces `t` from their observations `o`, each column
 /// named as in [`COLUMNS`]; the caller adds the `WHERE` on `t` and [`GROUP_BY`].
@@ -56,12 +84,14 @@ fn totals_select(dialect: Dialect) -> String {
          {} AS usage_input, {} AS usage_output, {} AS usage_total, \
          min(o.start_time) AS start_min, {end} AS end_max, \
          {end} - min(o.start_time) AS latency, \
-         max(coalesce(o.end_time, o.start_time)) AS last_end, {LEVEL_RANK} AS level_rank \
+         max(coalesce(o.end_time, o.start_time)) AS last_end, {LEVEL_RANK} AS level_rank, \
+         {} AS models \
          FROM traces t LEFT JOIN observations o \
          ON o.project_id = t.project_id AND o.trace_id = t.id WHERE ",
         SUM_AS_INTEGER.of(dialect, "o.usage_input"),
         SUM_AS_INTEGER.of(dialect, "o.usage_output"),
         SUM_AS_INTEGER.of(dialect, "o.usage_total"),
+        models_select(dialect),
     )
 }
 

@@ -54,6 +54,85 @@ pub async fn server_secret(
         .expect("server secret")
 }
 
+/// The whole app over one backend's stores, in a fresh directory and on PostgreSQL a fresh
+/// schema named after `prefix`: the project `p1` with the key `public_key`/`secret_key`.
+pub struct KeyedApp {
+    pub router: axum::Router,
+    pub store: Arc<dyn Store>,
+    pub accounts: Arc<dyn Accounts>,
+    pub dir: tempfile::TempDir,
+    /// The PostgreSQL schema, for [`finish`].
+    pub schema: Option<String>,
+}
+
+pub async fn keyed_app(
+    backend: Backend,
+    prefix: &str,
+    public_key: &str,
+    secret_key: &str,
+) -> KeyedApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match backend {
+        Backend::Sqlite => {
+            let queue_capacity = spindle_store_sqlite::SqliteOptions::default().queue_capacity;
+            let sqlite = crate::support::open_sqlite(dir.path(), queue_capacity);
+            let keys = (backend, public_key, secret_key);
+            finish_keyed_app(dir, sqlite.clone(), sqlite.clone(), sqlite, None, keys).await
+        }
+        Backend::Postgres => {
+            let (postgres, schema) = open_in_fresh_schema(prefix).await;
+            let keys = (backend, public_key, secret_key);
+            finish_keyed_app(
+                dir,
+                postgres.clone(),
+                postgres.clone(),
+                postgres,
+                Some(schema),
+                keys,
+            )
+            .await
+        }
+    }
+}
+
+async fn finish_keyed_app<C>(
+    dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    accounts: Arc<dyn Accounts>,
+    catalog: Arc<C>,
+    schema: Option<String>,
+    (backend, public_key, secret_key): (Backend, &str, &str),
+) -> KeyedApp
+where
+    C: spindle_store::prompts::Prompts
+        + spindle_store::datasets::Datasets
+        + spindle_store::reviews::Reviews
+        + spindle_store::score_configs::ScoreConfigs
+        + 'static,
+{
+    crate::support::add_project(store.as_ref(), "p1", "p1").await;
+    let secret = server_secret(backend, dir.path(), accounts.as_ref()).await;
+    spindle_server::bootstrap::insert_key(store.as_ref(), &secret, "p1", public_key, secret_key, 0)
+        .await
+        .expect("key");
+    let router = spindle_server::app(crate::support::app_state(
+        store.clone(),
+        accounts.clone(),
+        catalog.clone(),
+        catalog.clone(),
+        catalog.clone(),
+        catalog,
+        secret,
+    ));
+    KeyedApp {
+        router,
+        store,
+        accounts,
+        dir,
+        schema,
+    }
+}
+
 /// Shuts `store` down, then drops its PostgreSQL schema, if it has one.
 pub async fn finish(store: &dyn Store, schema: Option<&str>) {
     store.shutdown().await.expect("shutdown");

@@ -1,8 +1,10 @@
 //! Conformance of the writer-kept rollups: after every change (creates, late and
 //! out-of-order updates of observations and traces, observations before their trace, score
 //! upserts, deletions, retention, cost recomputation), the stored rollup rows equal the
-//! rollups worked out afresh from the raw rows.
+//! rollups worked out afresh from the raw rows, and the daily metrics they answer equal the
+//! raw rows'.
 
+use super::daily_metrics::assert_daily_sources_agree;
 use super::fixtures::*;
 use super::Harness;
 use crate::rollups::Rollups;
@@ -31,6 +33,10 @@ pub async fn assert_rollups_match(store: &Arc<dyn Store>, project: &str, step: &
 fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
     assert_eq!(stored.traces, rebuilt.traces, "{step}: trace rollups");
     assert_eq!(stored.people, rebuilt.people, "{step}: people rollups");
+    assert_eq!(
+        stored.trace_models, rebuilt.trace_models,
+        "{step}: trace model rollups"
+    );
     for (key, row) in &rebuilt.observations {
         assert_eq!(stored.observations.get(key), Some(row), "{step}: {key:?}");
     }
@@ -453,8 +459,18 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
                     "repeat"
                 }
             };
-            let stored =
-                assert_rollups_match(&store, P, &format!("seed {seed} step {step} ({what})")).await;
+            let step_name = format!("seed {seed} step {step} ({what})");
+            let stored = assert_rollups_match(&store, P, &step_name).await;
+            // The daily metrics from the rollups, over all days and a range cut inside hours.
+            let from = BASE + run.rng.below(2 * DAY as u64) as i64;
+            let ranged = crate::MetricsQuery {
+                from_timestamp: Some(from),
+                to_timestamp: Some(from + 2 * HOUR + run.rng.below(DAY as u64) as i64),
+                ..crate::MetricsQuery::default()
+            };
+            for query in [crate::MetricsQuery::default(), ranged] {
+                assert_daily_sources_agree(&store, P, &query, &step_name).await;
+            }
             levels.extend(stored.observations.into_keys().map(|key| key.level));
             booleans.extend(
                 stored
@@ -488,6 +504,17 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
     assert!(stored.traces.values().any(|row| row.error_count > 0));
     assert!(stored.traces.values().any(|row| !row.latency.is_empty()));
     assert!(stored.traces.values().any(|row| row.cost_nanos > 0));
+    // Per model too, several models with costs.
+    let models: std::collections::BTreeSet<&str> = stored
+        .trace_models
+        .keys()
+        .map(|key| key.model.as_str())
+        .collect();
+    assert!(models.len() >= 2, "{models:?}");
+    assert!(stored
+        .trace_models
+        .values()
+        .any(|row| row.totals.cost_nanos > 0 && row.trace_count > 0));
 }
 
 /// A few rows by hand: the numbers a rollup row holds.

@@ -3,6 +3,12 @@
 //! observations, tokens, cost in nano-USD) and a latency histogram of the traces (the
 //! trace's latency as `trace_totals` holds it, in [`latency_bucket`]s).
 //!
+//! The trace model rollups ([`TraceModelKey`]) hold, per project, hour of the trace's
+//! timestamp, environment, trace name and the model of its observations, the count of
+//! traces with observations of the model and the sums of those observations (count, tokens,
+//! cost in nano-USD): what the daily metrics report per day and model. A trace adds one to
+//! each model its observations name (absent models are `""`).
+//!
 //! They are the deltas of `trace_totals` rows, not of observations: a trace's name, release
 //! or timestamp may arrive after its observations, and the writers recompute a trace's
 //! totals row whenever anything of the trace changes (`trace_totals.rs`). Each refresh or
@@ -13,7 +19,9 @@ use std::collections::BTreeMap;
 
 use spindle_core::time::Micros;
 
-use super::{add_to_bucket, cost_nanos, hour_of, latency_bucket, HistogramTables, Rollups};
+use super::{
+    add_to_bucket, additive_upsert, cost_nanos, hour_of, latency_bucket, HistogramTables, Rollups,
+};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::Result;
 
@@ -75,12 +83,107 @@ pub struct TraceFacts {
     pub cost_nanos: i64,
     /// `None` without a latency (a trace without observations with a start).
     pub latency_bucket: Option<i64>,
+    /// Its observations per model (`""` for those without one).
+    pub models: BTreeMap<String, ModelTotals>,
+}
+
+/// What a trace's observations of one model add up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModelTotals {
+    pub observation_count: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub total_tokens: i64,
+    /// The model's summed cost, rounded once to nano-USD.
+    pub cost_nanos: i64,
+}
+
+impl ModelTotals {
+    fn add(&mut self, other: &ModelTotals, sign: i64) {
+        self.observation_count += sign * other.observation_count;
+        self.input_tokens = self
+            .input_tokens
+            .wrapping_add(sign.wrapping_mul(other.input_tokens));
+        self.output_tokens = self
+            .output_tokens
+            .wrapping_add(sign.wrapping_mul(other.output_tokens));
+        self.total_tokens = self
+            .total_tokens
+            .wrapping_add(sign.wrapping_mul(other.total_tokens));
+        self.cost_nanos = self
+            .cost_nanos
+            .wrapping_add(sign.wrapping_mul(other.cost_nanos));
+    }
+
+    /// The per-model totals of a `trace_totals.models` text (a JSON array of
+    /// `[model, observations, input, output, total, cost_nanos]`; NULL without observations).
+    pub fn parse_all(text: Option<&str>) -> Result<BTreeMap<String, ModelTotals>> {
+        type Entry = (Option<String>, i64, i64, i64, i64, i64);
+        let entries: Vec<Entry> = match text {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                crate::Error::internal(format!("stored trace_totals.models is not readable: {e}"))
+            })?,
+        };
+        let mut models: BTreeMap<String, ModelTotals> = BTreeMap::new();
+        for (model, observations, input, output, total, cost) in entries {
+            let totals = ModelTotals {
+                observation_count: observations,
+                input_tokens: input,
+                output_tokens: output,
+                total_tokens: total,
+                cost_nanos: cost,
+            };
+            // An absent model and `""` are one key.
+            models
+                .entry(model.unwrap_or_default())
+                .or_default()
+                .add(&totals, 1);
+        }
+        Ok(models)
+    }
+}
+
+/// The dimensions of a trace model rollup row; absent text is `""`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TraceModelKey {
+    pub project_id: String,
+    /// The start of the hour of the trace's timestamp ([`super::NO_HOUR`] without one).
+    pub hour: Micros,
+    pub environment: String,
+    pub name: String,
+    pub model: String,
+}
+
+/// The sums of one trace model rollup row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TraceModelRollup {
+    /// Traces with observations of the model.
+    pub trace_count: i64,
+    pub totals: ModelTotals,
+}
+
+impl TraceModelRollup {
+    fn sums(&self) -> [i64; 6] {
+        [
+            self.trace_count,
+            self.totals.observation_count,
+            self.totals.input_tokens,
+            self.totals.output_tokens,
+            self.totals.total_tokens,
+            self.totals.cost_nanos,
+        ]
+    }
+
+    pub(super) fn is_zero(&self) -> bool {
+        self.sums().iter().all(|sum| *sum == 0)
+    }
 }
 
 /// The columns of `trace_totals` that [`TraceFacts::from_row`] reads.
 pub const TRACE_FACT_COLUMNS: &str = "trace_id, trace_time, timestamp, user_id, session_id, \
      environment, name, release, observation_count, error_count, usage_input, usage_output, \
-     usage_total, total_cost, latency";
+     usage_total, total_cost, latency, models";
 
 impl TraceFacts {
     /// The facts of a `trace_totals` row read with [`TRACE_FACT_COLUMNS`].
@@ -105,6 +208,7 @@ impl TraceFacts {
             total_tokens: row.int("usage_total")?,
             cost_nanos: cost_nanos(Some(row.float("total_cost")?)),
             latency_bucket: row.opt_int("latency")?.map(latency_bucket),
+            models: ModelTotals::parse_all(row.opt_text("models")?.as_deref())?,
         })
     }
 }
@@ -128,6 +232,21 @@ impl Rollups {
                 self.traces.remove(&facts.key);
             }
             self.people(facts, sign);
+            for (model, totals) in &facts.models {
+                let key = TraceModelKey {
+                    project_id: facts.key.project_id.clone(),
+                    hour: facts.key.hour,
+                    environment: facts.key.environment.clone(),
+                    name: facts.key.name.clone(),
+                    model: model.clone(),
+                };
+                let row = self.trace_models.entry(key.clone()).or_default();
+                row.trace_count += sign;
+                row.totals.add(totals, sign);
+                if row.is_zero() {
+                    self.trace_models.remove(&key);
+                }
+            }
         }
     }
 
@@ -138,6 +257,23 @@ impl Rollups {
             .iter()
             .map(|(key, row)| (key.params(), row.sums().to_vec(), &row.latency));
         TRACE_TABLES.statements(dialect, rows, statements);
+        for (key, row) in &self.trace_models {
+            let mut values = vec![
+                key.project_id.as_str().into(),
+                key.hour.into(),
+                key.environment.as_str().into(),
+                key.name.as_str().into(),
+                key.model.as_str().into(),
+            ];
+            values.extend(row.sums().into_iter().map(Param::Int));
+            statements.push(additive_upsert(
+                dialect,
+                "trace_model_rollups",
+                TRACE_MODEL_KEY_COLUMNS,
+                &TRACE_MODEL_SUMS,
+                values,
+            ));
+        }
     }
 }
 
@@ -174,6 +310,48 @@ impl TraceKey {
         })
     }
 }
+
+impl TraceModelKey {
+    /// The key of a stored row of `trace_model_rollups`.
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(TraceModelKey {
+            project_id: row.text("project_id")?,
+            hour: row.int("hour")?,
+            environment: row.text("environment")?,
+            name: row.text("name")?,
+            model: row.text("model")?,
+        })
+    }
+}
+
+impl TraceModelRollup {
+    /// The sums of a stored row of `trace_model_rollups`, read with [`TRACE_MODEL_SUMS`].
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(TraceModelRollup {
+            trace_count: row.int("trace_count")?,
+            totals: ModelTotals {
+                observation_count: row.int("observation_count")?,
+                input_tokens: row.int("input_tokens")?,
+                output_tokens: row.int("output_tokens")?,
+                total_tokens: row.int("total_tokens")?,
+                cost_nanos: row.int("cost_nanos")?,
+            },
+        })
+    }
+}
+
+/// The key columns of `trace_model_rollups`.
+pub const TRACE_MODEL_KEY_COLUMNS: &str = "project_id, hour, environment, name, model";
+
+/// The summed columns of `trace_model_rollups`, in the order of [`TraceModelRollup::sums`].
+pub const TRACE_MODEL_SUMS: [&str; 6] = [
+    "trace_count",
+    "observation_count",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost_nanos",
+];
 
 /// The key columns of `trace_rollups`.
 pub const TRACE_KEY_COLUMNS: &str = "project_id, hour, environment, name, release";
@@ -214,6 +392,7 @@ mod tests {
             total_tokens: 10 * observations,
             cost_nanos: 7 * observations,
             latency_bucket: latency.map(latency_bucket),
+            models: BTreeMap::new(),
         }
     }
 

@@ -6,6 +6,8 @@
 use spindle_core::time::Micros;
 use spindle_core::{Error, Level};
 
+use crate::rollups::NO_HOUR;
+use crate::statements::SUM_AS_INTEGER;
 use crate::trace_index::IndexedTerm;
 
 use super::rows::{
@@ -1227,14 +1229,31 @@ const USAGE_OF_DAY: Expr = Expr::per_dialect(
      coalesce(sum(o.usage_total), 0)::int8 AS total_usage",
 );
 
+/// The UTC day of a rollup row's hour `r.hour`, as [`DAY_OF_TRACE`] spells a day.
+const DAY_OF_HOUR: Expr = Expr::per_dialect(
+    "strftime('%Y-%m-%d', r.hour / 1000000, 'unixepoch')",
+    "floor(r.hour / 86400000000.0)::int8",
+);
+
+/// The day's cost of the usage relation `x`: its rolled-up nano-USD and its raw rows' USD.
+const COST_OF_RELATION: Expr = Expr::per_dialect(
+    "(total(x.cost_nanos) / 1000000000.0 + total(x.cost)) AS cost",
+    "(coalesce(sum(x.cost_nanos), 0)::float8 / 1000000000.0::float8 \
+     + coalesce(sum(x.cost), 0.0)::float8) AS cost",
+);
+
 /// The statements of a page of daily metrics: the days (newest first) with their trace
-/// counts, then the usage of those days per model.
+/// counts, then the usage of those days per model; from the raw rows ([`metrics_list`]) or
+/// from the rollups ([`metrics_from_rollups`]).
 pub struct MetricsStatements {
     pub count: Sql,
     pub days: Sql,
     pub page: u32,
     pub limit: u32,
     conditions: Sql,
+    /// From the rollups: the usage rows of the whole hours and of the partial ones, one
+    /// relation (`(… UNION ALL …)`) of the raw usage statement's columns plus `cost_nanos`.
+    rolled_usage: Option<Sql>,
 }
 
 /// A day as the statements read it: its date, and the key the usage statement matches.
@@ -1243,13 +1262,14 @@ pub enum DayKey {
     Number(i64),
 }
 
-pub fn metrics_list(
+/// The conditions on the traces `t` of a daily metrics query, in `from..to`.
+fn day_trace_conditions(
     dialect: Dialect,
     project_id: &str,
     query: &crate::MetricsQuery,
-) -> MetricsStatements {
-    let (page, limit, offset) = paging(query.page, query.limit);
-    let day_of_trace = DAY_OF_TRACE.of(dialect);
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Sql {
     let mut conditions = Sql::new(dialect, "t.project_id = ");
     conditions.bind(project_id);
     conditions.push(" AND t.timestamp IS NOT NULL");
@@ -1257,9 +1277,42 @@ pub fn metrics_list(
     equals(&mut conditions, "t.user_id", &query.user_id);
     all_tags(&mut conditions, "t.tags", &query.tags);
     any_of(&mut conditions, "t.environment", &query.environments);
-    time_range(
-        &mut conditions,
-        "t.timestamp",
+    time_range(&mut conditions, "t.timestamp", from, to);
+    conditions
+}
+
+/// The raw usage rows of the traces matching `conditions`, per day and model (the columns
+/// [`MetricsStatements::decode_usage`] reads); the caller appends further conditions, then
+/// [`USAGE_GROUPING`]. `more` adds columns (`, <expr> AS <name>`).
+fn raw_usage(dialect: Dialect, conditions: &Sql, more: &str) -> Sql {
+    let mut usage = Sql::new(
+        dialect,
+        &format!(
+            "SELECT {} AS day, o.model AS model, {}{more} \
+             FROM traces t JOIN observations o \
+             ON o.project_id = t.project_id AND o.trace_id = t.id WHERE ",
+            DAY_OF_TRACE.of(dialect),
+            USAGE_OF_DAY.of(dialect)
+        ),
+    );
+    usage.append(conditions);
+    usage
+}
+
+/// The grouping of [`raw_usage`].
+const USAGE_GROUPING: &str = " GROUP BY day, o.model";
+
+pub fn metrics_list(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::MetricsQuery,
+) -> MetricsStatements {
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let day_of_trace = DAY_OF_TRACE.of(dialect);
+    let conditions = day_trace_conditions(
+        dialect,
+        project_id,
+        query,
         query.from_timestamp,
         query.to_timestamp,
     );
@@ -1283,7 +1336,148 @@ pub fn metrics_list(
         page,
         limit,
         conditions,
+        rolled_usage: None,
     }
+}
+
+/// The whole hours of a daily metrics range (`start..end`, either side open) that the
+/// rollups answer, and its partial first and last hours (`from..to` each) that the raw rows
+/// answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RolledRange {
+    start: Option<Micros>,
+    end: Option<Micros>,
+    edges: Vec<(Micros, Micros)>,
+}
+
+impl RolledRange {
+    /// `None` when the range `from..to` holds no whole hour.
+    fn of(from: Option<Micros>, to: Option<Micros>) -> Option<Self> {
+        use crate::rollups::HOUR_MICROS;
+        let start = match from {
+            None => None,
+            Some(from) => Some(
+                from.div_euclid(HOUR_MICROS)
+                    .checked_add(i64::from(from.rem_euclid(HOUR_MICROS) != 0))?
+                    .checked_mul(HOUR_MICROS)?,
+            ),
+        };
+        let end = match to {
+            None => None,
+            Some(to) => Some(to.div_euclid(HOUR_MICROS).checked_mul(HOUR_MICROS)?),
+        };
+        if let (Some(start), Some(end)) = (start, end) {
+            if start >= end {
+                return None;
+            }
+        }
+        let mut edges = Vec::new();
+        if let (Some(from), Some(start)) = (from, start) {
+            if from < start {
+                edges.push((from, start));
+            }
+        }
+        if let (Some(end), Some(to)) = (end, to) {
+            if end < to {
+                edges.push((end, to));
+            }
+        }
+        Some(RolledRange { start, end, edges })
+    }
+}
+
+/// The statements of a page of daily metrics from the rollups kept by the writers, when they
+/// answer the query exactly: no user or tag filter (trace name and environment are
+/// dimensions of `trace_rollups` and `trace_model_rollups`, whose `''` stands for both an
+/// absent value and `""`, so a filter on `""` is declined), and a range holding a whole hour
+/// (its partial first and last hours come from the raw rows). The days' trace counts come
+/// from `trace_rollups`, their observations, cost and usage per model from
+/// `trace_model_rollups`, each summed per UTC day of the hour. `None` for the raw path.
+///
+/// Costs: the rollups keep each trace's cost per model rounded to nano-USD, so a day's or a
+/// model's cost is within a nano-USD per trace and model of the raw rows' float sum.
+pub fn metrics_from_rollups(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::MetricsQuery,
+) -> Option<MetricsStatements> {
+    let empty_filter =
+        query.trace_name.as_deref() == Some("") || query.environments.iter().any(String::is_empty);
+    if query.user_id.is_some() || !query.tags.is_empty() || empty_filter {
+        return None;
+    }
+    let range = RolledRange::of(query.from_timestamp, query.to_timestamp)?;
+    let (page, limit, offset) = paging(query.page, query.limit);
+    let rollup_rows = |table: &str, columns: &str| {
+        let mut sql = Sql::new(
+            dialect,
+            &format!(
+                "SELECT {} AS day, {columns} FROM {table} r WHERE r.project_id = ",
+                DAY_OF_HOUR.of(dialect)
+            ),
+        );
+        // Rows whose counts went back to 0 stay in the tables; they count nothing.
+        sql.bind(project_id)
+            .push(" AND r.trace_count <> 0 AND r.hour <> ")
+            .bind(NO_HOUR);
+        time_range(&mut sql, "r.hour", range.start, range.end);
+        equals(&mut sql, "r.name", &query.trace_name);
+        any_of(&mut sql, "r.environment", &query.environments);
+        sql
+    };
+    let edge_conditions: Vec<Sql> = range
+        .edges
+        .iter()
+        .map(|(from, to)| day_trace_conditions(dialect, project_id, query, Some(*from), Some(*to)))
+        .collect();
+
+    let mut traces = Sql::new(dialect, "(");
+    traces.append(&rollup_rows("trace_rollups", "r.trace_count AS traces"));
+    for conditions in &edge_conditions {
+        traces.push(&format!(
+            " UNION ALL SELECT {} AS day, 1 AS traces FROM traces t WHERE ",
+            DAY_OF_TRACE.of(dialect)
+        ));
+        traces.append(conditions);
+    }
+    traces.push(") x");
+    let sum = |column: &str| SUM_AS_INTEGER.of(dialect, column);
+    let mut count = Sql::new(dialect, "SELECT count(*) FROM (SELECT x.day FROM ");
+    count
+        .append(&traces)
+        .push(" GROUP BY x.day HAVING sum(x.traces) > 0) d");
+    let mut days = Sql::new(
+        dialect,
+        &format!("SELECT x.day AS day, {} AS traces FROM ", sum("x.traces")),
+    );
+    days.append(&traces)
+        .push(" GROUP BY x.day HAVING sum(x.traces) > 0 ORDER BY day DESC LIMIT ")
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset);
+
+    let mut usage = Sql::new(dialect, "(");
+    usage.append(&rollup_rows(
+        "trace_model_rollups",
+        "r.model AS model, r.observation_count AS observations, r.trace_count AS traces, \
+         CAST(0.0 AS DOUBLE PRECISION) AS cost, r.input_tokens AS input_usage, \
+         r.output_tokens AS output_usage, r.total_tokens AS total_usage, \
+         r.cost_nanos AS cost_nanos",
+    ));
+    for conditions in &edge_conditions {
+        let mut raw = raw_usage(dialect, conditions, ", 0 AS cost_nanos");
+        raw.push(USAGE_GROUPING);
+        usage.push(" UNION ALL ").append(&raw);
+    }
+    usage.push(") x");
+    Some(MetricsStatements {
+        count,
+        days,
+        page,
+        limit,
+        conditions: Sql::new(dialect, ""),
+        rolled_usage: Some(usage),
+    })
 }
 
 impl MetricsStatements {
@@ -1309,21 +1503,36 @@ impl MetricsStatements {
     /// The usage per day and model of `days` (as [`Self::decode_day`] read them).
     pub fn usage(&self, days: &[(DayKey, crate::DailyMetrics)]) -> Sql {
         let dialect = self.conditions.dialect();
-        let day_of_trace = DAY_OF_TRACE.of(dialect);
-        let mut usage = Sql::new(
-            dialect,
-            &format!(
-                "SELECT {day_of_trace} AS day, o.model AS model, {} \
-                 FROM traces t JOIN observations o \
-                 ON o.project_id = t.project_id AND o.trace_id = t.id WHERE ",
-                USAGE_OF_DAY.of(dialect)
-            ),
-        );
-        usage.append(&self.conditions).push(" AND ");
+        let (mut usage, day): (Sql, &str) = match &self.rolled_usage {
+            None => {
+                let mut usage = raw_usage(dialect, &self.conditions, "");
+                usage.push(" AND ");
+                (usage, DAY_OF_TRACE.of(dialect))
+            }
+            Some(relation) => {
+                let sum = |column: &str| SUM_AS_INTEGER.of(dialect, column);
+                let mut usage = Sql::new(
+                    dialect,
+                    &format!(
+                        "SELECT x.day AS day, x.model AS model, {} AS observations, \
+                         {} AS traces, {}, {} AS input_usage, {} AS output_usage, \
+                         {} AS total_usage FROM ",
+                        sum("x.observations"),
+                        sum("x.traces"),
+                        COST_OF_RELATION.of(dialect),
+                        sum("x.input_usage"),
+                        sum("x.output_usage"),
+                        sum("x.total_usage"),
+                    ),
+                );
+                usage.append(relation).push(" WHERE ");
+                (usage, "x.day")
+            }
+        };
         match dialect {
             Dialect::Sqlite => {
                 let dates: Vec<String> = days.iter().map(|(_, day)| day.date.clone()).collect();
-                usage.in_list(day_of_trace, dates, false)
+                usage.in_list(day, dates, false)
             }
             Dialect::Postgres => {
                 let numbers: Vec<i64> = days
@@ -1333,10 +1542,13 @@ impl MetricsStatements {
                         DayKey::Date => None,
                     })
                     .collect();
-                usage.in_list(day_of_trace, numbers, false)
+                usage.in_list(day, numbers, false)
             }
         };
-        usage.push(" GROUP BY day, o.model ORDER BY day, o.model");
+        match self.rolled_usage {
+            None => usage.push(" GROUP BY day, o.model ORDER BY day, o.model"),
+            Some(_) => usage.push(" GROUP BY x.day, x.model ORDER BY x.day, x.model"),
+        };
         usage
     }
 
@@ -1415,6 +1627,35 @@ mod tests {
     fn paging_defaults() {
         assert_eq!(paging(0, 0), (1, 50, 0));
         assert_eq!(paging(3, 10), (3, 10, 20));
+    }
+
+    #[test]
+    fn whole_hours_of_a_range_and_its_partial_edges() {
+        const H: Micros = crate::rollups::HOUR_MICROS;
+        let range = RolledRange::of(Some(10 * H + 5), Some(13 * H + 7)).unwrap();
+        assert_eq!((range.start, range.end), (Some(11 * H), Some(13 * H)));
+        assert_eq!(
+            range.edges,
+            vec![(10 * H + 5, 11 * H), (13 * H, 13 * H + 7)]
+        );
+        // `to` is exclusive: a range ending on an hour has no partial last hour.
+        let aligned = RolledRange::of(Some(10 * H), Some(12 * H)).unwrap();
+        assert!(aligned.edges.is_empty());
+        let open = RolledRange::of(None, Some(2 * H + 1)).unwrap();
+        assert_eq!((open.start, open.end), (None, Some(2 * H)));
+        assert_eq!(open.edges, vec![(2 * H, 2 * H + 1)]);
+        assert_eq!(
+            RolledRange::of(None, None),
+            Some(RolledRange {
+                start: None,
+                end: None,
+                edges: Vec::new()
+            })
+        );
+        assert_eq!(RolledRange::of(Some(10 * H + 5), Some(11 * H + 5)), None);
+        assert_eq!(RolledRange::of(Some(10 * H), Some(10 * H)), None);
+        assert_eq!(RolledRange::of(Some(i64::MAX - 1), None), None);
+        assert_eq!(RolledRange::of(None, Some(i64::MIN)), None);
     }
 
     #[test]
