@@ -427,11 +427,7 @@ impl<E: Executor> Accounts for E {
         let from_rollups =
             match rollup_totals_statements(dialect, project_id, grouping, query, limit, offset) {
                 Some(statements) => {
-                    let pending = rollups_sql::pending_statement(dialect, project_id);
-                    let pending = first::<Single<i64>>(self, pending)
-                        .await?
-                        .map_or(0, |n| n.0);
-                    (pending == 0).then_some(statements)
+                    (!rollups_sql::is_pending_on(self, project_id).await?).then_some(statements)
                 }
                 None => None,
             };

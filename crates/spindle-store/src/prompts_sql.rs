@@ -364,13 +364,6 @@ pub fn version_span_statement(dialect: Dialect, project_id: &str, name: &str, ve
     sql
 }
 
-/// Whether the project's rollups are still to be built, so its totals come from the rows.
-async fn rollups_pending(db: &impl Executor, project_id: &str) -> Result<bool> {
-    let sql = crate::rollups_sql::pending_statement(db.dialect(), project_id);
-    let rows: Vec<Single<i64>> = db.select(sql).await?;
-    Ok(rows.first().is_some_and(|row| row.0 > 0))
-}
-
 /// Each version's totals: from the rollups with a version's span and latency count read from
 /// the indexes, or, while the project's rollups are pending, in one pass over the index.
 async fn version_totals(
@@ -379,7 +372,7 @@ async fn version_totals(
     name: &str,
 ) -> Result<Vec<VersionTotalsRow>> {
     let dialect = db.dialect();
-    if rollups_pending(db, project_id).await? {
+    if crate::rollups_sql::is_pending_on(db, project_id).await? {
         return db
             .select(metrics_totals_statement(dialect, project_id, name))
             .await;

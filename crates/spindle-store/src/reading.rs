@@ -247,8 +247,7 @@ pub async fn daily_metrics(
     let dialect = connection.dialect();
     let rolled = match reads::metrics_from_rollups(dialect, project_id, query) {
         Some(rolled) if sources != Sources::RawRows => {
-            let pending = crate::rollups_sql::pending_statement(dialect, project_id);
-            (connection.count(&pending).await? == 0).then_some(rolled)
+            (!crate::rollups_sql::is_pending(connection, project_id).await?).then_some(rolled)
         }
         _ => None,
     };

@@ -5,6 +5,7 @@
 //! The trace rollups follow `trace_totals` (see `trace_totals.rs`), whose statements
 //! return what they change.
 
+use crate::executor::{Executor, Single};
 use crate::reading::ReadConnection;
 use crate::rollups::{
     ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup, PromptLink,
@@ -495,6 +496,23 @@ pub fn pending_statement(dialect: Dialect, project_id: &str) -> Sql {
     );
     sql.bind(project_id);
     sql
+}
+
+/// Whether the project's rollups are still to be built from its raw rows (reads then take
+/// the raw rows).
+pub async fn is_pending(db: &impl ReadConnection, project_id: &str) -> Result<bool> {
+    Ok(db
+        .count(&pending_statement(db.dialect(), project_id))
+        .await?
+        > 0)
+}
+
+/// [`is_pending`] over an [`Executor`].
+pub async fn is_pending_on(db: &impl Executor, project_id: &str) -> Result<bool> {
+    let rows: Vec<Single<i64>> = db
+        .select(pending_statement(db.dialect(), project_id))
+        .await?;
+    Ok(rows.first().is_some_and(|row| row.0 > 0))
 }
 
 /// The projects whose rollups are still to be built from their raw rows.

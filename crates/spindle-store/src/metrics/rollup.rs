@@ -52,7 +52,7 @@ impl<C: ReadConnection> MetricsSource for RollupSource<'_, C> {
         let Some(hours) = WholeHours::of(plan.from, plan.to) else {
             return Ok(None);
         };
-        if !rolled.covers(plan) || pending(connection, project_id).await? {
+        if !rolled.covers(plan) || crate::rollups_sql::is_pending(connection, project_id).await? {
             return Ok(None);
         }
         let input = rolled.input(connection.dialect(), project_id, plan, hours)?;
@@ -64,12 +64,6 @@ impl<C: ReadConnection> MetricsSource for RollupSource<'_, C> {
 
 /// The bound of a percentile's relative error, from the rollups' buckets.
 pub const PERCENTILE_RELATIVE_ERROR: f64 = RELATIVE_ERROR;
-
-/// Whether the rollups of the project are still to be built from its raw rows.
-async fn pending(connection: &impl ReadConnection, project_id: &str) -> Result<bool> {
-    let sql = crate::rollups_sql::pending_statement(connection.dialect(), project_id);
-    Ok(connection.count(&sql).await? > 0)
-}
 
 /// The whole hours `start..end` inside a range `from..=to`, and its partial edges.
 #[derive(Debug, Clone, Copy)]
