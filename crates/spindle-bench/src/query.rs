@@ -229,8 +229,14 @@ fn older_seed(dir: &Path, suffix: &str) -> anyhow::Result<Option<PathBuf>> {
     let Some(parent) = dir.parent() else {
         return Ok(None);
     };
+    let entries = match std::fs::read_dir(parent) {
+        Ok(entries) => entries,
+        // No cache yet: nothing to upgrade.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
     let mut best: Option<(i64, PathBuf)> = None;
-    for entry in std::fs::read_dir(parent)? {
+    for entry in entries {
         let path = entry?.path();
         let Some(version) = path
             .file_name()
@@ -979,6 +985,8 @@ mod tests {
             }
             dir
         };
+        let missing = cache.path().join("not-yet").join(name(31, suffix));
+        assert_eq!(older_seed(&missing, suffix).unwrap(), None, "no cache yet");
         let wanted = cache.path().join(name(31, suffix));
         assert_eq!(older_seed(&wanted, suffix).unwrap(), None);
         make(name(27, suffix), true);

@@ -136,6 +136,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0033_trace_model_rollups",
         include_str!("../migrations/0033_trace_model_rollups.sql"),
     ),
+    (
+        "0034_session_totals",
+        include_str!("../migrations/0034_session_totals.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -270,6 +270,9 @@ pub(crate) async fn add_rollups(
     }
     let statements =
         rollups_sql::resolved_statements(&Reader(transaction), project_id, rollups).await?;
+    if let Some(lock) = trace_totals::session_lock_statement(project_id, rollups) {
+        postgres_execute(transaction, &lock).await?;
+    }
     for statement in statements {
         postgres_execute(transaction, &statement).await?;
     }

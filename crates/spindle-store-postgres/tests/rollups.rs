@@ -21,6 +21,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     assert_eq!(kept.traces.len(), 1);
     assert_eq!(kept.people.len(), 2, "its user and its session");
     assert_eq!(kept.trace_models.len(), 1, "its observations, of no model");
+    assert_eq!(kept.sessions.len(), 1, "its session");
 
     // As a database from before the rollups: none kept, the project pending.
     let (client, connection) = support::client_in(key.path()).await;
@@ -30,7 +31,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
              DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
              DELETE FROM trace_rollups; DELETE FROM trace_latency_buckets;
              DELETE FROM people_rollups;
-             DELETE FROM trace_model_rollups;
+             DELETE FROM trace_model_rollups; DELETE FROM session_totals;
              UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )

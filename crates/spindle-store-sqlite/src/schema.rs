@@ -131,6 +131,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0032_trace_model_rollups",
         include_str!("../migrations/0032_trace_model_rollups.sql"),
     ),
+    (
+        "0033_session_totals",
+        include_str!("../migrations/0033_session_totals.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -18,7 +18,7 @@ use crate::accounts::{
 use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
 use crate::people::{GroupTotals, Grouping, TotalsQuery};
-use crate::people_sql::{rollup_totals_statements, totals_statements};
+use crate::people_sql::{rollup_totals_statements, session_totals_statements, totals_statements};
 use crate::rollups_sql;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
@@ -423,9 +423,13 @@ impl<E: Executor> Accounts for E {
         let limit = if query.limit == 0 { 50 } else { query.limit };
         let offset = i64::from(page - 1) * i64::from(limit);
         let dialect = self.dialect();
-        // The people rollups answer when they can and the project's are built.
+        // The session totals or the people rollups answer when they can and the project's
+        // rollups are built.
         let from_rollups =
-            match rollup_totals_statements(dialect, project_id, grouping, query, limit, offset) {
+            match session_totals_statements(dialect, project_id, grouping, query, limit, offset)
+                .or_else(|| {
+                    rollup_totals_statements(dialect, project_id, grouping, query, limit, offset)
+                }) {
                 Some(statements) => {
                     (!rollups_sql::is_pending_on(self, project_id).await?).then_some(statements)
                 }

@@ -70,6 +70,7 @@ const SMALL_TABLES: &[&str] = &[
     "trace_latency_buckets",
     "people_rollups",
     "trace_model_rollups",
+    "session_totals",
     "rollups_pending",
 ];
 

@@ -578,6 +578,229 @@ pub fn rollup_totals_statements(
     Some((count, page))
 }
 
+/// Whether the session totals answer the query: a sessions query naming no score, user or
+/// environment (a session's totals are over all its traces, whatever their environment).
+fn session_totals_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
+    grouping == Grouping::Session
+        && query.score.is_none()
+        && query.user_id.is_none()
+        && query.environment.is_none()
+        && query.order_by != TotalsColumn::Score
+        && query
+            .bounds
+            .iter()
+            .all(|bound| bound.column != TotalsColumn::Score)
+}
+
+/// The columns of the session parts `g` the page reads, in order.
+const SESSION_PART_COLUMNS: &str = "g.id AS id, g.traces AS traces, \
+     g.input_tokens AS input_tokens, g.output_tokens AS output_tokens, \
+     g.total_tokens AS total_tokens, g.total_cost AS total_cost, g.first_seen AS first_seen, \
+     g.last_seen AS last_seen";
+
+/// ` AND <the session s's id matches the query's search and id>`.
+fn session_id_conditions(sql: &mut Sql, query: &TotalsQuery) {
+    if let Some(search) = &query.search {
+        sql.push(" AND ")
+            .like("s.session_id", format!("%{}%", like_escape(search)), false);
+    }
+    if let Some(id) = &query.id {
+        sql.push(" AND s.session_id = ").bind(id.as_str());
+    }
+}
+
+/// The sessions of `session_totals` the query's range contains whole, as rows `g` with the
+/// page's columns and `cost_key` (the cost in nano-USD, which `session_totals_by_cost`
+/// orders), within the query's bounds. The times are hidden from the index choice where
+/// they are not the statement's range (SQLite would rather take a one-sided range of them
+/// than the index that counts or sorts).
+fn contained_sessions(
+    dialect: Dialect,
+    project_id: &str,
+    query: &TotalsQuery,
+    sorted: bool,
+) -> Sql {
+    let cost = match dialect {
+        Dialect::Sqlite => "s.cost_nanos / 1e9",
+        Dialect::Postgres => "s.cost_nanos::float8 / 1e9",
+    };
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT g.* FROM (SELECT s.session_id AS id, s.trace_count AS traces, \
+             s.input_tokens AS input_tokens, s.output_tokens AS output_tokens, \
+             s.total_tokens AS total_tokens, {cost} AS total_cost, s.first_time AS first_seen, \
+             s.last_time AS last_seen, s.cost_nanos AS cost_key FROM session_totals s \
+             WHERE s.project_id = "
+        ),
+    );
+    sql.bind(project_id).push(" AND s.trace_count > 0");
+    let (first, last) = if sorted {
+        (
+            dialect.without_index("s.first_time"),
+            dialect.without_index("s.last_time"),
+        )
+    } else {
+        (
+            "s.first_time".to_owned(),
+            dialect.without_index("s.last_time"),
+        )
+    };
+    if let Some(from) = query.from_timestamp {
+        sql.push(&format!(" AND {first} >= ")).bind(from);
+    }
+    if let Some(to) = query.to_timestamp {
+        sql.push(&format!(" AND {last} < ")).bind(to);
+    }
+    session_id_conditions(&mut sql, query);
+    sql.push(") g");
+    bound_conditions(&mut sql, query);
+    sql
+}
+
+/// The sessions that straddle an end of the query's range (a trace before it and one in or
+/// after it), summed over their traces in the range from `trace_totals`, as rows `g` within
+/// the query's bounds; `None` without a range. They are found by their last time, from the
+/// range's start on (those active in the range).
+fn straddling_sessions(dialect: Dialect, project_id: &str, query: &TotalsQuery) -> Option<Sql> {
+    let lowest = query.from_timestamp.or(query.to_timestamp)?;
+    let mut sessions = Sql::new(
+        dialect,
+        "SELECT s.session_id FROM session_totals s WHERE s.project_id = ",
+    );
+    let first = dialect.without_index("s.first_time");
+    sessions
+        .bind(project_id)
+        .push(" AND s.trace_count > 0 AND s.last_time >= ")
+        .bind(lowest)
+        .push(" AND (");
+    let mut any = false;
+    if let Some(from) = query.from_timestamp {
+        sessions.push(&format!("{first} < ")).bind(from);
+        any = true;
+    }
+    if let Some(to) = query.to_timestamp {
+        if any {
+            sessions.push(" OR ");
+        }
+        sessions
+            .push("(s.last_time >= ")
+            .bind(to)
+            .push(&format!(" AND {first} < "))
+            .bind(to)
+            .push(")");
+    }
+    sessions.push(")");
+    session_id_conditions(&mut sessions, query);
+
+    let mut sql = Sql::new(
+        dialect,
+        &format!(
+            "SELECT g.* FROM (SELECT tt.session_id AS id, count(*) AS traces, \
+             {} AS input_tokens, {} AS output_tokens, {} AS total_tokens, {} AS total_cost, \
+             min({TRACE_TIME}) AS first_seen, max({TRACE_TIME}) AS last_seen \
+             FROM trace_totals tt WHERE tt.project_id = ",
+            SUM_AS_INTEGER.of(dialect, "tt.usage_input"),
+            SUM_AS_INTEGER.of(dialect, "tt.usage_output"),
+            SUM_AS_INTEGER.of(dialect, "tt.usage_total"),
+            SUM_AS_FLOAT.of(dialect, "tt.total_cost"),
+        ),
+    );
+    sql.bind(project_id)
+        .push(" AND tt.session_id IN (")
+        .append(&sessions)
+        .push(")");
+    environment_and_range(&mut sql, query, TRACE_TIME);
+    sql.push(" GROUP BY tt.session_id) g");
+    bound_conditions(&mut sql, query);
+    Some(sql)
+}
+
+/// The count of the sessions a query matches and its page of sessions, from the session
+/// totals: the sessions its range contains whole, read sorted from `session_totals` (the
+/// page's worth of them), and those straddling an end of its range, summed from their
+/// traces in the range; then only the page's sessions read their users and latest end. The
+/// count adds the contained sessions (counted in `session_totals_by_first`) and the
+/// straddling ones with a trace in the range. `None` when the session totals cannot answer
+/// the query (the caller then takes [`rollup_totals_statements`] or [`totals_statements`]).
+/// The caller checks that the project's rollups are built.
+pub fn session_totals_statements(
+    dialect: Dialect,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+    limit: u32,
+    offset: i64,
+) -> Option<(Sql, Sql)> {
+    if !session_totals_answer(grouping, query) {
+        return None;
+    }
+    let straddling = straddling_sessions(dialect, project_id, query);
+
+    let mut count = Sql::new(dialect, "SELECT (SELECT count(*) FROM (");
+    count
+        .append(&contained_sessions(dialect, project_id, query, false))
+        .push(") c)");
+    if let Some(straddling) = &straddling {
+        count
+            .push(" + (SELECT count(*) FROM (")
+            .append(straddling)
+            .push(") x)");
+    }
+    count.push(" AS value");
+
+    // The contained sessions' first `offset + limit` in the page's order are all that can
+    // reach the page.
+    let sort_key = match query.order_by {
+        TotalsColumn::Cost => "cost_key",
+        column => total_name(column),
+    };
+    let mut contained = Sql::new(dialect, &format!("SELECT {SESSION_PART_COLUMNS} FROM ("));
+    contained
+        .append(&contained_sessions(dialect, project_id, query, true))
+        .push(&format!(
+            ") g ORDER BY g.{sort_key} {}, g.id ASC LIMIT ",
+            dialect.order(query.direction)
+        ))
+        .bind(offset.saturating_add(i64::from(limit)));
+    let mut parts = Sql::new(dialect, "SELECT * FROM (");
+    parts.append(&contained).push(") a");
+    if let Some(straddling) = &straddling {
+        parts
+            .push(&format!(" UNION ALL SELECT {SESSION_PART_COLUMNS} FROM ("))
+            .append(straddling)
+            .push(") g");
+    }
+
+    let mut page = Sql::new(
+        dialect,
+        "SELECT g.id AS id, g.traces AS traces, g.input_tokens AS input_tokens, \
+         g.output_tokens AS output_tokens, g.total_tokens AS total_tokens, \
+         g.total_cost AS total_cost, g.first_seen AS first_seen, g.last_seen AS last_seen, ",
+    );
+    page.push("(SELECT tt.last_end FROM trace_totals tt WHERE ");
+    group_traces(&mut page, project_id, grouping, query, TRACE_TIME);
+    page.push(" AND tt.last_end IS NOT NULL ORDER BY tt.last_end DESC LIMIT 1) AS last_end, ");
+    page.push(&format!(
+        "(SELECT {} FROM trace_totals tt WHERE ",
+        DISTINCT_TEXTS.of(dialect, "tt.user_id")
+    ));
+    group_traces(&mut page, project_id, grouping, query, TRACE_TIME);
+    page.push(&format!(
+        ") AS users, {} AS score_average FROM (SELECT p.* FROM (",
+        null_float(dialect)
+    ));
+    page.append(&parts).push(") p");
+    page.push(&order(dialect, query, "p"));
+    page.push(" LIMIT ")
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(offset);
+    page.push(") g");
+    page.push(&order(dialect, query, "g"));
+    Some((count, page))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

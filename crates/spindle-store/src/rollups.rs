@@ -34,7 +34,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod people;
 mod traces;
-pub use people::{day_of, PeopleKey, PeopleRollup, DAY_MICROS, PEOPLE_KEY_COLUMNS, PEOPLE_SUMS};
+pub use people::{
+    day_of, PeopleKey, PeopleRollup, SessionKey, SessionTotals, DAY_MICROS, PEOPLE_KEY_COLUMNS,
+    PEOPLE_SUMS, SESSION_COLUMNS, SESSION_SUMS,
+};
 pub use traces::{
     ModelTotals, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, TraceRollup,
     TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
@@ -641,6 +644,9 @@ pub struct Rollups {
     pub people: BTreeMap<PeopleKey, PeopleRollup>,
     /// Per trace name, environment and model (`rollups/traces.rs`).
     pub trace_models: BTreeMap<TraceModelKey, TraceModelRollup>,
+    /// Each session's totals over all its traces (`rollups/people.rs`), deltas of the same
+    /// `trace_totals` rows.
+    pub sessions: BTreeMap<SessionKey, SessionTotals>,
     /// Changes whose prompt score deltas are still to be worked out against the stored rows
     /// (always empty in stored and rebuilt rollups).
     pub prompt_links: PromptLinkChanges,
@@ -659,6 +665,7 @@ impl Rollups {
             && self.traces.is_empty()
             && self.people.is_empty()
             && self.trace_models.is_empty()
+            && self.sessions.is_empty()
             && self.prompt_links.is_empty()
             && self.observation_traces.is_empty()
     }
@@ -745,6 +752,8 @@ impl Rollups {
         });
         self.people.retain(|_, row| !row.is_zero());
         self.trace_models.retain(|_, row| !row.is_zero());
+        // A session without traces keeps its row (with no times) until a rebuild.
+        self.sessions.retain(|_, row| row.sums.count != 0);
     }
 
     /// The additive upserts that add these deltas to the tables, in key order (so that
@@ -805,6 +814,7 @@ impl Rollups {
         // Last: every transaction upserts the tables in this one order.
         self.trace_statements(dialect, &mut statements);
         self.people_statements(dialect, &mut statements);
+        self.session_statements(dialect, &mut statements);
         statements
     }
 }

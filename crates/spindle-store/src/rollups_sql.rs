@@ -9,10 +9,11 @@ use crate::executor::{Executor, Single};
 use crate::reading::ReadConnection;
 use crate::rollups::{
     ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup, PromptLink,
-    PromptScoreKey, Rollups, ScoreFacts, ScoreKey, TraceFacts, TraceKey, TraceModelKey,
-    TraceModelRollup, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS, PEOPLE_KEY_COLUMNS,
-    PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS, SCORE_KEY_COLUMNS,
-    TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS, TRACE_MODEL_SUMS, TRACE_SUMS,
+    PromptScoreKey, Rollups, ScoreFacts, ScoreKey, SessionKey, SessionTotals, TraceFacts, TraceKey,
+    TraceModelKey, TraceModelRollup, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
+    PEOPLE_KEY_COLUMNS, PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS,
+    SCORE_KEY_COLUMNS, SESSION_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
+    TRACE_MODEL_SUMS, TRACE_SUMS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
@@ -437,6 +438,14 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let sessions = select("session_totals", SESSION_COLUMNS);
+    db.each_row(&sessions, |row| {
+        rollups
+            .sessions
+            .insert(SessionKey::from_row(row)?, SessionTotals::from_row(row)?);
+        Ok(())
+    })
+    .await?;
     rollups.normalize();
     Ok(rollups)
 }
@@ -456,7 +465,7 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 8] = [
+const ROLLUP_TABLES: [&str; 9] = [
     "observation_rollups",
     "observation_latency_buckets",
     "score_rollups",
@@ -465,6 +474,7 @@ const ROLLUP_TABLES: [&str; 8] = [
     "trace_latency_buckets",
     "people_rollups",
     "trace_model_rollups",
+    "session_totals",
 ];
 
 /// The statements that replace a project's rollups with `rebuilt` (from [`rebuild`], in
@@ -532,6 +542,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         trace_rows = rebuilt.traces.len(),
         people_rows = rebuilt.people.len(),
         trace_model_rows = rebuilt.trace_models.len(),
+        session_rows = rebuilt.sessions.len(),
         remaining,
         "rollups built from raw rows"
     );

@@ -245,6 +245,29 @@ pub fn lock_statement(project_id: &str, trace_ids: &[String]) -> Sql {
     sql
 }
 
+/// On PostgreSQL, the statement that makes concurrent writers of the same sessions take
+/// turns before adding their session totals: a transaction-scoped advisory lock per session
+/// the deltas touch, in key order. Each session's times are recomputed from its
+/// `trace_totals` rows by a statement after the lock (a new snapshot under READ COMMITTED),
+/// so they include every other writer's committed rows. `None` when no session is touched.
+pub fn session_lock_statement(project_id: &str, rollups: &Rollups) -> Option<Sql> {
+    let sessions: Vec<String> = rollups
+        .touched_sessions()
+        .map(|key| key.session_id.clone())
+        .collect();
+    if sessions.is_empty() {
+        return None;
+    }
+    let mut sql = Sql::new(
+        Dialect::Postgres,
+        "SELECT pg_advisory_xact_lock(k.key) FROM (SELECT DISTINCT hashtextextended(",
+    );
+    sql.bind(project_id)
+        .push(" || '/session/' || u.id, 7) AS key FROM unnest(");
+    sql.bind(sessions).push(") AS u(id) ORDER BY 1) k");
+    Some(sql)
+}
+
 /// The trace ids a write touched, sorted and without repeats: its traces' ids (with the
 /// stored traces of its observations before and after their merges,
 /// `Rollups::observation_traces`), its observations' trace ids, and the stored trace ids of

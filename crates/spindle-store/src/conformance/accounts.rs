@@ -835,6 +835,9 @@ impl RawTrace {
     }
 }
 
+/// What a list of totals is sorted on, as a group's value.
+type SortKey = fn(&GroupTotals) -> i64;
+
 /// The users' or sessions' totals worked out from the raw traces, sorted by id.
 fn expected_totals(traces: &[RawTrace], grouping: Grouping) -> Vec<GroupTotals> {
     let mut groups: BTreeMap<String, GroupTotals> = BTreeMap::new();
@@ -1072,6 +1075,7 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
             (None, Some(trace_time(9) + 1)),
             (Some(trace_time(4) + 1), Some(trace_time(5))),
             (Some(0), Some(trace_time(11) + DAY)),
+            (None, None),
         ];
         for (from, to) in ranges {
             let in_range: Vec<RawTrace> = raw
@@ -1136,6 +1140,51 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
                 assert_eq!(page.total_items as usize, wanted.len(), "{name}: bounded");
                 let second: Vec<&str> = wanted.iter().skip(1).take(1).map(|w| w.1).collect();
                 assert_eq!(ids(&page), second, "{name}: bounded, second page");
+                // Every other order, paged two at a time, with the totals of each row.
+                let orders: [(TotalsColumn, SortKey); 4] = [
+                    (TotalsColumn::LastSeen, |g| g.last_seen.unwrap_or(i64::MIN)),
+                    (TotalsColumn::FirstSeen, |g| {
+                        g.first_seen.unwrap_or(i64::MIN)
+                    }),
+                    (TotalsColumn::Tokens, |g| g.total_tokens),
+                    (TotalsColumn::Traces, |g| g.traces as i64),
+                ];
+                for (column, key) in orders {
+                    for direction in [Direction::Desc, Direction::Asc] {
+                        let mut wanted: Vec<&GroupTotals> = expected.iter().collect();
+                        wanted.sort_by(|a, b| {
+                            let by_key = key(a).cmp(&key(b));
+                            let by_key = match direction {
+                                Direction::Desc => by_key.reverse(),
+                                Direction::Asc => by_key,
+                            };
+                            by_key.then(a.id.cmp(&b.id))
+                        });
+                        let mut got = Vec::new();
+                        for page_number in 1..=wanted.len().div_ceil(2).max(1) as u32 {
+                            let page = store
+                                .group_totals(
+                                    &project,
+                                    grouping,
+                                    &TotalsQuery {
+                                        page: page_number,
+                                        limit: 2,
+                                        ..ranged(column, direction)
+                                    },
+                                )
+                                .await
+                                .expect("sorted totals");
+                            assert_eq!(
+                                page.total_items as usize,
+                                wanted.len(),
+                                "{name}: {column:?} {direction:?} count"
+                            );
+                            got.extend(page.items);
+                        }
+                        let wanted: Vec<GroupTotals> = wanted.into_iter().cloned().collect();
+                        assert_eq!(got, wanted, "{name}: {column:?} {direction:?}");
+                    }
+                }
             }
         }
         // The users' and sessions' averages of a score, shown, bounded and sorted on.

@@ -158,3 +158,140 @@ impl Rollups {
         }
     }
 }
+
+/// The key of a session's all-time totals (`session_totals`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionKey {
+    pub project_id: String,
+    /// The session id (never empty).
+    pub session_id: String,
+}
+
+/// A session's totals over all its traces: the sums of its people rollups without day or
+/// environment, and the time of its first and last trace.
+///
+/// The sums are deltas like every rollup. The times are minima and maxima, which no delta
+/// keeps: the statement that adds a delta recomputes them from the session's `trace_totals`
+/// rows (two seeks in `trace_totals_by_session`), so in a delta they are only what the
+/// added rows hold (the rebuild's and the stored rows' are the session's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionTotals {
+    pub sums: PeopleRollup,
+    pub first_time: Option<Micros>,
+    pub last_time: Option<Micros>,
+}
+
+/// The summed columns of `session_totals`, in the order of [`PeopleRollup::sums`].
+pub const SESSION_SUMS: [&str; 5] = PEOPLE_SUMS;
+
+/// The key and summed columns of `session_totals`, then its times.
+pub const SESSION_COLUMNS: &str = "project_id, session_id, trace_count, input_tokens, \
+     output_tokens, total_tokens, cost_nanos, first_time, last_time";
+
+impl SessionKey {
+    /// The key of a stored row read with [`SESSION_COLUMNS`].
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(SessionKey {
+            project_id: row.text("project_id")?,
+            session_id: row.text("session_id")?,
+        })
+    }
+}
+
+impl SessionTotals {
+    /// The totals of a stored row read with [`SESSION_COLUMNS`].
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(SessionTotals {
+            sums: PeopleRollup::from_row(row)?,
+            first_time: row.opt_int("first_time")?,
+            last_time: row.opt_int("last_time")?,
+        })
+    }
+}
+
+/// What of a `trace_totals` row the session totals depend on.
+fn session_part(facts: &TraceFacts) -> Option<(&str, Micros, [i64; 4])> {
+    let session_id = facts.session_id.as_deref().filter(|id| !id.is_empty())?;
+    let sums = [
+        facts.input_tokens,
+        facts.output_tokens,
+        facts.total_tokens,
+        facts.cost_nanos,
+    ];
+    Some((session_id, facts.trace_time, sums))
+}
+
+impl Rollups {
+    /// Adds the change of one `trace_totals` row to the session totals. A change that moves
+    /// nothing of them (the same session, time and sums) adds nothing; any other keeps an
+    /// entry for each session it touches, even when its sums cancel (a trace whose time
+    /// moved within its session), so that its statement recomputes the session's times.
+    pub(super) fn sessions(&mut self, before: Option<&TraceFacts>, after: Option<&TraceFacts>) {
+        if before.and_then(session_part) == after.and_then(session_part) {
+            return;
+        }
+        for (facts, sign) in [(before, -1), (after, 1)] {
+            let Some(facts) = facts else { continue };
+            let Some((session_id, time, _)) = session_part(facts) else {
+                continue;
+            };
+            let key = SessionKey {
+                project_id: facts.key.project_id.clone(),
+                session_id: session_id.to_owned(),
+            };
+            let row = self.sessions.entry(key).or_default();
+            let sums = &mut row.sums;
+            sums.count += sign;
+            sums.input_tokens = sums.input_tokens.wrapping_add(sign * facts.input_tokens);
+            sums.output_tokens = sums.output_tokens.wrapping_add(sign * facts.output_tokens);
+            sums.total_tokens = sums.total_tokens.wrapping_add(sign * facts.total_tokens);
+            sums.cost_nanos = sums.cost_nanos.wrapping_add(sign * facts.cost_nanos);
+            if sign > 0 {
+                row.first_time = Some(row.first_time.map_or(time, |first| first.min(time)));
+                row.last_time = Some(row.last_time.map_or(time, |last| last.max(time)));
+            }
+        }
+    }
+
+    /// The sessions these deltas touch, in key order.
+    pub fn touched_sessions(&self) -> impl Iterator<Item = &SessionKey> {
+        self.sessions.keys()
+    }
+
+    /// The upserts of the session totals' deltas, in key order: the sums added, the times
+    /// recomputed from the session's `trace_totals` rows as the transaction left them (on
+    /// PostgreSQL the writer first takes the sessions' locks ([`crate::trace_totals::session_lock_statement`]), so no concurrent
+    /// writer's rows are missed), and NULL once the session has no trace left.
+    pub(super) fn session_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
+        for key in self.sessions.keys() {
+            let row = &self.sessions[key];
+            let mut sql = Sql::new(
+                dialect,
+                &format!("INSERT INTO session_totals ({SESSION_COLUMNS}) VALUES ("),
+            );
+            sql.bind(key.project_id.as_str())
+                .push(", ")
+                .bind(key.session_id.as_str());
+            for sum in row.sums.sums() {
+                sql.push(", ").bind(sum);
+            }
+            for order in ["ASC", "DESC"] {
+                sql.push(", (SELECT tt.trace_time FROM trace_totals tt WHERE tt.project_id = ")
+                    .bind(key.project_id.as_str())
+                    .push(" AND tt.session_id = ")
+                    .bind(key.session_id.as_str())
+                    .push(&format!(" ORDER BY tt.trace_time {order} LIMIT 1)"));
+            }
+            let sets: Vec<String> = SESSION_SUMS
+                .iter()
+                .map(|sum| format!("{sum} = session_totals.{sum} + excluded.{sum}"))
+                .collect();
+            sql.push(&format!(
+                ") ON CONFLICT (project_id, session_id) DO UPDATE SET {}, \
+                 first_time = excluded.first_time, last_time = excluded.last_time",
+                sets.join(", ")
+            ));
+            statements.push(sql);
+        }
+    }
+}

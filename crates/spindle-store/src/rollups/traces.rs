@@ -219,6 +219,7 @@ impl Rollups {
         if before == after {
             return;
         }
+        self.sessions(before, after);
         for (facts, sign) in [(before, -1), (after, 1)] {
             let Some(facts) = facts else { continue };
             let row = self.traces.entry(facts.key.clone()).or_default();
