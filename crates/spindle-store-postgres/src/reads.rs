@@ -250,8 +250,22 @@ pub(crate) async fn list_traces(
     // only the traces it returns; otherwise the terms are primary-key probes of the tables.
     let driver = split.driver(q).filter(|_| order_expr == "t.timestamp");
     let trace_ts = format!("coalesce(t.timestamp, '{NULL_TIMESTAMP_KEY}'::int8)");
+    // A score range alone matching many scores: their count is the estimate.
+    let mut estimated_total = None;
+    if let Some(range) = q.score.as_ref().filter(|_| reads::score_range_alone(q)) {
+        let scores = count(
+            client,
+            &reads::score_range_count(DIALECT, project_id, range),
+        )
+        .await?;
+        if scores > reads::SCORE_RANGE_EXACT_UP_TO {
+            estimated_total = Some(scores);
+        }
+    }
     let total_items = if unfiltered {
         project_counter(client, project_id, "traces").await?
+    } else if let Some(estimate) = estimated_total {
+        estimate
     } else if let Some(driver) = driver.filter(|_| index_only) {
         count_from_index(client, project_id, q, &split, driver).await?
     } else {
@@ -305,8 +319,8 @@ pub(crate) async fn list_traces(
         page,
         limit,
         total_items,
-        // PostgreSQL counts every match.
-        total_is_estimate: false,
+        // PostgreSQL counts every match, except a score range alone with many scores.
+        total_is_estimate: estimated_total.is_some(),
         next_cursor: None,
     })
 }

@@ -177,6 +177,20 @@ pub(crate) async fn list_traces(
     // only the traces it returns; otherwise the terms are primary-key probes of the tables.
     let driver = split.driver(query).filter(|_| order_expr == "t.timestamp");
 
+    // A score range alone matching many scores: their count is the estimate.
+    if let Some(range) = query
+        .score
+        .as_ref()
+        .filter(|_| reads::score_range_alone(query))
+    {
+        let scores = count(
+            connection,
+            &reads::score_range_count(DIALECT, project_id, range),
+        )?;
+        if scores > reads::SCORE_RANGE_EXACT_UP_TO {
+            estimated_total = Some(scores);
+        }
+    }
     let total_items = if unfiltered {
         project_counter(connection, project_id, "trace_count")?
     } else if let Some(estimate) = estimated_total {

@@ -669,9 +669,11 @@ fn straddling_sessions(dialect: Dialect, project_id: &str, query: &TotalsQuery) 
         "SELECT s.session_id FROM session_totals s WHERE s.project_id = ",
     );
     let first = dialect.without_index("s.first_time");
+    // A session without traces has no times, so no condition on its count is needed (and
+    // none is wanted: `session_totals_by_last` answers the statement without the rows).
     sessions
         .bind(project_id)
-        .push(" AND s.trace_count > 0 AND s.last_time >= ")
+        .push(" AND s.last_time >= ")
         .bind(lowest)
         .push(" AND (");
     let mut any = false;

@@ -1077,8 +1077,43 @@ pub async fn traces_by_score_range(harness: &Harness) {
         .await
         .expect("page");
     assert_eq!(page.total_items, 12);
+    assert!(!page.total_is_estimate);
     let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
     assert_eq!(ids, ["t28", "t26", "t24"]);
+
+    // Past `SCORE_RANGE_EXACT_UP_TO` scores in a range that is the list's only condition, the
+    // total is their count, marked as an estimate (here most scores name no stored trace);
+    // the page is still exact. With another condition, the total stays exact.
+    let many = crate::sql::reads::SCORE_RANGE_EXACT_UP_TO + 5;
+    let scores = (0..many)
+        .map(|i| {
+            score(&format!("m{i:05}"), create_stamp(BASE), |s| {
+                s.trace_id = Some(format!("t{:02}", i % 40));
+                s.name = Some("many".into());
+                s.value = Some(1.0);
+                s.data_type = Some(ScoreDataType::Numeric);
+            })
+        })
+        .collect();
+    write(&store, P, batch_of_scores(scores)).await;
+    let page = store
+        .list_traces(P, &by_score("many", Some(0.5), None, 2))
+        .await
+        .expect("estimated page");
+    assert_eq!(page.total_items, many);
+    assert!(page.total_is_estimate);
+    let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
+    assert_eq!(ids, ["t29", "t28"]);
+    let narrowed = TraceQuery {
+        name: Some("chat".into()),
+        ..by_score("many", Some(0.5), None, 2)
+    };
+    let page = store.list_traces(P, &narrowed).await.expect("exact page");
+    assert_eq!(
+        page.total_items, 30,
+        "every stored trace has a score of the name"
+    );
+    assert!(!page.total_is_estimate);
 }
 
 /// Every filter column and operator of the trace list.

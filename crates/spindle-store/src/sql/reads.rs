@@ -313,6 +313,48 @@ pub fn totals_source(dialect: Dialect, project_id: &str, what: &str) -> Sql {
     sql
 }
 
+/// Above this many scores in a score range that is a traces list's only condition, the
+/// list's total is the count of those scores, marked as an estimate, instead of the exact
+/// count of their distinct traces (a probe of the traces per score).
+pub const SCORE_RANGE_EXACT_UP_TO: u64 = 10_000;
+
+/// Whether the query's score range is its only condition: no other filter, term, search or
+/// time range narrows the traces.
+pub fn score_range_alone(query: &crate::TraceQuery) -> bool {
+    if query.score.is_none() {
+        return false;
+    }
+    let without = crate::TraceQuery {
+        score: None,
+        ..query.clone()
+    };
+    let split = crate::trace_index::SplitQuery::of(&without);
+    split.terms.is_empty()
+        && !split.needs_trace_rows(&without)
+        && without.from_timestamp.is_none()
+        && without.to_timestamp.is_none()
+}
+
+/// The count of the scores in a score range (a range of the index on `(project_id, name,
+/// value)`): at least the traces they name, and as many when each trace has one score of the
+/// name in the range; the estimate of [`score_range_alone`] lists.
+pub fn score_range_count(dialect: Dialect, project_id: &str, range: &crate::ScoreRange) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT count(*) FROM scores s WHERE s.project_id = ",
+    );
+    sql.bind(project_id)
+        .push(" AND s.name = ")
+        .bind(range.name.as_str());
+    if let Some(min) = range.min {
+        sql.push(" AND s.value >= ").bind(min);
+    }
+    if let Some(max) = range.max {
+        sql.push(" AND s.value <= ").bind(max);
+    }
+    sql
+}
+
 /// Traces with a score of the range's name and a value in it, through the index on
 /// `(project_id, name, value)`; `id_expr` is the trace id tested.
 pub fn score_range_condition(
