@@ -330,6 +330,46 @@ pub async fn query(
     rows.ok_or_else(|| Error::internal("the raw rows declined a metrics plan"))
 }
 
+/// `plan` read from `trace_totals` ([`views::TRACE_TOTALS`]) when it is a traces plan whose
+/// every dimension, filter column and measure those rows hold (not tags, version, metadata
+/// or the scores' count); `None` otherwise. The caller checks that the project's rollups are
+/// built (while they are pending, the totals rows may lack columns a migration added).
+pub fn on_trace_totals(plan: &Plan) -> Option<Plan> {
+    if plan.view.view != MetricsView::Traces {
+        return None;
+    }
+    let totals = &views::TRACE_TOTALS;
+    let dimensions = plan
+        .dimensions
+        .iter()
+        .map(|dimension| totals.dimension(dimension.name))
+        .collect::<Option<Vec<_>>>()?;
+    let metrics = plan
+        .metrics
+        .iter()
+        .map(|metric| {
+            Some(PlannedMetric {
+                measure: totals.measure(metric.measure.name)?,
+                aggregation: metric.aggregation,
+                alias: metric.alias.clone(),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    if !plan
+        .filters
+        .iter()
+        .all(|filter| totals.dimension(&filter.column).is_some())
+    {
+        return None;
+    }
+    Some(Plan {
+        view: totals,
+        dimensions,
+        metrics,
+        ..plan.clone()
+    })
+}
+
 /// Plans `request` and answers it from `sources`; `None` when they decline it.
 pub async fn query_from(
     connection: &impl ReadConnection,
@@ -342,6 +382,12 @@ pub async fn query_from(
         let rows = RollupSource(connection).answer(project_id, &plan).await?;
         if rows.is_some() || sources == Sources::Rollups {
             return Ok(rows);
+        }
+        // A traces plan the totals rows hold reads them instead of the traces.
+        if let Some(on_totals) = on_trace_totals(&plan) {
+            if !crate::rollups_sql::is_pending(connection, project_id).await? {
+                return RawRows(connection).answer(project_id, &on_totals).await;
+            }
         }
     }
     RawRows(connection).answer(project_id, &plan).await

@@ -45,8 +45,10 @@ pub async fn seed_rolled_up_rows(store: &Arc<dyn Store>, project: &str, rng: &mu
                 pick_option(rng, &["default", "staging"], 20),
                 pick_option(rng, &["r1", "r2"], 40),
             );
+            let user_id = pick_option(rng, &["u1", "u2"], 25);
             batch.traces.push(trace(&trace_id, create_stamp(at), |t| {
                 t.timestamp = Some(at);
+                t.user_id = user_id;
                 t.name = name;
                 t.environment = environment;
                 t.release = release;
@@ -374,6 +376,55 @@ pub fn assert_rolled_up_rows_agree(rolled: &[MetricsRow], raw: &[MetricsRow], wh
             );
         }
     }
+}
+
+/// Traces plans the rollups cannot answer (a user filter, a user or session dimension) but
+/// the `trace_totals` rows can: answered from them, they equal the raw rows' answers.
+pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
+    let store = harness.open().await;
+    create_project(&store, P).await;
+    let mut rng = Rng::new(11);
+    seed_rolled_up_rows(&store, P, &mut rng).await;
+    let mut nonempty = 0;
+    for index in 0..60 {
+        let mut request = random_request(&mut rng);
+        if request.view != MetricsView::Traces {
+            continue;
+        }
+        if rng.chance(50) {
+            request
+                .filters
+                .push(text_filter("userId", &mut rng, &["u1", "u2"]));
+        } else {
+            request
+                .dimensions
+                .push(rng.pick(&["userId", "sessionId"]).to_owned());
+        }
+        let plan = crate::metrics::plan(&request).expect("plan");
+        assert!(
+            crate::metrics::on_trace_totals(&plan).is_some(),
+            "plan {index}: the totals rows hold it"
+        );
+        let what = format!("plan {index}: {request:?}");
+        let declined = store
+            .query_metrics_from(P, &request, Sources::Rollups)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        assert!(declined.is_none(), "{what}: the rollups hold no users");
+        let totals = store
+            .query_metrics_from(P, &request, Sources::Any)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .expect("answered");
+        let raw = store
+            .query_metrics_from(P, &request, Sources::RawRows)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .expect("answered");
+        assert_rolled_up_rows_agree(&totals, &raw, &what);
+        nonempty += usize::from(!raw.is_empty());
+    }
+    assert!(nonempty > 5, "{nonempty} plans with rows");
 }
 
 /// Random plans answered by the rollups and by the raw rows agree.

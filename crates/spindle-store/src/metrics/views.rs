@@ -284,6 +284,61 @@ static TRACES: ViewSpec = ViewSpec {
     ],
 };
 
+/// The traces view read from `trace_totals` alone (one narrow row per trace carrying the
+/// trace's time, name, user, session, environment and release and its observations'
+/// totals), for plans whose every dimension, filter and measure it holds
+/// ([`crate::metrics::on_trace_totals`]): the same values as [`TRACES`] without reading
+/// the traces' rows or one more seek per trace.
+pub static TRACE_TOTALS: ViewSpec = ViewSpec {
+    view: MetricsView::Traces,
+    from: "trace_totals t",
+    project_column: "t.project_id",
+    time_column: "t.timestamp",
+    segment: None,
+    // No metadata here: a plan filtering on it stays on `TRACES`.
+    metadata_column: Expr::same("NULL"),
+    dimensions: &[
+        dimension("id", Text, "t.trace_id", Both),
+        dimension("name", Text, "t.name", Both),
+        dimension("userId", Text, "t.user_id", Both),
+        dimension("sessionId", Text, "t.session_id", Both),
+        dimension("release", Text, "t.release", Both),
+        dimension("environment", Text, "t.environment", Both),
+        dimension_per_dialect(
+            "timestampMonth",
+            Text,
+            date_text!("t.timestamp", "%Y-%m", "YYYY-MM"),
+            Both,
+        ),
+    ],
+    measures: &[
+        COUNT,
+        measure("observationsCount", number!("t.observation_count"), true),
+        MeasureSpec {
+            scale: 1000.0,
+            ..measure(
+                "latency",
+                Expr::per_dialect("(t.latency / 1000000.0)", "(t.latency / 1000000.0::float8)"),
+                false,
+            )
+        },
+        measure("totalTokens", number!("t.usage_total"), true),
+        measure(
+            "totalCost",
+            Expr::same("coalesce(t.total_cost, 0.0)"),
+            false,
+        ),
+        measure(
+            "errorCount",
+            Expr::per_dialect(
+                "coalesce(t.error_count, 0)",
+                "coalesce(t.error_count, 0)::float8",
+            ),
+            true,
+        ),
+    ],
+};
+
 /// The observations at level `ERROR` of the trace `t`: read from its `trace_totals` row.
 const TRACE_ERRORS: Expr = Expr::per_dialect(
     "coalesce((SELECT tt2.error_count FROM trace_totals tt2 \
