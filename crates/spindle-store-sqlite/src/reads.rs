@@ -228,14 +228,31 @@ pub(crate) async fn list_traces(
         // (`+` keeps SQLite from probing each matching id and sorting them all); few: probe.
         let walk =
             driver.is_none() && order_expr == "t.timestamp" && total_items > SCORE_RANGE_WALK_ABOVE;
-        let id_expr = if walk {
-            DIALECT.without_index("t.id")
+        // Walking, a page meets its matches about every `traces / matches` traces: when that
+        // walk probes fewer traces than there are matches to gather, it probes each trace's
+        // scores instead of gathering every match first.
+        let probes = if walk {
+            let traces = project_counter(connection, project_id, "trace_count")?;
+            let reach = u64::try_from(offset)
+                .unwrap_or(0)
+                .saturating_add(u64::from(limit));
+            u128::from(reach.max(1)) * u128::from(traces)
+                < u128::from(total_items) * u128::from(total_items)
         } else {
-            "t.id".to_owned()
+            false
         };
-        select.and(reads::score_range_condition(
-            DIALECT, project_id, range, &id_expr,
-        ));
+        if probes {
+            select.and(reads::score_range_probe(DIALECT, project_id, range));
+        } else {
+            let id_expr = if walk {
+                DIALECT.without_index("t.id")
+            } else {
+                "t.id".to_owned()
+            };
+            select.and(reads::score_range_condition(
+                DIALECT, project_id, range, &id_expr,
+            ));
+        }
     }
     for term in split.terms.iter().filter(|term| Some(*term) != driver) {
         let (id_expr, ts_expr) = match driver {

@@ -381,6 +381,28 @@ pub fn score_range_condition(
     condition
 }
 
+/// Traces `t` with a score of the range's name and a value in it, probed per trace through
+/// the index on `(project_id, trace_id)`: for a list that walks the traces in time order
+/// and meets a match every few traces, cheaper than gathering every match first.
+pub fn score_range_probe(dialect: Dialect, project_id: &str, range: &crate::ScoreRange) -> Sql {
+    let mut condition = Sql::new(
+        dialect,
+        "EXISTS (SELECT 1 FROM scores s WHERE s.project_id = ",
+    );
+    condition
+        .bind(project_id)
+        .push(" AND s.trace_id = t.id AND s.name = ")
+        .bind(range.name.as_str());
+    if let Some(min) = range.min {
+        condition.push(" AND s.value >= ").bind(min);
+    }
+    if let Some(max) = range.max {
+        condition.push(" AND s.value <= ").bind(max);
+    }
+    condition.push(")");
+    condition
+}
+
 /// An exact trace id, or a case-insensitive (ASCII) substring of the input or output, or of
 /// a searched metadata key or value, of the trace or of one of its observations: a scan
 /// (SQLite's search, and PostgreSQL's for search text without words).
