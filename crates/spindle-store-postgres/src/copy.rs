@@ -22,9 +22,8 @@ use std::sync::{Arc, Mutex};
 mod prompts;
 mod tables;
 
-use super::writer::{self, add_counts, copy_rows, Entity};
+use super::writer::{add_counts, copy_rows, Entity};
 use super::{pg_error, postgres_execute, PostgresStore};
-use spindle_store::rollups::Rollups;
 use spindle_store::sql::rows::{
     decode_observation, decode_score, decode_trace, insert_media, ReadColumns, Stored,
     OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS,
@@ -176,6 +175,9 @@ pub async fn copy_from_sqlite(
             });
         }
     }
+    // What the copy marked pending: the copied projects' totals and rollups, from their rows.
+    let mut client = target.client().await?;
+    crate::rollups::build_pending(&mut client).await?;
     Ok(CopySummary {
         tables: copier.tables,
         complete: true,
@@ -793,16 +795,17 @@ async fn write_records<E: Entity>(
     rows: Vec<(String, E, i64, i64)>,
 ) -> Result<()> {
     for (project_id, records) in by_project(rows) {
-        let mut trace_ids: Vec<String> = records
-            .iter()
-            .filter_map(|(record, _, _)| record.totals_trace_id().map(str::to_owned))
-            .collect();
-        trace_ids.sort_unstable();
-        trace_ids.dedup();
         let copied = copy_rows(transaction, &project_id, records).await?;
-        let mut rollups = Rollups::default();
-        writer::lock_and_refresh(transaction, &project_id, &trace_ids, false, &mut rollups).await?;
-        writer::add_rollups(transaction, &project_id, &mut rollups).await?;
+        // The project's trace totals and rollups are rebuilt once, at the end of the copy
+        // (or at the next start when the copy stops first): recomputed per batch, the totals
+        // of the traces of every batch of observations would be summed again and again.
+        transaction
+            .execute(
+                "INSERT INTO rollups_pending (project_id) VALUES ($1) ON CONFLICT DO NOTHING",
+                &[&project_id],
+            )
+            .await
+            .map_err(pg_error)?;
         match E::TABLE {
             "traces" => add_counts(transaction, &project_id, copied, 0).await?,
             "observations" => add_counts(transaction, &project_id, 0, copied).await?,

@@ -348,8 +348,6 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
     const COLUMNS: &'static ReadColumns;
     const ALIAS: &'static str;
     fn id(&self) -> &str;
-    /// The trace whose totals this record counts in, if any.
-    fn totals_trace_id(&self) -> Option<&str>;
     fn read(row: &impl RowAccess) -> Result<Stored<Self>>;
     fn merge_from(&mut self, other: Self);
     /// Replaces text PostgreSQL cannot store.
@@ -362,9 +360,6 @@ pub(crate) trait Entity: Clone + PartialEq + Send + Sync + Sized {
 }
 
 impl Entity for TraceRecord {
-    fn totals_trace_id(&self) -> Option<&str> {
-        Some(&self.id)
-    }
     type Row<'a> = EncodedTrace<'a>;
     const TABLE: &'static str = EncodedTrace::TABLE;
     const COLUMNS: &'static ReadColumns = &TRACE_COLUMNS;
@@ -392,9 +387,6 @@ impl Entity for TraceRecord {
 }
 
 impl Entity for ObservationRecord {
-    fn totals_trace_id(&self) -> Option<&str> {
-        self.trace_id.as_deref()
-    }
     type Row<'a> = EncodedObservation<'a>;
     const TABLE: &'static str = EncodedObservation::TABLE;
     const COLUMNS: &'static ReadColumns = &OBSERVATION_COLUMNS;
@@ -426,9 +418,6 @@ impl Entity for ObservationRecord {
 }
 
 impl Entity for ScoreRecord {
-    fn totals_trace_id(&self) -> Option<&str> {
-        None
-    }
     type Row<'a> = EncodedScore<'a>;
     const TABLE: &'static str = EncodedScore::TABLE;
     const COLUMNS: &'static ReadColumns = &SCORE_COLUMNS;

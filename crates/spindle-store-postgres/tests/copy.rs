@@ -452,7 +452,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         .iter()
         .any(|p| p.table == "scores" && p.copied == 46));
 
-    // Copied rows are rolled up as they land.
+    // The copy rebuilt the copied projects' totals and rollups at its end.
     for project_id in PROJECTS {
         let stored = postgres.stored_rollups(project_id).await.expect("stored");
         assert!(!stored.observations.is_empty());
