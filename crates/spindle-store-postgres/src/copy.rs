@@ -175,8 +175,13 @@ pub async fn copy_from_sqlite(
             });
         }
     }
-    // What the copy marked pending: the copied projects' totals and rollups, from their rows.
+    // What the copy marked pending: the copied projects' totals and rollups, from their rows,
+    // planned with statistics of the tables as the copy left them.
     let mut client = target.client().await?;
+    client
+        .batch_execute("ANALYZE traces, observations, scores, trace_totals")
+        .await
+        .map_err(pg_error)?;
     crate::rollups::build_pending(&mut client).await?;
     Ok(CopySummary {
         tables: copier.tables,
