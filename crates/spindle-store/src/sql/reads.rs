@@ -343,16 +343,20 @@ pub fn score_range_count(dialect: Dialect, project_id: &str, range: &crate::Scor
         dialect,
         "SELECT count(*) FROM scores s WHERE s.project_id = ",
     );
-    sql.bind(project_id)
-        .push(" AND s.name = ")
-        .bind(range.name.as_str());
+    sql.bind(project_id);
+    in_score_range(&mut sql, range);
+    sql
+}
+
+/// ` AND s.name = … AND s.value >= min AND s.value <= max`: the score `s` is in the range.
+fn in_score_range(sql: &mut Sql, range: &crate::ScoreRange) {
+    sql.push(" AND s.name = ").bind(range.name.as_str());
     if let Some(min) = range.min {
         sql.push(" AND s.value >= ").bind(min);
     }
     if let Some(max) = range.max {
         sql.push(" AND s.value <= ").bind(max);
     }
-    sql
 }
 
 /// Traces with a score of the range's name and a value in it, through the index on
@@ -367,16 +371,8 @@ pub fn score_range_condition(
         dialect,
         &format!("{id_expr} IN (SELECT s.trace_id FROM scores s WHERE s.project_id = "),
     );
-    condition
-        .bind(project_id)
-        .push(" AND s.name = ")
-        .bind(range.name.as_str());
-    if let Some(min) = range.min {
-        condition.push(" AND s.value >= ").bind(min);
-    }
-    if let Some(max) = range.max {
-        condition.push(" AND s.value <= ").bind(max);
-    }
+    condition.bind(project_id);
+    in_score_range(&mut condition, range);
     condition.push(")");
     condition
 }
@@ -389,16 +385,8 @@ pub fn score_range_probe(dialect: Dialect, project_id: &str, range: &crate::Scor
         dialect,
         "EXISTS (SELECT 1 FROM scores s WHERE s.project_id = ",
     );
-    condition
-        .bind(project_id)
-        .push(" AND s.trace_id = t.id AND s.name = ")
-        .bind(range.name.as_str());
-    if let Some(min) = range.min {
-        condition.push(" AND s.value >= ").bind(min);
-    }
-    if let Some(max) = range.max {
-        condition.push(" AND s.value <= ").bind(max);
-    }
+    condition.bind(project_id).push(" AND s.trace_id = t.id");
+    in_score_range(&mut condition, range);
     condition.push(")");
     condition
 }
