@@ -303,9 +303,19 @@ pub(crate) async fn list_traces(
         (Some(_), _) => select.push(&format!(
             " ORDER BY d.ts {id_direction}, d.trace_id {id_direction} LIMIT "
         )),
-        (None, Some(column)) => select.push(&format!(
-            " ORDER BY {column} {direction}, tt.trace_id {id_direction} LIMIT "
-        )),
+        // `total_cost` is never NULL: without a NULLS clause, `trace_totals_by_cost` walked
+        // either way gives the order (`DESC NULLS LAST` made PostgreSQL sort every row).
+        // `latency` may be NULL; its index keeps NULLs first, which both directions need.
+        (None, Some(column)) => {
+            let direction = if column == "tt.total_cost" {
+                id_direction
+            } else {
+                direction
+            };
+            select.push(&format!(
+                " ORDER BY {column} {direction}, tt.trace_id {id_direction} LIMIT "
+            ))
+        }
         (None, None) => select.push(&format!(
             " ORDER BY {order_expr} {direction}, t.id {id_direction} LIMIT "
         )),
