@@ -234,14 +234,20 @@ async fn facts_by_trace(
 /// statement, so a new snapshot under READ COMMITTED) then sees the other writer's committed
 /// observations, and no write's recomputation overwrites a later one's.
 pub fn lock_statement(project_id: &str, trace_ids: &[String]) -> Sql {
+    advisory_locks(project_id, "/", trace_ids.to_vec())
+}
+
+/// `pg_advisory_xact_lock` on the hash of `project_id || separator || id` for each id, in
+/// key order (so two transactions never wait for each other in a cycle).
+fn advisory_locks(project_id: &str, separator: &str, ids: Vec<String>) -> Sql {
     let mut sql = Sql::new(
         Dialect::Postgres,
         "SELECT pg_advisory_xact_lock(k.key) FROM (SELECT DISTINCT hashtextextended(",
     );
-    sql.bind(project_id)
-        .push(" || '/' || u.id, 7) AS key FROM unnest(");
-    sql.bind(trace_ids.to_vec())
-        .push(") AS u(id) ORDER BY 1) k");
+    sql.bind(project_id).push(&format!(
+        " || '{separator}' || u.id, 7) AS key FROM unnest("
+    ));
+    sql.bind(ids).push(") AS u(id) ORDER BY 1) k");
     sql
 }
 
@@ -255,17 +261,7 @@ pub fn session_lock_statement(project_id: &str, rollups: &Rollups) -> Option<Sql
         .touched_sessions()
         .map(|key| key.session_id.clone())
         .collect();
-    if sessions.is_empty() {
-        return None;
-    }
-    let mut sql = Sql::new(
-        Dialect::Postgres,
-        "SELECT pg_advisory_xact_lock(k.key) FROM (SELECT DISTINCT hashtextextended(",
-    );
-    sql.bind(project_id)
-        .push(" || '/session/' || u.id, 7) AS key FROM unnest(");
-    sql.bind(sessions).push(") AS u(id) ORDER BY 1) k");
-    Some(sql)
+    (!sessions.is_empty()).then(|| advisory_locks(project_id, "/session/", sessions))
 }
 
 /// The trace ids a write touched, sorted and without repeats: its traces' ids (with the
