@@ -73,6 +73,14 @@ const QUERIES: &[(&str, &str)] = &[
     ("big_trace", "trace with 1,000 observations (public API)"),
     ("big_trace_ui", "trace with 1,000 observations (UI API)"),
     ("dashboard", "dashboard aggregates over 30 days (UI API)"),
+    (
+        "dashboard_90d",
+        "dashboard over 90 days from mid-day (UI API)",
+    ),
+    (
+        "dashboard_filtered",
+        "dashboard over 90 days, one filter (UI API)",
+    ),
     ("daily_metrics", "daily metrics over 30 days (public API)"),
     ("by_id", "trace by id"),
     ("observations", "observation list"),

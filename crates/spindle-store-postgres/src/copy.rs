@@ -183,6 +183,25 @@ pub async fn copy_from_sqlite(
         .await
         .map_err(pg_error)?;
     crate::rollups::build_pending(&mut client).await?;
+    // Every table of the schema vacuumed, so index-only scans skip the heap of the copied and rebuilt rows
+    // (a visibility map stays empty until a vacuum), and analyzed for the planner (the
+    // search's estimate reads the statistics of `trace_search`), as autovacuum would do
+    // later.
+    let tables: String = client
+        .query_one(
+            "SELECT coalesce(string_agg(quote_ident(tablename), ', '), '') FROM pg_tables \
+             WHERE schemaname = current_schema()",
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(pg_error)?;
+    if !tables.is_empty() {
+        client
+            .batch_execute(&format!("VACUUM (ANALYZE) {tables}"))
+            .await
+            .map_err(pg_error)?;
+    }
     Ok(CopySummary {
         tables: copier.tables,
         complete: true,

@@ -8,7 +8,7 @@ use tokio_postgres::{Row, Statement};
 
 use super::{decode_rows, pg_error};
 use spindle_store::reading::{self, Counter, ReadConnection};
-use spindle_store::search::query_words;
+use spindle_store::search::{self, query_words};
 use spindle_store::sql::reads::{self, all_tags, paging, NULL_TIMESTAMP_KEY};
 use spindle_store::sql::rows::TRACE_COLUMNS;
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
@@ -131,13 +131,12 @@ async fn project_counter(client: &impl Cached, project_id: &str, column: &str) -
     count(client, &sql).await
 }
 
-/// One `tsquery` per word of a user's search text (see [`query_words`]); empty when the
-/// text has no word characters.
-fn tsqueries_of(search: &str) -> Vec<String> {
-    query_words(search)
-        .into_iter()
+/// One `tsquery` per word of a user's search text (see [`query_words`]).
+fn tsqueries_of(words: &[(String, bool)]) -> Vec<String> {
+    words
+        .iter()
         .map(|(word, prefix)| {
-            if prefix {
+            if *prefix {
                 format!("'{word}':*")
             } else {
                 format!("'{word}'")
@@ -146,32 +145,126 @@ fn tsqueries_of(search: &str) -> Vec<String> {
         .collect()
 }
 
+/// A search's conditions on the trace `t`, and how many traces the statistics estimate it
+/// matches.
+struct Search {
+    /// The matches gathered from the index first, then probed by primary key: exact counts,
+    /// and pages of searches that match few traces.
+    gathered: Sql,
+    /// For a search that matches many traces: each trace, taken in the list's order, asks the
+    /// index whether it holds the words, so a page stops after its last row.
+    probing: Option<Sql>,
+    /// The `trace_search` rows that the planner's statistics (every project's) estimate to
+    /// hold the search's least common word, at most the project's traces.
+    estimate: u64,
+}
+
 /// Search over trace and observation input and output (word-based, case- and
 /// accent-insensitive, the last word as a prefix; every word somewhere in the trace), or an
 /// exact trace id. Text without any word character falls back to a substring scan.
-fn search_condition(project_id: &str, search: &str) -> Sql {
-    let queries = tsqueries_of(search);
-    if queries.is_empty() {
-        return reads::substring_search(DIALECT, search);
+async fn search_condition(client: &Client, project_id: &str, search: &str) -> Result<Search> {
+    let words = query_words(search);
+    if words.is_empty() {
+        return Ok(Search {
+            gathered: reads::substring_search(DIALECT, search),
+            probing: None,
+            estimate: 0,
+        });
     }
+    let queries = tsqueries_of(&words);
     // The lexemes are the writer's normalized words, taken verbatim (no parser). Each word's
     // traces come from the GIN index of `trace_search`; their intersection is gathered first,
     // so the trace table is probed by primary key, not scanned.
-    let mut condition = Sql::new(DIALECT, "t.id IN (SELECT ");
-    condition.bind(search.to_owned()).push(" UNION ALL (");
-    for (index, query) in queries.into_iter().enumerate() {
+    let mut gathered = Sql::new(DIALECT, "t.id IN (SELECT ");
+    gathered.bind(search.to_owned()).push(" UNION ALL (");
+    for (index, query) in queries.iter().enumerate() {
         if index > 0 {
-            condition.push(" INTERSECT ");
+            gathered.push(" INTERSECT ");
         }
-        condition
-            .push("SELECT s.trace_id FROM trace_search s WHERE s.project_id = ")
-            .bind(project_id.to_owned())
-            .push(" AND s.words @@ ")
-            .bind(query)
-            .push("::tsquery");
+        gathered.push("SELECT s.trace_id FROM trace_search s WHERE ");
+        holds(&mut gathered, project_id, query);
     }
-    condition.push("))");
-    condition
+    gathered.push("))");
+    let mut estimate = words_estimate(client, &words).await?;
+    let mut probing = None;
+    if estimate >= search::PROBE_FROM_MATCHES {
+        let project_traces = project_counter(client, project_id, "traces").await?;
+        estimate = estimate.min(project_traces);
+        if search::probes_each_trace(estimate, project_traces) {
+            // One probe of `trace_search_by_trace` per word and walked trace.
+            let mut sql = Sql::new(DIALECT, "(t.id = ");
+            sql.bind(search.to_owned()).push(" OR (");
+            for (index, query) in queries.iter().enumerate() {
+                if index > 0 {
+                    sql.push(" AND ");
+                }
+                sql.push("EXISTS (SELECT 1 FROM trace_search s WHERE s.trace_id = t.id AND ");
+                holds(&mut sql, project_id, query);
+                sql.push(")");
+            }
+            sql.push("))");
+            probing = Some(sql);
+        }
+    }
+    Ok(Search {
+        gathered,
+        probing,
+        estimate,
+    })
+}
+
+/// `trace_search` rows `s` of the project whose words match `query`.
+fn holds(sql: &mut Sql, project_id: &str, query: &str) {
+    sql.push("s.project_id = ")
+        .bind(project_id.to_owned())
+        .push(" AND s.words @@ ")
+        .bind(query.to_owned())
+        .push("::tsquery");
+}
+
+/// How many `trace_search` rows the planner's statistics say hold the least common of
+/// `words` (a prefix: any of the frequent words it starts with); 0 when they do not list
+/// one of the words among the frequent ones or the table has not been analyzed yet.
+async fn words_estimate(client: &Client, words: &[(String, bool)]) -> Result<u64> {
+    let sql = Sql::new(
+        DIALECT,
+        "SELECT st.most_common_elems::text::text[], st.most_common_elem_freqs::float8[], \
+         greatest(c.reltuples, 0)::float8 \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname \
+         AND st.attname = 'words' WHERE c.oid = 'trace_search'::regclass",
+    );
+    let rows = query(client, &sql).await?;
+    let Some(row) = rows.first() else {
+        return Ok(0);
+    };
+    let lexemes: Option<Vec<String>> = row.try_get(0).map_err(pg_error)?;
+    let frequencies: Option<Vec<f64>> = row.try_get(1).map_err(pg_error)?;
+    let rows_analyzed: f64 = row.try_get(2).map_err(pg_error)?;
+    let (Some(lexemes), Some(frequencies)) = (lexemes, frequencies) else {
+        return Ok(0);
+    };
+    // The frequencies of the lexemes come first (three summary numbers follow them).
+    let frequent: Vec<(&str, f64)> = lexemes
+        .iter()
+        .map(String::as_str)
+        .zip(frequencies.iter().copied())
+        .collect();
+    let share = words
+        .iter()
+        .map(|(word, prefix)| {
+            frequent
+                .iter()
+                .filter(|(lexeme, _)| match prefix {
+                    true => lexeme.starts_with(word.as_str()),
+                    false => lexeme == word,
+                })
+                .map(|(_, frequency)| frequency)
+                .sum::<f64>()
+                .min(1.0)
+        })
+        .fold(1.0_f64, f64::min);
+    Ok((share * rows_analyzed) as u64)
 }
 
 /// `ASC NULLS FIRST` or `DESC NULLS LAST`: SQLite's order of NULLs.
@@ -226,13 +319,21 @@ pub(crate) async fn list_traces(
     all_tags(&mut conditions, "t.tags", &tags_on_rows);
     let index_only = tags_on_rows.is_empty() && !split.needs_trace_rows(q);
     reads::trace_conditions(&mut conditions, project_id, q, &split.other_filters)?;
+    // The count reads the gathered matches, the page may probe them in its order instead;
+    // a search alone that matches many traces answers the statistics' estimate as its total.
+    let mut page_conditions = conditions.clone();
+    let mut estimated_total = None;
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        conditions.and(search_condition(project_id, search));
-    }
-    if let Some(range) = &q.score {
-        conditions.and(reads::score_range_condition(
-            DIALECT, project_id, range, "t.id",
-        ));
+        let search = search_condition(client, project_id, search).await?;
+        if let Some(probing) = search.probing {
+            if reads::search_alone(q) {
+                estimated_total = Some(search.estimate);
+            }
+            page_conditions.and(probing);
+        } else {
+            page_conditions.and(search.gathered.clone());
+        }
+        conditions.and(search.gathered);
     }
     let (order_expr, direction) = reads::trace_order(DIALECT, q)?;
 
@@ -251,7 +352,6 @@ pub(crate) async fn list_traces(
     let driver = split.driver(q).filter(|_| order_expr == "t.timestamp");
     let trace_ts = format!("coalesce(t.timestamp, '{NULL_TIMESTAMP_KEY}'::int8)");
     // A score range alone matching many scores: their count is the estimate.
-    let mut estimated_total = None;
     if let Some(range) = q.score.as_ref().filter(|_| reads::score_range_alone(q)) {
         let scores = count(
             client,
@@ -271,6 +371,11 @@ pub(crate) async fn list_traces(
     } else {
         let mut count_sql = Sql::new(DIALECT, "SELECT count(*) FROM traces t WHERE ");
         count_sql.append(&conditions);
+        if let Some(range) = &q.score {
+            count_sql.and(reads::score_range_condition(
+                DIALECT, project_id, range, "t.id",
+            ));
+        }
         for term in &split.terms {
             count_sql.and(reads::term_probe(
                 DIALECT, project_id, term, "t.id", &trace_ts,
@@ -279,12 +384,27 @@ pub(crate) async fn list_traces(
         count(client, &count_sql).await?
     };
 
+    if let Some(range) = &q.score {
+        // Many matches in time order: walk the traces and probe each one's scores when that
+        // reaches the page sooner than gathering every match; otherwise gather them.
+        let walk =
+            reads::score_range_walks(driver.is_none() && order_expr == "t.timestamp", total_items);
+        let probes = walk && {
+            let traces = project_counter(client, project_id, "traces").await?;
+            reads::score_range_probes(offset, limit, traces, total_items)
+        };
+        page_conditions.and(if probes {
+            reads::score_range_probe(DIALECT, project_id, range)
+        } else {
+            reads::score_range_condition(DIALECT, project_id, range, "t.id")
+        });
+    }
     let totals_order = reads::totals_order_column(q).filter(|_| driver.is_none());
     let mut select = match totals_order {
         Some(_) => reads::totals_source(DIALECT, project_id, trace_columns),
         None => reads::trace_source(DIALECT, project_id, q, driver, trace_columns),
     };
-    select.append(&conditions);
+    select.append(&page_conditions);
     for term in split.terms.iter().filter(|term| Some(*term) != driver) {
         match driver {
             Some(_) => select.and(reads::term_probe(
@@ -329,7 +449,8 @@ pub(crate) async fn list_traces(
         page,
         limit,
         total_items,
-        // PostgreSQL counts every match, except a score range alone with many scores.
+        // PostgreSQL counts every match, except a search or a score range alone that matches
+        // many traces or scores.
         total_is_estimate: estimated_total.is_some(),
         next_cursor: None,
     })
@@ -341,8 +462,9 @@ mod tests {
 
     #[test]
     fn search_text_becomes_a_safe_tsquery() {
-        assert_eq!(tsqueries_of("NUMBER 3"), ["'number'", "'3':*"]);
-        assert_eq!(tsqueries_of("'; DROP--"), ["'drop':*"]);
-        assert!(tsqueries_of("% \"").is_empty());
+        let of = |text: &str| tsqueries_of(&query_words(text));
+        assert_eq!(of("NUMBER 3"), ["'number'", "'3':*"]);
+        assert_eq!(of("'; DROP--"), ["'drop':*"]);
+        assert!(of("% \"").is_empty());
     }
 }

@@ -7,7 +7,9 @@ mod support;
 
 use spindle_core::merge::Stamp;
 use spindle_core::{ObservationRecord, TraceRecord};
-use spindle_store::conformance::fixtures::{batch_of_observations, batch_of_traces};
+use spindle_store::conformance::fixtures::{
+    batch_of_observations, batch_of_traces, create_stamp, trace, CommonWordTraces,
+};
 use spindle_store::{Store, TraceQuery};
 
 /// The migrations before 0009, as a database of that version has them.
@@ -215,4 +217,79 @@ async fn ids(store: &impl Store, text: &str) -> Vec<String> {
     let page = store.list_traces("p", &search(text)).await.expect("search");
     assert!(!page.total_is_estimate);
     page.items.into_iter().map(|t| t.record.id).collect()
+}
+
+/// A word that the statistics count in most of `trace_search` walks the list newest first
+/// and probes each trace's words, answering the statistics' estimate as the total of a search
+/// alone (a last word as a prefix too); with another filter, or in a project with few traces, matches are gathered and
+/// counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn common_words_walk_the_list_and_probe_each_trace() {
+    const TRACES: i64 = 2_400;
+    const AT: i64 = 1_767_225_600_000_000;
+    let key = tempfile::tempdir().expect("schema key");
+    let store = support::open_in(key.path(), None).await;
+    let common = CommonWordTraces::new(TRACES, AT);
+    store
+        .write("p", batch_of_traces(common.traces.clone()))
+        .await
+        .expect("write");
+    let few = (0..3)
+        .map(|i| {
+            trace(&format!("q{i}"), create_stamp(AT + i), |t| {
+                t.timestamp = Some(AT + i);
+                t.input = Some("common".into());
+            })
+        })
+        .collect();
+    store.write("q", batch_of_traces(few)).await.expect("write");
+    let (client, connection) = support::client_in(key.path()).await;
+    client
+        .batch_execute("ANALYZE trace_search")
+        .await
+        .expect("analyze");
+    drop(client);
+    let _ = connection.await;
+    // A newer trace, written after the statistics.
+    store
+        .write("p", batch_of_traces(vec![common.late.clone()]))
+        .await
+        .expect("write");
+    let list = CommonWordTraces::query;
+    for (search, page) in [("common", 1), ("common", 2), ("common comm", 1)] {
+        let found = store
+            .list_traces("p", &list(search, None, page))
+            .await
+            .expect("search");
+        let ids: Vec<&str> = found.items.iter().map(|t| t.record.id.as_str()).collect();
+        let start = (page as usize - 1) * 50;
+        assert_eq!(
+            ids,
+            common.newest[start..start + 50],
+            "{search:?} page {page}, newest first"
+        );
+        // The analyzed rows holding the word (every trace's single row).
+        assert!(
+            (TRACES as u64 - 24..=TRACES as u64 + 1).contains(&found.total_items),
+            "estimated total {}",
+            found.total_items
+        );
+        assert!(found.total_is_estimate, "marked as an estimate");
+    }
+    // With another filter the total is counted.
+    common.assert_counted_with_a_user(&store, "p").await;
+    // Words the statistics do not count as frequent are gathered and counted.
+    let found = store
+        .list_traces("p", &list("word123", None, 1))
+        .await
+        .expect("search");
+    assert_eq!(found.total_items, 11, "word123 and word1230 to word1239");
+    assert!(!found.total_is_estimate, "counted");
+    // A frequent word in a project with few traces: gathered and counted.
+    let found = store
+        .list_traces("q", &list("common", None, 1))
+        .await
+        .expect("search");
+    assert_eq!(found.total_items, 3);
+    assert!(!found.total_is_estimate, "counted");
 }

@@ -71,10 +71,6 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-/// Above this many traces in a score range, a list page walks the traces in time order
-/// rather than fetching and sorting every match.
-const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
-
 /// A counter of `project_stats` (`trace_count` or `observation_count`).
 fn project_counter(connection: &Connection, project_id: &str, column: &str) -> Result<u64> {
     let value = connection
@@ -146,18 +142,8 @@ pub(crate) async fn list_traces(
     {
         let project_traces = project_counter(connection, project_id, "trace_count")?;
         let search = super::search::condition(connection, project_id, search, project_traces)?;
-        let search_alone = {
-            let without = TraceQuery {
-                search: None,
-                ..query.clone()
-            };
-            split.terms.is_empty()
-                && !SplitQuery::of(&without).needs_trace_rows(&without)
-                && query.from_timestamp.is_none()
-                && query.to_timestamp.is_none()
-        };
         if let Some(probing) = search.probing {
-            if search_alone {
+            if reads::search_alone(query) {
                 estimated_total = Some(search.estimate.min(project_traces));
             }
             page_conditions.and(probing);
@@ -227,19 +213,10 @@ pub(crate) async fn list_traces(
         // Many matches: walk the traces in time order and keep those in the score range
         // (`+` keeps SQLite from probing each matching id and sorting them all); few: probe.
         let walk =
-            driver.is_none() && order_expr == "t.timestamp" && total_items > SCORE_RANGE_WALK_ABOVE;
-        // Walking, a page meets its matches about every `traces / matches` traces: when that
-        // walk probes fewer traces than there are matches to gather, it probes each trace's
-        // scores instead of gathering every match first.
-        let probes = if walk {
+            reads::score_range_walks(driver.is_none() && order_expr == "t.timestamp", total_items);
+        let probes = walk && {
             let traces = project_counter(connection, project_id, "trace_count")?;
-            let reach = u64::try_from(offset)
-                .unwrap_or(0)
-                .saturating_add(u64::from(limit));
-            u128::from(reach.max(1)) * u128::from(traces)
-                < u128::from(total_items) * u128::from(total_items)
-        } else {
-            false
+            reads::score_range_probes(offset, limit, traces, total_items)
         };
         if probes {
             select.and(reads::score_range_probe(DIALECT, project_id, range));

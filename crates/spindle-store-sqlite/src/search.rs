@@ -34,7 +34,9 @@ use super::sql_error;
 use super::writer::Command;
 use super::BackgroundThread;
 use spindle_core::Error;
-use spindle_store::search::{distinct_words, matched_terms, metadata_texts, query_words};
+use spindle_store::search::{
+    distinct_words, matched_terms, metadata_texts, probes_each_trace, query_words,
+};
 use spindle_store::sql::reads::substring_search;
 use spindle_store::sql::{Dialect, Sql};
 use spindle_store::Result;
@@ -280,11 +282,6 @@ pub(crate) struct Search {
     pub estimate: u64,
 }
 
-/// A search that the index estimates to match at least this many traces, and this share
-/// of the project's, is answered by probing.
-const PROBE_FROM_MATCHES: u64 = 2_000;
-const PROBE_FROM_SHARE: f64 = 0.05;
-
 /// A prefix standing for more index words than this is matched as an FTS5 prefix.
 const PREFIX_TERMS: usize = 64;
 
@@ -356,9 +353,7 @@ pub(crate) fn condition(
     gathered.push(") UNION ALL ");
     scanned(&mut gathered);
     gathered.push("))");
-    let common = estimate >= PROBE_FROM_MATCHES
-        && estimate as f64 >= PROBE_FROM_SHARE * project_traces as f64;
-    let probing = common.then(|| {
+    let probing = probes_each_trace(estimate, project_traces).then(|| {
         let mut probing = Sql::new(DIALECT, "(t.id = ");
         probing
             .bind(search)

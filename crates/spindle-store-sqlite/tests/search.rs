@@ -3,6 +3,7 @@
 
 use spindle_store::conformance::fixtures::{
     batch_of_observations, batch_of_traces, create_stamp, observation, trace, update_stamp,
+    CommonWordTraces,
 };
 use spindle_store::{Store, TraceQuery};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
@@ -191,47 +192,18 @@ async fn common_words_walk_the_list_and_probe_the_index() {
     const TRACES: i64 = 2_400;
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
-    // Timestamps out of the write order, so the index's order is not the list's.
-    let at = |i: i64| AT + (i * 7_919) % TRACES;
-    let traces = (0..TRACES)
-        .map(|i| {
-            trace(&format!("c{i}"), create_stamp(at(i)), |t| {
-                t.timestamp = Some(at(i));
-                t.input = Some(format!("common word{i}"));
-                t.user_id = Some(format!("u{}", i % 3));
-            })
-        })
-        .collect();
+    let common = CommonWordTraces::new(TRACES, AT);
     store
-        .write(P, batch_of_traces(traces))
+        .write(P, batch_of_traces(common.traces.clone()))
         .await
         .expect("write");
     store.index_search_now().await.expect("index");
     // A newer trace not indexed yet.
     store
-        .write(
-            P,
-            batch_of_traces(vec![trace("late", create_stamp(AT + TRACES), |t| {
-                t.timestamp = Some(AT + TRACES);
-                t.input = Some("Common".into());
-            })]),
-        )
+        .write(P, batch_of_traces(vec![common.late.clone()]))
         .await
         .expect("write");
-    let list = |search: &str, user: Option<&str>, page: u32| TraceQuery {
-        search: Some(search.to_owned()),
-        user_id: user.map(str::to_owned),
-        page,
-        limit: 50,
-        ..TraceQuery::default()
-    };
-    let newest: Vec<String> = std::iter::once("late".to_owned())
-        .chain({
-            let mut all: Vec<i64> = (0..TRACES).collect();
-            all.sort_by_key(|&i| std::cmp::Reverse(at(i)));
-            all.into_iter().map(|i| format!("c{i}"))
-        })
-        .collect();
+    let list = CommonWordTraces::query;
     for page in [1, 2] {
         let found = store
             .list_traces(P, &list("common", None, page))
@@ -239,22 +211,17 @@ async fn common_words_walk_the_list_and_probe_the_index() {
             .expect("search");
         let ids: Vec<&str> = found.items.iter().map(|t| t.record.id.as_str()).collect();
         let start = (page as usize - 1) * 50;
-        assert_eq!(ids, newest[start..start + 50], "page {page}, newest first");
+        assert_eq!(
+            ids,
+            common.newest[start..start + 50],
+            "page {page}, newest first"
+        );
         // The estimate of the index, which holds every indexed match here.
         assert_eq!(found.total_items, TRACES as u64, "estimated total");
         assert!(found.total_is_estimate, "marked as an estimate");
     }
     // With another filter the total is counted.
-    let found = store
-        .list_traces(P, &list("common", Some("u1"), 1))
-        .await
-        .expect("search");
-    assert_eq!(found.total_items, (TRACES / 3) as u64);
-    assert!(!found.total_is_estimate, "counted");
-    assert!(found
-        .items
-        .iter()
-        .all(|t| t.record.user_id.as_deref() == Some("u1")));
+    common.assert_counted_with_a_user(&store, P).await;
     // A prefix standing for many index words, and one standing for a few.
     assert_eq!(
         found_total(&store, &list("common word1", Some("u0"), 1)).await,

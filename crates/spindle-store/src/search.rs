@@ -153,6 +153,19 @@ pub fn query_words(search: &str) -> Vec<(String, bool)> {
     terms
 }
 
+/// A search whose index estimates at least this many matching traces, and at least
+/// [`PROBE_FROM_SHARE`] of the project's, walks the list in its order and asks the index about
+/// each trace, so a page stops at its last row; rarer words gather their matches first.
+pub const PROBE_FROM_MATCHES: u64 = 2_000;
+/// See [`PROBE_FROM_MATCHES`].
+pub const PROBE_FROM_SHARE: f64 = 0.05;
+
+/// Whether a search the index estimates to match `estimate` of the project's
+/// `project_traces` traces walks the list (see [`PROBE_FROM_MATCHES`]).
+pub fn probes_each_trace(estimate: u64, project_traces: u64) -> bool {
+    estimate >= PROBE_FROM_MATCHES && estimate as f64 >= PROBE_FROM_SHARE * project_traces as f64
+}
+
 /// A trace's own input, output and metadata.
 pub fn trace_text(record: &TraceRecord) -> Option<SearchText<'_>> {
     Some(SearchText {

@@ -76,6 +76,71 @@ pub fn simple_observation(
 }
 
 /// A batch of one trace, at `at` and named `name`, with `count` observations of it (ids
+/// The search tests' many traces sharing a common word: `count` traces `c0`, `c1`, … whose
+/// input is `common word{i}` and user `u{i % 3}`, at `at + (i · 7919 mod count)` (so the write
+/// order is not the time order), and `late`, newer than all, whose input is `Common`.
+pub struct CommonWordTraces {
+    pub traces: Vec<TraceRecord>,
+    pub late: TraceRecord,
+    /// Every id, newest first.
+    pub newest: Vec<String>,
+}
+
+impl CommonWordTraces {
+    pub fn new(count: i64, at: Micros) -> CommonWordTraces {
+        let time = |i: i64| at + (i * 7_919) % count;
+        let traces = (0..count)
+            .map(|i| {
+                trace(&format!("c{i}"), create_stamp(time(i)), |t| {
+                    t.timestamp = Some(time(i));
+                    t.input = Some(format!("common word{i}"));
+                    t.user_id = Some(format!("u{}", i % 3));
+                })
+            })
+            .collect();
+        let late = trace("late", create_stamp(at + count), |t| {
+            t.timestamp = Some(at + count);
+            t.input = Some("Common".into());
+        });
+        let mut older: Vec<i64> = (0..count).collect();
+        older.sort_by_key(|&i| std::cmp::Reverse(time(i)));
+        let newest = std::iter::once("late".to_owned())
+            .chain(older.into_iter().map(|i| format!("c{i}")))
+            .collect();
+        CommonWordTraces {
+            traces,
+            late,
+            newest,
+        }
+    }
+
+    /// Checks that a search of `common` with a user filter lists that user's traces and
+    /// counts them exactly (a third of `count`).
+    pub async fn assert_counted_with_a_user(&self, store: &impl crate::Store, project_id: &str) {
+        let found = store
+            .list_traces(project_id, &Self::query("common", Some("u1"), 1))
+            .await
+            .expect("search");
+        assert_eq!(found.total_items, self.traces.len() as u64 / 3);
+        assert!(!found.total_is_estimate, "counted");
+        assert!(found
+            .items
+            .iter()
+            .all(|t| t.record.user_id.as_deref() == Some("u1")));
+    }
+
+    /// A page of 50 traces matching `search`, of user `user` when given.
+    pub fn query(search: &str, user: Option<&str>, page: u32) -> crate::TraceQuery {
+        crate::TraceQuery {
+            search: Some(search.to_owned()),
+            user_id: user.map(str::to_owned),
+            page,
+            limit: 50,
+            ..crate::TraceQuery::default()
+        }
+    }
+}
+
 /// `{trace_id}-{index}`) whose other fields `edit` sets; every field gets `stamp`.
 pub fn trace_with_observations(
     trace_id: &str,

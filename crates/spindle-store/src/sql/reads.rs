@@ -318,21 +318,58 @@ pub fn totals_source(dialect: Dialect, project_id: &str, what: &str) -> Sql {
 /// count of their distinct traces (a probe of the traces per score).
 pub const SCORE_RANGE_EXACT_UP_TO: u64 = 10_000;
 
+/// Above this many traces in a score range, a list page in time order walks the traces in
+/// that order rather than fetching and sorting every match.
+const SCORE_RANGE_WALK_ABOVE: u64 = 1_000;
+
+/// Whether a page of a score-range list walks the traces in time order: when it is in that
+/// order, no index table drives it, and `matches` traces are in the range (or estimated).
+pub fn score_range_walks(time_order_without_driver: bool, matches: u64) -> bool {
+    time_order_without_driver && matches > SCORE_RANGE_WALK_ABOVE
+}
+
+/// Whether a walking page (see [`score_range_walks`]) at `offset` probes each walked trace's
+/// scores instead of gathering every match first: walking, a page meets its matches about
+/// every `project_traces / matches` traces, so it probes when that reaches the page's end
+/// through fewer traces than there are matches to gather.
+pub fn score_range_probes(offset: i64, limit: u32, project_traces: u64, matches: u64) -> bool {
+    let reach = u64::try_from(offset)
+        .unwrap_or(0)
+        .saturating_add(u64::from(limit));
+    u128::from(reach.max(1)) * u128::from(project_traces)
+        < u128::from(matches) * u128::from(matches)
+}
+
 /// Whether the query's score range is its only condition: no other filter, term, search or
 /// time range narrows the traces.
 pub fn score_range_alone(query: &crate::TraceQuery) -> bool {
-    if query.score.is_none() {
-        return false;
-    }
-    let without = crate::TraceQuery {
-        score: None,
-        ..query.clone()
-    };
-    let split = crate::trace_index::SplitQuery::of(&without);
+    query.score.is_some()
+        && narrows_nothing(&crate::TraceQuery {
+            score: None,
+            ..query.clone()
+        })
+}
+
+/// Whether the query's search is its only condition: no filter, term, score range or time
+/// range narrows the traces.
+pub fn search_alone(query: &crate::TraceQuery) -> bool {
+    query
+        .search
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty())
+        && narrows_nothing(&crate::TraceQuery {
+            search: None,
+            ..query.clone()
+        })
+}
+
+/// Whether no filter, term, search, score range or time range of `query` narrows the traces.
+fn narrows_nothing(query: &crate::TraceQuery) -> bool {
+    let split = crate::trace_index::SplitQuery::of(query);
     split.terms.is_empty()
-        && !split.needs_trace_rows(&without)
-        && without.from_timestamp.is_none()
-        && without.to_timestamp.is_none()
+        && !split.needs_trace_rows(query)
+        && query.from_timestamp.is_none()
+        && query.to_timestamp.is_none()
 }
 
 /// The count of the scores in a score range (a range of the index on `(project_id, name,
