@@ -20,8 +20,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Bumped whenever the seeded data changes, so stale caches are not reused.
-const SEED_FORMAT: u32 = 3;
+/// Bumped whenever the seeded data changes, so stale caches are not reused. 4: observation
+/// latencies vary (see [`LATENCY_MICROS`]); before, every observation took 1.5 s, which left
+/// one latency bucket per rollup row and made latency percentiles look cheaper than on real
+/// data.
+const SEED_FORMAT: u32 = 4;
+/// Observation latencies are log-uniform between these (50 ms to 30 s), so the latency
+/// rollups hold as many buckets as real data spreads over.
+const LATENCY_MICROS: (f64, f64) = (50_000.0, 30_000_000.0);
 /// Marks a PostgreSQL database completely copied from a seeded directory.
 const PG_MARKER_TABLE: &str = "spindle_bench_seeded";
 /// The numeric score every trace carries, uniform in [0, 1).
@@ -147,7 +153,10 @@ fn seed_batch(
             let start = at + position as i64 * 2_000;
             observation.trace_id = Some(id.clone());
             observation.start_time = Some(start);
-            observation.end_time = Some(start + 1_500_000);
+            let (shortest, longest) = LATENCY_MICROS;
+            let share = rng.below(1_000_000) as f64 / 1e6;
+            let latency = shortest * (longest / shortest).powf(share);
+            observation.end_time = Some(start + latency as i64);
             seed::fill_generation(&mut observation, &mut rng, prose);
             if position > 0 && index != 0 {
                 seed::make_child(&mut observation, position);
