@@ -183,9 +183,9 @@ pub async fn copy_from_sqlite(
         .await
         .map_err(pg_error)?;
     crate::rollups::build_pending(&mut client).await?;
-    // Every table of the schema vacuumed, so index-only scans skip the heap of the copied and rebuilt rows
-    // (a visibility map stays empty until a vacuum), and analyzed for the planner (the
-    // search's estimate reads the statistics of `trace_search`), as autovacuum would do
+    // Every table of the schema vacuumed, so index-only scans skip the heap of the copied and
+    // rebuilt rows (a visibility map stays empty until a vacuum), and analyzed for the planner
+    // (the search's estimate reads the statistics of `trace_search`), as autovacuum would do
     // later.
     let tables: String = client
         .query_one(

@@ -177,13 +177,13 @@ async fn search_condition(client: &Client, project_id: &str, search: &str) -> Re
     // so the trace table is probed by primary key, not scanned.
     let mut gathered = Sql::new(DIALECT, "t.id IN (SELECT ");
     gathered.bind(search.to_owned()).push(" UNION ALL (");
-    for (index, query) in queries.iter().enumerate() {
-        if index > 0 {
-            gathered.push(" INTERSECT ");
-        }
-        gathered.push("SELECT s.trace_id FROM trace_search s WHERE ");
-        holds(&mut gathered, project_id, query);
-    }
+    each_word(
+        &mut gathered,
+        project_id,
+        &queries,
+        " INTERSECT ",
+        ("SELECT s.trace_id FROM trace_search s WHERE ", ""),
+    );
     gathered.push("))");
     let mut estimate = words_estimate(client, &words).await?;
     let mut probing = None;
@@ -194,14 +194,16 @@ async fn search_condition(client: &Client, project_id: &str, search: &str) -> Re
             // One probe of `trace_search_by_trace` per word and walked trace.
             let mut sql = Sql::new(DIALECT, "(t.id = ");
             sql.bind(search.to_owned()).push(" OR (");
-            for (index, query) in queries.iter().enumerate() {
-                if index > 0 {
-                    sql.push(" AND ");
-                }
-                sql.push("EXISTS (SELECT 1 FROM trace_search s WHERE s.trace_id = t.id AND ");
-                holds(&mut sql, project_id, query);
-                sql.push(")");
-            }
+            each_word(
+                &mut sql,
+                project_id,
+                &queries,
+                " AND ",
+                (
+                    "EXISTS (SELECT 1 FROM trace_search s WHERE s.trace_id = t.id AND ",
+                    ")",
+                ),
+            );
             sql.push("))");
             probing = Some(sql);
         }
@@ -213,13 +215,27 @@ async fn search_condition(client: &Client, project_id: &str, search: &str) -> Re
     })
 }
 
-/// `trace_search` rows `s` of the project whose words match `query`.
-fn holds(sql: &mut Sql, project_id: &str, query: &str) {
-    sql.push("s.project_id = ")
-        .bind(project_id.to_owned())
-        .push(" AND s.words @@ ")
-        .bind(query.to_owned())
-        .push("::tsquery");
+/// One clause per word's `tsquery`, joined by `separator`: `around.0`, the condition that
+/// `trace_search` rows `s` of the project hold the word, then `around.1`.
+fn each_word(
+    sql: &mut Sql,
+    project_id: &str,
+    queries: &[String],
+    separator: &str,
+    around: (&str, &str),
+) {
+    for (index, query) in queries.iter().enumerate() {
+        if index > 0 {
+            sql.push(separator);
+        }
+        sql.push(around.0)
+            .push("s.project_id = ")
+            .bind(project_id.to_owned())
+            .push(" AND s.words @@ ")
+            .bind(query.to_owned())
+            .push("::tsquery")
+            .push(around.1);
+    }
 }
 
 /// How many `trace_search` rows the planner's statistics say hold the least common of
