@@ -66,6 +66,11 @@ ORG_KEY = {
 HEALTH_TIMEOUT = float(os.environ.get("COMPAT_HEALTH_TIMEOUT", "20"))
 SCENARIO_TIMEOUT = float(os.environ.get("COMPAT_SCENARIO_TIMEOUT", "180"))
 FLUSH_TIMEOUT = os.environ.get("COMPAT_FLUSH_TIMEOUT", "30")
+# The SDKs' own limit on one HTTP request (LANGFUSE_TIMEOUT, read by the Python SDK 3.x and
+# later and by the JS SDK; 5 s by default). Every scenario starts at once, so on two cores a
+# request can wait seconds for CPU; the suites check what is stored and answered, not how
+# fast, so a request is only given up on after this long.
+SDK_REQUEST_TIMEOUT = os.environ.get("COMPAT_SDK_REQUEST_TIMEOUT", "20")
 
 RUN_ID = os.environ.get("COMPAT_RUN_ID") or uuid.uuid4().hex[:10]
 
@@ -515,6 +520,7 @@ class _Launched:
                 "LANGFUSE_HOST": server.base_url,
                 "COMPAT_RUN_ID": RUN_ID,
                 "COMPAT_FLUSH_TIMEOUT": FLUSH_TIMEOUT,
+                "LANGFUSE_TIMEOUT": SDK_REQUEST_TIMEOUT,
                 "PYTHONUNBUFFERED": "1",
             }
         )
