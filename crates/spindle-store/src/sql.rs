@@ -42,7 +42,7 @@ const PG_PLACEHOLDER: &str = "$?";
 ///
 /// Fragments of one statement may be built separately and combined in any order with
 /// [`Sql::and`] and [`Sql::append`]: PostgreSQL's `$n` are numbered only by [`Sql::finish`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sql {
     dialect: Dialect,
     /// The text; PostgreSQL placeholders are still written `$?`.

@@ -526,6 +526,50 @@ pub async fn metrics_histograms_and_scores(harness: &Harness) {
         &MetricsValue::Histogram(vec![[1000.0, 5500.0, 4.0], [5500.0, 10_000.0, 1.0]])
     );
 
+    // Percentiles and a histogram of one measure in one request (the percentiles share one
+    // read of the values): each answer is the one the metric gets alone, by model (the raw
+    // rows, with the histogram) and without it (the rollups).
+    let (p50, p95, p99) = (Aggregation::P50, Aggregation::P95, Aggregation::P99);
+    let by_model = |aggregations: &[Aggregation]| {
+        let mut request = request(
+            MetricsView::Observations,
+            &["providedModelName"],
+            aggregations
+                .iter()
+                .map(|aggregation| metric("latency", *aggregation))
+                .collect(),
+        );
+        request.bins = Some(2);
+        request
+    };
+    for together in [
+        vec![p99, Aggregation::Histogram, p50, p95],
+        vec![p95, p50, p99],
+    ] {
+        let rows = run(&store, &by_model(&together)).await;
+        assert!(rows.len() >= 2, "{rows:?}");
+        for aggregation in &together {
+            let alone = run(&store, &by_model(&[*aggregation])).await;
+            assert_eq!(alone.len(), rows.len(), "{aggregation:?}");
+            for (row, alone) in rows.iter().zip(&alone) {
+                let name = &alone[1].0;
+                assert_eq!(
+                    value(row, "providedModelName"),
+                    value(alone, "providedModelName")
+                );
+                match (value(row, name), value(alone, name)) {
+                    // Alone, a percentile may come from the rollups' buckets: within their
+                    // bound of the raw rows' answer.
+                    (MetricsValue::Float(a), MetricsValue::Float(b)) => assert!(
+                        (a - b).abs() <= b.abs() * 2.0 * crate::metrics::PERCENTILE_RELATIVE_ERROR,
+                        "{name} in {together:?}: {a} together, {b} alone"
+                    ),
+                    (a, b) => assert_eq!(a, b, "{name} in {together:?}"),
+                }
+            }
+        }
+    }
+
     let mut numeric = request(
         MetricsView::ScoresNumeric,
         &["name"],

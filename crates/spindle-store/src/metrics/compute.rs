@@ -191,7 +191,7 @@ fn key_names(plan: &Plan) -> Vec<String> {
 }
 
 /// How the statements of a plan compute one of its metrics.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) enum MetricInput {
     /// In SQL, by this aggregate over the rows (a `float8` on PostgreSQL).
     Aggregate(String),
@@ -436,15 +436,19 @@ pub(super) async fn answer_from(
         ));
     }
 
-    // The metrics computed in Rust, one streamed statement each.
+    // The metrics computed in Rust: one streamed statement per input, shared by the
+    // percentiles of one measure (a latency's p50, p90, p95 and p99 read its rows once).
     let positions: HashMap<&str, usize> = groups
         .iter()
         .enumerate()
         .map(|(at, group)| (group.key.as_str(), at))
         .collect();
-    let mut results: Vec<Vec<MetricsValue>> = vec![Vec::new(); groups.len()];
+    let mut results: Vec<Vec<MetricsValue>> =
+        vec![vec![MetricsValue::Null; rust_metrics.len()]; groups.len()];
     let mut held = 0usize;
-    for &index in &rust_metrics {
+    for read in shared_reads(plan, input, &rust_metrics) {
+        // `read` holds positions in `rust_metrics`; the first metric stands for them all.
+        let index = rust_metrics[read[0]];
         let metric = &plan.metrics[index];
         let mut states: Vec<State> = groups
             .iter()
@@ -516,8 +520,14 @@ pub(super) async fn answer_from(
             }
             MetricInput::Aggregate(_) => {}
         }
+        let aggregations: Vec<Aggregation> = read
+            .iter()
+            .map(|&position| plan.metrics[rust_metrics[position]].aggregation)
+            .collect();
         for (at, state) in states.into_iter().enumerate() {
-            results[at].push(state.finish(metric.aggregation));
+            for (&position, value) in read.iter().zip(state.finish(&aggregations)) {
+                results[at][position] = value;
+            }
         }
     }
     for (group, values) in groups.iter_mut().zip(results) {
@@ -536,6 +546,30 @@ pub(super) async fn answer_from(
         rows = fill_time(plan, &groups, rows);
     }
     Ok(rows)
+}
+
+/// The Rust-computed metrics grouped by the statement that reads their values: positions in
+/// `rust_metrics`, in order. Percentiles of one input share a read; a histogram reads alone
+/// (its bins are bounded per metric).
+fn shared_reads(plan: &Plan, input: &Input, rust_metrics: &[usize]) -> Vec<Vec<usize>> {
+    let mut reads: Vec<Vec<usize>> = Vec::new();
+    for (position, &index) in rust_metrics.iter().enumerate() {
+        let histogram = plan.metrics[index].aggregation == Aggregation::Histogram;
+        let shared = (!histogram)
+            .then(|| {
+                reads.iter_mut().find(|read| {
+                    let first = rust_metrics[read[0]];
+                    plan.metrics[first].aggregation != Aggregation::Histogram
+                        && input.metrics[first] == input.metrics[index]
+                })
+            })
+            .flatten();
+        match shared {
+            Some(read) => read.push(position),
+            None => reads.push(vec![position]),
+        }
+    }
+    reads
 }
 
 /// Sorts groups by the plan's order, in memory (when a metric computed in Rust orders them),
@@ -660,26 +694,35 @@ impl State {
         }
     }
 
-    fn finish(self, aggregation: Aggregation) -> MetricsValue {
+    /// The value of each of `aggregations` (several percentiles of one read, or one
+    /// histogram).
+    fn finish(self, aggregations: &[Aggregation]) -> Vec<MetricsValue> {
         match self {
             State::Values {
                 mut values,
                 mut weighted,
                 ..
             } => {
-                let Some(fraction) = aggregation.quantile() else {
-                    return MetricsValue::Null;
-                };
-                let answer = if weighted.is_empty() {
-                    percentile(&mut values, fraction)
-                } else {
-                    weighted.extend(values.into_iter().map(|value| (value, 1)));
-                    weighted_percentile(&mut weighted, fraction)
-                };
-                match answer {
-                    Some(value) => MetricsValue::Float(value),
-                    None => MetricsValue::Null,
+                if !weighted.is_empty() {
+                    weighted.extend(values.drain(..).map(|value| (value, 1)));
                 }
+                aggregations
+                    .iter()
+                    .map(|aggregation| {
+                        let Some(fraction) = aggregation.quantile() else {
+                            return MetricsValue::Null;
+                        };
+                        let answer = if weighted.is_empty() {
+                            percentile(&mut values, fraction)
+                        } else {
+                            weighted_percentile(&mut weighted, fraction)
+                        };
+                        match answer {
+                            Some(value) => MetricsValue::Float(value),
+                            None => MetricsValue::Null,
+                        }
+                    })
+                    .collect()
             }
             State::Bins { low, high, counts } => {
                 let bins = counts.len();
@@ -698,7 +741,7 @@ impl State {
                         [lower, upper, count as f64]
                     })
                     .collect();
-                MetricsValue::Histogram(histogram)
+                vec![MetricsValue::Histogram(histogram)]
             }
         }
     }
