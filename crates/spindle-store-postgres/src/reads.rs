@@ -8,7 +8,7 @@ use tokio_postgres::{Row, Statement};
 
 use super::{decode_rows, pg_error};
 use spindle_store::reading::{self, Counter, ReadConnection};
-use spindle_store::search::{self, query_words};
+use spindle_store::search::{self, query_words, SearchConditions};
 use spindle_store::sql::reads::{self, all_tags, paging, NULL_TIMESTAMP_KEY};
 use spindle_store::sql::rows::TRACE_COLUMNS;
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
@@ -145,27 +145,17 @@ fn tsqueries_of(words: &[(String, bool)]) -> Vec<String> {
         .collect()
 }
 
-/// A search's conditions on the trace `t`, and how many traces the statistics estimate it
-/// matches.
-struct Search {
-    /// The matches gathered from the index first, then probed by primary key: exact counts,
-    /// and pages of searches that match few traces.
-    gathered: Sql,
-    /// For a search that matches many traces: each trace, taken in the list's order, asks the
-    /// index whether it holds the words, so a page stops after its last row.
-    probing: Option<Sql>,
-    /// The `trace_search` rows that the planner's statistics (every project's) estimate to
-    /// hold the search's least common word, at most the project's traces.
-    estimate: u64,
-}
-
 /// Search over trace and observation input and output (word-based, case- and
 /// accent-insensitive, the last word as a prefix; every word somewhere in the trace), or an
 /// exact trace id. Text without any word character falls back to a substring scan.
-async fn search_condition(client: &Client, project_id: &str, search: &str) -> Result<Search> {
+async fn search_condition(
+    client: &Client,
+    project_id: &str,
+    search: &str,
+) -> Result<SearchConditions> {
     let words = query_words(search);
     if words.is_empty() {
-        return Ok(Search {
+        return Ok(SearchConditions {
             gathered: reads::substring_search(DIALECT, search),
             probing: None,
             estimate: 0,
@@ -208,7 +198,7 @@ async fn search_condition(client: &Client, project_id: &str, search: &str) -> Re
             probing = Some(sql);
         }
     }
-    Ok(Search {
+    Ok(SearchConditions {
         gathered,
         probing,
         estimate,
@@ -341,15 +331,8 @@ pub(crate) async fn list_traces(
     let mut estimated_total = None;
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let search = search_condition(client, project_id, search).await?;
-        if let Some(probing) = search.probing {
-            if reads::search_alone(q) {
-                estimated_total = Some(search.estimate);
-            }
-            page_conditions.and(probing);
-        } else {
-            page_conditions.and(search.gathered.clone());
-        }
-        conditions.and(search.gathered);
+        // The estimate is at most the project's traces already.
+        estimated_total = search.apply(q, u64::MAX, &mut conditions, &mut page_conditions);
     }
     let (order_expr, direction) = reads::trace_order(DIALECT, q)?;
 

@@ -142,15 +142,8 @@ pub(crate) async fn list_traces(
     {
         let project_traces = project_counter(connection, project_id, "trace_count")?;
         let search = super::search::condition(connection, project_id, search, project_traces)?;
-        if let Some(probing) = search.probing {
-            if reads::search_alone(query) {
-                estimated_total = Some(search.estimate.min(project_traces));
-            }
-            page_conditions.and(probing);
-        } else {
-            page_conditions.and(search.gathered.clone());
-        }
-        conditions.and(search.gathered);
+        estimated_total =
+            search.apply(query, project_traces, &mut conditions, &mut page_conditions);
     }
 
     let (order_expr, direction) = reads::trace_order(DIALECT, query)?;

@@ -35,7 +35,7 @@ use super::writer::Command;
 use super::BackgroundThread;
 use spindle_core::Error;
 use spindle_store::search::{
-    distinct_words, matched_terms, metadata_texts, probes_each_trace, query_words,
+    distinct_words, matched_terms, metadata_texts, probes_each_trace, query_words, SearchConditions,
 };
 use spindle_store::sql::reads::substring_search;
 use spindle_store::sql::{Dialect, Sql};
@@ -269,19 +269,6 @@ fn register_hits(
         .map_err(sql_error)
 }
 
-/// A search's conditions on the trace `t`, and what the index estimates it matches.
-pub(crate) struct Search {
-    /// The matches gathered from the index and the scans first, then probed by rowid: exact
-    /// counts, and pages of searches that match few traces.
-    pub gathered: Sql,
-    /// For a search that matches many traces: each trace, taken in the list's order, asks
-    /// the index whether it holds the words, so a page stops after its last row.
-    pub probing: Option<Sql>,
-    /// The traces of the index holding the word held by the fewest (every project's, and
-    /// deleted ones not swept yet): at least as many as the search matches there.
-    pub estimate: u64,
-}
-
 /// A prefix standing for more index words than this is matched as an FTS5 prefix.
 const PREFIX_TERMS: usize = 64;
 
@@ -294,11 +281,11 @@ pub(crate) fn condition(
     project_id: &str,
     search: &str,
     project_traces: u64,
-) -> Result<Search> {
+) -> Result<SearchConditions> {
     const DIALECT: Dialect = Dialect::Sqlite;
     let terms = query_words(search);
     if terms.is_empty() {
-        return Ok(Search {
+        return Ok(SearchConditions {
             gathered: substring_search(DIALECT, search),
             probing: None,
             estimate: 0,
@@ -371,7 +358,7 @@ pub(crate) fn condition(
         probing.push("))");
         probing
     });
-    Ok(Search {
+    Ok(SearchConditions {
         gathered,
         probing,
         estimate,

@@ -14,6 +14,8 @@
 //! replaced by the words of its current text, so a search never matches words that are gone.
 
 use crate::sql::rows::SHARED_METADATA_KEYS;
+use crate::sql::Sql;
+use crate::TraceQuery;
 use rustc_hash::FxHashSet;
 use spindle_core::{ObservationRecord, TraceRecord};
 use std::borrow::Cow;
@@ -164,6 +166,50 @@ pub const PROBE_FROM_SHARE: f64 = 0.05;
 /// `project_traces` traces walks the list (see [`PROBE_FROM_MATCHES`]).
 pub fn probes_each_trace(estimate: u64, project_traces: u64) -> bool {
     estimate >= PROBE_FROM_MATCHES && estimate as f64 >= PROBE_FROM_SHARE * project_traces as f64
+}
+
+/// A search's conditions on the trace `t`, as each backend's index builds them, and how
+/// many traces it estimates the search matches.
+pub struct SearchConditions {
+    /// The matches gathered from the index first, then probed by key: exact counts, and
+    /// pages of searches that match few traces.
+    pub gathered: Sql,
+    /// For a search that matches many traces ([`probes_each_trace`]): each trace, taken in
+    /// the list's order, asks the index whether it holds the words, so a page stops after
+    /// its last row.
+    pub probing: Option<Sql>,
+    /// What the index estimates the search to match (at least as many as it matches in the
+    /// project when `probing`).
+    pub estimate: u64,
+}
+
+impl SearchConditions {
+    /// Adds the search to the count's `conditions` (the gathered matches) and to the page's
+    /// `page_conditions` (probing each trace when the search matches many). Returns the
+    /// total to answer instead of a count: the estimate, at most `project_traces`, when the
+    /// search probes and is the query's only condition ([`crate::sql::reads::search_alone`]).
+    pub fn apply(
+        self,
+        query: &TraceQuery,
+        project_traces: u64,
+        conditions: &mut Sql,
+        page_conditions: &mut Sql,
+    ) -> Option<u64> {
+        let mut estimated_total = None;
+        match self.probing {
+            Some(probing) => {
+                if crate::sql::reads::search_alone(query) {
+                    estimated_total = Some(self.estimate.min(project_traces));
+                }
+                page_conditions.and(probing);
+            }
+            None => {
+                page_conditions.and(self.gathered.clone());
+            }
+        }
+        conditions.and(self.gathered);
+        estimated_total
+    }
 }
 
 /// A trace's own input, output and metadata.
