@@ -140,6 +140,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0034_session_totals",
         include_str!("../migrations/0034_session_totals.sql"),
     ),
+    (
+        "0035_observation_latency_days",
+        include_str!("../migrations/0035_observation_latency_days.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

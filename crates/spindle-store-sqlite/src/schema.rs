@@ -135,6 +135,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0033_session_totals",
         include_str!("../migrations/0033_session_totals.sql"),
     ),
+    (
+        "0034_observation_latency_days",
+        include_str!("../migrations/0034_observation_latency_days.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -34,6 +34,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     connection
         .execute_batch(
             "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
+             DELETE FROM observation_latency_days;
              DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
              DELETE FROM trace_rollups; DELETE FROM trace_latency_buckets;
              DELETE FROM people_rollups;

@@ -64,6 +64,7 @@ const SMALL_TABLES: &[&str] = &[
     // Without a rowid on SQLite, so not batched; a few rows per hour and key.
     "observation_rollups",
     "observation_latency_buckets",
+    "observation_latency_days",
     "score_rollups",
     "prompt_score_rollups",
     "trace_rollups",

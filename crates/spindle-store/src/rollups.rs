@@ -655,6 +655,11 @@ pub struct Rollups {
     /// trace it was in whatever trace its patch names, or move it (always empty in stored and
     /// rebuilt rollups).
     pub observation_traces: BTreeSet<String>,
+    /// The rows of `observation_latency_days` (buckets at 0 left out) in stored and rebuilt
+    /// rollups: as [`crate::rollups_sql::stored`] reads them, or
+    /// [`Rollups::days_of_observations`] of a rebuild. Always empty in deltas, whose
+    /// statements add the days of their `observations`.
+    pub observation_days: BTreeMap<ObservationKey, BTreeMap<i64, i64>>,
 }
 
 impl Rollups {
@@ -756,6 +761,27 @@ impl Rollups {
         self.sessions.retain(|_, row| row.sums.count != 0);
     }
 
+    /// The observations' latency buckets summed per UTC day (`hour` the start of the day,
+    /// [`NO_HOUR`] kept), what `observation_latency_days` holds; buckets at 0 left out.
+    pub fn days_of_observations(&self) -> BTreeMap<ObservationKey, BTreeMap<i64, i64>> {
+        let mut days: BTreeMap<ObservationKey, BTreeMap<i64, i64>> = BTreeMap::new();
+        for (key, row) in &self.observations {
+            if row.latency.is_empty() {
+                continue;
+            }
+            let day = ObservationKey {
+                hour: day_of_hour(key.hour),
+                ..key.clone()
+            };
+            let latency = days.entry(day).or_default();
+            for (bucket, count) in &row.latency {
+                add_to_bucket(latency, Some(*bucket), *count);
+            }
+        }
+        days.retain(|_, latency| !latency.is_empty());
+        days
+    }
+
     /// The additive upserts that add these deltas to the tables, in key order (so that
     /// concurrent transactions take the rows' locks in one order and never deadlock).
     pub fn statements(&self, dialect: Dialect) -> Vec<Sql> {
@@ -771,6 +797,19 @@ impl Rollups {
             (key.params(), sums.to_vec(), &row.latency)
         });
         OBSERVATION_TABLES.statements(dialect, observations, &mut statements);
+        for (key, latency) in self.days_of_observations() {
+            for (bucket, count) in &latency {
+                let mut values = key.params();
+                values.extend([Param::Int(*bucket), Param::Int(*count)]);
+                statements.push(additive_upsert(
+                    dialect,
+                    OBSERVATION_DAYS_TABLE,
+                    OBSERVATION_BUCKET_KEY_COLUMNS,
+                    &["observation_count"],
+                    values,
+                ));
+            }
+        }
         for (key, row) in &self.scores {
             let mut values: Vec<Param> = vec![
                 key.project_id.as_str().into(),
@@ -868,6 +907,19 @@ fn add_to_bucket(latency: &mut BTreeMap<i64, i64>, bucket: Option<i64>, sign: i6
     *count += sign;
     if *count == 0 {
         latency.remove(&bucket);
+    }
+}
+
+/// The observations' latency buckets per UTC day ([`Rollups::days_of_observations`]): the key
+/// columns of [`OBSERVATION_BUCKET_KEY_COLUMNS`], `hour` the start of the day.
+pub const OBSERVATION_DAYS_TABLE: &str = "observation_latency_days";
+
+/// The start of the UTC day of an hour ([`NO_HOUR`] stays itself).
+pub fn day_of_hour(hour: Micros) -> Micros {
+    if hour == NO_HOUR {
+        hour
+    } else {
+        day_of(hour)
     }
 }
 

@@ -280,6 +280,7 @@ async fn recompute_with_totals(
     })
     .await?;
     rollups.normalize();
+    rollups.observation_days = rollups.days_of_observations();
     Ok(rollups)
 }
 
@@ -348,6 +349,22 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         entry
             .latency
             .insert(row.int("bucket")?, row.int("observation_count")?);
+        Ok(())
+    })
+    .await?;
+    let days = select(
+        crate::rollups::OBSERVATION_DAYS_TABLE,
+        &format!("{OBSERVATION_KEY_COLUMNS}, bucket, observation_count"),
+    );
+    db.each_row(&days, |row| {
+        let count = row.int("observation_count")?;
+        if count != 0 {
+            rollups
+                .observation_days
+                .entry(observation_key(row)?)
+                .or_default()
+                .insert(row.int("bucket")?, count);
+        }
         Ok(())
     })
     .await?;
@@ -465,9 +482,10 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 9] = [
+const ROLLUP_TABLES: [&str; 10] = [
     "observation_rollups",
     "observation_latency_buckets",
+    crate::rollups::OBSERVATION_DAYS_TABLE,
     "score_rollups",
     "prompt_score_rollups",
     "trace_rollups",

@@ -32,6 +32,10 @@ pub async fn assert_rollups_match(store: &Arc<dyn Store>, project: &str, step: &
 
 fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
     assert_eq!(stored.traces, rebuilt.traces, "{step}: trace rollups");
+    assert_eq!(
+        stored.observation_days, rebuilt.observation_days,
+        "{step}: observation latency days"
+    );
     assert_eq!(stored.people, rebuilt.people, "{step}: people rollups");
     assert_eq!(
         stored.trace_models, rebuilt.trace_models,

@@ -18,6 +18,11 @@
 //! stored as the view reads it (`DEFAULT` when absent), and a boolean score's
 //! `booleanValue`, `(value <> 0)`, as `true`, `false` or `''` in its `string_value` key.
 //!
+//! The observations' latency buckets are kept per hour and per UTC day: a plan whose time
+//! buckets are whole days (none, days, weeks, months) reads the whole days of its range from
+//! the day rows (a day's buckets in one row each instead of in up to 24) and only the whole
+//! hours outside them from the hourly rows.
+//!
 //! The traces view reads the trace rollups (`rollups/traces.rs`): per trace name,
 //! environment and release, the traces' count and the sums of what their `trace_totals` rows
 //! hold (observations, ERROR observations, tokens, cost), and their latencies (a trace's
@@ -36,7 +41,7 @@ use super::compute::{self, Input, MetricInput};
 use super::views::DimensionKind;
 use super::{Aggregation, Granularity, MetricsRow, MetricsSource, MetricsView, Plan};
 use crate::reading::ReadConnection;
-use crate::rollups::{HOUR_MICROS, RELATIVE_ERROR};
+use crate::rollups::{DAY_MICROS, HOUR_MICROS, RELATIVE_ERROR};
 use crate::sql::{compile_filter, Column, ColumnKind, Dialect, Expr, Sql};
 use crate::Result;
 
@@ -92,6 +97,18 @@ impl WholeHours {
         })
     }
 
+    /// The whole UTC days `first..end` inside the whole hours, `None` without one.
+    fn days(self) -> Option<(Micros, Micros)> {
+        let floor = self.start.div_euclid(DAY_MICROS) * DAY_MICROS;
+        let first = if floor < self.start {
+            floor.checked_add(DAY_MICROS)?
+        } else {
+            floor
+        };
+        let end = self.end.div_euclid(DAY_MICROS) * DAY_MICROS;
+        (first < end).then_some((first, end))
+    }
+
     /// The partial hours, each `(first, last)` inclusive.
     fn edges(self) -> Vec<(Micros, Micros)> {
         let mut edges = Vec::new();
@@ -135,6 +152,9 @@ struct Rolled {
     rollup_table: &'static str,
     /// The latency buckets (observations and traces), and the count column of a bucket row.
     buckets_table: Option<(&'static str, &'static str)>,
+    /// The same buckets per UTC day (`hour` the start of the day), read for the whole days of
+    /// a range whose time buckets are days or longer.
+    day_buckets_table: Option<&'static str>,
     /// The count of a rollup row.
     rollup_count: &'static str,
     /// A condition of the view's rows on a rollup row (the score data types).
@@ -157,6 +177,7 @@ static OBSERVATIONS: Rolled = Rolled {
     view: MetricsView::Observations,
     rollup_table: "observation_rollups r",
     buckets_table: Some(("observation_latency_buckets r", "r.observation_count")),
+    day_buckets_table: Some("observation_latency_days r"),
     rollup_count: "r.observation_count",
     rollup_segment: None,
     raw_table: "observations o",
@@ -227,6 +248,7 @@ static TRACES: Rolled = Rolled {
     view: MetricsView::Traces,
     rollup_table: "trace_rollups r",
     buckets_table: Some(("trace_latency_buckets r", "r.trace_count")),
+    day_buckets_table: None,
     rollup_count: "r.trace_count",
     rollup_segment: None,
     // Each trace with its totals row (which every trace has from its first write on).
@@ -377,6 +399,7 @@ const SCORES: Rolled = Rolled {
     view: MetricsView::ScoresNumeric,
     rollup_table: "score_rollups r",
     buckets_table: None,
+    day_buckets_table: None,
     rollup_count: "r.score_count",
     rollup_segment: None,
     raw_table: "scores s",
@@ -488,12 +511,14 @@ impl Rolled {
                 count: self.rollup_count,
                 columns: &rollup_sums,
                 condition: None,
+                days: None,
             },
             Branch {
                 table: self.raw_table,
                 count: "",
                 columns: &raw_sums,
                 condition: None,
+                days: None,
             },
             &sums,
         )?;
@@ -528,12 +553,14 @@ impl Rolled {
                             count: bucket_count,
                             columns: &bucket_columns,
                             condition: None,
+                            days: self.day_buckets_table.filter(|_| in_days(plan.granularity)),
                         },
                         Branch {
                             table: self.raw_table,
                             count: "",
                             columns: &raw_columns,
                             condition: Some(&not_null),
+                            days: None,
                         },
                         &["v".to_owned(), "b".to_owned(), "w".to_owned()],
                     )?;
@@ -592,20 +619,42 @@ impl Rolled {
             format!("SELECT {} FROM {} WHERE ", list.join(", "), branch.table)
         };
 
-        let mut sql = Sql::new(dialect, "FROM (");
-        sql.push(&select(&rollup, true))
-            .push("r.project_id = ")
-            .bind(project_id)
-            .push(" AND r.hour >= ")
-            .bind(hours.start)
-            .push(" AND r.hour < ")
-            .bind(hours.end);
-        sql.push(&format!(" AND {} <> 0", rollup.count));
-        if let Some(segment) = self.rollup_segment {
-            sql.push(&format!(" AND {segment}"));
+        // The rollup rows: of the whole days from the day table when there is one, of the
+        // other whole hours from the hourly table.
+        let mut spans = Vec::new();
+        match rollup.days.zip(hours.days()) {
+            Some((day_table, (first_day, end_day))) => {
+                spans.push((day_table, first_day, end_day));
+                spans.push((rollup.table, hours.start, first_day));
+                spans.push((rollup.table, end_day, hours.end));
+            }
+            None => spans.push((rollup.table, hours.start, hours.end)),
         }
-        for (index, filter) in plan.filters.iter().enumerate() {
-            sql.and(compile_filter(dialect, index, filter, self.filters)?);
+        let mut sql = Sql::new(dialect, "FROM (");
+        let mut first = true;
+        for (table, from, to) in spans {
+            if from >= to {
+                continue;
+            }
+            if !first {
+                sql.push(" UNION ALL ");
+            }
+            first = false;
+            let branch = Branch { table, ..rollup };
+            sql.push(&select(&branch, true))
+                .push("r.project_id = ")
+                .bind(project_id)
+                .push(" AND r.hour >= ")
+                .bind(from)
+                .push(" AND r.hour < ")
+                .bind(to);
+            sql.push(&format!(" AND {} <> 0", rollup.count));
+            if let Some(segment) = self.rollup_segment {
+                sql.push(&format!(" AND {segment}"));
+            }
+            for (index, filter) in plan.filters.iter().enumerate() {
+                sql.and(compile_filter(dialect, index, filter, self.filters)?);
+            }
         }
         for (first, last) in hours.edges() {
             let time = self.raw_range;
@@ -639,6 +688,7 @@ impl Rolled {
 }
 
 /// One side of the relation: its table and the expressions of its value columns.
+#[derive(Clone, Copy)]
 struct Branch<'a> {
     table: &'static str,
     /// The count of a rollup row (rows at 0 are left over and read as absent); unused for
@@ -647,6 +697,18 @@ struct Branch<'a> {
     columns: &'a [String],
     /// A further condition of the raw rows.
     condition: Option<&'a str>,
+    /// The rollup's table per day, for the whole days of the range (the hourly table then
+    /// holds only the whole hours outside them).
+    days: Option<&'static str>,
+}
+
+/// Whether time buckets of `granularity` (none: the whole range) are made of whole UTC
+/// days, so that a day's rollup rows fall in one bucket.
+fn in_days(granularity: Option<Granularity>) -> bool {
+    matches!(
+        granularity,
+        None | Some(Granularity::Day | Granularity::Week | Granularity::Month)
+    )
 }
 
 /// How the relation computes a metric.
@@ -685,6 +747,15 @@ mod tests {
         let inclusive = WholeHours::of(10 * H, 12 * H).unwrap();
         assert_eq!(inclusive.edges(), vec![(12 * H, 12 * H)]);
         assert!(WholeHours::of(10 * H + 5, 11 * H + 5).is_none());
+        // Whole days inside the whole hours: none in a few hours, two in 10:05 on day 0 to
+        // 13:07 on day 3, and every one of an aligned range.
+        assert_eq!(hours.days(), None);
+        let day = DAY_MICROS;
+        let days = WholeHours::of(10 * H + 5, 3 * day + 13 * H + 7).unwrap();
+        assert_eq!(days.days(), Some((day, 3 * day)));
+        let aligned_days = WholeHours::of(day, 3 * day - 1).unwrap();
+        assert_eq!(aligned_days.days(), Some((day, 3 * day)));
+        assert_eq!(WholeHours::of(-day, H - 1).unwrap().days(), Some((-day, 0)));
         assert!(WholeHours::of(10 * H + 5, 10 * H + 50).is_none());
     }
 }

@@ -236,7 +236,8 @@ fn statements_add_in_key_order() {
         );
     }
     let statements = rollups.statements(Dialect::Sqlite);
-    assert_eq!(statements.len(), 4);
+    // Per name: its sums, its hour's latency bucket, its day's latency bucket.
+    assert_eq!(statements.len(), 6);
     let text = statements[0].finish_text();
     assert!(text.contains(
         "ON CONFLICT (project_id, hour, environment, type, name, model, prompt_name, \
@@ -251,6 +252,21 @@ fn statements_add_in_key_order() {
         statements[1].params[4],
         crate::sql::Param::Text("b".to_owned())
     );
+    // The day rows last, in key order too.
+    for (statement, name) in statements[4..].iter().zip(["a", "b"]) {
+        assert!(statement
+            .finish_text()
+            .starts_with("INSERT INTO observation_latency_days"));
+        assert_eq!(
+            statement.params[4],
+            crate::sql::Param::Text(name.to_owned())
+        );
+        assert_eq!(
+            statement.params[1],
+            crate::sql::Param::Int(0),
+            "the day of hour 0"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,32 @@
+-- The observations' latency buckets per UTC day as well as per hour: the same key columns,
+-- `hour` holding the start of the day (`NO_HOUR` kept as it is), added to by the writer in the
+-- transaction of every change, as the hourly ones are (`spindle_store::rollups`). A metrics
+-- query reads the whole days of its range here (about 24 times fewer rows), the whole hours at
+-- their ends from `observation_latency_buckets`, and the partial hours from the raw rows.
+
+CREATE TABLE observation_latency_days (
+    project_id TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_name TEXT NOT NULL,
+    prompt_version BIGINT NOT NULL,
+    level TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    observation_count BIGINT NOT NULL,
+    PRIMARY KEY (project_id, hour, environment, type, name, model, prompt_name, prompt_version,
+                 level, bucket)
+);
+
+-- Existing buckets summed by day (exact: the hourly rows hold what the raw rows add up to).
+INSERT INTO observation_latency_days
+SELECT project_id,
+       CASE WHEN hour = -9223372036854775807 - 1 THEN hour
+            ELSE hour - (((hour % 86400000000) + 86400000000) % 86400000000) END AS day,
+       environment, type, name, model, prompt_name, prompt_version, level, bucket,
+       sum(observation_count)
+FROM observation_latency_buckets
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+HAVING sum(observation_count) <> 0;
