@@ -141,8 +141,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0034_session_totals.sql"),
     ),
     (
-        "0035_observation_latency_days",
-        include_str!("../migrations/0035_observation_latency_days.sql"),
+        "0035_latency_days",
+        include_str!("../migrations/0035_latency_days.sql"),
     ),
 ];
 

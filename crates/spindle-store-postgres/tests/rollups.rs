@@ -31,6 +31,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
              DELETE FROM observation_latency_days;
              DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
              DELETE FROM trace_rollups; DELETE FROM trace_latency_buckets;
+             DELETE FROM trace_latency_days;
              DELETE FROM people_rollups;
              DELETE FROM trace_model_rollups; DELETE FROM session_totals;
              UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL;

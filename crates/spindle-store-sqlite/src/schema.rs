@@ -136,8 +136,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0033_session_totals.sql"),
     ),
     (
-        "0034_observation_latency_days",
-        include_str!("../migrations/0034_observation_latency_days.sql"),
+        "0034_latency_days",
+        include_str!("../migrations/0034_latency_days.sql"),
     ),
 ];
 

@@ -69,6 +69,7 @@ const SMALL_TABLES: &[&str] = &[
     "prompt_score_rollups",
     "trace_rollups",
     "trace_latency_buckets",
+    "trace_latency_days",
     "people_rollups",
     "trace_model_rollups",
     "session_totals",

@@ -660,6 +660,8 @@ pub struct Rollups {
     /// [`Rollups::days_of_observations`] of a rebuild. Always empty in deltas, whose
     /// statements add the days of their `observations`.
     pub observation_days: BTreeMap<ObservationKey, BTreeMap<i64, i64>>,
+    /// The same of `trace_latency_days` ([`Rollups::days_of_traces`]).
+    pub trace_days: BTreeMap<TraceKey, BTreeMap<i64, i64>>,
 }
 
 impl Rollups {
@@ -764,22 +766,24 @@ impl Rollups {
     /// The observations' latency buckets summed per UTC day (`hour` the start of the day,
     /// [`NO_HOUR`] kept), what `observation_latency_days` holds; buckets at 0 left out.
     pub fn days_of_observations(&self) -> BTreeMap<ObservationKey, BTreeMap<i64, i64>> {
-        let mut days: BTreeMap<ObservationKey, BTreeMap<i64, i64>> = BTreeMap::new();
-        for (key, row) in &self.observations {
-            if row.latency.is_empty() {
-                continue;
-            }
+        latency_days(self.observations.iter().map(|(key, row)| {
             let day = ObservationKey {
                 hour: day_of_hour(key.hour),
                 ..key.clone()
             };
-            let latency = days.entry(day).or_default();
-            for (bucket, count) in &row.latency {
-                add_to_bucket(latency, Some(*bucket), *count);
-            }
-        }
-        days.retain(|_, latency| !latency.is_empty());
-        days
+            (day, &row.latency)
+        }))
+    }
+
+    /// The traces' latency buckets summed per UTC day, what `trace_latency_days` holds.
+    pub fn days_of_traces(&self) -> BTreeMap<TraceKey, BTreeMap<i64, i64>> {
+        latency_days(self.traces.iter().map(|(key, row)| {
+            let day = TraceKey {
+                hour: day_of_hour(key.hour),
+                ..key.clone()
+            };
+            (day, &row.latency)
+        }))
     }
 
     /// The additive upserts that add these deltas to the tables, in key order (so that
@@ -796,20 +800,9 @@ impl Rollups {
             ];
             (key.params(), sums.to_vec(), &row.latency)
         });
-        OBSERVATION_TABLES.statements(dialect, observations, &mut statements);
-        for (key, latency) in self.days_of_observations() {
-            for (bucket, count) in &latency {
-                let mut values = key.params();
-                values.extend([Param::Int(*bucket), Param::Int(*count)]);
-                statements.push(additive_upsert(
-                    dialect,
-                    OBSERVATION_DAYS_TABLE,
-                    OBSERVATION_BUCKET_KEY_COLUMNS,
-                    &["observation_count"],
-                    values,
-                ));
-            }
-        }
+        let days = self.days_of_observations();
+        let days = days.iter().map(|(key, latency)| (key.params(), latency));
+        OBSERVATION_TABLES.statements(dialect, observations, days, &mut statements);
         for (key, row) in &self.scores {
             let mut values: Vec<Param> = vec![
                 key.project_id.as_str().into(),
@@ -914,6 +907,9 @@ fn add_to_bucket(latency: &mut BTreeMap<i64, i64>, bucket: Option<i64>, sign: i6
 /// columns of [`OBSERVATION_BUCKET_KEY_COLUMNS`], `hour` the start of the day.
 pub const OBSERVATION_DAYS_TABLE: &str = "observation_latency_days";
 
+/// The traces' latency buckets per UTC day ([`Rollups::days_of_traces`]).
+pub const TRACE_DAYS_TABLE: &str = "trace_latency_days";
+
 /// The start of the UTC day of an hour ([`NO_HOUR`] stays itself).
 pub fn day_of_hour(hour: Micros) -> Micros {
     if hour == NO_HOUR {
@@ -921,6 +917,25 @@ pub fn day_of_hour(hour: Micros) -> Micros {
     } else {
         day_of(hour)
     }
+}
+
+/// Latency buckets summed per key (a key whose hour the caller made its day), in key order;
+/// buckets at 0 left out.
+fn latency_days<'r, K: Ord>(
+    rows: impl Iterator<Item = (K, &'r BTreeMap<i64, i64>)>,
+) -> BTreeMap<K, BTreeMap<i64, i64>> {
+    let mut days: BTreeMap<K, BTreeMap<i64, i64>> = BTreeMap::new();
+    for (key, latency) in rows {
+        if latency.is_empty() {
+            continue;
+        }
+        let day = days.entry(key).or_default();
+        for (bucket, count) in latency {
+            add_to_bucket(day, Some(*bucket), *count);
+        }
+    }
+    days.retain(|_, latency| !latency.is_empty());
+    days
 }
 
 /// The observation rollups' tables.
@@ -931,6 +946,7 @@ const OBSERVATION_TABLES: HistogramTables = HistogramTables {
     buckets_table: "observation_latency_buckets",
     buckets_key: OBSERVATION_BUCKET_KEY_COLUMNS,
     bucket_count: "observation_count",
+    days_table: OBSERVATION_DAYS_TABLE,
 };
 
 /// A rollup of sums with a latency histogram: its sums' table and its buckets' table.
@@ -942,16 +958,21 @@ struct HistogramTables {
     /// The key columns of the sums followed by `bucket`.
     buckets_key: &'static str,
     bucket_count: &'static str,
+    /// The buckets summed per UTC day: the columns of the buckets' table, `hour` the start
+    /// of the day.
+    days_table: &'static str,
 }
 
 impl HistogramTables {
     /// The additive upserts of `rows` (each a key's values, its sums in the order of
-    /// [`Self::sums`], and its latency buckets), in key order: the sums' table, then the
-    /// buckets'. A delta that only moves latency counts leaves the sums as they are.
-    fn statements<'r>(
+    /// [`Self::sums`], and its latency buckets) and of their `days` ([`latency_days`], each
+    /// a day key's values and buckets), in key order: the sums' table, the buckets', then
+    /// the days'. A delta that only moves latency counts leaves the sums as they are.
+    fn statements<'r, 'd>(
         &self,
         dialect: Dialect,
         rows: impl Iterator<Item = (Vec<Param>, Vec<i64>, &'r BTreeMap<i64, i64>)>,
+        days: impl Iterator<Item = (Vec<Param>, &'d BTreeMap<i64, i64>)>,
         statements: &mut Vec<Sql>,
     ) {
         let rows: Vec<_> = rows.collect();
@@ -968,13 +989,20 @@ impl HistogramTables {
                 ));
             }
         }
-        for (key, _, latency) in &rows {
+        let buckets = rows
+            .iter()
+            .map(|(key, _, latency)| (self.buckets_table, key, *latency));
+        let days: Vec<_> = days.collect();
+        let days = days
+            .iter()
+            .map(|(key, latency)| (self.days_table, key, *latency));
+        for (table, key, latency) in buckets.chain(days) {
             for (bucket, count) in latency.iter() {
                 let mut values = key.clone();
                 values.extend([Param::Int(*bucket), Param::Int(*count)]);
                 statements.push(additive_upsert(
                     dialect,
-                    self.buckets_table,
+                    table,
                     self.buckets_key,
                     &[self.bucket_count],
                     values,

@@ -281,6 +281,7 @@ async fn recompute_with_totals(
     .await?;
     rollups.normalize();
     rollups.observation_days = rollups.days_of_observations();
+    rollups.trace_days = rollups.days_of_traces();
     Ok(rollups)
 }
 
@@ -432,6 +433,22 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let trace_days = select(
+        crate::rollups::TRACE_DAYS_TABLE,
+        &format!("{TRACE_KEY_COLUMNS}, bucket, trace_count"),
+    );
+    db.each_row(&trace_days, |row| {
+        let count = row.int("trace_count")?;
+        if count != 0 {
+            rollups
+                .trace_days
+                .entry(TraceKey::from_row(row)?)
+                .or_default()
+                .insert(row.int("bucket")?, count);
+        }
+        Ok(())
+    })
+    .await?;
     let people = select(
         "people_rollups",
         &format!("{PEOPLE_KEY_COLUMNS}, {}", PEOPLE_SUMS.join(", ")),
@@ -482,7 +499,7 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 10] = [
+const ROLLUP_TABLES: [&str; 11] = [
     "observation_rollups",
     "observation_latency_buckets",
     crate::rollups::OBSERVATION_DAYS_TABLE,
@@ -490,6 +507,7 @@ const ROLLUP_TABLES: [&str; 10] = [
     "prompt_score_rollups",
     "trace_rollups",
     "trace_latency_buckets",
+    crate::rollups::TRACE_DAYS_TABLE,
     "people_rollups",
     "trace_model_rollups",
     "session_totals",

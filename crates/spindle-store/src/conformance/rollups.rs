@@ -36,6 +36,10 @@ fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
         stored.observation_days, rebuilt.observation_days,
         "{step}: observation latency days"
     );
+    assert_eq!(
+        stored.trace_days, rebuilt.trace_days,
+        "{step}: trace latency days"
+    );
     assert_eq!(stored.people, rebuilt.people, "{step}: people rollups");
     assert_eq!(
         stored.trace_models, rebuilt.trace_models,

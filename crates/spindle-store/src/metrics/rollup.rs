@@ -18,7 +18,7 @@
 //! stored as the view reads it (`DEFAULT` when absent), and a boolean score's
 //! `booleanValue`, `(value <> 0)`, as `true`, `false` or `''` in its `string_value` key.
 //!
-//! The observations' latency buckets are kept per hour and per UTC day: a plan whose time
+//! The latency buckets (observations' and traces') are kept per hour and per UTC day: a plan whose time
 //! buckets are whole days (none, days, weeks, months) reads the whole days of its range from
 //! the day rows (a day's buckets in one row each instead of in up to 24) and only the whole
 //! hours outside them from the hourly rows.
@@ -248,7 +248,7 @@ static TRACES: Rolled = Rolled {
     view: MetricsView::Traces,
     rollup_table: "trace_rollups r",
     buckets_table: Some(("trace_latency_buckets r", "r.trace_count")),
-    day_buckets_table: None,
+    day_buckets_table: Some("trace_latency_days r"),
     rollup_count: "r.trace_count",
     rollup_segment: None,
     // Each trace with its totals row (which every trace has from its first write on).

@@ -257,7 +257,9 @@ impl Rollups {
             .traces
             .iter()
             .map(|(key, row)| (key.params(), row.sums().to_vec(), &row.latency));
-        TRACE_TABLES.statements(dialect, rows, statements);
+        let days = self.days_of_traces();
+        let days = days.iter().map(|(key, latency)| (key.params(), latency));
+        TRACE_TABLES.statements(dialect, rows, days, statements);
         for (key, row) in &self.trace_models {
             let mut values = vec![
                 key.project_id.as_str().into(),
@@ -286,6 +288,7 @@ const TRACE_TABLES: HistogramTables = HistogramTables {
     buckets_table: "trace_latency_buckets",
     buckets_key: TRACE_BUCKET_KEY_COLUMNS,
     bucket_count: "trace_count",
+    days_table: super::TRACE_DAYS_TABLE,
 };
 
 impl TraceKey {
@@ -431,9 +434,13 @@ mod tests {
             Some(&facts("a", 1, Some(900_000))),
         );
         let statements = rollups.statements(Dialect::Sqlite);
-        assert_eq!(statements.len(), 2);
-        assert!(statements
+        // Out of one bucket and into another, in its hour and in its day.
+        assert_eq!(statements.len(), 4);
+        assert!(statements[..2]
             .iter()
             .all(|sql| sql.text.starts_with("INSERT INTO trace_latency_buckets")));
+        assert!(statements[2..]
+            .iter()
+            .all(|sql| sql.text.starts_with("INSERT INTO trace_latency_days")));
     }
 }
