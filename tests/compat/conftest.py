@@ -113,8 +113,9 @@ def _with_database(url, name):
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def _psql(url, sql):
-    """Runs one statement with psql; a failure (PostgreSQL down, psql missing) fails the tests."""
+def _psql(url, sql, timeout=60):
+    """Runs one statement with psql within `timeout` seconds; a failure (PostgreSQL down, psql
+    missing) fails the tests."""
     psql = os.environ.get("COMPAT_PSQL") or shutil.which("psql")
     if not psql:
         pytest.fail("COMPAT_BACKEND=postgres needs `psql` on PATH (or COMPAT_PSQL)", pytrace=False)
@@ -123,10 +124,12 @@ def _psql(url, sql):
     try:
         r = subprocess.run(
             [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-            env=env, capture_output=True, text=True, timeout=60,
+            env=env, capture_output=True, text=True, timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"psql {_redact(url)} -c {sql!r} did not finish within 60 s", pytrace=False)
+        pytest.fail(
+            f"psql {_redact(url)} -c {sql!r} did not finish within {timeout} s", pytrace=False
+        )
     if r.returncode != 0:
         pytest.fail(
             f"COMPAT_BACKEND=postgres: `{sql}` on {_redact(url)} failed (exit {r.returncode}): "
@@ -156,7 +159,9 @@ def fresh_database(label):
         if os.environ.get("COMPAT_KEEP_DATABASE") == "1":
             print(f"compat: kept database {name}")
         else:
-            _psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            # DROP DATABASE waits for a checkpoint, which syncs every file the cluster wrote
+            # since the last one: minutes on a busy two-core machine.
+            _psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", timeout=600)
 
 
 def spindle_bin():
