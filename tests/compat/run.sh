@@ -58,6 +58,18 @@ if [[ -z "${COMPAT_ARTIFACTS:-}" ]]; then
 fi
 artifacts_root="$COMPAT_ARTIFACTS"
 
+if [[ -n "${pg_admin_url:-}" ]]; then
+  # The Rust suites leave many schemas of fresh files behind them; the checkpoint that syncs
+  # them (tens of thousands of files, a minute or two here) is taken now rather than during
+  # the suites, where it slows every fsync and each DROP DATABASE waits for one.
+  checkpoint_started=$SECONDS
+  if PGCONNECT_TIMEOUT=10 psql -X -q -d "$pg_admin_url" -c 'CHECKPOINT'; then
+    echo "run: CHECKPOINT took $((SECONDS - checkpoint_started))s"
+  else
+    echo "run: CHECKPOINT refused (it needs a superuser or pg_checkpoint); going on"
+  fi
+fi
+
 failed=()
 summary=()
 for backend in "${backends[@]}"; do
@@ -65,17 +77,6 @@ for backend in "${backends[@]}"; do
   mkdir -p "$dir"
   echo
   echo "run: ==> backend $backend; server logs and SDK output go to $dir"
-  if [[ "$backend" == postgres ]]; then
-    # The Rust suites leave many schemas of fresh files behind them; the checkpoint that
-    # syncs them (tens of thousands of files, a minute or two here) is taken now rather than
-    # inside the suite, where each DROP DATABASE waits for one.
-    checkpoint_started=$SECONDS
-    if PGCONNECT_TIMEOUT=10 psql -X -q -d "$pg_admin_url" -c 'CHECKPOINT'; then
-      echo "run: CHECKPOINT took $((SECONDS - checkpoint_started))s"
-    else
-      echo "run: CHECKPOINT refused (it needs a superuser or pg_checkpoint); going on"
-    fi
-  fi
   started=$SECONDS
   rc=0
   COMPAT_BACKEND="$backend" COMPAT_ARTIFACTS="$dir" \
