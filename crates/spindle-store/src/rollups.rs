@@ -926,9 +926,6 @@ fn latency_days<'r, K: Ord>(
 ) -> BTreeMap<K, BTreeMap<i64, i64>> {
     let mut days: BTreeMap<K, BTreeMap<i64, i64>> = BTreeMap::new();
     for (key, latency) in rows {
-        if latency.is_empty() {
-            continue;
-        }
         let day = days.entry(key).or_default();
         for (bucket, count) in latency {
             add_to_bucket(day, Some(*bucket), *count);

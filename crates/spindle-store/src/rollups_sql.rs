@@ -5,6 +5,8 @@
 //! The trace rollups follow `trace_totals` (see `trace_totals.rs`), whose statements
 //! return what they change.
 
+use std::collections::BTreeMap;
+
 use crate::executor::{Executor, Single};
 use crate::reading::ReadConnection;
 use crate::rollups::{
@@ -357,18 +359,8 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         crate::rollups::OBSERVATION_DAYS_TABLE,
         &format!("{OBSERVATION_KEY_COLUMNS}, bucket, observation_count"),
     );
-    db.each_row(&days, |row| {
-        let count = row.int("observation_count")?;
-        if count != 0 {
-            rollups
-                .observation_days
-                .entry(observation_key(row)?)
-                .or_default()
-                .insert(row.int("bucket")?, count);
-        }
-        Ok(())
-    })
-    .await?;
+    rollups.observation_days =
+        stored_days(db, &days, "observation_count", |row| observation_key(row)).await?;
     let scores = select(
         "score_rollups",
         &format!("{SCORE_KEY_COLUMNS}, score_count, value_count, value_sum"),
@@ -437,16 +429,8 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         crate::rollups::TRACE_DAYS_TABLE,
         &format!("{TRACE_KEY_COLUMNS}, bucket, trace_count"),
     );
-    db.each_row(&trace_days, |row| {
-        let count = row.int("trace_count")?;
-        if count != 0 {
-            rollups
-                .trace_days
-                .entry(TraceKey::from_row(row)?)
-                .or_default()
-                .insert(row.int("bucket")?, count);
-        }
-        Ok(())
+    rollups.trace_days = stored_days(db, &trace_days, "trace_count", |row| {
+        TraceKey::from_row(row)
     })
     .await?;
     let people = select(
@@ -496,6 +480,28 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
         prompt_version: row.int("prompt_version")?,
         level: row.text("level")?,
     })
+}
+
+/// The rows of a table of latency buckets per day that `sql` selects (with `bucket` and the
+/// count column `count`), by key (read by `key`) and bucket; rows at 0 left out.
+async fn stored_days<C: ReadConnection, K: Ord>(
+    db: &C,
+    sql: &Sql,
+    count: &str,
+    key: impl for<'r> Fn(&C::Row<'r>) -> Result<K>,
+) -> Result<BTreeMap<K, BTreeMap<i64, i64>>> {
+    let mut days: BTreeMap<K, BTreeMap<i64, i64>> = BTreeMap::new();
+    db.each_row(sql, |row| {
+        let value = row.int(count)?;
+        if value != 0 {
+            days.entry(key(row)?)
+                .or_default()
+                .insert(row.int("bucket")?, value);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(days)
 }
 
 /// The tables of the rollups.

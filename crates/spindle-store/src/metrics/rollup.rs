@@ -18,10 +18,10 @@
 //! stored as the view reads it (`DEFAULT` when absent), and a boolean score's
 //! `booleanValue`, `(value <> 0)`, as `true`, `false` or `''` in its `string_value` key.
 //!
-//! The latency buckets (observations' and traces') are kept per hour and per UTC day: a plan whose time
-//! buckets are whole days (none, days, weeks, months) reads the whole days of its range from
-//! the day rows (a day's buckets in one row each instead of in up to 24) and only the whole
-//! hours outside them from the hourly rows.
+//! The latency buckets (observations' and traces') are kept per hour and per UTC day: a plan
+//! whose time buckets are whole days (none, days, weeks, months) reads the whole days of its
+//! range from the day rows (a day's buckets in one row each instead of in up to 24) and only
+//! the whole hours outside them from the hourly rows.
 //!
 //! The traces view reads the trace rollups (`rollups/traces.rs`): per trace name,
 //! environment and release, the traces' count and the sums of what their `trace_totals` rows
@@ -82,12 +82,7 @@ struct WholeHours {
 impl WholeHours {
     /// `None` when the range holds no whole hour.
     fn of(from: Micros, to: Micros) -> Option<Self> {
-        let floor = from.div_euclid(HOUR_MICROS) * HOUR_MICROS;
-        let start = if floor < from {
-            floor.checked_add(HOUR_MICROS)?
-        } else {
-            floor
-        };
+        let start = ceil_to(from, HOUR_MICROS)?;
         let end = to.checked_add(1)?.div_euclid(HOUR_MICROS) * HOUR_MICROS;
         (start < end).then_some(WholeHours {
             from,
@@ -99,12 +94,7 @@ impl WholeHours {
 
     /// The whole UTC days `first..end` inside the whole hours, `None` without one.
     fn days(self) -> Option<(Micros, Micros)> {
-        let floor = self.start.div_euclid(DAY_MICROS) * DAY_MICROS;
-        let first = if floor < self.start {
-            floor.checked_add(DAY_MICROS)?
-        } else {
-            floor
-        };
+        let first = ceil_to(self.start, DAY_MICROS)?;
         let end = self.end.div_euclid(DAY_MICROS) * DAY_MICROS;
         (first < end).then_some((first, end))
     }
@@ -119,6 +109,16 @@ impl WholeHours {
             edges.push((self.end, self.to));
         }
         edges
+    }
+}
+
+/// The first multiple of `grain` at or after `at` (`None` past the end of time).
+fn ceil_to(at: Micros, grain: Micros) -> Option<Micros> {
+    let floor = at.div_euclid(grain) * grain;
+    if floor < at {
+        floor.checked_add(grain)
+    } else {
+        Some(floor)
     }
 }
 
