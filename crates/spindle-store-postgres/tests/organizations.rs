@@ -32,32 +32,7 @@ const BEFORE: &[&str] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn existing_accounts_get_organization_roles() {
     let key = tempfile::tempdir().expect("schema key");
-    let schema = support::schema_for(key.path());
-    let url = support::database_url();
-    let (client, connection) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-        Ok(pair) => pair,
-        Err(error) => support::unreachable(&url, error),
-    };
-    let connection = tokio::spawn(connection);
-    client
-        .batch_execute(&format!(
-            "CREATE SCHEMA {schema}; SET search_path = {schema};
-             CREATE TABLE spindle_migrations (
-                 version bigint PRIMARY KEY, name text NOT NULL,
-                 applied_at timestamptz NOT NULL DEFAULT now())"
-        ))
-        .await
-        .expect("schema");
-    for (index, sql) in BEFORE.iter().enumerate() {
-        client.batch_execute(sql).await.expect("old migration");
-        client
-            .execute(
-                "INSERT INTO spindle_migrations (version, name) VALUES ($1, 'old')",
-                &[&(index as i64 + 1)],
-            )
-            .await
-            .expect("record migration");
-    }
+    let (client, connection) = support::schema_migrated_to(key.path(), BEFORE).await;
     client
         .batch_execute(
             "INSERT INTO organizations VALUES ('o', 'O', 1);

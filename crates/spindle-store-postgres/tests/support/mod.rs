@@ -25,8 +25,8 @@ fn unix_seconds() -> u64 {
         .unwrap_or(0)
 }
 
-/// A schema name unique to `key` (a test's private directory), stamped with the time so
-/// later runs can drop it.
+/// A schema name unique to `key` (a test's private directory), stamped with the time and
+/// the test process's id so that later runs can drop it (see [`drop_stale_schemas`]).
 pub fn schema_for(key: &Path) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -39,7 +39,11 @@ pub fn schema_for(key: &Path) -> String {
             let _ = std::fs::write(key.join(".pg_schema_time"), now.to_string());
             now
         });
-    format!("spindle_t{stamp}_{:016x}", hasher.finish())
+    format!(
+        "spindle_t{stamp}_p{}_{:016x}",
+        std::process::id(),
+        hasher.finish()
+    )
 }
 
 /// Panics with instructions when PostgreSQL cannot be reached.
@@ -51,8 +55,32 @@ pub fn unreachable(url: &str, error: impl std::fmt::Display) -> ! {
     )
 }
 
-/// Drops test schemas older than [`STALE_SECONDS`] (best effort).
+/// Whether the test schema `name` can go: made by a test process that has ended (each test
+/// binary drops the schemas of the binaries before it, so a run leaves at most its last
+/// binary's), or older than [`STALE_SECONDS`] (names without a process id too).
+fn is_stale(name: &str, cutoff: u64) -> bool {
+    let mut parts = name
+        .strip_prefix("spindle_t")
+        .unwrap_or_default()
+        .split('_');
+    let stamp = parts.next().and_then(|s| s.parse::<u64>().ok());
+    let pid = parts
+        .next()
+        .and_then(|part| part.strip_prefix('p'))
+        .and_then(|s| s.parse::<u32>().ok());
+    let ended = pid.is_some_and(|pid| {
+        pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    ended || stamp.is_some_and(|stamp| stamp < cutoff)
+}
+
+/// Drops the test schemas [`is_stale`] lets go (best effort), once per test process: the
+/// first store a process opens does it.
 async fn drop_stale_schemas() {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let url = database_url();
     let Ok((client, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await
     else {
@@ -71,11 +99,7 @@ async fn drop_stale_schemas() {
     let cutoff = unix_seconds().saturating_sub(STALE_SECONDS);
     for row in rows {
         let name: String = row.get(0);
-        let stamp = name
-            .strip_prefix("spindle_t")
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|s| s.parse::<u64>().ok());
-        if stamp.is_some_and(|stamp| stamp < cutoff) {
+        if is_stale(&name, cutoff) {
             let _ = client
                 .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
                 .await;
@@ -151,6 +175,45 @@ pub async fn client_in(key: &Path) -> (tokio_postgres::Client, tokio::task::Join
         ),
         Err(error) => unreachable(&url, error),
     }
+}
+
+/// The schema of `key` made by the old migrations `before` (numbered from 1, recorded as the
+/// store's migrations table records them), for the rows a test writes as an old version
+/// did; a plain connection in it and the task driving it (await it after dropping the
+/// client).
+pub async fn schema_migrated_to(
+    key: &Path,
+    before: &[&str],
+) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
+    let schema = schema_for(key);
+    let url = database_url();
+    let (client, connection) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        Ok(pair) => pair,
+        Err(error) => unreachable(&url, error),
+    };
+    let connection = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path = {schema};
+             CREATE TABLE spindle_migrations (
+                 version bigint PRIMARY KEY, name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())"
+        ))
+        .await
+        .expect("schema");
+    for (index, sql) in before.iter().enumerate() {
+        client.batch_execute(sql).await.expect("old migration");
+        client
+            .execute(
+                "INSERT INTO spindle_migrations (version, name) VALUES ($1, 'old')",
+                &[&(index as i64 + 1)],
+            )
+            .await
+            .expect("record migration");
+    }
+    (client, connection)
 }
 
 /// A SQLite store in `dir`, durable against a crash of the process only (all the tests need),
