@@ -73,6 +73,13 @@ pub struct ServeConfig {
     #[arg(long, env = "SPINDLE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::listen::parse_trusted_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Seconds a metrics query (the metrics API, the dashboard's panels) may run (on
+    /// PostgreSQL, each of its statements); one that reads too many raw rows is stopped there
+    /// and answers 400 asking for a narrower range or filters (a dashboard panel shows that
+    /// note). The rollups answer in milliseconds. 0: no limit.
+    #[arg(long, env = "SPINDLE_METRICS_QUERY_SECONDS", default_value_t = spindle_store::metrics::DEFAULT_TIME_LIMIT.as_secs())]
+    pub metrics_query_seconds: u64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "SPINDLE_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,

@@ -222,7 +222,7 @@ fn cap_heap_arenas() {}
 fn admin_store(
     storage: &StorageConfig,
 ) -> anyhow::Result<std::sync::Arc<dyn spindle_store::Store>> {
-    open_store(storage, StoreOptions { write_queue: 16 })
+    open_store(storage, StoreOptions::admin())
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -285,8 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_key,
                 secret_key,
             } => {
-                let (store, accounts, ..) =
-                    open_backend(&storage, StoreOptions { write_queue: 16 })?;
+                let (store, accounts, ..) = open_backend(&storage, StoreOptions::admin())?;
                 let server_secret =
                     load_server_secret(&secret_home(&storage), accounts.as_ref()).await?;
                 if store.get_project(&project_id).await?.is_none() {
@@ -379,7 +378,7 @@ async fn organizations(command: OrganizationsCommand) -> anyhow::Result<()> {
             public_key,
             secret_key,
         } => {
-            let (store, accounts, ..) = open_backend(&storage, StoreOptions { write_queue: 16 })?;
+            let (store, accounts, ..) = open_backend(&storage, StoreOptions::admin())?;
             let server_secret =
                 load_server_secret(&secret_home(&storage), accounts.as_ref()).await?;
             if store.get_organization(&organization_id).await?.is_none() {
@@ -578,6 +577,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         &config.storage,
         StoreOptions {
             write_queue: config.write_queue,
+            metrics_time_limit: (config.metrics_query_seconds > 0)
+                .then(|| std::time::Duration::from_secs(config.metrics_query_seconds)),
         },
     )?;
     let (store, accounts, ..) = backend.clone();

@@ -19,6 +19,18 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy)]
 pub struct StoreOptions {
     pub write_queue: usize,
+    /// The longest a metrics query may run (`None`: no limit).
+    pub metrics_time_limit: Option<std::time::Duration>,
+}
+
+impl StoreOptions {
+    /// The options of the administration commands: a short write queue, no query limit.
+    pub fn admin() -> StoreOptions {
+        StoreOptions {
+            write_queue: 16,
+            metrics_time_limit: None,
+        }
+    }
 }
 
 /// Where the chosen backend keeps the server secret: next to the SQLite database (the data
@@ -89,6 +101,7 @@ pub fn open_backend(storage: &StorageConfig, options: StoreOptions) -> anyhow::R
     let sqlite_options = SqliteOptions {
         queue_capacity: options.write_queue,
         compress_payloads: storage.compress_payloads,
+        metrics_time_limit: options.metrics_time_limit,
         ..SqliteOptions::default()
     };
     let store = SqliteStore::open(&sqlite_path, sqlite_options)
@@ -147,6 +160,7 @@ fn open_postgres(
         pool_size: storage.database_pool_size,
         queue_capacity: options.write_queue,
         schema: None,
+        metrics_time_limit: options.metrics_time_limit,
     };
     // The message never echoes the URL: it may hold a password.
     let store = PostgresStore::open_blocking(url, postgres_options)

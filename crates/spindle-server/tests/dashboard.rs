@@ -530,9 +530,94 @@ async fn the_rollups_answer_every_panel(backend: Backend) {
     server.finish().await;
 }
 
+/// A panel whose metrics query passes the server's time limit is answered empty with the
+/// reason in `notes`, under the field it fills; the rest of the dashboard is answered.
+async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
+    use fixtures::{create_stamp, observation, simple_trace, BASE, DAY, SECOND};
+    use spindle_core::{Level, ObservationType, WriteBatch};
+    let limit = Some(std::time::Duration::from_millis(1));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, schema): (Arc<dyn Store>, Option<String>) = match backend {
+        Backend::Sqlite => {
+            let options = spindle_store_sqlite::SqliteOptions {
+                synchronous_full: false,
+                metrics_time_limit: limit,
+                ..spindle_store_sqlite::SqliteOptions::default()
+            };
+            let store =
+                spindle_store_sqlite::SqliteStore::open(dir.path(), options).expect("open sqlite");
+            (Arc::new(store), None)
+        }
+        Backend::Postgres => {
+            let options = spindle_store_postgres::PostgresOptions {
+                pool_size: 4,
+                metrics_time_limit: limit,
+                ..spindle_store_postgres::PostgresOptions::default()
+            };
+            let (store, schema) =
+                both_backends::open_in_fresh_schema_with("dashboard_limit", options).await;
+            (store, Some(schema))
+        }
+    };
+    // 20,000 generations of one user: a user filter reads them raw, past 1 ms.
+    for t in 0..40 {
+        let id = format!("slow-{t}");
+        let mut trace = simple_trace(&id, BASE + 3600 * SECOND, "chat");
+        trace.user_id = Some("u-slow".into());
+        let observations = (0..500)
+            .map(|o| {
+                observation(&format!("{id}-{o}"), create_stamp(BASE), |g| {
+                    g.trace_id = Some(id.clone());
+                    g.start_time = Some(BASE + 3600 * SECOND + o * SECOND);
+                    g.end_time = Some(BASE + 3600 * SECOND + (o + 2) * SECOND);
+                    g.observation_type = Some(ObservationType::Generation);
+                    g.model = Some("m".to_owned());
+                    g.level = (o % 10 == 0).then_some(Level::Error);
+                })
+            })
+            .collect();
+        let batch = WriteBatch {
+            traces: vec![trace],
+            observations,
+            ..WriteBatch::default()
+        };
+        store.write("p1", batch).await.expect("write");
+    }
+    let query = DashboardQuery {
+        from: BASE,
+        to: BASE + DAY,
+        granularity: Granularity::Day,
+        filters: DashboardFilters {
+            user_id: Some("u-slow".to_owned()),
+            ..DashboardFilters::default()
+        },
+    };
+    let answer = dashboard::answer(store.as_ref(), "p1", &query)
+        .await
+        .expect("the dashboard answers with notes");
+    for field in [
+        "generationsOverTime",
+        "generationsByModel",
+        "latencyByModel",
+        "errors",
+    ] {
+        let note = answer.notes.get(field).map(String::as_str).unwrap_or("");
+        assert!(
+            note.contains("SPINDLE_METRICS_QUERY_SECONDS"),
+            "{field}: {:?}",
+            answer.notes
+        );
+    }
+    assert!(answer.generations_by_model.is_empty());
+    assert!(answer.latency_by_model.is_empty());
+    assert_eq!(answer.errors, 0);
+    finish(store.as_ref(), schema.as_deref()).await;
+}
+
 on_both_backends!(
     panels_over_a_custom_range,
     filters_narrow_the_panels_they_apply_to,
     bad_parameters_are_refused,
     the_rollups_answer_every_panel,
+    a_panel_past_the_time_limit_is_a_note,
 );

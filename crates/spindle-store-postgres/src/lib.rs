@@ -36,7 +36,7 @@ use spindle_store::{models_sql, reading, reviews_sql};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio_postgres::NoTls;
 
@@ -57,6 +57,10 @@ pub struct PostgresOptions {
     /// The schema to use instead of the connection's default `search_path` (created when
     /// missing). Tests use one schema per case.
     pub schema: Option<String>,
+    /// The longest each statement of a metrics query (`query_metrics`) may run
+    /// (`statement_timeout`); past it, the query answers [`metrics::over_time_limit`].
+    /// `None`: no limit.
+    pub metrics_time_limit: Option<Duration>,
 }
 
 impl Default for PostgresOptions {
@@ -65,6 +69,7 @@ impl Default for PostgresOptions {
             pool_size: 16,
             queue_capacity: 64,
             schema: None,
+            metrics_time_limit: Some(metrics::DEFAULT_TIME_LIMIT),
         }
     }
 }
@@ -83,6 +88,7 @@ pub struct PostgresStore {
     closed: AtomicBool,
     schema: Option<String>,
     pricer: Arc<Pricer>,
+    metrics_time_limit: Option<Duration>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -303,6 +309,7 @@ impl PostgresStore {
             closed: AtomicBool::new(false),
             schema: options.schema.clone(),
             pricer: Arc::new(Pricer::new()),
+            metrics_time_limit: options.metrics_time_limit,
         };
         Ok((store, config))
     }
@@ -324,6 +331,48 @@ impl PostgresStore {
     /// A pooled connection.
     pub(crate) async fn client(&self) -> Result<Client> {
         self.pool.get().await.map_err(pool_error)
+    }
+}
+
+/// A pooled connection whose statements may each run at most a time limit
+/// (`statement_timeout`). [`TimeBound::lift`] resets the limit and gives the connection back
+/// to the pool; a bound dropped before that (its request went away) takes the connection out
+/// of the pool instead, so that no later statement inherits the limit.
+struct TimeBound(Option<Client>);
+
+impl TimeBound {
+    async fn set(client: Client, limit: Duration) -> Result<TimeBound> {
+        let millis = limit.as_millis().max(1);
+        client
+            .batch_execute(&format!("SET statement_timeout = {millis}"))
+            .await
+            .map_err(pg_error)?;
+        Ok(TimeBound(Some(client)))
+    }
+
+    fn client(&self) -> &Client {
+        self.0
+            .as_ref()
+            .expect("a bound holds its connection until lifted")
+    }
+
+    async fn lift(mut self) -> Result<()> {
+        let client = self.0.take().expect("a bound is lifted once");
+        match client.batch_execute("RESET statement_timeout").await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                drop(deadpool_postgres::Object::take(client));
+                Err(pg_error(error))
+            }
+        }
+    }
+}
+
+impl Drop for TimeBound {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            drop(deadpool_postgres::Object::take(client));
+        }
     }
 }
 
@@ -601,7 +650,18 @@ impl Store for PostgresStore {
         sources: Sources,
     ) -> Result<Option<Vec<MetricsRow>>> {
         let client = self.client().await?;
-        metrics::query_from(&Reader(&client), project_id, request, sources).await
+        let Some(limit) = self.metrics_time_limit else {
+            return metrics::query_from(&Reader(&client), project_id, request, sources).await;
+        };
+        let bounded = TimeBound::set(client, limit).await?;
+        let started = Instant::now();
+        let answer =
+            metrics::query_from(&Reader(bounded.client()), project_id, request, sources).await;
+        bounded.lift().await?;
+        match answer {
+            Err(_) if started.elapsed() >= limit => Err(metrics::over_time_limit(limit)),
+            answer => answer,
+        }
     }
 
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {

@@ -5,7 +5,12 @@ mod support;
 
 spindle_store::conformance_suite!(
     |options: spindle_store::conformance::OpenOptions| async move {
-        support::open_in(&options.dir, options.queue_capacity).await
+        support::open_with(
+            &options.dir,
+            options.queue_capacity,
+            options.metrics_time_limit,
+        )
+        .await
     }
 );
 

@@ -80,6 +80,9 @@ pub struct SqliteOptions {
     /// searches that scan read slower. Both forms are read either way, so it can be switched
     /// off for a database written with it on.
     pub compress_payloads: bool,
+    /// The longest a metrics query (`query_metrics`) may run; past it, SQLite interrupts its
+    /// statements and the query answers [`metrics::over_time_limit`]. `None`: no limit.
+    pub metrics_time_limit: Option<Duration>,
 }
 
 impl Default for SqliteOptions {
@@ -93,6 +96,7 @@ impl Default for SqliteOptions {
             release_read_caches_after_idle: Duration::from_secs(30),
             index_search_in_background: true,
             compress_payloads: true,
+            metrics_time_limit: Some(metrics::DEFAULT_TIME_LIMIT),
         }
     }
 }
@@ -120,6 +124,7 @@ struct Inner {
     writes: Arc<AtomicU64>,
     /// Idle memory releases the writer has carried out.
     memory_releases: Arc<AtomicU64>,
+    metrics_time_limit: Option<Duration>,
 }
 
 impl Drop for Inner {
@@ -476,6 +481,7 @@ impl SqliteStore {
                 activity,
                 writes,
                 memory_releases,
+                metrics_time_limit: options.metrics_time_limit,
             }),
         })
     }
@@ -584,6 +590,43 @@ impl SqliteStore {
         let result = self.inner.readers.run(job).await;
         self.touch();
         result
+    }
+}
+
+/// A time limit on what a read connection runs: SQLite interrupts the running statement
+/// once `limit` has passed (checked every few thousand virtual machine steps), and every
+/// statement after it, until the bound is dropped.
+struct TimeBound<'c> {
+    connection: &'c Connection,
+    deadline: std::time::Instant,
+    limit: Duration,
+}
+
+impl<'c> TimeBound<'c> {
+    /// SQLite's virtual machine steps between two looks at the clock (a few microseconds).
+    const STEPS: i32 = 4096;
+
+    fn set(connection: &'c Connection, limit: Duration) -> Self {
+        let deadline = std::time::Instant::now() + limit;
+        connection.progress_handler(
+            Self::STEPS,
+            Some(move || std::time::Instant::now() >= deadline),
+        );
+        TimeBound {
+            connection,
+            deadline,
+            limit,
+        }
+    }
+
+    fn expired(&self) -> bool {
+        std::time::Instant::now() >= self.deadline
+    }
+}
+
+impl Drop for TimeBound<'_> {
+    fn drop(&mut self) {
+        self.connection.progress_handler(0, None::<fn() -> bool>);
     }
 }
 
@@ -955,13 +998,21 @@ impl Store for SqliteStore {
     ) -> Result<Option<Vec<MetricsRow>>> {
         let project_id = project_id.to_owned();
         let request = request.clone();
+        let limit = self.inner.metrics_time_limit;
         self.read(move |c| {
-            complete(metrics::query_from(
+            let bound = limit.map(|limit| TimeBound::set(c, limit));
+            let answer = complete(metrics::query_from(
                 &Reader(c),
                 &project_id,
                 &request,
                 sources,
-            ))
+            ));
+            match (answer, bound) {
+                (Err(_), Some(bound)) if bound.expired() => {
+                    Err(metrics::over_time_limit(bound.limit))
+                }
+                (answer, _) => answer,
+            }
         })
         .await
     }

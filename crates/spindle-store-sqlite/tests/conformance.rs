@@ -29,6 +29,9 @@ spindle_store::conformance_suite!(|options: OpenOptions| async move {
         sqlite.queue_capacity = capacity;
         sqlite.max_group_batches = 1;
     }
+    if let Some(limit) = options.metrics_time_limit {
+        sqlite.metrics_time_limit = Some(limit);
+    }
     open(&options.dir, sqlite)
 });
 

@@ -48,6 +48,8 @@ pub struct OpenOptions {
     pub dir: PathBuf,
     /// A write-queue capacity to use instead of the default (the overload case sets 1).
     pub queue_capacity: Option<usize>,
+    /// A time limit of metrics queries to use instead of the backend's default.
+    pub metrics_time_limit: Option<std::time::Duration>,
 }
 
 /// A backend constructor; implemented by every `Fn(OpenOptions) -> impl Future<Output = S>`.
@@ -92,6 +94,18 @@ impl Harness {
             .open(OpenOptions {
                 dir: self.dir.path().to_path_buf(),
                 queue_capacity: None,
+                metrics_time_limit: None,
+            })
+            .await
+    }
+
+    /// Opens the case's store with metrics queries limited to `limit`.
+    pub async fn open_with_metrics_limit(&self, limit: std::time::Duration) -> Arc<dyn Store> {
+        self.constructor
+            .open(OpenOptions {
+                dir: self.dir.path().to_path_buf(),
+                queue_capacity: None,
+                metrics_time_limit: Some(limit),
             })
             .await
     }
@@ -102,6 +116,7 @@ impl Harness {
             .open(OpenOptions {
                 dir: self.dir.path().to_path_buf(),
                 queue_capacity: Some(capacity),
+                metrics_time_limit: None,
             })
             .await
     }
@@ -151,6 +166,7 @@ macro_rules! conformance_suite {
             metrics_time_buckets_fill_the_range,
             metrics_filters_ordering_and_limits,
             metrics_histograms_and_scores,
+            metrics_stop_at_their_time_limit,
             rollups_hold_counts_tokens_cost_and_latency,
             rollups_equal_a_rebuild_after_every_change,
             metrics_from_rollups_equal_the_raw_rows,

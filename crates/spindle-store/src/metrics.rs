@@ -215,6 +215,28 @@ pub const DEFAULT_ROW_LIMIT_V2: u32 = 100;
 pub const MAX_BINS: u32 = 100;
 pub const DEFAULT_BINS: u32 = 10;
 
+/// The time a metrics query may take by default (`SPINDLE_METRICS_QUERY_SECONDS`): the
+/// rollups answer in milliseconds, so only a query over many raw rows comes near it.
+pub const DEFAULT_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The answer to a metrics query stopped at its time limit `limit`: a client error, like
+/// the other refusals of a query too large for this server, since the same query would take
+/// as long again.
+pub fn over_time_limit(limit: std::time::Duration) -> Error {
+    let shown = if limit.subsec_nanos() == 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{} ms", limit.as_millis())
+    };
+    Error::invalid(
+        "query",
+        format!(
+            "took longer than the {shown} a metrics query may take on this server \
+             (SPINDLE_METRICS_QUERY_SECONDS); narrow the time range or the filters"
+        ),
+    )
+}
+
 /// A metrics query as the API takes it (the JSON of `query=` parsed, names not yet checked).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricsRequest {

@@ -6,8 +6,14 @@ export function EmptyChart(props: { loading?: boolean }) {
   return <p class="muted">{props.loading ? "Loading…" : "No data in this range."}</p>;
 }
 
+/** What an empty chart says: the note when there is one (why it has no data), else
+ * [`EmptyChart`]. */
+export function EmptyOrNote(props: { loading?: boolean; note?: string }) {
+  return props.note ? <p class="muted">{props.note}</p> : <EmptyChart loading={props.loading} />;
+}
+
 /** Vertical bars, one per point: a stack of one series. */
-export function Bars(props: { points: { label: string; value: number }[]; format: (v: number) => string; title: string; loading?: boolean }) {
+export function Bars(props: { points: { label: string; value: number }[]; format: (v: number) => string; title: string; loading?: boolean; note?: string }) {
   return (
     <StackedBars
       title={props.title}
@@ -15,16 +21,17 @@ export function Bars(props: { points: { label: string; value: number }[]; format
       series={[{ name: props.title, values: props.points.map((point) => point.value) }]}
       format={props.format}
       loading={props.loading}
+      note={props.note}
     />
   );
 }
 
-export function HBars(props: { items: { label: string; value: number }[]; format: (v: number) => string; title: string; loading?: boolean }) {
+export function HBars(props: { items: { label: string; value: number }[]; format: (v: number) => string; title: string; loading?: boolean; note?: string }) {
   const max = Math.max(1e-12, ...props.items.map((item) => item.value));
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
-      {props.items.length === 0 ? <EmptyChart loading={props.loading} /> : null}
+      {props.items.length === 0 ? <EmptyOrNote loading={props.loading} note={props.note} /> : null}
       {props.items.map((item) => (
         <div class="hbar" key={item.label}>
           <span class="hbar-label">{item.label}</span>
@@ -46,7 +53,7 @@ export function StackedBars(props: {
   format: (v: number) => string;
   title: string;
   loading?: boolean;
-  /** Said under the chart (why it is cut short). */
+  /** Said under the chart (why it is cut short), or instead of it (why it has no data). */
   note?: string;
 }) {
   const width = 600;
@@ -59,7 +66,7 @@ export function StackedBars(props: {
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
       {props.labels.length === 0 ? (
-        <EmptyChart loading={props.loading} />
+        <EmptyOrNote loading={props.loading} note={props.note} />
       ) : (
         <>
           <svg viewBox={`0 0 ${width} ${height + 20}`} role="img" aria-label={props.title}>

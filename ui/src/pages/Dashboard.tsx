@@ -6,7 +6,7 @@ import { api, projectPath } from "../api";
 import { cost, count, latency } from "../format";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
-import { Bars, EmptyChart, HBars, StackedBars } from "../components/Charts";
+import { Bars, EmptyChart, EmptyOrNote, HBars, StackedBars } from "../components/Charts";
 import { SuggestInput } from "../components/FilterBuilder";
 import { FilterField, LoadingStatus, TableHead } from "../components/Table";
 import {
@@ -62,7 +62,8 @@ interface DashboardData {
   scores: number;
   scoresOverTime: TimeCount[];
   scoresByName: ScoreSummary[];
-  /** Why a panel is empty, by its field name (a request the server refused as too large). */
+  /** Why a panel is empty or cut short, by the field it fills (`errors` for the error count):
+   * a request the server refused as too large or too long to answer. */
   notes: Record<string, string>;
 }
 
@@ -93,7 +94,7 @@ function LatencyTable(props: { title: string; rows: Latency[]; loading: boolean;
   );
 }
 
-function ScoreTable(props: { rows: ScoreSummary[]; loading: boolean }) {
+function ScoreTable(props: { rows: ScoreSummary[]; loading: boolean; note?: string }) {
   return (
     <figure class="chart" data-testid="Scores by name">
       <figcaption>Scores by name</figcaption>
@@ -111,17 +112,19 @@ function ScoreTable(props: { rows: ScoreSummary[]; loading: boolean }) {
           ))}
         </tbody>
       </table>
-      {props.rows.length === 0 ? <EmptyChart loading={props.loading} /> : null}
+      {props.rows.length === 0 ? <EmptyOrNote loading={props.loading} note={props.note} /> : null}
     </figure>
   );
 }
 
-/** A stat card: "…" while its number loads, "–" without an answer. */
-function Stat(props: { label: string; value: string | null; loading: boolean }) {
+/** A stat card: "…" while its number loads, "–" without an answer (with the reason as its
+ * title when the server gave one). */
+function Stat(props: { label: string; value: string | null; loading: boolean; note?: string }) {
+  const value = props.note ? null : props.value;
   return (
-    <div class="card stat" data-testid={`stat-${props.label}`}>
+    <div class="card stat" data-testid={`stat-${props.label}`} title={props.note}>
       <span class="muted">{props.label}</span>
-      <strong>{props.loading ? "…" : (props.value ?? "–")}</strong>
+      <strong>{props.loading ? "…" : (value ?? "–")}</strong>
     </div>
   );
 }
@@ -237,24 +240,24 @@ export function Dashboard(props: { projectId: string }) {
       {data.error ? <p class="error-box">{data.error}</p> : null}
       <LoadingStatus loading={loading} hasRows={false} />
       <div class="cards" aria-busy={loading}>
-        <Stat label="Traces" value={d && d.traces.toLocaleString("en-US")} loading={loading} />
-        <Stat label="Errors" value={d && d.errors.toLocaleString("en-US")} loading={loading} />
-        <Stat label="Generations" value={d && generations.toLocaleString("en-US")} loading={loading} />
-        <Stat label="Total cost" value={d && cost(totalCost)} loading={loading} />
-        <Stat label="Tokens" value={d && totalTokens.toLocaleString("en-US")} loading={loading} />
-        <Stat label="Scores" value={d && d.scores.toLocaleString("en-US")} loading={loading} />
+        <Stat label="Traces" value={d && d.traces.toLocaleString("en-US")} loading={loading} note={d?.notes.tracesOverTime} />
+        <Stat label="Errors" value={d && d.errors.toLocaleString("en-US")} loading={loading} note={d?.notes.errors} />
+        <Stat label="Generations" value={d && generations.toLocaleString("en-US")} loading={loading} note={d?.notes.generationsByModel} />
+        <Stat label="Total cost" value={d && cost(totalCost)} loading={loading} note={d?.notes.generationsByModel} />
+        <Stat label="Tokens" value={d && totalTokens.toLocaleString("en-US")} loading={loading} note={d?.notes.generationsByModel} />
+        <Stat label="Scores" value={d && d.scores.toLocaleString("en-US")} loading={loading} note={d?.notes.scoresOverTime} />
       </div>
       <div class="grid" aria-busy={loading}>
-        <Bars title={`Traces per ${per}`} points={points(d?.tracesOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <Bars title={`Traces per ${per}`} points={points(d?.tracesOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} note={d?.notes.tracesOverTime} />
         <StackedBars title={`Generations per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.count)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
         <StackedBars title={`Cost per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.totalCost)} format={cost} loading={loading} />
         <StackedBars title={`Tokens per ${per} by model`} note={d?.notes.generationsOverTime} {...stacked((row) => row.totalTokens)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
-        <HBars title="Cost by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalCost }))} format={cost} loading={loading} />
-        <HBars title="Tokens by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalTokens }))} format={(v) => v.toLocaleString("en-US")} loading={loading} />
+        <HBars title="Cost by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalCost }))} format={cost} loading={loading} note={d?.notes.generationsByModel} />
+        <HBars title="Tokens by model" items={byModel.map((row) => ({ label: modelName(row.model), value: row.totalTokens }))} format={(v) => v.toLocaleString("en-US")} loading={loading} note={d?.notes.generationsByModel} />
         <LatencyTable title="Trace latency by name" rows={d?.latencyByTraceName ?? []} loading={loading} blank="(unnamed)" note={d?.notes.latencyByTraceName} />
         <LatencyTable title="Generation latency by model" rows={d?.latencyByModel ?? []} loading={loading} blank={modelName(null)} note={d?.notes.latencyByModel} />
-        <Bars title={`Scores per ${per}`} points={points(d?.scoresOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} />
-        <ScoreTable rows={d?.scoresByName ?? []} loading={loading} />
+        <Bars title={`Scores per ${per}`} points={points(d?.scoresOverTime)} format={(v) => v.toLocaleString("en-US")} loading={loading} note={d?.notes.scoresOverTime} />
+        <ScoreTable rows={d?.scoresByName ?? []} loading={loading} note={d?.notes.scoresByName} />
       </div>
     </div>
   );

@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-D__XcriX.css"),
     ),
     (
-        "assets/index-faIIy1Ug.js",
+        "assets/index-DsAySzHc.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-faIIy1Ug.js"),
+        include_bytes!("../../../../ui/dist/assets/index-DsAySzHc.js"),
     ),
     (
         "favicon.svg",

@@ -288,6 +288,15 @@ impl<'q> Panel<'q> {
     async fn rows(&self, store: &dyn Store, project_id: &str) -> Result<Vec<MetricsRow>, Error> {
         store.query_metrics(project_id, &self.request()).await
     }
+
+    /// [`Panel::rows`], or none and the reason the metrics query refused the request.
+    async fn answered(
+        &self,
+        store: &dyn Store,
+        project_id: &str,
+    ) -> Result<(Vec<MetricsRow>, Option<String>), Error> {
+        refused_as_note(self.rows(store, project_id)).await
+    }
 }
 
 use Aggregation::{Avg, Count, Sum, P50, P90, P95, P99};
@@ -338,9 +347,11 @@ pub struct Dashboard {
     pub generations_by_model: Vec<ModelUsage>,
     pub latency_by_trace_name: Vec<Latency>,
     pub latency_by_model: Vec<Latency>,
-    /// Why a panel is empty or cut short, by the panel's field name: the metrics query
-    /// refused it (percentiles over more values than a query may hold on this backend), or
-    /// its rows reached the row limit.
+    /// Why a panel is empty or cut short, by the field of the answer it fills (`errors`,
+    /// `tracesOverTime`, `generationsByModel`, …): the metrics query refused a request of it
+    /// (percentiles over more values than a query may hold on this backend, or longer than
+    /// the server lets a metrics query run), whose rows are then empty and counts 0; or its
+    /// rows reached the row limit.
     pub notes: BTreeMap<&'static str, String>,
     /// Scores in the range (numeric, boolean and categorical).
     pub scores: u64,
@@ -615,40 +626,61 @@ pub async fn answer(
         errors_total,
         errors_by_model,
     ) = futures::try_join!(
-        panels.traces_over_time.rows(store, project_id),
-        panels.generations_over_time.rows(store, project_id),
-        panels.generations_by_model.rows(store, project_id),
-        refused_as_note(panels.latency_by_name.rows(store, project_id)),
-        refused_as_note(panels.latency_by_model.rows(store, project_id)),
-        panels.errors_total.rows(store, project_id),
-        panels.errors_by_model.rows(store, project_id),
+        panels.traces_over_time.answered(store, project_id),
+        panels.generations_over_time.answered(store, project_id),
+        panels.generations_by_model.answered(store, project_id),
+        panels.latency_by_name.answered(store, project_id),
+        panels.latency_by_model.answered(store, project_id),
+        panels.errors_total.answered(store, project_id),
+        panels.errors_by_model.answered(store, project_id),
     )?;
     let (numeric_over_time, categorical_over_time, numeric_by_name, booleans, categories) = futures::try_join!(
-        panels.numeric_over_time.rows(store, project_id),
-        panels.categorical_over_time.rows(store, project_id),
-        panels.numeric_by_name.rows(store, project_id),
-        panels.booleans.rows(store, project_id),
-        panels.categories.rows(store, project_id),
+        panels.numeric_over_time.answered(store, project_id),
+        panels.categorical_over_time.answered(store, project_id),
+        panels.numeric_by_name.answered(store, project_id),
+        panels.booleans.answered(store, project_id),
+        panels.categories.answered(store, project_id),
     )?;
-
+    // Each field of the answer with the first refusal of the requests it is made of.
+    let mut notes = BTreeMap::new();
+    for (field, note) in [
+        ("tracesOverTime", &traces_over_time.1),
+        ("generationsOverTime", &generations_over_time.1),
+        ("generationsByModel", &generations_by_model.1),
+        ("latencyByTraceName", &latency_by_name.1),
+        ("latencyByModel", &latency_by_model.1),
+        ("latencyByModel", &errors_by_model.1),
+        ("errors", &errors_total.1),
+        ("scoresOverTime", &numeric_over_time.1),
+        ("scoresOverTime", &categorical_over_time.1),
+        ("scoresByName", &numeric_by_name.1),
+        ("scoresByName", &booleans.1),
+        ("scoresByName", &categories.1),
+    ] {
+        if let Some(note) = note {
+            notes.entry(field).or_insert_with(|| note.clone());
+        }
+    }
     // Buckets × models beyond the row limit: the last buckets are missing.
-    let generations_cut_short =
-        (generations_over_time.len() >= MAX_ROW_LIMIT as usize).then(|| {
+    if generations_over_time.0.len() >= MAX_ROW_LIMIT as usize {
+        notes.entry("generationsOverTime").or_insert_with(|| {
             format!(
                 "more than {MAX_ROW_LIMIT} buckets × models: the last buckets are left out; \
              choose a shorter range or a model"
             )
         });
-    let traces_over_time = time_counts(&traces_over_time);
+    }
+    let traces_over_time = time_counts(&traces_over_time.0);
     let model_errors: BTreeMap<Option<String>, u64> = errors_by_model
+        .0
         .iter()
         .map(|row| (text(row, "providedModelName"), whole(row, "count_count")))
         .collect();
     // Both score series have the same buckets (same range and granularity, filled).
-    let mut scores_over_time = time_counts(&numeric_over_time);
+    let mut scores_over_time = time_counts(&numeric_over_time.0);
     for (bucket, categorical) in scores_over_time
         .iter_mut()
-        .zip(time_counts(&categorical_over_time))
+        .zip(time_counts(&categorical_over_time.0))
     {
         debug_assert_eq!(bucket.time, categorical.time);
         bucket.count += categorical.count;
@@ -660,32 +692,27 @@ pub async fn answer(
         traces: traces_over_time.iter().map(|bucket| bucket.count).sum(),
         traces_over_time,
         errors: errors_total
+            .0
             .first()
             .map_or(0, |row| whole(row, "count_count")),
-        generations_over_time: generations_over_time.iter().map(model_usage).collect(),
-        generations_by_model: generations_by_model.iter().map(model_usage).collect(),
+        generations_over_time: generations_over_time.0.iter().map(model_usage).collect(),
+        generations_by_model: generations_by_model.0.iter().map(model_usage).collect(),
         latency_by_trace_name: latencies(&latency_by_name.0, "name", |row, _| {
             whole(row, "sum_errorCount")
         }),
         latency_by_model: latencies(&latency_by_model.0, "providedModelName", |_, model| {
             model_errors.get(model).copied().unwrap_or(0)
         }),
-        notes: [
-            ("latencyByTraceName", latency_by_name.1),
-            ("latencyByModel", latency_by_model.1),
-            ("generationsOverTime", generations_cut_short),
-        ]
-        .into_iter()
-        .filter_map(|(panel, note)| Some((panel, note?)))
-        .collect(),
+        notes,
         scores: scores_over_time.iter().map(|bucket| bucket.count).sum(),
         scores_over_time,
-        scores_by_name: score_summaries(&numeric_by_name, &booleans, &categories),
+        scores_by_name: score_summaries(&numeric_by_name.0, &booleans.0, &categories.0),
     })
 }
 
 /// The rows of a panel, or none and the reason when the metrics query refused the panel's
-/// request as too large for this backend (the rest of the dashboard is still answered).
+/// request as too large for this backend or too long to answer (the rest of the dashboard
+/// is still answered).
 async fn refused_as_note(
     rows: impl std::future::Future<Output = Result<Vec<MetricsRow>, Error>>,
 ) -> Result<(Vec<MetricsRow>, Option<String>), Error> {

@@ -21,6 +21,21 @@ pub enum Backend {
 /// A PostgreSQL store in a fresh schema of the test database named after `prefix`; the
 /// schema's name, for [`drop_schema`].
 pub async fn open_in_fresh_schema(prefix: &str) -> (Arc<PostgresStore>, String) {
+    open_in_fresh_schema_with(
+        prefix,
+        PostgresOptions {
+            pool_size: 4,
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+}
+
+/// [`open_in_fresh_schema`] with `options` (their schema set to the fresh one).
+pub async fn open_in_fresh_schema_with(
+    prefix: &str,
+    options: PostgresOptions,
+) -> (Arc<PostgresStore>, String) {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -29,9 +44,8 @@ pub async fn open_in_fresh_schema(prefix: &str) -> (Arc<PostgresStore>, String) 
     let store = PostgresStore::open(
         &database_url(),
         PostgresOptions {
-            pool_size: 4,
             schema: Some(schema.clone()),
-            ..PostgresOptions::default()
+            ..options
         },
     )
     .await

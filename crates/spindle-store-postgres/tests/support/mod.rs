@@ -141,6 +141,15 @@ async fn ensure_database(url: &str) {
 
 /// Opens a store in the schema of `key`, creating it on first use.
 pub async fn open_in(key: &Path, queue_capacity: Option<usize>) -> PostgresStore {
+    open_with(key, queue_capacity, None).await
+}
+
+/// [`open_in`], with metrics queries limited to `metrics_time_limit` instead of the default.
+pub async fn open_with(
+    key: &Path,
+    queue_capacity: Option<usize>,
+    metrics_time_limit: Option<std::time::Duration>,
+) -> PostgresStore {
     let url = database_url();
     ensure_database(&url).await;
     let mut options = PostgresOptions {
@@ -150,6 +159,9 @@ pub async fn open_in(key: &Path, queue_capacity: Option<usize>) -> PostgresStore
     };
     if let Some(capacity) = queue_capacity {
         options.queue_capacity = capacity;
+    }
+    if let Some(limit) = metrics_time_limit {
+        options.metrics_time_limit = Some(limit);
     }
     match PostgresStore::open(&url, options).await {
         Ok(store) => {

@@ -646,3 +646,100 @@ pub async fn metrics_histograms_and_scores(harness: &Harness) {
         ]]
     );
 }
+
+/// A metrics query stopped at the store's time limit answers a client error naming the
+/// limit's setting; the store reads on as before, and the same query answers under a longer
+/// limit.
+pub async fn metrics_stop_at_their_time_limit(harness: &Harness) {
+    const TRACES: usize = 40;
+    const SPANS: usize = 500;
+    let store = harness.open().await;
+    for t in 0..TRACES {
+        let id = format!("slow-{t}");
+        let mut trace = simple_trace(&id, BASE + HOUR, "chat");
+        trace.user_id = Some("u-slow".into());
+        let observations = (0..SPANS)
+            .map(|o| {
+                observation(&format!("{id}-{o}"), create_stamp(BASE + HOUR), |o_| {
+                    o_.trace_id = Some(id.clone());
+                    o_.start_time = Some(BASE + HOUR + o as i64 * SECOND);
+                    o_.end_time = Some(BASE + HOUR + (o as i64 + 1 + t as i64) * SECOND);
+                    o_.observation_type = Some(ObservationType::Span);
+                    o_.name = Some(format!("step-{}", o % 7));
+                })
+            })
+            .collect();
+        let batch = WriteBatch {
+            traces: vec![trace],
+            observations,
+            ..WriteBatch::default()
+        };
+        store
+            .write(P, batch)
+            .await
+            .expect("write a trace of many spans");
+    }
+    store.shutdown().await.expect("shutdown");
+    // A user filter: the rollups do not key on it, so the raw rows (20,000 of them) answer.
+    let mut slow = request(
+        MetricsView::Observations,
+        &["name"],
+        vec![
+            metric("count", Aggregation::Count),
+            metric("latency", Aggregation::P95),
+        ],
+    );
+    slow.filters.push(Filter {
+        column: "userId".to_owned(),
+        operator: "=".to_owned(),
+        value: FilterValue::String("u-slow".to_owned()),
+        key: None,
+    });
+
+    let bounded = harness
+        .open_with_metrics_limit(std::time::Duration::from_millis(1))
+        .await;
+    let error = bounded
+        .query_metrics(P, &slow)
+        .await
+        .expect_err("a query over 20,000 raw rows stops at a 1 ms limit");
+    assert_eq!(
+        error.kind,
+        spindle_core::ErrorKind::InvalidArgument,
+        "{error:?}"
+    );
+    assert!(
+        error
+            .message
+            .starts_with("query: took longer than the 1 ms")
+            && error.message.contains("SPINDLE_METRICS_QUERY_SECONDS"),
+        "{error:?}"
+    );
+    // The connections it ran on read on without the limit.
+    for _ in 0..4 {
+        let page = bounded
+            .list_traces(
+                P,
+                &crate::TraceQuery {
+                    limit: 100,
+                    ..crate::TraceQuery::default()
+                },
+            )
+            .await
+            .expect("list the traces after a stopped query");
+        assert_eq!(page.items.len(), TRACES.min(100));
+    }
+    bounded.shutdown().await.expect("shutdown");
+
+    let store = harness.open().await;
+    let rows = run(&store, &slow).await;
+    assert_eq!(rows.len(), 7, "{rows:?}");
+    let counted: i64 = rows
+        .iter()
+        .map(|row| match value(row, "count_count") {
+            MetricsValue::Count(count) => *count,
+            other => panic!("count_count is {other:?}"),
+        })
+        .sum();
+    assert_eq!(counted, (TRACES * SPANS) as i64);
+}
