@@ -19,7 +19,7 @@ if ! rustup run nightly rustc --version >/dev/null 2>&1; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(otlp_protobuf otlp_json ingestion_json score_json model_json prompt_json dataset_json score_config_json review_json usage_json gunzip)
+    targets=(otlp_protobuf otlp_json ingestion_json score_json model_json prompt_json dataset_json score_config_json review_json admin_media_json usage_json gunzip)
 fi
 python3 "$FUZZ_DIR/seed.py"
 mkdir -p "$LOG_DIR"

@@ -11,6 +11,9 @@ fuzz/corpus/<target>/seed-*:
                   placeholder, a reference) and label updates;
 * score_config_json: a few hand-made /api/public/score-configs bodies (numeric with a range,
                   categorical, boolean) and patches;
+* admin_media_json: a few hand-made bodies of the administration API (projects, memberships,
+                  keys), of /api/public/media (a trace's and a dataset item's media, an upload
+                  report) and of a bulk trace deletion;
 * otlp_json:      the JSON bodies sent to /api/public/otel/v1/traces, plus every captured
                   protobuf export re-encoded as OTLP/JSON;
 * otlp_protobuf:  every captured protobuf export (stored decoded in the fixtures) encoded
@@ -54,6 +57,7 @@ DICT_SOURCES = {
     "prompt_json": ["prompt.rs"],
     "score_config_json": ["score_config.rs", "fields.rs"],
     "usage_json": ["usage.rs"],
+    "admin_media_json": ["admin.rs", "media.rs"],
 }
 
 SPAN_KINDS = {"UNSPECIFIED": 0, "INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
@@ -384,6 +388,22 @@ def main():
         {"label": "rude", "value": 0}, {"label": "polite", "value": 1}]}), counts)
     write("score_config_json", dumps({"name": "correct", "dataType": "BOOLEAN"}), counts)
     write("score_config_json", dumps({"isArchived": True, "maxValue": 5}), counts)
+    hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    for body in [
+        {"name": "my project", "retention": 30, "metadata": {"team": "a"}},
+        {"name": "abc", "retention": 0, "metadata": "{\"a\": 1}"},
+        {"userId": "u1", "role": "ADMIN"},
+        {"userId": "u1"},
+        {"note": "ci", "publicKey": "pk-lf-1", "secretKey": "sk-lf-2"},
+        {"sha256Hash": hash, "contentType": "image/png", "contentLength": 3, "traceId": "t",
+         "observationId": "o", "field": "input"},
+        {"sha256Hash": hash, "contentType": "audio/wav", "contentLength": 9, "datasetId": "d",
+         "datasetItemId": "i", "field": "expectedOutput"},
+        {"uploadedAt": "2026-01-01T00:00:00.000Z", "uploadHttpStatus": 200},
+        {"traceIds": ["t1", "t2"]},
+    ]:
+        write("admin_media_json", dumps(body), counts)
+    write("admin_media_json", b"", counts)
     for data in gzip_inputs[:6]:
         write("gunzip", gzip.compress(data, mtime=0), counts)
     if gzip_inputs:

@@ -28,6 +28,9 @@ impl ItemStatus {
     }
 }
 
+/// The fields of a dataset item media can be in, as the media API names them.
+pub const ITEM_MEDIA_FIELDS: [&str; 3] = ["input", "expectedOutput", "metadata"];
+
 /// A dataset to create, or to update when one of the name exists (what is `None` is kept).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewDataset {

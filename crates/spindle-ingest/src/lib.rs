@@ -5,10 +5,12 @@
 //! Nothing here does IO: callers hand in bytes (already read and decompressed) and get
 //! [`spindle_core::WriteBatch`]es back.
 
+pub mod admin;
 pub mod batch;
 pub mod compression;
 pub mod dataset;
 pub mod fields;
+pub mod media;
 pub mod model;
 pub mod otlp;
 pub mod prompt;

@@ -41,8 +41,7 @@ pub struct DatasetSummary {
     pub run_count: u64,
 }
 
-/// The fields of a dataset item media can be in, as the media API names them.
-pub const ITEM_MEDIA_FIELDS: [&str; 3] = ["input", "expectedOutput", "metadata"];
+pub use spindle_core::dataset::ITEM_MEDIA_FIELDS;
 
 /// Media registered for a dataset item: the item need not exist yet (the SDKs upload before
 /// they create it).

@@ -9,9 +9,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use spindle_core::time::{format_iso, now_micros};
 use spindle_core::Error;
+use spindle_ingest::admin::{
+    parse_key_body, parse_membership_body, parse_project_body, KeyBody, MembershipBody, ProjectBody,
+};
 use spindle_store::accounts::{Membership, OrganizationMembership, Role, User};
 use spindle_store::audit::resource;
 use spindle_store::organizations::{ProjectDetails, ProjectUpdate};
@@ -23,88 +26,10 @@ use crate::bootstrap::{api_key, fresh_key_pair};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-/// The shortest and longest project names, in characters.
-const PROJECT_NAME_CHARS: (usize, usize) = (3, 60);
-
-/// The JSON object of a request body.
-fn object(body: &Bytes) -> Result<Map<String, Value>, Error> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(Error::invalid("body", "expected a JSON object")),
-        Err(error) => Err(Error::invalid("body", format!("not JSON: {error}"))),
-    }
-}
-
-fn required_text(body: &Map<String, Value>, field: &str) -> Result<String, Error> {
-    match body.get(field) {
-        Some(Value::String(text)) => Ok(text.clone()),
-        None | Some(Value::Null) => Err(Error::invalid(field, "is required")),
-        Some(_) => Err(Error::invalid(field, "expected a string")),
-    }
-}
-
-fn optional_text(body: &Map<String, Value>, field: &str) -> Result<Option<String>, Error> {
-    match body.get(field) {
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => Err(Error::invalid(field, "expected a string")),
-    }
-}
-
-fn project_name(body: &Map<String, Value>) -> Result<String, Error> {
-    let name = required_text(body, "name")?;
-    let chars = name.trim().chars().count();
-    if chars < PROJECT_NAME_CHARS.0 || chars > PROJECT_NAME_CHARS.1 {
-        return Err(Error::invalid(
-            "name",
-            "Invalid project name. Should be between 3 and 60 characters.",
-        ));
-    }
-    Ok(name.trim().to_owned())
-}
-
-/// `retention`: absent, or 0 (keep everything) or at least 3 days.
-fn retention(body: &Map<String, Value>) -> Result<Option<Option<u32>>, Error> {
-    let invalid = || Error::invalid("retention", "must be 0 or at least 3 days");
-    match body.get("retention") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(number)) => {
-            let days = number
-                .as_u64()
-                .and_then(|days| u32::try_from(days).ok())
-                .ok_or_else(invalid)?;
-            match days {
-                0 => Ok(Some(None)),
-                1 | 2 => Err(invalid()),
-                days => Ok(Some(Some(days))),
-            }
-        }
-        Some(_) => Err(invalid()),
-    }
-}
-
-/// `metadata`: absent, a JSON object, or a string holding one; kept as JSON text.
-fn metadata(body: &Map<String, Value>) -> Result<Option<String>, Error> {
-    let invalid = || {
-        Error::invalid(
-            "metadata",
-            "Invalid metadata. Should be a valid JSON object.",
-        )
-    };
-    match body.get("metadata") {
-        None => Ok(None),
-        Some(Value::Object(object)) => Ok(Some(Value::Object(object.clone()).to_string())),
-        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(object)) => Ok(Some(Value::Object(object).to_string())),
-            _ => Err(invalid()),
-        },
-        Some(_) => Err(invalid()),
-    }
-}
-
-fn role(body: &Map<String, Value>) -> Result<Role, Error> {
-    let text = required_text(body, "role")?;
-    Role::parse(&text).ok_or_else(|| {
+/// The role a membership body names.
+fn role(body: &MembershipBody) -> Result<Role, Error> {
+    let text = body.role.as_deref().unwrap_or_default();
+    Role::parse(text).ok_or_else(|| {
         Error::invalid(
             "role",
             format!("unknown role {text:?}; expected OWNER, ADMIN, MEMBER, VIEWER or NONE"),
@@ -253,9 +178,9 @@ pub async fn put_organization_membership(
     auth: OrganizationAuth,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let body = object(&body)?;
-    let user_id = required_text(&body, "userId")?;
+    let body = parse_membership_body(&body, true)?;
     let role = role(&body)?;
+    let user_id = body.user_id;
     let user = state
         .accounts
         .get_user(&user_id)
@@ -291,8 +216,7 @@ pub async fn delete_organization_membership(
     auth: OrganizationAuth,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let body = object(&body)?;
-    let user_id = required_text(&body, "userId")?;
+    let user_id = parse_membership_body(&body, false)?.user_id;
     let previous = organization_role(&state, &auth.organization_id, &user_id).await?;
     if state
         .accounts
@@ -324,10 +248,12 @@ pub async fn create_project(
     auth: OrganizationAuth,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let body = object(&body)?;
-    let name = project_name(&body)?;
-    let retention_days = retention(&body)?.flatten();
-    let metadata = metadata(&body)?;
+    let ProjectBody {
+        name,
+        retention,
+        metadata,
+    } = parse_project_body(&body)?;
+    let retention_days = retention.flatten();
     let organization = state
         .store
         .get_organization(&auth.organization_id)
@@ -371,11 +297,11 @@ pub async fn update_project(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let before = organization_project(&state, &auth, &project_id).await?;
-    let body = object(&body)?;
+    let body = parse_project_body(&body)?;
     let update = ProjectUpdate {
-        name: Some(project_name(&body)?),
-        retention_days: retention(&body)?,
-        metadata: metadata(&body)?,
+        name: Some(body.name),
+        retention_days: body.retention,
+        metadata: body.metadata,
     };
     let details = state
         .store
@@ -451,33 +377,8 @@ pub async fn create_project_key(
     body: Bytes,
 ) -> ApiResult<Response> {
     organization_project(&state, &auth, &project_id).await?;
-    let body = if body.is_empty() {
-        Map::new()
-    } else {
-        object(&body)?
-    };
-    let note = optional_text(&body, "note")?;
-    let (public_key, secret_key) = match (
-        optional_text(&body, "publicKey")?,
-        optional_text(&body, "secretKey")?,
-    ) {
-        (None, None) => fresh_key_pair(),
-        (Some(public_key), Some(secret_key)) => {
-            if !public_key.starts_with("pk-lf-") {
-                return Err(Error::invalid("publicKey", "must start with 'pk-lf-'").into());
-            }
-            if !secret_key.starts_with("sk-lf-") {
-                return Err(Error::invalid("secretKey", "must start with 'sk-lf-'").into());
-            }
-            (public_key, secret_key)
-        }
-        (None, Some(_)) => {
-            return Err(Error::invalid("publicKey", "is required with secretKey").into())
-        }
-        (Some(_), None) => {
-            return Err(Error::invalid("secretKey", "is required with publicKey").into())
-        }
-    };
+    let KeyBody { note, key_pair } = parse_key_body(&body)?;
+    let (public_key, secret_key) = key_pair.unwrap_or_else(fresh_key_pair);
     let taken = state.store.get_api_key(&public_key).await?.is_some()
         || state
             .store
@@ -600,9 +501,9 @@ pub async fn put_project_membership(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
-    let body = object(&body)?;
-    let user_id = required_text(&body, "userId")?;
+    let body = parse_membership_body(&body, true)?;
     let role = role(&body)?;
+    let user_id = body.user_id;
     let user = organization_member(&state, &auth, &user_id).await?;
     let previous = state
         .accounts
@@ -644,8 +545,7 @@ pub async fn delete_project_membership(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
-    let body = object(&body)?;
-    let user_id = required_text(&body, "userId")?;
+    let user_id = parse_membership_body(&body, false)?.user_id;
     if !state
         .accounts
         .remove_membership(&user_id, &project_id)

@@ -16,9 +16,10 @@ use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
 use sha2::Digest;
-use spindle_core::time::{format_iso, parse_iso};
+use spindle_core::time::format_iso;
 use spindle_core::Error;
-use spindle_store::datasets::{ItemMediaLink, ITEM_MEDIA_FIELDS};
+use spindle_ingest::media::{parse_media_body, parse_media_patch_body};
+use spindle_store::datasets::ItemMediaLink;
 use spindle_store::secret::{constant_time_eq, ServerSecret};
 use spindle_store::MediaRecord;
 
@@ -41,31 +42,8 @@ pub async fn create(
 ) -> ApiResult<Json<Value>> {
     require_json(&headers)?;
     let (body, _ticket) = read_charged_body(&state, &auth, &headers, body, 1024 * 1024).await?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
-    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
-    let sha256_hash =
-        text("sha256Hash").ok_or_else(|| Error::invalid("sha256Hash", "is required"))?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(&sha256_hash)
-        .map_err(|_| Error::invalid("sha256Hash", "expected the base64 SHA-256 of the content"))?;
-    if decoded.len() != 32 {
-        return Err(
-            Error::invalid("sha256Hash", "expected the base64 SHA-256 of the content").into(),
-        );
-    }
-    let content_type =
-        text("contentType").ok_or_else(|| Error::invalid("contentType", "is required"))?;
-    let content_length = value
-        .get("contentLength")
-        .and_then(Value::as_i64)
-        .filter(|length| *length >= 0)
-        .ok_or_else(|| {
-            Error::invalid(
-                "contentLength",
-                "is required and must be a non-negative integer",
-            )
-        })?;
+    let media = parse_media_body(&body)?;
+    let content_length = media.content_length;
     if content_length as usize > state.limits.max_body_bytes {
         return Err(Error::invalid(
             "contentLength",
@@ -76,8 +54,13 @@ pub async fn create(
         )
         .into());
     }
-    let media_id = media_id_from_hash(&sha256_hash);
-    let item_link = dataset_item_context(&value, &media_id)?;
+    let media_id = media_id_from_hash(&media.sha256_hash);
+    let item_link = media.dataset_item.map(|item| ItemMediaLink {
+        dataset_id: item.dataset_id,
+        dataset_item_id: item.dataset_item_id,
+        media_id: media_id.clone(),
+        field: item.field,
+    });
     if let Some(link) = &item_link {
         // Checks that the dataset is the project's before anything is stored.
         state
@@ -88,12 +71,12 @@ pub async fn create(
     let record = MediaRecord {
         id: media_id.clone(),
         project_id: auth.project_id.clone(),
-        sha256_hash,
-        content_type,
+        sha256_hash: media.sha256_hash,
+        content_type: media.content_type,
         content_length,
-        trace_id: text("traceId"),
-        observation_id: text("observationId"),
-        field: text("field"),
+        trace_id: media.trace_id,
+        observation_id: media.observation_id,
+        field: media.field,
         uploaded_at: None,
         upload_http_status: None,
         created_at: now_micros(),
@@ -108,57 +91,6 @@ pub async fn create(
         ))
     };
     Ok(Json(json!({"mediaId": media_id, "uploadUrl": upload_url})))
-}
-
-/// The dataset item a media registration names (`datasetId` and `datasetItemId`, instead of
-/// a trace), with its `field`: `None` for media of a trace or observation.
-fn dataset_item_context(body: &Value, media_id: &str) -> Result<Option<ItemMediaLink>, Error> {
-    let text = |key: &str| {
-        body.get(key)
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-    };
-    let (dataset_id, item_id) = match (text("datasetId"), text("datasetItemId")) {
-        (None, None) => return Ok(None),
-        (Some(dataset_id), Some(item_id)) => (dataset_id, item_id),
-        (None, Some(_)) => {
-            return Err(Error::invalid(
-                "datasetId",
-                "is required with datasetItemId",
-            ))
-        }
-        (Some(_), None) => {
-            return Err(Error::invalid(
-                "datasetItemId",
-                "is required with datasetId",
-            ))
-        }
-    };
-    for key in ["traceId", "observationId"] {
-        if text(key).is_some() {
-            return Err(Error::invalid(
-                key,
-                "must be absent for media of a dataset item (name a trace or a dataset item)",
-            ));
-        }
-    }
-    let field = text("field")
-        .filter(|field| ITEM_MEDIA_FIELDS.contains(field))
-        .ok_or_else(|| {
-            Error::invalid(
-                "field",
-                format!(
-                    "must be one of {} for media of a dataset item",
-                    ITEM_MEDIA_FIELDS.join(", ")
-                ),
-            )
-        })?;
-    Ok(Some(ItemMediaLink {
-        dataset_id: dataset_id.to_owned(),
-        dataset_item_id: item_id.to_owned(),
-        media_id: media_id.to_owned(),
-        field: field.to_owned(),
-    }))
 }
 
 /// `PUT /api/public/media/{projectId}/{mediaId}/upload`: the upload URL handed out above.
@@ -204,14 +136,9 @@ pub async fn patch(
     Path(media_id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
-    let uploaded_at = match value.get("uploadedAt").and_then(Value::as_str) {
-        Some(text) => parse_iso(text)
-            .ok_or_else(|| Error::invalid("uploadedAt", "not an ISO-8601 timestamp"))?,
-        None => now_micros(),
-    };
-    let status = value.get("uploadHttpStatus").and_then(Value::as_i64);
+    let report = parse_media_patch_body(&body)?;
+    let uploaded_at = report.uploaded_at.unwrap_or_else(now_micros);
+    let status = report.http_status;
     if !state
         .store
         .mark_media_uploaded(&auth.project_id, &media_id, uploaded_at, status)

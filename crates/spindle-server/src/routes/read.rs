@@ -102,16 +102,7 @@ pub async fn delete_traces(
     FullAuth(auth): FullAuth,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|error| Error::invalid("body", format!("invalid JSON: {error}")))?;
-    let ids = value
-        .get("traceIds")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::invalid("traceIds", "is required and must be an array of strings"))?;
-    let ids = super::params::string_array(ids, "traceIds")?;
-    if ids.is_empty() || ids.len() > 1000 {
-        return Err(Error::invalid("traceIds", "must hold 1 to 1000 ids").into());
-    }
+    let ids = spindle_ingest::media::parse_trace_ids_body(&body)?;
     state.store.delete_traces(&auth.project_id, &ids).await?;
     Ok(message("Traces deleted successfully"))
 }
