@@ -3,6 +3,7 @@
 //! `{userId}` to remove one) and a project key (`{note?, publicKey?, secretKey?}`). Errors
 //! name the field (`retention: must be 0 or at least 3 days`).
 
+use crate::fields::Fields;
 use serde_json::{Map, Value};
 use spindle_core::Error;
 
@@ -45,20 +46,11 @@ pub fn object(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
     }
 }
 
+/// A required string field of `body`.
 fn required_text(body: &Map<String, Value>, field: &str) -> Result<String, Error> {
-    match body.get(field) {
-        Some(Value::String(text)) => Ok(text.clone()),
-        None | Some(Value::Null) => Err(Error::invalid(field, "is required")),
-        Some(_) => Err(Error::invalid(field, "expected a string")),
-    }
-}
-
-fn optional_text(body: &Map<String, Value>, field: &str) -> Result<Option<String>, Error> {
-    match body.get(field) {
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => Err(Error::invalid(field, "expected a string")),
-    }
+    Fields::new(body, "")
+        .string(field)?
+        .ok_or_else(|| Error::invalid(field, "is required"))
 }
 
 fn project_name(body: &Map<String, Value>) -> Result<String, Error> {
@@ -143,11 +135,9 @@ pub fn parse_key_body(bytes: &[u8]) -> Result<KeyBody, Error> {
         return Ok(KeyBody::default());
     }
     let body = object(bytes)?;
-    let note = optional_text(&body, "note")?;
-    let key_pair = match (
-        optional_text(&body, "publicKey")?,
-        optional_text(&body, "secretKey")?,
-    ) {
+    let fields = Fields::new(&body, "");
+    let note = fields.string("note")?;
+    let key_pair = match (fields.string("publicKey")?, fields.string("secretKey")?) {
         (None, None) => None,
         (Some(public_key), Some(secret_key)) => {
             if !public_key.starts_with("pk-lf-") {

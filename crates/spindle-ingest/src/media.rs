@@ -2,6 +2,7 @@
 //! upload report (`PATCH /api/public/media/{mediaId}`) and a bulk trace deletion
 //! (`DELETE /api/public/traces` `{traceIds}`). Errors name the field.
 
+use crate::fields::Fields;
 use base64::Engine;
 use serde_json::Value;
 use spindle_core::dataset::ITEM_MEDIA_FIELDS;
@@ -157,19 +158,13 @@ pub fn parse_media_patch_body(bytes: &[u8]) -> Result<MediaUploadReport, Error> 
 /// Reads a bulk trace deletion: `traceIds`, 1 to [`MAX_DELETED_TRACES`] strings.
 pub fn parse_trace_ids_body(bytes: &[u8]) -> Result<Vec<String>, Error> {
     let value = json(bytes)?;
-    let ids = value
-        .get("traceIds")
-        .and_then(Value::as_array)
+    let object = value
+        .as_object()
+        .filter(|object| object.get("traceIds").is_some_and(Value::is_array))
         .ok_or_else(|| Error::invalid("traceIds", "is required and must be an array of strings"))?;
-    let ids =
-        ids.iter()
-            .enumerate()
-            .map(|(index, value)| {
-                value.as_str().map(str::to_owned).ok_or_else(|| {
-                    Error::invalid(format!("traceIds[{index}]"), "expected a string")
-                })
-            })
-            .collect::<Result<Vec<String>, Error>>()?;
+    let ids = Fields::new(object, "")
+        .string_array("traceIds")?
+        .unwrap_or_default();
     if ids.is_empty() || ids.len() > MAX_DELETED_TRACES {
         return Err(Error::invalid(
             "traceIds",

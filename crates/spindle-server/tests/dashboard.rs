@@ -533,8 +533,8 @@ async fn the_rollups_answer_every_panel(backend: Backend) {
 /// A panel whose metrics query passes the server's time limit is answered empty with the
 /// reason in `notes`, under the field it fills; the rest of the dashboard is answered.
 async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
-    use fixtures::{create_stamp, observation, simple_trace, BASE, DAY, SECOND};
-    use spindle_core::{Level, ObservationType, WriteBatch};
+    use fixtures::{create_stamp, BASE, DAY, SECOND};
+    use spindle_core::{Level, ObservationType};
     let limit = Some(std::time::Duration::from_millis(1));
     let dir = tempfile::tempdir().expect("temp dir");
     let (store, schema): (Arc<dyn Store>, Option<String>) = match backend {
@@ -561,26 +561,22 @@ async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
     };
     // 20,000 generations of one user: a user filter reads them raw, past 1 ms.
     for t in 0..40 {
-        let id = format!("slow-{t}");
-        let mut trace = simple_trace(&id, BASE + 3600 * SECOND, "chat");
-        trace.user_id = Some("u-slow".into());
-        let observations = (0..500)
-            .map(|o| {
-                observation(&format!("{id}-{o}"), create_stamp(BASE), |g| {
-                    g.trace_id = Some(id.clone());
-                    g.start_time = Some(BASE + 3600 * SECOND + o * SECOND);
-                    g.end_time = Some(BASE + 3600 * SECOND + (o + 2) * SECOND);
-                    g.observation_type = Some(ObservationType::Generation);
-                    g.model = Some("m".to_owned());
-                    g.level = (o % 10 == 0).then_some(Level::Error);
-                })
-            })
-            .collect();
-        let batch = WriteBatch {
-            traces: vec![trace],
-            observations,
-            ..WriteBatch::default()
-        };
+        let mut batch = fixtures::trace_with_observations(
+            &format!("slow-{t}"),
+            "chat",
+            BASE + 3600 * SECOND,
+            create_stamp(BASE),
+            500,
+            |o, g| {
+                let o = o as i64;
+                g.start_time = Some(BASE + 3600 * SECOND + o * SECOND);
+                g.end_time = Some(BASE + 3600 * SECOND + (o + 2) * SECOND);
+                g.observation_type = Some(ObservationType::Generation);
+                g.model = Some("m".to_owned());
+                g.level = (o % 10 == 0).then_some(Level::Error);
+            },
+        );
+        batch.traces[0].user_id = Some("u-slow".into());
         store.write("p1", batch).await.expect("write");
     }
     let query = DashboardQuery {

@@ -357,14 +357,14 @@ impl TimeBound {
     }
 
     async fn lift(mut self) -> Result<()> {
-        let client = self.0.take().expect("a bound is lifted once");
-        match client.batch_execute("RESET statement_timeout").await {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                drop(deadpool_postgres::Object::take(client));
-                Err(pg_error(error))
-            }
-        }
+        // On an error the bound is dropped holding the connection, which leaves the pool.
+        self.client()
+            .batch_execute("RESET statement_timeout")
+            .await
+            .map_err(pg_error)?;
+        // Back to the pool.
+        drop(self.0.take());
+        Ok(())
     }
 }
 

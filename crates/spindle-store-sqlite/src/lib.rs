@@ -598,7 +598,7 @@ impl SqliteStore {
 /// statement after it, until the bound is dropped.
 struct TimeBound<'c> {
     connection: &'c Connection,
-    deadline: std::time::Instant,
+    deadline: Instant,
     limit: Duration,
 }
 
@@ -607,11 +607,8 @@ impl<'c> TimeBound<'c> {
     const STEPS: i32 = 4096;
 
     fn set(connection: &'c Connection, limit: Duration) -> Self {
-        let deadline = std::time::Instant::now() + limit;
-        connection.progress_handler(
-            Self::STEPS,
-            Some(move || std::time::Instant::now() >= deadline),
-        );
+        let deadline = Instant::now() + limit;
+        connection.progress_handler(Self::STEPS, Some(move || Instant::now() >= deadline));
         TimeBound {
             connection,
             deadline,
@@ -620,7 +617,7 @@ impl<'c> TimeBound<'c> {
     }
 
     fn expired(&self) -> bool {
-        std::time::Instant::now() >= self.deadline
+        Instant::now() >= self.deadline
     }
 }
 

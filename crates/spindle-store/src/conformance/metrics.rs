@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use spindle_core::{Level, ObservationType, ScoreDataType, WriteBatch};
 
-use super::fixtures::{create_stamp, observation, score, simple_trace, BASE, DAY, SECOND};
+use super::fixtures::{
+    create_stamp, observation, score, simple_trace, trace_with_observations, BASE, DAY, SECOND,
+};
 use super::Harness;
 use crate::metrics::{
     Aggregation, Granularity, MetricSelection, MetricsOrder, MetricsRequest, MetricsRow,
@@ -655,25 +657,20 @@ pub async fn metrics_stop_at_their_time_limit(harness: &Harness) {
     const SPANS: usize = 500;
     let store = harness.open().await;
     for t in 0..TRACES {
-        let id = format!("slow-{t}");
-        let mut trace = simple_trace(&id, BASE + HOUR, "chat");
-        trace.user_id = Some("u-slow".into());
-        let observations = (0..SPANS)
-            .map(|o| {
-                observation(&format!("{id}-{o}"), create_stamp(BASE + HOUR), |o_| {
-                    o_.trace_id = Some(id.clone());
-                    o_.start_time = Some(BASE + HOUR + o as i64 * SECOND);
-                    o_.end_time = Some(BASE + HOUR + (o as i64 + 1 + t as i64) * SECOND);
-                    o_.observation_type = Some(ObservationType::Span);
-                    o_.name = Some(format!("step-{}", o % 7));
-                })
-            })
-            .collect();
-        let batch = WriteBatch {
-            traces: vec![trace],
-            observations,
-            ..WriteBatch::default()
-        };
+        let mut batch = trace_with_observations(
+            &format!("slow-{t}"),
+            "chat",
+            BASE + HOUR,
+            create_stamp(BASE + HOUR),
+            SPANS,
+            |o, span| {
+                span.start_time = Some(BASE + HOUR + o as i64 * SECOND);
+                span.end_time = Some(BASE + HOUR + (o as i64 + 1 + t as i64) * SECOND);
+                span.observation_type = Some(ObservationType::Span);
+                span.name = Some(format!("step-{}", o % 7));
+            },
+        );
+        batch.traces[0].user_id = Some("u-slow".into());
         store
             .write(P, batch)
             .await
