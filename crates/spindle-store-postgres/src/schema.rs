@@ -144,6 +144,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0035_latency_days",
         include_str!("../migrations/0035_latency_days.sql"),
     ),
+    (
+        "0036_attribute_rollups",
+        include_str!("../migrations/0036_attribute_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

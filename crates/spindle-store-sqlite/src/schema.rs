@@ -139,6 +139,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0034_latency_days",
         include_str!("../migrations/0034_latency_days.sql"),
     ),
+    (
+        "0035_attribute_rollups",
+        include_str!("../migrations/0035_attribute_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

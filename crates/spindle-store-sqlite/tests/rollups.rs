@@ -40,7 +40,10 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
              DELETE FROM trace_latency_days;
              DELETE FROM people_rollups;
              DELETE FROM trace_model_rollups; DELETE FROM session_totals;
-             UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL;
+             DELETE FROM observation_attribute_rollups; DELETE FROM observation_attribute_buckets;
+             DELETE FROM observation_attribute_days;
+             UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL,
+                 tags = NULL, breakdown = NULL;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )
         .expect("forget the rollups");

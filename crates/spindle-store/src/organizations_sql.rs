@@ -72,6 +72,9 @@ const SMALL_TABLES: &[&str] = &[
     "trace_latency_days",
     "people_rollups",
     "trace_model_rollups",
+    "observation_attribute_rollups",
+    "observation_attribute_buckets",
+    "observation_attribute_days",
     "session_totals",
     "rollups_pending",
 ];

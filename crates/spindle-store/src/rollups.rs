@@ -32,8 +32,14 @@ use spindle_core::time::Micros;
 use spindle_core::{Level, ObservationRecord, ScoreDataType, ScoreRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod attributes;
 mod people;
 mod traces;
+pub use attributes::{
+    breakdown_select as attributes_breakdown_select, parse_breakdown, parse_tags, AttributeKey,
+    Breakdown, BreakdownKey, ATTRIBUTE_BUCKET_KEY_COLUMNS, ATTRIBUTE_DAYS_TABLE,
+    ATTRIBUTE_KEY_COLUMNS, ATTRIBUTE_KINDS, ATTRIBUTE_SUMS,
+};
 pub use people::{
     day_of, PeopleKey, PeopleRollup, SessionKey, SessionTotals, DAY_MICROS, PEOPLE_KEY_COLUMNS,
     PEOPLE_SUMS, SESSION_COLUMNS, SESSION_SUMS,
@@ -662,6 +668,11 @@ pub struct Rollups {
     pub observation_days: BTreeMap<ObservationKey, BTreeMap<i64, i64>>,
     /// The same of `trace_latency_days` ([`Rollups::days_of_traces`]).
     pub trace_days: BTreeMap<TraceKey, BTreeMap<i64, i64>>,
+    /// The observations per attribute of their trace (`rollups/attributes.rs`), deltas of
+    /// the same `trace_totals` rows as the trace rollups.
+    pub attributes: BTreeMap<AttributeKey, ObservationRollup>,
+    /// The same of `observation_attribute_days` ([`Rollups::days_of_attributes`]).
+    pub attribute_days: BTreeMap<AttributeKey, BTreeMap<i64, i64>>,
 }
 
 impl Rollups {
@@ -672,6 +683,7 @@ impl Rollups {
             && self.traces.is_empty()
             && self.people.is_empty()
             && self.trace_models.is_empty()
+            && self.attributes.is_empty()
             && self.sessions.is_empty()
             && self.prompt_links.is_empty()
             && self.observation_traces.is_empty()
@@ -759,6 +771,10 @@ impl Rollups {
         });
         self.people.retain(|_, row| !row.is_zero());
         self.trace_models.retain(|_, row| !row.is_zero());
+        self.attributes.retain(|_, row| {
+            row.latency.retain(|_, count| *count != 0);
+            !row.is_zero()
+        });
         // A session without traces keeps its row (with no times) until a rebuild.
         self.sessions.retain(|_, row| row.sums.count != 0);
     }
@@ -845,6 +861,7 @@ impl Rollups {
         }
         // Last: every transaction upserts the tables in this one order.
         self.trace_statements(dialect, &mut statements);
+        self.attribute_statements(dialect, &mut statements);
         self.people_statements(dialect, &mut statements);
         self.session_statements(dialect, &mut statements);
         statements

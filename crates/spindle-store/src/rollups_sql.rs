@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use crate::executor::{Executor, Single};
 use crate::reading::ReadConnection;
 use crate::rollups::{
-    ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup, PromptLink,
-    PromptScoreKey, Rollups, ScoreFacts, ScoreKey, SessionKey, SessionTotals, TraceFacts, TraceKey,
-    TraceModelKey, TraceModelRollup, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
+    AttributeKey, ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup,
+    PromptLink, PromptScoreKey, Rollups, ScoreFacts, ScoreKey, SessionKey, SessionTotals,
+    TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, ATTRIBUTE_DAYS_TABLE,
+    ATTRIBUTE_KEY_COLUMNS, ATTRIBUTE_SUMS, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
     PEOPLE_KEY_COLUMNS, PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS,
     SCORE_KEY_COLUMNS, SESSION_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
     TRACE_MODEL_SUMS, TRACE_SUMS,
@@ -284,6 +285,7 @@ async fn recompute_with_totals(
     rollups.normalize();
     rollups.observation_days = rollups.days_of_observations();
     rollups.trace_days = rollups.days_of_traces();
+    rollups.attribute_days = rollups.days_of_attributes();
     Ok(rollups)
 }
 
@@ -456,6 +458,46 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
+    let attributes = select(
+        "observation_attribute_rollups",
+        &format!("{ATTRIBUTE_KEY_COLUMNS}, {}", ATTRIBUTE_SUMS.join(", ")),
+    );
+    db.each_row(&attributes, |row| {
+        let entry = rollups
+            .attributes
+            .entry(AttributeKey::from_row(row)?)
+            .or_default();
+        entry.count = row.int("observation_count")?;
+        entry.input_tokens = row.int("input_tokens")?;
+        entry.output_tokens = row.int("output_tokens")?;
+        entry.total_tokens = row.int("total_tokens")?;
+        entry.cost_nanos = row.int("cost_nanos")?;
+        Ok(())
+    })
+    .await?;
+    let attribute_buckets = select(
+        "observation_attribute_buckets",
+        &format!("{ATTRIBUTE_KEY_COLUMNS}, bucket, observation_count"),
+    );
+    db.each_row(&attribute_buckets, |row| {
+        let entry = rollups
+            .attributes
+            .entry(AttributeKey::from_row(row)?)
+            .or_default();
+        entry
+            .latency
+            .insert(row.int("bucket")?, row.int("observation_count")?);
+        Ok(())
+    })
+    .await?;
+    let attribute_days = select(
+        ATTRIBUTE_DAYS_TABLE,
+        &format!("{ATTRIBUTE_KEY_COLUMNS}, bucket, observation_count"),
+    );
+    rollups.attribute_days = stored_days(db, &attribute_days, "observation_count", |row| {
+        AttributeKey::from_row(row)
+    })
+    .await?;
     let sessions = select("session_totals", SESSION_COLUMNS);
     db.each_row(&sessions, |row| {
         rollups
@@ -505,7 +547,7 @@ async fn stored_days<C: ReadConnection, K: Ord>(
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 11] = [
+const ROLLUP_TABLES: [&str; 14] = [
     "observation_rollups",
     "observation_latency_buckets",
     crate::rollups::OBSERVATION_DAYS_TABLE,
@@ -516,6 +558,9 @@ const ROLLUP_TABLES: [&str; 11] = [
     crate::rollups::TRACE_DAYS_TABLE,
     "people_rollups",
     "trace_model_rollups",
+    "observation_attribute_rollups",
+    "observation_attribute_buckets",
+    ATTRIBUTE_DAYS_TABLE,
     "session_totals",
 ];
 
@@ -584,6 +629,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         trace_rows = rebuilt.traces.len(),
         people_rows = rebuilt.people.len(),
         trace_model_rows = rebuilt.trace_models.len(),
+        attribute_rows = rebuilt.attributes.len(),
         session_rows = rebuilt.sessions.len(),
         remaining,
         "rollups built from raw rows"

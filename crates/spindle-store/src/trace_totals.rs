@@ -31,7 +31,8 @@ const LEVEL_RANK: &str = "coalesce(max(CASE o.level WHEN 'DEBUG' THEN 0 \
 /// The columns of `trace_totals`, in the order [`totals_select`] selects them.
 const COLUMNS: &str = "project_id, trace_id, trace_time, timestamp, user_id, session_id, \
      environment, name, release, observation_count, error_count, total_cost, usage_input, \
-     usage_output, usage_total, start_min, end_max, latency, last_end, level_rank, models";
+     usage_output, usage_total, start_min, end_max, latency, last_end, level_rank, models, tags, \
+     breakdown";
 
 /// The observations of the trace `t` per model, as a JSON array of
 /// `[model, observations, input, output, total, cost in nano-USD]` (see
@@ -64,15 +65,17 @@ fn models_select(dialect: Dialect) -> String {
 /// named as in [`COLUMNS`]; the caller adds the `WHERE` on `t` and [`GROUP_BY`].
 fn totals_select(dialect: Dialect) -> String {
     // A trace's end: the latest end (or start when it has no end or ends before it starts).
-    let (end, cost) = match dialect {
+    let (end, cost, tags) = match dialect {
         Dialect::Sqlite => (
             "max(coalesce(max(o.end_time, o.start_time), o.start_time))",
             SUM_AS_FLOAT.of(dialect, "o.total_cost"),
+            "t.tags",
         ),
         // Summed over `numeric`, so the sum does not depend on the rows' order.
         Dialect::Postgres => (
             "max(greatest(o.end_time, o.start_time))",
             "coalesce(sum(o.total_cost::numeric), 0.0)::float8".to_owned(),
+            "t.tags::text",
         ),
     };
     format!(
@@ -85,19 +88,20 @@ fn totals_select(dialect: Dialect) -> String {
          min(o.start_time) AS start_min, {end} AS end_max, \
          {end} - min(o.start_time) AS latency, \
          max(coalesce(o.end_time, o.start_time)) AS last_end, {LEVEL_RANK} AS level_rank, \
-         {} AS models \
+         {} AS models, {tags} AS tags, {} AS breakdown \
          FROM traces t LEFT JOIN observations o \
          ON o.project_id = t.project_id AND o.trace_id = t.id WHERE ",
         SUM_AS_INTEGER.of(dialect, "o.usage_input"),
         SUM_AS_INTEGER.of(dialect, "o.usage_output"),
         SUM_AS_INTEGER.of(dialect, "o.usage_total"),
         models_select(dialect),
+        crate::rollups::attributes_breakdown_select(dialect),
     )
 }
 
 /// The grouping of [`totals_select`]: one row per trace.
 const GROUP_BY: &str = " GROUP BY t.project_id, t.id, t.timestamp, t.created_at, t.user_id, \
-     t.session_id, t.environment, t.name, t.release";
+     t.session_id, t.environment, t.name, t.release, t.tags";
 
 /// The upsert of [`totals_select`]'s rows into `trace_totals`, each column replaced.
 fn upsert_totals(dialect: Dialect, project_id: &str, trace_ids: Option<&[String]>) -> Sql {

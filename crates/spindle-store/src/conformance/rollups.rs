@@ -45,6 +45,14 @@ fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
         stored.trace_models, rebuilt.trace_models,
         "{step}: trace model rollups"
     );
+    assert_eq!(
+        stored.attributes, rebuilt.attributes,
+        "{step}: attribute rollups"
+    );
+    assert_eq!(
+        stored.attribute_days, rebuilt.attribute_days,
+        "{step}: attribute latency days"
+    );
     for (key, row) in &rebuilt.observations {
         assert_eq!(stored.observations.get(key), Some(row), "{step}: {key:?}");
     }
@@ -145,6 +153,11 @@ impl Run {
             let mut created = simple_trace(&trace_id, at, "chat");
             created.user_id = self.user();
             created.session_id = self.session();
+            // Every other trace tagged (without a draw: the run's other draws stay as
+            // they were).
+            if self.traces.len() % 2 == 0 {
+                created.tags = [["red", "blue"][self.traces.len() / 2 % 2].to_owned()].into();
+            }
             batch_of_traces(vec![created])
         };
         for _ in 0..1 + self.rng.below(3) {
@@ -211,7 +224,7 @@ impl Run {
         } else {
             update_stamp(at)
         };
-        let change = self.rng.below(8);
+        let change = self.rng.below(7);
         let start = self.start_time();
         let end = start + self.rng.below(20 * SECOND as u64) as i64;
         let (model, usage, level) = (self.model(), self.usage(), self.level());
@@ -262,6 +275,8 @@ impl Run {
         // Now and then a day or two later (another day of the people rollups).
         let timestamp = self.start_time() + self.rng.below(3) as i64 * 24 * HOUR;
         let (user, session) = (self.user(), self.session());
+        // Tagged again with the name's change (without a draw).
+        let tag = ["red", "green"][(at % 2) as usize].to_owned();
         Some(trace(&trace_id, update_stamp(at), |t| match change {
             0 => t.name = Some(name),
             1 => t.release = Some(release),
@@ -270,6 +285,7 @@ impl Run {
             4 => t.user_id = user,
             5 => t.session_id = session,
             _ => {
+                t.tags = [tag].into();
                 t.name = Some(name);
                 t.release = Some(release);
                 t.timestamp = Some(timestamp);
@@ -504,6 +520,18 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
     assert!(stored.observations.values().any(|row| row.cost_nanos > 0));
     assert!(!stored.scores.is_empty());
     assert!(stored.prompt_scores.len() > 1, "{:?}", stored.prompt_scores);
+    // Observations under every attribute of their traces, with latencies.
+    let kinds: std::collections::BTreeSet<&str> = stored
+        .attributes
+        .keys()
+        .map(|key| key.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["name", "release", "tag", "user"].into());
+    assert!(stored
+        .attributes
+        .values()
+        .any(|row| !row.latency.is_empty()));
+    assert!(!stored.attribute_days.is_empty());
     // Traces under several names and releases, with errors, latencies and costs.
     let names: std::collections::BTreeSet<&str> =
         stored.traces.keys().map(|key| key.name.as_str()).collect();

@@ -85,6 +85,11 @@ pub struct TraceFacts {
     pub latency_bucket: Option<i64>,
     /// Its observations per model (`""` for those without one).
     pub models: BTreeMap<String, ModelTotals>,
+    /// The trace's tags, sorted, without repeats.
+    pub tags: Vec<String>,
+    /// Its observations by hour, environment, type, model and level
+    /// (`rollups/attributes.rs`).
+    pub breakdown: super::Breakdown,
 }
 
 /// What a trace's observations of one model add up to.
@@ -183,7 +188,7 @@ impl TraceModelRollup {
 /// The columns of `trace_totals` that [`TraceFacts::from_row`] reads.
 pub const TRACE_FACT_COLUMNS: &str = "trace_id, trace_time, timestamp, user_id, session_id, \
      environment, name, release, observation_count, error_count, usage_input, usage_output, \
-     usage_total, total_cost, latency, models";
+     usage_total, total_cost, latency, models, tags, breakdown";
 
 impl TraceFacts {
     /// The facts of a `trace_totals` row read with [`TRACE_FACT_COLUMNS`].
@@ -209,6 +214,8 @@ impl TraceFacts {
             cost_nanos: cost_nanos(Some(row.float("total_cost")?)),
             latency_bucket: row.opt_int("latency")?.map(latency_bucket),
             models: ModelTotals::parse_all(row.opt_text("models")?.as_deref())?,
+            tags: super::parse_tags(row.opt_text("tags")?.as_deref()),
+            breakdown: super::parse_breakdown(row.opt_text("breakdown")?.as_deref())?,
         })
     }
 }
@@ -233,6 +240,7 @@ impl Rollups {
                 self.traces.remove(&facts.key);
             }
             self.people(facts, sign);
+            self.attributes(facts, sign);
             for (model, totals) in &facts.models {
                 let key = TraceModelKey {
                     project_id: facts.key.project_id.clone(),
@@ -397,6 +405,8 @@ mod tests {
             cost_nanos: 7 * observations,
             latency_bucket: latency.map(latency_bucket),
             models: BTreeMap::new(),
+            tags: Vec::new(),
+            breakdown: BTreeMap::new(),
         }
     }
 

@@ -1,0 +1,59 @@
+-- The attribute rollups kept by the writers (`spindle_store::rollups`,
+-- `rollups/attributes.rs`): the observations per attribute of their trace (kind `user`,
+-- `name`, `release` or `tag`, and its value), hour of their start, environment, type, model
+-- and level, with their count, token sums, cost in nano-USD and latency buckets per hour and
+-- per UTC day. They are deltas of the `trace_totals` rows, which now also hold their trace's
+-- tags and a breakdown of its observations (`breakdown`, a JSON array). Absent text is ''
+-- (keys hold no NULL); rows whose counts went back to 0 may stay, reads ignore them.
+
+ALTER TABLE trace_totals ADD COLUMN IF NOT EXISTS tags text;
+ALTER TABLE trace_totals ADD COLUMN IF NOT EXISTS breakdown text;
+
+CREATE TABLE IF NOT EXISTS observation_attribute_rollups (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    type TEXT NOT NULL,
+    model TEXT NOT NULL,
+    level TEXT NOT NULL,
+    observation_count BIGINT NOT NULL,
+    input_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    total_tokens BIGINT NOT NULL,
+    cost_nanos BIGINT NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, type, model, level)
+);
+
+CREATE TABLE IF NOT EXISTS observation_attribute_buckets (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    type TEXT NOT NULL,
+    model TEXT NOT NULL,
+    level TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    observation_count BIGINT NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, type, model, level, bucket)
+);
+
+CREATE TABLE IF NOT EXISTS observation_attribute_days (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    type TEXT NOT NULL,
+    model TEXT NOT NULL,
+    level TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    observation_count BIGINT NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, type, model, level, bucket)
+);
+
+-- Existing projects get their totals rows recomputed (the new columns) and every rollup
+-- rebuilt from their raw rows at start-up.
+INSERT INTO rollups_pending (project_id) SELECT id FROM projects ON CONFLICT DO NOTHING;

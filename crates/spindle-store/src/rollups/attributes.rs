@@ -1,0 +1,401 @@
+//! The attribute rollups: the observation rollups again, keyed by an attribute of the
+//! observation's trace instead of the observation's name and prompt: per project, attribute
+//! kind (`user`, `name`, `release` or `tag`), its value, hour of the observation's start,
+//! environment, type, model and level, the observations' count, token sums, cost in nano-USD
+//! and latency buckets (per hour and, summed, per UTC day). A metrics query on observations
+//! filtered on one trace attribute (the dashboard filtered on a user, a tag, a trace name or
+//! a release) reads them instead of joining millions of observations to their traces.
+//!
+//! They are deltas of the `trace_totals` rows, like the trace rollups ([`super::traces`]):
+//! each row carries its trace's tags and a breakdown of its observations (by hour,
+//! environment, type, model and level, with their latencies), recomputed whenever anything
+//! of the trace changes, and [`Rollups::trace`] adds, for each attribute value of the trace
+//! after the change, the breakdown after, and subtracts, for each value before, the
+//! breakdown before. A trace renamed, re-tagged or given its user after its observations
+//! moves its whole breakdown; an observation added moves one entry. Empty values (a user
+//! `""`) are not keyed: the rollups do not answer filters on them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use spindle_core::time::Micros;
+
+use super::{
+    add_to_bucket, latency_bucket, HistogramTables, ObservationRollup, Rollups, TraceFacts,
+};
+use crate::sql::{Dialect, Param, RowAccess, Sql};
+use crate::statements::SUM_AS_INTEGER;
+use crate::{Error, Result};
+
+/// The trace attributes the rollups are keyed by, as `kind` stores them.
+pub const ATTRIBUTE_KINDS: [&str; 4] = ["user", "name", "release", "tag"];
+
+/// One entry of a trace's observation breakdown: the observations of one hour, environment,
+/// type, model and level (absent text `""`, an absent level `DEFAULT`, as the observation
+/// rollups key them).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BreakdownKey {
+    pub hour: Micros,
+    pub environment: String,
+    pub observation_type: String,
+    pub model: String,
+    pub level: String,
+}
+
+/// A trace's observations by [`BreakdownKey`], with their sums and latency buckets.
+pub type Breakdown = BTreeMap<BreakdownKey, ObservationRollup>;
+
+/// The dimensions of an attribute rollup row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AttributeKey {
+    pub project_id: String,
+    /// One of [`ATTRIBUTE_KINDS`].
+    pub kind: String,
+    /// The trace's user id, name, release or one of its tags (never empty).
+    pub value: String,
+    pub part: BreakdownKey,
+}
+
+impl AttributeKey {
+    /// The values of [`ATTRIBUTE_KEY_COLUMNS`].
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.project_id.as_str().into(),
+            self.kind.as_str().into(),
+            self.value.as_str().into(),
+            self.part.hour.into(),
+            self.part.environment.as_str().into(),
+            self.part.observation_type.as_str().into(),
+            self.part.model.as_str().into(),
+            self.part.level.as_str().into(),
+        ]
+    }
+
+    /// The key of a stored row of the attribute tables.
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(AttributeKey {
+            project_id: row.text("project_id")?,
+            kind: row.text("kind")?,
+            value: row.text("value")?,
+            part: BreakdownKey {
+                hour: row.int("hour")?,
+                environment: row.text("environment")?,
+                observation_type: row.text("type")?,
+                model: row.text("model")?,
+                level: row.text("level")?,
+            },
+        })
+    }
+}
+
+/// The key columns of `observation_attribute_rollups`.
+pub const ATTRIBUTE_KEY_COLUMNS: &str =
+    "project_id, kind, value, hour, environment, type, model, level";
+
+/// The key columns of `observation_attribute_buckets` and `observation_attribute_days`.
+pub const ATTRIBUTE_BUCKET_KEY_COLUMNS: &str =
+    "project_id, kind, value, hour, environment, type, model, level, bucket";
+
+/// The summed columns of `observation_attribute_rollups`.
+pub const ATTRIBUTE_SUMS: [&str; 5] = [
+    "observation_count",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost_nanos",
+];
+
+/// The attribute rollups' latency buckets per UTC day.
+pub const ATTRIBUTE_DAYS_TABLE: &str = "observation_attribute_days";
+
+/// The attribute rollups' tables.
+const ATTRIBUTE_TABLES: HistogramTables = HistogramTables {
+    sums_table: "observation_attribute_rollups",
+    sums_key: ATTRIBUTE_KEY_COLUMNS,
+    sums: &ATTRIBUTE_SUMS,
+    buckets_table: "observation_attribute_buckets",
+    buckets_key: ATTRIBUTE_BUCKET_KEY_COLUMNS,
+    bucket_count: "observation_count",
+    days_table: ATTRIBUTE_DAYS_TABLE,
+};
+
+/// The hour of `column` (micros) in SQL, rounded down as [`super::hour_of`] rounds (the
+/// remainder of a negative time is made positive first).
+fn hour_sql(column: &str) -> String {
+    let hour = super::HOUR_MICROS;
+    format!("({column} - ((({column} % {hour}) + {hour}) % {hour}))")
+}
+
+/// The breakdown of the observations of the trace `t`, as a JSON array of
+/// `[hour, environment, type, model, level, count, input, output, total, cost in nano-USD,
+/// [latency in micros or null, …]]` (see [`parse_breakdown`]): one more seek in
+/// `observations_by_trace` per trace. Each observation's cost is rounded to nano-USD once,
+/// as the observation rollups round it; NULL without observations.
+pub fn breakdown_select(dialect: Dialect) -> String {
+    let (array, cost, latencies) = match dialect {
+        Dialect::Sqlite => (
+            "json_group_array(json_array(b.h, b.e, b.ty, b.m, b.l, b.n, b.i, b.o, b.t, b.c, \
+             json(b.ls)))",
+            "coalesce(sum(CAST(round(ob.total_cost * 1000000000.0) AS INTEGER)), 0)",
+            "json_group_array(ob.end_time - ob.start_time)",
+        ),
+        Dialect::Postgres => (
+            "json_agg(json_build_array(b.h, b.e, b.ty, b.m, b.l, b.n, b.i, b.o, b.t, b.c, \
+             b.ls))::text",
+            "least(greatest(coalesce(sum(round(ob.total_cost::numeric * 1000000000)), 0), \
+             -9223372036854775807), 9223372036854775807)::int8",
+            "json_agg(ob.end_time - ob.start_time)",
+        ),
+    };
+    format!(
+        "(SELECT {array} FROM (SELECT {} AS h, coalesce(ob.environment, '') AS e, \
+         coalesce(ob.type, '') AS ty, coalesce(ob.model, '') AS m, \
+         coalesce(ob.level, 'DEFAULT') AS l, count(*) AS n, {} AS i, {} AS o, {} AS t, \
+         {cost} AS c, {latencies} AS ls FROM observations ob \
+         WHERE ob.project_id = t.project_id AND ob.trace_id = t.id \
+         AND ob.start_time IS NOT NULL \
+         GROUP BY 1, 2, 3, 4, 5) b)",
+        hour_sql("ob.start_time"),
+        SUM_AS_INTEGER.of(dialect, "ob.usage_input"),
+        SUM_AS_INTEGER.of(dialect, "ob.usage_output"),
+        SUM_AS_INTEGER.of(dialect, "ob.usage_total"),
+    )
+}
+
+/// The breakdown of a `trace_totals.breakdown` text ([`breakdown_select`]; NULL without
+/// observations).
+pub fn parse_breakdown(text: Option<&str>) -> Result<Breakdown> {
+    let unreadable = |what: &str| Error::internal(format!("stored trace_totals.breakdown: {what}"));
+    let mut breakdown = Breakdown::new();
+    let Some(text) = text else {
+        return Ok(breakdown);
+    };
+    let entries: Vec<Vec<Value>> =
+        serde_json::from_str(text).map_err(|e| unreadable(&e.to_string()))?;
+    for entry in entries {
+        let [hour, environment, observation_type, model, level, count, input, output, total, cost, latencies] =
+            <[Value; 11]>::try_from(entry).map_err(|_| unreadable("an entry of another length"))?;
+        let text = |value: Value| match value {
+            Value::String(text) => Ok(text),
+            Value::Null => Ok(String::new()),
+            _ => Err(unreadable("a key that is not text")),
+        };
+        let key = BreakdownKey {
+            hour: integer(&hour).ok_or_else(|| unreadable("an hour"))?,
+            environment: text(environment)?,
+            observation_type: text(observation_type)?,
+            model: text(model)?,
+            level: text(level)?,
+        };
+        let sum = |value: &Value| integer(value).unwrap_or(0);
+        let row = breakdown.entry(key).or_default();
+        row.count += sum(&count);
+        row.input_tokens = row.input_tokens.wrapping_add(sum(&input));
+        row.output_tokens = row.output_tokens.wrapping_add(sum(&output));
+        row.total_tokens = row.total_tokens.wrapping_add(sum(&total));
+        row.cost_nanos = row.cost_nanos.wrapping_add(sum(&cost));
+        if let Value::Array(latencies) = latencies {
+            for latency in latencies.iter().filter_map(integer) {
+                add_to_bucket(&mut row.latency, Some(latency_bucket(latency)), 1);
+            }
+        }
+    }
+    Ok(breakdown)
+}
+
+/// A JSON number as a 64-bit integer (a float, as an overflowing SQL sum may give one,
+/// saturated); `None` for anything else.
+fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(number) => number
+            .as_i64()
+            .or_else(|| number.as_f64().map(|float| float as i64)),
+        _ => None,
+    }
+}
+
+/// The tags of a `trace_totals.tags` text (the trace's JSON array; text elements only),
+/// sorted and without repeats.
+pub fn parse_tags(text: Option<&str>) -> Vec<String> {
+    let tags: BTreeSet<String> = text
+        .and_then(|text| serde_json::from_str::<Vec<Value>>(text).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|tag| match tag {
+            Value::String(tag) => Some(tag),
+            _ => None,
+        })
+        .collect();
+    tags.into_iter().collect()
+}
+
+impl TraceFacts {
+    /// The trace's attribute values the rollups are keyed by: its user, name, release and
+    /// each tag, empty ones left out.
+    pub fn attributes(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let user = self.user_id.as_deref().map(|user| ("user", user));
+        let name = Some(("name", self.key.name.as_str()));
+        let release = Some(("release", self.key.release.as_str()));
+        let tags = self.tags.iter().map(|tag| ("tag", tag.as_str()));
+        [user, name, release]
+            .into_iter()
+            .flatten()
+            .chain(tags)
+            .filter(|(_, value)| !value.is_empty())
+    }
+}
+
+impl Rollups {
+    /// Adds (`sign` 1) or subtracts (-1) the breakdown of `facts` under each of its
+    /// attribute values.
+    pub(super) fn attributes(&mut self, facts: &TraceFacts, sign: i64) {
+        for (kind, value) in facts.attributes() {
+            for (part, sums) in &facts.breakdown {
+                let key = AttributeKey {
+                    project_id: facts.key.project_id.clone(),
+                    kind: kind.to_owned(),
+                    value: value.to_owned(),
+                    part: part.clone(),
+                };
+                let row = self.attributes.entry(key.clone()).or_default();
+                row.count += sign * sums.count;
+                row.input_tokens = row
+                    .input_tokens
+                    .wrapping_add(sign.wrapping_mul(sums.input_tokens));
+                row.output_tokens = row
+                    .output_tokens
+                    .wrapping_add(sign.wrapping_mul(sums.output_tokens));
+                row.total_tokens = row
+                    .total_tokens
+                    .wrapping_add(sign.wrapping_mul(sums.total_tokens));
+                row.cost_nanos = row
+                    .cost_nanos
+                    .wrapping_add(sign.wrapping_mul(sums.cost_nanos));
+                for (bucket, count) in &sums.latency {
+                    let count = sign * count;
+                    let entry = row.latency.entry(*bucket).or_default();
+                    *entry += count;
+                    if *entry == 0 {
+                        row.latency.remove(bucket);
+                    }
+                }
+                if row.is_zero() {
+                    self.attributes.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// The attribute rollups' latency buckets summed per UTC day, what
+    /// `observation_attribute_days` holds.
+    pub fn days_of_attributes(&self) -> BTreeMap<AttributeKey, BTreeMap<i64, i64>> {
+        super::latency_days(self.attributes.iter().map(|(key, row)| {
+            let mut day = key.clone();
+            day.part.hour = super::day_of_hour(key.part.hour);
+            (day, &row.latency)
+        }))
+    }
+
+    /// The additive upserts of the attribute rollup deltas, in key order.
+    pub(super) fn attribute_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
+        let rows = self.attributes.iter().map(|(key, row)| {
+            let sums = [
+                row.count,
+                row.input_tokens,
+                row.output_tokens,
+                row.total_tokens,
+                row.cost_nanos,
+            ];
+            (key.params(), sums.to_vec(), &row.latency)
+        });
+        let days = self.days_of_attributes();
+        let days = days.iter().map(|(key, latency)| (key.params(), latency));
+        ATTRIBUTE_TABLES.statements(dialect, rows, days, statements);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollups::{TraceKey, HOUR_MICROS};
+
+    fn facts(user: Option<&str>, name: &str, tags: &[&str], breakdown: &str) -> TraceFacts {
+        TraceFacts {
+            trace_id: "t".to_owned(),
+            key: TraceKey {
+                project_id: "p".to_owned(),
+                hour: 0,
+                environment: String::new(),
+                name: name.to_owned(),
+                release: String::new(),
+            },
+            trace_time: 0,
+            user_id: user.map(str::to_owned),
+            session_id: None,
+            observation_count: 0,
+            error_count: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            total_tokens: 0,
+            cost_nanos: 0,
+            latency_bucket: None,
+            models: BTreeMap::new(),
+            tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+            breakdown: parse_breakdown(Some(breakdown)).unwrap(),
+        }
+    }
+
+    const ONE: &str =
+        r#"[[3600000000, "", "GENERATION", "m", "DEFAULT", 2, 1, 2, 3, 40, [1000, null]]]"#;
+    const TWO: &str = r#"[[3600000000, "", "GENERATION", "m", "DEFAULT", 2, 1, 2, 3, 40, [1000, null]],
+        [7200000000, "", "SPAN", "", "ERROR", 1, null, null, null, 0, [5000]]]"#;
+
+    #[test]
+    fn the_breakdown_parses_with_its_latencies() {
+        let breakdown = parse_breakdown(Some(TWO)).unwrap();
+        assert_eq!(breakdown.len(), 2);
+        let first = breakdown.values().next().unwrap();
+        assert_eq!(
+            (first.count, first.total_tokens, first.cost_nanos),
+            (2, 3, 40)
+        );
+        assert_eq!(
+            first.latency,
+            BTreeMap::from([(latency_bucket(1000), 1)]),
+            "a null latency has no bucket"
+        );
+        assert!(parse_breakdown(None).unwrap().is_empty());
+        assert!(parse_breakdown(Some("[[1]]")).is_err());
+        assert_eq!(
+            parse_tags(Some(r#"["b", 1, "a", "b"]"#)),
+            vec!["a".to_owned(), "b".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_trace_given_its_user_late_moves_its_breakdown_and_an_added_observation_one_entry() {
+        let mut rollups = Rollups::default();
+        let anonymous = facts(None, "chat", &["x"], ONE);
+        rollups.trace(None, Some(&anonymous));
+        let kinds: Vec<&str> = rollups.attributes.keys().map(|k| k.kind.as_str()).collect();
+        assert_eq!(kinds, ["name", "tag"], "no user, no release: not keyed");
+        let known = facts(Some("u"), "chat", &["x"], ONE);
+        rollups.trace(Some(&anonymous), Some(&known));
+        assert_eq!(rollups.attributes.len(), 3);
+        let grown = facts(Some("u"), "chat", &["x"], TWO);
+        let mut delta = Rollups::default();
+        delta.trace(Some(&known), Some(&grown));
+        assert_eq!(
+            delta.attributes.len(),
+            3,
+            "one new entry under each of 3 values"
+        );
+        assert!(delta
+            .attributes
+            .keys()
+            .all(|key| key.part.hour == 2 * HOUR_MICROS));
+        rollups.trace(Some(&known), Some(&grown));
+        rollups.trace(Some(&grown), None);
+        assert!(rollups.attributes.is_empty(), "{:?}", rollups.attributes);
+    }
+}
