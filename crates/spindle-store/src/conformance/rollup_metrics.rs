@@ -48,6 +48,12 @@ pub async fn seed_rolled_up_rows(store: &Arc<dyn Store>, project: &str, rng: &mu
             let user_id = pick_option(rng, &["u1", "u2"], 25);
             batch.traces.push(trace(&trace_id, create_stamp(at), |t| {
                 t.timestamp = Some(at);
+                // Tags without a draw (the plans' draws stay as they were).
+                t.tags = match trace_index % 3 {
+                    0 => ["a".to_owned()].into(),
+                    1 => ["a".to_owned(), "b".to_owned()].into(),
+                    _ => Default::default(),
+                };
                 t.user_id = user_id;
                 t.name = name;
                 t.environment = environment;
@@ -425,6 +431,142 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
         nonempty += usize::from(!raw.is_empty());
     }
     assert!(nonempty > 5, "{nonempty} plans with rows");
+}
+
+/// Observation plans filtered on one attribute of their traces (user, trace name, release,
+/// one tag) are answered by the attribute rollups and agree with the raw rows; two such
+/// filters, or another operator, are declined.
+pub async fn observation_metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
+    let store = harness.open().await;
+    create_project(&store, P).await;
+    let mut rng = Rng::new(13);
+    seed_rolled_up_rows(&store, P, &mut rng).await;
+    let attribute = |rng: &mut Rng| -> Filter {
+        let (column, operator, value) = match rng.below(5) {
+            0 => (
+                "userId",
+                "=",
+                FilterValue::String(rng.pick(&["u1", "u2"]).to_owned()),
+            ),
+            1 => (
+                "traceName",
+                "=",
+                FilterValue::String(rng.pick(&["chat", "embed"]).to_owned()),
+            ),
+            2 => (
+                "traceRelease",
+                "=",
+                FilterValue::String(rng.pick(&["r1", "r2"]).to_owned()),
+            ),
+            3 => (
+                "tags",
+                "any of",
+                FilterValue::Strings(vec![rng.pick(&["a", "b"]).to_owned()]),
+            ),
+            _ => (
+                "tags",
+                "all of",
+                FilterValue::Strings(vec![rng.pick(&["a", "b"]).to_owned()]),
+            ),
+        };
+        Filter {
+            column: column.to_owned(),
+            operator: operator.to_owned(),
+            value,
+            key: None,
+        }
+    };
+    let mut answered = 0;
+    let mut with_rows = 0;
+    while answered < 80 {
+        let mut request = random_request(&mut rng);
+        if request.view != MetricsView::Observations {
+            continue;
+        }
+        // What the attribute rollups do not key: the observations' names and prompts.
+        let keyed = |name: &str| !matches!(name, "name" | "promptName" | "promptVersion");
+        request.dimensions.retain(|dimension| keyed(dimension));
+        request.filters.retain(|filter| keyed(&filter.column));
+        request.order_by.retain(|order| keyed(&order.field));
+        let at = rng.below(request.filters.len() as u64 + 1) as usize;
+        request.filters.insert(at, attribute(&mut rng));
+        let what = format!("plan {answered}: {request:?}");
+        let rolled = store
+            .query_metrics_from(P, &request, Sources::Rollups)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .unwrap_or_else(|| panic!("{what}: declined"));
+        let raw = store
+            .query_metrics_from(P, &request, Sources::RawRows)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .expect("the raw rows answer every plan");
+        assert_rolled_up_rows_agree(&rolled, &raw, &what);
+        answered += 1;
+        // Some value of a metric that is not none or zero.
+        with_rows += usize::from(raw.iter().flat_map(|row| row.iter()).any(|(name, value)| {
+            request.metrics.iter().any(|m| name.ends_with(&m.measure))
+                && !matches!(
+                    value,
+                    MetricsValue::Null
+                        | MetricsValue::Count(0)
+                        | MetricsValue::Integer(0)
+                        | MetricsValue::Float(0.0)
+                )
+        }));
+    }
+    assert!(with_rows > 30, "{with_rows} plans with rows");
+
+    // Two attributes, or an attribute that is not equal to one value: declined.
+    let request = |filters: Vec<Filter>| MetricsRequest {
+        version: MetricsVersion::V1,
+        view: MetricsView::Observations,
+        dimensions: vec!["providedModelName".to_owned()],
+        metrics: vec![MetricSelection {
+            measure: "count".to_owned(),
+            aggregation: Aggregation::Count,
+        }],
+        filters,
+        granularity: None,
+        from: BASE,
+        to: BASE + SPAN,
+        order_by: Vec::new(),
+        bins: None,
+        row_limit: None,
+    };
+    let equal = |column: &str, operator: &str, value: &str| Filter {
+        column: column.to_owned(),
+        operator: operator.to_owned(),
+        value: FilterValue::String(value.to_owned()),
+        key: None,
+    };
+    for filters in [
+        vec![equal("userId", "=", "u1"), equal("traceName", "=", "chat")],
+        vec![equal("userId", "!=", "u1")],
+        vec![equal("userId", "=", "")],
+        vec![Filter {
+            value: FilterValue::Strings(vec!["a".to_owned(), "b".to_owned()]),
+            ..equal("tags", "any of", "")
+        }],
+    ] {
+        let request = request(filters);
+        let declined = store
+            .query_metrics_from(P, &request, Sources::Rollups)
+            .await
+            .expect("query");
+        assert!(declined.is_none(), "{request:?}");
+        let answered = store
+            .query_metrics_from(P, &request, Sources::Any)
+            .await
+            .expect("query")
+            .expect("answered");
+        let raw = store
+            .query_metrics_from(P, &request, Sources::RawRows)
+            .await
+            .expect("query")
+            .expect("answered");
+        assert_rolled_up_rows_agree(&answered, &raw, &format!("{request:?}"));
+    }
 }
 
 /// Random plans answered by the rollups and by the raw rows agree.

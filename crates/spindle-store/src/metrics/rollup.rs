@@ -40,6 +40,7 @@ use spindle_core::time::Micros;
 use super::compute::{self, Input, MetricInput};
 use super::views::DimensionKind;
 use super::{Aggregation, Granularity, MetricsRow, MetricsSource, MetricsView, Plan};
+use crate::query::FilterValue;
 use crate::reading::ReadConnection;
 use crate::rollups::{DAY_MICROS, HOUR_MICROS, RELATIVE_ERROR};
 use crate::sql::{compile_filter, Column, ColumnKind, Dialect, Expr, Sql};
@@ -57,10 +58,27 @@ impl<C: ReadConnection> MetricsSource for RollupSource<'_, C> {
         let Some(hours) = WholeHours::of(plan.from, plan.to) else {
             return Ok(None);
         };
-        if !rolled.covers(plan) || crate::rollups_sql::is_pending(connection, project_id).await? {
+        // The view's own rollups, else those keyed by one trace attribute the plan filters on.
+        let (rolled, attribute) = if rolled.covers(plan, None) {
+            (rolled, None)
+        } else {
+            match Attribute::of(plan) {
+                Some((attributes, attribute)) if attributes.covers(plan, Some(attribute.index)) => {
+                    (attributes, Some(attribute))
+                }
+                _ => return Ok(None),
+            }
+        };
+        if crate::rollups_sql::is_pending(connection, project_id).await? {
             return Ok(None);
         }
-        let input = rolled.input(connection.dialect(), project_id, plan, hours)?;
+        let input = rolled.input(
+            connection.dialect(),
+            project_id,
+            plan,
+            hours,
+            attribute.as_ref(),
+        )?;
         compute::answer_from(connection, plan, &input)
             .await
             .map(Some)
@@ -243,6 +261,85 @@ static OBSERVATIONS: Rolled = Rolled {
         Column::new("level", ColumnKind::Text, "r.level"),
     ],
 };
+
+/// The observations by an attribute of their trace (`rollups/attributes.rs`): the columns
+/// of [`OBSERVATIONS`] but the name and prompt, which these rollups do not key; the
+/// attribute's condition is [`Attribute`]'s.
+static OBSERVATION_ATTRIBUTES: Rolled = Rolled {
+    rollup_table: "observation_attribute_rollups r",
+    buckets_table: Some(("observation_attribute_buckets r", "r.observation_count")),
+    day_buckets_table: Some("observation_attribute_days r"),
+    // The partial hours' observations with their traces, whose attribute they filter on.
+    raw_table: "observations o LEFT JOIN traces t \
+                ON t.project_id = o.project_id AND t.id = o.trace_id",
+    keys: &[
+        selected("tm", "r.hour", "o.start_time"),
+        text_key!("environment", "o.environment"),
+        text_key!("type", "o.type"),
+        text_key!("model", "o.model"),
+        selected("level", "r.level", "coalesce(o.level, 'DEFAULT')"),
+    ],
+    dimensions: &[
+        ("environment", "environment"),
+        ("type", "type"),
+        ("providedModelName", "model"),
+        ("level", "level"),
+    ],
+    filters: &[
+        Column::new("environment", ColumnKind::Text, "r.environment"),
+        Column::new("type", ColumnKind::Text, "r.type"),
+        Column::new("providedModelName", ColumnKind::Text, "r.model"),
+        Column::new("level", ColumnKind::Text, "r.level"),
+    ],
+    ..OBSERVATIONS
+};
+
+/// The one filter of a plan that the attribute rollups answer: a trace's user, name,
+/// release or one tag, equal to a non-empty value.
+#[derive(Debug, Clone, PartialEq)]
+struct Attribute {
+    /// Its place among the plan's filters.
+    index: usize,
+    /// The rollups' `kind` ([`crate::rollups::ATTRIBUTE_KINDS`]).
+    kind: &'static str,
+    value: String,
+}
+
+impl Attribute {
+    /// The attribute rollups of the plan's view and the plan's one attribute filter, if it
+    /// has exactly one (two would need rows keyed by both).
+    fn of(plan: &Plan) -> Option<(&'static Rolled, Attribute)> {
+        if plan.view.view != MetricsView::Observations {
+            return None;
+        }
+        let mut found = plan
+            .filters
+            .iter()
+            .enumerate()
+            .filter_map(|(index, filter)| {
+                let kind = match filter.column.as_str() {
+                    "userId" => "user",
+                    "traceName" => "name",
+                    "traceRelease" | "release" => "release",
+                    "tags" => "tag",
+                    _ => return None,
+                };
+                Some((index, kind, filter))
+            });
+        let (index, kind, filter) = found.next()?;
+        if found.next().is_some() || filter.key.is_some() {
+            return None;
+        }
+        let value = match (kind, filter.operator.as_str(), &filter.value) {
+            ("tag", "any of" | "all of", FilterValue::Strings(values)) if values.len() == 1 => {
+                values[0].clone()
+            }
+            ("user" | "name" | "release", "=", FilterValue::String(value)) => value.clone(),
+            _ => return None,
+        };
+        (!value.is_empty()).then_some((&OBSERVATION_ATTRIBUTES, Attribute { index, kind, value }))
+    }
+}
 
 static TRACES: Rolled = Rolled {
     view: MetricsView::Traces,
@@ -463,17 +560,18 @@ impl Rolled {
 
     /// Whether every dimension, filter and metric of `plan` is rolled up, and its time
     /// buckets are whole hours.
-    fn covers(&self, plan: &Plan) -> bool {
+    /// The filter at `attribute`, if any, is the attribute's ([`Attribute`]), which the
+    /// caller checked.
+    fn covers(&self, plan: &Plan, attribute: Option<usize>) -> bool {
         debug_assert_eq!(plan.view.view, self.view);
         let granularity = !matches!(plan.granularity, Some(Granularity::Minute));
         let dimensions = plan
             .dimensions
             .iter()
             .all(|dimension| self.dimension(dimension.name).is_some());
-        let filters = plan
-            .filters
-            .iter()
-            .all(|filter| self.filters.iter().any(|c| c.name == filter.column));
+        let filters = plan.filters.iter().enumerate().all(|(index, filter)| {
+            Some(index) == attribute || self.filters.iter().any(|c| c.name == filter.column)
+        });
         let metrics = plan.metrics.iter().all(|metric| {
             self.metric(Dialect::Sqlite, metric.measure.name, metric.aggregation)
                 .is_some()
@@ -489,6 +587,7 @@ impl Rolled {
         project_id: &str,
         plan: &Plan,
         hours: WholeHours,
+        attribute: Option<&Attribute>,
     ) -> Result<Input> {
         let sums: Vec<String> = self.sums.iter().map(|sum| sum.name.to_owned()).collect();
         let rollup_sums: Vec<String> = self
@@ -506,6 +605,7 @@ impl Rolled {
             project_id,
             plan,
             hours,
+            attribute,
             Branch {
                 table: self.rollup_table,
                 count: self.rollup_count,
@@ -548,6 +648,7 @@ impl Rolled {
                         project_id,
                         plan,
                         hours,
+                        attribute,
                         Branch {
                             table: buckets_table,
                             count: bucket_count,
@@ -601,6 +702,7 @@ impl Rolled {
         project_id: &str,
         plan: &Plan,
         hours: WholeHours,
+        attribute: Option<&Attribute>,
         rollup: Branch<'_>,
         raw: Branch<'_>,
         names: &[String],
@@ -643,8 +745,14 @@ impl Rolled {
             let branch = Branch { table, ..rollup };
             sql.push(&select(&branch, true))
                 .push("r.project_id = ")
-                .bind(project_id)
-                .push(" AND r.hour >= ")
+                .bind(project_id);
+            if let Some(attribute) = attribute {
+                sql.push(" AND r.kind = ")
+                    .bind(attribute.kind)
+                    .push(" AND r.value = ")
+                    .bind(attribute.value.as_str());
+            }
+            sql.push(" AND r.hour >= ")
                 .bind(from)
                 .push(" AND r.hour < ")
                 .bind(to);
@@ -653,7 +761,9 @@ impl Rolled {
                 sql.push(&format!(" AND {segment}"));
             }
             for (index, filter) in plan.filters.iter().enumerate() {
-                sql.and(compile_filter(dialect, index, filter, self.filters)?);
+                if Some(index) != attribute.map(|attribute| attribute.index) {
+                    sql.and(compile_filter(dialect, index, filter, self.filters)?);
+                }
             }
         }
         for (first, last) in hours.edges() {
