@@ -530,6 +530,101 @@ async fn the_rollups_answer_every_panel(backend: Backend) {
     server.finish().await;
 }
 
+/// Filtered on one attribute of the traces (a user, a tag, a trace name, a release), with or
+/// without an environment or model filter, the observation panels are answered by the
+/// attribute rollups, as the raw rows answer them; so are the trace panels filtered on a
+/// trace name or release (the trace rollups' dimensions).
+async fn the_attribute_rollups_answer_the_observation_panels(backend: Backend) {
+    use fixtures::{BASE, DAY};
+    let server = server(backend).await;
+    seed_rolled_up_rows(&server.store, "p1", &mut fixtures::Rng::new(17)).await;
+    let minute = 60_000_000;
+    let some = |value: &str| Some(value.to_owned());
+    let filters = [
+        DashboardFilters {
+            user_id: some("u1"),
+            ..DashboardFilters::default()
+        },
+        DashboardFilters {
+            tags: vec!["b".to_owned()],
+            model: some("m-alpha"),
+            ..DashboardFilters::default()
+        },
+        DashboardFilters {
+            trace_name: some("chat"),
+            environment: some("default"),
+            ..DashboardFilters::default()
+        },
+        DashboardFilters {
+            release: some("r2"),
+            ..DashboardFilters::default()
+        },
+    ];
+    const OBSERVATION_PANELS: [&str; 5] = [
+        "generationsOverTime",
+        "generationsByModel",
+        "latencyByModel",
+        "errorsTotal",
+        "errorsByModel",
+    ];
+    let mut counted = BTreeMap::new();
+    for (granularity, from, to) in [
+        (
+            Granularity::Hour,
+            BASE + 17 * minute,
+            BASE + DAY + 43 * minute,
+        ),
+        (
+            Granularity::Day,
+            BASE + 5 * minute,
+            BASE + 4 * DAY - 7 * minute,
+        ),
+    ] {
+        for filters in &filters {
+            let query = DashboardQuery {
+                from,
+                to,
+                granularity,
+                filters: filters.clone(),
+            };
+            let by_trace_rollups = filters.trace_name.is_some() || filters.release.is_some();
+            for (panel, request) in dashboard::requests(&query) {
+                let what = format!("{panel} of {query:?}");
+                let expected = OBSERVATION_PANELS.contains(&panel)
+                    || (by_trace_rollups
+                        && matches!(panel, "tracesOverTime" | "latencyByTraceName"));
+                let rolled = server
+                    .store
+                    .query_metrics_from("p1", &request, Sources::Rollups)
+                    .await
+                    .unwrap_or_else(|error| panic!("{what}: {error:?}"));
+                let Some(rolled) = rolled else {
+                    assert!(!expected, "{what}: the rollups declined it");
+                    continue;
+                };
+                let raw = server
+                    .store
+                    .query_metrics_from("p1", &request, Sources::RawRows)
+                    .await
+                    .unwrap_or_else(|error| panic!("{what}: {error:?}"))
+                    .expect("the raw rows answer every request");
+                assert_rolled_up_rows_agree(&rolled, &raw, &what);
+                let rows = rolled.iter().flatten().any(|(name, value)| {
+                    name == "count_count" && !matches!(value, MetricsValue::Count(0))
+                });
+                *counted.entry(panel).or_insert(0) += u32::from(rows);
+            }
+        }
+    }
+    for panel in OBSERVATION_PANELS {
+        assert!(
+            counted.get(panel).is_some_and(|rows| *rows > 0),
+            "{panel}: {counted:?}"
+        );
+    }
+    server.finish().await;
+}
+
 /// A panel whose metrics query passes the server's time limit is answered empty with the
 /// reason in `notes`, under the field it fills; the rest of the dashboard is answered.
 async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
@@ -559,7 +654,8 @@ async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
             (store, Some(schema))
         }
     };
-    // 20,000 generations of one user: a user filter reads them raw, past 1 ms.
+    // 20,000 generations of one user with one tag: a user and a tag filter together (which
+    // no rollup keys) read them raw, past 1 ms.
     for t in 0..40 {
         let mut batch = fixtures::trace_with_observations(
             &format!("slow-{t}"),
@@ -577,6 +673,7 @@ async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
             },
         );
         batch.traces[0].user_id = Some("u-slow".into());
+        batch.traces[0].tags = ["slow".to_owned()].into();
         store.write("p1", batch).await.expect("write");
     }
     let query = DashboardQuery {
@@ -585,6 +682,7 @@ async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
         granularity: Granularity::Day,
         filters: DashboardFilters {
             user_id: Some("u-slow".to_owned()),
+            tags: vec!["slow".to_owned()],
             ..DashboardFilters::default()
         },
     };
@@ -615,5 +713,6 @@ on_both_backends!(
     filters_narrow_the_panels_they_apply_to,
     bad_parameters_are_refused,
     the_rollups_answer_every_panel,
+    the_attribute_rollups_answer_the_observation_panels,
     a_panel_past_the_time_limit_is_a_note,
 );
