@@ -531,10 +531,10 @@ async fn the_rollups_answer_every_panel(backend: Backend) {
 }
 
 /// Filtered on one attribute of the traces (a user, a tag, a trace name, a release), with or
-/// without an environment or model filter, the observation panels are answered by the
-/// attribute rollups, as the raw rows answer them; so are the trace panels filtered on a
-/// trace name or release (the trace rollups' dimensions).
-async fn the_attribute_rollups_answer_the_observation_panels(backend: Backend) {
+/// without an environment or model filter, the observation and trace panels are answered by
+/// the attribute rollups (the trace rollups for a trace name or release), as the raw rows
+/// answer them.
+async fn the_attribute_rollups_answer_the_observation_and_trace_panels(backend: Backend) {
     use fixtures::{BASE, DAY};
     let server = server(backend).await;
     seed_rolled_up_rows(&server.store, "p1", &mut fixtures::Rng::new(17)).await;
@@ -587,12 +587,10 @@ async fn the_attribute_rollups_answer_the_observation_panels(backend: Backend) {
                 granularity,
                 filters: filters.clone(),
             };
-            let by_trace_rollups = filters.trace_name.is_some() || filters.release.is_some();
             for (panel, request) in dashboard::requests(&query) {
                 let what = format!("{panel} of {query:?}");
                 let expected = OBSERVATION_PANELS.contains(&panel)
-                    || (by_trace_rollups
-                        && matches!(panel, "tracesOverTime" | "latencyByTraceName"));
+                    || matches!(panel, "tracesOverTime" | "latencyByTraceName");
                 let rolled = server
                     .store
                     .query_metrics_from("p1", &request, Sources::Rollups)
@@ -616,7 +614,10 @@ async fn the_attribute_rollups_answer_the_observation_panels(backend: Backend) {
             }
         }
     }
-    for panel in OBSERVATION_PANELS {
+    for panel in OBSERVATION_PANELS
+        .iter()
+        .chain(&["tracesOverTime", "latencyByTraceName"])
+    {
         assert!(
             counted.get(panel).is_some_and(|rows| *rows > 0),
             "{panel}: {counted:?}"
@@ -713,6 +714,6 @@ on_both_backends!(
     filters_narrow_the_panels_they_apply_to,
     bad_parameters_are_refused,
     the_rollups_answer_every_panel,
-    the_attribute_rollups_answer_the_observation_panels,
+    the_attribute_rollups_answer_the_observation_and_trace_panels,
     a_panel_past_the_time_limit_is_a_note,
 );

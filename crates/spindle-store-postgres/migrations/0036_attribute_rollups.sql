@@ -54,6 +54,51 @@ CREATE TABLE IF NOT EXISTS observation_attribute_days (
     PRIMARY KEY (project_id, kind, value, hour, environment, type, model, level, bucket)
 );
 
+-- The trace rollups (`trace_rollups`, with their latency buckets per hour and per day) again
+-- under each user and each tag of the traces.
+
+CREATE TABLE IF NOT EXISTS trace_attribute_rollups (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    release TEXT NOT NULL,
+    trace_count BIGINT NOT NULL,
+    observation_count BIGINT NOT NULL,
+    error_count BIGINT NOT NULL,
+    total_tokens BIGINT NOT NULL,
+    cost_nanos BIGINT NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, name, release)
+);
+
+CREATE TABLE IF NOT EXISTS trace_attribute_buckets (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    release TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    trace_count BIGINT NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, name, release, bucket)
+);
+
+CREATE TABLE IF NOT EXISTS trace_attribute_days (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    release TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    trace_count BIGINT NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, name, release, bucket)
+);
+
 -- Existing projects get their totals rows recomputed (the new columns) and every rollup
 -- rebuilt from their raw rows at start-up.
 INSERT INTO rollups_pending (project_id) SELECT id FROM projects ON CONFLICT DO NOTHING;

@@ -54,6 +54,51 @@ CREATE TABLE observation_attribute_days (
     PRIMARY KEY (project_id, kind, value, hour, environment, type, model, level, bucket)
 ) WITHOUT ROWID;
 
+-- The trace rollups (`trace_rollups`, with their latency buckets per hour and per day) again
+-- under each user and each tag of the traces.
+
+CREATE TABLE trace_attribute_rollups (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    release TEXT NOT NULL,
+    trace_count INTEGER NOT NULL,
+    observation_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL,
+    total_tokens INTEGER NOT NULL,
+    cost_nanos INTEGER NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, name, release)
+) WITHOUT ROWID;
+
+CREATE TABLE trace_attribute_buckets (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    release TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    trace_count INTEGER NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, name, release, bucket)
+) WITHOUT ROWID;
+
+CREATE TABLE trace_attribute_days (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    release TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    trace_count INTEGER NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, name, release, bucket)
+) WITHOUT ROWID;
+
 -- Existing projects get their totals rows recomputed (the new columns) and every rollup
 -- rebuilt from their raw rows at start-up.
 INSERT OR IGNORE INTO rollups_pending (project_id) SELECT id FROM projects;

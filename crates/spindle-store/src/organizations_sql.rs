@@ -75,6 +75,9 @@ const SMALL_TABLES: &[&str] = &[
     "observation_attribute_rollups",
     "observation_attribute_buckets",
     "observation_attribute_days",
+    "trace_attribute_rollups",
+    "trace_attribute_buckets",
+    "trace_attribute_days",
     "session_totals",
     "rollups_pending",
 ];

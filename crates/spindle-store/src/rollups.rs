@@ -45,7 +45,8 @@ pub use people::{
     PEOPLE_SUMS, SESSION_COLUMNS, SESSION_SUMS,
 };
 pub use traces::{
-    ModelTotals, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, TraceRollup,
+    ModelTotals, TraceAttributeKey, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup,
+    TraceRollup, TRACE_ATTRIBUTE_DAYS_TABLE, TRACE_ATTRIBUTE_KEY_COLUMNS, TRACE_ATTRIBUTE_KINDS,
     TRACE_BUCKET_KEY_COLUMNS, TRACE_FACT_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
     TRACE_MODEL_SUMS, TRACE_SUMS,
 };
@@ -673,6 +674,10 @@ pub struct Rollups {
     pub attributes: BTreeMap<AttributeKey, ObservationRollup>,
     /// The same of `observation_attribute_days` ([`Rollups::days_of_attributes`]).
     pub attribute_days: BTreeMap<AttributeKey, BTreeMap<i64, i64>>,
+    /// The trace rollups under each user and tag of the traces (`rollups/traces.rs`).
+    pub trace_attributes: BTreeMap<TraceAttributeKey, TraceRollup>,
+    /// The same of `trace_attribute_days` ([`Rollups::days_of_trace_attributes`]).
+    pub trace_attribute_days: BTreeMap<TraceAttributeKey, BTreeMap<i64, i64>>,
 }
 
 impl Rollups {
@@ -684,6 +689,7 @@ impl Rollups {
             && self.people.is_empty()
             && self.trace_models.is_empty()
             && self.attributes.is_empty()
+            && self.trace_attributes.is_empty()
             && self.sessions.is_empty()
             && self.prompt_links.is_empty()
             && self.observation_traces.is_empty()
@@ -772,6 +778,10 @@ impl Rollups {
         self.people.retain(|_, row| !row.is_zero());
         self.trace_models.retain(|_, row| !row.is_zero());
         self.attributes.retain(|_, row| {
+            row.latency.retain(|_, count| *count != 0);
+            !row.is_zero()
+        });
+        self.trace_attributes.retain(|_, row| {
             row.latency.retain(|_, count| *count != 0);
             !row.is_zero()
         });

@@ -12,11 +12,11 @@ use crate::reading::ReadConnection;
 use crate::rollups::{
     AttributeKey, ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup,
     PromptLink, PromptScoreKey, Rollups, ScoreFacts, ScoreKey, SessionKey, SessionTotals,
-    TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, ATTRIBUTE_DAYS_TABLE,
+    TraceAttributeKey, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, ATTRIBUTE_DAYS_TABLE,
     ATTRIBUTE_KEY_COLUMNS, ATTRIBUTE_SUMS, OBSERVATION_FACT_COLUMNS, OBSERVATION_KEY_COLUMNS,
     PEOPLE_KEY_COLUMNS, PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS,
-    SCORE_KEY_COLUMNS, SESSION_COLUMNS, TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS,
-    TRACE_MODEL_SUMS, TRACE_SUMS,
+    SCORE_KEY_COLUMNS, SESSION_COLUMNS, TRACE_ATTRIBUTE_DAYS_TABLE, TRACE_ATTRIBUTE_KEY_COLUMNS,
+    TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS, TRACE_MODEL_SUMS, TRACE_SUMS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
@@ -286,6 +286,7 @@ async fn recompute_with_totals(
     rollups.observation_days = rollups.days_of_observations();
     rollups.trace_days = rollups.days_of_traces();
     rollups.attribute_days = rollups.days_of_attributes();
+    rollups.trace_attribute_days = rollups.days_of_trace_attributes();
     Ok(rollups)
 }
 
@@ -498,6 +499,46 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         AttributeKey::from_row(row)
     })
     .await?;
+    let trace_attributes = select(
+        "trace_attribute_rollups",
+        &format!("{TRACE_ATTRIBUTE_KEY_COLUMNS}, {}", TRACE_SUMS.join(", ")),
+    );
+    db.each_row(&trace_attributes, |row| {
+        let entry = rollups
+            .trace_attributes
+            .entry(TraceAttributeKey::from_row(row)?)
+            .or_default();
+        entry.count = row.int("trace_count")?;
+        entry.observation_count = row.int("observation_count")?;
+        entry.error_count = row.int("error_count")?;
+        entry.total_tokens = row.int("total_tokens")?;
+        entry.cost_nanos = row.int("cost_nanos")?;
+        Ok(())
+    })
+    .await?;
+    let trace_attribute_buckets = select(
+        "trace_attribute_buckets",
+        &format!("{TRACE_ATTRIBUTE_KEY_COLUMNS}, bucket, trace_count"),
+    );
+    db.each_row(&trace_attribute_buckets, |row| {
+        let entry = rollups
+            .trace_attributes
+            .entry(TraceAttributeKey::from_row(row)?)
+            .or_default();
+        entry
+            .latency
+            .insert(row.int("bucket")?, row.int("trace_count")?);
+        Ok(())
+    })
+    .await?;
+    let trace_attribute_days = select(
+        TRACE_ATTRIBUTE_DAYS_TABLE,
+        &format!("{TRACE_ATTRIBUTE_KEY_COLUMNS}, bucket, trace_count"),
+    );
+    rollups.trace_attribute_days = stored_days(db, &trace_attribute_days, "trace_count", |row| {
+        TraceAttributeKey::from_row(row)
+    })
+    .await?;
     let sessions = select("session_totals", SESSION_COLUMNS);
     db.each_row(&sessions, |row| {
         rollups
@@ -547,7 +588,7 @@ async fn stored_days<C: ReadConnection, K: Ord>(
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 14] = [
+const ROLLUP_TABLES: [&str; 17] = [
     "observation_rollups",
     "observation_latency_buckets",
     crate::rollups::OBSERVATION_DAYS_TABLE,
@@ -561,6 +602,9 @@ const ROLLUP_TABLES: [&str; 14] = [
     "observation_attribute_rollups",
     "observation_attribute_buckets",
     ATTRIBUTE_DAYS_TABLE,
+    "trace_attribute_rollups",
+    "trace_attribute_buckets",
+    TRACE_ATTRIBUTE_DAYS_TABLE,
     "session_totals",
 ];
 
@@ -630,6 +674,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         people_rows = rebuilt.people.len(),
         trace_model_rows = rebuilt.trace_models.len(),
         attribute_rows = rebuilt.attributes.len(),
+        trace_attribute_rows = rebuilt.trace_attributes.len(),
         session_rows = rebuilt.sessions.len(),
         remaining,
         "rollups built from raw rows"

@@ -384,8 +384,9 @@ pub fn assert_rolled_up_rows_agree(rolled: &[MetricsRow], raw: &[MetricsRow], wh
     }
 }
 
-/// Traces plans the rollups cannot answer (a user filter, a user or session dimension) but
-/// the `trace_totals` rows can: answered from them, they equal the raw rows' answers.
+/// Traces plans the rollups cannot answer (a user filter other than one user, a user or
+/// session dimension) but the `trace_totals` rows can: answered from them, they equal the
+/// raw rows' answers. One user (`userId = …`) is the trace attribute rollups' (the same).
 pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
     let store = harness.open().await;
     create_project(&store, P).await;
@@ -412,11 +413,19 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
             "plan {index}: the totals rows hold it"
         );
         let what = format!("plan {index}: {request:?}");
-        let declined = store
+        let one_user = request
+            .filters
+            .iter()
+            .any(|filter| filter.column == "userId" && filter.operator == "=");
+        let rolled = store
             .query_metrics_from(P, &request, Sources::Rollups)
             .await
             .unwrap_or_else(|e| panic!("{what}: {e:?}"));
-        assert!(declined.is_none(), "{what}: the rollups hold no users");
+        assert_eq!(
+            rolled.is_some(),
+            one_user,
+            "{what}: the rollups hold one user's traces, no other plan of users"
+        );
         let totals = store
             .query_metrics_from(P, &request, Sources::Any)
             .await
@@ -434,15 +443,20 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
 }
 
 /// Observation plans filtered on one attribute of their traces (user, trace name, release,
-/// one tag) are answered by the attribute rollups and agree with the raw rows; two such
-/// filters, or another operator, are declined.
-pub async fn observation_metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
+/// one tag), and traces plans filtered on one user or tag, are answered by the attribute
+/// rollups and agree with the raw rows; two such filters, or another operator, are declined.
+pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
     let store = harness.open().await;
     create_project(&store, P).await;
     let mut rng = Rng::new(13);
     seed_rolled_up_rows(&store, P, &mut rng).await;
-    let attribute = |rng: &mut Rng| -> Filter {
-        let (column, operator, value) = match rng.below(5) {
+    let attribute = |rng: &mut Rng, traces: bool| -> Filter {
+        let choice = match traces {
+            // A user or a tag.
+            true => [0, 3, 4][rng.below(3) as usize],
+            false => rng.below(5),
+        };
+        let (column, operator, value) = match choice {
             0 => (
                 "userId",
                 "=",
@@ -478,18 +492,20 @@ pub async fn observation_metrics_by_trace_attribute_equal_the_raw_rows(harness: 
     };
     let mut answered = 0;
     let mut with_rows = 0;
-    while answered < 80 {
+    let mut trace_plans = 0;
+    while answered < 100 {
         let mut request = random_request(&mut rng);
-        if request.view != MetricsView::Observations {
+        let traces = request.view == MetricsView::Traces;
+        if !traces && request.view != MetricsView::Observations {
             continue;
         }
         // What the attribute rollups do not key: the observations' names and prompts.
-        let keyed = |name: &str| !matches!(name, "name" | "promptName" | "promptVersion");
+        let keyed = |name: &str| traces || !matches!(name, "name" | "promptName" | "promptVersion");
         request.dimensions.retain(|dimension| keyed(dimension));
         request.filters.retain(|filter| keyed(&filter.column));
         request.order_by.retain(|order| keyed(&order.field));
         let at = rng.below(request.filters.len() as u64 + 1) as usize;
-        request.filters.insert(at, attribute(&mut rng));
+        request.filters.insert(at, attribute(&mut rng, traces));
         let what = format!("plan {answered}: {request:?}");
         let rolled = store
             .query_metrics_from(P, &request, Sources::Rollups)
@@ -503,6 +519,7 @@ pub async fn observation_metrics_by_trace_attribute_equal_the_raw_rows(harness: 
             .expect("the raw rows answer every plan");
         assert_rolled_up_rows_agree(&rolled, &raw, &what);
         answered += 1;
+        trace_plans += usize::from(traces);
         // Some value of a metric that is not none or zero.
         with_rows += usize::from(raw.iter().flat_map(|row| row.iter()).any(|(name, value)| {
             request.metrics.iter().any(|m| name.ends_with(&m.measure))
@@ -515,7 +532,10 @@ pub async fn observation_metrics_by_trace_attribute_equal_the_raw_rows(harness: 
                 )
         }));
     }
-    assert!(with_rows > 30, "{with_rows} plans with rows");
+    assert!(
+        with_rows > 40 && trace_plans > 20,
+        "{with_rows} plans with rows, {trace_plans} of traces"
+    );
 
     // Two attributes, or an attribute that is not equal to one value: declined.
     let request = |filters: Vec<Filter>| MetricsRequest {

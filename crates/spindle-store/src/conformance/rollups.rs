@@ -53,6 +53,14 @@ fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
         stored.attribute_days, rebuilt.attribute_days,
         "{step}: attribute latency days"
     );
+    assert_eq!(
+        stored.trace_attributes, rebuilt.trace_attributes,
+        "{step}: trace attribute rollups"
+    );
+    assert_eq!(
+        stored.trace_attribute_days, rebuilt.trace_attribute_days,
+        "{step}: trace attribute latency days"
+    );
     for (key, row) in &rebuilt.observations {
         assert_eq!(stored.observations.get(key), Some(row), "{step}: {key:?}");
     }
@@ -532,6 +540,16 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
         .values()
         .any(|row| !row.latency.is_empty()));
     assert!(!stored.attribute_days.is_empty());
+    let kinds: std::collections::BTreeSet<&str> = stored
+        .trace_attributes
+        .keys()
+        .map(|key| key.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["tag", "user"].into());
+    assert!(stored
+        .trace_attributes
+        .values()
+        .any(|row| !row.latency.is_empty()));
     // Traces under several names and releases, with errors, latencies and costs.
     let names: std::collections::BTreeSet<&str> =
         stored.traces.keys().map(|key| key.name.as_str()).collect();

@@ -307,11 +307,15 @@ struct Attribute {
 
 impl Attribute {
     /// The attribute rollups of the plan's view and the plan's one attribute filter, if it
-    /// has exactly one (two would need rows keyed by both).
+    /// has exactly one (two would need rows keyed by both): the observations' user, trace
+    /// name, release or tag, the traces' user or tag (their name and release are
+    /// dimensions of the trace rollups).
     fn of(plan: &Plan) -> Option<(&'static Rolled, Attribute)> {
-        if plan.view.view != MetricsView::Observations {
-            return None;
-        }
+        let (rolled, observations) = match plan.view.view {
+            MetricsView::Observations => (&OBSERVATION_ATTRIBUTES, true),
+            MetricsView::Traces => (&TRACE_ATTRIBUTES, false),
+            _ => return None,
+        };
         let mut found = plan
             .filters
             .iter()
@@ -319,9 +323,9 @@ impl Attribute {
             .filter_map(|(index, filter)| {
                 let kind = match filter.column.as_str() {
                     "userId" => "user",
-                    "traceName" => "name",
-                    "traceRelease" | "release" => "release",
                     "tags" => "tag",
+                    "traceName" if observations => "name",
+                    "traceRelease" | "release" if observations => "release",
                     _ => return None,
                 };
                 Some((index, kind, filter))
@@ -337,7 +341,7 @@ impl Attribute {
             ("user" | "name" | "release", "=", FilterValue::String(value)) => value.clone(),
             _ => return None,
         };
-        (!value.is_empty()).then_some((&OBSERVATION_ATTRIBUTES, Attribute { index, kind, value }))
+        (!value.is_empty()).then_some((rolled, Attribute { index, kind, value }))
     }
 }
 
@@ -394,6 +398,15 @@ static TRACES: Rolled = Rolled {
         Column::new("environment", ColumnKind::Text, "r.environment"),
         Column::new("release", ColumnKind::Text, "r.release"),
     ],
+};
+
+/// The traces under one of their users or tags (`trace_attribute_rollups`): the columns of
+/// [`TRACES`]; the attribute's condition is [`Attribute`]'s.
+static TRACE_ATTRIBUTES: Rolled = Rolled {
+    rollup_table: "trace_attribute_rollups r",
+    buckets_table: Some(("trace_attribute_buckets r", "r.trace_count")),
+    day_buckets_table: Some("trace_attribute_days r"),
+    ..TRACES
 };
 
 /// The key columns every score view reads, then the value's of one view.

@@ -229,15 +229,17 @@ impl Rollups {
         self.sessions(before, after);
         for (facts, sign) in [(before, -1), (after, 1)] {
             let Some(facts) = facts else { continue };
-            let row = self.traces.entry(facts.key.clone()).or_default();
-            row.count += sign;
-            row.observation_count += sign * facts.observation_count;
-            row.error_count += sign * facts.error_count;
-            row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
-            row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
-            add_to_bucket(&mut row.latency, facts.latency_bucket, sign);
-            if row.is_zero() {
-                self.traces.remove(&facts.key);
+            add_trace(&mut self.traces, facts.key.clone(), facts, sign);
+            // Under its user and each tag too (its name and release are the key's).
+            for (kind, value) in facts.attributes() {
+                if TRACE_ATTRIBUTE_KINDS.contains(&kind) {
+                    let key = TraceAttributeKey {
+                        kind: kind.to_owned(),
+                        value: value.to_owned(),
+                        trace: facts.key.clone(),
+                    };
+                    add_trace(&mut self.trace_attributes, key, facts, sign);
+                }
             }
             self.people(facts, sign);
             self.attributes(facts, sign);
@@ -259,6 +261,16 @@ impl Rollups {
         }
     }
 
+    /// The traces' latency buckets under their users and tags summed per UTC day, what
+    /// `trace_attribute_days` holds.
+    pub fn days_of_trace_attributes(&self) -> BTreeMap<TraceAttributeKey, BTreeMap<i64, i64>> {
+        super::latency_days(self.trace_attributes.iter().map(|(key, row)| {
+            let mut day = key.clone();
+            day.trace.hour = super::day_of_hour(key.trace.hour);
+            (day, &row.latency)
+        }))
+    }
+
     /// The additive upserts of the trace rollup deltas, in key order.
     pub(super) fn trace_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
         let rows = self
@@ -268,6 +280,13 @@ impl Rollups {
         let days = self.days_of_traces();
         let days = days.iter().map(|(key, latency)| (key.params(), latency));
         TRACE_TABLES.statements(dialect, rows, days, statements);
+        let rows = self
+            .trace_attributes
+            .iter()
+            .map(|(key, row)| (key.params(), row.sums().to_vec(), &row.latency));
+        let days = self.days_of_trace_attributes();
+        let days = days.iter().map(|(key, latency)| (key.params(), latency));
+        TRACE_ATTRIBUTE_TABLES.statements(dialect, rows, days, statements);
         for (key, row) in &self.trace_models {
             let mut values = vec![
                 key.project_id.as_str().into(),
@@ -287,6 +306,78 @@ impl Rollups {
         }
     }
 }
+
+/// Adds (`sign` 1) or subtracts (-1) one trace's totals to the row `key` of `rows`, leaving
+/// the row out when it counts nothing.
+fn add_trace<K: Ord + Clone>(
+    rows: &mut BTreeMap<K, TraceRollup>,
+    key: K,
+    facts: &TraceFacts,
+    sign: i64,
+) {
+    let row = rows.entry(key.clone()).or_default();
+    row.count += sign;
+    row.observation_count += sign * facts.observation_count;
+    row.error_count += sign * facts.error_count;
+    row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
+    row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
+    add_to_bucket(&mut row.latency, facts.latency_bucket, sign);
+    if row.is_zero() {
+        rows.remove(&key);
+    }
+}
+
+/// The attributes the trace attribute rollups are keyed by (the trace rollups key the name
+/// and release already).
+pub const TRACE_ATTRIBUTE_KINDS: [&str; 2] = ["user", "tag"];
+
+/// The dimensions of a trace attribute rollup row: a trace rollup's under one of the
+/// traces' users or tags.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TraceAttributeKey {
+    /// One of [`TRACE_ATTRIBUTE_KINDS`].
+    pub kind: String,
+    /// The user id or tag (never empty).
+    pub value: String,
+    pub trace: TraceKey,
+}
+
+impl TraceAttributeKey {
+    /// The values of [`TRACE_ATTRIBUTE_KEY_COLUMNS`].
+    fn params(&self) -> Vec<Param> {
+        let mut params = self.trace.params();
+        params.insert(1, self.kind.as_str().into());
+        params.insert(2, self.value.as_str().into());
+        params
+    }
+
+    /// The key of a stored row of the trace attribute tables.
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(TraceAttributeKey {
+            kind: row.text("kind")?,
+            value: row.text("value")?,
+            trace: TraceKey::from_row(row)?,
+        })
+    }
+}
+
+/// The key columns of `trace_attribute_rollups`.
+pub const TRACE_ATTRIBUTE_KEY_COLUMNS: &str =
+    "project_id, kind, value, hour, environment, name, release";
+
+/// The trace attribute rollups' latency buckets per UTC day.
+pub const TRACE_ATTRIBUTE_DAYS_TABLE: &str = "trace_attribute_days";
+
+/// The trace attribute rollups' tables.
+const TRACE_ATTRIBUTE_TABLES: HistogramTables = HistogramTables {
+    sums_table: "trace_attribute_rollups",
+    sums_key: TRACE_ATTRIBUTE_KEY_COLUMNS,
+    sums: &TRACE_SUMS,
+    buckets_table: "trace_attribute_buckets",
+    buckets_key: "project_id, kind, value, hour, environment, name, release, bucket",
+    bucket_count: "trace_count",
+    days_table: TRACE_ATTRIBUTE_DAYS_TABLE,
+};
 
 /// The trace rollups' tables.
 const TRACE_TABLES: HistogramTables = HistogramTables {
