@@ -481,6 +481,11 @@ impl Store for PostgresStore {
             &mut rollups,
         )
         .await?;
+        // Its trace's totals row (score breakdown) recomputed without it, under its lock.
+        let traces: Vec<String> = std::mem::take(&mut rollups.observation_traces)
+            .into_iter()
+            .collect();
+        writer::lock_and_refresh(&transaction, project_id, &traces, false, &mut rollups).await?;
         writer::add_rollups(&transaction, project_id, &mut rollups).await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(deleted > 0)

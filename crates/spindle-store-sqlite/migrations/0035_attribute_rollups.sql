@@ -3,11 +3,13 @@
 -- `name`, `release` or `tag`, and its value), hour of their start, environment, type, model
 -- and level, with their count, token sums, cost in nano-USD and latency buckets per hour and
 -- per UTC day. They are deltas of the `trace_totals` rows, which now also hold their trace's
--- tags and a breakdown of its observations (`breakdown`, a JSON array). Absent text is ''
--- (keys hold no NULL); rows whose counts went back to 0 may stay, reads ignore them.
+-- tags and a breakdown of its observations and of its scores (`breakdown`, `score_breakdown`,
+-- JSON arrays). Absent text is '' (keys hold no NULL); rows whose counts went back to 0 may
+-- stay, reads ignore them.
 
 ALTER TABLE trace_totals ADD COLUMN tags TEXT;
 ALTER TABLE trace_totals ADD COLUMN breakdown TEXT;
+ALTER TABLE trace_totals ADD COLUMN score_breakdown TEXT;
 
 CREATE TABLE observation_attribute_rollups (
     project_id TEXT NOT NULL,
@@ -52,6 +54,25 @@ CREATE TABLE observation_attribute_days (
     bucket INTEGER NOT NULL,
     observation_count INTEGER NOT NULL,
     PRIMARY KEY (project_id, kind, value, hour, environment, type, model, level, bucket)
+) WITHOUT ROWID;
+
+-- The score rollups (`score_rollups`) again under each attribute of the scores' traces.
+
+CREATE TABLE score_attribute_rollups (
+    project_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    data_type TEXT NOT NULL,
+    string_value TEXT NOT NULL,
+    score_count INTEGER NOT NULL,
+    value_count INTEGER NOT NULL,
+    value_sum REAL NOT NULL,
+    PRIMARY KEY (project_id, kind, value, hour, environment, name, source, data_type,
+                 string_value)
 ) WITHOUT ROWID;
 
 -- The trace rollups (`trace_rollups`, with their latency buckets per hour and per day) again

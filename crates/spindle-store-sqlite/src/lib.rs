@@ -835,6 +835,17 @@ impl Store for SqliteStore {
                 &delete,
                 &mut rollups,
             ))?;
+            // Its trace's totals row (score breakdown) recomputed without it.
+            let traces: Vec<String> = std::mem::take(&mut rollups.observation_traces)
+                .into_iter()
+                .collect();
+            complete(trace_totals::apply(
+                &Reader(tx),
+                &project_id,
+                &traces,
+                TotalsChange::Refresh,
+                &mut rollups,
+            ))?;
             writer::add_rollups(tx, &project_id, &mut rollups)?;
             Ok(deleted > 0)
         })

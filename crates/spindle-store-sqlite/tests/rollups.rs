@@ -43,8 +43,9 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
              DELETE FROM observation_attribute_rollups; DELETE FROM observation_attribute_buckets;
              DELETE FROM observation_attribute_days; DELETE FROM trace_attribute_rollups;
              DELETE FROM trace_attribute_buckets; DELETE FROM trace_attribute_days;
+             DELETE FROM score_attribute_rollups;
              UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL,
-                 tags = NULL, breakdown = NULL;
+                 tags = NULL, breakdown = NULL, score_breakdown = NULL;
              INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
         )
         .expect("forget the rollups");

@@ -75,6 +75,7 @@ const SMALL_TABLES: &[&str] = &[
     "observation_attribute_rollups",
     "observation_attribute_buckets",
     "observation_attribute_days",
+    "score_attribute_rollups",
     "trace_attribute_rollups",
     "trace_attribute_buckets",
     "trace_attribute_days",

@@ -36,9 +36,10 @@ mod attributes;
 mod people;
 mod traces;
 pub use attributes::{
-    breakdown_select as attributes_breakdown_select, parse_breakdown, parse_tags, AttributeKey,
-    Breakdown, BreakdownKey, ATTRIBUTE_BUCKET_KEY_COLUMNS, ATTRIBUTE_DAYS_TABLE,
-    ATTRIBUTE_KEY_COLUMNS, ATTRIBUTE_KINDS, ATTRIBUTE_SUMS,
+    breakdown_select as attributes_breakdown_select, parse_breakdown, parse_score_breakdown,
+    parse_tags, score_breakdown_select, AttributeKey, Breakdown, BreakdownKey, ScoreAttributeKey,
+    ScoreBreakdown, ScoreBreakdownKey, ATTRIBUTE_BUCKET_KEY_COLUMNS, ATTRIBUTE_DAYS_TABLE,
+    ATTRIBUTE_KEY_COLUMNS, ATTRIBUTE_KINDS, ATTRIBUTE_SUMS, SCORE_ATTRIBUTE_KEY_COLUMNS,
 };
 pub use people::{
     day_of, PeopleKey, PeopleRollup, SessionKey, SessionTotals, DAY_MICROS, PEOPLE_KEY_COLUMNS,
@@ -318,6 +319,8 @@ impl ObservationFacts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreFacts {
     pub id: String,
+    /// Its trace, whose `trace_totals` row (score breakdown) it adds to.
+    pub trace_id: Option<String>,
     pub key: ScoreKey,
     /// The numeric value, when finite.
     pub value: Option<f64>,
@@ -402,6 +405,7 @@ impl ScoreFacts {
         };
         ScoreFacts {
             id: owned(id),
+            trace_id: trace_id.map(str::to_owned),
             linked,
             key: ScoreKey {
                 project_id: project_id.to_owned(),
@@ -657,10 +661,11 @@ pub struct Rollups {
     /// Changes whose prompt score deltas are still to be worked out against the stored rows
     /// (always empty in stored and rebuilt rollups).
     pub prompt_links: PromptLinkChanges,
-    /// The stored traces of the changed observations, before and after the change, whose
-    /// `trace_totals` rows are to be recomputed: a merge may keep an observation in the
-    /// trace it was in whatever trace its patch names, or move it (always empty in stored and
-    /// rebuilt rollups).
+    /// The stored traces of the changed observations and scores, before and after the
+    /// change, whose `trace_totals` rows are to be recomputed: a merge may keep an
+    /// observation in the trace it was in whatever trace its patch names, or move it, and a
+    /// score's breakdown counts in its trace's row (always empty in stored and rebuilt
+    /// rollups).
     pub observation_traces: BTreeSet<String>,
     /// The rows of `observation_latency_days` (buckets at 0 left out) in stored and rebuilt
     /// rollups: as [`crate::rollups_sql::stored`] reads them, or
@@ -674,6 +679,8 @@ pub struct Rollups {
     pub attributes: BTreeMap<AttributeKey, ObservationRollup>,
     /// The same of `observation_attribute_days` ([`Rollups::days_of_attributes`]).
     pub attribute_days: BTreeMap<AttributeKey, BTreeMap<i64, i64>>,
+    /// The scores per attribute of their trace (`rollups/attributes.rs`).
+    pub score_attributes: BTreeMap<ScoreAttributeKey, ScoreRollup>,
     /// The trace rollups under each user and tag of the traces (`rollups/traces.rs`).
     pub trace_attributes: BTreeMap<TraceAttributeKey, TraceRollup>,
     /// The same of `trace_attribute_days` ([`Rollups::days_of_trace_attributes`]).
@@ -690,6 +697,7 @@ impl Rollups {
             && self.trace_models.is_empty()
             && self.attributes.is_empty()
             && self.trace_attributes.is_empty()
+            && self.score_attributes.is_empty()
             && self.sessions.is_empty()
             && self.prompt_links.is_empty()
             && self.observation_traces.is_empty()
@@ -735,6 +743,11 @@ impl Rollups {
 
     /// Adds the change of one score row.
     pub fn score(&mut self, before: Option<&ScoreFacts>, after: Option<&ScoreFacts>) {
+        for facts in [before, after].into_iter().flatten() {
+            if let Some(trace_id) = &facts.trace_id {
+                self.observation_traces.insert(trace_id.clone());
+            }
+        }
         if before == after {
             return;
         }
@@ -769,6 +782,8 @@ impl Rollups {
             !row.is_zero()
         });
         self.scores
+            .retain(|_, row| row.count != 0 || row.value_count != 0);
+        self.score_attributes
             .retain(|_, row| row.count != 0 || row.value_count != 0);
         self.prompt_scores.retain(|_, row| row.count != 0);
         self.traces.retain(|_, row| {

@@ -18,6 +18,7 @@ use crate::rollups::{
     SCORE_KEY_COLUMNS, SESSION_COLUMNS, TRACE_ATTRIBUTE_DAYS_TABLE, TRACE_ATTRIBUTE_KEY_COLUMNS,
     TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS, TRACE_MODEL_SUMS, TRACE_SUMS,
 };
+use crate::rollups::{ScoreAttributeKey, SCORE_ATTRIBUTE_KEY_COLUMNS};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
 use crate::Result;
@@ -499,6 +500,21 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         AttributeKey::from_row(row)
     })
     .await?;
+    let score_attributes = select(
+        "score_attribute_rollups",
+        &format!("{SCORE_ATTRIBUTE_KEY_COLUMNS}, score_count, value_count, value_sum"),
+    );
+    db.each_row(&score_attributes, |row| {
+        let entry = rollups
+            .score_attributes
+            .entry(ScoreAttributeKey::from_row(row)?)
+            .or_default();
+        entry.count = row.int("score_count")?;
+        entry.value_count = row.int("value_count")?;
+        entry.value_sum = row.float("value_sum")?;
+        Ok(())
+    })
+    .await?;
     let trace_attributes = select(
         "trace_attribute_rollups",
         &format!("{TRACE_ATTRIBUTE_KEY_COLUMNS}, {}", TRACE_SUMS.join(", ")),
@@ -588,7 +604,7 @@ async fn stored_days<C: ReadConnection, K: Ord>(
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 17] = [
+const ROLLUP_TABLES: [&str; 18] = [
     "observation_rollups",
     "observation_latency_buckets",
     crate::rollups::OBSERVATION_DAYS_TABLE,
@@ -602,6 +618,7 @@ const ROLLUP_TABLES: [&str; 17] = [
     "observation_attribute_rollups",
     "observation_attribute_buckets",
     ATTRIBUTE_DAYS_TABLE,
+    "score_attribute_rollups",
     "trace_attribute_rollups",
     "trace_attribute_buckets",
     TRACE_ATTRIBUTE_DAYS_TABLE,
@@ -675,6 +692,7 @@ pub fn log_built(project_id: &str, rebuilt: &Rollups, remaining: usize) {
         trace_model_rows = rebuilt.trace_models.len(),
         attribute_rows = rebuilt.attributes.len(),
         trace_attribute_rows = rebuilt.trace_attributes.len(),
+        score_attribute_rows = rebuilt.score_attributes.len(),
         session_rows = rebuilt.sessions.len(),
         remaining,
         "rollups built from raw rows"

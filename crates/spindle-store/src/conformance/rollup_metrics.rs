@@ -442,9 +442,10 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
     assert!(nonempty > 5, "{nonempty} plans with rows");
 }
 
-/// Observation plans filtered on one attribute of their traces (user, trace name, release,
-/// one tag), and traces plans filtered on one user or tag, are answered by the attribute
-/// rollups and agree with the raw rows; two such filters, or another operator, are declined.
+/// Observation and score plans filtered on one attribute of their traces (user, trace name,
+/// release, one tag), and traces plans filtered on one user or tag, are answered by the
+/// attribute rollups and agree with the raw rows; two such filters, or another operator, are
+/// declined.
 pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
     let store = harness.open().await;
     create_project(&store, P).await;
@@ -493,14 +494,14 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
     let mut answered = 0;
     let mut with_rows = 0;
     let mut trace_plans = 0;
-    while answered < 100 {
+    let mut score_plans = 0;
+    while answered < 160 {
         let mut request = random_request(&mut rng);
         let traces = request.view == MetricsView::Traces;
-        if !traces && request.view != MetricsView::Observations {
-            continue;
-        }
+        let observations = request.view == MetricsView::Observations;
         // What the attribute rollups do not key: the observations' names and prompts.
-        let keyed = |name: &str| traces || !matches!(name, "name" | "promptName" | "promptVersion");
+        let keyed =
+            |name: &str| !observations || !matches!(name, "name" | "promptName" | "promptVersion");
         request.dimensions.retain(|dimension| keyed(dimension));
         request.filters.retain(|filter| keyed(&filter.column));
         request.order_by.retain(|order| keyed(&order.field));
@@ -520,6 +521,7 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
         assert_rolled_up_rows_agree(&rolled, &raw, &what);
         answered += 1;
         trace_plans += usize::from(traces);
+        score_plans += usize::from(!traces && !observations);
         // Some value of a metric that is not none or zero.
         with_rows += usize::from(raw.iter().flat_map(|row| row.iter()).any(|(name, value)| {
             request.metrics.iter().any(|m| name.ends_with(&m.measure))
@@ -533,8 +535,8 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
         }));
     }
     assert!(
-        with_rows > 40 && trace_plans > 20,
-        "{with_rows} plans with rows, {trace_plans} of traces"
+        with_rows > 60 && trace_plans > 20 && score_plans > 40,
+        "{with_rows} plans with rows, {trace_plans} of traces, {score_plans} of scores"
     );
 
     // Two attributes, or an attribute that is not equal to one value: declined.

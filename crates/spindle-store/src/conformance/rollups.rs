@@ -87,6 +87,23 @@ fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
             row.value_sum
         );
     }
+    let stored_keys: Vec<_> = stored.score_attributes.keys().collect();
+    let rebuilt_keys: Vec<_> = rebuilt.score_attributes.keys().collect();
+    assert_eq!(stored_keys, rebuilt_keys, "{step}: score attribute keys");
+    for (key, row) in &rebuilt.score_attributes {
+        let kept = &stored.score_attributes[key];
+        assert_eq!(
+            (kept.count, kept.value_count),
+            (row.count, row.value_count),
+            "{step}: {key:?}"
+        );
+        assert!(
+            (kept.value_sum - row.value_sum).abs() <= 1e-9 * (1.0 + row.value_sum.abs()),
+            "{step}: {key:?} value sum {} != {}",
+            kept.value_sum,
+            row.value_sum
+        );
+    }
     let stored_keys: Vec<_> = stored.prompt_scores.keys().collect();
     let rebuilt_keys: Vec<_> = rebuilt.prompt_scores.keys().collect();
     assert_eq!(stored_keys, rebuilt_keys, "{step}: prompt score keys");
@@ -306,7 +323,14 @@ impl Run {
             return None;
         }
         let (id, trace_id) = if !self.scores.is_empty() && self.rng.chance(40) {
-            self.scores[self.rng.below(self.scores.len() as u64) as usize].clone()
+            let index = self.rng.below(self.scores.len() as u64) as usize;
+            // Now and then moved to another trace (its trace is last-writer-wins); without a
+            // draw, so the run's other draws stay as they were.
+            if index % 4 == 1 {
+                let other = (index + self.traces.len() / 2) % self.traces.len();
+                self.scores[index].1 = self.traces[other].clone();
+            }
+            self.scores[index].clone()
         } else {
             let trace_id = self.traces[self.rng.below(self.traces.len() as u64) as usize].clone();
             let id = format!("s{}", self.scores.len());
@@ -546,6 +570,12 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
         .map(|key| key.kind.as_str())
         .collect();
     assert_eq!(kinds, ["tag", "user"].into());
+    let kinds: std::collections::BTreeSet<&str> = stored
+        .score_attributes
+        .keys()
+        .map(|key| key.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["name", "release", "tag", "user"].into());
     assert!(stored
         .trace_attributes
         .values()

@@ -307,14 +307,16 @@ struct Attribute {
 
 impl Attribute {
     /// The attribute rollups of the plan's view and the plan's one attribute filter, if it
-    /// has exactly one (two would need rows keyed by both): the observations' user, trace
-    /// name, release or tag, the traces' user or tag (their name and release are
-    /// dimensions of the trace rollups).
+    /// has exactly one (two would need rows keyed by both): the user, trace name, release
+    /// or tag of the observations and scores, the traces' user or tag (their name and
+    /// release are dimensions of the trace rollups).
     fn of(plan: &Plan) -> Option<(&'static Rolled, Attribute)> {
         let (rolled, observations) = match plan.view.view {
             MetricsView::Observations => (&OBSERVATION_ATTRIBUTES, true),
             MetricsView::Traces => (&TRACE_ATTRIBUTES, false),
-            _ => return None,
+            MetricsView::ScoresNumeric => (&SCORES_NUMERIC_ATTRIBUTES, true),
+            MetricsView::ScoresBoolean => (&SCORES_BOOLEAN_ATTRIBUTES, true),
+            MetricsView::ScoresCategorical => (&SCORES_CATEGORICAL_ATTRIBUTES, true),
         };
         let mut found = plan
             .filters
@@ -502,6 +504,30 @@ static SCORES_CATEGORICAL: Rolled = Rolled {
         "r.string_value"
     )),
     ..SCORES
+};
+
+/// The partial hours' scores with their traces, whose attribute they filter on.
+const SCORES_WITH_TRACES: &str =
+    "scores s LEFT JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id";
+
+/// The score views under an attribute of the scores' traces (`score_attribute_rollups`):
+/// the columns of the score views; the attribute's condition is [`Attribute`]'s.
+static SCORES_NUMERIC_ATTRIBUTES: Rolled = Rolled {
+    rollup_table: "score_attribute_rollups r",
+    raw_table: SCORES_WITH_TRACES,
+    ..SCORES_NUMERIC
+};
+
+static SCORES_BOOLEAN_ATTRIBUTES: Rolled = Rolled {
+    rollup_table: "score_attribute_rollups r",
+    raw_table: SCORES_WITH_TRACES,
+    ..SCORES_BOOLEAN
+};
+
+static SCORES_CATEGORICAL_ATTRIBUTES: Rolled = Rolled {
+    rollup_table: "score_attribute_rollups r",
+    raw_table: SCORES_WITH_TRACES,
+    ..SCORES_CATEGORICAL
 };
 
 /// The fields the score views share (a `const` for `..` in the statics).

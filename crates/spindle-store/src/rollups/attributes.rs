@@ -21,7 +21,8 @@ use serde_json::Value;
 use spindle_core::time::Micros;
 
 use super::{
-    add_to_bucket, latency_bucket, HistogramTables, ObservationRollup, Rollups, TraceFacts,
+    add_to_bucket, latency_bucket, HistogramTables, ObservationRollup, Rollups, ScoreRollup,
+    TraceFacts,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::SUM_AS_INTEGER;
@@ -229,6 +230,137 @@ pub fn parse_tags(text: Option<&str>) -> Vec<String> {
     tags.into_iter().collect()
 }
 
+/// One entry of a trace's score breakdown: its scores of one hour, environment, name,
+/// source, data type and value key (as the score rollups key them, [`super::ScoreKey`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScoreBreakdownKey {
+    pub hour: Micros,
+    pub environment: String,
+    pub name: String,
+    pub source: String,
+    pub data_type: String,
+    /// A categorical score's value; a boolean's `true`, `false` or `""` ([`super::boolean_key`]).
+    pub string_value: String,
+}
+
+/// A trace's scores by [`ScoreBreakdownKey`], with their counts and value sums.
+pub type ScoreBreakdown = BTreeMap<ScoreBreakdownKey, ScoreRollup>;
+
+/// The dimensions of a score attribute rollup row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScoreAttributeKey {
+    pub project_id: String,
+    /// One of [`ATTRIBUTE_KINDS`].
+    pub kind: String,
+    pub value: String,
+    pub part: ScoreBreakdownKey,
+}
+
+impl ScoreAttributeKey {
+    /// The values of [`SCORE_ATTRIBUTE_KEY_COLUMNS`].
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.project_id.as_str().into(),
+            self.kind.as_str().into(),
+            self.value.as_str().into(),
+            self.part.hour.into(),
+            self.part.environment.as_str().into(),
+            self.part.name.as_str().into(),
+            self.part.source.as_str().into(),
+            self.part.data_type.as_str().into(),
+            self.part.string_value.as_str().into(),
+        ]
+    }
+
+    /// The key of a stored row of `score_attribute_rollups`.
+    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(ScoreAttributeKey {
+            project_id: row.text("project_id")?,
+            kind: row.text("kind")?,
+            value: row.text("value")?,
+            part: ScoreBreakdownKey {
+                hour: row.int("hour")?,
+                environment: row.text("environment")?,
+                name: row.text("name")?,
+                source: row.text("source")?,
+                data_type: row.text("data_type")?,
+                string_value: row.text("string_value")?,
+            },
+        })
+    }
+}
+
+/// The key columns of `score_attribute_rollups`.
+pub const SCORE_ATTRIBUTE_KEY_COLUMNS: &str =
+    "project_id, kind, value, hour, environment, name, source, data_type, string_value";
+
+/// The scores of the trace `t` by [`ScoreBreakdownKey`], as a JSON array of `[hour,
+/// environment, name, source, data type, value key, count, finite values, their sum]` (see
+/// [`parse_score_breakdown`]): one more seek in the scores of the trace. NULL without scores.
+pub fn score_breakdown_select(dialect: Dialect) -> String {
+    let array = match dialect {
+        Dialect::Sqlite => {
+            "json_group_array(json_array(b.h, b.e, b.n, b.so, b.dt, b.sv, b.c, \
+             b.vc, b.vs))"
+        }
+        Dialect::Postgres => {
+            "json_agg(json_build_array(b.h, b.e, b.n, b.so, b.dt, b.sv, b.c, \
+             b.vc, b.vs))::text"
+        }
+    };
+    // Finite values only (NaN compares above every number on PostgreSQL; SQLite stores it
+    // as NULL), as the score rollups count them.
+    let finite = "(CASE WHEN sb.value BETWEEN -1.7976931348623157e308 \
+                  AND 1.7976931348623157e308 THEN sb.value END)";
+    format!(
+        "(SELECT {array} FROM (SELECT {} AS h, coalesce(sb.environment, '') AS e, \
+         coalesce(sb.name, '') AS n, coalesce(sb.source, '') AS so, \
+         coalesce(sb.data_type, '') AS dt, \
+         (CASE sb.data_type WHEN 'CATEGORICAL' THEN coalesce(sb.string_value, '') \
+         WHEN 'BOOLEAN' THEN (CASE WHEN {finite} IS NULL THEN '' \
+         WHEN sb.value <> 0 THEN 'true' ELSE 'false' END) ELSE '' END) AS sv, \
+         count(*) AS c, count({finite}) AS vc, coalesce(sum({finite}), 0) AS vs \
+         FROM scores sb WHERE sb.project_id = t.project_id AND sb.trace_id = t.id \
+         AND sb.timestamp IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6) b)",
+        hour_sql("sb.timestamp"),
+    )
+}
+
+/// The score breakdown of a `trace_totals.score_breakdown` text ([`score_breakdown_select`];
+/// NULL without scores).
+pub fn parse_score_breakdown(text: Option<&str>) -> Result<ScoreBreakdown> {
+    let unreadable =
+        |what: &str| Error::internal(format!("stored trace_totals.score_breakdown: {what}"));
+    let mut breakdown = ScoreBreakdown::new();
+    let Some(text) = text else {
+        return Ok(breakdown);
+    };
+    let entries: Vec<Vec<Value>> =
+        serde_json::from_str(text).map_err(|e| unreadable(&e.to_string()))?;
+    for entry in entries {
+        let [hour, environment, name, source, data_type, string_value, count, value_count, value_sum] =
+            <[Value; 9]>::try_from(entry).map_err(|_| unreadable("an entry of another length"))?;
+        let text = |value: Value| match value {
+            Value::String(text) => Ok(text),
+            Value::Null => Ok(String::new()),
+            _ => Err(unreadable("a key that is not text")),
+        };
+        let key = ScoreBreakdownKey {
+            hour: integer(&hour).ok_or_else(|| unreadable("an hour"))?,
+            environment: text(environment)?,
+            name: text(name)?,
+            source: text(source)?,
+            data_type: text(data_type)?,
+            string_value: text(string_value)?,
+        };
+        let row = breakdown.entry(key).or_default();
+        row.count += integer(&count).unwrap_or(0);
+        row.value_count += integer(&value_count).unwrap_or(0);
+        row.value_sum += value_sum.as_f64().unwrap_or(0.0);
+    }
+    Ok(breakdown)
+}
+
 impl TraceFacts {
     /// The trace's attribute values the rollups are keyed by: its user, name, release and
     /// each tag, empty ones left out.
@@ -286,6 +418,28 @@ impl Rollups {
         }
     }
 
+    /// Adds (`sign` 1) or subtracts (-1) the score breakdown of `facts` under each of its
+    /// attribute values.
+    pub(super) fn score_attributes(&mut self, facts: &TraceFacts, sign: i64) {
+        for (kind, value) in facts.attributes() {
+            for (part, sums) in &facts.score_breakdown {
+                let key = ScoreAttributeKey {
+                    project_id: facts.key.project_id.clone(),
+                    kind: kind.to_owned(),
+                    value: value.to_owned(),
+                    part: part.clone(),
+                };
+                let row = self.score_attributes.entry(key.clone()).or_default();
+                row.count += sign * sums.count;
+                row.value_count += sign * sums.value_count;
+                row.value_sum += sign as f64 * sums.value_sum;
+                if row.count == 0 && row.value_count == 0 && row.value_sum == 0.0 {
+                    self.score_attributes.remove(&key);
+                }
+            }
+        }
+    }
+
     /// The attribute rollups' latency buckets summed per UTC day, what
     /// `observation_attribute_days` holds.
     pub fn days_of_attributes(&self) -> BTreeMap<AttributeKey, BTreeMap<i64, i64>> {
@@ -311,6 +465,21 @@ impl Rollups {
         let days = self.days_of_attributes();
         let days = days.iter().map(|(key, latency)| (key.params(), latency));
         ATTRIBUTE_TABLES.statements(dialect, rows, days, statements);
+        for (key, row) in &self.score_attributes {
+            let mut values = key.params();
+            values.extend([
+                Param::Int(row.count),
+                Param::Int(row.value_count),
+                Param::Float(row.value_sum),
+            ]);
+            statements.push(super::additive_upsert(
+                dialect,
+                "score_attribute_rollups",
+                SCORE_ATTRIBUTE_KEY_COLUMNS,
+                &["score_count", "value_count", "value_sum"],
+                values,
+            ));
+        }
     }
 }
 
@@ -342,6 +511,7 @@ mod tests {
             models: BTreeMap::new(),
             tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
             breakdown: parse_breakdown(Some(breakdown)).unwrap(),
+            score_breakdown: ScoreBreakdown::new(),
         }
     }
 

@@ -66,7 +66,7 @@ impl TraceRollup {
 }
 
 /// What one `trace_totals` row adds to the trace rollups.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TraceFacts {
     pub trace_id: String,
     pub key: TraceKey,
@@ -90,6 +90,8 @@ pub struct TraceFacts {
     /// Its observations by hour, environment, type, model and level
     /// (`rollups/attributes.rs`).
     pub breakdown: super::Breakdown,
+    /// Its scores by hour, environment, name, source, data type and value key.
+    pub score_breakdown: super::ScoreBreakdown,
 }
 
 /// What a trace's observations of one model add up to.
@@ -188,7 +190,7 @@ impl TraceModelRollup {
 /// The columns of `trace_totals` that [`TraceFacts::from_row`] reads.
 pub const TRACE_FACT_COLUMNS: &str = "trace_id, trace_time, timestamp, user_id, session_id, \
      environment, name, release, observation_count, error_count, usage_input, usage_output, \
-     usage_total, total_cost, latency, models, tags, breakdown";
+     usage_total, total_cost, latency, models, tags, breakdown, score_breakdown";
 
 impl TraceFacts {
     /// The facts of a `trace_totals` row read with [`TRACE_FACT_COLUMNS`].
@@ -216,6 +218,9 @@ impl TraceFacts {
             models: ModelTotals::parse_all(row.opt_text("models")?.as_deref())?,
             tags: super::parse_tags(row.opt_text("tags")?.as_deref()),
             breakdown: super::parse_breakdown(row.opt_text("breakdown")?.as_deref())?,
+            score_breakdown: super::parse_score_breakdown(
+                row.opt_text("score_breakdown")?.as_deref(),
+            )?,
         })
     }
 }
@@ -243,6 +248,7 @@ impl Rollups {
             }
             self.people(facts, sign);
             self.attributes(facts, sign);
+            self.score_attributes(facts, sign);
             for (model, totals) in &facts.models {
                 let key = TraceModelKey {
                     project_id: facts.key.project_id.clone(),
@@ -498,6 +504,7 @@ mod tests {
             models: BTreeMap::new(),
             tags: Vec::new(),
             breakdown: BTreeMap::new(),
+            score_breakdown: BTreeMap::new(),
         }
     }
 
