@@ -22,7 +22,10 @@
 //! its observations and would move every rolled-up row of the trace. The trace rollups
 //! ([`traces`]) hold the trace name, environment and release instead, and per trace name,
 //! environment and model the usage the daily metrics report, as deltas of the
-//! `trace_totals` rows the writers recompute whenever a trace or its observations change.
+//! `trace_totals` rows the writers recompute whenever a trace, its observations or its
+//! scores change; the attribute rollups ([`attributes`]) hold the observations and scores
+//! under their trace's user, name, release and tags the same way, from breakdowns of them
+//! that the totals rows carry.
 
 use crate::sql::rows::{total_cost, total_usage};
 use crate::sql::{Dialect, Param, RowAccess, Sql};

@@ -29,11 +29,18 @@
 //! latency as the raw view reads it, from its totals row) in log buckets; its partial hours
 //! are the raw traces joined to their totals rows.
 //!
-//! Plans it does not cover — trace-level dimensions or filters of the observations and
-//! scores (trace name, user, tags, release, …), the traces' users, sessions, tags, versions
-//! and metadata, buckets finer than an hour, ranges without a whole hour, other measures and
-//! aggregations — and projects whose rollups are still being built (`rollups_pending`) are
-//! declined, for [`RawRows`](super::RawRows) to answer.
+//! A plan with one filter on an attribute of its rows' traces, equal to one non-empty value
+//! (the user, trace name, release or one tag of observations and scores; the user or one
+//! tag of traces), and otherwise covered, reads the attribute rollups
+//! (`rollups/attributes.rs`, `trace_attribute_rollups`): the same columns under that
+//! attribute's value, the partial hours from the raw rows joined to their traces.
+//!
+//! Plans it does not cover — trace-level dimensions of the observations and scores (trace
+//! name, user, tags, release, …), two trace-attribute filters or one that is not equal to one
+//! value, the traces' sessions, versions and metadata, buckets finer than an hour, ranges
+//! without a whole hour, other measures and aggregations — and projects whose rollups are
+//! still being built (`rollups_pending`) are declined, for [`RawRows`](super::RawRows) to
+//! answer.
 
 use spindle_core::time::Micros;
 
