@@ -847,6 +847,11 @@ impl Rollups {
         let days = self.days_of_observations();
         let days = days.iter().map(|(key, latency)| (key.params(), latency));
         OBSERVATION_TABLES.statements(dialect, observations, days, &mut statements);
+        let mut scores = AdditiveUpserts::new(
+            "score_rollups",
+            SCORE_KEY_COLUMNS,
+            &["score_count", "value_count", "value_sum"],
+        );
         for (key, row) in &self.scores {
             let mut values: Vec<Param> = vec![
                 key.project_id.as_str().into(),
@@ -862,14 +867,14 @@ impl Rollups {
                 Param::Int(row.value_count),
                 Param::Float(row.value_sum),
             ]);
-            statements.push(additive_upsert(
-                dialect,
-                "score_rollups",
-                SCORE_KEY_COLUMNS,
-                &["score_count", "value_count", "value_sum"],
-                values,
-            ));
+            scores.push(values);
         }
+        scores.write(dialect, &mut statements);
+        let mut prompt_scores = AdditiveUpserts::new(
+            "prompt_score_rollups",
+            PROMPT_SCORE_KEY_COLUMNS,
+            &["score_count", "value_sum"],
+        );
         for (key, row) in &self.prompt_scores {
             let values: Vec<Param> = vec![
                 key.project_id.as_str().into(),
@@ -879,14 +884,9 @@ impl Rollups {
                 Param::Int(row.count),
                 Param::Float(row.value_sum),
             ];
-            statements.push(additive_upsert(
-                dialect,
-                "prompt_score_rollups",
-                PROMPT_SCORE_KEY_COLUMNS,
-                &["score_count", "value_sum"],
-                values,
-            ));
+            prompt_scores.push(values);
         }
+        prompt_scores.write(dialect, &mut statements);
         // Last: every transaction upserts the tables in this one order.
         self.trace_statements(dialect, &mut statements);
         self.attribute_statements(dialect, &mut statements);
@@ -1018,70 +1018,105 @@ impl HistogramTables {
         statements: &mut Vec<Sql>,
     ) {
         let rows: Vec<_> = rows.collect();
+        let mut upserts = AdditiveUpserts::new(self.sums_table, self.sums_key, self.sums);
         for (key, sums, _) in &rows {
             if sums.iter().any(|sum| *sum != 0) {
                 let mut values = key.clone();
                 values.extend(sums.iter().map(|sum| Param::Int(*sum)));
-                statements.push(additive_upsert(
-                    dialect,
-                    self.sums_table,
-                    self.sums_key,
-                    self.sums,
-                    values,
-                ));
+                upserts.push(values);
             }
         }
-        let buckets = rows
-            .iter()
-            .map(|(key, _, latency)| (self.buckets_table, key, *latency));
-        let days: Vec<_> = days.collect();
-        let days = days
-            .iter()
-            .map(|(key, latency)| (self.days_table, key, *latency));
-        for (table, key, latency) in buckets.chain(days) {
+        upserts.write(dialect, statements);
+        let bucket_count = [self.bucket_count];
+        let mut buckets = AdditiveUpserts::new(self.buckets_table, self.buckets_key, &bucket_count);
+        for (key, _, latency) in &rows {
             for (bucket, count) in latency.iter() {
                 let mut values = key.clone();
                 values.extend([Param::Int(*bucket), Param::Int(*count)]);
-                statements.push(additive_upsert(
-                    dialect,
-                    table,
-                    self.buckets_key,
-                    &[self.bucket_count],
-                    values,
-                ));
+                buckets.push(values);
             }
         }
+        buckets.write(dialect, statements);
+        let mut day_buckets =
+            AdditiveUpserts::new(self.days_table, self.buckets_key, &bucket_count);
+        for (key, latency) in days {
+            for (bucket, count) in latency.iter() {
+                let mut values = key.clone();
+                values.extend([Param::Int(*bucket), Param::Int(*count)]);
+                day_buckets.push(values);
+            }
+        }
+        day_buckets.write(dialect, statements);
     }
 }
 
-/// `INSERT INTO table (key, sums) VALUES (values) ON CONFLICT (key) DO UPDATE SET
-/// sum = table.sum + excluded.sum, …`: `values` are the key's then the sums'.
-fn additive_upsert(
-    dialect: Dialect,
-    table: &str,
-    key: &str,
-    sums: &[&str],
-    values: Vec<Param>,
-) -> Sql {
-    let mut sql = Sql::new(
-        dialect,
-        &format!("INSERT INTO {table} ({key}, {}) VALUES (", sums.join(", ")),
-    );
-    for (index, value) in values.into_iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
+/// The most rows one additive upsert statement adds.
+const UPSERT_ROWS: usize = 64;
+
+/// One table's additive upserts: `INSERT INTO table (key, sums) VALUES (…), (…) ON CONFLICT
+/// (key) DO UPDATE SET sum = table.sum + excluded.sum, …`, each row a key's values then its
+/// sums, in the order pushed, up to [`UPSERT_ROWS`] rows a statement (chunks of powers of
+/// two, so a table has a few statement texts to prepare). A statement per row cost the
+/// writers more than the rows' B-tree work. The rows' keys must differ (PostgreSQL refuses
+/// to update one row twice in a statement); they come from maps.
+struct AdditiveUpserts<'t> {
+    table: &'t str,
+    key: &'t str,
+    sums: &'t [&'t str],
+    rows: Vec<Vec<Param>>,
+}
+
+impl<'t> AdditiveUpserts<'t> {
+    fn new(table: &'t str, key: &'t str, sums: &'t [&'t str]) -> Self {
+        AdditiveUpserts {
+            table,
+            key,
+            sums,
+            rows: Vec::new(),
         }
-        sql.bind(value);
     }
-    let sets: Vec<String> = sums
-        .iter()
-        .map(|sum| format!("{sum} = {table}.{sum} + excluded.{sum}"))
-        .collect();
-    sql.push(&format!(
-        ") ON CONFLICT ({key}) DO UPDATE SET {}",
-        sets.join(", ")
-    ));
-    sql
+
+    fn push(&mut self, values: Vec<Param>) {
+        self.rows.push(values);
+    }
+
+    /// Appends the statements to `statements`.
+    fn write(self, dialect: Dialect, statements: &mut Vec<Sql>) {
+        let AdditiveUpserts {
+            table,
+            key,
+            sums,
+            rows,
+        } = self;
+        let sets: Vec<String> = sums
+            .iter()
+            .map(|sum| format!("{sum} = {table}.{sum} + excluded.{sum}"))
+            .collect();
+        let conflict = format!(" ON CONFLICT ({key}) DO UPDATE SET {}", sets.join(", "));
+        let mut rows = rows.into_iter().peekable();
+        let mut left = rows.len();
+        while left > 0 {
+            // The largest power of two up to what is left.
+            let chunk = UPSERT_ROWS.min(1 << left.ilog2());
+            left -= chunk;
+            let mut sql = Sql::new(
+                dialect,
+                &format!("INSERT INTO {table} ({key}, {}) VALUES ", sums.join(", ")),
+            );
+            for (row_index, values) in rows.by_ref().take(chunk).enumerate() {
+                sql.push(if row_index == 0 { "(" } else { ", (" });
+                for (index, value) in values.into_iter().enumerate() {
+                    if index > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(value);
+                }
+                sql.push(")");
+            }
+            sql.push(&conflict);
+            statements.push(sql);
+        }
+    }
 }
 
 #[cfg(test)]

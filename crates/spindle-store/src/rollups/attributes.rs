@@ -465,6 +465,11 @@ impl Rollups {
         let days = self.days_of_attributes();
         let days = days.iter().map(|(key, latency)| (key.params(), latency));
         ATTRIBUTE_TABLES.statements(dialect, rows, days, statements);
+        let mut upserts = super::AdditiveUpserts::new(
+            "score_attribute_rollups",
+            SCORE_ATTRIBUTE_KEY_COLUMNS,
+            &["score_count", "value_count", "value_sum"],
+        );
         for (key, row) in &self.score_attributes {
             let mut values = key.params();
             values.extend([
@@ -472,14 +477,9 @@ impl Rollups {
                 Param::Int(row.value_count),
                 Param::Float(row.value_sum),
             ]);
-            statements.push(super::additive_upsert(
-                dialect,
-                "score_attribute_rollups",
-                SCORE_ATTRIBUTE_KEY_COLUMNS,
-                &["score_count", "value_count", "value_sum"],
-                values,
-            ));
+            upserts.push(values);
         }
+        upserts.write(dialect, statements);
     }
 }
 

@@ -10,7 +10,7 @@
 
 use spindle_core::time::Micros;
 
-use super::{additive_upsert, Rollups, TraceFacts};
+use super::{AdditiveUpserts, Rollups, TraceFacts};
 use crate::people::Grouping;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::{Error, Result};
@@ -142,20 +142,16 @@ impl Rollups {
 
     /// The additive upserts of the people rollup deltas, in key order.
     pub(super) fn people_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
+        let mut upserts = AdditiveUpserts::new("people_rollups", PEOPLE_KEY_COLUMNS, &PEOPLE_SUMS);
         for (key, row) in &self.people {
             if row.is_zero() {
                 continue;
             }
             let mut values = key.params();
             values.extend(row.sums().map(Param::Int));
-            statements.push(additive_upsert(
-                dialect,
-                "people_rollups",
-                PEOPLE_KEY_COLUMNS,
-                &PEOPLE_SUMS,
-                values,
-            ));
+            upserts.push(values);
         }
+        upserts.write(dialect, statements);
     }
 }
 

@@ -236,33 +236,36 @@ fn statements_add_in_key_order() {
         );
     }
     let statements = rollups.statements(Dialect::Sqlite);
-    // Per name: its sums, its hour's latency bucket, its day's latency bucket.
-    assert_eq!(statements.len(), 6);
+    // One statement a table, a row per name: the sums, the hours' latency buckets, the days'.
+    assert_eq!(statements.len(), 3);
     let text = statements[0].finish_text();
     assert!(text.contains(
         "ON CONFLICT (project_id, hour, environment, type, name, model, prompt_name, \
          prompt_version, level) DO UPDATE SET observation_count = observation_rollups.observation_count \
          + excluded.observation_count"
     ));
+    // Rows of 9 key columns and 5 sums, in key order.
+    assert_eq!(statements[0].params.len(), 28);
     assert_eq!(
         statements[0].params[4],
         crate::sql::Param::Text("a".to_owned())
     );
     assert_eq!(
-        statements[1].params[4],
+        statements[0].params[14 + 4],
         crate::sql::Param::Text("b".to_owned())
     );
-    // The day rows last, in key order too.
-    for (statement, name) in statements[4..].iter().zip(["a", "b"]) {
-        assert!(statement
-            .finish_text()
-            .starts_with("INSERT INTO observation_latency_days"));
+    // The day rows last (9 key columns, the bucket and its count), in key order too.
+    let days = &statements[2];
+    assert!(days
+        .finish_text()
+        .starts_with("INSERT INTO observation_latency_days"));
+    for (row, name) in ["a", "b"].into_iter().enumerate() {
         assert_eq!(
-            statement.params[4],
+            days.params[row * 11 + 4],
             crate::sql::Param::Text(name.to_owned())
         );
         assert_eq!(
-            statement.params[1],
+            days.params[row * 11 + 1],
             crate::sql::Param::Int(0),
             "the day of hour 0"
         );
@@ -431,4 +434,24 @@ fn only_the_first_before_and_last_after_of_a_row_count() {
     );
     assert_eq!(categorical.linked, None);
     assert_eq!(second.linked, None);
+}
+
+#[test]
+fn upserts_go_in_chunks_of_powers_of_two_in_order() {
+    let mut upserts = AdditiveUpserts::new("t", "k", &["n"]);
+    for index in 0..100_i64 {
+        upserts.push(vec![Param::Int(index), Param::Int(1)]);
+    }
+    let mut statements = Vec::new();
+    upserts.write(Dialect::Postgres, &mut statements);
+    let rows: Vec<usize> = statements.iter().map(|sql| sql.params.len() / 2).collect();
+    assert_eq!(rows, [64, 32, 4]);
+    let keys: Vec<Param> = statements
+        .iter()
+        .flat_map(|sql| sql.params.iter().step_by(2).cloned())
+        .collect();
+    assert_eq!(keys, (0..100).map(Param::Int).collect::<Vec<_>>());
+    assert!(statements[2]
+        .finish_text()
+        .ends_with("ON CONFLICT (k) DO UPDATE SET n = t.n + excluded.n"));
 }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use spindle_core::time::Micros;
 
 use super::{
-    add_to_bucket, additive_upsert, cost_nanos, hour_of, latency_bucket, HistogramTables, Rollups,
+    add_to_bucket, cost_nanos, hour_of, latency_bucket, AdditiveUpserts, HistogramTables, Rollups,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::Result;
@@ -293,6 +293,11 @@ impl Rollups {
         let days = self.days_of_trace_attributes();
         let days = days.iter().map(|(key, latency)| (key.params(), latency));
         TRACE_ATTRIBUTE_TABLES.statements(dialect, rows, days, statements);
+        let mut upserts = AdditiveUpserts::new(
+            "trace_model_rollups",
+            TRACE_MODEL_KEY_COLUMNS,
+            &TRACE_MODEL_SUMS,
+        );
         for (key, row) in &self.trace_models {
             let mut values = vec![
                 key.project_id.as_str().into(),
@@ -302,14 +307,9 @@ impl Rollups {
                 key.model.as_str().into(),
             ];
             values.extend(row.sums().into_iter().map(Param::Int));
-            statements.push(additive_upsert(
-                dialect,
-                "trace_model_rollups",
-                TRACE_MODEL_KEY_COLUMNS,
-                &TRACE_MODEL_SUMS,
-                values,
-            ));
+            upserts.push(values);
         }
+        upserts.write(dialect, statements);
     }
 }
 
@@ -542,13 +542,14 @@ mod tests {
             Some(&facts("a", 1, Some(900_000))),
         );
         let statements = rollups.statements(Dialect::Sqlite);
-        // Out of one bucket and into another, in its hour and in its day.
-        assert_eq!(statements.len(), 4);
-        assert!(statements[..2]
-            .iter()
-            .all(|sql| sql.text.starts_with("INSERT INTO trace_latency_buckets")));
-        assert!(statements[2..]
-            .iter()
-            .all(|sql| sql.text.starts_with("INSERT INTO trace_latency_days")));
+        // Out of one bucket and into another (two rows), in its hour and in its day.
+        assert_eq!(statements.len(), 2);
+        assert!(statements[0]
+            .text
+            .starts_with("INSERT INTO trace_latency_buckets"));
+        assert!(statements[1]
+            .text
+            .starts_with("INSERT INTO trace_latency_days"));
+        assert!(statements.iter().all(|sql| sql.params.len() == 2 * 7));
     }
 }
