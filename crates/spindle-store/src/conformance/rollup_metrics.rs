@@ -507,6 +507,17 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
         request.order_by.retain(|order| keyed(&order.field));
         let at = rng.below(request.filters.len() as u64 + 1) as usize;
         request.filters.insert(at, attribute(&mut rng, traces));
+        // The attribute rollups hold the generations' latencies only.
+        let latency = request.metrics.iter().any(|m| m.measure == "latency");
+        if observations && latency {
+            request.filters.retain(|filter| filter.column != "type");
+            request.filters.push(Filter {
+                column: "type".to_owned(),
+                operator: "any of".to_owned(),
+                value: FilterValue::Strings(vec!["GENERATION".to_owned()]),
+                key: None,
+            });
+        }
         let what = format!("plan {answered}: {request:?}");
         let rolled = store
             .query_metrics_from(P, &request, Sources::Rollups)
@@ -539,15 +550,22 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
         "{with_rows} plans with rows, {trace_plans} of traces, {score_plans} of scores"
     );
 
-    // Two attributes, or an attribute that is not equal to one value: declined.
+    // Two attributes, an attribute that is not equal to one value, or the latency of other
+    // observations than generations: declined.
     let request = |filters: Vec<Filter>| MetricsRequest {
         version: MetricsVersion::V1,
         view: MetricsView::Observations,
         dimensions: vec!["providedModelName".to_owned()],
-        metrics: vec![MetricSelection {
-            measure: "count".to_owned(),
-            aggregation: Aggregation::Count,
-        }],
+        metrics: vec![
+            MetricSelection {
+                measure: "count".to_owned(),
+                aggregation: Aggregation::Count,
+            },
+            MetricSelection {
+                measure: "latency".to_owned(),
+                aggregation: Aggregation::P50,
+            },
+        ],
         filters,
         granularity: None,
         from: BASE,
@@ -564,6 +582,7 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
     };
     for filters in [
         vec![equal("userId", "=", "u1"), equal("traceName", "=", "chat")],
+        vec![equal("userId", "=", "u1"), equal("type", "=", "SPAN")],
         vec![equal("userId", "!=", "u1")],
         vec![equal("userId", "=", "")],
         vec![Filter {

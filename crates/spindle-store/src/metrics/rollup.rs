@@ -33,7 +33,9 @@
 //! (the user, trace name, release or one tag of observations and scores; the user or one
 //! tag of traces), and otherwise covered, reads the attribute rollups
 //! (`rollups/attributes.rs`, `trace_attribute_rollups`): the same columns under that
-//! attribute's value, the partial hours from the raw rows joined to their traces.
+//! attribute's value, the partial hours from the raw rows joined to their traces. The
+//! observations' latencies there are the generations' only, so an observation plan with a
+//! latency must be filtered to generations.
 //!
 //! Plans it does not cover — trace-level dimensions of the observations and scores (trace
 //! name, user, tags, release, …), two trace-attribute filters or one that is not equal to one
@@ -70,7 +72,10 @@ impl<C: ReadConnection> MetricsSource for RollupSource<'_, C> {
             (rolled, None)
         } else {
             match Attribute::of(plan) {
-                Some((attributes, attribute)) if attributes.covers(plan, Some(attribute.index)) => {
+                Some((attributes, attribute))
+                    if attributes.covers(plan, Some(attribute.index))
+                        && attribute.holds_latency_of(plan) =>
+                {
                     (attributes, Some(attribute))
                 }
                 _ => return Ok(None),
@@ -313,6 +318,28 @@ struct Attribute {
 }
 
 impl Attribute {
+    /// Whether the attribute rollups hold the latencies `plan` asks for: the observation
+    /// attribute rollups keep only generations' (a filter must keep the plan to them).
+    fn holds_latency_of(&self, plan: &Plan) -> bool {
+        let latency = plan
+            .metrics
+            .iter()
+            .any(|metric| metric.measure.name == "latency");
+        if plan.view.view != MetricsView::Observations || !latency {
+            return true;
+        }
+        plan.filters.iter().any(|filter| {
+            filter.column == "type"
+                && match (filter.operator.as_str(), &filter.value) {
+                    ("=", FilterValue::String(value)) => value == "GENERATION",
+                    ("any of", FilterValue::Strings(values)) => {
+                        !values.is_empty() && values.iter().all(|value| value == "GENERATION")
+                    }
+                    _ => false,
+                }
+        })
+    }
+
     /// The attribute rollups of the plan's view and the plan's one attribute filter, if it
     /// has exactly one (two would need rows keyed by both): the user, trace name, release
     /// or tag of the observations and scores, the traces' user or tag (their name and

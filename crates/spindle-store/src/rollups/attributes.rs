@@ -2,7 +2,7 @@
 //! observation's trace instead of the observation's name and prompt: per project, attribute
 //! kind (`user`, `name`, `release` or `tag`), its value, hour of the observation's start,
 //! environment, type, model and level, the observations' count, token sums, cost in nano-USD
-//! and latency buckets (per hour and, summed, per UTC day). A metrics query on observations
+//! and the latency buckets of the generations (per hour and, summed, per UTC day). A metrics query on observations
 //! filtered on one trace attribute (the dashboard filtered on a user, a tag, a trace name or
 //! a release) reads them instead of joining millions of observations to their traces.
 //!
@@ -131,21 +131,24 @@ fn hour_sql(column: &str) -> String {
 /// `[hour, environment, type, model, level, count, input, output, total, cost in nano-USD,
 /// [latency in micros or null, …]]` (see [`parse_breakdown`]): one more seek in
 /// `observations_by_trace` per trace. Each observation's cost is rounded to nano-USD once,
-/// as the observation rollups round it; NULL without observations.
+/// as the observation rollups round it; NULL without observations. Only generations'
+/// latencies are kept (what the dashboard reads under a trace attribute): a latency bucket
+/// row per attribute value and observation was most of what these rollups cost the writers.
 pub fn breakdown_select(dialect: Dialect) -> String {
     let (array, cost, latencies) = match dialect {
         Dialect::Sqlite => (
             "json_group_array(json_array(b.h, b.e, b.ty, b.m, b.l, b.n, b.i, b.o, b.t, b.c, \
              json(b.ls)))",
             "coalesce(sum(CAST(round(ob.total_cost * 1000000000.0) AS INTEGER)), 0)",
-            "json_group_array(ob.end_time - ob.start_time)",
+            "json_group_array(CASE WHEN ob.type = 'GENERATION' \
+             THEN ob.end_time - ob.start_time END)",
         ),
         Dialect::Postgres => (
             "json_agg(json_build_array(b.h, b.e, b.ty, b.m, b.l, b.n, b.i, b.o, b.t, b.c, \
              b.ls))::text",
             "least(greatest(coalesce(sum(round(ob.total_cost::numeric * 1000000000)), 0), \
              -9223372036854775807), 9223372036854775807)::int8",
-            "json_agg(ob.end_time - ob.start_time)",
+            "json_agg(CASE WHEN ob.type = 'GENERATION' THEN ob.end_time - ob.start_time END)",
         ),
     };
     format!(
