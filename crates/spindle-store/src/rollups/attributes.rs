@@ -25,7 +25,6 @@ use super::{
     TraceFacts,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
-use crate::statements::SUM_AS_INTEGER;
 use crate::{Error, Result};
 
 /// The trace attributes the rollups are keyed by, as `kind` stores them.
@@ -127,81 +126,100 @@ fn hour_sql(column: &str) -> String {
     format!("({column} - ((({column} % {hour}) + {hour}) % {hour}))")
 }
 
-/// The breakdown of the observations of the trace `t`, as a JSON array of
-/// `[hour, environment, type, model, level, count, input, output, total, cost in nano-USD,
-/// [latency in micros or null, …]]` (see [`parse_breakdown`]): one more seek in
-/// `observations_by_trace` per trace. Each observation's cost is rounded to nano-USD once,
-/// as the observation rollups round it; NULL without observations. Only generations'
-/// latencies are kept (what the dashboard reads under a trace attribute): a latency bucket
-/// row per attribute value and observation was most of what these rollups cost the writers.
+/// The observations of the trace `t` for its breakdown, as a JSON array of `[start time,
+/// environment, type, model, level, input, output and total tokens, cost, end time]`, one
+/// entry an observation (see [`parse_breakdown`], which groups them as the observation
+/// rollups key theirs): one more seek in `observations_by_trace` per trace; NULL or `[]`
+/// without observations.
 pub fn breakdown_select(dialect: Dialect) -> String {
-    let (array, cost, latencies) = match dialect {
-        Dialect::Sqlite => (
-            "json_group_array(json_array(b.h, b.e, b.ty, b.m, b.l, b.n, b.i, b.o, b.t, b.c, \
-             json(b.ls)))",
-            "coalesce(sum(CAST(round(ob.total_cost * 1000000000.0) AS INTEGER)), 0)",
-            "json_group_array(CASE WHEN ob.type = 'GENERATION' \
-             THEN ob.end_time - ob.start_time END)",
-        ),
-        Dialect::Postgres => (
-            "json_agg(json_build_array(b.h, b.e, b.ty, b.m, b.l, b.n, b.i, b.o, b.t, b.c, \
-             b.ls))::text",
-            "least(greatest(coalesce(sum(round(ob.total_cost::numeric * 1000000000)), 0), \
-             -9223372036854775807), 9223372036854775807)::int8",
-            "json_agg(CASE WHEN ob.type = 'GENERATION' THEN ob.end_time - ob.start_time END)",
-        ),
+    let array = match dialect {
+        Dialect::Sqlite => "json_group_array(json_array(",
+        Dialect::Postgres => "json_agg(json_build_array(",
+    };
+    let text = match dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => "::text",
     };
     format!(
-        "(SELECT {array} FROM (SELECT {} AS h, coalesce(ob.environment, '') AS e, \
-         coalesce(ob.type, '') AS ty, coalesce(ob.model, '') AS m, \
-         coalesce(ob.level, 'DEFAULT') AS l, count(*) AS n, {} AS i, {} AS o, {} AS t, \
-         {cost} AS c, {latencies} AS ls FROM observations ob \
-         WHERE ob.project_id = t.project_id AND ob.trace_id = t.id \
-         AND ob.start_time IS NOT NULL \
-         GROUP BY 1, 2, 3, 4, 5) b)",
-        hour_sql("ob.start_time"),
-        SUM_AS_INTEGER.of(dialect, "ob.usage_input"),
-        SUM_AS_INTEGER.of(dialect, "ob.usage_output"),
-        SUM_AS_INTEGER.of(dialect, "ob.usage_total"),
+        "(SELECT {array}ob.start_time, ob.environment, ob.type, ob.model, ob.level, \
+         ob.usage_input, ob.usage_output, ob.usage_total, ob.total_cost, ob.end_time)){text} \
+         FROM observations ob WHERE ob.project_id = t.project_id AND ob.trace_id = t.id \
+         AND ob.start_time IS NOT NULL)"
     )
 }
 
+/// One observation of a breakdown text ([`breakdown_select`]).
+type BreakdownEntry = (
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<Number>,
+    Option<Number>,
+    Option<Number>,
+    Option<f64>,
+    Option<i64>,
+);
+
+/// A stored integer sum, which SQLite may hold as a float.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(untagged)]
+enum Number {
+    Integer(i64),
+    Float(f64),
+}
+
+impl Number {
+    fn of(number: Option<Number>) -> i64 {
+        match number {
+            Some(Number::Integer(value)) => value,
+            Some(Number::Float(value)) => value as i64,
+            None => 0,
+        }
+    }
+}
+
 /// The breakdown of a `trace_totals.breakdown` text ([`breakdown_select`]; NULL without
-/// observations).
+/// observations): its observations grouped by hour, environment, type, model and level as
+/// the observation rollups key them (absent text `""`, an absent level `DEFAULT`), each
+/// cost rounded to nano-USD once, and the latency buckets of the generations only (what the
+/// dashboard reads under a trace attribute; a bucket row per attribute value and
+/// observation was most of what these rollups cost the writers).
 pub fn parse_breakdown(text: Option<&str>) -> Result<Breakdown> {
-    let unreadable = |what: &str| Error::internal(format!("stored trace_totals.breakdown: {what}"));
     let mut breakdown = Breakdown::new();
     let Some(text) = text else {
         return Ok(breakdown);
     };
-    let entries: Vec<Vec<Value>> =
-        serde_json::from_str(text).map_err(|e| unreadable(&e.to_string()))?;
-    for entry in entries {
-        let [hour, environment, observation_type, model, level, count, input, output, total, cost, latencies] =
-            <[Value; 11]>::try_from(entry).map_err(|_| unreadable("an entry of another length"))?;
-        let text = |value: Value| match value {
-            Value::String(text) => Ok(text),
-            Value::Null => Ok(String::new()),
-            _ => Err(unreadable("a key that is not text")),
-        };
+    let entries: Vec<BreakdownEntry> = serde_json::from_str(text).map_err(|e| {
+        Error::internal(format!(
+            "stored trace_totals.breakdown is not readable: {e}"
+        ))
+    })?;
+    for (start, environment, observation_type, model, level, input, output, total, cost, end) in
+        entries
+    {
+        let Some(start) = start else { continue };
+        let generation = observation_type.as_deref() == Some("GENERATION");
         let key = BreakdownKey {
-            hour: integer(&hour).ok_or_else(|| unreadable("an hour"))?,
-            environment: text(environment)?,
-            observation_type: text(observation_type)?,
-            model: text(model)?,
-            level: text(level)?,
+            hour: super::hour_of(Some(start)),
+            environment: environment.unwrap_or_default(),
+            observation_type: observation_type.unwrap_or_default(),
+            model: model.unwrap_or_default(),
+            level: level.unwrap_or_else(|| spindle_core::Level::Default.as_str().to_owned()),
         };
-        let sum = |value: &Value| integer(value).unwrap_or(0);
         let row = breakdown.entry(key).or_default();
-        row.count += sum(&count);
-        row.input_tokens = row.input_tokens.wrapping_add(sum(&input));
-        row.output_tokens = row.output_tokens.wrapping_add(sum(&output));
-        row.total_tokens = row.total_tokens.wrapping_add(sum(&total));
-        row.cost_nanos = row.cost_nanos.wrapping_add(sum(&cost));
-        if let Value::Array(latencies) = latencies {
-            for latency in latencies.iter().filter_map(integer) {
-                add_to_bucket(&mut row.latency, Some(latency_bucket(latency)), 1);
-            }
+        row.count += 1;
+        row.input_tokens = row.input_tokens.wrapping_add(Number::of(input));
+        row.output_tokens = row.output_tokens.wrapping_add(Number::of(output));
+        row.total_tokens = row.total_tokens.wrapping_add(Number::of(total));
+        row.cost_nanos = row.cost_nanos.wrapping_add(super::cost_nanos(cost));
+        if let (true, Some(end)) = (generation, end) {
+            add_to_bucket(
+                &mut row.latency,
+                Some(latency_bucket(end.saturating_sub(start))),
+                1,
+            );
         }
     }
     Ok(breakdown)
@@ -489,7 +507,7 @@ impl Rollups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rollups::{TraceKey, HOUR_MICROS};
+    use crate::rollups::TraceKey;
 
     fn facts(user: Option<&str>, name: &str, tags: &[&str], breakdown: &str) -> TraceFacts {
         TraceFacts {
@@ -518,16 +536,24 @@ mod tests {
         }
     }
 
-    const ONE: &str =
-        r#"[[3600000000, "", "GENERATION", "m", "DEFAULT", 2, 1, 2, 3, 40, [1000, null]]]"#;
-    const TWO: &str = r#"[[3600000000, "", "GENERATION", "m", "DEFAULT", 2, 1, 2, 3, 40, [1000, null]],
-        [7200000000, "", "SPAN", "", "ERROR", 1, null, null, null, 0, [5000]]]"#;
+    const H: i64 = 3_600_000_000;
+    /// A generation of model `m` with a latency and one without an end, at 1 h.
+    const ONE: &str = r#"[[3600000000, null, "GENERATION", "m", null, 1, 2, 3, 4e-8, 3600001000],
+        [3600000001, null, "GENERATION", "m", null, null, null, null, null, null]]"#;
+    /// The same and a span in error at 2 h, whose latency is not kept.
+    const TWO: &str = r#"[[3600000000, null, "GENERATION", "m", null, 1, 2, 3, 4e-8, 3600001000],
+        [3600000001, null, "GENERATION", "m", null, null, null, null, null, null],
+        [7200000000, null, "SPAN", null, "ERROR", null, null, null, null, 7200005000]]"#;
 
     #[test]
     fn the_breakdown_parses_with_its_latencies() {
         let breakdown = parse_breakdown(Some(TWO)).unwrap();
         assert_eq!(breakdown.len(), 2);
-        let first = breakdown.values().next().unwrap();
+        let (key, first) = breakdown.iter().next().unwrap();
+        assert_eq!(
+            (key.hour, key.level.as_str(), key.environment.as_str()),
+            (H, "DEFAULT", "")
+        );
         assert_eq!(
             (first.count, first.total_tokens, first.cost_nanos),
             (2, 3, 40)
@@ -535,9 +561,12 @@ mod tests {
         assert_eq!(
             first.latency,
             BTreeMap::from([(latency_bucket(1000), 1)]),
-            "a null latency has no bucket"
+            "an observation without an end has no bucket"
         );
+        let span = breakdown.values().nth(1).unwrap();
+        assert!(span.latency.is_empty(), "only generations' latencies");
         assert!(parse_breakdown(None).unwrap().is_empty());
+        assert!(parse_breakdown(Some("[]")).unwrap().is_empty());
         assert!(parse_breakdown(Some("[[1]]")).is_err());
         assert_eq!(
             parse_tags(Some(r#"["b", 1, "a", "b"]"#)),
@@ -563,10 +592,7 @@ mod tests {
             3,
             "one new entry under each of 3 values"
         );
-        assert!(delta
-            .attributes
-            .keys()
-            .all(|key| key.part.hour == 2 * HOUR_MICROS));
+        assert!(delta.attributes.keys().all(|key| key.part.hour == 2 * H));
         rollups.trace(Some(&known), Some(&grown));
         rollups.trace(Some(&grown), None);
         assert!(rollups.attributes.is_empty(), "{:?}", rollups.attributes);
