@@ -191,9 +191,15 @@ pub(crate) fn open_writer(path: &Path, synchronous_full: bool) -> Result<Connect
              PRAGMA temp_store = MEMORY;"
         ),
     )?;
-    connection.set_prepared_statement_cache_capacity(64);
+    // Every statement the writer runs stays prepared: the rollups' multi-row upserts alone
+    // are a few texts per table (`rollups::AdditiveUpserts`), and a statement parsed again
+    // for each transaction cost more than running it.
+    connection.set_prepared_statement_cache_capacity(WRITER_STATEMENT_CACHE);
     Ok(connection)
 }
+
+/// How many prepared statements the writer keeps (a few KiB each).
+const WRITER_STATEMENT_CACHE: usize = 512;
 
 /// Opens a read connection: it never writes.
 pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
