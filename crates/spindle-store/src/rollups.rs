@@ -134,7 +134,30 @@ pub struct ObservationRollup {
     pub latency: BTreeMap<i64, i64>,
 }
 
+/// A rollup row with latency buckets.
+pub trait Histogram {
+    fn latency_mut(&mut self) -> &mut BTreeMap<i64, i64>;
+}
+
+impl Histogram for ObservationRollup {
+    fn latency_mut(&mut self) -> &mut BTreeMap<i64, i64> {
+        &mut self.latency
+    }
+}
+
 impl ObservationRollup {
+    /// The sums of a stored row read with [`OBSERVATION_SUMS`] (no latency buckets).
+    pub fn from_sums(row: &impl RowAccess) -> Result<Self> {
+        Ok(ObservationRollup {
+            count: row.int("observation_count")?,
+            input_tokens: row.int("input_tokens")?,
+            output_tokens: row.int("output_tokens")?,
+            total_tokens: row.int("total_tokens")?,
+            cost_nanos: row.int("cost_nanos")?,
+            latency: BTreeMap::new(),
+        })
+    }
+
     fn is_zero(&self) -> bool {
         self.count == 0
             && self.input_tokens == 0
@@ -922,7 +945,7 @@ pub const OBSERVATION_BUCKET_KEY_COLUMNS: &str = "project_id, hour, environment,
      model, prompt_name, prompt_version, level, bucket";
 
 /// The summed columns of `observation_rollups`.
-const OBSERVATION_SUMS: [&str; 5] = [
+pub const OBSERVATION_SUMS: [&str; 5] = [
     "observation_count",
     "input_tokens",
     "output_tokens",

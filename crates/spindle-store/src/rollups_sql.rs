@@ -18,7 +18,10 @@ use crate::rollups::{
     SCORE_KEY_COLUMNS, SESSION_COLUMNS, TRACE_ATTRIBUTE_DAYS_TABLE, TRACE_ATTRIBUTE_KEY_COLUMNS,
     TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS, TRACE_MODEL_SUMS, TRACE_SUMS,
 };
-use crate::rollups::{ScoreAttributeKey, SCORE_ATTRIBUTE_KEY_COLUMNS};
+use crate::rollups::{
+    Histogram, ObservationRollup, ScoreAttributeKey, TraceRollup, OBSERVATION_SUMS,
+    SCORE_ATTRIBUTE_KEY_COLUMNS,
+};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
 use crate::Result;
@@ -324,47 +327,23 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         sql
     };
     let mut rollups = Rollups::default();
-    let sums = select(
-        "observation_rollups",
-        &format!(
-            "{OBSERVATION_KEY_COLUMNS}, observation_count, input_tokens, output_tokens, \
-             total_tokens, cost_nanos"
-        ),
-    );
-    db.each_row(&sums, |row| {
-        let entry = rollups
-            .observations
-            .entry(observation_key(row)?)
-            .or_default();
-        entry.count = row.int("observation_count")?;
-        entry.input_tokens = row.int("input_tokens")?;
-        entry.output_tokens = row.int("output_tokens")?;
-        entry.total_tokens = row.int("total_tokens")?;
-        entry.cost_nanos = row.int("cost_nanos")?;
-        Ok(())
-    })
+    (rollups.observations, rollups.observation_days) = stored_histograms(
+        db,
+        project_id,
+        HistogramRead {
+            tables: [
+                "observation_rollups",
+                "observation_latency_buckets",
+                crate::rollups::OBSERVATION_DAYS_TABLE,
+            ],
+            key: OBSERVATION_KEY_COLUMNS,
+            sums: &OBSERVATION_SUMS,
+            count: "observation_count",
+        },
+        |row| observation_key(row),
+        |row| ObservationRollup::from_sums(row),
+    )
     .await?;
-    let buckets = select(
-        "observation_latency_buckets",
-        &format!("{OBSERVATION_KEY_COLUMNS}, bucket, observation_count"),
-    );
-    db.each_row(&buckets, |row| {
-        let entry = rollups
-            .observations
-            .entry(observation_key(row)?)
-            .or_default();
-        entry
-            .latency
-            .insert(row.int("bucket")?, row.int("observation_count")?);
-        Ok(())
-    })
-    .await?;
-    let days = select(
-        crate::rollups::OBSERVATION_DAYS_TABLE,
-        &format!("{OBSERVATION_KEY_COLUMNS}, bucket, observation_count"),
-    );
-    rollups.observation_days =
-        stored_days(db, &days, "observation_count", |row| observation_key(row)).await?;
     let scores = select(
         "score_rollups",
         &format!("{SCORE_KEY_COLUMNS}, score_count, value_count, value_sum"),
@@ -403,39 +382,22 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
-    let traces = select(
-        "trace_rollups",
-        &format!("{TRACE_KEY_COLUMNS}, {}", TRACE_SUMS.join(", ")),
-    );
-    db.each_row(&traces, |row| {
-        let entry = rollups.traces.entry(TraceKey::from_row(row)?).or_default();
-        entry.count = row.int("trace_count")?;
-        entry.observation_count = row.int("observation_count")?;
-        entry.error_count = row.int("error_count")?;
-        entry.total_tokens = row.int("total_tokens")?;
-        entry.cost_nanos = row.int("cost_nanos")?;
-        Ok(())
-    })
-    .await?;
-    let trace_buckets = select(
-        "trace_latency_buckets",
-        &format!("{TRACE_KEY_COLUMNS}, bucket, trace_count"),
-    );
-    db.each_row(&trace_buckets, |row| {
-        let entry = rollups.traces.entry(TraceKey::from_row(row)?).or_default();
-        entry
-            .latency
-            .insert(row.int("bucket")?, row.int("trace_count")?);
-        Ok(())
-    })
-    .await?;
-    let trace_days = select(
-        crate::rollups::TRACE_DAYS_TABLE,
-        &format!("{TRACE_KEY_COLUMNS}, bucket, trace_count"),
-    );
-    rollups.trace_days = stored_days(db, &trace_days, "trace_count", |row| {
-        TraceKey::from_row(row)
-    })
+    (rollups.traces, rollups.trace_days) = stored_histograms(
+        db,
+        project_id,
+        HistogramRead {
+            tables: [
+                "trace_rollups",
+                "trace_latency_buckets",
+                crate::rollups::TRACE_DAYS_TABLE,
+            ],
+            key: TRACE_KEY_COLUMNS,
+            sums: &TRACE_SUMS,
+            count: "trace_count",
+        },
+        |row| TraceKey::from_row(row),
+        |row| TraceRollup::from_sums(row),
+    )
     .await?;
     let people = select(
         "people_rollups",
@@ -460,45 +422,22 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
-    let attributes = select(
-        "observation_attribute_rollups",
-        &format!("{ATTRIBUTE_KEY_COLUMNS}, {}", ATTRIBUTE_SUMS.join(", ")),
-    );
-    db.each_row(&attributes, |row| {
-        let entry = rollups
-            .attributes
-            .entry(AttributeKey::from_row(row)?)
-            .or_default();
-        entry.count = row.int("observation_count")?;
-        entry.input_tokens = row.int("input_tokens")?;
-        entry.output_tokens = row.int("output_tokens")?;
-        entry.total_tokens = row.int("total_tokens")?;
-        entry.cost_nanos = row.int("cost_nanos")?;
-        Ok(())
-    })
-    .await?;
-    let attribute_buckets = select(
-        "observation_attribute_buckets",
-        &format!("{ATTRIBUTE_KEY_COLUMNS}, bucket, observation_count"),
-    );
-    db.each_row(&attribute_buckets, |row| {
-        let entry = rollups
-            .attributes
-            .entry(AttributeKey::from_row(row)?)
-            .or_default();
-        entry
-            .latency
-            .insert(row.int("bucket")?, row.int("observation_count")?);
-        Ok(())
-    })
-    .await?;
-    let attribute_days = select(
-        ATTRIBUTE_DAYS_TABLE,
-        &format!("{ATTRIBUTE_KEY_COLUMNS}, bucket, observation_count"),
-    );
-    rollups.attribute_days = stored_days(db, &attribute_days, "observation_count", |row| {
-        AttributeKey::from_row(row)
-    })
+    (rollups.attributes, rollups.attribute_days) = stored_histograms(
+        db,
+        project_id,
+        HistogramRead {
+            tables: [
+                "observation_attribute_rollups",
+                "observation_attribute_buckets",
+                ATTRIBUTE_DAYS_TABLE,
+            ],
+            key: ATTRIBUTE_KEY_COLUMNS,
+            sums: &ATTRIBUTE_SUMS,
+            count: "observation_count",
+        },
+        |row| AttributeKey::from_row(row),
+        |row| ObservationRollup::from_sums(row),
+    )
     .await?;
     let score_attributes = select(
         "score_attribute_rollups",
@@ -515,45 +454,22 @@ pub async fn stored(db: &impl ReadConnection, project_id: &str) -> Result<Rollup
         Ok(())
     })
     .await?;
-    let trace_attributes = select(
-        "trace_attribute_rollups",
-        &format!("{TRACE_ATTRIBUTE_KEY_COLUMNS}, {}", TRACE_SUMS.join(", ")),
-    );
-    db.each_row(&trace_attributes, |row| {
-        let entry = rollups
-            .trace_attributes
-            .entry(TraceAttributeKey::from_row(row)?)
-            .or_default();
-        entry.count = row.int("trace_count")?;
-        entry.observation_count = row.int("observation_count")?;
-        entry.error_count = row.int("error_count")?;
-        entry.total_tokens = row.int("total_tokens")?;
-        entry.cost_nanos = row.int("cost_nanos")?;
-        Ok(())
-    })
-    .await?;
-    let trace_attribute_buckets = select(
-        "trace_attribute_buckets",
-        &format!("{TRACE_ATTRIBUTE_KEY_COLUMNS}, bucket, trace_count"),
-    );
-    db.each_row(&trace_attribute_buckets, |row| {
-        let entry = rollups
-            .trace_attributes
-            .entry(TraceAttributeKey::from_row(row)?)
-            .or_default();
-        entry
-            .latency
-            .insert(row.int("bucket")?, row.int("trace_count")?);
-        Ok(())
-    })
-    .await?;
-    let trace_attribute_days = select(
-        TRACE_ATTRIBUTE_DAYS_TABLE,
-        &format!("{TRACE_ATTRIBUTE_KEY_COLUMNS}, bucket, trace_count"),
-    );
-    rollups.trace_attribute_days = stored_days(db, &trace_attribute_days, "trace_count", |row| {
-        TraceAttributeKey::from_row(row)
-    })
+    (rollups.trace_attributes, rollups.trace_attribute_days) = stored_histograms(
+        db,
+        project_id,
+        HistogramRead {
+            tables: [
+                "trace_attribute_rollups",
+                "trace_attribute_buckets",
+                TRACE_ATTRIBUTE_DAYS_TABLE,
+            ],
+            key: TRACE_ATTRIBUTE_KEY_COLUMNS,
+            sums: &TRACE_SUMS,
+            count: "trace_count",
+        },
+        |row| TraceAttributeKey::from_row(row),
+        |row| TraceRollup::from_sums(row),
+    )
     .await?;
     let sessions = select("session_totals", SESSION_COLUMNS);
     db.each_row(&sessions, |row| {
@@ -579,6 +495,62 @@ fn observation_key(row: &impl RowAccess) -> Result<ObservationKey> {
         prompt_version: row.int("prompt_version")?,
         level: row.text("level")?,
     })
+}
+
+/// The tables of a rollup with latency buckets: its sums' table, its hourly buckets' table
+/// and its daily buckets' table (`[sums, buckets, days]`), their key columns (the buckets'
+/// add `bucket`), the summed columns and the count column of a bucket row.
+struct HistogramRead<'a> {
+    tables: [&'a str; 3],
+    key: &'a str,
+    sums: &'a [&'a str],
+    count: &'a str,
+}
+
+/// The stored rows of a rollup with latency buckets ([`HistogramRead`]): each key's sums
+/// (read by `sums`) with its hourly buckets, and the daily buckets by key; keys read by
+/// `key`.
+async fn stored_histograms<C: ReadConnection, K: Ord, R: Default + Histogram>(
+    db: &C,
+    project_id: &str,
+    read: HistogramRead<'_>,
+    key: impl for<'r> Fn(&C::Row<'r>) -> Result<K>,
+    sums: impl for<'r> Fn(&C::Row<'r>) -> Result<R>,
+) -> Result<(BTreeMap<K, R>, BTreeMap<K, BTreeMap<i64, i64>>)> {
+    let [sums_table, buckets_table, days_table] = read.tables;
+    let select = |table: &str, columns: &str| {
+        let mut sql = Sql::new(
+            db.dialect(),
+            &format!("SELECT {columns} FROM {table} WHERE project_id = "),
+        );
+        sql.bind(project_id);
+        sql
+    };
+    let mut rows: BTreeMap<K, R> = BTreeMap::new();
+    let sums_sql = select(
+        sums_table,
+        &format!("{}, {}", read.key, read.sums.join(", ")),
+    );
+    db.each_row(&sums_sql, |row| {
+        rows.insert(key(row)?, sums(row)?);
+        Ok(())
+    })
+    .await?;
+    let buckets = select(
+        buckets_table,
+        &format!("{}, bucket, {}", read.key, read.count),
+    );
+    db.each_row(&buckets, |row| {
+        rows.entry(key(row)?)
+            .or_default()
+            .latency_mut()
+            .insert(row.int("bucket")?, row.int(read.count)?);
+        Ok(())
+    })
+    .await?;
+    let days = select(days_table, &format!("{}, bucket, {}", read.key, read.count));
+    let days = stored_days(db, &days, read.count, key).await?;
+    Ok((rows, days))
 }
 
 /// The rows of a table of latency buckets per day that `sql` selects (with `bucket` and the

@@ -7,7 +7,7 @@
 use super::daily_metrics::assert_daily_sources_agree;
 use super::fixtures::*;
 use super::Harness;
-use crate::rollups::Rollups;
+use crate::rollups::{Rollups, ScoreRollup};
 use crate::{CustomModel, Store, WriteBatch};
 use spindle_core::{
     Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord, ScoreSource, TraceRecord,
@@ -70,51 +70,44 @@ fn assert_same_rollups(stored: &Rollups, rebuilt: &Rollups, step: &str) {
             "{step}: stored {key:?} {row:?} is not in the raw rows"
         );
     }
-    let stored_keys: Vec<_> = stored.scores.keys().collect();
-    let rebuilt_keys: Vec<_> = rebuilt.scores.keys().collect();
-    assert_eq!(stored_keys, rebuilt_keys, "{step}: score keys");
-    for (key, row) in &rebuilt.scores {
-        let kept = &stored.scores[key];
-        assert_eq!(
-            (kept.count, kept.value_count),
-            (row.count, row.value_count),
-            "{step}: {key:?}"
-        );
+    let score = |row: &ScoreRollup| ((row.count, row.value_count), row.value_sum);
+    assert_same_sums(
+        &stored.scores,
+        &rebuilt.scores,
+        score,
+        &format!("{step}: scores"),
+    );
+    assert_same_sums(
+        &stored.score_attributes,
+        &rebuilt.score_attributes,
+        score,
+        &format!("{step}: score attributes"),
+    );
+    assert_same_sums(
+        &stored.prompt_scores,
+        &rebuilt.prompt_scores,
+        |row| ((row.count, 0), row.value_sum),
+        &format!("{step}: prompt scores"),
+    );
+}
+
+/// Panics naming `what` unless `stored` and `rebuilt` have the same keys, and each key the
+/// same counts and a value sum within floating-point rounding (`sums` reads both).
+fn assert_same_sums<K: std::fmt::Debug + Ord, R>(
+    stored: &BTreeMap<K, R>,
+    rebuilt: &BTreeMap<K, R>,
+    sums: impl Fn(&R) -> ((i64, i64), f64),
+    what: &str,
+) {
+    let stored_keys: Vec<_> = stored.keys().collect();
+    let rebuilt_keys: Vec<_> = rebuilt.keys().collect();
+    assert_eq!(stored_keys, rebuilt_keys, "{what}: keys");
+    for (key, row) in rebuilt {
+        let ((counts, sum), (kept_counts, kept_sum)) = (sums(row), sums(&stored[key]));
+        assert_eq!(kept_counts, counts, "{what}: {key:?}");
         assert!(
-            (kept.value_sum - row.value_sum).abs() <= 1e-9 * (1.0 + row.value_sum.abs()),
-            "{step}: {key:?} value sum {} != {}",
-            kept.value_sum,
-            row.value_sum
-        );
-    }
-    let stored_keys: Vec<_> = stored.score_attributes.keys().collect();
-    let rebuilt_keys: Vec<_> = rebuilt.score_attributes.keys().collect();
-    assert_eq!(stored_keys, rebuilt_keys, "{step}: score attribute keys");
-    for (key, row) in &rebuilt.score_attributes {
-        let kept = &stored.score_attributes[key];
-        assert_eq!(
-            (kept.count, kept.value_count),
-            (row.count, row.value_count),
-            "{step}: {key:?}"
-        );
-        assert!(
-            (kept.value_sum - row.value_sum).abs() <= 1e-9 * (1.0 + row.value_sum.abs()),
-            "{step}: {key:?} value sum {} != {}",
-            kept.value_sum,
-            row.value_sum
-        );
-    }
-    let stored_keys: Vec<_> = stored.prompt_scores.keys().collect();
-    let rebuilt_keys: Vec<_> = rebuilt.prompt_scores.keys().collect();
-    assert_eq!(stored_keys, rebuilt_keys, "{step}: prompt score keys");
-    for (key, row) in &rebuilt.prompt_scores {
-        let kept = &stored.prompt_scores[key];
-        assert_eq!(kept.count, row.count, "{step}: {key:?}");
-        assert!(
-            (kept.value_sum - row.value_sum).abs() <= 1e-9 * (1.0 + row.value_sum.abs()),
-            "{step}: {key:?} prompt score value sum {} != {}",
-            kept.value_sum,
-            row.value_sum
+            (kept_sum - sum).abs() <= 1e-9 * (1.0 + sum.abs()),
+            "{what}: {key:?} value sum {kept_sum} != {sum}"
         );
     }
 }

@@ -49,7 +49,25 @@ pub struct TraceRollup {
     pub latency: BTreeMap<i64, i64>,
 }
 
+impl super::Histogram for TraceRollup {
+    fn latency_mut(&mut self) -> &mut BTreeMap<i64, i64> {
+        &mut self.latency
+    }
+}
+
 impl TraceRollup {
+    /// The sums of a stored row read with [`TRACE_SUMS`] (no latency buckets).
+    pub fn from_sums(row: &impl RowAccess) -> Result<Self> {
+        Ok(TraceRollup {
+            count: row.int("trace_count")?,
+            observation_count: row.int("observation_count")?,
+            error_count: row.int("error_count")?,
+            total_tokens: row.int("total_tokens")?,
+            cost_nanos: row.int("cost_nanos")?,
+            latency: BTreeMap::new(),
+        })
+    }
+
     fn sums(&self) -> [i64; 5] {
         [
             self.count,
