@@ -136,12 +136,58 @@ pub struct ObservationRollup {
 
 /// A rollup row with latency buckets.
 pub trait Histogram {
+    fn latency(&self) -> &BTreeMap<i64, i64>;
     fn latency_mut(&mut self) -> &mut BTreeMap<i64, i64>;
+    /// The summed columns' values, in the order of its table's columns.
+    fn sums(&self) -> Vec<i64>;
+}
+
+/// The key of a rollup row kept per hour, whose latency buckets are kept per UTC day too.
+pub trait HourlyKey: Ord + Clone {
+    /// The same key with its hour's UTC day in place of the hour ([`NO_HOUR`] kept).
+    fn at_day(&self) -> Self;
+    /// The values of its table's key columns.
+    fn key_params(&self) -> Vec<Param>;
+}
+
+/// The latency buckets of `rows` summed per UTC day (what a days table holds); buckets at 0
+/// left out.
+pub fn days_of<K: HourlyKey, R: Histogram>(
+    rows: &BTreeMap<K, R>,
+) -> BTreeMap<K, BTreeMap<i64, i64>> {
+    latency_days(rows.iter().map(|(key, row)| (key.at_day(), row.latency())))
 }
 
 impl Histogram for ObservationRollup {
+    fn latency(&self) -> &BTreeMap<i64, i64> {
+        &self.latency
+    }
+
     fn latency_mut(&mut self) -> &mut BTreeMap<i64, i64> {
         &mut self.latency
+    }
+
+    fn sums(&self) -> Vec<i64> {
+        vec![
+            self.count,
+            self.input_tokens,
+            self.output_tokens,
+            self.total_tokens,
+            self.cost_nanos,
+        ]
+    }
+}
+
+impl HourlyKey for ObservationKey {
+    fn at_day(&self) -> Self {
+        ObservationKey {
+            hour: day_of_hour(self.hour),
+            ..self.clone()
+        }
+    }
+
+    fn key_params(&self) -> Vec<Param> {
+        self.params()
     }
 }
 
@@ -695,21 +741,21 @@ pub struct Rollups {
     pub observation_traces: BTreeSet<String>,
     /// The rows of `observation_latency_days` (buckets at 0 left out) in stored and rebuilt
     /// rollups: as [`crate::rollups_sql::stored`] reads them, or
-    /// [`Rollups::days_of_observations`] of a rebuild. Always empty in deltas, whose
+    /// [`days_of`] of a rebuild. Always empty in deltas, whose
     /// statements add the days of their `observations`.
     pub observation_days: BTreeMap<ObservationKey, BTreeMap<i64, i64>>,
-    /// The same of `trace_latency_days` ([`Rollups::days_of_traces`]).
+    /// The same of `trace_latency_days` ([`days_of`]).
     pub trace_days: BTreeMap<TraceKey, BTreeMap<i64, i64>>,
     /// The observations per attribute of their trace (`rollups/attributes.rs`), deltas of
     /// the same `trace_totals` rows as the trace rollups.
     pub attributes: BTreeMap<AttributeKey, ObservationRollup>,
-    /// The same of `observation_attribute_days` ([`Rollups::days_of_attributes`]).
+    /// The same of `observation_attribute_days` ([`days_of`]).
     pub attribute_days: BTreeMap<AttributeKey, BTreeMap<i64, i64>>,
     /// The scores per attribute of their trace (`rollups/attributes.rs`).
     pub score_attributes: BTreeMap<ScoreAttributeKey, ScoreRollup>,
     /// The trace rollups under each user and tag of the traces (`rollups/traces.rs`).
     pub trace_attributes: BTreeMap<TraceAttributeKey, TraceRollup>,
-    /// The same of `trace_attribute_days` ([`Rollups::days_of_trace_attributes`]).
+    /// The same of `trace_attribute_days` ([`days_of`]).
     pub trace_attribute_days: BTreeMap<TraceAttributeKey, BTreeMap<i64, i64>>,
 }
 
@@ -830,46 +876,11 @@ impl Rollups {
         self.sessions.retain(|_, row| row.sums.count != 0);
     }
 
-    /// The observations' latency buckets summed per UTC day (`hour` the start of the day,
-    /// [`NO_HOUR`] kept), what `observation_latency_days` holds; buckets at 0 left out.
-    pub fn days_of_observations(&self) -> BTreeMap<ObservationKey, BTreeMap<i64, i64>> {
-        latency_days(self.observations.iter().map(|(key, row)| {
-            let day = ObservationKey {
-                hour: day_of_hour(key.hour),
-                ..key.clone()
-            };
-            (day, &row.latency)
-        }))
-    }
-
-    /// The traces' latency buckets summed per UTC day, what `trace_latency_days` holds.
-    pub fn days_of_traces(&self) -> BTreeMap<TraceKey, BTreeMap<i64, i64>> {
-        latency_days(self.traces.iter().map(|(key, row)| {
-            let day = TraceKey {
-                hour: day_of_hour(key.hour),
-                ..key.clone()
-            };
-            (day, &row.latency)
-        }))
-    }
-
     /// The additive upserts that add these deltas to the tables, in key order (so that
     /// concurrent transactions take the rows' locks in one order and never deadlock).
     pub fn statements(&self, dialect: Dialect) -> Vec<Sql> {
         let mut statements = Vec::new();
-        let observations = self.observations.iter().map(|(key, row)| {
-            let sums = [
-                row.count,
-                row.input_tokens,
-                row.output_tokens,
-                row.total_tokens,
-                row.cost_nanos,
-            ];
-            (key.params(), sums.to_vec(), &row.latency)
-        });
-        let days = self.days_of_observations();
-        let days = days.iter().map(|(key, latency)| (key.params(), latency));
-        OBSERVATION_TABLES.statements(dialect, observations, days, &mut statements);
+        OBSERVATION_TABLES.add(dialect, &self.observations, &mut statements);
         let mut scores = AdditiveUpserts::new(
             "score_rollups",
             SCORE_KEY_COLUMNS,
@@ -971,11 +982,11 @@ fn add_to_bucket(latency: &mut BTreeMap<i64, i64>, bucket: Option<i64>, sign: i6
     }
 }
 
-/// The observations' latency buckets per UTC day ([`Rollups::days_of_observations`]): the key
+/// The observations' latency buckets per UTC day ([`days_of`]): the key
 /// columns of [`OBSERVATION_BUCKET_KEY_COLUMNS`], `hour` the start of the day.
 pub const OBSERVATION_DAYS_TABLE: &str = "observation_latency_days";
 
-/// The traces' latency buckets per UTC day ([`Rollups::days_of_traces`]).
+/// The traces' latency buckets per UTC day ([`days_of`]).
 pub const TRACE_DAYS_TABLE: &str = "trace_latency_days";
 
 /// The start of the UTC day of an hour ([`NO_HOUR`] stays itself).
@@ -1029,6 +1040,23 @@ struct HistogramTables {
 }
 
 impl HistogramTables {
+    /// The additive upserts of `rows` and of their latency buckets per day ([`days_of`]).
+    fn add<K: HourlyKey, R: Histogram>(
+        &self,
+        dialect: Dialect,
+        rows: &BTreeMap<K, R>,
+        statements: &mut Vec<Sql>,
+    ) {
+        let sums = rows
+            .iter()
+            .map(|(key, row)| (key.key_params(), row.sums(), row.latency()));
+        let days = days_of(rows);
+        let days = days
+            .iter()
+            .map(|(key, latency)| (key.key_params(), latency));
+        self.statements(dialect, sums, days, statements);
+    }
+
     /// The additive upserts of `rows` (each a key's values, its sums in the order of
     /// [`Self::sums`], and its latency buckets) and of their `days` ([`latency_days`], each
     /// a day key's values and buckets), in key order: the sums' table, the buckets', then

@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use crate::executor::{Executor, Single};
 use crate::reading::ReadConnection;
 use crate::rollups::{
+    days_of, Histogram, ObservationRollup, ScoreAttributeKey, TraceRollup, OBSERVATION_SUMS,
+    SCORE_ATTRIBUTE_KEY_COLUMNS,
+};
+use crate::rollups::{
     AttributeKey, ByTrace, LinkedScore, ObservationFacts, ObservationKey, PeopleKey, PeopleRollup,
     PromptLink, PromptScoreKey, Rollups, ScoreFacts, ScoreKey, SessionKey, SessionTotals,
     TraceAttributeKey, TraceFacts, TraceKey, TraceModelKey, TraceModelRollup, ATTRIBUTE_DAYS_TABLE,
@@ -17,10 +21,6 @@ use crate::rollups::{
     PEOPLE_KEY_COLUMNS, PEOPLE_SUMS, PROMPT_SCORE_KEY_COLUMNS, SCORE_FACT_COLUMNS,
     SCORE_KEY_COLUMNS, SESSION_COLUMNS, TRACE_ATTRIBUTE_DAYS_TABLE, TRACE_ATTRIBUTE_KEY_COLUMNS,
     TRACE_KEY_COLUMNS, TRACE_MODEL_KEY_COLUMNS, TRACE_MODEL_SUMS, TRACE_SUMS,
-};
-use crate::rollups::{
-    Histogram, ObservationRollup, ScoreAttributeKey, TraceRollup, OBSERVATION_SUMS,
-    SCORE_ATTRIBUTE_KEY_COLUMNS,
 };
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::trace_totals;
@@ -287,10 +287,10 @@ async fn recompute_with_totals(
     })
     .await?;
     rollups.normalize();
-    rollups.observation_days = rollups.days_of_observations();
-    rollups.trace_days = rollups.days_of_traces();
-    rollups.attribute_days = rollups.days_of_attributes();
-    rollups.trace_attribute_days = rollups.days_of_trace_attributes();
+    rollups.observation_days = days_of(&rollups.observations);
+    rollups.trace_days = days_of(&rollups.traces);
+    rollups.attribute_days = days_of(&rollups.attributes);
+    rollups.trace_attribute_days = days_of(&rollups.trace_attributes);
     Ok(rollups)
 }
 

@@ -88,6 +88,18 @@ impl AttributeKey {
     }
 }
 
+impl super::HourlyKey for AttributeKey {
+    fn at_day(&self) -> Self {
+        let mut day = self.clone();
+        day.part.hour = super::day_of_hour(self.part.hour);
+        day
+    }
+
+    fn key_params(&self) -> Vec<Param> {
+        self.params()
+    }
+}
+
 /// The key columns of `observation_attribute_rollups`.
 pub const ATTRIBUTE_KEY_COLUMNS: &str =
     "project_id, kind, value, hour, environment, type, model, level";
@@ -461,31 +473,9 @@ impl Rollups {
         }
     }
 
-    /// The attribute rollups' latency buckets summed per UTC day, what
-    /// `observation_attribute_days` holds.
-    pub fn days_of_attributes(&self) -> BTreeMap<AttributeKey, BTreeMap<i64, i64>> {
-        super::latency_days(self.attributes.iter().map(|(key, row)| {
-            let mut day = key.clone();
-            day.part.hour = super::day_of_hour(key.part.hour);
-            (day, &row.latency)
-        }))
-    }
-
     /// The additive upserts of the attribute rollup deltas, in key order.
     pub(super) fn attribute_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
-        let rows = self.attributes.iter().map(|(key, row)| {
-            let sums = [
-                row.count,
-                row.input_tokens,
-                row.output_tokens,
-                row.total_tokens,
-                row.cost_nanos,
-            ];
-            (key.params(), sums.to_vec(), &row.latency)
-        });
-        let days = self.days_of_attributes();
-        let days = days.iter().map(|(key, latency)| (key.params(), latency));
-        ATTRIBUTE_TABLES.statements(dialect, rows, days, statements);
+        ATTRIBUTE_TABLES.add(dialect, &self.attributes, statements);
         let mut upserts = super::AdditiveUpserts::new(
             "score_attribute_rollups",
             SCORE_ATTRIBUTE_KEY_COLUMNS,

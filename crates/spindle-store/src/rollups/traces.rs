@@ -50,8 +50,41 @@ pub struct TraceRollup {
 }
 
 impl super::Histogram for TraceRollup {
+    fn latency(&self) -> &BTreeMap<i64, i64> {
+        &self.latency
+    }
+
     fn latency_mut(&mut self) -> &mut BTreeMap<i64, i64> {
         &mut self.latency
+    }
+
+    fn sums(&self) -> Vec<i64> {
+        TraceRollup::sums(self).to_vec()
+    }
+}
+
+impl super::HourlyKey for TraceKey {
+    fn at_day(&self) -> Self {
+        TraceKey {
+            hour: super::day_of_hour(self.hour),
+            ..self.clone()
+        }
+    }
+
+    fn key_params(&self) -> Vec<Param> {
+        self.params()
+    }
+}
+
+impl super::HourlyKey for TraceAttributeKey {
+    fn at_day(&self) -> Self {
+        let mut day = self.clone();
+        day.trace.hour = super::day_of_hour(self.trace.hour);
+        day
+    }
+
+    fn key_params(&self) -> Vec<Param> {
+        self.params()
     }
 }
 
@@ -285,32 +318,10 @@ impl Rollups {
         }
     }
 
-    /// The traces' latency buckets under their users and tags summed per UTC day, what
-    /// `trace_attribute_days` holds.
-    pub fn days_of_trace_attributes(&self) -> BTreeMap<TraceAttributeKey, BTreeMap<i64, i64>> {
-        super::latency_days(self.trace_attributes.iter().map(|(key, row)| {
-            let mut day = key.clone();
-            day.trace.hour = super::day_of_hour(key.trace.hour);
-            (day, &row.latency)
-        }))
-    }
-
     /// The additive upserts of the trace rollup deltas, in key order.
     pub(super) fn trace_statements(&self, dialect: Dialect, statements: &mut Vec<Sql>) {
-        let rows = self
-            .traces
-            .iter()
-            .map(|(key, row)| (key.params(), row.sums().to_vec(), &row.latency));
-        let days = self.days_of_traces();
-        let days = days.iter().map(|(key, latency)| (key.params(), latency));
-        TRACE_TABLES.statements(dialect, rows, days, statements);
-        let rows = self
-            .trace_attributes
-            .iter()
-            .map(|(key, row)| (key.params(), row.sums().to_vec(), &row.latency));
-        let days = self.days_of_trace_attributes();
-        let days = days.iter().map(|(key, latency)| (key.params(), latency));
-        TRACE_ATTRIBUTE_TABLES.statements(dialect, rows, days, statements);
+        TRACE_TABLES.add(dialect, &self.traces, statements);
+        TRACE_ATTRIBUTE_TABLES.add(dialect, &self.trace_attributes, statements);
         let mut upserts = AdditiveUpserts::new(
             "trace_model_rollups",
             TRACE_MODEL_KEY_COLUMNS,
