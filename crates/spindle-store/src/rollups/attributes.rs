@@ -45,30 +45,41 @@ pub struct BreakdownKey {
 /// A trace's observations by [`BreakdownKey`], with their sums and latency buckets.
 pub type Breakdown = BTreeMap<BreakdownKey, ObservationRollup>;
 
-/// The dimensions of an attribute rollup row.
+/// The dimensions of an attribute rollup row: a trace attribute's value and the part of
+/// the breakdown of the traces that have it ([`BreakdownKey`] for the observations,
+/// [`ScoreBreakdownKey`] for the scores).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AttributeKey {
+pub struct AttributeKey<P = BreakdownKey> {
     pub project_id: String,
     /// One of [`ATTRIBUTE_KINDS`].
     pub kind: String,
     /// The trace's user id, name, release or one of its tags (never empty).
     pub value: String,
-    pub part: BreakdownKey,
+    pub part: P,
 }
 
-impl AttributeKey {
-    /// The values of [`ATTRIBUTE_KEY_COLUMNS`].
+/// The dimensions of a score attribute rollup row.
+pub type ScoreAttributeKey = AttributeKey<ScoreBreakdownKey>;
+
+/// The part of an attribute rollup's key that a breakdown entry gives.
+pub trait BreakdownPart: Sized {
+    /// Its values, in the order of its table's key columns after the attribute's.
+    fn params(&self) -> Vec<Param>;
+    /// The part of a stored row.
+    fn from_row(row: &impl RowAccess) -> Result<Self>;
+}
+
+impl<P: BreakdownPart> AttributeKey<P> {
+    /// The values of the key columns ([`ATTRIBUTE_KEY_COLUMNS`] and
+    /// [`SCORE_ATTRIBUTE_KEY_COLUMNS`]).
     fn params(&self) -> Vec<Param> {
-        vec![
+        let mut params = vec![
             self.project_id.as_str().into(),
             self.kind.as_str().into(),
             self.value.as_str().into(),
-            self.part.hour.into(),
-            self.part.environment.as_str().into(),
-            self.part.observation_type.as_str().into(),
-            self.part.model.as_str().into(),
-            self.part.level.as_str().into(),
-        ]
+        ];
+        params.extend(self.part.params());
+        params
     }
 
     /// The key of a stored row of the attribute tables.
@@ -77,13 +88,53 @@ impl AttributeKey {
             project_id: row.text("project_id")?,
             kind: row.text("kind")?,
             value: row.text("value")?,
-            part: BreakdownKey {
-                hour: row.int("hour")?,
-                environment: row.text("environment")?,
-                observation_type: row.text("type")?,
-                model: row.text("model")?,
-                level: row.text("level")?,
-            },
+            part: P::from_row(row)?,
+        })
+    }
+}
+
+impl BreakdownPart for BreakdownKey {
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.hour.into(),
+            self.environment.as_str().into(),
+            self.observation_type.as_str().into(),
+            self.model.as_str().into(),
+            self.level.as_str().into(),
+        ]
+    }
+
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(BreakdownKey {
+            hour: row.int("hour")?,
+            environment: row.text("environment")?,
+            observation_type: row.text("type")?,
+            model: row.text("model")?,
+            level: row.text("level")?,
+        })
+    }
+}
+
+impl BreakdownPart for ScoreBreakdownKey {
+    fn params(&self) -> Vec<Param> {
+        vec![
+            self.hour.into(),
+            self.environment.as_str().into(),
+            self.name.as_str().into(),
+            self.source.as_str().into(),
+            self.data_type.as_str().into(),
+            self.string_value.as_str().into(),
+        ]
+    }
+
+    fn from_row(row: &impl RowAccess) -> Result<Self> {
+        Ok(ScoreBreakdownKey {
+            hour: row.int("hour")?,
+            environment: row.text("environment")?,
+            name: row.text("name")?,
+            source: row.text("source")?,
+            data_type: row.text("data_type")?,
+            string_value: row.text("string_value")?,
         })
     }
 }
@@ -278,50 +329,6 @@ pub struct ScoreBreakdownKey {
 
 /// A trace's scores by [`ScoreBreakdownKey`], with their counts and value sums.
 pub type ScoreBreakdown = BTreeMap<ScoreBreakdownKey, ScoreRollup>;
-
-/// The dimensions of a score attribute rollup row.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ScoreAttributeKey {
-    pub project_id: String,
-    /// One of [`ATTRIBUTE_KINDS`].
-    pub kind: String,
-    pub value: String,
-    pub part: ScoreBreakdownKey,
-}
-
-impl ScoreAttributeKey {
-    /// The values of [`SCORE_ATTRIBUTE_KEY_COLUMNS`].
-    fn params(&self) -> Vec<Param> {
-        vec![
-            self.project_id.as_str().into(),
-            self.kind.as_str().into(),
-            self.value.as_str().into(),
-            self.part.hour.into(),
-            self.part.environment.as_str().into(),
-            self.part.name.as_str().into(),
-            self.part.source.as_str().into(),
-            self.part.data_type.as_str().into(),
-            self.part.string_value.as_str().into(),
-        ]
-    }
-
-    /// The key of a stored row of `score_attribute_rollups`.
-    pub fn from_row(row: &impl RowAccess) -> Result<Self> {
-        Ok(ScoreAttributeKey {
-            project_id: row.text("project_id")?,
-            kind: row.text("kind")?,
-            value: row.text("value")?,
-            part: ScoreBreakdownKey {
-                hour: row.int("hour")?,
-                environment: row.text("environment")?,
-                name: row.text("name")?,
-                source: row.text("source")?,
-                data_type: row.text("data_type")?,
-                string_value: row.text("string_value")?,
-            },
-        })
-    }
-}
 
 /// The key columns of `score_attribute_rollups`.
 pub const SCORE_ATTRIBUTE_KEY_COLUMNS: &str =
