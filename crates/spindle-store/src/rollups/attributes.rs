@@ -248,7 +248,7 @@ impl Number {
 /// the observation rollups key them (absent text `""`, an absent level `DEFAULT`), each
 /// cost rounded to nano-USD once, and the latency buckets of the generations only (what the
 /// dashboard reads under a trace attribute; a bucket row per attribute value and
-/// observation was most of what these rollups cost the writers).
+/// observation was about a third of what these rollups cost the writers).
 pub fn parse_breakdown(text: Option<&str>) -> Result<Breakdown> {
     let mut breakdown = Breakdown::new();
     let Some(text) = text else {
