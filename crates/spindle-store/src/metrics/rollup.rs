@@ -189,7 +189,7 @@ struct Rolled {
     rollup_count: &'static str,
     /// A condition of the view's rows on a rollup row (the score data types).
     rollup_segment: Option<&'static str>,
-    raw_table: &'static str,
+    raw_table: Expr,
     raw_project: &'static str,
     /// The raw rows' time column that bounds the partial hours (an indexed one).
     raw_range: &'static str,
@@ -210,7 +210,7 @@ static OBSERVATIONS: Rolled = Rolled {
     day_buckets_table: Some("observation_latency_days r"),
     rollup_count: "r.observation_count",
     rollup_segment: None,
-    raw_table: "observations o",
+    raw_table: Expr::same("observations o"),
     raw_project: "o.project_id",
     // `coalesce(start_time, i64::MIN)`: within a range, the start time.
     raw_range: "o.sort_time",
@@ -281,9 +281,16 @@ static OBSERVATION_ATTRIBUTES: Rolled = Rolled {
     rollup_table: "observation_attribute_rollups r",
     buckets_table: Some(("observation_attribute_buckets r", "r.observation_count")),
     day_buckets_table: Some("observation_attribute_days r"),
-    // The partial hours' observations with their traces, whose attribute they filter on.
-    raw_table: "observations o LEFT JOIN traces t \
-                ON t.project_id = o.project_id AND t.id = o.trace_id",
+    // The partial hours' observations with their traces, whose attribute they filter on
+    // (an inner join: a filter on a trace's attribute keeps no row without a trace). On
+    // SQLite a `CROSS JOIN`, so that the planner reads the partial hour's observations first
+    // and seeks their traces, instead of every trace of a common name (millions of
+    // observations) and their observations.
+    raw_table: Expr::per_dialect(
+        "observations o CROSS JOIN traces t \
+         ON t.project_id = o.project_id AND t.id = o.trace_id",
+        "observations o JOIN traces t ON t.project_id = o.project_id AND t.id = o.trace_id",
+    ),
     keys: &[
         selected("tm", "r.hour", "o.start_time"),
         text_key!("environment", "o.environment"),
@@ -389,8 +396,10 @@ static TRACES: Rolled = Rolled {
     rollup_count: "r.trace_count",
     rollup_segment: None,
     // Each trace with its totals row (which every trace has from its first write on).
-    raw_table: "traces t LEFT JOIN trace_totals tt \
-                ON tt.project_id = t.project_id AND tt.trace_id = t.id",
+    raw_table: Expr::same(
+        "traces t LEFT JOIN trace_totals tt ON tt.project_id = t.project_id \
+         AND tt.trace_id = t.id",
+    ),
     raw_project: "t.project_id",
     raw_range: "t.timestamp",
     keys: &[
@@ -540,9 +549,12 @@ static SCORES_CATEGORICAL: Rolled = Rolled {
     ..SCORES
 };
 
-/// The partial hours' scores with their traces, whose attribute they filter on.
-const SCORES_WITH_TRACES: &str =
-    "scores s LEFT JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id";
+/// The partial hours' scores with their traces, whose attribute they filter on (as
+/// [`OBSERVATION_ATTRIBUTES`]' raw rows: an inner join, on SQLite in this order).
+const SCORES_WITH_TRACES: Expr = Expr::per_dialect(
+    "scores s CROSS JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id",
+    "scores s JOIN traces t ON t.project_id = s.project_id AND t.id = s.trace_id",
+);
 
 /// The score views under an attribute of the scores' traces (`score_attribute_rollups`):
 /// the columns of the score views; the attribute's condition is [`Attribute`]'s.
@@ -572,7 +584,7 @@ const SCORES: Rolled = Rolled {
     day_buckets_table: None,
     rollup_count: "r.score_count",
     rollup_segment: None,
-    raw_table: "scores s",
+    raw_table: Expr::same("scores s"),
     raw_project: "s.project_id",
     raw_range: "s.timestamp",
     keys: score_keys!(text_key!("string_value", "s.string_value")),
@@ -687,7 +699,7 @@ impl Rolled {
                 days: None,
             },
             Branch {
-                table: self.raw_table,
+                table: self.raw_table.of(dialect),
                 count: "",
                 columns: &raw_sums,
                 condition: None,
@@ -730,7 +742,7 @@ impl Rolled {
                             days: self.day_buckets_table.filter(|_| in_days(plan.granularity)),
                         },
                         Branch {
-                            table: self.raw_table,
+                            table: self.raw_table.of(dialect),
                             count: "",
                             columns: &raw_columns,
                             condition: Some(&not_null),
