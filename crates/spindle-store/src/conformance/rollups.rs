@@ -173,7 +173,7 @@ impl Run {
             created.session_id = self.session();
             // Every other trace tagged (without a draw: the run's other draws stay as
             // they were).
-            if self.traces.len() % 2 == 0 {
+            if self.traces.len().is_multiple_of(2) {
                 created.tags = [["red", "blue"][self.traces.len() / 2 % 2].to_owned()].into();
             }
             batch_of_traces(vec![created])
