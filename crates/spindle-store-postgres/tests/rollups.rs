@@ -26,22 +26,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     // As a database from before the rollups: none kept, the project pending.
     let (client, connection) = support::client_in(key.path()).await;
     client
-        .batch_execute(
-            "DELETE FROM observation_rollups; DELETE FROM observation_latency_buckets;
-             DELETE FROM observation_latency_days;
-             DELETE FROM score_rollups; DELETE FROM prompt_score_rollups;
-             DELETE FROM trace_rollups; DELETE FROM trace_latency_buckets;
-             DELETE FROM trace_latency_days;
-             DELETE FROM people_rollups;
-             DELETE FROM trace_model_rollups; DELETE FROM session_totals;
-             DELETE FROM observation_attribute_rollups; DELETE FROM observation_attribute_buckets;
-             DELETE FROM observation_attribute_days; DELETE FROM trace_attribute_rollups;
-             DELETE FROM trace_attribute_buckets; DELETE FROM trace_attribute_days;
-             DELETE FROM score_attribute_rollups;
-             UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL,
-                 tags = NULL, breakdown = NULL, score_breakdown = NULL;
-             INSERT INTO rollups_pending (project_id) VALUES ('old-project');",
-        )
+        .batch_execute(&fixtures::as_before_the_rollups(PROJECT))
         .await
         .expect("forget the rollups");
     assert!(store

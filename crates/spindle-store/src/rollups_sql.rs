@@ -576,7 +576,7 @@ async fn stored_days<C: ReadConnection, K: Ord>(
 }
 
 /// The tables of the rollups.
-const ROLLUP_TABLES: [&str; 18] = [
+pub(crate) const ROLLUP_TABLES: [&str; 18] = [
     "observation_rollups",
     "observation_latency_buckets",
     crate::rollups::OBSERVATION_DAYS_TABLE,

@@ -211,6 +211,25 @@ pub async fn create_project(store: &std::sync::Arc<dyn crate::Store>, id: &str) 
 
 /// A trace with five observations over two names and two hours' worth of latencies, with
 /// usage, and one numeric score: rows of every rollup table.
+/// The SQL (both dialects) that makes a database look as one from before the rollups: every
+/// rollup table emptied, the totals rows without the columns migrations added since, and
+/// `project` pending, as a migration that adds a rollup leaves it.
+pub fn as_before_the_rollups(project: &str) -> String {
+    let mut sql: String = crate::rollups_sql::ROLLUP_TABLES
+        .iter()
+        .map(|table| format!("DELETE FROM {table};\n"))
+        .collect();
+    sql.push_str(
+        "UPDATE trace_totals SET name = NULL, release = NULL, error_count = 0, models = NULL, \
+         tags = NULL, breakdown = NULL, score_breakdown = NULL;\n",
+    );
+    sql.push_str(&format!(
+        "INSERT INTO rollups_pending (project_id) VALUES ('{}');",
+        project.replace('\'', "''")
+    ));
+    sql
+}
+
 pub fn rolled_up_batch() -> WriteBatch {
     let at = BASE;
     let stamp = Stamp::explicit(at, Stamp::RANK_CREATE, 1);
