@@ -319,7 +319,7 @@ static OBSERVATION_ATTRIBUTES: Rolled = Rolled {
 struct Attribute {
     /// Its place among the plan's filters.
     index: usize,
-    /// The rollups' `kind` ([`crate::rollups::ATTRIBUTE_KINDS`]).
+    /// The rollups' `kind` (`user`, `name`, `release` or `tag`).
     kind: &'static str,
     value: String,
 }

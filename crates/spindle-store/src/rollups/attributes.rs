@@ -2,9 +2,10 @@
 //! observation's trace instead of the observation's name and prompt: per project, attribute
 //! kind (`user`, `name`, `release` or `tag`), its value, hour of the observation's start,
 //! environment, type, model and level, the observations' count, token sums, cost in nano-USD
-//! and the latency buckets of the generations (per hour and, summed, per UTC day). A metrics query on observations
-//! filtered on one trace attribute (the dashboard filtered on a user, a tag, a trace name or
-//! a release) reads them instead of joining millions of observations to their traces.
+//! and the latency buckets of the generations (per hour and, summed, per UTC day); and the
+//! score rollups again under the same attributes. A metrics query filtered on one trace
+//! attribute (the dashboard filtered on a user, a tag, a trace name or a release) reads them
+//! instead of joining millions of observations or scores to their traces.
 //!
 //! They are deltas of the `trace_totals` rows, like the trace rollups ([`super::traces`]):
 //! each row carries its trace's tags and a breakdown of its observations (by hour,
@@ -20,15 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use spindle_core::time::Micros;
 
-use super::{
-    add_to_bucket, latency_bucket, HistogramTables, ObservationRollup, Rollups, ScoreRollup,
-    TraceFacts,
-};
+use super::{add_to_bucket, HistogramTables, ObservationRollup, Rollups, ScoreRollup, TraceFacts};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::{Error, Result};
-
-/// The trace attributes the rollups are keyed by, as `kind` stores them.
-pub const ATTRIBUTE_KINDS: [&str; 4] = ["user", "name", "release", "tag"];
 
 /// One entry of a trace's observation breakdown: the observations of one hour, environment,
 /// type, model and level (absent text `""`, an absent level `DEFAULT`, as the observation
@@ -51,7 +46,7 @@ pub type Breakdown = BTreeMap<BreakdownKey, ObservationRollup>;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AttributeKey<P = BreakdownKey> {
     pub project_id: String,
-    /// One of [`ATTRIBUTE_KINDS`].
+    /// `user`, `name`, `release` or `tag` ([`TraceFacts::attributes`]).
     pub kind: String,
     /// The trace's user id, name, release or one of its tags (never empty).
     pub value: String,
@@ -182,13 +177,6 @@ const ATTRIBUTE_TABLES: HistogramTables = HistogramTables {
     days_table: ATTRIBUTE_DAYS_TABLE,
 };
 
-/// The hour of `column` (micros) in SQL, rounded down as [`super::hour_of`] rounds (the
-/// remainder of a negative time is made positive first).
-fn hour_sql(column: &str) -> String {
-    let hour = super::HOUR_MICROS;
-    format!("({column} - ((({column} % {hour}) + {hour}) % {hour}))")
-}
-
 /// The observations of the trace `t` for its breakdown, as a JSON array of `[start time,
 /// environment, type, model, level, input, output and total tokens, cost, end time]`, one
 /// entry an observation (see [`parse_breakdown`], which groups them as the observation
@@ -234,11 +222,10 @@ enum Number {
 }
 
 impl Number {
-    fn of(number: Option<Number>) -> i64 {
-        match number {
-            Some(Number::Integer(value)) => value,
-            Some(Number::Float(value)) => value as i64,
-            None => 0,
+    fn integer(self) -> i64 {
+        match self {
+            Number::Integer(value) => value,
+            Number::Float(value) => value as i64,
         }
     }
 }
@@ -262,41 +249,51 @@ pub fn parse_breakdown(text: Option<&str>) -> Result<Breakdown> {
     for (start, environment, observation_type, model, level, input, output, total, cost, end) in
         entries
     {
-        let Some(start) = start else { continue };
-        let generation = observation_type.as_deref() == Some("GENERATION");
-        let key = BreakdownKey {
-            hour: super::hour_of(Some(start)),
-            environment: environment.unwrap_or_default(),
-            observation_type: observation_type.unwrap_or_default(),
-            model: model.unwrap_or_default(),
-            level: level.unwrap_or_else(|| spindle_core::Level::Default.as_str().to_owned()),
-        };
-        let row = breakdown.entry(key).or_default();
+        if start.is_none() {
+            continue;
+        }
+        // Keyed and summed as the observation rollups key and sum it.
+        let facts = super::ObservationFacts::from_columns(
+            "",
+            super::ObservationColumns {
+                id: "",
+                trace_id: None,
+                start_time: start,
+                end_time: end,
+                environment: environment.as_deref(),
+                observation_type: observation_type.as_deref(),
+                name: None,
+                model: model.as_deref(),
+                prompt_name: None,
+                prompt_version: None,
+                level: level.as_deref(),
+                total_cost: cost,
+                usage_input: input.map(Number::integer),
+                usage_output: output.map(Number::integer),
+                usage_total: total.map(Number::integer),
+            },
+        );
+        let key = facts.key;
+        let generation = key.observation_type == "GENERATION";
+        let row = breakdown
+            .entry(BreakdownKey {
+                hour: key.hour,
+                environment: key.environment,
+                observation_type: key.observation_type,
+                model: key.model,
+                level: key.level,
+            })
+            .or_default();
         row.count += 1;
-        row.input_tokens = row.input_tokens.wrapping_add(Number::of(input));
-        row.output_tokens = row.output_tokens.wrapping_add(Number::of(output));
-        row.total_tokens = row.total_tokens.wrapping_add(Number::of(total));
-        row.cost_nanos = row.cost_nanos.wrapping_add(super::cost_nanos(cost));
-        if let (true, Some(end)) = (generation, end) {
-            add_to_bucket(
-                &mut row.latency,
-                Some(latency_bucket(end.saturating_sub(start))),
-                1,
-            );
+        row.input_tokens = row.input_tokens.wrapping_add(facts.input_tokens);
+        row.output_tokens = row.output_tokens.wrapping_add(facts.output_tokens);
+        row.total_tokens = row.total_tokens.wrapping_add(facts.total_tokens);
+        row.cost_nanos = row.cost_nanos.wrapping_add(facts.cost_nanos);
+        if generation {
+            add_to_bucket(&mut row.latency, facts.latency_bucket, 1);
         }
     }
     Ok(breakdown)
-}
-
-/// A JSON number as a 64-bit integer (a float, as an overflowing SQL sum may give one,
-/// saturated); `None` for anything else.
-fn integer(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(number) => number
-            .as_i64()
-            .or_else(|| number.as_f64().map(|float| float as i64)),
-        _ => None,
-    }
 }
 
 /// The tags of a `trace_totals.tags` text (the trace's JSON array; text elements only),
@@ -334,69 +331,75 @@ pub type ScoreBreakdown = BTreeMap<ScoreBreakdownKey, ScoreRollup>;
 pub const SCORE_ATTRIBUTE_KEY_COLUMNS: &str =
     "project_id, kind, value, hour, environment, name, source, data_type, string_value";
 
-/// The scores of the trace `t` by [`ScoreBreakdownKey`], as a JSON array of `[hour,
-/// environment, name, source, data type, value key, count, finite values, their sum]` (see
-/// [`parse_score_breakdown`]): one more seek in the scores of the trace. NULL without scores.
+/// The scores of the trace `t` for its score breakdown, as a JSON array of `[timestamp,
+/// environment, name, source, data type, finite value, string value]`, one entry a score
+/// (see [`parse_score_breakdown`], which keys them as the score rollups do): one more seek in
+/// the scores of the trace; NULL or `[]` without scores. A value that is not finite is left
+/// out in SQL (JSON has no NaN), as the score rollups leave it out.
 pub fn score_breakdown_select(dialect: Dialect) -> String {
-    let array = match dialect {
-        Dialect::Sqlite => {
-            "json_group_array(json_array(b.h, b.e, b.n, b.so, b.dt, b.sv, b.c, \
-             b.vc, b.vs))"
-        }
-        Dialect::Postgres => {
-            "json_agg(json_build_array(b.h, b.e, b.n, b.so, b.dt, b.sv, b.c, \
-             b.vc, b.vs))::text"
-        }
+    let (array, text) = match dialect {
+        Dialect::Sqlite => ("json_group_array(json_array(", ""),
+        Dialect::Postgres => ("json_agg(json_build_array(", "::text"),
     };
-    // Finite values only (NaN compares above every number on PostgreSQL; SQLite stores it
-    // as NULL), as the score rollups count them.
-    let finite = "(CASE WHEN sb.value BETWEEN -1.7976931348623157e308 \
-                  AND 1.7976931348623157e308 THEN sb.value END)";
     format!(
-        "(SELECT {array} FROM (SELECT {} AS h, coalesce(sb.environment, '') AS e, \
-         coalesce(sb.name, '') AS n, coalesce(sb.source, '') AS so, \
-         coalesce(sb.data_type, '') AS dt, \
-         (CASE sb.data_type WHEN 'CATEGORICAL' THEN coalesce(sb.string_value, '') \
-         WHEN 'BOOLEAN' THEN (CASE WHEN {finite} IS NULL THEN '' \
-         WHEN sb.value <> 0 THEN 'true' ELSE 'false' END) ELSE '' END) AS sv, \
-         count(*) AS c, count({finite}) AS vc, coalesce(sum({finite}), 0) AS vs \
+        "(SELECT {array}sb.timestamp, sb.environment, sb.name, sb.source, sb.data_type, \
+         (CASE WHEN sb.value BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308 \
+         THEN sb.value END), sb.string_value)){text} \
          FROM scores sb WHERE sb.project_id = t.project_id AND sb.trace_id = t.id \
-         AND sb.timestamp IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6) b)",
-        hour_sql("sb.timestamp"),
+         AND sb.timestamp IS NOT NULL)"
     )
 }
 
+/// One score of a score breakdown text ([`score_breakdown_select`]).
+type ScoreEntry = (
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<String>,
+);
+
 /// The score breakdown of a `trace_totals.score_breakdown` text ([`score_breakdown_select`];
-/// NULL without scores).
+/// NULL without scores): its scores keyed and counted as the score rollups key and count
+/// them ([`super::ScoreFacts`]).
 pub fn parse_score_breakdown(text: Option<&str>) -> Result<ScoreBreakdown> {
-    let unreadable =
-        |what: &str| Error::internal(format!("stored trace_totals.score_breakdown: {what}"));
     let mut breakdown = ScoreBreakdown::new();
     let Some(text) = text else {
         return Ok(breakdown);
     };
-    let entries: Vec<Vec<Value>> =
-        serde_json::from_str(text).map_err(|e| unreadable(&e.to_string()))?;
-    for entry in entries {
-        let [hour, environment, name, source, data_type, string_value, count, value_count, value_sum] =
-            <[Value; 9]>::try_from(entry).map_err(|_| unreadable("an entry of another length"))?;
-        let text = |value: Value| match value {
-            Value::String(text) => Ok(text),
-            Value::Null => Ok(String::new()),
-            _ => Err(unreadable("a key that is not text")),
-        };
-        let key = ScoreBreakdownKey {
-            hour: integer(&hour).ok_or_else(|| unreadable("an hour"))?,
-            environment: text(environment)?,
-            name: text(name)?,
-            source: text(source)?,
-            data_type: text(data_type)?,
-            string_value: text(string_value)?,
-        };
-        let row = breakdown.entry(key).or_default();
-        row.count += integer(&count).unwrap_or(0);
-        row.value_count += integer(&value_count).unwrap_or(0);
-        row.value_sum += value_sum.as_f64().unwrap_or(0.0);
+    let entries: Vec<ScoreEntry> = serde_json::from_str(text).map_err(|e| {
+        Error::internal(format!(
+            "stored trace_totals.score_breakdown is not readable: {e}"
+        ))
+    })?;
+    for (timestamp, environment, name, source, data_type, value, string_value) in entries {
+        let Some(timestamp) = timestamp else { continue };
+        let texts = [environment, name, source, data_type, string_value];
+        let facts = super::ScoreFacts::from_columns(
+            "",
+            [None; 3],
+            Some(timestamp),
+            texts.each_ref().map(Option::as_deref),
+            value,
+        );
+        let key = facts.key;
+        let row = breakdown
+            .entry(ScoreBreakdownKey {
+                hour: key.hour,
+                environment: key.environment,
+                name: key.name,
+                source: key.source,
+                data_type: key.data_type,
+                string_value: key.string_value,
+            })
+            .or_default();
+        row.count += 1;
+        if let Some(value) = facts.value {
+            row.value_count += 1;
+            row.value_sum += value;
+        }
     }
     Ok(breakdown)
 }
@@ -444,12 +447,7 @@ impl Rollups {
                     .cost_nanos
                     .wrapping_add(sign.wrapping_mul(sums.cost_nanos));
                 for (bucket, count) in &sums.latency {
-                    let count = sign * count;
-                    let entry = row.latency.entry(*bucket).or_default();
-                    *entry += count;
-                    if *entry == 0 {
-                        row.latency.remove(bucket);
-                    }
+                    add_to_bucket(&mut row.latency, Some(*bucket), sign * count);
                 }
                 if row.is_zero() {
                     self.attributes.remove(&key);
@@ -504,7 +502,7 @@ impl Rollups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rollups::TraceKey;
+    use crate::rollups::{latency_bucket, TraceKey};
 
     fn facts(user: Option<&str>, name: &str, tags: &[&str], breakdown: &str) -> TraceFacts {
         TraceFacts {
