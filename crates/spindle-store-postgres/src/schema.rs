@@ -148,6 +148,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0036_attribute_rollups",
         include_str!("../migrations/0036_attribute_rollups.sql"),
     ),
+    (
+        "0037_scores_by_trace_cover_ranges",
+        include_str!("../migrations/0037_scores_by_trace_cover_ranges.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

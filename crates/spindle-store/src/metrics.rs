@@ -23,6 +23,7 @@ use spindle_core::time::Micros;
 use crate::reading::ReadConnection;
 use crate::sql::{compile_filter, Column, ColumnKind};
 use crate::sql::{Dialect, Sql};
+use crate::trace_index::IndexedTerm;
 use crate::{Direction, Error, Filter, Result};
 use views::{DimensionKind, DimensionSpec, MeasureSpec, ViewSpec};
 
@@ -352,11 +353,22 @@ pub async fn query(
     rows.ok_or_else(|| Error::internal("the raw rows declined a metrics plan"))
 }
 
-/// `plan` read from `trace_totals` ([`views::TRACE_TOTALS`]) when it is a traces plan whose
-/// every dimension, filter column and measure those rows hold (not tags, version, metadata
-/// or the scores' count); `None` otherwise. The caller checks that the project's rollups are
-/// built (while they are pending, the totals rows may lack columns a migration added).
-pub fn on_trace_totals(plan: &Plan) -> Option<Plan> {
+/// A traces plan read from `trace_totals` ([`views::TRACE_TOTALS`]): the plan on those rows
+/// without its tag and metadata filters, and those filters as the terms of the index tables
+/// that answer them (`trace_tags`, `trace_metadata`; see [`compute::indexed_input`]).
+#[derive(Debug, Clone)]
+pub struct TotalsPlan {
+    pub plan: Plan,
+    pub terms: Vec<IndexedTerm>,
+}
+
+/// `plan` read from `trace_totals` when it is a traces plan whose every dimension and
+/// measure those rows hold (not tags, version or the scores' count) and whose every filter
+/// is on a column they hold or is one the index tables answer exactly (a tag, or a
+/// metadata value short enough to be indexed: see [`crate::trace_index::indexed_terms`]);
+/// `None` otherwise. The caller checks that the project's rollups are built (while they are
+/// pending, the totals rows may lack columns a migration added).
+pub fn on_trace_totals(plan: &Plan) -> Option<TotalsPlan> {
     if plan.view.view != MetricsView::Traces {
         return None;
     }
@@ -377,18 +389,29 @@ pub fn on_trace_totals(plan: &Plan) -> Option<Plan> {
             })
         })
         .collect::<Option<Vec<_>>>()?;
-    if !plan
-        .filters
-        .iter()
-        .all(|filter| totals.dimension(&filter.column).is_some())
-    {
-        return None;
+    let mut filters = Vec::new();
+    let mut terms = Vec::new();
+    for filter in &plan.filters {
+        if totals.dimension(&filter.column).is_some() {
+            filters.push(filter.clone());
+            continue;
+        }
+        let indexed = crate::trace_index::indexed_terms(filter).filter(|t| !t.is_empty())?;
+        for term in indexed {
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
     }
-    Some(Plan {
-        view: totals,
-        dimensions,
-        metrics,
-        ..plan.clone()
+    Some(TotalsPlan {
+        plan: Plan {
+            view: totals,
+            dimensions,
+            metrics,
+            filters,
+            ..plan.clone()
+        },
+        terms,
     })
 }
 
@@ -408,7 +431,14 @@ pub async fn query_from(
         // A traces plan the totals rows hold reads them instead of the traces.
         if let Some(on_totals) = on_trace_totals(&plan) {
             if !crate::rollups_sql::is_pending(connection, project_id).await? {
-                return RawRows(connection).answer(project_id, &on_totals).await;
+                return compute::answer_indexed(
+                    connection,
+                    project_id,
+                    &on_totals.plan,
+                    &on_totals.terms,
+                )
+                .await
+                .map(Some);
             }
         }
     }

@@ -116,7 +116,7 @@ fn push_unique(terms: &mut Vec<IndexedTerm>, term: IndexedTerm) {
 }
 
 /// The terms of a filter the index tables answer exactly, or `None`.
-fn indexed_terms(filter: &Filter) -> Option<Vec<IndexedTerm>> {
+pub fn indexed_terms(filter: &Filter) -> Option<Vec<IndexedTerm>> {
     let operator = filter.operator.trim().to_ascii_lowercase();
     match (filter.column.as_str(), operator.as_str(), &filter.value) {
         ("tags", "all of", FilterValue::Strings(tags)) => {

@@ -54,6 +54,17 @@ pub async fn seed_rolled_up_rows(store: &Arc<dyn Store>, project: &str, rng: &mu
                     1 => ["a".to_owned(), "b".to_owned()].into(),
                     _ => Default::default(),
                 };
+                // Metadata without a draw too: JSON strings, a number, none.
+                let metadata: &[(&str, &str)] = match trace_index % 4 {
+                    0 => &[("tenant", "\"acme\"")],
+                    1 => &[("tenant", "\"globex\""), ("tier", "2")],
+                    2 => &[("tenant", "\"acme\""), ("tier", "\"gold\"")],
+                    _ => &[],
+                };
+                t.metadata = metadata
+                    .iter()
+                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+                    .collect();
                 t.user_id = user_id;
                 t.name = name;
                 t.environment = environment;
@@ -384,16 +395,62 @@ pub fn assert_rolled_up_rows_agree(rolled: &[MetricsRow], raw: &[MetricsRow], wh
     }
 }
 
+/// A tag or metadata filter of the traces view that the index tables answer (some match
+/// nothing), or one they do not.
+fn index_filter(rng: &mut Rng, indexed: bool) -> Filter {
+    let filter = |column: &str, operator: &str, value: FilterValue, key: Option<&str>| Filter {
+        column: column.to_owned(),
+        operator: operator.to_owned(),
+        value,
+        key: key.map(str::to_owned),
+    };
+    let text = |value: &str| FilterValue::String(value.to_owned());
+    if !indexed {
+        return match rng.below(3) {
+            0 => filter("metadata", "!=", text("acme"), Some("tenant")),
+            1 => filter("metadata", "=", text(""), Some("tier")),
+            _ => filter(
+                "tags",
+                "none of",
+                FilterValue::Strings(vec!["b".into()]),
+                None,
+            ),
+        };
+    }
+    match rng.below(7) {
+        0 => filter("metadata", "=", text("acme"), Some("tenant")),
+        1 => filter("metadata", "=", text("\"globex\""), Some("tenant")),
+        2 => filter("metadata", "=", text("gold"), Some("tier")),
+        3 => filter("metadata", "=", text("2"), Some("tier")),
+        4 => filter("metadata", "=", text("nobody"), Some("tenant")),
+        5 => filter(
+            "tags",
+            "any of",
+            FilterValue::Strings(vec!["b".into()]),
+            None,
+        ),
+        _ => filter(
+            "tags",
+            "all of",
+            FilterValue::Strings(vec!["a".into(), "b".into()]),
+            None,
+        ),
+    }
+}
+
 /// Traces plans the rollups cannot answer (a user filter other than one user, a user or
-/// session dimension) but the `trace_totals` rows can: answered from them, they equal the
-/// raw rows' answers. One user (`userId = …`) is the trace attribute rollups' (the same).
+/// session dimension, tag and metadata filters the index tables answer) but the
+/// `trace_totals` rows can: answered from them, they equal the raw rows' answers. One user
+/// (`userId = …`) is the trace attribute rollups' (the same). Tag and metadata filters the
+/// index tables do not answer leave the plan to the raw rows.
 pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
     let store = harness.open().await;
     create_project(&store, P).await;
     let mut rng = Rng::new(11);
     seed_rolled_up_rows(&store, P, &mut rng).await;
     let mut nonempty = 0;
-    for index in 0..60 {
+    let mut indexed = 0;
+    for index in 0..90 {
         let mut request = random_request(&mut rng);
         if request.view != MetricsView::Traces {
             continue;
@@ -407,10 +464,20 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
                 .dimensions
                 .push(rng.pick(&["userId", "sessionId"]).to_owned());
         }
+        let index_filters = rng.below(3);
+        for _ in 0..index_filters {
+            request.filters.push(index_filter(&mut rng, true));
+        }
         let plan = crate::metrics::plan(&request).expect("plan");
+        let on_totals = crate::metrics::on_trace_totals(&plan);
+        assert!(on_totals.is_some(), "plan {index}: the totals rows hold it");
+        indexed += usize::from(on_totals.is_some_and(|totals| !totals.terms.is_empty()));
+        let mut unindexed = plan.clone();
+        unindexed.filters.push(index_filter(&mut rng, false));
         assert!(
-            crate::metrics::on_trace_totals(&plan).is_some(),
-            "plan {index}: the totals rows hold it"
+            crate::metrics::on_trace_totals(&unindexed).is_none(),
+            "plan {index}: {:?} is not the index tables'",
+            unindexed.filters.last()
         );
         let what = format!("plan {index}: {request:?}");
         let one_user = request
@@ -421,11 +488,13 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
             .query_metrics_from(P, &request, Sources::Rollups)
             .await
             .unwrap_or_else(|e| panic!("{what}: {e:?}"));
-        assert_eq!(
-            rolled.is_some(),
-            one_user,
-            "{what}: the rollups hold one user's traces, no other plan of users"
-        );
+        if index_filters == 0 {
+            assert_eq!(
+                rolled.is_some(),
+                one_user,
+                "{what}: the rollups hold one user's traces, no other plan of users"
+            );
+        }
         let totals = store
             .query_metrics_from(P, &request, Sources::Any)
             .await
@@ -440,6 +509,7 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
         nonempty += usize::from(!raw.is_empty());
     }
     assert!(nonempty > 5, "{nonempty} plans with rows");
+    assert!(indexed > 5, "{indexed} plans narrowed by the index tables");
 }
 
 /// Observation and score plans filtered on one attribute of their traces (user, trace name,

@@ -20,7 +20,9 @@ use super::{
 };
 use crate::reading::ReadConnection;
 use crate::rollups::bucket_millis;
+use crate::sql::reads::{driver_source, term_probe};
 use crate::sql::{Dialect, RowAccess, Sql};
+use crate::trace_index::IndexedTerm;
 use crate::{Direction, Error, Result};
 
 use super::views::DimensionKind;
@@ -227,9 +229,46 @@ pub(super) struct Input {
 
 /// The raw rows of the plan's view.
 pub(super) fn raw_input(dialect: Dialect, project_id: &str, plan: &Plan) -> Result<Input> {
-    let conditions = conditions(dialect, project_id, plan)?;
     let mut rows = Sql::new(dialect, &format!("FROM {} WHERE ", plan.view.from));
-    rows.append(&conditions);
+    rows.append(&conditions(dialect, project_id, plan)?);
+    Ok(input_of(dialect, plan, rows))
+}
+
+/// The rows of a traces plan on `trace_totals` ([`super::views::TRACE_TOTALS`], aliased `t`)
+/// whose traces also match every one of `terms` (tags and metadata values the index tables
+/// answer, the plan's filters without them): the first term's index rows in the range, each
+/// joined to its trace's totals row, the other terms probed. `terms` empty: [`raw_input`].
+pub(super) fn indexed_input(
+    dialect: Dialect,
+    project_id: &str,
+    plan: &Plan,
+    terms: &[IndexedTerm],
+) -> Result<Input> {
+    let Some((driver, others)) = terms.split_first() else {
+        return raw_input(dialect, project_id, plan);
+    };
+    let (source, driver_conditions) = driver_source(dialect, project_id, driver);
+    // In this order on SQLite too (`CROSS JOIN`): the index rows of the range, then one
+    // primary-key lookup each.
+    let mut rows = Sql::new(
+        dialect,
+        &format!("FROM {source} CROSS JOIN {} WHERE ", plan.view.from),
+    );
+    rows.append(&driver_conditions)
+        .push(" AND d.ts >= ")
+        .bind(plan.from)
+        .push(" AND d.ts <= ")
+        .bind(plan.to)
+        .push(" AND t.project_id = d.project_id AND t.trace_id = d.trace_id AND ")
+        .append(&conditions(dialect, project_id, plan)?);
+    for term in others {
+        rows.and(term_probe(dialect, project_id, term, "d.trace_id", "d.ts"));
+    }
+    Ok(input_of(dialect, plan, rows))
+}
+
+/// The input of `plan` from `rows` (`FROM … WHERE …`, every condition applied).
+fn input_of(dialect: Dialect, plan: &Plan, rows: Sql) -> Input {
     let metrics = plan
         .metrics
         .iter()
@@ -257,7 +296,7 @@ pub(super) fn raw_input(dialect: Dialect, project_id: &str, plan: &Plan) -> Resu
             })
         })
         .collect();
-    Ok(Input {
+    Input {
         rows,
         time_column: plan.view.time_column.to_owned(),
         dimensions: plan
@@ -266,7 +305,7 @@ pub(super) fn raw_input(dialect: Dialect, project_id: &str, plan: &Plan) -> Resu
             .map(|dimension| dimension.expr.of(dialect).to_owned())
             .collect(),
         metrics,
-    })
+    }
 }
 
 /// The aggregate column(s) of metric `index`: `m{index}` when SQL aggregates it, the count,
@@ -324,6 +363,17 @@ fn group_key(
         dimensions.push(text);
     }
     Ok((key, time, dimensions))
+}
+
+/// Answers a traces plan on `trace_totals` narrowed by index `terms` ([`indexed_input`]).
+pub async fn answer_indexed(
+    connection: &impl ReadConnection,
+    project_id: &str,
+    plan: &Plan,
+    terms: &[IndexedTerm],
+) -> Result<Vec<MetricsRow>> {
+    let input = indexed_input(connection.dialect(), project_id, plan, terms)?;
+    answer_from(connection, plan, &input).await
 }
 
 /// Answers `plan` from the raw rows.
