@@ -248,23 +248,42 @@ pub(super) fn indexed_input(
         return raw_input(dialect, project_id, plan);
     };
     let (source, driver_conditions) = driver_source(dialect, project_id, driver);
-    // In this order on SQLite too (`CROSS JOIN`): the index rows of the range, then one
-    // primary-key lookup each.
-    let mut rows = Sql::new(
-        dialect,
-        &format!("FROM {source} CROSS JOIN {} WHERE ", plan.view.from),
-    );
+    // A count of the traces by time alone needs nothing of their totals rows: the index rows
+    // (one per trace and term, in the trace's time) are counted.
+    let index_alone = plan.dimensions.is_empty()
+        && plan.filters.is_empty()
+        && plan
+            .metrics
+            .iter()
+            .all(|metric| metric.measure.name == "count");
+    let mut rows = match index_alone {
+        true => Sql::new(dialect, &format!("FROM {source} WHERE ")),
+        // In this order on SQLite too (`CROSS JOIN`): the index rows of the range, then one
+        // primary-key lookup each.
+        false => Sql::new(
+            dialect,
+            &format!("FROM {source} CROSS JOIN {} WHERE ", plan.view.from),
+        ),
+    };
     rows.append(&driver_conditions)
         .push(" AND d.ts >= ")
         .bind(plan.from)
         .push(" AND d.ts <= ")
         .bind(plan.to)
-        .push(" AND t.project_id = d.project_id AND t.trace_id = d.trace_id AND ")
-        .append(&conditions(dialect, project_id, plan)?);
+        .push(" AND d.ts > ")
+        .bind(crate::sql::reads::NULL_TIMESTAMP_KEY);
+    if !index_alone {
+        rows.push(" AND t.project_id = d.project_id AND t.trace_id = d.trace_id AND ")
+            .append(&conditions(dialect, project_id, plan)?);
+    }
     for term in others {
         rows.and(term_probe(dialect, project_id, term, "d.trace_id", "d.ts"));
     }
-    Ok(input_of(dialect, plan, rows))
+    let mut input = input_of(dialect, plan, rows);
+    if index_alone {
+        "d.ts".clone_into(&mut input.time_column);
+    }
+    Ok(input)
 }
 
 /// The input of `plan` from `rows` (`FROM … WHERE …`, every condition applied).
