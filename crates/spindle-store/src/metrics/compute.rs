@@ -237,7 +237,8 @@ pub(super) fn raw_input(dialect: Dialect, project_id: &str, plan: &Plan) -> Resu
 /// The rows of a traces plan on `trace_totals` ([`super::views::TRACE_TOTALS`], aliased `t`)
 /// whose traces also match every one of `terms` (tags and metadata values the index tables
 /// answer, the plan's filters without them): the first term's index rows in the range, each
-/// joined to its trace's totals row, the other terms probed. `terms` empty: [`raw_input`].
+/// joined to its trace's totals row, the other terms probed; with a filter on one user or
+/// session, that one's totals rows probing every term. `terms` empty: [`raw_input`].
 pub(super) fn indexed_input(
     dialect: Dialect,
     project_id: &str,
@@ -247,6 +248,23 @@ pub(super) fn indexed_input(
     let Some((driver, others)) = terms.split_first() else {
         return raw_input(dialect, project_id, plan);
     };
+    // One user's or one session's traces are fewer than a tag's or a metadata value's, and
+    // indexed: read them, and probe every term.
+    if plan.filters.iter().any(names_one_user_or_session) {
+        let mut rows = Sql::new(dialect, &format!("FROM {} WHERE ", plan.view.from));
+        rows.append(&conditions(dialect, project_id, plan)?);
+        for term in terms {
+            // The range's traces have a timestamp: their index rows' sort key is it.
+            rows.and(term_probe(
+                dialect,
+                project_id,
+                term,
+                "t.trace_id",
+                "t.timestamp",
+            ));
+        }
+        return Ok(input_of(dialect, plan, rows));
+    }
     let (source, driver_conditions) = driver_source(dialect, project_id, driver);
     // A count of the traces by time alone needs nothing of their totals rows: the index rows
     // (one per trace and term, in the trace's time) are counted.
@@ -284,6 +302,14 @@ pub(super) fn indexed_input(
         "d.ts".clone_into(&mut input.time_column);
     }
     Ok(input)
+}
+
+/// Whether `filter` keeps the traces of one user or one session (`userId = …`,
+/// `sessionId = …`), which `trace_totals` indexes.
+fn names_one_user_or_session(filter: &crate::Filter) -> bool {
+    matches!(filter.column.as_str(), "userId" | "sessionId")
+        && filter.operator.trim() == "="
+        && matches!(filter.value, crate::FilterValue::String(_))
 }
 
 /// The input of `plan` from `rows` (`FROM … WHERE …`, every condition applied).
