@@ -350,15 +350,12 @@ pub(crate) async fn list_traces(
     // only the traces it returns; otherwise the terms are primary-key probes of the tables.
     let driver = split.driver(q).filter(|_| order_expr == "t.timestamp");
     let trace_ts = format!("coalesce(t.timestamp, '{NULL_TIMESTAMP_KEY}'::int8)");
-    // A score range alone matching many scores: their count is the estimate.
+    // A score range alone matching many scores: an estimate of how many.
     if let Some(range) = q.score.as_ref().filter(|_| reads::score_range_alone(q)) {
-        let scores = count(
-            client,
-            &reads::score_range_count(DIALECT, project_id, range),
-        )
-        .await?;
-        if scores > reads::SCORE_RANGE_EXACT_UP_TO {
-            estimated_total = Some(scores);
+        if let Some(estimate) =
+            reading::score_range_total(&Reader(client), project_id, range).await?
+        {
+            estimated_total = Some(estimate);
         }
     }
     let total_items = if unfiltered {

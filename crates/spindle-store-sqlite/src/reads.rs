@@ -156,18 +156,16 @@ pub(crate) async fn list_traces(
     // only the traces it returns; otherwise the terms are primary-key probes of the tables.
     let driver = split.driver(query).filter(|_| order_expr == "t.timestamp");
 
-    // A score range alone matching many scores: their count is the estimate.
+    // A score range alone matching many scores: an estimate of how many.
     if let Some(range) = query
         .score
         .as_ref()
         .filter(|_| reads::score_range_alone(query))
     {
-        let scores = count(
-            connection,
-            &reads::score_range_count(DIALECT, project_id, range),
-        )?;
-        if scores > reads::SCORE_RANGE_EXACT_UP_TO {
-            estimated_total = Some(scores);
+        if let Some(estimate) =
+            reading::score_range_total(&Reader(connection), project_id, range).await?
+        {
+            estimated_total = Some(estimate);
         }
     }
     let total_items = if unfiltered {

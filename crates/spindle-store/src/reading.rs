@@ -56,6 +56,49 @@ pub trait ReadConnection {
     async fn project_count(&self, project_id: &str, counter: Counter) -> Result<u64>;
 }
 
+/// The estimated total of a traces list whose only condition is a score range holding more
+/// than [`SCORE_RANGE_EXACT_UP_TO`](crate::sql::reads::SCORE_RANGE_EXACT_UP_TO) scores: about
+/// how many scores it holds, from the first of them in value order and the range's least
+/// and greatest values ([`score_range_estimate`](crate::sql::reads::score_range_estimate)),
+/// or their count when the values do not spread (or the range is open at both ends, where
+/// scores without a value count too). `None` when the range holds at most that many: the
+/// list counts its traces exactly.
+pub async fn score_range_total(
+    connection: &impl ReadConnection,
+    project_id: &str,
+    range: &crate::ScoreRange,
+) -> Result<Option<u64>> {
+    use crate::sql::reads;
+    let dialect = connection.dialect();
+    let sample = reads::score_range_sample(dialect, project_id, range);
+    let sampled = connection
+        .rows(&sample, |row| Ok((row.int("n")?, row.opt_float("v")?)))
+        .await?;
+    let Some(&(count, last)) = sampled.first() else {
+        return Ok(None);
+    };
+    let count = u64::try_from(count).unwrap_or(0);
+    if count <= reads::SCORE_RANGE_EXACT_UP_TO {
+        return Ok(None);
+    }
+    let open = range.min.is_none() && range.max.is_none();
+    if let (Some(last), false) = (last, open) {
+        let bounds = reads::score_range_bounds(dialect, project_id, range);
+        let bounds = connection
+            .rows(&bounds, |row| {
+                Ok((row.opt_float("lo")?, row.opt_float("hi")?))
+            })
+            .await?;
+        if let Some(&(Some(lo), Some(hi))) = bounds.first() {
+            if let Some(estimate) = reads::score_range_estimate(count, last, lo, hi) {
+                return Ok(Some(estimate));
+            }
+        }
+    }
+    let all = reads::score_range_count(dialect, project_id, range);
+    connection.count(&all).await.map(Some)
+}
+
 /// Runs a read on a connection that never waits (SQLite's) to its end, on this thread.
 pub fn complete<T>(read: impl Future<Output = Result<T>>) -> Result<T> {
     let mut read = std::pin::pin!(read);

@@ -1104,6 +1104,32 @@ pub async fn traces_by_score_range(harness: &Harness) {
     assert!(page.total_is_estimate);
     let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
     assert_eq!(ids, ["t29", "t28"]);
+    // Values spread over the range: the estimate scales the first scores in value order
+    // (10,001 of them, 0 to 10,000 here) by the width of the range's values, as if the others
+    // were as dense (here they are ten times sparser: 1,999 more up to 29,990).
+    let scores = (0..12_000_u32)
+        .map(|i| {
+            score(&format!("v{i:05}"), create_stamp(BASE), |s| {
+                s.trace_id = Some(format!("t{:02}", i % 40));
+                s.name = Some("spread".into());
+                s.value = Some(match i {
+                    0..=10_000 => f64::from(i),
+                    _ => 10_000.0 + f64::from(i - 10_000) * 10.0,
+                });
+                s.data_type = Some(ScoreDataType::Numeric);
+            })
+        })
+        .collect();
+    write(&store, P, batch_of_scores(scores)).await;
+    // 12,000 and 10,051 scores in these ranges.
+    for (max, expected) in [(29_990.0, 29_993), (10_500.0, 10_501)] {
+        let page = store
+            .list_traces(P, &by_score("spread", Some(0.0), Some(max), 2))
+            .await
+            .expect("estimated page");
+        assert_eq!(page.total_items, expected, "up to {max}");
+        assert!(page.total_is_estimate);
+    }
     let narrowed = TraceQuery {
         name: Some("chat".into()),
         ..by_score("many", Some(0.5), None, 2)

@@ -385,6 +385,53 @@ pub fn score_range_count(dialect: Dialect, project_id: &str, range: &crate::Scor
     sql
 }
 
+/// The first [`SCORE_RANGE_EXACT_UP_TO`] + 1 scores of a range in value order (an index
+/// range): how many there are, `n`, and the greatest of their values, `v`.
+pub fn score_range_sample(dialect: Dialect, project_id: &str, range: &crate::ScoreRange) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT count(*) AS n, max(x.v) AS v FROM (SELECT s.value AS v FROM scores s \
+         WHERE s.project_id = ",
+    );
+    sql.bind(project_id);
+    in_score_range(&mut sql, range);
+    sql.push(" ORDER BY s.value LIMIT ")
+        .bind(SCORE_RANGE_EXACT_UP_TO as i64 + 1)
+        .push(") x");
+    sql
+}
+
+/// The least and the greatest value of a range's scores, `lo` and `hi` (one index seek
+/// each).
+pub fn score_range_bounds(dialect: Dialect, project_id: &str, range: &crate::ScoreRange) -> Sql {
+    let mut sql = Sql::new(dialect, "SELECT ");
+    for (aggregate, alias) in [("min", "lo"), ("max", "hi")] {
+        if alias == "hi" {
+            sql.push(", ");
+        }
+        sql.push(&format!(
+            "(SELECT {aggregate}(s.value) FROM scores s WHERE s.project_id = "
+        ))
+        .bind(project_id);
+        in_score_range(&mut sql, range);
+        sql.push(&format!(") AS {alias}"));
+    }
+    sql
+}
+
+/// How many scores a range holds, estimated from its first `sampled` scores in value order
+/// (the greatest of them `last`) and its least and greatest values, as if the values were
+/// spread evenly: `None` when they are not spread (the sample's values all equal the least),
+/// so the scores must be counted.
+pub fn score_range_estimate(sampled: u64, last: f64, lo: f64, hi: f64) -> Option<u64> {
+    let (sample_width, width) = (last - lo, hi - lo);
+    if !(sample_width > 0.0 && width.is_finite() && width >= sample_width) {
+        return None;
+    }
+    let estimate = (sampled as f64 * width / sample_width).round();
+    Some((estimate as u64).max(sampled))
+}
+
 /// ` AND s.name = … AND s.value >= min AND s.value <= max`: the score `s` is in the range.
 fn in_score_range(sql: &mut Sql, range: &crate::ScoreRange) {
     sql.push(" AND s.name = ").bind(range.name.as_str());
@@ -1711,6 +1758,18 @@ fn date_of_day(day: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_score_range_estimate_scales_its_sample_by_the_range_s_width() {
+        // 10,001 of values 0.30 to 0.31 in a range of 0.30 to 0.35: about 50,005.
+        assert_eq!(score_range_estimate(10_001, 0.31, 0.30, 0.35), Some(50_005));
+        // The sample is the whole range: no more than it.
+        assert_eq!(score_range_estimate(10_001, 0.35, 0.30, 0.35), Some(10_001));
+        // Equal values (or a sample beyond the range's bounds) do not spread: count them.
+        assert_eq!(score_range_estimate(10_001, 1.0, 1.0, 1.0), None);
+        assert_eq!(score_range_estimate(10_001, 0.4, 0.30, 0.35), None);
+        assert_eq!(score_range_estimate(10_001, f64::NAN, 0.30, 0.35), None);
+    }
 
     #[test]
     fn paging_defaults() {
