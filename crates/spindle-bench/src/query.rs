@@ -787,6 +787,18 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
             true,
         ),
         (
+            "dashboard_metadata",
+            format!(
+                "dashboard over 90 days from mid-day, filtered on metadata (UI): `tenant = {}`",
+                TENANTS[0]
+            ),
+            one(&quarter(&format!(
+                "&metadataKey=tenant&metadataValue={}",
+                TENANTS[0]
+            ))),
+            true,
+        ),
+        (
             "daily_metrics",
             "daily metrics over 30 days: `GET /api/public/metrics/daily`".to_owned(),
             one(&daily),
@@ -951,7 +963,12 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
             met(p50_of(key) < 200.0)
         );
     }
-    for key in ["dashboard", "dashboard_90d", "dashboard_filtered"] {
+    for key in [
+        "dashboard",
+        "dashboard_90d",
+        "dashboard_filtered",
+        "dashboard_metadata",
+    ] {
         println!(
             "| `{key}` p50 < 150 ms | {:.2} ms | {} |",
             p50_of(key),

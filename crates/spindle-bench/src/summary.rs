@@ -81,6 +81,10 @@ const QUERIES: &[(&str, &str)] = &[
         "dashboard_filtered",
         "dashboard over 90 days, one filter (UI API)",
     ),
+    (
+        "dashboard_metadata",
+        "dashboard over 90 days, filtered on metadata (UI API)",
+    ),
     ("daily_metrics", "daily metrics over 30 days (public API)"),
     ("by_id", "trace by id"),
     ("observations", "observation list"),
