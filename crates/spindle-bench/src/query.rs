@@ -578,13 +578,14 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
             encode_query_value(&end)
         )
     };
+    let metadata_filter = format!("&metadataKey=tenant&metadataValue={}", TENANTS[0]);
     let dashboard_filtered: Vec<String> = [
         format!("&userId={}", user_id(7)),
         format!("&tag={}", TAGS[0]),
         "&name=support-chat".to_owned(),
         "&environment=default".to_owned(),
         "&release=rel-2.14.0".to_owned(),
-        format!("&metadataKey=tenant&metadataValue={}", TENANTS[0]),
+        metadata_filter.clone(),
     ]
     .iter()
     .map(|filter| quarter(filter))
@@ -792,10 +793,7 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
                 "dashboard over 90 days from mid-day, filtered on metadata (UI): `tenant = {}`",
                 TENANTS[0]
             ),
-            one(&quarter(&format!(
-                "&metadataKey=tenant&metadataValue={}",
-                TENANTS[0]
-            ))),
+            one(&quarter(&metadata_filter)),
             true,
         ),
         (

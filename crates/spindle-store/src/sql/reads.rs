@@ -405,12 +405,9 @@ pub fn score_range_sample(dialect: Dialect, project_id: &str, range: &crate::Sco
 /// each).
 pub fn score_range_bounds(dialect: Dialect, project_id: &str, range: &crate::ScoreRange) -> Sql {
     let mut sql = Sql::new(dialect, "SELECT ");
-    for (aggregate, alias) in [("min", "lo"), ("max", "hi")] {
-        if alias == "hi" {
-            sql.push(", ");
-        }
+    for (separator, aggregate, alias) in [("", "min", "lo"), (", ", "max", "hi")] {
         sql.push(&format!(
-            "(SELECT {aggregate}(s.value) FROM scores s WHERE s.project_id = "
+            "{separator}(SELECT {aggregate}(s.value) FROM scores s WHERE s.project_id = "
         ))
         .bind(project_id);
         in_score_range(&mut sql, range);
