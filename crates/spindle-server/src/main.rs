@@ -653,6 +653,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         spindle_store::organizations::PurgeOptions::default(),
         state.purge_wakeup.clone(),
     ));
+    // The sweeps of rolled-up metadata keys: at start (resuming one a stop interrupted),
+    // after each change of a project's keys, and every minute for another instance's.
+    tokio::spawn(spindle_store::metadata_rollups::run_sweeps(
+        store.clone(),
+        Duration::from_secs(60),
+        state.sweep_wakeup.clone(),
+    ));
     let app = spindle_server::app(state);
     // Signal handlers are in place before anyone can learn that the server listens, so a
     // SIGTERM right after start-up still stops it cleanly.

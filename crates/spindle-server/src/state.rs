@@ -51,6 +51,9 @@ pub struct AppState {
     pub connections: Arc<Connections>,
     /// Wakes the purge of deleted projects (`spindle_store::organizations::run_purge`).
     pub purge_wakeup: Arc<tokio::sync::Notify>,
+    /// Wakes the sweep of rolled-up metadata keys
+    /// (`spindle_store::metadata_rollups::run_sweeps`).
+    pub sweep_wakeup: Arc<tokio::sync::Notify>,
 }
 
 /// Request limits.
@@ -101,6 +104,7 @@ impl AppState {
             server_secret,
             connections: Connections::new(Self::DEFAULT_MAX_CONNECTIONS),
             purge_wakeup: Arc::default(),
+            sweep_wakeup: Arc::default(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod datasets;
 pub mod handlers;
 pub mod members;
+pub mod metadata_rollups;
 pub mod pricing;
 pub mod prompts;
 pub mod responses;
@@ -65,6 +66,10 @@ pub fn app(state: AppState) -> Router {
         .route("/models/{id}", delete(pricing::delete))
         .route("/pricing", put(pricing::set_pricing))
         .route("/pricing/recompute", post(pricing::recompute))
+        .route(
+            "/rolled-metadata",
+            get(metadata_rollups::list).put(metadata_rollups::replace),
+        )
         .route(
             "/score-configs",
             get(score_configs::list).post(score_configs::create),

@@ -25,6 +25,7 @@ struct Server {
     router: Router,
     store: Arc<dyn Store>,
     cookie: String,
+    csrf: String,
     _dir: tempfile::TempDir,
     schema: Option<String>,
 }
@@ -32,12 +33,13 @@ struct Server {
 async fn server(backend: Backend) -> Server {
     let app = keyed_app(backend, "dashboard", PK, SK).await;
     support::add_user(app.accounts.as_ref(), "owner", EMAIL, PASSWORD, true, 0).await;
-    let (cookie, _) =
+    let (cookie, csrf) =
         support::ui_session(&app.router, support::sign_in_request(EMAIL, PASSWORD)).await;
     Server {
         router: app.router,
         store: app.store,
         cookie,
+        csrf,
         _dir: app.dir,
         schema: app.schema,
     }
@@ -51,6 +53,25 @@ impl Server {
     async fn dashboard(&self, query: &str) -> support::Response {
         let path = format!("/api/ui/projects/p1/dashboard?{query}");
         support::send(&self.router, support::cookie_get(&path, &self.cookie)).await
+    }
+
+    /// `PUT …/rolled-metadata` with `body`.
+    async fn roll_up(&self, body: Value) -> support::Response {
+        let request = support::ui_write(
+            "PUT",
+            "/api/ui/projects/p1/rolled-metadata",
+            &self.cookie,
+            Some(&self.csrf),
+            &body,
+        );
+        support::send(&self.router, request).await
+    }
+
+    async fn rolled_up(&self) -> Value {
+        let path = "/api/ui/projects/p1/rolled-metadata";
+        let reply = support::send(&self.router, support::cookie_get(path, &self.cookie)).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
     }
 
     async fn ok(&self, query: &str) -> Value {
@@ -425,16 +446,45 @@ async fn bad_parameters_are_refused(backend: Backend) {
 }
 
 /// With no filter, an environment or model filter (which the traces view does not take), or
-/// one filter on an attribute of the traces (a user, a tag, a trace name, a release: the
-/// attribute rollups, or the trace rollups' own keys), every panel's request is answered by
-/// the rollups, as the raw rows answer it (within the rollups' bounds).
+/// one filter on an attribute of the traces (a user, a tag, a trace name, a release, a
+/// rolled-up metadata key: the attribute rollups, or the trace rollups' own keys), every
+/// panel's request is answered by the rollups, as the raw rows answer it (within the
+/// rollups' bounds).
 async fn the_rollups_answer_every_panel(backend: Backend) {
     use fixtures::{BASE, DAY};
     let server = server(backend).await;
     seed_rolled_up_rows(&server.store, "p1", &mut fixtures::Rng::new(16)).await;
+    // The tenant rolled up: listed, swept, then ready.
+    let reply = server.roll_up(json!({"keys": ["tenant"]})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let listed = reply.json();
+    assert_eq!(
+        (
+            &listed["keys"][0]["key"],
+            &listed["keys"][0]["ready"],
+            &listed["sweeping"]
+        ),
+        (&json!("tenant"), &json!(false), &json!(true))
+    );
+    spindle_store::metadata_rollups::sweep_all(server.store.as_ref(), std::time::Duration::ZERO)
+        .await
+        .expect("sweep");
+    let listed = server.rolled_up().await;
+    assert_eq!(
+        (
+            &listed["keys"][0]["ready"],
+            &listed["sweeping"],
+            &listed["maxKeys"]
+        ),
+        (&json!(true), &json!(false), &json!(10))
+    );
     let minute = 60_000_000;
     let filters = [
         DashboardFilters::default(),
+        DashboardFilters {
+            metadata: Some(("tenant".to_owned(), "acme".to_owned())),
+            ..DashboardFilters::default()
+        },
         DashboardFilters {
             environment: Some("staging".to_owned()),
             ..DashboardFilters::default()
@@ -632,7 +682,48 @@ async fn a_panel_past_the_time_limit_is_a_note(backend: Backend) {
     finish(store.as_ref(), schema.as_deref()).await;
 }
 
+/// The rolled-up metadata keys: a bad list is refused with the field named and changes
+/// nothing; a good one is stored without repeats, and a viewer may read it.
+async fn rolled_metadata_keys_are_checked(backend: Backend) {
+    let server = server(backend).await;
+    for (body, field) in [
+        (json!({}), "keys"),
+        (json!({"keys": "tenant"}), "keys"),
+        (json!({"keys": ["tenant", 3]}), "keys[1]"),
+        (json!({"keys": ["tenant", ""]}), "keys[1]"),
+        (
+            json!({"keys": (0..11).map(|i| format!("k{i}")).collect::<Vec<_>>()}),
+            "keys",
+        ),
+    ] {
+        let reply = server.roll_up(body.clone()).await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text());
+        let message = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.starts_with(&format!("{field}:")),
+            "{body}: {message}"
+        );
+    }
+    assert_eq!(server.rolled_up().await["keys"], json!([]));
+    let reply = server
+        .roll_up(json!({"keys": ["tenant", "tier", "tenant"]}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let keys: Vec<Value> = server.rolled_up().await["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|key| key["key"].clone())
+        .collect();
+    assert_eq!(keys, [json!("tenant"), json!("tier")]);
+    server.finish().await;
+}
+
 on_both_backends!(
+    rolled_metadata_keys_are_checked,
     panels_over_a_custom_range,
     filters_narrow_the_panels_they_apply_to,
     bad_parameters_are_refused,

@@ -26,6 +26,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
+use spindle_store::metadata_rollups::{self, SweepStep};
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
 use spindle_store::rollups_sql::{self, RolledUp};
@@ -460,6 +461,36 @@ impl Store for PostgresStore {
                 None => return Ok(changed),
             }
         }
+    }
+
+    async fn sweep_metadata_rollups(
+        &self,
+        project_id: &str,
+        max_traces: u32,
+    ) -> Result<Option<usize>> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        let step =
+            metadata_rollups::next_step(&Reader(&transaction), project_id, max_traces).await?;
+        let swept = match step {
+            SweepStep::Idle => return Ok(None),
+            SweepStep::Done { finish } => {
+                for statement in &finish {
+                    postgres_execute(&transaction, statement).await?;
+                }
+                None
+            }
+            SweepStep::Chunk { trace_ids, advance } => {
+                let mut rollups = Rollups::default();
+                writer::lock_and_refresh(&transaction, project_id, &trace_ids, false, &mut rollups)
+                    .await?;
+                writer::add_rollups(&transaction, project_id, &mut rollups).await?;
+                postgres_execute(&transaction, &advance).await?;
+                Some(trace_ids.len())
+            }
+        };
+        transaction.commit().await.map_err(pg_error)?;
+        Ok(swept)
     }
 
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {

@@ -152,6 +152,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0037_scores_by_trace_cover_ranges",
         include_str!("../migrations/0037_scores_by_trace_cover_ranges.sql"),
     ),
+    (
+        "0038_metadata_rollups",
+        include_str!("../migrations/0038_metadata_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

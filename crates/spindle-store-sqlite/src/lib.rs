@@ -21,6 +21,7 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
+use spindle_store::metadata_rollups::{self, SweepStep};
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::reading::ReadConnection;
 use spindle_store::reading::{self, complete};
@@ -896,6 +897,44 @@ impl Store for SqliteStore {
                 None => return Ok(changed),
             }
         }
+    }
+
+    async fn sweep_metadata_rollups(
+        &self,
+        project_id: &str,
+        max_traces: u32,
+    ) -> Result<Option<usize>> {
+        let project_id = project_id.to_owned();
+        self.exec(move |tx| {
+            let step = complete(metadata_rollups::next_step(
+                &Reader(tx),
+                &project_id,
+                max_traces,
+            ))?;
+            match step {
+                SweepStep::Idle => Ok(None),
+                SweepStep::Done { finish } => {
+                    for statement in &finish {
+                        sqlite_execute(tx, statement)?;
+                    }
+                    Ok(None)
+                }
+                SweepStep::Chunk { trace_ids, advance } => {
+                    let mut rollups = Rollups::default();
+                    complete(trace_totals::apply(
+                        &Reader(tx),
+                        &project_id,
+                        &trace_ids,
+                        TotalsChange::Refresh,
+                        &mut rollups,
+                    ))?;
+                    writer::add_rollups(tx, &project_id, &mut rollups)?;
+                    sqlite_execute(tx, &advance)?;
+                    Ok(Some(trace_ids.len()))
+                }
+            }
+        })
+        .await
     }
 
     async fn stored_rollups(&self, project_id: &str) -> Result<Rollups> {

@@ -143,6 +143,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0035_attribute_rollups",
         include_str!("../migrations/0035_attribute_rollups.sql"),
     ),
+    (
+        "0036_metadata_rollups",
+        include_str!("../migrations/0036_metadata_rollups.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

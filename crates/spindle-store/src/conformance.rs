@@ -171,6 +171,7 @@ macro_rules! conformance_suite {
             rollups_equal_a_rebuild_after_every_change,
             metrics_from_rollups_equal_the_raw_rows,
             metrics_by_trace_attribute_equal_the_raw_rows,
+            metrics_by_rolled_metadata_equal_the_raw_rows,
             trace_metrics_from_totals_equal_the_raw_rows,
         );
     };

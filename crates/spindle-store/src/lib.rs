@@ -19,6 +19,7 @@ pub mod derived;
 pub mod drivers;
 pub mod executor;
 pub mod experiments;
+pub mod metadata_rollups;
 pub mod metrics;
 pub mod models_sql;
 pub mod organizations;
@@ -318,6 +319,23 @@ pub trait Catalog: Send + Sync + 'static {
     /// Whether the built-in price table applies to the project (by default it does).
     async fn builtin_prices(&self, project_id: &str) -> Result<bool>;
     async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()>;
+
+    // --- rolled-up metadata keys ---
+    /// The project's rolled-up metadata keys ([`metadata_rollups`]), oldest first.
+    async fn rolled_metadata_keys(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<metadata_rollups::RolledKey>>;
+    /// Makes `keys` (checked) the project's rolled-up metadata keys, starting a sweep of its
+    /// traces when the list changed; returns the list as stored.
+    async fn set_rolled_metadata_keys(
+        &self,
+        project_id: &str,
+        keys: &[String],
+        now: Micros,
+    ) -> Result<Vec<metadata_rollups::RolledKey>>;
+    /// The projects with a sweep of their rolled-up metadata to run.
+    async fn metadata_sweeps(&self) -> Result<Vec<String>>;
 }
 
 #[async_trait]
@@ -461,6 +479,27 @@ impl<E: executor::Executor> Catalog for E {
     async fn set_builtin_prices(&self, project_id: &str, enabled: bool) -> Result<()> {
         models_sql::set_builtin(self, project_id, enabled).await
     }
+
+    async fn rolled_metadata_keys(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<metadata_rollups::RolledKey>> {
+        metadata_rollups::list(self, project_id).await
+    }
+
+    async fn set_rolled_metadata_keys(
+        &self,
+        project_id: &str,
+        keys: &[String],
+        now: Micros,
+    ) -> Result<Vec<metadata_rollups::RolledKey>> {
+        let keys = metadata_rollups::checked_keys(keys)?;
+        metadata_rollups::replace(self, project_id, &keys, now).await
+    }
+
+    async fn metadata_sweeps(&self) -> Result<Vec<String>> {
+        metadata_rollups::swept_projects(self).await
+    }
 }
 
 /// The storage interface. Every method is scoped to a project where data is concerned:
@@ -511,6 +550,16 @@ pub trait Store: Catalog {
         let ids: Vec<String> = page.items.into_iter().map(|view| view.record.id).collect();
         self.delete_traces(project_id, &ids).await
     }
+
+    /// Runs one step of the project's sweep of its rolled-up metadata (at most `max_traces`
+    /// totals rows recomputed, in one transaction): `Some(n)` when it swept `n` traces and
+    /// may have more, `None` when no sweep is running or this step ended it (its keys are
+    /// then ready).
+    async fn sweep_metadata_rollups(
+        &self,
+        project_id: &str,
+        max_traces: u32,
+    ) -> Result<Option<usize>>;
 
     // --- costs ---
     /// Works out the derived usage and cost again, with the prices of now, for the project's

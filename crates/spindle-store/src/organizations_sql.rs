@@ -81,6 +81,8 @@ const SMALL_TABLES: &[&str] = &[
     "trace_attribute_days",
     "session_totals",
     "rollups_pending",
+    "rolled_metadata_keys",
+    "metadata_sweeps",
 ];
 
 /// The tables only one dialect has.

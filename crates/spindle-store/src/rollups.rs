@@ -39,10 +39,11 @@ mod attributes;
 mod people;
 mod traces;
 pub use attributes::{
-    breakdown_select as attributes_breakdown_select, parse_breakdown, parse_score_breakdown,
-    parse_tags, score_breakdown_select, AttributeKey, Breakdown, BreakdownKey, ScoreAttributeKey,
+    breakdown_select as attributes_breakdown_select, metadata_attribute, metadata_values_select,
+    parse_breakdown, parse_metadata_values, parse_score_breakdown, parse_tags,
+    score_breakdown_select, AttributeKey, Breakdown, BreakdownKey, ScoreAttributeKey,
     ScoreBreakdown, ScoreBreakdownKey, ATTRIBUTE_BUCKET_KEY_COLUMNS, ATTRIBUTE_DAYS_TABLE,
-    ATTRIBUTE_KEY_COLUMNS, ATTRIBUTE_SUMS, SCORE_ATTRIBUTE_KEY_COLUMNS,
+    ATTRIBUTE_KEY_COLUMNS, ATTRIBUTE_SUMS, METADATA_KIND, SCORE_ATTRIBUTE_KEY_COLUMNS,
 };
 pub use people::{
     day_of, PeopleKey, PeopleRollup, SessionKey, SessionTotals, DAY_MICROS, PEOPLE_KEY_COLUMNS,

@@ -32,7 +32,7 @@ const LEVEL_RANK: &str = "coalesce(max(CASE o.level WHEN 'DEBUG' THEN 0 \
 const COLUMNS: &str = "project_id, trace_id, trace_time, timestamp, user_id, session_id, \
      environment, name, release, observation_count, error_count, total_cost, usage_input, \
      usage_output, usage_total, start_min, end_max, latency, last_end, level_rank, models, tags, \
-     breakdown, score_breakdown";
+     breakdown, score_breakdown, metadata_values";
 
 /// The observations of the trace `t` per model, as a JSON array of
 /// `[model, observations, input, output, total, cost in nano-USD]` (see
@@ -88,7 +88,8 @@ fn totals_select(dialect: Dialect) -> String {
          min(o.start_time) AS start_min, {end} AS end_max, \
          {end} - min(o.start_time) AS latency, \
          max(coalesce(o.end_time, o.start_time)) AS last_end, {LEVEL_RANK} AS level_rank, \
-         {} AS models, {tags} AS tags, {} AS breakdown, {} AS score_breakdown \
+         {} AS models, {tags} AS tags, {} AS breakdown, {} AS score_breakdown, \
+         {} AS metadata_values \
          FROM traces t LEFT JOIN observations o \
          ON o.project_id = t.project_id AND o.trace_id = t.id WHERE ",
         SUM_AS_INTEGER.of(dialect, "o.usage_input"),
@@ -97,6 +98,7 @@ fn totals_select(dialect: Dialect) -> String {
         models_select(dialect),
         crate::rollups::attributes_breakdown_select(dialect),
         crate::rollups::score_breakdown_select(dialect),
+        crate::rollups::metadata_values_select(dialect),
     )
 }
 

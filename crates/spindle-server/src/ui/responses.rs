@@ -367,6 +367,25 @@ pub struct Models {
     pub builtin_prices: bool,
 }
 
+/// The project's rolled-up metadata keys, the most it may have, and whether a sweep of its
+/// traces runs.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolledMetadataKeys {
+    pub keys: Vec<RolledMetadataKey>,
+    pub max_keys: usize,
+    pub sweeping: bool,
+}
+
+/// One rolled-up metadata key: ready once every trace is rolled up under it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolledMetadataKey {
+    pub key: String,
+    pub ready: bool,
+    pub created_at: String,
+}
+
 /// `{builtinPrices}`: the switch of the built-in prices.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

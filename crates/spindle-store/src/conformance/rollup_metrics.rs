@@ -899,3 +899,231 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         assert!(rows.is_none(), "{request:?}");
     }
 }
+
+/// A metadata filter of the traces view.
+fn metadata_filter(key: &str, value: &str) -> Filter {
+    Filter {
+        column: "metadata".to_owned(),
+        operator: "=".to_owned(),
+        value: FilterValue::String(value.to_owned()),
+        key: Some(key.to_owned()),
+    }
+}
+
+/// Runs the project's sweep of its rolled-up metadata to its end, `between` called after
+/// each step; returns the steps.
+async fn sweep_to_the_end<F, Fut>(store: &Arc<dyn Store>, project: &str, mut between: F) -> usize
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut steps = 0;
+    while store
+        .sweep_metadata_rollups(project, 7)
+        .await
+        .expect("sweep")
+        .is_some()
+    {
+        steps += 1;
+        between(steps).await;
+        assert!(steps < 1000, "the sweep does not end");
+    }
+    steps
+}
+
+/// Traces plans filtered on a rolled-up metadata key read the trace attribute rollups once
+/// the key's sweep is done, and answer what the raw rows answer; the rollups equal a rebuild
+/// after the keys change and the sweep runs while writes change the traces' metadata.
+pub async fn metrics_by_rolled_metadata_equal_the_raw_rows(harness: &Harness) {
+    const M: &str = "project-metadata-rollups";
+    let store = harness.open().await;
+    create_project(&store, M).await;
+    let mut rng = Rng::new(29);
+    seed_rolled_up_rows(&store, M, &mut rng).await;
+    super::assert_rollups_match(&store, M, "seeded").await;
+    let by_tenant = |value: &str| MetricsRequest {
+        version: MetricsVersion::V1,
+        view: MetricsView::Traces,
+        dimensions: vec!["name".to_owned()],
+        metrics: vec![
+            MetricSelection {
+                measure: "count".to_owned(),
+                aggregation: Aggregation::Count,
+            },
+            MetricSelection {
+                measure: "latency".to_owned(),
+                aggregation: Aggregation::P95,
+            },
+        ],
+        filters: vec![metadata_filter("tenant", value)],
+        granularity: None,
+        from: BASE + HOUR / 3,
+        to: BASE + SPAN,
+        order_by: Vec::new(),
+        bins: None,
+        row_limit: None,
+    };
+    let declines = |request: MetricsRequest| {
+        let store = store.clone();
+        async move {
+            let rows = store
+                .query_metrics_from(M, &request, Sources::Rollups)
+                .await
+                .expect("query");
+            assert!(rows.is_none(), "{request:?}");
+        }
+    };
+    // Not rolled up: declined.
+    declines(by_tenant("acme")).await;
+
+    let keys = |list: &[&str]| list.iter().map(|key| (*key).to_owned()).collect::<Vec<_>>();
+    let listed = store
+        .set_rolled_metadata_keys(M, &keys(&["tenant", "tier", "tenant"]), BASE)
+        .await
+        .expect("set keys");
+    let names: Vec<(&str, bool)> = listed.iter().map(|k| (k.key.as_str(), k.ready)).collect();
+    assert_eq!(names, [("tenant", false), ("tier", false)]);
+    assert_eq!(store.metadata_sweeps().await.expect("sweeps"), [M]);
+    // Listed but not swept yet: still declined.
+    declines(by_tenant("acme")).await;
+
+    // The sweep, while writes move traces between tenants, add traces and delete some.
+    let steps = sweep_to_the_end(&store, M, |step| {
+        let store = store.clone();
+        async move {
+            if step % 3 != 0 {
+                return;
+            }
+            let at = BASE + step as i64 * HOUR;
+            let mut batch = WriteBatch::default();
+            for (index, tenant) in ["\"globex\"", "\"acme\"", "\"initech\""].iter().enumerate() {
+                let id = format!("t{}-{}", (step + index) % 6, (step * 7 + index) % 40);
+                batch.traces.push(trace(&id, update_stamp(at), |t| {
+                    t.metadata = [("tenant".to_owned(), (*tenant).to_owned())].into();
+                }));
+            }
+            let new_id = format!("s{step}");
+            batch.traces.push(trace(&new_id, create_stamp(at), |t| {
+                t.timestamp = Some(at);
+                t.name = Some("chat".to_owned());
+                t.metadata = [("tenant".to_owned(), "\"acme\"".to_owned())].into();
+            }));
+            batch
+                .observations
+                .push(observation(&format!("{new_id}-o"), create_stamp(at), |o| {
+                    o.trace_id = Some(new_id.clone());
+                    o.start_time = Some(at + SECOND);
+                    o.end_time = Some(at + 3 * SECOND);
+                }));
+            store.write(M, batch).await.expect("write");
+            let doomed = format!("t{}-{}", step % 6, 39 - step % 30);
+            store.delete_traces(M, &[doomed]).await.expect("delete");
+        }
+    })
+    .await;
+    assert!(steps > 20, "{steps} steps");
+    assert!(store.metadata_sweeps().await.expect("sweeps").is_empty());
+    let listed = store.rolled_metadata_keys(M).await.expect("keys");
+    assert!(listed.iter().all(|key| key.ready), "{listed:?}");
+    let stored = super::assert_rollups_match(&store, M, "swept").await;
+    assert!(
+        stored
+            .trace_attributes
+            .keys()
+            .any(|key| key.kind == "metadata" && key.value == r#"["tier","gold"]"#),
+        "the tier is rolled up"
+    );
+
+    // Random traces plans with a metadata filter: the rollups answer what the raw rows do.
+    let mut answered = 0;
+    while answered < 60 {
+        let mut request = random_request(&mut rng);
+        if request.view != MetricsView::Traces {
+            continue;
+        }
+        let pairs = [
+            ("tenant", "acme"),
+            ("tenant", "globex"),
+            ("tenant", "initech"),
+            ("tier", "gold"),
+            ("tier", "nobody"),
+        ];
+        let (key, value) = pairs[rng.below(pairs.len() as u64) as usize];
+        let at = rng.below(request.filters.len() as u64 + 1) as usize;
+        request.filters.insert(at, metadata_filter(key, value));
+        let what = format!("plan {answered}: {request:?}");
+        let rolled = store
+            .query_metrics_from(M, &request, Sources::Rollups)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .unwrap_or_else(|| panic!("{what}: declined"));
+        let raw = store
+            .query_metrics_from(M, &request, Sources::RawRows)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .expect("the raw rows answer every plan");
+        assert_rolled_up_rows_agree(&rolled, &raw, &what);
+        answered += 1;
+    }
+    let acme = store
+        .query_metrics_from(M, &by_tenant("acme"), Sources::Rollups)
+        .await
+        .expect("query")
+        .expect("answered");
+    assert!(!acme.is_empty(), "acme has traces");
+
+    // A quoted value, a key not rolled up, a second attribute: declined.
+    declines(by_tenant("\"acme\"")).await;
+    declines(MetricsRequest {
+        filters: vec![metadata_filter("region", "eu")],
+        ..by_tenant("acme")
+    })
+    .await;
+    declines(MetricsRequest {
+        filters: vec![
+            metadata_filter("tenant", "acme"),
+            Filter {
+                column: "userId".to_owned(),
+                operator: "=".to_owned(),
+                value: FilterValue::String("u1".to_owned()),
+                key: None,
+            },
+        ],
+        ..by_tenant("acme")
+    })
+    .await;
+
+    // The tier dropped: its plans declined at once, the tenant's still answered; after the
+    // sweep the rollups hold no tier and still equal a rebuild.
+    let listed = store
+        .set_rolled_metadata_keys(M, &keys(&["tenant"]), BASE + DAY)
+        .await
+        .expect("set keys");
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].ready, "the tenant stays ready");
+    declines(MetricsRequest {
+        filters: vec![metadata_filter("tier", "gold")],
+        ..by_tenant("acme")
+    })
+    .await;
+    assert!(store
+        .query_metrics_from(M, &by_tenant("acme"), Sources::Rollups)
+        .await
+        .expect("query")
+        .is_some());
+    sweep_to_the_end(&store, M, |_| async {}).await;
+    let stored = super::assert_rollups_match(&store, M, "tier dropped").await;
+    assert!(
+        !stored
+            .trace_attributes
+            .keys()
+            .any(|key| key.value.starts_with(r#"["tier""#)),
+        "no tier left"
+    );
+    // An invalid list is refused with the field named.
+    let error = store
+        .set_rolled_metadata_keys(M, &keys(&["tenant", ""]), BASE)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("keys[1]"), "{error}");
+}

@@ -31,7 +31,8 @@
 //!
 //! A plan with one filter on an attribute of its rows' traces, equal to one non-empty value
 //! (the user, trace name, release or one tag of observations and scores; the user or one
-//! tag of traces), and otherwise covered, reads the attribute rollups
+//! tag of traces, or a trace metadata key the project rolls up, once its sweep is done:
+//! `metadata_rollups`), and otherwise covered, reads the attribute rollups
 //! (`rollups/attributes.rs`, `trace_attribute_rollups`): the same columns under that
 //! attribute's value, the partial hours from the raw rows joined to their traces. The
 //! observations' latencies there are the generations' only, so an observation plan with a
@@ -51,8 +52,9 @@ use super::views::DimensionKind;
 use super::{Aggregation, Granularity, MetricsRow, MetricsSource, MetricsView, Plan};
 use crate::query::FilterValue;
 use crate::reading::ReadConnection;
-use crate::rollups::{DAY_MICROS, HOUR_MICROS, RELATIVE_ERROR};
+use crate::rollups::{metadata_attribute, DAY_MICROS, HOUR_MICROS, METADATA_KIND, RELATIVE_ERROR};
 use crate::sql::{compile_filter, Column, ColumnKind, Dialect, Expr, Sql};
+use crate::trace_index::{unquoted, INDEXED_METADATA_CHARS};
 use crate::Result;
 
 /// Answers the plans the rollups cover (see the module's documentation).
@@ -83,6 +85,11 @@ impl<C: ReadConnection> MetricsSource for RollupSource<'_, C> {
         };
         if crate::rollups_sql::is_pending(connection, project_id).await? {
             return Ok(None);
+        }
+        if let Some(key) = attribute.as_ref().and_then(|a| a.metadata_key.as_deref()) {
+            if !crate::metadata_rollups::is_ready(connection, project_id, key).await? {
+                return Ok(None);
+            }
         }
         let input = rolled.input(
             connection.dialect(),
@@ -319,9 +326,12 @@ static OBSERVATION_ATTRIBUTES: Rolled = Rolled {
 struct Attribute {
     /// Its place among the plan's filters.
     index: usize,
-    /// The rollups' `kind` (`user`, `name`, `release` or `tag`).
+    /// The rollups' `kind` (`user`, `name`, `release`, `tag` or `metadata`).
     kind: &'static str,
+    /// The rollups' `value` (for metadata, [`metadata_attribute`] of the key and value).
     value: String,
+    /// The metadata key, whose rollups are read only once ready.
+    metadata_key: Option<String>,
 }
 
 impl Attribute {
@@ -369,12 +379,13 @@ impl Attribute {
                     "tags" => "tag",
                     "traceName" if observations => "name",
                     "traceRelease" | "release" if observations => "release",
+                    "metadata" if !observations => METADATA_KIND,
                     _ => return None,
                 };
                 Some((index, kind, filter))
             });
         let (index, kind, filter) = found.next()?;
-        if found.next().is_some() || filter.key.is_some() {
+        if found.next().is_some() || filter.key.is_some() != (kind == METADATA_KIND) {
             return None;
         }
         let value = match (kind, filter.operator.as_str(), &filter.value) {
@@ -382,9 +393,33 @@ impl Attribute {
                 values[0].clone()
             }
             ("user" | "name" | "release", "=", FilterValue::String(value)) => value.clone(),
+            // Only a value `trace_metadata` would hold as it is (see `indexed_terms`).
+            (METADATA_KIND, "=", FilterValue::String(value))
+                if unquoted(value) == value.as_str()
+                    && value.chars().count() <= INDEXED_METADATA_CHARS =>
+            {
+                value.clone()
+            }
             _ => return None,
         };
-        (!value.is_empty()).then_some((rolled, Attribute { index, kind, value }))
+        if value.is_empty() {
+            return None;
+        }
+        let attribute = match &filter.key {
+            Some(key) => Attribute {
+                index,
+                kind,
+                value: metadata_attribute(key, &value),
+                metadata_key: Some(key.clone()),
+            },
+            None => Attribute {
+                index,
+                kind,
+                value,
+                metadata_key: None,
+            },
+        };
+        Some((rolled, attribute))
     }
 }
 

@@ -420,6 +420,64 @@ impl TraceFacts {
     }
 }
 
+/// The attribute kind of a rolled-up metadata key's value in the trace attribute rollups:
+/// the project chooses the keys (`rolled_metadata_keys`, [`crate::metadata_rollups`]), and a
+/// trace is keyed under each of them it has, its value as `trace_metadata` holds it. Only
+/// the traces view filters on a trace's metadata, so the observation and score attribute
+/// rollups do not key it.
+pub const METADATA_KIND: &str = "metadata";
+
+/// The attribute value under which a trace with metadata `key` = `value` is rolled up: the
+/// pair as a JSON array (`["tenant","acme"]`), so no key or value can run into the other.
+pub fn metadata_attribute(key: &str, value: &str) -> String {
+    Value::Array(vec![key.into(), value.into()]).to_string()
+}
+
+/// The rolled-up metadata of a `trace_totals.metadata_values` text (a JSON array of
+/// `[key, value]` pairs, NULL without any), as [`metadata_attribute`] values, sorted and
+/// without repeats.
+pub fn parse_metadata_values(text: Option<&str>) -> Result<Vec<String>> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|e| {
+        Error::internal(format!(
+            "stored trace_totals.metadata_values is not readable: {e}"
+        ))
+    })?;
+    let values: BTreeSet<String> = pairs
+        .iter()
+        .map(|(key, value)| metadata_attribute(key, value))
+        .collect();
+    Ok(values.into_iter().collect())
+}
+
+/// The values of the rolled-up metadata keys of the trace `t` as a JSON array of
+/// `[key, value]` pairs (NULL without any): each of the project's `rolled_metadata_keys`
+/// the trace's metadata has as a string of at most
+/// [`crate::trace_index::INDEXED_METADATA_CHARS`] characters, unquoted as `trace_metadata`
+/// stores it (the migrations' index triggers), so the rollups answer what the index answers.
+pub fn metadata_values_select(dialect: Dialect) -> String {
+    let limit = crate::trace_index::INDEXED_METADATA_CHARS;
+    match dialect {
+        Dialect::Sqlite => format!(
+            "(SELECT nullif(json_group_array(json_array(v.key, v.value)), '[]') FROM \
+             (SELECT j.key AS key, CASE WHEN substr(j.value, 1, 1) = '\"' AND json_valid(j.value) \
+             THEN json_extract(j.value, '$') ELSE j.value END AS value \
+             FROM rolled_metadata_keys k CROSS JOIN json_each(t.metadata) j \
+             WHERE k.project_id = t.project_id AND j.key = k.key AND j.type = 'text' \
+             ORDER BY j.key) v WHERE length(v.value) <= {limit})"
+        ),
+        Dialect::Postgres => format!(
+            "(SELECT json_agg(json_build_array(v.key, v.value) ORDER BY v.key)::text FROM \
+             (SELECT j.key AS key, spindle_unquoted(j.value #>> '{{}}') AS value \
+             FROM rolled_metadata_keys k CROSS JOIN jsonb_each(t.metadata) j \
+             WHERE k.project_id = t.project_id AND j.key = k.key \
+             AND jsonb_typeof(j.value) = 'string') v WHERE length(v.value) <= {limit})"
+        ),
+    }
+}
+
 impl Rollups {
     /// Adds (`sign` 1) or subtracts (-1) the breakdown of `facts` under each of its
     /// attribute values.
@@ -528,6 +586,7 @@ mod tests {
             tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
             breakdown: parse_breakdown(Some(breakdown)).unwrap(),
             score_breakdown: ScoreBreakdown::new(),
+            metadata: Vec::new(),
         }
     }
 

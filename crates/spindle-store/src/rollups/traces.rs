@@ -143,6 +143,9 @@ pub struct TraceFacts {
     pub breakdown: super::Breakdown,
     /// Its scores by hour, environment, name, source, data type and value key.
     pub score_breakdown: super::ScoreBreakdown,
+    /// Its values of the project's rolled-up metadata keys, as
+    /// [`super::metadata_attribute`] values, sorted.
+    pub metadata: Vec<String>,
 }
 
 /// What a trace's observations of one model add up to.
@@ -241,7 +244,7 @@ impl TraceModelRollup {
 /// The columns of `trace_totals` that [`TraceFacts::from_row`] reads.
 pub const TRACE_FACT_COLUMNS: &str = "trace_id, trace_time, timestamp, user_id, session_id, \
      environment, name, release, observation_count, error_count, usage_input, usage_output, \
-     usage_total, total_cost, latency, models, tags, breakdown, score_breakdown";
+     usage_total, total_cost, latency, models, tags, breakdown, score_breakdown, metadata_values";
 
 impl TraceFacts {
     /// The facts of a `trace_totals` row read with [`TRACE_FACT_COLUMNS`].
@@ -272,6 +275,7 @@ impl TraceFacts {
             score_breakdown: super::parse_score_breakdown(
                 row.opt_text("score_breakdown")?.as_deref(),
             )?,
+            metadata: super::parse_metadata_values(row.opt_text("metadata_values")?.as_deref())?,
         })
     }
 }
@@ -286,8 +290,13 @@ impl Rollups {
         for (facts, sign) in [(before, -1), (after, 1)] {
             let Some(facts) = facts else { continue };
             add_trace(&mut self.traces, facts.key.clone(), facts, sign);
-            // Under its user and each tag too (its name and release are the key's).
-            for (kind, value) in facts.attributes() {
+            // Under its user, each tag and each rolled-up metadata value too (its name and
+            // release are the key's).
+            let metadata = facts
+                .metadata
+                .iter()
+                .map(|pair| (super::METADATA_KIND, pair.as_str()));
+            for (kind, value) in facts.attributes().chain(metadata) {
                 if TRACE_ATTRIBUTE_KINDS.contains(&kind) {
                     let key = TraceAttributeKey {
                         kind: kind.to_owned(),
@@ -363,8 +372,8 @@ fn add_trace<K: Ord + Clone>(
 }
 
 /// The attributes the trace attribute rollups are keyed by (the trace rollups key the name
-/// and release already).
-pub const TRACE_ATTRIBUTE_KINDS: [&str; 2] = ["user", "tag"];
+/// and release already): the user, each tag and each rolled-up metadata key's value.
+pub const TRACE_ATTRIBUTE_KINDS: [&str; 3] = ["user", "tag", super::METADATA_KIND];
 
 /// The dimensions of a trace attribute rollup row: a trace rollup's under one of the
 /// traces' users or tags.
@@ -534,6 +543,7 @@ mod tests {
             tags: Vec::new(),
             breakdown: BTreeMap::new(),
             score_breakdown: BTreeMap::new(),
+            metadata: Vec::new(),
         }
     }
 
