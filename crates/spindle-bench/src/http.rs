@@ -80,18 +80,56 @@ impl Connection {
         gzip: bool,
         body: &[u8],
     ) -> anyhow::Result<Response> {
+        self.send("POST", path, content_type, gzip, body).await
+    }
+
+    /// Sends `method path` with a body (and `Content-Encoding: gzip` when `gzip`).
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        gzip: bool,
+        body: &[u8],
+    ) -> anyhow::Result<Response> {
         let encoding = if gzip {
             "Content-Encoding: gzip\r\n"
         } else {
             ""
         };
         let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{}Content-Type: {content_type}\r\n{encoding}Content-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{}Content-Type: {content_type}\r\n{encoding}Content-Length: {}\r\n\r\n",
             self.port,
             self.headers,
             body.len()
         );
         self.round_trip(head.as_bytes(), body).await
+    }
+
+    /// Sends `PUT path` with a JSON body; fails, naming `what`, unless the answer is 200.
+    pub async fn put_json(
+        &mut self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> anyhow::Result<Response> {
+        let response = self
+            .send(
+                "PUT",
+                path,
+                "application/json",
+                false,
+                body.to_string().as_bytes(),
+            )
+            .await?;
+        if response.status != 200 {
+            bail!(
+                "{what} got {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        Ok(response)
     }
 
     /// Sends `POST path` with a JSON body; fails, naming `what`, unless the answer is 200.

@@ -150,6 +150,10 @@ async fn answers(store: &dyn Store, project_id: &str) -> Vec<String> {
             .await
             .expect("builtin prices")
     ));
+    out.add(
+        "rolled-up metadata keys",
+        store.rolled_metadata_keys(project_id).await,
+    );
     let traces = store
         .list_traces(project_id, &TraceQuery::with_limit(1000))
         .await
@@ -338,6 +342,10 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
                 .set_builtin_prices(project_id, false)
                 .await
                 .expect("built-in prices off");
+            sqlite
+                .set_rolled_metadata_keys(project_id, &["tenant".to_owned()], BASE)
+                .await
+                .expect("rolled-up metadata keys");
         }
         for trace in 0..23 {
             sqlite
@@ -407,6 +415,9 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
         "built-in prices are off"
     );
     seed_prompts(&sqlite, PROJECTS[0]).await;
+    spindle_store::metadata_rollups::sweep_all(&sqlite, std::time::Duration::ZERO)
+        .await
+        .expect("sweep");
     let mut before = Vec::new();
     for project_id in PROJECTS {
         let mut answered = answers(&sqlite, project_id).await;

@@ -109,10 +109,8 @@ pub async fn replace(
 ) -> Result<Vec<RolledKey>> {
     let dialect = db.dialect();
     let current = list(db, project_id).await?;
-    let unchanged = current.len() == keys.len()
-        && current
-            .iter()
-            .all(|stored| keys.contains(&stored.key));
+    let unchanged =
+        current.len() == keys.len() && current.iter().all(|stored| keys.contains(&stored.key));
     if unchanged {
         return Ok(current);
     }

@@ -599,7 +599,7 @@ pub(crate) const ROLLUP_TABLES: [&str; 18] = [
 
 /// The statements that replace a project's rollups with `rebuilt` (from [`rebuild`], in
 /// the same transaction, which recomputed the project's `trace_totals` rows) and mark the
-/// project built.
+/// project built, and its rolled-up metadata keys ready (no sweep left to run).
 pub fn replace_statements(dialect: Dialect, project_id: &str, rebuilt: &Rollups) -> Vec<Sql> {
     let mut statements = Vec::new();
     statements.extend(
@@ -614,6 +614,15 @@ pub fn replace_statements(dialect: Dialect, project_id: &str, rebuilt: &Rollups)
             }),
     );
     statements.extend(rebuilt.statements(dialect));
+    // The rebuild recomputed every totals row with the listed metadata keys: a whole sweep.
+    let mut ready = Sql::new(
+        dialect,
+        "UPDATE rolled_metadata_keys SET ready = 1 WHERE project_id = ",
+    );
+    ready.bind(project_id);
+    let mut swept = Sql::new(dialect, "DELETE FROM metadata_sweeps WHERE project_id = ");
+    swept.bind(project_id);
+    statements.extend([ready, swept]);
     statements
 }
 

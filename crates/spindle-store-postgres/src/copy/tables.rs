@@ -289,7 +289,7 @@ macro_rules! dataset_item_columns {
 }
 
 /// The plain tables, in the order they are copied.
-pub(super) static PLAIN: [Table; 12] = [
+pub(super) static PLAIN: [Table; 13] = [
     Table {
         name: "datasets",
         columns: &[
@@ -456,5 +456,18 @@ pub(super) static PLAIN: [Table; 12] = [
         ],
         on_conflict: "",
         has_rowid: true,
+    },
+    // A project's rolled-up metadata keys: the copy ends with a rebuild of the project's
+    // totals rows and rollups (`rollups_pending`), which rolls them up and makes them ready.
+    Table {
+        name: "rolled_metadata_keys",
+        columns: &[
+            ("project_id", Text),
+            ("key", Text),
+            ("ready", Int),
+            ("created_at", Int),
+        ],
+        on_conflict: KEEP_EXISTING,
+        has_rowid: false,
     },
 ];
