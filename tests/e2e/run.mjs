@@ -691,6 +691,84 @@ try {
     await page.screenshot({ path: join(SHOTS, "score-configs.png"), fullPage: false });
   });
 
+  await step("settings: dashboard metadata keys are rolled up and removed; the dashboard notes a key that is not", async () => {
+    await page.goto(`${base}/project/e2e/settings`);
+    const section = page.getByTestId("rolled-metadata");
+    await section.getByRole("heading", { name: "Dashboard metadata keys" }).waitFor();
+    await section.getByText("No keys rolled up yet.").waitFor();
+    const input = section.getByTestId("rolled-key-input");
+    const add = section.getByTestId("rolled-key-add");
+    const row = (key) => section.locator(`[data-testid='rolled-key'][data-key='${key}']`);
+    assert(await add.isDisabled(), "nothing to add yet");
+    for (const key of ["tenant", "tier"]) {
+      await input.fill(key);
+      await add.click();
+      await row(key).waitFor();
+    }
+    // The sweep of the few traces sent is done in well under a second; the list refreshes
+    // while it runs.
+    for (const key of ["tenant", "tier"]) await row(key).locator("[data-testid='rolled-key-state']", { hasText: /^ready$/ }).waitFor();
+    await input.fill(" tenant ");
+    assert(await add.isDisabled(), "a key already listed is not added again");
+    assert((await section.getByTestId("rolled-key-problem").textContent()).includes("tenant is already rolled up"), "and the reason is shown");
+    await input.fill("");
+    await row("tier").getByRole("button", { name: "Remove tier" }).click();
+    await row("tier").waitFor({ state: "detached" });
+    const stored = await page.evaluate(async () => (await (await fetch("/api/ui/projects/e2e/rolled-metadata")).json()).keys.map((key) => `${key.key}:${key.ready}`));
+    assert(stored.join() === "tenant:true", `stored: ${stored}`);
+    await page.screenshot({ path: join(SHOTS, "settings-metadata-keys.png"), fullPage: false });
+
+    // The dashboard filtered on a key that is not rolled up says so and links to the settings;
+    // on a ready key it says nothing.
+    const note = page.getByTestId("metadata-rollup-note");
+    await page.goto(`${base}/project/e2e/dashboard?metadataKey=tier&metadataValue=gold`);
+    await note.waitFor();
+    assert((await note.textContent()).includes("tier is not rolled up: this filter reads every matching trace."), `note: ${await note.textContent()}`);
+    const listed = page.waitForResponse((response) => response.url().endsWith("/api/ui/projects/e2e/rolled-metadata"));
+    await page.locator(".filters-bar input[aria-label='Metadata key']").fill("tenant");
+    await page.locator(".filters-bar input[aria-label='Metadata key']").press("Enter");
+    await page.waitForURL((url) => url.searchParams.get("metadataKey") === "tenant");
+    await listed;
+    await page.waitForTimeout(200);
+    assert((await note.count()) === 0, "no note for a ready key");
+    await page.goto(`${base}/project/e2e/dashboard?metadataKey=tier&metadataValue=gold`);
+    await note.getByRole("link", { name: "Roll it up in Settings." }).click();
+    await page.waitForURL((url) => url.pathname === "/project/e2e/settings");
+    await row("tenant").waitFor();
+
+    // Another admin filled the list meanwhile: this page's list is stale, and adding one more
+    // is refused by the server, with its message shown; the list is read again.
+    const filled = await page.evaluate(async () => {
+      const me = await (await fetch("/api/ui/me")).json();
+      const answer = await fetch("/api/ui/projects/e2e/rolled-metadata", {
+        method: "PUT",
+        headers: { "content-type": "application/json", "x-spindle-csrf": me.csrfToken },
+        body: JSON.stringify({ keys: ["tenant", ...Array.from({ length: 9 }, (_, index) => `key-${index}`)] }),
+      });
+      return answer.status;
+    });
+    assert(filled === 200, `ten keys stored: ${filled}`);
+    await input.fill("one-too-many");
+    await add.click();
+    const alert = page.locator(".error-box[role='alert']");
+    await alert.waitFor();
+    assert((await alert.textContent()).includes("keys: at most 10 metadata keys can be rolled up"), `error shown: ${await alert.textContent()}`);
+    await row("key-8").waitFor();
+    assert((await section.getByTestId("rolled-key").count()) === 10, "the ten keys listed");
+    assert(await add.isDisabled(), "no 11th key can be added");
+    // Back to tenant alone (the viewer sees it below).
+    const reset = await page.evaluate(async () => {
+      const me = await (await fetch("/api/ui/me")).json();
+      const answer = await fetch("/api/ui/projects/e2e/rolled-metadata", {
+        method: "PUT",
+        headers: { "content-type": "application/json", "x-spindle-csrf": me.csrfToken },
+        body: JSON.stringify({ keys: ["tenant"] }),
+      });
+      return answer.status;
+    });
+    assert(reset === 200, `reset: ${reset}`);
+  });
+
   await step("a trace's scores from the project's configs (category buttons, range, boolean toggle)", async () => {
     await page.goto(traceUrl);
     await page.locator(".trace-root").click();
@@ -1284,6 +1362,11 @@ try {
     });
     assert(forged.role === "viewer", `the viewer's role: ${forged.role}`);
     assert(forged.status === 403, `a viewer's forged score answers ${forged.status}`);
+    // The viewer sees the rolled-up metadata keys without controls.
+    await viewer.goto(`${base}/project/e2e/settings`);
+    await viewer.locator("[data-testid='rolled-key'][data-key='tenant']").waitFor();
+    assert((await viewer.getByTestId("rolled-key-input").count()) === 0, "no key input for a viewer");
+    assert((await viewer.getByTestId("rolled-metadata").getByRole("button").count()) === 0, "no remove buttons for a viewer");
     await viewerContext.close();
   });
 

@@ -5,10 +5,11 @@
 import { api, projectPath } from "../api";
 import { cost, count, latency } from "../format";
 import { useLoad } from "../hooks";
-import { navigate, useLocation } from "../router";
+import { Link, navigate, useLocation } from "../router";
 import { Bars, EmptyChart, EmptyOrNote, HBars, StackedBars } from "../components/Charts";
 import { SuggestInput } from "../components/FilterBuilder";
-import { FilterField, LoadingStatus, TableHead } from "../components/Table";
+import { FilterField, LoadingStatus, projectBase, TableHead } from "../components/Table";
+import { loadRolledMetadata, metadataFilterNote } from "../rolled-metadata";
 import {
   activeDashboardFilters,
   bucketLabel,
@@ -195,6 +196,10 @@ export function Dashboard(props: { projectId: string }) {
     if (query === null) return Promise.reject(new Error("The range must start before it ends."));
     return api.get<DashboardData>(`${projectPath(props.projectId, "/dashboard")}?${query}`, signal);
   }, [props.projectId, urlKey]);
+  // The rolled-up metadata keys, read while a metadata filter is set, for the note below.
+  const metadataKey = view.filters.metadataKey.trim() !== "" && view.filters.metadataValue !== "" ? view.filters.metadataKey.trim() : "";
+  const rolled = useLoad((signal) => (metadataKey ? loadRolledMetadata(props.projectId, signal) : Promise.resolve(null)), [props.projectId, metadataKey]);
+  const rollupNote = metadataFilterNote(view.filters, rolled.data);
   const loading = data.loading;
   // Numbers of another range or filter are never shown: nothing while loading or failed.
   const d = loading || data.error ? null : data.data;
@@ -233,6 +238,15 @@ export function Dashboard(props: { projectId: string }) {
         ) : null}
       </div>
       <Filters projectId={props.projectId} filters={view.filters} onChange={(change) => setView({ ...view, filters: { ...view.filters, ...change } })} />
+      {rollupNote ? (
+        <p class="muted small" data-testid="metadata-rollup-note">
+          <code>{rollupNote.key}</code>{" "}
+          {rollupNote.state === "missing"
+            ? "is not rolled up: this filter reads every matching trace. "
+            : "is still being rolled up: until that is done, this filter reads every matching trace. "}
+          <Link href={`${projectBase(props.projectId)}/settings`}>{rollupNote.state === "missing" ? "Roll it up in Settings." : "See Settings."}</Link>
+        </p>
+      ) : null}
       <p class="muted small">
         Every filter narrows the panels whose rows carry it: the model narrows generations only, metadata traces only.
         {d ? ` ${d.from.slice(0, 16).replace("T", " ")} to ${d.to.slice(0, 16).replace("T", " ")} UTC, by ${per}.` : ""}

@@ -1,5 +1,6 @@
-// Project settings: API keys (the secret shown once), score configs, members and
-// invitations, the audit log (admins and owners), and the signed-in user's password.
+// Project settings: API keys (the secret shown once), score configs, the dashboard's
+// rolled-up metadata keys, members and invitations, the audit log (admins and owners), and
+// the signed-in user's password.
 
 import { useState } from "preact/hooks";
 import { api, projectPath, type Me } from "../api";
@@ -8,6 +9,7 @@ import { useLoad } from "../hooks";
 import { Copy, InviteLink, NewKeyPair } from "../components/Copy";
 import { DeleteButton, TableHead } from "../components/Table";
 import { AuditLog } from "./AuditLog";
+import { RolledMetadataKeys } from "./RolledMetadata";
 import { ScoreConfigs } from "./ScoreConfigs";
 
 interface Key {
@@ -90,6 +92,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
         )}
       </section>
       <ScoreConfigs projectId={props.projectId} owner={manage} fail={fail} />
+      <RolledMetadataKeys projectId={props.projectId} manage={manage} fail={fail} changed={changed} />
       <section class="card">
         <h2>Members</h2>
         <ul>
