@@ -106,32 +106,6 @@ impl Connection {
         self.round_trip(head.as_bytes(), body).await
     }
 
-    /// Sends `PUT path` with a JSON body; fails, naming `what`, unless the answer is 200.
-    pub async fn put_json(
-        &mut self,
-        path: &str,
-        body: &serde_json::Value,
-        what: &str,
-    ) -> anyhow::Result<Response> {
-        let response = self
-            .send(
-                "PUT",
-                path,
-                "application/json",
-                false,
-                body.to_string().as_bytes(),
-            )
-            .await?;
-        if response.status != 200 {
-            bail!(
-                "{what} got {}: {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
-        Ok(response)
-    }
-
     /// Sends `POST path` with a JSON body; fails, naming `what`, unless the answer is 200.
     pub async fn post_json(
         &mut self,
@@ -139,8 +113,29 @@ impl Connection {
         body: &serde_json::Value,
         what: &str,
     ) -> anyhow::Result<Response> {
+        self.send_json("POST", path, body, what).await
+    }
+
+    /// Sends `PUT path` with a JSON body; fails, naming `what`, unless the answer is 200.
+    pub async fn put_json(
+        &mut self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> anyhow::Result<Response> {
+        self.send_json("PUT", path, body, what).await
+    }
+
+    async fn send_json(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> anyhow::Result<Response> {
+        let body = body.to_string();
         let response = self
-            .post(path, "application/json", false, body.to_string().as_bytes())
+            .send(method, path, "application/json", false, body.as_bytes())
             .await?;
         if response.status != 200 {
             bail!(

@@ -608,17 +608,7 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
             });
         }
         let what = format!("plan {answered}: {request:?}");
-        let rolled = store
-            .query_metrics_from(P, &request, Sources::Rollups)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
-            .unwrap_or_else(|| panic!("{what}: declined"));
-        let raw = store
-            .query_metrics_from(P, &request, Sources::RawRows)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
-            .expect("the raw rows answer every plan");
-        assert_rolled_up_rows_agree(&rolled, &raw, &what);
+        let raw = assert_rollups_answer(&store, P, &request, &what).await;
         answered += 1;
         trace_plans += usize::from(traces);
         score_plans += usize::from(!traces && !observations);
@@ -900,6 +890,28 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
     }
 }
 
+/// Asserts that the rollups answer `request` (not declined) as the raw rows do; returns the
+/// raw rows' answer.
+async fn assert_rollups_answer(
+    store: &Arc<dyn Store>,
+    project: &str,
+    request: &MetricsRequest,
+    what: &str,
+) -> Vec<MetricsRow> {
+    let rolled = store
+        .query_metrics_from(project, request, Sources::Rollups)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+        .unwrap_or_else(|| panic!("{what}: declined"));
+    let raw = store
+        .query_metrics_from(project, request, Sources::RawRows)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+        .expect("the raw rows answer every plan");
+    assert_rolled_up_rows_agree(&rolled, &raw, what);
+    raw
+}
+
 /// A metadata filter of the traces view.
 fn metadata_filter(key: &str, value: &str) -> Filter {
     Filter {
@@ -1052,17 +1064,7 @@ pub async fn metrics_by_rolled_metadata_equal_the_raw_rows(harness: &Harness) {
         let at = rng.below(request.filters.len() as u64 + 1) as usize;
         request.filters.insert(at, metadata_filter(key, value));
         let what = format!("plan {answered}: {request:?}");
-        let rolled = store
-            .query_metrics_from(M, &request, Sources::Rollups)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
-            .unwrap_or_else(|| panic!("{what}: declined"));
-        let raw = store
-            .query_metrics_from(M, &request, Sources::RawRows)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
-            .expect("the raw rows answer every plan");
-        assert_rolled_up_rows_agree(&rolled, &raw, &what);
+        assert_rollups_answer(&store, M, &request, &what).await;
         answered += 1;
     }
     let acme = store
