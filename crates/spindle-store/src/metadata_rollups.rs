@@ -19,7 +19,7 @@ use std::time::Duration;
 use spindle_core::time::Micros;
 use tokio::sync::Notify;
 
-use crate::executor::{Executor, FromRow};
+use crate::executor::{Executor, FromRow, Single};
 use crate::reading::ReadConnection;
 use crate::sql::{Dialect, RowAccess, Sql};
 use crate::{Error, Result, Store};
@@ -152,17 +152,11 @@ pub async fn replace(
 
 /// The projects with a sweep to run, in id order.
 pub async fn swept_projects(db: &impl Executor) -> Result<Vec<String>> {
-    struct Project(String);
-    impl FromRow for Project {
-        fn from_row(row: &impl RowAccess) -> Result<Self> {
-            row.text("project_id").map(Project)
-        }
-    }
     let sql = Sql::new(
         db.dialect(),
-        "SELECT project_id FROM metadata_sweeps ORDER BY project_id",
+        "SELECT project_id AS value FROM metadata_sweeps ORDER BY project_id",
     );
-    let rows: Vec<Project> = db.select(sql).await?;
+    let rows: Vec<Single<String>> = db.select(sql).await?;
     Ok(rows.into_iter().map(|row| row.0).collect())
 }
 

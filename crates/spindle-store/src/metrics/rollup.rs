@@ -405,21 +405,21 @@ impl Attribute {
         if value.is_empty() {
             return None;
         }
-        let attribute = match &filter.key {
-            Some(key) => Attribute {
-                index,
-                kind,
-                value: metadata_attribute(key, &value),
-                metadata_key: Some(key.clone()),
-            },
-            None => Attribute {
+        // A metadata value is keyed with its key (`filter.key` is set only for metadata).
+        let value = match &filter.key {
+            Some(key) => metadata_attribute(key, &value),
+            None => value,
+        };
+        let metadata_key = filter.key.clone();
+        Some((
+            rolled,
+            Attribute {
                 index,
                 kind,
                 value,
-                metadata_key: None,
+                metadata_key,
             },
-        };
-        Some((rolled, attribute))
+        ))
     }
 }
 
