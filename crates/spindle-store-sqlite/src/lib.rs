@@ -243,6 +243,30 @@ pub(crate) fn return_freed_heap() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub(crate) fn return_freed_heap() {}
 
+/// The nice value of background threads (the search indexer): when the cores are all busy,
+/// the scheduler gives a thread at this value about a tenth of what a thread at 0 gets, so
+/// ingestion keeps them; when a core is free the thread runs at full speed.
+pub(crate) const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`BACKGROUND_NICE`] (on Linux a nice
+/// value belongs to one thread, and `who` 0 names the calling one); a failure is logged and
+/// the thread keeps its priority.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub(crate) fn run_in_background() {
+    // SAFETY: `setpriority` takes three integers and changes only the calling thread's
+    // scheduling priority.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE) };
+    if result != 0 {
+        let error = std::io::Error::last_os_error();
+        tracing::debug!(%error, "cannot lower a background thread's priority");
+    }
+}
+
+/// Elsewhere background threads keep the default priority.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn run_in_background() {}
+
 /// Frees what a connection's page cache holds (`PRAGMA shrink_memory`, which calls
 /// `sqlite3_db_release_memory`).
 fn release_connection_memory(connection: &Connection) {

@@ -24,6 +24,7 @@
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
+use rustc_hash::FxHashMap;
 use spindle_core::{ObservationRecord, TraceRecord, WriteBatch};
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
@@ -332,9 +333,10 @@ pub(crate) struct PackedTexts<'a> {
     /// The packed texts, in the order added.
     texts: Vec<(&'a str, &'a [u8])>,
     /// Index in `texts` by the text's address and length.
-    by_address: HashMap<(usize, usize), usize>,
-    /// Index in `texts` by content, built when first needed.
-    by_content: OnceCell<HashMap<&'a str, usize>>,
+    by_address: FxHashMap<(usize, usize), usize>,
+    /// Index in `texts` by content, built when first needed (Fx: the keys are whole
+    /// payloads, which SipHash would hash at a fraction of the speed).
+    by_content: OnceCell<FxHashMap<&'a str, usize>>,
 }
 
 impl<'a> PackedTexts<'a> {
@@ -366,7 +368,8 @@ impl<'a> PackedTexts<'a> {
             None => *self
                 .by_content
                 .get_or_init(|| {
-                    let mut by_content = HashMap::with_capacity(self.texts.len());
+                    let mut by_content =
+                        FxHashMap::with_capacity_and_hasher(self.texts.len(), Default::default());
                     for (index, (packed_text, _)) in self.texts.iter().enumerate() {
                         by_content.entry(*packed_text).or_insert(index);
                     }

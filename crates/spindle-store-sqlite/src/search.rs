@@ -11,7 +11,8 @@
 //! small row per trace and transaction). The indexer thread indexes them in chunks and
 //! records in the index file the last `seq` it indexed; when the writer is busy it pauses
 //! after each chunk eight times as long as the chunk took, so it holds at most a ninth of one
-//! core. A new or deleted index file, or one of an older format (`INDEX_FORMAT`: before
+//! core, and it runs at a lower priority (`BACKGROUND_NICE`), so when the cores are all busy
+//! ingestion gets them first. A new or deleted index file, or one of an older format (`INDEX_FORMAT`: before
 //! metadata was indexed), is filled again from the newest trace down (`backfill_below`,
 //! progress in the log), while the pending queue goes on.
 //!
@@ -782,6 +783,7 @@ pub(crate) fn start_indexer(
     let thread = std::thread::Builder::new()
         .name("spindle-search-index".to_owned())
         .spawn(move || {
+            super::run_in_background();
             let mut trimmed: i64 = 0;
             let mut last_writes = writes.load(Ordering::Acquire);
             let mut last_write_at = Instant::now();

@@ -380,3 +380,60 @@ async fn metadata_is_found_queued_indexed_and_after_an_older_index() {
     check_metadata(&store).await;
     store.shutdown().await.expect("shutdown");
 }
+
+/// The nice value of each of this process's threads named `name` (as `/proc` shortens it to
+/// 15 bytes).
+#[cfg(target_os = "linux")]
+fn nice_of_threads(name: &str) -> Vec<i64> {
+    let short = &name[..name.len().min(15)];
+    let mut nices = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").expect("list the threads") {
+        let path = task.expect("a thread").path();
+        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if comm.trim_end() != short {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).expect("the thread's stat");
+        // The fields after the parenthesised name: state is the first, nice the 17th.
+        let fields: Vec<&str> = stat[stat.rfind(')').expect("a name") + 2..]
+            .split(' ')
+            .collect();
+        nices.push(fields[16].parse().expect("a nice value"));
+    }
+    nices
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_background_indexer_runs_below_the_writer_s_priority() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let options = SqliteOptions {
+        synchronous_full: false,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open(dir.path(), options).expect("open the sqlite store");
+    let mut indexers = Vec::new();
+    for _ in 0..200 {
+        indexers = nice_of_threads("spindle-search-index");
+        if !indexers.is_empty() && indexers.iter().all(|nice| *nice == 10) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!indexers.is_empty(), "no indexer thread found");
+    assert!(
+        indexers.iter().all(|nice| *nice == 10),
+        "indexer threads' nice values: {indexers:?}"
+    );
+    let comm = std::fs::read_to_string("/proc/thread-self/comm").expect("the test's name");
+    let own = nice_of_threads(comm.trim_end());
+    let writers = nice_of_threads("spindle-sqlite-writer");
+    assert!(!writers.is_empty(), "no writer thread found");
+    assert!(
+        writers.iter().all(|nice| own.contains(nice)),
+        "writer threads' nice values {writers:?}, the test's {own:?}"
+    );
+    store.shutdown().await.expect("shut down");
+}
