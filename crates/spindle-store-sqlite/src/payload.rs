@@ -290,10 +290,26 @@ impl Packer {
 
     /// Packs the inputs and outputs of `batch`'s traces and observations, for the writer to
     /// bind as they are when the merged values are these texts. Runs off the writer thread.
+    /// A text the batch holds more than once (a root span's input is also its trace's) is
+    /// packed once.
     pub(crate) fn pack_ahead(self: &Arc<Self>, batch: &WriteBatch) -> Prepacked {
         let mut prepacked = Prepacked::default();
+        // Each distinct text of at least `MIN_PACKED_BYTES`: its index in `prepacked.packed`,
+        // or none when it stays text.
+        let mut seen: FxHashMap<&str, Option<usize>> = FxHashMap::default();
         for (position, text) in payload_fields(batch).enumerate() {
-            if let Some(packed) = text.and_then(|text| self.pack(text)) {
+            let Some(text) = text.filter(|text| text.len() >= MIN_PACKED_BYTES) else {
+                continue;
+            };
+            let packed = match seen.get(text) {
+                Some(earlier) => earlier.map(|index| prepacked.packed[index].1.clone()),
+                None => {
+                    let packed = self.pack(text);
+                    seen.insert(text, packed.as_ref().map(|_| prepacked.packed.len()));
+                    packed
+                }
+            };
+            if let Some(packed) = packed {
                 prepacked.packed.push((position, packed));
             }
         }

@@ -218,6 +218,44 @@ fn packed_ahead_bytes_are_bound_for_their_own_text_only() {
 }
 
 #[test]
+fn a_text_the_batch_holds_twice_is_packed_for_both_places() {
+    let connection = connection();
+    let packer = Packer::load(&connection).unwrap();
+    let shared = prose(5, 100);
+    let own = prose(6, 100);
+    let incompressible = noise();
+    let observation = |id: &str, input: &str, output: &str| ObservationRecord {
+        id: id.to_owned(),
+        input: Some(input.to_owned()),
+        output: Some(output.to_owned()),
+        ..ObservationRecord::default()
+    };
+    let batch = WriteBatch {
+        traces: vec![TraceRecord {
+            id: "t".to_owned(),
+            input: Some(incompressible.clone()),
+            output: Some(own.clone()),
+            ..TraceRecord::default()
+        }],
+        observations: vec![
+            observation("o1", &shared, &incompressible),
+            observation("o2", &shared, &own),
+        ],
+        ..WriteBatch::default()
+    };
+    let prepacked = packer.pack_ahead(&batch);
+    // Positions: the trace's input and output, then each observation's input and output.
+    let positions: Vec<usize> = prepacked.packed.iter().map(|(at, _)| *at).collect();
+    assert_eq!(positions, [1, 2, 4, 5]);
+    let texts: Vec<String> = prepacked
+        .packed
+        .iter()
+        .map(|(_, bytes)| unpack(bytes).unwrap())
+        .collect();
+    assert_eq!(texts, [&own, &shared, &shared, &own].map(String::clone));
+}
+
+#[test]
 fn texts_of_one_length_are_found_by_address_or_content_across_batches() {
     let connection = connection();
     let packer = Packer::load(&connection).unwrap();
