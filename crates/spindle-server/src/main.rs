@@ -178,6 +178,24 @@ enum OrganizationsCommand {
     },
 }
 
+/// The allocator of everything Rust allocates: jemalloc. The ingest path allocates many
+/// values on the runtime's threads that the writer thread frees; glibc's arenas, capped at one
+/// per core for idle memory (`cap_heap_arenas`), spent about a sixth of the server's CPU on
+/// that in locks and consolidation. SQLite's own allocations still go to glibc.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's settings, read when it starts: a background thread hands freed pages back to
+/// the system within a second of their last use (`dirty_decay_ms`) and at once after that
+/// (`muzzy_decay_ms:0`), so the memory of a burst goes back while the server is idle (without
+/// them jemalloc kept about 100 MiB after the ingest benchmark, against about 40 MiB).
+#[cfg(not(target_env = "msvc"))]
+#[allow(unsafe_code, non_upper_case_globals)]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static malloc_conf: &[u8; 60] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 fn main() -> anyhow::Result<()> {
     cap_heap_arenas();
     let cli = Cli::parse();
@@ -194,7 +212,8 @@ fn main() -> anyhow::Result<()> {
 
 /// Caps glibc's heap arenas at one per core (at least two) before any thread starts. By
 /// default glibc gives up to eight per core, each keeping the memory freed in it; with
-/// request bodies parsed on many blocking threads that held 150-250 MB after a burst. With the
+/// request bodies parsed on many blocking threads that held 150-250 MB after a burst (before
+/// Rust's allocations went to jemalloc; glibc still serves SQLite's). With the
 /// cap, the memory freed after a burst goes back to the system (the SQLite store's idle
 /// `malloc_trim` hands it over). `MALLOC_ARENA_MAX`, when set, wins.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -757,5 +776,16 @@ fn print_config_table() {
                 format!("`{default}`")
             }
         );
+    }
+}
+
+#[cfg(all(test, not(target_env = "msvc")))]
+mod allocator_tests {
+    /// `malloc_conf` reached jemalloc: its background thread, which returns freed pages while
+    /// the server is idle, is on.
+    #[test]
+    fn jemalloc_runs_with_the_settings_that_return_memory_when_idle() {
+        assert!(tikv_jemalloc_ctl::opt::background_thread::read().expect("opt.background_thread"));
+        assert!(tikv_jemalloc_ctl::background_thread::read().expect("background_thread"));
     }
 }
