@@ -12,9 +12,9 @@
 //! records in the index file the last `seq` it indexed; when the writer is busy it pauses
 //! after each chunk eight times as long as the chunk took, so it holds at most a ninth of one
 //! core, and it runs at a lower priority (`BACKGROUND_NICE`), so when the cores are all busy
-//! ingestion gets them first. A new or deleted index file, or one of an older format (`INDEX_FORMAT`: before
-//! metadata was indexed), is filled again from the newest trace down (`backfill_below`,
-//! progress in the log), while the pending queue goes on.
+//! ingestion gets them first. A new or deleted index file, or one of an older format
+//! (`INDEX_FORMAT`: before metadata was indexed), is filled again from the newest trace down
+//! (`backfill_below`, progress in the log), while the pending queue goes on.
 //!
 //! A search reads the index for the traces it covers and scans the others: those queued
 //! above the last indexed `seq` and those below `backfill_below`, checking their text with
