@@ -7,13 +7,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 use spindle_core::Error;
 use spindle_store::accounts::Permission;
 use spindle_store::datasets::DatasetItemQuery;
 use spindle_store::run_metrics::MAX_COMPARED_RUNS;
 use spindle_store::Page;
 
+use super::responses::{DatasetRow, RunWithItems};
 use super::session::ProjectAccess;
 use crate::dto::datasets::{
     dataset_json, item_json, page_json, run_aggregates_json, run_comparison_json, run_json,
@@ -25,16 +26,18 @@ use crate::routes::params::{page_request, Params};
 use crate::state::AppState;
 
 /// `page`'s page with `rows` for its items.
-fn page_with<T>(page: &Page<T>, rows: Vec<Value>) -> PageResponse<Value> {
-    let page = Page {
-        items: rows,
-        page: page.page,
-        limit: page.limit,
-        total_items: page.total_items,
-        total_is_estimate: false,
-        next_cursor: None,
-    };
-    page_json(page, Value::clone)
+fn page_with<T, R>(page: &Page<T>, rows: Vec<R>) -> PageResponse<R> {
+    PageResponse::from_page(
+        Page {
+            items: rows,
+            page: page.page,
+            limit: page.limit,
+            total_items: page.total_items,
+            total_is_estimate: false,
+            next_cursor: None,
+        },
+        |row| row,
+    )
 }
 
 /// `GET …/datasets?page&limit`: the datasets, newest first, each with `itemCount` and
@@ -43,7 +46,7 @@ pub async fn list(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
-) -> ApiResult<Json<PageResponse<Value>>> {
+) -> ApiResult<Json<PageResponse<DatasetRow>>> {
     let datasets = state
         .datasets
         .list_dataset_summaries(&access.project_id, page_request(&params)?)
@@ -51,11 +54,10 @@ pub async fn list(
     let counted = datasets
         .items
         .iter()
-        .map(|summary| {
-            let mut value = dataset_json(&summary.dataset);
-            value["itemCount"] = json!(summary.item_count);
-            value["runCount"] = json!(summary.run_count);
-            value
+        .map(|summary| DatasetRow {
+            dataset: dataset_json(&summary.dataset),
+            item_count: summary.item_count,
+            run_count: summary.run_count,
         })
         .collect();
     Ok(Json(page_with(&datasets, counted)))
@@ -168,7 +170,7 @@ pub async fn run(
     access: ProjectAccess,
     Path((_, dataset_name, run_name)): Path<(String, String, String)>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RunWithItems>> {
     let page = page_request(&params)?;
     let aggregates = state
         .datasets
@@ -184,9 +186,10 @@ pub async fn run(
             page,
         )
         .await?;
-    let mut value = run_aggregates_json(&aggregates);
-    value["items"] = run_comparison_json(&found(items, "dataset", &dataset_name)?);
-    Ok(Json(value))
+    Ok(Json(RunWithItems {
+        aggregates: run_aggregates_json(&aggregates),
+        items: run_comparison_json(&found(items, "dataset", &dataset_name)?),
+    }))
 }
 
 /// `GET …/datasets/{name}/compare?runs=a&runs=b[&runs=…]&page&limit`: 2 to 5 runs (in the

@@ -441,3 +441,60 @@ mod tests {
         );
     }
 }
+
+/// A dataset of the datasets page: the public API's dataset with its numbers of items and
+/// runs.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetRow {
+    #[serde(flatten)]
+    pub dataset: Value,
+    pub item_count: u64,
+    pub run_count: u64,
+}
+
+/// A dataset run's page: the run's aggregates over all its items and a page of its items in
+/// the comparison's shape.
+#[derive(Debug, Serialize)]
+pub struct RunWithItems {
+    #[serde(flatten)]
+    pub aggregates: Value,
+    pub items: Value,
+}
+
+/// An annotation queue with its progress: the public API's queue, its pending and completed
+/// items and its reviewers.
+#[derive(Debug, Serialize)]
+pub struct QueueRow<'a> {
+    #[serde(flatten)]
+    pub queue: Value,
+    pub pending: u64,
+    pub completed: u64,
+    pub reviewers: Vec<ReviewerRow<'a>>,
+}
+
+/// A reviewer of a queue, by id and display name, with the items they completed, hold and
+/// could take.
+#[derive(Debug, Serialize)]
+pub struct ReviewerRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub assigned: bool,
+    pub completed: u64,
+    pub claimed: u64,
+    pub available: u64,
+}
+
+/// A queue item as the review pages show it: the public API's item, who completed it and
+/// who holds it until when (by id and display name).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueItemRow<'a> {
+    #[serde(flatten)]
+    pub item: Value,
+    pub completed_by_user_id: Option<&'a str>,
+    pub completed_by: Option<&'a str>,
+    pub claimed_by_user_id: Option<&'a str>,
+    pub claimed_by: Option<&'a str>,
+    pub claim_expires_at: Option<String>,
+}

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use spindle_core::review::{Comment, ObjectType, Queue, QueueItem, QueueItemCompletion};
 use spindle_core::time::{format_iso, now_micros};
@@ -24,7 +25,7 @@ use spindle_store::reviews::{CommentQuery, QueueProgress};
 use std::collections::HashMap;
 
 use super::handlers::annotation_score;
-use super::responses::DataList;
+use super::responses::{DataList, QueueItemRow, QueueRow, ReviewerRow};
 use super::session::ProjectAccess;
 use crate::dto::parse_lenient;
 use crate::dto::reviews::{queue_item_json, queue_json};
@@ -141,12 +142,11 @@ pub async fn create_comment(
 
 /// A queue with its progress and its reviewers (by id and display name, each with the items
 /// they completed, hold and could take).
-fn queue_row(
+fn queue_row<'a>(
     queue: &Queue,
-    progress: Option<&QueueProgress>,
-    names: &HashMap<String, String>,
-) -> Value {
-    let mut row = queue_json(queue);
+    progress: Option<&'a QueueProgress>,
+    names: &'a HashMap<String, String>,
+) -> QueueRow<'a> {
     let (pending, completed, reviewers) = progress.map_or((0, 0, &[][..]), |progress| {
         (
             progress.pending,
@@ -154,35 +154,41 @@ fn queue_row(
             progress.reviewers.as_slice(),
         )
     });
-    row["pending"] = pending.into();
-    row["completed"] = completed.into();
-    row["reviewers"] = reviewers
-        .iter()
-        .map(|reviewer| {
-            json!({
-                "id": reviewer.user_id,
-                "name": names.get(&reviewer.user_id).unwrap_or(&reviewer.user_id),
-                "assigned": reviewer.assigned,
-                "completed": reviewer.completed,
-                "claimed": reviewer.claimed,
-                "available": reviewer.available,
+    QueueRow {
+        queue: queue_json(queue),
+        pending,
+        completed,
+        reviewers: reviewers
+            .iter()
+            .map(|reviewer| ReviewerRow {
+                id: &reviewer.user_id,
+                name: names.get(&reviewer.user_id).unwrap_or(&reviewer.user_id),
+                assigned: reviewer.assigned,
+                completed: reviewer.completed,
+                claimed: reviewer.claimed,
+                available: reviewer.available,
             })
-        })
-        .collect();
-    row
+            .collect(),
+    }
 }
 
 /// A queue item as the UI shows it: the public API's fields, who completed it and who holds
 /// it until when (by id and display name).
-fn item_row(item: &QueueItem, names: &HashMap<String, String>) -> Value {
-    let name_of = |user_id: &Option<String>| user_id.as_ref().and_then(|id| names.get(id));
-    let mut row = queue_item_json(item);
-    row["completedByUserId"] = json!(item.completed_by_user_id);
-    row["completedBy"] = json!(name_of(&item.completed_by_user_id));
-    row["claimedByUserId"] = json!(item.claimed_by_user_id);
-    row["claimedBy"] = json!(name_of(&item.claimed_by_user_id));
-    row["claimExpiresAt"] = json!(item.claim_expires_at.map(format_iso));
-    row
+fn item_row<'a>(item: &'a QueueItem, names: &'a HashMap<String, String>) -> QueueItemRow<'a> {
+    let name_of = |user_id: &Option<String>| {
+        user_id
+            .as_ref()
+            .and_then(|id| names.get(id))
+            .map(String::as_str)
+    };
+    QueueItemRow {
+        item: queue_item_json(item),
+        completed_by_user_id: item.completed_by_user_id.as_deref(),
+        completed_by: name_of(&item.completed_by_user_id),
+        claimed_by_user_id: item.claimed_by_user_id.as_deref(),
+        claimed_by: name_of(&item.claimed_by_user_id),
+        claim_expires_at: item.claim_expires_at.map(format_iso),
+    }
 }
 
 /// The display names of the users an item names.
@@ -204,7 +210,7 @@ pub async fn list_queues(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
-) -> ApiResult<Json<DataList<Value>>> {
+) -> ApiResult<Response> {
     let request = PageRequest {
         page: params.page()?,
         limit: params.limit(UI_MAX_LIMIT)?,
@@ -229,7 +235,8 @@ pub async fn list_queues(
     Ok(Json(DataList::of(&page.items, |queue| {
         let of_queue = progress.iter().find(|entry| entry.queue_id == queue.id);
         queue_row(queue, of_queue, &names)
-    })))
+    }))
+    .into_response())
 }
 
 /// `POST …/queues` `{name, description, scoreConfigIds}`.
@@ -364,7 +371,7 @@ pub async fn next_item(
     access: ProjectAccess,
     Path((_, queue_id)): Path<(String, String)>,
     Json(body): Json<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     access.require(Permission::Annotate)?;
     let skipped = skipped_items(object_body(&body)?)?;
     let queue = existing_queue(&state, &access.project_id, &queue_id).await?;
@@ -408,21 +415,33 @@ pub async fn next_item(
             });
         (queue.pending, available)
     });
-    let (item, object) = match &item {
+    let (names, object) = match &item {
         Some(item) => (
-            item_row(item, &item_names(&state, item).await?),
+            item_names(&state, item).await?,
             object_payload(&state, &access.project_id, item).await?,
         ),
-        None => (Value::Null, Value::Null),
+        None => (HashMap::new(), Value::Null),
     };
-    Ok(Json(json!({
-        "queue": queue_json(&queue),
-        "configs": configs,
-        "pending": pending,
-        "available": available,
-        "item": item,
-        "object": object,
-    })))
+    Ok(Json(NextItem {
+        queue: queue_json(&queue),
+        configs,
+        pending,
+        available,
+        item: item.as_ref().map(|item| item_row(item, &names)),
+        object,
+    })
+    .into_response())
+}
+
+/// The answer of review mode's `next`.
+#[derive(Serialize)]
+struct NextItem<'a> {
+    queue: Value,
+    configs: Vec<Value>,
+    pending: u64,
+    available: u64,
+    item: Option<QueueItemRow<'a>>,
+    object: Value,
 }
 
 /// The score keys of a queued object: a trace's id, an observation's and its trace's, or a
@@ -463,7 +482,7 @@ pub async fn complete_item(
     access: ProjectAccess,
     Path((_, queue_id, item_id)): Path<(String, String, String)>,
     Json(body): Json<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     access.require(Permission::Annotate)?;
     let body = object_body(&body)?;
     let queue = existing_queue(&state, &access.project_id, &queue_id).await?;
@@ -552,8 +571,17 @@ pub async fn complete_item(
         .await?;
     let completed = found(completed, "annotation queue item", &item_id)?;
     let names = item_names(&state, &completed).await?;
-    Ok(Json(json!({
-        "item": item_row(&completed, &names),
-        "scoreIds": score_ids,
-    })))
+    Ok(Json(CompletedItem {
+        item: item_row(&completed, &names),
+        score_ids,
+    })
+    .into_response())
+}
+
+/// The answer of review mode's `complete`: the completed item and the ids of its scores.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompletedItem<'a> {
+    item: QueueItemRow<'a>,
+    score_ids: Vec<String>,
 }
