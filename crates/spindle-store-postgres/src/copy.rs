@@ -238,6 +238,17 @@ struct Copier<'a> {
 }
 
 impl Copier<'_> {
+    /// Reports tables copied whole in one transaction, each with its number of rows.
+    fn copied_whole(&mut self, tables: &[(&'static str, usize)]) {
+        for &(table, total) in tables {
+            self.tables.push(CopyProgress {
+                table,
+                copied: total as u64,
+                total: total as u64,
+            });
+        }
+    }
+
     async fn read<R: Send + 'static>(
         &self,
         job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
@@ -341,18 +352,12 @@ impl Copier<'_> {
                 .map_err(pg_error)?;
         }
         transaction.commit().await.map_err(pg_error)?;
-        for (table, total) in [
+        self.copied_whole(&[
             ("users", users.len()),
             ("memberships", memberships.len()),
             ("saved_views", views.len()),
             ("organization_memberships", organization_memberships.len()),
-        ] {
-            self.tables.push(CopyProgress {
-                table,
-                copied: total as u64,
-                total: total as u64,
-            });
-        }
+        ]);
         Ok(())
     }
 
@@ -558,19 +563,13 @@ impl Copier<'_> {
                 .map_err(pg_error)?;
         }
         transaction.commit().await.map_err(pg_error)?;
-        for (table, total) in [
+        self.copied_whole(&[
             ("organizations", organizations.len()),
             ("projects", projects.len()),
             ("api_keys", keys.len()),
             ("models", models.len()),
             ("organization_api_keys", organization_keys.len()),
-        ] {
-            self.tables.push(CopyProgress {
-                table,
-                copied: total as u64,
-                total: total as u64,
-            });
-        }
+        ]);
         Ok(())
     }
 
