@@ -246,7 +246,8 @@ pub(crate) fn return_freed_heap() {}
 /// The nice value of background threads (the search indexer): when the cores are all busy,
 /// the scheduler gives a thread at this value about a tenth of what a thread at 0 gets, so
 /// ingestion keeps them; when a core is free the thread runs at full speed.
-pub(crate) const BACKGROUND_NICE: i32 = 10;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const BACKGROUND_NICE: i32 = 10;
 
 /// Lowers the calling thread's scheduling priority to [`BACKGROUND_NICE`] (on Linux a nice
 /// value belongs to one thread, and `who` 0 names the calling one); a failure is logged and

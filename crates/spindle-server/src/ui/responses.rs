@@ -465,20 +465,20 @@ pub struct RunWithItems {
 /// An annotation queue with its progress: the public API's queue, its pending and completed
 /// items and its reviewers.
 #[derive(Debug, Serialize)]
-pub struct QueueRow<'a> {
+pub struct QueueRow {
     #[serde(flatten)]
     pub queue: Value,
     pub pending: u64,
     pub completed: u64,
-    pub reviewers: Vec<ReviewerRow<'a>>,
+    pub reviewers: Vec<ReviewerRow>,
 }
 
 /// A reviewer of a queue, by id and display name, with the items they completed, hold and
 /// could take.
 #[derive(Debug, Serialize)]
-pub struct ReviewerRow<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
+pub struct ReviewerRow {
+    pub id: String,
+    pub name: String,
     pub assigned: bool,
     pub completed: u64,
     pub claimed: u64,
@@ -489,12 +489,31 @@ pub struct ReviewerRow<'a> {
 /// who holds it until when (by id and display name).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueueItemRow<'a> {
+pub struct QueueItemRow {
     #[serde(flatten)]
     pub item: Value,
-    pub completed_by_user_id: Option<&'a str>,
-    pub completed_by: Option<&'a str>,
-    pub claimed_by_user_id: Option<&'a str>,
-    pub claimed_by: Option<&'a str>,
+    pub completed_by_user_id: Option<String>,
+    pub completed_by: Option<String>,
+    pub claimed_by_user_id: Option<String>,
+    pub claimed_by: Option<String>,
     pub claim_expires_at: Option<String>,
+}
+
+/// The answer of review mode's `next`.
+#[derive(Debug, Serialize)]
+pub struct NextItem {
+    pub queue: Value,
+    pub configs: Vec<Value>,
+    pub pending: u64,
+    pub available: u64,
+    pub item: Option<QueueItemRow>,
+    pub object: Value,
+}
+
+/// The answer of review mode's `complete`: the completed item and the ids of its scores.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletedItem {
+    pub item: QueueItemRow,
+    pub score_ids: Vec<String>,
 }

@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 use spindle_core::review::{Comment, ObjectType, Queue, QueueItem, QueueItemCompletion};
 use spindle_core::time::{format_iso, now_micros};
@@ -25,7 +24,7 @@ use spindle_store::reviews::{CommentQuery, QueueProgress};
 use std::collections::HashMap;
 
 use super::handlers::annotation_score;
-use super::responses::{DataList, QueueItemRow, QueueRow, ReviewerRow};
+use super::responses::{CompletedItem, DataList, NextItem, QueueItemRow, QueueRow, ReviewerRow};
 use super::session::ProjectAccess;
 use crate::dto::parse_lenient;
 use crate::dto::reviews::{queue_item_json, queue_json};
@@ -142,11 +141,11 @@ pub async fn create_comment(
 
 /// A queue with its progress and its reviewers (by id and display name, each with the items
 /// they completed, hold and could take).
-fn queue_row<'a>(
+fn queue_row(
     queue: &Queue,
-    progress: Option<&'a QueueProgress>,
-    names: &'a HashMap<String, String>,
-) -> QueueRow<'a> {
+    progress: Option<&QueueProgress>,
+    names: &HashMap<String, String>,
+) -> QueueRow {
     let (pending, completed, reviewers) = progress.map_or((0, 0, &[][..]), |progress| {
         (
             progress.pending,
@@ -161,8 +160,11 @@ fn queue_row<'a>(
         reviewers: reviewers
             .iter()
             .map(|reviewer| ReviewerRow {
-                id: &reviewer.user_id,
-                name: names.get(&reviewer.user_id).unwrap_or(&reviewer.user_id),
+                id: reviewer.user_id.clone(),
+                name: names
+                    .get(&reviewer.user_id)
+                    .unwrap_or(&reviewer.user_id)
+                    .clone(),
                 assigned: reviewer.assigned,
                 completed: reviewer.completed,
                 claimed: reviewer.claimed,
@@ -174,18 +176,13 @@ fn queue_row<'a>(
 
 /// A queue item as the UI shows it: the public API's fields, who completed it and who holds
 /// it until when (by id and display name).
-fn item_row<'a>(item: &'a QueueItem, names: &'a HashMap<String, String>) -> QueueItemRow<'a> {
-    let name_of = |user_id: &Option<String>| {
-        user_id
-            .as_ref()
-            .and_then(|id| names.get(id))
-            .map(String::as_str)
-    };
+fn item_row(item: &QueueItem, names: &HashMap<String, String>) -> QueueItemRow {
+    let name_of = |user_id: &Option<String>| user_id.as_ref().and_then(|id| names.get(id)).cloned();
     QueueItemRow {
         item: queue_item_json(item),
-        completed_by_user_id: item.completed_by_user_id.as_deref(),
+        completed_by_user_id: item.completed_by_user_id.clone(),
         completed_by: name_of(&item.completed_by_user_id),
-        claimed_by_user_id: item.claimed_by_user_id.as_deref(),
+        claimed_by_user_id: item.claimed_by_user_id.clone(),
         claimed_by: name_of(&item.claimed_by_user_id),
         claim_expires_at: item.claim_expires_at.map(format_iso),
     }
@@ -210,7 +207,7 @@ pub async fn list_queues(
     State(state): State<AppState>,
     access: ProjectAccess,
     params: Params,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<DataList<QueueRow>>> {
     let request = PageRequest {
         page: params.page()?,
         limit: params.limit(UI_MAX_LIMIT)?,
@@ -235,8 +232,7 @@ pub async fn list_queues(
     Ok(Json(DataList::of(&page.items, |queue| {
         let of_queue = progress.iter().find(|entry| entry.queue_id == queue.id);
         queue_row(queue, of_queue, &names)
-    }))
-    .into_response())
+    })))
 }
 
 /// `POST …/queues` `{name, description, scoreConfigIds}`.
@@ -371,7 +367,7 @@ pub async fn next_item(
     access: ProjectAccess,
     Path((_, queue_id)): Path<(String, String)>,
     Json(body): Json<Value>,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<NextItem>> {
     access.require(Permission::Annotate)?;
     let skipped = skipped_items(object_body(&body)?)?;
     let queue = existing_queue(&state, &access.project_id, &queue_id).await?;
@@ -429,19 +425,7 @@ pub async fn next_item(
         available,
         item: item.as_ref().map(|item| item_row(item, &names)),
         object,
-    })
-    .into_response())
-}
-
-/// The answer of review mode's `next`.
-#[derive(Serialize)]
-struct NextItem<'a> {
-    queue: Value,
-    configs: Vec<Value>,
-    pending: u64,
-    available: u64,
-    item: Option<QueueItemRow<'a>>,
-    object: Value,
+    }))
 }
 
 /// The score keys of a queued object: a trace's id, an observation's and its trace's, or a
@@ -482,7 +466,7 @@ pub async fn complete_item(
     access: ProjectAccess,
     Path((_, queue_id, item_id)): Path<(String, String, String)>,
     Json(body): Json<Value>,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<CompletedItem>> {
     access.require(Permission::Annotate)?;
     let body = object_body(&body)?;
     let queue = existing_queue(&state, &access.project_id, &queue_id).await?;
@@ -574,14 +558,5 @@ pub async fn complete_item(
     Ok(Json(CompletedItem {
         item: item_row(&completed, &names),
         score_ids,
-    })
-    .into_response())
-}
-
-/// The answer of review mode's `complete`: the completed item and the ids of its scores.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CompletedItem<'a> {
-    item: QueueItemRow<'a>,
-    score_ids: Vec<String>,
+    }))
 }
