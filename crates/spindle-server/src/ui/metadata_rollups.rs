@@ -23,12 +23,17 @@ async fn reply(
     project_id: &str,
     keys: Vec<RolledKey>,
 ) -> ApiResult<Json<RolledMetadataKeys>> {
-    let sweeping = state
-        .store
-        .metadata_sweeps()
-        .await?
-        .iter()
-        .any(|swept| swept == project_id);
+    // A key not ready yet has a sweep to come or running (only a sweep's end makes a key
+    // ready). The sweeps are read after the keys, so a sweep that ended between the two reads
+    // must not make the answer say that nothing runs while it shows a key still building: the
+    // page refreshes only while `sweeping` holds.
+    let sweeping = keys.iter().any(|key| !key.ready)
+        || state
+            .store
+            .metadata_sweeps()
+            .await?
+            .iter()
+            .any(|swept| swept == project_id);
     Ok(Json(RolledMetadataKeys {
         keys: keys
             .into_iter()
