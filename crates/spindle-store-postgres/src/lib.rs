@@ -26,14 +26,13 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 pub(crate) use spindle_store::drivers::postgres::{is_conflict, pg_error};
 use spindle_store::executor::FromRow;
-use spindle_store::metadata_rollups::{self, SweepStep};
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
 use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
-use spindle_store::{models_sql, reading, reviews_sql};
+use spindle_store::{reading, reviews_sql, writing};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -76,9 +75,6 @@ impl Default for PostgresOptions {
 }
 
 /// The PostgreSQL implementation of [`Store`].
-/// Observations recomputed per transaction, so that row locks are held briefly.
-const RECOMPUTE_CHUNK: u32 = 500;
-
 pub struct PostgresStore {
     pool: Pool,
     writes: Arc<Semaphore>,
@@ -432,31 +428,17 @@ impl Store for PostgresStore {
         let mut changed = 0;
         loop {
             let transaction = client.transaction().await.map_err(pg_error)?;
-            let repriced = models_sql::recompute_chunk(
+            let (count, next) = writing::reprice_chunk(
                 &Reader(&transaction),
                 &self.pricer,
                 project_id,
                 range,
                 position.take(),
-                RECOMPUTE_CHUNK,
             )
             .await?;
-            for update in &repriced.statements {
-                postgres_execute(&transaction, update).await?;
-            }
-            let mut rollups = Rollups::default();
-            writer::lock_and_refresh(
-                &transaction,
-                project_id,
-                &repriced.trace_ids,
-                false,
-                &mut rollups,
-            )
-            .await?;
-            writer::add_rollups(&transaction, project_id, &mut rollups).await?;
             transaction.commit().await.map_err(pg_error)?;
-            changed += repriced.changed;
-            match repriced.next {
+            changed += count;
+            match next {
                 Some(next) => position = Some(next),
                 None => return Ok(changed),
             }
@@ -470,25 +452,8 @@ impl Store for PostgresStore {
     ) -> Result<Option<usize>> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
-        let step =
-            metadata_rollups::next_step(&Reader(&transaction), project_id, max_traces).await?;
-        let swept = match step {
-            SweepStep::Idle => return Ok(None),
-            SweepStep::Done { finish } => {
-                for statement in &finish {
-                    postgres_execute(&transaction, statement).await?;
-                }
-                None
-            }
-            SweepStep::Chunk { trace_ids, advance } => {
-                let mut rollups = Rollups::default();
-                writer::lock_and_refresh(&transaction, project_id, &trace_ids, false, &mut rollups)
-                    .await?;
-                writer::add_rollups(&transaction, project_id, &mut rollups).await?;
-                postgres_execute(&transaction, &advance).await?;
-                Some(trace_ids.len())
-            }
-        };
+        let swept =
+            writing::sweep_metadata_step(&Reader(&transaction), project_id, max_traces).await?;
         transaction.commit().await.map_err(pg_error)?;
         Ok(swept)
     }
@@ -496,30 +461,9 @@ impl Store for PostgresStore {
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
-        let mut rollups = Rollups::default();
-        let delete = rollups_sql::delete_returning(
-            Dialect::Postgres,
-            RolledUp::Scores,
-            project_id,
-            "id",
-            &[score_id.to_owned()],
-        );
-        let deleted = rollups_sql::subtract_deleted(
-            &Reader(&transaction),
-            RolledUp::Scores,
-            project_id,
-            &delete,
-            &mut rollups,
-        )
-        .await?;
-        // Its trace's totals row (score breakdown) recomputed without it, under its lock.
-        let traces: Vec<String> = std::mem::take(&mut rollups.observation_traces)
-            .into_iter()
-            .collect();
-        writer::lock_and_refresh(&transaction, project_id, &traces, false, &mut rollups).await?;
-        writer::add_rollups(&transaction, project_id, &mut rollups).await?;
+        let deleted = writing::delete_score(&Reader(&transaction), project_id, score_id).await?;
         transaction.commit().await.map_err(pg_error)?;
-        Ok(deleted > 0)
+        Ok(deleted)
     }
 
     async fn delete_older_than(

@@ -436,20 +436,18 @@ pub(crate) async fn list_traces(
             " ORDER BY {order_expr} {direction}, t.id {id_direction} LIMIT "
         )),
     };
-    select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
-    let reader = Reader(client);
-    let mut items = reading::traces(&reader, &select).await?;
-    reading::fill_derived(&reader, project_id, &mut items).await?;
-    Ok(Page {
-        items,
-        page,
-        limit,
+    // PostgreSQL counts every match, except a search or a score range alone that matches
+    // many traces or scores.
+    let total_is_estimate = estimated_total.is_some();
+    reading::trace_page(
+        &Reader(client),
+        project_id,
+        select,
+        (page, limit, offset),
         total_items,
-        // PostgreSQL counts every match, except a search or a score range alone that matches
-        // many traces or scores.
-        total_is_estimate: estimated_total.is_some(),
-        next_cursor: None,
-    })
+        total_is_estimate,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -31,8 +31,9 @@ use spindle_store::sql::rows::{
     EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
     TRACE_COLUMNS, WEAKEST_STAMP,
 };
-use spindle_store::sql::{Dialect, RowAccess};
+use spindle_store::sql::{Dialect, RowAccess, Sql};
 use spindle_store::trace_totals::{self, TotalsChange};
+use spindle_store::writing::WriteConnection;
 use spindle_store::Result;
 use spindle_store::{datasets_sql, models_sql, reviews_sql};
 
@@ -172,6 +173,29 @@ async fn apply_once(
     }
     add_counts(&transaction, project_id, new_traces, new_observations).await?;
     transaction.commit().await.map_err(pg_error)
+}
+
+/// A transaction runs the shared write steps ([`spindle_store::writing`]), locking the
+/// `trace_totals` rows it recomputes.
+impl WriteConnection for Reader<'_, Transaction<'_>> {
+    async fn execute(&self, sql: &Sql) -> Result<u64> {
+        postgres_execute(self.0, sql).await
+    }
+
+    async fn apply_totals(
+        &self,
+        project_id: &str,
+        trace_ids: &[String],
+        change: TotalsChange,
+        rollups: &mut Rollups,
+    ) -> Result<()> {
+        let forget = change == TotalsChange::Forget;
+        lock_and_refresh(self.0, project_id, trace_ids, forget, rollups).await
+    }
+
+    async fn add_rollups(&self, project_id: &str, rollups: &mut Rollups) -> Result<()> {
+        add_rollups(self.0, project_id, rollups).await
+    }
 }
 
 /// Recomputes the `trace_totals` rows of `trace_ids` (sorted), or deletes them when

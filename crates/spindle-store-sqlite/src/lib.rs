@@ -21,7 +21,6 @@ use spindle_core::{Error, ErrorKind, WriteBatch};
 use spindle_cost::Pricer;
 use spindle_store::drivers::sqlite::sql_error;
 use spindle_store::executor::FromRow;
-use spindle_store::metadata_rollups::{self, SweepStep};
 use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::reading::ReadConnection;
 use spindle_store::reading::{self, complete};
@@ -31,7 +30,7 @@ use spindle_store::sql::reads::Payloads;
 use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
 use spindle_store::trace_totals::{self, TotalsChange};
-use spindle_store::{models_sql, reviews_sql};
+use spindle_store::{reviews_sql, writing};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -430,9 +429,6 @@ fn build_pending_rollups(connection: &mut Connection) -> Result<()> {
     }
     Ok(())
 }
-
-/// Observations recomputed per writer transaction, so that ingestion goes on in between.
-const RECOMPUTE_CHUNK: u32 = 500;
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `dir_or_file`: a directory gets `spindle.db`
@@ -845,37 +841,8 @@ impl Store for SqliteStore {
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
         let project_id = project_id.to_owned();
         let score_id = score_id.to_owned();
-        self.exec(move |tx| {
-            let mut rollups = Rollups::default();
-            let delete = rollups_sql::delete_returning(
-                Dialect::Sqlite,
-                RolledUp::Scores,
-                &project_id,
-                "id",
-                &[score_id],
-            );
-            let deleted = complete(rollups_sql::subtract_deleted(
-                &Reader(tx),
-                RolledUp::Scores,
-                &project_id,
-                &delete,
-                &mut rollups,
-            ))?;
-            // Its trace's totals row (score breakdown) recomputed without it.
-            let traces: Vec<String> = std::mem::take(&mut rollups.observation_traces)
-                .into_iter()
-                .collect();
-            complete(trace_totals::apply(
-                &Reader(tx),
-                &project_id,
-                &traces,
-                TotalsChange::Refresh,
-                &mut rollups,
-            ))?;
-            writer::add_rollups(tx, &project_id, &mut rollups)?;
-            Ok(deleted > 0)
-        })
-        .await
+        self.exec(move |tx| complete(writing::delete_score(&Reader(tx), &project_id, &score_id)))
+            .await
     }
 
     async fn recompute_costs(
@@ -893,27 +860,13 @@ impl Store for SqliteStore {
             let after = position.take();
             let (count, next) = self
                 .exec(move |tx| {
-                    let repriced = complete(models_sql::recompute_chunk(
+                    complete(writing::reprice_chunk(
                         &Reader(tx),
                         &pricer,
                         &project_id,
                         range,
                         after,
-                        RECOMPUTE_CHUNK,
-                    ))?;
-                    for update in &repriced.statements {
-                        sqlite_execute(tx, update)?;
-                    }
-                    let mut rollups = Rollups::default();
-                    complete(trace_totals::apply(
-                        &Reader(tx),
-                        &project_id,
-                        &repriced.trace_ids,
-                        TotalsChange::Refresh,
-                        &mut rollups,
-                    ))?;
-                    writer::add_rollups(tx, &project_id, &mut rollups)?;
-                    Ok((repriced.changed, repriced.next))
+                    ))
                 })
                 .await?;
             changed += count;
@@ -931,33 +884,11 @@ impl Store for SqliteStore {
     ) -> Result<Option<usize>> {
         let project_id = project_id.to_owned();
         self.exec(move |tx| {
-            let step = complete(metadata_rollups::next_step(
+            complete(writing::sweep_metadata_step(
                 &Reader(tx),
                 &project_id,
                 max_traces,
-            ))?;
-            match step {
-                SweepStep::Idle => Ok(None),
-                SweepStep::Done { finish } => {
-                    for statement in &finish {
-                        sqlite_execute(tx, statement)?;
-                    }
-                    Ok(None)
-                }
-                SweepStep::Chunk { trace_ids, advance } => {
-                    let mut rollups = Rollups::default();
-                    complete(trace_totals::apply(
-                        &Reader(tx),
-                        &project_id,
-                        &trace_ids,
-                        TotalsChange::Refresh,
-                        &mut rollups,
-                    ))?;
-                    writer::add_rollups(tx, &project_id, &mut rollups)?;
-                    sqlite_execute(tx, &advance)?;
-                    Ok(Some(trace_ids.len()))
-                }
-            }
+            ))
         })
         .await
     }

@@ -245,16 +245,13 @@ pub(crate) async fn list_traces(
             " ORDER BY {order_expr} {direction}, t.id {direction} LIMIT "
         )),
     };
-    select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
-    let reader = Reader(connection);
-    let mut items = reading::traces(&reader, &select).await?;
-    reading::fill_derived(&reader, project_id, &mut items).await?;
-    Ok(Page {
-        items,
-        page,
-        limit,
+    reading::trace_page(
+        &Reader(connection),
+        project_id,
+        select,
+        (page, limit, offset),
         total_items,
-        total_is_estimate: estimated_total.is_some() && !unfiltered,
-        next_cursor: None,
-    })
+        estimated_total.is_some() && !unfiltered,
+    )
+    .await
 }

@@ -27,8 +27,9 @@ use spindle_store::sql::rows::{
     EncodedScore, EncodedTrace, ReadColumns, Stored, OBSERVATION_COLUMNS, SCORE_COLUMNS,
     TRACE_COLUMNS, WEAKEST_STAMP,
 };
-use spindle_store::sql::{ColumnIndex, Dialect, Indexed};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
 use spindle_store::trace_totals::{self, TotalsChange};
+use spindle_store::writing::WriteConnection;
 use spindle_store::Result;
 use spindle_store::{datasets_sql, models_sql, reviews_sql};
 
@@ -679,6 +680,27 @@ pub(crate) fn add_rollups(
         sqlite_execute(connection, &statement)?;
     }
     Ok(())
+}
+
+/// The writer's transaction runs the shared write steps ([`spindle_store::writing`]); nothing in it waits.
+impl WriteConnection for Reader<'_> {
+    async fn execute(&self, sql: &Sql) -> Result<u64> {
+        sqlite_execute(self.0, sql)
+    }
+
+    async fn apply_totals(
+        &self,
+        project_id: &str,
+        trace_ids: &[String],
+        change: TotalsChange,
+        rollups: &mut Rollups,
+    ) -> Result<()> {
+        trace_totals::apply(self, project_id, trace_ids, change, rollups).await
+    }
+
+    async fn add_rollups(&self, project_id: &str, rollups: &mut Rollups) -> Result<()> {
+        add_rollups(self.0, project_id, rollups)
+    }
 }
 
 /// Recomputes the `trace_totals` rows of the traces the project's batches touched (their

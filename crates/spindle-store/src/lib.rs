@@ -46,6 +46,7 @@ pub mod statements;
 pub mod suggestions;
 pub mod trace_index;
 pub mod trace_totals;
+pub mod writing;
 
 pub use query::*;
 pub use spindle_core::record::DerivedCost;

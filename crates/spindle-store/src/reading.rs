@@ -130,6 +130,30 @@ pub async fn traces(connection: &impl ReadConnection, sql: &Sql) -> Result<Vec<T
     connection.rows(sql, |row| decode_trace_view(row)).await
 }
 
+/// The page a traces list's statement selects, ending in ` LIMIT ` (its limit and offset,
+/// from [`paging`](crate::sql::reads::paging), are bound here): its traces with their
+/// derived fields, and the list's total.
+pub async fn trace_page(
+    connection: &impl ReadConnection,
+    project_id: &str,
+    mut select: Sql,
+    (page, limit, offset): (u32, u32, i64),
+    total_items: u64,
+    total_is_estimate: bool,
+) -> Result<Page<TraceView>> {
+    select.bind(i64::from(limit)).push(" OFFSET ").bind(offset);
+    let mut items = traces(connection, &select).await?;
+    fill_derived(connection, project_id, &mut items).await?;
+    Ok(Page {
+        items,
+        page,
+        limit,
+        total_items,
+        total_is_estimate,
+        next_cursor: None,
+    })
+}
+
 /// Computes latency, total cost, level, observation and score ids for the given traces.
 pub async fn fill_derived(
     connection: &impl ReadConnection,
