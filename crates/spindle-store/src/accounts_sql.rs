@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use crate::accounts::{
     Accounts, Membership, OrganizationMembership, Role, SavedView, TokenTotals, UiSession, User,
 };
-use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::executor::{columns_and_codec, first, Executor, FromRow, Single, ToRow};
 use crate::organizations_sql;
 use crate::people::{GroupTotals, Grouping, TotalsQuery};
 use crate::people_sql::{rollup_totals_statements, session_totals_statements, totals_statements};
@@ -134,10 +134,6 @@ fn select_users(dialect: Dialect, rest: &str) -> Sql {
 /// Whether the one statement changed a row.
 pub(crate) async fn changed_any(db: &impl Executor, sql: Sql) -> Result<bool> {
     Ok(db.modify(vec![sql]).await?.iter().sum::<u64>() > 0)
-}
-
-pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
-    Ok(db.select(sql).await?.into_iter().next())
 }
 
 fn trace_tokens_statement(dialect: Dialect, project_id: &str, trace_ids: &[String]) -> Sql {

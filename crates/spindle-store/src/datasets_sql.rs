@@ -17,7 +17,7 @@ use spindle_core::{Error, ExperimentRunItem};
 use crate::audit::{resource, Actor, ProjectChange};
 use crate::audit_sql::project_entry;
 use crate::datasets::{DatasetItemQuery, DatasetSummary, Datasets, ItemMediaLink, PageRequest};
-use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::executor::{columns_and_codec, first, Executor, FromRow, Single, ToRow};
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::sql::reads::paging;
@@ -312,10 +312,6 @@ pub(crate) async fn paged<T: FromRow>(
         total_is_estimate: false,
         next_cursor: None,
     })
-}
-
-pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
-    Ok(db.select(sql).await?.into_iter().next())
 }
 
 async fn dataset_by_name(

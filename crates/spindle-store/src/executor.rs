@@ -71,6 +71,11 @@ impl<T: ColumnValue + Send + 'static> FromRow for Single<T> {
     }
 }
 
+/// The first row of a statement, if any.
+pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
+    Ok(db.select(sql).await?.into_iter().next())
+}
+
 /// What a backend offers to run the shared statements.
 #[async_trait]
 pub trait Executor: Send + Sync + 'static {

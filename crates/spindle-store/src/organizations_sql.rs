@@ -7,8 +7,8 @@ use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind};
 
 use crate::accounts::{OrganizationMembership, Role, User};
-use crate::accounts_sql::{changed_any, first, PROJECT_SELECT};
-use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::accounts_sql::{changed_any, PROJECT_SELECT};
+use crate::executor::{columns_and_codec, first, Executor, FromRow, Single, ToRow};
 use crate::organizations::{OrganizationApiKey, ProjectDetails, ProjectUpdate};
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{insert, qualified};

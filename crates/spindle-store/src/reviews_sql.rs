@@ -26,8 +26,8 @@ use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind};
 
 use crate::datasets::PageRequest;
-use crate::datasets_sql::{both_equal, count_rows, first, paged};
-use crate::executor::{columns_and_codec, Executor, Single, ToRow};
+use crate::datasets_sql::{both_equal, count_rows, paged};
+use crate::executor::{columns_and_codec, first, Executor, Single, ToRow};
 use crate::reviews::{CommentQuery, QueueProgress, ReviewerProgress, Reviews};
 use crate::sql::{Dialect, Sql};
 use crate::statements::{insert, insert_select, qualified};

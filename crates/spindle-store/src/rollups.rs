@@ -104,6 +104,52 @@ pub fn cost_nanos(cost: Option<f64>) -> i64 {
     }
 }
 
+/// Token and cost sums as the rollup tables keep them: whole numbers, the cost in nano-USD
+/// ([`cost_nanos`]), added with wrapping like the stored integer columns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub total_tokens: i64,
+    pub cost_nanos: i64,
+}
+
+impl Usage {
+    /// Adds `sign` (1, or -1 to take away) times `other`.
+    pub fn add(&mut self, other: &Usage, sign: i64) {
+        let add = |sum: &mut i64, value: i64| *sum = sum.wrapping_add(sign.wrapping_mul(value));
+        add(&mut self.input_tokens, other.input_tokens);
+        add(&mut self.output_tokens, other.output_tokens);
+        add(&mut self.total_tokens, other.total_tokens);
+        add(&mut self.cost_nanos, other.cost_nanos);
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Usage::default()
+    }
+
+    /// In the order of the tables' columns: input, output and total tokens, cost.
+    pub fn sums(&self) -> [i64; 4] {
+        [
+            self.input_tokens,
+            self.output_tokens,
+            self.total_tokens,
+            self.cost_nanos,
+        ]
+    }
+
+    /// Read from the columns `input_tokens`, `output_tokens`, `total_tokens` and
+    /// `cost_nanos`.
+    pub fn from_row(row: &impl RowAccess) -> Result<Usage> {
+        Ok(Usage {
+            input_tokens: row.int("input_tokens")?,
+            output_tokens: row.int("output_tokens")?,
+            total_tokens: row.int("total_tokens")?,
+            cost_nanos: row.int("cost_nanos")?,
+        })
+    }
+}
+
 /// The dimensions of an observation rollup row. Absent text is `""` and an absent prompt
 /// version 0, as the tables store them (their keys cannot hold NULL); an absent level is
 /// `DEFAULT`, as the metrics' observations view reads it.
@@ -127,10 +173,7 @@ pub struct ObservationKey {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObservationRollup {
     pub count: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub cost_nanos: i64,
+    pub usage: Usage,
     /// Observations per latency bucket (only those with an end time).
     pub latency: BTreeMap<i64, i64>,
 }
@@ -169,13 +212,9 @@ impl Histogram for ObservationRollup {
     }
 
     fn sums(&self) -> Vec<i64> {
-        vec![
-            self.count,
-            self.input_tokens,
-            self.output_tokens,
-            self.total_tokens,
-            self.cost_nanos,
-        ]
+        let mut sums = vec![self.count];
+        sums.extend(self.usage.sums());
+        sums
     }
 }
 
@@ -197,21 +236,22 @@ impl ObservationRollup {
     pub fn from_sums(row: &impl RowAccess) -> Result<Self> {
         Ok(ObservationRollup {
             count: row.int("observation_count")?,
-            input_tokens: row.int("input_tokens")?,
-            output_tokens: row.int("output_tokens")?,
-            total_tokens: row.int("total_tokens")?,
-            cost_nanos: row.int("cost_nanos")?,
+            usage: Usage::from_row(row)?,
             latency: BTreeMap::new(),
         })
     }
 
     fn is_zero(&self) -> bool {
-        self.count == 0
-            && self.input_tokens == 0
-            && self.output_tokens == 0
-            && self.total_tokens == 0
-            && self.cost_nanos == 0
-            && self.latency.is_empty()
+        self.count == 0 && self.usage.is_zero() && self.latency.is_empty()
+    }
+
+    /// Adds `sign` (1, or -1 to take away) times `other`, latency buckets too.
+    pub fn add(&mut self, other: &ObservationRollup, sign: i64) {
+        self.count += sign * other.count;
+        self.usage.add(&other.usage, sign);
+        for (bucket, count) in &other.latency {
+            add_to_bucket(&mut self.latency, Some(*bucket), sign * count);
+        }
     }
 }
 
@@ -248,10 +288,7 @@ pub struct ObservationFacts {
     pub key: ObservationKey,
     /// Its link to a prompt version, which makes its trace's scores count for the version.
     pub link: Option<PromptLink>,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub cost_nanos: i64,
+    pub usage: Usage,
     /// `None` without a start or end time.
     pub latency_bucket: Option<i64>,
 }
@@ -379,10 +416,12 @@ impl ObservationFacts {
                 prompt_version: columns.prompt_version.unwrap_or(0),
                 level: columns.level.unwrap_or(Level::Default.as_str()).to_owned(),
             },
-            input_tokens: columns.usage_input.unwrap_or(0),
-            output_tokens: columns.usage_output.unwrap_or(0),
-            total_tokens: columns.usage_total.unwrap_or(0),
-            cost_nanos: cost_nanos(columns.total_cost),
+            usage: Usage {
+                input_tokens: columns.usage_input.unwrap_or(0),
+                output_tokens: columns.usage_output.unwrap_or(0),
+                total_tokens: columns.usage_total.unwrap_or(0),
+                cost_nanos: cost_nanos(columns.total_cost),
+            },
             latency_bucket,
         }
     }
@@ -803,10 +842,7 @@ impl Rollups {
             let Some(facts) = facts else { continue };
             let row = self.observations.entry(facts.key.clone()).or_default();
             row.count += sign;
-            row.input_tokens = row.input_tokens.wrapping_add(sign * facts.input_tokens);
-            row.output_tokens = row.output_tokens.wrapping_add(sign * facts.output_tokens);
-            row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
-            row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
+            row.usage.add(&facts.usage, sign);
             add_to_bucket(&mut row.latency, facts.latency_bucket, sign);
             if row.is_zero() {
                 self.observations.remove(&facts.key);

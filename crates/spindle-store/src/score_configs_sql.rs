@@ -13,8 +13,8 @@ use spindle_core::score_config::{
 use spindle_core::Error;
 
 use crate::datasets::PageRequest;
-use crate::datasets_sql::{count_rows, first, paged};
-use crate::executor::{columns_and_codec, Executor, ToRow};
+use crate::datasets_sql::{count_rows, paged};
+use crate::executor::{columns_and_codec, first, Executor, ToRow};
 use crate::score_configs::ScoreConfigs;
 use crate::sql::Sql;
 use crate::statements::{insert, qualified};

@@ -10,9 +10,9 @@
 
 use rustc_hash::FxHashMap;
 use spindle_core::merge::{Stamp, Stamps};
-use spindle_core::Error;
 use std::sync::OnceLock;
 
+use crate::sql::rows::corrupt;
 use crate::Result;
 
 /// The field names written as one character, the character being [`FIELD_CODES`]' at the
@@ -66,10 +66,6 @@ const KNOWN_FIELDS: &[&str] = &[
 const FIELD_CODES: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 const METADATA_PREFIX: &str = "metadata.";
-
-fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
-    Error::internal(format!("stored {column} is not readable: {reason}"))
-}
 
 fn field_code(field: &str) -> Option<u8> {
     static CODES: OnceLock<FxHashMap<&'static str, u8>> = OnceLock::new();

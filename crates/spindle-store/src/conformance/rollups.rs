@@ -542,7 +542,10 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
         .observations
         .values()
         .any(|row| !row.latency.is_empty()));
-    assert!(stored.observations.values().any(|row| row.cost_nanos > 0));
+    assert!(stored
+        .observations
+        .values()
+        .any(|row| row.usage.cost_nanos > 0));
     assert!(!stored.scores.is_empty());
     assert!(stored.prompt_scores.len() > 1, "{:?}", stored.prompt_scores);
     // Observations under every attribute of their traces, with latencies.
@@ -591,7 +594,7 @@ pub async fn rollups_equal_a_rebuild_after_every_change(harness: &Harness) {
     assert!(stored
         .trace_models
         .values()
-        .any(|row| row.totals.cost_nanos > 0 && row.trace_count > 0));
+        .any(|row| row.totals.usage.cost_nanos > 0 && row.trace_count > 0));
 }
 
 /// A few rows by hand: the numbers a rollup row holds.
@@ -651,10 +654,10 @@ pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
     assert_eq!(
         (
             row.count,
-            row.input_tokens,
-            row.output_tokens,
-            row.total_tokens,
-            row.cost_nanos
+            row.usage.input_tokens,
+            row.usage.output_tokens,
+            row.usage.total_tokens,
+            row.usage.cost_nanos
         ),
         (2, 30, 2, 32, 1_000_000_000)
     );
@@ -690,7 +693,7 @@ pub async fn rollups_hold_counts_tokens_cost_and_latency(harness: &Harness) {
     let by_level: Vec<(&str, i64, i64)> = stored
         .observations
         .iter()
-        .map(|(key, row)| (key.level.as_str(), row.count, row.input_tokens))
+        .map(|(key, row)| (key.level.as_str(), row.count, row.usage.input_tokens))
         .collect();
     assert_eq!(by_level, [("DEFAULT", 1, 10), ("ERROR", 1, 20)]);
     store

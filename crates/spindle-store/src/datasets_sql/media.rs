@@ -2,9 +2,8 @@
 //! API records when an SDK uploads media for an item (`dataset_item_media`), and the media the
 //! reference strings of items' fields resolve to (those of `media` whose bytes were stored).
 
-use super::first;
 use crate::datasets::ItemMediaLink;
-use crate::executor::{columns_and_codec, Executor, FromRow, Single, ToRow};
+use crate::executor::{columns_and_codec, first, Executor, FromRow, Single, ToRow};
 use crate::sql::rows::{decode_media, MEDIA_SELECT};
 use crate::sql::{RowAccess, Sql};
 use crate::statements::insert;

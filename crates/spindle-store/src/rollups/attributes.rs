@@ -22,8 +22,9 @@ use serde_json::Value;
 use spindle_core::time::Micros;
 
 use super::{add_to_bucket, HistogramTables, ObservationRollup, Rollups, ScoreRollup, TraceFacts};
+use crate::sql::rows::decode_json;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
-use crate::{Error, Result};
+use crate::Result;
 
 /// One entry of a trace's observation breakdown: the observations of one hour, environment,
 /// type, model and level (absent text `""`, an absent level `DEFAULT`, as the observation
@@ -241,11 +242,7 @@ pub fn parse_breakdown(text: Option<&str>) -> Result<Breakdown> {
     let Some(text) = text else {
         return Ok(breakdown);
     };
-    let entries: Vec<BreakdownEntry> = serde_json::from_str(text).map_err(|e| {
-        Error::internal(format!(
-            "stored trace_totals.breakdown is not readable: {e}"
-        ))
-    })?;
+    let entries: Vec<BreakdownEntry> = decode_json(text, "trace_totals.breakdown")?;
     for (start, environment, observation_type, model, level, input, output, total, cost, end) in
         entries
     {
@@ -285,10 +282,7 @@ pub fn parse_breakdown(text: Option<&str>) -> Result<Breakdown> {
             })
             .or_default();
         row.count += 1;
-        row.input_tokens = row.input_tokens.wrapping_add(facts.input_tokens);
-        row.output_tokens = row.output_tokens.wrapping_add(facts.output_tokens);
-        row.total_tokens = row.total_tokens.wrapping_add(facts.total_tokens);
-        row.cost_nanos = row.cost_nanos.wrapping_add(facts.cost_nanos);
+        row.usage.add(&facts.usage, 1);
         if generation {
             add_to_bucket(&mut row.latency, facts.latency_bucket, 1);
         }
@@ -369,11 +363,7 @@ pub fn parse_score_breakdown(text: Option<&str>) -> Result<ScoreBreakdown> {
     let Some(text) = text else {
         return Ok(breakdown);
     };
-    let entries: Vec<ScoreEntry> = serde_json::from_str(text).map_err(|e| {
-        Error::internal(format!(
-            "stored trace_totals.score_breakdown is not readable: {e}"
-        ))
-    })?;
+    let entries: Vec<ScoreEntry> = decode_json(text, "trace_totals.score_breakdown")?;
     for (timestamp, environment, name, source, data_type, value, string_value) in entries {
         let Some(timestamp) = timestamp else { continue };
         let texts = [environment, name, source, data_type, string_value];
@@ -440,11 +430,7 @@ pub fn parse_metadata_values(text: Option<&str>) -> Result<Vec<String>> {
     let Some(text) = text else {
         return Ok(Vec::new());
     };
-    let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|e| {
-        Error::internal(format!(
-            "stored trace_totals.metadata_values is not readable: {e}"
-        ))
-    })?;
+    let pairs: Vec<(String, String)> = decode_json(text, "trace_totals.metadata_values")?;
     let values: BTreeSet<String> = pairs
         .iter()
         .map(|(key, value)| metadata_attribute(key, value))
@@ -491,22 +477,7 @@ impl Rollups {
                     part: part.clone(),
                 };
                 let row = self.attributes.entry(key.clone()).or_default();
-                row.count += sign * sums.count;
-                row.input_tokens = row
-                    .input_tokens
-                    .wrapping_add(sign.wrapping_mul(sums.input_tokens));
-                row.output_tokens = row
-                    .output_tokens
-                    .wrapping_add(sign.wrapping_mul(sums.output_tokens));
-                row.total_tokens = row
-                    .total_tokens
-                    .wrapping_add(sign.wrapping_mul(sums.total_tokens));
-                row.cost_nanos = row
-                    .cost_nanos
-                    .wrapping_add(sign.wrapping_mul(sums.cost_nanos));
-                for (bucket, count) in &sums.latency {
-                    add_to_bucket(&mut row.latency, Some(*bucket), sign * count);
-                }
+                row.add(sums, sign);
                 if row.is_zero() {
                     self.attributes.remove(&key);
                 }
@@ -560,7 +531,7 @@ impl Rollups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rollups::{latency_bucket, TraceKey};
+    use crate::rollups::{latency_bucket, TraceKey, Usage};
 
     fn facts(user: Option<&str>, name: &str, tags: &[&str], breakdown: &str) -> TraceFacts {
         TraceFacts {
@@ -577,10 +548,7 @@ mod tests {
             session_id: None,
             observation_count: 0,
             error_count: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            total_tokens: 0,
-            cost_nanos: 0,
+            usage: Usage::default(),
             latency_bucket: None,
             models: BTreeMap::new(),
             tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
@@ -609,7 +577,11 @@ mod tests {
             (H, "DEFAULT", "")
         );
         assert_eq!(
-            (first.count, first.total_tokens, first.cost_nanos),
+            (
+                first.count,
+                first.usage.total_tokens,
+                first.usage.cost_nanos
+            ),
             (2, 3, 40)
         );
         assert_eq!(

@@ -10,7 +10,7 @@
 
 use spindle_core::time::Micros;
 
-use super::{AdditiveUpserts, Rollups, TraceFacts};
+use super::{AdditiveUpserts, Rollups, TraceFacts, Usage};
 use crate::people::Grouping;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::{Error, Result};
@@ -39,35 +39,31 @@ pub struct PeopleKey {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeopleRollup {
     pub count: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub cost_nanos: i64,
+    pub usage: Usage,
 }
 
 impl PeopleRollup {
+    /// In the order of the tables' columns: traces, then [`Usage::sums`].
     fn sums(&self) -> [i64; 5] {
-        [
-            self.count,
-            self.input_tokens,
-            self.output_tokens,
-            self.total_tokens,
-            self.cost_nanos,
-        ]
+        let [input, output, total, cost] = self.usage.sums();
+        [self.count, input, output, total, cost]
     }
 
     pub(super) fn is_zero(&self) -> bool {
-        self.sums().iter().all(|sum| *sum == 0)
+        self.count == 0 && self.usage.is_zero()
+    }
+
+    /// Adds `sign` (1, or -1 to take away) times one trace with `usage`.
+    pub(super) fn add_trace(&mut self, usage: &Usage, sign: i64) {
+        self.count += sign;
+        self.usage.add(usage, sign);
     }
 
     /// The row of the sums read with [`PEOPLE_SUMS`].
     pub fn from_row(row: &impl RowAccess) -> Result<Self> {
         Ok(PeopleRollup {
             count: row.int("trace_count")?,
-            input_tokens: row.int("input_tokens")?,
-            output_tokens: row.int("output_tokens")?,
-            total_tokens: row.int("total_tokens")?,
-            cost_nanos: row.int("cost_nanos")?,
+            usage: Usage::from_row(row)?,
         })
     }
 }
@@ -129,11 +125,7 @@ impl Rollups {
                 environment: facts.key.environment.clone(),
             };
             let row = self.people.entry(key.clone()).or_default();
-            row.count += sign;
-            row.input_tokens = row.input_tokens.wrapping_add(sign * facts.input_tokens);
-            row.output_tokens = row.output_tokens.wrapping_add(sign * facts.output_tokens);
-            row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
-            row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
+            row.add_trace(&facts.usage, sign);
             if row.is_zero() {
                 self.people.remove(&key);
             }
@@ -208,13 +200,7 @@ impl SessionTotals {
 /// What of a `trace_totals` row the session totals depend on.
 fn session_part(facts: &TraceFacts) -> Option<(&str, Micros, [i64; 4])> {
     let session_id = facts.session_id.as_deref().filter(|id| !id.is_empty())?;
-    let sums = [
-        facts.input_tokens,
-        facts.output_tokens,
-        facts.total_tokens,
-        facts.cost_nanos,
-    ];
-    Some((session_id, facts.trace_time, sums))
+    Some((session_id, facts.trace_time, facts.usage.sums()))
 }
 
 impl Rollups {
@@ -236,12 +222,7 @@ impl Rollups {
                 session_id: session_id.to_owned(),
             };
             let row = self.sessions.entry(key).or_default();
-            let sums = &mut row.sums;
-            sums.count += sign;
-            sums.input_tokens = sums.input_tokens.wrapping_add(sign * facts.input_tokens);
-            sums.output_tokens = sums.output_tokens.wrapping_add(sign * facts.output_tokens);
-            sums.total_tokens = sums.total_tokens.wrapping_add(sign * facts.total_tokens);
-            sums.cost_nanos = sums.cost_nanos.wrapping_add(sign * facts.cost_nanos);
+            row.sums.add_trace(&facts.usage, sign);
             if sign > 0 {
                 row.first_time = Some(row.first_time.map_or(time, |first| first.min(time)));
                 row.last_time = Some(row.last_time.map_or(time, |last| last.max(time)));

@@ -166,10 +166,14 @@ fn facts_read_the_effective_usage_and_cost() {
     assert_eq!(facts.key.model, "gpt-4o");
     assert_eq!(facts.key.name, "");
     assert_eq!(
-        (facts.input_tokens, facts.output_tokens, facts.total_tokens),
-        (3, 4, 7)
+        facts.usage,
+        Usage {
+            input_tokens: 3,
+            output_tokens: 4,
+            total_tokens: 7,
+            cost_nanos: 250_000_000,
+        }
     );
-    assert_eq!(facts.cost_nanos, 250_000_000);
     assert_eq!(facts.latency_bucket, Some(latency_bucket(2_000)));
 }
 

@@ -21,7 +21,9 @@ use spindle_core::time::Micros;
 
 use super::{
     add_to_bucket, cost_nanos, hour_of, latency_bucket, AdditiveUpserts, HistogramTables, Rollups,
+    Usage,
 };
+use crate::sql::rows::decode_json;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::Result;
 
@@ -128,10 +130,7 @@ pub struct TraceFacts {
     pub session_id: Option<String>,
     pub observation_count: i64,
     pub error_count: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    pub cost_nanos: i64,
+    pub usage: Usage,
     /// `None` without a latency (a trace without observations with a start).
     pub latency_bucket: Option<i64>,
     /// Its observations per model (`""` for those without one).
@@ -152,28 +151,14 @@ pub struct TraceFacts {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ModelTotals {
     pub observation_count: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub total_tokens: i64,
-    /// The model's summed cost, rounded once to nano-USD.
-    pub cost_nanos: i64,
+    /// Its tokens, and its summed cost rounded once to nano-USD.
+    pub usage: Usage,
 }
 
 impl ModelTotals {
     fn add(&mut self, other: &ModelTotals, sign: i64) {
         self.observation_count += sign * other.observation_count;
-        self.input_tokens = self
-            .input_tokens
-            .wrapping_add(sign.wrapping_mul(other.input_tokens));
-        self.output_tokens = self
-            .output_tokens
-            .wrapping_add(sign.wrapping_mul(other.output_tokens));
-        self.total_tokens = self
-            .total_tokens
-            .wrapping_add(sign.wrapping_mul(other.total_tokens));
-        self.cost_nanos = self
-            .cost_nanos
-            .wrapping_add(sign.wrapping_mul(other.cost_nanos));
+        self.usage.add(&other.usage, sign);
     }
 
     /// The per-model totals of a `trace_totals.models` text (a JSON array of
@@ -182,18 +167,18 @@ impl ModelTotals {
         type Entry = (Option<String>, i64, i64, i64, i64, i64);
         let entries: Vec<Entry> = match text {
             None => Vec::new(),
-            Some(text) => serde_json::from_str(text).map_err(|e| {
-                crate::Error::internal(format!("stored trace_totals.models is not readable: {e}"))
-            })?,
+            Some(text) => decode_json(text, "trace_totals.models")?,
         };
         let mut models: BTreeMap<String, ModelTotals> = BTreeMap::new();
         for (model, observations, input, output, total, cost) in entries {
             let totals = ModelTotals {
                 observation_count: observations,
-                input_tokens: input,
-                output_tokens: output,
-                total_tokens: total,
-                cost_nanos: cost,
+                usage: Usage {
+                    input_tokens: input,
+                    output_tokens: output,
+                    total_tokens: total,
+                    cost_nanos: cost,
+                },
             };
             // An absent model and `""` are one key.
             models
@@ -226,13 +211,14 @@ pub struct TraceModelRollup {
 
 impl TraceModelRollup {
     fn sums(&self) -> [i64; 6] {
+        let [input, output, total, cost] = self.totals.usage.sums();
         [
             self.trace_count,
             self.totals.observation_count,
-            self.totals.input_tokens,
-            self.totals.output_tokens,
-            self.totals.total_tokens,
-            self.totals.cost_nanos,
+            input,
+            output,
+            total,
+            cost,
         ]
     }
 
@@ -264,10 +250,12 @@ impl TraceFacts {
             session_id: row.opt_text("session_id")?,
             observation_count: row.int("observation_count")?,
             error_count: row.int("error_count")?,
-            input_tokens: row.int("usage_input")?,
-            output_tokens: row.int("usage_output")?,
-            total_tokens: row.int("usage_total")?,
-            cost_nanos: cost_nanos(Some(row.float("total_cost")?)),
+            usage: Usage {
+                input_tokens: row.int("usage_input")?,
+                output_tokens: row.int("usage_output")?,
+                total_tokens: row.int("usage_total")?,
+                cost_nanos: cost_nanos(Some(row.float("total_cost")?)),
+            },
             latency_bucket: row.opt_int("latency")?.map(latency_bucket),
             models: ModelTotals::parse_all(row.opt_text("models")?.as_deref())?,
             tags: super::parse_tags(row.opt_text("tags")?.as_deref()),
@@ -363,8 +351,12 @@ fn add_trace<K: Ord + Clone>(
     row.count += sign;
     row.observation_count += sign * facts.observation_count;
     row.error_count += sign * facts.error_count;
-    row.total_tokens = row.total_tokens.wrapping_add(sign * facts.total_tokens);
-    row.cost_nanos = row.cost_nanos.wrapping_add(sign * facts.cost_nanos);
+    row.total_tokens = row
+        .total_tokens
+        .wrapping_add(sign.wrapping_mul(facts.usage.total_tokens));
+    row.cost_nanos = row
+        .cost_nanos
+        .wrapping_add(sign.wrapping_mul(facts.usage.cost_nanos));
     add_to_bucket(&mut row.latency, facts.latency_bucket, sign);
     if row.is_zero() {
         rows.remove(&key);
@@ -478,10 +470,7 @@ impl TraceModelRollup {
             trace_count: row.int("trace_count")?,
             totals: ModelTotals {
                 observation_count: row.int("observation_count")?,
-                input_tokens: row.int("input_tokens")?,
-                output_tokens: row.int("output_tokens")?,
-                total_tokens: row.int("total_tokens")?,
-                cost_nanos: row.int("cost_nanos")?,
+                usage: Usage::from_row(row)?,
             },
         })
     }
@@ -534,10 +523,12 @@ mod tests {
             session_id: None,
             observation_count: observations,
             error_count: observations / 2,
-            input_tokens: 6 * observations,
-            output_tokens: 4 * observations,
-            total_tokens: 10 * observations,
-            cost_nanos: 7 * observations,
+            usage: Usage {
+                input_tokens: 6 * observations,
+                output_tokens: 4 * observations,
+                total_tokens: 10 * observations,
+                cost_nanos: 7 * observations,
+            },
             latency_bucket: latency.map(latency_bucket),
             models: BTreeMap::new(),
             tags: Vec::new(),

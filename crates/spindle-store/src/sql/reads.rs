@@ -10,11 +10,11 @@ use crate::rollups::NO_HOUR;
 use crate::statements::SUM_AS_INTEGER;
 use crate::trace_index::IndexedTerm;
 
+use super::rows::{decode_json, SCORE_COLUMNS, TRACE_COLUMNS};
 use super::rows::{
     decode_observation, decode_score, decode_trace, ReadColumns, OBSERVATION_COLUMNS,
     OBSERVATION_TREE_COLUMNS,
 };
-use super::rows::{SCORE_COLUMNS, TRACE_COLUMNS};
 use super::{
     compile_filters, level_of_rank, rank_of, Column, Dialect, Expr, RowAccess, Sql,
     OBSERVATION_FILTER_COLUMNS, OBSERVATION_LEVEL, SCORE_FILTER_COLUMNS,
@@ -1333,8 +1333,7 @@ pub fn decode_score_view(row: &impl RowAccess) -> Result<ScoreView> {
 fn parse_tags(text: Option<&str>) -> Result<Vec<String>> {
     match text {
         None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| Error::internal(format!("stored traces.tags is not readable: {e}"))),
+        Some(text) => decode_json(text, "traces.tags"),
     }
 }
 

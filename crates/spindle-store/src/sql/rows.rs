@@ -318,7 +318,8 @@ pub fn decode_media(row: &impl RowAccess) -> Result<crate::MediaRecord> {
     })
 }
 
-fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
+/// The error of a stored value that does not decode.
+pub(crate) fn corrupt(column: &str, reason: impl std::fmt::Display) -> Error {
     Error::internal(format!("stored {column} is not readable: {reason}"))
 }
 
