@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
+        "assets/index-BjRRgfHi.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-BjRRgfHi.js"),
+    ),
+    (
         "assets/index-D__XcriX.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-D__XcriX.css"),
-    ),
-    (
-        "assets/index-OANNKddd.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-OANNKddd.js"),
     ),
     (
         "favicon.svg",
