@@ -9,7 +9,7 @@ import { useLoad } from "../hooks";
 import { navigate } from "../router";
 import { CopyId } from "../components/Copy";
 import { FilterBuilder, PageSize } from "../components/FilterBuilder";
-import { LoadingStatus, Pager, projectBase } from "../components/Table";
+import { LoadingStatus, Pager, projectBase, traceHref } from "../components/Table";
 import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
 import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 
@@ -83,8 +83,6 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
   const { shown, picker } = usePickedColumns(SCORE_TABLE_COLUMNS, "scores");
   const { sort } = sortFromUrl(props.search, SCORE_TABLE_COLUMNS, DEFAULT_SCORE_SORT);
   const selection = useSelection(rows.map((row) => row.id), key);
-  const traceHref = (traceId: string, observationId: string | null) =>
-    `${base}/traces/${encodeURIComponent(traceId)}${observationId ? `?observation=${encodeURIComponent(observationId)}` : ""}`;
   const cell = (score: Score, column: string): ComponentChildren => {
     switch (column) {
       case "time":
@@ -100,9 +98,9 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
       case "source":
         return score.source.toLowerCase();
       case "trace":
-        return score.traceId ? <CopyId value={score.traceId} href={traceHref(score.traceId, score.observationId)} /> : "–";
+        return score.traceId ? <CopyId value={score.traceId} href={traceHref(props.projectId, score.traceId, score.observationId)} /> : "–";
       case "observation":
-        return score.traceId && score.observationId ? <CopyId value={score.observationId} href={traceHref(score.traceId, score.observationId)} /> : "–";
+        return score.traceId && score.observationId ? <CopyId value={score.observationId} href={traceHref(props.projectId, score.traceId, score.observationId)} /> : "–";
       case "comment":
         return score.comment ?? "";
       default:
