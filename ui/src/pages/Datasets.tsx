@@ -60,6 +60,20 @@ function Cell(props: { value: unknown; projectId?: string }) {
   );
 }
 
+/** The input and expected output cells of a dataset item's row. */
+function ItemCells(props: { item: { input: unknown; expectedOutput: unknown }; projectId: string }) {
+  return (
+    <>
+      <td>
+        <Cell value={props.item.input} projectId={props.projectId} />
+      </td>
+      <td>
+        <Cell value={props.item.expectedOutput} projectId={props.projectId} />
+      </td>
+    </>
+  );
+}
+
 function Scores(props: { scores: ScoreSummary[] }) {
   if (props.scores.length === 0) return <span class="muted">–</span>;
   return (
@@ -239,12 +253,7 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
         <tbody>
           {(items.data?.data ?? []).map((item) => (
             <tr key={item.id} class={item.status === "ARCHIVED" ? "muted" : ""}>
-              <td>
-                <Cell value={item.input} projectId={projectId} />
-              </td>
-              <td>
-                <Cell value={item.expectedOutput} projectId={projectId} />
-              </td>
+              <ItemCells item={item} projectId={projectId} />
               <td>{item.status.toLowerCase()}</td>
               <td>
                 {item.sourceTraceId ? (
@@ -357,12 +366,7 @@ export function ComparePage(props: { projectId: string; name: string; runs: stri
             const differs = outputsDiffer(item);
             return (
               <tr key={item.datasetItemId} data-item={item.datasetItemId}>
-                <td>
-                  <Cell value={item.input} projectId={projectId} />
-                </td>
-                <td>
-                  <Cell value={item.expectedOutput} projectId={projectId} />
-                </td>
+                <ItemCells item={item} projectId={projectId} />
                 {item.runs.map((result, index) => (
                   <td key={data.runs[index]?.id ?? index} class={differs ? "differs" : ""} data-run={data.runs[index]?.name}>
                     {result ? (

@@ -10,7 +10,7 @@ import { navigate } from "../router";
 import { CopyId } from "../components/Copy";
 import { FilterBuilder, PageSize } from "../components/FilterBuilder";
 import { LoadingStatus, Pager, projectBase, traceHref } from "../components/Table";
-import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, ShownCells, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
 import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 
 /** The scores table's columns; `sort` names the server's sort column. */
@@ -27,6 +27,8 @@ export const SCORE_TABLE_COLUMNS: TableColumn[] = [
 ];
 
 const DEFAULT_SCORE_SORT: Sort = { column: "timestamp", direction: "desc" };
+
+const SCORE_CELL_CLASSES: Record<string, string> = { time: "nowrap", value: "num" };
 
 const SCORE_CSV_COLUMNS = ["id", "timestamp", "name", "value", "stringValue", "dataType", "source", "traceId", "observationId", "comment"];
 
@@ -144,11 +146,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
           {rows.map((score, index) => (
             <tr key={score.id} data-score-id={score.id} class={selection.has(score.id) ? "selected" : undefined}>
               <SelectCell selection={selection} index={index} id={score.id} label={`Select score ${score.name}`} />
-              {shown.map((id) => (
-                <td key={id} data-col={id} class={id === "value" ? "num" : id === "time" ? "nowrap" : undefined}>
-                  {cell(score, id)}
-                </td>
-              ))}
+              <ShownCells shown={shown} row={score} cell={cell} classes={SCORE_CELL_CLASSES} />
             </tr>
           ))}
         </tbody>
