@@ -22,6 +22,7 @@ import { ComparePage, DatasetPage, Datasets } from "./pages/Datasets";
 import { Review } from "./pages/Review";
 import { Organization } from "./pages/Organization";
 import { projectGroups } from "./organizations";
+import { projectBase } from "./components/Table";
 
 /** The sections linked from the top bar. */
 const SECTIONS: [string, string][] = [
@@ -90,7 +91,7 @@ function Shell(props: { me: Me; onSignedOut: () => void; onChanged: () => void }
   }
   const project = projects.find((candidate) => candidate.id === projectId);
   if (!project) return <div class="center muted">Loading…</div>;
-  const base = `/project/${encodeURIComponent(project.id)}`;
+  const base = projectBase(project.id);
   const signOut = () => {
     api.post("/api/ui/auth/sign-out").finally(() => {
       setCsrfToken("");

@@ -50,6 +50,20 @@ export function Cells<T>(props: { columns: CellColumn<T>[]; shown: string[]; row
   );
 }
 
+/** The cells of a row in the shown columns, each `cell(row, column)` with the column's class
+ * from `classes`: for the tables that render their cells in one switch. */
+export function ShownCells<T>(props: { shown: string[]; row: T; cell: (row: T, column: string) => ComponentChildren; classes?: Record<string, string> }) {
+  return (
+    <>
+      {props.shown.map((id) => (
+        <td key={id} data-col={id} class={props.classes?.[id]}>
+          {props.cell(props.row, id)}
+        </td>
+      ))}
+    </>
+  );
+}
+
 /** The header cells of the shown columns; a column that sorts is a button that sorts by it. */
 export function HeaderCells(props: { columns: TableColumn[]; shown: string[]; sort?: Sort; onSort?: (column: string) => void; classes?: Record<string, string> }) {
   return (

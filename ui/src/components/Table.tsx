@@ -12,6 +12,11 @@ export function projectBase(projectId: string): string {
   return `/project/${encodeURIComponent(projectId)}`;
 }
 
+/** The UI path of a trace, opened at one of its observations when `observationId` is given. */
+export function traceHref(projectId: string, traceId: string, observationId?: string | null): string {
+  return `${projectBase(projectId)}/traces/${encodeURIComponent(traceId)}${observationId ? `?observation=${encodeURIComponent(observationId)}` : ""}`;
+}
+
 /** A danger button that asks `question` first and, when confirmed, DELETEs the project API's
  * `path`, then calls `done` (or `fail` with the error). */
 export function DeleteButton(props: {

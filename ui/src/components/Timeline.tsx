@@ -9,7 +9,7 @@ import type { Observation } from "../api";
 import { cost, latency } from "../format";
 import { FULL, labelSide, niceTicks, pan, tickLabel, zoom, type Window } from "../timeline";
 import type { Row } from "../tree";
-import { TypeBadge, tokensOf } from "./Tree";
+import { RowLabel, tokensOf } from "./Tree";
 import { VirtualRows } from "./Virtual";
 
 function edges(observation: Observation, origin: number, windowStart: number, windowWidth: number) {
@@ -161,23 +161,7 @@ export function Timeline(props: {
               data-id={observation.id}
             >
               <div class="timeline-label" style={{ paddingLeft: `${4 + row.node.depth * 10}px` }}>
-                {row.hasChildren && props.onToggle ? (
-                  <button
-                    type="button"
-                    class="toggle"
-                    aria-label={row.collapsed ? "expand" : "collapse"}
-                    onClick={(event) => {
-                      event.stopPropagation();
-                      props.onToggle?.(observation.id);
-                    }}
-                  >
-                    {row.collapsed ? "▸" : "▾"}
-                  </button>
-                ) : (
-                  <span class="toggle" />
-                )}
-                <TypeBadge type={observation.type} />
-                <span class="tree-name">{observation.name ?? observation.id}</span>
+                <RowLabel row={row} onToggle={props.onToggle} />
               </div>
               <div class="timeline-track" onPointerDown={onPointerDown}>
                 {ticks.map((tick) => (

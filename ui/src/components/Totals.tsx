@@ -86,6 +86,19 @@ export const RANGES: [string, string, number | null][] = [
   ["90d", "last 90 days", 24 * 90],
 ];
 
+/** The options of a range select, all time first. */
+export function RangeOptions() {
+  return (
+    <>
+      {RANGES.map(([value, label]) => (
+        <option key={value} value={value}>
+          {label}
+        </option>
+      ))}
+    </>
+  );
+}
+
 /** The `fromTimestamp` of a range, or null for all time: to the minute, so renders within
  * a minute ask the same query. */
 export function rangeStart(range: string, now = Date.now()): string | null {
@@ -208,11 +221,7 @@ export function TotalsList(props: {
         <label>
           Traces from
           <select name="range" value={search.get("range") ?? ""} onChange={(event) => set({ range: event.currentTarget.value })}>
-            {RANGES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
+            <RangeOptions />
           </select>
         </label>
         {BOUNDS.map(([key, label, type]) => (

@@ -46,6 +46,35 @@ export function TypeBadge(props: { type: string }) {
   return <span class={`badge type-${props.type.toLowerCase()}`}>{props.type.toLowerCase()}</span>;
 }
 
+/** The start of a row of the tree or the timeline: the button that collapses or expands its
+ * children (a blank of the same width without children or without `onToggle`), its type and
+ * its name. */
+export function RowLabel(props: { row: Row<Observation>; onToggle?: (id: string) => void }) {
+  const { row, onToggle } = props;
+  const observation = row.node.observation;
+  return (
+    <>
+      {row.hasChildren && onToggle ? (
+        <button
+          type="button"
+          class="toggle"
+          aria-label={row.collapsed ? "expand" : "collapse"}
+          onClick={(event) => {
+            event.stopPropagation();
+            onToggle(observation.id);
+          }}
+        >
+          {row.collapsed ? "▸" : "▾"}
+        </button>
+      ) : (
+        <span class="toggle" />
+      )}
+      <TypeBadge type={observation.type} />
+      <span class="tree-name">{observation.name ?? observation.id}</span>
+    </>
+  );
+}
+
 export function ObservationTree(props: {
   rows: Row<Observation>[];
   selected: string | null;
@@ -71,23 +100,7 @@ export function ObservationTree(props: {
             onClick={() => props.onSelect(observation.id)}
             data-id={observation.id}
           >
-            {row.hasChildren ? (
-              <button
-                type="button"
-                class="toggle"
-                aria-label={row.collapsed ? "expand" : "collapse"}
-                onClick={(event) => {
-                  event.stopPropagation();
-                  props.onToggle(observation.id);
-                }}
-              >
-                {row.collapsed ? "▸" : "▾"}
-              </button>
-            ) : (
-              <span class="toggle" />
-            )}
-            <TypeBadge type={observation.type} />
-            <span class="tree-name">{observation.name ?? observation.id}</span>
+            <RowLabel row={row} onToggle={props.onToggle} />
             {observation.level === "ERROR" || observation.level === "WARNING" ? (
               <span class={`badge level ${observation.level.toLowerCase()}`}>{observation.level.toLowerCase()}</span>
             ) : null}

@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks";
 import { api, projectPath, type Paged } from "../api";
 import { MediaList, pretty } from "../components/Json";
-import { Pager } from "../components/Table";
+import { Pager, projectBase, traceHref } from "../components/Table";
 import {
   compareHref,
   outputsDiffer,
@@ -48,10 +48,6 @@ function datasetPath(projectId: string, name: string, rest = ""): string {
   return projectPath(projectId, `/datasets/${encodeURIComponent(name)}${rest}`);
 }
 
-function pageBase(projectId: string): string {
-  return `/project/${encodeURIComponent(projectId)}`;
-}
-
 /** A JSON value as a short text cell, with the media it references below it when a project
  * is given. */
 function Cell(props: { value: unknown; projectId?: string }) {
@@ -60,6 +56,20 @@ function Cell(props: { value: unknown; projectId?: string }) {
     <>
       <pre class="json cell">{text === "" || text === "null" ? "–" : text}</pre>
       <MediaList value={props.value} projectId={props.projectId} />
+    </>
+  );
+}
+
+/** The input and expected output cells of a dataset item's row. */
+function ItemCells(props: { item: { input: unknown; expectedOutput: unknown }; projectId: string }) {
+  return (
+    <>
+      <td>
+        <Cell value={props.item.input} projectId={props.projectId} />
+      </td>
+      <td>
+        <Cell value={props.item.expectedOutput} projectId={props.projectId} />
+      </td>
     </>
   );
 }
@@ -89,7 +99,7 @@ export function Datasets(props: { projectId: string; role: string }) {
   const [description, setDescription] = useState("");
   const [error, setError] = useState("");
   const rows = datasets.data?.data ?? [];
-  const base = pageBase(props.projectId);
+  const base = projectBase(props.projectId);
   const datasetColumns: CellColumn<DatasetRow>[] = [
     { id: "name", label: "Name", cell: (dataset) => <Link href={`${base}/datasets/${encodeURIComponent(dataset.name)}`}>{dataset.name}</Link> },
     { id: "id", label: "Dataset id", shown: false, cell: (dataset) => <CopyId value={dataset.id} /> },
@@ -167,7 +177,7 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
   const [editing, setEditing] = useState<DatasetItem | null>(null);
   const [error, setError] = useState("");
   const writable = props.role !== "viewer";
-  const base = pageBase(projectId);
+  const base = projectBase(projectId);
   const save = (body: Record<string, unknown>) =>
     api.post(datasetPath(projectId, name, "/items"), body).then(
       () => {
@@ -243,16 +253,11 @@ export function DatasetPage(props: { projectId: string; name: string; role: stri
         <tbody>
           {(items.data?.data ?? []).map((item) => (
             <tr key={item.id} class={item.status === "ARCHIVED" ? "muted" : ""}>
-              <td>
-                <Cell value={item.input} projectId={projectId} />
-              </td>
-              <td>
-                <Cell value={item.expectedOutput} projectId={projectId} />
-              </td>
+              <ItemCells item={item} projectId={projectId} />
               <td>{item.status.toLowerCase()}</td>
               <td>
                 {item.sourceTraceId ? (
-                  <Link href={`${base}/traces/${encodeURIComponent(item.sourceTraceId)}${item.sourceObservationId ? `?observation=${encodeURIComponent(item.sourceObservationId)}` : ""}`}>trace</Link>
+                  <Link href={traceHref(projectId, item.sourceTraceId, item.sourceObservationId)}>trace</Link>
                 ) : (
                   "–"
                 )}
@@ -321,7 +326,7 @@ export function ComparePage(props: { projectId: string; name: string; runs: stri
     [projectId, name, runsParam, page],
   );
   const [sortScore, setSortScore] = useState<string | null>(null);
-  const base = pageBase(projectId);
+  const base = projectBase(projectId);
   if (comparison.error) return <p class="error-box page" role="alert">{comparison.error}</p>;
   if (!comparison.data) return <p class="muted page">Loading comparison…</p>;
   const data = comparison.data;
@@ -361,16 +366,11 @@ export function ComparePage(props: { projectId: string; name: string; runs: stri
             const differs = outputsDiffer(item);
             return (
               <tr key={item.datasetItemId} data-item={item.datasetItemId}>
-                <td>
-                  <Cell value={item.input} projectId={projectId} />
-                </td>
-                <td>
-                  <Cell value={item.expectedOutput} projectId={projectId} />
-                </td>
+                <ItemCells item={item} projectId={projectId} />
                 {item.runs.map((result, index) => (
                   <td key={data.runs[index]?.id ?? index} class={differs ? "differs" : ""} data-run={data.runs[index]?.name}>
                     {result ? (
-                      <Link href={`${base}/traces/${encodeURIComponent(result.traceId)}${result.observationId ? `?observation=${encodeURIComponent(result.observationId)}` : ""}`} class="plain">
+                      <Link href={traceHref(projectId, result.traceId, result.observationId)} class="plain">
                         <Cell value={result.output} />
                         <Scores scores={result.scores} />
                         <span class="small muted">

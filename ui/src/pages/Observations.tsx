@@ -12,8 +12,8 @@ import { CopyId } from "../components/Copy";
 import { RANGES } from "../filters";
 import { conditionsFromUrl, changedSearch, OBSERVATION_COLUMNS, pageSizeFromUrl, toServerConditions, type BuilderCondition, type ServerCondition } from "../conditions";
 import { FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
-import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase } from "../components/Table";
-import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, traceHref } from "../components/Table";
+import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, ShownCells, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
 import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 import { AddItemsToDataset } from "./TraceBulk";
 
@@ -154,9 +154,9 @@ export function Observations(props: { projectId: string; search: URLSearchParams
       case "type":
         return <TypeBadge type={o.type} />;
       case "name":
-        return o.traceId ? <Link href={`${base}/traces/${encodeURIComponent(o.traceId)}?observation=${encodeURIComponent(o.id)}`}>{o.name ?? o.id}</Link> : (o.name ?? o.id);
+        return o.traceId ? <Link href={traceHref(props.projectId, o.traceId, o.id)}>{o.name ?? o.id}</Link> : (o.name ?? o.id);
       case "trace":
-        return o.traceId ? <CopyId value={o.traceId} href={`${base}/traces/${encodeURIComponent(o.traceId)}`} /> : "–";
+        return o.traceId ? <CopyId value={o.traceId} href={traceHref(props.projectId, o.traceId)} /> : "–";
       case "model":
         return o.model ?? "–";
       case "tokens":
@@ -260,11 +260,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
             {rows.map((o, index) => (
               <tr key={o.id} data-observation-id={o.id} class={selection.has(o.id) ? "selected" : undefined}>
                 <SelectCell selection={selection} index={index} id={o.id} label={`Select observation ${o.name ?? o.id}`} />
-                {shown.map((id) => (
-                  <td key={id} data-col={id} class={cellClass[id]}>
-                    {cell(o, id)}
-                  </td>
-                ))}
+                <ShownCells shown={shown} row={o} cell={cell} classes={cellClass} />
               </tr>
             ))}
           </tbody>

@@ -7,20 +7,12 @@
 import { useState } from "preact/hooks";
 import { api, organizationPath, type Me } from "../api";
 import { assignableRoles } from "../organizations";
-import { time } from "../format";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
-import { Copy, InviteLink, NewKeyPair } from "../components/Copy";
+import { ApiKeyTable, InviteForm, useApiKeys } from "../components/Access";
+import { NewKeyPair } from "../components/Copy";
 import { TableHead } from "../components/Table";
 import { AuditLog } from "./AuditLog";
-
-interface Key {
-  publicKey: string;
-  secretHint: string;
-  note: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-}
 
 interface Member {
   userId: string;
@@ -104,60 +96,20 @@ function OrganizationSections(props: { organization: Me["organizations"][number]
 }
 
 function OrganizationKeys(props: { base: string; fail: (reason: Error) => void; changed: () => void }) {
-  const keys = useLoad((signal) => api.get<{ data: Key[] }>(`${props.base}/keys`, signal), [props.base]);
-  const [created, setCreated] = useState<{ publicKey: string; secretKey: string } | null>(null);
+  const keys = useApiKeys(`${props.base}/keys`, props.changed, props.fail);
   return (
     <section class="card">
       <h2>Organization API keys</h2>
       <p class="muted">They reach the administration API (projects, their keys and members), never a project's data.</p>
-      {created ? <NewKeyPair keys={created} secretTestId="organization-secret-key" /> : null}
-      {keys.error ? <p class="error-box" role="alert">{keys.error}</p> : null}
-      <table class="data compact">
-        <TableHead columns={["Public key", "Secret", "Note", "Created", "Status", ""]} />
-        <tbody>
-          {(keys.data?.data ?? []).map((key) => (
-            <tr key={key.publicKey} data-testid="organization-key">
-              <td>
-                <code>{key.publicKey}</code> <Copy value={key.publicKey} />
-              </td>
-              <td>
-                <code>sk-…{key.secretHint}</code>
-              </td>
-              <td>{key.note ?? ""}</td>
-              <td>{time(key.createdAt)}</td>
-              <td>{key.revokedAt ? `revoked ${time(key.revokedAt)}` : "active"}</td>
-              <td>
-                {key.revokedAt ? null : (
-                  <button
-                    type="button"
-                    class="danger"
-                    onClick={() => {
-                      if (!confirm(`Revoke ${key.publicKey}? Clients using it will be refused.`)) return;
-                      api.del(`${props.base}/keys/${encodeURIComponent(key.publicKey)}`).then(() => {
-                        keys.reload(true);
-                        props.changed();
-                      }, props.fail);
-                    }}
-                  >
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <button
-        type="button"
-        class="primary"
-        onClick={() =>
-          api.post<{ publicKey: string; secretKey: string }>(`${props.base}/keys`).then((pair) => {
-            setCreated(pair);
-            keys.reload(true);
-            props.changed();
-          }, props.fail)
-        }
-      >
+      {keys.created ? <NewKeyPair keys={keys.created} secretTestId="organization-secret-key" /> : null}
+      {keys.loaded.error ? <p class="error-box" role="alert">{keys.loaded.error}</p> : null}
+      <ApiKeyTable
+        keys={keys.loaded.data?.data ?? []}
+        note
+        rowTestId="organization-key"
+        revoke={(key) => keys.revoke(key, `Revoke ${key.publicKey}? Clients using it will be refused.`)}
+      />
+      <button type="button" class="primary" onClick={keys.create}>
         Create organization API key
       </button>
     </section>
@@ -166,9 +118,6 @@ function OrganizationKeys(props: { base: string; fail: (reason: Error) => void; 
 
 function OrganizationMembers(props: { base: string; acting: string; self: string; fail: (reason: Error) => void; changed: () => void }) {
   const members = useLoad((signal) => api.get<{ data: Member[] }>(`${props.base}/members`, signal), [props.base]);
-  const [email, setEmail] = useState("");
-  const [role, setRole] = useState("member");
-  const [inviteLink, setInviteLink] = useState("");
   const manage = props.acting === "owner" || props.acting === "admin";
   const assignable = assignableRoles(props.acting);
   // Only owners change or remove owners; nobody changes their own role here.
@@ -226,27 +175,15 @@ function OrganizationMembers(props: { base: string; acting: string; self: string
         </tbody>
       </table>
       {manage ? (
-        <form
-          class="inline"
-          onSubmit={(event) => {
-            event.preventDefault();
-            api.post<{ signInPath: string | null }>(`${props.base}/members`, { email, role }).then((answer) => {
-              setInviteLink(answer.signInPath ? `${location.origin}${answer.signInPath}` : "");
-              setEmail("");
-              done();
-            }, props.fail);
-          }}
-        >
-          <input type="email" required placeholder="email" aria-label="Invite to organization" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
-          <select aria-label="Organization invite role" value={role} onChange={(e) => setRole(e.currentTarget.value)}>
-            {assignable.map((name) => (
-              <option key={name} value={name}>{name}</option>
-            ))}
-          </select>
-          <button type="submit">Invite</button>
-        </form>
+        <InviteForm
+          path={`${props.base}/members`}
+          roles={assignable}
+          emailLabel="Invite to organization"
+          roleLabel="Organization invite role"
+          invited={done}
+          fail={props.fail}
+        />
       ) : null}
-      {inviteLink ? <InviteLink link={inviteLink} /> : null}
     </section>
   );
 }

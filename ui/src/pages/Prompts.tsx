@@ -10,7 +10,7 @@ import { cost, count, latency, time } from "../format";
 import { emptyView, viewToUrl } from "../filters";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
-import { Pager, projectBase, TableHead } from "../components/Table";
+import { Pager, projectBase, TableHead, traceHref } from "../components/Table";
 import { Comments } from "../components/Comments";
 import { Cells, HeaderCells, usePickedColumns, type CellColumn } from "../components/Selection";
 import {
@@ -488,7 +488,6 @@ function Generations(props: { projectId: string; name: string; version: number }
       ),
     [props.projectId, props.name, props.version, page],
   );
-  const base = projectBase(props.projectId);
   const rows = loaded.data?.data ?? [];
   return (
     <div>
@@ -506,7 +505,7 @@ function Generations(props: { projectId: string; name: string; version: number }
               <td class="num">{latency(o.latency)}</td>
               <td>
                 {o.traceId ? (
-                  <Link href={`${base}/traces/${encodeURIComponent(o.traceId)}?observation=${encodeURIComponent(o.id)}`}>{o.traceId}</Link>
+                  <Link href={traceHref(props.projectId, o.traceId, o.id)}>{o.traceId}</Link>
                 ) : (
                   "–"
                 )}

@@ -9,8 +9,8 @@ import { useLoad } from "../hooks";
 import { navigate } from "../router";
 import { CopyId } from "../components/Copy";
 import { FilterBuilder, PageSize } from "../components/FilterBuilder";
-import { LoadingStatus, Pager, projectBase } from "../components/Table";
-import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { LoadingStatus, Pager, projectBase, traceHref } from "../components/Table";
+import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, ShownCells, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
 import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 
 /** The scores table's columns; `sort` names the server's sort column. */
@@ -27,6 +27,8 @@ export const SCORE_TABLE_COLUMNS: TableColumn[] = [
 ];
 
 const DEFAULT_SCORE_SORT: Sort = { column: "timestamp", direction: "desc" };
+
+const SCORE_CELL_CLASSES: Record<string, string> = { time: "nowrap", value: "num" };
 
 const SCORE_CSV_COLUMNS = ["id", "timestamp", "name", "value", "stringValue", "dataType", "source", "traceId", "observationId", "comment"];
 
@@ -83,8 +85,6 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
   const { shown, picker } = usePickedColumns(SCORE_TABLE_COLUMNS, "scores");
   const { sort } = sortFromUrl(props.search, SCORE_TABLE_COLUMNS, DEFAULT_SCORE_SORT);
   const selection = useSelection(rows.map((row) => row.id), key);
-  const traceHref = (traceId: string, observationId: string | null) =>
-    `${base}/traces/${encodeURIComponent(traceId)}${observationId ? `?observation=${encodeURIComponent(observationId)}` : ""}`;
   const cell = (score: Score, column: string): ComponentChildren => {
     switch (column) {
       case "time":
@@ -100,9 +100,9 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
       case "source":
         return score.source.toLowerCase();
       case "trace":
-        return score.traceId ? <CopyId value={score.traceId} href={traceHref(score.traceId, score.observationId)} /> : "–";
+        return score.traceId ? <CopyId value={score.traceId} href={traceHref(props.projectId, score.traceId, score.observationId)} /> : "–";
       case "observation":
-        return score.traceId && score.observationId ? <CopyId value={score.observationId} href={traceHref(score.traceId, score.observationId)} /> : "–";
+        return score.traceId && score.observationId ? <CopyId value={score.observationId} href={traceHref(props.projectId, score.traceId, score.observationId)} /> : "–";
       case "comment":
         return score.comment ?? "";
       default:
@@ -146,11 +146,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
           {rows.map((score, index) => (
             <tr key={score.id} data-score-id={score.id} class={selection.has(score.id) ? "selected" : undefined}>
               <SelectCell selection={selection} index={index} id={score.id} label={`Select score ${score.name}`} />
-              {shown.map((id) => (
-                <td key={id} data-col={id} class={id === "value" ? "num" : id === "time" ? "nowrap" : undefined}>
-                  {cell(score, id)}
-                </td>
-              ))}
+              <ShownCells shown={shown} row={score} cell={cell} classes={SCORE_CELL_CLASSES} />
             </tr>
           ))}
         </tbody>

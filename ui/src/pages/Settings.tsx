@@ -4,28 +4,16 @@
 
 import { useState } from "preact/hooks";
 import { api, projectPath, type Me } from "../api";
-import { time } from "../format";
+import { assignableRoles } from "../organizations";
 import { useLoad } from "../hooks";
-import { Copy, InviteLink, NewKeyPair } from "../components/Copy";
-import { DeleteButton, TableHead } from "../components/Table";
+import { ApiKeyTable, InviteForm, useApiKeys } from "../components/Access";
+import { NewKeyPair } from "../components/Copy";
 import { AuditLog } from "./AuditLog";
 import { RolledMetadataKeys } from "./RolledMetadata";
 import { ScoreConfigs } from "./ScoreConfigs";
 
-interface Key {
-  publicKey: string;
-  secretHint: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
 export function Settings(props: { projectId: string; role: string; me: Me; welcome: boolean }) {
-  const keys = useLoad((signal) => api.get<{ data: Key[] }>(projectPath(props.projectId, "/keys"), signal), [props.projectId]);
   const members = useLoad((signal) => api.get<{ data: { email: string; role: string }[] }>(projectPath(props.projectId, "/members"), signal), [props.projectId]);
-  const [created, setCreated] = useState<{ publicKey: string; secretKey: string } | null>(null);
-  const [invite, setInvite] = useState("");
-  const [inviteRole, setInviteRole] = useState("member");
-  const [inviteLink, setInviteLink] = useState("");
   const [password, setPassword] = useState("");
   const [currentPassword, setCurrentPassword] = useState("");
   // A user who signed in with a one-time link sets a first password without a current one.
@@ -38,6 +26,7 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
   // Admins and owners manage keys and members; only owners make owners.
   const manage = props.role === "owner" || props.role === "admin";
   const fail = (reason: Error) => setError(reason.message);
+  const keys = useApiKeys(projectPath(props.projectId, "/keys"), changed, fail);
   return (
     <div class="page settings">
       <h1>Settings</h1>
@@ -46,45 +35,10 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
       {message ? <p class="card notice">{message}</p> : null}
       <section class="card">
         <h2>API keys</h2>
-        {created ? <NewKeyPair keys={created} secretTestId="secret-key" /> : null}
-        <table class="data compact">
-          <TableHead columns={["Public key", "Secret", "Created", "Status", ""]} />
-          <tbody>
-            {(keys.data?.data ?? []).map((key) => (
-              <tr key={key.publicKey}>
-                <td>
-                  <code>{key.publicKey}</code> <Copy value={key.publicKey} />
-                </td>
-                <td>
-                  <code>sk-…{key.secretHint}</code>
-                </td>
-                <td>{time(key.createdAt)}</td>
-                <td>{key.revokedAt ? `revoked ${time(key.revokedAt)}` : "active"}</td>
-                <td>
-                  {manage && !key.revokedAt ? (
-                    <DeleteButton projectId={props.projectId} path={`/keys/${encodeURIComponent(key.publicKey)}`} question={`Revoke ${key.publicKey}? SDKs using it will be refused.`}
-                      label="Revoke" done={() => {
-                        keys.reload(true);
-                        changed();
-                      }} fail={fail} />
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        {keys.created ? <NewKeyPair keys={keys.created} secretTestId="secret-key" /> : null}
+        <ApiKeyTable keys={keys.loaded.data?.data ?? []} revoke={manage ? (key) => keys.revoke(key, `Revoke ${key.publicKey}? SDKs using it will be refused.`) : null} />
         {manage ? (
-          <button
-            type="button"
-            class="primary"
-            onClick={() =>
-              api.post<{ publicKey: string; secretKey: string }>(projectPath(props.projectId, "/keys")).then((pair) => {
-                setCreated(pair);
-                keys.reload(true);
-                changed();
-              }, fail)
-            }
-          >
+          <button type="button" class="primary" onClick={keys.create}>
             Create API key
           </button>
         ) : (
@@ -104,30 +58,19 @@ export function Settings(props: { projectId: string; role: string; me: Me; welco
         </ul>
         {(members.data?.data ?? []).length === 0 ? <p class="muted">Only admins so far.</p> : null}
         {manage ? (
-          <form
-            class="inline"
-            onSubmit={(event) => {
-              event.preventDefault();
-              api.post<{ signInPath: string | null }>(projectPath(props.projectId, "/members"), { email: invite, role: inviteRole }).then((answer) => {
-                setInviteLink(answer.signInPath ? `${location.origin}${answer.signInPath}` : "");
-                setMessage(answer.signInPath ? "" : `${invite} can now open this project.`);
-                setInvite("");
-                members.reload(true);
-                changed();
-              }, fail);
+          <InviteForm
+            path={projectPath(props.projectId, "/members")}
+            roles={assignableRoles(props.role)}
+            emailLabel="Invite email"
+            roleLabel="Invite role"
+            invited={(email, signInPath) => {
+              setMessage(signInPath ? "" : `${email} can now open this project.`);
+              members.reload(true);
+              changed();
             }}
-          >
-            <input type="email" required placeholder="email" aria-label="Invite email" value={invite} onInput={(e) => setInvite(e.currentTarget.value)} />
-            <select aria-label="Invite role" value={inviteRole} onChange={(e) => setInviteRole(e.currentTarget.value)}>
-              <option value="viewer">viewer</option>
-              <option value="member">member</option>
-              <option value="admin">admin</option>
-              {props.role === "owner" ? <option value="owner">owner</option> : null}
-            </select>
-            <button type="submit">Invite</button>
-          </form>
+            fail={fail}
+          />
         ) : null}
-        {inviteLink ? <InviteLink link={inviteLink} /> : null}
       </section>
       {manage ? <AuditLog base={projectPath(props.projectId, "")} version={changes} /> : null}
       <section class="card">

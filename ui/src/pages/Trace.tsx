@@ -13,6 +13,7 @@ import { ObservationTree, TypeBadge, tokensOf } from "../components/Tree";
 import { Timeline } from "../components/Timeline";
 import { criticalPath } from "../timeline";
 import { Comments } from "../components/Comments";
+import { projectBase } from "../components/Table";
 import { AddScore, ScoreList } from "../components/Scores";
 import { AddToQueue } from "./Queues";
 import { AddToDataset } from "./Datasets";
@@ -20,7 +21,7 @@ import { lastTraceIds } from "./Traces";
 
 export function TracePage(props: { projectId: string; traceId: string; role: string }) {
   const location = useLocation();
-  const base = `/project/${encodeURIComponent(props.projectId)}`;
+  const base = projectBase(props.projectId);
   const trace = useLoad(
     (signal) => api.get<TraceDetail>(projectPath(props.projectId, `/traces/${encodeURIComponent(props.traceId)}`), signal),
     [props.projectId, props.traceId],

@@ -24,7 +24,7 @@ import { CopyId } from "../components/Copy";
 import { ColumnPicker, FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, ScoreChips } from "../components/Table";
 import { BulkActions } from "./TraceBulk";
-import { HeaderCells, SelectAllCell, SelectCell, selectedOf, useSelection } from "../components/Selection";
+import { HeaderCells, SelectAllCell, SelectCell, selectedOf, ShownCells, useSelection } from "../components/Selection";
 import { nextSort, parseSort, rememberColumns, rememberedColumns } from "../tables";
 import { EmptyState } from "./Empty";
 
@@ -217,11 +217,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
                   data-trace-id={row.id}
                 >
                   <SelectCell selection={selection} index={index} id={row.id} label={`Select trace ${row.name ?? row.id}`} />
-                  {columns.map((id) => (
-                    <td key={id} data-col={id} class={cellClass[id]}>
-                      {cell(row, id)}
-                    </td>
-                  ))}
+                  <ShownCells shown={columns} row={row} cell={cell} classes={cellClass} />
                 </tr>
               ))}
             </tbody>

@@ -7,7 +7,7 @@ import { useLoad } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { Copy } from "../components/Copy";
 import { Pager, projectBase, ScoreChips, TableHead } from "../components/Table";
-import { RANGES, rangeStart, type TotalsRow } from "../components/Totals";
+import { RangeOptions, rangeStart, type TotalsRow } from "../components/Totals";
 import { sessionColumns } from "./Sessions";
 
 export function UserPage(props: { projectId: string; userId: string }) {
@@ -57,11 +57,7 @@ export function UserPage(props: { projectId: string; userId: string }) {
           <label class="small">
             Traces from{" "}
             <select aria-label="Range" value={range} onChange={(event) => set({ range: event.currentTarget.value, sessionsPage: null })}>
-              {RANGES.map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
+              <RangeOptions />
             </select>
           </label>
           <Link href={filtered}>Open in the traces table →</Link>

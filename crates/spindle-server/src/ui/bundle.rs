@@ -3,9 +3,9 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-Cbyy2H-e.js",
+        "assets/index-CvDNltSL.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-Cbyy2H-e.js"),
+        include_bytes!("../../../../ui/dist/assets/index-CvDNltSL.js"),
     ),
     (
         "assets/index-D__XcriX.css",
