@@ -597,6 +597,34 @@ pub struct PromptLinkChanges {
 /// A trace's stored prompt links (by observation id) or counted scores (by score id).
 pub type ByTrace<T> = BTreeMap<String, BTreeMap<String, T>>;
 
+/// The part of a row's change that does not depend on its kind: its traces (whose totals
+/// rows the caller refreshes, noted even when the rollups' facts did not change: levels and
+/// exact times are not facts here) and its prompt link's change. Whether the facts changed.
+fn note_change<F: PartialEq, L: Clone + PartialEq>(
+    traces: &mut BTreeSet<String>,
+    links: &mut BTreeMap<String, (Option<L>, Option<L>)>,
+    (before, after): (Option<&F>, Option<&F>),
+    parts: impl Fn(&F) -> (&String, Option<&String>, Option<&L>),
+) -> bool {
+    for facts in [before, after].into_iter().flatten() {
+        if let (_, Some(trace_id), _) = parts(facts) {
+            traces.insert(trace_id.clone());
+        }
+    }
+    if before == after {
+        return false;
+    }
+    if let Some((id, _, _)) = before.or(after).map(&parts) {
+        record_change(
+            links,
+            id,
+            before.and_then(|facts| parts(facts).2),
+            after.and_then(|facts| parts(facts).2),
+        );
+    }
+    true
+}
+
 fn record_change<T: Clone + PartialEq>(
     changes: &mut BTreeMap<String, (Option<T>, Option<T>)>,
     id: &str,
@@ -821,22 +849,14 @@ impl Rollups {
         before: Option<&ObservationFacts>,
         after: Option<&ObservationFacts>,
     ) {
-        // Before the test of a change: levels and exact times are not facts here.
-        for facts in [before, after].into_iter().flatten() {
-            if let Some(trace_id) = &facts.trace_id {
-                self.observation_traces.insert(trace_id.clone());
-            }
-        }
-        if before == after {
+        let changed = note_change(
+            &mut self.observation_traces,
+            &mut self.prompt_links.observations,
+            (before, after),
+            |facts| (&facts.id, facts.trace_id.as_ref(), facts.link.as_ref()),
+        );
+        if !changed {
             return;
-        }
-        if let Some(id) = before.or(after).map(|facts| facts.id.as_str()) {
-            record_change(
-                &mut self.prompt_links.observations,
-                id,
-                before.and_then(|facts| facts.link.as_ref()),
-                after.and_then(|facts| facts.link.as_ref()),
-            );
         }
         for (facts, sign) in [(before, -1), (after, 1)] {
             let Some(facts) = facts else { continue };
@@ -852,21 +872,14 @@ impl Rollups {
 
     /// Adds the change of one score row.
     pub fn score(&mut self, before: Option<&ScoreFacts>, after: Option<&ScoreFacts>) {
-        for facts in [before, after].into_iter().flatten() {
-            if let Some(trace_id) = &facts.trace_id {
-                self.observation_traces.insert(trace_id.clone());
-            }
-        }
-        if before == after {
+        let changed = note_change(
+            &mut self.observation_traces,
+            &mut self.prompt_links.scores,
+            (before, after),
+            |facts| (&facts.id, facts.trace_id.as_ref(), facts.linked.as_ref()),
+        );
+        if !changed {
             return;
-        }
-        if let Some(id) = before.or(after).map(|facts| facts.id.as_str()) {
-            record_change(
-                &mut self.prompt_links.scores,
-                id,
-                before.and_then(|facts| facts.linked.as_ref()),
-                after.and_then(|facts| facts.linked.as_ref()),
-            );
         }
         for (facts, sign) in [(before, -1), (after, 1)] {
             let Some(facts) = facts else { continue };
