@@ -48,6 +48,19 @@ async fn call(
     app.send(request.body(body).expect("request")).await
 }
 
+/// Like [`call`]; fails unless the answer has `status`. Returns it.
+async fn expect(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    key: (&str, &str),
+    status: StatusCode,
+) -> support::Response {
+    let reply = call(app, method, path, body, key).await;
+    support::expect_status(reply, method, path, status)
+}
+
 const ORG: (&str, &str) = (ORG_PK, ORG_SK);
 const PROJECT: (&str, &str) = (PK1, SK1);
 
@@ -93,15 +106,15 @@ async fn keys_reach_only_their_own_routes() {
     let batch = json!({"batch": []});
     let reply = call(&app, "POST", "/api/public/ingestion", Some(&batch), ORG).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    let reply = call(
+    expect(
         &app,
         "GET",
         "/api/public/organizations/projects",
         None,
         (ORG_PK, "sk-lf-wrong"),
+        StatusCode::UNAUTHORIZED,
     )
     .await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     let bearer = app
         .send(
             Request::get("/api/public/organizations/projects")
@@ -119,15 +132,15 @@ async fn keys_reach_only_their_own_routes() {
 #[tokio::test]
 async fn projects_are_created_listed_updated_and_validated() {
     let app = admin_app().await;
-    let created = call(
+    let created = expect(
         &app,
         "POST",
         "/api/public/projects",
         Some(&json!({"name": "Alpha", "metadata": {"team": "a"}, "retention": 7})),
         ORG,
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let project = created.json();
     assert_eq!(project["name"], "Alpha");
     assert_eq!(project["metadata"], json!({"team": "a"}));
@@ -158,56 +171,56 @@ async fn projects_are_created_listed_updated_and_validated() {
     assert!(listed.json()["projects"][2]["createdAt"].is_string());
 
     let path = format!("/api/public/projects/{id}");
-    let updated = call(
+    let updated = expect(
         &app,
         "PUT",
         &path,
         Some(&json!({"name": "Alpha 2", "retention": 0})),
         ORG,
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text());
     assert_eq!(updated.json()["name"], "Alpha 2");
     assert!(updated.json().get("retentionDays").is_none());
     assert_eq!(updated.json()["metadata"], json!({"team": "a"}));
-    let unknown = call(
+    expect(
         &app,
         "PUT",
         "/api/public/projects/nope",
         Some(&json!({"name": "Whatever"})),
         ORG,
+        StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn project_keys_are_created_listed_and_deleted() {
     let app = admin_app().await;
-    let created = call(
+    let created = expect(
         &app,
         "POST",
         "/api/public/projects/p2/apiKeys",
         Some(&json!({"note": "ci"})),
         ORG,
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let key = created.json();
     let public_key = key["publicKey"].as_str().expect("public key").to_owned();
     let secret_key = key["secretKey"].as_str().expect("secret key").to_owned();
     assert!(public_key.starts_with("pk-lf-") && secret_key.starts_with("sk-lf-"));
     assert_eq!(key["id"], public_key.as_str());
     assert_eq!(key["note"], "ci");
-    let works = call(
+    let works = expect(
         &app,
         "GET",
         "/api/public/projects",
         None,
         (&public_key, &secret_key),
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(works.status, StatusCode::OK);
     assert_eq!(works.json()["data"][0]["id"], "p2");
 
     let listed = call(&app, "GET", "/api/public/projects/p2/apiKeys", None, ORG).await;
@@ -222,44 +235,21 @@ async fn project_keys_are_created_listed_and_deleted() {
     assert!(!listed.text().contains(&secret_key), "never the secret");
 
     let predefined = json!({"publicKey": "pk-lf-fixed", "secretKey": "sk-lf-fixed"});
-    let reply = call(
-        &app,
-        "POST",
-        "/api/public/projects/p2/apiKeys",
-        Some(&predefined),
-        ORG,
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::CREATED);
-    let reply = call(
-        &app,
-        "POST",
-        "/api/public/projects/p1/apiKeys",
-        Some(&predefined),
-        ORG,
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
-    let half = json!({"publicKey": "pk-lf-half"});
-    let reply = call(
-        &app,
-        "POST",
-        "/api/public/projects/p2/apiKeys",
-        Some(&half),
-        ORG,
-    )
-    .await;
-    support::expect_error(reply, 400, "secretKey:").await;
-    let wrong = json!({"publicKey": "pk-x", "secretKey": "sk-lf-x"});
-    let reply = call(
-        &app,
-        "POST",
-        "/api/public/projects/p2/apiKeys",
-        Some(&wrong),
-        ORG,
-    )
-    .await;
-    support::expect_error(reply, 400, "publicKey:").await;
+    for (project, status) in [("p2", StatusCode::CREATED), ("p1", StatusCode::CONFLICT)] {
+        let path = format!("/api/public/projects/{project}/apiKeys");
+        expect(&app, "POST", &path, Some(&predefined), ORG, status).await;
+    }
+    for (body, message) in [
+        (json!({"publicKey": "pk-lf-half"}), "secretKey:"),
+        (
+            json!({"publicKey": "pk-x", "secretKey": "sk-lf-x"}),
+            "publicKey:",
+        ),
+    ] {
+        let path = "/api/public/projects/p2/apiKeys";
+        let reply = call(&app, "POST", path, Some(&body), ORG).await;
+        support::expect_error(reply, 400, message).await;
+    }
 
     let path = format!("/api/public/projects/p1/apiKeys/{public_key}");
     let other_project = call(&app, "DELETE", &path, None, ORG).await;
@@ -268,15 +258,15 @@ async fn project_keys_are_created_listed_and_deleted() {
     let deleted = call(&app, "DELETE", &path, None, ORG).await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(deleted.json(), json!({"success": true}));
-    let refused = call(
+    expect(
         &app,
         "GET",
         "/api/public/projects",
         None,
         (&public_key, &secret_key),
+        StatusCode::UNAUTHORIZED,
     )
     .await;
-    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     let again = call(&app, "DELETE", &path, None, ORG).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 

@@ -18,23 +18,21 @@ async fn config_id(app: &support::TestApp) -> String {
     config["id"].as_str().expect("config id").to_owned()
 }
 
-async fn created(response: support::Response) -> Value {
-    assert_eq!(response.status.as_u16(), 200, "{}", response.text());
-    response.json()
+/// The queue `triage` of project 1, of the score config `config`.
+async fn triage_queue(app: &support::TestApp, config: &str) -> Value {
+    support::post_ok(
+        app,
+        "/api/public/annotation-queues",
+        json!({"name": "triage", "scoreConfigIds": [config]}),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn bodies_and_parameters_are_refused_naming_the_field() {
     let app = support::app().await;
     let config = config_id(&app).await;
-    let queue = created(
-        app.post_json(
-            "/api/public/annotation-queues",
-            &json!({"name": "triage", "scoreConfigIds": [config]}),
-        )
-        .await,
-    )
-    .await;
+    let queue = triage_queue(&app, &config).await;
     let items = format!(
         "/api/public/annotation-queues/{}/items",
         queue["id"].as_str().unwrap()
@@ -120,29 +118,18 @@ async fn another_project_sees_nothing_and_cannot_comment_on_its_objects() {
                 "body": {"id": "t1", "name": "chat", "sessionId": "s1"}}]),
     )
     .await;
-    let queue = created(
-        app.post_json(
-            "/api/public/annotation-queues",
-            &json!({"name": "triage", "scoreConfigIds": [config]}),
-        )
-        .await,
-    )
-    .await;
+    let queue = triage_queue(&app, &config).await;
     let queue_id = queue["id"].as_str().unwrap().to_owned();
-    let item = created(
-        app.post_json(
-            &format!("/api/public/annotation-queues/{queue_id}/items"),
-            &json!({"objectId": "t1", "objectType": "TRACE"}),
-        )
-        .await,
+    let item = support::post_ok(
+        &app,
+        &format!("/api/public/annotation-queues/{queue_id}/items"),
+        json!({"objectId": "t1", "objectType": "TRACE"}),
     )
     .await;
-    let comment = created(
-        app.post_json(
-            "/api/public/comments",
-            &json!({"projectId": "p1", "objectType": "SESSION", "objectId": "s1", "content": "ok"}),
-        )
-        .await,
+    let comment = support::post_ok(
+        &app,
+        "/api/public/comments",
+        json!({"projectId": "p1", "objectType": "SESSION", "objectId": "s1", "content": "ok"}),
     )
     .await;
 

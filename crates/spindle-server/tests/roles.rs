@@ -111,6 +111,36 @@ impl Setup {
         };
         support::send(&self.router, request).await
     }
+
+    async fn get(&self, session: &(String, String), path: &str) -> support::Response {
+        self.call(session, "GET", path, Value::Null).await
+    }
+
+    /// Sends the request as `session`; fails unless the answer has `status`. Returns it.
+    async fn expect(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+        status: StatusCode,
+    ) -> support::Response {
+        let reply = self.call(session, method, path, body).await;
+        support::expect_status(reply, method, path, status)
+    }
+
+    /// `PUT {"role": role}` to the membership at `path` as `session`; fails unless the answer
+    /// has `status`. Returns it.
+    async fn set_role(
+        &self,
+        session: &(String, String),
+        path: &str,
+        role: &str,
+        status: StatusCode,
+    ) -> support::Response {
+        self.expect(session, "PUT", path, json!({ "role": role }), status)
+            .await
+    }
 }
 
 /// A request that needs `permission`, unique to `role` so each role's succeeds on its own.
@@ -161,6 +191,21 @@ fn request_for(permission: Permission, role: Role) -> (&'static str, String, Val
             json!({"email": format!("owner-by-{tag}@example.com"), "role": "owner"}),
         ),
     }
+}
+
+/// The action and resource type of each entry of an audit log answer, newest first.
+fn actions_on(log: &Value) -> Vec<(&str, &str)> {
+    log["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or(""),
+                entry["resourceType"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -254,21 +299,12 @@ async fn each_role_does_what_the_table_says_and_nothing_more() {
                     json!({"email": format!("{invited_role}-invited-by-{tag}@example.com"), "role": invited_role}),
                 )
                 .await;
-            if role.allows(permission) {
-                assert_eq!(
-                    invited.status,
-                    StatusCode::CREATED,
-                    "{role:?}: {}",
-                    invited.text()
-                );
+            let expected = if role.allows(permission) {
+                StatusCode::CREATED
             } else {
-                assert_eq!(
-                    invited.status,
-                    StatusCode::FORBIDDEN,
-                    "{role:?}: {}",
-                    invited.text()
-                );
-            }
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(invited.status, expected, "{role:?}: {}", invited.text());
         }
         // New organizations are for instance admins alone, whatever the organization role.
         let organization = setup
@@ -309,80 +345,39 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
     let admin = setup.session(Role::Admin).await;
     let owner = setup.session(Role::Owner).await;
     let members = "/api/ui/organizations/org/members";
-    let promote = setup
-        .call(
-            &admin,
-            "PUT",
-            &format!("{members}/member"),
-            json!({"role": "owner"}),
-        )
+    let (member, owner_path) = (format!("{members}/member"), format!("{members}/owner"));
+    setup
+        .set_role(&admin, &member, "owner", StatusCode::FORBIDDEN)
         .await;
-    assert_eq!(promote.status, StatusCode::FORBIDDEN, "{}", promote.text());
-    let demote_owner = setup
-        .call(
-            &admin,
-            "PUT",
-            &format!("{members}/owner"),
-            json!({"role": "viewer"}),
-        )
+    setup
+        .set_role(&admin, &owner_path, "viewer", StatusCode::FORBIDDEN)
         .await;
-    assert_eq!(demote_owner.status, StatusCode::FORBIDDEN);
     let demote = setup
-        .call(
-            &admin,
-            "PUT",
-            &format!("{members}/member"),
-            json!({"role": "viewer"}),
-        )
+        .set_role(&admin, &member, "viewer", StatusCode::OK)
         .await;
-    assert_eq!(demote.status, StatusCode::OK, "{}", demote.text());
     assert_eq!(demote.json()["role"], "viewer");
     let unknown = setup
-        .call(
-            &admin,
-            "PUT",
-            &format!("{members}/member"),
-            json!({"role": "root"}),
-        )
+        .set_role(&admin, &member, "root", StatusCode::BAD_REQUEST)
         .await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert!(
         unknown.text().contains("role: unknown role"),
         "{}",
         unknown.text()
     );
 
-    let last = setup
-        .call(&owner, "DELETE", &format!("{members}/owner"), Value::Null)
-        .await;
+    let remove_owner = || setup.call(&owner, "DELETE", &owner_path, Value::Null);
+    let last = remove_owner().await;
     assert_eq!(last.status, StatusCode::CONFLICT, "{}", last.text());
-    let step_down = setup
-        .call(
-            &owner,
-            "PUT",
-            &format!("{members}/owner"),
-            json!({"role": "admin"}),
-        )
+    setup
+        .set_role(&owner, &owner_path, "admin", StatusCode::CONFLICT)
         .await;
-    assert_eq!(step_down.status, StatusCode::CONFLICT);
-    let second = setup
-        .call(
-            &owner,
-            "PUT",
-            &format!("{members}/admin"),
-            json!({"role": "owner"}),
-        )
+    let admin_path = format!("{members}/admin");
+    setup
+        .set_role(&owner, &admin_path, "owner", StatusCode::OK)
         .await;
-    assert_eq!(second.status, StatusCode::OK);
-    let removed = setup
-        .call(&owner, "DELETE", &format!("{members}/owner"), Value::Null)
-        .await;
+    let removed = remove_owner().await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.text());
-    let gone = support::send(
-        &setup.router,
-        support::cookie_get("/api/ui/projects/p1/traces", &owner.0),
-    )
-    .await;
+    let gone = setup.get(&owner, "/api/ui/projects/p1/traces").await;
     assert_eq!(
         gone.status,
         StatusCode::NOT_FOUND,
@@ -392,31 +387,27 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
     // A project role overrides the organization role: the viewer becomes a project member.
     let new_owner = setup.session(Role::Admin).await;
     let viewer = setup.session(Role::Viewer).await;
+    let project_member = "/api/ui/projects/p1/members/viewer";
     let upgrade = setup
-        .call(
-            &new_owner,
-            "PUT",
-            "/api/ui/projects/p1/members/viewer",
-            json!({"role": "member"}),
-        )
+        .set_role(&new_owner, project_member, "member", StatusCode::OK)
         .await;
-    assert_eq!(upgrade.status, StatusCode::OK, "{}", upgrade.text());
     assert_eq!(upgrade.json()["projectRole"], "member");
     let (method, path, body) = request_for(Permission::Annotate, Role::Viewer);
     let annotate = setup.call(&viewer, method, &path, body).await;
     assert!(annotate.status.is_success(), "{}", annotate.text());
-    let reset = setup
-        .call(
+    setup
+        .expect(
             &new_owner,
             "DELETE",
-            "/api/ui/projects/p1/members/viewer",
+            project_member,
             Value::Null,
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(reset.status, StatusCode::OK);
     let (method, path, body) = request_for(Permission::Annotate, Role::Viewer);
-    let refused = setup.call(&viewer, method, &path, body).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    setup
+        .expect(&viewer, method, &path, body, StatusCode::FORBIDDEN)
+        .await;
 }
 
 #[tokio::test]
@@ -424,31 +415,31 @@ async fn the_audit_log_records_changes_and_only_admins_and_owners_read_it() {
     let setup = setup().await;
     let admin = setup.session(Role::Admin).await;
     let created = setup
-        .call(&admin, "POST", "/api/ui/projects/p1/keys", json!({}))
+        .expect(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/keys",
+            json!({}),
+            StatusCode::CREATED,
+        )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let public_key = created.json()["publicKey"]
         .as_str()
         .expect("public key")
         .to_owned();
-    let revoked = setup
-        .call(
+    setup
+        .expect(
             &admin,
             "DELETE",
             &format!("/api/ui/projects/p1/keys/{public_key}"),
             Value::Null,
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
-    let changed = setup
-        .call(
-            &admin,
-            "PUT",
-            "/api/ui/organizations/org/members/member",
-            json!({"role": "viewer"}),
-        )
+    let member = "/api/ui/organizations/org/members/member";
+    setup
+        .set_role(&admin, member, "viewer", StatusCode::OK)
         .await;
-    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
 
     for role in ROLES {
         let session = setup.session(role).await;
@@ -456,38 +447,25 @@ async fn the_audit_log_records_changes_and_only_admins_and_owners_read_it() {
             "/api/ui/projects/p1/audit-log",
             "/api/ui/organizations/org/audit-log",
         ] {
-            let reply = setup.call(&session, "GET", path, Value::Null).await;
-            if role.allows(Permission::ManageMembers) {
-                assert_eq!(reply.status, StatusCode::OK, "{role:?} {path}");
+            let reply = setup.get(&session, path).await;
+            let expected = if role.allows(Permission::ManageMembers) {
+                StatusCode::OK
             } else {
-                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role:?} {path}");
-            }
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(reply.status, expected, "{role:?} {path}");
         }
     }
 
     let owner = setup.session(Role::Owner).await;
     let log = setup
-        .call(
-            &owner,
-            "GET",
-            "/api/ui/organizations/org/audit-log",
-            Value::Null,
-        )
+        .get(&owner, "/api/ui/organizations/org/audit-log")
         .await
         .json();
     assert_eq!(log["meta"]["totalItems"], 3, "{log}");
     let entries = log["data"].as_array().expect("entries");
-    let summary: Vec<(&str, &str)> = entries
-        .iter()
-        .map(|entry| {
-            (
-                entry["action"].as_str().unwrap_or(""),
-                entry["resourceType"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
     assert_eq!(
-        summary,
+        actions_on(&log),
         [
             ("role_changed", "organization_membership"),
             ("revoked", "api_key"),
@@ -508,29 +486,27 @@ async fn the_audit_log_records_changes_and_only_admins_and_owners_read_it() {
 
     // The project's log leaves out the organization's own changes; filters narrow it.
     let project = setup
-        .call(&owner, "GET", "/api/ui/projects/p1/audit-log", Value::Null)
+        .get(&owner, "/api/ui/projects/p1/audit-log")
         .await
         .json();
     assert_eq!(project["meta"]["totalItems"], 2, "{project}");
     let members = setup
-        .call(
+        .get(
             &owner,
-            "GET",
             "/api/ui/organizations/org/audit-log?resourceType=organization_membership",
-            Value::Null,
         )
         .await
         .json();
     assert_eq!(members["meta"]["totalItems"], 1, "{members}");
     let bad = setup
-        .call(
+        .expect(
             &owner,
             "GET",
             "/api/ui/projects/p1/audit-log?resourceType=nothing",
             Value::Null,
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text().contains("resourceType"), "{}", bad.text());
 }
 
@@ -552,34 +528,31 @@ async fn instance_admins_create_organizations_and_invite_to_them() {
     )
     .await;
     let unnamed = setup
-        .call(
+        .expect(
             &root,
             "POST",
             "/api/ui/organizations",
             json!({"name": "  "}),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
     assert!(unnamed.text().contains("name"), "{}", unnamed.text());
     let created = setup
-        .call(
+        .expect(
             &root,
             "POST",
             "/api/ui/organizations",
             json!({"name": "Research"}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let created = created.json();
     assert_eq!(
         (created["name"].as_str(), created["role"].as_str()),
         (Some("Research"), Some("owner"))
     );
     let id = created["id"].as_str().expect("id").to_owned();
-    let me = setup
-        .call(&root, "GET", "/api/ui/me", Value::Null)
-        .await
-        .json();
+    let me = setup.get(&root, "/api/ui/me").await.json();
     assert!(
         me["organizations"]
             .as_array()
@@ -592,14 +565,14 @@ async fn instance_admins_create_organizations_and_invite_to_them() {
     // An invitation with a role: a new user gets a sign-in link, a known one the role.
     let members = format!("/api/ui/organizations/{id}/members");
     let invited = setup
-        .call(
+        .expect(
             &root,
             "POST",
             &members,
             json!({"email": "new@example.com", "role": "admin"}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
     assert!(invited.json()["signInPath"].as_str().is_some());
     let known = setup
         .call(
@@ -611,16 +584,16 @@ async fn instance_admins_create_organizations_and_invite_to_them() {
         .await;
     assert_eq!(known.json()["signInPath"], Value::Null);
     let bad = setup
-        .call(
+        .expect(
             &root,
             "POST",
             &members,
             json!({"email": "nobody", "role": "member"}),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text().contains("email"), "{}", bad.text());
-    let listed = setup.call(&root, "GET", &members, Value::Null).await.json();
+    let listed = setup.get(&root, &members).await.json();
     let mut roles: Vec<(String, String)> = listed["data"]
         .as_array()
         .expect("members")
@@ -641,27 +614,11 @@ async fn instance_admins_create_organizations_and_invite_to_them() {
         ]
     );
     let log = setup
-        .call(
-            &root,
-            "GET",
-            &format!("/api/ui/organizations/{id}/audit-log"),
-            Value::Null,
-        )
+        .get(&root, &format!("/api/ui/organizations/{id}/audit-log"))
         .await
         .json();
-    let actions: Vec<(&str, &str)> = log["data"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .map(|entry| {
-            (
-                entry["action"].as_str().unwrap_or(""),
-                entry["resourceType"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
     assert_eq!(
-        actions,
+        actions_on(&log),
         [
             ("invited", "organization_membership"),
             ("invited", "organization_membership"),
@@ -676,54 +633,49 @@ async fn prompt_changes_in_the_ui_are_audited_once_by_the_user() {
     let member = setup.session(Role::Member).await;
     let prompts = "/api/ui/projects/p1/prompts";
     for (content, labels) in [("one", json!(["production"])), ("two", json!([]))] {
-        let created = setup
-            .call(
+        setup
+            .expect(
                 &member,
                 "POST",
                 prompts,
                 json!({"name": "greeting", "prompt": content, "type": "text", "labels": labels}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     }
-    let moved = setup
-        .call(
+    setup
+        .expect(
             &member,
             "POST",
             &format!("{prompts}/greeting/versions/2/labels"),
             json!({"labels": ["production"]}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
     for _ in 0..2 {
-        let removed = setup
-            .call(
+        setup
+            .expect(
                 &member,
                 "DELETE",
                 &format!("{prompts}/greeting/versions/2/labels/production"),
                 Value::Null,
+                StatusCode::OK,
             )
             .await;
-        assert_eq!(removed.status, StatusCode::OK, "{}", removed.text());
     }
-    let deleted = setup
-        .call(
+    setup
+        .expect(
             &member,
             "DELETE",
             &format!("{prompts}/greeting"),
             Value::Null,
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
 
     let owner = setup.session(Role::Owner).await;
     let log = setup
-        .call(
-            &owner,
-            "GET",
-            "/api/ui/projects/p1/audit-log?resourceType=prompt",
-            Value::Null,
-        )
+        .get(&owner, "/api/ui/projects/p1/audit-log?resourceType=prompt")
         .await
         .json();
     let entries = log["data"].as_array().expect("entries");

@@ -151,6 +151,38 @@ impl Ui {
             .await
     }
 
+    /// Like [`Ui::act`]; fails unless the answer has `status`. Returns it.
+    async fn expect(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+        status: StatusCode,
+    ) -> Reply {
+        let reply = self.act(session, method, path, body).await;
+        support::expect_status(reply, method, path, status)
+    }
+
+    /// The bulk delete at `path` of the ids in `field`, as `session`: an empty list is refused,
+    /// and of `[id, "nope"]` the one that exists is deleted.
+    async fn assert_bulk_delete(
+        &self,
+        session: &(String, String),
+        path: &str,
+        field: &str,
+        id: &str,
+    ) {
+        let empty = json!({ field: [] });
+        self.expect(session, "POST", path, empty, StatusCode::BAD_REQUEST)
+            .await;
+        let ids = json!({ field: [id, "nope"] });
+        let deleted = self
+            .expect(session, "POST", path, ids, StatusCode::OK)
+            .await;
+        assert_eq!(deleted.json()["deleted"], 1);
+    }
+
     async fn ingest(&self, batch: Value) {
         support::ingest_as(&self.router, "pk-lf-ui", "sk-lf-ui", batch).await;
     }
@@ -255,8 +287,8 @@ async fn writes_need_the_csrf_token_and_the_same_origin() {
         1,
         "no key created"
     );
-    let allowed = ui.act(&session, "POST", path, json!({})).await;
-    assert_eq!(allowed.status, StatusCode::CREATED, "{}", allowed.text());
+    ui.expect(&session, "POST", path, json!({}), StatusCode::CREATED)
+        .await;
 }
 
 #[tokio::test]
@@ -325,15 +357,14 @@ async fn a_new_key_shows_its_secret_once_and_revocation_takes_effect() {
         ui.send(with_key(&public_key, &secret_key)).await.status,
         StatusCode::OK
     );
-    let other_project = ui
-        .act(
-            &session,
-            "DELETE",
-            &format!("/api/ui/projects/p2/keys/{public_key}"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(other_project.status, StatusCode::NOT_FOUND);
+    ui.expect(
+        &session,
+        "DELETE",
+        &format!("/api/ui/projects/p2/keys/{public_key}"),
+        json!({}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let revoked = ui
         .act(
             &session,
@@ -442,20 +473,14 @@ async fn traces_filter_search_detail_and_annotation() {
         StatusCode::NOT_FOUND
     );
 
-    let annotated = ui
-        .act(
-            &session,
-            "POST",
-            "/api/ui/projects/p1/scores",
-            json!({"traceId": "t1", "name": "helpful", "value": 1, "comment": "good"}),
-        )
-        .await;
-    assert_eq!(
-        annotated.status,
+    ui.expect(
+        &session,
+        "POST",
+        "/api/ui/projects/p1/scores",
+        json!({"traceId": "t1", "name": "helpful", "value": 1, "comment": "good"}),
         StatusCode::CREATED,
-        "{}",
-        annotated.text()
-    );
+    )
+    .await;
     let detail = ui.get(&format!("{base}/t1"), &cookie).await.json();
     assert_eq!(detail["scores"][0]["name"], "helpful");
     assert_eq!(detail["scores"][0]["source"], "ANNOTATION");
@@ -493,21 +518,13 @@ async fn traces_filter_search_detail_and_annotation() {
         ["g1"]
     );
     // The scores table's bulk delete: members and above, the project's scores only.
-    const DELETE_SCORES: &str = "/api/ui/projects/p1/scores/delete";
-    let none = ui
-        .act(&session, "POST", DELETE_SCORES, json!({"scoreIds": []}))
-        .await;
-    assert_eq!(none.status, StatusCode::BAD_REQUEST);
-    let deleted = ui
-        .act(
-            &session,
-            "POST",
-            DELETE_SCORES,
-            json!({"scoreIds": ["sc1", "nope"]}),
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
-    assert_eq!(deleted.json()["deleted"], 1);
+    ui.assert_bulk_delete(
+        &session,
+        "/api/ui/projects/p1/scores/delete",
+        "scoreIds",
+        "sc1",
+    )
+    .await;
     assert_eq!(
         ids(ui.get(&format!("{scores}?name=quality"), &cookie).await),
         Vec::<String>::new()
@@ -930,14 +947,14 @@ async fn saved_views_are_per_project_and_members_can_be_invited() {
     let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let cookie = session.0.clone();
     let saved = ui
-        .act(
+        .expect(
             &session,
             "POST",
             "/api/ui/projects/p1/views",
             json!({"page": "traces", "name": "errors", "query": "errors=1"}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
     let id = saved.json()["id"].as_str().expect("id").to_owned();
     let listed = ui
         .get("/api/ui/projects/p1/views?page=traces", &cookie)
@@ -960,14 +977,14 @@ async fn saved_views_are_per_project_and_members_can_be_invited() {
     assert_eq!(deleted.json()["deleted"], true);
 
     let invited = ui
-        .act(
+        .expect(
             &session,
             "POST",
             "/api/ui/projects/p1/members",
             json!({"email": "new@example.com"}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
     let link = invited.json()["signInPath"]
         .as_str()
         .expect("a one-time link for a new user")
@@ -1079,15 +1096,15 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "CSRF token required");
     let created = ui
-        .act(
+        .expect(
             &session,
             "POST",
             "/api/ui/projects/p1/models",
             json!({"modelName": "my-model", "matchPattern": "^my-model$",
                    "inputPrice": 1.0, "outputPrice": 2.0}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let model_id = created.json()["id"].as_str().expect("id").to_owned();
 
     // Earlier data keeps its (missing) price until a recompute over its time.
@@ -1097,14 +1114,14 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
         .json();
     assert_eq!(early["calculatedTotalCost"], Value::Null);
     let recomputed = ui
-        .act(
+        .expect(
             &session,
             "POST",
             "/api/ui/projects/p1/pricing/recompute",
             json!({"from": "2025-12-31T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(recomputed.status, StatusCode::OK, "{}", recomputed.text());
     assert_eq!(recomputed.json()["changed"], json!(1));
     let early = ui
         .get("/api/ui/projects/p1/observations/early", &cookie)
@@ -1112,26 +1129,24 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
         .json();
     assert_eq!(early["calculatedTotalCost"], json!(20.0));
     assert_eq!(early["modelId"], json!(model_id));
-    let bad_range = ui
-        .act(
-            &session,
-            "POST",
-            "/api/ui/projects/p1/pricing/recompute",
-            json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
-        )
-        .await;
-    assert_eq!(bad_range.status, StatusCode::BAD_REQUEST);
+    ui.expect(
+        &session,
+        "POST",
+        "/api/ui/projects/p1/pricing/recompute",
+        json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 
     // Built-in prices off: gpt-4o is no longer priced; the custom model still is.
-    let switched = ui
-        .act(
-            &session,
-            "PUT",
-            "/api/ui/projects/p1/pricing",
-            json!({"builtinPrices": false}),
-        )
-        .await;
-    assert_eq!(switched.status, StatusCode::OK, "{}", switched.text());
+    ui.expect(
+        &session,
+        "PUT",
+        "/api/ui/projects/p1/pricing",
+        json!({"builtinPrices": false}),
+        StatusCode::OK,
+    )
+    .await;
     ui.ingest(json!([
         generation("off", "gpt-4o"),
         generation("mine", "my-model")
@@ -1152,15 +1167,14 @@ async fn models_page_custom_prices_builtin_switch_and_recompute() {
         json!(false)
     );
 
-    let deleted = ui
-        .act(
-            &session,
-            "DELETE",
-            &format!("/api/ui/projects/p1/models/{model_id}"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    ui.expect(
+        &session,
+        "DELETE",
+        &format!("/api/ui/projects/p1/models/{model_id}"),
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
 
     // A member may look at the prices of their project but not change them.
     let (member_cookie, member_csrf) = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
@@ -1379,19 +1393,18 @@ async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
     let (member, _) = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
     assert_eq!(ui.get(base, &member).await.status, StatusCode::NOT_FOUND);
 
-    let deleted = ui
-        .act(
-            &session,
-            "DELETE",
-            &format!("{path}?version=1"),
-            json!(null),
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    ui.expect(
+        &session,
+        "DELETE",
+        &format!("{path}?version=1"),
+        json!(null),
+        StatusCode::OK,
+    )
+    .await;
     let detail = ui.get(&path, &cookie).await.json();
     assert_eq!(detail["versions"].as_array().map(Vec::len), Some(1));
-    let deleted = ui.act(&session, "DELETE", &path, json!(null)).await;
-    assert_eq!(deleted.status, StatusCode::OK);
+    ui.expect(&session, "DELETE", &path, json!(null), StatusCode::OK)
+        .await;
     assert_eq!(ui.get(&path, &cookie).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -1418,22 +1431,27 @@ async fn comments_are_written_by_the_member_and_counted_in_the_traces_list() {
         .await;
     assert_eq!(without_csrf.status, StatusCode::FORBIDDEN);
     let created = ui
-        .act(&admin, "POST", "/api/ui/projects/p1/comments", body)
+        .expect(
+            &admin,
+            "POST",
+            "/api/ui/projects/p1/comments",
+            body,
+            StatusCode::CREATED,
+        )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED);
     let created = created.json();
     assert_eq!(created["authorUserId"], admin_id);
     assert_eq!(created["author"], ADMIN_EMAIL);
     assert_eq!(created["content"], "**fine**");
     let missing = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             "/api/ui/projects/p1/comments",
             json!({"objectType": "OBSERVATION", "objectId": "commented", "content": "x"}),
+            StatusCode::NOT_FOUND,
         )
         .await;
-    assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.json()["message"]
         .as_str()
         .is_some_and(|message| message.starts_with("objectId: ")));
@@ -1457,15 +1475,14 @@ async fn comments_are_written_by_the_member_and_counted_in_the_traces_list() {
 
     // A member of p2 alone cannot see or write p1's threads.
     let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
-    let foreign = ui
-        .act(
-            &member,
-            "POST",
-            "/api/ui/projects/p1/comments",
-            json!({"objectType": "TRACE", "objectId": "commented", "content": "x"}),
-        )
-        .await;
-    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    ui.expect(
+        &member,
+        "POST",
+        "/api/ui/projects/p1/comments",
+        json!({"objectType": "TRACE", "objectId": "commented", "content": "x"}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 /// Creates a score config of p1 as `session`; returns its id.
@@ -1502,26 +1519,26 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
     )
     .await;
     let queue = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             "/api/ui/projects/p1/queues",
             json!({"name": "review", "scoreConfigIds": [stars, verdict]}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.text());
     let queue_id = queue.json()["id"].as_str().expect("id").to_owned();
     let mut item_ids = Vec::new();
     for trace_id in ["t1", "t2"] {
         let added = ui
-            .act(
+            .expect(
                 &admin,
                 "POST",
                 &format!("/api/ui/projects/p1/queues/{queue_id}/items"),
                 json!({"objectType": "TRACE", "objectId": trace_id}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(added.status, StatusCode::CREATED);
         item_ids.push(added.json()["id"].as_str().expect("id").to_owned());
     }
     let next_path = format!("/api/ui/projects/p1/queues/{queue_id}/next");
@@ -1540,9 +1557,14 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
         .collect();
     assert_eq!(names, [&json!("stars"), &json!("verdict")]);
     let bad_skip = ui
-        .act(&admin, "POST", &next_path, json!({"skip": [1]}))
+        .expect(
+            &admin,
+            "POST",
+            &next_path,
+            json!({"skip": [1]}),
+            StatusCode::BAD_REQUEST,
+        )
         .await;
-    assert_eq!(bad_skip.status, StatusCode::BAD_REQUEST);
     assert!(bad_skip.text().contains("skip[0]"), "{}", bad_skip.text());
     let skipped = ui
         .act(&admin, "POST", &next_path, json!({"skip": [item_ids[0]]}))
@@ -1559,28 +1581,28 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
         item_ids[0]
     );
     let out_of_range = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             &complete,
             json!({"scores": [{"configId": stars, "value": 9}]}),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(out_of_range.status, StatusCode::BAD_REQUEST);
     assert!(
         out_of_range.text().contains("scores[0].value"),
         "{}",
         out_of_range.text()
     );
     let foreign_config = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             &complete,
             json!({"scores": [{"configId": "absent", "value": 1}]}),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(foreign_config.status, StatusCode::BAD_REQUEST);
     assert!(
         foreign_config.text().contains("scores[0].configId"),
         "{}",
@@ -1596,15 +1618,15 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
     );
 
     let completed = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             &complete,
             json!({"scores": [{"configId": stars, "value": 4}, {"configId": verdict, "value": 0}],
                    "comment": "fine"}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(completed.status, StatusCode::OK, "{}", completed.text());
     let completed = completed.json();
     assert_eq!(completed["item"]["status"], "COMPLETED");
     assert_eq!(completed["item"]["completedBy"], ADMIN_EMAIL);
@@ -1651,18 +1673,17 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
     assert_eq!(second["item"], Value::Null, "{second}");
     assert_eq!(second["pending"], 1);
     assert_eq!(second["available"], 0);
-    let held = ui
-        .act(
-            &member,
-            "POST",
-            &format!(
-                "/api/ui/projects/p1/queues/{queue_id}/items/{}/complete",
-                item_ids[1]
-            ),
-            json!({"scores": [{"configId": stars, "value": 2}]}),
-        )
-        .await;
-    assert_eq!(held.status, StatusCode::CONFLICT, "{}", held.text());
+    ui.expect(
+        &member,
+        "POST",
+        &format!(
+            "/api/ui/projects/p1/queues/{queue_id}/items/{}/complete",
+            item_ids[1]
+        ),
+        json!({"scores": [{"configId": stars, "value": 2}]}),
+        StatusCode::CONFLICT,
+    )
+    .await;
     let t2_scores = ui
         .get("/api/ui/projects/p1/scores?traceId=t2", &admin.0)
         .await
@@ -1684,14 +1705,14 @@ async fn queues_list_progress_and_reviewers() {
     let ui = ui().await;
     let admin = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let unknown_config = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             "/api/ui/projects/p1/queues",
             json!({"name": "triage", "scoreConfigIds": ["helpfulness"]}),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(unknown_config.status, StatusCode::BAD_REQUEST);
     assert!(
         unknown_config.text().contains("scoreConfigIds: "),
         "{}",
@@ -1704,53 +1725,49 @@ async fn queues_list_progress_and_reviewers() {
     )
     .await;
     let queue = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             "/api/ui/projects/p1/queues",
             json!({"name": "triage", "scoreConfigIds": [config]}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(queue.status, StatusCode::CREATED);
     let queue_id = queue.json()["id"].as_str().expect("id").to_owned();
-    let no_configs = ui
-        .act(
-            &admin,
-            "POST",
-            "/api/ui/projects/p1/queues",
-            json!({"name": "other", "scoreConfigIds": []}),
-        )
-        .await;
-    assert_eq!(no_configs.status, StatusCode::BAD_REQUEST);
+    ui.expect(
+        &admin,
+        "POST",
+        "/api/ui/projects/p1/queues",
+        json!({"name": "other", "scoreConfigIds": []}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     for (object_type, status) in [("TRACE", "PENDING"), ("SESSION", "COMPLETED")] {
-        let added = ui
-            .act(
-                &admin,
-                "POST",
-                &format!("/api/ui/projects/p1/queues/{queue_id}/items"),
-                json!({"objectType": object_type, "objectId": "x", "status": status}),
-            )
-            .await;
-        assert_eq!(added.status, StatusCode::CREATED);
+        ui.expect(
+            &admin,
+            "POST",
+            &format!("/api/ui/projects/p1/queues/{queue_id}/items"),
+            json!({"objectType": object_type, "objectId": "x", "status": status}),
+            StatusCode::CREATED,
+        )
+        .await;
     }
-    let joined = ui
-        .act(
-            &admin,
-            "POST",
-            &format!("/api/ui/projects/p1/queues/{queue_id}/reviewers"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(joined.status, StatusCode::OK);
-    let unknown = ui
-        .act(
-            &admin,
-            "POST",
-            "/api/ui/projects/p1/queues/absent/reviewers",
-            json!({}),
-        )
-        .await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    ui.expect(
+        &admin,
+        "POST",
+        &format!("/api/ui/projects/p1/queues/{queue_id}/reviewers"),
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
+    ui.expect(
+        &admin,
+        "POST",
+        "/api/ui/projects/p1/queues/absent/reviewers",
+        json!({}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let queues = ui.get("/api/ui/projects/p1/queues", &admin.0).await.json();
     let row = &queues["data"][0];
     assert_eq!(row["name"], "triage");
@@ -1769,24 +1786,24 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
     let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
     let configs = "/api/ui/projects/p1/score-configs";
     let created = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             configs,
             json!({"name": "accuracy", "dataType": "NUMERIC", "minValue": 0, "maxValue": 1}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let config_id = created.json()["id"].as_str().expect("id").to_owned();
     let refused = ui
-        .act(
+        .expect(
             &admin,
             "POST",
             configs,
             json!({"name": "c", "dataType": "CATEGORICAL"}),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.text().contains("categories"), "{}", refused.text());
     let listed = ui.get(configs, &admin.0).await.json();
     assert_eq!(listed["data"][0]["id"], config_id.as_str());
@@ -1795,15 +1812,14 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
     // A member may read the configs of their project, not change them.
     let members = "/api/ui/projects/p2/score-configs";
     assert_eq!(ui.get(members, &member.0).await.status, StatusCode::OK);
-    let not_owner = ui
-        .act(
-            &member,
-            "POST",
-            members,
-            json!({"name": "x", "dataType": "BOOLEAN"}),
-        )
-        .await;
-    assert_eq!(not_owner.status, StatusCode::FORBIDDEN);
+    ui.expect(
+        &member,
+        "POST",
+        members,
+        json!({"name": "x", "dataType": "BOOLEAN"}),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 
     // Annotations that name the config are checked against it; the author is the user.
     let scores = "/api/ui/projects/p1/scores";
@@ -1834,14 +1850,14 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
     assert_eq!(listed["data"][0]["authorUserId"], me["user"]["id"]);
 
     let archived = ui
-        .act(
+        .expect(
             &admin,
             "PATCH",
             &format!("{configs}/{config_id}"),
             json!({"isArchived": true}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(archived.status, StatusCode::OK, "{}", archived.text());
     assert_eq!(archived.json()["isArchived"], true);
     let after = annotate(0.5).await;
     assert_eq!(
@@ -1927,21 +1943,18 @@ async fn the_traces_table_gets_previews_suggestions_and_a_bulk_delete() {
     }
 
     const DELETE: &str = "/api/ui/projects/p1/traces/delete";
-    let empty = ui
-        .act(&admin, "POST", DELETE, json!({"traceIds": []}))
+    ui.assert_bulk_delete(&admin, DELETE, "traceIds", "t1")
         .await;
-    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    let deleted = ui
-        .act(&admin, "POST", DELETE, json!({"traceIds": ["t1", "nope"]}))
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
-    assert_eq!(deleted.json()["deleted"], 1);
     let left = ui.get("/api/ui/projects/p1/traces", &admin.0).await.json();
     assert_eq!(left["meta"]["totalItems"], 1);
     // A member of p2 alone cannot delete p1's traces.
     let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
-    let foreign = ui
-        .act(&member, "POST", DELETE, json!({"traceIds": ["t2"]}))
-        .await;
-    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    ui.expect(
+        &member,
+        "POST",
+        DELETE,
+        json!({"traceIds": ["t2"]}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }

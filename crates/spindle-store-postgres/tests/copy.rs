@@ -32,6 +32,18 @@ const BASE: i64 = 1_700_000_000_000_000;
 const DAY: i64 = 86_400_000_000;
 const PROJECTS: [&str; 2] = ["copy-a", "copy-b"];
 
+/// Copies the SQLite data in `source` to `postgres` with the default options; fails on an
+/// error, naming the copy `what`.
+async fn copy_everything(
+    source: &std::path::Path,
+    postgres: &spindle_store_postgres::PostgresStore,
+    what: &str,
+) -> CopySummary {
+    copy_from_sqlite(source, postgres, &CopyOptions::default(), |_| {})
+        .await
+        .unwrap_or_else(|error| panic!("{what}: {error:?}"))
+}
+
 fn stamp(at: i64) -> Stamp {
     Stamp::explicit(at, Stamp::RANK_CREATE, at as u64)
 }
@@ -477,14 +489,7 @@ async fn a_sqlite_directory_moves_to_postgres_resumably_with_identical_answers()
     }
 
     // A third run finds nothing left and changes nothing.
-    let third = copy_from_sqlite(
-        source_dir.path(),
-        &postgres,
-        &CopyOptions::default(),
-        |_| {},
-    )
-    .await
-    .expect("repeated copy");
+    let third = copy_everything(source_dir.path(), &postgres, "repeated copy").await;
     assert!(third.complete);
 
     assert_eq!(
@@ -917,14 +922,7 @@ async fn datasets_configs_reviews_and_the_audit_log_move_once() {
     }
 
     // Again: nothing new, nothing duplicated, every answer the same.
-    let again = copy_from_sqlite(
-        source_dir.path(),
-        &postgres,
-        &CopyOptions::default(),
-        |_| {},
-    )
-    .await
-    .expect("second copy");
+    let again = copy_everything(source_dir.path(), &postgres, "second copy").await;
     assert!(again.complete);
     assert_eq!(project_table_answers(&postgres).await, after);
     // The audit log's ids go on after the copied ones.
@@ -1003,14 +1001,7 @@ async fn an_audit_entry_whose_id_postgres_used_takes_the_next_one() {
         .await
         .expect("postgres entry");
     for _ in 0..2 {
-        copy_from_sqlite(
-            source_dir.path(),
-            &postgres,
-            &CopyOptions::default(),
-            |_| {},
-        )
-        .await
-        .expect("copy");
+        copy_everything(source_dir.path(), &postgres, "copy").await;
     }
     postgres
         .record_audit(&audit_entry("later", BASE + 3))

@@ -13,15 +13,7 @@ const PROJECT: &str = "old-project";
 async fn pending_projects_are_built_from_raw_rows_at_open() {
     let key = tempfile::tempdir().expect("schema key");
     let store = support::open_in(key.path(), None).await;
-    let batch = fixtures::rolled_up_batch();
-    store.write(PROJECT, batch).await.expect("write");
-    let kept = store.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(kept.observations.len(), 2);
-    assert_eq!(kept.prompt_scores.len(), 1);
-    assert_eq!(kept.traces.len(), 1);
-    assert_eq!(kept.people.len(), 2, "its user and its session");
-    assert_eq!(kept.trace_models.len(), 1, "its observations, of no model");
-    assert_eq!(kept.sessions.len(), 1, "its session");
+    let kept = fixtures::write_rolled_up(&store, PROJECT).await;
 
     // As a database from before the rollups: none kept, the project pending.
     let (client, connection) = support::client_in(key.path()).await;
@@ -44,17 +36,7 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
         .get(0);
     assert_eq!(pending, 0);
     // The totals rows got the columns the migration added: later deltas start from them.
-    reopened
-        .write(PROJECT, fixtures::renaming_batch())
-        .await
-        .expect("write");
-    let stored = reopened.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(
-        stored,
-        reopened.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
-    let (key, row) = stored.traces.iter().next().expect("a trace row");
-    assert_eq!((key.name.as_str(), row.error_count), ("renamed", 1));
+    fixtures::assert_renaming_rolls_up(&reopened, PROJECT).await;
     drop(client);
     let _ = connection.await;
 }

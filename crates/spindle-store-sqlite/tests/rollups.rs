@@ -17,15 +17,7 @@ fn open(dir: &std::path::Path) -> SqliteStore {
 async fn pending_projects_are_built_from_raw_rows_at_open() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = open(dir.path());
-    let batch = fixtures::rolled_up_batch();
-    store.write(PROJECT, batch).await.expect("write");
-    let kept = store.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(kept.observations.len(), 2);
-    assert_eq!(kept.prompt_scores.len(), 1);
-    assert_eq!(kept.traces.len(), 1);
-    assert_eq!(kept.people.len(), 2, "its user and its session");
-    assert_eq!(kept.trace_models.len(), 1, "its observations, of no model");
-    assert_eq!(kept.sessions.len(), 1, "its session");
+    let kept = fixtures::write_rolled_up(&store, PROJECT).await;
     store.shutdown().await.expect("shutdown");
     drop(store);
 
@@ -37,24 +29,9 @@ async fn pending_projects_are_built_from_raw_rows_at_open() {
     drop(connection);
 
     let store = open(dir.path());
-    let built = store.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(built, kept);
-    assert_eq!(
-        built,
-        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
+    fixtures::assert_rollups_are(&store, PROJECT, &kept).await;
     // The totals rows got the columns the migration added: later deltas start from them.
-    store
-        .write(PROJECT, fixtures::renaming_batch())
-        .await
-        .expect("write");
-    let stored = store.stored_rollups(PROJECT).await.expect("stored");
-    assert_eq!(
-        stored,
-        store.recomputed_rollups(PROJECT).await.expect("rebuilt")
-    );
-    let (key, row) = stored.traces.iter().next().expect("a trace row");
-    assert_eq!((key.name.as_str(), row.error_count), ("renamed", 1));
+    fixtures::assert_renaming_rolls_up(&store, PROJECT).await;
     store.shutdown().await.expect("shutdown");
     drop(store);
     let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");

@@ -508,6 +508,12 @@ pub async fn get_ok(app: &TestApp, path: &str) -> Value {
     response.json()
 }
 
+/// Fails unless `reply`, the answer to `method path`, has `status`. Returns it.
+pub fn expect_status(reply: Response, method: &str, path: &str, status: StatusCode) -> Response {
+    assert_eq!(reply.status, status, "{method} {path}: {}", reply.text());
+    reply
+}
+
 /// Asserts an error answer: its status, and a message that starts with `message_start`.
 pub async fn expect_error(response: Response, status: u16, message_start: &str) {
     assert_eq!(response.status.as_u16(), status, "{}", response.text());

@@ -110,7 +110,8 @@ macro_rules! __accounts_conformance_cases {
     };
 }
 
-fn user(id: &str, email: &str) -> User {
+/// User `id` with this email, no password and no admin rights, created at 1.
+pub(super) fn user(id: &str, email: &str) -> User {
     User {
         id: id.into(),
         email: email.into(),

@@ -62,6 +62,21 @@ fn close(actual: Option<f64>, expected: f64, what: &str) {
     );
 }
 
+/// Asserts the total cost of the stored observation `id` of `project`, within rounding.
+async fn assert_total_cost(
+    store: &Arc<dyn Store>,
+    project: &str,
+    id: &str,
+    expected: f64,
+    what: &str,
+) {
+    close(
+        cost_of(&stored(store, project, id).await, "total"),
+        expected,
+        what,
+    );
+}
+
 fn cost_of(record: &ObservationRecord, key: &str) -> Option<f64> {
     record.effective_cost().and_then(|c| c.get(key).copied())
 }
@@ -308,11 +323,7 @@ pub async fn custom_models_and_builtin_switch(harness: &Harness) {
         ],
     )
     .await;
-    close(
-        cost_of(&stored(&store, P, "small").await, "total"),
-        50.0,
-        "default tier",
-    );
+    assert_total_cost(&store, P, "small", 50.0, "default tier").await;
     let large = stored(&store, P, "large").await;
     close(cost_of(&large, "total"), 100.0, "large tier");
     assert_eq!(large.derived.tier.as_deref(), Some("large context"));
@@ -379,11 +390,7 @@ pub async fn recompute_costs_over_a_range(harness: &Harness) {
         )],
     )
     .await;
-    close(
-        cost_of(&stored(&store, P, "new").await, "total"),
-        10.0,
-        "new",
-    );
+    assert_total_cost(&store, P, "new", 10.0, "new").await;
     assert!(stored(&store, P, "recent").await.derived.is_empty());
 
     let changed = store
@@ -391,11 +398,7 @@ pub async fn recompute_costs_over_a_range(harness: &Harness) {
         .await
         .expect("recompute");
     assert_eq!(changed, 1);
-    close(
-        cost_of(&stored(&store, P, "recent").await, "total"),
-        10.0,
-        "recomputed",
-    );
+    assert_total_cost(&store, P, "recent", 10.0, "recomputed").await;
     assert!(stored(&store, P, "old").await.derived.is_empty());
 
     let changed = store
@@ -403,9 +406,5 @@ pub async fn recompute_costs_over_a_range(harness: &Harness) {
         .await
         .expect("recompute all");
     assert_eq!(changed, 1, "only `old` still changes");
-    close(
-        cost_of(&stored(&store, P, "old").await, "total"),
-        10.0,
-        "old",
-    );
+    assert_total_cost(&store, P, "old", 10.0, "old").await;
 }

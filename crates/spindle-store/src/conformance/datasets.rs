@@ -7,8 +7,8 @@
 //! store, as for the prompts suite.
 
 use super::fixtures::{
-    batch_of_observations, batch_of_scores, create_stamp, observation, score, simple_observation,
-    simple_trace, BASE, SECOND,
+    assert_refused, batch_of_observations, batch_of_scores, create_stamp, observation, score,
+    simple_observation, simple_trace, BASE, SECOND,
 };
 use crate::accounts::Accounts;
 use crate::audit::Actor;
@@ -16,7 +16,8 @@ use crate::datasets::{DatasetItemQuery, Datasets, ItemMediaLink, PageRequest};
 use crate::experiments::{ExperimentItemQuery, ExperimentQuery};
 use crate::{ErrorKind, MediaRecord, Store};
 use spindle_core::dataset::{
-    DatasetRun, DatasetRunItem, ItemStatus, NewDataset, NewDatasetItem, NewRunItem,
+    Dataset, DatasetItem, DatasetRun, DatasetRunItem, ItemStatus, NewDataset, NewDatasetItem,
+    NewRunItem,
 };
 use spindle_core::{ExperimentRunItem, ObservationRecord, ScoreDataType, WriteBatch};
 use std::collections::BTreeMap;
@@ -70,6 +71,34 @@ fn item(dataset_name: &str, id: Option<&str>, input: &str) -> NewDatasetItem {
         input: Some(input.to_owned()),
         ..NewDatasetItem::default()
     }
+}
+
+/// `item`, archived.
+fn archived(item: NewDatasetItem) -> NewDatasetItem {
+    NewDatasetItem {
+        status: Some(ItemStatus::Archived),
+        ..item
+    }
+}
+
+/// Creates the dataset `name` of `project`; fails on an error.
+async fn create_dataset<S: DatasetsStore>(store: &S, project: &str, name: &str) -> Dataset {
+    store
+        .upsert_dataset(project, &dataset(name))
+        .await
+        .unwrap_or_else(|error| panic!("create {name}: {error:?}"))
+}
+
+/// Writes `item` in `project`; fails on an error. Returns the stored item.
+async fn add_item<S: DatasetsStore>(
+    store: &S,
+    project: &str,
+    item: &NewDatasetItem,
+) -> DatasetItem {
+    store
+        .upsert_dataset_item(project, item)
+        .await
+        .unwrap_or_else(|error| panic!("item {:?}: {error:?}", item.id))
 }
 
 fn page(page: u32, limit: u32) -> PageRequest {
@@ -134,15 +163,9 @@ pub async fn datasets_upsert_by_name_list_and_isolation<S: DatasetsStore>(store:
     assert_eq!(store.get_dataset(PROJECT, "qa").await.expect("get"), None);
 
     for name in ["b", "c"] {
-        store
-            .upsert_dataset(PROJECT, &dataset(name))
-            .await
-            .expect("create");
+        create_dataset(store, PROJECT, name).await;
     }
-    let other = store
-        .upsert_dataset(OTHER, &dataset("qa/capitals"))
-        .await
-        .expect("create in another project");
+    let other = create_dataset(store, OTHER, "qa/capitals").await;
     assert_ne!(other.id, created.id, "a name is per project");
 
     let first = store
@@ -172,14 +195,8 @@ pub async fn datasets_upsert_by_name_list_and_isolation<S: DatasetsStore>(store:
 
 pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: Arc<S>) {
     let store = store.as_ref();
-    let capitals = store
-        .upsert_dataset(PROJECT, &dataset("capitals"))
-        .await
-        .expect("create");
-    store
-        .upsert_dataset(PROJECT, &dataset("rivers"))
-        .await
-        .expect("create");
+    let capitals = create_dataset(store, PROJECT, "capitals").await;
+    create_dataset(store, PROJECT, "rivers").await;
 
     let missing = store
         .upsert_dataset_item(PROJECT, &item("absent", None, "1"))
@@ -187,10 +204,12 @@ pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: A
         .expect_err("unknown dataset");
     assert_eq!(missing.kind, ErrorKind::NotFound);
 
-    let generated = store
-        .upsert_dataset_item(PROJECT, &item("capitals", None, r#"{"country":"Italy"}"#))
-        .await
-        .expect("create");
+    let generated = add_item(
+        store,
+        PROJECT,
+        &item("capitals", None, r#"{"country":"Italy"}"#),
+    )
+    .await;
     assert_eq!(generated.id.len(), 36);
     assert_eq!(generated.dataset_id, capitals.id);
     assert_eq!(generated.dataset_name, "capitals");
@@ -237,21 +256,16 @@ pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: A
     assert_eq!(edited.status, ItemStatus::Archived, "kept when not named");
     assert_eq!(edited.input.as_deref(), Some(r#""FR""#));
 
-    let elsewhere = store
-        .upsert_dataset_item(PROJECT, &item("rivers", Some("france"), "1"))
-        .await
-        .expect_err("an id of another dataset");
-    assert_eq!(elsewhere.kind, ErrorKind::InvalidArgument);
-    assert!(
-        elsewhere.message.starts_with("id:"),
-        "{}",
-        elsewhere.message
+    assert_refused(
+        store
+            .upsert_dataset_item(PROJECT, &item("rivers", Some("france"), "1"))
+            .await,
+        "an id of another dataset",
+        ErrorKind::InvalidArgument,
+        "id:",
     );
 
-    store
-        .upsert_dataset_item(PROJECT, &item("rivers", Some("nile"), r#""Nile""#))
-        .await
-        .expect("create");
+    add_item(store, PROJECT, &item("rivers", Some("nile"), r#""Nile""#)).await;
 
     let all = |query: DatasetItemQuery| async move {
         store
@@ -353,26 +367,16 @@ pub async fn dataset_items_upsert_list_get_and_delete<S: DatasetsStore>(store: A
 
 pub async fn dataset_runs_start_with_their_first_item<S: DatasetsStore>(store: Arc<S>) {
     let store = store.as_ref();
-    let capitals = store
-        .upsert_dataset(PROJECT, &dataset("capitals"))
-        .await
-        .expect("create");
+    let capitals = create_dataset(store, PROJECT, "capitals").await;
     for id in ["italy", "spain"] {
-        store
-            .upsert_dataset_item(PROJECT, &item("capitals", Some(id), "1"))
-            .await
-            .expect("item");
+        add_item(store, PROJECT, &item("capitals", Some(id), "1")).await;
     }
-    store
-        .upsert_dataset_item(
-            PROJECT,
-            &NewDatasetItem {
-                status: Some(ItemStatus::Archived),
-                ..item("capitals", Some("old"), "1")
-            },
-        )
-        .await
-        .expect("archived item");
+    add_item(
+        store,
+        PROJECT,
+        &archived(item("capitals", Some("old"), "1")),
+    )
+    .await;
 
     // The trace need not exist.
     let first = store
@@ -550,10 +554,7 @@ pub async fn dataset_runs_start_with_their_first_item<S: DatasetsStore>(store: A
 /// delete; the times are the `updated_at` of the writes themselves.
 pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
     let store = store.as_ref();
-    store
-        .upsert_dataset(PROJECT, &dataset("capitals"))
-        .await
-        .expect("create");
+    create_dataset(store, PROJECT, "capitals").await;
     let listed = |project: &'static str, version: Option<i64>| async move {
         let page = store
             .list_dataset_items(
@@ -590,11 +591,7 @@ pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
     let first = write(item("capitals", Some("italy"), r#""Italy""#)).await;
     let second = write(item("capitals", Some("france"), r#""France""#)).await;
     let renamed = write(item("capitals", Some("italy"), r#""Italia""#)).await;
-    let archived = write(NewDatasetItem {
-        status: Some(ItemStatus::Archived),
-        ..item("capitals", Some("france"), r#""Francia""#)
-    })
-    .await;
+    let archived = write(archived(item("capitals", Some("france"), r#""Francia""#))).await;
     assert!(store
         .delete_dataset_item(PROJECT, "italy", &api())
         .await
@@ -737,15 +734,9 @@ pub async fn dataset_items_read_as_they_were<S: DatasetsStore>(store: Arc<S>) {
 pub async fn dataset_summaries_count_items_and_runs<S: DatasetsStore>(store: Arc<S>) {
     let store = store.as_ref();
     for name in ["a", "b", "c"] {
-        store
-            .upsert_dataset(PROJECT, &dataset(name))
-            .await
-            .expect("create");
+        create_dataset(store, PROJECT, name).await;
     }
-    store
-        .upsert_dataset(OTHER, &dataset("a"))
-        .await
-        .expect("create other");
+    create_dataset(store, OTHER, "a").await;
     for (project, dataset_name, id) in [
         (PROJECT, "a", "a1"),
         (PROJECT, "a", "a2"),
@@ -753,21 +744,9 @@ pub async fn dataset_summaries_count_items_and_runs<S: DatasetsStore>(store: Arc
         (PROJECT, "b", "b1"),
         (OTHER, "a", "o1"),
     ] {
-        store
-            .upsert_dataset_item(project, &item(dataset_name, Some(id), "1"))
-            .await
-            .expect("item");
+        add_item(store, project, &item(dataset_name, Some(id), "1")).await;
     }
-    store
-        .upsert_dataset_item(
-            PROJECT,
-            &NewDatasetItem {
-                status: Some(ItemStatus::Archived),
-                ..item("a", Some("a3"), "1")
-            },
-        )
-        .await
-        .expect("archive");
+    add_item(store, PROJECT, &archived(item("a", Some("a3"), "1"))).await;
     for run in ["r1", "r2"] {
         store
             .create_run_item(PROJECT, &run_item(run, "a1", Some("t1")))
@@ -844,10 +823,7 @@ fn media(project: &str, id: &str) -> MediaRecord {
 /// whose bytes were stored; deleting the item removes its links.
 pub async fn dataset_item_media_is_linked_and_resolved<S: DatasetsStore>(store: Arc<S>) {
     let store = store.as_ref();
-    let pictures = store
-        .upsert_dataset(PROJECT, &dataset("pictures"))
-        .await
-        .expect("create");
+    let pictures = create_dataset(store, PROJECT, "pictures").await;
     let link = |media_id: &str, field: &str| ItemMediaLink {
         dataset_id: pictures.id.clone(),
         dataset_item_id: "photo".to_owned(),
@@ -914,10 +890,7 @@ pub async fn dataset_item_media_is_linked_and_resolved<S: DatasetsStore>(store: 
         .expect("none asked")
         .is_empty());
 
-    store
-        .upsert_dataset_item(PROJECT, &item("pictures", Some("photo"), "1"))
-        .await
-        .expect("item");
+    add_item(store, PROJECT, &item("pictures", Some("photo"), "1")).await;
     assert!(store
         .delete_dataset_item(PROJECT, "photo", &api())
         .await
@@ -969,15 +942,9 @@ fn trace_score(
 /// summaries) and the comparison of runs item by item.
 pub async fn dataset_runs_aggregate_their_traces_and_compare<S: DatasetsStore>(store: Arc<S>) {
     let store = store.as_ref();
-    store
-        .upsert_dataset(PROJECT, &dataset("qa"))
-        .await
-        .expect("create");
+    create_dataset(store, PROJECT, "qa").await;
     for id in ["q1", "q2", "q3"] {
-        store
-            .upsert_dataset_item(PROJECT, &item("qa", Some(id), &format!("\"{id}?\"")))
-            .await
-            .expect("item");
+        add_item(store, PROJECT, &item("qa", Some(id), &format!("\"{id}?\""))).await;
     }
     let mut traces = vec![
         simple_trace("ta1", BASE, "task"),
@@ -1365,10 +1332,7 @@ fn experiment_span(trace_id: &str, dataset_id: &str, item_id: &str, run_name: &s
 /// once however often they are delivered; an unknown dataset, an unknown item or an archived
 /// one links nothing and fails nothing.
 pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: Arc<S>) {
-    let created = store
-        .upsert_dataset(PROJECT, &dataset("exp"))
-        .await
-        .expect("create");
+    let created = create_dataset(store.as_ref(), PROJECT, "exp").await;
     for (id, status) in [
         ("e1", ItemStatus::Active),
         ("e2", ItemStatus::Active),
@@ -1378,10 +1342,7 @@ pub async fn experiment_spans_link_their_dataset_items<S: DatasetsStore>(store: 
             status: Some(status),
             ..item("exp", Some(id), "1")
         };
-        store
-            .upsert_dataset_item(PROJECT, &new)
-            .await
-            .expect("item");
+        add_item(store.as_ref(), PROJECT, &new).await;
     }
 
     let first = experiment_span("tx1", &created.id, "e1", "r1");
@@ -1474,15 +1435,9 @@ pub async fn dataset_deletions_are_audited_once_with_their_actor<S: DatasetsStor
     audited_project(store, PROJECT).await;
     let key = api();
     let user = Actor::User("u1".into());
-    store
-        .upsert_dataset(PROJECT, &dataset("audited"))
-        .await
-        .expect("dataset");
+    create_dataset(store, PROJECT, "audited").await;
     for id in ["kept", "gone"] {
-        store
-            .upsert_dataset_item(PROJECT, &item("audited", Some(id), "{}"))
-            .await
-            .expect("item");
+        add_item(store, PROJECT, &item("audited", Some(id), "{}")).await;
     }
     let run = store
         .create_run_item(PROJECT, &run_item("nightly", "kept", Some("t1")))

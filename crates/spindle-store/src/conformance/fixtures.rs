@@ -257,6 +257,23 @@ pub fn rolled_up_batch() -> WriteBatch {
     batch
 }
 
+/// Writes [`rolled_up_batch`] to `project` and returns the rollups the writer kept, checked to
+/// hold a row of each kind the batch makes.
+pub async fn write_rolled_up(store: &dyn crate::Store, project: &str) -> crate::rollups::Rollups {
+    store
+        .write(project, rolled_up_batch())
+        .await
+        .expect("write");
+    let kept = store.stored_rollups(project).await.expect("stored");
+    assert_eq!(kept.observations.len(), 2);
+    assert_eq!(kept.prompt_scores.len(), 1);
+    assert_eq!(kept.traces.len(), 1);
+    assert_eq!(kept.people.len(), 2, "its user and its session");
+    assert_eq!(kept.trace_models.len(), 1, "its observations, of no model");
+    assert_eq!(kept.sessions.len(), 1, "its session");
+    kept
+}
+
 /// After [`rolled_up_batch`]: its trace renamed, with a release, and an ERROR observation.
 pub fn renaming_batch() -> WriteBatch {
     let stamp = Stamp::explicit(BASE + DAY, Stamp::RANK_UPDATE, 1);
@@ -270,6 +287,20 @@ pub fn renaming_batch() -> WriteBatch {
         o.level = Some(spindle_core::Level::Error);
     }));
     batch
+}
+
+/// Writes [`renaming_batch`] to `project` and asserts that the rollups `store` then holds are
+/// a rebuild from its raw rows, the trace's row renamed with one error: after a migration,
+/// later deltas start from the totals rows it gave new columns.
+pub async fn assert_renaming_rolls_up(store: &dyn crate::Store, project: &str) {
+    store.write(project, renaming_batch()).await.expect("write");
+    let stored = store.stored_rollups(project).await.expect("stored");
+    assert_eq!(
+        stored,
+        store.recomputed_rollups(project).await.expect("rebuilt")
+    );
+    let (key, row) = stored.traces.iter().next().expect("a trace row");
+    assert_eq!((key.name.as_str(), row.error_count), ("renamed", 1));
 }
 
 /// [`rolled_up_batch`] with an observation at level `ERROR` and two boolean scores whose text
@@ -356,3 +387,16 @@ pub const ROLLUPS_AS_BEFORE_LEVELS: &str = "
 
 /// A deterministic pseudo-random generator (SplitMix64), so property cases are reproducible.
 pub use spindle_core::rng::Rng;
+
+/// Asserts that `result` is an error (`what` names the refused call) of `kind` whose message
+/// starts with `start`.
+pub fn assert_refused<T: std::fmt::Debug>(
+    result: crate::Result<T>,
+    what: &str,
+    kind: crate::ErrorKind,
+    start: &str,
+) {
+    let error = result.expect_err(what);
+    assert_eq!(error.kind, kind, "{what}: {}", error.message);
+    assert!(error.message.starts_with(start), "{}", error.message);
+}

@@ -157,6 +157,21 @@ async fn run(store: &Arc<dyn Store>, request: &MetricsRequest) -> Vec<MetricsRow
         .unwrap_or_else(|e| panic!("query_metrics({request:?}) failed: {e:?}"))
 }
 
+/// The values of the column `name`, a row each.
+fn column<'r>(rows: &'r [MetricsRow], name: &str) -> Vec<&'r MetricsValue> {
+    rows.iter().map(|row| value(row, name)).collect()
+}
+
+/// The values of the columns `names`, a row each.
+fn columns<'r, const N: usize>(
+    rows: &'r [MetricsRow],
+    names: [&str; N],
+) -> Vec<[&'r MetricsValue; N]> {
+    rows.iter()
+        .map(|row| names.map(|name| value(row, name)))
+        .collect()
+}
+
 fn value<'r>(row: &'r MetricsRow, name: &str) -> &'r MetricsValue {
     row.iter()
         .find(|(column, _)| column == name)
@@ -198,7 +213,7 @@ pub async fn metrics_counts_sums_and_percentiles(harness: &Harness) {
     );
     query.order_by = vec![order("providedModelName", Direction::Asc)];
     let rows = run(&store, &query).await;
-    let models: Vec<&MetricsValue> = rows.iter().map(|r| value(r, "providedModelName")).collect();
+    let models = column(&rows, "providedModelName");
     // NULL sorts first ascending on both backends.
     assert_eq!(models, [&MetricsValue::Null, &text("claude"), &text("gpt")]);
     let gpt = &rows[2];
@@ -312,17 +327,14 @@ pub async fn metrics_time_buckets_fill_the_range(harness: &Harness) {
     );
     query.granularity = Some(Granularity::Day);
     let rows = run(&store, &query).await;
-    let days: Vec<(&MetricsValue, &MetricsValue)> = rows
-        .iter()
-        .map(|r| (value(r, "time_dimension"), value(r, "count_count")))
-        .collect();
+    let days = columns(&rows, ["time_dimension", "count_count"]);
     // `to` is 2026-01-03T00:00: its (empty) day is answered too.
     assert_eq!(
         days,
         [
-            (&text("2026-01-01"), &MetricsValue::Count(2)),
-            (&text("2026-01-02"), &MetricsValue::Count(1)),
-            (&text("2026-01-03"), &MetricsValue::Count(0)),
+            [&text("2026-01-01"), &MetricsValue::Count(2)],
+            [&text("2026-01-02"), &MetricsValue::Count(1)],
+            [&text("2026-01-03"), &MetricsValue::Count(0)],
         ]
     );
 
@@ -338,39 +350,30 @@ pub async fn metrics_time_buckets_fill_the_range(harness: &Harness) {
         order("type", Direction::Asc),
     ];
     let rows = run(&store, &hours).await;
-    let cells: Vec<(&MetricsValue, &MetricsValue, &MetricsValue)> = rows
-        .iter()
-        .map(|r| {
-            (
-                value(r, "time_dimension"),
-                value(r, "type"),
-                value(r, "count_count"),
-            )
-        })
-        .collect();
+    let cells = columns(&rows, ["time_dimension", "type", "count_count"]);
     assert_eq!(
         cells,
         [
-            (
+            [
                 &text("2026-01-02T01:00:00.000Z"),
                 &text("GENERATION"),
                 &MetricsValue::Count(1)
-            ),
-            (
+            ],
+            [
                 &text("2026-01-01T02:00:00.000Z"),
                 &text("GENERATION"),
                 &MetricsValue::Count(1)
-            ),
-            (
+            ],
+            [
                 &text("2026-01-01T02:00:00.000Z"),
                 &text("SPAN"),
                 &MetricsValue::Count(1)
-            ),
-            (
+            ],
+            [
                 &text("2026-01-01T01:00:00.000Z"),
                 &text("GENERATION"),
                 &MetricsValue::Count(2)
-            ),
+            ],
         ]
     );
 
@@ -459,7 +462,7 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
     );
     slowest.row_limit = Some(2);
     let rows = run(&store, &slowest).await;
-    let models: Vec<&MetricsValue> = rows.iter().map(|r| value(r, "providedModelName")).collect();
+    let models = column(&rows, "providedModelName");
     assert_eq!(models, [&MetricsValue::Null, &text("claude")]);
     // The rollups answer this plan: a percentile within their 1 % bound.
     let p50 = float(&rows[1], "p50_latency");
@@ -478,7 +481,7 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
         ),
     )
     .await;
-    let lists: Vec<&MetricsValue> = tags.iter().map(|r| value(r, "tags")).collect();
+    let lists = column(&tags, "tags");
     assert_eq!(
         lists,
         [
@@ -599,22 +602,13 @@ pub async fn metrics_histograms_and_scores(harness: &Harness) {
         order("traceName", Direction::Asc),
     ];
     let rows = run(&store, &categorical).await;
-    let cells: Vec<(&MetricsValue, &MetricsValue, &MetricsValue)> = rows
-        .iter()
-        .map(|r| {
-            (
-                value(r, "stringValue"),
-                value(r, "traceName"),
-                value(r, "count_count"),
-            )
-        })
-        .collect();
+    let cells = columns(&rows, ["stringValue", "traceName", "count_count"]);
     assert_eq!(
         cells,
         [
-            (&text("happy"), &text("chat"), &MetricsValue::Count(1)),
-            (&text("sad"), &text("chat"), &MetricsValue::Count(1)),
-            (&text("happy"), &text("embed"), &MetricsValue::Count(1)),
+            [&text("happy"), &text("chat"), &MetricsValue::Count(1)],
+            [&text("sad"), &text("chat"), &MetricsValue::Count(1)],
+            [&text("happy"), &text("embed"), &MetricsValue::Count(1)],
         ]
     );
 

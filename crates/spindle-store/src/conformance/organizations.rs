@@ -2,9 +2,9 @@
 //! that keep an owner, organization keys, projects created, changed and deleted, and the
 //! batched purge of a deleted project's data, resumed by a store opened again.
 
-use super::accounts::AccountsStore;
+use super::accounts::{user, AccountsStore};
 use super::fixtures::{observation, score, trace};
-use crate::accounts::{Membership, OrganizationMembership, Role, User};
+use crate::accounts::{Membership, OrganizationMembership, Role};
 use crate::organizations::{OrganizationApiKey, ProjectUpdate};
 use crate::{ApiKey, ErrorKind, Organization, Project, WriteBatch};
 use spindle_core::merge::Stamp;
@@ -27,17 +27,7 @@ pub(super) fn project(id: &str, name: &str, organization_id: &str) -> Project {
 }
 
 async fn add_user(store: &dyn AccountsStore, id: &str, email: &str) {
-    store
-        .create_user(&User {
-            id: id.into(),
-            email: email.into(),
-            name: None,
-            password_hash: None,
-            is_admin: false,
-            created_at: 1,
-        })
-        .await
-        .expect("user");
+    store.create_user(&user(id, email)).await.expect("user");
 }
 
 fn member(organization_id: &str, user_id: &str, role: Role) -> OrganizationMembership {

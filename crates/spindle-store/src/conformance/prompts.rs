@@ -13,7 +13,8 @@
 //! ```
 
 use super::fixtures::{
-    batch_of_observations, create_stamp, observation, score, simple_trace, BASE, SECOND,
+    assert_refused, batch_of_observations, create_stamp, observation, score, simple_trace, BASE,
+    SECOND,
 };
 use crate::accounts::Accounts;
 use crate::audit::Actor;
@@ -235,12 +236,14 @@ pub async fn chat_prompts_keep_their_type<S: PromptsStore>(store: Arc<S>) {
     assert_eq!(read.prompt, created.prompt);
     assert_eq!(read.prompt_type, PromptType::Chat);
 
-    let error = store
-        .create_prompt(PROJECT, &text("assistant", "x", &[], None), "API", &api())
-        .await
-        .expect_err("another type");
-    assert_eq!(error.kind, ErrorKind::InvalidArgument);
-    assert!(error.message.starts_with("type: "), "{}", error.message);
+    assert_refused(
+        store
+            .create_prompt(PROJECT, &text("assistant", "x", &[], None), "API", &api())
+            .await,
+        "another type",
+        ErrorKind::InvalidArgument,
+        "type: ",
+    );
     // Nothing was written.
     let latest = get(store, "assistant", label("latest"))
         .await

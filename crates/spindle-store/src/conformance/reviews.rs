@@ -9,8 +9,8 @@
 //! store, as for the prompts suite.
 
 use super::fixtures::{
-    batch_of_observations, batch_of_traces, create_stamp, score, simple_observation, simple_trace,
-    BASE,
+    assert_refused, batch_of_observations, batch_of_traces, create_stamp, score,
+    simple_observation, simple_trace, BASE,
 };
 use super::organizations::{organization, project};
 use crate::accounts::{Accounts, Membership, Role, User};
@@ -85,6 +85,20 @@ fn comment(object_type: ObjectType, object_id: &str, author: Option<&str>) -> Ne
     }
 }
 
+/// Writes [`comment`] in `project`; fails on an error.
+async fn add_comment<S: ReviewsStore>(
+    store: &S,
+    project: &str,
+    object_type: ObjectType,
+    object_id: &str,
+    author: Option<&str>,
+) {
+    store
+        .create_comment(project, &comment(object_type, object_id, author))
+        .await
+        .unwrap_or_else(|error| panic!("comment on {object_type:?} {object_id}: {error:?}"));
+}
+
 async fn add_user(store: &impl Accounts, id: &str, is_admin: bool, member_of: Option<&str>) {
     store
         .create_user(&User {
@@ -136,12 +150,12 @@ pub async fn annotation_queues_have_unique_names_per_project<S: ReviewsStore>(st
         .expect("exists");
     assert_eq!(read, created);
 
-    let taken = store
-        .create_queue(PROJECT, &queue("triage"))
-        .await
-        .expect_err("a name is unique");
-    assert_eq!(taken.kind, ErrorKind::InvalidArgument);
-    assert!(taken.message.starts_with("name: "), "{}", taken.message);
+    assert_refused(
+        store.create_queue(PROJECT, &queue("triage")).await,
+        "a name is unique",
+        ErrorKind::InvalidArgument,
+        "name: ",
+    );
     let other = store
         .create_queue(OTHER, &queue("triage"))
         .await
@@ -191,15 +205,13 @@ pub async fn annotation_queue_items_move_from_pending_to_completed<S: ReviewsSto
         .await
         .expect_err("a queue of another project");
     assert_eq!(foreign.kind, ErrorKind::NotFound);
-    let prompt = store
-        .add_queue_item(PROJECT, &triage.id, &item(ObjectType::Prompt, "p", None))
-        .await
-        .expect_err("prompts are not queued");
-    assert_eq!(prompt.kind, ErrorKind::InvalidArgument);
-    assert!(
-        prompt.message.starts_with("objectType: "),
-        "{}",
-        prompt.message
+    assert_refused(
+        store
+            .add_queue_item(PROJECT, &triage.id, &item(ObjectType::Prompt, "p", None))
+            .await,
+        "prompts are not queued",
+        ErrorKind::InvalidArgument,
+        "objectType: ",
     );
 
     let pending = store
@@ -362,15 +374,11 @@ pub async fn annotation_queue_assignments_need_project_access<S: ReviewsStore>(s
             .expect("assign");
     }
     for user in ["outsider", "nobody"] {
-        let refused = store
-            .assign_queue(PROJECT, &triage.id, user)
-            .await
-            .expect_err("no access");
-        assert_eq!(refused.kind, ErrorKind::NotFound);
-        assert!(
-            refused.message.starts_with("userId: "),
-            "{}",
-            refused.message
+        assert_refused(
+            store.assign_queue(PROJECT, &triage.id, user).await,
+            "no access",
+            ErrorKind::NotFound,
+            "userId: ",
         );
     }
     let unknown = store
@@ -536,15 +544,13 @@ pub async fn comments_need_an_existing_object<S: ReviewsStore>(store: Arc<S>) {
         );
     }
     for author in ["outsider", "nobody"] {
-        let refused = store
-            .create_comment(PROJECT, &comment(ObjectType::Trace, "t1", Some(author)))
-            .await
-            .expect_err("author without access");
-        assert_eq!(refused.kind, ErrorKind::InvalidArgument);
-        assert!(
-            refused.message.starts_with("authorUserId: "),
-            "{}",
-            refused.message
+        assert_refused(
+            store
+                .create_comment(PROJECT, &comment(ObjectType::Trace, "t1", Some(author)))
+                .await,
+            "author without access",
+            ErrorKind::InvalidArgument,
+            "authorUserId: ",
         );
     }
     let all = store
@@ -559,19 +565,10 @@ pub async fn comments_filter_page_and_count<S: ReviewsStore>(store: Arc<S>) {
     objects(store).await;
     add_user(store, "member", false, Some(PROJECT)).await;
     for author in [Some("member"), None, Some("member")] {
-        store
-            .create_comment(PROJECT, &comment(ObjectType::Trace, "t1", author))
-            .await
-            .expect("comment");
+        add_comment(store, PROJECT, ObjectType::Trace, "t1", author).await;
     }
-    store
-        .create_comment(PROJECT, &comment(ObjectType::Observation, "o1", None))
-        .await
-        .expect("comment");
-    store
-        .create_comment(OTHER, &comment(ObjectType::Trace, "t-other", None))
-        .await
-        .expect("comment in another project");
+    add_comment(store, PROJECT, ObjectType::Observation, "o1", None).await;
+    add_comment(store, OTHER, ObjectType::Trace, "t-other", None).await;
 
     let on_trace = CommentQuery {
         page: page(1, 2),
@@ -1024,10 +1021,7 @@ async fn review_of(
     objects: &[(ObjectType, &str)],
 ) {
     for (object_type, object_id) in objects {
-        store
-            .create_comment(project_id, &comment(*object_type, object_id, None))
-            .await
-            .expect("comment");
+        add_comment(store, project_id, *object_type, object_id, None).await;
         store
             .add_queue_item(project_id, queue_id, &item(*object_type, object_id, None))
             .await
@@ -1233,14 +1227,8 @@ pub async fn traces_are_filtered_on_their_comments<S: ReviewsStore>(store: Arc<S
             .await
             .expect("trace");
     }
-    store
-        .create_comment(PROJECT, &comment(ObjectType::Observation, "o1", None))
-        .await
-        .expect("comment on an observation of t1");
-    store
-        .create_comment(OTHER, &comment(ObjectType::Trace, "t2", None))
-        .await
-        .expect("comment on t2 of another project");
+    add_comment(store, PROJECT, ObjectType::Observation, "o1", None).await;
+    add_comment(store, OTHER, ObjectType::Trace, "t2", None).await;
     let listed = |has_comments: Option<bool>| async move {
         let query = TraceQuery {
             limit: 10,
@@ -1257,10 +1245,7 @@ pub async fn traces_are_filtered_on_their_comments<S: ReviewsStore>(store: Arc<S
         "no trace has a comment yet"
     );
     assert_eq!(listed(Some(false)).await.1, 2);
-    store
-        .create_comment(PROJECT, &comment(ObjectType::Trace, "t1", None))
-        .await
-        .expect("comment on t1");
+    add_comment(store, PROJECT, ObjectType::Trace, "t1", None).await;
     assert_eq!(listed(Some(true)).await, (vec!["t1".to_owned()], 1));
     assert_eq!(listed(Some(false)).await, (vec!["t2".to_owned()], 1));
     assert_eq!(listed(None).await.1, 2);

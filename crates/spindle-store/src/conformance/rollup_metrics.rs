@@ -444,10 +444,7 @@ fn index_filter(rng: &mut Rng, indexed: bool) -> Filter {
 /// (`userId = …`) is the trace attribute rollups' (the same). Tag and metadata filters the
 /// index tables do not answer leave the plan to the raw rows.
 pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
-    let store = harness.open().await;
-    create_project(&store, P).await;
-    let mut rng = Rng::new(11);
-    seed_rolled_up_rows(&store, P, &mut rng).await;
+    let (store, mut rng) = seeded(harness, P, 11).await;
     let mut nonempty = 0;
     let mut indexed = 0;
     let mut counted_from_index = 0;
@@ -510,17 +507,8 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
                 "{what}: the rollups hold one user's traces, no other plan of users"
             );
         }
-        let totals = store
-            .query_metrics_from(P, &request, Sources::Any)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
-            .expect("answered");
-        let raw = store
-            .query_metrics_from(P, &request, Sources::RawRows)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
-            .expect("answered");
-        assert_rolled_up_rows_agree(&totals, &raw, &what);
+        let (_, raw) =
+            assert_answered_as_the_raw_rows(&store, P, &request, Sources::Any, &what).await;
         nonempty += usize::from(!raw.is_empty());
     }
     assert!(nonempty > 5, "{nonempty} plans with rows");
@@ -536,10 +524,7 @@ pub async fn trace_metrics_from_totals_equal_the_raw_rows(harness: &Harness) {
 /// attribute rollups and agree with the raw rows; two such filters, or another operator, are
 /// declined.
 pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
-    let store = harness.open().await;
-    create_project(&store, P).await;
-    let mut rng = Rng::new(13);
-    seed_rolled_up_rows(&store, P, &mut rng).await;
+    let (store, mut rng) = seeded(harness, P, 13).await;
     let attribute = |rng: &mut Rng, traces: bool| -> Filter {
         let choice = match traces {
             // A user or a tag.
@@ -675,45 +660,21 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
             .await
             .expect("query");
         assert!(declined.is_none(), "{request:?}");
-        let answered = store
-            .query_metrics_from(P, &request, Sources::Any)
-            .await
-            .expect("query")
-            .expect("answered");
-        let raw = store
-            .query_metrics_from(P, &request, Sources::RawRows)
-            .await
-            .expect("query")
-            .expect("answered");
-        assert_rolled_up_rows_agree(&answered, &raw, &format!("{request:?}"));
+        let what = format!("{request:?}");
+        assert_answered_as_the_raw_rows(&store, P, &request, Sources::Any, &what).await;
     }
 }
 
 /// Random plans answered by the rollups and by the raw rows agree.
 pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
-    let store = harness.open().await;
-    create_project(&store, P).await;
-    let mut rng = Rng::new(7);
-    seed_rolled_up_rows(&store, P, &mut rng).await;
+    let (store, mut rng) = seeded(harness, P, 7).await;
     let mut answered = 0;
     let mut edges_with_rows = 0;
     let mut traces_with_errors = 0;
     for index in 0..200 {
         let request = random_request(&mut rng);
         let what = format!("plan {index}: {request:?}");
-        let rolled = store
-            .query_metrics_from(P, &request, Sources::Rollups)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
-        let raw = store
-            .query_metrics_from(P, &request, Sources::RawRows)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
-            .expect("the raw rows answer every plan");
-        let Some(rolled) = rolled else {
-            panic!("{what}: the rollups declined a plan they cover");
-        };
-        assert_rolled_up_rows_agree(&rolled, &raw, &what);
+        let raw = assert_rollups_answer(&store, P, &request, &what).await;
         answered += 1;
         let counted = |rows: &[MetricsRow]| {
             rows.iter()
@@ -751,17 +712,7 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         bins: None,
         row_limit: None,
     };
-    let rolled = store
-        .query_metrics_from(P, &everything, Sources::Rollups)
-        .await
-        .expect("rollups")
-        .expect("covered");
-    let raw = store
-        .query_metrics_from(P, &everything, Sources::RawRows)
-        .await
-        .expect("raw")
-        .expect("answered");
-    assert_rolled_up_rows_agree(&rolled, &raw, "everything");
+    assert_rollups_answer(&store, P, &everything, "everything").await;
     // The traces by name over the whole span: what the dashboard asks.
     let metric = |measure: &str, aggregation| MetricSelection {
         measure: measure.to_owned(),
@@ -783,18 +734,8 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         }],
         ..everything.clone()
     };
-    let rolled = store
-        .query_metrics_from(P, &traces_by_name, Sources::Rollups)
-        .await
-        .expect("rollups")
-        .expect("covered");
-    let raw = store
-        .query_metrics_from(P, &traces_by_name, Sources::RawRows)
-        .await
-        .expect("raw")
-        .expect("answered");
+    let raw = assert_rollups_answer(&store, P, &traces_by_name, "traces by name").await;
     assert_eq!(raw.len(), 3, "chat, embed and none: {raw:?}");
-    assert_rolled_up_rows_agree(&rolled, &raw, "traces by name");
 
     // Every level and every boolean value (none among them) is rolled up and read back.
     let by = |view: MetricsView, dimension: &str| MetricsRequest {
@@ -824,17 +765,8 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
         ),
     ] {
         let what = format!("{request:?}");
-        let rolled = store
-            .query_metrics_from(P, &request, Sources::Rollups)
-            .await
-            .expect("rollups")
-            .unwrap_or_else(|| panic!("{what}: declined"));
-        let raw = store
-            .query_metrics_from(P, &request, Sources::RawRows)
-            .await
-            .expect("raw")
-            .expect("answered");
-        assert_rolled_up_rows_agree(&rolled, &raw, &what);
+        let (rolled, _) =
+            assert_answered_as_the_raw_rows(&store, P, &request, Sources::Rollups, &what).await;
         let read: Vec<MetricsValue> = rolled.iter().map(|row| row[0].1.clone()).collect();
         assert_eq!(read, keys, "{what}");
     }
@@ -890,6 +822,16 @@ pub async fn metrics_from_rollups_equal_the_raw_rows(harness: &Harness) {
     }
 }
 
+/// A store of `harness` with `project` created and [`seed_rolled_up_rows`] written to it by
+/// a generator from `seed`; the store and the generator, for the plans of a case.
+async fn seeded(harness: &Harness, project: &str, seed: u64) -> (Arc<dyn Store>, Rng) {
+    let store = harness.open().await;
+    create_project(&store, project).await;
+    let mut rng = Rng::new(seed);
+    seed_rolled_up_rows(&store, project, &mut rng).await;
+    (store, rng)
+}
+
 /// Asserts that the rollups answer `request` (not declined) as the raw rows do; returns the
 /// raw rows' answer.
 async fn assert_rollups_answer(
@@ -898,8 +840,22 @@ async fn assert_rollups_answer(
     request: &MetricsRequest,
     what: &str,
 ) -> Vec<MetricsRow> {
-    let rolled = store
-        .query_metrics_from(project, request, Sources::Rollups)
+    assert_answered_as_the_raw_rows(store, project, request, Sources::Rollups, what)
+        .await
+        .1
+}
+
+/// Asserts that `sources` answer `request` (not declined) as the raw rows do; returns both
+/// answers, the one of `sources` first.
+async fn assert_answered_as_the_raw_rows(
+    store: &Arc<dyn Store>,
+    project: &str,
+    request: &MetricsRequest,
+    sources: Sources,
+    what: &str,
+) -> (Vec<MetricsRow>, Vec<MetricsRow>) {
+    let answered = store
+        .query_metrics_from(project, request, sources)
         .await
         .unwrap_or_else(|e| panic!("{what}: {e:?}"))
         .unwrap_or_else(|| panic!("{what}: declined"));
@@ -908,8 +864,8 @@ async fn assert_rollups_answer(
         .await
         .unwrap_or_else(|e| panic!("{what}: {e:?}"))
         .expect("the raw rows answer every plan");
-    assert_rolled_up_rows_agree(&rolled, &raw, what);
-    raw
+    assert_rolled_up_rows_agree(&answered, &raw, what);
+    (answered, raw)
 }
 
 /// A metadata filter of the traces view.
@@ -948,10 +904,7 @@ where
 /// after the keys change and the sweep runs while writes change the traces' metadata.
 pub async fn metrics_by_rolled_metadata_equal_the_raw_rows(harness: &Harness) {
     const M: &str = "project-metadata-rollups";
-    let store = harness.open().await;
-    create_project(&store, M).await;
-    let mut rng = Rng::new(29);
-    seed_rolled_up_rows(&store, M, &mut rng).await;
+    let (store, mut rng) = seeded(harness, M, 29).await;
     super::assert_rollups_match(&store, M, "seeded").await;
     let by_tenant = |value: &str| MetricsRequest {
         version: MetricsVersion::V1,

@@ -5,6 +5,7 @@
 //! A backend's test file passes a function from a case's private directory to a future of the
 //! store, as for the prompts suite.
 
+use super::fixtures::assert_refused;
 use crate::datasets::PageRequest;
 use crate::score_configs::ScoreConfigs;
 use crate::{ErrorKind, Store};
@@ -120,15 +121,13 @@ pub async fn score_configs_create_get_list_and_isolation<S: ScoreConfigsStore>(s
     );
 
     // An invalid config is refused and nothing is stored.
-    let refused = store
-        .create_score_config(PROJECT, &numeric("broken", Some(5.0), Some(1.0)))
-        .await
-        .expect_err("min above max");
-    assert_eq!(refused.kind, ErrorKind::InvalidArgument);
-    assert!(
-        refused.message.starts_with("maxValue:"),
-        "{}",
-        refused.message
+    assert_refused(
+        store
+            .create_score_config(PROJECT, &numeric("broken", Some(5.0), Some(1.0)))
+            .await,
+        "min above max",
+        ErrorKind::InvalidArgument,
+        "maxValue:",
     );
 
     // Lists are newest first, paged, with the total.
