@@ -289,10 +289,6 @@ fn count_and_page(
     page: &mut Sql,
 ) -> Sql {
     let dialect = grouped.dialect();
-    let mut count = Sql::new(dialect, "SELECT count(*) AS value FROM (");
-    count.append(grouped).push(") g");
-    bound_conditions(&mut count, query);
-
     page.push("SELECT g.* FROM (").append(grouped).push(") g");
     bound_conditions(page, query);
     page.push(&order(dialect, query, "g"));
@@ -300,12 +296,21 @@ fn count_and_page(
         .bind(i64::from(limit))
         .push(" OFFSET ")
         .bind(offset);
+    count_of(grouped, query)
+}
+
+/// The count of the groups of `grouped` within the query's bounds.
+fn count_of(grouped: &Sql, query: &TotalsQuery) -> Sql {
+    let mut count = Sql::new(grouped.dialect(), "SELECT count(*) AS value FROM (");
+    count.append(grouped).push(") g");
+    bound_conditions(&mut count, query);
     count
 }
 
-/// Whether the people rollups answer the query: its sort and bounds are on totals they sum
-/// (the id, the count, tokens, cost), it names no score, a sessions query no user, and no
-/// empty environment (the rollups key an absent one as `''`).
+/// Whether the people rollups answer the query: its bounds are on totals they sum (the
+/// count, tokens, cost), its sort on those, the id or the first or last time (one index seek
+/// per group, [`seen_groups`]), it names no score, a sessions query no user, and no empty
+/// environment (the rollups key an absent one as `''`).
 fn rollups_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
     let summed = |column| {
         matches!(
@@ -316,7 +321,11 @@ fn rollups_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
     query.score.is_none()
         && !(grouping == Grouping::Session && query.user_id.is_some())
         && query.environment.as_deref() != Some("")
-        && (query.order_by == TotalsColumn::Id || summed(query.order_by))
+        && (summed(query.order_by)
+            || matches!(
+                query.order_by,
+                TotalsColumn::Id | TotalsColumn::FirstSeen | TotalsColumn::LastSeen
+            ))
         && query.bounds.iter().all(|bound| summed(bound.column))
 }
 
@@ -572,10 +581,45 @@ pub fn rollup_totals_statements(
         " AS users, {} AS score_average FROM (",
         null_float(dialect)
     ));
-    let count = count_and_page(&grouped, query, limit, offset, &mut page);
+    let count = match seen_groups(&grouped, project_id, grouping, query) {
+        Some(seen) => {
+            count_and_page(&seen, query, limit, offset, &mut page);
+            count_of(&grouped, query)
+        }
+        None => count_and_page(&grouped, query, limit, offset, &mut page),
+    };
     page.push(") g");
     page.push(&order(dialect, query, "g"));
     Some((count, page))
+}
+
+/// For a query sorted by the first or last time: the groups `grouped` with that time, each
+/// one index seek in the group's traces of the range (`trace_totals_by_user`), so the page is
+/// chosen from all of them; `None` for the other sorts.
+fn seen_groups(
+    grouped: &Sql,
+    project_id: &str,
+    grouping: Grouping,
+    query: &TotalsQuery,
+) -> Option<Sql> {
+    let order = match query.order_by {
+        TotalsColumn::FirstSeen => "ASC",
+        TotalsColumn::LastSeen => "DESC",
+        _ => return None,
+    };
+    let mut seen = Sql::new(grouped.dialect(), "SELECT g.*, ");
+    group_seek(
+        &mut seen,
+        project_id,
+        grouping,
+        query,
+        TRACE_TIME,
+        &format!("{TRACE_TIME} {order}"),
+    );
+    seen.push(&format!(" AS {} FROM (", total_name(query.order_by)))
+        .append(grouped)
+        .push(") g");
+    Some(seen)
 }
 
 /// Whether the session totals answer the query: a sessions query naming no score, user or
@@ -806,6 +850,7 @@ pub fn session_totals_statements(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::people::TotalsBound;
     use crate::Direction;
 
     const DAY: Micros = DAY_MICROS;
@@ -833,7 +878,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_summed_totals_come_from_the_rollups() {
+    fn the_rollups_answer_summed_bounds_and_sorts_by_sums_ids_and_times() {
         let query = |order_by, score: Option<ScoreFilter>, user_id: Option<&str>| TotalsQuery {
             order_by,
             direction: Direction::Desc,
@@ -856,10 +901,19 @@ mod tests {
             Grouping::Session,
             &query(TotalsColumn::Cost, None, Some("u"))
         ));
-        assert!(!answers(
+        assert!(answers(
             Grouping::User,
             &query(TotalsColumn::LastSeen, None, None)
         ));
+        let bounded_by_time = TotalsQuery {
+            bounds: vec![TotalsBound {
+                column: TotalsColumn::LastSeen,
+                min: Some(1.0),
+                max: None,
+            }],
+            ..query(TotalsColumn::Cost, None, None)
+        };
+        assert!(!answers(Grouping::User, &bounded_by_time));
         let score = ScoreFilter {
             name: "quality".to_owned(),
             ..ScoreFilter::default()
