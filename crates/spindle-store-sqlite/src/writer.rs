@@ -682,7 +682,8 @@ pub(crate) fn add_rollups(
     Ok(())
 }
 
-/// The writer's transaction runs the shared write steps ([`spindle_store::writing`]); nothing in it waits.
+/// The writer's transaction runs the shared write steps ([`spindle_store::writing`]); nothing
+/// in it waits.
 impl WriteConnection for Reader<'_> {
     async fn execute(&self, sql: &Sql) -> Result<u64> {
         sqlite_execute(self.0, sql)

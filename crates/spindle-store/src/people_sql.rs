@@ -275,28 +275,20 @@ pub fn totals_statements(
     }
 
     let mut page = Sql::new(dialect, "");
-    let count = count_and_page(&grouped, query, limit, offset, &mut page);
-    (count, page)
+    page_of(&grouped, query, limit, offset, &mut page);
+    (count_of(&grouped, query), page)
 }
 
-/// The count of the grouped rows `grouped` within the query's bounds, returned, and their
-/// page (`SELECT g.* … ORDER BY … LIMIT … OFFSET …`), appended to `page`.
-fn count_and_page(
-    grouped: &Sql,
-    query: &TotalsQuery,
-    limit: u32,
-    offset: i64,
-    page: &mut Sql,
-) -> Sql {
-    let dialect = grouped.dialect();
+/// The page of the grouped rows `grouped` within the query's bounds (`SELECT g.* … ORDER BY
+/// … LIMIT … OFFSET …`), appended to `page`.
+fn page_of(grouped: &Sql, query: &TotalsQuery, limit: u32, offset: i64, page: &mut Sql) {
     page.push("SELECT g.* FROM (").append(grouped).push(") g");
     bound_conditions(page, query);
-    page.push(&order(dialect, query, "g"));
+    page.push(&order(grouped.dialect(), query, "g"));
     page.push(" LIMIT ")
         .bind(i64::from(limit))
         .push(" OFFSET ")
         .bind(offset);
-    count_of(grouped, query)
 }
 
 /// The count of the groups of `grouped` within the query's bounds.
@@ -308,9 +300,9 @@ fn count_of(grouped: &Sql, query: &TotalsQuery) -> Sql {
 }
 
 /// Whether the people rollups answer the query: its bounds are on totals they sum (the
-/// count, tokens, cost), its sort on those, the id or the first or last time (one index seek
-/// per group, [`seen_groups`]), it names no score, a sessions query no user, and no empty
-/// environment (the rollups key an absent one as `''`).
+/// count, tokens, cost), its sort on anything but a score (the first or last time is one
+/// index seek per group, [`seen_groups`]), it names no score, a sessions query no user, and
+/// no empty environment (the rollups key an absent one as `''`).
 fn rollups_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
     let summed = |column| {
         matches!(
@@ -321,11 +313,7 @@ fn rollups_answer(grouping: Grouping, query: &TotalsQuery) -> bool {
     query.score.is_none()
         && !(grouping == Grouping::Session && query.user_id.is_some())
         && query.environment.as_deref() != Some("")
-        && (summed(query.order_by)
-            || matches!(
-                query.order_by,
-                TotalsColumn::Id | TotalsColumn::FirstSeen | TotalsColumn::LastSeen
-            ))
+        && query.order_by != TotalsColumn::Score
         && query.bounds.iter().all(|bound| summed(bound.column))
 }
 
@@ -581,21 +569,25 @@ pub fn rollup_totals_statements(
         " AS users, {} AS score_average FROM (",
         null_float(dialect)
     ));
-    let count = match seen_groups(&grouped, project_id, grouping, query) {
-        Some(seen) => {
-            count_and_page(&seen, query, limit, offset, &mut page);
-            count_of(&grouped, query)
-        }
-        None => count_and_page(&grouped, query, limit, offset, &mut page),
-    };
+    // A sort by time chooses the page among the groups with their times; the count needs none.
+    let seen = seen_groups(&grouped, project_id, grouping, query);
+    page_of(
+        seen.as_ref().unwrap_or(&grouped),
+        query,
+        limit,
+        offset,
+        &mut page,
+    );
+    let count = count_of(&grouped, query);
     page.push(") g");
     page.push(&order(dialect, query, "g"));
     Some((count, page))
 }
 
 /// For a query sorted by the first or last time: the groups `grouped` with that time, each
-/// one index seek in the group's traces of the range (`trace_totals_by_user`), so the page is
-/// chosen from all of them; `None` for the other sorts.
+/// one index seek in the group's traces of the range (`trace_totals_by_user` or
+/// `trace_totals_by_session`), so the page is chosen from all of them; `None` for the other
+/// sorts.
 fn seen_groups(
     grouped: &Sql,
     project_id: &str,

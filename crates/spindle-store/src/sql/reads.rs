@@ -10,10 +10,9 @@ use crate::rollups::NO_HOUR;
 use crate::statements::SUM_AS_INTEGER;
 use crate::trace_index::IndexedTerm;
 
-use super::rows::{decode_json, SCORE_COLUMNS, TRACE_COLUMNS};
 use super::rows::{
-    decode_observation, decode_score, decode_trace, ReadColumns, OBSERVATION_COLUMNS,
-    OBSERVATION_TREE_COLUMNS,
+    decode_json, decode_observation, decode_score, decode_trace, ReadColumns, OBSERVATION_COLUMNS,
+    OBSERVATION_TREE_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS,
 };
 use super::{
     compile_filters, level_of_rank, rank_of, Column, Dialect, Expr, RowAccess, Sql,
