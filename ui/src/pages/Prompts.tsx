@@ -88,6 +88,11 @@ export function Prompts(props: { projectId: string; search: URLSearchParams }) {
     { id: "updated", label: "Updated", cell: (prompt) => time(prompt.lastUpdatedAt) },
   ];
   const { shown, picker } = usePickedColumns(promptColumns, "prompts");
+  /** A filter input's handler: sets the filter from the input and goes back to page 1. */
+  const refilter = (setFilter: (value: string) => void) => (event: { currentTarget: HTMLInputElement }) => {
+    setFilter(event.currentTarget.value);
+    setPage(1);
+  };
   return (
     <div class="page">
       <div class="toolbar">
@@ -97,20 +102,14 @@ export function Prompts(props: { projectId: string; search: URLSearchParams }) {
           aria-label="Search prompts"
           placeholder="Search names"
           value={search}
-          onInput={(event) => {
-            setSearch(event.currentTarget.value);
-            setPage(1);
-          }}
+          onInput={refilter(setSearch)}
         />
         <input
           type="text"
           aria-label="Tag"
           placeholder="Tag"
           value={tag}
-          onChange={(event) => {
-            setTag(event.currentTarget.value);
-            setPage(1);
-          }}
+          onChange={refilter(setTag)}
         />
         {picker}
         <span class="spacer" />

@@ -3,14 +3,14 @@
 /// `(path, content type, bytes)` of every file of the bundle.
 pub const FILES: &[(&str, &str, &[u8])] = &[
     (
-        "assets/index-CvDNltSL.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-CvDNltSL.js"),
-    ),
-    (
         "assets/index-D__XcriX.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../ui/dist/assets/index-D__XcriX.css"),
+    ),
+    (
+        "assets/index-S5LD-Bu8.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../ui/dist/assets/index-S5LD-Bu8.js"),
     ),
     (
         "favicon.svg",
