@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, USER_AGENT};
-use reqwest::{Method, RequestBuilder, Url};
+use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde_json::Value;
 use spindle_semconv as semconv;
 
@@ -75,6 +75,36 @@ impl PublicApi {
     /// A request with the client's headers.
     pub(crate) fn request(&self, method: Method, url: Url) -> RequestBuilder {
         self.http.request(method, url)
+    }
+}
+
+/// Why a public API request failed, before the prompt or dataset API tells it as its own error.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// A 404: the thing asked for does not exist.
+    NotFound { message: String },
+    /// No answer, an answer that broke off, a 429 or a 5xx: worth retrying.
+    Unreachable { reason: String },
+    /// Any other refusal: retrying will not help.
+    Rejected { status: u16, message: String },
+}
+
+impl Failure {
+    /// The failure an error answer stands for, with the server's explanation from its body.
+    pub(crate) fn of_answer(status: StatusCode, body: &str) -> Self {
+        let message = error_message(body);
+        if status == StatusCode::NOT_FOUND {
+            Self::NotFound { message }
+        } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            Self::Unreachable {
+                reason: format!("{status}: {message}"),
+            }
+        } else {
+            Self::Rejected {
+                status: status.as_u16(),
+                message,
+            }
+        }
     }
 }
 

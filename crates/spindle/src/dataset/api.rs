@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use reqwest::header::CONTENT_TYPE;
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -14,7 +14,7 @@ use super::{
     CreateDataset, CreateDatasetItem, CreateDatasetRunItem, Dataset, DatasetError, DatasetItem,
     DatasetRun, DatasetRunItem,
 };
-use crate::api::{error_message, PublicApi};
+use crate::api::{Failure, PublicApi};
 use crate::observation::iso_micros;
 
 /// The dataset endpoints of one server.
@@ -40,6 +40,15 @@ struct WireMeta {
 struct WirePage<T> {
     data: Vec<T>,
     meta: WireMeta,
+}
+
+/// A failed request told as a dataset error.
+fn dataset_error(failure: Failure) -> DatasetError {
+    match failure {
+        Failure::NotFound { message } => DatasetError::NotFound { message },
+        Failure::Unreachable { reason } => DatasetError::Unreachable { reason },
+        Failure::Rejected { status, message } => DatasetError::Rejected { status, message },
+    }
 }
 
 /// A request that got no answer, or whose answer broke off.
@@ -129,19 +138,7 @@ impl DatasetApi {
                 reason: error.to_string(),
             });
         }
-        let message = error_message(&text);
-        Err(if status == StatusCode::NOT_FOUND {
-            DatasetError::NotFound { message }
-        } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            DatasetError::Unreachable {
-                reason: format!("{status}: {message}"),
-            }
-        } else {
-            DatasetError::Rejected {
-                status: status.as_u16(),
-                message,
-            }
-        })
+        Err(dataset_error(Failure::of_answer(status, &text)))
     }
 
     pub(crate) async fn get_dataset(&self, name: &str) -> Result<Dataset, DatasetError> {

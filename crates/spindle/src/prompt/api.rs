@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::cache::{Fetched, Selector};
 use super::{CreatePrompt, Prompt, PromptError, PromptMessage, PromptTemplate};
-use crate::api::{error_message, PublicApi};
+use crate::api::{Failure, PublicApi};
 
 /// Wait before the first retry; doubled after each.
 const INITIAL_RETRY_BACKOFF: Duration = Duration::from_millis(100);
@@ -75,6 +75,18 @@ impl WirePrompt {
 fn invalid(reason: &str) -> PromptError {
     PromptError::InvalidResponse {
         reason: reason.to_owned(),
+    }
+}
+
+/// A failed request for the prompt `name` told as a prompt error.
+fn prompt_error(failure: Failure, name: &str) -> PromptError {
+    match failure {
+        Failure::NotFound { message } => PromptError::NotFound {
+            name: name.to_owned(),
+            message,
+        },
+        Failure::Unreachable { reason } => PromptError::Unreachable { reason },
+        Failure::Rejected { status, message } => PromptError::Rejected { status, message },
     }
 }
 
@@ -177,22 +189,7 @@ impl PromptApi {
                 etag,
             });
         }
-        let message = error_message(&text);
-        Err(if status == StatusCode::NOT_FOUND {
-            PromptError::NotFound {
-                name: name.to_owned(),
-                message,
-            }
-        } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            PromptError::Unreachable {
-                reason: format!("{status}: {message}"),
-            }
-        } else {
-            PromptError::Rejected {
-                status: status.as_u16(),
-                message,
-            }
-        })
+        Err(prompt_error(Failure::of_answer(status, &text), name))
     }
 
     /// Fetches one version (conditionally, given the cached `ETag`), retrying connection
