@@ -1,6 +1,7 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Dashboard } from "./pages/Dashboard";
+import { testContainer } from "./test-container";
 
 const REFUSED = "query: took longer than the 30 s a metrics query may take on this server (SPINDLE_METRICS_QUERY_SECONDS); narrow the time range or the filters";
 
@@ -30,12 +31,7 @@ const ANSWER = {
 };
 
 describe("dashboard notes", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => {
-    render(null, container);
-    vi.unstubAllGlobals();
-  });
+  const container = testContainer();
 
   it("says why a panel is empty and leaves its numbers blank", async () => {
     vi.stubGlobal(

@@ -1,14 +1,10 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { EmptyState, snippets } from "./pages/Empty";
+import { testContainer } from "./test-container";
 
 describe("empty state", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => {
-    render(null, container);
-    vi.unstubAllGlobals();
-  });
+  const container = testContainer();
 
   it("has Python, JS and Rust snippets with the server URL and the public key", () => {
     const code = snippets("http://spindle.test:3000", "pk-lf-abc");

@@ -1,7 +1,8 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Pager } from "./components/Table";
 import { total } from "./format";
+import { testContainer } from "./test-container";
 
 describe("list totals", () => {
   it("read as counted, or with 'about' when the server estimated them", () => {
@@ -10,9 +11,7 @@ describe("list totals", () => {
     expect(total({ totalItems: 120000, totalIsEstimate: true }, "traces")).toBe("about 120,000 traces");
   });
 
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => render(null, container));
+  const container = testContainer();
 
   it("make the pager say the page count is an estimate too", () => {
     render(<Pager page={1} pages={2400} onPage={() => {}} total={total({ totalItems: 120000, totalIsEstimate: true }, "traces")} estimated />, container);

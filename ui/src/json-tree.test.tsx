@@ -1,7 +1,8 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JsonTree } from "./components/JsonTree";
 import { childPath, searchJson } from "./jsonpath";
+import { testContainer } from "./test-container";
 
 const flush = () => new Promise((resolve) => setTimeout(resolve));
 
@@ -26,9 +27,7 @@ describe("JSON paths and search", () => {
 });
 
 describe("the JSON tree", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => render(null, container));
+  const container = testContainer();
 
   it("folds beyond its depth, and unfolds a node on its toggle", async () => {
     render(<JsonTree value={{ a: { b: { c: { d: 1 } } } }} depth={2} />, container);

@@ -1,11 +1,10 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Markdown } from "./markdown";
+import { testContainer } from "./test-container";
 
 describe("markdown rendering", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => render(null, container));
+  const container = testContainer();
 
   it("renders headings, lists, code and emphasis as elements", () => {
     render(<Markdown text={"# Title\n\nSome **bold** and *soft* `code`.\n\n- one\n- two\n\n```\nlet x = 1;\n```"} />, container);

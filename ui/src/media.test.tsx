@@ -1,7 +1,8 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MediaList } from "./components/Json";
 import { collectMedia, parseRefs } from "./media";
+import { testContainer } from "./test-container";
 
 const png = "@@@langfuseMedia:type=image/png|id=abc_123|source=base64_data_uri@@@";
 const svg = "@@@langfuseMedia:type=image/svg+xml|id=svg1|source=bytes@@@";
@@ -22,9 +23,7 @@ describe("media references", () => {
 });
 
 describe("media list", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => render(null, container));
+  const container = testContainer();
 
   it("shows raster images inline and everything else as a download link", () => {
     render(<MediaList projectId="p1" value={{ a: png, b: svg }} />, container);

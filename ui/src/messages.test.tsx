@@ -1,7 +1,8 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IoView } from "./components/Json";
 import { asConversation, pairToolCalls, type Message, type Part } from "./messages";
+import { testContainer } from "./test-container";
 
 /** The tool calls and results of a conversation, as [kind, id, name, args or content]. */
 function tools(messages: Message[] | null) {
@@ -181,9 +182,7 @@ describe("tool calls of each shape", () => {
 });
 
 describe("input and output rendering", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => render(null, container));
+  const container = testContainer();
 
   it("shows a conversation turn by turn", () => {
     render(

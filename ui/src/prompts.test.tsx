@@ -1,8 +1,9 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { viewFromUrl } from "./filters";
 import { LabelChips, LabelMover, MetricsTable, PromptContentView, tracesOfVersionHref, VersionDiff, VersionEditor } from "./pages/Prompts";
 import { folderView, lineDiff, promptAsText, promptVariables, segments, variables, type PromptVersion } from "./prompts";
+import { testContainer } from "./test-container";
 
 function version(number: number, prompt: PromptVersion["prompt"], config: unknown = {}): PromptVersion {
   return {
@@ -76,12 +77,7 @@ function stubWrites() {
 }
 
 describe("prompt components", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => {
-    render(null, container);
-    vi.unstubAllGlobals();
-  });
+  const container = testContainer();
 
   it("highlights variables as elements and never renders HTML from the text", () => {
     render(<PromptContentView prompt={"<b>bold</b> {{name}}<img src=x onerror=alert(1)>"} />, container);

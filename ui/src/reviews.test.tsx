@@ -1,9 +1,10 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Comments } from "./components/Comments";
 import { progressOf, ReviewerProgress, reviewerLine, type Reviewer } from "./pages/Queues";
 import { digitKeys, scoresOf } from "./pages/Review";
 import type { ScoreConfig } from "./api";
+import { testContainer } from "./test-container";
 
 const config = (id: string, dataType: ScoreConfig["dataType"], extra: Partial<ScoreConfig> = {}): ScoreConfig => ({
   id,
@@ -67,12 +68,7 @@ describe("queue progress", () => {
 });
 
 describe("comment thread", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => {
-    render(null, container);
-    vi.unstubAllGlobals();
-  });
+  const container = testContainer();
 
   it("asks for the object's thread and renders content as text and Markdown elements", async () => {
     const fetch = vi.fn(async (_input: RequestInfo | URL) =>

@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { useSelection, type Selection } from "./components/Selection";
 import { observationQuery, OBSERVATION_TABLE_COLUMNS } from "./pages/Observations";
 import { scoreQuery } from "./pages/Scores";
@@ -17,6 +17,7 @@ import {
   sortFromUrl,
   type TableColumn,
 } from "./tables";
+import { testContainer } from "./test-container";
 
 const COLUMNS: TableColumn[] = [
   { id: "time", label: "Time", sort: "timestamp" },
@@ -79,14 +80,12 @@ describe("sorts", () => {
 });
 
 describe("selection", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
+  const container = testContainer();
   let selection: Selection;
   function Probe(props: { ids: string[]; view: string }) {
     selection = useSelection(props.ids, props.view);
     return null;
   }
-  afterEach(() => render(null, container));
 
   it("takes a range with shift, the page with the header, and empties on another view", () => {
     const ids = ["a", "b", "c", "d", "e"];

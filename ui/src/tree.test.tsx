@@ -1,9 +1,10 @@
 import { render } from "preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Observation } from "./api";
 import { ObservationTree } from "./components/Tree";
 import { Timeline } from "./components/Timeline";
 import { barOf, buildTree, span, visibleRows } from "./tree";
+import { testContainer } from "./test-container";
 
 function obs(id: string, parent: string | null, start: number, end: number | null, extra: Partial<Observation> = {}): Observation {
   const iso = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString();
@@ -75,9 +76,7 @@ describe("observation tree", () => {
 });
 
 describe("tree and timeline components", () => {
-  const container = document.createElement("div");
-  document.body.appendChild(container);
-  afterEach(() => render(null, container));
+  const container = testContainer();
 
   it("renders type, latency, tokens and cost per node, and toggles", () => {
     const toggled: string[] = [];
