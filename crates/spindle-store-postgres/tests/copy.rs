@@ -928,31 +928,18 @@ async fn datasets_configs_reviews_and_the_audit_log_move_once() {
     // The audit log's ids go on after the copied ones.
     postgres
         .record_audit(&NewAuditEntry {
-            organization_id: "org".into(),
-            project_id: None,
             actor: Actor::User("reviewer".into()),
-            action: "updated".into(),
-            resource_type: spindle_store::audit::resource::ORGANIZATION.into(),
-            resource_id: "org".into(),
-            details: None,
-            created_at: BASE + 20,
+            ..audit_entry("updated", BASE + 20)
         })
         .await
         .expect("new audit entry");
-    let log = postgres
-        .audit_log(&AuditQuery {
-            organization_id: "org".into(),
-            ..AuditQuery::default()
-        })
-        .await
-        .expect("audit log");
-    let mut ids: Vec<(i64, &str)> = log
-        .items
-        .iter()
-        .map(|entry| (entry.id, entry.entry.action.as_str()))
-        .collect();
+    let mut ids = audit_ids_and_actions(&postgres).await;
     ids.sort();
-    assert_eq!(ids, vec![(1, "deleted"), (2, "created"), (3, "updated")]);
+    assert_eq!(
+        ids,
+        [(1, "deleted"), (2, "created"), (3, "updated")]
+            .map(|(id, action)| (id, action.to_owned()))
+    );
     postgres.shutdown().await.expect("shutdown");
 }
 
@@ -968,6 +955,23 @@ fn audit_entry(action: &str, at: i64) -> NewAuditEntry {
         details: None,
         created_at: at,
     }
+}
+
+/// The ids and actions of the organization's audit log, in the log's order.
+async fn audit_ids_and_actions(
+    postgres: &spindle_store_postgres::PostgresStore,
+) -> Vec<(i64, String)> {
+    let log = postgres
+        .audit_log(&AuditQuery {
+            organization_id: "org".into(),
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("audit log");
+    log.items
+        .into_iter()
+        .map(|entry| (entry.id, entry.entry.action))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1007,18 +1011,9 @@ async fn an_audit_entry_whose_id_postgres_used_takes_the_next_one() {
         .record_audit(&audit_entry("later", BASE + 3))
         .await
         .expect("entry after the copy");
-    let log = postgres
-        .audit_log(&AuditQuery {
-            organization_id: "org".into(),
-            ..AuditQuery::default()
-        })
-        .await
-        .expect("audit log");
-    let entries: Vec<(i64, &str)> = log
-        .items
-        .iter()
-        .map(|entry| (entry.id, entry.entry.action.as_str()))
-        .collect();
-    assert_eq!(entries, vec![(3, "later"), (1, "live"), (2, "copied")]);
+    assert_eq!(
+        audit_ids_and_actions(&postgres).await,
+        [(3, "later"), (1, "live"), (2, "copied")].map(|(id, action)| (id, action.to_owned()))
+    );
     postgres.shutdown().await.expect("shutdown");
 }

@@ -6,33 +6,11 @@ mod support;
 
 use spindle_store::accounts::{Accounts, OrganizationMembership, Role};
 
-/// The migrations before 0020, as a database of that version has them.
-const BEFORE: &[&str] = &[
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_accounts.sql"),
-    include_str!("../migrations/0003_sort_indexes.sql"),
-    include_str!("../migrations/0004_tags_index.sql"),
-    include_str!("../migrations/0005_counters.sql"),
-    include_str!("../migrations/0006_cost.sql"),
-    include_str!("../migrations/0007_trace_tags_and_metadata.sql"),
-    include_str!("../migrations/0008_lz4_compression.sql"),
-    include_str!("../migrations/0009_trace_search.sql"),
-    include_str!("../migrations/0010_scores_cover_trace_ids.sql"),
-    include_str!("../migrations/0011_prompts.sql"),
-    include_str!("../migrations/0012_server_secrets.sql"),
-    include_str!("../migrations/0013_observations_by_prompt.sql"),
-    include_str!("../migrations/0014_prompt_latency_index.sql"),
-    include_str!("../migrations/0015_datasets.sql"),
-    include_str!("../migrations/0016_dataset_item_versions.sql"),
-    include_str!("../migrations/0017_review.sql"),
-    include_str!("../migrations/0018_score_configs.sql"),
-    include_str!("../migrations/0019_observations_by_prompt_trace.sql"),
-];
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn existing_accounts_get_organization_roles() {
     let key = tempfile::tempdir().expect("schema key");
-    let (client, connection) = support::schema_migrated_to(key.path(), BEFORE).await;
+    let (client, connection) =
+        support::schema_migrated_to(key.path(), support::migrations_before(20)).await;
     client
         .batch_execute(
             "INSERT INTO organizations VALUES ('o', 'O', 1);

@@ -12,22 +12,11 @@ use spindle_store::conformance::fixtures::{
 };
 use spindle_store::{Store, TraceQuery};
 
-/// The migrations before 0009, as a database of that version has them.
-const BEFORE: &[&str] = &[
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_accounts.sql"),
-    include_str!("../migrations/0003_sort_indexes.sql"),
-    include_str!("../migrations/0004_tags_index.sql"),
-    include_str!("../migrations/0005_counters.sql"),
-    include_str!("../migrations/0006_cost.sql"),
-    include_str!("../migrations/0007_trace_tags_and_metadata.sql"),
-    include_str!("../migrations/0008_lz4_compression.sql"),
-];
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_words_written_before_0009_are_still_found() {
     let key = tempfile::tempdir().expect("schema key");
-    let (client, connection) = support::schema_migrated_to(key.path(), BEFORE).await;
+    let (client, connection) =
+        support::schema_migrated_to(key.path(), support::migrations_before(9)).await;
     // Rows as the writer stored them before: the words in each row's `search` column.
     client
         .batch_execute(

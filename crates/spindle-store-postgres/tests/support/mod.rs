@@ -189,6 +189,35 @@ pub async fn client_in(key: &Path) -> (tokio_postgres::Client, tokio::task::Join
     }
 }
 
+/// The migrations 0001 to 0019, as a database of that version has them (tests of later
+/// migrations start from a prefix of these; see [`migrations_before`]).
+const EARLY_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_accounts.sql"),
+    include_str!("../../migrations/0003_sort_indexes.sql"),
+    include_str!("../../migrations/0004_tags_index.sql"),
+    include_str!("../../migrations/0005_counters.sql"),
+    include_str!("../../migrations/0006_cost.sql"),
+    include_str!("../../migrations/0007_trace_tags_and_metadata.sql"),
+    include_str!("../../migrations/0008_lz4_compression.sql"),
+    include_str!("../../migrations/0009_trace_search.sql"),
+    include_str!("../../migrations/0010_scores_cover_trace_ids.sql"),
+    include_str!("../../migrations/0011_prompts.sql"),
+    include_str!("../../migrations/0012_server_secrets.sql"),
+    include_str!("../../migrations/0013_observations_by_prompt.sql"),
+    include_str!("../../migrations/0014_prompt_latency_index.sql"),
+    include_str!("../../migrations/0015_datasets.sql"),
+    include_str!("../../migrations/0016_dataset_item_versions.sql"),
+    include_str!("../../migrations/0017_review.sql"),
+    include_str!("../../migrations/0018_score_configs.sql"),
+    include_str!("../../migrations/0019_observations_by_prompt_trace.sql"),
+];
+
+/// The migrations before `number` (at most 0020), for [`schema_migrated_to`].
+pub fn migrations_before(number: usize) -> &'static [&'static str] {
+    &EARLY_MIGRATIONS[..number - 1]
+}
+
 /// The schema of `key` made by the old migrations `before` (numbered from 1, recorded as the
 /// store's migrations table records them), for the rows a test writes as an old version
 /// did; a plain connection in it and the task driving it (await it after dropping the
