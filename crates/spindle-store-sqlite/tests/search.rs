@@ -5,7 +5,7 @@ use spindle_store::conformance::fixtures::{
     batch_of_observations, batch_of_traces, create_stamp, observation, trace, update_stamp,
     CommonWordTraces,
 };
-use spindle_store::{Store, TraceQuery};
+use spindle_store::{ObservationRecord, Store, TraceQuery, TraceRecord};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,34 +66,51 @@ async fn check_first_writes(store: &SqliteStore) {
     assert_eq!(found(store, "other").await, ["t9"], "another trace");
 }
 
-async fn write_first(store: &SqliteStore) {
-    let traces = vec![
-        trace("t1", create_stamp(AT), |t| {
-            t.timestamp = Some(AT);
-            t.input = Some("Crème brûlée recipe".into());
-            t.output = Some("DESSERT ready".into());
-        }),
-        trace("t2", create_stamp(AT + 1), |t| {
-            t.timestamp = Some(AT + 1);
-            t.input = Some("creme brulee, no recipe".into());
-        }),
-        trace("t9", create_stamp(AT + 2), |t| {
-            t.timestamp = Some(AT + 2);
-            t.input = Some("other".into());
-        }),
-    ];
+/// A trace first written at `at` with the input `input`, then `edit`ed.
+fn trace_at(
+    id: &str,
+    at: i64,
+    input: impl Into<String>,
+    edit: impl FnOnce(&mut TraceRecord),
+) -> TraceRecord {
+    trace(id, create_stamp(at), |t| {
+        t.timestamp = Some(at);
+        t.input = Some(input.into());
+        edit(t);
+    })
+}
+
+/// Writes the traces, then the observations (when there are any).
+async fn write(
+    store: &SqliteStore,
+    traces: Vec<TraceRecord>,
+    observations: Vec<ObservationRecord>,
+) {
     store
         .write(P, batch_of_traces(traces))
         .await
-        .expect("write");
+        .expect("write traces");
+    if !observations.is_empty() {
+        store
+            .write(P, batch_of_observations(observations))
+            .await
+            .expect("write observations");
+    }
+}
+
+async fn write_first(store: &SqliteStore) {
+    let traces = vec![
+        trace_at("t1", AT, "Crème brûlée recipe", |t| {
+            t.output = Some("DESSERT ready".into());
+        }),
+        trace_at("t2", AT + 1, "creme brulee, no recipe", |_| {}),
+        trace_at("t9", AT + 2, "other", |_| {}),
+    ];
     let observations = vec![observation("o1", create_stamp(AT), |o| {
         o.trace_id = Some("t1".into());
         o.output = Some("caramel, sugar".into());
     })];
-    store
-        .write(P, batch_of_observations(observations))
-        .await
-        .expect("write");
+    write(store, traces, observations).await;
 }
 
 /// What every state of the index answers after the later writes and the deletion.
@@ -113,15 +130,9 @@ async fn write_later(store: &SqliteStore) {
         trace("t1", update_stamp(AT + 10), |t| {
             t.output = Some("changed".into());
         }),
-        trace("t3", create_stamp(AT + 3), |t| {
-            t.timestamp = Some(AT + 3);
-            t.input = Some("crème anglaise".into());
-        }),
+        trace_at("t3", AT + 3, "crème anglaise", |_| {}),
     ];
-    store
-        .write(P, batch_of_traces(traces))
-        .await
-        .expect("write");
+    write(store, traces, Vec::new()).await;
     let deleted = store
         .delete_traces(P, &["t2".to_owned()])
         .await
@@ -193,16 +204,10 @@ async fn common_words_walk_the_list_and_probe_the_index() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     let common = CommonWordTraces::new(TRACES, AT);
-    store
-        .write(P, batch_of_traces(common.traces.clone()))
-        .await
-        .expect("write");
+    write(&store, common.traces.clone(), Vec::new()).await;
     store.index_search_now().await.expect("index");
     // A newer trace not indexed yet.
-    store
-        .write(P, batch_of_traces(vec![common.late.clone()]))
-        .await
-        .expect("write");
+    write(&store, vec![common.late.clone()], Vec::new()).await;
     let list = CommonWordTraces::query;
     for page in [1, 2] {
         let found = store
@@ -262,22 +267,12 @@ async fn compressed_payloads_are_scanned_and_indexed() {
             "tail ".repeat(10)
         )
     };
-    let traces = vec![trace("t1", create_stamp(AT), |t| {
-        t.timestamp = Some(AT);
-        t.input = Some(long("zanzibar"));
-    })];
-    store
-        .write(P, batch_of_traces(traces))
-        .await
-        .expect("write traces");
+    let traces = vec![trace_at("t1", AT, long("zanzibar"), |_| {})];
     let observations = vec![observation("o1", create_stamp(AT), |o| {
         o.trace_id = Some("t1".into());
         o.output = Some(long("quokka"));
     })];
-    store
-        .write(P, batch_of_observations(observations))
-        .await
-        .expect("write observations");
+    write(&store, traces, observations).await;
     // Queued: the scan reads the packed texts.
     assert_eq!(found(&store, "zanzibar").await, ["t1"]);
     assert_eq!(found(&store, "quokka filler").await, ["t1"]);
@@ -299,20 +294,11 @@ async fn write_metadata(store: &SqliteStore) {
             .collect()
     };
     let traces = vec![
-        trace("m1", create_stamp(AT), |t| {
-            t.timestamp = Some(AT);
-            t.input = Some("plain".into());
+        trace_at("m1", AT, "plain", |t| {
             t.metadata = entries(&[("Customer", "Zoë Müller"), ("tier", "gold plan")]);
         }),
-        trace("m2", create_stamp(AT + 1), |t| {
-            t.timestamp = Some(AT + 1);
-            t.input = Some("plain".into());
-        }),
+        trace_at("m2", AT + 1, "plain", |_| {}),
     ];
-    store
-        .write(P, batch_of_traces(traces))
-        .await
-        .expect("write");
     let observations = vec![observation("om", create_stamp(AT), |o| {
         o.trace_id = Some("m2".into());
         o.metadata = entries(&[
@@ -320,10 +306,7 @@ async fn write_metadata(store: &SqliteStore) {
             ("resourceAttributes", r#"{"service.name":"hiddensvc"}"#),
         ]);
     })];
-    store
-        .write(P, batch_of_observations(observations))
-        .await
-        .expect("write");
+    write(store, traces, observations).await;
 }
 
 /// What every state of the index answers for [`write_metadata`].

@@ -10,6 +10,7 @@ use spindle_core::{ObservationRecord, WriteBatch};
 use spindle_store::conformance::fixtures::{create_stamp, observation, update_stamp, BASE};
 use spindle_store::Store;
 use spindle_store_sqlite::{SqliteOptions, SqliteStore, DATABASE_FILE};
+use std::path::Path;
 
 const PROJECT: &str = "project";
 
@@ -47,17 +48,35 @@ fn compressing(on: bool) -> SqliteOptions {
     }
 }
 
-/// `typeof(input)` and `typeof(output)` of each observation in `dir`'s database, by id.
-fn payload_types(dir: &std::path::Path) -> Vec<(String, String)> {
+/// The rows `sql` selects from `dir`'s database, each read by `read_row`.
+fn select<T>(
+    dir: &Path,
+    sql: &str,
+    read_row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> Vec<T> {
     let connection = rusqlite::Connection::open(dir.join(DATABASE_FILE)).expect("open");
-    let mut statement = connection
-        .prepare("SELECT typeof(input), typeof(output) FROM observations ORDER BY id")
-        .expect("prepare");
+    let mut statement = connection.prepare(sql).expect("prepare");
     statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .query_map([], read_row)
         .expect("query")
         .collect::<rusqlite::Result<_>>()
         .expect("rows")
+}
+
+/// `typeof(input)` and `typeof(output)` of each observation in `dir`'s database, by id.
+fn payload_types(dir: &Path) -> Vec<(String, String)> {
+    select(
+        dir,
+        "SELECT typeof(input), typeof(output) FROM observations ORDER BY id",
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+}
+
+/// Writes `records` into a store on `dir` opened with `options`, then shuts it down.
+async fn write_and_close(dir: &Path, options: SqliteOptions, records: Vec<ObservationRecord>) {
+    let store = SqliteStore::open(dir, options).expect("open");
+    store.write(PROJECT, batch(records)).await.expect("write");
+    store.shutdown().await.expect("shutdown");
 }
 
 async fn read(store: &SqliteStore, id: &str) -> ObservationRecord {
@@ -90,42 +109,28 @@ async fn new_rows_are_packed_and_share_their_resource() {
     store.shutdown().await.expect("shutdown");
     drop(store);
 
-    let connection = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
-    let forms: Vec<(String, String, String, String)> = connection
-        .prepare(
-            "SELECT typeof(input), typeof(output), metadata, stamps FROM observations \
-             ORDER BY id",
-        )
-        .expect("prepare")
-        .query_map([], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })
-        .expect("query")
-        .collect::<rusqlite::Result<_>>()
-        .expect("rows");
+    let forms: Vec<(String, String, String, String)> = select(
+        dir.path(),
+        "SELECT typeof(input), typeof(output), metadata, stamps FROM observations ORDER BY id",
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+    );
     assert_eq!(forms.len(), 4);
     for (input, output, metadata, stamps) in &forms {
         assert_eq!((input.as_str(), output.as_str()), ("blob", "blob"));
         assert!(metadata.starts_with(r#"{"request_id":"#), "{metadata}");
         assert!(stamps.starts_with('~'), "{stamps}");
     }
-    let resources: i64 = connection
-        .query_row("SELECT count(*) FROM resources", [], |row| row.get(0))
-        .expect("count");
-    assert_eq!(resources, 1);
+    let resources: Vec<i64> = select(dir.path(), "SELECT count(*) FROM resources", |row| {
+        row.get(0)
+    });
+    assert_eq!(resources, [1]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_of_the_earlier_forms_read_and_merge() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
     let record = span("old");
-    store
-        .write(PROJECT, batch(vec![record.clone()]))
-        .await
-        .expect("write");
-    store.shutdown().await.expect("shutdown");
-    drop(store);
+    write_and_close(dir.path(), compressing(true), vec![record.clone()]).await;
 
     // Rewritten as rows were before: text payloads, inline metadata, JSON stamps.
     let stamp = create_stamp(BASE);
@@ -158,20 +163,19 @@ async fn rows_of_the_earlier_forms_read_and_merge() {
 
     let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("open");
     assert_eq!(read(&store, "old").await, record);
-    let update = observation("old", update_stamp(BASE + 1), |o| {
-        o.output = Some("\"calm\"".into());
-        o.metadata.insert("extra".into(), "1".into());
-    });
+    let update = || {
+        observation("old", update_stamp(BASE + 1), |o| {
+            o.output = Some("\"calm\"".into());
+            o.metadata.insert("extra".into(), "1".into());
+        })
+    };
     store
-        .write(PROJECT, batch(vec![update]))
+        .write(PROJECT, batch(vec![update()]))
         .await
         .expect("merge");
     let merged = read(&store, "old").await;
     let mut expected = record.clone();
-    expected.merge(observation("old", update_stamp(BASE + 1), |o| {
-        o.output = Some("\"calm\"".into());
-        o.metadata.insert("extra".into(), "1".into());
-    }));
+    expected.merge(update());
     assert_eq!(merged, expected);
     assert_eq!(merged.metadata.len(), 4);
     store.shutdown().await.expect("shutdown");
@@ -181,13 +185,7 @@ async fn rows_of_the_earlier_forms_read_and_merge() {
 async fn compression_off_writes_text_and_reads_packed_rows() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let packed = span("packed");
-    let store = SqliteStore::open(dir.path(), compressing(true)).expect("open");
-    store
-        .write(PROJECT, batch(vec![packed.clone()]))
-        .await
-        .expect("write");
-    store.shutdown().await.expect("shutdown");
-    drop(store);
+    write_and_close(dir.path(), compressing(true), vec![packed.clone()]).await;
     let blob = ("blob".to_owned(), "blob".to_owned());
     assert_eq!(payload_types(dir.path()), vec![blob.clone()]);
 
@@ -246,19 +244,13 @@ fn chatty(seed: u64) -> ObservationRecord {
 }
 
 /// Dictionary ids of the frames of `column` in the observations, by id (0: none).
-fn frame_dictionaries(dir: &std::path::Path) -> Vec<u32> {
-    let connection = rusqlite::Connection::open(dir.join(DATABASE_FILE)).expect("open");
-    let mut statement = connection
-        .prepare("SELECT input FROM observations ORDER BY id")
-        .expect("prepare");
-    statement
-        .query_map([], |row| row.get::<_, Vec<u8>>(0))
-        .expect("query")
-        .map(|frame| {
-            let frame = frame.expect("a packed input");
-            zstd::zstd_safe::get_dict_id_from_frame(&frame).map_or(0, |id| id.get())
-        })
-        .collect()
+fn frame_dictionaries(dir: &Path) -> Vec<u32> {
+    select(dir, "SELECT input FROM observations ORDER BY id", |row| {
+        row.get::<_, Vec<u8>>(0)
+    })
+    .iter()
+    .map(|frame| zstd::zstd_safe::get_dict_id_from_frame(frame).map_or(0, |id| id.get()))
+    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,16 +258,8 @@ async fn a_dictionary_is_trained_saved_and_read_after_compression_is_off() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = SqliteStore::open(dir.path(), SqliteOptions::default()).expect("open");
     let mut written = Vec::new();
-    let dictionaries = |dir: &std::path::Path| -> Vec<i64> {
-        let connection = rusqlite::Connection::open(dir.join(DATABASE_FILE)).expect("open");
-        let mut statement = connection
-            .prepare("SELECT id FROM payload_dictionaries")
-            .expect("prepare");
-        statement
-            .query_map([], |row| row.get(0))
-            .expect("query")
-            .collect::<rusqlite::Result<_>>()
-            .expect("rows")
+    let dictionaries = |dir: &Path| -> Vec<i64> {
+        select(dir, "SELECT id FROM payload_dictionaries", |row| row.get(0))
     };
     // Until the first dictionary is trained (from the first 1,000 payloads, on a thread of
     // its own) and payloads packed with it are committed.
