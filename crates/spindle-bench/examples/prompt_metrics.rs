@@ -54,11 +54,11 @@ struct Args {
 }
 
 fn prose(rng: &mut Rng, chars: usize) -> String {
-    let mut text = String::with_capacity(chars + 8);
-    while text.len() < chars {
-        text.push_str(rng.pick(&["answer ", "refund ", "order ", "policy ", "thanks "]));
-    }
-    text
+    seed::picked_words(
+        rng,
+        chars,
+        &["answer ", "refund ", "order ", "policy ", "thanks "],
+    )
 }
 
 /// Generations `first..first + count`: one trace each, a latency of 0.2 to 5 s (none on one

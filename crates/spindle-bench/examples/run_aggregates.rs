@@ -70,11 +70,11 @@ fn trace_id(run: usize, item: usize) -> String {
 }
 
 fn prose(rng: &mut Rng, chars: usize) -> String {
-    let mut text = String::with_capacity(chars + 8);
-    while text.len() < chars {
-        text.push_str(rng.pick(&["paris ", "rome ", "madrid ", "lisbon ", "berlin "]));
-    }
-    text
+    seed::picked_words(
+        rng,
+        chars,
+        &["paris ", "rome ", "madrid ", "lisbon ", "berlin "],
+    )
 }
 
 /// Run items `first..first + count` (run-major): a trace with an output, a generation of

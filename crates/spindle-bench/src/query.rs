@@ -962,59 +962,52 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<()> {
             .unwrap_or(f64::NAN)
     };
     println!("| target | result | |\n|---|---|---|");
-    println!(
-        "| newest 50 traces p50 < 5 ms at {} traces | {:.2} ms | {} |",
-        args.traces,
-        p50_of("newest50"),
-        met(p50_of("newest50") < 5.0)
+    let target = |label: &str, key: &str, limit_ms: f64| {
+        println!(
+            "| {label} | {:.2} ms | {} |",
+            p50_of(key),
+            met(p50_of(key) < limit_ms)
+        );
+    };
+    target(
+        &format!("newest 50 traces p50 < 5 ms at {} traces", args.traces),
+        "newest50",
+        5.0,
     );
     for key in ["user", "tag", "score", "metadata"] {
-        println!(
-            "| filter `{key}` p50 < 50 ms | {:.2} ms | {} |",
-            p50_of(key),
-            met(p50_of(key) < 50.0)
-        );
+        target(&format!("filter `{key}` p50 < 50 ms"), key, 50.0);
     }
-    println!(
-        "| full-text search p50 < 100 ms | {:.2} ms | {} |",
-        p50_of("search"),
-        met(p50_of("search") < 100.0)
+    target("full-text search p50 < 100 ms", "search", 100.0);
+    target(
+        "full-text search, rare word, p50 < 100 ms",
+        "search_rare",
+        100.0,
     );
-    println!(
-        "| full-text search, rare word, p50 < 100 ms | {:.2} ms | {} |",
-        p50_of("search_rare"),
-        met(p50_of("search_rare") < 100.0)
-    );
-    for key in ["sort_cost", "users_cost", "sessions_cost"] {
-        println!(
-            "| `{key}` p50 < 100 ms | {:.2} ms | {} |",
-            p50_of(key),
-            met(p50_of(key) < 100.0)
-        );
-    }
-    for key in [
-        "daily_metrics",
-        "metrics_cost_model",
-        "metrics_latency_name",
-        "metrics_user",
-    ] {
-        println!(
-            "| `{key}` p50 < 200 ms | {:.2} ms | {} |",
-            p50_of(key),
-            met(p50_of(key) < 200.0)
-        );
-    }
-    for key in [
-        "dashboard",
-        "dashboard_90d",
-        "dashboard_filtered",
-        "dashboard_metadata",
-    ] {
-        println!(
-            "| `{key}` p50 < 150 ms | {:.2} ms | {} |",
-            p50_of(key),
-            met(p50_of(key) < 150.0)
-        );
+    let grouped_targets: [(&[&str], f64); 3] = [
+        (&["sort_cost", "users_cost", "sessions_cost"], 100.0),
+        (
+            &[
+                "daily_metrics",
+                "metrics_cost_model",
+                "metrics_latency_name",
+                "metrics_user",
+            ],
+            200.0,
+        ),
+        (
+            &[
+                "dashboard",
+                "dashboard_90d",
+                "dashboard_filtered",
+                "dashboard_metadata",
+            ],
+            150.0,
+        ),
+    ];
+    for (keys, limit_ms) in grouped_targets {
+        for key in keys {
+            target(&format!("`{key}` p50 < {limit_ms} ms"), key, limit_ms);
+        }
     }
     println!(
         "| start-up < 200 ms with {} traces | {startup_loaded:.0} ms | {} |",

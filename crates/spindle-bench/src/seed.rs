@@ -67,6 +67,16 @@ pub fn make_child(observation: &mut ObservationRecord, child: usize) {
     }
 }
 
+/// Words of `words` (each ending in its own separator) picked until the text is at least
+/// `chars` bytes long: prose for examples whose text only needs to be there.
+pub fn picked_words(rng: &mut Rng, chars: usize, words: &[&str]) -> String {
+    let mut text = String::with_capacity(chars + 8);
+    while text.len() < chars {
+        text.push_str(rng.pick(words));
+    }
+    text
+}
+
 /// Fills an observation as an LLM call: `llm-call` on `gpt-4o` or `gpt-4o-mini`, token usage,
 /// cost, and a chat message of `prose` in and out.
 pub fn fill_generation(
