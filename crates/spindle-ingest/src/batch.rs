@@ -167,12 +167,8 @@ fn parse_event(
         return Err(Error::invalid(path, "expected an object"));
     };
     let envelope_fields = Fields::new(envelope, path);
-    let event_type = envelope_fields
-        .string("type")?
-        .ok_or_else(|| Error::invalid(envelope_fields.field("type"), "is required"))?;
-    let timestamp_text = envelope_fields
-        .string("timestamp")?
-        .ok_or_else(|| Error::invalid(envelope_fields.field("timestamp"), "is required"))?;
+    let event_type = envelope_fields.required("type", Fields::string)?;
+    let timestamp_text = envelope_fields.required("timestamp", Fields::string)?;
     let timestamp = parse_iso(&timestamp_text).ok_or_else(|| {
         Error::invalid(
             envelope_fields.field("timestamp"),
@@ -283,9 +279,7 @@ fn parse_trace(
     envelope_time: Micros,
     stamp: Stamp,
 ) -> Result<TraceRecord, Error> {
-    let id = fields
-        .id("id")?
-        .ok_or_else(|| Error::invalid(fields.field("id"), "is required"))?;
+    let id = fields.required("id", Fields::id)?;
     let mut trace = TraceRecord::new(id);
     trace.name = fields.string("name")?;
     if let Some(name) = &trace.name {
@@ -333,9 +327,7 @@ fn parse_observation(
     envelope_time: Micros,
     stamp: Stamp,
 ) -> Result<(ObservationRecord, TraceRecord), Error> {
-    let id = fields
-        .id("id")?
-        .ok_or_else(|| Error::invalid(fields.field("id"), "is required"))?;
+    let id = fields.required("id", Fields::id)?;
     let mut observation = ObservationRecord::new(id);
     let body_type = match fields.string("type")? {
         Some(text) => Some(

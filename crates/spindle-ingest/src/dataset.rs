@@ -16,9 +16,7 @@ pub const MAX_NAME_LEN: usize = 1000;
 
 /// A required name: a non-empty string of at most [`MAX_NAME_LEN`] characters.
 fn name(fields: &Fields, key: &str) -> Result<String, Error> {
-    let name = fields
-        .string(key)?
-        .ok_or_else(|| Error::invalid(fields.field(key), "is required"))?;
+    let name = fields.required(key, Fields::string)?;
     if name.trim().is_empty() {
         return Err(Error::invalid(fields.field(key), "must not be empty"));
     }
@@ -177,9 +175,7 @@ pub fn parse_dataset_item_body(bytes: &[u8]) -> Result<NewDatasetItem, Error> {
 pub fn parse_run_item_body(bytes: &[u8]) -> Result<NewRunItem, Error> {
     let object = json_object_body(bytes)?;
     let fields = Fields::new(&object, "");
-    let dataset_item_id = fields
-        .id("datasetItemId")?
-        .ok_or_else(|| Error::invalid("datasetItemId", "is required"))?;
+    let dataset_item_id = fields.required("datasetItemId", Fields::id)?;
     Ok(NewRunItem {
         run_name: name(&fields, "runName")?,
         run_description: fields.string("runDescription")?,

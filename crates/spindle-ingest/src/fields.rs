@@ -26,6 +26,16 @@ impl<'a> Fields<'a> {
         format!("{}.{key}", self.path)
     }
 
+    /// What `read` (one of the readers below, such as [`Fields::string`]) finds under `key`,
+    /// which must be there: absent (or `null`), it is an error naming the field.
+    pub fn required<T>(
+        &self,
+        key: &str,
+        read: impl FnOnce(&Self, &str) -> Result<Option<T>, Error>,
+    ) -> Result<T, Error> {
+        read(self, key)?.ok_or_else(|| Error::invalid(self.field(key), "is required"))
+    }
+
     /// The raw value; `null` counts as absent.
     pub fn value(&self, key: &str) -> Option<&'a Value> {
         self.map.get(key).filter(|value| !value.is_null())

@@ -113,9 +113,7 @@ pub fn parse_score(
     let fields = Fields::new(body, path);
     let id = fields.id("id")?.unwrap_or_else(fresh_id);
     let mut record = ScoreRecord::new(id);
-    let name = fields
-        .string("name")?
-        .ok_or_else(|| Error::invalid(fields.field("name"), "is required"))?;
+    let name = fields.required("name", Fields::string)?;
     if name.is_empty() {
         return Err(Error::invalid(fields.field("name"), "must not be empty"));
     }

@@ -28,21 +28,15 @@ fn categories(fields: &Fields, key: &str) -> Result<Option<Vec<ConfigCategory>>,
             return Err(Error::invalid(&path, "expected a {label, value} object"));
         };
         let category = Fields::new(object, &path);
-        let label = category
-            .string("label")?
-            .ok_or_else(|| Error::invalid(category.field("label"), "is required"))?;
-        let value = category
-            .number("value")?
-            .ok_or_else(|| Error::invalid(category.field("value"), "is required"))?;
+        let label = category.required("label", Fields::string)?;
+        let value = category.required("value", Fields::number)?;
         list.push(ConfigCategory { label, value });
     }
     Ok(Some(list))
 }
 
 fn data_type(fields: &Fields) -> Result<ConfigDataType, Error> {
-    let text = fields
-        .string("dataType")?
-        .ok_or_else(|| Error::invalid(fields.field("dataType"), "is required"))?;
+    let text = fields.required("dataType", Fields::string)?;
     ConfigDataType::parse(&text).ok_or_else(|| {
         Error::invalid(
             fields.field("dataType"),
@@ -56,9 +50,7 @@ fn data_type(fields: &Fields) -> Result<ConfigDataType, Error> {
 pub fn parse_score_config_body(bytes: &[u8]) -> Result<NewScoreConfig, Error> {
     let object = json_object_body(bytes)?;
     let fields = Fields::new(&object, "");
-    let name = fields
-        .string("name")?
-        .ok_or_else(|| Error::invalid("name", "is required"))?;
+    let name = fields.required("name", Fields::string)?;
     NewScoreConfig {
         name,
         data_type: data_type(&fields)?,
