@@ -145,6 +145,19 @@ export function SelectAllCell(props: { selection: Selection; label: string }) {
   );
 }
 
+/** The head of a table whose rows can be selected: the select-all cell (`label`), then the
+ * header cells of the shown columns, sorting by a column on its click. */
+export function SelectableHead(props: { selection: Selection; label: string; columns: TableColumn[]; shown: string[]; sort: Sort; onSort: (column: string) => void; classes?: Record<string, string> }) {
+  return (
+    <thead>
+      <tr>
+        <SelectAllCell selection={props.selection} label={props.label} />
+        <HeaderCells columns={props.columns} shown={props.shown} sort={props.sort} classes={props.classes} onSort={props.onSort} />
+      </tr>
+    </thead>
+  );
+}
+
 /** The cell that selects row `index` (shift-click for a range). */
 export function SelectCell(props: { selection: Selection; index: number; id: string; label: string }) {
   return (

@@ -13,7 +13,7 @@ import { RANGES } from "../filters";
 import { conditionsFromUrl, changedSearch, OBSERVATION_COLUMNS, pageSizeFromUrl, toServerConditions, type BuilderCondition, type ServerCondition } from "../conditions";
 import { FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, traceHref } from "../components/Table";
-import { BulkBar, countOf, ExportButtons, HeaderCells, SelectAllCell, SelectCell, ShownCells, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { BulkBar, countOf, ExportButtons, SelectableHead, SelectCell, ShownCells, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
 import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 import { AddItemsToDataset } from "./TraceBulk";
 
@@ -250,12 +250,7 @@ export function Observations(props: { projectId: string; search: URLSearchParams
       <div class="table-wrap">
         {rows.length > 0 ? <LoadingStatus loading={observations.loading} hasRows /> : null}
         <table class={`data${observations.loading ? " stale" : ""}`} aria-busy={observations.loading}>
-          <thead>
-            <tr>
-              <SelectAllCell selection={selection} label="Select all observations on this page" />
-              <HeaderCells columns={OBSERVATION_TABLE_COLUMNS} shown={shown} sort={sort} classes={cellClass} onSort={(column) => update({ sort: nextSort(sort, column) })} />
-            </tr>
-          </thead>
+          <SelectableHead selection={selection} label="Select all observations on this page" columns={OBSERVATION_TABLE_COLUMNS} shown={shown} sort={sort} classes={cellClass} onSort={(column) => update({ sort: nextSort(sort, column) })} />
           <tbody>
             {rows.map((o, index) => (
               <tr key={o.id} data-observation-id={o.id} class={selection.has(o.id) ? "selected" : undefined}>

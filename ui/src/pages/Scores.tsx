@@ -10,7 +10,7 @@ import { navigate } from "../router";
 import { CopyId } from "../components/Copy";
 import { FilterBuilder, PageSize } from "../components/FilterBuilder";
 import { LoadingStatus, Pager, projectBase, traceHref } from "../components/Table";
-import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, HeaderCells, SelectAllCell, SelectCell, ShownCells, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
+import { afterDelete, BulkBar, countOf, DeleteSelected, ExportButtons, selectedOf, type Selected, SelectableHead, SelectCell, ShownCells, useBulkAction, usePickedColumns, useSelection } from "../components/Selection";
 import { nextSort, sortFromUrl, type Sort, type TableColumn } from "../tables";
 
 /** The scores table's columns; `sort` names the server's sort column. */
@@ -136,12 +136,7 @@ export function Scores(props: { projectId: string; search: URLSearchParams; role
       {scores.error ? <p class="error-box">{scores.error}</p> : null}
       <LoadingStatus loading={scores.loading} hasRows={rows.length > 0} />
       <table class={`data${scores.loading ? " stale" : ""}`} aria-busy={scores.loading}>
-        <thead>
-          <tr>
-            <SelectAllCell selection={selection} label="Select all scores on this page" />
-            <HeaderCells columns={SCORE_TABLE_COLUMNS} shown={shown} sort={sort} onSort={(column) => update({ sort: nextSort(sort, column) })} />
-          </tr>
-        </thead>
+        <SelectableHead selection={selection} label="Select all scores on this page" columns={SCORE_TABLE_COLUMNS} shown={shown} sort={sort} onSort={(column) => update({ sort: nextSort(sort, column) })} />
         <tbody>
           {rows.map((score, index) => (
             <tr key={score.id} data-score-id={score.id} class={selection.has(score.id) ? "selected" : undefined}>

@@ -24,7 +24,7 @@ import { CopyId } from "../components/Copy";
 import { ColumnPicker, FilterBuilder, PageSize, useSuggestions } from "../components/FilterBuilder";
 import { FilterField, LevelOptions, LoadingStatus, Pager, projectBase, ScoreChips } from "../components/Table";
 import { BulkActions } from "./TraceBulk";
-import { HeaderCells, SelectAllCell, SelectCell, selectedOf, ShownCells, useSelection } from "../components/Selection";
+import { SelectableHead, SelectCell, selectedOf, ShownCells, useSelection } from "../components/Selection";
 import { nextSort, parseSort, rememberColumns, rememberedColumns } from "../tables";
 import { EmptyState } from "./Empty";
 
@@ -203,12 +203,7 @@ export function Traces(props: { projectId: string; search: URLSearchParams; role
         <div class="table-wrap">
           {rows.length > 0 ? <LoadingStatus loading={traces.loading} hasRows /> : null}
           <table class={`data${traces.loading ? " stale" : ""}`} aria-busy={traces.loading}>
-            <thead>
-              <tr>
-                <SelectAllCell selection={selection} label="Select all traces on this page" />
-                <HeaderCells columns={TRACE_TABLE_COLUMNS} shown={columns} sort={sort} onSort={(column) => update({ sort: nextSort(sort, column) })} />
-              </tr>
-            </thead>
+            <SelectableHead selection={selection} label="Select all traces on this page" columns={TRACE_TABLE_COLUMNS} shown={columns} sort={sort} onSort={(column) => update({ sort: nextSort(sort, column) })} />
             <tbody>
               {rows.map((row, index) => (
                 <tr

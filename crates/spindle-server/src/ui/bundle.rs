@@ -8,9 +8,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../ui/dist/assets/index-D__XcriX.css"),
     ),
     (
-        "assets/index-S5LD-Bu8.js",
+        "assets/index-gB89LVNu.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../../../ui/dist/assets/index-S5LD-Bu8.js"),
+        include_bytes!("../../../../ui/dist/assets/index-gB89LVNu.js"),
     ),
     (
         "favicon.svg",
