@@ -5,6 +5,8 @@ import urllib.parse
 
 import pytest
 
+from conftest import Check
+
 _MISSING = object()
 
 
@@ -84,9 +86,11 @@ def check_trace(ck, trace, *, tags=_MISSING, metadata=_MISSING, observations=_MI
         ck.eq(len(observed), count, "number of observations")
 
 
-def check_prompt_and_environment(ck, api, run):
-    """The scenario's `prompt_env` case: the propagated environment is on the trace and its
-    observations, the propagated prompt link (my-prompt, version 3) on the generation only."""
+def check_prompt_and_environment(api, run, label):
+    """The scenario's `prompt_env` case, checked under `label`: the propagated environment is
+    on the trace and its observations, the propagated prompt link (my-prompt, version 3) on
+    the generation only."""
+    ck = Check(label)
     ids = run["prompt_env"]
     t, obs = read_trace(api, ids["trace"])
     ck.eq(t.get("environment"), "compat-prop", "trace.environment")
@@ -97,6 +101,7 @@ def check_prompt_and_environment(ck, api, run):
         ck.eq((gen.get("promptName"), gen.get("promptVersion")), ("my-prompt", 3), "generation (promptName, promptVersion)")
     root = obs.get(ids["root"]) or {}
     ck.eq(root.get("promptName"), None, "span promptName (prompt links are for generations only)")
+    ck.done()
 
 
 def describe(o):

@@ -244,6 +244,14 @@ class SpindleServer:
                 if attempt == 2 or "in use" not in str(exc).lower():
                     raise
 
+    def start_or_fail(self, failure=""):
+        """start(), failing the test without a traceback (its message `failure` followed by
+        the reason) when the server does not come up."""
+        try:
+            self.start()
+        except RuntimeError as exc:
+            pytest.fail(f"{failure}{exc}", pytrace=False)
+
     def _start_once(self):
         self.starts += 1
         self.port = free_port()
@@ -325,47 +333,49 @@ def database_url(backend):
         yield url
 
 
-@pytest.fixture(scope="session")
-def server(artifacts_dir, database_url):
-    binary = spindle_bin()
-    data_dir = Path(tempfile.mkdtemp(prefix="spindle-compat-data-"))
-    srv = SpindleServer(binary, data_dir, artifacts_dir, database_url=database_url)
-    try:
-        srv.start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    # Second project: created with the CLI while the server is stopped.
-    srv.stop()
-    srv.cli("projects", "create", *srv.storage_args, "--id", PROJECT_B["id"], "--name", PROJECT_B["name"])
-    srv.cli(
-        "keys",
-        "create",
-        *srv.storage_args,
-        "--project-id",
-        PROJECT_B["id"],
-        "--public-key",
-        PROJECT_B["pk"],
-        "--secret-key",
-        PROJECT_B["sk"],
-    )
-    srv.cli(
-        "organizations",
-        "create-key",
-        *srv.storage_args,
-        "--organization-id",
-        PROJECT_A["org_id"],
-        "--public-key",
-        ORG_KEY["pk"],
-        "--secret-key",
-        ORG_KEY["sk"],
-    )
-    try:
-        srv.start()
-    except RuntimeError as exc:
-        pytest.fail(f"restart on the same data dir failed: {exc}", pytrace=False)
+@contextlib.contextmanager
+def running_server(data_prefix, log_dir, **options):
+    """A server of `spindle_bin()` on a fresh data dir named from `data_prefix`, logging in
+    `log_dir`, started (the test failing when it does not come up); stopped and its data dir
+    removed when the block ends."""
+    data_dir = Path(tempfile.mkdtemp(prefix=data_prefix))
+    srv = SpindleServer(spindle_bin(), data_dir, log_dir, **options)
+    srv.start_or_fail()
     yield srv
     srv.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server(artifacts_dir, database_url):
+    with running_server("spindle-compat-data-", artifacts_dir, database_url=database_url) as srv:
+        # Second project: created with the CLI while the server is stopped.
+        srv.stop()
+        srv.cli("projects", "create", *srv.storage_args, "--id", PROJECT_B["id"], "--name", PROJECT_B["name"])
+        srv.cli(
+            "keys",
+            "create",
+            *srv.storage_args,
+            "--project-id",
+            PROJECT_B["id"],
+            "--public-key",
+            PROJECT_B["pk"],
+            "--secret-key",
+            PROJECT_B["sk"],
+        )
+        srv.cli(
+            "organizations",
+            "create-key",
+            *srv.storage_args,
+            "--organization-id",
+            PROJECT_A["org_id"],
+            "--public-key",
+            ORG_KEY["pk"],
+            "--secret-key",
+            ORG_KEY["sk"],
+        )
+        srv.start_or_fail("restart on the same data dir failed: ")
+        yield srv
 
 
 def make_client(server, pk, sk):

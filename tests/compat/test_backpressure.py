@@ -3,13 +3,11 @@ time and a one-batch write queue, concurrent SDK processes get 429/503 with
 Retry-After, retry, and in the end every span is stored."""
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_A, Api, SpindleServer, _Launched, fresh_database, make_client, spindle_bin
+from conftest import PROJECT_A, Api, _Launched, fresh_database, make_client, running_server
 
 BURSTS = ["burst_v5_a", "burst_v5_b", "burst_v4_a", "burst_v4_b"]
 RETRY_LOG = re.compile(r"(Transient error .* retrying|retrying in)", re.I)
@@ -27,29 +25,21 @@ def bp_database_url(backend):
 def saturated(artifacts_dir, bp_database_url):
     log_dir = Path(artifacts_dir) / "backpressure"
     log_dir.mkdir(parents=True, exist_ok=True)
-    data_dir = Path(tempfile.mkdtemp(prefix="spindle-compat-bp-"))
-    srv = SpindleServer(
-        spindle_bin(),
-        data_dir,
+    with running_server(
+        "spindle-compat-bp-",
         log_dir,
         extra_args=["--max-inflight-ingest", "1", "--ingest-slot-wait-ms", "0", "--write-queue", "1"],
         database_url=bp_database_url,
-    )
-    try:
-        srv.start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    jobs = [_Launched(name, srv, log_dir) for name in BURSTS]
-    results = {}
-    for job in jobs:
-        try:
-            results[job.name] = job.collect()
-        except BaseException as exc:  # noqa: BLE001
-            results[job.name] = exc
-    with make_client(srv, PROJECT_A["pk"], PROJECT_A["sk"]) as c:
-        yield srv, results, Api(c), log_dir
-    srv.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    ) as srv:
+        jobs = [_Launched(name, srv, log_dir) for name in BURSTS]
+        results = {}
+        for job in jobs:
+            try:
+                results[job.name] = job.collect()
+            except BaseException as exc:  # noqa: BLE001
+                results[job.name] = exc
+        with make_client(srv, PROJECT_A["pk"], PROJECT_A["sk"]) as c:
+            yield srv, results, Api(c), log_dir
 
 
 def test_every_span_arrives_despite_backpressure(saturated):

@@ -87,9 +87,7 @@ def test_propagate_attributes(api, run):
 def test_propagated_prompt_and_environment(api, run):
     """propagateAttributes({environment, prompt}): environment on trace and
     observations, the prompt link on the generation only."""
-    ck = Check("js propagated prompt + environment")
-    check_prompt_and_environment(ck, api, run)
-    ck.done()
+    check_prompt_and_environment(api, run, "js propagated prompt + environment")
 
 
 def test_observe_wrapper(api, run):

@@ -300,9 +300,7 @@ def test_propagated_prompt_and_environment(api, run):
         # run there, which this test checks instead of skipping
         assert "prompt_env" not in run
         return
-    ck = Check("propagated prompt + environment")
-    check_prompt_and_environment(ck, api, run)
-    ck.done()
+    check_prompt_and_environment(api, run, "propagated prompt + environment")
 
 
 def test_trace_context_with_seeded_trace_id(api, run):

@@ -101,6 +101,18 @@ def start():
     return collector, env("COMPAT_RUN_ID"), flush_timeout(), sdk_keys()
 
 
+def start_client(major):
+    """start(), then the run's summary and a Langfuse client of the run's keys flushing every
+    second (the SDK imported only now, after the log collector):
+    (collector, run, timeout, summary, client)."""
+    collector, run, timeout, (pk, sk, url) = start()
+    from langfuse import Langfuse
+
+    summary = {"sdk": "python", "major": major, "run": run}
+    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    return collector, run, timeout, summary, lf
+
+
 def finish(lf, summary, sdk_log, timeout):
     """Flushes and shuts the client down (each bounded by `timeout`), then prints the
     summary with the SDK log records `sdk_log`."""

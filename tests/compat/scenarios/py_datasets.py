@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import error_of, finish, start  # noqa: E402
+from _common import error_of, finish, start_client  # noqa: E402
 
 
 def item_summary(item):
@@ -202,11 +202,7 @@ def media_items(lf, summary, run, major):
 
 
 def main(major):
-    collector, run, timeout, (pk, sk, url) = start()
-    from langfuse import Langfuse
-
-    summary = {"sdk": "python", "major": major, "run": run}
-    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    collector, run, timeout, summary, lf = start_client(major)
     name = f"compat-{run}-{major}/capitals"
     summary["name"] = name
 

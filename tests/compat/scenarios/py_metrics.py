@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import error_of, finish, start  # noqa: E402
+from _common import error_of, finish, start_client  # noqa: E402
 
 
 def iso(moment):
@@ -21,11 +21,7 @@ def iso(moment):
 
 
 def main(major):
-    collector, run, timeout, (pk, sk, url) = start()
-    from langfuse import Langfuse
-
-    summary = {"sdk": "python", "major": major, "run": run}
-    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    collector, run, timeout, summary, lf = start_client(major)
     trace_name = f"metrics-{run}-{major}"
     summary["trace_name"] = trace_name
 

@@ -10,15 +10,11 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import error_of, finish, start  # noqa: E402
+from _common import error_of, finish, start_client  # noqa: E402
 
 
 def main(major):
-    collector, run, timeout, (pk, sk, url) = start()
-    from langfuse import Langfuse
-
-    summary = {"sdk": "python", "major": major, "run": run}
-    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    collector, run, timeout, summary, lf = start_client(major)
     text_name = f"compat-{run}-{major}/movie-critic"
     chat_name = f"compat-{run}-{major}-chat"
     summary["text_name"], summary["chat_name"] = text_name, chat_name

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import error_of, finish, start  # noqa: E402
+from _common import error_of, finish, start_client  # noqa: E402
 
 
 def value(enum_or_text):
@@ -33,11 +33,8 @@ def comment_summary(comment):
 
 
 def main(major):
-    collector, run, timeout, (pk, sk, url) = start()
-    from langfuse import Langfuse, propagate_attributes
-
-    summary = {"sdk": "python", "major": major, "run": run}
-    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    collector, run, timeout, summary, lf = start_client(major)
+    from langfuse import propagate_attributes
     session_id = f"review-session-{run}-{major}"
     with propagate_attributes(session_id=session_id):
         with lf.start_as_current_observation(name="answer", as_type="span") as span:

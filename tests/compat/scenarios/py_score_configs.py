@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import error_of, finish, start  # noqa: E402
+from _common import error_of, finish, start_client  # noqa: E402
 
 
 def config_summary(config):
@@ -27,12 +27,9 @@ def config_summary(config):
 
 
 def main(major):
-    collector, run, timeout, (pk, sk, url) = start()
-    from langfuse import Langfuse
+    collector, run, timeout, summary, lf = start_client(major)
     from langfuse.api import ConfigCategory
 
-    summary = {"sdk": "python", "major": major, "run": run}
-    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
     configs = lf.api.score_configs
     suffix = f"{run}-{major}"[-20:]
     accuracy = configs.create(name=f"accuracy {suffix}", data_type="NUMERIC", min_value=0, max_value=1,

@@ -8,15 +8,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import finish, start  # noqa: E402
+from _common import finish, start_client  # noqa: E402
 
 
 def main():
-    collector, run, timeout, (pk, sk, url) = start()
-    from langfuse import Langfuse
-
-    summary = {"sdk": "python", "major": "v5", "run": run}
-    lf = Langfuse(public_key=pk, secret_key=sk, base_url=url, flush_interval=1)
+    collector, run, timeout, summary, lf = start_client("v5")
 
     model_name = f"compat-model-{run}"
     created = lf.api.models.create(
