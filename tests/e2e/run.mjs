@@ -86,6 +86,18 @@ try {
       throw new Error(`${what}: expected ${count} rows, got ${await rows.count()}`);
     });
   };
+  // Opens the project's `table` page with no columns remembered, then checks and unchecks
+  // columns in its picker, closed again once the id column shows.
+  const pickColumns = async (table, check, uncheck) => {
+    await page.evaluate((key) => localStorage.removeItem(key), `spindle.${table}.columns`);
+    await page.goto(`${base}/project/e2e/${table}`);
+    await rows.first().waitFor();
+    await page.locator(".column-picker summary").click();
+    for (const name of check) await page.getByRole("checkbox", { name }).check();
+    for (const name of uncheck) await page.getByRole("checkbox", { name }).uncheck();
+    await page.locator("th[data-col='id']").waitFor();
+    await page.locator(".column-picker summary").click();
+  };
 
   await step("sign in with a wrong password is refused", async () => {
     await page.goto(base);
@@ -381,14 +393,7 @@ try {
   });
 
   await step("scores: the column picker survives a reload and is remembered; sort by value", async () => {
-    await page.evaluate(() => localStorage.removeItem("spindle.scores.columns"));
-    await page.goto(`${base}/project/e2e/scores`);
-    await rows.first().waitFor();
-    await page.locator(".column-picker summary").click();
-    await page.getByRole("checkbox", { name: "Score id" }).check();
-    await page.getByRole("checkbox", { name: "Comment" }).uncheck();
-    await page.locator("th[data-col='id']").waitFor();
-    await page.locator(".column-picker summary").click();
+    await pickColumns("scores", ["Score id"], ["Comment"]);
     assert(new URL(page.url()).searchParams.get("cols") === "time,id,name,value,source,trace", `the columns are in the URL: ${page.url()}`);
     await page.reload();
     await page.locator("th[data-col='id']").waitFor();
@@ -1202,15 +1207,7 @@ try {
   });
 
   await step("traces: the column picker and a three-condition filter survive a reload", async () => {
-    await page.evaluate(() => localStorage.removeItem("spindle.traces.columns"));
-    await page.goto(`${base}/project/e2e/traces`);
-    await rows.first().waitFor();
-    await page.locator(".column-picker summary").click();
-    await page.getByRole("checkbox", { name: "Trace id" }).check();
-    await page.getByRole("checkbox", { name: "Input" }).check();
-    await page.getByRole("checkbox", { name: "Comments" }).uncheck();
-    await page.locator("th[data-col='id']").waitFor();
-    await page.locator(".column-picker summary").click();
+    await pickColumns("traces", ["Trace id", "Input"], ["Comments"]);
     assert(new URL(page.url()).searchParams.get("cols").includes("id"), `the columns are in the URL: ${page.url()}`);
     await page.getByRole("button", { name: /^Filters/ }).click();
     const addCondition = page.getByRole("button", { name: "+ Add condition" });
