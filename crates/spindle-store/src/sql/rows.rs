@@ -188,11 +188,7 @@ pub fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> {
         stamps: decode_stamps(&row.text("stamps")?, "traces.stamps")?,
     };
     record.stamp_unstamped(WEAKEST_STAMP);
-    Ok(Stored {
-        record,
-        created_at: row.int("created_at")?,
-        updated_at: row.int("updated_at")?,
-    })
+    stored(row, record)
 }
 
 /// Reads the columns of [`OBSERVATION_COLUMNS`] (in their order: the derived cost comes
@@ -204,14 +200,11 @@ pub fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationReco
         start_time: row.opt_int("start_time")?,
         end_time: row.opt_int("end_time")?,
         environment: row.opt_text("environment")?,
-        observation_type: row
-            .opt_text("type")?
-            .as_deref()
-            .and_then(ObservationType::parse),
+        observation_type: row.opt_parsed("type", ObservationType::parse)?,
         parent_observation_id: row.opt_text("parent_observation_id")?,
         name: row.opt_text("name")?,
         completion_start_time: row.opt_int("completion_start_time")?,
-        level: row.opt_text("level")?.as_deref().and_then(Level::parse),
+        level: row.opt_parsed("level", Level::parse)?,
         version: row.opt_text("version")?,
         model: row.opt_text("model")?,
         prompt_name: row.opt_text("prompt_name")?,
@@ -228,11 +221,7 @@ pub fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationReco
     };
     record.derived = crate::derived::decode(row.opt_text("derived")?.as_deref())?;
     record.stamp_unstamped(WEAKEST_STAMP);
-    Ok(Stored {
-        record,
-        created_at: row.int("created_at")?,
-        updated_at: row.int("updated_at")?,
-    })
+    stored(row, record)
 }
 
 /// Reads the columns of [`SCORE_COLUMNS`].
@@ -244,14 +233,8 @@ pub fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> {
         name: row.opt_text("name")?,
         value: row.opt_float("value")?,
         string_value: row.opt_text("string_value")?,
-        data_type: row
-            .opt_text("data_type")?
-            .as_deref()
-            .and_then(ScoreDataType::parse),
-        source: row
-            .opt_text("source")?
-            .as_deref()
-            .and_then(ScoreSource::parse),
+        data_type: row.opt_parsed("data_type", ScoreDataType::parse)?,
+        source: row.opt_parsed("source", ScoreSource::parse)?,
         trace_id: row.opt_text("trace_id")?,
         observation_id: row.opt_text("observation_id")?,
         session_id: row.opt_text("session_id")?,
@@ -265,6 +248,11 @@ pub fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> {
         stamps: decode_stamps(&row.text("stamps")?, "scores.stamps")?,
     };
     record.stamp_unstamped(WEAKEST_STAMP);
+    stored(row, record)
+}
+
+/// `record` read from `row`, with the row's creation and update times.
+fn stored<R>(row: &impl RowAccess, record: R) -> Result<Stored<R>> {
     Ok(Stored {
         record,
         created_at: row.int("created_at")?,
