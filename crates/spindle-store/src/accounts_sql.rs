@@ -436,14 +436,8 @@ impl<E: Executor> Accounts for E {
         });
         let (total, items): (Vec<Single<i64>>, _) = self.select_pair(count, rows).await?;
         let total = total.first().map_or(0, |total| total.0);
-        Ok(Page {
-            items,
-            page,
-            limit,
-            total_items: u64::try_from(total).unwrap_or(0),
-            total_is_estimate: false,
-            next_cursor: None,
-        })
+        let total = u64::try_from(total).unwrap_or(0);
+        Ok(Page::counted(items, page, limit, total))
     }
 
     async fn trace_tokens(

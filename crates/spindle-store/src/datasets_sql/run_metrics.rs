@@ -359,13 +359,6 @@ pub(super) async fn compare_runs(
         .collect();
     Ok(Some(RunComparison {
         runs,
-        items: Page {
-            items: compared,
-            page: page.page,
-            limit: page.limit,
-            total_items: page.total_items,
-            total_is_estimate: false,
-            next_cursor: None,
-        },
+        items: Page::counted(compared, page.page, page.limit, page.total_items),
     }))
 }
