@@ -30,8 +30,8 @@ use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
 use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
-use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
-use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
+use spindle_store::sql::rows::{insert_media, mark_media_uploaded};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
 use spindle_store::{reading, reviews_sql, writing};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -647,26 +647,14 @@ impl Store for PostgresStore {
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
         let client = self.client().await?;
         postgres_execute(&client, &insert_media(Dialect::Postgres, media)).await?;
-        let row = client
-            .query_one(
-                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
-                &[&media.project_id, &media.id],
-            )
-            .await
-            .map_err(pg_error)?;
-        decode_media(&row)
+        reading::media(&Reader(&client), &media.project_id, &media.id)
+            .await?
+            .ok_or_else(|| Error::internal("media row missing after its insert"))
     }
 
     async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
-                &[&project_id, &media_id],
-            )
-            .await
-            .map_err(pg_error)?;
-        rows.first().map(decode_media).transpose()
+        reading::media(&Reader(&client), project_id, media_id).await
     }
 
     async fn put_media_bytes(
@@ -678,38 +666,13 @@ impl Store for PostgresStore {
     ) -> Result<()> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
-        let updated = transaction
-            .execute(
-                "UPDATE media SET uploaded_at = $3, upload_http_status = 200
-                 WHERE project_id = $1 AND id = $2",
-                &[&project_id, &media_id, &at],
-            )
-            .await
-            .map_err(pg_error)?;
-        if updated == 0 {
-            return Err(Error::not_found(format!("media {media_id:?}")));
-        }
-        transaction
-            .execute(
-                "INSERT INTO media_blobs (project_id, id, bytes) VALUES ($1, $2, $3)
-                 ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes",
-                &[&project_id, &media_id, &bytes],
-            )
-            .await
-            .map_err(pg_error)?;
+        writing::put_media_bytes(&Reader(&transaction), project_id, media_id, bytes, at).await?;
         transaction.commit().await.map_err(pg_error)
     }
 
     async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT bytes FROM media_blobs WHERE project_id = $1 AND id = $2",
-                &[&project_id, &media_id],
-            )
-            .await
-            .map_err(pg_error)?;
-        row.map(|row| row.bytes("bytes")).transpose()
+        reading::media_bytes(&Reader(&client), project_id, media_id).await
     }
 
     async fn mark_media_uploaded(
@@ -720,15 +683,9 @@ impl Store for PostgresStore {
         http_status: Option<i64>,
     ) -> Result<bool> {
         let client = self.client().await?;
-        let updated = client
-            .execute(
-                "UPDATE media SET uploaded_at = $3, upload_http_status = $4
-                 WHERE project_id = $1 AND id = $2",
-                &[&project_id, &media_id, &at, &http_status],
-            )
-            .await
-            .map_err(pg_error)?;
-        Ok(updated > 0)
+        let uploaded =
+            mark_media_uploaded(Dialect::Postgres, project_id, media_id, at, http_status);
+        Ok(postgres_execute(&client, &uploaded).await? > 0)
     }
 
     async fn ready(&self) -> Result<()> {

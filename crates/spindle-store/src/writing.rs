@@ -12,9 +12,9 @@ use crate::models_sql::{self, Position};
 use crate::reading::ReadConnection;
 use crate::rollups::Rollups;
 use crate::rollups_sql::{self, RolledUp};
-use crate::sql::Sql;
+use crate::sql::{rows, Sql};
 use crate::trace_totals::TotalsChange;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Observations repriced per transaction by [`reprice_chunk`]: ingestion goes on in between
 /// (SQLite's writer) and row locks are held briefly (PostgreSQL).
@@ -65,6 +65,25 @@ pub async fn reprice_chunk(
     .await?;
     tx.add_rollups(project_id, &mut rollups).await?;
     Ok((repriced.changed, repriced.next))
+}
+
+/// Stores the bytes of a media record and marks it uploaded at `at` (HTTP 200); `NotFound`
+/// when there is no such record.
+pub async fn put_media_bytes(
+    tx: &impl WriteConnection,
+    project_id: &str,
+    media_id: &str,
+    bytes: Vec<u8>,
+    at: Micros,
+) -> Result<()> {
+    let dialect = tx.dialect();
+    let uploaded = rows::mark_media_uploaded(dialect, project_id, media_id, at, Some(200));
+    if tx.execute(&uploaded).await? == 0 {
+        return Err(Error::not_found(format!("media {media_id:?}")));
+    }
+    tx.execute(&rows::put_media_bytes(dialect, project_id, media_id, bytes))
+        .await?;
+    Ok(())
 }
 
 /// One step of the project's metadata rollup sweep ([`metadata_rollups::next_step`]): the

@@ -289,6 +289,59 @@ pub fn insert_media(dialect: Dialect, media: &crate::MediaRecord) -> super::Sql 
     sql
 }
 
+/// The media record with this id ([`MEDIA_SELECT`]).
+pub fn media_by_id(dialect: Dialect, project_id: &str, media_id: &str) -> super::Sql {
+    let mut sql = super::Sql::new(dialect, &format!("{MEDIA_SELECT} WHERE project_id = "));
+    sql.bind(project_id).push(" AND id = ").bind(media_id);
+    sql
+}
+
+/// Marks a media record uploaded at `at` with the upload's HTTP status.
+pub fn mark_media_uploaded(
+    dialect: Dialect,
+    project_id: &str,
+    media_id: &str,
+    at: i64,
+    http_status: Option<i64>,
+) -> super::Sql {
+    let mut sql = super::Sql::new(dialect, "UPDATE media SET uploaded_at = ");
+    sql.bind(at)
+        .push(", upload_http_status = ")
+        .bind(http_status)
+        .push(" WHERE project_id = ")
+        .bind(project_id)
+        .push(" AND id = ")
+        .bind(media_id);
+    sql
+}
+
+/// Stores the bytes of a media record, replacing those stored.
+pub fn put_media_bytes(
+    dialect: Dialect,
+    project_id: &str,
+    media_id: &str,
+    bytes: Vec<u8>,
+) -> super::Sql {
+    let mut sql = super::Sql::new(
+        dialect,
+        "INSERT INTO media_blobs (project_id, id, bytes) VALUES (",
+    );
+    sql.bind(project_id)
+        .push(", ")
+        .bind(media_id)
+        .push(", ")
+        .bind(bytes)
+        .push(") ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes");
+    sql
+}
+
+/// The stored bytes of a media record (one column, `bytes`).
+pub fn media_bytes(dialect: Dialect, project_id: &str, media_id: &str) -> super::Sql {
+    let mut sql = super::Sql::new(dialect, "SELECT bytes FROM media_blobs WHERE project_id = ");
+    sql.bind(project_id).push(" AND id = ").bind(media_id);
+    sql
+}
+
 /// A row of [`MEDIA_SELECT`].
 pub fn decode_media(row: &impl RowAccess) -> Result<crate::MediaRecord> {
     Ok(crate::MediaRecord {
