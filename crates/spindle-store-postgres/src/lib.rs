@@ -422,27 +422,16 @@ impl Store for PostgresStore {
         from: Option<Micros>,
         to: Option<Micros>,
     ) -> Result<u64> {
-        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
-        let mut client = self.client().await?;
-        let mut position = None;
-        let mut changed = 0;
-        loop {
+        writing::reprice_in_chunks(from, to, |range, after| async move {
+            let mut client = self.client().await?;
             let transaction = client.transaction().await.map_err(pg_error)?;
-            let (count, next) = writing::reprice_chunk(
-                &Reader(&transaction),
-                &self.pricer,
-                project_id,
-                range,
-                position.take(),
-            )
-            .await?;
+            let reader = Reader(&transaction);
+            let repriced =
+                writing::reprice_chunk(&reader, &self.pricer, project_id, range, after).await?;
             transaction.commit().await.map_err(pg_error)?;
-            changed += count;
-            match next {
-                Some(next) => position = Some(next),
-                None => return Ok(changed),
-            }
-        }
+            Ok(repriced)
+        })
+        .await
     }
 
     async fn sweep_metadata_rollups(

@@ -834,30 +834,20 @@ impl Store for SqliteStore {
         from: Option<Micros>,
         to: Option<Micros>,
     ) -> Result<u64> {
-        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
-        let mut position = None;
-        let mut changed = 0;
-        loop {
+        writing::reprice_in_chunks(from, to, |range, after| {
             let project_id = project_id.to_owned();
             let pricer = self.inner.pricer.clone();
-            let after = position.take();
-            let (count, next) = self
-                .exec(move |tx| {
-                    complete(writing::reprice_chunk(
-                        &Reader(tx),
-                        &pricer,
-                        &project_id,
-                        range,
-                        after,
-                    ))
-                })
-                .await?;
-            changed += count;
-            match next {
-                Some(next) => position = Some(next),
-                None => return Ok(changed),
-            }
-        }
+            self.exec(move |tx| {
+                complete(writing::reprice_chunk(
+                    &Reader(tx),
+                    &pricer,
+                    &project_id,
+                    range,
+                    after,
+                ))
+            })
+        })
+        .await
     }
 
     async fn sweep_metadata_rollups(

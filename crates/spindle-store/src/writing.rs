@@ -4,6 +4,8 @@
 //! `trace_totals` rows it recomputes). The backend opens and commits the transaction around
 //! a step and loops over the steps of a long job.
 
+use std::future::Future;
+
 use spindle_core::time::Micros;
 use spindle_cost::Pricer;
 
@@ -65,6 +67,30 @@ pub async fn reprice_chunk(
     .await?;
     tx.add_rollups(project_id, &mut rollups).await?;
     Ok((repriced.changed, repriced.next))
+}
+
+/// Reprices the project's observations in `range` chunk after chunk, `reprice` running the
+/// chunk after a position ([`reprice_chunk`], in a transaction of its own): the observations
+/// whose cost changed.
+pub async fn reprice_in_chunks<Chunk>(
+    from: Option<Micros>,
+    to: Option<Micros>,
+    mut reprice: impl FnMut((Micros, Micros), Option<Position>) -> Chunk,
+) -> Result<u64>
+where
+    Chunk: Future<Output = Result<(u64, Option<Position>)>>,
+{
+    let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
+    let mut after = None;
+    let mut changed = 0;
+    loop {
+        let (count, next) = reprice(range, after).await?;
+        changed += count;
+        if next.is_none() {
+            return Ok(changed);
+        }
+        after = next;
+    }
 }
 
 /// Stores the bytes of a media record and marks it uploaded at `at` (HTTP 200); `NotFound`
