@@ -329,6 +329,18 @@ impl PostgresStore {
     pub(crate) async fn client(&self) -> Result<Client> {
         self.pool.get().await.map_err(pool_error)
     }
+
+    /// Runs a shared write step ([`writing`]) in a transaction of its own.
+    async fn write_step<T>(
+        &self,
+        step: impl AsyncFnOnce(&Reader<'_, Transaction<'_>>) -> Result<T>,
+    ) -> Result<T> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        let done = step(&Reader(&transaction)).await?;
+        transaction.commit().await.map_err(pg_error)?;
+        Ok(done)
+    }
 }
 
 /// A pooled connection whose statements may each run at most a time limit
@@ -422,14 +434,10 @@ impl Store for PostgresStore {
         from: Option<Micros>,
         to: Option<Micros>,
     ) -> Result<u64> {
-        writing::reprice_in_chunks(from, to, |range, after| async move {
-            let mut client = self.client().await?;
-            let transaction = client.transaction().await.map_err(pg_error)?;
-            let reader = Reader(&transaction);
-            let repriced =
-                writing::reprice_chunk(&reader, &self.pricer, project_id, range, after).await?;
-            transaction.commit().await.map_err(pg_error)?;
-            Ok(repriced)
+        writing::reprice_in_chunks(from, to, |range, after| {
+            self.write_step(async move |tx| {
+                writing::reprice_chunk(tx, &self.pricer, project_id, range, after).await
+            })
         })
         .await
     }
@@ -439,20 +447,13 @@ impl Store for PostgresStore {
         project_id: &str,
         max_traces: u32,
     ) -> Result<Option<usize>> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        let swept =
-            writing::sweep_metadata_step(&Reader(&transaction), project_id, max_traces).await?;
-        transaction.commit().await.map_err(pg_error)?;
-        Ok(swept)
+        self.write_step(async |tx| writing::sweep_metadata_step(tx, project_id, max_traces).await)
+            .await
     }
 
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        let deleted = writing::delete_score(&Reader(&transaction), project_id, score_id).await?;
-        transaction.commit().await.map_err(pg_error)?;
-        Ok(deleted)
+        self.write_step(async |tx| writing::delete_score(tx, project_id, score_id).await)
+            .await
     }
 
     async fn delete_older_than(
@@ -653,10 +654,10 @@ impl Store for PostgresStore {
         bytes: Vec<u8>,
         at: Micros,
     ) -> Result<()> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        writing::put_media_bytes(&Reader(&transaction), project_id, media_id, bytes, at).await?;
-        transaction.commit().await.map_err(pg_error)
+        self.write_step(async |tx| {
+            writing::put_media_bytes(tx, project_id, media_id, bytes, at).await
+        })
+        .await
     }
 
     async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
