@@ -2,7 +2,8 @@
 //! [`WriteConnection`], which a backend implements with how it executes (SQLite on its
 //! writer's connection, PostgreSQL on a pooled connection's transaction, locking the
 //! `trace_totals` rows it recomputes). The backend opens and commits the transaction around
-//! a step and loops over the steps of a long job.
+//! a step; [`reprice_in_chunks`] loops over the chunks of a cost recomputation, the metadata
+//! sweep's caller over its steps.
 
 use std::future::Future;
 
