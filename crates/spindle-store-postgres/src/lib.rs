@@ -30,8 +30,8 @@ use spindle_store::metrics::{self, MetricsRequest, MetricsRow, Sources};
 use spindle_store::rollups::{Rollups, OBSERVATION_FACT_COLUMNS, SCORE_FACT_COLUMNS};
 use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
-use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
-use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
+use spindle_store::sql::rows::{insert_media, mark_media_uploaded};
+use spindle_store::sql::{ColumnIndex, Dialect, Indexed, Sql};
 use spindle_store::{reading, reviews_sql, writing};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -329,6 +329,18 @@ impl PostgresStore {
     pub(crate) async fn client(&self) -> Result<Client> {
         self.pool.get().await.map_err(pool_error)
     }
+
+    /// Runs a shared write step ([`writing`]) in a transaction of its own.
+    async fn write_step<T>(
+        &self,
+        step: impl AsyncFnOnce(&Reader<'_, Transaction<'_>>) -> Result<T>,
+    ) -> Result<T> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg_error)?;
+        let done = step(&Reader(&transaction)).await?;
+        transaction.commit().await.map_err(pg_error)?;
+        Ok(done)
+    }
 }
 
 /// A pooled connection whose statements may each run at most a time limit
@@ -422,27 +434,12 @@ impl Store for PostgresStore {
         from: Option<Micros>,
         to: Option<Micros>,
     ) -> Result<u64> {
-        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
-        let mut client = self.client().await?;
-        let mut position = None;
-        let mut changed = 0;
-        loop {
-            let transaction = client.transaction().await.map_err(pg_error)?;
-            let (count, next) = writing::reprice_chunk(
-                &Reader(&transaction),
-                &self.pricer,
-                project_id,
-                range,
-                position.take(),
-            )
-            .await?;
-            transaction.commit().await.map_err(pg_error)?;
-            changed += count;
-            match next {
-                Some(next) => position = Some(next),
-                None => return Ok(changed),
-            }
-        }
+        writing::reprice_in_chunks(from, to, |range, after| {
+            self.write_step(async move |tx| {
+                writing::reprice_chunk(tx, &self.pricer, project_id, range, after).await
+            })
+        })
+        .await
     }
 
     async fn sweep_metadata_rollups(
@@ -450,20 +447,13 @@ impl Store for PostgresStore {
         project_id: &str,
         max_traces: u32,
     ) -> Result<Option<usize>> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        let swept =
-            writing::sweep_metadata_step(&Reader(&transaction), project_id, max_traces).await?;
-        transaction.commit().await.map_err(pg_error)?;
-        Ok(swept)
+        self.write_step(async |tx| writing::sweep_metadata_step(tx, project_id, max_traces).await)
+            .await
     }
 
     async fn delete_score(&self, project_id: &str, score_id: &str) -> Result<bool> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        let deleted = writing::delete_score(&Reader(&transaction), project_id, score_id).await?;
-        transaction.commit().await.map_err(pg_error)?;
-        Ok(deleted)
+        self.write_step(async |tx| writing::delete_score(tx, project_id, score_id).await)
+            .await
     }
 
     async fn delete_older_than(
@@ -647,26 +637,14 @@ impl Store for PostgresStore {
     async fn upsert_media(&self, media: &MediaRecord) -> Result<MediaRecord> {
         let client = self.client().await?;
         postgres_execute(&client, &insert_media(Dialect::Postgres, media)).await?;
-        let row = client
-            .query_one(
-                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
-                &[&media.project_id, &media.id],
-            )
-            .await
-            .map_err(pg_error)?;
-        decode_media(&row)
+        reading::media(&Reader(&client), &media.project_id, &media.id)
+            .await?
+            .ok_or_else(|| Error::internal("media row missing after its insert"))
     }
 
     async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!("{MEDIA_SELECT} WHERE project_id = $1 AND id = $2"),
-                &[&project_id, &media_id],
-            )
-            .await
-            .map_err(pg_error)?;
-        rows.first().map(decode_media).transpose()
+        reading::media(&Reader(&client), project_id, media_id).await
     }
 
     async fn put_media_bytes(
@@ -676,40 +654,15 @@ impl Store for PostgresStore {
         bytes: Vec<u8>,
         at: Micros,
     ) -> Result<()> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        let updated = transaction
-            .execute(
-                "UPDATE media SET uploaded_at = $3, upload_http_status = 200
-                 WHERE project_id = $1 AND id = $2",
-                &[&project_id, &media_id, &at],
-            )
-            .await
-            .map_err(pg_error)?;
-        if updated == 0 {
-            return Err(Error::not_found(format!("media {media_id:?}")));
-        }
-        transaction
-            .execute(
-                "INSERT INTO media_blobs (project_id, id, bytes) VALUES ($1, $2, $3)
-                 ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes",
-                &[&project_id, &media_id, &bytes],
-            )
-            .await
-            .map_err(pg_error)?;
-        transaction.commit().await.map_err(pg_error)
+        self.write_step(async |tx| {
+            writing::put_media_bytes(tx, project_id, media_id, bytes, at).await
+        })
+        .await
     }
 
     async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT bytes FROM media_blobs WHERE project_id = $1 AND id = $2",
-                &[&project_id, &media_id],
-            )
-            .await
-            .map_err(pg_error)?;
-        row.map(|row| row.bytes("bytes")).transpose()
+        reading::media_bytes(&Reader(&client), project_id, media_id).await
     }
 
     async fn mark_media_uploaded(
@@ -720,15 +673,9 @@ impl Store for PostgresStore {
         http_status: Option<i64>,
     ) -> Result<bool> {
         let client = self.client().await?;
-        let updated = client
-            .execute(
-                "UPDATE media SET uploaded_at = $3, upload_http_status = $4
-                 WHERE project_id = $1 AND id = $2",
-                &[&project_id, &media_id, &at, &http_status],
-            )
-            .await
-            .map_err(pg_error)?;
-        Ok(updated > 0)
+        let uploaded =
+            mark_media_uploaded(Dialect::Postgres, project_id, media_id, at, http_status);
+        Ok(postgres_execute(&client, &uploaded).await? > 0)
     }
 
     async fn ready(&self) -> Result<()> {

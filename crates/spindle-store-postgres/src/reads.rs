@@ -59,12 +59,12 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
     ) -> Result<()> {
         let (text, params) = sql.finish();
         let statement = prepare(self.0, &text).await?;
-        let rows = self
-            .0
-            .query_raw(&statement, params)
-            .await
-            .map_err(pg_error)?;
-        visit_rows(&statement, rows, visit).await
+        visit_rows(
+            &statement,
+            self.0.query_raw(&statement, params).await,
+            visit,
+        )
+        .await
     }
 
     async fn count(&self, sql: &Sql) -> Result<u64> {
@@ -80,12 +80,14 @@ impl<C: Cached> ReadConnection for Reader<'_, C> {
     }
 }
 
-/// Calls `visit` with each row of a statement's stream in turn, read by column name.
+/// Calls `visit` with each row of a statement's stream (as the query of `statement`
+/// returned it) in turn, read by column name.
 pub(crate) async fn visit_rows(
     statement: &Statement,
-    rows: tokio_postgres::RowStream,
+    rows: std::result::Result<tokio_postgres::RowStream, tokio_postgres::Error>,
     mut visit: impl FnMut(&Indexed<'_, Row>) -> Result<()>,
 ) -> Result<()> {
+    let rows = rows.map_err(pg_error)?;
     let columns = ColumnIndex::new(statement.columns().iter().map(|column| column.name()));
     let mut rows = std::pin::pin!(rows);
     while let Some(row) = rows.next().await {

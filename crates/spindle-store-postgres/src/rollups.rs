@@ -43,12 +43,12 @@ impl ReadConnection for PlainReader<'_> {
     ) -> Result<()> {
         let (text, params) = sql.finish();
         let statement = self.0.prepare(text.as_str()).await.map_err(pg_error)?;
-        let rows = self
-            .0
-            .query_raw(&statement, params)
-            .await
-            .map_err(pg_error)?;
-        visit_rows(&statement, rows, visit).await
+        visit_rows(
+            &statement,
+            self.0.query_raw(&statement, params).await,
+            visit,
+        )
+        .await
     }
 
     async fn count(&self, _: &Sql) -> Result<u64> {

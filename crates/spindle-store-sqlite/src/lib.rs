@@ -27,7 +27,7 @@ use spindle_store::reading::{self, complete};
 use spindle_store::rollups::Rollups;
 use spindle_store::rollups_sql::{self, RolledUp};
 use spindle_store::sql::reads::Payloads;
-use spindle_store::sql::rows::{decode_media, insert_media, MEDIA_SELECT};
+use spindle_store::sql::rows::{insert_media, mark_media_uploaded};
 use spindle_store::sql::{ColumnIndex, Dialect, Indexed, RowAccess, Sql};
 use spindle_store::trace_totals::{self, TotalsChange};
 use spindle_store::{reviews_sql, writing};
@@ -361,23 +361,6 @@ pub(crate) fn query_rows<T>(
     let mut decoded = Vec::new();
     while let Some(row) = rows.next().map_err(sql_error)? {
         decoded.push(decode(&spindle_store::sql::Indexed::new(row, &columns))?);
-    }
-    Ok(decoded)
-}
-
-/// Runs `sql` with `params` and decodes every row with `decode`, which reads columns by
-/// name.
-pub(crate) fn query_with<T>(
-    connection: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
-) -> Result<Vec<T>> {
-    let mut statement = connection.prepare_cached(sql).map_err(sql_error)?;
-    let mut rows = statement.query(params).map_err(sql_error)?;
-    let mut decoded = Vec::new();
-    while let Some(row) = rows.next().map_err(sql_error)? {
-        decoded.push(decode(row)?);
     }
     Ok(decoded)
 }
@@ -851,30 +834,20 @@ impl Store for SqliteStore {
         from: Option<Micros>,
         to: Option<Micros>,
     ) -> Result<u64> {
-        let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
-        let mut position = None;
-        let mut changed = 0;
-        loop {
+        writing::reprice_in_chunks(from, to, |range, after| {
             let project_id = project_id.to_owned();
             let pricer = self.inner.pricer.clone();
-            let after = position.take();
-            let (count, next) = self
-                .exec(move |tx| {
-                    complete(writing::reprice_chunk(
-                        &Reader(tx),
-                        &pricer,
-                        &project_id,
-                        range,
-                        after,
-                    ))
-                })
-                .await?;
-            changed += count;
-            match next {
-                Some(next) => position = Some(next),
-                None => return Ok(changed),
-            }
-        }
+            self.exec(move |tx| {
+                complete(writing::reprice_chunk(
+                    &Reader(tx),
+                    &pricer,
+                    &project_id,
+                    range,
+                    after,
+                ))
+            })
+        })
+        .await
     }
 
     async fn sweep_metadata_rollups(
@@ -1024,12 +997,8 @@ impl Store for SqliteStore {
         let media = media.clone();
         self.exec(move |tx| {
             sqlite_execute(tx, &insert_media(Dialect::Sqlite, &media))?;
-            let sql = format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2");
-            query_with(tx, &sql, params![media.project_id, media.id], |row| {
-                decode_media(row)
-            })?
-            .pop()
-            .ok_or_else(|| Error::internal("media row missing after its insert"))
+            complete(reading::media(&Reader(tx), &media.project_id, &media.id))?
+                .ok_or_else(|| Error::internal("media row missing after its insert"))
         })
         .await
     }
@@ -1037,14 +1006,8 @@ impl Store for SqliteStore {
     async fn get_media(&self, project_id: &str, media_id: &str) -> Result<Option<MediaRecord>> {
         let project_id = project_id.to_owned();
         let media_id = media_id.to_owned();
-        self.read(move |connection| {
-            let sql = format!("{MEDIA_SELECT} WHERE project_id = ?1 AND id = ?2");
-            let mut media = query_with(connection, &sql, params![project_id, media_id], |row| {
-                decode_media(row)
-            })?;
-            Ok(media.pop())
-        })
-        .await
+        self.read(move |c| complete(reading::media(&Reader(c), &project_id, &media_id)))
+            .await
     }
 
     async fn put_media_bytes(
@@ -1057,23 +1020,13 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let media_id = media_id.to_owned();
         self.exec(move |tx| {
-            let updated = tx
-                .execute(
-                    "UPDATE media SET uploaded_at = ?3, upload_http_status = 200
-                     WHERE project_id = ?1 AND id = ?2",
-                    params![project_id, media_id, at],
-                )
-                .map_err(sql_error)?;
-            if updated == 0 {
-                return Err(Error::not_found(format!("media {media_id:?}")));
-            }
-            tx.execute(
-                "INSERT INTO media_blobs (project_id, id, bytes) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes",
-                params![project_id, media_id, bytes],
-            )
-            .map_err(sql_error)?;
-            Ok(())
+            complete(writing::put_media_bytes(
+                &Reader(tx),
+                &project_id,
+                &media_id,
+                bytes,
+                at,
+            ))
         })
         .await
     }
@@ -1081,14 +1034,8 @@ impl Store for SqliteStore {
     async fn get_media_bytes(&self, project_id: &str, media_id: &str) -> Result<Option<Vec<u8>>> {
         let project_id = project_id.to_owned();
         let media_id = media_id.to_owned();
-        self.read(move |connection| {
-            let sql = "SELECT bytes FROM media_blobs WHERE project_id = ?1 AND id = ?2";
-            let mut blobs = query_with(connection, sql, params![project_id, media_id], |row| {
-                row.bytes("bytes")
-            })?;
-            Ok(blobs.pop())
-        })
-        .await
+        self.read(move |c| complete(reading::media_bytes(&Reader(c), &project_id, &media_id)))
+            .await
     }
 
     async fn mark_media_uploaded(
@@ -1101,14 +1048,9 @@ impl Store for SqliteStore {
         let project_id = project_id.to_owned();
         let media_id = media_id.to_owned();
         self.exec(move |tx| {
-            let updated = tx
-                .execute(
-                    "UPDATE media SET uploaded_at = ?3, upload_http_status = ?4
-                     WHERE project_id = ?1 AND id = ?2",
-                    params![project_id, media_id, at, http_status],
-                )
-                .map_err(sql_error)?;
-            Ok(updated > 0)
+            let uploaded =
+                mark_media_uploaded(Dialect::Sqlite, &project_id, &media_id, at, http_status);
+            Ok(sqlite_execute(tx, &uploaded)? > 0)
         })
         .await
     }

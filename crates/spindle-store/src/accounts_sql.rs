@@ -22,7 +22,7 @@ use crate::people_sql::{rollup_totals_statements, session_totals_statements, tot
 use crate::rollups_sql;
 use crate::secret::ServerSecret;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
-use crate::statements::{delete_where, insert, qualified, upsert, SUM_AS_INTEGER};
+use crate::statements::{delete_where, insert, upsert, SUM_AS_INTEGER};
 use crate::{now_micros, ApiKey, Organization, Page, Project, Result};
 
 // --- column lists and row codecs ---
@@ -297,16 +297,8 @@ impl<E: Executor> Accounts for E {
     }
 
     async fn members_of_project(&self, project_id: &str) -> Result<Vec<(User, Role)>> {
-        let mut sql = Sql::new(
-            self.dialect(),
-            &format!(
-                "SELECT {}, m.role FROM memberships m JOIN users u ON u.id = m.user_id
-                 WHERE m.project_id = ",
-                qualified("u", USER_COLUMNS)
-            ),
-        );
-        sql.bind(project_id).push(" ORDER BY u.email");
-        self.select(sql).await
+        let memberships = ("memberships", "project_id");
+        organizations_sql::members(self, memberships, project_id, USER_COLUMNS).await
     }
 
     async fn remove_membership(&self, user_id: &str, project_id: &str) -> Result<bool> {
@@ -331,7 +323,8 @@ impl<E: Executor> Accounts for E {
     }
 
     async fn organization_members(&self, organization_id: &str) -> Result<Vec<(User, Role)>> {
-        organizations_sql::organization_members(self, organization_id, USER_COLUMNS).await
+        let memberships = ("organization_memberships", "organization_id");
+        organizations_sql::members(self, memberships, organization_id, USER_COLUMNS).await
     }
 
     async fn remove_organization_membership(
@@ -436,14 +429,8 @@ impl<E: Executor> Accounts for E {
         });
         let (total, items): (Vec<Single<i64>>, _) = self.select_pair(count, rows).await?;
         let total = total.first().map_or(0, |total| total.0);
-        Ok(Page {
-            items,
-            page,
-            limit,
-            total_items: u64::try_from(total).unwrap_or(0),
-            total_is_estimate: false,
-            next_cursor: None,
-        })
+        let total = u64::try_from(total).unwrap_or(0);
+        Ok(Page::counted(items, page, limit, total))
     }
 
     async fn trace_tokens(

@@ -5,7 +5,7 @@
 use spindle_core::Error;
 
 use crate::audit::{Actor, AuditEntry, AuditQuery, NewAuditEntry, ProjectChange};
-use crate::executor::{Executor, FromRow, Single};
+use crate::executor::{rows_and_count, Executor, FromRow};
 use crate::sql::reads::paging;
 use crate::sql::{Dialect, Param, RowAccess, Sql};
 use crate::statements::{insert, insert_select};
@@ -118,13 +118,6 @@ pub async fn list(db: &impl Executor, query: &AuditQuery) -> Result<Page<AuditEn
         .push(" OFFSET ")
         .bind(offset);
     let count = filtered(db, "SELECT count(*) AS value", query);
-    let (items, count): (Vec<AuditEntry>, Vec<Single<i64>>) = db.select_pair(rows, count).await?;
-    Ok(Page {
-        items,
-        page,
-        limit,
-        total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
-        total_is_estimate: false,
-        next_cursor: None,
-    })
+    let (items, total) = rows_and_count(db, rows, count).await?;
+    Ok(Page::counted(items, page, limit, total))
 }

@@ -17,7 +17,7 @@ use spindle_core::{Error, ExperimentRunItem};
 use crate::audit::{resource, Actor, ProjectChange};
 use crate::audit_sql::project_entry;
 use crate::datasets::{DatasetItemQuery, DatasetSummary, Datasets, ItemMediaLink, PageRequest};
-use crate::executor::{columns_and_codec, first, Executor, FromRow, Single, ToRow};
+use crate::executor::{columns_and_codec, first, rows_and_count, Executor, FromRow, Single, ToRow};
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::run_metrics::{RunAggregates, RunComparison};
 use crate::sql::reads::paging;
@@ -303,15 +303,8 @@ pub(crate) async fn paged<T: FromRow>(
     .bind(i64::from(limit))
     .push(" OFFSET ")
     .bind(offset);
-    let (items, count): (Vec<T>, Vec<Single<i64>>) = db.select_pair(rows, count).await?;
-    Ok(Page {
-        items,
-        page,
-        limit,
-        total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
-        total_is_estimate: false,
-        next_cursor: None,
-    })
+    let (items, total) = rows_and_count(db, rows, count).await?;
+    Ok(Page::counted(items, page, limit, total))
 }
 
 async fn dataset_by_name(
@@ -530,19 +523,7 @@ async fn list_items(
         );
     }
     let page: Page<Named<ItemRow>> = paged(db, rows, count, "i", query.page).await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(Named::into_item)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        page: page.page,
-        limit: page.limit,
-        total_items: page.total_items,
-        total_is_estimate: false,
-        next_cursor: None,
-    })
+    page.try_map(Named::into_item)
 }
 
 /// An item's state with the time from which it was valid.
@@ -695,22 +676,16 @@ async fn list_dataset_summaries(
     }
     rows.push(" ORDER BY p.created_at DESC, p.id");
     let count = count_rows(dialect, "datasets", "d", project_id);
-    let (items, count): (Vec<SummaryRow>, Vec<Single<i64>>) = db.select_pair(rows, count).await?;
-    Ok(Page {
-        items: items
-            .into_iter()
-            .map(|row| DatasetSummary {
-                dataset: row.dataset,
-                item_count: row.item_count.max(0) as u64,
-                run_count: row.run_count.max(0) as u64,
-            })
-            .collect(),
-        page,
-        limit,
-        total_items: count.first().map_or(0, |single| single.0.max(0) as u64),
-        total_is_estimate: false,
-        next_cursor: None,
-    })
+    let (items, total) = rows_and_count::<SummaryRow>(db, rows, count).await?;
+    let summaries = items
+        .into_iter()
+        .map(|row| DatasetSummary {
+            dataset: row.dataset,
+            item_count: row.item_count.max(0) as u64,
+            run_count: row.run_count.max(0) as u64,
+        })
+        .collect();
+    Ok(Page::counted(summaries, page, limit, total))
 }
 
 /// The two deletes of [`Datasets::prune_item_versions`], run in one transaction: versions

@@ -71,6 +71,18 @@ impl<T: ColumnValue + Send + 'static> FromRow for Single<T> {
     }
 }
 
+/// The rows of `rows` and the count that `count` selects (`count(*) AS value`), read one
+/// after the other on one connection.
+pub(crate) async fn rows_and_count<T: FromRow>(
+    db: &impl Executor,
+    rows: Sql,
+    count: Sql,
+) -> Result<(Vec<T>, u64)> {
+    let (items, count): (Vec<T>, Vec<Single<i64>>) = db.select_pair(rows, count).await?;
+    let total = count.first().map_or(0, |single| single.0.max(0) as u64);
+    Ok((items, total))
+}
+
 /// The first row of a statement, if any.
 pub(crate) async fn first<T: FromRow>(db: &impl Executor, sql: Sql) -> Result<Option<T>> {
     Ok(db.select(sql).await?.into_iter().next())

@@ -551,20 +551,23 @@ pub async fn organization_memberships_of_user(
     db.select(sql).await
 }
 
-pub async fn organization_members(
+/// The members of a project or an organization with their roles, by email: the rows of
+/// `memberships_table` whose `owner_column` is `owner_id`, joined to their users.
+pub async fn members(
     db: &impl Executor,
-    organization_id: &str,
+    (memberships_table, owner_column): (&str, &str),
+    owner_id: &str,
     user_columns: &str,
 ) -> Result<Vec<(User, Role)>> {
     let mut sql = Sql::new(
         db.dialect(),
         &format!(
-            "SELECT {}, m.role FROM organization_memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.organization_id = ",
+            "SELECT {}, m.role FROM {memberships_table} m JOIN users u ON u.id = m.user_id
+             WHERE m.{owner_column} = ",
             qualified("u", user_columns)
         ),
     );
-    sql.bind(organization_id).push(" ORDER BY u.email");
+    sql.bind(owner_id).push(" ORDER BY u.email");
     db.select(sql).await
 }
 

@@ -21,7 +21,7 @@ use std::pin::Pin;
 
 use crate::audit::{resource, Actor, ProjectChange};
 use crate::audit_sql::project_entry;
-use crate::executor::{columns_and_codec, Executor, Single, ToRow};
+use crate::executor::{columns_and_codec, rows_and_count, Executor, Single, ToRow};
 use crate::prompts::{PromptMeta, PromptQuery, PromptVersionMetrics, Prompts, ScoreAverage};
 use crate::sql::{like_escape, Dialect, Sql};
 use crate::statements::{insert_select, qualified, SUM_AS_FLOAT, SUM_AS_INTEGER};
@@ -1321,18 +1321,9 @@ async fn list(
         "SELECT count(DISTINCT p.name) AS value FROM prompts p WHERE",
     );
     push_list_filters(&mut count, project_id, query);
-    let (names, count): (Vec<Single<String>>, Vec<Single<i64>>) =
-        db.select_pair(names, count).await?;
+    let (names, total_items) = rows_and_count::<Single<String>>(db, names, count).await?;
     let names: Vec<String> = names.into_iter().map(|single| single.0).collect();
-    let total_items = count.first().map_or(0, |single| single.0.max(0) as u64);
-    let mut page = Page {
-        items: Vec::new(),
-        page: query.page.max(1),
-        limit,
-        total_items,
-        total_is_estimate: false,
-        next_cursor: None,
-    };
+    let mut page = Page::counted(Vec::new(), query.page.max(1), limit, total_items);
     if names.is_empty() {
         return Ok(page);
     }

@@ -20,6 +20,18 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page of `items` among `total_items` counted exactly, with no cursor.
+    pub fn counted(items: Vec<T>, page: u32, limit: u32, total_items: u64) -> Page<T> {
+        Page {
+            items,
+            page,
+            limit,
+            total_items,
+            total_is_estimate: false,
+            next_cursor: None,
+        }
+    }
+
     /// The same page with each item converted.
     pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
         Page {

@@ -12,10 +12,10 @@ use crate::sql::reads::{
     self, decode_observation_view, decode_score_view, decode_session, decode_trace_view,
     ListStatements, Payloads, Total,
 };
-use crate::sql::{Dialect, RowAccess, Sql};
+use crate::sql::{rows, Dialect, RowAccess, Sql};
 use crate::{
-    DailyMetrics, Error, MetricsQuery, ObservationQuery, ObservationView, Page, Result, ScoreQuery,
-    ScoreView, SessionQuery, SessionView, TraceView,
+    DailyMetrics, Error, MediaRecord, MetricsQuery, ObservationQuery, ObservationView, Page,
+    Result, ScoreQuery, ScoreView, SessionQuery, SessionView, TraceView,
 };
 
 /// A count a backend keeps per project instead of counting rows.
@@ -278,6 +278,32 @@ pub async fn get<T: Fetched>(
 ) -> Result<Option<T>> {
     let select = T::by_id(connection.dialect(), project_id, id);
     Ok(connection.rows(&select, |row| T::decode(row)).await?.pop())
+}
+
+/// The media record with this id.
+pub async fn media(
+    connection: &impl ReadConnection,
+    project_id: &str,
+    media_id: &str,
+) -> Result<Option<MediaRecord>> {
+    let select = rows::media_by_id(connection.dialect(), project_id, media_id);
+    Ok(connection
+        .rows(&select, |row| rows::decode_media(row))
+        .await?
+        .pop())
+}
+
+/// The stored bytes of a media record.
+pub async fn media_bytes(
+    connection: &impl ReadConnection,
+    project_id: &str,
+    media_id: &str,
+) -> Result<Option<Vec<u8>>> {
+    let select = rows::media_bytes(connection.dialect(), project_id, media_id);
+    Ok(connection
+        .rows(&select, |row| row.bytes("bytes"))
+        .await?
+        .pop())
 }
 
 /// A session with its traces (their derived fields filled in).

@@ -27,7 +27,7 @@ use spindle_core::{Error, ErrorKind};
 
 use crate::datasets::PageRequest;
 use crate::datasets_sql::{both_equal, count_rows, paged};
-use crate::executor::{columns_and_codec, first, Executor, Single, ToRow};
+use crate::executor::{columns_and_codec, first, Executor, FromRow, Single, ToRow};
 use crate::reviews::{CommentQuery, QueueProgress, ReviewerProgress, Reviews};
 use crate::sql::{Dialect, Sql};
 use crate::statements::{insert, insert_select, qualified};
@@ -195,22 +195,6 @@ columns_and_codec!(_ => KeyText { key: text, value: text });
 
 // --- statements ---
 
-/// Converts a page of rows.
-fn convert_page<R, T>(page: Page<R>, convert: fn(R) -> Result<T>) -> Result<Page<T>> {
-    Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(convert)
-            .collect::<Result<Vec<_>>>()?,
-        page: page.page,
-        limit: page.limit,
-        total_items: page.total_items,
-        total_is_estimate: false,
-        next_cursor: None,
-    })
-}
-
 /// `SELECT <columns> FROM <table> <alias> WHERE <alias>.project_id = …`.
 fn select_from(
     db: &impl Executor,
@@ -230,11 +214,19 @@ fn select_from(
     sql
 }
 
-/// `SELECT <columns> FROM <table> t WHERE t.project_id = … AND t.id = …`.
-fn select_by_id(db: &impl Executor, table: &str, columns: &str, project_id: &str, id: &str) -> Sql {
+/// The row of `table` with this id (`SELECT <columns> FROM <table> t WHERE t.project_id = …
+/// AND t.id = …`), read by `convert`.
+async fn row_by_id<R: FromRow, T>(
+    db: &impl Executor,
+    table: &str,
+    columns: &str,
+    project_id: &str,
+    id: &str,
+    convert: fn(R) -> Result<T>,
+) -> Result<Option<T>> {
     let mut sql = select_from(db, table, "t", columns, project_id);
     sql.push(" AND t.id = ").bind(id);
-    sql
+    first::<R>(db, sql).await?.map(convert).transpose()
 }
 
 /// Whether the statement (selecting one column named `value`) finds a row.
@@ -252,11 +244,16 @@ async fn queue_by_id(
     project_id: &str,
     queue_id: &str,
 ) -> Result<Option<Queue>> {
-    let sql = select_by_id(db, "annotation_queues", QUEUE_COLUMNS, project_id, queue_id);
-    first::<QueueRow>(db, sql)
-        .await?
-        .map(QueueRow::into_queue)
-        .transpose()
+    let queue = QueueRow::into_queue;
+    row_by_id(
+        db,
+        "annotation_queues",
+        QUEUE_COLUMNS,
+        project_id,
+        queue_id,
+        queue,
+    )
+    .await
 }
 
 /// Fails with `NotFound` unless the queue exists.
@@ -307,7 +304,7 @@ async fn list_queues(
     let rows = select_from(db, "annotation_queues", "q", QUEUE_COLUMNS, project_id);
     let count = count_rows(db.dialect(), "annotation_queues", "q", project_id);
     let page: Page<QueueRow> = paged(db, rows, count, "q", request).await?;
-    convert_page(page, QueueRow::into_queue)
+    page.try_map(QueueRow::into_queue)
 }
 
 /// `SELECT <item columns> … WHERE project AND queue AND id`.
@@ -350,7 +347,7 @@ async fn list_items(
         both_equal(&mut rows, &mut count, "i.status", status.as_str());
     }
     let page: Page<ItemRow> = paged(db, rows, count, "i", request).await?;
-    convert_page(page, ItemRow::into_item).map(Some)
+    page.try_map(ItemRow::into_item).map(Some)
 }
 
 async fn add_item(
@@ -938,11 +935,16 @@ async fn get_comment(
     project_id: &str,
     comment_id: &str,
 ) -> Result<Option<Comment>> {
-    let sql = select_by_id(db, "comments", COMMENT_COLUMNS, project_id, comment_id);
-    first::<CommentRow>(db, sql)
-        .await?
-        .map(CommentRow::into_comment)
-        .transpose()
+    let comment = CommentRow::into_comment;
+    row_by_id(
+        db,
+        "comments",
+        COMMENT_COLUMNS,
+        project_id,
+        comment_id,
+        comment,
+    )
+    .await
 }
 
 async fn list_comments(
@@ -962,7 +964,7 @@ async fn list_comments(
         both_equal(&mut rows, &mut count, "c.author_user_id", author);
     }
     let page: Page<CommentRow> = paged(db, rows, count, "c", query.page).await?;
-    convert_page(page, CommentRow::into_comment)
+    page.try_map(CommentRow::into_comment)
 }
 
 async fn comment_counts(

@@ -2,7 +2,10 @@
 //! [`WriteConnection`], which a backend implements with how it executes (SQLite on its
 //! writer's connection, PostgreSQL on a pooled connection's transaction, locking the
 //! `trace_totals` rows it recomputes). The backend opens and commits the transaction around
-//! a step and loops over the steps of a long job.
+//! a step; [`reprice_in_chunks`] loops over the chunks of a cost recomputation, the metadata
+//! sweep's caller over its steps.
+
+use std::future::Future;
 
 use spindle_core::time::Micros;
 use spindle_cost::Pricer;
@@ -12,9 +15,9 @@ use crate::models_sql::{self, Position};
 use crate::reading::ReadConnection;
 use crate::rollups::Rollups;
 use crate::rollups_sql::{self, RolledUp};
-use crate::sql::Sql;
+use crate::sql::{rows, Sql};
 use crate::trace_totals::TotalsChange;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Observations repriced per transaction by [`reprice_chunk`]: ingestion goes on in between
 /// (SQLite's writer) and row locks are held briefly (PostgreSQL).
@@ -65,6 +68,49 @@ pub async fn reprice_chunk(
     .await?;
     tx.add_rollups(project_id, &mut rollups).await?;
     Ok((repriced.changed, repriced.next))
+}
+
+/// Reprices the project's observations in `range` chunk after chunk, `reprice` running the
+/// chunk after a position ([`reprice_chunk`], in a transaction of its own): the observations
+/// whose cost changed.
+pub async fn reprice_in_chunks<Chunk>(
+    from: Option<Micros>,
+    to: Option<Micros>,
+    mut reprice: impl FnMut((Micros, Micros), Option<Position>) -> Chunk,
+) -> Result<u64>
+where
+    Chunk: Future<Output = Result<(u64, Option<Position>)>>,
+{
+    let range = (from.unwrap_or(Micros::MIN), to.unwrap_or(Micros::MAX));
+    let mut after = None;
+    let mut changed = 0;
+    loop {
+        let (count, next) = reprice(range, after).await?;
+        changed += count;
+        if next.is_none() {
+            return Ok(changed);
+        }
+        after = next;
+    }
+}
+
+/// Stores the bytes of a media record and marks it uploaded at `at` (HTTP 200); `NotFound`
+/// when there is no such record.
+pub async fn put_media_bytes(
+    tx: &impl WriteConnection,
+    project_id: &str,
+    media_id: &str,
+    bytes: Vec<u8>,
+    at: Micros,
+) -> Result<()> {
+    let dialect = tx.dialect();
+    let uploaded = rows::mark_media_uploaded(dialect, project_id, media_id, at, Some(200));
+    if tx.execute(&uploaded).await? == 0 {
+        return Err(Error::not_found(format!("media {media_id:?}")));
+    }
+    tx.execute(&rows::put_media_bytes(dialect, project_id, media_id, bytes))
+        .await?;
+    Ok(())
 }
 
 /// One step of the project's metadata rollup sweep ([`metadata_rollups::next_step`]): the

@@ -1427,6 +1427,7 @@ pub async fn invalid_filters_name_the_field(harness: &Harness) {
 
 /// Sorting on every order column, both directions, and page totals.
 pub async fn trace_ordering_and_pagination(harness: &Harness) {
+    use Direction::{Asc, Desc};
     let store = harness.open().await;
     seed_filter_traces(&store).await;
     let order = |column: &str, direction: Direction| TraceQuery {
@@ -1442,56 +1443,24 @@ pub async fn trace_ordering_and_pagination(harness: &Harness) {
         strings(&["t5", "t4", "t3", "t2", "t1"]),
         "newest first by default"
     );
-    let cases: Vec<(TraceQuery, &[&str])> = vec![
-        (
-            order("timestamp", Direction::Asc),
-            &["t1", "t2", "t3", "t4", "t5"],
-        ),
-        (
-            order("timestamp", Direction::Desc),
-            &["t5", "t4", "t3", "t2", "t1"],
-        ),
-        (
-            order("name", Direction::Asc),
-            &["t5", "t4", "t1", "t2", "t3"],
-        ),
-        (
-            order("userId", Direction::Desc),
-            &["t5", "t4", "t2", "t3", "t1"],
-        ),
-        (
-            order("id", Direction::Desc),
-            &["t5", "t4", "t3", "t2", "t1"],
-        ),
-        (
-            order("release", Direction::Asc),
-            &["t1", "t3", "t2", "t5", "t4"],
-        ),
-        (
-            order("version", Direction::Desc),
-            &["t5", "t4", "t3", "t2", "t1"],
-        ),
-        (
-            order("latency", Direction::Desc),
-            &["t1", "t2", "t3", "t5", "t4"],
-        ),
-        (
-            order("totalCost", Direction::Desc),
-            &["t1", "t2", "t5", "t4", "t3"],
-        ),
-        (
-            order("sessionId", Direction::Asc),
-            &["t5", "t1", "t2", "t3", "t4"],
-        ),
-        (
-            order("environment", Direction::Asc),
-            &["t2", "t5", "t1", "t3", "t4"],
-        ),
+    let cases: [(&str, Direction, [&str; 5]); 11] = [
+        ("timestamp", Asc, ["t1", "t2", "t3", "t4", "t5"]),
+        ("timestamp", Desc, ["t5", "t4", "t3", "t2", "t1"]),
+        ("name", Asc, ["t5", "t4", "t1", "t2", "t3"]),
+        ("userId", Desc, ["t5", "t4", "t2", "t3", "t1"]),
+        ("id", Desc, ["t5", "t4", "t3", "t2", "t1"]),
+        ("release", Asc, ["t1", "t3", "t2", "t5", "t4"]),
+        ("version", Desc, ["t5", "t4", "t3", "t2", "t1"]),
+        ("latency", Desc, ["t1", "t2", "t3", "t5", "t4"]),
+        ("totalCost", Desc, ["t1", "t2", "t5", "t4", "t3"]),
+        ("sessionId", Asc, ["t5", "t1", "t2", "t3", "t4"]),
+        ("environment", Asc, ["t2", "t5", "t1", "t3", "t4"]),
     ];
-    for (query, expected) in cases {
+    for (column, direction, expected) in cases {
+        let query = order(column, direction);
         assert_eq!(
             trace_ids(&store, &query).await,
-            strings(expected),
+            strings(&expected),
             "{:?}",
             query.order_by
         );

@@ -3,7 +3,7 @@
 //! `dataset_run_items_by_run`), and run items joined with their run, item and trace.
 
 use super::{paged, Named, RunItemRow, RunRow, RUN_COLUMNS, RUN_ITEM_COLUMNS};
-use crate::executor::{columns_and_codec, Executor, FromRow, Single};
+use crate::executor::{columns_and_codec, rows_and_count, Executor, FromRow};
 use crate::experiments::{Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery};
 use crate::sql::{RowAccess, Sql};
 use crate::statements::qualified;
@@ -124,24 +124,17 @@ pub(super) async fn list_experiments(
         .bind(i64::from(limit))
         .push(" OFFSET ")
         .bind(offset);
-    let (found, total): (Vec<ExperimentRow>, Vec<Single<i64>>) =
-        db.select_pair(rows, count).await?;
-    Ok(Page {
-        items: found
-            .into_iter()
-            .map(|row| Experiment {
-                run: row.run.into_run(),
-                start_time: row.start_time,
-                end_time: row.end_time,
-                item_count: row.item_count.max(0) as u64,
-            })
-            .collect(),
-        page,
-        limit,
-        total_items: total.first().map_or(0, |single| single.0.max(0) as u64),
-        total_is_estimate: false,
-        next_cursor: None,
-    })
+    let (found, total) = rows_and_count::<ExperimentRow>(db, rows, count).await?;
+    let experiments = found
+        .into_iter()
+        .map(|row| Experiment {
+            run: row.run.into_run(),
+            start_time: row.start_time,
+            end_time: row.end_time,
+            item_count: row.item_count.max(0) as u64,
+        })
+        .collect();
+    Ok(Page::counted(experiments, page, limit, total))
 }
 
 pub(super) async fn list_experiment_items(

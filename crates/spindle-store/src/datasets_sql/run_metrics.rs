@@ -120,14 +120,16 @@ fn run_items_where(
 }
 
 /// Each run item with the time span, cost and tokens of its trace's observations (only the
-/// observation it names, when it names one).
-fn measured_items(
-    dialect: Dialect,
+/// observation it names, when it names one), and the named scores of the run items' traces,
+/// read on one connection.
+async fn measured_with_scores(
+    db: &impl Executor,
     project_id: &str,
     run_ids: &[String],
     item_ids: Option<&[String]>,
-) -> Sql {
-    let mut sql = Sql::new(
+) -> Result<(Vec<MeasuredRow>, Vec<ScoreRow>)> {
+    let dialect = db.dialect();
+    let mut measured = Sql::new(
         dialect,
         "SELECT ri.id AS run_item_id, ri.run_id, ri.dataset_item_id, ri.trace_id, \
          ri.observation_id, ri.created_at, \
@@ -140,30 +142,20 @@ fn measured_items(
          ON o.project_id = ri.project_id AND o.trace_id = ri.trace_id \
          AND (ri.observation_id IS NULL OR o.id = ri.observation_id)",
     );
-    run_items_where(&mut sql, project_id, run_ids, item_ids);
-    sql.push(
+    run_items_where(&mut measured, project_id, run_ids, item_ids);
+    measured.push(
         " GROUP BY ri.id, ri.run_id, ri.dataset_item_id, ri.trace_id, ri.observation_id, \
          ri.created_at",
     );
-    sql
-}
-
-/// The named scores of the run items' traces.
-fn item_scores(
-    dialect: Dialect,
-    project_id: &str,
-    run_ids: &[String],
-    item_ids: Option<&[String]>,
-) -> Sql {
-    let mut sql = Sql::new(
+    let mut scores = Sql::new(
         dialect,
         "SELECT ri.id AS run_item_id, s.name, s.data_type, s.value, s.string_value \
          FROM dataset_run_items ri JOIN scores s \
          ON s.project_id = ri.project_id AND s.trace_id = ri.trace_id",
     );
-    run_items_where(&mut sql, project_id, run_ids, item_ids);
-    sql.push(" AND s.name IS NOT NULL");
-    sql
+    run_items_where(&mut scores, project_id, run_ids, item_ids);
+    scores.push(" AND s.name IS NOT NULL");
+    db.select_pair(measured, scores).await
 }
 
 /// The output of each run item's observation, or of its trace.
@@ -198,13 +190,7 @@ async fn measure(
     run_ids: &[String],
     item_ids: Option<&[String]>,
 ) -> Result<Vec<RunItemMetrics>> {
-    let dialect = db.dialect();
-    let (rows, scores): (Vec<MeasuredRow>, Vec<ScoreRow>) = db
-        .select_pair(
-            measured_items(dialect, project_id, run_ids, item_ids),
-            item_scores(dialect, project_id, run_ids, item_ids),
-        )
-        .await?;
+    let (rows, scores) = measured_with_scores(db, project_id, run_ids, item_ids).await?;
     let mut scores_by_item: HashMap<String, Vec<ScoreValue>> = HashMap::new();
     for score in scores {
         scores_by_item
@@ -249,13 +235,7 @@ pub(super) async fn run_aggregates(
         return Ok(None);
     };
     let run_ids = [run.id.clone()];
-    let dialect = db.dialect();
-    let (rows, scores): (Vec<MeasuredRow>, Vec<ScoreRow>) = db
-        .select_pair(
-            measured_items(dialect, project_id, &run_ids, None),
-            item_scores(dialect, project_id, &run_ids, None),
-        )
-        .await?;
+    let (rows, scores) = measured_with_scores(db, project_id, &run_ids, None).await?;
     let latencies: Vec<f64> = rows
         .iter()
         .filter_map(MeasuredRow::latency_seconds)
@@ -359,13 +339,6 @@ pub(super) async fn compare_runs(
         .collect();
     Ok(Some(RunComparison {
         runs,
-        items: Page {
-            items: compared,
-            page: page.page,
-            limit: page.limit,
-            total_items: page.total_items,
-            total_is_estimate: false,
-            next_cursor: None,
-        },
+        items: Page::counted(compared, page.page, page.limit, page.total_items),
     }))
 }

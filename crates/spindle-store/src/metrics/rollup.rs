@@ -204,10 +204,26 @@ struct Rolled {
     keys: &'static [Selected],
     /// The summed columns.
     sums: &'static [Selected],
-    /// The dimensions: public name and key column.
-    dimensions: &'static [(&'static str, &'static str)],
-    /// The filter columns over a rollup row (`''` for absent text compares as NULL does).
-    filters: &'static [Column],
+    /// The dimensions, each a filter column too.
+    dimensions: &'static [RolledDimension],
+}
+
+/// A dimension of the rollups: the key column that holds it and its filter column over a
+/// rollup row (named as the dimension; `''` for absent text compares as NULL does).
+#[derive(Clone, Copy)]
+struct RolledDimension {
+    key: &'static str,
+    filter: Column,
+}
+
+/// A text dimension named `$name`, held in the key column `$key`.
+macro_rules! text_dimension {
+    ($name:literal, $key:literal) => {
+        RolledDimension {
+            key: $key,
+            filter: Column::new($name, ColumnKind::Text, concat!("r.", $key)),
+        }
+    };
 }
 
 static OBSERVATIONS: Rolled = Rolled {
@@ -255,29 +271,23 @@ static OBSERVATIONS: Rolled = Rolled {
         },
     ],
     dimensions: &[
-        ("environment", "environment"),
-        ("type", "type"),
-        ("name", "name"),
-        ("providedModelName", "model"),
-        ("promptName", "prompt_name"),
-        ("promptVersion", "prompt_version"),
-        ("level", "level"),
-    ],
-    filters: &[
-        Column::new("environment", ColumnKind::Text, "r.environment"),
-        Column::new("type", ColumnKind::Text, "r.type"),
-        Column::new("name", ColumnKind::Text, "r.name"),
-        Column::new("providedModelName", ColumnKind::Text, "r.model"),
-        Column::new("promptName", ColumnKind::Text, "r.prompt_name"),
-        Column::per_dialect(
-            "promptVersion",
-            ColumnKind::Number,
-            Expr::per_dialect(
-                "nullif(r.prompt_version, 0)",
-                "nullif(r.prompt_version, 0)::float8",
+        text_dimension!("environment", "environment"),
+        text_dimension!("type", "type"),
+        text_dimension!("name", "name"),
+        text_dimension!("providedModelName", "model"),
+        text_dimension!("promptName", "prompt_name"),
+        RolledDimension {
+            key: "prompt_version",
+            filter: Column::per_dialect(
+                "promptVersion",
+                ColumnKind::Number,
+                Expr::per_dialect(
+                    "nullif(r.prompt_version, 0)",
+                    "nullif(r.prompt_version, 0)::float8",
+                ),
             ),
-        ),
-        Column::new("level", ColumnKind::Text, "r.level"),
+        },
+        text_dimension!("level", "level"),
     ],
 };
 
@@ -306,16 +316,10 @@ static OBSERVATION_ATTRIBUTES: Rolled = Rolled {
         selected("level", "r.level", "coalesce(o.level, 'DEFAULT')"),
     ],
     dimensions: &[
-        ("environment", "environment"),
-        ("type", "type"),
-        ("providedModelName", "model"),
-        ("level", "level"),
-    ],
-    filters: &[
-        Column::new("environment", ColumnKind::Text, "r.environment"),
-        Column::new("type", ColumnKind::Text, "r.type"),
-        Column::new("providedModelName", ColumnKind::Text, "r.model"),
-        Column::new("level", ColumnKind::Text, "r.level"),
+        text_dimension!("environment", "environment"),
+        text_dimension!("type", "type"),
+        text_dimension!("providedModelName", "model"),
+        text_dimension!("level", "level"),
     ],
     ..OBSERVATIONS
 };
@@ -469,14 +473,9 @@ static TRACES: Rolled = Rolled {
         },
     ],
     dimensions: &[
-        ("name", "name"),
-        ("environment", "environment"),
-        ("release", "release"),
-    ],
-    filters: &[
-        Column::new("name", ColumnKind::Text, "r.name"),
-        Column::new("environment", ColumnKind::Text, "r.environment"),
-        Column::new("release", ColumnKind::Text, "r.release"),
+        text_dimension!("name", "name"),
+        text_dimension!("environment", "environment"),
+        text_dimension!("release", "release"),
     ],
 };
 
@@ -521,22 +520,10 @@ const SCORE_SUMS: &[Selected] = &[
 macro_rules! score_dimensions {
     ($($extra:expr),*) => {
         &[
-            ("environment", "environment"),
-            ("name", "name"),
-            ("source", "source"),
-            ("dataType", "data_type"),
-            $($extra),*
-        ]
-    };
-}
-
-macro_rules! score_filters {
-    ($($extra:expr),*) => {
-        &[
-            Column::new("environment", ColumnKind::Text, "r.environment"),
-            Column::new("name", ColumnKind::Text, "r.name"),
-            Column::new("source", ColumnKind::Text, "r.source"),
-            Column::new("dataType", ColumnKind::Text, "r.data_type"),
+            text_dimension!("environment", "environment"),
+            text_dimension!("name", "name"),
+            text_dimension!("source", "source"),
+            text_dimension!("dataType", "data_type"),
             $($extra),*
         ]
     };
@@ -563,24 +550,17 @@ static SCORES_BOOLEAN: Rolled = Rolled {
         rollup: BOOLEAN_VALUE,
         raw: Expr::same("(s.value <> 0)"),
     }),
-    dimensions: score_dimensions!(("booleanValue", "boolean_value")),
-    filters: score_filters!(Column::per_dialect(
-        "booleanValue",
-        ColumnKind::Boolean,
-        BOOLEAN_VALUE
-    )),
+    dimensions: score_dimensions!(RolledDimension {
+        key: "boolean_value",
+        filter: Column::per_dialect("booleanValue", ColumnKind::Boolean, BOOLEAN_VALUE),
+    }),
     ..SCORES
 };
 
 static SCORES_CATEGORICAL: Rolled = Rolled {
     view: MetricsView::ScoresCategorical,
     rollup_segment: Some("r.data_type = 'CATEGORICAL'"),
-    dimensions: score_dimensions!(("stringValue", "string_value")),
-    filters: score_filters!(Column::new(
-        "stringValue",
-        ColumnKind::Text,
-        "r.string_value"
-    )),
+    dimensions: score_dimensions!(text_dimension!("stringValue", "string_value")),
     ..SCORES
 };
 
@@ -625,7 +605,6 @@ const SCORES: Rolled = Rolled {
     keys: score_keys!(text_key!("string_value", "s.string_value")),
     sums: SCORE_SUMS,
     dimensions: score_dimensions!(),
-    filters: score_filters!(),
 };
 
 impl Rolled {
@@ -642,8 +621,8 @@ impl Rolled {
     fn dimension(&self, name: &str) -> Option<&'static str> {
         self.dimensions
             .iter()
-            .find(|(public, _)| *public == name)
-            .map(|(_, column)| *column)
+            .find(|dimension| dimension.filter.name == name)
+            .map(|dimension| dimension.key)
     }
 
     /// The metric as the relation computes it, `None` when the rollups do not hold it.
@@ -690,7 +669,7 @@ impl Rolled {
             .iter()
             .all(|dimension| self.dimension(dimension.name).is_some());
         let filters = plan.filters.iter().enumerate().all(|(index, filter)| {
-            Some(index) == attribute || self.filters.iter().any(|c| c.name == filter.column)
+            Some(index) == attribute || self.dimension(&filter.column).is_some()
         });
         let metrics = plan.metrics.iter().all(|metric| {
             self.metric(Dialect::Sqlite, metric.measure.name, metric.aggregation)
@@ -852,6 +831,7 @@ impl Rolled {
             }
             None => spans.push((rollup.table, hours.start, hours.end)),
         }
+        let filter_columns: Vec<Column> = self.dimensions.iter().map(|d| d.filter).collect();
         let mut sql = Sql::new(dialect, "FROM (");
         let mut first = true;
         for (table, from, to) in spans {
@@ -882,7 +862,7 @@ impl Rolled {
             }
             for (index, filter) in plan.filters.iter().enumerate() {
                 if Some(index) != attribute.map(|attribute| attribute.index) {
-                    sql.and(compile_filter(dialect, index, filter, self.filters)?);
+                    sql.and(compile_filter(dialect, index, filter, &filter_columns)?);
                 }
             }
         }

@@ -233,6 +233,27 @@ const COUNT: MeasureSpec = measure("count", Expr::per_dialect("1", "1::float8"),
 
 // --- traces ---
 
+/// The dimensions the traces view has on `traces` and on `trace_totals` alike, followed by
+/// those of one of them.
+macro_rules! trace_dimensions {
+    ($($only:expr),* $(,)?) => {
+        &[
+            dimension("name", Text, "t.name", Both),
+            dimension("userId", Text, "t.user_id", Both),
+            dimension("sessionId", Text, "t.session_id", Both),
+            dimension("release", Text, "t.release", Both),
+            dimension("environment", Text, "t.environment", Both),
+            dimension_per_dialect(
+                "timestampMonth",
+                Text,
+                date_text!("t.timestamp", "%Y-%m", "YYYY-MM"),
+                Both,
+            ),
+            $($only),*
+        ]
+    };
+}
+
 static TRACES: ViewSpec = ViewSpec {
     view: MetricsView::Traces,
     from: "traces t",
@@ -240,21 +261,10 @@ static TRACES: ViewSpec = ViewSpec {
     time_column: "t.timestamp",
     segment: None,
     metadata_column: Expr::same("t.metadata"),
-    dimensions: &[
+    dimensions: trace_dimensions![
         dimension("id", Text, "t.id", Both),
-        dimension("name", Text, "t.name", Both),
         dimension("tags", Tags, "t.tags", Both),
-        dimension("userId", Text, "t.user_id", Both),
-        dimension("sessionId", Text, "t.session_id", Both),
-        dimension("release", Text, "t.release", Both),
         dimension("version", Text, "t.version", Both),
-        dimension("environment", Text, "t.environment", Both),
-        dimension_per_dialect(
-            "timestampMonth",
-            Text,
-            date_text!("t.timestamp", "%Y-%m", "YYYY-MM"),
-            Both,
-        ),
     ],
     measures: &[
         COUNT,
@@ -297,20 +307,7 @@ pub static TRACE_TOTALS: ViewSpec = ViewSpec {
     segment: None,
     // No metadata here: a plan filtering on it stays on `TRACES`.
     metadata_column: Expr::same("NULL"),
-    dimensions: &[
-        dimension("id", Text, "t.trace_id", Both),
-        dimension("name", Text, "t.name", Both),
-        dimension("userId", Text, "t.user_id", Both),
-        dimension("sessionId", Text, "t.session_id", Both),
-        dimension("release", Text, "t.release", Both),
-        dimension("environment", Text, "t.environment", Both),
-        dimension_per_dialect(
-            "timestampMonth",
-            Text,
-            date_text!("t.timestamp", "%Y-%m", "YYYY-MM"),
-            Both,
-        ),
-    ],
+    dimensions: trace_dimensions![dimension("id", Text, "t.trace_id", Both)],
     measures: &[
         COUNT,
         measure("observationsCount", number!("t.observation_count"), true),

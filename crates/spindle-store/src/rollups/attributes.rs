@@ -531,30 +531,14 @@ impl Rollups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rollups::{latency_bucket, TraceKey, Usage};
+    use crate::rollups::latency_bucket;
 
     fn facts(user: Option<&str>, name: &str, tags: &[&str], breakdown: &str) -> TraceFacts {
         TraceFacts {
-            trace_id: "t".to_owned(),
-            key: TraceKey {
-                project_id: "p".to_owned(),
-                hour: 0,
-                environment: String::new(),
-                name: name.to_owned(),
-                release: String::new(),
-            },
-            trace_time: 0,
             user_id: user.map(str::to_owned),
-            session_id: None,
-            observation_count: 0,
-            error_count: 0,
-            usage: Usage::default(),
-            latency_bucket: None,
-            models: BTreeMap::new(),
             tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
             breakdown: parse_breakdown(Some(breakdown)).unwrap(),
-            score_breakdown: ScoreBreakdown::new(),
-            metadata: Vec::new(),
+            ..TraceFacts::named(name)
         }
     }
 

@@ -147,6 +147,35 @@ pub struct TraceFacts {
     pub metadata: Vec<String>,
 }
 
+#[cfg(test)]
+impl TraceFacts {
+    /// The facts of trace `t` of project `p` named `name`, at time 0, with nothing else.
+    pub(crate) fn named(name: &str) -> TraceFacts {
+        TraceFacts {
+            trace_id: "t".to_owned(),
+            key: TraceKey {
+                project_id: "p".to_owned(),
+                hour: 0,
+                environment: String::new(),
+                name: name.to_owned(),
+                release: String::new(),
+            },
+            trace_time: 0,
+            user_id: None,
+            session_id: None,
+            observation_count: 0,
+            error_count: 0,
+            usage: Usage::default(),
+            latency_bucket: None,
+            models: BTreeMap::new(),
+            tags: Vec::new(),
+            breakdown: BTreeMap::new(),
+            score_breakdown: BTreeMap::new(),
+            metadata: Vec::new(),
+        }
+    }
+}
+
 /// What a trace's observations of one model add up to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ModelTotals {
@@ -510,17 +539,6 @@ mod tests {
 
     fn facts(name: &str, observations: i64, latency: Option<i64>) -> TraceFacts {
         TraceFacts {
-            trace_id: "t".to_owned(),
-            key: TraceKey {
-                project_id: "p".to_owned(),
-                hour: 0,
-                environment: String::new(),
-                name: name.to_owned(),
-                release: String::new(),
-            },
-            trace_time: 0,
-            user_id: None,
-            session_id: None,
             observation_count: observations,
             error_count: observations / 2,
             usage: Usage {
@@ -530,11 +548,7 @@ mod tests {
                 cost_nanos: 7 * observations,
             },
             latency_bucket: latency.map(latency_bucket),
-            models: BTreeMap::new(),
-            tags: Vec::new(),
-            breakdown: BTreeMap::new(),
-            score_breakdown: BTreeMap::new(),
-            metadata: Vec::new(),
+            ..TraceFacts::named(name)
         }
     }
 

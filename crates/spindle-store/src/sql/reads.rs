@@ -109,14 +109,7 @@ pub struct ListStatements {
 impl ListStatements {
     /// The page of `items`, all the select returned.
     pub fn page_of<T>(&self, items: Vec<T>, total_items: u64) -> Page<T> {
-        Page {
-            items,
-            page: self.page,
-            limit: self.limit,
-            total_items,
-            total_is_estimate: false,
-            next_cursor: None,
-        }
+        Page::counted(items, self.page, self.limit, total_items)
     }
 }
 
@@ -1708,14 +1701,7 @@ impl MetricsStatements {
                 day.usage = usage;
             }
         }
-        Page {
-            items,
-            page: self.page,
-            limit: self.limit,
-            total_items,
-            total_is_estimate: false,
-            next_cursor: None,
-        }
+        Page::counted(items, self.page, self.limit, total_items)
     }
 
     /// A row of [`Self::usage`]: the day's date, the model and its usage.

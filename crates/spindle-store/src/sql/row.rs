@@ -53,6 +53,14 @@ pub trait RowAccess {
     fn opt_text(&self, name: &str) -> Result<Option<String>> {
         self.get(name)
     }
+    /// The text of column `name` read by `parse`: `None` when NULL or not one `parse` knows.
+    fn opt_parsed<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>> {
+        Ok(self.opt_text(name)?.as_deref().and_then(parse))
+    }
     fn int(&self, name: &str) -> Result<i64> {
         self.get(name)
     }

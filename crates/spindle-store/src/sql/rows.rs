@@ -188,11 +188,7 @@ pub fn decode_trace(row: &impl RowAccess) -> Result<Stored<TraceRecord>> {
         stamps: decode_stamps(&row.text("stamps")?, "traces.stamps")?,
     };
     record.stamp_unstamped(WEAKEST_STAMP);
-    Ok(Stored {
-        record,
-        created_at: row.int("created_at")?,
-        updated_at: row.int("updated_at")?,
-    })
+    stored(row, record)
 }
 
 /// Reads the columns of [`OBSERVATION_COLUMNS`] (in their order: the derived cost comes
@@ -204,14 +200,11 @@ pub fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationReco
         start_time: row.opt_int("start_time")?,
         end_time: row.opt_int("end_time")?,
         environment: row.opt_text("environment")?,
-        observation_type: row
-            .opt_text("type")?
-            .as_deref()
-            .and_then(ObservationType::parse),
+        observation_type: row.opt_parsed("type", ObservationType::parse)?,
         parent_observation_id: row.opt_text("parent_observation_id")?,
         name: row.opt_text("name")?,
         completion_start_time: row.opt_int("completion_start_time")?,
-        level: row.opt_text("level")?.as_deref().and_then(Level::parse),
+        level: row.opt_parsed("level", Level::parse)?,
         version: row.opt_text("version")?,
         model: row.opt_text("model")?,
         prompt_name: row.opt_text("prompt_name")?,
@@ -228,11 +221,7 @@ pub fn decode_observation(row: &impl RowAccess) -> Result<Stored<ObservationReco
     };
     record.derived = crate::derived::decode(row.opt_text("derived")?.as_deref())?;
     record.stamp_unstamped(WEAKEST_STAMP);
-    Ok(Stored {
-        record,
-        created_at: row.int("created_at")?,
-        updated_at: row.int("updated_at")?,
-    })
+    stored(row, record)
 }
 
 /// Reads the columns of [`SCORE_COLUMNS`].
@@ -244,14 +233,8 @@ pub fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> {
         name: row.opt_text("name")?,
         value: row.opt_float("value")?,
         string_value: row.opt_text("string_value")?,
-        data_type: row
-            .opt_text("data_type")?
-            .as_deref()
-            .and_then(ScoreDataType::parse),
-        source: row
-            .opt_text("source")?
-            .as_deref()
-            .and_then(ScoreSource::parse),
+        data_type: row.opt_parsed("data_type", ScoreDataType::parse)?,
+        source: row.opt_parsed("source", ScoreSource::parse)?,
         trace_id: row.opt_text("trace_id")?,
         observation_id: row.opt_text("observation_id")?,
         session_id: row.opt_text("session_id")?,
@@ -265,6 +248,11 @@ pub fn decode_score(row: &impl RowAccess) -> Result<Stored<ScoreRecord>> {
         stamps: decode_stamps(&row.text("stamps")?, "scores.stamps")?,
     };
     record.stamp_unstamped(WEAKEST_STAMP);
+    stored(row, record)
+}
+
+/// `record` read from `row`, with the row's creation and update times.
+fn stored<R>(row: &impl RowAccess, record: R) -> Result<Stored<R>> {
     Ok(Stored {
         record,
         created_at: row.int("created_at")?,
@@ -298,6 +286,59 @@ pub fn insert_media(dialect: Dialect, media: &crate::MediaRecord) -> super::Sql 
     ];
     let mut sql = crate::statements::insert(dialect, "media", MEDIA_COLUMNS, values);
     sql.push(" ON CONFLICT DO NOTHING");
+    sql
+}
+
+/// The media record with this id ([`MEDIA_SELECT`]).
+pub fn media_by_id(dialect: Dialect, project_id: &str, media_id: &str) -> super::Sql {
+    let mut sql = super::Sql::new(dialect, &format!("{MEDIA_SELECT} WHERE project_id = "));
+    sql.bind(project_id).push(" AND id = ").bind(media_id);
+    sql
+}
+
+/// Marks a media record uploaded at `at` with the upload's HTTP status.
+pub fn mark_media_uploaded(
+    dialect: Dialect,
+    project_id: &str,
+    media_id: &str,
+    at: i64,
+    http_status: Option<i64>,
+) -> super::Sql {
+    let mut sql = super::Sql::new(dialect, "UPDATE media SET uploaded_at = ");
+    sql.bind(at)
+        .push(", upload_http_status = ")
+        .bind(http_status)
+        .push(" WHERE project_id = ")
+        .bind(project_id)
+        .push(" AND id = ")
+        .bind(media_id);
+    sql
+}
+
+/// Stores the bytes of a media record, replacing those stored.
+pub fn put_media_bytes(
+    dialect: Dialect,
+    project_id: &str,
+    media_id: &str,
+    bytes: Vec<u8>,
+) -> super::Sql {
+    let mut sql = super::Sql::new(
+        dialect,
+        "INSERT INTO media_blobs (project_id, id, bytes) VALUES (",
+    );
+    sql.bind(project_id)
+        .push(", ")
+        .bind(media_id)
+        .push(", ")
+        .bind(bytes)
+        .push(") ON CONFLICT (project_id, id) DO UPDATE SET bytes = excluded.bytes");
+    sql
+}
+
+/// The stored bytes of a media record (one column, `bytes`).
+pub fn media_bytes(dialect: Dialect, project_id: &str, media_id: &str) -> super::Sql {
+    let mut sql = super::Sql::new(dialect, "SELECT bytes FROM media_blobs WHERE project_id = ");
+    sql.bind(project_id).push(" AND id = ").bind(media_id);
     sql
 }
 
