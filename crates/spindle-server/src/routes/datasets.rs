@@ -5,41 +5,30 @@
 //! Shapes and statuses follow Langfuse's.
 
 use super::body::blocking;
-use super::ingest::parse_charged_json_body;
+use super::ingest::JsonRequest;
 use super::params::{dataset_item_query, page_request, Params};
-use crate::auth::{FullAuth, ProjectAuth};
+use crate::auth::FullAuth;
 use crate::dto::datasets::{
     dataset_json, item_json, page_json, run_item_json, run_json, run_with_items_json,
 };
-use crate::dto::PageResponse;
+use crate::dto::{found_json, PageResponse};
 use crate::error::{found, ApiResult};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use spindle_core::dataset::{DatasetItem, NewDatasetItem};
 use spindle_core::media::find_references;
 use spindle_core::Error;
-use spindle_ingest::dataset::validate_against_schema;
+use spindle_ingest::dataset::{
+    parse_dataset_body, parse_dataset_item_body, parse_run_item_body, validate_against_schema,
+};
 use spindle_store::datasets::ITEM_MEDIA_FIELDS;
 use spindle_store::Page;
 use std::collections::{BTreeSet, HashMap};
 
 /// The largest dataset, item or run item body.
 const MAX_DATASET_BODY: usize = 4 << 20;
-
-/// Reads and parses a dataset API body.
-async fn parse_body<T: Send + 'static>(
-    state: &AppState,
-    auth: &ProjectAuth,
-    headers: &HeaderMap,
-    body: Body,
-    parse: fn(&[u8]) -> Result<T, Error>,
-) -> ApiResult<T> {
-    parse_charged_json_body(state, auth, headers, body, MAX_DATASET_BODY, parse).await
-}
 
 /// `{"message": …}`, the answer to a delete.
 fn deleted(message: &str) -> Json<Value> {
@@ -50,17 +39,11 @@ fn deleted(message: &str) -> Json<Value> {
 pub async fn create_dataset(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let dataset = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::dataset::parse_dataset_body,
-    )
-    .await?;
+    let dataset = request
+        .parse(&state, &auth, MAX_DATASET_BODY, parse_dataset_body)
+        .await?;
     let stored = state
         .datasets
         .upsert_dataset(&auth.project_id, &dataset)
@@ -88,24 +71,18 @@ pub async fn get_dataset(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let dataset = state.datasets.get_dataset(&auth.project_id, &name).await?;
-    Ok(Json(dataset_json(&found(dataset, "dataset", &name)?)))
+    found_json(dataset, "dataset", &name, dataset_json)
 }
 
 /// `POST /api/public/dataset-items`
 pub async fn create_item(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let item = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::dataset::parse_dataset_item_body,
-    )
-    .await?;
+    let item = request
+        .parse(&state, &auth, MAX_DATASET_BODY, parse_dataset_item_body)
+        .await?;
     check_item_schemas(&state, &auth.project_id, &item).await?;
     let stored = state
         .datasets
@@ -291,20 +268,14 @@ pub async fn delete_item(
 pub async fn create_run_item(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let request = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::dataset::parse_run_item_body,
-    )
-    .await?;
+    let run_item = request
+        .parse(&state, &auth, MAX_DATASET_BODY, parse_run_item_body)
+        .await?;
     let stored = state
         .datasets
-        .create_run_item(&auth.project_id, &request)
+        .create_run_item(&auth.project_id, &run_item)
         .await?;
     Ok(Json(run_item_json(&stored)))
 }

@@ -8,7 +8,7 @@ use crate::auth::{Access, ProjectAuth};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,6 +17,7 @@ use spindle_core::score_config::ScoreConfig;
 use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_ingest::otlp;
 use spindle_ingest::score::ScoresBody;
+use std::convert::Infallible;
 use std::time::Instant;
 
 /// The unit of fair shares: the API key, with the public key used alone (by browsers, so
@@ -49,19 +50,41 @@ pub async fn read_charged_body(
     Ok((bytes, ticket))
 }
 
-/// Reads a JSON request body of at most `max_bytes`, charged like [`read_charged_body`] for
-/// as long as it is parsed, and parses it with `parse` on the blocking pool.
-pub async fn parse_charged_json_body<T: Send + 'static>(
-    state: &AppState,
-    auth: &ProjectAuth,
-    headers: &HeaderMap,
+/// A JSON request's headers and its body, not read yet: the last extractor of the API's
+/// JSON writes, read and parsed by [`JsonRequest::parse`].
+pub struct JsonRequest {
+    headers: HeaderMap,
     body: Body,
-    max_bytes: usize,
-    parse: fn(&[u8]) -> Result<T, Error>,
-) -> ApiResult<T> {
-    require_json(headers)?;
-    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, max_bytes).await?;
-    blocking(move || parse(&bytes)).await
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonRequest {
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        Ok(JsonRequest {
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+impl JsonRequest {
+    /// Checks the content type, reads the body of at most `max_bytes`, charged like
+    /// [`read_charged_body`] for as long as it is parsed, and parses it with `parse` on the
+    /// blocking pool.
+    pub async fn parse<T: Send + 'static>(
+        self,
+        state: &AppState,
+        auth: &ProjectAuth,
+        max_bytes: usize,
+        parse: impl FnOnce(&[u8]) -> Result<T, Error> + Send + 'static,
+    ) -> ApiResult<T> {
+        require_json(&self.headers)?;
+        let (bytes, _ticket) =
+            read_charged_body(state, auth, &self.headers, self.body, max_bytes).await?;
+        blocking(move || parse(&bytes)).await
+    }
 }
 
 /// A write whose body was admitted: where it goes and what it weighed, with the ticket of its

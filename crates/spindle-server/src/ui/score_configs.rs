@@ -13,8 +13,8 @@ use super::session::ProjectAccess;
 use crate::audit::Audit;
 use crate::dto::datasets::page_json;
 use crate::dto::score_configs::score_config_json;
-use crate::dto::PageResponse;
-use crate::error::{found, ApiResult};
+use crate::dto::{found_json, PageResponse};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The most configs the UI lists.
@@ -88,9 +88,5 @@ pub async fn update(
             )
             .await?;
     }
-    Ok(Json(score_config_json(&found(
-        config,
-        "score config",
-        &config_id,
-    )?)))
+    found_json(config, "score config", &config_id, score_config_json)
 }
