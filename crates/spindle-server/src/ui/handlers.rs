@@ -26,7 +26,6 @@ use super::responses::{
     TotalsRow, TraceRow, ViewRow,
 };
 use super::session::ProjectAccess;
-use crate::audit::Audit;
 use crate::bootstrap::insert_key;
 use crate::dto::{self, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
@@ -492,8 +491,7 @@ pub async fn create_key(
     )
     .await
     .map_err(|error| Error::internal(format!("creating a key: {error}")))?;
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(&state, "created", resource::API_KEY, &public_key, None)
         .await?;
     Ok(NewKey {
@@ -522,8 +520,7 @@ pub async fn revoke_key(
         .await?;
     state.auth.invalidate();
     if revoked {
-        Audit::user_in_project(&state, &access.user_id, &access.project_id)
-            .await?
+        access
             .record(&state, "revoked", resource::API_KEY, &key.public_key, None)
             .await?;
     }
