@@ -201,6 +201,41 @@ pub fn ui_write(
     request.body(Body::from(body.to_string())).expect("request")
 }
 
+/// The UI API as a signed-in user, for the test apps that hold a router.
+pub trait UiClient {
+    fn router(&self) -> &Router;
+
+    /// `method path` as `session` (the cookie and the CSRF token of [`ui_session`]): a `GET`
+    /// with the cookie, any other method a JSON write of `body` with both.
+    async fn call(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+    ) -> Response {
+        let request = if method == "GET" {
+            cookie_get(path, &session.0)
+        } else {
+            ui_write(method, path, &session.0, Some(&session.1), &body)
+        };
+        send(self.router(), request).await
+    }
+
+    /// Like [`UiClient::call`]; fails unless the answer has `status`. Returns it.
+    async fn expect(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+        status: StatusCode,
+    ) -> Response {
+        let reply = self.call(session, method, path, body).await;
+        expect_status(reply, method, path, status)
+    }
+}
+
 /// Signs in through `router`; the session cookie and the CSRF token.
 pub async fn ui_session(router: &Router, sign_in: Request<Body>) -> (String, String) {
     let reply = send(router, sign_in).await;
