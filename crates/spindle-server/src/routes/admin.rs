@@ -26,15 +26,17 @@ use crate::bootstrap::{api_key, fresh_key_pair};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-/// The role a membership body names.
-fn role(body: &MembershipBody) -> Result<Role, Error> {
-    let text = body.role.as_deref().unwrap_or_default();
-    Role::parse(text).ok_or_else(|| {
+/// The user and the role a `{userId, role}` membership body names.
+fn user_and_role(body: &[u8]) -> Result<(String, Role), Error> {
+    let MembershipBody { user_id, role } = parse_membership_body(body, true)?;
+    let text = role.as_deref().unwrap_or_default();
+    let role = Role::parse(text).ok_or_else(|| {
         Error::invalid(
             "role",
             format!("unknown role {text:?}; expected OWNER, ADMIN, MEMBER, VIEWER or NONE"),
         )
-    })
+    })?;
+    Ok((user_id, role))
 }
 
 fn metadata_json(metadata: Option<&str>) -> Value {
@@ -65,6 +67,15 @@ fn membership_json(user: &User, role: Role) -> Value {
         "email": user.email,
         "name": user.name.clone().unwrap_or_default(),
     })
+}
+
+/// `{memberships: [...]}` of these members.
+fn memberships_json(members: &[(User, Role)]) -> Json<Value> {
+    let memberships: Vec<Value> = members
+        .iter()
+        .map(|(user, role)| membership_json(user, *role))
+        .collect();
+    Json(json!({ "memberships": memberships }))
 }
 
 /// A key as listed: never its secret, only the hint (`sk-lf-...abcd`).
@@ -164,11 +175,7 @@ pub async fn organization_memberships(
         .accounts
         .organization_members(&auth.organization_id)
         .await?;
-    let memberships: Vec<Value> = members
-        .iter()
-        .map(|(user, role)| membership_json(user, *role))
-        .collect();
-    Ok(Json(json!({ "memberships": memberships })))
+    Ok(memberships_json(&members))
 }
 
 /// `PUT /api/public/organizations/memberships` `{userId, role}`: adds or changes a member;
@@ -178,9 +185,7 @@ pub async fn put_organization_membership(
     auth: OrganizationAuth,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let body = parse_membership_body(&body, true)?;
-    let role = role(&body)?;
-    let user_id = body.user_id;
+    let (user_id, role) = user_and_role(&body)?;
     let user = state
         .accounts
         .get_user(&user_id)
@@ -442,11 +447,7 @@ pub async fn delete_project_key(
         .await?
         .filter(|key| key.project_id == project_id && key.revoked_at.is_none())
         .ok_or_else(|| Error::not_found("API key"))?;
-    let revoked = state
-        .store
-        .revoke_api_key(&key.public_key, now_micros())
-        .await?;
-    state.auth.invalidate();
+    let revoked = state.auth.revoke_project_key(&key.public_key).await?;
     if revoked {
         Audit::by_key(&auth)
             .in_project(&project_id)
@@ -464,11 +465,7 @@ pub async fn project_memberships(
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
     let members = state.accounts.members_of_project(&project_id).await?;
-    let memberships: Vec<Value> = members
-        .iter()
-        .map(|(user, role)| membership_json(user, *role))
-        .collect();
-    Ok(Json(json!({ "memberships": memberships })))
+    Ok(memberships_json(&members))
 }
 
 /// The user's membership of the organization, or 404 as Langfuse answers.
@@ -501,9 +498,7 @@ pub async fn put_project_membership(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
-    let body = parse_membership_body(&body, true)?;
-    let role = role(&body)?;
-    let user_id = body.user_id;
+    let (user_id, role) = user_and_role(&body)?;
     let user = organization_member(&state, &auth, &user_id).await?;
     let previous = state
         .accounts

@@ -514,11 +514,7 @@ pub async fn revoke_key(
         .await?
         .filter(|key| key.project_id == access.project_id)
         .ok_or_else(|| Error::not_found(format!("key {public_key:?}")))?;
-    let revoked = state
-        .store
-        .revoke_api_key(&key.public_key, now_micros())
-        .await?;
-    state.auth.invalidate();
+    let revoked = state.auth.revoke_project_key(&key.public_key).await?;
     if revoked {
         access
             .record(&state, "revoked", resource::API_KEY, &key.public_key, None)

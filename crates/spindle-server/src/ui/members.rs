@@ -683,10 +683,9 @@ pub async fn revoke_organization_key(
 ) -> ApiResult<Json<Revoked>> {
     require(access.role, Permission::ManageKeys)?;
     let revoked = state
-        .store
-        .revoke_organization_api_key(&access.organization_id, &public_key, now_micros())
+        .auth
+        .revoke_organization_key(&access.organization_id, &public_key)
         .await?;
-    state.auth.invalidate();
     if revoked {
         access
             .audit()
