@@ -85,6 +85,18 @@ impl JsonRequest {
             read_charged_body(state, auth, &self.headers, self.body, max_bytes).await?;
         blocking(move || parse(&bytes)).await
     }
+
+    /// Checks the content type and admits the write ([`AdmittedWrite::admit`]): its body and
+    /// the write that commits what was parsed from it.
+    async fn admit<'a>(
+        self,
+        state: &'a AppState,
+        auth: &'a ProjectAuth,
+        endpoint: &'static str,
+    ) -> ApiResult<(Vec<u8>, AdmittedWrite<'a>)> {
+        require_json(&self.headers)?;
+        AdmittedWrite::admit(state, auth, &self.headers, self.body, endpoint).await
+    }
 }
 
 /// A write whose body was admitted: where it goes and what it weighed, with the ticket of its
@@ -201,11 +213,9 @@ pub async fn otel_metrics(auth: ProjectAuth) -> ApiResult<Json<Value>> {
 pub async fn ingestion(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "ingestion").await?;
+    let (body, write) = request.admit(&state, &auth, "ingestion").await?;
     let scores_only = auth.access == Access::ScoresOnly;
     let mut parsed = blocking(move || {
         let allowed = move |event_type: &str| !scores_only || event_type == "score-create";
@@ -280,11 +290,9 @@ fn scores_batch(scores: Vec<ScoreRecord>) -> WriteBatch {
 pub async fn create_scores(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "scores").await?;
+    let (body, write) = request.admit(&state, &auth, "scores").await?;
     let now = now_micros();
     let parsed =
         blocking(move || spindle_ingest::score::parse_scores_body(&body, now, &mut fresh_id))
