@@ -22,6 +22,11 @@ pub fn stored_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
+/// `{"message": …}`, the answer of the delete endpoints.
+pub fn message_json(text: &str) -> Json<Value> {
+    Json(serde_json::json!({ "message": text }))
+}
+
 /// What a lookup found, as `to_json` answers it, or "not found" naming the `entity` and its
 /// `id` ([`found`]).
 pub fn found_json<T>(

@@ -11,7 +11,7 @@ use crate::auth::FullAuth;
 use crate::dto::datasets::{
     dataset_json, item_json, page_json, run_item_json, run_json, run_with_items_json,
 };
-use crate::dto::{found_json, PageResponse};
+use crate::dto::{found_json, message_json, PageResponse};
 use crate::error::{found, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -29,11 +29,6 @@ use std::collections::{BTreeSet, HashMap};
 
 /// The largest dataset, item or run item body.
 const MAX_DATASET_BODY: usize = 4 << 20;
-
-/// `{"message": …}`, the answer to a delete.
-fn deleted(message: &str) -> Json<Value> {
-    Json(json!({ "message": message }))
-}
 
 /// `POST /api/public/v2/datasets`
 pub async fn create_dataset(
@@ -261,7 +256,7 @@ pub async fn delete_item(
         .delete_dataset_item(&auth.project_id, &id, &auth.actor())
         .await?;
     found(gone.then_some(()), "dataset item", &id)?;
-    Ok(deleted("Dataset item successfully deleted"))
+    Ok(message_json("Dataset item successfully deleted"))
 }
 
 /// `POST /api/public/dataset-run-items`
@@ -349,5 +344,5 @@ pub async fn delete_run(
         .delete_dataset_run(&auth.project_id, &dataset_name, &run_name, &auth.actor())
         .await?;
     found(gone.then_some(()), "dataset run", &run_name)?;
-    Ok(deleted("Dataset run successfully deleted"))
+    Ok(message_json("Dataset run successfully deleted"))
 }

@@ -5,6 +5,7 @@ use super::body::{fresh_id, now_micros};
 use super::ingest::JsonRequest;
 use super::params::Params;
 use crate::auth::{FullAuth, ProjectAuth};
+use crate::dto::message_json;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
@@ -270,7 +271,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     if state.store.delete_model(&auth.project_id, &id).await? {
-        return Ok(Json(json!({"message": "Model successfully deleted"})));
+        return Ok(message_json("Model successfully deleted"));
     }
     if is_builtin(&id) {
         return Err(Error::new(
