@@ -224,6 +224,41 @@ pub async fn invite_member(
         .await
 }
 
+/// The role `user_id` has in the organization, if they are a member.
+async fn organization_role(
+    state: &AppState,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<Option<Role>, Error> {
+    Ok(state
+        .accounts
+        .organization_members(organization_id)
+        .await?
+        .into_iter()
+        .find(|(member, _)| member.id == user_id)
+        .map(|(_, role)| role))
+}
+
+/// Gives `user_id` the role in the organization.
+async fn set_organization_role(
+    state: &AppState,
+    organization_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<(), Error> {
+    state
+        .accounts
+        .set_organization_membership(
+            &OrganizationMembership {
+                organization_id: organization_id.to_owned(),
+                user_id: user_id.to_owned(),
+                role,
+            },
+            now_micros(),
+        )
+        .await
+}
+
 /// Where an invitation gives its role: a project, or an organization (and so each of its
 /// projects where the user has no role of their own).
 #[derive(Clone, Copy)]
@@ -237,13 +272,9 @@ impl InviteTo<'_> {
     async fn current_role(self, state: &AppState, user_id: &str) -> Result<Option<Role>, Error> {
         match self {
             InviteTo::Project(project_id) => current_role(state, project_id, user_id).await,
-            InviteTo::Organization(organization_id) => Ok(state
-                .accounts
-                .organization_members(organization_id)
-                .await?
-                .into_iter()
-                .find(|(member, _)| member.id == user_id)
-                .map(|(_, role)| role)),
+            InviteTo::Organization(organization_id) => {
+                organization_role(state, organization_id, user_id).await
+            }
         }
     }
 
@@ -254,17 +285,7 @@ impl InviteTo<'_> {
                 set_project_role(state, project_id, user_id, role).await
             }
             InviteTo::Organization(organization_id) => {
-                state
-                    .accounts
-                    .set_organization_membership(
-                        &OrganizationMembership {
-                            organization_id: organization_id.to_owned(),
-                            user_id: user_id.to_owned(),
-                            role,
-                        },
-                        now_micros(),
-                    )
-                    .await
+                set_organization_role(state, organization_id, user_id, role).await
             }
         }
     }
@@ -565,17 +586,7 @@ pub async fn update_organization_member(
         .find(|(user, _)| user.id == user_id)
         .ok_or_else(|| Error::not_found(format!("member {user_id:?}")))?;
     check_change(access.role, Some(current), Some(role))?;
-    state
-        .accounts
-        .set_organization_membership(
-            &OrganizationMembership {
-                organization_id: access.organization_id.clone(),
-                user_id: user.id.clone(),
-                role,
-            },
-            now_micros(),
-        )
-        .await?;
+    set_organization_role(&state, &access.organization_id, &user.id, role).await?;
     access
         .audit()
         .record_role(
@@ -601,13 +612,7 @@ pub async fn remove_organization_member(
     access: OrganizationAccess,
     Path((_, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<super::responses::Deleted>> {
-    let current = state
-        .accounts
-        .organization_members(&access.organization_id)
-        .await?
-        .into_iter()
-        .find(|(user, _)| user.id == user_id)
-        .map(|(_, role)| role);
+    let current = organization_role(&state, &access.organization_id, &user_id).await?;
     check_change(access.role, current, None)?;
     let deleted = state
         .accounts
