@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use spindle_store::accounts::{Membership, Role};
+use spindle_store::accounts::Role;
 use support::{expect_error, get_ok as get, post_ok as post};
 
 #[tokio::test]
@@ -97,18 +97,7 @@ async fn owner_session(app: &support::TestApp) -> (String, String) {
         1,
     )
     .await;
-    app.state
-        .accounts
-        .set_membership(
-            &Membership {
-                user_id: "owner".into(),
-                project_id: "p1".into(),
-                role: Role::Owner,
-            },
-            1,
-        )
-        .await
-        .expect("membership");
+    support::add_membership(app.state.accounts.as_ref(), "owner", "p1", Role::Owner).await;
     support::ui_session(
         &app.router,
         support::sign_in_request("owner@example.com", "correct horse battery"),

@@ -56,16 +56,7 @@ async fn setup() -> Setup {
             .expect("membership");
     }
     let accounts: Arc<dyn Accounts> = sqlite.clone();
-    let state = support::app_state(
-        store,
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite,
-        secret,
-    );
-    let router = spindle_server::app(state);
+    let router = spindle_server::app(support::sqlite_app_state(&sqlite, secret));
     let event = json!({
         "id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z",
         "body": {"id": "t1", "name": "chat"}

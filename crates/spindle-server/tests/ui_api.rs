@@ -11,7 +11,7 @@ use spindle_server::bootstrap::insert_key;
 use spindle_server::state::AppState;
 use spindle_server::ui::bootstrap::{bootstrap_admin, AdminBootstrap};
 use spindle_server::ui::session::SignInGuard;
-use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
+use spindle_store::accounts::{hash_password, Accounts, Role, User};
 use spindle_store::Store;
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
@@ -72,29 +72,10 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         1,
     )
     .await;
-    sqlite
-        .set_membership(
-            &Membership {
-                user_id: "member".into(),
-                project_id: "p2".into(),
-                role: Role::Member,
-            },
-            1,
-        )
-        .await
-        .expect("membership");
-    let state = support::app_state(
-        store,
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        secret,
-    );
+    support::add_membership(sqlite.as_ref(), "member", "p2", Role::Member).await;
     let state = AppState {
         sign_in_guard: Arc::new(guard),
-        ..state
+        ..support::sqlite_app_state(&sqlite, secret)
     };
     Ui {
         router: spindle_server::app(state),
@@ -1602,17 +1583,7 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
     assert_eq!(after["pending"], 1);
 
     // A second reviewer is not handed the item the first one holds, and cannot complete it.
-    ui.accounts
-        .set_membership(
-            &Membership {
-                user_id: "member".into(),
-                project_id: "p1".into(),
-                role: Role::Member,
-            },
-            1,
-        )
-        .await
-        .expect("membership");
+    support::add_membership(ui.accounts.as_ref(), "member", "p1", Role::Member).await;
     let second = ui.call(&member, "POST", &next_path, json!({})).await.json();
     assert_eq!(second["item"], Value::Null, "{second}");
     assert_eq!(second["pending"], 1);

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use spindle_ingest::otlp::proto;
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
-use spindle_store::accounts::{hash_password, Accounts, User};
+use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::reviews::Reviews;
@@ -140,6 +140,19 @@ pub async fn add_user(
     accounts.create_user(&user).await.expect("user");
 }
 
+/// Gives the user a role of their own in the project.
+pub async fn add_membership(accounts: &dyn Accounts, user_id: &str, project_id: &str, role: Role) {
+    let membership = Membership {
+        user_id: user_id.into(),
+        project_id: project_id.into(),
+        role,
+    };
+    accounts
+        .set_membership(&membership, 1)
+        .await
+        .expect("membership");
+}
+
 /// The app's state over these stores with this server secret, bodies of at most 1 MiB and 8
 /// ingestion requests at once, its public URL `http://test`.
 pub fn app_state(
@@ -161,6 +174,19 @@ pub fn app_state(
         "http://test",
     )
     .with_server_secret(secret)
+}
+
+/// [`app_state`] over one SQLite store in every role.
+pub fn sqlite_app_state(sqlite: &Arc<SqliteStore>, secret: ServerSecret) -> AppState {
+    app_state(
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        secret,
+    )
 }
 
 /// The UI's sign-in, with the header that marks the app's own requests.
