@@ -78,11 +78,7 @@ pub async fn create_item(
     let item = request
         .parse(&state, &auth, MAX_DATASET_BODY, parse_dataset_item_body)
         .await?;
-    check_item_schemas(&state, &auth.project_id, &item).await?;
-    let stored = state
-        .datasets
-        .upsert_dataset_item(&auth.project_id, &item)
-        .await?;
+    let stored = upsert_checked_item(&state, &auth.project_id, &item).await?;
     Ok(Json(
         one_item_with_media(&state, &auth.project_id, &stored).await?,
     ))
@@ -157,10 +153,21 @@ async fn one_item_with_media(
     Ok(values.pop().unwrap_or(Value::Null))
 }
 
+/// Creates or updates the item once it passed its dataset's schemas
+/// ([`check_item_schemas`]).
+pub(crate) async fn upsert_checked_item(
+    state: &AppState,
+    project_id: &str,
+    item: &NewDatasetItem,
+) -> ApiResult<DatasetItem> {
+    check_item_schemas(state, project_id, item).await?;
+    Ok(state.datasets.upsert_dataset_item(project_id, item).await?)
+}
+
 /// Checks the item an upsert would store against its dataset's schemas, when it has any: the
 /// input and expected output the request gives, else those of the stored item it updates,
 /// else `null`. A 400 names the field and the violations.
-pub(crate) async fn check_item_schemas(
+async fn check_item_schemas(
     state: &AppState,
     project_id: &str,
     item: &NewDatasetItem,

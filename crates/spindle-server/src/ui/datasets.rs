@@ -21,7 +21,7 @@ use crate::dto::datasets::{
 };
 use crate::dto::{found_json, PageResponse};
 use crate::error::{found, ApiResult};
-use crate::routes::datasets::check_item_schemas;
+use crate::routes::datasets::upsert_checked_item;
 use crate::routes::params::{page_request, Params};
 use crate::state::AppState;
 
@@ -126,11 +126,7 @@ pub async fn upsert_item(
     };
     object.insert("datasetName".into(), Value::String(dataset_name));
     let item = spindle_ingest::dataset::parse_dataset_item_body(body.to_string().as_bytes())?;
-    check_item_schemas(&state, &access.project_id, &item).await?;
-    let stored = state
-        .datasets
-        .upsert_dataset_item(&access.project_id, &item)
-        .await?;
+    let stored = upsert_checked_item(&state, &access.project_id, &item).await?;
     Ok(Json(item_json(&stored)))
 }
 
