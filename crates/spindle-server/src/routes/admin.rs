@@ -101,7 +101,7 @@ fn live_keys<'a>(keys: impl Iterator<Item = KeySummary<'a>>) -> Json<Value> {
 }
 
 /// The user's role in the organization, if they are a member.
-async fn organization_role(
+pub(crate) async fn organization_role(
     state: &AppState,
     organization_id: &str,
     user_id: &str,
@@ -474,12 +474,9 @@ async fn organization_member(
     auth: &OrganizationAuth,
     user_id: &str,
 ) -> Result<User, Error> {
-    let is_member = state
-        .accounts
-        .organization_memberships_of_user(user_id)
+    let is_member = organization_role(state, &auth.organization_id, user_id)
         .await?
-        .iter()
-        .any(|membership| membership.organization_id == auth.organization_id);
+        .is_some();
     let user = state.accounts.get_user(user_id).await?;
     match user {
         Some(user) if is_member => Ok(user),

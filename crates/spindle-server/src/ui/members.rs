@@ -30,6 +30,7 @@ use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles
 use crate::audit::{role_change, Audit};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
 use crate::error::{ApiError, ApiResult};
+use crate::routes::admin::organization_role;
 use crate::routes::body::fresh_id;
 use crate::state::AppState;
 
@@ -143,12 +144,9 @@ async fn set_project_role(
         .get_project(project_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
-    let in_organization = state
-        .accounts
-        .organization_memberships_of_user(user_id)
+    let in_organization = organization_role(state, &project.organization.id, user_id)
         .await?
-        .iter()
-        .any(|membership| membership.organization_id == project.organization.id);
+        .is_some();
     if !in_organization {
         state
             .accounts
@@ -222,21 +220,6 @@ pub async fn invite_member(
     invitation
         .answer(&state, audit, resource::PROJECT_MEMBERSHIP)
         .await
-}
-
-/// The role `user_id` has in the organization, if they are a member.
-async fn organization_role(
-    state: &AppState,
-    organization_id: &str,
-    user_id: &str,
-) -> Result<Option<Role>, Error> {
-    Ok(state
-        .accounts
-        .organization_members(organization_id)
-        .await?
-        .into_iter()
-        .find(|(member, _)| member.id == user_id)
-        .map(|(_, role)| role))
 }
 
 /// Gives `user_id` the role in the organization.
