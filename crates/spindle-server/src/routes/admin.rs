@@ -115,6 +115,26 @@ pub(crate) async fn organization_role(
         .map(|membership| membership.role))
 }
 
+/// Gives `user_id` the role in the organization.
+pub(crate) async fn set_organization_role(
+    state: &AppState,
+    organization_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<(), Error> {
+    state
+        .accounts
+        .set_organization_membership(
+            &OrganizationMembership {
+                organization_id: organization_id.to_owned(),
+                user_id: user_id.to_owned(),
+                role,
+            },
+            now_micros(),
+        )
+        .await
+}
+
 /// The live project of the key's organization, or 404.
 async fn organization_project(
     state: &AppState,
@@ -192,17 +212,7 @@ pub async fn put_organization_membership(
         .await?
         .ok_or_else(|| Error::not_found(format!("userId: user {user_id:?}")))?;
     let previous = organization_role(&state, &auth.organization_id, &user.id).await?;
-    state
-        .accounts
-        .set_organization_membership(
-            &OrganizationMembership {
-                organization_id: auth.organization_id.clone(),
-                user_id: user.id.clone(),
-                role,
-            },
-            now_micros(),
-        )
-        .await?;
+    set_organization_role(&state, &auth.organization_id, &user.id, role).await?;
     Audit::by_key(&auth)
         .record_role(
             &state,

@@ -30,7 +30,7 @@ use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles
 use crate::audit::{role_change, Audit};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::admin::organization_role;
+use crate::routes::admin::{organization_role, set_organization_role};
 use crate::routes::body::fresh_id;
 use crate::state::AppState;
 
@@ -219,26 +219,6 @@ pub async fn invite_member(
     let audit = access.audit(&state).await?;
     invitation
         .answer(&state, audit, resource::PROJECT_MEMBERSHIP)
-        .await
-}
-
-/// Gives `user_id` the role in the organization.
-async fn set_organization_role(
-    state: &AppState,
-    organization_id: &str,
-    user_id: &str,
-    role: Role,
-) -> Result<(), Error> {
-    state
-        .accounts
-        .set_organization_membership(
-            &OrganizationMembership {
-                organization_id: organization_id.to_owned(),
-                user_id: user_id.to_owned(),
-                role,
-            },
-            now_micros(),
-        )
         .await
 }
 
