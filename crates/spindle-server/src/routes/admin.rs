@@ -135,6 +135,34 @@ pub(crate) async fn set_organization_role(
         .await
 }
 
+/// Removes the user from the organization; when they were a member, `audit` records it with
+/// their `previous` role. Whether they were.
+pub(crate) async fn remove_organization_role(
+    state: &AppState,
+    audit: &Audit,
+    organization_id: &str,
+    user_id: &str,
+    previous: Option<Role>,
+) -> Result<bool, Error> {
+    let removed = state
+        .accounts
+        .remove_organization_membership(organization_id, user_id)
+        .await?;
+    if removed {
+        let details = previous.map(|role| json!({ "previousRole": role.as_str() }));
+        audit
+            .record(
+                state,
+                "removed",
+                resource::ORGANIZATION_MEMBERSHIP,
+                user_id,
+                details,
+            )
+            .await?;
+    }
+    Ok(removed)
+}
+
 /// The live project of the key's organization, or 404.
 async fn organization_project(
     state: &AppState,
@@ -233,21 +261,8 @@ pub async fn delete_organization_membership(
 ) -> ApiResult<Json<Value>> {
     let user_id = parse_membership_body(&body, false)?.user_id;
     let previous = organization_role(&state, &auth.organization_id, &user_id).await?;
-    if state
-        .accounts
-        .remove_organization_membership(&auth.organization_id, &user_id)
-        .await?
-    {
-        Audit::by_key(&auth)
-            .record(
-                &state,
-                "removed",
-                resource::ORGANIZATION_MEMBERSHIP,
-                &user_id,
-                previous.map(|role| json!({ "previousRole": role.as_str() })),
-            )
-            .await?;
-    }
+    let audit = Audit::by_key(&auth);
+    remove_organization_role(&state, &audit, &auth.organization_id, &user_id, previous).await?;
     Ok(Json(json!({
         "message": "Membership deleted successfully",
         "userId": user_id,

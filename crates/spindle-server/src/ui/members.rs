@@ -30,7 +30,7 @@ use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles
 use crate::audit::{role_change, Audit};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::admin::{organization_role, set_organization_role};
+use crate::routes::admin::{organization_role, remove_organization_role, set_organization_role};
 use crate::routes::body::fresh_id;
 use crate::state::AppState;
 
@@ -577,22 +577,14 @@ pub async fn remove_organization_member(
 ) -> ApiResult<Json<super::responses::Deleted>> {
     let current = organization_role(&state, &access.organization_id, &user_id).await?;
     check_change(access.role, current, None)?;
-    let deleted = state
-        .accounts
-        .remove_organization_membership(&access.organization_id, &user_id)
-        .await?;
-    if deleted {
-        access
-            .audit()
-            .record(
-                &state,
-                "removed",
-                resource::ORGANIZATION_MEMBERSHIP,
-                &user_id,
-                current.map(|role| json!({ "previousRole": role.as_str() })),
-            )
-            .await?;
-    }
+    let deleted = remove_organization_role(
+        &state,
+        &access.audit(),
+        &access.organization_id,
+        &user_id,
+        current,
+    )
+    .await?;
     Ok(Json(super::responses::Deleted { deleted }))
 }
 
