@@ -29,7 +29,7 @@ use super::responses::{
 use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles};
 use crate::audit::{role_change, Audit};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{found, ApiError, ApiResult};
 use crate::routes::admin::{organization_role, remove_organization_role, set_organization_role};
 use crate::routes::body::fresh_id;
 use crate::state::AppState;
@@ -66,11 +66,8 @@ async fn project_members(
     state: &AppState,
     project_id: &str,
 ) -> Result<Vec<(User, Role, Option<Role>)>, Error> {
-    let project = state
-        .store
-        .get_project(project_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
+    let project = state.store.get_project(project_id).await?;
+    let project = found(project, "project", project_id)?;
     let mut users: BTreeMap<String, (User, Option<Role>, Option<Role>)> = BTreeMap::new();
     for (user, role) in state
         .accounts
@@ -139,11 +136,8 @@ async fn set_project_role(
     role: Role,
 ) -> Result<(), Error> {
     let now = now_micros();
-    let project = state
-        .store
-        .get_project(project_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
+    let project = state.store.get_project(project_id).await?;
+    let project = found(project, "project", project_id)?;
     let in_organization = organization_role(state, &project.organization.id, user_id)
         .await?
         .is_some();
