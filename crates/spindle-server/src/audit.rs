@@ -14,6 +14,7 @@ use spindle_store::audit::{Actor, NewAuditEntry};
 use spindle_store::organizations::ProjectDetails;
 
 use crate::auth::OrganizationAuth;
+use crate::error::found;
 use crate::state::AppState;
 
 /// Who acts, in which organization and (optionally) which project.
@@ -56,11 +57,8 @@ impl Audit {
         user_id: &str,
         project_id: &str,
     ) -> Result<Self, Error> {
-        let project = state
-            .store
-            .get_project(project_id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
+        let project = state.store.get_project(project_id).await?;
+        let project = found(project, "project", project_id)?;
         Ok(
             Audit::organization(Actor::User(user_id.to_owned()), &project.organization.id)
                 .in_project(project_id),

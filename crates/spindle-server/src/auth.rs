@@ -5,6 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
+use spindle_core::time::now_micros;
 use spindle_core::{Error, ErrorKind};
 use spindle_store::audit::Actor;
 use spindle_store::organizations::OrganizationApiKey;
@@ -216,6 +217,28 @@ impl AuthService {
         let mut cache = self.cache();
         cache.known.clear();
         cache.unknown.clear();
+    }
+
+    /// Revokes the project key `public_key` and forgets the cached keys, so it stops working
+    /// here at once (on other instances within [`Self::CACHE_TTL`]); whether it was live.
+    pub async fn revoke_project_key(&self, public_key: &str) -> Result<bool, Error> {
+        let revoked = self.store.revoke_api_key(public_key, now_micros()).await?;
+        self.invalidate();
+        Ok(revoked)
+    }
+
+    /// [`Self::revoke_project_key`] for a key of the organization.
+    pub async fn revoke_organization_key(
+        &self,
+        organization_id: &str,
+        public_key: &str,
+    ) -> Result<bool, Error> {
+        let revoked = self
+            .store
+            .revoke_organization_api_key(organization_id, public_key, now_micros())
+            .await?;
+        self.invalidate();
+        Ok(revoked)
     }
 
     /// Authenticates the `Authorization` header for a project route: organization keys

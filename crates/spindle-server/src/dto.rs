@@ -1,6 +1,8 @@
 //! Public API response bodies (wire spec §8–9) and their conversion from store views.
 //! Serialization happens here and nowhere else on the read side.
 
+use crate::error::{found, ApiResult};
+use axum::Json;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spindle_core::time::{format_iso, Micros};
@@ -18,6 +20,22 @@ pub mod score_configs;
 /// JSON text as stored, parsed (it was written by this server; `null` if it is not JSON).
 pub fn stored_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// `{"message": …}`, the answer of the delete endpoints.
+pub fn message_json(text: &str) -> Json<Value> {
+    Json(serde_json::json!({ "message": text }))
+}
+
+/// What a lookup found, as `to_json` answers it, or "not found" naming the `entity` and its
+/// `id` ([`found`]).
+pub fn found_json<T>(
+    lookup: Option<T>,
+    entity: &str,
+    id: &str,
+    to_json: impl FnOnce(&T) -> Value,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(to_json(&found(lookup, entity, id)?)))
 }
 
 /// `{data, meta}` of the page-based list endpoints.

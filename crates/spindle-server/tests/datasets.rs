@@ -5,7 +5,16 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{expect_error, get_ok as get, post_ok as post, PK1, PK2, SK1, SK2};
+use support::{expect_error, get_ok as get, post_ok as post, TestApp, PK1, PK2, SK1, SK2};
+
+/// Deletes `path` with the first project's key, answered by `message`; then reading it is a
+/// 404 whose message starts with `not_found`.
+async fn assert_deleted(app: &TestApp, path: &str, message: &str, not_found: &str) {
+    let deleted = app.delete_as(path, PK1, SK1).await;
+    assert_eq!(deleted.status.as_u16(), 200, "{}", deleted.text());
+    assert_eq!(deleted.json()["message"], message);
+    expect_error(app.get(path).await, 404, not_found).await;
+}
 
 #[tokio::test]
 async fn datasets_are_created_updated_listed_and_read_by_encoded_name() {
@@ -179,17 +188,10 @@ async fn items_are_upserted_filtered_read_and_deleted() {
             .as_u16(),
         404
     );
-    let deleted = app
-        .delete_as("/api/public/dataset-items/france", PK1, SK1)
-        .await;
-    assert_eq!(deleted.status.as_u16(), 200, "{}", deleted.text());
-    assert_eq!(
-        deleted.json()["message"],
-        "Dataset item successfully deleted"
-    );
-    expect_error(
-        app.get("/api/public/dataset-items/france").await,
-        404,
+    assert_deleted(
+        &app,
+        "/api/public/dataset-items/france",
+        "Dataset item successfully deleted",
         "dataset item \"france\" not found",
     )
     .await;
@@ -304,17 +306,10 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         404
     );
 
-    let deleted = app
-        .delete_as("/api/public/datasets/eval%2Fqa/runs/run%201", PK1, SK1)
-        .await;
-    assert_eq!(deleted.status.as_u16(), 200, "{}", deleted.text());
-    assert_eq!(
-        deleted.json()["message"],
-        "Dataset run successfully deleted"
-    );
-    expect_error(
-        app.get("/api/public/datasets/eval%2Fqa/runs/run%201").await,
-        404,
+    assert_deleted(
+        &app,
+        "/api/public/datasets/eval%2Fqa/runs/run%201",
+        "Dataset run successfully deleted",
         "dataset run \"run 1\" not found",
     )
     .await;

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use spindle_store::accounts::{Membership, Role};
+use spindle_store::accounts::Role;
 use support::{expect_error, get_ok as get, post_ok as post};
 
 #[tokio::test]
@@ -97,18 +97,7 @@ async fn owner_session(app: &support::TestApp) -> (String, String) {
         1,
     )
     .await;
-    app.state
-        .accounts
-        .set_membership(
-            &Membership {
-                user_id: "owner".into(),
-                project_id: "p1".into(),
-                role: Role::Owner,
-            },
-            1,
-        )
-        .await
-        .expect("membership");
+    support::add_membership(app.state.accounts.as_ref(), "owner", "p1", Role::Owner).await;
     support::ui_session(
         &app.router,
         support::sign_in_request("owner@example.com", "correct horse battery"),
@@ -269,11 +258,11 @@ async fn runs_read_as_experiments_and_their_aggregates() {
 
     // The UI API: one run's aggregates with its items, and the comparison of runs.
     let (cookie, _) = owner_session(&app).await;
-    let run = support::send(
-        &app.router,
-        support::cookie_get("/api/ui/projects/p1/datasets/qa/runs/baseline", &cookie),
-    )
-    .await;
+    let ui_get = |path: &str| {
+        let path = format!("/api/ui/projects/p1/datasets/qa{path}");
+        support::send(&app.router, support::cookie_get(&path, &cookie))
+    };
+    let run = ui_get("/runs/baseline").await;
     assert_eq!(run.status.as_u16(), 200, "{}", run.text());
     let run = run.json();
     assert_eq!(run["itemCount"], 1);
@@ -291,56 +280,33 @@ async fn runs_read_as_experiments_and_their_aggregates() {
         json!({"runName": "baseline,candidate", "datasetItemId": "q2", "traceId": "t3"}),
     )
     .await;
-    let compared = support::send(
-        &app.router,
-        support::cookie_get(
-            "/api/ui/projects/p1/datasets/qa/compare?runs=baseline&runs=candidate",
-            &cookie,
-        ),
-    )
-    .await;
+    let compared = ui_get("/compare?runs=baseline&runs=candidate").await;
     assert_eq!(compared.status.as_u16(), 200, "{}", compared.text());
     let compared = compared.json();
     assert_eq!(compared["meta"]["totalItems"], 2);
-    let q1 = compared["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .find(|row| row["datasetItemId"] == "q1")
-        .expect("q1 compared");
+    let compared_item = |id: &str| {
+        compared["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .find(|row| row["datasetItemId"] == id)
+            .unwrap_or_else(|| panic!("{id} compared"))
+    };
+    let q1 = compared_item("q1");
     assert_eq!(q1["expectedOutput"], "Rome");
     assert_eq!(q1["runs"][0]["traceId"], "t1");
     assert_eq!(q1["runs"][1]["traceId"], "t2");
     assert_eq!(q1["runs"][1]["scores"][0]["trueRate"], 0.0);
-    let q2 = compared["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .find(|row| row["datasetItemId"] == "q2")
-        .expect("q2 compared");
+    let q2 = compared_item("q2");
     assert_eq!(q2["runs"][0], Value::Null, "baseline did not run q2");
-    let with_comma = support::send(
-        &app.router,
-        support::cookie_get(
-            "/api/ui/projects/p1/datasets/qa/compare?runs=baseline%2Ccandidate&runs=baseline",
-            &cookie,
-        ),
-    )
-    .await;
+    let with_comma = ui_get("/compare?runs=baseline%2Ccandidate&runs=baseline").await;
     assert_eq!(with_comma.status.as_u16(), 200, "{}", with_comma.text());
     let with_comma = with_comma.json();
     assert_eq!(with_comma["runs"][0]["name"], "baseline,candidate");
     assert_eq!(with_comma["runs"][1]["name"], "baseline");
     assert_eq!(with_comma["meta"]["totalItems"], 2);
 
-    let one_run = support::send(
-        &app.router,
-        support::cookie_get(
-            "/api/ui/projects/p1/datasets/qa/compare?runs=baseline",
-            &cookie,
-        ),
-    )
-    .await;
+    let one_run = ui_get("/compare?runs=baseline").await;
     assert_eq!(one_run.status.as_u16(), 400);
     assert!(one_run.text().contains("runs: name 2 to 5 runs"));
 }
@@ -350,35 +316,30 @@ async fn the_ui_lists_creates_and_edits_datasets_and_aggregates_their_runs() {
     let app = support::app().await;
     let (cookie, csrf) = owner_session(&app).await;
     let write = |path: &str, body: Value| {
-        support::ui_write(
-            "POST",
-            &format!("/api/ui/projects/p1{path}"),
-            &cookie,
-            Some(&csrf),
-            &body,
+        let path = format!("/api/ui/projects/p1{path}");
+        support::send(
+            &app.router,
+            support::ui_write("POST", &path, &cookie, Some(&csrf), &body),
         )
     };
-    let read = |path: &str| support::cookie_get(&format!("/api/ui/projects/p1{path}"), &cookie);
+    let read = |path: &str| {
+        let path = format!("/api/ui/projects/p1{path}");
+        support::send(&app.router, support::cookie_get(&path, &cookie))
+    };
 
-    let created = support::send(
-        &app.router,
-        write(
-            "/datasets",
-            json!({"name": "ui-set", "description": "from the UI"}),
-        ),
+    let created = write(
+        "/datasets",
+        json!({"name": "ui-set", "description": "from the UI"}),
     )
     .await;
     assert_eq!(created.status.as_u16(), 201, "{}", created.text());
     assert_eq!(created.json()["description"], "from the UI");
 
     // An item from a trace; the dataset is the path's, whatever the body names.
-    let added = support::send(
-        &app.router,
-        write(
-            "/datasets/ui-set/items",
-            json!({"datasetName": "elsewhere", "input": {"q": "one?"}, "expectedOutput": "1",
-                   "sourceTraceId": "t1"}),
-        ),
+    let added = write(
+        "/datasets/ui-set/items",
+        json!({"datasetName": "elsewhere", "input": {"q": "one?"}, "expectedOutput": "1",
+               "sourceTraceId": "t1"}),
     )
     .await;
     assert_eq!(added.status.as_u16(), 200, "{}", added.text());
@@ -387,12 +348,9 @@ async fn the_ui_lists_creates_and_edits_datasets_and_aggregates_their_runs() {
     assert_eq!(added["sourceTraceId"], "t1");
     let item_id = added["id"].as_str().expect("an id").to_owned();
 
-    let edited = support::send(
-        &app.router,
-        write(
-            "/datasets/ui-set/items",
-            json!({"id": item_id, "expectedOutput": "one"}),
-        ),
+    let edited = write(
+        "/datasets/ui-set/items",
+        json!({"id": item_id, "expectedOutput": "one"}),
     )
     .await
     .json();
@@ -408,47 +366,36 @@ async fn the_ui_lists_creates_and_edits_datasets_and_aggregates_their_runs() {
         json!({"runName": "r1", "datasetItemId": item_id, "traceId": "t1"}),
     )
     .await;
-    let archived = support::send(
-        &app.router,
-        write(
-            "/datasets/ui-set/items",
-            json!({"id": item_id, "status": "ARCHIVED"}),
-        ),
+    let archived = write(
+        "/datasets/ui-set/items",
+        json!({"id": item_id, "status": "ARCHIVED"}),
     )
     .await
     .json();
     assert_eq!(archived["status"], "ARCHIVED");
 
     expect_error(
-        support::send(&app.router, write("/datasets/ui-set/items", json!([1]))).await,
+        write("/datasets/ui-set/items", json!([1])).await,
         400,
         "body: must be a JSON object",
     )
     .await;
-    let missing = support::send(
-        &app.router,
-        write("/datasets/nowhere/items", json!({"input": 1})),
-    )
-    .await;
+    let missing = write("/datasets/nowhere/items", json!({"input": 1})).await;
     assert_eq!(missing.status.as_u16(), 404, "{}", missing.text());
 
-    let items = support::send(&app.router, read("/datasets/ui-set/items"))
-        .await
-        .json();
+    let items = read("/datasets/ui-set/items").await.json();
     assert_eq!(items["meta"]["totalItems"], 1);
     assert_eq!(items["data"][0]["status"], "ARCHIVED");
 
-    let listed = support::send(&app.router, read("/datasets")).await.json();
+    let listed = read("/datasets").await.json();
     assert_eq!(listed["meta"]["totalItems"], 1);
     assert_eq!(listed["data"][0]["name"], "ui-set");
     assert_eq!(listed["data"][0]["itemCount"], 1);
     assert_eq!(listed["data"][0]["runCount"], 1);
 
-    let runs = support::send(&app.router, read("/datasets/ui-set/runs"))
-        .await
-        .json();
+    let runs = read("/datasets/ui-set/runs").await.json();
     assert_eq!(runs["data"][0]["name"], "r1");
     assert_eq!(runs["data"][0]["itemCount"], 1);
-    let unknown = support::send(&app.router, read("/datasets/nowhere/runs")).await;
+    let unknown = read("/datasets/nowhere/runs").await;
     assert_eq!(unknown.status.as_u16(), 404);
 }

@@ -13,6 +13,7 @@ use spindle_store::accounts::{Accounts, OrganizationMembership, Permission, Role
 use spindle_store::Store;
 use spindle_store_sqlite::SqliteOptions;
 use std::sync::Arc;
+use support::UiClient;
 
 const PASSWORD: &str = "a long password";
 const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
@@ -55,16 +56,7 @@ async fn setup() -> Setup {
             .expect("membership");
     }
     let accounts: Arc<dyn Accounts> = sqlite.clone();
-    let state = support::app_state(
-        store,
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite,
-        secret,
-    );
-    let router = spindle_server::app(state);
+    let router = spindle_server::app(support::sqlite_app_state(&sqlite, secret));
     let event = json!({
         "id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z",
         "body": {"id": "t1", "name": "chat"}
@@ -88,6 +80,12 @@ async fn setup() -> Setup {
     }
 }
 
+impl support::UiClient for Setup {
+    fn router(&self) -> &Router {
+        &self.router
+    }
+}
+
 impl Setup {
     async fn session(&self, role: Role) -> (String, String) {
         support::ui_session(
@@ -97,36 +95,8 @@ impl Setup {
         .await
     }
 
-    async fn call(
-        &self,
-        session: &(String, String),
-        method: &str,
-        path: &str,
-        body: Value,
-    ) -> support::Response {
-        let request = if method == "GET" {
-            support::cookie_get(path, &session.0)
-        } else {
-            support::ui_write(method, path, &session.0, Some(&session.1), &body)
-        };
-        support::send(&self.router, request).await
-    }
-
     async fn get(&self, session: &(String, String), path: &str) -> support::Response {
         self.call(session, "GET", path, Value::Null).await
-    }
-
-    /// Sends the request as `session`; fails unless the answer has `status`. Returns it.
-    async fn expect(
-        &self,
-        session: &(String, String),
-        method: &str,
-        path: &str,
-        body: Value,
-        status: StatusCode,
-    ) -> support::Response {
-        let reply = self.call(session, method, path, body).await;
-        support::expect_status(reply, method, path, status)
     }
 
     /// `PUT {"role": role}` to the membership at `path` as `session`; fails unless the answer

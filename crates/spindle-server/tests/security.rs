@@ -21,7 +21,7 @@ use spindle_store::secret::ServerSecret;
 use spindle_store::{ApiKey, SecretCheck, Store};
 use spindle_store_sqlite::SqliteOptions;
 use std::sync::Arc;
-use support::{basic, Response as Reply};
+use support::{basic, Response as Reply, UiClient};
 
 const PK: &str = "pk-lf-sec";
 const SK: &str = "sk-lf-sec";
@@ -114,6 +114,12 @@ fn router(
     ))
 }
 
+impl support::UiClient for Server {
+    fn router(&self) -> &Router {
+        &self.router
+    }
+}
+
 impl Server {
     async fn finish(self) {
         finish(self.store.as_ref(), self.schema.as_deref()).await;
@@ -144,16 +150,6 @@ impl Server {
     /// Signs in as the owner; the cookie and the CSRF token.
     async fn session(&self) -> (String, String) {
         support::ui_session(&self.router, support::sign_in_request(EMAIL, PASSWORD)).await
-    }
-
-    async fn post_with_session(
-        &self,
-        path: &str,
-        (cookie, csrf): &(String, String),
-        body: Value,
-    ) -> Reply {
-        self.send(support::ui_write("POST", path, cookie, Some(csrf), &body))
-            .await
     }
 
     async fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
@@ -434,7 +430,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(bac
     let change = "/api/ui/me/password";
     let new_password = "a-new-password";
     let refused = server
-        .post_with_session(change, &this, json!({"password": new_password}))
+        .call(&this, "POST", change, json!({"password": new_password}))
         .await;
     assert_eq!(
         refused.status,
@@ -448,9 +444,10 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(bac
         refused.text()
     );
     let wrong = server
-        .post_with_session(
-            change,
+        .call(
             &this,
+            "POST",
+            change,
             json!({"password": new_password, "currentPassword": "not-it-at-all"}),
         )
         .await;
@@ -463,9 +460,10 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(bac
     );
 
     let changed = server
-        .post_with_session(
-            change,
+        .call(
             &this,
+            "POST",
+            change,
             json!({"password": new_password, "currentPassword": PASSWORD}),
         )
         .await;

@@ -11,12 +11,12 @@ use spindle_server::bootstrap::insert_key;
 use spindle_server::state::AppState;
 use spindle_server::ui::bootstrap::{bootstrap_admin, AdminBootstrap};
 use spindle_server::ui::session::SignInGuard;
-use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
+use spindle_store::accounts::{hash_password, Accounts, Role, User};
 use spindle_store::Store;
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use support::{basic, Response as Reply};
+use support::{basic, Response as Reply, UiClient};
 
 const ADMIN_EMAIL: &str = "admin@example.com";
 const ADMIN_PASSWORD: &str = "admin-password";
@@ -72,34 +72,21 @@ async fn ui_with_guard(guard: SignInGuard) -> Ui {
         1,
     )
     .await;
-    sqlite
-        .set_membership(
-            &Membership {
-                user_id: "member".into(),
-                project_id: "p2".into(),
-                role: Role::Member,
-            },
-            1,
-        )
-        .await
-        .expect("membership");
-    let state = support::app_state(
-        store,
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        sqlite.clone(),
-        secret,
-    );
+    support::add_membership(sqlite.as_ref(), "member", "p2", Role::Member).await;
     let state = AppState {
         sign_in_guard: Arc::new(guard),
-        ..state
+        ..support::sqlite_app_state(&sqlite, secret)
     };
     Ui {
         router: spindle_server::app(state),
         accounts: sqlite,
         _dir: dir,
+    }
+}
+
+impl support::UiClient for Ui {
+    fn router(&self) -> &Router {
+        &self.router
     }
 }
 
@@ -127,6 +114,17 @@ impl Ui {
         self.send(support::cookie_get(path, cookie)).await
     }
 
+    /// The `field` of each row of the list at `path`.
+    async fn listed(&self, path: &str, cookie: &str, field: &str) -> Vec<String> {
+        let body = self.get(path, cookie).await.json();
+        body["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|row| row[field].as_str().expect(field).to_owned())
+            .collect()
+    }
+
     async fn write(
         &self,
         method: &str,
@@ -137,31 +135,6 @@ impl Ui {
     ) -> Reply {
         self.send(support::ui_write(method, path, cookie, csrf, &body))
             .await
-    }
-
-    /// A JSON write of the user signed in as `session` (its cookie and CSRF token).
-    async fn act(
-        &self,
-        session: &(String, String),
-        method: &str,
-        path: &str,
-        body: Value,
-    ) -> Reply {
-        self.write(method, path, &session.0, Some(&session.1), body)
-            .await
-    }
-
-    /// Like [`Ui::act`]; fails unless the answer has `status`. Returns it.
-    async fn expect(
-        &self,
-        session: &(String, String),
-        method: &str,
-        path: &str,
-        body: Value,
-        status: StatusCode,
-    ) -> Reply {
-        let reply = self.act(session, method, path, body).await;
-        support::expect_status(reply, method, path, status)
     }
 
     /// The bulk delete at `path` of the ids in `field`, as `session`: an empty list is refused,
@@ -319,7 +292,7 @@ async fn members_see_only_their_projects() {
         StatusCode::OK
     );
     let create = ui
-        .act(&session, "POST", "/api/ui/projects/p2/keys", json!({}))
+        .call(&session, "POST", "/api/ui/projects/p2/keys", json!({}))
         .await;
     assert_eq!(
         create.status,
@@ -334,7 +307,7 @@ async fn a_new_key_shows_its_secret_once_and_revocation_takes_effect() {
     let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let cookie = session.0.clone();
     let created = ui
-        .act(&session, "POST", "/api/ui/projects/p1/keys", json!({}))
+        .call(&session, "POST", "/api/ui/projects/p1/keys", json!({}))
         .await
         .json();
     let public_key = created["publicKey"].as_str().expect("pk").to_owned();
@@ -366,7 +339,7 @@ async fn a_new_key_shows_its_secret_once_and_revocation_takes_effect() {
     )
     .await;
     let revoked = ui
-        .act(
+        .call(
             &session,
             "DELETE",
             &format!("/api/ui/projects/p1/keys/{public_key}"),
@@ -415,15 +388,6 @@ async fn traces_filter_search_detail_and_annotation() {
     .await;
     let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let cookie = session.0.clone();
-    let ids = |reply: Reply| -> Vec<String> {
-        let body = reply.json();
-        body["data"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{body}"))
-            .iter()
-            .map(|t| t["id"].as_str().expect("id").to_owned())
-            .collect()
-    };
     let base = "/api/ui/projects/p1/traces";
     let all = ui.get(base, &cookie).await.json();
     let first = &all["data"][1];
@@ -434,24 +398,15 @@ async fn traces_filter_search_detail_and_annotation() {
     );
     assert!(first.get("input").is_none(), "lists carry no input");
     assert_eq!(all["data"][0]["scores"][0]["name"], "quality");
-    assert_eq!(
-        ids(ui.get(&format!("{base}?userId=alice"), &cookie).await),
-        ["t1"]
-    );
-    assert_eq!(
-        ids(ui.get(&format!("{base}?search=cloud"), &cookie).await),
-        ["t1"]
-    );
-    assert_eq!(
-        ids(ui
-            .get(&format!("{base}?scoreName=quality&scoreMax=0.5"), &cookie)
-            .await),
-        ["t2"]
-    );
-    assert!(ids(ui
-        .get(&format!("{base}?scoreName=quality&scoreMin=0.5"), &cookie)
-        .await)
-    .is_empty());
+    for (query, expected) in [
+        ("userId=alice", &["t1"][..]),
+        ("search=cloud", &["t1"]),
+        ("scoreName=quality&scoreMax=0.5", &["t2"]),
+        ("scoreName=quality&scoreMin=0.5", &[]),
+    ] {
+        let listed = ui.listed(&format!("{base}?{query}"), &cookie, "id").await;
+        assert_eq!(listed, expected, "{query}");
+    }
     let detail = ui.get(&format!("{base}/t1"), &cookie).await.json();
     assert_eq!(detail["input"]["question"], "where is the moon");
     assert_eq!(detail["observations"][0]["model"], "gpt-x");
@@ -493,13 +448,13 @@ async fn traces_filter_search_detail_and_annotation() {
     // The scores and observations tables sort on the server.
     let scores = "/api/ui/projects/p1/scores";
     assert_eq!(
-        ids(ui
-            .get(&format!("{scores}?orderBy=value.asc"), &cookie)
-            .await),
+        ui.listed(&format!("{scores}?orderBy=value.asc"), &cookie, "id")
+            .await,
         ["sc1", detail["scores"][0]["id"].as_str().expect("id")]
     );
     assert_eq!(
-        ids(ui.get(&format!("{scores}?orderBy=name.asc"), &cookie).await)[1],
+        ui.listed(&format!("{scores}?orderBy=name.asc"), &cookie, "id")
+            .await[1],
         "sc1"
     );
     assert_eq!(
@@ -509,12 +464,12 @@ async fn traces_filter_search_detail_and_annotation() {
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        ids(ui
-            .get(
-                "/api/ui/projects/p1/observations?orderBy=latency.desc",
-                &cookie
-            )
-            .await),
+        ui.listed(
+            "/api/ui/projects/p1/observations?orderBy=latency.desc",
+            &cookie,
+            "id"
+        )
+        .await,
         ["g1"]
     );
     // The scores table's bulk delete: members and above, the project's scores only.
@@ -526,7 +481,8 @@ async fn traces_filter_search_detail_and_annotation() {
     )
     .await;
     assert_eq!(
-        ids(ui.get(&format!("{scores}?name=quality"), &cookie).await),
+        ui.listed(&format!("{scores}?name=quality"), &cookie, "id")
+            .await,
         Vec::<String>::new()
     );
 
@@ -540,39 +496,19 @@ async fn traces_filter_search_detail_and_annotation() {
     assert_eq!(sessions["data"][0]["totalTokens"], 20);
     // The users and sessions lists: search, sort and bounds on the totals.
     let users_path = "/api/ui/projects/p1/users";
+    for (query, expected) in [
+        ("orderBy=tokens.desc", &["alice", "bob"][..]),
+        ("orderBy=id.desc", &["bob", "alice"]),
+        ("search=ALI", &["alice"]),
+        ("tokensMin=1", &["alice"]),
+        ("lastSeenMin=2026-01-01T00:00:30Z", &["bob"]),
+    ] {
+        let path = format!("{users_path}?{query}");
+        assert_eq!(ui.listed(&path, &cookie, "id").await, expected, "{query}");
+    }
     assert_eq!(
-        ids(ui
-            .get(&format!("{users_path}?orderBy=tokens.desc"), &cookie)
-            .await),
-        ["alice", "bob"]
-    );
-    assert_eq!(
-        ids(ui
-            .get(&format!("{users_path}?orderBy=id.desc"), &cookie)
-            .await),
-        ["bob", "alice"]
-    );
-    assert_eq!(
-        ids(ui.get(&format!("{users_path}?search=ALI"), &cookie).await),
-        ["alice"]
-    );
-    assert_eq!(
-        ids(ui.get(&format!("{users_path}?tokensMin=1"), &cookie).await),
-        ["alice"]
-    );
-    assert_eq!(
-        ids(ui
-            .get(
-                &format!("{users_path}?lastSeenMin=2026-01-01T00:00:30Z"),
-                &cookie
-            )
-            .await),
-        ["bob"]
-    );
-    assert_eq!(
-        ids(ui
-            .get("/api/ui/projects/p1/sessions?userId=bob", &cookie)
-            .await),
+        ui.listed("/api/ui/projects/p1/sessions?userId=bob", &cookie, "id")
+            .await,
         Vec::<String>::new()
     );
     for (query, field) in [
@@ -603,12 +539,12 @@ async fn traces_filter_search_detail_and_annotation() {
     assert_eq!(scored["meta"]["totalItems"], 2);
     assert!(scored["data"][0].get("scoreAverage").is_none(), "{scored}");
     assert_eq!(
-        ids(ui
-            .get(
-                &format!("{users_path}?scoreName=quality&scoreMin=0&orderBy=score.asc"),
-                &cookie
-            )
-            .await),
+        ui.listed(
+            &format!("{users_path}?scoreName=quality&scoreMin=0&orderBy=score.asc"),
+            &cookie,
+            "id"
+        )
+        .await,
         Vec::<String>::new()
     );
     // One user's totals over all their traces, in a range.
@@ -967,7 +903,7 @@ async fn saved_views_are_per_project_and_members_can_be_invited() {
         .json();
     assert_eq!(other["data"], json!([]));
     let deleted = ui
-        .act(
+        .call(
             &session,
             "DELETE",
             &format!("/api/ui/projects/p1/views/{id}"),
@@ -1198,7 +1134,7 @@ async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
     let session = ui.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (cookie, csrf) = session.clone();
     let base = "/api/ui/projects/p1/prompts";
-    let create = |body: Value| ui.act(&session, "POST", base, body);
+    let create = |body: Value| ui.call(&session, "POST", base, body);
 
     let refused = ui
         .write(
@@ -1236,24 +1172,13 @@ async fn prompts_list_detail_versions_labels_metrics_generations_and_delete() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text().contains("name"), "{}", bad.text());
 
-    let names = |reply: Reply| -> Vec<String> {
-        let body = reply.json();
-        body["data"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{body}"))
-            .iter()
-            .map(|prompt| prompt["name"].as_str().expect("name").to_owned())
-            .collect()
-    };
-    assert_eq!(names(ui.get(base, &cookie).await), ["plain", "team/greet"]);
-    assert_eq!(
-        names(ui.get(&format!("{base}?search=GREE"), &cookie).await),
-        ["team/greet"]
-    );
-    assert_eq!(
-        names(ui.get(&format!("{base}?tag=support"), &cookie).await),
-        ["team/greet"]
-    );
+    for (path, expected) in [
+        (base.to_owned(), &["plain", "team/greet"][..]),
+        (format!("{base}?search=GREE"), &["team/greet"]),
+        (format!("{base}?tag=support"), &["team/greet"]),
+    ] {
+        assert_eq!(ui.listed(&path, &cookie, "name").await, expected, "{path}");
+    }
 
     let path = format!("{base}/team%2Fgreet");
     let detail = ui.get(&path, &cookie).await;
@@ -1488,7 +1413,7 @@ async fn comments_are_written_by_the_member_and_counted_in_the_traces_list() {
 /// Creates a score config of p1 as `session`; returns its id.
 async fn create_config(ui: &Ui, session: &(String, String), body: Value) -> String {
     let created = ui
-        .act(session, "POST", "/api/ui/projects/p1/score-configs", body)
+        .call(session, "POST", "/api/ui/projects/p1/score-configs", body)
         .await;
     assert!(created.status.is_success(), "{}", created.text());
     created.json()["id"].as_str().expect("config id").to_owned()
@@ -1542,7 +1467,7 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
         item_ids.push(added.json()["id"].as_str().expect("id").to_owned());
     }
     let next_path = format!("/api/ui/projects/p1/queues/{queue_id}/next");
-    let next = ui.act(&admin, "POST", &next_path, json!({})).await.json();
+    let next = ui.call(&admin, "POST", &next_path, json!({})).await.json();
     assert_eq!(next["item"]["id"], item_ids[0].as_str(), "the oldest first");
     assert_eq!(next["item"]["claimedBy"], ADMIN_EMAIL);
     assert!(next["item"]["claimExpiresAt"].is_string());
@@ -1567,7 +1492,7 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
         .await;
     assert!(bad_skip.text().contains("skip[0]"), "{}", bad_skip.text());
     let skipped = ui
-        .act(&admin, "POST", &next_path, json!({"skip": [item_ids[0]]}))
+        .call(&admin, "POST", &next_path, json!({"skip": [item_ids[0]]}))
         .await
         .json();
     assert_eq!(
@@ -1610,7 +1535,7 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
     );
     let member = ui.session(MEMBER_EMAIL, MEMBER_PASSWORD).await;
     let outsider = ui
-        .act(&member, "POST", &complete, json!({"scores": []}))
+        .call(&member, "POST", &complete, json!({"scores": []}))
         .await;
     assert!(
         outsider.status.is_client_error(),
@@ -1649,7 +1574,7 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
         .find(|score| score["name"] == "verdict")
         .expect("verdict");
     assert_eq!(verdict_score["stringValue"], "bad");
-    let after = ui.act(&admin, "POST", &next_path, json!({})).await.json();
+    let after = ui.call(&admin, "POST", &next_path, json!({})).await.json();
     assert_eq!(
         after["item"]["id"],
         item_ids[1].as_str(),
@@ -1658,18 +1583,8 @@ async fn review_mode_claims_the_oldest_pending_item_and_completes_it_with_its_sc
     assert_eq!(after["pending"], 1);
 
     // A second reviewer is not handed the item the first one holds, and cannot complete it.
-    ui.accounts
-        .set_membership(
-            &Membership {
-                user_id: "member".into(),
-                project_id: "p1".into(),
-                role: Role::Member,
-            },
-            1,
-        )
-        .await
-        .expect("membership");
-    let second = ui.act(&member, "POST", &next_path, json!({})).await.json();
+    support::add_membership(ui.accounts.as_ref(), "member", "p1", Role::Member).await;
+    let second = ui.call(&member, "POST", &next_path, json!({})).await.json();
     assert_eq!(second["item"], Value::Null, "{second}");
     assert_eq!(second["pending"], 1);
     assert_eq!(second["available"], 0);
@@ -1826,7 +1741,7 @@ async fn score_configs_are_kept_by_owners_and_checked_on_annotations() {
     let annotate = |value: f64| {
         let body =
             json!({"traceId": "t1", "name": "accuracy", "value": value, "configId": config_id});
-        ui.act(&admin, "POST", scores, body)
+        ui.call(&admin, "POST", scores, body)
     };
     let out_of_range = annotate(2.0).await;
     assert_eq!(out_of_range.status, StatusCode::BAD_REQUEST);

@@ -26,15 +26,17 @@ use crate::bootstrap::{api_key, fresh_key_pair};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-/// The role a membership body names.
-fn role(body: &MembershipBody) -> Result<Role, Error> {
-    let text = body.role.as_deref().unwrap_or_default();
-    Role::parse(text).ok_or_else(|| {
+/// The user and the role a `{userId, role}` membership body names.
+fn user_and_role(body: &[u8]) -> Result<(String, Role), Error> {
+    let MembershipBody { user_id, role } = parse_membership_body(body, true)?;
+    let text = role.as_deref().unwrap_or_default();
+    let role = Role::parse(text).ok_or_else(|| {
         Error::invalid(
             "role",
             format!("unknown role {text:?}; expected OWNER, ADMIN, MEMBER, VIEWER or NONE"),
         )
-    })
+    })?;
+    Ok((user_id, role))
 }
 
 fn metadata_json(metadata: Option<&str>) -> Value {
@@ -67,6 +69,15 @@ fn membership_json(user: &User, role: Role) -> Value {
     })
 }
 
+/// `{memberships: [...]}` of these members.
+fn memberships_json(members: &[(User, Role)]) -> Json<Value> {
+    let memberships: Vec<Value> = members
+        .iter()
+        .map(|(user, role)| membership_json(user, *role))
+        .collect();
+    Json(json!({ "memberships": memberships }))
+}
+
 /// A key as listed: never its secret, only the hint (`sk-lf-...abcd`).
 fn key_summary(key: &KeySummary<'_>) -> Value {
     json!({
@@ -90,7 +101,7 @@ fn live_keys<'a>(keys: impl Iterator<Item = KeySummary<'a>>) -> Json<Value> {
 }
 
 /// The user's role in the organization, if they are a member.
-async fn organization_role(
+pub(crate) async fn organization_role(
     state: &AppState,
     organization_id: &str,
     user_id: &str,
@@ -102,6 +113,54 @@ async fn organization_role(
         .into_iter()
         .find(|membership| membership.organization_id == organization_id)
         .map(|membership| membership.role))
+}
+
+/// Gives `user_id` the role in the organization.
+pub(crate) async fn set_organization_role(
+    state: &AppState,
+    organization_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<(), Error> {
+    state
+        .accounts
+        .set_organization_membership(
+            &OrganizationMembership {
+                organization_id: organization_id.to_owned(),
+                user_id: user_id.to_owned(),
+                role,
+            },
+            now_micros(),
+        )
+        .await
+}
+
+/// Removes the user from the organization; when they were a member, `audit` records it with
+/// their `previous` role. Whether they were.
+pub(crate) async fn remove_organization_role(
+    state: &AppState,
+    audit: &Audit,
+    organization_id: &str,
+    user_id: &str,
+    previous: Option<Role>,
+) -> Result<bool, Error> {
+    let removed = state
+        .accounts
+        .remove_organization_membership(organization_id, user_id)
+        .await?;
+    if removed {
+        let details = previous.map(|role| json!({ "previousRole": role.as_str() }));
+        audit
+            .record(
+                state,
+                "removed",
+                resource::ORGANIZATION_MEMBERSHIP,
+                user_id,
+                details,
+            )
+            .await?;
+    }
+    Ok(removed)
 }
 
 /// The live project of the key's organization, or 404.
@@ -164,11 +223,7 @@ pub async fn organization_memberships(
         .accounts
         .organization_members(&auth.organization_id)
         .await?;
-    let memberships: Vec<Value> = members
-        .iter()
-        .map(|(user, role)| membership_json(user, *role))
-        .collect();
-    Ok(Json(json!({ "memberships": memberships })))
+    Ok(memberships_json(&members))
 }
 
 /// `PUT /api/public/organizations/memberships` `{userId, role}`: adds or changes a member;
@@ -178,26 +233,14 @@ pub async fn put_organization_membership(
     auth: OrganizationAuth,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let body = parse_membership_body(&body, true)?;
-    let role = role(&body)?;
-    let user_id = body.user_id;
+    let (user_id, role) = user_and_role(&body)?;
     let user = state
         .accounts
         .get_user(&user_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("userId: user {user_id:?}")))?;
     let previous = organization_role(&state, &auth.organization_id, &user.id).await?;
-    state
-        .accounts
-        .set_organization_membership(
-            &OrganizationMembership {
-                organization_id: auth.organization_id.clone(),
-                user_id: user.id.clone(),
-                role,
-            },
-            now_micros(),
-        )
-        .await?;
+    set_organization_role(&state, &auth.organization_id, &user.id, role).await?;
     Audit::by_key(&auth)
         .record_role(
             &state,
@@ -218,21 +261,8 @@ pub async fn delete_organization_membership(
 ) -> ApiResult<Json<Value>> {
     let user_id = parse_membership_body(&body, false)?.user_id;
     let previous = organization_role(&state, &auth.organization_id, &user_id).await?;
-    if state
-        .accounts
-        .remove_organization_membership(&auth.organization_id, &user_id)
-        .await?
-    {
-        Audit::by_key(&auth)
-            .record(
-                &state,
-                "removed",
-                resource::ORGANIZATION_MEMBERSHIP,
-                &user_id,
-                previous.map(|role| json!({ "previousRole": role.as_str() })),
-            )
-            .await?;
-    }
+    let audit = Audit::by_key(&auth);
+    remove_organization_role(&state, &audit, &auth.organization_id, &user_id, previous).await?;
     Ok(Json(json!({
         "message": "Membership deleted successfully",
         "userId": user_id,
@@ -442,11 +472,7 @@ pub async fn delete_project_key(
         .await?
         .filter(|key| key.project_id == project_id && key.revoked_at.is_none())
         .ok_or_else(|| Error::not_found("API key"))?;
-    let revoked = state
-        .store
-        .revoke_api_key(&key.public_key, now_micros())
-        .await?;
-    state.auth.invalidate();
+    let revoked = state.auth.revoke_project_key(&key.public_key).await?;
     if revoked {
         Audit::by_key(&auth)
             .in_project(&project_id)
@@ -464,11 +490,7 @@ pub async fn project_memberships(
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
     let members = state.accounts.members_of_project(&project_id).await?;
-    let memberships: Vec<Value> = members
-        .iter()
-        .map(|(user, role)| membership_json(user, *role))
-        .collect();
-    Ok(Json(json!({ "memberships": memberships })))
+    Ok(memberships_json(&members))
 }
 
 /// The user's membership of the organization, or 404 as Langfuse answers.
@@ -477,12 +499,9 @@ async fn organization_member(
     auth: &OrganizationAuth,
     user_id: &str,
 ) -> Result<User, Error> {
-    let is_member = state
-        .accounts
-        .organization_memberships_of_user(user_id)
+    let is_member = organization_role(state, &auth.organization_id, user_id)
         .await?
-        .iter()
-        .any(|membership| membership.organization_id == auth.organization_id);
+        .is_some();
     let user = state.accounts.get_user(user_id).await?;
     match user {
         Some(user) if is_member => Ok(user),
@@ -501,9 +520,7 @@ pub async fn put_project_membership(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     organization_project(&state, &auth, &project_id).await?;
-    let body = parse_membership_body(&body, true)?;
-    let role = role(&body)?;
-    let user_id = body.user_id;
+    let (user_id, role) = user_and_role(&body)?;
     let user = organization_member(&state, &auth, &user_id).await?;
     let previous = state
         .accounts

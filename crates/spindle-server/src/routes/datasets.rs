@@ -5,24 +5,24 @@
 //! Shapes and statuses follow Langfuse's.
 
 use super::body::blocking;
-use super::ingest::parse_charged_json_body;
+use super::ingest::JsonRequest;
 use super::params::{dataset_item_query, page_request, Params};
-use crate::auth::{FullAuth, ProjectAuth};
+use crate::auth::FullAuth;
 use crate::dto::datasets::{
     dataset_json, item_json, page_json, run_item_json, run_json, run_with_items_json,
 };
-use crate::dto::PageResponse;
+use crate::dto::{found_json, message_json, PageResponse};
 use crate::error::{found, ApiResult};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use spindle_core::dataset::{DatasetItem, NewDatasetItem};
 use spindle_core::media::find_references;
 use spindle_core::Error;
-use spindle_ingest::dataset::validate_against_schema;
+use spindle_ingest::dataset::{
+    parse_dataset_body, parse_dataset_item_body, parse_run_item_body, validate_against_schema,
+};
 use spindle_store::datasets::ITEM_MEDIA_FIELDS;
 use spindle_store::Page;
 use std::collections::{BTreeSet, HashMap};
@@ -30,37 +30,15 @@ use std::collections::{BTreeSet, HashMap};
 /// The largest dataset, item or run item body.
 const MAX_DATASET_BODY: usize = 4 << 20;
 
-/// Reads and parses a dataset API body.
-async fn parse_body<T: Send + 'static>(
-    state: &AppState,
-    auth: &ProjectAuth,
-    headers: &HeaderMap,
-    body: Body,
-    parse: fn(&[u8]) -> Result<T, Error>,
-) -> ApiResult<T> {
-    parse_charged_json_body(state, auth, headers, body, MAX_DATASET_BODY, parse).await
-}
-
-/// `{"message": …}`, the answer to a delete.
-fn deleted(message: &str) -> Json<Value> {
-    Json(json!({ "message": message }))
-}
-
 /// `POST /api/public/v2/datasets`
 pub async fn create_dataset(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let dataset = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::dataset::parse_dataset_body,
-    )
-    .await?;
+    let dataset = request
+        .parse(&state, &auth, MAX_DATASET_BODY, parse_dataset_body)
+        .await?;
     let stored = state
         .datasets
         .upsert_dataset(&auth.project_id, &dataset)
@@ -88,29 +66,19 @@ pub async fn get_dataset(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let dataset = state.datasets.get_dataset(&auth.project_id, &name).await?;
-    Ok(Json(dataset_json(&found(dataset, "dataset", &name)?)))
+    found_json(dataset, "dataset", &name, dataset_json)
 }
 
 /// `POST /api/public/dataset-items`
 pub async fn create_item(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let item = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::dataset::parse_dataset_item_body,
-    )
-    .await?;
-    check_item_schemas(&state, &auth.project_id, &item).await?;
-    let stored = state
-        .datasets
-        .upsert_dataset_item(&auth.project_id, &item)
+    let item = request
+        .parse(&state, &auth, MAX_DATASET_BODY, parse_dataset_item_body)
         .await?;
+    let stored = upsert_checked_item(&state, &auth.project_id, &item).await?;
     Ok(Json(
         one_item_with_media(&state, &auth.project_id, &stored).await?,
     ))
@@ -185,10 +153,21 @@ async fn one_item_with_media(
     Ok(values.pop().unwrap_or(Value::Null))
 }
 
+/// Creates or updates the item once it passed its dataset's schemas
+/// ([`check_item_schemas`]).
+pub(crate) async fn upsert_checked_item(
+    state: &AppState,
+    project_id: &str,
+    item: &NewDatasetItem,
+) -> ApiResult<DatasetItem> {
+    check_item_schemas(state, project_id, item).await?;
+    Ok(state.datasets.upsert_dataset_item(project_id, item).await?)
+}
+
 /// Checks the item an upsert would store against its dataset's schemas, when it has any: the
 /// input and expected output the request gives, else those of the stored item it updates,
 /// else `null`. A 400 names the field and the violations.
-pub(crate) async fn check_item_schemas(
+async fn check_item_schemas(
     state: &AppState,
     project_id: &str,
     item: &NewDatasetItem,
@@ -284,27 +263,21 @@ pub async fn delete_item(
         .delete_dataset_item(&auth.project_id, &id, &auth.actor())
         .await?;
     found(gone.then_some(()), "dataset item", &id)?;
-    Ok(deleted("Dataset item successfully deleted"))
+    Ok(message_json("Dataset item successfully deleted"))
 }
 
 /// `POST /api/public/dataset-run-items`
 pub async fn create_run_item(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let request = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::dataset::parse_run_item_body,
-    )
-    .await?;
+    let run_item = request
+        .parse(&state, &auth, MAX_DATASET_BODY, parse_run_item_body)
+        .await?;
     let stored = state
         .datasets
-        .create_run_item(&auth.project_id, &request)
+        .create_run_item(&auth.project_id, &run_item)
         .await?;
     Ok(Json(run_item_json(&stored)))
 }
@@ -378,5 +351,5 @@ pub async fn delete_run(
         .delete_dataset_run(&auth.project_id, &dataset_name, &run_name, &auth.actor())
         .await?;
     found(gone.then_some(()), "dataset run", &run_name)?;
-    Ok(deleted("Dataset run successfully deleted"))
+    Ok(message_json("Dataset run successfully deleted"))
 }

@@ -8,7 +8,7 @@ use crate::auth::{Access, ProjectAuth};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,6 +17,7 @@ use spindle_core::score_config::ScoreConfig;
 use spindle_core::{Error, ScoreRecord, WriteBatch};
 use spindle_ingest::otlp;
 use spindle_ingest::score::ScoresBody;
+use std::convert::Infallible;
 use std::time::Instant;
 
 /// The unit of fair shares: the API key, with the public key used alone (by browsers, so
@@ -49,19 +50,53 @@ pub async fn read_charged_body(
     Ok((bytes, ticket))
 }
 
-/// Reads a JSON request body of at most `max_bytes`, charged like [`read_charged_body`] for
-/// as long as it is parsed, and parses it with `parse` on the blocking pool.
-pub async fn parse_charged_json_body<T: Send + 'static>(
-    state: &AppState,
-    auth: &ProjectAuth,
-    headers: &HeaderMap,
+/// A JSON request's headers and its body, not read yet: the last extractor of the API's
+/// JSON writes, read and parsed by [`JsonRequest::parse`].
+pub struct JsonRequest {
+    headers: HeaderMap,
     body: Body,
-    max_bytes: usize,
-    parse: fn(&[u8]) -> Result<T, Error>,
-) -> ApiResult<T> {
-    require_json(headers)?;
-    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, max_bytes).await?;
-    blocking(move || parse(&bytes)).await
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonRequest {
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        Ok(JsonRequest {
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+impl JsonRequest {
+    /// Checks the content type, reads the body of at most `max_bytes`, charged like
+    /// [`read_charged_body`] for as long as it is parsed, and parses it with `parse` on the
+    /// blocking pool.
+    pub async fn parse<T: Send + 'static>(
+        self,
+        state: &AppState,
+        auth: &ProjectAuth,
+        max_bytes: usize,
+        parse: impl FnOnce(&[u8]) -> Result<T, Error> + Send + 'static,
+    ) -> ApiResult<T> {
+        require_json(&self.headers)?;
+        let (bytes, _ticket) =
+            read_charged_body(state, auth, &self.headers, self.body, max_bytes).await?;
+        blocking(move || parse(&bytes)).await
+    }
+
+    /// Checks the content type and admits the write ([`AdmittedWrite::admit`]): its body and
+    /// the write that commits what was parsed from it.
+    async fn admit<'a>(
+        self,
+        state: &'a AppState,
+        auth: &'a ProjectAuth,
+        endpoint: &'static str,
+    ) -> ApiResult<(Vec<u8>, AdmittedWrite<'a>)> {
+        require_json(&self.headers)?;
+        AdmittedWrite::admit(state, auth, &self.headers, self.body, endpoint).await
+    }
 }
 
 /// A write whose body was admitted: where it goes and what it weighed, with the ticket of its
@@ -178,11 +213,9 @@ pub async fn otel_metrics(auth: ProjectAuth) -> ApiResult<Json<Value>> {
 pub async fn ingestion(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "ingestion").await?;
+    let (body, write) = request.admit(&state, &auth, "ingestion").await?;
     let scores_only = auth.access == Access::ScoresOnly;
     let mut parsed = blocking(move || {
         let allowed = move |event_type: &str| !scores_only || event_type == "score-create";
@@ -257,11 +290,9 @@ fn scores_batch(scores: Vec<ScoreRecord>) -> WriteBatch {
 pub async fn create_scores(
     State(state): State<AppState>,
     auth: ProjectAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let (body, write) = AdmittedWrite::admit(&state, &auth, &headers, body, "scores").await?;
+    let (body, write) = request.admit(&state, &auth, "scores").await?;
     let now = now_micros();
     let parsed =
         blocking(move || spindle_ingest::score::parse_scores_body(&body, now, &mut fresh_id))

@@ -3,8 +3,8 @@
 //! dataset item (registered with `datasetId`, `datasetItemId` and the item's `field` before the
 //! item is created) is linked to the item.
 
-use super::body::{now_micros, read_body, require_json};
-use super::ingest::read_charged_body;
+use super::body::{now_micros, read_body};
+use super::ingest::JsonRequest;
 use crate::auth::FullAuth;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -33,16 +33,18 @@ pub fn media_id_from_hash(sha256_base64: &str) -> String {
         .collect()
 }
 
+/// The largest media registration body.
+const MAX_MEDIA_BODY: usize = 1 << 20;
+
 /// `POST /api/public/media`
 pub async fn create(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    require_json(&headers)?;
-    let (body, _ticket) = read_charged_body(&state, &auth, &headers, body, 1024 * 1024).await?;
-    let media = parse_media_body(&body)?;
+    let media = request
+        .parse(&state, &auth, MAX_MEDIA_BODY, parse_media_body)
+        .await?;
     let content_length = media.content_length;
     if content_length as usize > state.limits.max_body_bytes {
         return Err(Error::invalid(

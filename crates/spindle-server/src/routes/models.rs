@@ -1,15 +1,14 @@
 //! `/api/public/models`: the project's custom models (create, replace, delete) and the
 //! built-in price table (read only), in Langfuse's shapes. Prices are USD per unit.
 
-use super::body::{blocking, fresh_id, now_micros, require_json};
-use super::ingest::read_charged_body;
+use super::body::{fresh_id, now_micros};
+use super::ingest::JsonRequest;
 use super::params::Params;
 use crate::auth::{FullAuth, ProjectAuth};
+use crate::dto::message_json;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use spindle_core::time::{format_iso, parse_iso, Micros};
@@ -160,18 +159,21 @@ pub fn model_from_body(project_id: &str, id: String, body: &Value) -> Result<Cus
     spindle_ingest::model::parse_model(project_id, id, body, now_micros())
 }
 
-/// Reads a JSON body of at most 1 MiB and parses it into a model, off the async runtime.
+/// The largest model body.
+const MAX_MODEL_BODY: usize = 1 << 20;
+
+/// Reads and parses a model body, the model to be stored under `id`.
 async fn model_body(
     state: &AppState,
     auth: &ProjectAuth,
-    headers: &HeaderMap,
-    body: Body,
+    request: JsonRequest,
     id: String,
 ) -> ApiResult<CustomModel> {
-    require_json(headers)?;
-    let (bytes, _ticket) = read_charged_body(state, auth, headers, body, 1024 * 1024).await?;
     let project_id = auth.project_id.clone();
-    blocking(move || spindle_ingest::model::parse_model_body(&project_id, id, &bytes, now_micros()))
+    request
+        .parse(state, auth, MAX_MODEL_BODY, move |bytes| {
+            spindle_ingest::model::parse_model_body(&project_id, id, bytes, now_micros())
+        })
         .await
 }
 
@@ -211,10 +213,9 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let model = model_body(&state, &auth, &headers, body, fresh_id()).await?;
+    let model = model_body(&state, &auth, request, fresh_id()).await?;
     state.store.put_model(&model).await?;
     Ok(Json(custom_json(&model)))
 }
@@ -224,13 +225,12 @@ pub async fn upsert(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
     if is_builtin(&id) {
         return Err(Error::invalid("id", "built-in models cannot be modified; create a model of your own with the same match pattern to override it").into());
     }
-    let mut model = model_body(&state, &auth, &headers, body, id.clone()).await?;
+    let mut model = model_body(&state, &auth, request, id.clone()).await?;
     if let Some(existing) = state
         .store
         .list_models(&auth.project_id)
@@ -271,7 +271,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     if state.store.delete_model(&auth.project_id, &id).await? {
-        return Ok(Json(json!({"message": "Model successfully deleted"})));
+        return Ok(message_json("Model successfully deleted"));
     }
     if is_builtin(&id) {
         return Err(Error::new(

@@ -3,14 +3,13 @@
 //! labels to a version, delete a prompt or some of its versions. Shapes and statuses follow
 //! Langfuse's (`201` on create, `204` on delete).
 
-use super::ingest::parse_charged_json_body;
+use super::ingest::JsonRequest;
 use super::params::{prompt_query, prompt_selector, BothSelectors, Params};
-use crate::auth::{FullAuth, ProjectAuth};
+use crate::auth::FullAuth;
 use crate::dto::prompts::{prompt_json, prompt_list_json};
 use crate::error::ApiResult;
 use crate::prompts::matches_if_none_match;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use axum::Json;
 use serde_json::Value;
 use spindle_core::prompt::{PromptSelector, ResolvedPrompt};
 use spindle_core::{Error, ErrorKind};
+use spindle_ingest::prompt::{parse_create_prompt_body, parse_new_labels_body};
 
 /// The largest create or update body.
 const MAX_PROMPT_BODY: usize = 4 << 20;
@@ -30,17 +30,6 @@ const CREATED_BY_API: &str = "API";
 /// checked), and keeps one answer per `Authorization` (`Vary`).
 const PROMPT_CACHE_CONTROL: &str = "max-age=0, must-revalidate";
 
-/// Reads and parses a prompt request's body.
-async fn parse_body<T: Send + 'static>(
-    state: &AppState,
-    auth: &ProjectAuth,
-    headers: &HeaderMap,
-    body: Body,
-    parse: fn(&[u8]) -> Result<T, Error>,
-) -> ApiResult<T> {
-    parse_charged_json_body(state, auth, headers, body, MAX_PROMPT_BODY, parse).await
-}
-
 fn not_found(message: String) -> Error {
     Error::new(ErrorKind::NotFound, message)
 }
@@ -49,17 +38,11 @@ fn not_found(message: String) -> Error {
 pub async fn create(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let prompt = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::prompt::parse_create_prompt_body,
-    )
-    .await?;
+    let prompt = request
+        .parse(&state, &auth, MAX_PROMPT_BODY, parse_create_prompt_body)
+        .await?;
     let version = state
         .prompts
         .create(&auth.project_id, &prompt, CREATED_BY_API, &auth.actor())
@@ -158,22 +141,16 @@ pub async fn update_labels(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
     Path((name, version)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
     let version = version
         .parse::<i64>()
         .ok()
         .filter(|version| *version >= 1)
         .ok_or_else(|| Error::invalid("version", "must be a positive integer"))?;
-    let labels = parse_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        spindle_ingest::prompt::parse_new_labels_body,
-    )
-    .await?;
+    let labels = request
+        .parse(&state, &auth, MAX_PROMPT_BODY, parse_new_labels_body)
+        .await?;
     let updated = state
         .prompts
         .add_labels(&auth.project_id, &name, version, &labels, &auth.actor())

@@ -6,7 +6,7 @@ use super::params::{
     trace_query, Params, PUBLIC_MAX_LIMIT,
 };
 use crate::auth::FullAuth;
-use crate::dto::{self, ObservationFields, PageResponse, TraceFields};
+use crate::dto::{self, message_json, ObservationFields, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -52,11 +52,6 @@ async fn link_prompts<'a>(
     Ok(())
 }
 
-/// `{"message": …}`, the answer of the delete endpoints.
-fn message(text: &str) -> Json<Value> {
-    Json(json!({ "message": text }))
-}
-
 pub async fn list_traces(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
@@ -94,7 +89,7 @@ pub async fn delete_trace(
     if deleted == 0 {
         return Err(Error::not_found(format!("trace {trace_id:?}")).into());
     }
-    Ok(message("Trace deleted successfully"))
+    Ok(message_json("Trace deleted successfully"))
 }
 
 pub async fn delete_traces(
@@ -104,7 +99,7 @@ pub async fn delete_traces(
 ) -> ApiResult<Json<Value>> {
     let ids = spindle_ingest::media::parse_trace_ids_body(&body)?;
     state.store.delete_traces(&auth.project_id, &ids).await?;
-    Ok(message("Traces deleted successfully"))
+    Ok(message_json("Traces deleted successfully"))
 }
 
 pub async fn list_observations(
@@ -253,7 +248,7 @@ pub async fn delete_score(
     {
         return Err(Error::not_found(format!("score {score_id:?}")).into());
     }
-    Ok(message("Score deleted successfully"))
+    Ok(message_json("Score deleted successfully"))
 }
 
 pub async fn list_sessions(

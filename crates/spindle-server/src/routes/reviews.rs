@@ -3,17 +3,15 @@
 //! comment is 404; a comment on an object the project does not have is 404 naming
 //! `objectId`.
 
-use super::ingest::parse_charged_json_body;
+use super::ingest::JsonRequest;
 use super::params::{comment_query, page_request, queue_item_status, Params};
 use crate::auth::FullAuth;
 use crate::dto::datasets::page_json;
 use crate::dto::reviews::{assignment_json, comment_json, queue_item_json, queue_json};
-use crate::dto::PageResponse;
+use crate::dto::{found_json, PageResponse};
 use crate::error::{found, ApiResult};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use spindle_core::Error;
@@ -26,18 +24,11 @@ const MAX_REVIEW_BODY: usize = 1 << 20;
 pub async fn create_queue(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let queue = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_REVIEW_BODY,
-        parse::parse_queue_body,
-    )
-    .await?;
+    let queue = request
+        .parse(&state, &auth, MAX_REVIEW_BODY, parse::parse_queue_body)
+        .await?;
     require_score_configs(&state, &auth.project_id, &queue.score_config_ids).await?;
     let stored = state.reviews.create_queue(&auth.project_id, &queue).await?;
     Ok(Json(queue_json(&stored)))
@@ -89,11 +80,7 @@ pub async fn get_queue(
     Path(queue_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let queue = state.reviews.get_queue(&auth.project_id, &queue_id).await?;
-    Ok(Json(queue_json(&found(
-        queue,
-        "annotation queue",
-        &queue_id,
-    )?)))
+    found_json(queue, "annotation queue", &queue_id, queue_json)
 }
 
 /// `GET /api/public/annotation-queues/{queueId}/items?status=…`
@@ -119,18 +106,11 @@ pub async fn add_item(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
     Path(queue_id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let item = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_REVIEW_BODY,
-        parse::parse_queue_item_body,
-    )
-    .await?;
+    let item = request
+        .parse(&state, &auth, MAX_REVIEW_BODY, parse::parse_queue_item_body)
+        .await?;
     let stored = state
         .reviews
         .add_queue_item(&auth.project_id, &queue_id, &item)
@@ -148,11 +128,7 @@ pub async fn get_item(
         .reviews
         .get_queue_item(&auth.project_id, &queue_id, &item_id)
         .await?;
-    Ok(Json(queue_item_json(&found(
-        item,
-        "annotation queue item",
-        &item_id,
-    )?)))
+    found_json(item, "annotation queue item", &item_id, queue_item_json)
 }
 
 /// `PATCH /api/public/annotation-queues/{queueId}/items/{itemId}`
@@ -160,27 +136,21 @@ pub async fn update_item(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
     Path((queue_id, item_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let status = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_REVIEW_BODY,
-        parse::parse_queue_item_update_body,
-    )
-    .await?;
+    let status = request
+        .parse(
+            &state,
+            &auth,
+            MAX_REVIEW_BODY,
+            parse::parse_queue_item_update_body,
+        )
+        .await?;
     let item = state
         .reviews
         .update_queue_item(&auth.project_id, &queue_id, &item_id, status)
         .await?;
-    Ok(Json(queue_item_json(&found(
-        item,
-        "annotation queue item",
-        &item_id,
-    )?)))
+    found_json(item, "annotation queue item", &item_id, queue_item_json)
 }
 
 /// `DELETE /api/public/annotation-queues/{queueId}/items/{itemId}`
@@ -205,18 +175,11 @@ pub async fn assign(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
     Path(queue_id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let user_id = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_REVIEW_BODY,
-        parse::parse_assignment_body,
-    )
-    .await?;
+    let user_id = request
+        .parse(&state, &auth, MAX_REVIEW_BODY, parse::parse_assignment_body)
+        .await?;
     state
         .reviews
         .assign_queue(&auth.project_id, &queue_id, &user_id)
@@ -230,18 +193,11 @@ pub async fn unassign(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
     Path(queue_id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let user_id = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_REVIEW_BODY,
-        parse::parse_assignment_body,
-    )
-    .await?;
+    let user_id = request
+        .parse(&state, &auth, MAX_REVIEW_BODY, parse::parse_assignment_body)
+        .await?;
     state
         .reviews
         .unassign_queue(&auth.project_id, &queue_id, &user_id)
@@ -253,18 +209,11 @@ pub async fn unassign(
 pub async fn create_comment(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let comment = parse_charged_json_body(
-        &state,
-        &auth,
-        &headers,
-        body,
-        MAX_REVIEW_BODY,
-        parse::parse_comment_body,
-    )
-    .await?;
+    let comment = request
+        .parse(&state, &auth, MAX_REVIEW_BODY, parse::parse_comment_body)
+        .await?;
     let stored = state
         .reviews
         .create_comment(&auth.project_id, &comment)
@@ -296,5 +245,5 @@ pub async fn get_comment(
         .reviews
         .get_comment(&auth.project_id, &comment_id)
         .await?;
-    Ok(Json(comment_json(&found(comment, "comment", &comment_id)?)))
+    found_json(comment, "comment", &comment_id, comment_json)
 }

@@ -1,44 +1,31 @@
 //! The score config API: `/api/public/score-configs` (create, list) and
 //! `/api/public/score-configs/{configId}` (get, patch). A config of another project is a 404.
 
-use super::ingest::parse_charged_json_body;
+use super::ingest::JsonRequest;
 use super::params::{page_request, Params};
-use crate::auth::{FullAuth, ProjectAuth};
+use crate::auth::FullAuth;
 use crate::dto::datasets::page_json;
 use crate::dto::score_configs::score_config_json;
-use crate::dto::PageResponse;
-use crate::error::{found, ApiResult};
+use crate::dto::{found_json, PageResponse};
+use crate::error::ApiResult;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::Value;
-use spindle_core::Error;
 use spindle_ingest::score_config::{parse_score_config_body, parse_score_config_patch};
 
 /// The largest score config body.
 const MAX_CONFIG_BODY: usize = 1 << 20;
 
-/// Reads and parses a score config body.
-async fn parse_body<T: Send + 'static>(
-    state: &AppState,
-    auth: &ProjectAuth,
-    headers: &HeaderMap,
-    body: Body,
-    parse: fn(&[u8]) -> Result<T, Error>,
-) -> ApiResult<T> {
-    parse_charged_json_body(state, auth, headers, body, MAX_CONFIG_BODY, parse).await
-}
-
 /// `POST /api/public/score-configs`
 pub async fn create(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let config = parse_body(&state, &auth, &headers, body, parse_score_config_body).await?;
+    let config = request
+        .parse(&state, &auth, MAX_CONFIG_BODY, parse_score_config_body)
+        .await?;
     let stored = state
         .score_configs
         .create_score_config(&auth.project_id, &config)
@@ -69,11 +56,7 @@ pub async fn get(
         .score_configs
         .get_score_config(&auth.project_id, &id)
         .await?;
-    Ok(Json(score_config_json(&found(
-        config,
-        "score config",
-        &id,
-    )?)))
+    found_json(config, "score config", &id, score_config_json)
 }
 
 /// `PATCH /api/public/score-configs/{configId}`
@@ -81,17 +64,14 @@ pub async fn update(
     State(state): State<AppState>,
     FullAuth(auth): FullAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: JsonRequest,
 ) -> ApiResult<Json<Value>> {
-    let patch = parse_body(&state, &auth, &headers, body, parse_score_config_patch).await?;
+    let patch = request
+        .parse(&state, &auth, MAX_CONFIG_BODY, parse_score_config_patch)
+        .await?;
     let config = state
         .score_configs
         .update_score_config(&auth.project_id, &id, &patch)
         .await?;
-    Ok(Json(score_config_json(&found(
-        config,
-        "score config",
-        &id,
-    )?)))
+    found_json(config, "score config", &id, score_config_json)
 }

@@ -15,7 +15,7 @@ use super::members::OrganizationAccess;
 use super::responses::AuditRow;
 use super::session::{require, ProjectAccess};
 use crate::dto::PageResponse;
-use crate::error::ApiResult;
+use crate::error::{found, ApiResult};
 use crate::routes::params::Params;
 use crate::state::AppState;
 
@@ -96,11 +96,8 @@ pub async fn project_log(
     params: Params,
 ) -> ApiResult<Json<PageResponse<AuditRow>>> {
     access.require(Permission::ManageMembers)?;
-    let project = state
-        .store
-        .get_project(&access.project_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("project {:?}", access.project_id)))?;
+    let project = state.store.get_project(&access.project_id).await?;
+    let project = found(project, "project", &access.project_id)?;
     let query = query(&params, project.organization.id, Some(access.project_id))?;
     read(&state, &query).await
 }

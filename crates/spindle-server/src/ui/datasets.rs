@@ -19,9 +19,9 @@ use super::session::ProjectAccess;
 use crate::dto::datasets::{
     dataset_json, item_json, page_json, run_aggregates_json, run_comparison_json, run_json,
 };
-use crate::dto::PageResponse;
+use crate::dto::{found_json, PageResponse};
 use crate::error::{found, ApiResult};
-use crate::routes::datasets::check_item_schemas;
+use crate::routes::datasets::upsert_checked_item;
 use crate::routes::params::{page_request, Params};
 use crate::state::AppState;
 
@@ -88,11 +88,7 @@ pub async fn get(
         .datasets
         .get_dataset(&access.project_id, &dataset_name)
         .await?;
-    Ok(Json(dataset_json(&found(
-        dataset,
-        "dataset",
-        &dataset_name,
-    )?)))
+    found_json(dataset, "dataset", &dataset_name, dataset_json)
 }
 
 /// `GET …/datasets/{name}/items?page&limit`: the dataset's items (archived ones too), newest
@@ -130,11 +126,7 @@ pub async fn upsert_item(
     };
     object.insert("datasetName".into(), Value::String(dataset_name));
     let item = spindle_ingest::dataset::parse_dataset_item_body(body.to_string().as_bytes())?;
-    check_item_schemas(&state, &access.project_id, &item).await?;
-    let stored = state
-        .datasets
-        .upsert_dataset_item(&access.project_id, &item)
-        .await?;
+    let stored = upsert_checked_item(&state, &access.project_id, &item).await?;
     Ok(Json(item_json(&stored)))
 }
 
@@ -214,9 +206,5 @@ pub async fn compare(
         .datasets
         .compare_runs(&access.project_id, &dataset_name, &run_names, page)
         .await?;
-    Ok(Json(run_comparison_json(&found(
-        comparison,
-        "dataset",
-        &dataset_name,
-    )?)))
+    found_json(comparison, "dataset", &dataset_name, run_comparison_json)
 }

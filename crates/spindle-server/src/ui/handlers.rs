@@ -26,7 +26,6 @@ use super::responses::{
     TotalsRow, TraceRow, ViewRow,
 };
 use super::session::ProjectAccess;
-use crate::audit::Audit;
 use crate::bootstrap::insert_key;
 use crate::dto::{self, PageResponse, TraceFields};
 use crate::error::{found, ApiResult};
@@ -492,8 +491,7 @@ pub async fn create_key(
     )
     .await
     .map_err(|error| Error::internal(format!("creating a key: {error}")))?;
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(&state, "created", resource::API_KEY, &public_key, None)
         .await?;
     Ok(NewKey {
@@ -516,14 +514,9 @@ pub async fn revoke_key(
         .await?
         .filter(|key| key.project_id == access.project_id)
         .ok_or_else(|| Error::not_found(format!("key {public_key:?}")))?;
-    let revoked = state
-        .store
-        .revoke_api_key(&key.public_key, now_micros())
-        .await?;
-    state.auth.invalidate();
+    let revoked = state.auth.revoke_project_key(&key.public_key).await?;
     if revoked {
-        Audit::user_in_project(&state, &access.user_id, &access.project_id)
-            .await?
+        access
             .record(&state, "revoked", resource::API_KEY, &key.public_key, None)
             .await?;
     }

@@ -29,7 +29,8 @@ use super::responses::{
 use super::session::{path_parameter, require, ProjectAccess, SignedIn, UserRoles};
 use crate::audit::{role_change, Audit};
 use crate::bootstrap::{fresh_key_pair, organization_api_key};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{found, ApiError, ApiResult};
+use crate::routes::admin::{organization_role, remove_organization_role, set_organization_role};
 use crate::routes::body::fresh_id;
 use crate::state::AppState;
 
@@ -65,11 +66,8 @@ async fn project_members(
     state: &AppState,
     project_id: &str,
 ) -> Result<Vec<(User, Role, Option<Role>)>, Error> {
-    let project = state
-        .store
-        .get_project(project_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
+    let project = state.store.get_project(project_id).await?;
+    let project = found(project, "project", project_id)?;
     let mut users: BTreeMap<String, (User, Option<Role>, Option<Role>)> = BTreeMap::new();
     for (user, role) in state
         .accounts
@@ -138,17 +136,11 @@ async fn set_project_role(
     role: Role,
 ) -> Result<(), Error> {
     let now = now_micros();
-    let project = state
-        .store
-        .get_project(project_id)
+    let project = state.store.get_project(project_id).await?;
+    let project = found(project, "project", project_id)?;
+    let in_organization = organization_role(state, &project.organization.id, user_id)
         .await?
-        .ok_or_else(|| Error::not_found(format!("project {project_id:?}")))?;
-    let in_organization = state
-        .accounts
-        .organization_memberships_of_user(user_id)
-        .await?
-        .iter()
-        .any(|membership| membership.organization_id == project.organization.id);
+        .is_some();
     if !in_organization {
         state
             .accounts
@@ -216,34 +208,77 @@ pub async fn invite_member(
     access: ProjectAccess,
     Json(body): Json<InviteBody>,
 ) -> ApiResult<Response> {
-    access.require(Permission::ManageMembers)?;
-    let email = invited_email(&body)?;
+    let project = InviteTo::Project(&access.project_id);
+    let invitation = invite(&state, access.role, project, &body).await?;
+    let audit = access.audit(&state).await?;
+    invitation
+        .answer(&state, audit, resource::PROJECT_MEMBERSHIP)
+        .await
+}
+
+/// Where an invitation gives its role: a project, or an organization (and so each of its
+/// projects where the user has no role of their own).
+#[derive(Clone, Copy)]
+enum InviteTo<'a> {
+    Project(&'a str),
+    Organization(&'a str),
+}
+
+impl InviteTo<'_> {
+    /// The role `user_id` has there now, if any.
+    async fn current_role(self, state: &AppState, user_id: &str) -> Result<Option<Role>, Error> {
+        match self {
+            InviteTo::Project(project_id) => current_role(state, project_id, user_id).await,
+            InviteTo::Organization(organization_id) => {
+                organization_role(state, organization_id, user_id).await
+            }
+        }
+    }
+
+    /// Gives `user_id` the role there.
+    async fn set_role(self, state: &AppState, user_id: &str, role: Role) -> Result<(), Error> {
+        match self {
+            InviteTo::Project(project_id) => {
+                set_project_role(state, project_id, user_id, role).await
+            }
+            InviteTo::Organization(organization_id) => {
+                set_organization_role(state, organization_id, user_id, role).await
+            }
+        }
+    }
+}
+
+/// Gives the invited user (created when needed, with a one-time sign-in link) the body's
+/// role where `to` says, when the `acting` role may give it.
+async fn invite(
+    state: &AppState,
+    acting: Role,
+    to: InviteTo<'_>,
+    body: &InviteBody,
+) -> Result<Invitation, Error> {
+    require(acting, Permission::ManageMembers)?;
+    let email = invited_email(body)?;
     let role = parse_role(body.role.as_deref())?;
-    let accounts = &state.accounts;
-    let (user_id, link, previous) = match accounts.get_user_by_email(&email).await? {
+    let (user_id, link, previous) = match state.accounts.get_user_by_email(&email).await? {
         Some(user) => {
-            let current = current_role(&state, &access.project_id, &user.id).await?;
-            check_change(access.role, current, Some(role))?;
+            let current = to.current_role(state, &user.id).await?;
+            check_change(acting, current, Some(role))?;
             (user.id, None, current)
         }
         None => {
-            check_change(access.role, None, Some(role))?;
-            let (user_id, link) = create_invited_user(&state, &email).await?;
+            check_change(acting, None, Some(role))?;
+            let (user_id, link) = create_invited_user(state, &email).await?;
             (user_id, Some(link), None)
         }
     };
-    set_project_role(&state, &access.project_id, &user_id, role).await?;
-    let audit = Audit::user_in_project(&state, &access.user_id, &access.project_id).await?;
-    let invitation = Invitation {
+    to.set_role(state, &user_id, role).await?;
+    Ok(Invitation {
         user_id,
         email,
         role,
         previous,
         sign_in_path: link,
-    };
-    invitation
-        .answer(&state, audit, resource::PROJECT_MEMBERSHIP)
-        .await
+    })
 }
 
 /// A role given to a user by an invitation: what the audit log records and the answer says.
@@ -295,8 +330,7 @@ pub async fn update_member(
     }
     check_change(access.role, current, Some(role))?;
     set_project_role(&state, &access.project_id, &user_id, role).await?;
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(
             &state,
             "role_changed",
@@ -335,8 +369,7 @@ pub async fn remove_member(
     if !deleted {
         return Err(Error::not_found(format!("project role of {user_id:?}")).into());
     }
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(
             &state,
             "removed",
@@ -424,45 +457,8 @@ pub async fn invite_organization_member(
     access: OrganizationAccess,
     Json(body): Json<InviteBody>,
 ) -> ApiResult<Response> {
-    require(access.role, Permission::ManageMembers)?;
-    let email = invited_email(&body)?;
-    let role = parse_role(body.role.as_deref())?;
-    let (user_id, link, previous) = match state.accounts.get_user_by_email(&email).await? {
-        Some(user) => {
-            let current = state
-                .accounts
-                .organization_members(&access.organization_id)
-                .await?
-                .into_iter()
-                .find(|(member, _)| member.id == user.id)
-                .map(|(_, role)| role);
-            check_change(access.role, current, Some(role))?;
-            (user.id, None, current)
-        }
-        None => {
-            check_change(access.role, None, Some(role))?;
-            let (user_id, link) = create_invited_user(&state, &email).await?;
-            (user_id, Some(link), None)
-        }
-    };
-    state
-        .accounts
-        .set_organization_membership(
-            &OrganizationMembership {
-                organization_id: access.organization_id.clone(),
-                user_id: user_id.clone(),
-                role,
-            },
-            now_micros(),
-        )
-        .await?;
-    let invitation = Invitation {
-        user_id,
-        email,
-        role,
-        previous,
-        sign_in_path: link,
-    };
+    let organization = InviteTo::Organization(&access.organization_id);
+    let invitation = invite(&state, access.role, organization, &body).await?;
     invitation
         .answer(&state, access.audit(), resource::ORGANIZATION_MEMBERSHIP)
         .await
@@ -547,17 +543,7 @@ pub async fn update_organization_member(
         .find(|(user, _)| user.id == user_id)
         .ok_or_else(|| Error::not_found(format!("member {user_id:?}")))?;
     check_change(access.role, Some(current), Some(role))?;
-    state
-        .accounts
-        .set_organization_membership(
-            &OrganizationMembership {
-                organization_id: access.organization_id.clone(),
-                user_id: user.id.clone(),
-                role,
-            },
-            now_micros(),
-        )
-        .await?;
+    set_organization_role(&state, &access.organization_id, &user.id, role).await?;
     access
         .audit()
         .record_role(
@@ -583,30 +569,16 @@ pub async fn remove_organization_member(
     access: OrganizationAccess,
     Path((_, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<super::responses::Deleted>> {
-    let current = state
-        .accounts
-        .organization_members(&access.organization_id)
-        .await?
-        .into_iter()
-        .find(|(user, _)| user.id == user_id)
-        .map(|(_, role)| role);
+    let current = organization_role(&state, &access.organization_id, &user_id).await?;
     check_change(access.role, current, None)?;
-    let deleted = state
-        .accounts
-        .remove_organization_membership(&access.organization_id, &user_id)
-        .await?;
-    if deleted {
-        access
-            .audit()
-            .record(
-                &state,
-                "removed",
-                resource::ORGANIZATION_MEMBERSHIP,
-                &user_id,
-                current.map(|role| json!({ "previousRole": role.as_str() })),
-            )
-            .await?;
-    }
+    let deleted = remove_organization_role(
+        &state,
+        &access.audit(),
+        &access.organization_id,
+        &user_id,
+        current,
+    )
+    .await?;
     Ok(Json(super::responses::Deleted { deleted }))
 }
 
@@ -665,10 +637,9 @@ pub async fn revoke_organization_key(
 ) -> ApiResult<Json<Revoked>> {
     require(access.role, Permission::ManageKeys)?;
     let revoked = state
-        .store
-        .revoke_organization_api_key(&access.organization_id, &public_key, now_micros())
+        .auth
+        .revoke_organization_key(&access.organization_id, &public_key)
         .await?;
-    state.auth.invalidate();
     if revoked {
         access
             .audit()

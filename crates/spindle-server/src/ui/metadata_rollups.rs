@@ -14,7 +14,6 @@ use spindle_store::metadata_rollups::{RolledKey, MAX_KEYS};
 
 use super::responses::{RolledMetadataKey, RolledMetadataKeys};
 use super::session::ProjectAccess;
-use crate::audit::Audit;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -80,8 +79,7 @@ pub async fn replace(
         .set_rolled_metadata_keys(&access.project_id, &keys, now_micros())
         .await?;
     state.sweep_wakeup.notify_one();
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(
             &state,
             "updated",

@@ -10,7 +10,6 @@ use spindle_store::audit::resource;
 
 use super::responses::{BuiltinPrices, Changed, Deleted, Models};
 use super::session::ProjectAccess;
-use crate::audit::Audit;
 use crate::error::ApiResult;
 use crate::routes::body::fresh_id;
 use crate::routes::models::{all_models, custom_json, model_from_body, optional_time};
@@ -36,8 +35,7 @@ pub async fn create(
     access.require(Permission::ManageSettings)?;
     let model = model_from_body(&access.project_id, fresh_id(), &body)?;
     state.store.put_model(&model).await?;
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(
             &state,
             "created",
@@ -63,8 +61,7 @@ pub async fn delete(
     {
         return Err(Error::not_found(format!("custom model {model_id:?}")).into());
     }
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(&state, "deleted", resource::MODEL, &model_id, None)
         .await?;
     Ok(Json(Deleted { deleted: true }))
@@ -84,8 +81,7 @@ pub async fn set_pricing(
         .store
         .set_builtin_prices(&access.project_id, enabled)
         .await?;
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(
             &state,
             "updated",

@@ -10,11 +10,10 @@ use spindle_store::audit::resource;
 use spindle_store::datasets::PageRequest;
 
 use super::session::ProjectAccess;
-use crate::audit::Audit;
 use crate::dto::datasets::page_json;
 use crate::dto::score_configs::score_config_json;
-use crate::dto::PageResponse;
-use crate::error::{found, ApiResult};
+use crate::dto::{found_json, PageResponse};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The most configs the UI lists.
@@ -49,8 +48,7 @@ pub async fn create(
         .score_configs
         .create_score_config(&access.project_id, &config)
         .await?;
-    Audit::user_in_project(&state, &access.user_id, &access.project_id)
-        .await?
+    access
         .record(
             &state,
             "created",
@@ -77,8 +75,7 @@ pub async fn update(
         .update_score_config(&access.project_id, &config_id, &patch)
         .await?;
     if config.is_some() {
-        Audit::user_in_project(&state, &access.user_id, &access.project_id)
-            .await?
+        access
             .record(
                 &state,
                 "updated",
@@ -88,9 +85,5 @@ pub async fn update(
             )
             .await?;
     }
-    Ok(Json(score_config_json(&found(
-        config,
-        "score config",
-        &config_id,
-    )?)))
+    found_json(config, "score config", &config_id, score_config_json)
 }

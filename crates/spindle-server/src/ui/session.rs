@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
+use serde_json::Value;
 use spindle_core::time::{now_micros, Micros};
 use spindle_core::{Error, ErrorKind};
 use spindle_store::accounts::{
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use super::responses::{role_name, Done, Me, MeOrganization, MeProject, MeUser};
 use super::CSRF_HEADER;
+use crate::audit::Audit;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::body::blocking;
 use crate::state::AppState;
@@ -346,6 +348,27 @@ impl ProjectAccess {
     /// The signed-in user, as the audit log names who made a change.
     pub fn actor(&self) -> Actor {
         Actor::User(self.user_id.clone())
+    }
+
+    /// The signed-in user acting in this project, for the audit log.
+    pub async fn audit(&self, state: &AppState) -> Result<Audit, Error> {
+        Audit::user_in_project(state, &self.user_id, &self.project_id).await
+    }
+
+    /// Records in the audit log that the signed-in user did `action` to a resource of this
+    /// project, with `details` (a JSON object).
+    pub async fn record(
+        &self,
+        state: &AppState,
+        action: &str,
+        resource_type: &str,
+        resource_id: &str,
+        details: Option<Value>,
+    ) -> Result<(), Error> {
+        self.audit(state)
+            .await?
+            .record(state, action, resource_type, resource_id, details)
+            .await
     }
 }
 

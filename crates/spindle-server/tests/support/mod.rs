@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use spindle_ingest::otlp::proto;
 use spindle_server::bootstrap::insert_key;
 use spindle_server::state::{AppState, Limits};
-use spindle_store::accounts::{hash_password, Accounts, User};
+use spindle_store::accounts::{hash_password, Accounts, Membership, Role, User};
 use spindle_store::datasets::Datasets;
 use spindle_store::prompts::Prompts;
 use spindle_store::reviews::Reviews;
@@ -140,6 +140,19 @@ pub async fn add_user(
     accounts.create_user(&user).await.expect("user");
 }
 
+/// Gives the user a role of their own in the project.
+pub async fn add_membership(accounts: &dyn Accounts, user_id: &str, project_id: &str, role: Role) {
+    let membership = Membership {
+        user_id: user_id.into(),
+        project_id: project_id.into(),
+        role,
+    };
+    accounts
+        .set_membership(&membership, 1)
+        .await
+        .expect("membership");
+}
+
 /// The app's state over these stores with this server secret, bodies of at most 1 MiB and 8
 /// ingestion requests at once, its public URL `http://test`.
 pub fn app_state(
@@ -161,6 +174,19 @@ pub fn app_state(
         "http://test",
     )
     .with_server_secret(secret)
+}
+
+/// [`app_state`] over one SQLite store in every role.
+pub fn sqlite_app_state(sqlite: &Arc<SqliteStore>, secret: ServerSecret) -> AppState {
+    app_state(
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        sqlite.clone(),
+        secret,
+    )
 }
 
 /// The UI's sign-in, with the header that marks the app's own requests.
@@ -199,6 +225,41 @@ pub fn ui_write(
         request = request.header("x-spindle-csrf", csrf);
     }
     request.body(Body::from(body.to_string())).expect("request")
+}
+
+/// The UI API as a signed-in user, for the test apps that hold a router.
+pub trait UiClient {
+    fn router(&self) -> &Router;
+
+    /// `method path` as `session` (the cookie and the CSRF token of [`ui_session`]): a `GET`
+    /// with the cookie, any other method a JSON write of `body` with both.
+    async fn call(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+    ) -> Response {
+        let request = if method == "GET" {
+            cookie_get(path, &session.0)
+        } else {
+            ui_write(method, path, &session.0, Some(&session.1), &body)
+        };
+        send(self.router(), request).await
+    }
+
+    /// Like [`UiClient::call`]; fails unless the answer has `status`. Returns it.
+    async fn expect(
+        &self,
+        session: &(String, String),
+        method: &str,
+        path: &str,
+        body: Value,
+        status: StatusCode,
+    ) -> Response {
+        let reply = self.call(session, method, path, body).await;
+        expect_status(reply, method, path, status)
+    }
 }
 
 /// Signs in through `router`; the session cookie and the CSRF token.
