@@ -5,7 +5,10 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{expect_error, get_ok as get, post_ok as post, TestApp, PK1, PK2, SK1, SK2};
+use support::{
+    expect_error, get_error, get_ok as get, post_error, post_ok as post, TestApp, PK1, PK2, SK1,
+    SK2,
+};
 
 /// Deletes `path` with the first project's key, answered by `message`; then reading it is a
 /// 404 whose message starts with `not_found`.
@@ -13,7 +16,20 @@ async fn assert_deleted(app: &TestApp, path: &str, message: &str, not_found: &st
     let deleted = app.delete_as(path, PK1, SK1).await;
     assert_eq!(deleted.status.as_u16(), 200, "{}", deleted.text());
     assert_eq!(deleted.json()["message"], message);
-    expect_error(app.get(path).await, 404, not_found).await;
+    get_error(app, path, 404, not_found).await;
+}
+
+/// Project 2's keys can neither read nor delete `path`, a resource of project 1: both 404.
+async fn assert_hidden_from_project_2(app: &TestApp, path: &str) {
+    let read = app.get_as(path, PK2, SK2).await;
+    assert_eq!(read.status.as_u16(), 404, "GET {path}: {}", read.text());
+    let deleted = app.delete_as(path, PK2, SK2).await;
+    assert_eq!(
+        deleted.status.as_u16(),
+        404,
+        "DELETE {path}: {}",
+        deleted.text()
+    );
 }
 
 #[tokio::test]
@@ -42,8 +58,9 @@ async fn datasets_are_created_updated_listed_and_read_by_encoded_name() {
 
     let read = get(&app, "/api/public/v2/datasets/qa%2Fcapitals").await;
     assert_eq!(read, updated);
-    expect_error(
-        app.get("/api/public/v2/datasets/qa").await,
+    get_error(
+        &app,
+        "/api/public/v2/datasets/qa",
         404,
         "dataset \"qa\" not found",
     )
@@ -57,19 +74,15 @@ async fn datasets_are_created_updated_listed_and_read_by_encoded_name() {
     );
     assert_eq!(page["data"].as_array().map(Vec::len), Some(1));
 
-    expect_error(
-        app.post_json("/api/public/v2/datasets", &json!({"description": "x"}))
-            .await,
+    post_error(
+        &app,
+        "/api/public/v2/datasets",
+        json!({"description": "x"}),
         400,
         "name: is required",
     )
     .await;
-    expect_error(
-        app.get("/api/public/v2/datasets?limit=0").await,
-        400,
-        "limit:",
-    )
-    .await;
+    get_error(&app, "/api/public/v2/datasets?limit=0", 400, "limit:").await;
 
     // Another project's keys see nothing of it.
     let foreign = app
@@ -84,12 +97,10 @@ async fn datasets_are_created_updated_listed_and_read_by_encoded_name() {
 async fn items_are_upserted_filtered_read_and_deleted() {
     let app = support::app().await;
     post(&app, "/api/public/v2/datasets", json!({"name": "capitals"})).await;
-    expect_error(
-        app.post_json(
-            "/api/public/dataset-items",
-            &json!({"datasetName": "absent", "input": 1}),
-        )
-        .await,
+    post_error(
+        &app,
+        "/api/public/dataset-items",
+        json!({"datasetName": "absent", "input": 1}),
         404,
         "dataset \"absent\" not found",
     )
@@ -123,12 +134,10 @@ async fn items_are_upserted_filtered_read_and_deleted() {
     assert_eq!(archived["status"], "ARCHIVED");
     assert_eq!(archived["input"], json!({"country": "France"}));
 
-    expect_error(
-        app.post_json(
-            "/api/public/dataset-items",
-            &json!({"datasetName": "capitals", "status": "DONE"}),
-        )
-        .await,
+    post_error(
+        &app,
+        "/api/public/dataset-items",
+        json!({"datasetName": "capitals", "status": "DONE"}),
         400,
         "status: must be \"ACTIVE\" or \"ARCHIVED\"",
     )
@@ -145,9 +154,9 @@ async fn items_are_upserted_filtered_read_and_deleted() {
     assert_eq!(by_trace["data"][0]["id"], "france");
     let by_observation = get(&app, "/api/public/dataset-items?sourceObservationId=obs-2").await;
     assert_eq!(by_observation["meta"]["totalItems"], 0);
-    expect_error(
-        app.get("/api/public/dataset-items?datasetName=absent")
-            .await,
+    get_error(
+        &app,
+        "/api/public/dataset-items?datasetName=absent",
         404,
         "dataset \"absent\" not found",
     )
@@ -164,9 +173,9 @@ async fn items_are_upserted_filtered_read_and_deleted() {
     )
     .await;
     assert_eq!(later["meta"]["totalItems"], 2, "every item as it is now");
-    expect_error(
-        app.get("/api/public/dataset-items?datasetName=capitals&version=yesterday")
-            .await,
+    get_error(
+        &app,
+        "/api/public/dataset-items?datasetName=capitals&version=yesterday",
         400,
         "version:",
     )
@@ -174,20 +183,7 @@ async fn items_are_upserted_filtered_read_and_deleted() {
 
     let read = get(&app, "/api/public/dataset-items/france").await;
     assert_eq!(read, archived);
-    assert_eq!(
-        app.get_as("/api/public/dataset-items/france", PK2, SK2)
-            .await
-            .status
-            .as_u16(),
-        404
-    );
-    assert_eq!(
-        app.delete_as("/api/public/dataset-items/france", PK2, SK2)
-            .await
-            .status
-            .as_u16(),
-        404
-    );
+    assert_hidden_from_project_2(&app, "/api/public/dataset-items/france").await;
     assert_deleted(
         &app,
         "/api/public/dataset-items/france",
@@ -228,36 +224,25 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
     .await;
     assert_eq!(second["datasetRunId"], first["datasetRunId"]);
 
-    expect_error(
-        app.post_json(
-            "/api/public/dataset-run-items",
-            &json!({"runName": "run 1", "datasetItemId": "old", "traceId": "t"}),
-        )
-        .await,
-        404,
-        "dataset item \"old\" not found",
-    )
-    .await;
-    expect_error(
-        app.post_json(
-            "/api/public/dataset-run-items",
-            &json!({"runName": "run 1", "datasetItemId": "q1"}),
-        )
-        .await,
-        400,
-        "traceId: is required",
-    )
-    .await;
-    expect_error(
-        app.post_json(
-            "/api/public/dataset-run-items",
-            &json!({"runName": "run 1", "datasetItemId": "absent", "traceId": "t"}),
-        )
-        .await,
-        404,
-        "dataset item \"absent\" not found",
-    )
-    .await;
+    for (body, status, message) in [
+        (
+            json!({"runName": "run 1", "datasetItemId": "old", "traceId": "t"}),
+            404,
+            "dataset item \"old\" not found",
+        ),
+        (
+            json!({"runName": "run 1", "datasetItemId": "q1"}),
+            400,
+            "traceId: is required",
+        ),
+        (
+            json!({"runName": "run 1", "datasetItemId": "absent", "traceId": "t"}),
+            404,
+            "dataset item \"absent\" not found",
+        ),
+    ] {
+        post_error(&app, "/api/public/dataset-run-items", body, status, message).await;
+    }
 
     let runs = get(&app, "/api/public/datasets/eval%2Fqa/runs").await;
     assert_eq!(runs["meta"]["totalItems"], 1);
@@ -280,31 +265,21 @@ async fn runs_start_with_their_first_item_and_can_be_read_and_deleted() {
         items["meta"],
         json!({"page": 1, "limit": 1, "totalItems": 2, "totalPages": 2})
     );
-    expect_error(
-        app.get(&format!(
-            "/api/public/dataset-run-items?datasetId={dataset_id}"
-        ))
-        .await,
+    get_error(
+        &app,
+        &format!("/api/public/dataset-run-items?datasetId={dataset_id}"),
         400,
         "runName: is required",
     )
     .await;
-    expect_error(
-        app.get(&format!(
-            "/api/public/dataset-run-items?datasetId={dataset_id}&runName=absent"
-        ))
-        .await,
+    get_error(
+        &app,
+        &format!("/api/public/dataset-run-items?datasetId={dataset_id}&runName=absent"),
         404,
         "dataset run \"absent\" not found",
     )
     .await;
-    assert_eq!(
-        app.get_as("/api/public/datasets/eval%2Fqa/runs/run%201", PK2, SK2)
-            .await
-            .status
-            .as_u16(),
-        404
-    );
+    assert_hidden_from_project_2(&app, "/api/public/datasets/eval%2Fqa/runs/run%201").await;
 
     assert_deleted(
         &app,

@@ -7,17 +7,15 @@ mod support;
 
 use serde_json::{json, Value};
 use spindle_store::accounts::Role;
-use support::{expect_error, get_ok as get, post_ok as post};
+use support::{expect_error, get_error, get_ok as get, post_error, post_ok as post};
 
 #[tokio::test]
 async fn items_must_match_the_dataset_schemas() {
     let app = support::app().await;
-    expect_error(
-        app.post_json(
-            "/api/public/v2/datasets",
-            &json!({"name": "bad", "inputSchema": {"type": 12}}),
-        )
-        .await,
+    post_error(
+        &app,
+        "/api/public/v2/datasets",
+        json!({"name": "bad", "inputSchema": {"type": 12}}),
         400,
         "inputSchema: not a valid JSON Schema",
     )
@@ -68,12 +66,7 @@ async fn items_must_match_the_dataset_schemas() {
             "expectedOutput: does not match",
         ),
     ] {
-        expect_error(
-            app.post_json("/api/public/dataset-items", &body).await,
-            400,
-            message,
-        )
-        .await;
+        post_error(&app, "/api/public/dataset-items", body, 400, message).await;
     }
     // An update that leaves the input out keeps the stored, valid one.
     let updated = post(
@@ -168,20 +161,19 @@ async fn runs_read_as_experiments_and_their_aggregates() {
         .await;
         assert_ne!(latest["datasetVersion"], Value::Null);
     }
-    expect_error(
-        app.post_json(
-            "/api/public/dataset-run-items",
-            &json!({"runName": "early", "datasetItemId": "q2", "traceId": "t",
-                    "datasetVersion": version}),
-        )
-        .await,
+    post_error(
+        &app,
+        "/api/public/dataset-run-items",
+        json!({"runName": "early", "datasetItemId": "q2", "traceId": "t",
+               "datasetVersion": version}),
         404,
         "dataset item \"q2\" at dataset version",
     )
     .await;
 
-    expect_error(
-        app.get("/api/public/experiments").await,
+    get_error(
+        &app,
+        "/api/public/experiments",
         400,
         "fromStartTime: is required",
     )
@@ -248,9 +240,9 @@ async fn runs_read_as_experiments_and_their_aggregates() {
     .await;
     assert_eq!(core["data"].as_array().map(Vec::len), Some(1));
     assert_eq!(core["data"][0].get("input"), None, "io only when asked for");
-    expect_error(
-        app.get("/api/public/experiment-items?fromStartTime=2026-01-01T00:00:00Z&fields=all")
-            .await,
+    get_error(
+        &app,
+        "/api/public/experiment-items?fromStartTime=2026-01-01T00:00:00Z&fields=all",
         400,
         "fields: unknown field group \"all\"",
     )

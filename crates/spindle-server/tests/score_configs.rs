@@ -8,7 +8,9 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Request};
 use serde_json::{json, Value};
-use support::{basic, expect_error, get_ok as get, post_ok as post, PK1, PK2, SK1, SK2};
+use support::{
+    basic, expect_error, get_ok as get, post_error, post_ok as post, PK1, PK2, SK1, SK2,
+};
 
 fn patch(path: &str, body: &Value, (public_key, secret_key): (&str, &str)) -> Request<Body> {
     Request::patch(path)
@@ -165,12 +167,7 @@ async fn bad_config_bodies_name_the_field() {
         ),
     ];
     for (body, message) in cases {
-        expect_error(
-            app.post_json("/api/public/score-configs", &body).await,
-            400,
-            message,
-        )
-        .await;
+        post_error(&app, "/api/public/score-configs", body, 400, message).await;
     }
     let list = get(&app, "/api/public/score-configs").await;
     assert_eq!(list["meta"]["totalItems"], 0, "nothing half-written");
@@ -287,12 +284,10 @@ async fn scores_naming_a_config_are_checked_on_every_write_path() {
     assert_eq!(v3["data"][0]["authorUserId"], Value::Null);
 
     // POST /api/public/scores: one object is a 400 naming the field, an array a 207.
-    expect_error(
-        app.post_json(
-            "/api/public/scores",
-            &json!({"traceId": "t1", "name": "accuracy", "value": -1, "configId": numeric_id}),
-        )
-        .await,
+    post_error(
+        &app,
+        "/api/public/scores",
+        json!({"traceId": "t1", "name": "accuracy", "value": -1, "configId": numeric_id}),
         400,
         "body.value: -1 is below the minimum 0 of score config \"accuracy\"",
     )

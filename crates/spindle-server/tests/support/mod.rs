@@ -569,6 +569,18 @@ pub async fn get_ok(app: &TestApp, path: &str) -> Value {
     response.json()
 }
 
+/// POSTs JSON with project 1's keys; fails unless the answer is the error `status` whose
+/// message starts with `message_start`.
+pub async fn post_error(app: &TestApp, path: &str, body: Value, status: u16, message_start: &str) {
+    expect_error(app.post_json(path, &body).await, status, message_start).await;
+}
+
+/// GETs with project 1's keys; fails unless the answer is the error `status` whose message
+/// starts with `message_start`.
+pub async fn get_error(app: &TestApp, path: &str, status: u16, message_start: &str) {
+    expect_error(app.get(path).await, status, message_start).await;
+}
+
 /// Fails unless `reply`, the answer to `method path`, has `status`. Returns it.
 pub fn expect_status(reply: Response, method: &str, path: &str, status: StatusCode) -> Response {
     assert_eq!(reply.status, status, "{method} {path}: {}", reply.text());
