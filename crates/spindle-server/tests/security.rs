@@ -438,11 +438,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(bac
         "{}",
         refused.text()
     );
-    assert!(
-        refused.text().contains("currentPassword"),
-        "{}",
-        refused.text()
-    );
+    refused.assert_mentions("currentPassword");
     let wrong = server
         .call(
             &this,
@@ -452,7 +448,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(bac
         )
         .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.text());
-    assert!(wrong.text().contains("currentPassword"), "{}", wrong.text());
+    wrong.assert_mentions("currentPassword");
     assert_eq!(
         server.get_with_cookie("/api/ui/me", &other.0).await.status,
         StatusCode::OK,

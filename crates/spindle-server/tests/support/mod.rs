@@ -310,6 +310,11 @@ impl Response {
         })
     }
 
+    /// Fails unless the body mentions `text` (a refusal naming its field or reason).
+    pub fn assert_mentions(&self, text: &str) {
+        assert!(self.text().contains(text), "{}", self.text());
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
