@@ -117,7 +117,7 @@ async fn over_long_public_keys_are_refused_and_unknown_keys_cost_bounded_memory(
             .await;
         assert_eq!(response.status, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(app.get("/api/public/traces").await.status, StatusCode::OK);
+    app.get_expect("/api/public/traces", StatusCode::OK).await;
     assert_eq!(
         app.state.auth.cached_entries(),
         spindle_server::auth::AuthService::NEGATIVE_CACHE_LIMIT + 1,
@@ -137,10 +137,8 @@ async fn projects_are_isolated() {
         app.post_json("/api/public/ingestion", &batch).await.status,
         StatusCode::MULTI_STATUS
     );
-    assert_eq!(
-        app.get("/api/public/traces/secret-trace").await.status,
-        StatusCode::OK
-    );
+    app.get_expect("/api/public/traces/secret-trace", StatusCode::OK)
+        .await;
     for path in [
         "/api/public/traces/secret-trace",
         "/api/public/observations/secret-span",
@@ -171,10 +169,8 @@ async fn projects_are_isolated() {
         .delete_as("/api/public/traces/secret-trace", PK2, SK2)
         .await;
     assert_eq!(deleted.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        app.get("/api/public/traces/secret-trace").await.status,
-        StatusCode::OK
-    );
+    app.get_expect("/api/public/traces/secret-trace", StatusCode::OK)
+        .await;
 }
 
 #[tokio::test]
@@ -331,10 +327,8 @@ async fn ingestion_reports_207_and_keeps_good_events() {
         "batch[2].type: unknown event type \"teleport-create\""
     );
     assert_eq!(app.get("/api/public/traces/t1").await.json()["name"], "ok");
-    assert_eq!(
-        app.get("/api/public/observations/s1").await.status,
-        StatusCode::NOT_FOUND
-    );
+    app.get_expect("/api/public/observations/s1", StatusCode::NOT_FOUND)
+        .await;
 }
 
 #[tokio::test]
@@ -460,25 +454,17 @@ async fn scores_endpoints() {
     ids.dedup();
     assert_eq!(ids.len(), 4);
     assert_eq!(second["meta"]["cursor"], Value::Null);
-    assert_eq!(
-        app.get("/api/public/v3/scores?fields=everything")
-            .await
-            .status,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        app.get("/api/public/v3/scores?observationId=o")
-            .await
-            .status,
-        StatusCode::BAD_REQUEST
-    );
+    for bad in [
+        "/api/public/v3/scores?fields=everything",
+        "/api/public/v3/scores?observationId=o",
+    ] {
+        app.get_expect(bad, StatusCode::BAD_REQUEST).await;
+    }
 
     let deleted = app.delete_as("/api/public/scores/a1", PK1, SK1).await;
     assert_eq!(deleted.status, StatusCode::OK);
-    assert_eq!(
-        app.get("/api/public/scores/a1").await.status,
-        StatusCode::NOT_FOUND
-    );
+    app.get_expect("/api/public/scores/a1", StatusCode::NOT_FOUND)
+        .await;
 }
 
 #[tokio::test]
@@ -548,10 +534,8 @@ async fn public_key_alone_may_only_create_scores_from_browsers() {
     let mixed = mixed.json();
     assert_eq!(mixed["successes"], json!([{"id": "s", "status": 201}]));
     assert_eq!(mixed["errors"][0]["status"], 403);
-    assert_eq!(
-        app.get("/api/public/traces/sneaky").await.status,
-        StatusCode::NOT_FOUND
-    );
+    app.get_expect("/api/public/traces/sneaky", StatusCode::NOT_FOUND)
+        .await;
     assert_eq!(
         app.get("/api/public/scores?name=thumbs").await.json()["meta"]["totalItems"],
         1

@@ -359,6 +359,11 @@ impl TestApp {
         self.get_as(path, PK1, SK1).await
     }
 
+    /// GETs with project 1's keys; fails unless the answer has `status`. Returns it.
+    pub async fn get_expect(&self, path: &str, status: StatusCode) -> Response {
+        expect_status(self.get(path).await, "GET", path, status)
+    }
+
     pub async fn get_as(&self, path: &str, public_key: &str, secret_key: &str) -> Response {
         self.send_empty(Request::get(path), public_key, secret_key)
             .await
