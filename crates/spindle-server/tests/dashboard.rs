@@ -305,15 +305,7 @@ async fn panels_over_a_custom_range(backend: Backend) {
     assert_eq!(day["latencyByTraceName"].as_array().map(Vec::len), Some(1));
     assert_eq!(day["notes"], json!({}), "no panel refused");
     let models = &day["latencyByModel"];
-    let of = |model: &str| -> Value {
-        models
-            .as_array()
-            .expect("models")
-            .iter()
-            .find(|row| row["key"] == model)
-            .cloned()
-            .unwrap_or_else(|| panic!("{model} in {models}"))
-    };
+    let of = |model: &str| support::item_where(&day, "latencyByModel", "key", model);
     // Generations by model come from the rollups too.
     assert!(near(&of("gpt-x")["p95"], 2.0), "{models}");
     assert!(near(&of("claude")["p50"], 4.0), "{models}");

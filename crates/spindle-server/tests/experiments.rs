@@ -276,14 +276,7 @@ async fn runs_read_as_experiments_and_their_aggregates() {
     assert_eq!(compared.status.as_u16(), 200, "{}", compared.text());
     let compared = compared.json();
     assert_eq!(compared["meta"]["totalItems"], 2);
-    let compared_item = |id: &str| {
-        compared["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .find(|row| row["datasetItemId"] == id)
-            .unwrap_or_else(|| panic!("{id} compared"))
-    };
+    let compared_item = |id: &str| support::item_where(&compared, "data", "datasetItemId", id);
     let q1 = compared_item("q1");
     assert_eq!(q1["expectedOutput"], "Rome");
     assert_eq!(q1["runs"][0]["traceId"], "t1");

@@ -192,13 +192,7 @@ async fn custom_models_price_new_generations_and_built_ins_are_read_only() {
         .get("/api/public/v2/observations?fields=core,model,usage&traceId=t1")
         .await
         .json();
-    let v2_custom = v2["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .find(|o| o["id"] == json!("custom"))
-        .expect("custom in v2")
-        .clone();
+    let v2_custom = support::item_where(&v2, "data", "id", "custom");
     assert_eq!(v2_custom["internalModelId"], json!(id));
     assert_eq!(v2_custom["inputPrice"], json!("0.001"));
 

@@ -1151,12 +1151,8 @@ fn observation_schemas_list_exactly_the_keys_the_server_produces() {
         let documented = group_properties(v2_schema, group);
         let expected: BTreeSet<String> = core.union(&documented).cloned().collect();
         assert_eq!(produced, expected, "v2 field group {group:?}");
-        let fields_parameter = doc["paths"]["/api/public/v2/observations"]["get"]["parameters"]
-            .as_array()
-            .expect("parameters")
-            .iter()
-            .find(|p| p["name"] == "fields")
-            .expect("a fields parameter");
+        let v2_get = &doc["paths"]["/api/public/v2/observations"]["get"];
+        let fields_parameter = support::item_where(v2_get, "parameters", "name", "fields");
         assert!(
             fields_parameter["description"]
                 .as_str()

@@ -492,14 +492,19 @@ pub fn texts_of<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The item of the array `value[list]` whose `field` is `wanted`; fails unless there is one.
+pub fn item_where<'a>(value: &'a Value, list: &str, field: &str, wanted: &str) -> &'a Value {
+    value[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list:?} array in {value}"))
+        .iter()
+        .find(|item| item[field] == wanted)
+        .unwrap_or_else(|| panic!("no {list:?} item with {field} {wanted:?} in {value}"))
+}
+
 /// The observation named `name` in a trace of the public API's shape.
 pub fn observation_named<'a>(trace: &'a Value, name: &str) -> &'a Value {
-    trace["observations"]
-        .as_array()
-        .expect("observations")
-        .iter()
-        .find(|observation| observation["name"] == name)
-        .unwrap_or_else(|| panic!("no observation {name:?} in {trace}"))
+    item_where(trace, "observations", "name", name)
 }
 
 /// An app served over a real socket from a runtime of its own, for clients that speak HTTP
