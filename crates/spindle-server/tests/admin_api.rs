@@ -157,14 +157,12 @@ async fn projects_are_created_listed_updated_and_validated() {
 
     let listed = call(&app, "GET", "/api/public/organizations/projects", None, ORG).await;
     assert_eq!(listed.status, StatusCode::OK);
-    let names: Vec<String> = listed.json()["projects"]
-        .as_array()
-        .expect("projects")
-        .iter()
-        .map(|project| project["name"].as_str().expect("name").to_owned())
-        .collect();
-    assert_eq!(names, ["p1", "p2", "Alpha"]);
-    assert!(listed.json()["projects"][2]["createdAt"].is_string());
+    let listed = listed.json();
+    assert_eq!(
+        support::texts_in(&listed, "projects", "name"),
+        ["p1", "p2", "Alpha"]
+    );
+    assert!(listed["projects"][2]["createdAt"].is_string());
 
     let path = format!("/api/public/projects/{id}");
     let updated = expect(
@@ -351,12 +349,7 @@ async fn memberships_need_users_and_known_roles() {
     assert_eq!(listed.json()["memberships"][0]["role"], "ADMIN");
     let listed = call(&app, "GET", path, None, ORG).await;
     let listed = listed.json();
-    let roles: Vec<&str> = listed["memberships"]
-        .as_array()
-        .expect("memberships")
-        .iter()
-        .map(|membership| membership["role"].as_str().expect("role"))
-        .collect();
+    let roles = support::texts_in(&listed, "memberships", "role");
     assert_eq!(roles, ["OWNER", "VIEWER"]);
 
     let u2 = json!({"userId": "u2"});

@@ -100,10 +100,7 @@ async fn days_and_models_per_trace_day(backend: Backend) {
     let body = server.daily("").await;
     assert_eq!(body["meta"]["totalItems"], 2, "{body}");
     let data = body["data"].as_array().expect("days");
-    let days: Vec<&str> = data
-        .iter()
-        .map(|day| day["date"].as_str().expect("date"))
-        .collect();
+    let days = support::texts_in(&body, "data", "date");
     assert_eq!(days, ["2026-01-02", "2026-01-01"]);
     let first = &data[1];
     assert_eq!(first["countTraces"], 2);
@@ -112,10 +109,7 @@ async fn days_and_models_per_trace_day(backend: Backend) {
     close(&first["totalCost"], 0.18);
     let usage = first["usage"].as_array().expect("usage");
     assert_eq!(
-        usage
-            .iter()
-            .map(|u| u["model"].as_str().expect("model"))
-            .collect::<Vec<_>>(),
+        support::texts_in(first, "usage", "model"),
         ["claude", "gpt-x"],
         "no entry without a model"
     );

@@ -183,12 +183,7 @@ async fn runs_read_as_experiments_and_their_aggregates() {
         "/api/public/experiments?fromStartTime=2026-01-01T00:00:00Z&fields=metadata",
     )
     .await;
-    let names: Vec<&str> = experiments["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|e| e["name"].as_str().expect("a name"))
-        .collect();
+    let names = support::texts_in(&experiments, "data", "name");
     assert_eq!(
         names,
         vec!["candidate", "baseline"],

@@ -211,12 +211,7 @@ async fn scores_naming_a_config_are_checked_on_every_write_path() {
     let response = app.post_json("/api/public/ingestion", &batch).await;
     assert_eq!(response.status.as_u16(), 207);
     let body = response.json();
-    let mut successes: Vec<&str> = body["successes"]
-        .as_array()
-        .expect("successes")
-        .iter()
-        .map(|success| success["id"].as_str().expect("id"))
-        .collect();
+    let mut successes = support::texts_in(&body, "successes", "id");
     successes.sort();
     assert_eq!(successes, ["e1", "e2", "e8"]);
     let errors: Vec<(String, String)> = body["errors"]

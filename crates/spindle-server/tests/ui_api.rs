@@ -117,12 +117,8 @@ impl Ui {
     /// The `field` of each row of the list at `path`.
     async fn listed(&self, path: &str, cookie: &str, field: &str) -> Vec<String> {
         let body = self.get(path, cookie).await.json();
-        body["data"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{body}"))
-            .iter()
-            .map(|row| row[field].as_str().expect(field).to_owned())
-            .collect()
+        let texts = support::texts_in(&body, "data", field);
+        texts.into_iter().map(str::to_owned).collect()
     }
 
     async fn write(
@@ -202,13 +198,7 @@ async fn sign_in_sets_an_httponly_samesite_cookie_and_me_lists_projects() {
     assert_eq!(me["user"]["email"], ADMIN_EMAIL);
     assert_eq!(me["user"]["admin"], true);
     assert!(me["csrfToken"].as_str().is_some_and(|t| t.len() > 20));
-    let projects: Vec<&str> = me["projects"]
-        .as_array()
-        .expect("projects")
-        .iter()
-        .map(|p| p["id"].as_str().expect("id"))
-        .collect();
-    assert_eq!(projects, ["p1", "p2"]);
+    assert_eq!(support::texts_in(&me, "projects", "id"), ["p1", "p2"]);
 }
 
 #[tokio::test]

@@ -502,6 +502,20 @@ pub fn item_where<'a>(value: &'a Value, list: &str, field: &str, wanted: &str) -
         .unwrap_or_else(|| panic!("no {list:?} item with {field} {wanted:?} in {value}"))
 }
 
+/// The `field` text of each item of the array `value[list]`; fails unless each has one.
+pub fn texts_in<'a>(value: &'a Value, list: &str, field: &str) -> Vec<&'a str> {
+    value[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list:?} array in {value}"))
+        .iter()
+        .map(|item| {
+            item[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {field} text in {item}"))
+        })
+        .collect()
+}
+
 /// The observation named `name` in a trace of the public API's shape.
 pub fn observation_named<'a>(trace: &'a Value, name: &str) -> &'a Value {
     item_where(trace, "observations", "name", name)
