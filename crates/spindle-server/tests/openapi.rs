@@ -429,6 +429,23 @@ fn check(doc: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
     }
 }
 
+/// `value` has exactly the properties of the schema `schema_name`, each of them required, and
+/// conforms to it.
+fn assert_exact(doc: &Value, schema_name: &str, value: &Value) {
+    let properties = schema(doc, schema_name);
+    assert_eq!(
+        keys(value),
+        property_names(properties),
+        "{schema_name} keys"
+    );
+    assert_eq!(
+        keys(value),
+        required_names(properties),
+        "{schema_name} required keys"
+    );
+    assert_conforms(doc, schema_name, value);
+}
+
 fn assert_conforms(doc: &Value, schema_name: &str, value: &Value) {
     let mut errors = Vec::new();
     check(
@@ -1075,24 +1092,10 @@ fn trace_schemas_list_exactly_the_keys_the_server_produces() {
             PROJECT,
             TraceFields::ALL,
         ));
-        let trace_schema = schema(&doc, "Trace");
-        assert_eq!(keys(&summary), property_names(trace_schema), "Trace keys");
-        assert_eq!(
-            keys(&summary),
-            required_names(trace_schema),
-            "Trace required keys"
-        );
-        assert_conforms(&doc, "Trace", &summary);
+        assert_exact(&doc, "Trace", &summary);
 
         let detail = to_json(dto::trace_detail(trace_view(full), PROJECT));
-        let detail_schema = schema(&doc, "TraceWithDetails");
-        assert_eq!(
-            keys(&detail),
-            property_names(detail_schema),
-            "TraceWithDetails keys"
-        );
-        assert_eq!(keys(&detail), required_names(detail_schema));
-        assert_conforms(&doc, "TraceWithDetails", &detail);
+        assert_exact(&doc, "TraceWithDetails", &detail);
     }
     // Excluded field groups read as null, [] and -1, which the schema must allow.
     let core_only = to_json(dto::trace_summary(
@@ -1119,16 +1122,9 @@ fn trace_schemas_list_exactly_the_keys_the_server_produces() {
 #[test]
 fn observation_schemas_list_exactly_the_keys_the_server_produces() {
     let doc = document();
-    let observation_schema = schema(&doc, "Observation");
     for full in [true, false] {
         let observation = to_json(dto::observation_v1(observation_view(full), PROJECT));
-        assert_eq!(
-            keys(&observation),
-            property_names(observation_schema),
-            "Observation keys"
-        );
-        assert_eq!(keys(&observation), required_names(observation_schema));
-        assert_conforms(&doc, "Observation", &observation);
+        assert_exact(&doc, "Observation", &observation);
 
         let all = ObservationFields::parse(None).expect("all groups");
         for expand in [false, true] {
@@ -1165,12 +1161,9 @@ fn observation_schemas_list_exactly_the_keys_the_server_produces() {
 #[test]
 fn score_session_and_metrics_schemas_match_the_server() {
     let doc = document();
-    let score_schema = schema(&doc, "Score");
     for (full, on_trace) in [(true, true), (true, false), (false, true), (false, false)] {
         let score = to_json(dto::score_v1(score_view(full, on_trace), PROJECT));
-        assert_eq!(keys(&score), property_names(score_schema), "Score keys");
-        assert_eq!(keys(&score), required_names(score_schema));
-        assert_conforms(&doc, "Score", &score);
+        assert_exact(&doc, "Score", &score);
         if on_trace {
             assert_eq!(
                 keys(&score["trace"]),
