@@ -9,13 +9,14 @@ use anyhow::Context;
 use clap::Parser;
 use spindle_bench::generate::Rng;
 use spindle_bench::pg;
+use spindle_bench::report;
 use spindle_bench::seed;
 use spindle_bench::server::PROJECT_ID;
 use spindle_core::merge::Stamp;
 use spindle_core::time::now_micros;
-use spindle_core::{ScoreDataType, ScoreSource};
+use spindle_core::ScoreDataType;
 use spindle_store::prompts::{PromptVersionMetrics, Prompts};
-use spindle_store::{ObservationRecord, ScoreRecord, Store, TraceRecord, WriteBatch};
+use spindle_store::{ObservationRecord, Store, TraceRecord, WriteBatch};
 use spindle_store_postgres::{PostgresOptions, PostgresStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -93,13 +94,14 @@ fn batch(first: usize, count: usize, versions: usize, end: i64) -> WriteBatch {
             _ => None,
         };
         if let Some((name, observation_id)) = scored {
-            let mut score = ScoreRecord::new(format!("score-{index:08}"));
-            score.timestamp = Some(at + 1_000_000);
-            score.name = Some(name.to_owned());
-            score.value = Some(rng.below(1001) as f64 / 1000.0);
-            score.data_type = Some(ScoreDataType::Numeric);
-            score.source = Some(ScoreSource::Api);
-            score.trace_id = Some(trace_id);
+            let mut score = seed::api_score(
+                format!("score-{index:08}"),
+                at + 1_000_000,
+                name,
+                rng.below(1001) as f64 / 1000.0,
+                ScoreDataType::Numeric,
+                trace_id,
+            );
             score.observation_id = observation_id;
             score.stamp_unstamped(stamp);
             batch.scores.push(score);
@@ -134,15 +136,10 @@ async fn time_calls<S: Prompts>(
     store: &Arc<S>,
     args: &Args,
 ) -> anyhow::Result<(Duration, Vec<PromptVersionMetrics>)> {
-    let mut metrics = store.prompt_metrics(PROJECT_ID, PROMPT).await?;
-    let mut times = Vec::with_capacity(args.runs);
-    for _ in 0..args.runs.max(1) {
-        let call = Instant::now();
-        metrics = store.prompt_metrics(PROJECT_ID, PROMPT).await?;
-        times.push(call.elapsed());
-    }
-    times.sort();
-    Ok((times[times.len() / 2], metrics))
+    report::median_of_calls(args.runs, || async {
+        Ok(store.prompt_metrics(PROJECT_ID, PROMPT).await?)
+    })
+    .await
 }
 
 fn report(backend: &str, median: Duration, metrics: &[PromptVersionMetrics]) {

@@ -11,20 +11,20 @@ use anyhow::Context;
 use clap::Parser;
 use spindle_bench::generate::Rng;
 use spindle_bench::pg;
+use spindle_bench::report::median_of_calls;
 use spindle_bench::seed;
 use spindle_bench::server::PROJECT_ID;
 use spindle_core::dataset::{NewDataset, NewDatasetItem, NewRunItem};
 use spindle_core::merge::Stamp;
 use spindle_core::time::now_micros;
-use spindle_core::{ScoreDataType, ScoreSource};
+use spindle_core::ScoreDataType;
 use spindle_store::datasets::{Datasets, PageRequest};
 use spindle_store::executor::Executor;
 use spindle_store::sql::Sql;
-use spindle_store::{ObservationRecord, ScoreRecord, Store, TraceRecord, WriteBatch};
+use spindle_store::{ObservationRecord, Store, TraceRecord, WriteBatch};
 use spindle_store_postgres::{PostgresOptions, PostgresStore};
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const DATASET: &str = "bench-qa";
 
@@ -108,16 +108,17 @@ fn batch(first: usize, count: usize, items: usize, end: i64) -> WriteBatch {
             ),
             ("correct", ScoreDataType::Boolean, rng.below(2) as f64),
         ] {
-            let mut score = ScoreRecord::new(format!("score-{name}-{run:02}-{item:05}"));
-            score.timestamp = Some(at + 1_000_000);
-            score.name = Some(name.to_owned());
-            score.value = Some(value);
+            let mut score = seed::api_score(
+                format!("score-{name}-{run:02}-{item:05}"),
+                at + 1_000_000,
+                name,
+                value,
+                data_type,
+                trace_id.clone(),
+            );
             if data_type == ScoreDataType::Boolean {
                 score.string_value = Some(if value > 0.5 { "True" } else { "False" }.to_owned());
             }
-            score.data_type = Some(data_type);
-            score.source = Some(ScoreSource::Api);
-            score.trace_id = Some(trace_id.clone());
             score.stamp_unstamped(stamp);
             batch.scores.push(score);
         }
@@ -218,22 +219,6 @@ async fn seed_store<S: Store + Datasets + Executor>(
     Ok(())
 }
 
-/// The median of `calls` timed calls after one untimed call.
-async fn median<F: Future<Output = anyhow::Result<()>>>(
-    calls: usize,
-    mut call: impl FnMut() -> F,
-) -> anyhow::Result<Duration> {
-    call().await?;
-    let mut times = Vec::with_capacity(calls);
-    for _ in 0..calls.max(1) {
-        let started = Instant::now();
-        call().await?;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    Ok(times[times.len() / 2])
-}
-
 /// Times a run's aggregates and comparisons of 2 and 5 runs; prints one line per figure.
 async fn measure<S: Datasets>(backend: &str, store: &Arc<S>, args: &Args) -> anyhow::Result<()> {
     let middle = run_name(args.runs / 2);
@@ -241,7 +226,7 @@ async fn measure<S: Datasets>(backend: &str, store: &Arc<S>, args: &Args) -> any
         .run_aggregates(PROJECT_ID, DATASET, &middle)
         .await?
         .context("the run exists")?;
-    let took = median(args.calls, || async {
+    let (took, _) = median_of_calls(args.calls, || async {
         store.run_aggregates(PROJECT_ID, DATASET, &middle).await?;
         Ok(())
     })
@@ -258,7 +243,7 @@ async fn measure<S: Datasets>(backend: &str, store: &Arc<S>, args: &Args) -> any
     for compared in [2, 5] {
         let names: Vec<String> = (0..compared.min(args.runs)).map(run_name).collect();
         let page = PageRequest { page: 3, limit: 50 };
-        let took = median(args.calls, || async {
+        let (took, _) = median_of_calls(args.calls, || async {
             store
                 .compare_runs(PROJECT_ID, DATASET, &names, page)
                 .await?

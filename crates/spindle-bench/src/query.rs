@@ -13,7 +13,7 @@ use crate::seed::{self, TENANTS};
 use crate::server::{self, Backend, Server, PROJECT_ID};
 use anyhow::{bail, Context};
 use spindle_core::merge::Stamp;
-use spindle_core::{ScoreDataType, ScoreRecord, ScoreSource};
+use spindle_core::ScoreDataType;
 use spindle_store::{metadata_rollups, Catalog, ObservationRecord, Store, TraceRecord, WriteBatch};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::{Path, PathBuf};
@@ -133,14 +133,15 @@ fn seed_batch(
                 Some(serde_json::Value::String(format!("{text} {}", rare_word(index))).to_string());
         }
         trace.stamp_unstamped(stamp);
-        let mut score = ScoreRecord::new(format!("score-{id}"));
-        score.timestamp = Some(at);
+        let mut score = seed::api_score(
+            format!("score-{id}"),
+            at,
+            SCORE_NAME,
+            rng.below(1_000_000) as f64 / 1e6,
+            ScoreDataType::Numeric,
+            id.clone(),
+        );
         score.environment = Some("default".to_owned());
-        score.name = Some(SCORE_NAME.to_owned());
-        score.value = Some(rng.below(1_000_000) as f64 / 1e6);
-        score.data_type = Some(ScoreDataType::Numeric);
-        score.source = Some(ScoreSource::Api);
-        score.trace_id = Some(id.clone());
         score.stamp_unstamped(stamp);
         batch.scores.push(score);
         let observations = if index == 0 {

@@ -23,6 +23,23 @@ pub fn median(values: &[f64]) -> f64 {
     sorted[(sorted.len() - 1) / 2]
 }
 
+/// Calls `call` once untimed, then `calls` times (at least once) timed: the median time (the
+/// upper middle for an even count) and the last call's result.
+pub async fn median_of_calls<T, F: std::future::Future<Output = anyhow::Result<T>>>(
+    calls: usize,
+    mut call: impl FnMut() -> F,
+) -> anyhow::Result<(Duration, T)> {
+    let mut result = call().await?;
+    let mut times = Vec::with_capacity(calls);
+    for _ in 0..calls.max(1) {
+        let started = std::time::Instant::now();
+        result = call().await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok((times[times.len() / 2], result))
+}
+
 pub fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }

@@ -4,12 +4,31 @@
 
 use crate::generate::{Rng, TAGS};
 use crate::server::PROJECT_ID;
-use spindle_core::ObservationType;
+use spindle_core::{ObservationType, ScoreDataType, ScoreRecord, ScoreSource};
 use spindle_store::{ObservationRecord, Organization, Project, Store, TraceRecord, WriteBatch};
 use spindle_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A score sent through the API at `at` on the trace `trace_id`, not stamped yet.
+pub fn api_score(
+    id: String,
+    at: i64,
+    name: &str,
+    value: f64,
+    data_type: ScoreDataType,
+    trace_id: String,
+) -> ScoreRecord {
+    let mut score = ScoreRecord::new(id);
+    score.timestamp = Some(at);
+    score.name = Some(name.to_owned());
+    score.value = Some(value);
+    score.data_type = Some(data_type);
+    score.source = Some(ScoreSource::Api);
+    score.trace_id = Some(trace_id);
+    score
+}
 
 /// Tenants of the `tenant` trace metadata.
 pub const TENANTS: &[&str] = &["acme", "globex", "initech", "umbrella"];

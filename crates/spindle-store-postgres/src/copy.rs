@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod accounts;
 mod prompts;
 mod tables;
 
@@ -154,8 +155,8 @@ pub async fn copy_from_sqlite(
         batches_left: options.max_batches,
         tables: Vec::new(),
     };
-    copier.copy_accounts_of_projects().await?;
-    copier.copy_ui_accounts().await?;
+    copier.copy_whole(&accounts::OF_PROJECTS).await?;
+    copier.copy_whole(&accounts::OF_PEOPLE).await?;
     copier.copy_prompts().await?;
     let record_tables: [(&'static str, TableKind); 5] = [
         ("traces", TableKind::Traces),
@@ -238,17 +239,6 @@ struct Copier<'a> {
 }
 
 impl Copier<'_> {
-    /// Reports tables copied whole in one transaction, each with its number of rows.
-    fn copied_whole(&mut self, tables: &[(&'static str, usize)]) {
-        for &(table, total) in tables {
-            self.tables.push(CopyProgress {
-                table,
-                copied: total as u64,
-                total: total as u64,
-            });
-        }
-    }
-
     async fn read<R: Send + 'static>(
         &self,
         job: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
@@ -264,312 +254,16 @@ impl Copier<'_> {
         .map_err(|e| Error::internal(format!("sqlite reader: {e}")))?
     }
 
-    /// The web UI's users (with their password hashes), organization and project
-    /// memberships and saved views, so everyone signs in as before; existing rows are kept.
-    /// Sessions and sign-in links are not copied: people sign in again after the move.
-    async fn copy_ui_accounts(&mut self) -> Result<()> {
-        type UserRow = (String, String, Option<String>, Option<String>, bool, i64);
-        type MembershipRow = (String, String, String, i64);
-        type ViewRow = (String, String, String, String, String, String, i64);
-        type OrganizationMembershipRow = (String, String, String, i64);
-        let (users, memberships, views, organization_memberships) = self
-            .read(|c| {
-                let users: Vec<UserRow> = all_rows(
-                    c,
-                    "SELECT id, email, name, password_hash, is_admin, created_at
-                     FROM users ORDER BY rowid",
-                    |r| UserRow::try_from(r),
-                )?;
-                let memberships: Vec<MembershipRow> = all_rows(
-                    c,
-                    "SELECT user_id, project_id, role, created_at FROM memberships
-                     ORDER BY rowid",
-                    |r| MembershipRow::try_from(r),
-                )?;
-                let views: Vec<ViewRow> = all_rows(
-                    c,
-                    "SELECT id, project_id, user_id, page, name, query, created_at
-                     FROM saved_views ORDER BY rowid",
-                    |r| ViewRow::try_from(r),
-                )?;
-                let organization_memberships: Vec<OrganizationMembershipRow> = all_rows(
-                    c,
-                    "SELECT organization_id, user_id, role, created_at
-                     FROM organization_memberships ORDER BY rowid",
-                    |r| OrganizationMembershipRow::try_from(r),
-                )?;
-                Ok((users, memberships, views, organization_memberships))
-            })
-            .await?;
+    /// Tables of few rows (see [`accounts`]), each read whole, all written in one transaction.
+    async fn copy_whole(&mut self, tables: &'static [tables::Table]) -> Result<()> {
+        let rows = self.read(move |c| tables::read_whole(c, tables)).await?;
         let mut client = self.target.client().await?;
         let transaction = client.transaction().await.map_err(pg_error)?;
-        for (id, email, name, password_hash, is_admin, created_at) in &users {
-            // An email that already has an account in PostgreSQL keeps that account.
-            transaction
-                .execute(
-                    "INSERT INTO users (id, email, name, password_hash, is_admin, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                    &[id, email, name, password_hash, is_admin, created_at],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for (user_id, project_id, role, created_at) in &memberships {
-            transaction
-                .execute(
-                    "INSERT INTO memberships (user_id, project_id, role, created_at)
-                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)
-                     ON CONFLICT DO NOTHING",
-                    &[user_id, project_id, role, created_at],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for (organization_id, user_id, role, created_at) in &organization_memberships {
-            transaction
-                .execute(
-                    "INSERT INTO organization_memberships (organization_id, user_id, role,
-                         created_at)
-                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2)
-                         AND EXISTS (SELECT 1 FROM organizations WHERE id = $1)
-                     ON CONFLICT DO NOTHING",
-                    &[organization_id, user_id, role, created_at],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for (id, project_id, user_id, page, name, query, created_at) in &views {
-            transaction
-                .execute(
-                    "INSERT INTO saved_views (id, project_id, user_id, page, name, query,
-                         created_at)
-                     SELECT $1, $2, $3, $4, $5, $6, $7
-                     WHERE EXISTS (SELECT 1 FROM users WHERE id = $3)
-                     ON CONFLICT DO NOTHING",
-                    &[id, project_id, user_id, page, name, query, created_at],
-                )
-                .await
-                .map_err(pg_error)?;
+        for (table, rows) in tables.iter().zip(&rows) {
+            table.write(&transaction, rows, |_, _| {}).await?;
         }
         transaction.commit().await.map_err(pg_error)?;
-        self.copied_whole(&[
-            ("users", users.len()),
-            ("memberships", memberships.len()),
-            ("saved_views", views.len()),
-            ("organization_memberships", organization_memberships.len()),
-        ]);
-        Ok(())
-    }
-
-    /// Organizations, projects, keys and custom models: few rows, copied whole, existing rows
-    /// kept.
-    async fn copy_accounts_of_projects(&mut self) -> Result<()> {
-        let (organizations, projects, keys, models, organization_keys) = self
-            .read(|c| {
-                let organizations: Vec<(String, String, i64)> = all_rows(
-                    c,
-                    "SELECT id, name, created_at FROM organizations ORDER BY rowid",
-                    |r| <(String, String, i64)>::try_from(r),
-                )?;
-                type ProjectRow = (
-                    String,
-                    String,
-                    String,
-                    Option<i64>,
-                    i64,
-                    bool,
-                    Option<String>,
-                    Option<i64>,
-                    Option<i64>,
-                    Option<i64>,
-                );
-                let projects: Vec<ProjectRow> = all_rows(
-                    c,
-                    "SELECT id, organization_id, name, retention_days, created_at,
-                         builtin_prices, metadata, updated_at, deleted_at, purged_at
-                     FROM projects ORDER BY rowid",
-                    |r| ProjectRow::try_from(r),
-                )?;
-                let organization_keys = all_rows(
-                    c,
-                    "SELECT public_key, organization_id, secret_hash, secret_hint, note,
-                         created_at, revoked_at FROM organization_api_keys ORDER BY rowid",
-                    |r| {
-                        Ok(spindle_store::organizations::OrganizationApiKey {
-                            public_key: r.get(0)?,
-                            organization_id: r.get(1)?,
-                            secret_hash: r.get(2)?,
-                            secret_hint: r.get(3)?,
-                            note: r.get(4)?,
-                            created_at: r.get(5)?,
-                            revoked_at: r.get(6)?,
-                        })
-                    },
-                )?;
-                let keys = all_rows(
-                    c,
-                    "SELECT public_key, project_id, secret_hash, secret_hint, note,
-                         created_at, revoked_at FROM api_keys ORDER BY rowid",
-                    |r| {
-                        Ok(spindle_store::ApiKey {
-                            public_key: r.get(0)?,
-                            project_id: r.get(1)?,
-                            secret_hash: r.get(2)?,
-                            secret_hint: r.get(3)?,
-                            note: r.get(4)?,
-                            created_at: r.get(5)?,
-                            revoked_at: r.get(6)?,
-                        })
-                    },
-                )?;
-                let models = all_rows(
-                    c,
-                    "SELECT id, project_id, model_name, match_pattern, start_date, unit,
-                         prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers
-                     FROM models ORDER BY project_id, id",
-                    |r| {
-                        Ok(ModelRow {
-                            id: r.get(0)?,
-                            project_id: r.get(1)?,
-                            model_name: r.get(2)?,
-                            match_pattern: r.get(3)?,
-                            start_date: r.get(4)?,
-                            unit: r.get(5)?,
-                            prices: r.get(6)?,
-                            tokenizer_id: r.get(7)?,
-                            tokenizer_config: r.get(8)?,
-                            created_at: r.get(9)?,
-                            pricing_tiers: r.get(10)?,
-                        })
-                    },
-                )?;
-                Ok((organizations, projects, keys, models, organization_keys))
-            })
-            .await?;
-        let mut client = self.target.client().await?;
-        let transaction = client.transaction().await.map_err(pg_error)?;
-        for (id, name, created_at) in &organizations {
-            transaction
-                .execute(
-                    "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
-                     ON CONFLICT DO NOTHING",
-                    &[id, name, created_at],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for (
-            id,
-            organization_id,
-            name,
-            retention_days,
-            created_at,
-            builtin_prices,
-            metadata,
-            updated_at,
-            deleted_at,
-            purged_at,
-        ) in &projects
-        {
-            // A project deleted in either database stays deleted (and is purged there).
-            transaction
-                .execute(
-                    "INSERT INTO projects (id, organization_id, name, retention_days, created_at,
-                         builtin_prices, metadata, updated_at, deleted_at, purged_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                     ON CONFLICT (id) DO UPDATE
-                     SET deleted_at = coalesce(projects.deleted_at, excluded.deleted_at)",
-                    &[
-                        id,
-                        organization_id,
-                        name,
-                        retention_days,
-                        created_at,
-                        builtin_prices,
-                        metadata,
-                        updated_at,
-                        deleted_at,
-                        purged_at,
-                    ],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for key in &organization_keys {
-            transaction
-                .execute(
-                    "INSERT INTO organization_api_keys (public_key, organization_id, secret_hash,
-                         secret_hint, note, created_at, revoked_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (public_key) DO UPDATE
-                     SET revoked_at = coalesce(organization_api_keys.revoked_at,
-                         excluded.revoked_at)",
-                    &[
-                        &key.public_key,
-                        &key.organization_id,
-                        &key.secret_hash,
-                        &key.secret_hint,
-                        &key.note,
-                        &key.created_at,
-                        &key.revoked_at,
-                    ],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for m in &models {
-            transaction
-                .execute(
-                    "INSERT INTO models (id, project_id, model_name, match_pattern, start_date,
-                         unit, prices, tokenizer_id, tokenizer_config, created_at, pricing_tiers)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                     ON CONFLICT DO NOTHING",
-                    &[
-                        &m.id,
-                        &m.project_id,
-                        &m.model_name,
-                        &m.match_pattern,
-                        &m.start_date,
-                        &m.unit,
-                        &m.prices,
-                        &m.tokenizer_id,
-                        &m.tokenizer_config,
-                        &m.created_at,
-                        &m.pricing_tiers,
-                    ],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        for key in &keys {
-            // A key revoked in either database stays revoked.
-            transaction
-                .execute(
-                    "INSERT INTO api_keys (public_key, project_id, secret_hash, secret_hint,
-                         note, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (public_key) DO UPDATE
-                     SET revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at)",
-                    &[
-                        &key.public_key,
-                        &key.project_id,
-                        &key.secret_hash,
-                        &key.secret_hint,
-                        &key.note,
-                        &key.created_at,
-                        &key.revoked_at,
-                    ],
-                )
-                .await
-                .map_err(pg_error)?;
-        }
-        transaction.commit().await.map_err(pg_error)?;
-        self.copied_whole(&[
-            ("organizations", organizations.len()),
-            ("projects", projects.len()),
-            ("api_keys", keys.len()),
-            ("models", models.len()),
-            ("organization_api_keys", organization_keys.len()),
-        ]);
+        self.tables.extend(tables::copied_whole(tables, &rows));
         Ok(())
     }
 
@@ -864,19 +558,4 @@ async fn write_batch(transaction: &deadpool_postgres::Transaction<'_>, rows: Row
         }
         Rows::Plain(table, rows) => table.write(transaction, &rows, |_, _| {}).await,
     }
-}
-
-/// A custom model's row, copied as stored.
-struct ModelRow {
-    id: String,
-    project_id: String,
-    model_name: String,
-    match_pattern: String,
-    start_date: Option<i64>,
-    unit: Option<String>,
-    prices: String,
-    tokenizer_id: Option<String>,
-    tokenizer_config: Option<String>,
-    created_at: i64,
-    pricing_tiers: Option<String>,
 }

@@ -473,12 +473,11 @@ mod tests {
             "{links_plan}"
         );
         // Traces filtered by a prompt read the prompt's observations from the same index.
-        let filter = spindle_store::Filter {
-            column: "promptName".to_owned(),
-            operator: "=".to_owned(),
-            value: spindle_store::FilterValue::String("greet".to_owned()),
-            key: None,
-        };
+        let filter = spindle_store::Filter::new(
+            "promptName",
+            "=",
+            spindle_store::FilterValue::String("greet".to_owned()),
+        );
         let mut by_prompt = spindle_store::sql::Sql::new(
             Dialect::Sqlite,
             "SELECT t.id FROM traces t WHERE t.project_id = 'p' AND ",

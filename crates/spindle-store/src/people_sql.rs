@@ -154,15 +154,22 @@ fn order(dialect: Dialect, query: &TotalsQuery, alias: &str) -> String {
     )
 }
 
-/// The sums of the `trace_totals` rows `tt` of a group.
-fn sums(dialect: Dialect) -> String {
+/// The token and cost sums of the `trace_totals` rows `tt` of a group.
+fn token_and_cost_sums(dialect: Dialect) -> String {
     format!(
-        "{} AS input_tokens, {} AS output_tokens, {} AS total_tokens, {} AS total_cost, \
-         max(tt.last_end) AS last_end, {} AS users",
+        "{} AS input_tokens, {} AS output_tokens, {} AS total_tokens, {} AS total_cost",
         SUM_AS_INTEGER.of(dialect, "tt.usage_input"),
         SUM_AS_INTEGER.of(dialect, "tt.usage_output"),
         SUM_AS_INTEGER.of(dialect, "tt.usage_total"),
         SUM_AS_FLOAT.of(dialect, "tt.total_cost"),
+    )
+}
+
+/// The sums of the `trace_totals` rows `tt` of a group.
+fn sums(dialect: Dialect) -> String {
+    format!(
+        "{}, max(tt.last_end) AS last_end, {} AS users",
+        token_and_cost_sums(dialect),
         DISTINCT_TEXTS.of(dialect, "tt.user_id"),
     )
 }
@@ -734,14 +741,10 @@ fn straddling_sessions(dialect: Dialect, project_id: &str, query: &TotalsQuery) 
     let mut sql = Sql::new(
         dialect,
         &format!(
-            "SELECT g.* FROM (SELECT tt.session_id AS id, count(*) AS traces, \
-             {} AS input_tokens, {} AS output_tokens, {} AS total_tokens, {} AS total_cost, \
+            "SELECT g.* FROM (SELECT tt.session_id AS id, count(*) AS traces, {}, \
              min({TRACE_TIME}) AS first_seen, max({TRACE_TIME}) AS last_seen \
              FROM trace_totals tt WHERE tt.project_id = ",
-            SUM_AS_INTEGER.of(dialect, "tt.usage_input"),
-            SUM_AS_INTEGER.of(dialect, "tt.usage_output"),
-            SUM_AS_INTEGER.of(dialect, "tt.usage_total"),
-            SUM_AS_FLOAT.of(dialect, "tt.total_cost"),
+            token_and_cost_sums(dialect),
         ),
     );
     sql.bind(project_id)

@@ -112,6 +112,18 @@ pub struct Filter {
     pub key: Option<String>,
 }
 
+impl Filter {
+    /// A condition on a column that is not an object (no `key`).
+    pub fn new(column: &str, operator: &str, value: FilterValue) -> Filter {
+        Filter {
+            column: column.to_owned(),
+            operator: operator.to_owned(),
+            value,
+            key: None,
+        }
+    }
+}
+
 /// `GET /api/public/traces` parameters.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceQuery {

@@ -173,10 +173,8 @@ mod tests {
 
     fn filter(column: &str, operator: &str, value: FilterValue, key: Option<&str>) -> Filter {
         Filter {
-            column: column.into(),
-            operator: operator.into(),
-            value,
             key: key.map(str::to_owned),
+            ..Filter::new(column, operator, value)
         }
     }
 

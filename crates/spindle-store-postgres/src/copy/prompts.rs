@@ -7,7 +7,7 @@
 
 use rusqlite::Connection;
 
-use super::tables::{Kind, Table, TableRows};
+use super::tables::{copied_whole, read_whole, Kind, Table, TableRows};
 use super::CopyProgress;
 use crate::pg_error;
 use spindle_store::Result;
@@ -15,22 +15,23 @@ use spindle_store::Result;
 use Kind::{Int, Text};
 
 const HEADS: Table = Table {
-    name: "prompt_heads",
-    columns: &[
-        ("project_id", Text),
-        ("name", Text),
-        ("last_version", Int),
-        ("updated_at", Int),
-    ],
     on_conflict: "ON CONFLICT (project_id, name) DO UPDATE SET \
         last_version = greatest(prompt_heads.last_version, excluded.last_version), \
         updated_at = greatest(prompt_heads.updated_at, excluded.updated_at)",
-    has_rowid: true,
+    ..Table::plain(
+        "prompt_heads",
+        &[
+            ("project_id", Text),
+            ("name", Text),
+            ("last_version", Int),
+            ("updated_at", Int),
+        ],
+    )
 };
 
-const VERSIONS: Table = Table {
-    name: "prompts",
-    columns: &[
+const VERSIONS: Table = Table::plain(
+    "prompts",
+    &[
         ("project_id", Text),
         ("name", Text),
         ("version", Int),
@@ -43,52 +44,44 @@ const VERSIONS: Table = Table {
         ("created_at", Int),
         ("updated_at", Int),
     ],
-    on_conflict: "ON CONFLICT DO NOTHING",
-    has_rowid: true,
-};
+);
 
-const LABELS: Table = Table {
-    name: "prompt_labels",
-    columns: &[
+const LABELS: Table = Table::plain(
+    "prompt_labels",
+    &[
         ("project_id", Text),
         ("name", Text),
         ("label", Text),
         ("version", Int),
     ],
-    on_conflict: "ON CONFLICT DO NOTHING",
-    has_rowid: true,
-};
+);
 
-const TAGS: Table = Table {
-    name: "prompt_tags",
-    columns: &[("project_id", Text), ("name", Text), ("tag", Text)],
-    on_conflict: "ON CONFLICT DO NOTHING",
-    has_rowid: true,
-};
+const TAGS: Table = Table::plain(
+    "prompt_tags",
+    &[("project_id", Text), ("name", Text), ("tag", Text)],
+);
 
 /// References are inserted only with the version that makes them (the table has no key).
 const DEPENDENCIES: Table = Table {
-    name: "prompt_dependencies",
-    columns: &[
-        ("project_id", Text),
-        ("name", Text),
-        ("version", Int),
-        ("child_name", Text),
-        ("child_label", Text),
-        ("child_version", Int),
-    ],
     on_conflict: "",
-    has_rowid: true,
+    ..Table::plain(
+        "prompt_dependencies",
+        &[
+            ("project_id", Text),
+            ("name", Text),
+            ("version", Int),
+            ("child_name", Text),
+            ("child_label", Text),
+            ("child_version", Int),
+        ],
+    )
 };
 
 const TABLES: [&Table; 5] = [&HEADS, &VERSIONS, &LABELS, &TAGS, &DEPENDENCIES];
 
 /// Every row of the prompt tables, in the order of [`TABLES`].
 pub(super) fn read(connection: &Connection) -> Result<Vec<TableRows>> {
-    TABLES
-        .iter()
-        .map(|table| table.read_all(connection))
-        .collect()
+    read_whole(connection, TABLES)
 }
 
 /// Writes what [`read`] returned in one transaction, and reports each table's rows.
@@ -118,13 +111,5 @@ pub(super) async fn write(
             .await?;
     }
     transaction.commit().await.map_err(pg_error)?;
-    Ok(TABLES
-        .iter()
-        .zip(&tables)
-        .map(|(table, rows)| CopyProgress {
-            table: table.name,
-            copied: rows.len() as u64,
-            total: rows.len() as u64,
-        })
-        .collect())
+    Ok(copied_whole(TABLES, &tables))
 }

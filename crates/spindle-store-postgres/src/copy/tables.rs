@@ -14,7 +14,7 @@ use bytes::BytesMut;
 use rusqlite::{params, Connection};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
-use super::{all_rows, sqlite_error};
+use super::{all_rows, sqlite_error, CopyProgress};
 use crate::pg_error;
 use spindle_store::Result;
 
@@ -119,6 +119,10 @@ pub(super) struct Table {
     pub(super) name: &'static str,
     pub(super) columns: &'static [(&'static str, Kind)],
     pub(super) on_conflict: &'static str,
+    /// A condition a row must meet to be inserted, naming its values as `$1`, `$2`… in the
+    /// order of `columns` (a row whose user PostgreSQL does not have is left out); empty for
+    /// none.
+    pub(super) only_if: &'static str,
     /// False for a SQLite table `WITHOUT ROWID`, which is read whole in one batch.
     pub(super) has_rowid: bool,
 }
@@ -126,7 +130,49 @@ pub(super) struct Table {
 /// The rows of one batch of a table.
 pub(super) type TableRows = Vec<Vec<Cell>>;
 
+/// Every row of each of `tables` (see [`Table::read_all`]).
+pub(super) fn read_whole<'t>(
+    connection: &Connection,
+    tables: impl IntoIterator<Item = &'t Table>,
+) -> Result<Vec<TableRows>> {
+    tables
+        .into_iter()
+        .map(|table| table.read_all(connection))
+        .collect()
+}
+
+/// The report of tables copied whole, each with its rows.
+pub(super) fn copied_whole<'t>(
+    tables: impl IntoIterator<Item = &'t Table>,
+    rows: &[TableRows],
+) -> Vec<CopyProgress> {
+    tables
+        .into_iter()
+        .zip(rows)
+        .map(|(table, rows)| CopyProgress {
+            table: table.name,
+            copied: rows.len() as u64,
+            total: rows.len() as u64,
+        })
+        .collect()
+}
+
 impl Table {
+    /// A table read by rowid whose rows carry their own keys: a row PostgreSQL already has is
+    /// kept.
+    pub(super) const fn plain(
+        name: &'static str,
+        columns: &'static [(&'static str, Kind)],
+    ) -> Table {
+        Table {
+            name,
+            columns,
+            on_conflict: "ON CONFLICT DO NOTHING",
+            only_if: "",
+            has_rowid: true,
+        }
+    }
+
     fn column_names(&self) -> String {
         let names: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
         names.join(", ")
@@ -164,11 +210,16 @@ impl Table {
         } else {
             ""
         };
+        let values = values.join(", ");
+        let rows = if self.only_if.is_empty() {
+            format!("VALUES ({values})")
+        } else {
+            format!("SELECT {values} WHERE {}", self.only_if)
+        };
         format!(
-            "INSERT INTO {} ({}) {overriding}VALUES ({}) {}",
+            "INSERT INTO {} ({}) {overriding}{rows} {}",
             self.name,
             self.column_names(),
-            values.join(", "),
             self.on_conflict
         )
     }
@@ -265,9 +316,6 @@ impl Table {
 
 use Kind::{Bool, Identity, Int, Real as Float, Text};
 
-/// Rows with their own keys: one already in PostgreSQL is kept.
-const KEEP_EXISTING: &str = "ON CONFLICT DO NOTHING";
-
 /// The item columns shared by `dataset_items` and `dataset_item_versions`.
 macro_rules! dataset_item_columns {
     ($($extra:expr),*) => {
@@ -290,9 +338,9 @@ macro_rules! dataset_item_columns {
 
 /// The plain tables, in the order they are copied.
 pub(super) static PLAIN: [Table; 13] = [
-    Table {
-        name: "datasets",
-        columns: &[
+    Table::plain(
+        "datasets",
+        &[
             ("id", Text),
             ("project_id", Text),
             ("name", Text),
@@ -303,24 +351,15 @@ pub(super) static PLAIN: [Table; 13] = [
             ("created_at", Int),
             ("updated_at", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "dataset_items",
-        columns: dataset_item_columns!(),
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "dataset_item_versions",
-        columns: dataset_item_columns!(("valid_from", Int), ("deleted", Int)),
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "dataset_item_media",
-        columns: &[
+    ),
+    Table::plain("dataset_items", dataset_item_columns!()),
+    Table::plain(
+        "dataset_item_versions",
+        dataset_item_columns!(("valid_from", Int), ("deleted", Int)),
+    ),
+    Table::plain(
+        "dataset_item_media",
+        &[
             ("project_id", Text),
             ("dataset_item_id", Text),
             ("media_id", Text),
@@ -328,12 +367,10 @@ pub(super) static PLAIN: [Table; 13] = [
             ("dataset_id", Text),
             ("created_at", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "dataset_runs",
-        columns: &[
+    ),
+    Table::plain(
+        "dataset_runs",
+        &[
             ("id", Text),
             ("project_id", Text),
             ("dataset_id", Text),
@@ -343,12 +380,10 @@ pub(super) static PLAIN: [Table; 13] = [
             ("created_at", Int),
             ("updated_at", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "dataset_run_items",
-        columns: &[
+    ),
+    Table::plain(
+        "dataset_run_items",
+        &[
             ("id", Text),
             ("project_id", Text),
             ("run_id", Text),
@@ -359,12 +394,10 @@ pub(super) static PLAIN: [Table; 13] = [
             ("updated_at", Int),
             ("dataset_version", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "score_configs",
-        columns: &[
+    ),
+    Table::plain(
+        "score_configs",
+        &[
             ("id", Text),
             ("project_id", Text),
             ("name", Text),
@@ -378,12 +411,10 @@ pub(super) static PLAIN: [Table; 13] = [
             ("created_at", Int),
             ("updated_at", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "annotation_queues",
-        columns: &[
+    ),
+    Table::plain(
+        "annotation_queues",
+        &[
             ("id", Text),
             ("project_id", Text),
             ("name", Text),
@@ -392,12 +423,10 @@ pub(super) static PLAIN: [Table; 13] = [
             ("created_at", Int),
             ("updated_at", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
-    Table {
-        name: "annotation_queue_items",
-        columns: &[
+    ),
+    Table::plain(
+        "annotation_queue_items",
+        &[
             ("id", Text),
             ("project_id", Text),
             ("queue_id", Text),
@@ -411,23 +440,22 @@ pub(super) static PLAIN: [Table; 13] = [
             ("claimed_by_user_id", Text),
             ("claim_expires_at", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
+    ),
     Table {
-        name: "annotation_queue_assignments",
-        columns: &[
-            ("project_id", Text),
-            ("queue_id", Text),
-            ("user_id", Text),
-            ("created_at", Int),
-        ],
-        on_conflict: KEEP_EXISTING,
         has_rowid: false,
+        ..Table::plain(
+            "annotation_queue_assignments",
+            &[
+                ("project_id", Text),
+                ("queue_id", Text),
+                ("user_id", Text),
+                ("created_at", Int),
+            ],
+        )
     },
-    Table {
-        name: "comments",
-        columns: &[
+    Table::plain(
+        "comments",
+        &[
             ("id", Text),
             ("project_id", Text),
             ("object_type", Text),
@@ -437,37 +465,37 @@ pub(super) static PLAIN: [Table; 13] = [
             ("created_at", Int),
             ("updated_at", Int),
         ],
-        on_conflict: KEEP_EXISTING,
-        has_rowid: true,
-    },
+    ),
     Table {
-        name: "audit_log",
-        columns: &[
-            ("id", Identity),
-            ("organization_id", Text),
-            ("project_id", Text),
-            ("actor_kind", Text),
-            ("actor_id", Text),
-            ("action", Text),
-            ("resource_type", Text),
-            ("resource_id", Text),
-            ("details", Text),
-            ("created_at", Int),
-        ],
         on_conflict: "",
-        has_rowid: true,
+        ..Table::plain(
+            "audit_log",
+            &[
+                ("id", Identity),
+                ("organization_id", Text),
+                ("project_id", Text),
+                ("actor_kind", Text),
+                ("actor_id", Text),
+                ("action", Text),
+                ("resource_type", Text),
+                ("resource_id", Text),
+                ("details", Text),
+                ("created_at", Int),
+            ],
+        )
     },
     // A project's rolled-up metadata keys: the copy ends with a rebuild of the project's
     // totals rows and rollups (`rollups_pending`), which rolls them up and makes them ready.
     Table {
-        name: "rolled_metadata_keys",
-        columns: &[
-            ("project_id", Text),
-            ("key", Text),
-            ("ready", Int),
-            ("created_at", Int),
-        ],
-        on_conflict: KEEP_EXISTING,
         has_rowid: false,
+        ..Table::plain(
+            "rolled_metadata_keys",
+            &[
+                ("project_id", Text),
+                ("key", Text),
+                ("ready", Int),
+                ("created_at", Int),
+            ],
+        )
     },
 ];

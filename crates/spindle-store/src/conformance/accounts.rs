@@ -1014,25 +1014,19 @@ pub async fn trace_totals_follow_random_writes(store: &dyn AccountsStore) {
         let expected = by_latency.into_iter().map(|(_, id)| id).collect();
         assert_sorted(store, &project, "latency", expected).await;
         // The filters on the totals.
-        let filter = |column: &str, operator: &str, value: FilterValue| Filter {
-            column: column.to_owned(),
-            operator: operator.to_owned(),
-            value,
-            key: None,
-        };
         let cases = [
             (
-                filter("totalCost", ">=", FilterValue::Number(1.0)),
+                Filter::new("totalCost", ">=", FilterValue::Number(1.0)),
                 raw.iter().filter(|r| r.view.total_cost >= 1.0).count(),
             ),
             (
-                filter("latency", ">", FilterValue::Number(2.0)),
+                Filter::new("latency", ">", FilterValue::Number(2.0)),
                 raw.iter()
                     .filter(|r| r.view.latency_seconds.is_some_and(|s| s > 2.0))
                     .count(),
             ),
             (
-                filter("level", "=", FilterValue::String("WARNING".to_owned())),
+                Filter::new("level", "=", FilterValue::String("WARNING".to_owned())),
                 raw.iter()
                     .filter(|r| r.view.level == Level::Warning)
                     .count(),

@@ -334,7 +334,7 @@ pub async fn payloads_and_shared_metadata_read_as_written(harness: &Harness) {
     let with_metadata = |key: &str, value: &str| ObservationQuery {
         filters: vec![Filter {
             key: Some(key.into()),
-            ..filter("metadata", "=", text(value))
+            ..Filter::new("metadata", "=", text(value))
         }],
         ..ObservationQuery::default()
     };
@@ -1016,15 +1016,6 @@ pub async fn trace_query_parameters(harness: &Harness) {
     }
 }
 
-fn filter(column: &str, operator: &str, value: FilterValue) -> Filter {
-    Filter {
-        column: column.into(),
-        operator: operator.into(),
-        value,
-        key: None,
-    }
-}
-
 fn text(value: &str) -> FilterValue {
     FilterValue::String(value.into())
 }
@@ -1148,59 +1139,65 @@ pub async fn trace_filters(harness: &Harness) {
     seed_filter_traces(&store).await;
     let metadata = |operator: &str, key: &str, value: &str| Filter {
         key: Some(key.into()),
-        ..filter("metadata", operator, text(value))
+        ..Filter::new("metadata", operator, text(value))
     };
     let cases: Vec<(Vec<Filter>, &[&str])> = vec![
-        (vec![filter("id", "=", text("t2"))], &["t2"]),
+        (vec![Filter::new("id", "=", text("t2"))], &["t2"]),
         (
-            vec![filter("id", "!=", text("t2"))],
+            vec![Filter::new("id", "!=", text("t2"))],
             &["t1", "t3", "t4", "t5"],
         ),
-        (vec![filter("name", "=", text("chat"))], &["t1"]),
+        (vec![Filter::new("name", "=", text("chat"))], &["t1"]),
         (
-            vec![filter("name", "contains", text("chat"))],
+            vec![Filter::new("name", "contains", text("chat"))],
             &["t1", "t2"],
         ),
         (
-            vec![filter("name", "contains", text("SEARCH"))],
+            vec![Filter::new("name", "contains", text("SEARCH"))],
             &["t3", "t4"],
         ),
         (
-            vec![filter("name", "does not contain", text("chat"))],
+            vec![Filter::new("name", "does not contain", text("chat"))],
             &["t3", "t4", "t5"],
         ),
         (
-            vec![filter("name", "starts with", text("search"))],
+            vec![Filter::new("name", "starts with", text("search"))],
             &["t3", "t4"],
         ),
-        (vec![filter("name", "ends with", text("v2"))], &["t2"]),
-        (vec![filter("name", "contains", text("%"))], &["t5"]),
-        (vec![filter("name", "contains", text("_"))], &["t5"]),
+        (vec![Filter::new("name", "ends with", text("v2"))], &["t2"]),
+        (vec![Filter::new("name", "contains", text("%"))], &["t5"]),
+        (vec![Filter::new("name", "contains", text("_"))], &["t5"]),
         (
-            vec![filter("name", "any of", list(&["chat", "search"]))],
+            vec![Filter::new("name", "any of", list(&["chat", "search"]))],
             &["t1", "t3"],
         ),
         (
-            vec![filter("name", "none of", list(&["chat", "search"]))],
+            vec![Filter::new("name", "none of", list(&["chat", "search"]))],
             &["t2", "t4", "t5"],
         ),
-        (vec![filter("userId", "=", text("alice"))], &["t1", "t3"]),
         (
-            vec![filter("sessionId", "any of", list(&["s1", "s3"]))],
+            vec![Filter::new("userId", "=", text("alice"))],
+            &["t1", "t3"],
+        ),
+        (
+            vec![Filter::new("sessionId", "any of", list(&["s1", "s3"]))],
             &["t1", "t2", "t4"],
         ),
-        (vec![filter("sessionId", "=", text(""))], &["t5"]),
+        (vec![Filter::new("sessionId", "=", text(""))], &["t5"]),
         (
-            vec![filter("release", "!=", text("r1"))],
+            vec![Filter::new("release", "!=", text("r1"))],
             &["t2", "t4", "t5"],
         ),
         (
-            vec![filter("version", "starts with", text("v"))],
+            vec![Filter::new("version", "starts with", text("v"))],
             &["t1", "t2", "t3", "t4", "t5"],
         ),
-        (vec![filter("environment", "=", text("dev"))], &["t2", "t5"]),
         (
-            vec![filter(
+            vec![Filter::new("environment", "=", text("dev"))],
+            &["t2", "t5"],
+        ),
+        (
+            vec![Filter::new(
                 "timestamp",
                 ">=",
                 FilterValue::Datetime(BASE + 20 * SECOND),
@@ -1208,7 +1205,7 @@ pub async fn trace_filters(harness: &Harness) {
             &["t3", "t4", "t5"],
         ),
         (
-            vec![filter(
+            vec![Filter::new(
                 "timestamp",
                 "<",
                 FilterValue::Datetime(BASE + 20 * SECOND),
@@ -1216,7 +1213,7 @@ pub async fn trace_filters(harness: &Harness) {
             &["t1", "t2"],
         ),
         (
-            vec![filter(
+            vec![Filter::new(
                 "timestamp",
                 "=",
                 FilterValue::Datetime(BASE + 10 * SECOND),
@@ -1224,7 +1221,7 @@ pub async fn trace_filters(harness: &Harness) {
             &["t2"],
         ),
         (
-            vec![filter(
+            vec![Filter::new(
                 "timestamp",
                 ">",
                 FilterValue::Datetime(BASE + 30 * SECOND),
@@ -1232,17 +1229,23 @@ pub async fn trace_filters(harness: &Harness) {
             &["t5"],
         ),
         (
-            vec![filter("timestamp", "<=", FilterValue::Datetime(BASE))],
+            vec![Filter::new("timestamp", "<=", FilterValue::Datetime(BASE))],
             &["t1"],
         ),
         (
-            vec![filter("tags", "any of", list(&["a", "c"]))],
+            vec![Filter::new("tags", "any of", list(&["a", "c"]))],
             &["t1", "t3", "t5"],
         ),
-        (vec![filter("tags", "all of", list(&["a", "c"]))], &["t5"]),
-        (vec![filter("tags", "all of", list(&["b"]))], &["t1", "t2"]),
         (
-            vec![filter("tags", "none of", list(&["a", "b"]))],
+            vec![Filter::new("tags", "all of", list(&["a", "c"]))],
+            &["t5"],
+        ),
+        (
+            vec![Filter::new("tags", "all of", list(&["b"]))],
+            &["t1", "t2"],
+        ),
+        (
+            vec![Filter::new("tags", "none of", list(&["a", "b"]))],
             &["t3", "t4"],
         ),
         (vec![metadata("=", "team", "team-0")], &["t1", "t3", "t5"]),
@@ -1261,74 +1264,77 @@ pub async fn trace_filters(harness: &Harness) {
         (
             vec![Filter {
                 key: Some("count".into()),
-                ..filter("metadata", ">=", FilterValue::Number(20.0))
+                ..Filter::new("metadata", ">=", FilterValue::Number(20.0))
             }],
             &["t3", "t4", "t5"],
         ),
         (
             vec![Filter {
                 key: Some("count".into()),
-                ..filter("metadata", "=", FilterValue::Number(10.0))
+                ..Filter::new("metadata", "=", FilterValue::Number(10.0))
             }],
             &["t2"],
         ),
         (
             vec![Filter {
                 key: Some("flag".into()),
-                ..filter("metadata", "=", FilterValue::Boolean(true))
+                ..Filter::new("metadata", "=", FilterValue::Boolean(true))
             }],
             &["t1", "t3", "t5"],
         ),
         (
-            vec![filter("bookmarked", "=", FilterValue::Boolean(true))],
+            vec![Filter::new("bookmarked", "=", FilterValue::Boolean(true))],
             &["t3"],
         ),
         (
-            vec![filter("public", "=", FilterValue::Boolean(true))],
+            vec![Filter::new("public", "=", FilterValue::Boolean(true))],
             &["t1", "t4"],
         ),
         (
-            vec![filter("public", "!=", FilterValue::Boolean(true))],
+            vec![Filter::new("public", "!=", FilterValue::Boolean(true))],
             &["t2", "t3", "t5"],
         ),
-        (vec![filter("level", "=", text("ERROR"))], &["t2"]),
+        (vec![Filter::new("level", "=", text("ERROR"))], &["t2"]),
         (
-            vec![filter("level", "any of", list(&["WARNING", "ERROR"]))],
+            vec![Filter::new("level", "any of", list(&["WARNING", "ERROR"]))],
             &["t1", "t2"],
         ),
-        (vec![filter("level", "=", text("DEFAULT"))], &["t4", "t5"]),
         (
-            vec![filter("level", "none of", list(&["DEFAULT"]))],
+            vec![Filter::new("level", "=", text("DEFAULT"))],
+            &["t4", "t5"],
+        ),
+        (
+            vec![Filter::new("level", "none of", list(&["DEFAULT"]))],
             &["t1", "t2", "t3"],
         ),
         (
-            vec![filter("latency", ">", FilterValue::Number(2.0))],
+            vec![Filter::new("latency", ">", FilterValue::Number(2.0))],
             &["t1"],
         ),
         (
-            vec![filter("latency", ">=", FilterValue::Number(1.0))],
+            vec![Filter::new("latency", ">=", FilterValue::Number(1.0))],
             &["t1", "t2"],
         ),
         (
-            vec![filter("latency", "=", FilterValue::Number(0.0))],
+            vec![Filter::new("latency", "=", FilterValue::Number(0.0))],
             &["t3"],
         ),
         (
-            vec![filter("totalCost", ">", FilterValue::Number(0.0))],
+            vec![Filter::new("totalCost", ">", FilterValue::Number(0.0))],
             &["t1", "t2"],
         ),
         (
-            vec![filter("totalCost", "=", FilterValue::Number(0.25))],
+            vec![Filter::new("totalCost", "=", FilterValue::Number(0.25))],
             &["t2"],
         ),
         (
-            vec![filter("totalCost", "<", FilterValue::Number(1.0))],
+            vec![Filter::new("totalCost", "<", FilterValue::Number(1.0))],
             &["t2", "t3", "t4", "t5"],
         ),
         (
             vec![
-                filter("userId", "=", text("alice")),
-                filter("tags", "any of", list(&["c"])),
+                Filter::new("userId", "=", text("alice")),
+                Filter::new("tags", "any of", list(&["c"])),
             ],
             &["t3"],
         ),
@@ -1351,26 +1357,29 @@ pub async fn invalid_filters_name_the_field(harness: &Harness) {
     seed_filter_traces(&store).await;
     let cases: Vec<(Filter, &str)> = vec![
         (
-            filter("foo", "=", text("x")),
+            Filter::new("foo", "=", text("x")),
             "filter[1].column: unknown column \"foo\"",
         ),
         (
-            filter("name", "~=", text("x")),
+            Filter::new("name", "~=", text("x")),
             "filter[1].operator: unknown operator \"~=\"",
         ),
-        (filter("latency", ">", text("x")), "filter[1].value:"),
-        (filter("timestamp", ">", text("x")), "filter[1].value:"),
+        (Filter::new("latency", ">", text("x")), "filter[1].value:"),
+        (Filter::new("timestamp", ">", text("x")), "filter[1].value:"),
         (
-            filter("tags", "contains", list(&["a"])),
+            Filter::new("tags", "contains", list(&["a"])),
             "filter[1].operator:",
         ),
-        (filter("metadata", "=", text("x")), "filter[1].key:"),
-        (filter("level", "=", text("LOUD")), "filter[1].value:"),
-        (filter("bookmarked", "=", text("yes")), "filter[1].value:"),
+        (Filter::new("metadata", "=", text("x")), "filter[1].key:"),
+        (Filter::new("level", "=", text("LOUD")), "filter[1].value:"),
+        (
+            Filter::new("bookmarked", "=", text("yes")),
+            "filter[1].value:",
+        ),
     ];
     for (bad, expected) in cases {
         let query = TraceQuery {
-            filters: vec![filter("name", "=", text("chat")), bad.clone()],
+            filters: vec![Filter::new("name", "=", text("chat")), bad.clone()],
             ..TraceQuery::default()
         };
         let error = store
@@ -1403,7 +1412,7 @@ pub async fn invalid_filters_name_the_field(harness: &Harness) {
         .list_observations(
             P,
             &ObservationQuery {
-                filters: vec![filter("nope", "=", text("x"))],
+                filters: vec![Filter::new("nope", "=", text("x"))],
                 ..ObservationQuery::default()
             },
         )
@@ -2024,42 +2033,46 @@ pub async fn observation_queries(harness: &Harness) {
         ),
         (
             ObservationQuery {
-                filters: vec![filter("model", "=", text("gpt"))],
+                filters: vec![Filter::new("model", "=", text("gpt"))],
                 ..Default::default()
             },
             &["child"],
         ),
         (
             ObservationQuery {
-                filters: vec![filter("traceName", "starts with", text("chat"))],
+                filters: vec![Filter::new("traceName", "starts with", text("chat"))],
                 ..Default::default()
             },
             &["child", "o1", "o2"],
         ),
         (
             ObservationQuery {
-                filters: vec![filter("type", "any of", list(&["EVENT", "GENERATION"]))],
+                filters: vec![Filter::new(
+                    "type",
+                    "any of",
+                    list(&["EVENT", "GENERATION"]),
+                )],
                 ..Default::default()
             },
             &["child", "event"],
         ),
         (
             ObservationQuery {
-                filters: vec![filter("level", "=", text("ERROR"))],
+                filters: vec![Filter::new("level", "=", text("ERROR"))],
                 ..Default::default()
             },
             &["o2"],
         ),
         (
             ObservationQuery {
-                filters: vec![filter("totalCost", ">", FilterValue::Number(1.0))],
+                filters: vec![Filter::new("totalCost", ">", FilterValue::Number(1.0))],
                 ..Default::default()
             },
             &["o1"],
         ),
         (
             ObservationQuery {
-                filters: vec![filter(
+                filters: vec![Filter::new(
                     "startTime",
                     ">=",
                     FilterValue::Datetime(BASE + 20 * SECOND),
@@ -2416,14 +2429,14 @@ pub async fn scores_of_every_data_type(harness: &Harness) {
         ),
         (
             ScoreQuery {
-                filters: vec![filter("stringValue", "contains", text("text"))],
+                filters: vec![Filter::new("stringValue", "contains", text("text"))],
                 ..Default::default()
             },
             &["text"],
         ),
         (
             ScoreQuery {
-                filters: vec![filter("value", "<", FilterValue::Number(0.0))],
+                filters: vec![Filter::new("value", "<", FilterValue::Number(0.0))],
                 ..Default::default()
             },
             &["run-score"],
@@ -2713,7 +2726,7 @@ pub async fn tag_and_metadata_filters_follow_writes(harness: &Harness) {
     seed_filter_traces(&store).await;
     let metadata = |key: &str, value: &str| Filter {
         key: Some(key.into()),
-        ..filter("metadata", "=", text(value))
+        ..Filter::new("metadata", "=", text(value))
     };
     let by_tags = |tags: &[&str]| TraceQuery {
         tags: strings(tags),
@@ -2737,12 +2750,12 @@ pub async fn tag_and_metadata_filters_follow_writes(harness: &Harness) {
     check(by_tags(&["a", "c"]), &["t5"]).await;
     check(by_tags(&["a", "missing"]), &[]).await;
     check(
-        by_filters(vec![filter("tags", "all of", list(&["b"]))]),
+        by_filters(vec![Filter::new("tags", "all of", list(&["b"]))]),
         &["t2", "t1"],
     )
     .await;
     check(
-        by_filters(vec![filter("tags", "any of", list(&["c"]))]),
+        by_filters(vec![Filter::new("tags", "any of", list(&["c"]))]),
         &["t5", "t3"],
     )
     .await;

@@ -397,25 +397,19 @@ pub async fn metrics_time_buckets_fill_the_range(harness: &Harness) {
 pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
     let store = harness.open().await;
     seed(&store).await;
-    let filter = |column: &str, operator: &str, value: FilterValue| Filter {
-        column: column.to_owned(),
-        operator: operator.to_owned(),
-        value,
-        key: None,
-    };
     let mut query = request(
         MetricsView::Observations,
         &["name"],
         vec![metric("count", Aggregation::Count)],
     );
     query.filters = vec![
-        filter("type", "=", FilterValue::String("GENERATION".into())),
-        filter(
+        Filter::new("type", "=", FilterValue::String("GENERATION".into())),
+        Filter::new(
             "tags",
             "any of",
             FilterValue::Strings(vec!["a".into(), "b".into()]),
         ),
-        filter("userId", "none of", FilterValue::Strings(vec!["u2".into()])),
+        Filter::new("userId", "none of", FilterValue::Strings(vec!["u2".into()])),
     ];
     let rows = run(&store, &query).await;
     assert_eq!(
@@ -427,14 +421,18 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
     );
 
     // A level filter and a numeric one.
-    query.filters = vec![filter("level", "=", FilterValue::String("ERROR".into()))];
+    query.filters = vec![Filter::new(
+        "level",
+        "=",
+        FilterValue::String("ERROR".into()),
+    )];
     let rows = run(&store, &query).await;
     assert_eq!(value(&rows[0], "count_count"), &MetricsValue::Count(1));
 
     // Metadata, by key.
     query.filters = vec![Filter {
         key: Some("team".into()),
-        ..filter("metadata", "=", FilterValue::String("search".into()))
+        ..Filter::new("metadata", "=", FilterValue::String("search".into()))
     }];
     let rows = run(&store, &query).await;
     assert_eq!(value(&rows[0], "count_count"), &MetricsValue::Count(1));
@@ -505,7 +503,7 @@ pub async fn metrics_filters_ordering_and_limits(harness: &Harness) {
         .message
         .starts_with("query.dimensions[0].field: Invalid dimension"));
     bad.dimensions.clear();
-    bad.filters = vec![filter("latency", "=", FilterValue::Number(1.0))];
+    bad.filters = vec![Filter::new("latency", "=", FilterValue::Number(1.0))];
     let error = store
         .query_metrics(P, &bad)
         .await
@@ -680,12 +678,11 @@ pub async fn metrics_stop_at_their_time_limit(harness: &Harness) {
             metric("latency", Aggregation::P95),
         ],
     );
-    slow.filters.push(Filter {
-        column: "userId".to_owned(),
-        operator: "=".to_owned(),
-        value: FilterValue::String("u-slow".to_owned()),
-        key: None,
-    });
+    slow.filters.push(Filter::new(
+        "userId",
+        "=",
+        FilterValue::String("u-slow".to_owned()),
+    ));
 
     let bounded = harness
         .open_with_metrics_limit(std::time::Duration::from_millis(1))

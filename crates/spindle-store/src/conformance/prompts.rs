@@ -930,12 +930,7 @@ pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
             limit: 50,
             filters: filters
                 .into_iter()
-                .map(|(column, operator, value)| Filter {
-                    column: column.to_owned(),
-                    operator: operator.to_owned(),
-                    value,
-                    key: None,
-                })
+                .map(|(column, operator, value)| Filter::new(column, operator, value))
                 .collect(),
             ..TraceQuery::default()
         };
@@ -985,12 +980,7 @@ pub async fn traces_filter_by_linked_prompt<S: PromptsStore>(store: Arc<S>) {
             &TraceQuery {
                 page: 1,
                 limit: 50,
-                filters: vec![Filter {
-                    column: "promptVersion".to_owned(),
-                    operator: "=".to_owned(),
-                    value: name("one"),
-                    key: None,
-                }],
+                filters: vec![Filter::new("promptVersion", "=", name("one"))],
                 ..TraceQuery::default()
             },
         )

@@ -175,12 +175,7 @@ fn text_filter(column: &str, rng: &mut Rng, values: &[&str]) -> Filter {
         ),
         _ => ("is null", FilterValue::Null),
     };
-    Filter {
-        column: column.to_owned(),
-        operator: operator.to_owned(),
-        value,
-        key: None,
-    }
+    Filter::new(column, operator, value)
 }
 
 /// A random plan of the rows the rollups hold.
@@ -282,21 +277,19 @@ fn random_request(rng: &mut Rng) -> MetricsRequest {
             (MetricsView::Observations, 3) => {
                 text_filter("level", rng, &["ERROR", "DEFAULT", "WARNING"])
             }
-            (MetricsView::ScoresBoolean, 3) => Filter {
-                column: "booleanValue".to_owned(),
-                operator: rng.pick(&["=", "!="]).to_owned(),
-                value: FilterValue::Boolean(rng.chance(50)),
-                key: None,
-            },
+            (MetricsView::ScoresBoolean, 3) => Filter::new(
+                "booleanValue",
+                rng.pick(&["=", "!="]),
+                FilterValue::Boolean(rng.chance(50)),
+            ),
             (MetricsView::Observations, 1) => {
                 text_filter("providedModelName", rng, &["m-alpha", "m-beta"])
             }
-            (MetricsView::Observations, 2) => Filter {
-                column: "promptVersion".to_owned(),
-                operator: rng.pick(&[">", "=", "!="]).to_owned(),
-                value: FilterValue::Number(rng.below(3) as f64 + 1.0),
-                key: None,
-            },
+            (MetricsView::Observations, 2) => Filter::new(
+                "promptVersion",
+                rng.pick(&[">", "=", "!="]),
+                FilterValue::Number(rng.below(3) as f64 + 1.0),
+            ),
             (MetricsView::Traces, 0) => text_filter("name", rng, &["chat", "embed"]),
             (MetricsView::Traces, 1) => text_filter("release", rng, &["r1", "r2"]),
             (MetricsView::Observations | MetricsView::Traces, _) => {
@@ -558,12 +551,7 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
                 FilterValue::Strings(vec![rng.pick(&["a", "b"]).to_owned()]),
             ),
         };
-        Filter {
-            column: column.to_owned(),
-            operator: operator.to_owned(),
-            value,
-            key: None,
-        }
+        Filter::new(column, operator, value)
     };
     let mut answered = 0;
     let mut with_rows = 0;
@@ -585,12 +573,11 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
         let latency = request.metrics.iter().any(|m| m.measure == "latency");
         if observations && latency {
             request.filters.retain(|filter| filter.column != "type");
-            request.filters.push(Filter {
-                column: "type".to_owned(),
-                operator: "any of".to_owned(),
-                value: FilterValue::Strings(vec!["GENERATION".to_owned()]),
-                key: None,
-            });
+            request.filters.push(Filter::new(
+                "type",
+                "any of",
+                FilterValue::Strings(vec!["GENERATION".to_owned()]),
+            ));
         }
         let what = format!("plan {answered}: {request:?}");
         let raw = assert_rollups_answer(&store, P, &request, &what).await;
@@ -638,11 +625,8 @@ pub async fn metrics_by_trace_attribute_equal_the_raw_rows(harness: &Harness) {
         bins: None,
         row_limit: None,
     };
-    let equal = |column: &str, operator: &str, value: &str| Filter {
-        column: column.to_owned(),
-        operator: operator.to_owned(),
-        value: FilterValue::String(value.to_owned()),
-        key: None,
+    let equal = |column: &str, operator: &str, value: &str| {
+        Filter::new(column, operator, FilterValue::String(value.to_owned()))
     };
     for filters in [
         vec![equal("userId", "=", "u1"), equal("traceName", "=", "chat")],
@@ -1037,12 +1021,7 @@ pub async fn metrics_by_rolled_metadata_equal_the_raw_rows(harness: &Harness) {
     declines(MetricsRequest {
         filters: vec![
             metadata_filter("tenant", "acme"),
-            Filter {
-                column: "userId".to_owned(),
-                operator: "=".to_owned(),
-                value: FilterValue::String("u1".to_owned()),
-                key: None,
-            },
+            Filter::new("userId", "=", FilterValue::String("u1".to_owned())),
         ],
         ..by_tenant("acme")
     })

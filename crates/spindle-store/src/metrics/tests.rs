@@ -36,21 +36,19 @@ fn unknown_names_are_refused_with_their_field() {
     assert!(error_of(&bad).starts_with("query.metrics[0].measure: Invalid metric"));
 
     let mut bad = request(MetricsView::Traces);
-    bad.filters = vec![Filter {
-        column: "nonExistentColumn".to_owned(),
-        operator: "=".to_owned(),
-        value: crate::FilterValue::String("x".to_owned()),
-        key: None,
-    }];
+    bad.filters = vec![Filter::new(
+        "nonExistentColumn",
+        "=",
+        crate::FilterValue::String("x".to_owned()),
+    )];
     assert!(error_of(&bad).starts_with("query.filters[0].column: Invalid filter column"));
 
     let mut bad = request(MetricsView::Traces);
-    bad.filters = vec![Filter {
-        column: "tags".to_owned(),
-        operator: "=".to_owned(),
-        value: crate::FilterValue::String("x".to_owned()),
-        key: None,
-    }];
+    bad.filters = vec![Filter::new(
+        "tags",
+        "=",
+        crate::FilterValue::String("x".to_owned()),
+    )];
     assert!(
         error_of(&bad).starts_with("query.filters[0].operator:"),
         "{}",
@@ -86,12 +84,11 @@ fn version_two_has_no_traces_view_and_no_high_cardinality_groups() {
     v2.dimensions = vec!["isRootObservation".to_owned()];
     assert!(plan(&v2).is_ok());
     // A high-cardinality dimension still filters.
-    v2.filters = vec![Filter {
-        column: "userId".to_owned(),
-        operator: "=".to_owned(),
-        value: crate::FilterValue::String("u".to_owned()),
-        key: None,
-    }];
+    v2.filters = vec![Filter::new(
+        "userId",
+        "=",
+        crate::FilterValue::String("u".to_owned()),
+    )];
     assert!(plan(&v2).is_ok());
 
     let mut v1 = request(MetricsView::Observations);

@@ -9,15 +9,6 @@ const COLUMNS: &[Column] = &[
     Column::new("metadata", ColumnKind::Object, "t.metadata"),
 ];
 
-fn filter(column: &str, operator: &str, value: FilterValue) -> Filter {
-    Filter {
-        column: column.into(),
-        operator: operator.into(),
-        value,
-        key: None,
-    }
-}
-
 fn check_error(filter: Filter, expected: &str) {
     for dialect in [Dialect::Sqlite, Dialect::Postgres] {
         let mut sql = Sql::new(dialect, "");
@@ -30,23 +21,23 @@ fn check_error(filter: Filter, expected: &str) {
 #[test]
 fn errors_name_the_field() {
     check_error(
-        filter("foo", "=", FilterValue::String("x".into())),
+        Filter::new("foo", "=", FilterValue::String("x".into())),
         "filter[0].column: unknown column \"foo\"",
     );
     check_error(
-        filter("name", "~", FilterValue::String("x".into())),
+        Filter::new("name", "~", FilterValue::String("x".into())),
         "filter[0].operator: unknown operator \"~\"",
     );
     check_error(
-        filter("latency", ">", FilterValue::String("x".into())),
+        Filter::new("latency", ">", FilterValue::String("x".into())),
         "filter[0].value: expected a finite number",
     );
     check_error(
-        filter("tags", "=", FilterValue::Strings(vec![])),
+        Filter::new("tags", "=", FilterValue::Strings(vec![])),
         "filter[0].operator: unknown operator \"=\"",
     );
     check_error(
-        filter("metadata", "=", FilterValue::String("x".into())),
+        Filter::new("metadata", "=", FilterValue::String("x".into())),
         "filter[0].key: required",
     );
 }
@@ -55,7 +46,7 @@ fn errors_name_the_field() {
 fn like_patterns_are_escaped() {
     assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
     let mut sql = Sql::new(Dialect::Sqlite, "");
-    let mut f = filter("metadata", "starts with", FilterValue::String("a%".into()));
+    let mut f = Filter::new("metadata", "starts with", FilterValue::String("a%".into()));
     f.key = Some("k".into());
     compile_filters(&mut sql, &[f], COLUMNS).expect("compiles");
     assert!(sql.text.contains("LIKE ? ESCAPE"), "{}", sql.text);
