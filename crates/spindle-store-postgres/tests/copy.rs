@@ -2,7 +2,8 @@
 //! costs included), scores, media, custom models, prompts and the UI's users moves to PostgreSQL,
 //! interrupted once and resumed, and every read of the store API answers the same before and
 //! after; so do datasets, score configs, annotation queues, comments and the audit log, and a
-//! second copy changes nothing.
+//! second copy changes nothing. A user whose email PostgreSQL already has keeps the account
+//! PostgreSQL has, and the copied user's roles and saved views are left out.
 
 mod support;
 
@@ -15,7 +16,9 @@ use spindle_core::score_config::ScoreConfigPatch;
 use spindle_core::score_config::{ConfigCategory, ConfigDataType, NewScoreConfig};
 use spindle_core::{Level, ObservationRecord, ObservationType, ScoreDataType, ScoreRecord};
 use spindle_core::{TraceRecord, WriteBatch};
-use spindle_store::accounts::{Accounts, Membership, Role, SavedView, User};
+use spindle_store::accounts::{
+    Accounts, Membership, OrganizationMembership, Role, SavedView, User,
+};
 use spindle_store::audit::{Actor, AuditQuery, NewAuditEntry};
 use spindle_store::datasets::{DatasetItemQuery, Datasets, ItemMediaLink, PageRequest};
 use spindle_store::prompts::{PromptQuery, Prompts};
@@ -1014,6 +1017,147 @@ async fn an_audit_entry_whose_id_postgres_used_takes_the_next_one() {
     assert_eq!(
         audit_ids_and_actions(&postgres).await,
         [(3, "later"), (1, "live"), (2, "copied")].map(|(id, action)| (id, action.to_owned()))
+    );
+    postgres.shutdown().await.expect("shutdown");
+}
+
+/// A user of a SQLite directory, with a project role, an organization role and a saved
+/// view in `project`.
+async fn seed_person(sqlite: &impl Accounts, project: &Project, id: &str, email: &str) -> User {
+    let user = User {
+        id: id.into(),
+        email: email.into(),
+        name: None,
+        password_hash: None,
+        is_admin: false,
+        created_at: BASE,
+    };
+    sqlite.create_user(&user).await.expect("user");
+    let membership = Membership {
+        user_id: id.into(),
+        project_id: project.id.clone(),
+        role: Role::Member,
+    };
+    sqlite
+        .set_membership(&membership, BASE)
+        .await
+        .expect("membership");
+    let organization_membership = OrganizationMembership {
+        organization_id: project.organization.id.clone(),
+        user_id: id.into(),
+        role: Role::Viewer,
+    };
+    sqlite
+        .set_organization_membership(&organization_membership, BASE)
+        .await
+        .expect("organization membership");
+    let view = SavedView {
+        id: format!("view-of-{id}"),
+        project_id: project.id.clone(),
+        user_id: id.into(),
+        page: "traces".into(),
+        name: "mine".into(),
+        query: "level=ERROR".into(),
+        created_at: BASE,
+    };
+    sqlite.save_view(&view).await.expect("view");
+    user
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_postgres_already_has_keeps_its_account_and_the_copy_leaves_out_the_other_roles() {
+    let source_dir = tempfile::tempdir().expect("source dir");
+    let sqlite = support::open_sqlite(source_dir.path());
+    let project = Project {
+        id: PROJECTS[0].into(),
+        name: "Project".into(),
+        organization: Organization {
+            id: "org".into(),
+            name: "Org".into(),
+        },
+        retention_days: None,
+        created_at: BASE,
+    };
+    sqlite.upsert_project(&project).await.expect("project");
+    seed_person(&sqlite, &project, "sqlite-user", "taken@example.com").await;
+    let newcomer = seed_person(&sqlite, &project, "new-user", "new@example.com").await;
+    sqlite.shutdown().await.expect("shutdown");
+    drop(sqlite);
+
+    let target_key = tempfile::tempdir().expect("schema key");
+    let postgres = support::open_in(target_key.path(), None).await;
+    postgres.upsert_project(&project).await.expect("project");
+    let resident = User {
+        id: "postgres-user".into(),
+        email: "taken@example.com".into(),
+        name: Some("Resident".into()),
+        password_hash: None,
+        is_admin: true,
+        created_at: BASE + 1,
+    };
+    postgres.create_user(&resident).await.expect("user");
+    for _ in 0..2 {
+        assert!(
+            copy_everything(source_dir.path(), &postgres, "copy")
+                .await
+                .complete
+        );
+    }
+
+    assert_eq!(
+        postgres
+            .get_user_by_email("taken@example.com")
+            .await
+            .expect("user"),
+        Some(resident)
+    );
+    assert_eq!(
+        postgres
+            .memberships_of_user("sqlite-user")
+            .await
+            .expect("memberships"),
+        vec![]
+    );
+    assert_eq!(
+        postgres
+            .organization_memberships_of_user("sqlite-user")
+            .await
+            .expect("organization memberships"),
+        vec![]
+    );
+    assert_eq!(
+        postgres
+            .get_user_by_email("new@example.com")
+            .await
+            .expect("user"),
+        Some(newcomer)
+    );
+    assert_eq!(
+        postgres
+            .memberships_of_user("new-user")
+            .await
+            .expect("memberships")
+            .len(),
+        1
+    );
+    assert_eq!(
+        postgres
+            .organization_memberships_of_user("new-user")
+            .await
+            .expect("organization memberships")
+            .len(),
+        1
+    );
+    let views = postgres
+        .list_views(PROJECTS[0], "traces")
+        .await
+        .expect("views");
+    assert_eq!(
+        views
+            .iter()
+            .map(|view| view.user_id.as_str())
+            .collect::<Vec<_>>(),
+        ["new-user"]
     );
     postgres.shutdown().await.expect("shutdown");
 }
