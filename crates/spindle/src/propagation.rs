@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use spindle_semconv as semconv;
 
 use crate::context::{self, Ctx, Instrumented};
@@ -327,37 +329,20 @@ impl PropagatedAttributes {
     }
 }
 
+/// What baggage values keep unescaped: letters, digits and `-_.~` (RFC 3986's unreserved).
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn percent_encode(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    utf8_percent_encode(value, ESCAPED).to_string()
 }
 
+/// Decodes `%XX` escapes; a `%` without two hex digits stays as it is.
 fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let hex_digit = |byte: u8| (byte as char).to_digit(16).map(|digit| digit as u8);
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' && index + 2 < bytes.len() {
-            if let (Some(high), Some(low)) =
-                (hex_digit(bytes[index + 1]), hex_digit(bytes[index + 2]))
-            {
-                decoded.push(high * 16 + low);
-                index += 3;
-                continue;
-            }
-        }
-        decoded.push(bytes[index]);
-        index += 1;
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_decode_str(value).decode_utf8_lossy().into_owned()
 }
 
 /// Enters a scope with `attributes` merged into the current ones and returns the context.
@@ -473,5 +458,7 @@ mod tests {
     fn percent_round_trip() {
         assert_eq!(percent_decode(&percent_encode("a b,c=é")), "a b,c=é");
         assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("100%2x%4"), "100%2x%4");
+        assert_eq!(percent_encode("a-b_c.d~e f"), "a-b_c.d~e%20f");
     }
 }
