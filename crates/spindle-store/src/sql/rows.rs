@@ -417,45 +417,57 @@ impl WriteColumn {
     }
 }
 
-const fn text(name: &'static str) -> WriteColumn {
-    WriteColumn {
-        name,
-        kind: CellKind::Text,
-        jsonb: false,
-        computed: false,
+impl WriteColumn {
+    const fn of(name: &'static str, kind: CellKind) -> Self {
+        WriteColumn {
+            name,
+            kind,
+            jsonb: false,
+            computed: false,
+        }
+    }
+
+    const fn jsonb(self) -> Self {
+        WriteColumn {
+            jsonb: true,
+            ..self
+        }
     }
 }
-const fn json(name: &'static str) -> WriteColumn {
-    WriteColumn {
-        name,
-        kind: CellKind::Text,
-        jsonb: true,
-        computed: false,
-    }
-}
-const fn int(name: &'static str) -> WriteColumn {
-    WriteColumn {
-        name,
-        kind: CellKind::Int,
-        jsonb: false,
-        computed: false,
-    }
-}
-const fn float(name: &'static str) -> WriteColumn {
-    WriteColumn {
-        name,
-        kind: CellKind::Float,
-        jsonb: false,
-        computed: false,
-    }
-}
-const fn boolean(name: &'static str) -> WriteColumn {
-    WriteColumn {
-        name,
-        kind: CellKind::Bool,
-        jsonb: false,
-        computed: false,
-    }
+
+/// Declares the columns a write of one entity sets, `id` first, each beside its value: the
+/// const list `$list` and the [`Encoded`] impl of `$encoded` come from one table, so a
+/// column cannot lose its value or change its place, and a value's [`Cell`] variant is the
+/// column's kind. A row is `Kind "name" => value`, the kind one of `Text`, `Json` (text,
+/// JSONB on PostgreSQL), `Int`, `Float` and `Bool`, optionally followed by `computed`;
+/// `$this` names the encoded record and `$r` the record in the values.
+macro_rules! written_columns {
+    (
+        $encoded:ident, $table:literal, $list:ident, |$this:ident, $r:ident| {
+            $($kind:ident $($computed:ident)? $name:literal => $value:expr,)*
+        }
+    ) => {
+        const $list: &[WriteColumn] =
+            &[$(written_columns!(@column $kind $name $($computed)?)),*];
+
+        impl Encoded for $encoded<'_> {
+            const TABLE: &'static str = $table;
+            const COLUMNS: &'static [WriteColumn] = $list;
+
+            fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
+                let $this = self;
+                let $r = self.record;
+                [$(written_columns!(@cell $kind $value)),*].into_iter()
+            }
+        }
+    };
+    (@column Json $name:literal) => { WriteColumn::of($name, CellKind::Text).jsonb() };
+    (@column $kind:ident $name:literal) => { WriteColumn::of($name, CellKind::$kind) };
+    (@column $kind:ident $name:literal computed) => {
+        written_columns!(@column $kind $name).computed()
+    };
+    (@cell Json $value:expr) => { Cell::Text($value) };
+    (@cell $kind:ident $value:expr) => { Cell::$kind($value) };
 }
 
 /// The value of one written column, borrowed from a record or its encoding. Binds as a
@@ -496,53 +508,25 @@ impl<'a> EncodedTrace<'a> {
     }
 }
 
-/// The written columns of `traces`, `id` first, in the order of [`EncodedTrace`]'s cells.
-const TRACE_TABLE: &[WriteColumn] = &[
-    text("id"),
-    int("timestamp"),
-    text("environment"),
-    text("name"),
-    text("user_id"),
-    text("session_id"),
-    text("release"),
-    text("version"),
-    boolean("public"),
-    boolean("bookmarked"),
-    text("external_id"),
-    json("tags"),
-    json("metadata"),
-    text("input"),
-    text("output"),
-    text("stamps"),
-];
-
-impl Encoded for EncodedTrace<'_> {
-    const TABLE: &'static str = "traces";
-    const COLUMNS: &'static [WriteColumn] = TRACE_TABLE;
-
-    fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
-        let r = self.record;
-        [
-            Cell::Text(Some(&r.id)),
-            Cell::Int(r.timestamp),
-            Cell::Text(r.environment.as_deref()),
-            Cell::Text(r.name.as_deref()),
-            Cell::Text(r.user_id.as_deref()),
-            Cell::Text(r.session_id.as_deref()),
-            Cell::Text(r.release.as_deref()),
-            Cell::Text(r.version.as_deref()),
-            Cell::Bool(r.public),
-            Cell::Bool(r.bookmarked),
-            Cell::Text(r.external_id.as_deref()),
-            Cell::Text(Some(&self.tags)),
-            Cell::Text(Some(&self.metadata)),
-            Cell::Text(r.input.as_deref()),
-            Cell::Text(r.output.as_deref()),
-            Cell::Text(Some(&self.stamps)),
-        ]
-        .into_iter()
-    }
-}
+// The written columns of `traces` and their values.
+written_columns!(EncodedTrace, "traces", TRACE_TABLE, |e, r| {
+    Text "id" => Some(&r.id),
+    Int "timestamp" => r.timestamp,
+    Text "environment" => r.environment.as_deref(),
+    Text "name" => r.name.as_deref(),
+    Text "user_id" => r.user_id.as_deref(),
+    Text "session_id" => r.session_id.as_deref(),
+    Text "release" => r.release.as_deref(),
+    Text "version" => r.version.as_deref(),
+    Bool "public" => r.public,
+    Bool "bookmarked" => r.bookmarked,
+    Text "external_id" => r.external_id.as_deref(),
+    Json "tags" => Some(&e.tags),
+    Json "metadata" => Some(&e.metadata),
+    Text "input" => r.input.as_deref(),
+    Text "output" => r.output.as_deref(),
+    Text "stamps" => Some(&e.stamps),
+});
 
 /// An observation about to be written: its JSON columns encoded and the columns derived
 /// from its usage and cost (with the given derived cost).
@@ -610,76 +594,37 @@ impl<'a> EncodedObservation<'a> {
     }
 }
 
-/// The written columns of `observations`, `id` first, in the order of
-/// [`EncodedObservation`]'s cells; the totals are computed for SQL's sums and filters.
-const OBSERVATION_TABLE: &[WriteColumn] = &[
-    text("id"),
-    text("trace_id"),
-    int("start_time"),
-    int("end_time"),
-    text("environment"),
-    text("type"),
-    text("parent_observation_id"),
-    text("name"),
-    int("completion_start_time"),
-    text("level"),
-    text("version"),
-    text("model"),
-    text("prompt_name"),
-    int("prompt_version"),
-    float("total_cost").computed(),
-    int("usage_input").computed(),
-    int("usage_output").computed(),
-    int("usage_total").computed(),
-    text("status_message"),
-    text("model_parameters"),
-    text("usage_details"),
-    text("cost_details"),
-    json("metadata"),
-    text("input"),
-    text("output"),
-    text("stamps"),
-    text("derived"),
-];
-
-impl Encoded for EncodedObservation<'_> {
-    const TABLE: &'static str = "observations";
-    const COLUMNS: &'static [WriteColumn] = OBSERVATION_TABLE;
-
-    fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
-        let r = self.record;
-        [
-            Cell::Text(Some(&r.id)),
-            Cell::Text(r.trace_id.as_deref()),
-            Cell::Int(r.start_time),
-            Cell::Int(r.end_time),
-            Cell::Text(r.environment.as_deref()),
-            Cell::Text(r.observation_type.map(ObservationType::as_str)),
-            Cell::Text(r.parent_observation_id.as_deref()),
-            Cell::Text(r.name.as_deref()),
-            Cell::Int(r.completion_start_time),
-            Cell::Text(r.level.map(Level::as_str)),
-            Cell::Text(r.version.as_deref()),
-            Cell::Text(r.model.as_deref()),
-            Cell::Text(r.prompt_name.as_deref()),
-            Cell::Int(r.prompt_version),
-            Cell::Float(self.total_cost),
-            Cell::Int(self.usage_input),
-            Cell::Int(self.usage_output),
-            Cell::Int(self.usage_total),
-            Cell::Text(r.status_message.as_deref()),
-            Cell::Text(r.model_parameters.as_deref()),
-            Cell::Text(self.usage_details.as_deref()),
-            Cell::Text(self.cost_details.as_deref()),
-            Cell::Text(Some(&self.metadata)),
-            Cell::Text(r.input.as_deref()),
-            Cell::Text(r.output.as_deref()),
-            Cell::Text(Some(&self.stamps)),
-            Cell::Text(self.derived.as_deref()),
-        ]
-        .into_iter()
-    }
-}
+// The written columns of `observations` and their values; the totals are computed for SQL's
+// sums and filters.
+written_columns!(EncodedObservation, "observations", OBSERVATION_TABLE, |e, r| {
+    Text "id" => Some(&r.id),
+    Text "trace_id" => r.trace_id.as_deref(),
+    Int "start_time" => r.start_time,
+    Int "end_time" => r.end_time,
+    Text "environment" => r.environment.as_deref(),
+    Text "type" => r.observation_type.map(ObservationType::as_str),
+    Text "parent_observation_id" => r.parent_observation_id.as_deref(),
+    Text "name" => r.name.as_deref(),
+    Int "completion_start_time" => r.completion_start_time,
+    Text "level" => r.level.map(Level::as_str),
+    Text "version" => r.version.as_deref(),
+    Text "model" => r.model.as_deref(),
+    Text "prompt_name" => r.prompt_name.as_deref(),
+    Int "prompt_version" => r.prompt_version,
+    Float computed "total_cost" => e.total_cost,
+    Int computed "usage_input" => e.usage_input,
+    Int computed "usage_output" => e.usage_output,
+    Int computed "usage_total" => e.usage_total,
+    Text "status_message" => r.status_message.as_deref(),
+    Text "model_parameters" => r.model_parameters.as_deref(),
+    Text "usage_details" => e.usage_details.as_deref(),
+    Text "cost_details" => e.cost_details.as_deref(),
+    Json "metadata" => Some(&e.metadata),
+    Text "input" => r.input.as_deref(),
+    Text "output" => r.output.as_deref(),
+    Text "stamps" => Some(&e.stamps),
+    Text "derived" => e.derived.as_deref(),
+});
 
 /// A score about to be written.
 pub struct EncodedScore<'a> {
@@ -698,60 +643,29 @@ impl<'a> EncodedScore<'a> {
     }
 }
 
-/// The written columns of `scores`, `id` first, in the order of [`EncodedScore`]'s cells.
-const SCORE_TABLE: &[WriteColumn] = &[
-    text("id"),
-    int("timestamp"),
-    text("environment"),
-    text("name"),
-    float("value"),
-    text("string_value"),
-    text("data_type"),
-    text("source"),
-    text("trace_id"),
-    text("observation_id"),
-    text("session_id"),
-    text("dataset_run_id"),
-    text("config_id"),
-    text("queue_id"),
-    text("author_user_id"),
-    text("execution_trace_id"),
-    text("comment"),
-    json("metadata"),
-    text("stamps"),
-];
-
-impl Encoded for EncodedScore<'_> {
-    const TABLE: &'static str = "scores";
-    const COLUMNS: &'static [WriteColumn] = SCORE_TABLE;
-
-    fn cells(&self) -> impl Iterator<Item = Cell<'_>> {
-        let r = self.record;
-        [
-            Cell::Text(Some(&r.id)),
-            Cell::Int(r.timestamp),
-            Cell::Text(r.environment.as_deref()),
-            Cell::Text(r.name.as_deref()),
-            // The value if finite (SQLite cannot store NaN).
-            Cell::Float(r.value.filter(|v| v.is_finite())),
-            Cell::Text(r.string_value.as_deref()),
-            Cell::Text(r.data_type.map(ScoreDataType::as_str)),
-            Cell::Text(r.source.map(ScoreSource::as_str)),
-            Cell::Text(r.trace_id.as_deref()),
-            Cell::Text(r.observation_id.as_deref()),
-            Cell::Text(r.session_id.as_deref()),
-            Cell::Text(r.dataset_run_id.as_deref()),
-            Cell::Text(r.config_id.as_deref()),
-            Cell::Text(r.queue_id.as_deref()),
-            Cell::Text(r.author_user_id.as_deref()),
-            Cell::Text(r.execution_trace_id.as_deref()),
-            Cell::Text(r.comment.as_deref()),
-            Cell::Text(Some(&self.metadata)),
-            Cell::Text(Some(&self.stamps)),
-        ]
-        .into_iter()
-    }
-}
+// The written columns of `scores` and their values.
+written_columns!(EncodedScore, "scores", SCORE_TABLE, |e, r| {
+    Text "id" => Some(&r.id),
+    Int "timestamp" => r.timestamp,
+    Text "environment" => r.environment.as_deref(),
+    Text "name" => r.name.as_deref(),
+    // The value if finite (SQLite cannot store NaN).
+    Float "value" => r.value.filter(|v| v.is_finite()),
+    Text "string_value" => r.string_value.as_deref(),
+    Text "data_type" => r.data_type.map(ScoreDataType::as_str),
+    Text "source" => r.source.map(ScoreSource::as_str),
+    Text "trace_id" => r.trace_id.as_deref(),
+    Text "observation_id" => r.observation_id.as_deref(),
+    Text "session_id" => r.session_id.as_deref(),
+    Text "dataset_run_id" => r.dataset_run_id.as_deref(),
+    Text "config_id" => r.config_id.as_deref(),
+    Text "queue_id" => r.queue_id.as_deref(),
+    Text "author_user_id" => r.author_user_id.as_deref(),
+    Text "execution_trace_id" => r.execution_trace_id.as_deref(),
+    Text "comment" => r.comment.as_deref(),
+    Json "metadata" => Some(&e.metadata),
+    Text "stamps" => Some(&e.stamps),
+});
 
 /// The total cost of one observation: the `total` entry, else the sum of the others.
 pub fn total_cost(costs: &BTreeMap<String, f64>) -> Option<f64> {
@@ -850,22 +764,5 @@ mod tests {
         assert_eq!(TRACE_COLUMNS.len(), TRACE_COLUMN_COUNT);
         assert_eq!(OBSERVATION_COLUMNS.len(), OBSERVATION_COLUMN_COUNT);
         assert_eq!(SCORE_COLUMNS.len(), SCORE_COLUMN_COUNT);
-    }
-
-    #[test]
-    fn every_written_column_has_a_value() {
-        let trace = TraceRecord::default();
-        assert_eq!(
-            EncodedTrace::new(&trace).cells().count(),
-            EncodedTrace::COLUMNS.len()
-        );
-        let observation = ObservationRecord::default();
-        let encoded = EncodedObservation::new(&observation, &observation.derived);
-        assert_eq!(encoded.cells().count(), EncodedObservation::COLUMNS.len());
-        let score = ScoreRecord::default();
-        assert_eq!(
-            EncodedScore::new(&score).cells().count(),
-            EncodedScore::COLUMNS.len()
-        );
     }
 }
