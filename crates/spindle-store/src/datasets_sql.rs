@@ -330,42 +330,6 @@ async fn existing_dataset(db: &impl Executor, project_id: &str, name: &str) -> R
         .ok_or_else(|| dataset_not_found(name))
 }
 
-async fn upsert_dataset(
-    db: &impl Executor,
-    project_id: &str,
-    dataset: &NewDataset,
-) -> Result<Dataset> {
-    let now = now_micros();
-    let row = Dataset {
-        id: new_uuid(),
-        project_id: project_id.to_owned(),
-        name: dataset.name.clone(),
-        description: dataset.description.clone(),
-        metadata: dataset.metadata.clone(),
-        input_schema: dataset.input_schema.clone(),
-        expected_output_schema: dataset.expected_output_schema.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    let mut sql = insert(db.dialect(), "datasets", DATASET_COLUMNS, row.values());
-    sql.push(&on_conflict_keep_absent(
-        "datasets",
-        "project_id, name",
-        &[
-            "description",
-            "metadata",
-            "input_schema",
-            "expected_output_schema",
-        ],
-    ))
-    .push(&format!(" RETURNING {DATASET_COLUMNS}"));
-    db.modify_returning(sql)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::internal(format!("dataset {:?}: upsert returned no row", row.name)))
-}
-
 async fn item_by_id(db: &impl Executor, project_id: &str, id: &str) -> Result<Option<DatasetItem>> {
     let mut sql = select_named(db.dialect(), project_id, ITEMS_OF_DATASETS);
     sql.push(" AND i.id = ").bind(id);
@@ -373,64 +337,6 @@ async fn item_by_id(db: &impl Executor, project_id: &str, id: &str) -> Result<Op
         .await?
         .map(Named::into_item)
         .transpose()
-}
-
-async fn upsert_item(
-    db: &impl Executor,
-    project_id: &str,
-    item: &NewDatasetItem,
-) -> Result<DatasetItem> {
-    let dataset = existing_dataset(db, project_id, &item.dataset_name).await?;
-    let id = item.id.clone().unwrap_or_else(new_uuid);
-    let now = now_micros();
-    let row = ItemRow {
-        id: id.clone(),
-        project_id: project_id.to_owned(),
-        dataset_id: dataset.id,
-        status: item
-            .status
-            .unwrap_or(ItemStatus::Active)
-            .as_str()
-            .to_owned(),
-        input: item.input.clone(),
-        expected_output: item.expected_output.clone(),
-        metadata: item.metadata.clone(),
-        source_trace_id: item.source_trace_id.clone(),
-        source_observation_id: item.source_observation_id.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    let mut sql = insert(db.dialect(), "dataset_items", ITEM_COLUMNS, row.values());
-    sql.push(&on_conflict_keep_absent(
-        "dataset_items",
-        "project_id, id",
-        &[
-            "input",
-            "expected_output",
-            "metadata",
-            "source_trace_id",
-            "source_observation_id",
-        ],
-    ))
-    // The status only changes when the request names one.
-    .push(", status = coalesce(")
-    .bind(item.status.map(ItemStatus::as_str))
-    .push(", dataset_items.status) WHERE dataset_items.dataset_id = excluded.dataset_id");
-    let mut of_dataset = Sql::new(db.dialect(), "i.dataset_id = ");
-    of_dataset.bind(row.dataset_id.as_str());
-    let version = record_item_version(db.dialect(), project_id, &id, of_dataset, false, now);
-    let changed = db.modify(vec![sql, version]).await?;
-    if changed.first().copied().unwrap_or(0) == 0 {
-        return Err(Error::invalid(
-            "id",
-            format!(
-                "{id:?} is the id of an item of another dataset; item ids are unique in a project"
-            ),
-        ));
-    }
-    item_by_id(db, project_id, &id)
-        .await?
-        .ok_or_else(|| Error::internal(format!("dataset item {id:?}: upserted but not found")))
 }
 
 /// Records the stored item `id` (when `condition` on it holds, `i` naming the item) as its
@@ -481,49 +387,6 @@ fn in_force_at(dialect: Dialect, at: i64) -> Sql {
         .bind(at)
         .push(")");
     sql
-}
-
-async fn list_items(
-    db: &impl Executor,
-    project_id: &str,
-    query: &DatasetItemQuery,
-) -> Result<Page<DatasetItem>> {
-    let dialect = db.dialect();
-    let (mut rows, mut count) = match query.version {
-        None => (
-            select_named(dialect, project_id, ITEMS_OF_DATASETS),
-            count_rows(dialect, "dataset_items", "i", project_id),
-        ),
-        Some(at) => {
-            let ((_, alias, columns, owner_key), owner_table) = ITEMS_OF_DATASETS;
-            let versions = (
-                ("dataset_item_versions", alias, columns, owner_key),
-                owner_table,
-            );
-            let mut rows = select_named(dialect, project_id, versions);
-            let mut count = count_rows(dialect, "dataset_item_versions", "i", project_id);
-            rows.and(in_force_at(dialect, at));
-            count.and(in_force_at(dialect, at));
-            (rows, count)
-        }
-    };
-    if let Some(name) = &query.dataset_name {
-        let dataset = existing_dataset(db, project_id, name).await?;
-        both_equal(&mut rows, &mut count, "i.dataset_id", &dataset.id);
-    }
-    if let Some(trace_id) = &query.source_trace_id {
-        both_equal(&mut rows, &mut count, "i.source_trace_id", trace_id);
-    }
-    if let Some(observation_id) = &query.source_observation_id {
-        both_equal(
-            &mut rows,
-            &mut count,
-            "i.source_observation_id",
-            observation_id,
-        );
-    }
-    let page: Page<Named<ItemRow>> = paged(db, rows, count, "i", query.page).await?;
-    page.try_map(Named::into_item)
 }
 
 /// An item's state with the time from which it was valid.
@@ -596,44 +459,6 @@ fn deletion_entry(
         },
         Some(exists),
     )
-}
-
-async fn delete_item(db: &impl Executor, project_id: &str, id: &str, by: &Actor) -> Result<bool> {
-    let dialect = db.dialect();
-    let mut of_item = Sql::new(dialect, "dataset_item_id = ");
-    of_item.bind(id);
-    let mut item = Sql::new(dialect, "DELETE FROM dataset_items WHERE project_id = ");
-    item.bind(project_id).push(" AND id = ").bind(id);
-    let every = Sql::new(dialect, "1 = 1");
-    let tombstone = record_item_version(dialect, project_id, id, every, true, now_micros());
-    let mut exists = Sql::new(
-        dialect,
-        "EXISTS (SELECT 1 FROM dataset_items x WHERE x.project_id = ",
-    );
-    exists
-        .bind(project_id)
-        .push(" AND x.id = ")
-        .bind(id)
-        .push(")");
-    let entry = deletion_entry(
-        dialect,
-        project_id,
-        by,
-        resource::DATASET_ITEM,
-        id,
-        serde_json::json!({}),
-        exists,
-    );
-    let changed = db
-        .modify(vec![
-            delete_run_items_where(dialect, project_id, of_item),
-            media::delete_item_links(dialect, project_id, id),
-            tombstone,
-            entry,
-            item,
-        ])
-        .await?;
-    Ok(changed.get(4).copied().unwrap_or(0) > 0)
 }
 
 /// The datasets of a page, newest first, each with its item and run counts: the page is
@@ -760,95 +585,6 @@ async fn trace_of_observation(
     Ok(first::<Single<String>>(db, sql)
         .await?
         .map(|single| single.0))
-}
-
-async fn create_run_item(
-    db: &impl Executor,
-    project_id: &str,
-    request: &NewRunItem,
-) -> Result<DatasetRunItem> {
-    let dialect = db.dialect();
-    // The item as it was at the requested version (now when none), which must be active:
-    // archived items take no part in new runs and are as absent as deleted ones (a 404, as
-    // in Langfuse).
-    let at = version_bound(request.dataset_version);
-    let (item, valid_from) = item_version_at(db, project_id, &request.dataset_item_id, at)
-        .await?
-        .filter(|(item, _)| item.status == ItemStatus::Active)
-        .ok_or_else(|| {
-            let version = match request.dataset_version {
-                Some(at) => format!(" at dataset version {}", format_iso(at)),
-                None => String::new(),
-            };
-            Error::not_found(format!(
-                "dataset item {:?}{version}",
-                request.dataset_item_id
-            ))
-        })?;
-    let trace_id = match (&request.trace_id, &request.observation_id) {
-        (Some(trace_id), _) => trace_id.clone(),
-        (None, Some(observation_id)) => trace_of_observation(db, project_id, observation_id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("observation {observation_id:?}")))?,
-        (None, None) => {
-            return Err(Error::invalid(
-                "traceId",
-                "is required (or an observationId whose trace is stored)",
-            ))
-        }
-    };
-    let now = now_micros();
-    let run = RunRow {
-        id: new_uuid(),
-        project_id: project_id.to_owned(),
-        dataset_id: item.dataset_id.clone(),
-        name: request.run_name.clone(),
-        description: request.run_description.clone(),
-        metadata: request.metadata.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    let mut upsert_run = insert(dialect, "dataset_runs", RUN_COLUMNS, run.values());
-    upsert_run.push(&on_conflict_keep_absent(
-        "dataset_runs",
-        "project_id, dataset_id, name",
-        &["description", "metadata"],
-    ));
-    let created_at = request.created_at.unwrap_or(now);
-    let run_item = RunItemRow {
-        id: new_uuid(),
-        project_id: project_id.to_owned(),
-        run_id: String::new(),
-        dataset_item_id: item.id,
-        trace_id,
-        observation_id: request.observation_id.clone(),
-        dataset_version: Some(valid_from),
-        created_at,
-        updated_at: created_at,
-    };
-    let mut insert_item = insert_select(
-        dialect,
-        "dataset_run_items",
-        RUN_ITEM_COLUMNS,
-        run_item.values(),
-        &[("run_id", Sql::new(dialect, "r.id"))],
-    );
-    insert_item
-        .push(" FROM dataset_runs r WHERE r.project_id = ")
-        .bind(project_id)
-        .push(" AND r.dataset_id = ")
-        .bind(item.dataset_id.as_str())
-        .push(" AND r.name = ")
-        .bind(request.run_name.as_str());
-    db.modify(vec![upsert_run, insert_item]).await?;
-    let mut sql = select_named(dialect, project_id, ITEMS_OF_RUNS);
-    sql.push(" AND ri.id = ").bind(run_item.id.as_str());
-    first::<Named<RunItemRow>>(db, sql)
-        .await?
-        .map(Named::into_run_item)
-        .ok_or_else(|| {
-            Error::internal(format!("run item {:?}: created but not found", run_item.id))
-        })
 }
 
 /// The last time a dataset version covers (now when there is none). Times on the wire have
@@ -984,111 +720,40 @@ async fn run_by_names(
     run_of(db, project_id, &dataset.id, run_name).await
 }
 
-async fn list_runs(
-    db: &impl Executor,
-    project_id: &str,
-    dataset_name: &str,
-    request: PageRequest,
-) -> Result<Option<Page<DatasetRun>>> {
-    let Some(dataset) = dataset_by_name(db, project_id, dataset_name).await? else {
-        return Ok(None);
-    };
-    let dialect = db.dialect();
-    let mut rows = select_named(dialect, project_id, RUNS_OF_DATASETS);
-    let mut count = count_rows(dialect, "dataset_runs", "r", project_id);
-    both_equal(&mut rows, &mut count, "r.dataset_id", &dataset.id);
-    let page: Page<Named<RunRow>> = paged(db, rows, count, "r", request).await?;
-    Ok(Some(page.map(Named::into_run)))
-}
-
-async fn get_run(
-    db: &impl Executor,
-    project_id: &str,
-    dataset_name: &str,
-    run_name: &str,
-) -> Result<Option<(DatasetRun, Vec<DatasetRunItem>)>> {
-    let Some(run) = run_by_names(db, project_id, dataset_name, run_name).await? else {
-        return Ok(None);
-    };
-    let mut sql = select_named(db.dialect(), project_id, ITEMS_OF_RUNS);
-    sql.push(" AND ri.run_id = ")
-        .bind(run.id.as_str())
-        .push(" ORDER BY ri.created_at DESC, ri.id");
-    let items: Vec<Named<RunItemRow>> = db.select(sql).await?;
-    Ok(Some((
-        run,
-        items.into_iter().map(Named::into_run_item).collect(),
-    )))
-}
-
-async fn delete_run(
-    db: &impl Executor,
-    project_id: &str,
-    dataset_name: &str,
-    run_name: &str,
-    by: &Actor,
-) -> Result<bool> {
-    let Some(run) = run_by_names(db, project_id, dataset_name, run_name).await? else {
-        return Ok(false);
-    };
-    let dialect = db.dialect();
-    let mut of_run = Sql::new(dialect, "run_id = ");
-    of_run.bind(run.id.as_str());
-    let mut delete = Sql::new(dialect, "DELETE FROM dataset_runs WHERE project_id = ");
-    delete
-        .bind(project_id)
-        .push(" AND id = ")
-        .bind(run.id.as_str());
-    let mut exists = Sql::new(
-        dialect,
-        "EXISTS (SELECT 1 FROM dataset_runs x WHERE x.project_id = ",
-    );
-    exists
-        .bind(project_id)
-        .push(" AND x.id = ")
-        .bind(run.id.as_str())
-        .push(")");
-    let entry = deletion_entry(
-        dialect,
-        project_id,
-        by,
-        resource::DATASET_RUN,
-        &run.id,
-        serde_json::json!({ "dataset": dataset_name, "run": run_name }),
-        exists,
-    );
-    let changed = db
-        .modify(vec![
-            delete_run_items_where(dialect, project_id, of_run),
-            entry,
-            delete,
-        ])
-        .await?;
-    Ok(changed.get(2).copied().unwrap_or(0) > 0)
-}
-
-async fn list_run_items(
-    db: &impl Executor,
-    project_id: &str,
-    dataset_id: &str,
-    run_name: &str,
-    request: PageRequest,
-) -> Result<Option<Page<DatasetRunItem>>> {
-    let Some(run) = run_of(db, project_id, dataset_id, run_name).await? else {
-        return Ok(None);
-    };
-    let dialect = db.dialect();
-    let mut rows = select_named(dialect, project_id, ITEMS_OF_RUNS);
-    let mut count = count_rows(dialect, "dataset_run_items", "ri", project_id);
-    both_equal(&mut rows, &mut count, "ri.run_id", &run.id);
-    let page: Page<Named<RunItemRow>> = paged(db, rows, count, "ri", request).await?;
-    Ok(Some(page.map(Named::into_run_item)))
-}
-
 #[async_trait]
 impl<E: Executor> Datasets for E {
     async fn upsert_dataset(&self, project_id: &str, dataset: &NewDataset) -> Result<Dataset> {
-        upsert_dataset(self, project_id, dataset).await
+        let now = now_micros();
+        let row = Dataset {
+            id: new_uuid(),
+            project_id: project_id.to_owned(),
+            name: dataset.name.clone(),
+            description: dataset.description.clone(),
+            metadata: dataset.metadata.clone(),
+            input_schema: dataset.input_schema.clone(),
+            expected_output_schema: dataset.expected_output_schema.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut sql = insert(self.dialect(), "datasets", DATASET_COLUMNS, row.values());
+        sql.push(&on_conflict_keep_absent(
+            "datasets",
+            "project_id, name",
+            &[
+                "description",
+                "metadata",
+                "input_schema",
+                "expected_output_schema",
+            ],
+        ))
+        .push(&format!(" RETURNING {DATASET_COLUMNS}"));
+        self.modify_returning(sql)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Error::internal(format!("dataset {:?}: upsert returned no row", row.name))
+            })
     }
 
     async fn get_dataset(&self, project_id: &str, name: &str) -> Result<Option<Dataset>> {
@@ -1122,7 +787,57 @@ impl<E: Executor> Datasets for E {
         project_id: &str,
         item: &NewDatasetItem,
     ) -> Result<DatasetItem> {
-        upsert_item(self, project_id, item).await
+        let dataset = existing_dataset(self, project_id, &item.dataset_name).await?;
+        let id = item.id.clone().unwrap_or_else(new_uuid);
+        let now = now_micros();
+        let row = ItemRow {
+            id: id.clone(),
+            project_id: project_id.to_owned(),
+            dataset_id: dataset.id,
+            status: item
+                .status
+                .unwrap_or(ItemStatus::Active)
+                .as_str()
+                .to_owned(),
+            input: item.input.clone(),
+            expected_output: item.expected_output.clone(),
+            metadata: item.metadata.clone(),
+            source_trace_id: item.source_trace_id.clone(),
+            source_observation_id: item.source_observation_id.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut sql = insert(self.dialect(), "dataset_items", ITEM_COLUMNS, row.values());
+        sql.push(&on_conflict_keep_absent(
+            "dataset_items",
+            "project_id, id",
+            &[
+                "input",
+                "expected_output",
+                "metadata",
+                "source_trace_id",
+                "source_observation_id",
+            ],
+        ))
+        // The status only changes when the request names one.
+        .push(", status = coalesce(")
+        .bind(item.status.map(ItemStatus::as_str))
+        .push(", dataset_items.status) WHERE dataset_items.dataset_id = excluded.dataset_id");
+        let mut of_dataset = Sql::new(self.dialect(), "i.dataset_id = ");
+        of_dataset.bind(row.dataset_id.as_str());
+        let version = record_item_version(self.dialect(), project_id, &id, of_dataset, false, now);
+        let changed = self.modify(vec![sql, version]).await?;
+        if changed.first().copied().unwrap_or(0) == 0 {
+            return Err(Error::invalid(
+                "id",
+                format!(
+                "{id:?} is the id of an item of another dataset; item ids are unique in a project"
+            ),
+            ));
+        }
+        item_by_id(self, project_id, &id)
+            .await?
+            .ok_or_else(|| Error::internal(format!("dataset item {id:?}: upserted but not found")))
     }
 
     async fn get_dataset_item(&self, project_id: &str, id: &str) -> Result<Option<DatasetItem>> {
@@ -1134,11 +849,80 @@ impl<E: Executor> Datasets for E {
         project_id: &str,
         query: &DatasetItemQuery,
     ) -> Result<Page<DatasetItem>> {
-        list_items(self, project_id, query).await
+        let dialect = self.dialect();
+        let (mut rows, mut count) = match query.version {
+            None => (
+                select_named(dialect, project_id, ITEMS_OF_DATASETS),
+                count_rows(dialect, "dataset_items", "i", project_id),
+            ),
+            Some(at) => {
+                let ((_, alias, columns, owner_key), owner_table) = ITEMS_OF_DATASETS;
+                let versions = (
+                    ("dataset_item_versions", alias, columns, owner_key),
+                    owner_table,
+                );
+                let mut rows = select_named(dialect, project_id, versions);
+                let mut count = count_rows(dialect, "dataset_item_versions", "i", project_id);
+                rows.and(in_force_at(dialect, at));
+                count.and(in_force_at(dialect, at));
+                (rows, count)
+            }
+        };
+        if let Some(name) = &query.dataset_name {
+            let dataset = existing_dataset(self, project_id, name).await?;
+            both_equal(&mut rows, &mut count, "i.dataset_id", &dataset.id);
+        }
+        if let Some(trace_id) = &query.source_trace_id {
+            both_equal(&mut rows, &mut count, "i.source_trace_id", trace_id);
+        }
+        if let Some(observation_id) = &query.source_observation_id {
+            both_equal(
+                &mut rows,
+                &mut count,
+                "i.source_observation_id",
+                observation_id,
+            );
+        }
+        let page: Page<Named<ItemRow>> = paged(self, rows, count, "i", query.page).await?;
+        page.try_map(Named::into_item)
     }
 
     async fn delete_dataset_item(&self, project_id: &str, id: &str, by: &Actor) -> Result<bool> {
-        delete_item(self, project_id, id, by).await
+        let dialect = self.dialect();
+        let mut of_item = Sql::new(dialect, "dataset_item_id = ");
+        of_item.bind(id);
+        let mut item = Sql::new(dialect, "DELETE FROM dataset_items WHERE project_id = ");
+        item.bind(project_id).push(" AND id = ").bind(id);
+        let every = Sql::new(dialect, "1 = 1");
+        let tombstone = record_item_version(dialect, project_id, id, every, true, now_micros());
+        let mut exists = Sql::new(
+            dialect,
+            "EXISTS (SELECT 1 FROM dataset_items x WHERE x.project_id = ",
+        );
+        exists
+            .bind(project_id)
+            .push(" AND x.id = ")
+            .bind(id)
+            .push(")");
+        let entry = deletion_entry(
+            dialect,
+            project_id,
+            by,
+            resource::DATASET_ITEM,
+            id,
+            serde_json::json!({}),
+            exists,
+        );
+        let changed = self
+            .modify(vec![
+                delete_run_items_where(dialect, project_id, of_item),
+                media::delete_item_links(dialect, project_id, id),
+                tombstone,
+                entry,
+                item,
+            ])
+            .await?;
+        Ok(changed.get(4).copied().unwrap_or(0) > 0)
     }
 
     async fn link_item_media(&self, project_id: &str, link: &ItemMediaLink) -> Result<()> {
@@ -1173,17 +957,110 @@ impl<E: Executor> Datasets for E {
         Ok(changed.iter().sum())
     }
 
-    async fn create_run_item(&self, project_id: &str, item: &NewRunItem) -> Result<DatasetRunItem> {
-        create_run_item(self, project_id, item).await
+    async fn create_run_item(
+        &self,
+        project_id: &str,
+        request: &NewRunItem,
+    ) -> Result<DatasetRunItem> {
+        let dialect = self.dialect();
+        // The item as it was at the requested version (now when none), which must be active:
+        // archived items take no part in new runs and are as absent as deleted ones (a 404, as
+        // in Langfuse).
+        let at = version_bound(request.dataset_version);
+        let (item, valid_from) = item_version_at(self, project_id, &request.dataset_item_id, at)
+            .await?
+            .filter(|(item, _)| item.status == ItemStatus::Active)
+            .ok_or_else(|| {
+                let version = match request.dataset_version {
+                    Some(at) => format!(" at dataset version {}", format_iso(at)),
+                    None => String::new(),
+                };
+                Error::not_found(format!(
+                    "dataset item {:?}{version}",
+                    request.dataset_item_id
+                ))
+            })?;
+        let trace_id = match (&request.trace_id, &request.observation_id) {
+            (Some(trace_id), _) => trace_id.clone(),
+            (None, Some(observation_id)) => trace_of_observation(self, project_id, observation_id)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("observation {observation_id:?}")))?,
+            (None, None) => {
+                return Err(Error::invalid(
+                    "traceId",
+                    "is required (or an observationId whose trace is stored)",
+                ))
+            }
+        };
+        let now = now_micros();
+        let run = RunRow {
+            id: new_uuid(),
+            project_id: project_id.to_owned(),
+            dataset_id: item.dataset_id.clone(),
+            name: request.run_name.clone(),
+            description: request.run_description.clone(),
+            metadata: request.metadata.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut upsert_run = insert(dialect, "dataset_runs", RUN_COLUMNS, run.values());
+        upsert_run.push(&on_conflict_keep_absent(
+            "dataset_runs",
+            "project_id, dataset_id, name",
+            &["description", "metadata"],
+        ));
+        let created_at = request.created_at.unwrap_or(now);
+        let run_item = RunItemRow {
+            id: new_uuid(),
+            project_id: project_id.to_owned(),
+            run_id: String::new(),
+            dataset_item_id: item.id,
+            trace_id,
+            observation_id: request.observation_id.clone(),
+            dataset_version: Some(valid_from),
+            created_at,
+            updated_at: created_at,
+        };
+        let mut insert_item = insert_select(
+            dialect,
+            "dataset_run_items",
+            RUN_ITEM_COLUMNS,
+            run_item.values(),
+            &[("run_id", Sql::new(dialect, "r.id"))],
+        );
+        insert_item
+            .push(" FROM dataset_runs r WHERE r.project_id = ")
+            .bind(project_id)
+            .push(" AND r.dataset_id = ")
+            .bind(item.dataset_id.as_str())
+            .push(" AND r.name = ")
+            .bind(request.run_name.as_str());
+        self.modify(vec![upsert_run, insert_item]).await?;
+        let mut sql = select_named(dialect, project_id, ITEMS_OF_RUNS);
+        sql.push(" AND ri.id = ").bind(run_item.id.as_str());
+        first::<Named<RunItemRow>>(self, sql)
+            .await?
+            .map(Named::into_run_item)
+            .ok_or_else(|| {
+                Error::internal(format!("run item {:?}: created but not found", run_item.id))
+            })
     }
 
     async fn list_dataset_runs(
         &self,
         project_id: &str,
         dataset_name: &str,
-        page: PageRequest,
+        request: PageRequest,
     ) -> Result<Option<Page<DatasetRun>>> {
-        list_runs(self, project_id, dataset_name, page).await
+        let Some(dataset) = dataset_by_name(self, project_id, dataset_name).await? else {
+            return Ok(None);
+        };
+        let dialect = self.dialect();
+        let mut rows = select_named(dialect, project_id, RUNS_OF_DATASETS);
+        let mut count = count_rows(dialect, "dataset_runs", "r", project_id);
+        both_equal(&mut rows, &mut count, "r.dataset_id", &dataset.id);
+        let page: Page<Named<RunRow>> = paged(self, rows, count, "r", request).await?;
+        Ok(Some(page.map(Named::into_run)))
     }
 
     async fn get_dataset_run(
@@ -1192,7 +1069,18 @@ impl<E: Executor> Datasets for E {
         dataset_name: &str,
         run_name: &str,
     ) -> Result<Option<(DatasetRun, Vec<DatasetRunItem>)>> {
-        get_run(self, project_id, dataset_name, run_name).await
+        let Some(run) = run_by_names(self, project_id, dataset_name, run_name).await? else {
+            return Ok(None);
+        };
+        let mut sql = select_named(self.dialect(), project_id, ITEMS_OF_RUNS);
+        sql.push(" AND ri.run_id = ")
+            .bind(run.id.as_str())
+            .push(" ORDER BY ri.created_at DESC, ri.id");
+        let items: Vec<Named<RunItemRow>> = self.select(sql).await?;
+        Ok(Some((
+            run,
+            items.into_iter().map(Named::into_run_item).collect(),
+        )))
     }
 
     async fn delete_dataset_run(
@@ -1202,7 +1090,43 @@ impl<E: Executor> Datasets for E {
         run_name: &str,
         by: &Actor,
     ) -> Result<bool> {
-        delete_run(self, project_id, dataset_name, run_name, by).await
+        let Some(run) = run_by_names(self, project_id, dataset_name, run_name).await? else {
+            return Ok(false);
+        };
+        let dialect = self.dialect();
+        let mut of_run = Sql::new(dialect, "run_id = ");
+        of_run.bind(run.id.as_str());
+        let mut delete = Sql::new(dialect, "DELETE FROM dataset_runs WHERE project_id = ");
+        delete
+            .bind(project_id)
+            .push(" AND id = ")
+            .bind(run.id.as_str());
+        let mut exists = Sql::new(
+            dialect,
+            "EXISTS (SELECT 1 FROM dataset_runs x WHERE x.project_id = ",
+        );
+        exists
+            .bind(project_id)
+            .push(" AND x.id = ")
+            .bind(run.id.as_str())
+            .push(")");
+        let entry = deletion_entry(
+            dialect,
+            project_id,
+            by,
+            resource::DATASET_RUN,
+            &run.id,
+            serde_json::json!({ "dataset": dataset_name, "run": run_name }),
+            exists,
+        );
+        let changed = self
+            .modify(vec![
+                delete_run_items_where(dialect, project_id, of_run),
+                entry,
+                delete,
+            ])
+            .await?;
+        Ok(changed.get(2).copied().unwrap_or(0) > 0)
     }
 
     async fn list_run_items(
@@ -1210,9 +1134,17 @@ impl<E: Executor> Datasets for E {
         project_id: &str,
         dataset_id: &str,
         run_name: &str,
-        page: PageRequest,
+        request: PageRequest,
     ) -> Result<Option<Page<DatasetRunItem>>> {
-        list_run_items(self, project_id, dataset_id, run_name, page).await
+        let Some(run) = run_of(self, project_id, dataset_id, run_name).await? else {
+            return Ok(None);
+        };
+        let dialect = self.dialect();
+        let mut rows = select_named(dialect, project_id, ITEMS_OF_RUNS);
+        let mut count = count_rows(dialect, "dataset_run_items", "ri", project_id);
+        both_equal(&mut rows, &mut count, "ri.run_id", &run.id);
+        let page: Page<Named<RunItemRow>> = paged(self, rows, count, "ri", request).await?;
+        Ok(Some(page.map(Named::into_run_item)))
     }
 
     async fn run_aggregates(

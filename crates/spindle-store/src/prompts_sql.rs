@@ -466,69 +466,6 @@ pub fn prompt_scores_statement(dialect: Dialect, project_id: &str, name: &str) -
     sql
 }
 
-/// The per-version metrics of prompt `name`: the totals, each version's percentiles, and the
-/// score averages, in ascending versions with scores by name.
-async fn version_metrics(
-    db: &impl Executor,
-    project_id: &str,
-    name: &str,
-) -> Result<Vec<PromptVersionMetrics>> {
-    let dialect = db.dialect();
-    let seconds = |micros: Option<i64>| micros.map(|micros| micros as f64 / 1_000_000.0);
-    let totals = version_totals(db, project_id, name).await?;
-    let mut versions: BTreeMap<i64, PromptVersionMetrics> = BTreeMap::new();
-    for row in totals {
-        let mut entry = PromptVersionMetrics {
-            version: row.version,
-            generations: row.generations.max(0) as u64,
-            input_tokens: row.input_tokens.unwrap_or(0),
-            output_tokens: row.output_tokens.unwrap_or(0),
-            total_tokens: row.total_tokens.unwrap_or(0),
-            total_cost: row.total_cost.unwrap_or(0.0),
-            first_used: row.first_used,
-            last_used: row.last_used,
-            ..PromptVersionMetrics::default()
-        };
-        if row.timed > 0 {
-            let percentiles: Vec<LatencyPercentilesRow> = db
-                .select(latency_percentiles_statement(
-                    dialect,
-                    project_id,
-                    name,
-                    row.version,
-                    row.timed,
-                ))
-                .await?;
-            if let Some(percentiles) = percentiles.into_iter().next() {
-                entry.latency_p50 = seconds(percentiles.p50);
-                entry.latency_p90 = seconds(percentiles.p90);
-                entry.latency_p99 = seconds(percentiles.p99);
-            }
-        }
-        versions.insert(row.version, entry);
-    }
-    if versions.is_empty() {
-        return Ok(Vec::new());
-    }
-    let scores: Vec<VersionScoreRow> = db
-        .select(prompt_scores_statement(dialect, project_id, name))
-        .await?;
-    for row in scores {
-        if let Some(entry) = versions.get_mut(&row.version) {
-            entry.scores.push(ScoreAverage {
-                name: row.score_name,
-                average: row.score_average.unwrap_or(0.0),
-                count: row.count.max(0) as u64,
-            });
-        }
-    }
-    let mut metrics: Vec<PromptVersionMetrics> = versions.into_values().collect();
-    for entry in &mut metrics {
-        entry.scores.sort_by(|a, b| a.name.cmp(&b.name));
-    }
-    Ok(metrics)
-}
-
 /// Appends the version a selector names, for `version_expr` of prompt `name`: `= n`, or the
 /// version that holds the label.
 fn push_selected(
@@ -1143,127 +1080,6 @@ async fn create(
     })
 }
 
-async fn add_labels(
-    db: &impl Executor,
-    project_id: &str,
-    name: &str,
-    version: i64,
-    labels: &[String],
-    by: &Actor,
-) -> Result<Option<PromptVersion>> {
-    let selector = PromptSelector::Version(version);
-    if get_raw(db, project_id, name, &selector).await?.is_none() {
-        return Ok(None);
-    }
-    let dialect = db.dialect();
-    let now = now_micros();
-    let mut statements = vec![touch_holders(
-        dialect,
-        project_id,
-        name,
-        labels,
-        Some(version),
-        now,
-    )];
-    for label in labels {
-        statements.push(move_label(
-            dialect,
-            project_id,
-            name,
-            label,
-            LabelTarget::Version(version),
-        ));
-    }
-    if !labels.is_empty() {
-        let mut version_exists = Sql::new(
-            dialect,
-            "EXISTS (SELECT 1 FROM prompts v WHERE v.project_id = ",
-        );
-        version_exists
-            .bind(project_id)
-            .push(" AND v.name = ")
-            .bind(name)
-            .push(" AND v.version = ")
-            .bind(version)
-            .push(")");
-        statements.push(prompt_entry(
-            dialect,
-            project_id,
-            name,
-            by,
-            "labels_set",
-            serde_json::json!({ "version": version, "labels": labels }),
-            Some(version_exists),
-        ));
-    }
-    db.modify(statements).await?;
-    get_raw(db, project_id, name, &selector).await
-}
-
-async fn remove_label(
-    db: &impl Executor,
-    project_id: &str,
-    name: &str,
-    version: i64,
-    label: &str,
-    by: &Actor,
-) -> Result<Option<PromptVersion>> {
-    if label == LATEST_LABEL {
-        return Err(Error::invalid(
-            "label",
-            "\"latest\" always marks the newest version and cannot be removed",
-        ));
-    }
-    let selector = PromptSelector::Version(version);
-    let Some(current) = get_raw(db, project_id, name, &selector).await? else {
-        return Ok(None);
-    };
-    if !current.labels.iter().any(|held| held == label) {
-        return Ok(Some(current));
-    }
-    let dialect = db.dialect();
-    let dependents: Vec<Dependent> = db.select(dependents_of(dialect, project_id, name)).await?;
-    let broken: Vec<String> = dependents
-        .iter()
-        .filter(|dependent| {
-            dependent.child_version.is_none() && dependent.child_label.as_deref() == Some(label)
-        })
-        .map(|dependent| dependent.describe(name))
-        .collect();
-    refuse_broken(broken, "label", "the label to remove", "change them first")?;
-    let labels = [label.to_owned()];
-    let mut statements = vec![touch_holders(
-        dialect,
-        project_id,
-        name,
-        &labels,
-        Some(version),
-        now_micros(),
-    )];
-    // Before the delete: written only when the version still holds the label.
-    statements.push(prompt_entry(
-        dialect,
-        project_id,
-        name,
-        by,
-        "label_removed",
-        serde_json::json!({ "version": version, "label": label }),
-        Some(holds_label(dialect, project_id, name, version, label)),
-    ));
-    let mut remove = Sql::new(dialect, "DELETE FROM prompt_labels WHERE project_id = ");
-    remove
-        .bind(project_id)
-        .push(" AND name = ")
-        .bind(name)
-        .push(" AND label = ")
-        .bind(label)
-        .push(" AND version = ")
-        .bind(version);
-    statements.push(remove);
-    db.modify(statements).await?;
-    get_raw(db, project_id, name, &selector).await
-}
-
 /// Appends the conditions of a list query on versions `p`.
 fn push_list_filters(sql: &mut Sql, project_id: &str, query: &PromptQuery) {
     sql.push(" p.project_id = ").bind(project_id);
@@ -1550,44 +1366,6 @@ async fn delete(
     Ok(changed.get(2).copied().unwrap_or(0))
 }
 
-async fn ids(
-    db: &impl Executor,
-    project_id: &str,
-    versions: &[(String, i64)],
-) -> Result<HashMap<(String, i64), String>> {
-    if versions.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let names: Vec<String> = versions
-        .iter()
-        .map(|(name, _)| name.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let numbers: Vec<i64> = versions
-        .iter()
-        .map(|(_, version)| *version)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut sql = Sql::new(
-        db.dialect(),
-        "SELECT name, version, id FROM prompts WHERE project_id = ",
-    );
-    sql.bind(project_id)
-        .push(" AND ")
-        .in_list("name", names, false)
-        .push(" AND ")
-        .in_list("version", numbers, false);
-    let rows: Vec<VersionId> = db.select(sql).await?;
-    let wanted: BTreeSet<&(String, i64)> = versions.iter().collect();
-    Ok(rows
-        .into_iter()
-        .filter(|row| wanted.contains(&(row.name.clone(), row.version)))
-        .map(|row| ((row.name, row.version), row.id))
-        .collect())
-}
-
 #[async_trait]
 impl<E: Executor> Prompts for E {
     async fn create_prompt(
@@ -1635,7 +1413,53 @@ impl<E: Executor> Prompts for E {
         labels: &[String],
         by: &Actor,
     ) -> Result<Option<PromptVersion>> {
-        add_labels(self, project_id, name, version, labels, by).await
+        let selector = PromptSelector::Version(version);
+        if get_raw(self, project_id, name, &selector).await?.is_none() {
+            return Ok(None);
+        }
+        let dialect = self.dialect();
+        let now = now_micros();
+        let mut statements = vec![touch_holders(
+            dialect,
+            project_id,
+            name,
+            labels,
+            Some(version),
+            now,
+        )];
+        for label in labels {
+            statements.push(move_label(
+                dialect,
+                project_id,
+                name,
+                label,
+                LabelTarget::Version(version),
+            ));
+        }
+        if !labels.is_empty() {
+            let mut version_exists = Sql::new(
+                dialect,
+                "EXISTS (SELECT 1 FROM prompts v WHERE v.project_id = ",
+            );
+            version_exists
+                .bind(project_id)
+                .push(" AND v.name = ")
+                .bind(name)
+                .push(" AND v.version = ")
+                .bind(version)
+                .push(")");
+            statements.push(prompt_entry(
+                dialect,
+                project_id,
+                name,
+                by,
+                "labels_set",
+                serde_json::json!({ "version": version, "labels": labels }),
+                Some(version_exists),
+            ));
+        }
+        self.modify(statements).await?;
+        get_raw(self, project_id, name, &selector).await
     }
 
     async fn delete_prompt(
@@ -1656,19 +1480,129 @@ impl<E: Executor> Prompts for E {
         label: &str,
         by: &Actor,
     ) -> Result<Option<PromptVersion>> {
-        remove_label(self, project_id, name, version, label, by).await
+        if label == LATEST_LABEL {
+            return Err(Error::invalid(
+                "label",
+                "\"latest\" always marks the newest version and cannot be removed",
+            ));
+        }
+        let selector = PromptSelector::Version(version);
+        let Some(current) = get_raw(self, project_id, name, &selector).await? else {
+            return Ok(None);
+        };
+        if !current.labels.iter().any(|held| held == label) {
+            return Ok(Some(current));
+        }
+        let dialect = self.dialect();
+        let dependents: Vec<Dependent> = self
+            .select(dependents_of(dialect, project_id, name))
+            .await?;
+        let broken: Vec<String> = dependents
+            .iter()
+            .filter(|dependent| {
+                dependent.child_version.is_none() && dependent.child_label.as_deref() == Some(label)
+            })
+            .map(|dependent| dependent.describe(name))
+            .collect();
+        refuse_broken(broken, "label", "the label to remove", "change them first")?;
+        let labels = [label.to_owned()];
+        let mut statements = vec![touch_holders(
+            dialect,
+            project_id,
+            name,
+            &labels,
+            Some(version),
+            now_micros(),
+        )];
+        // Before the delete: written only when the version still holds the label.
+        statements.push(prompt_entry(
+            dialect,
+            project_id,
+            name,
+            by,
+            "label_removed",
+            serde_json::json!({ "version": version, "label": label }),
+            Some(holds_label(dialect, project_id, name, version, label)),
+        ));
+        let mut remove = Sql::new(dialect, "DELETE FROM prompt_labels WHERE project_id = ");
+        remove
+            .bind(project_id)
+            .push(" AND name = ")
+            .bind(name)
+            .push(" AND label = ")
+            .bind(label)
+            .push(" AND version = ")
+            .bind(version);
+        statements.push(remove);
+        self.modify(statements).await?;
+        get_raw(self, project_id, name, &selector).await
     }
 
     fn written_by_other_processes(&self) -> bool {
         self.dialect() == Dialect::Postgres
     }
 
+    /// The per-version metrics of prompt `name`: the totals, each version's percentiles, and the
+    /// score averages, in ascending versions with scores by name.
     async fn prompt_metrics(
         &self,
         project_id: &str,
         name: &str,
     ) -> Result<Vec<PromptVersionMetrics>> {
-        version_metrics(self, project_id, name).await
+        let dialect = self.dialect();
+        let seconds = |micros: Option<i64>| micros.map(|micros| micros as f64 / 1_000_000.0);
+        let totals = version_totals(self, project_id, name).await?;
+        let mut versions: BTreeMap<i64, PromptVersionMetrics> = BTreeMap::new();
+        for row in totals {
+            let mut entry = PromptVersionMetrics {
+                version: row.version,
+                generations: row.generations.max(0) as u64,
+                input_tokens: row.input_tokens.unwrap_or(0),
+                output_tokens: row.output_tokens.unwrap_or(0),
+                total_tokens: row.total_tokens.unwrap_or(0),
+                total_cost: row.total_cost.unwrap_or(0.0),
+                first_used: row.first_used,
+                last_used: row.last_used,
+                ..PromptVersionMetrics::default()
+            };
+            if row.timed > 0 {
+                let percentiles: Vec<LatencyPercentilesRow> = self
+                    .select(latency_percentiles_statement(
+                        dialect,
+                        project_id,
+                        name,
+                        row.version,
+                        row.timed,
+                    ))
+                    .await?;
+                if let Some(percentiles) = percentiles.into_iter().next() {
+                    entry.latency_p50 = seconds(percentiles.p50);
+                    entry.latency_p90 = seconds(percentiles.p90);
+                    entry.latency_p99 = seconds(percentiles.p99);
+                }
+            }
+            versions.insert(row.version, entry);
+        }
+        if versions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scores: Vec<VersionScoreRow> = self
+            .select(prompt_scores_statement(dialect, project_id, name))
+            .await?;
+        for row in scores {
+            if let Some(entry) = versions.get_mut(&row.version) {
+                entry.scores.push(ScoreAverage {
+                    name: row.score_name,
+                    average: row.score_average.unwrap_or(0.0),
+                    count: row.count.max(0) as u64,
+                });
+            }
+        }
+        let mut metrics: Vec<PromptVersionMetrics> = versions.into_values().collect();
+        for entry in &mut metrics {
+            entry.scores.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Ok(metrics)
     }
 
     async fn prompt_ids(
@@ -1676,7 +1610,37 @@ impl<E: Executor> Prompts for E {
         project_id: &str,
         versions: &[(String, i64)],
     ) -> Result<HashMap<(String, i64), String>> {
-        ids(self, project_id, versions).await
+        if versions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let names: Vec<String> = versions
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let numbers: Vec<i64> = versions
+            .iter()
+            .map(|(_, version)| *version)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut sql = Sql::new(
+            self.dialect(),
+            "SELECT name, version, id FROM prompts WHERE project_id = ",
+        );
+        sql.bind(project_id)
+            .push(" AND ")
+            .in_list("name", names, false)
+            .push(" AND ")
+            .in_list("version", numbers, false);
+        let rows: Vec<VersionId> = self.select(sql).await?;
+        let wanted: BTreeSet<&(String, i64)> = versions.iter().collect();
+        Ok(rows
+            .into_iter()
+            .filter(|row| wanted.contains(&(row.name.clone(), row.version)))
+            .map(|row| ((row.name, row.version), row.id))
+            .collect())
     }
 }
 

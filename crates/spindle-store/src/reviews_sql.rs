@@ -263,50 +263,6 @@ async fn existing_queue(db: &impl Executor, project_id: &str, queue_id: &str) ->
         .ok_or_else(|| queue_not_found(queue_id))
 }
 
-async fn create_queue(db: &impl Executor, project_id: &str, queue: &NewQueue) -> Result<Queue> {
-    let now = now_micros();
-    let score_config_ids = serde_json::to_string(&queue.score_config_ids)
-        .map_err(|error| Error::internal(format!("score config ids: {error}")))?;
-    let row = QueueRow {
-        id: new_uuid(),
-        project_id: project_id.to_owned(),
-        name: queue.name.clone(),
-        description: queue.description.clone(),
-        score_config_ids,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut sql = insert(
-        db.dialect(),
-        "annotation_queues",
-        QUEUE_COLUMNS,
-        row.values(),
-    );
-    sql.push(" ON CONFLICT (project_id, name) DO NOTHING");
-    let changed = db.modify(vec![sql]).await?;
-    if changed.first().copied().unwrap_or(0) == 0 {
-        return Err(Error::invalid(
-            "name",
-            format!(
-                "a queue named {:?} already exists in this project",
-                queue.name
-            ),
-        ));
-    }
-    row.into_queue()
-}
-
-async fn list_queues(
-    db: &impl Executor,
-    project_id: &str,
-    request: PageRequest,
-) -> Result<Page<Queue>> {
-    let rows = select_from(db, "annotation_queues", "q", QUEUE_COLUMNS, project_id);
-    let count = count_rows(db.dialect(), "annotation_queues", "q", project_id);
-    let page: Page<QueueRow> = paged(db, rows, count, "q", request).await?;
-    page.try_map(QueueRow::into_queue)
-}
-
 /// `SELECT <item columns> … WHERE project AND queue AND id`.
 fn item_statement(db: &impl Executor, project_id: &str, queue_id: &str, item_id: &str) -> Sql {
     let mut sql = select_from(db, "annotation_queue_items", "i", ITEM_COLUMNS, project_id);
@@ -315,142 +271,6 @@ fn item_statement(db: &impl Executor, project_id: &str, queue_id: &str, item_id:
         .push(" AND i.id = ")
         .bind(item_id);
     sql
-}
-
-async fn get_item(
-    db: &impl Executor,
-    project_id: &str,
-    queue_id: &str,
-    item_id: &str,
-) -> Result<Option<QueueItem>> {
-    existing_queue(db, project_id, queue_id).await?;
-    first::<ItemRow>(db, item_statement(db, project_id, queue_id, item_id))
-        .await?
-        .map(ItemRow::into_item)
-        .transpose()
-}
-
-async fn list_items(
-    db: &impl Executor,
-    project_id: &str,
-    queue_id: &str,
-    status: Option<ItemStatus>,
-    request: PageRequest,
-) -> Result<Option<Page<QueueItem>>> {
-    if queue_by_id(db, project_id, queue_id).await?.is_none() {
-        return Ok(None);
-    }
-    let mut rows = select_from(db, "annotation_queue_items", "i", ITEM_COLUMNS, project_id);
-    let mut count = count_rows(db.dialect(), "annotation_queue_items", "i", project_id);
-    both_equal(&mut rows, &mut count, "i.queue_id", queue_id);
-    if let Some(status) = status {
-        both_equal(&mut rows, &mut count, "i.status", status.as_str());
-    }
-    let page: Page<ItemRow> = paged(db, rows, count, "i", request).await?;
-    page.try_map(ItemRow::into_item).map(Some)
-}
-
-async fn add_item(
-    db: &impl Executor,
-    project_id: &str,
-    queue_id: &str,
-    item: &NewQueueItem,
-) -> Result<QueueItem> {
-    if !item.object_type.queueable() {
-        return Err(Error::invalid(
-            "objectType",
-            "must be \"TRACE\", \"OBSERVATION\" or \"SESSION\"",
-        ));
-    }
-    let now = now_micros();
-    let status = item.status.unwrap_or(ItemStatus::Pending);
-    let row = ItemRow {
-        id: new_uuid(),
-        project_id: project_id.to_owned(),
-        queue_id: queue_id.to_owned(),
-        object_id: item.object_id.clone(),
-        object_type: item.object_type.as_str().to_owned(),
-        status: status.as_str().to_owned(),
-        completed_at: (status == ItemStatus::Completed).then_some(now),
-        completed_by_user_id: None,
-        claimed_by_user_id: None,
-        claim_expires_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    // Inserted only when the queue exists, in the same statement.
-    let dialect = db.dialect();
-    let mut sql = insert_select(
-        dialect,
-        "annotation_queue_items",
-        ITEM_COLUMNS,
-        row.values(),
-        &[("queue_id", Sql::new(dialect, "q.id"))],
-    );
-    sql.push(" FROM annotation_queues q WHERE q.project_id = ")
-        .bind(project_id)
-        .push(" AND q.id = ")
-        .bind(queue_id);
-    let changed = db.modify(vec![sql]).await?;
-    if changed.first().copied().unwrap_or(0) == 0 {
-        return Err(queue_not_found(queue_id));
-    }
-    row.into_item()
-}
-
-async fn update_item(
-    db: &impl Executor,
-    project_id: &str,
-    queue_id: &str,
-    item_id: &str,
-    status: Option<ItemStatus>,
-) -> Result<Option<QueueItem>> {
-    existing_queue(db, project_id, queue_id).await?;
-    let now = now_micros();
-    let mut sql = Sql::new(
-        db.dialect(),
-        "UPDATE annotation_queue_items SET updated_at = ",
-    );
-    sql.bind(now);
-    if let Some(status) = status {
-        sql.push(", status = ").bind(status.as_str());
-        if status == ItemStatus::Completed {
-            // Completed with an API key: by no user, and nobody's to review any more.
-            sql.push(", completed_at = ")
-                .bind(now)
-                .push(", completed_by_user_id = NULL")
-                .push(", claimed_by_user_id = NULL, claim_expires_at = NULL");
-        }
-    }
-    sql.push(" WHERE project_id = ")
-        .bind(project_id)
-        .push(" AND queue_id = ")
-        .bind(queue_id)
-        .push(" AND id = ")
-        .bind(item_id)
-        .push(&format!(" RETURNING {ITEM_COLUMNS}"));
-    let rows: Vec<ItemRow> = db.modify_returning(sql).await?;
-    rows.into_iter().next().map(ItemRow::into_item).transpose()
-}
-
-async fn remove_item(
-    db: &impl Executor,
-    project_id: &str,
-    queue_id: &str,
-    item_id: &str,
-) -> Result<bool> {
-    existing_queue(db, project_id, queue_id).await?;
-    let mut sql = Sql::new(
-        db.dialect(),
-        "DELETE FROM annotation_queue_items WHERE project_id = ",
-    );
-    sql.bind(project_id)
-        .push(" AND queue_id = ")
-        .bind(queue_id)
-        .push(" AND id = ")
-        .bind(item_id);
-    let changed = db.modify(vec![sql]).await?;
-    Ok(changed.first().copied().unwrap_or(0) > 0)
 }
 
 /// Whether the user exists and may see the project: an administrator, a member of the
@@ -473,49 +293,6 @@ async fn user_has_access(db: &impl Executor, project_id: &str, user_id: &str) ->
         .bind(project_id)
         .push("))");
     exists(db, sql).await
-}
-
-async fn assign(db: &impl Executor, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
-    existing_queue(db, project_id, queue_id).await?;
-    if !user_has_access(db, project_id, user_id).await? {
-        return Err(Error::new(
-            ErrorKind::NotFound,
-            format!("userId: user {user_id:?} not found or without access to this project"),
-        ));
-    }
-    let values = [project_id, queue_id, user_id]
-        .map(crate::sql::Param::from)
-        .into_iter()
-        .chain([now_micros().into()]);
-    let mut sql = insert(
-        db.dialect(),
-        "annotation_queue_assignments",
-        "project_id, queue_id, user_id, created_at",
-        values,
-    );
-    sql.push(" ON CONFLICT (project_id, queue_id, user_id) DO NOTHING");
-    db.modify(vec![sql]).await?;
-    Ok(())
-}
-
-async fn unassign(
-    db: &impl Executor,
-    project_id: &str,
-    queue_id: &str,
-    user_id: &str,
-) -> Result<()> {
-    existing_queue(db, project_id, queue_id).await?;
-    let mut sql = Sql::new(
-        db.dialect(),
-        "DELETE FROM annotation_queue_assignments WHERE project_id = ",
-    );
-    sql.bind(project_id)
-        .push(" AND queue_id = ")
-        .bind(queue_id)
-        .push(" AND user_id = ")
-        .bind(user_id);
-    db.modify(vec![sql]).await?;
-    Ok(())
 }
 
 /// Per queue and user: the items the user completed (`kind` `completed`) or holds a live
@@ -573,65 +350,6 @@ fn reviewer_counts(dialect: Dialect, project_id: &str, queue_ids: &[String], now
     sql
 }
 
-async fn progress(
-    db: &impl Executor,
-    project_id: &str,
-    queue_ids: &[String],
-    now: Micros,
-) -> Result<Vec<QueueProgress>> {
-    let dialect = db.dialect();
-    let mut queues = Sql::new(
-        dialect,
-        "SELECT q.id AS value FROM annotation_queues q WHERE q.project_id = ",
-    );
-    queues.bind(project_id).push(" AND ");
-    queues.in_list("q.id", queue_ids.to_vec(), false);
-    queues.push(" ORDER BY q.id");
-    let (existing, per_reviewer): (Vec<Single<String>>, Vec<ReviewerCount>) = db
-        .select_pair(queues, reviewer_counts(dialect, project_id, queue_ids, now))
-        .await?;
-    let mut assignees = Sql::new(
-        dialect,
-        "SELECT a.queue_id AS key, a.user_id AS value \
-         FROM annotation_queue_assignments a WHERE a.project_id = ",
-    );
-    assignees.bind(project_id).push(" AND ");
-    assignees.in_list("a.queue_id", queue_ids.to_vec(), false);
-    assignees.push(" ORDER BY a.queue_id, a.user_id");
-    let (counts, assignees): (Vec<KeyCount>, Vec<KeyText>) = db
-        .select_pair(status_counts(dialect, project_id, queue_ids), assignees)
-        .await?;
-    let count_of = |queue_id: &str, status: ItemStatus| {
-        let key = format!("{queue_id}:{}", status.as_str());
-        counts
-            .iter()
-            .find(|count| count.key == key)
-            .map_or(0, |count| count.value.max(0) as u64)
-    };
-    Ok(existing
-        .into_iter()
-        .map(|Single(queue_id)| {
-            let pending = count_of(&queue_id, ItemStatus::Pending);
-            let assigned: Vec<String> = assignees
-                .iter()
-                .filter(|assignee| assignee.key == queue_id)
-                .map(|assignee| assignee.value.clone())
-                .collect();
-            let of_queue: Vec<&ReviewerCount> = per_reviewer
-                .iter()
-                .filter(|count| count.queue_id == queue_id)
-                .collect();
-            QueueProgress {
-                completed: count_of(&queue_id, ItemStatus::Completed),
-                reviewers: reviewers_of(&assigned, &of_queue, pending),
-                assignees: assigned,
-                pending,
-                queue_id,
-            }
-        })
-        .collect())
-}
-
 /// Each reviewer of a queue (its assignees, and whoever else completed or holds one of its
 /// items), sorted by user id: what they completed, the claims they hold, and the pending
 /// items they could take (those nobody else holds).
@@ -686,69 +404,6 @@ fn free_for(sql: &mut Sql, alias: &str, user_id: &str, now: Micros) {
     .push(&format!(" OR {alias}claim_expires_at <= "))
     .bind(now)
     .push(")");
-}
-
-async fn claim_next(
-    db: &impl Executor,
-    project_id: &str,
-    queue_id: &str,
-    user_id: &str,
-    skipped: &[String],
-    now: Micros,
-) -> Result<Option<QueueItem>> {
-    existing_queue(db, project_id, queue_id).await?;
-    let dialect = db.dialect();
-    if !skipped.is_empty() {
-        // What the reviewer skipped is theirs no more.
-        let mut release = Sql::new(
-            dialect,
-            "UPDATE annotation_queue_items \
-             SET claimed_by_user_id = NULL, claim_expires_at = NULL WHERE project_id = ",
-        );
-        release
-            .bind(project_id)
-            .push(" AND queue_id = ")
-            .bind(queue_id)
-            .push(" AND claimed_by_user_id = ")
-            .bind(user_id)
-            .push(" AND ");
-        release.in_list("id", skipped.to_vec(), false);
-        db.modify(vec![release]).await?;
-    }
-    // The reviewer's own claim first (a reload finds the same item), then the oldest.
-    let mut pick = Sql::new(
-        dialect,
-        "SELECT c.id FROM annotation_queue_items c WHERE c.project_id = ",
-    );
-    pick.bind(project_id)
-        .push(" AND c.queue_id = ")
-        .bind(queue_id)
-        .push(" AND c.status = ")
-        .bind(ItemStatus::Pending.as_str())
-        .push(" AND ");
-    pick.in_list("c.id", skipped.to_vec(), true);
-    free_for(&mut pick, "c.", user_id, now);
-    pick.push(" ORDER BY CASE WHEN c.claimed_by_user_id = ")
-        .bind(user_id)
-        .push(" THEN 0 ELSE 1 END, c.created_at, c.id LIMIT 1")
-        .push(dialect.skip_locked());
-    let mut claim = Sql::new(
-        dialect,
-        "UPDATE annotation_queue_items SET claimed_by_user_id = ",
-    );
-    claim
-        .bind(user_id)
-        .push(", claim_expires_at = ")
-        .bind(now.saturating_add(CLAIM_MICROS))
-        .push(" WHERE project_id = ")
-        .bind(project_id)
-        .push(" AND queue_id = ")
-        .bind(queue_id)
-        .push(" AND id = (")
-        .append(&pick)
-        .push(&format!(") RETURNING {ITEM_COLUMNS}"));
-    let rows: Vec<ItemRow> = db.modify_returning(claim).await?;
-    rows.into_iter().next().map(ItemRow::into_item).transpose()
 }
 
 /// The statement that completes a queue item for a reviewer in the transaction of the write
@@ -885,126 +540,50 @@ fn object_lookup(
     sql
 }
 
-async fn create_comment(
-    db: &impl Executor,
-    project_id: &str,
-    comment: &NewComment,
-) -> Result<Comment> {
-    if let Some(author) = &comment.author_user_id {
-        if !user_has_access(db, project_id, author).await? {
-            return Err(Error::invalid(
-                "authorUserId",
-                "must be a user with access to this project",
-            ));
-        }
-    }
-    let lookup = object_lookup(db, project_id, comment.object_type, &comment.object_id);
-    if !exists(db, lookup).await? {
-        return Err(Error::new(
-            ErrorKind::NotFound,
-            format!(
-                "objectId: no {} {:?} in this project",
-                comment.object_type.as_str(),
-                comment.object_id
-            ),
-        ));
-    }
-    let now = now_micros();
-    let row = CommentRow {
-        id: new_uuid(),
-        project_id: project_id.to_owned(),
-        object_type: comment.object_type.as_str().to_owned(),
-        object_id: comment.object_id.clone(),
-        content: comment.content.clone(),
-        author_user_id: comment.author_user_id.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    db.modify(vec![insert(
-        db.dialect(),
-        "comments",
-        COMMENT_COLUMNS,
-        row.values(),
-    )])
-    .await?;
-    row.into_comment()
-}
-
-async fn get_comment(
-    db: &impl Executor,
-    project_id: &str,
-    comment_id: &str,
-) -> Result<Option<Comment>> {
-    let comment = CommentRow::into_comment;
-    row_by_id(
-        db,
-        "comments",
-        COMMENT_COLUMNS,
-        project_id,
-        comment_id,
-        comment,
-    )
-    .await
-}
-
-async fn list_comments(
-    db: &impl Executor,
-    project_id: &str,
-    query: &CommentQuery,
-) -> Result<Page<Comment>> {
-    let mut rows = select_from(db, "comments", "c", COMMENT_COLUMNS, project_id);
-    let mut count = count_rows(db.dialect(), "comments", "c", project_id);
-    if let Some(object_type) = query.object_type {
-        both_equal(&mut rows, &mut count, "c.object_type", object_type.as_str());
-    }
-    if let Some(object_id) = &query.object_id {
-        both_equal(&mut rows, &mut count, "c.object_id", object_id);
-    }
-    if let Some(author) = &query.author_user_id {
-        both_equal(&mut rows, &mut count, "c.author_user_id", author);
-    }
-    let page: Page<CommentRow> = paged(db, rows, count, "c", query.page).await?;
-    page.try_map(CommentRow::into_comment)
-}
-
-async fn comment_counts(
-    db: &impl Executor,
-    project_id: &str,
-    object_type: ObjectType,
-    object_ids: &[String],
-) -> Result<Vec<(String, u64)>> {
-    if object_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::new(
-        db.dialect(),
-        "SELECT c.object_id AS key, count(*) AS value FROM comments c WHERE c.project_id = ",
-    );
-    sql.bind(project_id)
-        .push(" AND c.object_type = ")
-        .bind(object_type.as_str())
-        .push(" AND ");
-    sql.in_list("c.object_id", object_ids.to_vec(), false);
-    sql.push(" GROUP BY c.object_id ORDER BY c.object_id");
-    let rows: Vec<KeyCount> = db.select(sql).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (row.key, row.value.max(0) as u64))
-        .collect())
-}
-
 #[async_trait]
 impl<E: Executor> Reviews for E {
     async fn create_queue(&self, project_id: &str, queue: &NewQueue) -> Result<Queue> {
-        create_queue(self, project_id, queue).await
+        let now = now_micros();
+        let score_config_ids = serde_json::to_string(&queue.score_config_ids)
+            .map_err(|error| Error::internal(format!("score config ids: {error}")))?;
+        let row = QueueRow {
+            id: new_uuid(),
+            project_id: project_id.to_owned(),
+            name: queue.name.clone(),
+            description: queue.description.clone(),
+            score_config_ids,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut sql = insert(
+            self.dialect(),
+            "annotation_queues",
+            QUEUE_COLUMNS,
+            row.values(),
+        );
+        sql.push(" ON CONFLICT (project_id, name) DO NOTHING");
+        let changed = self.modify(vec![sql]).await?;
+        if changed.first().copied().unwrap_or(0) == 0 {
+            return Err(Error::invalid(
+                "name",
+                format!(
+                    "a queue named {:?} already exists in this project",
+                    queue.name
+                ),
+            ));
+        }
+        row.into_queue()
     }
 
     async fn get_queue(&self, project_id: &str, queue_id: &str) -> Result<Option<Queue>> {
         queue_by_id(self, project_id, queue_id).await
     }
 
-    async fn list_queues(&self, project_id: &str, page: PageRequest) -> Result<Page<Queue>> {
-        list_queues(self, project_id, page).await
+    async fn list_queues(&self, project_id: &str, request: PageRequest) -> Result<Page<Queue>> {
+        let rows = select_from(self, "annotation_queues", "q", QUEUE_COLUMNS, project_id);
+        let count = count_rows(self.dialect(), "annotation_queues", "q", project_id);
+        let page: Page<QueueRow> = paged(self, rows, count, "q", request).await?;
+        page.try_map(QueueRow::into_queue)
     }
 
     async fn list_queue_items(
@@ -1012,9 +591,25 @@ impl<E: Executor> Reviews for E {
         project_id: &str,
         queue_id: &str,
         status: Option<ItemStatus>,
-        page: PageRequest,
+        request: PageRequest,
     ) -> Result<Option<Page<QueueItem>>> {
-        list_items(self, project_id, queue_id, status, page).await
+        if queue_by_id(self, project_id, queue_id).await?.is_none() {
+            return Ok(None);
+        }
+        let mut rows = select_from(
+            self,
+            "annotation_queue_items",
+            "i",
+            ITEM_COLUMNS,
+            project_id,
+        );
+        let mut count = count_rows(self.dialect(), "annotation_queue_items", "i", project_id);
+        both_equal(&mut rows, &mut count, "i.queue_id", queue_id);
+        if let Some(status) = status {
+            both_equal(&mut rows, &mut count, "i.status", status.as_str());
+        }
+        let page: Page<ItemRow> = paged(self, rows, count, "i", request).await?;
+        page.try_map(ItemRow::into_item).map(Some)
     }
 
     async fn get_queue_item(
@@ -1023,7 +618,11 @@ impl<E: Executor> Reviews for E {
         queue_id: &str,
         item_id: &str,
     ) -> Result<Option<QueueItem>> {
-        get_item(self, project_id, queue_id, item_id).await
+        existing_queue(self, project_id, queue_id).await?;
+        first::<ItemRow>(self, item_statement(self, project_id, queue_id, item_id))
+            .await?
+            .map(ItemRow::into_item)
+            .transpose()
     }
 
     async fn add_queue_item(
@@ -1032,7 +631,46 @@ impl<E: Executor> Reviews for E {
         queue_id: &str,
         item: &NewQueueItem,
     ) -> Result<QueueItem> {
-        add_item(self, project_id, queue_id, item).await
+        if !item.object_type.queueable() {
+            return Err(Error::invalid(
+                "objectType",
+                "must be \"TRACE\", \"OBSERVATION\" or \"SESSION\"",
+            ));
+        }
+        let now = now_micros();
+        let status = item.status.unwrap_or(ItemStatus::Pending);
+        let row = ItemRow {
+            id: new_uuid(),
+            project_id: project_id.to_owned(),
+            queue_id: queue_id.to_owned(),
+            object_id: item.object_id.clone(),
+            object_type: item.object_type.as_str().to_owned(),
+            status: status.as_str().to_owned(),
+            completed_at: (status == ItemStatus::Completed).then_some(now),
+            completed_by_user_id: None,
+            claimed_by_user_id: None,
+            claim_expires_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        // Inserted only when the queue exists, in the same statement.
+        let dialect = self.dialect();
+        let mut sql = insert_select(
+            dialect,
+            "annotation_queue_items",
+            ITEM_COLUMNS,
+            row.values(),
+            &[("queue_id", Sql::new(dialect, "q.id"))],
+        );
+        sql.push(" FROM annotation_queues q WHERE q.project_id = ")
+            .bind(project_id)
+            .push(" AND q.id = ")
+            .bind(queue_id);
+        let changed = self.modify(vec![sql]).await?;
+        if changed.first().copied().unwrap_or(0) == 0 {
+            return Err(queue_not_found(queue_id));
+        }
+        row.into_item()
     }
 
     async fn update_queue_item(
@@ -1042,7 +680,32 @@ impl<E: Executor> Reviews for E {
         item_id: &str,
         status: Option<ItemStatus>,
     ) -> Result<Option<QueueItem>> {
-        update_item(self, project_id, queue_id, item_id, status).await
+        existing_queue(self, project_id, queue_id).await?;
+        let now = now_micros();
+        let mut sql = Sql::new(
+            self.dialect(),
+            "UPDATE annotation_queue_items SET updated_at = ",
+        );
+        sql.bind(now);
+        if let Some(status) = status {
+            sql.push(", status = ").bind(status.as_str());
+            if status == ItemStatus::Completed {
+                // Completed with an API key: by no user, and nobody's to review any more.
+                sql.push(", completed_at = ")
+                    .bind(now)
+                    .push(", completed_by_user_id = NULL")
+                    .push(", claimed_by_user_id = NULL, claim_expires_at = NULL");
+            }
+        }
+        sql.push(" WHERE project_id = ")
+            .bind(project_id)
+            .push(" AND queue_id = ")
+            .bind(queue_id)
+            .push(" AND id = ")
+            .bind(item_id)
+            .push(&format!(" RETURNING {ITEM_COLUMNS}"));
+        let rows: Vec<ItemRow> = self.modify_returning(sql).await?;
+        rows.into_iter().next().map(ItemRow::into_item).transpose()
     }
 
     async fn remove_queue_item(
@@ -1051,15 +714,56 @@ impl<E: Executor> Reviews for E {
         queue_id: &str,
         item_id: &str,
     ) -> Result<bool> {
-        remove_item(self, project_id, queue_id, item_id).await
+        existing_queue(self, project_id, queue_id).await?;
+        let mut sql = Sql::new(
+            self.dialect(),
+            "DELETE FROM annotation_queue_items WHERE project_id = ",
+        );
+        sql.bind(project_id)
+            .push(" AND queue_id = ")
+            .bind(queue_id)
+            .push(" AND id = ")
+            .bind(item_id);
+        let changed = self.modify(vec![sql]).await?;
+        Ok(changed.first().copied().unwrap_or(0) > 0)
     }
 
     async fn assign_queue(&self, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
-        assign(self, project_id, queue_id, user_id).await
+        existing_queue(self, project_id, queue_id).await?;
+        if !user_has_access(self, project_id, user_id).await? {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("userId: user {user_id:?} not found or without access to this project"),
+            ));
+        }
+        let values = [project_id, queue_id, user_id]
+            .map(crate::sql::Param::from)
+            .into_iter()
+            .chain([now_micros().into()]);
+        let mut sql = insert(
+            self.dialect(),
+            "annotation_queue_assignments",
+            "project_id, queue_id, user_id, created_at",
+            values,
+        );
+        sql.push(" ON CONFLICT (project_id, queue_id, user_id) DO NOTHING");
+        self.modify(vec![sql]).await?;
+        Ok(())
     }
 
     async fn unassign_queue(&self, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
-        unassign(self, project_id, queue_id, user_id).await
+        existing_queue(self, project_id, queue_id).await?;
+        let mut sql = Sql::new(
+            self.dialect(),
+            "DELETE FROM annotation_queue_assignments WHERE project_id = ",
+        );
+        sql.bind(project_id)
+            .push(" AND queue_id = ")
+            .bind(queue_id)
+            .push(" AND user_id = ")
+            .bind(user_id);
+        self.modify(vec![sql]).await?;
+        Ok(())
     }
 
     async fn queue_progress(
@@ -1068,7 +772,57 @@ impl<E: Executor> Reviews for E {
         queue_ids: &[String],
         now: Micros,
     ) -> Result<Vec<QueueProgress>> {
-        progress(self, project_id, queue_ids, now).await
+        let dialect = self.dialect();
+        let mut queues = Sql::new(
+            dialect,
+            "SELECT q.id AS value FROM annotation_queues q WHERE q.project_id = ",
+        );
+        queues.bind(project_id).push(" AND ");
+        queues.in_list("q.id", queue_ids.to_vec(), false);
+        queues.push(" ORDER BY q.id");
+        let (existing, per_reviewer): (Vec<Single<String>>, Vec<ReviewerCount>) = self
+            .select_pair(queues, reviewer_counts(dialect, project_id, queue_ids, now))
+            .await?;
+        let mut assignees = Sql::new(
+            dialect,
+            "SELECT a.queue_id AS key, a.user_id AS value \
+         FROM annotation_queue_assignments a WHERE a.project_id = ",
+        );
+        assignees.bind(project_id).push(" AND ");
+        assignees.in_list("a.queue_id", queue_ids.to_vec(), false);
+        assignees.push(" ORDER BY a.queue_id, a.user_id");
+        let (counts, assignees): (Vec<KeyCount>, Vec<KeyText>) = self
+            .select_pair(status_counts(dialect, project_id, queue_ids), assignees)
+            .await?;
+        let count_of = |queue_id: &str, status: ItemStatus| {
+            let key = format!("{queue_id}:{}", status.as_str());
+            counts
+                .iter()
+                .find(|count| count.key == key)
+                .map_or(0, |count| count.value.max(0) as u64)
+        };
+        Ok(existing
+            .into_iter()
+            .map(|Single(queue_id)| {
+                let pending = count_of(&queue_id, ItemStatus::Pending);
+                let assigned: Vec<String> = assignees
+                    .iter()
+                    .filter(|assignee| assignee.key == queue_id)
+                    .map(|assignee| assignee.value.clone())
+                    .collect();
+                let of_queue: Vec<&ReviewerCount> = per_reviewer
+                    .iter()
+                    .filter(|count| count.queue_id == queue_id)
+                    .collect();
+                QueueProgress {
+                    completed: count_of(&queue_id, ItemStatus::Completed),
+                    reviewers: reviewers_of(&assigned, &of_queue, pending),
+                    assignees: assigned,
+                    pending,
+                    queue_id,
+                }
+            })
+            .collect())
     }
 
     async fn claim_next_item(
@@ -1079,19 +833,129 @@ impl<E: Executor> Reviews for E {
         skipped: &[String],
         now: Micros,
     ) -> Result<Option<QueueItem>> {
-        claim_next(self, project_id, queue_id, user_id, skipped, now).await
+        existing_queue(self, project_id, queue_id).await?;
+        let dialect = self.dialect();
+        if !skipped.is_empty() {
+            // What the reviewer skipped is theirs no more.
+            let mut release = Sql::new(
+                dialect,
+                "UPDATE annotation_queue_items \
+             SET claimed_by_user_id = NULL, claim_expires_at = NULL WHERE project_id = ",
+            );
+            release
+                .bind(project_id)
+                .push(" AND queue_id = ")
+                .bind(queue_id)
+                .push(" AND claimed_by_user_id = ")
+                .bind(user_id)
+                .push(" AND ");
+            release.in_list("id", skipped.to_vec(), false);
+            self.modify(vec![release]).await?;
+        }
+        // The reviewer's own claim first (a reload finds the same item), then the oldest.
+        let mut pick = Sql::new(
+            dialect,
+            "SELECT c.id FROM annotation_queue_items c WHERE c.project_id = ",
+        );
+        pick.bind(project_id)
+            .push(" AND c.queue_id = ")
+            .bind(queue_id)
+            .push(" AND c.status = ")
+            .bind(ItemStatus::Pending.as_str())
+            .push(" AND ");
+        pick.in_list("c.id", skipped.to_vec(), true);
+        free_for(&mut pick, "c.", user_id, now);
+        pick.push(" ORDER BY CASE WHEN c.claimed_by_user_id = ")
+            .bind(user_id)
+            .push(" THEN 0 ELSE 1 END, c.created_at, c.id LIMIT 1")
+            .push(dialect.skip_locked());
+        let mut claim = Sql::new(
+            dialect,
+            "UPDATE annotation_queue_items SET claimed_by_user_id = ",
+        );
+        claim
+            .bind(user_id)
+            .push(", claim_expires_at = ")
+            .bind(now.saturating_add(CLAIM_MICROS))
+            .push(" WHERE project_id = ")
+            .bind(project_id)
+            .push(" AND queue_id = ")
+            .bind(queue_id)
+            .push(" AND id = (")
+            .append(&pick)
+            .push(&format!(") RETURNING {ITEM_COLUMNS}"));
+        let rows: Vec<ItemRow> = self.modify_returning(claim).await?;
+        rows.into_iter().next().map(ItemRow::into_item).transpose()
     }
 
     async fn create_comment(&self, project_id: &str, comment: &NewComment) -> Result<Comment> {
-        create_comment(self, project_id, comment).await
+        if let Some(author) = &comment.author_user_id {
+            if !user_has_access(self, project_id, author).await? {
+                return Err(Error::invalid(
+                    "authorUserId",
+                    "must be a user with access to this project",
+                ));
+            }
+        }
+        let lookup = object_lookup(self, project_id, comment.object_type, &comment.object_id);
+        if !exists(self, lookup).await? {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "objectId: no {} {:?} in this project",
+                    comment.object_type.as_str(),
+                    comment.object_id
+                ),
+            ));
+        }
+        let now = now_micros();
+        let row = CommentRow {
+            id: new_uuid(),
+            project_id: project_id.to_owned(),
+            object_type: comment.object_type.as_str().to_owned(),
+            object_id: comment.object_id.clone(),
+            content: comment.content.clone(),
+            author_user_id: comment.author_user_id.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.modify(vec![insert(
+            self.dialect(),
+            "comments",
+            COMMENT_COLUMNS,
+            row.values(),
+        )])
+        .await?;
+        row.into_comment()
     }
 
     async fn get_comment(&self, project_id: &str, comment_id: &str) -> Result<Option<Comment>> {
-        get_comment(self, project_id, comment_id).await
+        let comment = CommentRow::into_comment;
+        row_by_id(
+            self,
+            "comments",
+            COMMENT_COLUMNS,
+            project_id,
+            comment_id,
+            comment,
+        )
+        .await
     }
 
     async fn list_comments(&self, project_id: &str, query: &CommentQuery) -> Result<Page<Comment>> {
-        list_comments(self, project_id, query).await
+        let mut rows = select_from(self, "comments", "c", COMMENT_COLUMNS, project_id);
+        let mut count = count_rows(self.dialect(), "comments", "c", project_id);
+        if let Some(object_type) = query.object_type {
+            both_equal(&mut rows, &mut count, "c.object_type", object_type.as_str());
+        }
+        if let Some(object_id) = &query.object_id {
+            both_equal(&mut rows, &mut count, "c.object_id", object_id);
+        }
+        if let Some(author) = &query.author_user_id {
+            both_equal(&mut rows, &mut count, "c.author_user_id", author);
+        }
+        let page: Page<CommentRow> = paged(self, rows, count, "c", query.page).await?;
+        page.try_map(CommentRow::into_comment)
     }
 
     async fn comment_counts(
@@ -1100,6 +964,23 @@ impl<E: Executor> Reviews for E {
         object_type: ObjectType,
         object_ids: &[String],
     ) -> Result<Vec<(String, u64)>> {
-        comment_counts(self, project_id, object_type, object_ids).await
+        if object_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(
+            self.dialect(),
+            "SELECT c.object_id AS key, count(*) AS value FROM comments c WHERE c.project_id = ",
+        );
+        sql.bind(project_id)
+            .push(" AND c.object_type = ")
+            .bind(object_type.as_str())
+            .push(" AND ");
+        sql.in_list("c.object_id", object_ids.to_vec(), false);
+        sql.push(" GROUP BY c.object_id ORDER BY c.object_id");
+        let rows: Vec<KeyCount> = self.select(sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.key, row.value.max(0) as u64))
+            .collect())
     }
 }

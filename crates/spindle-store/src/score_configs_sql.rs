@@ -132,85 +132,8 @@ async fn config_with_revision(
         .transpose()
 }
 
-async fn create(
-    db: &impl Executor,
-    project_id: &str,
-    config: &NewScoreConfig,
-) -> Result<ScoreConfig> {
-    let config = config.clone().checked()?;
-    let now = now_micros();
-    let row = ConfigRow {
-        id: new_uuid(),
-        project_id: project_id.to_owned(),
-        name: config.name.clone(),
-        data_type: config.data_type.as_str().to_owned(),
-        is_archived: false,
-        min_value: config.min_value,
-        max_value: config.max_value,
-        categories: categories_text(&config.categories),
-        description: config.description.clone(),
-        revision: 0,
-        created_at: now,
-        updated_at: now,
-    };
-    let id = row.id.clone();
-    db.modify(vec![insert(
-        db.dialect(),
-        "score_configs",
-        CONFIG_COLUMNS,
-        row.values(),
-    )])
-    .await?;
-    Ok(row.into_config()?.0).inspect(|stored: &ScoreConfig| debug_assert_eq!(stored.id, id))
-}
-
 /// How often a patch reads again after another patch of the same config came in between.
 const PATCH_ATTEMPTS: usize = 32;
-
-async fn update(
-    db: &impl Executor,
-    project_id: &str,
-    id: &str,
-    patch: &ScoreConfigPatch,
-) -> Result<Option<ScoreConfig>> {
-    for _ in 0..PATCH_ATTEMPTS {
-        let Some((stored, revision)) = config_with_revision(db, project_id, id).await? else {
-            return Ok(None);
-        };
-        let mut next = stored.patched(patch)?;
-        next.updated_at = now_micros().max(stored.updated_at);
-        let mut sql = Sql::new(db.dialect(), "UPDATE score_configs SET name = ");
-        sql.bind(next.name.as_str())
-            .push(", is_archived = ")
-            .bind(next.is_archived)
-            .push(", min_value = ")
-            .bind(next.min_value)
-            .push(", max_value = ")
-            .bind(next.max_value)
-            .push(", categories = ")
-            .bind(categories_text(&next.categories))
-            .push(", description = ")
-            .bind(next.description.clone())
-            .push(", updated_at = ")
-            .bind(next.updated_at)
-            .push(", revision = ")
-            .bind(revision + 1)
-            .push(" WHERE project_id = ")
-            .bind(project_id)
-            .push(" AND id = ")
-            .bind(id)
-            .push(" AND revision = ")
-            .bind(revision);
-        let changed = db.modify(vec![sql]).await?;
-        if changed.first().copied().unwrap_or(0) > 0 {
-            return Ok(Some(next));
-        }
-    }
-    Err(Error::new(
-        spindle_core::ErrorKind::Unavailable,
-        format!("score config {id:?}: too many concurrent updates; retry"),
-    ))
-}
 
 #[async_trait]
 impl<E: Executor> ScoreConfigs for E {
@@ -219,7 +142,31 @@ impl<E: Executor> ScoreConfigs for E {
         project_id: &str,
         config: &NewScoreConfig,
     ) -> Result<ScoreConfig> {
-        create(self, project_id, config).await
+        let config = config.clone().checked()?;
+        let now = now_micros();
+        let row = ConfigRow {
+            id: new_uuid(),
+            project_id: project_id.to_owned(),
+            name: config.name.clone(),
+            data_type: config.data_type.as_str().to_owned(),
+            is_archived: false,
+            min_value: config.min_value,
+            max_value: config.max_value,
+            categories: categories_text(&config.categories),
+            description: config.description.clone(),
+            revision: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let id = row.id.clone();
+        self.modify(vec![insert(
+            self.dialect(),
+            "score_configs",
+            CONFIG_COLUMNS,
+            row.values(),
+        )])
+        .await?;
+        Ok(row.into_config()?.0).inspect(|stored: &ScoreConfig| debug_assert_eq!(stored.id, id))
     }
 
     async fn get_score_config(&self, project_id: &str, id: &str) -> Result<Option<ScoreConfig>> {
@@ -262,6 +209,42 @@ impl<E: Executor> ScoreConfigs for E {
         id: &str,
         patch: &ScoreConfigPatch,
     ) -> Result<Option<ScoreConfig>> {
-        update(self, project_id, id, patch).await
+        for _ in 0..PATCH_ATTEMPTS {
+            let Some((stored, revision)) = config_with_revision(self, project_id, id).await? else {
+                return Ok(None);
+            };
+            let mut next = stored.patched(patch)?;
+            next.updated_at = now_micros().max(stored.updated_at);
+            let mut sql = Sql::new(self.dialect(), "UPDATE score_configs SET name = ");
+            sql.bind(next.name.as_str())
+                .push(", is_archived = ")
+                .bind(next.is_archived)
+                .push(", min_value = ")
+                .bind(next.min_value)
+                .push(", max_value = ")
+                .bind(next.max_value)
+                .push(", categories = ")
+                .bind(categories_text(&next.categories))
+                .push(", description = ")
+                .bind(next.description.clone())
+                .push(", updated_at = ")
+                .bind(next.updated_at)
+                .push(", revision = ")
+                .bind(revision + 1)
+                .push(" WHERE project_id = ")
+                .bind(project_id)
+                .push(" AND id = ")
+                .bind(id)
+                .push(" AND revision = ")
+                .bind(revision);
+            let changed = self.modify(vec![sql]).await?;
+            if changed.first().copied().unwrap_or(0) > 0 {
+                return Ok(Some(next));
+            }
+        }
+        Err(Error::new(
+            spindle_core::ErrorKind::Unavailable,
+            format!("score config {id:?}: too many concurrent updates; retry"),
+        ))
     }
 }
