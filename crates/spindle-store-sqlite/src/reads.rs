@@ -73,13 +73,17 @@ fn count(connection: &Connection, sql: &Sql) -> Result<u64> {
 
 /// A counter of `project_stats` (`trace_count` or `observation_count`).
 fn project_counter(connection: &Connection, project_id: &str, column: &str) -> Result<u64> {
+    let sql = format!("SELECT {column} FROM project_stats WHERE project_id = ?1");
+    kept_count(connection, &sql, params![project_id])
+}
+
+/// The count one row of `sql` holds, 0 without a row.
+fn kept_count(connection: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<u64> {
     let value = connection
-        .prepare_cached(&format!(
-            "SELECT {column} FROM project_stats WHERE project_id = ?1"
-        ))
+        .prepare_cached(sql)
         .and_then(|mut statement| {
             statement
-                .query_row(params![project_id], |row| row.get::<_, i64>(0))
+                .query_row(params, |row| row.get::<_, i64>(0))
                 .optional()
         })
         .map_err(sql_error)?;
@@ -89,7 +93,9 @@ fn project_counter(connection: &Connection, project_id: &str, column: &str) -> R
 // --- traces ---
 
 /// The exact number of traces matching a query the index tables answer alone: the kept
-/// count of one tag, or the driver's index rows that every other term's probe finds.
+/// count of one tag, the terms' index rows merged when that reads fewer rows than probing
+/// (see [`merge_is_cheaper`]), or the driver's index rows that every other term's probe
+/// finds.
 fn count_from_index(
     connection: &Connection,
     project_id: &str,
@@ -99,20 +105,69 @@ fn count_from_index(
 ) -> Result<u64> {
     let timeless = query.from_timestamp.is_none() && query.to_timestamp.is_none();
     if let (IndexedTerm::Tag(tag), [_], true) = (driver, split.terms.as_slice(), timeless) {
-        let value = connection
-            .prepare_cached(
-                "SELECT trace_count FROM trace_tag_counts WHERE project_id = ?1 AND tag = ?2",
-            )
-            .and_then(|mut statement| {
-                statement
-                    .query_row(params![project_id, tag], |row| row.get::<_, i64>(0))
-                    .optional()
-            })
-            .map_err(sql_error)?;
-        return Ok(value.map_or(0, |n| u64::try_from(n).unwrap_or(0)));
+        return kept_tag_count(connection, project_id, tag);
+    }
+    if merge_is_cheaper(connection, project_id, query, &split.terms, driver)? {
+        let merged = reads::index_intersection_count(DIALECT, project_id, query, &split.terms);
+        return count(connection, &merged);
     }
     let count_sql = reads::index_count(DIALECT, project_id, query, &split.terms, driver);
     count(connection, &count_sql)
+}
+
+/// A merge reads every term's index rows once, about a third of the time a probe of one
+/// row takes per row; probing seeks each other term once per row of the driver.
+const MERGE_ROWS_PER_PROBE: u64 = 3;
+
+/// Whether merging the index rows of `terms` reads fewer than [`MERGE_ROWS_PER_PROBE`] rows
+/// per row of `driver`, the cost of probing. Without a time range a tag's rows are its kept
+/// count; otherwise, and for metadata values, the rows in the range are counted, the other
+/// terms' no further than that budget (a few percent of what probing would cost). Only when
+/// every term is one range of rows and the driver is a tag.
+fn merge_is_cheaper(
+    connection: &Connection,
+    project_id: &str,
+    query: &TraceQuery,
+    terms: &[IndexedTerm],
+    driver: &IndexedTerm,
+) -> Result<bool> {
+    if terms.len() < 2 || !terms.iter().all(reads::is_one_range) {
+        return Ok(false);
+    }
+    if !matches!(driver, IndexedTerm::Tag(_)) {
+        return Ok(false);
+    }
+    let timeless = query.from_timestamp.is_none() && query.to_timestamp.is_none();
+    let rows_of = |term: &IndexedTerm, cap: u64| match term {
+        IndexedTerm::Tag(tag) if timeless => kept_tag_count(connection, project_id, tag),
+        _ => count(
+            connection,
+            &reads::index_rows_capped(DIALECT, project_id, query, term, cap),
+        ),
+    };
+    let mut rows = rows_of(driver, u64::MAX)?;
+    let budget = rows.saturating_mul(MERGE_ROWS_PER_PROBE);
+    // The tags first: without a time range their sizes are kept.
+    let tags = terms
+        .iter()
+        .filter(|term| matches!(term, IndexedTerm::Tag(_)) && *term != driver);
+    let values = terms
+        .iter()
+        .filter(|term| matches!(term, IndexedTerm::Metadata { .. }));
+    for term in tags.chain(values) {
+        let left = budget.saturating_sub(rows).saturating_add(1);
+        rows = rows.saturating_add(rows_of(term, left)?);
+        if rows > budget {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// How many traces carry `tag`, as `trace_tag_counts` keeps it.
+fn kept_tag_count(connection: &Connection, project_id: &str, tag: &str) -> Result<u64> {
+    let sql = "SELECT trace_count FROM trace_tag_counts WHERE project_id = ?1 AND tag = ?2";
+    kept_count(connection, sql, params![project_id, tag])
 }
 
 pub(crate) async fn list_traces(

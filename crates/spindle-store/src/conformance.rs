@@ -144,6 +144,7 @@ macro_rules! conformance_suite {
             trace_search,
             trace_search_covers_metadata,
             tag_and_metadata_filters_follow_writes,
+            index_term_combinations_count_exactly,
             derived_trace_fields,
             observation_queries,
             observation_cursor_visits_every_row_once,

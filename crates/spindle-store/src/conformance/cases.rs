@@ -1823,6 +1823,100 @@ pub async fn trace_search_covers_metadata(harness: &Harness) {
     check(&["m2"], &["west", "eu west weather"]).await;
 }
 
+/// Lists filtered by several tags and metadata values count and page exactly, whether the
+/// terms' index rows are about as many (SQLite merges them) or one term has far more rows
+/// than another (each row of the first is probed in the others), with and without a time
+/// range, and with a metadata value spelled both ways (two index ranges).
+pub async fn index_term_combinations_count_exactly(harness: &Harness) {
+    let store = harness.open().await;
+    let mut rng = Rng::new(41);
+    let mut traces = Vec::new();
+    for index in 0..240 {
+        let at = BASE + index * SECOND;
+        let mut tags = BTreeSet::new();
+        for (tag, percent) in [("common", 80), ("half", 50), ("rare", 4)] {
+            if rng.chance(percent) {
+                tags.insert(tag.to_owned());
+            }
+        }
+        let team = rng.pick(&["team-0", "team-1", "team-2"]);
+        let gold = rng.chance(5);
+        traces.push(trace(&format!("m{index:03}"), create_stamp(at), |t| {
+            // A few traces without a time, which sort last and no range holds.
+            t.timestamp = (index % 40 != 7).then_some(at);
+            t.tags = tags;
+            t.metadata.insert("team".into(), format!("\"{team}\""));
+            if gold {
+                t.metadata.insert("tier".into(), "\"gold\"".into());
+            }
+        }));
+    }
+    write(&store, P, batch_of_traces(traces.clone())).await;
+    let metadata = |key: &str, value: &str| Filter {
+        key: Some(key.into()),
+        ..Filter::new("metadata", "=", text(value))
+    };
+    let tag_sets: [&[&str]; 5] = [
+        &["common", "half"],
+        &["half", "common"],
+        &["common", "rare"],
+        &["rare", "common", "half"],
+        &["half"],
+    ];
+    let filter_sets: [&[(&str, &str)]; 4] = [
+        &[],
+        &[("team", "team-0")],
+        &[("tier", "gold")],
+        &[("team", "\"team-1\"")],
+    ];
+    let ranges = [
+        (None, None),
+        (Some(BASE + 30 * SECOND), None),
+        (Some(BASE + 30 * SECOND), Some(BASE + 200 * SECOND)),
+    ];
+    for tags in tag_sets {
+        for filters in filter_sets {
+            for (from, to) in ranges {
+                let query = TraceQuery {
+                    tags: strings(tags),
+                    filters: filters
+                        .iter()
+                        .map(|(key, value)| metadata(key, value))
+                        .collect(),
+                    from_timestamp: from,
+                    to_timestamp: to,
+                    limit: 5,
+                    ..TraceQuery::default()
+                };
+                let mut expected: Vec<&TraceRecord> = traces
+                    .iter()
+                    .filter(|t| tags.iter().all(|tag| t.tags.contains(*tag)))
+                    .filter(|t| {
+                        filters.iter().all(|(key, value)| {
+                            let stored = t.metadata.get(*key).map(String::as_str);
+                            stored.is_some_and(|stored| {
+                                stored == *value || stored.trim_matches('"') == *value
+                            })
+                        })
+                    })
+                    .filter(|t| from.is_none_or(|from| t.timestamp.is_some_and(|at| at >= from)))
+                    .filter(|t| to.is_none_or(|to| t.timestamp.is_some_and(|at| at < to)))
+                    .collect();
+                expected.sort_by(|a, b| {
+                    (b.timestamp.unwrap_or(i64::MIN), &b.id)
+                        .cmp(&(a.timestamp.unwrap_or(i64::MIN), &a.id))
+                });
+                let page = store.list_traces(P, &query).await.expect("list");
+                assert_eq!(page.total_items, expected.len() as u64, "{query:?}");
+                let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
+                let expected_ids: Vec<&str> =
+                    expected.iter().take(5).map(|t| t.id.as_str()).collect();
+                assert_eq!(ids, expected_ids, "{query:?}");
+            }
+        }
+    }
+}
+
 /// Latency, total cost, level, observation and score ids are derived from the children.
 pub async fn derived_trace_fields(harness: &Harness) {
     let store = harness.open().await;

@@ -557,6 +557,76 @@ pub fn index_count(
     count
 }
 
+/// Whether the index rows of `term` are one range in `(ts, trace_id)` order: a tag, or a
+/// metadata key with one value.
+pub fn is_one_range(term: &IndexedTerm) -> bool {
+    match term {
+        IndexedTerm::Tag(_) => true,
+        IndexedTerm::Metadata { values, .. } => values.len() == 1,
+    }
+}
+
+/// The exact number of traces that have an index row of every one of `terms` (each
+/// [`is_one_range`]) in the query's time range: the terms' rows intersected in their shared
+/// `(ts, trace_id)` order. SQLite runs `INTERSECT … ORDER BY` over such ranges as a merge,
+/// reading each term's rows once, where [`index_count`] seeks the other terms' rows once
+/// for each row of its driver.
+pub fn index_intersection_count(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    terms: &[IndexedTerm],
+) -> Sql {
+    let mut count = Sql::new(dialect, "SELECT count(*) FROM (");
+    for (index, term) in terms.iter().enumerate() {
+        if index > 0 {
+            count.push(" INTERSECT ");
+        }
+        count.append(&index_rows(
+            dialect,
+            project_id,
+            query,
+            term,
+            "d.ts, d.trace_id",
+        ));
+    }
+    count.push(" ORDER BY 1, 2) i");
+    count
+}
+
+/// How many index rows `term` has in the query's time range, counting no further than
+/// `cap`.
+pub fn index_rows_capped(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    term: &IndexedTerm,
+    cap: u64,
+) -> Sql {
+    let mut count = Sql::new(dialect, "SELECT count(*) FROM (");
+    count.append(&index_rows(dialect, project_id, query, term, "1"));
+    count
+        .push(" LIMIT ")
+        .bind(i64::try_from(cap).unwrap_or(i64::MAX))
+        .push(") c");
+    count
+}
+
+/// `SELECT {columns}` of the index rows of `term` in the query's time range, as `d`.
+fn index_rows(
+    dialect: Dialect,
+    project_id: &str,
+    query: &crate::TraceQuery,
+    term: &IndexedTerm,
+    columns: &str,
+) -> Sql {
+    let (source, conditions) = driver_source(dialect, project_id, term);
+    let mut rows = Sql::new(dialect, &format!("SELECT {columns} FROM {source} WHERE "));
+    rows.append(&conditions);
+    index_time_range(&mut rows, query);
+    rows
+}
+
 /// `EXISTS` of an index row of `term` for the trace whose id and sort key are `id_expr` and
 /// `ts_expr` (a primary-key lookup).
 pub fn term_probe(
