@@ -547,10 +547,7 @@ pub fn index_count(
     terms: &[IndexedTerm],
     driver: &IndexedTerm,
 ) -> Sql {
-    let (source, conditions) = driver_source(dialect, project_id, driver);
-    let mut count = Sql::new(dialect, &format!("SELECT count(*) FROM {source} WHERE "));
-    count.append(&conditions);
-    index_time_range(&mut count, query);
+    let mut count = index_rows(dialect, project_id, query, driver, "count(*)");
     for term in terms.iter().filter(|term| *term != driver) {
         count.and(term_probe(dialect, project_id, term, "d.trace_id", "d.ts"));
     }
