@@ -25,12 +25,13 @@ use spindle_core::review::{
 use spindle_core::time::Micros;
 use spindle_core::{Error, ErrorKind};
 
+use crate::accounts_sql::changed_any;
 use crate::datasets::PageRequest;
 use crate::datasets_sql::{both_equal, count_rows, paged};
 use crate::executor::{columns_and_codec, first, Executor, FromRow, Single, ToRow};
 use crate::reviews::{CommentQuery, QueueProgress, ReviewerProgress, Reviews};
 use crate::sql::{Dialect, Sql};
-use crate::statements::{insert, insert_select, qualified};
+use crate::statements::{delete_where, insert, insert_select, qualified};
 use crate::{new_uuid, now_micros, Page, Result};
 
 // --- column lists and row codecs ---
@@ -715,17 +716,16 @@ impl<E: Executor> Reviews for E {
         item_id: &str,
     ) -> Result<bool> {
         existing_queue(self, project_id, queue_id).await?;
-        let mut sql = Sql::new(
+        let sql = delete_where(
             self.dialect(),
-            "DELETE FROM annotation_queue_items WHERE project_id = ",
+            "annotation_queue_items",
+            &[
+                ("project_id", project_id),
+                ("queue_id", queue_id),
+                ("id", item_id),
+            ],
         );
-        sql.bind(project_id)
-            .push(" AND queue_id = ")
-            .bind(queue_id)
-            .push(" AND id = ")
-            .bind(item_id);
-        let changed = self.modify(vec![sql]).await?;
-        Ok(changed.first().copied().unwrap_or(0) > 0)
+        changed_any(self, sql).await
     }
 
     async fn assign_queue(&self, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
@@ -753,15 +753,15 @@ impl<E: Executor> Reviews for E {
 
     async fn unassign_queue(&self, project_id: &str, queue_id: &str, user_id: &str) -> Result<()> {
         existing_queue(self, project_id, queue_id).await?;
-        let mut sql = Sql::new(
+        let sql = delete_where(
             self.dialect(),
-            "DELETE FROM annotation_queue_assignments WHERE project_id = ",
+            "annotation_queue_assignments",
+            &[
+                ("project_id", project_id),
+                ("queue_id", queue_id),
+                ("user_id", user_id),
+            ],
         );
-        sql.bind(project_id)
-            .push(" AND queue_id = ")
-            .bind(queue_id)
-            .push(" AND user_id = ")
-            .bind(user_id);
         self.modify(vec![sql]).await?;
         Ok(())
     }
